@@ -1,0 +1,102 @@
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Filters;
+
+/// <summary>
+/// Turns raw, bouncing line levels of one point into clean logical changes.
+/// Contacts use stable-for-N: a new level must hold for the point's debounce before it counts.
+/// Panic buttons use leading-edge: the first edge counts at once, then the filter locks out for the
+/// debounce so bounce cannot produce a second event; after the lock-out it settles to the line.
+/// </summary>
+/// <remarks>
+/// Mutable and single-threaded by design: only the controller loop owns filters. It is pure in the
+/// sense that matters for testing: no clock, no I/O; time is passed in.
+/// </remarks>
+public sealed class PointFilter
+{
+    private readonly PointDefinition _point;
+    private bool _raw;
+    private TimeSpan _rawSince;
+    private TimeSpan? _lockoutUntil;
+
+    /// <summary>Starts the filter at a settled level read at boot; no event is produced for it.</summary>
+    public PointFilter(PointDefinition point, bool settledActive, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        _point = point;
+        Active = settledActive;
+        _raw = settledActive;
+        _rawSince = now;
+    }
+
+    /// <summary>The point this filter belongs to.</summary>
+    public PointDefinition Point => _point;
+
+    /// <summary>The filtered (reported) state.</summary>
+    public bool Active { get; private set; }
+
+    /// <summary>When <see cref="Tick"/> must next be called, or null when nothing is pending.</summary>
+    public TimeSpan? NextDeadline
+    {
+        get
+        {
+            if (_lockoutUntil is { } lockout)
+            {
+                return lockout;
+            }
+
+            return _raw != Active && !_point.ActsOnLeadingEdge ? _rawSince + _point.Debounce : null;
+        }
+    }
+
+    /// <summary>Feeds a raw logical level seen at <paramref name="at"/>; returns the new filtered state if it changed.</summary>
+    public bool? Sample(bool active, TimeSpan at)
+    {
+        if (active != _raw)
+        {
+            _raw = active;
+            _rawSince = at;
+        }
+
+        if (_point.ActsOnLeadingEdge && _lockoutUntil is null && _raw != Active)
+        {
+            return Report(at);
+        }
+
+        return Tick(at);
+    }
+
+    /// <summary>Advances time; returns the new filtered state if it changed.</summary>
+    public bool? Tick(TimeSpan now)
+    {
+        if (_lockoutUntil is { } lockout)
+        {
+            if (now < lockout)
+            {
+                return null;
+            }
+
+            _lockoutUntil = null;
+            // After the lock-out the button follows the line again, e.g. its release.
+            return _raw != Active ? Report(now) : null;
+        }
+
+        if (!_point.ActsOnLeadingEdge && _raw != Active && now - _rawSince >= _point.Debounce)
+        {
+            return Report(now);
+        }
+
+        return null;
+    }
+
+    private bool Report(TimeSpan now)
+    {
+        Active = _raw;
+        if (_point.ActsOnLeadingEdge && _point.Debounce > TimeSpan.Zero)
+        {
+            _lockoutUntil = now + _point.Debounce;
+        }
+
+        return Active;
+    }
+}

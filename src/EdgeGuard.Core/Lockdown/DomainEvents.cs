@@ -1,0 +1,103 @@
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>How urgently the security office must look at an event.</summary>
+public enum Severity
+{
+    Info,
+    Warning,
+    Alarm,
+    Critical,
+}
+
+/// <summary>A fact the gateway reports: logged, journaled, and (later) published over MQTT.</summary>
+public abstract record DomainEvent(DateTimeOffset At)
+{
+    /// <summary>Event type as it appears in logs and on the wire, e.g. <c>lockdown.started</c>.</summary>
+    public abstract string Type { get; }
+
+    /// <summary>How urgent the event is.</summary>
+    public abstract Severity Severity { get; }
+
+    /// <summary>The point the event is about, if any.</summary>
+    public virtual string? Point => null;
+}
+
+/// <summary>A point became active (door opened, button pressed, beam broken).</summary>
+public sealed record PointActivated(DateTimeOffset At, string PointId, PointKind Kind, string Zone) : DomainEvent(At)
+{
+    public override string Type => "point.activated";
+    public override Severity Severity => Kind switch
+    {
+        PointKind.PanicButton => Severity.Critical,
+        PointKind.Tamper or PointKind.Perimeter => Severity.Alarm,
+        _ => Severity.Info,
+    };
+    public override string? Point => PointId;
+}
+
+/// <summary>A point returned to its normal state.</summary>
+public sealed record PointRestored(DateTimeOffset At, string PointId, PointKind Kind, string Zone) : DomainEvent(At)
+{
+    public override string Type => "point.restored";
+    public override Severity Severity => Severity.Info;
+    public override string? Point => PointId;
+}
+
+/// <summary>The site went into lockdown.</summary>
+public sealed record LockdownStarted(DateTimeOffset At, string Cause, string? PointId) : DomainEvent(At)
+{
+    public override string Type => "lockdown.started";
+    public override Severity Severity => Severity.Critical;
+    public override string? Point => PointId;
+}
+
+/// <summary>Another panic press during a lockdown: the siren sounds again.</summary>
+public sealed record LockdownRetriggered(DateTimeOffset At, string Cause, string? PointId) : DomainEvent(At)
+{
+    public override string Type => "lockdown.retriggered";
+    public override Severity Severity => Severity.Critical;
+    public override string? Point => PointId;
+}
+
+/// <summary>The lockdown was cleared by an authorised party.</summary>
+public sealed record LockdownCleared(DateTimeOffset At, string ClearedBy, DateTimeOffset LockdownSince) : DomainEvent(At)
+{
+    public override string Type => "lockdown.cleared";
+    public override Severity Severity => Severity.Warning;
+    public override string? Point => ClearedBy;
+}
+
+/// <summary>An attempt to clear the lockdown was refused; the reason says why.</summary>
+public sealed record LockdownClearRefused(DateTimeOffset At, string AttemptedBy, string Reason) : DomainEvent(At)
+{
+    public override string Type => "lockdown.clear-refused";
+    public override Severity Severity => Severity.Alarm;
+    public override string? Point => AttemptedBy;
+}
+
+/// <summary>The siren's configured time ran out; the lockdown itself goes on.</summary>
+public sealed record SirenTimedOut(DateTimeOffset At) : DomainEvent(At)
+{
+    public override string Type => "siren.timed-out";
+    public override Severity Severity => Severity.Info;
+}
+
+/// <summary>The gateway booted and restored its safety state before reading inputs.</summary>
+public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, string? LockdownCause) : DomainEvent(At)
+{
+    public override string Type => "gateway.started";
+    public override Severity Severity => RestoredMode == SiteMode.Normal ? Severity.Info : Severity.Warning;
+}
+
+/// <summary>
+/// A point was already active when the gateway booted. Reported, never treated as a new alarm:
+/// boot transients must not start a lockdown.
+/// </summary>
+public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointKind Kind) : DomainEvent(At)
+{
+    public override string Type => "point.active-at-boot";
+    public override Severity Severity => Kind == PointKind.PanicButton ? Severity.Alarm : Severity.Warning;
+    public override string? Point => PointId;
+}

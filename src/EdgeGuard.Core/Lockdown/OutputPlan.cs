@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// The desired logical state of every output, derived from the site state alone. "Active" means
+/// locked for a lock and sounding/lit for everything else. A reconciler applies the differences.
+/// </summary>
+public sealed class OutputPlan : IEquatable<OutputPlan>
+{
+    private OutputPlan(ImmutableSortedDictionary<string, bool> active) => Active = active;
+
+    /// <summary>Output id → active.</summary>
+    public ImmutableSortedDictionary<string, bool> Active { get; }
+
+    /// <summary>Whether the plan wants <paramref name="outputId"/> active.</summary>
+    public bool IsActive(string outputId) => Active.GetValueOrDefault(outputId);
+
+    /// <summary>Computes the plan. Safety rules belong here, where property tests can hold them.</summary>
+    public static OutputPlan For(SiteDefinition site, SiteState state)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        ArgumentNullException.ThrowIfNull(state);
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
+        var lockdown = state.Mode == SiteMode.Lockdown;
+        foreach (var output in site.Outputs)
+        {
+            var inScope = lockdown && site.Lockdown.Covers(output.Zone);
+            builder[output.Id] = output.Kind switch
+            {
+                OutputKind.Lock => inScope || output.NormallyLocked,
+                OutputKind.Siren => inScope && state.SirenSounding,
+                OutputKind.Strobe => inScope,
+                // The lockdown lamp at the guard post shows the site's mode wherever it is mounted.
+                OutputKind.Indicator => lockdown,
+                _ => false,
+            };
+        }
+
+        return new OutputPlan(builder.ToImmutable());
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(OutputPlan? other) =>
+        other is not null && Active.Count == other.Active.Count && Active.SequenceEqual(other.Active);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as OutputPlan);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var (id, on) in Active)
+        {
+            hash.Add(id, StringComparer.Ordinal);
+            hash.Add(on);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Join(", ", Active.Select(kv => $"{kv.Key}={(kv.Value ? "on" : "off")}"));
+}

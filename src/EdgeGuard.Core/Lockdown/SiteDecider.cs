@@ -1,0 +1,96 @@
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>The new state and the facts to report after one input.</summary>
+public sealed record Decision(SiteState State, IReadOnlyList<DomainEvent> Events);
+
+/// <summary>
+/// The pure heart of the gateway: <c>state = Decide(state, input, now)</c>. No I/O and no clock;
+/// outputs follow from the returned state through <see cref="OutputPlan.For"/>.
+/// </summary>
+public static class SiteDecider
+{
+    /// <summary>Applies one input to the state.</summary>
+    public static Decision Decide(SiteDefinition site, SiteState state, SiteInput input, Moment now)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        ArgumentNullException.ThrowIfNull(state);
+        var events = new List<DomainEvent>(2);
+        state = input switch
+        {
+            PointChanged change => OnPointChanged(site, state, change, now, events),
+            TimerTick => OnTick(state, now, events),
+            _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
+        };
+        return new Decision(state, events);
+    }
+
+    private static SiteState OnPointChanged(SiteDefinition site, SiteState state, PointChanged change, Moment now, List<DomainEvent> events)
+    {
+        var point = site.FindPoint(change.PointId);
+        if (point is null || state.IsActive(point.Id) == change.Active)
+        {
+            return state;
+        }
+
+        state = state with { Points = state.Points.SetItem(point.Id, change.Active) };
+        events.Add(change.Active
+            ? new PointActivated(now.Utc, point.Id, point.Kind, point.Zone)
+            : new PointRestored(now.Utc, point.Id, point.Kind, point.Zone));
+
+        Trigger? trigger = (point.Kind, change.Active) switch
+        {
+            (PointKind.PanicButton, true) => Trigger.PanicPressed,
+            (PointKind.Keyswitch, true) => Trigger.KeyswitchTurned,
+            _ => null,
+        };
+        return trigger is { } t ? Fire(site, state, t, point, now, events) : state;
+    }
+
+    private static SiteState Fire(SiteDefinition site, SiteState state, Trigger trigger, PointDefinition point, Moment now, List<DomainEvent> events)
+    {
+        var row = Transitions.Find(state.Mode, trigger);
+        if (row is null)
+        {
+            return state;
+        }
+
+        if (row.Guard?.Invoke(site, state, point.Id) is { } refusal)
+        {
+            events.Add(new LockdownClearRefused(now.Utc, point.Id, refusal));
+            return state;
+        }
+
+        var sirenUntil = now.Monotonic + site.Lockdown.SirenDuration;
+        switch (row.From, row.To)
+        {
+            case (SiteMode.Normal, SiteMode.Lockdown):
+                var info = new LockdownInfo("panic-button", point.Id, now.Utc);
+                events.Add(new LockdownStarted(now.Utc, info.Cause, point.Id));
+                return state with { Mode = SiteMode.Lockdown, Lockdown = info, SirenUntil = sirenUntil };
+            case (SiteMode.Lockdown, SiteMode.Lockdown):
+                events.Add(new LockdownRetriggered(now.Utc, "panic-button", point.Id));
+                return state with { SirenUntil = sirenUntil };
+            case (SiteMode.Lockdown, SiteMode.Normal):
+                events.Add(new LockdownCleared(now.Utc, point.Id, state.Lockdown?.Since ?? now.Utc));
+                return state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null };
+            default:
+                throw new InvalidOperationException($"Transition {row.From} -> {row.To} has no effect defined.");
+        }
+    }
+
+    private static SiteState OnTick(SiteState state, Moment now, List<DomainEvent> events)
+    {
+        if (state.SirenUntil is { } until && now.Monotonic >= until)
+        {
+            events.Add(new SirenTimedOut(now.Utc));
+            return state with { SirenUntil = null };
+        }
+
+        return state;
+    }
+
+    /// <summary>When the controller must next tick for this state, or null.</summary>
+    public static TimeSpan? NextDeadline(SiteState state) => state?.SirenUntil;
+}

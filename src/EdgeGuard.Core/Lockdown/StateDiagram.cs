@@ -1,0 +1,28 @@
+using System.Text;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>Draws <see cref="Transitions.Table"/> as a Mermaid state diagram for <c>docs/</c>.</summary>
+public static class StateDiagram
+{
+    /// <summary>The Markdown document with the Mermaid diagram, generated from the table.</summary>
+    public static string ToMarkdown()
+    {
+        var text = new StringBuilder()
+            .AppendLine("# Lockdown state machine")
+            .AppendLine()
+            .AppendLine("Generated from `Transitions.Table` in `src/EdgeGuard.Core/Lockdown/Transitions.cs` by")
+            .AppendLine("`edgeguard diagram`; a test fails when this file and the code disagree. Do not edit by hand.")
+            .AppendLine()
+            .AppendLine("```mermaid")
+            .AppendLine("stateDiagram-v2")
+            .AppendLine("    [*] --> Normal : first boot")
+            .AppendLine("    [*] --> Lockdown : boot with persisted lockdown");
+        foreach (var row in Transitions.Table)
+        {
+            text.AppendLine($"    {row.From} --> {row.To} : {row.On} [{row.Condition}]");
+        }
+
+        return text.AppendLine("```").ToString().ReplaceLineEndings("\n");
+    }
+}

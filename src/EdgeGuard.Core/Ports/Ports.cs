@@ -1,0 +1,42 @@
+namespace EdgeGuard.Core.Ports;
+
+using EdgeGuard.Core.Lockdown;
+
+/// <summary>Durable storage of the safety state. Save returns only once the state is on disk.</summary>
+public interface ISafetyStateStore
+{
+    /// <summary>The last saved state, or <see cref="SafetyState.Initial"/> on first boot.</summary>
+    SafetyState Load();
+
+    /// <summary>Saves durably (fsync) before returning.</summary>
+    void Save(SafetyState state);
+}
+
+/// <summary>A raw level change seen on an input line, timestamped in the callback.</summary>
+/// <param name="PointId">The point wired to the line.</param>
+/// <param name="High">Electrical level after the edge.</param>
+/// <param name="Timestamp">Raw <see cref="TimeProvider.GetTimestamp"/> value taken in the callback.</param>
+public readonly record struct RawEdge(string PointId, bool High, long Timestamp);
+
+/// <summary>The input side of the hardware: configured lines of every point.</summary>
+public interface IInputLines : IDisposable
+{
+    /// <summary>Reads the current electrical level of a point's line.</summary>
+    bool Read(string pointId);
+
+    /// <summary>
+    /// Starts edge delivery. The callback runs on the driver's event thread: it must only enqueue,
+    /// never block or throw (a throwing callback stops the driver's event delivery).
+    /// </summary>
+    void Start(Action<RawEdge> onEdge);
+}
+
+/// <summary>The output side of the hardware: lock relays, sirens, strobes, lamps.</summary>
+public interface IOutputLines : IDisposable
+{
+    /// <summary>Drives an output's line to an electrical level.</summary>
+    void Write(string outputId, bool high);
+
+    /// <summary>Reads back the level last driven on an output's line.</summary>
+    bool ReadBack(string outputId);
+}

@@ -1,0 +1,53 @@
+namespace EdgeGuard.Core.Site;
+
+/// <summary>What an output drives.</summary>
+public enum OutputKind
+{
+    /// <summary>A door lock relay (maglock, strike).</summary>
+    Lock,
+    /// <summary>A sounder.</summary>
+    Siren,
+    /// <summary>A visual beacon.</summary>
+    Strobe,
+    /// <summary>A status LED, e.g. the lockdown lamp at the guard post.</summary>
+    Indicator,
+}
+
+/// <summary>What a lock does when its coil loses power.</summary>
+public enum LockFailMode
+{
+    /// <summary>Unlocked without power (maglocks on egress doors).</summary>
+    FailSafe,
+    /// <summary>Locked without power (electric strikes on entry doors).</summary>
+    FailSecure,
+}
+
+/// <summary>One configured output, validated.</summary>
+/// <param name="Id">Stable id (e.g. <c>lock-lobby</c>).</param>
+/// <param name="Kind">What the output drives.</param>
+/// <param name="Line">GPIO line offset.</param>
+/// <param name="ActiveHigh">True when driving the line high energises the relay.</param>
+/// <param name="Zone">Zone the output belongs to; lockdown scope is chosen by zone.</param>
+/// <param name="FailMode">Locks only: behaviour without power.</param>
+/// <param name="Egress">Locks only: the door is on an escape route and must release in a fire.</param>
+/// <param name="NormallyLocked">Locks only: state outside lockdown.</param>
+public sealed record OutputDefinition(
+    string Id,
+    OutputKind Kind,
+    int Line,
+    bool ActiveHigh,
+    string Zone,
+    LockFailMode FailMode = LockFailMode.FailSafe,
+    bool Egress = false,
+    bool NormallyLocked = false)
+{
+    /// <summary>
+    /// Whether the relay coil must be energised for the logical demand: for a lock "active" means
+    /// locked, which needs power on a fail-safe lock and no power on a fail-secure one.
+    /// </summary>
+    public bool Energised(bool active) =>
+        Kind == OutputKind.Lock && FailMode == LockFailMode.FailSecure ? !active : active;
+
+    /// <summary>The electrical level that realises the logical demand.</summary>
+    public bool LevelFor(bool active) => Energised(active) == ActiveHigh;
+}

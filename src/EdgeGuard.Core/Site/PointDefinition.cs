@@ -1,0 +1,53 @@
+namespace EdgeGuard.Core.Site;
+
+/// <summary>What an input point is in the building.</summary>
+public enum PointKind
+{
+    /// <summary>Reed contact on a door: active = door open.</summary>
+    DoorContact,
+    /// <summary>Fence, window or beam sensor on the perimeter: active = breach.</summary>
+    Perimeter,
+    /// <summary>Hold-up / panic button: active = pressed. Acts on the leading edge.</summary>
+    PanicButton,
+    /// <summary>Enclosure tamper switch: active = enclosure open.</summary>
+    Tamper,
+    /// <summary>Guard's key switch: active = key turned.</summary>
+    Keyswitch,
+    /// <summary>Request-to-exit button or sensor on the secure side of a door.</summary>
+    RequestToExit,
+}
+
+/// <summary>Internal pull resistor to enable on an input line.</summary>
+public enum LinePull
+{
+    None,
+    Up,
+    Down,
+}
+
+/// <summary>One configured input point, validated.</summary>
+/// <param name="Id">Stable id used in events, topics and the simulator (e.g. <c>panic-lobby</c>).</param>
+/// <param name="Kind">What the point is.</param>
+/// <param name="Line">GPIO line offset on the configured chip.</param>
+/// <param name="ActiveHigh">True when a high electrical level means the point is active.</param>
+/// <param name="Pull">Bias resistor for the line.</param>
+/// <param name="Debounce">How long a level must hold (contacts) or the lock-out after a leading edge (panic buttons).</param>
+/// <param name="Zone">Zone the point belongs to.</param>
+public sealed record PointDefinition(
+    string Id,
+    PointKind Kind,
+    int Line,
+    bool ActiveHigh,
+    LinePull Pull,
+    TimeSpan Debounce,
+    string Zone)
+{
+    /// <summary>Translates an electrical level into the point's logical state.</summary>
+    public bool IsActive(bool high) => high == ActiveHigh;
+
+    /// <summary>The electrical level that represents <paramref name="active"/>.</summary>
+    public bool LevelFor(bool active) => active == ActiveHigh;
+
+    /// <summary>Panic buttons act on the leading edge so their debounce adds no delay.</summary>
+    public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton;
+}

@@ -1,0 +1,37 @@
+namespace EdgeGuard.Core.Site;
+
+/// <summary>A named group of points and outputs (a floor, a wing, the perimeter).</summary>
+public sealed record ZoneDefinition(string Id, string Name);
+
+/// <summary>What a lockdown does and who may end it locally.</summary>
+/// <param name="ScopeZones">Zones whose locks are locked; empty means every zone.</param>
+/// <param name="SirenDuration">How long sirens sound after a lockdown starts.</param>
+/// <param name="ClearKeyswitches">Keyswitch points authorised to clear a lockdown.</param>
+public sealed record LockdownPolicy(
+    IReadOnlyList<string> ScopeZones,
+    TimeSpan SirenDuration,
+    IReadOnlyList<string> ClearKeyswitches)
+{
+    /// <summary>Whether an output in <paramref name="zone"/> is covered by a lockdown.</summary>
+    public bool Covers(string zone) => ScopeZones.Count == 0 || ScopeZones.Contains(zone, StringComparer.Ordinal);
+}
+
+/// <summary>The whole validated site configuration the controller runs on.</summary>
+public sealed record SiteDefinition(
+    string SiteId,
+    string GatewayId,
+    IReadOnlyList<ZoneDefinition> Zones,
+    IReadOnlyList<PointDefinition> Points,
+    IReadOnlyList<OutputDefinition> Outputs,
+    LockdownPolicy Lockdown)
+{
+    private readonly Dictionary<string, PointDefinition> _pointsById =
+        Points.ToDictionary(p => p.Id, StringComparer.Ordinal);
+
+    /// <summary>Looks a point up by id.</summary>
+    public PointDefinition? FindPoint(string id) => _pointsById.GetValueOrDefault(id);
+
+    /// <summary>Looks a point up by id; throws for an id the site does not have.</summary>
+    public PointDefinition Point(string id) =>
+        FindPoint(id) ?? throw new KeyNotFoundException($"Point '{id}' is not configured on this site.");
+}

@@ -1,0 +1,35 @@
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware;
+
+namespace EdgeGuard.Configuration;
+
+/// <summary>Simulate-mode settings.</summary>
+/// <param name="ControlSocket">Unix socket path where <c>edgeguard sim</c> drives the simulated lines.</param>
+public sealed record SimulationOptions(string ControlSocket);
+
+/// <summary>Broker settings. With no host in simulate mode an embedded broker is started on loopback.</summary>
+/// <param name="Host">Broker host name or address; null for none configured.</param>
+/// <param name="Port">Broker port (also the embedded broker's port).</param>
+public sealed record MqttOptions(string? Host, int Port);
+
+/// <summary>Everything the gateway needs from configuration, validated.</summary>
+public sealed record GatewayConfig(
+    SiteDefinition Site,
+    HardwareOptions Hardware,
+    string StateDirectory,
+    SimulationOptions Simulation,
+    MqttOptions Mqtt);
+
+/// <summary>One configuration problem, with the configuration path of the offending key.</summary>
+public sealed record ConfigError(string Path, string Message)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Path}: {Message}";
+}
+
+/// <summary>The outcome of reading configuration: a config, or every problem found.</summary>
+public sealed record ConfigResult(GatewayConfig? Config, IReadOnlyList<ConfigError> Errors)
+{
+    /// <summary>True when the configuration can be run.</summary>
+    public bool IsValid => Config is not null && Errors.Count == 0;
+}
