@@ -101,3 +101,17 @@ public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointK
     public override Severity Severity => Kind == PointKind.PanicButton ? Severity.Alarm : Severity.Warning;
     public override string? Point => PointId;
 }
+
+/// <summary>The safety state could not be written to disk; outputs were still driven (safety first).</summary>
+public sealed record SafetyStateNotPersisted(DateTimeOffset At, string Reason) : DomainEvent(At)
+{
+    public override string Type => "fault.safety-state-not-persisted";
+    public override Severity Severity => Severity.Critical;
+}
+
+/// <summary>An output line could not be driven to its planned level.</summary>
+public sealed record OutputFault(DateTimeOffset At, string OutputId, string Reason) : DomainEvent(At)
+{
+    public override string Type => "fault.output";
+    public override Severity Severity => Severity.Critical;
+}

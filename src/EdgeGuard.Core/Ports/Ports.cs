@@ -40,3 +40,10 @@ public interface IOutputLines : IDisposable
     /// <summary>Reads back the level last driven on an output's line.</summary>
     bool ReadBack(string outputId);
 }
+
+/// <summary>Receives every domain event after the controller has applied it (log, journal, MQTT).</summary>
+public interface IEventSink
+{
+    /// <summary>Called on the controller loop: must be quick and must not throw.</summary>
+    void Publish(IReadOnlyList<DomainEvent> events);
+}

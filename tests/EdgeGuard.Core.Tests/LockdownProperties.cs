@@ -1,0 +1,148 @@
+using System.Collections.Immutable;
+using CsCheck;
+using EdgeGuard.Core.Filters;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>
+/// Property-based tests: random sequences of raw input levels and time steps run through the real
+/// filters and <see cref="SiteDecider"/>, and the safety rules must hold after every single step.
+/// </summary>
+public sealed class LockdownProperties
+{
+    /// <summary>One raw input: a point's line goes to a level after some time, or time just passes.</summary>
+    private sealed record Step(int Point, bool Active, int DelayMs);
+
+    private static readonly SiteDefinition Site = TestSite.Create("a", "b");
+
+    private static readonly Gen<Step> StepGen = Gen.Select(
+        Gen.Int[-1, Site.Points.Count - 1], Gen.Bool, Gen.OneOf(Gen.Int[0, 30], Gen.Int[0, 2_000], Gen.Int[0, 90_000]),
+        (point, active, delay) => new Step(point, active, delay));
+
+    private static readonly Gen<Step[]> Scenario = StepGen.Array[1, 150];
+
+    /// <summary>Runs a scenario through filters and Decide, calling <paramref name="check"/> after each input.</summary>
+    private static void Run(Step[] steps, Action<SiteState, SiteInput, Decision> check)
+    {
+        var now = TestSite.At(0);
+        var state = SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, now);
+        var filters = Site.Points.ToDictionary(p => p.Id, p => new PointFilter(p, false, now.Monotonic));
+
+        void Apply(SiteInput input)
+        {
+            var decision = SiteDecider.Decide(Site, state, input, now);
+            check(state, input, decision);
+            state = decision.State;
+        }
+
+        foreach (var step in steps)
+        {
+            now = now.Add(TimeSpan.FromMilliseconds(step.DelayMs));
+            foreach (var filter in filters.Values)
+            {
+                if (filter.Tick(now.Monotonic) is { } ticked)
+                {
+                    Apply(new PointChanged(filter.Point.Id, ticked));
+                }
+            }
+
+            Apply(TimerTick.Instance);
+            if (step.Point >= 0)
+            {
+                var filter = filters[Site.Points[step.Point].Id];
+                if (filter.Sample(step.Active, now.Monotonic) is { } changed)
+                {
+                    Apply(new PointChanged(filter.Point.Id, changed));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_lock_in_scope_is_locked_while_in_lockdown()
+    {
+        Scenario.Sample(steps => Run(steps, (_, _, decision) =>
+        {
+            if (decision.State.Mode != SiteMode.Lockdown)
+            {
+                return;
+            }
+
+            var plan = OutputPlan.For(Site, decision.State);
+            foreach (var output in Site.Outputs.Where(o => o.Kind == OutputKind.Lock && Site.Lockdown.Covers(o.Zone)))
+            {
+                Assert.True(plan.IsActive(output.Id), $"{output.Id} unlocked during lockdown");
+            }
+        }), iter: 400);
+    }
+
+    [Fact]
+    public void Lockdown_ends_only_by_an_authorised_clear()
+    {
+        Scenario.Sample(steps => Run(steps, (before, input, decision) =>
+        {
+            if (before.Mode != SiteMode.Lockdown || decision.State.Mode == SiteMode.Lockdown)
+            {
+                return;
+            }
+
+            var change = Assert.IsType<PointChanged>(input);
+            Assert.True(change.Active);
+            Assert.Contains(change.PointId, Site.Lockdown.ClearKeyswitches);
+            Assert.DoesNotContain(Site.Points, p => p.Kind == PointKind.PanicButton && before.IsActive(p.Id));
+            Assert.IsType<LockdownCleared>(decision.Events[^1]);
+        }), iter: 400);
+    }
+
+    [Fact]
+    public void Lockdown_starts_only_from_a_panic_button()
+    {
+        Scenario.Sample(steps => Run(steps, (before, input, decision) =>
+        {
+            if (before.Mode == SiteMode.Normal && decision.State.Mode == SiteMode.Lockdown)
+            {
+                var change = Assert.IsType<PointChanged>(input);
+                Assert.Equal(PointKind.PanicButton, Site.Point(change.PointId).Kind);
+            }
+        }), iter: 400);
+    }
+
+    [Fact]
+    public void Restarting_from_the_persisted_state_yields_the_same_output_plan()
+    {
+        Scenario.Sample(steps => Run(steps, (_, _, decision) =>
+        {
+            var restored = SiteState.Restore(Site, decision.State.Safety, decision.State.Points, TestSite.At(999_999));
+            Assert.Equal(OutputPlan.For(Site, decision.State), OutputPlan.For(Site, restored));
+        }), iter: 400);
+    }
+
+    /// <summary>Pulses (active then inactive again) each shorter than the debounce, separated by any gap.</summary>
+    private static readonly Gen<(int GapMs, int PulseMs)[]> ShortPulses =
+        Gen.Select(Gen.Int[0, 5_000], Gen.Int[0, (int)TestSite.ContactDebounce.TotalMilliseconds - 1]).Array[1, 100];
+
+    [Fact]
+    public void Pulses_shorter_than_a_contacts_debounce_produce_no_event()
+    {
+        var door = Site.Point("door-a");
+        ShortPulses.Sample(pulses =>
+        {
+            var now = TimeSpan.Zero;
+            var filter = new PointFilter(door, settledActive: false, now);
+            foreach (var (gap, pulse) in pulses)
+            {
+                now += TimeSpan.FromMilliseconds(gap);
+                Assert.Null(filter.Tick(now));
+                Assert.Null(filter.Sample(true, now));
+                Assert.Null(filter.Tick(now + TimeSpan.FromMilliseconds(pulse) - TimeSpan.FromTicks(1)));
+                now += TimeSpan.FromMilliseconds(pulse);
+                Assert.Null(filter.Sample(false, now));
+            }
+
+            Assert.Null(filter.Tick(now + TimeSpan.FromHours(1)));
+            Assert.False(filter.Active);
+        }, iter: 1_000);
+    }
+}

@@ -1,0 +1,92 @@
+using EdgeGuard.Core.Filters;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Tests;
+
+public sealed class PointFilterTests
+{
+    private static readonly TimeSpan Ms = TimeSpan.FromMilliseconds(1);
+    private static readonly PointDefinition Door = TestSite.Create().Point("door-a");
+    private static readonly PointDefinition Panic = TestSite.Create().Point("panic-a");
+
+    [Fact]
+    public void Contact_reports_only_after_the_level_holds_for_the_debounce()
+    {
+        var filter = new PointFilter(Door, settledActive: false, TimeSpan.Zero);
+
+        Assert.Null(filter.Sample(true, 100 * Ms));
+        Assert.Equal(125 * Ms, filter.NextDeadline);
+        Assert.Null(filter.Tick(124 * Ms));
+        Assert.True(filter.Tick(125 * Ms));
+        Assert.True(filter.Active);
+        Assert.Null(filter.NextDeadline);
+    }
+
+    [Fact]
+    public void Contact_bounce_restarts_the_debounce_window()
+    {
+        var filter = new PointFilter(Door, settledActive: false, TimeSpan.Zero);
+
+        filter.Sample(true, 100 * Ms);
+        filter.Sample(false, 101 * Ms);
+        filter.Sample(true, 102 * Ms);
+
+        Assert.Null(filter.Tick(126 * Ms));
+        Assert.True(filter.Tick(127 * Ms));
+    }
+
+    [Fact]
+    public void Contact_pulse_shorter_than_debounce_is_ignored()
+    {
+        var filter = new PointFilter(Door, settledActive: false, TimeSpan.Zero);
+
+        filter.Sample(true, 100 * Ms);
+        Assert.Null(filter.Sample(false, 120 * Ms));
+
+        Assert.Null(filter.Tick(1000 * Ms));
+        Assert.False(filter.Active);
+        Assert.Null(filter.NextDeadline);
+    }
+
+    [Fact]
+    public void Panic_button_acts_on_the_leading_edge_without_delay()
+    {
+        var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+
+        Assert.True(filter.Sample(true, 100 * Ms));
+    }
+
+    [Fact]
+    public void Panic_button_bounce_inside_the_lockout_produces_no_second_event()
+    {
+        var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+
+        Assert.Null(filter.Sample(false, 101 * Ms));
+        Assert.Null(filter.Sample(true, 102 * Ms));
+        Assert.Null(filter.Tick(600 * Ms));
+        Assert.True(filter.Active);
+    }
+
+    [Fact]
+    public void Panic_button_release_is_reported_when_the_lockout_ends()
+    {
+        var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+        filter.Sample(false, 200 * Ms);
+
+        Assert.Equal(600 * Ms, filter.NextDeadline);
+        Assert.False(filter.Tick(600 * Ms));
+        Assert.False(filter.Active);
+    }
+
+    [Fact]
+    public void Settled_boot_level_produces_no_event()
+    {
+        var filter = new PointFilter(Door, settledActive: true, TimeSpan.Zero);
+
+        Assert.Null(filter.Sample(true, 10 * Ms));
+        Assert.Null(filter.Tick(1000 * Ms));
+        Assert.True(filter.Active);
+    }
+}

@@ -1,0 +1,37 @@
+using EdgeGuard.Core;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>A small but complete site used across Core tests.</summary>
+internal static class TestSite
+{
+    public static readonly TimeSpan PanicLockout = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan ContactDebounce = TimeSpan.FromMilliseconds(25);
+    public static readonly TimeSpan Siren = TimeSpan.FromSeconds(60);
+
+    public static SiteDefinition Create(params string[] scopeZones) => new(
+        "site-test",
+        "gw-test",
+        [new("a", "A"), new("b", "B"), new("c", "C")],
+        [
+            new("panic-a", PointKind.PanicButton, 1, ActiveHigh: false, LinePull.Up, PanicLockout, "a"),
+            new("panic-b", PointKind.PanicButton, 2, ActiveHigh: false, LinePull.Up, PanicLockout, "b"),
+            new("door-a", PointKind.DoorContact, 3, ActiveHigh: true, LinePull.Up, ContactDebounce, "a"),
+            new("fence-c", PointKind.Perimeter, 4, ActiveHigh: true, LinePull.Up, TimeSpan.FromMilliseconds(200), "c"),
+            new("key-a", PointKind.Keyswitch, 5, ActiveHigh: false, LinePull.Up, ContactDebounce, "a"),
+            new("key-rogue", PointKind.Keyswitch, 6, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
+        ],
+        [
+            new("lock-egress", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
+            new("lock-entry", OutputKind.Lock, 11, ActiveHigh: true, "b", LockFailMode.FailSecure, NormallyLocked: true),
+            new("lock-c", OutputKind.Lock, 12, ActiveHigh: false, "c", LockFailMode.FailSafe),
+            new("siren", OutputKind.Siren, 13, ActiveHigh: true, "a"),
+            new("strobe", OutputKind.Strobe, 14, ActiveHigh: true, "b"),
+            new("lamp", OutputKind.Indicator, 15, ActiveHigh: true, "c"),
+        ],
+        new LockdownPolicy(scopeZones, Siren, ["key-a"]));
+
+    public static Moment At(double seconds) =>
+        new(TimeSpan.FromSeconds(seconds), new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero).AddSeconds(seconds));
+}
