@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using EdgeGuard.Cli;
+
+return await EdgeGuardCli.Create().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>The <c>edgeguard</c> command line: run, validate, sim, diagram.</summary>
+public static class EdgeGuardCli
+{
+    /// <summary>Path of the site configuration (JSON).</summary>
+    internal static readonly Option<string?> ConfigOption = new("--config", "-c")
+    {
+        Description = "Site configuration file (default: appsettings.json next to the executable). Environment variables such as EdgeGuard__gateway override it.",
+    };
+
+    /// <summary>Builds the root command with every verb.</summary>
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("EdgeGuard: physical-security edge gateway (door contacts, panic buttons, lockdown, locks and sirens).")
+        {
+            RunVerb(),
+            ValidateVerb(),
+            SimVerbs.Create(),
+            DiagramVerb(),
+        };
+        return root;
+    }
+
+    private static Command RunVerb()
+    {
+        var simulate = new Option<bool>("--simulate") { Description = "Use simulated GPIO lines (drive them with `edgeguard sim`) and, with no broker configured, an embedded MQTT broker on loopback." };
+        var command = new Command("run", "Run the gateway until stopped.") { ConfigOption, simulate };
+        command.SetAction((result, ct) => RunVerbHandler.RunAsync(result.GetValue(ConfigOption), result.GetValue(simulate), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct));
+        return command;
+    }
+
+    private static Command ValidateVerb()
+    {
+        var simulate = new Option<bool>("--simulate") { Description = "Validate as for `run --simulate` (no hardware driver needed)." };
+        var command = new Command("validate", "Check the configuration and report every problem; touches no hardware.") { ConfigOption, simulate };
+        command.SetAction(result =>
+        {
+            var loaded = RunVerbHandler.Load(result.GetValue(ConfigOption), result.GetValue(simulate), result.InvocationConfiguration.Error);
+            if (loaded is null)
+            {
+                return ExitCodes.InvalidConfig;
+            }
+
+            var site = loaded.Value.Config.Site;
+            result.InvocationConfiguration.Output.WriteLine($"Configuration is valid: site {site.SiteId}, gateway {site.GatewayId}, {site.Points.Count} points, {site.Outputs.Count} outputs, {site.Zones.Count} zones.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command DiagramVerb()
+    {
+        var output = new Option<string?>("--output", "-o") { Description = "Write the Markdown here instead of standard output (e.g. docs/state-machine.md)." };
+        var command = new Command("diagram", "Print the lockdown state machine as a Mermaid diagram generated from the code.") { output };
+        command.SetAction(result =>
+        {
+            var markdown = StateDiagram.ToMarkdown();
+            if (result.GetValue(output) is { } path)
+            {
+                File.WriteAllText(path, markdown);
+            }
+            else
+            {
+                result.InvocationConfiguration.Output.Write(markdown);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

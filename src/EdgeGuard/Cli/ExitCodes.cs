@@ -1,0 +1,14 @@
+namespace EdgeGuard.Cli;
+
+/// <summary>Process exit codes, documented in the README for scripts and systemd.</summary>
+public static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+    /// <summary>The gateway failed at run time (hardware missing, broker port taken, ...).</summary>
+    public const int Failure = 1;
+    /// <summary>Configuration is invalid; nothing was started and no output was touched.</summary>
+    public const int InvalidConfig = 2;
+    /// <summary>A scenario expectation did not hold, or the simulator could not be reached.</summary>
+    public const int ScenarioFailed = 3;
+}

@@ -1,0 +1,74 @@
+using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Hardware;
+using EdgeGuard.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>Loads configuration and runs the gateway host.</summary>
+internal static class RunVerbHandler
+{
+    /// <summary>
+    /// Loads and validates configuration; on any problem writes the full report and returns null,
+    /// so the caller exits before a single GPIO line is opened.
+    /// </summary>
+    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error)
+    {
+        var loaded = GatewayConfigLoader.Build(path);
+        var result = loaded.Errors.Count > 0
+            ? new ConfigResult(null, loaded.Errors)
+            : GatewayConfigReader.Read(loaded.Configuration, simulate);
+        if (!result.IsValid)
+        {
+            error.WriteLine(ConfigErrorFormatter.Format(result.Errors));
+            return null;
+        }
+
+        return (result.Config!, loaded.Configuration);
+    }
+
+    public static async Task<int> RunAsync(string? path, bool simulate, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        if (Load(path, simulate, error) is not { } loaded)
+        {
+            return ExitCodes.InvalidConfig;
+        }
+
+        try
+        {
+            using var host = GatewayHost.Build(loaded.Config, loaded.Configuration);
+            await host.StartAsync(ct).ConfigureAwait(false);
+            if (simulate)
+            {
+                await output.WriteLineAsync(QuickStartHint(loaded.Config)).ConfigureAwait(false);
+            }
+
+            await host.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return ExitCodes.Ok;
+        }
+        catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or Journal.JournalException)
+        {
+            await error.WriteLineAsync($"edgeguard: cannot run: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static string QuickStartHint(GatewayConfig config)
+    {
+        var socket = config.Simulation.ControlSocket;
+        var panic = config.Site.Points.FirstOrDefault(p => p.Kind == Core.Site.PointKind.PanicButton)?.Id ?? "<point>";
+        return $"""
+            EdgeGuard is running on simulated hardware (site {config.Site.SiteId}, gateway {config.Site.GatewayId}).
+              press a panic button:   edgeguard sim press {panic} --socket {socket}
+              see mode and outputs:   edgeguard sim status --socket {socket}
+              stop:                   Ctrl+C
+            """;
+    }
+}

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using EdgeGuard.Simulation;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>
+/// <c>edgeguard sim …</c>: drives a gateway started with <c>run --simulate</c> from another
+/// terminal or script, through its control socket.
+/// </summary>
+internal static class SimVerbs
+{
+    private static readonly Option<string?> SocketOption = new("--socket", "-s")
+    {
+        Description = "Control socket of the simulated gateway (default: simulation.controlSocket from --config).",
+    };
+
+    private static readonly Option<double> TimeoutOption = new("--expect-timeout")
+    {
+        Description = "Seconds an `expect` step may take to come true.",
+        DefaultValueFactory = _ => 3,
+    };
+
+    public static Command Create()
+    {
+        var sim = new Command("sim", "Drive a simulated gateway (started with `edgeguard run --simulate`).");
+        foreach (var verb in SimulatorCommand.PointVerbs.Keys)
+        {
+            var point = new Argument<string>("point") { Description = "Point id, e.g. panic-lobby." };
+            var command = new Command(verb, $"{verb} a point as a person would.") { point, SocketOption, EdgeGuardCli.ConfigOption };
+            command.SetAction((result, ct) => SendAsync(result, $"{verb} {result.GetValue(point)}", ct));
+            sim.Subcommands.Add(command);
+        }
+
+        var status = new Command("status", "Print the gateway's mode, points and outputs as JSON.") { SocketOption, EdgeGuardCli.ConfigOption };
+        status.SetAction((result, ct) => SendAsync(result, "status", ct));
+        sim.Subcommands.Add(status);
+
+        var file = new Argument<FileInfo>("file") { Description = "Scenario file: press/release/open/close/wait/expect, one per line." };
+        var scenario = new Command("scenario", "Play a scenario file against the simulated gateway.") { file, SocketOption, EdgeGuardCli.ConfigOption, TimeoutOption };
+        scenario.SetAction((result, ct) => PlayAsync(result, result.GetValue(file)!, ct));
+        sim.Subcommands.Add(scenario);
+        return sim;
+    }
+
+    private static async Task<int> SendAsync(ParseResult result, string line, CancellationToken ct)
+    {
+        try
+        {
+            var client = await ConnectAsync(result, ct).ConfigureAwait(false);
+            await using (client.ConfigureAwait(false))
+            {
+                var reply = await client.SendAsync(line, ct).ConfigureAwait(false);
+                var failed = reply.StartsWith("error", StringComparison.Ordinal);
+                await (failed ? result.InvocationConfiguration.Error : result.InvocationConfiguration.Output).WriteLineAsync(reply).ConfigureAwait(false);
+                return failed ? ExitCodes.ScenarioFailed : ExitCodes.Ok;
+            }
+        }
+        catch (IOException ex)
+        {
+            await result.InvocationConfiguration.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return ExitCodes.ScenarioFailed;
+        }
+    }
+
+    private static async Task<int> PlayAsync(ParseResult result, FileInfo file, CancellationToken ct)
+    {
+        try
+        {
+            var scenario = Scenario.Parse(await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false), file.Name);
+            var client = await ConnectAsync(result, ct).ConfigureAwait(false);
+            await using (client.ConfigureAwait(false))
+            {
+                var runner = new ScenarioRunner(client, TimeSpan.FromSeconds(result.GetValue(TimeoutOption)), TimeProvider.System);
+                await runner.RunAsync(scenario, result.InvocationConfiguration.Output, ct).ConfigureAwait(false);
+            }
+
+            await result.InvocationConfiguration.Output.WriteLineAsync($"scenario {file.Name}: passed").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or ScenarioFailedException)
+        {
+            await result.InvocationConfiguration.Error.WriteLineAsync($"scenario {file.Name}: FAILED\n{ex.Message}").ConfigureAwait(false);
+            return ExitCodes.ScenarioFailed;
+        }
+    }
+
+    private static Task<SimulatorClient> ConnectAsync(ParseResult result, CancellationToken ct)
+    {
+        var socket = result.GetValue(SocketOption)
+            ?? RunVerbHandler.Load(result.GetValue(EdgeGuardCli.ConfigOption), simulate: true, result.InvocationConfiguration.Error)?.Config.Simulation.ControlSocket
+            ?? throw new IOException("No control socket: pass --socket, or a valid --config.");
+        return SimulatorClient.ConnectAsync(socket, ct);
+    }
+}

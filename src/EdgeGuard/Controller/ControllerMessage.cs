@@ -1,0 +1,18 @@
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Controller;
+
+/// <summary>What travels through the controller's one channel.</summary>
+internal abstract record ControllerMessage;
+
+/// <summary>A raw edge from a GPIO callback, not yet filtered.</summary>
+internal sealed record EdgeMessage(RawEdge Edge) : ControllerMessage;
+
+/// <summary>A filter or site timer is due.</summary>
+internal sealed record TimerMessage : ControllerMessage
+{
+    public static TimerMessage Instance { get; } = new();
+}
+
+/// <summary>Creates the output lines with the level each must have from the first instant.</summary>
+public delegate IOutputLines OutputLinesFactory(IReadOnlyDictionary<string, bool> initialHigh);

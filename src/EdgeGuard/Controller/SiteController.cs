@@ -1,0 +1,246 @@
+using System.Threading.Channels;
+using EdgeGuard.Core;
+using EdgeGuard.Core.Filters;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Controller;
+
+/// <summary>
+/// The one writer of site state. GPIO callbacks and timers only enqueue into one channel; this
+/// loop filters, decides, persists the safety state, drives outputs and reports events, in that
+/// order, one message at a time.
+/// </summary>
+public sealed partial class SiteController(
+    SiteDefinition site,
+    IInputLines inputs,
+    OutputLinesFactory createOutputs,
+    ISafetyStateStore store,
+    IEnumerable<IEventSink> sinks,
+    TimeProvider time,
+    ILogger<SiteController> log) : BackgroundService
+{
+    /// <summary>How long inputs settle after the lines are opened before their levels count.</summary>
+    public static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(100);
+
+    private readonly Channel<ControllerMessage> _channel = Channel.CreateUnbounded<ControllerMessage>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly IEventSink[] _sinks = sinks.ToArray();
+    private readonly TaskCompletionSource _booted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OutputDefinition> _outputs = site.Outputs.ToDictionary(o => o.Id, StringComparer.Ordinal);
+    private IOutputLines? _outputLines;
+    private ITimer? _timer;
+    private SiteState _state = null!;
+    private long _bootReadTimestamp;
+    private long _decisions;
+    private volatile SiteSnapshot? _snapshot;
+
+    /// <summary>Completes once the safety state is restored, outputs driven and inputs settled.</summary>
+    public Task Booted => _booted.Task;
+
+    /// <summary>The latest state; null until boot completes.</summary>
+    public SiteSnapshot? Snapshot => _snapshot;
+
+    /// <summary>
+    /// Boot order is the safety contract: restore the persisted state, drive every output to the
+    /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var safety = store.Load();
+        var now = Moment.From(time);
+        _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
+        var plan = OutputPlan.For(site, _state);
+        _outputLines = createOutputs(site.Outputs.ToDictionary(o => o.Id, o => o.LevelFor(plan.IsActive(o.Id)), StringComparer.Ordinal));
+        LogRestored(safety.Mode, safety.Lockdown?.Cause, plan.ToString());
+
+        // Edges during settling are queued but dropped by timestamp: only the settled read counts.
+        inputs.Start(edge => _channel.Writer.TryWrite(new EdgeMessage(edge)));
+        await Task.Delay(SettleTime, time, cancellationToken).ConfigureAwait(false);
+        _bootReadTimestamp = time.GetTimestamp();
+        now = Moment.From(time);
+        var events = new List<DomainEvent> { new GatewayStarted(now.Utc, safety.Mode, safety.Lockdown?.Cause) };
+        var settled = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var point in site.Points)
+        {
+            var active = point.IsActive(inputs.Read(point.Id));
+            settled[point.Id] = active;
+            _filters[point.Id] = new PointFilter(point, active, now.Monotonic);
+            if (active)
+            {
+                events.Add(new PointActiveAtBoot(now.Utc, point.Id, point.Kind));
+            }
+        }
+
+        _state = _state with { Points = SiteState.Restore(site, safety, settled, now).Points };
+        _timer = time.CreateTimer(_ => _channel.Writer.TryWrite(TimerMessage.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Reconcile(now, events);
+        Report(events);
+        ScheduleTimer(now);
+        _booted.TrySetResult();
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var message in _channel.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            var now = Moment.From(time);
+            var events = new List<DomainEvent>();
+            try
+            {
+                Handle(message, now, events);
+            }
+#pragma warning disable CA1031 // The loop protects the site: one bad message must never stop it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogLoopFault(ex, message.GetType().Name);
+            }
+
+            Report(events);
+            ScheduleTimer(now);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        inputs.Dispose();
+        _outputLines?.Dispose();
+        base.Dispose();
+    }
+
+    private void Handle(ControllerMessage message, Moment now, List<DomainEvent> events)
+    {
+        switch (message)
+        {
+            case EdgeMessage { Edge: var edge }:
+                if (edge.Timestamp < _bootReadTimestamp || !_filters.TryGetValue(edge.PointId, out var filter))
+                {
+                    return;
+                }
+
+                var at = Moment.MonotonicOf(time, edge.Timestamp);
+                if (filter.Sample(filter.Point.IsActive(edge.High), at) is { } changed)
+                {
+                    Apply(new PointChanged(edge.PointId, changed), now, events);
+                }
+
+                break;
+            case TimerMessage:
+                foreach (var pending in _filters.Values)
+                {
+                    if (pending.Tick(now.Monotonic) is { } ticked)
+                    {
+                        Apply(new PointChanged(pending.Point.Id, ticked), now, events);
+                    }
+                }
+
+                Apply(TimerTick.Instance, now, events);
+                break;
+        }
+    }
+
+    private void Apply(SiteInput input, Moment now, List<DomainEvent> events)
+    {
+        var decision = SiteDecider.Decide(site, _state, input, now);
+        _decisions++;
+        if (decision.State.Safety != _state.Safety)
+        {
+            try
+            {
+                store.Save(decision.State.Safety);
+            }
+#pragma warning disable CA1031 // A failed write must not stop the doors from locking: report it, act anyway.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                events.Add(new SafetyStateNotPersisted(now.Utc, ex.Message));
+            }
+        }
+
+        _state = decision.State;
+        events.AddRange(decision.Events);
+        Reconcile(now, events);
+    }
+
+    /// <summary>Writes every output whose line differs from the plan; the lines skip no-op writes.</summary>
+    private void Reconcile(Moment now, List<DomainEvent> events)
+    {
+        var plan = OutputPlan.For(site, _state);
+        var levels = new Dictionary<string, bool>(_outputs.Count, StringComparer.Ordinal);
+        foreach (var output in site.Outputs)
+        {
+            var high = output.LevelFor(plan.IsActive(output.Id));
+            try
+            {
+                _outputLines!.Write(output.Id, high);
+            }
+#pragma warning disable CA1031 // One broken relay must not keep the others from being driven.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
+            }
+
+            levels[output.Id] = _outputLines!.ReadBack(output.Id);
+        }
+
+        _snapshot = new SiteSnapshot(_state, plan, levels, _decisions);
+    }
+
+    private void ScheduleTimer(Moment now)
+    {
+        TimeSpan? next = SiteDecider.NextDeadline(_state);
+        foreach (var filter in _filters.Values)
+        {
+            if (filter.NextDeadline is { } due && (next is null || due < next))
+            {
+                next = due;
+            }
+        }
+
+        var delay = next is { } at ? (at - now.Monotonic < TimeSpan.Zero ? TimeSpan.Zero : at - now.Monotonic) : Timeout.InfiniteTimeSpan;
+        _timer?.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Report(List<DomainEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var e in events)
+        {
+            LogEvent(e.Severity switch
+            {
+                Severity.Critical => LogLevel.Critical,
+                Severity.Alarm => LogLevel.Error,
+                Severity.Warning => LogLevel.Warning,
+                _ => LogLevel.Information,
+            }, e.Type, e.Point, e.Severity, e);
+        }
+
+        foreach (var sink in _sinks)
+        {
+            sink.Publish(events);
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Message = "{EventType} point={Point} severity={Severity} {Event}")]
+    private partial void LogEvent(LogLevel level, string eventType, string? point, Severity severity, DomainEvent @event);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Safety state restored: mode={Mode} cause={Cause}; outputs driven to plan {Plan} before reading inputs")]
+    private partial void LogRestored(SiteMode mode, string? cause, string plan);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Controller failed to handle {Message}; the loop goes on")]
+    private partial void LogLoopFault(Exception ex, string message);
+}

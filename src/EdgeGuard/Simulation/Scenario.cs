@@ -1,0 +1,106 @@
+using System.Globalization;
+
+namespace EdgeGuard.Simulation;
+
+/// <summary>One step of a scenario file, with the line it came from for error messages.</summary>
+public abstract record ScenarioStep(int Line);
+
+/// <summary>A simulator command such as <c>press panic-lobby</c>.</summary>
+public sealed record SendStep(int Line, string Command) : ScenarioStep(Line);
+
+/// <summary><c>wait 250ms</c> / <c>wait 2s</c>.</summary>
+public sealed record WaitStep(int Line, TimeSpan Duration) : ScenarioStep(Line);
+
+/// <summary><c>expect mode lockdown</c>, <c>expect output lock-lobby locked</c>, <c>expect point door-lobby active</c>.</summary>
+public sealed record ExpectStep(int Line, string Subject, string? Id, bool? Active, string? Mode) : ScenarioStep(Line);
+
+/// <summary>
+/// A scenario file: timed steps a technician or a test plays against a simulated gateway.
+/// One step per line; <c>#</c> starts a comment.
+/// </summary>
+public sealed record Scenario(string Source, IReadOnlyList<ScenarioStep> Steps)
+{
+    private static readonly Dictionary<string, bool> States = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["locked"] = true, ["unlocked"] = false, ["on"] = true, ["off"] = false,
+        ["active"] = true, ["inactive"] = false,
+    };
+
+    /// <summary>Parses a scenario; every bad line is reported at once as <c>source:line: problem</c>.</summary>
+    public static Scenario Parse(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var steps = new List<ScenarioStep>();
+        var errors = new List<string>();
+        var lines = text.ReplaceLineEndings("\n").Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var content = lines[i].Split('#', 2)[0].Trim();
+            if (content.Length == 0)
+            {
+                continue;
+            }
+
+            var step = ParseLine(i + 1, content, out var error);
+            if (step is null)
+            {
+                errors.Add($"{source}:{i + 1}: {error}");
+            }
+            else
+            {
+                steps.Add(step);
+            }
+        }
+
+        return errors.Count == 0
+            ? new Scenario(source, steps)
+            : throw new FormatException(string.Join(Environment.NewLine, errors));
+    }
+
+    private static ScenarioStep? ParseLine(int line, string content, out string? error)
+    {
+        error = null;
+        var parts = content.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        switch (parts)
+        {
+            case ["wait", var duration]:
+                if (TryParseDuration(duration, out var wait))
+                {
+                    return new WaitStep(line, wait);
+                }
+
+                error = $"bad duration '{duration}': use e.g. 250ms or 2s";
+                return null;
+            case ["expect", "mode", var mode]:
+                return new ExpectStep(line, "mode", null, null, mode);
+            case ["expect", var subject, var id, var state] when subject is "output" or "point" && States.TryGetValue(state, out var active):
+                return new ExpectStep(line, subject, id, active, null);
+            case ["expect", ..]:
+                error = $"bad expectation '{content}': use 'expect mode MODE', 'expect output ID locked|unlocked|on|off' or 'expect point ID active|inactive'";
+                return null;
+            default:
+                if (SimulatorCommand.TryParse(content, out _, out var commandError))
+                {
+                    return new SendStep(line, content);
+                }
+
+                error = commandError;
+                return null;
+        }
+    }
+
+    private static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        var (number, scale) = text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) ? (text[..^2], 1.0)
+            : text.EndsWith('s') ? (text[..^1], 1000.0)
+            : (text, double.NaN);
+        if (double.IsNaN(scale) || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromMilliseconds(value * scale);
+        return true;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+
+namespace EdgeGuard.Simulation;
+
+/// <summary>A scenario step did not hold; the message names the file, line and what was seen.</summary>
+public sealed class ScenarioFailedException(string message) : Exception(message);
+
+/// <summary>Plays a <see cref="Scenario"/> against a simulated gateway.</summary>
+/// <param name="link">Where commands go.</param>
+/// <param name="expectTimeout">How long an expectation may take to come true (outputs follow inputs after debounce).</param>
+/// <param name="time">Clock for waits and polling.</param>
+public sealed class ScenarioRunner(ISimulatorLink link, TimeSpan expectTimeout, TimeProvider time)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Runs every step in order; writes one line per step to <paramref name="progress"/>.</summary>
+    public async Task RunAsync(Scenario scenario, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(progress);
+        foreach (var step in scenario.Steps)
+        {
+            switch (step)
+            {
+                case SendStep send:
+                    var reply = await link.SendAsync(send.Command, cancellationToken).ConfigureAwait(false);
+                    if (reply.StartsWith("error", StringComparison.Ordinal))
+                    {
+                        throw new ScenarioFailedException($"{scenario.Source}:{step.Line}: '{send.Command}' failed: {reply}");
+                    }
+
+                    await progress.WriteLineAsync($"{step.Line}: {reply}").ConfigureAwait(false);
+                    break;
+                case WaitStep wait:
+                    await Task.Delay(wait.Duration, time, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ExpectStep expect:
+                    await ExpectAsync(scenario.Source, expect, cancellationToken).ConfigureAwait(false);
+                    await progress.WriteLineAsync($"{step.Line}: ok expect {expect.Subject} {expect.Id ?? expect.Mode}").ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    private async Task ExpectAsync(string source, ExpectStep expect, CancellationToken ct)
+    {
+        var deadline = time.GetTimestamp() + (long)(expectTimeout.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            var (holds, observed) = Check(expect, await StatusAsync(ct).ConfigureAwait(false));
+            if (holds)
+            {
+                return;
+            }
+
+            if (time.GetTimestamp() >= deadline)
+            {
+                var wanted = expect.Mode ?? (expect.Active == true ? "active" : "inactive");
+                throw new ScenarioFailedException(
+                    $"{source}:{expect.Line}: expected {expect.Subject} {expect.Id} {wanted} within {expectTimeout.TotalSeconds:0.#}s, saw {observed}");
+            }
+
+            await Task.Delay(PollInterval, time, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<SimulatorStatus> StatusAsync(CancellationToken ct)
+    {
+        var reply = await link.SendAsync("status", ct).ConfigureAwait(false);
+        return reply.StartsWith('{')
+            ? JsonSerializer.Deserialize(reply, SimulatorJson.Default.SimulatorStatus)!
+            : throw new ScenarioFailedException($"status failed: {reply}");
+    }
+
+    private static (bool Holds, string Observed) Check(ExpectStep expect, SimulatorStatus status) => expect.Subject switch
+    {
+        "mode" => (string.Equals(status.Mode, expect.Mode, StringComparison.OrdinalIgnoreCase), $"mode {status.Mode}"),
+        "output" => status.Outputs.TryGetValue(expect.Id!, out var output)
+            ? (output.Active == expect.Active, $"output {expect.Id} {(output.Active ? "active" : "inactive")} (line {(output.High ? "high" : "low")})")
+            : (false, $"no output '{expect.Id}'"),
+        _ => status.Points.TryGetValue(expect.Id!, out var active)
+            ? (active == expect.Active, $"point {expect.Id} {(active ? "active" : "inactive")}")
+            : (false, $"no point '{expect.Id}'"),
+    };
+}

@@ -1,0 +1,21 @@
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Simulation;
+
+namespace EdgeGuard.Simulation;
+
+/// <summary>Puts a simulated driver's input lines where a quiet building would have them.</summary>
+public static class SimulatedSite
+{
+    /// <summary>Sets every point's line to its inactive level; returns the driver for chaining.</summary>
+    public static SimulatedGpioDriver WithQuietInputs(this SimulatedGpioDriver driver, SiteDefinition site)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        ArgumentNullException.ThrowIfNull(site);
+        foreach (var point in site.Points)
+        {
+            driver.SetInputLevel(point.Line, point.LevelFor(active: false));
+        }
+
+        return driver;
+    }
+}

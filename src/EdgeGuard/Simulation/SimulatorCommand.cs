@@ -1,0 +1,44 @@
+namespace EdgeGuard.Simulation;
+
+/// <summary>
+/// One line of the simulator's control protocol: <c>press|release|open|close|activate|deactivate
+/// POINT</c> set a point's line as a person would, <c>status</c> returns the controller's JSON view.
+/// </summary>
+public sealed record SimulatorCommand(string Verb, string? PointId, bool Active)
+{
+    /// <summary>Verbs that set a point, and the logical state each gives it.</summary>
+    public static IReadOnlyDictionary<string, bool> PointVerbs { get; } = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["press"] = true,
+        ["release"] = false,
+        ["open"] = true,
+        ["close"] = false,
+        ["activate"] = true,
+        ["deactivate"] = false,
+    };
+
+    /// <summary>Parses a protocol line; the error names what is wrong.</summary>
+    public static bool TryParse(string? line, out SimulatorCommand? command, out string? error)
+    {
+        command = null;
+        var parts = (line ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts is ["status"])
+        {
+            command = new SimulatorCommand("status", null, false);
+            error = null;
+            return true;
+        }
+
+        if (parts.Length == 2 && PointVerbs.TryGetValue(parts[0], out var active))
+        {
+            command = new SimulatorCommand(parts[0].ToLowerInvariant(), parts[1], active);
+            error = null;
+            return true;
+        }
+
+        error = parts.Length == 0
+            ? "empty command"
+            : $"unknown command '{line}': expected status, or one of {string.Join("|", PointVerbs.Keys)} followed by a point id";
+        return false;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Simulation;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Simulation;
+
+/// <summary>
+/// Lets people and scripts drive a simulated gateway from outside the process over a local Unix
+/// socket (one text command per line, one reply per line). Only runs with <c>--simulate</c>.
+/// </summary>
+public sealed partial class SimulatorControlServer(
+    string socketPath,
+    SiteDefinition site,
+    SimulatedGpioDriver driver,
+    SiteController controller,
+    ILogger<SimulatorControlServer> log) : BackgroundService
+{
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await controller.Booted.WaitAsync(stoppingToken).ConfigureAwait(false);
+        File.Delete(socketPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(8);
+        LogListening(socketPath);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var client = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false);
+                _ = ServeAsync(client, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        finally
+        {
+            File.Delete(socketPath);
+        }
+    }
+
+    /// <summary>Executes one protocol line and returns the reply line.</summary>
+    public string Execute(string line)
+    {
+        if (!SimulatorCommand.TryParse(line, out var command, out var error))
+        {
+            return $"error: {error}";
+        }
+
+        if (command!.PointId is null)
+        {
+            return controller.Snapshot is { } snapshot
+                ? JsonSerializer.Serialize(SimulatorStatus.From(site, snapshot), SimulatorJson.Default.SimulatorStatus)
+                : "error: gateway still booting";
+        }
+
+        var point = site.FindPoint(command.PointId);
+        if (point is null)
+        {
+            return $"error: unknown point '{command.PointId}'; known points: {string.Join(", ", site.Points.Select(p => p.Id))}";
+        }
+
+        driver.SetInputLevel(point.Line, point.LevelFor(command.Active));
+        return $"ok {command.Verb} {point.Id}";
+    }
+
+    private async Task ServeAsync(Socket client, CancellationToken ct)
+    {
+        try
+        {
+            await using var stream = new NetworkStream(client, ownsSocket: true);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+            {
+                await writer.WriteLineAsync(Execute(line)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
+        {
+            // A client that goes away mid-line is not the gateway's problem.
+        }
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Simulator control socket at {Path}: try `edgeguard sim press <point> --socket {Path}`")]
+    private partial void LogListening(string path);
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole EdgeGuard test suite on a fresh Debian machine with the .NET SDK.
+# It installs what the tests need first, so a clean clone passes with this one command.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "test.sh: installing ${missing[*]} from Debian's packages"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+dotnet test EdgeGuard.sln -c Release "$@"

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Sockets;
+using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Hosting;
+using EdgeGuard.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EdgeGuard.IntegrationTests;
+
+/// <summary>Records every event the controller reports.</summary>
+internal sealed class EventRecorder : IEventSink
+{
+    private readonly List<DomainEvent> _events = [];
+
+    public IReadOnlyList<DomainEvent> Events
+    {
+        get
+        {
+            lock (_events)
+            {
+                return _events.ToArray();
+            }
+        }
+    }
+
+    public void Publish(IReadOnlyList<DomainEvent> events)
+    {
+        lock (_events)
+        {
+            _events.AddRange(events);
+        }
+    }
+}
+
+/// <summary>
+/// The whole gateway host in simulate mode, built from the shipped appsettings.json exactly as
+/// `edgeguard run --simulate` builds it, with state, socket and broker port moved to test-owned places.
+/// </summary>
+internal sealed class TestGateway : IAsyncDisposable
+{
+    private TestGateway(IHost host, GatewayConfig config)
+    {
+        Host = host;
+        Config = config;
+    }
+
+    public IHost Host { get; }
+    public GatewayConfig Config { get; }
+    public EventRecorder Recorder { get; } = new();
+    public SiteController Controller => Host.Services.GetRequiredService<SiteController>();
+    public SimulatedGpioDriver Driver => Host.Services.GetRequiredService<SimulatedGpioDriver>();
+    public SimulatorControlServer Simulator => Host.Services.GetRequiredService<SimulatorControlServer>();
+
+    /// <summary>An in-process link to the simulator protocol (the socket path is tested separately).</summary>
+    public ISimulatorLink Link => new InProcessLink(Simulator);
+
+    /// <summary>Builds the host; <paramref name="beforeStart"/> may set input levels a technician left behind.</summary>
+    public static async Task<TestGateway> StartAsync(string stateDirectory, Action<TestGateway>? beforeStart = null)
+    {
+        var gateway = Create(stateDirectory);
+        beforeStart?.Invoke(gateway);
+        await gateway.Host.StartAsync();
+        await gateway.Controller.Booted;
+        return gateway;
+    }
+
+    private static TestGateway Create(string stateDirectory)
+    {
+        var loaded = GatewayConfigLoader.Build(
+            Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+            [
+                $"EdgeGuard:stateDirectory={stateDirectory}",
+                $"EdgeGuard:simulation:controlSocket={Path.Combine(stateDirectory, "sim.sock")}",
+                $"EdgeGuard:mqtt:port={FreeLoopbackPort()}",
+                "Logging:LogLevel:Default=Warning",
+            ]);
+        Assert.Empty(loaded.Errors);
+        var result = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
+        Assert.True(result.IsValid, ConfigErrorFormatter.Format(result.Errors));
+        EventRecorder? recorder = null;
+        var host = GatewayHost.Build(result.Config!, loaded.Configuration, services =>
+            services.AddSingleton<IEventSink>(sp => recorder!));
+        var gateway = new TestGateway(host, result.Config!);
+        recorder = gateway.Recorder;
+        return gateway;
+    }
+
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public int LineOf(string outputId) => Config.Site.Outputs.Single(o => o.Id == outputId).Line;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.StopAsync();
+        Host.Dispose();
+    }
+
+    private sealed class InProcessLink(SimulatorControlServer server) : ISimulatorLink
+    {
+        public Task<string> SendAsync(string line, CancellationToken cancellationToken) => Task.FromResult(server.Execute(line));
+    }
+}
+
+/// <summary>A temporary state directory, removed afterwards.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("eg-").FullName;
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
