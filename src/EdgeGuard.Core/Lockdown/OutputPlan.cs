@@ -17,6 +17,13 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
     /// <summary>Whether the plan wants <paramref name="outputId"/> active.</summary>
     public bool IsActive(string outputId) => Active.GetValueOrDefault(outputId);
 
+    /// <summary>The electrical level of every output line that realises this plan.</summary>
+    public IReadOnlyDictionary<string, bool> Levels(SiteDefinition site)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        return site.Outputs.ToDictionary(o => o.Id, o => o.LevelFor(IsActive(o.Id)), StringComparer.Ordinal);
+    }
+
     /// <summary>Computes the plan. Safety rules belong here, where property tests can hold them.</summary>
     public static OutputPlan For(SiteDefinition site, SiteState state)
     {

@@ -31,7 +31,6 @@ public sealed partial class SiteController(
     private readonly IEventSink[] _sinks = sinks.ToArray();
     private readonly TaskCompletionSource _booted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, OutputDefinition> _outputs = site.Outputs.ToDictionary(o => o.Id, StringComparer.Ordinal);
     private IOutputLines? _outputLines;
     private ITimer? _timer;
     private SiteState _state = null!;
@@ -55,7 +54,7 @@ public sealed partial class SiteController(
         var now = Moment.From(time);
         _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
         var plan = OutputPlan.For(site, _state);
-        _outputLines = createOutputs(site.Outputs.ToDictionary(o => o.Id, o => o.LevelFor(plan.IsActive(o.Id)), StringComparer.Ordinal));
+        _outputLines = createOutputs(plan.Levels(site));
         LogRestored(safety.Mode, safety.Lockdown?.Cause, plan.ToString());
 
         // Edges during settling are queued but dropped by timestamp: only the settled read counts.
@@ -175,22 +174,21 @@ public sealed partial class SiteController(
     private void Reconcile(Moment now, List<DomainEvent> events)
     {
         var plan = OutputPlan.For(site, _state);
-        var levels = new Dictionary<string, bool>(_outputs.Count, StringComparer.Ordinal);
-        foreach (var output in site.Outputs)
+        var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
+        foreach (var (id, high) in plan.Levels(site))
         {
-            var high = output.LevelFor(plan.IsActive(output.Id));
             try
             {
-                _outputLines!.Write(output.Id, high);
+                _outputLines!.Write(id, high);
             }
 #pragma warning disable CA1031 // One broken relay must not keep the others from being driven.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
+                events.Add(new OutputFault(now.Utc, id, ex.Message));
             }
 
-            levels[output.Id] = _outputLines!.ReadBack(output.Id);
+            levels[id] = _outputLines!.ReadBack(id);
         }
 
         _snapshot = new SiteSnapshot(_state, plan, levels, _decisions);

@@ -1,0 +1,81 @@
+using System.Device.Gpio;
+
+namespace EdgeGuard.Hardware;
+
+/// <summary>One line to open: which, for whom (used in messages), how, and at what level for an output.</summary>
+internal readonly record struct LineRequest(int Line, string Owner, PinMode Mode, PinValue? Initial = null);
+
+/// <summary>
+/// Opens and closes a group of lines as a unit: either every line opens or none stays open, so a
+/// configuration typo cannot start half a gateway.
+/// </summary>
+internal static class LineSet
+{
+    public static void OpenAll(GpioController controller, IEnumerable<LineRequest> requests)
+    {
+        var opened = new List<int>();
+        foreach (var request in requests)
+        {
+            if (controller.IsPinOpen(request.Line))
+            {
+                CloseAll(controller, opened);
+                throw new HardwareException($"Line {request.Line} for '{request.Owner}' is already in use by another input or output.");
+            }
+
+            try
+            {
+                if (request.Initial is { } initial)
+                {
+                    controller.OpenPin(request.Line, request.Mode, initial);
+                }
+                else
+                {
+                    controller.OpenPin(request.Line, request.Mode);
+                }
+
+                opened.Add(request.Line);
+            }
+            catch (Exception ex) when (ex is not HardwareException)
+            {
+                // OpenPin may have opened the line and then failed to set its mode.
+                if (controller.IsPinOpen(request.Line))
+                {
+                    opened.Add(request.Line);
+                }
+
+                CloseAll(controller, opened);
+                throw new HardwareException(
+                    $"Line {request.Line} for '{request.Owner}' could not be opened as {request.Mode}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>Closes every line that is open, continuing past failures so one bad line cannot keep the others.</summary>
+    public static void CloseAll(GpioController controller, IEnumerable<int> lines)
+    {
+        foreach (var line in lines)
+        {
+            BestEffort(() =>
+            {
+                if (controller.IsPinOpen(line))
+                {
+                    controller.ClosePin(line);
+                }
+            });
+        }
+    }
+
+    /// <summary>Runs a clean-up step whose failure must not stop the remaining clean-up.</summary>
+    public static void BestEffort(Action step)
+    {
+        try
+        {
+            step();
+        }
+#pragma warning disable CA1031 // Clean-up on dispose: there is nobody left to report to, and the next step matters more.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Device.Gpio;
+
+namespace EdgeGuard.Hardware.Simulation;
+
+/// <summary>The state of one simulated line. Not thread-safe: <see cref="SimulatedGpioDriver"/> guards it.</summary>
+internal sealed class SimulatedLine
+{
+    public bool Open { get; set; }
+
+    /// <summary>Null until the line is first opened; kept when closed, as the hardware keeps it.</summary>
+    public PinMode? Mode { get; set; }
+
+    /// <summary>The level the outside world applies; null while nothing drives the wire.</summary>
+    public bool? External { get; set; }
+
+    public bool OutputLevel { get; private set; }
+
+    public List<bool> DrivenLevels { get; } = [];
+
+    public int WriteCount { get; set; }
+
+    public List<(PinEventTypes Types, PinChangeEventHandler Handler)> Callbacks { get; } = [];
+
+    public List<(PinEventTypes Types, TaskCompletionSource<WaitForEventResult> Waiter)> Waiters { get; } = [];
+
+    /// <summary>What an input reads: the external level, else its pull; a floating input reads low.</summary>
+    public bool InputLevel => External ?? Mode == PinMode.InputPullUp;
+
+    /// <summary>Drives the output level, recording it when the line's waveform changes.</summary>
+    public void Drive(bool high, bool becomingOutput)
+    {
+        if (becomingOutput || high != OutputLevel)
+        {
+            DrivenLevels.Add(high);
+        }
+
+        OutputLevel = high;
+    }
+
+    public PinChangeEventHandler[] HandlersFor(PinEventTypes edge) =>
+        [.. Callbacks.Where(c => (c.Types & edge) != 0).Select(c => c.Handler)];
+
+    /// <summary>Removes and returns the waiters interested in <paramref name="edge"/>.</summary>
+    public List<TaskCompletionSource<WaitForEventResult>> TakeWaiters(PinEventTypes edge)
+    {
+        var taken = new List<TaskCompletionSource<WaitForEventResult>>();
+        Waiters.RemoveAll(w =>
+        {
+            if ((w.Types & edge) == 0)
+            {
+                return false;
+            }
+
+            taken.Add(w.Waiter);
+            return true;
+        });
+        return taken;
+    }
+}

@@ -1,0 +1,331 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+/// <summary>
+/// The gateway's SQLite file: safety state today, event journal and outbox next. It owns one
+/// shared connection that every writer goes through, so writes are serialised in-process and
+/// never fight over SQLite's write lock; readers on other threads open their own connections,
+/// which WAL lets run alongside the writer.
+/// </summary>
+/// <remarks>
+/// Every connection runs with <c>synchronous=FULL</c>: in WAL mode that fsyncs the log on each
+/// commit, so a committed safety state survives a power cut. That is the contract of
+/// <see cref="EdgeGuard.Core.Ports.ISafetyStateStore.Save"/> ("on disk before it takes effect").
+/// </remarks>
+public sealed class JournalDatabase : IDisposable
+{
+    /// <summary>How long a connection waits for another one's lock unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
+
+    // SQLite result codes (primary, low byte) that deserve a message of their own.
+    private const int SqliteCorrupt = 11;
+    private const int SqliteCantOpen = 14;
+    private const int SqliteNotADatabase = 26;
+
+    private readonly string _connectionString;
+    private readonly int _busyTimeoutMs;
+    private readonly Lock _gate = new();
+    private SqliteConnection? _shared;
+
+    private JournalDatabase(string path, string connectionString, int busyTimeoutMs, SqliteConnection shared)
+    {
+        Path = path;
+        _connectionString = connectionString;
+        _busyTimeoutMs = busyTimeoutMs;
+        _shared = shared;
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The schema version (<c>PRAGMA user_version</c>) this build creates and understands.</summary>
+    public static int SchemaVersion => JournalSchema.CurrentVersion;
+
+    /// <summary>
+    /// Opens the database at <paramref name="path"/>, creating the file and its directory when
+    /// missing, switching it to WAL and bringing its schema up to <see cref="SchemaVersion"/>.
+    /// </summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="busyTimeout">How long to wait for another connection's lock; default 5 s.</param>
+    /// <returns>The open database; dispose it to close the file.</returns>
+    /// <exception cref="JournalException">
+    /// The file cannot be created or opened, is not a SQLite database, belongs to another
+    /// application, or has a newer schema than this build.
+    /// </exception>
+    public static JournalDatabase Open(string path, TimeSpan? busyTimeout = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var timeout = busyTimeout ?? DefaultBusyTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero, nameof(busyTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(timeout, TimeSpan.FromMilliseconds(int.MaxValue), nameof(busyTimeout));
+
+        var fullPath = System.IO.Path.GetFullPath(path);
+        EnsureDirectory(fullPath);
+
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            // No pooling: closing the database must really close the file, so a restart (or a
+            // test standing in for one) sees exactly what is on disk, and nothing keeps it open.
+            Pooling = false,
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY on its own for the command timeout; keep
+            // that in line with busy_timeout so a stuck lock fails in bounded time.
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
+        }.ToString();
+        var busyTimeoutMs = (int)timeout.TotalMilliseconds;
+
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            Configure(connection, busyTimeoutMs);
+
+            // journal_mode is stored in the file, so setting it once here is enough for every
+            // connection; it cannot be changed inside a transaction, hence before migrating.
+            var mode = Scalar<string>(connection, "PRAGMA journal_mode=WAL;");
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw JournalException.For(fullPath, $"could not switch to WAL journal mode (it stays '{mode}'); the file system may not support it.");
+            }
+
+            Migrate(connection, fullPath);
+            return new JournalDatabase(fullPath, connectionString, busyTimeoutMs, connection);
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw Translate(fullPath, ex, "could not be opened");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a new connection to the database, configured like the shared one (busy timeout,
+    /// <c>synchronous=FULL</c>). For readers on other threads, such as the outbox publisher;
+    /// the caller owns and disposes it. Writes belong in <see cref="InTransaction{T}"/>.
+    /// </summary>
+    /// <returns>An open connection.</returns>
+    public SqliteConnection OpenConnection()
+    {
+        ObjectDisposedException.ThrowIf(_shared is null, this);
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            Configure(connection, _busyTimeoutMs);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw Translate(Path, ex, "could not be opened");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="query"/> on the shared connection, outside any transaction, while no
+    /// other caller uses it.
+    /// </summary>
+    /// <typeparam name="T">What the query produces.</typeparam>
+    /// <param name="query">Work that only reads; it must not keep the connection.</param>
+    /// <returns>What <paramref name="query"/> returned.</returns>
+    /// <exception cref="JournalException">SQLite reported an error.</exception>
+    public T Read<T>(Func<SqliteConnection, T> query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        lock (_gate)
+        {
+            var connection = Shared();
+            try
+            {
+                return query(connection);
+            }
+            catch (SqliteException ex)
+            {
+                throw Translate(Path, ex, "read failed");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in an immediate (write-locking) transaction on the shared
+    /// connection and commits it. Returns only after the commit, which <c>synchronous=FULL</c>
+    /// makes durable; if <paramref name="work"/> throws, everything it did is rolled back.
+    /// </summary>
+    /// <typeparam name="T">What the work produces.</typeparam>
+    /// <param name="work">
+    /// Work to do; commands it creates from <c>transaction.Connection</c> must use
+    /// <paramref name="work"/>'s transaction.
+    /// </param>
+    /// <returns>What <paramref name="work"/> returned.</returns>
+    /// <exception cref="JournalException">SQLite reported an error; nothing was committed.</exception>
+    public T InTransaction<T>(Func<SqliteTransaction, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        lock (_gate)
+        {
+            var connection = Shared();
+            try
+            {
+                // Immediate, not deferred: take the write lock up front so a read-then-write
+                // never fails half way with SQLITE_BUSY when another connection wrote meanwhile.
+                using var transaction = connection.BeginTransaction(deferred: false);
+                var result = work(transaction);
+                transaction.Commit();
+                return result;
+            }
+            catch (SqliteException ex)
+            {
+                throw Translate(Path, ex, "write failed");
+            }
+        }
+    }
+
+    /// <inheritdoc cref="InTransaction{T}(Func{SqliteTransaction, T})"/>
+    public void InTransaction(Action<SqliteTransaction> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        InTransaction<bool>(transaction =>
+        {
+            work(transaction);
+            return true;
+        });
+    }
+
+    /// <summary>Closes the shared connection. Connections from <see cref="OpenConnection"/> stay with their owners.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _shared?.Dispose();
+            _shared = null;
+        }
+    }
+
+    /// <summary>Creates a command bound to <paramref name="transaction"/>, as SQLite requires inside one.</summary>
+    internal static SqliteCommand Command(SqliteTransaction transaction, string sql)
+    {
+        var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private SqliteConnection Shared()
+    {
+        ObjectDisposedException.ThrowIf(_shared is null, this);
+        return _shared;
+    }
+
+    private static void EnsureDirectory(string fullPath)
+    {
+        var directory = System.IO.Path.GetDirectoryName(fullPath);
+        if (string.IsNullOrEmpty(directory))
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw JournalException.For(fullPath, $"its directory could not be created: {ex.Message}", ex);
+        }
+    }
+
+    // busy_timeout and synchronous are per connection, unlike journal_mode, so every connection
+    // we hand out gets both before anyone can use it.
+    private static void Configure(SqliteConnection connection, int busyTimeoutMs)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = string.Create(
+            CultureInfo.InvariantCulture,
+            $"PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA synchronous=FULL;");
+        command.ExecuteNonQuery();
+    }
+
+    private static void Migrate(SqliteConnection connection, string fullPath)
+    {
+        // The version is read inside the immediate transaction so that two processes opening a
+        // fresh file at once cannot both run migration 1.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var applicationId = Convert.ToInt32(Scalar<long>(connection, "PRAGMA application_id;"), CultureInfo.InvariantCulture);
+        var version = Convert.ToInt32(Scalar<long>(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+
+        if (applicationId != 0 && applicationId != JournalSchema.ApplicationId)
+        {
+            throw JournalException.For(fullPath, string.Create(CultureInfo.InvariantCulture, $"is a SQLite database of another application (application_id 0x{applicationId:X8}), not an EdgeGuard journal."));
+        }
+
+        if (version > JournalSchema.CurrentVersion)
+        {
+            throw JournalException.For(fullPath, string.Create(CultureInfo.InvariantCulture, $"has schema version {version}, newer than the {JournalSchema.CurrentVersion} this build understands; it was written by a newer EdgeGuard. Update the gateway rather than downgrade the file."));
+        }
+
+        if (version < 0)
+        {
+            throw JournalException.For(fullPath, string.Create(CultureInfo.InvariantCulture, $"has an invalid schema version {version}."));
+        }
+
+        if (version == 0 && Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema;") > 0)
+        {
+            // An unversioned file with tables is someone else's database: adding ours to it
+            // would mix the safety state into data we do not understand.
+            throw JournalException.For(fullPath, "is a SQLite database that already holds tables but is not an EdgeGuard journal.");
+        }
+
+        for (var from = version; from < JournalSchema.CurrentVersion; from++)
+        {
+            Execute(connection, JournalSchema.MigrationFrom(from));
+        }
+
+        if (version < JournalSchema.CurrentVersion)
+        {
+            Execute(connection, string.Create(
+                CultureInfo.InvariantCulture,
+                $"PRAGMA application_id={JournalSchema.ApplicationId}; PRAGMA user_version={JournalSchema.CurrentVersion};"));
+        }
+
+        transaction.Commit();
+    }
+
+    private static T Scalar<T>(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (T)command.ExecuteScalar()!;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static JournalException Translate(string fullPath, SqliteException ex, string action)
+    {
+        var problem = (ex.SqliteErrorCode & 0xFF) switch
+        {
+            SqliteNotADatabase => "is not a SQLite database (the file exists but its header is not SQLite's).",
+            SqliteCorrupt => $"is corrupt: {ex.Message}",
+            SqliteCantOpen => $"cannot be opened (missing permission, or the path is a directory): {ex.Message}",
+            _ => $"{action}: {ex.Message}",
+        };
+        return JournalException.For(fullPath, problem, ex);
+    }
+}

@@ -1,0 +1,43 @@
+namespace EdgeGuard.Journal;
+
+/// <summary>
+/// The gateway's journal database cannot be used: it is missing, unreadable, not a SQLite file,
+/// from a newer build, or holds data that does not make sense. The message always names the file
+/// and the problem, because the person reading it is a technician at a gateway, not a debugger.
+/// </summary>
+public sealed class JournalException : Exception
+{
+    /// <summary>Creates an exception with a default message.</summary>
+    public JournalException()
+        : base("The journal database cannot be used.")
+    {
+    }
+
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">What went wrong.</param>
+    public JournalException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and the error that caused it.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The underlying error.</param>
+    public JournalException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    private JournalException(string databasePath, string problem, Exception? innerException)
+        : base($"Journal database '{databasePath}': {problem}", innerException)
+    {
+        DatabasePath = databasePath;
+    }
+
+    /// <summary>Full path of the database file concerned, when known.</summary>
+    public string? DatabasePath { get; }
+
+    /// <summary>Builds the exception for a problem with a given database file.</summary>
+    internal static JournalException For(string databasePath, string problem, Exception? innerException = null) =>
+        new(databasePath, problem, innerException);
+}

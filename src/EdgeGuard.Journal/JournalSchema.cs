@@ -1,0 +1,47 @@
+namespace EdgeGuard.Journal;
+
+/// <summary>
+/// The schema of the journal database as an ordered list of migrations. <c>PRAGMA user_version</c>
+/// records how many have been applied; each runs in the same transaction that bumps the version,
+/// so a power cut mid-migration leaves the previous version intact rather than half a schema.
+/// </summary>
+internal static class JournalSchema
+{
+    /// <summary>
+    /// <c>PRAGMA application_id</c> of an EdgeGuard journal ("EGJL"). It lets us refuse a SQLite
+    /// file that belongs to something else instead of adding our tables to it.
+    /// </summary>
+    public const int ApplicationId = 0x45474A4C;
+
+    /// <summary>
+    /// Migration <c>i</c> takes the schema from version <c>i</c> to <c>i + 1</c>. Append only:
+    /// an existing migration is never edited, since gateways in the field already ran it.
+    /// </summary>
+    private static readonly string[] Migrations =
+    [
+        // 1: the persisted safety state. One row (id = 1) because there is exactly one current
+        // state; STRICT so a wrong type is an error, not a silently coerced value. The mode has no
+        // CHECK list on purpose: a new mode must not need a table rebuild, and the reader rejects
+        // any value it does not know (a corrupt safety state must be loud, never "normal").
+        """
+        CREATE TABLE safety_state (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            mode        TEXT    NOT NULL,
+            cause       TEXT    NULL,
+            cause_point TEXT    NULL,
+            since       TEXT    NULL,
+            siren       INTEGER NOT NULL CHECK (siren IN (0, 1)),
+            updated_at  TEXT    NOT NULL,
+            revision    INTEGER NOT NULL CHECK (revision >= 1),
+            CHECK ((cause IS NULL) = (since IS NULL)),
+            CHECK (cause_point IS NULL OR cause IS NOT NULL)
+        ) STRICT;
+        """,
+    ];
+
+    /// <summary>The schema version this build creates and understands.</summary>
+    public static int CurrentVersion => Migrations.Length;
+
+    /// <summary>The SQL that upgrades the schema from <paramref name="fromVersion"/> by one.</summary>
+    public static string MigrationFrom(int fromVersion) => Migrations[fromVersion];
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+/// <summary>
+/// Keeps the <see cref="SafetyState"/> in the single row of the journal's <c>safety_state</c>
+/// table. <see cref="Save"/> returns only after a durable commit, so the controller can drive
+/// outputs knowing a power cut will restore the same state; <see cref="Load"/> refuses a row it
+/// cannot read exactly rather than fall back to <see cref="SiteMode.Normal"/>.
+/// </summary>
+/// <remarks>Like the controller that owns it, one instance is used from one loop at a time.</remarks>
+public sealed class SqliteSafetyStateStore : ISafetyStateStore
+{
+    // Persisted names of the modes, spelled out rather than taken from Enum.ToString so that
+    // renaming an enum member can never change what a gateway reads back after an update.
+    private const string NormalText = "normal";
+    private const string LockdownText = "lockdown";
+
+    private const string UpsertSql = """
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $updated_at, 1)
+        ON CONFLICT (id) DO UPDATE SET
+            mode        = excluded.mode,
+            cause       = excluded.cause,
+            cause_point = excluded.cause_point,
+            since       = excluded.since,
+            siren       = excluded.siren,
+            updated_at  = excluded.updated_at,
+            revision    = safety_state.revision + 1;
+        """;
+
+    private const string SelectSql = """
+        SELECT mode, cause, cause_point, since, siren FROM safety_state WHERE id = 1;
+        """;
+
+    private readonly JournalDatabase _database;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates a store over an open journal database, stamping saves with the system clock.</summary>
+    /// <param name="database">The gateway's journal database.</param>
+    public SqliteSafetyStateStore(JournalDatabase database)
+        : this(database, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates a store over an open journal database.</summary>
+    /// <param name="database">The gateway's journal database.</param>
+    /// <param name="timeProvider">Clock for the row's <c>updated_at</c> (audit only; never read back).</param>
+    public SqliteSafetyStateStore(JournalDatabase database, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _database = database;
+        _timeProvider = timeProvider;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="JournalException">The stored row cannot be read back exactly.</exception>
+    public SafetyState Load() => _database.Read(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = SelectSql;
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return SafetyState.Initial;
+        }
+
+        var mode = ParseMode(reader.GetString(0));
+        var cause = reader.IsDBNull(1) ? null : reader.GetString(1);
+        var point = reader.IsDBNull(2) ? null : reader.GetString(2);
+        var since = reader.IsDBNull(3) ? null : reader.GetString(3);
+        var siren = reader.GetInt64(4);
+        return new SafetyState(mode, ParseLockdown(cause, point, since), ParseSiren(siren));
+    });
+
+    /// <inheritdoc />
+    /// <exception cref="JournalException">The state could not be committed; the previous one is still stored.</exception>
+    public void Save(SafetyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var mode = ModeText(state.Mode);
+        var lockdown = state.Lockdown;
+        var updatedAt = _timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+
+        _database.InTransaction(transaction =>
+        {
+            using var command = JournalDatabase.Command(transaction, UpsertSql);
+            command.Parameters.AddWithValue("$mode", mode);
+            command.Parameters.AddWithValue("$cause", (object?)lockdown?.Cause ?? DBNull.Value);
+            command.Parameters.AddWithValue("$cause_point", (object?)lockdown?.Point ?? DBNull.Value);
+            // 'O' keeps every tick and the offset: the lockdown start is reported back exactly as
+            // the controller recorded it, in the time zone it was recorded in.
+            command.Parameters.AddWithValue(
+                "$since",
+                (object?)lockdown?.Since.ToString("O", CultureInfo.InvariantCulture) ?? DBNull.Value);
+            command.Parameters.AddWithValue("$siren", state.SirenSounding ? 1L : 0L);
+            command.Parameters.AddWithValue("$updated_at", updatedAt);
+            command.ExecuteNonQuery();
+        });
+    }
+
+    private static string ModeText(SiteMode mode) => mode switch
+    {
+        SiteMode.Normal => NormalText,
+        SiteMode.Lockdown => LockdownText,
+        // A mode this store cannot name would read back as "unknown" and stop the gateway at the
+        // next boot; better to fail the save now, where the caller sees it.
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "This safety state store has no persisted name for the mode."),
+    };
+
+    private SiteMode ParseMode(string text) => text switch
+    {
+        NormalText => SiteMode.Normal,
+        LockdownText => SiteMode.Lockdown,
+        _ => throw Corrupt($"has unknown mode '{text}'; refusing to guess a mode for the locks and sirens."),
+    };
+
+    private LockdownInfo? ParseLockdown(string? cause, string? point, string? since)
+    {
+        if (cause is null)
+        {
+            return since is null && point is null
+                ? null
+                : throw Corrupt("has a lockdown start time or point but no cause.");
+        }
+
+        if (since is null)
+        {
+            throw Corrupt("has a lockdown cause but no start time.");
+        }
+
+        if (!DateTimeOffset.TryParseExact(since, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var sinceValue))
+        {
+            throw Corrupt($"has a lockdown start time '{since}' that is not an ISO-8601 round-trip timestamp.");
+        }
+
+        return new LockdownInfo(cause, point, sinceValue);
+    }
+
+    private bool ParseSiren(long value) => value switch
+    {
+        0 => false,
+        1 => true,
+        _ => throw Corrupt(string.Create(CultureInfo.InvariantCulture, $"has siren value {value}; expected 0 or 1.")),
+    };
+
+    private JournalException Corrupt(string problem) =>
+        JournalException.For(_database.Path, "the stored safety state " + problem);
+}

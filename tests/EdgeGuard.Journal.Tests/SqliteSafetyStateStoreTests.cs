@@ -1,0 +1,151 @@
+using EdgeGuard.Core.Lockdown;
+using Microsoft.Extensions.Time.Testing;
+using static EdgeGuard.Journal.Tests.JournalDatabaseTests;
+
+namespace EdgeGuard.Journal.Tests;
+
+public sealed class SqliteSafetyStateStoreTests : IDisposable
+{
+    private static readonly SafetyState PanicLockdown = new(
+        SiteMode.Lockdown,
+        new LockdownInfo("panic-button", "lobby-panic-1", new DateTimeOffset(2025, 3, 14, 9, 26, 53, 589, TimeSpan.FromHours(5.5)).AddTicks(7931)),
+        SirenSounding: true);
+
+    private readonly TempDirectory _temp = new();
+    private readonly string _path;
+
+    public SqliteSafetyStateStoreTests() => _path = _temp.File("gateway.db");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void First_boot_loads_the_initial_state()
+    {
+        using var database = JournalDatabase.Open(_path);
+
+        Assert.Same(SafetyState.Initial, new SqliteSafetyStateStore(database).Load());
+    }
+
+    [Fact]
+    public void A_saved_lockdown_survives_a_restart()
+    {
+        using (var database = JournalDatabase.Open(_path))
+        {
+            new SqliteSafetyStateStore(database).Save(PanicLockdown);
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+        var loaded = new SqliteSafetyStateStore(reopened).Load();
+
+        Assert.Equal(PanicLockdown, loaded);
+        // Record equality compares instants only; the offset is part of what must survive.
+        Assert.True(PanicLockdown.Lockdown!.Since.EqualsExact(loaded.Lockdown!.Since));
+    }
+
+    [Fact]
+    public void Clearing_a_lockdown_is_saved_too()
+    {
+        using (var database = JournalDatabase.Open(_path))
+        {
+            var store = new SqliteSafetyStateStore(database);
+            store.Save(PanicLockdown);
+            store.Save(SafetyState.Initial);
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+        Assert.Equal(SafetyState.Initial, new SqliteSafetyStateStore(reopened).Load());
+    }
+
+    [Fact]
+    public void Every_save_replaces_the_single_row_and_bumps_the_revision()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        using var database = JournalDatabase.Open(_path);
+        var store = new SqliteSafetyStateStore(database, clock);
+
+        var revisions = new List<long>();
+        foreach (var state in new[] { PanicLockdown, SafetyState.Initial, PanicLockdown with { SirenSounding = false } })
+        {
+            store.Save(state);
+            clock.Advance(TimeSpan.FromSeconds(1));
+            revisions.Add(database.Read(c => Scalar<long>(c, "SELECT revision FROM safety_state WHERE id = 1;")));
+            Assert.Equal(1L, database.Read(c => Scalar<long>(c, "SELECT count(*) FROM safety_state;")));
+        }
+
+        Assert.Equal([1L, 2L, 3L], revisions);
+        Assert.Equal(PanicLockdown with { SirenSounding = false }, store.Load());
+        Assert.Equal("2025-01-02T03:04:07.0000000+00:00", database.Read(c => Scalar<string>(c, "SELECT updated_at FROM safety_state;")));
+    }
+
+    [Fact]
+    public void Columns_hold_readable_values_with_the_offset_kept()
+    {
+        using var database = JournalDatabase.Open(_path);
+        new SqliteSafetyStateStore(database).Save(PanicLockdown);
+
+        var row = database.Read(c => (
+            Scalar<string>(c, "SELECT mode FROM safety_state;"),
+            Scalar<string>(c, "SELECT cause FROM safety_state;"),
+            Scalar<string>(c, "SELECT cause_point FROM safety_state;"),
+            Scalar<string>(c, "SELECT since FROM safety_state;"),
+            Scalar<long>(c, "SELECT siren FROM safety_state;")));
+
+        Assert.Equal(("lockdown", "panic-button", "lobby-panic-1", "2025-03-14T09:26:53.5897931+05:30", 1L), row);
+    }
+
+    [Fact]
+    public void An_unknown_mode_in_the_row_is_loud_not_normal()
+    {
+        using (var database = JournalDatabase.Open(_path))
+        {
+            new SqliteSafetyStateStore(database).Save(PanicLockdown);
+        }
+
+        using (var raw = OpenRaw(_path))
+        {
+            Execute(raw, "UPDATE safety_state SET mode = 'shelter-in-place' WHERE id = 1;");
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+        var ex = Assert.Throws<JournalException>(new SqliteSafetyStateStore(reopened).Load);
+
+        Assert.Contains(reopened.Path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("shelter-in-place", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("UPDATE safety_state SET since = 'yesterday-ish';", "yesterday-ish")]
+    [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET since = NULL;", "no start time")]
+    [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET siren = 7;", "siren value 7")]
+    [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET cause = NULL;", "no cause")]
+    public void A_damaged_row_is_refused(string damage, string expected)
+    {
+        using (var database = JournalDatabase.Open(_path))
+        {
+            new SqliteSafetyStateStore(database).Save(PanicLockdown);
+        }
+
+        using (var raw = OpenRaw(_path))
+        {
+            Execute(raw, damage);
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+        var ex = Assert.Throws<JournalException>(new SqliteSafetyStateStore(reopened).Load);
+
+        Assert.Contains(reopened.Path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_mode_without_a_persisted_name_is_refused_at_save_and_the_old_state_kept()
+    {
+        using var database = JournalDatabase.Open(_path);
+        var store = new SqliteSafetyStateStore(database);
+        store.Save(PanicLockdown);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.Save(SafetyState.Initial with { Mode = (SiteMode)42 }));
+
+        Assert.Equal(PanicLockdown, store.Load());
+    }
+}

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using EdgeGuard.Cli;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>The `edgeguard` verbs as a technician runs them, with their exit codes and messages.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("eg-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await EdgeGuardCli.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The shipped sample config with <paramref name="edit"/> applied, written to a temp file.</summary>
+    private string ConfigFile(Action<JsonNode> edit)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+        json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
+        edit(json["EdgeGuard"]!);
+        var path = Path.Combine(_dir, "appsettings.json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public async Task Validate_accepts_the_shipped_configuration()
+    {
+        var (code, output, _) = await Run("validate", "--config", ConfigFile(_ => { }));
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("8 points, 5 outputs", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_reports_every_problem_at_once_and_exits_2()
+    {
+        var path = ConfigFile(eg =>
+        {
+            eg["points"]![0]!["line"] = 27;          // same line as door-chancery
+            eg["points"]![1]!["zone"] = "attic";     // no such zone
+            eg["outputs"]![0]!["lne"] = 3;           // typo
+        });
+
+        var (code, _, error) = await Run("validate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("3 problems", error, StringComparison.Ordinal);
+        Assert.Contains("attic", error, StringComparison.Ordinal);
+        Assert.Contains("lne", error, StringComparison.Ordinal);
+        Assert.Contains("27", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_with_a_broken_configuration_exits_2_before_touching_hardware_or_state()
+    {
+        var path = ConfigFile(eg => eg["outputs"]![0]!["failMode"] = "failSecure"); // egress lock that stays locked without power
+
+        var (code, _, error) = await Run("run", "--simulate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("egress", error, StringComparison.OrdinalIgnoreCase);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "the state directory was created: startup went too far");
+    }
+
+    [Fact]
+    public async Task Missing_configuration_file_is_named()
+    {
+        var (code, _, error) = await Run("validate", "--config", Path.Combine(_dir, "nope.json"));
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("nope.json", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagram_verb_prints_the_generated_state_machine()
+    {
+        var (code, output, _) = await Run("diagram");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Equal(StateDiagram.ToMarkdown(), output);
+    }
+
+    [Fact]
+    public async Task Sim_verb_without_a_running_gateway_says_how_to_start_one()
+    {
+        var (code, _, error) = await Run("sim", "press", "panic-lobby", "--socket", Path.Combine(_dir, "none.sock"));
+
+        Assert.Equal(ExitCodes.ScenarioFailed, code);
+        Assert.Contains("edgeguard run --simulate", error, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,51 @@
+using EdgeGuard.Simulation;
+
+namespace EdgeGuard.Tests.Simulation;
+
+public sealed class ScenarioParserTests
+{
+    [Fact]
+    public void Parses_every_kind_of_step_and_skips_comments()
+    {
+        var scenario = Scenario.Parse("""
+            # drill
+            press panic-lobby   # guard presses
+            wait 250ms
+            wait 1.5s
+            expect mode lockdown
+            expect output lock-lobby locked
+            expect point door-lobby inactive
+            """, "drill.scenario");
+
+        Assert.Collection(scenario.Steps,
+            s => Assert.Equal(new SendStep(2, "press panic-lobby"), s),
+            s => Assert.Equal(new WaitStep(3, TimeSpan.FromMilliseconds(250)), s),
+            s => Assert.Equal(new WaitStep(4, TimeSpan.FromSeconds(1.5)), s),
+            s => Assert.Equal(new ExpectStep(5, "mode", null, null, "lockdown"), s),
+            s => Assert.Equal(new ExpectStep(6, "output", "lock-lobby", true, null), s),
+            s => Assert.Equal(new ExpectStep(7, "point", "door-lobby", false, null), s));
+    }
+
+    [Fact]
+    public void Reports_every_bad_line_with_file_and_line_number()
+    {
+        var error = Assert.Throws<FormatException>(() => Scenario.Parse("press\nwait soon\nexpect output lock-lobby ajar\nexplode x", "bad.scenario"));
+
+        Assert.Contains("bad.scenario:1:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("bad.scenario:2: bad duration 'soon'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("bad.scenario:3: bad expectation", error.Message, StringComparison.Ordinal);
+        Assert.Contains("bad.scenario:4: unknown command", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("status", "status", null, false)]
+    [InlineData("press panic-lobby", "press", "panic-lobby", true)]
+    [InlineData("RELEASE panic-lobby", "release", "panic-lobby", false)]
+    [InlineData("open door-lobby", "open", "door-lobby", true)]
+    [InlineData("close door-lobby", "close", "door-lobby", false)]
+    public void Simulator_commands_parse(string line, string verb, string? point, bool active)
+    {
+        Assert.True(SimulatorCommand.TryParse(line, out var command, out _));
+        Assert.Equal(new SimulatorCommand(verb, point, active), command);
+    }
+}
