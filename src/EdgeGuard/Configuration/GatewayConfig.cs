@@ -32,4 +32,7 @@ public sealed record ConfigResult(GatewayConfig? Config, IReadOnlyList<ConfigErr
 {
     /// <summary>True when the configuration can be run.</summary>
     public bool IsValid => Config is not null && Errors.Count == 0;
+
+    /// <summary>The human report of <see cref="Errors"/>; see <see cref="ConfigErrorFormatter.Format"/>.</summary>
+    public string ToReport() => ConfigErrorFormatter.Format(Errors);
 }

@@ -1,0 +1,112 @@
+using EdgeGuard.Configuration;
+
+namespace EdgeGuard.Tests.Configuration;
+
+public sealed class ConfigLoaderTests
+{
+    [Fact]
+    public void Environment_style_overrides_change_values()
+    {
+        var loaded = GatewayConfigLoader.Build(TestConfigs.SamplePath,
+            ["EdgeGuard__points__0__line=18", "EdgeGuard__mqtt__host=office.example", "EdgeGuard:lockdown:sirenSeconds=300"]);
+
+        Assert.Empty(loaded.Errors);
+        var result = GatewayConfigReader.Read(loaded.Configuration);
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(18, result.Config!.Site.Point("door-lobby").Line);
+        Assert.Equal("office.example", result.Config.Mqtt.Host);
+        Assert.Equal(TimeSpan.FromSeconds(300), result.Config.Site.Lockdown.SirenDuration);
+    }
+
+    [Fact]
+    public void Overrides_are_validated_like_the_file()
+    {
+        var result = GatewayConfigLoader.Load(TestConfigs.SamplePath, ["EdgeGuard__points__1__line=17"]);
+
+        TestConfigs.AssertError(result, "EdgeGuard:points:1:line", "already used by point 'door-lobby'");
+    }
+
+    [Fact]
+    public void Missing_file_is_an_error_with_the_file_path()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"edgeguard-missing-{Guid.NewGuid():N}.json");
+
+        var result = GatewayConfigLoader.Load(path);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(path, error.Path);
+        Assert.Contains("not found", error.Message, StringComparison.Ordinal);
+        Assert.Null(result.Config);
+    }
+
+    [Fact]
+    public void Malformed_json_is_an_error_with_the_file_path()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"edgeguard-bad-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{ "EdgeGuard": { "site": "x", } ,, }""");
+        try
+        {
+            var result = GatewayConfigLoader.Load(path);
+
+            var error = Assert.Single(result.Errors);
+            Assert.Equal(path, error.Path);
+            Assert.Contains("cannot read the configuration file", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Duplicate_json_key_is_an_error_not_an_exception()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"edgeguard-dup-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{ "EdgeGuard": { "site": "x", "Site": "y" } }""");
+        try
+        {
+            var result = GatewayConfigLoader.Load(path);
+
+            var error = Assert.Single(result.Errors);
+            Assert.Equal(path, error.Path);
+            Assert.Contains("duplicate", error.Message, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Override_without_equals_sign_is_an_error()
+    {
+        var loaded = GatewayConfigLoader.Build(TestConfigs.SamplePath, ["EdgeGuard:points:0:line", "EdgeGuard:mqtt:port=1884"]);
+
+        var error = Assert.Single(loaded.Errors);
+        Assert.Equal("overrides:0", error.Path);
+        Assert.Contains("key=value", error.Message, StringComparison.Ordinal);
+        Assert.Equal("1884", loaded.Configuration["EdgeGuard:mqtt:port"]);
+    }
+
+    [Fact]
+    public void Default_path_is_appsettings_next_to_the_executable()
+    {
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), GatewayConfigLoader.DefaultPath);
+        Assert.Empty(GatewayConfigLoader.Build(null).Errors);
+    }
+
+    [Fact]
+    public void Report_lists_every_problem_one_per_line()
+    {
+        var result = new ConfigResult(null,
+        [
+            new ConfigError("EdgeGuard:site", "site is required"),
+            new ConfigError("EdgeGuard:points:0:line", "line 'x' is not a whole number"),
+        ]);
+
+        Assert.Equal(
+            "Configuration has 2 problems:\n  - EdgeGuard:site: site is required\n  - EdgeGuard:points:0:line: line 'x' is not a whole number",
+            result.ToReport());
+        Assert.Equal("Configuration has 1 problem:\n  - a: b", ConfigErrorFormatter.Format([new ConfigError("a", "b")]));
+    }
+}

@@ -1,0 +1,231 @@
+using EdgeGuard.Configuration;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware;
+
+namespace EdgeGuard.Tests.Configuration;
+
+public sealed class ValidConfigTests
+{
+    [Fact]
+    public void Shipped_sample_is_valid_and_builds_the_expected_site()
+    {
+        var loaded = GatewayConfigLoader.Build(TestConfigs.SamplePath);
+        Assert.Empty(loaded.Errors);
+
+        var result = GatewayConfigReader.Read(loaded.Configuration);
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Empty(result.Errors);
+        Assert.Equal("Configuration is valid.", result.ToReport());
+        var config = result.Config!;
+        var site = config.Site;
+        Assert.Equal("embassy-demo", site.SiteId);
+        Assert.Equal("gw-chancery", site.GatewayId);
+        Assert.Equal(
+            [new ZoneDefinition("lobby", "Public lobby"), new ZoneDefinition("chancery", "Chancery"),
+             new ZoneDefinition("perimeter", "Perimeter fence"), new ZoneDefinition("guardroom", "Guard room")],
+            site.Zones);
+        Assert.Equal(8, site.Points.Count);
+        Assert.Equal(
+            ["door-lobby", "door-chancery", "fence-north", "panic-lobby", "panic-guardroom", "tamper-gateway", "key-guardroom", "rex-lobby"],
+            site.Points.Select(p => p.Id));
+        Assert.Equal(
+            new PointDefinition("panic-lobby", PointKind.PanicButton, 23, ActiveHigh: false, LinePull.Up, TimeSpan.FromMilliseconds(500), "lobby"),
+            site.Point("panic-lobby"));
+        Assert.Equal(
+            new PointDefinition("fence-north", PointKind.Perimeter, 22, ActiveHigh: true, LinePull.Up, TimeSpan.FromMilliseconds(200), "perimeter"),
+            site.Point("fence-north"));
+        Assert.Equal(PointKind.Keyswitch, site.Point("key-guardroom").Kind);
+        Assert.Equal(PointKind.RequestToExit, site.Point("rex-lobby").Kind);
+
+        Assert.Equal(5, site.Outputs.Count);
+        Assert.Equal(
+            [
+                new OutputDefinition("lock-lobby", OutputKind.Lock, 12, true, "lobby", LockFailMode.FailSafe, Egress: true, NormallyLocked: false),
+                new OutputDefinition("lock-chancery", OutputKind.Lock, 13, true, "chancery", LockFailMode.FailSecure, Egress: false, NormallyLocked: true),
+                new OutputDefinition("siren-main", OutputKind.Siren, 16, true, "guardroom"),
+                new OutputDefinition("strobe-lobby", OutputKind.Strobe, 19, true, "lobby"),
+                new OutputDefinition("lamp-lockdown", OutputKind.Indicator, 20, true, "guardroom"),
+            ],
+            site.Outputs);
+
+        Assert.Empty(site.Lockdown.ScopeZones);
+        Assert.True(site.Lockdown.Covers("perimeter"));
+        Assert.Equal(TimeSpan.FromSeconds(120), site.Lockdown.SirenDuration);
+        Assert.Equal(["key-guardroom"], site.Lockdown.ClearKeyswitches);
+
+        Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiod, "0"), config.Hardware);
+        Assert.Equal("state", config.StateDirectory);
+        Assert.Equal(new MqttOptions(null, 1883), config.Mqtt);
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "edgeguard-gw-chancery.sock"), config.Simulation.ControlSocket);
+    }
+
+    [Fact]
+    public void Embedded_baseline_reads_the_same_as_the_shipped_sample()
+    {
+        var baseline = GatewayConfigReader.Read(TestConfigs.FromJson(TestConfigs.BaselineJson));
+        var sample = GatewayConfigReader.Read(GatewayConfigLoader.Build(TestConfigs.SamplePath).Configuration);
+
+        Assert.True(baseline.IsValid, baseline.ToReport());
+        Assert.Equal(sample.Config!.Site.Points, baseline.Config!.Site.Points);
+        Assert.Equal(sample.Config.Site.Outputs, baseline.Config.Site.Outputs);
+        Assert.Equal(sample.Config.Site.Zones, baseline.Config.Site.Zones);
+    }
+
+    [Fact]
+    public void Flattened_baseline_is_valid()
+    {
+        var result = TestConfigs.Read(_ => { });
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void Keys_and_enum_values_are_case_insensitive()
+    {
+        var json = TestConfigs.BaselineJson
+            .Replace("\"EdgeGuard\"", "\"edgeguard\"", StringComparison.Ordinal)
+            .Replace("\"debounceMs\"", "\"DEBOUNCEms\"", StringComparison.Ordinal)
+            .Replace("\"activeLevel\"", "\"ActiveLevel\"", StringComparison.Ordinal)
+            .Replace("\"doorContact\"", "\"DoorContact\"", StringComparison.Ordinal)
+            .Replace("\"panicButton\"", "\"PANICBUTTON\"", StringComparison.Ordinal)
+            .Replace("\"high\"", "\"High\"", StringComparison.Ordinal)
+            .Replace("\"failSafe\"", "\"FailSafe\"", StringComparison.Ordinal)
+            .Replace("\"libgpiod\"", "\"LibGpiod\"", StringComparison.Ordinal)
+            .Replace("\"up\"", "\"UP\"", StringComparison.Ordinal);
+
+        var result = GatewayConfigReader.Read(TestConfigs.FromJson(json));
+
+        Assert.True(result.IsValid, result.ToReport());
+        var lobby = result.Config!.Site.Point("door-lobby");
+        Assert.Equal(PointKind.DoorContact, lobby.Kind);
+        Assert.True(lobby.ActiveHigh);
+        Assert.Equal(LinePull.Up, lobby.Pull);
+        Assert.Equal(PointKind.PanicButton, result.Config.Site.Point("panic-lobby").Kind);
+    }
+
+    [Theory]
+    [InlineData(0, PointKind.DoorContact, 25)]
+    [InlineData(2, PointKind.Perimeter, 200)]
+    [InlineData(3, PointKind.PanicButton, 500)]
+    [InlineData(5, PointKind.Tamper, 50)]
+    [InlineData(6, PointKind.Keyswitch, 50)]
+    [InlineData(7, PointKind.RequestToExit, 25)]
+    public void Debounce_defaults_by_kind(int index, PointKind kind, int expectedMs)
+    {
+        var result = TestConfigs.Read(k => k.Drop($"points:{index}:debounceMs"));
+
+        Assert.True(result.IsValid, result.ToReport());
+        var point = result.Config!.Site.Points[index];
+        Assert.Equal(kind, point.Kind);
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), point.Debounce);
+        Assert.Equal(GatewayConfigReader.DefaultDebounce(kind), point.Debounce);
+    }
+
+    [Fact]
+    public void Optional_keys_take_their_defaults()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Drop("points:0:pull");
+            k.Drop("zones:0:name");
+            k.Drop("outputs:0:egress");
+            k.Drop("outputs:0:normallyLocked");
+            k.Drop("lockdown");
+            k.Drop("mqtt");
+            k.Drop("simulation");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        var config = result.Config!;
+        Assert.Equal(LinePull.None, config.Site.Point("door-lobby").Pull);
+        Assert.Equal(new ZoneDefinition("lobby", "lobby"), config.Site.Zones[0]);
+        Assert.False(config.Site.Outputs[0].Egress);
+        Assert.False(config.Site.Outputs[0].NormallyLocked);
+        Assert.Empty(config.Site.Lockdown.ScopeZones);
+        Assert.Equal(TimeSpan.FromSeconds(GatewayConfigReader.DefaultSirenSeconds), config.Site.Lockdown.SirenDuration);
+        Assert.Equal(TimeSpan.FromSeconds(180), config.Site.Lockdown.SirenDuration);
+        Assert.Empty(config.Site.Lockdown.ClearKeyswitches);
+        Assert.Equal(new MqttOptions(null, 1883), config.Mqtt);
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "edgeguard-gw-chancery.sock"), config.Simulation.ControlSocket);
+    }
+
+    [Fact]
+    public void Explicit_values_are_used()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("lockdown:zones:0", "chancery");
+            k.Set("lockdown:zones:1", "lobby");
+            k.Set("mqtt:host", "broker.office.example");
+            k.Set("mqtt:port", "8883");
+            k.Set("simulation:controlSocket", "/run/edgeguard/sim.sock");
+            k.Set("hardware:driver", "libgpiodV2");
+            k.Set("hardware:chip", "pinctrl-rp1");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        var config = result.Config!;
+        Assert.Equal(["chancery", "lobby"], config.Site.Lockdown.ScopeZones);
+        Assert.False(config.Site.Lockdown.Covers("perimeter"));
+        Assert.Equal(new MqttOptions("broker.office.example", 8883), config.Mqtt);
+        Assert.Equal("/run/edgeguard/sim.sock", config.Simulation.ControlSocket);
+        Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiodV2, "pinctrl-rp1"), config.Hardware);
+    }
+
+    [Fact]
+    public void Simulate_forces_the_simulated_driver_and_needs_no_hardware_section()
+    {
+        var configured = TestConfigs.Read(_ => { }, simulate: true);
+        var withoutHardware = TestConfigs.Read(k => k.Drop("hardware"), simulate: true);
+        var realWithoutHardware = TestConfigs.Read(k => k.Drop("hardware"));
+
+        Assert.Equal(GpioDriverKind.Simulated, configured.Config!.Hardware.Driver);
+        Assert.True(withoutHardware.IsValid, withoutHardware.ToReport());
+        Assert.Equal(GpioDriverKind.Simulated, withoutHardware.Config!.Hardware.Driver);
+        var error = Assert.Single(realWithoutHardware.Errors);
+        Assert.Equal("EdgeGuard:hardware:driver", error.Path);
+    }
+
+    [Fact]
+    public void Simulated_driver_needs_no_chip()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("hardware:driver", "simulated");
+            k.Drop("hardware:chip");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(GpioDriverKind.Simulated, result.Config!.Hardware.Driver);
+    }
+
+    [Fact]
+    public void A_point_can_be_added_with_index_keys()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("points:8:id", "door-annex");
+            k.Set("points:8:kind", "doorContact");
+            k.Set("points:8:line", "26");
+            k.Set("points:8:activeLevel", "high");
+            k.Set("points:8:zone", "chancery");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(9, result.Config!.Site.Points.Count);
+        Assert.Equal(
+            new PointDefinition("door-annex", PointKind.DoorContact, 26, true, LinePull.None, TimeSpan.FromMilliseconds(25), "chancery"),
+            result.Config.Site.Point("door-annex"));
+    }
+
+    [Fact]
+    public void Egress_fail_safe_lock_and_non_egress_fail_secure_lock_are_fine()
+    {
+        // The baseline has exactly these two; spell it out since it is the life-safety rule's boundary.
+        var result = TestConfigs.Read(_ => { });
+
+        Assert.Contains(result.Config!.Site.Outputs, o => o is { Egress: true, FailMode: LockFailMode.FailSafe });
+        Assert.Contains(result.Config.Site.Outputs, o => o is { Egress: false, FailMode: LockFailMode.FailSecure });
+    }
+}
