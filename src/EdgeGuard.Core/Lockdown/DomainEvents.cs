@@ -115,3 +115,27 @@ public sealed record OutputFault(DateTimeOffset At, string OutputId, string Reas
     public override string Type => "fault.output";
     public override Severity Severity => Severity.Critical;
 }
+
+/// <summary>
+/// The journal reached its limit with undelivered events: new events are being dropped (counted)
+/// until the office catches up. Protection of the site is unaffected.
+/// </summary>
+public sealed record JournalFull(DateTimeOffset At, long Undelivered, string Reason) : DomainEvent(At)
+{
+    public override string Type => "fault.journal-full";
+    public override Severity Severity => Severity.Critical;
+}
+
+/// <summary>The journal has room again; <see cref="Dropped"/> events could not be journaled meanwhile.</summary>
+public sealed record JournalRecovered(DateTimeOffset At, long Dropped) : DomainEvent(At)
+{
+    public override string Type => "journal.recovered";
+    public override Severity Severity => Dropped == 0 ? Severity.Info : Severity.Alarm;
+}
+
+/// <summary>The broker refused or failed an event; it stays in the outbox and is retried.</summary>
+public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) : DomainEvent(At)
+{
+    public override string Type => "fault.delivery";
+    public override Severity Severity => Severity.Alarm;
+}

@@ -47,3 +47,10 @@ public interface IEventSink
     /// <summary>Called on the controller loop: must be quick and must not throw.</summary>
     void Publish(IReadOnlyList<DomainEvent> events);
 }
+
+/// <summary>Where the current site state can be read from another thread (retained MQTT state, status).</summary>
+public interface ISiteStateSource
+{
+    /// <summary>The state after the controller's last decision; null until boot completes.</summary>
+    SiteState? Current { get; }
+}

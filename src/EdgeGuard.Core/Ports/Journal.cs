@@ -1,0 +1,48 @@
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Core.Ports;
+
+/// <summary>
+/// One journaled event exactly as it is stored and published. <see cref="Seq"/> is the gateway's
+/// 64-bit sequence number: persisted, strictly increasing by one, never reused or wrapped.
+/// </summary>
+/// <param name="Seq">Sequence number, 1 for the gateway's first event ever.</param>
+/// <param name="Id">UUIDv7: time-ordered, unique across gateways; the office de-duplicates on it.</param>
+/// <param name="Timestamp">When the event happened (UTC, from the event).</param>
+/// <param name="Monotonic">Monotonic time of journaling, for ordering across wall-clock jumps.</param>
+/// <param name="Type">Event type, e.g. <c>lockdown.started</c>.</param>
+/// <param name="Point">Point or output the event is about, if any.</param>
+/// <param name="Zone">Zone of that point, if any.</param>
+/// <param name="Severity">How urgent.</param>
+/// <param name="Drill">True when the event happened during a drill.</param>
+/// <param name="DataJson">Event-specific fields as a JSON object (UTF-8 text), <c>{}</c> when none.</param>
+public sealed record JournalRecord(
+    long Seq,
+    Guid Id,
+    DateTimeOffset Timestamp,
+    TimeSpan Monotonic,
+    string Type,
+    string? Point,
+    string? Zone,
+    Severity Severity,
+    bool Drill,
+    string DataJson);
+
+/// <summary>The delivery side of the journal: what the MQTT publisher reads and acknowledges.</summary>
+public interface IOutbox
+{
+    /// <summary>Highest sequence number the broker has acknowledged (0 when none).</summary>
+    long DeliveredThrough { get; }
+
+    /// <summary>Highest sequence number journaled so far (0 when none).</summary>
+    long LastSeq { get; }
+
+    /// <summary>Undelivered records with <c>Seq &gt; afterSeq</c>, oldest first, at most <paramref name="max"/>.</summary>
+    IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max);
+
+    /// <summary>Advances the delivery cursor; never moves it backwards. Durable before returning.</summary>
+    void MarkDelivered(long seq);
+
+    /// <summary>Completes when a record with <c>Seq &gt; afterSeq</c> exists.</summary>
+    Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken);
+}
