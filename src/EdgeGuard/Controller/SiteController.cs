@@ -21,7 +21,7 @@ public sealed partial class SiteController(
     ISafetyStateStore store,
     IEnumerable<IEventSink> sinks,
     TimeProvider time,
-    ILogger<SiteController> log) : BackgroundService
+    ILogger<SiteController> log) : BackgroundService, ISiteStateSource
 {
     /// <summary>How long inputs settle after the lines are opened before their levels count.</summary>
     public static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(100);
@@ -43,6 +43,9 @@ public sealed partial class SiteController(
 
     /// <summary>The latest state; null until boot completes.</summary>
     public SiteSnapshot? Snapshot => _snapshot;
+
+    /// <inheritdoc/>
+    public SiteState? Current => _snapshot?.State;
 
     /// <summary>
     /// Boot order is the safety contract: restore the persisted state, drive every output to the

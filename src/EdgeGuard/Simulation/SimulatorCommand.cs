@@ -2,10 +2,14 @@ namespace EdgeGuard.Simulation;
 
 /// <summary>
 /// One line of the simulator's control protocol: <c>press|release|open|close|activate|deactivate
-/// POINT</c> set a point's line as a person would, <c>status</c> returns the controller's JSON view.
+/// POINT</c> set a point's line as a person would, <c>pulse POINT N</c> toggles it active and back
+/// N times as fast as possible (load and burst tests), <c>status</c> returns the controller's JSON view.
 /// </summary>
-public sealed record SimulatorCommand(string Verb, string? PointId, bool Active)
+public sealed record SimulatorCommand(string Verb, string? PointId, bool Active, int Count = 1)
 {
+    /// <summary>Largest <c>pulse</c> count accepted in one command.</summary>
+    public const int MaxPulses = 1_000_000;
+
     /// <summary>Verbs that set a point, and the logical state each gives it.</summary>
     public static IReadOnlyDictionary<string, bool> PointVerbs { get; } = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase)
     {
@@ -29,6 +33,19 @@ public sealed record SimulatorCommand(string Verb, string? PointId, bool Active)
             return true;
         }
 
+        if (parts is ["pulse", var point, var countText])
+        {
+            if (int.TryParse(countText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count is > 0 and <= MaxPulses)
+            {
+                command = new SimulatorCommand("pulse", point, true, count);
+                error = null;
+                return true;
+            }
+
+            error = $"bad pulse count '{countText}': expected 1..{MaxPulses}";
+            return false;
+        }
+
         if (parts.Length == 2 && PointVerbs.TryGetValue(parts[0], out var active))
         {
             command = new SimulatorCommand(parts[0].ToLowerInvariant(), parts[1], active);
@@ -38,7 +55,7 @@ public sealed record SimulatorCommand(string Verb, string? PointId, bool Active)
 
         error = parts.Length == 0
             ? "empty command"
-            : $"unknown command '{line}': expected status, or one of {string.Join("|", PointVerbs.Keys)} followed by a point id";
+            : $"unknown command '{line}': expected status, pulse POINT N, or one of {string.Join("|", PointVerbs.Keys)} followed by a point id";
         return false;
     }
 }

@@ -69,6 +69,17 @@ public sealed partial class SimulatorControlServer(
             return $"error: unknown point '{command.PointId}'; known points: {string.Join(", ", site.Points.Select(p => p.Id))}";
         }
 
+        if (command.Verb == "pulse")
+        {
+            for (var i = 0; i < command.Count; i++)
+            {
+                driver.SetInputLevel(point.Line, point.LevelFor(true));
+                driver.SetInputLevel(point.Line, point.LevelFor(false));
+            }
+
+            return $"ok pulse {point.Id} {command.Count}";
+        }
+
         driver.SetInputLevel(point.Line, point.LevelFor(command.Active));
         return $"ok {command.Verb} {point.Id}";
     }

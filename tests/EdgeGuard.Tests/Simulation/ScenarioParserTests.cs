@@ -48,4 +48,14 @@ public sealed class ScenarioParserTests
         Assert.True(SimulatorCommand.TryParse(line, out var command, out _));
         Assert.Equal(new SimulatorCommand(verb, point, active), command);
     }
+
+    [Fact]
+    public void Pulse_takes_a_bounded_count()
+    {
+        Assert.True(SimulatorCommand.TryParse("pulse door-lobby 500", out var command, out _));
+        Assert.Equal(new SimulatorCommand("pulse", "door-lobby", true, 500), command);
+        Assert.False(SimulatorCommand.TryParse("pulse door-lobby 0", out _, out var zero));
+        Assert.Contains("bad pulse count '0'", zero, StringComparison.Ordinal);
+        Assert.False(SimulatorCommand.TryParse("pulse door-lobby lots", out _, out _));
+    }
 }
