@@ -73,7 +73,7 @@ internal sealed class ConfigWalker
         {
             if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                var hint = Suggest(child.Key, known) is { } s ? $" (did you mean '{s}'?)" : "";
+                var hint = SuggestionHint(child.Key, known);
                 Error($"{node.Path}:{child.Key}", subject,
                     $"unknown key '{child.Key}'{hint}; known keys here: {string.Join(", ", known)}");
             }
@@ -213,7 +213,7 @@ internal sealed class ConfigWalker
             }
         }
 
-        var hint = Suggest(raw.Trim(), names.Select(n => n.Name).ToList()) is { } s ? $" (did you mean '{s}'?)" : "";
+        var hint = SuggestionHint(raw.Trim(), names.Select(n => n.Name).ToList());
         Error(node, subject, $"{node.Key} '{raw}' is not valid{hint}; expected one of: {expected}");
         return null;
     }
@@ -245,6 +245,18 @@ internal sealed class ConfigWalker
 
         return best;
     }
+
+    /// <summary>
+    /// <see cref="DidYouMean"/> with what <see cref="Suggest"/> picks from <paramref name="candidates"/>;
+    /// empty when nothing is close.
+    /// </summary>
+    public static string SuggestionHint(string typed, IEnumerable<string> candidates) => DidYouMean(Suggest(typed, candidates));
+
+    /// <summary>
+    /// The fragment every message appends to offer a correction, so they all word it alike; empty
+    /// when there is no <paramref name="suggestion"/>.
+    /// </summary>
+    public static string DidYouMean(string? suggestion) => suggestion is null ? "" : $" (did you mean '{suggestion}'?)";
 
     private void CheckMixed(ConfigNode node, string? subject)
     {

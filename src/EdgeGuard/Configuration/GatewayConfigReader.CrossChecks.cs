@@ -1,0 +1,74 @@
+using System.Globalization;
+
+namespace EdgeGuard.Configuration;
+
+// Checks of one item against what the read has declared so far: GPIO lines used once, point and
+// output ids unique, zone references defined.
+public static partial class GatewayConfigReader
+{
+    private sealed partial class Run
+    {
+        /// <summary>A GPIO line offset, checked against every line used so far.</summary>
+        private int? Line(ConfigNode node, string? subject, string description, bool input)
+        {
+            var line = _w.Int(node, subject, required: true, 0, MaxLine);
+            if (line is null)
+            {
+                return null;
+            }
+
+            if (_lines.TryGetValue(line.Value, out var user))
+            {
+                var lineText = line.Value.ToString(CultureInfo.InvariantCulture);
+                var why = (user.Input, input) switch
+                {
+                    (true, true) => "two inputs cannot share a line",
+                    (false, false) => "two outputs cannot share a line",
+                    _ => "a line cannot be both an input and an output",
+                };
+                var userText = user.Input && !input ? $"input {user.Description}" : user.Description;
+                _w.Error(node, subject, $"line {lineText} is already used by {userText} ({user.Path}); {why}");
+                return null;
+            }
+
+            _lines.Add(line.Value, (description, node.Path, input));
+            return line;
+        }
+
+        private void RegisterId(ConfigNode node, string? subject, string? id, string description)
+        {
+            if (id is null)
+            {
+                return;
+            }
+
+            if (_ids.TryGetValue(id, out var previous))
+            {
+                _w.Error(node, subject,
+                    $"id '{id}' is already used by {previous.Description} ({previous.Path}); points and outputs share one id namespace");
+                return;
+            }
+
+            _ids.Add(id, (description, node.Path));
+        }
+
+        /// <summary>A required reference to a declared zone.</summary>
+        private string? ZoneRef(ConfigNode node, string? subject)
+        {
+            var zone = _w.Scalar(node, subject, required: true, " (the id of a zone in zones)");
+            if (zone is null || _zones is null)
+            {
+                return zone; // no zone list to check against; that is reported once, at zones
+            }
+
+            if (!_zones.ContainsKey(zone))
+            {
+                var hint = ConfigWalker.SuggestionHint(zone, _zones.Keys);
+                _w.Error(node, subject, $"zone '{zone}' is not defined{hint}; defined zones: {string.Join(", ", _zones.Keys)}");
+                return null;
+            }
+
+            return zone;
+        }
+    }
+}

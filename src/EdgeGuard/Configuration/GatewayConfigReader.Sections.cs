@@ -1,0 +1,205 @@
+using System.Text;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware;
+
+namespace EdgeGuard.Configuration;
+
+// The single-object sections: hardware, lockdown, simulation and mqtt.
+public static partial class GatewayConfigReader
+{
+    private sealed partial class Run
+    {
+        private HardwareOptions? Hardware(ConfigNode node)
+        {
+            if (!_w.Object(node, null, HardwareKeys))
+            {
+                return null;
+            }
+
+            var driverNode = node.Child("driver");
+            GpioDriverKind? driver;
+            if (simulate)
+            {
+                // Forced to Simulated; a misspelled driver is still reported since it would break the real run.
+                _w.Enum(driverNode, null, required: false, Drivers);
+                driver = GpioDriverKind.Simulated;
+            }
+            else
+            {
+                driver = _w.Enum(driverNode, null, required: true, Drivers);
+            }
+
+            var realDriver = driver is GpioDriverKind.LibGpiod or GpioDriverKind.LibGpiodV2;
+            var chipHint = driver is { } d && realDriver
+                ? $" for the {Name(Drivers, d)} driver: a chip number (0), device name (gpiochip4) or label (pinctrl-rp1)"
+                : null;
+            var chip = _w.Scalar(node.Child("chip"), null, required: realDriver, chipHint);
+
+            if (driver is null || (realDriver && chip is null))
+            {
+                return null;
+            }
+
+            return new HardwareOptions(driver.Value, chip?.Trim() ?? "0");
+        }
+
+        private LockdownPolicy? Lockdown(ConfigNode node)
+        {
+            if (!_w.Object(node, null, LockdownKeys))
+            {
+                return null;
+            }
+
+            // Each part is read even when an earlier one failed, so all of their problems are reported.
+            var scope = new List<string>();
+            var scopeOk = DistinctRefs(node.Child("zones"), "zone", item => ZoneRef(item, null), scope);
+            var sirenSeconds = _w.Int(node.Child("sirenSeconds"), null, required: false, 1, 3600, DefaultSirenSeconds);
+            var keyswitches = new List<string>();
+            var keyswitchesOk = DistinctRefs(node.Child("clearKeyswitches"), "keyswitch", KeyswitchRef, keyswitches);
+
+            return scopeOk && keyswitchesOk && sirenSeconds is not null
+                ? new LockdownPolicy(scope, TimeSpan.FromSeconds(sirenSeconds.Value), keyswitches)
+                : null;
+        }
+
+        /// <summary>
+        /// Reads a list of references into <paramref name="into"/>, each item through <paramref name="read"/>
+        /// (null when it is wrong, after reporting why), and reports a reference listed twice. False when
+        /// the list or any item was wrong.
+        /// </summary>
+        private bool DistinctRefs(ConfigNode node, string noun, Func<ConfigNode, string?> read, List<string> into)
+        {
+            var items = _w.List(node, null);
+            if (items is null)
+            {
+                return false;
+            }
+
+            var ok = true;
+            foreach (var item in items)
+            {
+                var reference = read(item);
+                if (reference is null)
+                {
+                    ok = false;
+                }
+                else if (into.Contains(reference, StringComparer.Ordinal))
+                {
+                    _w.Error(item, null, $"{noun} '{reference}' is listed twice");
+                    ok = false;
+                }
+                else
+                {
+                    into.Add(reference);
+                }
+            }
+
+            return ok;
+        }
+
+        /// <summary>A required reference to a keyswitch point; null when it is not one or cannot be checked.</summary>
+        private string? KeyswitchRef(ConfigNode item)
+        {
+            var id = _w.Scalar(item, null, required: true, " (the id of a keyswitch point)");
+            if (id is null)
+            {
+                return null;
+            }
+
+            if (!_pointsKnown)
+            {
+                return null; // no point list to check against; that is reported once, at points
+            }
+
+            if (!_pointKinds.TryGetValue(id, out var kind))
+            {
+                if (_ids.TryGetValue(id, out var other))
+                {
+                    _w.Error(item, null, $"'{id}' is {other.Description}, not a keyswitch point; only keyswitch points can clear a lockdown");
+                }
+                else
+                {
+                    var hint = ConfigWalker.SuggestionHint(id, _pointKinds.Keys.Where(k => _pointKinds[k] == PointKind.Keyswitch));
+                    var known = string.Join(", ", _pointKinds.Where(p => p.Value == PointKind.Keyswitch).Select(p => p.Key));
+                    _w.Error(item, null, $"no point '{id}' is defined{hint}; keyswitch points: {(known.Length == 0 ? "none" : known)}");
+                }
+
+                return null;
+            }
+
+            if (kind is null)
+            {
+                return null; // its kind is invalid, which is already reported
+            }
+
+            if (kind != PointKind.Keyswitch)
+            {
+                _w.Error(item, null,
+                    $"point '{id}' is a {Name(PointKinds, kind.Value)}, not a keyswitch; only keyswitch points can clear a lockdown");
+                return null;
+            }
+
+            return id;
+        }
+
+        private SimulationOptions? Simulation(ConfigNode node, string? gateway)
+        {
+            if (!_w.Object(node, null, SimulationKeys))
+            {
+                return null;
+            }
+
+            var socketNode = node.Child("controlSocket");
+            var socket = _w.Scalar(socketNode, null, required: false)?.Trim();
+            if (socket is not null)
+            {
+                CheckSocketPath(socketNode, socket, configured: true);
+                return new SimulationOptions(socket);
+            }
+
+            if (gateway is null)
+            {
+                return null;
+            }
+
+            var fallback = Path.Combine(Path.GetTempPath(), $"edgeguard-{gateway}.sock");
+            if (simulate)
+            {
+                CheckSocketPath(socketNode, fallback, configured: false);
+            }
+
+            return new SimulationOptions(fallback);
+        }
+
+        private void CheckSocketPath(ConfigNode node, string path, bool configured)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(path);
+            if (bytes > MaxSocketPathBytes)
+            {
+                var what = configured ? $"controlSocket '{path}'" : $"the default control socket path '{path}' (from TMPDIR)";
+                _w.Error(node, null,
+                    $"{what} is {bytes} bytes long; a Unix socket path may be at most {MaxSocketPathBytes} bytes{(configured ? "" : ", so set controlSocket to a shorter path")}");
+            }
+        }
+
+        private MqttOptions? Mqtt(ConfigNode node)
+        {
+            if (!_w.Object(node, null, MqttKeys))
+            {
+                return null;
+            }
+
+            var hostNode = node.Child("host");
+            var host = _w.Scalar(hostNode, null, required: false)?.Trim();
+            var hostOk = true;
+            if (host is not null && (host.Contains("://", StringComparison.Ordinal) || host.Any(char.IsWhiteSpace) || host.Contains('/', StringComparison.Ordinal)))
+            {
+                _w.Error(hostNode, null, $"host '{host}' must be a host name or an IP address, not a URL or a path (set the port with mqtt.port)");
+                hostOk = false;
+            }
+
+            var port = _w.Int(node.Child("port"), null, required: false, 1, 65535, DefaultMqttPort);
+            return hostOk && port is not null ? new MqttOptions(host, port.Value) : null;
+        }
+    }
+}
