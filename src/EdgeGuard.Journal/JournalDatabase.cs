@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace EdgeGuard.Journal;
 
 /// <summary>
-/// The gateway's SQLite file: safety state today, event journal and outbox next. It owns one
+/// The gateway's SQLite file: safety state, event journal, outbox cursor. It owns one
 /// shared connection that every writer goes through, so writes are serialised in-process and
 /// never fight over SQLite's write lock; readers on other threads open their own connections,
 /// which WAL lets run alongside the writer.

@@ -37,6 +37,42 @@ internal static class JournalSchema
             CHECK (cause_point IS NULL OR cause IS NOT NULL)
         ) STRICT;
         """,
+
+        // 2: the event journal, the outbox cursor and gateway-wide counters.
+        // events: seq is assigned by the journal (last + 1, from 1), never by SQLite, so it is
+        // exactly the number the office sees; no AUTOINCREMENT because we never let SQLite pick.
+        // Rows are only ever deleted from the front (retention), so the table stays one
+        // contiguous range of seq. ts is UTC ISO-8601 'O' text: fixed width, so it sorts as text.
+        // outbox: one row, the highest seq the broker acknowledged.
+        // gateway_meta: one row; session counts MQTT sessions (birth/will), last_seq keeps the
+        // sequence going even when retention has emptied the events table.
+        """
+        CREATE TABLE events (
+            seq      INTEGER PRIMARY KEY CHECK (seq >= 1),
+            id       TEXT    NOT NULL UNIQUE,
+            ts       TEXT    NOT NULL,
+            mono     INTEGER NOT NULL,
+            type     TEXT    NOT NULL,
+            point    TEXT    NULL,
+            zone     TEXT    NULL,
+            severity TEXT    NOT NULL,
+            drill    INTEGER NOT NULL CHECK (drill IN (0, 1)),
+            data     TEXT    NOT NULL
+        ) STRICT;
+
+        CREATE TABLE outbox (
+            id                INTEGER PRIMARY KEY CHECK (id = 1),
+            delivered_through INTEGER NOT NULL CHECK (delivered_through >= 0)
+        ) STRICT;
+        INSERT INTO outbox (id, delivered_through) VALUES (1, 0);
+
+        CREATE TABLE gateway_meta (
+            id       INTEGER PRIMARY KEY CHECK (id = 1),
+            session  INTEGER NOT NULL CHECK (session >= 0),
+            last_seq INTEGER NOT NULL CHECK (last_seq >= 0)
+        ) STRICT;
+        INSERT INTO gateway_meta (id, session, last_seq) VALUES (1, 0, 0);
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

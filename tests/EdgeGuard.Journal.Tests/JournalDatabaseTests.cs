@@ -64,11 +64,56 @@ public sealed class JournalDatabaseTests : IDisposable
 
         var (version, tables) = database.Read(connection =>
             (Pragma<long>(connection, "user_version"),
-             Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'safety_state';")));
+             Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta');")));
 
-        Assert.Equal(1, JournalDatabase.SchemaVersion);
+        Assert.Equal(2, JournalDatabase.SchemaVersion);
         Assert.Equal(JournalDatabase.SchemaVersion, version);
-        Assert.Equal(1L, tables);
+        Assert.Equal(4L, tables);
+    }
+
+    [Fact]
+    public void A_version_1_file_is_upgraded_in_place_keeping_its_safety_state()
+    {
+        var path = _temp.File("journal.db");
+        using (var raw = OpenRaw(path))
+        {
+            // Exactly what version 1 created, with a saved lockdown in it.
+            Execute(raw, """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE safety_state (
+                    id          INTEGER PRIMARY KEY CHECK (id = 1),
+                    mode        TEXT    NOT NULL,
+                    cause       TEXT    NULL,
+                    cause_point TEXT    NULL,
+                    since       TEXT    NULL,
+                    siren       INTEGER NOT NULL CHECK (siren IN (0, 1)),
+                    updated_at  TEXT    NOT NULL,
+                    revision    INTEGER NOT NULL CHECK (revision >= 1),
+                    CHECK ((cause IS NULL) = (since IS NULL)),
+                    CHECK (cause_point IS NULL OR cause IS NOT NULL)
+                ) STRICT;
+                INSERT INTO safety_state VALUES (1, 'lockdown', 'panic-button', 'lobby-panic-1', '2025-03-14T09:00:00.0000000+00:00', 1, '2025-03-14T09:00:00.0000000+00:00', 1);
+                PRAGMA application_id = 1162299980;
+                PRAGMA user_version = 1;
+                """);
+        }
+
+        using var database = JournalDatabase.Open(path);
+
+        var state = new SqliteSafetyStateStore(database).Load();
+        Assert.Equal(EdgeGuard.Core.Lockdown.SiteMode.Lockdown, state.Mode);
+        Assert.Equal("lobby-panic-1", state.Lockdown!.Point);
+        var (version, delivered, session, lastSeq, events) = database.Read(connection =>
+            (Pragma<long>(connection, "user_version"),
+             Scalar<long>(connection, "SELECT delivered_through FROM outbox WHERE id = 1;"),
+             Scalar<long>(connection, "SELECT session FROM gateway_meta WHERE id = 1;"),
+             Scalar<long>(connection, "SELECT last_seq FROM gateway_meta WHERE id = 1;"),
+             Scalar<long>(connection, "SELECT count(*) FROM events;")));
+        Assert.Equal(2L, version);
+        Assert.Equal(0L, delivered);
+        Assert.Equal(0L, session);
+        Assert.Equal(0L, lastSeq);
+        Assert.Equal(0L, events);
     }
 
     [Theory]

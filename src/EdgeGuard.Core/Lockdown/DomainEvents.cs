@@ -95,7 +95,7 @@ public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, st
 /// A point was already active when the gateway booted. Reported, never treated as a new alarm:
 /// boot transients must not start a lockdown.
 /// </summary>
-public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointKind Kind) : DomainEvent(At)
+public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointKind Kind, string Zone) : DomainEvent(At)
 {
     public override string Type => "point.active-at-boot";
     public override Severity Severity => Kind == PointKind.PanicButton ? Severity.Alarm : Severity.Warning;
@@ -114,6 +114,7 @@ public sealed record OutputFault(DateTimeOffset At, string OutputId, string Reas
 {
     public override string Type => "fault.output";
     public override Severity Severity => Severity.Critical;
+    public override string? Point => OutputId;
 }
 
 /// <summary>

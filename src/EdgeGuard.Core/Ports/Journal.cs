@@ -37,7 +37,10 @@ public interface IOutbox
     /// <summary>Highest sequence number journaled so far (0 when none).</summary>
     long LastSeq { get; }
 
-    /// <summary>Undelivered records with <c>Seq &gt; afterSeq</c>, oldest first, at most <paramref name="max"/>.</summary>
+    /// <summary>
+    /// Records with <c>Seq &gt; afterSeq</c>, oldest first, at most <paramref name="max"/>; pass
+    /// <see cref="DeliveredThrough"/> to get the undelivered ones.
+    /// </summary>
     IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max);
 
     /// <summary>Advances the delivery cursor; never moves it backwards. Durable before returning.</summary>

@@ -1,5 +1,7 @@
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
+using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Publishing;
 
 namespace EdgeGuard.Configuration;
 
@@ -10,7 +12,24 @@ public sealed record SimulationOptions(string ControlSocket);
 /// <summary>Broker settings. With no host in simulate mode an embedded broker is started on loopback.</summary>
 /// <param name="Host">Broker host name or address; null for none configured.</param>
 /// <param name="Port">Broker port (also the embedded broker's port).</param>
-public sealed record MqttOptions(string? Host, int Port);
+/// <param name="KeepAliveSeconds">MQTT keep-alive: the broker publishes the will after 1.5 × this without traffic.</param>
+/// <param name="Username">Username when not using a client certificate.</param>
+/// <param name="Password">Password for <paramref name="Username"/> (prefer the environment: EdgeGuard__mqtt__password).</param>
+/// <param name="Tls">TLS settings; TLS is off only when <c>mqtt.tls.enabled</c> is false.</param>
+public sealed record MqttOptions(
+    string? Host,
+    int Port,
+    int KeepAliveSeconds = 10,
+    string? Username = null,
+    string? Password = null,
+    MqttTlsOptions? Tls = null);
+
+/// <summary>How much of the event journal is kept (see <see cref="JournalLimits"/>).</summary>
+public sealed record JournalOptions(long MaxRecords, int MaxDeliveredAgeDays)
+{
+    /// <summary>The limits the journal enforces.</summary>
+    public JournalLimits Limits => new(MaxRecords, TimeSpan.FromDays(MaxDeliveredAgeDays));
+}
 
 /// <summary>Everything the gateway needs from configuration, validated.</summary>
 public sealed record GatewayConfig(
@@ -18,7 +37,8 @@ public sealed record GatewayConfig(
     HardwareOptions Hardware,
     string StateDirectory,
     SimulationOptions Simulation,
-    MqttOptions Mqtt);
+    MqttOptions Mqtt,
+    JournalOptions Journal);
 
 /// <summary>One configuration problem, with the configuration path of the offending key.</summary>
 public sealed record ConfigError(string Path, string Message)

@@ -1,4 +1,5 @@
 using EdgeGuard.Core.Site;
+using System.Security.Cryptography.X509Certificates;
 using EdgeGuard.Hardware;
 
 namespace EdgeGuard.Configuration;
@@ -8,14 +9,19 @@ namespace EdgeGuard.Configuration;
 public static partial class GatewayConfigReader
 {
     private static readonly string[] RootKeys =
-        ["site", "gateway", "stateDirectory", "hardware", "zones", "points", "outputs", "lockdown", "simulation", "mqtt"];
+        ["site", "gateway", "stateDirectory", "hardware", "zones", "points", "outputs", "lockdown", "simulation", "mqtt", "journal"];
     private static readonly string[] HardwareKeys = ["driver", "chip"];
     private static readonly string[] ZoneKeys = ["id", "name"];
     private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone"];
     private static readonly string[] OutputKeys = ["id", "kind", "line", "activeLevel", "zone", "failMode", "egress", "normallyLocked"];
     private static readonly string[] LockdownKeys = ["zones", "sirenSeconds", "clearKeyswitches"];
     private static readonly string[] SimulationKeys = ["controlSocket"];
-    private static readonly string[] MqttKeys = ["host", "port"];
+    private static readonly string[] MqttKeys = ["host", "port", "keepAliveSeconds", "username", "password", "tls"];
+    private static readonly string[] TlsKeys = ["enabled", "caFile", "certFile", "keyFile", "revocation", "serverName"];
+    private static readonly string[] JournalKeys = ["maxRecords", "maxDeliveredAgeDays"];
+
+    private static readonly (string, X509RevocationMode)[] RevocationModes =
+        [("online", X509RevocationMode.Online), ("offline", X509RevocationMode.Offline), ("noCheck", X509RevocationMode.NoCheck)];
 
     private static readonly (string, GpioDriverKind)[] Drivers =
         [("simulated", GpioDriverKind.Simulated), ("libgpiod", GpioDriverKind.LibGpiod), ("libgpiodV2", GpioDriverKind.LibGpiodV2)];

@@ -1,10 +1,12 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
+using EdgeGuard.Mqtt.Publishing;
 
 namespace EdgeGuard.Configuration;
 
-// The single-object sections: hardware, lockdown, simulation and mqtt.
+// The single-object sections: hardware, lockdown, simulation, mqtt (with tls) and journal.
 public static partial class GatewayConfigReader
 {
     private sealed partial class Run
@@ -199,7 +201,79 @@ public static partial class GatewayConfigReader
             }
 
             var port = _w.Int(node.Child("port"), null, required: false, 1, 65535, DefaultMqttPort);
-            return hostOk && port is not null ? new MqttOptions(host, port.Value) : null;
+            var keepAlive = _w.Int(node.Child("keepAliveSeconds"), null, required: false, 2, 600, DefaultKeepAliveSeconds);
+            var username = _w.Scalar(node.Child("username"), null, required: false);
+            var password = _w.Scalar(node.Child("password"), null, required: false);
+            if (password is not null && username is null)
+            {
+                _w.Error(node.Child("password"), null, "a password needs mqtt.username");
+            }
+
+            var tls = Tls(node.Child("tls"));
+            return hostOk && port is not null && keepAlive is not null && tls is not null
+                ? new MqttOptions(host, port.Value, keepAlive.Value, username, password, tls)
+                : null;
+        }
+
+        private MqttTlsOptions? Tls(ConfigNode node)
+        {
+            if (!node.IsPresent)
+            {
+                // No tls section: plain TCP (quick start and loopback); the office broker config sets it.
+                return MqttTlsOptions.Disabled;
+            }
+
+            if (!_w.Object(node, null, TlsKeys))
+            {
+                return null;
+            }
+
+            var enabled = _w.Bool(node.Child("enabled"), null, fallback: true);
+            var ca = ExistingFile(node.Child("caFile"));
+            var cert = ExistingFile(node.Child("certFile"));
+            var key = ExistingFile(node.Child("keyFile"));
+            if ((cert is null) != (key is null))
+            {
+                _w.Error(node.Child(cert is null ? "certFile" : "keyFile"), null, "a client certificate needs both certFile and keyFile");
+            }
+
+            var revocation = _w.Enum(node.Child("revocation"), null, required: false, RevocationModes, X509RevocationMode.Online);
+            var serverName = _w.Scalar(node.Child("serverName"), null, required: false);
+            return enabled is null || revocation is null
+                ? null
+                : new MqttTlsOptions
+                {
+                    Enabled = enabled.Value,
+                    CaCertificateFile = ca,
+                    ClientCertificateFile = cert,
+                    ClientKeyFile = key,
+                    RevocationMode = revocation.Value,
+                    ServerName = serverName,
+                };
+        }
+
+        /// <summary>A file path that must exist when given: a missing certificate is a config error, not a TLS failure later.</summary>
+        private string? ExistingFile(ConfigNode node)
+        {
+            var path = _w.Scalar(node, null, required: false);
+            if (path is not null && !File.Exists(path))
+            {
+                _w.Error(node, null, $"file '{path}' does not exist");
+            }
+
+            return path;
+        }
+
+        private JournalOptions? Journal(ConfigNode node)
+        {
+            if (node.IsPresent && !_w.Object(node, null, JournalKeys))
+            {
+                return null;
+            }
+
+            var maxRecords = _w.Int(node.Child("maxRecords"), null, required: false, 1_000, 100_000_000, DefaultJournalMaxRecords);
+            var maxAge = _w.Int(node.Child("maxDeliveredAgeDays"), null, required: false, 1, 3_650, DefaultJournalMaxDeliveredAgeDays);
+            return maxRecords is not null && maxAge is not null ? new JournalOptions(maxRecords.Value, maxAge.Value) : null;
         }
     }
 }

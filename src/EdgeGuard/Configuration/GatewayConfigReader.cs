@@ -56,6 +56,15 @@ public static partial class GatewayConfigReader
     /// <summary>Broker port when <c>mqtt.port</c> is not set.</summary>
     public const int DefaultMqttPort = 1883;
 
+    /// <summary>MQTT keep-alive when <c>mqtt.keepAliveSeconds</c> is not set.</summary>
+    public const int DefaultKeepAliveSeconds = 10;
+
+    /// <summary>Journal size when <c>journal.maxRecords</c> is not set.</summary>
+    public const int DefaultJournalMaxRecords = 1_000_000;
+
+    /// <summary>Days delivered events are kept when <c>journal.maxDeliveredAgeDays</c> is not set (EN 50131: at least 30).</summary>
+    public const int DefaultJournalMaxDeliveredAgeDays = 30;
+
     /// <summary>Longest Unix socket path (<c>sun_path</c> is 108 bytes including the terminator).</summary>
     public const int MaxSocketPathBytes = 107;
 
@@ -150,6 +159,7 @@ public static partial class GatewayConfigReader
             var lockdown = Lockdown(root.Child("lockdown"));
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));
+            var journal = Journal(root.Child("journal"));
 
             if (_w.ErrorCount > 0)
             {
@@ -157,13 +167,13 @@ public static partial class GatewayConfigReader
             }
 
             if (site is null || gateway is null || stateDirectory is null || hardware is null || zones is null
-                || points is null || outputs is null || lockdown is null || simulation is null || mqtt is null)
+                || points is null || outputs is null || lockdown is null || simulation is null || mqtt is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
 
             var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown);
-            return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt));
+            return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal));
         }
 
         private ConfigResult Result(GatewayConfig? config) =>

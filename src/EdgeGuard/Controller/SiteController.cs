@@ -74,7 +74,7 @@ public sealed partial class SiteController(
             _filters[point.Id] = new PointFilter(point, active, now.Monotonic);
             if (active)
             {
-                events.Add(new PointActiveAtBoot(now.Utc, point.Id, point.Kind));
+                events.Add(new PointActiveAtBoot(now.Utc, point.Id, point.Kind, point.Zone));
             }
         }
 

@@ -154,6 +154,15 @@ public sealed class BrokenConfigTests
         new("mqtt port not a number", k => k.Set("mqtt:port", "mqtt"), "EdgeGuard:mqtt:port", ["'mqtt' is not a whole number"]),
         new("mqtt host given as a URL", k => k.Set("mqtt:host", "mqtts://office.example:8883"), "EdgeGuard:mqtt:host",
             ["not a URL"]),
+        new("mqtt keep-alive too short", k => k.Set("mqtt:keepAliveSeconds", "1"), "EdgeGuard:mqtt:keepAliveSeconds", ["1 is out of range"]),
+        new("mqtt password without username", k => k.Set("mqtt:password", "s3cret"), "EdgeGuard:mqtt:password", ["needs mqtt.username"]),
+        new("tls CA file missing", k => k.Set("mqtt:tls:caFile", "/nonexistent/ca.pem"), "EdgeGuard:mqtt:tls:caFile",
+            ["'/nonexistent/ca.pem' does not exist"]),
+        new("tls unknown revocation mode", k => k.Set("mqtt:tls:revocation", "sometimes"), "EdgeGuard:mqtt:tls:revocation", ["sometimes"]),
+        new("tls unknown key", k => k.Set("mqtt:tls:cafile2", "x"), "EdgeGuard:mqtt:tls:cafile2", ["unknown key 'cafile2'"]),
+        new("tls enabled not a boolean", k => k.Set("mqtt:tls:enabled", "yes"), "EdgeGuard:mqtt:tls:enabled", ["'yes'"]),
+        new("journal too small", k => k.Set("journal:maxRecords", "10"), "EdgeGuard:journal:maxRecords", ["10 is out of range"]),
+        new("journal age zero", k => k.Set("journal:maxDeliveredAgeDays", "0"), "EdgeGuard:journal:maxDeliveredAgeDays", ["0 is out of range"]),
     ];
 
     public static TheoryData<string> CaseNames

@@ -1,6 +1,7 @@
 using EdgeGuard.Configuration;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
+using EdgeGuard.Mqtt.Publishing;
 
 namespace EdgeGuard.Tests.Configuration;
 
@@ -56,7 +57,7 @@ public sealed class ValidConfigTests
 
         Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiod, "0"), config.Hardware);
         Assert.Equal("state", config.StateDirectory);
-        Assert.Equal(new MqttOptions(null, 1883), config.Mqtt);
+        Assert.Equal(new MqttOptions(null, 1883, Tls: MqttTlsOptions.Disabled), config.Mqtt);
         Assert.Equal(Path.Combine(Path.GetTempPath(), "edgeguard-gw-chancery.sock"), config.Simulation.ControlSocket);
     }
 
@@ -146,7 +147,7 @@ public sealed class ValidConfigTests
         Assert.Equal(TimeSpan.FromSeconds(GatewayConfigReader.DefaultSirenSeconds), config.Site.Lockdown.SirenDuration);
         Assert.Equal(TimeSpan.FromSeconds(180), config.Site.Lockdown.SirenDuration);
         Assert.Empty(config.Site.Lockdown.ClearKeyswitches);
-        Assert.Equal(new MqttOptions(null, 1883), config.Mqtt);
+        Assert.Equal(new MqttOptions(null, 1883, Tls: MqttTlsOptions.Disabled), config.Mqtt);
         Assert.Equal(Path.Combine(Path.GetTempPath(), "edgeguard-gw-chancery.sock"), config.Simulation.ControlSocket);
     }
 
@@ -168,7 +169,7 @@ public sealed class ValidConfigTests
         var config = result.Config!;
         Assert.Equal(["chancery", "lobby"], config.Site.Lockdown.ScopeZones);
         Assert.False(config.Site.Lockdown.Covers("perimeter"));
-        Assert.Equal(new MqttOptions("broker.office.example", 8883), config.Mqtt);
+        Assert.Equal(new MqttOptions("broker.office.example", 8883, Tls: MqttTlsOptions.Disabled), config.Mqtt);
         Assert.Equal("/run/edgeguard/sim.sock", config.Simulation.ControlSocket);
         Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiodV2, "pinctrl-rp1"), config.Hardware);
     }

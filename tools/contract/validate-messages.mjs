@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// Validates captured MQTT messages against EdgeGuard's MQTT contract (docs/schemas).
+//
+//   mosquitto_sub -V mqttv5 -q 1 -v -t 'edgeguard/v1/#' | node validate-messages.mjs
+//   node validate-messages.mjs [options] capture.txt [more.txt ...]     ("-" = standard input)
+//
+// Input: one message per line, as `mosquitto_sub -v` prints it: `<topic> <payload>` (an empty
+// payload prints as `(null)`). Lines that start with `{` are read as `mosquitto_sub -F %j` records
+// (subscribe with -V mqttv5 -q 1): these also carry QoS, retain and MQTT 5 properties, which are
+// checked too (user properties `seq` and `session`, content type, retained commands, response topic).
+// Empty lines and lines starting with `#` are skipped (no MQTT topic name can start with `#`).
+//
+// The schema is picked from the topic; every message is validated with Ajv (JSON Schema draft
+// 2020-12, formats), then cross-checked (site/gateway/point in the payload equal the topic levels).
+// Each failure is printed with its source line, topic and errors; the last line is
+// `N passed, N failed`. Exit 1 when any message failed or no message was read.
+//
+// Options:
+//   --check-seq      also check each gateway's event stream: a seq must not skip (gap), and a
+//                    seq/id pair must not change (redeliveries with the same id and seq are fine)
+//   --known-types    fail events whose type is not one of the known types of event-data.schema.json
+//                    (by default unknown types pass with any object as data, for forward compatibility)
+//   --schemas DIR    schema directory (default: docs/schemas of this repository)
+//   --verbose        also print a line for every message that passed
+import { createReadStream, readFileSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { loadSchemas, classifyTopic, formatAjvErrors, defaultSchemaDir } from './lib/contract.mjs';
+
+function usage(code) {
+  const text = readFileSync(new URL(import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('//'))
+    .map((l) => l.replace(/^\/\/ ?/, ''))
+    .join('\n');
+  (code === 0 ? console.log : console.error)(text);
+  process.exit(code);
+}
+
+const opts = { checkSeq: false, knownTypes: false, verbose: false, schemaDir: defaultSchemaDir, inputs: [] };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--check-seq') opts.checkSeq = true;
+  else if (a === '--known-types') opts.knownTypes = true;
+  else if (a === '--verbose' || a === '-v') opts.verbose = true;
+  else if (a === '--schemas') opts.schemaDir = path.resolve(argv[++i] ?? usage(2));
+  else if (a === '--help' || a === '-h') usage(0);
+  else if (a.startsWith('--')) {
+    console.error(`validate-messages: unknown option ${a}`);
+    usage(2);
+  } else opts.inputs.push(a);
+}
+if (opts.inputs.length === 0) opts.inputs.push('-');
+
+let schemas;
+try {
+  schemas = loadSchemas(opts.schemaDir);
+} catch (e) {
+  console.error(`validate-messages: cannot load schemas: ${e.message}`);
+  process.exit(2);
+}
+const eventData = JSON.parse(readFileSync(path.join(opts.schemaDir, 'event-data.schema.json'), 'utf8'));
+const knownEventTypes = new Set(Object.keys(eventData.$defs).filter((k) => k.includes('.')));
+
+/** Splits one captured line into { topic, payload (string or null), record (for %j) }. */
+function parseLine(line) {
+  if (line.startsWith('{')) {
+    let r;
+    try {
+      r = JSON.parse(line);
+    } catch (e) {
+      return { error: `line starts with "{" but is not a mosquitto_sub -F %j record: ${e.message}` };
+    }
+    if (typeof r?.topic !== 'string') return { error: 'mosquitto_sub -F %j record without a "topic"' };
+    if (r.payload !== null && typeof r.payload !== 'string') {
+      return { topic: r.topic, error: 'record payload is not a string: capture with -F %j (lowercase j), not %J' };
+    }
+    return { topic: r.topic, payload: r.payload === '' ? null : r.payload, record: r };
+  }
+  const space = line.indexOf(' ');
+  const topic = space < 0 ? line : line.slice(0, space);
+  const payload = space < 0 ? '' : line.slice(space + 1);
+  return { topic, payload: payload === '' || payload === '(null)' ? null : payload };
+}
+
+const seqState = new Map(); // "site/gateway" -> { first, last, idBySeq: Map, seqById: Map }
+
+function checkSeq(t, event) {
+  const key = `${t.site}/${t.gateway}`;
+  let s = seqState.get(key);
+  if (!s) seqState.set(key, (s = { first: event.seq, last: event.seq, idBySeq: new Map(), seqById: new Map() }));
+  const errors = [];
+  const seenId = s.idBySeq.get(event.seq);
+  const seenSeq = s.seqById.get(event.id);
+  if (seenId !== undefined && seenId !== event.id) errors.push(`seq ${event.seq} reused: first with id ${seenId}, now ${event.id}`);
+  if (seenSeq !== undefined && seenSeq !== event.seq) errors.push(`id ${event.id} seen before with seq ${seenSeq}, now seq ${event.seq}`);
+  if (seenId === undefined && event.seq > s.last + 1) {
+    errors.push(`gap in ${key}: seq jumped from ${s.last} to ${event.seq} (${event.seq - s.last - 1} missing)`);
+  } else if (seenId === undefined && event.seq < s.last && event.seq > s.first) {
+    errors.push(`seq ${event.seq} of ${key} arrived after ${s.last} without having been seen (out of order)`);
+  }
+  s.idBySeq.set(event.seq, event.id);
+  s.seqById.set(event.id, event.seq);
+  if (event.seq > s.last) s.last = event.seq;
+  if (event.seq < s.first) s.first = event.seq;
+  return errors;
+}
+
+/** MQTT-level checks, only possible with `mosquitto_sub -F %j` records. */
+function checkRecord(t, r, instance) {
+  const errors = [];
+  const root = `edgeguard/v1/${t.site}/${t.gateway}`;
+  if (r.qos !== undefined && r.qos !== 1) {
+    errors.push(`delivered with QoS ${r.qos}; the contract is QoS 1 (subscribe with -q 1 to see the publisher's QoS)`);
+  }
+  if (r.retain && !t.retained) {
+    errors.push(t.kind === 'commands' ? 'retained command: a retained command is never obeyed' : `retained message on ${t.kind}, which is never retained`);
+  }
+  const props = r.properties;
+  if (!props) {
+    errors.push('no MQTT 5 properties in the record (capture with mosquitto_sub -V mqttv5)');
+    return errors;
+  }
+  const user = props['user-properties'] ?? {};
+  const contentType = props['content-type'];
+  if (t.json && contentType !== 'application/json') {
+    errors.push(`content type ${JSON.stringify(contentType ?? null)}; the contract is "application/json"`);
+  }
+  if (!t.json && contentType !== undefined && contentType !== 'text/plain') {
+    errors.push(`content type ${JSON.stringify(contentType)} on availability; plain text (text/plain or none) expected`);
+  }
+  if (t.kind === 'availability' && !/^[0-9]{1,20}$/.test(user.session ?? '')) {
+    errors.push(`user property "session" must be a decimal counter (got ${JSON.stringify(user.session ?? null)})`);
+  }
+  if (t.kind === 'events' && instance && typeof instance === 'object' && user.seq !== String(instance.seq)) {
+    errors.push(`user property "seq" ${JSON.stringify(user.seq ?? null)} does not equal the payload's seq ${instance.seq}`);
+  }
+  if (t.kind === 'commands' && props['response-topic'] !== undefined && props['response-topic'] !== `${root}/command-results`) {
+    errors.push(`response topic ${JSON.stringify(props['response-topic'])} must be ${root}/command-results`);
+  }
+  return errors;
+}
+
+const unknownTypes = new Map();
+
+/** Returns the list of problems with one message (empty = valid). */
+function validate(msg) {
+  if (msg.error && msg.topic === undefined) return [msg.error];
+  const t = classifyTopic(msg.topic);
+  if (!t) return [`topic is not part of the contract (edgeguard/v1/{site}/{gateway}/availability|events|state/lockdown|state/points/{point}|commands|command-results)`];
+  if (msg.error) return [msg.error];
+  if (msg.payload === null) return ['empty payload (deleting a retained message is not part of the contract)'];
+
+  let instance = msg.payload;
+  if (t.json) {
+    try {
+      instance = JSON.parse(msg.payload);
+    } catch (e) {
+      return [`payload is not JSON: ${e.message}`];
+    }
+  }
+  const fn = schemas.validator(t.schema);
+  const errors = fn(instance) ? [] : formatAjvErrors(fn.errors).map((e) => `${t.schema}: ${e}`);
+
+  if (instance && typeof instance === 'object' && !Array.isArray(instance)) {
+    if ('site' in instance && instance.site !== t.site) errors.push(`payload site ${JSON.stringify(instance.site)} differs from topic site "${t.site}"`);
+    if ('gateway' in instance && instance.gateway !== t.gateway) errors.push(`payload gateway ${JSON.stringify(instance.gateway)} differs from topic gateway "${t.gateway}"`);
+    if (t.kind === 'state/points' && instance.point !== t.point) errors.push(`payload point ${JSON.stringify(instance.point)} differs from topic point "${t.point}"`);
+    if (t.kind === 'events' && typeof instance.type === 'string' && !knownEventTypes.has(instance.type)) {
+      unknownTypes.set(instance.type, (unknownTypes.get(instance.type) ?? 0) + 1);
+      if (opts.knownTypes) errors.push(`unknown event type "${instance.type}" (--known-types)`);
+    }
+  }
+  if (msg.record) errors.push(...checkRecord(t, msg.record, instance));
+  if (opts.checkSeq && t.kind === 'events' && errors.length === 0) errors.push(...checkSeq(t, instance));
+  return errors;
+}
+
+let passed = 0;
+let failed = 0;
+
+async function readInput(name) {
+  const stream = name === '-' ? process.stdin : createReadStream(name, { encoding: 'utf8' });
+  const label = name === '-' ? 'stdin' : name;
+  const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  for await (const raw of rl) {
+    lineNo++;
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const msg = parseLine(line);
+    const errors = validate(msg);
+    const topic = msg.topic ?? '(no topic)';
+    if (errors.length === 0) {
+      passed++;
+      if (opts.verbose) console.log(`ok   ${label}:${lineNo} ${topic}`);
+    } else {
+      failed++;
+      console.log(`FAIL ${label}:${lineNo} ${topic}`);
+      for (const e of errors) console.log(`       ${e}`);
+    }
+  }
+}
+
+try {
+  for (const input of opts.inputs) await readInput(input);
+} catch (e) {
+  console.error(`validate-messages: ${e.message}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+}
+
+if (unknownTypes.size > 0) {
+  const list = [...unknownTypes].map(([type, n]) => `${type} (${n})`).join(', ');
+  console.error(`validate-messages: note: event types not in event-data.schema.json (data checked only as an object): ${list}`);
+}
+if (passed + failed === 0) console.error('validate-messages: no messages read');
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed + failed === 0 ? 1 : 0);
