@@ -15,4 +15,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The MQTT contract: AsyncAPI document and JSON Schemas (official parser + ajv), and the
+# validator's own examples. Also installs the npm packages the interoperability test uses.
+tools/contract/run.sh --self-test
+
 dotnet test EdgeGuard.sln -c Release "$@"
