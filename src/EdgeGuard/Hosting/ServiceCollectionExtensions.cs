@@ -6,6 +6,7 @@ using EdgeGuard.Hardware;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Broker;
+using EdgeGuard.Mqtt.Publishing;
 using EdgeGuard.Simulation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -41,13 +42,20 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<OutputLinesFactory>(sp => initial => new GpioOutputLines(
             sp.GetRequiredService<GpioController>(), config.Site.Outputs, initial));
 
-        // Journal: the safety state survives power loss.
+        // Journal: the safety state survives power loss, and every event is journaled with its seq
+        // before MQTT sees it. Created after the database, so the container disposes it first.
         services.AddSingleton(_ => JournalDatabase.Open(Path.Combine(config.StateDirectory, "edgeguard.db")));
         services.AddSingleton<ISafetyStateStore>(sp => new SqliteSafetyStateStore(sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton(sp => JournalLogging.Create(
+            sp.GetRequiredService<JournalDatabase>(), sp.GetRequiredService<TimeProvider>(), config.Journal.Limits,
+            sp.GetRequiredService<ILogger<EventJournal>>()));
+        services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventJournal>());
+        services.AddSingleton<IOutbox>(sp => sp.GetRequiredService<EventJournal>());
 
         // The controller boots first: hosted services start in registration order.
         services.AddSingleton<SiteController>();
         services.AddHostedService(sp => sp.GetRequiredService<SiteController>());
+        services.AddSingleton<ISiteStateSource>(sp => sp.GetRequiredService<SiteController>());
 
         if (simulate)
         {
@@ -61,12 +69,41 @@ public static class ServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SimulatorControlServer>());
         }
 
-        if (simulate && string.IsNullOrEmpty(config.Mqtt.Host))
+        var embedded = simulate && string.IsNullOrEmpty(config.Mqtt.Host);
+        if (embedded)
         {
             services.AddSingleton(sp => new EmbeddedBroker(config.Mqtt.Port, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         }
 
+        // Delivery to the office: from the journal, never from the controller. A gateway with no
+        // broker configured still protects the site and journals everything for later.
+        if (embedded || !string.IsNullOrEmpty(config.Mqtt.Host))
+        {
+            services.AddSingleton(sp => new OutboxPublisher(
+                PublisherOptions(config, embedded),
+                sp.GetRequiredService<IOutbox>(),
+                sp.GetRequiredService<ISiteStateSource>(),
+                sp.GetRequiredService<EventJournal>().NextSession,
+                new LoggedFaultSink(sp.GetRequiredService<EventJournal>(), sp.GetRequiredService<ILogger<LoggedFaultSink>>()),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<OutboxPublisher>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
+        }
+
         return services;
     }
+
+    /// <summary>Maps the gateway's mqtt section to the publisher's options.</summary>
+    private static MqttPublisherOptions PublisherOptions(GatewayConfig config, bool embedded) => new()
+    {
+        Site = config.Site.SiteId,
+        Gateway = config.Site.GatewayId,
+        Host = embedded ? "127.0.0.1" : config.Mqtt.Host!,
+        Port = config.Mqtt.Port,
+        KeepAlive = TimeSpan.FromSeconds(config.Mqtt.KeepAliveSeconds),
+        Username = config.Mqtt.Username,
+        Password = config.Mqtt.Password,
+        Tls = embedded ? MqttTlsOptions.Disabled : config.Mqtt.Tls ?? MqttTlsOptions.Disabled,
+    };
 }

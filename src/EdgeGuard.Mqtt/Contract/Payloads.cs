@@ -1,0 +1,229 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Mqtt.Contract;
+
+/// <summary>
+/// Writes the JSON payloads of contract v1 with <see cref="Utf8JsonWriter"/> (no reflection, so
+/// trim- and AOT-safe). Field order is fixed and documented in the README; every timestamp has the
+/// one form <c>2026-11-23T19:00:00.123Z</c> (UTC, milliseconds), so timestamps sort as strings.
+/// </summary>
+public static class Payloads
+{
+    /// <summary>Schema version written as <c>v</c> in every JSON payload.</summary>
+    public const int Version = 1;
+
+    /// <summary>Birth payload of the availability topic.</summary>
+    public const string Online = "online";
+
+    /// <summary>Last Will (and orderly shutdown) payload of the availability topic.</summary>
+    public const string Offline = "offline";
+
+    /// <summary>Content type of every JSON payload.</summary>
+    public const string JsonContentType = "application/json";
+
+    /// <summary>Content type of the plain-text availability payload.</summary>
+    public const string TextContentType = "text/plain";
+
+    /// <summary>Data written in place of a journaled <c>DataJson</c> that is not a JSON object.</summary>
+    public const string EmptyData = "{}";
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>Formats an instant as ISO 8601 UTC with exactly three fractional digits and <c>Z</c>.</summary>
+    public static string FormatTimestamp(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The wire name of a severity: <c>info</c>, <c>warning</c>, <c>alarm</c>, <c>critical</c>.</summary>
+    public static string SeverityName(Severity severity) => severity switch
+    {
+        Severity.Info => "info",
+        Severity.Warning => "warning",
+        Severity.Alarm => "alarm",
+        Severity.Critical => "critical",
+        _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, "Unknown severity."),
+    };
+
+    /// <summary>The wire name of a site mode (camelCase): <c>normal</c>, <c>lockdown</c>.</summary>
+    public static string ModeName(SiteMode mode) => mode switch
+    {
+        SiteMode.Normal => "normal",
+        SiteMode.Lockdown => "lockdown",
+        _ => JsonNamingPolicy.CamelCase.ConvertName(mode.ToString()),
+    };
+
+    /// <summary>
+    /// The payload of <c>{root}/events</c>. <c>point</c> and <c>zone</c> are omitted when null;
+    /// <c>data</c> is the journaled JSON object embedded as it is.
+    /// </summary>
+    /// <param name="record">The journaled event.</param>
+    /// <param name="topics">Site and gateway of the publishing gateway.</param>
+    /// <param name="replayed">True when the record was journaled before the current connection.</param>
+    /// <param name="dataEmbedded">
+    /// False when <see cref="JournalRecord.DataJson"/> was not a JSON object and <c>{}</c> was written
+    /// instead (the journal keeps the original); the caller should log it.
+    /// </param>
+    public static byte[] Event(JournalRecord record, Topics topics, bool replayed, out bool dataEmbedded)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(topics);
+        var writer = Rent();
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Version);
+        writer.WriteString("id", record.Id.ToString("D"));
+        writer.WriteString("site", topics.Site);
+        writer.WriteString("gateway", topics.Gateway);
+        writer.WriteNumber("seq", record.Seq);
+        WriteTimestamp(writer, "ts", record.Timestamp);
+        writer.WriteString("type", record.Type);
+        if (record.Point is { } point)
+        {
+            writer.WriteString("point", point);
+        }
+
+        if (record.Zone is { } zone)
+        {
+            writer.WriteString("zone", zone);
+        }
+
+        writer.WriteString("severity", SeverityName(record.Severity));
+        writer.WriteBoolean("drill", record.Drill);
+        writer.WriteBoolean("replayed", replayed);
+        writer.WritePropertyName("data");
+        dataEmbedded = TryWriteObject(writer, record.DataJson);
+        if (!dataEmbedded)
+        {
+            writer.WriteRawValue(EmptyData, skipInputValidation: true);
+        }
+
+        writer.WriteEndObject();
+        return Return(writer);
+    }
+
+    /// <summary>The payload of <c>{root}/state/lockdown</c>; nullable fields are written as null.</summary>
+    /// <param name="state">The controller's current state.</param>
+    /// <param name="topics">Site and gateway of the publishing gateway.</param>
+    /// <param name="now">When this state message is produced (<c>ts</c>).</param>
+    public static byte[] LockdownState(SiteState state, Topics topics, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(topics);
+        var writer = Rent();
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Version);
+        writer.WriteString("site", topics.Site);
+        writer.WriteString("gateway", topics.Gateway);
+        writer.WriteString("mode", ModeName(state.Mode));
+        var lockdown = state.Lockdown;
+        WriteNullableString(writer, "cause", lockdown?.Cause);
+        WriteNullableString(writer, "point", lockdown?.Point);
+        if (lockdown is null)
+        {
+            writer.WriteNull("since");
+        }
+        else
+        {
+            WriteTimestamp(writer, "since", lockdown.Since);
+        }
+
+        writer.WriteBoolean("sirenSounding", state.SirenSounding);
+        WriteTimestamp(writer, "ts", now);
+        writer.WriteEndObject();
+        return Return(writer);
+    }
+
+    /// <summary>The payload of <c>{root}/state/points/{point}</c>.</summary>
+    /// <param name="point">The point id.</param>
+    /// <param name="active">Whether the point is (filtered) active.</param>
+    /// <param name="topics">Site and gateway of the publishing gateway.</param>
+    /// <param name="now">When this state message is produced (<c>ts</c>).</param>
+    public static byte[] PointState(string point, bool active, Topics topics, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        ArgumentNullException.ThrowIfNull(topics);
+        var writer = Rent();
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Version);
+        writer.WriteString("site", topics.Site);
+        writer.WriteString("gateway", topics.Gateway);
+        writer.WriteString("point", point);
+        writer.WriteBoolean("active", active);
+        WriteTimestamp(writer, "ts", now);
+        writer.WriteEndObject();
+        return Return(writer);
+    }
+
+    private static bool TryWriteObject(Utf8JsonWriter writer, string? json)
+    {
+        var text = json.AsSpan().TrimStart();
+        if (text.IsEmpty || text[0] != '{')
+        {
+            return false;
+        }
+
+        try
+        {
+            // Validates the JSON (one complete value) before writing anything.
+            writer.WriteRawValue(json!);
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void WriteNullableString(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    private static void WriteTimestamp(Utf8JsonWriter writer, string name, DateTimeOffset at)
+    {
+        Span<char> text = stackalloc char[24];
+        var ok = at.UtcDateTime.TryFormat(text, out var written, "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
+        if (ok)
+        {
+            writer.WriteString(name, text[..written]);
+        }
+        else
+        {
+            writer.WriteString(name, FormatTimestamp(at));
+        }
+    }
+
+    private static Utf8JsonWriter Rent()
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        if (t_writer is { } writer)
+        {
+            writer.Reset(buffer);
+            return writer;
+        }
+
+        return t_writer = new Utf8JsonWriter(buffer);
+    }
+
+    private static byte[] Return(Utf8JsonWriter writer)
+    {
+        writer.Flush();
+        var bytes = t_buffer!.WrittenSpan.ToArray();
+        t_buffer.ResetWrittenCount();
+        return bytes;
+    }
+}

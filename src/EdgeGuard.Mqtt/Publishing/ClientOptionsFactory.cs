@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using EdgeGuard.Mqtt.Contract;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+/// <summary>
+/// Turns <see cref="MqttPublisherOptions"/> into MQTTnet client options: MQTT 5, clean start, the
+/// Last Will (<c>offline</c>, retained, QoS 1, user property <c>session</c>) and TLS with a pinned CA.
+/// Certificates are read from disk on every connect, so rotated files take effect at the next one.
+/// </summary>
+public static class ClientOptionsFactory
+{
+    /// <summary>MQTT 5 user property carrying the session counter on availability messages.</summary>
+    public const string SessionProperty = "session";
+
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>Builds the options of one connection attempt.</summary>
+    /// <exception cref="CryptographicException">A certificate or key file cannot be read.</exception>
+    public static MqttClientOptions Build(MqttPublisherOptions options, Topics topics, long session)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(topics);
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(options.Host, options.EffectivePort)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(options.ClientId)
+            .WithCleanStart(true)
+            .WithKeepAlivePeriod(options.KeepAlive)
+            .WithTimeout(options.Timeout)
+            .WithWillTopic(topics.Availability)
+            .WithWillPayload(Encoding.UTF8.GetBytes(Payloads.Offline))
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithWillContentType(Payloads.TextContentType)
+            .WithWillPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+            .WithWillUserProperty(SessionProperty, DecimalUtf8(session));
+        if (options.Username is not null)
+        {
+            builder.WithCredentials(options.Username, options.Password);
+        }
+
+        if (options.Tls.Enabled)
+        {
+            builder.WithTlsOptions(BuildTls(options));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Validates the broker certificate against the pinned CA(s) only: the chain must end in one of
+    /// <paramref name="anchors"/>, carry the server-authentication usage, match the server name and
+    /// pass the configured revocation check.
+    /// </summary>
+    public static bool ValidatePinned(
+        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation)
+    {
+        ArgumentNullException.ThrowIfNull(anchors);
+        const SslPolicyErrors fatal = SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch;
+        if (certificate is null || (errors & fatal) != 0)
+        {
+            return false;
+        }
+
+        using var owned = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
+        var leaf = owned ?? (X509Certificate2)certificate;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
+        chain.ChainPolicy.RevocationMode = revocation;
+        chain.ChainPolicy.RevocationFlag = X509RevocationFlag.ExcludeRoot;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
+        if (presented is not null)
+        {
+            // Intermediates the broker sent; they are candidates only, never trust anchors.
+            foreach (var element in presented.ChainElements)
+            {
+                if (!element.Certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+                }
+            }
+        }
+
+        return chain.Build(leaf);
+    }
+
+    /// <summary>A number as the UTF-8 decimal text MQTT user properties carry.</summary>
+    public static ReadOnlyMemory<byte> DecimalUtf8(long value) =>
+        new(Encoding.UTF8.GetBytes(value.ToString(CultureInfo.InvariantCulture)));
+
+    private static MqttClientTlsOptions BuildTls(MqttPublisherOptions options)
+    {
+        var tls = options.Tls;
+        var builder = new MqttClientTlsOptionsBuilder()
+            .UseTls(true)
+            .WithTargetHost(tls.ServerName ?? options.Host)
+            .WithRevocationMode(tls.RevocationMode);
+        if (tls.ClientCertificateFile is { } certificateFile)
+        {
+            var keyFile = tls.ClientKeyFile ?? throw new InvalidOperationException("tls: the client certificate has no key file.");
+            builder.WithClientCertificates(new X509Certificate2Collection(LoadClientCertificate(certificateFile, keyFile)));
+        }
+
+        if (tls.CaCertificateFile is { } caFile)
+        {
+            var anchors = new X509Certificate2Collection();
+            anchors.ImportFromPemFile(caFile);
+            if (anchors.Count == 0)
+            {
+                throw new CryptographicException($"tls: '{caFile}' holds no PEM certificate.");
+            }
+
+            var revocation = tls.RevocationMode;
+            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation));
+        }
+
+        return builder.Build();
+    }
+
+    private static X509Certificate2 LoadClientCertificate(string certificateFile, string keyFile)
+    {
+        var certificate = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+        if (!OperatingSystem.IsWindows())
+        {
+            return certificate;
+        }
+
+        // SChannel cannot use an ephemeral key for a client certificate: round-trip through PKCS#12.
+        using (certificate)
+        {
+            return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+        }
+    }
+}

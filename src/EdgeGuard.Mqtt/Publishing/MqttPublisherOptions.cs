@@ -1,0 +1,187 @@
+using System.Net;
+using System.Text;
+using EdgeGuard.Mqtt.Contract;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+/// <summary>
+/// Everything the <see cref="OutboxPublisher"/> needs to reach the office broker. Immutable; build it
+/// with an object initializer (or <c>with</c>) and check it with <see cref="Validate"/>.
+/// </summary>
+public sealed record MqttPublisherOptions
+{
+    private readonly string? _clientId;
+
+    /// <summary>Site id: the third topic level.</summary>
+    public required string Site { get; init; }
+
+    /// <summary>Gateway id: the fourth topic level, and the CN of the gateway's client certificate.</summary>
+    public required string Gateway { get; init; }
+
+    /// <summary>Broker host name or IP address.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>Broker port; null means 8883 with TLS and 1883 without.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>MQTT client id; defaults to <c>edgeguard-{gateway}</c>.</summary>
+    public string ClientId
+    {
+        get => _clientId ?? $"edgeguard-{Gateway}";
+        init => _clientId = value;
+    }
+
+    /// <summary>
+    /// MQTT keep-alive. The broker publishes the Last Will after 1.5 × this without traffic, so it
+    /// bounds how late the office learns about a dead path (EN 50131 wants ~10-100 s). Default 10 s.
+    /// </summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a connect or a PUBACK may take before the link is considered dead. Default 10 s.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>TLS settings; TLS is on by default.</summary>
+    public MqttTlsOptions Tls { get; init; } = new();
+
+    /// <summary>User name, when the broker authenticates with a password rather than a client certificate.</summary>
+    public string? Username { get; init; }
+
+    /// <summary>Password for <see cref="Username"/>. Never printed by <see cref="object.ToString"/>.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>First reconnect delay (before jitter). Default 0.5 s.</summary>
+    public TimeSpan ReconnectDelayMin { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest reconnect delay; the delay doubles per failed attempt up to this. Default 30 s.</summary>
+    public TimeSpan ReconnectDelayMax { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Most QoS 1 publishes awaiting PUBACK at once (pipelining). The broker's Receive Maximum lowers
+    /// it further when smaller. Default 64.
+    /// </summary>
+    public int MaxInFlight { get; init; } = 64;
+
+    /// <summary>How many records are read from the outbox at once, and how many PUBACKs may be
+    /// collected before the delivery cursor is written. Default 256.</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>The port actually used.</summary>
+    public int EffectivePort => Port ?? (Tls.Enabled ? 8883 : 1883);
+
+    /// <summary>Every problem with these options, as sentences; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Topics.IsValidLevel(Site))
+        {
+            errors.Add($"site '{Site}' is not a valid MQTT topic level (no '/', '+', '#', not empty)");
+        }
+
+        if (!Topics.IsValidLevel(Gateway))
+        {
+            errors.Add($"gateway '{Gateway}' is not a valid MQTT topic level (no '/', '+', '#', not empty)");
+        }
+
+        if (string.IsNullOrWhiteSpace(Host))
+        {
+            errors.Add("host is empty");
+        }
+
+        if (Port is < 1 or > 65535)
+        {
+            errors.Add($"port {Port} is outside 1-65535");
+        }
+
+        if (string.IsNullOrEmpty(ClientId) || Encoding.UTF8.GetByteCount(ClientId) > 65535)
+        {
+            errors.Add("client id must be 1 to 65535 bytes");
+        }
+
+        if (KeepAlive < TimeSpan.FromSeconds(1) || KeepAlive > TimeSpan.FromSeconds(ushort.MaxValue))
+        {
+            errors.Add($"keep-alive {KeepAlive} is outside 1 s to 65535 s");
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            errors.Add("timeout must be positive");
+        }
+
+        if (ReconnectDelayMin <= TimeSpan.Zero || ReconnectDelayMax < ReconnectDelayMin)
+        {
+            errors.Add($"reconnect delays must satisfy 0 < min ({ReconnectDelayMin}) <= max ({ReconnectDelayMax})");
+        }
+
+        if (MaxInFlight is < 1 or > ushort.MaxValue)
+        {
+            errors.Add($"max in-flight {MaxInFlight} is outside 1-65535");
+        }
+
+        if (BatchSize < 1)
+        {
+            errors.Add($"batch size {BatchSize} must be at least 1");
+        }
+
+        ValidateCredentials(errors);
+        ValidateTls(errors);
+        return errors;
+    }
+
+    /// <summary>Throws when <see cref="Validate"/> finds a problem; returns the options otherwise.</summary>
+    /// <exception cref="ArgumentException">The options are not usable; the message lists every problem.</exception>
+    public MqttPublisherOptions ThrowIfInvalid()
+    {
+        var errors = Validate();
+        return errors.Count == 0
+            ? this
+            : throw new ArgumentException("Invalid MQTT publisher options: " + string.Join("; ", errors) + ".");
+    }
+
+    private void ValidateCredentials(List<string> errors)
+    {
+        if (Password is not null && Username is null)
+        {
+            errors.Add("a password is set without a user name");
+        }
+
+        if (Username is not null && !Tls.Enabled && !IsLoopback(Host))
+        {
+            errors.Add($"credentials would cross the network in clear text: enable TLS to reach {Host}");
+        }
+    }
+
+    private void ValidateTls(List<string> errors)
+    {
+        if (!Tls.Enabled)
+        {
+            return;
+        }
+
+        if ((Tls.ClientCertificateFile is null) != (Tls.ClientKeyFile is null))
+        {
+            errors.Add("tls: the client certificate and its key file must be set together");
+        }
+
+        foreach (var (what, path) in new[] { ("CA certificate", Tls.CaCertificateFile), ("client certificate", Tls.ClientCertificateFile), ("client key", Tls.ClientKeyFile) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                errors.Add($"tls: {what} file '{path}' does not exist");
+            }
+        }
+    }
+
+    private static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+
+    // Records print every property; the password must never reach a log line.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append($"Site = {Site}, Gateway = {Gateway}, Host = {Host}, Port = {EffectivePort}, ClientId = {ClientId}, ");
+        builder.Append($"KeepAlive = {KeepAlive}, Timeout = {Timeout}, Tls = {Tls}, Username = {Username}, ");
+        builder.Append($"Password = {(Password is null ? "(none)" : "***")}, ReconnectDelayMin = {ReconnectDelayMin}, ");
+        builder.Append($"ReconnectDelayMax = {ReconnectDelayMax}, MaxInFlight = {MaxInFlight}, BatchSize = {BatchSize}");
+        return true;
+    }
+}

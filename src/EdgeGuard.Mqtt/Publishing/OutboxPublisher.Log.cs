@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+// Source-generated log messages of the publisher (event ids 300-309).
+public sealed partial class OutboxPublisher
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "MQTT publisher starting: broker {Host}:{Port} (TLS {Tls}), topics {Root}/..., session {Session}")]
+    private partial void LogStarting(string host, int port, bool tls, string root, long session);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Connected to {Host}:{Port} (session {Session}); delivered through seq {Delivered}, replaying through seq {ReplayThrough}, window {Window}")]
+    private partial void LogConnected(string host, int port, long session, long delivered, long replayThrough, int window);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Caught up: backlog replayed and retained state republished (delivered through seq {Delivered})")]
+    private partial void LogCaughtUp(long delivered);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "MQTT connection lost ({Reason}); delivered through seq {Delivered}")]
+    private partial void LogConnectionLost(string reason, long delivered);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Cannot connect to {Host}:{Port}: {Reason}")]
+    private partial void LogConnectFailed(string host, int port, string reason);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "The broker {Host}:{Port} refused the connection: {ResultCode} {ReasonString}")]
+    private partial void LogConnectRefused(string host, int port, MqttClientConnectResultCode resultCode, string? reasonString);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "Reconnecting in {DelayMs:0} ms (consecutive failures: {Failures})")]
+    private partial void LogReconnecting(double delayMs, int failures);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Error, Message = "The broker refused availability '{Payload}': {ReasonCode} {ReasonString}")]
+    private partial void LogAvailabilityRefused(string payload, MqttClientPublishReasonCode reasonCode, string? reasonString);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Information, Message = "Published 'offline' and disconnected (delivered through seq {Delivered})")]
+    private partial void LogDisconnected(long delivered);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Warning, Message = "Orderly disconnect failed ({Reason}); the broker publishes the Last Will instead")]
+    private partial void LogCloseFailed(string reason);
+
+    [LoggerMessage(EventId = 314, Level = LogLevel.Information, Message = "MQTT publisher stopped: delivered through seq {Delivered} of {Last}")]
+    private partial void LogStopped(long delivered, long last);
+}

@@ -1,0 +1,289 @@
+using System.Text;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Mqtt.Contract;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+/// <summary>
+/// Publishes the journal's outbox to the office broker, in seq order, at least once. Per connection:
+/// connect (Last Will <c>offline</c>), birth <c>online</c>, replay what was journaled before the
+/// connection (<c>replayed: true</c>), republish every retained state topic, then stream new
+/// records. The cursor moves only over a contiguous prefix of successful PUBACKs. Reconnects run
+/// in this loop with exponential backoff and jitter, never from MQTTnet's disconnect handler.
+/// </summary>
+/// <param name="options">Broker, identity and tuning; validated here.</param>
+/// <param name="outbox">The journal's delivery side.</param>
+/// <param name="siteState">Source of the retained state topics.</param>
+/// <param name="nextSession">
+/// Returns the next value of the persisted session counter; called once per process start. The
+/// value rides on every availability message (user property <c>session</c>), so the office can
+/// tell a restart (new value) from a reconnect (same value).
+/// </param>
+/// <param name="faults">Receives a <see cref="EdgeGuard.Core.Lockdown.DeliveryFault"/> when the broker refuses an event.</param>
+/// <param name="time">Clock for timeouts, backoff and state timestamps.</param>
+/// <param name="log">Log.</param>
+public sealed partial class OutboxPublisher(
+    MqttPublisherOptions options,
+    IOutbox outbox,
+    ISiteStateSource siteState,
+    Func<long> nextSession,
+    IEventSink faults,
+    TimeProvider time,
+    ILogger<OutboxPublisher> log) : BackgroundService
+{
+    private readonly MqttPublisherOptions _options = (options ?? throw new ArgumentNullException(nameof(options))).ThrowIfInvalid();
+    private readonly IOutbox _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
+    private readonly ISiteStateSource _siteState = siteState ?? throw new ArgumentNullException(nameof(siteState));
+    private readonly Func<long> _nextSession = nextSession ?? throw new ArgumentNullException(nameof(nextSession));
+    private readonly DeliveryFaultReporter _faults = new(faults ?? throw new ArgumentNullException(nameof(faults)), time ?? throw new ArgumentNullException(nameof(time)));
+    private readonly TimeProvider _time = time;
+    private readonly ILogger<OutboxPublisher> _log = log ?? throw new ArgumentNullException(nameof(log));
+    private readonly Topics _topics = new(options.Site, options.Gateway);
+    private readonly MqttClientFactory _factory = new();
+    private TaskCompletionSource _caughtUp = NewSignal();
+    private Connection? _connection;
+    private long _sessionNumber;
+    private long _connects;
+    private long _connectAttempts;
+    private long _highestSent;
+
+    /// <summary>The topic map this publisher uses.</summary>
+    public Topics Topics => _topics;
+
+    /// <summary>Whether a broker connection is up (from CONNACK until it is lost).</summary>
+    public bool IsConnected => Volatile.Read(ref _connection) is not null;
+
+    /// <summary>Whether the current connection has replayed the backlog and republished all state.</summary>
+    public bool IsCaughtUp => IsConnected && Volatile.Read(ref _caughtUp).Task.IsCompleted;
+
+    /// <summary>The session counter of this process (0 until the publisher has started).</summary>
+    public long SessionNumber => Interlocked.Read(ref _sessionNumber);
+
+    /// <summary>Successful connects (CONNACK success) since start.</summary>
+    public long Connects => Interlocked.Read(ref _connects);
+
+    /// <summary>Refused event publishes since start, retries included (compare <see cref="DeliveryFaultsReported"/>).</summary>
+    public long RefusedPublishes => _faults.Refusals;
+
+    /// <summary>Connection attempts since start, successful or not.</summary>
+    public long ConnectAttempts => Interlocked.Read(ref _connectAttempts);
+
+    /// <summary>Delivery faults reported since start (one per refusal episode).</summary>
+    public long DeliveryFaultsReported => _faults.Reported;
+
+    /// <summary>
+    /// Completes when the publisher is connected, has replayed everything journaled before the
+    /// connection and has republished all retained state. Completes at once when that is already so.
+    /// </summary>
+    public Task WaitUntilCaughtUpAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _caughtUp).Task.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Drops the TCP connection without an MQTT DISCONNECT, as a crash or cut cable would: the broker
+    /// publishes the Last Will and the publisher reconnects. For drills and tests.
+    /// </summary>
+    internal void AbortConnection()
+    {
+        if (Volatile.Read(ref _connection) is { } connection)
+        {
+            connection.Client.Dispose();
+            CancelQuietly(connection.LinkLost);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var session = _nextSession();
+        Interlocked.Exchange(ref _sessionNumber, session);
+        LogStarting(_options.Host, _options.EffectivePort, _options.Tls.Enabled, _topics.Root, session);
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var lasted = await ConnectAndDeliverAsync(session, stoppingToken).ConfigureAwait(false);
+            if (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            // A connection that did not even last a keep-alive counts as a failure, so two gateways
+            // fighting over one client id (session takeover) back off instead of spinning.
+            failures = lasted >= _options.KeepAlive ? 0 : failures + 1;
+            var delay = ReconnectBackoff.Delay(failures, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
+            LogReconnecting(delay.TotalMilliseconds, failures);
+            try
+            {
+                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        LogStopped(_outbox.DeliveredThrough, _outbox.LastSeq);
+    }
+
+    private async Task<TimeSpan> ConnectAndDeliverAsync(long session, CancellationToken stoppingToken)
+    {
+        using var client = _factory.CreateMqttClient();
+        using var linkLost = new CancellationTokenSource();
+        var lostBecause = "the connection was closed";
+        client.DisconnectedAsync += args =>
+        {
+            lostBecause = args.Exception is null ? $"disconnected: {args.Reason}" : $"disconnected: {args.Reason} ({Innermost(args.Exception)})";
+            CancelQuietly(linkLost);
+            return Task.CompletedTask;
+        };
+
+        var connack = await TryConnectAsync(client, session, stoppingToken).ConfigureAwait(false);
+        if (connack is null)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var connectedAt = _time.GetTimestamp();
+        var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
+        var replayThrough = _outbox.LastSeq;
+        var delivery = new DeliverySession(
+            client, window, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _time, _log, linkLost.Token);
+        Interlocked.Increment(ref _connects);
+        Volatile.Write(ref _connection, new Connection(client, linkLost));
+        using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
+        try
+        {
+            await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false);
+            LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
+            await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);
+            await delivery.RepublishStateAsync(sessionToken.Token).ConfigureAwait(false);
+            Volatile.Read(ref _caughtUp).TrySetResult();
+            LogCaughtUp(_outbox.DeliveredThrough);
+            await delivery.StreamAsync(sessionToken.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Orderly shutdown: handled below.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var reason = linkLost.IsCancellationRequested ? Volatile.Read(ref lostBecause) : $"{ex.GetType().Name}: {Innermost(ex)}";
+            LogConnectionLost(reason, _outbox.DeliveredThrough);
+        }
+        finally
+        {
+            Volatile.Write(ref _connection, null);
+            ResetCaughtUp();
+            if (stoppingToken.IsCancellationRequested && client.IsConnected)
+            {
+                await CloseOrderlyAsync(client, delivery, session).ConfigureAwait(false);
+            }
+
+            delivery.Abandon();
+            Interlocked.Exchange(ref _highestSent, delivery.HighestSent);
+        }
+
+        return _time.GetElapsedTime(connectedAt);
+    }
+
+    private async Task<MqttClientConnectResult?> TryConnectAsync(IMqttClient client, long session, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.Timeout, _time);
+        using var connectToken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        Interlocked.Increment(ref _connectAttempts);
+        try
+        {
+            var clientOptions = ClientOptionsFactory.Build(_options, _topics, session);
+            var connack = await client.ConnectAsync(clientOptions, connectToken.Token).ConfigureAwait(false);
+            if (connack.ResultCode == MqttClientConnectResultCode.Success)
+            {
+                return connack;
+            }
+
+            LogConnectRefused(_options.Host, _options.EffectivePort, connack.ResultCode, connack.ReasonString);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogConnectFailed(_options.Host, _options.EffectivePort, Innermost(ex));
+        }
+
+        return null;
+    }
+
+    private async Task PublishAvailabilityAsync(IMqttClient client, string payload, long session, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(_topics.Availability)
+            .WithPayload(Encoding.UTF8.GetBytes(payload))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(true)
+            .WithContentType(Payloads.TextContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+            .WithUserProperty(ClientOptionsFactory.SessionProperty, ClientOptionsFactory.DecimalUtf8(session))
+            .Build();
+        var result = await client.PublishAsync(message, cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
+        if (result.ReasonCode is not (MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers))
+        {
+            LogAvailabilityRefused(payload, result.ReasonCode, result.ReasonString);
+        }
+    }
+
+    private async Task CloseOrderlyAsync(IMqttClient client, DeliverySession delivery, long session)
+    {
+        try
+        {
+            await delivery.DrainAsync(_options.Timeout).ConfigureAwait(false);
+            using var timeout = new CancellationTokenSource(_options.Timeout, _time);
+            await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token).ConfigureAwait(false);
+            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
+            await client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
+            LogDisconnected(_outbox.DeliveredThrough);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCloseFailed(Innermost(ex));
+        }
+    }
+
+    private void ResetCaughtUp()
+    {
+        var current = Volatile.Read(ref _caughtUp);
+        if (current.Task.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _caughtUp, NewSignal(), current);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection is already over.
+        }
+    }
+
+    private static string Innermost(Exception ex)
+    {
+        var text = ex.Message;
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            text += " -> " + inner.Message;
+        }
+
+        return text;
+    }
+
+    private sealed record Connection(IMqttClient Client, CancellationTokenSource LinkLost);
+}
