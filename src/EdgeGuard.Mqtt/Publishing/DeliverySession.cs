@@ -33,6 +33,7 @@ internal sealed partial class DeliverySession
     private long _marked;
     private bool _pendingLockdown;
     private bool _refreshStateAfterDelivery;
+    private bool _stateNotYetAvailable;
     private int _refusals;
 
     public DeliverySession(
@@ -68,12 +69,7 @@ internal sealed partial class DeliverySession
     /// <summary>Republishes every retained state topic and waits for their PUBACKs.</summary>
     public Task RepublishStateAsync(CancellationToken cancellationToken)
     {
-        _pendingLockdown = true;
-        if (_state.Current is { } current)
-        {
-            _pendingPoints.UnionWith(current.Points.Keys.Where(Topics.IsValidLevel));
-        }
-
+        MarkAllStateDirty();
         return PumpAsync(_sent, live: false, cancellationToken);
     }
 
@@ -123,13 +119,12 @@ internal sealed partial class DeliverySession
             Fill(through);
             if (_window.Count == 0)
             {
+                FlushCursor(force: true);
                 if (!live)
                 {
-                    FlushCursor(force: true);
                     return;
                 }
 
-                FlushCursor(force: true);
                 await WaitForRecordsAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -140,6 +135,11 @@ internal sealed partial class DeliverySession
 
     private void Fill(long through)
     {
+        if (_stateNotYetAvailable && _state.Current is not null)
+        {
+            MarkAllStateDirty();
+        }
+
         while (!_window.IsFull && TryTakeStateRefresh(out var kind, out var point))
         {
             PublishState(kind, point);
@@ -209,50 +209,6 @@ internal sealed partial class DeliverySession
         HighestSent = Math.Max(HighestSent, record.Seq);
     }
 
-    private void PublishState(InFlightKind kind, string? point)
-    {
-        var current = _state.Current;
-        if (current is null)
-        {
-            return; // Boot has not completed; the state is published once it has.
-        }
-
-        var now = _time.GetUtcNow();
-        var (topic, payload) = kind == InFlightKind.LockdownState
-            ? (_topics.LockdownState, Payloads.LockdownState(current, _topics, now))
-            : (_topics.PointState(point!), Payloads.PointState(point!, current.IsActive(point!), _topics, now));
-        var message = new MqttApplicationMessageBuilder()
-            .WithTopic(topic)
-            .WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag(true)
-            .WithContentType(Payloads.JsonContentType)
-            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-            .Build();
-        _window.Add(new InFlight(kind, null, point, _client.PublishAsync(message, _linkLost)));
-    }
-
-    private bool TryTakeStateRefresh(out InFlightKind kind, out string? point)
-    {
-        if (_pendingLockdown)
-        {
-            _pendingLockdown = false;
-            (kind, point) = (InFlightKind.LockdownState, null);
-            return true;
-        }
-
-        if (_pendingPoints.Count > 0)
-        {
-            var first = _pendingPoints.Min!;
-            _pendingPoints.Remove(first);
-            (kind, point) = (InFlightKind.PointState, first);
-            return true;
-        }
-
-        (kind, point) = (default, null);
-        return false;
-    }
-
     private async Task SettleHeadAsync(CancellationToken cancellationToken)
     {
         _window.TryPeek(out var head);
@@ -270,7 +226,7 @@ internal sealed partial class DeliverySession
         {
             if (head.Kind != InFlightKind.Event && !IsSuccess(result))
             {
-                LogStateRefused(Describe(head), result.ReasonCode, result.ReasonString);
+                LogStateRefused(Describe(head), Describe(result));
             }
 
             _window.Dequeue();
@@ -301,31 +257,18 @@ internal sealed partial class DeliverySession
         _acked = record.Seq;
         _refusals = 0;
         _faults.Delivered(record.Seq);
-        if (!_refreshStateAfterDelivery)
+        if (_refreshStateAfterDelivery)
         {
-            return;
-        }
-
-        if (record.Type.StartsWith("point.", StringComparison.Ordinal) && Topics.IsValidLevel(record.Point))
-        {
-            _pendingPoints.Add(record.Point!);
-        }
-        else if (record.Type.StartsWith("lockdown.", StringComparison.Ordinal)
-            || record.Type.StartsWith("siren.", StringComparison.Ordinal)
-            || string.Equals(record.Type, "gateway.started", StringComparison.Ordinal))
-        {
-            _pendingLockdown = true;
+            RefreshStateAfter(record);
         }
     }
 
     private async Task OnRefusedAsync(JournalRecord record, MqttClientPublishResult result, CancellationToken cancellationToken)
     {
-        var reason = string.IsNullOrEmpty(result.ReasonString)
-            ? $"broker refused the event: {result.ReasonCode} ({(int)result.ReasonCode})"
-            : $"broker refused the event: {result.ReasonCode} ({(int)result.ReasonCode}): {result.ReasonString}";
+        var reason = "broker refused the event: " + Describe(result);
         if (_faults.Refused(record.Seq, reason))
         {
-            LogRefused(record.Seq, record.Type, result.ReasonCode, result.ReasonString);
+            LogRefused(record.Seq, record.Type, reason);
         }
 
         // Records behind the refused one are sent again after it: order is never given up.
@@ -340,18 +283,6 @@ internal sealed partial class DeliverySession
         _sent = _acked;
         var delay = ReconnectBackoff.Delay(_refusals++, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
         await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-    }
-
-    private void RequeueState(InFlight state)
-    {
-        if (state.Kind == InFlightKind.LockdownState)
-        {
-            _pendingLockdown = true;
-        }
-        else if (state.Point is { } point)
-        {
-            _pendingPoints.Add(point);
-        }
     }
 
     private async Task WaitForRecordsAsync(CancellationToken cancellationToken)
@@ -391,6 +322,11 @@ internal sealed partial class DeliverySession
         }
     }
 
+    /// <summary>A PUBACK reason as text, e.g. <c>NotAuthorized (135)</c> plus the broker's reason string.</summary>
+    internal static string Describe(MqttClientPublishResult result) => string.IsNullOrEmpty(result.ReasonString)
+        ? $"{result.ReasonCode} ({(int)result.ReasonCode})"
+        : $"{result.ReasonCode} ({(int)result.ReasonCode}): {result.ReasonString}";
+
     private static bool IsSuccess(MqttClientPublishResult result) =>
         result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers;
 
@@ -400,16 +336,4 @@ internal sealed partial class DeliverySession
         InFlightKind.LockdownState => _topics.LockdownState,
         _ => _topics.PointStatePrefix + entry.Point,
     };
-
-    [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "The broker refused event seq {Seq} ({Type}): {ReasonCode} {ReasonString}. It stays in the outbox and is retried with backoff; nothing after it is delivered meanwhile")]
-    private partial void LogRefused(long seq, string type, MqttClientPublishReasonCode reasonCode, string? reasonString);
-
-    [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "The broker refused retained state {What}: {ReasonCode} {ReasonString}")]
-    private partial void LogStateRefused(string what, MqttClientPublishReasonCode reasonCode, string? reasonString);
-
-    [LoggerMessage(EventId = 312, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) has data that is not a JSON object; published with data {{}} (the journal keeps the original)")]
-    private partial void LogDataNotAnObject(long seq, string type);
-
-    [LoggerMessage(EventId = 313, Level = LogLevel.Error, Message = "The delivery cursor could not be written at seq {Seq}; delivery continues, a restart may resend events")]
-    private partial void LogCursorNotWritten(Exception ex, long seq);
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using MQTTnet;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
@@ -21,14 +20,14 @@ public sealed partial class OutboxPublisher
     [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Cannot connect to {Host}:{Port}: {Reason}")]
     private partial void LogConnectFailed(string host, int port, string reason);
 
-    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "The broker {Host}:{Port} refused the connection: {ResultCode} {ReasonString}")]
-    private partial void LogConnectRefused(string host, int port, MqttClientConnectResultCode resultCode, string? reasonString);
+    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "The broker {Host}:{Port} refused the connection: {Reason}")]
+    private partial void LogConnectRefused(string host, int port, string reason);
 
     [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "Reconnecting in {DelayMs:0} ms (consecutive failures: {Failures})")]
     private partial void LogReconnecting(double delayMs, int failures);
 
-    [LoggerMessage(EventId = 307, Level = LogLevel.Error, Message = "The broker refused availability '{Payload}': {ReasonCode} {ReasonString}")]
-    private partial void LogAvailabilityRefused(string payload, MqttClientPublishReasonCode reasonCode, string? reasonString);
+    [LoggerMessage(EventId = 307, Level = LogLevel.Error, Message = "The broker refused availability '{Payload}': {Reason}")]
+    private partial void LogAvailabilityRefused(string payload, string reason);
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Information, Message = "Published 'offline' and disconnected (delivered through seq {Delivered})")]
     private partial void LogDisconnected(long delivered);

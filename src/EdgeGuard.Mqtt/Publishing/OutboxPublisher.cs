@@ -203,7 +203,7 @@ public sealed partial class OutboxPublisher(
                 return connack;
             }
 
-            LogConnectRefused(_options.Host, _options.EffectivePort, connack.ResultCode, connack.ReasonString);
+            LogConnectRefused(_options.Host, _options.EffectivePort, string.IsNullOrEmpty(connack.ReasonString) ? $"{connack.ResultCode} ({(int)connack.ResultCode})" : $"{connack.ResultCode} ({(int)connack.ResultCode}): {connack.ReasonString}");
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -230,7 +230,7 @@ public sealed partial class OutboxPublisher(
         var result = await client.PublishAsync(message, cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
         if (result.ReasonCode is not (MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers))
         {
-            LogAvailabilityRefused(payload, result.ReasonCode, result.ReasonString);
+            LogAvailabilityRefused(payload, DeliverySession.Describe(result));
         }
     }
 

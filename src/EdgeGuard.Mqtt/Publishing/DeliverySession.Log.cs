@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+// Source-generated log messages of a delivery session (event ids 310-313).
+internal sealed partial class DeliverySession
+{
+    [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) not delivered, {Reason}. It stays in the outbox and is retried with backoff; nothing after it is delivered meanwhile")]
+    private partial void LogRefused(long seq, string type, string reason);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "The broker refused retained state {What}: {Reason}")]
+    private partial void LogStateRefused(string what, string reason);
+
+    [LoggerMessage(EventId = 312, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) has data that is not a JSON object; published with data {{}} (the journal keeps the original)")]
+    private partial void LogDataNotAnObject(long seq, string type);
+
+    [LoggerMessage(EventId = 313, Level = LogLevel.Error, Message = "The delivery cursor could not be written at seq {Seq}; delivery continues, a restart may resend events")]
+    private partial void LogCursorNotWritten(Exception ex, long seq);
+}

@@ -1,0 +1,191 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+
+/// <summary>
+/// An in-memory outbox with the journal's contract: seq strictly +1 from 1, cursor never moves
+/// backwards. Records every MarkDelivered call so tests can check how the cursor moved.
+/// </summary>
+public sealed class FakeOutbox : IOutbox
+{
+    private readonly Lock _gate = new();
+    private readonly List<JournalRecord> _records = [];
+    private readonly List<long> _marks = [];
+    private TaskCompletionSource _appended = NewSignal();
+    private TaskCompletionSource _delivered = NewSignal();
+    private long _deliveredThrough;
+
+    /// <summary>Base of the records' timestamps.</summary>
+    public DateTimeOffset Epoch { get; init; } = new(2026, 11, 23, 19, 0, 0, TimeSpan.Zero);
+
+    /// <inheritdoc/>
+    public long DeliveredThrough
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _deliveredThrough;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public long LastSeq
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _records.Count;
+            }
+        }
+    }
+
+    /// <summary>Every value passed to <see cref="MarkDelivered"/>, in call order.</summary>
+    public IReadOnlyList<long> Marks
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _marks];
+            }
+        }
+    }
+
+    /// <summary>The record with this seq.</summary>
+    public JournalRecord this[long seq]
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _records[(int)(seq - 1)];
+            }
+        }
+    }
+
+    /// <summary>Journals one record and returns it.</summary>
+    public JournalRecord Append(
+        string type = "test.event", string? point = null, string? zone = null, string data = "{}", Severity severity = Severity.Info, bool drill = false)
+    {
+        JournalRecord record;
+        TaskCompletionSource appended;
+        lock (_gate)
+        {
+            var seq = _records.Count + 1L;
+            var at = Epoch.AddMilliseconds(seq);
+            record = new JournalRecord(seq, Guid.CreateVersion7(at), at, TimeSpan.FromMilliseconds(seq), type, point, zone, severity, drill, data);
+            _records.Add(record);
+            appended = _appended;
+            _appended = NewSignal();
+        }
+
+        appended.TrySetResult();
+        return record;
+    }
+
+    /// <summary>Journals <paramref name="count"/> records with data <c>{"n":seq}</c>.</summary>
+    public void AppendMany(int count)
+    {
+        TaskCompletionSource appended;
+        lock (_gate)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var seq = _records.Count + 1L;
+                var at = Epoch.AddMilliseconds(seq);
+                _records.Add(new JournalRecord(
+                    seq, Guid.CreateVersion7(at), at, TimeSpan.FromMilliseconds(seq), "test.burst", null, null, Severity.Info, false, $"{{\"n\":{seq}}}"));
+            }
+
+            appended = _appended;
+            _appended = NewSignal();
+        }
+
+        appended.TrySetResult();
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max)
+    {
+        lock (_gate)
+        {
+            var from = (int)Math.Max(afterSeq, _deliveredThrough);
+            var count = Math.Max(0, Math.Min(max, _records.Count - from));
+            return _records.GetRange(from, count);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void MarkDelivered(long seq)
+    {
+        TaskCompletionSource delivered;
+        lock (_gate)
+        {
+            if (seq > _records.Count)
+            {
+                throw new InvalidOperationException($"MarkDelivered({seq}) beyond the last seq {_records.Count}.");
+            }
+
+            _marks.Add(seq);
+            _deliveredThrough = Math.Max(_deliveredThrough, seq);
+            delivered = _delivered;
+            _delivered = NewSignal();
+        }
+
+        delivered.TrySetResult();
+    }
+
+    /// <inheritdoc/>
+    public async Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task signal;
+            lock (_gate)
+            {
+                if (_records.Count > afterSeq)
+                {
+                    return;
+                }
+
+                signal = _appended.Task;
+            }
+
+            await signal.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until the cursor reaches <paramref name="seq"/>; fails with a message after the timeout.</summary>
+    public async Task WaitForDeliveredAsync(long seq, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task signal;
+            lock (_gate)
+            {
+                if (_deliveredThrough >= seq)
+                {
+                    return;
+                }
+
+                signal = _delivered.Task;
+            }
+
+            try
+            {
+                await signal.WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The cursor did not reach {seq} within {timeout} (it is at {DeliveredThrough} of {LastSeq}).");
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,90 @@
+using Xunit.Abstractions;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+
+/// <summary>A site state the test sets directly.</summary>
+public sealed class FakeSiteState : ISiteStateSource
+{
+    private SiteState? _current;
+
+    /// <inheritdoc/>
+    public SiteState? Current
+    {
+        get => Volatile.Read(ref _current);
+        set => Volatile.Write(ref _current, value);
+    }
+}
+
+/// <summary>Collects every domain event published to it.</summary>
+public sealed class RecordingSink : IEventSink
+{
+    private readonly Lock _gate = new();
+    private readonly List<DomainEvent> _events = [];
+
+    /// <summary>Everything received so far.</summary>
+    public IReadOnlyList<DomainEvent> Events
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _events];
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Publish(IReadOnlyList<DomainEvent> events)
+    {
+        lock (_gate)
+        {
+            _events.AddRange(events);
+        }
+    }
+}
+
+/// <summary>Writes log lines to the test's output (shown when a test fails).</summary>
+public sealed class TestLog<T>(ITestOutputHelper output) : ILogger<T>
+{
+    /// <inheritdoc/>
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    /// <inheritdoc/>
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+    /// <inheritdoc/>
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        try
+        {
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel,-11} {formatter(state, exception)}{(exception is null ? string.Empty : " | " + exception.Message)}");
+        }
+        catch (InvalidOperationException)
+        {
+            // The test is over; late lines from a background loop are dropped.
+        }
+    }
+}
+
+/// <summary>Polling waits with a failure message instead of a hang.</summary>
+public static class Eventually
+{
+    /// <summary>Waits until <paramref name="condition"/> holds; throws <see cref="TimeoutException"/> with <paramref name="what"/> otherwise.</summary>
+    public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0.#} s waiting for: {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}

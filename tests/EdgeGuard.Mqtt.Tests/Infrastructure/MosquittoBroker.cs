@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+
+/// <summary>Extra configuration of a test broker (TLS, ACL).</summary>
+public sealed class MosquittoSettings
+{
+    /// <summary>PEM of the CA that issued client certificates; setting it turns the listener into mTLS.</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>Broker certificate PEM.</summary>
+    public string? CertFile { get; init; }
+
+    /// <summary>Broker key PEM.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>ACL file contents, when access control is under test.</summary>
+    public string? Acl { get; init; }
+}
+
+/// <summary>
+/// A real Mosquitto process on 127.0.0.1 and a free port, with its config, persistence and log in a
+/// temp directory. Stop and start it again on the same port to simulate a broker outage.
+/// </summary>
+public sealed class MosquittoBroker : IAsyncDisposable
+{
+    private readonly MosquittoSettings _settings;
+    private readonly string _executable;
+    private Process? _process;
+
+    private MosquittoBroker(string executable, MosquittoSettings settings)
+    {
+        _executable = executable;
+        _settings = settings;
+        Directory = System.IO.Directory.CreateTempSubdirectory("edgeguard-mosquitto-").FullName;
+        Port = FreePort();
+        ConfigFile = Path.Combine(Directory, "mosquitto.conf");
+        File.WriteAllText(ConfigFile, Config());
+    }
+
+    /// <summary>The broker's temp directory (config, persistence, log).</summary>
+    public string Directory { get; }
+
+    /// <summary>The loopback port, the same across restarts.</summary>
+    public int Port { get; }
+
+    /// <summary>The written mosquitto.conf.</summary>
+    public string ConfigFile { get; }
+
+    /// <summary>The broker log so far, for failure messages.</summary>
+    public string Log
+    {
+        get
+        {
+            var path = Path.Combine(Directory, "mosquitto.log");
+            return File.Exists(path) ? File.ReadAllText(path) : "(no log)";
+        }
+    }
+
+    /// <summary>Whether the process is running.</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Writes the config and starts Mosquitto; returns once the port accepts connections.</summary>
+    public static async Task<MosquittoBroker> StartAsync(MosquittoSettings? settings = null)
+    {
+        var broker = new MosquittoBroker(FindExecutable(), settings ?? new MosquittoSettings());
+        try
+        {
+            await broker.StartAgainAsync();
+            return broker;
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the broker (again) on the same port with the same persistence.</summary>
+    public async Task StartAgainAsync()
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException("Mosquitto is already running.");
+        }
+
+        var start = new ProcessStartInfo(_executable)
+        {
+            ArgumentList = { "-c", ConfigFile },
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("mosquitto did not start.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilListeningAsync();
+    }
+
+    /// <summary>Stops the broker: SIGTERM (saves persistence) when graceful, SIGKILL otherwise.</summary>
+    public async Task StopAsync(bool graceful = true)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return;
+        }
+
+        if (graceful)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+            await kill.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
+        }
+        else
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Rewrites the ACL file and makes the running broker reload it (SIGHUP).</summary>
+    public async Task ReloadAclAsync(string acl)
+    {
+        if (_settings.Acl is null || _process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException("Only a running broker started with an ACL can reload it.");
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(Directory, "acl"), acl);
+        using var hup = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        await hup.WaitForExitAsync();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { } process)
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                    await process.WaitForExitAsync();
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            process.Dispose();
+            _process = null;
+        }
+
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp directory left behind is not a test failure.
+        }
+    }
+
+    private string Config()
+    {
+        var text = new StringBuilder()
+            .AppendLine("per_listener_settings false")
+            .AppendLine("persistence true")
+            .AppendLine($"persistence_location {Directory}/")
+            .AppendLine("persistence_file mosquitto.db")
+            // Queued QoS 1 messages for a persistent subscriber must never be dropped in these tests
+            // (default 1000 per client, overflow dropped silently). 0 means "no limit", but Mosquitto
+            // 2.0.11 then drops the connection of a client right after refusing it a publish (PUBACK
+            // 135 followed by "Bad socket read/write"), so a large finite limit is used instead.
+            .AppendLine("max_queued_messages 1000000")
+            .AppendLine("set_tcp_nodelay true")
+            .AppendLine($"log_dest file {Directory}/mosquitto.log")
+            .AppendLine("log_type error")
+            .AppendLine("log_type warning")
+            .AppendLine("log_type notice")
+            .AppendLine("log_type information")
+            .AppendLine("log_timestamp_format %H:%M:%S")
+            // Running as root, Mosquitto would switch to the 'mosquitto' user and lose the temp dir.
+            .AppendLine($"user {Environment.UserName}")
+            .AppendLine($"listener {Port} 127.0.0.1");
+        if (_settings.CaFile is { } ca)
+        {
+            text.AppendLine($"cafile {ca}")
+                .AppendLine($"certfile {_settings.CertFile}")
+                .AppendLine($"keyfile {_settings.KeyFile}")
+                .AppendLine("require_certificate true")
+                .AppendLine("use_identity_as_username true")
+                .AppendLine("allow_anonymous false");
+        }
+        else
+        {
+            text.AppendLine("allow_anonymous true");
+        }
+
+        if (_settings.Acl is { } acl)
+        {
+            var aclFile = Path.Combine(Directory, "acl");
+            File.WriteAllText(aclFile, acl);
+            text.AppendLine($"acl_file {aclFile}");
+        }
+
+        return text.ToString();
+    }
+
+    private async Task WaitUntilListeningAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            if (_process is not { HasExited: false })
+            {
+                throw new InvalidOperationException($"mosquitto exited during start-up. Config:\n{File.ReadAllText(ConfigFile)}\nLog:\n{Log}");
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    private static string FindExecutable()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        var candidates = path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/usr/local/sbin", "/sbin"])
+            .Select(dir => Path.Combine(dir, "mosquitto"));
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException(
+                "The tests need a real Mosquitto broker, and 'mosquitto' is not installed (looked on PATH and in /usr/sbin). " +
+                "Run ./test.sh, which installs mosquitto and mosquitto-clients from Debian's packages, or 'sudo apt-get install mosquitto mosquitto-clients'.");
+    }
+
+    /// <summary>A loopback port nobody listens on right now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,75 @@
+using Xunit.Abstractions;
+using EdgeGuard.Mqtt.Publishing;
+
+namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+
+/// <summary>An <see cref="OutboxPublisher"/> wired to fakes, started and stopped like the host does.</summary>
+public sealed class PublisherHarness : IAsyncDisposable
+{
+    private bool _stopped;
+
+    /// <summary>Creates the publisher; <see cref="StartAsync"/> starts it.</summary>
+    public PublisherHarness(MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7)
+    {
+        Options = options;
+        Outbox = outbox ?? new FakeOutbox();
+        Publisher = new OutboxPublisher(options, Outbox, State, () => session, Faults, TimeProvider.System, new TestLog<OutboxPublisher>(output));
+    }
+
+    /// <summary>The options used.</summary>
+    public MqttPublisherOptions Options { get; }
+
+    /// <summary>The outbox the publisher reads.</summary>
+    public FakeOutbox Outbox { get; }
+
+    /// <summary>The site state behind the retained state topics.</summary>
+    public FakeSiteState State { get; } = new();
+
+    /// <summary>Delivery faults the publisher reported.</summary>
+    public RecordingSink Faults { get; } = new();
+
+    /// <summary>The publisher under test.</summary>
+    public OutboxPublisher Publisher { get; }
+
+    /// <summary>Plain-TCP options for a broker on loopback, with short timers so faults show quickly.</summary>
+    public static MqttPublisherOptions Plain(int port, string gateway = "gw-1") => new()
+    {
+        Site = "site-1",
+        Gateway = gateway,
+        Host = "127.0.0.1",
+        Port = port,
+        Tls = MqttTlsOptions.Disabled,
+        KeepAlive = TimeSpan.FromSeconds(2),
+        Timeout = TimeSpan.FromSeconds(5),
+        ReconnectDelayMin = TimeSpan.FromMilliseconds(50),
+        ReconnectDelayMax = TimeSpan.FromMilliseconds(400),
+    };
+
+    /// <summary>Starts the background service.</summary>
+    public Task StartAsync() => Publisher.StartAsync(CancellationToken.None);
+
+    /// <summary>Starts and waits until the first connection has caught up.</summary>
+    public async Task StartAndCatchUpAsync(TimeSpan? timeout = null)
+    {
+        await StartAsync();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        await Publisher.WaitUntilCaughtUpAsync(cts.Token);
+    }
+
+    /// <summary>Orderly stop, as at host shutdown.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await Publisher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Publisher.Dispose();
+    }
+}

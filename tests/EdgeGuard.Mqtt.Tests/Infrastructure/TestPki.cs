@@ -1,0 +1,64 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+
+/// <summary>PEM files of a throw-away PKI: the office CA, the broker and some clients.</summary>
+public sealed class TestPki
+{
+    private readonly string _directory;
+    private readonly X509Certificate2 _ca;
+
+    /// <summary>Creates a CA named <paramref name="name"/> and writes its certificate to <c>{name}-ca.pem</c>.</summary>
+    public TestPki(string directory, string name = "office")
+    {
+        _directory = directory;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN=EdgeGuard test CA {name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddYears(1));
+        CaFile = Path.Combine(directory, $"{name}-ca.pem");
+        File.WriteAllText(CaFile, _ca.ExportCertificatePem());
+    }
+
+    /// <summary>The CA certificate PEM.</summary>
+    public string CaFile { get; }
+
+    /// <summary>Issues a broker certificate for 127.0.0.1 and localhost; returns (cert, key) PEM paths.</summary>
+    public (string Cert, string Key) IssueServer(string name = "broker")
+    {
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        return Issue(name, "1.3.6.1.5.5.7.3.1", names.Build());
+    }
+
+    /// <summary>Issues a client certificate with CN = <paramref name="commonName"/> (the gateway id).</summary>
+    public (string Cert, string Key) IssueClient(string commonName) => Issue(commonName, "1.3.6.1.5.5.7.3.2", null);
+
+    private (string Cert, string Key) Issue(string commonName, string usage, X509Extension? alternativeNames)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca, true, false));
+        if (alternativeNames is not null)
+        {
+            request.CertificateExtensions.Add(alternativeNames);
+        }
+
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        using var certificate = request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), serial);
+        var certFile = Path.Combine(_directory, $"{commonName}.crt");
+        var keyFile = Path.Combine(_directory, $"{commonName}.key");
+        File.WriteAllText(certFile, certificate.ExportCertificatePem());
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return (certFile, keyFile);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CsCheck;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Mqtt.Contract;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+public sealed partial class PayloadsTests
+{
+    private static readonly Topics Topics = new("site-1", "gw-1");
+    private static readonly DateTimeOffset At = new(2026, 11, 23, 19, 0, 0, 123, TimeSpan.Zero);
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
+    private static partial Regex TimestampForm();
+
+    private static JournalRecord Record(string? point = "door-lobby", string? zone = "lobby", string data = """{"kind":"doorContact"}""") =>
+        new(42, Guid.Parse("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), At, TimeSpan.FromSeconds(5), "point.activated", point, zone, Severity.Alarm, false, data);
+
+    private static string[] PropertyNames(byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.EnumerateObject().Select(p => p.Name)];
+    }
+
+    [Fact]
+    public void An_event_has_exactly_the_contract_fields_in_contract_order()
+    {
+        var json = Payloads.Event(Record(), Topics, replayed: false, out var embedded);
+
+        Assert.True(embedded);
+        Assert.Equal(
+            ["v", "id", "site", "gateway", "seq", "ts", "type", "point", "zone", "severity", "drill", "replayed", "data"],
+            PropertyNames(json));
+        Assert.Equal(
+            """{"v":1,"id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","site":"site-1","gateway":"gw-1","seq":42,"ts":"2026-11-23T19:00:00.123Z","type":"point.activated","point":"door-lobby","zone":"lobby","severity":"alarm","drill":false,"replayed":false,"data":{"kind":"doorContact"}}""",
+            Encoding.UTF8.GetString(json));
+    }
+
+    [Fact]
+    public void Point_and_zone_are_omitted_when_null_never_written_as_null()
+    {
+        var json = Payloads.Event(Record(point: null, zone: null), Topics, replayed: true, out _);
+
+        Assert.Equal(["v", "id", "site", "gateway", "seq", "ts", "type", "severity", "drill", "replayed", "data"], PropertyNames(json));
+        Assert.DoesNotContain("null", Encoding.UTF8.GetString(json), StringComparison.Ordinal);
+        using var document = JsonDocument.Parse(json);
+        Assert.True(document.RootElement.GetProperty("replayed").GetBoolean());
+    }
+
+    [Fact]
+    public void Data_is_the_journaled_json_embedded_byte_for_byte()
+    {
+        const string data = """{ "cause" : "panic-button", "nested": {"list": [1, 2.50, "x\u00e9"]} }""";
+
+        var text = Encoding.UTF8.GetString(Payloads.Event(Record(data: data), Topics, false, out var embedded));
+
+        Assert.True(embedded);
+        Assert.EndsWith("\"data\":" + data + "}", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("[1,2]")]
+    [InlineData("\"text\"")]
+    [InlineData("{\"unterminated\":")]
+    [InlineData("{} {}")]
+    public void Data_that_is_not_one_json_object_is_published_as_empty_and_reported(string data)
+    {
+        var json = Payloads.Event(Record(data: data), Topics, false, out var embedded);
+
+        Assert.False(embedded);
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(JsonValueKind.Object, document.RootElement.GetProperty("data").ValueKind);
+        Assert.Empty(document.RootElement.GetProperty("data").EnumerateObject());
+    }
+
+    [Fact]
+    public void Timestamps_are_utc_with_milliseconds_whatever_the_offset_of_the_input()
+    {
+        var local = new DateTimeOffset(2026, 11, 23, 21, 0, 0, TimeSpan.FromHours(2)).AddTicks(1_239_999);
+
+        Assert.Equal("2026-11-23T19:00:00.123Z", Payloads.FormatTimestamp(local));
+        Assert.Equal("0001-01-01T00:00:00.000Z", Payloads.FormatTimestamp(DateTimeOffset.MinValue));
+    }
+
+    [Fact]
+    public void Severities_and_modes_have_their_wire_names()
+    {
+        Assert.Equal(["info", "warning", "alarm", "critical"], Enum.GetValues<Severity>().Select(Payloads.SeverityName));
+        Assert.Equal("normal", Payloads.ModeName(SiteMode.Normal));
+        Assert.Equal("lockdown", Payloads.ModeName(SiteMode.Lockdown));
+    }
+
+    [Fact]
+    public void Lockdown_state_in_normal_mode_writes_its_nullable_fields_as_null()
+    {
+        var state = new SiteState(SiteMode.Normal, null, null, ImmutableSortedDictionary<string, bool>.Empty);
+
+        var text = Encoding.UTF8.GetString(Payloads.LockdownState(state, Topics, At));
+
+        Assert.Equal(
+            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"normal","cause":null,"point":null,"since":null,"sirenSounding":false,"ts":"2026-11-23T19:00:00.123Z"}""",
+            text);
+    }
+
+    [Fact]
+    public void Lockdown_state_in_lockdown_carries_cause_point_since_and_siren()
+    {
+        var since = new DateTimeOffset(2026, 11, 23, 18, 59, 58, 7, TimeSpan.Zero);
+        var state = new SiteState(
+            SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-1", since), TimeSpan.FromMinutes(3), ImmutableSortedDictionary<string, bool>.Empty);
+
+        var text = Encoding.UTF8.GetString(Payloads.LockdownState(state, Topics, At));
+
+        Assert.Equal(
+            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"lockdown","cause":"panic-button","point":"panic-1","since":"2026-11-23T18:59:58.007Z","sirenSounding":true,"ts":"2026-11-23T19:00:00.123Z"}""",
+            text);
+    }
+
+    [Fact]
+    public void Point_state_has_exactly_the_contract_fields()
+    {
+        var text = Encoding.UTF8.GetString(Payloads.PointState("door-lobby", true, Topics, At));
+
+        Assert.Equal("""{"v":1,"site":"site-1","gateway":"gw-1","point":"door-lobby","active":true,"ts":"2026-11-23T19:00:00.123Z"}""", text);
+    }
+
+    [Fact]
+    public void Any_record_becomes_valid_json_that_round_trips_its_fields()
+    {
+        var text = Gen.String[Gen.Char.AlphaNumeric, 1, 20];
+        var records =
+            from seq in Gen.Long[1, long.MaxValue]
+            from millis in Gen.Long[0, 253_402_300_799_000]
+            from type in text
+            from point in text.Null()
+            from zone in text.Null()
+            from severity in Gen.Enum<Severity>()
+            from drill in Gen.Bool
+            from value in Gen.String
+            select new JournalRecord(
+                seq, Guid.CreateVersion7(), DateTimeOffset.FromUnixTimeMilliseconds(millis), TimeSpan.Zero, type, point, zone, severity, drill,
+                $"{{\"value\":\"{System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(value)}\"}}");
+        var replayedGen = Gen.Bool;
+
+        records.Select(replayedGen).Sample((record, replayed) =>
+        {
+            using var document = JsonDocument.Parse(Payloads.Event(record, Topics, replayed, out var embedded));
+            var root = document.RootElement;
+            Assert.True(embedded);
+            Assert.Equal(record.Seq, root.GetProperty("seq").GetInt64());
+            Assert.Equal(record.Id.ToString(), root.GetProperty("id").GetString());
+            Assert.Matches(TimestampForm(), root.GetProperty("ts").GetString()!);
+            Assert.Equal(record.Timestamp.ToUnixTimeMilliseconds(), DateTimeOffset.Parse(root.GetProperty("ts").GetString()!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
+            Assert.Equal(record.Point is not null, root.TryGetProperty("point", out _));
+            Assert.Equal(record.Zone is not null, root.TryGetProperty("zone", out _));
+            Assert.Equal(replayed, root.GetProperty("replayed").GetBoolean());
+            Assert.Equal(record.Drill, root.GetProperty("drill").GetBoolean());
+            Assert.Equal(JsonDocument.Parse(record.DataJson).RootElement.GetProperty("value").GetString(), root.GetProperty("data").GetProperty("value").GetString());
+        });
+    }
+}
