@@ -7,7 +7,7 @@ using MQTTnet.Formatter;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
 
-namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+namespace EdgeGuard.Testing;
 
 /// <summary>One message as the office subscriber received it.</summary>
 public sealed record Receipt(string Topic, byte[] Payload, bool Retain, bool Dup, IReadOnlyDictionary<string, string> UserProperties, string? ContentType)

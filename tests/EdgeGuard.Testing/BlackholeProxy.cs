@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+namespace EdgeGuard.Testing;
 
 /// <summary>
 /// A TCP relay between the gateway and the broker that can turn into a black hole: connections stay

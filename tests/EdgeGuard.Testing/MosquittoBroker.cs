@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+namespace EdgeGuard.Testing;
 
 /// <summary>Extra configuration of a test broker (TLS, ACL).</summary>
 public sealed class MosquittoSettings

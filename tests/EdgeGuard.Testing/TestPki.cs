@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+namespace EdgeGuard.Testing;
 
 /// <summary>PEM files of a throw-away PKI: the office CA, the broker and some clients.</summary>
 public sealed class TestPki
