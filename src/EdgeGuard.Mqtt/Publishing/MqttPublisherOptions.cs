@@ -144,7 +144,7 @@ public sealed record MqttPublisherOptions
             errors.Add("a password is set without a user name");
         }
 
-        if (Username is not null && !Tls.Enabled && !IsLoopback(Host))
+        if (Username is not null && !Tls.Enabled && !IsLoopbackHost(Host))
         {
             errors.Add($"credentials would cross the network in clear text: enable TLS to reach {Host}");
         }
@@ -171,7 +171,8 @@ public sealed record MqttPublisherOptions
         }
     }
 
-    private static bool IsLoopback(string host) =>
+    /// <summary>True for <c>localhost</c> and loopback IP literals: traffic that never leaves the machine.</summary>
+    public static bool IsLoopbackHost(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 

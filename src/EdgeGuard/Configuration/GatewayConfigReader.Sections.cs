@@ -210,16 +210,40 @@ public static partial class GatewayConfigReader
             }
 
             var tls = Tls(node.Child("tls"));
+            if (hostOk && !string.IsNullOrEmpty(host) && !MqttPublisherOptions.IsLoopbackHost(host))
+            {
+                RequireEncryptionOffLoopback(node, host, username, tls);
+            }
+
             return hostOk && port is not null && keepAlive is not null && tls is not null
                 ? new MqttOptions(host, port.Value, keepAlive.Value, username, password, tls)
                 : null;
+        }
+
+        /// <summary>
+        /// Alarms and credentials must not cross the network in clear text. Plain TCP to an off-machine
+        /// broker needs an explicit <c>tls.enabled: false</c> (an isolated bench network), never an omission.
+        /// </summary>
+        private void RequireEncryptionOffLoopback(ConfigNode node, string host, string? username, MqttTlsOptions? tls)
+        {
+            if (!node.Child("tls").IsPresent)
+            {
+                _w.Error(node.Child("tls"), null,
+                    $"mqtt.tls is required because mqtt.host '{host}' is not a loopback address; configure the broker's CA and the gateway's certificate, or set tls.enabled to false for an isolated test network");
+            }
+            else if (username is not null && tls is { Enabled: false })
+            {
+                _w.Error(node.Child("username"), null,
+                    $"the broker password would cross the network to '{host}' in clear text; enable mqtt.tls or use a loopback broker");
+            }
         }
 
         private MqttTlsOptions? Tls(ConfigNode node)
         {
             if (!node.IsPresent)
             {
-                // No tls section: plain TCP (quick start and loopback); the office broker config sets it.
+                // No tls section: plain TCP, allowed only to a loopback broker (quick start); see
+                // RequireEncryptionOffLoopback for an office broker.
                 return MqttTlsOptions.Disabled;
             }
 

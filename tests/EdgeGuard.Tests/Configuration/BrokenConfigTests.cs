@@ -161,6 +161,15 @@ public sealed class BrokenConfigTests
         new("tls unknown revocation mode", k => k.Set("mqtt:tls:revocation", "sometimes"), "EdgeGuard:mqtt:tls:revocation", ["sometimes"]),
         new("tls unknown key", k => k.Set("mqtt:tls:cafile2", "x"), "EdgeGuard:mqtt:tls:cafile2", ["unknown key 'cafile2'"]),
         new("tls enabled not a boolean", k => k.Set("mqtt:tls:enabled", "yes"), "EdgeGuard:mqtt:tls:enabled", ["'yes'"]),
+        new("office broker without tls", k => k.Set("mqtt:host", "broker.office.example"), "EdgeGuard:mqtt:tls",
+            ["mqtt.tls is required", "'broker.office.example' is not a loopback address"]),
+        new("password in clear text to an office broker", k =>
+            {
+                k.Set("mqtt:host", "10.20.0.5");
+                k.Set("mqtt:tls:enabled", "false");
+                k.Set("mqtt:username", "gw-chancery");
+                k.Set("mqtt:password", "s3cret");
+            }, "EdgeGuard:mqtt:username", ["clear text", "'10.20.0.5'"]),
         new("journal too small", k => k.Set("journal:maxRecords", "10"), "EdgeGuard:journal:maxRecords", ["10 is out of range"]),
         new("journal age zero", k => k.Set("journal:maxDeliveredAgeDays", "0"), "EdgeGuard:journal:maxDeliveredAgeDays", ["0 is out of range"]),
     ];

@@ -8,13 +8,14 @@ public sealed class ConfigLoaderTests
     public void Environment_style_overrides_change_values()
     {
         var loaded = GatewayConfigLoader.Build(TestConfigs.SamplePath,
-            ["EdgeGuard__points__0__line=18", "EdgeGuard__mqtt__host=office.example", "EdgeGuard:lockdown:sirenSeconds=300"]);
+            ["EdgeGuard__points__0__line=18", "EdgeGuard__mqtt__host=office.example", "EdgeGuard__mqtt__tls__revocation=offline", "EdgeGuard:lockdown:sirenSeconds=300"]);
 
         Assert.Empty(loaded.Errors);
         var result = GatewayConfigReader.Read(loaded.Configuration);
         Assert.True(result.IsValid, result.ToReport());
         Assert.Equal(18, result.Config!.Site.Point("door-lobby").Line);
         Assert.Equal("office.example", result.Config.Mqtt.Host);
+        Assert.True(result.Config.Mqtt.Tls!.Enabled);
         Assert.Equal(TimeSpan.FromSeconds(300), result.Config.Site.Lockdown.SirenDuration);
     }
 

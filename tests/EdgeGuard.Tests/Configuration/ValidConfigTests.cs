@@ -160,6 +160,7 @@ public sealed class ValidConfigTests
             k.Set("lockdown:zones:1", "lobby");
             k.Set("mqtt:host", "broker.office.example");
             k.Set("mqtt:port", "8883");
+            k.Set("mqtt:tls:enabled", "false");
             k.Set("simulation:controlSocket", "/run/edgeguard/sim.sock");
             k.Set("hardware:driver", "libgpiodV2");
             k.Set("hardware:chip", "pinctrl-rp1");
@@ -172,6 +173,31 @@ public sealed class ValidConfigTests
         Assert.Equal(new MqttOptions("broker.office.example", 8883, Tls: MqttTlsOptions.Disabled), config.Mqtt);
         Assert.Equal("/run/edgeguard/sim.sock", config.Simulation.ControlSocket);
         Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiodV2, "pinctrl-rp1"), config.Hardware);
+    }
+
+    [Fact]
+    public void Office_broker_over_tls_and_a_loopback_broker_with_a_password_are_both_accepted()
+    {
+        var office = TestConfigs.Read(k =>
+        {
+            k.Set("mqtt:host", "broker.office.example");
+            k.Set("mqtt:username", "gw-chancery");
+            k.Set("mqtt:password", "s3cret");
+            k.Set("mqtt:tls:revocation", "offline");
+            k.Set("mqtt:tls:serverName", "broker.office.example");
+        });
+        var loopback = TestConfigs.Read(k =>
+        {
+            k.Set("mqtt:host", "127.0.0.1");
+            k.Set("mqtt:username", "gw-chancery");
+            k.Set("mqtt:password", "s3cret");
+        });
+
+        Assert.True(office.IsValid, office.ToReport());
+        Assert.True(office.Config!.Mqtt.Tls!.Enabled);
+        Assert.Equal(System.Security.Cryptography.X509Certificates.X509RevocationMode.Offline, office.Config.Mqtt.Tls.RevocationMode);
+        Assert.True(loopback.IsValid, loopback.ToReport());
+        Assert.False(loopback.Config!.Mqtt.Tls!.Enabled);
     }
 
     [Fact]
