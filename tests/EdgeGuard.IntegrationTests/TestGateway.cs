@@ -6,16 +6,20 @@ using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Hosting;
+using EdgeGuard.Journal;
 using EdgeGuard.Simulation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace EdgeGuard.IntegrationTests;
 
-/// <summary>Records every event the controller reports.</summary>
+/// <summary>Records every event the controller reports, and passes it on to the journal as in production.</summary>
 internal sealed class EventRecorder : IEventSink
 {
     private readonly List<DomainEvent> _events = [];
+
+    /// <summary>The sink the host would have used (the journal).</summary>
+    public IEventSink? Next { get; set; }
 
     public IReadOnlyList<DomainEvent> Events
     {
@@ -34,6 +38,8 @@ internal sealed class EventRecorder : IEventSink
         {
             _events.AddRange(events);
         }
+
+        Next?.Publish(events);
     }
 }
 
@@ -84,7 +90,11 @@ internal sealed class TestGateway : IAsyncDisposable
         Assert.True(result.IsValid, ConfigErrorFormatter.Format(result.Errors));
         EventRecorder? recorder = null;
         var host = GatewayHost.Build(result.Config!, loaded.Configuration, services =>
-            services.AddSingleton<IEventSink>(sp => recorder!));
+            services.AddSingleton<IEventSink>(sp =>
+            {
+                recorder!.Next = sp.GetRequiredService<EventJournal>();
+                return recorder;
+            }));
         var gateway = new TestGateway(host, result.Config!);
         recorder = gateway.Recorder;
         return gateway;

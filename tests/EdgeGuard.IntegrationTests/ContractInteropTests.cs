@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using EdgeGuard.Simulation;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.IntegrationTests;
+
+/// <summary>
+/// Interoperability: what the real executable publishes, read by a client that is not ours
+/// (<c>mosquitto_sub</c>) and validated against docs/schemas by the contract tool (Ajv, from npm).
+/// </summary>
+public sealed class ContractInteropTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Every_message_of_a_lockdown_and_clear_read_by_mosquitto_sub_matches_the_contract()
+    {
+        using var state = new TempDirectory();
+        await using var broker = await MosquittoBroker.StartAsync();
+        var plain = Path.Combine(state.Path, "capture-v.txt");
+        var json = Path.Combine(state.Path, "capture-j.txt");
+        using var subV = MosquittoSub(broker.Port, plain, "-v");
+        using var subJ = MosquittoSub(broker.Port, json, "-F", "%j");
+        // mosquitto_sub prints nothing until a message arrives; give it time to subscribe.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        await using (var gateway = await GatewayProcess.StartAsync(state.Path, broker.Port))
+        {
+            await using var link = await SimulatorClient.ConnectAsync(gateway.ControlSocket, CancellationToken.None);
+            var scenario = Scenario.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "scenarios", "panic-and-clear.scenario")), "panic-and-clear");
+            await new ScenarioRunner(link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(scenario, TextWriter.Null, CancellationToken.None);
+            var more = Scenario.Parse("open door-lobby\nwait 100ms\nclose door-lobby\nwait 100ms\nexpect point door-lobby inactive", "door");
+            await new ScenarioRunner(link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(more, TextWriter.Null, CancellationToken.None);
+        }
+
+        // An orderly stop ends with the retained offline: after it, both captures are complete.
+        const string Offline = "edgeguard/v1/embassy-demo/gw-chancery/availability offline";
+        await Eventually.TrueAsync(() => ReadLines(plain).Contains(Offline), Patience, "offline in the mosquitto_sub capture");
+        await Eventually.TrueAsync(() => ReadLines(json).Count == ReadLines(plain).Count, Patience, "both captures equally long");
+        subV.Kill();
+        subJ.Kill();
+
+        var messages = ReadLines(plain);
+        output.WriteLine(string.Join('\n', messages));
+        Assert.Contains(messages, m => m.Contains("\"type\":\"lockdown.started\"", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("\"type\":\"lockdown.cleared\"", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("edgeguard/v1/embassy-demo/gw-chancery/state/lockdown ", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("edgeguard/v1/embassy-demo/gw-chancery/state/points/door-lobby ", StringComparison.Ordinal));
+        foreach (var capture in new[] { plain, json })
+        {
+            var (exitCode, report) = await Validate(capture);
+            output.WriteLine(report);
+            Assert.True(exitCode == 0, report);
+            Assert.EndsWith($"{messages.Count} passed, 0 failed", report.TrimEnd(), StringComparison.Ordinal);
+        }
+    }
+
+    private static Process MosquittoSub(int port, string capture, params string[] format)
+    {
+        var start = new ProcessStartInfo("mosquitto_sub")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+        };
+        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1", "-t", "edgeguard/v1/#" }.Concat(format))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        var writer = new StreamWriter(capture) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (writer)
+                {
+                    writer.WriteLine(e.Data);
+                }
+            }
+        };
+        process.Exited += (_, _) => writer.Dispose();
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private static List<string> ReadLines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return [.. reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+    }
+
+    /// <summary>Runs tools/contract/validate-messages.mjs (installed by ./test.sh) on a capture.</summary>
+    private static async Task<(int ExitCode, string Report)> Validate(string capture)
+    {
+        var tool = Path.Combine(RepositoryRoot(), "tools", "contract");
+        Assert.True(Directory.Exists(Path.Combine(tool, "node_modules")), $"npm packages of {tool} are missing: run ./test.sh (it runs tools/contract/run.sh)");
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList = { Path.Combine(tool, "validate-messages.mjs"), "--check-seq", "--known-types", capture },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var node = Process.Start(start)!;
+        var stdout = node.StandardOutput.ReadToEndAsync();
+        var stderr = node.StandardError.ReadToEndAsync();
+        await node.WaitForExitAsync();
+        return (node.ExitCode, await stdout + await stderr);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "tools", "contract", "validate-messages.mjs")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no tools/contract above {AppContext.BaseDirectory}");
+    }
+}
