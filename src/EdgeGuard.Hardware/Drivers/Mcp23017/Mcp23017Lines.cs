@@ -1,0 +1,279 @@
+using System.Device.Gpio;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Hardware.Drivers.Mcp23017;
+
+/// <summary>An input point on an expander pin.</summary>
+/// <param name="PointId">The point wired to the pin.</param>
+/// <param name="Pin">0..15 (A0..A7, B0..B7).</param>
+/// <param name="Pull"><see cref="LinePull.Up"/> enables the chip's 100 kΩ pull-up; the chip has no pull-down.</param>
+public sealed record ExpanderInput(string PointId, int Pin, LinePull Pull);
+
+/// <summary>An output on an expander pin.</summary>
+/// <param name="OutputId">The output driven by the pin.</param>
+/// <param name="Pin">0..15 (A0..A7, B0..B7).</param>
+/// <param name="InitialHigh">The level from the first instant (from the restored safety plan).</param>
+public sealed record ExpanderOutput(string OutputId, int Pin, bool InitialHigh);
+
+/// <summary>
+/// The points and outputs on one MCP23017, behind the same ports as native GPIO lines. Inputs interrupt on
+/// change; the chip's INTA (mirrored, open-drain, active-low) goes to one host GPIO line whose falling edge
+/// makes this class read INTF, INTCAP and GPIO and deliver one <see cref="RawEdge"/> per changed pin.
+/// </summary>
+/// <remarks>
+/// <para>Edges are reported relative to the levels last reported: the level captured at the interrupt first,
+/// then the level now if the pin changed again before the read, so a short press is never lost (both edges
+/// carry the callback's timestamp). <see cref="Read"/> does not change what was reported.</para>
+/// <para>If a read fails the chip keeps INT asserted and no new falling edge comes; the callback therefore
+/// re-reads while the host line is still low, and <see cref="Poll"/> lets a supervision timer recover.
+/// Does not own the <see cref="GpioController"/> or the chip; disposing leaves the outputs at their levels.</para>
+/// </remarks>
+public sealed class Mcp23017Lines : IInputLines, IOutputLines
+{
+    private const int MaxServicePasses = 4;
+
+    private readonly GpioController _controller;
+    private readonly int _interruptLine;
+    private readonly Mcp23017 _chip;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, int> _inputPins = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _outputPins = new(StringComparer.Ordinal);
+    private readonly string?[] _pointAtPin = new string?[Mcp23017.PinCount];
+    private readonly ushort _inputMask;
+    private readonly Lock _gate = new();
+    private ushort _reported;
+    private Action<RawEdge>? _onEdge;
+    private PinChangeEventHandler? _handler;
+    private long _callbackFailures;
+    private Exception? _lastCallbackFailure;
+    private bool _disposed;
+
+    /// <summary>Configures the chip for these pins, then opens the host interrupt line as an input with pull-up.</summary>
+    /// <exception cref="ArgumentException">An id or pin is duplicated, a pin is outside 0..15, or a pull-down is asked for.</exception>
+    /// <exception cref="HardwareException">The chip does not answer, or the host line cannot be opened.</exception>
+    public Mcp23017Lines(
+        GpioController controller, int interruptLine, Mcp23017 chip,
+        IEnumerable<ExpanderInput> inputs, IEnumerable<ExpanderOutput> outputs, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(controller);
+        ArgumentNullException.ThrowIfNull(chip);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(time);
+        (_controller, _interruptLine, _chip, _time) = (controller, interruptLine, chip, time);
+
+        var owners = new string?[Mcp23017.PinCount];
+        ushort pullUps = 0, initial = 0, outputMask = 0;
+        foreach (var input in inputs)
+        {
+            Claim(owners, input.Pin, input.PointId);
+            if (!_inputPins.TryAdd(input.PointId, input.Pin))
+            {
+                throw new ArgumentException($"{chip.Name}: point '{input.PointId}' is defined twice.", nameof(inputs));
+            }
+
+            pullUps |= input.Pull switch
+            {
+                LinePull.Up => (ushort)(1 << input.Pin),
+                LinePull.None => 0,
+                _ => throw new ArgumentException(
+                    $"{chip.Name}: point '{input.PointId}' on {Mcp23017Configuration.PinName(input.Pin)} asks for a pull-down; the MCP23017 has only pull-ups (use 'up' or 'none' with an external resistor).", nameof(inputs)),
+            };
+            _inputMask |= (ushort)(1 << input.Pin);
+            _pointAtPin[input.Pin] = input.PointId;
+        }
+
+        foreach (var output in outputs)
+        {
+            Claim(owners, output.Pin, output.OutputId);
+            if (!_outputPins.TryAdd(output.OutputId, output.Pin))
+            {
+                throw new ArgumentException($"{chip.Name}: output '{output.OutputId}' is defined twice.", nameof(outputs));
+            }
+
+            outputMask |= (ushort)(1 << output.Pin);
+            initial |= output.InitialHigh ? (ushort)(1 << output.Pin) : (ushort)0;
+        }
+
+        // Unused pins stay inputs with pull-ups: a floating CMOS input draws current and can oscillate.
+        var unused = (ushort)~(_inputMask | outputMask);
+        _reported = chip.Initialize(new Mcp23017Configuration
+        {
+            Inputs = (ushort)~outputMask,
+            PullUps = (ushort)(pullUps | unused),
+            InterruptPins = _inputMask,
+            InitialOutputs = initial,
+        });
+        LineSet.OpenAll(controller, [new LineRequest(interruptLine, $"{chip.Name} INT", PinMode.InputPullUp)]);
+    }
+
+    /// <summary>Edges lost because reading the chip or the edge action threw; non-zero is a fault to report.</summary>
+    public long CallbackFailures => Interlocked.Read(ref _callbackFailures);
+
+    /// <summary>The most recent exception swallowed in the interrupt callback.</summary>
+    public Exception? LastCallbackFailure => Volatile.Read(ref _lastCallbackFailure);
+
+    /// <inheritdoc/>
+    /// <remarks>Reads GPIO over I2C (which also clears a pending interrupt; its changes are still delivered).</remarks>
+    /// <exception cref="KeyNotFoundException">The point is not on this expander.</exception>
+    public bool Read(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var pin = _inputPins.TryGetValue(pointId, out var p) ? p : throw new KeyNotFoundException($"Point '{pointId}' is not on {_chip.Name}.");
+        return (_chip.ReadLevels() & (1 << pin)) != 0;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">Edge delivery was already started.</exception>
+    public void Start(Action<RawEdge> onEdge)
+    {
+        ArgumentNullException.ThrowIfNull(onEdge);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.CompareExchange(ref _onEdge, onEdge, null) is not null)
+        {
+            throw new InvalidOperationException("Edge delivery has already been started.");
+        }
+
+        _handler = (_, _) => Service();
+        _controller.RegisterCallbackForPinValueChangedEvent(_interruptLine, PinEventTypes.Falling, _handler);
+        // A change since initialisation holds INT low and will never make another falling edge.
+        Poll();
+    }
+
+    /// <summary>
+    /// Services the chip if its INT line is asserted (low) with no edge to announce it, e.g. after a failed
+    /// read. Call it from a periodic supervision timer. Returns whether the line was asserted.
+    /// </summary>
+    public bool Poll()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_onEdge is null || _controller.Read(_interruptLine) == PinValue.High)
+        {
+            return false;
+        }
+
+        Service();
+        return true;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="KeyNotFoundException">The output is not on this expander.</exception>
+    public void Write(string outputId, bool high)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var pin = OutputPin(outputId);
+        lock (_gate)
+        {
+            if (((_chip.OutputLatch >> pin) & 1) != (high ? 1 : 0))
+            {
+                _chip.WritePin(pin, high);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="KeyNotFoundException">The output is not on this expander.</exception>
+    public bool ReadBack(string outputId)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ((_chip.OutputLatch >> OutputPin(outputId)) & 1) != 0;
+    }
+
+    /// <summary>Stops edge delivery and closes the host interrupt line; the chip keeps its outputs.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_handler is not null)
+        {
+            LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(_interruptLine, _handler));
+        }
+
+        LineSet.CloseAll(_controller, [_interruptLine]);
+    }
+
+    /// <summary>Runs on the driver's event thread: nothing may escape (see the Hardware README's callback rule).</summary>
+    private void Service()
+    {
+        try
+        {
+            var timestamp = _time.GetTimestamp();
+            for (var pass = 0; pass < MaxServicePasses; pass++)
+            {
+                lock (_gate)
+                {
+                    // Delivered under the lock so a Poll racing the callback cannot reorder edges; the
+                    // action only enqueues.
+                    foreach (var edge in EdgesFrom(_chip.ReadInterrupt(), timestamp))
+                    {
+                        _onEdge?.Invoke(edge);
+                    }
+                }
+
+                // Released: done. Still low: a change arrived during the read; its edge was already consumed.
+                if (_controller.Read(_interruptLine) == PinValue.High)
+                {
+                    return;
+                }
+            }
+        }
+#pragma warning disable CA1031 // Deliberately catch-all: a throw would kill the driver's event thread.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _callbackFailures);
+            Volatile.Write(ref _lastCallbackFailure, ex);
+        }
+    }
+
+    private List<RawEdge> EdgesFrom(Mcp23017Interrupt interrupt, long timestamp)
+    {
+        // INTCAP of a port is fresh only when that port flagged this interrupt; otherwise it is a stale copy.
+        var fresh = ((interrupt.Flags & 0x00FF) != 0 ? 0x00FF : 0) | ((interrupt.Flags & 0xFF00) != 0 ? 0xFF00 : 0);
+        var captured = (ushort)((_reported & ~fresh) | (interrupt.Captured & fresh));
+        var edges = new List<RawEdge>();
+        AddEdges(edges, _reported, captured, timestamp);
+        AddEdges(edges, captured, interrupt.Levels, timestamp);
+        _reported = (ushort)((_reported & ~_inputMask) | (interrupt.Levels & _inputMask));
+        return edges;
+    }
+
+    private void AddEdges(List<RawEdge> edges, ushort before, ushort after, long timestamp)
+    {
+        var changed = (before ^ after) & _inputMask;
+        for (var pin = 0; pin < Mcp23017.PinCount; pin++)
+        {
+            if ((changed & (1 << pin)) != 0)
+            {
+                edges.Add(new RawEdge(_pointAtPin[pin]!, (after & (1 << pin)) != 0, timestamp));
+            }
+        }
+    }
+
+    private int OutputPin(string outputId)
+    {
+        ArgumentNullException.ThrowIfNull(outputId);
+        return _outputPins.TryGetValue(outputId, out var pin) ? pin : throw new KeyNotFoundException($"Output '{outputId}' is not on {_chip.Name}.");
+    }
+
+    private void Claim(string?[] owners, int pin, string owner)
+    {
+        if ((uint)pin >= Mcp23017.PinCount)
+        {
+            throw new ArgumentException($"{_chip.Name}: '{owner}' uses pin {pin}; the MCP23017 has pins 0..15 (A0..A7, B0..B7).");
+        }
+
+        if (owners[pin] is { } other)
+        {
+            throw new ArgumentException($"{_chip.Name}: '{other}' and '{owner}' both use {Mcp23017Configuration.PinName(pin)}.");
+        }
+
+        owners[pin] = owner;
+    }
+}
