@@ -10,8 +10,8 @@ namespace EdgeGuard.Hardware.Drivers.Mcp23017;
 /// <para>The chip is run with <c>IOCON = MIRROR | ODR</c> (0x44): BANK = 0 so the A/B registers of a pair
 /// are adjacent, SEQOP = 0 so the address pointer increments and a pair (or INTF..GPIO) is moved in a
 /// single I2C transaction, MIRROR = 1 so INTA and INTB both report either port and one host GPIO line
-/// serves all sixteen pins, ODR = 1 (open-drain, active-low) so several expanders can share that host line
-/// with its pull-up.</para>
+/// serves all sixteen pins, ODR = 1 (open-drain, active-low) so INTA needs only the host line's pull-up and
+/// could later share that line with other expanders.</para>
 /// <para>Thread-safe: the output latch copy is guarded by a lock, and every register access is one
 /// I2C transaction. Does not own the <see cref="I2cDevice"/>.</para>
 /// </remarks>
