@@ -1,0 +1,255 @@
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+// The journal-full policy: what a batch may append when undelivered records reach the limit or
+// SQLite cannot write, the episode's fault.journal-full and journal.recovered records, and what
+// the host is told.
+public sealed partial class EventJournal
+{
+    private const int SqliteIoError = 10;
+    private const int SqliteFull = 13;
+
+    // Plans what to write (the journal's own fault records, then as many events as fit), writes
+    // it in one transaction, and moves the full-episode state only once that has committed.
+    private void Append(List<Pending> batch, long overflowDropped)
+    {
+        var raise = new List<DomainEvent>(2);
+        lock (_appendGate)
+        {
+            var now = _time.GetUtcNow();
+            if (_full)
+            {
+                // Deleting delivered records may be what frees the disk.
+                TryRetentionStep(now);
+            }
+
+            var max = _limits.MaxRecords;
+            var undelivered = LastSeq - DeliveredThrough;
+            var full = _full;
+            var faultJournaled = _faultJournaled;
+            var reason = _fullReason;
+            var episodeDropped = _episodeDropped;
+            long dropped = 0;
+            var plan = new List<Pending>(batch.Count + 4);
+            var own = new List<DomainEvent>(4);
+
+            // In an episode: write its fault if that has not been possible yet (it fits in the
+            // reserve above the limit however full the journal is), then end the episode if there
+            // is room again. Runs before the batch and after it.
+            void Settle()
+            {
+                if (full && !faultJournaled && undelivered < max + JournalLimits.FaultReserve)
+                {
+                    var fault = new JournalFull(now, undelivered, reason);
+                    plan.Add(new Pending(fault, false));
+                    own.Add(fault);
+                    undelivered++;
+                    faultJournaled = true;
+                }
+
+                if (full && undelivered <= max - ResumeMargin(max))
+                {
+                    var recovered = new JournalRecovered(now, episodeDropped);
+                    plan.Add(new Pending(recovered, false));
+                    own.Add(recovered);
+                    undelivered++;
+                    full = false;
+                    faultJournaled = false;
+                    episodeDropped = 0;
+                }
+            }
+
+            void Drop(long count, string why)
+            {
+                if (!full)
+                {
+                    full = true;
+                    faultJournaled = false;
+                    episodeDropped = 0;
+                    reason = why;
+                }
+
+                episodeDropped += count;
+            }
+
+            Settle();
+            foreach (var pending in batch)
+            {
+                if (!full && undelivered < max)
+                {
+                    plan.Add(pending);
+                    undelivered++;
+                    continue;
+                }
+
+                Drop(1, string.Create(CultureInfo.InvariantCulture, $"{undelivered} events are waiting for delivery, the journal's limit of {max}; new events are dropped and counted until the office catches up"));
+                dropped++;
+            }
+
+            if (overflowDropped > 0)
+            {
+                // Dropped by Publish after everything in this batch was queued (already counted in
+                // Dropped). The writer has room, so this episode usually ends right away.
+                Drop(overflowDropped, string.Create(CultureInfo.InvariantCulture, $"the journal writer fell behind: events beyond its in-memory queue of {QueueCapacity} were dropped"));
+            }
+
+            Settle();
+
+            var failed = false;
+            if (plan.Count > 0)
+            {
+                try
+                {
+                    Write(plan);
+                }
+#pragma warning disable CA1031 // Whatever stops the write, the controller must not see it: it becomes the fault.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    // Nothing was written: every event of the batch is lost, and the episode (new
+                    // or ongoing) says why. Then try to get the fault itself onto disk on its own.
+                    Interlocked.Add(ref _dropped, batch.Count);
+                    BeginOrExtendEpisode(FailureReason(ex), batch.Count);
+                    Report(ex);
+                    TryWriteFault(now, raise);
+                    failed = true;
+                }
+            }
+
+            if (!failed)
+            {
+                Committed(now, full, faultJournaled, reason, episodeDropped, dropped, undelivered, own, raise);
+            }
+        }
+
+        RaiseAfter(raise);
+    }
+
+    // After a successful write (or when there was nothing to write): the episode state moves on
+    // and the host hears, once per episode, that it began, and when it ended.
+    private void Committed(
+        DateTimeOffset now,
+        bool full,
+        bool faultJournaled,
+        string reason,
+        long episodeDropped,
+        long dropped,
+        long undelivered,
+        List<DomainEvent> own,
+        List<DomainEvent> raise)
+    {
+        _full = full;
+        _faultJournaled = faultJournaled;
+        _fullReason = reason;
+        _episodeDropped = episodeDropped;
+        _isFull = full;
+        Interlocked.Add(ref _dropped, dropped);
+
+        // Tell the host once per episode that it began, and when it ended.
+        var announced = _faultAnnounced;
+        foreach (var domainEvent in own)
+        {
+            if (domainEvent is JournalRecovered)
+            {
+                raise.Add(domainEvent);
+                announced = false;
+            }
+            else if (!announced)
+            {
+                raise.Add(domainEvent);
+                announced = true;
+            }
+        }
+
+        if (full && !announced)
+        {
+            // No room even for the fault record (reserve used up): the host still hears of it.
+            raise.Add(new JournalFull(now, undelivered, reason));
+            announced = true;
+        }
+
+        _faultAnnounced = announced;
+    }
+
+    private static bool IsWriteFailure(Exception ex) =>
+        ex is JournalException or SqliteException or ObjectDisposedException or InvalidOperationException;
+
+    private void TryWriteFault(DateTimeOffset now, List<DomainEvent> raise)
+    {
+        var undelivered = LastSeq - DeliveredThrough;
+        var fault = new JournalFull(now, undelivered, _fullReason);
+        if (!_faultJournaled && undelivered < _limits.MaxRecords + JournalLimits.FaultReserve)
+        {
+            try
+            {
+                Write([new Pending(fault, false)]);
+                _faultJournaled = true;
+            }
+            catch (Exception ex) when (IsWriteFailure(ex))
+            {
+                // Still no room: the fault stays pending and is written with the next attempt.
+                Report(ex);
+            }
+        }
+
+        if (!_faultAnnounced)
+        {
+            raise.Add(fault);
+            _faultAnnounced = true;
+        }
+    }
+
+    private void BeginOrExtendEpisode(string reason, long dropped)
+    {
+        if (!_full)
+        {
+            _full = true;
+            _faultJournaled = false;
+            _fullReason = reason;
+            _episodeDropped = 0;
+            _faultAnnounced = false;
+            _isFull = true;
+        }
+
+        _episodeDropped += dropped;
+    }
+
+    // Resume only with a little room to spare, so a journal at its limit does not flap between
+    // full and recovered with every acknowledgement.
+    private static long ResumeMargin(long max) => Math.Max(1, max / 100);
+
+    private static string FailureReason(Exception ex)
+    {
+        var sqlite = ex as SqliteException ?? ex.InnerException as SqliteException;
+        var what = (sqlite?.SqliteErrorCode & 0xFF) switch
+        {
+            SqliteFull => "the disk is full",
+            SqliteIoError => "disk I/O error",
+            _ => "the journal could not be written",
+        };
+        return $"{what}: {(sqlite ?? ex).Message}";
+    }
+
+    private void RaiseAfter(List<DomainEvent> own)
+    {
+        if (_onJournalEvent is null)
+        {
+            return;
+        }
+
+        foreach (var domainEvent in own)
+        {
+            try
+            {
+                _onJournalEvent(domainEvent);
+            }
+            catch (Exception ex)
+            {
+                Report(ex);
+            }
+        }
+    }
+}

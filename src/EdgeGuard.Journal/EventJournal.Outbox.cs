@@ -1,0 +1,189 @@
+using System.Globalization;
+using EdgeGuard.Core.Ports;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+// The outbox side, used by the MQTT publisher and the journal tools: reading records, the
+// delivered-through cursor, waiting for new records, and the session counter.
+public sealed partial class EventJournal
+{
+    /// <summary>Records with <c>Seq &gt;= fromSeq</c>, oldest first, at most <paramref name="max"/> (for journal tail/export).</summary>
+    /// <param name="fromSeq">First sequence number wanted.</param>
+    /// <param name="max">Most records returned; at least 1.</param>
+    /// <returns>The records, delivered or not.</returns>
+    /// <exception cref="JournalException">SQLite failed or a stored row cannot be read back.</exception>
+    public IReadOnlyList<JournalRecord> Read(long fromSeq, int max) => Query(fromSeq, max);
+
+    /// <inheritdoc />
+    /// <remarks>Returns records with <c>Seq &gt; max(afterSeq, 0)</c>; pass <see cref="DeliveredThrough"/> to get the undelivered ones.</remarks>
+    /// <exception cref="JournalException">SQLite failed or a stored row cannot be read back.</exception>
+    public IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        // Nothing can follow the largest seq, and + 1 would wrap to the smallest.
+        return afterSeq == long.MaxValue ? [] : Query(Math.Max(afterSeq, 0) + 1, max);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="seq"/> is negative or beyond <see cref="LastSeq"/>.</exception>
+    /// <exception cref="JournalException">The cursor could not be committed; it stays where it was.</exception>
+    public void MarkDelivered(long seq)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(seq);
+        var last = LastSeq;
+        if (seq > last)
+        {
+            throw new ArgumentOutOfRangeException(nameof(seq), seq, string.Create(CultureInfo.InvariantCulture, $"Sequence number {seq} has not been journaled; the last one is {last}."));
+        }
+
+        if (seq <= DeliveredThrough)
+        {
+            return;
+        }
+
+        _database.InTransaction(transaction =>
+        {
+            using var command = JournalDatabase.Command(transaction, """
+                INSERT INTO outbox (id, delivered_through) VALUES (1, $seq)
+                ON CONFLICT (id) DO UPDATE SET delivered_through = max(outbox.delivered_through, excluded.delivered_through);
+                """);
+            command.Parameters.AddWithValue("$seq", seq);
+            command.ExecuteNonQuery();
+        });
+
+        var current = Volatile.Read(ref _deliveredThrough);
+        while (seq > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _deliveredThrough, seq, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+
+        if (_isFull)
+        {
+            // Room may have returned: let the writer record the recovery without waiting for the
+            // next event.
+            lock (_queueGate)
+            {
+                _wake = true;
+                Monitor.Pulse(_queueGate);
+            }
+        }
+
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The journal was disposed before such a record arrived.</exception>
+    public async Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task signal;
+            lock (_signalGate)
+            {
+                if (LastSeq > afterSeq)
+                {
+                    return;
+                }
+
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+                signal = _appended.Task;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Increments and returns the persisted session counter (1 on a new gateway). The MQTT client
+    /// takes one per connection for its birth and will messages.
+    /// </summary>
+    /// <returns>The new session number.</returns>
+    /// <exception cref="JournalException">The counter could not be committed.</exception>
+    public long NextSession() => _database.InTransaction(transaction =>
+    {
+        using var command = JournalDatabase.Command(transaction, """
+            INSERT INTO gateway_meta (id, session, last_seq) VALUES (1, 1, 0)
+            ON CONFLICT (id) DO UPDATE SET session = gateway_meta.session + 1
+            RETURNING session;
+            """);
+        return (long)command.ExecuteScalar()!;
+    });
+
+    private IReadOnlyList<JournalRecord> Query(long from, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        lock (_readGate)
+        {
+            ObjectDisposedException.ThrowIf(_reader is null, this);
+            try
+            {
+                // One prepared statement, reused: the publisher calls this for every batch it sends.
+                if (_readCommand is null)
+                {
+                    _readCommand = _reader.CreateCommand();
+                    _readCommand.CommandText = "SELECT seq, id, ts, mono, type, point, zone, severity, drill, data FROM events WHERE seq >= $from ORDER BY seq LIMIT $max;";
+                    _readCommand.Parameters.Add("$from", SqliteType.Integer);
+                    _readCommand.Parameters.Add("$max", SqliteType.Integer);
+                }
+
+                _readCommand.Parameters[0].Value = from;
+                _readCommand.Parameters[1].Value = max;
+                using var reader = _readCommand.ExecuteReader();
+                var records = new List<JournalRecord>(Math.Min(max, 1024));
+                while (reader.Read())
+                {
+                    records.Add(ReadRecord(reader));
+                }
+
+                return records;
+            }
+            catch (SqliteException ex)
+            {
+                throw JournalException.For(_database.Path, $"reading events failed: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private JournalRecord ReadRecord(SqliteDataReader reader)
+    {
+        var seq = reader.GetInt64(0);
+        var idText = reader.GetString(1);
+        var tsText = reader.GetString(2);
+        var severityText = reader.GetString(7);
+        var drill = reader.GetInt64(8);
+
+        if (!Guid.TryParseExact(idText, "D", out var id))
+        {
+            throw Corrupt(seq, $"has id '{idText}', not a UUID.");
+        }
+
+        if (!DateTimeOffset.TryParseExact(tsText, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var timestamp))
+        {
+            throw Corrupt(seq, $"has timestamp '{tsText}', not ISO-8601 round-trip text.");
+        }
+
+        var severity = EventDataWriter.ParseSeverity(severityText) ?? throw Corrupt(seq, $"has unknown severity '{severityText}'.");
+
+        return new JournalRecord(
+            seq,
+            id,
+            timestamp,
+            TimeSpan.FromTicks(reader.GetInt64(3)),
+            reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            severity,
+            drill != 0,
+            reader.GetString(9));
+    }
+
+    private JournalException Corrupt(long seq, string problem) =>
+        JournalException.For(_database.Path, string.Create(CultureInfo.InvariantCulture, $"event {seq} {problem}"));
+}

@@ -1,0 +1,121 @@
+namespace EdgeGuard.Journal;
+
+// Retention: deleting delivered records that are too old or beyond MaxRecords, from the front of
+// the table, a chunk at a time.
+public sealed partial class EventJournal
+{
+    /// <summary>Most rows retention deletes in one transaction, so it never holds the database long.</summary>
+    internal const int RetentionChunk = 10_000;
+
+    /// <summary>How often (journal clock) delivered records are checked for age.</summary>
+    private static readonly TimeSpan AgeCheckInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Applies the retention policy now, completely: deletes delivered records older than
+    /// <see cref="JournalLimits.MaxDeliveredAge"/>, then the oldest delivered ones while more than
+    /// <see cref="JournalLimits.MaxRecords"/> are kept. Undelivered records are never deleted.
+    /// The writer does the same on its own, a chunk at a time; this is for tools and tests.
+    /// </summary>
+    /// <returns>How many records were deleted.</returns>
+    /// <exception cref="JournalException">SQLite failed; what was deleted before stays deleted.</exception>
+    public long EnforceRetention()
+    {
+        lock (_appendGate)
+        {
+            var now = _time.GetUtcNow();
+            long total = 0;
+            long deleted;
+            do
+            {
+                deleted = RetentionStep(now, slack: 0);
+                total += deleted;
+            }
+            while (deleted > 0);
+
+            _lastAgeCheck = now;
+            return total;
+        }
+    }
+
+    private void Housekeep()
+    {
+        lock (_appendGate)
+        {
+            var now = _time.GetUtcNow();
+            var count = LastSeq - _firstSeq + 1;
+            var overLimit = count > _limits.MaxRecords + (_limits.MaxRecords / 64);
+            var ageDue = now - _lastAgeCheck >= AgeCheckInterval || now < _lastAgeCheck;
+            if (!overLimit && !ageDue && !_retentionBacklog)
+            {
+                return;
+            }
+
+            if (ageDue)
+            {
+                _lastAgeCheck = now;
+            }
+
+            TryRetentionStep(now);
+        }
+    }
+
+    private void TryRetentionStep(DateTimeOffset now)
+    {
+        try
+        {
+            // Over the limit, trim back to it (not to the slack), so the next trim is a while off.
+            var deleted = RetentionStep(now, slack: 0);
+            _retentionBacklog = deleted >= RetentionChunk;
+        }
+        catch (Exception ex) when (IsWriteFailure(ex))
+        {
+            _retentionBacklog = false;
+            Report(ex);
+        }
+    }
+
+    // Deletes one chunk from the front of the table: delivered records that are too old, and the
+    // oldest delivered ones while more than MaxRecords + slack are kept. Always a prefix, so the
+    // table stays one contiguous range of seq.
+    private long RetentionStep(DateTimeOffset now, long slack)
+    {
+        var first = _firstSeq;
+        var last = LastSeq;
+        var delivered = DeliveredThrough;
+        var chunkEnd = Math.Min(delivered, first + RetentionChunk - 1);
+        if (first > last || chunkEnd < first)
+        {
+            return 0;
+        }
+
+        var count = last - first + 1;
+        var excess = count - (_limits.MaxRecords + slack);
+        var countBound = excess > 0 ? Math.Min(chunkEnd, first + excess - 1) : first - 1;
+        var cutoff = now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > _limits.MaxDeliveredAge.Ticks
+            ? EventDataWriter.Iso(now - _limits.MaxDeliveredAge)
+            : EventDataWriter.Iso(DateTimeOffset.MinValue);
+
+        var (bound, deleted) = _database.InTransaction(transaction =>
+        {
+            // The first delivered record in the chunk that is still young ends the age prefix.
+            using var young = JournalDatabase.Command(transaction, "SELECT seq FROM events WHERE seq >= $first AND seq <= $end AND ts >= $cutoff ORDER BY seq LIMIT 1;");
+            young.Parameters.AddWithValue("$first", first);
+            young.Parameters.AddWithValue("$end", chunkEnd);
+            young.Parameters.AddWithValue("$cutoff", cutoff);
+            var firstYoung = young.ExecuteScalar();
+            var ageBound = firstYoung is long seq ? seq - 1 : chunkEnd;
+            var through = Math.Max(countBound, ageBound);
+            if (through < first)
+            {
+                return (first - 1, 0L);
+            }
+
+            using var delete = JournalDatabase.Command(transaction, "DELETE FROM events WHERE seq <= $through;");
+            delete.Parameters.AddWithValue("$through", through);
+            return (through, (long)delete.ExecuteNonQuery());
+        });
+
+        _firstSeq = bound + 1;
+        return deleted;
+    }
+}
