@@ -5,8 +5,8 @@ using Microsoft.Data.Sqlite;
 namespace EdgeGuard.Journal;
 
 // The journal-full policy: what a batch may append when undelivered records reach the limit or
-// SQLite cannot write, the episode's fault.journal-full and journal.recovered records, and what
-// the host is told.
+// SQLite cannot write (critical events still go into a reserve above the limit), the episode's
+// fault.journal-full and journal.recovered records, and what the host is told.
 public sealed partial class EventJournal
 {
     private const int SqliteIoError = 10;
@@ -27,6 +27,8 @@ public sealed partial class EventJournal
             }
 
             var max = _limits.MaxRecords;
+            var criticalCeiling = _limits.CriticalCeiling;
+            var faultCeiling = _limits.FaultCeiling;
             var undelivered = LastSeq - DeliveredThrough;
             var full = _full;
             var faultJournaled = _faultJournaled;
@@ -38,10 +40,10 @@ public sealed partial class EventJournal
 
             // In an episode: write its fault if that has not been possible yet (it fits in the
             // reserve above the limit however full the journal is), then end the episode if there
-            // is room again. Runs before the batch and after it.
+            // is room again. Runs before the batch, at its first drop and after it.
             void Settle()
             {
-                if (full && !faultJournaled && undelivered < max + JournalLimits.FaultReserve)
+                if (full && !faultJournaled && undelivered < faultCeiling)
                 {
                     var fault = new JournalFull(now, undelivered, reason);
                     plan.Add(new Pending(fault, false));
@@ -85,8 +87,21 @@ public sealed partial class EventJournal
                     continue;
                 }
 
-                Drop(1, string.Create(CultureInfo.InvariantCulture, $"{undelivered} events are waiting for delivery, the journal's limit of {max}; new events are dropped and counted until the office catches up"));
+                // At the limit or in an episode: what the office must never miss still goes in,
+                // into the reserve above the limit, while that lasts.
+                if (KeptWhileFull(pending.Event) && undelivered < criticalCeiling)
+                {
+                    plan.Add(pending);
+                    undelivered++;
+                    continue;
+                }
+
+                Drop(1, string.Create(CultureInfo.InvariantCulture, $"{undelivered} events are waiting for delivery, the journal's limit of {max}; new events are dropped and counted until the office catches up (critical ones only once their reserve of {JournalLimits.CriticalReserve} records is used up)"));
                 dropped++;
+
+                // The episode's fault goes in where the first drop happened, before any critical
+                // event journaled after it.
+                Settle();
             }
 
             if (overflowDropped > 0)
@@ -174,6 +189,18 @@ public sealed partial class EventJournal
         _faultAnnounced = announced;
     }
 
+    /// <summary>
+    /// Whether <paramref name="domainEvent"/> is still journaled, in the reserve above
+    /// <see cref="JournalLimits.MaxRecords"/>, while the journal is full of undelivered records:
+    /// every critical event (lockdown started or retriggered, panic button, output and
+    /// safety-state faults), and the clearing of a lockdown, which is rated a warning but without
+    /// which the office's audit trail would show the site locked down for good.
+    /// </summary>
+    /// <param name="domainEvent">The event to journal.</param>
+    /// <returns>True when it may use <see cref="JournalLimits.CriticalReserve"/>.</returns>
+    internal static bool KeptWhileFull(DomainEvent domainEvent) =>
+        domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared;
+
     private static bool IsWriteFailure(Exception ex) =>
         ex is JournalException or SqliteException or ObjectDisposedException or InvalidOperationException;
 
@@ -181,7 +208,7 @@ public sealed partial class EventJournal
     {
         var undelivered = LastSeq - DeliveredThrough;
         var fault = new JournalFull(now, undelivered, _fullReason);
-        if (!_faultJournaled && undelivered < _limits.MaxRecords + JournalLimits.FaultReserve)
+        if (!_faultJournaled && undelivered < _limits.FaultCeiling)
         {
             try
             {

@@ -25,7 +25,10 @@ namespace EdgeGuard.Journal;
 /// oldest first; undelivered ones are never deleted. When <see cref="JournalLimits.MaxRecords"/>
 /// undelivered records are waiting, or SQLite cannot write (disk full, I/O error), new events are
 /// dropped and counted, and the journal records one <see cref="JournalFull"/> per episode (a small
-/// reserve above the limit keeps room for it). Once there is room again it records
+/// reserve above the limit keeps room for it). Critical events (a lockdown, a panic button, an
+/// output fault) and the clearing of a lockdown are still journaled at the limit, in a reserve of
+/// <see cref="JournalLimits.CriticalReserve"/> records above it; once that is used up they are
+/// dropped and counted too. Once there is room again the journal records
 /// <see cref="JournalRecovered"/> with the number dropped before any new event. Nothing here
 /// throws into the controller, and a failing writer never takes the process down.
 /// </para>
@@ -158,7 +161,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     /// <summary>Events dropped since this journal was opened (journal full, write failures, queue overflow, after dispose).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>True while the journal is in a full episode and drops new events.</summary>
+    /// <summary>True while the journal is in a full episode and drops new events (all but critical ones, while their reserve lasts).</summary>
     public bool IsFull => _isFull;
 
     /// <summary>Transactions that appended records since this journal was opened.</summary>

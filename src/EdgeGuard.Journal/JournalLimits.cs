@@ -4,11 +4,16 @@ namespace EdgeGuard.Journal;
 /// How much the event journal keeps. Delivered records age out past <see cref="MaxDeliveredAge"/>
 /// and are trimmed, oldest first, when the journal holds more than <see cref="MaxRecords"/>.
 /// Undelivered records are never deleted: when <see cref="MaxRecords"/> of them are waiting, new
-/// events are dropped and counted, and the journal records a <c>fault.journal-full</c>.
+/// events are dropped and counted, and the journal records a <c>fault.journal-full</c>. Critical
+/// events (and the clearing of a lockdown) are still journaled then, in a reserve of
+/// <see cref="CriticalReserve"/> records above the limit; only once that is used up are they
+/// dropped and counted like the rest.
 /// </summary>
 /// <param name="MaxRecords">
-/// Most records kept (delivered or not), and most undelivered ones accepted. At roughly 250 bytes
-/// a record plus its id index, the default of 1,000,000 is about 300 MB of disk.
+/// Most records kept (delivered or not), and most undelivered ones accepted for events that are
+/// not critical. At roughly 250 bytes a record plus its id index, the default of 1,000,000 is
+/// about 300 MB of disk; the reserves above it add at most <see cref="CriticalReserve"/> +
+/// <see cref="FaultReserve"/> records (about 300 KB).
 /// </param>
 /// <param name="MaxDeliveredAge">
 /// Delivered records older than this (by event time) are deleted. EN 50131 asks for at least
@@ -16,11 +21,33 @@ namespace EdgeGuard.Journal;
 /// </param>
 public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
 {
-    /// <summary>Records a journal full of fault records may exceed <see cref="MaxRecords"/> by.</summary>
+    /// <summary>
+    /// Records critical events may take above <see cref="MaxRecords"/> while the journal is full
+    /// of undelivered records, so a lockdown is never missing from the audit trail because the
+    /// office link was down and door contacts filled the journal. A lockdown writes a handful of
+    /// such records (started, each retrigger, output faults, cleared), so 1,024 covers a long
+    /// outage with many lockdowns or a panic button pressed again and again, and stays small
+    /// beside <see cref="MaxRecords"/> (about 300 KB). Beyond it critical events are dropped and
+    /// counted too: the disk stays bounded whatever happens.
+    /// </summary>
+    internal const int CriticalReserve = 1024;
+
+    /// <summary>
+    /// Records the journal's own <c>fault.journal-full</c> may take above
+    /// <see cref="MaxRecords"/> + <see cref="CriticalReserve"/>, so the fault of an episode (one
+    /// per episode, one more per restart while full) is journaled even when critical events have
+    /// used up their reserve.
+    /// </summary>
     internal const int FaultReserve = 16;
 
     /// <summary>1,000,000 records, delivered ones kept 30 days.</summary>
     public static JournalLimits Default { get; } = new(1_000_000, TimeSpan.FromDays(30));
+
+    /// <summary>Undelivered records below which a critical event is still journaled: <see cref="MaxRecords"/> + <see cref="CriticalReserve"/>.</summary>
+    internal long CriticalCeiling => SaturatingAdd(MaxRecords, CriticalReserve);
+
+    /// <summary>Undelivered records below which the journal's own fault is still journaled: <see cref="CriticalCeiling"/> + <see cref="FaultReserve"/>.</summary>
+    internal long FaultCeiling => SaturatingAdd(CriticalCeiling, FaultReserve);
 
     /// <summary>Throws when a limit makes no sense.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A limit is zero or negative.</exception>
@@ -29,4 +56,7 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRecords, 1L, nameof(MaxRecords));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxDeliveredAge, TimeSpan.Zero, nameof(MaxDeliveredAge));
     }
+
+    // A limit near long.MaxValue means "no limit"; the reserves must not wrap it negative.
+    private static long SaturatingAdd(long value, long add) => value > long.MaxValue - add ? long.MaxValue : value + add;
 }
