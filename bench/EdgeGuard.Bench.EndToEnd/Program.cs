@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using EdgeGuard.Bench;
+using EdgeGuard.Bench.EndToEnd;
+using EdgeGuard.Testing;
+
+// Bare MQTTnet against the whole gateway, on one real Mosquitto, in one run. Phases alternate
+// (bare, gateway, bare, gateway) so drift of the machine hits both rows alike.
+// Exit codes: 0 ran (timing targets met or not: they are reported, never failed), 1 an event was
+// lost, duplicated or reordered, 2 the harness could not run (bad option, no Mosquitto).
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
+var report = new Report(options);
+MosquittoBroker broker;
+try
+{
+    broker = await MosquittoBroker.StartAsync();
+}
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+var total = Stopwatch.StartNew();
+await using (broker)
+{
+    Step($"Mosquitto on 127.0.0.1:{broker.Port}; starting the gateway host ({options.LogLevel} logs, state under {options.StateDir ?? Path.GetTempPath()})");
+    await using var gateway = await GatewayUnderTest.StartAsync(
+        broker.Port, [GatewayRuns.Door, GatewayRuns.Panic, GatewayRuns.Key], options.LogLevel, options.StateDir);
+    await using var subscriber = await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic);
+    var runs = new GatewayRuns(gateway, subscriber);
+    report.ArmedAfter = gateway.ArmedAfter;
+
+    // Warm-up: JIT, SQLite page cache, TCP buffers. Also learns the size of a real event payload,
+    // which the bare publisher then uses so both rows move the same bytes.
+    var eventBytes = await runs.WarmUpAsync(options.Warmup);
+    report.PayloadBytes = options.PayloadBytes ?? eventBytes;
+    await using var bare = await BareMqtt.ConnectAsync(broker.Port, report.PayloadBytes);
+    await bare.LatencyAsync(subscriber, options.Warmup);
+    await bare.StreamAsync(subscriber, options.Warmup, options.InFlight);
+
+    Step($"latency: {options.LatencySamples} ping-pong samples each");
+    report.BareLatency = new LatencyStats(await bare.LatencyAsync(subscriber, options.LatencySamples));
+    report.GatewayLatency = new LatencyStats(await runs.LatencyAsync(options.LatencySamples));
+    (report.ToJournal, report.JournalToSubscriber) = await runs.LatencyBreakdownAsync(Math.Max(options.LatencySamples / 2, 1)) switch
+    {
+        var (j, s) => (new LatencyStats(j), new LatencyStats(s)),
+    };
+
+    Step($"throughput: {options.Events} messages each");
+    report.BareSequential = await bare.StreamAsync(subscriber, options.Events, inFlight: 1);
+    report.BarePipelined = await bare.StreamAsync(subscriber, options.Events, options.InFlight);
+    await runs.SettleAsync();
+    report.Gateway = await runs.StreamAsync(options.Events);
+    report.JournalBatches = gateway.Journal.CommittedBatches;
+
+    if (options.OutputSamples > 0)
+    {
+        Step($"edge → output through the running controller: {options.OutputSamples} lockdown/clear pairs");
+        await runs.SettleAsync();
+        (report.EdgeToLockdown, report.EdgeToClear) = await runs.EdgeToOutputAsync(options.OutputSamples) switch
+        {
+            var (l, c) => (new LatencyStats(l), new LatencyStats(c)),
+        };
+    }
+}
+
+report.Elapsed = total.Elapsed;
+report.Print(Console.Out);
+return report.Intact ? 0 : 1;
+
+static void Step(string what) => Console.Error.WriteLine($"[bench] {what}");
+

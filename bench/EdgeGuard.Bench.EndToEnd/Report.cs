@@ -1,0 +1,130 @@
+using System.Globalization;
+
+namespace EdgeGuard.Bench.EndToEnd;
+
+/// <summary>The run's figures and the targets of shared/DESIGN.md, as one Markdown table.</summary>
+internal sealed class Report(BenchOptions options)
+{
+    private const double P50Target = 1.5;
+    private const double P99Target = 2.0;
+
+    public int PayloadBytes { get; set; }
+
+    public LatencyStats? BareLatency { get; set; }
+
+    public LatencyStats? GatewayLatency { get; set; }
+
+    public LatencyStats? ToJournal { get; set; }
+
+    public LatencyStats? JournalToSubscriber { get; set; }
+
+    public StreamResult? BareSequential { get; set; }
+
+    public StreamResult? BarePipelined { get; set; }
+
+    public StreamResult? Gateway { get; set; }
+
+    public long JournalBatches { get; set; }
+
+    public LatencyStats? EdgeToLockdown { get; set; }
+
+    public LatencyStats? EdgeToClear { get; set; }
+
+    public TimeSpan Elapsed { get; set; }
+
+    public TimeSpan ArmedAfter { get; set; }
+
+    /// <summary>/proc/loadavg at start and end: on a shared 2-core machine other work skews every row.</summary>
+    public string LoadAtStart { get; } = LoadAverage();
+
+    /// <summary>Nothing lost, duplicated or reordered in any stream.</summary>
+    public bool Intact => new[] { BareSequential, BarePipelined, Gateway }.All(s => s?.Check.Intact ?? true);
+
+    public void Print(TextWriter o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        o.WriteLine(Invariant($"## EdgeGuard end-to-end ({Environment.ProcessorCount} cores, Mosquitto QoS 1 on loopback, payload {PayloadBytes} B, journal under {options.StateDir ?? Path.GetTempPath()}, {Elapsed.TotalSeconds:0} s)"));
+        o.WriteLine($"Load average (1/5/15 min) at start {LoadAtStart}, at end {LoadAverage()}.");
+        o.WriteLine();
+        if (BareLatency is { } bare && GatewayLatency is { } gw)
+        {
+            o.WriteLine(Invariant($"Latency, publish/edge → subscriber ({bare.Count} ping-pong samples each)"));
+            o.WriteLine();
+            o.WriteLine("| row | p50 | p90 | p99 | max |");
+            o.WriteLine("| --- | --- | --- | --- | --- |");
+            Row(o, "bare MQTTnet publish → subscriber", bare);
+            Row(o, "EdgeGuard edge → subscriber (journal on)", gw);
+            if (ToJournal is { } toJournal && JournalToSubscriber is { } rest)
+            {
+                Row(o, Invariant($"  split pass ({toJournal.Count}): edge → journal committed, outbox woken"), toJournal);
+                Row(o, "  split pass: journal committed → subscriber", rest);
+            }
+
+            o.WriteLine();
+            Verdict(o, "p50 ratio", gw.P50 / bare.P50, P50Target);
+            Verdict(o, "p99 ratio", gw.P99 / bare.P99, P99Target);
+            o.WriteLine();
+        }
+
+        if (BareSequential is { } seq && BarePipelined is { } pipe && Gateway is { } stream)
+        {
+            o.WriteLine(Invariant($"Throughput, first send/edge → last receipt ({options.Events} messages each)"));
+            o.WriteLine();
+            o.WriteLine("| row | msgs/s | elapsed | delivery |");
+            o.WriteLine("| --- | --- | --- | --- |");
+            Row(o, "bare, awaiting each PUBACK (1 in flight)", seq);
+            Row(o, Invariant($"bare, pipelined ({options.InFlight} in flight)"), pipe);
+            Row(o, Invariant($"EdgeGuard, journal on ({JournalBatches} journal commits so far)"), stream);
+            o.WriteLine();
+            Verdict(o, "events/s vs bare 1 in flight", stream.PerSecond / seq.PerSecond, 1.0, atLeast: true);
+            Verdict(o, Invariant($"events/s vs bare {options.InFlight} in flight"), stream.PerSecond / pipe.PerSecond, 1.0, atLeast: true);
+            o.WriteLine();
+        }
+
+        if (EdgeToLockdown is { } on && EdgeToClear is { } off)
+        {
+            o.WriteLine(Invariant($"Edge → output written through the running controller ({on.Count} samples; includes the channel hop and the safety-state fsync)"));
+            o.WriteLine();
+            o.WriteLine("| row | p50 | p90 | p99 | max |");
+            o.WriteLine("| --- | --- | --- | --- | --- |");
+            Row(o, "panic press → lockdown lamp on", on);
+            Row(o, "keyswitch → lockdown lamp off", off);
+            o.WriteLine();
+            o.WriteLine("(The 50 µs target is for the loop's own work, measured by bench/EdgeGuard.Bench.Micro --latency.)");
+            o.WriteLine();
+        }
+
+        o.WriteLine(Invariant($"Host build → armed (in-process, JIT, includes the {EdgeGuard.Controller.SiteController.SettleTime.TotalMilliseconds:0} ms input settle): {ArmedAfter.TotalMilliseconds:0} ms. The AOT cold-start target is not measured here."));
+        o.WriteLine();
+        o.WriteLine(Intact ? "Delivery: nothing lost, duplicated or reordered." : "Delivery: FAILED — see the delivery column.");
+    }
+
+    private static void Row(TextWriter o, string name, LatencyStats s) =>
+        o.WriteLine($"| {name} | {F(s.P50)} | {F(s.Percentile(90))} | {F(s.P99)} | {F(s.Max)} |");
+
+    private static void Row(TextWriter o, string name, StreamResult s) =>
+        o.WriteLine(Invariant($"| {name} | {s.PerSecond:N0} | {s.Elapsed.TotalSeconds:0.00} s | {s.Check.Describe()} |"));
+
+    private static void Verdict(TextWriter o, string what, double ratio, double target, bool atLeast = false)
+    {
+        var met = atLeast ? ratio >= target : ratio <= target;
+        var bound = atLeast ? "≥" : "≤";
+        o.WriteLine(Invariant($"- {what}: {ratio:0.00}× (target {bound} {target:0.0}×) → {(met ? "MET" : "MISSED")}"));
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join('/', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+
+    private static string F(double microseconds) => LatencyStats.Format(microseconds);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,123 @@
+using System.Device.Gpio;
+using EdgeGuard.Core;
+using EdgeGuard.Core.Filters;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware;
+using EdgeGuard.Hardware.Simulation;
+
+namespace EdgeGuard.Bench.Micro;
+
+/// <summary>
+/// The controller loop's work for one message, step for step as
+/// <c>src/EdgeGuard/Controller/SiteController.cs</c> does it (Handle → Apply → Reconcile), on the
+/// real <see cref="GpioController"/> over <see cref="SimulatedGpioDriver"/>.
+/// </summary>
+/// <remarks>
+/// SiteController's loop is private and sits behind a channel and a thread hop, so it cannot be
+/// timed to the microsecond from outside; this class repeats its body instead. Left out on purpose:
+/// the safety-state save (an fsync, timed separately in <see cref="SafetyStoreBenchmarks"/>), the
+/// event sinks (the journal only enqueues) and logging. Keep it in step with SiteController.
+/// Time is passed in (a synthetic monotonic clock), so debounce and lock-outs behave exactly as in
+/// production without waiting for them.
+/// </remarks>
+internal sealed class ControllerPath : IDisposable
+{
+    private static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly SiteDefinition _site;
+    private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
+    private readonly GpioController _controller;
+    private readonly GpioOutputLines _outputs;
+    private readonly List<DomainEvent> _events = [];
+    private SiteState _state;
+    private long _decisions;
+
+    public ControllerPath()
+    {
+        _site = BenchSite.Create();
+        Driver = new SimulatedGpioDriver();
+        _controller = new GpioController(Driver);
+        var now = At(TimeSpan.Zero);
+        _state = SiteState.Restore(_site, SafetyState.Initial, new Dictionary<string, bool>(), now);
+        _outputs = new GpioOutputLines(_controller, _site.Outputs, OutputPlan.For(_site, _state).Levels(_site));
+        foreach (var point in _site.Points)
+        {
+            _filters[point.Id] = new PointFilter(point, settledActive: false, now.Monotonic);
+        }
+    }
+
+    public SimulatedGpioDriver Driver { get; }
+
+    public SiteState State => _state;
+
+    /// <summary>The electrical level of the lockdown lamp, to check a benchmark did what it claims.</summary>
+    public bool LampHigh => Driver.GetOutputLevel(_site.Outputs.Single(o => o.Id == BenchSite.Lamp).Line);
+
+    public static Moment At(TimeSpan monotonic) => new(monotonic, Epoch + monotonic);
+
+    /// <summary>SiteController.Handle(EdgeMessage): filter the raw level, decide and reconcile on a change.</summary>
+    public void Edge(string pointId, bool active, TimeSpan at)
+    {
+        _events.Clear();
+        var now = At(at);
+        var filter = _filters[pointId];
+        if (filter.Sample(active, at) is { } changed)
+        {
+            Apply(new PointChanged(pointId, changed), now);
+        }
+    }
+
+    /// <summary>SiteController.Handle(TimerMessage): tick every filter, then the siren timer.</summary>
+    public void Timer(TimeSpan at)
+    {
+        _events.Clear();
+        var now = At(at);
+        foreach (var pending in _filters.Values)
+        {
+            if (pending.Tick(now.Monotonic) is { } ticked)
+            {
+                Apply(new PointChanged(pending.Point.Id, ticked), now);
+            }
+        }
+
+        Apply(TimerTick.Instance, now);
+    }
+
+    /// <summary>The deadline the controller would arm its timer for after <paramref name="pointId"/> changed.</summary>
+    public TimeSpan DeadlineOf(string pointId) => _filters[pointId].NextDeadline ?? throw new InvalidOperationException($"{pointId} has nothing pending.");
+
+    public void Dispose()
+    {
+        _outputs.Dispose();
+        _controller.Dispose();
+    }
+
+    private void Apply(SiteInput input, Moment now)
+    {
+        var decision = SiteDecider.Decide(_site, _state, input, now);
+        _decisions++;
+        _state = decision.State;
+        _events.AddRange(decision.Events);
+        Reconcile();
+    }
+
+    private void Reconcile()
+    {
+        var plan = OutputPlan.For(_site, _state);
+        var levels = new Dictionary<string, bool>(_site.Outputs.Count, StringComparer.Ordinal);
+        foreach (var (id, high) in plan.Levels(_site))
+        {
+            _outputs.Write(id, high);
+            levels[id] = _outputs.ReadBack(id);
+        }
+
+        // SiteController publishes a SiteSnapshot here; the same allocation, kept so the figures match.
+        Snapshot = new PathSnapshot(_state, plan, levels, _decisions);
+    }
+
+    public PathSnapshot? Snapshot { get; private set; }
+}
+
+/// <summary>Stands in for the host's SiteSnapshot (same shape, same allocation).</summary>
+internal sealed record PathSnapshot(SiteState State, OutputPlan Plan, IReadOnlyDictionary<string, bool> OutputLevels, long Decisions);
