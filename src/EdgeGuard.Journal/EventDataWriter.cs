@@ -80,6 +80,7 @@ public static class EventDataWriter
         PointKind.Tamper => "tamper",
         PointKind.Keyswitch => "keyswitch",
         PointKind.RequestToExit => "requestToExit",
+        PointKind.FireAlarm => "fireAlarm",
         _ => JsonNamingPolicy.CamelCase.ConvertName(kind.ToString()),
     };
 
@@ -174,6 +175,19 @@ public static class EventDataWriter
             case JournalRecovered e:
                 writer.WriteNumber("dropped", e.Dropped);
                 return (null, null, true);
+
+            case FireAlarmRaised e:
+                writer.WriteString("mode", ModeText(e.Mode));
+                return (e.PointId, e.Zone, true);
+
+            case FireReset e:
+                writer.WriteString("resetBy", e.ResetBy);
+                return (e.ResetBy, null, true);
+
+            case FireResetRefused e:
+                writer.WriteString("attemptedBy", e.AttemptedBy);
+                writer.WriteString("reason", e.Reason);
+                return (e.AttemptedBy, null, true);
 
             case DeliveryFault e:
                 writer.WriteNumber("seq", e.Seq);

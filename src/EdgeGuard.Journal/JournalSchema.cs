@@ -73,6 +73,12 @@ internal static class JournalSchema
         ) STRICT;
         INSERT INTO gateway_meta (id, session, last_seq) VALUES (1, 0, 0);
         """,
+
+        // 3: the life-safety overlay (fire released egress) survives power loss like the mode.
+        // Text for the same reason as mode; existing rows had no fire release.
+        """
+        ALTER TABLE safety_state ADD COLUMN life_safety TEXT NOT NULL DEFAULT 'normal';
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -18,22 +18,24 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     // renaming an enum member can never change what a gateway reads back after an update.
     private const string NormalText = "normal";
     private const string LockdownText = "lockdown";
+    private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
             cause_point = excluded.cause_point,
             since       = excluded.since,
             siren       = excluded.siren,
+            life_safety = excluded.life_safety,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -74,7 +76,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         var point = reader.IsDBNull(2) ? null : reader.GetString(2);
         var since = reader.IsDBNull(3) ? null : reader.GetString(3);
         var siren = reader.GetInt64(4);
-        return new SafetyState(mode, ParseLockdown(cause, point, since), ParseSiren(siren));
+        var lifeSafety = ParseLifeSafety(reader.GetString(5));
+        return new SafetyState(mode, ParseLockdown(cause, point, since), ParseSiren(siren), lifeSafety);
     });
 
     /// <inheritdoc />
@@ -83,6 +86,12 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     {
         ArgumentNullException.ThrowIfNull(state);
         var mode = ModeText(state.Mode);
+        var lifeSafety = state.LifeSafety switch
+        {
+            LifeSafety.Normal => NormalText,
+            LifeSafety.FireEgressReleased => FireEgressReleasedText,
+            _ => throw new ArgumentOutOfRangeException(nameof(state), state.LifeSafety, "This safety state store has no persisted name for the life-safety state."),
+        };
         var lockdown = state.Lockdown;
         var updatedAt = _timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
 
@@ -98,6 +107,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
                 "$since",
                 (object?)lockdown?.Since.ToString("O", CultureInfo.InvariantCulture) ?? DBNull.Value);
             command.Parameters.AddWithValue("$siren", state.SirenSounding ? 1L : 0L);
+            command.Parameters.AddWithValue("$life_safety", lifeSafety);
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             command.ExecuteNonQuery();
         });
@@ -117,6 +127,14 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         NormalText => SiteMode.Normal,
         LockdownText => SiteMode.Lockdown,
         _ => throw Corrupt($"has unknown mode '{text}'; refusing to guess a mode for the locks and sirens."),
+    };
+
+    private LifeSafety ParseLifeSafety(string text) => text switch
+    {
+        NormalText => LifeSafety.Normal,
+        FireEgressReleasedText => LifeSafety.FireEgressReleased,
+        // Unknown is not "normal": guessing could re-lock egress doors after a fire.
+        _ => throw Corrupt($"has unknown life-safety state '{text}'; refusing to guess whether egress doors may lock."),
     };
 
     private LockdownInfo? ParseLockdown(string? cause, string? point, string? since)

@@ -9,6 +9,7 @@ internal static class TestSite
     public static readonly TimeSpan PanicLockout = TimeSpan.FromMilliseconds(500);
     public static readonly TimeSpan ContactDebounce = TimeSpan.FromMilliseconds(25);
     public static readonly TimeSpan Siren = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan FireLockout = TimeSpan.FromMilliseconds(100);
 
     public static SiteDefinition Create(params string[] scopeZones) => new(
         "site-test",
@@ -21,6 +22,8 @@ internal static class TestSite
             new("fence-c", PointKind.Perimeter, 4, ActiveHigh: true, LinePull.Up, TimeSpan.FromMilliseconds(200), "c"),
             new("key-a", PointKind.Keyswitch, 5, ActiveHigh: false, LinePull.Up, ContactDebounce, "a"),
             new("key-rogue", PointKind.Keyswitch, 6, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
+            new("fire-panel", PointKind.FireAlarm, 7, ActiveHigh: true, LinePull.Down, FireLockout, "c"),
+            new("key-fire", PointKind.Keyswitch, 8, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
         ],
         [
             new("lock-egress", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
@@ -30,7 +33,8 @@ internal static class TestSite
             new("strobe", OutputKind.Strobe, 14, ActiveHigh: true, "b"),
             new("lamp", OutputKind.Indicator, 15, ActiveHigh: true, "c"),
         ],
-        new LockdownPolicy(scopeZones, Siren, ["key-a"]));
+        new LockdownPolicy(scopeZones, Siren, ["key-a"]),
+        new LifeSafetyPolicy(["key-fire"]));
 
     public static Moment At(double seconds) =>
         new(TimeSpan.FromSeconds(seconds), new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero).AddSeconds(seconds));

@@ -29,7 +29,11 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
             await using var link = await SimulatorClient.ConnectAsync(gateway.ControlSocket, CancellationToken.None);
             var scenario = Scenario.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "scenarios", "panic-and-clear.scenario")), "panic-and-clear");
             await new ScenarioRunner(link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(scenario, TextWriter.Null, CancellationToken.None);
-            var more = Scenario.Parse("open door-lobby\nwait 100ms\nclose door-lobby\nwait 100ms\nexpect point door-lobby inactive", "door");
+            var more = Scenario.Parse(
+                "open door-lobby\nwait 100ms\nclose door-lobby\nwait 100ms\nexpect point door-lobby inactive\n"
+                + "activate fire-panel\nexpect output lock-lobby unlocked\ndeactivate fire-panel\nwait 300ms\nexpect point fire-panel inactive\n"
+                + "press key-guardroom\nwait 100ms\nrelease key-guardroom\nwait 100ms\nexpect point key-guardroom inactive",
+                "door and fire");
             await new ScenarioRunner(link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(more, TextWriter.Null, CancellationToken.None);
         }
 
@@ -44,6 +48,9 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         output.WriteLine(string.Join('\n', messages));
         Assert.Contains(messages, m => m.Contains("\"type\":\"lockdown.started\"", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("\"type\":\"lockdown.cleared\"", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("\"type\":\"fire.alarm\"", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("\"type\":\"fire.reset\"", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("\"fireEgressReleased\":true", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("edgeguard/v1/embassy-demo/gw-chancery/state/lockdown ", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("edgeguard/v1/embassy-demo/gw-chancery/state/points/door-lobby ", StringComparison.Ordinal));
         foreach (var capture in new[] { plain, json })

@@ -118,6 +118,6 @@ public sealed class HostScenarioTests
     }
 
     /// <summary>Collapses repeated levels: [F,F,T,T,F] → [F,T,F].</summary>
-    private static bool[] Collapse(IReadOnlyList<bool> levels) =>
+    internal static bool[] Collapse(IReadOnlyList<bool> levels) =>
         levels.Where((level, i) => i == 0 || levels[i - 1] != level).ToArray();
 }

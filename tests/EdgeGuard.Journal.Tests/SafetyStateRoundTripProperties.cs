@@ -24,7 +24,7 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
         Gen.Select(Text, Text.Null(), Since, (cause, point, since) => new LockdownInfo(cause, point, since));
 
     private static readonly Gen<SafetyState> States =
-        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Gen.Bool, (mode, lockdown, siren) => new SafetyState(mode, lockdown, siren));
+        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Gen.Bool, Gen.Enum<LifeSafety>(), (mode, lockdown, siren, fire) => new SafetyState(mode, lockdown, siren, fire));
 
     private readonly TempDirectory _temp = new();
 

@@ -94,6 +94,20 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_fire_release_survives_a_restart_with_the_lockdown()
+    {
+        var state = PanicLockdown with { LifeSafety = LifeSafety.FireEgressReleased };
+        using (var database = JournalDatabase.Open(_path))
+        {
+            new SqliteSafetyStateStore(database).Save(state);
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+
+        Assert.Equal(state, new SqliteSafetyStateStore(reopened).Load());
+    }
+
+    [Fact]
     public void An_unknown_mode_in_the_row_is_loud_not_normal()
     {
         using (var database = JournalDatabase.Open(_path))
@@ -118,6 +132,7 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET since = NULL;", "no start time")]
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET siren = 7;", "siren value 7")]
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET cause = NULL;", "no cause")]
+    [InlineData("UPDATE safety_state SET life_safety = 'fire-ish';", "unknown life-safety state 'fire-ish'")]
     public void A_damaged_row_is_refused(string damage, string expected)
     {
         using (var database = JournalDatabase.Open(_path))

@@ -31,14 +31,18 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         ArgumentNullException.ThrowIfNull(state);
         var builder = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
         var lockdown = state.Mode == SiteMode.Lockdown;
+        var fire = state.FireEgressReleased;
         foreach (var output in site.Outputs)
         {
             var inScope = lockdown && site.Lockdown.Covers(output.Zone);
             builder[output.Id] = output.Kind switch
             {
+                // Life safety beats everything: in a fire every egress door opens, lockdown or not.
+                OutputKind.Lock when output.Egress && fire => false,
                 OutputKind.Lock => inScope || output.NormallyLocked,
                 OutputKind.Siren => inScope && state.SirenSounding,
-                OutputKind.Strobe => inScope,
+                // Strobes guide people out in a fire; the fire panel owns the sounders.
+                OutputKind.Strobe => inScope || fire,
                 // The lockdown lamp at the guard post shows the site's mode wherever it is mounted.
                 OutputKind.Indicator => lockdown,
                 _ => false,

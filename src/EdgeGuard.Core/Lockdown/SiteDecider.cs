@@ -21,6 +21,7 @@ public static class SiteDecider
         {
             PointChanged change => OnPointChanged(site, state, change, now, events),
             TimerTick => OnTick(state, now, events),
+            InputsSettled => OnInputsSettled(site, state, now, events),
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };
         return new Decision(state, events);
@@ -43,14 +44,56 @@ public static class SiteDecider
         {
             (PointKind.PanicButton, true) => Trigger.PanicPressed,
             (PointKind.Keyswitch, true) => Trigger.KeyswitchTurned,
+            (PointKind.FireAlarm, true) => Trigger.FireAlarmActive,
             _ => null,
         };
-        return trigger is { } t ? Fire(site, state, t, point, now, events) : state;
+        if (trigger is not { } t)
+        {
+            return state;
+        }
+
+        // Life safety first, so a keyswitch that both resets a fire and clears a lockdown is
+        // judged on the fire by the same rules as when it does only one of them.
+        state = FireLifeSafety(site, state, t, point, now, events);
+        var fireKeyOnly = site.FireReset.FireResetKeyswitches.Contains(point.Id, StringComparer.Ordinal)
+            && !site.Lockdown.ClearKeyswitches.Contains(point.Id, StringComparer.Ordinal);
+        return fireKeyOnly ? state : Fire(site, state, t, point, now, events);
+    }
+
+    private static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
+    {
+        var burning = site.Points.FirstOrDefault(p => p.Kind == PointKind.FireAlarm && state.IsActive(p.Id));
+        return burning is null ? state : FireLifeSafety(site, state, Trigger.FireAlarmActive, burning, now, events);
+    }
+
+    private static SiteState FireLifeSafety(SiteDefinition site, SiteState state, Trigger trigger, PointDefinition point, Moment now, List<DomainEvent> events)
+    {
+        var row = LifeSafetyTransitions.Find(state.LifeSafety, trigger);
+        if (row is null)
+        {
+            return state;
+        }
+
+        if (row.Guard?.Invoke(site, state, point.Id) is { } refusal)
+        {
+            // Only a key meant for fire resets is told off: a lockdown-clear key is not a fire reset attempt.
+            if (site.FireReset.FireResetKeyswitches.Contains(point.Id, StringComparer.Ordinal))
+            {
+                events.Add(new FireResetRefused(now.Utc, point.Id, refusal));
+            }
+
+            return state;
+        }
+
+        events.Add(row.To == LifeSafety.FireEgressReleased
+            ? new FireAlarmRaised(now.Utc, point.Id, point.Zone, state.Mode)
+            : new FireReset(now.Utc, point.Id));
+        return state with { LifeSafety = row.To };
     }
 
     private static SiteState Fire(SiteDefinition site, SiteState state, Trigger trigger, PointDefinition point, Moment now, List<DomainEvent> events)
     {
-        var row = Transitions.Find(state.Mode, trigger);
+        var row = trigger == Trigger.FireAlarmActive ? null : Transitions.Find(state.Mode, trigger);
         if (row is null)
         {
             return state;

@@ -12,3 +12,13 @@ public sealed record TimerTick : SiteInput
     /// <summary>The one tick value; it carries no data because time comes with every decision.</summary>
     public static TimerTick Instance { get; } = new();
 }
+
+/// <summary>
+/// The inputs have settled after boot and their state is known. Boot transients raise nothing,
+/// with one exception: a fire input already active releases egress (safety before quiet).
+/// </summary>
+public sealed record InputsSettled : SiteInput
+{
+    /// <summary>The one value; the settled levels are already in the state's points.</summary>
+    public static InputsSettled Instance { get; } = new();
+}

@@ -22,7 +22,11 @@ public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Si
 /// The part of the state that must survive power loss. It is written to disk before any output
 /// acts on it, and restored before outputs are driven at boot.
 /// </summary>
-public sealed record SafetyState(SiteMode Mode, LockdownInfo? Lockdown, bool SirenSounding)
+/// <param name="Mode">The mode.</param>
+/// <param name="Lockdown">Details of the lockdown, if any.</param>
+/// <param name="SirenSounding">Whether the siren was sounding.</param>
+/// <param name="LifeSafety">Whether egress was released for a fire: a power cut must not re-lock it.</param>
+public sealed record SafetyState(SiteMode Mode, LockdownInfo? Lockdown, bool SirenSounding, LifeSafety LifeSafety = LifeSafety.Normal)
 {
     /// <summary>The state of a gateway that has never been in lockdown.</summary>
     public static SafetyState Initial { get; } = new(SiteMode.Normal, null, false);
@@ -41,11 +45,17 @@ public sealed record SiteState(
     TimeSpan? SirenUntil,
     ImmutableSortedDictionary<string, bool> Points)
 {
+    /// <summary>The life-safety overlay: egress released for a fire, whatever <see cref="Mode"/> says.</summary>
+    public LifeSafety LifeSafety { get; init; }
+
+    /// <summary>Whether egress locks are released for a fire.</summary>
+    public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
+
     /// <summary>Whether the siren is meant to be sounding.</summary>
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
-    public SafetyState Safety => new(Mode, Lockdown, SirenSounding);
+    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety);
 
     /// <summary>Whether a point is currently (filtered) active.</summary>
     public bool IsActive(string pointId) => Points.GetValueOrDefault(pointId);
@@ -62,6 +72,6 @@ public sealed record SiteState(
         var points = site.Points.ToImmutableSortedDictionary(
             p => p.Id, p => settledPoints.GetValueOrDefault(p.Id), StringComparer.Ordinal);
         TimeSpan? siren = safety.SirenSounding ? now.Monotonic + site.Lockdown.SirenDuration : null;
-        return new SiteState(safety.Mode, safety.Lockdown, siren, points);
+        return new SiteState(safety.Mode, safety.Lockdown, siren, points) { LifeSafety = safety.LifeSafety };
     }
 }

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace EdgeGuard.Core.Lockdown;
 
-/// <summary>Draws <see cref="Transitions.Table"/> as a Mermaid state diagram for <c>docs/</c>.</summary>
+/// <summary>Draws <see cref="Transitions.Table"/> and <see cref="LifeSafetyTransitions.Table"/> as Mermaid state diagrams for <c>docs/</c>.</summary>
 public static class StateDiagram
 {
     /// <summary>The Markdown document with the Mermaid diagram, generated from the table.</summary>
@@ -19,6 +19,22 @@ public static class StateDiagram
             .AppendLine("    [*] --> Normal : first boot")
             .AppendLine("    [*] --> Lockdown : boot with persisted lockdown");
         foreach (var row in Transitions.Table)
+        {
+            text.AppendLine($"    {row.From} --> {row.To} : {row.On} [{row.Condition}]");
+        }
+
+        text.AppendLine("```")
+            .AppendLine()
+            .AppendLine("## Life safety (orthogonal to the mode)")
+            .AppendLine()
+            .AppendLine("Generated from `LifeSafetyTransitions.Table` in `src/EdgeGuard.Core/Lockdown/LifeSafety.cs`. While")
+            .AppendLine("`FireEgressReleased`, every egress lock is released and strobes flash in every mode, lockdown included.")
+            .AppendLine()
+            .AppendLine("```mermaid")
+            .AppendLine("stateDiagram-v2")
+            .AppendLine("    [*] --> Normal : first boot")
+            .AppendLine("    [*] --> FireEgressReleased : boot with persisted fire release, or a fire input active at boot");
+        foreach (var row in LifeSafetyTransitions.Table)
         {
             text.AppendLine($"    {row.From} --> {row.To} : {row.On} [{row.Condition}]");
         }

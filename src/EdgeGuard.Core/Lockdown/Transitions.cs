@@ -9,6 +9,8 @@ public enum Trigger
     PanicPressed,
     /// <summary>A keyswitch turned.</summary>
     KeyswitchTurned,
+    /// <summary>A fire input's leading edge, or a fire input found active at boot.</summary>
+    FireAlarmActive,
 }
 
 /// <summary>

@@ -15,6 +15,11 @@ public enum PointKind
     Keyswitch,
     /// <summary>Request-to-exit button or sensor on the secure side of a door.</summary>
     RequestToExit,
+    /// <summary>
+    /// Relay contact from the building's fire alarm panel: active = fire. Releases every egress lock
+    /// in any mode and keeps them released until a manual reset. Acts on the leading edge.
+    /// </summary>
+    FireAlarm,
 }
 
 /// <summary>Internal pull resistor to enable on an input line.</summary>
@@ -48,6 +53,6 @@ public sealed record PointDefinition(
     /// <summary>The electrical level that represents <paramref name="active"/>.</summary>
     public bool LevelFor(bool active) => active == ActiveHigh;
 
-    /// <summary>Panic buttons act on the leading edge so their debounce adds no delay.</summary>
-    public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton;
+    /// <summary>Panic buttons and fire inputs act on the leading edge so their debounce adds no delay.</summary>
+    public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;
 }

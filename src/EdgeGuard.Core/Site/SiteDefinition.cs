@@ -16,6 +16,14 @@ public sealed record LockdownPolicy(
     public bool Covers(string zone) => ScopeZones.Count == 0 || ScopeZones.Contains(zone, StringComparer.Ordinal);
 }
 
+/// <summary>Who may re-lock egress doors after a fire alarm.</summary>
+/// <param name="FireResetKeyswitches">Keyswitch points authorised to reset the fire release.</param>
+public sealed record LifeSafetyPolicy(IReadOnlyList<string> FireResetKeyswitches)
+{
+    /// <summary>No local reset: only a future authenticated office command can re-lock after a fire.</summary>
+    public static LifeSafetyPolicy None { get; } = new([]);
+}
+
 /// <summary>The whole validated site configuration the controller runs on.</summary>
 public sealed record SiteDefinition(
     string SiteId,
@@ -23,8 +31,12 @@ public sealed record SiteDefinition(
     IReadOnlyList<ZoneDefinition> Zones,
     IReadOnlyList<PointDefinition> Points,
     IReadOnlyList<OutputDefinition> Outputs,
-    LockdownPolicy Lockdown)
+    LockdownPolicy Lockdown,
+    LifeSafetyPolicy? LifeSafety = null)
 {
+    /// <summary>The life-safety policy (none configured: <see cref="LifeSafetyPolicy.None"/>).</summary>
+    public LifeSafetyPolicy FireReset => LifeSafety ?? LifeSafetyPolicy.None;
+
     private readonly Dictionary<string, PointDefinition> _pointsById =
         Points.ToDictionary(p => p.Id, StringComparer.Ordinal);
 

@@ -134,6 +134,7 @@ public static class Payloads
         }
 
         writer.WriteBoolean("sirenSounding", state.SirenSounding);
+        writer.WriteBoolean("fireEgressReleased", state.FireEgressReleased);
         WriteTimestamp(writer, "ts", now);
         writer.WriteEndObject();
         return Return(writer);

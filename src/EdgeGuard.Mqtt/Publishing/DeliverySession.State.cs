@@ -17,6 +17,7 @@ internal sealed partial class DeliverySession
         }
         else if (record.Type.StartsWith("lockdown.", StringComparison.Ordinal)
             || record.Type.StartsWith("siren.", StringComparison.Ordinal)
+            || record.Type.StartsWith("fire.", StringComparison.Ordinal)
             || string.Equals(record.Type, "gateway.started", StringComparison.Ordinal))
         {
             _pendingLockdown = true;

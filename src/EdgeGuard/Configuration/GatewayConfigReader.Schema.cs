@@ -9,12 +9,13 @@ namespace EdgeGuard.Configuration;
 public static partial class GatewayConfigReader
 {
     private static readonly string[] RootKeys =
-        ["site", "gateway", "stateDirectory", "hardware", "zones", "points", "outputs", "lockdown", "simulation", "mqtt", "journal"];
+        ["site", "gateway", "stateDirectory", "hardware", "zones", "points", "outputs", "lockdown", "lifeSafety", "simulation", "mqtt", "journal"];
     private static readonly string[] HardwareKeys = ["driver", "chip"];
     private static readonly string[] ZoneKeys = ["id", "name"];
     private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone"];
     private static readonly string[] OutputKeys = ["id", "kind", "line", "activeLevel", "zone", "failMode", "egress", "normallyLocked"];
     private static readonly string[] LockdownKeys = ["zones", "sirenSeconds", "clearKeyswitches"];
+    private static readonly string[] LifeSafetyKeys = ["fireResetKeyswitches"];
     private static readonly string[] SimulationKeys = ["controlSocket"];
     private static readonly string[] MqttKeys = ["host", "port", "keepAliveSeconds", "username", "password", "tls"];
     private static readonly string[] TlsKeys = ["enabled", "caFile", "certFile", "keyFile", "revocation", "serverName"];
@@ -30,6 +31,7 @@ public static partial class GatewayConfigReader
     [
         ("doorContact", PointKind.DoorContact), ("perimeter", PointKind.Perimeter), ("panicButton", PointKind.PanicButton),
         ("tamper", PointKind.Tamper), ("keyswitch", PointKind.Keyswitch), ("requestToExit", PointKind.RequestToExit),
+        ("fireAlarm", PointKind.FireAlarm),
     ];
 
     private static readonly (string, OutputKind)[] OutputKinds =

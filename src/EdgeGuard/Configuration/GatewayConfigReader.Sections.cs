@@ -57,7 +57,7 @@ public static partial class GatewayConfigReader
             var scopeOk = DistinctRefs(node.Child("zones"), "zone", item => ZoneRef(item, null), scope);
             var sirenSeconds = _w.Int(node.Child("sirenSeconds"), null, required: false, 1, 3600, DefaultSirenSeconds);
             var keyswitches = new List<string>();
-            var keyswitchesOk = DistinctRefs(node.Child("clearKeyswitches"), "keyswitch", KeyswitchRef, keyswitches);
+            var keyswitchesOk = DistinctRefs(node.Child("clearKeyswitches"), "keyswitch", item => KeyswitchRef(item, "clear a lockdown"), keyswitches);
 
             return scopeOk && keyswitchesOk && sirenSeconds is not null
                 ? new LockdownPolicy(scope, TimeSpan.FromSeconds(sirenSeconds.Value), keyswitches)
@@ -99,8 +99,37 @@ public static partial class GatewayConfigReader
             return ok;
         }
 
+        /// <summary>
+        /// Who may re-lock egress after a fire. A site with fire inputs must name at least one reset
+        /// keyswitch: otherwise its egress doors could never lock again after the first alarm.
+        /// </summary>
+        private LifeSafetyPolicy? LifeSafety(ConfigNode node, IReadOnlyList<PointDefinition>? points)
+        {
+            if (node.IsPresent && !_w.Object(node, null, LifeSafetyKeys))
+            {
+                return null;
+            }
+
+            var keyswitches = new List<string>();
+            var listNode = node.Child("fireResetKeyswitches");
+            if (listNode.IsPresent && !DistinctRefs(listNode, "keyswitch", item => KeyswitchRef(item, "reset a fire release"), keyswitches))
+            {
+                return null;
+            }
+
+            var fireInputs = points?.Where(p => p.Kind == PointKind.FireAlarm).Select(p => p.Id).ToList() ?? [];
+            if (fireInputs.Count > 0 && keyswitches.Count == 0)
+            {
+                _w.Error(listNode, null,
+                    $"fire inputs ({string.Join(", ", fireInputs)}) release every egress lock until a person resets them; name at least one keyswitch point here that may reset");
+                return null;
+            }
+
+            return new LifeSafetyPolicy(keyswitches);
+        }
+
         /// <summary>A required reference to a keyswitch point; null when it is not one or cannot be checked.</summary>
-        private string? KeyswitchRef(ConfigNode item)
+        private string? KeyswitchRef(ConfigNode item, string purpose)
         {
             var id = _w.Scalar(item, null, required: true, " (the id of a keyswitch point)");
             if (id is null)
@@ -117,7 +146,7 @@ public static partial class GatewayConfigReader
             {
                 if (_ids.TryGetValue(id, out var other))
                 {
-                    _w.Error(item, null, $"'{id}' is {other.Description}, not a keyswitch point; only keyswitch points can clear a lockdown");
+                    _w.Error(item, null, $"'{id}' is {other.Description}, not a keyswitch point; only keyswitch points can {purpose}");
                 }
                 else
                 {
@@ -137,7 +166,7 @@ public static partial class GatewayConfigReader
             if (kind != PointKind.Keyswitch)
             {
                 _w.Error(item, null,
-                    $"point '{id}' is a {Name(PointKinds, kind.Value)}, not a keyswitch; only keyswitch points can clear a lockdown");
+                    $"point '{id}' is a {Name(PointKinds, kind.Value)}, not a keyswitch; only keyswitch points can {purpose}");
                 return null;
             }
 

@@ -107,6 +107,8 @@ public static partial class GatewayConfigReader
         PointKind.Tamper => 50,
         PointKind.Keyswitch => 50,
         PointKind.RequestToExit => 25,
+        // Acts on the leading edge; this is only the lock-out against contact bounce afterwards.
+        PointKind.FireAlarm => 100,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -157,6 +159,7 @@ public static partial class GatewayConfigReader
             var points = Points(root.Child("points"));
             var outputs = Outputs(root.Child("outputs"));
             var lockdown = Lockdown(root.Child("lockdown"));
+            var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));
             var journal = Journal(root.Child("journal"));
@@ -167,12 +170,12 @@ public static partial class GatewayConfigReader
             }
 
             if (site is null || gateway is null || stateDirectory is null || hardware is null || zones is null
-                || points is null || outputs is null || lockdown is null || simulation is null || mqtt is null || journal is null)
+                || points is null || outputs is null || lockdown is null || lifeSafety is null || simulation is null || mqtt is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
 
-            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown);
+            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety);
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal));
         }
 

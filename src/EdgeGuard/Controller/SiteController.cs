@@ -79,6 +79,8 @@ public sealed partial class SiteController(
         }
 
         _state = _state with { Points = SiteState.Restore(site, safety, settled, now).Points };
+        // Persisted and driven like any decision: a fire already burning at boot releases egress.
+        Apply(InputsSettled.Instance, now, events);
         _timer = time.CreateTimer(_ => _channel.Writer.TryWrite(TimerMessage.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Reconcile(now, events);
         Report(events);

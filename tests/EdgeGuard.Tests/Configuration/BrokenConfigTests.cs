@@ -41,7 +41,7 @@ public sealed class BrokenConfigTests
         new("zone id with capitals", k =>
             {
                 k.Set("zones:3:id", "Guardroom");
-                foreach (var i in new[] { 4, 5, 6 }) { k.Set($"points:{i}:zone", "Guardroom"); }
+                foreach (var i in new[] { 4, 5, 6, 8 }) { k.Set($"points:{i}:zone", "Guardroom"); }
                 k.Set("outputs:2:zone", "Guardroom");
                 k.Set("outputs:4:zone", "Guardroom");
             },
@@ -144,6 +144,15 @@ public sealed class BrokenConfigTests
             "EdgeGuard:lockdown:clearKeyswitches:0", ["output 'lock-lobby'", "not a keyswitch point"]),
         new("clear keyswitch that does not exist", k => k.Set("lockdown:clearKeyswitches:1", "key-lobby"),
             "EdgeGuard:lockdown:clearKeyswitches:1", ["no point 'key-lobby'", "keyswitch points: key-guardroom"]),
+
+        // --- life safety -----------------------------------------------------------------------
+        new("fire input without a reset keyswitch", k => k.Drop("lifeSafety"), "EdgeGuard:lifeSafety:fireResetKeyswitches",
+            ["fire inputs (fire-panel)", "name at least one keyswitch"]),
+        new("fire reset by a panic button", k => k.Set("lifeSafety:fireResetKeyswitches:0", "panic-lobby"), "EdgeGuard:lifeSafety:fireResetKeyswitches:0",
+            ["not a keyswitch", "reset a fire release"]),
+        new("fire reset keyswitch that does not exist", k => k.Set("lifeSafety:fireResetKeyswitches:0", "key-fire"), "EdgeGuard:lifeSafety:fireResetKeyswitches:0",
+            ["no point 'key-fire'"]),
+        new("unknown lifeSafety key", k => k.Set("lifeSafety:fireResetKeys", "x"), "EdgeGuard:lifeSafety:fireResetKeys", ["unknown key"]),
 
         // --- state, simulation, mqtt ----------------------------------------------------------
         new("blank stateDirectory", k => k.Set("stateDirectory", ""), "EdgeGuard:stateDirectory", ["stateDirectory is required"]),

@@ -32,7 +32,8 @@ internal static class TestConfigs
           { "id": "panic-guardroom", "kind": "panicButton", "line": 24, "activeLevel": "low", "pull": "up", "debounceMs": 500, "zone": "guardroom" },
           { "id": "tamper-gateway", "kind": "tamper", "line": 25, "activeLevel": "high", "pull": "up", "debounceMs": 50, "zone": "guardroom" },
           { "id": "key-guardroom", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "debounceMs": 50, "zone": "guardroom" },
-          { "id": "rex-lobby", "kind": "requestToExit", "line": 6, "activeLevel": "low", "pull": "up", "debounceMs": 25, "zone": "lobby" }
+          { "id": "rex-lobby", "kind": "requestToExit", "line": 6, "activeLevel": "low", "pull": "up", "debounceMs": 25, "zone": "lobby" },
+          { "id": "fire-panel", "kind": "fireAlarm", "line": 26, "activeLevel": "high", "pull": "up", "debounceMs": 100, "zone": "guardroom" }
         ],
         "outputs": [
           { "id": "lock-lobby", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "lobby", "failMode": "failSafe", "egress": true, "normallyLocked": false },
@@ -46,6 +47,7 @@ internal static class TestConfigs
           "sirenSeconds": 120,
           "clearKeyswitches": [ "key-guardroom" ]
         },
+        "lifeSafety": { "fireResetKeyswitches": [ "key-guardroom" ] },
         "simulation": { "controlSocket": "" },
         "mqtt": { "host": "", "port": 1883 }
       }

@@ -26,9 +26,9 @@ public sealed class ValidConfigTests
             [new ZoneDefinition("lobby", "Public lobby"), new ZoneDefinition("chancery", "Chancery"),
              new ZoneDefinition("perimeter", "Perimeter fence"), new ZoneDefinition("guardroom", "Guard room")],
             site.Zones);
-        Assert.Equal(8, site.Points.Count);
+        Assert.Equal(9, site.Points.Count);
         Assert.Equal(
-            ["door-lobby", "door-chancery", "fence-north", "panic-lobby", "panic-guardroom", "tamper-gateway", "key-guardroom", "rex-lobby"],
+            ["door-lobby", "door-chancery", "fence-north", "panic-lobby", "panic-guardroom", "tamper-gateway", "key-guardroom", "rex-lobby", "fire-panel"],
             site.Points.Select(p => p.Id));
         Assert.Equal(
             new PointDefinition("panic-lobby", PointKind.PanicButton, 23, ActiveHigh: false, LinePull.Up, TimeSpan.FromMilliseconds(500), "lobby"),
@@ -54,6 +54,9 @@ public sealed class ValidConfigTests
         Assert.True(site.Lockdown.Covers("perimeter"));
         Assert.Equal(TimeSpan.FromSeconds(120), site.Lockdown.SirenDuration);
         Assert.Equal(["key-guardroom"], site.Lockdown.ClearKeyswitches);
+        Assert.Equal(PointKind.FireAlarm, site.Point("fire-panel").Kind);
+        Assert.True(site.Point("fire-panel").ActsOnLeadingEdge);
+        Assert.Equal(["key-guardroom"], site.FireReset.FireResetKeyswitches);
 
         Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiod, "0"), config.Hardware);
         Assert.Equal("state", config.StateDirectory);
@@ -232,17 +235,17 @@ public sealed class ValidConfigTests
     {
         var result = TestConfigs.Read(k =>
         {
-            k.Set("points:8:id", "door-annex");
-            k.Set("points:8:kind", "doorContact");
-            k.Set("points:8:line", "26");
-            k.Set("points:8:activeLevel", "high");
-            k.Set("points:8:zone", "chancery");
+            k.Set("points:9:id", "door-annex");
+            k.Set("points:9:kind", "doorContact");
+            k.Set("points:9:line", "21");
+            k.Set("points:9:activeLevel", "high");
+            k.Set("points:9:zone", "chancery");
         });
 
         Assert.True(result.IsValid, result.ToReport());
-        Assert.Equal(9, result.Config!.Site.Points.Count);
+        Assert.Equal(10, result.Config!.Site.Points.Count);
         Assert.Equal(
-            new PointDefinition("door-annex", PointKind.DoorContact, 26, true, LinePull.None, TimeSpan.FromMilliseconds(25), "chancery"),
+            new PointDefinition("door-annex", PointKind.DoorContact, 21, true, LinePull.None, TimeSpan.FromMilliseconds(25), "chancery"),
             result.Config.Site.Point("door-annex"));
     }
 

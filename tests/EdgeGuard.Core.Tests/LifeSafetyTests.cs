@@ -1,0 +1,131 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>Fire beats lockdown: egress opens in any mode and stays open until a person resets it.</summary>
+public sealed class LifeSafetyTests
+{
+    private static readonly Site.SiteDefinition Site = TestSite.Create();
+
+    private static SiteState Quiet(SafetyState? safety = null) =>
+        SiteState.Restore(Site, safety ?? SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+    private static Decision Step(SiteState state, string point, bool active, double at = 1) =>
+        SiteDecider.Decide(Site, state, new PointChanged(point, active), TestSite.At(at));
+
+    private static SiteState Apply(SiteState state, params (string Point, bool Active)[] changes)
+    {
+        foreach (var (point, active) in changes)
+        {
+            state = Step(state, point, active).State;
+        }
+
+        return state;
+    }
+
+    [Fact]
+    public void Fire_during_a_lockdown_releases_egress_and_keeps_everything_else_locked_down()
+    {
+        var lockdown = Apply(Quiet(), ("panic-a", true));
+
+        var decision = Step(lockdown, "fire-panel", true);
+
+        Assert.Equal(SiteMode.Lockdown, decision.State.Mode);
+        Assert.Equal(LifeSafety.FireEgressReleased, decision.State.LifeSafety);
+        var raised = Assert.IsType<FireAlarmRaised>(decision.Events[^1]);
+        Assert.Equal(("fire-panel", "c", SiteMode.Lockdown), (raised.PointId, raised.Zone, raised.Mode));
+        var plan = OutputPlan.For(Site, decision.State);
+        Assert.False(plan.IsActive("lock-egress"), "egress must open in a fire");
+        Assert.True(plan.IsActive("lock-entry"), "a non-egress door stays locked");
+        Assert.True(plan.IsActive("lock-c"));
+        Assert.True(plan.IsActive("siren"));
+        Assert.True(plan.IsActive("strobe"));
+    }
+
+    [Fact]
+    public void Egress_stays_released_after_the_fire_input_restores_until_a_reset_key_is_turned()
+    {
+        var restored = Apply(Quiet(), ("panic-a", true), ("panic-a", false), ("fire-panel", true), ("fire-panel", false));
+        Assert.False(OutputPlan.For(Site, restored).IsActive("lock-egress"));
+
+        var reset = Step(restored, "key-fire", true);
+
+        Assert.Equal(LifeSafety.Normal, reset.State.LifeSafety);
+        Assert.Equal("key-fire", Assert.IsType<FireReset>(reset.Events[^1]).ResetBy);
+        // Back under the lockdown's rule: the egress door locks again.
+        Assert.True(OutputPlan.For(Site, reset.State).IsActive("lock-egress"));
+        Assert.Equal(SiteMode.Lockdown, reset.State.Mode);
+    }
+
+    [Fact]
+    public void A_reset_while_a_fire_input_is_active_is_refused_and_says_why()
+    {
+        var burning = Apply(Quiet(), ("fire-panel", true));
+
+        var decision = Step(burning, "key-fire", true);
+
+        Assert.Equal(LifeSafety.FireEgressReleased, decision.State.LifeSafety);
+        var refused = Assert.IsType<FireResetRefused>(decision.Events[^1]);
+        Assert.Contains("fire input 'fire-panel' is still active", refused.Reason, StringComparison.Ordinal);
+        Assert.False(OutputPlan.For(Site, decision.State).IsActive("lock-egress"));
+    }
+
+    [Fact]
+    public void The_lockdown_clear_key_does_not_reset_a_fire_and_a_lockdown_clear_leaves_egress_released()
+    {
+        var state = Apply(Quiet(), ("panic-a", true), ("panic-a", false), ("fire-panel", true), ("fire-panel", false));
+
+        var decision = Step(state, "key-a", true);
+
+        Assert.Equal(SiteMode.Normal, decision.State.Mode);
+        Assert.Equal(LifeSafety.FireEgressReleased, decision.State.LifeSafety);
+        Assert.DoesNotContain(decision.Events, e => e is FireReset or FireResetRefused);
+        Assert.False(OutputPlan.For(Site, decision.State).IsActive("lock-egress"));
+    }
+
+    [Fact]
+    public void A_panic_press_during_a_fire_locks_down_but_egress_stays_open()
+    {
+        var burning = Apply(Quiet(), ("fire-panel", true));
+
+        var decision = Step(burning, "panic-b", true);
+
+        Assert.Equal(SiteMode.Lockdown, decision.State.Mode);
+        Assert.False(OutputPlan.For(Site, decision.State).IsActive("lock-egress"));
+        Assert.True(OutputPlan.For(Site, decision.State).IsActive("lock-entry"));
+    }
+
+    [Fact]
+    public void A_fire_input_already_active_at_boot_releases_egress_once_inputs_settle()
+    {
+        var settled = SiteState.Restore(Site, SafetyState.Initial, new Dictionary<string, bool> { ["fire-panel"] = true }, TestSite.At(0));
+
+        var decision = SiteDecider.Decide(Site, settled, InputsSettled.Instance, TestSite.At(0.1));
+
+        Assert.Equal(LifeSafety.FireEgressReleased, decision.State.LifeSafety);
+        Assert.IsType<FireAlarmRaised>(Assert.Single(decision.Events));
+    }
+
+    [Fact]
+    public void Quiet_inputs_at_boot_change_nothing()
+    {
+        var quiet = Quiet();
+
+        var decision = SiteDecider.Decide(Site, quiet, InputsSettled.Instance, TestSite.At(0.1));
+
+        Assert.Same(quiet, decision.State);
+        Assert.Empty(decision.Events);
+    }
+
+    [Fact]
+    public void A_persisted_fire_release_survives_a_restart()
+    {
+        var burning = Apply(Quiet(), ("fire-panel", true), ("fire-panel", false));
+
+        var restarted = SiteState.Restore(Site, burning.Safety, ImmutableDictionary<string, bool>.Empty, TestSite.At(500));
+
+        Assert.Equal(LifeSafety.FireEgressReleased, restarted.LifeSafety);
+        Assert.False(OutputPlan.For(Site, restarted).IsActive("lock-egress"));
+    }
+}
