@@ -199,7 +199,7 @@ public sealed partial class EventJournal
     /// <param name="domainEvent">The event to journal.</param>
     /// <returns>True when it may use <see cref="JournalLimits.CriticalReserve"/>.</returns>
     internal static bool KeptWhileFull(DomainEvent domainEvent) =>
-        domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared;
+        domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset;
 
     private static bool IsWriteFailure(Exception ex) =>
         ex is JournalException or SqliteException or ObjectDisposedException or InvalidOperationException;

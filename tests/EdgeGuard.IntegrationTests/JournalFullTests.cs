@@ -44,6 +44,9 @@ public sealed class JournalFullTests(ITestOutputHelper output)
         var journaled = gateway.JournaledEvents();
         Assert.InRange(journaled.Count(e => e.Type.StartsWith("point.", StringComparison.Ordinal)), 1, 1000);
         Assert.Single(journaled, e => e.Type == "fault.journal-full");
+        // Critical events get a reserve above the limit: the office will learn of the lockdown.
+        Assert.Single(journaled, e => e.Type == "lockdown.started");
+        Assert.True(journaled.Single(e => e.Type == "lockdown.started").Seq > journaled.Single(e => e.Type == "fault.journal-full").Seq);
         Assert.Contains("fault.journal-full", gateway.Output, StringComparison.Ordinal);
 
         // The link returns: the backlog drains, the journal recovers and says how much it dropped,
@@ -54,6 +57,7 @@ public sealed class JournalFullTests(ITestOutputHelper output)
         var recovered = await office.WaitForAsync(r => r.Topic == Root + "/events" && r.Json.GetProperty("type").GetString() == "journal.recovered", Patience, "journal.recovered at the office");
         output.WriteLine(recovered.Text);
         Assert.True(recovered.Json.GetProperty("data").GetProperty("dropped").GetInt64() > 0);
+        await office.WaitForAsync(r => r.Topic == Root + "/events" && r.Json.GetProperty("type").GetString() == "lockdown.started", Patience, "lockdown.started at the office");
         var lockdown = await office.WaitForAsync(r => r.Topic == Root + "/state/lockdown" && r.Json.GetProperty("mode").GetString() == "lockdown", Patience, "retained lockdown state");
         Assert.Equal("panic-lobby", lockdown.Json.GetProperty("point").GetString());
     }

@@ -118,12 +118,12 @@ public sealed class JournalFullPolicyTests
     }
 
     [Fact]
-    public void Every_critical_event_and_the_clearing_of_a_lockdown_may_use_the_reserve_and_nothing_else()
+    public void Every_critical_event_the_clearing_of_a_lockdown_and_a_fire_reset_may_use_the_reserve_and_nothing_else()
     {
         foreach (var type in CoreEventTypes())
         {
             var domainEvent = Instantiate(type);
-            var expected = domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared;
+            var expected = domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset;
             Assert.True(expected == EventJournal.KeptWhileFull(domainEvent), $"{domainEvent.Type} ({domainEvent.Severity})");
         }
 
@@ -133,6 +133,10 @@ public sealed class JournalFullPolicyTests
         Assert.False(EventJournal.KeptWhileFull(Activated(1)));
         Assert.False(EventJournal.KeptWhileFull(new PointActivated(T0, "t1", PointKind.Tamper, "zone-a")));
         Assert.False(EventJournal.KeptWhileFull(new LockdownClearRefused(T0, "guard-7", "wrong code")));
+        // Both ends of a fire release: the office must know whether egress doors can lock again.
+        Assert.True(EventJournal.KeptWhileFull(new FireAlarmRaised(T0, "fire-1", "zone-a", SiteMode.Normal)));
+        Assert.True(EventJournal.KeptWhileFull(new FireReset(T0, "key-1")));
+        Assert.False(EventJournal.KeptWhileFull(new FireResetRefused(T0, "key-1", "fire input active")));
     }
 
     [Fact]
