@@ -194,6 +194,33 @@ public static class EventDataWriter
                 writer.WriteString("reason", e.Reason);
                 return (null, null, true);
 
+            case ChatterDetected e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteNumber("transitions", e.Transitions);
+                writer.WriteNumber("windowSeconds", (long)e.Window.TotalSeconds);
+                writer.WriteBoolean("suppressed", e.Suppressed);
+                return (e.PointId, e.Zone, true);
+
+            case ChatterRestored e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteBoolean("active", e.Active);
+                writer.WriteNumber("transitions", e.Transitions);
+                writer.WriteNumber("settleSeconds", (long)e.SettleTime.TotalSeconds);
+                writer.WriteBoolean("suppressed", e.WasSuppressed);
+                return (e.PointId, e.Zone, true);
+
+            case PointStuck e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteBoolean("active", e.Active);
+                writer.WriteNumber("stuckAfterSeconds", (long)e.StuckAfter.TotalSeconds);
+                return (e.PointId, e.Zone, true);
+
+            case PointStuckRestored e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteBoolean("active", e.Active);
+                writer.WriteNumber("stuckForSeconds", (long)e.StuckFor.TotalSeconds);
+                return (e.PointId, e.Zone, true);
+
             default:
                 return (domainEvent.Point, null, false);
         }

@@ -55,4 +55,16 @@ public sealed record PointDefinition(
 
     /// <summary>Panic buttons and fire inputs act on the leading edge so their debounce adds no delay.</summary>
     public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;
+
+    /// <summary>
+    /// Optional stuck-point watchdog: a point that stays in either state this long is reported once
+    /// (<c>fault.point-stuck</c>). Null (the default) watches nothing.
+    /// </summary>
+    public TimeSpan? StuckAfter { get; init; }
+
+    /// <summary>
+    /// Panic and fire inputs are never suppressed for chatter: a flapping fire input must still
+    /// release egress and a flapping panic button may be a person in danger with a bad wire.
+    /// </summary>
+    public bool MayBeSuppressed => Kind is not (PointKind.PanicButton or PointKind.FireAlarm);
 }

@@ -37,6 +37,9 @@ public sealed record SiteDefinition(
     /// <summary>The life-safety policy (none configured: <see cref="LifeSafetyPolicy.None"/>).</summary>
     public LifeSafetyPolicy FireReset => LifeSafety ?? LifeSafetyPolicy.None;
 
+    /// <summary>Chatter detection and settling (not configured: <see cref="SupervisionPolicy.Default"/>).</summary>
+    public SupervisionPolicy Supervision { get; init; } = SupervisionPolicy.Default;
+
     private readonly Dictionary<string, PointDefinition> _pointsById =
         Points.ToDictionary(p => p.Id, StringComparer.Ordinal);
 

@@ -93,12 +93,13 @@ public static partial class GatewayConfigReader
                     ? _w.Int(debounceNode, subject, required: false, 0, MaxDebounceMs, DefaultDebounceMs(k))
                     : _w.Int(debounceNode, subject, required: false, 0, MaxDebounceMs, 0);
                 var zone = ZoneRef(item.Child("zone"), subject);
+                var stuckOk = StuckAfter(item.Child("stuckAfterMinutes"), subject, out var stuckAfter);
 
                 if (id is not null && kind is not null && line is not null && activeHigh is not null && pull is not null
-                    && debounceMs is not null && zone is not null)
+                    && debounceMs is not null && zone is not null && stuckOk)
                 {
                     points.Add(new PointDefinition(id, kind.Value, line.Value, activeHigh.Value, pull.Value,
-                        TimeSpan.FromMilliseconds(debounceMs.Value), zone));
+                        TimeSpan.FromMilliseconds(debounceMs.Value), zone) { StuckAfter = stuckAfter });
                 }
             }
 

@@ -160,6 +160,7 @@ public static partial class GatewayConfigReader
             var outputs = Outputs(root.Child("outputs"));
             var lockdown = Lockdown(root.Child("lockdown"));
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
+            var supervision = Supervision(root.Child("supervision"));
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));
             var journal = Journal(root.Child("journal"));
@@ -170,12 +171,12 @@ public static partial class GatewayConfigReader
             }
 
             if (site is null || gateway is null || stateDirectory is null || hardware is null || zones is null
-                || points is null || outputs is null || lockdown is null || lifeSafety is null || simulation is null || mqtt is null || journal is null)
+                || points is null || outputs is null || lockdown is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
 
-            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety);
+            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety) { Supervision = supervision };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal));
         }
 

@@ -72,6 +72,7 @@ public sealed partial class SiteController(
             var active = point.IsActive(inputs.Read(point.Id));
             settled[point.Id] = active;
             _filters[point.Id] = new PointFilter(point, active, now.Monotonic);
+            StartSupervising(point, site.Supervision, active, now.Monotonic);
             if (active)
             {
                 events.Add(new PointActiveAtBoot(now.Utc, point.Id, point.Kind, point.Zone));
@@ -132,7 +133,7 @@ public sealed partial class SiteController(
                 }
 
                 var at = Moment.MonotonicOf(time, edge.Timestamp);
-                if (filter.Sample(filter.Point.IsActive(edge.High), at) is { } changed)
+                if (filter.Sample(filter.Point.IsActive(edge.High), at) is { } changed && Supervise(filter.Point, changed, now, events))
                 {
                     Apply(new PointChanged(edge.PointId, changed), now, events);
                 }
@@ -141,12 +142,13 @@ public sealed partial class SiteController(
             case TimerMessage:
                 foreach (var pending in _filters.Values)
                 {
-                    if (pending.Tick(now.Monotonic) is { } ticked)
+                    if (pending.Tick(now.Monotonic) is { } ticked && Supervise(pending.Point, ticked, now, events))
                     {
                         Apply(new PointChanged(pending.Point.Id, ticked), now, events);
                     }
                 }
 
+                TickSupervisors(now, events);
                 Apply(TimerTick.Instance, now, events);
                 break;
         }
@@ -196,7 +198,7 @@ public sealed partial class SiteController(
             levels[id] = _outputLines!.ReadBack(id);
         }
 
-        _snapshot = new SiteSnapshot(_state, plan, levels, _decisions);
+        _snapshot = new SiteSnapshot(_state, plan, levels, _decisions) { SuppressedPoints = _suppressed };
     }
 
     private void ScheduleTimer(Moment now)
@@ -209,6 +211,8 @@ public sealed partial class SiteController(
                 next = due;
             }
         }
+
+        next = EarliestSupervisionDeadline(next, now);
 
         var delay = next is { } at ? (at - now.Monotonic < TimeSpan.Zero ? TimeSpan.Zero : at - now.Monotonic) : Timeout.InfiniteTimeSpan;
         _timer?.Change(delay, Timeout.InfiniteTimeSpan);

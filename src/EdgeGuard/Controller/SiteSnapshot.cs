@@ -7,4 +7,8 @@ namespace EdgeGuard.Controller;
 /// <param name="Plan">The output plan derived from it.</param>
 /// <param name="OutputLevels">The electrical level last written to every output line.</param>
 /// <param name="Decisions">How many inputs the controller has decided since boot.</param>
-public sealed record SiteSnapshot(SiteState State, OutputPlan Plan, IReadOnlyDictionary<string, bool> OutputLevels, long Decisions);
+public sealed record SiteSnapshot(SiteState State, OutputPlan Plan, IReadOnlyDictionary<string, bool> OutputLevels, long Decisions)
+{
+    /// <summary>Points suppressed for chatter: their changes do not reach the decider until they settle.</summary>
+    public IReadOnlyList<string> SuppressedPoints { get; init; } = [];
+}

@@ -1,0 +1,143 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Filters;
+
+/// <summary>
+/// Watches one point's filtered changes for faults of the input itself: chatter (too many
+/// transitions within a window) and, when configured, a point stuck in one state. It stands between
+/// the point's <see cref="PointFilter"/> and <see cref="SiteDecider"/> and says which changes go on.
+/// </summary>
+/// <remarks>
+/// <para>Chatter: when the <see cref="SupervisionPolicy.ChatterTransitions"/>th transition within
+/// <see cref="SupervisionPolicy.ChatterWindow"/> arrives, <c>fault.chatter</c> is raised and that
+/// transition and every later one are withheld from the decider, so a flapping fence sensor raises one
+/// fault instead of an alarm per gust. Once the point has had no transition for
+/// <see cref="SupervisionPolicy.SettleTime"/>, <c>fault.chatter-restored</c> is raised and
+/// <see cref="Tick"/> returns the settled state for the decider to catch up on. Panic and fire inputs
+/// are reported the same way but never withheld (<see cref="PointDefinition.MayBeSuppressed"/>).</para>
+/// <para>Stuck: a point with <see cref="PointDefinition.StuckAfter"/> that has no transition for that
+/// long raises <c>fault.point-stuck</c> once, and <c>fault.point-stuck-restored</c> at its next change.</para>
+/// <para>Like <see cref="PointFilter"/>, mutable, owned by the controller loop, and clock-free: time is passed in.</para>
+/// </remarks>
+public sealed class PointSupervisor
+{
+    private readonly PointDefinition _point;
+    private readonly SupervisionPolicy _policy;
+    // Times of the transitions still inside the chatter window; never more than ChatterTransitions.
+    private readonly Queue<TimeSpan> _recent;
+    private TimeSpan _lastChange;
+    private int _episodeTransitions;
+
+    /// <summary>Starts supervising from the state read at boot; the stuck time counts from <paramref name="now"/>.</summary>
+    public PointSupervisor(PointDefinition point, SupervisionPolicy policy, bool settledActive, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentOutOfRangeException.ThrowIfLessThan(policy.ChatterTransitions, 1, nameof(policy));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(policy.ChatterWindow, TimeSpan.Zero, nameof(policy));
+        _point = point;
+        _policy = policy;
+        _recent = new Queue<TimeSpan>(policy.ChatterTransitions);
+        Active = settledActive;
+        _lastChange = now;
+    }
+
+    /// <summary>The point supervised.</summary>
+    public PointDefinition Point => _point;
+
+    /// <summary>The point's latest filtered state, whether or not the decider has seen it.</summary>
+    public bool Active { get; private set; }
+
+    /// <summary>True between <c>fault.chatter</c> and <c>fault.chatter-restored</c>.</summary>
+    public bool Chattering { get; private set; }
+
+    /// <summary>True while the point's changes are withheld from the decider.</summary>
+    public bool Suppressed => Chattering && _point.MayBeSuppressed;
+
+    /// <summary>True between <c>fault.point-stuck</c> and <c>fault.point-stuck-restored</c>.</summary>
+    public bool Stuck { get; private set; }
+
+    /// <summary>When <see cref="Tick"/> must next be called (settle or stuck time), or null.</summary>
+    public TimeSpan? NextDeadline
+    {
+        get
+        {
+            TimeSpan? next = Chattering ? _lastChange + _policy.SettleTime : null;
+            if (_point.StuckAfter is { } stuck && !Stuck && (next is null || _lastChange + stuck < next))
+            {
+                next = _lastChange + stuck;
+            }
+
+            return next;
+        }
+    }
+
+    /// <summary>Feeds a filtered change seen at <paramref name="now"/>; adds any fault events to <paramref name="events"/>.</summary>
+    /// <returns>True when the change goes on to the decider; false while the point is suppressed (or nothing changed).</returns>
+    public bool OnChange(bool active, Moment now, ICollection<DomainEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (active == Active)
+        {
+            return false;
+        }
+
+        var heldFor = now.Monotonic - _lastChange;
+        Active = active;
+        _lastChange = now.Monotonic;
+        if (Stuck)
+        {
+            Stuck = false;
+            events.Add(new PointStuckRestored(now.Utc, _point.Id, _point.Kind, _point.Zone, active, heldFor));
+        }
+
+        if (Chattering)
+        {
+            // Every transition restarts the settle time (through _lastChange).
+            _episodeTransitions++;
+            return !Suppressed;
+        }
+
+        _recent.Enqueue(now.Monotonic);
+        while (now.Monotonic - _recent.Peek() >= _policy.ChatterWindow)
+        {
+            _recent.Dequeue();
+        }
+
+        if (_recent.Count < _policy.ChatterTransitions)
+        {
+            return true;
+        }
+
+        Chattering = true;
+        _episodeTransitions = _recent.Count;
+        _recent.Clear();
+        events.Add(new ChatterDetected(now.Utc, _point.Id, _point.Kind, _point.Zone, _episodeTransitions, _policy.ChatterWindow, Suppressed));
+        return !Suppressed;
+    }
+
+    /// <summary>Advances time; adds any fault events to <paramref name="events"/>.</summary>
+    /// <returns>The settled state for the decider when a suppressed point has just settled; otherwise null.</returns>
+    public bool? Tick(Moment now, ICollection<DomainEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        bool? settled = null;
+        if (Chattering && now.Monotonic - _lastChange >= _policy.SettleTime)
+        {
+            var wasSuppressed = Suppressed;
+            Chattering = false;
+            events.Add(new ChatterRestored(now.Utc, _point.Id, _point.Kind, _point.Zone, Active, _episodeTransitions, _policy.SettleTime, wasSuppressed));
+            _episodeTransitions = 0;
+            settled = wasSuppressed ? Active : null;
+        }
+
+        if (_point.StuckAfter is { } stuck && !Stuck && now.Monotonic - _lastChange >= stuck)
+        {
+            Stuck = true;
+            events.Add(new PointStuck(now.Utc, _point.Id, _point.Kind, _point.Zone, Active, stuck));
+        }
+
+        return settled;
+    }
+}

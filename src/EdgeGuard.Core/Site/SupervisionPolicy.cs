@@ -1,0 +1,18 @@
+namespace EdgeGuard.Core.Site;
+
+/// <summary>
+/// When an input counts as chattering and when it counts as settled again (config section
+/// <c>supervision</c>). Stuck-point times are per point: <see cref="PointDefinition.StuckAfter"/>.
+/// </summary>
+/// <param name="ChatterTransitions">Filtered transitions within <paramref name="ChatterWindow"/> that make a point chatter.</param>
+/// <param name="ChatterWindow">The sliding window the transitions are counted in.</param>
+/// <param name="SettleTime">How long a chattering point must stay without a transition before it counts as settled.</param>
+public sealed record SupervisionPolicy(int ChatterTransitions, TimeSpan ChatterWindow, TimeSpan SettleTime)
+{
+    /// <summary>
+    /// 8 transitions in 10 s, settled after 30 s quiet. A door used normally changes twice per
+    /// passage, so 8 in 10 s is four passages in ten seconds, which people do not do through one
+    /// door; a fence sensor in gusting wind or a loose terminal does it easily.
+    /// </summary>
+    public static SupervisionPolicy Default { get; } = new(8, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+}

@@ -1,0 +1,49 @@
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Configuration;
+
+// Input supervision: when a point counts as chattering and when as settled again. The per-point
+// stuck time (points[].stuckAfterMinutes) is read with the point.
+public static partial class GatewayConfigReader
+{
+    /// <summary>Transitions within the window that make a point chatter when <c>supervision.chatterTransitions</c> is not set.</summary>
+    public const int DefaultChatterTransitions = 8;
+
+    /// <summary>Chatter window when <c>supervision.chatterWindowSeconds</c> is not set.</summary>
+    public const int DefaultChatterWindowSeconds = 10;
+
+    /// <summary>Quiet time that ends chatter when <c>supervision.settleSeconds</c> is not set.</summary>
+    public const int DefaultSettleSeconds = 30;
+
+    /// <summary>Longest <c>stuckAfterMinutes</c> accepted: 90 days.</summary>
+    public const int MaxStuckAfterMinutes = 90 * 24 * 60;
+
+    private sealed partial class Run
+    {
+        /// <summary>The optional <c>supervision</c> section; absent means the defaults.</summary>
+        private SupervisionPolicy? Supervision(ConfigNode node)
+        {
+            if (node.IsPresent && !_w.Object(node, null, SupervisionKeys))
+            {
+                return null;
+            }
+
+            // Two transitions are one open-and-close: fewer than 3 would call every door use chatter.
+            var transitions = _w.Int(node.Child("chatterTransitions"), null, required: false, 3, 1_000, DefaultChatterTransitions);
+            var window = _w.Int(node.Child("chatterWindowSeconds"), null, required: false, 1, 3_600, DefaultChatterWindowSeconds);
+            var settle = _w.Int(node.Child("settleSeconds"), null, required: false, 1, 86_400, DefaultSettleSeconds);
+            return transitions is not null && window is not null && settle is not null
+                ? new SupervisionPolicy(transitions.Value, TimeSpan.FromSeconds(window.Value), TimeSpan.FromSeconds(settle.Value))
+                : null;
+        }
+
+        /// <summary>The optional per-point stuck time; false when it is given but wrong (already reported).</summary>
+        private bool StuckAfter(ConfigNode node, string? subject, out TimeSpan? stuckAfter)
+        {
+            var errors = _w.ErrorCount;
+            var minutes = _w.Int(node, subject, required: false, 1, MaxStuckAfterMinutes);
+            stuckAfter = minutes is { } m ? TimeSpan.FromMinutes(m) : null;
+            return _w.ErrorCount == errors;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using EdgeGuard.Core;
+using EdgeGuard.Core.Filters;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Controller;
+
+// Input supervision (chatter, stuck points) between the filters and the decider. Kept in its own
+// part so the loop in SiteController.cs reads as the flow: filter → supervise → decide.
+public sealed partial class SiteController
+{
+    private readonly Dictionary<string, PointSupervisor> _supervisors = new(StringComparer.Ordinal);
+
+    /// <summary>Ids of the points whose changes are withheld from the decider; replaced, never mutated.</summary>
+    private string[] _suppressed = [];
+
+    private static readonly TimeSpan MaxSupervisionWait = TimeSpan.FromDays(1);
+
+    private void StartSupervising(PointDefinition point, SupervisionPolicy policy, bool settledActive, TimeSpan now) =>
+        _supervisors[point.Id] = new PointSupervisor(point, policy, settledActive, now);
+
+    /// <summary>Passes a filtered change through the point's supervisor; true when the decider should see it.</summary>
+    private bool Supervise(PointDefinition point, bool active, Moment now, List<DomainEvent> events)
+    {
+        if (!_supervisors.TryGetValue(point.Id, out var supervisor))
+        {
+            return true;
+        }
+
+        var wasSuppressed = supervisor.Suppressed;
+        var forward = supervisor.OnChange(active, now, events);
+        if (supervisor.Suppressed != wasSuppressed)
+        {
+            RefreshSuppressed();
+        }
+
+        return forward;
+    }
+
+    /// <summary>Runs the settle and stuck timers; a suppressed point that settled has its state applied.</summary>
+    private void TickSupervisors(Moment now, List<DomainEvent> events)
+    {
+        foreach (var supervisor in _supervisors.Values)
+        {
+            var wasSuppressed = supervisor.Suppressed;
+            if (supervisor.Tick(now, events) is { } settled)
+            {
+                RefreshSuppressed();
+                // The decider ignores a "change" to the state it already has, so a point that settled
+                // where it was when suppression began raises nothing more than fault.chatter-restored.
+                Apply(new PointChanged(supervisor.Point.Id, settled), now, events);
+            }
+            else if (supervisor.Suppressed != wasSuppressed)
+            {
+                RefreshSuppressed();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The earlier of <paramref name="next"/> and every supervisor's deadline, no later than a day
+    /// from <paramref name="now"/>: stuck times run to weeks, beyond what a timer accepts (~49 days),
+    /// and waking early only costs a tick that finds nothing due.
+    /// </summary>
+    private TimeSpan? EarliestSupervisionDeadline(TimeSpan? next, Moment now)
+    {
+        foreach (var supervisor in _supervisors.Values)
+        {
+            if (supervisor.NextDeadline is { } deadline
+                && (deadline - now.Monotonic > MaxSupervisionWait ? now.Monotonic + MaxSupervisionWait : deadline) is var due
+                && (next is null || due < next))
+            {
+                next = due;
+            }
+        }
+
+        return next;
+    }
+
+    /// <summary>Recomputes the suppressed list and shows it in the snapshot at once (a withheld change decides nothing).</summary>
+    private void RefreshSuppressed()
+    {
+        _suppressed = _supervisors.Values.Where(s => s.Suppressed).Select(s => s.Point.Id).Order(StringComparer.Ordinal).ToArray();
+        if (_snapshot is { } snapshot)
+        {
+            _snapshot = snapshot with { SuppressedPoints = _suppressed };
+        }
+    }
+}
