@@ -47,7 +47,8 @@ internal sealed class BareMqtt : IAsyncDisposable
 
     /// <summary>
     /// Ping-pong latency: publish one message (timestamp taken before <c>PublishAsync</c>), wait for
-    /// the subscriber to receive it, repeat. The same shape as the gateway's latency run.
+    /// the subscriber to receive it and for the PUBACK, pause 1 ms, repeat. The same shape as the
+    /// gateway's latency run.
     /// </summary>
     public async Task<List<long>> LatencyAsync(TimedSubscriber subscriber, int samples)
     {
@@ -65,6 +66,8 @@ internal sealed class BareMqtt : IAsyncDisposable
             }
 
             latencies.Add(arrival.Timestamp - sent);
+            // The same untimed gap the gateway rows leave between samples.
+            await Task.Delay(1);
         }
 
         return latencies;

@@ -7,7 +7,8 @@ internal sealed record BenchOptions
 {
     public const string Usage = """
         usage: EdgeGuard.Bench.EndToEnd [options]
-          --events N          messages per throughput stream, bare and gateway (default 20000)
+          --events N          messages per throughput stream, bare and gateway (default 20000; above
+                              ~40000 the gateway's chatter supervision may suppress bench contacts)
           --latency N         ping-pong latency samples per row (default 1000)
           --warmup N          untimed messages/edges before measuring (default 500)
           --in-flight N       PUBACKs outstanding in the pipelined bare stream (default 64, the

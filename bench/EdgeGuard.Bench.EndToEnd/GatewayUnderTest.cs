@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Site;
@@ -17,7 +18,8 @@ namespace EdgeGuard.Bench.EndToEnd;
 /// external broker: real GpioController on the simulated chip, SiteController, SQLite journal in a
 /// temp directory (WAL, synchronous=FULL), OutboxPublisher to the bench's Mosquitto. Only what a
 /// bench must change is overridden: state directory, socket, broker address, log level, and
-/// debounce 0 on the points the bench drives, so each edge is one event at once.
+/// debounce 0 on the points the bench drives, so each edge is one event at once, extra door
+/// contacts for the bench's bursts, and a relaxed chatter limit.
 /// </summary>
 internal sealed class GatewayUnderTest : IAsyncDisposable
 {
@@ -56,7 +58,8 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
     /// <param name="instantPoints">Points whose debounce is set to 0.</param>
     /// <param name="logLevel">Host log level; Warning keeps per-event log lines out of the figures.</param>
     /// <param name="stateParent">Where the temp state directory goes; null for the system temp dir.</param>
-    public static async Task<GatewayUnderTest> StartAsync(int brokerPort, IReadOnlyList<string> instantPoints, string logLevel, string? stateParent)
+    /// <param name="benchPoints">Extra door contacts (debounce 0) added on free lines of the simulated chip for the bench to drive.</param>
+    public static async Task<GatewayUnderTest> StartAsync(int brokerPort, IReadOnlyList<string> instantPoints, int benchPoints, string logLevel, string? stateParent)
     {
         var directory = stateParent is null
             ? System.IO.Directory.CreateTempSubdirectory("edgeguard-bench-").FullName
@@ -87,6 +90,29 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
             overrides.Add($"EdgeGuard:points:{index}:debounceMs=0");
         }
 
+        // Input supervision calls a point that changes 8 times in 10 s chattering and suppresses it,
+        // rightly for a real door. The bench's bursts are spread over several contacts and the limit
+        // is raised to its maximum (1000 transitions per 1 s) so it measures delivery, not suppression.
+        overrides.Add("EdgeGuard:supervision:chatterTransitions=1000");
+        overrides.Add("EdgeGuard:supervision:chatterWindowSeconds=1");
+        var used = first.Configuration.GetSection("EdgeGuard:points").GetChildren()
+            .Concat(first.Configuration.GetSection("EdgeGuard:outputs").GetChildren())
+            .Select(c => int.Parse(c["line"] ?? "-1", CultureInfo.InvariantCulture))
+            .ToHashSet();
+        var free = Enumerable.Range(0, SimulatedGpioDriver.DefaultLineCount).Where(l => !used.Contains(l)).ToList();
+        if (benchPoints > free.Count)
+        {
+            throw new InvalidOperationException($"{benchPoints} bench points do not fit on the {free.Count} free lines of the simulated chip.");
+        }
+
+        var zone = first.Configuration["EdgeGuard:zones:0:id"];
+        for (var i = 0; i < benchPoints; i++)
+        {
+            var key = $"EdgeGuard:points:{ids.Count + i}";
+            overrides.AddRange([$"{key}:id={BenchPointId(i)}", $"{key}:kind=doorContact", $"{key}:line={free[i]}",
+                $"{key}:activeLevel=high", $"{key}:pull=none", $"{key}:debounceMs=0", $"{key}:zone={zone}"]);
+        }
+
         var loaded = GatewayConfigLoader.Build(file, [.. overrides]);
         var result = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
         if (loaded.Errors.Count > 0 || !result.IsValid)
@@ -104,6 +130,9 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
         await gateway.Publisher.WaitUntilCaughtUpAsync(timeout.Token);
         return gateway;
     }
+
+    /// <summary>Id of the <paramref name="index"/>th bench door contact.</summary>
+    public static string BenchPointId(int index) => $"bench-door-{index:D2}";
 
     /// <summary>Puts a point's line at the level of <paramref name="active"/>, as the wiring would.</summary>
     public void Set(PointDefinition point, bool active) => Driver.SetInputLevel(point.Line, point.LevelFor(active));

@@ -62,7 +62,7 @@ internal sealed class TimedSubscriber : IAsyncDisposable
         }
     }
 
-    /// <summary>Discards what arrived so far; returns the last one, if any.</summary>
+    /// <summary>Discards what arrived so far; returns the last one, if any (seqs only grow on a topic).</summary>
     public Arrival? Drain()
     {
         Arrival? last = null;
@@ -84,7 +84,7 @@ internal sealed class TimedSubscriber : IAsyncDisposable
         var seen = new HashSet<long>();
         long expected = firstSeq;
         int duplicates = 0, outOfOrder = 0;
-        long lastTimestamp = 0;
+        long lastTimestamp = 0, maxSeq = 0;
         while (seen.Count < count)
         {
             Arrival arrival;
@@ -102,6 +102,7 @@ internal sealed class TimedSubscriber : IAsyncDisposable
                 continue; // not part of this stream (e.g. a late message of an earlier phase)
             }
 
+            maxSeq = Math.Max(maxSeq, arrival.Seq);
             if (!seen.Add(arrival.Seq))
             {
                 duplicates++;
@@ -117,7 +118,7 @@ internal sealed class TimedSubscriber : IAsyncDisposable
             lastTimestamp = arrival.Timestamp;
         }
 
-        return new StreamCheck(count, seen.Count, duplicates, outOfOrder, lastTimestamp);
+        return new StreamCheck(count, seen.Count, duplicates, outOfOrder, lastTimestamp, maxSeq);
     }
 
     public async ValueTask DisposeAsync()
@@ -149,7 +150,7 @@ internal sealed class TimedSubscriber : IAsyncDisposable
 }
 
 /// <summary>What a stream delivered: the "nothing lost, in order" check.</summary>
-internal sealed record StreamCheck(int Expected, int Received, int Duplicates, int OutOfOrder, long LastTimestamp)
+internal sealed record StreamCheck(int Expected, int Received, int Duplicates, int OutOfOrder, long LastTimestamp, long MaxSeq)
 {
     public bool Intact => Received == Expected && Duplicates == 0 && OutOfOrder == 0;
 

@@ -84,6 +84,14 @@ public static class EventDataWriter
         _ => JsonNamingPolicy.CamelCase.ConvertName(kind.ToString()),
     };
 
+    /// <summary>The wire name of a loop tamper: <c>open</c> or <c>short</c>.</summary>
+    public static string LoopTamperText(LoopTamper condition) => condition switch
+    {
+        LoopTamper.Open => "open",
+        LoopTamper.Short => "short",
+        _ => JsonNamingPolicy.CamelCase.ConvertName(condition.ToString()),
+    };
+
     /// <summary>The wire name of a site mode: <c>normal</c> or <c>lockdown</c>.</summary>
     public static string ModeText(SiteMode mode) => mode switch
     {
@@ -220,6 +228,27 @@ public static class EventDataWriter
                 writer.WriteBoolean("active", e.Active);
                 writer.WriteNumber("stuckForSeconds", (long)e.StuckFor.TotalSeconds);
                 return (e.PointId, e.Zone, true);
+
+            case EolTamperDetected e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteString("condition", LoopTamperText(e.Condition));
+                writer.WriteNumber("reading", e.Reading);
+                return (e.PointId, e.Zone, true);
+
+            case EolTamperRestored e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteString("condition", LoopTamperText(e.Condition));
+                writer.WriteNumber("reading", e.Reading);
+                return (e.PointId, e.Zone, true);
+
+            case HardwareFault e:
+                writer.WriteString("device", e.Device);
+                writer.WriteString("reason", e.Reason);
+                return (null, null, true);
+
+            case HardwareFaultRestored e:
+                writer.WriteString("device", e.Device);
+                return (null, null, true);
 
             default:
                 return (domainEvent.Point, null, false);

@@ -66,24 +66,27 @@ internal sealed class TestGateway : IAsyncDisposable
     public ISimulatorLink Link => new InProcessLink(Simulator);
 
     /// <summary>Builds the host; <paramref name="beforeStart"/> may set input levels a technician left behind.</summary>
-    public static async Task<TestGateway> StartAsync(string stateDirectory, Action<TestGateway>? beforeStart = null)
+    /// <param name="configFile">Configuration relative to the test assembly (default: the shipped appsettings.json).</param>
+    /// <param name="overrides">Extra <c>key=value</c> configuration overrides, e.g. <c>EdgeGuard:supervision:settleSeconds=2</c>.</param>
+    public static async Task<TestGateway> StartAsync(string stateDirectory, Action<TestGateway>? beforeStart = null, string configFile = "appsettings.json", IReadOnlyList<string>? overrides = null)
     {
-        var gateway = Create(stateDirectory);
+        var gateway = Create(stateDirectory, configFile, overrides ?? []);
         beforeStart?.Invoke(gateway);
         await gateway.Host.StartAsync();
         await gateway.Controller.Booted;
         return gateway;
     }
 
-    private static TestGateway Create(string stateDirectory)
+    private static TestGateway Create(string stateDirectory, string configFile, IReadOnlyList<string> overrides)
     {
         var loaded = GatewayConfigLoader.Build(
-            Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+            Path.Combine(AppContext.BaseDirectory, configFile),
             [
                 $"EdgeGuard:stateDirectory={stateDirectory}",
                 $"EdgeGuard:simulation:controlSocket={Path.Combine(stateDirectory, "sim.sock")}",
                 $"EdgeGuard:mqtt:port={FreeLoopbackPort()}",
                 "Logging:LogLevel:Default=Warning",
+                .. overrides,
             ]);
         Assert.Empty(loaded.Errors);
         var result = GatewayConfigReader.Read(loaded.Configuration, simulate: true);

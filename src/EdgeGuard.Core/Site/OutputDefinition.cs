@@ -50,4 +50,10 @@ public sealed record OutputDefinition(
 
     /// <summary>The electrical level that realises the logical demand.</summary>
     public bool LevelFor(bool active) => Energised(active) == ActiveHigh;
+
+    /// <summary>
+    /// Where the output's line lives when it is not a native GPIO line: an expander pin
+    /// (<c>mcp23017@0x20:B0</c>); then <see cref="Line"/> is -1. Null (the default) for a native line.
+    /// </summary>
+    public string? LineAddress { get; init; }
 }

@@ -57,6 +57,13 @@ public sealed record PointDefinition(
     public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;
 
     /// <summary>
+    /// Where the point's line lives when it is not a native GPIO line: an expander pin
+    /// (<c>mcp23017@0x20:A3</c>) or a supervised loop on an ADC channel (<c>mcp3008@0.0:CH2</c>); then
+    /// <see cref="Line"/> is -1. Null (the default) for a line on the gateway's own GPIO chip.
+    /// </summary>
+    public string? LineAddress { get; init; }
+
+    /// <summary>
     /// Optional stuck-point watchdog: a point that stays in either state this long is reported once
     /// (<c>fault.point-stuck</c>). Null (the default) watches nothing.
     /// </summary>

@@ -1,5 +1,6 @@
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
+using EdgeGuard.Hardware.Board;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Publishing;
 
@@ -38,7 +39,11 @@ public sealed record GatewayConfig(
     string StateDirectory,
     SimulationOptions Simulation,
     MqttOptions Mqtt,
-    JournalOptions Journal);
+    JournalOptions Journal)
+{
+    /// <summary>Expanders, ADCs and supervised loops beyond the native GPIO lines (none by default).</summary>
+    public IoBoardOptions Board { get; init; } = IoBoardOptions.None;
+}
 
 /// <summary>One configuration problem, with the configuration path of the offending key.</summary>
 public sealed record ConfigError(string Path, string Message)

@@ -52,8 +52,8 @@ public static partial class GatewayConfigReader
             var id = Id(item.Child("id"), subject, required: true);
             RegisterId(item.Child("id"), subject, id, description);
             var kind = _w.Enum(item.Child("kind"), subject, required: true, kinds);
-            var line = Line(item.Child("line"), subject, description, input);
-            var activeHigh = _w.Enum(item.Child("activeLevel"), subject, required: true, Levels);
+            var line = LineOf(item, subject, description, input);
+            var activeHigh = ActiveLevelOf(item, subject, input);
             return new DeviceKeys<TKind>(subject, id, kind, line, activeHigh);
         }
 

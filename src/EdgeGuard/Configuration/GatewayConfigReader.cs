@@ -155,6 +155,8 @@ public static partial class GatewayConfigReader
             var stateDirectory = _w.Scalar(root.Child("stateDirectory"), null, required: true,
                 " (the directory for the journal and the persisted safety state)")?.Trim();
             var hardware = Hardware(root.Child("hardware"));
+            var expanders = Expanders(root.Child("expanders"));
+            var adcs = Adcs(root.Child("adcs"));
             var zones = Zones(root.Child("zones"));
             var points = Points(root.Child("points"));
             var outputs = Outputs(root.Child("outputs"));
@@ -176,8 +178,10 @@ public static partial class GatewayConfigReader
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
 
+            points = WithLineAddresses(points);
+            outputs = WithLineAddresses(outputs);
             var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety) { Supervision = supervision };
-            return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal));
+            return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs) });
         }
 
         private ConfigResult Result(GatewayConfig? config) =>

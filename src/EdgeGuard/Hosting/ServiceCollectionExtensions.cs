@@ -37,10 +37,8 @@ public static class ServiceCollectionExtensions
         };
         services.AddSingleton(driver);
         services.AddSingleton(_ => new GpioController(driver));
-        services.AddSingleton<IInputLines>(sp => new GpioInputLines(
-            sp.GetRequiredService<GpioController>(), config.Site.Points, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<OutputLinesFactory>(sp => initial => new GpioOutputLines(
-            sp.GetRequiredService<GpioController>(), config.Site.Outputs, initial));
+        // Native lines, expander pins and supervised loops behind one IInputLines / IOutputLines.
+        services.AddGatewayLines(config, driver);
 
         // Journal: the safety state survives power loss, and every event is journaled with its seq
         // before MQTT sees it. Created after the database, so the container disposes it first.
@@ -65,7 +63,8 @@ public static class ServiceCollectionExtensions
                 config.Site,
                 (SimulatedGpioDriver)driver,
                 sp.GetRequiredService<SiteController>(),
-                sp.GetRequiredService<ILogger<SimulatorControlServer>>()));
+                sp.GetRequiredService<ILogger<SimulatorControlServer>>(),
+                sp.GetRequiredService<SimulatedBoard>()));
             services.AddHostedService(sp => sp.GetRequiredService<SimulatorControlServer>());
         }
 

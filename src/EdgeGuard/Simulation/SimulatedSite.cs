@@ -11,7 +11,8 @@ public static class SimulatedSite
     {
         ArgumentNullException.ThrowIfNull(driver);
         ArgumentNullException.ThrowIfNull(site);
-        foreach (var point in site.Points)
+        // Points on expander pins and ADC loops are quieted by SimulatedBoard.
+        foreach (var point in site.Points.Where(p => p.LineAddress is null))
         {
             driver.SetInputLevel(point.Line, point.LevelFor(active: false));
         }

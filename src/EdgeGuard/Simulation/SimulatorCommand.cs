@@ -7,6 +7,9 @@ namespace EdgeGuard.Simulation;
 /// </summary>
 public sealed record SimulatorCommand(string Verb, string? PointId, bool Active, int Count = 1)
 {
+    /// <summary>For <c>loop POINT normal|alarm|open|short</c>: the condition a supervised loop is put in.</summary>
+    public string? Loop { get; init; }
+
     /// <summary>Largest <c>pulse</c> count accepted in one command.</summary>
     public const int MaxPulses = 1_000_000;
 
@@ -46,6 +49,19 @@ public sealed record SimulatorCommand(string Verb, string? PointId, bool Active,
             return false;
         }
 
+        if (parts is ["loop", var loopPoint, var condition])
+        {
+            if (SimulatedBoard.LoopConditions.ContainsKey(condition))
+            {
+                command = new SimulatorCommand("loop", loopPoint, false) { Loop = condition.ToLowerInvariant() };
+                error = null;
+                return true;
+            }
+
+            error = $"bad loop condition '{condition}': expected {string.Join("|", SimulatedBoard.LoopConditions.Keys)}";
+            return false;
+        }
+
         if (parts.Length == 2 && PointVerbs.TryGetValue(parts[0], out var active))
         {
             command = new SimulatorCommand(parts[0].ToLowerInvariant(), parts[1], active);
@@ -55,7 +71,7 @@ public sealed record SimulatorCommand(string Verb, string? PointId, bool Active,
 
         error = parts.Length == 0
             ? "empty command"
-            : $"unknown command '{line}': expected status, pulse POINT N, or one of {string.Join("|", PointVerbs.Keys)} followed by a point id";
+            : $"unknown command '{line}': expected status, pulse POINT N, loop POINT normal|alarm|open|short, or one of {string.Join("|", PointVerbs.Keys)} followed by a point id";
         return false;
     }
 }

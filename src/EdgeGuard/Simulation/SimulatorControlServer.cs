@@ -18,7 +18,8 @@ public sealed partial class SimulatorControlServer(
     SiteDefinition site,
     SimulatedGpioDriver driver,
     SiteController controller,
-    ILogger<SimulatorControlServer> log) : BackgroundService
+    ILogger<SimulatorControlServer> log,
+    SimulatedBoard? board = null) : BackgroundService
 {
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -69,19 +70,39 @@ public sealed partial class SimulatorControlServer(
             return $"error: unknown point '{command.PointId}'; known points: {string.Join(", ", site.Points.Select(p => p.Id))}";
         }
 
+        if (command.Loop is { } condition)
+        {
+            return board?.SetLoop(point, SimulatedBoard.LoopConditions[condition]) is { } problem
+                ? $"error: {problem}"
+                : board is null ? $"error: point '{point.Id}' is not a supervised loop" : $"ok loop {point.Id} {condition}";
+        }
+
         if (command.Verb == "pulse")
         {
             for (var i = 0; i < command.Count; i++)
             {
-                driver.SetInputLevel(point.Line, point.LevelFor(true));
-                driver.SetInputLevel(point.Line, point.LevelFor(false));
+                Set(point, true);
+                Set(point, false);
             }
 
             return $"ok pulse {point.Id} {command.Count}";
         }
 
-        driver.SetInputLevel(point.Line, point.LevelFor(command.Active));
+        Set(point, command.Active);
         return $"ok {command.Verb} {point.Id}";
+    }
+
+    /// <summary>Sets a point's line wherever it is: native, expander pin or supervised loop.</summary>
+    private void Set(PointDefinition point, bool active)
+    {
+        if (board is not null)
+        {
+            board.Set(point, active);
+        }
+        else
+        {
+            driver.SetInputLevel(point.Line, point.LevelFor(active));
+        }
     }
 
     private async Task ServeAsync(Socket client, CancellationToken ct)

@@ -64,6 +64,27 @@ public readonly record struct Mcp23017LineAddress(int Address, int Pin)
         return true;
     }
 
+    /// <summary>
+    /// Parses a chip name without a pin (<c>mcp23017@0x20</c>), as an expander's id in configuration; on
+    /// failure <paramref name="error"/> says what is expected.
+    /// </summary>
+    public static bool TryParseChip(string? text, out int address, [NotNullWhen(false)] out string? error)
+    {
+        address = 0;
+        if (text is null || text.Contains(':', StringComparison.Ordinal) || !TryParse(text + ":A0", out var parsed, out _))
+        {
+            error = $"'{text}' is not an MCP23017 chip name: expected 'mcp23017@0xAA' with AA = 20..27 (set by its A2..A0 pins), e.g. 'mcp23017@0x20'";
+            return false;
+        }
+
+        address = parsed.Address;
+        error = null;
+        return true;
+    }
+
+    /// <summary>The chip's canonical name, e.g. <c>mcp23017@0x20</c> (what <see cref="Mcp23017.Name"/> reports).</summary>
+    public string Chip => string.Create(CultureInfo.InvariantCulture, $"{Prefix}0x{Address:x2}");
+
     /// <summary>The canonical name, e.g. <c>mcp23017@0x20:A3</c>.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}0x{Address:x2}:{Mcp23017Configuration.PinName(Pin)}");

@@ -1,0 +1,240 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Drivers.Supervision;
+
+namespace EdgeGuard.Hardware.Board;
+
+/// <summary>A point read as an end-of-line loop on one channel of an ADC.</summary>
+/// <param name="Point">The point.</param>
+/// <param name="Channel">The ADC channel, 0..7.</param>
+/// <param name="Classifier">Its thresholds.</param>
+public sealed record SupervisedLoop(PointDefinition Point, int Channel, EolLoopClassifier Classifier);
+
+/// <summary>
+/// The supervised loops on one ADC, behind <see cref="IInputLines"/>. The chip has no interrupt, so a timer
+/// reads every loop each poll interval and classifies it. Normal and alarm become the point's level, delivered
+/// as a <see cref="RawEdge"/> when it changes, exactly like a GPIO edge (the point's debounce applies). Open
+/// and short are tamper: reported once as <see cref="EolTamperDetected"/> and restored with
+/// <see cref="EolTamperRestored"/>, while the point reads what <see cref="TamperedLoop.ReadsActive"/> says.
+/// </summary>
+/// <remarks>
+/// A read that fails leaves the point at its last level and is reported as <see cref="HardwareFault"/>
+/// for the chip (once), restored when every loop reads again.
+/// </remarks>
+public sealed class EolLoopLines : IInputLines
+{
+    private readonly string _device;
+    private readonly Func<int, int> _read;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly Action<IReadOnlyList<DomainEvent>> _report;
+    private readonly IDisposable? _owned;
+    private readonly Dictionary<string, LoopSlot> _loops = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private Action<RawEdge>? _onEdge;
+    private ITimer? _timer;
+    private bool _faulted;
+    private bool _disposed;
+
+    /// <summary>Creates the loops of one ADC; nothing is read until <see cref="Start"/> or <see cref="Read"/>.</summary>
+    /// <param name="device">The ADC's name for fault events, e.g. <c>mcp3008@0.0</c>.</param>
+    /// <param name="read">Converts one channel (0..1023); throws when the chip does not answer.</param>
+    /// <param name="interval">Time between two polls.</param>
+    /// <param name="loops">The loops on this ADC.</param>
+    /// <param name="time">Timestamps edges and runs the poll timer.</param>
+    /// <param name="report">Receives tamper and chip fault events (from the timer thread; must not throw).</param>
+    /// <param name="owned">Disposed with these lines (the ADC's bus device), if any.</param>
+    /// <exception cref="ArgumentException">A point or channel is used twice.</exception>
+    public EolLoopLines(string device, Func<int, int> read, TimeSpan interval, IEnumerable<SupervisedLoop> loops,
+        TimeProvider time, Action<IReadOnlyList<DomainEvent>> report, IDisposable? owned = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(loops);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        (_device, _read, _interval, _time, _report, _owned) = (device, read, interval, time, report, owned);
+        var channels = new HashSet<int>();
+        foreach (var loop in loops)
+        {
+            if (!channels.Add(loop.Channel) || !_loops.TryAdd(loop.Point.Id, new LoopSlot(loop)))
+            {
+                throw new ArgumentException($"{device}: point '{loop.Point.Id}' or channel {loop.Channel} is used twice.", nameof(loops));
+            }
+        }
+    }
+
+    /// <summary>The points on this ADC.</summary>
+    public IReadOnlyCollection<string> PointIds => _loops.Keys;
+
+    /// <inheritdoc/>
+    /// <remarks>Reads and classifies the loop now; does not change what was reported.</remarks>
+    /// <exception cref="HardwareException">The ADC does not answer.</exception>
+    public bool Read(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var slot = _loops.TryGetValue(pointId, out var s) ? s : throw new KeyNotFoundException($"Point '{pointId}' is not on {_device}.");
+        return LevelOf(slot.Loop, slot.Loop.Classifier.Classify(_read(slot.Loop.Channel)));
+    }
+
+    /// <inheritdoc/>
+    public void Start(Action<RawEdge> onEdge)
+    {
+        ArgumentNullException.ThrowIfNull(onEdge);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.CompareExchange(ref _onEdge, onEdge, null) is not null)
+        {
+            throw new InvalidOperationException("Edge delivery has already been started.");
+        }
+
+        _timer = _time.CreateTimer(_ => Poll(), null, _interval, _interval);
+    }
+
+    /// <summary>
+    /// Reads and classifies every loop once, delivering level changes as edges and reporting tamper and chip
+    /// faults. Runs on the timer; callable directly (tests). Never throws; an overlapping call is skipped.
+    /// </summary>
+    public void Poll()
+    {
+        if (!_gate.TryEnter())
+        {
+            return; // the previous poll is still reading: this one would only repeat it
+        }
+
+        var events = new List<DomainEvent>();
+        var edges = new List<RawEdge>();
+        try
+        {
+            if (_disposed || _onEdge is null)
+            {
+                return;
+            }
+
+            string? failure = null;
+            foreach (var slot in _loops.Values)
+            {
+                int reading;
+                try
+                {
+                    reading = _read(slot.Loop.Channel);
+                }
+#pragma warning disable CA1031 // A dead ADC is a fault to report, never a reason to stop polling the others.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    failure ??= ex.Message;
+                    continue;
+                }
+
+                Classify(slot, reading, events, edges);
+            }
+
+            if (failure is not null && !_faulted)
+            {
+                events.Add(new HardwareFault(_time.GetUtcNow(), _device, failure));
+            }
+            else if (failure is null && _faulted)
+            {
+                events.Add(new HardwareFaultRestored(_time.GetUtcNow(), _device));
+            }
+
+            _faulted = failure is not null;
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+
+        // Outside the lock: both only enqueue. Faults first, so the office sees why a point changed.
+        Deliver(events, edges);
+    }
+
+    /// <summary>Stops polling.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
+        _timer?.Dispose();
+        _owned?.Dispose();
+    }
+
+    private void Classify(LoopSlot slot, int reading, List<DomainEvent> events, List<RawEdge> edges)
+    {
+        var point = slot.Loop.Point;
+        var state = slot.Loop.Classifier.Classify(reading);
+        LoopTamper? tamper = state switch
+        {
+            LoopState.OpenCircuitTamper => LoopTamper.Open,
+            LoopState.ShortCircuitTamper => LoopTamper.Short,
+            _ => null,
+        };
+        if (tamper != slot.Tamper)
+        {
+            var now = _time.GetUtcNow();
+            if (slot.Tamper is { } ended)
+            {
+                events.Add(new EolTamperRestored(now, point.Id, point.Kind, point.Zone, ended, reading));
+            }
+
+            if (tamper is { } started)
+            {
+                events.Add(new EolTamperDetected(now, point.Id, point.Kind, point.Zone, started, reading));
+            }
+
+            slot.Tamper = tamper;
+        }
+
+        var high = LevelOf(slot.Loop, state);
+        if (high != slot.ReportedHigh)
+        {
+            slot.ReportedHigh = high;
+            edges.Add(new RawEdge(point.Id, high, _time.GetTimestamp()));
+        }
+    }
+
+    private void Deliver(List<DomainEvent> events, List<RawEdge> edges)
+    {
+        try
+        {
+            if (events.Count > 0)
+            {
+                _report(events);
+            }
+
+            foreach (var edge in edges)
+            {
+                _onEdge?.Invoke(edge);
+            }
+        }
+#pragma warning disable CA1031 // Runs on a timer thread: an escaping exception would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            // The receivers only enqueue; if that fails the controller is gone and so is anyone to tell.
+        }
+    }
+
+    /// <summary>The electrical level the point reads at: its logical state through its active level.</summary>
+    private static bool LevelOf(SupervisedLoop loop, LoopState state) => loop.Point.LevelFor(state switch
+    {
+        LoopState.Normal => false,
+        LoopState.Alarm => true,
+        _ => TamperedLoop.ReadsActive(loop.Point.Kind),
+    });
+
+    private sealed class LoopSlot(SupervisedLoop loop)
+    {
+        public SupervisedLoop Loop { get; } = loop;
+
+        /// <summary>The level last delivered; null before the first poll, so it delivers every loop's level.</summary>
+        public bool? ReportedHigh { get; set; }
+
+        public LoopTamper? Tamper { get; set; }
+    }
+}

@@ -1,0 +1,233 @@
+using System.Device.Gpio;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Drivers.Mcp23017;
+
+namespace EdgeGuard.Hardware.Board;
+
+/// <summary>
+/// The points and outputs on every MCP23017 of the I/O board. The chips are configured when the outputs
+/// are opened (<see cref="OpenOutputs"/>), because an expander's outputs must come up at the restored plan's
+/// level in the same initialisation that makes them outputs; the boot order (outputs before inputs) then
+/// guarantees the chips exist before any input is read.
+/// </summary>
+/// <remarks>
+/// Once started, a supervision timer calls <see cref="Mcp23017Lines.Poll"/> (an interrupt left asserted by
+/// a failed read is serviced), checks that the chip still holds its configuration, and reports a chip that
+/// stops answering (or loses edges in its callback) as <see cref="HardwareFault"/>, restored once it answers.
+/// </remarks>
+public sealed class ExpanderBank : IInputLines
+{
+    /// <summary>How often each chip is supervised.</summary>
+    public static readonly TimeSpan SupervisionInterval = TimeSpan.FromSeconds(1);
+
+    private readonly GpioController _controller;
+    private readonly TimeProvider _time;
+    private readonly Action<IReadOnlyList<DomainEvent>> _report;
+    private readonly List<Chip> _chips = [];
+    private readonly Dictionary<string, Chip> _chipOfPoint = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private ITimer? _timer;
+    private bool _disposed;
+
+    /// <summary>Groups the expander points and outputs by chip; nothing is sent to a chip yet.</summary>
+    /// <exception cref="ArgumentException">A point or output names an expander that is not configured.</exception>
+    public ExpanderBank(
+        GpioController controller, IEnumerable<ExpanderOptions> expanders, IEnumerable<PointDefinition> points,
+        IEnumerable<OutputDefinition> outputs, IBusDevices buses, TimeProvider time, Action<IReadOnlyList<DomainEvent>> report)
+    {
+        ArgumentNullException.ThrowIfNull(controller);
+        ArgumentNullException.ThrowIfNull(expanders);
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(buses);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(report);
+        (_controller, _time, _report) = (controller, time, report);
+
+        var byAddress = new Dictionary<int, Chip>();
+        foreach (var expander in expanders)
+        {
+            var chip = new Chip(expander, buses);
+            byAddress.Add(expander.Address, chip);
+            _chips.Add(chip);
+        }
+
+        foreach (var point in points.Where(p => Mcp23017LineAddress.IsExpanderLine(p.LineAddress)))
+        {
+            var (chip, pin) = Locate(byAddress, point.Id, point.LineAddress);
+            chip.Inputs.Add(new ExpanderInput(point.Id, pin, point.Pull));
+            _chipOfPoint.Add(point.Id, chip);
+        }
+
+        foreach (var output in outputs.Where(o => Mcp23017LineAddress.IsExpanderLine(o.LineAddress)))
+        {
+            var (chip, pin) = Locate(byAddress, output.Id, output.LineAddress);
+            chip.Outputs.Add((output.Id, pin));
+        }
+    }
+
+    /// <summary>The points on expander pins.</summary>
+    public IReadOnlyCollection<string> PointIds => _chipOfPoint.Keys;
+
+    /// <summary>The outputs on expander pins.</summary>
+    public IReadOnlyCollection<string> OutputIds => [.. _chips.SelectMany(c => c.Outputs.Select(o => o.Id))];
+
+    /// <summary>
+    /// Configures every chip, its outputs already at <paramref name="initialHigh"/>, and returns the outputs
+    /// behind one <see cref="IOutputLines"/>. Call once, before the inputs are read.
+    /// </summary>
+    /// <exception cref="HardwareException">A chip does not answer or its interrupt line cannot be opened.</exception>
+    public IOutputLines OpenOutputs(IReadOnlyDictionary<string, bool> initialHigh)
+    {
+        ArgumentNullException.ThrowIfNull(initialHigh);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var chip in _chips)
+        {
+            var outputs = chip.Outputs.Select(o => new ExpanderOutput(o.Id, o.Pin,
+                initialHigh.TryGetValue(o.Id, out var high) ? high
+                    : throw new ArgumentException($"Output '{o.Id}' has no initial level.", nameof(initialHigh))));
+            chip.Lines ??= new Mcp23017Lines(_controller, chip.Options.InterruptLine, chip.Driver, chip.Inputs, outputs, _time);
+        }
+
+        return new RoutedOutputLines(_chips.Select(c => ((IOutputLines)c.Lines!, c.Outputs.Select(o => o.Id))));
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The chips are not configured yet (<see cref="OpenOutputs"/> comes first).</exception>
+    public bool Read(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        var chip = _chipOfPoint.TryGetValue(pointId, out var c) ? c : throw new KeyNotFoundException($"Point '{pointId}' is not on an expander.");
+        return LinesOf(chip).Read(pointId);
+    }
+
+    /// <inheritdoc/>
+    public void Start(Action<RawEdge> onEdge)
+    {
+        ArgumentNullException.ThrowIfNull(onEdge);
+        foreach (var chip in _chips)
+        {
+            LinesOf(chip).Start(onEdge);
+        }
+
+        _timer = _time.CreateTimer(_ => Supervise(), null, SupervisionInterval, SupervisionInterval);
+    }
+
+    /// <summary>
+    /// One supervision pass over every chip: services a pending interrupt and checks the chip still answers
+    /// with its configuration. Reports faults raised and restored; never throws (it runs on a timer).
+    /// </summary>
+    public void Supervise()
+    {
+        var events = new List<DomainEvent>();
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            foreach (var chip in _chips.Where(c => c.Lines is not null))
+            {
+                var problem = Check(chip);
+                if (problem is not null && !chip.Faulted)
+                {
+                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, problem));
+                }
+                else if (problem is null && chip.Faulted)
+                {
+                    events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
+                }
+
+                chip.Faulted = problem is not null;
+            }
+        }
+
+        if (events.Count > 0)
+        {
+            _report(events);
+        }
+    }
+
+    /// <summary>Stops supervision and edge delivery; the chips keep their outputs.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _timer?.Dispose();
+        foreach (var chip in _chips)
+        {
+            chip.Lines?.Dispose();
+            chip.Device.Dispose();
+        }
+    }
+
+    private static string? Check(Chip chip)
+    {
+        try
+        {
+            chip.Lines!.Poll();
+            var failures = chip.Lines.CallbackFailures;
+            if (failures != chip.CallbackFailuresSeen)
+            {
+                chip.CallbackFailuresSeen = failures;
+                return $"{failures} interrupt(s) could not be serviced: {chip.Lines.LastCallbackFailure?.Message}";
+            }
+
+            // A power glitch resets the chip to inputs without interrupts: it would answer but stay silent.
+            var iocon = chip.Driver.ReadRegister(Mcp23017Register.Iocon);
+            return iocon == (byte)Mcp23017.Iocon ? null
+                : $"the chip lost its configuration (IOCON reads 0x{iocon:x2}, expected 0x{(byte)Mcp23017.Iocon:x2}): it was reset; restart the gateway to configure it again";
+        }
+#pragma warning disable CA1031 // A supervision timer must survive any failure of the chip it watches.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return ex.Message;
+        }
+    }
+
+    private static Mcp23017Lines LinesOf(Chip chip) => chip.Lines
+        ?? throw new InvalidOperationException($"{chip.Options.Id} is configured when the outputs are opened, which must come first.");
+
+    private static (Chip Chip, int Pin) Locate(Dictionary<int, Chip> byAddress, string id, string? lineAddress)
+    {
+        if (!Mcp23017LineAddress.TryParse(lineAddress, out var address, out var error))
+        {
+            throw new ArgumentException($"'{id}': {error}");
+        }
+
+        return byAddress.TryGetValue(address.Address, out var chip)
+            ? (chip, address.Pin)
+            : throw new ArgumentException($"'{id}' is on {address.Chip}, which is not a configured expander.");
+    }
+
+    private sealed class Chip(ExpanderOptions options, IBusDevices buses)
+    {
+        public ExpanderOptions Options { get; } = options;
+
+        public System.Device.I2c.I2cDevice Device { get; } = buses.OpenExpander(options);
+
+        public Mcp23017 Driver => field ??= new Mcp23017(Device);
+
+        public List<ExpanderInput> Inputs { get; } = [];
+
+        public List<(string Id, int Pin)> Outputs { get; } = [];
+
+        public Mcp23017Lines? Lines { get; set; }
+
+        public bool Faulted { get; set; }
+
+        public long CallbackFailuresSeen { get; set; }
+    }
+}

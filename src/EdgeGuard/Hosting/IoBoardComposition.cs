@@ -1,0 +1,100 @@
+using System.Device.Gpio;
+using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hardware;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Drivers.Mcp3008;
+using EdgeGuard.Hardware.Drivers.Supervision;
+using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeGuard.Hosting;
+
+/// <summary>
+/// Composes the gateway's lines: native GPIO, MCP23017 expander pins and MCP3008 supervised loops behind
+/// the one <see cref="IInputLines"/> and <see cref="IOutputLines"/> the controller knows, routed by id.
+/// </summary>
+internal static class IoBoardComposition
+{
+    /// <summary>Registers the input lines and the output factory (and, in simulate mode, the simulated board).</summary>
+    public static IServiceCollection AddGatewayLines(this IServiceCollection services, GatewayConfig config, GpioDriver driver)
+    {
+        var site = config.Site;
+        var board = config.Board;
+        services.AddSingleton<HardwareFaultReporter>();
+        if (driver is SimulatedGpioDriver simulated)
+        {
+            // No I2C or SPI in simulate mode: the same drivers run against in-memory chips.
+            services.AddSingleton(_ => new SimulatedBusDevices(simulated, board));
+            services.AddSingleton<IBusDevices>(sp => sp.GetRequiredService<SimulatedBusDevices>());
+            services.AddSingleton(sp => new SimulatedBoard(site, board, simulated, sp.GetRequiredService<SimulatedBusDevices>()).Quiet());
+        }
+        else
+        {
+            services.AddSingleton<IBusDevices, SystemBusDevices>();
+        }
+
+        services.AddSingleton(sp => new ExpanderBank(
+            sp.GetRequiredService<GpioController>(), board.Expanders, site.Points, site.Outputs,
+            sp.GetRequiredService<IBusDevices>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<HardwareFaultReporter>().Report));
+        services.AddSingleton(Inputs(config));
+        services.AddSingleton(Outputs(config));
+        return services;
+    }
+
+    private static Func<IServiceProvider, IInputLines> Inputs(GatewayConfig config) => sp =>
+    {
+        var site = config.Site;
+        var board = config.Board;
+        var time = sp.GetRequiredService<TimeProvider>();
+        var native = site.Points.Where(p => p.LineAddress is null).ToList();
+        var gpio = new GpioInputLines(sp.GetRequiredService<GpioController>(), native, time);
+        if (board.Expanders.Count == 0 && board.Adcs.Count == 0)
+        {
+            return gpio;
+        }
+
+        var parts = new List<(IInputLines, IEnumerable<string>)> { (gpio, native.Select(p => p.Id)) };
+        if (sp.GetRequiredService<ExpanderBank>() is { PointIds.Count: > 0 } bank)
+        {
+            parts.Add((bank, bank.PointIds));
+        }
+
+        // Resolving the simulated board puts its pins and loops at rest before the controller reads them.
+        _ = sp.GetService<SimulatedBoard>();
+
+        var buses = sp.GetRequiredService<IBusDevices>();
+        var report = sp.GetRequiredService<HardwareFaultReporter>().Report;
+        foreach (var adc in board.Adcs)
+        {
+            var loops = board.Loops.Where(l => l.AdcId == adc.Id)
+                .Select(l => new SupervisedLoop(site.Point(l.PointId), l.Channel, new EolLoopClassifier(l.Thresholds)))
+                .ToList();
+            var device = buses.OpenAdc(adc);
+            var lines = new EolLoopLines(adc.Id, new Mcp3008(device).Read, adc.PollInterval, loops, time, report, device);
+            parts.Add((lines, lines.PointIds));
+        }
+
+        return new RoutedInputLines(parts);
+    };
+
+    private static Func<IServiceProvider, OutputLinesFactory> Outputs(GatewayConfig config) => sp => initial =>
+    {
+        var native = config.Site.Outputs.Where(o => o.LineAddress is null).ToList();
+        var nativeIds = native.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
+        var gpio = new GpioOutputLines(
+            sp.GetRequiredService<GpioController>(), native,
+            initial.Where(kv => nativeIds.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+        if (config.Board.Expanders.Count == 0)
+        {
+            return gpio;
+        }
+
+        // The expanders are configured here, with their outputs at the restored plan's levels, before any
+        // input is read (the controller opens outputs first).
+        var bank = sp.GetRequiredService<ExpanderBank>();
+        return new RoutedOutputLines([(gpio, nativeIds), (bank.OpenOutputs(initial), bank.OutputIds)]);
+    };
+}

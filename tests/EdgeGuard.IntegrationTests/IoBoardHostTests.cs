@@ -1,0 +1,106 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeGuard.IntegrationTests;
+
+/// <summary>
+/// The whole host on the annex sample (samples/annex-io-board.json): points and outputs on a simulated
+/// MCP23017, perimeter loops on a simulated MCP3008, driven through the simulator protocol.
+/// </summary>
+public sealed class IoBoardHostTests
+{
+    private const string Annex = "samples/annex-io-board.json";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    private static Task Play(TestGateway gateway, string text) =>
+        new ScenarioRunner(gateway.Link, Timeout, TimeProvider.System)
+            .RunAsync(Scenario.Parse(text, "inline"), TextWriter.Null, CancellationToken.None);
+
+    private static Task Until<T>(TestGateway gateway, Func<T, bool> match, string what)
+        where T : DomainEvent =>
+        Eventually.TrueAsync(() => gateway.Recorder.Events.OfType<T>().Any(match), Timeout, what);
+
+    [Fact]
+    public async Task A_cut_loop_is_a_tamper_fault_and_a_breach_and_both_restore_when_repaired()
+    {
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path, configFile: Annex);
+
+        Assert.Equal("ok loop fence-east open", await gateway.Link.SendAsync("loop fence-east open", CancellationToken.None));
+        await Until<EolTamperDetected>(gateway, e => e.PointId == "fence-east", "fault.eol-tamper for fence-east");
+        await Play(gateway, "expect point fence-east active");
+        await Play(gateway, "loop fence-east normal\nexpect point fence-east inactive");
+        await Until<EolTamperRestored>(gateway, e => e.PointId == "fence-east", "fault.eol-tamper-restored for fence-east");
+
+        var events = gateway.Recorder.Events;
+        var tamper = Assert.Single(events.OfType<EolTamperDetected>());
+        Assert.Equal((LoopTamper.Open, "perimeter", Severity.Alarm), (tamper.Condition, tamper.Zone, tamper.Severity));
+        Assert.Equal(LoopTamper.Open, Assert.Single(events.OfType<EolTamperRestored>()).Condition);
+        // The breach is the ordinary perimeter alarm, raised and restored like any input edge.
+        Assert.Single(events.OfType<PointActivated>(), e => e.PointId == "fence-east");
+        Assert.Single(events.OfType<PointRestored>(), e => e.PointId == "fence-east");
+        var types = events.Select(e => e.Type).ToList();
+        Assert.True(types.IndexOf("fault.eol-tamper") < types.IndexOf("point.activated"), string.Join(", ", types));
+    }
+
+    [Fact]
+    public async Task A_shorted_loop_is_a_tamper_fault_raised_once_and_the_point_reads_active()
+    {
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path, configFile: Annex);
+
+        await Play(gateway, "loop fence-east short\nexpect point fence-east active\nwait 200ms");
+        await Until<EolTamperDetected>(gateway, e => e.Condition == LoopTamper.Short, "fault.eol-tamper (short)");
+        // Many polls saw the short; it is one fault, not one per reading.
+        Assert.Single(gateway.Recorder.Events.OfType<EolTamperDetected>());
+
+        // From short straight to cut: the short ends and the cut begins.
+        await gateway.Link.SendAsync("loop fence-east open", CancellationToken.None);
+        await Until<EolTamperDetected>(gateway, e => e.Condition == LoopTamper.Open, "fault.eol-tamper (open)");
+        Assert.Contains(gateway.Recorder.Events, e => e is EolTamperRestored { Condition: LoopTamper.Short });
+    }
+
+    [Fact]
+    public async Task A_single_series_loop_folds_a_cut_into_an_alarm_and_reports_a_short_as_tamper()
+    {
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path, configFile: Annex);
+
+        await Play(gateway, "loop fence-west open\nexpect point fence-west active\nloop fence-west normal\nexpect point fence-west inactive");
+        Assert.DoesNotContain(gateway.Recorder.Events, e => e is EolTamperDetected);
+
+        await Play(gateway, "loop fence-west short");
+        await Until<EolTamperDetected>(gateway, e => e is { PointId: "fence-west", Condition: LoopTamper.Short }, "short on fence-west");
+    }
+
+    [Fact]
+    public async Task Expander_panic_locks_the_expander_door_and_the_shipped_scenario_passes()
+    {
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path, configFile: Annex);
+
+        await new ScenarioRunner(gateway.Link, Timeout, TimeProvider.System).RunAsync(
+            Scenario.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", "eol-tamper.scenario")), "eol-tamper.scenario"),
+            TextWriter.Null, CancellationToken.None);
+
+        var started = gateway.Recorder.Events.OfType<LockdownStarted>().Single();
+        Assert.Equal("panic-annex", started.PointId);
+        // The maglock's pin on the expander (B0 = pin 8), not just the plan: unlocked again after the clear.
+        var chip = gateway.Host.Services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20");
+        Assert.False(chip.PinLevel(8));
+        Assert.DoesNotContain(gateway.Recorder.Events, e => e is HardwareFault);
+    }
+
+    [Fact]
+    public async Task Loop_command_on_a_point_that_is_not_a_loop_is_refused()
+    {
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path, configFile: Annex);
+
+        var reply = await gateway.Link.SendAsync("loop door-annex open", CancellationToken.None);
+
+        Assert.StartsWith("error: point 'door-annex' is not a supervised loop", reply, StringComparison.Ordinal);
+    }
+}
