@@ -1,0 +1,104 @@
+using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Drivers.Supervision;
+using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeGuard.Tests.Configuration;
+
+/// <summary>The I/O board sample (samples/annex-io-board.json): read, validated and composed behind the ports.</summary>
+public sealed class IoBoardConfigTests
+{
+    private static readonly string Sample = Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json");
+
+    private static GatewayConfig Read(bool simulate, params string[] overrides)
+    {
+        var loaded = GatewayConfigLoader.Build(Sample, overrides);
+        Assert.Empty(loaded.Errors);
+        var result = GatewayConfigReader.Read(loaded.Configuration, simulate);
+        Assert.True(result.IsValid, result.ToReport());
+        return result.Config!;
+    }
+
+    [Fact]
+    public void Annex_sample_reads_expanders_adcs_and_loops_and_marks_board_lines()
+    {
+        var config = Read(simulate: false);
+
+        Assert.Equal([new ExpanderOptions("mcp23017@0x20", 1, 0x20, 4)], config.Board.Expanders);
+        Assert.Equal([new AdcOptions("mcp3008@0.0", 0, 0, 1_000_000, TimeSpan.FromMilliseconds(50))], config.Board.Adcs);
+        Assert.Equal(
+            [new SupervisedLoopOptions("fence-east", "mcp3008@0.0", 0, new EolThresholds(EolWiring.Double, 341, 599, 818)),
+             new SupervisedLoopOptions("fence-west", "mcp3008@0.0", 1, new EolThresholds(EolWiring.SingleSeries, 341, 682))],
+            config.Board.Loops);
+        var site = config.Site;
+        Assert.Equal(("mcp23017@0x20:A0", -1), (site.Point("panic-annex").LineAddress, site.Point("panic-annex").Line));
+        Assert.Equal("mcp3008@0.0:CH0", site.Point("fence-east").LineAddress);
+        Assert.True(site.Point("fence-east").ActiveHigh, "a loop's level is active-high by definition");
+        Assert.Equal("mcp23017@0x20:B0", site.Outputs.Single(o => o.Id == "lock-annex").LineAddress);
+        Assert.Null(site.Point("key-guardroom").LineAddress);
+        Assert.Equal(24, site.Point("panic-guardroom").Line);
+    }
+
+    [Fact]
+    public void Names_are_case_insensitive_and_canonicalised()
+    {
+        var config = Read(simulate: false,
+            "EdgeGuard:expanders:0:id=MCP23017@0X20", "EdgeGuard:points:2:line=Mcp23017@0x20:a0", "EdgeGuard:points:4:line=MCP3008@0.0:ch0");
+
+        Assert.Equal("mcp23017@0x20", config.Board.Expanders[0].Id);
+        Assert.Equal("mcp23017@0x20:A0", config.Site.Point("panic-annex").LineAddress);
+        Assert.Equal("mcp3008@0.0:CH0", config.Site.Point("fence-east").LineAddress);
+    }
+
+    [Fact]
+    public void A_config_without_a_board_keeps_plain_gpio_lines()
+    {
+        var loaded = GatewayConfigLoader.Build(TestConfigs.SamplePath);
+        var config = GatewayConfigReader.Read(loaded.Configuration).Config!;
+
+        Assert.Same(IoBoardOptions.None, config.Board);
+        Assert.All(config.Site.Points, p => Assert.Null(p.LineAddress));
+    }
+
+    [Fact]
+    public async Task Simulated_host_composes_native_expander_and_loop_lines_behind_one_port()
+    {
+        using var state = new TempState();
+        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}");
+        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        var services = host.Services;
+
+        var inputs = Assert.IsType<RoutedInputLines>(services.GetRequiredService<IInputLines>());
+        var outputs = services.GetRequiredService<OutputLinesFactory>()(new Dictionary<string, bool>
+        {
+            ["lock-annex"] = true, ["lamp-annex"] = false, ["siren-main"] = false,
+        });
+        var buses = services.GetRequiredService<SimulatedBusDevices>();
+        var driver = services.GetRequiredService<SimulatedGpioDriver>();
+
+        // Quiet building: the simulated board starts at rest wherever each point is wired.
+        Assert.True(inputs.Read("panic-annex"), "active-low panic on the expander, released");
+        Assert.False(inputs.Read("fence-east"), "double-EOL loop at its normal reading");
+        Assert.True(inputs.Read("panic-guardroom"), "native active-low panic, released");
+        Assert.True(buses.Expander("mcp23017@0x20").PinLevel(8), "expander maglock at its initial level");
+        Assert.Equal(System.Device.Gpio.PinMode.InputPullUp, driver.ModeOf(4));
+
+        outputs.Write("siren-main", true);
+        outputs.Write("lock-annex", false);
+        Assert.True(driver.GetOutputLevel(16));
+        Assert.False(buses.Expander("mcp23017@0x20").PinLevel(8));
+        outputs.Dispose();
+        inputs.Dispose();
+    }
+
+    private sealed class TempState : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("eg-board-").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}
