@@ -34,7 +34,7 @@ public sealed class PointSupervisor
     {
         ArgumentNullException.ThrowIfNull(point);
         ArgumentNullException.ThrowIfNull(policy);
-        ArgumentOutOfRangeException.ThrowIfLessThan(policy.ChatterTransitions, 1, nameof(policy));
+        ArgumentOutOfRangeException.ThrowIfNegative(policy.ChatterTransitions, nameof(policy));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(policy.ChatterWindow, TimeSpan.Zero, nameof(policy));
         _point = point;
         _policy = policy;
@@ -97,6 +97,11 @@ public sealed class PointSupervisor
             // Every transition restarts the settle time (through _lastChange).
             _episodeTransitions++;
             return !Suppressed;
+        }
+
+        if (!_policy.DetectsChatter)
+        {
+            return true;
         }
 
         _recent.Enqueue(now.Monotonic);

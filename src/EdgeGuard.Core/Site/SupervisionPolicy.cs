@@ -4,7 +4,7 @@ namespace EdgeGuard.Core.Site;
 /// When an input counts as chattering and when it counts as settled again (config section
 /// <c>supervision</c>). Stuck-point times are per point: <see cref="PointDefinition.StuckAfter"/>.
 /// </summary>
-/// <param name="ChatterTransitions">Filtered transitions within <paramref name="ChatterWindow"/> that make a point chatter.</param>
+/// <param name="ChatterTransitions">Filtered transitions within <paramref name="ChatterWindow"/> that make a point chatter; 0 turns chatter detection off.</param>
 /// <param name="ChatterWindow">The sliding window the transitions are counted in.</param>
 /// <param name="SettleTime">How long a chattering point must stay without a transition before it counts as settled.</param>
 public sealed record SupervisionPolicy(int ChatterTransitions, TimeSpan ChatterWindow, TimeSpan SettleTime)
@@ -15,4 +15,10 @@ public sealed record SupervisionPolicy(int ChatterTransitions, TimeSpan ChatterW
     /// door; a fence sensor in gusting wind or a loose terminal does it easily.
     /// </summary>
     public static SupervisionPolicy Default { get; } = new(8, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// False when chatter detection is off (<see cref="ChatterTransitions"/> 0): for load tests and
+    /// benchmarks that drive one contact thousands of times a second on purpose.
+    /// </summary>
+    public bool DetectsChatter => ChatterTransitions > 0;
 }

@@ -28,8 +28,16 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
-            // Two transitions are one open-and-close: fewer than 3 would call every door use chatter.
-            var transitions = _w.Int(node.Child("chatterTransitions"), null, required: false, 3, 1_000, DefaultChatterTransitions);
+            // Two transitions are one open-and-close: 1 or 2 would call every door use chatter. 0 is
+            // off, for load tests that pulse one contact thousands of times on purpose.
+            var transitionsNode = node.Child("chatterTransitions");
+            var transitions = _w.Int(transitionsNode, null, required: false, 0, 1_000, DefaultChatterTransitions);
+            if (transitions is 1 or 2)
+            {
+                _w.Error(transitionsNode, null,
+                    $"chatterTransitions {transitions} would call every opening and closing of a door chatter; use 3..1000, or 0 to turn chatter detection off");
+                transitions = null;
+            }
             var window = _w.Int(node.Child("chatterWindowSeconds"), null, required: false, 1, 3_600, DefaultChatterWindowSeconds);
             var settle = _w.Int(node.Child("settleSeconds"), null, required: false, 1, 86_400, DefaultSettleSeconds);
             return transitions is not null && window is not null && settle is not null

@@ -154,6 +154,23 @@ public sealed class BrokenConfigTests
             ["no point 'key-fire'"]),
         new("unknown lifeSafety key", k => k.Set("lifeSafety:fireResetKeys", "x"), "EdgeGuard:lifeSafety:fireResetKeys", ["unknown key"]),
 
+        // --- input supervision -------------------------------------------------------------------
+        new("chatter count below 3", k => k.Set("supervision:chatterTransitions", "2"), "EdgeGuard:supervision:chatterTransitions",
+            ["chatterTransitions 2", "every opening and closing", "3..1000, or 0"]),
+        new("chatter count above 1000", k => k.Set("supervision:chatterTransitions", "1001"), "EdgeGuard:supervision:chatterTransitions",
+            ["1001 is out of range", "0..1000"]),
+        new("chatter window zero", k => k.Set("supervision:chatterWindowSeconds", "0"), "EdgeGuard:supervision:chatterWindowSeconds",
+            ["0 is out of range", "1..3600"]),
+        new("settle time with a unit", k => k.Set("supervision:settleSeconds", "30s"), "EdgeGuard:supervision:settleSeconds",
+            ["'30s' is not a whole number"]),
+        new("unknown supervision key", k => k.Set("supervision:settleSecs", "30"), "EdgeGuard:supervision:settleSecs",
+            ["unknown key 'settleSecs'", "chatterTransitions, chatterWindowSeconds, settleSeconds"]),
+        new("supervision given as a value", k => k.Set("supervision", "on"), "EdgeGuard:supervision", ["must be an object"]),
+        new("stuck time zero", k => k.Set("points:2:stuckAfterMinutes", "0"), "EdgeGuard:points:2:stuckAfterMinutes",
+            ["point 'fence-north'", "0 is out of range", "1..129600"]),
+        new("stuck time in days", k => k.Set("points:1:stuckAfterMinutes", "30d"), "EdgeGuard:points:1:stuckAfterMinutes",
+            ["point 'door-chancery'", "not a whole number"]),
+
         // --- state, simulation, mqtt ----------------------------------------------------------
         new("blank stateDirectory", k => k.Set("stateDirectory", ""), "EdgeGuard:stateDirectory", ["stateDirectory is required"]),
         new("control socket path too long", k => k.Set("simulation:controlSocket", "/tmp/" + new string('s', 120) + ".sock"),
