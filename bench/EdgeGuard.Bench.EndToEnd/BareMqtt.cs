@@ -62,7 +62,7 @@ internal sealed class BareMqtt : IAsyncDisposable
             await ack;
             if (arrival.Seq != seq || arrival.Topic != Topic)
             {
-                throw new InvalidOperationException($"bare latency: expected seq {seq}, got {arrival.Seq} on {arrival.Topic}");
+                throw new DeliveryException($"bare latency: expected seq {seq}, got {arrival.Seq} on {arrival.Topic}");
             }
 
             latencies.Add(arrival.Timestamp - sent);

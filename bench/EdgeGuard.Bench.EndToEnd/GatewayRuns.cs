@@ -106,7 +106,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
             var arrival = await subscriber.NextAsync(TimeSpan.FromSeconds(10));
             if (arrival.Seq != expected || arrival.Topic != gateway.EventsTopic)
             {
-                throw new InvalidOperationException($"gateway latency: expected seq {expected}, got {arrival.Seq} on {arrival.Topic}");
+                throw new DeliveryException($"gateway latency: expected seq {expected}, got {arrival.Seq} on {arrival.Topic}");
             }
 
             _seen = arrival.Seq;
@@ -137,7 +137,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
             var journaled = await committed;
             if (arrival.Seq != expected || arrival.Topic != gateway.EventsTopic)
             {
-                throw new InvalidOperationException($"gateway latency: expected seq {expected}, got {arrival.Seq} on {arrival.Topic}");
+                throw new DeliveryException($"gateway latency: expected seq {expected}, got {arrival.Seq} on {arrival.Topic}");
             }
 
             _seen = arrival.Seq;

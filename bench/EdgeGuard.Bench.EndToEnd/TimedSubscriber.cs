@@ -158,3 +158,6 @@ internal sealed record StreamCheck(int Expected, int Received, int Duplicates, i
         ? $"all {Expected} received once, in order"
         : $"received {Received} of {Expected}, {Expected - Received} lost, {Duplicates} duplicated, {OutOfOrder} out of order";
 }
+
+/// <summary>A message came out of turn: the run cannot vouch for delivery.</summary>
+internal sealed class DeliveryException(string message) : Exception(message);

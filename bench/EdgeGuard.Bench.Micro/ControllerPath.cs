@@ -10,7 +10,8 @@ namespace EdgeGuard.Bench.Micro;
 
 /// <summary>
 /// The controller loop's work for one message, step for step as
-/// <c>src/EdgeGuard/Controller/SiteController.cs</c> does it (Handle → Apply → Reconcile), on the
+/// <c>src/EdgeGuard/Controller/SiteController.cs</c> does it (Handle → filter → supervisor → Apply →
+/// Reconcile), on the
 /// real <see cref="GpioController"/> over <see cref="SimulatedGpioDriver"/>.
 /// </summary>
 /// <remarks>
@@ -27,6 +28,7 @@ internal sealed class ControllerPath : IDisposable
 
     private readonly SiteDefinition _site;
     private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PointSupervisor> _supervisors = new(StringComparer.Ordinal);
     private readonly GpioController _controller;
     private readonly GpioOutputLines _outputs;
     private readonly List<DomainEvent> _events = [];
@@ -44,6 +46,7 @@ internal sealed class ControllerPath : IDisposable
         foreach (var point in _site.Points)
         {
             _filters[point.Id] = new PointFilter(point, settledActive: false, now.Monotonic);
+            _supervisors[point.Id] = new PointSupervisor(point, _site.Supervision, settledActive: false, now.Monotonic);
         }
     }
 
@@ -54,6 +57,9 @@ internal sealed class ControllerPath : IDisposable
     /// <summary>The electrical level of the lockdown lamp, to check a benchmark did what it claims.</summary>
     public bool LampHigh => Driver.GetOutputLevel(_site.Outputs.Single(o => o.Id == BenchSite.Lamp).Line);
 
+    /// <summary>Whether supervision flagged any point as chattering: the figures would then time a suppressed path.</summary>
+    public bool AnyChattering => _supervisors.Values.Any(s => s.Chattering);
+
     public static Moment At(TimeSpan monotonic) => new(monotonic, Epoch + monotonic);
 
     /// <summary>SiteController.Handle(EdgeMessage): filter the raw level, decide and reconcile on a change.</summary>
@@ -62,7 +68,7 @@ internal sealed class ControllerPath : IDisposable
         _events.Clear();
         var now = At(at);
         var filter = _filters[pointId];
-        if (filter.Sample(active, at) is { } changed)
+        if (filter.Sample(active, at) is { } changed && _supervisors[pointId].OnChange(changed, now, _events))
         {
             Apply(new PointChanged(pointId, changed), now);
         }
@@ -75,9 +81,18 @@ internal sealed class ControllerPath : IDisposable
         var now = At(at);
         foreach (var pending in _filters.Values)
         {
-            if (pending.Tick(now.Monotonic) is { } ticked)
+            if (pending.Tick(now.Monotonic) is { } ticked && _supervisors[pending.Point.Id].OnChange(ticked, now, _events))
             {
                 Apply(new PointChanged(pending.Point.Id, ticked), now);
+            }
+        }
+
+        // SiteController.TickSupervisors: settle and stuck timers (nothing is due in these benchmarks).
+        foreach (var supervisor in _supervisors.Values)
+        {
+            if (supervisor.Tick(now, _events) is { } settled)
+            {
+                Apply(new PointChanged(supervisor.Point.Id, settled), now);
             }
         }
 

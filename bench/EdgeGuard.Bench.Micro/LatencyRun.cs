@@ -26,6 +26,10 @@ internal static class LatencyRun
         var started = Stopwatch.GetTimestamp();
         Steps(scenario, cycles, samples);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        if (path.AnyChattering)
+        {
+            throw new InvalidOperationException("A point was flagged as chattering: the run timed suppressed changes.");
+        }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Point change → output written, per operation ({cycles:N0} of each step, {Environment.ProcessorCount} cores, GC gen0 {GC.CollectionCount(0) - gen0}, gen2 {GC.CollectionCount(2) - gen2}, {elapsed.TotalSeconds:0.0} s)"));
