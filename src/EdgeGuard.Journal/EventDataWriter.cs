@@ -184,6 +184,42 @@ public static class EventDataWriter
                 writer.WriteNumber("dropped", e.Dropped);
                 return (null, null, true);
 
+            case DoorForced e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteString("mode", ModeText(e.Mode));
+                return (e.ContactPoint, e.Zone, true);
+
+            case DoorForcedRestored e:
+                writer.WriteString("door", e.DoorId);
+                return (e.ContactPoint, e.Zone, true);
+
+            case DoorHeldOpen e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteNumber("allowedSeconds", (long)e.Allowed.TotalSeconds);
+                return (e.ContactPoint, e.Zone, true);
+
+            case DoorHeldOpenRestored e:
+                writer.WriteString("door", e.DoorId);
+                return (e.ContactPoint, e.Zone, true);
+
+            case DoorReleased e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteNumber("seconds", (long)e.For.TotalSeconds);
+                return (e.RequestedBy, null, true);
+
+            case DelayedEgressStarted e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteNumber("delaySeconds", (long)e.Delay.TotalSeconds);
+                return (e.RequestedBy, null, true);
+
+            case DelayedEgressReleased e:
+                writer.WriteString("door", e.DoorId);
+                return (null, null, true);
+
+            case DoorRelocked e:
+                writer.WriteString("door", e.DoorId);
+                return (e.RelockedBy, null, true);
+
             case FireAlarmRaised e:
                 writer.WriteString("mode", ModeText(e.Mode));
                 return (e.PointId, e.Zone, true);

@@ -79,6 +79,12 @@ internal static class JournalSchema
         """
         ALTER TABLE safety_state ADD COLUMN life_safety TEXT NOT NULL DEFAULT 'normal';
         """,
+
+        // 4: doors held released by a request to exit or delayed egress ("door=how;door=how", ids
+        // never contain ';' or '='). Delayed egress is irreversible: a power cut must not undo it.
+        """
+        ALTER TABLE safety_state ADD COLUMN door_releases TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
@@ -21,8 +22,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -30,12 +31,13 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             since       = excluded.since,
             siren       = excluded.siren,
             life_safety = excluded.life_safety,
+            door_releases = excluded.door_releases,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -77,7 +79,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         var since = reader.IsDBNull(3) ? null : reader.GetString(3);
         var siren = reader.GetInt64(4);
         var lifeSafety = ParseLifeSafety(reader.GetString(5));
-        return new SafetyState(mode, ParseLockdown(cause, point, since), ParseSiren(siren), lifeSafety);
+        var doors = ParseDoorReleases(reader.GetString(6));
+        return new SafetyState(mode, ParseLockdown(cause, point, since), ParseSiren(siren), lifeSafety, doors);
     });
 
     /// <inheritdoc />
@@ -108,6 +111,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
                 (object?)lockdown?.Since.ToString("O", CultureInfo.InvariantCulture) ?? DBNull.Value);
             command.Parameters.AddWithValue("$siren", state.SirenSounding ? 1L : 0L);
             command.Parameters.AddWithValue("$life_safety", lifeSafety);
+            command.Parameters.AddWithValue("$door_releases", string.Join(';', state.ReleasedDoors.Select(d => $"{d.Key}={DoorReleaseText(d.Value)}")));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             command.ExecuteNonQuery();
         });
@@ -128,6 +132,42 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         LockdownText => SiteMode.Lockdown,
         _ => throw Corrupt($"has unknown mode '{text}'; refusing to guess a mode for the locks and sirens."),
     };
+
+    private static string DoorReleaseText(DoorRelease release) => release switch
+    {
+        DoorRelease.RequestToExit => "request-to-exit",
+        DoorRelease.DelayedEgressCounting => "delayed-egress-counting",
+        DoorRelease.DelayedEgressReleased => "delayed-egress-released",
+        _ => throw new ArgumentOutOfRangeException(nameof(release), release, "This safety state store has no persisted name for the door release."),
+    };
+
+    private ImmutableSortedDictionary<string, DoorRelease>? ParseDoorReleases(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        var doors = ImmutableSortedDictionary.CreateBuilder<string, DoorRelease>(StringComparer.Ordinal);
+        foreach (var entry in text.Split(';'))
+        {
+            var parts = entry.Split('=');
+            DoorRelease? release = parts.Length != 2 || parts[0].Length == 0 ? null : parts[1] switch
+            {
+                "request-to-exit" => DoorRelease.RequestToExit,
+                "delayed-egress-counting" => DoorRelease.DelayedEgressCounting,
+                "delayed-egress-released" => DoorRelease.DelayedEgressReleased,
+                _ => null,
+            };
+            // Unknown is not "locked": guessing could relock a door somebody is escaping through.
+            if (release is null || !doors.TryAdd(parts[0], release.Value))
+            {
+                throw Corrupt($"has an unreadable door release '{entry}'; refusing to guess whether the door may lock.");
+            }
+        }
+
+        return doors.ToImmutable();
+    }
 
     private LifeSafety ParseLifeSafety(string text) => text switch
     {

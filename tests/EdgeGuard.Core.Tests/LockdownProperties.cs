@@ -71,9 +71,11 @@ public sealed class LockdownProperties
             }
 
             var plan = OutputPlan.For(Site, decision.State);
-            // Life safety beats lockdown: LifeSafetyProperties holds the egress side of this rule.
-            var egressReleased = decision.State.FireEgressReleased;
-            foreach (var output in Site.Outputs.Where(o => o.Kind == OutputKind.Lock && Site.Lockdown.Covers(o.Zone) && !(o.Egress && egressReleased)))
+            // Life safety beats lockdown: an egress door opens for a fire (LifeSafetyProperties) or
+            // for a request to exit from inside (DoorProperties holds the non-egress side).
+            bool Released(OutputDefinition o) => decision.State.FireEgressReleased
+                || Site.DoorList.Any(d => d.LockId == o.Id && DoorSupervision.Of(decision.State, d.Id).Released);
+            foreach (var output in Site.Outputs.Where(o => o.Kind == OutputKind.Lock && Site.Lockdown.Covers(o.Zone) && !(o.Egress && Released(o))))
             {
                 Assert.True(plan.IsActive(output.Id), $"{output.Id} unlocked during lockdown");
             }

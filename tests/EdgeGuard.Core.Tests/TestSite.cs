@@ -10,6 +10,9 @@ internal static class TestSite
     public static readonly TimeSpan ContactDebounce = TimeSpan.FromMilliseconds(25);
     public static readonly TimeSpan Siren = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan FireLockout = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan HeldOpen = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Release = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DelayedEgress = TimeSpan.FromSeconds(15);
 
     public static SiteDefinition Create(params string[] scopeZones) => new(
         "site-test",
@@ -24,6 +27,9 @@ internal static class TestSite
             new("key-rogue", PointKind.Keyswitch, 6, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
             new("fire-panel", PointKind.FireAlarm, 7, ActiveHigh: true, LinePull.Down, FireLockout, "c"),
             new("key-fire", PointKind.Keyswitch, 8, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
+            new("rex-a", PointKind.RequestToExit, 9, ActiveHigh: false, LinePull.Up, ContactDebounce, "a"),
+            new("rex-b", PointKind.RequestToExit, 16, ActiveHigh: false, LinePull.Up, ContactDebounce, "b"),
+            new("key-door", PointKind.Keyswitch, 17, ActiveHigh: false, LinePull.Up, ContactDebounce, "b"),
         ],
         [
             new("lock-egress", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
@@ -34,7 +40,11 @@ internal static class TestSite
             new("lamp", OutputKind.Indicator, 15, ActiveHigh: true, "c"),
         ],
         new LockdownPolicy(scopeZones, Siren, ["key-a"]),
-        new LifeSafetyPolicy(["key-fire"]));
+        new LifeSafetyPolicy(["key-fire"]),
+        [
+            new DoorDefinition("door-egress", "lock-egress", "door-a", ["rex-a"], HeldOpen, Release),
+            new DoorDefinition("door-entry", "lock-entry", null, ["rex-b"], HeldOpen, Release, DelayedEgress, "siren", ["key-door"]),
+        ]);
 
     public static Moment At(double seconds) =>
         new(TimeSpan.FromSeconds(seconds), new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero).AddSeconds(seconds));

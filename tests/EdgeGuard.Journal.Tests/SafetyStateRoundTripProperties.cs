@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using CsCheck;
 using EdgeGuard.Core.Lockdown;
 
@@ -23,8 +24,17 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
     private static readonly Gen<LockdownInfo> Lockdown =
         Gen.Select(Text, Text.Null(), Since, (cause, point, since) => new LockdownInfo(cause, point, since));
 
+    // Door ids as the config allows them: [a-z0-9_-], 1 to 64 characters.
+    private static readonly Gen<string> DoorId = Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789-_"].Array[1, 64].Select(chars => new string(chars));
+
+    private static readonly Gen<ImmutableSortedDictionary<string, DoorRelease>?> Doors =
+        Gen.Select(DoorId, Gen.Enum<DoorRelease>()).Array[0, 4].Select(pairs => pairs.Length == 0
+            ? null
+            : pairs.DistinctBy(p => p.Item1).ToImmutableSortedDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal));
+
     private static readonly Gen<SafetyState> States =
-        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Gen.Bool, Gen.Enum<LifeSafety>(), (mode, lockdown, siren, fire) => new SafetyState(mode, lockdown, siren, fire));
+        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Gen.Bool, Gen.Enum<LifeSafety>(), Doors,
+            (mode, lockdown, siren, fire, doors) => new SafetyState(mode, lockdown, siren, fire, doors));
 
     private readonly TempDirectory _temp = new();
 

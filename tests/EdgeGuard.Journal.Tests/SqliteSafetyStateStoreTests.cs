@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using EdgeGuard.Core.Lockdown;
 using Microsoft.Extensions.Time.Testing;
 using static EdgeGuard.Journal.Tests.JournalDatabaseTests;
@@ -108,6 +109,28 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     }
 
     [Fact]
+    public void Door_releases_survive_a_restart()
+    {
+        var state = PanicLockdown with
+        {
+            DoorReleases = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, DoorRelease>
+            {
+                ["door-east"] = DoorRelease.DelayedEgressReleased,
+                ["door-west"] = DoorRelease.DelayedEgressCounting,
+                ["lobby"] = DoorRelease.RequestToExit,
+            }),
+        };
+        using (var database = JournalDatabase.Open(_path))
+        {
+            new SqliteSafetyStateStore(database).Save(state);
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+
+        Assert.Equal(state, new SqliteSafetyStateStore(reopened).Load());
+    }
+
+    [Fact]
     public void An_unknown_mode_in_the_row_is_loud_not_normal()
     {
         using (var database = JournalDatabase.Open(_path))
@@ -133,6 +156,8 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET siren = 7;", "siren value 7")]
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET cause = NULL;", "no cause")]
     [InlineData("UPDATE safety_state SET life_safety = 'fire-ish';", "unknown life-safety state 'fire-ish'")]
+    [InlineData("UPDATE safety_state SET door_releases = 'door-a=ajar';", "unreadable door release 'door-a=ajar'")]
+    [InlineData("UPDATE safety_state SET door_releases = 'door-a=request-to-exit;door-a=request-to-exit';", "unreadable door release")]
     public void A_damaged_row_is_refused(string damage, string expected)
     {
         using (var database = JournalDatabase.Open(_path))

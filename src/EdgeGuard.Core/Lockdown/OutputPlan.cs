@@ -37,19 +37,35 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
             var inScope = lockdown && site.Lockdown.Covers(output.Zone);
             builder[output.Id] = output.Kind switch
             {
-                // Life safety beats everything: in a fire every egress door opens, lockdown or not.
-                OutputKind.Lock when output.Egress && fire => false,
-                OutputKind.Lock => inScope || output.NormallyLocked,
-                OutputKind.Siren => inScope && state.SirenSounding,
+                // A request to exit or delayed egress releases its own door, in any mode.
+                OutputKind.Lock => LockedByPolicy(site, state, output) && !DoorSupervision.ReleasesLock(site, state, output),
+                OutputKind.Siren => (inScope && state.SirenSounding) || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
                 // Strobes guide people out in a fire; the fire panel owns the sounders.
-                OutputKind.Strobe => inScope || fire,
+                OutputKind.Strobe => inScope || fire || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
                 // The lockdown lamp at the guard post shows the site's mode wherever it is mounted.
-                OutputKind.Indicator => lockdown,
+                OutputKind.Indicator => lockdown || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
                 _ => false,
             };
         }
 
         return new OutputPlan(builder.ToImmutable());
+    }
+
+    /// <summary>
+    /// Whether the mode and life safety want <paramref name="lockOutput"/> locked, before any door's
+    /// own release. Life safety beats everything: in a fire every egress door opens, lockdown or not.
+    /// </summary>
+    public static bool LockedByPolicy(SiteDefinition site, SiteState state, OutputDefinition lockOutput)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(lockOutput);
+        if (lockOutput.Egress && state.FireEgressReleased)
+        {
+            return false;
+        }
+
+        return (state.Mode == SiteMode.Lockdown && site.Lockdown.Covers(lockOutput.Zone)) || lockOutput.NormallyLocked;
     }
 
     /// <inheritdoc/>

@@ -20,8 +20,8 @@ public static class SiteDecider
         state = input switch
         {
             PointChanged change => OnPointChanged(site, state, change, now, events),
-            TimerTick => OnTick(state, now, events),
-            InputsSettled => OnInputsSettled(site, state, now, events),
+            TimerTick => DoorSupervision.OnTick(site, OnTick(state, now, events), now, events),
+            InputsSettled => DoorSupervision.OnInputsSettled(site, OnInputsSettled(site, state, now, events), now),
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };
         return new Decision(state, events);
@@ -47,6 +47,8 @@ public static class SiteDecider
             (PointKind.FireAlarm, true) => Trigger.FireAlarmActive,
             _ => null,
         };
+        // Doors first: a contact that opens is judged against the lock as it was before this input.
+        state = DoorSupervision.OnPointChanged(site, state, point, change.Active, now, events);
         if (trigger is not { } t)
         {
             return state;
@@ -55,9 +57,11 @@ public static class SiteDecider
         // Life safety first, so a keyswitch that both resets a fire and clears a lockdown is
         // judged on the fire by the same rules as when it does only one of them.
         state = FireLifeSafety(site, state, t, point, now, events);
-        var fireKeyOnly = site.FireReset.FireResetKeyswitches.Contains(point.Id, StringComparer.Ordinal)
-            && !site.Lockdown.ClearKeyswitches.Contains(point.Id, StringComparer.Ordinal);
-        return fireKeyOnly ? state : Fire(site, state, t, point, now, events);
+        // A key that only resets fires or relocks doors is not a failed attempt to clear a lockdown.
+        var otherPurposeOnly = !site.Lockdown.ClearKeyswitches.Contains(point.Id, StringComparer.Ordinal)
+            && (site.FireReset.FireResetKeyswitches.Contains(point.Id, StringComparer.Ordinal)
+                || site.DoorList.Any(d => d.Relock.Contains(point.Id, StringComparer.Ordinal)));
+        return otherPurposeOnly ? state : Fire(site, state, t, point, now, events);
     }
 
     private static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
@@ -135,5 +139,10 @@ public static class SiteDecider
     }
 
     /// <summary>When the controller must next tick for this state, or null.</summary>
-    public static TimeSpan? NextDeadline(SiteState state) => state?.SirenUntil;
+    public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var doors = DoorSupervision.NextDeadline(site, state);
+        return state.SirenUntil is { } siren && (doors is null || siren < doors) ? siren : doors;
+    }
 }

@@ -26,10 +26,30 @@ public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Si
 /// <param name="Lockdown">Details of the lockdown, if any.</param>
 /// <param name="SirenSounding">Whether the siren was sounding.</param>
 /// <param name="LifeSafety">Whether egress was released for a fire: a power cut must not re-lock it.</param>
-public sealed record SafetyState(SiteMode Mode, LockdownInfo? Lockdown, bool SirenSounding, LifeSafety LifeSafety = LifeSafety.Normal)
+/// <param name="DoorReleases">
+/// Doors a request to exit or delayed egress holds released (or is about to). Delayed egress is
+/// irreversible, so a power cut must neither cancel it nor relock the door.
+/// </param>
+public sealed record SafetyState(
+    SiteMode Mode,
+    LockdownInfo? Lockdown,
+    bool SirenSounding,
+    LifeSafety LifeSafety = LifeSafety.Normal,
+    ImmutableSortedDictionary<string, DoorRelease>? DoorReleases = null)
 {
     /// <summary>The state of a gateway that has never been in lockdown.</summary>
     public static SafetyState Initial { get; } = new(SiteMode.Normal, null, false);
+
+    /// <summary>Door id → how it is released; empty when none.</summary>
+    public ImmutableSortedDictionary<string, DoorRelease> ReleasedDoors => DoorReleases ?? ImmutableSortedDictionary.Create<string, DoorRelease>(StringComparer.Ordinal);
+
+    /// <summary>Value equality, the door map included: the controller saves only when this changes.</summary>
+    public bool Equals(SafetyState? other) =>
+        other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenSounding == other.SirenSounding
+        && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);
 }
 
 /// <summary>
@@ -48,6 +68,9 @@ public sealed record SiteState(
     /// <summary>The life-safety overlay: egress released for a fire, whatever <see cref="Mode"/> says.</summary>
     public LifeSafety LifeSafety { get; init; }
 
+    /// <summary>Door id → supervision and egress state; doors never touched are absent (quiet).</summary>
+    public ImmutableSortedDictionary<string, DoorState> Doors { get; init; } = ImmutableSortedDictionary.Create<string, DoorState>(StringComparer.Ordinal);
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
@@ -55,7 +78,29 @@ public sealed record SiteState(
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
-    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety);
+    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases());
+
+    private ImmutableSortedDictionary<string, DoorRelease>? DoorReleases()
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, DoorRelease>(StringComparer.Ordinal);
+        foreach (var (id, door) in Doors)
+        {
+            if (door.EgressLatched)
+            {
+                builder[id] = DoorRelease.DelayedEgressReleased;
+            }
+            else if (door.DelayedEgressUntil is not null)
+            {
+                builder[id] = DoorRelease.DelayedEgressCounting;
+            }
+            else if (door.ReleasedUntil is not null)
+            {
+                builder[id] = DoorRelease.RequestToExit;
+            }
+        }
+
+        return builder.Count == 0 ? null : builder.ToImmutable();
+    }
 
     /// <summary>Whether a point is currently (filtered) active.</summary>
     public bool IsActive(string pointId) => Points.GetValueOrDefault(pointId);
@@ -72,6 +117,30 @@ public sealed record SiteState(
         var points = site.Points.ToImmutableSortedDictionary(
             p => p.Id, p => settledPoints.GetValueOrDefault(p.Id), StringComparer.Ordinal);
         TimeSpan? siren = safety.SirenSounding ? now.Monotonic + site.Lockdown.SirenDuration : null;
-        return new SiteState(safety.Mode, safety.Lockdown, siren, points) { LifeSafety = safety.LifeSafety };
+        // Releases under way start again in full (a delay sounds and opens after the whole delay, a
+        // request to exit holds for its whole time): the safe side for people leaving. A door no
+        // longer configured is left alone.
+        var doors = ImmutableSortedDictionary.CreateBuilder<string, DoorState>(StringComparer.Ordinal);
+        foreach (var (doorId, release) in safety.ReleasedDoors)
+        {
+            if (site.DoorList.FirstOrDefault(d => d.Id == doorId) is not { } door)
+            {
+                continue;
+            }
+
+            DoorState? restored = (release, door.DelayedEgress) switch
+            {
+                (DoorRelease.DelayedEgressReleased, not null) => new DoorState(EgressLatched: true),
+                (DoorRelease.DelayedEgressCounting, { } delay) => new DoorState(DelayedEgressUntil: now.Monotonic + delay),
+                (DoorRelease.RequestToExit, _) => new DoorState(ReleasedUntil: now.Monotonic + door.Release),
+                _ => null,
+            };
+            if (restored is not null)
+            {
+                doors[doorId] = restored;
+            }
+        }
+
+        return new SiteState(safety.Mode, safety.Lockdown, siren, points) { LifeSafety = safety.LifeSafety, Doors = doors.ToImmutable() };
     }
 }

@@ -32,8 +32,12 @@ public sealed record SiteDefinition(
     IReadOnlyList<PointDefinition> Points,
     IReadOnlyList<OutputDefinition> Outputs,
     LockdownPolicy Lockdown,
-    LifeSafetyPolicy? LifeSafety = null)
+    LifeSafetyPolicy? LifeSafety = null,
+    IReadOnlyList<DoorDefinition>? Doors = null)
 {
+    /// <summary>The supervised doors (none configured: empty).</summary>
+    public IReadOnlyList<DoorDefinition> DoorList => Doors ?? [];
+
     /// <summary>The life-safety policy (none configured: <see cref="LifeSafetyPolicy.None"/>).</summary>
     public LifeSafetyPolicy FireReset => LifeSafety ?? LifeSafetyPolicy.None;
 

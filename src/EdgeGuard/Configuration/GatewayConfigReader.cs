@@ -160,6 +160,7 @@ public static partial class GatewayConfigReader
             var zones = Zones(root.Child("zones"));
             var points = Points(root.Child("points"));
             var outputs = Outputs(root.Child("outputs"));
+            var doors = Doors(root.Child("doors"), outputs);
             var lockdown = Lockdown(root.Child("lockdown"));
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             var supervision = Supervision(root.Child("supervision"));
@@ -173,14 +174,14 @@ public static partial class GatewayConfigReader
             }
 
             if (site is null || gateway is null || stateDirectory is null || hardware is null || zones is null
-                || points is null || outputs is null || lockdown is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
+                || points is null || outputs is null || doors is null || lockdown is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
 
             points = WithLineAddresses(points);
             outputs = WithLineAddresses(outputs);
-            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety) { Supervision = supervision };
+            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety, doors) { Supervision = supervision };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs) });
         }
 

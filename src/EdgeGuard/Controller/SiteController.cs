@@ -203,7 +203,7 @@ public sealed partial class SiteController(
 
     private void ScheduleTimer(Moment now)
     {
-        TimeSpan? next = SiteDecider.NextDeadline(_state);
+        TimeSpan? next = SiteDecider.NextDeadline(site, _state);
         foreach (var filter in _filters.Values)
         {
             if (filter.NextDeadline is { } due && (next is null || due < next))

@@ -31,8 +31,8 @@ public sealed class BrokenConfigTests
         new("gateway id with a slash", k => k.Set("gateway", "gw/chancery"), "EdgeGuard:gateway", ["not a valid id", "'/'"]),
         new("point id with capitals and space", k => k.Set("points:3:id", "Panic Lobby"), "EdgeGuard:points:3:id",
             ["point 'Panic Lobby'", "not a valid id", "lowercase"]),
-        new("point id with '#'", k => k.Set("points:0:id", "door#lobby"), "EdgeGuard:points:0:id", ["not a valid id"]),
-        new("id longer than 64", k => k.Set("points:0:id", new string('a', 65)), "EdgeGuard:points:0:id", ["longer than 64"]),
+        new("point id with '#'", k => k.Set("points:2:id", "fence#north"), "EdgeGuard:points:2:id", ["not a valid id"]),
+        new("id longer than 64", k => k.Set("points:2:id", new string('a', 65)), "EdgeGuard:points:2:id", ["longer than 64"]),
         new("duplicate point id", k => k.Set("points:1:id", "door-lobby"), "EdgeGuard:points:1:id",
             ["'door-lobby'", "already used by point 'door-lobby'", "EdgeGuard:points:0:id"]),
         new("output id same as a point id", k => k.Set("outputs:2:id", "panic-lobby"), "EdgeGuard:outputs:2:id",
@@ -144,6 +144,22 @@ public sealed class BrokenConfigTests
             "EdgeGuard:lockdown:clearKeyswitches:0", ["output 'lock-lobby'", "not a keyswitch point"]),
         new("clear keyswitch that does not exist", k => k.Set("lockdown:clearKeyswitches:1", "key-lobby"),
             "EdgeGuard:lockdown:clearKeyswitches:1", ["no point 'key-lobby'", "keyswitch points: key-guardroom"]),
+
+        // --- doors ---------------------------------------------------------------------------------
+        new("door lock that is a siren", k => k.Set("doors:0:lock", "siren-main"), "EdgeGuard:doors:0:lock", ["output 'siren-main' is a siren, not a lock"]),
+        new("door contact that is a panic button", k => k.Set("doors:0:contact", "panic-lobby"), "EdgeGuard:doors:0:contact",
+            ["point 'panic-lobby' is a panicButton, not a doorContact point"]),
+        new("door exit button that does not exist", k => k.Set("doors:0:requestToExit:0", "rex-annex"), "EdgeGuard:doors:0:requestToExit:0",
+            ["no point 'rex-annex'", "requestToExit points: rex-lobby"]),
+        new("delayed egress too long", k => { k.Set("doors:0:delayedEgressSeconds", "45"); k.Set("doors:0:relockKeyswitches:0", "key-guardroom"); },
+            "EdgeGuard:doors:0:delayedEgressSeconds", ["45 is out of range"]),
+        new("delayed egress without a relock key", k => k.Set("doors:0:delayedEgressSeconds", "15"), "EdgeGuard:doors:0:relockKeyswitches",
+            ["until a person relocks it", "at least one keyswitch"]),
+        new("local alarm without delayed egress", k => k.Set("doors:0:localAlarm", "siren-main"), "EdgeGuard:doors:0:localAlarm",
+            ["applies only to a door with delayedEgressSeconds"]),
+        new("two doors on one lock", k => { k.Set("doors:1:id", "lobby-2"); k.Set("doors:1:lock", "lock-lobby"); }, "EdgeGuard:doors:1:lock",
+            ["'lock-lobby' already belongs to door 'lobby'"]),
+        new("unknown door key", k => k.Set("doors:0:heldOpen", "30"), "EdgeGuard:doors:0:heldOpen", ["unknown key 'heldOpen'"]),
 
         // --- life safety -----------------------------------------------------------------------
         new("fire input without a reset keyswitch", k => k.Drop("lifeSafety"), "EdgeGuard:lifeSafety:fireResetKeyswitches",

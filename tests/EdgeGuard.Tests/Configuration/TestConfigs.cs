@@ -42,6 +42,9 @@ internal static class TestConfigs
           { "id": "strobe-lobby", "kind": "strobe", "line": 19, "activeLevel": "high", "zone": "lobby" },
           { "id": "lamp-lockdown", "kind": "indicator", "line": 20, "activeLevel": "high", "zone": "guardroom" }
         ],
+        "doors": [
+          { "id": "lobby", "lock": "lock-lobby", "contact": "door-lobby", "requestToExit": [ "rex-lobby" ], "heldOpenSeconds": 30, "releaseSeconds": 5 }
+        ],
         "lockdown": {
           "zones": [],
           "sirenSeconds": 120,

@@ -1,0 +1,36 @@
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// What the controller tracks per door. Times are monotonic deadlines, like the siren's.
+/// </summary>
+/// <param name="ReleasedUntil">A request to exit released the lock until then.</param>
+/// <param name="DelayedEgressUntil">Delayed egress is counting down to this moment.</param>
+/// <param name="EgressLatched">Delayed egress released the door; it stays released until relocked.</param>
+/// <param name="OpenSince">When the contact last opened; null while closed.</param>
+/// <param name="Forced">A forced-door alarm is active (until the door closes).</param>
+/// <param name="HeldOpen">A held-open alarm is active (until the door closes).</param>
+public sealed record DoorState(
+    TimeSpan? ReleasedUntil = null,
+    TimeSpan? DelayedEgressUntil = null,
+    bool EgressLatched = false,
+    TimeSpan? OpenSince = null,
+    bool Forced = false,
+    bool HeldOpen = false)
+{
+    /// <summary>A closed door with nothing pending.</summary>
+    public static DoorState Quiet { get; } = new();
+
+    /// <summary>Whether something holds the lock released right now.</summary>
+    public bool Released => ReleasedUntil is not null || EgressLatched;
+}
+
+/// <summary>How a door's lock is released by the door itself (persisted with the safety state).</summary>
+public enum DoorRelease
+{
+    /// <summary>A request to exit released it for the door's release time.</summary>
+    RequestToExit,
+    /// <summary>Delayed egress is counting down with the local alarm sounding.</summary>
+    DelayedEgressCounting,
+    /// <summary>Delayed egress released it until a person relocks it.</summary>
+    DelayedEgressReleased,
+}

@@ -1,0 +1,193 @@
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// Door supervision and egress, as professional access-control panels do it: a locked door that
+/// opens without a request to exit is forced; an open door past its time is held open; a request
+/// to exit releases the lock (or starts delayed egress). Part of <see cref="SiteDecider"/>: pure.
+/// </summary>
+internal static class DoorSupervision
+{
+    /// <summary>A door's tracked state (quiet when never touched).</summary>
+    public static DoorState Of(SiteState state, string doorId) => state.Doors.GetValueOrDefault(doorId) ?? DoorState.Quiet;
+
+    private static SiteState With(SiteState state, string doorId, DoorState door) =>
+        state with { Doors = state.Doors.SetItem(doorId, door) };
+
+    /// <summary>Applies a point change to every door it belongs to.</summary>
+    public static SiteState OnPointChanged(SiteDefinition site, SiteState state, PointDefinition point, bool active, Moment now, List<DomainEvent> events)
+    {
+        foreach (var door in site.DoorList)
+        {
+            if (string.Equals(door.ContactPoint, point.Id, StringComparison.Ordinal))
+            {
+                state = OnContact(site, state, door, point, active, now, events);
+            }
+            else if (active && door.RequestToExit.Contains(point.Id, StringComparer.Ordinal))
+            {
+                state = OnRequestToExit(site, state, door, point, now, events);
+            }
+            else if (active && door.Relock.Contains(point.Id, StringComparer.Ordinal))
+            {
+                state = OnRelock(state, door, point, now, events);
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>After boot: doors found open start their held-open time now, and raise nothing.</summary>
+    public static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now)
+    {
+        foreach (var door in site.DoorList)
+        {
+            if (door.ContactPoint is { } contact && state.IsActive(contact))
+            {
+                state = With(state, door.Id, Of(state, door.Id) with { OpenSince = now.Monotonic });
+            }
+        }
+
+        return state;
+    }
+
+    private static SiteState OnContact(SiteDefinition site, SiteState state, DoorDefinition door, PointDefinition contact, bool open, Moment now, List<DomainEvent> events)
+    {
+        var current = Of(state, door.Id);
+        if (!open)
+        {
+            if (current.Forced)
+            {
+                events.Add(new DoorForcedRestored(now.Utc, door.Id, contact.Id, contact.Zone));
+            }
+
+            if (current.HeldOpen)
+            {
+                events.Add(new DoorHeldOpenRestored(now.Utc, door.Id, contact.Id, contact.Zone));
+            }
+
+            return With(state, door.Id, current with { OpenSince = null, Forced = false, HeldOpen = false });
+        }
+
+        var lockOutput = site.Outputs.First(o => o.Id == door.LockId);
+        var forced = LockedByPolicy(site, state, door) && !ReleasesLock(site, state, lockOutput);
+        if (forced)
+        {
+            events.Add(new DoorForced(now.Utc, door.Id, contact.Id, contact.Zone, state.Mode));
+        }
+
+        return With(state, door.Id, current with { OpenSince = now.Monotonic, Forced = forced });
+    }
+
+    private static SiteState OnRequestToExit(SiteDefinition site, SiteState state, DoorDefinition door, PointDefinition rex, Moment now, List<DomainEvent> events)
+    {
+        var current = Of(state, door.Id);
+        if (!LockedByPolicy(site, state, door) || current.Released || current.DelayedEgressUntil is not null)
+        {
+            return state; // already free, or delayed egress already counting: nothing to add
+        }
+
+        var lockOutput = site.Outputs.First(o => o.Id == door.LockId);
+        // In a lockdown only egress doors let people out: life safety. Other doors hold the lockdown.
+        if (state.Mode == SiteMode.Lockdown && !lockOutput.Egress)
+        {
+            return state;
+        }
+
+        if (door.DelayedEgress is { } delay)
+        {
+            events.Add(new DelayedEgressStarted(now.Utc, door.Id, rex.Id, delay));
+            return With(state, door.Id, current with { DelayedEgressUntil = now.Monotonic + delay });
+        }
+
+        events.Add(new DoorReleased(now.Utc, door.Id, rex.Id, door.Release));
+        return With(state, door.Id, current with { ReleasedUntil = now.Monotonic + door.Release });
+    }
+
+    private static SiteState OnRelock(SiteState state, DoorDefinition door, PointDefinition key, Moment now, List<DomainEvent> events)
+    {
+        var current = Of(state, door.Id);
+        if (!current.EgressLatched && current.DelayedEgressUntil is null)
+        {
+            return state;
+        }
+
+        events.Add(new DoorRelocked(now.Utc, door.Id, key.Id));
+        return With(state, door.Id, current with { EgressLatched = false, DelayedEgressUntil = null });
+    }
+
+    /// <summary>Runs every door deadline that has passed.</summary>
+    public static SiteState OnTick(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
+    {
+        foreach (var door in site.DoorList)
+        {
+            var current = Of(state, door.Id);
+            var next = current;
+            if (next.ReleasedUntil is { } releasedUntil && now.Monotonic >= releasedUntil)
+            {
+                next = next with { ReleasedUntil = null };
+            }
+
+            if (next.DelayedEgressUntil is { } egressAt && now.Monotonic >= egressAt)
+            {
+                events.Add(new DelayedEgressReleased(now.Utc, door.Id));
+                next = next with { DelayedEgressUntil = null, EgressLatched = true };
+            }
+
+            if (HeldOpenDeadline(site, state, door, next) is { } heldAt && now.Monotonic >= heldAt)
+            {
+                var contact = site.Point(door.ContactPoint!);
+                events.Add(new DoorHeldOpen(now.Utc, door.Id, contact.Id, contact.Zone, door.HeldOpen));
+                next = next with { HeldOpen = true };
+            }
+
+            if (next != current)
+            {
+                state = With(state, door.Id, next);
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>The earliest door deadline, or null. Only deadlines <see cref="OnTick"/> will consume.</summary>
+    public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state)
+    {
+        TimeSpan? next = null;
+        foreach (var door in site.DoorList)
+        {
+            var current = Of(state, door.Id);
+            foreach (var due in new[] { current.ReleasedUntil, current.DelayedEgressUntil, HeldOpenDeadline(site, state, door, current) })
+            {
+                if (due is { } d && (next is null || d < next))
+                {
+                    next = d;
+                }
+            }
+        }
+
+        return next;
+    }
+
+    // Held open only matters where the door is meant to be secure: a lobby door unlocked for the
+    // day may stand open, and nobody is told off for a door a fire released.
+    private static TimeSpan? HeldOpenDeadline(SiteDefinition site, SiteState state, DoorDefinition door, DoorState current) =>
+        current is { OpenSince: { } since, HeldOpen: false } && LockedByPolicy(site, state, door) ? since + door.HeldOpen : null;
+
+    private static bool LockedByPolicy(SiteDefinition site, SiteState state, DoorDefinition door) =>
+        OutputPlan.LockedByPolicy(site, state, site.Outputs.First(o => o.Id == door.LockId));
+
+    /// <summary>
+    /// Whether a door's own release (request to exit, delayed egress) holds its lock open. In a
+    /// lockdown only egress doors stay released: a release granted before it does not hold a
+    /// secure door open against the lockdown.
+    /// </summary>
+    public static bool ReleasesLock(SiteDefinition site, SiteState state, OutputDefinition lockOutput) =>
+        (lockOutput.Egress || state.Mode != SiteMode.Lockdown)
+        && site.DoorList.Any(d => string.Equals(d.LockId, lockOutput.Id, StringComparison.Ordinal) && Of(state, d.Id).Released);
+
+    /// <summary>Whether a door's delayed egress needs <paramref name="outputId"/> (its local alarm) sounding.</summary>
+    public static bool SoundsLocalAlarm(SiteDefinition site, SiteState state, string outputId) =>
+        site.DoorList.Any(d => string.Equals(d.LocalAlarm, outputId, StringComparison.Ordinal)
+            && Of(state, d.Id) is { DelayedEgressUntil: not null } or { EgressLatched: true });
+}

@@ -1,0 +1,145 @@
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Configuration;
+
+// Doors: a lock output, its door contact and request-to-exit points, supervision and egress times.
+public static partial class GatewayConfigReader
+{
+    private static readonly string[] DoorKeys =
+        ["id", "lock", "contact", "requestToExit", "heldOpenSeconds", "releaseSeconds", "delayedEgressSeconds", "localAlarm", "relockKeyswitches"];
+
+    /// <summary>Default held-open time: long enough to walk a visitor through.</summary>
+    public const int DefaultHeldOpenSeconds = 30;
+
+    /// <summary>Default request-to-exit release: the usual access-control unlock time.</summary>
+    public const int DefaultReleaseSeconds = 5;
+
+    private sealed partial class Run
+    {
+        private List<DoorDefinition>? Doors(ConfigNode node, IReadOnlyList<OutputDefinition>? outputs)
+        {
+            var items = _w.List(node, null);
+            if (items is null)
+            {
+                return null;
+            }
+
+            var doors = new List<DoorDefinition>();
+            var used = new Dictionary<string, string>(StringComparer.Ordinal); // lock/contact id → door
+            foreach (var item in items)
+            {
+                if (!_w.Object(item, null, DoorKeys) || Id(item.Child("id"), null, required: true) is not { } id)
+                {
+                    continue;
+                }
+
+                var subject = $"door '{id}'";
+                if (doors.Any(d => d.Id == id))
+                {
+                    _w.Error(item.Child("id"), subject, $"door id '{id}' is used twice");
+                    continue;
+                }
+
+                var lockId = OutputRef(item.Child("lock"), subject, outputs, required: true, "a lock", OutputKind.Lock);
+                var contact = PointRef(item.Child("contact"), subject, required: false, "a doorContact", PointKind.DoorContact);
+                var rex = new List<string>();
+                var rexOk = DistinctRefs(item.Child("requestToExit"), "request-to-exit point",
+                    n => PointRef(n, subject, required: true, "a requestToExit", PointKind.RequestToExit), rex);
+                var heldOpen = _w.Int(item.Child("heldOpenSeconds"), subject, required: false, 1, 3600, DefaultHeldOpenSeconds);
+                var release = _w.Int(item.Child("releaseSeconds"), subject, required: false, 1, 300, DefaultReleaseSeconds);
+                var delayedNode = item.Child("delayedEgressSeconds");
+                // NFPA 101 7.2.1.6.1: 15 s, extendable to 30 s by the authority having jurisdiction.
+                var delayed = delayedNode.IsPresent ? _w.Int(delayedNode, subject, required: true, 15, 30) : null;
+                var alarmNode = item.Child("localAlarm");
+                var localAlarm = alarmNode.IsPresent
+                    ? OutputRef(alarmNode, subject, outputs, required: true, "a siren, strobe or indicator", OutputKind.Siren, OutputKind.Strobe, OutputKind.Indicator)
+                    : null;
+                var relock = new List<string>();
+                var relockNode = item.Child("relockKeyswitches");
+                var relockOk = DistinctRefs(relockNode, "keyswitch", n => KeyswitchRef(n, "relock a door after delayed egress"), relock);
+                if (delayed is not null && relockOk && relock.Count == 0)
+                {
+                    _w.Error(relockNode, subject, "delayed egress leaves the door released until a person relocks it; name at least one keyswitch point here");
+                }
+                else if (!delayedNode.IsPresent)
+                {
+                    foreach (var egressOnly in new[] { alarmNode, relockNode }.Where(n => n.IsPresent))
+                    {
+                        _w.Error(egressOnly, subject, $"{egressOnly.Key} applies only to a door with delayedEgressSeconds; add it or remove this key");
+                    }
+                }
+
+                foreach (var (refNode, refId) in new[] { (item.Child("lock"), lockId), (item.Child("contact"), contact) })
+                {
+                    if (refId is not null && !used.TryAdd(refId, id))
+                    {
+                        _w.Error(refNode, subject, $"'{refId}' already belongs to door '{used[refId]}'; a lock or contact serves one door");
+                    }
+                }
+
+                if (lockId is not null && rexOk && heldOpen is not null && release is not null)
+                {
+                    doors.Add(new DoorDefinition(id, lockId, contact, rex, TimeSpan.FromSeconds(heldOpen.Value), TimeSpan.FromSeconds(release.Value),
+                        delayed is { } d ? TimeSpan.FromSeconds(d) : null, localAlarm, relock));
+                }
+            }
+
+            return doors;
+        }
+
+        /// <summary>A reference to a point of one kind; null (after reporting why) when it is not one.</summary>
+        private string? PointRef(ConfigNode node, string subject, bool required, string noun, PointKind kind)
+        {
+            var id = _w.Scalar(node, subject, required, $" (the id of {noun} point)");
+            if (id is null || !_pointsKnown)
+            {
+                return null;
+            }
+
+            if (!_pointKinds.TryGetValue(id, out var actual))
+            {
+                var candidates = _pointKinds.Where(p => p.Value == kind).Select(p => p.Key).ToList();
+                _w.Error(node, subject, $"no point '{id}' is defined{ConfigWalker.SuggestionHint(id, candidates)}; {noun} points: {(candidates.Count == 0 ? "none" : string.Join(", ", candidates))}");
+                return null;
+            }
+
+            if (actual is { } k && k != kind)
+            {
+                _w.Error(node, subject, $"point '{id}' is a {Name(PointKinds, k)}, not {noun} point");
+                return null;
+            }
+
+            return actual is null ? null : id;
+        }
+
+        /// <summary>A reference to an output of one of <paramref name="kinds"/>; null (after reporting why) otherwise.</summary>
+        private string? OutputRef(ConfigNode node, string subject, IReadOnlyList<OutputDefinition>? outputs, bool required, string noun, params OutputKind[] kinds)
+        {
+            var id = _w.Scalar(node, subject, required, $" (the id of {noun} output)");
+            if (id is null || outputs is null)
+            {
+                return null;
+            }
+
+            if (outputs.FirstOrDefault(o => o.Id == id) is not { } output)
+            {
+                if (_ids.ContainsKey(id))
+                {
+                    return null; // declared, but broken: that output's own error says why
+                }
+
+                var candidates = outputs.Where(o => kinds.Contains(o.Kind)).Select(o => o.Id).ToList();
+                _w.Error(node, subject, $"no output '{id}' is defined{ConfigWalker.SuggestionHint(id, candidates)}; {noun} outputs: {(candidates.Count == 0 ? "none" : string.Join(", ", candidates))}");
+                return null;
+            }
+
+            if (!kinds.Contains(output.Kind))
+            {
+                _w.Error(node, subject, $"output '{id}' is a {Name(OutputKinds, output.Kind)}, not {noun}");
+                return null;
+            }
+
+            return id;
+        }
+    }
+}

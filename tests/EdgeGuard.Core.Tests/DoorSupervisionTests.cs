@@ -1,0 +1,119 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>Forced and held-open doors, request to exit and delayed egress, as access-control panels do them.</summary>
+public sealed class DoorSupervisionTests
+{
+    private static readonly Site.SiteDefinition Site = TestSite.Create();
+
+    private static SiteState Quiet() =>
+        SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+    private static Decision Step(SiteState state, string point, bool active, double at) =>
+        SiteDecider.Decide(Site, state, new PointChanged(point, active), TestSite.At(at));
+
+    private static Decision Tick(SiteState state, double at) =>
+        SiteDecider.Decide(Site, state, TimerTick.Instance, TestSite.At(at));
+
+    private static SiteState LockedDown() => Step(Quiet(), "panic-a", true, 1).State;
+
+    [Fact]
+    public void Opening_a_locked_egress_door_without_a_request_to_exit_is_forced_and_critical_in_a_lockdown()
+    {
+        var decision = Step(LockedDown(), "door-a", true, 2);
+
+        var forced = Assert.IsType<DoorForced>(decision.Events[^1]);
+        Assert.Equal(("door-egress", "door-a", "a", Severity.Critical), (forced.DoorId, forced.ContactPoint, forced.Zone, forced.Severity));
+        var closed = Step(decision.State, "door-a", false, 3);
+        Assert.IsType<DoorForcedRestored>(closed.Events[^1]);
+        Assert.False(DoorSupervision.Of(closed.State, "door-egress").Forced);
+    }
+
+    [Fact]
+    public void An_unlocked_door_may_open_freely()
+    {
+        var decision = Step(Quiet(), "door-a", true, 2);
+
+        Assert.DoesNotContain(decision.Events, e => e is DoorForced);
+        Assert.Null(SiteDecider.NextDeadline(Site, decision.State)); // not secure: no held-open watch
+    }
+
+    [Fact]
+    public void A_request_to_exit_releases_the_egress_door_even_in_a_lockdown_then_it_relocks()
+    {
+        var released = Step(LockedDown(), "rex-a", true, 2);
+
+        Assert.Equal(TimeSpan.FromSeconds(2) + TestSite.Release, SiteDecider.NextDeadline(Site, released.State));
+        Assert.IsType<DoorReleased>(released.Events[^1]);
+        Assert.False(OutputPlan.For(Site, released.State).IsActive("lock-egress"));
+        var opened = Step(released.State, "door-a", true, 3);
+        Assert.DoesNotContain(opened.Events, e => e is DoorForced);
+
+        var relocked = Tick(opened.State, 7);
+        Assert.True(OutputPlan.For(Site, relocked.State).IsActive("lock-egress"));
+        Assert.Equal(SiteMode.Lockdown, relocked.State.Mode);
+    }
+
+    [Fact]
+    public void A_door_held_open_past_its_time_is_reported_once_and_restored_when_it_closes()
+    {
+        var open = Step(Step(LockedDown(), "rex-a", true, 2).State, "door-a", true, 3);
+        var deadline = SiteDecider.NextDeadline(Site, Tick(open.State, 7).State);
+        Assert.Equal(TimeSpan.FromSeconds(3) + TestSite.HeldOpen, deadline);
+
+        var held = Tick(Tick(open.State, 7).State, 33);
+        var alarm = Assert.IsType<DoorHeldOpen>(Assert.Single(held.Events, e => e is DoorHeldOpen));
+        Assert.Equal(TestSite.HeldOpen, alarm.Allowed);
+        Assert.Empty(Tick(held.State, 60).Events.OfType<DoorHeldOpen>());
+        Assert.IsType<DoorHeldOpenRestored>(Step(held.State, "door-a", false, 61).Events[^1]);
+    }
+
+    [Fact]
+    public void A_request_to_exit_does_not_open_a_secure_non_egress_door_during_a_lockdown()
+    {
+        var lockdown = Step(Quiet(), "panic-b", true, 1).State;
+
+        var decision = Step(lockdown, "rex-b", true, 2);
+
+        Assert.DoesNotContain(decision.Events, e => e is DoorReleased or DelayedEgressStarted);
+        Assert.True(OutputPlan.For(Site, decision.State).IsActive("lock-entry"));
+    }
+
+    [Fact]
+    public void Delayed_egress_sounds_the_local_alarm_releases_after_the_delay_and_stays_released_until_relocked()
+    {
+        var started = Step(Quiet(), "rex-b", true, 1);
+
+        Assert.Equal(TestSite.DelayedEgress, Assert.IsType<DelayedEgressStarted>(started.Events[^1]).Delay);
+        var plan = OutputPlan.For(Site, started.State);
+        Assert.True(plan.IsActive("lock-entry"), "still locked during the delay");
+        Assert.True(plan.IsActive("siren"), "local alarm sounds during the delay");
+        Assert.Empty(Step(started.State, "rex-b", false, 2).Events.OfType<DelayedEgressStarted>());
+
+        var released = Tick(started.State, 16);
+        Assert.IsType<DelayedEgressReleased>(Assert.Single(released.Events));
+        Assert.False(OutputPlan.For(Site, released.State).IsActive("lock-entry"));
+        Assert.False(OutputPlan.For(Site, Tick(released.State, 3600).State).IsActive("lock-entry"), "no automatic relock");
+
+        var relocked = Step(released.State, "key-door", true, 3700);
+        Assert.IsType<DoorRelocked>(relocked.Events[^1]);
+        Assert.True(OutputPlan.For(Site, relocked.State).IsActive("lock-entry"));
+        Assert.False(OutputPlan.For(Site, relocked.State).IsActive("siren"));
+        Assert.DoesNotContain(relocked.Events, e => e is LockdownClearRefused);
+    }
+
+    [Fact]
+    public void A_door_found_open_at_boot_raises_nothing_but_its_held_open_time_runs()
+    {
+        var restored = SiteState.Restore(Site, new SafetyState(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-a", TestSite.At(0).Utc), false),
+            new Dictionary<string, bool> { ["door-a"] = true }, TestSite.At(0));
+
+        var settled = SiteDecider.Decide(Site, restored, InputsSettled.Instance, TestSite.At(0));
+
+        Assert.Empty(settled.Events);
+        Assert.Equal(TestSite.HeldOpen, SiteDecider.NextDeadline(Site, settled.State));
+        Assert.IsType<DoorHeldOpen>(Assert.Single(Tick(settled.State, 30).Events));
+    }
+}
