@@ -97,6 +97,8 @@ public static class EventDataWriter
     {
         SiteMode.Normal => "normal",
         SiteMode.Lockdown => "lockdown",
+        SiteMode.Evacuation => "evacuation",
+        SiteMode.ShelterInPlace => "shelterInPlace",
         _ => JsonNamingPolicy.CamelCase.ConvertName(mode.ToString()),
     };
 
@@ -130,15 +132,23 @@ public static class EventDataWriter
 
             case LockdownStarted e:
                 writer.WriteString("cause", e.Cause);
+                writer.WriteString("scenario", e.Scenario);
+                if (e.Replaced is not null)
+                {
+                    writer.WriteString("replaced", e.Replaced);
+                }
+
                 return (e.PointId, null, true);
 
             case LockdownRetriggered e:
                 writer.WriteString("cause", e.Cause);
+                writer.WriteString("scenario", e.Scenario);
                 return (e.PointId, null, true);
 
             case LockdownCleared e:
                 writer.WriteString("clearedBy", e.ClearedBy);
                 writer.WriteString("lockdownSince", WireTime.Format(e.LockdownSince));
+                writer.WriteString("scenario", e.Scenario);
                 return (e.ClearedBy, null, true);
 
             case LockdownClearRefused e:

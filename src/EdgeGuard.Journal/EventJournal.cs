@@ -174,7 +174,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     public JournalLimits Limits => _limits;
 
     /// <inheritdoc />
-    /// <remarks>Enqueues only; never blocks on disk and never throws. Events are not drills.</remarks>
+    /// <remarks>Enqueues only; never blocks on disk and never throws. Each event's own <see cref="DomainEvent.Drill"/> flags it.</remarks>
     public void Publish(IReadOnlyList<DomainEvent> events) => Publish(events, drill: false);
 
     /// <summary>Enqueues <paramref name="events"/> for the writer, flagged as drill events or not.</summary>
@@ -204,7 +204,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
                     continue;
                 }
 
-                _queue.Enqueue(new Pending(domainEvent, drill));
+                _queue.Enqueue(new Pending(domainEvent, drill || domainEvent.Drill));
                 _enqueued++;
             }
 

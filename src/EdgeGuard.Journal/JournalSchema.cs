@@ -85,6 +85,13 @@ internal static class JournalSchema
         """
         ALTER TABLE safety_state ADD COLUMN door_releases TEXT NOT NULL DEFAULT '';
         """,
+
+        // 5: which scenario is running and whether it is a drill. Rows written before scenarios
+        // existed were the built-in lockdown, for real.
+        """
+        ALTER TABLE safety_state ADD COLUMN scenario TEXT NULL;
+        ALTER TABLE safety_state ADD COLUMN drill INTEGER NOT NULL DEFAULT 0 CHECK (drill IN (0, 1));
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeGuard.Journal;
@@ -19,11 +20,13 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     // renaming an enum member can never change what a gateway reads back after an update.
     private const string NormalText = "normal";
     private const string LockdownText = "lockdown";
+    private const string EvacuationText = "evacuation";
+    private const string ShelterInPlaceText = "shelter-in-place";
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -32,12 +35,14 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             siren       = excluded.siren,
             life_safety = excluded.life_safety,
             door_releases = excluded.door_releases,
+            scenario    = excluded.scenario,
+            drill       = excluded.drill,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -80,7 +85,15 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         var siren = reader.GetInt64(4);
         var lifeSafety = ParseLifeSafety(reader.GetString(5));
         var doors = ParseDoorReleases(reader.GetString(6));
-        return new SafetyState(mode, ParseLockdown(cause, point, since), ParseSiren(siren), lifeSafety, doors);
+        var lockdown = ParseLockdown(cause, point, since);
+        if (lockdown is not null)
+        {
+            // Rows from before scenarios existed were the built-in lockdown, for real.
+            var scenario = reader.IsDBNull(7) ? ScenarioDefinition.LockdownId : reader.GetString(7);
+            lockdown = lockdown with { Scenario = scenario, Drill = reader.GetInt64(8) == 1 };
+        }
+
+        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors);
     });
 
     /// <inheritdoc />
@@ -111,6 +124,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
                 (object?)lockdown?.Since.ToString("O", CultureInfo.InvariantCulture) ?? DBNull.Value);
             command.Parameters.AddWithValue("$siren", state.SirenSounding ? 1L : 0L);
             command.Parameters.AddWithValue("$life_safety", lifeSafety);
+            command.Parameters.AddWithValue("$scenario", (object?)lockdown?.Scenario ?? DBNull.Value);
+            command.Parameters.AddWithValue("$drill", lockdown?.Drill == true ? 1L : 0L);
             command.Parameters.AddWithValue("$door_releases", string.Join(';', state.ReleasedDoors.Select(d => $"{d.Key}={DoorReleaseText(d.Value)}")));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             command.ExecuteNonQuery();
@@ -121,6 +136,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     {
         SiteMode.Normal => NormalText,
         SiteMode.Lockdown => LockdownText,
+        SiteMode.Evacuation => EvacuationText,
+        SiteMode.ShelterInPlace => ShelterInPlaceText,
         // A mode this store cannot name would read back as "unknown" and stop the gateway at the
         // next boot; better to fail the save now, where the caller sees it.
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "This safety state store has no persisted name for the mode."),
@@ -130,6 +147,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     {
         NormalText => SiteMode.Normal,
         LockdownText => SiteMode.Lockdown,
+        EvacuationText => SiteMode.Evacuation,
+        ShelterInPlaceText => SiteMode.ShelterInPlace,
         _ => throw Corrupt($"has unknown mode '{text}'; refusing to guess a mode for the locks and sirens."),
     };
 

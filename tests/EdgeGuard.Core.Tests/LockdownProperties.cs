@@ -83,33 +83,64 @@ public sealed class LockdownProperties
     }
 
     [Fact]
-    public void Lockdown_ends_only_by_an_authorised_clear()
+    public void A_scenario_ends_only_by_an_authorised_release_with_none_of_its_triggers_held()
     {
         Scenario.Sample(steps => Run(steps, (before, input, decision) =>
         {
-            if (before.Mode != SiteMode.Lockdown || decision.State.Mode == SiteMode.Lockdown)
+            if (before.Mode == SiteMode.Normal || decision.State.Mode != SiteMode.Normal)
             {
                 return;
             }
 
             var change = Assert.IsType<PointChanged>(input);
             Assert.True(change.Active);
-            Assert.Contains(change.PointId, Site.Lockdown.ClearKeyswitches);
-            Assert.DoesNotContain(Site.Points, p => p.Kind == PointKind.PanicButton && before.IsActive(p.Id));
+            var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
+            Assert.Contains(change.PointId, ended.Releasers);
+            Assert.DoesNotContain(ended.Triggers, before.IsActive);
             Assert.IsType<LockdownCleared>(decision.Events[^1]);
         }), iter: 400);
     }
 
     [Fact]
-    public void Lockdown_starts_only_from_a_panic_button()
+    public void No_mode_changes_without_a_cause_the_config_permits()
     {
         Scenario.Sample(steps => Run(steps, (before, input, decision) =>
         {
-            if (before.Mode == SiteMode.Normal && decision.State.Mode == SiteMode.Lockdown)
+            var after = decision.State;
+            if (before.Mode == after.Mode && before.Lockdown?.Scenario == after.Lockdown?.Scenario && before.Lockdown?.Drill == after.Lockdown?.Drill)
             {
-                var change = Assert.IsType<PointChanged>(input);
-                Assert.Equal(PointKind.PanicButton, Site.Point(change.PointId).Kind);
+                return;
             }
+
+            var change = Assert.IsType<PointChanged>(input);
+            Assert.True(change.Active, "only a point going active changes the mode");
+            if (after.Mode == SiteMode.Normal)
+            {
+                var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
+                Assert.Contains(change.PointId, ended.Releasers);
+            }
+            else
+            {
+                var started = Site.Scenarios.Single(s => s.Id == after.Lockdown!.Scenario);
+                Assert.Equal(started.Mode, after.Mode);
+                Assert.Contains(change.PointId, after.Lockdown!.Drill ? started.DrillTriggers : started.Triggers);
+            }
+        }), iter: 400);
+    }
+
+    [Fact]
+    public void A_drill_never_drives_a_muted_output()
+    {
+        Scenario.Sample(steps => Run(steps, (_, _, decision) =>
+        {
+            if (decision.State.Lockdown is not { Drill: true })
+            {
+                return;
+            }
+
+            var plan = OutputPlan.For(Site, decision.State);
+            Assert.All(Site.DrillMutedOutputs, id => Assert.False(plan.IsActive(id), $"{id} driven during a drill"));
+            Assert.All(decision.Events.OfType<LockdownStarted>(), e => Assert.True(e.Drill));
         }), iter: 400);
     }
 

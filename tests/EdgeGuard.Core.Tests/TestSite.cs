@@ -1,4 +1,5 @@
 using EdgeGuard.Core;
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Tests;
@@ -30,6 +31,9 @@ internal static class TestSite
             new("rex-a", PointKind.RequestToExit, 9, ActiveHigh: false, LinePull.Up, ContactDebounce, "a"),
             new("rex-b", PointKind.RequestToExit, 16, ActiveHigh: false, LinePull.Up, ContactDebounce, "b"),
             new("key-door", PointKind.Keyswitch, 17, ActiveHigh: false, LinePull.Up, ContactDebounce, "b"),
+            new("key-evac", PointKind.Keyswitch, 18, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
+            new("key-drill", PointKind.Keyswitch, 19, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
+            new("key-shelter", PointKind.Keyswitch, 20, ActiveHigh: false, LinePull.Up, ContactDebounce, "b"),
         ],
         [
             new("lock-egress", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
@@ -44,7 +48,16 @@ internal static class TestSite
         [
             new DoorDefinition("door-egress", "lock-egress", "door-a", ["rex-a"], HeldOpen, Release),
             new DoorDefinition("door-entry", "lock-entry", null, ["rex-b"], HeldOpen, Release, DelayedEgress, "siren", ["key-door"]),
-        ]);
+        ])
+    {
+        ExtraScenarios =
+        [
+            new("evacuate", SiteMode.Evacuation, [], 200, ["key-evac"], [], ["key-a"], TimeSpan.FromSeconds(300)),
+            new("shelter-c", SiteMode.ShelterInPlace, ["c"], 50, ["key-shelter"], [], ["key-a"], Siren),
+        ],
+        LockdownDrillTriggers = ["key-drill"],
+        DrillMutedOutputs = ["siren"],
+    };
 
     public static Moment At(double seconds) =>
         new(TimeSpan.FromSeconds(seconds), new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero).AddSeconds(seconds));

@@ -56,11 +56,11 @@ public sealed class EventDataWriterTests
 
         Assert.Equal("lobby-panic-1", started.Point);
         Assert.Null(started.Zone);
-        AssertData(started.DataJson, ("cause", "panic-button"));
+        AssertData(started.DataJson, ("cause", "panic-button"), ("scenario", "lockdown"));
         Assert.Equal("office-panic-2", retriggered.Point);
-        AssertData(retriggered.DataJson, ("cause", "panic-button"));
+        AssertData(retriggered.DataJson, ("cause", "panic-button"), ("scenario", "lockdown"));
         Assert.Null(fromOffice.Point);
-        AssertData(fromOffice.DataJson, ("cause", "office-command"));
+        AssertData(fromOffice.DataJson, ("cause", "office-command"), ("scenario", "lockdown"));
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class EventDataWriterTests
         var fields = EventDataWriter.Describe(new LockdownCleared(At, "guard-keyswitch", since));
 
         Assert.Equal("guard-keyswitch", fields.Point);
-        AssertData(fields.DataJson, ("clearedBy", "guard-keyswitch"), ("lockdownSince", "2025-03-14T09:26:53.123Z"));
+        AssertData(fields.DataJson, ("clearedBy", "guard-keyswitch"), ("lockdownSince", "2025-03-14T09:26:53.123Z"), ("scenario", "lockdown"));
     }
 
     [Fact]

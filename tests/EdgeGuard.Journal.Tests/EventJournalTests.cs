@@ -135,7 +135,7 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("2025-03-14T09:00:00.0000000Z", ts);
         Assert.Equal("critical", severity);
         Assert.Equal(0, drill);
-        Assert.Equal("""{"cause":"panic-button"}""", data);
+        Assert.Equal("""{"cause":"panic-button","scenario":"lockdown"}""", data);
     }
 
     [Fact]
@@ -176,9 +176,9 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
             r.Select(record => record.Type));
         AssertData(r[0].DataJson, ("kind", "doorContact"), ("active", true));
         AssertData(r[1].DataJson, ("kind", "doorContact"), ("active", false));
-        AssertData(r[2].DataJson, ("cause", "panic-button"));
+        AssertData(r[2].DataJson, ("cause", "panic-button"), ("scenario", "lockdown"));
         Assert.Equal("lobby-panic-2", r[3].Point);
-        AssertData(r[4].DataJson, ("clearedBy", "guard-keyswitch"), ("lockdownSince", "2025-03-14T08:55:00.000Z"));
+        AssertData(r[4].DataJson, ("clearedBy", "guard-keyswitch"), ("lockdownSince", "2025-03-14T08:55:00.000Z"), ("scenario", "lockdown"));
         AssertData(r[5].DataJson, ("attemptedBy", "office:alice"), ("reason", "second operator required"));
         Assert.Equal("{}", r[6].DataJson);
         AssertData(r[7].DataJson, ("restoredMode", "lockdown"), ("lockdownCause", "panic-button"));

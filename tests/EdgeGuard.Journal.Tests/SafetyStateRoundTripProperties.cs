@@ -22,7 +22,7 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
             (ticks, minutes) => new DateTimeOffset(ticks, TimeSpan.FromMinutes(minutes)));
 
     private static readonly Gen<LockdownInfo> Lockdown =
-        Gen.Select(Text, Text.Null(), Since, (cause, point, since) => new LockdownInfo(cause, point, since));
+        Gen.Select(Text, Text.Null(), Since, Text, Gen.Bool, (cause, point, since, scenario, drill) => new LockdownInfo(cause, point, since, scenario, drill));
 
     // Door ids as the config allows them: [a-z0-9_-], 1 to 64 characters.
     private static readonly Gen<string> DoorId = Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789-_"].Array[1, 64].Select(chars => new string(chars));

@@ -109,6 +109,20 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     }
 
     [Fact]
+    public void An_evacuation_drill_survives_a_restart_as_the_same_scenario_and_still_a_drill()
+    {
+        var state = new SafetyState(SiteMode.Evacuation, new LockdownInfo("keyswitch", "key-evacuate", PanicLockdown.Lockdown!.Since, "evacuate-east", Drill: true), SirenSounding: true);
+        using (var database = JournalDatabase.Open(_path))
+        {
+            new SqliteSafetyStateStore(database).Save(state);
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+
+        Assert.Equal(state, new SqliteSafetyStateStore(reopened).Load());
+    }
+
+    [Fact]
     public void Door_releases_survive_a_restart()
     {
         var state = PanicLockdown with
@@ -140,14 +154,14 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
 
         using (var raw = OpenRaw(_path))
         {
-            Execute(raw, "UPDATE safety_state SET mode = 'shelter-in-place' WHERE id = 1;");
+            Execute(raw, "UPDATE safety_state SET mode = 'curfew' WHERE id = 1;");
         }
 
         using var reopened = JournalDatabase.Open(_path);
         var ex = Assert.Throws<JournalException>(new SqliteSafetyStateStore(reopened).Load);
 
         Assert.Contains(reopened.Path, ex.Message, StringComparison.Ordinal);
-        Assert.Contains("shelter-in-place", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("curfew", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

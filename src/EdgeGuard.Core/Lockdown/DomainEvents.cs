@@ -22,6 +22,9 @@ public abstract record DomainEvent(DateTimeOffset At)
 
     /// <summary>The point the event is about, if any.</summary>
     public virtual string? Point => null;
+
+    /// <summary>Whether the event belongs to a drill (journaled and published with <c>drill: true</c>).</summary>
+    public bool Drill { get; init; }
 }
 
 /// <summary>A point became active (door opened, button pressed, beam broken).</summary>
@@ -46,25 +49,29 @@ public sealed record PointRestored(DateTimeOffset At, string PointId, PointKind 
 }
 
 /// <summary>The site went into lockdown.</summary>
-public sealed record LockdownStarted(DateTimeOffset At, string Cause, string? PointId) : DomainEvent(At)
+/// <remarks>One record for every mode; the wire type names the mode (<c>evacuation.started</c>, …).</remarks>
+public sealed record LockdownStarted(DateTimeOffset At, string Cause, string? PointId, SiteMode Mode = SiteMode.Lockdown,
+    string Scenario = ScenarioDefinition.LockdownId, string? Replaced = null) : DomainEvent(At)
 {
-    public override string Type => "lockdown.started";
+    public override string Type => ModeTypes.Prefix(Mode) + ".started";
     public override Severity Severity => Severity.Critical;
     public override string? Point => PointId;
 }
 
 /// <summary>Another panic press during a lockdown: the siren sounds again.</summary>
-public sealed record LockdownRetriggered(DateTimeOffset At, string Cause, string? PointId) : DomainEvent(At)
+public sealed record LockdownRetriggered(DateTimeOffset At, string Cause, string? PointId, SiteMode Mode = SiteMode.Lockdown,
+    string Scenario = ScenarioDefinition.LockdownId) : DomainEvent(At)
 {
-    public override string Type => "lockdown.retriggered";
+    public override string Type => ModeTypes.Prefix(Mode) + ".retriggered";
     public override Severity Severity => Severity.Critical;
     public override string? Point => PointId;
 }
 
 /// <summary>The lockdown was cleared by an authorised party.</summary>
-public sealed record LockdownCleared(DateTimeOffset At, string ClearedBy, DateTimeOffset LockdownSince) : DomainEvent(At)
+public sealed record LockdownCleared(DateTimeOffset At, string ClearedBy, DateTimeOffset LockdownSince, SiteMode Mode = SiteMode.Lockdown,
+    string Scenario = ScenarioDefinition.LockdownId) : DomainEvent(At)
 {
-    public override string Type => "lockdown.cleared";
+    public override string Type => ModeTypes.Prefix(Mode) + ".cleared";
     public override Severity Severity => Severity.Warning;
     public override string? Point => ClearedBy;
 }
@@ -139,4 +146,16 @@ public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) :
 {
     public override string Type => "fault.delivery";
     public override Severity Severity => Severity.Alarm;
+}
+
+/// <summary>The wire prefix of each mode's events: <c>lockdown</c>, <c>evacuation</c>, <c>shelter</c>.</summary>
+public static class ModeTypes
+{
+    /// <summary>The event type prefix for <paramref name="mode"/>.</summary>
+    public static string Prefix(SiteMode mode) => mode switch
+    {
+        SiteMode.Evacuation => "evacuation",
+        SiteMode.ShelterInPlace => "shelter",
+        _ => "lockdown",
+    };
 }

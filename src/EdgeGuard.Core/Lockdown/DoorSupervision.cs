@@ -88,8 +88,8 @@ internal static class DoorSupervision
         }
 
         var lockOutput = site.Outputs.First(o => o.Id == door.LockId);
-        // In a lockdown only egress doors let people out: life safety. Other doors hold the lockdown.
-        if (state.Mode == SiteMode.Lockdown && !lockOutput.Egress)
+        // In a lockdown or shelter only egress doors let people out: life safety. Other doors hold.
+        if ((state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace) && !lockOutput.Egress)
         {
             return state;
         }
@@ -183,7 +183,7 @@ internal static class DoorSupervision
     /// secure door open against the lockdown.
     /// </summary>
     public static bool ReleasesLock(SiteDefinition site, SiteState state, OutputDefinition lockOutput) =>
-        (lockOutput.Egress || state.Mode != SiteMode.Lockdown)
+        (lockOutput.Egress || state.Mode is not (SiteMode.Lockdown or SiteMode.ShelterInPlace))
         && site.DoorList.Any(d => string.Equals(d.LockId, lockOutput.Id, StringComparison.Ordinal) && Of(state, d.Id).Released);
 
     /// <summary>Whether a door's delayed egress needs <paramref name="outputId"/> (its local alarm) sounding.</summary>

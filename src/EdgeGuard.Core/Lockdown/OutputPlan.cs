@@ -30,22 +30,26 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(state);
         var builder = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
-        var lockdown = state.Mode == SiteMode.Lockdown;
+        var running = Transitions.Running(site, state);
         var fire = state.FireEgressReleased;
+        // A drill runs the same logic but never drives the outputs the config mutes.
+        var muted = state.Lockdown is { Drill: true } ? site.DrillMutedOutputs : [];
         foreach (var output in site.Outputs)
         {
-            var inScope = lockdown && site.Lockdown.Covers(output.Zone);
-            builder[output.Id] = output.Kind switch
+            var inScope = running?.Covers(output.Zone) ?? false;
+            var active = output.Kind switch
             {
-                // A request to exit or delayed egress releases its own door, in any mode.
+                // A request to exit or delayed egress releases its own door (see DoorSupervision).
                 OutputKind.Lock => LockedByPolicy(site, state, output) && !DoorSupervision.ReleasesLock(site, state, output),
+                // Shelter in place is quiet on purpose (SirenUntil stays null there).
                 OutputKind.Siren => (inScope && state.SirenSounding) || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
                 // Strobes guide people out in a fire; the fire panel owns the sounders.
                 OutputKind.Strobe => inScope || fire || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
-                // The lockdown lamp at the guard post shows the site's mode wherever it is mounted.
-                OutputKind.Indicator => lockdown || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
+                // The lamp at the guard post shows any mode other than normal, wherever it is mounted.
+                OutputKind.Indicator => running is not null || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
                 _ => false,
             };
+            builder[output.Id] = active && !muted.Contains(output.Id, StringComparer.Ordinal);
         }
 
         return new OutputPlan(builder.ToImmutable());
@@ -60,12 +64,14 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(lockOutput);
-        if (lockOutput.Egress && state.FireEgressReleased)
+        // An evacuation opens every escape route on the site, not only those in its zones.
+        if (lockOutput.Egress && (state.FireEgressReleased || state.Mode == SiteMode.Evacuation))
         {
             return false;
         }
 
-        return (state.Mode == SiteMode.Lockdown && site.Lockdown.Covers(lockOutput.Zone)) || lockOutput.NormallyLocked;
+        var keepsPeopleOut = state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
+        return (keepsPeopleOut && Transitions.Running(site, state)!.Covers(lockOutput.Zone)) || lockOutput.NormallyLocked;
     }
 
     /// <inheritdoc/>

@@ -40,28 +40,27 @@ public static class SiteDecider
             ? new PointActivated(now.Utc, point.Id, point.Kind, point.Zone)
             : new PointRestored(now.Utc, point.Id, point.Kind, point.Zone));
 
-        Trigger? trigger = (point.Kind, change.Active) switch
-        {
-            (PointKind.PanicButton, true) => Trigger.PanicPressed,
-            (PointKind.Keyswitch, true) => Trigger.KeyswitchTurned,
-            (PointKind.FireAlarm, true) => Trigger.FireAlarmActive,
-            _ => null,
-        };
         // Doors first: a contact that opens is judged against the lock as it was before this input.
         state = DoorSupervision.OnPointChanged(site, state, point, change.Active, now, events);
-        if (trigger is not { } t)
+        if (!change.Active)
         {
             return state;
         }
 
-        // Life safety first, so a keyswitch that both resets a fire and clears a lockdown is
-        // judged on the fire by the same rules as when it does only one of them.
-        state = FireLifeSafety(site, state, t, point, now, events);
-        // A key that only resets fires or relocks doors is not a failed attempt to clear a lockdown.
-        var otherPurposeOnly = !site.Lockdown.ClearKeyswitches.Contains(point.Id, StringComparer.Ordinal)
-            && (site.FireReset.FireResetKeyswitches.Contains(point.Id, StringComparer.Ordinal)
-                || site.DoorList.Any(d => d.Relock.Contains(point.Id, StringComparer.Ordinal)));
-        return otherPurposeOnly ? state : Fire(site, state, t, point, now, events);
+        // Life safety next, so a keyswitch that both resets a fire and ends a scenario is judged
+        // on the fire by the same rules as when it does only one of them.
+        Trigger? lifeSafety = point.Kind switch
+        {
+            PointKind.FireAlarm => Trigger.FireAlarmActive,
+            PointKind.Keyswitch => Trigger.KeyswitchTurned,
+            _ => null,
+        };
+        if (lifeSafety is { } t)
+        {
+            state = FireLifeSafety(site, state, t, point, now, events);
+        }
+
+        return ModeChanges.OnActivated(site, state, point, now, events);
     }
 
     private static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
@@ -95,43 +94,11 @@ public static class SiteDecider
         return state with { LifeSafety = row.To };
     }
 
-    private static SiteState Fire(SiteDefinition site, SiteState state, Trigger trigger, PointDefinition point, Moment now, List<DomainEvent> events)
-    {
-        var row = trigger == Trigger.FireAlarmActive ? null : Transitions.Find(state.Mode, trigger);
-        if (row is null)
-        {
-            return state;
-        }
-
-        if (row.Guard?.Invoke(site, state, point.Id) is { } refusal)
-        {
-            events.Add(new LockdownClearRefused(now.Utc, point.Id, refusal));
-            return state;
-        }
-
-        var sirenUntil = now.Monotonic + site.Lockdown.SirenDuration;
-        switch (row.From, row.To)
-        {
-            case (SiteMode.Normal, SiteMode.Lockdown):
-                var info = new LockdownInfo("panic-button", point.Id, now.Utc);
-                events.Add(new LockdownStarted(now.Utc, info.Cause, point.Id));
-                return state with { Mode = SiteMode.Lockdown, Lockdown = info, SirenUntil = sirenUntil };
-            case (SiteMode.Lockdown, SiteMode.Lockdown):
-                events.Add(new LockdownRetriggered(now.Utc, "panic-button", point.Id));
-                return state with { SirenUntil = sirenUntil };
-            case (SiteMode.Lockdown, SiteMode.Normal):
-                events.Add(new LockdownCleared(now.Utc, point.Id, state.Lockdown?.Since ?? now.Utc));
-                return state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null };
-            default:
-                throw new InvalidOperationException($"Transition {row.From} -> {row.To} has no effect defined.");
-        }
-    }
-
     private static SiteState OnTick(SiteState state, Moment now, List<DomainEvent> events)
     {
         if (state.SirenUntil is { } until && now.Monotonic >= until)
         {
-            events.Add(new SirenTimedOut(now.Utc));
+            events.Add(new SirenTimedOut(now.Utc) { Drill = state.Lockdown?.Drill ?? false });
             return state with { SirenUntil = null };
         }
 

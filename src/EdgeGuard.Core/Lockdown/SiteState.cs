@@ -10,13 +10,19 @@ public enum SiteMode
     Normal,
     /// <summary>Every lock in scope locked, siren for its configured time, lamps on.</summary>
     Lockdown,
+    /// <summary>Get everybody out: every egress lock released, sirens and strobes in scope.</summary>
+    Evacuation,
+    /// <summary>Keep everybody in: locks in scope locked (egress still opens from inside), strobes and lamps, no siren.</summary>
+    ShelterInPlace,
 }
 
-/// <summary>Who or what started the current lockdown.</summary>
+/// <summary>Who or what started the current scenario (lockdown, evacuation, shelter in place).</summary>
 /// <param name="Cause">A short machine-readable cause, e.g. <c>panic-button</c>.</param>
 /// <param name="Point">The point that started it, when a point did.</param>
 /// <param name="Since">When it started (UTC, for reports).</param>
-public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Since);
+/// <param name="Scenario">The running scenario's id.</param>
+/// <param name="Drill">Whether it is a drill: same logic, events flagged, muted outputs silent.</param>
+public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Since, string Scenario = ScenarioDefinition.LockdownId, bool Drill = false);
 
 /// <summary>
 /// The part of the state that must survive power loss. It is written to disk before any output
@@ -116,7 +122,8 @@ public sealed record SiteState(
         ArgumentNullException.ThrowIfNull(settledPoints);
         var points = site.Points.ToImmutableSortedDictionary(
             p => p.Id, p => settledPoints.GetValueOrDefault(p.Id), StringComparer.Ordinal);
-        TimeSpan? siren = safety.SirenSounding ? now.Monotonic + site.Lockdown.SirenDuration : null;
+        var scenario = safety.Lockdown is { } info && safety.Mode != SiteMode.Normal ? site.ScenarioOrStandIn(info.Scenario, safety.Mode) : null;
+        TimeSpan? siren = safety.SirenSounding ? now.Monotonic + (scenario?.SirenDuration ?? site.Lockdown.SirenDuration) : null;
         // Releases under way start again in full (a delay sounds and opens after the whole delay, a
         // request to exit holds for its whole time): the safe side for people leaving. A door no
         // longer configured is left alone.

@@ -9,15 +9,20 @@ public static class StateDiagram
     public static string ToMarkdown()
     {
         var text = new StringBuilder()
-            .AppendLine("# Lockdown state machine")
+            .AppendLine("# Site state machine")
             .AppendLine()
             .AppendLine("Generated from `Transitions.Table` in `src/EdgeGuard.Core/Lockdown/Transitions.cs` by")
             .AppendLine("`edgeguard diagram`; a test fails when this file and the code disagree. Do not edit by hand.")
             .AppendLine()
+            .AppendLine("Each mode runs a scenario from the config (the built-in `lockdown`, started by any panic button, and")
+            .AppendLine("any `scenarios[]`), for real or as a drill: the same rows, events flagged `drill`, muted outputs silent.")
+            .AppendLine()
             .AppendLine("```mermaid")
             .AppendLine("stateDiagram-v2")
             .AppendLine("    [*] --> Normal : first boot")
-            .AppendLine("    [*] --> Lockdown : boot with persisted lockdown");
+            .AppendLine("    [*] --> Lockdown : boot with persisted lockdown")
+            .AppendLine("    [*] --> Evacuation : boot with persisted evacuation")
+            .AppendLine("    [*] --> ShelterInPlace : boot with persisted shelter in place");
         foreach (var row in Transitions.Table)
         {
             text.AppendLine($"    {row.From} --> {row.To} : {row.On} [{row.Condition}]");

@@ -5,65 +5,113 @@ namespace EdgeGuard.Core.Lockdown;
 /// <summary>What can move the site from one mode to another.</summary>
 public enum Trigger
 {
-    /// <summary>A panic button's leading edge.</summary>
-    PanicPressed,
+    /// <summary>A scenario's trigger point went active (a panic button for the built-in lockdown).</summary>
+    ScenarioTriggered,
     /// <summary>A keyswitch turned.</summary>
     KeyswitchTurned,
     /// <summary>A fire input's leading edge, or a fire input found active at boot.</summary>
     FireAlarmActive,
 }
 
-/// <summary>
-/// A guard on a transition: returns null to allow it, or the reason it is refused.
-/// </summary>
+/// <summary>What is asking for a transition: the point, and for a trigger the scenario it starts.</summary>
+/// <param name="PointId">The point that asked.</param>
+/// <param name="Scenario">The scenario a trigger starts; null for a keyswitch release.</param>
+/// <param name="Drill">Whether the trigger starts the scenario as a drill.</param>
+public sealed record ModeRequest(string PointId, ScenarioDefinition? Scenario, bool Drill);
+
+/// <summary>A guard on a mode transition: returns null to allow it, or the reason it is refused.</summary>
+public delegate string? ModeGuard(SiteDefinition site, SiteState state, ModeRequest request);
+
+/// <summary>A guard on a life-safety transition: returns null to allow it, or the reason it is refused.</summary>
 public delegate string? TransitionGuard(SiteDefinition site, SiteState state, string pointId);
 
 /// <summary>One row of the transition table.</summary>
 /// <param name="From">Mode the row applies in.</param>
 /// <param name="On">Trigger that fires it.</param>
-/// <param name="To">Mode after the transition.</param>
+/// <param name="To">Mode after the transition (for a trigger: the scenario's mode).</param>
 /// <param name="Condition">Human-readable guard, shown in the generated diagram.</param>
 /// <param name="Guard">Executable guard; null means always allowed.</param>
-public sealed record Transition(SiteMode From, Trigger On, SiteMode To, string Condition, TransitionGuard? Guard = null);
+public sealed record Transition(SiteMode From, Trigger On, SiteMode To, string Condition, ModeGuard? Guard = null);
 
 /// <summary>
-/// The lockdown state machine as a table. <see cref="SiteDecider"/> executes exactly these rows and
+/// The site's modes as a table. <see cref="SiteDecider"/> executes exactly these rows and
 /// <see cref="StateDiagram"/> draws exactly these rows, so the diagram in docs cannot drift.
+/// Every mode change needs a cause the config permits: a scenario's trigger or its releaser.
 /// </summary>
 public static class Transitions
 {
+    private const SiteMode Normal = SiteMode.Normal;
+    private const SiteMode Lockdown = SiteMode.Lockdown;
+    private const SiteMode Evacuation = SiteMode.Evacuation;
+    private const SiteMode Shelter = SiteMode.ShelterInPlace;
+    private const Trigger Triggered = Trigger.ScenarioTriggered;
+    private const Trigger Key = Trigger.KeyswitchTurned;
+
+    private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill";
+    private const string Release = "releaser of the running scenario, none of its triggers held";
+
     /// <summary>Every allowed mode change.</summary>
     public static IReadOnlyList<Transition> Table { get; } =
     [
-        //  from               trigger                   to                 condition
-        new(SiteMode.Normal,   Trigger.PanicPressed,     SiteMode.Lockdown, "any panic button"),
-        new(SiteMode.Lockdown, Trigger.PanicPressed,     SiteMode.Lockdown, "siren sounds again"),
-        new(SiteMode.Lockdown, Trigger.KeyswitchTurned,  SiteMode.Normal,   "authorised keyswitch, no panic button held", AuthorisedClear),
+        //  from        trigger    to          condition
+        new(Normal,     Triggered, Lockdown,   "trigger of a lockdown scenario (any panic button)"),
+        new(Normal,     Triggered, Evacuation, "trigger of an evacuation scenario"),
+        new(Normal,     Triggered, Shelter,    "trigger of a shelter-in-place scenario"),
+
+        new(Lockdown,   Triggered, Lockdown,   Takeover, TakesOver),
+        new(Lockdown,   Triggered, Evacuation, Takeover, TakesOver),
+        new(Lockdown,   Triggered, Shelter,    Takeover, TakesOver),
+        new(Evacuation, Triggered, Evacuation, Takeover, TakesOver),
+        new(Evacuation, Triggered, Lockdown,   Takeover, TakesOver),
+        new(Evacuation, Triggered, Shelter,    Takeover, TakesOver),
+        new(Shelter,    Triggered, Shelter,    Takeover, TakesOver),
+        new(Shelter,    Triggered, Lockdown,   Takeover, TakesOver),
+        new(Shelter,    Triggered, Evacuation, Takeover, TakesOver),
+
+        new(Lockdown,   Key,       Normal,     Release, AuthorisedRelease),
+        new(Evacuation, Key,       Normal,     Release, AuthorisedRelease),
+        new(Shelter,    Key,       Normal,     Release, AuthorisedRelease),
     ];
 
-    /// <summary>The row for a mode and trigger, or null when the trigger does nothing in that mode.</summary>
-    public static Transition? Find(SiteMode from, Trigger on)
+    /// <summary>The row for a mode, trigger and target mode, or null when nothing happens.</summary>
+    public static Transition? Find(SiteMode from, Trigger on, SiteMode? to = null) =>
+        Table.FirstOrDefault(row => row.From == from && row.On == on && (to is null || row.To == to));
+
+    /// <summary>The running scenario of <paramref name="state"/>, or null in normal mode.</summary>
+    public static ScenarioDefinition? Running(SiteDefinition site, SiteState state) =>
+        state.Lockdown is { } info && state.Mode != SiteMode.Normal ? site.ScenarioOrStandIn(info.Scenario, state.Mode) : null;
+
+    private static string? TakesOver(SiteDefinition site, SiteState state, ModeRequest request)
     {
-        foreach (var row in Table)
+        var running = Running(site, state);
+        var wanted = request.Scenario!;
+        var runningDrill = state.Lockdown?.Drill ?? false;
+        if (running is null || (running.Id == wanted.Id && runningDrill == request.Drill))
         {
-            if (row.From == from && row.On == on)
-            {
-                return row;
-            }
+            return null; // same scenario again
         }
 
-        return null;
+        if (request.Drill && !runningDrill)
+        {
+            return $"a drill cannot replace the real '{running.Id}'";
+        }
+
+        // A real alarm during a drill is real at once, whatever the ranks.
+        return (runningDrill && !request.Drill) || wanted.Rank > running.Rank
+            ? null
+            : $"'{wanted.Id}' (rank {wanted.Rank}) does not outrank the running '{running.Id}' (rank {running.Rank})";
     }
 
-    private static string? AuthorisedClear(SiteDefinition site, SiteState state, string pointId)
+    private static string? AuthorisedRelease(SiteDefinition site, SiteState state, ModeRequest request)
     {
-        if (!site.Lockdown.ClearKeyswitches.Contains(pointId, StringComparer.Ordinal))
+        var running = Running(site, state)!;
+        if (!running.Releasers.Contains(request.PointId, StringComparer.Ordinal))
         {
-            return $"keyswitch '{pointId}' is not authorised to clear a lockdown";
+            return $"keyswitch '{request.PointId}' is not authorised to end '{running.Id}'";
         }
 
-        // A latched panic button means somebody is still in danger: clearing would be undone at once.
-        var held = site.Points.FirstOrDefault(p => p.Kind == PointKind.PanicButton && state.IsActive(p.Id));
-        return held is null ? null : $"panic button '{held.Id}' is still active";
+        // A held trigger means somebody is still in danger: ending would be undone at once.
+        var held = running.Triggers.FirstOrDefault(state.IsActive);
+        return held is null ? null : $"{(site.FindPoint(held)?.Kind == PointKind.PanicButton ? "panic button" : "trigger")} '{held}' is still active";
     }
 }

@@ -1,3 +1,5 @@
+using EdgeGuard.Core.Lockdown;
+
 namespace EdgeGuard.Core.Site;
 
 /// <summary>A named group of points and outputs (a floor, a wing, the perimeter).</summary>
@@ -37,6 +39,33 @@ public sealed record SiteDefinition(
 {
     /// <summary>The supervised doors (none configured: empty).</summary>
     public IReadOnlyList<DoorDefinition> DoorList => Doors ?? [];
+
+    /// <summary>Scenarios beyond the built-in lockdown (evacuation, shelter in place, scoped lockdowns).</summary>
+    public IReadOnlyList<ScenarioDefinition> ExtraScenarios { get; init; } = [];
+
+    /// <summary>Keyswitch points that start the built-in lockdown as a drill.</summary>
+    public IReadOnlyList<string> LockdownDrillTriggers { get; init; } = [];
+
+    /// <summary>Outputs a drill never drives (external sirens: rehearse without alarming the city).</summary>
+    public IReadOnlyList<string> DrillMutedOutputs { get; init; } = [];
+
+    /// <summary>Every scenario, the built-in lockdown first: every panic button starts it.</summary>
+    /// <remarks>Built on each call: a cached copy would survive a <c>with</c> that changed the scenarios.</remarks>
+    public IReadOnlyList<ScenarioDefinition> Scenarios =>
+    [
+        new(ScenarioDefinition.LockdownId, SiteMode.Lockdown, Lockdown.ScopeZones, ScenarioDefinition.LockdownRank,
+            [.. Points.Where(p => p.Kind == PointKind.PanicButton).Select(p => p.Id)], LockdownDrillTriggers, Lockdown.ClearKeyswitches,
+            Lockdown.SirenDuration),
+        .. ExtraScenarios,
+    ];
+
+    /// <summary>
+    /// The scenario with <paramref name="id"/>; when a config change removed it while it was running,
+    /// a stand-in of the persisted mode covering the whole site, ended like the built-in lockdown.
+    /// </summary>
+    public ScenarioDefinition ScenarioOrStandIn(string id, SiteMode mode) =>
+        Scenarios.FirstOrDefault(s => s.Id == id)
+        ?? Scenarios[0] with { Id = id, Mode = mode, Zones = [], Triggers = [], DrillTriggers = [] };
 
     /// <summary>The life-safety policy (none configured: <see cref="LifeSafetyPolicy.None"/>).</summary>
     public LifeSafetyPolicy FireReset => LifeSafety ?? LifeSafetyPolicy.None;

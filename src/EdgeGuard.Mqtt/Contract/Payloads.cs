@@ -51,11 +51,13 @@ public static class Payloads
         _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, "Unknown severity."),
     };
 
-    /// <summary>The wire name of a site mode (camelCase): <c>normal</c>, <c>lockdown</c>.</summary>
+    /// <summary>The wire name of a site mode (camelCase): <c>normal</c>, <c>lockdown</c>, <c>evacuation</c>, <c>shelterInPlace</c>.</summary>
     public static string ModeName(SiteMode mode) => mode switch
     {
         SiteMode.Normal => "normal",
         SiteMode.Lockdown => "lockdown",
+        SiteMode.Evacuation => "evacuation",
+        SiteMode.ShelterInPlace => "shelterInPlace",
         _ => JsonNamingPolicy.CamelCase.ConvertName(mode.ToString()),
     };
 
@@ -133,6 +135,8 @@ public static class Payloads
             WriteTimestamp(writer, "since", lockdown.Since);
         }
 
+        WriteNullableString(writer, "scenario", lockdown?.Scenario);
+        writer.WriteBoolean("drill", lockdown?.Drill ?? false);
         writer.WriteBoolean("sirenSounding", state.SirenSounding);
         writer.WriteBoolean("fireEgressReleased", state.FireEgressReleased);
         WriteTimestamp(writer, "ts", now);

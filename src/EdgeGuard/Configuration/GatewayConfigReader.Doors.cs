@@ -88,7 +88,7 @@ public static partial class GatewayConfigReader
         }
 
         /// <summary>A reference to a point of one kind; null (after reporting why) when it is not one.</summary>
-        private string? PointRef(ConfigNode node, string subject, bool required, string noun, PointKind kind)
+        private string? PointRef(ConfigNode node, string subject, bool required, string noun, params PointKind[] kinds)
         {
             var id = _w.Scalar(node, subject, required, $" (the id of {noun} point)");
             if (id is null || !_pointsKnown)
@@ -98,12 +98,12 @@ public static partial class GatewayConfigReader
 
             if (!_pointKinds.TryGetValue(id, out var actual))
             {
-                var candidates = _pointKinds.Where(p => p.Value == kind).Select(p => p.Key).ToList();
+                var candidates = _pointKinds.Where(p => p.Value is { } k && kinds.Contains(k)).Select(p => p.Key).ToList();
                 _w.Error(node, subject, $"no point '{id}' is defined{ConfigWalker.SuggestionHint(id, candidates)}; {noun} points: {(candidates.Count == 0 ? "none" : string.Join(", ", candidates))}");
                 return null;
             }
 
-            if (actual is { } k && k != kind)
+            if (actual is { } k && !kinds.Contains(k))
             {
                 _w.Error(node, subject, $"point '{id}' is a {Name(PointKinds, k)}, not {noun} point");
                 return null;

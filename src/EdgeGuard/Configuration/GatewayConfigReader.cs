@@ -162,6 +162,10 @@ public static partial class GatewayConfigReader
             var outputs = Outputs(root.Child("outputs"));
             var doors = Doors(root.Child("doors"), outputs);
             var lockdown = Lockdown(root.Child("lockdown"));
+            var lockdownDrillTriggers = new List<string>();
+            var lockdownDrillOk = DistinctRefs(root.Child("lockdown").Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), lockdownDrillTriggers);
+            var scenarios = Scenarios(root.Child("scenarios"), lockdown);
+            var muted = DrillMutedOutputs(root.Child("drill"), outputs);
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             var supervision = Supervision(root.Child("supervision"));
             var simulation = Simulation(root.Child("simulation"), gateway);
@@ -174,14 +178,20 @@ public static partial class GatewayConfigReader
             }
 
             if (site is null || gateway is null || stateDirectory is null || hardware is null || zones is null
-                || points is null || outputs is null || doors is null || lockdown is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
+                || points is null || outputs is null || doors is null || lockdown is null || !lockdownDrillOk || scenarios is null || muted is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
 
             points = WithLineAddresses(points);
             outputs = WithLineAddresses(outputs);
-            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety, doors) { Supervision = supervision };
+            var definition = new SiteDefinition(site, gateway, zones, points, outputs, lockdown, lifeSafety, doors)
+            {
+                Supervision = supervision,
+                ExtraScenarios = scenarios,
+                LockdownDrillTriggers = lockdownDrillTriggers,
+                DrillMutedOutputs = muted,
+            };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs) });
         }
 

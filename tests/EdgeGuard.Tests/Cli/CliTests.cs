@@ -37,7 +37,7 @@ public sealed class CliTests : IDisposable
         var (code, output, _) = await Run("validate", "--config", ConfigFile(_ => { }));
 
         Assert.Equal(ExitCodes.Ok, code);
-        Assert.Contains("9 points, 5 outputs", output, StringComparison.Ordinal);
+        Assert.Contains("11 points, 5 outputs", output, StringComparison.Ordinal);
     }
 
     [Fact]

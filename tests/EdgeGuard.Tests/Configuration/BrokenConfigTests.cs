@@ -35,13 +35,13 @@ public sealed class BrokenConfigTests
         new("id longer than 64", k => k.Set("points:2:id", new string('a', 65)), "EdgeGuard:points:2:id", ["longer than 64"]),
         new("duplicate point id", k => k.Set("points:1:id", "door-lobby"), "EdgeGuard:points:1:id",
             ["'door-lobby'", "already used by point 'door-lobby'", "EdgeGuard:points:0:id"]),
-        new("output id same as a point id", k => k.Set("outputs:2:id", "panic-lobby"), "EdgeGuard:outputs:2:id",
+        new("output id same as a point id", k => k.Set("outputs:3:id", "panic-lobby"), "EdgeGuard:outputs:3:id",
             ["already used by point 'panic-lobby'", "one id namespace"]),
         new("point without id", k => k.Drop("points:4:id"), "EdgeGuard:points:4:id", ["id is required"]),
         new("zone id with capitals", k =>
             {
                 k.Set("zones:3:id", "Guardroom");
-                foreach (var i in new[] { 4, 5, 6, 8 }) { k.Set($"points:{i}:zone", "Guardroom"); }
+                foreach (var i in new[] { 4, 5, 6, 8, 9, 10 }) { k.Set($"points:{i}:zone", "Guardroom"); }
                 k.Set("outputs:2:zone", "Guardroom");
                 k.Set("outputs:4:zone", "Guardroom");
             },

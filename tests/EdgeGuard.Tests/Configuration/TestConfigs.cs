@@ -33,7 +33,9 @@ internal static class TestConfigs
           { "id": "tamper-gateway", "kind": "tamper", "line": 25, "activeLevel": "high", "pull": "up", "debounceMs": 50, "zone": "guardroom" },
           { "id": "key-guardroom", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "debounceMs": 50, "zone": "guardroom" },
           { "id": "rex-lobby", "kind": "requestToExit", "line": 6, "activeLevel": "low", "pull": "up", "debounceMs": 25, "zone": "lobby" },
-          { "id": "fire-panel", "kind": "fireAlarm", "line": 26, "activeLevel": "high", "pull": "up", "debounceMs": 100, "zone": "guardroom" }
+          { "id": "fire-panel", "kind": "fireAlarm", "line": 26, "activeLevel": "high", "pull": "up", "debounceMs": 100, "zone": "guardroom" },
+          { "id": "key-evacuate", "kind": "keyswitch", "line": 21, "activeLevel": "low", "pull": "up", "debounceMs": 50, "zone": "guardroom" },
+          { "id": "key-drill", "kind": "keyswitch", "line": 7, "activeLevel": "low", "pull": "up", "debounceMs": 50, "zone": "guardroom" }
         ],
         "outputs": [
           { "id": "lock-lobby", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "lobby", "failMode": "failSafe", "egress": true, "normallyLocked": false },
@@ -48,8 +50,13 @@ internal static class TestConfigs
         "lockdown": {
           "zones": [],
           "sirenSeconds": 120,
-          "clearKeyswitches": [ "key-guardroom" ]
+          "clearKeyswitches": [ "key-guardroom" ],
+          "drillTriggers": [ "key-drill" ]
         },
+        "scenarios": [
+          { "id": "evacuate", "mode": "evacuation", "zones": [], "rank": 200, "triggers": [ "key-evacuate" ], "releasers": [ "key-guardroom" ], "sirenSeconds": 600 }
+        ],
+        "drill": { "mutedOutputs": [ "siren-main" ] },
         "lifeSafety": { "fireResetKeyswitches": [ "key-guardroom" ] },
         "simulation": { "controlSocket": "" },
         "mqtt": { "host": "", "port": 1883 }

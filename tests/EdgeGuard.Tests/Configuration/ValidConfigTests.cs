@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Configuration;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
@@ -26,9 +27,9 @@ public sealed class ValidConfigTests
             [new ZoneDefinition("lobby", "Public lobby"), new ZoneDefinition("chancery", "Chancery"),
              new ZoneDefinition("perimeter", "Perimeter fence"), new ZoneDefinition("guardroom", "Guard room")],
             site.Zones);
-        Assert.Equal(9, site.Points.Count);
+        Assert.Equal(11, site.Points.Count);
         Assert.Equal(
-            ["door-lobby", "door-chancery", "fence-north", "panic-lobby", "panic-guardroom", "tamper-gateway", "key-guardroom", "rex-lobby", "fire-panel"],
+            ["door-lobby", "door-chancery", "fence-north", "panic-lobby", "panic-guardroom", "tamper-gateway", "key-guardroom", "rex-lobby", "fire-panel", "key-evacuate", "key-drill"],
             site.Points.Select(p => p.Id));
         Assert.Equal(
             new PointDefinition("panic-lobby", PointKind.PanicButton, 23, ActiveHigh: false, LinePull.Up, TimeSpan.FromMilliseconds(500), "lobby"),
@@ -57,6 +58,13 @@ public sealed class ValidConfigTests
         Assert.Equal(PointKind.FireAlarm, site.Point("fire-panel").Kind);
         Assert.True(site.Point("fire-panel").ActsOnLeadingEdge);
         Assert.Equal(["key-guardroom"], site.FireReset.FireResetKeyswitches);
+        Assert.Equal(["key-drill"], site.LockdownDrillTriggers);
+        Assert.Equal(["siren-main"], site.DrillMutedOutputs);
+        Assert.Equal(
+            [(ScenarioDefinition.LockdownId, SiteMode.Lockdown, 100), ("evacuate", SiteMode.Evacuation, 200)],
+            site.Scenarios.Select(s => (s.Id, s.Mode, s.Rank)));
+        Assert.Equal(["panic-lobby", "panic-guardroom"], site.Scenarios[0].Triggers);
+        Assert.Equal(TimeSpan.FromSeconds(600), site.Scenarios[1].SirenDuration);
 
         Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiod, "0"), config.Hardware);
         Assert.Equal("state", config.StateDirectory);
@@ -235,17 +243,17 @@ public sealed class ValidConfigTests
     {
         var result = TestConfigs.Read(k =>
         {
-            k.Set("points:9:id", "door-annex");
-            k.Set("points:9:kind", "doorContact");
-            k.Set("points:9:line", "21");
-            k.Set("points:9:activeLevel", "high");
-            k.Set("points:9:zone", "chancery");
+            k.Set("points:11:id", "door-annex");
+            k.Set("points:11:kind", "doorContact");
+            k.Set("points:11:line", "8");
+            k.Set("points:11:activeLevel", "high");
+            k.Set("points:11:zone", "chancery");
         });
 
         Assert.True(result.IsValid, result.ToReport());
-        Assert.Equal(10, result.Config!.Site.Points.Count);
+        Assert.Equal(12, result.Config!.Site.Points.Count);
         Assert.Equal(
-            new PointDefinition("door-annex", PointKind.DoorContact, 21, true, LinePull.None, TimeSpan.FromMilliseconds(25), "chancery"),
+            new PointDefinition("door-annex", PointKind.DoorContact, 8, true, LinePull.None, TimeSpan.FromMilliseconds(25), "chancery"),
             result.Config.Site.Point("door-annex"));
     }
 

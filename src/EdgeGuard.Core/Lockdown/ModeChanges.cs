@@ -1,0 +1,86 @@
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// Executes <see cref="Transitions.Table"/>: a scenario's trigger starts (or takes over with) its
+/// mode, a releaser ends it. Part of <see cref="SiteDecider"/>: pure.
+/// </summary>
+internal static class ModeChanges
+{
+    /// <summary>Applies a point that went active: a scenario trigger, or a keyswitch that may end one.</summary>
+    public static SiteState OnActivated(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)
+    {
+        if (RequestFor(site, point) is { } request)
+        {
+            return Start(site, state, point, request, now, events);
+        }
+
+        if (point.Kind != PointKind.Keyswitch || state.Mode == SiteMode.Normal)
+        {
+            return state;
+        }
+
+        // A key that only resets fires or relocks doors is not a failed attempt to end a scenario.
+        var releasesSomething = site.Scenarios.Any(s => s.Releasers.Contains(point.Id, StringComparer.Ordinal));
+        var otherPurpose = site.FireReset.FireResetKeyswitches.Contains(point.Id, StringComparer.Ordinal)
+            || site.DoorList.Any(d => d.Relock.Contains(point.Id, StringComparer.Ordinal));
+        return !releasesSomething && otherPurpose ? state : Release(site, state, point, now, events);
+    }
+
+    /// <summary>
+    /// The scenario a point starts: the highest-ranked one listing it as a trigger (for real) or,
+    /// failing that, as a drill trigger. Null when it starts none.
+    /// </summary>
+    private static ModeRequest? RequestFor(SiteDefinition site, PointDefinition point)
+    {
+        var real = site.Scenarios.Where(s => s.Triggers.Contains(point.Id, StringComparer.Ordinal)).MaxBy(s => s.Rank);
+        if (real is not null)
+        {
+            return new ModeRequest(point.Id, real, Drill: false);
+        }
+
+        var drill = site.Scenarios.Where(s => s.DrillTriggers.Contains(point.Id, StringComparer.Ordinal)).MaxBy(s => s.Rank);
+        return drill is null ? null : new ModeRequest(point.Id, drill, Drill: true);
+    }
+
+    private static SiteState Start(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, Moment now, List<DomainEvent> events)
+    {
+        var scenario = request.Scenario!;
+        var row = Transitions.Find(state.Mode, Trigger.ScenarioTriggered, scenario.Mode);
+        if (row is null || row.Guard?.Invoke(site, state, request) is not null)
+        {
+            // Refused: the point's own point.activated already tells the office it was pressed.
+            return state;
+        }
+
+        var cause = point.Kind == PointKind.PanicButton ? "panic-button" : "keyswitch";
+        // Shelter in place is quiet on purpose: a siren would send people running.
+        TimeSpan? siren = scenario.Mode == SiteMode.ShelterInPlace ? null : now.Monotonic + scenario.SirenDuration;
+        var running = Transitions.Running(site, state);
+        if (running is not null && running.Id == scenario.Id && state.Lockdown!.Drill == request.Drill)
+        {
+            events.Add(new LockdownRetriggered(now.Utc, cause, point.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
+            return state with { SirenUntil = siren };
+        }
+
+        var info = new LockdownInfo(cause, point.Id, now.Utc, scenario.Id, request.Drill);
+        events.Add(new LockdownStarted(now.Utc, cause, point.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
+        return state with { Mode = scenario.Mode, Lockdown = info, SirenUntil = siren };
+    }
+
+    private static SiteState Release(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)
+    {
+        var row = Transitions.Find(state.Mode, Trigger.KeyswitchTurned)!;
+        var info = state.Lockdown;
+        var drill = info?.Drill ?? false;
+        if (row.Guard?.Invoke(site, state, new ModeRequest(point.Id, null, drill)) is { } refusal)
+        {
+            events.Add(new LockdownClearRefused(now.Utc, point.Id, refusal) { Drill = drill });
+            return state;
+        }
+
+        events.Add(new LockdownCleared(now.Utc, point.Id, info?.Since ?? now.Utc, state.Mode, info?.Scenario ?? ScenarioDefinition.LockdownId) { Drill = drill });
+        return state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null };
+    }
+}

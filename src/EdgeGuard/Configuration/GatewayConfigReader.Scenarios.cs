@@ -1,0 +1,95 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Configuration;
+
+// Scenarios beyond the built-in lockdown, and drills: which points start and end each, and what a
+// drill keeps silent.
+public static partial class GatewayConfigReader
+{
+    private static readonly string[] ScenarioKeys = ["id", "mode", "zones", "rank", "triggers", "drillTriggers", "releasers", "sirenSeconds"];
+    private static readonly string[] DrillKeys = ["mutedOutputs"];
+
+    private static readonly (string, SiteMode)[] ScenarioModes =
+        [("lockdown", SiteMode.Lockdown), ("evacuation", SiteMode.Evacuation), ("shelterInPlace", SiteMode.ShelterInPlace)];
+
+    private sealed partial class Run
+    {
+        private List<ScenarioDefinition>? Scenarios(ConfigNode node, LockdownPolicy? lockdown)
+        {
+            var items = _w.List(node, null);
+            if (items is null)
+            {
+                return null;
+            }
+
+            var scenarios = new List<ScenarioDefinition>();
+            var ranks = new Dictionary<int, string> { [ScenarioDefinition.LockdownRank] = ScenarioDefinition.LockdownId };
+            foreach (var item in items)
+            {
+                if (!_w.Object(item, null, ScenarioKeys) || Id(item.Child("id"), null, required: true) is not { } id)
+                {
+                    continue;
+                }
+
+                var subject = $"scenario '{id}'";
+                if (id == ScenarioDefinition.LockdownId || scenarios.Any(s => s.Id == id))
+                {
+                    _w.Error(item.Child("id"), subject, $"scenario id '{id}' is already used{(id == ScenarioDefinition.LockdownId ? " by the built-in lockdown (configured under lockdown)" : "")}");
+                    continue;
+                }
+
+                var mode = _w.Enum(item.Child("mode"), subject, required: true, ScenarioModes);
+                var zones = new List<string>();
+                var zonesOk = DistinctRefs(item.Child("zones"), "zone", z => ZoneRef(z, subject), zones);
+                var rankNode = item.Child("rank");
+                var rank = _w.Int(rankNode, subject, required: true, 1, 1000);
+                if (rank is { } r && !ranks.TryAdd(r, id))
+                {
+                    _w.Error(rankNode, subject, $"rank {r} is already used by scenario '{ranks[r]}'; ranks decide which scenario wins when two overlap, so they must differ");
+                }
+
+                var triggers = new List<string>();
+                var triggersOk = DistinctRefs(item.Child("triggers"), "trigger",
+                    n => PointRef(n, subject, required: true, "a panicButton or keyswitch", PointKind.PanicButton, PointKind.Keyswitch), triggers);
+                var drillTriggers = new List<string>();
+                var drillOk = DistinctRefs(item.Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), drillTriggers);
+                var releasersNode = item.Child("releasers");
+                var releasers = new List<string>();
+                var releasersOk = DistinctRefs(releasersNode, "keyswitch", n => KeyswitchRef(n, "end a scenario"), releasers);
+                if (releasersOk && releasers.Count == 0)
+                {
+                    _w.Error(releasersNode, subject, "name at least one keyswitch point that may end this scenario locally");
+                }
+
+                foreach (var both in releasers.Intersect(triggers.Concat(drillTriggers), StringComparer.Ordinal))
+                {
+                    _w.Error(releasersNode, subject, $"'{both}' both starts and ends this scenario; use separate keyswitches so one turn cannot undo the other");
+                }
+
+                var siren = _w.Int(item.Child("sirenSeconds"), subject, required: false, 1, 3600, (int?)lockdown?.SirenDuration.TotalSeconds ?? DefaultSirenSeconds);
+                if (mode is { } m && zonesOk && rank is not null && triggersOk && drillOk && releasersOk && siren is not null)
+                {
+                    scenarios.Add(new ScenarioDefinition(id, m, zones, rank.Value, triggers, drillTriggers, releasers, TimeSpan.FromSeconds(siren.Value)));
+                }
+            }
+
+            return scenarios;
+        }
+
+        /// <summary>Outputs a drill keeps silent. Never a lock: a drill must lock doors like the real thing.</summary>
+        private List<string>? DrillMutedOutputs(ConfigNode node, IReadOnlyList<OutputDefinition>? outputs)
+        {
+            if (node.IsPresent && !_w.Object(node, null, DrillKeys))
+            {
+                return null;
+            }
+
+            var muted = new List<string>();
+            return DistinctRefs(node.Child("mutedOutputs"), "output",
+                n => OutputRef(n, "drill", outputs, required: true, "a siren, strobe or indicator", OutputKind.Siren, OutputKind.Strobe, OutputKind.Indicator), muted)
+                ? muted
+                : null;
+        }
+    }
+}

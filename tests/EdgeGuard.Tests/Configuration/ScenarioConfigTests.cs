@@ -1,0 +1,60 @@
+using EdgeGuard.Configuration;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Tests.Configuration;
+
+/// <summary>Scenarios and drills in config: each broken one named at its key, with no cascade.</summary>
+public sealed class ScenarioConfigTests
+{
+    public static TheoryData<string, string, string, string> Broken => new()
+    {
+        // key to set, its value, the path the error must name, a fragment of its message
+        { "scenarios:0:rank", "100", "EdgeGuard:scenarios:0:rank", "already used by scenario 'lockdown'" },
+        { "scenarios:0:mode", "curfew", "EdgeGuard:scenarios:0:mode", "'curfew'" },
+        { "scenarios:0:id", "lockdown", "EdgeGuard:scenarios:0:id", "built-in lockdown" },
+        { "scenarios:0:triggers:0", "door-lobby", "EdgeGuard:scenarios:0:triggers:0", "point 'door-lobby' is a doorContact, not a panicButton or keyswitch point" },
+        { "scenarios:0:releasers:0", "key-evacuate", "EdgeGuard:scenarios:0:releasers", "'key-evacuate' both starts and ends this scenario" },
+        { "scenarios:0:zones:0", "annex", "EdgeGuard:scenarios:0:zones:0", "zone 'annex' is not defined" },
+        { "drill:mutedOutputs:0", "lock-lobby", "EdgeGuard:drill:mutedOutputs:0", "output 'lock-lobby' is a lock, not a siren, strobe or indicator" },
+        { "lockdown:drillTriggers:0", "panic-lobby", "EdgeGuard:lockdown:drillTriggers:0", "only keyswitch points can start a drill" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public void A_broken_scenario_or_drill_is_reported_at_its_key(string key, string value, string path, string fragment)
+    {
+        var result = TestConfigs.Read(k => k.Set(key, value));
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(path, error.Path);
+        Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scenario_without_a_releaser_is_refused_because_it_could_never_end_locally()
+    {
+        var result = TestConfigs.Read(k => k.Drop("scenarios:0:releasers"));
+
+        TestConfigs.AssertError(result, "EdgeGuard:scenarios:0:releasers", "at least one keyswitch point that may end this scenario");
+    }
+
+    [Fact]
+    public void A_shelter_scenario_is_read_with_its_zones_and_the_lockdown_siren_time_by_default()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("scenarios:1:id", "shelter-chancery");
+            k.Set("scenarios:1:mode", "shelterInPlace");
+            k.Set("scenarios:1:zones:0", "chancery");
+            k.Set("scenarios:1:rank", "60");
+            k.Set("scenarios:1:releasers:0", "key-guardroom");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        var shelter = result.Config!.Site.Scenarios.Single(s => s.Id == "shelter-chancery");
+        Assert.Equal((SiteMode.ShelterInPlace, 60), (shelter.Mode, shelter.Rank));
+        Assert.Equal(["chancery"], shelter.Zones);
+        Assert.Empty(shelter.Triggers);
+        Assert.Equal(TimeSpan.FromSeconds(120), shelter.SirenDuration);
+    }
+}
