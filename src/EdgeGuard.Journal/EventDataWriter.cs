@@ -230,6 +230,20 @@ public static class EventDataWriter
                 writer.WriteString("door", e.DoorId);
                 return (e.RelockedBy, null, true);
 
+            case ThreatLevelChanged e:
+                writer.WriteNumber("from", e.From);
+                writer.WriteNumber("to", e.To);
+                writer.WriteString("changedBy", e.ChangedBy);
+                return (e.ChangedBy, null, true);
+
+            case PerimeterBreach e:
+                writer.WriteNumber("threatLevel", e.ThreatLevel);
+                writer.WriteBoolean("startsLockdown", e.StartsLockdown);
+                return (e.PointId, e.Zone, true);
+
+            case SilentHoldUp e:
+                return (e.PointId, e.Zone, true);
+
             case FireAlarmRaised e:
                 writer.WriteString("mode", ModeText(e.Mode));
                 return (e.PointId, e.Zone, true);

@@ -92,6 +92,11 @@ internal static class JournalSchema
         ALTER TABLE safety_state ADD COLUMN scenario TEXT NULL;
         ALTER TABLE safety_state ADD COLUMN drill INTEGER NOT NULL DEFAULT 0 CHECK (drill IN (0, 1));
         """,
+
+        // 6: the threat level; NULL until it was first changed (the config's initial level).
+        """
+        ALTER TABLE safety_state ADD COLUMN threat_level INTEGER NULL;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

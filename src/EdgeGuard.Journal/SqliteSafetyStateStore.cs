@@ -25,8 +25,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -37,12 +37,13 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             door_releases = excluded.door_releases,
             scenario    = excluded.scenario,
             drill       = excluded.drill,
+            threat_level = excluded.threat_level,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -93,7 +94,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             lockdown = lockdown with { Scenario = scenario, Drill = reader.GetInt64(8) == 1 };
         }
 
-        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors);
+        int? threat = reader.IsDBNull(9) ? null : checked((int)reader.GetInt64(9));
+        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat);
     });
 
     /// <inheritdoc />
@@ -126,6 +128,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$life_safety", lifeSafety);
             command.Parameters.AddWithValue("$scenario", (object?)lockdown?.Scenario ?? DBNull.Value);
             command.Parameters.AddWithValue("$drill", lockdown?.Drill == true ? 1L : 0L);
+            command.Parameters.AddWithValue("$threat_level", (object?)state.ThreatLevel ?? DBNull.Value);
             command.Parameters.AddWithValue("$door_releases", string.Join(';', state.ReleasedDoors.Select(d => $"{d.Key}={DoorReleaseText(d.Value)}")));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             command.ExecuteNonQuery();

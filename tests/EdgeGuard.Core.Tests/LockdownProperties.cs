@@ -119,6 +119,15 @@ public sealed class LockdownProperties
                 var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
                 Assert.Contains(change.PointId, ended.Releasers);
             }
+            else if (after.Lockdown!.Cause == "perimeter-breach")
+            {
+                // A breach starts the built-in lockdown only where the threat level says so.
+                var breached = Site.Point(change.PointId);
+                var level = Site.ThreatLevel(before.ThreatLevel);
+                Assert.Equal(SiteMode.Normal, before.Mode);
+                Assert.Equal(PointKind.Perimeter, breached.Kind);
+                Assert.True(level.BreachStartsLockdown && level.ArmedZones.Contains(breached.Zone));
+            }
             else
             {
                 var started = Site.Scenarios.Single(s => s.Id == after.Lockdown!.Scenario);

@@ -132,13 +132,14 @@ public sealed class SiteDeciderTests
     }
 
     [Fact]
-    public void Door_and_fence_changes_are_reported_without_changing_mode()
+    public void A_fence_breach_is_reported_without_changing_mode_at_a_level_that_does_not_lock_down()
     {
         var decision = Press(Boot(), "fence-c", 1);
 
         Assert.Equal(SiteMode.Normal, decision.State.Mode);
-        var activated = Assert.IsType<PointActivated>(Assert.Single(decision.Events));
-        Assert.Equal(Severity.Alarm, activated.Severity);
+        Assert.Equal(Severity.Alarm, Assert.IsType<PointActivated>(decision.Events[0]).Severity);
+        var breach = Assert.IsType<PerimeterBreach>(decision.Events[1]);
+        Assert.Equal(("c", 1, false), (breach.Zone, breach.ThreatLevel, breach.StartsLockdown));
     }
 
     [Fact]

@@ -34,6 +34,9 @@ internal static class TestSite
             new("key-evac", PointKind.Keyswitch, 18, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
             new("key-drill", PointKind.Keyswitch, 19, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
             new("key-shelter", PointKind.Keyswitch, 20, ActiveHigh: false, LinePull.Up, ContactDebounce, "b"),
+            new("key-threat1", PointKind.Keyswitch, 21, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
+            new("key-threat5", PointKind.Keyswitch, 22, ActiveHigh: false, LinePull.Up, ContactDebounce, "c"),
+            new("holdup-b", PointKind.PanicButton, 23, ActiveHigh: false, LinePull.Up, PanicLockout, "b") { Silent = true },
         ],
         [
             new("lock-egress", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
@@ -56,6 +59,11 @@ internal static class TestSite
             new("shelter-c", SiteMode.ShelterInPlace, ["c"], 50, ["key-shelter"], [], ["key-a"], Siren),
         ],
         LockdownDrillTriggers = ["key-drill"],
+        ThreatLevels =
+        [
+            new(1, "normal", ["c"], BreachStartsLockdown: false, HeldOpen: null, ["key-threat1"]),
+            new(5, "critical", ["c", "a"], BreachStartsLockdown: true, HeldOpen: TimeSpan.FromSeconds(10), ["key-threat5"]),
+        ],
         DrillMutedOutputs = ["siren"],
     };
 

@@ -103,7 +103,7 @@ public sealed partial class PayloadsTests
         var text = Encoding.UTF8.GetString(Payloads.LockdownState(state, Topics, At));
 
         Assert.Equal(
-            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"normal","cause":null,"point":null,"since":null,"scenario":null,"drill":false,"sirenSounding":false,"fireEgressReleased":false,"ts":"2026-11-23T19:00:00.123Z"}""",
+            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"normal","cause":null,"point":null,"since":null,"scenario":null,"drill":false,"sirenSounding":false,"fireEgressReleased":false,"threatLevel":1,"ts":"2026-11-23T19:00:00.123Z"}""",
             text);
     }
 
@@ -117,7 +117,7 @@ public sealed partial class PayloadsTests
         var text = Encoding.UTF8.GetString(Payloads.LockdownState(state, Topics, At));
 
         Assert.Equal(
-            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"lockdown","cause":"panic-button","point":"panic-1","since":"2026-11-23T18:59:58.007Z","scenario":"lockdown","drill":false,"sirenSounding":true,"fireEgressReleased":false,"ts":"2026-11-23T19:00:00.123Z"}""",
+            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"lockdown","cause":"panic-button","point":"panic-1","since":"2026-11-23T18:59:58.007Z","scenario":"lockdown","drill":false,"sirenSounding":true,"fireEgressReleased":false,"threatLevel":1,"ts":"2026-11-23T19:00:00.123Z"}""",
             text);
     }
 

@@ -137,7 +137,7 @@ internal static class DoorSupervision
             if (HeldOpenDeadline(site, state, door, next) is { } heldAt && now.Monotonic >= heldAt)
             {
                 var contact = site.Point(door.ContactPoint!);
-                events.Add(new DoorHeldOpen(now.Utc, door.Id, contact.Id, contact.Zone, door.HeldOpen));
+                events.Add(new DoorHeldOpen(now.Utc, door.Id, contact.Id, contact.Zone, HeldOpenTime(site, state, door)));
                 next = next with { HeldOpen = true };
             }
 
@@ -172,7 +172,11 @@ internal static class DoorSupervision
     // Held open only matters where the door is meant to be secure: a lobby door unlocked for the
     // day may stand open, and nobody is told off for a door a fire released.
     private static TimeSpan? HeldOpenDeadline(SiteDefinition site, SiteState state, DoorDefinition door, DoorState current) =>
-        current is { OpenSince: { } since, HeldOpen: false } && LockedByPolicy(site, state, door) ? since + door.HeldOpen : null;
+        current is { OpenSince: { } since, HeldOpen: false } && LockedByPolicy(site, state, door) ? since + HeldOpenTime(site, state, door) : null;
+
+    // A higher threat level may shorten every door's held-open time, never lengthen it.
+    private static TimeSpan HeldOpenTime(SiteDefinition site, SiteState state, DoorDefinition door) =>
+        site.ThreatLevel(state.ThreatLevel).HeldOpen is { } levelTime && levelTime < door.HeldOpen ? levelTime : door.HeldOpen;
 
     private static bool LockedByPolicy(SiteDefinition site, SiteState state, DoorDefinition door) =>
         OutputPlan.LockedByPolicy(site, state, site.Outputs.First(o => o.Id == door.LockId));

@@ -24,7 +24,8 @@ internal static class ModeChanges
         // A key that only resets fires or relocks doors is not a failed attempt to end a scenario.
         var releasesSomething = site.Scenarios.Any(s => s.Releasers.Contains(point.Id, StringComparer.Ordinal));
         var otherPurpose = site.FireReset.FireResetKeyswitches.Contains(point.Id, StringComparer.Ordinal)
-            || site.DoorList.Any(d => d.Relock.Contains(point.Id, StringComparer.Ordinal));
+            || site.DoorList.Any(d => d.Relock.Contains(point.Id, StringComparer.Ordinal))
+            || ThreatChanges.SelectsALevel(site, point.Id);
         return !releasesSomething && otherPurpose ? state : Release(site, state, point, now, events);
     }
 

@@ -60,7 +60,16 @@ public static class SiteDecider
             state = FireLifeSafety(site, state, t, point, now, events);
         }
 
-        return ModeChanges.OnActivated(site, state, point, now, events);
+        if (point is { Kind: PointKind.PanicButton, Silent: true })
+        {
+            // Duress: tell the office, and nothing else that the attacker could see or hear.
+            events.Add(new SilentHoldUp(now.Utc, point.Id, point.Zone));
+            return state;
+        }
+
+        var modeBefore = state.Mode;
+        state = ThreatChanges.OnActivated(site, state, point, now, events);
+        return state.Mode != modeBefore ? state : ModeChanges.OnActivated(site, state, point, now, events);
     }
 
     private static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)

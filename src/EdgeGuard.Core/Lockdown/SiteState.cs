@@ -36,12 +36,14 @@ public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Si
 /// Doors a request to exit or delayed egress holds released (or is about to). Delayed egress is
 /// irreversible, so a power cut must neither cancel it nor relock the door.
 /// </param>
+/// <param name="ThreatLevel">The threat level; null when never changed (the configured initial level).</param>
 public sealed record SafetyState(
     SiteMode Mode,
     LockdownInfo? Lockdown,
     bool SirenSounding,
     LifeSafety LifeSafety = LifeSafety.Normal,
-    ImmutableSortedDictionary<string, DoorRelease>? DoorReleases = null)
+    ImmutableSortedDictionary<string, DoorRelease>? DoorReleases = null,
+    int? ThreatLevel = null)
 {
     /// <summary>The state of a gateway that has never been in lockdown.</summary>
     public static SafetyState Initial { get; } = new(SiteMode.Normal, null, false);
@@ -52,7 +54,7 @@ public sealed record SafetyState(
     /// <summary>Value equality, the door map included: the controller saves only when this changes.</summary>
     public bool Equals(SafetyState? other) =>
         other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenSounding == other.SirenSounding
-        && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors);
+        && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors) && ThreatLevel == other.ThreatLevel;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);
@@ -84,7 +86,10 @@ public sealed record SiteState(
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
-    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases());
+    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevel);
+
+    /// <summary>The current threat level (see <see cref="SiteDefinition.ThreatLevels"/>).</summary>
+    public int ThreatLevel { get; init; } = 1;
 
     private ImmutableSortedDictionary<string, DoorRelease>? DoorReleases()
     {
@@ -148,6 +153,8 @@ public sealed record SiteState(
             }
         }
 
-        return new SiteState(safety.Mode, safety.Lockdown, siren, points) { LifeSafety = safety.LifeSafety, Doors = doors.ToImmutable() };
+        // A level the config no longer has falls back to the configured initial level.
+        var threat = safety.ThreatLevel is { } level && site.ThreatLevels.Any(t => t.Level == level) ? level : site.ThreatLevel(site.InitialThreatLevel).Level;
+        return new SiteState(safety.Mode, safety.Lockdown, siren, points) { LifeSafety = safety.LifeSafety, Doors = doors.ToImmutable(), ThreatLevel = threat };
     }
 }

@@ -11,6 +11,8 @@ public enum Trigger
     KeyswitchTurned,
     /// <summary>A fire input's leading edge, or a fire input found active at boot.</summary>
     FireAlarmActive,
+    /// <summary>A perimeter point went active in a zone armed at the current threat level.</summary>
+    PerimeterBreach,
 }
 
 /// <summary>What is asking for a transition: the point, and for a trigger the scenario it starts.</summary>
@@ -46,6 +48,7 @@ public static class Transitions
     private const SiteMode Shelter = SiteMode.ShelterInPlace;
     private const Trigger Triggered = Trigger.ScenarioTriggered;
     private const Trigger Key = Trigger.KeyswitchTurned;
+    private const Trigger Breach = Trigger.PerimeterBreach;
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill";
     private const string Release = "releaser of the running scenario, none of its triggers held";
@@ -57,6 +60,7 @@ public static class Transitions
         new(Normal,     Triggered, Lockdown,   "trigger of a lockdown scenario (any panic button)"),
         new(Normal,     Triggered, Evacuation, "trigger of an evacuation scenario"),
         new(Normal,     Triggered, Shelter,    "trigger of a shelter-in-place scenario"),
+        new(Normal,     Breach,    Lockdown,   "breach in an armed zone, at a threat level that locks down"),
 
         new(Lockdown,   Triggered, Lockdown,   Takeover, TakesOver),
         new(Lockdown,   Triggered, Evacuation, Takeover, TakesOver),

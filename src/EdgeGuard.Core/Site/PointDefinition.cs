@@ -53,6 +53,12 @@ public sealed record PointDefinition(
     /// <summary>The electrical level that represents <paramref name="active"/>.</summary>
     public bool LevelFor(bool active) => active == ActiveHigh;
 
+    /// <summary>
+    /// A silent hold-up (duress) button: reported to the office only, never sounding or locking
+    /// anything locally. Panic buttons only.
+    /// </summary>
+    public bool Silent { get; init; }
+
     /// <summary>Panic buttons and fire inputs act on the leading edge so their debounce adds no delay.</summary>
     public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;
 

@@ -49,12 +49,24 @@ public sealed record SiteDefinition(
     /// <summary>Outputs a drill never drives (external sirens: rehearse without alarming the city).</summary>
     public IReadOnlyList<string> DrillMutedOutputs { get; init; } = [];
 
-    /// <summary>Every scenario, the built-in lockdown first: every panic button starts it.</summary>
+    /// <summary>Configured threat levels, lowest first; none configured: <see cref="ThreatLevelDefinition.Default"/>.</summary>
+    public IReadOnlyList<ThreatLevelDefinition> ThreatLevels { get; init; } = [];
+
+    /// <summary>The level a gateway starts at on first boot.</summary>
+    public int InitialThreatLevel { get; init; } = 1;
+
+    /// <summary>The definition of <paramref name="level"/>, or the initial one when it is not configured.</summary>
+    public ThreatLevelDefinition ThreatLevel(int level) =>
+        ThreatLevels.Count == 0
+            ? ThreatLevelDefinition.Default(Points)
+            : ThreatLevels.FirstOrDefault(t => t.Level == level) ?? ThreatLevels.First(t => t.Level == InitialThreatLevel);
+
+    /// <summary>Every scenario, the built-in lockdown first: every panic button starts it (silent hold-up buttons excepted).</summary>
     /// <remarks>Built on each call: a cached copy would survive a <c>with</c> that changed the scenarios.</remarks>
     public IReadOnlyList<ScenarioDefinition> Scenarios =>
     [
         new(ScenarioDefinition.LockdownId, SiteMode.Lockdown, Lockdown.ScopeZones, ScenarioDefinition.LockdownRank,
-            [.. Points.Where(p => p.Kind == PointKind.PanicButton).Select(p => p.Id)], LockdownDrillTriggers, Lockdown.ClearKeyswitches,
+            [.. Points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent).Select(p => p.Id)], LockdownDrillTriggers, Lockdown.ClearKeyswitches,
             Lockdown.SirenDuration),
         .. ExtraScenarios,
     ];

@@ -139,6 +139,7 @@ public static class Payloads
         writer.WriteBoolean("drill", lockdown?.Drill ?? false);
         writer.WriteBoolean("sirenSounding", state.SirenSounding);
         writer.WriteBoolean("fireEgressReleased", state.FireEgressReleased);
+        writer.WriteNumber("threatLevel", state.ThreatLevel);
         WriteTimestamp(writer, "ts", now);
         writer.WriteEndObject();
         return Return(writer);

@@ -9,10 +9,10 @@ namespace EdgeGuard.Configuration;
 public static partial class GatewayConfigReader
 {
     private static readonly string[] RootKeys =
-        ["site", "gateway", "stateDirectory", "hardware", "expanders", "adcs", "zones", "points", "outputs", "doors", "lockdown", "scenarios", "drill", "lifeSafety", "supervision", "simulation", "mqtt", "journal"];
+        ["site", "gateway", "stateDirectory", "hardware", "expanders", "adcs", "zones", "points", "outputs", "doors", "lockdown", "scenarios", "drill", "threatLevels", "lifeSafety", "supervision", "simulation", "mqtt", "journal"];
     private static readonly string[] HardwareKeys = ["driver", "chip"];
     private static readonly string[] ZoneKeys = ["id", "name"];
-    private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone", "stuckAfterMinutes", "eol"];
+    private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone", "stuckAfterMinutes", "eol", "silent"];
     private static readonly string[] OutputKeys = ["id", "kind", "line", "activeLevel", "zone", "failMode", "egress", "normallyLocked"];
     private static readonly string[] LockdownKeys = ["zones", "sirenSeconds", "clearKeyswitches", "drillTriggers"];
     private static readonly string[] LifeSafetyKeys = ["fireResetKeyswitches"];

@@ -94,12 +94,18 @@ public static partial class GatewayConfigReader
                     : _w.Int(debounceNode, subject, required: false, 0, MaxDebounceMs, 0);
                 var zone = ZoneRef(item.Child("zone"), subject);
                 var stuckOk = StuckAfter(item.Child("stuckAfterMinutes"), subject, out var stuckAfter);
+                var silentNode = item.Child("silent");
+                var silent = _w.Bool(silentNode, subject, fallback: false);
+                if (silent == true && kind is { } silentKind && silentKind != PointKind.PanicButton)
+                {
+                    _w.Error(silentNode, subject, $"silent applies only to panic buttons (a silent hold-up reports without sounding anything), and this point is a {Name(PointKinds, silentKind)}");
+                }
 
                 if (id is not null && kind is not null && line is not null && activeHigh is not null && pull is not null
-                    && debounceMs is not null && zone is not null && stuckOk)
+                    && debounceMs is not null && zone is not null && stuckOk && silent is not null)
                 {
                     points.Add(new PointDefinition(id, kind.Value, line.Value, activeHigh.Value, pull.Value,
-                        TimeSpan.FromMilliseconds(debounceMs.Value), zone) { StuckAfter = stuckAfter });
+                        TimeSpan.FromMilliseconds(debounceMs.Value), zone) { StuckAfter = stuckAfter, Silent = silent.Value });
                 }
             }
 

@@ -166,6 +166,7 @@ public static partial class GatewayConfigReader
             var lockdownDrillOk = DistinctRefs(root.Child("lockdown").Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), lockdownDrillTriggers);
             var scenarios = Scenarios(root.Child("scenarios"), lockdown);
             var muted = DrillMutedOutputs(root.Child("drill"), outputs);
+            var threat = ThreatLevels(root.Child("threatLevels"));
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             var supervision = Supervision(root.Child("supervision"));
             var simulation = Simulation(root.Child("simulation"), gateway);
@@ -178,7 +179,7 @@ public static partial class GatewayConfigReader
             }
 
             if (site is null || gateway is null || stateDirectory is null || hardware is null || zones is null
-                || points is null || outputs is null || doors is null || lockdown is null || !lockdownDrillOk || scenarios is null || muted is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
+                || points is null || outputs is null || doors is null || lockdown is null || !lockdownDrillOk || scenarios is null || muted is null || threat is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
@@ -191,6 +192,8 @@ public static partial class GatewayConfigReader
                 ExtraScenarios = scenarios,
                 LockdownDrillTriggers = lockdownDrillTriggers,
                 DrillMutedOutputs = muted,
+                ThreatLevels = threat.Value.Levels,
+                InitialThreatLevel = threat.Value.Initial,
             };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs) });
         }

@@ -57,6 +57,14 @@ internal static class TestConfigs
           { "id": "evacuate", "mode": "evacuation", "zones": [], "rank": 200, "triggers": [ "key-evacuate" ], "releasers": [ "key-guardroom" ], "sirenSeconds": 600 }
         ],
         "drill": { "mutedOutputs": [ "siren-main" ] },
+        "threatLevels": {
+          "initial": 1,
+          "levels": [
+            { "level": 1, "name": "normal", "armedZones": [ "perimeter" ] },
+            { "level": 3, "name": "elevated", "armedZones": [ "perimeter" ], "heldOpenSeconds": 15 },
+            { "level": 5, "name": "critical", "armedZones": [ "perimeter", "lobby" ], "breachStartsLockdown": true, "heldOpenSeconds": 5 }
+          ]
+        },
         "lifeSafety": { "fireResetKeyswitches": [ "key-guardroom" ] },
         "simulation": { "controlSocket": "" },
         "mqtt": { "host": "", "port": 1883 }

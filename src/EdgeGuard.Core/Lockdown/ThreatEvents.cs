@@ -1,0 +1,28 @@
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>The site's threat level changed.</summary>
+public sealed record ThreatLevelChanged(DateTimeOffset At, int From, int To, string ChangedBy) : DomainEvent(At)
+{
+    public override string Type => "threat.level-changed";
+    public override Severity Severity => To > From ? Severity.Alarm : Severity.Warning;
+    public override string? Point => ChangedBy;
+}
+
+/// <summary>A perimeter point went active in a zone armed at the current threat level.</summary>
+public sealed record PerimeterBreach(DateTimeOffset At, string PointId, string Zone, int ThreatLevel, bool StartsLockdown) : DomainEvent(At)
+{
+    public override string Type => "perimeter.breach";
+    public override Severity Severity => StartsLockdown ? Severity.Critical : Severity.Alarm;
+    public override string? Point => PointId;
+}
+
+/// <summary>
+/// A silent hold-up (duress) button was pressed: reported to the office only. No siren, no lock,
+/// no lamp: nothing the person holding the guard at gunpoint could notice.
+/// </summary>
+public sealed record SilentHoldUp(DateTimeOffset At, string PointId, string Zone) : DomainEvent(At)
+{
+    public override string Type => "holdup.silent";
+    public override Severity Severity => Severity.Critical;
+    public override string? Point => PointId;
+}

@@ -1,0 +1,27 @@
+namespace EdgeGuard.Core.Site;
+
+/// <summary>
+/// One threat level (e.g. 1–5) and what it changes: which zones' perimeter sensors are armed,
+/// whether a breach there starts a lockdown by itself, and how long doors may stand open.
+/// </summary>
+/// <param name="Level">The level number (higher = more threat).</param>
+/// <param name="Name">A name for people (<c>normal</c>, <c>elevated</c>, …).</param>
+/// <param name="ArmedZones">Zones whose perimeter points raise <c>perimeter.breach</c>.</param>
+/// <param name="BreachStartsLockdown">Whether a breach in an armed zone starts the built-in lockdown.</param>
+/// <param name="HeldOpen">A shorter held-open time for every door at this level; null keeps each door's own.</param>
+/// <param name="SelectKeyswitches">Keyswitch points that set this level locally.</param>
+public sealed record ThreatLevelDefinition(
+    int Level,
+    string Name,
+    IReadOnlyList<string> ArmedZones,
+    bool BreachStartsLockdown,
+    TimeSpan? HeldOpen,
+    IReadOnlyList<string> SelectKeyswitches)
+{
+    /// <summary>
+    /// The level a site without a <c>threatLevels</c> section runs at: its perimeter zones armed,
+    /// no automatic lockdown. A perimeter that reports nothing by default would be a silent failure.
+    /// </summary>
+    public static ThreatLevelDefinition Default(IEnumerable<PointDefinition> points) =>
+        new(1, "default", [.. points.Where(p => p.Kind == PointKind.Perimeter).Select(p => p.Zone).Distinct(StringComparer.Ordinal)], false, null, []);
+}

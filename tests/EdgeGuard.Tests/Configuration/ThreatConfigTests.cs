@@ -1,0 +1,55 @@
+using EdgeGuard.Configuration;
+
+namespace EdgeGuard.Tests.Configuration;
+
+/// <summary>Threat levels and silent hold-up buttons in config.</summary>
+public sealed class ThreatConfigTests
+{
+    public static TheoryData<string, string, string, string> Broken => new()
+    {
+        // key to set, its value, the path the error must name, a fragment of its message
+        { "threatLevels:initial", "4", "EdgeGuard:threatLevels:initial", "initial level 4 is not one of the levels defined: 1, 3, 5" },
+        { "threatLevels:levels:1:level", "1", "EdgeGuard:threatLevels:levels:1:level", "level 1 is defined twice" },
+        { "threatLevels:levels:2:armedZones:1", "annex", "EdgeGuard:threatLevels:levels:2:armedZones:1", "zone 'annex' is not defined" },
+        { "threatLevels:levels:2:heldOpenSeconds", "0", "EdgeGuard:threatLevels:levels:2:heldOpenSeconds", "0 is out of range" },
+        { "threatLevels:levels:0:selectKeyswitches:0", "fence-north", "EdgeGuard:threatLevels:levels:0:selectKeyswitches:0", "only keyswitch points can set a threat level" },
+        { "points:0:silent", "true", "EdgeGuard:points:0:silent", "silent applies only to panic buttons" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public void A_broken_threat_level_or_silent_point_is_reported_at_its_key(string key, string value, string path, string fragment)
+    {
+        var result = TestConfigs.Read(k => k.Set(key, value));
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(path, error.Path);
+        Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_shipped_levels_are_read_and_a_silent_hold_up_is_not_a_lockdown_trigger()
+    {
+        var result = TestConfigs.Read(k => k.Set("points:4:silent", "true"));
+
+        Assert.True(result.IsValid, result.ToReport());
+        var site = result.Config!.Site;
+        Assert.Equal([1, 3, 5], site.ThreatLevels.Select(l => l.Level));
+        Assert.Equal(1, site.InitialThreatLevel);
+        Assert.True(site.ThreatLevel(5).BreachStartsLockdown);
+        Assert.Equal(TimeSpan.FromSeconds(5), site.ThreatLevel(5).HeldOpen);
+        Assert.True(site.Point("panic-guardroom").Silent);
+        Assert.Equal(["panic-lobby"], site.Scenarios[0].Triggers);
+    }
+
+    [Fact]
+    public void Without_threat_levels_the_perimeter_zones_are_armed_at_one_default_level()
+    {
+        var result = TestConfigs.Read(k => k.Drop("threatLevels"));
+
+        Assert.True(result.IsValid, result.ToReport());
+        var level = result.Config!.Site.ThreatLevel(1);
+        Assert.Equal(["perimeter"], level.ArmedZones);
+        Assert.False(level.BreachStartsLockdown);
+    }
+}
