@@ -8,6 +8,12 @@ internal abstract record ControllerMessage;
 /// <summary>A raw edge from a GPIO callback, not yet filtered.</summary>
 internal sealed record EdgeMessage(RawEdge Edge) : ControllerMessage;
 
+/// <summary>
+/// Facts found outside the loop (I/O board supervision: loop tamper, a chip not answering), reported
+/// by the loop so every event leaves the gateway in one order, after <c>gateway.started</c>.
+/// </summary>
+internal sealed record ReportMessage(IReadOnlyList<Core.Lockdown.DomainEvent> Events) : ControllerMessage;
+
 /// <summary>A filter or site timer is due.</summary>
 internal sealed record TimerMessage : ControllerMessage
 {

@@ -48,6 +48,12 @@ public sealed partial class SiteController(
     public SiteState? Current => _snapshot?.State;
 
     /// <summary>
+    /// Hands events found outside the loop (hardware supervision) to the loop, which reports them like
+    /// its own. Callable from any thread, before or after boot; never blocks.
+    /// </summary>
+    public void ReportFromOutside(IReadOnlyList<DomainEvent> events) => _channel.Writer.TryWrite(new ReportMessage(events));
+
+    /// <summary>
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
     /// </summary>
@@ -138,6 +144,9 @@ public sealed partial class SiteController(
                     Apply(new PointChanged(edge.PointId, changed), now, events);
                 }
 
+                break;
+            case ReportMessage { Events: var reported }:
+                events.AddRange(reported);
                 break;
             case TimerMessage:
                 foreach (var pending in _filters.Values)

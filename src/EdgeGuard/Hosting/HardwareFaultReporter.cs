@@ -1,31 +1,17 @@
+using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
-using EdgeGuard.Core.Ports;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeGuard.Hosting;
 
 /// <summary>
-/// Where the I/O board's supervision reports go (loop tamper, a chip that stopped answering): the log at
-/// once and every event sink (the journal, so the office receives them). They come from the board's poll
-/// timers, not from the controller loop; the journal accepts events from any thread.
+/// Where the I/O board's supervision reports go (loop tamper, a chip that stopped answering): the
+/// controller loop, which logs and reports them like its own events (journal, MQTT), so every event
+/// leaves the gateway in one order, after <c>gateway.started</c>. They come from the board's poll
+/// timers; the controller is resolved at the first report because it depends on the board's lines.
 /// </summary>
-internal sealed partial class HardwareFaultReporter(IEnumerable<IEventSink> sinks, ILogger<HardwareFaultReporter> log)
+internal sealed class HardwareFaultReporter(IServiceProvider services)
 {
-    private readonly IEventSink[] _sinks = [.. sinks];
-
-    public void Report(IReadOnlyList<DomainEvent> events)
-    {
-        foreach (var e in events)
-        {
-            LogFault(e.Severity >= Severity.Alarm ? LogLevel.Error : LogLevel.Information, e.Type, e.Point, e);
-        }
-
-        foreach (var sink in _sinks)
-        {
-            sink.Publish(events);
-        }
-    }
-
-    [LoggerMessage(EventId = 320, Message = "{EventType} point={Point} {Event}")]
-    private partial void LogFault(LogLevel level, string eventType, string? point, DomainEvent @event);
+    public void Report(IReadOnlyList<DomainEvent> events) =>
+        services.GetRequiredService<SiteController>().ReportFromOutside(events);
 }
