@@ -13,16 +13,28 @@ public sealed partial class EventJournal
     /// <param name="max">Most records returned; at least 1.</param>
     /// <returns>The records, delivered or not.</returns>
     /// <exception cref="JournalException">SQLite failed or a stored row cannot be read back.</exception>
-    public IReadOnlyList<JournalRecord> Read(long fromSeq, int max) => Query(fromSeq, max);
+    /// <remarks>
+    /// Not bounded by <see cref="LastSeq"/>: a tool may read a database another process is still
+    /// appending to, and nothing acknowledges what it reads.
+    /// </remarks>
+    public IReadOnlyList<JournalRecord> Read(long fromSeq, int max) => Query(fromSeq, long.MaxValue, max);
 
     /// <inheritdoc />
-    /// <remarks>Returns records with <c>Seq &gt; max(afterSeq, 0)</c>; pass <see cref="DeliveredThrough"/> to get the undelivered ones.</remarks>
+    /// <remarks>
+    /// Returns records with <c>max(afterSeq, 0) &lt; Seq &lt;= LastSeq</c>; pass
+    /// <see cref="DeliveredThrough"/> to get the undelivered ones. Every seq it returns is one
+    /// <see cref="MarkDelivered"/> accepts.
+    /// </remarks>
     /// <exception cref="JournalException">SQLite failed or a stored row cannot be read back.</exception>
     public IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        // Nothing can follow the largest seq, and + 1 would wrap to the smallest.
-        return afterSeq == long.MaxValue ? [] : Query(Math.Max(afterSeq, 0) + 1, max);
+        // The writer's commit makes rows visible to this connection before it announces them in
+        // LastSeq. Reading past LastSeq would hand the publisher a seq it cannot acknowledge yet
+        // (MarkDelivered refuses it), so LastSeq is read first and bounds the query; the row is
+        // returned by the next read, after the announcement has woken the publisher anyway.
+        var through = LastSeq;
+        return afterSeq >= through ? [] : Query(Math.Max(afterSeq, 0) + 1, through, max);
     }
 
     /// <inheritdoc />
@@ -116,7 +128,7 @@ public sealed partial class EventJournal
         return (long)command.ExecuteScalar()!;
     });
 
-    private IReadOnlyList<JournalRecord> Query(long from, int max)
+    private IReadOnlyList<JournalRecord> Query(long from, long through, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         lock (_readGate)
@@ -128,13 +140,15 @@ public sealed partial class EventJournal
                 if (_readCommand is null)
                 {
                     _readCommand = _reader.CreateCommand();
-                    _readCommand.CommandText = "SELECT seq, id, ts, mono, type, point, zone, severity, drill, data FROM events WHERE seq >= $from ORDER BY seq LIMIT $max;";
+                    _readCommand.CommandText = "SELECT seq, id, ts, mono, type, point, zone, severity, drill, data FROM events WHERE seq >= $from AND seq <= $through ORDER BY seq LIMIT $max;";
                     _readCommand.Parameters.Add("$from", SqliteType.Integer);
+                    _readCommand.Parameters.Add("$through", SqliteType.Integer);
                     _readCommand.Parameters.Add("$max", SqliteType.Integer);
                 }
 
                 _readCommand.Parameters[0].Value = from;
-                _readCommand.Parameters[1].Value = max;
+                _readCommand.Parameters[1].Value = through;
+                _readCommand.Parameters[2].Value = max;
                 using var reader = _readCommand.ExecuteReader();
                 var records = new List<JournalRecord>(Math.Min(max, 1024));
                 while (reader.Read())

@@ -19,6 +19,13 @@ public sealed partial class EventJournal
     /// <summary>How long the idle writer sleeps before it looks at retention again.</summary>
     private static readonly TimeSpan IdleWake = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Called on the writer thread between a batch's commit and its announcement in
+    /// <see cref="LastSeq"/>, with the batch's last seq. Lets a test hold the writer in exactly the
+    /// window where the rows are visible to readers but not yet announced; null in production.
+    /// </summary>
+    internal Action<long>? AfterCommit { get; set; }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private void WriterLoop()
@@ -161,6 +168,7 @@ public sealed partial class EventJournal
         });
 
         Interlocked.Increment(ref _batches);
+        AfterCommit?.Invoke(last);
         TaskCompletionSource signal;
         lock (_signalGate)
         {
