@@ -26,6 +26,12 @@ internal sealed class Report(BenchOptions options)
 
     public long JournalBatches { get; set; }
 
+    /// <summary>Retained state messages the publisher sent from the first edge to the last receipt, and in all once it settled.</summary>
+    public (long During, long InAll) StatePublishes { get; set; }
+
+    /// <summary>Delivery cursor writes (fsync each) from the first edge until the publisher settled.</summary>
+    public long CursorWrites { get; set; }
+
     public int BenchPoints { get; set; }
 
     public LatencyStats? EdgeToLockdown { get; set; }
@@ -78,6 +84,7 @@ internal sealed class Report(BenchOptions options)
             Row(o, Invariant($"bare, pipelined ({options.InFlight} in flight)"), pipe);
             Row(o, Invariant($"EdgeGuard, journal on ({JournalBatches} journal commits)"), stream);
             o.WriteLine();
+            o.WriteLine(Invariant($"- EdgeGuard's extra MQTT messages: {StatePublishes.During:N0} retained state messages until the last event arrived, {StatePublishes.InAll:N0} once settled; {CursorWrites:N0} delivery cursor writes"));
             Verdict(o, "events/s vs bare 1 in flight", stream.PerSecond / seq.PerSecond, 1.0, atLeast: true);
             Verdict(o, Invariant($"events/s vs bare {options.InFlight} in flight"), stream.PerSecond / pipe.PerSecond, 1.0, atLeast: true);
             o.WriteLine();

@@ -26,6 +26,8 @@ public sealed class OptionsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.KeepAlive);
         Assert.Equal(X509RevocationMode.Online, options.Tls.RevocationMode);
         Assert.Equal(64, options.MaxInFlight);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.CursorWriteInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.StateRefreshInterval);
         Assert.True(options.ReconnectDelayMin < options.ReconnectDelayMax);
         Assert.Equal("custom", (options with { ClientId = "custom" }).ClientId);
     }
@@ -41,6 +43,8 @@ public sealed class OptionsTests
             KeepAlive = TimeSpan.Zero,
             MaxInFlight = 0,
             BatchSize = 0,
+            CursorWriteInterval = TimeSpan.FromMilliseconds(-1),
+            StateRefreshInterval = TimeSpan.FromMinutes(5),
             ReconnectDelayMin = TimeSpan.FromSeconds(5),
             ReconnectDelayMax = TimeSpan.FromSeconds(1),
             Password = "secret",
@@ -49,7 +53,9 @@ public sealed class OptionsTests
 
         var errors = options.Validate();
 
-        Assert.Equal(10, errors.Count);
+        Assert.Equal(12, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("cursor write interval", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("state refresh interval", StringComparison.Ordinal));
         Assert.Throws<ArgumentException>(() => options.ThrowIfInvalid());
     }
 

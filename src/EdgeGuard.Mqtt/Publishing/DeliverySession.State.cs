@@ -6,14 +6,24 @@ using MQTTnet.Protocol;
 namespace EdgeGuard.Mqtt.Publishing;
 
 // The retained state topics: which are due, and publishing them through the same window as events.
+// Retained state only needs its latest value, so a point's refreshes are coalesced: at most one
+// publish per point per StateRefreshInterval, the later ones deferred until the interval has passed
+// and then sent once with the state current at that moment. Without this a burst on many points
+// doubles the MQTT messages (one event plus one state each). The first change after a quiet spell
+// still goes out right after its event; a reconnect republishes everything at once; lockdown state
+// is never deferred (it changes rarely, and it is what the office acts on).
 internal sealed partial class DeliverySession
 {
+    // Points whose refresh waits for its interval, and when each point's state was last published.
+    private readonly SortedSet<string> _deferredPoints = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _pointPublishedAt = new(StringComparer.Ordinal);
+
     /// <summary>After an event is acknowledged, marks the state topic it changed as due.</summary>
     private void RefreshStateAfter(JournalRecord record)
     {
         if (record.Type.StartsWith("point.", StringComparison.Ordinal) && Topics.IsValidLevel(record.Point))
         {
-            _pendingPoints.Add(record.Point!);
+            RefreshPoint(record.Point!);
         }
         else if (record.Type.StartsWith("lockdown.", StringComparison.Ordinal)
             || record.Type.StartsWith("siren.", StringComparison.Ordinal)
@@ -22,6 +32,63 @@ internal sealed partial class DeliverySession
         {
             _pendingLockdown = true;
         }
+    }
+
+    private void RefreshPoint(string point)
+    {
+        if (_pendingPoints.Contains(point) || _deferredPoints.Contains(point))
+        {
+            return; // already due: its publish reads the state current then, which includes this change
+        }
+
+        if (_pointPublishedAt.TryGetValue(point, out var at) && _time.GetElapsedTime(at) < _options.StateRefreshInterval)
+        {
+            _deferredPoints.Add(point);
+        }
+        else
+        {
+            _pendingPoints.Add(point);
+        }
+    }
+
+    /// <summary>Moves the deferred points whose interval has passed to the due set.</summary>
+    private void PromoteDeferredPoints()
+    {
+        if (_deferredPoints.Count == 0)
+        {
+            return;
+        }
+
+        List<string>? ready = null;
+        foreach (var point in _deferredPoints)
+        {
+            if (_time.GetElapsedTime(_pointPublishedAt[point]) >= _options.StateRefreshInterval)
+            {
+                (ready ??= []).Add(point);
+            }
+        }
+
+        foreach (var point in ready ?? [])
+        {
+            _deferredPoints.Remove(point);
+            _pendingPoints.Add(point);
+        }
+    }
+
+    /// <summary>How long until the earliest deferred point state is due; null when none is deferred.</summary>
+    private TimeSpan? NextStateRefreshDueIn()
+    {
+        TimeSpan? first = null;
+        foreach (var point in _deferredPoints)
+        {
+            var dueIn = _options.StateRefreshInterval - _time.GetElapsedTime(_pointPublishedAt[point]);
+            if (first is not { } earliest || dueIn < earliest)
+            {
+                first = dueIn;
+            }
+        }
+
+        return first;
     }
 
     private void MarkAllStateDirty()
@@ -35,7 +102,11 @@ internal sealed partial class DeliverySession
 
         _stateNotYetAvailable = false;
         _pendingLockdown = true;
+        // Everything goes out now, deferred points included: after a (re)connect the office must
+        // see the whole current state without waiting for an interval.
         _pendingPoints.UnionWith(current.Points.Keys.Where(Topics.IsValidLevel));
+        _pendingPoints.UnionWith(_deferredPoints);
+        _deferredPoints.Clear();
     }
 
     private void PublishState(InFlightKind kind, string? point)
@@ -60,6 +131,11 @@ internal sealed partial class DeliverySession
             .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
             .Build();
         _window.Add(new InFlight(kind, null, point, _client.PublishAsync(message, _linkLost)));
+        _stats.StatePublished();
+        if (point is not null)
+        {
+            _pointPublishedAt[point] = _time.GetTimestamp();
+        }
     }
 
     private bool TryTakeStateRefresh(out InFlightKind kind, out string? point)
@@ -91,6 +167,7 @@ internal sealed partial class DeliverySession
         }
         else if (state.Point is { } point)
         {
+            _deferredPoints.Remove(point);
             _pendingPoints.Add(point);
         }
     }

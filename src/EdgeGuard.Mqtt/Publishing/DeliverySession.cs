@@ -8,8 +8,9 @@ namespace EdgeGuard.Mqtt.Publishing;
 
 /// <summary>
 /// Delivery over one connection: pipelines outbox records as QoS 1 publishes in seq order, moves
-/// the cursor over the contiguous prefix of successful PUBACKs, republishes retained state after
-/// point and lockdown events, and backs off when the broker refuses an event. Any exception
+/// the cursor over the contiguous prefix of successful PUBACKs (rate-limited, see
+/// DeliverySession.Cursor.cs), republishes retained state after point and lockdown events
+/// (coalesced per point, see DeliverySession.State.cs), and backs off when the broker refuses an event. Any exception
 /// means the connection is unusable; the publisher then reconnects and starts a new session.
 /// </summary>
 internal sealed partial class DeliverySession
@@ -20,6 +21,7 @@ internal sealed partial class DeliverySession
     private readonly ISiteStateSource _state;
     private readonly Topics _topics;
     private readonly DeliveryFaultReporter _faults;
+    private readonly DeliveryStats _stats;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly CancellationToken _linkLost;
@@ -38,7 +40,8 @@ internal sealed partial class DeliverySession
 
     public DeliverySession(
         IMqttClient client, int window, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
-        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, TimeProvider time, ILogger log, CancellationToken linkLost)
+        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, DeliveryStats stats, TimeProvider time, ILogger log,
+        CancellationToken linkLost)
     {
         _client = client;
         _options = options;
@@ -46,6 +49,7 @@ internal sealed partial class DeliverySession
         _state = state;
         _topics = topics;
         _faults = faults;
+        _stats = stats;
         _time = time;
         _log = log;
         _linkLost = linkLost;
@@ -119,7 +123,9 @@ internal sealed partial class DeliverySession
             Fill(through);
             if (_window.Count == 0)
             {
-                FlushCursor(force: true);
+                // Live, an idle pipeline is the normal case at low event rates: leave the write to
+                // the interval (WaitForRecordsAsync wakes for it) instead of an fsync per event.
+                FlushCursor(force: !live);
                 if (!live)
                 {
                     return;
@@ -140,6 +146,7 @@ internal sealed partial class DeliverySession
             MarkAllStateDirty();
         }
 
+        PromoteDeferredPoints();
         while (!_window.IsFull && TryTakeStateRefresh(out var kind, out var point))
         {
             PublishState(kind, point);
@@ -255,6 +262,8 @@ internal sealed partial class DeliverySession
 
         var record = entry.Record!;
         _acked = record.Seq;
+        CursorBehind();
+        _stats.Acknowledged(record.Seq);
         _refusals = 0;
         _faults.Delivered(record.Seq);
         if (_refreshStateAfterDelivery)
@@ -287,8 +296,23 @@ internal sealed partial class DeliverySession
 
     private async Task WaitForRecordsAsync(CancellationToken cancellationToken)
     {
-        // Wake up once per keep-alive to notice a client that dropped without telling us.
-        using var idle = new CancellationTokenSource(_options.KeepAlive, _time);
+        // Wake up once per keep-alive to notice a client that dropped without telling us, and
+        // when the cursor or a coalesced point state is due, so neither waits for the next event.
+        var wake = _options.KeepAlive;
+        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn()])
+        {
+            if (due is { } dueIn && dueIn < wake)
+            {
+                wake = dueIn;
+            }
+        }
+
+        if (wake <= TimeSpan.Zero)
+        {
+            return; // already due: the pump's next pass handles it
+        }
+
+        using var idle = new CancellationTokenSource(wake, _time);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
         try
         {
@@ -300,25 +324,6 @@ internal sealed partial class DeliverySession
             {
                 throw new MqttLinkException("the MQTT client is no longer connected");
             }
-        }
-    }
-
-    private void FlushCursor(bool force)
-    {
-        if (_acked <= _marked || (!force && _acked - _marked < _options.BatchSize && _window.Count > 0))
-        {
-            return;
-        }
-
-        try
-        {
-            _outbox.MarkDelivered(_acked);
-            _marked = _acked;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // Not advancing the cursor only causes duplicates after a restart; keep delivering.
-            LogCursorNotWritten(ex, _acked);
         }
     }
 

@@ -43,6 +43,7 @@ public sealed partial class OutboxPublisher(
     private readonly TimeProvider _time = time;
     private readonly ILogger<OutboxPublisher> _log = log ?? throw new ArgumentNullException(nameof(log));
     private readonly Topics _topics = new(options.Site, options.Gateway);
+    private readonly DeliveryStats _stats = new();
     private readonly MqttClientFactory _factory = new();
     private TaskCompletionSource _caughtUp = NewSignal();
     private Connection? _connection;
@@ -74,6 +75,19 @@ public sealed partial class OutboxPublisher(
 
     /// <summary>Delivery faults reported since start (one per refusal episode).</summary>
     public long DeliveryFaultsReported => _faults.Reported;
+
+    /// <summary>
+    /// Highest seq up to which the broker has acknowledged every event. Ahead of the outbox's
+    /// durable cursor by at most <see cref="MqttPublisherOptions.CursorWriteInterval"/> or
+    /// <see cref="MqttPublisherOptions.BatchSize"/> events, since the cursor write is rate-limited.
+    /// </summary>
+    public long AcknowledgedThrough => _stats.AcknowledgedThrough;
+
+    /// <summary>Delivery cursor writes (each one a durable commit) since start.</summary>
+    public long CursorWrites => _stats.CursorWrites;
+
+    /// <summary>Retained state messages (lockdown and point state) published since start.</summary>
+    public long StatePublishes => _stats.StatePublishes;
 
     /// <summary>
     /// Completes when the publisher is connected, has replayed everything journaled before the
@@ -150,7 +164,7 @@ public sealed partial class OutboxPublisher(
         var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
         var replayThrough = _outbox.LastSeq;
         var delivery = new DeliverySession(
-            client, window, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _time, _log, linkLost.Token);
+            client, window, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _stats, _time, _log, linkLost.Token);
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _connection, new Connection(client, linkLost));
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);

@@ -9,11 +9,12 @@ public sealed class PublisherHarness : IAsyncDisposable
     private bool _stopped;
 
     /// <summary>Creates the publisher; <see cref="StartAsync"/> starts it.</summary>
-    public PublisherHarness(MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7)
+    /// <param name="time">The publisher's clock; a fake one lets a test decide when intervals pass (the MQTT client keeps real time).</param>
+    public PublisherHarness(MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7, TimeProvider? time = null)
     {
         Options = options;
         Outbox = outbox ?? new FakeOutbox();
-        Publisher = new OutboxPublisher(options, Outbox, State, () => session, Faults, TimeProvider.System, new TestLog<OutboxPublisher>(output));
+        Publisher = new OutboxPublisher(options, Outbox, State, () => session, Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output));
     }
 
     /// <summary>The options used.</summary>

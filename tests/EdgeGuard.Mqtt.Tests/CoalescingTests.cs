@@ -1,0 +1,152 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// The two rate limits of the delivery path: the durable cursor is written per interval or per
+/// batch of PUBACKs, not per event, and a point's retained state is refreshed at most once per
+/// interval with its latest value. The publisher runs on a fake clock, so "the interval has not
+/// passed" is a fact the test controls, not a race it hopes to win.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class CoalescingTests(ITestOutputHelper output)
+{
+    private const string Root = "edgeguard/v1/site-1/gw-1";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    private static SiteState Points(params (string Point, bool Active)[] points) => new(
+        SiteMode.Normal, null, null, points.ToImmutableSortedDictionary(p => p.Point, p => p.Active, StringComparer.Ordinal));
+
+    [Fact]
+    public async Task The_cursor_is_written_once_per_interval_or_per_batch_of_acknowledgements_not_once_per_event()
+    {
+        const int BatchSize = 10;
+        var time = new FakeTimeProvider();
+        await using var broker = await MosquittoBroker.StartAsync();
+        var options = PublisherHarness.Plain(broker.Port) with { BatchSize = BatchSize };
+        await using var harness = new PublisherHarness(options, output, time: time);
+        await harness.StartAndCatchUpAsync();
+
+        // Three events one at a time: the pipeline drains after each, which used to cost one
+        // durable cursor write (an fsync) per event.
+        for (var seq = 1; seq <= 3; seq++)
+        {
+            harness.Outbox.Append();
+            await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == seq, Patience, $"PUBACK of seq {seq}");
+        }
+
+        Assert.Empty(harness.Outbox.Marks);
+        time.Advance(Interval - TimeSpan.FromMilliseconds(1));
+        Assert.Empty(harness.Outbox.Marks);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await harness.Outbox.WaitForDeliveredAsync(3, Patience);
+        Assert.Equal([3L], harness.Outbox.Marks);
+
+        // A burst with the clock stopped: only whole batches of PUBACKs write the cursor.
+        harness.Outbox.AppendMany(25);
+        await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == 28, Patience, "PUBACKs of the burst");
+        var marks = harness.Outbox.Marks;
+        Assert.InRange(marks.Count, 2, 3); // 3, then one or two writes for 25 PUBACKs in batches of 10
+        for (var i = 1; i < marks.Count; i++)
+        {
+            Assert.True(marks[i] - marks[i - 1] >= BatchSize, $"cursor write at {marks[i]} after {marks[i - 1]}: fewer than {BatchSize} new PUBACKs");
+        }
+
+        // The rest of the burst is written once the interval passes, without another event.
+        time.Advance(Interval);
+        await harness.Outbox.WaitForDeliveredAsync(28, Patience);
+        Assert.Equal(28, harness.Outbox.Marks[^1]);
+        Assert.Equal(harness.Outbox.Marks.Count, harness.Publisher.CursorWrites);
+    }
+
+    [Fact]
+    public async Task An_orderly_stop_writes_the_cursor_the_interval_was_still_holding_back()
+    {
+        var time = new FakeTimeProvider();
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, time: time);
+        await harness.StartAndCatchUpAsync();
+        harness.Outbox.AppendMany(3);
+        await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == 3, Patience, "PUBACKs of three events");
+        Assert.Empty(harness.Outbox.Marks);
+
+        await harness.StopAsync();
+
+        Assert.Equal([3L], harness.Outbox.Marks);
+        Assert.Equal(3, harness.Outbox.DeliveredThrough);
+    }
+
+    [Fact]
+    public async Task A_burst_on_two_points_costs_one_state_message_per_point_per_interval_and_leaves_the_latest_state_retained()
+    {
+        const int Burst = 201;
+        var time = new FakeTimeProvider();
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, time: time);
+        harness.State.Current = Points(("door-a", false), ("door-b", false));
+        await harness.StartAndCatchUpAsync();
+        await Eventually.TrueAsync(() => office.On(Root + "/state/points/door-a").Count == 1 && office.On(Root + "/state/points/door-b").Count == 1, Patience, "initial point states");
+        var statesBefore = harness.Publisher.StatePublishes;
+
+        // Each event flips one door, alternating; the burst ends with door-a open and door-b closed.
+        var open = new Dictionary<string, bool> { ["door-a"] = false, ["door-b"] = false };
+        for (var i = 0; i < Burst; i++)
+        {
+            var door = i % 2 == 0 ? "door-a" : "door-b";
+            open[door] = !open[door];
+            harness.State.Current = Points(("door-a", open["door-a"]), ("door-b", open["door-b"]));
+            harness.Outbox.Append(open[door] ? "point.activated" : "point.restored", door, "lobby", """{"kind":"doorContact"}""");
+        }
+
+        Assert.True(open["door-a"] && !open["door-b"]);
+        await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == Burst, Patience, "PUBACKs of the burst");
+        await Eventually.TrueAsync(() => office.DistinctSeqCount == Burst, Patience, "every event at the office");
+        // The clock has not moved since the initial states: every refresh is still deferred.
+        Assert.Equal(statesBefore, harness.Publisher.StatePublishes);
+
+        time.Advance(Interval);
+        await Eventually.TrueAsync(() => office.On(Root + "/state/points/door-a").Count == 2 && office.On(Root + "/state/points/door-b").Count == 2, Patience, "one refresh per point");
+
+        Assert.Equal(statesBefore + 2, harness.Publisher.StatePublishes); // for 201 events
+        var receipts = office.Receipts.ToList();
+        var lastEvent = receipts.FindLastIndex(r => r.Topic == Root + "/events");
+        foreach (var (door, active) in new[] { ("door-a", true), ("door-b", false) })
+        {
+            var index = receipts.FindLastIndex(r => r.Topic == Root + "/state/points/" + door);
+            Assert.True(index > lastEvent, $"{door}'s state follows the events that changed it");
+            Assert.Equal(active, receipts[index].Json.GetProperty("active").GetBoolean());
+        }
+
+        // What a console that connects now gets: the latest state of each point.
+        await using var late = await TestSubscriber.ConnectAsync(broker.Port, Root + "/state/points/#", "office-late", persistent: false);
+        await Eventually.TrueAsync(() => late.Receipts.Count == 2, Patience, "two retained point states");
+        Assert.True(Assert.Single(late.On(Root + "/state/points/door-a")).Json.GetProperty("active").GetBoolean());
+        Assert.False(Assert.Single(late.On(Root + "/state/points/door-b")).Json.GetProperty("active").GetBoolean());
+    }
+
+    [Fact]
+    public async Task After_a_quiet_interval_a_points_change_is_refreshed_right_after_its_event()
+    {
+        var time = new FakeTimeProvider();
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/state/points/door-a", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, time: time);
+        harness.State.Current = Points(("door-a", false));
+        await harness.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => !r.Json.GetProperty("active").GetBoolean(), Patience, "initial point state");
+        time.Advance(Interval);
+
+        harness.State.Current = Points(("door-a", true));
+        harness.Outbox.Append("point.activated", "door-a", "lobby", """{"kind":"doorContact"}""");
+
+        // No clock movement needed: the point's last publish is an interval old.
+        await office.WaitForAsync(r => r.Json.GetProperty("active").GetBoolean(), Patience, "refreshed point state");
+        Assert.Equal(2, office.On(Root + "/state/points/door-a").Count);
+    }
+}
