@@ -21,7 +21,7 @@ internal static class ThreatChanges
         }
 
         var level = site.ThreatLevel(state.ThreatLevel);
-        if (point.Kind != PointKind.Perimeter || !level.ArmedZones.Contains(point.Zone, StringComparer.Ordinal))
+        if (point.Kind != PointKind.Perimeter || !level.Arms(point.Zone, site.LocalTime(now.Utc)))
         {
             return state;
         }

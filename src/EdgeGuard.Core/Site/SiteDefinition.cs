@@ -52,6 +52,12 @@ public sealed record SiteDefinition(
     /// <summary>Configured threat levels, lowest first; none configured: <see cref="ThreatLevelDefinition.Default"/>.</summary>
     public IReadOnlyList<ThreatLevelDefinition> ThreatLevels { get; init; } = [];
 
+    /// <summary>The site's time zone, for arming schedules (UTC unless configured).</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
+
+    /// <summary>Site-local time of <paramref name="utc"/>.</summary>
+    public DateTime LocalTime(DateTimeOffset utc) => TimeZoneInfo.ConvertTime(utc, TimeZone).DateTime;
+
     /// <summary>The level a gateway starts at on first boot.</summary>
     public int InitialThreatLevel { get; init; } = 1;
 

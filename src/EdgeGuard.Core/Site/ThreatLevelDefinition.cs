@@ -18,6 +18,14 @@ public sealed record ThreatLevelDefinition(
     TimeSpan? HeldOpen,
     IReadOnlyList<string> SelectKeyswitches)
 {
+    /// <summary>Weekly windows arming more zones at this level (after hours, weekends).</summary>
+    public IReadOnlyList<ArmingWindow> Schedule { get; init; } = [];
+
+    /// <summary>Whether <paramref name="zone"/> is armed at <paramref name="local"/> (site-local time).</summary>
+    public bool Arms(string zone, DateTime local) =>
+        ArmedZones.Contains(zone, StringComparer.Ordinal)
+        || Schedule.Any(w => w.Zones.Contains(zone, StringComparer.Ordinal) && w.IsOpen(local));
+
     /// <summary>
     /// The level a site without a <c>threatLevels</c> section runs at: its perimeter zones armed,
     /// no automatic lockdown. A perimeter that reports nothing by default would be a silent failure.

@@ -6,17 +6,24 @@ namespace EdgeGuard.Configuration;
 // keyswitches that set a level locally.
 public static partial class GatewayConfigReader
 {
-    private static readonly string[] ThreatKeys = ["initial", "levels"];
-    private static readonly string[] ThreatLevelKeys = ["level", "name", "armedZones", "breachStartsLockdown", "heldOpenSeconds", "selectKeyswitches"];
+    private static readonly string[] ThreatKeys = ["initial", "timeZone", "levels"];
+    private static readonly string[] ThreatLevelKeys = ["level", "name", "armedZones", "breachStartsLockdown", "heldOpenSeconds", "selectKeyswitches", "schedule"];
+    private static readonly string[] WindowKeys = ["zones", "days", "from", "to"];
+
+    private static readonly (string, DayOfWeek)[] Days =
+    [
+        ("mon", DayOfWeek.Monday), ("tue", DayOfWeek.Tuesday), ("wed", DayOfWeek.Wednesday), ("thu", DayOfWeek.Thursday),
+        ("fri", DayOfWeek.Friday), ("sat", DayOfWeek.Saturday), ("sun", DayOfWeek.Sunday),
+    ];
 
     private sealed partial class Run
     {
-        /// <summary>The levels (empty when not configured) and the initial level; null when broken.</summary>
-        private (List<ThreatLevelDefinition> Levels, int Initial)? ThreatLevels(ConfigNode node)
+        /// <summary>The levels (empty when not configured), the initial level and the site's time zone; null when broken.</summary>
+        private (List<ThreatLevelDefinition> Levels, int Initial, TimeZoneInfo TimeZone)? ThreatLevels(ConfigNode node)
         {
             if (!node.IsPresent)
             {
-                return ([], 1);
+                return ([], 1, TimeZoneInfo.Utc);
             }
 
             if (!_w.Object(node, null, ThreatKeys) || _w.List(node.Child("levels"), null) is not { } items)
@@ -48,6 +55,7 @@ public static partial class GatewayConfigReader
                 var locksDown = _w.Bool(item.Child("breachStartsLockdown"), subject, fallback: false);
                 var heldNode = item.Child("heldOpenSeconds");
                 var held = heldNode.IsPresent ? _w.Int(heldNode, subject, required: true, 1, 3600) : null;
+                var schedule = Schedule(item.Child("schedule"), subject);
                 var keys = new List<string>();
                 var keysOk = DistinctRefs(item.Child("selectKeyswitches"), "keyswitch", n => KeyswitchRef(n, "set a threat level"), keys);
                 foreach (var key in keys.Where(k => levels.Any(l => l.SelectKeyswitches.Contains(k, StringComparer.Ordinal))))
@@ -56,9 +64,12 @@ public static partial class GatewayConfigReader
                     keysOk = false;
                 }
 
-                if (zonesOk && locksDown is not null && (held is not null || !heldNode.IsPresent) && keysOk)
+                if (zonesOk && locksDown is not null && (held is not null || !heldNode.IsPresent) && keysOk && schedule is not null)
                 {
-                    levels.Add(new ThreatLevelDefinition(level, name, zones, locksDown.Value, held is { } h ? TimeSpan.FromSeconds(h) : null, keys));
+                    levels.Add(new ThreatLevelDefinition(level, name, zones, locksDown.Value, held is { } h ? TimeSpan.FromSeconds(h) : null, keys)
+                    {
+                        Schedule = schedule,
+                    });
                 }
                 else
                 {
@@ -74,7 +85,105 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
-            return ok && initial is not null ? (levels.OrderBy(l => l.Level).ToList(), initial.Value) : null;
+            var zone = TimeZone(node.Child("timeZone"));
+            return ok && initial is not null && zone is not null ? (levels.OrderBy(l => l.Level).ToList(), initial.Value, zone) : null;
+        }
+
+        /// <summary>An IANA time zone id (the tz database on the gateway), UTC when absent.</summary>
+        private TimeZoneInfo? TimeZone(ConfigNode node)
+        {
+            var id = _w.Scalar(node, null, required: false);
+            if (id is null)
+            {
+                return TimeZoneInfo.Utc;
+            }
+
+            if (TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone))
+            {
+                return zone;
+            }
+
+            _w.Error(node, null, $"time zone '{id}' is not known on this system; use an IANA id such as 'Europe/Berlin' or 'Africa/Nairobi' (the tzdata package provides them)");
+            return null;
+        }
+
+        /// <summary>Weekly arming windows; null when any is broken (each problem reported).</summary>
+        private List<ArmingWindow>? Schedule(ConfigNode node, string subject)
+        {
+            var items = _w.List(node, subject);
+            if (items is null)
+            {
+                return null;
+            }
+
+            var windows = new List<ArmingWindow>();
+            var ok = true;
+            foreach (var item in items)
+            {
+                if (!_w.Object(item, subject, WindowKeys))
+                {
+                    ok = false;
+                    continue;
+                }
+
+                var zones = new List<string>();
+                var zonesOk = DistinctRefs(item.Child("zones"), "zone", z => ZoneRef(z, subject), zones);
+                var days = new List<DayOfWeek>();
+                var daysNode = item.Child("days");
+                var daysOk = _w.List(daysNode, subject) is { } dayItems
+                    && dayItems.All(d => _w.Enum(d, subject, required: true, Days) is { } day && AddDay(days, day));
+                if (daysOk && days.Count == 0)
+                {
+                    // No days listed: every day, the usual "nights" schedule.
+                    days.AddRange(Days.Select(d => d.Item2));
+                }
+
+                var from = Time(item.Child("from"), subject);
+                var to = Time(item.Child("to"), subject);
+                if (from is { } f && to is { } t && f == t)
+                {
+                    _w.Error(item.Child("to"), subject, $"the window opens and closes at {f.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)}; use armedZones for zones armed all day");
+                    ok = false;
+                }
+                else if (zonesOk && daysOk && from is not null && to is not null)
+                {
+                    windows.Add(new ArmingWindow(zones, days, from.Value, to.Value));
+                }
+                else
+                {
+                    ok = false;
+                }
+            }
+
+            return ok ? windows : null;
+        }
+
+        private static bool AddDay(List<DayOfWeek> days, DayOfWeek day)
+        {
+            if (!days.Contains(day))
+            {
+                days.Add(day);
+            }
+
+            return true;
+        }
+
+        /// <summary>A local time of day written <c>HH:mm</c>.</summary>
+        private TimeOnly? Time(ConfigNode node, string subject)
+        {
+            var text = _w.Scalar(node, subject, required: true, " (a local time such as 18:30)");
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (TimeOnly.TryParseExact(text, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time))
+            {
+                return time;
+            }
+
+            _w.Error(node, subject, $"'{text}' is not a time of day written HH:mm (00:00 to 23:59)");
+            return null;
         }
     }
 }

@@ -194,6 +194,7 @@ public static partial class GatewayConfigReader
                 DrillMutedOutputs = muted,
                 ThreatLevels = threat.Value.Levels,
                 InitialThreatLevel = threat.Value.Initial,
+                TimeZone = threat.Value.TimeZone,
             };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs) });
         }

@@ -53,3 +53,55 @@ public sealed class ThreatConfigTests
         Assert.False(level.BreachStartsLockdown);
     }
 }
+
+/// <summary>Arming schedules and the site time zone in config.</summary>
+public sealed class ArmingScheduleConfigTests
+{
+    public static TheoryData<string, string, string, string> Broken => new()
+    {
+        { "threatLevels:timeZone", "Mars/Olympus_Mons", "EdgeGuard:threatLevels:timeZone", "time zone 'Mars/Olympus_Mons' is not known" },
+        { "threatLevels:levels:0:schedule:0:from", "6pm", "EdgeGuard:threatLevels:levels:0:schedule:0:from", "'6pm' is not a time of day written HH:mm" },
+        { "threatLevels:levels:0:schedule:0:days:0", "funday", "EdgeGuard:threatLevels:levels:0:schedule:0:days:0", "'funday'" },
+        { "threatLevels:levels:0:schedule:0:zones:0", "annex", "EdgeGuard:threatLevels:levels:0:schedule:0:zones:0", "zone 'annex' is not defined" },
+        { "threatLevels:levels:0:schedule:0:to", "18:00", "EdgeGuard:threatLevels:levels:0:schedule:0:to", "opens and closes at 18:00" },
+    };
+
+    private static void NightWindow(Dictionary<string, string?> k)
+    {
+        k.Set("threatLevels:timeZone", "Europe/Berlin");
+        k.Set("threatLevels:levels:0:schedule:0:zones:0", "lobby");
+        k.Set("threatLevels:levels:0:schedule:0:days:0", "mon");
+        k.Set("threatLevels:levels:0:schedule:0:from", "18:00");
+        k.Set("threatLevels:levels:0:schedule:0:to", "07:00");
+    }
+
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public void A_broken_schedule_is_reported_at_its_key(string key, string value, string path, string fragment)
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            NightWindow(k);
+            k.Set(key, value);
+        });
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(path, error.Path);
+        Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_night_window_is_read_with_the_site_time_zone()
+    {
+        var result = TestConfigs.Read(NightWindow);
+
+        Assert.True(result.IsValid, result.ToReport());
+        var site = result.Config!.Site;
+        Assert.Equal("Europe/Berlin", site.TimeZone.Id);
+        var window = Assert.Single(site.ThreatLevel(1).Schedule);
+        Assert.Equal((new TimeOnly(18, 0), new TimeOnly(7, 0)), (window.From, window.To));
+        Assert.Equal([DayOfWeek.Monday], window.Days);
+        Assert.True(site.ThreatLevel(1).Arms("lobby", new DateTime(2026, 11, 23, 22, 0, 0)));
+        Assert.False(site.ThreatLevel(1).Arms("lobby", new DateTime(2026, 11, 24, 22, 0, 0)));
+    }
+}
