@@ -43,4 +43,22 @@ public sealed class LifeSafetyProperties
             Assert.Contains(decision.Events, e => e is FireReset);
         }), iter: 400);
     }
+
+    [Fact]
+    public void Every_fire_alarm_raised_is_reset_or_still_active_at_the_end()
+    {
+        LockdownProperties.Scenario.Sample(steps =>
+        {
+            var open = 0;
+            SiteState? last = null;
+            LockdownProperties.Run(steps, (_, _, decision) =>
+            {
+                open += decision.Events.Count(e => e is FireAlarmRaised) - decision.Events.Count(e => e is FireReset);
+                Assert.InRange(open, 0, 1);
+                last = decision.State;
+            });
+
+            Assert.Equal(last?.FireEgressReleased == true ? 1 : 0, open);
+        }, iter: 400);
+    }
 }
