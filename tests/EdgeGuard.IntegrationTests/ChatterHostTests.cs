@@ -46,11 +46,14 @@ public sealed class ChatterHostTests
     {
         using var state = new TempDirectory();
         await using var gateway = await TestGateway.StartAsync(state.Path, overrides: ["EdgeGuard:supervision:settleSeconds=600"]);
-        var flaps = string.Concat(Enumerable.Range(0, 4).Select(_ => "activate fence-north\nwait 300ms\ndeactivate fence-north\nwait 300ms\n"));
+        // Five flaps (10 changes, the limit is 8) held well past the 200 ms debounce, so a loaded
+        // machine's late timer cannot merge two of them and leave the count short.
+        var flaps = string.Concat(Enumerable.Range(0, 5).Select(_ => "activate fence-north\nwait 400ms\ndeactivate fence-north\nwait 400ms\n"));
 
         await new ScenarioRunner(gateway.Link, ExpectTimeout, TimeProvider.System).RunAsync(
             Scenario.Parse(flaps + "press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked", "inline"), TextWriter.Null, CancellationToken.None);
 
+        await Eventually.TrueAsync(() => gateway.Controller.Snapshot!.SuppressedPoints.Contains("fence-north"), ExpectTimeout, "fence-north suppressed");
         Assert.Equal(["fence-north"], gateway.Controller.Snapshot!.SuppressedPoints);
         Assert.Contains(gateway.Recorder.Events, e => e is ChatterDetected { PointId: "fence-north", Suppressed: true });
     }

@@ -13,32 +13,6 @@ using Microsoft.Extensions.Hosting;
 
 namespace EdgeGuard.IntegrationTests;
 
-/// <summary>Records every event the controller reports (the journal, also a sink, gets them as in production).</summary>
-internal sealed class EventRecorder : IEventSink
-{
-    private readonly List<DomainEvent> _events = [];
-
-    public IReadOnlyList<DomainEvent> Events
-    {
-        get
-        {
-            lock (_events)
-            {
-                return _events.ToArray();
-            }
-        }
-    }
-
-    public void Publish(IReadOnlyList<DomainEvent> events)
-    {
-        lock (_events)
-        {
-            _events.AddRange(events);
-        }
-
-    }
-}
-
 /// <summary>
 /// The whole gateway host in simulate mode, built from the shipped appsettings.json exactly as
 /// `edgeguard run --simulate` builds it, with state, socket and broker port moved to test-owned places.
@@ -53,7 +27,7 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public IHost Host { get; }
     public GatewayConfig Config { get; }
-    public EventRecorder Recorder { get; } = new();
+    public RecordingSink Recorder { get; } = new();
     public SiteController Controller => Host.Services.GetRequiredService<SiteController>();
     public SimulatedGpioDriver Driver => Host.Services.GetRequiredService<SimulatedGpioDriver>();
     public SimulatorControlServer Simulator => Host.Services.GetRequiredService<SimulatorControlServer>();
@@ -87,7 +61,7 @@ internal sealed class TestGateway : IAsyncDisposable
         Assert.Empty(loaded.Errors);
         var result = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
         Assert.True(result.IsValid, ConfigErrorFormatter.Format(result.Errors));
-        EventRecorder? recorder = null;
+        RecordingSink? recorder = null;
         var host = GatewayHost.Build(result.Config!, loaded.Configuration, services =>
             services.AddSingleton<IEventSink>(_ => recorder!));
         var gateway = new TestGateway(host, result.Config!);

@@ -86,7 +86,7 @@ public sealed class OptionsTests
     {
         Assert.Throws<ArgumentException>(() => new OutboxPublisher(
             Minimal() with { Gateway = "gw/1" }, new Infrastructure.FakeOutbox(), new Infrastructure.FakeSiteState(), () => 1,
-            new Infrastructure.RecordingSink(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxPublisher>.Instance));
+            new RecordingSink(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxPublisher>.Instance));
     }
 
     [Fact]

@@ -18,34 +18,6 @@ public sealed class FakeSiteState : ISiteStateSource
     }
 }
 
-/// <summary>Collects every domain event published to it.</summary>
-public sealed class RecordingSink : IEventSink
-{
-    private readonly Lock _gate = new();
-    private readonly List<DomainEvent> _events = [];
-
-    /// <summary>Everything received so far.</summary>
-    public IReadOnlyList<DomainEvent> Events
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _events];
-            }
-        }
-    }
-
-    /// <inheritdoc/>
-    public void Publish(IReadOnlyList<DomainEvent> events)
-    {
-        lock (_gate)
-        {
-            _events.AddRange(events);
-        }
-    }
-}
-
 /// <summary>Writes log lines to the test's output (shown when a test fails).</summary>
 public sealed class TestLog<T>(ITestOutputHelper output) : ILogger<T>
 {

@@ -34,7 +34,7 @@ public sealed class SiteControllerTests : IAsyncDisposable
     private readonly SimulatedGpioDriver _driver = new();
     private readonly GpioController _gpio;
     private readonly RecordingStore _store;
-    private readonly Recorder _events = new();
+    private readonly RecordingSink _events = new();
     private readonly SiteController _controller;
 
     public SiteControllerTests()
@@ -92,11 +92,11 @@ public sealed class SiteControllerTests : IAsyncDisposable
         Set("door", true);
         _time.Advance(TimeSpan.FromMilliseconds(24));
         await SettleAsync();
-        Assert.DoesNotContain(_events.All, e => e is PointActivated);
+        Assert.DoesNotContain(_events.Events, e => e is PointActivated);
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
         await SettleAsync();
-        Assert.Contains(_events.All, e => e is PointActivated { PointId: "door" });
+        Assert.Contains(_events.Events, e => e is PointActivated { PointId: "door" });
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class SiteControllerTests : IAsyncDisposable
         await SettleAsync();
         Assert.False(_driver.GetOutputLevel(11));
         Assert.True(_driver.GetOutputLevel(10));
-        Assert.Contains(_events.All, e => e is SirenTimedOut);
+        Assert.Contains(_events.Events, e => e is SirenTimedOut);
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class SiteControllerTests : IAsyncDisposable
         await SettleAsync();
 
         Assert.True(_driver.GetOutputLevel(10));
-        Assert.Contains(_events.All, e => e is SafetyStateNotPersisted);
+        Assert.Contains(_events.Events, e => e is SafetyStateNotPersisted);
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed class SiteControllerTests : IAsyncDisposable
         await SettleAsync();
 
         Assert.Equal(SiteMode.Normal, _controller.Current!.Mode);
-        Assert.DoesNotContain(_events.All, e => e is LockdownStarted or PointActivated);
+        Assert.DoesNotContain(_events.Events, e => e is LockdownStarted or PointActivated);
     }
 
     public async ValueTask DisposeAsync()
@@ -169,30 +169,6 @@ public sealed class SiteControllerTests : IAsyncDisposable
         await _controller.StopAsync(CancellationToken.None);
         _controller.Dispose();
         _gpio.Dispose();
-    }
-
-    private sealed class Recorder : IEventSink
-    {
-        private readonly List<DomainEvent> _all = [];
-
-        public DomainEvent[] All
-        {
-            get
-            {
-                lock (_all)
-                {
-                    return _all.ToArray();
-                }
-            }
-        }
-
-        public void Publish(IReadOnlyList<DomainEvent> events)
-        {
-            lock (_all)
-            {
-                _all.AddRange(events);
-            }
-        }
     }
 
     /// <summary>Records every save together with the lock line's level at that moment.</summary>

@@ -40,7 +40,7 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
     private readonly SimulatedGpioDriver _driver = new();
     private readonly GpioController _gpio;
-    private readonly Recorder _events = new();
+    private readonly RecordingSink _events = new();
     private readonly SiteController _controller;
 
     public SupervisionControllerTests()
@@ -79,9 +79,9 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
         var quiet = 0;
         for (var i = 0; i < 400 && quiet < 4; i++)
         {
-            var before = (_controller.Snapshot!.Decisions, _events.All.Length);
+            var before = (_controller.Snapshot!.Decisions, _events.Events.Count);
             await Task.Delay(5);
-            quiet = before == (_controller.Snapshot!.Decisions, _events.All.Length) ? quiet + 1 : 0;
+            quiet = before == (_controller.Snapshot!.Decisions, _events.Events.Count) ? quiet + 1 : 0;
         }
     }
 
@@ -108,24 +108,24 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
         await BootAsync();
 
         await FlapAsync("fence", 6); // the 4th change is chatter; the line ends inactive
-        Assert.Single(_events.All.OfType<ChatterDetected>());
+        Assert.Single(_events.Events.OfType<ChatterDetected>());
         Assert.Equal(["fence"], _controller.Snapshot!.SuppressedPoints);
-        Assert.Equal(2, _events.All.Count(e => e is PointActivated { PointId: "fence" }));
+        Assert.Equal(2, _events.Events.Count(e => e is PointActivated { PointId: "fence" }));
         Assert.True(_controller.Current!.IsActive("fence"), "the state machine keeps the state of the 3rd change, the last one it saw");
 
         // The settle time counts from the last change (the 6th, seen when its debounce timer woke the
         // loop at the end of SetAsync's advance): nothing at 29.9 s after it, the restore at 30 s.
         _time.Advance(TimeSpan.FromSeconds(29.9));
         await SettleAsync();
-        Assert.DoesNotContain(_events.All, e => e is ChatterRestored);
+        Assert.DoesNotContain(_events.Events, e => e is ChatterRestored);
 
         _time.Advance(TimeSpan.FromSeconds(0.1));
         await SettleAsync();
-        var restored = Assert.Single(_events.All.OfType<ChatterRestored>());
+        var restored = Assert.Single(_events.Events.OfType<ChatterRestored>());
         Assert.False(restored.Active);
         Assert.Empty(_controller.Snapshot!.SuppressedPoints);
         Assert.False(_controller.Current!.IsActive("fence"), "the settled state is applied");
-        Assert.IsType<PointRestored>(_events.All[^1]);
+        Assert.IsType<PointRestored>(_events.Events[^1]);
     }
 
     [Fact]
@@ -135,11 +135,11 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
 
         await FlapAsync("panic", 4);
 
-        var chatter = Assert.Single(_events.All.OfType<ChatterDetected>());
+        var chatter = Assert.Single(_events.Events.OfType<ChatterDetected>());
         Assert.False(chatter.Suppressed);
         Assert.Empty(_controller.Snapshot!.SuppressedPoints);
         Assert.Equal(SiteMode.Lockdown, _controller.Current!.Mode);
-        Assert.Contains(_events.All, e => e is LockdownRetriggered);
+        Assert.Contains(_events.Events, e => e is LockdownRetriggered);
         Assert.True(_driver.GetOutputLevel(10));
     }
 
@@ -150,18 +150,18 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
 
         _time.Advance(TimeSpan.FromDays(29));
         await SettleAsync();
-        Assert.DoesNotContain(_events.All, e => e is PointStuck);
+        Assert.DoesNotContain(_events.Events, e => e is PointStuck);
 
         _time.Advance(TimeSpan.FromDays(1));
         await SettleAsync();
         _time.Advance(TimeSpan.FromDays(3));
         await SettleAsync();
-        var stuck = Assert.Single(_events.All.OfType<PointStuck>());
+        var stuck = Assert.Single(_events.Events.OfType<PointStuck>());
         Assert.Equal(("vault", false), (stuck.PointId, stuck.Active));
 
         await SetAsync("vault", true);
-        Assert.IsType<PointStuckRestored>(Assert.Single(_events.All.OfType<PointStuckRestored>()));
-        Assert.Contains(_events.All, e => e is PointActivated { PointId: "vault" });
+        Assert.IsType<PointStuckRestored>(Assert.Single(_events.Events.OfType<PointStuckRestored>()));
+        Assert.Contains(_events.Events, e => e is PointActivated { PointId: "vault" });
     }
 
     public async ValueTask DisposeAsync()
@@ -169,30 +169,6 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
         await _controller.StopAsync(CancellationToken.None);
         _controller.Dispose();
         _gpio.Dispose();
-    }
-
-    private sealed class Recorder : IEventSink
-    {
-        private readonly List<DomainEvent> _all = [];
-
-        public DomainEvent[] All
-        {
-            get
-            {
-                lock (_all)
-                {
-                    return _all.ToArray();
-                }
-            }
-        }
-
-        public void Publish(IReadOnlyList<DomainEvent> events)
-        {
-            lock (_all)
-            {
-                _all.AddRange(events);
-            }
-        }
     }
 
     private sealed class MemoryStore : ISafetyStateStore
