@@ -87,6 +87,11 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         var lifeSafety = ParseLifeSafety(reader.GetString(5));
         var doors = ParseDoorReleases(reader.GetString(6));
         var lockdown = ParseLockdown(cause, point, since);
+        if (mode != SiteMode.Normal && lockdown is null)
+        {
+            throw Corrupt($"has mode '{reader.GetString(0)}' but no cause; refusing to guess which scenario holds the locks.");
+        }
+
         if (lockdown is not null)
         {
             // Rows from before scenarios existed were the built-in lockdown, for real.
@@ -103,6 +108,12 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     public void Save(SafetyState state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        if (state.Mode != SiteMode.Normal && state.Lockdown is null)
+        {
+            // It could not be loaded back (Load refuses it): refuse it here, where the caller sees it.
+            throw new ArgumentException($"Mode {state.Mode} needs its scenario's details (cause, since).", nameof(state));
+        }
+
         var mode = ModeText(state.Mode);
         var lifeSafety = state.LifeSafety switch
         {

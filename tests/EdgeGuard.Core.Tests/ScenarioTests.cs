@@ -133,4 +133,46 @@ public sealed class ScenarioTests
             Assert.Equal(OutputPlan.For(Site, state), OutputPlan.For(Site, restored));
         }
     }
+
+    [Fact]
+    public void A_real_fire_during_a_drill_still_flashes_a_muted_strobe_and_a_real_delayed_egress_still_sounds_a_muted_siren()
+    {
+        var site = Site with { DrillMutedOutputs = ["siren", "strobe"] };
+        var drill = SiteDecider.Decide(site, Quiet(), new PointChanged("key-drill", true), TestSite.At(1)).State;
+        Assert.False(OutputPlan.For(site, drill).IsActive("strobe"), "the drill itself is muted");
+
+        var fire = SiteDecider.Decide(site, drill, new PointChanged("fire-panel", true), TestSite.At(2)).State;
+        Assert.True(OutputPlan.For(site, fire).IsActive("strobe"), "a real fire is not the drill's");
+
+        var delayedEgress = SiteDecider.Decide(site, Quiet(), new PointChanged("rex-b", true), TestSite.At(1)).State; // delayed egress starts
+        var drillDuringEgress = SiteDecider.Decide(site, delayedEgress, new PointChanged("key-drill", true), TestSite.At(2)).State;
+        Assert.True(drillDuringEgress.Lockdown!.Drill);
+        Assert.True(OutputPlan.For(site, drillDuringEgress).IsActive("siren"), "the door's local alarm is not the drill's");
+    }
+
+    [Fact]
+    public void Ending_a_scenario_that_took_over_from_a_lockdown_is_refused_while_the_panic_button_is_held()
+    {
+        var held = Step(Quiet(), "panic-a").State;                      // panic held down
+        var evacuation = Step(held, "key-evac", at: 2).State;           // takes over
+        evacuation = Step(evacuation, "key-evac", false, 3).State;
+
+        var release = Step(evacuation, "key-a", at: 4);
+
+        Assert.Equal(SiteMode.Evacuation, release.State.Mode);
+        Assert.Contains("panic button 'panic-a' is still active", Assert.IsType<LockdownClearRefused>(release.Events[^1]).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_key_that_ends_the_running_scenario_ends_it_even_if_it_could_also_start_a_drill()
+    {
+        var site = Site with { LockdownDrillTriggers = ["key-a"] }; // config refuses this; the decider is safe anyway
+        var lockdown = SiteDecider.Decide(site, Quiet(), new PointChanged("panic-a", true), TestSite.At(1)).State;
+        lockdown = SiteDecider.Decide(site, lockdown, new PointChanged("panic-a", false), TestSite.At(2)).State;
+
+        var turned = SiteDecider.Decide(site, lockdown, new PointChanged("key-a", true), TestSite.At(3));
+
+        Assert.Equal(SiteMode.Normal, turned.State.Mode);
+        Assert.IsType<LockdownCleared>(turned.Events[^1]);
+    }
 }

@@ -69,4 +69,30 @@ public sealed class ThreatLevelTests
         Assert.Equal(SiteMode.Normal, decision.State.Mode);
         Assert.Equal(OutputPlan.For(Site, Quiet()), OutputPlan.For(Site, decision.State));
     }
+
+    [Fact]
+    public void A_real_breach_at_a_level_that_locks_down_replaces_a_running_drill()
+    {
+        var drill = Step(AtLevel5(), "key-drill", at: 3).State;
+        Assert.True(drill.Lockdown!.Drill);
+
+        var breach = Step(drill, "fence-c", at: 4);
+
+        Assert.True(Assert.IsType<PerimeterBreach>(breach.Events.Single(e => e is PerimeterBreach)).StartsLockdown);
+        Assert.False(breach.State.Lockdown!.Drill);
+        Assert.Equal("perimeter-breach", breach.State.Lockdown.Cause);
+        Assert.True(OutputPlan.For(Site, breach.State).IsActive("siren"), "a real lockdown is not muted");
+    }
+
+    [Fact]
+    public void The_level_is_persisted_only_once_somebody_sets_it()
+    {
+        var untouched = Step(Quiet(), "door-a").State;
+        var chosen = AtLevel5();
+
+        Assert.Null(untouched.Safety.ThreatLevel);
+        Assert.Equal(5, chosen.Safety.ThreatLevel);
+        var restored = SiteState.Restore(Site, chosen.Safety, chosen.Points, TestSite.At(9));
+        Assert.Equal((5, true), (restored.ThreatLevel, restored.ThreatLevelChosen));
+    }
 }

@@ -33,8 +33,10 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
             : pairs.DistinctBy(p => p.Item1).ToImmutableSortedDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal));
 
     private static readonly Gen<SafetyState> States =
-        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Gen.Bool, Gen.Enum<LifeSafety>(), Doors, Gen.Int[0, 100].Select(i => i == 0 ? (int?)null : i),
-            (mode, lockdown, siren, fire, doors, threat) => new SafetyState(mode, lockdown, siren, fire, doors, threat));
+        // Every mode but normal has a cause (the store refuses anything else, both ways).
+        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Lockdown, Gen.Bool, Gen.Enum<LifeSafety>(), Doors, Gen.Int[0, 100].Select(i => i == 0 ? (int?)null : i),
+            (mode, lockdown, cause, siren, fire, doors, threat) =>
+                new SafetyState(mode, mode == SiteMode.Normal ? lockdown : lockdown ?? cause, siren, fire, doors, threat));
 
     private readonly TempDirectory _temp = new();
 

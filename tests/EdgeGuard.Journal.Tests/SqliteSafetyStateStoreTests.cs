@@ -170,6 +170,7 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET siren = 7;", "siren value 7")]
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET cause = NULL;", "no cause")]
     [InlineData("UPDATE safety_state SET life_safety = 'fire-ish';", "unknown life-safety state 'fire-ish'")]
+    [InlineData("UPDATE safety_state SET cause = NULL, cause_point = NULL, since = NULL;", "mode 'lockdown' but no cause")]
     [InlineData("UPDATE safety_state SET door_releases = 'door-a=ajar';", "unreadable door release 'door-a=ajar'")]
     [InlineData("UPDATE safety_state SET door_releases = 'door-a=request-to-exit;door-a=request-to-exit';", "unreadable door release")]
     public void A_damaged_row_is_refused(string damage, string expected)
@@ -192,13 +193,25 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_mode_other_than_normal_without_its_cause_is_refused_at_save_and_the_old_state_kept()
+    {
+        using var database = JournalDatabase.Open(_path);
+        var store = new SqliteSafetyStateStore(database);
+        store.Save(PanicLockdown);
+
+        Assert.Throws<ArgumentException>(() => store.Save(SafetyState.Initial with { Mode = SiteMode.Evacuation }));
+
+        Assert.Equal(PanicLockdown, store.Load());
+    }
+
+    [Fact]
     public void A_mode_without_a_persisted_name_is_refused_at_save_and_the_old_state_kept()
     {
         using var database = JournalDatabase.Open(_path);
         var store = new SqliteSafetyStateStore(database);
         store.Save(PanicLockdown);
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => store.Save(SafetyState.Initial with { Mode = (SiteMode)42 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.Save(PanicLockdown with { Mode = (SiteMode)42 }));
 
         Assert.Equal(PanicLockdown, store.Load());
     }

@@ -11,9 +11,17 @@ internal static class ModeChanges
     /// <summary>Applies a point that went active: a scenario trigger, or a keyswitch that may end one.</summary>
     public static SiteState OnActivated(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)
     {
+        // A key that ends the running scenario ends it, even if it also starts another one (a drill,
+        // a lower rank): otherwise a guard could never clear a real lockdown with it.
+        if (Transitions.Running(site, state) is { } running && running.Releasers.Contains(point.Id, StringComparer.Ordinal))
+        {
+            return Release(site, state, point, now, events);
+        }
+
         if (RequestFor(site, point) is { } request)
         {
-            return Start(site, state, point, request, now, events);
+            var cause = point.Kind == PointKind.PanicButton ? "panic-button" : "keyswitch";
+            return Start(site, state, point, request, Trigger.ScenarioTriggered, cause, now, events);
         }
 
         if (point.Kind != PointKind.Keyswitch || state.Mode == SiteMode.Normal)
@@ -45,17 +53,20 @@ internal static class ModeChanges
         return drill is null ? null : new ModeRequest(point.Id, drill, Drill: true);
     }
 
-    private static SiteState Start(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, Moment now, List<DomainEvent> events)
+    /// <summary>A perimeter breach at a level that locks down: the built-in lockdown, for real.</summary>
+    public static SiteState StartOnBreach(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events) =>
+        Start(site, state, point, new ModeRequest(point.Id, site.Scenarios[0], Drill: false), Trigger.PerimeterBreach, "perimeter-breach", now, events);
+
+    private static SiteState Start(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, Trigger trigger, string cause, Moment now, List<DomainEvent> events)
     {
         var scenario = request.Scenario!;
-        var row = Transitions.Find(state.Mode, Trigger.ScenarioTriggered, scenario.Mode);
+        var row = Transitions.Find(state.Mode, trigger, scenario.Mode);
         if (row is null || row.Guard?.Invoke(site, state, request) is not null)
         {
             // Refused: the point's own point.activated already tells the office it was pressed.
             return state;
         }
 
-        var cause = point.Kind == PointKind.PanicButton ? "panic-button" : "keyswitch";
         // Shelter in place is quiet on purpose: a siren would send people running.
         TimeSpan? siren = scenario.Mode == SiteMode.ShelterInPlace ? null : now.Monotonic + scenario.SirenDuration;
         var running = Transitions.Running(site, state);

@@ -32,24 +32,26 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         var builder = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
         var running = Transitions.Running(site, state);
         var fire = state.FireEgressReleased;
-        // A drill runs the same logic but never drives the outputs the config mutes.
-        var muted = state.Lockdown is { Drill: true } ? site.DrillMutedOutputs : [];
+        // A drill runs the same logic but never lets the *scenario* drive the outputs the config
+        // mutes; a real fire or a door's delayed-egress alarm during a drill is not muted.
+        var drillMuted = state.Lockdown is { Drill: true } ? site.DrillMutedOutputs : [];
         foreach (var output in site.Outputs)
         {
-            var inScope = running?.Covers(output.Zone) ?? false;
-            var active = output.Kind switch
+            var scenarioMay = running is not null && !drillMuted.Contains(output.Id, StringComparer.Ordinal);
+            var inScope = scenarioMay && running!.Covers(output.Zone);
+            var localAlarm = DoorSupervision.SoundsLocalAlarm(site, state, output.Id);
+            builder[output.Id] = output.Kind switch
             {
                 // A request to exit or delayed egress releases its own door (see DoorSupervision).
                 OutputKind.Lock => LockedByPolicy(site, state, output) && !DoorSupervision.ReleasesLock(site, state, output),
                 // Shelter in place is quiet on purpose (SirenUntil stays null there).
-                OutputKind.Siren => (inScope && state.SirenSounding) || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
+                OutputKind.Siren => (inScope && state.SirenSounding) || localAlarm,
                 // Strobes guide people out in a fire; the fire panel owns the sounders.
-                OutputKind.Strobe => inScope || fire || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
+                OutputKind.Strobe => inScope || fire || localAlarm,
                 // The lamp at the guard post shows any mode other than normal, wherever it is mounted.
-                OutputKind.Indicator => running is not null || DoorSupervision.SoundsLocalAlarm(site, state, output.Id),
+                OutputKind.Indicator => scenarioMay || localAlarm,
                 _ => false,
             };
-            builder[output.Id] = active && !muted.Contains(output.Id, StringComparer.Ordinal);
         }
 
         return new OutputPlan(builder.ToImmutable());

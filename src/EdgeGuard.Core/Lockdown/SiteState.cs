@@ -86,10 +86,16 @@ public sealed record SiteState(
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
-    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevel);
+    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null);
 
     /// <summary>The current threat level (see <see cref="SiteDefinition.ThreatLevels"/>).</summary>
     public int ThreatLevel { get; init; } = 1;
+
+    /// <summary>
+    /// Whether somebody set the level (persisted then); otherwise it follows the config's initial
+    /// level, so a changed <c>threatLevels.initial</c> applies after the next restart.
+    /// </summary>
+    public bool ThreatLevelChosen { get; init; }
 
     private ImmutableSortedDictionary<string, DoorRelease>? DoorReleases()
     {
@@ -155,6 +161,12 @@ public sealed record SiteState(
 
         // A level the config no longer has falls back to the configured initial level.
         var threat = safety.ThreatLevel is { } level && site.ThreatLevels.Any(t => t.Level == level) ? level : site.ThreatLevel(site.InitialThreatLevel).Level;
-        return new SiteState(safety.Mode, safety.Lockdown, siren, points) { LifeSafety = safety.LifeSafety, Doors = doors.ToImmutable(), ThreatLevel = threat };
+        return new SiteState(safety.Mode, safety.Lockdown, siren, points)
+        {
+            LifeSafety = safety.LifeSafety,
+            Doors = doors.ToImmutable(),
+            ThreatLevel = threat,
+            ThreatLevelChosen = safety.ThreatLevel == threat,
+        };
     }
 }

@@ -17,7 +17,7 @@ internal static class ThreatChanges
             && selected.Level != state.ThreatLevel)
         {
             events.Add(new ThreatLevelChanged(now.Utc, state.ThreatLevel, selected.Level, point.Id));
-            return state with { ThreatLevel = selected.Level };
+            return state with { ThreatLevel = selected.Level, ThreatLevelChosen = true };
         }
 
         var level = site.ThreatLevel(state.ThreatLevel);
@@ -26,17 +26,20 @@ internal static class ThreatChanges
             return state;
         }
 
-        var row = level.BreachStartsLockdown ? Transitions.Find(state.Mode, Trigger.PerimeterBreach, SiteMode.Lockdown) : null;
-        events.Add(new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, row is not null));
-        if (row is null)
+        if (!level.BreachStartsLockdown)
         {
+            events.Add(new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, StartsLockdown: false));
             return state;
         }
 
-        var lockdown = site.Scenarios[0];
-        var info = new LockdownInfo("perimeter-breach", point.Id, now.Utc, lockdown.Id);
-        events.Add(new LockdownStarted(now.Utc, info.Cause, point.Id, SiteMode.Lockdown, lockdown.Id));
-        return state with { Mode = SiteMode.Lockdown, Lockdown = info, SirenUntil = now.Monotonic + lockdown.SirenDuration };
+        // The breach event goes first; whether it started (or took over with) the lockdown is
+        // known only after the table has been asked, so the event is completed afterwards.
+        var breachAt = events.Count;
+        events.Add(new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, StartsLockdown: false));
+        var after = ModeChanges.StartOnBreach(site, state, point, now, events);
+        var started = events.Skip(breachAt + 1).Any(e => e is LockdownStarted);
+        events[breachAt] = new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, started);
+        return after;
     }
 
     /// <summary>Keyswitches that set a threat level (so turning one is not a failed scenario release).</summary>

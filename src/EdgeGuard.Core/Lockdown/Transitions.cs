@@ -61,6 +61,9 @@ public static class Transitions
         new(Normal,     Triggered, Evacuation, "trigger of an evacuation scenario"),
         new(Normal,     Triggered, Shelter,    "trigger of a shelter-in-place scenario"),
         new(Normal,     Breach,    Lockdown,   "breach in an armed zone, at a threat level that locks down"),
+        new(Lockdown,   Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
+        new(Evacuation, Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
+        new(Shelter,    Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
 
         new(Lockdown,   Triggered, Lockdown,   Takeover, TakesOver),
         new(Lockdown,   Triggered, Evacuation, Takeover, TakesOver),
@@ -114,8 +117,15 @@ public static class Transitions
             return $"keyswitch '{request.PointId}' is not authorised to end '{running.Id}'";
         }
 
-        // A held trigger means somebody is still in danger: ending would be undone at once.
+        // A held panic button (whichever scenario it started, even one since taken over) or a held
+        // trigger of this scenario means somebody is still in danger: ending would be wrong.
+        var panic = site.Scenarios[0].Triggers.FirstOrDefault(state.IsActive);
+        if (panic is not null)
+        {
+            return $"panic button '{panic}' is still active";
+        }
+
         var held = running.Triggers.FirstOrDefault(state.IsActive);
-        return held is null ? null : $"{(site.FindPoint(held)?.Kind == PointKind.PanicButton ? "panic button" : "trigger")} '{held}' is still active";
+        return held is null ? null : $"trigger '{held}' is still active";
     }
 }

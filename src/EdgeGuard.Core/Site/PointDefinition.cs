@@ -76,8 +76,9 @@ public sealed record PointDefinition(
     public TimeSpan? StuckAfter { get; init; }
 
     /// <summary>
-    /// Panic and fire inputs are never suppressed for chatter: a flapping fire input must still
-    /// release egress and a flapping panic button may be a person in danger with a bad wire.
+    /// Panic, fire and request-to-exit inputs are never suppressed for chatter: a flapping fire input
+    /// must still release egress, a flapping panic button may be a person in danger with a bad wire,
+    /// and somebody pressing an exit button again and again is trying to get out.
     /// </summary>
-    public bool MayBeSuppressed => Kind is not (PointKind.PanicButton or PointKind.FireAlarm);
+    public bool MayBeSuppressed => Kind is not (PointKind.PanicButton or PointKind.FireAlarm or PointKind.RequestToExit);
 }

@@ -57,6 +57,11 @@ public static partial class GatewayConfigReader
                 var relock = new List<string>();
                 var relockNode = item.Child("relockKeyswitches");
                 var relockOk = DistinctRefs(relockNode, "keyswitch", n => KeyswitchRef(n, "relock a door after delayed egress"), relock);
+                if (delayed is not null && !alarmNode.IsPresent)
+                {
+                    _w.Error(alarmNode, subject, "delayed egress must sound a local alarm at the door while it counts down (NFPA 101); name a siren, strobe or indicator output here");
+                }
+
                 if (delayed is not null && relockOk && relock.Count == 0)
                 {
                     _w.Error(relockNode, subject, "delayed egress leaves the door released until a person relocks it; name at least one keyswitch point here");
@@ -123,9 +128,14 @@ public static partial class GatewayConfigReader
 
             if (outputs.FirstOrDefault(o => o.Id == id) is not { } output)
             {
-                if (_ids.ContainsKey(id))
+                if (_ids.TryGetValue(id, out var declared))
                 {
-                    return null; // declared, but broken: that output's own error says why
+                    if (!declared.Description.StartsWith("output", StringComparison.Ordinal))
+                    {
+                        _w.Error(node, subject, $"'{id}' is {declared.Description}, not {noun} output");
+                    }
+
+                    return null; // a broken output's own error says why
                 }
 
                 var candidates = outputs.Where(o => kinds.Contains(o.Kind)).Select(o => o.Id).ToList();

@@ -52,6 +52,11 @@ public static partial class GatewayConfigReader
                 var triggers = new List<string>();
                 var triggersOk = DistinctRefs(item.Child("triggers"), "trigger",
                     n => PointRef(n, subject, required: true, "a panicButton or keyswitch", PointKind.PanicButton, PointKind.Keyswitch), triggers);
+                foreach (var silent in triggers.Where(t => _silentPanics.Contains(t)))
+                {
+                    _w.Error(item.Child("triggers"), subject, $"'{silent}' is a silent hold-up button: it only reports, so it cannot start a scenario");
+                    triggersOk = false;
+                }
                 var drillTriggers = new List<string>();
                 var drillOk = DistinctRefs(item.Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), drillTriggers);
                 var releasersNode = item.Child("releasers");
@@ -75,6 +80,35 @@ public static partial class GatewayConfigReader
             }
 
             return scenarios;
+        }
+
+        /// <summary>
+        /// A key that ends some scenario must not also start one: turned during a lockdown it would be
+        /// read as both, and a guard must always know what one turn of a key does.
+        /// </summary>
+        private void CheckStartEndKeys(ConfigNode scenariosNode, ConfigNode lockdownNode, LockdownPolicy? lockdown, List<string> lockdownDrill, List<ScenarioDefinition>? scenarios)
+        {
+            if (lockdown is null || scenarios is null)
+            {
+                return;
+            }
+
+            var enders = lockdown.ClearKeyswitches.Concat(scenarios.SelectMany(s => s.Releasers)).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in lockdownDrill.Where(enders.Contains))
+            {
+                _w.Error(lockdownNode.Child("drillTriggers"), null, $"'{key}' also ends a scenario; a key that ends one must not start one");
+            }
+
+            for (var i = 0; i < scenarios.Count; i++)
+            {
+                // Its own releasers were reported with the scenario ("both starts and ends this scenario").
+                var own = scenarios[i].Releasers;
+                foreach (var key in scenarios[i].Triggers.Concat(scenarios[i].DrillTriggers).Where(k => enders.Contains(k) && !own.Contains(k, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal))
+                {
+                    _w.Error(scenariosNode.Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"scenario '{scenarios[i].Id}'",
+                        $"'{key}' also ends a scenario; a key that ends one must not start one");
+                }
+            }
         }
 
         /// <summary>Outputs a drill keeps silent. Never a lock: a drill must lock doors like the real thing.</summary>

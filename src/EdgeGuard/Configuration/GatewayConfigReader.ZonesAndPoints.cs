@@ -106,6 +106,10 @@ public static partial class GatewayConfigReader
                 {
                     points.Add(new PointDefinition(id, kind.Value, line.Value, activeHigh.Value, pull.Value,
                         TimeSpan.FromMilliseconds(debounceMs.Value), zone) { StuckAfter = stuckAfter, Silent = silent.Value });
+                    if (silent.Value)
+                    {
+                        _silentPanics.Add(id);
+                    }
                 }
             }
 

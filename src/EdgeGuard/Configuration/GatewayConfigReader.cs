@@ -127,6 +127,9 @@ public static partial class GatewayConfigReader
         /// <summary>Point id → kind (null when the kind was invalid), for lockdown keyswitches.</summary>
         private readonly Dictionary<string, PointKind?> _pointKinds = new(StringComparer.Ordinal);
 
+        /// <summary>Silent hold-up buttons, which may not start scenarios.</summary>
+        private readonly HashSet<string> _silentPanics = new(StringComparer.Ordinal);
+
         /// <summary>False while no point list could be read: keyswitch references are then not checked.</summary>
         private bool _pointsKnown;
 
@@ -165,6 +168,7 @@ public static partial class GatewayConfigReader
             var lockdownDrillTriggers = new List<string>();
             var lockdownDrillOk = DistinctRefs(root.Child("lockdown").Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), lockdownDrillTriggers);
             var scenarios = Scenarios(root.Child("scenarios"), lockdown);
+            CheckStartEndKeys(root.Child("scenarios"), root.Child("lockdown"), lockdown, lockdownDrillTriggers, scenarios);
             var muted = DrillMutedOutputs(root.Child("drill"), outputs);
             var threat = ThreatLevels(root.Child("threatLevels"));
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);

@@ -153,12 +153,16 @@ public sealed class BrokenConfigTests
             ["no point 'rex-annex'", "requestToExit points: rex-lobby"]),
         new("delayed egress too long", k => { k.Set("doors:0:delayedEgressSeconds", "45"); k.Set("doors:0:relockKeyswitches:0", "key-guardroom"); },
             "EdgeGuard:doors:0:delayedEgressSeconds", ["45 is out of range"]),
-        new("delayed egress without a relock key", k => k.Set("doors:0:delayedEgressSeconds", "15"), "EdgeGuard:doors:0:relockKeyswitches",
+        new("delayed egress without a relock key", k => { k.Set("doors:0:delayedEgressSeconds", "15"); k.Set("doors:0:localAlarm", "siren-main"); }, "EdgeGuard:doors:0:relockKeyswitches",
             ["until a person relocks it", "at least one keyswitch"]),
         new("local alarm without delayed egress", k => k.Set("doors:0:localAlarm", "siren-main"), "EdgeGuard:doors:0:localAlarm",
             ["applies only to a door with delayedEgressSeconds"]),
         new("two doors on one lock", k => { k.Set("doors:1:id", "lobby-2"); k.Set("doors:1:lock", "lock-lobby"); }, "EdgeGuard:doors:1:lock",
             ["'lock-lobby' already belongs to door 'lobby'"]),
+        new("door lock that is a point", k => k.Set("doors:0:lock", "door-lobby"), "EdgeGuard:doors:0:lock",
+            ["'door-lobby' is point 'door-lobby', not a lock output"]),
+        new("delayed egress without a local alarm", k => { k.Set("doors:0:delayedEgressSeconds", "15"); k.Set("doors:0:relockKeyswitches:0", "key-guardroom"); },
+            "EdgeGuard:doors:0:localAlarm", ["must sound a local alarm"]),
         new("unknown door key", k => k.Set("doors:0:heldOpen", "30"), "EdgeGuard:doors:0:heldOpen", ["unknown key 'heldOpen'"]),
 
         // --- life safety -----------------------------------------------------------------------

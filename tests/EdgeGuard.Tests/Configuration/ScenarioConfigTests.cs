@@ -17,6 +17,10 @@ public sealed class ScenarioConfigTests
         { "scenarios:0:zones:0", "annex", "EdgeGuard:scenarios:0:zones:0", "zone 'annex' is not defined" },
         { "drill:mutedOutputs:0", "lock-lobby", "EdgeGuard:drill:mutedOutputs:0", "output 'lock-lobby' is a lock, not a siren, strobe or indicator" },
         { "lockdown:drillTriggers:0", "panic-lobby", "EdgeGuard:lockdown:drillTriggers:0", "only keyswitch points can start a drill" },
+        { "lockdown:drillTriggers:0", "key-guardroom", "EdgeGuard:lockdown:drillTriggers", "'key-guardroom' also ends a scenario" },
+        { "scenarios:0:drillTriggers:0", "key-guardroom", "EdgeGuard:scenarios:0:releasers", "'key-guardroom' both starts and ends this scenario" },
+        { "scenarios:0:triggers:1", "key-guardroom", "EdgeGuard:scenarios:0:releasers", "'key-guardroom' both starts and ends this scenario" },
+        { "drill:mutedOutputs:0", "panic-lobby", "EdgeGuard:drill:mutedOutputs:0", "'panic-lobby' is point 'panic-lobby', not a siren, strobe or indicator output" },
     };
 
     [Theory]
@@ -56,5 +60,17 @@ public sealed class ScenarioConfigTests
         Assert.Equal(["chancery"], shelter.Zones);
         Assert.Empty(shelter.Triggers);
         Assert.Equal(TimeSpan.FromSeconds(120), shelter.SirenDuration);
+    }
+
+    [Fact]
+    public void A_silent_hold_up_button_cannot_start_a_scenario()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("points:4:silent", "true");
+            k.Set("scenarios:0:triggers:1", "panic-guardroom");
+        });
+
+        TestConfigs.AssertError(result, "EdgeGuard:scenarios:0:triggers", "'panic-guardroom' is a silent hold-up button");
     }
 }
