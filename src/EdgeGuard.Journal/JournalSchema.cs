@@ -97,6 +97,12 @@ internal static class JournalSchema
         """
         ALTER TABLE safety_state ADD COLUMN threat_level INTEGER NULL;
         """,
+
+        // 7: doors with a forced or held-open alarm active ("door=forced+held-open;…"), so that
+        // every alarm raised before a restart is restored after it rather than forgotten.
+        """
+        ALTER TABLE safety_state ADD COLUMN door_alarms TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -25,8 +25,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -38,12 +38,13 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             scenario    = excluded.scenario,
             drill       = excluded.drill,
             threat_level = excluded.threat_level,
+            door_alarms = excluded.door_alarms,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -100,7 +101,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         }
 
         int? threat = reader.IsDBNull(9) ? null : checked((int)reader.GetInt64(9));
-        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat);
+        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)));
     });
 
     /// <inheritdoc />
@@ -140,6 +141,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$scenario", (object?)lockdown?.Scenario ?? DBNull.Value);
             command.Parameters.AddWithValue("$drill", lockdown?.Drill == true ? 1L : 0L);
             command.Parameters.AddWithValue("$threat_level", (object?)state.ThreatLevel ?? DBNull.Value);
+            command.Parameters.AddWithValue("$door_alarms", string.Join(';', state.ActiveDoorAlarms.Select(d => $"{d.Key}={DoorAlarmText(d.Value)}")));
             command.Parameters.AddWithValue("$door_releases", string.Join(';', state.ReleasedDoors.Select(d => $"{d.Key}={DoorReleaseText(d.Value)}")));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             command.ExecuteNonQuery();
@@ -196,6 +198,37 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             if (release is null || !doors.TryAdd(parts[0], release.Value))
             {
                 throw Corrupt($"has an unreadable door release '{entry}'; refusing to guess whether the door may lock.");
+            }
+        }
+
+        return doors.ToImmutable();
+    }
+
+    private static string DoorAlarmText(DoorAlarm alarm) => string.Join('+',
+        new[] { (DoorAlarm.Forced, "forced"), (DoorAlarm.HeldOpen, "held-open") }.Where(a => alarm.HasFlag(a.Item1)).Select(a => a.Item2));
+
+    private ImmutableSortedDictionary<string, DoorAlarm>? ParseDoorAlarms(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        var doors = ImmutableSortedDictionary.CreateBuilder<string, DoorAlarm>(StringComparer.Ordinal);
+        foreach (var entry in text.Split(';'))
+        {
+            var parts = entry.Split('=');
+            var alarm = DoorAlarm.None;
+            var known = parts.Length == 2 && parts[0].Length > 0 && parts[1].Length > 0;
+            foreach (var name in known ? parts[1].Split('+') : [])
+            {
+                alarm |= name switch { "forced" => DoorAlarm.Forced, "held-open" => DoorAlarm.HeldOpen, _ => DoorAlarm.None };
+                known &= name is "forced" or "held-open";
+            }
+
+            if (!known || !doors.TryAdd(parts[0], alarm))
+            {
+                throw Corrupt($"has an unreadable door alarm '{entry}'.");
             }
         }
 

@@ -116,4 +116,22 @@ public sealed class DoorSupervisionTests
         Assert.Equal(TestSite.HeldOpen, SiteDecider.NextDeadline(Site, settled.State));
         Assert.IsType<DoorHeldOpen>(Assert.Single(Tick(settled.State, 30).Events));
     }
+
+    [Fact]
+    public void A_door_alarm_active_at_a_restart_is_restored_at_boot_if_the_door_closed_and_goes_on_if_not()
+    {
+        var forced = Step(Step(Quiet(), "panic-a", true, 1).State, "door-a", true, 2).State;
+        Assert.Equal(DoorAlarm.Forced, forced.Safety.ActiveDoorAlarms["door-egress"]);
+
+        var closedAtBoot = SiteState.Restore(Site, forced.Safety, new Dictionary<string, bool>(), TestSite.At(0));
+        var settledClosed = SiteDecider.Decide(Site, closedAtBoot, InputsSettled.Instance, TestSite.At(0));
+        var openAtBoot = SiteState.Restore(Site, forced.Safety, new Dictionary<string, bool> { ["door-a"] = true }, TestSite.At(0));
+        var settledOpen = SiteDecider.Decide(Site, openAtBoot, InputsSettled.Instance, TestSite.At(0));
+
+        Assert.IsType<DoorForcedRestored>(Assert.Single(settledClosed.Events));
+        Assert.Empty(settledClosed.State.Safety.ActiveDoorAlarms);
+        Assert.Empty(settledOpen.Events);
+        Assert.True(DoorSupervision.Of(settledOpen.State, "door-egress").Forced);
+        Assert.IsType<DoorForcedRestored>(Step(settledOpen.State, "door-a", false, 5).Events[^1]);
+    }
 }

@@ -32,11 +32,16 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
             ? null
             : pairs.DistinctBy(p => p.Item1).ToImmutableSortedDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal));
 
+    private static readonly Gen<ImmutableSortedDictionary<string, DoorAlarm>?> Alarms =
+        Gen.Select(DoorId, Gen.Int[1, 3]).Array[0, 3].Select(pairs => pairs.Length == 0
+            ? null
+            : pairs.DistinctBy(p => p.Item1).ToImmutableSortedDictionary(p => p.Item1, p => (DoorAlarm)p.Item2, StringComparer.Ordinal));
+
     private static readonly Gen<SafetyState> States =
         // Every mode but normal has a cause (the store refuses anything else, both ways).
-        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Lockdown, Gen.Bool, Gen.Enum<LifeSafety>(), Doors, Gen.Int[0, 100].Select(i => i == 0 ? (int?)null : i),
-            (mode, lockdown, cause, siren, fire, doors, threat) =>
-                new SafetyState(mode, mode == SiteMode.Normal ? lockdown : lockdown ?? cause, siren, fire, doors, threat));
+        Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Lockdown, Gen.Bool, Gen.Enum<LifeSafety>(), Doors, Gen.Int[0, 100].Select(i => i == 0 ? (int?)null : i), Alarms,
+            (mode, lockdown, cause, siren, fire, doors, threat, alarms) =>
+                new SafetyState(mode, mode == SiteMode.Normal ? lockdown : lockdown ?? cause, siren, fire, doors, threat, alarms));
 
     private readonly TempDirectory _temp = new();
 

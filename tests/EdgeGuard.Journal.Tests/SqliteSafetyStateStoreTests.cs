@@ -172,6 +172,7 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     [InlineData("UPDATE safety_state SET life_safety = 'fire-ish';", "unknown life-safety state 'fire-ish'")]
     [InlineData("UPDATE safety_state SET cause = NULL, cause_point = NULL, since = NULL;", "mode 'lockdown' but no cause")]
     [InlineData("UPDATE safety_state SET door_releases = 'door-a=ajar';", "unreadable door release 'door-a=ajar'")]
+    [InlineData("UPDATE safety_state SET door_alarms = 'door-a=forced+kicked';", "unreadable door alarm 'door-a=forced+kicked'")]
     [InlineData("UPDATE safety_state SET door_releases = 'door-a=request-to-exit;door-a=request-to-exit';", "unreadable door release")]
     public void A_damaged_row_is_refused(string damage, string expected)
     {

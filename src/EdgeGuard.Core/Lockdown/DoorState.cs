@@ -34,3 +34,15 @@ public enum DoorRelease
     /// <summary>Delayed egress released it until a person relocks it.</summary>
     DelayedEgressReleased,
 }
+
+/// <summary>A door's active alarms, persisted so each is restored after a restart, never forgotten.</summary>
+[Flags]
+public enum DoorAlarm
+{
+    /// <summary>No alarm.</summary>
+    None = 0,
+    /// <summary><c>door.forced</c> is active.</summary>
+    Forced = 1,
+    /// <summary><c>door.held-open</c> is active.</summary>
+    HeldOpen = 2,
+}

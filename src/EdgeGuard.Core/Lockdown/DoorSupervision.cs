@@ -37,14 +37,22 @@ internal static class DoorSupervision
         return state;
     }
 
-    /// <summary>After boot: doors found open start their held-open time now, and raise nothing.</summary>
-    public static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now)
+    /// <summary>
+    /// After boot: doors found open start their held-open time now and raise nothing new; an alarm
+    /// restored from before the restart is restored now if its door is closed, or goes on if not.
+    /// </summary>
+    public static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
         foreach (var door in site.DoorList)
         {
+            var current = Of(state, door.Id);
             if (door.ContactPoint is { } contact && state.IsActive(contact))
             {
-                state = With(state, door.Id, Of(state, door.Id) with { OpenSince = now.Monotonic });
+                state = With(state, door.Id, current with { OpenSince = now.Monotonic });
+            }
+            else if (door.ContactPoint is { } closed && (current.Forced || current.HeldOpen))
+            {
+                state = OnContact(site, state, door, site.Point(closed), open: false, now, events);
             }
         }
 

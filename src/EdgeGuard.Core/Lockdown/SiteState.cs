@@ -37,14 +37,19 @@ public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Si
 /// irreversible, so a power cut must neither cancel it nor relock the door.
 /// </param>
 /// <param name="ThreatLevel">The threat level; null when never changed (the configured initial level).</param>
+/// <param name="DoorAlarms">Doors with a forced or held-open alarm active, so each is restored after a restart.</param>
 public sealed record SafetyState(
     SiteMode Mode,
     LockdownInfo? Lockdown,
     bool SirenSounding,
     LifeSafety LifeSafety = LifeSafety.Normal,
     ImmutableSortedDictionary<string, DoorRelease>? DoorReleases = null,
-    int? ThreatLevel = null)
+    int? ThreatLevel = null,
+    ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms = null)
 {
+    /// <summary>Door id → its active alarms; empty when none.</summary>
+    public ImmutableSortedDictionary<string, DoorAlarm> ActiveDoorAlarms => DoorAlarms ?? ImmutableSortedDictionary.Create<string, DoorAlarm>(StringComparer.Ordinal);
+
     /// <summary>The state of a gateway that has never been in lockdown.</summary>
     public static SafetyState Initial { get; } = new(SiteMode.Normal, null, false);
 
@@ -54,7 +59,8 @@ public sealed record SafetyState(
     /// <summary>Value equality, the door map included: the controller saves only when this changes.</summary>
     public bool Equals(SafetyState? other) =>
         other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenSounding == other.SirenSounding
-        && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors) && ThreatLevel == other.ThreatLevel;
+        && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors) && ThreatLevel == other.ThreatLevel
+        && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);
@@ -86,7 +92,22 @@ public sealed record SiteState(
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
-    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null);
+    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms());
+
+    private ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms()
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, DoorAlarm>(StringComparer.Ordinal);
+        foreach (var (id, door) in Doors)
+        {
+            var alarm = (door.Forced ? DoorAlarm.Forced : DoorAlarm.None) | (door.HeldOpen ? DoorAlarm.HeldOpen : DoorAlarm.None);
+            if (alarm != DoorAlarm.None)
+            {
+                builder[id] = alarm;
+            }
+        }
+
+        return builder.Count == 0 ? null : builder.ToImmutable();
+    }
 
     /// <summary>The current threat level (see <see cref="SiteDefinition.ThreatLevels"/>).</summary>
     public int ThreatLevel { get; init; } = 1;
@@ -156,6 +177,15 @@ public sealed record SiteState(
             if (restored is not null)
             {
                 doors[doorId] = restored;
+            }
+        }
+
+        foreach (var (doorId, alarm) in safety.ActiveDoorAlarms)
+        {
+            if (site.DoorList.Any(d => d.Id == doorId))
+            {
+                var door = doors.TryGetValue(doorId, out var released) ? released : DoorState.Quiet;
+                doors[doorId] = door with { Forced = alarm.HasFlag(DoorAlarm.Forced), HeldOpen = alarm.HasFlag(DoorAlarm.HeldOpen) };
             }
         }
 
