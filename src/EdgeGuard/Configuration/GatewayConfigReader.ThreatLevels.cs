@@ -89,6 +89,31 @@ public static partial class GatewayConfigReader
             return ok && initial is not null && zone is not null ? (levels.OrderBy(l => l.Level).ToList(), initial.Value, zone) : null;
         }
 
+        /// <summary>
+        /// A key that sets a threat level does only that: raising the level during a lockdown must
+        /// not also end (or start) a scenario with the same turn.
+        /// </summary>
+        private void CheckThreatKeys(ConfigNode node, List<ThreatLevelDefinition>? levels, LockdownPolicy? lockdown, List<string> lockdownDrill, List<ScenarioDefinition>? scenarios)
+        {
+            if (levels is null || lockdown is null || scenarios is null)
+            {
+                return;
+            }
+
+            var scenarioKeys = lockdown.ClearKeyswitches.Concat(lockdownDrill)
+                .Concat(scenarios.SelectMany(s => s.Triggers.Concat(s.DrillTriggers).Concat(s.Releasers)))
+                .ToHashSet(StringComparer.Ordinal);
+            var items = node.Child("levels");
+            for (var i = 0; i < levels.Count; i++)
+            {
+                foreach (var key in levels[i].SelectKeyswitches.Where(scenarioKeys.Contains))
+                {
+                    _w.Error(items.Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Child("selectKeyswitches"), $"threat level {levels[i].Level}",
+                        $"'{key}' also starts or ends a scenario; a key that sets a threat level must do only that");
+                }
+            }
+        }
+
         /// <summary>An IANA time zone id (the tz database on the gateway), UTC when absent.</summary>
         private TimeZoneInfo? TimeZone(ConfigNode node)
         {

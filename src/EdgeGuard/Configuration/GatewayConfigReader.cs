@@ -171,6 +171,7 @@ public static partial class GatewayConfigReader
             CheckStartEndKeys(root.Child("scenarios"), root.Child("lockdown"), lockdown, lockdownDrillTriggers, scenarios);
             var muted = DrillMutedOutputs(root.Child("drill"), outputs);
             var threat = ThreatLevels(root.Child("threatLevels"));
+            CheckThreatKeys(root.Child("threatLevels"), threat?.Levels, lockdown, lockdownDrillTriggers, scenarios);
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             var supervision = Supervision(root.Child("supervision"));
             var simulation = Simulation(root.Child("simulation"), gateway);

@@ -14,6 +14,7 @@ public sealed class ThreatConfigTests
         { "threatLevels:levels:2:heldOpenSeconds", "0", "EdgeGuard:threatLevels:levels:2:heldOpenSeconds", "0 is out of range" },
         { "threatLevels:levels:0:selectKeyswitches:0", "fence-north", "EdgeGuard:threatLevels:levels:0:selectKeyswitches:0", "only keyswitch points can set a threat level" },
         { "points:0:silent", "true", "EdgeGuard:points:0:silent", "silent applies only to panic buttons" },
+        { "threatLevels:levels:2:selectKeyswitches:0", "key-guardroom", "EdgeGuard:threatLevels:levels:2:selectKeyswitches", "'key-guardroom' also starts or ends a scenario" },
     };
 
     [Theory]
