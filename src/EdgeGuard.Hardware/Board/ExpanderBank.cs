@@ -16,6 +16,9 @@ namespace EdgeGuard.Hardware.Board;
 /// Once started, a supervision timer calls <see cref="Mcp23017Lines.Poll"/> (an interrupt left asserted by
 /// a failed read is serviced), checks that the chip still holds its configuration, and reports a chip that
 /// stops answering (or loses edges in its callback) as <see cref="HardwareFault"/>, restored once it answers.
+/// A chip found reset (a brown-out) is configured again as at start-up (<see cref="Mcp23017Lines.Reconfigure"/>:
+/// outputs at their current levels, inputs changed meanwhile delivered) and reported as a fault and its restore;
+/// while that fails the fault stays raised and every pass retries.
 /// </remarks>
 public sealed class ExpanderBank : IInputLines
 {
@@ -116,8 +119,8 @@ public sealed class ExpanderBank : IInputLines
     }
 
     /// <summary>
-    /// One supervision pass over every chip: services a pending interrupt and checks the chip still answers
-    /// with its configuration. Reports faults raised and restored; never throws (it runs on a timer).
+    /// One supervision pass over every chip: configures a chip found reset again, services a pending interrupt
+    /// and checks the chip still answers. Reports faults raised and restored; never throws (it runs on a timer).
     /// </summary>
     public void Supervise()
     {
@@ -131,12 +134,17 @@ public sealed class ExpanderBank : IInputLines
 
             foreach (var chip in _chips.Where(c => c.Lines is not null))
             {
-                var problem = Check(chip);
-                if (problem is not null && !chip.Faulted)
+                var (problem, repaired) = Check(chip);
+                // A reset repaired within this pass is still reported, as a fault and its restore together,
+                // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
+                var raise = !chip.Faulted && (problem ?? repaired) is not null;
+                if (raise)
                 {
-                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, problem));
+                    var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
+                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason));
                 }
-                else if (problem is null && chip.Faulted)
+
+                if (problem is null && (chip.Faulted || raise))
                 {
                     events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
                 }
@@ -172,28 +180,58 @@ public sealed class ExpanderBank : IInputLines
         }
     }
 
-    private static string? Check(Chip chip)
+    /// <summary>
+    /// Checks one chip. <c>Problem</c> is a fault still present after this pass; <c>Repaired</c> one found and
+    /// put right in it (a reset chip configured again).
+    /// </summary>
+    private static (string? Problem, string? Repaired) Check(Chip chip)
     {
         try
         {
+            // A power glitch resets the chip to inputs without interrupts: it would answer but stay silent,
+            // and its outputs (a lock) would float. Checked first so the inputs are re-read before Poll.
+            var iocon = chip.Driver.ReadRegister(Mcp23017Register.Iocon);
+            if (iocon != (byte)Mcp23017.Iocon)
+            {
+                chip.ResetFound = $"the chip was reset (IOCON read 0x{iocon:x2}, expected 0x{(byte)Mcp23017.Iocon:x2}), "
+                    + "which turned its outputs into floating inputs and its interrupts off";
+            }
+
+            // Kept until a reconfiguration completes: one that failed half-way may already have written IOCON,
+            // which then reads right while the directions are still wrong.
+            string? repaired = null;
+            if (chip.ResetFound is { } reset)
+            {
+                try
+                {
+                    chip.Lines!.Reconfigure();
+                }
+#pragma warning disable CA1031 // Any failure leaves the chip to be configured again on the next pass.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    return ($"{reset}; configuring it again failed, retrying every {SupervisionInterval.TotalSeconds:0} s: {ex.Message}", null);
+                }
+
+                chip.ResetFound = null;
+                repaired = $"{reset}; it was configured again, outputs at their current levels, and its inputs re-read";
+            }
+
             chip.Lines!.Poll();
             var failures = chip.Lines.CallbackFailures;
             if (failures != chip.CallbackFailuresSeen)
             {
                 chip.CallbackFailuresSeen = failures;
-                return $"{failures} interrupt(s) could not be serviced: {chip.Lines.LastCallbackFailure?.Message}";
+                return ($"{failures} interrupt(s) could not be serviced: {chip.Lines.LastCallbackFailure?.Message}", repaired);
             }
 
-            // A power glitch resets the chip to inputs without interrupts: it would answer but stay silent.
-            var iocon = chip.Driver.ReadRegister(Mcp23017Register.Iocon);
-            return iocon == (byte)Mcp23017.Iocon ? null
-                : $"the chip lost its configuration (IOCON reads 0x{iocon:x2}, expected 0x{(byte)Mcp23017.Iocon:x2}): it was reset; restart the gateway to configure it again";
+            return (null, repaired);
         }
 #pragma warning disable CA1031 // A supervision timer must survive any failure of the chip it watches.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return ex.Message;
+            return (chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message, null);
         }
     }
 
@@ -229,5 +267,8 @@ public sealed class ExpanderBank : IInputLines
         public bool Faulted { get; set; }
 
         public long CallbackFailuresSeen { get; set; }
+
+        /// <summary>Why the chip must be configured again (it was found reset); null once that succeeded.</summary>
+        public string? ResetFound { get; set; }
     }
 }

@@ -51,6 +51,26 @@ public sealed class SimulatedMcp23017 : I2cDevice
         UpdateInterruptLine();
     }
 
+    /// <summary>
+    /// A brown-out: every register back to its power-on value (IODIR = 0xFF, everything else 0), so outputs
+    /// become inputs and interrupts are off, as the gateway's supervision must detect and repair. What drives
+    /// the pins from outside is kept.
+    /// </summary>
+    public void PowerOnReset()
+    {
+        lock (_gate)
+        {
+            Array.Clear(_registers);
+            _registers[Iodir] = 0xFF;
+            _registers[Iodir + 1] = 0xFF;
+            _pointer = 0;
+            _previous[0] = GpioOf(0);
+            _previous[1] = GpioOf(1);
+        }
+
+        UpdateInterruptLine();
+    }
+
     /// <summary>The level a pin sits at: its latch when an output, else what drives it, its pull-up, or low.</summary>
     public bool PinLevel(int pin)
     {

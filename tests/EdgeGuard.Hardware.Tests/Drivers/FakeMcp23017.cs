@@ -44,6 +44,9 @@ public sealed class FakeMcp23017 : I2cDevice
     /// <summary>The next transaction throws this, as a NACK does on Linux.</summary>
     public IOException? FailNext { get; set; }
 
+    /// <summary>While set, a transaction whose written bytes match throws an IOException, as a NACK does (<c>_ =&gt; true</c>: a chip without power).</summary>
+    public Predicate<byte[]>? Nack { get; set; }
+
     public IReadOnlyList<I2cTransaction> Transactions { get { lock (_gate) { return [.. _transactions]; } } }
 
     /// <summary>The electrical level of INTA: open-drain or active-low drives low when asserted, otherwise high.</summary>
@@ -52,6 +55,22 @@ public sealed class FakeMcp23017 : I2cDevice
     public byte this[byte bank0Address] { get { lock (_gate) { return _registers[bank0Address == 0x0B ? IoconReg : bank0Address]; } } }
 
     public void ClearTransactions() { lock (_gate) { _transactions.Clear(); } }
+
+    /// <summary>A brown-out: every register back to its datasheet reset value (IODIR = 0xFF, the rest 0); pins driven from outside keep their level.</summary>
+    public void PowerOnReset()
+    {
+        lock (_gate)
+        {
+            Array.Clear(_registers);
+            _registers[Iodir] = 0xFF;
+            _registers[Iodir + 1] = 0xFF;
+            _pointer = 0;
+            _previous[0] = GpioOf(0);
+            _previous[1] = GpioOf(1);
+        }
+
+        RaiseInterruptChange();
+    }
 
     /// <summary>Puts the chip in BANK = 1, as another program might have left it.</summary>
     public void ForceBank1() { lock (_gate) { _registers[IoconReg] |= 0x80; } }
@@ -96,7 +115,7 @@ public sealed class FakeMcp23017 : I2cDevice
     {
         lock (_gate)
         {
-            if (FailNext is { } failure)
+            if ((FailNext ?? (Nack?.Invoke(written.ToArray()) == true ? new IOException("NACK") : null)) is { } failure)
             {
                 FailNext = null;
                 _transactions.Add(new I2cTransaction(written.ToArray(), []));

@@ -41,6 +41,8 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
     private readonly Dictionary<string, int> _outputPins = new(StringComparer.Ordinal);
     private readonly string?[] _pointAtPin = new string?[Mcp23017.PinCount];
     private readonly ushort _inputMask;
+    private readonly ushort _outputMask;
+    private readonly Mcp23017Configuration _configuration;
     private readonly Lock _gate = new();
     private ushort _reported;
     private Action<RawEdge>? _onEdge;
@@ -64,7 +66,7 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
         (_controller, _interruptLine, _chip, _time) = (controller, interruptLine, chip, time);
 
         var owners = new string?[Mcp23017.PinCount];
-        ushort pullUps = 0, initial = 0, outputMask = 0;
+        ushort pullUps = 0, initial = 0;
         foreach (var input in inputs)
         {
             Claim(owners, input.Pin, input.PointId);
@@ -92,19 +94,21 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
                 throw new ArgumentException($"{chip.Name}: output '{output.OutputId}' is defined twice.", nameof(outputs));
             }
 
-            outputMask |= (ushort)(1 << output.Pin);
+            _outputMask |= (ushort)(1 << output.Pin);
             initial |= output.InitialHigh ? (ushort)(1 << output.Pin) : (ushort)0;
         }
 
         // Unused pins stay inputs with pull-ups: a floating CMOS input draws current and can oscillate.
-        var unused = (ushort)~(_inputMask | outputMask);
-        _reported = chip.Initialize(new Mcp23017Configuration
+        // Kept so Reconfigure sends exactly what boot sent, only with the outputs' current levels.
+        var unused = (ushort)~(_inputMask | _outputMask);
+        _configuration = new Mcp23017Configuration
         {
-            Inputs = (ushort)~outputMask,
+            Inputs = (ushort)~_outputMask,
             PullUps = (ushort)(pullUps | unused),
             InterruptPins = _inputMask,
             InitialOutputs = initial,
-        });
+        };
+        _reported = chip.Initialize(_configuration);
         LineSet.OpenAll(controller, [new LineRequest(interruptLine, $"{chip.Name} INT", PinMode.InputPullUp)]);
     }
 
@@ -156,6 +160,36 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
 
         Service();
         return true;
+    }
+
+    /// <summary>
+    /// Configures a chip that was reset (a brown-out: pins back to inputs, interrupts off) again exactly as at
+    /// start-up, through the same <see cref="Mcp23017.Initialize"/> sequence, but with every output at the level
+    /// last written (the cached latch, so a locked lock drives locked again; OLAT goes out before IODIR makes
+    /// the pins outputs). Then delivers, stamped now, every input whose level differs from the one last
+    /// reported: while the chip was reset its interrupts were off, so a door opened meanwhile made no edge.
+    /// </summary>
+    /// <remarks>
+    /// Holds the same lock as <see cref="Write"/> and the interrupt callback, so no output write can land
+    /// between the latch being sent and the direction, and an interrupt serviced afterwards compares with the
+    /// levels read here (nothing is delivered twice).
+    /// </remarks>
+    /// <exception cref="HardwareException">The chip did not answer; call again to retry (the latch is unchanged).</exception>
+    public void Reconfigure()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            var levels = _chip.Initialize(_configuration with { InitialOutputs = (ushort)(_chip.OutputLatch & _outputMask) });
+            // The re-read levels are stamped now: when the change happened during the reset is unknown.
+            var edges = new List<RawEdge>();
+            AddEdges(edges, _reported, levels, _time.GetTimestamp());
+            _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
+            foreach (var edge in edges)
+            {
+                _onEdge?.Invoke(edge);
+            }
+        }
     }
 
     /// <inheritdoc/>
