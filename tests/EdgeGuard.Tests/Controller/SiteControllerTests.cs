@@ -1,12 +1,7 @@
-using System.Device.Gpio;
-using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
-using EdgeGuard.Hardware;
 using EdgeGuard.Hardware.Simulation;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Tests.Controller;
 
@@ -30,146 +25,93 @@ public sealed class SiteControllerTests : IAsyncDisposable
         ],
         new LockdownPolicy([], TimeSpan.FromSeconds(30), ["key"]));
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
-    private readonly SimulatedGpioDriver _driver = new();
-    private readonly GpioController _gpio;
-    private readonly RecordingStore _store;
-    private readonly RecordingSink _events = new();
-    private readonly SiteController _controller;
+    private RecordingStore _store = null!;
 
-    public SiteControllerTests()
-    {
-        _gpio = new GpioController(_driver);
-        foreach (var point in Site.Points)
-        {
-            _driver.SetInputLevel(point.Line, point.LevelFor(false));
-        }
+    private readonly ControllerHarness _h;
 
-        _store = new RecordingStore(_driver);
-        _controller = new SiteController(
-            Site,
-            new GpioInputLines(_gpio, Site.Points, _time),
-            initial => new GpioOutputLines(_gpio, Site.Outputs, initial),
-            _store,
-            [_events],
-            _time,
-            NullLogger<SiteController>.Instance);
-    }
-
-    private async Task BootAsync()
-    {
-        var start = _controller.StartAsync(CancellationToken.None);
-        while (!start.IsCompleted)
-        {
-            _time.Advance(TimeSpan.FromMilliseconds(10));
-            await Task.Delay(1);
-        }
-
-        await start;
-    }
-
-    /// <summary>Waits (bounded) until the loop has handled what was enqueued; not a speed assertion.</summary>
-    private async Task SettleAsync()
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            var before = _controller.Snapshot!.Decisions;
-            await Task.Delay(5);
-            if (_controller.Snapshot!.Decisions == before && i > 2)
-            {
-                return;
-            }
-        }
-    }
-
-    private void Set(string point, bool active) => _driver.SetInputLevel(Site.Point(point).Line, Site.Point(point).LevelFor(active));
+    public SiteControllerTests() => _h = new ControllerHarness(Site, driver => _store = new RecordingStore(driver));
 
     [Fact]
     public async Task Door_change_is_reported_exactly_when_its_debounce_has_passed()
     {
-        await BootAsync();
+        await _h.BootAsync();
 
-        Set("door", true);
-        _time.Advance(TimeSpan.FromMilliseconds(24));
-        await SettleAsync();
-        Assert.DoesNotContain(_events.Events, e => e is PointActivated);
+        _h.Set("door", true);
+        _h.Time.Advance(TimeSpan.FromMilliseconds(24));
+        await _h.SettleAsync();
+        Assert.DoesNotContain(_h.Events.Events, e => e is PointActivated);
 
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        await SettleAsync();
-        Assert.Contains(_events.Events, e => e is PointActivated { PointId: "door" });
+        _h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await _h.SettleAsync();
+        Assert.Contains(_h.Events.Events, e => e is PointActivated { PointId: "door" });
     }
 
     [Fact]
     public async Task Lockdown_is_persisted_before_the_lock_is_driven()
     {
-        await BootAsync();
+        await _h.BootAsync();
 
-        Set("panic", true);
-        await SettleAsync();
+        _h.Set("panic", true);
+        await _h.SettleAsync();
 
         var saved = Assert.Single(_store.Saves);
         Assert.Equal(SiteMode.Lockdown, saved.State.Mode);
         Assert.False(saved.LockLineWhenSaved, "the lock was driven before the lockdown was on disk");
-        Assert.True(_driver.GetOutputLevel(10));
-        Assert.True(_driver.GetOutputLevel(11));
+        Assert.True(_h.Driver.GetOutputLevel(10));
+        Assert.True(_h.Driver.GetOutputLevel(11));
     }
 
     [Fact]
     public async Task Siren_stops_after_its_time_on_the_fake_clock_while_the_lock_stays()
     {
-        await BootAsync();
-        Set("panic", true);
-        await SettleAsync();
+        await _h.BootAsync();
+        _h.Set("panic", true);
+        await _h.SettleAsync();
 
-        _time.Advance(TimeSpan.FromSeconds(29));
-        await SettleAsync();
-        Assert.True(_driver.GetOutputLevel(11));
+        _h.Time.Advance(TimeSpan.FromSeconds(29));
+        await _h.SettleAsync();
+        Assert.True(_h.Driver.GetOutputLevel(11));
 
-        _time.Advance(TimeSpan.FromSeconds(1));
-        await SettleAsync();
-        Assert.False(_driver.GetOutputLevel(11));
-        Assert.True(_driver.GetOutputLevel(10));
-        Assert.Contains(_events.Events, e => e is SirenTimedOut);
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        await _h.SettleAsync();
+        Assert.False(_h.Driver.GetOutputLevel(11));
+        Assert.True(_h.Driver.GetOutputLevel(10));
+        Assert.Contains(_h.Events.Events, e => e is SirenTimedOut);
     }
 
     [Fact]
     public async Task A_failing_disk_does_not_stop_the_doors_locking()
     {
         _store.FailSaves = true;
-        await BootAsync();
+        await _h.BootAsync();
 
-        Set("panic", true);
-        await SettleAsync();
+        _h.Set("panic", true);
+        await _h.SettleAsync();
 
-        Assert.True(_driver.GetOutputLevel(10));
-        Assert.Contains(_events.Events, e => e is SafetyStateNotPersisted);
+        Assert.True(_h.Driver.GetOutputLevel(10));
+        Assert.Contains(_h.Events.Events, e => e is SafetyStateNotPersisted);
     }
 
     [Fact]
     public async Task Edges_during_boot_settling_raise_nothing()
     {
-        var start = _controller.StartAsync(CancellationToken.None);
-        Set("panic", true);   // transient while the inputs settle
-        Set("panic", false);
+        var start = _h.Controller.StartAsync(CancellationToken.None);
+        _h.Set("panic", true);   // transient while the inputs settle
+        _h.Set("panic", false);
         while (!start.IsCompleted)
         {
-            _time.Advance(TimeSpan.FromMilliseconds(10));
+            _h.Time.Advance(TimeSpan.FromMilliseconds(10));
             await Task.Delay(1);
         }
 
         await start;
-        await SettleAsync();
+        await _h.SettleAsync();
 
-        Assert.Equal(SiteMode.Normal, _controller.Current!.Mode);
-        Assert.DoesNotContain(_events.Events, e => e is LockdownStarted or PointActivated);
+        Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
+        Assert.DoesNotContain(_h.Events.Events, e => e is LockdownStarted or PointActivated);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _controller.StopAsync(CancellationToken.None);
-        _controller.Dispose();
-        _gpio.Dispose();
-    }
+    public ValueTask DisposeAsync() => _h.DisposeAsync();
 
     /// <summary>Records every save together with the lock line's level at that moment.</summary>
     private sealed class RecordingStore(SimulatedGpioDriver driver) : ISafetyStateStore

@@ -1,0 +1,84 @@
+using System.Device.Gpio;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware;
+using EdgeGuard.Hardware.Simulation;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Tests.Controller;
+
+/// <summary>
+/// A <see cref="SiteController"/> on the real GpioController over the simulated driver, with a
+/// FakeTimeProvider so debounce, siren, settle and stuck timing are exact and independent of the
+/// machine's speed. Inputs start at their inactive level.
+/// </summary>
+internal sealed class ControllerHarness : IAsyncDisposable
+{
+    private readonly GpioController _gpio;
+
+    public ControllerHarness(SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store)
+    {
+        Site = site;
+        _gpio = new GpioController(Driver);
+        foreach (var point in site.Points)
+        {
+            Driver.SetInputLevel(point.Line, point.LevelFor(false));
+        }
+
+        Controller = new SiteController(
+            site,
+            new GpioInputLines(_gpio, site.Points, Time),
+            initial => new GpioOutputLines(_gpio, site.Outputs, initial),
+            store(Driver),
+            [Events],
+            Time,
+            NullLogger<SiteController>.Instance);
+    }
+
+    public SiteDefinition Site { get; }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
+
+    public SimulatedGpioDriver Driver { get; } = new();
+
+    public RecordingSink Events { get; } = new();
+
+    public SiteController Controller { get; }
+
+    /// <summary>Boots the controller, advancing the fake clock through its input settle time.</summary>
+    public async Task BootAsync()
+    {
+        var start = Controller.StartAsync(CancellationToken.None);
+        while (!start.IsCompleted)
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(1);
+        }
+
+        await start;
+    }
+
+    /// <summary>Waits (bounded) until the loop has handled what was enqueued; not a speed assertion.</summary>
+    public async Task SettleAsync()
+    {
+        var quiet = 0;
+        for (var i = 0; i < 400 && quiet < 4; i++)
+        {
+            var before = (Controller.Snapshot!.Decisions, Events.Events.Count);
+            await Task.Delay(5);
+            quiet = before == (Controller.Snapshot!.Decisions, Events.Events.Count) ? quiet + 1 : 0;
+        }
+    }
+
+    /// <summary>Sets a point's line to the level that means <paramref name="active"/>.</summary>
+    public void Set(string point, bool active) => Driver.SetInputLevel(Site.Point(point).Line, Site.Point(point).LevelFor(active));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Controller.StopAsync(CancellationToken.None);
+        Controller.Dispose();
+        _gpio.Dispose();
+    }
+}
