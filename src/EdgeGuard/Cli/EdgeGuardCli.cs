@@ -3,7 +3,7 @@ using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Cli;
 
-/// <summary>The <c>edgeguard</c> command line: run, validate, sim, diagram.</summary>
+/// <summary>The <c>edgeguard</c> command line: run, validate, sim, diagram, keys, command.</summary>
 public static class EdgeGuardCli
 {
     /// <summary>Path of the site configuration (JSON).</summary>
@@ -21,6 +21,8 @@ public static class EdgeGuardCli
             ValidateVerb(),
             SimVerbs.Create(),
             DiagramVerb(),
+            KeysVerbs.KeysVerb(),
+            KeysVerbs.CommandVerb(),
         };
         return root;
     }

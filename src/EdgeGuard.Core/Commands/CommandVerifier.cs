@@ -1,0 +1,174 @@
+namespace EdgeGuard.Core.Commands;
+
+/// <summary>Why a command was refused; the order is the order the checks run in.</summary>
+public enum CommandRejection
+{
+    /// <summary>Larger than <see cref="CommandVerifierOptions.MaxPayloadBytes"/>; not even parsed.</summary>
+    Oversized,
+    /// <summary>Not strict JSON (syntax, UTF-8, duplicate names, non-integer numbers, depth).</summary>
+    Malformed,
+    /// <summary>JSON, but a field is missing, unknown, of the wrong type or out of its form.</summary>
+    InvalidField,
+    /// <summary>Arrived with the MQTT retain flag: a broker replaying old commands must never be obeyed.</summary>
+    Retained,
+    /// <summary>No key is registered under the operator's name.</summary>
+    UnknownOperator,
+    /// <summary>The signature does not verify with the operator's key (forged or altered).</summary>
+    BadSignature,
+    /// <summary>Signed for another site or gateway.</summary>
+    WrongGateway,
+    /// <summary>Past <c>expires_at</c> (plus the clock-skew allowance).</summary>
+    Expired,
+    /// <summary><c>issued_at</c> is further ahead of the gateway's clock than the skew allows.</summary>
+    IssuedInFuture,
+    /// <summary>Valid for longer than <see cref="CommandVerifierOptions.MaxLifetime"/>.</summary>
+    LifetimeTooLong,
+    /// <summary>This id was seen before.</summary>
+    Replayed,
+    /// <summary>The operator's role may not send this command, or not to this site.</summary>
+    RoleNotAllowed,
+}
+
+/// <summary>Wire names of <see cref="CommandRejection"/> for command results and the journal.</summary>
+public static class CommandRejections
+{
+    /// <summary>Machine-readable reason code, e.g. <c>bad-signature</c>.</summary>
+    public static string Code(this CommandRejection rejection) => rejection switch
+    {
+        CommandRejection.Oversized => "oversized",
+        CommandRejection.Malformed => "malformed",
+        CommandRejection.InvalidField => "invalid-field",
+        CommandRejection.Retained => "retained",
+        CommandRejection.UnknownOperator => "unknown-operator",
+        CommandRejection.BadSignature => "bad-signature",
+        CommandRejection.WrongGateway => "wrong-gateway",
+        CommandRejection.Expired => "expired",
+        CommandRejection.IssuedInFuture => "issued-in-future",
+        CommandRejection.LifetimeTooLong => "lifetime-too-long",
+        CommandRejection.Replayed => "replayed",
+        CommandRejection.RoleNotAllowed => "role-not-allowed",
+        _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
+    };
+}
+
+/// <summary>Limits of <see cref="CommandVerifier"/>.</summary>
+/// <param name="Site">This gateway's site id.</param>
+/// <param name="Gateway">This gateway's id.</param>
+public sealed record CommandVerifierOptions(string Site, string Gateway)
+{
+    /// <summary>Payloads larger than this are refused unread (a command is a few hundred bytes).</summary>
+    public int MaxPayloadBytes { get; init; } = 8 * 1024;
+
+    /// <summary>How far the office's and the gateway's clocks may disagree, either way.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest <c>expires_at - issued_at</c> accepted: a stolen signed command stays usable no longer.</summary>
+    public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>A command that passed every check, with the role it was accepted under.</summary>
+public sealed record VerifiedCommand(CommandEnvelope Command, OperatorRole Role);
+
+/// <summary>The outcome of <see cref="CommandVerifier.Verify"/>.</summary>
+/// <param name="Command">The verified command; null when rejected.</param>
+/// <param name="Rejection">Why it was rejected; null when accepted.</param>
+/// <param name="CommandId">The id as received, or empty when none could be read (for the result message).</param>
+/// <param name="Detail">A sentence for people: what exactly was wrong.</param>
+public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? Rejection, string CommandId, string Detail)
+{
+    /// <summary>Whether the command may be acted on.</summary>
+    public bool Accepted => Command is not null;
+
+    /// <summary>The result message's reason: <c>code: detail</c>, or null when accepted.</summary>
+    public string? Reason => Rejection is { } r ? $"{r.Code()}: {Detail}" : null;
+}
+
+/// <summary>
+/// Decides whether a command payload may be acted on. Checks run cheapest and least trusting
+/// first, and nothing the payload says is believed until its signature verified: the replay
+/// store is only written for authentic commands, so a forger cannot burn a real command's id.
+/// Never throws for any payload; pure apart from the replay store.
+/// </summary>
+public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, CommandVerifierOptions options)
+{
+    /// <summary>Checks <paramref name="payload"/> received with <paramref name="retained"/> at <paramref name="now"/>.</summary>
+    public CommandVerdict Verify(ReadOnlySpan<byte> payload, bool retained, DateTimeOffset now)
+    {
+        if (payload.Length > options.MaxPayloadBytes)
+        {
+            return Reject(CommandRejection.Oversized, "", $"payload is {payload.Length} bytes, more than {options.MaxPayloadBytes}");
+        }
+
+        var command = CommandEnvelope.TryParse(payload, out var error, out var malformed, out var id);
+        if (command is null)
+        {
+            return Reject(malformed ? CommandRejection.Malformed : CommandRejection.InvalidField, id, error ?? "unreadable");
+        }
+
+        // After parsing so the answer can name the command; before any key is looked at.
+        if (retained)
+        {
+            return Reject(CommandRejection.Retained, id, "retained messages are never obeyed as commands");
+        }
+
+        if (keys.Find(command.Operator) is not { } key)
+        {
+            return Reject(CommandRejection.UnknownOperator, id, $"no key is registered for operator '{command.Operator}'");
+        }
+
+        bool valid;
+        try
+        {
+            valid = key.Verifies(command.SigningBytes(), command.Signature.AsSpan());
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            valid = false;
+        }
+
+        if (!valid)
+        {
+            return Reject(CommandRejection.BadSignature, id, $"signature does not verify with the key of '{command.Operator}'");
+        }
+
+        if (command.Site != options.Site || command.Gateway != options.Gateway)
+        {
+            return Reject(CommandRejection.WrongGateway, id, $"command is for {command.Site}/{command.Gateway}, this is {options.Site}/{options.Gateway}");
+        }
+
+        if (now >= command.ExpiresAt + options.ClockSkew)
+        {
+            return Reject(CommandRejection.Expired, id, $"expired at {WireTime.Format(command.ExpiresAt)}, now {WireTime.Format(now)}");
+        }
+
+        if (command.IssuedAt > now + options.ClockSkew)
+        {
+            return Reject(CommandRejection.IssuedInFuture, id, $"issued at {WireTime.Format(command.IssuedAt)}, more than {options.ClockSkew.TotalSeconds:0} s after now {WireTime.Format(now)}");
+        }
+
+        if (command.ExpiresAt - command.IssuedAt > options.MaxLifetime)
+        {
+            return Reject(CommandRejection.LifetimeTooLong, id, $"valid for {(command.ExpiresAt - command.IssuedAt).TotalSeconds:0} s, at most {options.MaxLifetime.TotalSeconds:0} s allowed");
+        }
+
+        // Remembered until it would be refused as expired anyway; see ISeenCommandIds.
+        if (!seen.TryRecord(command.Id, command.ExpiresAt + options.ClockSkew, now))
+        {
+            return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before");
+        }
+
+        if (!RolePermissions.Allows(key.Role, command.Type))
+        {
+            return Reject(CommandRejection.RoleNotAllowed, id, $"a {key.Role.ToString().ToLowerInvariant()} may not send '{CommandTypes.Wire(command.Type)}'");
+        }
+
+        if (!key.Sites.IsDefaultOrEmpty && !key.Sites.Contains(command.Site))
+        {
+            return Reject(CommandRejection.RoleNotAllowed, id, $"operator '{command.Operator}' may not command site {command.Site}");
+        }
+
+        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified");
+    }
+
+    private static CommandVerdict Reject(CommandRejection rejection, string id, string detail) => new(null, rejection, id, detail);
+}

@@ -1,0 +1,236 @@
+using System.Text;
+using EdgeGuard.Core.Commands;
+
+namespace EdgeGuard.Core.Tests.Commands;
+
+/// <summary>Each check of <see cref="CommandVerifier"/> on its own, with explicit times.</summary>
+public sealed class CommandVerifierTests : IDisposable
+{
+    private readonly CommandKit _kit = new();
+    private static readonly DateTimeOffset Now = CommandKit.Now;
+
+    public void Dispose() => _kit.Dispose();
+
+    private CommandVerdict Verify(byte[] payload, bool retained = false, DateTimeOffset? at = null) =>
+        _kit.Verifier().Verify(payload, retained, at ?? Now);
+
+    private static void Rejected(CommandVerdict verdict, CommandRejection reason)
+    {
+        Assert.False(verdict.Accepted, verdict.Reason);
+        Assert.Equal(reason, verdict.Rejection);
+        Assert.StartsWith(reason.Code() + ": ", verdict.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_signed_command_round_trips_and_is_accepted()
+    {
+        var command = CommandKit.Unsigned(CommandType.SetThreatLevel, "sup.jones", CommandKit.Args(("level", new JsonIntegerItem(3))));
+        var verdict = Verify(CommandKit.Signed(_kit.Supervisor, command));
+
+        Assert.True(verdict.Accepted, verdict.Reason);
+        Assert.Null(verdict.Reason);
+        Assert.Equal(command.Id, verdict.CommandId);
+        Assert.Equal(OperatorRole.Supervisor, verdict.Command!.Role);
+        Assert.Equal(command with { Signature = verdict.Command.Command.Signature }, verdict.Command.Command with { Args = command.Args });
+        Assert.Equal(StrictJson.Canonical(command.Args), StrictJson.Canonical(verdict.Command.Command.Args));
+    }
+
+    [Fact]
+    public void Whitespace_and_member_order_do_not_matter_to_the_signature()
+    {
+        var payload = Encoding.UTF8.GetString(_kit.Signed());
+        var item = (JsonObjectItem)StrictJson.TryParse(Encoding.UTF8.GetBytes(payload), out _)!;
+        var reordered = "{\n  " + string.Join(",\n  ", item.Members.Reverse().Select(m =>
+            $"{Encoding.UTF8.GetString(StrictJson.Canonical(new JsonStringItem(m.Key)))} : {Encoding.UTF8.GetString(StrictJson.Canonical(m.Value))}")) + "\n}";
+
+        Assert.True(Verify(Encoding.UTF8.GetBytes(reordered)).Accepted);
+    }
+
+    [Fact]
+    public void Unknown_operator_is_rejected()
+    {
+        var command = CommandKit.Unsigned(op: "mallory");
+        Rejected(Verify(CommandKit.Signed(_kit.Stranger, command)), CommandRejection.UnknownOperator);
+    }
+
+    [Fact]
+    public void A_signature_by_another_key_is_rejected()
+    {
+        // Signed by the guard's key but claiming to be the supervisor.
+        Rejected(Verify(CommandKit.Signed(_kit.Guard, CommandKit.Unsigned(CommandType.AllClear, "sup.jones"))), CommandRejection.BadSignature);
+    }
+
+    [Theory]
+    [InlineData("\"type\":\"lockdown\"", "\"type\":\"evacuate\"")]
+    [InlineData("\"gateway\":\"gw-1\"", "\"gateway\":\"gw-1\",\"site\":\"site-b\"")] // rejected as duplicate before anything else
+    [InlineData("\"args\":{}", "\"args\":{\"scenario\":\"lockdown\"}")]
+    [InlineData("\"operator\":\"sup.jones\"", "\"operator\":\"sup.brown\"")]
+    public void A_payload_altered_after_signing_is_rejected(string from, string to)
+    {
+        var payload = Encoding.UTF8.GetString(_kit.Signed());
+        Assert.Contains(from, payload, StringComparison.Ordinal);
+        var verdict = Verify(Encoding.UTF8.GetBytes(payload.Replace(from, to, StringComparison.Ordinal)));
+
+        Assert.False(verdict.Accepted);
+        Assert.Contains(verdict.Rejection, new CommandRejection?[] { CommandRejection.BadSignature, CommandRejection.Malformed });
+    }
+
+    [Fact]
+    public void A_changed_expiry_is_rejected()
+    {
+        var command = CommandKit.Unsigned();
+        var payload = Encoding.UTF8.GetString(CommandKit.Signed(_kit.Supervisor, command));
+        var later = payload.Replace(WireTime.Format(command.ExpiresAt), WireTime.Format(command.ExpiresAt.AddMinutes(5)), StringComparison.Ordinal);
+
+        Rejected(Verify(Encoding.UTF8.GetBytes(later)), CommandRejection.BadSignature);
+    }
+
+    [Fact]
+    public void A_command_for_another_gateway_is_rejected()
+    {
+        Rejected(Verify(CommandKit.Signed(_kit.Supervisor, CommandKit.Unsigned(gateway: "gw-2"))), CommandRejection.WrongGateway);
+    }
+
+    [Fact]
+    public void Expiry_allows_the_clock_skew_and_not_a_millisecond_more()
+    {
+        var command = CommandKit.Unsigned(ttl: TimeSpan.FromSeconds(30));
+        var payload = CommandKit.Signed(_kit.Supervisor, command);
+        var deadline = command.ExpiresAt + _kit.Options.ClockSkew;
+
+        Rejected(Verify(payload, at: deadline), CommandRejection.Expired);
+        Assert.True(Verify(payload, at: deadline.AddMilliseconds(-1)).Accepted);
+    }
+
+    [Fact]
+    public void A_command_issued_beyond_the_skew_in_the_future_is_rejected()
+    {
+        var command = CommandKit.Unsigned(issued: Now + _kit.Options.ClockSkew + TimeSpan.FromMilliseconds(1));
+        Rejected(Verify(CommandKit.Signed(_kit.Supervisor, command)), CommandRejection.IssuedInFuture);
+
+        var withinSkew = CommandKit.Unsigned(issued: Now + _kit.Options.ClockSkew);
+        Assert.True(Verify(CommandKit.Signed(_kit.Supervisor, withinSkew)).Accepted);
+    }
+
+    [Fact]
+    public void A_command_valid_for_too_long_is_rejected()
+    {
+        var command = CommandKit.Unsigned(ttl: _kit.Options.MaxLifetime + TimeSpan.FromSeconds(1));
+        Rejected(Verify(CommandKit.Signed(_kit.Supervisor, command)), CommandRejection.LifetimeTooLong);
+    }
+
+    [Fact]
+    public void A_replayed_id_is_rejected_even_by_a_new_verifier_over_the_same_store()
+    {
+        var payload = _kit.Signed();
+        Assert.True(Verify(payload).Accepted);
+        Rejected(Verify(payload, at: Now.AddSeconds(1)), CommandRejection.Replayed);
+        Rejected(_kit.Verifier().Verify(payload, retained: false, Now.AddSeconds(2)), CommandRejection.Replayed);
+    }
+
+    [Fact]
+    public void A_forged_command_does_not_burn_the_id_of_the_real_one()
+    {
+        var real = CommandKit.Unsigned();
+        Rejected(Verify(CommandKit.Signed(_kit.Stranger, real)), CommandRejection.BadSignature);
+        Assert.True(Verify(CommandKit.Signed(_kit.Supervisor, real)).Accepted);
+    }
+
+    [Fact]
+    public void A_retained_command_is_rejected_even_when_perfectly_signed()
+    {
+        Rejected(Verify(_kit.Signed(), retained: true), CommandRejection.Retained);
+    }
+
+    [Theory]
+    [InlineData(CommandType.AllClear, "guard.smith")]
+    [InlineData(CommandType.SetThreatLevel, "tech.lee")]
+    [InlineData(CommandType.Lockdown, "tech.lee")]
+    [InlineData(CommandType.Bypass, "guard.smith")]
+    public void A_role_that_may_not_send_the_command_is_rejected(CommandType type, string op)
+    {
+        var args = type switch
+        {
+            CommandType.SetThreatLevel => CommandKit.Args(("level", new JsonIntegerItem(2))),
+            CommandType.Bypass => CommandKit.Args(("point", new JsonStringItem("door-main")), ("until", new JsonStringItem("2026-11-23T20:00:00.000Z"))),
+            _ => null,
+        };
+        Rejected(Verify(_kit.Signed(type, op, args)), CommandRejection.RoleNotAllowed);
+    }
+
+    [Fact]
+    public void A_key_scoped_to_other_sites_is_rejected()
+    {
+        var ring = new OperatorKeyRing([OperatorKey.FromPem("sup.jones", OperatorRole.Supervisor, _kit.Supervisor.ExportSubjectPublicKeyInfoPem(), ["site-b"])]);
+        var verdict = new CommandVerifier(ring, new InMemorySeenCommandIds(), _kit.Options).Verify(_kit.Signed(), false, Now);
+        Rejected(verdict, CommandRejection.RoleNotAllowed);
+    }
+
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("")]
+    [InlineData("{\"id\":1,\"id\":2}")]
+    [InlineData("\"just a string")]
+    public void Malformed_json_is_rejected(string payload) =>
+        Rejected(Verify(Encoding.UTF8.GetBytes(payload)), CommandRejection.Malformed);
+
+    [Theory]
+    [InlineData("\"args\":{}", "\"args\":[]", "args must be an object")]
+    [InlineData("\"args\":{}", "\"args\":{\"scenario\":7}", "args.scenario: must be a string")]
+    [InlineData("\"args\":{}", "\"args\":{\"zone\":\"a\"}", "takes no argument 'zone'")]
+    [InlineData("\"type\":\"lockdown\"", "\"type\":\"disarm\"", "not a command type")]
+    [InlineData("\"type\":\"lockdown\"", "\"type\":1", "type must be a string")]
+    [InlineData("\"operator\":\"sup.jones\"", "\"operator\":\"\"", "operator must be")]
+    [InlineData("\"site\":\"site-a\"", "\"site\":\"site-a\\n\"", "site must be")]
+    [InlineData("\"gateway\":\"gw-1\",", "", "missing field 'gateway'")]
+    [InlineData("\"gateway\":\"gw-1\"", "\"gateway\":\"gw-1\",\"zz\":1", "unknown field 'zz'")]
+    [InlineData("\"issued_at\":\"2026-11-23T19:05:00.000Z\"", "\"issued_at\":\"2026-11-23T19:05:00Z\"", "issued_at must be a timestamp")]
+    [InlineData("\"issued_at\":\"2026-11-23T19:05:00.000Z\"", "\"issued_at\":\"2026-11-23T19:06:00.000Z\"", "later than issued_at")]
+    [InlineData("\"signature\":\"", "\"signature\":\"AAAA", "signature must be")]
+    public void Wrong_types_and_forms_are_rejected_naming_the_field(string from, string to, string because)
+    {
+        var payload = Encoding.UTF8.GetString(_kit.Signed());
+        Assert.Contains(from, payload, StringComparison.Ordinal);
+        var verdict = Verify(Encoding.UTF8.GetBytes(payload.Replace(from, to, StringComparison.Ordinal)));
+
+        Rejected(verdict, CommandRejection.InvalidField);
+        Assert.Contains(because, verdict.Detail, StringComparison.Ordinal);
+        Assert.Matches("^[0-9a-f-]{36}$", verdict.CommandId);   // still named in the answer
+    }
+
+    [Fact]
+    public void A_signature_with_nonzero_padding_bits_is_refused_as_a_second_spelling()
+    {
+        var payload = Encoding.UTF8.GetString(_kit.Signed());
+        var at = payload.IndexOf("==\"", StringComparison.Ordinal);
+        var last = payload[at - 1];
+        var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        var other = alphabet[alphabet.IndexOf(last, StringComparison.Ordinal) ^ 1];    // same 2 data bits, padding bit set
+        var mutated = payload[..(at - 1)] + other + payload[at..];
+
+        Rejected(Verify(Encoding.UTF8.GetBytes(mutated)), CommandRejection.InvalidField);
+    }
+
+    [Fact]
+    public void An_oversized_payload_is_rejected_unread()
+    {
+        var payload = new byte[(8 * 1024) + 1];
+        Array.Fill(payload, (byte)' ');
+        Rejected(Verify(payload), CommandRejection.Oversized);
+        Assert.Equal("", Verify(payload).CommandId);
+    }
+
+    [Fact]
+    public void Checks_run_in_the_documented_order()
+    {
+        // Retained and from an unknown operator: the retain flag is reported first.
+        var stranger = CommandKit.Signed(_kit.Stranger, CommandKit.Unsigned(op: "mallory"));
+        Rejected(Verify(stranger, retained: true), CommandRejection.Retained);
+        // Forged and expired: the forgery is reported, an attacker learns nothing about timing.
+        var forged = CommandKit.Signed(_kit.Stranger, CommandKit.Unsigned());
+        Rejected(Verify(forged, at: Now.AddHours(1)), CommandRejection.BadSignature);
+        // Expired and the wrong role: expiry first.
+        var guardAllClear = _kit.Signed(CommandType.AllClear, "guard.smith");
+        Rejected(Verify(guardAllClear, at: Now.AddHours(1)), CommandRejection.Expired);
+    }
+}

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeGuard.Cli;
+using EdgeGuard.Core;
+using EdgeGuard.Core.Commands;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>`edgeguard keys new` and `edgeguard command sign` as an office operator runs them.</summary>
+public sealed class KeysVerbsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("eg-keys-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await EdgeGuardCli.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private async Task<string> NewKey(string name)
+    {
+        var (code, _, error) = await Run("keys", "new", "--operator", name, "--out", _dir);
+        Assert.True(code == ExitCodes.Ok, error);
+        return Path.Combine(_dir, $"{name}.key.pem");
+    }
+
+    [Fact]
+    public async Task Keys_new_writes_a_private_key_only_its_owner_can_read_and_a_public_key()
+    {
+        var key = await NewKey("sup.jones");
+        var pub = Path.Combine(_dir, "sup.jones.pub.pem");
+
+        Assert.Contains("BEGIN PRIVATE KEY", await File.ReadAllTextAsync(key), StringComparison.Ordinal);
+        Assert.Contains("BEGIN PUBLIC KEY", await File.ReadAllTextAsync(pub), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        }
+
+        // The gateway side accepts the public key as a P-256 operator key.
+        Assert.Equal("sup.jones", OperatorKey.FromPem("sup.jones", OperatorRole.Supervisor, await File.ReadAllTextAsync(pub)).Operator);
+    }
+
+    [Fact]
+    public async Task Keys_new_never_overwrites_an_existing_key()
+    {
+        var key = await NewKey("sup.jones");
+        var before = await File.ReadAllTextAsync(key);
+
+        var (code, _, error) = await Run("keys", "new", "--operator", "sup.jones", "--out", _dir);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("already exists", error, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(key));
+    }
+
+    [Theory]
+    [InlineData("../evil")]
+    [InlineData(".hidden")]
+    [InlineData("a/b")]
+    public async Task Keys_new_refuses_a_name_that_is_not_a_plain_file_name(string name)
+    {
+        var (code, _, error) = await Run("keys", "new", "--operator", name, "--out", _dir);
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("operator name", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Command_sign_prints_a_command_the_gateway_accepts()
+    {
+        var key = await NewKey("sup.jones");
+        var (code, output, error) = await Run("command", "sign", "set-threat-level", "--key", key, "--operator", "sup.jones",
+            "--site", "site-a", "--gateway", "gw-1", "--arg", "level=3", "--ttl", "2m");
+        Assert.True(code == ExitCodes.Ok, error);
+
+        var json = JsonNode.Parse(output)!;
+        Assert.Equal(3, (int)json["args"]!["level"]!);
+        var issued = CommandTypes.TryParseTimestamp((string)json["issued_at"]!)!.Value;
+        Assert.Equal(issued.AddMinutes(2), CommandTypes.TryParseTimestamp((string)json["expires_at"]!));
+
+        var ring = new OperatorKeyRing([OperatorKey.FromPem("sup.jones", OperatorRole.Supervisor, await File.ReadAllTextAsync(Path.Combine(_dir, "sup.jones.pub.pem")))]);
+        var verifier = new CommandVerifier(ring, new InMemorySeenCommandIds(), new CommandVerifierOptions("site-a", "gw-1"));
+        var verdict = verifier.Verify(Encoding.UTF8.GetBytes(output.Trim()), retained: false, issued);
+
+        Assert.True(verdict.Accepted, verdict.Reason);
+        Assert.Equal(CommandType.SetThreatLevel, verdict.Command!.Command.Type);
+        Assert.Equal(WireTime.Format(issued), (string)json["issued_at"]!);
+    }
+
+    [Theory]
+    [InlineData("disarm", new string[0], "unknown command type")]
+    [InlineData("set-threat-level", new[] { "--arg", "level=high" }, "must be an integer")]
+    [InlineData("set-threat-level", new[] { "--arg", "level=300" }, "must be from 1 to 100")]
+    [InlineData("bypass", new[] { "--arg", "point=door-main" }, "needs argument 'until'")]
+    [InlineData("lockdown", new[] { "--arg", "zone=x" }, "takes no argument 'zone'")]
+    [InlineData("lockdown", new[] { "--arg", "novalue" }, "must be name=value")]
+    [InlineData("lockdown", new[] { "--ttl", "2h" }, "--ttl")]
+    public async Task Command_sign_refuses_what_the_gateway_would_refuse(string type, string[] extra, string because)
+    {
+        var key = await NewKey("sup.jones");
+        var (code, output, error) = await Run(["command", "sign", type, "--key", key, "--operator", "sup.jones", "--site", "site-a", "--gateway", "gw-1", .. extra]);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("", output);
+        Assert.Contains(because, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Command_sign_refuses_a_missing_key_file()
+    {
+        var (code, _, error) = await Run("command", "sign", "lockdown", "--key", Path.Combine(_dir, "none.pem"), "--operator", "x", "--site", "site-a", "--gateway", "gw-1");
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("cannot read the private key", error, StringComparison.Ordinal);
+    }
+}
