@@ -110,6 +110,17 @@ public sealed partial class EventJournal
                 return (first - 1, 0L);
             }
 
+            // The chain must still verify from the first row left: the anchor becomes the last
+            // deleted row's hash, in this transaction, so it can never disagree with the table.
+            // Unchained rows from before the chain (seq <= anchor already) leave it where it is.
+            using var anchor = JournalDatabase.Command(transaction, """
+                UPDATE gateway_meta
+                SET chain_anchor_seq = $through, chain_anchor_hash = (SELECT hash FROM events WHERE seq = $through)
+                WHERE id = 1 AND chain_anchor_seq < $through;
+                """);
+            anchor.Parameters.AddWithValue("$through", through);
+            anchor.ExecuteNonQuery();
+
             using var delete = JournalDatabase.Command(transaction, "DELETE FROM events WHERE seq <= $through;");
             delete.Parameters.AddWithValue("$through", through);
             return (through, (long)delete.ExecuteNonQuery());

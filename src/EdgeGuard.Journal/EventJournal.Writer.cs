@@ -7,14 +7,17 @@ namespace EdgeGuard.Journal;
 public sealed partial class EventJournal
 {
     private const string InsertSql = """
-        INSERT INTO events (seq, id, ts, mono, type, point, zone, severity, drill, data)
-        VALUES ($seq, $id, $ts, $mono, $type, $point, $zone, $severity, $drill, $data);
+        INSERT INTO events (seq, id, ts, mono, type, point, zone, severity, drill, data, prev_hash, hash)
+        VALUES ($seq, $id, $ts, $mono, $type, $point, $zone, $severity, $drill, $data, $prev, $hash);
         """;
 
     private const string LastSeqSql = """
-        INSERT INTO gateway_meta (id, session, last_seq) VALUES (1, 0, $last)
-        ON CONFLICT (id) DO UPDATE SET last_seq = max(gateway_meta.last_seq, excluded.last_seq);
+        INSERT INTO gateway_meta (id, session, last_seq, chain_head) VALUES (1, 0, $last, $head)
+        ON CONFLICT (id) DO UPDATE SET last_seq = max(gateway_meta.last_seq, excluded.last_seq), chain_head = excluded.chain_head;
         """;
+
+    // Only the writer (under _appendGate) hashes; one instance reuses its buffer across batches.
+    private readonly JournalChain _chain = new();
 
     /// <summary>How long the idle writer sleeps before it looks at retention again.</summary>
     private static readonly TimeSpan IdleWake = TimeSpan.FromSeconds(30);
@@ -143,26 +146,38 @@ public sealed partial class EventJournal
             var severity = insert.Parameters.Add("$severity", SqliteType.Text);
             var drill = insert.Parameters.Add("$drill", SqliteType.Integer);
             var data = insert.Parameters.Add("$data", SqliteType.Text);
+            var prevHash = insert.Parameters.Add("$prev", SqliteType.Blob);
+            var hash = insert.Parameters.Add("$hash", SqliteType.Blob);
 
+            // The chain continues from the head committed with the previous batch, read inside
+            // this transaction: the hashes commit with their rows or not at all, so no crash can
+            // leave a row without its link or a head that points past the last row.
+            var head = ChainHead(transaction);
             var next = first;
             foreach (var row in rows)
             {
-                seq.Value = next;
-                id.Value = row.Id;
-                ts.Value = row.Timestamp;
-                mono.Value = Monotonic().Ticks;
-                type.Value = row.Type;
-                point.Value = (object?)row.Point ?? DBNull.Value;
-                zone.Value = (object?)row.Zone ?? DBNull.Value;
-                severity.Value = row.Severity;
-                drill.Value = row.Drill ? 1L : 0L;
-                data.Value = row.Data;
+                var chained = new ChainedRow(next, row.Id, row.Timestamp, Monotonic().Ticks, row.Type, row.Point, row.Zone, row.Severity, row.Drill ? 1L : 0L, row.Data);
+                var rowHash = _chain.Hash(head, chained);
+                seq.Value = chained.Seq;
+                id.Value = chained.Id;
+                ts.Value = chained.Timestamp;
+                mono.Value = chained.Monotonic;
+                type.Value = chained.Type;
+                point.Value = (object?)chained.Point ?? DBNull.Value;
+                zone.Value = (object?)chained.Zone ?? DBNull.Value;
+                severity.Value = chained.Severity;
+                drill.Value = chained.Drill;
+                data.Value = chained.Data;
+                prevHash.Value = head;
+                hash.Value = rowHash;
                 insert.ExecuteNonQuery();
+                head = rowHash;
                 next++;
             }
 
             using var meta = JournalDatabase.Command(transaction, LastSeqSql);
             meta.Parameters.AddWithValue("$last", next - 1);
+            meta.Parameters.Add("$head", SqliteType.Blob).Value = head;
             meta.ExecuteNonQuery();
             return next - 1;
         });
@@ -178,6 +193,14 @@ public sealed partial class EventJournal
         }
 
         signal.TrySetResult();
+    }
+
+    // The newest row's hash; the genesis value if the head was never written (cannot happen
+    // after migration 8, which sets it, but a missing head must not stop the journal).
+    private static byte[] ChainHead(SqliteTransaction transaction)
+    {
+        using var command = JournalDatabase.Command(transaction, "SELECT chain_head FROM gateway_meta WHERE id = 1;");
+        return command.ExecuteScalar() as byte[] ?? JournalChain.Genesis.ToArray();
     }
 
     // UUIDv7 carries the event time in its first 48 bits; a time before 1970 cannot be encoded,

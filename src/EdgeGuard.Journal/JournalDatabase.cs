@@ -16,6 +16,9 @@ namespace EdgeGuard.Journal;
 /// </remarks>
 public sealed class JournalDatabase : IDisposable
 {
+    /// <summary>The database's file name in the gateway's <c>stateDirectory</c>; the journal tools find it there too.</summary>
+    public const string FileName = "edgeguard.db";
+
     /// <summary>How long a connection waits for another one's lock unless told otherwise.</summary>
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
 

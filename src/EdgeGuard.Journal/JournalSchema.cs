@@ -103,6 +103,35 @@ internal static class JournalSchema
         """
         ALTER TABLE safety_state ADD COLUMN door_alarms TEXT NOT NULL DEFAULT '';
         """,
+
+        // 8: the hash chain (JournalChain). Every event row written from now on carries the hash
+        // of the row before it (prev_hash) and its own (hash), 32-byte SHA-256 blobs: blobs, not
+        // hex text, because they add 64 bytes to every one of up to 100 million rows.
+        // gateway_meta: chain_start is the first seq with a hash; rows already in the table stay
+        // unchained, since hashing them now would vouch for whatever they hold at upgrade time.
+        // chain_anchor_seq/_hash is where the chain continues from: at first the genesis value
+        // (zeros) before chain_start, then the last row retention deleted, moved in the same
+        // transaction as the delete. chain_head is the newest row's hash, written with last_seq,
+        // so the writer continues the chain even when retention has emptied the table.
+        """
+        ALTER TABLE events ADD COLUMN prev_hash BLOB NULL;
+        ALTER TABLE events ADD COLUMN hash BLOB NULL;
+        ALTER TABLE gateway_meta ADD COLUMN chain_start INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE gateway_meta ADD COLUMN chain_anchor_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE gateway_meta ADD COLUMN chain_anchor_hash BLOB NULL;
+        ALTER TABLE gateway_meta ADD COLUMN chain_head BLOB NULL;
+        INSERT OR IGNORE INTO gateway_meta (id, session, last_seq) VALUES (1, 0, 0);
+        UPDATE gateway_meta SET
+            chain_anchor_seq = max(last_seq,
+                coalesce((SELECT max(seq) FROM events), 0),
+                coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0)),
+            chain_start = max(last_seq,
+                coalesce((SELECT max(seq) FROM events), 0),
+                coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0)) + 1,
+            chain_anchor_hash = zeroblob(32),
+            chain_head = zeroblob(32)
+        WHERE id = 1;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

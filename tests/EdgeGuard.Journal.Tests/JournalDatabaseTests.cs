@@ -66,7 +66,7 @@ public sealed class JournalDatabaseTests : IDisposable
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta');")));
 
-        Assert.Equal(7, JournalDatabase.SchemaVersion);
+        Assert.Equal(8, JournalDatabase.SchemaVersion);
         Assert.Equal(JournalDatabase.SchemaVersion, version);
         Assert.Equal(4L, tables);
     }
@@ -109,7 +109,7 @@ public sealed class JournalDatabaseTests : IDisposable
              Scalar<long>(connection, "SELECT session FROM gateway_meta WHERE id = 1;"),
              Scalar<long>(connection, "SELECT last_seq FROM gateway_meta WHERE id = 1;"),
              Scalar<long>(connection, "SELECT count(*) FROM events;")));
-        Assert.Equal(7L, version);
+        Assert.Equal((long)JournalDatabase.SchemaVersion, version);
         Assert.Equal(0L, delivered);
         Assert.Equal(0L, session);
         Assert.Equal(0L, lastSeq);

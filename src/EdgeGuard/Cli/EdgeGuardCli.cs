@@ -23,6 +23,7 @@ public static class EdgeGuardCli
             DiagramVerb(),
             KeysVerbs.KeysVerb(),
             KeysVerbs.CommandVerb(),
+            JournalVerbs.Create(),
         };
         return root;
     }

@@ -11,4 +11,6 @@ public static class ExitCodes
     public const int InvalidConfig = 2;
     /// <summary>A scenario expectation did not hold, or the simulator could not be reached.</summary>
     public const int ScenarioFailed = 3;
+    /// <summary><c>journal verify</c> found the journal edited, cut or reordered; the report says where.</summary>
+    public const int JournalTampered = 4;
 }

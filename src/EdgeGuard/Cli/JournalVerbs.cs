@@ -1,0 +1,243 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EdgeGuard.Journal;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>
+/// <c>edgeguard journal verify|export|tail</c>: the audit tools. They open the journal read-only
+/// (<see cref="JournalReader"/>), so they run beside the gateway that holds it and cannot alter
+/// the evidence they look at.
+/// </summary>
+internal static class JournalVerbs
+{
+    /// <summary>How often <c>tail --follow</c> looks for new entries; a person is watching, not a program.</summary>
+    internal static TimeSpan FollowInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    private static readonly Option<string?> DbOption = new("--db")
+    {
+        Description = "The journal database file (instead of stateDirectory/edgeguard.db from --config).",
+    };
+
+    public static Command Create()
+    {
+        var journal = new Command("journal", "Inspect the tamper-evident event journal (read-only; safe while the gateway runs).");
+
+        var officeLastSeq = new Option<long?>("--office-last-seq")
+        {
+            Description = "Highest seq the security office has received. Without it, deleting the newest entries together with gateway_meta cannot be detected on the gateway alone.",
+        };
+        var verify = new Command("verify", "Walk the hash chain and report every edited, deleted or reordered entry, by seq.") { EdgeGuardCli.ConfigOption, DbOption, officeLastSeq };
+        verify.SetAction(result => WithReader(result, reader => Verify(reader, result.GetValue(officeLastSeq), result.InvocationConfiguration.Output)));
+        journal.Subcommands.Add(verify);
+
+        var from = new Option<long>("--from") { Description = "First seq to export.", DefaultValueFactory = _ => 1 };
+        var export = new Command("export", "Write entries as JSON lines (MQTT event field names, plus mono, prevHash and hash).") { EdgeGuardCli.ConfigOption, DbOption, from };
+        export.SetAction(result => WithReader(result, reader => Export(reader, result.GetValue(from), result.InvocationConfiguration.Output)));
+        journal.Subcommands.Add(export);
+
+        var count = new Option<int>("-n", "--lines") { Description = "How many of the newest entries to print.", DefaultValueFactory = _ => 10 };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new entries as the gateway journals them, until Ctrl+C." };
+        var tail = new Command("tail", "Print the newest entries as JSON lines.") { EdgeGuardCli.ConfigOption, DbOption, count, follow };
+        tail.SetAction((result, ct) => WithReaderAsync(result, reader => TailAsync(reader, result.GetValue(count), result.GetValue(follow), result.InvocationConfiguration.Output, ct)));
+        journal.Subcommands.Add(tail);
+        return journal;
+    }
+
+    private static int Verify(JournalReader reader, long? officeLastSeq, TextWriter output)
+    {
+        var report = JournalVerifier.Verify(reader, officeLastSeq);
+        var range = report.FirstSeq is { } first ? Inv($"seq {first}..{report.LastSeq}") : Inv($"empty (retention deleted through seq {report.AnchorSeq})");
+        output.WriteLine(Inv($"Journal {report.Path}: {report.Entries} entries, {range}; hash chain from seq {report.ChainStart}, anchored at seq {report.AnchorSeq}."));
+        if (report.Unchained > 0)
+        {
+            output.WriteLine(Inv($"{report.Unchained} entries from before the hash chain (seq < {report.ChainStart}) are not covered by it."));
+        }
+
+        if (report.IsIntact)
+        {
+            output.WriteLine("INTACT: every entry verifies.");
+            return ExitCodes.Ok;
+        }
+
+        var total = report.Problems.Count + report.UnlistedProblems;
+        output.WriteLine(Inv($"TAMPERED: {total} problem{(total == 1 ? "" : "s")}:"));
+        foreach (var problem in report.Problems)
+        {
+            output.WriteLine($"  - {problem.Message}");
+        }
+
+        if (report.UnlistedProblems > 0)
+        {
+            output.WriteLine(Inv($"  … and {report.UnlistedProblems} more."));
+        }
+
+        return ExitCodes.JournalTampered;
+    }
+
+    private static int Export(JournalReader reader, long from, TextWriter output)
+    {
+        using var line = new JsonLine();
+        reader.InSnapshot(r =>
+        {
+            foreach (var stored in r.ReadFrom(from))
+            {
+                output.WriteLine(line.Format(stored));
+            }
+
+            return true;
+        });
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> TailAsync(JournalReader reader, int count, bool follow, TextWriter output, CancellationToken ct)
+    {
+        if (count < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "-n must be at least 1.");
+        }
+
+        using var line = new JsonLine();
+        long last = 0;
+        foreach (var stored in reader.ReadLast(count))
+        {
+            await output.WriteLineAsync(line.Format(stored)).ConfigureAwait(false);
+            last = stored.Row.Seq;
+        }
+
+        while (follow)
+        {
+            try
+            {
+                await Task.Delay(FollowInterval, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            foreach (var stored in reader.ReadFrom(last + 1))
+            {
+                await output.WriteLineAsync(line.Format(stored)).ConfigureAwait(false);
+                last = stored.Row.Seq;
+            }
+
+            await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static int WithReader(ParseResult result, Func<JournalReader, int> work) =>
+        WithReaderAsync(result, reader => Task.FromResult(work(reader))).GetAwaiter().GetResult();
+
+    private static async Task<int> WithReaderAsync(ParseResult result, Func<JournalReader, Task<int>> work)
+    {
+        var error = result.InvocationConfiguration.Error;
+        var db = result.GetValue(DbOption);
+        var config = result.GetValue(EdgeGuardCli.ConfigOption);
+        if (db is not null && config is not null)
+        {
+            await error.WriteLineAsync("edgeguard journal: pass --config or --db, not both.").ConfigureAwait(false);
+            return ExitCodes.InvalidConfig;
+        }
+
+        if (db is null)
+        {
+            // Only stateDirectory matters here; validate as for --simulate so a tool run on an
+            // office laptop does not need the gateway's GPIO driver to be configured.
+            if (RunVerbHandler.Load(config, simulate: true, error) is not { } loaded)
+            {
+                return ExitCodes.InvalidConfig;
+            }
+
+            db = Path.Combine(loaded.Config.StateDirectory, JournalDatabase.FileName);
+        }
+
+        try
+        {
+            using var reader = JournalReader.Open(db);
+            return await work(reader).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JournalException or ArgumentOutOfRangeException or IOException)
+        {
+            await error.WriteLineAsync($"edgeguard journal: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// One entry as a JSON object: the MQTT event payload's field names (<c>id, seq, ts, type,
+    /// point?, zone?, severity, drill, data</c>) plus <c>mono</c>, <c>prevHash</c>, <c>hash</c>
+    /// (lowercase hex, null before the chain). Values are as stored (<c>ts</c> with all seven
+    /// fractional digits), so the chain can be re-checked from an export alone.
+    /// </summary>
+    private sealed class JsonLine : IDisposable
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(512);
+        private readonly Utf8JsonWriter _writer;
+
+        public JsonLine() => _writer = new Utf8JsonWriter(_buffer);
+
+        public void Dispose() => _writer.Dispose();
+
+        public string Format(StoredEvent stored)
+        {
+            _buffer.ResetWrittenCount();
+            _writer.Reset(_buffer);
+            var row = stored.Row;
+            _writer.WriteStartObject();
+            _writer.WriteString("id", row.Id);
+            _writer.WriteNumber("seq", row.Seq);
+            _writer.WriteString("ts", row.Timestamp);
+            _writer.WriteNumber("mono", row.Monotonic);
+            _writer.WriteString("type", row.Type);
+            if (row.Point is { } point)
+            {
+                _writer.WriteString("point", point);
+            }
+
+            if (row.Zone is { } zone)
+            {
+                _writer.WriteString("zone", zone);
+            }
+
+            _writer.WriteString("severity", row.Severity);
+            _writer.WriteBoolean("drill", row.Drill != 0);
+            _writer.WritePropertyName("data");
+            if (IsJson(row.Data))
+            {
+                _writer.WriteRawValue(row.Data, skipInputValidation: true);
+            }
+            else
+            {
+                // An edited row may hold anything; show it as text rather than fail the export.
+                _writer.WriteStringValue(row.Data);
+            }
+
+            _writer.WriteString("prevHash", JournalChain.Hex(stored.PrevHash));
+            _writer.WriteString("hash", JournalChain.Hex(stored.Hash));
+            _writer.WriteEndObject();
+            _writer.Flush();
+            return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+        }
+
+        private static bool IsJson(string text)
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+            try
+            {
+                return reader.Read() && reader.TrySkip() && !reader.Read();
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeGuard.Cli;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Journal;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>
+/// <c>edgeguard journal verify|export|tail</c> against a real journal file written by the gateway's
+/// own journal, then tampered with as someone with the sqlite3 shell would.
+/// </summary>
+public sealed class JournalVerbsTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2025, 3, 14, 9, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("eg-journal-cli-").FullName;
+
+    private string Db => Path.Combine(_dir, "state", JournalDatabase.FileName);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Verify_of_an_intact_journal_exits_0()
+    {
+        await Journal(30);
+
+        var (code, output, _) = await Run("journal", "verify", "--db", Db);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("30 entries, seq 1..30", output, StringComparison.Ordinal);
+        Assert.Contains("INTACT", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_reports_an_edited_a_deleted_and_two_swapped_rows_each_at_its_seq_and_exits_4()
+    {
+        await Journal(30);
+        Sql("""
+            UPDATE events SET data = '{"kind":"doorContact","active":false}' WHERE seq = 7;
+            DELETE FROM events WHERE seq = 15;
+            UPDATE events SET seq = 1000000 WHERE seq = 22; UPDATE events SET seq = 22 WHERE seq = 23; UPDATE events SET seq = 23 WHERE seq = 1000000;
+            """);
+
+        var (code, output, _) = await Run("journal", "verify", "--db", Db);
+
+        Assert.Equal(ExitCodes.JournalTampered, code);
+        Assert.Contains("TAMPERED", output, StringComparison.Ordinal);
+        Assert.Contains("seq 7: hash mismatch", output, StringComparison.Ordinal);
+        Assert.Contains("seq 15 missing between seq 14 and seq 16: deleted", output, StringComparison.Ordinal);
+        Assert.Contains("seq 22 holds the entry written as seq 23", output, StringComparison.Ordinal);
+        Assert.Contains("seq 23 holds the entry written as seq 22", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_catches_newest_rows_cut_with_gateway_meta_only_given_the_offices_last_seq()
+    {
+        await Journal(30);
+        Sql("DELETE FROM events WHERE seq > 25; UPDATE gateway_meta SET last_seq = 25, chain_head = (SELECT hash FROM events WHERE seq = 25);");
+
+        Assert.Equal(ExitCodes.Ok, (await Run("journal", "verify", "--db", Db)).Code);
+        var (code, output, _) = await Run("journal", "verify", "--db", Db, "--office-last-seq", "30");
+
+        Assert.Equal(ExitCodes.JournalTampered, code);
+        Assert.Contains("seq 26..30 (5 entries) missing at the end", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_writes_one_JSON_object_per_entry_with_the_MQTT_field_names_and_the_hashes()
+    {
+        await Journal(30);
+        Sql("UPDATE events SET data = 'not json' WHERE seq = 29;");
+
+        var (code, output, _) = await Run("journal", "export", "--db", Db, "--from", "25");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!.AsObject()).ToList();
+        Assert.Equal([25L, 26, 27, 28, 29, 30], lines.Select(l => (long)l["seq"]!));
+        var first = lines[0];
+        Assert.Equal(["id", "seq", "ts", "mono", "type", "point", "zone", "severity", "drill", "data", "prevHash", "hash"], first.Select(p => p.Key));
+        Assert.Equal("point.activated", (string)first["type"]!);
+        Assert.Equal("p25", (string)first["point"]!);
+        Assert.False((bool)first["drill"]!);
+        Assert.True((bool)first["data"]!["active"]!);
+        Assert.Equal("2025-03-14T09:00:00.0250000Z", (string)first["ts"]!);
+        Assert.Matches("^[0-9a-f]{64}$", (string)first["hash"]!);
+        Assert.Equal((string)lines[0]["hash"]!, (string)lines[1]["prevHash"]!);
+        Assert.Equal("not json", (string)lines[4]["data"]!);
+    }
+
+    [Fact]
+    public async Task Tail_prints_the_newest_entries_and_follows_new_ones_until_cancelled()
+    {
+        await Journal(30);
+
+        var (code, output, _) = await Run("journal", "tail", "--db", Db, "-n", "3");
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Equal([28L, 29, 30], Seqs(output));
+
+        using var cancel = new CancellationTokenSource();
+        var followed = new LockedWriter();
+        var tail = EdgeGuardCli.Create().Parse(["journal", "tail", "--db", Db, "-n", "1", "--follow"])
+            .InvokeAsync(new InvocationConfiguration { Output = followed, Error = new StringWriter() }, cancel.Token);
+        await Eventually.TrueAsync(() => Seqs(followed.ToString()).SequenceEqual([30L]), Patience, "tail printed seq 30");
+
+        await Journal(2, startAt: 31);
+        await Eventually.TrueAsync(() => Seqs(followed.ToString()).SequenceEqual([30L, 31, 32]), Patience, "tail --follow printed seq 31 and 32");
+        await cancel.CancelAsync();
+        Assert.Equal(ExitCodes.Ok, await tail.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task The_journal_is_found_from_the_configurations_state_directory()
+    {
+        await Journal(3);
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+        json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
+        var config = Path.Combine(_dir, "appsettings.json");
+        File.WriteAllText(config, json.ToJsonString());
+
+        var (code, output, _) = await Run("journal", "verify", "--config", config);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains(Db, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_journal_is_named_and_exits_1_without_creating_it()
+    {
+        var (code, _, error) = await Run("journal", "tail", "--db", Db);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("does not exist", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Db));
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await EdgeGuardCli.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static List<long> Seqs(string jsonLines) =>
+        [.. jsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => (long)JsonNode.Parse(line)!["seq"]!)];
+
+    // Written by the gateway's own journal, as a running gateway would.
+    private async Task Journal(int events, int startAt = 1)
+    {
+        using var database = JournalDatabase.Open(Db);
+        using var journal = new EventJournal(database, TimeProvider.System);
+        journal.Publish([.. Enumerable.Range(startAt, events).Select(i => (DomainEvent)new PointActivated(T0.AddMilliseconds(i), $"p{i}", PointKind.DoorContact, "lobby"))]);
+        await journal.FlushAsync().WaitAsync(Patience);
+    }
+
+    private void Sql(string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Db, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Output written by the follow loop while the test reads it.</summary>
+    private sealed class LockedWriter : TextWriter
+    {
+        private readonly StringBuilder _text = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            lock (_text)
+            {
+                _text.Append(value);
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_text)
+            {
+                _text.Append(value);
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_text)
+            {
+                return _text.ToString();
+            }
+        }
+    }
+}
