@@ -132,6 +132,18 @@ internal static class JournalSchema
             chain_head = zeroblob(32)
         WHERE id = 1;
         """,
+
+        // 9: ids of authenticated office commands (CommandVerifier's replay check), so a command
+        // captured off the broker is refused after a restart too. forget_after is Unix time in ms:
+        // after it the command is refused as expired anyway, so rows past it are pruned. The index
+        // keeps that prune a range delete rather than a scan of every remembered id.
+        """
+        CREATE TABLE seen_commands (
+            id           TEXT    PRIMARY KEY,
+            forget_after INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX seen_commands_forget_after ON seen_commands (forget_after);
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>
