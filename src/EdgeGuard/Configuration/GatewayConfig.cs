@@ -43,6 +43,9 @@ public sealed record GatewayConfig(
 {
     /// <summary>Expanders, ADCs and supervised loops beyond the native GPIO lines (none by default).</summary>
     public IoBoardOptions Board { get; init; } = IoBoardOptions.None;
+
+    /// <summary>Operator keys and command timing (<c>commands</c>); by default no operator may command the gateway.</summary>
+    public CommandOptions Commands { get; init; } = CommandOptions.None;
 }
 
 /// <summary>One configuration problem, with the configuration path of the offending key.</summary>

@@ -177,6 +177,7 @@ public static partial class GatewayConfigReader
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));
             var journal = Journal(root.Child("journal"));
+            var commands = Commands(root.Child("commands"));
 
             if (_w.ErrorCount > 0)
             {
@@ -201,7 +202,7 @@ public static partial class GatewayConfigReader
                 InitialThreatLevel = threat.Value.Initial,
                 TimeZone = threat.Value.TimeZone,
             };
-            return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs) });
+            return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs), Commands = commands ?? throw new UnreachableException("commands missing without an error") });
         }
 
         private ConfigResult Result(GatewayConfig? config) =>

@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using EdgeGuard.Core.Commands;
+
+namespace EdgeGuard.Configuration;
+
+/// <summary>Who may command this gateway from the office, and how strictly commands are timed.</summary>
+/// <param name="Operators">Operator public keys with their roles; none means no command is ever accepted.</param>
+/// <param name="ClockSkew">How far the office's clock may be from the gateway's (<see cref="CommandVerifierOptions.ClockSkew"/>).</param>
+/// <param name="MaxLifetime">Longest validity of a signed command (<see cref="CommandVerifierOptions.MaxLifetime"/>).</param>
+public sealed record CommandOptions(IReadOnlyList<OperatorKey> Operators, TimeSpan ClockSkew, TimeSpan MaxLifetime)
+{
+    /// <summary>No operators and the default limits: every command is refused as from an unknown operator.</summary>
+    public static CommandOptions None { get; } = new(
+        [], TimeSpan.FromSeconds(GatewayConfigReader.DefaultClockSkewSeconds), TimeSpan.FromSeconds(GatewayConfigReader.DefaultMaxLifetimeSeconds));
+
+    /// <summary>The verifier's options for this site and gateway.</summary>
+    public CommandVerifierOptions VerifierOptions(string site, string gateway) =>
+        new(site, gateway) { ClockSkew = ClockSkew, MaxLifetime = MaxLifetime };
+}
+
+// Office commands: operator keys (PEM files written by `edgeguard keys new`), roles and timing.
+// Key files are read here, at validation, so a missing or wrong key stops startup with its path
+// instead of surfacing as "unknown-operator" the first time the office needs the gateway.
+public static partial class GatewayConfigReader
+{
+    /// <summary>Clock-skew allowance when <c>commands.clockSkewSeconds</c> is not set.</summary>
+    public const int DefaultClockSkewSeconds = 30;
+
+    /// <summary>Longest command validity when <c>commands.maxLifetimeSeconds</c> is not set (15 min).</summary>
+    public const int DefaultMaxLifetimeSeconds = 900;
+
+    private static readonly string[] CommandsKeys = ["operators", "clockSkewSeconds", "maxLifetimeSeconds"];
+    private static readonly string[] OperatorItemKeys = ["name", "role", "publicKeyFile", "sites"];
+
+    private static readonly (string, OperatorRole)[] Roles =
+        [("guard", OperatorRole.Guard), ("supervisor", OperatorRole.Supervisor), ("technician", OperatorRole.Technician)];
+
+    private sealed partial class Run
+    {
+        /// <summary>The optional <c>commands</c> section; absent means no operator may command the gateway.</summary>
+        private CommandOptions? Commands(ConfigNode node)
+        {
+            if (node.IsPresent && !_w.Object(node, null, CommandsKeys))
+            {
+                return null;
+            }
+
+            var errors = _w.ErrorCount;
+            var operators = Operators(node.Child("operators"));
+            // 0 is allowed (a gateway and office both on the same NTP source); beyond 5 minutes the
+            // window a stale command works in grows more than any sane clock error needs.
+            var skew = _w.Int(node.Child("clockSkewSeconds"), null, required: false, 0, 300, DefaultClockSkewSeconds);
+            // Ids are remembered this long (plus skew), so it bounds the replay store too.
+            var lifetime = _w.Int(node.Child("maxLifetimeSeconds"), null, required: false, 5, 3_600, DefaultMaxLifetimeSeconds);
+            return _w.ErrorCount == errors && operators is not null && skew is not null && lifetime is not null
+                ? new CommandOptions(operators, TimeSpan.FromSeconds(skew.Value), TimeSpan.FromSeconds(lifetime.Value))
+                : null;
+        }
+
+        private List<OperatorKey>? Operators(ConfigNode node)
+        {
+            var items = _w.List(node, null);
+            if (items is null)
+            {
+                return null;
+            }
+
+            var keys = new List<OperatorKey>();
+            // Ordinal, as the key ring looks names up: "Jones" and "jones" are different operators.
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in items)
+            {
+                if (!_w.Object(item, null, OperatorItemKeys))
+                {
+                    continue;
+                }
+
+                var nameNode = item.Child("name");
+                var name = _w.Scalar(nameNode, null, required: true, " (the name commands carry in 'operator')");
+                var subject = name is null ? null : $"operator '{name}'";
+                if (name is not null && (name.Length > CommandEnvelope.MaxOperatorLength || name.Any(char.IsControl) || name.Trim() != name))
+                {
+                    _w.Error(nameNode, subject, $"an operator name is 1-{CommandEnvelope.MaxOperatorLength} characters without control characters or surrounding spaces");
+                    name = null;
+                }
+                else if (name is not null && seen.TryGetValue(name, out var firstPath))
+                {
+                    _w.Error(nameNode, subject, $"operator '{name}' is already defined at {firstPath}; one key per operator");
+                    name = null;
+                }
+                else if (name is not null)
+                {
+                    seen[name] = nameNode.Path;
+                }
+
+                var role = _w.Enum(item.Child("role"), subject, required: true, Roles);
+                var pem = PublicKeyPem(item.Child("publicKeyFile"), subject);
+                var sites = new List<string>();
+                var sitesOk = true;
+                var siteItems = _w.List(item.Child("sites"), subject);
+                foreach (var site in siteItems ?? [])
+                {
+                    sitesOk &= Id(site, subject, required: true) is { } s && AddTo(sites, s);
+                }
+
+                if (name is null || role is null || pem is null || siteItems is null || !sitesOk)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    keys.Add(OperatorKey.FromPem(name, role.Value, pem, sites));
+                }
+                catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+                {
+                    _w.Error(item.Child("publicKeyFile"), subject, $"is not an ECDSA P-256 public key in PEM ('edgeguard keys new' writes one): {ex.Message}");
+                }
+            }
+
+            return keys;
+        }
+
+        /// <summary>The text of a public key file; null (reported) when missing, unreadable or a private key.</summary>
+        private string? PublicKeyPem(ConfigNode node, string? subject)
+        {
+            var path = _w.Scalar(node, subject, required: true, " (the operator's NAME.pub.pem from 'edgeguard keys new')");
+            if (path is null)
+            {
+                return null;
+            }
+
+            if (!File.Exists(path))
+            {
+                _w.Error(node, subject, Directory.Exists(path) ? $"'{path}' is a directory, not a key file" : $"file '{path}' does not exist");
+                return null;
+            }
+
+            string text;
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                _w.Error(node, subject, $"file '{path}' cannot be read: {ex.Message}");
+                return null;
+            }
+
+            // ImportFromPem would take a private key too; a private key has no business on a
+            // gateway (whoever reads the disk could sign commands), so it is refused outright.
+            if (text.Contains("PRIVATE KEY", StringComparison.Ordinal))
+            {
+                _w.Error(node, subject, $"file '{path}' holds a private key; give the gateway only the public key (NAME.pub.pem) and keep the private one at the office");
+                return null;
+            }
+
+            return text;
+        }
+
+        private static bool AddTo(List<string> list, string value)
+        {
+            list.Add(value);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Security.Cryptography;
+using EdgeGuard.Core.Commands;
+
+namespace EdgeGuard.Tests.Configuration;
+
+public sealed class CommandsConfigTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgeguard-commands-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string WriteKey(string name, ECCurve? curve = null)
+    {
+        using var key = ECDsa.Create(curve ?? ECCurve.NamedCurves.nistP256);
+        var path = Path.Combine(_dir, $"{name}.pub.pem");
+        File.WriteAllText(path, key.ExportSubjectPublicKeyInfoPem());
+        return path;
+    }
+
+    [Fact]
+    public void Without_a_commands_section_no_operator_may_command()
+    {
+        var result = TestConfigs.Read(_ => { });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Empty(result.Config!.Commands.Operators);
+        Assert.Equal(TimeSpan.FromSeconds(30), result.Config.Commands.ClockSkew);
+        Assert.Equal(TimeSpan.FromMinutes(15), result.Config.Commands.MaxLifetime);
+    }
+
+    [Fact]
+    public void Operators_roles_sites_and_timing_are_read()
+    {
+        var jones = WriteKey("sup.jones");
+        var smith = WriteKey("guard.smith");
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("commands:operators:0:name", "sup.jones");
+            k.Set("commands:operators:0:role", "Supervisor");
+            k.Set("commands:operators:0:publicKeyFile", jones);
+            k.Set("commands:operators:1:name", "guard.smith");
+            k.Set("commands:operators:1:role", "guard");
+            k.Set("commands:operators:1:publicKeyFile", smith);
+            k.Set("commands:operators:1:sites:0", "site-a");
+            k.Set("commands:clockSkewSeconds", "10");
+            k.Set("commands:maxLifetimeSeconds", "120");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        var commands = result.Config!.Commands;
+        Assert.Equal(["sup.jones", "guard.smith"], commands.Operators.Select(o => o.Operator));
+        Assert.Equal([OperatorRole.Supervisor, OperatorRole.Guard], commands.Operators.Select(o => o.Role));
+        Assert.Equal(["site-a"], commands.Operators[1].Sites.ToArray());
+        Assert.True(commands.Operators[0].Sites.IsEmpty);
+        var options = commands.VerifierOptions("site-a", "gw-1");
+        Assert.Equal(TimeSpan.FromSeconds(10), options.ClockSkew);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.MaxLifetime);
+    }
+
+    [Fact]
+    public void Every_operator_problem_is_reported_with_its_path()
+    {
+        var good = WriteKey("good");
+        var p384 = WriteKey("p384", ECCurve.NamedCurves.nistP384);
+        var garbage = Path.Combine(_dir, "garbage.pem");
+        File.WriteAllText(garbage, "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n");
+        var privateKey = Path.Combine(_dir, "secret.key.pem");
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            File.WriteAllText(privateKey, key.ExportPkcs8PrivateKeyPem());
+        }
+
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("commands:operators:0:name", "a");
+            k.Set("commands:operators:0:role", "guard");
+            k.Set("commands:operators:0:publicKeyFile", Path.Combine(_dir, "missing.pub.pem"));
+            k.Set("commands:operators:1:name", "b");
+            k.Set("commands:operators:1:role", "janitor");
+            k.Set("commands:operators:1:publicKeyFile", good);
+            k.Set("commands:operators:2:name", "c");
+            k.Set("commands:operators:2:role", "guard");
+            k.Set("commands:operators:2:publicKeyFile", p384);
+            k.Set("commands:operators:3:name", "d");
+            k.Set("commands:operators:3:role", "guard");
+            k.Set("commands:operators:3:publicKeyFile", garbage);
+            k.Set("commands:operators:4:name", "a");
+            k.Set("commands:operators:4:role", "guard");
+            k.Set("commands:operators:4:publicKeyFile", good);
+            k.Set("commands:operators:5:name", "e");
+            k.Set("commands:operators:5:role", "guard");
+            k.Set("commands:operators:5:publicKeyFile", privateKey);
+            k.Set("commands:operators:6:name", "f");
+            k.Set("commands:operators:6:role", "guard");
+            k.Set("commands:operators:6:publicKeyFile", _dir);
+            k.Set("commands:operators:6:sites:0", "Site A");
+            k.Set("commands:operators:7:role", "guard");
+            k.Set("commands:operators:7:publicKeyFile", good);
+            k.Set("commands:operators:7:keyFile", good);
+            k.Set("commands:clockSkewSeconds", "3600");
+            k.Set("commands:maxLifetimeSeconds", "forever");
+        });
+
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "operator 'a'", "does not exist");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:1:role", "janitor");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:2:publicKeyFile", "P-256");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:3:publicKeyFile", "P-256");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:4:name", "already defined", "EdgeGuard:commands:operators:0:name");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:5:publicKeyFile", "private key");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:6:publicKeyFile", "directory");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:6:sites:0");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:7:keyFile", "unknown key", "publicKeyFile");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:7:name");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:clockSkewSeconds");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:maxLifetimeSeconds");
+        Assert.Equal(12, result.Errors.Count);
+    }
+
+    [Fact]
+    public void An_unreadable_key_file_is_reported()
+    {
+        if (OperatingSystem.IsWindows() || Environment.UserName == "root")
+        {
+            // root reads any file whatever its mode; the other problems are covered above.
+            return;
+        }
+
+        var path = WriteKey("locked");
+        File.SetUnixFileMode(path, UnixFileMode.None);
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("commands:operators:0:name", "locked");
+            k.Set("commands:operators:0:role", "technician");
+            k.Set("commands:operators:0:publicKeyFile", path);
+        });
+
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "cannot be read");
+    }
+
+    [Fact]
+    public void A_misspelled_commands_key_is_reported()
+    {
+        var result = TestConfigs.Read(k => k.Set("commands:clockSkew", "5"));
+
+        TestConfigs.AssertError(result, "EdgeGuard:commands:clockSkew", "clockSkewSeconds");
+    }
+}
