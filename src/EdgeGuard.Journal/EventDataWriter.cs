@@ -244,6 +244,20 @@ public static class EventDataWriter
             case SilentHoldUp e:
                 return (e.PointId, e.Zone, true);
 
+            case CommandDone e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("commandType", Core.Commands.CommandTypes.Wire(e.CommandType));
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("detail", e.Detail);
+                return (null, null, true);
+
+            case CommandRefused e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("commandType", Core.Commands.CommandTypes.Wire(e.CommandType));
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("reason", e.Reason);
+                return (null, null, true);
+
             case FireAlarmRaised e:
                 writer.WriteString("mode", ModeText(e.Mode));
                 return (e.PointId, e.Zone, true);

@@ -53,11 +53,18 @@ internal static class ModeChanges
         return drill is null ? null : new ModeRequest(point.Id, drill, Drill: true);
     }
 
+    /// <summary>
+    /// A signed office command starting (or taking over with) a scenario: the same rows as a trigger
+    /// point. The operator is recorded by the command's own <c>command.done</c> event.
+    /// </summary>
+    public static SiteState StartFromOffice(SiteDefinition site, SiteState state, ModeRequest request, Moment now, List<DomainEvent> events) =>
+        Start(site, state, null, request, Trigger.ScenarioTriggered, "office-command", now, events);
+
     /// <summary>A perimeter breach at a level that locks down: the built-in lockdown, for real.</summary>
     public static SiteState StartOnBreach(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events) =>
         Start(site, state, point, new ModeRequest(point.Id, site.Scenarios[0], Drill: false), Trigger.PerimeterBreach, "perimeter-breach", now, events);
 
-    private static SiteState Start(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, Trigger trigger, string cause, Moment now, List<DomainEvent> events)
+    private static SiteState Start(SiteDefinition site, SiteState state, PointDefinition? point, ModeRequest request, Trigger trigger, string cause, Moment now, List<DomainEvent> events)
     {
         var scenario = request.Scenario!;
         var row = Transitions.Find(state.Mode, trigger, scenario.Mode);
@@ -72,12 +79,12 @@ internal static class ModeChanges
         var running = Transitions.Running(site, state);
         if (running is not null && running.Id == scenario.Id && state.Lockdown!.Drill == request.Drill)
         {
-            events.Add(new LockdownRetriggered(now.Utc, cause, point.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
+            events.Add(new LockdownRetriggered(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
             return state with { SirenUntil = siren };
         }
 
-        var info = new LockdownInfo(cause, point.Id, now.Utc, scenario.Id, request.Drill);
-        events.Add(new LockdownStarted(now.Utc, cause, point.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
+        var info = new LockdownInfo(cause, point?.Id, now.Utc, scenario.Id, request.Drill);
+        events.Add(new LockdownStarted(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
         return state with { Mode = scenario.Mode, Lockdown = info, SirenUntil = siren };
     }
 

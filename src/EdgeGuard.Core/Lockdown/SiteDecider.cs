@@ -22,6 +22,7 @@ public static class SiteDecider
             PointChanged change => OnPointChanged(site, state, change, now, events),
             TimerTick => DoorSupervision.OnTick(site, OnTick(state, now, events), now, events),
             InputsSettled => DoorSupervision.OnInputsSettled(site, OnInputsSettled(site, state, now, events), now, events),
+            OfficeCommandInput office => OfficeCommands.Apply(site, state, office.Command, now, events),
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };
         return new Decision(state, events);

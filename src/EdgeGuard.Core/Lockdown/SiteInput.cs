@@ -22,3 +22,6 @@ public sealed record InputsSettled : SiteInput
     /// <summary>The one value; the settled levels are already in the state's points.</summary>
     public static InputsSettled Instance { get; } = new();
 }
+
+/// <summary>A signed office command that passed verification (signature, role, expiry, replay).</summary>
+public sealed record OfficeCommandInput(Commands.VerifiedCommand Command) : SiteInput;

@@ -85,6 +85,9 @@ public sealed record SiteState(
     /// <summary>Door id → supervision and egress state; doors never touched are absent (quiet).</summary>
     public ImmutableSortedDictionary<string, DoorState> Doors { get; init; } = ImmutableSortedDictionary.Create<string, DoorState>(StringComparer.Ordinal);
 
+    /// <summary>Signed all-clear approvals collected for the running scenario (two-person rule); not persisted.</summary>
+    public Commands.TwoPersonApproval? AllClearApprovals { get; init; }
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 

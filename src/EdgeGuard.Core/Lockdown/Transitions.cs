@@ -13,6 +13,8 @@ public enum Trigger
     FireAlarmActive,
     /// <summary>A perimeter point went active in a zone armed at the current threat level.</summary>
     PerimeterBreach,
+    /// <summary>The second of two different supervisors' signed all-clear commands.</summary>
+    OfficeAllClear,
 }
 
 /// <summary>What is asking for a transition: the point, and for a trigger the scenario it starts.</summary>
@@ -49,6 +51,8 @@ public static class Transitions
     private const Trigger Triggered = Trigger.ScenarioTriggered;
     private const Trigger Key = Trigger.KeyswitchTurned;
     private const Trigger Breach = Trigger.PerimeterBreach;
+    private const Trigger OfficeClear = Trigger.OfficeAllClear;
+    private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic button held";
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill";
     private const string Release = "releaser of the running scenario, none of its triggers held";
@@ -57,9 +61,9 @@ public static class Transitions
     public static IReadOnlyList<Transition> Table { get; } =
     [
         //  from        trigger    to          condition
-        new(Normal,     Triggered, Lockdown,   "trigger of a lockdown scenario (any panic button)"),
-        new(Normal,     Triggered, Evacuation, "trigger of an evacuation scenario"),
-        new(Normal,     Triggered, Shelter,    "trigger of a shelter-in-place scenario"),
+        new(Normal,     Triggered, Lockdown,   "trigger of a lockdown scenario (any panic button), or a signed office command"),
+        new(Normal,     Triggered, Evacuation, "trigger of an evacuation scenario, or a signed office command"),
+        new(Normal,     Triggered, Shelter,    "trigger of a shelter-in-place scenario, or a signed office command"),
         new(Normal,     Breach,    Lockdown,   "breach in an armed zone, at a threat level that locks down"),
         new(Lockdown,   Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
         new(Evacuation, Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
@@ -78,7 +82,19 @@ public static class Transitions
         new(Lockdown,   Key,       Normal,     Release, AuthorisedRelease),
         new(Evacuation, Key,       Normal,     Release, AuthorisedRelease),
         new(Shelter,    Key,       Normal,     Release, AuthorisedRelease),
+
+        new(Lockdown,   OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
+        new(Evacuation, OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
+        new(Shelter,    OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
     ];
+
+    /// <summary>Why a start or takeover is refused in the current state, or null when the table allows it.</summary>
+    public static string? TakeoverRefusal(SiteDefinition site, SiteState state, ModeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var row = Find(state.Mode, Trigger.ScenarioTriggered, request.Scenario!.Mode);
+        return row is null ? $"no transition from {state.Mode} to {request.Scenario.Mode}" : row.Guard?.Invoke(site, state, request);
+    }
 
     /// <summary>The row for a mode, trigger and target mode, or null when nothing happens.</summary>
     public static Transition? Find(SiteMode from, Trigger on, SiteMode? to = null) =>
@@ -107,6 +123,13 @@ public static class Transitions
         return (runningDrill && !request.Drill) || wanted.Rank > running.Rank
             ? null
             : $"'{wanted.Id}' (rank {wanted.Rank}) does not outrank the running '{running.Id}' (rank {running.Rank})";
+    }
+
+    // The two approvals were counted by TwoPersonApproval; what is left is the rule every release keeps.
+    private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
+    {
+        var panic = site.Scenarios[0].Triggers.FirstOrDefault(state.IsActive);
+        return panic is null ? null : $"panic button '{panic}' is still active";
     }
 
     private static string? AuthorisedRelease(SiteDefinition site, SiteState state, ModeRequest request)

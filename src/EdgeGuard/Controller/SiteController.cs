@@ -54,6 +54,22 @@ public sealed partial class SiteController(
     public void ReportFromOutside(IReadOnlyList<DomainEvent> events) => _channel.Writer.TryWrite(new ReportMessage(events));
 
     /// <summary>
+    /// Hands a verified office command to the loop, which decides on it like any input (persisting
+    /// and driving outputs before answering). Completes with the loop's outcome.
+    /// </summary>
+    public Task<CommandOutcome> ExecuteAsync(Core.Commands.VerifiedCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var outcome = new TaskCompletionSource<CommandOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_channel.Writer.TryWrite(new CommandMessage(command, outcome)))
+        {
+            outcome.SetResult(new CommandOutcome(false, "the gateway is stopping"));
+        }
+
+        return outcome.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
     /// </summary>
@@ -147,6 +163,26 @@ public sealed partial class SiteController(
                 break;
             case ReportMessage { Events: var reported }:
                 events.AddRange(reported);
+                break;
+            case CommandMessage { Command: var command, Outcome: var answer }:
+                var before = events.Count;
+                try
+                {
+                    Apply(new OfficeCommandInput(command), now, events);
+                }
+                catch
+                {
+                    // The office is owed an answer even when the loop fails on its command.
+                    answer.TrySetResult(new CommandOutcome(false, "the gateway failed on this command; see its log"));
+                    throw;
+                }
+
+                answer.TrySetResult(events.Skip(before).LastOrDefault(e => e is CommandDone or CommandRefused) switch
+                {
+                    CommandDone done => new CommandOutcome(true, done.Detail),
+                    CommandRefused refused => new CommandOutcome(false, refused.Reason),
+                    _ => new CommandOutcome(false, "the controller did not decide on the command"),
+                });
                 break;
             case TimerMessage:
                 foreach (var pending in _filters.Values)

@@ -72,6 +72,10 @@ internal sealed class ControllerHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Hands a verified command to the loop and waits (bounded) for its answer.</summary>
+    public Task<CommandOutcome> ExecuteAsync(Core.Commands.VerifiedCommand command) =>
+        Controller.ExecuteAsync(command, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
     /// <summary>Sets a point's line to the level that means <paramref name="active"/>.</summary>
     public void Set(string point, bool active) => Driver.SetInputLevel(Site.Point(point).Line, Site.Point(point).LevelFor(active));
 

@@ -1,0 +1,117 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// What a verified, signed office command does to the site: the same transition table as a trigger
+/// point or a keyswitch (<see cref="Transitions"/>), with the two-person rule for lifting a scenario.
+/// Verification (signature, role, replay) happened before; this only decides. Part of
+/// <see cref="SiteDecider"/>: pure.
+/// </summary>
+internal static class OfficeCommands
+{
+    public static SiteState Apply(SiteDefinition site, SiteState state, VerifiedCommand verified, Moment now, List<DomainEvent> events)
+    {
+        var command = verified.Command;
+        var (next, refusal, detail) = command.Type switch
+        {
+            CommandType.Lockdown => Start(site, state, command, SiteMode.Lockdown, drill: false, now, events),
+            CommandType.Evacuate => Start(site, state, command, SiteMode.Evacuation, drill: false, now, events),
+            CommandType.Shelter => Start(site, state, command, SiteMode.ShelterInPlace, drill: false, now, events),
+            CommandType.DrillStart => Start(site, state, command, null, drill: true, now, events),
+            CommandType.DrillStop => StopDrill(site, state, command, now, events),
+            CommandType.AllClear => AllClear(site, state, verified, now, events),
+            CommandType.SetThreatLevel => SetThreatLevel(site, state, command, now, events),
+            // Acknowledge, bypass and rebirth are not state-machine decisions; they are refused
+            // here until they are built, never reported as done.
+            _ => (state, $"'{CommandTypes.Wire(command.Type)}' is not supported by this gateway version", ""),
+        };
+        events.Add(refusal is null
+            ? new CommandDone(now.Utc, command.Id, command.Type, command.Operator, detail)
+            : new CommandRefused(now.Utc, command.Id, command.Type, command.Operator, refusal));
+        return next;
+    }
+
+    private static (SiteState, string?, string) Start(SiteDefinition site, SiteState state, CommandEnvelope command, SiteMode? mode, bool drill, Moment now, List<DomainEvent> events)
+    {
+        var wanted = Argument(command, "scenario");
+        var scenario = wanted is null
+            ? site.Scenarios.Where(s => mode is null ? s.Id == ScenarioDefinition.LockdownId : s.Mode == mode).MaxBy(s => s.Rank)
+            : site.Scenarios.FirstOrDefault(s => s.Id == wanted);
+        if (scenario is null || (mode is { } m && scenario.Mode != m))
+        {
+            return (state, wanted is null ? $"this site has no {mode} scenario" : $"no {(mode is null ? "" : mode + " ")}scenario '{wanted}' is configured", "");
+        }
+
+        var before = events.Count;
+        var next = ModeChanges.StartFromOffice(site, state, new ModeRequest(command.Operator, scenario, drill), now, events);
+        return events.Count > before
+            ? (next, null, $"{scenario.Id}{(drill ? " (drill)" : "")} running")
+            : (state, Transitions.TakeoverRefusal(site, state, new ModeRequest(command.Operator, scenario, drill)) ?? "refused", "");
+    }
+
+    private static (SiteState, string?, string) StopDrill(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
+    {
+        if (state.Lockdown is not { Drill: true } info)
+        {
+            return (state, "no drill is running", "");
+        }
+
+        events.Add(new LockdownCleared(now.Utc, command.Operator, info.Since, state.Mode, info.Scenario) { Drill = true });
+        return (state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null }, null, "drill ended");
+    }
+
+    private static (SiteState, string?, string) AllClear(SiteDefinition site, SiteState state, VerifiedCommand verified, Moment now, List<DomainEvent> events)
+    {
+        if (state.Lockdown is not { } info || state.Mode == SiteMode.Normal)
+        {
+            return (state, "nothing to clear: the site is in normal mode", "");
+        }
+
+        var lockdownId = $"{info.Scenario}@{info.Since:O}";
+        var approvals = (state.AllClearApprovals ?? TwoPersonApproval.Start(lockdownId)).For(lockdownId);
+        var (next, outcome) = approvals.Add(verified, now.Monotonic);
+        state = state with { AllClearApprovals = next };
+        if (outcome.Status == ApprovalStatus.Refused)
+        {
+            return (state, outcome.Detail, "");
+        }
+
+        if (outcome.Status == ApprovalStatus.Pending)
+        {
+            return (state, null, outcome.Detail);
+        }
+
+        // Two supervisors agree; a held panic button still means somebody is in danger.
+        var row = Transitions.Find(state.Mode, Trigger.OfficeAllClear)!;
+        var by = string.Join('+', outcome.Approvers);
+        if (row.Guard?.Invoke(site, state, new ModeRequest(by, null, info.Drill)) is { } refusal)
+        {
+            return (state, refusal, "");
+        }
+
+        events.Add(new LockdownCleared(now.Utc, by, info.Since, state.Mode, info.Scenario) { Drill = info.Drill });
+        return (state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null }, null, $"cleared by {by}");
+    }
+
+    private static (SiteState, string?, string) SetThreatLevel(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
+    {
+        var level = command.Args.Members.TryGetValue("level", out var item) && item is JsonIntegerItem { Value: var v } ? (int)v : 0;
+        if (site.ThreatLevels.Count > 0 && site.ThreatLevels.All(t => t.Level != level))
+        {
+            return (state, $"threat level {level} is not configured; levels: {string.Join(", ", site.ThreatLevels.Select(t => t.Level))}", "");
+        }
+
+        if (level == state.ThreatLevel)
+        {
+            return (state, null, $"threat level already {level}");
+        }
+
+        events.Add(new ThreatLevelChanged(now.Utc, state.ThreatLevel, level, command.Operator));
+        return (state with { ThreatLevel = level, ThreatLevelChosen = true }, null, $"threat level {level}");
+    }
+
+    private static string? Argument(CommandEnvelope command, string name) =>
+        command.Args.Members.TryGetValue(name, out var item) && item is JsonStringItem { Value: var text } ? text : null;
+}

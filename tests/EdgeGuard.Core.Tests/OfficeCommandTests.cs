@@ -1,0 +1,123 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>Verified office commands through the same transition table as points and keys.</summary>
+public sealed class OfficeCommandTests
+{
+    private static readonly Site.SiteDefinition Site = TestSite.Create("a", "b");
+    private static int _ids;
+
+    private static SiteState Quiet() =>
+        SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+    private static VerifiedCommand Command(CommandType type, string op = "sup-1", OperatorRole role = OperatorRole.Supervisor, params (string Key, JsonItem Value)[] args) =>
+        new(new CommandEnvelope(
+            $"cmd-{Interlocked.Increment(ref _ids)}", type, "site-test", "gw-test", op,
+            TestSite.At(0).Utc, TestSite.At(60).Utc,
+            new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
+            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+
+    private static Decision Run(SiteState state, VerifiedCommand command, double at = 1) =>
+        SiteDecider.Decide(Site, state, new OfficeCommandInput(command), TestSite.At(at));
+
+    [Fact]
+    public void An_office_lockdown_starts_the_built_in_lockdown_and_reports_done()
+    {
+        var decision = Run(Quiet(), Command(CommandType.Lockdown, "guard-7", OperatorRole.Guard));
+
+        Assert.Equal(SiteMode.Lockdown, decision.State.Mode);
+        var started = Assert.IsType<LockdownStarted>(decision.Events[0]);
+        Assert.Equal(("office-command", null), (started.Cause, started.PointId));
+        Assert.Equal("guard-7", Assert.IsType<CommandDone>(decision.Events[^1]).Operator);
+        Assert.True(OutputPlan.For(Site, decision.State).IsActive("lock-egress"));
+    }
+
+    [Fact]
+    public void One_supervisor_alone_or_twice_does_not_lift_a_lockdown_two_different_ones_do()
+    {
+        var lockdown = Run(Quiet(), Command(CommandType.Lockdown)).State;
+
+        var first = Run(lockdown, Command(CommandType.AllClear, "sup-1"), 2);
+        var again = Run(first.State, Command(CommandType.AllClear, "sup-1"), 3);
+        var second = Run(first.State, Command(CommandType.AllClear, "sup-2"), 4);
+
+        Assert.Equal(SiteMode.Lockdown, first.State.Mode);
+        Assert.IsType<CommandDone>(first.Events[^1]);
+        Assert.Equal(SiteMode.Lockdown, again.State.Mode);
+        Assert.IsType<CommandRefused>(again.Events[^1]);
+        Assert.Equal(SiteMode.Normal, second.State.Mode);
+        Assert.Equal("sup-1+sup-2", Assert.IsType<LockdownCleared>(second.Events[^2]).ClearedBy);
+    }
+
+    [Fact]
+    public void Two_supervisors_cannot_lift_a_lockdown_while_a_panic_button_is_held()
+    {
+        var held = SiteDecider.Decide(Site, Quiet(), new PointChanged("panic-a", true), TestSite.At(1)).State;
+
+        var first = Run(held, Command(CommandType.AllClear, "sup-1"), 2);
+        var second = Run(first.State, Command(CommandType.AllClear, "sup-2"), 3);
+
+        Assert.Equal(SiteMode.Lockdown, second.State.Mode);
+        Assert.Contains("panic button 'panic-a' is still active", Assert.IsType<CommandRefused>(second.Events[^1]).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_office_evacuation_takes_over_and_a_drill_cannot_replace_a_real_scenario()
+    {
+        var lockdown = Run(Quiet(), Command(CommandType.Lockdown)).State;
+
+        var evacuate = Run(lockdown, Command(CommandType.Evacuate), 2);
+        var drill = Run(evacuate.State, Command(CommandType.DrillStart, args: ("scenario", new JsonStringItem("lockdown"))), 3);
+
+        Assert.Equal(SiteMode.Evacuation, evacuate.State.Mode);
+        Assert.Equal("lockdown", Assert.IsType<LockdownStarted>(evacuate.Events[0]).Replaced);
+        Assert.Contains("a drill cannot replace the real 'evacuate'", Assert.IsType<CommandRefused>(drill.Events[^1]).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_drill_started_and_stopped_from_the_office_is_flagged_and_muted()
+    {
+        var drill = Run(Quiet(), Command(CommandType.DrillStart, args: ("scenario", new JsonStringItem("lockdown"))));
+        var stop = Run(drill.State, Command(CommandType.DrillStop), 2);
+        var stopAgain = Run(stop.State, Command(CommandType.DrillStop), 3);
+
+        Assert.True(drill.State.Lockdown!.Drill);
+        Assert.False(OutputPlan.For(Site, drill.State).IsActive("siren"));
+        Assert.True(Assert.IsType<LockdownCleared>(stop.Events[0]).Drill);
+        Assert.Equal(SiteMode.Normal, stop.State.Mode);
+        Assert.Equal("no drill is running", Assert.IsType<CommandRefused>(stopAgain.Events[^1]).Reason);
+    }
+
+    [Fact]
+    public void Unknown_scenarios_unconfigured_levels_and_unsupported_types_are_refused_and_change_nothing()
+    {
+        var quiet = Quiet();
+
+        foreach (var command in new[]
+        {
+            Command(CommandType.Shelter, args: ("scenario", new JsonStringItem("evacuate"))),
+            Command(CommandType.Lockdown, args: ("scenario", new JsonStringItem("annex"))),
+            Command(CommandType.SetThreatLevel, args: ("level", new JsonIntegerItem(3))),
+            Command(CommandType.Bypass, "tech-1", OperatorRole.Technician),
+            Command(CommandType.AllClear),
+        })
+        {
+            var decision = Run(quiet, command);
+            Assert.Same(quiet.Points, decision.State.Points);
+            Assert.Equal(SiteMode.Normal, decision.State.Mode);
+            Assert.IsType<CommandRefused>(Assert.Single(decision.Events));
+        }
+    }
+
+    [Fact]
+    public void The_office_sets_a_configured_threat_level()
+    {
+        var decision = Run(Quiet(), Command(CommandType.SetThreatLevel, args: ("level", new JsonIntegerItem(5))));
+
+        Assert.Equal((5, true), (decision.State.ThreatLevel, decision.State.ThreatLevelChosen));
+        Assert.Equal("sup-1", Assert.IsType<ThreatLevelChanged>(decision.Events[0]).ChangedBy);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Tests.Controller;
+
+/// <summary>A verified office command through the controller's one loop: persisted, driven, answered.</summary>
+public sealed class OfficeCommandControllerTests : IAsyncDisposable
+{
+    private static readonly SiteDefinition Site = new(
+        "site-t", "gw-t",
+        [new("a", "A")],
+        [
+            new("panic", PointKind.PanicButton, 2, ActiveHigh: true, LinePull.Down, TimeSpan.FromMilliseconds(100), "a"),
+            new("key", PointKind.Keyswitch, 3, ActiveHigh: true, LinePull.Down, TimeSpan.FromMilliseconds(25), "a"),
+        ],
+        [
+            new("lock", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
+            new("siren", OutputKind.Siren, 11, ActiveHigh: true, "a"),
+        ],
+        new LockdownPolicy([], TimeSpan.FromSeconds(30), ["key"]));
+
+    private readonly List<SafetyState> _saved = [];
+    private readonly ControllerHarness _h;
+
+    public OfficeCommandControllerTests() => _h = new ControllerHarness(Site, _ => new ListStore(_saved));
+
+    private VerifiedCommand Command(CommandType type, string op) =>
+        new(new CommandEnvelope(Guid.NewGuid().ToString(), type, "site-t", "gw-t", op, _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
+            JsonObjectItem.Empty, ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Supervisor);
+
+    [Fact]
+    public async Task An_office_lockdown_is_persisted_and_driven_before_it_is_answered_and_two_supervisors_lift_it()
+    {
+        await _h.BootAsync();
+
+        var locked = await _h.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"));
+
+        Assert.True(locked.Done, locked.Detail);
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(_saved).Mode);
+        Assert.True(_h.Driver.GetOutputLevel(10), "the lock is driven by the time the office hears 'done'");
+        var first = await _h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"));
+        var same = await _h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"));
+        Assert.True(first.Done);
+        Assert.False(same.Done);
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+
+        var cleared = await _h.ExecuteAsync(Command(CommandType.AllClear, "sup-2"));
+
+        Assert.True(cleared.Done, cleared.Detail);
+        Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
+        Assert.False(_h.Driver.GetOutputLevel(10));
+        Assert.Contains(_h.Events.Events, e => e is LockdownCleared { ClearedBy: "sup-1+sup-2" });
+        Assert.Equal(4, _h.Events.Events.Count(e => e is CommandDone or CommandRefused));
+    }
+
+    public ValueTask DisposeAsync() => _h.DisposeAsync();
+
+    private sealed class ListStore(List<SafetyState> saved) : ISafetyStateStore
+    {
+        public SafetyState Load() => SafetyState.Initial;
+
+        public void Save(SafetyState state) => saved.Add(state);
+    }
+}
