@@ -116,6 +116,22 @@ public static class EventDataWriter
     // Writes the data fields into an open object and returns the point, the zone, and whether the
     // event type was known. Every Core event type has an arm of its own: the fallback is for types
     // added later (or by tests), and a test fails when a Core type reaches it.
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    // The schema's reason limit; never splits a surrogate pair, so the text stays valid UTF-8.
+    private static string CutReason(string reason) =>
+        reason.Length <= 1024 ? reason : reason[..(char.IsHighSurrogate(reason[1023]) ? 1023 : 1024)];
+
     private static (string? Point, string? Zone, bool Known) WriteFields(DomainEvent domainEvent, Utf8JsonWriter writer)
     {
         switch (domainEvent)
@@ -256,6 +272,29 @@ public static class EventDataWriter
                 writer.WriteString("commandType", Core.Commands.CommandTypes.Wire(e.CommandType));
                 writer.WriteString("operator", e.Operator);
                 writer.WriteString("reason", e.Reason);
+                return (null, null, true);
+
+            case Core.Commands.CommandReceived e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("commandType", Core.Commands.CommandTypes.Wire(e.CommandType));
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("role", e.Role switch
+                {
+                    Core.Commands.OperatorRole.Guard => "guard",
+                    Core.Commands.OperatorRole.Supervisor => "supervisor",
+                    Core.Commands.OperatorRole.Technician => "technician",
+                    _ => throw new ArgumentOutOfRangeException(nameof(domainEvent), e.Role, "unknown role"),
+                });
+                return (null, null, true);
+
+            // Type and operator are what the payload claims (null when it could not be read): a
+            // refused command is not authenticated, and the journal records the claim as evidence.
+            case Core.Commands.CommandRejected e:
+                writer.WriteString("command", e.CommandId);
+                WriteStringOrNull(writer, "commandType", e.CommandType is { } t ? Core.Commands.CommandTypes.Wire(t) : null);
+                WriteStringOrNull(writer, "operator", e.Operator);
+                writer.WriteString("rejection", Core.Commands.CommandRejections.Code(e.Rejection));
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case FireAlarmRaised e:

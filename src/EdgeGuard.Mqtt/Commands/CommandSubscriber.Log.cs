@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Mqtt.Commands;
+
+// Source-generated log messages of the command subscriber (event ids 320-329).
+public sealed partial class CommandSubscriber
+{
+    [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Subscribed to {Topic} as {ClientId}")]
+    private partial void LogSubscribed(string topic, string clientId);
+
+    [LoggerMessage(EventId = 321, Level = LogLevel.Error, Message = "The broker refused the subscription to {Topic} ({Code}): the office cannot command this gateway; check the broker's ACL")]
+    private partial void LogSubscribeRefused(string topic, string code);
+
+    [LoggerMessage(EventId = 322, Level = LogLevel.Error, Message = "The broker refused the command connection: {Reason}")]
+    private partial void LogConnectRefused(string reason);
+
+    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "Command connection failed: {Reason}")]
+    private partial void LogConnectFailed(string reason);
+
+    [LoggerMessage(EventId = 324, Level = LogLevel.Warning, Message = "Command connection lost; reconnecting")]
+    private partial void LogConnectionLost();
+
+    [LoggerMessage(EventId = 325, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' was not published: {Reason}")]
+    private partial void LogResultDropped(string id, string result, string reason);
+
+    [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "Command '{Id}' asked for results on '{Topic}'; they go to the gateway's own results topic")]
+    private partial void LogForeignResponseTopic(string id, string topic);
+
+    [LoggerMessage(EventId = 327, Level = LogLevel.Error, Message = "Handling a command message failed")]
+    private partial void LogHandlerFailed(Exception exception);
+}

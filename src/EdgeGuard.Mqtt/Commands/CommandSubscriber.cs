@@ -1,0 +1,337 @@
+using System.Threading.Channels;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Mqtt.Contract;
+using EdgeGuard.Mqtt.Publishing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeGuard.Mqtt.Commands;
+
+/// <summary>
+/// Receives signed commands on <c>{root}/commands</c> (QoS 1) and answers on
+/// <c>{root}/command-results</c> with the request's correlation data. Per message, before MQTTnet
+/// sends the PUBACK (it does when this handler returns): size cap, verification (retain flag
+/// included), the attempt journaled durably. After it: <c>accepted</c>/<c>rejected</c> published,
+/// and an accepted command handed to the executor, whose outcome follows as <c>done</c> or
+/// <c>rejected</c>. Commands are executed one at a time, in the order they arrived.
+/// </summary>
+/// <remarks>
+/// <para>Its own connection, not the <see cref="OutboxPublisher"/>'s, because: the publisher's
+/// session is clean-start (the journal is its queue) while commands need a persistent session so the
+/// broker keeps a QoS 1 command through a short link loss (the contract's message expiry presumes
+/// it); the publisher's in-flight window (the broker's Receive Maximum) is full during a replay of a
+/// large backlog, and a command answer must not wait behind it; and a flood on the command topic
+/// must not slow event delivery. The cost is a second connection, client id
+/// <see cref="CommandSubscriberOptions.ClientId"/>, with no Last Will (availability stays the
+/// publisher's).</para>
+/// <para>Answers always go to the gateway's own results topic: the contract says so, and the
+/// office's ACL lets the gateway publish nowhere else; a request's MQTT 5 Response Topic is
+/// honoured when it names that topic and otherwise ignored, since obeying it would let anyone who
+/// may publish a command make the gateway publish anywhere.</para>
+/// </remarks>
+public sealed partial class CommandSubscriber : BackgroundService
+{
+    private readonly CommandSubscriberOptions _options;
+    private readonly CommandHandler _handler;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CommandSubscriber> _log;
+    private readonly Topics _topics;
+    private readonly MqttClientFactory _factory = new();
+    private readonly SemaphoreSlim _receiveGate = new(1, 1);
+    private readonly Channel<Reply> _replies;
+    private readonly Channel<Accepted> _accepted;
+    private TaskCompletionSource _subscribed = NewSignal();
+    private IMqttClient? _client;
+    private long _received;
+    private long _published;
+    private long _dropped;
+
+    /// <summary>Creates the subscriber; the options' broker settings are validated here.</summary>
+    public CommandSubscriber(CommandSubscriberOptions options, CommandHandler handler, TimeProvider time, ILogger<CommandSubscriber> log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options with { Broker = options.Broker.ThrowIfInvalid() };
+        _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _log = log ?? throw new ArgumentNullException(nameof(log));
+        _topics = new Topics(options.Broker.Site, options.Broker.Gateway);
+        _replies = Channel.CreateBounded<Reply>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _accepted = Channel.CreateBounded<Accepted>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    }
+
+    /// <summary>Whether the subscription is in place on a live connection.</summary>
+    public bool IsSubscribed => Volatile.Read(ref _client) is not null;
+
+    /// <summary>Messages received on the command topic since start.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Results published (and acknowledged by the broker) since start.</summary>
+    public long ResultsPublished => Interlocked.Read(ref _published);
+
+    /// <summary>Results that could not be published (no connection, refused); the journal still has the attempt.</summary>
+    public long ResultsDropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Completes when the subscriber is connected and subscribed.</summary>
+    public Task WaitUntilSubscribedAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _subscribed).Task.WaitAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        _receiveGate.Dispose();
+        base.Dispose();
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var replies = Task.Run(() => ReplyLoopAsync(stoppingToken), CancellationToken.None);
+        var executions = Task.Run(() => ExecuteLoopAsync(stoppingToken), CancellationToken.None);
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var lasted = await ConnectAndListenAsync(stoppingToken).ConfigureAwait(false);
+            if (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            failures = lasted >= _options.Broker.KeepAlive ? 0 : failures + 1;
+            var delay = ReconnectBackoff.Delay(failures, _options.Broker.ReconnectDelayMin, _options.Broker.ReconnectDelayMax, Random.Shared.NextDouble());
+            try
+            {
+                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await Quietly(replies).ConfigureAwait(false);
+        await Quietly(executions).ConfigureAwait(false);
+    }
+
+    /// <summary>One connection: connect, subscribe, then wait until it is lost or the service stops.</summary>
+    private async Task<TimeSpan> ConnectAndListenAsync(CancellationToken stoppingToken)
+    {
+        using var client = _factory.CreateMqttClient();
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += _ =>
+        {
+            lost.TrySetResult();
+            return Task.CompletedTask;
+        };
+        client.ApplicationMessageReceivedAsync += args => OnMessageAsync(args, stoppingToken);
+        var started = _time.GetTimestamp();
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+            var connack = await client.ConnectAsync(ConnectOptions(), token.Token).ConfigureAwait(false);
+            if (connack.ResultCode != MqttClientConnectResultCode.Success)
+            {
+                LogConnectRefused(connack.ResultCode.ToString());
+                return TimeSpan.Zero;
+            }
+
+            // Retain As Published: without it the broker clears the retain flag on messages it
+            // forwards to an existing subscription, and a retained command published while the
+            // gateway listens would look like a fresh one.
+            var subscribe = _factory.CreateSubscribeOptionsBuilder()
+                .WithTopicFilter(f => f.WithTopic(_topics.Commands).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainAsPublished(true))
+                .Build();
+            var suback = await client.SubscribeAsync(subscribe, token.Token).ConfigureAwait(false);
+            var code = suback.Items.Count == 1 ? suback.Items.First().ResultCode : MqttClientSubscribeResultCode.UnspecifiedError;
+            if (code is not (MqttClientSubscribeResultCode.GrantedQoS1 or MqttClientSubscribeResultCode.GrantedQoS0))
+            {
+                // Typically the broker's ACL: the office cannot command this gateway until it is fixed.
+                LogSubscribeRefused(_topics.Commands, code.ToString());
+                return TimeSpan.Zero;
+            }
+
+            Volatile.Write(ref _client, client);
+            Volatile.Read(ref _subscribed).TrySetResult();
+            LogSubscribed(_topics.Commands, _options.ClientId);
+            await lost.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+            LogConnectionLost();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Orderly stop: below.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogConnectFailed(ex.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _client, null);
+            var signal = Volatile.Read(ref _subscribed);
+            if (signal.Task.IsCompleted)
+            {
+                Interlocked.CompareExchange(ref _subscribed, NewSignal(), signal);
+            }
+
+            if (stoppingToken.IsCancellationRequested && client.IsConnected)
+            {
+                await DisconnectQuietlyAsync(client).ConfigureAwait(false);
+            }
+        }
+
+        return _time.GetElapsedTime(started);
+    }
+
+    private MqttClientOptions ConnectOptions()
+    {
+        var options = ClientOptionsFactory.Build(_options.Broker with { ClientId = _options.ClientId }, _topics, session: 0);
+        // The availability will is the publisher's alone: this connection dropping is not the
+        // gateway going offline, and a second will would announce "offline" while it is not.
+        options.WillTopic = null;
+        options.WillPayload = null;
+        options.WillUserProperties = null;
+        options.CleanSession = false;
+        options.SessionExpiryInterval = (uint)_options.SessionExpiry.TotalSeconds;
+        options.MaximumPacketSize = (uint)_options.MaxPacketBytes;
+        return options;
+    }
+
+    /// <summary>Runs before the PUBACK: nothing here may throw into MQTTnet, whatever arrived.</summary>
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args, CancellationToken stoppingToken)
+    {
+        var message = args.ApplicationMessage;
+        if (!string.Equals(message.Topic, _topics.Commands, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        try
+        {
+            // One at a time: the replay store and the journal order must see commands in arrival order.
+            await _receiveGate.WaitAsync(stoppingToken).ConfigureAwait(false);
+            try
+            {
+                var attempt = await _handler.ReceiveAsync(message.Payload, message.Retain, stoppingToken).ConfigureAwait(false);
+                var correlation = message.CorrelationData is { Length: > 0 } data ? (byte[])data.Clone() : null;
+                if (message.ResponseTopic is { } topic && !string.Equals(topic, _topics.CommandResults, StringComparison.Ordinal))
+                {
+                    LogForeignResponseTopic(attempt.CommandId, topic);
+                }
+
+                await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation), stoppingToken).ConfigureAwait(false);
+                if (attempt.Command is { } command)
+                {
+                    await _accepted.Writer.WriteAsync(new Accepted(command, correlation), stoppingToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _receiveGate.Release();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: not acknowledged, so the broker offers it again at the next start.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogHandlerFailed(ex);
+        }
+    }
+
+    private async Task ExecuteLoopAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var accepted in _accepted.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            var id = accepted.Command.Command.Id;
+            var (result, reason) = await _handler.ExecuteAsync(accepted.Command, stoppingToken).ConfigureAwait(false);
+            await _replies.Writer.WriteAsync(new Reply(id, result, reason, accepted.Correlation), stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReplyLoopAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var reply in _replies.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            await PublishAsync(reply, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishAsync(Reply reply, CancellationToken stoppingToken)
+    {
+        var builder = new MqttApplicationMessageBuilder()
+            .WithTopic(_topics.CommandResults)
+            .WithPayload(CommandResultPayload.Write(reply.CommandId, reply.Result, reply.Reason, _time.GetUtcNow()))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(false)
+            .WithContentType(Payloads.JsonContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
+        if (reply.Correlation is { } correlation)
+        {
+            builder.WithCorrelationData(correlation);
+        }
+
+        var message = builder.Build();
+        try
+        {
+            // A result waits for a connection at most one timeout: it is an answer to a live request.
+            using var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+            await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
+            var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("not connected");
+            var result = await client.PublishAsync(message, token.Token).ConfigureAwait(false);
+            if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
+            {
+                Interlocked.Increment(ref _published);
+                return;
+            }
+
+            LogResultDropped(reply.CommandId, CommandResultPayload.Wire(reply.Result), result.ReasonCode.ToString());
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogResultDropped(reply.CommandId, CommandResultPayload.Wire(reply.Result), ex.Message);
+        }
+
+        Interlocked.Increment(ref _dropped);
+    }
+
+    private async Task DisconnectQuietlyAsync(IMqttClient client)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
+            await client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogConnectFailed(ex.Message);
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed record Reply(string CommandId, CommandResultKind Result, string? Reason, byte[]? Correlation);
+
+    private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation);
+}

@@ -1,0 +1,30 @@
+using EdgeGuard.Mqtt.Publishing;
+
+namespace EdgeGuard.Mqtt.Commands;
+
+/// <summary>Settings of the <see cref="CommandSubscriber"/>'s own broker connection.</summary>
+public sealed record CommandSubscriberOptions
+{
+    /// <summary>Broker, identity, TLS and timers: the publisher's, so both connections reach the same broker the same way.</summary>
+    public required MqttPublisherOptions Broker { get; init; }
+
+    /// <summary>
+    /// How long the broker keeps the subscription and queued QoS 1 commands while the gateway is
+    /// away. A command is never valid longer than the verifier's maximum lifetime (15 min by
+    /// default), so keeping it longer would only queue commands that are refused as expired.
+    /// </summary>
+    public TimeSpan SessionExpiry { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// MQTT 5 Maximum Packet Size announced at CONNECT: the broker drops larger messages instead of
+    /// making the gateway receive them. Far above the verifier's payload cap, so a payload too large
+    /// to be a command still arrives and is answered <c>oversized</c>; only absurd ones are dropped unanswered.
+    /// </summary>
+    public int MaxPacketBytes { get; init; } = 256 * 1024;
+
+    /// <summary>Results waiting to be published; a full queue holds back acknowledging new commands.</summary>
+    public int QueueCapacity { get; init; } = 256;
+
+    /// <summary>The subscriber's client id: the publisher's with <c>-commands</c>, so the two never take over each other's session.</summary>
+    public string ClientId => Broker.ClientId + "-commands";
+}

@@ -1,0 +1,162 @@
+using System.Text;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Commands;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>The office → gateway command path over real Mosquitto: verify, journal, answer with correlation data, execute.</summary>
+[Collection(BrokerCollection.Name)]
+public sealed class CommandSubscriberTests(ITestOutputHelper output)
+{
+    private static JsonObjectItem Args(string json) => (JsonObjectItem)StrictJson.TryParse(Encoding.UTF8.GetBytes(json), out _)!;
+
+    private static byte[] Replace(byte[] payload, string from, string to)
+    {
+        var text = Encoding.UTF8.GetString(payload);
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        return Encoding.UTF8.GetBytes(text.Replace(from, to, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_signed_command_is_accepted_journaled_executed_and_done_with_the_correlation_data()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        var results = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "req-1", count: 2);
+
+        Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+        Assert.All(results, r => Assert.Null(r.Reason));
+        Assert.All(results, r => Assert.Equal("application/json", r.ContentType));
+        var executed = Assert.Single(gateway.Executor.Executed);
+        Assert.Equal(CommandType.Lockdown, executed.Command.Type);
+        Assert.Equal(OperatorRole.Supervisor, executed.Role);
+        Assert.All(results, r => Assert.Equal(executed.Command.Id, r.CommandId));
+        var received = Assert.IsType<CommandReceived>(Assert.Single(gateway.Journal.Events));
+        Assert.Equal((executed.Command.Id, "command.received", "sup.jones"), (received.CommandId, received.Type, received.Operator));
+    }
+
+    [Fact]
+    public async Task Every_rejection_is_answered_and_journaled_and_the_gateway_keeps_serving()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        var now = DateTimeOffset.UtcNow;
+        var replayed = gateway.Sign(CommandType.Rebirth);
+        Assert.Equal("accepted", (await office.SendAndWaitAsync(replayed, "first", count: 2))[0].Result);
+
+        (string Name, byte[] Payload, bool Retain, string Code)[] cases =
+        [
+            ("unknown key", gateway.Sign(@operator: "nobody", key: gateway.Stranger), false, "unknown-operator"),
+            ("bad signature", gateway.Sign(key: gateway.Stranger), false, "bad-signature"),
+            ("altered payload", Replace(gateway.Sign(CommandType.Lockdown), "\"type\":\"lockdown\"", "\"type\":\"evacuate\""), false, "bad-signature"),
+            ("expired", gateway.Sign(issuedAt: now.AddMinutes(-10)), false, "expired"),
+            ("replayed", replayed, false, "replayed"),
+            ("retained", gateway.Sign(), true, "retained"),
+            ("wrong role", gateway.Sign(CommandType.DrillStart, "guard.smith", gateway.Guard, args: Args("{\"scenario\":\"drill-1\"}")), false, "role-not-allowed"),
+            ("wrong gateway", gateway.Sign(gateway: "gw-2"), false, "wrong-gateway"),
+            ("malformed JSON", "{\"id\": \"x\", "u8.ToArray(), false, "malformed"),
+            ("wrong types", Replace(gateway.Sign(), "\"args\":{}", "\"args\":[]"), false, "invalid-field"),
+            ("oversized", Encoding.UTF8.GetBytes("{\"pad\":\"" + new string('a', 9_000) + "\"}"), false, "oversized"),
+        ];
+
+        foreach (var (name, payload, retain, code) in cases)
+        {
+            var result = Assert.Single(await office.SendAndWaitAsync(payload, name, retain: retain));
+            Assert.True(result.Result == "rejected" && result.Reason!.StartsWith(code + ": ", StringComparison.Ordinal), $"{name}: {result.Result} {result.Reason}");
+        }
+
+        // A retained command stays on the broker; clearing it (an empty retained message) reaches
+        // the gateway too and is answered like any other malformed payload.
+        Assert.Equal("rejected", Assert.Single(await office.SendAndWaitAsync([], "clear", retain: true)).Result);
+        Assert.Single(gateway.Executor.Executed);
+        var rejected = gateway.Journal.Events.OfType<CommandRejected>().Take(cases.Length).ToList();
+        Assert.Equal(cases.Select(c => c.Code), rejected.Select(r => r.Rejection.Code()));
+        Assert.Equal("nobody", rejected[0].Operator);
+        Assert.Equal(CommandType.Evacuate, rejected[2].CommandType); // what the altered payload claims
+
+        // Still serving.
+        var after = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after", count: 2);
+        Assert.Equal(["accepted", "done"], after.Select(r => r.Result));
+        Assert.True(gateway.Subscriber!.IsSubscribed);
+    }
+
+    [Fact]
+    public async Task A_command_replayed_after_a_gateway_restart_is_refused_by_the_sqlite_store()
+    {
+        var directory = Directory.CreateTempSubdirectory("edgeguard-commands-").FullName;
+        try
+        {
+            await using var broker = await MosquittoBroker.StartAsync();
+            await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+            byte[] payload;
+            using var supervisor = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var path = Path.Combine(directory, JournalDatabase.FileName);
+            using (var database = JournalDatabase.Open(path))
+            {
+                await using var first = new CommandHarness(output, broker.Port, new SqliteSeenCommandIds(database), supervisor: supervisor);
+                await first.StartAsync();
+                payload = first.Sign(CommandType.Lockdown);
+                Assert.Equal(["accepted", "done"], (await office.SendAndWaitAsync(payload, "before", count: 2)).Select(r => r.Result));
+            }
+
+            using var reopened = JournalDatabase.Open(path);
+            await using var second = new CommandHarness(output, broker.Port, new SqliteSeenCommandIds(reopened), supervisor: supervisor);
+            await second.StartAsync();
+            var result = Assert.Single(await office.SendAndWaitAsync(payload, "after-restart"));
+
+            Assert.Equal("rejected", result.Result);
+            Assert.StartsWith("replayed: ", result.Reason, StringComparison.Ordinal);
+            Assert.Empty(second.Executor.Executed);
+            Assert.Equal(CommandRejection.Replayed, Assert.IsType<CommandRejected>(Assert.Single(second.Journal.Events)).Rejection);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_sites_refusal_follows_the_acceptance_and_a_failing_executor_is_answered_too()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        gateway.Executor.Answer = _ => new CommandExecution(false, "a panic button is still held");
+        var refused = await office.SendAndWaitAsync(gateway.Sign(CommandType.AllClear), "refused", count: 2);
+        gateway.Executor.Answer = _ => throw new InvalidOperationException("controller stopped");
+        var failed = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "failed", count: 2);
+        gateway.Executor.Answer = _ => new CommandExecution(true, "first approval counted; waiting for a second supervisor");
+        var counted = await office.SendAndWaitAsync(gateway.Sign(CommandType.AllClear), "counted", count: 2);
+
+        Assert.Equal([("accepted", null), ("rejected", "a panic button is still held")], refused.Select(r => (r.Result, r.Reason)));
+        Assert.Equal("rejected", failed[1].Result);
+        Assert.Contains("controller stopped", failed[1].Reason, StringComparison.Ordinal);
+        Assert.Equal([("accepted", null), ("done", "first approval counted; waiting for a second supervisor")], counted.Select(r => (r.Result, r.Reason)));
+    }
+
+    [Fact]
+    public async Task A_command_that_cannot_be_journaled_is_refused_and_not_executed()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        gateway.Journal.Fail = true;
+
+        var result = Assert.Single(await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "no-journal"));
+
+        Assert.Equal("rejected", result.Result);
+        Assert.StartsWith("unavailable: ", result.Reason, StringComparison.Ordinal);
+        Assert.Empty(gateway.Executor.Executed);
+    }
+}

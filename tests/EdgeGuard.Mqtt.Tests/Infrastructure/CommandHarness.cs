@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Commands;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+
+/// <summary>Journals command attempts in memory; <see cref="Fail"/> makes it throw like a broken disk.</summary>
+public sealed class RecordingCommandJournal : ICommandJournal
+{
+    private readonly ConcurrentQueue<DomainEvent> _events = new();
+
+    public bool Fail { get; set; }
+
+    public IReadOnlyList<DomainEvent> Events => [.. _events];
+
+    public Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken)
+    {
+        if (Fail)
+        {
+            throw new IOException("disk I/O error");
+        }
+
+        _events.Enqueue(attempt);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Stands in for the controller: records what it was given and answers as told.</summary>
+public sealed class FakeExecutor : ICommandExecutor
+{
+    private readonly ConcurrentQueue<VerifiedCommand> _executed = new();
+
+    public Func<VerifiedCommand, CommandExecution> Answer { get; set; } = _ => new CommandExecution(true, null);
+
+    public IReadOnlyList<VerifiedCommand> Executed => [.. _executed];
+
+    public Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
+    {
+        _executed.Enqueue(command);
+        return Task.FromResult(Answer(command));
+    }
+}
+
+/// <summary>
+/// The gateway's command path wired to fakes: a verifier with two operator keys made here (a
+/// supervisor and a guard), a journal and an executor that record, and optionally a subscriber on a
+/// real broker. Signs commands like the office does.
+/// </summary>
+public sealed class CommandHarness : IAsyncDisposable
+{
+    public const string Site = "site-1";
+    public const string Gateway = "gw-1";
+    public const string Root = "edgeguard/v1/site-1/gw-1";
+
+    private readonly bool _ownsSupervisor;
+
+    public CommandHarness(ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null)
+    {
+        // A restarted gateway is given the same supervisor key, as its config would.
+        Supervisor = supervisor ?? ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        _ownsSupervisor = supervisor is null;
+        Keys = new OperatorKeyRing(
+        [
+            OperatorKey.FromPem("sup.jones", OperatorRole.Supervisor, Supervisor.ExportSubjectPublicKeyInfoPem()),
+            OperatorKey.FromPem("guard.smith", OperatorRole.Guard, Guard.ExportSubjectPublicKeyInfoPem()),
+        ]);
+        Seen = seen ?? new InMemorySeenCommandIds();
+        var options = new CommandVerifierOptions(Site, Gateway);
+        ILogger<CommandHandler> handlerLog = quiet || output is null ? NullLogger<CommandHandler>.Instance : new TestLog<CommandHandler>(output);
+        Handler = new CommandHandler(new CommandVerifier(Keys, Seen, options), Journal, Executor, options.MaxPayloadBytes, TimeProvider.System, handlerLog);
+        if (brokerPort is { } port)
+        {
+            Subscriber = new CommandSubscriber(
+                new CommandSubscriberOptions { Broker = PublisherHarness.Plain(port) },
+                Handler,
+                TimeProvider.System,
+                quiet || output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output));
+        }
+    }
+
+    /// <summary>A supervisor's private key ("sup.jones").</summary>
+    public ECDsa Supervisor { get; }
+
+    /// <summary>A guard's private key ("guard.smith").</summary>
+    public ECDsa Guard { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    /// <summary>A key the gateway does not know.</summary>
+    public ECDsa Stranger { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public OperatorKeyRing Keys { get; }
+
+    public ISeenCommandIds Seen { get; }
+
+    public RecordingCommandJournal Journal { get; } = new();
+
+    public FakeExecutor Executor { get; } = new();
+
+    public CommandHandler Handler { get; }
+
+    public CommandSubscriber? Subscriber { get; }
+
+    /// <summary>A signed command payload, as `edgeguard command sign` prints it.</summary>
+    public byte[] Sign(
+        CommandType type = CommandType.Lockdown, string @operator = "sup.jones", ECDsa? key = null, DateTimeOffset? issuedAt = null,
+        TimeSpan? ttl = null, JsonObjectItem? args = null, string site = Site, string gateway = Gateway)
+    {
+        var command = CommandSigner.Create(type, site, gateway, @operator, issuedAt ?? DateTimeOffset.UtcNow, ttl ?? TimeSpan.FromSeconds(60), args);
+        return CommandSigner.Sign(command, key ?? Supervisor).ToPayload();
+    }
+
+    /// <summary>Starts the subscriber and waits until it is subscribed.</summary>
+    public async Task StartAsync()
+    {
+        await Subscriber!.StartAsync(CancellationToken.None);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await Subscriber.WaitUntilSubscribedAsync(cts.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Subscriber is not null)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await Subscriber.StopAsync(cts.Token);
+            Subscriber.Dispose();
+        }
+
+        if (_ownsSupervisor)
+        {
+            Supervisor.Dispose();
+        }
+
+        Guard.Dispose();
+        Stranger.Dispose();
+    }
+}
