@@ -88,6 +88,8 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<OutboxPublisher>>()));
             services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
+            // Signed office commands, on a connection of their own to the same broker.
+            services.AddOfficeCommands(config, PublisherOptions(config, embedded));
         }
 
         return services;

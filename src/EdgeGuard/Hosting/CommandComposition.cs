@@ -1,0 +1,52 @@
+using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Commands;
+using EdgeGuard.Mqtt.Publishing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Hosting;
+
+/// <summary>
+/// The office command path in the host: the MQTT subscriber, the verifier with the configured
+/// operator keys, the replay store in the journal database, the event journal as the attempt log and
+/// the controller as the executor.
+/// </summary>
+internal static class CommandComposition
+{
+    /// <summary>Registers the command subscriber on the same broker as the publisher.</summary>
+    public static IServiceCollection AddOfficeCommands(this IServiceCollection services, GatewayConfig config, MqttPublisherOptions broker)
+    {
+        services.AddSingleton<ISeenCommandIds>(sp => new SqliteSeenCommandIds(sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var journal = sp.GetRequiredService<EventJournal>();
+            var options = config.Commands.VerifierOptions(config.Site.SiteId, config.Site.GatewayId);
+            var verifier = new CommandVerifier(new OperatorKeyRing(config.Commands.Operators), sp.GetRequiredService<ISeenCommandIds>(), options);
+            var handler = new CommandHandler(
+                verifier,
+                new FlushingCommandJournal(journal, journal.FlushAsync),
+                new ControllerCommandExecutor(sp.GetRequiredService<SiteController>()),
+                options.MaxPayloadBytes,
+                time,
+                sp.GetRequiredService<ILogger<CommandHandler>>());
+            return new CommandSubscriber(new CommandSubscriberOptions { Broker = broker }, handler, time, sp.GetRequiredService<ILogger<CommandSubscriber>>());
+        });
+        services.AddHostedService(sp => sp.GetRequiredService<CommandSubscriber>());
+        return services;
+    }
+
+    /// <summary>The controller behind the subscriber's executor port: commands enter its loop like any input.</summary>
+    private sealed class ControllerCommandExecutor(SiteController controller) : ICommandExecutor
+    {
+        public async Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
+        {
+            var outcome = await controller.ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+            return new CommandExecution(outcome.Done, outcome.Detail);
+        }
+    }
+}
