@@ -159,4 +159,41 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         Assert.StartsWith("unavailable: ", result.Reason, StringComparison.Ordinal);
         Assert.Empty(gateway.Executor.Executed);
     }
+
+    [Fact]
+    public async Task A_command_sent_while_the_gateway_was_away_is_kept_by_its_persistent_session_and_answered_on_return()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        using var supervisor = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        await using (var before = new CommandHarness(output, broker.Port, supervisor: supervisor))
+        {
+            await before.StartAsync();
+        }
+
+        // Gateway away (orderly stop: the broker keeps its session and queues QoS 1 commands).
+        await using var after = new CommandHarness(output, broker.Port, supervisor: supervisor);
+        await office.SendAsync(after.Sign(CommandType.Lockdown), "while-away");
+        await after.StartAsync();
+
+        var results = await office.WaitForAsync("while-away", count: 2);
+        Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+        Assert.Single(after.Executor.Executed);
+    }
+
+    [Fact]
+    public async Task A_retained_command_waiting_on_the_broker_is_refused_when_the_gateway_subscribes()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "stale", retain: true);
+
+        await gateway.StartAsync();
+
+        var result = Assert.Single(await office.WaitForAsync("stale"));
+        Assert.Equal("rejected", result.Result);
+        Assert.StartsWith("retained: ", result.Reason, StringComparison.Ordinal);
+        Assert.Empty(gateway.Executor.Executed);
+    }
 }

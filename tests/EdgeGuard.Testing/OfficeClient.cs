@@ -56,7 +56,7 @@ public sealed class OfficeClient : IAsyncDisposable
     public IReadOnlyList<ResultReceipt> Results => [.. _receipts];
 
     /// <summary>Connects to the broker on loopback and subscribes to the gateway's results.</summary>
-    public static async Task<OfficeClient> ConnectAsync(int port, string root, string clientId = "office")
+    public static async Task<OfficeClient> ConnectAsync(int port, string root, string clientId = "office", Action<MqttClientTlsOptionsBuilder>? tls = null)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var office = new OfficeClient(client, root);
@@ -66,8 +66,14 @@ public sealed class OfficeClient : IAsyncDisposable
             office._receipts.Enqueue(new ResultReceipt(message.Payload.ToArray(), message.CorrelationData, message.ContentType));
             return Task.CompletedTask;
         };
-        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId(clientId).WithCleanStart(true).Build();
+        var builder = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(clientId).WithCleanStart(true);
+        if (tls is not null)
+        {
+            builder.WithTlsOptions(tls);
+        }
+
+        var options = builder.Build();
         await client.ConnectAsync(options);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(office._results, MqttQualityOfServiceLevel.AtLeastOnce).Build());
         return office;

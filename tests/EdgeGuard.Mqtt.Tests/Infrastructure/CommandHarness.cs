@@ -59,7 +59,7 @@ public sealed class CommandHarness : IAsyncDisposable
 
     private readonly bool _ownsSupervisor;
 
-    public CommandHarness(ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null)
+    public CommandHarness(ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null, EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null)
     {
         // A restarted gateway is given the same supervisor key, as its config would.
         Supervisor = supervisor ?? ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -76,7 +76,7 @@ public sealed class CommandHarness : IAsyncDisposable
         if (brokerPort is { } port)
         {
             Subscriber = new CommandSubscriber(
-                new CommandSubscriberOptions { Broker = PublisherHarness.Plain(port) },
+                new CommandSubscriberOptions { Broker = broker ?? PublisherHarness.Plain(port) },
                 Handler,
                 TimeProvider.System,
                 quiet || output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output));
