@@ -196,4 +196,24 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         Assert.StartsWith("retained: ", result.Reason, StringComparison.Ordinal);
         Assert.Empty(gateway.Executor.Executed);
     }
+
+    [Fact]
+    public async Task After_a_broker_outage_the_subscriber_reconnects_and_serves_again()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await gateway.StartAsync();
+
+        await broker.StopAsync(graceful: false);
+        await Eventually.TrueAsync(() => !gateway.Subscriber!.IsSubscribed, TimeSpan.FromSeconds(15), "the subscriber noticing the outage");
+        await broker.StartAgainAsync();
+        using (var back = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            await gateway.Subscriber!.WaitUntilSubscribedAsync(back.Token);
+        }
+
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        var results = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after-outage", count: 2);
+        Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+    }
 }
