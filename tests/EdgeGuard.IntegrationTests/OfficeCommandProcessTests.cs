@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using EdgeGuard.Core.Commands;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.IntegrationTests;
+
+/// <summary>The shipped executable against real Mosquitto: a signed command end to end, and its replay after a restart.</summary>
+public sealed class OfficeCommandProcessTests(ITestOutputHelper output)
+{
+    private const string Site = "embassy-demo";
+    private const string Gateway = "gw-chancery";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task An_office_lockdown_locks_the_real_gateway_and_its_replay_after_a_restart_is_refused()
+    {
+        using var state = new TempDirectory();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var publicKey = Path.Combine(state.Path, "sup.jones.pub.pem");
+        await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem());
+        void WithOperator(JsonNode config) => config["EdgeGuard"]!["commands"] = new JsonObject
+        {
+            ["operators"] = new JsonArray(new JsonObject { ["name"] = "sup.jones", ["role"] = "supervisor", ["publicKeyFile"] = publicKey }),
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, $"edgeguard/v1/{Site}/{Gateway}");
+        var command = CommandSigner.Sign(CommandSigner.Create(CommandType.Lockdown, Site, Gateway, "sup.jones", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(2)), key).ToPayload();
+
+        await using (var gateway = await GatewayProcess.StartAsync(state.Path, broker.Port, WithOperator))
+        {
+            await WaitUntilListeningAsync(office, "first");
+            var results = await office.SendAndWaitAsync(command, "lockdown", count: 2, timeout: Patience);
+            output.WriteLine(gateway.Output);
+
+            Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+            Assert.Contains("\"mode\":\"Lockdown\"", await gateway.SimAsync("status"), StringComparison.Ordinal);
+        }
+
+        await using var restarted = await GatewayProcess.StartAsync(state.Path, broker.Port, WithOperator);
+        await WaitUntilListeningAsync(office, "second");
+        var replay = Assert.Single(await office.SendAndWaitAsync(command, "replay", timeout: Patience));
+
+        Assert.Equal("rejected", replay.Result);
+        Assert.StartsWith("replayed: ", replay.Reason, StringComparison.Ordinal);
+        var types = restarted.JournaledEvents().Select(e => e.Type).ToList();
+        Assert.Contains("command.received", types);
+        Assert.Contains("command.done", types);
+        Assert.Equal("command.rejected", types.Last(t => t.StartsWith("command.", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Probes with a malformed payload until the gateway answers one: its subscription is in place.</summary>
+    private static async Task WaitUntilListeningAsync(OfficeClient office, string name)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        for (var i = 0; DateTime.UtcNow < deadline; i++)
+        {
+            await office.SendAsync("probe"u8.ToArray(), $"probe-{name}-{i}");
+            await Task.Delay(250);
+            if (office.Results.Any(r => r.Correlation!.StartsWith($"probe-{name}-", StringComparison.Ordinal)))
+            {
+                return;
+            }
+        }
+
+        throw new TimeoutException("the gateway never answered a probe on its command topic");
+    }
+}
