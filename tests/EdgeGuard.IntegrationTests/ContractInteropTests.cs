@@ -19,8 +19,8 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         await using var broker = await MosquittoBroker.StartAsync();
         var plain = Path.Combine(state.Path, "capture-v.txt");
         var json = Path.Combine(state.Path, "capture-j.txt");
-        using var subV = MosquittoSub(broker.Port, plain, "-v");
-        using var subJ = MosquittoSub(broker.Port, json, "-F", "%j");
+        using var subV = MosquittoSub(broker.Port, plain, ["-v"]);
+        using var subJ = MosquittoSub(broker.Port, json, ["-F", "%j"]);
         // mosquitto_sub prints nothing until a message arrives; give it time to subscribe.
         await Task.Delay(TimeSpan.FromMilliseconds(500));
 
@@ -62,14 +62,16 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         }
     }
 
-    private static Process MosquittoSub(int port, string capture, params string[] format)
+    /// <summary>Captures every message under <c>edgeguard/v1/#</c> (or <paramref name="topics"/>) with <c>mosquitto_sub</c> in <paramref name="format"/>.</summary>
+    internal static Process MosquittoSub(int port, string capture, string[] format, params string[] topics)
     {
         var start = new ProcessStartInfo("mosquitto_sub")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
         };
-        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1", "-t", "edgeguard/v1/#" }.Concat(format))
+        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1" }
+            .Concat((topics.Length == 0 ? ["edgeguard/v1/#"] : topics).SelectMany(t => new[] { "-t", t })).Concat(format))
         {
             start.ArgumentList.Add(argument);
         }
@@ -92,7 +94,7 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         return process;
     }
 
-    private static List<string> ReadLines(string path)
+    internal static List<string> ReadLines(string path)
     {
         using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
@@ -100,7 +102,7 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs tools/contract/validate-messages.mjs (installed by ./test.sh) on a capture.</summary>
-    private static async Task<(int ExitCode, string Report)> Validate(string capture)
+    internal static async Task<(int ExitCode, string Report)> Validate(string capture)
     {
         var tool = Path.Combine(RepositoryRoot(), "tools", "contract");
         Assert.True(Directory.Exists(Path.Combine(tool, "node_modules")), $"npm packages of {tool} are missing: run ./test.sh (it runs tools/contract/run.sh)");

@@ -24,6 +24,11 @@ public sealed class OfficeCommandProcessTests(ITestOutputHelper output)
             ["operators"] = new JsonArray(new JsonObject { ["name"] = "sup.jones", ["role"] = "supervisor", ["publicKeyFile"] = publicKey }),
         };
         await using var broker = await MosquittoBroker.StartAsync();
+        // What the office sees, checked against docs/schemas at the end (the probes on the command
+        // topic are not commands, so only the gateway's topics are captured).
+        var capture = Path.Combine(state.Path, "capture.txt");
+        using var sub = ContractInteropTests.MosquittoSub(broker.Port, capture, ["-v"], $"edgeguard/v1/{Site}/{Gateway}/events", $"edgeguard/v1/{Site}/{Gateway}/command-results");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
         await using var office = await OfficeClient.ConnectAsync(broker.Port, $"edgeguard/v1/{Site}/{Gateway}");
         var command = CommandSigner.Sign(CommandSigner.Create(CommandType.Lockdown, Site, Gateway, "sup.jones", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(2)), key).ToPayload();
 
@@ -47,6 +52,13 @@ public sealed class OfficeCommandProcessTests(ITestOutputHelper output)
         Assert.Contains("command.received", types);
         Assert.Contains("command.done", types);
         Assert.Equal("command.rejected", types.Last(t => t.StartsWith("command.", StringComparison.Ordinal)));
+        await Eventually.TrueAsync(() => ContractInteropTests.ReadLines(capture).Any(l => l.Contains("\"type\":\"command.rejected\"", StringComparison.Ordinal) && l.Contains("replayed", StringComparison.Ordinal)), Patience, "the replay's journal event published");
+        sub.Kill();
+        Assert.Contains(ContractInteropTests.ReadLines(capture), l => l.Contains("/command-results {", StringComparison.Ordinal) && l.Contains("\"result\":\"done\"", StringComparison.Ordinal));
+        Assert.Contains(ContractInteropTests.ReadLines(capture), l => l.Contains("\"type\":\"command.received\"", StringComparison.Ordinal));
+        var (exitCode, report) = await ContractInteropTests.Validate(capture);
+        output.WriteLine(report);
+        Assert.True(exitCode == 0, report);
     }
 
     /// <summary>Probes with a malformed payload until the gateway answers one: its subscription is in place.</summary>
