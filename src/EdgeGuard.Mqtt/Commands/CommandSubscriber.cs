@@ -52,6 +52,11 @@ public sealed partial class CommandSubscriber : BackgroundService
     public CommandSubscriber(CommandSubscriberOptions options, CommandHandler handler, TimeProvider time, ILogger<CommandSubscriber> log)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1, nameof(options));
+        // Below the verifier's cap an over-long command would be dropped by the broker unanswered.
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPacketBytes, 16 * 1024, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SessionExpiry, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.SessionExpiry, TimeSpan.FromDays(1), nameof(options));
         _options = options with { Broker = options.Broker.ThrowIfInvalid() };
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _time = time ?? throw new ArgumentNullException(nameof(time));
