@@ -49,6 +49,49 @@ public sealed class OfficeCommandHostTests
         Assert.Contains("command.rejected", JournaledTypes(state.Path));
     }
 
+    [Fact]
+    public async Task Remote_all_clear_needs_two_different_supervisors_over_mqtt()
+    {
+        using var state = new TempDirectory();
+        using var jones = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var smith = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var overrides = new List<string>();
+        foreach (var (name, key, index) in new[] { ("sup.jones", jones, 0), ("sup.smith", smith, 1) })
+        {
+            var file = Path.Combine(state.Path, $"{name}.pub.pem");
+            await File.WriteAllTextAsync(file, key.ExportSubjectPublicKeyInfoPem());
+            overrides.AddRange([$"EdgeGuard:commands:operators:{index}:name={name}", $"EdgeGuard:commands:operators:{index}:role=supervisor", $"EdgeGuard:commands:operators:{index}:publicKeyFile={file}"]);
+        }
+
+        await using var gateway = await TestGateway.StartAsync(state.Path, overrides: overrides);
+        using (var subscribed = new CancellationTokenSource(Patience))
+        {
+            await gateway.Host.Services.GetRequiredService<CommandSubscriber>().WaitUntilSubscribedAsync(subscribed.Token);
+        }
+
+        var site = gateway.Config.Site;
+        await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, $"edgeguard/v1/{site.SiteId}/{site.GatewayId}");
+        byte[] Signed(CommandType type, string name, ECDsa key) =>
+            CommandSigner.Sign(CommandSigner.Create(type, site.SiteId, site.GatewayId, name, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(60)), key).ToPayload();
+        // The second result of each command: what the site made of it.
+        async Task<(string Result, string? Reason)> Final(byte[] payload, string correlation)
+        {
+            var results = await office.SendAndWaitAsync(payload, correlation, count: 2, timeout: Patience);
+            return (results[1].Result, results[1].Reason);
+        }
+
+        Assert.Equal("done", (await Final(Signed(CommandType.Lockdown, "sup.jones", jones), "lockdown")).Result);
+        var first = await Final(Signed(CommandType.AllClear, "sup.jones", jones), "first");
+        var again = await Final(Signed(CommandType.AllClear, "sup.jones", jones), "again");
+        Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
+        var second = await Final(Signed(CommandType.AllClear, "sup.smith", smith), "second");
+
+        Assert.Equal("done", first.Result); // counted, not yet lifted
+        Assert.Equal("rejected", again.Result);
+        Assert.Equal("done", second.Result);
+        Assert.Equal(SiteMode.Normal, gateway.Controller.Snapshot!.State.Mode);
+    }
+
     private static List<string> JournaledTypes(string stateDirectory)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(stateDirectory, "edgeguard.db")};Mode=ReadOnly;Pooling=False");
