@@ -97,6 +97,32 @@ public static class ClientOptionsFactory
     public static ReadOnlyMemory<byte> DecimalUtf8(long value) =>
         new(Encoding.UTF8.GetBytes(value.ToString(CultureInfo.InvariantCulture)));
 
+    /// <summary>
+    /// Options for a plain client of the same broker (the office's <c>edgeguard command send</c>):
+    /// the same TLS, pinning and credentials as the gateway's own connection, no will, clean session.
+    /// </summary>
+    public static MqttClientOptions BuildClient(MqttPublisherOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(options.Host, options.EffectivePort)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(options.ClientId)
+            .WithCleanStart(true)
+            .WithTimeout(options.Timeout);
+        if (options.Username is not null)
+        {
+            builder.WithCredentials(options.Username, options.Password);
+        }
+
+        if (options.Tls.Enabled)
+        {
+            builder.WithTlsOptions(BuildTls(options));
+        }
+
+        return builder.Build();
+    }
+
     private static MqttClientTlsOptions BuildTls(MqttPublisherOptions options)
     {
         var tls = options.Tls;

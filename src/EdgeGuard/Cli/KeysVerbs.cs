@@ -36,7 +36,7 @@ internal static partial class KeysVerbs
         sign.SetAction(result => Sign(
             result.GetValue(type)!, result.GetValue(key)!, result.GetValue(op)!, result.GetValue(site)!, result.GetValue(gateway)!,
             result.GetValue(args) ?? [], result.GetValue(ttl)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
-        return new Command("command", "Signed commands to a gateway.") { sign };
+        return new Command("command", "Signed commands to a gateway.") { sign, CommandSendVerb.Create(key, op, site, gateway, args, ttl, type) };
     }
 
     // The name becomes a file name: no path separators, no leading dot.
@@ -103,22 +103,35 @@ internal static partial class KeysVerbs
 
     private static int Sign(string typeText, FileInfo keyFile, string name, string site, string gateway, string[] args, string ttlText, TextWriter output, TextWriter error)
     {
+        if (SignedPayload(typeText, keyFile, name, site, gateway, args, ttlText, error, out _) is not { } payload)
+        {
+            return ExitCodes.Failure;
+        }
+
+        output.WriteLine(Encoding.UTF8.GetString(payload));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The signed command's payload (checked with the gateway's own parser), or null after writing why to <paramref name="error"/>.</summary>
+    internal static byte[]? SignedPayload(string typeText, FileInfo keyFile, string name, string site, string gateway, string[] args, string ttlText, TextWriter error, out TimeSpan lifetime)
+    {
+        lifetime = TimeSpan.Zero;
         if (CommandTypes.FromWire(typeText) is not { } type)
         {
             error.WriteLine($"unknown command type '{typeText}'; known: {string.Join(", ", CommandTypes.Table.Select(r => r.Wire))}");
-            return ExitCodes.Failure;
+            return null;
         }
 
         if (!TryParseTtl(ttlText, out var ttl))
         {
             error.WriteLine($"--ttl '{ttlText}' must be 1s to 3600s, e.g. 60s or 2m");
-            return ExitCodes.Failure;
+            return null;
         }
 
         if (ParseArgs(type, args, out var problem) is not { } arguments)
         {
             error.WriteLine(problem);
-            return ExitCodes.Failure;
+            return null;
         }
 
         using var key = ECDsa.Create();
@@ -129,7 +142,7 @@ internal static partial class KeysVerbs
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
         {
             error.WriteLine($"cannot read the private key {keyFile.FullName}: {ex.Message}");
-            return ExitCodes.Failure;
+            return null;
         }
 
         var unsigned = CommandSigner.Create(type, site, gateway, name, DateTimeOffset.UtcNow, ttl, arguments);
@@ -143,17 +156,17 @@ internal static partial class KeysVerbs
         catch (CryptographicException ex)
         {
             error.WriteLine($"cannot sign with {keyFile.FullName}: {ex.Message}");
-            return ExitCodes.Failure;
+            return null;
         }
 
         if (CommandEnvelope.TryParse(payload, out var invalid, out _, out _) is null)
         {
             error.WriteLine($"the command would be refused: {invalid}");
-            return ExitCodes.Failure;
+            return null;
         }
 
-        output.WriteLine(Encoding.UTF8.GetString(payload));
-        return ExitCodes.Ok;
+        lifetime = ttl;
+        return payload;
     }
 
     /// <summary>Builds args from <c>name=value</c> pairs, typed by <see cref="CommandTypes.Table"/> (an integer argument becomes a JSON integer).</summary>

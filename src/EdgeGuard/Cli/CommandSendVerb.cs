@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using EdgeGuard.Mqtt.Contract;
+using EdgeGuard.Mqtt.Publishing;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>
+/// <c>edgeguard command send</c>: the security office signs a command, publishes it to the gateway's
+/// commands topic with a response topic and correlation data, and prints every answer (accepted or
+/// rejected, then done or rejected) until the final one or the timeout.
+/// </summary>
+internal static class CommandSendVerb
+{
+    public static Command Create(Option<FileInfo> key, Option<string> op, Option<string> site, Option<string> gateway, Option<string[]> args, Option<string> ttl, Argument<string> type)
+    {
+        var broker = new Option<string>("--broker") { Description = "The office broker's host name or IP address.", Required = true };
+        var port = new Option<int?>("--port") { Description = "Broker port (default 8883 with TLS, 1883 without)." };
+        var ca = new Option<FileInfo?>("--tls-ca") { Description = "PEM of the CA that issued the broker's certificate (turns TLS on, pinned to it)." };
+        var cert = new Option<FileInfo?>("--tls-cert") { Description = "The office client certificate (PEM), with --tls-key." };
+        var certKey = new Option<FileInfo?>("--tls-key") { Description = "The office client certificate's private key (PEM)." };
+        var user = new Option<string?>("--username") { Description = "Broker user name." };
+        var password = new Option<string?>("--password-env") { Description = "Name of an environment variable holding the broker password (never on the command line)." };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the final answer (default 30).", DefaultValueFactory = _ => 30 };
+        var send = new Command("send", "Sign a command, send it to the gateway over MQTT and print its answers.")
+        {
+            type, key, op, site, gateway, args, ttl, broker, port, ca, cert, certKey, user, password, timeout,
+        };
+        send.SetAction(async (result, cancellationToken) =>
+        {
+            var output = result.InvocationConfiguration.Output;
+            var error = result.InvocationConfiguration.Error;
+            var payload = KeysVerbs.SignedPayload(result.GetValue(type)!, result.GetValue(key)!, result.GetValue(op)!, result.GetValue(site)!,
+                result.GetValue(gateway)!, result.GetValue(args) ?? [], result.GetValue(ttl)!, error, out var lifetime);
+            if (payload is null)
+            {
+                return ExitCodes.Failure;
+            }
+
+            var secret = result.GetValue(password) is { } variable ? Environment.GetEnvironmentVariable(variable) : null;
+            var tlsOn = result.GetValue(ca) is not null || result.GetValue(cert) is not null;
+            var options = new MqttPublisherOptions
+            {
+                Site = result.GetValue(site)!,
+                Gateway = result.GetValue(gateway)!,
+                Host = result.GetValue(broker)!,
+                Port = result.GetValue(port),
+                ClientId = $"edgeguard-office-{Guid.NewGuid():N}",
+                Username = result.GetValue(user),
+                Password = secret,
+                Tls = tlsOn
+                    ? new MqttTlsOptions
+                    {
+                        Enabled = true,
+                        CaCertificateFile = result.GetValue(ca)?.FullName,
+                        ClientCertificateFile = result.GetValue(cert)?.FullName,
+                        ClientKeyFile = result.GetValue(certKey)?.FullName,
+                        RevocationMode = X509RevocationMode.NoCheck,
+                    }
+                    : MqttTlsOptions.Disabled,
+            };
+            if (options.Validate() is { Count: > 0 } problems)
+            {
+                foreach (var problem in problems)
+                {
+                    error.WriteLine(problem);
+                }
+
+                return ExitCodes.Failure;
+            }
+
+            return await SendAsync(options, payload, lifetime, TimeSpan.FromSeconds(result.GetValue(timeout)), output, error, cancellationToken).ConfigureAwait(false);
+        });
+        return send;
+    }
+
+    private static async Task<int> SendAsync(MqttPublisherOptions options, byte[] payload, TimeSpan lifetime, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var topics = new Topics(options.Site, options.Gateway);
+        var correlation = RandomNumberGenerator.GetBytes(16);
+        var final = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            var message = e.ApplicationMessage;
+            if (message.Topic != topics.CommandResults || !message.CorrelationData.AsSpan().SequenceEqual(correlation))
+            {
+                return Task.CompletedTask; // someone else's answer
+            }
+
+            using var answer = JsonDocument.Parse(message.Payload);
+            var kind = answer.RootElement.GetProperty("result").GetString();
+            var reason = answer.RootElement.GetProperty("reason") is { ValueKind: JsonValueKind.String } r ? $": {r.GetString()}" : "";
+            output.WriteLine($"{kind}{reason}");
+            if (kind is "done")
+            {
+                final.TrySetResult(ExitCodes.Ok);
+            }
+            else if (kind is "rejected")
+            {
+                final.TrySetResult(ExitCodes.Failure);
+            }
+
+            return Task.CompletedTask;
+        };
+
+        try
+        {
+            await client.ConnectAsync(ClientOptionsFactory.BuildClient(options), cancellationToken).ConfigureAwait(false);
+            // Subscribe before publishing, so no answer can arrive unheard.
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(topics.CommandResults, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(topics.Commands)
+                .WithPayload(payload)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithRetainFlag(false)
+                .WithContentType("application/json")
+                .WithResponseTopic(topics.CommandResults)
+                .WithCorrelationData(correlation)
+                // A broker must not hold a command for an absent gateway past its own expiry.
+                .WithMessageExpiryInterval((uint)Math.Max(1, lifetime.TotalSeconds))
+                .Build();
+            var published = await client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            if (!published.IsSuccess)
+            {
+                error.WriteLine($"the broker refused the command: {published.ReasonCode} {published.ReasonString}");
+                return ExitCodes.Failure;
+            }
+
+            output.WriteLine($"sent to {topics.Commands}");
+            return await final.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            error.WriteLine($"no final answer within {timeout.TotalSeconds:0.#} s; the command may still be carried out (check command-results)");
+            return ExitCodes.Failure;
+        }
+        catch (MQTTnet.Exceptions.MqttCommunicationException ex)
+        {
+            error.WriteLine($"cannot reach the broker {options.Host}:{options.EffectivePort}: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        finally
+        {
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+}
