@@ -53,6 +53,9 @@ public sealed partial class SiteController(
     /// </summary>
     public void ReportFromOutside(IReadOnlyList<DomainEvent> events) => _channel.Writer.TryWrite(new ReportMessage(events));
 
+    // Answers decided in this loop iteration, given once its events have been reported.
+    private readonly List<(TaskCompletionSource<CommandOutcome> Answer, CommandOutcome Outcome)> _answers = [];
+
     /// <summary>
     /// Hands a verified office command to the loop, which decides on it like any input (persisting
     /// and driving outputs before answering). Completes with the loop's outcome.
@@ -132,6 +135,13 @@ public sealed partial class SiteController(
 
             Report(events);
             ScheduleTimer(now);
+            // Answered only now: "done" reaches the office after the command's events were handed to the journal.
+            foreach (var (answer, outcome) in _answers)
+            {
+                answer.TrySetResult(outcome);
+            }
+
+            _answers.Clear();
         }
     }
 
@@ -177,12 +187,12 @@ public sealed partial class SiteController(
                     throw;
                 }
 
-                answer.TrySetResult(events.Skip(before).LastOrDefault(e => e is CommandDone or CommandRefused) switch
+                _answers.Add((answer, events.Skip(before).LastOrDefault(e => e is CommandDone or CommandRefused) switch
                 {
                     CommandDone done => new CommandOutcome(true, done.Detail),
                     CommandRefused refused => new CommandOutcome(false, refused.Reason),
                     _ => new CommandOutcome(false, "the controller did not decide on the command"),
-                });
+                }));
                 break;
             case TimerMessage:
                 foreach (var pending in _filters.Values)
