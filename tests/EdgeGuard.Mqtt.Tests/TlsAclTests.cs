@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Publishing;
@@ -27,26 +26,20 @@ public sealed class TlsAclTests(ITestOutputHelper output) : IAsyncLifetime
         """;
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private string _pkiDirectory = string.Empty;
-    private TestPki _pki = null!;
-    private MosquittoBroker _broker = null!;
+    private TlsBroker _tls = null!;
     private TestSubscriber _office = null!;
 
     public async Task InitializeAsync()
     {
-        _pkiDirectory = Directory.CreateTempSubdirectory("edgeguard-pki-").FullName;
-        _pki = new TestPki(_pkiDirectory);
-        var (cert, key) = _pki.IssueServer();
-        _broker = await MosquittoBroker.StartAsync(new MosquittoSettings { CaFile = _pki.CaFile, CertFile = cert, KeyFile = key, Acl = Acl });
-        _office = await TestSubscriber.ConnectAsync(_broker.Port, "edgeguard/v1/#", "office", tls: ClientTls("office"));
+        _tls = await TlsBroker.StartAsync(Acl);
+        _office = await TestSubscriber.ConnectAsync(_tls.Broker.Port, "edgeguard/v1/#", "office", tls: _tls.ClientTls("office"));
     }
 
     public async Task DisposeAsync()
     {
-        output.WriteLine("--- mosquitto log ---\n" + _broker.Log);
+        output.WriteLine("--- mosquitto log ---\n" + _tls.Broker.Log);
         await _office.DisposeAsync();
-        await _broker.DisposeAsync();
-        Directory.Delete(_pkiDirectory, recursive: true);
+        await _tls.DisposeAsync();
     }
 
     [Fact]
@@ -126,8 +119,8 @@ public sealed class TlsAclTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_broker_certificate_from_another_ca_is_never_trusted()
     {
-        var foreign = new TestPki(_pkiDirectory, "foreign");
-        await using var harness = new PublisherHarness(GatewayOptions("gw-a", "gw-a") with { Tls = GatewayTls("gw-a") with { CaCertificateFile = foreign.CaFile } }, output);
+        var foreign = _tls.Foreign("foreign");
+        await using var harness = new PublisherHarness(GatewayOptions("gw-a", "gw-a") with { Tls = _tls.GatewayTls("gw-a") with { CaCertificateFile = foreign.CaFile } }, output);
 
         await harness.StartAsync();
         await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
@@ -138,7 +131,7 @@ public sealed class TlsAclTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_broker_certificate_for_another_name_is_never_trusted()
     {
-        await using var harness = new PublisherHarness(GatewayOptions("gw-a", "gw-a") with { Tls = GatewayTls("gw-a") with { ServerName = "broker.elsewhere.example" } }, output);
+        await using var harness = new PublisherHarness(GatewayOptions("gw-a", "gw-a") with { Tls = _tls.GatewayTls("gw-a") with { ServerName = "broker.elsewhere.example" } }, output);
 
         await harness.StartAsync();
         await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
@@ -147,41 +140,16 @@ public sealed class TlsAclTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private MqttPublisherOptions GatewayOptions(string gateway, string certificateOf) =>
-        PublisherHarness.Plain(_broker.Port, gateway) with { Tls = GatewayTls(certificateOf) };
-
-    private MqttTlsOptions GatewayTls(string certificateOf)
-    {
-        var (cert, key) = _pki.IssueClient(certificateOf);
-        return new MqttTlsOptions
-        {
-            CaCertificateFile = _pki.CaFile,
-            ClientCertificateFile = cert,
-            ClientKeyFile = key,
-            RevocationMode = X509RevocationMode.NoCheck, // the test CA publishes no CRL
-        };
-    }
-
-    private Action<MqttClientTlsOptionsBuilder> ClientTls(string commonName)
-    {
-        var (cert, key) = _pki.IssueClient(commonName);
-        var anchors = new X509Certificate2Collection();
-        anchors.ImportFromPemFile(_pki.CaFile);
-        var certificate = X509Certificate2.CreateFromPemFile(cert, key);
-        return tls => tls
-            .UseTls()
-            .WithTargetHost("127.0.0.1")
-            .WithClientCertificates(new X509Certificate2Collection(certificate))
-            .WithCertificateValidationHandler(a => ClientOptionsFactory.ValidatePinned(a.Certificate, a.Chain, a.SslPolicyErrors, anchors, X509RevocationMode.NoCheck));
-    }
+        PublisherHarness.Plain(_tls.Broker.Port, gateway) with { Tls = _tls.GatewayTls(certificateOf) };
 
     private async Task<ClientHandle> LegitimateClientAsync(string commonName)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var options = new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", _broker.Port)
+            .WithTcpServer("127.0.0.1", _tls.Broker.Port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId($"{commonName}-tool")
-            .WithTlsOptions(ClientTls(commonName))
+            .WithTlsOptions(_tls.ClientTls(commonName))
             .Build();
         await client.ConnectAsync(options);
         return new ClientHandle(client);

@@ -64,18 +64,11 @@ public sealed record SiteDefinition(
     /// <summary>The definition of <paramref name="level"/>, or the initial one when it is not configured.</summary>
     public ThreatLevelDefinition ThreatLevel(int level) =>
         ThreatLevels.Count == 0
-            ? ThreatLevelDefinition.Default(Points)
+            ? Cached().DefaultThreatLevel
             : ThreatLevels.FirstOrDefault(t => t.Level == level) ?? ThreatLevels.First(t => t.Level == InitialThreatLevel);
 
     /// <summary>Every scenario, the built-in lockdown first: every panic button starts it (silent hold-up buttons excepted).</summary>
-    /// <remarks>Built on each call: a cached copy would survive a <c>with</c> that changed the scenarios.</remarks>
-    public IReadOnlyList<ScenarioDefinition> Scenarios =>
-    [
-        new(ScenarioDefinition.LockdownId, SiteMode.Lockdown, Lockdown.ScopeZones, ScenarioDefinition.LockdownRank,
-            [.. Points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent).Select(p => p.Id)], LockdownDrillTriggers, Lockdown.ClearKeyswitches,
-            Lockdown.SirenDuration),
-        .. ExtraScenarios,
-    ];
+    public IReadOnlyList<ScenarioDefinition> Scenarios => Cached().Scenarios;
 
     /// <summary>
     /// The scenario with <paramref name="id"/>; when a config change removed it while it was running,
@@ -91,13 +84,42 @@ public sealed record SiteDefinition(
     /// <summary>Chatter detection and settling (not configured: <see cref="SupervisionPolicy.Default"/>).</summary>
     public SupervisionPolicy Supervision { get; init; } = SupervisionPolicy.Default;
 
-    private readonly Dictionary<string, PointDefinition> _pointsById =
-        Points.ToDictionary(p => p.Id, StringComparer.Ordinal);
-
     /// <summary>Looks a point up by id.</summary>
-    public PointDefinition? FindPoint(string id) => _pointsById.GetValueOrDefault(id);
+    public PointDefinition? FindPoint(string id) => Cached().PointsById.GetValueOrDefault(id);
 
     /// <summary>Looks a point up by id; throws for an id the site does not have.</summary>
     public PointDefinition Point(string id) =>
         FindPoint(id) ?? throw new KeyNotFoundException($"Point '{id}' is not configured on this site.");
+
+    // What is derived from the definition (lookups, the scenario list) is built once, not on every
+    // decision. The inputs are remembered by reference: a `with` that replaces one rebuilds it
+    // rather than serving the copy of the record it was made from.
+    private Derived? _derived;
+
+    private Derived Cached()
+    {
+        var derived = Volatile.Read(ref _derived);
+        if (derived is not null && ReferenceEquals(derived.Points, Points) && ReferenceEquals(derived.Lockdown, Lockdown)
+            && ReferenceEquals(derived.Extra, ExtraScenarios) && ReferenceEquals(derived.DrillTriggers, LockdownDrillTriggers))
+        {
+            return derived;
+        }
+
+        ScenarioDefinition lockdown = new(ScenarioDefinition.LockdownId, SiteMode.Lockdown, Lockdown.ScopeZones, ScenarioDefinition.LockdownRank,
+            [.. Points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent).Select(p => p.Id)], LockdownDrillTriggers, Lockdown.ClearKeyswitches,
+            Lockdown.SirenDuration);
+        derived = new Derived(Points, Lockdown, ExtraScenarios, LockdownDrillTriggers,
+            Points.ToDictionary(p => p.Id, StringComparer.Ordinal), [lockdown, .. ExtraScenarios], ThreatLevelDefinition.Default(Points));
+        Volatile.Write(ref _derived, derived);
+        return derived;
+    }
+
+    private sealed record Derived(
+        IReadOnlyList<PointDefinition> Points,
+        LockdownPolicy Lockdown,
+        IReadOnlyList<ScenarioDefinition> Extra,
+        IReadOnlyList<string> DrillTriggers,
+        Dictionary<string, PointDefinition> PointsById,
+        IReadOnlyList<ScenarioDefinition> Scenarios,
+        ThreatLevelDefinition DefaultThreatLevel);
 }
