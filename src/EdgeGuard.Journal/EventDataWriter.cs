@@ -24,7 +24,7 @@ public readonly record struct EventFields(string? Point, string? Zone, string Da
 /// spelled out per member rather than taken from <see cref="Enum.ToString()"/>, so renaming a
 /// Core enum member cannot silently change what the office receives.
 /// </remarks>
-public static class EventDataWriter
+public static partial class EventDataWriter
 {
     private static readonly JsonWriterOptions WriterOptions = new()
     {
@@ -139,11 +139,13 @@ public static class EventDataWriter
             case PointActivated e:
                 writer.WriteString("kind", PointKindText(e.Kind));
                 writer.WriteBoolean("active", true);
+                WriteBypassed(writer, e.Bypassed);
                 return (e.PointId, e.Zone, true);
 
             case PointRestored e:
                 writer.WriteString("kind", PointKindText(e.Kind));
                 writer.WriteBoolean("active", false);
+                WriteBypassed(writer, e.Bypassed);
                 return (e.PointId, e.Zone, true);
 
             case LockdownStarted e:
@@ -260,43 +262,6 @@ public static class EventDataWriter
             case SilentHoldUp e:
                 return (e.PointId, e.Zone, true);
 
-            case CommandDone e:
-                writer.WriteString("command", e.CommandId);
-                writer.WriteString("commandType", Core.Commands.CommandTypes.Wire(e.CommandType));
-                writer.WriteString("operator", e.Operator);
-                writer.WriteString("detail", e.Detail);
-                return (null, null, true);
-
-            case CommandRefused e:
-                writer.WriteString("command", e.CommandId);
-                writer.WriteString("commandType", Core.Commands.CommandTypes.Wire(e.CommandType));
-                writer.WriteString("operator", e.Operator);
-                writer.WriteString("reason", e.Reason);
-                return (null, null, true);
-
-            case Core.Commands.CommandReceived e:
-                writer.WriteString("command", e.CommandId);
-                writer.WriteString("commandType", Core.Commands.CommandTypes.Wire(e.CommandType));
-                writer.WriteString("operator", e.Operator);
-                writer.WriteString("role", e.Role switch
-                {
-                    Core.Commands.OperatorRole.Guard => "guard",
-                    Core.Commands.OperatorRole.Supervisor => "supervisor",
-                    Core.Commands.OperatorRole.Technician => "technician",
-                    _ => throw new ArgumentOutOfRangeException(nameof(domainEvent), e.Role, "unknown role"),
-                });
-                return (null, null, true);
-
-            // Type and operator are what the payload claims (null when it could not be read): a
-            // refused command is not authenticated, and the journal records the claim as evidence.
-            case Core.Commands.CommandRejected e:
-                writer.WriteString("command", e.CommandId);
-                WriteStringOrNull(writer, "commandType", e.CommandType is { } t ? Core.Commands.CommandTypes.Wire(t) : null);
-                WriteStringOrNull(writer, "operator", e.Operator);
-                writer.WriteString("rejection", Core.Commands.CommandRejections.Code(e.Rejection));
-                writer.WriteString("reason", CutReason(e.Reason));
-                return (null, null, true);
-
             case FireAlarmRaised e:
                 writer.WriteString("mode", ModeText(e.Mode));
                 return (e.PointId, e.Zone, true);
@@ -364,7 +329,7 @@ public static class EventDataWriter
                 return (null, null, true);
 
             default:
-                return (domainEvent.Point, null, false);
+                return WriteOfficeFields(domainEvent, writer);
         }
     }
 

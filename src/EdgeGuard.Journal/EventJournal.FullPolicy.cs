@@ -198,8 +198,14 @@ public sealed partial class EventJournal
     /// </summary>
     /// <param name="domainEvent">The event to journal.</param>
     /// <returns>True when it may use <see cref="JournalLimits.CriticalReserve"/>.</returns>
+    // Authenticated office commands and what they changed are kept too: who cleared, bypassed or
+    // acknowledged what must never be missing from the record. Rejected commands are not: anyone who
+    // can reach the broker can send them, and a flood of forgeries must not use up the reserve that
+    // keeps lockdown.started (the drop count in journal.recovered still says they happened).
     internal static bool KeptWhileFull(DomainEvent domainEvent) =>
-        domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset;
+        domainEvent.Severity == Severity.Critical
+        || domainEvent is LockdownCleared or FireReset
+            or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged;
 
     private static bool IsWriteFailure(Exception ex) =>
         ex is JournalException or SqliteException or ObjectDisposedException or InvalidOperationException;

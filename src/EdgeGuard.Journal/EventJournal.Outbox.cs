@@ -128,6 +128,29 @@ public sealed partial class EventJournal
         return (long)command.ExecuteScalar()!;
     });
 
+    /// <summary>The journaled event with this id, or null (never journaled, or aged out by retention).</summary>
+    /// <exception cref="JournalException">SQLite failed or the stored row cannot be read back.</exception>
+    /// <remarks>An index lookup (the id column is unique); used for the office's acknowledgements.</remarks>
+    public JournalRecord? FindById(Guid id)
+    {
+        lock (_readGate)
+        {
+            ObjectDisposedException.ThrowIf(_reader is null, this);
+            try
+            {
+                using var command = _reader.CreateCommand();
+                command.CommandText = "SELECT seq, id, ts, mono, type, point, zone, severity, drill, data FROM events WHERE id = $id;";
+                command.Parameters.AddWithValue("$id", id.ToString("D"));
+                using var reader = command.ExecuteReader();
+                return reader.Read() ? ReadRecord(reader) : null;
+            }
+            catch (SqliteException ex)
+            {
+                throw JournalException.For(_database.Path, $"looking up event {id} failed: {ex.Message}", ex);
+            }
+        }
+    }
+
     private IReadOnlyList<JournalRecord> Query(long from, long through, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);

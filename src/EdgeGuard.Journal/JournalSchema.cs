@@ -144,6 +144,13 @@ internal static class JournalSchema
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX seen_commands_forget_after ON seen_commands (forget_after);
         """,
+
+        // 10: points the office bypassed, each until its signed end ("point=until|operator;…",
+        // until as ISO-8601 'O', operator percent-encoded since names may hold any character), so a
+        // restart neither forgets a bypass nor lets one outlive what the office signed.
+        """
+        ALTER TABLE safety_state ADD COLUMN bypasses TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -25,8 +25,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -39,12 +39,13 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             drill       = excluded.drill,
             threat_level = excluded.threat_level,
             door_alarms = excluded.door_alarms,
+            bypasses    = excluded.bypasses,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -101,7 +102,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         }
 
         int? threat = reader.IsDBNull(9) ? null : checked((int)reader.GetInt64(9));
-        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)));
+        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)));
     });
 
     /// <inheritdoc />
@@ -143,6 +144,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$threat_level", (object?)state.ThreatLevel ?? DBNull.Value);
             command.Parameters.AddWithValue("$door_alarms", string.Join(';', state.ActiveDoorAlarms.Select(d => $"{d.Key}={DoorAlarmText(d.Value)}")));
             command.Parameters.AddWithValue("$door_releases", string.Join(';', state.ReleasedDoors.Select(d => $"{d.Key}={DoorReleaseText(d.Value)}")));
+            command.Parameters.AddWithValue("$bypasses", string.Join(';', state.BypassedPoints.Select(b =>
+                $"{b.Key}={b.Value.Until.ToString("O", CultureInfo.InvariantCulture)}|{Uri.EscapeDataString(b.Value.Operator)}")));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             command.ExecuteNonQuery();
         });
@@ -233,6 +236,29 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         }
 
         return doors.ToImmutable();
+    }
+
+    private ImmutableSortedDictionary<string, PointBypass>? ParseBypasses(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        var points = ImmutableSortedDictionary.CreateBuilder<string, PointBypass>(StringComparer.Ordinal);
+        foreach (var entry in text.Split(';'))
+        {
+            var parts = entry.Split('=', '|');
+            if (parts.Length != 3 || parts[0].Length == 0 || parts[2].Length == 0
+                || !DateTimeOffset.TryParseExact(parts[1], "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var until)
+                || !points.TryAdd(parts[0], new PointBypass(until, Uri.UnescapeDataString(parts[2]))))
+            {
+                // Unreadable is not "no bypass" either way: refuse rather than guess what is in service.
+                throw Corrupt($"has an unreadable point bypass '{entry}'.");
+            }
+        }
+
+        return points.ToImmutable();
     }
 
     private LifeSafety ParseLifeSafety(string text) => text switch

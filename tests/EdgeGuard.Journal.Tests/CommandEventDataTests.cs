@@ -38,6 +38,28 @@ public sealed class CommandEventDataTests
     }
 
     [Fact]
+    public void Bypass_acknowledge_and_rebirth_events_carry_their_contract_fields()
+    {
+        var bypassed = new PointBypassed(At, "fence-n", Core.Site.PointKind.Perimeter, "perimeter", At.AddHours(8), "tech;ana=1");
+        var expired = new PointUnbypassed(At, "fence-n", Core.Site.PointKind.Perimeter, "perimeter", null);
+        var acknowledged = new AlarmAcknowledged(At, Guid.Parse("01a209c7-c7d0-7a02-9b12-3c4d5e6f7a82"), "lockdown.started", "panic-1", "guard-bo", SirenSilenced: true);
+        var activated = new PointActivated(At, "fence-n", Core.Site.PointKind.Perimeter, "perimeter") { Bypassed = true };
+
+        Assert.Equal(("fence-n", "perimeter", """{"kind":"perimeter","until":"2026-11-24T03:05:00.000Z","operator":"tech;ana=1"}"""), Fields(bypassed));
+        Assert.Equal(("fence-n", "perimeter", """{"kind":"perimeter","reason":"expired","operator":null}"""), Fields(expired));
+        Assert.Equal(("panic-1", null, """{"event":"01a209c7-c7d0-7a02-9b12-3c4d5e6f7a82","eventType":"lockdown.started","operator":"guard-bo","sirenSilenced":true}"""), Fields(acknowledged));
+        Assert.Equal((null, null, """{"operator":"guard-bo"}"""), Fields(new StateRepublishRequested(At, "guard-bo")));
+        Assert.Equal(("fence-n", "perimeter", """{"kind":"perimeter","active":true,"bypassed":true}"""), Fields(activated));
+        Assert.Equal("""{"kind":"perimeter","active":true}""", EventDataWriter.Describe(activated with { Bypassed = false }).DataJson);
+    }
+
+    private static (string?, string?, string) Fields(DomainEvent domainEvent)
+    {
+        var fields = EventDataWriter.Describe(domainEvent);
+        return (fields.Point, fields.Zone, fields.DataJson);
+    }
+
+    [Fact]
     public void An_overlong_reason_is_cut_to_the_schema_limit()
     {
         var rejected = new CommandRejected(At, "", null, null, CommandRejection.Malformed, new string('x', 2000));

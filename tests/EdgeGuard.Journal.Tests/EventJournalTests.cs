@@ -209,6 +209,16 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task FindById_returns_the_record_with_that_id_and_null_for_an_id_never_journaled()
+    {
+        await _h.PublishAndFlush(Enumerable.Range(1, 5).Select(i => Activated(i)).ToArray());
+        var third = _h.Journal.Read(3, 1)[0];
+
+        Assert.Equal(third, _h.Journal.FindById(third.Id));
+        Assert.Null(_h.Journal.FindById(Guid.CreateVersion7()));
+    }
+
+    [Fact]
     public async Task The_delivery_cursor_and_the_records_survive_a_restart()
     {
         await _h.PublishAndFlush(Enumerable.Range(1, 5).Select(i => Activated(i)).ToArray());

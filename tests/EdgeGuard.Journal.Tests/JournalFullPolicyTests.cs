@@ -123,7 +123,8 @@ public sealed class JournalFullPolicyTests
         foreach (var type in CoreEventTypes())
         {
             var domainEvent = Instantiate(type);
-            var expected = domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset;
+            var expected = domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset
+                or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged;
             Assert.True(expected == EventJournal.KeptWhileFull(domainEvent), $"{domainEvent.Type} ({domainEvent.Severity})");
         }
 
@@ -137,6 +138,10 @@ public sealed class JournalFullPolicyTests
         Assert.True(EventJournal.KeptWhileFull(new FireAlarmRaised(T0, "fire-1", "zone-a", SiteMode.Normal)));
         Assert.True(EventJournal.KeptWhileFull(new FireReset(T0, "key-1")));
         Assert.False(EventJournal.KeptWhileFull(new FireResetRefused(T0, "key-1", "fire input active")));
+        // Authenticated commands are evidence of who did what; forgeries anyone can send are not kept.
+        Assert.True(EventJournal.KeptWhileFull(new Core.Commands.CommandReceived(T0, "c-1", Core.Commands.CommandType.Bypass, "tech-1", Core.Commands.OperatorRole.Technician)));
+        Assert.False(EventJournal.KeptWhileFull(new Core.Commands.CommandRejected(T0, "c-2", null, null, Core.Commands.CommandRejection.Malformed, "not JSON")));
+        Assert.False(EventJournal.KeptWhileFull(new StateRepublishRequested(T0, "guard-1")));
     }
 
     [Fact]

@@ -37,11 +37,18 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
             ? null
             : pairs.DistinctBy(p => p.Item1).ToImmutableSortedDictionary(p => p.Item1, p => (DoorAlarm)p.Item2, StringComparer.Ordinal));
 
+    // Operators are any text (a name may hold ';', '=' or '|', the store's own separators).
+    private static readonly Gen<ImmutableSortedDictionary<string, PointBypass>?> Bypasses =
+        Gen.Select(DoorId, Since, Text.Where(t => t.Length > 0)).Array[0, 3].Select(items => items.Length == 0
+            ? null
+            : items.DistinctBy(b => b.Item1).ToImmutableSortedDictionary(b => b.Item1, b => new PointBypass(b.Item2, b.Item3), StringComparer.Ordinal));
+
     private static readonly Gen<SafetyState> States =
         // Every mode but normal has a cause (the store refuses anything else, both ways).
         Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Lockdown, Gen.Bool, Gen.Enum<LifeSafety>(), Doors, Gen.Int[0, 100].Select(i => i == 0 ? (int?)null : i), Alarms,
             (mode, lockdown, cause, siren, fire, doors, threat, alarms) =>
-                new SafetyState(mode, mode == SiteMode.Normal ? lockdown : lockdown ?? cause, siren, fire, doors, threat, alarms));
+                new SafetyState(mode, mode == SiteMode.Normal ? lockdown : lockdown ?? cause, siren, fire, doors, threat, alarms))
+        .Select(Bypasses, (state, bypasses) => state with { Bypasses = bypasses });
 
     private readonly TempDirectory _temp = new();
 

@@ -174,6 +174,8 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     [InlineData("UPDATE safety_state SET door_releases = 'door-a=ajar';", "unreadable door release 'door-a=ajar'")]
     [InlineData("UPDATE safety_state SET door_alarms = 'door-a=forced+kicked';", "unreadable door alarm 'door-a=forced+kicked'")]
     [InlineData("UPDATE safety_state SET door_releases = 'door-a=request-to-exit;door-a=request-to-exit';", "unreadable door release")]
+    [InlineData("UPDATE safety_state SET bypasses = 'fence=tomorrow|tech';", "unreadable point bypass 'fence=tomorrow|tech'")]
+    [InlineData("UPDATE safety_state SET bypasses = 'fence=2026-11-23T12:00:00.0000000+00:00';", "unreadable point bypass")]
     public void A_damaged_row_is_refused(string damage, string expected)
     {
         using (var database = JournalDatabase.Open(_path))

@@ -124,9 +124,17 @@ public sealed partial class PayloadsTests
     [Fact]
     public void Point_state_has_exactly_the_contract_fields()
     {
-        var text = Encoding.UTF8.GetString(Payloads.PointState("door-lobby", true, Topics, At));
+        var text = Encoding.UTF8.GetString(Payloads.PointState("door-lobby", true, null, Topics, At));
 
-        Assert.Equal("""{"v":1,"site":"site-1","gateway":"gw-1","point":"door-lobby","active":true,"ts":"2026-11-23T19:00:00.123Z"}""", text);
+        Assert.Equal("""{"v":1,"site":"site-1","gateway":"gw-1","point":"door-lobby","active":true,"bypassedUntil":null,"ts":"2026-11-23T19:00:00.123Z"}""", text);
+    }
+
+    [Fact]
+    public void Point_state_of_a_bypassed_point_says_until_when()
+    {
+        var text = Encoding.UTF8.GetString(Payloads.PointState("door-lobby", false, At.AddHours(2), Topics, At));
+
+        Assert.Equal("""{"v":1,"site":"site-1","gateway":"gw-1","point":"door-lobby","active":false,"bypassedUntil":"2026-11-23T21:00:00.123Z","ts":"2026-11-23T19:00:00.123Z"}""", text);
     }
 
     [Fact]

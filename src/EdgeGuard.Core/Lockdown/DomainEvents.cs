@@ -34,10 +34,14 @@ public sealed record PointActivated(DateTimeOffset At, string PointId, PointKind
     public override Severity Severity => Kind switch
     {
         PointKind.PanicButton => Severity.Critical,
+        _ when Bypassed => Severity.Info,
         PointKind.Tamper or PointKind.Perimeter => Severity.Alarm,
         _ => Severity.Info,
     };
     public override string? Point => PointId;
+
+    /// <summary>The point is bypassed: reported, but it raises no alarm and starts nothing.</summary>
+    public bool Bypassed { get; init; }
 }
 
 /// <summary>A point returned to its normal state.</summary>
@@ -46,6 +50,9 @@ public sealed record PointRestored(DateTimeOffset At, string PointId, PointKind 
     public override string Type => "point.restored";
     public override Severity Severity => Severity.Info;
     public override string? Point => PointId;
+
+    /// <summary>The point is bypassed (see <see cref="PointActivated.Bypassed"/>).</summary>
+    public bool Bypassed { get; init; }
 }
 
 /// <summary>The site went into lockdown.</summary>

@@ -48,6 +48,11 @@ internal static class DoorSupervision
             var current = Of(state, door.Id);
             if (door.ContactPoint is { } contact && state.IsActive(contact))
             {
+                if (state.Bypasses.ContainsKey(contact))
+                {
+                    continue; // out of service: no held-open count until its bypass ends
+                }
+
                 state = With(state, door.Id, current with { OpenSince = now.Monotonic });
             }
             else if (door.ContactPoint is { } closed && (current.Forced || current.HeldOpen))
@@ -122,6 +127,23 @@ internal static class DoorSupervision
 
         events.Add(new DoorRelocked(now.Utc, door.Id, key.Id));
         return With(state, door.Id, current with { EgressLatched = false, DelayedEgressUntil = null });
+    }
+
+    /// <summary>
+    /// The contact of a door was bypassed: a held-open count running on it stops. Alarms already
+    /// raised stay active until the door closes (a bypass does not erase what happened).
+    /// </summary>
+    public static SiteState OnContactBypassed(SiteDefinition site, SiteState state, PointDefinition point)
+    {
+        foreach (var door in site.DoorList)
+        {
+            if (string.Equals(door.ContactPoint, point.Id, StringComparison.Ordinal) && Of(state, door.Id) is { OpenSince: not null } current)
+            {
+                state = With(state, door.Id, current with { OpenSince = null });
+            }
+        }
+
+        return state;
     }
 
     /// <summary>Runs every door deadline that has passed.</summary>

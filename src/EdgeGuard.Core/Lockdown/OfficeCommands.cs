@@ -11,8 +11,9 @@ namespace EdgeGuard.Core.Lockdown;
 /// </summary>
 internal static class OfficeCommands
 {
-    public static SiteState Apply(SiteDefinition site, SiteState state, VerifiedCommand verified, Moment now, List<DomainEvent> events)
+    public static SiteState Apply(SiteDefinition site, SiteState state, OfficeCommandInput input, Moment now, List<DomainEvent> events)
     {
+        var verified = input.Command;
         var command = verified.Command;
         var (next, refusal, detail) = command.Type switch
         {
@@ -23,8 +24,11 @@ internal static class OfficeCommands
             CommandType.DrillStop => StopDrill(site, state, command, now, events),
             CommandType.AllClear => AllClear(site, state, verified, now, events),
             CommandType.SetThreatLevel => SetThreatLevel(site, state, command, now, events),
-            // Acknowledge, bypass and rebirth are not state-machine decisions; they are refused
-            // here until they are built, never reported as done.
+            CommandType.Bypass => OfficeMaintenance.Bypass(site, state, command, now, events),
+            CommandType.Unbypass => OfficeMaintenance.Unbypass(site, state, command, now, events),
+            CommandType.Acknowledge => OfficeMaintenance.Acknowledge(state, input, now, events),
+            CommandType.Rebirth => OfficeMaintenance.Rebirth(state, command, now, events),
+            // A type added to the wire before this table learns it is refused, never reported done.
             _ => (state, $"'{CommandTypes.Wire(command.Type)}' is not supported by this gateway version", ""),
         };
         events.Add(refusal is null

@@ -20,9 +20,9 @@ public static class SiteDecider
         state = input switch
         {
             PointChanged change => OnPointChanged(site, state, change, now, events),
-            TimerTick => DoorSupervision.OnTick(site, OnTick(state, now, events), now, events),
+            TimerTick => OfficeMaintenance.OnTick(site, DoorSupervision.OnTick(site, OnTick(state, now, events), now, events), now, events),
             InputsSettled => DoorSupervision.OnInputsSettled(site, OnInputsSettled(site, state, now, events), now, events),
-            OfficeCommandInput office => OfficeCommands.Apply(site, state, office.Command, now, events),
+            OfficeCommandInput office => OfficeCommands.Apply(site, state, office, now, events),
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };
         return new Decision(state, events);
@@ -37,16 +37,28 @@ public static class SiteDecider
         }
 
         state = state with { Points = state.Points.SetItem(point.Id, change.Active) };
+        var bypassed = state.Bypasses.ContainsKey(point.Id);
         events.Add(change.Active
-            ? new PointActivated(now.Utc, point.Id, point.Kind, point.Zone)
-            : new PointRestored(now.Utc, point.Id, point.Kind, point.Zone));
-
-        // Doors first: a contact that opens is judged against the lock as it was before this input.
-        state = DoorSupervision.OnPointChanged(site, state, point, change.Active, now, events);
+            ? new PointActivated(now.Utc, point.Id, point.Kind, point.Zone) { Bypassed = bypassed }
+            : new PointRestored(now.Utc, point.Id, point.Kind, point.Zone) { Bypassed = bypassed });
         if (!change.Active)
         {
-            return state;
+            // Restorations count even under a bypass: a door alarm raised before it ends when the door closes.
+            return DoorSupervision.OnPointChanged(site, state, point, active: false, now, events);
         }
+
+        // A bypassed point is reported and nothing more, until its bypass ends (OfficeMaintenance).
+        return bypassed ? state : OnActive(site, state, point, now, events);
+    }
+
+    /// <summary>
+    /// What an active point means for the site: doors, life safety, duress, threat and mode. Also
+    /// used when a bypass ends on a point that is active.
+    /// </summary>
+    internal static SiteState OnActive(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)
+    {
+        // Doors first: a contact that opens is judged against the lock as it was before this input.
+        state = DoorSupervision.OnPointChanged(site, state, point, active: true, now, events);
 
         // Life safety next, so a keyswitch that both resets a fire and ends a scenario is judged
         // on the fire by the same rules as when it does only one of them.
@@ -119,7 +131,12 @@ public static class SiteDecider
     public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var doors = DoorSupervision.NextDeadline(site, state);
-        return state.SirenUntil is { } siren && (doors is null || siren < doors) ? siren : doors;
+        TimeSpan? next = null;
+        foreach (var deadline in (ReadOnlySpan<TimeSpan?>)[DoorSupervision.NextDeadline(site, state), state.SirenUntil, OfficeMaintenance.NextDeadline(state)])
+        {
+            next = deadline is { } d && (next is null || d < next) ? d : next;
+        }
+
+        return next;
     }
 }

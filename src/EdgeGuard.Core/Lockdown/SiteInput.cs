@@ -24,4 +24,19 @@ public sealed record InputsSettled : SiteInput
 }
 
 /// <summary>A signed office command that passed verification (signature, role, expiry, replay).</summary>
-public sealed record OfficeCommandInput(Commands.VerifiedCommand Command) : SiteInput;
+public sealed record OfficeCommandInput(Commands.VerifiedCommand Command) : SiteInput
+{
+    /// <summary>
+    /// For an <c>acknowledge</c>: the journaled event its <c>event_id</c> names, looked up before the
+    /// command entered the loop (the decider does no I/O); null when the journal has no such event.
+    /// </summary>
+    public JournaledAlarm? Acknowledged { get; init; }
+}
+
+/// <summary>What the journal holds about an event the office acknowledges.</summary>
+/// <param name="Id">The event's id.</param>
+/// <param name="Type">Its type, e.g. <c>lockdown.started</c>.</param>
+/// <param name="At">When it happened (the event's own timestamp).</param>
+/// <param name="Severity">Its severity: only alarm and critical events can be acknowledged.</param>
+/// <param name="Point">The point it is about, if any.</param>
+public sealed record JournaledAlarm(Guid Id, string Type, DateTimeOffset At, Severity Severity, string? Point);

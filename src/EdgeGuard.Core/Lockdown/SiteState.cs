@@ -38,6 +38,7 @@ public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Si
 /// </param>
 /// <param name="ThreatLevel">The threat level; null when never changed (the configured initial level).</param>
 /// <param name="DoorAlarms">Doors with a forced or held-open alarm active, so each is restored after a restart.</param>
+/// <param name="Bypasses">Points bypassed by the office, each until its signed end: a restart neither forgets nor extends one.</param>
 public sealed record SafetyState(
     SiteMode Mode,
     LockdownInfo? Lockdown,
@@ -45,8 +46,12 @@ public sealed record SafetyState(
     LifeSafety LifeSafety = LifeSafety.Normal,
     ImmutableSortedDictionary<string, DoorRelease>? DoorReleases = null,
     int? ThreatLevel = null,
-    ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms = null)
+    ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms = null,
+    ImmutableSortedDictionary<string, PointBypass>? Bypasses = null)
 {
+    /// <summary>Point id → its bypass; empty when none.</summary>
+    public ImmutableSortedDictionary<string, PointBypass> BypassedPoints => Bypasses ?? ImmutableSortedDictionary.Create<string, PointBypass>(StringComparer.Ordinal);
+
     /// <summary>Door id → its active alarms; empty when none.</summary>
     public ImmutableSortedDictionary<string, DoorAlarm> ActiveDoorAlarms => DoorAlarms ?? ImmutableSortedDictionary.Create<string, DoorAlarm>(StringComparer.Ordinal);
 
@@ -60,7 +65,7 @@ public sealed record SafetyState(
     public bool Equals(SafetyState? other) =>
         other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenSounding == other.SirenSounding
         && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors) && ThreatLevel == other.ThreatLevel
-        && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms);
+        && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms) && BypassedPoints.SequenceEqual(other.BypassedPoints);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);
@@ -85,6 +90,9 @@ public sealed record SiteState(
     /// <summary>Door id → supervision and egress state; doors never touched are absent (quiet).</summary>
     public ImmutableSortedDictionary<string, DoorState> Doors { get; init; } = ImmutableSortedDictionary.Create<string, DoorState>(StringComparer.Ordinal);
 
+    /// <summary>Point id → the office's bypass of it; points never bypassed are absent.</summary>
+    public ImmutableSortedDictionary<string, ActiveBypass> Bypasses { get; init; } = ImmutableSortedDictionary.Create<string, ActiveBypass>(StringComparer.Ordinal);
+
     /// <summary>Signed all-clear approvals collected for the running scenario (two-person rule); not persisted.</summary>
     public Commands.TwoPersonApproval? AllClearApprovals { get; init; }
 
@@ -95,7 +103,8 @@ public sealed record SiteState(
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
-    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms());
+    public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms(),
+        Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal));
 
     private ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms()
     {
@@ -194,8 +203,14 @@ public sealed record SiteState(
 
         // A level the config no longer has falls back to the configured initial level.
         var threat = safety.ThreatLevel is { } level && site.ThreatLevels.Any(t => t.Level == level) ? level : site.ThreatLevel(site.InitialThreatLevel).Level;
+        // A bypass of a point no longer configured, or no longer of a kind that may be bypassed
+        // (it became a panic button), is dropped: config decides what can be out of service.
+        var bypasses = safety.BypassedPoints
+            .Where(b => site.FindPoint(b.Key) is { CanBeBypassed: true })
+            .ToImmutableSortedDictionary(b => b.Key, b => ActiveBypass.From(b.Value, now), StringComparer.Ordinal);
         return new SiteState(safety.Mode, safety.Lockdown, siren, points)
         {
+            Bypasses = bypasses,
             LifeSafety = safety.LifeSafety,
             Doors = doors.ToImmutable(),
             ThreatLevel = threat,

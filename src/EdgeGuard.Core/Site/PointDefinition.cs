@@ -59,6 +59,13 @@ public sealed record PointDefinition(
     /// </summary>
     public bool Silent { get; init; }
 
+    /// <summary>
+    /// Whether the office may bypass the point (take it out of service for a while): door contacts,
+    /// perimeter sensors and tamper switches. Never a panic button (a person in danger), a fire input
+    /// or a request to exit (people leaving), nor a keyswitch (the local way to end a scenario).
+    /// </summary>
+    public bool CanBeBypassed => Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper;
+
     /// <summary>Panic buttons and fire inputs act on the leading edge so their debounce adds no delay.</summary>
     public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;
 

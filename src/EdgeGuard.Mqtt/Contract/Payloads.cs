@@ -148,9 +148,10 @@ public static class Payloads
     /// <summary>The payload of <c>{root}/state/points/{point}</c>.</summary>
     /// <param name="point">The point id.</param>
     /// <param name="active">Whether the point is (filtered) active.</param>
+    /// <param name="bypassedUntil">When the office's bypass of the point ends; null when it is in service.</param>
     /// <param name="topics">Site and gateway of the publishing gateway.</param>
     /// <param name="now">When this state message is produced (<c>ts</c>).</param>
-    public static byte[] PointState(string point, bool active, Topics topics, DateTimeOffset now)
+    public static byte[] PointState(string point, bool active, DateTimeOffset? bypassedUntil, Topics topics, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(point);
         ArgumentNullException.ThrowIfNull(topics);
@@ -161,6 +162,15 @@ public static class Payloads
         writer.WriteString("gateway", topics.Gateway);
         writer.WriteString("point", point);
         writer.WriteBoolean("active", active);
+        if (bypassedUntil is { } until)
+        {
+            WriteTimestamp(writer, "bypassedUntil", until);
+        }
+        else
+        {
+            writer.WriteNull("bypassedUntil");
+        }
+
         WriteTimestamp(writer, "ts", now);
         writer.WriteEndObject();
         return Return(writer);

@@ -25,8 +25,13 @@ internal sealed partial class DeliverySession
         {
             RefreshPoint(record.Point!);
         }
+        else if (string.Equals(record.Type, "gateway.rebirth", StringComparison.Ordinal))
+        {
+            MarkAllStateDirty(); // the office asked for everything again, in order after this event
+        }
         else if (record.Type.StartsWith("lockdown.", StringComparison.Ordinal)
             || record.Type.StartsWith("siren.", StringComparison.Ordinal)
+            || record.Type.StartsWith("alarm.", StringComparison.Ordinal)
             || record.Type.StartsWith("fire.", StringComparison.Ordinal)
             || string.Equals(record.Type, "gateway.started", StringComparison.Ordinal))
         {
@@ -121,7 +126,7 @@ internal sealed partial class DeliverySession
         var now = _time.GetUtcNow();
         var (topic, payload) = kind == InFlightKind.LockdownState
             ? (_topics.LockdownState, Payloads.LockdownState(current, _topics, now))
-            : (_topics.PointState(point!), Payloads.PointState(point!, current.IsActive(point!), _topics, now));
+            : (_topics.PointState(point!), Payloads.PointState(point!, current.IsActive(point!), current.Bypasses.GetValueOrDefault(point!)?.Grant.Until, _topics, now));
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)

@@ -15,7 +15,7 @@ internal sealed record EdgeMessage(RawEdge Edge) : ControllerMessage;
 internal sealed record ReportMessage(IReadOnlyList<Core.Lockdown.DomainEvent> Events) : ControllerMessage;
 
 /// <summary>A verified office command, and where to answer once the loop has decided on it.</summary>
-internal sealed record CommandMessage(Core.Commands.VerifiedCommand Command, TaskCompletionSource<CommandOutcome> Outcome) : ControllerMessage;
+internal sealed record CommandMessage(Core.Lockdown.OfficeCommandInput Command, TaskCompletionSource<CommandOutcome> Outcome) : ControllerMessage;
 
 /// <summary>What the controller made of a verified office command.</summary>
 /// <param name="Done">True when it was carried out (or counted, for a first all-clear approval).</param>

@@ -60,7 +60,11 @@ public sealed partial class SiteController(
     /// Hands a verified office command to the loop, which decides on it like any input (persisting
     /// and driving outputs before answering). Completes with the loop's outcome.
     /// </summary>
-    public Task<CommandOutcome> ExecuteAsync(Core.Commands.VerifiedCommand command, CancellationToken cancellationToken)
+    public Task<CommandOutcome> ExecuteAsync(Core.Commands.VerifiedCommand command, CancellationToken cancellationToken) =>
+        ExecuteAsync(new OfficeCommandInput(command), cancellationToken);
+
+    /// <summary>As <see cref="ExecuteAsync(Core.Commands.VerifiedCommand, CancellationToken)"/>, with what the host looked up for it (an acknowledged event).</summary>
+    public Task<CommandOutcome> ExecuteAsync(OfficeCommandInput command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         var outcome = new TaskCompletionSource<CommandOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -178,7 +182,7 @@ public sealed partial class SiteController(
                 var before = events.Count;
                 try
                 {
-                    Apply(new OfficeCommandInput(command), now, events);
+                    Apply(command, now, events);
                 }
                 catch
                 {

@@ -1,6 +1,7 @@
 using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Publishing;
@@ -30,7 +31,7 @@ internal static class CommandComposition
             var handler = new CommandHandler(
                 verifier,
                 new FlushingCommandJournal(journal, journal.FlushAsync),
-                new ControllerCommandExecutor(sp.GetRequiredService<SiteController>()),
+                new ControllerCommandExecutor(sp.GetRequiredService<SiteController>(), journal),
                 options.MaxPayloadBytes,
                 time,
                 sp.GetRequiredService<ILogger<CommandHandler>>());
@@ -40,13 +41,24 @@ internal static class CommandComposition
         return services;
     }
 
-    /// <summary>The controller behind the subscriber's executor port: commands enter its loop like any input.</summary>
-    private sealed class ControllerCommandExecutor(SiteController controller) : ICommandExecutor
+    /// <summary>
+    /// The controller behind the subscriber's executor port: commands enter its loop like any input.
+    /// An acknowledgement's event is looked up here, on the subscriber's thread, so the loop that
+    /// drives the locks never waits on a journal read.
+    /// </summary>
+    private sealed class ControllerCommandExecutor(SiteController controller, EventJournal journal) : ICommandExecutor
     {
         public async Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
         {
-            var outcome = await controller.ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+            var input = new OfficeCommandInput(command) { Acknowledged = command.Command.Type == CommandType.Acknowledge ? Lookup(command.Command) : null };
+            var outcome = await controller.ExecuteAsync(input, cancellationToken).ConfigureAwait(false);
             return new CommandExecution(outcome.Done, outcome.Detail);
         }
+
+        private JournaledAlarm? Lookup(CommandEnvelope command) =>
+            command.Args.Members.TryGetValue("event_id", out var item) && item is JsonStringItem { Value: var text }
+                && Guid.TryParseExact(text, "D", out var id) && journal.FindById(id) is { } record
+                ? new JournaledAlarm(record.Id, record.Type, record.Timestamp, record.Severity, record.Point)
+                : null;
     }
 }

@@ -1,0 +1,123 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// The office commands that keep the site running rather than change its mode: bypass and unbypass
+/// a point, acknowledge an alarm, republish state. Part of <see cref="SiteDecider"/>: pure. Each
+/// returns the new state, the refusal (null when done) and a detail for the office.
+/// </summary>
+internal static class OfficeMaintenance
+{
+    /// <summary>
+    /// Longest bypass one signed command may grant. A point out of service for longer is a
+    /// maintenance decision the office re-signs each day, so no bypass outlives a shift change unseen.
+    /// </summary>
+    public static readonly TimeSpan MaxBypass = TimeSpan.FromHours(24);
+
+    public static (SiteState, string?, string) Bypass(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
+    {
+        var pointId = Argument(command, "point");
+        var until = CommandTypes.TryParseTimestamp(Argument(command, "until") ?? "");
+        if (site.FindPoint(pointId ?? "") is not { } point)
+        {
+            return (state, $"no point '{pointId}' is configured on this gateway", "");
+        }
+
+        if (!point.CanBeBypassed)
+        {
+            return (state, $"point '{point.Id}' is a {point.Kind} input: panic, fire, request-to-exit and keyswitch inputs are never bypassed", "");
+        }
+
+        if (until is not { } end || end <= now.Utc)
+        {
+            return (state, $"'until' ({Argument(command, "until")}) has already passed", "");
+        }
+
+        if (end - now.Utc > MaxBypass)
+        {
+            return (state, $"'until' is more than {MaxBypass.TotalHours:0} h ahead; a longer bypass is signed again each day", "");
+        }
+
+        var grant = new PointBypass(end, command.Operator);
+        events.Add(new PointBypassed(now.Utc, point.Id, point.Kind, point.Zone, end, command.Operator));
+        state = state with { Bypasses = state.Bypasses.SetItem(point.Id, ActiveBypass.From(grant, now)) };
+        // A held-open count already running on a door whose contact is now bypassed would raise the
+        // very alarm the office just bypassed; alarms already raised stay until the door closes.
+        state = DoorSupervision.OnContactBypassed(site, state, point);
+        return (state, null, $"{point.Id} bypassed until {WireTime.Format(end)}");
+    }
+
+    public static (SiteState, string?, string) Unbypass(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
+    {
+        var pointId = Argument(command, "point") ?? "";
+        if (site.FindPoint(pointId) is not { } point || !state.Bypasses.ContainsKey(point.Id))
+        {
+            return (state, $"point '{pointId}' is not bypassed", "");
+        }
+
+        state = End(site, state, point, command.Operator, now, events);
+        return (state, null, state.IsActive(point.Id) ? $"{point.Id} back in service (active: judged now)" : $"{point.Id} back in service");
+    }
+
+    /// <summary>Ends every bypass whose time ran out; a point active then is judged at once.</summary>
+    public static SiteState OnTick(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
+    {
+        foreach (var (pointId, bypass) in state.Bypasses)
+        {
+            if (bypass.EndedAt(now))
+            {
+                state = End(site, state, site.Point(pointId), null, now, events);
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>When the earliest bypass ends (monotonic), or null.</summary>
+    public static TimeSpan? NextDeadline(SiteState state) =>
+        state.Bypasses.Count == 0 ? null : state.Bypasses.Values.Min(b => b.Deadline);
+
+    private static SiteState End(SiteDefinition site, SiteState state, PointDefinition point, string? by, Moment now, List<DomainEvent> events)
+    {
+        events.Add(new PointUnbypassed(now.Utc, point.Id, point.Kind, point.Zone, by));
+        state = state with { Bypasses = state.Bypasses.Remove(point.Id) };
+        // A point that is active when it comes back into service is an alarm now, as on any panel:
+        // a door left open under a bypass must not stay open unnoticed after it.
+        return state.IsActive(point.Id) ? SiteDecider.OnActive(site, state, point, now, events) : state;
+    }
+
+    public static (SiteState, string?, string) Acknowledge(SiteState state, OfficeCommandInput input, Moment now, List<DomainEvent> events)
+    {
+        var command = input.Command.Command;
+        if (input.Acknowledged is not { } alarm)
+        {
+            return (state, $"no event {Argument(command, "event_id")} in this gateway's journal", "");
+        }
+
+        if (alarm.Severity < Severity.Alarm)
+        {
+            return (state, $"event {alarm.Id} is a {alarm.Type} ({alarm.Severity}), not an alarm", "");
+        }
+
+        // Only the running scenario's own alert is silenced: an old lockdown's start, a door alarm or
+        // a fire never silences the siren of the scenario going on now.
+        var prefix = ModeTypes.Prefix(state.Mode) + ".";
+        var silence = state.SirenSounding && state.Lockdown is { } info && state.Mode != SiteMode.Normal
+            && (alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered") && alarm.At >= info.Since;
+        events.Add(new AlarmAcknowledged(now.Utc, alarm.Id, alarm.Type, alarm.Point, command.Operator, silence) { Drill = state.Lockdown?.Drill ?? false });
+        return silence
+            ? (state with { SirenUntil = null }, null, $"{alarm.Type} acknowledged; siren silenced, the {state.Mode} goes on")
+            : (state, null, $"{alarm.Type} acknowledged");
+    }
+
+    public static (SiteState, string?, string) Rebirth(SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
+    {
+        events.Add(new StateRepublishRequested(now.Utc, command.Operator));
+        return (state, null, "every retained state topic is republished after this command's event");
+    }
+
+    private static string? Argument(CommandEnvelope command, string name) =>
+        command.Args.Members.TryGetValue(name, out var item) && item is JsonStringItem { Value: var text } ? text : null;
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Journal;
+
+// The data of the events office commands cause: the command's own trail (received, rejected, done,
+// refused) and what the maintenance commands did (bypass, acknowledge, rebirth).
+public static partial class EventDataWriter
+{
+    // Written only when true, so point events of sites that never bypass keep their old form.
+    private static void WriteBypassed(Utf8JsonWriter writer, bool bypassed)
+    {
+        if (bypassed)
+        {
+            writer.WriteBoolean("bypassed", true);
+        }
+    }
+
+    private static (string? Point, string? Zone, bool Known) WriteOfficeFields(DomainEvent domainEvent, Utf8JsonWriter writer)
+    {
+        switch (domainEvent)
+        {
+            case CommandDone e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("detail", e.Detail);
+                return (null, null, true);
+
+            case CommandRefused e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("reason", e.Reason);
+                return (null, null, true);
+
+            case CommandReceived e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("role", e.Role switch
+                {
+                    OperatorRole.Guard => "guard",
+                    OperatorRole.Supervisor => "supervisor",
+                    OperatorRole.Technician => "technician",
+                    _ => throw new ArgumentOutOfRangeException(nameof(domainEvent), e.Role, "unknown role"),
+                });
+                return (null, null, true);
+
+            // Type and operator are what the payload claims (null when it could not be read): a
+            // refused command is not authenticated, and the journal records the claim as evidence.
+            case CommandRejected e:
+                writer.WriteString("command", e.CommandId);
+                WriteStringOrNull(writer, "commandType", e.CommandType is { } t ? CommandTypes.Wire(t) : null);
+                WriteStringOrNull(writer, "operator", e.Operator);
+                writer.WriteString("rejection", CommandRejections.Code(e.Rejection));
+                writer.WriteString("reason", CutReason(e.Reason));
+                return (null, null, true);
+
+            case PointBypassed e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteString("until", Core.WireTime.Format(e.Until));
+                writer.WriteString("operator", e.Operator);
+                return (e.PointId, e.Zone, true);
+
+            case PointUnbypassed e:
+                writer.WriteString("kind", PointKindText(e.Kind));
+                writer.WriteString("reason", e.Reason);
+                WriteStringOrNull(writer, "operator", e.Operator);
+                return (e.PointId, e.Zone, true);
+
+            case AlarmAcknowledged e:
+                writer.WriteString("event", e.EventId.ToString("D"));
+                writer.WriteString("eventType", e.EventType);
+                writer.WriteString("operator", e.Operator);
+                writer.WriteBoolean("sirenSilenced", e.SirenSilenced);
+                return (e.EventPoint, null, true);
+
+            case StateRepublishRequested e:
+                writer.WriteString("operator", e.Operator);
+                return (null, null, true);
+
+            default:
+                return (domainEvent.Point, null, false);
+        }
+    }
+}

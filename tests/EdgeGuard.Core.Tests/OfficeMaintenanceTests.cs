@@ -1,0 +1,190 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>Bypass/unbypass, acknowledge and rebirth from the office: what each does and refuses.</summary>
+public sealed class OfficeMaintenanceTests
+{
+    private static readonly Site.SiteDefinition Site = TestSite.Create("a", "b");
+    private static int _ids;
+
+    private static SiteState Quiet() =>
+        SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+    private static VerifiedCommand Command(CommandType type, params (string Key, string Value)[] args) =>
+        new(new CommandEnvelope(
+            $"cmd-{Interlocked.Increment(ref _ids)}", type, "site-test", "gw-test", "tech-1",
+            TestSite.At(0).Utc, TestSite.At(60).Utc,
+            new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => (JsonItem)new JsonStringItem(a.Value), StringComparer.Ordinal)),
+            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Technician);
+
+    private static string Until(double seconds) => WireTime.Format(TestSite.At(seconds).Utc);
+
+    private static Decision Bypass(SiteState state, string point, double until, double at = 1) =>
+        Decide(state, new OfficeCommandInput(Command(CommandType.Bypass, ("point", point), ("until", Until(until)))), at);
+
+    private static Decision Decide(SiteState state, SiteInput input, double at) => SiteDecider.Decide(Site, state, input, TestSite.At(at));
+
+    private static SiteState AtThreatLevel5(SiteState state) => state with { ThreatLevel = 5, ThreatLevelChosen = true };
+
+    [Theory]
+    [InlineData("panic-a", 600, "never bypassed")]
+    [InlineData("holdup-b", 600, "never bypassed")]
+    [InlineData("fire-panel", 600, "never bypassed")]
+    [InlineData("rex-a", 600, "never bypassed")]
+    [InlineData("key-a", 600, "never bypassed")]
+    [InlineData("vault", 600, "no point 'vault' is configured")]
+    [InlineData("fence-c", 0.5, "has already passed")]
+    [InlineData("fence-c", 86_402, "more than 24 h ahead")]
+    public void A_bypass_of_a_life_safety_or_unknown_point_or_with_a_bad_end_is_refused_and_changes_nothing(string point, double until, string reason)
+    {
+        var quiet = Quiet();
+
+        var decision = Bypass(quiet, point, until);
+
+        Assert.Empty(decision.State.Bypasses);
+        Assert.Contains(reason, Assert.IsType<CommandRefused>(Assert.Single(decision.Events)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bypassed_perimeter_point_is_reported_but_neither_breaches_nor_locks_down_until_its_bypass_expires()
+    {
+        var bypassed = Bypass(AtThreatLevel5(Quiet()), "fence-c", until: 600);
+        var breach = Decide(bypassed.State, new PointChanged("fence-c", true), 2);
+        var expired = Decide(breach.State, TimerTick.Instance, 600);
+
+        Assert.Equal("fence-c bypassed until 2026-11-23T12:10:00.000Z", Assert.IsType<CommandDone>(bypassed.Events[^1]).Detail);
+        Assert.Equal(TimeSpan.FromSeconds(600), SiteDecider.NextDeadline(Site, breach.State));
+        var reported = Assert.IsType<PointActivated>(Assert.Single(breach.Events));
+        Assert.Equal((true, Severity.Info), (reported.Bypassed, reported.Severity));
+        Assert.Equal(SiteMode.Normal, breach.State.Mode);
+
+        // Back in service while still active: judged at once, like an arming with a zone violated.
+        Assert.Equal("expired", Assert.IsType<PointUnbypassed>(expired.Events[0]).Reason);
+        Assert.Contains(expired.Events, e => e is PerimeterBreach { StartsLockdown: true });
+        Assert.Equal(SiteMode.Lockdown, expired.State.Mode);
+        Assert.Empty(expired.State.Bypasses);
+    }
+
+    [Fact]
+    public void A_bypass_ends_at_its_signed_end_even_if_the_monotonic_clock_lags_behind()
+    {
+        var bypassed = Bypass(Quiet(), "fence-c", until: 600).State;
+
+        var wallClockPast = SiteDecider.Decide(Site, bypassed, TimerTick.Instance, new Moment(TimeSpan.FromSeconds(100), TestSite.At(600).Utc));
+
+        Assert.IsType<PointUnbypassed>(Assert.Single(wallClockPast.Events));
+    }
+
+    [Fact]
+    public void A_door_opened_under_bypass_during_a_lockdown_is_not_forced_until_the_office_unbypasses_it()
+    {
+        var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 1).State;
+        var bypassed = Bypass(lockdown, "door-a", until: 3600, at: 2).State;
+        var opened = Decide(bypassed, new PointChanged("door-a", true), 3);
+        var unbypassed = Decide(opened.State, new OfficeCommandInput(Command(CommandType.Unbypass, ("point", "door-a"))), 4);
+        var again = Decide(unbypassed.State, new OfficeCommandInput(Command(CommandType.Unbypass, ("point", "door-a"))), 5);
+
+        Assert.DoesNotContain(opened.Events, e => e is DoorForced);
+        Assert.Equal(("operator", "tech-1"), (Assert.IsType<PointUnbypassed>(unbypassed.Events[0]).Reason, ((PointUnbypassed)unbypassed.Events[0]).Operator));
+        Assert.Contains(unbypassed.Events, e => e is DoorForced { DoorId: "door-egress" });
+        Assert.Equal("point 'door-a' is not bypassed", Assert.IsType<CommandRefused>(Assert.Single(again.Events)).Reason);
+    }
+
+    [Fact]
+    public void Bypassing_an_open_door_stops_its_held_open_count_and_keeps_its_forced_alarm_until_it_closes()
+    {
+        var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 1).State;
+        var forced = Decide(lockdown, new PointChanged("door-a", true), 2).State;
+        var bypassed = Bypass(forced, "door-a", until: 3600, at: 3).State;
+        var later = Decide(bypassed, TimerTick.Instance, 2 + TestSite.HeldOpen.TotalSeconds + 1);
+        var closed = Decide(later.State, new PointChanged("door-a", false), 100);
+
+        Assert.True(forced.Doors["door-egress"].Forced);
+        Assert.DoesNotContain(later.Events, e => e is DoorHeldOpen);
+        Assert.True(later.State.Doors["door-egress"].Forced);
+        Assert.Contains(closed.Events, e => e is DoorForcedRestored);
+        Assert.True(Assert.IsType<PointRestored>(closed.Events[0]).Bypassed);
+    }
+
+    [Fact]
+    public void A_bypass_survives_a_restart_with_its_signed_end_and_is_dropped_when_the_point_may_no_longer_be_bypassed()
+    {
+        var bypassed = Bypass(Quiet(), "fence-c", until: 600).State;
+        var safety = bypassed.Safety with
+        {
+            Bypasses = bypassed.Safety.Bypasses!.Add("panic-a", new PointBypass(TestSite.At(600).Utc, "tech-1")),
+        };
+
+        // Rebooted at wall time 100 s with a fresh monotonic clock: 500 s of the bypass remain.
+        var restored = SiteState.Restore(Site, safety, ImmutableDictionary<string, bool>.Empty, new Moment(TimeSpan.FromSeconds(5), TestSite.At(100).Utc));
+
+        var bypass = Assert.Single(restored.Bypasses);
+        Assert.Equal(("fence-c", TimeSpan.FromSeconds(505), "tech-1"), (bypass.Key, bypass.Value.Deadline, bypass.Value.Grant.Operator));
+        Assert.Equal(bypassed.Safety, restored.Safety);
+    }
+
+    [Fact]
+    public void Acknowledging_the_running_lockdowns_start_silences_its_siren_and_nothing_else()
+    {
+        var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 1);
+        var started = Assert.IsType<LockdownStarted>(lockdown.Events.Single(e => e is LockdownStarted));
+        var alarm = new JournaledAlarm(Guid.CreateVersion7(), started.Type, started.At, started.Severity, started.PointId);
+
+        var ack = Acknowledge(lockdown.State, alarm, 2);
+
+        var acknowledged = Assert.IsType<AlarmAcknowledged>(ack.Events[0]);
+        Assert.Equal((alarm.Id, "lockdown.started", true), (acknowledged.EventId, acknowledged.EventType, acknowledged.SirenSilenced));
+        Assert.Equal(SiteMode.Lockdown, ack.State.Mode);
+        var plan = OutputPlan.For(Site, ack.State);
+        Assert.False(plan.IsActive("siren"));
+        Assert.True(plan.IsActive("lock-egress"));
+        Assert.Contains("siren silenced", Assert.IsType<CommandDone>(ack.Events[^1]).Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_earlier_scenarios_start_or_a_door_alarm_is_acknowledged_without_silencing_the_running_siren()
+    {
+        var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 10).State;
+        var earlier = new JournaledAlarm(Guid.CreateVersion7(), "lockdown.started", TestSite.At(1).Utc, Severity.Critical, "panic-b");
+        var door = new JournaledAlarm(Guid.CreateVersion7(), "door.forced", TestSite.At(11).Utc, Severity.Alarm, "door-a");
+
+        foreach (var alarm in new[] { earlier, door })
+        {
+            var ack = Acknowledge(lockdown, alarm, 12);
+            Assert.False(Assert.IsType<AlarmAcknowledged>(ack.Events[0]).SirenSilenced);
+            Assert.True(ack.State.SirenSounding);
+            Assert.IsType<CommandDone>(ack.Events[^1]);
+        }
+    }
+
+    [Fact]
+    public void Acknowledging_an_event_the_journal_does_not_have_or_one_that_is_not_an_alarm_is_refused()
+    {
+        var quiet = Quiet();
+        var info = new JournaledAlarm(Guid.CreateVersion7(), "point.restored", TestSite.At(1).Utc, Severity.Info, "door-a");
+
+        var unknown = Acknowledge(quiet, null, 2);
+        var notAlarm = Acknowledge(quiet, info, 2);
+
+        Assert.StartsWith("no event ", Assert.IsType<CommandRefused>(Assert.Single(unknown.Events)).Reason, StringComparison.Ordinal);
+        Assert.Contains("not an alarm", Assert.IsType<CommandRefused>(Assert.Single(notAlarm.Events)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rebirth_journals_a_request_the_publisher_answers_with_every_retained_state()
+    {
+        var quiet = Quiet();
+
+        var decision = Decide(quiet, new OfficeCommandInput(Command(CommandType.Rebirth)), 1);
+
+        Assert.Equal("tech-1", Assert.IsType<StateRepublishRequested>(decision.Events[0]).Operator);
+        Assert.IsType<CommandDone>(decision.Events[^1]);
+        Assert.Equal(quiet.Safety, decision.State.Safety);
+    }
+
+    private static Decision Acknowledge(SiteState state, JournaledAlarm? alarm, double at) =>
+        Decide(state, new OfficeCommandInput(Command(CommandType.Acknowledge, ("event_id", (alarm?.Id ?? Guid.CreateVersion7()).ToString("D")))) { Acknowledged = alarm }, at);
+}
