@@ -11,6 +11,8 @@ command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 [ -e /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
 # Every tracked *.sh is linted (tools/lint/shellcheck.sh); the deploy scripts run on gateways.
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# deploy/office/certs.sh (run by OfficeDeployTests) is openssl's ca.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
