@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
@@ -136,6 +137,18 @@ public sealed class OfficeDeployTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(valid.IsConnected);
         await Eventually.TrueAsync(() => _office.Broker.Log.Contains("certificate verify failed", StringComparison.Ordinal), Patience, "the broker's verify failure");
         Assert.DoesNotContain("u'gw-annex'", _office.Broker.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_gateway_needs_revocation_no_check_because_the_office_ca_publishes_no_revocation_url()
+    {
+        var options = _office.GatewayOptions(Site, Gateway, _office.Folder("gateways", Gateway), Gateway, "edgeguard-gw-chancery");
+
+        // mqtt.tls.revocation's default, online: the broker certificate's status cannot be fetched.
+        await Assert.ThrowsAnyAsync<MqttCommunicationException>(() => ConnectAsync(options with { Tls = options.Tls with { RevocationMode = X509RevocationMode.Online } }));
+        await using var pinned = await ConnectAsync(options);
+
+        Assert.True(pinned.IsConnected);
     }
 
     [Fact]
