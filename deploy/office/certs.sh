@@ -43,9 +43,15 @@ dir="./edgeguard-pki"
 die() { echo "certs.sh: $*" >&2; exit 1; }
 note() { echo "certs.sh: $*"; }
 
+# usage [EXIT]: the header above; --help exits 0 (to stdout), a missing subcommand 2 (to stderr).
 usage() {
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  local code="${1:-2}"
+  if [ "$code" -eq 0 ]; then
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+  else
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  fi
+  exit "$code"
 }
 
 # Ids become MQTT topic levels and ACL user names: the contract's id syntax, nothing that could
@@ -342,7 +348,7 @@ cmd_list() {
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir="${2:?--dir needs a directory}"; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) break ;;
   esac
 done
