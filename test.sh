@@ -9,6 +9,10 @@ command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 # Arming schedules are tested in a real time zone (the tz database, as on a gateway).
 [ -e /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
+# Every tracked *.sh is linted (tools/lint/shellcheck.sh); the deploy scripts run on gateways.
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# deploy/office/certs.sh (run by OfficeDeployTests) is openssl's ca.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -20,5 +24,6 @@ fi
 # The MQTT contract: AsyncAPI document and JSON Schemas (official parser + ajv), and the
 # validator's own examples. Also installs the npm packages the interoperability test uses.
 tools/contract/run.sh --self-test
+tools/lint/shellcheck.sh
 
 dotnet test EdgeGuard.sln -c Release "$@"

@@ -19,6 +19,13 @@ public sealed class MosquittoSettings
 
     /// <summary>ACL file contents, when access control is under test.</summary>
     public string? Acl { get; init; }
+
+    /// <summary>
+    /// The whole mosquitto.conf instead of the generated one, made from the broker's loopback port
+    /// and its temp directory (for persistence and the log, <c>mosquitto.log</c> there); used to
+    /// run a shipped config file. The other settings are ignored then.
+    /// </summary>
+    public Func<int, string, string>? Config { get; init; }
 }
 
 /// <summary>
@@ -148,6 +155,18 @@ public sealed class MosquittoBroker : IAsyncDisposable
         await hup.WaitForExitAsync();
     }
 
+    /// <summary>Makes the running broker re-read its config, ACL and CRL (SIGHUP), as <c>systemctl reload</c> does.</summary>
+    public async Task ReloadAsync()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException("Only a running broker can reload.");
+        }
+
+        using var hup = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        await hup.WaitForExitAsync();
+    }
+
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
@@ -182,6 +201,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     private string Config()
     {
+        if (_settings.Config is { } custom)
+        {
+            return custom(Port, Directory);
+        }
+
         var text = new StringBuilder()
             .AppendLine("per_listener_settings false")
             .AppendLine("persistence true")

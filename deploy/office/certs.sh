@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# The security office's certificate authority for EdgeGuard: one CA per mission (EC P-256), a
+# certificate for the office broker, one per gateway and one per office client, and a revocation
+# list the broker checks. Run it on the machine that keeps the CA key (ideally not the broker).
+#
+#   certs.sh [--dir DIR] init-ca [--name "Mission X office CA"] [--days 3650]
+#   certs.sh [--dir DIR] broker DNS-NAME [--ip ADDRESS]... [--dns NAME]... [--days 730]
+#   certs.sh [--dir DIR] gateway SITE GATEWAY [--days 1095]
+#   certs.sh [--dir DIR] office NAME [--days 730]
+#   certs.sh [--dir DIR] revoke NAME [--reason keyCompromise|superseded|cessationOfOperation|...]
+#   certs.sh [--dir DIR] crl [--days 365]
+#   certs.sh [--dir DIR] acl
+#   certs.sh [--dir DIR] list
+#
+# DIR (default ./edgeguard-pki) holds:
+#   ca/                     the CA key (0600), certificate, openssl ca's index and serial
+#   broker/                 everything the office Mosquitto needs: ca.crt, broker.crt, broker.key,
+#                           crl.pem and acl (copy the folder to /etc/mosquitto/edgeguard/)
+#   gateways/GATEWAY/       what goes to that gateway: ca.crt, GATEWAY.crt, GATEWAY.key
+#   office/NAME/            what goes to that office client: ca.crt, NAME.crt, NAME.key
+#   clients                 who holds a valid certificate ("gateway SITE ID" / "office NAME");
+#                           make-acl.sh renders broker/acl from it
+#   revoked/                the files of revoked certificates, kept for the record
+#
+# The certificate's CN is the identity Mosquitto takes as the user name
+# (use_identity_as_username true), so it is the gateway id (the gateway's `gateway` setting) or the
+# office client's name; the ACL grants topics to exactly that name. A name is used once, across
+# gateways and office clients alike, or one could read or write as the other.
+#
+# Nothing is ever overwritten: an existing CA, key or valid certificate is kept and reported, so
+# every subcommand can be run again safely (e.g. by configuration management).
+set -euo pipefail
+
+# Keys are created private; certificates, the CRL and the ACL are made readable explicitly.
+umask 077
+# The broker certificate's subjectAltName, read by openssl.cnf; every openssl call that loads that
+# file needs it defined, and only `broker` sets a real one.
+export EDGEGUARD_SAN="DNS:unused.invalid"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+dir="./edgeguard-pki"
+
+die() { echo "certs.sh: $*" >&2; exit 1; }
+note() { echo "certs.sh: $*"; }
+
+# usage [EXIT]: the header above; --help exits 0 (to stdout), a missing subcommand 2 (to stderr).
+usage() {
+  local code="${1:-2}"
+  if [ "$code" -eq 0 ]; then
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+  else
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  fi
+  exit "$code"
+}
+
+# Ids become MQTT topic levels and ACL user names: the contract's id syntax, nothing that could
+# widen a topic (+, #, /) or break an ACL line (spaces).
+# "broker" names the broker's own certificate (revoke broker).
+valid_id() { [[ "$1" =~ ^[a-z0-9_-]{1,64}$ ]] && [ "$1" != "broker" ]; }
+
+need_ca() {
+  if [ ! -f "$dir/ca/ca.key" ] || [ ! -f "$dir/ca/ca.crt" ]; then
+    die "no CA in $dir/ca; run: certs.sh --dir $dir init-ca"
+  fi
+}
+
+# run_ca ARGS...: openssl ca in the CA directory (its config uses relative paths); its chatter is
+# shown only when it fails.
+run_ca() {
+  local log; log="$(mktemp)"
+  if ! (cd "$dir/ca" && openssl ca -config openssl.cnf "$@") > "$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    die "openssl ca $1 failed"
+  fi
+  rm -f "$log"
+}
+
+# The registry line of NAME, if any ("gateway SITE NAME" or "office NAME").
+registered() {
+  [ -f "$dir/clients" ] || return 0
+  awk -v n="$1" '($1 == "gateway" && $3 == n) || ($1 == "office" && $2 == n)' "$dir/clients"
+}
+
+write_openssl_config() {
+  cat > "$dir/ca/openssl.cnf" <<'EOF'
+# Written by deploy/office/certs.sh init-ca. Paths are relative to the CA directory, which
+# certs.sh makes the working directory for every openssl ca call.
+[ ca ]
+default_ca = edgeguard_ca
+
+[ edgeguard_ca ]
+dir              = .
+database         = ./index.txt
+new_certs_dir    = ./newcerts
+certificate      = ./ca.crt
+private_key      = ./ca.key
+serial           = ./serial
+crlnumber        = ./crlnumber
+default_md       = sha256
+default_crl_days = 365
+policy           = policy_cn_only
+# The CN is chosen by certs.sh; the request carries nothing else worth copying.
+copy_extensions  = none
+unique_subject   = no
+# Ubuntu/Debian openssl ca prints the whole certificate otherwise.
+name_opt         = ca_default
+cert_opt         = ca_default
+
+[ policy_cn_only ]
+commonName = supplied
+
+[ req ]
+distinguished_name = req_dn
+prompt             = no
+
+[ req_dn ]
+CN = unused
+
+[ v3_ca ]
+basicConstraints       = critical, CA:true, pathlen:0
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+
+[ client_cert ]
+basicConstraints       = critical, CA:false
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = clientAuth
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ server_cert ]
+basicConstraints       = critical, CA:false
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName         = $ENV::EDGEGUARD_SAN
+EOF
+}
+
+cmd_init_ca() {
+  local name="EdgeGuard office CA" days=3650
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --name) name="${2:?--name needs a value}"; shift 2 ;;
+      --days) days="${2:?--days needs a value}"; shift 2 ;;
+      *) die "init-ca: unknown argument '$1'" ;;
+    esac
+  done
+  if [ -f "$dir/ca/ca.key" ]; then
+    [ -f "$dir/ca/ca.crt" ] || die "$dir/ca/ca.key exists without ca.crt; refusing to guess (restore ca.crt from a backup)"
+    note "CA already exists in $dir/ca (kept): $(openssl x509 -in "$dir/ca/ca.crt" -noout -subject)"
+    return 0
+  fi
+  mkdir -p "$dir/ca/newcerts" "$dir/broker" "$dir/gateways" "$dir/office" "$dir/revoked"
+  write_openssl_config
+  : > "$dir/ca/index.txt"
+  echo "unique_subject = no" > "$dir/ca/index.txt.attr"
+  # Random, positive serials: a guessable sequence is no help to anyone, a collision after a CA
+  # restore from an old backup would be.
+  echo "01$(openssl rand -hex 15)" > "$dir/ca/serial"
+  echo "1000" > "$dir/ca/crlnumber"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/ca/ca.key"
+  chmod 0600 "$dir/ca/ca.key"
+  (cd "$dir/ca" && openssl req -new -x509 -config openssl.cnf -extensions v3_ca -key ca.key \
+    -subj "/CN=$name" -days "$days" -sha256 -out ca.crt)
+  chmod 0644 "$dir/ca/ca.crt"
+  cp "$dir/ca/ca.crt" "$dir/broker/ca.crt"
+  chmod 0644 "$dir/broker/ca.crt"
+  : > "$dir/clients"
+  chmod 0644 "$dir/clients"
+  note "created CA '$name' in $dir/ca (key mode 0600: back it up offline)"
+  cmd_crl
+  cmd_acl
+}
+
+# issue OUT_DIR FILE CN EXTENSIONS DAYS: key (kept if present) + CSR + openssl ca, into
+# OUT_DIR/FILE.key and OUT_DIR/FILE.crt, with the CA certificate beside them as ca.crt.
+issue() {
+  local out="$1" file="$2" cn="$3" extensions="$4" days="$5"
+  mkdir -p "$out"
+  if [ ! -f "$out/$file.key" ]; then
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/$file.key"
+  fi
+  chmod 0600 "$out/$file.key"
+  openssl req -new -config "$dir/ca/openssl.cnf" -key "$out/$file.key" -subj "/CN=$cn" -out "$out/$file.csr"
+  run_ca -batch -notext -extensions "$extensions" -days "$days" -in "$out/$file.csr" -out "$out/$file.crt"
+  rm -f "$out/$file.csr"
+  chmod 0644 "$out/$file.crt"
+  cp "$dir/ca/ca.crt" "$out/ca.crt"
+  chmod 0644 "$out/ca.crt"
+}
+
+cmd_broker() {
+  local host="${1:-}" days=730 san
+  [ -n "$host" ] || die "broker: usage: broker DNS-NAME [--ip ADDRESS]... [--dns NAME]... [--days N]"
+  shift
+  [[ "$host" =~ ^[A-Za-z0-9.-]{1,253}$ ]] || die "broker: '$host' is not a DNS name"
+  san="DNS:$host"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --ip) san="$san,IP:${2:?--ip needs an address}"; shift 2 ;;
+      --dns) san="$san,DNS:${2:?--dns needs a name}"; shift 2 ;;
+      --days) days="${2:?--days needs a value}"; shift 2 ;;
+      *) die "broker: unknown argument '$1'" ;;
+    esac
+  done
+  need_ca
+  if [ -f "$dir/broker/broker.crt" ]; then
+    note "broker certificate exists (kept): $(openssl x509 -in "$dir/broker/broker.crt" -noout -ext subjectAltName | tail -n 1 | sed 's/^ *//')"
+    note "to replace it: certs.sh revoke broker --reason superseded, then run this again"
+    return 0
+  fi
+  # The gateway checks that the broker's certificate names the host it dialled (mqtt.tls.serverName
+  # or mqtt.host): list every name and address gateways use.
+  EDGEGUARD_SAN="$san" issue "$dir/broker" broker "$host" server_cert "$days"
+  note "issued broker certificate for $san into $dir/broker"
+  note "chown the copied broker.key to the mosquitto user (Mosquitto 2 reads it after dropping root)"
+}
+
+cmd_gateway() {
+  local site="${1:-}" gateway="${2:-}" days=1095
+  if [ -z "$site" ] || [ -z "$gateway" ]; then
+    die "gateway: usage: gateway SITE GATEWAY [--days N]"
+  fi
+  shift 2
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --days) days="${2:?--days needs a value}"; shift 2 ;;
+      *) die "gateway: unknown argument '$1'" ;;
+    esac
+  done
+  valid_id "$site" || die "gateway: site '$site' must be 1-64 of a-z 0-9 - _ (it is an MQTT topic level), not 'broker'"
+  valid_id "$gateway" || die "gateway: gateway '$gateway' must be 1-64 of a-z 0-9 - _ (it is an MQTT topic level), not 'broker'"
+  need_ca
+  local existing; existing="$(registered "$gateway")"
+  if [ -n "$existing" ]; then
+    [ "$existing" = "gateway $site $gateway" ] || die "gateway: the name '$gateway' is already taken ($existing); gateway ids are broker user names and must be unique"
+    note "gateway $gateway of site $site already has a certificate (kept): $dir/gateways/$gateway"
+    cmd_acl
+    return 0
+  fi
+  issue "$dir/gateways/$gateway" "$gateway" "$gateway" client_cert "$days"
+  echo "gateway $site $gateway" >> "$dir/clients"
+  note "issued gateway certificate CN=$gateway (site $site) into $dir/gateways/$gateway"
+  cmd_acl
+}
+
+cmd_office() {
+  local name="${1:-}" days=730
+  [ -n "$name" ] || die "office: usage: office NAME [--days N]"
+  shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --days) days="${2:?--days needs a value}"; shift 2 ;;
+      *) die "office: unknown argument '$1'" ;;
+    esac
+  done
+  valid_id "$name" || die "office: name '$name' must be 1-64 of a-z 0-9 - _ (it is a broker user name), not 'broker'"
+  need_ca
+  local existing; existing="$(registered "$name")"
+  if [ -n "$existing" ]; then
+    [ "$existing" = "office $name" ] || die "office: the name '$name' is already taken ($existing)"
+    note "office client $name already has a certificate (kept): $dir/office/$name"
+    cmd_acl
+    return 0
+  fi
+  issue "$dir/office/$name" "$name" "$name" client_cert "$days"
+  echo "office $name" >> "$dir/clients"
+  note "issued office client certificate CN=$name into $dir/office/$name"
+  cmd_acl
+}
+
+cmd_revoke() {
+  local name="${1:-}" reason="keyCompromise" folder
+  [ -n "$name" ] || die "revoke: usage: revoke NAME [--reason REASON]"
+  shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --reason) reason="${2:?--reason needs a value}"; shift 2 ;;
+      *) die "revoke: unknown argument '$1'" ;;
+    esac
+  done
+  need_ca
+  if [ "$name" = "broker" ]; then
+    folder="$dir/broker"
+  elif [ -f "$dir/gateways/$name/$name.crt" ]; then
+    folder="$dir/gateways/$name"
+  elif [ -f "$dir/office/$name/$name.crt" ]; then
+    folder="$dir/office/$name"
+  else
+    die "revoke: no certificate named '$name' in $dir (see: certs.sh list)"
+  fi
+  local crt="$folder/$name.crt" serial
+  serial="$(openssl x509 -in "$crt" -noout -serial | cut -d= -f2)"
+  run_ca -revoke "$crt" -crl_reason "$reason"
+  grep -q "^R.*	$serial	" "$dir/ca/index.txt" || die "revoke: openssl ca did not record serial $serial as revoked"
+  # Keep the revoked files for the record, out of the way of a re-issue under the same name.
+  mkdir -p "$dir/revoked"
+  if [ "$name" = "broker" ]; then
+    mkdir -p "$dir/revoked/broker-$serial"
+    mv "$dir/broker/broker.crt" "$dir/broker/broker.key" "$dir/revoked/broker-$serial/"
+  else
+    mv "$folder" "$dir/revoked/$name-$serial"
+    if [ -f "$dir/clients" ]; then
+      awk -v n="$name" '!(($1 == "gateway" && $3 == n) || ($1 == "office" && $2 == n))' "$dir/clients" > "$dir/clients.new"
+      chmod 0644 "$dir/clients.new"
+      mv "$dir/clients.new" "$dir/clients"
+    fi
+  fi
+  note "revoked $name (serial $serial, $reason)"
+  cmd_crl
+  cmd_acl
+}
+
+cmd_crl() {
+  local days=365
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --days) days="${2:?--days needs a value}"; shift 2 ;;
+      *) die "crl: unknown argument '$1'" ;;
+    esac
+  done
+  need_ca
+  # Mosquitto refuses EVERY client once the CRL's nextUpdate has passed (OpenSSL: "CRL has
+  # expired"), so the CRL outlives the time between two runs of this command by far; the broker
+  # gets a new one whenever something is revoked anyway. Renew it well before it expires.
+  run_ca -gencrl -crldays "$days" -out "$dir/broker/crl.pem.new"
+  chmod 0644 "$dir/broker/crl.pem.new"
+  mv "$dir/broker/crl.pem.new" "$dir/broker/crl.pem"
+  note "wrote $dir/broker/crl.pem ($(openssl crl -in "$dir/broker/crl.pem" -noout -nextupdate))"
+}
+
+cmd_acl() {
+  need_ca
+  "$here/make-acl.sh" --clients "$dir/clients" --out "$dir/broker/acl"
+}
+
+cmd_list() {
+  need_ca
+  # index.txt: status, expiry, revocation, serial, file, subject (tab separated).
+  awk -F'\t' '{ s = ($1 == "V") ? "valid" : ($1 == "R") ? "revoked" : "expired";
+                printf "%-8s %s serial %s expires %s\n", s, $6, $4, $2 }' "$dir/ca/index.txt"
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) dir="${2:?--dir needs a directory}"; shift 2 ;;
+    -h|--help) usage 0 ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || usage
+# Absolute, so that openssl ca (run inside the CA directory) finds every file.
+dir="$(realpath -m -- "$dir")"
+command="$1"
+shift
+case "$command" in
+  init-ca) cmd_init_ca "$@" ;;
+  broker) cmd_broker "$@" ;;
+  gateway) cmd_gateway "$@" ;;
+  office) cmd_office "$@" ;;
+  revoke) cmd_revoke "$@" ;;
+  crl) cmd_crl "$@" ;;
+  acl) cmd_acl "$@" ;;
+  list) cmd_list "$@" ;;
+  *) die "unknown subcommand '$command' (init-ca, broker, gateway, office, revoke, crl, acl, list)" ;;
+esac
