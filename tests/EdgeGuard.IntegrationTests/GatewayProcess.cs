@@ -90,21 +90,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Every journaled event's seq, id and type, read straight from the SQLite file.</summary>
-    public IReadOnlyList<(long Seq, string Id, string Type)> JournaledEvents()
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, id, type FROM events ORDER BY seq";
-        using var reader = command.ExecuteReader();
-        var events = new List<(long, string, string)>();
-        while (reader.Read())
-        {
-            events.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
-        }
-
-        return events;
-    }
+    public IReadOnlyList<(long Seq, string Id, string Type)> JournaledEvents() =>
+        [.. JournalFile.Events(DatabasePath).Select(e => (e.Seq, e.Id, e.Type))];
 
     /// <summary>The highest seq the gateway recorded as acknowledged by the broker.</summary>
     public long DeliveredThrough()

@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
+using System.Collections.Immutable;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Commands;
-using Microsoft.Data.Sqlite;
+using EdgeGuard.Core;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeGuard.IntegrationTests;
@@ -16,34 +16,22 @@ public sealed class OfficeCommandHostTests
     public async Task A_signed_lockdown_from_the_office_locks_the_site_and_is_answered_done_and_journaled()
     {
         using var state = new TempDirectory();
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var publicKey = Path.Combine(state.Path, "sup.jones.pub.pem");
-        await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem());
-        await using var gateway = await TestGateway.StartAsync(state.Path, overrides:
-        [
-            "EdgeGuard:commands:operators:0:name=sup.jones",
-            "EdgeGuard:commands:operators:0:role=supervisor",
-            $"EdgeGuard:commands:operators:0:publicKeyFile={publicKey}",
-        ]);
-        using (var subscribed = new CancellationTokenSource(Patience))
-        {
-            await gateway.Host.Services.GetRequiredService<CommandSubscriber>().WaitUntilSubscribedAsync(subscribed.Token);
-        }
-
+        using var jones = await OfficeOperator.CreateAsync(state.Path);
+        await using var gateway = await StartSubscribedAsync(state.Path, jones.Overrides());
         var site = gateway.Config.Site;
         await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, $"edgeguard/v1/{site.SiteId}/{site.GatewayId}");
-        var command = CommandSigner.Sign(CommandSigner.Create(CommandType.Lockdown, site.SiteId, site.GatewayId, "sup.jones", DateTimeOffset.UtcNow, TimeSpan.FromSeconds(60)), key);
+        var command = jones.Sign(CommandType.Lockdown, site.SiteId, site.GatewayId);
 
-        var results = await office.SendAndWaitAsync(command.ToPayload(), "office-1", count: 2, timeout: Patience);
+        var results = await office.SendAndWaitAsync(command, "office-1", count: 2, timeout: Patience);
 
         Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
-        Assert.All(results, r => Assert.Equal(command.Id, r.CommandId));
+        Assert.All(results, r => Assert.Equal(System.Text.Json.JsonDocument.Parse(command).RootElement.GetProperty("id").GetString(), r.CommandId));
         Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
         Assert.True(gateway.Driver.GetOutputLevel(gateway.LineOf("lamp-lockdown")));
         Assert.Contains("command.received", JournaledTypes(state.Path));
 
         // The same payload again is a replay: refused, journaled, the site unchanged.
-        var replay = Assert.Single(await office.SendAndWaitAsync(command.ToPayload(), "office-2", timeout: Patience));
+        var replay = Assert.Single(await office.SendAndWaitAsync(command, "office-2", timeout: Patience));
         Assert.Equal("rejected", replay.Result);
         Assert.StartsWith("replayed: ", replay.Reason, StringComparison.Ordinal);
         Assert.Contains("command.rejected", JournaledTypes(state.Path));
@@ -53,26 +41,12 @@ public sealed class OfficeCommandHostTests
     public async Task Remote_all_clear_needs_two_different_supervisors_over_mqtt()
     {
         using var state = new TempDirectory();
-        using var jones = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var smith = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var overrides = new List<string>();
-        foreach (var (name, key, index) in new[] { ("sup.jones", jones, 0), ("sup.smith", smith, 1) })
-        {
-            var file = Path.Combine(state.Path, $"{name}.pub.pem");
-            await File.WriteAllTextAsync(file, key.ExportSubjectPublicKeyInfoPem());
-            overrides.AddRange([$"EdgeGuard:commands:operators:{index}:name={name}", $"EdgeGuard:commands:operators:{index}:role=supervisor", $"EdgeGuard:commands:operators:{index}:publicKeyFile={file}"]);
-        }
-
-        await using var gateway = await TestGateway.StartAsync(state.Path, overrides: overrides);
-        using (var subscribed = new CancellationTokenSource(Patience))
-        {
-            await gateway.Host.Services.GetRequiredService<CommandSubscriber>().WaitUntilSubscribedAsync(subscribed.Token);
-        }
-
+        using var jones = await OfficeOperator.CreateAsync(state.Path, "sup.jones");
+        using var smith = await OfficeOperator.CreateAsync(state.Path, "sup.smith");
+        await using var gateway = await StartSubscribedAsync(state.Path, [.. jones.Overrides(0), .. smith.Overrides(1)]);
         var site = gateway.Config.Site;
         await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, $"edgeguard/v1/{site.SiteId}/{site.GatewayId}");
-        byte[] Signed(CommandType type, string name, ECDsa key) =>
-            CommandSigner.Sign(CommandSigner.Create(type, site.SiteId, site.GatewayId, name, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(60)), key).ToPayload();
+        byte[] Signed(CommandType type, OfficeOperator by) => by.Sign(type, site.SiteId, site.GatewayId);
         // The second result of each command: what the site made of it.
         async Task<(string Result, string? Reason)> Final(byte[] payload, string correlation)
         {
@@ -80,11 +54,11 @@ public sealed class OfficeCommandHostTests
             return (results[1].Result, results[1].Reason);
         }
 
-        Assert.Equal("done", (await Final(Signed(CommandType.Lockdown, "sup.jones", jones), "lockdown")).Result);
-        var first = await Final(Signed(CommandType.AllClear, "sup.jones", jones), "first");
-        var again = await Final(Signed(CommandType.AllClear, "sup.jones", jones), "again");
+        Assert.Equal("done", (await Final(Signed(CommandType.Lockdown, jones), "lockdown")).Result);
+        var first = await Final(Signed(CommandType.AllClear, jones), "first");
+        var again = await Final(Signed(CommandType.AllClear, jones), "again");
         Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
-        var second = await Final(Signed(CommandType.AllClear, "sup.smith", smith), "second");
+        var second = await Final(Signed(CommandType.AllClear, smith), "second");
 
         Assert.Equal("done", first.Result); // counted, not yet lifted
         Assert.Equal("rejected", again.Result);
@@ -92,19 +66,72 @@ public sealed class OfficeCommandHostTests
         Assert.Equal(SiteMode.Normal, gateway.Controller.Snapshot!.State.Mode);
     }
 
-    private static List<string> JournaledTypes(string stateDirectory)
+    [Fact]
+    public async Task The_office_acknowledges_the_lockdown_bypasses_a_door_asks_for_a_rebirth_and_every_step_is_journaled()
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(stateDirectory, "edgeguard.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var query = connection.CreateCommand();
-        query.CommandText = "SELECT type FROM events ORDER BY seq;";
-        using var reader = query.ExecuteReader();
-        var types = new List<string>();
-        while (reader.Read())
+        using var state = new TempDirectory();
+        using var jones = await OfficeOperator.CreateAsync(state.Path);
+        await using var gateway = await StartSubscribedAsync(state.Path, jones.Overrides());
+
+        var site = gateway.Config.Site;
+        var root = $"edgeguard/v1/{site.SiteId}/{site.GatewayId}";
+        await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, root);
+        await using var points = await TestSubscriber.ConnectAsync(gateway.Config.Mqtt.Port, $"{root}/state/points/#", "office-state", persistent: false);
+        var correlation = 0;
+        async Task<ResultReceipt> Final(CommandType type, params (string Key, string Value)[] args)
         {
-            types.Add(reader.GetString(0));
+            var arguments = new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => (JsonItem)new JsonStringItem(a.Value), StringComparer.Ordinal));
+            var results = await office.SendAndWaitAsync(jones.Sign(type, site.SiteId, site.GatewayId, arguments), $"c-{++correlation}", count: 2, timeout: Patience);
+            return results[^1];
         }
 
-        return types;
+        Assert.Equal("done", (await Final(CommandType.Lockdown)).Result);
+        Assert.True(gateway.Driver.GetOutputLevel(gateway.LineOf("siren-main")));
+
+        // Acknowledge: the siren stops, the lockdown and its lamp go on.
+        var started = JournalFile.InStateDirectory(state.Path).Single(e => e.Type == "lockdown.started");
+        var ack = await Final(CommandType.Acknowledge, ("event_id", started.Id));
+        Assert.Equal("done", ack.Result);
+        Assert.False(gateway.Driver.GetOutputLevel(gateway.LineOf("siren-main")));
+        Assert.True(gateway.Driver.GetOutputLevel(gateway.LineOf("lamp-lockdown")));
+        Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
+
+        // Bypass the lobby door: opened in the lockdown it is reported, flagged, and not forced.
+        var until = WireTime.Format(DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Equal("done", (await Final(CommandType.Bypass, ("point", "door-lobby"), ("until", until))).Result);
+        var refused = await Final(CommandType.Bypass, ("point", "panic-lobby"), ("until", until));
+        Assert.Equal("rejected", refused.Result);
+        Assert.Contains("never bypassed", refused.Reason, StringComparison.Ordinal);
+        var door = site.Point("door-lobby");
+        gateway.Driver.SetInputLevel(door.Line, door.LevelFor(active: true));
+        await Eventually.TrueAsync(() => JournalFile.InStateDirectory(state.Path).Any(e => e.Type == "point.activated" && e.Data.Contains("\"bypassed\":true", StringComparison.Ordinal)), Patience, "the bypassed door's opening journaled");
+        await points.WaitForAsync(r => r.Topic.EndsWith("/door-lobby", StringComparison.Ordinal) && r.Json.GetProperty("bypassedUntil").GetString() == until, Patience, "door-lobby state with its bypass");
+
+        // Rebirth: every point's retained state comes again after the request's event.
+        var before = points.On($"{root}/state/points/panic-lobby").Count;
+        Assert.Equal("done", (await Final(CommandType.Rebirth)).Result);
+        await Eventually.TrueAsync(() => points.On($"{root}/state/points/panic-lobby").Count > before, Patience, "panic-lobby state republished");
+
+        // Back in service while open in a lockdown: the door is forced now.
+        Assert.Equal("done", (await Final(CommandType.Unbypass, ("point", "door-lobby"))).Result);
+        await Eventually.TrueAsync(() => JournalFile.InStateDirectory(state.Path).Any(e => e.Type == "door.forced"), Patience, "door.forced after the unbypass");
+
+        var types = JournalFile.InStateDirectory(state.Path).Select(e => e.Type).ToList();
+        Assert.Equal(1, types.Count(t => t == "alarm.acknowledged"));
+        Assert.Equal(1, types.Count(t => t == "point.bypassed"));
+        Assert.Equal(1, types.Count(t => t == "point.unbypassed"));
+        Assert.Equal(1, types.Count(t => t == "gateway.rebirth"));
+        Assert.Equal(6, types.Count(t => t == "command.received"));
+        Assert.Equal(1, types.Count(t => t == "command.refused"));
     }
+
+    private static async Task<TestGateway> StartSubscribedAsync(string stateDirectory, IReadOnlyList<string> overrides)
+    {
+        var gateway = await TestGateway.StartAsync(stateDirectory, overrides: overrides);
+        using var subscribed = new CancellationTokenSource(Patience);
+        await gateway.Host.Services.GetRequiredService<CommandSubscriber>().WaitUntilSubscribedAsync(subscribed.Token);
+        return gateway;
+    }
+
+    private static List<string> JournaledTypes(string stateDirectory) => [.. JournalFile.InStateDirectory(stateDirectory).Select(e => e.Type)];
 }

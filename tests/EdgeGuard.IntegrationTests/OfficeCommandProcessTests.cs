@@ -16,12 +16,10 @@ public sealed class OfficeCommandProcessTests(ITestOutputHelper output)
     public async Task An_office_lockdown_locks_the_real_gateway_and_its_replay_after_a_restart_is_refused()
     {
         using var state = new TempDirectory();
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var publicKey = Path.Combine(state.Path, "sup.jones.pub.pem");
-        await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem());
+        using var jones = await OfficeOperator.CreateAsync(state.Path);
         void WithOperator(JsonNode config) => config["EdgeGuard"]!["commands"] = new JsonObject
         {
-            ["operators"] = new JsonArray(new JsonObject { ["name"] = "sup.jones", ["role"] = "supervisor", ["publicKeyFile"] = publicKey }),
+            ["operators"] = new JsonArray(new JsonObject { ["name"] = jones.Name, ["role"] = jones.Role, ["publicKeyFile"] = jones.PublicKeyFile }),
         };
         await using var broker = await MosquittoBroker.StartAsync();
         // What the office sees, checked against docs/schemas at the end (the probes on the command
@@ -30,7 +28,7 @@ public sealed class OfficeCommandProcessTests(ITestOutputHelper output)
         using var sub = ContractInteropTests.MosquittoSub(broker.Port, capture, ["-v"], $"edgeguard/v1/{Site}/{Gateway}/events", $"edgeguard/v1/{Site}/{Gateway}/command-results");
         await Task.Delay(TimeSpan.FromMilliseconds(500));
         await using var office = await OfficeClient.ConnectAsync(broker.Port, $"edgeguard/v1/{Site}/{Gateway}");
-        var command = CommandSigner.Sign(CommandSigner.Create(CommandType.Lockdown, Site, Gateway, "sup.jones", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(2)), key).ToPayload();
+        var command = jones.Sign(CommandType.Lockdown, Site, Gateway, ttl: TimeSpan.FromMinutes(2));
 
         await using (var gateway = await GatewayProcess.StartAsync(state.Path, broker.Port, WithOperator))
         {

@@ -48,9 +48,7 @@ public sealed class OfficeDeployTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task The_gateway_host_with_its_deployed_files_reports_to_the_office_and_obeys_a_signed_command()
     {
         using var state = new TempDirectory();
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var publicKey = Path.Combine(state.Path, "sup.jones.pub.pem");
-        await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem());
+        using var jones = await OfficeOperator.CreateAsync(state.Path);
         var files = _office.Folder("gateways", Gateway);
         await using var console = await TestSubscriber.ConnectAsync(_office.Broker.Port, "edgeguard/v1/#", "office-console-watch", tls: _office.OfficeTls(Office));
 
@@ -63,9 +61,7 @@ public sealed class OfficeDeployTests(ITestOutputHelper output) : IAsyncLifetime
             $"EdgeGuard:mqtt:tls:certFile={Path.Combine(files, $"{Gateway}.crt")}",
             $"EdgeGuard:mqtt:tls:keyFile={Path.Combine(files, $"{Gateway}.key")}",
             "EdgeGuard:mqtt:tls:revocation=noCheck",
-            "EdgeGuard:commands:operators:0:name=sup.jones",
-            "EdgeGuard:commands:operators:0:role=supervisor",
-            $"EdgeGuard:commands:operators:0:publicKeyFile={publicKey}",
+            .. jones.Overrides(),
         ]);
 
         await console.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "online", Patience, "the gateway's birth at the office");
@@ -79,8 +75,7 @@ public sealed class OfficeDeployTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         await using var commander = await OfficeClient.ConnectAsync(_office.Broker.Port, Root, "office-console-commands", _office.OfficeTls(Office));
-        var command = CommandSigner.Sign(CommandSigner.Create(CommandType.Lockdown, Site, Gateway, "sup.jones", DateTimeOffset.UtcNow, TimeSpan.FromSeconds(60)), key);
-        var results = await commander.SendAndWaitAsync(command.ToPayload(), "deploy", count: 2, timeout: Patience);
+        var results = await commander.SendAndWaitAsync(jones.Sign(CommandType.Lockdown, Site, Gateway), "deploy", count: 2, timeout: Patience);
 
         Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
         Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
