@@ -21,4 +21,10 @@ fi
 # validator's own examples. Also installs the npm packages the interoperability test uses.
 tools/contract/run.sh --self-test
 
+# The systemd unit, parsed by systemd itself (systemd-analyze verify) and its hardening scored.
+tools/lint/systemd.sh
+# The Raspberry Pi release (linux-arm64, self-contained) built, provisioned and run under qemu until
+# it is online over MQTT: a few minutes, so in CI (CI=true) or on request (EDGEGUARD_ARM64_SMOKE=1).
+if [ "${CI:-}" = true ] || [ "${EDGEGUARD_ARM64_SMOKE:-}" = 1 ]; then tools/ci/arm64-smoke.sh; fi
+
 dotnet test EdgeGuard.sln -c Release "$@"
