@@ -9,6 +9,8 @@ command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 # Arming schedules are tested in a real time zone (the tz database, as on a gateway).
 [ -e /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
+# tools/lint/systemd.sh checks the gateway's unit with systemd's own parser.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
