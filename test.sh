@@ -13,6 +13,8 @@ command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 # deploy/office/certs.sh (run by OfficeDeployTests) is openssl's ca.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# tools/lint/systemd.sh checks the gateway's unit with systemd's own parser.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -25,5 +27,11 @@ fi
 # validator's own examples. Also installs the npm packages the interoperability test uses.
 tools/contract/run.sh --self-test
 tools/lint/shellcheck.sh
+
+# The systemd unit, parsed by systemd itself (systemd-analyze verify) and its hardening scored.
+tools/lint/systemd.sh
+# The Raspberry Pi release (linux-arm64, self-contained) built, provisioned and run under qemu until
+# it is online over MQTT: a few minutes, so in CI (CI=true) or on request (EDGEGUARD_ARM64_SMOKE=1).
+if [ "${CI:-}" = true ] || [ "${EDGEGUARD_ARM64_SMOKE:-}" = 1 ]; then tools/ci/arm64-smoke.sh; fi
 
 dotnet test EdgeGuard.sln -c Release "$@"

@@ -1,0 +1,204 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+
+namespace EdgeGuard.Deploy.Tests;
+
+/// <summary>
+/// deploy/provision-gateway.sh run for real with <c>--root</c> into scratch trees: what a technician
+/// gets on a gateway, that the release's own validator guards the config, and that a second run
+/// touches nothing.
+/// </summary>
+public sealed class ProvisionTests(ReleaseFixture release) : IClassFixture<ReleaseFixture>
+{
+    private const string Site = "embassy-x";
+    private const string Gateway = "gw-lobby";
+    private const int EdgeGuardId = 990;
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+
+    private static readonly string[] ChangeWords = ["installed", "updated", "created", "removed", "fixed", "added", "enabled"];
+
+    /// <summary>A root like a Bookworm system on which the edgeguard account already exists.</summary>
+    private static TempDirectory BookwormRoot()
+    {
+        var root = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(root.Path, "etc"));
+        File.WriteAllText(Path.Combine(root.Path, "etc/os-release"), "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_CODENAME=bookworm\n");
+        File.WriteAllText(Path.Combine(root.Path, "etc/passwd"), $"root:x:0:0:root:/root:/bin/bash\nedgeguard:x:{EdgeGuardId}:{EdgeGuardId}::/var/lib/edgeguard:/usr/sbin/nologin\n");
+        File.WriteAllText(Path.Combine(root.Path, "etc/group"), $"root:x:0:\nedgeguard:x:{EdgeGuardId}:\n");
+        return root;
+    }
+
+    private Task<Scripts.Result> Provision(string root, string broker = "office.example:8883", params string[] extra) =>
+        Scripts.RunAsync("deploy/provision-gateway.sh", Patience,
+        [
+            "--tarball", release.Tarball, "--site", Site, "--gateway", Gateway, "--broker", broker,
+            "--ca", release.CaFile, "--cert", release.CertFile, "--key", release.KeyFile, "--root", root, .. extra,
+        ]);
+
+    [Fact]
+    public async Task The_tarball_holds_the_app_config_template_deploy_scripts_unit_and_hardware_docs_with_its_checksum()
+    {
+        var checksum = await File.ReadAllTextAsync(release.Tarball + ".sha256");
+        Assert.Equal($"{ReleaseFixture.Sha256(release.Tarball)}  {Path.GetFileName(release.Tarball)}\n", checksum);
+
+        var entries = new Dictionary<string, UnixFileMode>(StringComparer.Ordinal);
+        await using (var gzip = new GZipStream(File.OpenRead(release.Tarball), CompressionMode.Decompress))
+        await using (var tar = new TarReader(gzip))
+        {
+            while (await tar.GetNextEntryAsync() is { } entry)
+            {
+                entries[entry.Name] = entry.Mode;
+            }
+        }
+
+        var top = $"edgeguard-{ReleaseFixture.Version}-{Scripts.HostRid}/";
+        foreach (var file in new[]
+                 {
+                     "MANIFEST", "app/edgeguard", "app/edgeguard.dll", "app/appsettings.json", "config/appsettings.json",
+                     "config/samples/annex-io-board.json", "deploy/provision-gateway.sh", "deploy/render-config.py",
+                     "deploy/edgeguard.service", "deploy/README.md", "hardware/README.md",
+                 })
+        {
+            Assert.True(entries.ContainsKey(top + file), $"{top + file} missing from the tarball");
+        }
+
+        Assert.True(entries[top + "app/edgeguard"].HasFlag(UnixFileMode.UserExecute));
+        Assert.True(entries[top + "deploy/provision-gateway.sh"].HasFlag(UnixFileMode.UserExecute));
+    }
+
+    [Fact]
+    public async Task Provisioning_installs_a_validated_gateway_and_a_second_run_changes_nothing()
+    {
+        using var root = BookwormRoot();
+        var r = root.Path;
+
+        var first = await Provision(r);
+
+        Assert.True(first.ExitCode == 0, first.All);
+        // The release's own edgeguard validated the written config (with this gateway's ids in it).
+        Assert.Contains($"Configuration is valid: site {Site}, gateway {Gateway}", first.Output, StringComparison.Ordinal);
+        // Without a real system, apt, useradd and systemctl are printed, not run.
+        Assert.Contains("skipped (--root): apt-get install --no-install-recommends libgpiod2", first.Output, StringComparison.Ordinal);
+        Assert.Contains("skipped (--root): systemctl start edgeguard.service", first.Output, StringComparison.Ordinal);
+
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(r, "etc/edgeguard/appsettings.json")))!["EdgeGuard"]!;
+        Assert.Equal(Site, (string?)config["site"]);
+        Assert.Equal(Gateway, (string?)config["gateway"]);
+        Assert.Equal("/var/lib/edgeguard", (string?)config["stateDirectory"]);
+        Assert.Equal("libgpiod", (string?)config["hardware"]!["driver"]);
+        Assert.Equal("office.example", (string?)config["mqtt"]!["host"]);
+        Assert.Equal(8883, (int?)config["mqtt"]!["port"]);
+        var tls = config["mqtt"]!["tls"]!;
+        Assert.True((bool?)tls["enabled"]);
+        Assert.Equal("/etc/edgeguard/tls/ca.pem", (string?)tls["caFile"]);
+        Assert.Equal("/etc/edgeguard/tls/gateway.crt", (string?)tls["certFile"]);
+        Assert.Equal("/etc/edgeguard/tls/gateway.key", (string?)tls["keyFile"]);
+        // The template's pin map is kept as it was.
+        var template = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Scripts.RepoRoot, "src/EdgeGuard/appsettings.json")))!["EdgeGuard"]!;
+        Assert.Equal(template["points"]!.ToJsonString(), config["points"]!.ToJsonString());
+
+        Assert.Equal("640", Scripts.Mode(Path.Combine(r, "etc/edgeguard/appsettings.json")));
+        Assert.Equal("750", Scripts.Mode(Path.Combine(r, "etc/edgeguard")));
+        Assert.Equal("750", Scripts.Mode(Path.Combine(r, "etc/edgeguard/tls")));
+        Assert.Equal("640", Scripts.Mode(Path.Combine(r, "etc/edgeguard/tls/gateway.key")));
+        Assert.Equal("644", Scripts.Mode(Path.Combine(r, "etc/edgeguard/tls/gateway.crt")));
+        Assert.Equal("750", Scripts.Mode(Path.Combine(r, "var/lib/edgeguard")));
+        Assert.Equal(await File.ReadAllTextAsync(release.KeyFile), await File.ReadAllTextAsync(Path.Combine(r, "etc/edgeguard/tls/gateway.key")));
+        if (Scripts.IsRoot)
+        {
+            // Root owns config and key, the service reads them through its group; it owns its state.
+            Assert.Equal($"0:{EdgeGuardId}", Scripts.Owner(Path.Combine(r, "etc/edgeguard/appsettings.json")));
+            Assert.Equal($"0:{EdgeGuardId}", Scripts.Owner(Path.Combine(r, "etc/edgeguard/tls/gateway.key")));
+            Assert.Equal($"{EdgeGuardId}:{EdgeGuardId}", Scripts.Owner(Path.Combine(r, "var/lib/edgeguard")));
+        }
+        else
+        {
+            Assert.Contains("ownership not set", first.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(ReleaseFixture.Version, new FileInfo(Path.Combine(r, "opt/edgeguard/current")).LinkTarget);
+        Assert.Equal("755", Scripts.Mode(Path.Combine(r, "opt/edgeguard/current/edgeguard")));
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Scripts.RepoRoot, "deploy/edgeguard.service")),
+            await File.ReadAllTextAsync(Path.Combine(r, "etc/systemd/system/edgeguard.service")));
+        Assert.Equal("/etc/systemd/system/edgeguard.service",
+            new FileInfo(Path.Combine(r, "etc/systemd/system/multi-user.target.wants/edgeguard.service")).LinkTarget);
+
+        var before = await Scripts.TreeListingAsync(r);
+        var second = await Provision(r);
+
+        Assert.True(second.ExitCode == 0, second.All);
+        Assert.Equal(before, await Scripts.TreeListingAsync(r));
+        Assert.Contains("nothing changed", second.Output, StringComparison.Ordinal);
+        Assert.Contains("unchanged  /etc/edgeguard/appsettings.json", second.Output, StringComparison.Ordinal);
+        Assert.Contains($"Configuration is valid: site {Site}, gateway {Gateway}", second.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(second.Output.Split('\n'), line => ChangeWords.Any(word => line.StartsWith($"  {word} ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_config_the_validator_refuses_aborts_with_its_message_enables_nothing_and_leaves_an_installed_config_alone()
+    {
+        // A URL where a host name belongs: only the gateway's validator knows that is wrong.
+        const string badBroker = "office.example/mqtt:8883";
+        using var fresh = BookwormRoot();
+
+        var refused = await Provision(fresh.Path, badBroker);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("EdgeGuard:mqtt:host: host 'office.example/mqtt' must be a host name or an IP address", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("refused by edgeguard validate; nothing was enabled", refused.Error, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(fresh.Path, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));
+        Assert.False(Path.Exists(Path.Combine(fresh.Path, "etc/systemd/system/edgeguard.service")));
+        Assert.False(Path.Exists(Path.Combine(fresh.Path, "opt/edgeguard/current")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(fresh.Path, "etc/edgeguard")));
+
+        // On a provisioned gateway the refused config never replaces the working one.
+        using var provisioned = BookwormRoot();
+        Assert.Equal(0, (await Provision(provisioned.Path)).ExitCode);
+        var config = Path.Combine(provisioned.Path, "etc/edgeguard/appsettings.json");
+        var working = await File.ReadAllTextAsync(config);
+
+        var again = await Provision(provisioned.Path, badBroker);
+
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal(working, await File.ReadAllTextAsync(config));
+        Assert.False(Path.Exists(config + ".new"));
+    }
+
+    [Fact]
+    public async Task Dry_run_prints_the_plan_validates_and_leaves_the_root_empty()
+    {
+        using var root = new TempDirectory();
+
+        var plan = await Provision(root.Path, "office.example:8883", "--dry-run", "--driver", "libgpiodV2");
+
+        Assert.True(plan.ExitCode == 0, plan.All);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root.Path));
+        Assert.Contains("would run: apt-get install --no-install-recommends libgpiod3", plan.Output, StringComparison.Ordinal);
+        Assert.Contains($"would: installed  /opt/edgeguard/{ReleaseFixture.Version}/", plan.Output, StringComparison.Ordinal);
+        Assert.Contains("would: installed  /etc/edgeguard/appsettings.json", plan.Output, StringComparison.Ordinal);
+        Assert.Contains("would: installed  /etc/edgeguard/tls/gateway.key", plan.Output, StringComparison.Ordinal);
+        Assert.Contains("would: created  /etc/systemd/system/multi-user.target.wants/edgeguard.service", plan.Output, StringComparison.Ordinal);
+        Assert.Contains($"Configuration is valid: site {Site}, gateway {Gateway}", plan.Output, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", plan.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_tarball_that_does_not_match_its_checksum_is_refused_before_anything_is_written()
+    {
+        using var scratch = new TempDirectory();
+        var copy = Path.Combine(scratch.Path, Path.GetFileName(release.Tarball));
+        File.Copy(release.Tarball, copy);
+        await File.WriteAllTextAsync(copy + ".sha256", $"{new string('0', 64)}  {Path.GetFileName(copy)}\n");
+        var root = Path.Combine(scratch.Path, "root");
+        Directory.CreateDirectory(root);
+
+        var result = await Scripts.RunAsync("deploy/provision-gateway.sh", Patience,
+            "--tarball", copy, "--site", Site, "--gateway", Gateway, "--broker", "office.example:8883",
+            "--ca", release.CaFile, "--cert", release.CertFile, "--key", release.KeyFile, "--root", root, "--driver", "libgpiod");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("does not match", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root));
+    }
+}
