@@ -4,6 +4,7 @@ using EdgeGuard.Controller;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Hosting.Systemd;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Broker;
 using EdgeGuard.Mqtt.Publishing;
@@ -92,6 +93,8 @@ public static class ServiceCollectionExtensions
             services.AddOfficeCommands(config, PublisherOptions(config, embedded));
         }
 
+        // Last, so it stops first: STOPPING=1 before anything else winds down.
+        services.AddSystemdWatchdog(Environment.GetEnvironmentVariable);
         return services;
     }
 
