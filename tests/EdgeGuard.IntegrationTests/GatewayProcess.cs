@@ -23,6 +23,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     public string StateDirectory { get; }
 
+    /// <summary>The exit code once <see cref="DisposeAsync"/> stopped the process (null if it had to be killed).</summary>
+    public int? ExitCode { get; private set; }
+
     public string ControlSocket => Path.Combine(StateDirectory, "sim.sock");
 
     public string DatabasePath => Path.Combine(StateDirectory, "edgeguard.db");
@@ -43,7 +46,11 @@ internal sealed class GatewayProcess : IAsyncDisposable
     /// Writes a config (the shipped appsettings.json with <paramref name="edit"/> applied and the
     /// state, socket and broker moved to test-owned places) and starts the executable on it.
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(string stateDirectory, int brokerPort, Action<JsonNode>? edit = null)
+    /// <param name="stateDirectory">Where the config, database and control socket go.</param>
+    /// <param name="brokerPort">The test broker on loopback.</param>
+    /// <param name="edit">Changes to the shipped config.</param>
+    /// <param name="environment">Extra environment variables for the child (e.g. systemd's NOTIFY_SOCKET).</param>
+    public static async Task<GatewayProcess> StartAsync(string stateDirectory, int brokerPort, Action<JsonNode>? edit = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
         var edgeGuard = config["EdgeGuard"]!;
@@ -63,6 +70,11 @@ internal sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start edgeguard");
         var gateway = new GatewayProcess(process, stateDirectory);
         process.OutputDataReceived += (_, e) => gateway.Append(e.Data);
@@ -127,6 +139,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
             try
             {
                 await _process.WaitForExitAsync(timeout.Token);
+                ExitCode = _process.ExitCode;
             }
             catch (OperationCanceledException)
             {

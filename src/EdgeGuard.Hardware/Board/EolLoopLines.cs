@@ -11,6 +11,11 @@ namespace EdgeGuard.Hardware.Board;
 /// <param name="Classifier">Its thresholds.</param>
 public sealed record SupervisedLoop(PointDefinition Point, int Channel, EolLoopClassifier Classifier);
 
+/// <summary>The last classified reading of a supervised loop.</summary>
+/// <param name="Reading">The ADC value, 0..1023.</param>
+/// <param name="State">Its band: normal, alarm, open or short.</param>
+public sealed record LoopReading(int Reading, LoopState State);
+
 /// <summary>
 /// The supervised loops on one ADC, behind <see cref="IInputLines"/>. The chip has no interrupt, so a timer
 /// reads every loop each poll interval and classifies it. Normal and alarm become the point's level, delivered
@@ -78,6 +83,16 @@ public sealed class EolLoopLines : IInputLines
         ObjectDisposedException.ThrowIf(_disposed, this);
         var slot = _loops.TryGetValue(pointId, out var s) ? s : throw new KeyNotFoundException($"Point '{pointId}' is not on {_device}.");
         return LevelOf(slot.Loop, slot.Loop.Classifier.Classify(_read(slot.Loop.Channel)));
+    }
+
+    /// <summary>
+    /// What the last poll read on a point's loop, or null before the first poll. Any thread: the walk test
+    /// shows it next to the edge the same poll delivered.
+    /// </summary>
+    public LoopReading? LastReading(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        return _loops.TryGetValue(pointId, out var slot) ? slot.Last : null;
     }
 
     /// <inheritdoc/>
@@ -168,6 +183,7 @@ public sealed class EolLoopLines : IInputLines
     {
         var point = slot.Loop.Point;
         var state = slot.Loop.Classifier.Classify(reading);
+        slot.Last = new LoopReading(reading, state);
         LoopTamper? tamper = state switch
         {
             LoopState.OpenCircuitTamper => LoopTamper.Open,
@@ -236,5 +252,12 @@ public sealed class EolLoopLines : IInputLines
         public bool? ReportedHigh { get; set; }
 
         public LoopTamper? Tamper { get; set; }
+
+        /// <summary>Written by the poll, read from any thread: a reference, replaced whole.</summary>
+        public LoopReading? Last
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
     }
 }

@@ -3,7 +3,7 @@ using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Cli;
 
-/// <summary>The <c>edgeguard</c> command line: run, validate, sim, diagram, keys, command.</summary>
+/// <summary>The <c>edgeguard</c> command line: run, validate, walktest, sim, diagram, keys, command, journal.</summary>
 public static class EdgeGuardCli
 {
     /// <summary>Path of the site configuration (JSON).</summary>
@@ -19,6 +19,7 @@ public static class EdgeGuardCli
         {
             RunVerb(),
             ValidateVerb(),
+            WalkTestVerb.Create(),
             SimVerbs.Create(),
             DiagramVerb(),
             KeysVerbs.KeysVerb(),

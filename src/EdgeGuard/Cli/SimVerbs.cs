@@ -31,6 +31,20 @@ internal static class SimVerbs
             sim.Subcommands.Add(command);
         }
 
+        // The README's `sim loop` and `sim pulse`: the protocol had them, the command line did not.
+        var loopPoint = new Argument<string>("point") { Description = "A supervised loop's point id, e.g. fence-east." };
+        var condition = new Argument<string>("condition") { Description = "normal, alarm, open (cut) or short (bridged)." };
+        condition.AcceptOnlyFromAmong([.. SimulatedBoard.LoopConditions.Keys]);
+        var loop = new Command("loop", "Put a simulated end-of-line loop's reading in a band.") { loopPoint, condition, SocketOption, EdgeGuardCli.ConfigOption };
+        loop.SetAction((result, ct) => SendAsync(result, $"loop {result.GetValue(loopPoint)} {result.GetValue(condition)}", ct));
+        sim.Subcommands.Add(loop);
+
+        var pulsePoint = new Argument<string>("point") { Description = "Point id." };
+        var count = new Argument<int>("count") { Description = $"How many times (1..{SimulatorCommand.MaxPulses})." };
+        var pulse = new Command("pulse", "Activate and restore a point N times as fast as possible.") { pulsePoint, count, SocketOption, EdgeGuardCli.ConfigOption };
+        pulse.SetAction((result, ct) => SendAsync(result, $"pulse {result.GetValue(pulsePoint)} {result.GetValue(count)}", ct));
+        sim.Subcommands.Add(pulse);
+
         var status = new Command("status", "Print the gateway's mode, points and outputs as JSON.") { SocketOption, EdgeGuardCli.ConfigOption };
         status.SetAction((result, ct) => SendAsync(result, "status", ct));
         sim.Subcommands.Add(status);

@@ -8,10 +8,10 @@ public static partial class GatewayConfigReader
 {
     private sealed partial class Run
     {
-        /// <summary>A GPIO line offset, checked against every line used so far.</summary>
-        private int? Line(ConfigNode node, string? subject, string description, bool input)
+        /// <summary>A GPIO line offset (read from <paramref name="node"/>, or resolved from a board pin), checked against every line used so far.</summary>
+        private int? Line(ConfigNode node, string? subject, string description, bool input, int? resolved = null)
         {
-            var line = _w.Int(node, subject, required: true, 0, MaxLine);
+            var line = resolved ?? _w.Int(node, subject, required: true, 0, MaxLine);
             if (line is null)
             {
                 return null;

@@ -144,15 +144,27 @@ public static partial class GatewayConfigReader
             var node = item.Child("line");
             var raw = node.Shape == NodeShape.Value ? node.Section.Value?.Trim() : null;
             var eol = item.Child("eol");
+            int? pinLine = null;
+            if (raw is not null && IsPinReference(raw))
+            {
+                // A pin of the board profile: a header GPIO becomes its line number, an I/O-board pin its chip address.
+                if (ResolvePin(node, raw, subject) is not { } pin)
+                {
+                    return null;
+                }
+
+                (pinLine, raw) = (pin.Line, pin.Address ?? raw);
+            }
+
             // Only a name with a chip part ('…@…') is a board line; anything else is read as a GPIO number.
-            if (raw is null || !raw.Contains('@', StringComparison.Ordinal))
+            if (pinLine is not null || raw is null || !raw.Contains('@', StringComparison.Ordinal))
             {
                 if (eol.IsPresent)
                 {
                     _w.Error(eol, subject, "eol applies only to a point read through an ADC channel (line 'mcp3008@0.0:CH2'); remove it or move the loop to an ADC");
                 }
 
-                return Line(node, subject, description, input);
+                return Line(node, subject, description, input, pinLine);
             }
 
             if (Mcp23017LineAddress.IsExpanderLine(raw))
@@ -229,7 +241,7 @@ public static partial class GatewayConfigReader
         /// <summary>A supervised point's electrical sense is fixed (active = alarm): <c>activeLevel</c> must not be set.</summary>
         private bool? ActiveLevelOf(ConfigNode item, string? subject, bool input)
         {
-            var line = item.Child("line").Section.Value?.Trim();
+            var line = AddressOf(item.Child("line").Section.Value?.Trim());
             if (!input || !Mcp3008ChannelAddress.IsAdcName(line))
             {
                 return _w.Enum(item.Child("activeLevel"), subject, required: true, Levels);

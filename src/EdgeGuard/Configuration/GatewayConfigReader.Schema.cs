@@ -9,7 +9,7 @@ namespace EdgeGuard.Configuration;
 public static partial class GatewayConfigReader
 {
     private static readonly string[] RootKeys =
-        ["site", "gateway", "stateDirectory", "hardware", "expanders", "adcs", "zones", "points", "outputs", "doors", "lockdown", "scenarios", "drill", "threatLevels", "lifeSafety", "supervision", "simulation", "mqtt", "journal", "commands"];
+        ["site", "gateway", "stateDirectory", "board", "ioBoard", "hardware", "expanders", "adcs", "zones", "points", "outputs", "doors", "lockdown", "scenarios", "drill", "threatLevels", "lifeSafety", "supervision", "simulation", "mqtt", "journal", "commands"];
     private static readonly string[] HardwareKeys = ["driver", "chip"];
     private static readonly string[] ZoneKeys = ["id", "name"];
     private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone", "stuckAfterMinutes", "eol", "silent"];

@@ -35,7 +35,8 @@ public static partial class GatewayConfigReader
             var chipHint = driver is { } d && realDriver
                 ? $" for the {Name(Drivers, d)} driver: a chip number (0), device name (gpiochip4) or label (pinctrl-rp1)"
                 : null;
-            var chip = _w.Scalar(node.Child("chip"), null, required: realDriver, chipHint);
+            // A host board profile knows its header chip (by label, which survives kernel renumbering).
+            var chip = _w.Scalar(node.Child("chip"), null, required: realDriver && _board is null, chipHint) ?? _board?.ChipLabel;
 
             if (driver is null || (realDriver && chip is null))
             {

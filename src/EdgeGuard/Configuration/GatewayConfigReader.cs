@@ -157,6 +157,7 @@ public static partial class GatewayConfigReader
             var gateway = Id(root.Child("gateway"), null, required: true);
             var stateDirectory = _w.Scalar(root.Child("stateDirectory"), null, required: true,
                 " (the directory for the journal and the persisted safety state)")?.Trim();
+            Boards(root.Child("board"), root.Child("ioBoard"));
             var hardware = Hardware(root.Child("hardware"));
             var expanders = Expanders(root.Child("expanders"));
             var adcs = Adcs(root.Child("adcs"));

@@ -22,6 +22,12 @@ internal sealed record CommandMessage(Core.Lockdown.OfficeCommandInput Command, 
 /// <param name="Detail">What happened, or why it was refused.</param>
 public sealed record CommandOutcome(bool Done, string Detail);
 
+/// <summary>
+/// The watchdog asking "are you still turning?": completed by the loop when it reaches this message,
+/// i.e. after everything queued before it was decided, driven and reported.
+/// </summary>
+internal sealed record HeartbeatMessage(TaskCompletionSource Answered) : ControllerMessage;
+
 /// <summary>A filter or site timer is due.</summary>
 internal sealed record TimerMessage : ControllerMessage
 {

@@ -77,6 +77,24 @@ public sealed partial class SiteController(
     }
 
     /// <summary>
+    /// Queues a heartbeat behind every input already waiting and completes when the loop reaches it:
+    /// proof that the loop is turning, used by the systemd watchdog (<c>WATCHDOG=1</c>). The loop
+    /// does nothing per input for this — the cost is one message per watchdog period — and an idle
+    /// loop blocked on its channel is woken by the heartbeat itself, so idleness never reads as a hang.
+    /// </summary>
+    /// <returns>A task that completes once the loop handled the heartbeat; never, if the loop is hung.</returns>
+    public Task HeartbeatAsync()
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_channel.Writer.TryWrite(new HeartbeatMessage(answered)))
+        {
+            answered.SetCanceled();
+        }
+
+        return answered.Task;
+    }
+
+    /// <summary>
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
     /// </summary>
@@ -197,6 +215,9 @@ public sealed partial class SiteController(
                     CommandRefused refused => new CommandOutcome(false, refused.Reason),
                     _ => new CommandOutcome(false, "the controller did not decide on the command"),
                 }));
+                break;
+            case HeartbeatMessage { Answered: var answered }:
+                answered.TrySetResult();
                 break;
             case TimerMessage:
                 foreach (var pending in _filters.Values)

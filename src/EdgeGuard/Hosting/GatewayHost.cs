@@ -1,4 +1,5 @@
 using EdgeGuard.Configuration;
+using EdgeGuard.Hosting.Systemd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,8 +22,8 @@ public static class GatewayHost
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
-        // Under systemd: journald-friendly logs and sd_notify readiness; a no-op elsewhere.
-        builder.Services.AddSystemd();
+        // Under systemd: journald-friendly logs. Readiness and the watchdog are SystemdWatchdog's (AddEdgeGuard).
+        builder.Services.AddSystemdLogging();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddEdgeGuard(config);
         configure?.Invoke(builder.Services);

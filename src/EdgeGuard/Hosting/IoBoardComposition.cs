@@ -18,12 +18,14 @@ namespace EdgeGuard.Hosting;
 /// </summary>
 internal static class IoBoardComposition
 {
-    /// <summary>Registers the input lines and the output factory (and, in simulate mode, the simulated board).</summary>
+    /// <summary>
+    /// Registers the input lines and the output factory (and, in simulate mode, the simulated board). The
+    /// caller registers the <see cref="HardwareFaultReporter"/> that receives the board's supervision events.
+    /// </summary>
     public static IServiceCollection AddGatewayLines(this IServiceCollection services, GatewayConfig config, GpioDriver driver)
     {
         var site = config.Site;
         var board = config.Board;
-        services.AddSingleton<HardwareFaultReporter>();
         if (driver is SimulatedGpioDriver simulated)
         {
             // No I2C or SPI in simulate mode: the same drivers run against in-memory chips.
@@ -39,6 +41,7 @@ internal static class IoBoardComposition
         services.AddSingleton(sp => new ExpanderBank(
             sp.GetRequiredService<GpioController>(), board.Expanders, site.Points, site.Outputs,
             sp.GetRequiredService<IBusDevices>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<HardwareFaultReporter>().Report));
+        services.AddSingleton(Loops(config));
         services.AddSingleton(Inputs(config));
         services.AddSingleton(Outputs(config));
         return services;
@@ -64,20 +67,35 @@ internal static class IoBoardComposition
 
         // Resolving the simulated board puts its pins and loops at rest before the controller reads them.
         _ = sp.GetService<SimulatedBoard>();
+        foreach (var lines in sp.GetRequiredService<IReadOnlyList<EolLoopLines>>())
+        {
+            parts.Add((lines, lines.PointIds));
+        }
+
+        return new RoutedInputLines(parts);
+    };
+
+    /// <summary>The supervised loops of every ADC (owned by the input lines; the walk test reads their last readings).</summary>
+    private static Func<IServiceProvider, IReadOnlyList<EolLoopLines>> Loops(GatewayConfig config) => sp =>
+    {
+        var site = config.Site;
+        var board = config.Board;
+        if (board.Adcs.Count == 0)
+        {
+            return [];
+        }
 
         var buses = sp.GetRequiredService<IBusDevices>();
         var report = sp.GetRequiredService<HardwareFaultReporter>().Report;
-        foreach (var adc in board.Adcs)
+        var time = sp.GetRequiredService<TimeProvider>();
+        return [.. board.Adcs.Select(adc =>
         {
             var loops = board.Loops.Where(l => l.AdcId == adc.Id)
                 .Select(l => new SupervisedLoop(site.Point(l.PointId), l.Channel, new EolLoopClassifier(l.Thresholds)))
                 .ToList();
             var device = buses.OpenAdc(adc);
-            var lines = new EolLoopLines(adc.Id, new Mcp3008(device).Read, adc.PollInterval, loops, time, report, device);
-            parts.Add((lines, lines.PointIds));
-        }
-
-        return new RoutedInputLines(parts);
+            return new EolLoopLines(adc.Id, new Mcp3008(device).Read, adc.PollInterval, loops, time, report, device);
+        })];
     };
 
     private static Func<IServiceProvider, OutputLinesFactory> Outputs(GatewayConfig config) => sp => initial =>

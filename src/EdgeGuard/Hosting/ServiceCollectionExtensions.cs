@@ -4,6 +4,7 @@ using EdgeGuard.Controller;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Hosting.Systemd;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Broker;
 using EdgeGuard.Mqtt.Publishing;
@@ -22,23 +23,9 @@ public static class ServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(config);
         var simulate = config.Hardware.Driver == GpioDriverKind.Simulated;
-        services.AddSingleton(config);
-        services.AddSingleton(config.Site);
-        services.AddSingleton(TimeProvider.System);
-
-        // Hardware: the real GpioController over the configured driver, simulated or not. The driver
-        // is registered as an instance so the container never disposes it: the GpioController owns
-        // it and closes its lines first.
-        var driver = GpioDriverFactory.Create(config.Hardware) switch
-        {
-            // The simulated building starts quiet: doors closed, buttons up, fence intact.
-            SimulatedGpioDriver simulated => simulated.WithQuietInputs(config.Site),
-            var real => real,
-        };
-        services.AddSingleton(driver);
-        services.AddSingleton(_ => new GpioController(driver));
-        // Native lines, expander pins and supervised loops behind one IInputLines / IOutputLines.
-        services.AddGatewayLines(config, driver);
+        services.AddGatewayHardware(config);
+        // The I/O board's supervision reports go through the controller loop, in one order with its events.
+        services.AddSingleton(sp => new HardwareFaultReporter(events => sp.GetRequiredService<SiteController>().ReportFromOutside(events)));
 
         // Journal: the safety state survives power loss, and every event is journaled with its seq
         // before MQTT sees it. Created after the database, so the container disposes it first.
@@ -57,11 +44,10 @@ public static class ServiceCollectionExtensions
 
         if (simulate)
         {
-            services.AddSingleton((SimulatedGpioDriver)driver);
             services.AddSingleton(sp => new SimulatorControlServer(
                 config.Simulation.ControlSocket,
                 config.Site,
-                (SimulatedGpioDriver)driver,
+                sp.GetRequiredService<SimulatedGpioDriver>(),
                 sp.GetRequiredService<SiteController>(),
                 sp.GetRequiredService<ILogger<SimulatorControlServer>>(),
                 sp.GetRequiredService<SimulatedBoard>()));
@@ -90,6 +76,40 @@ public static class ServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
             // Signed office commands, on a connection of their own to the same broker.
             services.AddOfficeCommands(config, PublisherOptions(config, embedded));
+        }
+
+        // Last, so it stops first: STOPPING=1 before anything else winds down.
+        services.AddSystemdWatchdog(Environment.GetEnvironmentVariable);
+        return services;
+    }
+
+    /// <summary>
+    /// The gateway's lines as the gateway and the walk test both use them: the configured GPIO driver
+    /// (simulated: also registered as <see cref="SimulatedGpioDriver"/>) under a real <see cref="GpioController"/>,
+    /// native lines, expander pins and supervised loops. The caller registers the <see cref="HardwareFaultReporter"/>.
+    /// </summary>
+    internal static IServiceCollection AddGatewayHardware(this IServiceCollection services, GatewayConfig config)
+    {
+        services.AddSingleton(config);
+        services.AddSingleton(config.Site);
+        services.AddSingleton(TimeProvider.System);
+
+        // Hardware: the real GpioController over the configured driver, simulated or not. The driver
+        // is registered as an instance so the container never disposes it: the GpioController owns
+        // it and closes its lines first.
+        var driver = GpioDriverFactory.Create(config.Hardware) switch
+        {
+            // The simulated building starts quiet: doors closed, buttons up, fence intact.
+            SimulatedGpioDriver simulated => simulated.WithQuietInputs(config.Site),
+            var real => real,
+        };
+        services.AddSingleton(driver);
+        services.AddSingleton(_ => new GpioController(driver));
+        // Native lines, expander pins and supervised loops behind one IInputLines / IOutputLines.
+        services.AddGatewayLines(config, driver);
+        if (driver is SimulatedGpioDriver simulatedDriver)
+        {
+            services.AddSingleton(simulatedDriver);
         }
 
         return services;

@@ -89,11 +89,14 @@ public sealed record Scenario(string Source, IReadOnlyList<ScenarioStep> Steps)
         }
     }
 
-    private static bool TryParseDuration(string text, out TimeSpan duration)
+    /// <summary>Parses <c>250ms</c>, <c>2s</c>, <c>10m</c> or <c>1h</c> (also used by <c>walktest --duration</c>).</summary>
+    internal static bool TryParseDuration(string text, out TimeSpan duration)
     {
         duration = default;
         var (number, scale) = text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) ? (text[..^2], 1.0)
             : text.EndsWith('s') ? (text[..^1], 1000.0)
+            : text.EndsWith('m') ? (text[..^1], 60_000.0)
+            : text.EndsWith('h') ? (text[..^1], 3_600_000.0)
             : (text, double.NaN);
         if (double.IsNaN(scale) || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0)
         {

@@ -10,21 +10,36 @@ using Microsoft.Extensions.Logging;
 namespace EdgeGuard.Simulation;
 
 /// <summary>
-/// Lets people and scripts drive a simulated gateway from outside the process over a local Unix
-/// socket (one text command per line, one reply per line). Only runs with <c>--simulate</c>.
+/// Lets people and scripts drive a simulated gateway (or walk test) from outside the process over a local
+/// Unix socket (one text command per line, one reply per line). Only runs with <c>--simulate</c>.
 /// </summary>
+/// <param name="socketPath">Where the socket is bound.</param>
+/// <param name="site">The points that can be set.</param>
+/// <param name="driver">The simulated GPIO chip.</param>
+/// <param name="ready">Completes when the lines may be driven (the socket is bound only then).</param>
+/// <param name="status">The reply to <c>status</c>: one line of JSON, or <c>error: …</c>.</param>
+/// <param name="log">Where the socket's path is logged.</param>
+/// <param name="board">The simulated I/O board, if the site has one.</param>
 public sealed partial class SimulatorControlServer(
     string socketPath,
     SiteDefinition site,
     SimulatedGpioDriver driver,
-    SiteController controller,
+    Task ready,
+    Func<string> status,
     ILogger<SimulatorControlServer> log,
     SimulatedBoard? board = null) : BackgroundService
 {
+    /// <summary>A control server for the gateway: <c>status</c> answers with the controller's view.</summary>
+    public SimulatorControlServer(string socketPath, SiteDefinition site, SimulatedGpioDriver driver, SiteController controller,
+        ILogger<SimulatorControlServer> log, SimulatedBoard? board = null)
+        : this(socketPath, site, driver, controller.Booted, () => StatusOf(site, controller), log, board)
+    {
+    }
+
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await controller.Booted.WaitAsync(stoppingToken).ConfigureAwait(false);
+        await ready.WaitAsync(stoppingToken).ConfigureAwait(false);
         File.Delete(socketPath);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -59,9 +74,7 @@ public sealed partial class SimulatorControlServer(
 
         if (command!.PointId is null)
         {
-            return controller.Snapshot is { } snapshot
-                ? JsonSerializer.Serialize(SimulatorStatus.From(site, snapshot), SimulatorJson.Default.SimulatorStatus)
-                : "error: gateway still booting";
+            return status();
         }
 
         var point = site.FindPoint(command.PointId);
@@ -91,6 +104,11 @@ public sealed partial class SimulatorControlServer(
         Set(point, command.Active);
         return $"ok {command.Verb} {point.Id}";
     }
+
+    private static string StatusOf(SiteDefinition site, SiteController controller) =>
+        controller.Snapshot is { } snapshot
+            ? JsonSerializer.Serialize(SimulatorStatus.From(site, snapshot), SimulatorJson.Default.SimulatorStatus)
+            : "error: gateway still booting";
 
     /// <summary>Sets a point's line wherever it is: native, expander pin or supervised loop.</summary>
     private void Set(PointDefinition point, bool active)

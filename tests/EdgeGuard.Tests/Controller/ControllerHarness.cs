@@ -18,7 +18,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
 {
     private readonly GpioController _gpio;
 
-    public ControllerHarness(SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store)
+    public ControllerHarness(SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null)
     {
         Site = site;
         _gpio = new GpioController(Driver);
@@ -32,7 +32,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
             new GpioInputLines(_gpio, site.Points, Time),
             initial => new GpioOutputLines(_gpio, site.Outputs, initial),
             store(Driver),
-            [Events],
+            extraSink is null ? [Events] : [Events, extraSink],
             Time,
             NullLogger<SiteController>.Instance);
     }

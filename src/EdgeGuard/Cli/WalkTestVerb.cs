@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Core;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hardware;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Hosting;
+using EdgeGuard.Journal;
+using EdgeGuard.Simulation;
+using EdgeGuard.WalkTest;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>
+/// <c>edgeguard walktest</c>: the technician triggers every input in turn and sees each one arrive through the
+/// gateway's own input path; the report names every point never seen. Run it with the gateway stopped.
+/// </summary>
+/// <remarks>
+/// Outputs: opened once at the boot plan of the persisted safety state — exactly the levels the gateway
+/// would drive at boot, so a site left in lockdown stays locked — and never written again. No decision,
+/// no siren, no journal entry, no MQTT message: a wiring test must not alarm the office or open a door.
+/// </remarks>
+internal static class WalkTestVerb
+{
+    public static Command Create()
+    {
+        var simulate = new Option<bool>("--simulate") { Description = "Walk-test simulated lines: drive them with `edgeguard sim press|open|loop …` (same --config) from another terminal." };
+        var duration = new Option<TimeSpan?>("--duration", "-d")
+        {
+            Description = "End the test after this long (e.g. 90s, 10m); default: until Ctrl+C or every point was seen.",
+            CustomParser = r => Scenario.TryParseDuration(r.Tokens.Single().Value, out var d) && d > TimeSpan.Zero ? d
+                : Fail(r, $"bad duration '{r.Tokens.Single().Value}': use e.g. 90s or 10m"),
+        };
+        var command = new Command("walktest", "Walk test: shows every input as it is triggered, then reports the points never seen. Outputs keep their boot state.")
+        {
+            EdgeGuardCli.ConfigOption, simulate, duration,
+        };
+        command.SetAction((result, ct) => RunAsync(
+            result.GetValue(EdgeGuardCli.ConfigOption), result.GetValue(simulate), result.GetValue(duration),
+            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct));
+        return command;
+    }
+
+    private static Action<PosixSignalContext> StopGracefully(CancellationTokenSource stop) => context =>
+    {
+        context.Cancel = true;
+        stop.Cancel();
+    };
+
+    private static TimeSpan? Fail(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return null;
+    }
+
+    /// <summary>Runs a walk test to its end and prints the report; the exit code says whether every point was seen.</summary>
+    public static async Task<int> RunAsync(string? path, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        if (RunVerbHandler.Load(path, simulate, error) is not { } loaded)
+        {
+            return ExitCodes.InvalidConfig;
+        }
+
+        var config = loaded.Config;
+        // Ctrl+C and SIGTERM end the walk test with its report and exit code, instead of killing the process.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopGracefully(stop));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopGracefully(stop));
+        ct = stop.Token;
+        WalkTestSession? session = null;
+        var services = new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddGatewayHardware(config);
+        // Loop cut or bridged, a chip not answering: onto the technician's screen, not to the office.
+        services.AddSingleton(new HardwareFaultReporter(events => session?.OnBoardEvents(events)));
+        try
+        {
+            await using var provider = services.BuildServiceProvider();
+            var time = provider.GetRequiredService<TimeProvider>();
+            using var outputs = OpenOutputsAtBootPlan(config, provider, time);
+            var inputs = provider.GetRequiredService<IInputLines>();
+            var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
+            session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
+            using var control = simulate ? ControlServer(config, provider, session) : null;
+            if (control is not null)
+            {
+                await control.StartAsync(ct).ConfigureAwait(false);
+            }
+
+            var end = await session.RunAsync(duration, ct).ConfigureAwait(false);
+            new WalkTestPrinter(config.Site, time, output).Report(session.Tally, end);
+            if (control is not null)
+            {
+                await control.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return session.Tally.AllSeen ? ExitCodes.Ok : ExitCodes.WalkTestIncomplete;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped while the inputs were still settling: nothing was watched.
+            await error.WriteLineAsync("edgeguard: walk test stopped before it started watching").ConfigureAwait(false);
+            return ExitCodes.WalkTestIncomplete;
+        }
+        catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException)
+        {
+            await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>
+    /// Opens every output at the level the gateway would drive at boot: the plan of the persisted safety state
+    /// (read-only; a missing database is a first boot). Expander chips need this before their inputs work.
+    /// </summary>
+    private static IOutputLines OpenOutputsAtBootPlan(GatewayConfig config, IServiceProvider provider, TimeProvider time)
+    {
+        var file = Path.Combine(config.StateDirectory, JournalDatabase.FileName);
+        SafetyState safety;
+        if (File.Exists(file))
+        {
+            using var database = JournalDatabase.Open(file);
+            safety = new SqliteSafetyStateStore(database).Load();
+        }
+        else
+        {
+            safety = SafetyState.Initial;
+        }
+
+        var state = SiteState.Restore(config.Site, safety, new Dictionary<string, bool>(), Moment.From(time));
+        return provider.GetRequiredService<OutputLinesFactory>()(OutputPlan.For(config.Site, state).Levels(config.Site));
+    }
+
+    /// <summary>In simulate mode, <c>edgeguard sim …</c> with the same config drives the walk test's lines.</summary>
+    private static SimulatorControlServer ControlServer(GatewayConfig config, IServiceProvider provider, WalkTestSession session)
+    {
+        var socket = config.Simulation.ControlSocket;
+        if (IsListening(socket))
+        {
+            // Binding would take the socket away from a running simulated gateway.
+            throw new InvalidOperationException($"a simulated gateway is listening on {socket}; stop it first (a walk test runs instead of the gateway)");
+        }
+
+        return new SimulatorControlServer(
+            socket, config.Site, provider.GetRequiredService<SimulatedGpioDriver>(), session.Watching,
+            () => "error: this is a walk test; it prints what it sees on its own terminal",
+            provider.GetRequiredService<ILogger<SimulatorControlServer>>(), provider.GetService<SimulatedBoard>());
+    }
+
+    private static bool IsListening(string socket)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(socket));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

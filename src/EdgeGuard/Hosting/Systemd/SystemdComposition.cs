@@ -1,0 +1,62 @@
+using EdgeGuard.Controller;
+using EdgeGuard.Mqtt.Publishing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace EdgeGuard.Hosting.Systemd;
+
+/// <summary>Runs the gateway as a <c>Type=notify</c> systemd service with a watchdog.</summary>
+internal static class SystemdComposition
+{
+    /// <summary>
+    /// Registers the notifier and the watchdog. Call after every other hosted service: hosted services
+    /// stop in reverse order, so <c>STOPPING=1</c> is the first thing that happens on the way down.
+    /// </summary>
+    /// <param name="services">The gateway's services.</param>
+    /// <param name="environment">Where <c>NOTIFY_SOCKET</c>, <c>WATCHDOG_USEC</c> and <c>WATCHDOG_PID</c> come from.</param>
+    public static IServiceCollection AddSystemdWatchdog(this IServiceCollection services, Func<string, string?> environment)
+    {
+        services.AddSingleton(_ => SystemdNotifier.FromEnvironment(environment));
+        services.AddSingleton(sp =>
+        {
+            var controller = sp.GetRequiredService<SiteController>();
+            var publisher = sp.GetService<OutboxPublisher>();
+            return new SystemdWatchdog(
+                sp.GetRequiredService<SystemdNotifier>(),
+                SystemdNotifier.WatchdogInterval(environment, Environment.ProcessId),
+                controller,
+                () => StatusLine(controller, publisher),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<SystemdWatchdog>>());
+        });
+        services.AddHostedService(sp => sp.GetRequiredService<SystemdWatchdog>());
+        return services;
+    }
+
+    /// <summary>
+    /// Under systemd, logs in journald's format (priority prefixes, no colours) and no "press Ctrl+C"
+    /// banner. Readiness is <see cref="SystemdWatchdog"/>'s job, not the package's SystemdLifetime, which
+    /// would say READY=1 on its own schedule; SIGTERM is handled by the default console lifetime.
+    /// </summary>
+    public static IServiceCollection AddSystemdLogging(this IServiceCollection services)
+    {
+        if (SystemdHelpers.IsSystemdService())
+        {
+            services.Configure<ConsoleLoggerOptions>(o => o.FormatterName = ConsoleFormatterNames.Systemd);
+            services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        }
+
+        return services;
+    }
+
+    /// <summary>What <c>systemctl status edgeguard</c> shows: the mode and the office link.</summary>
+    internal static string StatusLine(SiteController controller, OutboxPublisher? publisher)
+    {
+        var mode = controller.Current is { } state ? state.Mode.ToString().ToLowerInvariant() : "booting";
+        var broker = publisher is null ? "no broker configured" : publisher.IsConnected ? "broker connected" : "broker disconnected";
+        return $"mode {mode}, {broker}";
+    }
+}

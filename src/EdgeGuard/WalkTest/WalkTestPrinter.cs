@@ -1,0 +1,104 @@
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Drivers.Supervision;
+
+namespace EdgeGuard.WalkTest;
+
+/// <summary>
+/// The walk test's screen: one line per point change as it is seen, one per board fault, and the final
+/// report. Lines start with a fixed word (<c>seen</c>, <c>fault</c>, <c>NOT SEEN</c>) so scripts can grep them.
+/// </summary>
+internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, TextWriter output)
+{
+    private readonly Dictionary<string, string> _zoneNames = site.Zones.ToDictionary(z => z.Id, z => z.Name, StringComparer.Ordinal);
+    private readonly int _width = site.Points.Count == 0 ? 0 : site.Points.Max(p => p.Id.Length);
+
+    /// <summary>The header, and every point that reads active already (it must change to be seen).</summary>
+    public void Start(IEnumerable<(PointDefinition Point, bool Active, LoopReading? Loop)> points)
+    {
+        output.WriteLine($"Walk test of site {site.SiteId}, gateway {site.GatewayId}: {site.Points.Count} points. Trigger each one in turn; Ctrl+C ends the test.");
+        output.WriteLine("Outputs stay at their boot state (the restored plan); nothing is decided, journaled or sent to the office.");
+        foreach (var (point, active, loop) in points.Where(p => p.Active))
+        {
+            output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: make it change to see it");
+        }
+
+        output.Flush();
+    }
+
+    /// <summary>A point's filtered state changed.</summary>
+    public void Change(PointDefinition point, bool active, bool high, int edges, LoopReading? loop, int seen)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Clock()} seen {Describe(point)}: {(active ? "ACTIVE" : "restored")}, raw {(high ? "high" : "low")}{Eol(loop)}, {edges} raw edge{(edges == 1 ? "" : "s")}  [{seen}/{site.Points.Count} seen]"));
+        output.Flush();
+    }
+
+    /// <summary>A supervision event of the I/O board (loop cut or bridged, chip not answering).</summary>
+    public void Board(DomainEvent e)
+    {
+        output.WriteLine(e switch
+        {
+            EolTamperDetected t => $"{Clock()} fault {t.PointId}: loop {Name(t.Condition)}, reading {t.Reading} ({t.Type})",
+            EolTamperRestored t => $"{Clock()} fault {t.PointId}: loop back in range, reading {t.Reading} ({t.Type})",
+            HardwareFault f => $"{Clock()} fault {f.Device}: {f.Reason} ({f.Type}); its points cannot be seen until it answers",
+            HardwareFaultRestored f => $"{Clock()} fault {f.Device}: answering again ({f.Type})",
+            _ => $"{Clock()} fault {e.Type} {e.Point}",
+        });
+        output.Flush();
+    }
+
+    /// <summary>The final report: every point never seen, then every point seen with its counts.</summary>
+    public void Report(WalkTestTally tally, WalkTestEnd end)
+    {
+        var why = end switch
+        {
+            WalkTestEnd.AllSeen => "every point seen",
+            WalkTestEnd.Duration => "duration over",
+            _ => "stopped",
+        };
+        output.WriteLine();
+        output.WriteLine($"Walk test report ({why}): {tally.Seen} of {site.Points.Count} points seen.");
+        foreach (var point in tally.NotSeen)
+        {
+            output.WriteLine($"  NOT SEEN  {Describe(point)}");
+        }
+
+        foreach (var point in site.Points)
+        {
+            var count = tally.Of(point.Id);
+            if (count.Changes > 0)
+            {
+                var tampers = string.Concat(count.Tampers.OrderBy(t => t.Key).Select(t => string.Create(CultureInfo.InvariantCulture, $", loop {Name(t.Key)} {t.Value}x")));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  seen      {Describe(point)}: activated {count.Activations}x, restored {count.Restores}x{tampers}"));
+            }
+        }
+
+        output.WriteLine(tally.AllSeen
+            ? "PASSED: every point was seen."
+            : $"FAILED: {tally.NotSeen.Count} point{(tally.NotSeen.Count == 1 ? " was" : "s were")} never seen: {string.Join(", ", tally.NotSeen.Select(p => p.Id))}");
+        output.Flush();
+    }
+
+    private string Describe(PointDefinition point) =>
+        $"{point.Id.PadRight(_width)}  {point.Kind}, zone {point.Zone}{(_zoneNames.TryGetValue(point.Zone, out var name) && name != point.Zone ? $" ({name})" : "")}, {point.LineAddress ?? $"line {point.Line.ToString(CultureInfo.InvariantCulture)}"}";
+
+    private static string Eol(LoopReading? loop) => loop is null
+        ? string.Empty
+        : string.Create(CultureInfo.InvariantCulture, $", eol {Name(loop.State)} {loop.Reading}");
+
+    private static string Name(LoopState state) => state switch
+    {
+        LoopState.Normal => "normal",
+        LoopState.Alarm => "alarm",
+        LoopState.OpenCircuitTamper => "open",
+        _ => "short",
+    };
+
+    private static string Name(LoopTamper tamper) => tamper == LoopTamper.Open ? "open" : "short";
+
+    private string Clock() => time.GetLocalNow().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,163 @@
+using System.Threading.Channels;
+using EdgeGuard.Controller;
+using EdgeGuard.Core;
+using EdgeGuard.Core.Filters;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
+
+namespace EdgeGuard.WalkTest;
+
+/// <summary>Why a walk test ended.</summary>
+public enum WalkTestEnd
+{
+    /// <summary>Every point was seen.</summary>
+    AllSeen,
+    /// <summary>The <c>--duration</c> ran out.</summary>
+    Duration,
+    /// <summary>The technician stopped it (Ctrl+C, SIGTERM).</summary>
+    Stopped,
+}
+
+/// <summary>
+/// A walk test: the real input path of the gateway — the same lines (GPIO, expander pins, supervised loops
+/// with their EOL classification) and the same per-point filters (<see cref="PointFilter"/>: debounce,
+/// leading edge) — with no decider behind it. Every filtered change is printed as it is seen; nothing is
+/// decided, driven, journaled or published.
+/// </summary>
+/// <remarks>Single-threaded like the controller: edges, board reports and filter deadlines meet in one channel.</remarks>
+internal sealed class WalkTestSession
+{
+    private readonly SiteDefinition _site;
+    private readonly IInputLines _inputs;
+    private readonly Func<string, LoopReading?> _loopReading;
+    private readonly TimeProvider _time;
+    private readonly WalkTestPrinter _printer;
+    private readonly Channel<object> _channel = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (bool High, int Edges)> _raw = new(StringComparer.Ordinal);
+
+    /// <param name="site">The points to walk.</param>
+    /// <param name="inputs">The gateway's input lines, not started yet.</param>
+    /// <param name="loopReading">The last reading of a supervised loop (null for other points).</param>
+    /// <param name="time">Clock for the filters, the settle time and the duration.</param>
+    /// <param name="output">The technician's screen.</param>
+    public WalkTestSession(SiteDefinition site, IInputLines inputs, Func<string, LoopReading?> loopReading, TimeProvider time, TextWriter output)
+    {
+        (_site, _inputs, _loopReading, _time) = (site, inputs, loopReading, time);
+        _printer = new WalkTestPrinter(site, time, output);
+        Tally = new WalkTestTally(site);
+    }
+
+    /// <summary>What was seen so far.</summary>
+    public WalkTestTally Tally { get; }
+
+    /// <summary>Completes once the inputs have settled and the walk test is watching them.</summary>
+    public Task Watching => _watching.Task;
+
+    private readonly TaskCompletionSource _watching = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Receives the I/O board's supervision events (loop cut or bridged, chip not answering); any thread.</summary>
+    public void OnBoardEvents(IReadOnlyList<DomainEvent> events) => _channel.Writer.TryWrite(events);
+
+    /// <summary>Watches every point until all were seen, <paramref name="duration"/> passed or <paramref name="stop"/> fires.</summary>
+    public async Task<WalkTestEnd> RunAsync(TimeSpan? duration, CancellationToken stop)
+    {
+        // Edges during settling are queued but dropped by timestamp, exactly as the controller does at boot.
+        _inputs.Start(edge => _channel.Writer.TryWrite(edge));
+        await Task.Delay(SiteController.SettleTime, _time, stop).ConfigureAwait(false);
+        var settledAt = _time.GetTimestamp();
+        var now = Moment.From(_time).Monotonic;
+        foreach (var point in _site.Points)
+        {
+            var high = _inputs.Read(point.Id);
+            _raw[point.Id] = (high, 0);
+            _filters[point.Id] = new PointFilter(point, point.IsActive(high), now);
+        }
+
+        _printer.Start(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
+        using var timer = _time.CreateTimer(_ => _channel.Writer.TryWrite(TimerMessage.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        using var expiry = duration is { } d ? new CancellationTokenSource(d, _time) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, expiry.Token);
+        _watching.TrySetResult();
+        try
+        {
+            await foreach (var message in _channel.Reader.ReadAllAsync(linked.Token).ConfigureAwait(false))
+            {
+                Handle(message, settledAt);
+                if (Tally.AllSeen)
+                {
+                    return WalkTestEnd.AllSeen;
+                }
+
+                Schedule(timer);
+            }
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            // Stopped or out of time: the report follows.
+        }
+
+        return expiry.IsCancellationRequested && !stop.IsCancellationRequested ? WalkTestEnd.Duration : WalkTestEnd.Stopped;
+    }
+
+    private void Handle(object message, long settledAt)
+    {
+        switch (message)
+        {
+            case RawEdge edge when edge.Timestamp >= settledAt && _filters.TryGetValue(edge.PointId, out var filter):
+                _raw[edge.PointId] = (edge.High, _raw[edge.PointId].Edges + 1);
+                var at = Moment.MonotonicOf(_time, edge.Timestamp);
+                if (filter.Sample(filter.Point.IsActive(edge.High), at) is { } changed)
+                {
+                    Seen(filter.Point, changed);
+                }
+
+                break;
+            case IReadOnlyList<DomainEvent> events:
+                foreach (var e in events)
+                {
+                    Tally.Board(e);
+                    _printer.Board(e);
+                }
+
+                break;
+            case TimerMessage:
+                var now = Moment.From(_time).Monotonic;
+                foreach (var pending in _filters.Values)
+                {
+                    if (pending.Tick(now) is { } ticked)
+                    {
+                        Seen(pending.Point, ticked);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private void Seen(PointDefinition point, bool active)
+    {
+        var (high, edges) = _raw[point.Id];
+        _raw[point.Id] = (high, 0);
+        Tally.Changed(point.Id, active);
+        _printer.Change(point, active, high, edges, _loopReading(point.Id), Tally.Seen);
+    }
+
+    /// <summary>Wakes the loop at the earliest filter deadline (debounce end, panic lock-out end).</summary>
+    private void Schedule(ITimer timer)
+    {
+        TimeSpan? next = null;
+        foreach (var filter in _filters.Values)
+        {
+            if (filter.NextDeadline is { } due && (next is null || due < next))
+            {
+                next = due;
+            }
+        }
+
+        var now = Moment.From(_time).Monotonic;
+        timer.Change(next is { } at ? (at > now ? at - now : TimeSpan.Zero) : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+}

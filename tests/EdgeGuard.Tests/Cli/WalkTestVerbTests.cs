@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using EdgeGuard.Cli;
+using EdgeGuard.Simulation;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>
+/// <c>edgeguard walktest --simulate</c> as a technician runs it, driven like <c>edgeguard sim …</c> through the
+/// control socket: the native GPIO, expander and end-of-line paths of the gateway, its filters, the live
+/// lines, the report and the exit code. Waits are bounded; nothing is timed.
+/// </summary>
+public sealed class WalkTestVerbTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly string _dir = Directory.CreateTempSubdirectory("eg-walk-").FullName;
+    private readonly StringWriter _output = new();
+    private readonly TextWriter _screen;
+
+    public WalkTestVerbTests() => _screen = TextWriter.Synchronized(_output);
+
+    private string Socket => Path.Combine(_dir, "sim.sock");
+
+    private string Screen
+    {
+        get
+        {
+            lock (_screen)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _screen.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Each_point_is_shown_as_it_is_seen_and_the_report_names_the_one_never_triggered()
+    {
+        // The I/O-board sample: native lines, MCP23017 pins and MCP3008 end-of-line loops.
+        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, "--config", config);
+        await using var sim = await ConnectAsync(walk);
+
+        await SimAsync(sim, "press panic-guardroom", "seen panic-guardroom");   // native GPIO, leading edge
+        await SimAsync(sim, "open door-annex", "seen door-annex");              // expander pin, debounced
+        await SimAsync(sim, "close door-annex", "seen door-annex", occurrence: 2);
+        await SimAsync(sim, "loop fence-east alarm", "seen fence-east");        // double EOL loop
+        await SimAsync(sim, "loop fence-west open", "seen fence-west");         // single EOL in series: a cut reads as the alarm
+        await SimAsync(sim, "loop fence-west short", "fault fence-west: loop short");
+        await SimAsync(sim, "press panic-annex", "seen panic-annex");
+        stop.Cancel();                                                          // Ctrl+C; key-guardroom never turned
+
+        var code = await walk.WaitAsync(Patience);
+        var screen = Screen;
+        Assert.Equal(ExitCodes.WalkTestIncomplete, code);
+        Assert.Contains("Outputs stay at their boot state", screen);
+        Assert.Matches(@"seen panic-guardroom +PanicButton, zone guardroom \(Guard room\), line 24: ACTIVE, raw low, 1 raw edge", screen);
+        Assert.Matches(@"seen door-annex +DoorContact, zone annex \(Annex\), mcp23017@0x20:A1: ACTIVE, raw high", screen);
+        Assert.Matches(@"seen door-annex .*: restored, raw low", screen);
+        Assert.Matches(@"seen fence-east .*mcp3008@0\.0:CH0: ACTIVE, raw high, eol alarm \d+", screen);
+        Assert.Matches(@"seen fence-west .*: ACTIVE, raw high, eol alarm \d+", screen);
+        Assert.Matches(@"fault fence-west: loop short, reading \d+ \(fault\.eol-tamper\)", screen);
+
+        var report = screen[screen.IndexOf("Walk test report (stopped): 5 of 6 points seen.", StringComparison.Ordinal)..];
+        Assert.Matches(@"NOT SEEN  key-guardroom +Keyswitch, zone guardroom", report);
+        Assert.Matches(@"seen      door-annex .*: activated 1x, restored 1x", report);
+        Assert.Matches(@"seen      fence-west .*: activated 1x, restored \dx, loop short 1x", report);
+        Assert.Single(report.Split('\n'), l => l.Contains("NOT SEEN", StringComparison.Ordinal));
+        Assert.Contains("FAILED: 1 point was never seen: key-guardroom", report);
+        // Nothing was journaled (no database was even created) and no broker was started.
+        Assert.False(Directory.Exists(Path.Combine(_dir, "state")));
+    }
+
+    [Fact]
+    public async Task It_ends_by_itself_with_exit_0_once_every_point_was_seen()
+    {
+        var walk = StartAsync(CancellationToken.None, "--config", WriteConfig(TwoPoints));
+        await using var sim = await ConnectAsync(walk);
+
+        await SimAsync(sim, "open door-hall", "seen door-hall");
+        await SimAsync(sim, "press panic-hall", "seen panic-hall");
+
+        Assert.Equal(ExitCodes.Ok, await walk.WaitAsync(Patience));
+        Assert.Contains("Walk test report (every point seen): 2 of 2 points seen.", Screen);
+        Assert.Contains("PASSED: every point was seen.", Screen);
+        Assert.DoesNotContain("NOT SEEN", Screen);
+    }
+
+    [Fact]
+    public async Task A_duration_ends_it_and_a_point_that_only_bounced_inside_its_debounce_is_not_seen()
+    {
+        var config = WriteConfig(TwoPoints);
+        var walk = StartAsync(CancellationToken.None, "--config", config, "--duration", "2s");
+        await using var sim = await ConnectAsync(walk);
+
+        // The door contact's 25 ms filter: a bounce shorter than that is no change at all.
+        Assert.StartsWith("ok", await sim.SendAsync("pulse door-hall 3", CancellationToken.None));
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+        Assert.Contains("Walk test report (duration over): 0 of 2 points seen.", Screen);
+        Assert.Contains("FAILED: 2 points were never seen: door-hall, panic-hall", Screen);
+    }
+
+    [Fact]
+    public async Task A_bad_duration_is_refused()
+    {
+        var code = await EdgeGuardCli.Create().Parse(["walktest", "--simulate", "--config", WriteConfig(TwoPoints), "--duration", "soon"])
+            .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen });
+
+        Assert.NotEqual(ExitCodes.Ok, code);
+        Assert.Contains("bad duration 'soon'", Screen);
+    }
+
+    private const string TwoPoints = """
+        { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
+          "zones": [ { "id": "hall", "name": "Entrance hall" } ],
+          "points": [
+            { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
+            { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "low", "pull": "up", "zone": "hall" } ],
+          "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true } ] } }
+        """;
+
+    /// <summary>The config with its state and control socket moved into this test's directory.</summary>
+    private string WriteConfig(string json)
+    {
+        var node = JsonNode.Parse(json)!;
+        node["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
+        node["EdgeGuard"]!["simulation"] = new JsonObject { ["controlSocket"] = Socket };
+        var path = Path.Combine(_dir, "walk.json");
+        File.WriteAllText(path, node.ToJsonString());
+        return path;
+    }
+
+    private Task<int> StartAsync(CancellationToken stop, params string[] args) =>
+        Task.Run(() => EdgeGuardCli.Create().Parse(["walktest", "--simulate", .. args])
+            .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen }, stop));
+
+    private async Task<SimulatorClient> ConnectAsync(Task<int> walk)
+    {
+        await Eventually.TrueAsync(() => File.Exists(Socket) || walk.IsCompleted, Patience, "the walk test's control socket");
+        Assert.False(walk.IsCompleted, $"walktest ended early:\n{Screen}");
+        return await SimulatorClient.ConnectAsync(Socket, CancellationToken.None);
+    }
+
+    /// <summary>Sends a simulator line and waits until the walk test printed <paramref name="expected"/> (the nth time).</summary>
+    private async Task SimAsync(SimulatorClient sim, string line, string expected, int occurrence = 1)
+    {
+        Assert.StartsWith("ok", await sim.SendAsync(line, CancellationToken.None));
+        await Eventually.TrueAsync(() => Count(Screen, expected) >= occurrence, Patience, $"'{expected}' after '{line}':\n{Screen}");
+    }
+
+    private static int Count(string text, string part) => (text.Length - text.Replace(part, string.Empty, StringComparison.Ordinal).Length) / part.Length;
+}

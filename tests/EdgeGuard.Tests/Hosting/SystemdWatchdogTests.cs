@@ -1,0 +1,179 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hosting.Systemd;
+using EdgeGuard.Tests.Controller;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeGuard.Tests.Hosting;
+
+/// <summary>
+/// sd_notify over a real Unix datagram socket, fed by the real controller loop on a fake clock: READY
+/// after boot, a WATCHDOG ping per half <c>WATCHDOG_USEC</c> while the loop turns, none while it is hung.
+/// The environment is passed in, never set on the process, so these tests run in parallel.
+/// </summary>
+public sealed class SystemdWatchdogTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Half = TimeSpan.FromSeconds(5);
+
+    private static readonly SiteDefinition Site = new(
+        "site-t", "gw-t",
+        [new("a", "A")],
+        [new("panic", PointKind.PanicButton, 2, ActiveHigh: false, LinePull.Up, TimeSpan.FromMilliseconds(500), "a")],
+        [new("lock", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true)],
+        new LockdownPolicy([], TimeSpan.FromSeconds(30), []));
+
+    private readonly BlockingSink _blocking = new();
+    private readonly ControllerHarness _h;
+    private readonly NotifySocket _systemd = NotifySocket.InTempDirectory();
+    private SystemdNotifier? _notifier;
+    private SystemdWatchdog? _watchdog;
+
+    public SystemdWatchdogTests() => _h = new ControllerHarness(Site, _ => new MemoryStore(), _blocking);
+
+    [Fact]
+    public async Task Ready_comes_after_boot_then_a_watchdog_ping_each_half_period_while_the_loop_turns()
+    {
+        await _h.BootAsync();
+        var watchdog = await StartWatchdogAsync(new() { ["NOTIFY_SOCKET"] = _systemd.Variable, ["WATCHDOG_USEC"] = "10000000" });
+
+        Assert.Equal("READY=1\nSTATUS=mode normal", await _systemd.ReceiveAsync(Wait));
+        for (var period = 2; period <= 4; period++)
+        {
+            await Eventually.TrueAsync(() => watchdog.PeriodsStarted == period - 1, Wait, $"watchdog period {period - 1} started");
+            _h.Time.Advance(Half);
+            Assert.Equal("WATCHDOG=1", await _systemd.ReceiveAsync(Wait));
+        }
+
+        Assert.Equal(3, watchdog.Pings);
+        Assert.Equal(0, watchdog.PingsWithheld);
+    }
+
+    [Fact]
+    public async Task A_hung_loop_gets_no_pings_and_pings_resume_when_it_turns_again()
+    {
+        await _h.BootAsync();
+        var watchdog = await StartWatchdogAsync(new() { ["NOTIFY_SOCKET"] = _systemd.Variable, ["WATCHDOG_USEC"] = "10000000" });
+        Assert.StartsWith("READY=1", await _systemd.ReceiveAsync(Wait));
+
+        // The panic button's events reach a sink that never returns: the loop is stuck inside it.
+        _h.Set("panic", true);
+        await _blocking.Entered.WaitAsync(Wait);
+        for (var period = 1; period <= 3; period++)
+        {
+            await Eventually.TrueAsync(() => watchdog.PeriodsStarted == period, Wait, $"watchdog period {period} started");
+            _h.Time.Advance(Half);
+        }
+
+        await Eventually.TrueAsync(() => watchdog.PingsWithheld == 2, Wait, "two periods without an answer from the loop");
+        Assert.Equal(0, _systemd.Available);
+        Assert.Equal(0, watchdog.Pings);
+
+        _blocking.Release();
+        Assert.Equal("WATCHDOG=1\nSTATUS=mode lockdown", await _systemd.ReceiveAsync(Wait));
+    }
+
+    [Fact]
+    public async Task Stopping_is_sent_on_shutdown()
+    {
+        await _h.BootAsync();
+        var watchdog = await StartWatchdogAsync(new() { ["NOTIFY_SOCKET"] = _systemd.Variable });
+        Assert.StartsWith("READY=1", await _systemd.ReceiveAsync(Wait));
+
+        await watchdog.StopAsync(CancellationToken.None);
+
+        Assert.Equal("STOPPING=1\nSTATUS=stopping", await _systemd.ReceiveAsync(Wait));
+    }
+
+    [Fact]
+    public async Task An_abstract_namespace_socket_written_with_an_at_sign_is_reached()
+    {
+        using var systemd = NotifySocket.Abstract();
+        using var notifier = SystemdNotifier.FromEnvironment(new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = systemd.Variable }.GetValueOrDefault);
+
+        Assert.True(notifier.Notify("READY=1"));
+        Assert.Equal("READY=1", await systemd.ReceiveAsync(Wait));
+    }
+
+    [Fact]
+    public void Without_notify_socket_nothing_is_sent()
+    {
+        using var notifier = SystemdNotifier.FromEnvironment(_ => null);
+
+        Assert.False(notifier.IsEnabled);
+        Assert.False(notifier.Notify("READY=1"));
+    }
+
+    [Theory]
+    [InlineData("10000000", null, 5000)]
+    [InlineData("10000000", "OWN", 5000)]
+    [InlineData("10000000", "1", null)]
+    [InlineData(null, null, null)]
+    [InlineData("0", null, null)]
+    [InlineData("ten", null, null)]
+    public void The_ping_interval_is_half_of_watchdog_usec_for_this_process_only(string? usec, string? pid, int? expectedMs)
+    {
+        var own = Environment.ProcessId;
+        var env = new Dictionary<string, string?> { ["WATCHDOG_USEC"] = usec, ["WATCHDOG_PID"] = pid == "OWN" ? own.ToString(System.Globalization.CultureInfo.InvariantCulture) : pid };
+
+        Assert.Equal(expectedMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, SystemdNotifier.WatchdogInterval(env.GetValueOrDefault, own));
+    }
+
+    private async Task<SystemdWatchdog> StartWatchdogAsync(Dictionary<string, string?> env)
+    {
+        _notifier = SystemdNotifier.FromEnvironment(env.GetValueOrDefault);
+        _watchdog = new SystemdWatchdog(
+            _notifier, SystemdNotifier.WatchdogInterval(env.GetValueOrDefault, Environment.ProcessId), _h.Controller,
+            () => $"mode {_h.Controller.Current!.Mode.ToString().ToLowerInvariant()}", _h.Time, NullLogger<SystemdWatchdog>.Instance);
+        await _watchdog.StartAsync(CancellationToken.None);
+        return _watchdog;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _blocking.Release();
+        if (_watchdog is not null)
+        {
+            await _watchdog.StopAsync(CancellationToken.None);
+            _watchdog.Dispose();
+        }
+
+        _notifier?.Dispose();
+        await _h.DisposeAsync();
+        _systemd.Dispose();
+    }
+
+    /// <summary>A sink that blocks the loop on its first events after boot, until released.</summary>
+    private sealed class BlockingSink : IEventSink
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private bool _booted;
+
+        public Task Entered => _entered.Task;
+
+        public void Publish(IReadOnlyList<DomainEvent> events)
+        {
+            if (!_booted)
+            {
+                _booted = true; // the boot report (gateway.started) passes
+                return;
+            }
+
+            _entered.TrySetResult();
+            _release.Wait();
+        }
+
+        public void Release() => _release.Set();
+    }
+
+    private sealed class MemoryStore : ISafetyStateStore
+    {
+        private SafetyState _state = SafetyState.Initial;
+
+        public SafetyState Load() => _state;
+
+        public void Save(SafetyState state) => _state = state;
+    }
+}
