@@ -205,7 +205,9 @@ public sealed partial class EventJournal
     internal static bool KeptWhileFull(DomainEvent domainEvent) =>
         domainEvent.Severity == Severity.Critical
         || domainEvent is LockdownCleared or FireReset
-            or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged;
+            or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged
+            // A rebirth works only once its event reaches the broker: dropped, it would be "done" and do nothing.
+            or StateRepublishRequested;
 
     private static bool IsWriteFailure(Exception ex) =>
         ex is JournalException or SqliteException or ObjectDisposedException or InvalidOperationException;

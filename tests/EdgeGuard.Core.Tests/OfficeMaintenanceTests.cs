@@ -79,6 +79,44 @@ public sealed class OfficeMaintenanceTests
     }
 
     [Fact]
+    public void A_wall_clock_past_the_signed_end_ends_the_bypass_before_the_next_input_and_the_controller_rechecks_every_minute()
+    {
+        var bypassed = Bypass(AtThreatLevel5(Quiet()), "fence-c", until: 600).State;
+
+        // NTP moved the wall clock on; the monotonic deadline is still far away.
+        var breach = SiteDecider.Decide(Site, bypassed, new PointChanged("fence-c", true), new Moment(TimeSpan.FromSeconds(300), TestSite.At(700).Utc));
+
+        Assert.IsType<PointUnbypassed>(breach.Events[0]);
+        Assert.Contains(breach.Events, e => e is PerimeterBreach { StartsLockdown: true });
+        Assert.Equal(TimeSpan.FromSeconds(2) + OfficeMaintenance.WallClockRecheck, SiteDecider.NextDeadline(Site, bypassed, TestSite.At(2)));
+        Assert.Null(SiteDecider.NextDeadline(Site, Quiet(), TestSite.At(2)));
+    }
+
+    [Fact]
+    public void A_restart_with_the_clock_set_back_cannot_stretch_a_bypass_beyond_a_day()
+    {
+        var bypassed = Bypass(Quiet(), "fence-c", until: 600).State;
+
+        var restored = SiteState.Restore(Site, bypassed.Safety, ImmutableDictionary<string, bool>.Empty,
+            new Moment(TimeSpan.FromSeconds(5), TestSite.At(0).Utc.AddDays(-10)));
+
+        Assert.Equal(TimeSpan.FromSeconds(5) + OfficeMaintenance.MaxBypass, restored.Bypasses["fence-c"].Deadline);
+    }
+
+    [Fact]
+    public void Bypass_ending_on_a_door_whose_forced_alarm_is_still_active_does_not_raise_it_twice()
+    {
+        var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 1).State;
+        var forced = Decide(lockdown, new PointChanged("door-a", true), 2).State;
+        var bypassed = Bypass(forced, "door-a", until: 3600, at: 3).State;
+
+        var unbypassed = Decide(bypassed, new OfficeCommandInput(Command(CommandType.Unbypass, ("point", "door-a"))), 4);
+
+        Assert.DoesNotContain(unbypassed.Events, e => e is DoorForced);
+        Assert.True(unbypassed.State.Doors["door-egress"].Forced);
+    }
+
+    [Fact]
     public void A_door_opened_under_bypass_during_a_lockdown_is_not_forced_until_the_office_unbypasses_it()
     {
         var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 1).State;
@@ -158,6 +196,47 @@ public sealed class OfficeMaintenanceTests
             Assert.True(ack.State.SirenSounding);
             Assert.IsType<CommandDone>(ack.Events[^1]);
         }
+    }
+
+    [Fact]
+    public void An_acknowledged_first_press_does_not_silence_a_siren_a_later_press_restarted_but_acknowledging_that_press_does()
+    {
+        var first = Decide(Quiet(), new PointChanged("panic-a", true), 1);
+        var quiet = Decide(first.State, TimerTick.Instance, 1 + TestSite.Siren.TotalSeconds).State;
+        var again = Decide(quiet, new PointChanged("panic-b", true), 100);
+        var start = (LockdownStarted)first.Events.Single(e => e is LockdownStarted);
+        var retrigger = (LockdownRetriggered)again.Events.Single(e => e is LockdownRetriggered);
+
+        var old = Acknowledge(again.State, new JournaledAlarm(Guid.CreateVersion7(), start.Type, start.At, start.Severity, start.PointId), 101);
+        var latest = Acknowledge(again.State, new JournaledAlarm(Guid.CreateVersion7(), retrigger.Type, retrigger.At, retrigger.Severity, retrigger.PointId), 101);
+
+        Assert.True(old.State.SirenSounding);
+        Assert.False(latest.State.SirenSounding);
+    }
+
+    [Fact]
+    public void An_evacuation_siren_is_never_silenced_by_an_acknowledgement_it_tells_people_to_leave()
+    {
+        var evacuation = Decide(Quiet(), new PointChanged("key-evac", true), 1);
+        var started = (LockdownStarted)evacuation.Events.Single(e => e is LockdownStarted);
+
+        var ack = Acknowledge(evacuation.State, new JournaledAlarm(Guid.CreateVersion7(), started.Type, started.At, started.Severity, null), 2);
+
+        Assert.Equal(SiteMode.Evacuation, ack.State.Mode);
+        Assert.True(ack.State.SirenSounding);
+        Assert.False(Assert.IsType<AlarmAcknowledged>(ack.Events[0]).SirenSilenced);
+    }
+
+    [Fact]
+    public void An_acknowledgement_is_flagged_drill_exactly_when_the_acknowledged_event_was()
+    {
+        var drill = Decide(Quiet(), new PointChanged("key-drill", true), 1).State;
+        var realDoor = new JournaledAlarm(Guid.CreateVersion7(), "door.forced", TestSite.At(2).Utc, Severity.Alarm, "door-a", Drill: false);
+
+        var ack = Acknowledge(drill, realDoor, 3);
+
+        Assert.True(drill.Lockdown!.Drill);
+        Assert.False(ack.Events[0].Drill);
     }
 
     [Fact]

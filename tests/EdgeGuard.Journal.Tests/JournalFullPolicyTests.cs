@@ -124,7 +124,7 @@ public sealed class JournalFullPolicyTests
         {
             var domainEvent = Instantiate(type);
             var expected = domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset
-                or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged;
+                or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged or StateRepublishRequested;
             Assert.True(expected == EventJournal.KeptWhileFull(domainEvent), $"{domainEvent.Type} ({domainEvent.Severity})");
         }
 
@@ -141,7 +141,7 @@ public sealed class JournalFullPolicyTests
         // Authenticated commands are evidence of who did what; forgeries anyone can send are not kept.
         Assert.True(EventJournal.KeptWhileFull(new Core.Commands.CommandReceived(T0, "c-1", Core.Commands.CommandType.Bypass, "tech-1", Core.Commands.OperatorRole.Technician)));
         Assert.False(EventJournal.KeptWhileFull(new Core.Commands.CommandRejected(T0, "c-2", null, null, Core.Commands.CommandRejection.Malformed, "not JSON")));
-        Assert.False(EventJournal.KeptWhileFull(new StateRepublishRequested(T0, "guard-1")));
+        Assert.True(EventJournal.KeptWhileFull(new StateRepublishRequested(T0, "guard-1")));
     }
 
     [Fact]

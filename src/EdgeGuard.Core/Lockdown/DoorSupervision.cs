@@ -146,6 +146,10 @@ internal static class DoorSupervision
         return state;
     }
 
+    /// <summary>Whether a door whose contact is <paramref name="point"/> has a forced or held-open alarm active.</summary>
+    public static bool HasActiveAlarm(SiteDefinition site, SiteState state, PointDefinition point) =>
+        site.DoorList.Any(d => string.Equals(d.ContactPoint, point.Id, StringComparison.Ordinal) && Of(state, d.Id) is { Forced: true } or { HeldOpen: true });
+
     /// <summary>Runs every door deadline that has passed.</summary>
     public static SiteState OnTick(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {

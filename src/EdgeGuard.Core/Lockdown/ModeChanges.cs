@@ -80,12 +80,12 @@ internal static class ModeChanges
         if (running is not null && running.Id == scenario.Id && state.Lockdown!.Drill == request.Drill)
         {
             events.Add(new LockdownRetriggered(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
-            return state with { SirenUntil = siren };
+            return state with { SirenUntil = siren, SirenSince = siren is null ? state.SirenSince : now.Utc };
         }
 
         var info = new LockdownInfo(cause, point?.Id, now.Utc, scenario.Id, request.Drill);
         events.Add(new LockdownStarted(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
-        return state with { Mode = scenario.Mode, Lockdown = info, SirenUntil = siren };
+        return state with { Mode = scenario.Mode, Lockdown = info, SirenUntil = siren, SirenSince = siren is null ? null : now.Utc };
     }
 
     private static SiteState Release(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)

@@ -42,7 +42,7 @@ internal static class OfficeMaintenance
 
         var grant = new PointBypass(end, command.Operator);
         events.Add(new PointBypassed(now.Utc, point.Id, point.Kind, point.Zone, end, command.Operator));
-        state = state with { Bypasses = state.Bypasses.SetItem(point.Id, ActiveBypass.From(grant, now)) };
+        state = state with { Bypasses = state.Bypasses.SetItem(point.Id, ActiveBypass.From(grant, now, MaxBypass)) };
         // A held-open count already running on a door whose contact is now bypassed would raise the
         // very alarm the office just bypassed; alarms already raised stay until the door closes.
         state = DoorSupervision.OnContactBypassed(site, state, point);
@@ -61,14 +61,28 @@ internal static class OfficeMaintenance
         return (state, null, state.IsActive(point.Id) ? $"{point.Id} back in service (active: judged now)" : $"{point.Id} back in service");
     }
 
-    /// <summary>Ends every bypass whose time ran out; a point active then is judged at once.</summary>
-    public static SiteState OnTick(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
+    /// <summary>
+    /// How often the wall clock is compared with the bypasses' signed ends while any is in force, so
+    /// a clock corrected forward ends a bypass on time even when no input arrives.
+    /// </summary>
+    public static readonly TimeSpan WallClockRecheck = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Runs before every decision while a bypass is in force: pulls each monotonic end in to the
+    /// wall clock's, then ends every bypass whose time ran out; a point active then is judged at once.
+    /// </summary>
+    public static SiteState EndExpired(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
         foreach (var (pointId, bypass) in state.Bypasses)
         {
-            if (bypass.EndedAt(now))
+            var current = bypass.Tightened(now, MaxBypass);
+            if (current.EndedAt(now))
             {
                 state = End(site, state, site.Point(pointId), null, now, events);
+            }
+            else if (!ReferenceEquals(current, bypass))
+            {
+                state = state with { Bypasses = state.Bypasses.SetItem(pointId, current) };
             }
         }
 
@@ -76,16 +90,27 @@ internal static class OfficeMaintenance
     }
 
     /// <summary>When the earliest bypass ends (monotonic), or null.</summary>
-    public static TimeSpan? NextDeadline(SiteState state) =>
-        state.Bypasses.Count == 0 ? null : state.Bypasses.Values.Min(b => b.Deadline);
+    public static TimeSpan? NextDeadline(SiteState state)
+    {
+        TimeSpan? next = null;
+        foreach (var bypass in state.Bypasses.Values)
+        {
+            next = next is { } n && n <= bypass.Deadline ? n : bypass.Deadline;
+        }
+
+        return next;
+    }
 
     private static SiteState End(SiteDefinition site, SiteState state, PointDefinition point, string? by, Moment now, List<DomainEvent> events)
     {
         events.Add(new PointUnbypassed(now.Utc, point.Id, point.Kind, point.Zone, by));
         state = state with { Bypasses = state.Bypasses.Remove(point.Id) };
         // A point that is active when it comes back into service is an alarm now, as on any panel:
-        // a door left open under a bypass must not stay open unnoticed after it.
-        return state.IsActive(point.Id) ? SiteDecider.OnActive(site, state, point, now, events) : state;
+        // a door left open under a bypass must not stay open unnoticed after it. A door whose alarm
+        // is still active from before the bypass is not raised twice.
+        return state.IsActive(point.Id) && !DoorSupervision.HasActiveAlarm(site, state, point)
+            ? SiteDecider.OnActive(site, state, point, now, events)
+            : state;
     }
 
     public static (SiteState, string?, string) Acknowledge(SiteState state, OfficeCommandInput input, Moment now, List<DomainEvent> events)
@@ -101,12 +126,13 @@ internal static class OfficeMaintenance
             return (state, $"event {alarm.Id} is a {alarm.Type} ({alarm.Severity}), not an alarm", "");
         }
 
-        // Only the running scenario's own alert is silenced: an old lockdown's start, a door alarm or
-        // a fire never silences the siren of the scenario going on now.
+        // Only the alert that (re)started the sounding siren is silenced: an old lockdown's start, an
+        // earlier press before a newer retrigger, a door alarm or a fire never silences it. Nor is an
+        // evacuation's: there the siren is the instruction to leave, not an alert to acknowledge.
         var prefix = ModeTypes.Prefix(state.Mode) + ".";
-        var silence = state.SirenSounding && state.Lockdown is { } info && state.Mode != SiteMode.Normal
-            && (alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered") && alarm.At >= info.Since;
-        events.Add(new AlarmAcknowledged(now.Utc, alarm.Id, alarm.Type, alarm.Point, command.Operator, silence) { Drill = state.Lockdown?.Drill ?? false });
+        var silence = state.SirenSounding && state.SirenSince is { } sounding && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
+            && (alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered") && alarm.At >= sounding;
+        events.Add(new AlarmAcknowledged(now.Utc, alarm.Id, alarm.Type, alarm.Point, command.Operator, silence) { Drill = alarm.Drill });
         return silence
             ? (state with { SirenUntil = null }, null, $"{alarm.Type} acknowledged; siren silenced, the {state.Mode} goes on")
             : (state, null, $"{alarm.Type} acknowledged");

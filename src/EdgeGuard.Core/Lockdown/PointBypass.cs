@@ -21,11 +21,30 @@ public sealed record ActiveBypass(PointBypass Grant, TimeSpan Deadline)
     /// <summary>Whether the bypass has run out at <paramref name="now"/>.</summary>
     public bool EndedAt(Moment now) => now.Monotonic >= Deadline || now.Utc >= Grant.Until;
 
-    /// <summary>A bypass in force from <paramref name="now"/> until the grant's end.</summary>
-    public static ActiveBypass From(PointBypass grant, Moment now)
+    /// <summary>
+    /// A bypass in force from <paramref name="now"/> until the grant's end. The time left is capped
+    /// at <paramref name="longest"/>: a gateway booting with its clock set back must not turn a
+    /// bypass of hours into one of days.
+    /// </summary>
+    public static ActiveBypass From(PointBypass grant, Moment now, TimeSpan longest)
     {
         ArgumentNullException.ThrowIfNull(grant);
+        return new ActiveBypass(grant, now.Monotonic + Left(grant, now, longest));
+    }
+
+    /// <summary>
+    /// The same bypass with its monotonic end pulled in when the wall clock says it ends sooner (a
+    /// clock corrected forward by NTP); never pushed out.
+    /// </summary>
+    public ActiveBypass Tightened(Moment now, TimeSpan longest)
+    {
+        var byWallClock = now.Monotonic + Left(Grant, now, longest);
+        return byWallClock < Deadline ? this with { Deadline = byWallClock } : this;
+    }
+
+    private static TimeSpan Left(PointBypass grant, Moment now, TimeSpan longest)
+    {
         var left = grant.Until - now.Utc;
-        return new ActiveBypass(grant, now.Monotonic + (left > TimeSpan.Zero ? left : TimeSpan.Zero));
+        return left <= TimeSpan.Zero ? TimeSpan.Zero : left > longest ? longest : left;
     }
 }

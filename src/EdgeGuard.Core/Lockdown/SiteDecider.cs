@@ -17,10 +17,16 @@ public static class SiteDecider
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(state);
         var events = new List<DomainEvent>(2);
+        if (state.Bypasses.Count > 0)
+        {
+            // Before the input: a bypass past its signed end is over whatever the input is.
+            state = OfficeMaintenance.EndExpired(site, state, now, events);
+        }
+
         state = input switch
         {
             PointChanged change => OnPointChanged(site, state, change, now, events),
-            TimerTick => OfficeMaintenance.OnTick(site, DoorSupervision.OnTick(site, OnTick(state, now, events), now, events), now, events),
+            TimerTick => DoorSupervision.OnTick(site, OnTick(state, now, events), now, events),
             InputsSettled => DoorSupervision.OnInputsSettled(site, OnInputsSettled(site, state, now, events), now, events),
             OfficeCommandInput office => OfficeCommands.Apply(site, state, office, now, events),
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
@@ -125,6 +131,19 @@ public static class SiteDecider
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// When the controller must next tick for this state at <paramref name="now"/>, or null: as
+    /// <see cref="NextDeadline(SiteDefinition, SiteState)"/>, and at least every
+    /// <see cref="OfficeMaintenance.WallClockRecheck"/> while a bypass is in force (its end is signed
+    /// in wall-clock time, which can move without the monotonic clock).
+    /// </summary>
+    public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state, Moment now)
+    {
+        var next = NextDeadline(site, state);
+        var recheck = now.Monotonic + OfficeMaintenance.WallClockRecheck;
+        return state.Bypasses.Count > 0 && (next is null || recheck < next) ? recheck : next;
     }
 
     /// <summary>When the controller must next tick for this state, or null.</summary>

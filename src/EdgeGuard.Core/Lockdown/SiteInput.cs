@@ -39,4 +39,5 @@ public sealed record OfficeCommandInput(Commands.VerifiedCommand Command) : Site
 /// <param name="At">When it happened (the event's own timestamp).</param>
 /// <param name="Severity">Its severity: only alarm and critical events can be acknowledged.</param>
 /// <param name="Point">The point it is about, if any.</param>
-public sealed record JournaledAlarm(Guid Id, string Type, DateTimeOffset At, Severity Severity, string? Point);
+/// <param name="Drill">Whether it was a drill event (the acknowledgement is flagged the same).</param>
+public sealed record JournaledAlarm(Guid Id, string Type, DateTimeOffset At, Severity Severity, string? Point, bool Drill = false);

@@ -99,6 +99,13 @@ public sealed record SiteState(
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
+    /// <summary>
+    /// When the siren last (re)started (UTC; not persisted, a restart sounds it afresh). An office
+    /// acknowledgement silences it only for an alert at or after this: acknowledging an earlier
+    /// alarm must not silence a siren a newer panic press restarted.
+    /// </summary>
+    public DateTimeOffset? SirenSince { get; init; }
+
     /// <summary>Whether the siren is meant to be sounding.</summary>
     public bool SirenSounding => SirenUntil is not null;
 
@@ -207,9 +214,10 @@ public sealed record SiteState(
         // (it became a panic button), is dropped: config decides what can be out of service.
         var bypasses = safety.BypassedPoints
             .Where(b => site.FindPoint(b.Key) is { CanBeBypassed: true })
-            .ToImmutableSortedDictionary(b => b.Key, b => ActiveBypass.From(b.Value, now), StringComparer.Ordinal);
+            .ToImmutableSortedDictionary(b => b.Key, b => ActiveBypass.From(b.Value, now, OfficeMaintenance.MaxBypass), StringComparer.Ordinal);
         return new SiteState(safety.Mode, safety.Lockdown, siren, points)
         {
+            SirenSince = siren is null ? null : now.Utc,
             Bypasses = bypasses,
             LifeSafety = safety.LifeSafety,
             Doors = doors.ToImmutable(),

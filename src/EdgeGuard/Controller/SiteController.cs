@@ -283,7 +283,7 @@ public sealed partial class SiteController(
 
     private void ScheduleTimer(Moment now)
     {
-        TimeSpan? next = SiteDecider.NextDeadline(site, _state);
+        TimeSpan? next = SiteDecider.NextDeadline(site, _state, now);
         foreach (var filter in _filters.Values)
         {
             if (filter.NextDeadline is { } due && (next is null || due < next))

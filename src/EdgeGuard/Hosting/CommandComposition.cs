@@ -58,7 +58,7 @@ internal static class CommandComposition
         private JournaledAlarm? Lookup(CommandEnvelope command) =>
             command.Args.Members.TryGetValue("event_id", out var item) && item is JsonStringItem { Value: var text }
                 && Guid.TryParseExact(text, "D", out var id) && journal.FindById(id) is { } record
-                ? new JournaledAlarm(record.Id, record.Type, record.Timestamp, record.Severity, record.Point)
+                ? new JournaledAlarm(record.Id, record.Type, record.Timestamp, record.Severity, record.Point, record.Drill)
                 : null;
     }
 }
