@@ -43,8 +43,13 @@ public sealed partial class SimulatorControlServer(
         File.Delete(socketPath);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        // Bound under a temporary name and renamed once listening: whoever sees the socket file
+        // (a script, `edgeguard sim`, a test) can connect at once, never between bind and listen.
+        var binding = socketPath + "~";
+        File.Delete(binding);
+        listener.Bind(new UnixDomainSocketEndPoint(binding));
         listener.Listen(8);
+        File.Move(binding, socketPath, overwrite: true);
         LogListening(socketPath);
         try
         {
