@@ -9,6 +9,9 @@ command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 # Arming schedules are tested in a real time zone (the tz database, as on a gateway).
 [ -e /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
+# deploy/provision-gateway.sh writes the config with python3 (deploy/render-config.py), and
+# tools/ci/arm64-smoke.sh uses it too; a minimal Debian image has none.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # Every tracked *.sh is linted (tools/lint/shellcheck.sh); the deploy scripts run on gateways.
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 # deploy/office/certs.sh (run by OfficeDeployTests) is openssl's ca.
@@ -20,7 +23,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "test.sh: installing ${missing[*]} from Debian's packages"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Through env: sudo resets the environment, a VAR=value prefix before sudo would not reach apt.
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # The MQTT contract: AsyncAPI document and JSON Schemas (official parser + ajv), and the

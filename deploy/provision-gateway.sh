@@ -8,14 +8,17 @@
 #       [--root DIR] [--dry-run] [--no-tls] [--config-template FILE] [--driver libgpiod|libgpiodV2] [--chip CHIP]
 #
 #   --root DIR   install into the tree at DIR (an SD card's root file system, a test directory);
-#                apt, useradd and systemctl are skipped and printed, the unit is enabled by its
-#                symlink. Ownership uses DIR's /etc/passwd and /etc/group when they list the user.
+#                apt, useradd and systemctl are skipped and printed. Ownership uses DIR's /etc/passwd
+#                and /etc/group when they list the user; the unit is enabled (by its symlink) only
+#                when they list user edgeguard in groups gpio, i2c and spi, else "NOT enabled" (exit 0).
 #   --dry-run    print the plan, change nothing (validates the configuration in a scratch directory).
 #   --no-tls     plain MQTT, no certificates: only for a loopback or isolated test broker (the
 #                gateway itself refuses plain MQTT to any other host).
 #   --config-template FILE  the site's own config (pin map) instead of the tarball's sample.
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
 set -euo pipefail
+# set -e also inside $(...): a failed copy in install_file must stop the script, not report "installed".
+shopt -s inherit_errexit
 umask 022
 
 usage() {
@@ -31,17 +34,17 @@ tarball="" site="" gateway="" broker="" ca="" cert="" key="" root="" template=""
 dry_run=false no_tls=false
 while [ "$#" -gt 0 ]; do
   case "$1" in
-    --tarball) tarball=${2:?}; shift 2 ;;
-    --site) site=${2:?}; shift 2 ;;
-    --gateway) gateway=${2:?}; shift 2 ;;
-    --broker) broker=${2:?}; shift 2 ;;
-    --ca) ca=${2:?}; shift 2 ;;
-    --cert) cert=${2:?}; shift 2 ;;
-    --key) key=${2:?}; shift 2 ;;
-    --root) root=${2:?}; shift 2 ;;
-    --config-template) template=${2:?}; shift 2 ;;
-    --driver) driver=${2:?}; shift 2 ;;
-    --chip) chip=${2:?}; shift 2 ;;
+    --tarball) tarball=${2:?"$1 needs a value"}; shift 2 ;;
+    --site) site=${2:?"$1 needs a value"}; shift 2 ;;
+    --gateway) gateway=${2:?"$1 needs a value"}; shift 2 ;;
+    --broker) broker=${2:?"$1 needs a value"}; shift 2 ;;
+    --ca) ca=${2:?"$1 needs a value"}; shift 2 ;;
+    --cert) cert=${2:?"$1 needs a value"}; shift 2 ;;
+    --key) key=${2:?"$1 needs a value"}; shift 2 ;;
+    --root) root=${2:?"$1 needs a value"}; shift 2 ;;
+    --config-template) template=${2:?"$1 needs a value"}; shift 2 ;;
+    --driver) driver=${2:?"$1 needs a value"}; shift 2 ;;
+    --chip) chip=${2:?"$1 needs a value"}; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --no-tls) no_tls=true; shift ;;
     -h | --help) usage ;;
@@ -84,33 +87,17 @@ fi
 [ "$mode" = root ] || [ "$dry_run" = true ] || [ "$(id -u)" -eq 0 ] || die "run as root (or use --root DIR / --dry-run)"
 
 changes=0
-note() { echo "  $*"; }
-indent() { sed 's/^/    /'; }
-# Report one item: unchanged / installed / updated / ...; counts everything but "unchanged".
-report() {
-  local what=$1
-  shift
-  if [ "$what" = unchanged ]; then
-    note "unchanged  $*"
-  else
-    changes=$((changes + 1))
-    if [ "$dry_run" = true ]; then note "would: $what  $*"; else note "$what  $*"; fi
-  fi
-}
-# A command for the real system: run it, or print it under --root / --dry-run.
-system() {
-  if [ "$dry_run" = true ]; then
-    note "would run: $*"
-  elif [ "$mode" = root ]; then
-    note "skipped (--root): $*"
-  else
-    "$@"
-  fi
-}
+staged=()
+# Helpers (report, system, stage_file, install_file, ...) ship beside this script.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ -f "$here/provision-lib.sh" ] || die "$here/provision-lib.sh is missing: extract the release's whole deploy/ directory"
+# shellcheck source=deploy/provision-lib.sh
+. "$here/provision-lib.sh"
 
 # --- the tarball ---------------------------------------------------------------------------
 staging=$(mktemp -d)
-trap 'rm -rf "$staging"' EXIT
+# Staged *.new files that were not moved into place (a refusal, an error) go with the scratch directory.
+trap 'rm -rf "$staging"; [ "${#staged[@]}" -eq 0 ] || rm -f -- "${staged[@]}"' EXIT
 if [ -f "$tarball.sha256" ]; then
   expected=$(cut -d' ' -f1 "$tarball.sha256")
   actual=$(sha256sum "$tarball" | cut -d' ' -f1)
@@ -184,7 +171,6 @@ else
 fi
 
 # Ownership as numbers, from the target's own account database (under --root, DIR's).
-lookup() { { sed -n "s/^$2:[^:]*:\([0-9]*\):.*/\1/p" "$R/etc/$1" 2>/dev/null || true; } | head -n 1; }
 if [ "$mode" = system ] && [ "$dry_run" = false ]; then
   eg_uid=$(id -u edgeguard) eg_gid=$(getent group edgeguard | cut -d: -f3)
 else
@@ -195,60 +181,6 @@ if [ -z "$eg_uid" ] || [ -z "$eg_gid" ] || [ "$(id -u)" -ne 0 ]; then
   can_chown=false
   [ "$dry_run" = true ] || note "ownership not set: no edgeguard user in ${R}/etc/passwd and group (or not root); files stay root's"
 fi
-owner_of() { case "$1" in root) echo 0 ;; edgeguard) echo "${eg_uid:-0}" ;; esac; }
-group_of() { case "$1" in root) echo 0 ;; edgeguard) echo "${eg_gid:-0}" ;; esac; }
-
-# --- files ---------------------------------------------------------------------------------
-# fix_attrs PATH MODE OWNER GROUP: chmod/chown only what differs; echoes what it fixed.
-fix_attrs() {
-  local path=$1 mode=$2 uid gid want fixed=""
-  uid=$(owner_of "$3") gid=$(group_of "$4")
-  [ "$(stat -c %a "$path")" = "$mode" ] || { [ "$dry_run" = true ] || chmod "$mode" "$path"; fixed="mode $mode"; }
-  if [ "$can_chown" = true ]; then
-    want="$uid:$gid"
-    [ "$(stat -c %u:%g "$path")" = "$want" ] || { [ "$dry_run" = true ] || chown -h "$want" "$path"; fixed="${fixed:+$fixed, }owner $3:$4"; }
-  fi
-  echo "$fixed"
-}
-ensure_dir() {
-  local dest=$R$1 fixed
-  if [ ! -d "$dest" ]; then
-    report created "$1/ ($2 $3:$4)"
-    [ "$dry_run" = true ] && return
-    mkdir -p "$dest"
-    fix_attrs "$dest" "$2" "$3" "$4" >/dev/null
-  else
-    fixed=$(fix_attrs "$dest" "$2" "$3" "$4")
-    if [ -n "$fixed" ]; then report fixed "$1/ ($fixed)"; else report unchanged "$1/"; fi
-  fi
-}
-# install_file SRC DEST MODE OWNER GROUP [quiet]: writes only when the content differs (atomically).
-install_file() {
-  local src=$1 rel=$2 dest=$R$2 what fixed
-  if [ -f "$dest" ] && [ ! -L "$dest" ] && cmp -s "$src" "$dest"; then
-    fixed=$(fix_attrs "$dest" "$3" "$4" "$5")
-    if [ -n "$fixed" ]; then what="fixed ($fixed)"; else what=unchanged; fi
-  else
-    if [ -e "$dest" ]; then what=updated; else what=installed; fi
-    if [ "$dry_run" = false ]; then
-      cp "$src" "$dest.provision-tmp"
-      fix_attrs "$dest.provision-tmp" "$3" "$4" "$5" >/dev/null
-      mv -f "$dest.provision-tmp" "$dest"
-    fi
-  fi
-  if [ "${6:-}" = quiet ]; then echo "$what"; else report "$what" "$rel"; fi
-}
-ensure_symlink() {
-  local rel=$1 target=$2 dest=$R$1
-  if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$target" ]; then
-    report unchanged "$rel -> $target"
-    return
-  fi
-  report "$([ -L "$dest" ] && echo updated || echo created)" "$rel -> $target"
-  [ "$dry_run" = true ] && return
-  ln -sfn "$target" "$dest.provision-tmp"
-  mv -Tf "$dest.provision-tmp" "$dest"
-}
 
 echo "directories:"
 ensure_dir /opt/edgeguard 755 root root
@@ -259,41 +191,61 @@ ensure_dir /etc/systemd/system 755 root root
 
 echo "application:"
 app="/opt/edgeguard/$version"
-[ -d "$R$app" ] || [ "$dry_run" = true ] || mkdir -p "$R$app"
+[ -d "$R$app" ] || [ "$dry_run" = true ] || mkdir -p "$R$app" || die "cannot create $R$app"
 app_changed=0 app_files=0
 while IFS= read -r -d '' rel; do
   app_files=$((app_files + 1))
   if [ -d "$pkg/app/$rel" ]; then
     [ -d "$R$app/$rel" ] && continue
     app_changed=$((app_changed + 1))
-    [ "$dry_run" = true ] || { mkdir -p "$R$app/$rel"; chmod 755 "$R$app/$rel"; }
+    [ "$dry_run" = true ] || { mkdir -p "$R$app/$rel" && chmod 755 "$R$app/$rel"; } || die "cannot create $R$app/$rel"
     continue
   fi
   perm=644
   [ -x "$pkg/app/$rel" ] && perm=755
   [ -d "$R$app" ] || { app_changed=$((app_changed + 1)); continue; }
-  [ "$(install_file "$pkg/app/$rel" "$app/$rel" "$perm" root root quiet)" = unchanged ] || app_changed=$((app_changed + 1))
+  # An assignment, so that a failed copy stops the script (set -e ignores failures inside [ ]).
+  state=$(install_file "$pkg/app/$rel" "$app/$rel" "$perm" root root quiet)
+  [ "$state" = unchanged ] || app_changed=$((app_changed + 1))
 done < <(cd "$pkg/app" && find . -mindepth 1 -printf '%P\0' | sort -z)
 # Files in the version's directory that the release does not have were not put there by us.
+# ($R is empty on a real system: never ${R:?}.)
 if [ -d "$R$app" ]; then
   while IFS= read -r -d '' extra; do
+    [ -n "$extra" ] || continue
     app_changed=$((app_changed + 1))
-    [ "$dry_run" = true ] || rm -rf "${R:?}$app/$extra"
+    victim=$R$app/$extra # never "/": $app is /opt/edgeguard/<version> and $extra is not empty
+    [ "$dry_run" = true ] || rm -rf -- "$victim" || die "cannot remove $victim"
   done < <(cd "$R$app" && find . -mindepth 1 -printf '%P\0' | while IFS= read -r -d '' p; do [ -e "$pkg/app/$p" ] || printf '%s\0' "$p"; done)
 fi
 if [ "$app_changed" -eq 0 ]; then report unchanged "$app/ ($app_files files)"; else report installed "$app/ ($app_changed of $app_files files)"; fi
 
+# TLS files and the config are staged as *.new, validated together, and only then moved into
+# place: a refused config leaves the installed certificates, key and config exactly as they were.
 echo "TLS:"
+tls_rel=() tls_state=() tls_check=()
 if [ "$no_tls" = false ]; then
   # A key that does not belong to the certificate would only show as a failed TLS handshake later.
   if command -v openssl >/dev/null 2>&1; then
     [ "$(openssl x509 -noout -pubkey -in "$cert" 2>/dev/null)" = "$(openssl pkey -pubout -in "$key" 2>/dev/null)" ] ||
       die "--key does not belong to --cert (their public keys differ)"
   fi
-  install_file "$ca" /etc/edgeguard/tls/ca.pem 644 root edgeguard
-  install_file "$cert" /etc/edgeguard/tls/gateway.crt 644 root edgeguard
   # The service may read its key, not change or replace it: root owns it, group edgeguard reads.
-  install_file "$key" /etc/edgeguard/tls/gateway.key 640 root edgeguard
+  for spec in "ca.pem 644 $ca" "gateway.crt 644 $cert" "gateway.key 640 $key"; do
+    name=${spec%% *} perm=${spec#* } perm=${perm%% *}
+    src=${spec#"$name $perm "}
+    rel=/etc/edgeguard/tls/$name
+    state=$(stage_file "$src" "$rel" "$perm" root edgeguard .new)
+    check=$R$rel
+    case "$state" in
+      installed | updated)
+        check=$src
+        [ "$dry_run" = true ] || { check=$R$rel.new; staged+=("$check"); }
+        [ "$dry_run" = true ] || note "staged     $rel.new (moved into place after validation)"
+        ;;
+    esac
+    tls_rel+=("$rel") tls_state+=("$state") tls_check+=("$check")
+  done
 else
   note "none (--no-tls)"
 fi
@@ -311,61 +263,90 @@ config=/etc/edgeguard/appsettings.json
 if [ -f "$R$config" ] && cmp -s "$rendered" "$R$config"; then
   config_state=unchanged
   candidate=$R$config
+  fixed=$(fix_attrs "$R$config" 640 root edgeguard)
+  [ -z "$fixed" ] || config_state="fixed ($fixed)"
 elif [ "$dry_run" = true ]; then
   config_state=$([ -f "$R$config" ] && echo updated || echo installed)
   candidate=$rendered
 else
-  # Validated before it replaces anything: a refused config never reaches the running gateway.
   config_state=$([ -f "$R$config" ] && echo updated || echo installed)
   candidate=$R$config.new
-  cp "$rendered" "$candidate"
+  staged+=("$candidate")
+  write_copy "$rendered" "$candidate"
   fix_attrs "$candidate" 640 root edgeguard >/dev/null
 fi
 
 # The release's own validator, in a clean environment (a technician's EdgeGuard__* variables
 # must not make it pass), as the service user on a real system (it must be able to read the
-# config and the key). Outside the real system the TLS paths point at the files as they are here.
+# config and the key). The TLS paths point at the files it will use: staged, installed or (dry run) given.
 validator=$R$app/edgeguard
 [ "$dry_run" = false ] || validator=$pkg/app/edgeguard
 venv=(env -i "PATH=/usr/sbin:/usr/bin:/sbin:/bin" ${DOTNET_ROOT:+"DOTNET_ROOT=$DOTNET_ROOT"})
-if [ "$no_tls" = false ] && { [ "$mode" = root ] || [ "$dry_run" = true ]; }; then
-  tls_ca=$R/etc/edgeguard/tls/ca.pem tls_cert=$R/etc/edgeguard/tls/gateway.crt tls_key=$R/etc/edgeguard/tls/gateway.key
-  [ "$dry_run" = false ] || { tls_ca=$ca tls_cert=$cert tls_key=$key; }
-  venv+=("EdgeGuard__mqtt__tls__caFile=$tls_ca" "EdgeGuard__mqtt__tls__certFile=$tls_cert" "EdgeGuard__mqtt__tls__keyFile=$tls_key")
+if [ "$no_tls" = false ]; then
+  venv+=("EdgeGuard__mqtt__tls__caFile=${tls_check[0]}" "EdgeGuard__mqtt__tls__certFile=${tls_check[1]}" "EdgeGuard__mqtt__tls__keyFile=${tls_check[2]}")
 fi
 as_user=()
 [ "$mode" = system ] && [ "$dry_run" = false ] && as_user=(runuser -u edgeguard --)
 echo "  validating: edgeguard validate --config $config"
 if ! output=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" validate --config "$candidate" 2>&1); then
-  [ "$candidate" != "$R$config.new" ] || rm -f "$candidate"
   indent <<<"$output" >&2
-  die "the configuration was refused by edgeguard validate; nothing was enabled${R:+ (under --root)}"
+  # The EXIT trap removes the staged *.new files.
+  die "the configuration was refused by edgeguard validate; nothing was enabled${R:+ (under --root)}, the installed TLS files and config are unchanged"
 fi
 indent <<<"$output"
-if [ "$config_state" != unchanged ] && [ "$dry_run" = false ]; then
-  mv -f "$candidate" "$R$config"
-fi
+# Validated: certificates, key and config go into place together.
+for i in "${!tls_rel[@]}"; do
+  case "${tls_state[i]}" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R${tls_rel[i]}.new" "$R${tls_rel[i]}" ;; esac
+  report "${tls_state[i]}" "${tls_rel[i]}"
+done
+case "$config_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$candidate" "$R$config" ;; esac
 report "$config_state" "$config (640 root:edgeguard)"
+# The config as validated with this release, for a rollback to it (see deploy/README.md).
+install_file "$rendered" "$config.$version" 640 root edgeguard
 
 echo "service:"
-previous=$(readlink "$R/opt/edgeguard/current" 2>/dev/null || true)
+old_current=$(readlink "$R/opt/edgeguard/current" 2>/dev/null || true)
 ensure_symlink /opt/edgeguard/current "$version"
 unit_state=$(install_file "$pkg/deploy/edgeguard.service" /etc/systemd/system/edgeguard.service 644 root root quiet)
 report "$unit_state" /etc/systemd/system/edgeguard.service
-# Keep the running version and the one it replaced (rollback: point current back); older go.
-for dir in "$R"/opt/edgeguard/*; do
-  old=$(basename "$dir")
-  # Only real release directories: never `current` (rm -rf through a symlink empties its target).
-  if [ -L "$dir" ] || [ ! -f "$dir/MANIFEST" ] || [ "$old" = "$version" ] || [ "$old" = "$previous" ]; then continue; fi
-  report removed "/opt/edgeguard/$old (older release)"
-  [ "$dry_run" = true ] || rm -rf "${dir:?}"
-done
+# `previous` is the release `current` pointed at before it last changed: the rollback target. Only
+# an actual switch moves it and removes older releases, so running the same release again keeps it.
+if [ -n "$old_current" ] && [ "$old_current" != "$version" ]; then
+  ensure_symlink /opt/edgeguard/previous "$old_current"
+  for dir in "$R"/opt/edgeguard/*; do
+    old=$(basename "$dir")
+    # Only real release directories: never a symlink (rm -rf through one empties its target).
+    if [ -L "$dir" ] || [ ! -f "$dir/MANIFEST" ] || [ "$old" = "$version" ] || [ "$old" = "$old_current" ]; then continue; fi
+    report removed "/opt/edgeguard/$old (older release)"
+    [ "$dry_run" = true ] || rm -rf -- "$dir" "$R$config.$old" || die "cannot remove $dir"
+  done
+fi
+
+not_enabled=""
+wants=/etc/systemd/system/multi-user.target.wants/edgeguard.service
 if [ "$mode" = root ]; then
-  # What `systemctl enable` does for WantedBy=multi-user.target, without a running systemd.
-  [ -d "$R/etc/systemd/system/multi-user.target.wants" ] || [ "$dry_run" = true ] || mkdir -p "$R/etc/systemd/system/multi-user.target.wants"
-  ensure_symlink /etc/systemd/system/multi-user.target.wants/edgeguard.service /etc/systemd/system/edgeguard.service
-  system systemctl daemon-reload
-  system systemctl start edgeguard.service
+  # Enabled only when DIR can run it: without the user or its groups the unit fails at every start
+  # (status 217/USER, 216/GROUP). What `systemctl enable` does, without a running systemd.
+  missing=()
+  [ -n "$eg_uid" ] || missing+=("user edgeguard (etc/passwd)")
+  [ -n "$eg_gid" ] || missing+=("group edgeguard (etc/group)")
+  for group in gpio i2c spi; do
+    if [ -z "$(lookup group "$group")" ]; then missing+=("group $group"); elif ! in_group "$group" edgeguard; then missing+=("edgeguard in group $group"); fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    [ -d "$R${wants%/*}" ] || [ "$dry_run" = true ] || mkdir -p "$R${wants%/*}" || die "cannot create $R${wants%/*}"
+    ensure_symlink "$wants" /etc/systemd/system/edgeguard.service
+    system systemctl daemon-reload
+    system systemctl start edgeguard.service
+  else
+    not_enabled="$R/etc lacks ${missing[0]}"
+    for m in "${missing[@]:1}"; do not_enabled+=", $m"; done
+    if [ -L "$R$wants" ]; then
+      report removed "$wants (cannot run here)"
+      [ "$dry_run" = true ] || rm -f -- "$R$wants" || die "cannot remove $R$wants"
+    fi
+    note "not enabled: edgeguard.service ($not_enabled)"
+  fi
 else
   [ "$unit_state" = unchanged ] || system systemctl daemon-reload
   if [ "$dry_run" = false ] && systemctl is-active --quiet edgeguard.service && [ "$changes" -gt 0 ]; then
@@ -387,4 +368,9 @@ elif [ "$changes" -eq 0 ]; then
   echo "provision-gateway: nothing changed (everything unchanged)"
 else
   echo "provision-gateway: done, $changes change(s)"
+fi
+if [ -n "$not_enabled" ]; then
+  # Exit 0: everything installed is correct; the unit is switched on by a run on the gateway itself
+  # (which creates the accounts) or by `systemctl enable edgeguard` once the accounts exist.
+  echo "provision-gateway: edgeguard.service NOT enabled: $not_enabled; run provision-gateway.sh on the gateway itself (it creates them), or create them and run again" >&2
 fi

@@ -1,3 +1,5 @@
+using System.Formats.Tar;
+using System.IO.Compression;
 using System.Security.Cryptography;
 
 namespace EdgeGuard.Deploy.Tests;
@@ -41,6 +43,45 @@ public sealed class ReleaseFixture : IAsyncLifetime
     {
         _directory.Dispose();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The same release under another version (directory name and both MANIFESTs rewritten), for
+    /// upgrade and rollback tests without another publish. No .sha256 beside it.
+    /// </summary>
+    public async Task<string> WithVersionAsync(string version)
+    {
+        var scratch = Path.Combine(_directory.Path, "v-" + version);
+        if (Directory.Exists(scratch))
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+
+        Directory.CreateDirectory(scratch);
+        await using (var gzip = new GZipStream(File.OpenRead(Tarball), CompressionMode.Decompress))
+        {
+            await TarFile.ExtractToDirectoryAsync(gzip, scratch, overwriteFiles: false);
+        }
+
+        var from = Path.Combine(scratch, $"edgeguard-{Version}-{Scripts.HostRid}");
+        var to = Path.Combine(scratch, $"edgeguard-{version}-{Scripts.HostRid}");
+        Directory.Move(from, to);
+        foreach (var manifest in new[] { Path.Combine(to, "MANIFEST"), Path.Combine(to, "app", "MANIFEST") })
+        {
+            var text = await File.ReadAllTextAsync(manifest);
+            Assert.Contains($"version={Version}\n", text, StringComparison.Ordinal);
+            await File.WriteAllTextAsync(manifest, text.Replace($"version={Version}\n", $"version={version}\n", StringComparison.Ordinal));
+        }
+
+        var tarball = Path.Combine(_directory.Path, $"edgeguard-{version}-{Scripts.HostRid}.tar.gz");
+        await using (var output = File.Create(tarball))
+        await using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
+        {
+            await TarFile.CreateFromDirectoryAsync(to, gzip, includeBaseDirectory: true);
+        }
+
+        Directory.Delete(scratch, recursive: true);
+        return tarball;
     }
 
     public static string Sha256(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));

@@ -27,7 +27,11 @@ internal static class Scripts
     }
 
     /// <summary>Runs <paramref name="script"/> (relative to the repository) with bash; fails the test on a timeout.</summary>
-    public static async Task<Result> RunAsync(string script, TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(string script, TimeSpan timeout, params string[] args) =>
+        RunAsync(script, timeout, new Dictionary<string, string>(StringComparer.Ordinal), args);
+
+    /// <summary>As <see cref="RunAsync(string, TimeSpan, string[])"/>, with <paramref name="environment"/> set for the script.</summary>
+    public static async Task<Result> RunAsync(string script, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -45,6 +49,11 @@ internal static class Scripts
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host)
         {
             start.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(host);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;

@@ -16,7 +16,8 @@ stamp() { echo "arm64-smoke: [$((SECONDS - started)) s] $*"; }
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_install() {
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Through env: sudo resets the environment, a VAR=value prefix before sudo would not reach apt.
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 # The runtime needs only the C and C++ libraries and OpenSSL (TLS): InvariantGlobalization is on,
 # so no ICU; zlib is linked into the runtime. The loader lands in /lib/ld-linux-aarch64.so.1, where
@@ -28,6 +29,8 @@ missing=()
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
 command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+# The free port below and provision-gateway.sh (render-config.py) need python3.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 for lib in "${arm64_libs[@]}"; do
   dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed' || missing+=("$lib")
 done
