@@ -220,57 +220,55 @@ cmd_broker() {
   note "chown the copied broker.key to the mosquitto user (Mosquitto 2 reads it after dropping root)"
 }
 
+# Parses the client commands' only option, --days N, into $days (the caller sets its default).
+parse_days() {
+  local command="$1"
+  shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --days) days="${2:?--days needs a value}"; shift 2 ;;
+      *) die "$command: unknown argument '$1'" ;;
+    esac
+  done
+}
+
+# Issues a client certificate once: CN = NAME (the broker user name the ACL is written for), into
+# FOLDER, registered as RECORD in the clients list. A second run keeps the existing certificate.
+issue_client() {
+  local command="$1" folder="$2" name="$3" record="$4" days="$5" what="$6"
+  need_ca
+  local existing; existing="$(registered "$name")"
+  if [ -n "$existing" ]; then
+    [ "$existing" = "$record" ] || die "$command: the name '$name' is already taken ($existing); certificate names are broker user names and must be unique"
+    note "$what already has a certificate (kept): $folder"
+    cmd_acl
+    return 0
+  fi
+  issue "$folder" "$name" "$name" client_cert "$days"
+  echo "$record" >> "$dir/clients"
+  note "issued the certificate of $what (CN=$name) into $folder"
+  cmd_acl
+}
+
 cmd_gateway() {
   local site="${1:-}" gateway="${2:-}" days=1095
   if [ -z "$site" ] || [ -z "$gateway" ]; then
     die "gateway: usage: gateway SITE GATEWAY [--days N]"
   fi
   shift 2
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --days) days="${2:?--days needs a value}"; shift 2 ;;
-      *) die "gateway: unknown argument '$1'" ;;
-    esac
-  done
+  parse_days gateway "$@"
   valid_id "$site" || die "gateway: site '$site' must be 1-64 of a-z 0-9 - _ (it is an MQTT topic level), not 'broker'"
   valid_id "$gateway" || die "gateway: gateway '$gateway' must be 1-64 of a-z 0-9 - _ (it is an MQTT topic level), not 'broker'"
-  need_ca
-  local existing; existing="$(registered "$gateway")"
-  if [ -n "$existing" ]; then
-    [ "$existing" = "gateway $site $gateway" ] || die "gateway: the name '$gateway' is already taken ($existing); gateway ids are broker user names and must be unique"
-    note "gateway $gateway of site $site already has a certificate (kept): $dir/gateways/$gateway"
-    cmd_acl
-    return 0
-  fi
-  issue "$dir/gateways/$gateway" "$gateway" "$gateway" client_cert "$days"
-  echo "gateway $site $gateway" >> "$dir/clients"
-  note "issued gateway certificate CN=$gateway (site $site) into $dir/gateways/$gateway"
-  cmd_acl
+  issue_client gateway "$dir/gateways/$gateway" "$gateway" "gateway $site $gateway" "$days" "gateway $gateway of site $site"
 }
 
 cmd_office() {
   local name="${1:-}" days=730
   [ -n "$name" ] || die "office: usage: office NAME [--days N]"
   shift
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --days) days="${2:?--days needs a value}"; shift 2 ;;
-      *) die "office: unknown argument '$1'" ;;
-    esac
-  done
+  parse_days office "$@"
   valid_id "$name" || die "office: name '$name' must be 1-64 of a-z 0-9 - _ (it is a broker user name), not 'broker'"
-  need_ca
-  local existing; existing="$(registered "$name")"
-  if [ -n "$existing" ]; then
-    [ "$existing" = "office $name" ] || die "office: the name '$name' is already taken ($existing)"
-    note "office client $name already has a certificate (kept): $dir/office/$name"
-    cmd_acl
-    return 0
-  fi
-  issue "$dir/office/$name" "$name" "$name" client_cert "$days"
-  echo "office $name" >> "$dir/clients"
-  note "issued office client certificate CN=$name into $dir/office/$name"
-  cmd_acl
+  issue_client office "$dir/office/$name" "$name" "office $name" "$days" "office client $name"
 }
 
 cmd_revoke() {
