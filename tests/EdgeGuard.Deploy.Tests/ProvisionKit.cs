@@ -1,0 +1,71 @@
+namespace EdgeGuard.Deploy.Tests;
+
+/// <summary>What the provisioning tests share: scratch roots like a gateway's, running the script, a full-disk cp.</summary>
+internal static class ProvisionKit
+{
+    public const string Site = "embassy-x";
+    public const string Gateway = "gw-lobby";
+    public const int EdgeGuardId = 990;
+    public static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+
+    public static readonly string[] ChangeWords = ["installed", "updated", "created", "removed", "fixed", "added", "enabled"];
+
+    /// <summary>
+    /// A root like a Bookworm system on which the edgeguard account already exists, in the groups
+    /// gpio, i2c and spi (as useradd in provision-gateway.sh makes it); <paramref name="groups"/>
+    /// replaces those three lines of etc/group.
+    /// </summary>
+    public static TempDirectory BookwormRoot(string? groups = null)
+    {
+        var root = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(root.Path, "etc"));
+        File.WriteAllText(Path.Combine(root.Path, "etc/os-release"), "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_CODENAME=bookworm\n");
+        File.WriteAllText(Path.Combine(root.Path, "etc/passwd"), $"root:x:0:0:root:/root:/bin/bash\nedgeguard:x:{EdgeGuardId}:{EdgeGuardId}::/var/lib/edgeguard:/usr/sbin/nologin\n");
+        groups ??= "gpio:x:993:edgeguard\ni2c:x:994:edgeguard\nspi:x:995:pi,edgeguard\n";
+        File.WriteAllText(Path.Combine(root.Path, "etc/group"), $"root:x:0:\n{groups}edgeguard:x:{EdgeGuardId}:\n");
+        return root;
+    }
+
+    public static Task<Scripts.Result> ProvisionWith(
+        string tarball, string root, string broker, (string Ca, string Cert, string Key) tls,
+        IReadOnlyDictionary<string, string>? environment, params string[] extra) =>
+        Scripts.RunAsync("deploy/provision-gateway.sh", Patience, environment ?? new Dictionary<string, string>(StringComparer.Ordinal),
+        [
+            "--tarball", tarball, "--site", Site, "--gateway", Gateway, "--broker", broker,
+            "--ca", tls.Ca, "--cert", tls.Cert, "--key", tls.Key, "--root", root, .. extra,
+        ]);
+
+    /// <summary>
+    /// A PATH whose <c>cp</c> fails like a full SD card (a truncated file, then an error) when
+    /// the destination ends with <paramref name="destinationSuffix"/>; every other copy is the real cp.
+    /// </summary>
+    public static Dictionary<string, string> DiskFullFor(TempDirectory scratch, string destinationSuffix)
+    {
+        var bin = Path.Combine(scratch.Path, "bin");
+        Directory.CreateDirectory(bin);
+        var shim = Path.Combine(bin, "cp");
+        File.WriteAllText(shim, $$"""
+            #!/bin/sh
+            src="" dest=""
+            for arg in "$@"; do src=$dest dest=$arg; done
+            case "$dest" in
+              *'{{destinationSuffix}}')
+                head -c 7 "$src" >"$dest"
+                echo "cp: error writing '$dest': No space left on device" >&2
+                exit 1 ;;
+            esac
+            exec /bin/cp "$@"
+
+            """);
+        File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH"),
+        };
+    }
+
+    public static string[] Leftovers(string root) =>
+        Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
+            .Where(p => p.EndsWith(".new", StringComparison.Ordinal) || p.EndsWith(".provision-tmp", StringComparison.Ordinal))
+            .ToArray();
+}
