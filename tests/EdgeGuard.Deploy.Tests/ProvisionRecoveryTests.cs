@@ -10,7 +10,8 @@ namespace EdgeGuard.Deploy.Tests;
 /// provision-gateway.sh when things go wrong or are run again: upgrades and rollback copies, a refused
 /// config, a full disk, a tree without the service account.
 /// </summary>
-public sealed class ProvisionRecoveryTests(ReleaseFixture release) : IClassFixture<ReleaseFixture>
+[Collection(ReleaseCollection.Name)]
+public sealed class ProvisionRecoveryTests(ReleaseFixture release)
 {
     private Task<Scripts.Result> Provision(string root, string broker = "office.example:8883", params string[] extra) =>
         ProvisionWith(release.Tarball, root, broker, (release.CaFile, release.CertFile, release.KeyFile), null, extra);

@@ -11,7 +11,8 @@ namespace EdgeGuard.Deploy.Tests;
 /// gets on a gateway, that the release's own validator guards the config, and that a second run
 /// touches nothing.
 /// </summary>
-public sealed class ProvisionTests(ReleaseFixture release) : IClassFixture<ReleaseFixture>
+[Collection(ReleaseCollection.Name)]
+public sealed class ProvisionTests(ReleaseFixture release)
 {
     private Task<Scripts.Result> Provision(string root, string broker = "office.example:8883", params string[] extra) =>
         ProvisionWith(release.Tarball, root, broker, (release.CaFile, release.CertFile, release.KeyFile), null, extra);

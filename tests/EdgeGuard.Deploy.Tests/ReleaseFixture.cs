@@ -86,3 +86,14 @@ public sealed class ReleaseFixture : IAsyncLifetime
 
     public static string Sha256(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
 }
+
+/// <summary>
+/// The provisioning test classes share one release (building it is the slow part) and run one
+/// after another: each publishes nothing itself, but two builds of the same project at once would
+/// write the same obj/ files.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ReleaseCollection : ICollectionFixture<ReleaseFixture>
+{
+    public const string Name = "release";
+}
