@@ -44,4 +44,21 @@ public sealed class ScenarioHostTests
         var started = gateway.Recorder.Events.OfType<LockdownStarted>().Last();
         Assert.Equal(("evacuation.started", "evacuate", "lockdown"), (started.Type, started.Scenario, started.Replaced));
     }
+
+    [Fact]
+    public async Task Sim_status_shows_the_running_scenario_as_a_drill_with_its_threat_level()
+    {
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path);
+
+        await new ScenarioRunner(gateway.Link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(
+            Scenario.Parse("press key-drill\nexpect mode lockdown\nrelease key-drill", "drill"), TextWriter.Null, CancellationToken.None);
+        using var status = System.Text.Json.JsonDocument.Parse(gateway.Simulator.Execute("status"));
+
+        var root = status.RootElement;
+        Assert.Equal(("lockdown", true, false), (root.GetProperty("scenario").GetString(), root.GetProperty("drill").GetBoolean(), root.GetProperty("fireEgressReleased").GetBoolean()));
+        Assert.Equal(gateway.Controller.Snapshot!.State.ThreatLevel, root.GetProperty("threatLevel").GetInt32());
+        Assert.Equal(0, root.GetProperty("suppressedPoints").GetArrayLength());
+        Assert.Empty(root.GetProperty("bypassedPoints").EnumerateObject());
+    }
 }

@@ -10,6 +10,13 @@ namespace EdgeGuard.Simulation;
 public sealed record OutputStatus(bool Active, bool High);
 
 /// <summary>What <c>edgeguard sim status</c> prints: the controller's view, as JSON.</summary>
+/// <param name="Mode">The site's mode.</param>
+/// <param name="LockdownCause">What started the running scenario, if any.</param>
+/// <param name="LockdownPoint">The point that started it, if a point did.</param>
+/// <param name="LockdownSince">When it started.</param>
+/// <param name="SirenSounding">Whether the siren is meant to sound.</param>
+/// <param name="Points">Every point's filtered state.</param>
+/// <param name="Outputs">Every output's demand and line level.</param>
 public sealed record SimulatorStatus(
     string Mode,
     string? LockdownCause,
@@ -19,6 +26,24 @@ public sealed record SimulatorStatus(
     IReadOnlyDictionary<string, bool> Points,
     IReadOnlyDictionary<string, OutputStatus> Outputs)
 {
+    /// <summary>The running scenario's id, if any.</summary>
+    public string? Scenario { get; init; }
+
+    /// <summary>Whether the running scenario is a drill.</summary>
+    public bool Drill { get; init; }
+
+    /// <summary>Whether egress is released for a fire (until a keyswitch reset).</summary>
+    public bool FireEgressReleased { get; init; }
+
+    /// <summary>The current threat level.</summary>
+    public int ThreatLevel { get; init; }
+
+    /// <summary>Points whose chatter is suppressed until they settle.</summary>
+    public IReadOnlyList<string> SuppressedPoints { get; init; } = [];
+
+    /// <summary>Points the office bypassed, each with the end of its bypass.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> BypassedPoints { get; init; } = new Dictionary<string, DateTimeOffset>();
+
     /// <summary>Builds the status from a controller snapshot.</summary>
     public static SimulatorStatus From(SiteDefinition site, SiteSnapshot snapshot)
     {
@@ -35,7 +60,15 @@ public sealed record SimulatorStatus(
             site.Outputs.ToDictionary(
                 o => o.Id,
                 o => new OutputStatus(snapshot.Plan.IsActive(o.Id), snapshot.OutputLevels.GetValueOrDefault(o.Id)),
-                StringComparer.Ordinal));
+                StringComparer.Ordinal))
+        {
+            Scenario = state.Lockdown?.Scenario,
+            Drill = state.Lockdown?.Drill ?? false,
+            FireEgressReleased = state.FireEgressReleased,
+            ThreatLevel = state.ThreatLevel,
+            SuppressedPoints = snapshot.SuppressedPoints,
+            BypassedPoints = state.Bypasses.ToDictionary(b => b.Key, b => b.Value.Grant.Until, StringComparer.Ordinal),
+        };
     }
 }
 
