@@ -40,6 +40,12 @@ public sealed partial class SystemdWatchdog(
     private long _pingsWithheld;
     private long _pings;
 
+    /// <summary>
+    /// Sends one heartbeat and completes when it was answered: the controller's, or in tests one that fails.
+    /// A heartbeat that is cancelled or faults (a loop that no longer takes messages) withholds the ping.
+    /// </summary>
+    internal Func<Task> Heartbeat { get; init; } = controller.HeartbeatAsync;
+
     /// <summary>Watchdog periods begun so far (tests wait on it before moving a fake clock past the period).</summary>
     public long PeriodsStarted => Interlocked.Read(ref _periodsStarted);
 
@@ -66,7 +72,7 @@ public sealed partial class SystemdWatchdog(
         {
             if (pending is null)
             {
-                pending = controller.HeartbeatAsync();
+                pending = Heartbeat();
             }
 
             var periodEnds = Task.Delay(period, time, stoppingToken);
@@ -98,6 +104,13 @@ public sealed partial class SystemdWatchdog(
             {
                 Interlocked.Increment(ref _pingsWithheld);
                 LogLoopStalled(period);
+                if (pending.IsCompleted)
+                {
+                    // Cancelled or faulted (the loop no longer takes messages): it will never answer. Kept, it would
+                    // make WhenAny return at once forever — a busy loop flooding the log. Ask again next period.
+                    pending = null;
+                    await periodEnds.ConfigureAwait(false);
+                }
             }
         }
     }
