@@ -20,6 +20,11 @@ namespace EdgeGuard.Hosting.Systemd;
 /// A loop that is merely behind answers late; the pending heartbeat is kept, not piled up.
 /// </para>
 /// <para>
+/// What it does not cover: the journal's writer thread. The loop only hands events to the journal's queue
+/// ("report" above is that hand-off), so a writer stuck on the disk does not stop the pings and systemd
+/// does not restart the gateway for it.
+/// </para>
+/// <para>
 /// READY waits for the first answered heartbeat: by then the controller has restored the safety state,
 /// driven every output to the boot plan and is running its loop, so systemd never reports the service
 /// up while outputs are undefined. The MQTT link plays no part: the site is protected without it.
