@@ -14,7 +14,7 @@ namespace EdgeGuard.Journal;
 /// commit, so a committed safety state survives a power cut. That is the contract of
 /// <see cref="EdgeGuard.Core.Ports.ISafetyStateStore.Save"/> ("on disk before it takes effect").
 /// </remarks>
-public sealed class JournalDatabase : IDisposable
+public sealed partial class JournalDatabase : IDisposable
 {
     /// <summary>The database's file name in the gateway's <c>stateDirectory</c>; the journal tools find it there too.</summary>
     public const string FileName = "edgeguard.db";

@@ -20,7 +20,8 @@ namespace EdgeGuard.Cli;
 
 /// <summary>
 /// <c>edgeguard walktest</c>: the technician triggers every input in turn and sees each one arrive through the
-/// gateway's own input path; the report names every point never seen. Run it with the gateway stopped.
+/// gateway's own input path; the report names every point never seen. It refuses to start while the gateway
+/// runs (both take <see cref="GatewayLock"/>) or when the persisted safety state cannot be read.
 /// </summary>
 /// <remarks>
 /// Outputs: opened once at the boot plan of the persisted safety state — exactly the levels the gateway
@@ -69,11 +70,38 @@ internal static class WalkTestVerb
         }
 
         var config = loaded.Config;
-        // Ctrl+C and SIGTERM end the walk test with its report and exit code, instead of killing the process.
+        // Before any hardware is touched: the gateway must not be running on it, and the persisted safety state
+        // must be known (a site left in lockdown stays locked), or the walk test does not start.
+        GatewayLock? gatewayLock = null;
+        SafetyState safety;
+        try
+        {
+            gatewayLock = TakeGatewayLock(config);
+            safety = PersistedSafetyState(config.StateDirectoryPath);
+        }
+        catch (Exception ex) when (ex is WalkTestRefusedException or JournalException)
+        {
+            gatewayLock?.Dispose();
+            await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        using (gatewayLock)
+        {
+            return await WalkAsync(config, safety, simulate, duration, output, error, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> WalkAsync(GatewayConfig config, SafetyState safety, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        // Ctrl+C, SIGTERM and SIGHUP (the technician's SSH session dropped) end the walk test with its report
+        // and exit code, instead of killing the process.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopGracefully(stop));
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopGracefully(stop));
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, StopGracefully(stop));
         ct = stop.Token;
+        WalkTestPrinter.SafetyWarning(output);
         WalkTestSession? session = null;
         var services = new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddGatewayHardware(config);
@@ -83,7 +111,7 @@ internal static class WalkTestVerb
         {
             await using var provider = services.BuildServiceProvider();
             var time = provider.GetRequiredService<TimeProvider>();
-            using var outputs = OpenOutputsAtBootPlan(config, provider, time);
+            using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time);
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
             session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
@@ -100,7 +128,7 @@ internal static class WalkTestVerb
                 await control.StopAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            return session.Tally.AllSeen ? ExitCodes.Ok : ExitCodes.WalkTestIncomplete;
+            return session.Tally.Passed ? ExitCodes.Ok : ExitCodes.WalkTestIncomplete;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -115,24 +143,66 @@ internal static class WalkTestVerb
         }
     }
 
-    /// <summary>
-    /// Opens every output at the level the gateway would drive at boot: the plan of the persisted safety state
-    /// (read-only; a missing database is a first boot). Expander chips need this before their inputs work.
-    /// </summary>
-    private static IOutputLines OpenOutputsAtBootPlan(GatewayConfig config, IServiceProvider provider, TimeProvider time)
+    /// <summary>The gateway's lock, so the walk test never drives lines a running gateway drives.</summary>
+    private static GatewayLock TakeGatewayLock(GatewayConfig config)
     {
-        var file = Path.Combine(config.StateDirectory, JournalDatabase.FileName);
-        SafetyState safety;
-        if (File.Exists(file))
+        var directory = config.StateDirectoryPath;
+        if (!Directory.Exists(directory))
         {
-            using var database = JournalDatabase.Open(file);
-            safety = new SqliteSafetyStateStore(database).Load();
-        }
-        else
-        {
-            safety = SafetyState.Initial;
+            var relative = Path.IsPathRooted(config.StateDirectory) ? string.Empty
+                : $" (stateDirectory '{config.StateDirectory}' is relative to the working directory {Environment.CurrentDirectory}; the gateway runs in /var/lib/edgeguard)";
+            throw new WalkTestRefusedException(
+                $"the state directory {directory} does not exist{relative}: whether the site was left in lockdown cannot be checked. "
+                + "Use the gateway's config from its working directory; on a gateway that has never run, create the directory first");
         }
 
+        try
+        {
+            return GatewayLock.Acquire(directory);
+        }
+        catch (GatewayLockedException ex)
+        {
+            throw new WalkTestRefusedException($"the gateway is running ({ex.Holder}); stop it first: systemctl stop edgeguard", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new WalkTestRefusedException(
+                $"cannot take the gateway lock {Path.Combine(directory, GatewayLock.FileName)} ({ex.Message}), so a running gateway cannot be ruled out; run as the gateway's user (sudo -u edgeguard edgeguard walktest …)", ex);
+        }
+    }
+
+    /// <summary>
+    /// The persisted safety state, read-only. A missing database is a first boot only when the state directory
+    /// could be listed; when it cannot ("can't tell"), the walk test refuses rather than guess the site is normal.
+    /// </summary>
+    private static SafetyState PersistedSafetyState(string directory)
+    {
+        bool exists;
+        try
+        {
+            exists = Directory.EnumerateFiles(directory, JournalDatabase.FileName).Any();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new WalkTestRefusedException(
+                $"the state directory {directory} cannot be read ({ex.Message}): whether the site was left in lockdown cannot be checked; run as the gateway's user (sudo -u edgeguard edgeguard walktest …)", ex);
+        }
+
+        if (!exists)
+        {
+            return SafetyState.Initial;
+        }
+
+        using var database = JournalDatabase.OpenReadOnly(Path.Combine(directory, JournalDatabase.FileName));
+        return new SqliteSafetyStateStore(database).Load();
+    }
+
+    /// <summary>
+    /// Opens every output at the level the gateway would drive at boot: the plan of the persisted safety state.
+    /// Expander chips need this before their inputs work.
+    /// </summary>
+    private static IOutputLines OpenOutputsAtBootPlan(GatewayConfig config, SafetyState safety, IServiceProvider provider, TimeProvider time)
+    {
         var state = SiteState.Restore(config.Site, safety, new Dictionary<string, bool>(), Moment.From(time));
         return provider.GetRequiredService<OutputLinesFactory>()(OutputPlan.For(config.Site, state).Levels(config.Site));
     }
@@ -165,5 +235,23 @@ internal static class WalkTestVerb
         {
             return false;
         }
+    }
+}
+
+/// <summary>Why the walk test will not start; its message is the whole explanation for the technician.</summary>
+internal sealed class WalkTestRefusedException : Exception
+{
+    public WalkTestRefusedException()
+    {
+    }
+
+    public WalkTestRefusedException(string message)
+        : base(message)
+    {
+    }
+
+    public WalkTestRefusedException(string message, Exception? inner)
+        : base(message, inner)
+    {
     }
 }

@@ -32,6 +32,12 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
     /// <summary>The shipped profile with this name (case-insensitive), or null.</summary>
     public static BoardProfile? Find(string name) => All.Value.GetValueOrDefault(name);
 
+    /// <summary>
+    /// On an I/O board: the host header pins its buses take (I2C SDA/SCL, SPI MOSI/MISO/SCLK and both chip
+    /// selects), which no native point or output may use while it is fitted. Empty on a host board.
+    /// </summary>
+    public IReadOnlyList<int> BusHeaderPins { get; init; } = [];
+
     /// <summary>The pin with this name (case-insensitive), or null.</summary>
     public BoardPin? Pin(string name) => Pins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -53,7 +59,8 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
             p.TryGetProperty("line", out var l) ? l.GetInt32() : null,
             p.TryGetProperty("address", out var a) ? a.GetString() : null,
             p.TryGetProperty("use", out var u) ? u.GetString() : null)).ToList();
-        return new BoardProfile(name, isIoBoard, chip, pins);
+        var bus = root.TryGetProperty("busHeaderPins", out var b) ? b.EnumerateArray().Select(e => e.GetInt32()).ToList() : [];
+        return new BoardProfile(name, isIoBoard, chip, pins) { BusHeaderPins = bus };
     }
 
     private static IReadOnlyDictionary<string, BoardProfile> LoadAll()

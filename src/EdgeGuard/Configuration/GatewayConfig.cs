@@ -46,6 +46,13 @@ public sealed record GatewayConfig(
 
     /// <summary>Operator keys and command timing (<c>commands</c>); by default no operator may command the gateway.</summary>
     public CommandOptions Commands { get; init; } = CommandOptions.None;
+
+    /// <summary>
+    /// <see cref="StateDirectory"/> as a full path: a relative one is taken from the working directory (under
+    /// systemd <c>WorkingDirectory=/var/lib/edgeguard</c>). Every verb that reads or writes the state resolves
+    /// it here, so the gateway, the walk test and the journal tools agree on where it is.
+    /// </summary>
+    public string StateDirectoryPath => Path.GetFullPath(StateDirectory);
 }
 
 /// <summary>One configuration problem, with the configuration path of the offending key.</summary>

@@ -16,15 +16,22 @@ public static partial class GatewayConfigReader
         /// <summary>True when a profile is named (even a wrong one): pin names are then looked up, not read as numbers.</summary>
         private bool _boardNamed;
 
+        // Set only when `board` / `ioBoard` names a profile that does not exist (already reported there): a pin
+        // that could belong to the intended profile is then not reported again. Not set when a profile is merely
+        // absent — a header pin without a board is an error of its own, never a silently dropped point.
+        private bool _boardUnknown;
+        private bool _ioBoardUnknown;
+
         /// <summary>Reads <c>board</c> and <c>ioBoard</c>; before <c>hardware</c>, whose chip defaults to the board's.</summary>
         private void Boards(ConfigNode board, ConfigNode ioBoard)
         {
-            _board = Profile(board, ioBoard: false);
-            _ioBoard = Profile(ioBoard, ioBoard: true);
+            _board = Profile(board, ioBoard: false, out _boardUnknown);
+            _ioBoard = Profile(ioBoard, ioBoard: true, out _ioBoardUnknown);
         }
 
-        private BoardProfile? Profile(ConfigNode node, bool ioBoard)
+        private BoardProfile? Profile(ConfigNode node, bool ioBoard, out bool unknown)
         {
+            unknown = false;
             var name = _w.Scalar(node, null, required: false)?.Trim();
             if (name is null)
             {
@@ -39,6 +46,7 @@ public static partial class GatewayConfigReader
                 var other = profile is null ? ConfigWalker.SuggestionHint(name, fitting)
                     : ioBoard ? $" ('{profile.Name}' is a host board: name it in board)" : $" ('{profile.Name}' is an I/O board: name it in ioBoard)";
                 _w.Error(node, null, $"unknown {(ioBoard ? "I/O board" : "board")} '{name}'{other}; known: {string.Join(", ", fitting)} (profiles in hardware/boards)");
+                unknown = true;
                 return null;
             }
 
@@ -54,7 +62,7 @@ public static partial class GatewayConfigReader
         /// Resolves a pin reference to a GPIO line (host board) or a board address (I/O board); null after an
         /// error. A pin that is power, ground or reserved is refused with what it is.
         /// </summary>
-        private (int? Line, string? Address)? ResolvePin(ConfigNode node, string raw, string? subject)
+        private (int? Line, string? Address)? ResolvePin(ConfigNode node, string raw, string? subject, bool input)
         {
             BoardPin? pin;
             if (raw.StartsWith(HeaderPrefix, StringComparison.OrdinalIgnoreCase))
@@ -62,8 +70,9 @@ public static partial class GatewayConfigReader
                 var number = raw[HeaderPrefix.Length..].Trim();
                 if (_board is null)
                 {
-                    return Unresolved(node, subject, _boardNamed ? null
-                        : $"line '{raw}' is a header pin, but no board profile is set; add \"board\": one of {string.Join(", ", HostBoards())}");
+                    // Only a misspelled board excuses it (reported at board); an ioBoard alone names no header.
+                    return Unresolved(node, subject, _boardUnknown ? null
+                        : $"line '{raw}' is a header pin, but no board profile is set{(_ioBoard is null ? string.Empty : $" (ioBoard {_ioBoard.Name} has no header)")}; add \"board\": one of {string.Join(", ", HostBoards())}");
                 }
 
                 if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var header) || _board.HeaderPin(header) is not { } found)
@@ -78,14 +87,18 @@ public static partial class GatewayConfigReader
                 pin = _board?.Pin(raw) ?? _ioBoard?.Pin(raw);
                 if (pin is null)
                 {
-                    if (_board is null && _ioBoard is null)
+                    // A pin of the profile that was misspelled: reported once, at board/ioBoard. A name on no
+                    // shipped profile of that kind is wrong whichever was meant, so it is still reported.
+                    if ((_boardUnknown && IsPinOfAny(raw, ioBoard: false)) || (_ioBoardUnknown && IsPinOfAny(raw, ioBoard: true)))
                     {
-                        return Unresolved(node, subject, null); // the unknown board was reported at board/ioBoard
+                        return Unresolved(node, subject, null);
                     }
 
-                    var names = new[] { _board, _ioBoard }.OfType<BoardProfile>().SelectMany(b => b.Pins.Where(p => p.Line is not null || p.Address is not null).Select(p => p.Name)).Distinct().ToList();
-                    return Unresolved(node, subject,
-                        $"line '{raw}' is no pin of {string.Join(" or ", new[] { _board, _ioBoard }.OfType<BoardProfile>().Select(b => b.Name))}{ConfigWalker.SuggestionHint(raw, names)}; use a pin name ({string.Join(", ", names.Take(6))}, …), \"header:N\" or a GPIO line number");
+                    var profiles = new[] { _board, _ioBoard }.OfType<BoardProfile>().ToList();
+                    var names = profiles.SelectMany(b => b.Pins.Where(p => p.Line is not null || p.Address is not null).Select(p => p.Name)).Distinct().ToList();
+                    var of = profiles.Count == 0 ? "any shipped board profile" : string.Join(" or ", profiles.Select(b => b.Name));
+                    var use = names.Count == 0 ? "; use" : $"{ConfigWalker.SuggestionHint(raw, names)}; use a pin name ({string.Join(", ", names.Take(6))}, …),";
+                    return Unresolved(node, subject, $"line '{raw}' is no pin of {of}{use} \"header:N\" or a GPIO line number");
                 }
             }
 
@@ -95,8 +108,56 @@ public static partial class GatewayConfigReader
                     $"line '{raw}' is {BoardProfile.Describe(pin)} on {(_board?.Pins.Contains(pin) == true ? _board : _ioBoard)!.Name}, not a GPIO: a point or output needs a GPIO pin");
             }
 
+            if (RoleConflict(pin, input) is { } conflict)
+            {
+                return Unresolved(node, subject, $"line '{raw}' {conflict}");
+            }
+
             return (pin.Line, pin.Address);
         }
+
+        /// <summary>
+        /// Why an I/O-board pin cannot serve this role, or null. The profile's <c>use</c> is the hardware: an input
+        /// pin is wired to a contact that may short it to ground, so driving it as an output can destroy the
+        /// driver; an output pin goes through a relay driver and reads nothing of the field.
+        /// </summary>
+        private static string? RoleConflict(BoardPin pin, bool input)
+        {
+            var wanted = input ? "input" : "output";
+            if (pin.Use is not ("input" or "output") || pin.Use == wanted)
+            {
+                return null;
+            }
+
+            return input
+                ? $"is {pin.Name}, an output (relay driver) of the I/O board: a point must be on an input pin (IN1..IN8, LOOP1..LOOP8)"
+                : $"is {pin.Name}, an input of the I/O board: driving it could damage the board when its contact shorts it to ground; an output must be on an output pin (OUT1..OUT8)";
+        }
+
+        /// <summary>The I/O-board pin at a chip address (<c>mcp23017@0x20:B7</c>), when an I/O board is fitted.</summary>
+        private BoardPin? IoBoardPinAt(string address) =>
+            _ioBoard?.Pins.FirstOrDefault(p => string.Equals(p.Address, address, StringComparison.OrdinalIgnoreCase));
+
+        /// <summary>
+        /// Why a native GPIO line cannot be used while the I/O board is fitted, or null: its I2C/SPI bus takes the
+        /// line, so a contact or relay there would fight the bus (and the bus driver owns the pin anyway).
+        /// </summary>
+        private string? BusConflict(int line)
+        {
+            if (_ioBoard is null)
+            {
+                return null;
+            }
+
+            // Without a board the header is read through the shipped host profiles, which agree on these pins.
+            var hosts = _board is not null ? [_board] : HostBoards().Select(n => BoardProfile.Find(n)!).ToList();
+            var taken = hosts.SelectMany(h => _ioBoard.BusHeaderPins.Select(h.HeaderPin)).OfType<BoardPin>().FirstOrDefault(p => p.Line == line);
+            return taken is null ? null : string.Create(CultureInfo.InvariantCulture,
+                $"line {line} is {BoardProfile.Describe(taken)}, taken by the I2C/SPI bus of ioBoard {_ioBoard.Name}; move it to a free GPIO (bus pins: header {string.Join(", ", _ioBoard.BusHeaderPins)})");
+        }
+
+        private static bool IsPinOfAny(string name, bool ioBoard) =>
+            BoardProfile.Known.Select(n => BoardProfile.Find(n)!).Any(b => b.IsIoBoard == ioBoard && b.Pin(name) is not null);
 
         /// <summary>The I/O-board address a pin name stands for, or <paramref name="raw"/> as is (errors are LineOf's to report).</summary>
         private string? AddressOf(string? raw) =>

@@ -148,7 +148,7 @@ public static partial class GatewayConfigReader
             if (raw is not null && IsPinReference(raw))
             {
                 // A pin of the board profile: a header GPIO becomes its line number, an I/O-board pin its chip address.
-                if (ResolvePin(node, raw, subject) is not { } pin)
+                if (ResolvePin(node, raw, subject, input) is not { } pin)
                 {
                     return null;
                 }
@@ -164,7 +164,14 @@ public static partial class GatewayConfigReader
                     _w.Error(eol, subject, "eol applies only to a point read through an ADC channel (line 'mcp3008@0.0:CH2'); remove it or move the loop to an ADC");
                 }
 
-                return Line(node, subject, description, input, pinLine);
+                var line = Line(node, subject, description, input, pinLine);
+                return line is { } native && BusConflict(native) is { } taken ? Fail(node, subject, taken) : line;
+            }
+
+            // A chip address of the fitted I/O board is one of its pins, with that pin's role.
+            if (IoBoardPinAt(raw) is { } boardPin && RoleConflict(boardPin, input) is { } conflict)
+            {
+                return Fail(node, subject, $"line '{raw}' {conflict}");
             }
 
             if (Mcp23017LineAddress.IsExpanderLine(raw))

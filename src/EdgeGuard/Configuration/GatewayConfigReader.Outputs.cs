@@ -15,6 +15,7 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
+            _outputItems = items.Count;
             var outputs = new List<OutputDefinition>();
             foreach (var item in items)
             {

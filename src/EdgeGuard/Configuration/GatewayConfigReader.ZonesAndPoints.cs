@@ -72,6 +72,7 @@ public static partial class GatewayConfigReader
             }
 
             _pointsKnown = true;
+            _pointItems = items.Count;
 
             var points = new List<PointDefinition>();
             foreach (var item in items)

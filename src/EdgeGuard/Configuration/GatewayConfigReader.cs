@@ -133,6 +133,10 @@ public static partial class GatewayConfigReader
         /// <summary>False while no point list could be read: keyswitch references are then not checked.</summary>
         private bool _pointsKnown;
 
+        /// <summary>How many items <c>points</c> and <c>outputs</c> list, for the dropped-item guard.</summary>
+        private int _pointItems;
+        private int _outputItems;
+
         /// <summary>GPIO line → who uses it.</summary>
         private readonly Dictionary<int, (string Description, string Path, bool Input)> _lines = [];
 
@@ -189,6 +193,13 @@ public static partial class GatewayConfigReader
                 || points is null || outputs is null || doors is null || lockdown is null || !lockdownDrillOk || scenarios is null || muted is null || threat is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
+            }
+
+            // An item is left out only after an error was reported for it. One dropped silently would be a panic
+            // button or a siren missing from a config that validates: never start like that.
+            if (points.Count != _pointItems || outputs.Count != _outputItems)
+            {
+                throw new UnreachableException($"{_pointItems - points.Count} point(s) and {_outputItems - outputs.Count} output(s) were left out of the site without an error.");
             }
 
             points = WithLineAddresses(points);

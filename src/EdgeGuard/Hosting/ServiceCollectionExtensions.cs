@@ -29,7 +29,7 @@ public static class ServiceCollectionExtensions
 
         // Journal: the safety state survives power loss, and every event is journaled with its seq
         // before MQTT sees it. Created after the database, so the container disposes it first.
-        services.AddSingleton(_ => JournalDatabase.Open(Path.Combine(config.StateDirectory, JournalDatabase.FileName)));
+        services.AddSingleton(_ => JournalDatabase.Open(Path.Combine(config.StateDirectoryPath, JournalDatabase.FileName)));
         services.AddSingleton<ISafetyStateStore>(sp => new SqliteSafetyStateStore(sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton(sp => JournalLogging.Create(
             sp.GetRequiredService<JournalDatabase>(), sp.GetRequiredService<TimeProvider>(), config.Journal.Limits,

@@ -15,6 +15,23 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     private readonly Dictionary<string, string> _zoneNames = site.Zones.ToDictionary(z => z.Id, z => z.Name, StringComparer.Ordinal);
     private readonly int _width = site.Points.Count == 0 ? 0 : site.Points.Max(p => p.Id.Length);
 
+    /// <summary>
+    /// The people-safety warning, before any line is opened: while the walk test runs, the gateway is not
+    /// running and nothing protects the site or the people in it.
+    /// </summary>
+    public static void SafetyWarning(TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine("""
+            WARNING: while the walk test runs this site is NOT PROTECTED by the gateway:
+              - no lockdown, no alarm, nothing is reported to the security office;
+              - a fire alarm does NOT release the egress doors: keep every locked escape door staffed or released by hand;
+              - outputs (locks, sirens, strobes) stay at their boot state and react to nothing.
+            Tell the security office before you start and when you finish.
+            """);
+        output.Flush();
+    }
+
     /// <summary>The header, and every point that reads active already (it must change to be seen).</summary>
     public void Start(IEnumerable<(PointDefinition Point, bool Active, LoopReading? Loop)> points)
     {
@@ -29,10 +46,16 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     }
 
     /// <summary>A point's filtered state changed.</summary>
-    public void Change(PointDefinition point, bool active, bool high, int edges, LoopReading? loop, int seen)
+    /// <remarks>
+    /// <c>counted</c> is false for a supervised loop whose alarm band was never read: a change on a tamper
+    /// reading is no proof, and the line says <c>tamper</c> instead of <c>seen</c>.
+    /// </remarks>
+    public void Change(PointDefinition point, bool active, bool high, int edges, LoopReading? loop, int seen, bool counted = true)
     {
+        var word = counted ? "seen" : "tamper";
+        var why = counted ? string.Empty : " (loop cut or bridged, not its alarm band: not counted as seen)";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Clock()} seen {Describe(point)}: {(active ? "ACTIVE" : "restored")}, raw {(high ? "high" : "low")}{Eol(loop)}, {edges} raw edge{(edges == 1 ? "" : "s")}  [{seen}/{site.Points.Count} seen]"));
+            $"{Clock()} {word} {Describe(point)}: {(active ? "ACTIVE" : "restored")}, raw {(high ? "high" : "low")}{Eol(loop)}, {edges} raw edge{(edges == 1 ? "" : "s")}{why}  [{seen}/{site.Points.Count} seen]"));
         output.Flush();
     }
 
@@ -63,13 +86,20 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.WriteLine($"Walk test report ({why}): {tally.Seen} of {site.Points.Count} points seen.");
         foreach (var point in tally.NotSeen)
         {
-            output.WriteLine($"  NOT SEEN  {Describe(point)}");
+            var count = tally.Of(point.Id);
+            output.WriteLine($"  NOT SEEN  {Describe(point)}{(count.IsLoop && count.Changes > 0 ? ": changed only on tamper readings, its alarm band was never read" : string.Empty)}");
+        }
+
+        foreach (var point in tally.Tampered)
+        {
+            var tampers = string.Join(", ", tally.Of(point.Id).Tampers.OrderBy(t => t.Key).Select(t => string.Create(CultureInfo.InvariantCulture, $"{Name(t.Key)} {t.Value}x")));
+            output.WriteLine($"  TAMPER    {Describe(point)}: loop {tampers}; check the cable and its end-of-line resistors");
         }
 
         foreach (var point in site.Points)
         {
             var count = tally.Of(point.Id);
-            if (count.Changes > 0)
+            if (count.IsSeen)
             {
                 var tampers = string.Concat(count.Tampers.OrderBy(t => t.Key).Select(t => string.Create(CultureInfo.InvariantCulture, $", loop {Name(t.Key)} {t.Value}x")));
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -77,9 +107,18 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
             }
         }
 
-        output.WriteLine(tally.AllSeen
-            ? "PASSED: every point was seen."
-            : $"FAILED: {tally.NotSeen.Count} point{(tally.NotSeen.Count == 1 ? " was" : "s were")} never seen: {string.Join(", ", tally.NotSeen.Select(p => p.Id))}");
+        var failures = new List<string>();
+        if (!tally.AllSeen)
+        {
+            failures.Add($"{tally.NotSeen.Count} point{(tally.NotSeen.Count == 1 ? " was" : "s were")} never seen: {string.Join(", ", tally.NotSeen.Select(p => p.Id))}");
+        }
+
+        if (tally.Tampered.Count > 0)
+        {
+            failures.Add($"loop tamper (cut or bridged) during the test: {string.Join(", ", tally.Tampered.Select(p => p.Id))}");
+        }
+
+        output.WriteLine(failures.Count == 0 ? "PASSED: every point was seen." : $"FAILED: {string.Join("; ", failures)}");
         output.Flush();
     }
 

@@ -108,6 +108,8 @@ internal sealed class WalkTestSession
         {
             case RawEdge edge when edge.Timestamp >= settledAt && _filters.TryGetValue(edge.PointId, out var filter):
                 _raw[edge.PointId] = (edge.High, _raw[edge.PointId].Edges + 1);
+                // The band the loop read with this edge: a change of a supervised loop counts only via its alarm band.
+                Tally.LoopRead(edge.PointId, _loopReading(edge.PointId)?.State);
                 var at = Moment.MonotonicOf(_time, edge.Timestamp);
                 if (filter.Sample(filter.Point.IsActive(edge.High), at) is { } changed)
                 {
@@ -141,8 +143,9 @@ internal sealed class WalkTestSession
     {
         var (high, edges) = _raw[point.Id];
         _raw[point.Id] = (high, 0);
-        Tally.Changed(point.Id, active);
-        _printer.Change(point, active, high, edges, _loopReading(point.Id), Tally.Seen);
+        var loop = _loopReading(point.Id);
+        var counted = Tally.Changed(point.Id, active, loop?.State);
+        _printer.Change(point, active, high, edges, loop, Tally.Seen, counted);
     }
 
     /// <summary>Wakes the loop at the earliest filter deadline (debounce end, panic lock-out end).</summary>

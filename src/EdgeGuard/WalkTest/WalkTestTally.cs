@@ -1,5 +1,7 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Drivers.Mcp3008;
+using EdgeGuard.Hardware.Drivers.Supervision;
 
 namespace EdgeGuard.WalkTest;
 
@@ -8,27 +10,52 @@ namespace EdgeGuard.WalkTest;
 /// wire, the filter and the configuration (line, active level, pull) all did their part. A point that only
 /// read active from the start proves nothing and is not seen until it changes.
 /// </summary>
+/// <remarks>
+/// A supervised (end-of-line) loop also reads active when it is cut or bridged, so a change proves only that
+/// the cable moved. It is seen once its alarm band was read — the detector's own contact with its resistors
+/// in place. Any tamper reading (open or short) fails the test: the loop's wiring or resistors are wrong.
+/// </remarks>
 internal sealed class WalkTestTally(SiteDefinition site)
 {
-    private readonly Dictionary<string, PointCount> _counts = site.Points.ToDictionary(p => p.Id, _ => new PointCount(), StringComparer.Ordinal);
+    private readonly Dictionary<string, PointCount> _counts = site.Points.ToDictionary(
+        p => p.Id, p => new PointCount(Mcp3008ChannelAddress.IsAdcName(p.LineAddress)), StringComparer.Ordinal);
 
     /// <summary>How many points were seen.</summary>
-    public int Seen { get; private set; }
+    public int Seen => _counts.Values.Count(c => c.IsSeen);
 
     /// <summary>True once every point was seen.</summary>
-    public bool AllSeen => Seen == _counts.Count;
+    public bool AllSeen => _counts.Values.All(c => c.IsSeen);
+
+    /// <summary>True when every point was seen and no loop read as cut or bridged: the exit code's pass.</summary>
+    public bool Passed => AllSeen && Tampered.Count == 0;
 
     /// <summary>Points never seen, in configuration order.</summary>
-    public IReadOnlyList<PointDefinition> NotSeen => [.. site.Points.Where(p => _counts[p.Id].Changes == 0)];
+    public IReadOnlyList<PointDefinition> NotSeen => [.. site.Points.Where(p => !_counts[p.Id].IsSeen)];
+
+    /// <summary>Supervised points that read open or short at any time during the test, in configuration order.</summary>
+    public IReadOnlyList<PointDefinition> Tampered => [.. site.Points.Where(p => _counts[p.Id].Tampers.Count > 0)];
 
     /// <summary>The counts of one point.</summary>
     public PointCount Of(string pointId) => _counts[pointId];
 
-    /// <summary>Counts a filtered change.</summary>
-    public void Changed(string pointId, bool active)
+    /// <summary>A supervised loop's band as read with one of its raw edges; the alarm band makes its next filtered change count.</summary>
+    public void LoopRead(string pointId, LoopState? state)
+    {
+        if (state == LoopState.Alarm && _counts.TryGetValue(pointId, out var count))
+        {
+            count.AlarmSinceLastChange = true;
+        }
+    }
+
+    /// <summary>Counts a filtered change (with the loop's band as it reads now, for a supervised point).</summary>
+    /// <returns>True when the point is seen (now or before).</returns>
+    public bool Changed(string pointId, bool active, LoopState? loop = null)
     {
         var count = _counts[pointId];
-        Seen += count.Changes == 0 ? 1 : 0;
+        // Seen only at a filtered change that passed through the alarm band, never at a raw edge: the change is
+        // what proves the filter and the configuration, the band that it was the detector and not the cable.
+        count.AlarmBandRead |= count.AlarmSinceLastChange || loop == LoopState.Alarm;
+        count.AlarmSinceLastChange = false;
         if (active)
         {
             count.Activations++;
@@ -37,6 +64,8 @@ internal sealed class WalkTestTally(SiteDefinition site)
         {
             count.Restores++;
         }
+
+        return count.IsSeen;
     }
 
     /// <summary>Counts a loop found cut or bridged.</summary>
@@ -49,13 +78,24 @@ internal sealed class WalkTestTally(SiteDefinition site)
     }
 
     /// <summary>Counts for one point.</summary>
-    internal sealed class PointCount
+    /// <param name="isLoop">True for a supervised (end-of-line) loop.</param>
+    internal sealed class PointCount(bool isLoop)
     {
+        public bool IsLoop { get; } = isLoop;
+
         public int Activations { get; set; }
 
         public int Restores { get; set; }
 
         public int Changes => Activations + Restores;
+
+        /// <summary>A filtered change of this supervised loop came with its alarm band read (always false for other points).</summary>
+        public bool AlarmBandRead { get; set; }
+
+        /// <summary>A raw edge read the alarm band since the last filtered change.</summary>
+        public bool AlarmSinceLastChange { get; set; }
+
+        public bool IsSeen => Changes > 0 && (!IsLoop || AlarmBandRead);
 
         public Dictionary<LoopTamper, int> Tampers { get; } = [];
     }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using EdgeGuard.Cli;
+using EdgeGuard.Hosting;
+using EdgeGuard.Journal;
 using EdgeGuard.Simulation;
 
 namespace EdgeGuard.Tests.Cli;
@@ -72,9 +74,13 @@ public sealed class WalkTestVerbTests : IDisposable
         Assert.Matches(@"seen      door-annex .*: activated 1x, restored 1x", report);
         Assert.Matches(@"seen      fence-west .*: activated 1x, restored \dx, loop short 1x", report);
         Assert.Single(report.Split('\n'), l => l.Contains("NOT SEEN", StringComparison.Ordinal));
-        Assert.Contains("FAILED: 1 point was never seen: key-guardroom", report);
-        // Nothing was journaled (no database was even created) and no broker was started.
-        Assert.False(Directory.Exists(Path.Combine(_dir, "state")));
+        Assert.Contains("FAILED: 1 point was never seen: key-guardroom; loop tamper (cut or bridged) during the test: fence-west", report);
+        Assert.Matches(@"TAMPER    fence-west .*: loop short 1x", report);
+        // Nothing was journaled (no database was even created) and no broker was started: the state directory
+        // holds only the gateway lock the walk test took (and its pid note).
+        Assert.Equal([GatewayLock.FileName, GatewayLock.PidFileName], Directory.GetFiles(Path.Combine(_dir, "state")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("WARNING: while the walk test runs this site is NOT PROTECTED", screen);
+        Assert.Contains("a fire alarm does NOT release the egress doors", screen);
     }
 
     [Fact]
@@ -117,6 +123,102 @@ public sealed class WalkTestVerbTests : IDisposable
         Assert.Contains("bad duration 'soon'", Screen);
     }
 
+    [Fact]
+    public async Task A_supervised_loop_is_seen_only_on_its_alarm_band_and_any_tamper_fails_the_test()
+    {
+        var walk = StartAsync(CancellationToken.None, "--config", WriteConfig(DoorAndLoop));
+        await using var sim = await ConnectAsync(walk);
+
+        // Cut: the loop reads active (a perimeter fails towards alarm), but that proves only that the cable moved.
+        await SimAsync(sim, "loop fence open", "tamper fence");
+        await SimAsync(sim, "loop fence normal", "tamper fence", occurrence: 2);
+        Assert.DoesNotContain("seen fence", Screen);
+        Assert.Contains("[0/2 seen]", Screen);
+        await SimAsync(sim, "open door-hall", "seen door-hall");
+        await SimAsync(sim, "loop fence alarm", "seen fence");
+
+        // Every point seen ends the test, but the cut loop fails it (the defect counted the cut as seen).
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+        var report = Screen[Screen.IndexOf("Walk test report", StringComparison.Ordinal)..];
+        Assert.Contains("Walk test report (every point seen): 2 of 2 points seen.", report);
+        Assert.Matches(@"TAMPER    fence .*: loop open 1x; check the cable and its end-of-line resistors", report);
+        Assert.Contains("FAILED: loop tamper (cut or bridged) during the test: fence", report);
+    }
+
+    [Fact]
+    public async Task A_loop_that_only_read_tamper_is_not_seen()
+    {
+        var walk = StartAsync(CancellationToken.None, "--config", WriteConfig(DoorAndLoop), "--duration", "3s");
+        await using var sim = await ConnectAsync(walk);
+
+        await SimAsync(sim, "loop fence short", "fault fence: loop short");
+        await SimAsync(sim, "open door-hall", "seen door-hall");
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+        Assert.Matches(@"NOT SEEN  fence .*: changed only on tamper readings, its alarm band was never read", Screen);
+        Assert.Contains("FAILED: 1 point was never seen: fence; loop tamper (cut or bridged) during the test: fence", Screen);
+    }
+
+    [Fact]
+    public async Task It_refuses_to_start_while_the_gateway_holds_the_lock()
+    {
+        var config = WriteConfig(TwoPoints);
+        using (GatewayLock.Acquire(Path.Combine(_dir, "state")))
+        {
+            var code = await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience);
+
+            Assert.Equal(ExitCodes.Failure, code);
+            Assert.Contains($"cannot walk-test: the gateway is running (pid {Environment.ProcessId}); stop it first: systemctl stop edgeguard", Screen);
+            Assert.False(File.Exists(Socket)); // refused before any line or socket was opened
+            Assert.DoesNotContain("WARNING", Screen);
+        }
+    }
+
+    [Fact]
+    public async Task It_refuses_when_the_state_directory_is_missing_rather_than_assume_no_lockdown()
+    {
+        var config = WriteConfig(TwoPoints);
+        Directory.Delete(Path.Combine(_dir, "state"));
+
+        Assert.Equal(ExitCodes.Failure, await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience));
+        Assert.Contains($"the state directory {Path.Combine(_dir, "state")} does not exist", Screen);
+        Assert.Contains("whether the site was left in lockdown cannot be checked", Screen);
+    }
+
+    [Fact]
+    public async Task It_opens_the_journal_read_only_and_refuses_another_schema_version()
+    {
+        var config = WriteConfig(TwoPoints);
+        var file = Path.Combine(_dir, "state", JournalDatabase.FileName);
+        JournalDatabase.Open(file).Dispose();
+        var older = JournalDatabase.SchemaVersion - 1;
+        UserVersion(file, older);
+
+        Assert.Equal(ExitCodes.Failure, await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience));
+        Assert.Contains($"has schema version {older}, older than this build's", Screen);
+        Assert.Equal(older, UserVersion(file)); // the defect: opened read-write, it migrated the gateway's file
+    }
+
+    private static long UserVersion(string file, long? set = null)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = set is { } v ? $"PRAGMA user_version={v};" : "PRAGMA user_version;";
+        return set is null ? (long)command.ExecuteScalar()! : command.ExecuteNonQuery();
+    }
+
+    private const string DoorAndLoop = """
+        { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
+          "adcs": [ { "id": "mcp3008@0.0", "pollMs": 20 } ],
+          "zones": [ { "id": "hall", "name": "Entrance hall" } ],
+          "points": [
+            { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
+            { "id": "fence", "kind": "perimeter", "line": "mcp3008@0.0:CH0", "zone": "hall",
+              "eol": { "wiring": "doubleEol", "shortMax": 341, "normalMax": 599, "alarmMax": 818 } } ],
+          "outputs": [ { "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "hall" } ] } }
+        """;
+
     private const string TwoPoints = """
         { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
           "zones": [ { "id": "hall", "name": "Entrance hall" } ],
@@ -126,9 +228,10 @@ public sealed class WalkTestVerbTests : IDisposable
           "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true } ] } }
         """;
 
-    /// <summary>The config with its state and control socket moved into this test's directory.</summary>
+    /// <summary>The config with its state and control socket moved into this test's directory (which exists: a gateway ran there).</summary>
     private string WriteConfig(string json)
     {
+        Directory.CreateDirectory(Path.Combine(_dir, "state"));
         var node = JsonNode.Parse(json)!;
         node["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
         node["EdgeGuard"]!["simulation"] = new JsonObject { ["controlSocket"] = Socket };

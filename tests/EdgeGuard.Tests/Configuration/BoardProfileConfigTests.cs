@@ -65,8 +65,8 @@ public sealed class BoardProfileConfigTests
             ("points:1:line", "header:6"),    // ground
             ("points:2:line", "header:27"),   // HAT ID EEPROM
             ("points:3:line", "header:41"),
-            ("points:4:line", "GPIO71"),
-            ("outputs:0:line", "IN1"));       // io board misspelled above: its pins cannot be found
+            ("points:4:line", "GPIO71"),      // on no shipped profile: wrong whichever I/O board was meant
+            ("outputs:0:line", "OUT1"));      // a pin of the misspelled I/O board: reported once, at ioBoard
 
         Assert.False(result.IsValid);
         var errors = result.Errors.ToDictionary(e => e.Path, e => e.Message);
@@ -76,8 +76,10 @@ public sealed class BoardProfileConfigTests
         Assert.Contains("header pin 27 (ID_SD, reserved)", errors["EdgeGuard:points:2:line"]);
         Assert.Contains("raspberry-pi-5 has header pins 1..40", errors["EdgeGuard:points:3:line"]);
         Assert.Contains("line 'GPIO71' is no pin of raspberry-pi-5", errors["EdgeGuard:points:4:line"]);
-        Assert.Contains("line 'IN1' is no pin of raspberry-pi-5", errors["EdgeGuard:outputs:0:line"]);
-        Assert.Equal(7, result.Errors.Count);
+        // The misspelled ioBoard is reported once; its pins are not reported again as unknown (the defect was a
+        // cascade: one error per IN/OUT/LOOP pin, each misleadingly saying it is no pin of the host board).
+        Assert.DoesNotContain("EdgeGuard:outputs:0:line", errors.Keys);
+        Assert.Equal(6, result.Errors.Count);
     }
 
     [Fact]
@@ -93,6 +95,114 @@ public sealed class BoardProfileConfigTests
         var error = noBoard.Errors.Single();
         Assert.Equal("EdgeGuard:points:0:line", error.Path);
         Assert.Contains("no board profile is set; add \"board\": one of raspberry-pi-4, raspberry-pi-5", error.Message);
+    }
+
+    [Fact]
+    public void A_misspelled_io_board_is_the_only_error_however_many_of_its_pins_are_used()
+    {
+        var result = Read(("board", "raspberry-pi-4"), ("ioBoard", "mcp-io-bord"),
+            ("points:0:line", "IN1"), ("points:1:line", "IN2"), ("points:2:line", "LOOP1"), ("outputs:0:line", "OUT1"));
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:ioBoard", error.Path);
+        Assert.Contains("unknown I/O board 'mcp-io-bord' (did you mean 'mcp-io-board'?)", error.Message);
+    }
+
+    [Theory]
+    [InlineData("points:0:line")]
+    [InlineData("outputs:0:line")]
+    public void A_header_pin_with_only_an_io_board_is_an_error_not_a_dropped_item(string key)
+    {
+        // The defect: ioBoard alone counted as "a board is named", so header:N was excused as if the board were
+        // misspelled: no error, and the panic button or siren silently left out of the site.
+        var result = ReadAnnex("ioBoard=mcp-io-board", $"{key}=header:11");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal($"EdgeGuard:{key}", error.Path);
+        Assert.Contains("line 'header:11' is a header pin, but no board profile is set (ioBoard mcp-io-board has no header)", error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("raspberry-pi-4", null)]
+    [InlineData(null, "mcp-io-board")]
+    [InlineData("raspberry-pi-4", "mcp-io-board")]
+    [InlineData("raspberry-pi-44", null)]
+    [InlineData(null, "mcp-io-bord")]
+    [InlineData("raspberry-pi-44", "mcp-io-board")]
+    [InlineData("raspberry-pi-5", "mcp-io-bord")]
+    public void No_point_or_output_is_ever_left_out_of_the_site_without_an_error(string? board, string? ioBoard)
+    {
+        string[] lines = ["header:11", "header:2", "header:99", "header:x", "GPIO17", "GPIO8", "GPIO71", "IN1", "OUT1", "LOOP1", "IN9", "17", "mcp23017@0x20:B7", "mcp23017@0x20:A0", "mcp3008@0.0:CH0"];
+        foreach (var key in new[] { "points:1:line", "outputs:1:line" })
+        {
+            foreach (var line in lines)
+            {
+                string[] profiles = [.. new[] { ("board", board), ("ioBoard", ioBoard) }.Where(p => p.Item2 is not null).Select(p => $"{p.Item1}={p.Item2}")];
+                var result = ReadAnnex([.. profiles, $"{key}={line}"]);
+
+                // Read throws if an item is dropped without an error; and a valid site holds every item.
+                if (result.IsValid)
+                {
+                    Assert.Equal(6, result.Config!.Site.Points.Count);
+                    Assert.Equal(3, result.Config.Site.Outputs.Count);
+                }
+                else
+                {
+                    // The error is the line's own, the other item's it collides with, or the misspelled profile's.
+                    Assert.Contains(result.Errors, e => e.Path.EndsWith(":line", StringComparison.Ordinal) || e.Path is "EdgeGuard:board" or "EdgeGuard:ioBoard");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("points:0:line", "OUT8", "an output (relay driver) of the I/O board: a point must be on an input pin")]
+    [InlineData("points:0:line", "mcp23017@0x20:B7", "an output (relay driver) of the I/O board")]
+    [InlineData("outputs:0:line", "IN8", "an input of the I/O board: driving it could damage the board")]
+    [InlineData("outputs:0:line", "mcp23017@0x20:A7", "an input of the I/O board")]
+    public void An_io_board_pin_used_against_its_role_is_refused(string key, string line, string expected)
+    {
+        var result = ReadAnnex("ioBoard=mcp-io-board", $"{key}={line}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal($"EdgeGuard:{key}", error.Path);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Theory]
+    [InlineData("2", "GPIO2")]
+    [InlineData("3", "GPIO3")]
+    [InlineData("7", "GPIO7")]
+    [InlineData("8", "GPIO8")]
+    [InlineData("11", "GPIO11")]
+    [InlineData("header:26", "GPIO7")]
+    [InlineData("GPIO10", "GPIO10")]
+    public void With_an_io_board_fitted_its_bus_pins_are_refused_for_native_points_and_outputs(string line, string pin)
+    {
+        var point = ReadAnnex("ioBoard=mcp-io-board", "board=raspberry-pi-5", $"points:0:line={line}");
+        var output = ReadAnnex("ioBoard=mcp-io-board", $"outputs:2:line={line}");
+        var without = ReadAnnex("board=raspberry-pi-5", $"points:0:line={line}");
+
+        Assert.Contains($"({pin}), taken by the I2C/SPI bus of ioBoard mcp-io-board", Assert.Single(point.Errors).Message);
+        Assert.Equal("EdgeGuard:outputs:2:line", Assert.Single(output.Errors).Path);
+        Assert.True(without.IsValid, without.ToReport());
+    }
+
+    [Fact]
+    public void The_io_board_sample_validates_with_its_board_named()
+    {
+        // It fits the I/O board: no native point or output may sit on the board's bus pins.
+        var result = ReadAnnex("ioBoard=mcp-io-board", "board=raspberry-pi-5");
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    private static ConfigResult ReadAnnex(params string[] overrides)
+    {
+        var loaded = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json"),
+            [.. overrides.Select(o => $"EdgeGuard:{o}")]);
+        return GatewayConfigReader.Read(loaded.Configuration);
     }
 
     [Fact]

@@ -75,6 +75,69 @@ public sealed class SystemdWatchdogTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_heartbeat_that_can_never_be_answered_is_asked_again_next_period_not_spun_on()
+    {
+        await _h.BootAsync();
+        var answer = true;
+        var watchdog = await StartWatchdogAsync(
+            new() { ["NOTIFY_SOCKET"] = _systemd.Variable, ["WATCHDOG_USEC"] = "10000000" },
+            () => Volatile.Read(ref answer) ? _h.Controller.HeartbeatAsync() : Task.FromCanceled(new CancellationToken(canceled: true)));
+        Assert.StartsWith("READY=1", await _systemd.ReceiveAsync(Wait));
+
+        // A loop that no longer takes messages: each heartbeat is cancelled at once (SiteController.HeartbeatAsync
+        // does that when its channel refuses the message).
+        Volatile.Write(ref answer, false);
+        await Eventually.TrueAsync(() => watchdog.PeriodsStarted == 1, Wait, "the READY period");
+        _h.Time.Advance(Half);
+        await Eventually.TrueAsync(() => watchdog.PingsWithheld == 1, Wait, "the cancelled heartbeat withheld the ping");
+
+        // The defect: the cancelled heartbeat was kept, so WhenAny returned at once forever (a busy loop and a
+        // log flood). Now the period is waited out on the (fake, unmoved) clock.
+        await Task.Delay(300);
+        Assert.Equal(2, watchdog.PeriodsStarted);
+        Assert.Equal(1, watchdog.PingsWithheld);
+
+        _h.Time.Advance(Half);
+        await Eventually.TrueAsync(() => watchdog.PingsWithheld == 2, Wait, "the next period asks again");
+        Assert.Equal(3, watchdog.PeriodsStarted);
+        Assert.Equal(0, _systemd.Available);
+    }
+
+    [Fact]
+    public void A_socket_path_too_long_for_the_kernel_disables_the_notifier_instead_of_failing_the_start()
+    {
+        var path = "/run/" + new string('s', 120) + "/notify"; // sockaddr_un holds 107 bytes
+
+        using var notifier = SystemdNotifier.FromEnvironment(new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = path }.GetValueOrDefault);
+
+        Assert.False(notifier.IsEnabled);
+        Assert.NotNull(notifier.DisabledReason);
+        Assert.False(notifier.Notify("READY=1"));
+    }
+
+    [Fact]
+    public async Task A_full_socket_drops_notifications_instead_of_blocking_the_sender()
+    {
+        using var notifier = SystemdNotifier.FromEnvironment(new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = _systemd.Variable }.GetValueOrDefault);
+
+        // Nobody reads: the receive queue fills. A blocking send would hang here (and in StopAsync) for good.
+        var sending = Task.Run(() =>
+        {
+            for (var i = 0; i < 100_000; i++)
+            {
+                if (!notifier.Notify("STATUS=" + new string('x', 1000)))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        });
+
+        Assert.True(await sending.WaitAsync(Wait) > 0);
+    }
+
+    [Fact]
     public async Task Stopping_is_sent_on_shutdown()
     {
         await _h.BootAsync();
@@ -120,12 +183,15 @@ public sealed class SystemdWatchdogTests : IAsyncDisposable
         Assert.Equal(expectedMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, SystemdNotifier.WatchdogInterval(env.GetValueOrDefault, own));
     }
 
-    private async Task<SystemdWatchdog> StartWatchdogAsync(Dictionary<string, string?> env)
+    private async Task<SystemdWatchdog> StartWatchdogAsync(Dictionary<string, string?> env, Func<Task>? heartbeat = null)
     {
         _notifier = SystemdNotifier.FromEnvironment(env.GetValueOrDefault);
         _watchdog = new SystemdWatchdog(
             _notifier, SystemdNotifier.WatchdogInterval(env.GetValueOrDefault, Environment.ProcessId), _h.Controller,
-            () => $"mode {_h.Controller.Current!.Mode.ToString().ToLowerInvariant()}", _h.Time, NullLogger<SystemdWatchdog>.Instance);
+            () => $"mode {_h.Controller.Current!.Mode.ToString().ToLowerInvariant()}", _h.Time, NullLogger<SystemdWatchdog>.Instance)
+        {
+            Heartbeat = heartbeat ?? _h.Controller.HeartbeatAsync,
+        };
         await _watchdog.StartAsync(CancellationToken.None);
         return _watchdog;
     }

@@ -19,7 +19,7 @@ internal static class SystemdComposition
     /// <param name="environment">Where <c>NOTIFY_SOCKET</c>, <c>WATCHDOG_USEC</c> and <c>WATCHDOG_PID</c> come from.</param>
     public static IServiceCollection AddSystemdWatchdog(this IServiceCollection services, Func<string, string?> environment)
     {
-        services.AddSingleton(_ => SystemdNotifier.FromEnvironment(environment));
+        services.AddSingleton(sp => SystemdNotifier.FromEnvironment(environment, sp.GetRequiredService<ILogger<SystemdNotifier>>()));
         services.AddSingleton(sp =>
         {
             var controller = sp.GetRequiredService<SiteController>();

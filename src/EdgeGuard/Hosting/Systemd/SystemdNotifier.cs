@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Hosting.Systemd;
 
@@ -25,26 +26,47 @@ public sealed class SystemdNotifier : IDisposable
     private readonly Lock _gate = new();
 
     /// <summary>Creates a notifier for a socket path (<c>@name</c> = abstract namespace), or a no-op one for null or empty.</summary>
-    public SystemdNotifier(string? socketPath)
+    /// <param name="socketPath">The value of <c>$NOTIFY_SOCKET</c>.</param>
+    /// <param name="log">Told once when the socket is unusable (the notifier is then disabled).</param>
+    /// <remarks>
+    /// Never throws: a socket path the kernel cannot take (longer than 107 bytes) or a socket that cannot be
+    /// created disables notifications — systemd will then restart a Type=notify unit that never says READY,
+    /// which is logged here — but must not stop the gateway from protecting the site.
+    /// </remarks>
+    public SystemdNotifier(string? socketPath, ILogger? log = null)
     {
         if (string.IsNullOrEmpty(socketPath))
         {
             return;
         }
 
-        // systemd writes an abstract socket's leading NUL as '@'; the kernel wants the NUL.
-        _endpoint = new UnixDomainSocketEndPoint(socketPath[0] == '@' ? string.Concat("\0", socketPath.AsSpan(1)) : socketPath);
-        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        try
+        {
+            // systemd writes an abstract socket's leading NUL as '@'; the kernel wants the NUL.
+            _endpoint = new UnixDomainSocketEndPoint(socketPath[0] == '@' ? string.Concat("\0", socketPath.AsSpan(1)) : socketPath);
+            // Non-blocking: a full socket buffer (systemd busy or gone) drops the datagram instead of stalling the
+            // caller, which may be the host's StopAsync.
+            _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
+        }
+        catch (Exception ex) when (ex is ArgumentException or SocketException or PlatformNotSupportedException)
+        {
+            (_endpoint, _socket) = (null, null);
+            DisabledReason = ex.Message;
+            log?.LogError("systemd notifications disabled: {Variable}={Path} cannot be used ({Reason})", SocketVariable, socketPath, ex.Message);
+        }
     }
+
+    /// <summary>Why notifications are off although <c>$NOTIFY_SOCKET</c> was set, or null.</summary>
+    public string? DisabledReason { get; }
 
     /// <summary>True when systemd asked for notifications.</summary>
     public bool IsEnabled => _socket is not null;
 
     /// <summary>Creates the notifier from an environment (the process's, or a test's).</summary>
-    public static SystemdNotifier FromEnvironment(Func<string, string?> environment)
+    public static SystemdNotifier FromEnvironment(Func<string, string?> environment, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        return new SystemdNotifier(environment(SocketVariable));
+        return new SystemdNotifier(environment(SocketVariable), log);
     }
 
     /// <summary>
@@ -70,8 +92,9 @@ public sealed class SystemdNotifier : IDisposable
 
     /// <summary>
     /// Sends one notification (several assignments may be joined with newlines). Returns false when
-    /// disabled or when the datagram could not be sent; never throws, since a gateway must keep
-    /// protecting the site when the service manager has gone away.
+    /// disabled or when the datagram could not be sent at once (the send never waits: the socket is
+    /// non-blocking); never throws, since a gateway must keep protecting the site when the service
+    /// manager has gone away.
     /// </summary>
     public bool Notify(string state)
     {

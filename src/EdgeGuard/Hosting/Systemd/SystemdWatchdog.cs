@@ -20,6 +20,11 @@ namespace EdgeGuard.Hosting.Systemd;
 /// A loop that is merely behind answers late; the pending heartbeat is kept, not piled up.
 /// </para>
 /// <para>
+/// What it does not cover: the journal's writer thread. The loop only hands events to the journal's queue
+/// ("report" above is that hand-off), so a writer stuck on the disk does not stop the pings and systemd
+/// does not restart the gateway for it.
+/// </para>
+/// <para>
 /// READY waits for the first answered heartbeat: by then the controller has restored the safety state,
 /// driven every output to the boot plan and is running its loop, so systemd never reports the service
 /// up while outputs are undefined. The MQTT link plays no part: the site is protected without it.
@@ -39,6 +44,12 @@ public sealed partial class SystemdWatchdog(
     private long _periodsStarted;
     private long _pingsWithheld;
     private long _pings;
+
+    /// <summary>
+    /// Sends one heartbeat and completes when it was answered: the controller's, or in tests one that fails.
+    /// A heartbeat that is cancelled or faults (a loop that no longer takes messages) withholds the ping.
+    /// </summary>
+    internal Func<Task> Heartbeat { get; init; } = controller.HeartbeatAsync;
 
     /// <summary>Watchdog periods begun so far (tests wait on it before moving a fake clock past the period).</summary>
     public long PeriodsStarted => Interlocked.Read(ref _periodsStarted);
@@ -66,7 +77,7 @@ public sealed partial class SystemdWatchdog(
         {
             if (pending is null)
             {
-                pending = controller.HeartbeatAsync();
+                pending = Heartbeat();
             }
 
             var periodEnds = Task.Delay(period, time, stoppingToken);
@@ -98,6 +109,13 @@ public sealed partial class SystemdWatchdog(
             {
                 Interlocked.Increment(ref _pingsWithheld);
                 LogLoopStalled(period);
+                if (pending.IsCompleted)
+                {
+                    // Cancelled or faulted (the loop no longer takes messages): it will never answer. Kept, it would
+                    // make WhenAny return at once forever — a busy loop flooding the log. Ask again next period.
+                    pending = null;
+                    await periodEnds.ConfigureAwait(false);
+                }
             }
         }
     }
