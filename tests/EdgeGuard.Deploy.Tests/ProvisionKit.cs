@@ -26,6 +26,10 @@ internal static class ProvisionKit
         return root;
     }
 
+    /// <summary>Provisions <paramref name="release"/>'s tarball with its TLS files into <paramref name="root"/>.</summary>
+    public static Task<Scripts.Result> Provision(this ReleaseFixture release, string root, string broker = "office.example:8883", params string[] extra) =>
+        ProvisionWith(release.Tarball, root, broker, (release.CaFile, release.CertFile, release.KeyFile), null, extra);
+
     public static Task<Scripts.Result> ProvisionWith(
         string tarball, string root, string broker, (string Ca, string Cert, string Key) tls,
         IReadOnlyDictionary<string, string>? environment, params string[] extra) =>

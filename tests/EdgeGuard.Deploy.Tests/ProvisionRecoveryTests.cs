@@ -13,9 +13,6 @@ namespace EdgeGuard.Deploy.Tests;
 [Collection(ReleaseCollection.Name)]
 public sealed class ProvisionRecoveryTests(ReleaseFixture release)
 {
-    private Task<Scripts.Result> Provision(string root, string broker = "office.example:8883", params string[] extra) =>
-        ProvisionWith(release.Tarball, root, broker, (release.CaFile, release.CertFile, release.KeyFile), null, extra);
-
     [Fact]
     public async Task Running_the_same_release_again_keeps_the_previous_release_for_rollback()
     {
@@ -63,7 +60,7 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
         // A file in the version's directory that the release does not have is removed (the code
         // path that must also work with an empty target root on a real system).
         await File.WriteAllTextAsync(Path.Combine(opt, c, "stray.txt"), "not ours");
-        var cleanup = await Provision(r);
+        var cleanup = await release.Provision(r);
         Assert.True(cleanup.ExitCode == 0, cleanup.All);
         Assert.False(Path.Exists(Path.Combine(opt, c, "stray.txt")));
         Assert.Contains($"installed  /opt/edgeguard/{c}/ (1 of", cleanup.Output, StringComparison.Ordinal);
@@ -74,7 +71,7 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
     {
         using var root = BookwormRoot();
         var r = root.Path;
-        Assert.Equal(0, (await Provision(r)).ExitCode);
+        Assert.Equal(0, (await release.Provision(r)).ExitCode);
         var tlsDir = Path.Combine(r, "etc/edgeguard/tls");
         var installed = Directory.GetFiles(tlsDir).ToDictionary(f => f, File.ReadAllBytes, StringComparer.Ordinal);
         var config = await File.ReadAllBytesAsync(Path.Combine(r, "etc/edgeguard/appsettings.json"));
@@ -111,7 +108,7 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
     {
         using var root = BookwormRoot();
         var r = root.Path;
-        Assert.Equal(0, (await Provision(r)).ExitCode);
+        Assert.Equal(0, (await release.Provision(r)).ExitCode);
         using var scratch = new TempDirectory();
         var pki = new TestPki(scratch.Path, "new-office");
         var (cert, key) = pki.IssueClient(Gateway);
@@ -151,7 +148,7 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
         using var noGroups = BookwormRoot(groups: "");
         var r = noGroups.Path;
 
-        var result = await Provision(r);
+        var result = await release.Provision(r);
 
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains("not enabled: edgeguard.service", result.Output, StringComparison.Ordinal);
@@ -165,14 +162,14 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
 
         // Groups that exist without edgeguard in them are not enough either.
         await File.WriteAllTextAsync(Path.Combine(r, "etc/group"), $"root:x:0:\ngpio:x:993:pi\ni2c:x:994:edgeguard\nspi:x:995:\nedgeguard:x:{EdgeGuardId}:\n");
-        var partial = await Provision(r);
+        var partial = await release.Provision(r);
         Assert.True(partial.ExitCode == 0, partial.All);
         Assert.Contains("edgeguard in group gpio, edgeguard in group spi", partial.Output, StringComparison.Ordinal);
         Assert.False(Path.Exists(Path.Combine(r, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));
 
         // Once the tree has them, the same run enables it.
         await File.WriteAllTextAsync(Path.Combine(r, "etc/group"), $"root:x:0:\ngpio:x:993:pi,edgeguard\ni2c:x:994:edgeguard\nspi:x:995:edgeguard\nedgeguard:x:{EdgeGuardId}:\n");
-        var enabled = await Provision(r);
+        var enabled = await release.Provision(r);
         Assert.True(enabled.ExitCode == 0, enabled.All);
         Assert.DoesNotContain("not enabled", enabled.All, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("/etc/systemd/system/edgeguard.service",
@@ -182,7 +179,7 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
         using var bare = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(bare.Path, "etc"));
         await File.WriteAllTextAsync(Path.Combine(bare.Path, "etc/os-release"), "VERSION_CODENAME=bookworm\n");
-        var stock = await Provision(bare.Path);
+        var stock = await release.Provision(bare.Path);
         Assert.True(stock.ExitCode == 0, stock.All);
         Assert.Contains("user edgeguard (etc/passwd)", stock.Output, StringComparison.Ordinal);
         Assert.False(Path.Exists(Path.Combine(bare.Path, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));

@@ -14,9 +14,6 @@ namespace EdgeGuard.Deploy.Tests;
 [Collection(ReleaseCollection.Name)]
 public sealed class ProvisionTests(ReleaseFixture release)
 {
-    private Task<Scripts.Result> Provision(string root, string broker = "office.example:8883", params string[] extra) =>
-        ProvisionWith(release.Tarball, root, broker, (release.CaFile, release.CertFile, release.KeyFile), null, extra);
-
     [Fact]
     public async Task The_tarball_holds_the_app_config_template_deploy_scripts_unit_and_hardware_docs_with_its_checksum()
     {
@@ -54,7 +51,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
         using var root = BookwormRoot();
         var r = root.Path;
 
-        var first = await Provision(r);
+        var first = await release.Provision(r);
 
         Assert.True(first.ExitCode == 0, first.All);
         // The release's own edgeguard validated the written config (with this gateway's ids in it).
@@ -106,7 +103,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
             new FileInfo(Path.Combine(r, "etc/systemd/system/multi-user.target.wants/edgeguard.service")).LinkTarget);
 
         var before = await Scripts.TreeListingAsync(r);
-        var second = await Provision(r);
+        var second = await release.Provision(r);
 
         Assert.True(second.ExitCode == 0, second.All);
         Assert.Equal(before, await Scripts.TreeListingAsync(r));
@@ -123,7 +120,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
         const string badBroker = "office.example/mqtt:8883";
         using var fresh = BookwormRoot();
 
-        var refused = await Provision(fresh.Path, badBroker);
+        var refused = await release.Provision(fresh.Path, badBroker);
 
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("EdgeGuard:mqtt:host: host 'office.example/mqtt' must be a host name or an IP address", refused.Error, StringComparison.Ordinal);
@@ -135,11 +132,11 @@ public sealed class ProvisionTests(ReleaseFixture release)
 
         // On a provisioned gateway the refused config never replaces the working one.
         using var provisioned = BookwormRoot();
-        Assert.Equal(0, (await Provision(provisioned.Path)).ExitCode);
+        Assert.Equal(0, (await release.Provision(provisioned.Path)).ExitCode);
         var config = Path.Combine(provisioned.Path, "etc/edgeguard/appsettings.json");
         var working = await File.ReadAllTextAsync(config);
 
-        var again = await Provision(provisioned.Path, badBroker);
+        var again = await release.Provision(provisioned.Path, badBroker);
 
         Assert.Equal(1, again.ExitCode);
         Assert.Equal(working, await File.ReadAllTextAsync(config));
@@ -152,7 +149,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
         // An empty root has no edgeguard account: the plan says the unit would not be enabled.
         using var empty = new TempDirectory();
 
-        var emptyPlan = await Provision(empty.Path, "office.example:8883", "--dry-run", "--driver", "libgpiodV2");
+        var emptyPlan = await release.Provision(empty.Path, "office.example:8883", "--dry-run", "--driver", "libgpiodV2");
 
         Assert.True(emptyPlan.ExitCode == 0, emptyPlan.All);
         Assert.Empty(Directory.EnumerateFileSystemEntries(empty.Path));
@@ -164,7 +161,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
         using var root = BookwormRoot();
         var before = await Scripts.TreeListingAsync(root.Path);
 
-        var plan = await Provision(root.Path, "office.example:8883", "--dry-run", "--driver", "libgpiodV2");
+        var plan = await release.Provision(root.Path, "office.example:8883", "--dry-run", "--driver", "libgpiodV2");
 
         Assert.True(plan.ExitCode == 0, plan.All);
         Assert.Equal(before, await Scripts.TreeListingAsync(root.Path));
