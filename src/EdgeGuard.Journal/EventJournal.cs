@@ -167,6 +167,22 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     /// <summary>Transactions that appended records since this journal was opened.</summary>
     public long CommittedBatches => Interlocked.Read(ref _batches);
 
+    /// <summary>
+    /// Events handed to the journal so far and events its writer has handled (committed, or dropped and
+    /// counted): read together, so the difference is what waits. The systemd watchdog uses it to notice
+    /// a writer stuck on its disk.
+    /// </summary>
+    public (long Enqueued, long Handled) Progress
+    {
+        get
+        {
+            lock (_queueGate)
+            {
+                return (_enqueued, _processed);
+            }
+        }
+    }
+
     /// <summary>Most events waiting for the writer; <see cref="MaxQueued"/> unless a test lowers it.</summary>
     internal int QueueCapacity { get; set; } = MaxQueued;
 

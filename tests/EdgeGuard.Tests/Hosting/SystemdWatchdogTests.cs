@@ -104,6 +104,58 @@ public sealed class SystemdWatchdogTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_journal_writer_that_handles_none_of_its_waiting_events_for_a_minute_gets_no_pings_while_the_loop_turns()
+    {
+        await _h.BootAsync();
+        long handled = 4; // of 10 handed over: 6 events wait, and keep waiting
+        var watchdog = await StartWatchdogAsync(
+            new() { ["NOTIFY_SOCKET"] = _systemd.Variable, ["WATCHDOG_USEC"] = "10000000" }, journal: () => new JournalProgress(10, Interlocked.Read(ref handled)));
+        Assert.StartsWith("READY=1", await _systemd.ReceiveAsync(Wait));
+
+        // Under a minute without progress: still pinged (an fsync on a loaded SD card can take seconds). The
+        // count starts at READY; the period that begins a full minute later is the first without a ping.
+        // Each step waits for the ping, so the clock never overtakes a heartbeat the loop has not answered yet.
+        var periods = (int)(JournalStallDetector.Limit / Half);
+        for (var period = 1; period < periods; period++)
+        {
+            await Eventually.TrueAsync(() => watchdog.PeriodsStarted == period, Wait, $"watchdog period {period} started");
+            _h.Time.Advance(Half);
+            Assert.StartsWith("WATCHDOG=1", await _systemd.ReceiveAsync(Wait));
+        }
+
+        await Eventually.TrueAsync(() => watchdog.PeriodsStarted == periods, Wait, $"watchdog period {periods} started");
+        _h.Time.Advance(Half);
+        await Eventually.TrueAsync(() => watchdog.PingsWithheld == 1, Wait, "a minute without journal progress withholds the ping");
+        Assert.Equal(periods - 1, watchdog.Pings);
+        Assert.Equal(0, _systemd.Available);
+
+        // The writer moves again: pings resume.
+        Interlocked.Exchange(ref handled, 10);
+        await Eventually.TrueAsync(() => watchdog.PeriodsStarted == periods + 1, Wait, "the withheld period started");
+        _h.Time.Advance(Half);
+        Assert.StartsWith("WATCHDOG=1", await _systemd.ReceiveAsync(Wait));
+        Assert.Equal(1, watchdog.PingsWithheld);
+    }
+
+    [Fact]
+    public void An_idle_journal_is_never_stuck_and_any_progress_restarts_the_count()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var detector = new JournalStallDetector(time);
+
+        Assert.Equal(TimeSpan.Zero, detector.Observe(new JournalProgress(5, 5)));
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(TimeSpan.Zero, detector.Observe(new JournalProgress(5, 5))); // nothing waits: idle, not stuck
+
+        Assert.Equal(TimeSpan.Zero, detector.Observe(new JournalProgress(9, 5)));
+        time.Advance(TimeSpan.FromSeconds(40));
+        Assert.Equal(TimeSpan.FromSeconds(40), detector.Observe(new JournalProgress(12, 5)));
+        Assert.Equal(TimeSpan.Zero, detector.Observe(new JournalProgress(12, 6))); // one event handled: moving
+        time.Advance(JournalStallDetector.Limit);
+        Assert.True(JournalStallDetector.IsStuck(detector.Observe(new JournalProgress(12, 6))));
+    }
+
+    [Fact]
     public void A_socket_path_too_long_for_the_kernel_disables_the_notifier_instead_of_failing_the_start()
     {
         var path = "/run/" + new string('s', 120) + "/notify"; // sockaddr_un holds 107 bytes
@@ -183,12 +235,12 @@ public sealed class SystemdWatchdogTests : IAsyncDisposable
         Assert.Equal(expectedMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, SystemdNotifier.WatchdogInterval(env.GetValueOrDefault, own));
     }
 
-    private async Task<SystemdWatchdog> StartWatchdogAsync(Dictionary<string, string?> env, Func<Task>? heartbeat = null)
+    private async Task<SystemdWatchdog> StartWatchdogAsync(Dictionary<string, string?> env, Func<Task>? heartbeat = null, Func<JournalProgress>? journal = null)
     {
         _notifier = SystemdNotifier.FromEnvironment(env.GetValueOrDefault);
         _watchdog = new SystemdWatchdog(
             _notifier, SystemdNotifier.WatchdogInterval(env.GetValueOrDefault, Environment.ProcessId), _h.Controller,
-            () => $"mode {_h.Controller.Current!.Mode.ToString().ToLowerInvariant()}", _h.Time, NullLogger<SystemdWatchdog>.Instance)
+            () => $"mode {_h.Controller.Current!.Mode.ToString().ToLowerInvariant()}", _h.Time, NullLogger<SystemdWatchdog>.Instance, journal)
         {
             Heartbeat = heartbeat ?? _h.Controller.HeartbeatAsync,
         };

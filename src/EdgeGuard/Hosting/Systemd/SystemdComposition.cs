@@ -1,4 +1,5 @@
 using EdgeGuard.Controller;
+using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Publishing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,7 +31,8 @@ internal static class SystemdComposition
                 controller,
                 () => StatusLine(controller, publisher),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<SystemdWatchdog>>());
+                sp.GetRequiredService<ILogger<SystemdWatchdog>>(),
+                sp.GetService<EventJournal>() is { } journal ? () => ToProgress(journal.Progress) : null);
         });
         services.AddHostedService(sp => sp.GetRequiredService<SystemdWatchdog>());
         return services;
@@ -51,6 +53,8 @@ internal static class SystemdComposition
 
         return services;
     }
+
+    private static JournalProgress ToProgress((long Enqueued, long Handled) progress) => new(progress.Enqueued, progress.Handled);
 
     /// <summary>What <c>systemctl status edgeguard</c> shows: the mode and the office link.</summary>
     internal static string StatusLine(SiteController controller, OutboxPublisher? publisher)

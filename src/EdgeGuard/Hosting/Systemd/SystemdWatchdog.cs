@@ -20,9 +20,9 @@ namespace EdgeGuard.Hosting.Systemd;
 /// A loop that is merely behind answers late; the pending heartbeat is kept, not piled up.
 /// </para>
 /// <para>
-/// What it does not cover: the journal's writer thread. The loop only hands events to the journal's queue
-/// ("report" above is that hand-off), so a writer stuck on the disk does not stop the pings and systemd
-/// does not restart the gateway for it.
+/// The loop only hands events to the journal's queue ("report" above is that hand-off), so the journal's
+/// writer thread is watched separately: when events wait for it and it has handled none of them for
+/// <see cref="JournalStallDetector.Limit"/>, pings are withheld too (<see cref="JournalStallDetector"/>).
 /// </para>
 /// <para>
 /// READY waits for the first answered heartbeat: by then the controller has restored the safety state,
@@ -36,8 +36,11 @@ public sealed partial class SystemdWatchdog(
     SiteController controller,
     Func<string> status,
     TimeProvider time,
-    ILogger<SystemdWatchdog> log) : BackgroundService
+    ILogger<SystemdWatchdog> log,
+    Func<JournalProgress>? journalProgress = null) : BackgroundService
 {
+    private readonly JournalStallDetector _journal = new(time);
+
     /// <summary>How often the status line is refreshed when systemd runs no watchdog.</summary>
     public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(5);
 
@@ -82,7 +85,8 @@ public sealed partial class SystemdWatchdog(
 
             var periodEnds = Task.Delay(period, time, stoppingToken);
             Interlocked.Increment(ref _periodsStarted);
-            if (await Task.WhenAny(pending, periodEnds).ConfigureAwait(false) == pending && pending.IsCompletedSuccessfully)
+            if (await Task.WhenAny(pending, periodEnds).ConfigureAwait(false) == pending && pending.IsCompletedSuccessfully
+                && !JournalStuck())
             {
                 pending = null;
                 var line = status();
@@ -108,6 +112,14 @@ public sealed partial class SystemdWatchdog(
             else if (!stoppingToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _pingsWithheld);
+                if (pending.IsCompletedSuccessfully)
+                {
+                    // The loop answered; the journal writer is what is stuck. Ask the loop again next period.
+                    pending = null;
+                    await periodEnds.ConfigureAwait(false);
+                    continue;
+                }
+
                 LogLoopStalled(period);
                 if (pending.IsCompleted)
                 {
@@ -118,6 +130,24 @@ public sealed partial class SystemdWatchdog(
                 }
             }
         }
+    }
+
+    private bool JournalStuck()
+    {
+        if (journalProgress is null)
+        {
+            return false;
+        }
+
+        var progress = journalProgress();
+        var stalledFor = _journal.Observe(progress);
+        if (!JournalStallDetector.IsStuck(stalledFor))
+        {
+            return false;
+        }
+
+        LogJournalStalled(stalledFor, progress.Waiting);
+        return true;
     }
 
     /// <inheritdoc/>
@@ -140,6 +170,9 @@ public sealed partial class SystemdWatchdog(
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Critical, Message = "Controller loop has not answered its heartbeat for {Period}: WATCHDOG=1 withheld, systemd will restart the gateway if it stays stuck")]
     private partial void LogLoopStalled(TimeSpan period);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Critical, Message = "Journal writer has handled none of {Waiting} waiting events for {StalledFor}: WATCHDOG=1 withheld, systemd will restart the gateway")]
+    private partial void LogJournalStalled(TimeSpan stalledFor, long waiting);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "systemd notification could not be sent")]
     private partial void LogNotifyFailed();
