@@ -40,10 +40,14 @@ internal static class RunVerbHandler
         try
         {
             // Held for the process lifetime, before any line is opened: a walk test (or a second gateway) on the
-            // same state directory refuses to start while this one runs.
+            // same state directory refuses to start while this one runs, and this one waits for a walk test.
             var stateDirectory = loaded.Config.StateDirectoryPath;
             Directory.CreateDirectory(stateDirectory);
-            using var gatewayLock = GatewayLock.Acquire(stateDirectory);
+            using var gatewayLock = await GatewayLock.AcquireWaitingAsync(
+                stateDirectory,
+                held => error.WriteLine($"edgeguard: waiting: another gateway or a walk test is using {stateDirectory} ({held.Holder}); this gateway starts once it stops (Ctrl+C to give up)"),
+                TimeProvider.System,
+                ct).ConfigureAwait(false);
             using var host = GatewayHost.Build(loaded.Config, loaded.Configuration);
             await host.StartAsync(ct).ConfigureAwait(false);
             if (simulate)
@@ -57,11 +61,6 @@ internal static class RunVerbHandler
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return ExitCodes.Ok;
-        }
-        catch (GatewayLockedException ex)
-        {
-            await error.WriteLineAsync($"edgeguard: cannot run: another gateway or a walk test is using {Path.GetDirectoryName(ex.LockPath)} ({ex.Holder}); stop it first").ConfigureAwait(false);
-            return ExitCodes.Failure;
         }
         catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or Journal.JournalException)
         {

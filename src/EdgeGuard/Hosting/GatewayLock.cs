@@ -62,6 +62,43 @@ public sealed class GatewayLock : IDisposable
         return new GatewayLock(file);
     }
 
+    /// <summary>How often <see cref="AcquireWaitingAsync"/> tries again.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Takes the lock, waiting for the holder to let go: what the gateway does when a walk test runs.
+    /// Exiting instead would make systemd restart it every few seconds and, after its start limit, reboot
+    /// the gateway under the technician; waiting lets it start the moment the walk test ends.
+    /// </summary>
+    /// <param name="stateDirectory">The gateway's state directory, as a full path.</param>
+    /// <param name="onWaiting">Called once, when the first attempt finds the lock held.</param>
+    /// <param name="time">The clock the retries wait on.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The held lock.</returns>
+    public static async Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onWaiting);
+        var told = false;
+        while (true)
+        {
+            try
+            {
+                return Acquire(stateDirectory);
+            }
+            catch (GatewayLockedException ex) when (!told)
+            {
+                told = true;
+                onWaiting(ex);
+            }
+            catch (GatewayLockedException)
+            {
+                // Still held: try again after the interval.
+            }
+
+            await Task.Delay(RetryInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose() => _file.Dispose();
 

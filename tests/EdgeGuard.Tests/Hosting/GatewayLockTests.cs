@@ -40,7 +40,23 @@ public sealed class GatewayLockTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_refuses_to_start_a_second_gateway_on_the_same_state_directory()
+    public async Task Waiting_for_the_lock_takes_it_once_the_holder_lets_go()
+    {
+        var held = GatewayLock.Acquire(_dir);
+        var waits = 0;
+
+        var taking = GatewayLock.AcquireWaitingAsync(_dir, _ => Interlocked.Increment(ref waits), TimeProvider.System, CancellationToken.None);
+        await Eventually.TrueAsync(() => Volatile.Read(ref waits) == 1, TimeSpan.FromSeconds(30), "the first attempt found it held");
+        Assert.False(taking.IsCompleted);
+        held.Dispose();
+
+        using var taken = await taking.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, waits);
+        Assert.Throws<GatewayLockedException>(() => GatewayLock.Acquire(_dir));
+    }
+
+    [Fact]
+    public async Task Run_waits_for_the_holder_opening_nothing_meanwhile_and_gives_up_when_cancelled()
     {
         var config = Path.Combine(_dir, "gw.json");
         File.WriteAllText(config, $$"""
@@ -51,11 +67,15 @@ public sealed class GatewayLockTests : IDisposable
             """);
         using var held = GatewayLock.Acquire(_dir);
         using var error = new StringWriter();
+        using var stop = new CancellationTokenSource();
 
-        var code = await RunVerbHandler.RunAsync(config, simulate: true, TextWriter.Null, error, CancellationToken.None);
+        var run = RunVerbHandler.RunAsync(config, simulate: true, TextWriter.Null, error, stop.Token);
+        await Eventually.TrueAsync(() => error.ToString().Contains("waiting", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the waiting message");
+        await Task.Delay(GatewayLock.RetryInterval * 2);
+        await stop.CancelAsync();
 
-        Assert.Equal(ExitCodes.Failure, code);
-        Assert.Contains($"cannot run: another gateway or a walk test is using {_dir} (pid {Environment.ProcessId}); stop it first", error.ToString());
-        Assert.False(File.Exists(Path.Combine(_dir, "edgeguard.db"))); // refused before the journal was opened
+        Assert.Equal(ExitCodes.Ok, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"waiting: another gateway or a walk test is using {_dir} (pid {Environment.ProcessId}); this gateway starts once it stops", error.ToString());
+        Assert.False(File.Exists(Path.Combine(_dir, "edgeguard.db"))); // nothing opened while waiting
     }
 }
