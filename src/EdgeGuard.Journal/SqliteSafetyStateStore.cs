@@ -142,10 +142,9 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$scenario", (object?)lockdown?.Scenario ?? DBNull.Value);
             command.Parameters.AddWithValue("$drill", lockdown?.Drill == true ? 1L : 0L);
             command.Parameters.AddWithValue("$threat_level", (object?)state.ThreatLevel ?? DBNull.Value);
-            command.Parameters.AddWithValue("$door_alarms", string.Join(';', state.ActiveDoorAlarms.Select(d => $"{d.Key}={DoorAlarmText(d.Value)}")));
-            command.Parameters.AddWithValue("$door_releases", string.Join(';', state.ReleasedDoors.Select(d => $"{d.Key}={DoorReleaseText(d.Value)}")));
-            command.Parameters.AddWithValue("$bypasses", string.Join(';', state.BypassedPoints.Select(b =>
-                $"{b.Key}={b.Value.Until.ToString("O", CultureInfo.InvariantCulture)}|{Uri.EscapeDataString(b.Value.Operator)}")));
+            command.Parameters.AddWithValue("$door_alarms", FormatMap(state.ActiveDoorAlarms, DoorAlarmText));
+            command.Parameters.AddWithValue("$door_releases", FormatMap(state.ReleasedDoors, DoorReleaseText));
+            command.Parameters.AddWithValue("$bypasses", FormatMap(state.BypassedPoints, BypassText));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             command.ExecuteNonQuery();
         });
@@ -179,86 +178,76 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         _ => throw new ArgumentOutOfRangeException(nameof(release), release, "This safety state store has no persisted name for the door release."),
     };
 
-    private ImmutableSortedDictionary<string, DoorRelease>? ParseDoorReleases(string text)
-    {
-        if (text.Length == 0)
+    // Unknown is not "locked": guessing could relock a door somebody is escaping through.
+    private ImmutableSortedDictionary<string, DoorRelease>? ParseDoorReleases(string text) =>
+        ParseMap(text, "door release", "; refusing to guess whether the door may lock", value => value switch
         {
-            return null;
-        }
-
-        var doors = ImmutableSortedDictionary.CreateBuilder<string, DoorRelease>(StringComparer.Ordinal);
-        foreach (var entry in text.Split(';'))
-        {
-            var parts = entry.Split('=');
-            DoorRelease? release = parts.Length != 2 || parts[0].Length == 0 ? null : parts[1] switch
-            {
-                "request-to-exit" => DoorRelease.RequestToExit,
-                "delayed-egress-counting" => DoorRelease.DelayedEgressCounting,
-                "delayed-egress-released" => DoorRelease.DelayedEgressReleased,
-                _ => null,
-            };
-            // Unknown is not "locked": guessing could relock a door somebody is escaping through.
-            if (release is null || !doors.TryAdd(parts[0], release.Value))
-            {
-                throw Corrupt($"has an unreadable door release '{entry}'; refusing to guess whether the door may lock.");
-            }
-        }
-
-        return doors.ToImmutable();
-    }
+            "request-to-exit" => (true, DoorRelease.RequestToExit),
+            "delayed-egress-counting" => (true, DoorRelease.DelayedEgressCounting),
+            "delayed-egress-released" => (true, DoorRelease.DelayedEgressReleased),
+            _ => (false, default),
+        });
 
     private static string DoorAlarmText(DoorAlarm alarm) => string.Join('+',
         new[] { (DoorAlarm.Forced, "forced"), (DoorAlarm.HeldOpen, "held-open") }.Where(a => alarm.HasFlag(a.Item1)).Select(a => a.Item2));
 
-    private ImmutableSortedDictionary<string, DoorAlarm>? ParseDoorAlarms(string text)
-    {
-        if (text.Length == 0)
+    private ImmutableSortedDictionary<string, DoorAlarm>? ParseDoorAlarms(string text) =>
+        ParseMap(text, "door alarm", "", value =>
         {
-            return null;
-        }
-
-        var doors = ImmutableSortedDictionary.CreateBuilder<string, DoorAlarm>(StringComparer.Ordinal);
-        foreach (var entry in text.Split(';'))
-        {
-            var parts = entry.Split('=');
             var alarm = DoorAlarm.None;
-            var known = parts.Length == 2 && parts[0].Length > 0 && parts[1].Length > 0;
-            foreach (var name in known ? parts[1].Split('+') : [])
+            foreach (var name in value.Split('+'))
             {
-                alarm |= name switch { "forced" => DoorAlarm.Forced, "held-open" => DoorAlarm.HeldOpen, _ => DoorAlarm.None };
-                known &= name is "forced" or "held-open";
+                var one = name switch { "forced" => DoorAlarm.Forced, "held-open" => DoorAlarm.HeldOpen, _ => DoorAlarm.None };
+                if (one == DoorAlarm.None)
+                {
+                    return (false, alarm);
+                }
+
+                alarm |= one;
             }
 
-            if (!known || !doors.TryAdd(parts[0], alarm))
-            {
-                throw Corrupt($"has an unreadable door alarm '{entry}'.");
-            }
-        }
+            return (true, alarm);
+        });
 
-        return doors.ToImmutable();
-    }
+    private static string BypassText(PointBypass bypass) =>
+        $"{bypass.Until.ToString("O", CultureInfo.InvariantCulture)}|{Uri.EscapeDataString(bypass.Operator)}";
 
-    private ImmutableSortedDictionary<string, PointBypass>? ParseBypasses(string text)
+    // Unreadable is not "no bypass" either way: refuse rather than guess what is in service.
+    private ImmutableSortedDictionary<string, PointBypass>? ParseBypasses(string text) =>
+        ParseMap(text, "point bypass", "", value =>
+        {
+            var parts = value.Split('|');
+            return parts.Length == 2 && parts[1].Length > 0
+                && DateTimeOffset.TryParseExact(parts[0], "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var until)
+                ? (true, new PointBypass(until, Uri.UnescapeDataString(parts[1])))
+                : (false, null!);
+        });
+
+    // The map columns (door releases, door alarms, bypasses) are "id=value;id=value": ids never hold
+    // ';' or '='. Empty text is no entry; an entry that does not read back, or repeats an id, makes the
+    // whole row corrupt, never a guess.
+    private static string FormatMap<T>(IEnumerable<KeyValuePair<string, T>> map, Func<T, string> value) =>
+        string.Join(';', map.Select(entry => $"{entry.Key}={value(entry.Value)}"));
+
+    private ImmutableSortedDictionary<string, T>? ParseMap<T>(string text, string what, string why, Func<string, (bool Read, T Value)> value)
     {
         if (text.Length == 0)
         {
             return null;
         }
 
-        var points = ImmutableSortedDictionary.CreateBuilder<string, PointBypass>(StringComparer.Ordinal);
+        var map = ImmutableSortedDictionary.CreateBuilder<string, T>(StringComparer.Ordinal);
         foreach (var entry in text.Split(';'))
         {
-            var parts = entry.Split('=', '|');
-            if (parts.Length != 3 || parts[0].Length == 0 || parts[2].Length == 0
-                || !DateTimeOffset.TryParseExact(parts[1], "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var until)
-                || !points.TryAdd(parts[0], new PointBypass(until, Uri.UnescapeDataString(parts[2]))))
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            var (read, parsed) = equals > 0 && equals < entry.Length - 1 ? value(entry[(equals + 1)..]) : (false, default!);
+            if (!read || !map.TryAdd(entry[..equals], parsed))
             {
-                // Unreadable is not "no bypass" either way: refuse rather than guess what is in service.
-                throw Corrupt($"has an unreadable point bypass '{entry}'.");
+                throw Corrupt($"has an unreadable {what} '{entry}'{why}.");
             }
         }
 
-        return points.ToImmutable();
+        return map.ToImmutable();
     }
 
     private LifeSafety ParseLifeSafety(string text) => text switch

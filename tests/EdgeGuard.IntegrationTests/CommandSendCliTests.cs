@@ -1,8 +1,9 @@
-using System.CommandLine;
 using EdgeGuard.Cli;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Commands;
 using Microsoft.Extensions.DependencyInjection;
+
+using EdgeGuard.Tests.Cli;
 
 namespace EdgeGuard.IntegrationTests;
 
@@ -14,13 +15,7 @@ public sealed class CommandSendCliTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
-    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await EdgeGuardCli.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Cli(params string[] args) => CliRun.InvokeAsync(args);
 
     [Fact]
     public async Task An_operator_locks_the_site_down_with_edgeguard_command_send_and_sees_accepted_then_done()

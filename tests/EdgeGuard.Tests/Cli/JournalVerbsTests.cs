@@ -138,13 +138,7 @@ public sealed class JournalVerbsTests : IDisposable
         Assert.False(File.Exists(Db));
     }
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await EdgeGuardCli.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRun.InvokeAsync(args);
 
     private static List<long> Seqs(string jsonLines) =>
         [.. jsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => (long)JsonNode.Parse(line)!["seq"]!)];
