@@ -24,14 +24,7 @@ public sealed record ResultReceipt(byte[] Payload, byte[]? CorrelationData, stri
     public string CommandId => Json.GetProperty("command_id").GetString()!;
 
     /// <summary>The payload, parsed.</summary>
-    public JsonElement Json
-    {
-        get
-        {
-            using var document = JsonDocument.Parse(Payload);
-            return document.RootElement.Clone();
-        }
-    }
+    public JsonElement Json => JsonPayload.Parse(Payload);
 }
 
 /// <summary>

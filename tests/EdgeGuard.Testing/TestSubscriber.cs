@@ -16,14 +16,7 @@ public sealed record Receipt(string Topic, byte[] Payload, bool Retain, bool Dup
     public string Text => Encoding.UTF8.GetString(Payload);
 
     /// <summary>The payload parsed as JSON.</summary>
-    public JsonElement Json
-    {
-        get
-        {
-            using var document = JsonDocument.Parse(Payload);
-            return document.RootElement.Clone();
-        }
-    }
+    public JsonElement Json => JsonPayload.Parse(Payload);
 }
 
 /// <summary>
