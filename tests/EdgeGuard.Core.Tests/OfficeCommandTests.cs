@@ -53,6 +53,20 @@ public sealed class OfficeCommandTests
     }
 
     [Fact]
+    public void The_second_supervisor_must_sign_within_the_sites_all_clear_window()
+    {
+        var site = Site with { AllClearWindow = TimeSpan.FromSeconds(10) };
+        var lockdown = SiteDecider.Decide(site, Quiet(), new OfficeCommandInput(Command(CommandType.Lockdown)), TestSite.At(1)).State;
+        var first = SiteDecider.Decide(site, lockdown, new OfficeCommandInput(Command(CommandType.AllClear, "sup-1")), TestSite.At(2)).State;
+
+        var late = SiteDecider.Decide(site, first, new OfficeCommandInput(Command(CommandType.AllClear, "sup-2")), TestSite.At(13));
+        var inTime = SiteDecider.Decide(site, first, new OfficeCommandInput(Command(CommandType.AllClear, "sup-2")), TestSite.At(11));
+
+        Assert.Equal(SiteMode.Lockdown, late.State.Mode);
+        Assert.Equal(SiteMode.Normal, inTime.State.Mode);
+    }
+
+    [Fact]
     public void Two_supervisors_cannot_lift_a_lockdown_while_a_panic_button_is_held()
     {
         var held = SiteDecider.Decide(Site, Quiet(), new PointChanged("panic-a", true), TestSite.At(1)).State;

@@ -74,7 +74,7 @@ internal static class OfficeCommands
         }
 
         var lockdownId = $"{info.Scenario}@{info.Since:O}";
-        var approvals = (state.AllClearApprovals ?? TwoPersonApproval.Start(lockdownId)).For(lockdownId);
+        var approvals = (state.AllClearApprovals ?? TwoPersonApproval.Start(lockdownId, site.AllClearWindow)).For(lockdownId);
         var (next, outcome) = approvals.Add(verified, now.Monotonic);
         state = state with { AllClearApprovals = next };
         if (outcome.Status == ApprovalStatus.Refused)

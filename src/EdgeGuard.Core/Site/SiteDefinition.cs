@@ -84,6 +84,12 @@ public sealed record SiteDefinition(
     /// <summary>Chatter detection and settling (not configured: <see cref="SupervisionPolicy.Default"/>).</summary>
     public SupervisionPolicy Supervision { get; init; } = SupervisionPolicy.Default;
 
+    /// <summary>
+    /// How close together two supervisors' signed all-clears must arrive to lift a scenario remotely
+    /// (<c>commands.allClearWindowSeconds</c>; default <see cref="Commands.TwoPersonApproval.DefaultWindow"/>).
+    /// </summary>
+    public TimeSpan AllClearWindow { get; init; } = Commands.TwoPersonApproval.DefaultWindow;
+
     /// <summary>Looks a point up by id.</summary>
     public PointDefinition? FindPoint(string id) => Cached().PointsById.GetValueOrDefault(id);
 

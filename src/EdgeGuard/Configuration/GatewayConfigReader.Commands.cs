@@ -9,6 +9,9 @@ namespace EdgeGuard.Configuration;
 /// <param name="MaxLifetime">Longest validity of a signed command (<see cref="CommandVerifierOptions.MaxLifetime"/>).</param>
 public sealed record CommandOptions(IReadOnlyList<OperatorKey> Operators, TimeSpan ClockSkew, TimeSpan MaxLifetime)
 {
+    /// <summary>Two supervisors' remote all-clears must both fall within this (<c>commands.allClearWindowSeconds</c>).</summary>
+    public TimeSpan AllClearWindow { get; init; } = TwoPersonApproval.DefaultWindow;
+
     /// <summary>No operators and the default limits: every command is refused as from an unknown operator.</summary>
     public static CommandOptions None { get; } = new(
         [], TimeSpan.FromSeconds(GatewayConfigReader.DefaultClockSkewSeconds), TimeSpan.FromSeconds(GatewayConfigReader.DefaultMaxLifetimeSeconds));
@@ -29,7 +32,7 @@ public static partial class GatewayConfigReader
     /// <summary>Longest command validity when <c>commands.maxLifetimeSeconds</c> is not set (15 min).</summary>
     public const int DefaultMaxLifetimeSeconds = 900;
 
-    private static readonly string[] CommandsKeys = ["operators", "clockSkewSeconds", "maxLifetimeSeconds"];
+    private static readonly string[] CommandsKeys = ["operators", "clockSkewSeconds", "maxLifetimeSeconds", "allClearWindowSeconds"];
     private static readonly string[] OperatorItemKeys = ["name", "role", "publicKeyFile", "sites"];
 
     private static readonly (string, OperatorRole)[] Roles =
@@ -52,8 +55,11 @@ public static partial class GatewayConfigReader
             var skew = _w.Int(node.Child("clockSkewSeconds"), null, required: false, 0, 300, DefaultClockSkewSeconds);
             // Ids are remembered this long (plus skew), so it bounds the replay store too.
             var lifetime = _w.Int(node.Child("maxLifetimeSeconds"), null, required: false, 5, 3_600, DefaultMaxLifetimeSeconds);
-            return _w.ErrorCount == errors && operators is not null && skew is not null && lifetime is not null
-                ? new CommandOptions(operators, TimeSpan.FromSeconds(skew.Value), TimeSpan.FromSeconds(lifetime.Value))
+            // Long enough for a second supervisor to be reached and sign (30 s at least), short enough
+            // that two approvals are one decision, not two unrelated ones (15 min at most).
+            var window = _w.Int(node.Child("allClearWindowSeconds"), null, required: false, 30, 900, (int)TwoPersonApproval.DefaultWindow.TotalSeconds);
+            return _w.ErrorCount == errors && operators is not null && skew is not null && lifetime is not null && window is not null
+                ? new CommandOptions(operators, TimeSpan.FromSeconds(skew.Value), TimeSpan.FromSeconds(lifetime.Value)) { AllClearWindow = TimeSpan.FromSeconds(window.Value) }
                 : null;
         }
 

@@ -213,6 +213,7 @@ public static partial class GatewayConfigReader
                 ThreatLevels = threat.Value.Levels,
                 InitialThreatLevel = threat.Value.Initial,
                 TimeZone = threat.Value.TimeZone,
+                AllClearWindow = commands?.AllClearWindow ?? Core.Commands.TwoPersonApproval.DefaultWindow,
             };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs), Commands = commands ?? throw new UnreachableException("commands missing without an error") });
         }

@@ -26,6 +26,7 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.Empty(result.Config!.Commands.Operators);
         Assert.Equal(TimeSpan.FromSeconds(30), result.Config.Commands.ClockSkew);
         Assert.Equal(TimeSpan.FromMinutes(15), result.Config.Commands.MaxLifetime);
+        Assert.Equal(TimeSpan.FromSeconds(120), result.Config.Site.AllClearWindow);
     }
 
     [Fact]
@@ -44,6 +45,7 @@ public sealed class CommandsConfigTests : IDisposable
             k.Set("commands:operators:1:sites:0", "site-a");
             k.Set("commands:clockSkewSeconds", "10");
             k.Set("commands:maxLifetimeSeconds", "120");
+            k.Set("commands:allClearWindowSeconds", "300");
         });
 
         Assert.True(result.IsValid, result.ToReport());
@@ -55,6 +57,7 @@ public sealed class CommandsConfigTests : IDisposable
         var options = commands.VerifierOptions("site-a", "gw-1");
         Assert.Equal(TimeSpan.FromSeconds(10), options.ClockSkew);
         Assert.Equal(TimeSpan.FromMinutes(2), options.MaxLifetime);
+        Assert.Equal(TimeSpan.FromMinutes(5), result.Config.Site.AllClearWindow);
     }
 
     [Fact]
@@ -99,6 +102,7 @@ public sealed class CommandsConfigTests : IDisposable
             k.Set("commands:operators:7:keyFile", good);
             k.Set("commands:clockSkewSeconds", "3600");
             k.Set("commands:maxLifetimeSeconds", "forever");
+            k.Set("commands:allClearWindowSeconds", "5");
         });
 
         TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "operator 'a'", "does not exist");
@@ -113,7 +117,8 @@ public sealed class CommandsConfigTests : IDisposable
         TestConfigs.AssertError(result, "EdgeGuard:commands:operators:7:name");
         TestConfigs.AssertError(result, "EdgeGuard:commands:clockSkewSeconds");
         TestConfigs.AssertError(result, "EdgeGuard:commands:maxLifetimeSeconds");
-        Assert.Equal(12, result.Errors.Count);
+        TestConfigs.AssertError(result, "EdgeGuard:commands:allClearWindowSeconds");
+        Assert.Equal(13, result.Errors.Count);
     }
 
     [Fact]
