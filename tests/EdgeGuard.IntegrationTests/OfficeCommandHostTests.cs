@@ -125,6 +125,15 @@ public sealed class OfficeCommandHostTests
         Assert.Equal(1, types.Count(t => t == "command.refused"));
     }
 
+    [Fact]
+    public async Task The_command_session_outlives_a_gateway_absence_exactly_as_long_as_a_queued_command_stays_valid()
+    {
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path, overrides: ["EdgeGuard:commands:maxLifetimeSeconds=1800", "EdgeGuard:commands:clockSkewSeconds=20"]);
+
+        Assert.Equal(TimeSpan.FromSeconds(1820), gateway.Host.Services.GetRequiredService<CommandSubscriber>().Options.SessionExpiry);
+    }
+
     private static async Task<TestGateway> StartSubscribedAsync(string stateDirectory, IReadOnlyList<string> overrides)
     {
         var gateway = await TestGateway.StartAsync(stateDirectory, overrides: overrides);

@@ -49,6 +49,9 @@ public sealed partial class CommandSubscriber : BackgroundService
     private long _dropped;
 
     /// <summary>Creates the subscriber; the options' broker settings are validated here.</summary>
+    /// <summary>The settings this subscriber connects with.</summary>
+    public CommandSubscriberOptions Options => _options;
+
     public CommandSubscriber(CommandSubscriberOptions options, CommandHandler handler, TimeProvider time, ILogger<CommandSubscriber> log)
     {
         ArgumentNullException.ThrowIfNull(options);

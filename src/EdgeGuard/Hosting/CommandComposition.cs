@@ -35,7 +35,13 @@ internal static class CommandComposition
                 options.MaxPayloadBytes,
                 time,
                 sp.GetRequiredService<ILogger<CommandHandler>>());
-            return new CommandSubscriber(new CommandSubscriberOptions { Broker = broker }, handler, time, sp.GetRequiredService<ILogger<CommandSubscriber>>());
+            return new CommandSubscriber(new CommandSubscriberOptions
+            {
+                Broker = broker,
+                // A command the broker queues while the gateway is away is good for at most its lifetime
+                // plus the skew: keep the session exactly that long, whatever commands.maxLifetimeSeconds says.
+                SessionExpiry = options.MaxLifetime + options.ClockSkew,
+            }, handler, time, sp.GetRequiredService<ILogger<CommandSubscriber>>());
         });
         services.AddHostedService(sp => sp.GetRequiredService<CommandSubscriber>());
         return services;
