@@ -34,6 +34,7 @@ public sealed partial class SiteController(
     private IOutputLines? _outputLines;
     private ITimer? _timer;
     private SiteState _state = null!;
+    private SafetyState _safety = null!;
     private long _bootReadTimestamp;
     private long _decisions;
     private volatile SiteSnapshot? _snapshot;
@@ -128,9 +129,9 @@ public sealed partial class SiteController(
 
         _state = _state with { Points = SiteState.Restore(site, safety, settled, now).Points };
         // Persisted and driven like any decision: a fire already burning at boot releases egress.
-        Apply(InputsSettled.Instance, now, events);
+        _safety = _state.Safety;
+        Apply(InputsSettled.Instance, now, events); // reconciles the outputs like every decision
         _timer = time.CreateTimer(_ => _channel.Writer.TryWrite(TimerMessage.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        Reconcile(now, events);
         Report(events);
         ScheduleTimer(now);
         _booted.TrySetResult();
@@ -238,11 +239,14 @@ public sealed partial class SiteController(
     {
         var decision = SiteDecider.Decide(site, _state, input, now);
         _decisions++;
-        if (decision.State.Safety != _state.Safety)
+        // Built once per decision and kept: the previous state's is the one compared against.
+        var safety = decision.State.Safety;
+        if (safety != _safety)
         {
+            _safety = safety;
             try
             {
-                store.Save(decision.State.Safety);
+                store.Save(safety);
             }
 #pragma warning disable CA1031 // A failed write must not stop the doors from locking: report it, act anyway.
             catch (Exception ex)
