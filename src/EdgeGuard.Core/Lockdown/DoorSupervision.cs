@@ -82,7 +82,7 @@ internal static class DoorSupervision
             return With(state, door.Id, current with { OpenSince = null, Forced = false, HeldOpen = false });
         }
 
-        var lockOutput = site.Outputs.First(o => o.Id == door.LockId);
+        var lockOutput = site.Output(door.LockId);
         var forced = LockedByPolicy(site, state, door) && !ReleasesLock(site, state, lockOutput);
         if (forced)
         {
@@ -100,7 +100,7 @@ internal static class DoorSupervision
             return state; // already free, or delayed egress already counting: nothing to add
         }
 
-        var lockOutput = site.Outputs.First(o => o.Id == door.LockId);
+        var lockOutput = site.Output(door.LockId);
         // In a lockdown or shelter only egress doors let people out: life safety. Other doors hold.
         if ((state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace) && !lockOutput.Egress)
         {
@@ -191,7 +191,12 @@ internal static class DoorSupervision
         foreach (var door in site.DoorList)
         {
             var current = Of(state, door.Id);
-            foreach (var due in new[] { current.ReleasedUntil, current.DelayedEgressUntil, HeldOpenDeadline(site, state, door, current) })
+            if (current == DoorState.Quiet)
+            {
+                continue; // nothing pending on a door never touched (most doors, most of the time)
+            }
+
+            foreach (var due in (ReadOnlySpan<TimeSpan?>)[current.ReleasedUntil, current.DelayedEgressUntil, HeldOpenDeadline(site, state, door, current)])
             {
                 if (due is { } d && (next is null || d < next))
                 {
@@ -213,7 +218,7 @@ internal static class DoorSupervision
         site.ThreatLevel(state.ThreatLevel).HeldOpen is { } levelTime && levelTime < door.HeldOpen ? levelTime : door.HeldOpen;
 
     private static bool LockedByPolicy(SiteDefinition site, SiteState state, DoorDefinition door) =>
-        OutputPlan.LockedByPolicy(site, state, site.Outputs.First(o => o.Id == door.LockId));
+        OutputPlan.LockedByPolicy(site, state, site.Output(door.LockId));
 
     /// <summary>
     /// Whether a door's own release (request to exit, delayed egress) holds its lock open. In a

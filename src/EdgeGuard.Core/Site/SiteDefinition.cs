@@ -93,6 +93,10 @@ public sealed record SiteDefinition(
     /// <summary>Looks a point up by id.</summary>
     public PointDefinition? FindPoint(string id) => Cached().PointsById.GetValueOrDefault(id);
 
+    /// <summary>Looks an output up by id; throws for an id the site does not have.</summary>
+    public OutputDefinition Output(string id) =>
+        Cached().OutputsById.TryGetValue(id, out var output) ? output : throw new KeyNotFoundException($"Output '{id}' is not configured on this site.");
+
     /// <summary>Looks a point up by id; throws for an id the site does not have.</summary>
     public PointDefinition Point(string id) =>
         FindPoint(id) ?? throw new KeyNotFoundException($"Point '{id}' is not configured on this site.");
@@ -105,7 +109,7 @@ public sealed record SiteDefinition(
     private Derived Cached()
     {
         var derived = Volatile.Read(ref _derived);
-        if (derived is not null && ReferenceEquals(derived.Points, Points) && ReferenceEquals(derived.Lockdown, Lockdown)
+        if (derived is not null && ReferenceEquals(derived.Points, Points) && ReferenceEquals(derived.Outputs, Outputs) && ReferenceEquals(derived.Lockdown, Lockdown)
             && ReferenceEquals(derived.Extra, ExtraScenarios) && ReferenceEquals(derived.DrillTriggers, LockdownDrillTriggers))
         {
             return derived;
@@ -114,18 +118,21 @@ public sealed record SiteDefinition(
         ScenarioDefinition lockdown = new(ScenarioDefinition.LockdownId, SiteMode.Lockdown, Lockdown.ScopeZones, ScenarioDefinition.LockdownRank,
             [.. Points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent).Select(p => p.Id)], LockdownDrillTriggers, Lockdown.ClearKeyswitches,
             Lockdown.SirenDuration);
-        derived = new Derived(Points, Lockdown, ExtraScenarios, LockdownDrillTriggers,
-            Points.ToDictionary(p => p.Id, StringComparer.Ordinal), [lockdown, .. ExtraScenarios], ThreatLevelDefinition.Default(Points));
+        derived = new Derived(Points, Outputs, Lockdown, ExtraScenarios, LockdownDrillTriggers,
+            Points.ToDictionary(p => p.Id, StringComparer.Ordinal), Outputs.ToDictionary(o => o.Id, StringComparer.Ordinal),
+            [lockdown, .. ExtraScenarios], ThreatLevelDefinition.Default(Points));
         Volatile.Write(ref _derived, derived);
         return derived;
     }
 
     private sealed record Derived(
         IReadOnlyList<PointDefinition> Points,
+        IReadOnlyList<OutputDefinition> Outputs,
         LockdownPolicy Lockdown,
         IReadOnlyList<ScenarioDefinition> Extra,
         IReadOnlyList<string> DrillTriggers,
         Dictionary<string, PointDefinition> PointsById,
+        Dictionary<string, OutputDefinition> OutputsById,
         IReadOnlyList<ScenarioDefinition> Scenarios,
         ThreatLevelDefinition DefaultThreatLevel);
 }
