@@ -212,6 +212,12 @@ public static partial class EventDataWriter
                 writer.WriteNumber("dropped", e.Dropped);
                 return (null, null, true);
 
+            case JournalGap e:
+                writer.WriteNumber("fromSeq", e.FromSeq);
+                writer.WriteNumber("throughSeq", e.ThroughSeq);
+                writer.WriteString("cause", e.Cause == JournalGapCause.UncleanShutdown ? "unclean-shutdown" : "write-failed");
+                return (null, null, true);
+
             case DoorForced e:
                 writer.WriteString("door", e.DoorId);
                 writer.WriteString("mode", ModeText(e.Mode));

@@ -29,7 +29,7 @@ public sealed partial class EventJournal
             var max = _limits.MaxRecords;
             var criticalCeiling = _limits.CriticalCeiling;
             var faultCeiling = _limits.FaultCeiling;
-            var undelivered = LastSeq - DeliveredThrough;
+            var undelivered = Undelivered();
             var full = _full;
             var faultJournaled = _faultJournaled;
             var reason = _fullReason;
@@ -114,11 +114,14 @@ public sealed partial class EventJournal
             Settle();
 
             var failed = false;
-            if (plan.Count > 0)
+            if (plan.Count > 0 || _pendingGap is not null)
             {
                 try
                 {
-                    Write(plan);
+                    if (Write(plan) is { } gap)
+                    {
+                        raise.Add(gap);
+                    }
                 }
 #pragma warning disable CA1031 // Whatever stops the write, the controller must not see it: it becomes the fault.
                 catch (Exception ex)
@@ -214,13 +217,17 @@ public sealed partial class EventJournal
 
     private void TryWriteFault(DateTimeOffset now, List<DomainEvent> raise)
     {
-        var undelivered = LastSeq - DeliveredThrough;
+        var undelivered = Undelivered();
         var fault = new JournalFull(now, undelivered, _fullReason);
         if (!_faultJournaled && undelivered < _limits.FaultCeiling)
         {
             try
             {
-                Write([new Pending(fault, false)]);
+                if (Write([new Pending(fault, false)]) is { } gap)
+                {
+                    raise.Add(gap);
+                }
+
                 _faultJournaled = true;
             }
             catch (Exception ex) when (IsWriteFailure(ex))

@@ -21,23 +21,10 @@ public sealed partial class EventJournal
 
     /// <inheritdoc />
     /// <remarks>
-    /// Returns records with <c>max(afterSeq, 0) &lt; Seq &lt;= LastSeq</c>; pass
-    /// <see cref="DeliveredThrough"/> to get the undelivered ones. Every seq it returns is one
-    /// <see cref="MarkDelivered"/> accepts.
+    /// May run ahead of <see cref="DurableSeq"/>: the broker can acknowledge a record before its
+    /// commit ends. Harmless after a crash: a start skips every seq it cannot find (journal.gap), so
+    /// a cursor past the committed rows points at nothing that would be sent again.
     /// </remarks>
-    /// <exception cref="JournalException">SQLite failed or a stored row cannot be read back.</exception>
-    public IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        // The writer's commit makes rows visible to this connection before it announces them in
-        // LastSeq. Reading past LastSeq would hand the publisher a seq it cannot acknowledge yet
-        // (MarkDelivered refuses it), so LastSeq is read first and bounds the query; the row is
-        // returned by the next read, after the announcement has woken the publisher anyway.
-        var through = LastSeq;
-        return afterSeq >= through ? [] : Query(Math.Max(afterSeq, 0) + 1, through, max);
-    }
-
-    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="seq"/> is negative or beyond <see cref="LastSeq"/>.</exception>
     /// <exception cref="JournalException">The cursor could not be committed; it stays where it was.</exception>
     public void MarkDelivered(long seq)

@@ -76,7 +76,7 @@ public sealed partial class EventJournal
 
     // Deletes one chunk from the front of the table: delivered records that are too old, and the
     // oldest delivered ones while more than MaxRecords + slack are kept. Always a prefix, so the
-    // table stays one contiguous range of seq.
+    // table stays one range of seq (with only the holes journal.gap rows declare).
     private long RetentionStep(DateTimeOffset now, long slack)
     {
         var first = _firstSeq;
@@ -104,7 +104,10 @@ public sealed partial class EventJournal
             young.Parameters.AddWithValue("$cutoff", cutoff);
             var firstYoung = young.ExecuteScalar();
             var ageBound = firstYoung is long seq ? seq - 1 : chunkEnd;
-            var through = Math.Max(countBound, ageBound);
+            // The anchor must be a row that exists: the cursor may sit in a range journal.gap skipped.
+            using var existing = JournalDatabase.Command(transaction, "SELECT max(seq) FROM events WHERE seq <= $through;");
+            existing.Parameters.AddWithValue("$through", Math.Max(countBound, ageBound));
+            var through = existing.ExecuteScalar() is long row ? row : first - 1;
             if (through < first)
             {
                 return (first - 1, 0L);
@@ -123,7 +126,11 @@ public sealed partial class EventJournal
 
             using var delete = JournalDatabase.Command(transaction, "DELETE FROM events WHERE seq <= $through;");
             delete.Parameters.AddWithValue("$through", through);
-            return (through, (long)delete.ExecuteNonQuery());
+            var count = (long)delete.ExecuteNonQuery();
+
+            // The next row, which may lie past a skipped range rather than at through + 1.
+            using var next = JournalDatabase.Command(transaction, "SELECT min(seq) FROM events;");
+            return (next.ExecuteScalar() is long firstLeft ? firstLeft - 1 : Math.Max(through, LastSeq), count);
         });
 
         _firstSeq = bound + 1;

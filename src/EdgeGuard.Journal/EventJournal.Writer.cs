@@ -1,3 +1,5 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeGuard.Journal;
@@ -12,8 +14,12 @@ public sealed partial class EventJournal
         """;
 
     private const string LastSeqSql = """
-        INSERT INTO gateway_meta (id, session, last_seq, chain_head) VALUES (1, 0, $last, $head)
-        ON CONFLICT (id) DO UPDATE SET last_seq = max(gateway_meta.last_seq, excluded.last_seq), chain_head = excluded.chain_head;
+        INSERT INTO gateway_meta (id, session, last_seq, chain_head, reserved_through) VALUES (1, 0, $last, $head, $reserve)
+        ON CONFLICT (id) DO UPDATE SET
+            last_seq = max(gateway_meta.last_seq, excluded.last_seq),
+            chain_head = excluded.chain_head,
+            reserved_through = max(gateway_meta.reserved_through, excluded.reserved_through)
+        RETURNING reserved_through;
         """;
 
     // Only the writer (under _appendGate) hashes; one instance reuses its buffer across batches.
@@ -23,11 +29,18 @@ public sealed partial class EventJournal
     private static readonly TimeSpan IdleWake = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Called on the writer thread between a batch's commit and its announcement in
-    /// <see cref="LastSeq"/>, with the batch's last seq. Lets a test hold the writer in exactly the
+    /// Called on the writer thread after a batch's commit and, for a batch not handed out early,
+    /// before its announcement in <see cref="LastSeq"/>, with the batch's last seq. Lets a test hold the writer in exactly the
     /// window where the rows are visible to readers but not yet announced; null in production.
     /// </summary>
     internal Action<long>? AfterCommit { get; set; }
+
+    /// <summary>
+    /// Called on the writer thread inside a batch's transaction, after its rows are inserted and
+    /// before the commit, with the batch's last seq. Lets a test hold the writer while a batch it
+    /// handed out early is not yet durable; null in production.
+    /// </summary>
+    internal Action<long>? BeforeCommit { get; set; }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -114,93 +127,127 @@ public sealed partial class EventJournal
         }
     }
 
-    private void Write(List<Pending> plan)
+    // Sequences the plan (seq, UUIDv7, chain link) in memory, after the journal.gap that declares a
+    // skipped range if one is pending (returned, for the host), hands it to the publisher at once when
+    // its seqs are inside the durable reservation (EventJournal.Tail.cs), and commits it with the
+    // chain head, last_seq and a reservation raised past it. Without a reservation to cover it
+    // (the first batch after a start) it is announced only after the commit, as before.
+    private JournalGap? Write(List<Pending> plan)
     {
-        var rows = new Row[plan.Count];
+        // A skipped range ends at _nextSeq - 1, so its declaration must be the next row written.
+        JournalGap? gap = null;
+        if (_pendingGap is { } pending)
+        {
+            gap = new JournalGap(_time.GetUtcNow(), pending.From, _nextSeq - 1, pending.Cause);
+            plan.Insert(0, new Pending(gap, false));
+        }
+
+        var first = _nextSeq;
+        var last = first + plan.Count - 1;
+        var rows = new ChainedRow[plan.Count];
+        var hashes = new byte[plan.Count][];
+        var records = new JournalRecord[plan.Count];
+        var head = _chainHead;
         for (var i = 0; i < plan.Count; i++)
         {
             var domainEvent = plan[i].Event;
             var fields = EventDataWriter.Describe(domainEvent);
-            rows[i] = new Row(
-                IdFor(domainEvent.At).ToString("D"),
-                EventDataWriter.Iso(domainEvent.At),
-                domainEvent.Type,
-                fields.Point,
-                fields.Zone,
-                EventDataWriter.SeverityText(domainEvent.Severity),
-                plan[i].Drill,
-                fields.DataJson);
+            var id = IdFor(domainEvent.At);
+            var monotonic = Monotonic();
+            var drill = plan[i].Drill;
+            rows[i] = new ChainedRow(first + i, id.ToString("D"), EventDataWriter.Iso(domainEvent.At), monotonic.Ticks, domainEvent.Type, fields.Point, fields.Zone, EventDataWriter.SeverityText(domainEvent.Severity), drill ? 1L : 0L, fields.DataJson);
+            hashes[i] = _chain.Hash(head, rows[i]);
+            head = hashes[i];
+            records[i] = new JournalRecord(first + i, id, domainEvent.At, monotonic, domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, drill, fields.DataJson);
         }
 
-        var first = LastSeq + 1;
-        var last = _database.InTransaction(transaction =>
+        // In a full or failing episode a commit is likely to fail: hand nothing out before it, so
+        // a failing disk does not turn every retry into skipped seqs.
+        var early = last <= _reserved && !_full;
+        if (early)
         {
-            using var insert = JournalDatabase.Command(transaction, InsertSql);
-            var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
-            var id = insert.Parameters.Add("$id", SqliteType.Text);
-            var ts = insert.Parameters.Add("$ts", SqliteType.Text);
-            var mono = insert.Parameters.Add("$mono", SqliteType.Integer);
-            var type = insert.Parameters.Add("$type", SqliteType.Text);
-            var point = insert.Parameters.Add("$point", SqliteType.Text);
-            var zone = insert.Parameters.Add("$zone", SqliteType.Text);
-            var severity = insert.Parameters.Add("$severity", SqliteType.Text);
-            var drill = insert.Parameters.Add("$drill", SqliteType.Integer);
-            var data = insert.Parameters.Add("$data", SqliteType.Text);
-            var prevHash = insert.Parameters.Add("$prev", SqliteType.Blob);
-            var hash = insert.Parameters.Add("$hash", SqliteType.Blob);
+            _nextSeq = last + 1;
+            Announce(records);
+        }
 
-            // The chain continues from the head committed with the previous batch, read inside
-            // this transaction: the hashes commit with their rows or not at all, so no crash can
-            // leave a row without its link or a head that points past the last row.
-            var head = ChainHead(transaction);
-            var next = first;
-            foreach (var row in rows)
+        long reserved;
+        try
+        {
+            reserved = _database.InTransaction(transaction =>
             {
-                var chained = new ChainedRow(next, row.Id, row.Timestamp, Monotonic().Ticks, row.Type, row.Point, row.Zone, row.Severity, row.Drill ? 1L : 0L, row.Data);
-                var rowHash = _chain.Hash(head, chained);
-                seq.Value = chained.Seq;
-                id.Value = chained.Id;
-                ts.Value = chained.Timestamp;
-                mono.Value = chained.Monotonic;
-                type.Value = chained.Type;
-                point.Value = (object?)chained.Point ?? DBNull.Value;
-                zone.Value = (object?)chained.Zone ?? DBNull.Value;
-                severity.Value = chained.Severity;
-                drill.Value = chained.Drill;
-                data.Value = chained.Data;
-                prevHash.Value = head;
-                hash.Value = rowHash;
-                insert.ExecuteNonQuery();
-                head = rowHash;
-                next++;
+                var durable = Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead);
+                BeforeCommit?.Invoke(last);
+                return durable;
+            });
+        }
+        catch
+        {
+            if (early)
+            {
+                SkipFailed(first, last);
             }
 
-            using var meta = JournalDatabase.Command(transaction, LastSeqSql);
-            meta.Parameters.AddWithValue("$last", next - 1);
-            meta.Parameters.Add("$head", SqliteType.Blob).Value = head;
-            meta.ExecuteNonQuery();
-            return next - 1;
-        });
+            throw;
+        }
+
+        _chainHead = head;
+        _reserved = reserved;
+        _nextSeq = last + 1;
+        Volatile.Write(ref _durableSeq, last);
+        if (gap is not null)
+        {
+            GapDeclared(first - 1);
+        }
 
         Interlocked.Increment(ref _batches);
         AfterCommit?.Invoke(last);
-        TaskCompletionSource signal;
-        lock (_signalGate)
+        if (!early)
         {
-            Volatile.Write(ref _lastSeq, last);
-            signal = _appended;
-            _appended = NewSignal();
+            Announce(records);
         }
 
-        signal.TrySetResult();
+        return gap;
     }
 
-    // The newest row's hash; the genesis value if the head was never written (cannot happen
-    // after migration 8, which sets it, but a missing head must not stop the journal).
-    private static byte[] ChainHead(SqliteTransaction transaction)
+    // One batch's rows and the meta row that moves with them; returns the reservation now durable.
+    private static long Insert(SqliteTransaction transaction, ChainedRow[] rows, byte[][] hashes, byte[] prev, long reserve)
     {
-        using var command = JournalDatabase.Command(transaction, "SELECT chain_head FROM gateway_meta WHERE id = 1;");
-        return command.ExecuteScalar() as byte[] ?? JournalChain.Genesis.ToArray();
+        using var insert = JournalDatabase.Command(transaction, InsertSql);
+        var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
+        var id = insert.Parameters.Add("$id", SqliteType.Text);
+        var ts = insert.Parameters.Add("$ts", SqliteType.Text);
+        var mono = insert.Parameters.Add("$mono", SqliteType.Integer);
+        var type = insert.Parameters.Add("$type", SqliteType.Text);
+        var point = insert.Parameters.Add("$point", SqliteType.Text);
+        var zone = insert.Parameters.Add("$zone", SqliteType.Text);
+        var severity = insert.Parameters.Add("$severity", SqliteType.Text);
+        var drill = insert.Parameters.Add("$drill", SqliteType.Integer);
+        var data = insert.Parameters.Add("$data", SqliteType.Text);
+        var prevHash = insert.Parameters.Add("$prev", SqliteType.Blob);
+        var hash = insert.Parameters.Add("$hash", SqliteType.Blob);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i];
+            seq.Value = row.Seq;
+            id.Value = row.Id;
+            ts.Value = row.Timestamp;
+            mono.Value = row.Monotonic;
+            type.Value = row.Type;
+            point.Value = (object?)row.Point ?? DBNull.Value;
+            zone.Value = (object?)row.Zone ?? DBNull.Value;
+            severity.Value = row.Severity;
+            drill.Value = row.Drill;
+            data.Value = row.Data;
+            prevHash.Value = i == 0 ? prev : hashes[i - 1];
+            hash.Value = hashes[i];
+            insert.ExecuteNonQuery();
+        }
+
+        using var meta = JournalDatabase.Command(transaction, LastSeqSql);
+        meta.Parameters.AddWithValue("$last", rows[^1].Seq);
+        meta.Parameters.Add("$head", SqliteType.Blob).Value = hashes[^1];
+        meta.Parameters.AddWithValue("$reserve", reserve);
+        return (long)meta.ExecuteScalar()!;
     }
 
     // UUIDv7 carries the event time in its first 48 bits; a time before 1970 cannot be encoded,
@@ -230,5 +277,4 @@ public sealed partial class EventJournal
         }
     }
 
-    private readonly record struct Row(string Id, string Timestamp, string Type, string? Point, string? Zone, string Severity, bool Drill, string Data);
 }

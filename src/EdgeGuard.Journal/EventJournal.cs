@@ -122,7 +122,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         _onError = onError;
         _onJournalEvent = onJournalEvent;
 
-        var (metaLast, maxSeq, minSeq, delivered) = database.Read(connection =>
+        var (metaLast, maxSeq, minSeq, delivered, reserved, head) = database.Read(connection =>
         {
             using var command = connection.CreateCommand();
             command.CommandText = """
@@ -130,18 +130,37 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
                     coalesce((SELECT last_seq FROM gateway_meta WHERE id = 1), 0),
                     coalesce((SELECT max(seq) FROM events), 0),
                     (SELECT min(seq) FROM events),
-                    coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0);
+                    coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0),
+                    coalesce((SELECT reserved_through FROM gateway_meta WHERE id = 1), 0),
+                    (SELECT chain_head FROM gateway_meta WHERE id = 1);
                 """;
             using var reader = command.ExecuteReader();
             reader.Read();
-            return (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? (long?)null : reader.GetInt64(2), reader.GetInt64(3));
+            return (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? (long?)null : reader.GetInt64(2), reader.GetInt64(3),
+                reader.GetInt64(4), reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5));
         });
 
         // Retention only deletes delivered records, so even an emptied table leaves the last seq
-        // in gateway_meta and in the outbox cursor: the sequence never restarts.
-        _lastSeq = Math.Max(Math.Max(metaLast, maxSeq), delivered);
+        // in gateway_meta and in the outbox cursor: the sequence never restarts. The cursor may be
+        // past the last committed row (the broker acknowledged a record still being committed).
+        var durable = Math.Max(metaLast, maxSeq);
+        _lastSeq = Math.Max(durable, delivered);
+        _durableSeq = durable;
         _deliveredThrough = delivered;
         _firstSeq = minSeq ?? _lastSeq + 1;
+        _tailFirst = _lastSeq + 1;
+        _reserved = reserved;
+        _nextSeq = _lastSeq + 1;
+        // A missing head cannot happen after migration 8, which sets it, but must not stop the journal.
+        _chainHead = head ?? JournalChain.Genesis.ToArray();
+        if (reserved > _lastSeq)
+        {
+            // The last run handed out seqs up to its reservation and did not stop cleanly: any of
+            // them may have reached the office without reaching the disk. Never reuse them.
+            _pendingGap = (durable + 1, JournalGapCause.UncleanShutdown);
+            _nextSeq = reserved + 1;
+            _wake = true;
+        }
 
         _reader = database.OpenConnection();
         _writer = new Thread(WriterLoop)
@@ -290,6 +309,8 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             Report(new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"The journal writer did not drain its queue within {DrainTimeout.TotalSeconds} s; events still queued are lost.")));
         }
 
+        ReleaseReservation();
+
         List<(long Target, TaskCompletionSource Done)> waiting;
         lock (_queueGate)
         {
@@ -313,6 +334,34 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             _readCommand = null;
             _reader?.Dispose();
             _reader = null;
+        }
+    }
+
+    // A clean stop gives back the seqs reserved ahead, so the next start has no gap to declare.
+    // Kept when a skipped range is still undeclared or a batch is uncommitted: the next start
+    // declares it then.
+    private void ReleaseReservation()
+    {
+        lock (_appendGate)
+        {
+            if (_writer.IsAlive || _pendingGap is not null || DurableSeq != LastSeq)
+            {
+                return;
+            }
+
+            try
+            {
+                _database.InTransaction(transaction =>
+                {
+                    using var command = JournalDatabase.Command(transaction, "UPDATE gateway_meta SET reserved_through = last_seq WHERE id = 1;");
+                    command.ExecuteNonQuery();
+                });
+            }
+            catch (Exception ex) when (IsWriteFailure(ex))
+            {
+                // The next start declares the reserved seqs as a gap: more to explain, nothing lost.
+                Report(ex);
+            }
         }
     }
 

@@ -42,7 +42,8 @@ internal static class JournalSchema
         // events: seq is assigned by the journal (last + 1, from 1), never by SQLite, so it is
         // exactly the number the office sees; no AUTOINCREMENT because we never let SQLite pick.
         // Rows are only ever deleted from the front (retention), so the table stays one
-        // contiguous range of seq. ts is UTC ISO-8601 'O' text: fixed width, so it sorts as text.
+        // contiguous range of seq (since migration 11, but for ranges a journal.gap row declares).
+        // ts is UTC ISO-8601 'O' text: fixed width, so it sorts as text.
         // outbox: one row, the highest seq the broker acknowledged.
         // gateway_meta: one row; session counts MQTT sessions (birth/will), last_seq keeps the
         // sequence going even when retention has emptied the events table.
@@ -150,6 +151,15 @@ internal static class JournalSchema
         // restart neither forgets a bypass nor lets one outlive what the office signed.
         """
         ALTER TABLE safety_state ADD COLUMN bypasses TEXT NOT NULL DEFAULT '';
+        """,
+
+        // 11: seqs the writer may hand to the publisher before their rows are committed (see
+        // EventJournal.Tail.cs). Raised in the same transaction as each batch, to the batch's last
+        // seq plus EventJournal.ReserveAhead; lowered to last_seq on a clean shutdown. A start that
+        // finds it above last_seq knows the previous run may have published seqs it never made
+        // durable, skips them, and journals journal.gap. 0 (no reservation) on upgrade.
+        """
+        ALTER TABLE gateway_meta ADD COLUMN reserved_through INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 

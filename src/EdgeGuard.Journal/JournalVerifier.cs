@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace EdgeGuard.Journal;
 
@@ -77,8 +78,12 @@ public static class JournalVerifier
                 continue;
             }
 
+            // Seqs are never reused, so the journal skips those it may have published but could not
+            // keep (a crash during a commit, a failed commit) and says so in a journal.gap row that
+            // chains on from the row before: such a jump is declared, not a deletion.
             var gap = seq > expectedSeq;
-            if (gap)
+            var declared = gap && DeclaresGap(stored.Row, expectedSeq);
+            if (gap && !declared)
             {
                 var where = previousSeq is { } p
                     ? Inv($"between seq {p} and seq {seq}")
@@ -105,7 +110,7 @@ public static class JournalVerifier
                     }
                 }
 
-                if (!gap && !Same(stored.PrevHash, expectedPrev))
+                if ((!gap || declared) && !Same(stored.PrevHash, expectedPrev))
                 {
                     var before = previousSeq is { } p ? Inv($"seq {p}") : Inv($"the anchor (seq {meta.AnchorSeq})");
                     found.Add(JournalProblemKind.BrokenLink, previousSeq ?? meta.AnchorSeq, seq, Inv($"chain broken between {before} and seq {seq}: seq {seq}'s prev_hash is not the hash of {before} (a row rewritten with a recomputed hash, replaced, or moved)."));
@@ -164,6 +169,27 @@ public static class JournalVerifier
                     break;
                 }
             }
+        }
+    }
+
+    // A journal.gap row at seq S that names exactly the skipped seqs expectedSeq..S-1.
+    private static bool DeclaresGap(ChainedRow row, long expectedSeq)
+    {
+        if (row.Type != "journal.gap")
+        {
+            return false;
+        }
+
+        try
+        {
+            using var data = JsonDocument.Parse(row.Data);
+            return data.RootElement.TryGetProperty("fromSeq", out var from) && from.TryGetInt64(out var fromSeq)
+                && data.RootElement.TryGetProperty("throughSeq", out var through) && through.TryGetInt64(out var throughSeq)
+                && fromSeq == expectedSeq && throughSeq == row.Seq - 1;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

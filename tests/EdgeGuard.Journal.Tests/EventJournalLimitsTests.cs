@@ -194,12 +194,21 @@ public sealed class EventJournalLimitsTests
 
         var records = h.All();
         Assert.Equal("p1", records[0].Point);
-        Assert.Equal(["fault.journal-full", "journal.recovered", "point.activated"], records.Skip(1).Select(record => record.Type));
-        Assert.Contains("disk is full", records[1].DataJson, StringComparison.Ordinal);
-        AssertData(records[2].DataJson, ("dropped", 2000L));
-        Assert.Equal("p3000", records[3].Point);
-        Assert.Equal(Seqs(records), Enumerable.Range(1, records.Count).Select(i => (long)i));
+        Assert.Equal(["journal.gap", "fault.journal-full", "journal.recovered", "point.activated"], records.Skip(1).Select(record => record.Type));
+        // The batch that met the full disk had already been handed to the publisher (seqs 2..): its
+        // seqs are skipped, never reused, and the gap row says so. Later batches were not handed
+        // out before their commit, so nothing more was skipped.
+        AssertData(records[1].DataJson, ("fromSeq", 2L), ("throughSeq", records[1].Seq - 1), ("cause", "write-failed"));
+        Assert.InRange(records[1].Seq - 2, 1, EventJournal.MaxBatch);
+        Assert.Contains("disk is full", records[2].DataJson, StringComparison.Ordinal);
+        AssertData(records[3].DataJson, ("dropped", 2000L));
+        Assert.Equal("p3000", records[4].Point);
+        Assert.Equal(Seqs(records).Skip(1), Enumerable.Range(0, records.Count - 1).Select(i => records[1].Seq + i));
+        Assert.Single(h.JournalEvents.OfType<JournalGap>());
         Assert.False(h.Journal.IsFull);
+        using var reader = JournalReader.Open(h.Path);
+        var report = JournalVerifier.Verify(reader);
+        Assert.True(report.IsIntact, string.Join(Environment.NewLine, report.Problems.Select(p => p.Message)));
     }
 
     [Fact]

@@ -341,6 +341,8 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
             command.ExecuteNonQuery();
         });
 
+        // After a restart the publisher reads from SQLite (the records just written are served from memory).
+        _h.Reopen();
         var ex = Assert.Throws<JournalException>(() => _h.Journal.ReadAfter(0, 10));
 
         Assert.Contains("event 1", ex.Message, StringComparison.Ordinal);

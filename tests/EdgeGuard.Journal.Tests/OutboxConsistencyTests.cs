@@ -14,13 +14,50 @@ public sealed class OutboxConsistencyTests : IDisposable
     public void Dispose() => _h.Dispose();
 
     [Fact]
-    public async Task A_batch_committed_but_not_yet_announced_is_not_read_and_every_seq_read_can_be_marked_delivered()
+    public async Task The_first_batch_after_opening_is_announced_only_after_its_commit_and_every_seq_read_can_be_marked_delivered()
+    {
+        using var release = new ManualResetEventSlim();
+        var held = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // No seqs are reserved yet, so this batch may not be handed out early. Hold the writer
+        // after its commit, before it moves LastSeq: the window an earlier bug lived in.
+        _h.Journal.AfterCommit = last =>
+        {
+            held.TrySetResult(last);
+            release.Wait(Patience);
+        };
+
+        try
+        {
+            _h.Publish(Activated(1), Activated(2));
+            Assert.Equal(2, await held.Task.WaitAsync(Patience));
+
+            // The rows are on disk and visible to the reader connection...
+            Assert.Equal([1L, 2], _h.Journal.Read(0, 100).Select(record => record.Seq));
+            // ...but not announced, so the outbox must not see them yet.
+            Assert.Equal(0, _h.Journal.LastSeq);
+            Assert.Empty(_h.Journal.ReadAfter(0, 100));
+            Assert.Throws<ArgumentOutOfRangeException>(() => _h.Journal.MarkDelivered(1));
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await _h.Journal.WaitForRecordsAfterAsync(0, CancellationToken.None).WaitAsync(Patience);
+        var announced = _h.Journal.ReadAfter(_h.Journal.DeliveredThrough, 100);
+        Assert.Equal([1L, 2], announced.Select(record => record.Seq));
+        _h.Journal.MarkDelivered(announced[^1].Seq);
+        Assert.Equal(2, _h.Journal.DeliveredThrough);
+    }
+
+    [Fact]
+    public async Task A_batch_inside_the_reservation_is_handed_to_the_outbox_while_its_commit_is_still_running()
     {
         await _h.PublishAndFlush(Activated(1), Activated(2));
         using var release = new ManualResetEventSlim();
         var held = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // Hold the writer after its commit, before it moves LastSeq: the window the bug lived in.
-        _h.Journal.AfterCommit = last =>
+        // Hold the writer inside the transaction: rows inserted, not committed.
+        _h.Journal.BeforeCommit = last =>
         {
             held.TrySetResult(last);
             release.Wait(Patience);
@@ -31,24 +68,25 @@ public sealed class OutboxConsistencyTests : IDisposable
             _h.Publish(Activated(3), Activated(4));
             Assert.Equal(4, await held.Task.WaitAsync(Patience));
 
-            // The rows are on disk and visible to the reader connection...
-            Assert.Equal([1L, 2, 3, 4], _h.Journal.Read(0, 100).Select(record => record.Seq));
-            // ...but not announced, so the outbox must not see them yet.
-            Assert.Equal(2, _h.Journal.LastSeq);
-            Assert.Equal([1L, 2], _h.Journal.ReadAfter(0, 100).Select(record => record.Seq));
-            Assert.Empty(_h.Journal.ReadAfter(2, 100));
-            _h.Journal.MarkDelivered(2);
-            Assert.Throws<ArgumentOutOfRangeException>(() => _h.Journal.MarkDelivered(3));
+            // Announced and readable by the outbox (from memory) before they are durable...
+            Assert.Equal(4, _h.Journal.LastSeq);
+            Assert.Equal(2, _h.Journal.DurableSeq);
+            var early = _h.Journal.ReadAfter(2, 100);
+            Assert.Equal([3L, 4], early.Select(record => record.Seq));
+            Assert.Equal(["p3", "p4"], early.Select(record => record.Point));
+            // ...while SQLite readers still see only the committed rows.
+            Assert.Equal([1L, 2], _h.Journal.Read(0, 100).Select(record => record.Seq));
         }
         finally
         {
             release.Set();
         }
 
-        await _h.Journal.WaitForRecordsAfterAsync(2, CancellationToken.None).WaitAsync(Patience);
-        var announced = _h.Journal.ReadAfter(_h.Journal.DeliveredThrough, 100);
-        Assert.Equal([3L, 4], announced.Select(record => record.Seq));
-        _h.Journal.MarkDelivered(announced[^1].Seq);
+        await _h.Flush();
+        Assert.Equal(4, _h.Journal.DurableSeq);
+        // What was handed out early is exactly what was committed.
+        Assert.Equal(_h.Journal.ReadAfter(2, 100), _h.Journal.Read(3, 100));
+        _h.Journal.MarkDelivered(4);
         Assert.Equal(4, _h.Journal.DeliveredThrough);
     }
 

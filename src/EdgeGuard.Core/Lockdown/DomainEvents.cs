@@ -148,6 +148,28 @@ public sealed record JournalRecovered(DateTimeOffset At, long Dropped) : DomainE
     public override Severity Severity => Dropped == 0 ? Severity.Info : Severity.Alarm;
 }
 
+/// <summary>Why the journal skipped a range of seqs (<see cref="JournalGap"/>).</summary>
+public enum JournalGapCause
+{
+    /// <summary>The previous run reserved these seqs and stopped (killed, power cut) before they were durable.</summary>
+    UncleanShutdown,
+
+    /// <summary>The journal could not commit records it had already handed to the publisher.</summary>
+    WriteFailed,
+}
+
+/// <summary>
+/// Seqs <see cref="FromSeq"/>..<see cref="ThroughSeq"/> were handed out but are not in the journal and
+/// never will be; this record takes seq <c>ThroughSeq + 1</c>. The journal hands an event to the
+/// publisher while it is still being committed, so some of them may have reached the office before
+/// they were lost here. Seqs are never reused: a jump without this record is a real loss.
+/// </summary>
+public sealed record JournalGap(DateTimeOffset At, long FromSeq, long ThroughSeq, JournalGapCause Cause) : DomainEvent(At)
+{
+    public override string Type => "journal.gap";
+    public override Severity Severity => Severity.Warning;
+}
+
 /// <summary>The broker refused or failed an event; it stays in the outbox and is retried.</summary>
 public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) : DomainEvent(At)
 {

@@ -1,0 +1,194 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Journal;
+
+// The hand-off to the publisher. The writer gives each record its seq, id and chain link in
+// memory, puts it in this tail and announces it (LastSeq) *before* committing it, so the publisher
+// sends it while SQLite runs its fsync: one commit costs as much as a whole broker round trip on a
+// gateway's storage, and the office would otherwise wait for both in turn (docs/journal.md).
+//
+// What keeps that safe:
+// - seqs are only handed out early while they are below gateway_meta.reserved_through, which each
+//   batch raises in its own transaction: a seq the office may have seen is never given to another
+//   event, even after a power cut;
+// - a start that finds reserved seqs that were never committed, and a commit that fails after
+//   its records were handed out, skip those seqs and journal journal.gap, chained like any row, so
+//   the office and `journal verify` can tell a declared gap from a deletion;
+// - the tail keeps the newest TailCapacity records, always including every one not yet
+//   committed, so a reader finds each announced seq in the tail or in SQLite.
+public sealed partial class EventJournal
+{
+    /// <summary>
+    /// How far past a batch's last seq its transaction reserves: the next batches (up to
+    /// <see cref="MaxBatch"/> records each, plus the journal's own few) hand out seqs below it
+    /// without waiting for their commit. At most this many seqs are skipped after a crash.
+    /// </summary>
+    public const int ReserveAhead = 4 * MaxBatch;
+
+    /// <summary>Records kept in memory for the publisher; more than one batch, so nothing uncommitted is ever evicted.</summary>
+    internal const int TailCapacity = 8 * MaxBatch;
+
+    private readonly Lock _tailGate = new();
+    private readonly JournalRecord[] _tail = new JournalRecord[TailCapacity];
+    private long _tailFirst = 1;
+    private int _tailCount;
+
+    // The writer's sequencing state (under _appendGate): the next seq to hand out, the hash it
+    // chains from, how far the durable reservation reaches, a skipped range not yet declared by a
+    // journal.gap row (it always ends at _nextSeq - 1), and declared ones the office may not have
+    // acknowledged past yet (the journal-full policy does not count skipped seqs as waiting).
+    private long _nextSeq;
+    private byte[] _chainHead = JournalChain.Genesis.ToArray();
+    private long _reserved;
+    private (long From, JournalGapCause Cause)? _pendingGap;
+    private readonly List<(long From, long Through)> _skipped = [];
+    private long _durableSeq;
+
+    /// <summary>
+    /// Highest seq committed to SQLite (durable). <see cref="LastSeq"/> may be ahead of it by the
+    /// batch being committed: those records are already in the publisher's hands.
+    /// </summary>
+    public long DurableSeq => Volatile.Read(ref _durableSeq);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Returns records with <c>max(afterSeq, 0) &lt; Seq &lt;= LastSeq</c>, oldest first: from
+    /// memory when they are recent (committed or still being committed), else from SQLite. Seqs a
+    /// journal.gap skipped have no record. Pass <see cref="DeliveredThrough"/> to get the
+    /// undelivered ones. Every seq it returns is one <see cref="MarkDelivered"/> accepts.
+    /// </remarks>
+    /// <exception cref="JournalException">SQLite failed or a stored row cannot be read back.</exception>
+    public IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        // LastSeq is read first and bounds both sources: a record announced after this read is
+        // returned by the next call, which the announcement's signal brings about anyway.
+        var through = LastSeq;
+        if (afterSeq >= through)
+        {
+            return [];
+        }
+
+        var from = Math.Max(afterSeq, 0) + 1;
+
+        long tailFirst;
+        lock (_tailGate)
+        {
+            tailFirst = _tailFirst;
+            if (from >= tailFirst)
+            {
+                return TailFrom(from, through, max);
+            }
+        }
+
+        // Older than the tail: those are committed (or were skipped), so SQLite has every one that
+        // exists. If none is left before the tail (all skipped), go on with the tail rather than
+        // return nothing while records wait, which would leave the publisher polling.
+        var stored = Query(from, Math.Min(through, tailFirst - 1), max);
+        if (stored.Count >= max)
+        {
+            return stored;
+        }
+
+        lock (_tailGate)
+        {
+            if (_tailFirst != tailFirst)
+            {
+                // The tail moved on meanwhile: what lies between is committed; the next call reads it.
+                return stored;
+            }
+
+            var rest = TailFrom(tailFirst, through, max - stored.Count);
+            return rest.Count == 0 ? stored : [.. stored, .. rest];
+        }
+    }
+
+    // Records from..through (at most max) out of the tail; caller holds _tailGate and from >= _tailFirst.
+    private List<JournalRecord> TailFrom(long from, long through, int max)
+    {
+        var end = Math.Min(through, _tailFirst + _tailCount - 1);
+        var count = (int)Math.Clamp(end - from + 1, 0, max);
+        var records = new List<JournalRecord>(count);
+        for (var seq = from; seq < from + count; seq++)
+        {
+            records.Add(_tail[(int)(seq % TailCapacity)]);
+        }
+
+        return records;
+    }
+
+    // Puts a sequenced batch into the tail and announces it: LastSeq moves and the publisher wakes.
+    private void Announce(JournalRecord[] records)
+    {
+        lock (_tailGate)
+        {
+            foreach (var record in records)
+            {
+                if (_tailCount == 0 || record.Seq != _tailFirst + _tailCount)
+                {
+                    // Empty, or a seq jump (a declared gap): the tail restarts, so it stays one
+                    // contiguous range; what it held is committed or skipped, and SQLite serves it.
+                    _tailFirst = record.Seq;
+                    _tailCount = 0;
+                }
+                else if (_tailCount == TailCapacity)
+                {
+                    _tailFirst++;
+                    _tailCount--;
+                }
+
+                _tail[(int)(record.Seq % TailCapacity)] = record;
+                _tailCount++;
+            }
+        }
+
+        TaskCompletionSource signal;
+        lock (_signalGate)
+        {
+            Volatile.Write(ref _lastSeq, records[^1].Seq);
+            signal = _appended;
+            _appended = NewSignal();
+        }
+
+        signal.TrySetResult();
+    }
+
+    // Records handed to the publisher could not be committed: their seqs are skipped, and the next
+    // batch opens with a journal.gap row that says so.
+    private void SkipFailed(long from, long through)
+    {
+        _pendingGap = _pendingGap is { } pending ? pending : (from, JournalGapCause.WriteFailed);
+        _nextSeq = through + 1;
+    }
+
+    // A committed batch that opened with journal.gap has declared the pending range.
+    private void GapDeclared(long through)
+    {
+        if (_pendingGap is { } gap)
+        {
+            _skipped.Add((gap.From, through));
+            _pendingGap = null;
+        }
+    }
+
+    // Waiting records for the journal-full policy: announced seqs past the cursor, less skipped ones.
+    private long Undelivered()
+    {
+        var delivered = DeliveredThrough;
+        var last = LastSeq;
+        _skipped.RemoveAll(range => range.Through <= delivered);
+        long skipped = 0;
+        foreach (var (from, through) in _skipped)
+        {
+            skipped += Math.Min(through, last) - Math.Max(from, delivered + 1) + 1;
+        }
+
+        if (_pendingGap is { } gap)
+        {
+            skipped += Math.Max(0, Math.Min(_nextSeq - 1, last) - Math.Max(gap.From, delivered + 1) + 1);
+        }
+
+        return Math.Max(0, last - delivered - skipped);
+    }
+}
