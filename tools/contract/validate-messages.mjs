@@ -16,8 +16,11 @@
 // `N passed, N failed`. Exit 1 when any message failed or no message was read.
 //
 // Options:
-//   --check-seq      also check each gateway's event stream: a seq must not skip (gap), and a
-//                    seq/id pair must not change (redeliveries with the same id and seq are fine)
+//   --check-seq      also check each gateway's event stream: a seq must not skip (gap) unless the
+//                    event at the new seq is a journal.gap declaring the skipped seqs (throughSeq =
+//                    seq - 1, fromSeq <= last seq seen + 1); a seq the gap declared skipped must not
+//                    arrive after it; a seq/id pair must not change (redeliveries and replays with
+//                    the same id and seq are fine)
 //   --known-types    fail events whose type is not one of the known types of event-data.schema.json
 //                    (by default unknown types pass with any object as data, for forward compatibility)
 //   --schemas DIR    schema directory (default: docs/schemas of this repository)
@@ -84,22 +87,74 @@ function parseLine(line) {
   return { topic, payload: payload === '' || payload === '(null)' ? null : payload };
 }
 
-const seqState = new Map(); // "site/gateway" -> { first, last, idBySeq: Map, seqById: Map }
+/** A seq range for messages: "7" or "7..9". */
+const span = (from, through) => (from === through ? `${from}` : `${from}..${through}`);
+
+/**
+ * The { fromSeq, throughSeq } of a journal.gap event, or null for any other event. Also null when
+ * the fields are not integers, which only happens with --schemas pointing at schemas that predate
+ * journal.gap (the type is then unknown and its data unchecked).
+ */
+function gapRange(event) {
+  if (event?.type !== 'journal.gap') return null;
+  const { fromSeq, throughSeq } = event.data ?? {};
+  return Number.isInteger(fromSeq) && Number.isInteger(throughSeq) ? { fromSeq, throughSeq } : null;
+}
+
+/**
+ * A journal.gap on its own: the office recognises a declared skip by finding the gap record right
+ * at the jump, so its seq must be throughSeq + 1, and the range it declares must not be empty.
+ */
+function checkGapRecord(event) {
+  const g = gapRange(event);
+  if (!g) return [];
+  const errors = [];
+  if (g.fromSeq > g.throughSeq) errors.push(`journal.gap fromSeq ${g.fromSeq} is after its throughSeq ${g.throughSeq} (an empty range)`);
+  if (event.seq !== g.throughSeq + 1) {
+    errors.push(`journal.gap has seq ${event.seq}, but it must be throughSeq + 1 = ${g.throughSeq + 1} (right after the range it declares skipped)`);
+  }
+  return errors;
+}
+
+// "site/gateway" -> { first, last, idBySeq: Map, seqById: Map, skipped: [{ fromSeq, throughSeq, gapSeq }] }
+const seqState = new Map();
 
 function checkSeq(t, event) {
   const key = `${t.site}/${t.gateway}`;
   let s = seqState.get(key);
-  if (!s) seqState.set(key, (s = { first: event.seq, last: event.seq, idBySeq: new Map(), seqById: new Map() }));
+  if (!s) seqState.set(key, (s = { first: event.seq, last: event.seq, idBySeq: new Map(), seqById: new Map(), skipped: [] }));
   const errors = [];
   const seenId = s.idBySeq.get(event.seq);
   const seenSeq = s.seqById.get(event.id);
+  const gap = gapRange(event);
   if (seenId !== undefined && seenId !== event.id) errors.push(`seq ${event.seq} reused: first with id ${seenId}, now ${event.id}`);
   if (seenSeq !== undefined && seenSeq !== event.seq) errors.push(`id ${event.id} seen before with seq ${seenSeq}, now seq ${event.seq}`);
+  // A seq seen before (same id) is a redelivery or a replay: it moves nothing, so it is not
+  // checked for jumps again. Only a first sighting can be a jump or arrive out of order.
+  const skippedBy = seenId === undefined ? s.skipped.find((r) => event.seq >= r.fromSeq && event.seq <= r.throughSeq) : undefined;
   if (seenId === undefined && event.seq > s.last + 1) {
-    errors.push(`gap in ${key}: seq jumped from ${s.last} to ${event.seq} (${event.seq - s.last - 1} missing)`);
+    // A jump is declared when it lands on the journal.gap for it (checkGapRecord has made sure that
+    // throughSeq = seq - 1). Its fromSeq may be at or below last + 1: events published before they
+    // were lost may have reached the office.
+    if (!gap) {
+      errors.push(`gap in ${key}: seq jumped from ${s.last} to ${event.seq} (${event.seq - s.last - 1} missing); no journal.gap declares them`);
+    } else if (gap.fromSeq > s.last + 1) {
+      errors.push(
+        `gap in ${key}: seq jumped from ${s.last} to ${event.seq}, but this journal.gap declares only ` +
+          `${span(gap.fromSeq, gap.throughSeq)} skipped: ${span(s.last + 1, gap.fromSeq - 1)} (${gap.fromSeq - s.last - 1}) missing`,
+      );
+    }
+  } else if (skippedBy) {
+    // Seqs of the range received before the gap record are fine (seen, so not here); a new one
+    // after it contradicts the gap record: the gateway never sends a skipped seq.
+    errors.push(
+      `seq ${event.seq} of ${key} arrived after the journal.gap at seq ${skippedBy.gapSeq} declared ` +
+        `${span(skippedBy.fromSeq, skippedBy.throughSeq)} skipped (a skipped seq is never sent)`,
+    );
   } else if (seenId === undefined && event.seq < s.last && event.seq > s.first) {
     errors.push(`seq ${event.seq} of ${key} arrived after ${s.last} without having been seen (out of order)`);
   }
+  if (gap && seenId === undefined) s.skipped.push({ ...gap, gapSeq: event.seq });
   s.idBySeq.set(event.seq, event.id);
   s.seqById.set(event.id, event.seq);
   if (event.seq > s.last) s.last = event.seq;
@@ -171,6 +226,8 @@ function validate(msg) {
       unknownTypes.set(instance.type, (unknownTypes.get(instance.type) ?? 0) + 1);
       if (opts.knownTypes) errors.push(`unknown event type "${instance.type}" (--known-types)`);
     }
+    // JSON Schema cannot compare a field with another, so the gap record's seq/range rule is here.
+    if (t.kind === 'events' && errors.length === 0) errors.push(...checkGapRecord(instance));
   }
   if (msg.record) errors.push(...checkRecord(t, msg.record, instance));
   if (opts.checkSeq && t.kind === 'events' && errors.length === 0) errors.push(...checkSeq(t, instance));
