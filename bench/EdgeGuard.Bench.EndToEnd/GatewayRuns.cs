@@ -116,9 +116,10 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
     }
 
     /// <summary>
-    /// The latency run again, split in two: edge → event committed to the journal (seen by a
-    /// waiter on the same signal the outbox waits on, so it includes the wake-up of a pool thread),
-    /// and from there → subscriber (outbox read, PUBLISH, broker). A separate pass, because the
+    /// The latency run again, split in two: edge → event sequenced by the journal and handed to the
+    /// outbox (seen by a waiter on the same signal the outbox waits on, so it includes the wake-up
+    /// of a pool thread; the commit runs on meanwhile), and from there → subscriber (outbox read,
+    /// PUBLISH, broker). A separate pass, because the
     /// extra waiter is one more thread-pool item competing for two cores.
     /// </summary>
     public async Task<(List<long> ToJournal, List<long> ToSubscriber)> LatencyBreakdownAsync(int samples)
@@ -128,11 +129,11 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
         for (var i = 0; i < samples; i++)
         {
             var expected = NextSeq;
-            var committed = StampWhenJournaledAsync(expected);
+            var handedOut = StampWhenHandedOutAsync(expected);
             var sent = Stopwatch.GetTimestamp();
             ToggleDoor();
             var arrival = await subscriber.NextAsync(TimeSpan.FromSeconds(10));
-            var journaled = await committed;
+            var journaled = await handedOut;
             if (arrival.Seq != expected || arrival.Topic != gateway.EventsTopic)
             {
                 throw new DeliveryException($"gateway latency: expected seq {expected}, got {arrival.Seq} on {arrival.Topic}");
@@ -237,7 +238,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
         await Task.Delay(1);
     }
 
-    private async Task<long> StampWhenJournaledAsync(long seq)
+    private async Task<long> StampWhenHandedOutAsync(long seq)
     {
         await gateway.Journal.WaitForRecordsAfterAsync(seq - 1, CancellationToken.None);
         return Stopwatch.GetTimestamp();

@@ -64,8 +64,8 @@ internal sealed class Report(BenchOptions options)
             Row(o, "EdgeGuard edge → subscriber (journal on)", gw);
             if (ToJournal is { } toJournal && JournalToSubscriber is { } rest)
             {
-                Row(o, Invariant($"  split pass ({toJournal.Count}): edge → journal committed, outbox woken"), toJournal);
-                Row(o, "  split pass: journal committed → subscriber", rest);
+                Row(o, Invariant($"  split pass ({toJournal.Count}): edge → journaled, handed to the outbox (commit still running)"), toJournal);
+                Row(o, "  split pass: handed to the outbox → subscriber", rest);
             }
 
             o.WriteLine();
