@@ -115,9 +115,16 @@ public sealed partial class EventJournal
         return (long)command.ExecuteScalar()!;
     });
 
-    /// <summary>The journaled event with this id, or null (never journaled, or aged out by retention).</summary>
+    /// <summary>
+    /// The journaled event with this id, or null (never journaled, aged out by retention, or in a
+    /// range a journal.gap skipped and no longer in memory).
+    /// </summary>
     /// <exception cref="JournalException">SQLite failed or the stored row cannot be read back.</exception>
-    /// <remarks>An index lookup (the id column is unique); used for the office's acknowledgements.</remarks>
+    /// <remarks>
+    /// An index lookup (the id column is unique), then the in-memory tail: the office may hold an
+    /// event whose commit is still running, or failed after it was handed out. Used for the
+    /// office's acknowledgements.
+    /// </remarks>
     public JournalRecord? FindById(Guid id)
     {
         lock (_readGate)
@@ -129,7 +136,7 @@ public sealed partial class EventJournal
                 command.CommandText = "SELECT seq, id, ts, mono, type, point, zone, severity, drill, data FROM events WHERE id = $id;";
                 command.Parameters.AddWithValue("$id", id.ToString("D"));
                 using var reader = command.ExecuteReader();
-                return reader.Read() ? ReadRecord(reader) : null;
+                return reader.Read() ? ReadRecord(reader) : FindInTail(id);
             }
             catch (SqliteException ex)
             {

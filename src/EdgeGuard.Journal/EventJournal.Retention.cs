@@ -42,7 +42,7 @@ public sealed partial class EventJournal
         lock (_appendGate)
         {
             var now = _time.GetUtcNow();
-            var count = LastSeq - _firstSeq + 1;
+            var count = StoredRows();
             var overLimit = count > _limits.MaxRecords + (_limits.MaxRecords / 64);
             var ageDue = now - _lastAgeCheck >= AgeCheckInterval || now < _lastAgeCheck;
             if (!overLimit && !ageDue && !_retentionBacklog)
@@ -74,6 +74,39 @@ public sealed partial class EventJournal
         }
     }
 
+    // Rows in the table. Skipped seqs (journal.gap) are not rows, so this is a count kept by the
+    // writer, not last - first + 1; until the writer has counted once after opening, the range.
+    private long StoredRows() => _storedRows >= 0 ? _storedRows : LastSeq - _firstSeq + 1;
+
+    // Counts the rows once, on the writer thread at its start, over the journal's own read
+    // connection: a scan, so it is kept out of the constructor and off the shared connection that
+    // boot needs for the safety state.
+    private void CountStoredRows()
+    {
+        lock (_appendGate)
+        {
+            try
+            {
+                lock (_readGate)
+                {
+                    if (_reader is null)
+                    {
+                        return;
+                    }
+
+                    using var command = _reader.CreateCommand();
+                    command.CommandText = "SELECT count(*) FROM events;";
+                    _storedRows = (long)command.ExecuteScalar()!;
+                }
+            }
+            catch (Exception ex) when (IsWriteFailure(ex))
+            {
+                // Retention falls back to the seq range: it may trim delivered rows a little early.
+                Report(ex);
+            }
+        }
+    }
+
     // Deletes one chunk from the front of the table: delivered records that are too old, and the
     // oldest delivered ones while more than MaxRecords + slack are kept. Always a prefix, so the
     // table stays one range of seq (with only the holes journal.gap rows declare).
@@ -88,7 +121,7 @@ public sealed partial class EventJournal
             return 0;
         }
 
-        var count = last - first + 1;
+        var count = StoredRows();
         var excess = count - (_limits.MaxRecords + slack);
         var countBound = excess > 0 ? Math.Min(chunkEnd, first + excess - 1) : first - 1;
         var cutoff = now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > _limits.MaxDeliveredAge.Ticks
@@ -134,6 +167,11 @@ public sealed partial class EventJournal
         });
 
         _firstSeq = bound + 1;
+        if (_storedRows >= 0)
+        {
+            _storedRows -= deleted;
+        }
+
         return deleted;
     }
 }

@@ -44,6 +44,7 @@ public sealed partial class EventJournal
     private (long From, JournalGapCause Cause)? _pendingGap;
     private readonly List<(long From, long Through)> _skipped = [];
     private long _durableSeq;
+    private long _storedRows = -1; // rows in the table; -1 until counted (StoredRows)
 
     /// <summary>
     /// Highest seq committed to SQLite (durable). <see cref="LastSeq"/> may be ahead of it by the
@@ -116,6 +117,23 @@ public sealed partial class EventJournal
         }
 
         return records;
+    }
+
+    // A record still in memory with this id (FindById's fallback; a scan, only for acknowledgements).
+    private JournalRecord? FindInTail(Guid id)
+    {
+        lock (_tailGate)
+        {
+            for (var seq = _tailFirst; seq < _tailFirst + _tailCount; seq++)
+            {
+                if (_tail[(int)(seq % TailCapacity)] is { } record && record.Id == id)
+                {
+                    return record;
+                }
+            }
+
+            return null;
+        }
     }
 
     // Puts a sequenced batch into the tail and announces it: LastSeq moves and the publisher wakes.

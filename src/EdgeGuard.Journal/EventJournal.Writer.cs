@@ -46,6 +46,7 @@ public sealed partial class EventJournal
 
     private void WriterLoop()
     {
+        CountStoredRows();
         var batch = new List<Pending>(MaxBatch);
         while (true)
         {
@@ -192,6 +193,11 @@ public sealed partial class EventJournal
 
         _chainHead = head;
         _reserved = reserved;
+        if (_storedRows >= 0)
+        {
+            _storedRows += plan.Count;
+        }
+
         _nextSeq = last + 1;
         Volatile.Write(ref _durableSeq, last);
         if (gap is not null)

@@ -10,9 +10,9 @@ namespace EdgeGuard.Journal;
 // (journal-full episodes), .Outbox.cs (reads, delivery cursor), .Retention.cs (bounded disk).
 /// <summary>
 /// The gateway's event journal and the MQTT publisher's outbox, in the <c>events</c> table of the
-/// journal database. Every domain event gets a 64-bit sequence number (last + 1, from 1, kept
-/// across restarts, never reused), a UUIDv7 id, its UTC time, the monotonic time of journaling
-/// and a drill flag.
+/// journal database. Every domain event gets a 64-bit sequence number (from 1, kept across
+/// restarts, never reused; the only jumps are ranges a journal.gap row declares), a UUIDv7 id, its
+/// UTC time, the monotonic time of journaling and a drill flag.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -101,7 +101,8 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     /// </param>
     /// <param name="onJournalEvent">
     /// Told about events the journal raises itself (<see cref="JournalFull"/>,
-    /// <see cref="JournalRecovered"/>), after it has tried to journal them, on the writer thread.
+    /// <see cref="JournalRecovered"/>, <see cref="JournalGap"/>), after it has tried to journal
+    /// them, on the writer thread.
     /// </param>
     /// <exception cref="JournalException">The journal's tables cannot be read.</exception>
     public EventJournal(
@@ -153,12 +154,12 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         _nextSeq = _lastSeq + 1;
         // A missing head cannot happen after migration 8, which sets it, but must not stop the journal.
         _chainHead = head ?? JournalChain.Genesis.ToArray();
-        if (reserved > _lastSeq)
+        if (reserved > durable)
         {
             // The last run handed out seqs up to its reservation and did not stop cleanly: any of
             // them may have reached the office without reaching the disk. Never reuse them.
             _pendingGap = (durable + 1, JournalGapCause.UncleanShutdown);
-            _nextSeq = reserved + 1;
+            _nextSeq = Math.Max(reserved, delivered) + 1;
             _wake = true;
         }
 

@@ -131,10 +131,13 @@ public sealed class EarlyHandOffTests : IDisposable
         restarted.Journal.Publish([.. Enumerable.Range(10, 50).Select(i => Activated(i))]);
         await restarted.Journal.FlushAsync().WaitAsync(Patience);
 
-        // 4096 skipped seqs past the cursor, but only the gap row and 50 events wait.
+        // 4096 skipped seqs past the cursor, but only the gap row and 50 events wait...
         Assert.False(restarted.Journal.IsFull);
         Assert.Equal(0, restarted.Journal.Dropped);
         Assert.Equal(51, restarted.Journal.ReadAfter(2, 1000).Count);
+        // ...and retention sees 53 rows, not 4,149 seqs: the delivered rows 1 and 2 are kept.
+        Assert.Equal(0, restarted.Journal.EnforceRetention());
+        Assert.Equal(53, restarted.Journal.Read(0, 1000).Count);
     }
 
     [Fact]

@@ -188,9 +188,18 @@ public sealed class EventJournalLimitsTests
         Assert.NotEmpty(h.Errors);
         var announced = Assert.Single(h.JournalEvents.OfType<JournalFull>());
         Assert.Contains("disk is full", announced.Reason, StringComparison.Ordinal);
+        // The first batch had been handed to the outbox before its commit failed: it is still
+        // served from memory (and published), under seqs nothing else will ever use.
+        var handedOut = h.Journal.ReadAfter(1, 5000);
+        Assert.Equal(Enumerable.Range(2, EventJournal.MaxBatch).Select(i => $"p{i}"), handedOut.Take(EventJournal.MaxBatch).Select(record => record.Point));
+        // The gap and the fault then fit in the pages left and were committed.
+        Assert.Equal(["journal.gap", "fault.journal-full"], handedOut.Skip(EventJournal.MaxBatch).Select(record => record.Type));
+        Assert.Equal(handedOut[5], h.Journal.FindById(handedOut[5].Id));
 
         h.Database.Read(connection => Scalar(connection, "PRAGMA max_page_count = 1073741823;"));
         await h.PublishAndFlush(Activated(3000));
+        // The outbox goes on from the failed records to the gap row and what followed, seq by seq.
+        Assert.Equal(Enumerable.Range(2, EventJournal.MaxBatch + 4).Select(i => (long)i), h.Journal.ReadAfter(1, 5000).Select(record => record.Seq));
 
         var records = h.All();
         Assert.Equal("p1", records[0].Point);
@@ -198,14 +207,19 @@ public sealed class EventJournalLimitsTests
         // The batch that met the full disk had already been handed to the publisher (seqs 2..): its
         // seqs are skipped, never reused, and the gap row says so. Later batches were not handed
         // out before their commit, so nothing more was skipped.
-        AssertData(records[1].DataJson, ("fromSeq", 2L), ("throughSeq", records[1].Seq - 1), ("cause", "write-failed"));
-        Assert.InRange(records[1].Seq - 2, 1, EventJournal.MaxBatch);
+        AssertData(records[1].DataJson, ("fromSeq", 2L), ("throughSeq", 1L + EventJournal.MaxBatch), ("cause", "write-failed"));
+        Assert.Equal(2L + EventJournal.MaxBatch, records[1].Seq);
         Assert.Contains("disk is full", records[2].DataJson, StringComparison.Ordinal);
         AssertData(records[3].DataJson, ("dropped", 2000L));
         Assert.Equal("p3000", records[4].Point);
         Assert.Equal(Seqs(records).Skip(1), Enumerable.Range(0, records.Count - 1).Select(i => records[1].Seq + i));
         Assert.Single(h.JournalEvents.OfType<JournalGap>());
         Assert.False(h.Journal.IsFull);
+
+        // After a restart only the journal is left: the outbox resumes at the gap row.
+        h.Reopen();
+        Assert.Equal(records.Skip(1).Select(record => record.Seq), h.Journal.ReadAfter(1, 5000).Select(record => record.Seq));
+        Assert.Null(h.Journal.FindById(handedOut[5].Id));
         using var reader = JournalReader.Open(h.Path);
         var report = JournalVerifier.Verify(reader);
         Assert.True(report.IsIntact, string.Join(Environment.NewLine, report.Problems.Select(p => p.Message)));
