@@ -159,7 +159,8 @@ public sealed partial class EventJournal
             rows[i] = new ChainedRow(first + i, id.ToString("D"), EventDataWriter.Iso(domainEvent.At), monotonic.Ticks, domainEvent.Type, fields.Point, fields.Zone, EventDataWriter.SeverityText(domainEvent.Severity), drill ? 1L : 0L, fields.DataJson);
             hashes[i] = _chain.Hash(head, rows[i]);
             head = hashes[i];
-            records[i] = new JournalRecord(first + i, id, domainEvent.At, monotonic, domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, drill, fields.DataJson);
+            // UTC, as SQLite gives it back: a record reads the same from memory and after a restart.
+            records[i] = new JournalRecord(first + i, id, domainEvent.At.ToUniversalTime(), monotonic, domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, drill, fields.DataJson);
         }
 
         // In a full or failing episode a commit is likely to fail: hand nothing out before it, so
