@@ -47,6 +47,12 @@ public sealed partial class EventJournal
     private long _storedRows = -1; // rows in the table; -1 until counted (StoredRows)
 
     /// <summary>
+    /// Called on the writer thread right after a batch is announced, with its last seq: lets a test
+    /// read what a publisher would be handed at that moment; null in production.
+    /// </summary>
+    internal Action<long>? AfterAnnounce { get; set; }
+
+    /// <summary>
     /// Highest seq committed to SQLite (durable). <see cref="LastSeq"/> may be ahead of it by the
     /// batch being committed: those records are already in the publisher's hands.
     /// </summary>
@@ -170,6 +176,7 @@ public sealed partial class EventJournal
         }
 
         signal.TrySetResult();
+        AfterAnnounce?.Invoke(records[^1].Seq);
     }
 
     // Records handed to the publisher could not be committed: their seqs are skipped, and the next
