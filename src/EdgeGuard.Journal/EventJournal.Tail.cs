@@ -78,36 +78,42 @@ public sealed partial class EventJournal
         }
 
         var from = Math.Max(afterSeq, 0) + 1;
-
-        long tailFirst;
-        lock (_tailGate)
+        while (true)
         {
-            tailFirst = _tailFirst;
-            if (from >= tailFirst)
+            long tailFirst;
+            lock (_tailGate)
             {
-                return TailFrom(from, through, max);
+                tailFirst = _tailFirst;
+                if (from >= tailFirst)
+                {
+                    return TailFrom(from, through, max);
+                }
             }
-        }
 
-        // Older than the tail: those are committed (or were skipped), so SQLite has every one that
-        // exists. If none is left before the tail (all skipped), go on with the tail rather than
-        // return nothing while records wait, which would leave the publisher polling.
-        var stored = Query(from, Math.Min(through, tailFirst - 1), max);
-        if (stored.Count >= max)
-        {
-            return stored;
-        }
-
-        lock (_tailGate)
-        {
-            if (_tailFirst != tailFirst)
+            // Older than the tail: those are committed (or were skipped), so SQLite has every one
+            // that exists. If none is left before the tail (all skipped), go on with the tail rather
+            // than return nothing while records wait, which would leave the publisher polling.
+            var stored = Query(from, Math.Min(through, tailFirst - 1), max);
+            if (stored.Count >= max)
             {
-                // The tail moved on meanwhile: what lies between is committed; the next call reads it.
                 return stored;
             }
 
-            var rest = TailFrom(tailFirst, through, max - stored.Count);
-            return rest.Count == 0 ? stored : [.. stored, .. rest];
+            lock (_tailGate)
+            {
+                if (_tailFirst == tailFirst)
+                {
+                    var rest = TailFrom(tailFirst, through, max - stored.Count);
+                    return rest.Count == 0 ? stored : [.. stored, .. rest];
+                }
+            }
+
+            // The tail moved on meanwhile: what lies between is committed. Return what was read,
+            // or read again if that was nothing (an empty answer would end a replay early).
+            if (stored.Count > 0)
+            {
+                return stored;
+            }
         }
     }
 

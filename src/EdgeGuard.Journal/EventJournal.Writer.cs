@@ -46,7 +46,7 @@ public sealed partial class EventJournal
 
     private void WriterLoop()
     {
-        CountStoredRows();
+        SurveyTable();
         var batch = new List<Pending>(MaxBatch);
         while (true)
         {

@@ -343,9 +343,15 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     // declares it then.
     private void ReleaseReservation()
     {
+        // A writer that did not drain may be stuck in its commit holding _appendGate: do not wait for it.
+        if (_writer.IsAlive)
+        {
+            return;
+        }
+
         lock (_appendGate)
         {
-            if (_writer.IsAlive || _pendingGap is not null || DurableSeq != LastSeq)
+            if (_pendingGap is not null || DurableSeq != LastSeq)
             {
                 return;
             }

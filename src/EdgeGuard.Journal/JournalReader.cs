@@ -13,11 +13,13 @@ public sealed class JournalReader : IDisposable
     private const string Columns = "seq, id, ts, mono, type, point, zone, severity, drill, data, prev_hash, hash";
 
     private readonly SqliteConnection _connection;
+    private readonly int _version;
 
-    private JournalReader(string path, SqliteConnection connection)
+    private JournalReader(string path, SqliteConnection connection, int version)
     {
         Path = path;
         _connection = connection;
+        _version = version;
     }
 
     /// <summary>Full path of the database file.</summary>
@@ -72,7 +74,7 @@ public sealed class JournalReader : IDisposable
                 throw JournalException.For(fullPath, string.Create(CultureInfo.InvariantCulture, $"has schema version {version}, from before the hash chain (version {ChainSchemaVersion}); the gateway upgrades it when it next starts. The tools never migrate a journal."));
             }
 
-            return new JournalReader(fullPath, connection);
+            return new JournalReader(fullPath, connection, version);
         }
         catch (SqliteException ex)
         {
@@ -88,6 +90,9 @@ public sealed class JournalReader : IDisposable
 
     /// <summary>The schema version that added the hash chain.</summary>
     internal const int ChainSchemaVersion = 8;
+
+    // gateway_meta.reserved_through (the early hand-off's seq reservation) exists from this version.
+    private const int ReservationSchemaVersion = 11;
 
     /// <summary>
     /// Runs <paramref name="work"/> inside one read transaction: everything it reads is one
@@ -118,9 +123,11 @@ public sealed class JournalReader : IDisposable
     public JournalMeta ReadMeta()
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = """
+        // reserved_through came with schema 11; a file from before has no reservation.
+        command.CommandText = $"""
             SELECT m.last_seq, coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0),
-                   m.chain_start, m.chain_anchor_seq, m.chain_anchor_hash, m.chain_head
+                   m.chain_start, m.chain_anchor_seq, m.chain_anchor_hash, m.chain_head,
+                   {(_version >= ReservationSchemaVersion ? "m.reserved_through" : "0")}
             FROM gateway_meta m WHERE m.id = 1;
             """;
         using var reader = Execute(command);
@@ -135,7 +142,8 @@ public sealed class JournalReader : IDisposable
             reader.GetInt64(2),
             reader.GetInt64(3),
             reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4),
-            reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5));
+            reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5),
+            reader.GetInt64(6));
     }
 
     /// <summary>Rows with <c>seq &gt;= fromSeq</c> in seq order, streamed (a million rows are never all in memory).</summary>
@@ -238,4 +246,8 @@ public sealed record StoredEvent(ChainedRow Row, byte[]? PrevHash, byte[]? Hash)
 /// <param name="AnchorSeq">Seq of the row the chain continues from (the last deleted row, or <c>ChainStart - 1</c>).</param>
 /// <param name="AnchorHash">That row's hash (genesis before any retention).</param>
 /// <param name="Head">Hash of the newest row appended.</param>
-public sealed record JournalMeta(long LastSeq, long DeliveredThrough, long ChainStart, long AnchorSeq, byte[]? AnchorHash, byte[]? Head);
+/// <param name="ReservedThrough">
+/// Highest seq the gateway may have handed to the office before committing it; above
+/// <paramref name="LastSeq"/> after an unclean stop the gateway has not yet started from (0 before schema 11).
+/// </param>
+public sealed record JournalMeta(long LastSeq, long DeliveredThrough, long ChainStart, long AnchorSeq, byte[]? AnchorHash, byte[]? Head, long ReservedThrough = 0);

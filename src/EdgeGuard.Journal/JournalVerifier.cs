@@ -134,7 +134,14 @@ public static class JournalVerifier
 
         if (officeLastSeq is { } office && office > Math.Max(last, meta.LastSeq))
         {
-            found.Add(JournalProblemKind.Truncated, Math.Max(last, meta.LastSeq) + 1, office, Inv($"{Range(Math.Max(last, meta.LastSeq) + 1, office)} missing at the end: the office has seen seq {office}, the journal ends at seq {last} (newest rows deleted, with gateway_meta)."));
+            // After an unclean stop the office may hold seqs, up to the reservation, that never
+            // reached the disk; the gateway's next start declares them (journal.gap). From the file
+            // alone that cannot be told from deleted rows with gateway_meta rewritten, so it is
+            // still reported, with both readings.
+            var why = office <= meta.ReservedThrough
+                ? Inv($"either the gateway stopped uncleanly (power cut, killed) after handing them out and has not started since (its next start declares them in journal.gap: seqs up to {meta.ReservedThrough} were reserved), or the newest rows were deleted, with gateway_meta")
+                : "newest rows deleted, with gateway_meta";
+            found.Add(JournalProblemKind.Truncated, Math.Max(last, meta.LastSeq) + 1, office, Inv($"{Range(Math.Max(last, meta.LastSeq) + 1, office)} missing at the end: the office has seen seq {office}, the journal ends at seq {last} ({why})."));
         }
 
         ExplainMoves(found, suspects, missing, chain);

@@ -141,6 +141,47 @@ public sealed class EarlyHandOffTests : IDisposable
     }
 
     [Fact]
+    public async Task Gaps_declared_before_a_later_restart_still_do_not_count_as_waiting()
+    {
+        var limits = new JournalLimits(1_000, TimeSpan.FromDays(30));
+        using var h = new JournalHarness(limits);
+        await h.PublishAndFlush(Activated(1), Activated(2));
+        await PowerCutWhileCommitting(h, Activated(3));
+        using (var crashed = Restart(limits))
+        {
+            crashed.Journal.Publish([Activated(4)]);
+            await crashed.Journal.FlushAsync().WaitAsync(Patience);
+        }
+
+        // A second, clean start: the gap row is in the table, 4,096 seqs wide, the office offline.
+        using var again = Restart(limits);
+        again.Journal.Publish([.. Enumerable.Range(10, 50).Select(i => Activated(i))]);
+        await again.Journal.FlushAsync().WaitAsync(Patience);
+
+        Assert.False(again.Journal.IsFull);
+        Assert.Equal(0, again.Journal.Dropped);
+        Assert.Equal(54, again.Journal.Read(0, 1000).Count); // 1, 2, the gap row, 4 and the 50
+    }
+
+    [Fact]
+    public async Task Verifying_a_crashed_journal_before_its_next_start_names_the_unclean_stop_as_a_reading_of_the_missing_seqs()
+    {
+        await _h.PublishAndFlush(Activated(1), Activated(2));
+        var sent = await PowerCutWhileCommitting(Activated(3), Activated(4));
+
+        using var reader = JournalReader.Open(CrashImage);
+        // The office holds 3 and 4, handed out before the power went. From the file alone that
+        // cannot be told from deleted rows: reported, with both readings.
+        var missing = Assert.Single(JournalVerifier.Verify(reader, officeLastSeq: sent[^1].Seq).Problems);
+        Assert.Equal((JournalProblemKind.Truncated, 3L, 4L), (missing.Kind, missing.Seq, missing.ThroughSeq!.Value));
+        Assert.Contains("stopped uncleanly", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("journal.gap", missing.Message, StringComparison.Ordinal);
+        // Beyond the reservation nothing can have been handed out: only deletion explains it.
+        var beyond = Assert.Single(JournalVerifier.Verify(reader, officeLastSeq: 3L + EventJournal.ReserveAhead).Problems);
+        Assert.DoesNotContain("uncleanly", beyond.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Retention_after_a_gap_anchors_the_chain_on_a_row_that_exists()
     {
         await _h.PublishAndFlush(Activated(1), Activated(2));
