@@ -74,56 +74,6 @@ public sealed partial class EventJournal
         }
     }
 
-    // Rows in the table. Skipped seqs (journal.gap) are not rows, so this is a count kept by the
-    // writer, not last - first + 1; until the writer has counted once after opening (SurveyTable), the range.
-    private long StoredRows() => _storedRows >= 0 ? _storedRows : LastSeq - _firstSeq + 1;
-
-    // Once, on the writer thread at its start, over the journal's own read connection (scans, so
-    // kept out of the constructor and off the shared connection boot needs for the safety state):
-    // counts the rows for retention, and finds the ranges declared skipped past the cursor, which
-    // the journal-full policy must not count as waiting (Undelivered).
-    private void SurveyTable()
-    {
-        lock (_appendGate)
-        {
-            try
-            {
-                lock (_readGate)
-                {
-                    if (_reader is null)
-                    {
-                        return;
-                    }
-
-                    using var count = _reader.CreateCommand();
-                    count.CommandText = "SELECT count(*) FROM events;";
-                    _storedRows = (long)count.ExecuteScalar()!;
-
-                    using var gaps = _reader.CreateCommand();
-                    gaps.CommandText = """
-                        SELECT json_extract(data, '$.fromSeq'), json_extract(data, '$.throughSeq')
-                        FROM events WHERE seq > $delivered AND type = 'journal.gap' ORDER BY seq;
-                        """;
-                    gaps.Parameters.AddWithValue("$delivered", DeliveredThrough);
-                    using var reader = gaps.ExecuteReader();
-                    while (reader.Read())
-                    {
-                        if (!reader.IsDBNull(0) && !reader.IsDBNull(1))
-                        {
-                            _skipped.Add((reader.GetInt64(0), reader.GetInt64(1)));
-                        }
-                    }
-                }
-            }
-            catch (Exception ex) when (IsWriteFailure(ex))
-            {
-                // Retention falls back to the seq range (it may trim delivered rows a little
-                // early) and the full policy counts older gaps as waiting (it may drop early).
-                Report(ex);
-            }
-        }
-    }
-
     // Deletes one chunk from the front of the table: delivered records that are too old, and the
     // oldest delivered ones while more than MaxRecords + slack are kept. Always a prefix, so the
     // table stays one range of seq (with only the holes journal.gap rows declare).
@@ -184,10 +134,8 @@ public sealed partial class EventJournal
         });
 
         _firstSeq = bound + 1;
-        if (_storedRows >= 0)
-        {
-            _storedRows -= deleted;
-        }
+        // Gap rows retention deleted no longer declare anything in the table.
+        _gaps.RemoveAll(gap => gap.Through + 1 < _firstSeq);
 
         return deleted;
     }

@@ -36,15 +36,14 @@ public sealed partial class EventJournal
 
     // The writer's sequencing state (under _appendGate): the next seq to hand out, the hash it
     // chains from, how far the durable reservation reaches, a skipped range not yet declared by a
-    // journal.gap row (it always ends at _nextSeq - 1), and declared ones the office may not have
-    // acknowledged past yet (the journal-full policy does not count skipped seqs as waiting).
+    // journal.gap row (it always ends at _nextSeq - 1), and the ranges the gap rows in the table
+    // declare (neither the journal-full policy nor retention counts skipped seqs as records).
     private long _nextSeq;
     private byte[] _chainHead = JournalChain.Genesis.ToArray();
     private long _reserved;
     private (long From, JournalGapCause Cause)? _pendingGap;
-    private readonly List<(long From, long Through)> _skipped = [];
+    private readonly List<(long From, long Through)> _gaps = [];
     private long _durableSeq;
-    private long _storedRows = -1; // rows in the table; -1 until counted (StoredRows)
 
     /// <summary>
     /// Called on the writer thread right after a batch is announced, with its last seq: lets a test
@@ -198,7 +197,7 @@ public sealed partial class EventJournal
     {
         if (_pendingGap is { } gap)
         {
-            _skipped.Add((gap.From, through));
+            _gaps.Add((gap.From, through));
             _pendingGap = null;
         }
     }
@@ -208,11 +207,10 @@ public sealed partial class EventJournal
     {
         var delivered = DeliveredThrough;
         var last = LastSeq;
-        _skipped.RemoveAll(range => range.Through <= delivered);
         long skipped = 0;
-        foreach (var (from, through) in _skipped)
+        foreach (var (from, through) in _gaps)
         {
-            skipped += Math.Min(through, last) - Math.Max(from, delivered + 1) + 1;
+            skipped += Math.Max(0, Math.Min(through, last) - Math.Max(from, delivered + 1) + 1);
         }
 
         if (_pendingGap is { } gap)
@@ -221,5 +219,22 @@ public sealed partial class EventJournal
         }
 
         return Math.Max(0, last - delivered - skipped);
+    }
+
+    // Rows in the table for retention: the committed seq range less the ranges journal.gap rows in
+    // it declare (a gap's range lies just below its row, so it is in the table when its row is not the first).
+    private long StoredRows()
+    {
+        var durable = DurableSeq;
+        var count = durable - _firstSeq + 1;
+        foreach (var (from, through) in _gaps)
+        {
+            if (through + 1 > _firstSeq && through + 1 <= durable)
+            {
+                count -= through - from + 1;
+            }
+        }
+
+        return Math.Max(0, count);
     }
 }

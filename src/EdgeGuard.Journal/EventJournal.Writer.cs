@@ -46,7 +46,6 @@ public sealed partial class EventJournal
 
     private void WriterLoop()
     {
-        SurveyTable();
         var batch = new List<Pending>(MaxBatch);
         while (true)
         {
@@ -194,11 +193,6 @@ public sealed partial class EventJournal
 
         _chainHead = head;
         _reserved = reserved;
-        if (_storedRows >= 0)
-        {
-            _storedRows += plan.Count;
-        }
-
         _nextSeq = last + 1;
         Volatile.Write(ref _durableSeq, last);
         if (gap is not null)

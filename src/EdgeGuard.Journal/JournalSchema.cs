@@ -158,8 +158,11 @@ internal static class JournalSchema
         // seq plus EventJournal.ReserveAhead; lowered to last_seq on a clean shutdown. A start that
         // finds it above last_seq knows the previous run may have published seqs it never made
         // durable, skips them, and journals journal.gap. 0 (no reservation) on upgrade.
+        // events_gaps: the few journal.gap rows, so a start finds the skipped ranges (which neither
+        // retention nor the journal-full policy may count as records) without scanning the table.
         """
         ALTER TABLE gateway_meta ADD COLUMN reserved_through INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX events_gaps ON events (seq) WHERE type = 'journal.gap';
         """,
     ];
 

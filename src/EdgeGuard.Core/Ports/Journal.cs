@@ -4,7 +4,8 @@ namespace EdgeGuard.Core.Ports;
 
 /// <summary>
 /// One journaled event exactly as it is stored and published. <see cref="Seq"/> is the gateway's
-/// 64-bit sequence number: persisted, strictly increasing by one, never reused or wrapped.
+/// 64-bit sequence number: persisted, increasing by one, never reused or wrapped; the only jumps
+/// are ranges a <c>journal.gap</c> event declares.
 /// </summary>
 /// <param name="Seq">Sequence number, 1 for the gateway's first event ever.</param>
 /// <param name="Id">UUIDv7: time-ordered, unique across gateways; the office de-duplicates on it.</param>
@@ -34,7 +35,10 @@ public interface IOutbox
     /// <summary>Highest sequence number the broker has acknowledged (0 when none).</summary>
     long DeliveredThrough { get; }
 
-    /// <summary>Highest sequence number journaled so far (0 when none).</summary>
+    /// <summary>
+    /// Highest sequence number journaled so far (0 when none): sequenced and readable, possibly
+    /// still being committed (the journal hands records out while it commits them).
+    /// </summary>
     long LastSeq { get; }
 
     /// <summary>
