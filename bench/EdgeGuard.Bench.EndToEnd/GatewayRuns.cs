@@ -90,8 +90,9 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
 
     /// <summary>
     /// Ping-pong latency: stamp, set a door's line on the simulated chip, wait for that event at
-    /// the subscriber. Covers GPIO callback → channel → controller → journal commit (fsync) →
-    /// outbox wake-up → PUBLISH → broker → subscriber.
+    /// the subscriber. Covers GPIO callback → controller → journal sequencing → outbox → PUBLISH →
+    /// broker → subscriber; on an idle gateway all of it up to the PUBLISH runs on the thread that
+    /// set the line, with the journal's commit (fsync) running on its writer meanwhile.
     /// </summary>
     public async Task<List<long>> LatencyAsync(int samples)
     {
@@ -116,11 +117,11 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
     }
 
     /// <summary>
-    /// The latency run again, split in two: edge → event sequenced by the journal and handed to the
-    /// outbox (seen by a waiter on the same signal the outbox waits on, so it includes the wake-up
-    /// of a pool thread; the commit runs on meanwhile), and from there → subscriber (outbox read,
-    /// PUBLISH, broker). A separate pass, because the
-    /// extra waiter is one more thread-pool item competing for two cores.
+    /// The latency run again, split in two at the moment a waiter on the outbox's own signal wakes:
+    /// edge → event sequenced and handed to the outbox, and from there → subscriber. On an idle
+    /// gateway that waiter resumes on the edge's thread right after the outbox, which waited
+    /// first, has started its PUBLISH, so the first part then includes building and sending the
+    /// PUBLISH. A separate pass, because the extra waiter is more work on the path.
     /// </summary>
     public async Task<(List<long> ToJournal, List<long> ToSubscriber)> LatencyBreakdownAsync(int samples)
     {

@@ -117,8 +117,9 @@ public sealed class GpioInputLines : IInputLines
     }
 
     /// <summary>
-    /// Runs on the driver's event thread. It only timestamps and hands over: a throw here would kill
-    /// libgpiod's event thread and leave the gateway deaf, so nothing may escape.
+    /// Runs on the driver's event thread. It timestamps and hands over (the controller may decide on
+    /// the edge right here when it is idle, but never waits for a disk on this thread): a throw here
+    /// would kill libgpiod's event thread and leave the gateway deaf, so nothing may escape.
     /// </summary>
     private void OnPinChanged(string pointId, PinValueChangedEventArgs args)
     {

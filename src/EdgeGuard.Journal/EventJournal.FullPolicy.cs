@@ -116,25 +116,7 @@ public sealed partial class EventJournal
             var failed = false;
             if (plan.Count > 0 || _pendingGap is not null)
             {
-                try
-                {
-                    if (Write(plan) is { } gap)
-                    {
-                        raise.Add(gap);
-                    }
-                }
-#pragma warning disable CA1031 // Whatever stops the write, the controller must not see it: it becomes the fault.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    // Nothing was written: every event of the batch is lost, and the episode (new
-                    // or ongoing) says why. Then try to get the fault itself onto disk on its own.
-                    Interlocked.Add(ref _dropped, batch.Count);
-                    BeginOrExtendEpisode(FailureReason(ex), batch.Count);
-                    Report(ex);
-                    TryWriteFault(now, raise);
-                    failed = true;
-                }
+                failed = !TryWrite(() => Write(plan), batch.Count, now, raise);
             }
 
             if (!failed)
@@ -144,6 +126,32 @@ public sealed partial class EventJournal
         }
 
         RaiseAfter(raise);
+    }
+
+    // Runs a write. If it fails nothing was written: every event of the batch is lost, and the
+    // episode (new or ongoing) says why; then the fault itself is tried on its own. Whatever stops
+    // the write, the controller must not see it: it becomes the fault.
+    private bool TryWrite(Func<JournalGap?> write, int events, DateTimeOffset now, List<DomainEvent> raise)
+    {
+        try
+        {
+            if (write() is { } gap)
+            {
+                raise.Add(gap);
+            }
+
+            return true;
+        }
+#pragma warning disable CA1031 // see above
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Interlocked.Add(ref _dropped, events);
+            BeginOrExtendEpisode(FailureReason(ex), events);
+            Report(ex);
+            TryWriteFault(now, raise);
+            return false;
+        }
     }
 
     // After a successful write (or when there was nothing to write): the episode state moves on

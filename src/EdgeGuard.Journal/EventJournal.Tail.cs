@@ -147,8 +147,10 @@ public sealed partial class EventJournal
         }
     }
 
-    // Puts a sequenced batch into the tail and announces it: LastSeq moves and the publisher wakes.
-    private void Announce(JournalRecord[] records)
+    // Puts a sequenced batch into the tail and announces it: LastSeq moves. Returns the signal
+    // that wakes the publisher; the caller completes it once it holds no lock (see CompleteOnPool
+    // and EventJournal.Inline.cs), because its continuations run on the completing thread.
+    private TaskCompletionSource Announce(JournalRecord[] records)
     {
         lock (_tailGate)
         {
@@ -180,8 +182,18 @@ public sealed partial class EventJournal
             _appended = NewSignal();
         }
 
-        signal.TrySetResult();
         AfterAnnounce?.Invoke(records[^1].Seq);
+        return signal;
+    }
+
+    // The writer wakes readers on the pool: it has a commit to run, and a reader's continuation
+    // (the publisher sending what it reads) would otherwise run on the writer thread first.
+    private static void CompleteOnPool(TaskCompletionSource? signal)
+    {
+        if (signal is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.TrySetResult(), signal, preferLocal: false);
+        }
     }
 
     // Records handed to the publisher could not be committed: their seqs are skipped, and the next

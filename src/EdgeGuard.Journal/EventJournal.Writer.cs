@@ -8,22 +8,11 @@ namespace EdgeGuard.Journal;
 // transaction (group commit), signals waiting readers, and reports its failures.
 public sealed partial class EventJournal
 {
-    private const string InsertSql = """
-        INSERT INTO events (seq, id, ts, mono, type, point, zone, severity, drill, data, prev_hash, hash)
-        VALUES ($seq, $id, $ts, $mono, $type, $point, $zone, $severity, $drill, $data, $prev, $hash);
-        """;
-
-    private const string LastSeqSql = """
-        INSERT INTO gateway_meta (id, session, last_seq, chain_head, reserved_through) VALUES (1, 0, $last, $head, $reserve)
-        ON CONFLICT (id) DO UPDATE SET
-            last_seq = max(gateway_meta.last_seq, excluded.last_seq),
-            chain_head = excluded.chain_head,
-            reserved_through = max(gateway_meta.reserved_through, excluded.reserved_through)
-        RETURNING reserved_through;
-        """;
-
     // Only the writer (under _appendGate) hashes; one instance reuses its buffer across batches.
     private readonly JournalChain _chain = new();
+
+    // The writer's prepared statements (under _appendGate); disposed once the writer has stopped.
+    private AppendStatements? _statements;
 
     /// <summary>How long the idle writer sleeps before it looks at retention again.</summary>
     private static readonly TimeSpan IdleWake = TimeSpan.FromSeconds(30);
@@ -42,18 +31,21 @@ public sealed partial class EventJournal
     /// </summary>
     internal Action<long>? BeforeCommit { get; set; }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run where the signal is completed: on the pool from the writer, inline from a
+    // caller that sequenced its own events (EventJournal.Inline.cs).
+    private static TaskCompletionSource NewSignal() => new();
 
     private void WriterLoop()
     {
         var batch = new List<Pending>(MaxBatch);
         while (true)
         {
-            long overflow;
+            long overflow = 0;
             bool last;
+            SequencedBatch? handedOut;
             lock (_queueGate)
             {
-                while (_queue.Count == 0 && !_stopping && !_wake && _overflowDropped == 0 && !_retentionBacklog)
+                while (_handedOut is null && _queue.Count == 0 && !_stopping && !_wake && _overflowDropped == 0 && !_retentionBacklog)
                 {
                     if (!Monitor.Wait(_queueGate, IdleWake))
                     {
@@ -61,39 +53,55 @@ public sealed partial class EventJournal
                     }
                 }
 
-                var take = Math.Min(_queue.Count, MaxBatch);
-                for (var i = 0; i < take; i++)
+                // A batch a caller sequenced comes first: everything queued was published after it.
+                _writerBusy = true;
+                handedOut = _handedOut;
+                _handedOut = null;
+                if (handedOut is null)
                 {
-                    batch.Add(_queue.Dequeue());
+                    var take = Math.Min(_queue.Count, MaxBatch);
+                    for (var i = 0; i < take; i++)
+                    {
+                        batch.Add(_queue.Dequeue());
+                    }
+
+                    // Events dropped at Publish came after everything still queued: report them once
+                    // the batch holding the last event before them is written.
+                    if (_queue.Count == 0)
+                    {
+                        overflow = _overflowDropped;
+                        _overflowDropped = 0;
+                    }
+
+                    _wake = false;
                 }
 
-                // Events dropped at Publish came after everything still queued: report them once
-                // the batch holding the last event before them is written.
-                overflow = 0;
-                if (_queue.Count == 0)
-                {
-                    overflow = _overflowDropped;
-                    _overflowDropped = 0;
-                }
-
-                _wake = false;
                 last = _stopping && _queue.Count == 0;
             }
 
+            var events = handedOut?.Records.Length ?? batch.Count;
             try
             {
-                Append(batch, overflow);
+                if (handedOut is not null)
+                {
+                    CommitHandedOut(handedOut);
+                }
+                else
+                {
+                    Append(batch, overflow);
+                }
+
                 Housekeep();
             }
             catch (Exception ex)
             {
                 // Append handles database failures itself; this is the last line for anything
                 // else, so the writer lives on. The batch is lost: count it.
-                Interlocked.Add(ref _dropped, batch.Count);
+                Interlocked.Add(ref _dropped, events);
                 Report(ex);
             }
 
-            Processed(batch.Count);
+            Processed(events);
             batch.Clear();
             if (last)
             {
@@ -107,6 +115,7 @@ public sealed partial class EventJournal
         List<TaskCompletionSource>? done = null;
         lock (_queueGate)
         {
+            _writerBusy = false;
             _processed += count;
             for (var i = _flushWaiters.Count - 1; i >= 0; i--)
             {
@@ -127,12 +136,20 @@ public sealed partial class EventJournal
         }
     }
 
-    // Sequences the plan (seq, UUIDv7, chain link) in memory, after the journal.gap that declares a
-    // skipped range if one is pending (returned, for the host), hands it to the publisher at once when
-    // its seqs are inside the durable reservation (EventJournal.Tail.cs), and commits it with the
-    // chain head, last_seq and a reservation raised past it. Without a reservation to cover it
-    // (the first batch after a start) it is announced only after the commit, as before.
+    // Sequences the plan and commits it (see Sequence and Commit); the writer's path.
     private JournalGap? Write(List<Pending> plan)
+    {
+        var batch = Sequence(plan);
+        CompleteOnPool(batch.Signal);
+        return Commit(batch);
+    }
+
+    // Sequences the plan (seq, UUIDv7, record) in memory, after the journal.gap that declares a
+    // skipped range if one is pending, and hands it to the publisher at once (puts it in the tail
+    // and moves LastSeq; the returned batch carries the signal to complete) when its seqs are
+    // inside the durable reservation (EventJournal.Tail.cs). Without a reservation to cover it
+    // (the first batch after a start) it is announced only after the commit. Caller holds _appendGate.
+    private SequencedBatch Sequence(List<Pending> plan)
     {
         // A skipped range ends at _nextSeq - 1, so its declaration must be the next row written.
         JournalGap? gap = null;
@@ -144,31 +161,45 @@ public sealed partial class EventJournal
 
         var first = _nextSeq;
         var last = first + plan.Count - 1;
-        var rows = new ChainedRow[plan.Count];
-        var hashes = new byte[plan.Count][];
         var records = new JournalRecord[plan.Count];
-        var head = _chainHead;
         for (var i = 0; i < plan.Count; i++)
         {
             var domainEvent = plan[i].Event;
             var fields = EventDataWriter.Describe(domainEvent);
-            var id = IdFor(domainEvent.At);
-            var monotonic = Monotonic();
-            var drill = plan[i].Drill;
-            rows[i] = new ChainedRow(first + i, id.ToString("D"), EventDataWriter.Iso(domainEvent.At), monotonic.Ticks, domainEvent.Type, fields.Point, fields.Zone, EventDataWriter.SeverityText(domainEvent.Severity), drill ? 1L : 0L, fields.DataJson);
-            hashes[i] = _chain.Hash(head, rows[i]);
-            head = hashes[i];
             // UTC, as SQLite gives it back: a record reads the same from memory and after a restart.
-            records[i] = new JournalRecord(first + i, id, domainEvent.At.ToUniversalTime(), monotonic, domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, drill, fields.DataJson);
+            records[i] = new JournalRecord(first + i, IdFor(domainEvent.At), domainEvent.At.ToUniversalTime(), Monotonic(), domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, plan[i].Drill, fields.DataJson);
         }
 
         // In a full or failing episode a commit is likely to fail: hand nothing out before it, so
         // a failing disk does not turn every retry into skipped seqs.
         var early = last <= _reserved && !_full;
+        TaskCompletionSource? signal = null;
         if (early)
         {
             _nextSeq = last + 1;
-            Announce(records);
+            signal = Announce(records);
+        }
+
+        return new SequencedBatch(first, last, records, gap, signal);
+    }
+
+    // Chains and commits a sequenced batch with the chain head, last_seq and a reservation raised past it,
+    // then announces it if Sequence did not. A failed commit of a batch already handed out skips
+    // its seqs (journal.gap). Caller holds _appendGate.
+    private JournalGap? Commit(SequencedBatch batch)
+    {
+        var (first, last) = (batch.First, batch.Last);
+        // The chain links are made here, on the writer, not when sequencing: the office needs none
+        // of them, so the hashing stays off the path an event takes to the publisher.
+        var rows = new ChainedRow[batch.Records.Length];
+        var hashes = new byte[rows.Length][];
+        var head = _chainHead;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var record = batch.Records[i];
+            rows[i] = new ChainedRow(record.Seq, record.Id.ToString("D"), EventDataWriter.Iso(record.Timestamp), record.Monotonic.Ticks, record.Type, record.Point, record.Zone, EventDataWriter.SeverityText(record.Severity), record.Drill ? 1L : 0L, record.DataJson);
+            hashes[i] = _chain.Hash(head, rows[i]);
+            head = hashes[i];
         }
 
         long reserved;
@@ -176,14 +207,22 @@ public sealed partial class EventJournal
         {
             reserved = _database.InTransaction(transaction =>
             {
-                var durable = Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead);
+                // Prepared once on the shared connection; made again only if that connection changed.
+                var statements = _statements;
+                if (statements is null || statements.Connection != transaction.Connection)
+                {
+                    statements?.Dispose();
+                    _statements = statements = new AppendStatements(transaction.Connection!);
+                }
+
+                var durable = statements.Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead);
                 BeforeCommit?.Invoke(last);
                 return durable;
             });
         }
         catch
         {
-            if (early)
+            if (batch.HandedOut)
             {
                 SkipFailed(first, last);
             }
@@ -195,60 +234,19 @@ public sealed partial class EventJournal
         _reserved = reserved;
         _nextSeq = last + 1;
         Volatile.Write(ref _durableSeq, last);
-        if (gap is not null)
+        if (batch.Gap is not null)
         {
             GapDeclared(first - 1);
         }
 
         Interlocked.Increment(ref _batches);
         AfterCommit?.Invoke(last);
-        if (!early)
+        if (!batch.HandedOut)
         {
-            Announce(records);
+            CompleteOnPool(Announce(batch.Records));
         }
 
-        return gap;
-    }
-
-    // One batch's rows and the meta row that moves with them; returns the reservation now durable.
-    private static long Insert(SqliteTransaction transaction, ChainedRow[] rows, byte[][] hashes, byte[] prev, long reserve)
-    {
-        using var insert = JournalDatabase.Command(transaction, InsertSql);
-        var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
-        var id = insert.Parameters.Add("$id", SqliteType.Text);
-        var ts = insert.Parameters.Add("$ts", SqliteType.Text);
-        var mono = insert.Parameters.Add("$mono", SqliteType.Integer);
-        var type = insert.Parameters.Add("$type", SqliteType.Text);
-        var point = insert.Parameters.Add("$point", SqliteType.Text);
-        var zone = insert.Parameters.Add("$zone", SqliteType.Text);
-        var severity = insert.Parameters.Add("$severity", SqliteType.Text);
-        var drill = insert.Parameters.Add("$drill", SqliteType.Integer);
-        var data = insert.Parameters.Add("$data", SqliteType.Text);
-        var prevHash = insert.Parameters.Add("$prev", SqliteType.Blob);
-        var hash = insert.Parameters.Add("$hash", SqliteType.Blob);
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var row = rows[i];
-            seq.Value = row.Seq;
-            id.Value = row.Id;
-            ts.Value = row.Timestamp;
-            mono.Value = row.Monotonic;
-            type.Value = row.Type;
-            point.Value = (object?)row.Point ?? DBNull.Value;
-            zone.Value = (object?)row.Zone ?? DBNull.Value;
-            severity.Value = row.Severity;
-            drill.Value = row.Drill;
-            data.Value = row.Data;
-            prevHash.Value = i == 0 ? prev : hashes[i - 1];
-            hash.Value = hashes[i];
-            insert.ExecuteNonQuery();
-        }
-
-        using var meta = JournalDatabase.Command(transaction, LastSeqSql);
-        meta.Parameters.AddWithValue("$last", rows[^1].Seq);
-        meta.Parameters.Add("$head", SqliteType.Blob).Value = hashes[^1];
-        meta.Parameters.AddWithValue("$reserve", reserve);
-        return (long)meta.ExecuteScalar()!;
+        return batch.Gap;
     }
 
     // UUIDv7 carries the event time in its first 48 bits; a time before 1970 cannot be encoded,

@@ -16,9 +16,11 @@ namespace EdgeGuard.Journal;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <see cref="Publish(IReadOnlyList{DomainEvent})"/> runs on the controller loop and only enqueues.
-/// A dedicated writer thread drains the queue and appends everything waiting in one transaction
-/// (group commit, at most <see cref="MaxBatch"/> records), so one fsync covers a whole burst.
+/// <see cref="Publish(IReadOnlyList{DomainEvent})"/> runs on the controller and never waits for the
+/// disk. A dedicated writer thread drains the queue and appends everything waiting in one
+/// transaction (group commit, at most <see cref="MaxBatch"/> records), so one fsync covers a whole
+/// burst. When the writer is idle, Publish sequences the events itself and wakes the publisher on
+/// the caller's thread, leaving only the commit to the writer (EventJournal.Inline.cs).
 /// </para>
 /// <para>
 /// Disk use is bounded by <see cref="JournalLimits"/>: delivered records age out or are trimmed
@@ -227,7 +229,11 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     public JournalLimits Limits => _limits;
 
     /// <inheritdoc />
-    /// <remarks>Enqueues only; never blocks on disk and never throws. Each event's own <see cref="DomainEvent.Drill"/> flags it.</remarks>
+    /// <remarks>
+    /// Never blocks on disk and never throws. Each event's own <see cref="DomainEvent.Drill"/> flags
+    /// it. With the writer idle, readers waiting in <see cref="WaitForRecordsAfterAsync"/> resume on
+    /// this thread before it returns.
+    /// </remarks>
     public void Publish(IReadOnlyList<DomainEvent> events) => Publish(events, drill: false);
 
     /// <summary>Enqueues <paramref name="events"/> for the writer, flagged as drill events or not.</summary>
@@ -235,7 +241,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     /// <param name="drill">True when they happened during a drill.</param>
     public void Publish(IReadOnlyList<DomainEvent> events, bool drill)
     {
-        if (events is null || events.Count == 0)
+        if (events is null || events.Count == 0 || TryHandOutNow(events, drill))
         {
             return;
         }
@@ -328,6 +334,14 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         }
 
         ReleaseReservation();
+        if (!_writer.IsAlive)
+        {
+            lock (_appendGate)
+            {
+                _statements?.Dispose();
+                _statements = null;
+            }
+        }
 
         List<(long Target, TaskCompletionSource Done)> waiting;
         lock (_queueGate)
@@ -341,10 +355,14 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             done.TrySetException(new ObjectDisposedException(nameof(EventJournal)));
         }
 
+        TaskCompletionSource signal;
         lock (_signalGate)
         {
-            _appended.TrySetException(new ObjectDisposedException(nameof(EventJournal)));
+            signal = _appended;
         }
+
+        // Outside the lock: a waiter's continuation runs on this thread.
+        signal.TrySetException(new ObjectDisposedException(nameof(EventJournal)));
 
         lock (_readGate)
         {

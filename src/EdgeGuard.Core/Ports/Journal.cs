@@ -50,6 +50,10 @@ public interface IOutbox
     /// <summary>Advances the delivery cursor; never moves it backwards. Durable before returning.</summary>
     void MarkDelivered(long seq);
 
-    /// <summary>Completes when a record with <c>Seq &gt; afterSeq</c> exists.</summary>
+    /// <summary>
+    /// Completes when a record with <c>Seq &gt; afterSeq</c> exists. The continuation may run on
+    /// the thread that journaled the record (the controller's): keep what follows the await short
+    /// and never block there.
+    /// </summary>
     Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken);
 }

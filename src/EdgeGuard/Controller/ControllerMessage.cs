@@ -28,6 +28,15 @@ public sealed record CommandOutcome(bool Done, string Detail);
 /// </summary>
 internal sealed record HeartbeatMessage(TaskCompletionSource Answered) : ControllerMessage;
 
+/// <summary>
+/// A decision an edge handled on its GPIO thread led to that changes the safety state: its
+/// durable save, and so the decision itself, is left to the loop (SiteController.Inline.cs).
+/// </summary>
+/// <param name="Input">The input to decide on.</param>
+/// <param name="At">When the edge was handled; the loop decides as of then.</param>
+/// <param name="Earlier">Events already found while handling the edge, reported ahead of the decision's.</param>
+internal sealed record DeferredDecision(Core.Lockdown.SiteInput Input, Core.Moment At, IReadOnlyList<Core.Lockdown.DomainEvent> Earlier) : ControllerMessage;
+
 /// <summary>A filter or site timer is due.</summary>
 internal sealed record TimerMessage : ControllerMessage
 {

@@ -10,9 +10,10 @@ using Microsoft.Extensions.Logging;
 namespace EdgeGuard.Controller;
 
 /// <summary>
-/// The one writer of site state. GPIO callbacks and timers only enqueue into one channel; this
-/// loop filters, decides, persists the safety state, drives outputs and reports events, in that
-/// order, one message at a time.
+/// The one writer of site state. Timers, commands and busy-time edges enqueue into one channel;
+/// this loop filters, decides, persists the safety state, drives outputs and reports events, in
+/// that order, one message at a time. An edge reaching an idle controller is handled the same way
+/// on its GPIO thread, under the loop's gate (SiteController.Inline.cs).
 /// </summary>
 public sealed partial class SiteController(
     SiteDefinition site,
@@ -26,8 +27,9 @@ public sealed partial class SiteController(
     /// <summary>How long inputs settle after the lines are opened before their levels count.</summary>
     public static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(100);
 
+    // Not SingleReader: that channel cannot count, and SiteController.Inline.cs must know it is empty.
     private readonly Channel<ControllerMessage> _channel = Channel.CreateUnbounded<ControllerMessage>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+        new UnboundedChannelOptions { SingleReader = false, AllowSynchronousContinuations = false });
     private readonly IEventSink[] _sinks = sinks.ToArray();
     private readonly TaskCompletionSource _booted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
@@ -109,7 +111,7 @@ public sealed partial class SiteController(
         LogRestored(safety.Mode, safety.Lockdown?.Cause, plan.ToString());
 
         // Edges during settling are queued but dropped by timestamp: only the settled read counts.
-        inputs.Start(edge => _channel.Writer.TryWrite(new EdgeMessage(edge)));
+        inputs.Start(OnEdge);
         await Task.Delay(SettleTime, time, cancellationToken).ConfigureAwait(false);
         _bootReadTimestamp = time.GetTimestamp();
         now = Moment.From(time);
@@ -141,31 +143,54 @@ public sealed partial class SiteController(
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var message in _channel.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        _looping = true;
+        try
         {
-            var now = Moment.From(time);
-            var events = new List<DomainEvent>();
-            try
+            while (await _channel.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                Handle(message, now, events);
+                // Messages leave the channel only under the gate: an edge handled on its own thread
+                // (SiteController.Inline.cs) checks the channel is empty under it, so it never
+                // overtakes one taken here and not yet handled.
+                lock (_loopGate)
+                {
+                    while (_channel.Reader.TryRead(out var message))
+                    {
+                        Process(message);
+                    }
+                }
             }
-#pragma warning disable CA1031 // The loop protects the site: one bad message must never stop it.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogLoopFault(ex, message.GetType().Name);
-            }
-
-            Report(events);
-            ScheduleTimer(now);
-            // Answered only now: "done" reaches the office after the command's events were handed to the journal.
-            foreach (var (answer, outcome) in _answers)
-            {
-                answer.TrySetResult(outcome);
-            }
-
-            _answers.Clear();
         }
+        finally
+        {
+            _looping = false;
+        }
+    }
+
+    // One message: decide, report, re-arm the timer, answer. The caller holds _loopGate.
+    private void Process(ControllerMessage message)
+    {
+        var now = Moment.From(time);
+        var events = new List<DomainEvent>();
+        try
+        {
+            Handle(message, now, events);
+        }
+#pragma warning disable CA1031 // The loop protects the site: one bad message must never stop it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogLoopFault(ex, message.GetType().Name);
+        }
+
+        Report(events);
+        ScheduleTimer(now);
+        // Answered only now: "done" reaches the office after the command's events were handed to the journal.
+        foreach (var (answer, outcome) in _answers)
+        {
+            answer.TrySetResult(outcome);
+        }
+
+        _answers.Clear();
     }
 
     /// <inheritdoc/>
@@ -217,6 +242,10 @@ public sealed partial class SiteController(
                     _ => new CommandOutcome(false, "the controller did not decide on the command"),
                 }));
                 break;
+            case DeferredDecision { Input: var input, At: var decidedAt, Earlier: var earlier }:
+                events.AddRange(earlier);
+                Apply(input, decidedAt, events);
+                break;
             case HeartbeatMessage { Answered: var answered }:
                 answered.TrySetResult();
                 break;
@@ -238,9 +267,14 @@ public sealed partial class SiteController(
     private void Apply(SiteInput input, Moment now, List<DomainEvent> events)
     {
         var decision = SiteDecider.Decide(site, _state, input, now);
-        _decisions++;
         // Built once per decision and kept: the previous state's is the one compared against.
         var safety = decision.State.Safety;
+        if (safety != _safety && DeferToLoop(input, now, events))
+        {
+            return;
+        }
+
+        _decisions++;
         if (safety != _safety)
         {
             _safety = safety;

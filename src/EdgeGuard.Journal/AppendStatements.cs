@@ -1,0 +1,92 @@
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+/// <summary>
+/// The journal writer's two statements, prepared once on the shared connection and reused for
+/// every batch. Prepared per commit, SQLite's parser and code generator ran twice for each event
+/// when events come one at a time, and that CPU competed with the publisher and the broker.
+/// </summary>
+internal sealed class AppendStatements : IDisposable
+{
+    private const string InsertSql = """
+        INSERT INTO events (seq, id, ts, mono, type, point, zone, severity, drill, data, prev_hash, hash)
+        VALUES ($seq, $id, $ts, $mono, $type, $point, $zone, $severity, $drill, $data, $prev, $hash);
+        """;
+
+    private const string LastSeqSql = """
+        INSERT INTO gateway_meta (id, session, last_seq, chain_head, reserved_through) VALUES (1, 0, $last, $head, $reserve)
+        ON CONFLICT (id) DO UPDATE SET
+            last_seq = max(gateway_meta.last_seq, excluded.last_seq),
+            chain_head = excluded.chain_head,
+            reserved_through = max(gateway_meta.reserved_through, excluded.reserved_through)
+        RETURNING reserved_through;
+        """;
+
+    private readonly SqliteCommand _insert;
+    private readonly SqliteParameter _seq, _id, _ts, _mono, _type, _point, _zone, _severity, _drill, _data, _prev, _hash;
+    private readonly SqliteCommand _meta;
+    private readonly SqliteParameter _last, _head, _reserve;
+
+    public AppendStatements(SqliteConnection connection)
+    {
+        Connection = connection;
+        _insert = connection.CreateCommand();
+        _insert.CommandText = InsertSql;
+        _seq = _insert.Parameters.Add("$seq", SqliteType.Integer);
+        _id = _insert.Parameters.Add("$id", SqliteType.Text);
+        _ts = _insert.Parameters.Add("$ts", SqliteType.Text);
+        _mono = _insert.Parameters.Add("$mono", SqliteType.Integer);
+        _type = _insert.Parameters.Add("$type", SqliteType.Text);
+        _point = _insert.Parameters.Add("$point", SqliteType.Text);
+        _zone = _insert.Parameters.Add("$zone", SqliteType.Text);
+        _severity = _insert.Parameters.Add("$severity", SqliteType.Text);
+        _drill = _insert.Parameters.Add("$drill", SqliteType.Integer);
+        _data = _insert.Parameters.Add("$data", SqliteType.Text);
+        _prev = _insert.Parameters.Add("$prev", SqliteType.Blob);
+        _hash = _insert.Parameters.Add("$hash", SqliteType.Blob);
+        _meta = connection.CreateCommand();
+        _meta.CommandText = LastSeqSql;
+        _last = _meta.Parameters.Add("$last", SqliteType.Integer);
+        _head = _meta.Parameters.Add("$head", SqliteType.Blob);
+        _reserve = _meta.Parameters.Add("$reserve", SqliteType.Integer);
+    }
+
+    /// <summary>The connection the statements are prepared on.</summary>
+    public SqliteConnection Connection { get; }
+
+    /// <summary>Inserts one batch's rows and moves the meta row with them; returns the reservation now durable.</summary>
+    public long Insert(SqliteTransaction transaction, ChainedRow[] rows, byte[][] hashes, byte[] prev, long reserve)
+    {
+        _insert.Transaction = transaction;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i];
+            _seq.Value = row.Seq;
+            _id.Value = row.Id;
+            _ts.Value = row.Timestamp;
+            _mono.Value = row.Monotonic;
+            _type.Value = row.Type;
+            _point.Value = (object?)row.Point ?? DBNull.Value;
+            _zone.Value = (object?)row.Zone ?? DBNull.Value;
+            _severity.Value = row.Severity;
+            _drill.Value = row.Drill;
+            _data.Value = row.Data;
+            _prev.Value = i == 0 ? prev : hashes[i - 1];
+            _hash.Value = hashes[i];
+            _insert.ExecuteNonQuery();
+        }
+
+        _meta.Transaction = transaction;
+        _last.Value = rows[^1].Seq;
+        _head.Value = hashes[^1];
+        _reserve.Value = reserve;
+        return (long)_meta.ExecuteScalar()!;
+    }
+
+    public void Dispose()
+    {
+        _insert.Dispose();
+        _meta.Dispose();
+    }
+}

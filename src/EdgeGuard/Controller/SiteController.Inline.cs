@@ -1,0 +1,79 @@
+using EdgeGuard.Core;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Controller;
+
+// The idle fast path for edges. When the loop has nothing queued, an edge is handled on the GPIO
+// thread that reported it, under the same gate the loop holds, instead of waking the loop's thread:
+// on a small gateway that wake-up costs as much as the decision, the journal and the PUBLISH
+// together (docs/architecture.md). Order and the one-writer rule are kept: the loop takes messages
+// only under the gate, and an edge goes this way only while the channel is empty.
+//
+// A decision that changes the safety state is not made on the GPIO thread: its durable save
+// (an fsync, milliseconds on an SD card) would hold up the driver's event thread, and with it the
+// timestamps of the next edges. It goes to the loop as the next message (DeferredDecision), which
+// decides again as of the same moment and saves before driving anything, as always.
+public sealed partial class SiteController
+{
+    private readonly Lock _loopGate = new();
+    private volatile bool _looping;
+    private bool _onEdgeThread;
+    private DeferredDecision? _deferred;
+
+    private void OnEdge(RawEdge edge)
+    {
+        var message = new EdgeMessage(edge);
+        if (!TryHandleNow(message))
+        {
+            _channel.Writer.TryWrite(message);
+        }
+    }
+
+    // Handles the edge on this thread if the loop is running, idle and nothing waits; else false.
+    private bool TryHandleNow(EdgeMessage message)
+    {
+        if (!_looping || !_loopGate.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            if (!_looping || _channel.Reader.Count > 0)
+            {
+                return false;
+            }
+
+            _onEdgeThread = true;
+            Process(message);
+            if (_deferred is { } deferred)
+            {
+                // The channel was empty and this thread holds the gate: this is the loop's next message.
+                _deferred = null;
+                _channel.Writer.TryWrite(deferred);
+            }
+
+            return true;
+        }
+        finally
+        {
+            _onEdgeThread = false;
+            _loopGate.Exit();
+        }
+    }
+
+    // On the GPIO thread, hands a decision that must be saved first to the loop, with the events
+    // found so far (moved out of events, so they are reported once, ahead of the decision's).
+    private bool DeferToLoop(SiteInput input, Moment now, List<DomainEvent> events)
+    {
+        if (!_onEdgeThread)
+        {
+            return false;
+        }
+
+        _deferred = new DeferredDecision(input, now, [.. events]);
+        events.Clear();
+        return true;
+    }
+}

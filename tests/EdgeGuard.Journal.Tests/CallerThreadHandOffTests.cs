@@ -1,0 +1,106 @@
+using EdgeGuard.Core.Lockdown;
+using static EdgeGuard.Journal.Tests.EventDataWriterTests;
+using static EdgeGuard.Journal.Tests.JournalHarness;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The idle fast path (EventJournal.Inline.cs): with the writer idle, Publish sequences and
+/// announces on the caller's thread and wakes readers there; the writer commits right after. An
+/// event published while the writer is busy waits for it and keeps its place; a commit that fails
+/// after the fast path handed its event out skips that seq and says so.
+/// </summary>
+public sealed class CallerThreadHandOffTests : IDisposable
+{
+    private readonly JournalHarness _h = new();
+    private readonly ManualResetEventSlim _releaseCommit = new();
+
+    public void Dispose()
+    {
+        _releaseCommit.Set();
+        _h.Dispose();
+        _releaseCommit.Dispose();
+    }
+
+    [Fact]
+    public async Task With_the_writer_idle_an_event_is_announced_and_its_reader_woken_on_the_publishing_thread_before_its_commit()
+    {
+        // The first batch after a start commits before it is announced (no reservation yet).
+        await _h.PublishAndFlush(Activated(1));
+        HoldCommits();
+        var woken = -1;
+        var reader = _h.Journal.WaitForRecordsAfterAsync(1, CancellationToken.None)
+            .ContinueWith(_ => woken = Environment.CurrentManagedThreadId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        _h.Publish(Activated(2));
+
+        // Nothing awaited: the reader already ran, on this thread, and the commit is still held.
+        Assert.True(reader.IsCompleted);
+        Assert.Equal(Environment.CurrentManagedThreadId, woken);
+        Assert.Equal(2, _h.Journal.LastSeq);
+        Assert.Equal(1, _h.Journal.DurableSeq);
+        Assert.Equal("p2", Assert.Single(_h.Journal.ReadAfter(1, 10)).Point);
+
+        _releaseCommit.Set();
+        await _h.Flush();
+        Assert.Equal(2, _h.Journal.DurableSeq);
+        Assert.Equal(["p1", "p2"], _h.All().Select(record => record.Point));
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task An_event_published_while_the_writer_commits_waits_for_it_and_keeps_its_place()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        HoldCommits();
+        _h.Publish(Activated(2));
+
+        _h.Publish(Activated(3));
+
+        // The writer is inside the commit of 2: 3 is queued for it, not sequenced here.
+        Assert.Equal(2, _h.Journal.LastSeq);
+        _releaseCommit.Set();
+        await _h.Flush();
+        var records = _h.All();
+        Assert.Equal(["p1", "p2", "p3"], records.Select(record => record.Point));
+        Assert.Equal([1L, 2, 3], records.Select(record => record.Seq));
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task A_failed_commit_of_an_event_handed_out_on_the_publishing_thread_skips_its_seq_and_says_so()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        // Every commit fails as a dying SD card makes it fail: inside the transaction, rolled back.
+        _h.Journal.BeforeCommit = _ => throw new Microsoft.Data.Sqlite.SqliteException("disk I/O error", 10);
+
+        _h.Publish(Activated(2));
+        // Handed out before the commit, so the publisher has it whatever the disk says.
+        Assert.Equal("p2", Assert.Single(_h.Journal.ReadAfter(1, 10)).Point);
+        await _h.Flush();
+
+        Assert.True(_h.Journal.IsFull);
+        Assert.Equal(1, _h.Journal.Dropped);
+        Assert.Contains("disk I/O error", Assert.Single(_h.JournalEvents.OfType<JournalFull>()).Reason, StringComparison.Ordinal);
+        _h.Journal.BeforeCommit = null;
+        await _h.PublishAndFlush(Activated(3));
+
+        var records = _h.All();
+        Assert.Equal("p1", records[0].Point);
+        Assert.Equal("journal.gap", records[1].Type);
+        AssertData(records[1].DataJson, ("fromSeq", 2L), ("throughSeq", 2L), ("cause", "write-failed"));
+        Assert.Equal("p3", records[^1].Point);
+        Assert.DoesNotContain(records, record => record.Seq == 2);
+        AssertIntact(_h.Path);
+    }
+
+    // Holds the writer inside each commit, after its rows are inserted, until released.
+    private void HoldCommits() => _h.Journal.BeforeCommit = _ => _releaseCommit.Wait(Patience);
+
+    private static void AssertIntact(string path)
+    {
+        using var reader = JournalReader.Open(path);
+        var report = JournalVerifier.Verify(reader);
+        Assert.True(report.IsIntact, string.Join(Environment.NewLine, report.Problems.Select(p => p.Message)));
+    }
+}
