@@ -180,8 +180,9 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
 
     /// <summary>
     /// Panic press → lockdown lamp lit, keyswitch → lamp off, through the running controller:
-    /// GPIO callback, channel hop to the loop, filter, Decide, safety-state save (SQLite fsync:
-    /// durable before effect) and the output write. Polls the simulated chip's output level.
+    /// GPIO callback, filter, Decide, the hop to the loop that every safety change takes (its save
+    /// never runs on the GPIO thread), the safety-state save (SQLite fsync: durable before effect)
+    /// and the output write. Polls the simulated chip's output level.
     /// </summary>
     public async Task<(List<long> Lockdown, List<long> Clear)> EdgeToOutputAsync(int samples)
     {

@@ -18,7 +18,7 @@ namespace EdgeGuard.Bench.Micro;
 /// SiteController's loop is private and sits behind a channel and a thread hop, so it cannot be
 /// timed to the microsecond from outside; this class repeats its body instead. Left out on purpose:
 /// the safety-state save (an fsync, timed separately in <see cref="SafetyStoreBenchmarks"/>), the
-/// event sinks (the journal only enqueues) and logging. Keep it in step with SiteController.
+/// event sinks (measured end to end by bench/EdgeGuard.Bench.EndToEnd) and logging. Keep it in step with SiteController.
 /// Time is passed in (a synthetic monotonic clock), so debounce and lock-outs behave exactly as in
 /// production without waiting for them.
 /// </remarks>

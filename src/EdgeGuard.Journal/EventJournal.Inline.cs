@@ -57,15 +57,17 @@ public sealed partial class EventJournal
                     return false;
                 }
 
+                var next = _nextSeq;
                 try
                 {
                     // Inside the reservation and not full: Sequence announces it (batch.HandedOut).
                     batch = Sequence(plan);
                 }
 #pragma warning disable CA1031 // Publish never throws: the writer meets the same failure and counts the batch lost.
-                catch (Exception)
+                catch (Exception) when (_nextSeq == next)
 #pragma warning restore CA1031
                 {
+                    // Nothing was handed out (describing an event failed): queue them.
                     return false;
                 }
 

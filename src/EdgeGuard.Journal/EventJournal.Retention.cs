@@ -80,7 +80,8 @@ public sealed partial class EventJournal
     private long RetentionStep(DateTimeOffset now, long slack)
     {
         var first = _firstSeq;
-        var last = LastSeq;
+        // Committed rows only: a batch handed out before its commit is not in the table yet.
+        var last = DurableSeq;
         var delivered = DeliveredThrough;
         var chunkEnd = Math.Min(delivered, first + RetentionChunk - 1);
         if (first > last || chunkEnd < first)
@@ -130,7 +131,7 @@ public sealed partial class EventJournal
 
             // The next row, which may lie past a skipped range rather than at through + 1.
             using var next = JournalDatabase.Command(transaction, "SELECT min(seq) FROM events;");
-            return (next.ExecuteScalar() is long firstLeft ? firstLeft - 1 : Math.Max(through, LastSeq), count);
+            return (next.ExecuteScalar() is long firstLeft ? firstLeft - 1 : Math.Max(through, DurableSeq), count);
         });
 
         _firstSeq = bound + 1;

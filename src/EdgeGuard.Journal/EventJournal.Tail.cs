@@ -3,8 +3,9 @@ using EdgeGuard.Core.Ports;
 
 namespace EdgeGuard.Journal;
 
-// The hand-off to the publisher. The writer gives each record its seq, id and chain link in
-// memory, puts it in this tail and announces it (LastSeq) *before* committing it, so the publisher
+// The hand-off to the publisher. The writer (or, when it is idle, the publishing thread: see
+// EventJournal.Inline.cs) gives each record its seq and id in memory, puts it in this tail and
+// announces it (LastSeq) *before* it is chained and committed, so the publisher
 // sends it while SQLite runs its fsync: one commit costs as much as a whole broker round trip on a
 // gateway's storage, and the office would otherwise wait for both in turn (docs/journal.md).
 //
@@ -46,7 +47,8 @@ public sealed partial class EventJournal
     private long _durableSeq;
 
     /// <summary>
-    /// Called on the writer thread right after a batch is announced, with its last seq: lets a test
+    /// Called right after a batch is announced (on the writer thread, or on the publishing thread
+    /// for a batch handed out there), with its last seq: lets a test
     /// read what a publisher would be handed at that moment; null in production.
     /// </summary>
     internal Action<long>? AfterAnnounce { get; set; }

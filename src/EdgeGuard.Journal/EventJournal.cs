@@ -236,7 +236,10 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     /// </remarks>
     public void Publish(IReadOnlyList<DomainEvent> events) => Publish(events, drill: false);
 
-    /// <summary>Enqueues <paramref name="events"/> for the writer, flagged as drill events or not.</summary>
+    /// <summary>
+    /// Hands <paramref name="events"/> to the writer (or, with the writer idle, sequences them on
+    /// this thread), flagged as drill events or not.
+    /// </summary>
     /// <param name="events">Events in the order they happened.</param>
     /// <param name="drill">True when they happened during a drill.</param>
     public void Publish(IReadOnlyList<DomainEvent> events, bool drill)

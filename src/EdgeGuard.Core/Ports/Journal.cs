@@ -52,8 +52,8 @@ public interface IOutbox
 
     /// <summary>
     /// Completes when a record with <c>Seq &gt; afterSeq</c> exists. The continuation may run on
-    /// the thread that journaled the record (the controller's): keep what follows the await short
-    /// and never block there.
+    /// whichever thread journaled the record (the controller's, often a GPIO event thread): keep
+    /// what follows the await short, and move off that thread before anything that may block.
     /// </summary>
     Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken);
 }

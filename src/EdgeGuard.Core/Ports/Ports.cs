@@ -25,8 +25,9 @@ public interface IInputLines : IDisposable
     bool Read(string pointId);
 
     /// <summary>
-    /// Starts edge delivery. The callback runs on the driver's event thread: it must only enqueue,
-    /// never block or throw (a throwing callback stops the driver's event delivery).
+    /// Starts edge delivery. The callback runs on the driver's event thread: it must never block
+    /// on a disk or a busy lock, and never throw (a throwing callback stops the driver's event
+    /// delivery). The controller's callback decides on the edge right there when it is idle.
     /// </summary>
     void Start(Action<RawEdge> onEdge);
 }

@@ -163,7 +163,8 @@ public sealed class EolLoopLines : IInputLines
             _gate.Exit();
         }
 
-        // Outside the lock: both only enqueue. Faults first, so the office sees why a point changed.
+        // Outside the lock: the edge action may decide on the edge right here (an idle controller).
+        // Faults first, so the office sees why a point changed.
         Deliver(events, edges);
     }
 
@@ -232,7 +233,7 @@ public sealed class EolLoopLines : IInputLines
         catch (Exception)
 #pragma warning restore CA1031
         {
-            // The receivers only enqueue; if that fails the controller is gone and so is anyone to tell.
+            // The receivers never throw by design; if they do, the controller is gone and so is anyone to tell.
         }
     }
 

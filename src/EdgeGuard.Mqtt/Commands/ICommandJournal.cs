@@ -12,8 +12,8 @@ public interface ICommandJournal
 
 /// <summary>
 /// <see cref="ICommandJournal"/> over the gateway's event sink: publish, then wait for the journal's
-/// flush. The event journal only enqueues on <c>Publish</c> (it is called from the controller loop),
-/// so the flush is what lets the subscriber acknowledge a command only after it is journaled.
+/// flush. The event journal's <c>Publish</c> does not wait for the disk (it is called from the
+/// controller), so the flush is what lets the subscriber acknowledge a command only after it is journaled.
 /// </summary>
 /// <param name="sink">The event journal.</param>
 /// <param name="flush">Completes when everything published before the call is committed (<c>EventJournal.FlushAsync</c>).</param>

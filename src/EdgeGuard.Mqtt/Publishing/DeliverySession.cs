@@ -132,6 +132,18 @@ internal sealed partial class DeliverySession
                 }
 
                 await WaitForRecordsAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // This may run on the thread that journaled the record (the controller's, often a
+                    // GPIO event thread): send what is there at once, then leave that thread before
+                    // settling, error handling or a cursor write, which may wait for the disk.
+                    Fill(through);
+                }
+                finally
+                {
+                    await Task.Yield();
+                }
+
                 continue;
             }
 

@@ -37,6 +37,12 @@ internal sealed record HeartbeatMessage(TaskCompletionSource Answered) : Control
 /// <param name="Earlier">Events already found while handling the edge, reported ahead of the decision's.</param>
 internal sealed record DeferredDecision(Core.Lockdown.SiteInput Input, Core.Moment At, IReadOnlyList<Core.Lockdown.DomainEvent> Earlier) : ControllerMessage;
 
+/// <summary>Wakes the loop for a <see cref="DeferredDecision"/> waiting in its slot; nothing to handle itself.</summary>
+internal sealed record WakeMessage : ControllerMessage
+{
+    public static WakeMessage Instance { get; } = new();
+}
+
 /// <summary>A filter or site timer is due.</summary>
 internal sealed record TimerMessage : ControllerMessage
 {

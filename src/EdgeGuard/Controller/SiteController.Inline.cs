@@ -12,8 +12,9 @@ namespace EdgeGuard.Controller;
 //
 // A decision that changes the safety state is not made on the GPIO thread: its durable save
 // (an fsync, milliseconds on an SD card) would hold up the driver's event thread, and with it the
-// timestamps of the next edges. It goes to the loop as the next message (DeferredDecision), which
-// decides again as of the same moment and saves before driving anything, as always.
+// timestamps of the next edges. It goes to the loop as its next message (DeferredDecision, in a slot
+// the loop takes before the channel, so nothing queued meanwhile can come first), which decides
+// again as of the same moment and saves before driving anything, as always.
 public sealed partial class SiteController
 {
     private readonly Lock _loopGate = new();
@@ -33,34 +34,55 @@ public sealed partial class SiteController
     // Handles the edge on this thread if the loop is running, idle and nothing waits; else false.
     private bool TryHandleNow(EdgeMessage message)
     {
-        if (!_looping || !_loopGate.TryEnter())
+        // Lock is re-entrant: a thread already inside a decision (a sink or an output that sets an
+        // input from there) must queue its edge, never decide it in the middle of the other.
+        if (!_looping || _loopGate.IsHeldByCurrentThread || !_loopGate.TryEnter())
         {
             return false;
         }
 
         try
         {
-            if (!_looping || _channel.Reader.Count > 0)
+            if (!_looping || _deferred is not null || _channel.Reader.Count > 0)
             {
                 return false;
             }
 
             _onEdgeThread = true;
-            Process(message);
-            if (_deferred is { } deferred)
+            try
             {
-                // The channel was empty and this thread holds the gate: this is the loop's next message.
-                _deferred = null;
-                _channel.Writer.TryWrite(deferred);
+                Process(message);
+            }
+            finally
+            {
+                _onEdgeThread = false;
+                if (_deferred is not null)
+                {
+                    // The loop takes _deferred before anything in the channel; this only wakes it.
+                    _channel.Writer.TryWrite(WakeMessage.Instance);
+                }
             }
 
             return true;
         }
         finally
         {
-            _onEdgeThread = false;
             _loopGate.Exit();
         }
+    }
+
+    // The loop's next message: a decision deferred from a GPIO thread first, then the channel's.
+    // Called under _loopGate.
+    private bool TryTakeNext(out ControllerMessage message)
+    {
+        if (_deferred is { } deferred)
+        {
+            _deferred = null;
+            message = deferred;
+            return true;
+        }
+
+        return _channel.Reader.TryRead(out message!);
     }
 
     // On the GPIO thread, hands a decision that must be saved first to the loop, with the events

@@ -153,7 +153,7 @@ public sealed partial class SiteController(
                 // overtakes one taken here and not yet handled.
                 lock (_loopGate)
                 {
-                    while (_channel.Reader.TryRead(out var message))
+                    while (TryTakeNext(out var message))
                     {
                         Process(message);
                     }
@@ -162,7 +162,10 @@ public sealed partial class SiteController(
         }
         finally
         {
-            _looping = false;
+            lock (_loopGate)
+            {
+                _looping = false;
+            }
         }
     }
 

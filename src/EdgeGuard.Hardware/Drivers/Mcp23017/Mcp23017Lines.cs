@@ -242,8 +242,9 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
             {
                 lock (_gate)
                 {
-                    // Delivered under the lock so a Poll racing the callback cannot reorder edges; the
-                    // action only enqueues.
+                    // Delivered under the lock so a Poll racing the callback cannot reorder edges. The
+                    // action never blocks: it queues the edge, or decides on it here when the
+                    // controller is idle (outputs on this chip then take this lock again, re-entrantly).
                     foreach (var edge in EdgesFrom(_chip.ReadInterrupt(), timestamp))
                     {
                         _onEdge?.Invoke(edge);
