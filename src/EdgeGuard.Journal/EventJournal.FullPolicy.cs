@@ -146,12 +146,19 @@ public sealed partial class EventJournal
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Interlocked.Add(ref _dropped, events);
-            BeginOrExtendEpisode(FailureReason(ex), events);
-            Report(ex);
-            TryWriteFault(now, raise);
+            WriteFailed(ex, events, now, raise);
             return false;
         }
+    }
+
+    // A write failed and nothing of it was written: its events are lost (counted), the episode
+    // (new or ongoing) says why, and the fault itself is tried on its own. Caller holds _appendGate.
+    private void WriteFailed(Exception ex, long events, DateTimeOffset now, List<DomainEvent> raise)
+    {
+        Interlocked.Add(ref _dropped, events);
+        BeginOrExtendEpisode(FailureReason(ex), events);
+        Report(ex);
+        TryWriteFault(now, raise);
     }
 
     // After a successful write (or when there was nothing to write): the episode state moves on

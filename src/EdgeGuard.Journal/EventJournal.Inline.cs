@@ -3,26 +3,30 @@ using EdgeGuard.Core.Ports;
 
 namespace EdgeGuard.Journal;
 
-// The idle fast path. When the writer has nothing to do, Publish sequences its events on the
-// caller's thread (the controller), announces them and wakes the publisher there too, so an event
-// reaches the MQTT socket without waiting for two thread wake-ups (writer, then publisher). On a
-// small gateway each wake-up of an idle core costs tens of microseconds, as much as the gateway's
-// own work (docs/journal.md). The writer still commits the batch, right after, on its thread.
+// The caller's fast path. When the writer holds no unsequenced events, Publish sequences its events
+// on the caller's thread (the controller), announces them and wakes the publisher there too, so an
+// event reaches the MQTT socket without waiting for two thread wake-ups (writer, then publisher).
+// On a small gateway each wake-up of an idle core costs tens of microseconds, as much as the
+// gateway's own work (docs/journal.md). The writer commits what was handed out this way, in order,
+// as one group, and does so without _appendGate: an event that comes while a commit (an fsync,
+// milliseconds on an SD card) is running is handed out at once instead of waiting for it.
 //
-// Only in the plain case, so nothing else has to know about it: no event waiting or being
-// written, no declared gap pending, not in a journal-full episode, room under the limit, no more
-// than one batch (MaxBatch) and seqs inside the durable reservation. Anything else goes through the queue as before.
+// Only in the plain case, so nothing else has to know about it: no event queued or taken by the
+// writer and not yet written, no declared gap pending, not in a journal-full episode, room under
+// the limit, seqs inside the durable reservation and no more than one batch (MaxBatch) past the
+// last commit. Anything else goes through the queue as before.
 public sealed partial class EventJournal
 {
-    // A batch sequenced by a caller, waiting for the writer to commit it (under _queueGate).
-    private SequencedBatch? _handedOut;
+    // Batches sequenced by callers, in seq order, waiting for the writer to commit them (under
+    // _queueGate). Contiguous: nothing else is sequenced while any is waiting (see _writerBusy).
+    private readonly List<SequencedBatch> _handedOut = [];
 
-    // True while the writer works on a batch it took (under _queueGate): a caller must not
-    // sequence ahead of a batch published before its own.
+    // True while the writer holds queued events it took and has not finished writing (under
+    // _queueGate): a caller must not sequence ahead of events published before its own.
     private bool _writerBusy;
 
-    // Sequences and announces the events on this thread if the writer is idle and the plain case
-    // holds; then wakes the publisher here, holding no lock. False: nothing was done, queue them.
+    // Sequences and announces the events on this thread if the plain case holds; then wakes the
+    // publisher here, holding no lock. False: nothing was done, queue them.
     private bool TryHandOutNow(IReadOnlyList<DomainEvent> events, bool drill)
     {
         if (!_appendGate.TryEnter())
@@ -42,17 +46,20 @@ public sealed partial class EventJournal
                 }
             }
 
-            if (plan.Count is 0 or > MaxBatch || _full || _pendingGap is not null || DurableSeq != LastSeq
-                || _nextSeq + plan.Count - 1 > _reserved || Undelivered() + plan.Count > _limits.MaxRecords)
+            // At most one batch ahead of the last commit: one failed commit then skips no more than
+            // a batch (as on the writer's own path), and the writer's group stays within MaxBatch.
+            var last = _nextSeq + plan.Count - 1;
+            if (plan.Count == 0 || _full || _pendingGap is not null || last > _reserved || last > DurableSeq + MaxBatch
+                || Undelivered() + plan.Count > _limits.MaxRecords)
             {
                 return false;
             }
 
-            // _queueGate held while sequencing: the writer cannot take a batch published before
-            // this one in the meantime, and nothing else sequences (this thread holds _appendGate).
+            // _queueGate held while sequencing: the writer cannot take events published before
+            // these in the meantime, and nothing else sequences (this thread holds _appendGate).
             lock (_queueGate)
             {
-                if (_stopping || _writerBusy || _handedOut is not null || _queue.Count > 0 || _overflowDropped > 0)
+                if (_stopping || _writerBusy || _queue.Count > 0 || _overflowDropped > 0)
                 {
                     return false;
                 }
@@ -71,8 +78,7 @@ public sealed partial class EventJournal
                     return false;
                 }
 
-                _handedOut = batch;
-                _writerBusy = true;
+                _handedOut.Add(batch);
                 _enqueued += plan.Count;
             }
         }
@@ -99,17 +105,73 @@ public sealed partial class EventJournal
         return true;
     }
 
-    // The writer's half of a batch a caller handed out: its commit. A failure is a write failure
-    // like any other (the batch's seqs are declared skipped by the next row, and the episode says why).
-    private void CommitHandedOut(SequencedBatch batch)
+    // The writer's half of the batches callers handed out: one commit for all of them, without
+    // _appendGate. A failure is a write failure like any other: the seqs are declared skipped by
+    // the next row, together with any batch handed out meanwhile, and the episode says why.
+    private void CommitHandedOut(List<SequencedBatch> batches)
     {
+        var batch = batches.Count == 1
+            ? batches[0]
+            : new SequencedBatch(batches[0].First, batches[^1].Last, [.. batches.SelectMany(b => b.Records)], null, batches[^1].Signal);
         var raise = new List<DomainEvent>(2);
-        lock (_appendGate)
+        long reserved;
+        byte[] head;
+        try
         {
-            TryWrite(() => Commit(batch), batch.Records.Length, _time.GetUtcNow(), raise);
+            reserved = Transaction(batch, out head);
+        }
+#pragma warning disable CA1031 // Whatever stops the write, the controller must not see it: it becomes the fault.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            long abandoned = 0;
+            try
+            {
+                lock (_appendGate)
+                {
+                    // Batches handed out during this commit follow a hole now: they cannot be
+                    // committed after it, so their seqs join the skipped range the next row declares.
+                    abandoned = AbandonHandedOut();
+                    SkipFailed(batch.First, _nextSeq - 1);
+                    WriteFailed(ex, batch.Records.Length + abandoned, _time.GetUtcNow(), raise);
+                }
+            }
+#pragma warning disable CA1031 // Counted above: the writer loop must not count these events again.
+            catch (Exception faultFailure)
+#pragma warning restore CA1031
+            {
+                Report(faultFailure);
+            }
+            finally
+            {
+                Processed((int)abandoned);
+            }
+
+            RaiseAfter(raise);
+            return;
         }
 
-        RaiseAfter(raise);
+        lock (_appendGate)
+        {
+            Durable(batch, reserved, head);
+        }
+    }
+
+    // Takes every batch still waiting to be committed off the list (a commit before them failed);
+    // returns how many events they held. Caller holds _appendGate.
+    private long AbandonHandedOut()
+    {
+        lock (_queueGate)
+        {
+            long events = 0;
+            foreach (var waiting in _handedOut)
+            {
+                events += waiting.Records.Length;
+            }
+
+            _handedOut.Clear();
+            return events;
+        }
     }
 
     // A batch given its seqs and ids in memory, not yet chained or committed. Signal is set when

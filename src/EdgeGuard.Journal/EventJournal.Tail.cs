@@ -3,8 +3,8 @@ using EdgeGuard.Core.Ports;
 
 namespace EdgeGuard.Journal;
 
-// The hand-off to the publisher. The writer (or, when it is idle, the publishing thread: see
-// EventJournal.Inline.cs) gives each record its seq and id in memory, puts it in this tail and
+// The hand-off to the publisher. The writer (or, when it holds no queued events, the publishing
+// thread: see EventJournal.Inline.cs) gives each record its seq and id in memory, puts it in this tail and
 // announces it (LastSeq) *before* it is chained and committed, so the publisher
 // sends it while SQLite runs its fsync: one commit costs as much as a whole broker round trip on a
 // gateway's storage, and the office would otherwise wait for both in turn (docs/journal.md).
@@ -35,10 +35,11 @@ public sealed partial class EventJournal
     private long _tailFirst = 1;
     private int _tailCount;
 
-    // The writer's sequencing state (under _appendGate): the next seq to hand out, the hash it
-    // chains from, how far the durable reservation reaches, a skipped range not yet declared by a
-    // journal.gap row (it always ends at _nextSeq - 1), and the ranges the gap rows in the table
-    // declare (neither the journal-full policy nor retention counts skipped seqs as records).
+    // The sequencing state (under _appendGate): the next seq to hand out, how far the durable
+    // reservation reaches, a skipped range not yet declared by a journal.gap row (it always ends at
+    // _nextSeq - 1), and the ranges the gap rows in the table declare (neither the journal-full
+    // policy nor retention counts skipped seqs as records). The hash the next commit chains from
+    // is the writer thread's alone: read in Transaction, written in Durable.
     private long _nextSeq;
     private byte[] _chainHead = JournalChain.Genesis.ToArray();
     private long _reserved;
@@ -203,7 +204,7 @@ public sealed partial class EventJournal
     private void SkipFailed(long from, long through)
     {
         _pendingGap = _pendingGap is { } pending ? pending : (from, JournalGapCause.WriteFailed);
-        _nextSeq = through + 1;
+        _nextSeq = Math.Max(_nextSeq, through + 1);
     }
 
     // A committed batch that opened with journal.gap has declared the pending range.

@@ -8,10 +8,10 @@ namespace EdgeGuard.Journal;
 // transaction (group commit), signals waiting readers, and reports its failures.
 public sealed partial class EventJournal
 {
-    // Only the writer (under _appendGate) hashes; one instance reuses its buffer across batches.
+    // Only the writer thread hashes (in Transaction); one instance reuses its buffer across batches.
     private readonly JournalChain _chain = new();
 
-    // The writer's prepared statements (under _appendGate); disposed once the writer has stopped.
+    // The writer thread's prepared statements; disposed once the writer has stopped.
     private AppendStatements? _statements;
 
     /// <summary>How long the idle writer sleeps before it looks at retention again.</summary>
@@ -42,10 +42,10 @@ public sealed partial class EventJournal
         {
             long overflow = 0;
             bool last;
-            SequencedBatch? handedOut;
+            List<SequencedBatch>? handedOut = null;
             lock (_queueGate)
             {
-                while (_handedOut is null && _queue.Count == 0 && !_stopping && !_wake && _overflowDropped == 0 && !_retentionBacklog)
+                while (_handedOut.Count == 0 && _queue.Count == 0 && !_stopping && !_wake && _overflowDropped == 0 && !_retentionBacklog)
                 {
                     if (!Monitor.Wait(_queueGate, IdleWake))
                     {
@@ -53,12 +53,15 @@ public sealed partial class EventJournal
                     }
                 }
 
-                // A batch a caller sequenced comes first: everything queued was published after it.
-                _writerBusy = true;
-                handedOut = _handedOut;
-                _handedOut = null;
-                if (handedOut is null)
+                // Batches callers sequenced come first: everything queued was published after them.
+                if (_handedOut.Count > 0)
                 {
+                    handedOut = [.. _handedOut];
+                    _handedOut.Clear();
+                }
+                else
+                {
+                    _writerBusy = true;
                     var take = Math.Min(_queue.Count, MaxBatch);
                     for (var i = 0; i < take; i++)
                     {
@@ -76,10 +79,10 @@ public sealed partial class EventJournal
                     _wake = false;
                 }
 
-                last = _stopping && _queue.Count == 0;
+                last = _stopping && _queue.Count == 0 && _handedOut.Count == 0;
             }
 
-            var events = handedOut?.Records.Length ?? batch.Count;
+            var events = handedOut?.Sum(waiting => waiting.Records.Length) ?? batch.Count;
             try
             {
                 if (handedOut is not null)
@@ -188,51 +191,71 @@ public sealed partial class EventJournal
     // its seqs (journal.gap). Caller holds _appendGate.
     private JournalGap? Commit(SequencedBatch batch)
     {
-        var (first, last) = (batch.First, batch.Last);
-        // The chain links are made here, on the writer, not when sequencing: the office needs none
-        // of them, so the hashing stays off the path an event takes to the publisher.
-        var rows = new ChainedRow[batch.Records.Length];
-        var hashes = new byte[rows.Length][];
-        var head = _chainHead;
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var record = batch.Records[i];
-            rows[i] = new ChainedRow(record.Seq, record.Id.ToString("D"), EventDataWriter.Iso(record.Timestamp), record.Monotonic.Ticks, record.Type, record.Point, record.Zone, EventDataWriter.SeverityText(record.Severity), record.Drill ? 1L : 0L, record.DataJson);
-            hashes[i] = _chain.Hash(head, rows[i]);
-            head = hashes[i];
-        }
-
         long reserved;
+        byte[] head;
         try
         {
-            reserved = _database.InTransaction(transaction =>
-            {
-                // Prepared once on the shared connection; made again only if that connection changed.
-                var statements = _statements;
-                if (statements is null || statements.Connection != transaction.Connection)
-                {
-                    statements?.Dispose();
-                    _statements = statements = new AppendStatements(transaction.Connection!);
-                }
-
-                var durable = statements.Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead);
-                BeforeCommit?.Invoke(last);
-                return durable;
-            });
+            reserved = Transaction(batch, out head);
         }
         catch
         {
             if (batch.HandedOut)
             {
-                SkipFailed(first, last);
+                SkipFailed(batch.First, batch.Last);
             }
 
             throw;
         }
 
+        return Durable(batch, reserved, head);
+    }
+
+    // The commit itself: chain links, rows, meta row, fsync. Writer thread only (it alone touches
+    // _chainHead and the prepared statements); needs no _appendGate, so a batch handed out on the
+    // caller's thread is committed while the next one may be sequenced (EventJournal.Inline.cs).
+    // Returns the reservation now durable and, in head, the batch's last hash.
+    private long Transaction(SequencedBatch batch, out byte[] head)
+    {
+        // The chain links are made here, on the writer, not when sequencing: the office needs none
+        // of them, so the hashing stays off the path an event takes to the publisher.
+        var last = batch.Last;
+        var rows = new ChainedRow[batch.Records.Length];
+        var hashes = new byte[rows.Length][];
+        var link = _chainHead;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var record = batch.Records[i];
+            rows[i] = new ChainedRow(record.Seq, record.Id.ToString("D"), EventDataWriter.Iso(record.Timestamp), record.Monotonic.Ticks, record.Type, record.Point, record.Zone, EventDataWriter.SeverityText(record.Severity), record.Drill ? 1L : 0L, record.DataJson);
+            hashes[i] = _chain.Hash(link, rows[i]);
+            link = hashes[i];
+        }
+
+        head = link;
+        return _database.InTransaction(transaction =>
+        {
+            // Prepared once on the shared connection; made again only if that connection changed.
+            var statements = _statements;
+            if (statements is null || statements.Connection != transaction.Connection)
+            {
+                statements?.Dispose();
+                _statements = statements = new AppendStatements(transaction.Connection!);
+            }
+
+            var durable = statements.Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead);
+            BeforeCommit?.Invoke(last);
+            return durable;
+        });
+    }
+
+    // After a batch's commit: the durable state moves on, a declared gap is recorded, and a batch
+    // not handed out early is announced now. Caller holds _appendGate.
+    private JournalGap? Durable(SequencedBatch batch, long reserved, byte[] head)
+    {
+        var (first, last) = (batch.First, batch.Last);
         _chainHead = head;
-        _reserved = reserved;
-        _nextSeq = last + 1;
+        _reserved = Math.Max(_reserved, reserved);
+        // Batches handed out meanwhile may already have taken the seqs after this one.
+        _nextSeq = Math.Max(_nextSeq, last + 1);
         Volatile.Write(ref _durableSeq, last);
         if (batch.Gap is not null)
         {

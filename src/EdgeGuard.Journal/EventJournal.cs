@@ -19,8 +19,9 @@ namespace EdgeGuard.Journal;
 /// <see cref="Publish(IReadOnlyList{DomainEvent})"/> runs on the controller and never waits for the
 /// disk. A dedicated writer thread drains the queue and appends everything waiting in one
 /// transaction (group commit, at most <see cref="MaxBatch"/> records), so one fsync covers a whole
-/// burst. When the writer is idle, Publish sequences the events itself and wakes the publisher on
-/// the caller's thread, leaving only the commit to the writer (EventJournal.Inline.cs).
+/// burst. When the writer holds no queued events (even while it commits), Publish sequences the
+/// events itself and wakes the publisher on the caller's thread, leaving only the commit to the
+/// writer (EventJournal.Inline.cs).
 /// </para>
 /// <para>
 /// Disk use is bounded by <see cref="JournalLimits"/>: delivered records age out or are trimmed
@@ -381,7 +382,8 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     // declares it then.
     private void ReleaseReservation()
     {
-        // A writer that did not drain may be stuck in its commit holding _appendGate: do not wait for it.
+        // A writer that did not drain may be stuck in its commit (holding _appendGate, or the
+        // database's lock): do not wait for it.
         if (_writer.IsAlive)
         {
             return;
