@@ -236,13 +236,6 @@ public sealed class EarlyHandOffTests : IDisposable
 
     private Restarted Restart(JournalLimits? limits = null) => new(CrashImage, limits);
 
-    private static void AssertIntact(string path)
-    {
-        using var reader = JournalReader.Open(path);
-        var report = JournalVerifier.Verify(reader);
-        Assert.True(report.IsIntact, string.Join(Environment.NewLine, report.Problems.Select(p => p.Message)));
-    }
-
     // A gateway started on the power-cut image.
     private sealed class Restarted : IDisposable
     {

@@ -57,6 +57,14 @@ internal sealed class JournalHarness : IDisposable
 
     public IReadOnlyList<JournalRecord> All() => Journal.Read(0, int.MaxValue);
 
+    /// <summary>Asserts that `journal verify` finds the file at <paramref name="path"/> intact, naming every problem if not.</summary>
+    public static void AssertIntact(string path)
+    {
+        using var reader = JournalReader.Open(path);
+        var report = JournalVerifier.Verify(reader);
+        Assert.True(report.IsIntact, string.Join(Environment.NewLine, report.Problems.Select(p => p.Message)));
+    }
+
     public static PointActivated Activated(int i, DateTimeOffset? at = null) =>
         new(at ?? T0.AddMilliseconds(i), $"p{i}", PointKind.DoorContact, "zone-a");
 
