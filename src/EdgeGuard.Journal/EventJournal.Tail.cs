@@ -185,7 +185,17 @@ public sealed partial class EventJournal
             _appended = NewSignal();
         }
 
-        AfterAnnounce?.Invoke(records[^1].Seq);
+        try
+        {
+            AfterAnnounce?.Invoke(records[^1].Seq);
+        }
+#pragma warning disable CA1031 // A test's hook must not leave a batch announced and then lost.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Report(ex);
+        }
+
         return signal;
     }
 
