@@ -262,4 +262,39 @@ public sealed partial class EventJournal
 
         return Math.Max(0, count);
     }
+
+    // A clean stop gives back the seqs reserved ahead, so the next start has no gap to declare.
+    // Kept when a skipped range is still undeclared or a batch is uncommitted: the next start
+    // declares it then.
+    private void ReleaseReservation()
+    {
+        // A writer that did not drain may be stuck in its commit (holding _appendGate, or the
+        // database's lock): do not wait for it.
+        if (_writer.IsAlive)
+        {
+            return;
+        }
+
+        lock (_appendGate)
+        {
+            if (_pendingGap is not null || DurableSeq != LastSeq)
+            {
+                return;
+            }
+
+            try
+            {
+                _database.InTransaction(transaction =>
+                {
+                    using var command = JournalDatabase.Command(transaction, "UPDATE gateway_meta SET reserved_through = last_seq WHERE id = 1;");
+                    command.ExecuteNonQuery();
+                });
+            }
+            catch (Exception ex) when (IsWriteFailure(ex))
+            {
+                // The next start declares the reserved seqs as a gap: more to explain, nothing lost.
+                Report(ex);
+            }
+        }
+    }
 }

@@ -6,8 +6,10 @@ using Microsoft.Data.Sqlite;
 namespace EdgeGuard.Journal;
 
 // This file: the public surface, the fields every part shares, construction and disposal. The other
-// parts, by responsibility: EventJournal.Writer.cs (queue drain, group commit), .FullPolicy.cs
-// (journal-full episodes), .Outbox.cs (reads, delivery cursor), .Retention.cs (bounded disk).
+// parts, by responsibility: EventJournal.Writer.cs (queue drain, sequencing, group commit),
+// .Tail.cs (hand-off before the commit, seq reservation, gaps), .Inline.cs (sequencing on the
+// caller's thread), .FullPolicy.cs (journal-full episodes), .Outbox.cs (reads, delivery cursor),
+// .Retention.cs (bounded disk).
 /// <summary>
 /// The gateway's event journal and the MQTT publisher's outbox, in the <c>events</c> table of the
 /// journal database. Every domain event gets a 64-bit sequence number (from 1, kept across
@@ -374,41 +376,6 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             _readCommand = null;
             _reader?.Dispose();
             _reader = null;
-        }
-    }
-
-    // A clean stop gives back the seqs reserved ahead, so the next start has no gap to declare.
-    // Kept when a skipped range is still undeclared or a batch is uncommitted: the next start
-    // declares it then.
-    private void ReleaseReservation()
-    {
-        // A writer that did not drain may be stuck in its commit (holding _appendGate, or the
-        // database's lock): do not wait for it.
-        if (_writer.IsAlive)
-        {
-            return;
-        }
-
-        lock (_appendGate)
-        {
-            if (_pendingGap is not null || DurableSeq != LastSeq)
-            {
-                return;
-            }
-
-            try
-            {
-                _database.InTransaction(transaction =>
-                {
-                    using var command = JournalDatabase.Command(transaction, "UPDATE gateway_meta SET reserved_through = last_seq WHERE id = 1;");
-                    command.ExecuteNonQuery();
-                });
-            }
-            catch (Exception ex) when (IsWriteFailure(ex))
-            {
-                // The next start declares the reserved seqs as a gap: more to explain, nothing lost.
-                Report(ex);
-            }
         }
     }
 
