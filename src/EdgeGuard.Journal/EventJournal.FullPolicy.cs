@@ -116,7 +116,20 @@ public sealed partial class EventJournal
             var failed = false;
             if (plan.Count > 0 || _pendingGap is not null)
             {
-                failed = !TryWrite(() => Write(plan), batch.Count, now, raise);
+                try
+                {
+                    if (Write(plan) is { } gap)
+                    {
+                        raise.Add(gap);
+                    }
+                }
+#pragma warning disable CA1031 // Whatever stops the write, the controller must not see it: it becomes the fault.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    WriteFailed(ex, batch.Count, now, raise);
+                    failed = true;
+                }
             }
 
             if (!failed)
@@ -126,29 +139,6 @@ public sealed partial class EventJournal
         }
 
         RaiseAfter(raise);
-    }
-
-    // Runs a write. If it fails nothing was written: every event of the batch is lost, and the
-    // episode (new or ongoing) says why; then the fault itself is tried on its own. Whatever stops
-    // the write, the controller must not see it: it becomes the fault.
-    private bool TryWrite(Func<JournalGap?> write, int events, DateTimeOffset now, List<DomainEvent> raise)
-    {
-        try
-        {
-            if (write() is { } gap)
-            {
-                raise.Add(gap);
-            }
-
-            return true;
-        }
-#pragma warning disable CA1031 // see above
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            WriteFailed(ex, events, now, raise);
-            return false;
-        }
     }
 
     // A write failed and nothing of it was written: its events are lost (counted), the episode

@@ -6,8 +6,8 @@ namespace EdgeGuard.Journal;
 // The caller's fast path. When the writer holds no unsequenced events, Publish sequences its events
 // on the caller's thread (the controller), announces them and wakes the publisher there too, so an
 // event reaches the MQTT socket without waiting for two thread wake-ups (writer, then publisher).
-// On a small gateway each wake-up of an idle core costs tens of microseconds, as much as the
-// gateway's own work (docs/journal.md). The writer commits what was handed out this way, in order,
+// On a small gateway each wake-up of an idle core costs tens of microseconds, as much as a step of
+// the gateway's own work (docs/PERFORMANCE.md). The writer commits what was handed out this way, in order,
 // as one group, and does so without _appendGate: an event that comes while a commit (an fsync,
 // milliseconds on an SD card) is running is handed out at once instead of waiting for it.
 //

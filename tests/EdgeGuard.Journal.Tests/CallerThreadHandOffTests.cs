@@ -98,16 +98,7 @@ public sealed class CallerThreadHandOffTests : IDisposable
     public async Task A_commit_that_fails_while_more_events_were_handed_out_skips_them_all_under_one_gap()
     {
         await _h.PublishAndFlush(Activated(1));
-        var failures = 1;
-        _h.Journal.BeforeCommit = _ =>
-        {
-            _commitEntered.Set();
-            _releaseCommit.Wait(Patience);
-            if (Interlocked.Decrement(ref failures) >= 0)
-            {
-                throw new Microsoft.Data.Sqlite.SqliteException("disk I/O error", 10);
-            }
-        };
+        HoldCommits(failFirst: 1);
         _h.Publish(Activated(2));
         Assert.True(_commitEntered.Wait(Patience), "the writer never started committing 2");
         _h.Publish(Activated(3));
@@ -158,11 +149,16 @@ public sealed class CallerThreadHandOffTests : IDisposable
         AssertIntact(_h.Path);
     }
 
-    // Holds the writer inside each commit, after its rows are inserted, until released.
-    private void HoldCommits() => _h.Journal.BeforeCommit = _ =>
+    // Holds the writer inside each commit, after its rows are inserted, until released; the first
+    // failFirst commits then fail as a dying SD card makes them fail (inside the transaction, rolled back).
+    private void HoldCommits(int failFirst = 0) => _h.Journal.BeforeCommit = _ =>
     {
         _commitEntered.Set();
         _releaseCommit.Wait(Patience);
+        if (Interlocked.Decrement(ref failFirst) >= 0)
+        {
+            throw new Microsoft.Data.Sqlite.SqliteException("disk I/O error", 10);
+        }
     };
 
     // 1 committed (the first batch after a start commits before it is handed out), then 2 handed
