@@ -56,6 +56,7 @@ public sealed partial class EventJournal
                 // Batches callers sequenced come first: everything queued was published after them.
                 if (_handedOut.Count > 0)
                 {
+                    HoldHandedOut();
                     handedOut = [.. _handedOut];
                     _handedOut.Clear();
                 }

@@ -48,6 +48,7 @@ public sealed class DeliveryOrderTests(ITestOutputHelper output)
         }
 
         Assert.Equal(Total, outbox.DeliveredThrough);
+        Assert.Equal(Total, outbox.AcknowledgedThrough); // told to the journal in memory, ahead of the cursor
         Assert.Equal(outbox.Marks.Order(), outbox.Marks);
         Assert.Equal(1, harness.Publisher.Connects);
         Assert.Empty(harness.Faults.Events);

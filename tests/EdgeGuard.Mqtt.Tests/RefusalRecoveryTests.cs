@@ -32,6 +32,7 @@ public sealed class RefusalRecoveryTests(ITestOutputHelper output)
         await harness.StartAsync();
         await Eventually.TrueAsync(() => harness.Publisher.RefusedPublishes >= 3, Patience, "three refused attempts");
         Assert.Equal(0, harness.Outbox.DeliveredThrough);
+        Assert.Equal(0, harness.Outbox.AcknowledgedThrough); // a refused event is not the office's: the journal must not count on it
         harness.Outbox.Append("point.restored", "door-lobby", "lobby"); // journaled during the refusal
 
         await broker.ReloadAclAsync(Fixed);

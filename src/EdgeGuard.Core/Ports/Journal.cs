@@ -51,6 +51,14 @@ public interface IOutbox
     void MarkDelivered(long seq);
 
     /// <summary>
+    /// Tells the journal, in memory only, that the broker has acknowledged every record through
+    /// <paramref name="seq"/>; <see cref="MarkDelivered"/> is what makes the cursor durable. The
+    /// journal may hold the commit of records it handed out early until then, so that its disk
+    /// work does not compete with the delivery the office is waiting for.
+    /// </summary>
+    void Acknowledged(long seq);
+
+    /// <summary>
     /// Completes when a record with <c>Seq &gt; afterSeq</c> exists. The continuation may run on
     /// whichever thread journaled the record (the controller's, often a GPIO event thread): keep
     /// what follows the await short, and move off that thread before anything that may block.

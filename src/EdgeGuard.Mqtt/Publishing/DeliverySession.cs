@@ -258,6 +258,8 @@ internal sealed partial class DeliverySession
                 OnAcknowledged(next);
             }
 
+            // In memory: lets the journal start the commit it held for this round trip.
+            _outbox.Acknowledged(_acked);
             FlushCursor(force: false);
             return;
         }

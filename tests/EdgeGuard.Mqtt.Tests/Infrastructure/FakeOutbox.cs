@@ -15,6 +15,7 @@ public sealed class FakeOutbox : IOutbox
     private TaskCompletionSource _appended = NewSignal();
     private TaskCompletionSource _delivered = NewSignal();
     private long _deliveredThrough;
+    private long _acknowledged;
 
     /// <summary>Base of the records' timestamps.</summary>
     public DateTimeOffset Epoch { get; init; } = new(2026, 11, 23, 19, 0, 0, TimeSpan.Zero);
@@ -116,6 +117,27 @@ public sealed class FakeOutbox : IOutbox
             var from = (int)Math.Max(afterSeq, _deliveredThrough);
             var count = Math.Max(0, Math.Min(max, _records.Count - from));
             return _records.GetRange(from, count);
+        }
+    }
+
+    /// <summary>Highest seq the publisher reported through <see cref="Acknowledged"/> (in memory, not the cursor).</summary>
+    public long AcknowledgedThrough
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _acknowledged;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Acknowledged(long seq)
+    {
+        lock (_gate)
+        {
+            _acknowledged = Math.Max(_acknowledged, seq);
         }
     }
 

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace EdgeGuard.Journal;
+
+// When the writer commits what callers handed out (EventJournal.Inline.cs). Those events are
+// already on their way to the office when the writer wakes; a commit started at once (SQLite,
+// the hash chain, an fsync: hundreds of microseconds of CPU) competes for the gateway's two cores
+// with the broker and the office's delivery, the very round trip the office is waiting on. So the
+// writer holds the commit until the broker has acknowledged the handed-out events, for at most
+// CommitHold, and never when anything else needs it: events queued behind (they are written after
+// it), a FlushAsync, a stop. The cost is a longer window in which a power cut loses handed-out
+// events: at most CommitHold more than the commit itself, and declared by the next start as a
+// journal.gap (unclean-shutdown), exactly as for a cut during the commit. Events the office has
+// acknowledged are the office's already; the ones it has not are declared, never silently lost.
+// The safety state is not involved: its save is a commit of its own, durable before any effect.
+public sealed partial class EventJournal
+{
+    /// <summary>Longest the writer holds the commit of handed-out events for the broker's PUBACK.</summary>
+    public static readonly TimeSpan DefaultCommitHold = TimeSpan.FromMilliseconds(2);
+
+    // Highest seq the publisher reported acknowledged by the broker (under _queueGate; in memory).
+    private long _acknowledged;
+
+    /// <summary>
+    /// Longest the writer waits, after callers handed events out, for the broker to acknowledge
+    /// them before it commits them; <see cref="TimeSpan.Zero"/> commits at once. Tests set it.
+    /// </summary>
+    internal TimeSpan CommitHold { get; set; } = DefaultCommitHold;
+
+    /// <inheritdoc />
+    public void Acknowledged(long seq)
+    {
+        lock (_queueGate)
+        {
+            if (seq <= _acknowledged)
+            {
+                return;
+            }
+
+            _acknowledged = seq;
+            if (_handedOut.Count > 0 && seq >= _handedOut[^1].Last)
+            {
+                Monitor.Pulse(_queueGate);
+            }
+        }
+    }
+
+    // Waits (releasing _queueGate) until everything handed out is acknowledged, CommitHold has
+    // passed since the wait began, or something needs the commit now. Caller holds _queueGate.
+    private void HoldHandedOut()
+    {
+        var hold = CommitHold;
+        var started = Stopwatch.GetTimestamp();
+        while (_handedOut.Count > 0 && _acknowledged < _handedOut[^1].Last
+            && _queue.Count == 0 && _flushWaiters.Count == 0 && _overflowDropped == 0 && !_stopping)
+        {
+            var left = hold - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            // Monitor.Wait counts whole milliseconds: round up, never 0 (which would not wait).
+            Monitor.Wait(_queueGate, (int)Math.Ceiling(left.TotalMilliseconds));
+        }
+    }
+}

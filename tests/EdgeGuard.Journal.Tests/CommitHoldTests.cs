@@ -1,0 +1,101 @@
+using static EdgeGuard.Journal.Tests.JournalHarness;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The commit hold (EventJournal.CommitHold.cs): the writer holds the commit of events callers
+/// handed out until the broker has acknowledged them, for at most CommitHold, and commits at once
+/// when anything needs it: a flush, events queued behind, a stop.
+/// </summary>
+public sealed class CommitHoldTests : IDisposable
+{
+    // Long enough that a commit seen within a test was never caused by the hold running out.
+    private static readonly TimeSpan Forever = TimeSpan.FromMinutes(10);
+
+    private readonly JournalHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public async Task A_handed_out_event_is_committed_once_the_broker_has_acknowledged_it()
+    {
+        await HandOut2UnderAHoldOf(Forever);
+
+        // An acknowledgement of an older seq does not end the hold; the writer had time to commit.
+        _h.Journal.Acknowledged(1);
+        await Task.Delay(200);
+        Assert.Equal(1, _h.Journal.DurableSeq);
+        Assert.Equal(2, _h.Journal.LastSeq);
+
+        _h.Journal.Acknowledged(2);
+        await DurableThrough(2);
+        Assert.Equal(["p1", "p2"], _h.All().Select(record => record.Point));
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task Without_an_acknowledgement_the_commit_waits_no_longer_than_the_hold()
+    {
+        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
+
+        await DurableThrough(2);
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task A_flush_ends_the_hold()
+    {
+        await HandOut2UnderAHoldOf(Forever);
+
+        await _h.Flush();
+
+        Assert.Equal(2, _h.Journal.DurableSeq);
+    }
+
+    [Fact]
+    public async Task Events_queued_behind_a_held_commit_end_the_hold()
+    {
+        await HandOut2UnderAHoldOf(Forever);
+
+        // More than one batch past the last commit: these go through the writer's queue, and they
+        // may not wait for the PUBACK of an event that was never published, nor may event 2.
+        _h.Publish([.. Enumerable.Range(3, EventJournal.MaxBatch).Select(i => Activated(i))]);
+
+        await DurableThrough(EventJournal.MaxBatch + 2);
+        Assert.Equal(EventJournal.MaxBatch + 2, _h.All().Count);
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task A_stop_commits_a_held_event_instead_of_waiting_for_its_acknowledgement()
+    {
+        await HandOut2UnderAHoldOf(Forever);
+
+        // Dispose gives the writer 10 s to drain; a writer still holding would lose event 2.
+        _h.Reopen();
+
+        Assert.Equal(["p1", "p2"], _h.All().Select(record => record.Point));
+        Assert.Empty(_h.JournalEvents); // a clean stop: no journal.gap
+        Assert.Empty(_h.Errors);
+    }
+
+    // Event 1 is committed (the first batch after a start is announced only after its commit);
+    // event 2 is then handed out on this thread and its commit held for `hold`.
+    private async Task HandOut2UnderAHoldOf(TimeSpan hold)
+    {
+        await _h.PublishAndFlush(Activated(1));
+        _h.Journal.CommitHold = hold;
+        _h.Publish(Activated(2));
+        Assert.Equal(2, _h.Journal.LastSeq);
+    }
+
+    private async Task DurableThrough(long seq)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (_h.Journal.DurableSeq < seq)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"seq {seq} not committed within {Patience.TotalSeconds} s (durable through {_h.Journal.DurableSeq})");
+            await Task.Delay(10);
+        }
+    }
+}
