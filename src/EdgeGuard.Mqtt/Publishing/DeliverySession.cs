@@ -135,9 +135,12 @@ internal sealed partial class DeliverySession
                 try
                 {
                     // This may run on the thread that journaled the record (the controller's, often a
-                    // GPIO event thread): send what is there at once, then leave that thread before
-                    // settling, error handling or a cursor write, which may wait for the disk.
-                    Fill(through);
+                    // GPIO event thread): send the new records at once, then leave that thread before
+                    // state refreshes, settling, error handling or a cursor write, which may wait
+                    // for the disk. A refresh that came due meanwhile goes out right after, from
+                    // the loop's next pass: the office's alert never waits behind a retained summary
+                    // (read then, so it already shows the change the record is about).
+                    PublishEvents(through);
                 }
                 finally
                 {
@@ -164,6 +167,11 @@ internal sealed partial class DeliverySession
             PublishState(kind, point);
         }
 
+        PublishEvents(through);
+    }
+
+    private void PublishEvents(long through)
+    {
         while (!_window.IsFull && TryNextRecord(through, out var record))
         {
             PublishEvent(record);
