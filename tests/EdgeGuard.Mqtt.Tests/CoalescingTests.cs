@@ -149,4 +149,43 @@ public sealed class CoalescingTests(ITestOutputHelper output)
         await office.WaitForAsync(r => r.Json.GetProperty("active").GetBoolean(), Patience, "refreshed point state");
         Assert.Equal(2, office.On(Root + "/state/points/door-a").Count);
     }
+
+    [Fact]
+    public async Task An_event_journaled_while_a_state_refresh_awaits_its_PUBACK_is_sent_without_waiting_for_it()
+    {
+        var time = new FakeTimeProvider();
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, time: time);
+        harness.State.Current = Points(("door-a", false));
+        await harness.StartAndCatchUpAsync();
+        var states = harness.Publisher.StatePublishes;
+
+        // The clock has not moved since the initial state: door-a's refresh after event 1 is deferred.
+        harness.State.Current = Points(("door-a", true));
+        harness.Outbox.Append("point.activated", "door-a", "lobby", """{"kind":"doorContact"}""");
+        await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == 1, Patience, "PUBACK of event 1");
+        Assert.Equal(states, harness.Publisher.StatePublishes);
+
+        // The refresh comes due and goes into a frozen broker: its PUBACK cannot come.
+        await broker.PauseAsync();
+        try
+        {
+            time.Advance(Interval);
+            await Eventually.TrueAsync(() => harness.Publisher.StatePublishes == states + 1, Patience, "door-a's refresh sent");
+
+            harness.State.Current = Points(("door-a", false));
+            harness.Outbox.Append("point.restored", "door-a", "lobby", """{"kind":"doorContact"}""");
+
+            // Sent now, not one round trip later behind the refresh.
+            await Eventually.TrueAsync(() => harness.Publisher.SentThrough == 2, Patience, "event 2 sent while the refresh awaits its PUBACK");
+            Assert.Equal(1, harness.Publisher.AcknowledgedThrough);
+        }
+        finally
+        {
+            await broker.ResumeAsync();
+        }
+
+        await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == 2, Patience, "PUBACK of event 2");
+        Assert.Equal(1, harness.Publisher.Connects);
+    }
 }

@@ -119,8 +119,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
         if (graceful)
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
-            await kill.WaitForExitAsync();
+            await SignalAsync(process, "-TERM");
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
@@ -151,9 +150,17 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
 
         await File.WriteAllTextAsync(Path.Combine(Directory, "acl"), acl);
-        using var hup = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
-        await hup.WaitForExitAsync();
+        await SignalAsync(process, "-HUP");
     }
+
+    /// <summary>
+    /// Freezes the running broker (SIGSTOP): connections stay open and what clients send waits in
+    /// the sockets, unanswered, until <see cref="ResumeAsync"/>.
+    /// </summary>
+    public Task PauseAsync() => SignalAsync(Running(), "-STOP");
+
+    /// <summary>Lets a paused broker run again (SIGCONT); it then handles what waited in its sockets, in order.</summary>
+    public Task ResumeAsync() => SignalAsync(Running(), "-CONT");
 
     /// <summary>Makes the running broker re-read its config, ACL and CRL (SIGHUP), as <c>systemctl reload</c> does.</summary>
     public async Task ReloadAsync()
@@ -163,8 +170,17 @@ public sealed class MosquittoBroker : IAsyncDisposable
             throw new InvalidOperationException("Only a running broker can reload.");
         }
 
-        using var hup = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
-        await hup.WaitForExitAsync();
+        await SignalAsync(process, "-HUP");
+    }
+
+    private Process Running() => _process is { HasExited: false } process
+        ? process
+        : throw new InvalidOperationException("The broker is not running.");
+
+    private static async Task SignalAsync(Process process, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
     }
 
     /// <inheritdoc/>

@@ -150,7 +150,7 @@ internal sealed partial class DeliverySession
                 continue;
             }
 
-            await SettleHeadAsync(cancellationToken).ConfigureAwait(false);
+            await SettleHeadAsync(live, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -234,15 +234,22 @@ internal sealed partial class DeliverySession
         _window.Add(new InFlight(InFlightKind.Event, record, null, ack));
         _sent = record.Seq;
         HighestSent = Math.Max(HighestSent, record.Seq);
+        _stats.Sent(HighestSent);
     }
 
-    private async Task SettleHeadAsync(CancellationToken cancellationToken)
+    private async Task SettleHeadAsync(bool live, CancellationToken cancellationToken)
     {
         _window.TryPeek(out var head);
+        var ack = HeadAck(head, cancellationToken);
+        if (live && await SentNewRecordsFirstAsync(ack, cancellationToken).ConfigureAwait(false))
+        {
+            return; // the head is still in flight: the pump's next pass settles it
+        }
+
         MqttClientPublishResult result;
         try
         {
-            result = await head.Ack.WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
+            result = await ack.ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {
@@ -314,39 +321,6 @@ internal sealed partial class DeliverySession
         _sent = _acked;
         var delay = ReconnectBackoff.Delay(_refusals++, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
         await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task WaitForRecordsAsync(CancellationToken cancellationToken)
-    {
-        // Wake up once per keep-alive to notice a client that dropped without telling us, and
-        // when the cursor or a coalesced point state is due, so neither waits for the next event.
-        var wake = _options.KeepAlive;
-        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn()])
-        {
-            if (due is { } dueIn && dueIn < wake)
-            {
-                wake = dueIn;
-            }
-        }
-
-        if (wake <= TimeSpan.Zero)
-        {
-            return; // already due: the pump's next pass handles it
-        }
-
-        using var idle = new CancellationTokenSource(wake, _time);
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
-        try
-        {
-            await _outbox.WaitForRecordsAfterAsync(_sent, wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            if (!_client.IsConnected)
-            {
-                throw new MqttLinkException("the MQTT client is no longer connected");
-            }
-        }
     }
 
     /// <summary>A PUBACK reason as text, e.g. <c>NotAuthorized (135)</c> plus the broker's reason string.</summary>

@@ -9,6 +9,7 @@ internal sealed class DeliveryStats
     private long _acknowledgedThrough;
     private long _cursorWrites;
     private long _statePublishes;
+    private long _sentThrough;
 
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
@@ -18,6 +19,12 @@ internal sealed class DeliveryStats
 
     /// <summary>Retained state messages started (lockdown and point state).</summary>
     public long StatePublishes => Interlocked.Read(ref _statePublishes);
+
+    /// <summary>Highest event seq handed to the MQTT client (sent, not necessarily acknowledged).</summary>
+    public long SentThrough => Volatile.Read(ref _sentThrough);
+
+    /// <summary>Notes the highest event seq handed to the client so far; called in the publisher's send order.</summary>
+    public void Sent(long highest) => Volatile.Write(ref _sentThrough, highest);
 
     public void Acknowledged(long seq)
     {

@@ -83,6 +83,9 @@ public sealed partial class OutboxPublisher(
     /// </summary>
     public long AcknowledgedThrough => _stats.AcknowledgedThrough;
 
+    /// <summary>Highest event seq handed to the MQTT client since start: sent, its PUBACK perhaps still to come.</summary>
+    public long SentThrough => _stats.SentThrough;
+
     /// <summary>Delivery cursor writes (each one a durable commit) since start.</summary>
     public long CursorWrites => _stats.CursorWrites;
 

@@ -1,0 +1,112 @@
+using EdgeGuard.Core.Ports;
+using MQTTnet;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+// What the pump waits for. Idle, it waits for a new record (or for the cursor, a deferred state or
+// the keep-alive to come due). With something in flight, it waits for the head's PUBACK; and when
+// only retained state refreshes are in flight (every event sent is acknowledged), for a new record
+// too: an alert journaled while a state refresh awaits its PUBACK goes out at once, on the thread
+// that journaled it, instead of one broker round trip later. While events are in flight the pump
+// is streaming, their PUBACKs come back one after another and each pass picks up what is new, in
+// batches, on the pump's own thread. The head's wait is made once per head, so its PUBACK timeout
+// runs from when the head was first waited on, however often new records interrupt it.
+internal sealed partial class DeliverySession
+{
+    // The wait on the current head's PUBACK (with the timeout), and the ack it was made for.
+    private Task<MqttClientPublishResult>? _headWait;
+    private Task<MqttClientPublishResult>? _headWaitFor;
+
+    // The wait for a record after _newRecordsAfter; kept across passes until it completes.
+    private Task? _newRecords;
+    private long _newRecordsAfter;
+
+    /// <summary>The head's PUBACK, failing with <see cref="TimeoutException"/> once the options' timeout has passed.</summary>
+    private Task<MqttClientPublishResult> HeadAck(InFlight head, CancellationToken cancellationToken)
+    {
+        if (!ReferenceEquals(_headWaitFor, head.Ack))
+        {
+            if (_headWait is { IsCompleted: false } previous)
+            {
+                InFlightWindow.Observe(previous); // the head it timed was abandoned
+            }
+
+            _headWaitFor = head.Ack;
+            _headWait = head.Ack.WaitAsync(_options.Timeout, _time, cancellationToken);
+        }
+
+        return _headWait!;
+    }
+
+    /// <summary>
+    /// With only state refreshes in flight and the head not yet acknowledged: waits for whichever comes first.
+    /// A new record is sent on the thread that journaled it, which is then left (as in the idle
+    /// wait); true. The head's PUBACK (or its failure) first: false, settle it.
+    /// </summary>
+    private async Task<bool> SentNewRecordsFirstAsync(Task<MqttClientPublishResult> ack, CancellationToken cancellationToken)
+    {
+        if (_sent > _acked || _window.IsFull || ack.IsCompleted)
+        {
+            return false;
+        }
+
+        if (_newRecords is null || _newRecordsAfter != _sent)
+        {
+            _newRecordsAfter = _sent;
+            _newRecords = _outbox.WaitForRecordsAfterAsync(_sent, cancellationToken);
+        }
+
+        var first = await Task.WhenAny(ack, _newRecords).ConfigureAwait(false);
+        if (first == ack)
+        {
+            return false;
+        }
+
+        var records = _newRecords;
+        _newRecords = null;
+        try
+        {
+            await records.ConfigureAwait(false); // a disposed journal or a cancelled pump ends the session
+            PublishEvents(long.MaxValue);
+        }
+        finally
+        {
+            await Task.Yield();
+        }
+
+        return true;
+    }
+
+    private async Task WaitForRecordsAsync(CancellationToken cancellationToken)
+    {
+        // Wake up once per keep-alive to notice a client that dropped without telling us, and
+        // when the cursor or a coalesced point state is due, so neither waits for the next event.
+        var wake = _options.KeepAlive;
+        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn()])
+        {
+            if (due is { } dueIn && dueIn < wake)
+            {
+                wake = dueIn;
+            }
+        }
+
+        if (wake <= TimeSpan.Zero)
+        {
+            return; // already due: the pump's next pass handles it
+        }
+
+        using var idle = new CancellationTokenSource(wake, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
+        try
+        {
+            await _outbox.WaitForRecordsAfterAsync(_sent, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (!_client.IsConnected)
+            {
+                throw new MqttLinkException("the MQTT client is no longer connected");
+            }
+        }
+    }
+}
