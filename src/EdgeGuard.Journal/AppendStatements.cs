@@ -23,10 +23,17 @@ internal sealed class AppendStatements : IDisposable
         RETURNING reserved_through;
         """;
 
+    private const string CursorSql = """
+        INSERT INTO outbox (id, delivered_through) VALUES (1, $seq)
+        ON CONFLICT (id) DO UPDATE SET delivered_through = max(outbox.delivered_through, excluded.delivered_through);
+        """;
+
     private readonly SqliteCommand _insert;
     private readonly SqliteParameter _seq, _id, _ts, _mono, _type, _point, _zone, _severity, _drill, _data, _prev, _hash;
     private readonly SqliteCommand _meta;
     private readonly SqliteParameter _last, _head, _reserve;
+    private readonly SqliteCommand _cursor;
+    private readonly SqliteParameter _delivered;
 
     public AppendStatements(SqliteConnection connection)
     {
@@ -50,14 +57,27 @@ internal sealed class AppendStatements : IDisposable
         _last = _meta.Parameters.Add("$last", SqliteType.Integer);
         _head = _meta.Parameters.Add("$head", SqliteType.Blob);
         _reserve = _meta.Parameters.Add("$reserve", SqliteType.Integer);
+        _cursor = connection.CreateCommand();
+        _cursor.CommandText = CursorSql;
+        _delivered = _cursor.Parameters.Add("$seq", SqliteType.Integer);
     }
 
     /// <summary>The connection the statements are prepared on.</summary>
     public SqliteConnection Connection { get; }
 
-    /// <summary>Inserts one batch's rows and moves the meta row with them; returns the reservation now durable.</summary>
-    public long Insert(SqliteTransaction transaction, ChainedRow[] rows, byte[][] hashes, byte[] prev, long reserve)
+    /// <summary>
+    /// Inserts one batch's rows and moves the meta row with them, and the delivery cursor to
+    /// <paramref name="deliveredThrough"/> when that is above 0; returns the reservation now durable.
+    /// </summary>
+    public long Insert(SqliteTransaction transaction, ChainedRow[] rows, byte[][] hashes, byte[] prev, long reserve, long deliveredThrough)
     {
+        if (deliveredThrough > 0)
+        {
+            _cursor.Transaction = transaction;
+            _delivered.Value = deliveredThrough;
+            _cursor.ExecuteNonQuery();
+        }
+
         _insert.Transaction = transaction;
         for (var i = 0; i < rows.Length; i++)
         {
@@ -88,5 +108,6 @@ internal sealed class AppendStatements : IDisposable
     {
         _insert.Dispose();
         _meta.Dispose();
+        _cursor.Dispose();
     }
 }

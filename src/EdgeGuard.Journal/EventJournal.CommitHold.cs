@@ -13,6 +13,10 @@ namespace EdgeGuard.Journal;
 // journal.gap (unclean-shutdown), exactly as for a cut during the commit. Events the office has
 // acknowledged are the office's already; the ones it has not are declared, never silently lost.
 // The safety state is not involved: its save is a commit of its own, durable before any effect.
+//
+// Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
+// durable one: the commit after a PUBACK then makes that PUBACK's cursor durable too, and the
+// publisher's own cursor write (one more fsync, on its loop) is left with nothing to do.
 public sealed partial class EventJournal
 {
     /// <summary>Longest the writer holds the commit of handed-out events for the broker's PUBACK.</summary>
@@ -37,12 +41,26 @@ public sealed partial class EventJournal
                 return;
             }
 
-            _acknowledged = seq;
+            // Never past what was journaled, whatever a caller claims: the cursor is written from it.
+            _acknowledged = Math.Min(seq, LastSeq);
             if (_handedOut.Count > 0 && seq >= _handedOut[^1].Last)
             {
                 Monitor.Pulse(_queueGate);
             }
         }
+    }
+
+    // The cursor the next commit writes: the acknowledged prefix when it is ahead of the durable
+    // cursor, else 0 (nothing to write).
+    private long CursorToPersist()
+    {
+        long acknowledged;
+        lock (_queueGate)
+        {
+            acknowledged = _acknowledged;
+        }
+
+        return acknowledged > DeliveredThrough ? acknowledged : 0;
     }
 
     // Waits (releasing _queueGate) until everything handed out is acknowledged, CommitHold has

@@ -52,6 +52,12 @@ public sealed partial class EventJournal
             command.ExecuteNonQuery();
         });
 
+        AdvanceDelivered(seq);
+    }
+
+    // Moves the in-memory cursor to seq once it is durable (never back); 0 does nothing.
+    private void AdvanceDelivered(long seq)
+    {
         var current = Volatile.Read(ref _deliveredThrough);
         while (seq > current)
         {
@@ -64,7 +70,7 @@ public sealed partial class EventJournal
             current = seen;
         }
 
-        if (_isFull)
+        if (seq > current && _isFull)
         {
             // Room may have returned: let the writer record the recovery without waiting for the
             // next event.
@@ -74,7 +80,6 @@ public sealed partial class EventJournal
                 Monitor.Pulse(_queueGate);
             }
         }
-
     }
 
     /// <inheritdoc />

@@ -232,7 +232,8 @@ public sealed partial class EventJournal
         }
 
         head = link;
-        return _database.InTransaction(transaction =>
+        var cursor = CursorToPersist();
+        var durable = _database.InTransaction(transaction =>
         {
             // Prepared once on the shared connection; made again only if that connection changed.
             var statements = _statements;
@@ -242,10 +243,12 @@ public sealed partial class EventJournal
                 _statements = statements = new AppendStatements(transaction.Connection!);
             }
 
-            var durable = statements.Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead);
+            var reserved = statements.Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead, cursor);
             BeforeCommit?.Invoke(last);
-            return durable;
+            return reserved;
         });
+        AdvanceDelivered(cursor);
+        return durable;
     }
 
     // After a batch's commit: the durable state moves on, a declared gap is recorded, and a batch

@@ -125,23 +125,3 @@ internal static class Scripts
         throw new InvalidOperationException($"EdgeGuard.sln not found above {AppContext.BaseDirectory}");
     }
 }
-
-/// <summary>A scratch directory removed after the test.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "edgeguard-deploy-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover scratch directory must not fail a test that passed.
-        }
-    }
-}

@@ -89,11 +89,3 @@ internal sealed class TestGateway : IAsyncDisposable
         public Task<string> SendAsync(string line, CancellationToken cancellationToken) => Task.FromResult(server.Execute(line));
     }
 }
-
-/// <summary>A temporary state directory, removed afterwards.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("eg-").FullName;
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}

@@ -5,7 +5,8 @@ namespace EdgeGuard.Journal.Tests;
 /// <summary>
 /// The commit hold (EventJournal.CommitHold.cs): the writer holds the commit of events callers
 /// handed out until the broker has acknowledged them, for at most CommitHold, and commits at once
-/// when anything needs it: a flush, events queued behind, a stop.
+/// when anything needs it: a flush, events queued behind, a stop. The commit carries the
+/// acknowledged prefix as the durable delivery cursor.
 /// </summary>
 public sealed class CommitHoldTests : IDisposable
 {
@@ -77,6 +78,34 @@ public sealed class CommitHoldTests : IDisposable
         Assert.Equal(["p1", "p2"], _h.All().Select(record => record.Point));
         Assert.Empty(_h.JournalEvents); // a clean stop: no journal.gap
         Assert.Empty(_h.Errors);
+    }
+
+    [Fact]
+    public async Task The_commit_after_an_acknowledgement_makes_the_delivery_cursor_durable_too()
+    {
+        await HandOut2UnderAHoldOf(Forever);
+
+        _h.Journal.Acknowledged(2);
+        await DurableThrough(2);
+
+        // No MarkDelivered: the cursor went into the commit of event 2.
+        Assert.Equal(2, _h.Journal.DeliveredThrough);
+        _h.Reopen();
+        Assert.Equal(2, _h.Journal.DeliveredThrough);
+        Assert.Empty(_h.Journal.ReadAfter(_h.Journal.DeliveredThrough, 10));
+    }
+
+    [Fact]
+    public async Task An_acknowledgement_beyond_what_was_journaled_never_moves_the_cursor_past_it()
+    {
+        await HandOut2UnderAHoldOf(TimeSpan.Zero);
+
+        _h.Journal.Acknowledged(99);
+        _h.Publish(Activated(3));
+        await _h.Flush();
+
+        Assert.Equal(2, _h.Journal.DeliveredThrough);
+        Assert.Equal(["p3"], _h.Journal.ReadAfter(_h.Journal.DeliveredThrough, 10).Select(record => record.Point));
     }
 
     // Event 1 is committed (the first batch after a start is announced only after its commit);

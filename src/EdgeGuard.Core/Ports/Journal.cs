@@ -54,7 +54,8 @@ public interface IOutbox
     /// Tells the journal, in memory only, that the broker has acknowledged every record through
     /// <paramref name="seq"/>; <see cref="MarkDelivered"/> is what makes the cursor durable. The
     /// journal may hold the commit of records it handed out early until then, so that its disk
-    /// work does not compete with the delivery the office is waiting for.
+    /// work does not compete with the delivery the office is waiting for, and may make the cursor
+    /// durable with its next commit (<see cref="DeliveredThrough"/> then moves).
     /// </summary>
     void Acknowledged(long seq);
 

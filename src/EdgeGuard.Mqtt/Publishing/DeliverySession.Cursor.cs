@@ -4,7 +4,9 @@ namespace EdgeGuard.Mqtt.Publishing;
 // durable commit (an fsync) on this loop, competing with the journal's writer for SQLite's write
 // lock, so it is rate-limited; a cursor that lags only makes a restart send the events after it
 // again (replayed: true), which the contract allows. It never moves past an unacknowledged seq:
-// only _acked, the end of the contiguous prefix of successful PUBACKs, is ever written.
+// only _acked, the end of the contiguous prefix of successful PUBACKs, is ever written. The journal
+// also writes that prefix with its own next commit (IOutbox.Acknowledged): while events flow, the
+// commit after each PUBACK has made the cursor durable before this write is due, and it is skipped.
 internal sealed partial class DeliverySession
 {
     // Timestamp (of _time) of the first acknowledgement the cursor does not cover yet.
@@ -25,6 +27,14 @@ internal sealed partial class DeliverySession
     {
         if (_acked <= _marked)
         {
+            return;
+        }
+
+        if (_outbox.DeliveredThrough >= _acked)
+        {
+            // The journal made it durable with a commit of its own (IOutbox.Acknowledged).
+            _marked = _acked;
+            _cursorPendingSince = null;
             return;
         }
 

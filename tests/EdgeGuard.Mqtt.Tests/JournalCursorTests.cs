@@ -1,0 +1,70 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Publishing;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// The publisher over the real journal: the journal commits each handed-out event after its PUBACK
+/// and writes the acknowledged prefix as the delivery cursor in that commit, so the publisher's
+/// own cursor write (an fsync on its loop) is never needed while events flow, nor at the stop.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class JournalCursorTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task The_cursor_is_made_durable_by_the_journals_commit_after_each_PUBACK_not_by_a_write_of_its_own()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File(JournalDatabase.FileName);
+        await using var broker = await MosquittoBroker.StartAsync();
+        using (var database = JournalDatabase.Open(path))
+        using (var journal = new EventJournal(database, TimeProvider.System))
+        {
+            // The first batch after opening commits before it is announced; the rest are handed out.
+            journal.Publish([Opened(1)]);
+            await journal.FlushAsync();
+
+            // On a clock that never moves, the publisher's cursor interval never passes: only a
+            // whole batch of PUBACKs or the stop could make it write the cursor itself.
+            var time = new FakeTimeProvider();
+            var publisher = new OutboxPublisher(PublisherHarness.Plain(broker.Port), journal, new FakeSiteState(), () => 1, new RecordingSink(), time, new TestLog<OutboxPublisher>(output));
+            await publisher.StartAsync(CancellationToken.None);
+            using (var caughtUp = new CancellationTokenSource(Patience))
+            {
+                await publisher.WaitUntilCaughtUpAsync(caughtUp.Token);
+            }
+
+            // Event 1 went out as a replay, whose end writes the cursor (not live: forced).
+            Assert.Equal(1, journal.DeliveredThrough);
+            var writes = publisher.CursorWrites;
+            for (var i = 2; i <= 5; i++)
+            {
+                journal.Publish([Opened(i)]);
+                await Eventually.TrueAsync(() => publisher.AcknowledgedThrough == i, Patience, $"PUBACK of seq {i}");
+            }
+
+            await Eventually.TrueAsync(() => journal.DeliveredThrough == 5, Patience, "the cursor committed with event 5");
+            Assert.Equal(5, journal.DurableSeq);
+
+            await publisher.StopAsync(CancellationToken.None);
+            publisher.Dispose();
+            Assert.Equal(writes, publisher.CursorWrites);
+        }
+
+        // Durable: what a restart reads.
+        using var reopenedDatabase = JournalDatabase.Open(path);
+        using var reopened = new EventJournal(reopenedDatabase, TimeProvider.System);
+        Assert.Equal(5, reopened.DeliveredThrough);
+        Assert.Empty(reopened.ReadAfter(reopened.DeliveredThrough, 10));
+    }
+
+    private static PointActivated Opened(int i) =>
+        new(new DateTimeOffset(2026, 12, 1, 21, 0, 0, TimeSpan.Zero).AddSeconds(i), $"door-{i}", PointKind.DoorContact, "lobby");
+}
