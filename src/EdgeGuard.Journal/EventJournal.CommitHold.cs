@@ -14,6 +14,10 @@ namespace EdgeGuard.Journal;
 // acknowledged are the office's already; the ones it has not are declared, never silently lost.
 // The safety state is not involved: its save is a commit of its own, durable before any effect.
 //
+// The writer is not woken when events are handed out: the PUBACK wakes it (Acknowledged), or, if
+// none comes, the hold timer. A wake-up at hand-out would only make it wait again, on one of the
+// two cores, at the moment the broker and the office handle the PUBLISH.
+//
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
 // durable one: the commit after a PUBACK then makes that PUBACK's cursor durable too, and the
 // publisher's own cursor write (one more fsync, on its loop) is left with nothing to do.
@@ -24,6 +28,12 @@ public sealed partial class EventJournal
 
     // Highest seq the publisher reported acknowledged by the broker (under _queueGate; in memory).
     private long _acknowledged;
+
+    // When the oldest batch in _handedOut was handed out (Stopwatch timestamp, under _queueGate):
+    // the hold runs from then. The timer wakes the writer when it ends without a PUBACK; real time,
+    // like the fsync it bounds, not the journal's (possibly fake) clock.
+    private long _handedOutSince;
+    private readonly Timer _holdTimer;
 
     /// <summary>
     /// Longest the writer waits, after callers handed events out, for the broker to acknowledge
@@ -63,12 +73,42 @@ public sealed partial class EventJournal
         return acknowledged > DeliveredThrough ? acknowledged : 0;
     }
 
+    // After a caller handed events out: with no hold, wakes the writer now; else, for the first
+    // batch waiting, starts the timer that wakes it when the hold ends. No wake-up now: the writer
+    // would only wait again, on a core the broker and the office need for this very PUBLISH.
+    private void WakeWriterForHandedOut(bool firstWaiting)
+    {
+        var hold = CommitHold;
+        if (hold <= TimeSpan.Zero)
+        {
+            lock (_queueGate)
+            {
+                Monitor.Pulse(_queueGate);
+            }
+        }
+        else if (firstWaiting)
+        {
+            _holdTimer.Change(hold, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private static Timer NewHoldTimer(EventJournal journal) =>
+        new(static state => ((EventJournal)state!).WakeWriter(), journal, Timeout.Infinite, Timeout.Infinite);
+
+    private void WakeWriter()
+    {
+        lock (_queueGate)
+        {
+            Monitor.Pulse(_queueGate);
+        }
+    }
+
     // Waits (releasing _queueGate) until everything handed out is acknowledged, CommitHold has
     // passed since the wait began, or something needs the commit now. Caller holds _queueGate.
     private void HoldHandedOut()
     {
         var hold = CommitHold;
-        var started = Stopwatch.GetTimestamp();
+        var started = _handedOutSince;
         while (_handedOut.Count > 0 && _acknowledged < _handedOut[^1].Last
             && _queue.Count == 0 && _flushWaiters.Count == 0 && _overflowDropped == 0 && !_stopping)
         {

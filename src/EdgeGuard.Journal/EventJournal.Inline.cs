@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 
@@ -35,6 +36,7 @@ public sealed partial class EventJournal
         }
 
         SequencedBatch batch;
+        var firstWaiting = false;
         try
         {
             var plan = new List<Pending>(events.Count);
@@ -78,6 +80,12 @@ public sealed partial class EventJournal
                     return false;
                 }
 
+                firstWaiting = _handedOut.Count == 0;
+                if (firstWaiting)
+                {
+                    _handedOutSince = Stopwatch.GetTimestamp();
+                }
+
                 _handedOut.Add(batch);
                 _enqueued += plan.Count;
             }
@@ -87,19 +95,16 @@ public sealed partial class EventJournal
             _appendGate.Exit();
         }
 
-        // The publisher's continuation runs here: it reads the tail and starts the PUBLISH. Only
-        // then is the writer woken for the commit, so the two do not compete for a core before the
-        // PUBLISH is on its way (the commit is not what the office waits for).
+        // The publisher's continuation runs here: it reads the tail and starts the PUBLISH. The
+        // writer is not woken now, while the broker and the office handle that PUBLISH: the PUBACK
+        // wakes it (Acknowledged), or the hold timer does (EventJournal.CommitHold.cs).
         try
         {
             batch.Signal!.TrySetResult();
         }
         finally
         {
-            lock (_queueGate)
-            {
-                Monitor.Pulse(_queueGate);
-            }
+            WakeWriterForHandedOut(firstWaiting);
         }
 
         return true;

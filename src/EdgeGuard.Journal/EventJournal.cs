@@ -186,6 +186,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         }
 
         _reader = database.OpenConnection();
+        _holdTimer = NewHoldTimer(this);
         _writer = new Thread(WriterLoop)
         {
             IsBackground = true,
@@ -340,6 +341,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             Report(new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"The journal writer did not drain its queue within {DrainTimeout.TotalSeconds} s; events still queued are lost.")));
         }
 
+        _holdTimer.Dispose();
         ReleaseReservation();
         if (!_writer.IsAlive)
         {
