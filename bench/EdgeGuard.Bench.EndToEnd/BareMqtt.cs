@@ -55,22 +55,28 @@ internal sealed class BareMqtt : IAsyncDisposable
         var latencies = new List<long>(samples);
         for (var i = 0; i < samples; i++)
         {
-            var message = Next(out var seq);
-            var sent = Stopwatch.GetTimestamp();
-            var ack = _client.PublishAsync(message);
-            var arrival = await subscriber.NextAsync(TimeSpan.FromSeconds(10));
-            await ack;
-            if (arrival.Seq != seq || arrival.Topic != Topic)
-            {
-                throw new DeliveryException($"bare latency: expected seq {seq}, got {arrival.Seq} on {arrival.Topic}");
-            }
-
-            latencies.Add(arrival.Timestamp - sent);
-            // The same untimed gap the gateway rows leave between samples.
-            await Task.Delay(1);
+            latencies.Add(await SampleAsync(subscriber));
         }
 
         return latencies;
+    }
+
+    /// <summary>One ping-pong sample (see <see cref="LatencyAsync"/>); returns its latency in Stopwatch ticks.</summary>
+    public async Task<long> SampleAsync(TimedSubscriber subscriber)
+    {
+        var message = Next(out var seq);
+        var sent = Stopwatch.GetTimestamp();
+        var ack = _client.PublishAsync(message);
+        var arrival = await subscriber.NextAsync(TimeSpan.FromSeconds(10));
+        await ack;
+        if (arrival.Seq != seq || arrival.Topic != Topic)
+        {
+            throw new DeliveryException($"bare latency: expected seq {seq}, got {arrival.Seq} on {arrival.Topic}");
+        }
+
+        // The same untimed gap the gateway rows leave between samples.
+        await Task.Delay(1);
+        return arrival.Timestamp - sent;
     }
 
     /// <summary>

@@ -3,8 +3,8 @@ using EdgeGuard.Bench;
 using EdgeGuard.Bench.EndToEnd;
 using EdgeGuard.Testing;
 
-// Bare MQTTnet against the whole gateway, on one real Mosquitto, in one run. Phases alternate
-// (bare, gateway, bare, gateway) so drift of the machine hits both rows alike.
+// Bare MQTTnet against the whole gateway, on one real Mosquitto, in one run. The latency rows are
+// measured in alternating blocks (LatencyRows.cs) so drift of the machine hits both rows alike.
 // Exit codes: 0 ran (timing targets met or not: they are reported, never failed), 1 an event was
 // lost, duplicated or reordered, 2 the harness could not run (bad option, no Mosquitto).
 BenchOptions options;
@@ -79,9 +79,10 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     await bare.LatencyAsync(subscriber, options.Warmup);
     await bare.StreamAsync(subscriber, options.Warmup, options.InFlight);
 
-    Step($"latency: {options.LatencySamples} ping-pong samples each");
-    report.BareLatency = new LatencyStats(await bare.LatencyAsync(subscriber, options.LatencySamples));
-    report.GatewayLatency = new LatencyStats(await runs.LatencyAsync(options.LatencySamples));
+    Step($"latency: {options.LatencySamples} ping-pong samples each, in alternating blocks of {LatencyRows.Block}");
+    var (bareLatency, gatewayLatency) = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples);
+    report.BareLatency = new LatencyStats(bareLatency);
+    report.GatewayLatency = new LatencyStats(gatewayLatency);
     (report.ToJournal, report.JournalToSubscriber) = await runs.LatencyBreakdownAsync(Math.Max(options.LatencySamples / 2, 1)) switch
     {
         var (j, s) => (new LatencyStats(j), new LatencyStats(s)),
