@@ -56,7 +56,7 @@ internal sealed class Report(BenchOptions options)
         o.WriteLine();
         if (BareLatency is { } bare && GatewayLatency is { } gw)
         {
-            o.WriteLine(Invariant($"Latency, publish/edge → subscriber ({bare.Count} ping-pong samples each)"));
+            o.WriteLine(Invariant($"Latency, publish/edge → subscriber ({bare.Count} ping-pong samples each, in alternating blocks of {LatencyRows.Block}, each block after {LatencyRows.WarmUp} untimed)"));
             o.WriteLine();
             o.WriteLine("| row | p50 | p90 | p99 | max |");
             o.WriteLine("| --- | --- | --- | --- | --- |");
