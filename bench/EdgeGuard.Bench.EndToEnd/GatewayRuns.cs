@@ -136,8 +136,13 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
     {
         var last = gateway.Journal.LastSeq;
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
-        while ((gateway.Publisher.AcknowledgedThrough < last || gateway.Journal.DurableSeq < last) && Stopwatch.GetTimestamp() < deadline)
+        while (gateway.Publisher.AcknowledgedThrough < last || gateway.Journal.DurableSeq < last)
         {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"the gateway did not go quiet within 10 s (seq {last}: acknowledged through {gateway.Publisher.AcknowledgedThrough}, committed through {gateway.Journal.DurableSeq})");
+            }
+
             await Task.Delay(1);
         }
 

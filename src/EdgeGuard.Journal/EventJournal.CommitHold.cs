@@ -3,43 +3,64 @@ using System.Diagnostics;
 namespace EdgeGuard.Journal;
 
 // When the writer commits what callers handed out (EventJournal.Inline.cs). Those events are
-// already on their way to the office when the writer wakes; a commit started at once (SQLite,
-// the hash chain, an fsync: hundreds of microseconds of CPU) competes for the gateway's two cores
-// with the broker and the office's delivery, the very round trip the office is waiting on. So the
-// writer holds the commit until the broker has acknowledged the handed-out events, for at most
-// CommitHold, and never when anything else needs it: events queued behind (they are written after
-// it), a FlushAsync, a stop. The cost is a longer window in which a power cut loses handed-out
-// events: at most CommitHold more than the commit itself, and declared by the next start as a
-// journal.gap (unclean-shutdown), exactly as for a cut during the commit. Events the office has
-// acknowledged are the office's already; the ones it has not are declared, never silently lost.
-// The safety state is not involved: its save is a commit of its own, durable before any effect.
+// already on their way to the office when the writer wakes. With the broker on the gateway (the
+// embedded broker, a local bridge, the bench), a commit started at once (SQLite, the hash chain,
+// an fsync: hundreds of microseconds of CPU) competes for the same cores with the broker and the
+// office's delivery, the very round trip the office is waiting on. So while the broker's PUBACKs
+// come back within CommitHold (smoothed over recent hand-outs), the writer holds the commit until
+// the handed-out events are acknowledged, for at most CommitHold, and never when anything else
+// needs it: events queued behind (they are written after it), a FlushAsync, a stop. With a remote
+// broker the round trip is longer than the hold, nothing on the gateway competes with it, and
+// holding would only postpone durability: the writer then commits at once, as it always did.
 //
-// The writer is not woken when events are handed out: the PUBACK wakes it (Acknowledged), or, if
-// none comes, the hold timer. A wake-up at hand-out would only make it wait again, on one of the
-// two cores, at the moment the broker and the office handle the PUBLISH.
+// The cost of a hold is a longer window in which a power cut loses handed-out events: at most
+// CommitHold more than the commit itself, declared by the next start as a journal.gap
+// (unclean-shutdown) exactly as for a cut during the commit. Events the broker acknowledged are
+// the office's already. The safety state is not involved: its save is a commit of its own,
+// durable before any output moves.
+//
+// While holding, the writer is not woken when events are handed out: the PUBACK wakes it
+// (Acknowledged), or, if none comes, the hold timer (a pool thread). A wake-up at hand-out would
+// only make it wait again, on a core the broker and the office need for this very PUBLISH.
 //
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
-// durable one: the commit after a PUBACK then makes that PUBACK's cursor durable too, and the
-// publisher's own cursor write (one more fsync, on its loop) is left with nothing to do.
+// durable one: a commit after a PUBACK makes that PUBACK's cursor durable too, and the publisher's
+// own cursor write (one more fsync, on its loop) finds nothing left to do.
 public sealed partial class EventJournal
 {
     /// <summary>Longest the writer holds the commit of handed-out events for the broker's PUBACK.</summary>
     public static readonly TimeSpan DefaultCommitHold = TimeSpan.FromMilliseconds(2);
 
-    // Highest seq the publisher reported acknowledged by the broker (under _queueGate; in memory).
-    private long _acknowledged;
-
-    // When the oldest batch in _handedOut was handed out (Stopwatch timestamp, under _queueGate):
-    // the hold runs from then. The timer wakes the writer when it ends without a PUBACK; real time,
-    // like the fsync it bounds, not the journal's (possibly fake) clock.
-    private long _handedOutSince;
     private readonly Timer _holdTimer;
+
+    // All under _queueGate. The highest seq the publisher reported acknowledged (in memory); when
+    // the oldest batch in _handedOut was handed out (Stopwatch timestamp: the hold runs from then,
+    // in real time like the fsync it bounds); whether Dispose closed the timer.
+    private long _acknowledged;
+    private long _handedOutSince;
+    private bool _holdTimerClosed;
+
+    // The hand-out → PUBACK round trip, smoothed (1/8 per sample), in ticks of the journal's clock
+    // (a fake one in tests); 0 until measured. One batch at a time is timed: _probeSeq, from _probeAt.
+    private long _roundTrip;
+    private long _probeSeq;
+    private long _probeAt;
 
     /// <summary>
     /// Longest the writer waits, after callers handed events out, for the broker to acknowledge
     /// them before it commits them; <see cref="TimeSpan.Zero"/> commits at once. Tests set it.
     /// </summary>
     internal TimeSpan CommitHold { get; set; } = DefaultCommitHold;
+
+    /// <summary>True while commits are held for PUBACKs: the smoothed round trip is within <see cref="CommitHold"/>.</summary>
+    internal bool HoldsCommits
+    {
+        get
+        {
+            var hold = CommitHold;
+            return hold > TimeSpan.Zero && TimeSpan.FromSeconds((double)Volatile.Read(ref _roundTrip) / _time.TimestampFrequency) <= hold;
+        }
+    }
 
     /// <inheritdoc />
     public void Acknowledged(long seq)
@@ -53,10 +74,89 @@ public sealed partial class EventJournal
 
             // Never past what was journaled, whatever a caller claims: the cursor is written from it.
             _acknowledged = Math.Min(seq, LastSeq);
+            if (_probeSeq != 0 && seq >= _probeSeq)
+            {
+                MeasuredRoundTrip(_time.GetTimestamp() - _probeAt);
+            }
+
             if (_handedOut.Count > 0 && seq >= _handedOut[^1].Last)
             {
                 Monitor.Pulse(_queueGate);
             }
+        }
+    }
+
+    // Under _queueGate: a batch handed out now; times it unless another one is being timed.
+    private void HandedOut(SequencedBatch batch, bool firstWaiting)
+    {
+        if (firstWaiting)
+        {
+            _handedOutSince = Stopwatch.GetTimestamp();
+        }
+
+        if (_probeSeq == 0)
+        {
+            (_probeSeq, _probeAt) = (batch.Last, _time.GetTimestamp());
+        }
+    }
+
+    // Under _queueGate. A sample is capped at four holds, so one PUBACK that waited out a broker
+    // restart cannot keep commits unheld for long once round trips are short again.
+    private void MeasuredRoundTrip(long ticks)
+    {
+        var cap = (long)(CommitHold.TotalSeconds * 4 * _time.TimestampFrequency);
+        var sample = Math.Clamp(ticks, 1, Math.Max(cap, 1));
+        var smoothed = _roundTrip == 0 ? sample : _roundTrip + ((sample - _roundTrip) / 8);
+        Volatile.Write(ref _roundTrip, smoothed);
+        _probeSeq = 0;
+    }
+
+    // After a caller handed events out: not holding, wakes the writer now; holding, starts the timer
+    // that wakes it when the hold ends, for the first batch waiting.
+    private void WakeWriterForHandedOut(bool firstWaiting)
+    {
+        var holds = HoldsCommits;
+        lock (_queueGate)
+        {
+            if (!holds)
+            {
+                Monitor.Pulse(_queueGate);
+            }
+            else if (firstWaiting && !_holdTimerClosed)
+            {
+                _holdTimer.Change(CommitHold, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    // Under _queueGate: the writer took the handed-out batches, so no wake-up is due.
+    private void HoldTimerDone()
+    {
+        if (!_holdTimerClosed)
+        {
+            _holdTimer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
+    // From Dispose, even with a writer that did not stop in time: no one arms the timer after this.
+    private void CloseHoldTimer()
+    {
+        lock (_queueGate)
+        {
+            _holdTimerClosed = true;
+        }
+
+        _holdTimer.Dispose();
+    }
+
+    private static Timer NewHoldTimer(EventJournal journal) =>
+        new(static state => ((EventJournal)state!).WakeWriter(), journal, Timeout.Infinite, Timeout.Infinite);
+
+    private void WakeWriter()
+    {
+        lock (_queueGate)
+        {
+            Monitor.Pulse(_queueGate);
         }
     }
 
@@ -73,40 +173,16 @@ public sealed partial class EventJournal
         return acknowledged > DeliveredThrough ? acknowledged : 0;
     }
 
-    // After a caller handed events out: with no hold, wakes the writer now; else, for the first
-    // batch waiting, starts the timer that wakes it when the hold ends. No wake-up now: the writer
-    // would only wait again, on a core the broker and the office need for this very PUBLISH.
-    private void WakeWriterForHandedOut(bool firstWaiting)
-    {
-        var hold = CommitHold;
-        if (hold <= TimeSpan.Zero)
-        {
-            lock (_queueGate)
-            {
-                Monitor.Pulse(_queueGate);
-            }
-        }
-        else if (firstWaiting)
-        {
-            _holdTimer.Change(hold, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private static Timer NewHoldTimer(EventJournal journal) =>
-        new(static state => ((EventJournal)state!).WakeWriter(), journal, Timeout.Infinite, Timeout.Infinite);
-
-    private void WakeWriter()
-    {
-        lock (_queueGate)
-        {
-            Monitor.Pulse(_queueGate);
-        }
-    }
-
-    // Waits (releasing _queueGate) until everything handed out is acknowledged, CommitHold has
-    // passed since the wait began, or something needs the commit now. Caller holds _queueGate.
+    // Waits (releasing _queueGate) until everything handed out is acknowledged, the hold has run
+    // out since the first of it was handed out, or something needs the commit now; not at all
+    // while commits are not held. Caller holds _queueGate.
     private void HoldHandedOut()
     {
+        if (!HoldsCommits)
+        {
+            return;
+        }
+
         var hold = CommitHold;
         var started = _handedOutSince;
         while (_handedOut.Count > 0 && _acknowledged < _handedOut[^1].Last

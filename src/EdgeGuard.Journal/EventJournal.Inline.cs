@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 
@@ -81,11 +80,7 @@ public sealed partial class EventJournal
                 }
 
                 firstWaiting = _handedOut.Count == 0;
-                if (firstWaiting)
-                {
-                    _handedOutSince = Stopwatch.GetTimestamp();
-                }
-
+                HandedOut(batch, firstWaiting);
                 _handedOut.Add(batch);
                 _enqueued += plan.Count;
             }
@@ -95,9 +90,9 @@ public sealed partial class EventJournal
             _appendGate.Exit();
         }
 
-        // The publisher's continuation runs here: it reads the tail and starts the PUBLISH. The
-        // writer is not woken now, while the broker and the office handle that PUBLISH: the PUBACK
-        // wakes it (Acknowledged), or the hold timer does (EventJournal.CommitHold.cs).
+        // The publisher's continuation runs here: it reads the tail and starts the PUBLISH. Only
+        // then is the writer woken for the commit, or, while commits are held for PUBACKs, the
+        // PUBACK or the hold timer will wake it (EventJournal.CommitHold.cs).
         try
         {
             batch.Signal!.TrySetResult();

@@ -59,7 +59,7 @@ public sealed partial class EventJournal
                     HoldHandedOut();
                     handedOut = [.. _handedOut];
                     _handedOut.Clear();
-                    _holdTimer.Change(Timeout.Infinite, Timeout.Infinite); // taken: no wake-up due
+                    HoldTimerDone();
                 }
                 else
                 {

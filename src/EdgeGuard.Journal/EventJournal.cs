@@ -341,7 +341,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             Report(new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"The journal writer did not drain its queue within {DrainTimeout.TotalSeconds} s; events still queued are lost.")));
         }
 
-        _holdTimer.Dispose();
+        CloseHoldTimer();
         ReleaseReservation();
         if (!_writer.IsAlive)
         {

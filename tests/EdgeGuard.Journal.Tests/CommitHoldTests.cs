@@ -110,6 +110,27 @@ public sealed class CommitHoldTests : IDisposable
         Assert.Equal(["p3"], _h.Journal.ReadAfter(_h.Journal.DeliveredThrough, 10).Select(record => record.Point));
     }
 
+    [Fact]
+    public async Task After_a_round_trip_longer_than_the_hold_handed_out_events_are_committed_at_once()
+    {
+        await HandOut2UnderAHoldOf(Forever);
+
+        // A PUBACK 11 minutes later: the broker is far away, and holding would only delay the commit.
+        _h.Time.Advance(TimeSpan.FromMinutes(11));
+        _h.Journal.Acknowledged(2);
+        await DurableThrough(2);
+        Assert.False(_h.Journal.HoldsCommits);
+
+        // Committed with no PUBACK, flush or stop (with the hold it would wait the full ten minutes).
+        _h.Publish(Activated(3));
+        await DurableThrough(3);
+
+        // A quick round trip brings the hold back (the estimate moves by an eighth per sample).
+        _h.Journal.Acknowledged(3);
+        Assert.True(_h.Journal.HoldsCommits);
+        AssertIntact(_h.Path);
+    }
+
     // Event 1 is committed (the first batch after a start is announced only after its commit);
     // event 2 is then handed out on this thread and its commit held for `hold`.
     private async Task HandOut2UnderAHoldOf(TimeSpan hold)

@@ -21,6 +21,18 @@ internal sealed partial class DeliverySession
     private Task? _newRecords;
     private long _newRecordsAfter;
 
+    /// <summary>Observes the waits a session that ends leaves behind, so their later faults are not unobserved.</summary>
+    private void AbandonWaits()
+    {
+        foreach (var wait in (ReadOnlySpan<Task?>)[_headWait, _newRecords])
+        {
+            if (wait is not null)
+            {
+                InFlightWindow.Observe(wait);
+            }
+        }
+    }
+
     /// <summary>The head's PUBACK, failing with <see cref="TimeoutException"/> once the options' timeout has passed.</summary>
     private Task<MqttClientPublishResult> HeadAck(InFlight head, CancellationToken cancellationToken)
     {

@@ -113,6 +113,7 @@ internal sealed partial class DeliverySession
     {
         FlushCursor(force: true);
         _window.Abandon();
+        AbandonWaits();
     }
 
     private async Task PumpAsync(long through, bool live, CancellationToken cancellationToken)
@@ -273,8 +274,6 @@ internal sealed partial class DeliverySession
                 OnAcknowledged(next);
             }
 
-            // In memory: lets the journal start the commit it held for this round trip.
-            _outbox.Acknowledged(_acked);
             FlushCursor(force: false);
             return;
         }
@@ -291,6 +290,9 @@ internal sealed partial class DeliverySession
 
         var record = entry.Record!;
         _acked = record.Seq;
+        // In memory, before anything else can see the PUBACK: lets the journal start the commit it
+        // held for this round trip, with this cursor in it.
+        _outbox.Acknowledged(_acked);
         CursorBehind();
         _stats.Acknowledged(record.Seq);
         _refusals = 0;

@@ -141,6 +141,23 @@ public sealed class FakeOutbox : IOutbox
         }
     }
 
+    /// <summary>
+    /// Makes the acknowledged prefix the durable cursor without a <see cref="MarkDelivered"/> call
+    /// (not in <see cref="Marks"/>), as the journal does with its next commit.
+    /// </summary>
+    public void PersistAcknowledged()
+    {
+        TaskCompletionSource delivered;
+        lock (_gate)
+        {
+            _deliveredThrough = Math.Max(_deliveredThrough, _acknowledged);
+            delivered = _delivered;
+            _delivered = NewSignal();
+        }
+
+        delivered.TrySetResult();
+    }
+
     /// <inheritdoc/>
     public void MarkDelivered(long seq)
     {
