@@ -51,11 +51,11 @@ public interface IOutbox
     void MarkDelivered(long seq);
 
     /// <summary>
-    /// Tells the journal, in memory only, that the broker has acknowledged every record through
-    /// <paramref name="seq"/>; <see cref="MarkDelivered"/> is what makes the cursor durable. The
-    /// journal may hold the commit of records it handed out early until then, so that its disk
-    /// work does not compete with the delivery the office is waiting for, and may make the cursor
-    /// durable with its next commit (<see cref="DeliveredThrough"/> then moves).
+    /// Tells the journal, in memory, that the broker has acknowledged every record through
+    /// <paramref name="seq"/>. The journal may hold the commit of records it handed out early until
+    /// then, so that its disk work does not compete with the delivery the office is waiting for,
+    /// and may write the cursor with its next commit (<see cref="DeliveredThrough"/> then moves).
+    /// <see cref="MarkDelivered"/> makes the cursor durable now.
     /// </summary>
     void Acknowledged(long seq);
 
