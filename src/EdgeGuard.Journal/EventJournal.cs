@@ -8,8 +8,9 @@ namespace EdgeGuard.Journal;
 // This file: the public surface, the fields every part shares, construction and disposal. The other
 // parts, by responsibility: EventJournal.Writer.cs (queue drain, sequencing, group commit),
 // .Tail.cs (hand-off before the commit, seq reservation, gaps), .Inline.cs (sequencing on the
-// caller's thread), .FullPolicy.cs (journal-full episodes), .Outbox.cs (reads, delivery cursor),
-// .Retention.cs (bounded disk).
+// caller's thread), .CommitHold.cs (when those are committed; the cursor in each commit),
+// .FullPolicy.cs (journal-full episodes), .Outbox.cs (reads, delivery cursor), .Retention.cs
+// (bounded disk).
 /// <summary>
 /// The gateway's event journal and the MQTT publisher's outbox, in the <c>events</c> table of the
 /// journal database. Every domain event gets a 64-bit sequence number (from 1, kept across

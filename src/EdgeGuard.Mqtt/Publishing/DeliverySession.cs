@@ -10,7 +10,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// Delivery over one connection: pipelines outbox records as QoS 1 publishes in seq order, moves
 /// the cursor over the contiguous prefix of successful PUBACKs (rate-limited, see
 /// DeliverySession.Cursor.cs), republishes retained state after point and lockdown events
-/// (coalesced per point, see DeliverySession.State.cs), and backs off when the broker refuses an event. Any exception
+/// (coalesced per point, see DeliverySession.State.cs), waits for PUBACKs and new records (see
+/// DeliverySession.Waiting.cs), and backs off when the broker refuses an event. Any exception
 /// means the connection is unusable; the publisher then reconnects and starts a new session.
 /// </summary>
 internal sealed partial class DeliverySession
