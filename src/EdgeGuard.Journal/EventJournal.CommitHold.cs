@@ -116,6 +116,11 @@ public sealed partial class EventJournal
     private void WakeWriterForHandedOut(bool firstWaiting)
     {
         var holds = HoldsCommits;
+        if (holds && !firstWaiting)
+        {
+            return; // the timer armed for the first batch waiting, or the PUBACK, wakes the writer
+        }
+
         lock (_queueGate)
         {
             if (!holds)

@@ -76,17 +76,28 @@ internal sealed partial class DeliverySession
 
         var records = _newRecords;
         _newRecords = null;
+        await records.ConfigureAwait(false); // a disposed journal or a cancelled pump ends the session
+        await SendNewRecordsThenLeaveAsync(long.MaxValue).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// After a wait for new records ended: this may run on the thread that journaled them (the
+    /// controller's, often a GPIO event thread). Sends them at once, then leaves that thread before
+    /// state refreshes, settling, error handling or a cursor write, which may wait for the disk. A
+    /// refresh that came due meanwhile goes out from the loop's next pass: the office's alert never
+    /// waits behind a retained summary (read then, so it already shows the change the record is about).
+    /// </summary>
+    private async Task SendNewRecordsThenLeaveAsync(long through)
+    {
         try
         {
-            await records.ConfigureAwait(false); // a disposed journal or a cancelled pump ends the session
-            PublishEvents(long.MaxValue);
+            PublishEvents(through);
         }
         finally
         {
             await Task.Yield();
         }
-
-        return true;
     }
 
     private async Task WaitForRecordsAsync(CancellationToken cancellationToken)

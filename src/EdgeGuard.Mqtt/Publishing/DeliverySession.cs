@@ -134,21 +134,7 @@ internal sealed partial class DeliverySession
                 }
 
                 await WaitForRecordsAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    // This may run on the thread that journaled the record (the controller's, often a
-                    // GPIO event thread): send the new records at once, then leave that thread before
-                    // state refreshes, settling, error handling or a cursor write, which may wait
-                    // for the disk. A refresh that came due meanwhile goes out right after, from
-                    // the loop's next pass: the office's alert never waits behind a retained summary
-                    // (read then, so it already shows the change the record is about).
-                    PublishEvents(through);
-                }
-                finally
-                {
-                    await Task.Yield();
-                }
-
+                await SendNewRecordsThenLeaveAsync(through).ConfigureAwait(false);
                 continue;
             }
 

@@ -145,21 +145,12 @@ public sealed class FakeOutbox : IOutbox
     /// Makes the acknowledged prefix the durable cursor without a <see cref="MarkDelivered"/> call
     /// (not in <see cref="Marks"/>), as the journal does with its next commit.
     /// </summary>
-    public void PersistAcknowledged()
-    {
-        TaskCompletionSource delivered;
-        lock (_gate)
-        {
-            _deliveredThrough = Math.Max(_deliveredThrough, _acknowledged);
-            delivered = _delivered;
-            _delivered = NewSignal();
-        }
-
-        delivered.TrySetResult();
-    }
+    public void PersistAcknowledged() => MoveCursor(AcknowledgedThrough, recordMark: false);
 
     /// <inheritdoc/>
-    public void MarkDelivered(long seq)
+    public void MarkDelivered(long seq) => MoveCursor(seq, recordMark: true);
+
+    private void MoveCursor(long seq, bool recordMark)
     {
         TaskCompletionSource delivered;
         lock (_gate)
@@ -169,7 +160,11 @@ public sealed class FakeOutbox : IOutbox
                 throw new InvalidOperationException($"MarkDelivered({seq}) beyond the last seq {_records.Count}.");
             }
 
-            _marks.Add(seq);
+            if (recordMark)
+            {
+                _marks.Add(seq);
+            }
+
             _deliveredThrough = Math.Max(_deliveredThrough, seq);
             delivered = _delivered;
             _delivered = NewSignal();
