@@ -49,6 +49,20 @@ public sealed class PointFilterTests
     }
 
     [Fact]
+    public void Contact_level_that_held_for_the_debounce_counts_when_its_tick_comes_late()
+    {
+        var filter = new PointFilter(Door, settledActive: false, TimeSpan.Zero);
+
+        // Opened at 100 ms, closed at 400 ms; the tick due at 125 ms never ran in between.
+        Assert.Null(filter.Sample(true, 100 * Ms));
+        Assert.True(filter.Sample(false, 400 * Ms));
+        Assert.Equal(425 * Ms, filter.NextDeadline);
+
+        Assert.Null(filter.Tick(424 * Ms));
+        Assert.False(filter.Tick(425 * Ms));
+    }
+
+    [Fact]
     public void Panic_button_acts_on_the_leading_edge_without_delay()
     {
         var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);

@@ -28,13 +28,13 @@ public sealed class OfficeCommandHostTests
         Assert.All(results, r => Assert.Equal(System.Text.Json.JsonDocument.Parse(command).RootElement.GetProperty("id").GetString(), r.CommandId));
         Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
         Assert.True(gateway.Driver.GetOutputLevel(gateway.LineOf("lamp-lockdown")));
-        Assert.Contains("command.received", JournaledTypes(state.Path));
+        await JournalFile.InStateDirectoryOnceAsync(state.Path, "command.received", Patience);
 
         // The same payload again is a replay: refused, journaled, the site unchanged.
         var replay = Assert.Single(await office.SendAndWaitAsync(command, "office-2", timeout: Patience));
         Assert.Equal("rejected", replay.Result);
         Assert.StartsWith("replayed: ", replay.Reason, StringComparison.Ordinal);
-        Assert.Contains("command.rejected", JournaledTypes(state.Path));
+        await JournalFile.InStateDirectoryOnceAsync(state.Path, "command.rejected", Patience);
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class OfficeCommandHostTests
         Assert.True(gateway.Driver.GetOutputLevel(gateway.LineOf("siren-main")));
 
         // Acknowledge: the siren stops, the lockdown and its lamp go on.
-        var started = JournalFile.InStateDirectory(state.Path).Single(e => e.Type == "lockdown.started");
+        var started = (await JournalFile.InStateDirectoryOnceAsync(state.Path, "lockdown.started", Patience)).Single(e => e.Type == "lockdown.started");
         var ack = await Final(CommandType.Acknowledge, ("event_id", started.Id));
         Assert.Equal("done", ack.Result);
         Assert.False(gateway.Driver.GetOutputLevel(gateway.LineOf("siren-main")));
@@ -141,6 +141,4 @@ public sealed class OfficeCommandHostTests
         await gateway.Host.Services.GetRequiredService<CommandSubscriber>().WaitUntilSubscribedAsync(subscribed.Token);
         return gateway;
     }
-
-    private static List<string> JournaledTypes(string stateDirectory) => [.. JournalFile.InStateDirectory(stateDirectory).Select(e => e.Type)];
 }

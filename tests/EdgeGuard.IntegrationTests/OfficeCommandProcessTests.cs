@@ -46,7 +46,7 @@ public sealed class OfficeCommandProcessTests(ITestOutputHelper output)
 
         Assert.Equal("rejected", replay.Result);
         Assert.StartsWith("replayed: ", replay.Reason, StringComparison.Ordinal);
-        var types = restarted.JournaledEvents().Select(e => e.Type).ToList();
+        var types = (await JournalFile.EventsOnceAsync(restarted.DatabasePath, "command.rejected", Patience)).Select(e => e.Type).ToList();
         Assert.Contains("command.received", types);
         Assert.Contains("command.done", types);
         Assert.Equal("command.rejected", types.Last(t => t.StartsWith("command.", StringComparison.Ordinal)));

@@ -71,4 +71,20 @@ internal static class JournalFile
     /// <summary>The journal of a gateway whose state directory is <paramref name="stateDirectory"/>.</summary>
     public static List<(long Seq, string Id, string Type, string Data)> InStateDirectory(string stateDirectory) =>
         Events(Path.Combine(stateDirectory, "edgeguard.db"));
+
+    /// <summary>
+    /// Every journaled event, read once the journal holds one of <paramref name="type"/>. An event can
+    /// reach the office a moment before the disk: with the broker on the gateway, its commit waits up
+    /// to 2 ms for the PUBACK (docs/journal.md), so an auditor who just saw it over MQTT waits here.
+    /// </summary>
+    public static async Task<List<(long Seq, string Id, string Type, string Data)>> EventsOnceAsync(string databasePath, string type, TimeSpan timeout)
+    {
+        List<(long Seq, string Id, string Type, string Data)> events = [];
+        await Eventually.TrueAsync(() => (events = Events(databasePath)).Exists(e => e.Type == type), timeout, $"{type} in the journal");
+        return events;
+    }
+
+    /// <summary><see cref="EventsOnceAsync"/> for the gateway whose state directory is <paramref name="stateDirectory"/>.</summary>
+    public static Task<List<(long Seq, string Id, string Type, string Data)>> InStateDirectoryOnceAsync(string stateDirectory, string type, TimeSpan timeout) =>
+        EventsOnceAsync(Path.Combine(stateDirectory, "edgeguard.db"), type, timeout);
 }

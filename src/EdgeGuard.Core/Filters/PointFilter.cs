@@ -54,8 +54,17 @@ public sealed class PointFilter
     {
         if (active != _raw)
         {
+            // A contact level that held for the debounce up to this edge counts, even when the tick
+            // that should have reported it has not run yet (a busy loop or a late timer on a loaded
+            // machine): the edge times prove it held, and dropping it would turn two real changes
+            // into none. Deciding from edge times alone keeps the filter independent of tick timing.
+            var held = _point.ActsOnLeadingEdge ? null : Tick(at);
             _raw = active;
             _rawSince = at;
+            if (held is not null)
+            {
+                return held;
+            }
         }
 
         if (_point.ActsOnLeadingEdge && _lockoutUntil is null && _raw != Active)
