@@ -18,7 +18,7 @@ public sealed class ChatterHostTests
         var scenario = Scenario.Parse(
             File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", "chattering-fence.scenario")), "chattering-fence.scenario");
 
-        await new ScenarioRunner(gateway.Link, ExpectTimeout, TimeProvider.System).RunAsync(scenario, TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(scenario, ExpectTimeout);
 
         var fence = gateway.Recorder.Events.Where(e => e.Point == "fence-north").ToList();
         var chatter = Assert.IsType<ChatterDetected>(Assert.Single(fence, e => e is ChatterDetected));
@@ -50,8 +50,7 @@ public sealed class ChatterHostTests
         // machine's late timer cannot merge two of them and leave the count short.
         var flaps = string.Concat(Enumerable.Range(0, 5).Select(_ => "activate fence-north\nwait 400ms\ndeactivate fence-north\nwait 400ms\n"));
 
-        await new ScenarioRunner(gateway.Link, ExpectTimeout, TimeProvider.System).RunAsync(
-            Scenario.Parse(flaps + "press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked", "inline"), TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(Scenario.Parse(flaps + "press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked", "inline"), ExpectTimeout);
 
         await Eventually.TrueAsync(() => gateway.Controller.Snapshot!.SuppressedPoints.Contains("fence-north"), ExpectTimeout, "fence-north suppressed");
         Assert.Equal(["fence-north"], gateway.Controller.Snapshot!.SuppressedPoints);

@@ -14,7 +14,7 @@ public sealed class DoorHostTests
         var scenario = Scenario.Parse(
             File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", "door-forced-during-lockdown.scenario")), "door-forced-during-lockdown");
 
-        await new ScenarioRunner(gateway.Link, TimeSpan.FromSeconds(10), TimeProvider.System).RunAsync(scenario, TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(scenario, TimeSpan.FromSeconds(10));
 
         var forced = Assert.Single(gateway.Recorder.Events.OfType<DoorForced>());
         Assert.Equal(("lobby", "door-lobby", Severity.Critical), (forced.DoorId, forced.ContactPoint, forced.Severity));

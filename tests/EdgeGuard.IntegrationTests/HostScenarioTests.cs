@@ -11,9 +11,7 @@ public sealed class HostScenarioTests
     private static Scenario Shipped(string name) => Scenario.Parse(
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", name)), name);
 
-    private static Task Play(TestGateway gateway, string text) =>
-        new ScenarioRunner(gateway.Link, ExpectTimeout, TimeProvider.System)
-            .RunAsync(Scenario.Parse(text, "inline"), TextWriter.Null, CancellationToken.None);
+    private static Task Play(TestGateway gateway, string text) => gateway.PlayAsync(Scenario.Parse(text, "inline"), ExpectTimeout);
 
     [Fact]
     public async Task Panic_locks_down_drives_outputs_and_keyswitch_clear_restores_them()
@@ -21,8 +19,7 @@ public sealed class HostScenarioTests
         using var state = new TempDirectory();
         await using var gateway = await TestGateway.StartAsync(state.Path);
 
-        await new ScenarioRunner(gateway.Link, ExpectTimeout, TimeProvider.System)
-            .RunAsync(Shipped("panic-and-clear.scenario"), TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(Shipped("panic-and-clear.scenario"), ExpectTimeout);
 
         // The lines themselves, not just the plan: fail-safe maglock energised (high) in lockdown,
         // released (low) after the clear; fail-secure strike stays unpowered (locked) throughout.
@@ -82,8 +79,7 @@ public sealed class HostScenarioTests
         using var state = new TempDirectory();
         await using var gateway = await TestGateway.StartAsync(state.Path);
 
-        await new ScenarioRunner(gateway.Link, ExpectTimeout, TimeProvider.System)
-            .RunAsync(Shipped("door-bounce.scenario"), TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(Shipped("door-bounce.scenario"), ExpectTimeout);
 
         Assert.Equal(1, gateway.Recorder.Events.Count(e => e is PointActivated { PointId: "door-lobby" }));
     }

@@ -14,9 +14,7 @@ public sealed class IoBoardHostTests
     private const string Annex = "samples/annex-io-board.json";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
-    private static Task Play(TestGateway gateway, string text) =>
-        new ScenarioRunner(gateway.Link, Timeout, TimeProvider.System)
-            .RunAsync(Scenario.Parse(text, "inline"), TextWriter.Null, CancellationToken.None);
+    private static Task Play(TestGateway gateway, string text) => gateway.PlayAsync(Scenario.Parse(text, "inline"), Timeout);
 
     private static Task Until<T>(TestGateway gateway, Func<T, bool> match, string what)
         where T : DomainEvent =>
@@ -81,9 +79,8 @@ public sealed class IoBoardHostTests
         using var state = new TempDirectory();
         await using var gateway = await TestGateway.StartAsync(state.Path, configFile: Annex);
 
-        await new ScenarioRunner(gateway.Link, Timeout, TimeProvider.System).RunAsync(
-            Scenario.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", "eol-tamper.scenario")), "eol-tamper.scenario"),
-            TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(
+            Scenario.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", "eol-tamper.scenario")), "eol-tamper.scenario"), Timeout);
 
         var started = gateway.Recorder.Events.OfType<LockdownStarted>().Single();
         Assert.Equal("panic-annex", started.PointId);

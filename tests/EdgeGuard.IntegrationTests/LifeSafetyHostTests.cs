@@ -8,9 +8,7 @@ public sealed class LifeSafetyHostTests
 {
     private static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(5);
 
-    private static Task Play(TestGateway gateway, string text, string name = "inline") =>
-        new ScenarioRunner(gateway.Link, ExpectTimeout, TimeProvider.System)
-            .RunAsync(Scenario.Parse(text, name), TextWriter.Null, CancellationToken.None);
+    private static Task Play(TestGateway gateway, string text, string name = "inline") => gateway.PlayAsync(Scenario.Parse(text, name), ExpectTimeout);
 
     [Fact]
     public async Task Fire_during_a_lockdown_opens_the_egress_door_and_keeps_the_chancery_locked()

@@ -9,8 +9,7 @@ namespace EdgeGuard.IntegrationTests;
 public sealed class ScenarioHostTests
 {
     private static Task Play(TestGateway gateway, string file) =>
-        new ScenarioRunner(gateway.Link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(
-            Scenario.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", file)), file), TextWriter.Null, CancellationToken.None);
+        gateway.PlayAsync(Scenario.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", file)), file), TimeSpan.FromSeconds(5));
 
     [Fact]
     public async Task A_lockdown_drill_locks_the_doors_never_sounds_the_muted_siren_and_is_journaled_as_a_drill()
@@ -36,9 +35,7 @@ public sealed class ScenarioHostTests
         using var state = new TempDirectory();
         await using var gateway = await TestGateway.StartAsync(state.Path);
 
-        await new ScenarioRunner(gateway.Link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(
-            Scenario.Parse("press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked\nrelease panic-lobby\npress key-evacuate\nexpect output lock-lobby unlocked\nexpect output siren-main on", "evacuate"),
-            TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(Scenario.Parse("press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked\nrelease panic-lobby\npress key-evacuate\nexpect output lock-lobby unlocked\nexpect output siren-main on", "evacuate"), TimeSpan.FromSeconds(5));
 
         Assert.Equal(SiteMode.Evacuation, gateway.Controller.Snapshot!.State.Mode);
         var started = gateway.Recorder.Events.OfType<LockdownStarted>().Last();
@@ -51,8 +48,7 @@ public sealed class ScenarioHostTests
         using var state = new TempDirectory();
         await using var gateway = await TestGateway.StartAsync(state.Path);
 
-        await new ScenarioRunner(gateway.Link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(
-            Scenario.Parse("press key-drill\nexpect mode lockdown\nrelease key-drill", "drill"), TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(Scenario.Parse("press key-drill\nexpect mode lockdown\nrelease key-drill", "drill"), TimeSpan.FromSeconds(5));
         using var status = System.Text.Json.JsonDocument.Parse(gateway.Simulator.Execute("status"));
 
         var root = status.RootElement;

@@ -10,9 +10,7 @@ public sealed class StopStateTests
     {
         using var state = new TempDirectory();
         var gateway = await TestGateway.StartAsync(state.Path);
-        await new ScenarioRunner(gateway.Link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(
-            Scenario.Parse("press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked\nexpect output siren-main on", "lockdown"),
-            TextWriter.Null, CancellationToken.None);
+        await gateway.PlayAsync(Scenario.Parse("press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked\nexpect output siren-main on", "lockdown"), TimeSpan.FromSeconds(5));
         var driver = gateway.Driver; // the simulated chip outlives the process's use of it, like real hardware
         var lines = gateway.Config.Site.Outputs.ToDictionary(o => o.Id, o => o.Line);
         var before = lines.ToDictionary(l => l.Key, l => (Level: driver.GetOutputLevel(l.Value), Writes: driver.WriteCount(l.Value)));

@@ -78,6 +78,24 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public int LineOf(string outputId) => Config.Site.Outputs.Single(o => o.Id == outputId).Line;
 
+    /// <summary>
+    /// Runs <paramref name="scenario"/> through the in-process link, then waits until the controller has
+    /// reported everything the scenario caused (<see cref="SettledAsync"/>).
+    /// </summary>
+    public async Task PlayAsync(Scenario scenario, TimeSpan expectTimeout)
+    {
+        await new ScenarioRunner(Link, expectTimeout, TimeProvider.System).RunAsync(scenario, TextWriter.Null, CancellationToken.None);
+        await SettledAsync();
+    }
+
+    /// <summary>
+    /// Waits until the controller loop has handled and reported every message queued before this call.
+    /// A scenario's <c>expect</c> reads the loop's snapshot, which moves before the loop hands that
+    /// decision's events to the journal and the recorder; a heartbeat queues behind the decision and
+    /// is answered only after its report.
+    /// </summary>
+    public Task SettledAsync() => Controller.HeartbeatAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync();

@@ -58,6 +58,8 @@ public sealed class JournalCursorTests(ITestOutputHelper output)
             Assert.Equal(6, journal.DurableSeq);
             Assert.Equal(writes, publisher.CursorWrites);
 
+            // The stop drains only what is in flight: 6 must have been sent and acknowledged first.
+            await Eventually.TrueAsync(() => publisher.AcknowledgedThrough == 6, Patience, "PUBACK of seq 6");
             await publisher.StopAsync(CancellationToken.None);
             publisher.Dispose();
         }

@@ -135,8 +135,9 @@ internal sealed partial class DeliverySession
             .WithContentType(Payloads.JsonContentType)
             .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
             .Build();
-        _window.Add(new InFlight(kind, null, point, _client.PublishAsync(message, _linkLost)));
+        // Counted first: the PUBLISH may leave (and reach a subscriber) before PublishAsync returns.
         _stats.StatePublished();
+        _window.Add(new InFlight(kind, null, point, _client.PublishAsync(message, _linkLost)));
         if (point is not null)
         {
             _pointPublishedAt[point] = _time.GetTimestamp();

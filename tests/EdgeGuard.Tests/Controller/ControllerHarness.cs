@@ -60,15 +60,16 @@ internal sealed class ControllerHarness : IAsyncDisposable
         await start;
     }
 
-    /// <summary>Waits (bounded) until the loop has handled what was enqueued; not a speed assertion.</summary>
+    /// <summary>
+    /// Waits (bounded) until the loop has handled and reported everything enqueued before this call: a
+    /// heartbeat queues behind it and is answered only after the report. A second one covers a timer the
+    /// first batch re-armed already due. A barrier, not a quiet period, so a loaded machine cannot fool it.
+    /// </summary>
     public async Task SettleAsync()
     {
-        var quiet = 0;
-        for (var i = 0; i < 400 && quiet < 4; i++)
+        for (var i = 0; i < 2; i++)
         {
-            var before = (Controller.Snapshot!.Decisions, Events.Events.Count);
-            await Task.Delay(5);
-            quiet = before == (Controller.Snapshot!.Decisions, Events.Events.Count) ? quiet + 1 : 0;
+            await Controller.HeartbeatAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
     }
 
