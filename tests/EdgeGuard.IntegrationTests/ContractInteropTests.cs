@@ -19,10 +19,8 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         await using var broker = await MosquittoBroker.StartAsync();
         var plain = Path.Combine(state.Path, "capture-v.txt");
         var json = Path.Combine(state.Path, "capture-j.txt");
-        using var subV = MosquittoSub(broker.Port, plain, ["-v"]);
-        using var subJ = MosquittoSub(broker.Port, json, ["-F", "%j"]);
-        // mosquitto_sub prints nothing until a message arrives; give it time to subscribe.
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        using var subV = await MosquittoSubAsync(broker, "capture-v", plain, ["-v"]);
+        using var subJ = await MosquittoSubAsync(broker, "capture-j", json, ["-F", "%j"]);
 
         await using (var gateway = await GatewayProcess.StartAsync(state.Path, broker.Port))
         {
@@ -62,15 +60,19 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Captures every message under <c>edgeguard/v1/#</c> (or <paramref name="topics"/>) with <c>mosquitto_sub</c> in <paramref name="format"/>.</summary>
-    internal static Process MosquittoSub(int port, string capture, string[] format, params string[] topics)
+    /// <summary>
+    /// Captures every message under <c>edgeguard/v1/#</c> (or <paramref name="topics"/>) with <c>mosquitto_sub</c>
+    /// in <paramref name="format"/>; returns once the broker has its subscriptions, so nothing sent after is missed.
+    /// </summary>
+    internal static async Task<Process> MosquittoSubAsync(MosquittoBroker broker, string clientId, string capture, string[] format, params string[] topics)
     {
+        var port = broker.Port;
         var start = new ProcessStartInfo("mosquitto_sub")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
         };
-        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1" }
+        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1", "-i", clientId }
             .Concat((topics.Length == 0 ? ["edgeguard/v1/#"] : topics).SelectMany(t => new[] { "-t", t })).Concat(format))
         {
             start.ArgumentList.Add(argument);
@@ -91,6 +93,7 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         process.Exited += (_, _) => writer.Dispose();
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
+        await broker.WaitForSubscriptionAsync(clientId, topics.Length == 0 ? 1 : topics.Length, TimeSpan.FromSeconds(15));
         return process;
     }
 

@@ -25,8 +25,7 @@ public sealed class OfficeCommandProcessTests(ITestOutputHelper output)
         // What the office sees, checked against docs/schemas at the end (the probes on the command
         // topic are not commands, so only the gateway's topics are captured).
         var capture = Path.Combine(state.Path, "capture.txt");
-        using var sub = ContractInteropTests.MosquittoSub(broker.Port, capture, ["-v"], $"edgeguard/v1/{Site}/{Gateway}/events", $"edgeguard/v1/{Site}/{Gateway}/command-results");
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        using var sub = await ContractInteropTests.MosquittoSubAsync(broker, "capture", capture, ["-v"], $"edgeguard/v1/{Site}/{Gateway}/events", $"edgeguard/v1/{Site}/{Gateway}/command-results");
         await using var office = await OfficeClient.ConnectAsync(broker.Port, $"edgeguard/v1/{Site}/{Gateway}");
         var command = jones.Sign(CommandType.Lockdown, Site, Gateway, ttl: TimeSpan.FromMinutes(2));
 

@@ -67,6 +67,16 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the broker has logged <paramref name="topics"/> subscriptions of <paramref name="clientId"/>
+    /// (<c>log_type subscribe</c> writes "<c>time: client qos topic</c>" as it adds each one).
+    /// </summary>
+    public Task WaitForSubscriptionAsync(string clientId, int topics, TimeSpan timeout) =>
+        Eventually.TrueAsync(
+            () => Log.Split('\n').Count(line => line.Contains($": {clientId} ", StringComparison.Ordinal)) >= topics,
+            timeout,
+            $"{topics} subscription(s) of {clientId} in the broker log");
+
     /// <summary>Whether the process is running.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
@@ -238,6 +248,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
             .AppendLine("log_type warning")
             .AppendLine("log_type notice")
             .AppendLine("log_type information")
+            .AppendLine("log_type subscribe")
             .AppendLine("log_timestamp_format %H:%M:%S")
             // Running as root, Mosquitto would switch to the 'mosquitto' user and lose the temp dir.
             .AppendLine($"user {Environment.UserName}")
