@@ -15,6 +15,7 @@ public sealed class FakeOutbox : IOutbox
     private TaskCompletionSource _appended = NewSignal();
     private TaskCompletionSource _delivered = NewSignal();
     private long _deliveredThrough;
+    private long _readableThrough = long.MaxValue;
     private long _acknowledged;
 
     /// <summary>Base of the records' timestamps.</summary>
@@ -88,6 +89,34 @@ public sealed class FakeOutbox : IOutbox
         return record;
     }
 
+    /// <summary>
+    /// Records after this seq are hidden from the publisher, as if not journaled yet, so a test can stop
+    /// the broker at a known point of a burst; raising it wakes the publisher like an append.
+    /// </summary>
+    public long ReadableThrough
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _readableThrough;
+            }
+        }
+
+        set
+        {
+            TaskCompletionSource appended;
+            lock (_gate)
+            {
+                _readableThrough = value;
+                appended = _appended;
+                _appended = NewSignal();
+            }
+
+            appended.TrySetResult();
+        }
+    }
+
     /// <summary>Journals <paramref name="count"/> records with data <c>{"n":seq}</c>.</summary>
     public void AppendMany(int count)
     {
@@ -115,7 +144,7 @@ public sealed class FakeOutbox : IOutbox
         lock (_gate)
         {
             var from = (int)Math.Max(afterSeq, _deliveredThrough);
-            var count = Math.Max(0, Math.Min(max, _records.Count - from));
+            var count = (int)Math.Max(0, Math.Min(max, Readable - from));
             return _records.GetRange(from, count);
         }
     }
@@ -173,6 +202,8 @@ public sealed class FakeOutbox : IOutbox
         delivered.TrySetResult();
     }
 
+    private long Readable => Math.Min(_records.Count, _readableThrough);
+
     /// <inheritdoc/>
     public async Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
     {
@@ -181,7 +212,7 @@ public sealed class FakeOutbox : IOutbox
             Task signal;
             lock (_gate)
             {
-                if (_records.Count > afterSeq)
+                if (Readable > afterSeq)
                 {
                     return;
                 }
