@@ -4,7 +4,8 @@ namespace EdgeGuard.Core.Filters;
 
 /// <summary>
 /// Turns raw, bouncing line levels of one point into clean logical changes.
-/// Contacts use stable-for-N: a new level must hold for the point's debounce before it counts.
+/// Contacts use stable-for-N: a new level must hold for the point's debounce before it counts. Whether
+/// it held is judged from the edges' timestamps, so a tick that runs late cannot lose a level that did.
 /// Panic buttons use leading-edge: the first edge counts at once, then the filter locks out for the
 /// debounce so bounce cannot produce a second event; after the lock-out it settles to the line.
 /// </summary>
