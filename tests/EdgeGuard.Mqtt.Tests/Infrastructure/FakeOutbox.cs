@@ -15,7 +15,6 @@ public sealed class FakeOutbox : IOutbox
     private TaskCompletionSource _appended = NewSignal();
     private TaskCompletionSource _delivered = NewSignal();
     private long _deliveredThrough;
-    private long _readableThrough = long.MaxValue;
     private long _acknowledged;
 
     /// <summary>Base of the records' timestamps.</summary>
@@ -89,34 +88,6 @@ public sealed class FakeOutbox : IOutbox
         return record;
     }
 
-    /// <summary>
-    /// Records after this seq are hidden from the publisher, as if not journaled yet, so a test can stop
-    /// the broker at a known point of a burst; raising it wakes the publisher like an append.
-    /// </summary>
-    public long ReadableThrough
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _readableThrough;
-            }
-        }
-
-        set
-        {
-            TaskCompletionSource appended;
-            lock (_gate)
-            {
-                _readableThrough = value;
-                appended = _appended;
-                _appended = NewSignal();
-            }
-
-            appended.TrySetResult();
-        }
-    }
-
     /// <summary>Journals <paramref name="count"/> records with data <c>{"n":seq}</c>.</summary>
     public void AppendMany(int count)
     {
@@ -144,7 +115,7 @@ public sealed class FakeOutbox : IOutbox
         lock (_gate)
         {
             var from = (int)Math.Max(afterSeq, _deliveredThrough);
-            var count = (int)Math.Max(0, Math.Min(max, Readable - from));
+            var count = Math.Max(0, Math.Min(max, _records.Count - from));
             return _records.GetRange(from, count);
         }
     }
@@ -202,8 +173,6 @@ public sealed class FakeOutbox : IOutbox
         delivered.TrySetResult();
     }
 
-    private long Readable => Math.Min(_records.Count, _readableThrough);
-
     /// <inheritdoc/>
     public async Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
     {
@@ -212,7 +181,7 @@ public sealed class FakeOutbox : IOutbox
             Task signal;
             lock (_gate)
             {
-                if (Readable > afterSeq)
+                if (_records.Count > afterSeq)
                 {
                     return;
                 }
