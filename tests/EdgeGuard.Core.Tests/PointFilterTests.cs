@@ -95,6 +95,21 @@ public sealed class PointFilterTests
     }
 
     [Fact]
+    public void Panic_button_release_still_counts_when_the_lockout_tick_comes_after_the_next_press()
+    {
+        var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+        filter.Sample(false, 200 * Ms);
+
+        // The tick due at 600 ms never ran; pressed again at 900 ms. The release is reported as of
+        // 600 ms and the new press when that release's lock-out ends, exactly as with on-time ticks.
+        Assert.False(filter.Sample(true, 900 * Ms));
+        Assert.Equal(1100 * Ms, filter.NextDeadline);
+        Assert.Null(filter.Tick(1099 * Ms));
+        Assert.True(filter.Tick(1100 * Ms));
+    }
+
+    [Fact]
     public void Settled_boot_level_produces_no_event()
     {
         var filter = new PointFilter(Door, settledActive: true, TimeSpan.Zero);

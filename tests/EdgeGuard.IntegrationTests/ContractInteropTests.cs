@@ -93,7 +93,17 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         process.Exited += (_, _) => writer.Dispose();
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
-        await broker.WaitForSubscriptionAsync(clientId, topics.Length == 0 ? 1 : topics.Length, TimeSpan.FromSeconds(15));
+        try
+        {
+            await broker.WaitForSubscriptionAsync(clientId, topics.Length == 0 ? 1 : topics.Length, TimeSpan.FromSeconds(15));
+        }
+        catch
+        {
+            process.Kill();
+            process.Dispose();
+            throw;
+        }
+
         return process;
     }
 

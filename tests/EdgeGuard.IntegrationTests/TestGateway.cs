@@ -80,7 +80,8 @@ internal sealed class TestGateway : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="scenario"/> through the in-process link, then waits until the controller has
-    /// reported everything the scenario caused (<see cref="SettledAsync"/>).
+    /// reported its decisions on everything the steps queued (<see cref="SettledAsync"/>). A debounce or
+    /// lock-out still running at the end is not waited for: end the scenario with an <c>expect</c> for it.
     /// </summary>
     public async Task PlayAsync(Scenario scenario, TimeSpan expectTimeout)
     {
@@ -89,7 +90,8 @@ internal sealed class TestGateway : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until the controller loop has handled and reported every message queued before this call.
+    /// Waits until the controller loop has handled and reported every message queued before this call
+    /// (edges, timers that already fired, commands).
     /// A scenario's <c>expect</c> reads the loop's snapshot, which moves before the loop hands that
     /// decision's events to the journal and the recorder; a heartbeat queues behind the decision and
     /// is answered only after its report.

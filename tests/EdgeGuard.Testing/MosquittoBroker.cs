@@ -69,7 +69,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     /// <summary>
     /// Waits until the broker has logged <paramref name="topics"/> subscriptions of <paramref name="clientId"/>
-    /// (<c>log_type subscribe</c> writes "<c>time: client qos topic</c>" as it adds each one).
+    /// (<c>log_type subscribe</c> writes "<c>time: client qos topic</c>" as it adds each one). Only with the
+    /// configuration this class writes: a <see cref="MosquittoSettings.Config"/> of its own has no such lines.
     /// </summary>
     public Task WaitForSubscriptionAsync(string clientId, int topics, TimeSpan timeout) =>
         Eventually.TrueAsync(

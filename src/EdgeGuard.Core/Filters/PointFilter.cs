@@ -5,7 +5,8 @@ namespace EdgeGuard.Core.Filters;
 /// <summary>
 /// Turns raw, bouncing line levels of one point into clean logical changes.
 /// Contacts use stable-for-N: a new level must hold for the point's debounce before it counts. Whether
-/// it held is judged from the edges' timestamps, so a tick that runs late cannot lose a level that did.
+/// it held is judged from the times passed in (edge timestamps, and the moment the controller's timer
+/// fired), never from when the loop got round to it, so a late tick cannot lose a level that held.
 /// Panic buttons use leading-edge: the first edge counts at once, then the filter locks out for the
 /// debounce so bounce cannot produce a second event; after the lock-out it settles to the line.
 /// </summary>
@@ -55,11 +56,12 @@ public sealed class PointFilter
     {
         if (active != _raw)
         {
-            // A contact level that held for the debounce up to this edge counts, even when the tick
-            // that should have reported it has not run yet (a busy loop or a late timer on a loaded
-            // machine): the edge times prove it held, and dropping it would turn two real changes
-            // into none. Deciding from edge times alone keeps the filter independent of tick timing.
-            var held = _point.ActsOnLeadingEdge ? null : Tick(at);
+            // The level before this edge counts if it held, even when the tick that should have
+            // reported it has not run yet (a busy loop or a late timer on a loaded machine): a
+            // contact's held for the debounce up to this edge; a leading-edge input's was still
+            // unreported when its lock-out ended, and is reported as of that moment, as an on-time
+            // tick would have. Dropping it would turn two real changes into none.
+            var held = Tick(_lockoutUntil is { } lockout && lockout < at ? lockout : at);
             _raw = active;
             _rawSince = at;
             if (held is not null)

@@ -43,11 +43,8 @@ internal sealed record WakeMessage : ControllerMessage
     public static WakeMessage Instance { get; } = new();
 }
 
-/// <summary>A filter or site timer is due.</summary>
-internal sealed record TimerMessage : ControllerMessage
-{
-    public static TimerMessage Instance { get; } = new();
-}
+/// <summary>A filter or site timer is due; <paramref name="Fired"/> is the timestamp (of the loop's <see cref="TimeProvider"/>) at which its callback ran.</summary>
+internal sealed record TimerMessage(long Fired) : ControllerMessage;
 
 /// <summary>Creates the output lines with the level each must have from the first instant.</summary>
 public delegate IOutputLines OutputLinesFactory(IReadOnlyDictionary<string, bool> initialHigh);

@@ -22,6 +22,17 @@ public sealed partial class SiteController
     private bool _onEdgeThread;
     private DeferredDecision? _deferred;
 
+    /// <summary>
+    /// Returns once the loop has left its gate. It holds the gate from taking a message until the
+    /// channel is empty, so a test that saw a heartbeat answered waits here before an edge that must
+    /// find the controller idle.
+    /// </summary>
+    internal void WaitUntilOutsideGate()
+    {
+        _loopGate.Enter();
+        _loopGate.Exit();
+    }
+
     private void OnEdge(RawEdge edge)
     {
         var message = new EdgeMessage(edge);

@@ -133,7 +133,7 @@ public sealed partial class SiteController(
         // Persisted and driven like any decision: a fire already burning at boot releases egress.
         _safety = _state.Safety;
         Apply(InputsSettled.Instance, now, events); // reconciles the outputs like every decision
-        _timer = time.CreateTimer(_ => _channel.Writer.TryWrite(TimerMessage.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = time.CreateTimer(_ => _channel.Writer.TryWrite(new TimerMessage(time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Report(events);
         ScheduleTimer(now);
         _booted.TrySetResult();
@@ -252,10 +252,14 @@ public sealed partial class SiteController(
             case HeartbeatMessage { Answered: var answered }:
                 answered.TrySetResult();
                 break;
-            case TimerMessage:
+            case TimerMessage { Fired: var fired }:
+                // Filters tick at the moment the timer fired, not when a backlogged loop got to it:
+                // edges queued ahead of this message are earlier and those behind it later, so each
+                // level is judged by how long it really held (PointFilter decides from those times).
+                var firedAt = Moment.MonotonicOf(time, fired);
                 foreach (var pending in _filters.Values)
                 {
-                    if (pending.Tick(now.Monotonic) is { } ticked && Supervise(pending.Point, ticked, now, events))
+                    if (pending.Tick(firedAt) is { } ticked && Supervise(pending.Point, ticked, now, events))
                     {
                         Apply(new PointChanged(pending.Point.Id, ticked), now, events);
                     }

@@ -77,7 +77,7 @@ internal sealed class WalkTestSession
         }
 
         _printer.Start(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
-        using var timer = _time.CreateTimer(_ => _channel.Writer.TryWrite(TimerMessage.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        using var timer = _time.CreateTimer(_ => _channel.Writer.TryWrite(new TimerMessage(_time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         using var expiry = duration is { } d ? new CancellationTokenSource(d, _time) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, expiry.Token);
         _watching.TrySetResult();
@@ -107,13 +107,25 @@ internal sealed class WalkTestSession
         switch (message)
         {
             case RawEdge edge when edge.Timestamp >= settledAt && _filters.TryGetValue(edge.PointId, out var filter):
-                _raw[edge.PointId] = (edge.High, _raw[edge.PointId].Edges + 1);
+                var edges = _raw[edge.PointId].Edges;
                 // The band the loop read with this edge: a change of a supervised loop counts only via its alarm band.
                 Tally.LoopRead(edge.PointId, _loopReading(edge.PointId)?.State);
                 var at = Moment.MonotonicOf(_time, edge.Timestamp);
-                if (filter.Sample(filter.Point.IsActive(edge.High), at) is { } changed)
+                var changed = filter.Sample(filter.Point.IsActive(edge.High), at);
+                if (changed is { } held && held != filter.Point.IsActive(edge.High))
                 {
-                    Seen(filter.Point, changed);
+                    // The level before this edge had held (PointFilter): shown with its own edges, and
+                    // this edge starts the count towards the next change.
+                    _raw[edge.PointId] = (!edge.High, edges);
+                    Seen(filter.Point, held);
+                    _raw[edge.PointId] = (edge.High, 1);
+                    break;
+                }
+
+                _raw[edge.PointId] = (edge.High, edges + 1);
+                if (changed is { } now)
+                {
+                    Seen(filter.Point, now);
                 }
 
                 break;
@@ -125,11 +137,12 @@ internal sealed class WalkTestSession
                 }
 
                 break;
-            case TimerMessage:
-                var now = Moment.From(_time).Monotonic;
+            case TimerMessage { Fired: var fired }:
+                // As in SiteController: the time the timer fired, so a backlog cannot stretch a level.
+                var firedAt = Moment.MonotonicOf(_time, fired);
                 foreach (var pending in _filters.Values)
                 {
-                    if (pending.Tick(now) is { } ticked)
+                    if (pending.Tick(firedAt) is { } ticked)
                     {
                         Seen(pending.Point, ticked);
                     }

@@ -63,7 +63,8 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// <summary>
     /// Waits (bounded) until the loop has handled and reported everything enqueued before this call: a
     /// heartbeat queues behind it and is answered only after the report. A second one covers a timer the
-    /// first batch re-armed already due. A barrier, not a quiet period, so a loaded machine cannot fool it.
+    /// first batch re-armed already due. Then until the loop has left its gate, so the next edge finds
+    /// the controller idle. A barrier, not a quiet period, so a loaded machine cannot fool it.
     /// </summary>
     public async Task SettleAsync()
     {
@@ -71,6 +72,8 @@ internal sealed class ControllerHarness : IAsyncDisposable
         {
             await Controller.HeartbeatAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
+
+        Controller.WaitUntilOutsideGate();
     }
 
     /// <summary>Hands a verified command to the loop and waits (bounded) for its answer.</summary>

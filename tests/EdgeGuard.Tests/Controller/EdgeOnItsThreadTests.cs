@@ -29,7 +29,7 @@ public sealed class EdgeOnItsThreadTests : IAsyncDisposable
     private readonly ControllerHarness _h;
     private BlockingStore _store = null!;
 
-    public EdgeOnItsThreadTests() => _h = new ControllerHarness(Site, driver => _store = new BlockingStore(driver), _threads);
+    public EdgeOnItsThreadTests() => _h = new ControllerHarness(Site, driver => _store = new BlockingStore(driver, LockLine), _threads);
 
     [Fact]
     public async Task An_edge_on_an_idle_controller_is_decided_and_reported_before_the_GPIO_callback_returns()
@@ -126,34 +126,6 @@ public sealed class EdgeOnItsThreadTests : IAsyncDisposable
             lock (_gate)
             {
                 _seen.AddRange(events.Select(e => (e, Environment.CurrentManagedThreadId)));
-            }
-        }
-    }
-
-    /// <summary>Records where and when each save ran; can hold the saving thread until released.</summary>
-    private sealed class BlockingStore(SimulatedGpioDriver driver) : ISafetyStateStore
-    {
-        public List<(SafetyState State, bool LockLineWhenSaved, int Thread)> Saves { get; } = [];
-
-        public bool Hold { get; set; }
-
-        public ManualResetEventSlim Entered { get; } = new();
-
-        public ManualResetEventSlim Release { get; } = new();
-
-        public SafetyState Load() => SafetyState.Initial;
-
-        public void Save(SafetyState state)
-        {
-            lock (Saves)
-            {
-                Saves.Add((state, driver.GetOutputLevel(LockLine), Environment.CurrentManagedThreadId));
-            }
-
-            Entered.Set();
-            if (Hold)
-            {
-                Release.Wait(TimeSpan.FromSeconds(30));
             }
         }
     }
