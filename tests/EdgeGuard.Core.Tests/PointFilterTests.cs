@@ -110,6 +110,20 @@ public sealed class PointFilterTests
     }
 
     [Fact]
+    public void Panic_button_press_after_a_late_release_and_its_lockout_is_due_at_once()
+    {
+        var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+        filter.Sample(false, 200 * Ms);
+
+        // Pressed again at 1,200 ms, after the release's own lock-out (600 to 1,100 ms) had ended too:
+        // the release first, then the press is due at the same edge (the caller ticks at once).
+        Assert.False(filter.Sample(true, 1200 * Ms));
+        Assert.True(filter.Tick(1200 * Ms));
+        Assert.Equal(1700 * Ms, filter.NextDeadline);
+    }
+
+    [Fact]
     public void Settled_boot_level_produces_no_event()
     {
         var filter = new PointFilter(Door, settledActive: true, TimeSpan.Zero);

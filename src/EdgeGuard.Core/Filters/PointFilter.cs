@@ -61,7 +61,7 @@ public sealed class PointFilter
             // contact's held for the debounce up to this edge; a leading-edge input's was still
             // unreported when its lock-out ended, and is reported as of that moment, as an on-time
             // tick would have. Dropping it would turn two real changes into none.
-            var held = Tick(_lockoutUntil is { } lockout && lockout < at ? lockout : at);
+            var held = Tick(at);
             _raw = active;
             _rawSince = at;
             if (held is not null)
@@ -89,8 +89,10 @@ public sealed class PointFilter
             }
 
             _lockoutUntil = null;
-            // After the lock-out the button follows the line again, e.g. its release.
-            return _raw != Active ? Report(now) : null;
+            // After the lock-out the button follows the line again, e.g. its release: as of the
+            // moment it could first count (the lock-out's end, or the edge if that came later),
+            // however late this tick runs, since that moment starts the next lock-out.
+            return _raw != Active ? Report(lockout > _rawSince ? lockout : _rawSince) : null;
         }
 
         if (!_point.ActsOnLeadingEdge && _raw != Active && now - _rawSince >= _point.Debounce)

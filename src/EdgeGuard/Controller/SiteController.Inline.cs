@@ -23,14 +23,19 @@ public sealed partial class SiteController
     private DeferredDecision? _deferred;
 
     /// <summary>
-    /// Returns once the loop has left its gate. It holds the gate from taking a message until the
-    /// channel is empty, so a test that saw a heartbeat answered waits here before an edge that must
-    /// find the controller idle.
+    /// True once the loop has left its gate (false after <paramref name="timeout"/>). It holds the gate
+    /// from taking a message until the channel is empty, so a test that saw a heartbeat answered waits
+    /// here before an edge that must find the controller idle.
     /// </summary>
-    internal void WaitUntilOutsideGate()
+    internal bool WaitUntilOutsideGate(TimeSpan timeout)
     {
-        _loopGate.Enter();
+        if (!_loopGate.TryEnter(timeout))
+        {
+            return false;
+        }
+
         _loopGate.Exit();
+        return true;
     }
 
     private void OnEdge(RawEdge edge)

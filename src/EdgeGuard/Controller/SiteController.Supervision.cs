@@ -19,6 +19,34 @@ public sealed partial class SiteController
     private void StartSupervising(PointDefinition point, SupervisionPolicy policy, bool settledActive, TimeSpan now) =>
         _supervisors[point.Id] = new PointSupervisor(point, policy, settledActive, now);
 
+    /// <summary>Samples an edge into its point's filter and hands on what that changes.</summary>
+    private void OnFilteredEdge(PointFilter filter, bool active, TimeSpan at, Moment now, List<DomainEvent> events)
+    {
+        if (filter.Sample(active, at) is not { } changed)
+        {
+            return;
+        }
+
+        OnFilteredChange(filter, changed, now, events);
+        // The change may be a level that held until this edge (PointFilter.Sample); the edge's own
+        // can then be due at once as well: a panic or fire input whose lock-out had also ended by
+        // this edge. Decided now, not behind whatever the loop has queued, unless the first one went
+        // to the loop to be saved first: the timer, already due, then brings it right after.
+        if (_deferred is null && filter.Tick(at) is { } alsoDue)
+        {
+            OnFilteredChange(filter, alsoDue, now, events);
+        }
+    }
+
+    /// <summary>A filtered change: supervised, then decided on unless supervision withholds it.</summary>
+    private void OnFilteredChange(PointFilter filter, bool active, Moment now, List<DomainEvent> events)
+    {
+        if (Supervise(filter.Point, active, now, events))
+        {
+            Apply(new PointChanged(filter.Point.Id, active), now, events);
+        }
+    }
+
     /// <summary>Passes a filtered change through the point's supervisor; true when the decider should see it.</summary>
     private bool Supervise(PointDefinition point, bool active, Moment now, List<DomainEvent> events)
     {

@@ -215,12 +215,7 @@ public sealed partial class SiteController(
                     return;
                 }
 
-                var at = Moment.MonotonicOf(time, edge.Timestamp);
-                if (filter.Sample(filter.Point.IsActive(edge.High), at) is { } changed && Supervise(filter.Point, changed, now, events))
-                {
-                    Apply(new PointChanged(edge.PointId, changed), now, events);
-                }
-
+                OnFilteredEdge(filter, filter.Point.IsActive(edge.High), Moment.MonotonicOf(time, edge.Timestamp), now, events);
                 break;
             case ReportMessage { Events: var reported }:
                 events.AddRange(reported);
@@ -259,9 +254,9 @@ public sealed partial class SiteController(
                 var firedAt = Moment.MonotonicOf(time, fired);
                 foreach (var pending in _filters.Values)
                 {
-                    if (pending.Tick(firedAt) is { } ticked && Supervise(pending.Point, ticked, now, events))
+                    if (pending.Tick(firedAt) is { } ticked)
                     {
-                        Apply(new PointChanged(pending.Point.Id, ticked), now, events);
+                        OnFilteredChange(pending, ticked, now, events);
                     }
                 }
 

@@ -119,6 +119,11 @@ internal sealed class WalkTestSession
                     _raw[edge.PointId] = (!edge.High, edges);
                     Seen(filter.Point, held);
                     _raw[edge.PointId] = (edge.High, 1);
+                    if (filter.Tick(at) is { } alsoDue)
+                    {
+                        Seen(filter.Point, alsoDue); // a panic or fire input whose lock-out had ended too
+                    }
+
                     break;
                 }
 

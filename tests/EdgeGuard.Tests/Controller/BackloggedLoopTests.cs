@@ -20,7 +20,9 @@ public sealed class BackloggedLoopTests : IAsyncDisposable
         [
             new("door", PointKind.DoorContact, 1, ActiveHigh: true, LinePull.Up, 25 * Ms, "a"),
             new("gate", PointKind.DoorContact, 3, ActiveHigh: true, LinePull.Up, 50 * Ms, "a"),
-            new("panic", PointKind.PanicButton, 2, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
+            new("panic", PointKind.PanicButton, 2, ActiveHigh: false, LinePull.Up, 100 * Ms, "a"),
+            new("window", PointKind.DoorContact, 4, ActiveHigh: true, LinePull.Up, TimeSpan.Zero, "a"),
+            new("duress", PointKind.PanicButton, 5, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
         ],
         [new("lock", OutputKind.Lock, LockLine, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true)],
         new LockdownPolicy([], TimeSpan.FromSeconds(30), []));
@@ -61,6 +63,42 @@ public sealed class BackloggedLoopTests : IAsyncDisposable
         Assert.Single(_h.Events.Events, e => e is PointActivated { PointId: "door" });
         Assert.DoesNotContain(_h.Events.Events, e => e is PointRestored { PointId: "door" });
         Assert.True(_h.Controller.Snapshot!.State.IsActive("door"));
+    }
+
+    [Fact]
+    public async Task A_panic_released_and_pressed_again_while_the_loop_is_held_is_reported_in_order_before_what_came_after()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        // Another guard's duress button locks down: the loop saves it and is held there. Queued
+        // behind it: the panic pressed at 0 ms, let go at 30 ms and pressed again at 250 ms, after
+        // the press's lock-out (100 ms) and the release's (200 ms) had both ended; a window opens
+        // at 300 ms. No timer stands between them: the panic's first lock-out is armed only when
+        // the loop gets to its press.
+        _store.Hold = true;
+        _h.Set("duress", true);
+        Assert.True(_store.Entered.Wait(TimeSpan.FromSeconds(30)), "the loop never started saving the lockdown");
+        _h.Set("panic", true);
+        _h.Time.Advance(30 * Ms);
+        _h.Set("panic", false);
+        _h.Time.Advance(220 * Ms);
+        _h.Set("panic", true);
+        _h.Time.Advance(50 * Ms);
+        _h.Set("window", true);
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+        _store.Release.Set();
+        await _h.SettleAsync();
+
+        // The re-press is decided with its own edge, not after the window by the next timer.
+        var changes = _h.Events.Events
+            .Where(e => e is PointActivated or PointRestored && e.Point is "panic" or "window")
+            .Select(e => (e.Type, e.Point))
+            .ToList();
+        Assert.Equal(
+            [("point.activated", "panic"), ("point.restored", "panic"), ("point.activated", "panic"), ("point.activated", "window")],
+            changes);
+        Assert.True(_h.Controller.Snapshot!.State.IsActive("panic"));
     }
 
     public async ValueTask DisposeAsync()

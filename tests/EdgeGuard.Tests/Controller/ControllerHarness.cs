@@ -73,7 +73,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
             await Controller.HeartbeatAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
 
-        Controller.WaitUntilOutsideGate();
+        Assert.True(Controller.WaitUntilOutsideGate(TimeSpan.FromSeconds(30)), "the loop never left its gate");
     }
 
     /// <summary>Hands a verified command to the loop and waits (bounded) for its answer.</summary>
