@@ -92,24 +92,21 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
     }
 
     /// <summary>
-    /// Ping-pong latency: stamp, set a door's line on the simulated chip, wait for that event at
-    /// the subscriber. Covers GPIO callback → controller → journal sequencing → outbox → PUBLISH →
+    /// One ping-pong latency sample, in Stopwatch ticks: stamp, set a door's line on the simulated
+    /// chip, wait for that event at the subscriber. Covers GPIO callback → controller → journal sequencing → outbox → PUBLISH →
     /// broker → subscriber; on an idle gateway all of it up to the PUBLISH runs on the thread that
     /// set the line, with the journal's commit (fsync) running on its writer meanwhile.
     /// </summary>
-    public async Task<List<long>> LatencyAsync(int samples)
+    public async Task<long> SampleAsync()
     {
-        var latencies = new List<long>(samples);
-        for (var i = 0; i < samples; i++)
-        {
-            latencies.Add(await SampleAsync());
-        }
-
-        return latencies;
+        var (sent, arrival) = await ToggleAndReceiveAsync();
+        await QuietAfterAsync(arrival.Seq);
+        return arrival.Timestamp - sent;
     }
 
-    /// <summary>One ping-pong sample (see <see cref="LatencyAsync"/>); returns its latency in Stopwatch ticks.</summary>
-    public async Task<long> SampleAsync()
+    // Stamps, sets the next door's line and waits for that event at the subscriber; anything else
+    // arriving first is a delivery failure.
+    private async Task<(long Sent, Arrival Arrival)> ToggleAndReceiveAsync()
     {
         var expected = NextSeq;
         var sent = Stopwatch.GetTimestamp();
@@ -121,8 +118,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
         }
 
         _seen = arrival.Seq;
-        await QuietAfterAsync(arrival.Seq);
-        return arrival.Timestamp - sent;
+        return (sent, arrival);
     }
 
     /// <summary>
@@ -162,18 +158,9 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
         var toSubscriber = new List<long>(samples);
         for (var i = 0; i < samples; i++)
         {
-            var expected = NextSeq;
-            var handedOut = StampWhenHandedOutAsync(expected);
-            var sent = Stopwatch.GetTimestamp();
-            ToggleDoor();
-            var arrival = await subscriber.NextAsync(TimeSpan.FromSeconds(10));
+            var handedOut = StampWhenHandedOutAsync(NextSeq);
+            var (sent, arrival) = await ToggleAndReceiveAsync();
             var journaled = await handedOut;
-            if (arrival.Seq != expected || arrival.Topic != gateway.EventsTopic)
-            {
-                throw new DeliveryException($"gateway latency: expected seq {expected}, got {arrival.Seq} on {arrival.Topic}");
-            }
-
-            _seen = arrival.Seq;
             toJournal.Add(journaled - sent);
             toSubscriber.Add(arrival.Timestamp - journaled);
             await QuietAfterAsync(arrival.Seq);

@@ -115,19 +115,20 @@ public sealed partial class EventJournal
     // that wakes it when the hold ends, for the first batch waiting.
     private void WakeWriterForHandedOut(bool firstWaiting)
     {
-        var holds = HoldsCommits;
-        if (holds && !firstWaiting)
+        if (!HoldsCommits)
+        {
+            WakeWriter();
+            return;
+        }
+
+        if (!firstWaiting)
         {
             return; // the timer armed for the first batch waiting, or the PUBACK, wakes the writer
         }
 
         lock (_queueGate)
         {
-            if (!holds)
-            {
-                Monitor.Pulse(_queueGate);
-            }
-            else if (firstWaiting && !_holdTimerClosed)
+            if (!_holdTimerClosed)
             {
                 _holdTimer.Change(CommitHold, Timeout.InfiniteTimeSpan);
             }
