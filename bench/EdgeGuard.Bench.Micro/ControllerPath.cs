@@ -33,7 +33,9 @@ internal sealed class ControllerPath : IDisposable
     private readonly GpioOutputLines _outputs;
     private readonly List<DomainEvent> _events = [];
     private SiteState _state;
+    private SafetyState _safety;
     private long _decisions;
+    private bool _linesShowPlan;
 
     public ControllerPath()
     {
@@ -42,6 +44,7 @@ internal sealed class ControllerPath : IDisposable
         _controller = new GpioController(Driver);
         var now = At(TimeSpan.Zero);
         _state = SiteState.Restore(_site, SafetyState.Initial, new Dictionary<string, bool>(), now);
+        _safety = _state.Safety;
         _outputs = new GpioOutputLines(_controller, _site.Outputs, OutputPlan.For(_site, _state).Levels(_site));
         foreach (var point in _site.Points)
         {
@@ -122,6 +125,14 @@ internal sealed class ControllerPath : IDisposable
     private void Apply(SiteInput input, Moment now)
     {
         var decision = SiteDecider.Decide(_site, _state, input, now);
+        // SiteController.Apply's comparison (its save, an fsync, is left out as above).
+        var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
+        if (safety != _safety)
+        {
+            _safety = safety;
+            SafetyChanges++;
+        }
+
         _decisions++;
         _state = decision.State;
         _events.AddRange(decision.Events);
@@ -131,18 +142,33 @@ internal sealed class ControllerPath : IDisposable
     private void Reconcile()
     {
         var plan = OutputPlan.For(_site, _state);
-        var levels = new Dictionary<string, bool>(_site.Outputs.Count, StringComparer.Ordinal);
-        foreach (var (id, high) in plan.Levels(_site))
+        // SiteController.Reconcile: the lines already show an unchanged plan, so only the snapshot moves.
+        if (_linesShowPlan && Snapshot is { } last && plan.Equals(last.Plan))
         {
-            _outputs.Write(id, high);
-            levels[id] = _outputs.ReadBack(id);
+            Snapshot = last with { State = _state, Decisions = _decisions };
+            return;
         }
 
+        var levels = new Dictionary<string, bool>(_site.Outputs.Count, StringComparer.Ordinal);
+        var shown = true;
+        foreach (var output in _site.Outputs)
+        {
+            var high = output.LevelFor(plan.IsActive(output.Id));
+            _outputs.Write(output.Id, high);
+            var readBack = _outputs.ReadBack(output.Id);
+            levels[output.Id] = readBack;
+            shown &= readBack == high;
+        }
+
+        _linesShowPlan = shown;
         // SiteController publishes a SiteSnapshot here; the same allocation, kept so the figures match.
         Snapshot = new PathSnapshot(_state, plan, levels, _decisions);
     }
 
     public PathSnapshot? Snapshot { get; private set; }
+
+    /// <summary>Decisions that changed the safety state (SiteController saves each one).</summary>
+    public long SafetyChanges { get; private set; }
 }
 
 /// <summary>Stands in for the host's SiteSnapshot (same shape, same allocation).</summary>

@@ -170,6 +170,47 @@ public sealed class LockdownProperties
         }), iter: 400);
     }
 
+    [Fact]
+    public void A_state_with_the_same_safety_fields_persists_the_same_safety_state()
+    {
+        var shortcuts = 0;
+        Scenario.Sample(steps => Run(steps, (before, _, decision) =>
+        {
+            if (decision.State.SameSafetyFieldsAs(before))
+            {
+                shortcuts++;
+                Assert.Equal(before.Safety, decision.State.Safety);
+            }
+        }), iter: 400);
+
+        // Not vacuous: most decisions (door contacts, timers) take the shortcut.
+        Assert.True(shortcuts > 1_000, $"only {shortcuts} decisions kept the safety fields");
+    }
+
+    [Fact]
+    public void A_plan_reads_the_same_by_id_by_flag_and_against_a_plan_for_another_copy_of_the_site()
+    {
+        // A copy with equal outputs in another list: plans compare by id and value, not by list.
+        var copy = Site with { Outputs = [.. Site.Outputs] };
+        Scenario.Sample(steps => Run(steps, (before, _, decision) =>
+        {
+            var plan = OutputPlan.For(Site, decision.State);
+            var other = OutputPlan.For(copy, decision.State);
+            var previous = OutputPlan.For(Site, before);
+            Assert.Equal(plan.Active.SequenceEqual(previous.Active), plan.Equals(previous));
+            Assert.Equal(Site.Outputs.Count, plan.Active.Count);
+            foreach (var output in Site.Outputs)
+            {
+                Assert.Equal(plan.Active[output.Id], plan.IsActive(output.Id));
+            }
+
+            Assert.False(plan.IsActive("no-such-output"));
+            Assert.Equal(plan, other);
+            Assert.Equal(plan.GetHashCode(), other.GetHashCode());
+            Assert.Equal(plan.ToString(), other.ToString());
+        }), iter: 200);
+    }
+
     /// <summary>Pulses (active then inactive again) each shorter than the debounce, separated by any gap.</summary>
     private static readonly Gen<(int GapMs, int PulseMs)[]> ShortPulses =
         Gen.Select(Gen.Int[0, 5_000], Gen.Int[0, (int)TestSite.ContactDebounce.TotalMilliseconds - 1]).Array[1, 100];

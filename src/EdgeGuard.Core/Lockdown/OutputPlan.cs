@@ -9,13 +9,31 @@ namespace EdgeGuard.Core.Lockdown;
 /// </summary>
 public sealed class OutputPlan : IEquatable<OutputPlan>
 {
-    private OutputPlan(ImmutableSortedDictionary<string, bool> active) => Active = active;
+    // One flag per output, in the site's order. A plan is computed for every decision, on the path
+    // an edge takes to the office's PUBLISH; a sorted immutable dictionary there cost a tree of
+    // nodes per decision (docs/PERFORMANCE.md). The dictionary is built only if someone asks for it.
+    private readonly IReadOnlyList<OutputDefinition> _outputs;
+    private readonly bool[] _active;
+    private ImmutableSortedDictionary<string, bool>? _byId;
+
+    private OutputPlan(IReadOnlyList<OutputDefinition> outputs, bool[] active) => (_outputs, _active) = (outputs, active);
 
     /// <summary>Output id → active.</summary>
-    public ImmutableSortedDictionary<string, bool> Active { get; }
+    public ImmutableSortedDictionary<string, bool> Active => _byId ??= ById();
 
     /// <summary>Whether the plan wants <paramref name="outputId"/> active.</summary>
-    public bool IsActive(string outputId) => Active.GetValueOrDefault(outputId);
+    public bool IsActive(string outputId)
+    {
+        for (var i = 0; i < _active.Length; i++)
+        {
+            if (string.Equals(_outputs[i].Id, outputId, StringComparison.Ordinal))
+            {
+                return _active[i];
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The electrical level of every output line that realises this plan.</summary>
     public IReadOnlyDictionary<string, bool> Levels(SiteDefinition site)
@@ -29,18 +47,20 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(state);
-        var builder = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
+        var outputs = site.Outputs;
+        var active = new bool[outputs.Count];
         var running = Transitions.Running(site, state);
         var fire = state.FireEgressReleased;
         // A drill runs the same logic but never lets the *scenario* drive the outputs the config
         // mutes; a real fire or a door's delayed-egress alarm during a drill is not muted.
         var drillMuted = state.Lockdown is { Drill: true } ? site.DrillMutedOutputs : [];
-        foreach (var output in site.Outputs)
+        for (var i = 0; i < active.Length; i++)
         {
+            var output = outputs[i];
             var scenarioMay = running is not null && !drillMuted.Contains(output.Id, StringComparer.Ordinal);
             var inScope = scenarioMay && running!.Covers(output.Zone);
             var localAlarm = DoorSupervision.SoundsLocalAlarm(site, state, output.Id);
-            builder[output.Id] = output.Kind switch
+            active[i] = output.Kind switch
             {
                 // A request to exit or delayed egress releases its own door (see DoorSupervision).
                 OutputKind.Lock => LockedByPolicy(site, state, output) && !DoorSupervision.ReleasesLock(site, state, output),
@@ -54,7 +74,7 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
             };
         }
 
-        return new OutputPlan(builder.ToImmutable());
+        return new OutputPlan(outputs, active);
     }
 
     /// <summary>
@@ -78,7 +98,9 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
 
     /// <inheritdoc/>
     public bool Equals(OutputPlan? other) =>
-        other is not null && Active.Count == other.Active.Count && Active.SequenceEqual(other.Active);
+        other is not null && (ReferenceEquals(_outputs, other._outputs)
+            ? _active.AsSpan().SequenceEqual(other._active)
+            : Active.Count == other.Active.Count && Active.SequenceEqual(other.Active));
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as OutputPlan);
@@ -94,6 +116,17 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         }
 
         return hash.ToHashCode();
+    }
+
+    private ImmutableSortedDictionary<string, bool> ById()
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
+        for (var i = 0; i < _active.Length; i++)
+        {
+            builder[_outputs[i].Id] = _active[i];
+        }
+
+        return builder.ToImmutable();
     }
 
     /// <inheritdoc/>

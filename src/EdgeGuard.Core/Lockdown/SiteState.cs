@@ -113,6 +113,17 @@ public sealed record SiteState(
     public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms(),
         Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal));
 
+    /// <summary>
+    /// True when this state's <see cref="Safety"/> equals <paramref name="other"/>'s because every
+    /// field it is made of is the same, the maps by reference; false may still mean equal. Lets the
+    /// controller skip building and comparing the persisted state for the many decisions that
+    /// cannot touch it (a door opening, a timer), on the path an edge takes to the office.
+    /// </summary>
+    public bool SameSafetyFieldsAs(SiteState other) =>
+        other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenUntil.HasValue == other.SirenUntil.HasValue
+        && LifeSafety == other.LifeSafety && ReferenceEquals(Doors, other.Doors) && ReferenceEquals(Bypasses, other.Bypasses)
+        && ThreatLevel == other.ThreatLevel && ThreatLevelChosen == other.ThreatLevelChosen;
+
     private ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms()
     {
         var builder = ImmutableSortedDictionary.CreateBuilder<string, DoorAlarm>(StringComparer.Ordinal);

@@ -79,7 +79,8 @@ public static class Payloads
         var writer = Rent();
         writer.WriteStartObject();
         writer.WriteNumber("v", Version);
-        writer.WriteString("id", record.Id.ToString("D"));
+        Span<char> id = stackalloc char[36];
+        writer.WriteString("id", record.Id.TryFormat(id, out var idLength, "D") ? id[..idLength] : record.Id.ToString("D"));
         writer.WriteString("site", topics.Site);
         writer.WriteString("gateway", topics.Gateway);
         writer.WriteNumber("seq", record.Seq);

@@ -40,6 +40,7 @@ public sealed partial class SiteController(
     private long _bootReadTimestamp;
     private long _decisions;
     private volatile SiteSnapshot? _snapshot;
+    private bool _linesShowPlan;
 
     /// <summary>Completes once the safety state is restored, outputs driven and inputs settled.</summary>
     public Task Booted => _booted.Task;
@@ -269,8 +270,9 @@ public sealed partial class SiteController(
     private void Apply(SiteInput input, Moment now, List<DomainEvent> events)
     {
         var decision = SiteDecider.Decide(site, _state, input, now);
-        // Built once per decision and kept: the previous state's is the one compared against.
-        var safety = decision.State.Safety;
+        // Built once per decision and kept: the previous state's is the one compared against. Not
+        // built at all when nothing it is made of changed (most decisions), as _safety is _state's.
+        var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
         if (safety != _safety && DeferToLoop(input, now, events))
         {
             return;
@@ -301,23 +303,39 @@ public sealed partial class SiteController(
     private void Reconcile(Moment now, List<DomainEvent> events)
     {
         var plan = OutputPlan.For(site, _state);
-        var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
-        foreach (var (id, high) in plan.Levels(site))
+        // Most decisions (a door opening, a timer) leave the plan as it was. When the lines showed
+        // that plan after the last reconcile, every write would be skipped and every read-back be
+        // the same (both are of the levels the lines last wrote), so only the snapshot moves: this
+        // runs on the path an edge takes to the office (docs/PERFORMANCE.md). A line that failed
+        // its write still shows the old level, so the plan is driven again until it took.
+        if (_linesShowPlan && _snapshot is { } last && plan.Equals(last.Plan))
         {
+            _snapshot = last with { State = _state, Decisions = _decisions, SuppressedPoints = _suppressed };
+            return;
+        }
+
+        var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
+        var shown = true;
+        foreach (var output in site.Outputs)
+        {
+            var high = output.LevelFor(plan.IsActive(output.Id));
             try
             {
-                _outputLines!.Write(id, high);
+                _outputLines!.Write(output.Id, high);
             }
 #pragma warning disable CA1031 // One broken relay must not keep the others from being driven.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                events.Add(new OutputFault(now.Utc, id, ex.Message));
+                events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
             }
 
-            levels[id] = _outputLines!.ReadBack(id);
+            var readBack = _outputLines!.ReadBack(output.Id);
+            levels[output.Id] = readBack;
+            shown &= readBack == high;
         }
 
+        _linesShowPlan = shown;
         _snapshot = new SiteSnapshot(_state, plan, levels, _decisions) { SuppressedPoints = _suppressed };
     }
 

@@ -18,7 +18,11 @@ internal sealed class ControllerHarness : IAsyncDisposable
 {
     private readonly GpioController _gpio;
 
-    public ControllerHarness(SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null)
+    /// <param name="site">The site the controller protects.</param>
+    /// <param name="store">Makes the safety-state store, given the simulated chip.</param>
+    /// <param name="extraSink">A sink that receives the reported events after <see cref="Events"/>.</param>
+    /// <param name="outputs">Wraps the real output lines (a test that makes writes fail); null uses them as they are.</param>
+    public ControllerHarness(SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null, Func<IOutputLines, IOutputLines>? outputs = null)
     {
         Site = site;
         _gpio = new GpioController(Driver);
@@ -30,7 +34,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
         Controller = new SiteController(
             site,
             new GpioInputLines(_gpio, site.Points, Time),
-            initial => new GpioOutputLines(_gpio, site.Outputs, initial),
+            initial => outputs is null ? new GpioOutputLines(_gpio, site.Outputs, initial) : outputs(new GpioOutputLines(_gpio, site.Outputs, initial)),
             store(Driver),
             extraSink is null ? [Events] : [Events, extraSink],
             Time,

@@ -1,0 +1,124 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Tests.Controller;
+
+/// <summary>
+/// The controller drives the lines only when the plan or the lines moved: a decision that leaves
+/// the plan as it was, with every line showing it, changes only the snapshot. These tests hold the
+/// cases where the lines do not show the plan: a relay whose write failed is driven again by the
+/// next decision, whatever that decision is about.
+/// </summary>
+public sealed class OutputReconcileTests : IAsyncDisposable
+{
+    private static readonly SiteDefinition Site = new(
+        "site-r", "gw-r",
+        [new("a", "A")],
+        [
+            new("door", PointKind.DoorContact, 1, ActiveHigh: true, LinePull.Up, TimeSpan.Zero, "a"),
+            new("panic", PointKind.PanicButton, 2, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
+            new("key", PointKind.Keyswitch, 3, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
+        ],
+        [
+            new("lock", OutputKind.Lock, 10, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: false),
+            new("lamp", OutputKind.Indicator, 11, ActiveHigh: true, "a"),
+        ],
+        new LockdownPolicy([], TimeSpan.FromSeconds(30), ["key"]));
+
+    private readonly FlakyOutputLines _lines = new();
+    private readonly ControllerHarness _h;
+
+    public OutputReconcileTests() =>
+        _h = new ControllerHarness(Site, _ => new MemoryStore(), outputs: real => _lines.Around(real));
+
+    [Fact]
+    public async Task A_relay_whose_write_failed_is_driven_by_the_next_decision_although_the_plan_did_not_change()
+    {
+        await _h.BootAsync();
+        _lines.Failing = "lock";
+
+        _h.Set("panic", true);
+        await _h.SettleAsync();
+        Assert.Contains(_h.Events.Events, e => e is OutputFault { OutputId: "lock" });
+        Assert.False(_h.Driver.GetOutputLevel(10), "the failed write reached the lock");
+        Assert.True(_h.Driver.GetOutputLevel(11), "the lamp was not lit with the lockdown");
+        Assert.False(_h.Controller.Snapshot!.OutputLevels["lock"], "the snapshot shows a level the lock never took");
+
+        // The relay works again. Releasing the panic button decides nothing about the outputs (the
+        // lockdown holds), and the door opening neither: the first of them must still drive the lock.
+        _lines.Failing = null;
+        _h.Set("panic", false);
+        await _h.SettleAsync();
+        Assert.True(_h.Driver.GetOutputLevel(10), "the lock stayed unlocked after its relay recovered");
+        Assert.True(_h.Controller.Snapshot!.OutputLevels["lock"]);
+
+        var writes = _h.Driver.WriteCount(10);
+        _h.Set("door", true);
+        await _h.SettleAsync();
+        Assert.Equal(writes, _h.Driver.WriteCount(10));
+        Assert.Single(_h.Events.Events, e => e is OutputFault);
+    }
+
+    [Fact]
+    public async Task A_decision_that_leaves_the_plan_as_it_was_still_moves_the_snapshot()
+    {
+        await _h.BootAsync();
+        var before = _h.Controller.Snapshot!;
+
+        _h.Set("door", true);
+        await _h.SettleAsync();
+
+        var after = _h.Controller.Snapshot!;
+        Assert.True(after.State.IsActive("door"));
+        Assert.True(after.Decisions > before.Decisions);
+        Assert.Equal(before.Plan, after.Plan);
+        Assert.Equal(before.OutputLevels, after.OutputLevels);
+        Assert.Equal(0, _lines.FailedWrites);
+    }
+
+    public ValueTask DisposeAsync() => _h.DisposeAsync();
+
+    /// <summary>The real lines, except that writes to <see cref="Failing"/> throw as a dead relay driver would.</summary>
+    private sealed class FlakyOutputLines
+    {
+        private IOutputLines _real = null!;
+
+        public string? Failing { get; set; }
+
+        public int FailedWrites { get; private set; }
+
+        public IOutputLines Around(IOutputLines real)
+        {
+            _real = real;
+            return new Lines(this);
+        }
+
+        private sealed class Lines(FlakyOutputLines owner) : IOutputLines
+        {
+            public void Write(string outputId, bool high)
+            {
+                if (outputId == owner.Failing)
+                {
+                    owner.FailedWrites++;
+                    throw new IOException($"relay driver for {outputId} did not answer");
+                }
+
+                owner._real.Write(outputId, high);
+            }
+
+            public bool ReadBack(string outputId) => owner._real.ReadBack(outputId);
+
+            public void Dispose() => owner._real.Dispose();
+        }
+    }
+
+    private sealed class MemoryStore : ISafetyStateStore
+    {
+        private SafetyState _state = SafetyState.Initial;
+
+        public SafetyState Load() => _state;
+
+        public void Save(SafetyState state) => _state = state;
+    }
+}
