@@ -11,6 +11,9 @@ public sealed partial class EventJournal
     // Only the writer thread hashes (in Transaction); one instance reuses its buffer across batches.
     private readonly JournalChain _chain = new();
 
+    // Event ids; used only while sequencing, under _appendGate.
+    private readonly EventIds _ids = new();
+
     // The writer thread's prepared statements; disposed once the writer has stopped.
     private AppendStatements? _statements;
 
@@ -172,7 +175,7 @@ public sealed partial class EventJournal
             var domainEvent = plan[i].Event;
             var fields = EventDataWriter.Describe(domainEvent);
             // UTC, as SQLite gives it back: a record reads the same from memory and after a restart.
-            records[i] = new JournalRecord(first + i, IdFor(domainEvent.At), domainEvent.At.ToUniversalTime(), Monotonic(), domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, plan[i].Drill, fields.DataJson);
+            records[i] = new JournalRecord(first + i, _ids.Next(domainEvent.At), domainEvent.At.ToUniversalTime(), Monotonic(), domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, plan[i].Drill, fields.DataJson);
         }
 
         // In a full or failing episode a commit is likely to fail: hand nothing out before it, so
@@ -276,11 +279,6 @@ public sealed partial class EventJournal
 
         return batch.Gap;
     }
-
-    // UUIDv7 carries the event time in its first 48 bits; a time before 1970 cannot be encoded,
-    // so such an event (a badly set clock) gets the epoch rather than failing the batch.
-    private static Guid IdFor(DateTimeOffset at) =>
-        Guid.CreateVersion7(at < DateTimeOffset.UnixEpoch ? DateTimeOffset.UnixEpoch : at);
 
     private TimeSpan Monotonic()
     {
