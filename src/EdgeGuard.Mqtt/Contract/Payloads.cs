@@ -76,30 +76,32 @@ public static class Payloads
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(topics);
+        // Every event is written on the path it takes to the office's PUBLISH: the names, the site
+        // and the gateway are encoded once, not transcoded and checked for escapes per event.
         var writer = Rent();
         writer.WriteStartObject();
-        writer.WriteNumber("v", Version);
+        writer.WriteNumber(EventNames.V, Version);
         Span<char> id = stackalloc char[36];
-        writer.WriteString("id", record.Id.TryFormat(id, out var idLength, "D") ? id[..idLength] : record.Id.ToString("D"));
-        writer.WriteString("site", topics.Site);
-        writer.WriteString("gateway", topics.Gateway);
-        writer.WriteNumber("seq", record.Seq);
-        WriteTimestamp(writer, "ts", record.Timestamp);
-        writer.WriteString("type", record.Type);
+        writer.WriteString(EventNames.Id, record.Id.TryFormat(id, out var idLength, "D") ? id[..idLength] : record.Id.ToString("D"));
+        writer.WriteString(EventNames.Site, topics.SiteJson);
+        writer.WriteString(EventNames.Gateway, topics.GatewayJson);
+        writer.WriteNumber(EventNames.Seq, record.Seq);
+        WriteTimestamp(writer, EventNames.Ts, record.Timestamp);
+        writer.WriteString(EventNames.Type, record.Type);
         if (record.Point is { } point)
         {
-            writer.WriteString("point", point);
+            writer.WriteString(EventNames.Point, point);
         }
 
         if (record.Zone is { } zone)
         {
-            writer.WriteString("zone", zone);
+            writer.WriteString(EventNames.Zone, zone);
         }
 
-        writer.WriteString("severity", SeverityName(record.Severity));
-        writer.WriteBoolean("drill", record.Drill);
-        writer.WriteBoolean("replayed", replayed);
-        writer.WritePropertyName("data");
+        writer.WriteString(EventNames.Severity, SeverityName(record.Severity));
+        writer.WriteBoolean(EventNames.Drill, record.Drill);
+        writer.WriteBoolean(EventNames.Replayed, replayed);
+        writer.WritePropertyName(EventNames.Data);
         dataEmbedded = TryWriteObject(writer, record.DataJson);
         if (!dataEmbedded)
         {
@@ -209,18 +211,58 @@ public static class Payloads
         }
     }
 
-    private static void WriteTimestamp(Utf8JsonWriter writer, string name, DateTimeOffset at)
+    private static void WriteTimestamp(Utf8JsonWriter writer, string name, DateTimeOffset at) =>
+        WriteTimestamp(writer, JsonEncodedText.Encode(name), at);
+
+    // FormatTimestamp's form, written as UTF-8 digits by hand: the custom format string is parsed
+    // again on every call, and every event payload carries a timestamp.
+    private static void WriteTimestamp(Utf8JsonWriter writer, JsonEncodedText name, DateTimeOffset at)
     {
-        Span<char> text = stackalloc char[24];
-        var ok = at.UtcDateTime.TryFormat(text, out var written, "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
-        if (ok)
+        var utc = at.UtcDateTime;
+        Span<byte> text = stackalloc byte[24];
+        Digits(text[..4], utc.Year);
+        text[4] = (byte)'-';
+        Digits(text.Slice(5, 2), utc.Month);
+        text[7] = (byte)'-';
+        Digits(text.Slice(8, 2), utc.Day);
+        text[10] = (byte)'T';
+        Digits(text.Slice(11, 2), utc.Hour);
+        text[13] = (byte)':';
+        Digits(text.Slice(14, 2), utc.Minute);
+        text[16] = (byte)':';
+        Digits(text.Slice(17, 2), utc.Second);
+        text[19] = (byte)'.';
+        Digits(text.Slice(20, 3), utc.Millisecond);
+        text[23] = (byte)'Z';
+        writer.WriteString(name, text);
+    }
+
+    // Writes value as exactly into.Length decimal digits (DateTime's fields always fit).
+    private static void Digits(Span<byte> into, int value)
+    {
+        for (var i = into.Length - 1; i >= 0; i--)
         {
-            writer.WriteString(name, text[..written]);
+            into[i] = (byte)('0' + (value % 10));
+            value /= 10;
         }
-        else
-        {
-            writer.WriteString(name, FormatTimestamp(at));
-        }
+    }
+
+    // The event payload's property names, encoded once.
+    private static class EventNames
+    {
+        public static readonly JsonEncodedText V = JsonEncodedText.Encode("v");
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText Site = JsonEncodedText.Encode("site");
+        public static readonly JsonEncodedText Gateway = JsonEncodedText.Encode("gateway");
+        public static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
+        public static readonly JsonEncodedText Ts = JsonEncodedText.Encode("ts");
+        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+        public static readonly JsonEncodedText Point = JsonEncodedText.Encode("point");
+        public static readonly JsonEncodedText Zone = JsonEncodedText.Encode("zone");
+        public static readonly JsonEncodedText Severity = JsonEncodedText.Encode("severity");
+        public static readonly JsonEncodedText Drill = JsonEncodedText.Encode("drill");
+        public static readonly JsonEncodedText Replayed = JsonEncodedText.Encode("replayed");
+        public static readonly JsonEncodedText Data = JsonEncodedText.Encode("data");
     }
 
     private static Utf8JsonWriter Rent()

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace EdgeGuard.Mqtt.Contract;
 
 /// <summary>
@@ -19,6 +21,8 @@ public sealed class Topics
         ValidateLevel(gateway, nameof(gateway));
         Site = site;
         Gateway = gateway;
+        SiteJson = JsonEncodedText.Encode(site);
+        GatewayJson = JsonEncodedText.Encode(gateway);
         Root = $"{Prefix}/{site}/{gateway}";
         Availability = Root + "/availability";
         Events = Root + "/events";
@@ -27,6 +31,12 @@ public sealed class Topics
         Commands = Root + "/commands";
         CommandResults = Root + "/command-results";
     }
+
+    /// <summary><see cref="Site"/> encoded once as a JSON string value, for the event payload.</summary>
+    internal JsonEncodedText SiteJson { get; }
+
+    /// <summary><see cref="Gateway"/> encoded once as a JSON string value, for the event payload.</summary>
+    internal JsonEncodedText GatewayJson { get; }
 
     /// <summary>The site id (the third topic level).</summary>
     public string Site { get; }
