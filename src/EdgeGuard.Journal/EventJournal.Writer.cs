@@ -62,7 +62,6 @@ public sealed partial class EventJournal
                     HoldHandedOut();
                     handedOut = [.. _handedOut];
                     _handedOut.Clear();
-                    HoldTimerDone();
                 }
                 else
                 {

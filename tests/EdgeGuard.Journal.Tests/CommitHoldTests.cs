@@ -46,6 +46,39 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_handed_out_while_the_timer_of_an_acknowledged_one_is_pending_is_still_committed_without_its_own_acknowledgement()
+    {
+        // The timer armed for event 2 is left pending when the PUBACK commits it; event 3 comes
+        // meanwhile and arms nothing. When that timer fires it must re-arm for event 3's hold.
+        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(300));
+        _h.Journal.Acknowledged(2);
+        await DurableThrough(2);
+        await Task.Delay(50); // the writer is back in its idle wait, the timer still pending
+        _h.Publish(Activated(3));
+        Assert.Equal(3, _h.Journal.LastSeq);
+        await Task.Delay(100);
+        Assert.Equal(2, _h.Journal.DurableSeq); // handed out and held, not committed at once
+
+        await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task A_batch_handed_out_after_the_hold_timer_fired_with_nothing_held_arms_it_again()
+    {
+        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
+        _h.Journal.Acknowledged(2);
+        await DurableThrough(2);
+        await Task.Delay(200); // the timer armed for event 2 fires and finds nothing held
+
+        _h.Publish(Activated(3));
+        Assert.Equal(3, _h.Journal.LastSeq);
+
+        await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
     public async Task A_flush_ends_the_hold()
     {
         await HandOut2UnderAHoldOf(Forever);
