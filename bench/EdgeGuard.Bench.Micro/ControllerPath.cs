@@ -130,7 +130,6 @@ internal sealed class ControllerPath : IDisposable
         if (safety != _safety)
         {
             _safety = safety;
-            SafetyChanges++;
         }
 
         _decisions++;
@@ -149,11 +148,13 @@ internal sealed class ControllerPath : IDisposable
             return;
         }
 
+        _linesShowPlan = false;
         var levels = new Dictionary<string, bool>(_site.Outputs.Count, StringComparer.Ordinal);
         var shown = true;
-        foreach (var output in _site.Outputs)
+        for (var i = 0; i < _site.Outputs.Count; i++)
         {
-            var high = output.LevelFor(plan.IsActive(output.Id));
+            var output = _site.Outputs[i];
+            var high = output.LevelFor(plan.IsActiveAt(i));
             _outputs.Write(output.Id, high);
             var readBack = _outputs.ReadBack(output.Id);
             levels[output.Id] = readBack;
@@ -166,9 +167,6 @@ internal sealed class ControllerPath : IDisposable
     }
 
     public PathSnapshot? Snapshot { get; private set; }
-
-    /// <summary>Decisions that changed the safety state (SiteController saves each one).</summary>
-    public long SafetyChanges { get; private set; }
 }
 
 /// <summary>Stands in for the host's SiteSnapshot (same shape, same allocation).</summary>

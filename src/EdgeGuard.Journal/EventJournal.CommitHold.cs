@@ -123,8 +123,9 @@ public sealed partial class EventJournal
         _probeSeq = 0;
     }
 
-    // After a caller handed events out: not holding, wakes the writer now; holding, starts the timer
-    // that wakes it when the hold ends, for the first batch waiting.
+    // After a caller handed events out: not holding, wakes the writer now; holding, makes sure a
+    // timer fires by the end of the first waiting batch's hold (one already pending for an earlier
+    // batch will).
     private void WakeWriterForHandedOut(bool firstWaiting)
     {
         if (!HoldsCommits)
@@ -161,8 +162,10 @@ public sealed partial class EventJournal
         }
 
         _holdTimerDue = due;
+        // Timers count whole milliseconds: rounded up, so it never fires before the hold is over
+        // by more than the timer's own millisecond granularity.
         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-        _holdTimer.Change(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        _holdTimer.Change(left > TimeSpan.Zero ? TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)) : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     // The hold timer fired (a pool thread): wakes the writer if the oldest held batch's hold is
@@ -177,7 +180,9 @@ public sealed partial class EventJournal
                 return;
             }
 
-            if (Stopwatch.GetElapsedTime(_handedOutSince) >= CommitHold)
+            // Less than a timer tick left (a timer may fire up to a tick early): the writer waits out
+            // the rest itself (HoldHandedOut), rather than this re-arming a 0 ms timer again and again.
+            if (CommitHold - Stopwatch.GetElapsedTime(_handedOutSince) < TimeSpan.FromMilliseconds(1))
             {
                 Monitor.Pulse(_queueGate);
                 return;

@@ -138,6 +138,24 @@ public sealed partial class PayloadsTests
     }
 
     [Fact]
+    public void The_timestamp_is_the_contract_form_of_any_instant_whatever_its_offset_and_sub_millisecond_ticks()
+    {
+        // Written digit by digit; the runtime's own custom format is the reference.
+        var instants =
+            from ticks in Gen.Long[DateTime.MinValue.Ticks + TimeSpan.TicksPerDay, DateTime.MaxValue.Ticks - TimeSpan.TicksPerDay]
+            from offsetMinutes in Gen.Int[-14 * 60, 14 * 60]
+            select new DateTimeOffset(ticks, TimeSpan.FromMinutes(offsetMinutes));
+        instants.Sample(at =>
+        {
+            var expected = at.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(expected, Payloads.FormatTimestamp(at));
+            Assert.Contains($"\"ts\":\"{expected}\"", Encoding.UTF8.GetString(Payloads.PointState("door-lobby", true, null, Topics, at)), StringComparison.Ordinal);
+        });
+        Assert.Equal("0001-01-01T00:00:00.000Z", Payloads.FormatTimestamp(DateTimeOffset.MinValue));
+        Assert.Equal("9999-12-31T23:59:59.999Z", Payloads.FormatTimestamp(DateTimeOffset.MaxValue));
+    }
+
+    [Fact]
     public void Any_record_becomes_valid_json_that_round_trips_its_fields()
     {
         var text = Gen.String[Gen.Char.AlphaNumeric, 1, 20];

@@ -35,6 +35,10 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         return false;
     }
 
+    /// <summary>Whether the plan wants the output at <paramref name="index"/> in the site's outputs active.</summary>
+    /// <param name="index">An index into <see cref="SiteDefinition.Outputs"/> of the site the plan was computed for.</param>
+    public bool IsActiveAt(int index) => _active[index];
+
     /// <summary>The electrical level of every output line that realises this plan.</summary>
     public IReadOnlyDictionary<string, bool> Levels(SiteDefinition site)
     {

@@ -110,6 +110,7 @@ public sealed record SiteState(
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
+    /// <remarks>A field added here must be compared in <see cref="SameSafetyFieldsAs"/> too, or its changes are never saved.</remarks>
     public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms(),
         Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal));
 

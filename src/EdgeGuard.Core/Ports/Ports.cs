@@ -35,10 +35,15 @@ public interface IInputLines : IDisposable
 /// <summary>The output side of the hardware: lock relays, sirens, strobes, lamps.</summary>
 public interface IOutputLines : IDisposable
 {
-    /// <summary>Drives an output's line to an electrical level.</summary>
+    /// <summary>
+    /// Drives an output's line to an electrical level. A write of the level last driven may be
+    /// skipped; a write that fails must leave the level last driven as it was (so it reads back
+    /// unchanged and the controller drives it again). The controller relies on both: it skips the
+    /// lines while the plan is unchanged and every line read back the plan.
+    /// </summary>
     void Write(string outputId, bool high);
 
-    /// <summary>Reads back the level last driven on an output's line.</summary>
+    /// <summary>Reads back the level last driven on an output's line (kept in memory, not read from the pin).</summary>
     bool ReadBack(string outputId);
 }
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
@@ -38,8 +38,12 @@ public static class Payloads
     private static Utf8JsonWriter? t_writer;
 
     /// <summary>Formats an instant as ISO 8601 UTC with exactly three fractional digits and <c>Z</c>.</summary>
-    public static string FormatTimestamp(DateTimeOffset at) =>
-        at.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTimestamp(DateTimeOffset at)
+    {
+        Span<byte> text = stackalloc byte[TimestampLength];
+        TimestampUtf8(at, text);
+        return Encoding.ASCII.GetString(text);
+    }
 
     /// <summary>The wire name of a severity: <c>info</c>, <c>warning</c>, <c>alarm</c>, <c>critical</c>.</summary>
     public static string SeverityName(Severity severity) => severity switch
@@ -211,15 +215,28 @@ public static class Payloads
         }
     }
 
-    private static void WriteTimestamp(Utf8JsonWriter writer, string name, DateTimeOffset at) =>
-        WriteTimestamp(writer, JsonEncodedText.Encode(name), at);
+    private static void WriteTimestamp(Utf8JsonWriter writer, string name, DateTimeOffset at)
+    {
+        Span<byte> text = stackalloc byte[TimestampLength];
+        TimestampUtf8(at, text);
+        writer.WriteString(name, text);
+    }
 
-    // FormatTimestamp's form, written as UTF-8 digits by hand: the custom format string is parsed
-    // again on every call, and every event payload carries a timestamp.
     private static void WriteTimestamp(Utf8JsonWriter writer, JsonEncodedText name, DateTimeOffset at)
     {
+        Span<byte> text = stackalloc byte[TimestampLength];
+        TimestampUtf8(at, text);
+        writer.WriteString(name, text);
+    }
+
+    private const int TimestampLength = 24;
+
+    // The one timestamp form, written as ASCII digits by hand: a custom format string is parsed
+    // again on every call, and every event payload carries a timestamp. DateTime's fields always
+    // fit their widths (years 1 to 9999).
+    private static void TimestampUtf8(DateTimeOffset at, Span<byte> text)
+    {
         var utc = at.UtcDateTime;
-        Span<byte> text = stackalloc byte[24];
         Digits(text[..4], utc.Year);
         text[4] = (byte)'-';
         Digits(text.Slice(5, 2), utc.Month);
@@ -234,7 +251,6 @@ public static class Payloads
         text[19] = (byte)'.';
         Digits(text.Slice(20, 3), utc.Millisecond);
         text[23] = (byte)'Z';
-        writer.WriteString(name, text);
     }
 
     // Writes value as exactly into.Length decimal digits (DateTime's fields always fit).

@@ -314,11 +314,15 @@ public sealed partial class SiteController(
             return;
         }
 
+        // False until every line was driven and read back: a reconcile that throws half way leaves
+        // lines at a plan the snapshot does not show, and the next decision must drive them all.
+        _linesShowPlan = false;
         var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
         var shown = true;
-        foreach (var output in site.Outputs)
+        for (var i = 0; i < site.Outputs.Count; i++)
         {
-            var high = output.LevelFor(plan.IsActive(output.Id));
+            var output = site.Outputs[i];
+            var high = output.LevelFor(plan.IsActiveAt(i));
             try
             {
                 _outputLines!.Write(output.Id, high);

@@ -53,10 +53,12 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         Assert.True(_h.Driver.GetOutputLevel(10), "the lock stayed unlocked after its relay recovered");
         Assert.True(_h.Controller.Snapshot!.OutputLevels["lock"]);
 
-        var writes = _h.Driver.WriteCount(10);
+        // Now the lines show the plan: the door's decision leaves them alone.
+        var calls = _lines.Calls;
         _h.Set("door", true);
         await _h.SettleAsync();
-        Assert.Equal(writes, _h.Driver.WriteCount(10));
+        Assert.True(_h.Controller.Snapshot!.State.IsActive("door"));
+        Assert.Equal(calls, _lines.Calls);
         Assert.Single(_h.Events.Events, e => e is OutputFault);
     }
 
@@ -65,6 +67,7 @@ public sealed class OutputReconcileTests : IAsyncDisposable
     {
         await _h.BootAsync();
         var before = _h.Controller.Snapshot!;
+        var calls = _lines.Calls;
 
         _h.Set("door", true);
         await _h.SettleAsync();
@@ -74,19 +77,27 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         Assert.True(after.Decisions > before.Decisions);
         Assert.Equal(before.Plan, after.Plan);
         Assert.Equal(before.OutputLevels, after.OutputLevels);
-        Assert.Equal(0, _lines.FailedWrites);
+        Assert.Equal(calls, _lines.Calls); // no line written or read back for it
+
+        // A decision that moves the plan drives the lines as before.
+        _h.Set("panic", true);
+        await _h.SettleAsync();
+        Assert.True(_lines.Calls > calls);
+        Assert.True(_h.Driver.GetOutputLevel(10));
+        Assert.True(_h.Controller.Snapshot!.OutputLevels["lock"]);
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
 
-    /// <summary>The real lines, except that writes to <see cref="Failing"/> throw as a dead relay driver would.</summary>
+    /// <summary>The real lines, counting calls, except that writes to <see cref="Failing"/> throw as a dead relay driver would.</summary>
     private sealed class FlakyOutputLines
     {
         private IOutputLines _real = null!;
 
         public string? Failing { get; set; }
 
-        public int FailedWrites { get; private set; }
+        /// <summary>Writes and read-backs the controller made, failed ones included.</summary>
+        public int Calls { get; private set; }
 
         public IOutputLines Around(IOutputLines real)
         {
@@ -98,16 +109,20 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         {
             public void Write(string outputId, bool high)
             {
+                owner.Calls++;
                 if (outputId == owner.Failing)
                 {
-                    owner.FailedWrites++;
                     throw new IOException($"relay driver for {outputId} did not answer");
                 }
 
                 owner._real.Write(outputId, high);
             }
 
-            public bool ReadBack(string outputId) => owner._real.ReadBack(outputId);
+            public bool ReadBack(string outputId)
+            {
+                owner.Calls++;
+                return owner._real.ReadBack(outputId);
+            }
 
             public void Dispose() => owner._real.Dispose();
         }
