@@ -22,8 +22,10 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         using var subV = await MosquittoSubAsync(broker, "capture-v", plain, ["-v"]);
         using var subJ = await MosquittoSubAsync(broker, "capture-j", json, ["-F", "%j"]);
 
+        GatewayProcess ran;
         await using (var gateway = await GatewayProcess.StartAsync(state.Path, broker.Port))
         {
+            ran = gateway;
             await using var link = await SimulatorClient.ConnectAsync(gateway.ControlSocket, CancellationToken.None);
             var scenario = Scenario.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "scenarios", "panic-and-clear.scenario")), "panic-and-clear");
             await new ScenarioRunner(link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(scenario, TextWriter.Null, CancellationToken.None);
@@ -44,6 +46,9 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
 
         var messages = ReadLines(plain);
         output.WriteLine(string.Join('\n', messages));
+        // If a message is missing, this tells whether the gateway journaled it (delivery) or not (input).
+        output.WriteLine("journaled: " + string.Join(", ", ran.JournaledEvents().Select(e => $"{e.Seq} {e.Type}")));
+        output.WriteLine(ran.Output);
         Assert.Contains(messages, m => m.Contains("\"type\":\"lockdown.started\"", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("\"type\":\"lockdown.cleared\"", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("\"type\":\"fire.alarm\"", StringComparison.Ordinal));
