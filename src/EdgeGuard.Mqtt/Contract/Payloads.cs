@@ -139,7 +139,7 @@ public static class Payloads
         }
         else
         {
-            WriteTimestamp(writer, "since", lockdown.Since);
+            WriteTimestamp(writer, EventNames.Since, lockdown.Since);
         }
 
         WriteNullableString(writer, "scenario", lockdown?.Scenario);
@@ -147,7 +147,7 @@ public static class Payloads
         writer.WriteBoolean("sirenSounding", state.SirenSounding);
         writer.WriteBoolean("fireEgressReleased", state.FireEgressReleased);
         writer.WriteNumber("threatLevel", state.ThreatLevel);
-        WriteTimestamp(writer, "ts", now);
+        WriteTimestamp(writer, EventNames.Ts, now);
         writer.WriteEndObject();
         return Return(writer);
     }
@@ -171,14 +171,14 @@ public static class Payloads
         writer.WriteBoolean("active", active);
         if (bypassedUntil is { } until)
         {
-            WriteTimestamp(writer, "bypassedUntil", until);
+            WriteTimestamp(writer, EventNames.BypassedUntil, until);
         }
         else
         {
             writer.WriteNull("bypassedUntil");
         }
 
-        WriteTimestamp(writer, "ts", now);
+        WriteTimestamp(writer, EventNames.Ts, now);
         writer.WriteEndObject();
         return Return(writer);
     }
@@ -213,13 +213,6 @@ public static class Payloads
         {
             writer.WriteString(name, value);
         }
-    }
-
-    private static void WriteTimestamp(Utf8JsonWriter writer, string name, DateTimeOffset at)
-    {
-        Span<byte> text = stackalloc byte[TimestampLength];
-        TimestampUtf8(at, text);
-        writer.WriteString(name, text);
     }
 
     private static void WriteTimestamp(Utf8JsonWriter writer, JsonEncodedText name, DateTimeOffset at)
@@ -263,9 +256,11 @@ public static class Payloads
         }
     }
 
-    // The event payload's property names, encoded once.
+    // Property names the payloads write on every event or state message, encoded once.
     private static class EventNames
     {
+        public static readonly JsonEncodedText Since = JsonEncodedText.Encode("since");
+        public static readonly JsonEncodedText BypassedUntil = JsonEncodedText.Encode("bypassedUntil");
         public static readonly JsonEncodedText V = JsonEncodedText.Encode("v");
         public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
         public static readonly JsonEncodedText Site = JsonEncodedText.Encode("site");
