@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
+using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 
@@ -38,12 +38,7 @@ public static class Payloads
     private static Utf8JsonWriter? t_writer;
 
     /// <summary>Formats an instant as ISO 8601 UTC with exactly three fractional digits and <c>Z</c>.</summary>
-    public static string FormatTimestamp(DateTimeOffset at)
-    {
-        Span<byte> text = stackalloc byte[TimestampLength];
-        TimestampUtf8(at, text);
-        return Encoding.ASCII.GetString(text);
-    }
+    public static string FormatTimestamp(DateTimeOffset at) => WireTime.Format(at);
 
     /// <summary>The wire name of a severity: <c>info</c>, <c>warning</c>, <c>alarm</c>, <c>critical</c>.</summary>
     public static string SeverityName(Severity severity) => severity switch
@@ -84,28 +79,28 @@ public static class Payloads
         // and the gateway are encoded once, not transcoded and checked for escapes per event.
         var writer = Rent();
         writer.WriteStartObject();
-        writer.WriteNumber(EventNames.V, Version);
+        writer.WriteNumber(Names.V, Version);
         Span<char> id = stackalloc char[36];
-        writer.WriteString(EventNames.Id, record.Id.TryFormat(id, out var idLength, "D") ? id[..idLength] : record.Id.ToString("D"));
-        writer.WriteString(EventNames.Site, topics.SiteJson);
-        writer.WriteString(EventNames.Gateway, topics.GatewayJson);
-        writer.WriteNumber(EventNames.Seq, record.Seq);
-        WriteTimestamp(writer, EventNames.Ts, record.Timestamp);
-        writer.WriteString(EventNames.Type, record.Type);
+        writer.WriteString(Names.Id, record.Id.TryFormat(id, out var idLength, "D") ? id[..idLength] : record.Id.ToString("D"));
+        writer.WriteString(Names.Site, topics.SiteJson);
+        writer.WriteString(Names.Gateway, topics.GatewayJson);
+        writer.WriteNumber(Names.Seq, record.Seq);
+        WriteTimestamp(writer, Names.Ts, record.Timestamp);
+        writer.WriteString(Names.Type, record.Type);
         if (record.Point is { } point)
         {
-            writer.WriteString(EventNames.Point, point);
+            writer.WriteString(Names.Point, point);
         }
 
         if (record.Zone is { } zone)
         {
-            writer.WriteString(EventNames.Zone, zone);
+            writer.WriteString(Names.Zone, zone);
         }
 
-        writer.WriteString(EventNames.Severity, SeverityName(record.Severity));
-        writer.WriteBoolean(EventNames.Drill, record.Drill);
-        writer.WriteBoolean(EventNames.Replayed, replayed);
-        writer.WritePropertyName(EventNames.Data);
+        writer.WriteString(Names.Severity, SeverityName(record.Severity));
+        writer.WriteBoolean(Names.Drill, record.Drill);
+        writer.WriteBoolean(Names.Replayed, replayed);
+        writer.WritePropertyName(Names.Data);
         dataEmbedded = TryWriteObject(writer, record.DataJson);
         if (!dataEmbedded)
         {
@@ -139,7 +134,7 @@ public static class Payloads
         }
         else
         {
-            WriteTimestamp(writer, EventNames.Since, lockdown.Since);
+            WriteTimestamp(writer, Names.Since, lockdown.Since);
         }
 
         WriteNullableString(writer, "scenario", lockdown?.Scenario);
@@ -147,7 +142,7 @@ public static class Payloads
         writer.WriteBoolean("sirenSounding", state.SirenSounding);
         writer.WriteBoolean("fireEgressReleased", state.FireEgressReleased);
         writer.WriteNumber("threatLevel", state.ThreatLevel);
-        WriteTimestamp(writer, EventNames.Ts, now);
+        WriteTimestamp(writer, Names.Ts, now);
         writer.WriteEndObject();
         return Return(writer);
     }
@@ -171,14 +166,14 @@ public static class Payloads
         writer.WriteBoolean("active", active);
         if (bypassedUntil is { } until)
         {
-            WriteTimestamp(writer, EventNames.BypassedUntil, until);
+            WriteTimestamp(writer, Names.BypassedUntil, until);
         }
         else
         {
             writer.WriteNull("bypassedUntil");
         }
 
-        WriteTimestamp(writer, EventNames.Ts, now);
+        WriteTimestamp(writer, Names.Ts, now);
         writer.WriteEndObject();
         return Return(writer);
     }
@@ -217,47 +212,13 @@ public static class Payloads
 
     private static void WriteTimestamp(Utf8JsonWriter writer, JsonEncodedText name, DateTimeOffset at)
     {
-        Span<byte> text = stackalloc byte[TimestampLength];
-        TimestampUtf8(at, text);
+        Span<byte> text = stackalloc byte[WireTime.Length];
+        WireTime.FormatUtf8(at, text);
         writer.WriteString(name, text);
     }
 
-    private const int TimestampLength = 24;
-
-    // The one timestamp form, written as ASCII digits by hand: a custom format string is parsed
-    // again on every call, and every event payload carries a timestamp. DateTime's fields always
-    // fit their widths (years 1 to 9999).
-    private static void TimestampUtf8(DateTimeOffset at, Span<byte> text)
-    {
-        var utc = at.UtcDateTime;
-        Digits(text[..4], utc.Year);
-        text[4] = (byte)'-';
-        Digits(text.Slice(5, 2), utc.Month);
-        text[7] = (byte)'-';
-        Digits(text.Slice(8, 2), utc.Day);
-        text[10] = (byte)'T';
-        Digits(text.Slice(11, 2), utc.Hour);
-        text[13] = (byte)':';
-        Digits(text.Slice(14, 2), utc.Minute);
-        text[16] = (byte)':';
-        Digits(text.Slice(17, 2), utc.Second);
-        text[19] = (byte)'.';
-        Digits(text.Slice(20, 3), utc.Millisecond);
-        text[23] = (byte)'Z';
-    }
-
-    // Writes value as exactly into.Length decimal digits (DateTime's fields always fit).
-    private static void Digits(Span<byte> into, int value)
-    {
-        for (var i = into.Length - 1; i >= 0; i--)
-        {
-            into[i] = (byte)('0' + (value % 10));
-            value /= 10;
-        }
-    }
-
     // Property names the payloads write on every event or state message, encoded once.
-    private static class EventNames
+    private static class Names
     {
         public static readonly JsonEncodedText Since = JsonEncodedText.Encode("since");
         public static readonly JsonEncodedText BypassedUntil = JsonEncodedText.Encode("bypassedUntil");
