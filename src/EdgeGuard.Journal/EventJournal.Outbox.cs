@@ -84,7 +84,40 @@ public sealed partial class EventJournal
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The journal was disposed before such a record arrived.</exception>
-    public async Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Waiting for the next record is the announcement's own signal, not an <c>async</c> method
+    /// around it: the publisher's continuation runs on the announcing thread, right on the path
+    /// from the edge to the office's PUBLISH, where every layer in between costs cold-cache time.
+    /// </remarks>
+    public Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
+    {
+        Task signal;
+        lock (_signalGate)
+        {
+            if (LastSeq > afterSeq)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return Task.FromException(new ObjectDisposedException(nameof(EventJournal)));
+            }
+
+            // Every announcement moves LastSeq: the next one reaches past afterSeq unless the
+            // caller waits for a seq beyond the next.
+            if (afterSeq > LastSeq)
+            {
+                return WaitForSeqAheadAsync(afterSeq, cancellationToken);
+            }
+
+            signal = _appended.Task;
+        }
+
+        return cancellationToken.CanBeCanceled ? signal.WaitAsync(cancellationToken) : signal;
+    }
+
+    private async Task WaitForSeqAheadAsync(long afterSeq, CancellationToken cancellationToken)
     {
         while (true)
         {

@@ -284,6 +284,21 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task WaitForRecordsAfter_a_seq_beyond_the_next_waits_past_the_announcements_before_it()
+    {
+        var waiting = _h.Journal.WaitForRecordsAfterAsync(2, CancellationToken.None);
+
+        await _h.PublishAndFlush(Activated(1));
+        Assert.False(waiting.IsCompleted);
+        await _h.PublishAndFlush(Activated(2));
+        Assert.False(waiting.IsCompleted);
+        await _h.PublishAndFlush(Activated(3));
+
+        await waiting.WaitAsync(Patience);
+        Assert.Equal(3, _h.Journal.LastSeq);
+    }
+
+    [Fact]
     public async Task WaitForRecordsAfter_can_be_cancelled()
     {
         using var cancellation = new CancellationTokenSource();

@@ -100,10 +100,15 @@ internal sealed partial class DeliverySession
         }
     }
 
-    private async Task WaitForRecordsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Idle: the wait for a new record, ending at the latest when the keep-alive, the cursor write
+    /// or a coalesced point state comes due (<see cref="TimeoutException"/>), so none of them
+    /// waits for the next event. The journal's own signal with one timeout, not an <c>async</c>
+    /// method around linked cancellation sources: its continuation is the path from the
+    /// journaling thread to the PUBLISH. End it with <see cref="EndIdleWait"/>.
+    /// </summary>
+    private Task IdleWait(CancellationToken cancellationToken)
     {
-        // Wake up once per keep-alive to notice a client that dropped without telling us, and
-        // when the cursor or a coalesced point state is due, so neither waits for the next event.
         var wake = _options.KeepAlive;
         foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn()])
         {
@@ -115,21 +120,29 @@ internal sealed partial class DeliverySession
 
         if (wake <= TimeSpan.Zero)
         {
-            return; // already due: the pump's next pass handles it
+            return Task.CompletedTask; // already due: the pump's next pass handles it
         }
 
-        using var idle = new CancellationTokenSource(wake, _time);
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
-        try
-        {
-            await _outbox.WaitForRecordsAfterAsync(_sent, wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        var records = _outbox.WaitForRecordsAfterAsync(_sent, CancellationToken.None);
+        return records.IsCompleted ? records : records.WaitAsync(wake, _time, cancellationToken);
+    }
+
+    /// <summary>
+    /// After <see cref="IdleWait"/>: throws if the pump was cancelled or the journal is gone; when
+    /// the wait only timed out, checks the client, which may have dropped without telling us.
+    /// </summary>
+    private void EndIdleWait(Task wait)
+    {
+        if (wait.Exception?.InnerException is TimeoutException)
         {
             if (!_client.IsConnected)
             {
                 throw new MqttLinkException("the MQTT client is no longer connected");
             }
+
+            return;
         }
+
+        wait.GetAwaiter().GetResult();
     }
 }

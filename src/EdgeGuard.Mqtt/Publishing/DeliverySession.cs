@@ -126,14 +126,16 @@ internal sealed partial class DeliverySession
             if (_window.Count == 0)
             {
                 // Live, an idle pipeline is the normal case at low event rates: leave the write to
-                // the interval (WaitForRecordsAsync wakes for it) instead of an fsync per event.
+                // the interval (IdleWait wakes for it) instead of an fsync per event.
                 FlushCursor(force: !live);
                 if (!live)
                 {
                     return;
                 }
 
-                await WaitForRecordsAsync(cancellationToken).ConfigureAwait(false);
+                var idle = IdleWait(cancellationToken);
+                await idle.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                EndIdleWait(idle);
                 await SendNewRecordsThenLeaveAsync(through).ConfigureAwait(false);
                 continue;
             }
