@@ -32,6 +32,14 @@ namespace EdgeGuard.Journal;
 // only if a held batch's hold is over, or re-arms for the oldest one still held. So every handed-
 // out batch is committed by its PUBACK or within CommitHold, as before.
 //
+// After a hand-out the timer also lingers for HoldTimerLinger: firing with nothing held, it re-arms
+// itself while the last hand-out is that recent. The events of a flow come milliseconds apart (a
+// lockdown's, door events in a busy hour, the bench's samples 1.4 ms apart), and a timer armed
+// anew for each wakes the timer thread right after that event's PUBLISH; a lingering one is
+// already pending, due no later than the new batch's hold ends. It costs one pool callback per
+// CommitHold for HoldTimerLinger after a flow, and ends by itself (11 interleaved bench pairs: p50
+// ratio lower in 10, docs/PERFORMANCE.md).
+//
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
 // durable one: a commit after a PUBACK makes that PUBACK's cursor durable too, and the publisher's
 // own cursor write (one more fsync, on its loop) finds nothing left to do.
@@ -40,17 +48,24 @@ public sealed partial class EventJournal
     /// <summary>Longest the writer holds the commit of handed-out events for the broker's PUBACK.</summary>
     public static readonly TimeSpan DefaultCommitHold = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>How long after the last hand-out the hold timer keeps itself armed (see above).</summary>
+    public static readonly TimeSpan DefaultHoldTimerLinger = TimeSpan.FromMilliseconds(50);
+
     private readonly Timer _holdTimer;
 
     // All under _queueGate. The highest seq the publisher reported acknowledged (in memory); when
     // the oldest batch in _handedOut was handed out (Stopwatch timestamp: the hold runs from then,
-    // in real time like the fsync it bounds); whether Dispose closed the timer.
+    // in real time like the fsync it bounds); when the last batch was handed out (for the timer's
+    // linger); whether Dispose closed the timer.
     private long _acknowledged;
     private long _handedOutSince;
+    private long _lastHandOut;
     private bool _holdTimerClosed;
 
-    // When the pending hold timer is due (Stopwatch timestamp), 0 when none is pending. Under _queueGate.
+    // When the pending hold timer is due (Stopwatch timestamp), 0 when none is pending, and how
+    // often it was armed. Under _queueGate.
     private long _holdTimerDue;
+    private long _holdTimerArms;
 
     // The hand-out → PUBACK round trip, smoothed (1/8 per sample), in ticks of the journal's clock
     // (a fake one in tests); 0 until measured. One batch at a time is timed: _probeSeq, from _probeAt.
@@ -63,6 +78,33 @@ public sealed partial class EventJournal
     /// them before it commits them; <see cref="TimeSpan.Zero"/> commits at once. Tests set it.
     /// </summary>
     internal TimeSpan CommitHold { get; set; } = DefaultCommitHold;
+
+    /// <summary>How long the hold timer keeps re-arming itself after the last hand-out; tests set it.</summary>
+    internal TimeSpan HoldTimerLinger { get; set; } = DefaultHoldTimerLinger;
+
+    /// <summary>How often the hold timer was armed (for tests).</summary>
+    internal long HoldTimerArms
+    {
+        get
+        {
+            lock (_queueGate)
+            {
+                return _holdTimerArms;
+            }
+        }
+    }
+
+    /// <summary>Whether the hold timer is armed (for tests).</summary>
+    internal bool HoldTimerPending
+    {
+        get
+        {
+            lock (_queueGate)
+            {
+                return _holdTimerDue != 0;
+            }
+        }
+    }
 
     /// <summary>True while commits are held for PUBACKs: the smoothed round trip is within <see cref="CommitHold"/>.</summary>
     internal bool HoldsCommits
@@ -101,6 +143,7 @@ public sealed partial class EventJournal
     // Under _queueGate: a batch handed out now; times it unless another one is being timed.
     private void HandedOut(SequencedBatch batch, bool firstWaiting)
     {
+        _lastHandOut = Stopwatch.GetTimestamp();
         if (firstWaiting)
         {
             _handedOutSince = Stopwatch.GetTimestamp();
@@ -149,19 +192,30 @@ public sealed partial class EventJournal
     // already due by then is left as it is.
     private void ArmHoldTimer()
     {
-        if (_holdTimerClosed || _handedOut.Count == 0)
+        if (_handedOut.Count == 0)
         {
             return;
         }
 
-        var hold = CommitHold;
-        var due = _handedOutSince + (long)(hold.TotalSeconds * Stopwatch.Frequency);
-        if (_holdTimerDue != 0 && _holdTimerDue <= due)
+        var due = _handedOutSince + HoldTicks();
+        if (_holdTimerDue == 0 || _holdTimerDue > due)
+        {
+            ArmHoldTimerAt(due);
+        }
+    }
+
+    private long HoldTicks() => (long)(CommitHold.TotalSeconds * Stopwatch.Frequency);
+
+    // Under _queueGate: the hold timer fires at due (a Stopwatch timestamp), or just after.
+    private void ArmHoldTimerAt(long due)
+    {
+        if (_holdTimerClosed)
         {
             return;
         }
 
         _holdTimerDue = due;
+        _holdTimerArms++;
         // Timers count whole milliseconds: rounded up, so it never fires before the hold is over
         // by more than the timer's own millisecond granularity.
         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
@@ -169,7 +223,8 @@ public sealed partial class EventJournal
     }
 
     // The hold timer fired (a pool thread): wakes the writer if the oldest held batch's hold is
-    // over, re-arms for it if not, and does nothing when the writer has committed everything since.
+    // over, re-arms for it if not. With nothing held (the writer committed everything since), it
+    // lingers: re-armed for one more hold while commits are held and the last hand-out is recent.
     private void OnHoldTimer()
     {
         lock (_queueGate)
@@ -177,6 +232,11 @@ public sealed partial class EventJournal
             _holdTimerDue = 0;
             if (_handedOut.Count == 0)
             {
+                if (Stopwatch.GetElapsedTime(_lastHandOut) < HoldTimerLinger && HoldsCommits)
+                {
+                    ArmHoldTimerAt(Stopwatch.GetTimestamp() + HoldTicks());
+                }
+
                 return;
             }
 

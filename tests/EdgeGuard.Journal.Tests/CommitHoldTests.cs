@@ -66,6 +66,7 @@ public sealed class CommitHoldTests : IDisposable
     [Fact]
     public async Task A_batch_handed_out_after_the_hold_timer_fired_with_nothing_held_arms_it_again()
     {
+        _h.Journal.HoldTimerLinger = TimeSpan.Zero; // it does not re-arm itself: the hand-out must
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
         _h.Journal.Acknowledged(2);
         await DurableThrough(2);
@@ -76,6 +77,39 @@ public sealed class CommitHoldTests : IDisposable
 
         await DurableThrough(3, within: TimeSpan.FromSeconds(10));
         AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task With_nothing_held_the_hold_timer_lingers_after_a_hand_out_so_the_next_batch_finds_it_armed()
+    {
+        _h.Journal.HoldTimerLinger = Forever;
+        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(20));
+        _h.Journal.Acknowledged(2);
+        await DurableThrough(2);
+        var armed = _h.Journal.HoldTimerArms;
+
+        // Nothing is held, yet it keeps re-arming itself, one hold at a time.
+        await Eventually(() => _h.Journal.HoldTimerArms >= armed + 3, () => "the hold timer re-arming itself with nothing held");
+        Assert.True(_h.Journal.HoldTimerPending);
+
+        // A batch handed out now is covered by the timer already pending, and committed within its hold.
+        _h.Publish(Activated(3));
+        await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task The_hold_timer_stops_lingering_once_the_last_hand_out_is_older_than_the_linger()
+    {
+        _h.Journal.HoldTimerLinger = TimeSpan.FromMilliseconds(100);
+        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(20));
+        _h.Journal.Acknowledged(2);
+        await DurableThrough(2);
+
+        await Eventually(() => !_h.Journal.HoldTimerPending, () => "the hold timer stopping");
+        var armed = _h.Journal.HoldTimerArms;
+        await Task.Delay(100);
+        Assert.Equal(armed, _h.Journal.HoldTimerArms); // nothing arms it again until the next hand-out
     }
 
     [Fact]
@@ -174,14 +208,17 @@ public sealed class CommitHoldTests : IDisposable
         Assert.Equal(2, _h.Journal.LastSeq);
     }
 
-    private async Task DurableThrough(long seq, TimeSpan? within = null)
+    private static async Task Eventually(Func<bool> condition, Func<string> what, TimeSpan? within = null)
     {
-        var patience = within ?? Patience;
+        var patience = within ?? TimeSpan.FromSeconds(10);
         var deadline = DateTime.UtcNow + patience;
-        while (_h.Journal.DurableSeq < seq)
+        while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"seq {seq} not committed within {patience.TotalSeconds} s (durable through {_h.Journal.DurableSeq})");
+            Assert.True(DateTime.UtcNow < deadline, $"{what()} not within {patience.TotalSeconds} s");
             await Task.Delay(10);
         }
     }
+
+    private Task DurableThrough(long seq, TimeSpan? within = null) => Eventually(
+        () => _h.Journal.DurableSeq >= seq, () => $"seq {seq} committed (durable through {_h.Journal.DurableSeq})", within ?? Patience);
 }
