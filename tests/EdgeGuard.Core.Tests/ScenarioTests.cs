@@ -175,4 +175,30 @@ public sealed class ScenarioTests
         Assert.Equal(SiteMode.Normal, turned.State.Mode);
         Assert.IsType<LockdownCleared>(turned.Events[^1]);
     }
+
+    [Fact]
+    public void A_point_triggers_the_highest_ranked_scenario_listing_it_the_first_of_equal_rank_and_drill_triggers_apart()
+    {
+        var site = Site with
+        {
+            ExtraScenarios =
+            [
+                new("low", SiteMode.ShelterInPlace, ["c"], 50, ["key-x"], ["key-y"], ["key-a"], TimeSpan.Zero),
+                new("high", SiteMode.Evacuation, [], 200, ["key-x"], [], ["key-a"], TimeSpan.Zero),
+                new("high-too", SiteMode.Evacuation, [], 200, ["key-x"], ["key-y"], ["key-a"], TimeSpan.Zero),
+            ],
+        };
+
+        Assert.Equal("high", site.ScenarioTriggeredBy("key-x", drill: false)?.Id);
+        Assert.Null(site.ScenarioTriggeredBy("key-x", drill: true));
+        Assert.Equal("high-too", site.ScenarioTriggeredBy("key-y", drill: true)?.Id);
+        Assert.Null(site.ScenarioTriggeredBy("key-y", drill: false));
+        Assert.Equal(Core.Site.ScenarioDefinition.LockdownId, site.ScenarioTriggeredBy("panic-a", drill: false)?.Id);
+        Assert.Equal(Core.Site.ScenarioDefinition.LockdownId, site.ScenarioTriggeredBy("key-drill", drill: true)?.Id);
+        Assert.Null(site.ScenarioTriggeredBy("door-a", drill: false));
+        Assert.Null(site.ScenarioTriggeredBy("holdup-b", drill: false)); // a silent hold-up starts nothing
+        // A changed copy of a site answers from its own scenarios, not from the one it was made from.
+        Assert.Equal("evacuate", Site.ScenarioTriggeredBy("key-evac", drill: false)?.Id);
+        Assert.Null(site.ScenarioTriggeredBy("key-evac", drill: false));
+    }
 }

@@ -41,17 +41,10 @@ internal static class ModeChanges
     /// The scenario a point starts: the highest-ranked one listing it as a trigger (for real) or,
     /// failing that, as a drill trigger. Null when it starts none.
     /// </summary>
-    private static ModeRequest? RequestFor(SiteDefinition site, PointDefinition point)
-    {
-        var real = site.Scenarios.Where(s => s.Triggers.Contains(point.Id, StringComparer.Ordinal)).MaxBy(s => s.Rank);
-        if (real is not null)
-        {
-            return new ModeRequest(point.Id, real, Drill: false);
-        }
-
-        var drill = site.Scenarios.Where(s => s.DrillTriggers.Contains(point.Id, StringComparer.Ordinal)).MaxBy(s => s.Rank);
-        return drill is null ? null : new ModeRequest(point.Id, drill, Drill: true);
-    }
+    private static ModeRequest? RequestFor(SiteDefinition site, PointDefinition point) =>
+        site.ScenarioTriggeredBy(point.Id, drill: false) is { } real ? new ModeRequest(point.Id, real, Drill: false)
+        : site.ScenarioTriggeredBy(point.Id, drill: true) is { } drill ? new ModeRequest(point.Id, drill, Drill: true)
+        : null;
 
     /// <summary>
     /// A signed office command starting (or taking over with) a scenario: the same rows as a trigger

@@ -62,10 +62,24 @@ public sealed record SiteDefinition(
     public int InitialThreatLevel { get; init; } = 1;
 
     /// <summary>The definition of <paramref name="level"/>, or the initial one when it is not configured.</summary>
-    public ThreatLevelDefinition ThreatLevel(int level) =>
-        ThreatLevels.Count == 0
-            ? Cached().DefaultThreatLevel
-            : ThreatLevels.FirstOrDefault(t => t.Level == level) ?? ThreatLevels.First(t => t.Level == InitialThreatLevel);
+    public ThreatLevelDefinition ThreatLevel(int level)
+    {
+        if (ThreatLevels.Count == 0)
+        {
+            return Cached().DefaultThreatLevel;
+        }
+
+        // A loop, not a query: asked on every point that goes active, on the path to the office.
+        foreach (var definition in ThreatLevels)
+        {
+            if (definition.Level == level)
+            {
+                return definition;
+            }
+        }
+
+        return ThreatLevels.First(t => t.Level == InitialThreatLevel);
+    }
 
     /// <summary>Every scenario, the built-in lockdown first: every panic button starts it (silent hold-up buttons excepted).</summary>
     public IReadOnlyList<ScenarioDefinition> Scenarios => Cached().Scenarios;
@@ -89,6 +103,13 @@ public sealed record SiteDefinition(
     /// (<c>commands.allClearWindowSeconds</c>; default <see cref="Commands.TwoPersonApproval.DefaultWindow"/>).
     /// </summary>
     public TimeSpan AllClearWindow { get; init; } = Commands.TwoPersonApproval.DefaultWindow;
+
+    /// <summary>
+    /// The scenario <paramref name="pointId"/> starts: the highest-ranked one listing it as a trigger
+    /// (or, with <paramref name="drill"/>, as a drill trigger), the first of equal rank; null when none.
+    /// </summary>
+    public ScenarioDefinition? ScenarioTriggeredBy(string pointId, bool drill) =>
+        (drill ? Cached().DrillTriggered : Cached().Triggered).GetValueOrDefault(pointId);
 
     /// <summary>Looks a point up by id.</summary>
     public PointDefinition? FindPoint(string id) => Cached().PointsById.GetValueOrDefault(id);
@@ -118,11 +139,30 @@ public sealed record SiteDefinition(
         ScenarioDefinition lockdown = new(ScenarioDefinition.LockdownId, SiteMode.Lockdown, Lockdown.ScopeZones, ScenarioDefinition.LockdownRank,
             [.. Points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent).Select(p => p.Id)], LockdownDrillTriggers, Lockdown.ClearKeyswitches,
             Lockdown.SirenDuration);
+        ScenarioDefinition[] scenarios = [lockdown, .. ExtraScenarios];
         derived = new Derived(Points, Outputs, Lockdown, ExtraScenarios, LockdownDrillTriggers,
             Points.ToDictionary(p => p.Id, StringComparer.Ordinal), Outputs.ToDictionary(o => o.Id, StringComparer.Ordinal),
-            [lockdown, .. ExtraScenarios], ThreatLevelDefinition.Default(Points));
+            scenarios, ThreatLevelDefinition.Default(Points), HighestRanked(scenarios, s => s.Triggers), HighestRanked(scenarios, s => s.DrillTriggers));
         Volatile.Write(ref _derived, derived);
         return derived;
+    }
+
+    // Point id → the highest-ranked scenario listing it (the first of equal rank).
+    private static Dictionary<string, ScenarioDefinition> HighestRanked(ScenarioDefinition[] scenarios, Func<ScenarioDefinition, IReadOnlyList<string>> points)
+    {
+        var highest = new Dictionary<string, ScenarioDefinition>(StringComparer.Ordinal);
+        foreach (var scenario in scenarios)
+        {
+            foreach (var point in points(scenario))
+            {
+                if (!highest.TryGetValue(point, out var found) || scenario.Rank > found.Rank)
+                {
+                    highest[point] = scenario;
+                }
+            }
+        }
+
+        return highest;
     }
 
     private sealed record Derived(
@@ -134,5 +174,7 @@ public sealed record SiteDefinition(
         Dictionary<string, PointDefinition> PointsById,
         Dictionary<string, OutputDefinition> OutputsById,
         IReadOnlyList<ScenarioDefinition> Scenarios,
-        ThreatLevelDefinition DefaultThreatLevel);
+        ThreatLevelDefinition DefaultThreatLevel,
+        Dictionary<string, ScenarioDefinition> Triggered,
+        Dictionary<string, ScenarioDefinition> DrillTriggered);
 }
