@@ -38,6 +38,36 @@ public sealed class EventDataWriterTests
     }
 
     [Fact]
+    public void Every_point_change_has_the_data_of_its_own_kind_direction_and_bypass_however_often_it_is_described()
+    {
+        // The text of a point change's data is written once per kind, direction and bypass, then reused.
+        foreach (var kind in Enum.GetValues<PointKind>())
+        {
+            foreach (var active in (bool[])[true, false])
+            {
+                foreach (var bypassed in (bool[])[false, true])
+                {
+                    for (var round = 0; round < 2; round++)
+                    {
+                        var point = $"{kind}-{round}";
+                        DomainEvent change = active
+                            ? new PointActivated(At, point, kind, $"zone-{round}") { Bypassed = bypassed }
+                            : new PointRestored(At, point, kind, $"zone-{round}") { Bypassed = bypassed };
+                        var fields = EventDataWriter.Describe(change);
+
+                        Assert.Equal(point, fields.Point);
+                        Assert.Equal($"zone-{round}", fields.Zone);
+                        (string, object?)[] expected = bypassed
+                            ? [("kind", EventDataWriter.PointKindText(kind)), ("active", active), ("bypassed", true)]
+                            : [("kind", EventDataWriter.PointKindText(kind)), ("active", active)];
+                        AssertData(fields.DataJson, expected);
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Point_restored_is_active_false()
     {
         var fields = EventDataWriter.Describe(new PointRestored(At, "fence-north", PointKind.Perimeter, "perimeter"));
