@@ -34,11 +34,11 @@ public static partial class EventDataWriter
         SkipValidation = false,
     };
 
-    // One writer and buffer per thread, reset for each event: Describe runs for every event, on the
-    // path it takes to the office, and a new writer per event was most of what sequencing allocated.
     // The data text of a point change, by kind, direction and bypass (see PointChangeData).
     private static readonly string?[] PointChangeTexts = new string?[Enum.GetValues<PointKind>().Length * 4];
 
+    // One writer and buffer per thread, reset for each event: Describe runs for every event, on the
+    // path it takes to the office, and a new writer per event was most of what sequencing allocated.
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 

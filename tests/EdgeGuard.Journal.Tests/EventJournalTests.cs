@@ -288,14 +288,30 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
     {
         var waiting = _h.Journal.WaitForRecordsAfterAsync(2, CancellationToken.None);
 
-        await _h.PublishAndFlush(Activated(1));
-        Assert.False(waiting.IsCompleted);
-        await _h.PublishAndFlush(Activated(2));
-        Assert.False(waiting.IsCompleted);
-        await _h.PublishAndFlush(Activated(3));
+        for (var seq = 1; seq <= 2; seq++)
+        {
+            // The announcement's own signal, awaited after it, has run the waiter's continuation.
+            var announced = _h.Journal.WaitForRecordsAfterAsync(seq - 1, CancellationToken.None);
+            await _h.PublishAndFlush(Activated(seq));
+            await announced.WaitAsync(Patience);
+            Assert.False(waiting.IsCompleted, $"completed at seq {seq}");
+        }
 
+        await _h.PublishAndFlush(Activated(3));
         await waiting.WaitAsync(Patience);
         Assert.Equal(3, _h.Journal.LastSeq);
+    }
+
+    [Fact]
+    public async Task WaitForRecordsAfter_fails_a_waiter_still_waiting_when_the_journal_is_disposed()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        var waiting = _h.Journal.WaitForRecordsAfterAsync(1, CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+
+        _h.Journal.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(Patience));
     }
 
     [Fact]

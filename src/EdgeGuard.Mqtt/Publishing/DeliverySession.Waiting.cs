@@ -123,6 +123,9 @@ internal sealed partial class DeliverySession
             return Task.CompletedTask; // already due: the pump's next pass handles it
         }
 
+        // Without a token: for a seq it has reached (_sent never passes LastSeq) the journal's wait
+        // is its announcement signal itself, which costs nothing to abandon when the wake comes
+        // first; the timeout and the pump's token are the one wrapper's.
         var records = _outbox.WaitForRecordsAfterAsync(_sent, CancellationToken.None);
         return records.IsCompleted ? records : records.WaitAsync(wake, _time, cancellationToken);
     }

@@ -174,7 +174,29 @@ public sealed class FakeOutbox : IOutbox
     }
 
     /// <inheritdoc/>
-    public async Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
+    /// <remarks>As the journal: the bare signal of the next append when that one is enough, so a publisher's abandoned idle wait leaves nothing behind.</remarks>
+    public Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken)
+    {
+        Task signal;
+        lock (_gate)
+        {
+            if (_records.Count > afterSeq)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (afterSeq > _records.Count)
+            {
+                return WaitForSeqAheadAsync(afterSeq, cancellationToken);
+            }
+
+            signal = _appended.Task;
+        }
+
+        return cancellationToken.CanBeCanceled ? signal.WaitAsync(cancellationToken) : signal;
+    }
+
+    private async Task WaitForSeqAheadAsync(long afterSeq, CancellationToken cancellationToken)
     {
         while (true)
         {
