@@ -37,8 +37,8 @@ namespace EdgeGuard.Journal;
 // lockdown's, door events in a busy hour, the bench's samples 1.4 ms apart), and a timer armed
 // anew for each wakes the timer thread right after that event's PUBLISH; a lingering one is
 // already pending, due no later than the new batch's hold ends. It costs one pool callback per
-// CommitHold for HoldTimerLinger after a flow, and ends by itself (11 interleaved bench pairs: p50
-// ratio lower in 10, docs/PERFORMANCE.md).
+// CommitHold for HoldTimerLinger after a flow, and ends by itself (16 interleaved bench pairs: p50
+// ratio lower in 12, docs/PERFORMANCE.md).
 //
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
 // durable one: a commit after a PUBACK makes that PUBACK's cursor durable too, and the publisher's

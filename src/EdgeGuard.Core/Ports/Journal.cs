@@ -63,6 +63,9 @@ public interface IOutbox
     /// Completes when a record with <c>Seq &gt; afterSeq</c> exists. The continuation may run on
     /// whichever thread journaled the record (the controller's, often a GPIO event thread): keep
     /// what follows the await short, and move off that thread before anything that may block.
+    /// Without a token, a wait for the next record must cost nothing to abandon: the publisher's
+    /// idle wait drops it at every keep-alive or cursor wake (the journal returns its announcement
+    /// signal itself).
     /// </summary>
     Task WaitForRecordsAfterAsync(long afterSeq, CancellationToken cancellationToken);
 }

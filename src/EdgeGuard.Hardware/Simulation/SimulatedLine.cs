@@ -56,16 +56,21 @@ internal sealed class SimulatedLine
     public List<TaskCompletionSource<WaitForEventResult>> TakeWaiters(PinEventTypes edge)
     {
         var taken = new List<TaskCompletionSource<WaitForEventResult>>();
-        for (var i = Waiters.Count - 1; i >= 0; i--)
+        var kept = 0;
+        for (var i = 0; i < Waiters.Count; i++)
         {
-            if ((Waiters[i].Types & edge) != 0)
+            var waiter = Waiters[i];
+            if ((waiter.Types & edge) != 0)
             {
-                taken.Add(Waiters[i].Waiter);
-                Waiters.RemoveAt(i);
+                taken.Add(waiter.Waiter);
+            }
+            else
+            {
+                Waiters[kept++] = waiter;
             }
         }
 
-        taken.Reverse(); // in the order they started waiting
+        Waiters.RemoveRange(kept, Waiters.Count - kept);
         return taken;
     }
 }
