@@ -75,40 +75,7 @@ public static class Payloads
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(topics);
-        // Every event is written on the path it takes to the office's PUBLISH: the names, the site
-        // and the gateway are encoded once, not transcoded and checked for escapes per event.
-        var writer = Rent();
-        writer.WriteStartObject();
-        writer.WriteNumber(Names.V, Version);
-        Span<char> id = stackalloc char[36];
-        writer.WriteString(Names.Id, record.Id.TryFormat(id, out var idLength, "D") ? id[..idLength] : record.Id.ToString("D"));
-        writer.WriteString(Names.Site, topics.SiteJson);
-        writer.WriteString(Names.Gateway, topics.GatewayJson);
-        writer.WriteNumber(Names.Seq, record.Seq);
-        WriteTimestamp(writer, Names.Ts, record.Timestamp);
-        writer.WriteString(Names.Type, record.Type);
-        if (record.Point is { } point)
-        {
-            writer.WriteString(Names.Point, point);
-        }
-
-        if (record.Zone is { } zone)
-        {
-            writer.WriteString(Names.Zone, zone);
-        }
-
-        writer.WriteString(Names.Severity, SeverityName(record.Severity));
-        writer.WriteBoolean(Names.Drill, record.Drill);
-        writer.WriteBoolean(Names.Replayed, replayed);
-        writer.WritePropertyName(Names.Data);
-        dataEmbedded = TryWriteObject(writer, record.DataJson);
-        if (!dataEmbedded)
-        {
-            writer.WriteRawValue(EmptyData, skipInputValidation: true);
-        }
-
-        writer.WriteEndObject();
-        return Return(writer);
+        return EventPayload.Write(record, topics, replayed, out dataEmbedded);
     }
 
     /// <summary>The payload of <c>{root}/state/lockdown</c>; nullable fields are written as null.</summary>
@@ -178,26 +145,6 @@ public static class Payloads
         return Return(writer);
     }
 
-    private static bool TryWriteObject(Utf8JsonWriter writer, string? json)
-    {
-        var text = json.AsSpan().TrimStart();
-        if (text.IsEmpty || text[0] != '{')
-        {
-            return false;
-        }
-
-        try
-        {
-            // Validates the JSON (one complete value) before writing anything.
-            writer.WriteRawValue(json!);
-            return true;
-        }
-        catch (Exception ex) when (ex is JsonException or ArgumentException)
-        {
-            return false;
-        }
-    }
-
     private static void WriteNullableString(Utf8JsonWriter writer, string name, string? value)
     {
         if (value is null)
@@ -217,24 +164,12 @@ public static class Payloads
         writer.WriteString(name, text);
     }
 
-    // Property names the payloads write on every event or state message, encoded once.
+    // Property names the state payloads write on every message, encoded once.
     private static class Names
     {
         public static readonly JsonEncodedText Since = JsonEncodedText.Encode("since");
         public static readonly JsonEncodedText BypassedUntil = JsonEncodedText.Encode("bypassedUntil");
-        public static readonly JsonEncodedText V = JsonEncodedText.Encode("v");
-        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
-        public static readonly JsonEncodedText Site = JsonEncodedText.Encode("site");
-        public static readonly JsonEncodedText Gateway = JsonEncodedText.Encode("gateway");
-        public static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
         public static readonly JsonEncodedText Ts = JsonEncodedText.Encode("ts");
-        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
-        public static readonly JsonEncodedText Point = JsonEncodedText.Encode("point");
-        public static readonly JsonEncodedText Zone = JsonEncodedText.Encode("zone");
-        public static readonly JsonEncodedText Severity = JsonEncodedText.Encode("severity");
-        public static readonly JsonEncodedText Drill = JsonEncodedText.Encode("drill");
-        public static readonly JsonEncodedText Replayed = JsonEncodedText.Encode("replayed");
-        public static readonly JsonEncodedText Data = JsonEncodedText.Encode("data");
     }
 
     private static Utf8JsonWriter Rent()

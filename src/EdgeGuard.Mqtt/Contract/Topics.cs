@@ -21,8 +21,10 @@ public sealed class Topics
         ValidateLevel(gateway, nameof(gateway));
         Site = site;
         Gateway = gateway;
-        SiteJson = JsonEncodedText.Encode(site);
-        GatewayJson = JsonEncodedText.Encode(gateway);
+        EventSiteAndGateway = [
+            .. "\",\"site\":\""u8, .. JsonEncodedText.Encode(site).EncodedUtf8Bytes,
+            .. "\",\"gateway\":\""u8, .. JsonEncodedText.Encode(gateway).EncodedUtf8Bytes,
+            .. "\",\"seq\":"u8];
         Root = $"{Prefix}/{site}/{gateway}";
         Availability = Root + "/availability";
         Events = Root + "/events";
@@ -32,11 +34,11 @@ public sealed class Topics
         CommandResults = Root + "/command-results";
     }
 
-    /// <summary><see cref="Site"/> encoded once as a JSON string value, for the event payload.</summary>
-    internal JsonEncodedText SiteJson { get; }
-
-    /// <summary><see cref="Gateway"/> encoded once as a JSON string value, for the event payload.</summary>
-    internal JsonEncodedText GatewayJson { get; }
+    /// <summary>
+    /// The event payload's bytes from the id's closing quote to the seq's value,
+    /// <c>","site":"{site}","gateway":"{gateway}","seq":</c>, encoded once (<see cref="EventPayload"/>).
+    /// </summary>
+    internal byte[] EventSiteAndGateway { get; }
 
     /// <summary>The site id (the third topic level).</summary>
     public string Site { get; }
