@@ -14,8 +14,6 @@ public sealed partial class SiteController
     /// <summary>Ids of the points whose changes are withheld from the decider; replaced, never mutated.</summary>
     private string[] _suppressed = [];
 
-    private static readonly TimeSpan MaxSupervisionWait = TimeSpan.FromDays(1);
-
     private void StartSupervising(PointDefinition point, SupervisionPolicy policy, bool settledActive, TimeSpan now) =>
         _supervisors[point.Id] = new PointSupervisor(point, policy, settledActive, now);
 
@@ -83,26 +81,6 @@ public sealed partial class SiteController
                 RefreshSuppressed();
             }
         }
-    }
-
-    /// <summary>
-    /// The earlier of <paramref name="next"/> and every supervisor's deadline, no later than a day
-    /// from <paramref name="now"/>: stuck times run to weeks, beyond what a timer accepts (~49 days),
-    /// and waking early only costs a tick that finds nothing due.
-    /// </summary>
-    private TimeSpan? EarliestSupervisionDeadline(TimeSpan? next, Moment now)
-    {
-        foreach (var supervisor in _supervisors.Values)
-        {
-            if (supervisor.NextDeadline is { } deadline
-                && (deadline - now.Monotonic > MaxSupervisionWait ? now.Monotonic + MaxSupervisionWait : deadline) is var due
-                && (next is null || due < next))
-            {
-                next = due;
-            }
-        }
-
-        return next;
     }
 
     /// <summary>Recomputes the suppressed list and shows it in the snapshot at once (a withheld change decides nothing).</summary>

@@ -124,6 +124,7 @@ public sealed partial class SiteController(
             settled[point.Id] = active;
             _filters[point.Id] = new PointFilter(point, active, now.Monotonic);
             StartSupervising(point, site.Supervision, active, now.Monotonic);
+            RefreshDeadline(_filters[point.Id]);
             if (active)
             {
                 events.Add(new PointActiveAtBoot(now.Utc, point.Id, point.Kind, point.Zone));
@@ -217,6 +218,7 @@ public sealed partial class SiteController(
                 }
 
                 OnFilteredEdge(filter, filter.Point.IsActive(edge.High), Moment.MonotonicOf(time, edge.Timestamp), now, events);
+                RefreshDeadline(filter);
                 break;
             case ReportMessage { Events: var reported }:
                 events.AddRange(reported);
@@ -262,6 +264,7 @@ public sealed partial class SiteController(
                 }
 
                 TickSupervisors(now, events);
+                RefreshDeadlines();
                 Apply(TimerTick.Instance, now, events);
                 break;
         }
@@ -341,23 +344,6 @@ public sealed partial class SiteController(
 
         _linesShowPlan = shown;
         _snapshot = new SiteSnapshot(_state, plan, levels, _decisions) { SuppressedPoints = _suppressed };
-    }
-
-    private void ScheduleTimer(Moment now)
-    {
-        TimeSpan? next = SiteDecider.NextDeadline(site, _state, now);
-        foreach (var filter in _filters.Values)
-        {
-            if (filter.NextDeadline is { } due && (next is null || due < next))
-            {
-                next = due;
-            }
-        }
-
-        next = EarliestSupervisionDeadline(next, now);
-
-        var delay = next is { } at ? (at - now.Monotonic < TimeSpan.Zero ? TimeSpan.Zero : at - now.Monotonic) : Timeout.InfiniteTimeSpan;
-        _timer?.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
     private void Report(List<DomainEvent> events)

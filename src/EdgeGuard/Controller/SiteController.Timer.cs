@@ -1,0 +1,52 @@
+using EdgeGuard.Core;
+using EdgeGuard.Core.Filters;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Controller;
+
+// The one timer that ticks filters, supervisors and the decider's deadlines. Re-armed after every
+// message for the earliest deadline; the points' deadlines are kept in PointDeadlines as each
+// filter and supervisor changes (an edge touches one point, a tick all of them).
+public sealed partial class SiteController
+{
+    /// <summary>
+    /// The longest the timer waits: stuck times run to weeks, beyond what a timer accepts (~49
+    /// days), and waking early only costs a tick that finds nothing due.
+    /// </summary>
+    private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
+
+    private readonly PointDeadlines _pointDeadlines = new(site.Points);
+
+    /// <summary>Records one point's deadlines after its filter or supervisor may have changed.</summary>
+    private void RefreshDeadline(PointFilter filter) =>
+        _pointDeadlines.Set(
+            filter.Point.Id,
+            filter.NextDeadline,
+            _supervisors.TryGetValue(filter.Point.Id, out var supervisor) ? supervisor.NextDeadline : null);
+
+    /// <summary>Records every point's deadlines (after a tick, which may change any of them).</summary>
+    private void RefreshDeadlines()
+    {
+        foreach (var filter in _filters.Values)
+        {
+            RefreshDeadline(filter);
+        }
+    }
+
+    private void ScheduleTimer(Moment now)
+    {
+        var next = SiteDecider.NextDeadline(site, _state, now);
+        if (_pointDeadlines.Earliest is { } point && (next is null || point < next))
+        {
+            next = point;
+        }
+
+        var delay = next is { } at ? at - now.Monotonic : Timeout.InfiniteTimeSpan;
+        if (next is not null)
+        {
+            delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxTimerWait ? MaxTimerWait : delay;
+        }
+
+        _timer?.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+}
