@@ -14,6 +14,9 @@ public sealed partial class PayloadsTests
     private static readonly Topics Topics = new("site-1", "gw-1");
     private static readonly DateTimeOffset At = new(2026, 11, 23, 19, 0, 0, 123, TimeSpan.Zero);
 
+    // Nested 71 deep, past the JSON reader's default limit of 64.
+    private static readonly string DeeperThanTheReaderAllows = "{\"deep\":" + new string('[', 70) + new string(']', 70) + "}";
+
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
     private static partial Regex TimestampForm();
 
@@ -193,16 +196,23 @@ public sealed partial class PayloadsTests
     [Fact]
     public void An_event_is_byte_for_byte_what_utf8_json_writer_writes()
     {
-        // Any text in any field: quotes, controls, HTML-sensitive and non-ASCII characters are
-        // escaped exactly as the framework's writer escapes them; data is any string at all.
-        var text = Gen.OneOf(Gen.String, Gen.String[Gen.Char.AlphaNumeric, 1, 20], Gen.Const("door \"A\" <b>&'+`\u00e9\u0001\ud83d\ude00"));
+        // Any text in any field, every UTF-16 code unit (controls, quotes, HTML-sensitive
+        // characters, non-ASCII, lone surrogates): escaped exactly as the framework's writer escapes
+        // it. Data is any string at all, and the edge cases of "one JSON object".
+        var anyText = Gen.String[Gen.Char['\0', '\uffff'], 0, 20];
+        var text = Gen.OneOf(anyText, Gen.String[Gen.Char.AlphaNumeric, 1, 20], Gen.Const("door \"A\" <b>&'+`\u00e9\u0001\u007f\ud83d\ude00 \ud800"));
         var data = Gen.OneOf(
-            Gen.String,
+            anyText,
             Gen.Const("""{"kind":"doorContact","active":true}"""),
             Gen.Const("""  { "nested": {"list": [1, 2.50, "x\u00e9"]} } """),
-            Gen.Const("""{} {}"""));
+            Gen.Const("""{} {}"""),
+            Gen.Const("""{}x"""),
+            Gen.Const("""{} // comment"""),
+            Gen.Const("""{"lone":"\ud800"}"""),
+            Gen.Const(DeeperThanTheReaderAllows));
         var records =
             from seq in Gen.Long[1, long.MaxValue]
+            from id in Gen.Guid
             from millis in Gen.Long[0, 253_402_300_799_000]
             from type in text
             from point in text.Null()
@@ -210,19 +220,15 @@ public sealed partial class PayloadsTests
             from severity in Gen.Enum<Severity>()
             from drill in Gen.Bool
             from json in data.Null()
-            select new JournalRecord(seq, Guid.CreateVersion7(), DateTimeOffset.FromUnixTimeMilliseconds(millis), TimeSpan.Zero, type, point, zone, severity, drill, json!);
+            select new JournalRecord(seq, id, DateTimeOffset.FromUnixTimeMilliseconds(millis), TimeSpan.Zero, type, point, zone, severity, drill, json!);
         var topics = new Topics("site \"\u00e9\"", "gw<1>");
 
         records.Select(Gen.Bool).Sample((record, replayed) =>
         {
             var expected = WrittenByUtf8JsonWriter(record, topics, replayed, out var expectedEmbedded);
-            if (expected is null)
-            {
-                Assert.Throws<ArgumentException>(() => Payloads.Event(record, topics, replayed, out _));
-                return;
-            }
 
             var actual = Payloads.Event(record, topics, replayed, out var embedded);
+
             Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(actual));
             Assert.Equal(expected, actual);
             Assert.Equal(expectedEmbedded, embedded);
@@ -246,49 +252,40 @@ public sealed partial class PayloadsTests
     }
 
     // The oracle: the event payload as Utf8JsonWriter writes it with its default options (the way
-    // Payloads.Event wrote it before it was written by hand). Null when the writer refuses a text.
-    private static byte[]? WrittenByUtf8JsonWriter(JournalRecord record, Topics topics, bool replayed, out bool embedded)
+    // Payloads.Event wrote it before it was written by hand).
+    private static byte[] WrittenByUtf8JsonWriter(JournalRecord record, Topics topics, bool replayed, out bool embedded)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using var writer = new Utf8JsonWriter(buffer);
-        try
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Payloads.Version);
+        writer.WriteString("id", record.Id);
+        writer.WriteString("site", topics.Site);
+        writer.WriteString("gateway", topics.Gateway);
+        writer.WriteNumber("seq", record.Seq);
+        writer.WriteString("ts", Payloads.FormatTimestamp(record.Timestamp));
+        writer.WriteString("type", record.Type);
+        if (record.Point is { } point)
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("v", Payloads.Version);
-            writer.WriteString("id", record.Id);
-            writer.WriteString("site", topics.Site);
-            writer.WriteString("gateway", topics.Gateway);
-            writer.WriteNumber("seq", record.Seq);
-            writer.WriteString("ts", Payloads.FormatTimestamp(record.Timestamp));
-            writer.WriteString("type", record.Type);
-            if (record.Point is { } point)
-            {
-                writer.WriteString("point", point);
-            }
-
-            if (record.Zone is { } zone)
-            {
-                writer.WriteString("zone", zone);
-            }
-
-            writer.WriteString("severity", Payloads.SeverityName(record.Severity));
-            writer.WriteBoolean("drill", record.Drill);
-            writer.WriteBoolean("replayed", replayed);
-            writer.WritePropertyName("data");
-            embedded = record.DataJson is { } json && json.AsSpan().TrimStart().StartsWith("{", StringComparison.Ordinal) && TryWriteRaw(writer, json);
-            if (!embedded)
-            {
-                writer.WriteRawValue(Payloads.EmptyData);
-            }
-
-            writer.WriteEndObject();
-        }
-        catch (ArgumentException)
-        {
-            embedded = false;
-            return null;
+            writer.WriteString("point", point);
         }
 
+        if (record.Zone is { } zone)
+        {
+            writer.WriteString("zone", zone);
+        }
+
+        writer.WriteString("severity", Payloads.SeverityName(record.Severity));
+        writer.WriteBoolean("drill", record.Drill);
+        writer.WriteBoolean("replayed", replayed);
+        writer.WritePropertyName("data");
+        embedded = record.DataJson is { } json && json.AsSpan().TrimStart().StartsWith("{", StringComparison.Ordinal) && TryWriteRaw(writer, json);
+        if (!embedded)
+        {
+            writer.WriteRawValue(Payloads.EmptyData);
+        }
+
+        writer.WriteEndObject();
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }

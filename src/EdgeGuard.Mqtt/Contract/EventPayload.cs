@@ -91,11 +91,12 @@ internal static class EventPayload
         return at.Done();
     }
 
-    /// <summary>The UTF-8 of a JSON string's content (no quotes) as Utf8JsonWriter would escape it.</summary>
-    internal static JsonText Text(string value) =>
+    // A JSON string's content (no quotes) as Utf8JsonWriter escapes it. Through UTF-8 first, as the
+    // writer does: a lone surrogate becomes U+FFFD (written \uFFFD) instead of an exception.
+    private static JsonText Text(string value) =>
         value.AsSpan().IndexOfAnyExcept(PlainChars) < 0
             ? new JsonText(value, null)
-            : new JsonText(null, JsonEncodedText.Encode(value).EncodedUtf8Bytes.ToArray());
+            : new JsonText(null, JsonEncodedText.Encode(Encoding.UTF8.GetBytes(value)).EncodedUtf8Bytes.ToArray());
 
     /// <summary>The data as UTF-8 when it is one JSON object (leading whitespace allowed), else null.</summary>
     private static ValidData? DataOf(string? json)
@@ -144,7 +145,7 @@ internal static class EventPayload
     private static ReadOnlySpan<byte> Bool(bool value) => value ? "true"u8 : "false"u8;
 
     /// <summary>A string's escaped UTF-8: the string itself when every character is plain ASCII.</summary>
-    internal readonly record struct JsonText(string? Plain, byte[]? Escaped)
+    private readonly record struct JsonText(string? Plain, byte[]? Escaped)
     {
         public int Length => Plain?.Length ?? Escaped!.Length;
     }

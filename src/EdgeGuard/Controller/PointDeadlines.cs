@@ -32,16 +32,9 @@ internal sealed class PointDeadlines
     /// <exception cref="KeyNotFoundException">The point is not one of the site's.</exception>
     public void Set(string pointId, TimeSpan? filterDue, TimeSpan? supervisorDue)
     {
-        var due = TimeSpan.MaxValue;
-        foreach (var candidate in (ReadOnlySpan<TimeSpan?>)[filterDue, supervisorDue])
-        {
-            if (candidate is { } at && at < due)
-            {
-                due = at;
-            }
-        }
-
-        _due[_slots[pointId]] = due;
+        var filter = filterDue ?? TimeSpan.MaxValue;
+        var supervisor = supervisorDue ?? TimeSpan.MaxValue;
+        _due[_slots[pointId]] = filter < supervisor ? filter : supervisor;
     }
 
     /// <summary>The earliest deadline of any point, or null when none is pending.</summary>

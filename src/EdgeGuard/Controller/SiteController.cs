@@ -217,8 +217,17 @@ public sealed partial class SiteController(
                     return;
                 }
 
-                OnFilteredEdge(filter, filter.Point.IsActive(edge.High), Moment.MonotonicOf(time, edge.Timestamp), now, events);
-                RefreshDeadline(filter);
+                try
+                {
+                    OnFilteredEdge(filter, filter.Point.IsActive(edge.High), Moment.MonotonicOf(time, edge.Timestamp), now, events);
+                }
+                finally
+                {
+                    // Also when the decision failed half way (the loop goes on): the filter and
+                    // supervisor have moved, and their deadlines must still be armed.
+                    RefreshDeadline(filter);
+                }
+
                 break;
             case ReportMessage { Events: var reported }:
                 events.AddRange(reported);
@@ -255,16 +264,23 @@ public sealed partial class SiteController(
                 // edges queued ahead of this message are earlier and those behind it later, so each
                 // level is judged by how long it really held (PointFilter decides from those times).
                 var firedAt = Moment.MonotonicOf(time, fired);
-                foreach (var pending in _filters.Values)
+                try
                 {
-                    if (pending.Tick(firedAt) is { } ticked)
+                    foreach (var pending in _filters.Values)
                     {
-                        OnFilteredChange(pending, ticked, now, events);
+                        if (pending.Tick(firedAt) is { } ticked)
+                        {
+                            OnFilteredChange(pending, ticked, now, events);
+                        }
                     }
+
+                    TickSupervisors(now, events);
+                }
+                finally
+                {
+                    RefreshDeadlines();
                 }
 
-                TickSupervisors(now, events);
-                RefreshDeadlines();
                 Apply(TimerTick.Instance, now, events);
                 break;
         }
