@@ -161,19 +161,9 @@ public sealed partial class PayloadsTests
     [Fact]
     public void Any_record_becomes_valid_json_that_round_trips_its_fields()
     {
-        var text = Gen.String[Gen.Char.AlphaNumeric, 1, 20];
-        var records =
-            from seq in Gen.Long[1, long.MaxValue]
-            from millis in Gen.Long[0, 253_402_300_799_000]
-            from type in text
-            from point in text.Null()
-            from zone in text.Null()
-            from severity in Gen.Enum<Severity>()
-            from drill in Gen.Bool
-            from value in Gen.String
-            select new JournalRecord(
-                seq, Guid.CreateVersion7(), DateTimeOffset.FromUnixTimeMilliseconds(millis), TimeSpan.Zero, type, point, zone, severity, drill,
-                $"{{\"value\":\"{System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(value)}\"}}");
+        var records = Records(
+            Gen.String[Gen.Char.AlphaNumeric, 1, 20],
+            Gen.String.Select(value => $"{{\"value\":\"{System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(value)}\"}}"));
         var replayedGen = Gen.Bool;
 
         records.Select(replayedGen).Sample((record, replayed) =>
@@ -210,17 +200,7 @@ public sealed partial class PayloadsTests
             Gen.Const("""{} // comment"""),
             Gen.Const("""{"lone":"\ud800"}"""),
             Gen.Const(DeeperThanTheReaderAllows));
-        var records =
-            from seq in Gen.Long[1, long.MaxValue]
-            from id in Gen.Guid
-            from millis in Gen.Long[0, 253_402_300_799_000]
-            from type in text
-            from point in text.Null()
-            from zone in text.Null()
-            from severity in Gen.Enum<Severity>()
-            from drill in Gen.Bool
-            from json in data.Null()
-            select new JournalRecord(seq, id, DateTimeOffset.FromUnixTimeMilliseconds(millis), TimeSpan.Zero, type, point, zone, severity, drill, json!);
+        var records = Records(text, data.Null()!);
         var topics = new Topics("site \"\u00e9\"", "gw<1>");
 
         records.Select(Gen.Bool).Sample((record, replayed) =>
@@ -250,6 +230,19 @@ public sealed partial class PayloadsTests
         Assert.True(firstEmbedded && secondEmbedded);
         Assert.False(badEmbedded || badAgainEmbedded);
     }
+
+    // Journal records with texts from text (point and zone sometimes null) and data from data.
+    private static Gen<JournalRecord> Records(Gen<string> text, Gen<string> data) =>
+        from seq in Gen.Long[1, long.MaxValue]
+        from id in Gen.Guid
+        from millis in Gen.Long[0, 253_402_300_799_000]
+        from type in text
+        from point in text.Null()
+        from zone in text.Null()
+        from severity in Gen.Enum<Severity>()
+        from drill in Gen.Bool
+        from json in data
+        select new JournalRecord(seq, id, DateTimeOffset.FromUnixTimeMilliseconds(millis), TimeSpan.Zero, type, point, zone, severity, drill, json);
 
     // The oracle: the event payload as Utf8JsonWriter writes it with its default options (the way
     // Payloads.Event wrote it before it was written by hand).

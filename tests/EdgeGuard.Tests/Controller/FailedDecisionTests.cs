@@ -29,10 +29,10 @@ public sealed class FailedDecisionTests : IAsyncDisposable
         Supervision = new SupervisionPolicy(2, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
     };
 
-    private readonly BrokenLines _lines = new();
+    private readonly FlakyOutputLines _lines = new();
     private readonly ControllerHarness _h;
 
-    public FailedDecisionTests() => _h = new ControllerHarness(Site, _ => new MemoryStore(), outputs: real => _lines.Around(real));
+    public FailedDecisionTests() => _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), outputs: real => _lines.Around(real));
 
     [Fact]
     public async Task A_chattering_point_whose_decisions_failed_is_still_settled_by_the_timer()
@@ -71,57 +71,4 @@ public sealed class FailedDecisionTests : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
-
-    /// <summary>The real lines, except for a relay whose writes throw and an output whose read-back throws.</summary>
-    private sealed class BrokenLines
-    {
-        private IOutputLines _real = null!;
-
-        public string? FailingWrite { get; set; }
-
-        public string? FailingReadBack { get; set; }
-
-        public int ReadBackFailures { get; private set; }
-
-        public IOutputLines Around(IOutputLines real)
-        {
-            _real = real;
-            return new Lines(this);
-        }
-
-        private sealed class Lines(BrokenLines owner) : IOutputLines
-        {
-            public void Write(string outputId, bool high)
-            {
-                if (outputId == owner.FailingWrite)
-                {
-                    throw new IOException($"relay driver for {outputId} did not answer");
-                }
-
-                owner._real.Write(outputId, high);
-            }
-
-            public bool ReadBack(string outputId)
-            {
-                if (outputId == owner.FailingReadBack)
-                {
-                    owner.ReadBackFailures++;
-                    throw new IOException($"read-back of {outputId} failed");
-                }
-
-                return owner._real.ReadBack(outputId);
-            }
-
-            public void Dispose() => owner._real.Dispose();
-        }
-    }
-
-    private sealed class MemoryStore : ISafetyStateStore
-    {
-        private SafetyState _state = SafetyState.Initial;
-
-        public SafetyState Load() => _state;
-
-        public void Save(SafetyState state) => _state = state;
-    }
 }

@@ -30,13 +30,13 @@ public sealed class OutputReconcileTests : IAsyncDisposable
     private readonly ControllerHarness _h;
 
     public OutputReconcileTests() =>
-        _h = new ControllerHarness(Site, _ => new MemoryStore(), outputs: real => _lines.Around(real));
+        _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), outputs: real => _lines.Around(real));
 
     [Fact]
     public async Task A_relay_whose_write_failed_is_driven_by_the_next_decision_although_the_plan_did_not_change()
     {
         await _h.BootAsync();
-        _lines.Failing = "lock";
+        _lines.FailingWrite = "lock";
 
         _h.Set("panic", true);
         await _h.SettleAsync();
@@ -47,7 +47,7 @@ public sealed class OutputReconcileTests : IAsyncDisposable
 
         // The relay works again. Releasing the panic button decides nothing about the outputs (the
         // lockdown holds), and the door opening neither: the first of them must still drive the lock.
-        _lines.Failing = null;
+        _lines.FailingWrite = null;
         _h.Set("panic", false);
         await _h.SettleAsync();
         Assert.True(_h.Driver.GetOutputLevel(10), "the lock stayed unlocked after its relay recovered");
@@ -88,52 +88,4 @@ public sealed class OutputReconcileTests : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
-
-    /// <summary>The real lines, counting calls, except that writes to <see cref="Failing"/> throw as a dead relay driver would.</summary>
-    private sealed class FlakyOutputLines
-    {
-        private IOutputLines _real = null!;
-
-        public string? Failing { get; set; }
-
-        /// <summary>Writes and read-backs the controller made, failed ones included.</summary>
-        public int Calls { get; private set; }
-
-        public IOutputLines Around(IOutputLines real)
-        {
-            _real = real;
-            return new Lines(this);
-        }
-
-        private sealed class Lines(FlakyOutputLines owner) : IOutputLines
-        {
-            public void Write(string outputId, bool high)
-            {
-                owner.Calls++;
-                if (outputId == owner.Failing)
-                {
-                    throw new IOException($"relay driver for {outputId} did not answer");
-                }
-
-                owner._real.Write(outputId, high);
-            }
-
-            public bool ReadBack(string outputId)
-            {
-                owner.Calls++;
-                return owner._real.ReadBack(outputId);
-            }
-
-            public void Dispose() => owner._real.Dispose();
-        }
-    }
-
-    private sealed class MemoryStore : ISafetyStateStore
-    {
-        private SafetyState _state = SafetyState.Initial;
-
-        public SafetyState Load() => _state;
-
-        public void Save(SafetyState state) => _state = state;
-    }
 }

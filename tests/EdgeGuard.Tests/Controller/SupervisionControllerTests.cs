@@ -34,7 +34,7 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
 
     private readonly ControllerHarness _h;
 
-    public SupervisionControllerTests() => _h = new ControllerHarness(Site, _ => new MemoryStore());
+    public SupervisionControllerTests() => _h = new ControllerHarness(Site, _ => new MemorySafetyStore());
 
     /// <summary>Sets the point and lets its debounce (or lock-out) pass on the fake clock.</summary>
     private async Task SetAsync(string point, bool active, TimeSpan? hold = null)
@@ -116,13 +116,4 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
-
-    private sealed class MemoryStore : ISafetyStateStore
-    {
-        private SafetyState _state = SafetyState.Initial;
-
-        public SafetyState Load() => _state;
-
-        public void Save(SafetyState state) => _state = state;
-    }
 }
