@@ -41,10 +41,11 @@ public sealed partial class SiteController
             next = point;
         }
 
-        var delay = next is { } at ? at - now.Monotonic : Timeout.InfiniteTimeSpan;
-        if (next is not null)
+        var delay = Timeout.InfiniteTimeSpan;
+        if (next is { } at)
         {
-            delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxTimerWait ? MaxTimerWait : delay;
+            var left = at - now.Monotonic;
+            delay = left < TimeSpan.Zero ? TimeSpan.Zero : left > MaxTimerWait ? MaxTimerWait : left;
         }
 
         _timer?.Change(delay, Timeout.InfiniteTimeSpan);
