@@ -25,7 +25,6 @@ internal sealed partial class DeliverySession
     private readonly DeliveryStats _stats;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly CancellationToken _linkLost;
     private readonly InFlightWindow _window;
     private readonly long _replayThrough;
     private readonly SortedSet<string> _pendingPoints = new(StringComparer.Ordinal);
@@ -41,8 +40,7 @@ internal sealed partial class DeliverySession
 
     public DeliverySession(
         IMqttClient client, int window, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
-        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, DeliveryStats stats, TimeProvider time, ILogger log,
-        CancellationToken linkLost)
+        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, DeliveryStats stats, TimeProvider time, ILogger log)
     {
         _client = client;
         _options = options;
@@ -53,7 +51,6 @@ internal sealed partial class DeliverySession
         _stats = stats;
         _time = time;
         _log = log;
-        _linkLost = linkLost;
         _window = new InFlightWindow(window);
         _replayThrough = replayThrough;
         HighestSent = highestSent;
@@ -220,7 +217,11 @@ internal sealed partial class DeliverySession
             .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
             .WithUserProperty("seq", ClientOptionsFactory.DecimalUtf8(record.Seq))
             .Build();
-        var ack = _client.PublishAsync(message, _linkLost);
+        // No token, for events and state alike: a cancellable one costs the client a registration
+        // for its PUBACK wait and the socket one for its send, on the thread and the path an alert
+        // takes (docs/PERFORMANCE.md). Nothing waits on it unbounded: the head's wait has its
+        // timeout (HeadAck), and a client that disconnects or is disposed fails every request.
+        var ack = _client.PublishAsync(message);
         _window.Add(new InFlight(InFlightKind.Event, record, null, ack));
         _sent = record.Seq;
         HighestSent = Math.Max(HighestSent, record.Seq);

@@ -167,7 +167,7 @@ public sealed partial class OutboxPublisher(
         var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
         var replayThrough = _outbox.LastSeq;
         var delivery = new DeliverySession(
-            client, window, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _stats, _time, _log, linkLost.Token);
+            client, window, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _stats, _time, _log);
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _connection, new Connection(client, linkLost));
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
