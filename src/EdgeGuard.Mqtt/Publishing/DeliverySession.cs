@@ -218,8 +218,8 @@ internal sealed partial class DeliverySession
             .WithUserProperty("seq", ClientOptionsFactory.DecimalUtf8(record.Seq))
             .Build();
         // No token, for events and state alike: a cancellable one costs the client a registration
-        // for its PUBACK wait and the socket one for its send, on the thread and the path an alert
-        // takes (docs/PERFORMANCE.md). Nothing waits on it unbounded: the head's wait has its
+        // for its PUBACK wait (and one for a send that has to wait), on the thread and the path an
+        // alert takes (docs/PERFORMANCE.md). Nothing waits on it unbounded: the head's wait has its
         // timeout (HeadAck), and a client that disconnects or is disposed fails every request.
         var ack = _client.PublishAsync(message);
         _window.Add(new InFlight(InFlightKind.Event, record, null, ack));
