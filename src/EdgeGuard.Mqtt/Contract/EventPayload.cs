@@ -34,6 +34,9 @@ internal static class EventPayload
 
     private static readonly byte[][] SeverityNames = [.. Enum.GetValues<Severity>().Select(s => Encoding.ASCII.GetBytes(Payloads.SeverityName(s)))];
 
+    // A Guid as "D" formats it: 32 hex digits and 4 hyphens.
+    private const int IdLength = 36;
+
     private static readonly byte[] Head = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"v\":{Payloads.Version},\"id\":\""));
 
     /// <inheritdoc cref="Payloads.Event"/>
@@ -49,7 +52,7 @@ internal static class EventPayload
         Span<byte> seq = stackalloc byte[20];
         record.Seq.TryFormat(seq, out var seqLength, default, CultureInfo.InvariantCulture);
 
-        var length = Head.Length + 36 + topics.EventSiteAndGateway.Length + seqLength
+        var length = Head.Length + IdLength + topics.EventSiteAndGateway.Length + seqLength
             + ",\"ts\":\""u8.Length + Core.WireTime.Length + "\",\"type\":\""u8.Length + type.Length + 1
             + (point is { } pt ? ",\"point\":\""u8.Length + pt.Length + 1 : 0)
             + (zone is { } zt ? ",\"zone\":\""u8.Length + zt.Length + 1 : 0)
@@ -58,8 +61,8 @@ internal static class EventPayload
         var payload = new byte[length];
         var at = new Cursor(payload);
         at.Put(Head);
-        record.Id.TryFormat(at.Rest, out var idLength, "D");
-        at.Skip(idLength);
+        record.Id.TryFormat(at.Rest, out _, "D");
+        at.Skip(IdLength);
         at.Put(topics.EventSiteAndGateway);
         at.Put(seq[..seqLength]);
         at.Put(",\"ts\":\""u8);
