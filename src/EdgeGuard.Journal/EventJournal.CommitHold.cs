@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeGuard.Core;
 
 namespace EdgeGuard.Journal;
 
@@ -216,10 +217,9 @@ public sealed partial class EventJournal
 
         _holdTimerDue = due;
         _holdTimerArms++;
-        // Timers count whole milliseconds: rounded up, so it never fires before the hold is over
-        // by more than the timer's own millisecond granularity.
-        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-        _holdTimer.Change(left > TimeSpan.Zero ? TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)) : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        // Rounded up to whole milliseconds, so it never fires before the hold is over by more than
+        // the timer's own millisecond granularity.
+        _holdTimer.Change(TimerDelay.Until(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due)), Timeout.InfiniteTimeSpan);
     }
 
     // The hold timer fired (a pool thread): wakes the writer if the oldest held batch's hold is
@@ -308,8 +308,8 @@ public sealed partial class EventJournal
                 return;
             }
 
-            // Monitor.Wait counts whole milliseconds: round up, never 0 (which would not wait).
-            Monitor.Wait(_queueGate, (int)Math.Ceiling(left.TotalMilliseconds));
+            // Monitor.Wait counts whole milliseconds: rounded up, never 0 (which would not wait).
+            Monitor.Wait(_queueGate, TimerDelay.Until(left));
         }
     }
 }

@@ -1,3 +1,4 @@
+using EdgeGuard.Core;
 using EdgeGuard.Core.Ports;
 using MQTTnet;
 
@@ -125,9 +126,11 @@ internal sealed partial class DeliverySession
 
         // Without a token: for a seq it has reached (_sent never passes LastSeq) the journal's wait
         // is its announcement signal itself, which costs nothing to abandon when the wake comes
-        // first; the timeout and the pump's token are the one wrapper's.
+        // first; the timeout and the pump's token are the one wrapper's. The wake is rounded up to
+        // whole milliseconds: WaitAsync drops the rest, so with less than one left it returned a
+        // wait already timed out, and the pump spun (nothing due yet) until the deadline passed.
         var records = _outbox.WaitForRecordsAfterAsync(_sent, CancellationToken.None);
-        return records.IsCompleted ? records : records.WaitAsync(wake, _time, cancellationToken);
+        return records.IsCompleted ? records : records.WaitAsync(TimerDelay.Until(wake), _time, cancellationToken);
     }
 
     /// <summary>

@@ -44,8 +44,10 @@ public sealed partial class SiteController
         var delay = Timeout.InfiniteTimeSpan;
         if (next is { } at)
         {
+            // Rounded up: a wait under a millisecond would fire at once, tick with nothing due yet
+            // and re-arm, over and over until the deadline (TimerDelay).
             var left = at - now.Monotonic;
-            delay = left < TimeSpan.Zero ? TimeSpan.Zero : left > MaxTimerWait ? MaxTimerWait : left;
+            delay = left > MaxTimerWait ? MaxTimerWait : TimerDelay.Until(left);
         }
 
         _timer?.Change(delay, Timeout.InfiniteTimeSpan);

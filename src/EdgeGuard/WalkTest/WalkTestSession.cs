@@ -179,6 +179,7 @@ internal sealed class WalkTestSession
         }
 
         var now = Moment.From(_time).Monotonic;
-        timer.Change(next is { } at ? (at > now ? at - now : TimeSpan.Zero) : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // Rounded up: a wait under a millisecond would fire at once, find nothing due and re-arm.
+        timer.Change(next is { } at ? TimerDelay.Until(at - now) : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 }
