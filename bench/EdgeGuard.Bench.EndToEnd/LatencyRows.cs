@@ -11,6 +11,9 @@ namespace EdgeGuard.Bench.EndToEnd;
 //   by what that block allocated, not by the other row's debt;
 // - the first samples of each block are untimed: the other row has just run through the caches,
 //   and in one-after-the-other passes only the first few samples of a whole run paid for that.
+// Each block also counts what the process allocated and how many thread-pool work items it ran,
+// per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and a publisher
+// that spun before each refresh (docs/PERFORMANCE.md) showed there first.
 internal static class LatencyRows
 {
     /// <summary>Timed samples per block: short enough that host noise (seconds) hits both rows alike.</summary>
@@ -20,10 +23,12 @@ internal static class LatencyRows
     public const int WarmUp = 3;
 
     /// <summary><paramref name="samples"/> timed ping-pong samples of each row, in alternating blocks of <see cref="Block"/>.</summary>
-    public static async Task<(List<long> Bare, List<long> Gateway)> InterleavedAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int samples)
+    public static async Task<InterleavedRows> InterleavedAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int samples)
     {
         var bareLatency = new List<long>(samples);
         var gatewayLatency = new List<long>(samples);
+        var bareCost = new SampleCost();
+        var gatewayCost = new SampleCost();
         for (var block = 0; bareLatency.Count < samples; block++)
         {
             var size = Math.Min(Block, samples - bareLatency.Count);
@@ -39,6 +44,8 @@ internal static class LatencyRows
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 var into = bareTurn ? bareLatency : gatewayLatency;
+                var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var workItems = ThreadPool.CompletedWorkItemCount;
                 for (var i = -WarmUp; i < size; i++)
                 {
                     var latency = bareTurn ? await bare.SampleAsync(subscriber) : await runs.SampleAsync();
@@ -47,9 +54,37 @@ internal static class LatencyRows
                         into.Add(latency);
                     }
                 }
+
+                (bareTurn ? bareCost : gatewayCost).Add(
+                    WarmUp + size, GC.GetTotalAllocatedBytes(precise: true) - allocated, ThreadPool.CompletedWorkItemCount - workItems);
             }
         }
 
-        return (bareLatency, gatewayLatency);
+        return new InterleavedRows(bareLatency, gatewayLatency, bareCost, gatewayCost);
+    }
+}
+
+/// <summary>Both latency rows, and what each cost the process per sample.</summary>
+internal sealed record InterleavedRows(List<long> Bare, List<long> Gateway, SampleCost BareCost, SampleCost GatewayCost);
+
+/// <summary>
+/// Bytes allocated and thread-pool work items run, process-wide (the subscriber's share is the same
+/// in both rows), over a row's blocks, warm-up samples included.
+/// </summary>
+internal sealed class SampleCost
+{
+    private long _samples;
+    private long _bytes;
+    private long _workItems;
+
+    public double BytesPerSample => _samples == 0 ? 0 : _bytes / (double)_samples;
+
+    public double WorkItemsPerSample => _samples == 0 ? 0 : _workItems / (double)_samples;
+
+    public void Add(int samples, long bytes, long workItems)
+    {
+        _samples += samples;
+        _bytes += bytes;
+        _workItems += workItems;
     }
 }

@@ -88,9 +88,10 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     }
 
     Step($"latency: {options.LatencySamples} ping-pong samples each, in alternating blocks of {LatencyRows.Block}");
-    var (bareLatency, gatewayLatency) = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples);
-    report.BareLatency = new LatencyStats(bareLatency);
-    report.GatewayLatency = new LatencyStats(gatewayLatency);
+    var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples);
+    report.BareLatency = new LatencyStats(rows.Bare);
+    report.GatewayLatency = new LatencyStats(rows.Gateway);
+    report.LatencyCosts = (rows.BareCost, rows.GatewayCost);
     (report.ToJournal, report.JournalToSubscriber) = await runs.LatencyBreakdownAsync(Math.Max(options.LatencySamples / 2, 1)) switch
     {
         var (j, s) => (new LatencyStats(j), new LatencyStats(s)),

@@ -14,6 +14,8 @@ internal sealed class Report(BenchOptions options)
 
     public LatencyStats? GatewayLatency { get; set; }
 
+    public (SampleCost Bare, SampleCost Gateway)? LatencyCosts { get; set; }
+
     public LatencyStats? ToJournal { get; set; }
 
     public LatencyStats? JournalToSubscriber { get; set; }
@@ -71,6 +73,11 @@ internal sealed class Report(BenchOptions options)
             o.WriteLine();
             Verdict(o, "p50 ratio", gw.P50 / bare.P50, P50Target);
             Verdict(o, "p99 ratio", gw.P99 / bare.P99, P99Target);
+            if (LatencyCosts is { } costs)
+            {
+                o.WriteLine(Invariant($"- per sample, whole process: bare {costs.Bare.BytesPerSample / 1024:0.0} KiB allocated, {costs.Bare.WorkItemsPerSample:0.0} thread-pool work items; EdgeGuard {costs.Gateway.BytesPerSample / 1024:0.0} KiB, {costs.Gateway.WorkItemsPerSample:0.0}"));
+            }
+
             o.WriteLine();
         }
 

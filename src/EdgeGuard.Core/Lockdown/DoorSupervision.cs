@@ -225,12 +225,40 @@ internal static class DoorSupervision
     /// lockdown only egress doors stay released: a release granted before it does not hold a
     /// secure door open against the lockdown.
     /// </summary>
-    public static bool ReleasesLock(SiteDefinition site, SiteState state, OutputDefinition lockOutput) =>
-        (lockOutput.Egress || state.Mode is not (SiteMode.Lockdown or SiteMode.ShelterInPlace))
-        && site.DoorList.Any(d => string.Equals(d.LockId, lockOutput.Id, StringComparison.Ordinal) && Of(state, d.Id).Released);
+    public static bool ReleasesLock(SiteDefinition site, SiteState state, OutputDefinition lockOutput)
+    {
+        if (!lockOutput.Egress && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace)
+        {
+            return false;
+        }
+
+        // Indexed loops, here and below, not LINQ: every output plan asks for every output, on the
+        // path an edge takes to the office, and a lambda over the doors allocated each time.
+        var doors = site.DoorList;
+        for (var i = 0; i < doors.Count; i++)
+        {
+            if (string.Equals(doors[i].LockId, lockOutput.Id, StringComparison.Ordinal) && Of(state, doors[i].Id).Released)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Whether a door's delayed egress needs <paramref name="outputId"/> (its local alarm) sounding.</summary>
-    public static bool SoundsLocalAlarm(SiteDefinition site, SiteState state, string outputId) =>
-        site.DoorList.Any(d => string.Equals(d.LocalAlarm, outputId, StringComparison.Ordinal)
-            && Of(state, d.Id) is { DelayedEgressUntil: not null } or { EgressLatched: true });
+    public static bool SoundsLocalAlarm(SiteDefinition site, SiteState state, string outputId)
+    {
+        var doors = site.DoorList;
+        for (var i = 0; i < doors.Count; i++)
+        {
+            if (string.Equals(doors[i].LocalAlarm, outputId, StringComparison.Ordinal)
+                && Of(state, doors[i].Id) is { DelayedEgressUntil: not null } or { EgressLatched: true })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
