@@ -13,7 +13,8 @@ namespace EdgeGuard.Bench.EndToEnd;
 //   and in one-after-the-other passes only the first few samples of a whole run paid for that.
 // Each block also counts what the process allocated and how many thread-pool work items it ran,
 // per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and a publisher
-// that spun before each refresh (docs/PERFORMANCE.md) showed there first.
+// that spun before each refresh (docs/PERFORMANCE.md) showed there first. The gateway's trailing
+// work that QuietAsync waits out before a bare block is outside every block, so in neither row.
 internal static class LatencyRows
 {
     /// <summary>Timed samples per block: short enough that host noise (seconds) hits both rows alike.</summary>
@@ -77,10 +78,13 @@ internal sealed class SampleCost
     private long _bytes;
     private long _workItems;
 
+    /// <summary>Bytes the whole process allocated, per sample.</summary>
     public double BytesPerSample => _samples == 0 ? 0 : _bytes / (double)_samples;
 
+    /// <summary>Thread-pool work items the whole process ran, per sample.</summary>
     public double WorkItemsPerSample => _samples == 0 ? 0 : _workItems / (double)_samples;
 
+    /// <summary>Adds one block: its samples (warm-up included) and what they cost.</summary>
     public void Add(int samples, long bytes, long workItems)
     {
         _samples += samples;

@@ -75,7 +75,10 @@ internal sealed class Report(BenchOptions options)
             Verdict(o, "p99 ratio", gw.P99 / bare.P99, P99Target);
             if (LatencyCosts is { } costs)
             {
-                o.WriteLine(Invariant($"- per sample, whole process: bare {costs.Bare.BytesPerSample / 1024:0.0} KiB allocated, {costs.Bare.WorkItemsPerSample:0.0} thread-pool work items; EdgeGuard {costs.Gateway.BytesPerSample / 1024:0.0} KiB, {costs.Gateway.WorkItemsPerSample:0.0}"));
+                var (bareCost, gatewayCost) = costs;
+                o.WriteLine(Invariant(
+                    $"- per sample, whole process: bare {bareCost.BytesPerSample / 1024:0.0} KiB allocated, {bareCost.WorkItemsPerSample:0.0} thread-pool work items; ") +
+                    Invariant($"EdgeGuard {gatewayCost.BytesPerSample / 1024:0.0} KiB, {gatewayCost.WorkItemsPerSample:0.0}"));
             }
 
             o.WriteLine();

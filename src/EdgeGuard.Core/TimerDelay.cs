@@ -11,8 +11,11 @@ public static class TimerDelay
 {
     /// <summary>
     /// The delay for a timer that should fire once <paramref name="left"/> has passed: rounded up
-    /// to whole milliseconds; zero (at once) when nothing is left.
+    /// to whole milliseconds; zero (at once) when nothing is left. <see cref="Timeout.InfiniteTimeSpan"/>
+    /// (never) is returned as it is, not taken for a deadline already past.
     /// </summary>
     public static TimeSpan Until(TimeSpan left) =>
-        left <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds));
+        left == Timeout.InfiniteTimeSpan ? left
+        : left <= TimeSpan.Zero ? TimeSpan.Zero
+        : TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds));
 }

@@ -25,6 +25,10 @@ public sealed class TimerDelayTests
         Assert.Equal(TimeSpan.Zero, TimerDelay.Until(TimeSpan.FromMilliseconds(leftMs)));
 
     [Fact]
+    public void Never_stays_never() =>
+        Assert.Equal(Timeout.InfiniteTimeSpan, TimerDelay.Until(Timeout.InfiniteTimeSpan));
+
+    [Fact]
     public void The_delay_is_never_shorter_than_what_is_left_nor_a_whole_millisecond_longer() =>
         Gen.Long[1, TimeSpan.FromDays(2).Ticks].Sample(ticks =>
         {

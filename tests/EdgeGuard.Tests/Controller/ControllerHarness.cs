@@ -5,13 +5,12 @@ using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hardware.Simulation;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Tests.Controller;
 
 /// <summary>
 /// A <see cref="SiteController"/> on the real GpioController over the simulated driver, with a
-/// FakeTimeProvider so debounce, siren, settle and stuck timing are exact and independent of the
+/// fake clock (TimerRecordingClock) so debounce, siren, settle and stuck timing are exact and independent of the
 /// machine's speed. Inputs start at their inactive level.
 /// </summary>
 internal sealed class ControllerHarness : IAsyncDisposable
@@ -43,7 +42,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
 
     public SiteDefinition Site { get; }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
+    public TimerRecordingClock Time { get; } = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
 
     public SimulatedGpioDriver Driver { get; } = new();
 

@@ -47,6 +47,29 @@ public sealed class SiteControllerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_deadline_under_a_millisecond_away_is_waited_for_in_whole_milliseconds()
+    {
+        await _h.BootAsync();
+        _h.Set("door", true);
+        _h.Time.Advance(TimeSpan.FromMilliseconds(24.6));
+        await _h.SettleAsync();
+
+        // Another edge re-arms the timer with 0.4 ms left of the door's debounce: a real timer
+        // would fire that at once, tick with nothing due and re-arm, until the deadline passed.
+        var asked = _h.Time.DueTimes.Count;
+        _h.Set("key", true);
+        await _h.SettleAsync();
+        Assert.All(_h.Time.DueTimes.Skip(asked), due => Assert.True(
+            due == Timeout.InfiniteTimeSpan || due.Ticks % TimeSpan.TicksPerMillisecond == 0,
+            $"the controller asked for a {due.TotalMilliseconds} ms timer"));
+        Assert.DoesNotContain(_h.Events.Events, e => e is PointActivated { PointId: "door" });
+
+        _h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await _h.SettleAsync();
+        Assert.Contains(_h.Events.Events, e => e is PointActivated { PointId: "door" });
+    }
+
+    [Fact]
     public async Task Lockdown_is_persisted_before_the_lock_is_driven()
     {
         await _h.BootAsync();
