@@ -92,6 +92,13 @@ internal static class OfficeMaintenance
     /// <summary>When the earliest bypass ends (monotonic), or null.</summary>
     public static TimeSpan? NextDeadline(SiteState state)
     {
+        // Asked on every decision, on the edge's path to the office; with no bypass in force (the
+        // usual case) this returns before the map's Values allocate an enumerator.
+        if (state.Bypasses.Count == 0)
+        {
+            return null;
+        }
+
         TimeSpan? next = null;
         foreach (var bypass in state.Bypasses.Values)
         {

@@ -83,6 +83,12 @@ internal sealed partial class DeliverySession
     /// <summary>How long until the earliest deferred point state is due; null when none is deferred.</summary>
     private TimeSpan? NextStateRefreshDueIn()
     {
+        // Asked before every idle wait; a SortedSet's enumerator allocates even when it is empty.
+        if (_deferredPoints.Count == 0)
+        {
+            return null;
+        }
+
         TimeSpan? first = null;
         foreach (var point in _deferredPoints)
         {
