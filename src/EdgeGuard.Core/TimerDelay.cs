@@ -11,11 +11,11 @@ public static class TimerDelay
 {
     /// <summary>
     /// The delay for a timer that should fire once <paramref name="left"/> has passed: rounded up
-    /// to whole milliseconds; zero (at once) when nothing is left. <see cref="Timeout.InfiniteTimeSpan"/>
-    /// (never) is returned as it is, not taken for a deadline already past.
+    /// to whole milliseconds; zero (at once) when nothing is left. Every negative value is a
+    /// deadline already past, −1 ms too, although that is <see cref="Timeout.InfiniteTimeSpan"/>'s
+    /// value: taken for "never", a deadline exactly 1 ms overdue would never fire. A caller with no
+    /// deadline passes <see cref="Timeout.InfiniteTimeSpan"/> to its timer itself.
     /// </summary>
     public static TimeSpan Until(TimeSpan left) =>
-        left == Timeout.InfiniteTimeSpan ? left
-        : left <= TimeSpan.Zero ? TimeSpan.Zero
-        : TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds));
+        left <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds));
 }

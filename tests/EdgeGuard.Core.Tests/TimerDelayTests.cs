@@ -25,8 +25,8 @@ public sealed class TimerDelayTests
         Assert.Equal(TimeSpan.Zero, TimerDelay.Until(TimeSpan.FromMilliseconds(leftMs)));
 
     [Fact]
-    public void Never_stays_never() =>
-        Assert.Equal(Timeout.InfiniteTimeSpan, TimerDelay.Until(Timeout.InfiniteTimeSpan));
+    public void A_deadline_exactly_one_millisecond_past_fires_at_once_though_that_is_the_value_of_never() =>
+        Assert.Equal(TimeSpan.Zero, TimerDelay.Until(TimeSpan.FromMilliseconds(-1)));
 
     [Fact]
     public void The_delay_is_never_shorter_than_what_is_left_nor_a_whole_millisecond_longer() =>
