@@ -21,25 +21,22 @@ namespace EdgeGuard.Journal;
 // durable before any output moves.
 //
 // While holding, the writer is not woken when events are handed out: the PUBACK wakes it
-// (Acknowledged), or, if none comes, the hold timer (a pool thread). A wake-up at hand-out would
-// only make it wait again, on a core the broker and the office need for this very PUBLISH.
+// (Acknowledged), or, if none comes, the end of its own wait. A wake-up at hand-out would only make
+// it wait again, on a core the broker and the office need for this very PUBLISH.
 //
-// The hold timer is armed once per flow of events, not per event. Arming a timer due sooner than
-// any other wakes the runtime's timer thread, and so did the spurious firing of each one disarmed
-// at its PUBACK: two thread wake-ups per event, the first right after the PUBLISH (4 interleaved
-// bench pairs without the timer: p50 1.47-1.73x bare against 1.56-1.81x, docs/PERFORMANCE.md).
-// A timer already pending is due no later than a new batch's hold ends, because it was armed for
-// an earlier one; it is left armed when the writer commits, and when it fires it wakes the writer
-// only if a held batch's hold is over, or re-arms for the oldest one still held. So every handed-
-// out batch is committed by its PUBACK or within CommitHold, as before.
+// The writer lingers through a flow of events. For HandOutLinger after the last hand-out, its idle
+// wait lasts at most one CommitHold, so a batch handed out meanwhile is committed by its PUBACK or
+// within CommitHold with nothing armed at all. The events of a flow come milliseconds apart (a
+// lockdown's, door events in a busy hour, the bench's samples 1.4 ms apart), and each PUBACK's pulse
+// restarts that wait: in a steady flow nothing but the PUBACKs wakes the writer. An idle writer
+// past the linger waits unbounded; the first hand-out of a flow then arms the hold timer (a pool
+// thread) for the end of its hold. That timer is not disarmed at the PUBACK (disarming wakes the
+// runtime's timer thread, right after the PUBLISH); it fires once, finds nothing held and stops.
 //
-// After a hand-out the timer also lingers for HoldTimerLinger: firing with nothing held, it re-arms
-// itself while the last hand-out is that recent. The events of a flow come milliseconds apart (a
-// lockdown's, door events in a busy hour, the bench's samples 1.4 ms apart), and a timer armed
-// anew for each wakes the timer thread right after that event's PUBLISH; a lingering one is
-// already pending, due no later than the new batch's hold ends. It costs one pool callback per
-// CommitHold for HoldTimerLinger after a flow, and ends by itself (16 interleaved bench pairs: p50
-// ratio lower in 12, docs/PERFORMANCE.md).
+// The linger used to be the hold timer's: it re-armed itself every CommitHold for 50 ms after a
+// hand-out. That cost a timer-thread wake, a pool callback and a re-arm per CommitHold through
+// every flow (1.25 callbacks per bench sample); the writer's own bounded wait costs one wake-up per
+// CommitHold only when no PUBACK came meanwhile (docs/PERFORMANCE.md).
 //
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
 // durable one: a commit after a PUBACK makes that PUBACK's cursor durable too, and the publisher's
@@ -49,18 +46,19 @@ public sealed partial class EventJournal
     /// <summary>Longest the writer holds the commit of handed-out events for the broker's PUBACK.</summary>
     public static readonly TimeSpan DefaultCommitHold = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>How long after the last hand-out the hold timer keeps itself armed (see above).</summary>
-    public static readonly TimeSpan DefaultHoldTimerLinger = TimeSpan.FromMilliseconds(50);
+    /// <summary>How long after the last hand-out the idle writer waits at most one hold at a time (see above).</summary>
+    public static readonly TimeSpan DefaultHandOutLinger = TimeSpan.FromMilliseconds(50);
 
     private readonly Timer _holdTimer;
 
     // All under _queueGate. The highest seq the publisher reported acknowledged (in memory); when
     // the oldest batch in _handedOut was handed out (Stopwatch timestamp: the hold runs from then,
-    // in real time like the fsync it bounds); when the last batch was handed out (for the timer's
-    // linger); whether Dispose closed the timer.
+    // in real time like the fsync it bounds); when the last batch was handed out (for the writer's
+    // linger); whether the writer is in its unbounded idle wait; whether Dispose closed the timer.
     private long _acknowledged;
     private long _handedOutSince;
     private long _lastHandOut;
+    private bool _writerWaitsUnbounded;
     private bool _holdTimerClosed;
 
     // When the pending hold timer is due (Stopwatch timestamp), 0 when none is pending, and how
@@ -80,8 +78,20 @@ public sealed partial class EventJournal
     /// </summary>
     internal TimeSpan CommitHold { get; set; } = DefaultCommitHold;
 
-    /// <summary>How long the hold timer keeps re-arming itself after the last hand-out; tests set it.</summary>
-    internal TimeSpan HoldTimerLinger { get; set; } = DefaultHoldTimerLinger;
+    /// <summary>How long after the last hand-out the idle writer's wait stays bounded by the hold; tests set it.</summary>
+    internal TimeSpan HandOutLinger { get; set; } = DefaultHandOutLinger;
+
+    /// <summary>Whether the writer is in its unbounded idle wait, past the linger (for tests).</summary>
+    internal bool WriterWaitsUnbounded
+    {
+        get
+        {
+            lock (_queueGate)
+            {
+                return _writerWaitsUnbounded;
+            }
+        }
+    }
 
     /// <summary>How often the hold timer was armed (for tests).</summary>
     internal long HoldTimerArms
@@ -167,9 +177,9 @@ public sealed partial class EventJournal
         _probeSeq = 0;
     }
 
-    // After a caller handed events out: not holding, wakes the writer now; holding, makes sure a
-    // timer fires by the end of the first waiting batch's hold (one already pending for an earlier
-    // batch will).
+    // After a caller handed events out: not holding, wakes the writer now; holding, makes sure the
+    // writer wakes by the end of the first waiting batch's hold. A writer that is busy, or lingering
+    // in a wait bounded by the hold, will; one in its unbounded idle wait needs the hold timer.
     private void WakeWriterForHandedOut(bool firstWaiting)
     {
         if (!HoldsCommits)
@@ -180,13 +190,30 @@ public sealed partial class EventJournal
 
         if (!firstWaiting)
         {
-            return; // the timer armed for the first batch waiting, or the PUBACK, wakes the writer
+            return; // whatever wakes the writer for the first batch waiting wakes it for this one
         }
 
         lock (_queueGate)
         {
-            ArmHoldTimer();
+            if (_writerWaitsUnbounded)
+            {
+                ArmHoldTimer();
+            }
         }
+    }
+
+    // The writer's idle wait while a flow of hand-outs goes on (see above): at most one hold, so a
+    // batch handed out during it is committed within its hold. False, without waiting, once the
+    // last hand-out is older than HandOutLinger or commits are not held. Caller holds _queueGate.
+    private bool LingerForHandOuts()
+    {
+        if (!HoldsCommits || Stopwatch.GetElapsedTime(_lastHandOut) >= HandOutLinger)
+        {
+            return false;
+        }
+
+        Monitor.Wait(_queueGate, TimerDelay.Until(CommitHold));
+        return true;
     }
 
     // Under _queueGate: makes sure a timer fires by the end of the oldest held batch's hold. One
@@ -223,8 +250,7 @@ public sealed partial class EventJournal
     }
 
     // The hold timer fired (a pool thread): wakes the writer if the oldest held batch's hold is
-    // over, re-arms for it if not. With nothing held (the writer committed everything since), it
-    // lingers: re-armed for one more hold while commits are held and the last hand-out is recent.
+    // over, re-arms for it if not; with nothing held (a PUBACK came first), stops.
     private void OnHoldTimer()
     {
         lock (_queueGate)
@@ -232,11 +258,6 @@ public sealed partial class EventJournal
             _holdTimerDue = 0;
             if (_handedOut.Count == 0)
             {
-                if (Stopwatch.GetElapsedTime(_lastHandOut) < HoldTimerLinger && HoldsCommits)
-                {
-                    ArmHoldTimerAt(Stopwatch.GetTimestamp() + HoldTicks());
-                }
-
                 return;
             }
 

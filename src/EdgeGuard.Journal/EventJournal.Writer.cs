@@ -50,7 +50,15 @@ public sealed partial class EventJournal
             {
                 while (_handedOut.Count == 0 && _queue.Count == 0 && !_stopping && !_wake && _overflowDropped == 0 && !_retentionBacklog)
                 {
-                    if (!Monitor.Wait(_queueGate, IdleWake))
+                    if (LingerForHandOuts())
+                    {
+                        continue; // a flow of hand-outs: the wait ended by its hold or a pulse
+                    }
+
+                    _writerWaitsUnbounded = true;
+                    var woken = Monitor.Wait(_queueGate, IdleWake);
+                    _writerWaitsUnbounded = false;
+                    if (!woken)
                     {
                         break; // idle: look at retention
                     }

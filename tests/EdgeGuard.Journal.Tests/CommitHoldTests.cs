@@ -49,7 +49,9 @@ public sealed class CommitHoldTests : IDisposable
     public async Task A_batch_handed_out_while_the_timer_of_an_acknowledged_one_is_pending_is_still_committed_without_its_own_acknowledgement()
     {
         // The timer armed for event 2 is left pending when the PUBACK commits it; event 3 comes
-        // meanwhile and arms nothing. When that timer fires it must re-arm for event 3's hold.
+        // meanwhile and arms nothing. When that timer fires it must re-arm for event 3's hold. No
+        // linger: the writer's own bounded wait would commit event 3 whatever the timer does.
+        _h.Journal.HandOutLinger = TimeSpan.Zero;
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(300));
         _h.Journal.Acknowledged(2);
         await DurableThrough(2);
@@ -66,7 +68,7 @@ public sealed class CommitHoldTests : IDisposable
     [Fact]
     public async Task A_batch_handed_out_after_the_hold_timer_fired_with_nothing_held_arms_it_again()
     {
-        _h.Journal.HoldTimerLinger = TimeSpan.Zero; // it does not re-arm itself: the hand-out must
+        _h.Journal.HandOutLinger = TimeSpan.Zero; // the writer waits unbounded: the hand-out must arm it
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
         _h.Journal.Acknowledged(2);
         await DurableThrough(2);
@@ -80,43 +82,46 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     [Fact]
-    public async Task With_nothing_held_the_hold_timer_lingers_after_a_hand_out_so_the_next_batch_finds_it_armed()
+    public async Task While_hand_outs_are_recent_the_idle_writer_waits_at_most_a_hold_so_a_new_batch_needs_no_timer()
     {
-        // A long hold, so the lingering timer fires half a second apart: the hand-out below comes
-        // right after one firing and long before the next.
-        _h.Journal.HoldTimerLinger = Forever;
+        // A long hold, so the writer's bounded waits are half a second each and the batch below
+        // plainly waits for one of them; a linger that never runs out.
+        _h.Journal.HandOutLinger = Forever;
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(500));
         _h.Journal.Acknowledged(2);
         await DurableThrough(2);
+        await Eventually(() => !_h.Journal.HoldTimerPending, () => "the timers armed so far firing");
+        Assert.False(_h.Journal.WriterWaitsUnbounded);
+
+        // Handed out with the writer lingering: nothing is armed, and yet it is committed without
+        // a PUBACK, by the end of the writer's own wait and then of the batch's hold.
         var armed = _h.Journal.HoldTimerArms;
-
-        // Nothing is held, yet it re-arms itself for one more hold.
-        await Eventually(() => _h.Journal.HoldTimerArms > armed, () => "the hold timer re-arming itself with nothing held");
-        Assert.True(_h.Journal.HoldTimerPending);
-
-        // A batch handed out now arms nothing: the pending timer is due before its hold ends.
-        armed = _h.Journal.HoldTimerArms;
         _h.Publish(Activated(3));
         Assert.Equal(3, _h.Journal.LastSeq);
         Assert.Equal(armed, _h.Journal.HoldTimerArms);
+        Assert.False(_h.Journal.HoldTimerPending);
 
-        // And it is committed without a PUBACK, by that timer and its re-arm for the batch's hold.
         await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        Assert.Equal(armed, _h.Journal.HoldTimerArms);
         AssertIntact(_h.Path);
     }
 
     [Fact]
-    public async Task The_hold_timer_stops_lingering_once_the_last_hand_out_is_older_than_the_linger()
+    public async Task Once_the_last_hand_out_is_older_than_the_linger_the_writer_waits_unbounded_and_a_new_batch_arms_the_timer()
     {
-        _h.Journal.HoldTimerLinger = TimeSpan.FromMilliseconds(100);
-        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(20));
+        _h.Journal.HandOutLinger = TimeSpan.FromMilliseconds(100);
+        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
         _h.Journal.Acknowledged(2);
         await DurableThrough(2);
 
-        await Eventually(() => !_h.Journal.HoldTimerPending, () => "the hold timer stopping");
+        await Eventually(() => _h.Journal.WriterWaitsUnbounded, () => "the writer's unbounded idle wait");
+        await Eventually(() => !_h.Journal.HoldTimerPending, () => "the timers armed so far firing");
         var armed = _h.Journal.HoldTimerArms;
-        await Task.Delay(100);
-        Assert.Equal(armed, _h.Journal.HoldTimerArms); // nothing arms it again until the next hand-out
+        _h.Publish(Activated(3));
+        Assert.Equal(armed + 1, _h.Journal.HoldTimerArms); // nothing else would wake the writer
+
+        await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        AssertIntact(_h.Path);
     }
 
     [Fact]
