@@ -21,22 +21,25 @@ namespace EdgeGuard.Journal;
 // durable before any output moves.
 //
 // While holding, the writer is not woken when events are handed out: the PUBACK wakes it
-// (Acknowledged), or, if none comes, the end of its own wait. A wake-up at hand-out would only make
-// it wait again, on a core the broker and the office need for this very PUBLISH.
+// (Acknowledged), or, if none comes, the end of its own wait or the hold timer. A wake-up at
+// hand-out would only make it wait again, on a core the broker and the office need for this very
+// PUBLISH.
 //
 // The writer lingers through a flow of events. For HandOutLinger after the last hand-out, its idle
 // wait lasts at most one CommitHold, so a batch handed out meanwhile is committed by its PUBACK or
 // within CommitHold with nothing armed at all. The events of a flow come milliseconds apart (a
-// lockdown's, door events in a busy hour, the bench's samples 1.4 ms apart), and each PUBACK's pulse
-// restarts that wait: in a steady flow nothing but the PUBACKs wakes the writer. An idle writer
-// past the linger waits unbounded; the first hand-out of a flow then arms the hold timer (a pool
-// thread) for the end of its hold. That timer is not disarmed at the PUBACK (disarming wakes the
-// runtime's timer thread, right after the PUBLISH); it fires once, finds nothing held and stops.
+// lockdown's, door events in a busy hour, the bench's samples), and each PUBACK's pulse restarts
+// that wait: in a flow whose events come less than a hold apart, nothing but the PUBACKs wakes the
+// writer. An idle writer past the linger waits unbounded; the first hand-out of a flow then arms
+// the hold timer (a pool thread) for the end of its hold. That timer is not disarmed at the PUBACK
+// (disarming wakes the runtime's timer thread, right after the PUBLISH); it fires once and stops,
+// unless the writer is back in its unbounded wait with a batch still held.
 //
 // The linger used to be the hold timer's: it re-armed itself every CommitHold for 50 ms after a
 // hand-out. That cost a timer-thread wake, a pool callback and a re-arm per CommitHold through
-// every flow (1.25 callbacks per bench sample); the writer's own bounded wait costs one wake-up per
-// CommitHold only when no PUBACK came meanwhile (docs/PERFORMANCE.md).
+// every flow (1.25 callbacks per bench sample); the writer's own bounded wait costs one wake-up of
+// the writer per CommitHold, and only when no PUBACK came meanwhile (docs/PERFORMANCE.md). A test
+// that changes CommitHold during a linger waits out the wait begun under the old hold.
 //
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
 // durable one: a commit after a PUBACK makes that PUBACK's cursor durable too, and the publisher's
@@ -250,13 +253,14 @@ public sealed partial class EventJournal
     }
 
     // The hold timer fired (a pool thread): wakes the writer if the oldest held batch's hold is
-    // over, re-arms for it if not; with nothing held (a PUBACK came first), stops.
+    // over, re-arms for it if not. It stops with nothing held (a PUBACK came first), and when the
+    // writer is busy or lingering: either way it reaches the held batch within its hold by itself.
     private void OnHoldTimer()
     {
         lock (_queueGate)
         {
             _holdTimerDue = 0;
-            if (_handedOut.Count == 0)
+            if (_handedOut.Count == 0 || !_writerWaitsUnbounded)
             {
                 return;
             }

@@ -52,16 +52,48 @@ public sealed class CommitHoldTests : IDisposable
         // meanwhile and arms nothing. When that timer fires it must re-arm for event 3's hold. No
         // linger: the writer's own bounded wait would commit event 3 whatever the timer does.
         _h.Journal.HandOutLinger = TimeSpan.Zero;
-        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(300));
+        await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(1));
         _h.Journal.Acknowledged(2);
         await DurableThrough(2);
-        await Task.Delay(50); // the writer is back in its idle wait, the timer still pending
+        await Eventually(() => _h.Journal.WriterWaitsUnbounded, () => "the writer back in its idle wait");
+        Assert.True(_h.Journal.HoldTimerPending);
+        var armed = _h.Journal.HoldTimerArms;
         _h.Publish(Activated(3));
         Assert.Equal(3, _h.Journal.LastSeq);
+        Assert.Equal(armed, _h.Journal.HoldTimerArms); // the pending timer is due before 3's hold ends
         await Task.Delay(100);
         Assert.Equal(2, _h.Journal.DurableSeq); // handed out and held, not committed at once
 
         await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        AssertIntact(_h.Path);
+    }
+
+    [Fact]
+    public async Task A_batch_handed_out_while_the_writer_commits_arms_nothing_and_is_still_committed_without_its_acknowledgement()
+    {
+        // No linger: only the writer's loop brings it back to the batch, and the timer armed for
+        // event 2 must not re-arm for event 3 when it fires (the writer is not in its idle wait).
+        _h.Journal.HandOutLinger = TimeSpan.Zero;
+        await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(200));
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        _h.Journal.BeforeCommit = _ =>
+        {
+            entered.Set();
+            release.Wait(Patience);
+        };
+        _h.Journal.Acknowledged(2);
+        Assert.True(entered.Wait(Patience), "the writer never started committing 2");
+
+        var armed = _h.Journal.HoldTimerArms;
+        _h.Publish(Activated(3));
+        Assert.Equal(3, _h.Journal.LastSeq);
+        Assert.Equal(armed, _h.Journal.HoldTimerArms); // busy, the writer comes back for 3 by itself
+        await Task.Delay(300); // event 2's timer fires meanwhile, with event 3 held
+        release.Set();
+
+        await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        Assert.Equal(armed, _h.Journal.HoldTimerArms);
         AssertIntact(_h.Path);
     }
 
@@ -211,10 +243,12 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     // Event 1 is committed (the first batch after a start is announced only after its commit);
-    // event 2 is then handed out on this thread and its commit held for `hold`.
+    // event 2 is then handed out on this thread, with the writer idle, and its commit held for `hold`.
     private async Task HandOut2UnderAHoldOf(TimeSpan hold)
     {
         await _h.PublishAndFlush(Activated(1));
+        // Event 2 then finds the writer in its unbounded idle wait, so its hand-out arms the timer.
+        await Eventually(() => _h.Journal.WriterWaitsUnbounded, () => "the writer in its idle wait after event 1");
         _h.Journal.CommitHold = hold;
         _h.Publish(Activated(2));
         Assert.Equal(2, _h.Journal.LastSeq);
