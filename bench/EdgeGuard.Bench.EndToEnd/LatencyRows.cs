@@ -13,7 +13,9 @@ namespace EdgeGuard.Bench.EndToEnd;
 //   and in one-after-the-other passes only the first few samples of a whole run paid for that.
 // Each block also counts what the process allocated and how many thread-pool work items it ran,
 // per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and a publisher
-// that spun before each refresh (docs/PERFORMANCE.md) showed there first. The gateway's trailing
+// that spun before each refresh (docs/PERFORMANCE.md) showed there first. And the context switches
+// of the threads that carry a sample, Mosquitto's included (ContextSwitches), read outside the
+// allocation count: on this machine's VM each wake-up is dearer than the work around it. The gateway's trailing
 // work that QuietAsync waits out before a bare block is outside every block, so in neither row.
 internal static class LatencyRows
 {
@@ -30,6 +32,9 @@ internal static class LatencyRows
         var gatewayLatency = new List<long>(samples);
         var bareCost = new SampleCost();
         var gatewayCost = new SampleCost();
+        var bareSwitches = new ContextSwitches();
+        var gatewaySwitches = new ContextSwitches();
+        var broker = ContextSwitches.FindBroker();
         for (var block = 0; bareLatency.Count < samples; block++)
         {
             var size = Math.Min(Block, samples - bareLatency.Count);
@@ -45,6 +50,7 @@ internal static class LatencyRows
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 var into = bareTurn ? bareLatency : gatewayLatency;
+                var switchesBefore = ContextSwitches.Read(broker);
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
                 var workItems = ThreadPool.CompletedWorkItemCount;
                 for (var i = -WarmUp; i < size; i++)
@@ -58,15 +64,17 @@ internal static class LatencyRows
 
                 (bareTurn ? bareCost : gatewayCost).Add(
                     WarmUp + size, GC.GetTotalAllocatedBytes(precise: true) - allocated, ThreadPool.CompletedWorkItemCount - workItems);
+                (bareTurn ? bareSwitches : gatewaySwitches).Add(WarmUp + size, switchesBefore, ContextSwitches.Read(broker));
             }
         }
 
-        return new InterleavedRows(bareLatency, gatewayLatency, bareCost, gatewayCost);
+        return new InterleavedRows(bareLatency, gatewayLatency, bareCost, gatewayCost, bareSwitches, gatewaySwitches);
     }
 }
 
-/// <summary>Both latency rows, and what each cost the process per sample.</summary>
-internal sealed record InterleavedRows(List<long> Bare, List<long> Gateway, SampleCost BareCost, SampleCost GatewayCost);
+/// <summary>Both latency rows, what each cost the process per sample, and where its threads switched.</summary>
+internal sealed record InterleavedRows(
+    List<long> Bare, List<long> Gateway, SampleCost BareCost, SampleCost GatewayCost, ContextSwitches BareSwitches, ContextSwitches GatewaySwitches);
 
 /// <summary>
 /// Bytes allocated and thread-pool work items run, process-wide (the subscriber's share is the same

@@ -92,6 +92,7 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     report.BareLatency = new LatencyStats(rows.Bare);
     report.GatewayLatency = new LatencyStats(rows.Gateway);
     report.LatencyCosts = (rows.BareCost, rows.GatewayCost);
+    report.LatencySwitches = (rows.BareSwitches, rows.GatewaySwitches);
     (report.ToJournal, report.JournalToSubscriber) = await runs.LatencyBreakdownAsync(Math.Max(options.LatencySamples / 2, 1)) switch
     {
         var (j, s) => (new LatencyStats(j), new LatencyStats(s)),

@@ -16,6 +16,8 @@ internal sealed class Report(BenchOptions options)
 
     public (SampleCost Bare, SampleCost Gateway)? LatencyCosts { get; set; }
 
+    public (ContextSwitches Bare, ContextSwitches Gateway)? LatencySwitches { get; set; }
+
     public LatencyStats? ToJournal { get; set; }
 
     public LatencyStats? JournalToSubscriber { get; set; }
@@ -79,6 +81,11 @@ internal sealed class Report(BenchOptions options)
                 o.WriteLine(Invariant(
                     $"- per sample, whole process: bare {bareCost.BytesPerSample / 1024:0.0} KiB allocated, {bareCost.WorkItemsPerSample:0.0} thread-pool work items; ") +
                     Invariant($"EdgeGuard {gatewayCost.BytesPerSample / 1024:0.0} KiB, {gatewayCost.WorkItemsPerSample:0.0}"));
+            }
+
+            if (LatencySwitches is { } switches && switches.Bare.Describe() is { Length: > 0 } bareSwitches)
+            {
+                o.WriteLine($"- context switches per sample, by thread: bare {bareSwitches}; EdgeGuard {switches.Gateway.Describe()}");
             }
 
             o.WriteLine();
