@@ -13,57 +13,31 @@ namespace EdgeGuard.Bench.EndToEnd;
 /// </summary>
 internal sealed class ContextSwitches
 {
+    private const string Broker = "Mosquitto";
+    private const string BrokerPreempted = "Mosquitto preempted";
+
     private static readonly (string Thread, string Label)[] Groups =
     [
         (".NET Timer", "timer thread"),
         (".NET Sockets", "socket events"),
         (".NET TP Worker", "pool workers"),
         ("EdgeGuard journ", "journal writer"),
-        ("mosquitto", "Mosquitto"),
+        ("mosquitto", Broker),
     ];
+
+    // The order Describe reports them in.
+    private static readonly string[] Labels = [.. Groups.Select(group => group.Label), BrokerPreempted];
 
     private readonly Dictionary<string, long> _switches = new(StringComparer.Ordinal);
     private long _samples;
 
-    /// <summary>The counters now, by group label, for this process and the broker (null: none found).</summary>
-    public static Dictionary<string, long> Read(int? brokerPid)
+    /// <summary>The counters now, by group label, for this process and the broker's.</summary>
+    public static Dictionary<string, long> Read(int brokerPid)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         ReadProcess(Environment.ProcessId, counts);
-        if (brokerPid is { } pid)
-        {
-            ReadProcess(pid, counts);
-        }
-
+        ReadProcess(brokerPid, counts);
         return counts;
-    }
-
-    /// <summary>Mosquitto's pid when the harness started it (a child of this process), else null.</summary>
-    public static int? FindBroker()
-    {
-        if (!Directory.Exists("/proc"))
-        {
-            return null;
-        }
-
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm has no spaces for mosquitto.
-            var stat = TryRead(Path.Combine(dir, "stat"));
-            var fields = stat?.Split(' ');
-            if (fields is { Length: > 3 } && fields[1] == "(mosquitto)"
-                && int.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var parent) && parent == Environment.ProcessId)
-            {
-                return pid;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>Adds one block: its samples and the counters before and after it.</summary>
@@ -85,7 +59,7 @@ internal sealed class ContextSwitches
         }
 
         var parts = new List<string>();
-        foreach (var (_, label) in Groups)
+        foreach (var label in Labels)
         {
             if (_switches.TryGetValue(label, out var count))
             {
@@ -93,15 +67,8 @@ internal sealed class ContextSwitches
             }
         }
 
-        if (_switches.TryGetValue(PreemptedLabel, out var preempted))
-        {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"Mosquitto preempted {preempted / (double)_samples:0.0}"));
-        }
-
         return string.Join(", ", parts);
     }
-
-    private const string PreemptedLabel = "Mosquitto preempted";
 
     private static void ReadProcess(int pid, Dictionary<string, long> counts)
     {
@@ -122,9 +89,9 @@ internal sealed class ContextSwitches
             }
 
             counts[label] = counts.GetValueOrDefault(label) + Field(status, "voluntary_ctxt_switches:");
-            if (label == "Mosquitto")
+            if (label == Broker)
             {
-                counts[PreemptedLabel] = counts.GetValueOrDefault(PreemptedLabel) + Field(status, "nonvoluntary_ctxt_switches:");
+                counts[BrokerPreempted] = counts.GetValueOrDefault(BrokerPreempted) + Field(status, "nonvoluntary_ctxt_switches:");
             }
         }
     }

@@ -15,8 +15,9 @@ namespace EdgeGuard.Bench.EndToEnd;
 // per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and a publisher
 // that spun before each refresh (docs/PERFORMANCE.md) showed there first. And the context switches
 // of the threads that carry a sample, Mosquitto's included (ContextSwitches), read outside the
-// allocation count: on this machine's VM each wake-up is dearer than the work around it. The gateway's trailing
-// work that QuietAsync waits out before a bare block is outside every block, so in neither row.
+// allocation count: on this machine's VM each wake-up is dearer than the work around it. The
+// gateway's trailing work that QuietAsync waits out before a bare block is outside every block,
+// so in neither row.
 internal static class LatencyRows
 {
     /// <summary>Timed samples per block: short enough that host noise (seconds) hits both rows alike.</summary>
@@ -25,8 +26,11 @@ internal static class LatencyRows
     /// <summary>Untimed samples at the start of each block.</summary>
     public const int WarmUp = 3;
 
-    /// <summary><paramref name="samples"/> timed ping-pong samples of each row, in alternating blocks of <see cref="Block"/>.</summary>
-    public static async Task<InterleavedRows> InterleavedAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int samples)
+    /// <summary>
+    /// <paramref name="samples"/> timed ping-pong samples of each row, in alternating blocks of
+    /// <see cref="Block"/>; <paramref name="brokerPid"/> is Mosquitto's, whose switches are counted too.
+    /// </summary>
+    public static async Task<InterleavedRows> InterleavedAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int samples, int brokerPid)
     {
         var bareLatency = new List<long>(samples);
         var gatewayLatency = new List<long>(samples);
@@ -34,7 +38,6 @@ internal static class LatencyRows
         var gatewayCost = new SampleCost();
         var bareSwitches = new ContextSwitches();
         var gatewaySwitches = new ContextSwitches();
-        var broker = ContextSwitches.FindBroker();
         for (var block = 0; bareLatency.Count < samples; block++)
         {
             var size = Math.Min(Block, samples - bareLatency.Count);
@@ -50,7 +53,7 @@ internal static class LatencyRows
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 var into = bareTurn ? bareLatency : gatewayLatency;
-                var switchesBefore = ContextSwitches.Read(broker);
+                var switchesBefore = ContextSwitches.Read(brokerPid);
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
                 var workItems = ThreadPool.CompletedWorkItemCount;
                 for (var i = -WarmUp; i < size; i++)
@@ -64,7 +67,7 @@ internal static class LatencyRows
 
                 (bareTurn ? bareCost : gatewayCost).Add(
                     WarmUp + size, GC.GetTotalAllocatedBytes(precise: true) - allocated, ThreadPool.CompletedWorkItemCount - workItems);
-                (bareTurn ? bareSwitches : gatewaySwitches).Add(WarmUp + size, switchesBefore, ContextSwitches.Read(broker));
+                (bareTurn ? bareSwitches : gatewaySwitches).Add(WarmUp + size, switchesBefore, ContextSwitches.Read(brokerPid));
             }
         }
 

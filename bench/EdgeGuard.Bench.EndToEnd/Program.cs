@@ -88,7 +88,7 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     }
 
     Step($"latency: {options.LatencySamples} ping-pong samples each, in alternating blocks of {LatencyRows.Block}");
-    var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples);
+    var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples, broker.ProcessId);
     report.BareLatency = new LatencyStats(rows.Bare);
     report.GatewayLatency = new LatencyStats(rows.Gateway);
     report.LatencyCosts = (rows.BareCost, rows.GatewayCost);

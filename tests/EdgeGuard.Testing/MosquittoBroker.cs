@@ -54,6 +54,9 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>The loopback port, the same across restarts.</summary>
     public int Port { get; }
 
+    /// <summary>The running Mosquitto's process id (it changes when the broker is started again).</summary>
+    public int ProcessId => Running().Id;
+
     /// <summary>The written mosquitto.conf.</summary>
     public string ConfigFile { get; }
 

@@ -10,8 +10,8 @@ namespace EdgeGuard.Tests.Controller;
 
 /// <summary>
 /// A <see cref="SiteController"/> on the real GpioController over the simulated driver, with a
-/// fake clock (TimerRecordingClock) so debounce, siren, settle and stuck timing are exact and independent of the
-/// machine's speed. Inputs start at their inactive level.
+/// fake clock (TimerRecordingClock) so debounce, siren, settle and stuck timing are exact and
+/// independent of the machine's speed. Inputs start at their inactive level.
 /// </summary>
 internal sealed class ControllerHarness : IAsyncDisposable
 {
