@@ -6,47 +6,50 @@ namespace EdgeGuard.Journal;
 // When the writer commits what callers handed out (EventJournal.Inline.cs). Those events are
 // already on their way to the office when the writer wakes. With the broker on the gateway (the
 // embedded broker, a local bridge, the bench), a commit started at once (SQLite, the hash chain,
-// an fsync: hundreds of microseconds of CPU) competes for the same cores with the broker and the
-// office's delivery, the very round trip the office is waiting on. So while the broker's PUBACKs
-// come back within CommitHold (smoothed over recent hand-outs), the writer holds the commit until
-// the handed-out events are acknowledged, for at most CommitHold, and never when anything else
-// needs it: events queued behind (they are written after it), a FlushAsync, a stop. With a remote
-// broker the round trip is longer than the hold, nothing on the gateway competes with it, and
-// holding would only postpone durability: the writer then commits at once, as it always did.
+// an fsync: hundreds of microseconds of CPU, more on a VM whose disk costs an exit per request)
+// competes for the same cores with the broker and the office's delivery, the very round trip the
+// office is waiting on. So while the broker's PUBACKs come back within CommitHold (smoothed over
+// recent hand-outs), the writer holds the commit for CommitHold from the first held hand-out, and
+// never when anything else needs it: events queued behind (they are written after it), a
+// FlushAsync, a stop. With a remote broker the round trip is longer than the hold, nothing on the
+// gateway competes with it, and holding would only postpone durability: the writer then commits
+// at once, as it always did; a PUBACK that shows the round trip has grown past the hold ends a
+// hold in progress.
+//
+// The PUBACK does not end the hold. Until 2026-12-02 it did, but a local broker sends the PUBACK as
+// it delivers the event to the office's subscriber, and a commit started then still competed with
+// that delivery: compared inside the same runs, the edge → subscriber p50 was lower without it in
+// 8 of 8 runs (docs/PERFORMANCE.md, runs Z14), and the writer wakes once less per event.
 //
 // The cost of a hold is a longer window in which a power cut loses handed-out events: at most
 // CommitHold more than the commit itself, declared by the next start as a journal.gap
-// (unclean-shutdown) exactly as for a cut during the commit. Events the broker acknowledged are
-// the office's already. The safety state is not involved: its save is a commit of its own,
-// durable before any output moves.
+// (unclean-shutdown) exactly as for a cut during the commit. The safety state is not involved: its
+// save is a commit of its own, durable before any output moves.
 //
-// While holding, the writer is not woken when events are handed out: the PUBACK wakes it
-// (Acknowledged), or, if none comes, the end of its own wait or the hold timer. A wake-up at
-// hand-out would only make it wait again, on a core the broker and the office need for this very
-// PUBLISH.
+// While holding, the writer is not woken when events are handed out: the end of its own wait or
+// the hold timer wakes it. A wake-up at hand-out would only make it wait again, on a core the
+// broker and the office need for this very PUBLISH.
 //
 // The writer lingers through a flow of events. For HandOutLinger after the last hand-out, its idle
-// wait lasts at most one CommitHold, so a batch handed out meanwhile is committed by its PUBACK or
-// within CommitHold with nothing armed at all. The events of a flow come milliseconds apart (a
-// lockdown's, door events in a busy hour, the bench's samples), and each PUBACK's pulse restarts
-// that wait: in a flow whose events come less than a hold apart, nothing but the PUBACKs wakes the
-// writer. An idle writer past the linger waits unbounded; the first hand-out of a flow then arms
-// the hold timer (a pool thread) for the end of its hold. That timer is not disarmed at the PUBACK
-// (disarming wakes the runtime's timer thread, right after the PUBLISH); it fires once and stops,
-// unless the writer is back in its unbounded wait with a batch still held.
+// wait lasts at most one CommitHold, so a batch handed out meanwhile is committed within its hold
+// with nothing armed at all. The events of a flow come milliseconds apart (a lockdown's, door
+// events in a busy hour, the bench's samples). An idle writer past the linger waits unbounded; the
+// first hand-out of a flow then arms the hold timer (a pool thread) for the end of its hold. It
+// fires once and stops, unless the writer is back in its unbounded wait with a batch still held.
 //
 // The linger used to be the hold timer's: it re-armed itself every CommitHold for 50 ms after a
 // hand-out. That cost a timer-thread wake, a pool callback and a re-arm per CommitHold through
 // every flow (1.25 callbacks per bench sample); the writer's own bounded wait costs one wake-up of
-// the writer per CommitHold, and only when no PUBACK came meanwhile (docs/PERFORMANCE.md). A test
-// that changes CommitHold during a linger waits out the wait begun under the old hold.
+// the writer per CommitHold (docs/PERFORMANCE.md, runs Z13). A test that changes CommitHold during
+// a linger waits out the wait begun under the old hold.
 //
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
-// durable one: a commit after a PUBACK makes that PUBACK's cursor durable too, and the publisher's
-// own cursor write (one more fsync, on its loop) finds nothing left to do.
+// durable one: the PUBACK of a local broker comes well within the hold, so the commit makes that
+// PUBACK's cursor durable too, and the publisher's own cursor write (one more fsync, on its loop)
+// finds nothing left to do.
 public sealed partial class EventJournal
 {
-    /// <summary>Longest the writer holds the commit of handed-out events for the broker's PUBACK.</summary>
+    /// <summary>How long the writer holds the commit of handed-out events while the broker is on the gateway.</summary>
     public static readonly TimeSpan DefaultCommitHold = TimeSpan.FromMilliseconds(2);
 
     /// <summary>How long after the last hand-out the idle writer waits at most one hold at a time (see above).</summary>
@@ -76,8 +79,8 @@ public sealed partial class EventJournal
     private long _probeAt;
 
     /// <summary>
-    /// Longest the writer waits, after callers handed events out, for the broker to acknowledge
-    /// them before it commits them; <see cref="TimeSpan.Zero"/> commits at once. Tests set it.
+    /// How long the writer waits, after callers handed events out, before it commits them while the
+    /// broker's round trip is within it; <see cref="TimeSpan.Zero"/> commits at once. Tests set it.
     /// </summary>
     internal TimeSpan CommitHold { get; set; } = DefaultCommitHold;
 
@@ -120,7 +123,7 @@ public sealed partial class EventJournal
         }
     }
 
-    /// <summary>True while commits are held for PUBACKs: the smoothed round trip is within <see cref="CommitHold"/>.</summary>
+    /// <summary>True while commits are held: the smoothed hand-out → PUBACK round trip is within <see cref="CommitHold"/>.</summary>
     internal bool HoldsCommits
     {
         get
@@ -147,7 +150,8 @@ public sealed partial class EventJournal
                 MeasuredRoundTrip(_time.GetTimestamp() - _probeAt);
             }
 
-            if (_handedOut.Count > 0 && seq >= _handedOut[^1].Last)
+            // Only a round trip that outgrew the hold ends a hold in progress (see above).
+            if (_handedOut.Count > 0 && !HoldsCommits)
             {
                 Monitor.Pulse(_queueGate);
             }
@@ -253,8 +257,9 @@ public sealed partial class EventJournal
     }
 
     // The hold timer fired (a pool thread): wakes the writer if the oldest held batch's hold is
-    // over, re-arms for it if not. It stops with nothing held (a PUBACK came first), and when the
-    // writer is busy or lingering: either way it reaches the held batch within its hold by itself.
+    // over, re-arms for it if not. It stops with nothing held (a flush, queued events or a stop had
+    // it committed first), and when the writer is busy or lingering: either way it reaches the held
+    // batch within its hold by itself.
     private void OnHoldTimer()
     {
         lock (_queueGate)
@@ -312,19 +317,14 @@ public sealed partial class EventJournal
         return acknowledged > DeliveredThrough ? acknowledged : 0;
     }
 
-    // Waits (releasing _queueGate) until everything handed out is acknowledged, the hold has run
-    // out since the first of it was handed out, or something needs the commit now; not at all
-    // while commits are not held. Caller holds _queueGate.
+    // Waits (releasing _queueGate) until the hold has run out since the first batch waiting was
+    // handed out, or something needs the commit now; not at all while commits are not held.
+    // Caller holds _queueGate.
     private void HoldHandedOut()
     {
-        if (!HoldsCommits)
-        {
-            return;
-        }
-
         var hold = CommitHold;
         var started = _handedOutSince;
-        while (_handedOut.Count > 0 && _acknowledged < _handedOut[^1].Last
+        while (_handedOut.Count > 0 && HoldsCommits
             && _queue.Count == 0 && _flushWaiters.Count == 0 && _overflowDropped == 0 && !_stopping)
         {
             var left = hold - Stopwatch.GetElapsedTime(started);

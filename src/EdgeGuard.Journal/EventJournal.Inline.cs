@@ -91,8 +91,8 @@ public sealed partial class EventJournal
         }
 
         // The publisher's continuation runs here: it reads the tail and starts the PUBLISH. Only
-        // then is the writer woken for the commit, or, while commits are held for PUBACKs, the
-        // PUBACK, the end of the writer's own bounded wait or the hold timer will wake it
+        // then is the writer woken for the commit, or, while commits are held, the end of the
+        // writer's own bounded wait or the hold timer will wake it
         // (EventJournal.CommitHold.cs).
         try
         {

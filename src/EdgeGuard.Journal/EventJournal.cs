@@ -315,7 +315,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
 
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _flushWaiters.Add((target, done));
-            Monitor.Pulse(_queueGate); // a writer holding a commit for its PUBACK commits now
+            Monitor.Pulse(_queueGate); // a writer holding a commit commits now
             return done.Task;
         }
     }

@@ -3,10 +3,11 @@ using static EdgeGuard.Journal.Tests.JournalHarness;
 namespace EdgeGuard.Journal.Tests;
 
 /// <summary>
-/// The commit hold (EventJournal.CommitHold.cs): the writer holds the commit of events callers
-/// handed out until the broker has acknowledged them, for at most CommitHold, and commits at once
-/// when anything needs it: a flush, events queued behind, a stop. The commit carries the
-/// acknowledged prefix as the durable delivery cursor.
+/// The commit hold (EventJournal.CommitHold.cs): while the broker's round trip is within
+/// CommitHold, the writer holds the commit of events callers handed out for CommitHold, whatever
+/// the PUBACK, and commits at once when anything needs it: a flush, events queued behind, a stop,
+/// a round trip grown past the hold. The commit carries the acknowledged prefix as the durable
+/// delivery cursor.
 /// </summary>
 public sealed class CommitHoldTests : IDisposable
 {
@@ -18,18 +19,19 @@ public sealed class CommitHoldTests : IDisposable
     public void Dispose() => _h.Dispose();
 
     [Fact]
-    public async Task A_handed_out_event_is_committed_once_the_broker_has_acknowledged_it()
+    public async Task The_acknowledgement_does_not_end_the_hold_and_the_hold_runs_out_by_itself()
     {
-        await HandOut2UnderAHoldOf(Forever);
-
-        // An acknowledgement of an older seq does not end the hold; the writer had time to commit.
-        _h.Journal.Acknowledged(1);
-        await Task.Delay(200);
-        Assert.Equal(1, _h.Journal.DurableSeq);
-        Assert.Equal(2, _h.Journal.LastSeq);
+        // A broker on the gateway sends the PUBACK as it delivers the event to the office: a commit
+        // started then would compete with that delivery (docs/journal.md).
+        await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(1));
 
         _h.Journal.Acknowledged(2);
-        await DurableThrough(2);
+        await Task.Delay(200); // the writer had time to commit, had the PUBACK woken it
+        Assert.Equal(1, _h.Journal.DurableSeq);
+        Assert.Equal(2, _h.Journal.LastSeq);
+        Assert.True(_h.Journal.HoldsCommits);
+
+        await DurableThrough(2, within: TimeSpan.FromSeconds(10));
         Assert.Equal(["p1", "p2"], _h.All().Select(record => record.Point));
         AssertIntact(_h.Path);
     }
@@ -46,15 +48,14 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     [Fact]
-    public async Task A_batch_handed_out_while_the_timer_of_an_acknowledged_one_is_pending_is_still_committed_without_its_own_acknowledgement()
+    public async Task A_batch_handed_out_while_the_timer_of_a_committed_one_is_pending_is_still_committed_within_its_hold()
     {
-        // The timer armed for event 2 is left pending when the PUBACK commits it; event 3 comes
+        // The timer armed for event 2 is left pending when a flush commits it; event 3 comes
         // meanwhile and arms nothing. When that timer fires it must re-arm for event 3's hold. No
         // linger: the writer's own bounded wait would commit event 3 whatever the timer does.
         _h.Journal.HandOutLinger = TimeSpan.Zero;
         await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(1));
-        _h.Journal.Acknowledged(2);
-        await DurableThrough(2);
+        await _h.Flush();
         await Eventually(() => _h.Journal.WriterWaitsUnbounded, () => "the writer back in its idle wait");
         Assert.True(_h.Journal.HoldTimerPending);
         var armed = _h.Journal.HoldTimerArms;
@@ -69,7 +70,7 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     [Fact]
-    public async Task A_batch_handed_out_while_the_writer_commits_arms_nothing_and_is_still_committed_without_its_acknowledgement()
+    public async Task A_batch_handed_out_while_the_writer_commits_arms_nothing_and_is_still_committed_within_its_hold()
     {
         // No linger: only the writer's loop brings it back to the batch, and the timer armed for
         // event 2 must not re-arm for event 3 when it fires (the writer is not in its idle wait).
@@ -82,7 +83,7 @@ public sealed class CommitHoldTests : IDisposable
             entered.Set();
             release.Wait(Patience);
         };
-        _h.Journal.Acknowledged(2);
+        var flushed = _h.Flush(); // commits event 2 now, before its timer fires
         Assert.True(entered.Wait(Patience), "the writer never started committing 2");
 
         var armed = _h.Journal.HoldTimerArms;
@@ -91,6 +92,7 @@ public sealed class CommitHoldTests : IDisposable
         Assert.Equal(armed, _h.Journal.HoldTimerArms); // busy, the writer comes back for 3 by itself
         await Task.Delay(300); // event 2's timer fires meanwhile, with event 3 held
         release.Set();
+        await flushed;
 
         await DurableThrough(3, within: TimeSpan.FromSeconds(10));
         Assert.Equal(armed, _h.Journal.HoldTimerArms);
@@ -102,8 +104,7 @@ public sealed class CommitHoldTests : IDisposable
     {
         _h.Journal.HandOutLinger = TimeSpan.Zero; // the writer waits unbounded: the hand-out must arm it
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
-        _h.Journal.Acknowledged(2);
-        await DurableThrough(2);
+        await _h.Flush();
         await Task.Delay(200); // the timer armed for event 2 fires and finds nothing held
 
         _h.Publish(Activated(3));
@@ -120,13 +121,12 @@ public sealed class CommitHoldTests : IDisposable
         // plainly waits for one of them; a linger that never runs out.
         _h.Journal.HandOutLinger = Forever;
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(500));
-        _h.Journal.Acknowledged(2);
-        await DurableThrough(2);
+        await _h.Flush();
         await Eventually(() => !_h.Journal.HoldTimerPending, () => "the timers armed so far firing");
         Assert.False(_h.Journal.WriterWaitsUnbounded);
 
-        // Handed out with the writer lingering: nothing is armed, and yet it is committed without
-        // a PUBACK, by the end of the writer's own wait and then of the batch's hold.
+        // Handed out with the writer lingering: nothing is armed, and yet it is committed, by the
+        // end of the writer's own wait and then of the batch's hold.
         var armed = _h.Journal.HoldTimerArms;
         _h.Publish(Activated(3));
         Assert.Equal(3, _h.Journal.LastSeq);
@@ -143,8 +143,7 @@ public sealed class CommitHoldTests : IDisposable
     {
         _h.Journal.HandOutLinger = TimeSpan.FromMilliseconds(100);
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
-        _h.Journal.Acknowledged(2);
-        await DurableThrough(2);
+        await _h.Flush();
 
         await Eventually(() => _h.Journal.WriterWaitsUnbounded, () => "the writer's unbounded idle wait");
         await Eventually(() => !_h.Journal.HoldTimerPending, () => "the timers armed so far firing");
@@ -181,7 +180,7 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     [Fact]
-    public async Task A_stop_commits_a_held_event_instead_of_waiting_for_its_acknowledgement()
+    public async Task A_stop_commits_a_held_event_instead_of_waiting_out_its_hold()
     {
         await HandOut2UnderAHoldOf(Forever);
 
@@ -194,12 +193,12 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     [Fact]
-    public async Task The_commit_after_an_acknowledgement_makes_the_delivery_cursor_durable_too()
+    public async Task An_acknowledgement_within_the_hold_goes_into_the_commit_as_the_durable_cursor()
     {
-        await HandOut2UnderAHoldOf(Forever);
+        await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(1));
 
         _h.Journal.Acknowledged(2);
-        await DurableThrough(2);
+        await DurableThrough(2, within: TimeSpan.FromSeconds(10));
 
         // No MarkDelivered: the cursor went into the commit of event 2.
         Assert.Equal(2, _h.Journal.DeliveredThrough);
@@ -226,10 +225,12 @@ public sealed class CommitHoldTests : IDisposable
     {
         await HandOut2UnderAHoldOf(Forever);
 
-        // A PUBACK 11 minutes later: the broker is far away, and holding would only delay the commit.
+        // A PUBACK 11 minutes later: the broker is far away, and holding would only delay the
+        // commit. It wakes the writer to end the hold in progress (which would last ten minutes):
+        // within a bound far below the idle writer's own 30 s look, which would also reach it.
         _h.Time.Advance(TimeSpan.FromMinutes(11));
         _h.Journal.Acknowledged(2);
-        await DurableThrough(2);
+        await DurableThrough(2, within: TimeSpan.FromSeconds(10));
         Assert.False(_h.Journal.HoldsCommits);
 
         // Committed with no PUBACK, flush or stop (with the hold it would wait the full ten minutes).

@@ -52,9 +52,10 @@ public interface IOutbox
 
     /// <summary>
     /// Tells the journal, in memory, that the broker has acknowledged every record through
-    /// <paramref name="seq"/>. The journal may hold the commit of records it handed out early until
-    /// then, so that its disk work does not compete with the delivery the office is waiting for,
-    /// and may write the cursor with its next commit (<see cref="DeliveredThrough"/> then moves).
+    /// <paramref name="seq"/>. From the round trip the journal decides whether to hold the commit of
+    /// records it handed out early (a broker on the gateway: its disk work would compete with the
+    /// delivery the office is waiting for), and it may write the cursor with its next commit
+    /// (<see cref="DeliveredThrough"/> then moves).
     /// <see cref="MarkDelivered"/> makes the cursor durable now.
     /// </summary>
     void Acknowledged(long seq);

@@ -6,7 +6,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 // again (replayed: true), which the contract allows. It never moves past an unacknowledged seq:
 // only _acked, the end of the contiguous prefix of successful PUBACKs, is ever written. The journal
 // also writes that prefix with its own next commit (IOutbox.Acknowledged): while events flow, the
-// commit after each PUBACK has made the cursor durable before this write is due, and it is skipped.
+// commits that follow the PUBACKs have made the cursor durable before this write is due, and it is
+// skipped.
 internal sealed partial class DeliverySession
 {
     // Timestamp (of _time) of the first acknowledgement the cursor does not cover yet.

@@ -280,8 +280,8 @@ internal sealed partial class DeliverySession
 
         var record = entry.Record!;
         _acked = record.Seq;
-        // In memory, before anything else can see the PUBACK: lets the journal start the commit it
-        // held for this round trip, with this cursor in it.
+        // In memory, before anything else can see the PUBACK: the journal times its round trip
+        // (whether to hold commits at all) and writes this cursor with its next commit.
         _outbox.Acknowledged(_acked);
         CursorBehind();
         _stats.Acknowledged(record.Seq);
