@@ -9,12 +9,18 @@ namespace EdgeGuard.Bench.EndToEnd;
 /// it (docs/PERFORMANCE.md, runs Z13), so where a row switches is where it pays. Voluntary switches
 /// (a thread that blocked and was woken again), except for Mosquitto, whose preemptions are counted
 /// too: a broker preempted by the gateway's threads delivers later. The pool workers' preemptions
-/// are left out: they are mostly their own spin-waiting's yields. Empty where there is no <c>/proc</c>.
+/// are left out: they are mostly their own spin-waiting's yields. And the CPU time each group ran
+/// (<c>schedstat</c>), Mosquitto's included: the journal writer's commits are the gateway row's
+/// largest, about half a millisecond per one-event commit on the bench's VM (runs Z14). Empty
+/// where there is no <c>/proc</c>.
 /// </summary>
 internal sealed class ContextSwitches
 {
     private const string Broker = "Mosquitto";
     private const string BrokerPreempted = "Mosquitto preempted";
+
+    // Keys of the CPU time (nanoseconds) each group ran, next to its switches in the same counters.
+    private const string Cpu = "cpu ";
 
     private static readonly (string Thread, string Label)[] Groups =
     [
@@ -28,10 +34,13 @@ internal sealed class ContextSwitches
     // The order Describe reports them in.
     private static readonly string[] Labels = [.. Groups.Select(group => group.Label), BrokerPreempted];
 
-    private readonly Dictionary<string, long> _switches = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private long _samples;
 
-    /// <summary>The counters now, by group label, for this process and the broker's.</summary>
+    /// <summary>
+    /// The counters now, for this process and the broker's, per thread ("label|pid/tid"): switches
+    /// under the group's label, and the CPU time it ran in nanoseconds under "cpu " + label.
+    /// </summary>
     public static Dictionary<string, long> Read(int brokerPid)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -44,26 +53,32 @@ internal sealed class ContextSwitches
     public void Add(int samples, Dictionary<string, long> before, Dictionary<string, long> after)
     {
         _samples += samples;
-        foreach (var (label, count) in after)
+        foreach (var (key, count) in after)
         {
-            _switches[label] = _switches.GetValueOrDefault(label) + count - before.GetValueOrDefault(label);
+            // Per thread: one that started during the block counts from 0; one that ended during it
+            // is left out, rather than taking its whole lifetime's CPU off its group.
+            var group = key[..key.IndexOf('|', StringComparison.Ordinal)];
+            _counts[group] = _counts.GetValueOrDefault(group) + count - before.GetValueOrDefault(key);
         }
     }
 
     /// <summary>"timer thread 4.9, socket events 1.3, …" per sample, in a fixed order; empty when nothing was read.</summary>
-    public string Describe()
-    {
-        if (_samples == 0 || _switches.Count == 0)
-        {
-            return string.Empty;
-        }
+    public string Describe() => PerSample(Labels, label => label, count => count, "0.0");
 
+    /// <summary>"timer thread 150, …, journal writer 550, …": µs of CPU per sample; empty when nothing was read.</summary>
+    public string DescribeCpu() =>
+        PerSample(Groups.Select(group => group.Label), label => Cpu + label, ns => ns / 1000.0, "0");
+
+    // Each label's counter (under key(label)), scaled, per sample, in the labels' order.
+    private string PerSample(
+        IEnumerable<string> labels, Func<string, string> key, Func<double, double> scale, string format)
+    {
         var parts = new List<string>();
-        foreach (var label in Labels)
+        foreach (var label in labels)
         {
-            if (_switches.TryGetValue(label, out var count))
+            if (_samples > 0 && _counts.TryGetValue(key(label), out var count))
             {
-                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{label} {count / (double)_samples:0.0}"));
+                parts.Add(label + " " + (scale(count) / _samples).ToString(format, CultureInfo.InvariantCulture));
             }
         }
 
@@ -81,17 +96,25 @@ internal sealed class ContextSwitches
         foreach (var task in Directory.EnumerateDirectories(tasks))
         {
             var name = TryRead(Path.Combine(task, "comm"))?.TrimEnd('\n');
-            var status = TryRead(Path.Combine(task, "status"));
             var label = Array.Find(Groups, group => group.Thread == name).Label;
+            var status = label is null ? null : TryRead(Path.Combine(task, "status"));
             if (label is null || status is null)
             {
                 continue; // a thread outside the groups, or one that ended while being read
             }
 
-            counts[label] = counts.GetValueOrDefault(label) + Field(status, "voluntary_ctxt_switches:");
+            var thread = $"|{pid}/{Path.GetFileName(task)}";
+            counts[label + thread] = Field(status, "voluntary_ctxt_switches:");
             if (label == Broker)
             {
-                counts[BrokerPreempted] = counts.GetValueOrDefault(BrokerPreempted) + Field(status, "nonvoluntary_ctxt_switches:");
+                counts[BrokerPreempted + thread] = Field(status, "nonvoluntary_ctxt_switches:");
+            }
+
+            // "<ns on a CPU> <ns waiting for one> <timeslices>"
+            var schedstat = TryRead(Path.Combine(task, "schedstat"))?.Split(' ');
+            if (schedstat is not null && long.TryParse(schedstat[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ran))
+            {
+                counts[Cpu + label + thread] = ran;
             }
         }
     }

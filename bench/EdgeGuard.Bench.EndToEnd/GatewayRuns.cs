@@ -123,9 +123,9 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
 
     /// <summary>
     /// Waits (untimed) until the gateway has nothing left to do for the events so far: every one
-    /// acknowledged by the broker and committed (the journal holds its commit until the PUBACK,
-    /// then runs it), and the coalesced point-state refreshes they made due sent (at most one
-    /// StateRefreshInterval, 250 ms, later). Before a block of bare samples, so that the bare row
+    /// acknowledged by the broker and committed (the journal holds its commit for 2 ms after the
+    /// hand-out, then runs it), and the coalesced point-state refreshes they made due sent (at most
+    /// one StateRefreshInterval, 250 ms, later). Before a block of bare samples, so that the bare row
     /// never pays for the gateway's background work, which would flatter the ratio.
     /// </summary>
     public async Task QuietAsync()

@@ -86,6 +86,10 @@ internal sealed class Report(BenchOptions options)
             if (LatencySwitches is { } switches && switches.Bare.Describe() is { Length: > 0 } bareSwitches)
             {
                 o.WriteLine($"- context switches per sample, by thread: bare {bareSwitches}; EdgeGuard {switches.Gateway.Describe()}");
+                if (switches.Bare.DescribeCpu() is { Length: > 0 } bareCpu)
+                {
+                    o.WriteLine($"- CPU µs per sample, by thread: bare {bareCpu}; EdgeGuard {switches.Gateway.DescribeCpu()}");
+                }
             }
 
             o.WriteLine();

@@ -22,7 +22,7 @@ namespace EdgeGuard.Journal;
 // 8 of 8 runs (docs/PERFORMANCE.md, runs Z14), and the writer wakes once less per event.
 //
 // The cost of a hold is a longer window in which a power cut loses handed-out events: at most
-// CommitHold more than the commit itself, declared by the next start as a journal.gap
+// CommitHold (and up to 1 ms more: waits count whole milliseconds) more than the commit itself, declared by the next start as a journal.gap
 // (unclean-shutdown) exactly as for a cut during the commit. The safety state is not involved: its
 // save is a commit of its own, durable before any output moves.
 //
@@ -31,8 +31,8 @@ namespace EdgeGuard.Journal;
 // broker and the office need for this very PUBLISH.
 //
 // The writer lingers through a flow of events. For HandOutLinger after the last hand-out, its idle
-// wait lasts at most one CommitHold, so a batch handed out meanwhile is committed within its hold
-// with nothing armed at all. The events of a flow come milliseconds apart (a lockdown's, door
+// wait lasts at most one CommitHold, so a batch handed out meanwhile is committed when its hold
+// runs out (rounded up to a whole millisecond) with nothing armed at all. The events of a flow come milliseconds apart (a lockdown's, door
 // events in a busy hour, the bench's samples). An idle writer past the linger waits unbounded; the
 // first hand-out of a flow then arms the hold timer (a pool thread) for the end of its hold. It
 // fires once and stops, unless the writer is back in its unbounded wait with a batch still held.
@@ -210,7 +210,7 @@ public sealed partial class EventJournal
     }
 
     // The writer's idle wait while a flow of hand-outs goes on (see above): at most one hold, so a
-    // batch handed out during it is committed within its hold. False, without waiting, once the
+    // batch handed out during it is committed when its hold runs out. False, without waiting, once the
     // last hand-out is older than HandOutLinger or commits are not held. Caller holds _queueGate.
     private bool LingerForHandOuts()
     {

@@ -37,7 +37,7 @@ public sealed class CommitHoldTests : IDisposable
     }
 
     [Fact]
-    public async Task Without_an_acknowledgement_the_commit_waits_no_longer_than_the_hold()
+    public async Task A_held_commit_waits_no_longer_than_the_hold()
     {
         await HandOut2UnderAHoldOf(TimeSpan.FromMilliseconds(50));
 
@@ -170,8 +170,8 @@ public sealed class CommitHoldTests : IDisposable
     {
         await HandOut2UnderAHoldOf(Forever);
 
-        // More than one batch past the last commit: these go through the writer's queue, and they
-        // may not wait for the PUBACK of an event that was never published, nor may event 2.
+        // More than one batch past the last commit: these go through the writer's queue, and
+        // neither they nor event 2 may wait out the hold (ten minutes here).
         _h.Publish([.. Enumerable.Range(3, EventJournal.MaxBatch).Select(i => Activated(i))]);
 
         await DurableThrough(EventJournal.MaxBatch + 2);
