@@ -34,31 +34,32 @@ internal sealed class ContextSwitches
     // The order Describe reports them in.
     private static readonly string[] Labels = [.. Groups.Select(group => group.Label), BrokerPreempted];
 
+    // Summed over each group's threads, by counter name (a label, or "cpu " + label).
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private long _samples;
 
     /// <summary>
-    /// The counters now, for this process and the broker's, per thread ("label|pid/tid"): switches
-    /// under the group's label, and the CPU time it ran in nanoseconds under "cpu " + label.
+    /// The counters now, per thread ("pid/tid") of this process and the broker's: switches under
+    /// the group's label, and the CPU time it ran in nanoseconds under "cpu " + label.
     /// </summary>
-    public static Dictionary<string, long> Read(int brokerPid)
+    public static Dictionary<(string Counter, string Thread), long> Read(int brokerPid)
     {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var counts = new Dictionary<(string Counter, string Thread), long>();
         ReadProcess(Environment.ProcessId, counts);
         ReadProcess(brokerPid, counts);
         return counts;
     }
 
     /// <summary>Adds one block: its samples and the counters before and after it.</summary>
-    public void Add(int samples, Dictionary<string, long> before, Dictionary<string, long> after)
+    public void Add(
+        int samples, Dictionary<(string Counter, string Thread), long> before, Dictionary<(string Counter, string Thread), long> after)
     {
         _samples += samples;
         foreach (var (key, count) in after)
         {
             // Per thread: one that started during the block counts from 0; one that ended during it
             // is left out, rather than taking its whole lifetime's CPU off its group.
-            var group = key[..key.IndexOf('|', StringComparison.Ordinal)];
-            _counts[group] = _counts.GetValueOrDefault(group) + count - before.GetValueOrDefault(key);
+            _counts[key.Counter] = _counts.GetValueOrDefault(key.Counter) + count - before.GetValueOrDefault(key);
         }
     }
 
@@ -85,7 +86,7 @@ internal sealed class ContextSwitches
         return string.Join(", ", parts);
     }
 
-    private static void ReadProcess(int pid, Dictionary<string, long> counts)
+    private static void ReadProcess(int pid, Dictionary<(string Counter, string Thread), long> counts)
     {
         var tasks = $"/proc/{pid}/task";
         if (!Directory.Exists(tasks))
@@ -103,18 +104,18 @@ internal sealed class ContextSwitches
                 continue; // a thread outside the groups, or one that ended while being read
             }
 
-            var thread = $"|{pid}/{Path.GetFileName(task)}";
-            counts[label + thread] = Field(status, "voluntary_ctxt_switches:");
+            var thread = $"{pid}/{Path.GetFileName(task)}";
+            counts[(label, thread)] = Field(status, "voluntary_ctxt_switches:");
             if (label == Broker)
             {
-                counts[BrokerPreempted + thread] = Field(status, "nonvoluntary_ctxt_switches:");
+                counts[(BrokerPreempted, thread)] = Field(status, "nonvoluntary_ctxt_switches:");
             }
 
             // "<ns on a CPU> <ns waiting for one> <timeslices>"
             var schedstat = TryRead(Path.Combine(task, "schedstat"))?.Split(' ');
             if (schedstat is not null && long.TryParse(schedstat[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ran))
             {
-                counts[Cpu + label + thread] = ran;
+                counts[(Cpu + label, thread)] = ran;
             }
         }
     }
