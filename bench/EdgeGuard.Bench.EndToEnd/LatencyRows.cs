@@ -1,3 +1,5 @@
+using System.Runtime;
+
 namespace EdgeGuard.Bench.EndToEnd;
 
 // The two latency rows are measured in alternating blocks rather than one after the other: this
@@ -10,9 +12,11 @@ namespace EdgeGuard.Bench.EndToEnd;
 // - before every block the heap is collected, so a garbage collection during a block is paid for
 //   by what that block allocated, not by the other row's debt;
 // - the first samples of each block are untimed: the other row has just run through the caches,
-//   and in one-after-the-other passes only the first few samples of a whole run paid for that.
-// Each block also counts what the process allocated and how many thread-pool work items it ran,
-// per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and a publisher
+//   and in one-after-the-other passes only the first few samples of a whole run paid for that;
+// - the timed blocks start once the JIT has gone quiet (WarmUntilJitQuietAsync), so neither row
+//   shares its two cores with the compiler, and the JIT time left in each row's blocks is reported.
+// Each block also counts (BlockMeter) what the process allocated and how many thread-pool work
+// items it ran, per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and a publisher
 // that spun before each refresh (docs/PERFORMANCE.md) showed there first. And the context switches
 // of the threads that carry a sample, Mosquitto's included (ContextSwitches), read outside the
 // allocation count: on this machine's VM each wake-up is dearer than the work around it. The
@@ -25,6 +29,48 @@ internal static class LatencyRows
 
     /// <summary>Untimed samples at the start of each block.</summary>
     public const int WarmUp = 3;
+
+    /// <summary>At most this many untimed rounds (a block of each row) before the timed blocks.</summary>
+    public const int MaxJitRounds = 30;
+
+    /// <summary>
+    /// Untimed rounds of a block of each row, each measured as the timed blocks will be, until one
+    /// round compiles no method; returns how many rounds that took (<see cref="MaxJitRounds"/> at
+    /// most). A fixed warm-up left the JIT compiling through the timed blocks, on two cores shared
+    /// with both rows' threads and the broker: in one run 85, 42 and 17 ms in the first three
+    /// gateway blocks (the gateway's path tiering up), and later, every 15 blocks or so, the harness's
+    /// own per-block measuring (<see cref="BlockMeter"/>) reaching its next tier. A gateway in the
+    /// field has compiled its path long before the event that matters.
+    /// </summary>
+    public static async Task<int> WarmUntilJitQuietAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int brokerPid)
+    {
+        await BlockMeter.WarmUpAsync(brokerPid);
+        for (var round = 1; round <= MaxJitRounds; round++)
+        {
+            var compiled = JitInfo.GetCompiledMethodCount();
+            await runs.QuietAsync();
+            var meter = BlockMeter.Start(brokerPid);
+            for (var i = 0; i < Block; i++)
+            {
+                await bare.SampleAsync(subscriber);
+            }
+
+            meter.Stop(Block, new SampleCost(), new ContextSwitches());
+            meter = BlockMeter.Start(brokerPid);
+            for (var i = 0; i < Block; i++)
+            {
+                await runs.SampleAsync();
+            }
+
+            meter.Stop(Block, new SampleCost(), new ContextSwitches());
+            if (JitInfo.GetCompiledMethodCount() == compiled)
+            {
+                return round;
+            }
+        }
+
+        return MaxJitRounds;
+    }
 
     /// <summary>
     /// <paramref name="samples"/> timed ping-pong samples of each row, in alternating blocks of
@@ -50,12 +96,8 @@ internal static class LatencyRows
                     await runs.QuietAsync();
                 }
 
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
                 var into = bareTurn ? bareLatency : gatewayLatency;
-                var switchesBefore = ContextSwitches.Read(brokerPid);
-                var allocated = GC.GetTotalAllocatedBytes(precise: true);
-                var workItems = ThreadPool.CompletedWorkItemCount;
+                var meter = BlockMeter.Start(brokerPid);
                 for (var i = -WarmUp; i < size; i++)
                 {
                     var latency = bareTurn ? await bare.SampleAsync(subscriber) : await runs.SampleAsync();
@@ -65,9 +107,7 @@ internal static class LatencyRows
                     }
                 }
 
-                (bareTurn ? bareCost : gatewayCost).Add(
-                    WarmUp + size, GC.GetTotalAllocatedBytes(precise: true) - allocated, ThreadPool.CompletedWorkItemCount - workItems);
-                (bareTurn ? bareSwitches : gatewaySwitches).Add(WarmUp + size, switchesBefore, ContextSwitches.Read(brokerPid));
+                meter.Stop(WarmUp + size, bareTurn ? bareCost : gatewayCost, bareTurn ? bareSwitches : gatewaySwitches);
             }
         }
 
@@ -78,28 +118,3 @@ internal static class LatencyRows
 /// <summary>Both latency rows, what each cost the process per sample, and where its threads switched.</summary>
 internal sealed record InterleavedRows(
     List<long> Bare, List<long> Gateway, SampleCost BareCost, SampleCost GatewayCost, ContextSwitches BareSwitches, ContextSwitches GatewaySwitches);
-
-/// <summary>
-/// Bytes allocated and thread-pool work items run, process-wide (the subscriber's share is the same
-/// in both rows), over a row's blocks, warm-up samples included.
-/// </summary>
-internal sealed class SampleCost
-{
-    private long _samples;
-    private long _bytes;
-    private long _workItems;
-
-    /// <summary>Bytes the whole process allocated, per sample.</summary>
-    public double BytesPerSample => _samples == 0 ? 0 : _bytes / (double)_samples;
-
-    /// <summary>Thread-pool work items the whole process ran, per sample.</summary>
-    public double WorkItemsPerSample => _samples == 0 ? 0 : _workItems / (double)_samples;
-
-    /// <summary>Adds one block: its samples (warm-up included) and what they cost.</summary>
-    public void Add(int samples, long bytes, long workItems)
-    {
-        _samples += samples;
-        _bytes += bytes;
-        _workItems += workItems;
-    }
-}
