@@ -16,12 +16,12 @@ namespace EdgeGuard.Bench.EndToEnd;
 // - the timed blocks start once the JIT has gone quiet (WarmUntilJitQuietAsync), so neither row
 //   shares its two cores with the compiler, and the JIT time left in each row's blocks is reported.
 // Each block also counts (BlockMeter) what the process allocated and how many thread-pool work
-// items it ran, per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and a publisher
-// that spun before each refresh (docs/PERFORMANCE.md) showed there first. And the context switches
-// of the threads that carry a sample, Mosquitto's included (ContextSwitches), read outside the
-// allocation count: on this machine's VM each wake-up is dearer than the work around it. The
-// gateway's trailing work that QuietAsync waits out before a bare block is outside every block,
-// so in neither row.
+// items it ran, per sample (SampleCost): wake-ups and garbage are what cold caches are made of, and
+// a publisher that spun before each refresh (docs/PERFORMANCE.md) showed there first. And the
+// context switches of the threads that carry a sample, Mosquitto's included (ContextSwitches), read
+// outside the allocation count: on this machine's VM each wake-up is dearer than the work around
+// it. The gateway's trailing work that QuietAsync waits out before a bare block is outside every
+// block, so in neither row.
 internal static class LatencyRows
 {
     /// <summary>Timed samples per block: short enough that host noise (seconds) hits both rows alike.</summary>
@@ -42,34 +42,39 @@ internal static class LatencyRows
     /// own per-block measuring (<see cref="BlockMeter"/>) reaching its next tier. A gateway in the
     /// field has compiled its path long before the event that matters.
     /// </summary>
-    public static async Task<int> WarmUntilJitQuietAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int brokerPid)
+    public static async Task<(int Rounds, bool Quiet)> WarmUntilJitQuietAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int brokerPid)
     {
         await BlockMeter.WarmUpAsync(brokerPid);
         for (var round = 1; round <= MaxJitRounds; round++)
         {
             var compiled = JitInfo.GetCompiledMethodCount();
-            await runs.QuietAsync();
-            var meter = BlockMeter.Start(brokerPid);
-            for (var i = 0; i < Block; i++)
-            {
-                await bare.SampleAsync(subscriber);
-            }
+            await UntimedBlockAsync(bareTurn: true, bare, subscriber, runs, brokerPid);
+            await UntimedBlockAsync(bareTurn: false, bare, subscriber, runs, brokerPid);
 
-            meter.Stop(Block, new SampleCost(), new ContextSwitches());
-            meter = BlockMeter.Start(brokerPid);
-            for (var i = 0; i < Block; i++)
-            {
-                await runs.SampleAsync();
-            }
-
-            meter.Stop(Block, new SampleCost(), new ContextSwitches());
             if (JitInfo.GetCompiledMethodCount() == compiled)
             {
-                return round;
+                return (round, true);
             }
         }
 
-        return MaxJitRounds;
+        return (MaxJitRounds, false);
+    }
+
+    // One block of a row, measured and run as a timed one would be, its figures dropped.
+    private static async Task UntimedBlockAsync(bool bareTurn, BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int brokerPid)
+    {
+        if (bareTurn)
+        {
+            await runs.QuietAsync();
+        }
+
+        var meter = BlockMeter.Start(brokerPid);
+        for (var i = 0; i < Block; i++)
+        {
+            _ = bareTurn ? await bare.SampleAsync(subscriber) : await runs.SampleAsync();
+        }
+
+        meter.Stop(Block, new SampleCost(), new ContextSwitches());
     }
 
     /// <summary>

@@ -87,7 +87,7 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
         await runs.SampleAsync();
     }
 
-    report.JitRounds = await LatencyRows.WarmUntilJitQuietAsync(bare, subscriber, runs, broker.ProcessId);
+    report.JitWarmUp = await LatencyRows.WarmUntilJitQuietAsync(bare, subscriber, runs, broker.ProcessId);
 
     Step($"latency: {options.LatencySamples} ping-pong samples each, in alternating blocks of {LatencyRows.Block}");
     var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples, broker.ProcessId);

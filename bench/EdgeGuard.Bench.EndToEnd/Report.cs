@@ -18,8 +18,8 @@ internal sealed class Report(BenchOptions options)
 
     public (ContextSwitches Bare, ContextSwitches Gateway)? LatencySwitches { get; set; }
 
-    /// <summary>Untimed rounds of both rows before the JIT compiled nothing in one (see LatencyRows).</summary>
-    public int JitRounds { get; set; }
+    /// <summary>Untimed rounds of both rows before the timed blocks, and whether the last compiled nothing (see LatencyRows).</summary>
+    public (int Rounds, bool Quiet) JitWarmUp { get; set; }
 
     public LatencyStats? ToJournal { get; set; }
 
@@ -84,10 +84,10 @@ internal sealed class Report(BenchOptions options)
                 o.WriteLine(Invariant(
                     $"- per sample, whole process: bare {bareCost.BytesPerSample / 1024:0.0} KiB allocated, {bareCost.WorkItemsPerSample:0.0} thread-pool work items; ") +
                     Invariant($"EdgeGuard {gatewayCost.BytesPerSample / 1024:0.0} KiB, {gatewayCost.WorkItemsPerSample:0.0}"));
-                var quiet = JitRounds < LatencyRows.MaxJitRounds ? "a round compiled nothing" : "still compiling: stopped at the limit";
+                var quiet = JitWarmUp.Quiet ? "a round compiled nothing" : "still compiling: stopped at the limit";
                 o.WriteLine(Invariant(
                     $"- JIT compiling during the timed blocks: bare {bareCost.Jit.TotalMilliseconds:0.0} ms, EdgeGuard {gatewayCost.Jit.TotalMilliseconds:0.0} ms ") +
-                    Invariant($"(after {JitRounds} untimed rounds of a block of each row; {quiet})"));
+                    Invariant($"(after {JitWarmUp.Rounds} untimed rounds of a block of each row; {quiet})"));
             }
 
             if (LatencySwitches is { } switches && switches.Bare.Describe() is { Length: > 0 } bareSwitches)
