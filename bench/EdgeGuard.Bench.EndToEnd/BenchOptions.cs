@@ -16,6 +16,9 @@ internal sealed record BenchOptions
           --output-samples N  lockdown/clear pairs for the edge → output row (default 100, 0 skips)
           --payload-bytes N   bare payload size (default: the measured size of the gateway's events)
           --log-level L       gateway log level (default Warning; Information logs every event)
+          --in-process-subscriber
+                              run the office subscriber in this process, sharing the gateway's
+                              thread pool, instead of a child process (the default)
           --state-dir DIR     parent of the gateway's temp state directory (default the system
                               temp dir; /dev/shm puts the journal on tmpfs, where fsync is free)
         exit codes: 0 ran, 1 an event was lost, duplicated or reordered, 2 could not run
@@ -37,6 +40,8 @@ internal sealed record BenchOptions
 
     public string? StateDir { get; init; }
 
+    public bool InProcessSubscriber { get; init; }
+
     public bool Help { get; init; }
 
     public static BenchOptions Parse(string[] args)
@@ -55,6 +60,7 @@ internal sealed record BenchOptions
                 "--payload-bytes" => options with { PayloadBytes = Count(args, ref i, min: 1) },
                 "--log-level" => options with { LogLevel = Value(args, ref i) },
                 "--state-dir" => options with { StateDir = Value(args, ref i) },
+                "--in-process-subscriber" => options with { InProcessSubscriber = true },
                 "-h" or "--help" => options with { Help = true },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };

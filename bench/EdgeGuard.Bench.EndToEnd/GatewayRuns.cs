@@ -20,6 +20,9 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
     public const string Key = "key-guardroom";
     public const string Lamp = "lamp-lockdown";
 
+    /// <summary>The office subscriber the runs wait on; the throughput phase swaps it (Program.cs).</summary>
+    public TimedSubscriber Subscriber { get; set; } = subscriber;
+
     // The door contacts the bench opens and closes round-robin (debounce 0: one event per edge).
     private readonly PointDefinition[] _doors = [.. Enumerable.Range(0, benchPoints).Select(i => gateway.Point(GatewayUnderTest.BenchPointId(i)))];
     private readonly bool[] _open = new bool[benchPoints];
@@ -55,7 +58,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
                     throw new TimeoutException($"events up to seq {last} did not all reach the subscriber (last seen {_seen})");
                 }
 
-                var arrival = await subscriber.NextAsync(TimeSpan.FromSeconds(30));
+                var arrival = await Subscriber.NextAsync(TimeSpan.FromSeconds(30));
                 if (arrival.Topic == gateway.EventsTopic)
                 {
                     _seen = Math.Max(_seen, arrival.Seq);
@@ -66,7 +69,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
 
             await Task.Delay(100);
             await gateway.Journal.FlushAsync();
-            if (subscriber.Drain() is { } late)
+            if (Subscriber.Drain() is { } late)
             {
                 // Something came in late: account for it and look again.
                 _seen = late.Topic == gateway.EventsTopic ? Math.Max(_seen, late.Seq) : _seen;
@@ -111,7 +114,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
         var expected = NextSeq;
         var sent = Stopwatch.GetTimestamp();
         ToggleDoor();
-        var arrival = await subscriber.NextAsync(TimeSpan.FromSeconds(10));
+        var arrival = await Subscriber.NextAsync(TimeSpan.FromSeconds(10));
         if (arrival.Seq != expected || arrival.Topic != gateway.EventsTopic)
         {
             throw new DeliveryException($"gateway latency: expected seq {expected}, got {arrival.Seq} on {arrival.Topic}");
@@ -177,7 +180,7 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
     public async Task<StreamResult> StreamAsync(int count)
     {
         var firstSeq = NextSeq;
-        var collect = subscriber.CollectAsync(gateway.EventsTopic, firstSeq, count, TimeSpan.FromSeconds(15));
+        var collect = Subscriber.CollectAsync(gateway.EventsTopic, firstSeq, count, TimeSpan.FromSeconds(15));
         var started = Stopwatch.GetTimestamp();
         var round = Stopwatch.Frequency / TransitionsPerPointPerSecond;
         for (var i = 0; i < count; i++)

@@ -7,6 +7,11 @@ using EdgeGuard.Testing;
 // measured in alternating blocks (LatencyRows.cs) so drift of the machine hits both rows alike.
 // Exit codes: 0 ran (timing targets met or not: they are reported, never failed), 1 an event was
 // lost, duplicated or reordered, 2 the harness could not run (bad option, no Mosquitto).
+if (args is [OfficeSubscriberProcess.ChildArgument, .. var childArgs])
+{
+    return await OfficeSubscriberProcess.RunChildAsync(childArgs);
+}
+
 BenchOptions options;
 try
 {
@@ -66,62 +71,92 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     const int benchPoints = 40;
     await using var gateway = await GatewayUnderTest.StartAsync(
         broker.Port, [GatewayRuns.Panic, GatewayRuns.Key], benchPoints, options.LogLevel, options.StateDir);
-    await using var subscriber = await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic);
-    var runs = new GatewayRuns(gateway, subscriber, benchPoints);
-    report.BenchPoints = benchPoints;
-    report.ArmedAfter = gateway.ArmedAfter;
-
-    // Warm-up: JIT, SQLite page cache, TCP buffers. Also learns the size of a real event payload,
-    // which the bare publisher then uses so both rows move the same bytes.
-    var eventBytes = await runs.WarmUpAsync(options.Warmup);
-    report.PayloadBytes = options.PayloadBytes ?? eventBytes;
-    await using var bare = await BareMqtt.ConnectAsync(broker.Port, report.PayloadBytes);
-    await bare.LatencyAsync(subscriber, options.Warmup);
-    await bare.StreamAsync(subscriber, options.Warmup, options.InFlight);
-    // Both rows are also warmed on the path their latency samples take, as the bare row just was:
-    // the burst above runs the gateway's queued path, while an idle gateway decides and publishes
-    // on the edge's thread (other methods), which would otherwise still be tiering up (JIT) during
-    // the first timed blocks. A gateway in the field has run that path long before it matters.
-    for (var i = 0; i < options.Warmup; i++)
+    // The latency rows' subscriber runs in a child process unless asked otherwise (TimedSubscriber).
+    var subscriber = options.InProcessSubscriber
+        ? await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic)
+        : await TimedSubscriber.StartProcessAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic);
+    report.SubscriberOutOfProcess = subscriber.OutOfProcess;
+    try
     {
-        await runs.SampleAsync();
+        await MeasureWithAsync();
+    }
+    finally
+    {
+        await subscriber.DisposeAsync(); // the last one: the throughput phase may swap it
     }
 
-    report.JitWarmUp = await LatencyRows.WarmUntilJitQuietAsync(bare, subscriber, runs, broker.ProcessId);
-
-    Step($"latency: {options.LatencySamples} ping-pong samples each, in alternating blocks of {LatencyRows.Block}");
-    var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples, broker.ProcessId);
-    report.BareLatency = new LatencyStats(rows.Bare);
-    report.GatewayLatency = new LatencyStats(rows.Gateway);
-    report.LatencyCosts = (rows.BareCost, rows.GatewayCost);
-    report.LatencySwitches = (rows.BareSwitches, rows.GatewaySwitches);
-    (report.ToJournal, report.JournalToSubscriber) = await runs.LatencyBreakdownAsync(Math.Max(options.LatencySamples / 2, 1)) switch
+    async Task MeasureWithAsync()
     {
-        var (j, s) => (new LatencyStats(j), new LatencyStats(s)),
-    };
+        var runs = new GatewayRuns(gateway, subscriber, benchPoints);
+        report.BenchPoints = benchPoints;
+        report.ArmedAfter = gateway.ArmedAfter;
 
-    Step($"throughput: {options.Events} messages each");
-    report.BareSequential = await bare.StreamAsync(subscriber, options.Events, inFlight: 1);
-    report.BarePipelined = await bare.StreamAsync(subscriber, options.Events, options.InFlight);
-    await runs.SettleAsync();
-    var commitsBefore = gateway.Journal.CommittedBatches;
-    var statesBefore = gateway.Publisher.StatePublishes;
-    var cursorBefore = gateway.Publisher.CursorWrites;
-    report.Gateway = await runs.StreamAsync(options.Events);
-    report.JournalBatches = gateway.Journal.CommittedBatches - commitsBefore;
-    var statesDuring = gateway.Publisher.StatePublishes - statesBefore;
-    // Coalesced point states trail the last event by up to one refresh interval (250 ms).
-    await Task.Delay(TimeSpan.FromSeconds(1));
-    report.StatePublishes = (statesDuring, gateway.Publisher.StatePublishes - statesBefore);
-    report.CursorWrites = gateway.Publisher.CursorWrites - cursorBefore;
-
-    if (options.OutputSamples > 0 && report.Gateway.Check.Intact)
-    {
-        Step($"edge → output through the running controller: {options.OutputSamples} lockdown/clear pairs");
-        await runs.SettleAsync();
-        (report.EdgeToLockdown, report.EdgeToClear) = await runs.EdgeToOutputAsync(options.OutputSamples) switch
+        // Warm-up: JIT, SQLite page cache, TCP buffers. Also learns the size of a real event payload,
+        // which the bare publisher then uses so both rows move the same bytes.
+        var eventBytes = await runs.WarmUpAsync(options.Warmup);
+        report.PayloadBytes = options.PayloadBytes ?? eventBytes;
+        await using var bare = await BareMqtt.ConnectAsync(broker.Port, report.PayloadBytes);
+        await bare.LatencyAsync(subscriber, options.Warmup);
+        await bare.StreamAsync(subscriber, options.Warmup, options.InFlight);
+        // Both rows are also warmed on the path their latency samples take, as the bare row just was:
+        // the burst above runs the gateway's queued path, while an idle gateway decides and publishes
+        // on the edge's thread (other methods), which would otherwise still be tiering up (JIT) during
+        // the first timed blocks. A gateway in the field has run that path long before it matters.
+        for (var i = 0; i < options.Warmup; i++)
         {
-            var (l, c) => (new LatencyStats(l), new LatencyStats(c)),
+            await runs.SampleAsync();
+        }
+
+        report.JitWarmUp = await LatencyRows.WarmUntilJitQuietAsync(bare, subscriber, runs, broker.ProcessId);
+
+        Step($"latency: {options.LatencySamples} ping-pong samples each, in alternating blocks of {LatencyRows.Block}");
+        var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples, broker.ProcessId);
+        report.BareLatency = new LatencyStats(rows.Bare);
+        report.GatewayLatency = new LatencyStats(rows.Gateway);
+        report.LatencyCosts = (rows.BareCost, rows.GatewayCost);
+        report.LatencySwitches = (rows.BareSwitches, rows.GatewaySwitches);
+        (report.ToJournal, report.JournalToSubscriber) = await runs.LatencyBreakdownAsync(Math.Max(options.LatencySamples / 2, 1)) switch
+        {
+            var (j, s) => (new LatencyStats(j), new LatencyStats(s)),
         };
+
+        if (subscriber.OutOfProcess)
+        {
+            // Throughput with the subscriber in this process, as in every run before Z16: in the child
+            // each message costs a wake-up of two more threads on the same two cores, which took 30 % off
+            // the bare 1-in-flight stream and 18 % off the gateway's (docs/PERFORMANCE.md, runs Z16).
+            // The child's own per-message costs would flatter the throughput ratio.
+            await runs.SettleAsync();
+            await subscriber.DisposeAsync();
+            subscriber = await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic);
+            runs.Subscriber = subscriber;
+            await bare.StreamAsync(subscriber, options.Warmup, options.InFlight);
+            await runs.WarmUpAsync(options.Warmup);
+        }
+
+        Step($"throughput: {options.Events} messages each");
+        report.BareSequential = await bare.StreamAsync(subscriber, options.Events, inFlight: 1);
+        report.BarePipelined = await bare.StreamAsync(subscriber, options.Events, options.InFlight);
+        await runs.SettleAsync();
+        var commitsBefore = gateway.Journal.CommittedBatches;
+        var statesBefore = gateway.Publisher.StatePublishes;
+        var cursorBefore = gateway.Publisher.CursorWrites;
+        report.Gateway = await runs.StreamAsync(options.Events);
+        report.JournalBatches = gateway.Journal.CommittedBatches - commitsBefore;
+        var statesDuring = gateway.Publisher.StatePublishes - statesBefore;
+        // Coalesced point states trail the last event by up to one refresh interval (250 ms).
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        report.StatePublishes = (statesDuring, gateway.Publisher.StatePublishes - statesBefore);
+        report.CursorWrites = gateway.Publisher.CursorWrites - cursorBefore;
+
+        if (options.OutputSamples > 0 && report.Gateway.Check.Intact)
+        {
+            Step($"edge → output through the running controller: {options.OutputSamples} lockdown/clear pairs");
+            await runs.SettleAsync();
+            (report.EdgeToLockdown, report.EdgeToClear) = await runs.EdgeToOutputAsync(options.OutputSamples) switch
+            {
+                var (l, c) => (new LatencyStats(l), new LatencyStats(c)),
+            };
+        }
     }
 }

@@ -10,6 +10,9 @@ internal sealed class Report(BenchOptions options)
 
     public int PayloadBytes { get; set; }
 
+    /// <summary>Whether the office subscriber ran in a child process (the default) or in the bench's.</summary>
+    public bool SubscriberOutOfProcess { get; set; }
+
     public LatencyStats? BareLatency { get; set; }
 
     public LatencyStats? GatewayLatency { get; set; }
@@ -58,7 +61,7 @@ internal sealed class Report(BenchOptions options)
     public void Print(TextWriter o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        o.WriteLine(Invariant($"## EdgeGuard end-to-end ({Environment.ProcessorCount} cores, Mosquitto QoS 1 on loopback, payload {PayloadBytes} B, journal under {options.StateDir ?? Path.GetTempPath()}, {Elapsed.TotalSeconds:0} s)"));
+        o.WriteLine(Invariant($"## EdgeGuard end-to-end ({Environment.ProcessorCount} cores, Mosquitto QoS 1 on loopback, latency subscriber {(SubscriberOutOfProcess ? "in a child process" : "in the bench's process")}, payload {PayloadBytes} B, journal under {options.StateDir ?? Path.GetTempPath()}, {Elapsed.TotalSeconds:0} s)"));
         o.WriteLine($"Load average (1/5/15 min) at start {LoadAtStart}, at end {LoadAverage()}.");
         o.WriteLine();
         if (BareLatency is { } bare && GatewayLatency is { } gw)

@@ -17,19 +17,59 @@ internal readonly record struct Arrival(long Timestamp, long Seq, string Topic, 
 /// <c>seq</c> user property (EdgeGuard's contract; the bare publisher sets it too, so both rows cost
 /// the subscriber the same). Unlike the tests' TestSubscriber it keeps arrival times and never
 /// parses JSON, so the receive side adds as little as possible to either row.
+/// <para>
+/// By default the client runs in a child process (<see cref="OfficeSubscriberProcess"/>), as the
+/// office's does on its own machine: in this process its receive work would queue on the same
+/// thread pool as the gateway's, so the gateway's background work (the publisher's PUBACK handling,
+/// the journal's hold) would delay the measuring client, not the delivery (docs/PERFORMANCE.md,
+/// runs Z16). The child still shares the two cores, so CPU contention stays in the figures.
+/// <see cref="Stopwatch"/> is CLOCK_MONOTONIC on Linux, so its stamps compare with this process's.
+/// </para>
 /// </summary>
 internal sealed class TimedSubscriber : IAsyncDisposable
 {
-    private readonly IMqttClient _client;
+    private readonly OfficeSubscriberProcess? _process;
     private readonly Channel<Arrival> _arrivals = Channel.CreateUnbounded<Arrival>(new UnboundedChannelOptions { SingleReader = true });
+    private IMqttClient? _client;
 
-    private TimedSubscriber(IMqttClient client) => _client = client;
+    private TimedSubscriber()
+    {
+    }
 
+    private TimedSubscriber(int port, string[] filters) => _process = OfficeSubscriberProcess.Start(port, filters, _arrivals.Writer);
+
+    /// <summary>Whether the client runs in a child process (the default) or in this one.</summary>
+    public bool OutOfProcess => _process is not null;
+
+    /// <summary>The subscriber in a child process (<see cref="OfficeSubscriberProcess"/>), subscribed once this returns.</summary>
+    public static async Task<TimedSubscriber> StartProcessAsync(int port, params string[] filters)
+    {
+        var subscriber = new TimedSubscriber(port, filters);
+        await subscriber._process!.Subscribed.WaitAsync(TimeSpan.FromSeconds(30));
+        return subscriber;
+    }
+
+    /// <summary>The subscriber in this process, subscribed once this returns.</summary>
     public static async Task<TimedSubscriber> ConnectAsync(int port, params string[] filters)
     {
+        var subscriber = new TimedSubscriber();
+        subscriber._client = await ConnectClientAsync(port, filters, args =>
+        {
+            subscriber._arrivals.Writer.TryWrite(Stamp(args));
+            return Task.CompletedTask;
+        });
+        return subscriber;
+    }
+
+    /// <summary>
+    /// A connected MQTTnet client subscribed at QoS 1 to <paramref name="filters"/>, with
+    /// <paramref name="onMessage"/> registered before the subscription, so nothing can come first.
+    /// </summary>
+    internal static async Task<IMqttClient> ConnectClientAsync(int port, string[] filters, Func<MqttApplicationMessageReceivedEventArgs, Task> onMessage)
+    {
         var client = new MqttClientFactory().CreateMqttClient();
-        var subscriber = new TimedSubscriber(client);
-        client.ApplicationMessageReceivedAsync += subscriber.OnMessage;
+        client.ApplicationMessageReceivedAsync += onMessage;
+
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
@@ -45,7 +85,24 @@ internal sealed class TimedSubscriber : IAsyncDisposable
         }
 
         await client.SubscribeAsync(subscribe.Build());
-        return subscriber;
+        return client;
+    }
+
+    /// <summary>The message stamped now, with the seq from its <c>seq</c> user property (−1 without one).</summary>
+    internal static Arrival Stamp(MqttApplicationMessageReceivedEventArgs args)
+    {
+        var at = Stopwatch.GetTimestamp();
+        var message = args.ApplicationMessage;
+        long seq = -1;
+        foreach (var property in message.UserProperties ?? [])
+        {
+            if (property.Name == "seq" && long.TryParse(property.ReadValueAsString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                seq = value;
+            }
+        }
+
+        return new Arrival(at, seq, message.Topic, (int)message.Payload.Length);
     }
 
     /// <summary>The next message, waiting at most <paramref name="timeout"/>.</summary>
@@ -123,29 +180,18 @@ internal sealed class TimedSubscriber : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_client.IsConnected)
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+            return;
+        }
+
+        if (_client!.IsConnected)
         {
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
         }
 
         _client.Dispose();
-    }
-
-    private Task OnMessage(MqttApplicationMessageReceivedEventArgs args)
-    {
-        var at = Stopwatch.GetTimestamp();
-        var message = args.ApplicationMessage;
-        long seq = -1;
-        foreach (var property in message.UserProperties ?? [])
-        {
-            if (property.Name == "seq" && long.TryParse(property.ReadValueAsString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                seq = value;
-            }
-        }
-
-        _arrivals.Writer.TryWrite(new Arrival(at, seq, message.Topic, (int)message.Payload.Length));
-        return Task.CompletedTask;
     }
 }
 
