@@ -123,9 +123,9 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
         if (subscriber.OutOfProcess)
         {
             // Throughput with the subscriber in this process, as in every run before Z16: in the child
-            // each message costs a wake-up of two more threads on the same two cores, which took 30 % off
-            // the bare 1-in-flight stream and 18 % off the gateway's (docs/PERFORMANCE.md, runs Z16).
-            // The child's own per-message costs would flatter the throughput ratio.
+            // each message costs a wake-up of two more threads on the same two cores, which took about
+            // 30 % off the bare 1-in-flight stream and 20 % off the gateway's, flattering the ratio
+            // (docs/PERFORMANCE.md, runs Z16).
             await runs.SettleAsync();
             await subscriber.DisposeAsync();
             subscriber = await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic);
