@@ -78,15 +78,6 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     report.SubscriberOutOfProcess = subscriber.OutOfProcess;
     try
     {
-        await MeasureWithAsync();
-    }
-    finally
-    {
-        await subscriber.DisposeAsync(); // the last one: the throughput phase may swap it
-    }
-
-    async Task MeasureWithAsync()
-    {
         var runs = new GatewayRuns(gateway, subscriber, benchPoints);
         report.BenchPoints = benchPoints;
         report.ArmedAfter = gateway.ArmedAfter;
@@ -158,5 +149,9 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
                 var (l, c) => (new LatencyStats(l), new LatencyStats(c)),
             };
         }
+    }
+    finally
+    {
+        await subscriber.DisposeAsync(); // the last one: the throughput phase may swap it
     }
 }
