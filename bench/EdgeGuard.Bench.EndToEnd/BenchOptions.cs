@@ -21,6 +21,9 @@ internal sealed record BenchOptions
                               thread pool, instead of a child process (the default)
           --state-dir DIR     parent of the gateway's temp state directory (default the system
                               temp dir; /dev/shm puts the journal on tmpfs, where fsync is free)
+          --samples-file FILE write every timed latency sample (row, start and latency in ns of
+                              CLOCK_MONOTONIC) to FILE, to line them up with a scheduler trace
+                              (bench/trace/README.md)
         exit codes: 0 ran, 1 an event was lost, duplicated or reordered, 2 could not run
         """;
 
@@ -39,6 +42,8 @@ internal sealed record BenchOptions
     public string LogLevel { get; init; } = "Warning";
 
     public string? StateDir { get; init; }
+
+    public string? SamplesFile { get; init; }
 
     public bool InProcessSubscriber { get; init; }
 
@@ -60,6 +65,7 @@ internal sealed record BenchOptions
                 "--payload-bytes" => options with { PayloadBytes = Count(args, ref i, min: 1) },
                 "--log-level" => options with { LogLevel = Value(args, ref i) },
                 "--state-dir" => options with { StateDir = Value(args, ref i) },
+                "--samples-file" => options with { SamplesFile = Value(args, ref i) },
                 "--in-process-subscriber" => options with { InProcessSubscriber = true },
                 "-h" or "--help" => options with { Help = true },
                 _ => throw new ArgumentException($"unknown option '{name}'"),

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Runtime;
 
 namespace EdgeGuard.Bench.EndToEnd;
@@ -80,8 +82,10 @@ internal static class LatencyRows
     /// <summary>
     /// <paramref name="samples"/> timed ping-pong samples of each row, in alternating blocks of
     /// <see cref="Block"/>; <paramref name="brokerPid"/> is Mosquitto's, whose switches are counted too.
+    /// Each timed sample also goes to <paramref name="sampleLog"/> when given: "bare" or "gateway",
+    /// its start (stamped just before the sample's own) and its latency, in ns of CLOCK_MONOTONIC.
     /// </summary>
-    public static async Task<InterleavedRows> InterleavedAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int samples, int brokerPid)
+    public static async Task<InterleavedRows> InterleavedAsync(BareMqtt bare, TimedSubscriber subscriber, GatewayRuns runs, int samples, int brokerPid, TextWriter? sampleLog)
     {
         var bareLatency = new List<long>(samples);
         var gatewayLatency = new List<long>(samples);
@@ -105,10 +109,12 @@ internal static class LatencyRows
                 var meter = BlockMeter.Start(brokerPid);
                 for (var i = -WarmUp; i < size; i++)
                 {
+                    var started = Stopwatch.GetTimestamp();
                     var latency = bareTurn ? await bare.SampleAsync(subscriber) : await runs.SampleAsync();
                     if (i >= 0)
                     {
                         into.Add(latency);
+                        sampleLog?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(bareTurn ? "bare" : "gateway")} {Nanoseconds(started)} {Nanoseconds(latency)}"));
                     }
                 }
 
@@ -118,6 +124,9 @@ internal static class LatencyRows
 
         return new InterleavedRows(bareLatency, gatewayLatency, bareCost, gatewayCost, bareSwitches, gatewaySwitches);
     }
+
+    // Stopwatch ticks are ns of CLOCK_MONOTONIC on Linux, the clock `perf record -k CLOCK_MONOTONIC` uses.
+    private static long Nanoseconds(long ticks) => (long)(ticks * (1e9 / Stopwatch.Frequency));
 }
 
 /// <summary>Both latency rows, what each cost the process per sample, and where its threads switched.</summary>

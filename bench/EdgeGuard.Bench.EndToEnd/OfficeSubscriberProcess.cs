@@ -34,6 +34,9 @@ internal sealed class OfficeSubscriberProcess : IAsyncDisposable
         _reader.Start();
     }
 
+    /// <summary>The child's process id.</summary>
+    public int ProcessId => _child.Id;
+
     /// <summary>Completes once the child has subscribed; fails if it ended first.</summary>
     public Task Subscribed => _subscribed.Task;
 

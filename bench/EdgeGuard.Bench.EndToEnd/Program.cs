@@ -30,6 +30,13 @@ if (options.Help)
     return 0;
 }
 
+// Opened before anything runs, so a file that cannot be written stops the bench at once.
+if (!TryOpenSampleLog(options.SamplesFile, out var opened))
+{
+    return 2;
+}
+
+await using var sampleLog = opened;
 var report = new Report(options);
 MosquittoBroker broker;
 try
@@ -47,7 +54,7 @@ try
 {
     await using (broker)
     {
-        await MeasureAsync(broker, options, report);
+        await MeasureAsync(broker, options, report, sampleLog);
     }
 }
 catch (Exception ex) when (ex is DeliveryException or TimeoutException)
@@ -63,7 +70,22 @@ return report.Intact ? 0 : 1;
 
 static void Step(string what) => Console.Error.WriteLine($"[bench] {what}");
 
-static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Report report)
+static bool TryOpenSampleLog(string? path, out StreamWriter? writer)
+{
+    writer = null;
+    try
+    {
+        writer = path is null ? null : new StreamWriter(path);
+        return true;
+    }
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"--samples-file: cannot write {path}: {ex.Message}");
+        return false;
+    }
+}
+
+static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Report report, TextWriter? sampleLog)
 {
     Step($"Mosquitto on 127.0.0.1:{broker.Port}; starting the gateway host ({options.LogLevel} logs, state under {options.StateDir ?? Path.GetTempPath()})");
     // 40 door contacts: none changes 1000 times within a second (the chatter limit) in a default
@@ -101,7 +123,9 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
         report.JitWarmUp = await LatencyRows.WarmUntilJitQuietAsync(bare, subscriber, runs, broker.ProcessId);
 
         Step($"latency: {options.LatencySamples} ping-pong samples each, in alternating blocks of {LatencyRows.Block}");
-        var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples, broker.ProcessId);
+        sampleLog?.WriteLine($"# row start_ns latency_ns (CLOCK_MONOTONIC); pids: bench {Environment.ProcessId} subscriber {subscriber.ProcessId} broker {broker.ProcessId}");
+        var rows = await LatencyRows.InterleavedAsync(bare, subscriber, runs, options.LatencySamples, broker.ProcessId, sampleLog);
+        sampleLog?.Flush();
         report.BareLatency = new LatencyStats(rows.Bare);
         report.GatewayLatency = new LatencyStats(rows.Gateway);
         report.LatencyCosts = (rows.BareCost, rows.GatewayCost);

@@ -41,6 +41,9 @@ internal sealed class TimedSubscriber : IAsyncDisposable
     /// <summary>Whether the client runs in a child process (the default) or in this one.</summary>
     public bool OutOfProcess => _process is not null;
 
+    /// <summary>The child's process id, or this process's when the client runs here.</summary>
+    public int ProcessId => _process?.ProcessId ?? Environment.ProcessId;
+
     /// <summary>The subscriber in a child process (<see cref="OfficeSubscriberProcess"/>), subscribed once this returns.</summary>
     public static async Task<TimedSubscriber> StartProcessAsync(int port, params string[] filters)
     {
