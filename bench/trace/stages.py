@@ -67,11 +67,6 @@ def read_trace(path):
     return wakings, switch_ins, pid_of
 
 
-def quantile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
-
-
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -121,7 +116,7 @@ def main():
             over = 100 * sum(s[k] > 300_000 for s in split) / max(len(split), 1)
             median = f"{statistics.median(fast) / 1000:.0f} µs" if fast else "n/a"
             cells.append(f"{median}, {over:.2f} %")
-        wait = f"{quantile(r['broker_wait'], 0.5) / 1000:.0f} µs" if r["broker_wait"] else "n/a"
+        wait = f"{statistics.median(r['broker_wait']) / 1000:.0f} µs" if r["broker_wait"] else "n/a"
         slow = 100 * r["slow"] / r["n"]
         print(f"| {row} | {r['n']} | {slow:.2f} % | {len(split)} | "
               + " | ".join(cells) + f" | {wait} |")
