@@ -84,6 +84,48 @@ public sealed class AvailabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_session_counter_that_cannot_be_written_is_retried_and_the_publisher_lives_on()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, "edgeguard/v1/site-1/gw-1/#", "office");
+        var calls = 0;
+        long NextSession() => ++calls <= 2 ? throw new InvalidOperationException("database is locked") : 12;
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, nextSession: NextSession);
+        harness.Outbox.AppendMany(3); // journaled while the counter cannot move: delivered once it can
+
+        await harness.StartAndCatchUpAsync();
+        await harness.Outbox.WaitForDeliveredAsync(3, Patience);
+
+        Assert.Equal(3, calls);
+        Assert.Equal(12, harness.Publisher.SessionNumber);
+        Assert.False(harness.Publisher.ExecuteTask!.IsFaulted);
+        var birth = await office.WaitForAsync(r => r.Topic == Availability && r.Text == "online", Patience, "online");
+        Assert.Equal("12", birth.UserProperties["session"]);
+    }
+
+    [Fact]
+    public async Task A_stop_while_the_session_counter_fails_ends_the_publisher_quietly()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        var calls = 0;
+        long NextSession()
+        {
+            Interlocked.Increment(ref calls);
+            throw new InvalidOperationException("disk I/O error");
+        }
+
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, nextSession: NextSession);
+        await harness.StartAsync();
+        await Eventually.TrueAsync(() => Volatile.Read(ref calls) >= 2, Patience, "a retry of the session counter");
+
+        await harness.StopAsync();
+
+        var run = harness.Publisher.ExecuteTask!;
+        Assert.True(run.IsCompletedSuccessfully, $"the publisher ended {run.Status}: {run.Exception?.InnerException?.Message}");
+        Assert.Equal(0, harness.Publisher.Connects);
+    }
+
+    [Fact]
     public async Task An_orderly_stop_delivers_what_is_in_flight_then_leaves_offline_retained()
     {
         await using var broker = await MosquittoBroker.StartAsync();

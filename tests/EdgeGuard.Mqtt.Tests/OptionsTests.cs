@@ -113,7 +113,7 @@ public sealed class OptionsTests
     }
 
     [Fact]
-    public void Backoff_doubles_from_min_to_max_with_jitter_in_the_upper_half()
+    public void Backoff_doubles_from_twice_min_to_max_with_jitter_in_the_upper_half()
     {
         var min = TimeSpan.FromMilliseconds(500);
         var max = TimeSpan.FromSeconds(30);
@@ -121,12 +121,16 @@ public sealed class OptionsTests
         Gen.Int[0, 200].Select(Gen.Double[0, 0.999999]).Sample((failures, random) =>
         {
             var delay = ReconnectBackoff.Delay(failures, min, max, random);
-            var ceiling = TimeSpan.FromTicks((long)Math.Min(max.Ticks, min.Ticks * Math.Pow(2, Math.Min(failures, 62))));
+            var ceiling = TimeSpan.FromTicks((long)Math.Min(max.Ticks, min.Ticks * Math.Pow(2, Math.Min(failures + 1, 62))));
             Assert.InRange(delay, min, max);
             Assert.InRange(delay, ceiling / 2, ceiling);
         });
         Assert.InRange(ReconnectBackoff.Delay(int.MaxValue, min, max, 0.999999999), max - TimeSpan.FromMilliseconds(1), max);
         Assert.Equal(max / 2, ReconnectBackoff.Delay(int.MaxValue, min, max, 0));
+        // The first retry is jittered too: gateways that lost the broker together spread over [min, 2 × min].
         Assert.Equal(min, ReconnectBackoff.Delay(0, min, max, 0));
+        Assert.InRange(ReconnectBackoff.Delay(0, min, max, 0.999999), (min * 2) - TimeSpan.FromMilliseconds(1), min * 2);
+        Assert.Equal(min * 1.5, ReconnectBackoff.Delay(0, min, max, 0.5));
+        Assert.Equal(min, ReconnectBackoff.Delay(5, min, min, 0.999999));
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of the publisher (event ids 300-309).
+// Source-generated log messages of the publisher (event ids 300-309, 314-315).
 public sealed partial class OutboxPublisher
 {
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "MQTT publisher starting: broker {Host}:{Port} (TLS {Tls}), topics {Root}/..., session {Session}")]
@@ -34,6 +34,9 @@ public sealed partial class OutboxPublisher
 
     [LoggerMessage(EventId = 309, Level = LogLevel.Warning, Message = "Orderly disconnect failed ({Reason}); the broker publishes the Last Will instead")]
     private partial void LogCloseFailed(string reason);
+
+    [LoggerMessage(EventId = 315, Level = LogLevel.Error, Message = "Cannot take the next MQTT session number ({Reason}); nothing is published until it can be, retrying in {DelayMs:0} ms")]
+    private partial void LogSessionFailed(string reason, double delayMs);
 
     [LoggerMessage(EventId = 314, Level = LogLevel.Information, Message = "MQTT publisher stopped: delivered through seq {Delivered} of {Last}")]
     private partial void LogStopped(long delivered, long last);

@@ -115,7 +115,11 @@ public sealed partial class OutboxPublisher(
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var session = _nextSession();
+        if (await TakeSessionAsync(stoppingToken).ConfigureAwait(false) is not { } session)
+        {
+            return; // stopped before a session number could be had: nothing was ever sent
+        }
+
         Interlocked.Exchange(ref _sessionNumber, session);
         LogStarting(_options.Host, _options.EffectivePort, _options.Tls.Enabled, _topics.Root, session);
         var failures = 0;
@@ -143,6 +147,36 @@ public sealed partial class OutboxPublisher(
         }
 
         LogStopped(_outbox.DeliveredThrough, _outbox.LastSeq);
+    }
+
+    /// <summary>
+    /// The persisted session counter's next value, retried with backoff while it cannot be written
+    /// (a busy, full or read-only journal database); null once stopping. Never throws: a failure of
+    /// this bookkeeping must not stop the host, which also drives the locks. Events journaled
+    /// meanwhile wait in the outbox and are delivered once the counter moves.
+    /// </summary>
+    private async Task<long?> TakeSessionAsync(CancellationToken stoppingToken)
+    {
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                return _nextSession();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var delay = ReconnectBackoff.Delay(failures, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
+                LogSessionFailed(Innermost(ex), delay.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+            }
+        }
     }
 
     private async Task<TimeSpan> ConnectAndDeliverAsync(long session, CancellationToken stoppingToken)

@@ -2,8 +2,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 
 /// <summary>
 /// Exponential backoff with jitter for reconnects and refused publishes: the ceiling doubles per
-/// failure from the minimum up to the maximum, and the actual delay is drawn from the upper half of
-/// the ceiling, so gateways that lost the broker together do not return in lock-step.
+/// failure from twice the minimum up to the maximum, and the actual delay is drawn from the upper
+/// half of the ceiling, so gateways that lost the broker together do not return in lock-step. The
+/// first retry too: it is drawn from [min, 2 × min], not pinned at min, because after a broker
+/// restart every gateway of the mission retries for the first time at once.
 /// </summary>
 public static class ReconnectBackoff
 {
@@ -23,7 +25,7 @@ public static class ReconnectBackoff
         var ceiling = max;
         if (failures < 31)
         {
-            var doubled = min.Ticks * (double)(1L << failures);
+            var doubled = min.Ticks * (double)(1L << (failures + 1));
             ceiling = doubled >= max.Ticks ? max : TimeSpan.FromTicks((long)doubled);
         }
 

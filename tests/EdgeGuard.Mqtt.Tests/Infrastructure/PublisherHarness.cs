@@ -10,11 +10,13 @@ public sealed class PublisherHarness : IAsyncDisposable
 
     /// <summary>Creates the publisher; <see cref="StartAsync"/> starts it.</summary>
     /// <param name="time">The publisher's clock; a fake one lets a test decide when intervals pass (the MQTT client keeps real time).</param>
-    public PublisherHarness(MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7, TimeProvider? time = null)
+    /// <param name="nextSession">The session counter; by default always <paramref name="session"/>.</param>
+    public PublisherHarness(
+        MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7, TimeProvider? time = null, Func<long>? nextSession = null)
     {
         Options = options;
         Outbox = outbox ?? new FakeOutbox();
-        Publisher = new OutboxPublisher(options, Outbox, State, () => session, Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output));
+        Publisher = new OutboxPublisher(options, Outbox, State, nextSession ?? (() => session), Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output));
     }
 
     /// <summary>The options used.</summary>
