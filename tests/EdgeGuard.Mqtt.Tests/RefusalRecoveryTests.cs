@@ -72,6 +72,34 @@ public sealed class RefusalRecoveryTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => harness.Outbox.AcknowledgedThrough == 2, Patience, "event 2 accepted");
     }
 
+    [Fact]
+    public async Task A_refused_event_is_retried_alone_so_the_events_behind_it_are_not_sent_again_and_again()
+    {
+        // Mosquitto refuses one PUBLISH over its message_size_limit (PUBACK 149) and accepts the
+        // small ones pipelined behind it: those reach the office ahead of the refused one, which
+        // the contract allows (it comes later, replayed). What must not happen is every retry
+        // sending them again.
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { MessageSizeLimit = 2_000 });
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby", data: $$"""{"note":"{{new string('x', 3_000)}}"}""");
+        for (var i = 0; i < 4; i++)
+        {
+            harness.Outbox.Append("point.restored", "door-lobby", "lobby");
+        }
+
+        await harness.StartAsync();
+        await Eventually.TrueAsync(() => harness.Publisher.RefusedPublishes >= 4, Patience, "event 2 refused four times");
+        await Eventually.TrueAsync(() => office.DistinctSeqCount == 5, Patience, "events 1 and 3-6 at the office");
+
+        var seqs = office.On(Events).Select(r => r.Json.GetProperty("seq").GetInt64()).ToList();
+        Assert.DoesNotContain(2L, seqs);
+        Assert.Equal([1L, 3L, 4L, 5L, 6L], seqs); // each once: the retries sent event 2 alone
+        Assert.Equal(1, harness.Outbox.DeliveredThrough);
+        Assert.Equal(2, Assert.IsType<DeliveryFault>(Assert.Single(harness.Faults.Events)).Seq);
+    }
+
     // Mosquitto applies a reloaded ACL when it gets to the SIGHUP: waits until a QoS 1 publish under
     // the gateway's root (not its events topic) is refused.
     private static async Task RefusedByNowAsync(int port)

@@ -21,6 +21,12 @@ public sealed class MosquittoSettings
     public string? Acl { get; init; }
 
     /// <summary>
+    /// Mosquitto's <c>message_size_limit</c> in bytes: a larger PUBLISH is refused, alone (an MQTT 5
+    /// client gets PUBACK 149, packet too large), while the messages around it are accepted.
+    /// </summary>
+    public int? MessageSizeLimit { get; init; }
+
+    /// <summary>
     /// The whole mosquitto.conf instead of the generated one, made from the broker's loopback port
     /// and its temp directory (for persistence and the log, <c>mosquitto.log</c> there); used to
     /// run a shipped config file. The other settings are ignored then.
@@ -269,6 +275,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         else
         {
             text.AppendLine("allow_anonymous true");
+        }
+
+        if (_settings.MessageSizeLimit is { } limit)
+        {
+            text.AppendLine($"message_size_limit {limit}");
         }
 
         if (_settings.Acl is { } acl)

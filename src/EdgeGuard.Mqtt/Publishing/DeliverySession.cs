@@ -38,6 +38,12 @@ internal sealed partial class DeliverySession
     private bool _stateNotYetAvailable;
     private int _refusals;
 
+    // Set when the broker refused the event at the head, until it accepts it: meanwhile that event
+    // is retried alone. The broker may refuse one message and accept the ones pipelined behind it
+    // (a per-message limit such as its message_size_limit); resending the whole window on every
+    // retry would deliver those again and again while the refused one stays stuck.
+    private bool _retryingRefused;
+
     public DeliverySession(
         IMqttClient client, int window, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
         ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, DeliveryStats stats, TimeProvider time, ILogger log)
@@ -159,7 +165,7 @@ internal sealed partial class DeliverySession
 
     private void PublishEvents(long through)
     {
-        while (!_window.IsFull && TryNextRecord(through, out var record))
+        while (!_window.IsFull && !(_retryingRefused && _sent > _acked) && TryNextRecord(through, out var record))
         {
             PublishEvent(record);
         }
@@ -286,6 +292,7 @@ internal sealed partial class DeliverySession
         CursorBehind();
         _stats.Acknowledged(record.Seq);
         _refusals = 0;
+        _retryingRefused = false;
         _faults.Delivered(record.Seq);
         if (_refreshStateAfterDelivery)
         {
@@ -311,6 +318,7 @@ internal sealed partial class DeliverySession
         _buffer = [];
         _bufferIndex = 0;
         _sent = _acked;
+        _retryingRefused = true;
         var delay = ReconnectBackoff.Delay(_refusals++, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
         await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
     }
