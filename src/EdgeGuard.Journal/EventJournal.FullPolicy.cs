@@ -127,7 +127,7 @@ public sealed partial class EventJournal
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    WriteFailed(ex, batch.Count, now, raise);
+                    WriteFailed(ex, batch.Count, now, raise, droppedBefore: overflowDropped);
                     failed = true;
                 }
             }
@@ -142,11 +142,14 @@ public sealed partial class EventJournal
     }
 
     // A write failed and nothing of it was written: its events are lost (counted), the episode
-    // (new or ongoing) says why, and the fault itself is tried on its own. Caller holds _appendGate.
-    private void WriteFailed(Exception ex, long events, DateTimeOffset now, List<DomainEvent> raise)
+    // (new or ongoing) says why, and the fault itself is tried on its own. droppedBefore: events
+    // Publish dropped at its queue's limit (already in Dropped) that this batch was to report;
+    // the episode's count, which the office gets in journal.recovered, still needs them. Caller
+    // holds _appendGate.
+    private void WriteFailed(Exception ex, long events, DateTimeOffset now, List<DomainEvent> raise, long droppedBefore = 0)
     {
         Interlocked.Add(ref _dropped, events);
-        BeginOrExtendEpisode(FailureReason(ex), events);
+        BeginOrExtendEpisode(FailureReason(ex), events + droppedBefore);
         Report(ex);
         TryWriteFault(now, raise);
     }

@@ -245,6 +245,32 @@ public sealed class EventJournalLimitsTests
     }
 
     [Fact]
+    public async Task Events_dropped_at_the_queue_count_in_the_recovery_when_the_write_that_was_to_report_them_fails()
+    {
+        using var h = new JournalHarness(new JournalLimits(1_000_000, Month));
+        await h.PublishAndFlush(Activated(1));
+        // Reopened, the journal has no reservation to hand events out before their commit: they
+        // go through the writer's queue.
+        h.Reopen();
+        var pages = h.Database.Read(connection => Scalar(connection, "PRAGMA page_count;"));
+        h.Database.Read(connection => Scalar(connection, $"PRAGMA max_page_count = {pages};"));
+        h.Journal.QueueCapacity = 600;
+
+        // 600 queued, 400 dropped at the queue; the batch of 600 that reports them meets a full disk.
+        h.Publish(Enumerable.Range(2, 1000).Select(i => Activated(i)).ToArray());
+        await h.Flush();
+        Assert.Equal(1000, h.Journal.Dropped);
+
+        h.Journal.QueueCapacity = EventJournal.MaxQueued;
+        h.Database.Read(connection => Scalar(connection, "PRAGMA max_page_count = 1073741823;"));
+        await h.PublishAndFlush(Activated(100));
+
+        var recovered = Assert.Single(h.All(), record => record.Type == "journal.recovered");
+        AssertData(recovered.DataJson, ("dropped", 1000L));
+        Assert.Equal(1000, h.Journal.Dropped);
+    }
+
+    [Fact]
     public void Limits_must_be_positive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new JournalLimits(0, Month).Validate());
