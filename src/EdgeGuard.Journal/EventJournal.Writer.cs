@@ -180,7 +180,7 @@ public sealed partial class EventJournal
         for (var i = 0; i < plan.Count; i++)
         {
             var domainEvent = plan[i].Event;
-            var fields = EventDataWriter.Describe(domainEvent);
+            var fields = DescribeOrEmpty(domainEvent);
             // UTC, as SQLite gives it back: a record reads the same from memory and after a restart.
             records[i] = new JournalRecord(first + i, _ids.Next(domainEvent.At), domainEvent.At.ToUniversalTime(), Monotonic(), domainEvent.Type, fields.Point, fields.Zone, domainEvent.Severity, plan[i].Drill, fields.DataJson);
         }
@@ -196,6 +196,23 @@ public sealed partial class EventJournal
         }
 
         return new SequencedBatch(first, last, records, gap, signal);
+    }
+
+    // An event whose data cannot be written (a bug: text that is not valid UTF-16, a value the
+    // writer does not know) must not cost the batch it came with, up to MaxBatch events with a
+    // lockdown among them: it is journaled with its type, severity and time, empty data, and
+    // the failure goes to the host's error log.
+    private EventFields DescribeOrEmpty(DomainEvent domainEvent)
+    {
+        try
+        {
+            return EventDataWriter.Describe(domainEvent);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Report(new InvalidOperationException($"The data of a {domainEvent.Type} event could not be written; it is journaled with empty data: {ex.Message}", ex));
+            return new EventFields(null, null, "{}");
+        }
     }
 
     // Chains and commits a sequenced batch with the chain head, last_seq and a reservation raised past it,

@@ -271,6 +271,23 @@ public sealed class EventJournalLimitsTests
     }
 
     [Fact]
+    public async Task An_event_whose_data_cannot_be_written_is_journaled_with_empty_data_and_its_batch_kept()
+    {
+        using var h = new JournalHarness();
+        // A role the data writer does not know (a bug: a role added without its wire name).
+        var unwritable = new EdgeGuard.Core.Commands.CommandReceived(T0, "cmd-1", EdgeGuard.Core.Commands.CommandType.Lockdown, "op", (EdgeGuard.Core.Commands.OperatorRole)99);
+
+        await h.PublishAndFlush(Activated(1), unwritable, Activated(2));
+
+        var records = h.All();
+        Assert.Equal(["point.activated", "command.received", "point.activated"], records.Select(record => record.Type));
+        Assert.Equal("{}", records[1].DataJson);
+        Assert.Equal(["p1", null, "p2"], records.Select(record => record.Point));
+        Assert.Equal(0, h.Journal.Dropped);
+        Assert.Contains(h.Errors, ex => ex.Message.Contains("command.received", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Limits_must_be_positive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new JournalLimits(0, Month).Validate());
