@@ -48,10 +48,10 @@ public sealed partial class CommandSubscriber : BackgroundService
     private long _published;
     private long _dropped;
 
-    /// <summary>Creates the subscriber; the options' broker settings are validated here.</summary>
     /// <summary>The settings this subscriber connects with.</summary>
     public CommandSubscriberOptions Options => _options;
 
+    /// <summary>Creates the subscriber; the options' broker settings are validated here.</summary>
     public CommandSubscriber(CommandSubscriberOptions options, CommandHandler handler, TimeProvider time, ILogger<CommandSubscriber> log)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -223,16 +223,15 @@ public sealed partial class CommandSubscriber : BackgroundService
             try
             {
                 var attempt = await _handler.ReceiveAsync(message.Payload, message.Retain, stoppingToken).ConfigureAwait(false);
-                var correlation = message.CorrelationData is { Length: > 0 } data ? (byte[])data.Clone() : null;
-                if (message.ResponseTopic is { } topic && !string.Equals(topic, _topics.CommandResults, StringComparison.Ordinal))
+                try
                 {
-                    LogForeignResponseTopic(attempt.CommandId, topic);
+                    await QueueAsync(attempt, message, stoppingToken).ConfigureAwait(false);
                 }
-
-                await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation), stoppingToken).ConfigureAwait(false);
-                if (attempt.Command is { } command)
+                catch when (attempt.Command is { } command)
                 {
-                    await _accepted.Writer.WriteAsync(new Accepted(command, correlation), stoppingToken).ConfigureAwait(false);
+                    // Accepted but not queued (stopping): left unfinished, so the redelivery runs it.
+                    _handler.Abandon(command);
+                    throw;
                 }
             }
             finally
@@ -240,13 +239,31 @@ public sealed partial class CommandSubscriber : BackgroundService
                 _receiveGate.Release();
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (stoppingToken.IsCancellationRequested && ex is OperationCanceledException or ChannelClosedException)
         {
-            // Stopping: not acknowledged, so the broker offers it again at the next start.
+            // Stopping before this message was handled to the end: not acknowledged (returning would
+            // be), so the broker offers it again at the next start, where the replay store has it
+            // executed if it never was, or answered if it was.
+            args.AutoAcknowledge = false;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogHandlerFailed(ex);
+        }
+    }
+
+    private async Task QueueAsync(CommandAttempt attempt, MqttApplicationMessage message, CancellationToken stoppingToken)
+    {
+        var correlation = message.CorrelationData is { Length: > 0 } data ? (byte[])data.Clone() : null;
+        if (message.ResponseTopic is { } topic && !string.Equals(topic, _topics.CommandResults, StringComparison.Ordinal))
+        {
+            LogForeignResponseTopic(attempt.CommandId, topic);
+        }
+
+        await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation), stoppingToken).ConfigureAwait(false);
+        if (attempt.Command is { } command)
+        {
+            await _accepted.Writer.WriteAsync(new Accepted(command, correlation), stoppingToken).ConfigureAwait(false);
         }
     }
 
