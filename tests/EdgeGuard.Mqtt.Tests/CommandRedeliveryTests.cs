@@ -11,8 +11,8 @@ using Xunit.Abstractions;
 namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
-/// QoS 1 is at least once: a command whose PUBACK never reached the broker comes again.
-/// Real Mosquitto, a real SQLite replay store.
+/// QoS 1 is at least once: a command whose PUBACK never reached the broker comes again, and a
+/// stop must not lose what was accepted. Real Mosquitto, a real SQLite replay store.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class CommandRedeliveryTests(ITestOutputHelper output)
@@ -92,5 +92,61 @@ public sealed class CommandRedeliveryTests(ITestOutputHelper output)
         Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
         Assert.Single(second.Executor.Executed);
         Assert.IsType<CommandReceived>(Assert.Single(second.Journal.Events));
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_executes_and_answers_every_command_already_accepted()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gateway.Executor.Hold = busy.Task;
+        string[] names = ["queued-1", "queued-2", "queued-3"];
+        foreach (var name in names)
+        {
+            Assert.Equal("accepted", Assert.Single(await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), name)).Result);
+        }
+
+        await gateway.Executor.Started.Task.WaitAsync(Patience);
+        // StopAsync cancels the stopping token before it returns its task; the controller answers after.
+        var stopping = gateway.Subscriber!.StopAsync(CancellationToken.None);
+        busy.SetResult();
+        await stopping.WaitAsync(Patience);
+
+        Assert.Equal(3, gateway.Executor.Executed.Count);
+        foreach (var name in names)
+        {
+            Assert.Equal(["accepted", "done"], (await office.WaitForAsync(name, count: 2)).Select(r => r.Result));
+        }
+    }
+
+    [Fact]
+    public async Task A_command_the_stop_could_not_finish_in_time_stays_unfinished_and_runs_when_sent_again()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        using var supervisor = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var seen = new InMemorySeenCommandIds();
+        byte[] payload;
+        await using (var stuck = new CommandHarness(output, broker.Port, seen, supervisor: supervisor, tune: o => o with { DrainTimeout = TimeSpan.FromMilliseconds(300) }))
+        {
+            await stuck.StartAsync();
+            stuck.Executor.Hold = new TaskCompletionSource().Task; // a controller that never answers
+            payload = stuck.Sign(CommandType.Lockdown);
+            Assert.Equal("accepted", Assert.Single(await office.SendAndWaitAsync(payload, "stuck")).Result);
+            await stuck.Executor.Started.Task.WaitAsync(Patience);
+            await stuck.Subscriber!.StopAsync(CancellationToken.None).WaitAsync(Patience);
+            Assert.Empty(stuck.Executor.Executed);
+        }
+
+        // Acknowledged, so the broker will not offer it again; the office, never told "done", resends it.
+        await using var next = new CommandHarness(output, broker.Port, seen, supervisor: supervisor);
+        await next.StartAsync();
+        var results = await office.SendAndWaitAsync(payload, "resent", count: 2);
+
+        Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+        Assert.Single(next.Executor.Executed);
     }
 }

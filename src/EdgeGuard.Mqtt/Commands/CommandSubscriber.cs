@@ -42,6 +42,12 @@ public sealed partial class CommandSubscriber : BackgroundService
     private readonly SemaphoreSlim _receiveGate = new(1, 1);
     private readonly Channel<Reply> _replies;
     private readonly Channel<Accepted> _accepted;
+    // The queue loops' token: not the stopping token, so that a stop finishes the queue (DrainAsync)
+    // instead of dropping commands already accepted and acknowledged; cancelled at the drain deadline.
+    private readonly CancellationTokenSource _drainDeadline;
+    private Task _replyLoop = Task.CompletedTask;
+    private Task _executeLoop = Task.CompletedTask;
+    private Task? _drain;
     private TaskCompletionSource _subscribed = NewSignal();
     private IMqttClient? _client;
     private long _received;
@@ -60,6 +66,7 @@ public sealed partial class CommandSubscriber : BackgroundService
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPacketBytes, 16 * 1024, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SessionExpiry, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.SessionExpiry, TimeSpan.FromDays(1), nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.DrainTimeout, TimeSpan.Zero, nameof(options));
         _options = options with { Broker = options.Broker.ThrowIfInvalid() };
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _time = time ?? throw new ArgumentNullException(nameof(time));
@@ -67,6 +74,7 @@ public sealed partial class CommandSubscriber : BackgroundService
         _topics = new Topics(options.Broker.Site, options.Broker.Gateway);
         _replies = Channel.CreateBounded<Reply>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _accepted = Channel.CreateBounded<Accepted>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        _drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
 
     /// <summary>Whether the subscription is in place on a live connection.</summary>
@@ -89,14 +97,15 @@ public sealed partial class CommandSubscriber : BackgroundService
     public override void Dispose()
     {
         _receiveGate.Dispose();
+        _drainDeadline.Dispose();
         base.Dispose();
     }
 
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var replies = Task.Run(() => ReplyLoopAsync(stoppingToken), CancellationToken.None);
-        var executions = Task.Run(() => ExecuteLoopAsync(stoppingToken), CancellationToken.None);
+        _replyLoop = Task.Run(() => ReplyLoopAsync(_drainDeadline.Token), CancellationToken.None);
+        _executeLoop = Task.Run(() => ExecuteLoopAsync(_drainDeadline.Token), CancellationToken.None);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -118,8 +127,9 @@ public sealed partial class CommandSubscriber : BackgroundService
             }
         }
 
-        await Quietly(replies).ConfigureAwait(false);
-        await Quietly(executions).ConfigureAwait(false);
+        // Already done when the stop found the connection up (ConnectAndListenAsync); otherwise the
+        // queued commands are still executed, their results dropped for want of a connection.
+        await DrainAsync().ConfigureAwait(false);
     }
 
     /// <summary>One connection: connect, subscribe, then wait until it is lost or the service stops.</summary>
@@ -176,6 +186,12 @@ public sealed partial class CommandSubscriber : BackgroundService
         }
         finally
         {
+            if (stoppingToken.IsCancellationRequested && client.IsConnected)
+            {
+                // Before the disconnect: the results of commands accepted before the stop still reach the office.
+                await DrainAsync().ConfigureAwait(false);
+            }
+
             Volatile.Write(ref _client, null);
             var signal = Volatile.Read(ref _subscribed);
             if (signal.Task.IsCompleted)
@@ -264,24 +280,6 @@ public sealed partial class CommandSubscriber : BackgroundService
         if (attempt.Command is { } command)
         {
             await _accepted.Writer.WriteAsync(new Accepted(command, correlation), stoppingToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task ExecuteLoopAsync(CancellationToken stoppingToken)
-    {
-        await foreach (var accepted in _accepted.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-        {
-            var id = accepted.Command.Command.Id;
-            var (result, reason) = await _handler.ExecuteAsync(accepted.Command, stoppingToken).ConfigureAwait(false);
-            await _replies.Writer.WriteAsync(new Reply(id, result, reason, accepted.Correlation), stoppingToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task ReplyLoopAsync(CancellationToken stoppingToken)
-    {
-        await foreach (var reply in _replies.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-        {
-            await PublishAsync(reply, stoppingToken).ConfigureAwait(false);
         }
     }
 

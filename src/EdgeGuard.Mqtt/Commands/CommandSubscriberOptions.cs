@@ -22,6 +22,14 @@ public sealed record CommandSubscriberOptions
     /// </summary>
     public int MaxPacketBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// How long a stop may spend executing the commands already accepted (and acknowledged) and
+    /// publishing their results before the connection closes. Well inside the host's shutdown
+    /// timeout (5 s), since the controller must still be running to execute them. Whatever is left
+    /// stays unfinished in the replay store, so its redelivery runs at the next start.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Results waiting to be published; a full queue holds back acknowledging new commands.</summary>
     public int QueueCapacity { get; init; } = 256;
 
