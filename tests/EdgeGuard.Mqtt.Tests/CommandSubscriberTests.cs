@@ -4,6 +4,7 @@ using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;
@@ -221,5 +222,16 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         var results = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after-outage", count: 2);
         Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+    }
+
+    [Fact]
+    public async Task The_command_connection_announces_a_small_receive_maximum()
+    {
+        await using var gateway = new CommandHarness(output, brokerPort: MosquittoBroker.FreePort());
+
+        Assert.Equal(16, gateway.Subscriber!.Options.ReceiveMaximum);
+        Assert.Equal((ushort)16, gateway.Subscriber.ConnectOptions().ReceiveMaximum);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CommandSubscriber(
+            gateway.Subscriber.Options with { ReceiveMaximum = 0 }, gateway.Handler, TimeProvider.System, NullLogger<CommandSubscriber>.Instance));
     }
 }

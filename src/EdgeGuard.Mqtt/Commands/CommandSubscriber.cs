@@ -66,6 +66,8 @@ public sealed partial class CommandSubscriber : BackgroundService
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPacketBytes, 16 * 1024, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SessionExpiry, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.SessionExpiry, TimeSpan.FromDays(1), nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiveMaximum, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.ReceiveMaximum, ushort.MaxValue, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DrainTimeout, TimeSpan.Zero, nameof(options));
         _options = options with { Broker = options.Broker.ThrowIfInvalid() };
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
@@ -208,7 +210,7 @@ public sealed partial class CommandSubscriber : BackgroundService
         return _time.GetElapsedTime(started);
     }
 
-    private MqttClientOptions ConnectOptions()
+    internal MqttClientOptions ConnectOptions()
     {
         var options = ClientOptionsFactory.Build(_options.Broker with { ClientId = _options.ClientId }, _topics, session: 0);
         // The availability will is the publisher's alone: this connection dropping is not the
@@ -219,6 +221,9 @@ public sealed partial class CommandSubscriber : BackgroundService
         options.CleanSession = false;
         options.SessionExpiryInterval = (uint)_options.SessionExpiry.TotalSeconds;
         options.MaximumPacketSize = (uint)_options.MaxPacketBytes;
+        // MQTT 5 Receive Maximum: at most this many unacknowledged commands in flight to us. Commands
+        // are handled one at a time; without it the broker may push up to 65,535, all buffered here.
+        options.ReceiveMaximum = (ushort)_options.ReceiveMaximum;
         return options;
     }
 
