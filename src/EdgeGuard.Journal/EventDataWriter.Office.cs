@@ -48,6 +48,14 @@ public static partial class EventDataWriter
                 });
                 return (null, null, true);
 
+            case CommandRepeated e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("answer", e.Answer);
+                WriteStringOrNull(writer, "reason", e.Reason is null ? null : CutReason(e.Reason));
+                return (null, null, true);
+
             // Type and operator are what the payload claims (null when it could not be read): a
             // refused command is not authenticated, and the journal records the claim as evidence.
             case CommandRejected e:

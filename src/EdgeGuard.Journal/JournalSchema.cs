@@ -164,6 +164,18 @@ internal static class JournalSchema
         ALTER TABLE gateway_meta ADD COLUMN reserved_through INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX events_gaps ON events (seq) WHERE type = 'journal.gap';
         """,
+
+        // 12: seen_commands becomes an idempotent receiver's memory (SqliteSeenCommandIds):
+        // payload_sha256 (32-byte SHA-256 of the signed payload bytes) tells a broker redelivery
+        // (same bytes) from an id reused with other bytes; result/reason, NULL until the
+        // command's handling finished, are what a redelivery is answered with instead of being
+        // executed again. Rows from before this migration have no hash: they are treated as
+        // "seen with other bytes" (refused as replays, as they were), and pruned within minutes.
+        """
+        ALTER TABLE seen_commands ADD COLUMN payload_sha256 BLOB NULL;
+        ALTER TABLE seen_commands ADD COLUMN result TEXT NULL CHECK (result IN ('done', 'rejected'));
+        ALTER TABLE seen_commands ADD COLUMN reason TEXT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -3,11 +3,11 @@ using EdgeGuard.Core.Commands;
 namespace EdgeGuard.Journal;
 
 /// <summary>
-/// <see cref="ISeenCommandIds"/> in the journal database (<c>seen_commands</c>, schema 9): an id
-/// recorded here is refused as a replay after a restart or a power cut too, because
-/// <see cref="TryRecord"/> returns only after a durable commit. Rows past their
-/// <c>forgetAfter</c> are pruned in the same transaction as each insert, so the table holds at
-/// most the commands of the last <see cref="CommandVerifierOptions.MaxLifetime"/> plus skew.
+/// <see cref="ISeenCommandIds"/> in the journal database (<c>seen_commands</c>, schema 9, with the
+/// payload hash and final result since schema 12): what is recorded here survives a restart or a
+/// power cut, because <see cref="Record"/> and <see cref="Finish"/> return only after a durable
+/// commit. Rows past their <c>forgetAfter</c> are pruned in the same transaction as each record,
+/// so the table holds at most the commands of the last <see cref="CommandVerifierOptions.MaxLifetime"/> plus skew.
 /// </summary>
 /// <remarks>
 /// Goes through the database's shared connection, so it is serialised with the journal writer.
@@ -17,7 +17,9 @@ namespace EdgeGuard.Journal;
 public sealed class SqliteSeenCommandIds : ISeenCommandIds
 {
     private const string PruneSql = "DELETE FROM seen_commands WHERE forget_after < $now;";
-    private const string InsertSql = "INSERT INTO seen_commands (id, forget_after) VALUES ($id, $forget_after) ON CONFLICT (id) DO NOTHING;";
+    private const string SelectSql = "SELECT payload_sha256, result, reason FROM seen_commands WHERE id = $id;";
+    private const string InsertSql = "INSERT INTO seen_commands (id, forget_after, payload_sha256, result, reason) VALUES ($id, $forget_after, $hash, $result, $reason);";
+    private const string FinishSql = "UPDATE seen_commands SET result = $result, reason = $reason WHERE id = $id AND result IS NULL;";
 
     private readonly JournalDatabase _database;
 
@@ -38,9 +40,10 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
 
     /// <inheritdoc />
     /// <exception cref="JournalException">The database could not be written.</exception>
-    public bool TryRecord(string id, DateTimeOffset forgetAfter, DateTimeOffset now)
+    public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(payloadHash);
         return _database.InTransaction(transaction =>
         {
             // Pruned first, with the same rule as the in-memory store: an id whose time is up
@@ -51,10 +54,64 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
                 prune.ExecuteNonQuery();
             }
 
-            using var insert = JournalDatabase.Command(transaction, InsertSql);
-            insert.Parameters.AddWithValue("$id", id);
-            insert.Parameters.AddWithValue("$forget_after", forgetAfter.ToUnixTimeMilliseconds());
-            return insert.ExecuteNonQuery() == 1;
+            byte[]? storedHash;
+            CommandFinal? stored;
+            using (var select = JournalDatabase.Command(transaction, SelectSql))
+            {
+                select.Parameters.AddWithValue("$id", id);
+                using var reader = select.ExecuteReader();
+                if (!reader.Read())
+                {
+                    reader.Close();
+                    Write(transaction, InsertSql, id, final, forgetAfter, payloadHash);
+                    return new SeenCommand(SeenStatus.New, null);
+                }
+
+                // NULL for a row recorded before schema 12: no hash to compare, so never "the same bytes".
+                storedHash = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
+                stored = reader.IsDBNull(1) ? null : new CommandFinal(reader.GetString(1) == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
+            }
+
+            if (storedHash is null || !storedHash.AsSpan().SequenceEqual(payloadHash))
+            {
+                return new SeenCommand(SeenStatus.OtherPayload, null);
+            }
+
+            if (stored is not null)
+            {
+                return new SeenCommand(SeenStatus.Finished, stored);
+            }
+
+            if (final is not null)
+            {
+                Write(transaction, FinishSql, id, final);
+            }
+
+            return new SeenCommand(SeenStatus.Unfinished, null);
         });
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="JournalException">The database could not be written.</exception>
+    public void Finish(string id, CommandFinal final)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(final);
+        _database.InTransaction(transaction => Write(transaction, FinishSql, id, final));
+    }
+
+    private static void Write(Microsoft.Data.Sqlite.SqliteTransaction transaction, string sql, string id, CommandFinal? final, DateTimeOffset? forgetAfter = null, byte[]? payloadHash = null)
+    {
+        using var command = JournalDatabase.Command(transaction, sql);
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$result", final is null ? DBNull.Value : final.Done ? "done" : "rejected");
+        command.Parameters.AddWithValue("$reason", (object?)final?.Reason ?? DBNull.Value);
+        if (forgetAfter is { } forget)
+        {
+            command.Parameters.AddWithValue("$forget_after", forget.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$hash", payloadHash!);
+        }
+
+        command.ExecuteNonQuery();
     }
 }

@@ -30,8 +30,15 @@ public sealed class OfficeCommandHostTests
         Assert.True(gateway.Driver.GetOutputLevel(gateway.LineOf("lamp-lockdown")));
         await JournalFile.InStateDirectoryOnceAsync(state.Path, "command.received", Patience);
 
-        // The same payload again is a replay: refused, journaled, the site unchanged.
-        var replay = Assert.Single(await office.SendAndWaitAsync(command, "office-2", timeout: Patience));
+        // The same payload again (a broker redelivery, or a verbatim resend) is answered with its
+        // final result and audited, not executed twice.
+        var repeat = Assert.Single(await office.SendAndWaitAsync(command, "office-2", timeout: Patience));
+        Assert.Equal("done", repeat.Result);
+        await JournalFile.InStateDirectoryOnceAsync(state.Path, "command.repeated", Patience);
+
+        // The same id with other bytes is a replay: refused, journaled, the site unchanged.
+        var respelt = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(command).Replace(",", ", ", StringComparison.Ordinal));
+        var replay = Assert.Single(await office.SendAndWaitAsync(respelt, "office-3", timeout: Patience));
         Assert.Equal("rejected", replay.Result);
         Assert.StartsWith("replayed: ", replay.Reason, StringComparison.Ordinal);
         await JournalFile.InStateDirectoryOnceAsync(state.Path, "command.rejected", Patience);

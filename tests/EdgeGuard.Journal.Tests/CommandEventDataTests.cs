@@ -22,6 +22,30 @@ public sealed class CommandEventDataTests
     }
 
     [Fact]
+    public void A_repeated_command_names_what_was_answered_again_and_is_no_alarm()
+    {
+        var done = new CommandRepeated(At, "3f1c9a52-8d4e-4b7a-9e21-6c0d5a7b8e90", CommandType.Lockdown, "sup.jones", "done", null);
+        var refused = new CommandRepeated(At, "c-2", CommandType.AllClear, "sup.jones", "rejected", "a panic button is still held");
+
+        Assert.Equal(("command.repeated", Severity.Info), (done.Type, done.Severity));
+        Assert.Equal(
+            """{"command":"3f1c9a52-8d4e-4b7a-9e21-6c0d5a7b8e90","commandType":"lockdown","operator":"sup.jones","answer":"done","reason":null}""",
+            EventDataWriter.Describe(done).DataJson);
+        Assert.Equal(
+            """{"command":"c-2","commandType":"all-clear","operator":"sup.jones","answer":"rejected","reason":"a panic button is still held"}""",
+            EventDataWriter.Describe(refused).DataJson);
+    }
+
+    [Fact]
+    public void An_unavailable_replay_store_is_journaled_as_a_warning_not_an_alarm()
+    {
+        var failed = new CommandRejected(At, "c-3", CommandType.Lockdown, "sup.jones", CommandRejection.Unavailable, "the replay store could not be written");
+
+        Assert.Equal(Severity.Warning, failed.Severity);
+        Assert.Contains("\"rejection\":\"unavailable\"", EventDataWriter.Describe(failed).DataJson, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_rejected_command_keeps_what_it_claimed_and_why()
     {
         var forged = new CommandRejected(At, "3f1c9a52-8d4e-4b7a-9e21-6c0d5a7b8e90", CommandType.Lockdown, "sup.jones", CommandRejection.BadSignature, "signature does not verify");

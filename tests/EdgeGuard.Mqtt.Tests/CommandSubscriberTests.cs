@@ -1,8 +1,10 @@
 using System.Text;
 using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;
@@ -58,7 +60,8 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
             ("bad signature", gateway.Sign(key: gateway.Stranger), false, "bad-signature"),
             ("altered payload", Replace(gateway.Sign(CommandType.Lockdown), "\"type\":\"lockdown\"", "\"type\":\"evacuate\""), false, "bad-signature"),
             ("expired", gateway.Sign(issuedAt: now.AddMinutes(-10)), false, "expired"),
-            ("replayed", replayed, false, "replayed"),
+            // The same id in other bytes (a verbatim copy would be a redelivery, answered "done" again).
+            ("replayed", Replace(replayed, ",", ", "), false, "replayed"),
             ("retained", gateway.Sign(), true, "retained"),
             ("wrong role", gateway.Sign(CommandType.DrillStart, "guard.smith", gateway.Guard, args: Args("{\"scenario\":\"drill-1\"}")), false, "role-not-allowed"),
             ("wrong gateway", gateway.Sign(gateway: "gw-2"), false, "wrong-gateway"),
@@ -89,7 +92,7 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_command_replayed_after_a_gateway_restart_is_refused_by_the_sqlite_store()
+    public async Task After_a_gateway_restart_the_sqlite_store_refuses_a_replay_and_answers_a_verbatim_copy_with_its_result()
     {
         var directory = Directory.CreateTempSubdirectory("edgeguard-commands-").FullName;
         try
@@ -110,12 +113,16 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
             using var reopened = JournalDatabase.Open(path);
             await using var second = new CommandHarness(output, broker.Port, new SqliteSeenCommandIds(reopened), supervisor: supervisor);
             await second.StartAsync();
-            var result = Assert.Single(await office.SendAndWaitAsync(payload, "after-restart"));
+            var result = Assert.Single(await office.SendAndWaitAsync(Replace(payload, ",", ", "), "after-restart"));
+            var copy = Assert.Single(await office.SendAndWaitAsync(payload, "copy-after-restart"));
 
             Assert.Equal("rejected", result.Result);
             Assert.StartsWith("replayed: ", result.Reason, StringComparison.Ordinal);
+            Assert.Equal(("done", null), (copy.Result, copy.Reason));
             Assert.Empty(second.Executor.Executed);
-            Assert.Equal(CommandRejection.Replayed, Assert.IsType<CommandRejected>(Assert.Single(second.Journal.Events)).Rejection);
+            Assert.Equal(CommandRejection.Replayed, Assert.IsType<CommandRejected>(second.Journal.Events[0]).Rejection);
+            var repeated = Assert.IsType<CommandRepeated>(second.Journal.Events[1]);
+            Assert.Equal(("done", Severity.Info), (repeated.Answer, repeated.Severity));
         }
         finally
         {
@@ -215,5 +222,16 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         var results = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after-outage", count: 2);
         Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+    }
+
+    [Fact]
+    public async Task The_command_connection_announces_a_small_receive_maximum()
+    {
+        await using var gateway = new CommandHarness(output, brokerPort: MosquittoBroker.FreePort());
+
+        Assert.Equal(16, gateway.Subscriber!.Options.ReceiveMaximum);
+        Assert.Equal((ushort)16, gateway.Subscriber.ConnectOptions().ReceiveMaximum);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CommandSubscriber(
+            gateway.Subscriber.Options with { ReceiveMaximum = 0 }, gateway.Handler, TimeProvider.System, NullLogger<CommandSubscriber>.Instance));
     }
 }

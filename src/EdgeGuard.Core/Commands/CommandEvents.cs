@@ -39,7 +39,8 @@ public sealed record CommandRejected(
 
     /// <inheritdoc />
     // Failed authentication or authorisation, or a replay, is what an attack looks like; a
-    // malformed, late or oversized command is far more often an office tooling or clock problem.
+    // malformed, late or oversized command is far more often an office tooling or clock problem,
+    // and an unavailable replay store a disk problem (journaled as evidence all the same).
     public override Severity Severity => Rejection switch
     {
         CommandRejection.UnknownOperator or CommandRejection.BadSignature or CommandRejection.WrongGateway
@@ -49,4 +50,27 @@ public sealed record CommandRejected(
 
     /// <summary>The reason as the command result carries it: <c>code: detail</c>.</summary>
     public string Reason => $"{Rejection.Code()}: {Detail}";
+}
+
+/// <summary>
+/// An authentic command payload the gateway had already received arrived again, byte for byte: a
+/// broker redelivering a command whose acknowledgement was lost, or someone resending a verbatim
+/// copy. It was not acted on again; the office was answered <paramref name="Answer"/> again (the
+/// stored final result, or <c>accepted</c> while the first delivery is still being executed).
+/// Journaled for the audit trail, not as an alarm: a copy of a command that already did its work
+/// changes nothing.
+/// </summary>
+/// <param name="At">When it arrived again.</param>
+/// <param name="CommandId">The command's id.</param>
+/// <param name="CommandType">What it asks for.</param>
+/// <param name="Operator">Who signed it (verified).</param>
+/// <param name="Answer">The result answered again: <c>accepted</c>, <c>done</c> or <c>rejected</c>.</param>
+/// <param name="Reason">The answer's reason, when it has one.</param>
+public sealed record CommandRepeated(DateTimeOffset At, string CommandId, CommandType CommandType, string Operator, string Answer, string? Reason) : DomainEvent(At)
+{
+    /// <inheritdoc />
+    public override string Type => "command.repeated";
+
+    /// <inheritdoc />
+    public override Severity Severity => Severity.Info;
 }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace EdgeGuard.Core.Commands;
 
 /// <summary>Why a command was refused; the order is the order the checks run in.</summary>
@@ -23,8 +25,10 @@ public enum CommandRejection
     IssuedInFuture,
     /// <summary>Valid for longer than <see cref="CommandVerifierOptions.MaxLifetime"/>.</summary>
     LifetimeTooLong,
-    /// <summary>This id was seen before.</summary>
+    /// <summary>This id was seen before with other payload bytes (a verbatim copy is a redelivery, not a replay).</summary>
     Replayed,
+    /// <summary>The replay store could not be read or written (a disk fault, or a flood filling it), so the id could not be checked.</summary>
+    Unavailable,
     /// <summary>The operator's role may not send this command, or not to this site.</summary>
     RoleNotAllowed,
 }
@@ -46,6 +50,7 @@ public static class CommandRejections
         CommandRejection.IssuedInFuture => "issued-in-future",
         CommandRejection.LifetimeTooLong => "lifetime-too-long",
         CommandRejection.Replayed => "replayed",
+        CommandRejection.Unavailable => "unavailable",
         CommandRejection.RoleNotAllowed => "role-not-allowed",
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
@@ -69,6 +74,11 @@ public sealed record CommandVerifierOptions(string Site, string Gateway)
 /// <summary>A command that passed every check, with the role it was accepted under.</summary>
 public sealed record VerifiedCommand(CommandEnvelope Command, OperatorRole Role);
 
+/// <summary>An authentic payload the gateway has handled before, byte for byte, and what it was finally answered.</summary>
+/// <param name="Command">The command, authenticated again.</param>
+/// <param name="Final">Its stored final result.</param>
+public sealed record RepeatedCommand(VerifiedCommand Command, CommandFinal Final);
+
 /// <summary>The outcome of <see cref="CommandVerifier.Verify"/>.</summary>
 /// <param name="Command">The verified command; null when rejected.</param>
 /// <param name="Rejection">Why it was rejected; null when accepted.</param>
@@ -76,8 +86,22 @@ public sealed record VerifiedCommand(CommandEnvelope Command, OperatorRole Role)
 /// <param name="Detail">A sentence for people: what exactly was wrong.</param>
 public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? Rejection, string CommandId, string Detail)
 {
-    /// <summary>Whether the command may be acted on.</summary>
+    /// <summary>Whether the command may be acted on (unless <see cref="Unfinished"/> and still queued in this process).</summary>
     public bool Accepted => Command is not null;
+
+    /// <summary>
+    /// Set when this exact payload was handled to the end before (a broker redelivery after a lost
+    /// acknowledgement, or a verbatim resend): <see cref="Command"/> and <see cref="Rejection"/> are
+    /// null, nothing is to be acted on, and the stored final result is the answer.
+    /// </summary>
+    public RepeatedCommand? Repeat { get; init; }
+
+    /// <summary>
+    /// True when <see cref="Command"/> was recorded before with the same payload but never finished:
+    /// it is still queued or executing here (answer <c>accepted</c> again, do not act twice), or a
+    /// stop or crash cut it short (act on it as new). Only the caller knows which.
+    /// </summary>
+    public bool Unfinished { get; init; }
 
     /// <summary>The result message's reason: <c>code: detail</c>, or null when accepted.</summary>
     public string? Reason => Rejection is { } r ? $"{r.Code()}: {Detail}" : null;
@@ -121,7 +145,7 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
         {
             valid = key.Verifies(command.SigningBytes(), command.Signature.AsSpan());
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        catch (CryptographicException)
         {
             valid = false;
         }
@@ -151,24 +175,41 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
             return Reject(CommandRejection.LifetimeTooLong, id, $"valid for {(command.ExpiresAt - command.IssuedAt).TotalSeconds:0} s, at most {options.MaxLifetime.TotalSeconds:0} s allowed");
         }
 
-        // Remembered until it would be refused as expired anyway; see ISeenCommandIds.
-        if (!seen.TryRecord(command.Id, command.ExpiresAt + options.ClockSkew, now))
-        {
-            return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before");
-        }
-
+        // Decided before the replay store is asked, so that an authentic command refused here is
+        // recorded as finished in the same write; reported after the replay check, as documented.
+        string? refusal = null;
         if (!RolePermissions.Allows(key.Role, command.Type))
         {
-            return Reject(CommandRejection.RoleNotAllowed, id, $"a {key.Role.ToString().ToLowerInvariant()} may not send '{CommandTypes.Wire(command.Type)}'");
+            refusal = $"a {key.Role.ToString().ToLowerInvariant()} may not send '{CommandTypes.Wire(command.Type)}'";
         }
-
-        if (!key.Sites.IsDefaultOrEmpty && !key.Sites.Contains(command.Site))
+        else if (!key.Sites.IsDefaultOrEmpty && !key.Sites.Contains(command.Site))
         {
-            return Reject(CommandRejection.RoleNotAllowed, id, $"operator '{command.Operator}' may not command site {command.Site}");
+            refusal = $"operator '{command.Operator}' may not command site {command.Site}";
         }
 
-        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified");
+        // Remembered until it would be refused as expired anyway; see ISeenCommandIds. The hash of
+        // the exact bytes tells a redelivery (same bytes) from someone reusing the id.
+        var refused = refusal is null ? null : new CommandFinal(false, $"{CommandRejection.RoleNotAllowed.Code()}: {refusal}");
+        var seenBefore = seen.Record(command.Id, SHA256.HashData(payload), command.ExpiresAt + options.ClockSkew, now, refused);
+        switch (seenBefore.Status)
+        {
+            case SeenStatus.OtherPayload:
+                return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before with other content");
+            case SeenStatus.Finished:
+                return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!) };
+        }
+
+        if (refusal is not null)
+        {
+            return Reject(CommandRejection.RoleNotAllowed, id, refusal);
+        }
+
+        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified") { Unfinished = seenBefore.Status == SeenStatus.Unfinished };
     }
+
+    /// <summary>Stores a command's final result, so that a redelivery of it is answered with that result instead of being executed again.</summary>
+    /// <exception cref="Exception">Whatever the replay store throws when it cannot be written.</exception>
+    public void Finish(string commandId, CommandFinal final) => seen.Finish(commandId, final);
 
     private static CommandVerdict Reject(CommandRejection rejection, string id, string detail) => new(null, rejection, id, detail);
 }

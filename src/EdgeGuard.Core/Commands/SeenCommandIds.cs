@@ -1,35 +1,124 @@
 namespace EdgeGuard.Core.Commands;
 
+/// <summary>What the office was finally told about a command: <c>done</c>, or <c>rejected</c> and why.</summary>
+/// <param name="Done">True for <c>done</c>, false for <c>rejected</c>.</param>
+/// <param name="Reason">The result's reason (a note for <c>done</c>, always set for <c>rejected</c>).</param>
+public sealed record CommandFinal(bool Done, string? Reason);
+
+/// <summary>What <see cref="ISeenCommandIds.Record"/> found under an id before this call.</summary>
+public enum SeenStatus
+{
+    /// <summary>Never seen (or forgotten since it expired): recorded now.</summary>
+    New,
+
+    /// <summary>
+    /// Seen before with the same payload bytes, but its handling never finished: it is queued or
+    /// executing in this process, or a stop or crash cut it short before it was executed.
+    /// </summary>
+    Unfinished,
+
+    /// <summary>Seen before with the same payload bytes and finished: <see cref="SeenCommand.Final"/> says how.</summary>
+    Finished,
+
+    /// <summary>Seen before with other payload bytes: someone reuses the id.</summary>
+    OtherPayload,
+}
+
+/// <summary>The replay store's answer for one id.</summary>
+/// <param name="Status">What was found.</param>
+/// <param name="Final">The stored final result when <paramref name="Status"/> is <see cref="SeenStatus.Finished"/>.</param>
+public readonly record struct SeenCommand(SeenStatus Status, CommandFinal? Final);
+
 /// <summary>
-/// Command ids the gateway has already acted on or refused after authenticating them. A
-/// persistent implementation (SQLite, next to the journal) keeps replays out across restarts.
+/// Command ids the gateway has authenticated, with a hash of each one's signed payload and, once
+/// its handling finished, its final result. This makes the gateway an idempotent receiver: a
+/// broker redelivery (the same bytes again, after a lost PUBACK, a stop or a crash) is answered
+/// with what the first delivery got, or executed if it never was, while an id reused with other
+/// bytes is refused as a replay. A persistent implementation (SQLite, next to the journal) keeps
+/// this across restarts.
 /// </summary>
 public interface ISeenCommandIds
 {
     /// <summary>
-    /// Records <paramref name="id"/> and returns true, or returns false if it was recorded before.
-    /// <paramref name="forgetAfter"/> is when the id may be dropped: after it, the command is
-    /// refused as expired anyway, which keeps the store bounded.
+    /// Records <paramref name="id"/> with <paramref name="payloadHash"/> unless it is known, and says
+    /// what was known before. <paramref name="forgetAfter"/> is when the id may be dropped: after it,
+    /// the command is refused as expired anyway, which keeps the store bounded (expired ids are
+    /// pruned on every call). <paramref name="final"/>, when given, marks a new or unfinished id
+    /// finished at once (a command refused after it was recorded).
     /// </summary>
-    bool TryRecord(string id, DateTimeOffset forgetAfter, DateTimeOffset now);
+    SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null);
+
+    /// <summary>Stores the final result of <paramref name="id"/>; a later redelivery is answered with it. No-op for an unknown or finished id.</summary>
+    void Finish(string id, CommandFinal final);
 }
 
-/// <summary>In-memory <see cref="ISeenCommandIds"/> for tests and tools; forgotten at restart.</summary>
+/// <summary>In-memory <see cref="ISeenCommandIds"/> for tests and tools (forgotten at restart); the same rules as the SQLite one.</summary>
 public sealed class InMemorySeenCommandIds : ISeenCommandIds
 {
-    private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _seen = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
 
     /// <summary>How many ids are remembered.</summary>
-    public int Count => _seen.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _seen.Count;
+            }
+        }
+    }
 
     /// <inheritdoc />
-    public bool TryRecord(string id, DateTimeOffset forgetAfter, DateTimeOffset now)
+    public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null)
     {
-        foreach (var old in _seen.Where(e => e.Value < now).Select(e => e.Key).ToList())
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(payloadHash);
+        lock (_lock)
         {
-            _seen.Remove(old);
-        }
+            foreach (var old in _seen.Where(e => e.Value.ForgetAfter < now).Select(e => e.Key).ToList())
+            {
+                _seen.Remove(old);
+            }
 
-        return _seen.TryAdd(id, forgetAfter);
+            if (!_seen.TryGetValue(id, out var entry))
+            {
+                _seen.Add(id, new Entry(forgetAfter, (byte[])payloadHash.Clone(), final));
+                return new SeenCommand(SeenStatus.New, null);
+            }
+
+            if (!entry.PayloadHash.AsSpan().SequenceEqual(payloadHash))
+            {
+                return new SeenCommand(SeenStatus.OtherPayload, null);
+            }
+
+            if (entry.Final is { } stored)
+            {
+                return new SeenCommand(SeenStatus.Finished, stored);
+            }
+
+            if (final is not null)
+            {
+                _seen[id] = entry with { Final = final };
+            }
+
+            return new SeenCommand(SeenStatus.Unfinished, null);
+        }
     }
+
+    /// <inheritdoc />
+    public void Finish(string id, CommandFinal final)
+    {
+        ArgumentNullException.ThrowIfNull(final);
+        lock (_lock)
+        {
+            if (_seen.TryGetValue(id, out var entry) && entry.Final is null)
+            {
+                _seen[id] = entry with { Final = final };
+            }
+        }
+    }
+
+    private sealed record Entry(DateTimeOffset ForgetAfter, byte[] PayloadHash, CommandFinal? Final);
 }

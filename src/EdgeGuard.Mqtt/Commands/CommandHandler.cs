@@ -7,9 +7,9 @@ namespace EdgeGuard.Mqtt.Commands;
 
 /// <summary>What the gateway answers first to one payload on the command topic.</summary>
 /// <param name="CommandId">The id as received, or empty when none was readable.</param>
-/// <param name="Result">Accepted or rejected.</param>
-/// <param name="Reason">Why it was rejected; null when accepted.</param>
-/// <param name="Command">The command to hand to the controller; null unless accepted <em>and</em> journaled.</param>
+/// <param name="Result">Accepted or rejected; for a repeat of a finished command, its final result.</param>
+/// <param name="Reason">Why it was rejected (or the final result's note); null when accepted.</param>
+/// <param name="Command">The command to hand to the controller; null unless accepted <em>and</em> journaled <em>and</em> not already queued.</param>
 public sealed record CommandAttempt(string CommandId, CommandResultKind Result, string? Reason, VerifiedCommand? Command);
 
 /// <summary>
@@ -18,6 +18,12 @@ public sealed record CommandAttempt(string CommandId, CommandResultKind Result, 
 /// <see cref="ReceiveAsync"/> before the MQTT acknowledgement and <see cref="ExecuteAsync"/> after it.
 /// Never throws for anything a payload contains: every failure becomes a rejection.
 /// </summary>
+/// <remarks>
+/// An idempotent receiver: QoS 1 is at least once, so the same payload may arrive again (the
+/// PUBACK was lost with the link, or a stop or crash came before it). The replay store remembers
+/// each authentic payload's hash and final result, and this handler which commands are queued or
+/// executing in this process; a repeat is answered, never executed twice (see <see cref="ISeenCommandIds"/>).
+/// </remarks>
 public sealed partial class CommandHandler(
     CommandVerifier verifier, ICommandJournal journal, ICommandExecutor executor, int maxPayloadBytes, TimeProvider time, ILogger<CommandHandler> log)
 {
@@ -27,43 +33,95 @@ public sealed partial class CommandHandler(
     private readonly TimeProvider _time = time ?? throw new ArgumentNullException(nameof(time));
     private readonly ILogger<CommandHandler> _log = log ?? throw new ArgumentNullException(nameof(log));
 
+    // Commands accepted by this process and not finished: null while queued or executing, the final
+    // result once finished if the replay store could not be written (so a redelivery in this process
+    // still gets it). One lock over the store's verdict and this map, so a command finishing
+    // concurrently is seen either as still queued or as finished, never as neither.
+    private readonly Dictionary<string, CommandFinal?> _inFlight = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>Commands accepted and not yet finished in this process (tests and diagnostics).</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.Count(e => e.Value is null);
+            }
+        }
+    }
+
     /// <summary>Verifies and journals one payload; completes once the attempt is durable.</summary>
     public async Task<CommandAttempt> ReceiveAsync(ReadOnlySequence<byte> payload, bool retained, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        CommandVerdict verdict;
         // Checked on the sequence, before the payload is copied or parsed: a flood of large
         // messages costs a length comparison each.
         if (payload.Length > maxPayloadBytes)
         {
-            verdict = new CommandVerdict(null, CommandRejection.Oversized, "", $"payload is {payload.Length} bytes, more than {maxPayloadBytes}");
+            var oversized = new CommandVerdict(null, CommandRejection.Oversized, "", $"payload is {payload.Length} bytes, more than {maxPayloadBytes}");
+            return await JournalAsync(oversized, null, now, cancellationToken).ConfigureAwait(false);
         }
-        else
+
+        var bytes = payload.ToArray();
+        CommandVerdict verdict;
+        CommandFinal? queuedHere = null;
+        var isQueuedHere = false;
+        try
         {
-            var bytes = payload.ToArray();
-            try
+            lock (_gate)
             {
                 verdict = _verifier.Verify(bytes, retained, now);
+                if (verdict.Command is { } command)
+                {
+                    isQueuedHere = _inFlight.TryGetValue(command.Command.Id, out queuedHere);
+                    if (!isQueuedHere)
+                    {
+                        _inFlight.Add(command.Command.Id, null);
+                    }
+                }
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Only the replay store can throw (a database error). An id that could not be
-                // remembered could be replayed, so the command is refused.
-                LogVerifyFailed(ex);
-                return new CommandAttempt(ReadableId(bytes), CommandResultKind.Rejected, "unavailable: the replay store could not be written; send again later", null);
-            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Only the replay store can throw (a database error). An id that could not be
+            // remembered could be replayed, so the command is refused; and journaled, since a store
+            // that fails may be a disk fault or a flood aimed at it, evidence either way.
+            LogVerifyFailed(ex);
+            var failed = new CommandVerdict(null, CommandRejection.Unavailable, ReadableId(bytes), "the replay store could not be written; send again later");
+            return await JournalAsync(failed, CommandEnvelope.TryParse(bytes, out _, out _, out _), now, cancellationToken).ConfigureAwait(false);
+        }
 
-            if (verdict.Rejection is { } r && r >= CommandRejection.Retained)
-            {
-                // The payload parsed: the journal gets the type and operator it claims too.
-                return await JournalAsync(verdict, CommandEnvelope.TryParse(bytes, out _, out _, out _), now, cancellationToken).ConfigureAwait(false);
-            }
+        if (verdict.Repeat is { } repeat)
+        {
+            return await RepeatAsync(repeat.Command, repeat.Final, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (isQueuedHere)
+        {
+            // Still queued or executing here (or finished with a result the store could not keep):
+            // the first delivery's result follows, once.
+            return await RepeatAsync(verdict.Command!, queuedHere, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (verdict.Rejection is { } r && r >= CommandRejection.Retained)
+        {
+            // The payload parsed: the journal gets the type and operator it claims too.
+            return await JournalAsync(verdict, CommandEnvelope.TryParse(bytes, out _, out _, out _), now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (verdict.Unfinished)
+        {
+            // Recorded by an earlier run that stopped or crashed before executing it: the broker
+            // redelivered it because it was never acknowledged, and it is still valid (verified again).
+            LogResumed(verdict.CommandId);
         }
 
         return await JournalAsync(verdict, verdict.Command?.Command, now, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Hands an accepted command to the executor; the follow-up result (<c>done</c> or <c>rejected</c>).</summary>
+    /// <summary>Hands an accepted command to the executor; the follow-up result (<c>done</c> or <c>rejected</c>), remembered as its final result.</summary>
     public async Task<(CommandResultKind Result, string? Reason)> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -74,18 +132,39 @@ public sealed partial class CommandHandler(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Cut short by a stop: left unfinished, so the broker's redelivery runs it at the next start.
+            Abandon(command);
             throw;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogExecuteFailed(command.Command.Id, ex);
-            return (CommandResultKind.Rejected, $"failed: {ex.Message}");
+            outcome = new CommandExecution(false, $"failed: {ex.Message}");
         }
 
         // A done result may carry a note (the contract allows it); a refusal always says why.
-        return outcome.Done
-            ? (CommandResultKind.Done, string.IsNullOrEmpty(outcome.Detail) ? null : outcome.Detail)
-            : (CommandResultKind.Rejected, string.IsNullOrEmpty(outcome.Detail) ? "refused" : outcome.Detail);
+        var final = outcome.Done
+            ? new CommandFinal(true, string.IsNullOrEmpty(outcome.Detail) ? null : outcome.Detail)
+            : new CommandFinal(false, string.IsNullOrEmpty(outcome.Detail) ? "refused" : outcome.Detail);
+        Finish(command.Command.Id, final);
+        return Answer(final);
+    }
+
+    /// <summary>
+    /// Forgets that <paramref name="command"/> is queued here, leaving it unfinished in the replay
+    /// store: it was accepted but will not be executed by this process (stopping), so a redelivery
+    /// at the next start executes it.
+    /// </summary>
+    public void Abandon(VerifiedCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        lock (_gate)
+        {
+            if (_inFlight.TryGetValue(command.Command.Id, out var final) && final is null)
+            {
+                _inFlight.Remove(command.Command.Id);
+            }
+        }
     }
 
     /// <summary>Both steps in one (tests and the fuzzer): every result the payload gets, in order.</summary>
@@ -101,6 +180,51 @@ public sealed partial class CommandHandler(
         return results;
     }
 
+    private void Finish(string id, CommandFinal final)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                _verifier.Finish(id, final);
+                _inFlight.Remove(id);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Executed, but the store does not know: this process still answers a redelivery
+                // with the result; after a restart the redelivery would run it again.
+                LogFinishFailed(id, ex);
+                _inFlight[id] = final;
+            }
+        }
+    }
+
+    private static (CommandResultKind Result, string? Reason) Answer(CommandFinal final) =>
+        final.Done ? (CommandResultKind.Done, final.Reason) : (CommandResultKind.Rejected, final.Reason ?? "rejected");
+
+    /// <summary>A payload handled before: answered again (the final result, or accepted while it runs), audited, never acted on.</summary>
+    private async Task<CommandAttempt> RepeatAsync(VerifiedCommand command, CommandFinal? final, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (result, reason) = final is null ? (CommandResultKind.Accepted, null) : Answer(final);
+        var id = command.Command.Id;
+        try
+        {
+            await _journal.RecordAsync(new CommandRepeated(now, id, command.Command.Type, command.Command.Operator, CommandResultPayload.Wire(result), reason), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Answered all the same: a repeat changes nothing, and its first delivery is journaled.
+            LogJournalFailed(id, ex);
+        }
+
+        LogRepeated(id, CommandResultPayload.Wire(result));
+        return new CommandAttempt(id, result, reason, null);
+    }
+
     private async Task<CommandAttempt> JournalAsync(CommandVerdict verdict, CommandEnvelope? claimed, DateTimeOffset now, CancellationToken cancellationToken)
     {
         DomainEvent attempt = verdict.Command is { } accepted
@@ -112,12 +236,23 @@ public sealed partial class CommandHandler(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            if (verdict.Command is { } stopped)
+            {
+                Abandon(stopped);
+            }
+
             throw;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Not journaled means not acted on: the journal must hold every command the site obeyed.
+            // Left unfinished in the replay store, so the same payload sent again is tried again.
             LogJournalFailed(verdict.CommandId, ex);
+            if (verdict.Command is { } unjournaled)
+            {
+                Abandon(unjournaled);
+            }
+
             return new CommandAttempt(verdict.CommandId, CommandResultKind.Rejected, "unavailable: the command could not be journaled, so it was not acted on", null);
         }
 
@@ -136,19 +271,4 @@ public sealed partial class CommandHandler(
         CommandEnvelope.TryParse(payload, out _, out _, out var id);
         return id;
     }
-
-    [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "Command accepted: {Command} (role {Role})")]
-    private partial void LogAccepted(string command, string role);
-
-    [LoggerMessage(EventId = 331, Level = LogLevel.Warning, Message = "Command '{Id}' rejected: {Reason}")]
-    private partial void LogRejected(string id, string reason);
-
-    [LoggerMessage(EventId = 332, Level = LogLevel.Error, Message = "Command '{Id}' refused because it could not be journaled")]
-    private partial void LogJournalFailed(string id, Exception exception);
-
-    [LoggerMessage(EventId = 333, Level = LogLevel.Error, Message = "Command refused because the replay store failed")]
-    private partial void LogVerifyFailed(Exception exception);
-
-    [LoggerMessage(EventId = 334, Level = LogLevel.Error, Message = "Command '{Id}' failed in the controller")]
-    private partial void LogExecuteFailed(string id, Exception exception);
 }

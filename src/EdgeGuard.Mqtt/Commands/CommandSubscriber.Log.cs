@@ -28,4 +28,7 @@ public sealed partial class CommandSubscriber
 
     [LoggerMessage(EventId = 327, Level = LogLevel.Error, Message = "Handling a command message failed")]
     private partial void LogHandlerFailed(Exception exception);
+
+    [LoggerMessage(EventId = 328, Level = LogLevel.Warning, Message = "Stopping: {Left} accepted command(s) not executed within {Seconds} s; they stay unfinished and run when redelivered")]
+    private partial void LogDrainCutShort(int left, double seconds);
 }

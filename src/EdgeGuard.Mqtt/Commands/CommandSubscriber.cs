@@ -42,16 +42,22 @@ public sealed partial class CommandSubscriber : BackgroundService
     private readonly SemaphoreSlim _receiveGate = new(1, 1);
     private readonly Channel<Reply> _replies;
     private readonly Channel<Accepted> _accepted;
+    // The queue loops' token: not the stopping token, so that a stop finishes the queue (DrainAsync)
+    // instead of dropping commands already accepted and acknowledged; cancelled at the drain deadline.
+    private readonly CancellationTokenSource _drainDeadline;
+    private Task _replyLoop = Task.CompletedTask;
+    private Task _executeLoop = Task.CompletedTask;
+    private Task? _drain;
     private TaskCompletionSource _subscribed = NewSignal();
     private IMqttClient? _client;
     private long _received;
     private long _published;
     private long _dropped;
 
-    /// <summary>Creates the subscriber; the options' broker settings are validated here.</summary>
     /// <summary>The settings this subscriber connects with.</summary>
     public CommandSubscriberOptions Options => _options;
 
+    /// <summary>Creates the subscriber; the options' broker settings are validated here.</summary>
     public CommandSubscriber(CommandSubscriberOptions options, CommandHandler handler, TimeProvider time, ILogger<CommandSubscriber> log)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -60,6 +66,9 @@ public sealed partial class CommandSubscriber : BackgroundService
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPacketBytes, 16 * 1024, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SessionExpiry, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.SessionExpiry, TimeSpan.FromDays(1), nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiveMaximum, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.ReceiveMaximum, ushort.MaxValue, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.DrainTimeout, TimeSpan.Zero, nameof(options));
         _options = options with { Broker = options.Broker.ThrowIfInvalid() };
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _time = time ?? throw new ArgumentNullException(nameof(time));
@@ -67,6 +76,7 @@ public sealed partial class CommandSubscriber : BackgroundService
         _topics = new Topics(options.Broker.Site, options.Broker.Gateway);
         _replies = Channel.CreateBounded<Reply>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _accepted = Channel.CreateBounded<Accepted>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        _drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
 
     /// <summary>Whether the subscription is in place on a live connection.</summary>
@@ -89,14 +99,15 @@ public sealed partial class CommandSubscriber : BackgroundService
     public override void Dispose()
     {
         _receiveGate.Dispose();
+        _drainDeadline.Dispose();
         base.Dispose();
     }
 
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var replies = Task.Run(() => ReplyLoopAsync(stoppingToken), CancellationToken.None);
-        var executions = Task.Run(() => ExecuteLoopAsync(stoppingToken), CancellationToken.None);
+        _replyLoop = Task.Run(() => ReplyLoopAsync(_drainDeadline.Token), CancellationToken.None);
+        _executeLoop = Task.Run(() => ExecuteLoopAsync(_drainDeadline.Token), CancellationToken.None);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -118,8 +129,9 @@ public sealed partial class CommandSubscriber : BackgroundService
             }
         }
 
-        await Quietly(replies).ConfigureAwait(false);
-        await Quietly(executions).ConfigureAwait(false);
+        // Already done when the stop found the connection up (ConnectAndListenAsync); otherwise the
+        // queued commands are still executed, their results dropped for want of a connection.
+        await DrainAsync().ConfigureAwait(false);
     }
 
     /// <summary>One connection: connect, subscribe, then wait until it is lost or the service stops.</summary>
@@ -176,6 +188,12 @@ public sealed partial class CommandSubscriber : BackgroundService
         }
         finally
         {
+            if (stoppingToken.IsCancellationRequested && client.IsConnected)
+            {
+                // Before the disconnect: the results of commands accepted before the stop still reach the office.
+                await DrainAsync().ConfigureAwait(false);
+            }
+
             Volatile.Write(ref _client, null);
             var signal = Volatile.Read(ref _subscribed);
             if (signal.Task.IsCompleted)
@@ -192,7 +210,7 @@ public sealed partial class CommandSubscriber : BackgroundService
         return _time.GetElapsedTime(started);
     }
 
-    private MqttClientOptions ConnectOptions()
+    internal MqttClientOptions ConnectOptions()
     {
         var options = ClientOptionsFactory.Build(_options.Broker with { ClientId = _options.ClientId }, _topics, session: 0);
         // The availability will is the publisher's alone: this connection dropping is not the
@@ -203,6 +221,9 @@ public sealed partial class CommandSubscriber : BackgroundService
         options.CleanSession = false;
         options.SessionExpiryInterval = (uint)_options.SessionExpiry.TotalSeconds;
         options.MaximumPacketSize = (uint)_options.MaxPacketBytes;
+        // MQTT 5 Receive Maximum: at most this many unacknowledged commands in flight to us. Commands
+        // are handled one at a time; without it the broker may push up to 65,535, all buffered here.
+        options.ReceiveMaximum = (ushort)_options.ReceiveMaximum;
         return options;
     }
 
@@ -223,16 +244,15 @@ public sealed partial class CommandSubscriber : BackgroundService
             try
             {
                 var attempt = await _handler.ReceiveAsync(message.Payload, message.Retain, stoppingToken).ConfigureAwait(false);
-                var correlation = message.CorrelationData is { Length: > 0 } data ? (byte[])data.Clone() : null;
-                if (message.ResponseTopic is { } topic && !string.Equals(topic, _topics.CommandResults, StringComparison.Ordinal))
+                try
                 {
-                    LogForeignResponseTopic(attempt.CommandId, topic);
+                    await QueueAsync(attempt, message, stoppingToken).ConfigureAwait(false);
                 }
-
-                await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation), stoppingToken).ConfigureAwait(false);
-                if (attempt.Command is { } command)
+                catch when (attempt.Command is { } command)
                 {
-                    await _accepted.Writer.WriteAsync(new Accepted(command, correlation), stoppingToken).ConfigureAwait(false);
+                    // Accepted but not queued (stopping): left unfinished, so the redelivery runs it.
+                    _handler.Abandon(command);
+                    throw;
                 }
             }
             finally
@@ -240,9 +260,12 @@ public sealed partial class CommandSubscriber : BackgroundService
                 _receiveGate.Release();
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (stoppingToken.IsCancellationRequested && ex is OperationCanceledException or ChannelClosedException)
         {
-            // Stopping: not acknowledged, so the broker offers it again at the next start.
+            // Stopping before this message was handled to the end: not acknowledged (returning would
+            // be), so the broker offers it again at the next start, where the replay store has it
+            // executed if it never was, or answered if it was.
+            args.AutoAcknowledge = false;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -250,21 +273,18 @@ public sealed partial class CommandSubscriber : BackgroundService
         }
     }
 
-    private async Task ExecuteLoopAsync(CancellationToken stoppingToken)
+    private async Task QueueAsync(CommandAttempt attempt, MqttApplicationMessage message, CancellationToken stoppingToken)
     {
-        await foreach (var accepted in _accepted.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        var correlation = message.CorrelationData is { Length: > 0 } data ? (byte[])data.Clone() : null;
+        if (message.ResponseTopic is { } topic && !string.Equals(topic, _topics.CommandResults, StringComparison.Ordinal))
         {
-            var id = accepted.Command.Command.Id;
-            var (result, reason) = await _handler.ExecuteAsync(accepted.Command, stoppingToken).ConfigureAwait(false);
-            await _replies.Writer.WriteAsync(new Reply(id, result, reason, accepted.Correlation), stoppingToken).ConfigureAwait(false);
+            LogForeignResponseTopic(attempt.CommandId, topic);
         }
-    }
 
-    private async Task ReplyLoopAsync(CancellationToken stoppingToken)
-    {
-        await foreach (var reply in _replies.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation), stoppingToken).ConfigureAwait(false);
+        if (attempt.Command is { } command)
         {
-            await PublishAsync(reply, stoppingToken).ConfigureAwait(false);
+            await _accepted.Writer.WriteAsync(new Accepted(command, correlation), stoppingToken).ConfigureAwait(false);
         }
     }
 

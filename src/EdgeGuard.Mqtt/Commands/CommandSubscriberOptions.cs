@@ -22,6 +22,23 @@ public sealed record CommandSubscriberOptions
     /// </summary>
     public int MaxPacketBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// MQTT 5 Receive Maximum announced at CONNECT: how many commands the broker may send before
+    /// the gateway acknowledges them. Commands are verified, journaled and acknowledged one at a
+    /// time, so more in flight only buffers them here (up to 65,535 without it) while each waits
+    /// longer for its answer; a small window keeps the rest queued on the broker, where the
+    /// persistent session and the message expiry look after them.
+    /// </summary>
+    public int ReceiveMaximum { get; init; } = 16;
+
+    /// <summary>
+    /// How long a stop may spend executing the commands already accepted (and acknowledged) and
+    /// publishing their results before the connection closes. Well inside the host's shutdown
+    /// timeout (5 s), since the controller must still be running to execute them. Whatever is left
+    /// stays unfinished in the replay store, so its redelivery runs at the next start.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Results waiting to be published; a full queue holds back acknowledging new commands.</summary>
     public int QueueCapacity { get; init; } = 256;
 

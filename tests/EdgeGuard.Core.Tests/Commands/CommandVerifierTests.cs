@@ -119,13 +119,74 @@ public sealed class CommandVerifierTests : IDisposable
         Rejected(Verify(CommandKit.Signed(_kit.Supervisor, command)), CommandRejection.LifetimeTooLong);
     }
 
+    /// <summary>The same signed command with a space after every comma: authentic, but other bytes.</summary>
+    private static byte[] Respelt(byte[] payload) =>
+        Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(payload).Replace(",", ", ", StringComparison.Ordinal));
+
     [Fact]
-    public void A_replayed_id_is_rejected_even_by_a_new_verifier_over_the_same_store()
+    public void An_id_reused_with_other_bytes_is_rejected_as_replayed_even_by_a_new_verifier_over_the_same_store()
     {
         var payload = _kit.Signed();
         Assert.True(Verify(payload).Accepted);
-        Rejected(Verify(payload, at: Now.AddSeconds(1)), CommandRejection.Replayed);
-        Rejected(_kit.Verifier().Verify(payload, retained: false, Now.AddSeconds(2)), CommandRejection.Replayed);
+        Rejected(Verify(Respelt(payload), at: Now.AddSeconds(1)), CommandRejection.Replayed);
+        Rejected(_kit.Verifier().Verify(Respelt(payload), retained: false, Now.AddSeconds(2)), CommandRejection.Replayed);
+    }
+
+    [Fact]
+    public void A_verbatim_copy_of_an_unfinished_command_is_accepted_again_and_marked_unfinished()
+    {
+        var payload = _kit.Signed();
+        var first = Verify(payload);
+        var again = _kit.Verifier().Verify(payload, retained: false, Now.AddSeconds(1));
+
+        Assert.True(first.Accepted && !first.Unfinished);
+        // Queued here or left over from a stop or crash: only the caller knows which.
+        Assert.True(again.Accepted && again.Unfinished);
+        Assert.Equal(first.Command!.Command.SigningBytes(), again.Command!.Command.SigningBytes());
+        Assert.Null(again.Repeat);
+    }
+
+    [Fact]
+    public void A_verbatim_copy_of_a_finished_command_is_a_repeat_carrying_its_final_result()
+    {
+        var payload = _kit.Signed();
+        var verifier = _kit.Verifier();
+        var first = verifier.Verify(payload, false, Now);
+        verifier.Finish(first.CommandId, new CommandFinal(false, "a panic button is still held"));
+
+        var again = verifier.Verify(payload, false, Now.AddSeconds(1));
+
+        Assert.False(again.Accepted);
+        Assert.Null(again.Rejection);
+        Assert.Equal(new CommandFinal(false, "a panic button is still held"), again.Repeat!.Final);
+        Assert.Equal(first.Command!.Command.SigningBytes(), again.Repeat.Command.Command.SigningBytes());
+        // Still only a verbatim copy: other bytes under the id are a replay.
+        Rejected(verifier.Verify(Respelt(payload), false, Now.AddSeconds(2)), CommandRejection.Replayed);
+    }
+
+    [Fact]
+    public void A_repeat_is_still_checked_first_a_forged_or_expired_copy_is_refused_as_such()
+    {
+        var command = CommandKit.Unsigned(ttl: TimeSpan.FromSeconds(30));
+        var payload = CommandKit.Signed(_kit.Supervisor, command);
+        var verifier = _kit.Verifier();
+        verifier.Finish(verifier.Verify(payload, false, Now).CommandId, new CommandFinal(true, null));
+
+        Rejected(verifier.Verify(payload, retained: true, Now), CommandRejection.Retained);
+        Rejected(verifier.Verify(payload, false, command.ExpiresAt + _kit.Options.ClockSkew), CommandRejection.Expired);
+    }
+
+    [Fact]
+    public void A_command_refused_for_its_role_is_finished_at_once_so_its_redelivery_repeats_the_refusal()
+    {
+        var payload = _kit.Signed(CommandType.AllClear, "guard.smith");
+        var first = Verify(payload);
+        var again = Verify(payload, at: Now.AddSeconds(1));
+
+        Rejected(first, CommandRejection.RoleNotAllowed);
+        Assert.False(again.Accepted);
+        Assert.Equal(new CommandFinal(false, first.Reason), again.Repeat!.Final);
+        Rejected(Verify(Respelt(payload), at: Now.AddSeconds(2)), CommandRejection.Replayed);
     }
 
     [Fact]

@@ -14,19 +14,39 @@ public sealed class RecordingCommandJournal : ICommandJournal
 {
     private readonly ConcurrentQueue<DomainEvent> _events = new();
 
+    private TaskCompletionSource? _held;
+    private TaskCompletionSource? _release;
+
     public bool Fail { get; set; }
 
     public IReadOnlyList<DomainEvent> Events => [.. _events];
 
-    public Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the next <c>command.received</c> wait (as a slow disk would) until the returned
+    /// release is set or the handler's token is cancelled; <c>Held</c> completes once it waits.
+    /// The command's id is in the replay store by then, and no PUBACK has been sent.
+    /// </summary>
+    public (Task Held, TaskCompletionSource Release) HoldNextReceived()
+    {
+        _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return (_held.Task, _release);
+    }
+
+    public async Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken)
     {
         if (Fail)
         {
             throw new IOException("disk I/O error");
         }
 
+        if (attempt is CommandReceived && Interlocked.Exchange(ref _held, null) is { } held)
+        {
+            held.SetResult();
+            await _release!.Task.WaitAsync(cancellationToken);
+        }
+
         _events.Enqueue(attempt);
-        return Task.CompletedTask;
     }
 }
 
@@ -37,12 +57,24 @@ public sealed class FakeExecutor : ICommandExecutor
 
     public Func<VerifiedCommand, CommandExecution> Answer { get; set; } = _ => new CommandExecution(true, null);
 
+    /// <summary>When set, each command waits for it (or its token) before it takes effect, like a busy controller.</summary>
+    public Task? Hold { get; set; }
+
+    /// <summary>Completes when a command has started executing (and is waiting for <see cref="Hold"/>).</summary>
+    public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public IReadOnlyList<VerifiedCommand> Executed => [.. _executed];
 
-    public Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
+    public async Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
     {
+        Started.TrySetResult();
+        if (Hold is { } hold)
+        {
+            await hold.WaitAsync(cancellationToken);
+        }
+
         _executed.Enqueue(command);
-        return Task.FromResult(Answer(command));
+        return Answer(command);
     }
 }
 
@@ -59,7 +91,9 @@ public sealed class CommandHarness : IAsyncDisposable
 
     private readonly bool _ownsSupervisor;
 
-    public CommandHarness(ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null, EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null)
+    public CommandHarness(
+        ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null,
+        EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null)
     {
         // A restarted gateway is given the same supervisor key, as its config would.
         Supervisor = supervisor ?? ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -76,7 +110,7 @@ public sealed class CommandHarness : IAsyncDisposable
         if (brokerPort is { } port)
         {
             Subscriber = new CommandSubscriber(
-                new CommandSubscriberOptions { Broker = broker ?? PublisherHarness.Plain(port) },
+                (tune ?? (o => o))(new CommandSubscriberOptions { Broker = broker ?? PublisherHarness.Plain(port) }),
                 Handler,
                 TimeProvider.System,
                 quiet || output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output));

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Mqtt.Commands;
+
+// Source-generated log messages of the command handler (event ids 330-339).
+public sealed partial class CommandHandler
+{
+    [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "Command accepted: {Command} (role {Role})")]
+    private partial void LogAccepted(string command, string role);
+
+    [LoggerMessage(EventId = 331, Level = LogLevel.Warning, Message = "Command '{Id}' rejected: {Reason}")]
+    private partial void LogRejected(string id, string reason);
+
+    [LoggerMessage(EventId = 332, Level = LogLevel.Error, Message = "Command '{Id}' could not be journaled")]
+    private partial void LogJournalFailed(string id, Exception exception);
+
+    [LoggerMessage(EventId = 333, Level = LogLevel.Error, Message = "Command refused because the replay store failed")]
+    private partial void LogVerifyFailed(Exception exception);
+
+    [LoggerMessage(EventId = 334, Level = LogLevel.Error, Message = "Command '{Id}' failed in the controller")]
+    private partial void LogExecuteFailed(string id, Exception exception);
+
+    [LoggerMessage(EventId = 335, Level = LogLevel.Information, Message = "Command '{Id}' arrived again (a redelivery or a verbatim copy); answered '{Result}' again, not acted on twice")]
+    private partial void LogRepeated(string id, string result);
+
+    [LoggerMessage(EventId = 336, Level = LogLevel.Warning, Message = "Command '{Id}' was recorded but never executed (a stop or crash came first); executing its redelivery")]
+    private partial void LogResumed(string id);
+
+    [LoggerMessage(EventId = 337, Level = LogLevel.Error, Message = "The final result of command '{Id}' could not be stored; a redelivery after a restart would run it again")]
+    private partial void LogFinishFailed(string id, Exception exception);
+}

@@ -1,0 +1,66 @@
+namespace EdgeGuard.Mqtt.Commands;
+
+// The two queues behind the MQTT handler: accepted commands, executed one at a time in arrival
+// order, and results, published in order. Both keep running through a stop until they are empty or
+// CommandSubscriberOptions.DrainTimeout has passed: a command the broker has been told we received
+// must be executed and answered, not dropped with the process.
+public sealed partial class CommandSubscriber
+{
+    private async Task ExecuteLoopAsync(CancellationToken drainDeadline)
+    {
+        await foreach (var accepted in _accepted.Reader.ReadAllAsync(drainDeadline).ConfigureAwait(false))
+        {
+            var id = accepted.Command.Command.Id;
+            // Cancelled only at the drain deadline; the handler then leaves the command unfinished.
+            var outcome = await _handler.ExecuteAsync(accepted.Command, drainDeadline).ConfigureAwait(false);
+            await _replies.Writer.WriteAsync(new Reply(id, outcome.Result, outcome.Reason, accepted.Correlation), drainDeadline).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReplyLoopAsync(CancellationToken drainDeadline)
+    {
+        await foreach (var reply in _replies.Reader.ReadAllAsync(drainDeadline).ConfigureAwait(false))
+        {
+            await PublishAsync(reply, drainDeadline).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Once, at stop: no new commands, then the queued ones executed and every result published, within the deadline.</summary>
+    private Task DrainAsync() => _drain ??= DrainCoreAsync();
+
+    private async Task DrainCoreAsync()
+    {
+        _drainDeadline.CancelAfter(_options.DrainTimeout);
+        try
+        {
+            // The message being handled, if any, is cancelled by the stopping token and left
+            // unacknowledged; later ones are not handled at all (OnMessageAsync). Held for good: none
+            // may be queued after the writer is completed.
+            await _receiveGate.WaitAsync(_drainDeadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Past the deadline: what is queued stays unfinished.
+        }
+
+        _accepted.Writer.TryComplete();
+        await Quietly(_executeLoop).ConfigureAwait(false);
+        _replies.Writer.TryComplete();
+        await Quietly(_replyLoop).ConfigureAwait(false);
+
+        // Cut off by the deadline: acknowledged, so the broker will not offer them again, but left
+        // unfinished in the replay store, so the office's resend of the same payload (it was told
+        // "accepted" and never "done") is executed rather than refused as a replay.
+        var left = 0;
+        while (_accepted.Reader.TryRead(out var abandoned))
+        {
+            _handler.Abandon(abandoned.Command);
+            left++;
+        }
+
+        if (left > 0 || _drainDeadline.IsCancellationRequested)
+        {
+            LogDrainCutShort(left, _options.DrainTimeout.TotalSeconds);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Commands;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>The handler as an idempotent receiver (the same payload twice), and a failing replay store, without a broker.</summary>
+public sealed class CommandHandlerTests(ITestOutputHelper output)
+{
+    private static async Task<CommandAttempt> ReceiveAsync(CommandHarness gateway, byte[] payload) =>
+        await gateway.Handler.ReceiveAsync(new System.Buffers.ReadOnlySequence<byte>(payload), retained: false, CancellationToken.None);
+
+    [Fact]
+    public async Task A_copy_arriving_while_the_command_is_queued_is_answered_accepted_again_and_after_it_finished_with_its_result()
+    {
+        await using var gateway = new CommandHarness(output);
+        var payload = gateway.Sign(CommandType.Lockdown);
+
+        var first = await ReceiveAsync(gateway, payload);
+        var whileQueued = await ReceiveAsync(gateway, payload);
+        gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
+        var done = await gateway.Handler.ExecuteAsync(first.Command!, CancellationToken.None);
+        var afterwards = await ReceiveAsync(gateway, payload);
+
+        Assert.Equal((CommandResultKind.Accepted, true), (first.Result, first.Command is not null));
+        Assert.Equal((CommandResultKind.Accepted, null, null), (whileQueued.Result, whileQueued.Reason, whileQueued.Command));
+        Assert.Equal((CommandResultKind.Done, "lockdown started"), done);
+        Assert.Equal((CommandResultKind.Done, "lockdown started", null), (afterwards.Result, afterwards.Reason, afterwards.Command));
+        Assert.Single(gateway.Executor.Executed);
+        Assert.Equal(0, gateway.Handler.InFlight);
+        // Audited, never as an alarm, and never as a rejection.
+        Assert.Equal(["command.received", "command.repeated", "command.repeated"], gateway.Journal.Events.Select(e => e.Type));
+        Assert.All(gateway.Journal.Events.OfType<CommandRepeated>(), e => Assert.Equal(Severity.Info, e.Severity));
+        Assert.Equal(["accepted", "done"], gateway.Journal.Events.OfType<CommandRepeated>().Select(e => e.Answer));
+    }
+
+    [Fact]
+    public async Task A_command_recorded_but_never_executed_before_a_crash_is_executed_when_redelivered()
+    {
+        using var temp = new TempDirectory();
+        var path = Path.Combine(temp.Path, JournalDatabase.FileName);
+        using var supervisor = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        byte[] payload;
+        using (var database = JournalDatabase.Open(path))
+        {
+            await using var crashed = new CommandHarness(output, seen: new SqliteSeenCommandIds(database), supervisor: supervisor);
+            payload = crashed.Sign(CommandType.Lockdown);
+            // Verified, recorded and journaled; the process dies before the PUBACK and before executing it.
+            Assert.NotNull((await ReceiveAsync(crashed, payload)).Command);
+        }
+
+        using var reopened = JournalDatabase.Open(path);
+        await using var restarted = new CommandHarness(output, seen: new SqliteSeenCommandIds(reopened), supervisor: supervisor);
+        var redelivered = await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
+        var again = await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
+
+        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], redelivered.Select(r => r.Result));
+        Assert.Equal([CommandResultKind.Done], again.Select(r => r.Result));
+        Assert.Single(restarted.Executor.Executed);
+        Assert.DoesNotContain(restarted.Journal.Events, e => e is CommandRejected);
+    }
+
+    [Fact]
+    public async Task A_command_cut_short_by_a_stop_while_executing_stays_unfinished_and_runs_when_sent_again()
+    {
+        await using var gateway = new CommandHarness(output);
+        var payload = gateway.Sign(CommandType.Lockdown);
+        var attempt = await ReceiveAsync(gateway, payload);
+        gateway.Executor.Hold = new TaskCompletionSource().Task;
+        using var stop = new CancellationTokenSource();
+
+        var executing = gateway.Handler.ExecuteAsync(attempt.Command!, stop.Token);
+        await gateway.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => executing);
+        gateway.Executor.Hold = null;
+
+        Assert.Equal(0, gateway.Handler.InFlight);
+        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], (await gateway.Handler.HandleAsync(payload, false, CancellationToken.None)).Select(r => r.Result));
+    }
+
+    [Fact]
+    public async Task A_failing_replay_store_refuses_the_command_and_journals_the_refusal()
+    {
+        await using var gateway = new CommandHarness(output, seen: new BrokenSeenCommandIds());
+        var payload = gateway.Sign(CommandType.Lockdown);
+
+        var result = Assert.Single(await gateway.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
+
+        Assert.Equal(CommandResultKind.Rejected, result.Result);
+        Assert.StartsWith("unavailable: ", result.Reason, StringComparison.Ordinal);
+        Assert.Empty(gateway.Executor.Executed);
+        var rejected = Assert.IsType<CommandRejected>(Assert.Single(gateway.Journal.Events));
+        Assert.Equal((CommandRejection.Unavailable, CommandType.Lockdown, "sup.jones"), (rejected.Rejection, rejected.CommandType, rejected.Operator));
+        Assert.Equal(result.Reason, rejected.Reason);
+        Assert.NotEqual(Severity.Alarm, rejected.Severity);
+    }
+
+    /// <summary>A replay store on a failing disk.</summary>
+    private sealed class BrokenSeenCommandIds : ISeenCommandIds
+    {
+        public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null) =>
+            throw new JournalException("disk I/O error");
+
+        public void Finish(string id, CommandFinal final) => throw new JournalException("disk I/O error");
+    }
+}
