@@ -253,6 +253,10 @@ public static partial class EventDataWriter
                 writer.WriteString("reason", e.Reason);
                 return (e.OutputId, null, true);
 
+            case OutputFaultRestored e:
+                writer.WriteString("output", e.OutputId);
+                return (e.OutputId, null, true);
+
             case JournalFull e:
                 writer.WriteNumber("undelivered", e.Undelivered);
                 writer.WriteString("reason", e.Reason);

@@ -123,11 +123,26 @@ public sealed record SafetyStateNotPersisted(DateTimeOffset At, string Reason) :
     public override Severity Severity => Severity.Critical;
 }
 
-/// <summary>An output line could not be driven to its planned level.</summary>
+/// <summary>
+/// An output line could not be driven to its planned level. Raised once per failing line; the controller
+/// drives it again every <c>SiteController.OutputRetryInterval</c> until <see cref="OutputFaultRestored"/>.
+/// </summary>
 public sealed record OutputFault(DateTimeOffset At, string OutputId, string Reason) : DomainEvent(At)
 {
     public override string Type => "fault.output";
     public override Severity Severity => Severity.Critical;
+    public override string? Point => OutputId;
+}
+
+/// <summary>
+/// An output reported with <see cref="OutputFault"/> shows its planned level again: a retried write took,
+/// or the plan came back to the level the line has. Raised once per fault; the controller retries meanwhile
+/// without raising the fault again.
+/// </summary>
+public sealed record OutputFaultRestored(DateTimeOffset At, string OutputId) : DomainEvent(At)
+{
+    public override string Type => "fault.output-restored";
+    public override Severity Severity => Severity.Info;
     public override string? Point => OutputId;
 }
 

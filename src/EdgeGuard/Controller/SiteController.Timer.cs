@@ -4,7 +4,7 @@ using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Controller;
 
-// The one timer that ticks filters, supervisors and the decider's deadlines. Re-armed after every
+// The one timer that ticks filters, supervisors and the decider's deadlines, and retries outputs. Re-armed after every
 // message for the earliest deadline; the points' deadlines are kept in PointDeadlines as each
 // filter and supervisor changes (an edge touches one point, a tick all of them).
 public sealed partial class SiteController
@@ -39,6 +39,12 @@ public sealed partial class SiteController
         if (_pointDeadlines.Earliest is { } point && (next is null || point < next))
         {
             next = point;
+        }
+
+        // Outputs that do not show the plan are driven again on this timer's tick (SiteController.Outputs.cs).
+        if (_outputRetryAt is { } retry && (next is null || retry < next))
+        {
+            next = retry;
         }
 
         var delay = Timeout.InfiniteTimeSpan;
