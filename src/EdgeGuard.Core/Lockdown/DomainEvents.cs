@@ -116,11 +116,27 @@ public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointK
     public override string? Point => PointId;
 }
 
-/// <summary>The safety state could not be written to disk; outputs were still driven (safety first).</summary>
+/// <summary>
+/// The safety state could not be written to disk; outputs were still driven (safety first). Raised once per
+/// state that could not be saved; the controller keeps saving it until
+/// <see cref="SafetyStateNotPersistedRestored"/>.
+/// </summary>
 public sealed record SafetyStateNotPersisted(DateTimeOffset At, string Reason) : DomainEvent(At)
 {
     public override string Type => "fault.safety-state-not-persisted";
     public override Severity Severity => Severity.Critical;
+}
+
+/// <summary>
+/// The safety state is on disk again after <see cref="SafetyStateNotPersisted"/>: a retried save took, so a
+/// power cut from now on restores the state the gateway acts on. Raised once per fault.
+/// </summary>
+/// <param name="At">When the save took.</param>
+/// <param name="Mode">The mode saved, so the office sees which state a power cut now restores.</param>
+public sealed record SafetyStateNotPersistedRestored(DateTimeOffset At, SiteMode Mode) : DomainEvent(At)
+{
+    public override string Type => "fault.safety-state-not-persisted-restored";
+    public override Severity Severity => Severity.Info;
 }
 
 /// <summary>

@@ -41,10 +41,11 @@ public sealed partial class SiteController
             next = point;
         }
 
-        // Outputs that do not show the plan are driven again on this timer's tick (SiteController.Outputs.cs).
-        if (_outputRetryAt is { } retry && (next is null || retry < next))
+        // Outputs that do not show the plan are driven again on this timer's tick (SiteController.Outputs.cs),
+        // and a safety state whose save failed is saved again (SiteController.Persistence.cs).
+        foreach (var retry in (ReadOnlySpan<TimeSpan?>)[_outputRetryAt, _safetySaveRetryAt])
         {
-            next = retry;
+            next = retry is { } r && (next is null || r < next) ? r : next;
         }
 
         var delay = Timeout.InfiniteTimeSpan;

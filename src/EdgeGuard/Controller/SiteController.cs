@@ -301,16 +301,14 @@ public sealed partial class SiteController(
         if (safety != _safety)
         {
             _safety = safety;
-            try
-            {
-                store.Save(safety);
-            }
-#pragma warning disable CA1031 // A failed write must not stop the doors from locking: report it, act anyway.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                events.Add(new SafetyStateNotPersisted(now.Utc, ex.Message));
-            }
+            Persist(now, events, changed: true);
+        }
+        else if (_safetyUnsaved && !_onEdgeThread)
+        {
+            // An earlier save failed: try again now, before this decision drives anything. Not on a
+            // GPIO thread (an fsync there would hold up the driver's edge timestamps): the retry
+            // timer, on the loop, comes soon enough.
+            Persist(now, events, changed: false);
         }
 
         _state = decision.State;
