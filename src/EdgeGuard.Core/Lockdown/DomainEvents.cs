@@ -106,8 +106,9 @@ public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, st
 }
 
 /// <summary>
-/// A point was already active when the gateway booted. Reported, never treated as a new alarm:
-/// boot transients must not start a lockdown.
+/// A point was already active when the gateway booted (its level after the inputs settled, so boot
+/// transients are over). Reported; most kinds start nothing. A fire input releases egress and a panic
+/// button is decided like a press (its lockdown or silent hold-up events follow this one).
 /// </summary>
 public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointKind Kind, string Zone) : DomainEvent(At)
 {

@@ -169,6 +169,22 @@ public sealed class SiteControllerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_panic_button_held_through_a_restart_locks_down_once_inputs_settle()
+    {
+        _h.Set("panic", true); // latched before the gateway came up
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+        Assert.True(_h.Driver.GetOutputLevel(10), "the lock was not driven for a held panic button");
+        Assert.True(_h.Driver.GetOutputLevel(11));
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(_store.Saves).State.Mode);
+        var types = _h.Events.Events.Select(e => e.Type).ToList();
+        Assert.True(types.IndexOf("point.active-at-boot") < types.IndexOf("lockdown.started"), string.Join(", ", types));
+    }
+
+    [Fact]
     public async Task Edges_during_boot_settling_raise_nothing()
     {
         var start = _h.Controller.StartAsync(CancellationToken.None);
