@@ -77,14 +77,38 @@ public sealed class EolLoopLines : IInputLines
     public IReadOnlyCollection<string> PointIds => _loops.Keys;
 
     /// <inheritdoc/>
-    /// <remarks>Reads and classifies the loop now; does not change what was reported.</remarks>
-    /// <exception cref="HardwareException">The ADC does not answer.</exception>
+    /// <remarks>
+    /// Reads and classifies the loop now; does not change what was reported. When the ADC does not answer (a chip
+    /// dead at boot must not stop the gateway) the loop gives the fail-safe level, as a poll would, and the chip is
+    /// reported as <see cref="HardwareFault"/>; that level counts as delivered, so the first poll that reads the
+    /// loop delivers its real level.
+    /// </remarks>
     public bool Read(string pointId)
     {
         ArgumentNullException.ThrowIfNull(pointId);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var slot = _loops.TryGetValue(pointId, out var s) ? s : throw new KeyNotFoundException($"Point '{pointId}' is not on {_device}.");
-        return LevelOf(slot.Loop, slot.Loop.Classifier.Classify(_read(slot.Loop.Channel)));
+        try
+        {
+            return LevelOf(slot.Loop, slot.Loop.Classifier.Classify(_read(slot.Loop.Channel)));
+        }
+        catch (HardwareException ex)
+        {
+            var level = FailSafeLevel(slot.Loop);
+            var raise = false;
+            lock (_gate)
+            {
+                slot.ReportedHigh = level;
+                (raise, _faulted) = (!_faulted, true);
+            }
+
+            if (raise)
+            {
+                Deliver([new HardwareFault(_time.GetUtcNow(), _device, ex.Message)], []);
+            }
+
+            return level;
+        }
     }
 
     /// <summary>

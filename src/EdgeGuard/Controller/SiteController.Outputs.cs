@@ -74,7 +74,9 @@ public sealed partial class SiteController
 
             var readBack = _outputLines!.ReadBack(output.Id);
             levels[output.Id] = readBack;
-            shown &= readBack == high;
+            // A write that threw is not shown even when the read-back matches: the level may be one nothing
+            // drove (a chip not configured yet reads back the boot plan), so it is driven again.
+            shown &= written && readBack == high;
             if (written && readBack == high && _outputFailing[i])
             {
                 _outputFailing[i] = false;

@@ -142,5 +142,26 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         Assert.Contains(_h.Events.Events, e => e is OutputFaultRestored { OutputId: "lock" });
     }
 
+    [Fact]
+    public async Task A_write_that_throws_is_retried_even_when_the_read_back_already_shows_the_plan()
+    {
+        // A chip not configured at start-up reads back the boot plan but drives nothing: its writes throw.
+        _lines.FailingWrite = "lock";
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        Assert.Single(_h.Events.Events, e => e is OutputFault { OutputId: "lock" });
+        Assert.False(_h.Controller.Snapshot!.OutputLevels["lock"]); // the plan's level: unlocked
+
+        var calls = _lines.Calls;
+        _h.Time.Advance(SiteController.OutputRetryInterval);
+        await _h.SettleAsync();
+        Assert.True(_lines.Calls > calls, "the lock was not retried");
+
+        _lines.FailingWrite = null;
+        _h.Time.Advance(SiteController.OutputRetryInterval);
+        await _h.SettleAsync();
+        Assert.Single(_h.Events.Events, e => e is OutputFaultRestored { OutputId: "lock" });
+    }
+
     public ValueTask DisposeAsync() => _h.DisposeAsync();
 }
