@@ -248,9 +248,17 @@ public static partial class EventDataWriter
                 writer.WriteString("reason", e.Reason);
                 return (null, null, true);
 
+            case SafetyStateNotPersistedRestored e:
+                writer.WriteString("mode", ModeText(e.Mode));
+                return (null, null, true);
+
             case OutputFault e:
                 writer.WriteString("output", e.OutputId);
                 writer.WriteString("reason", e.Reason);
+                return (e.OutputId, null, true);
+
+            case OutputFaultRestored e:
+                writer.WriteString("output", e.OutputId);
                 return (e.OutputId, null, true);
 
             case JournalFull e:

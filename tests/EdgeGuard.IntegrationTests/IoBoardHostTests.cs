@@ -91,6 +91,32 @@ public sealed class IoBoardHostTests
     }
 
     [Fact]
+    public async Task An_expander_without_power_at_boot_does_not_stop_the_gateway_and_is_configured_once_it_answers()
+    {
+        using var state = new TempDirectory();
+        SimulatedMcp23017? chip = null;
+        await using var gateway = await TestGateway.StartAsync(state.Path, g =>
+        {
+            chip = g.Host.Services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20");
+            chip.Powered = false;
+        }, configFile: Annex);
+
+        // Booted: the native lines and the ADC are protected. The blind expander's points read fail-safe, so
+        // its panic button counts as pressed (as a cut panic loop would) and the site locks down.
+        await Until<HardwareFault>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware for the expander");
+        await Play(gateway, "expect mode lockdown\nexpect point panic-annex active\nexpect output siren-main on");
+        Assert.Equal("panic-annex", gateway.Controller.Snapshot!.State.Lockdown?.Point);
+        Assert.Contains(gateway.Recorder.Events, e => e is OutputFault { OutputId: "lock-annex" });
+
+        chip!.Powered = true;
+        await Until<HardwareFaultRestored>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware-restored for the expander");
+        await Until<OutputFaultRestored>(gateway, e => e.OutputId == "lock-annex", "fault.output-restored for the annex lock");
+        await Play(gateway, "expect point panic-annex inactive\nexpect output lock-annex locked");
+        Assert.True(chip.PinLevel(8), "the annex maglock is not locked after its chip answered");
+        await Play(gateway, "press key-guardroom\nexpect mode normal\nexpect output lock-annex unlocked");
+    }
+
+    [Fact]
     public async Task Loop_command_on_a_point_that_is_not_a_loop_is_refused()
     {
         using var state = new TempDirectory();

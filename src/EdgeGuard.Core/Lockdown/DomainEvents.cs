@@ -106,8 +106,9 @@ public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, st
 }
 
 /// <summary>
-/// A point was already active when the gateway booted. Reported, never treated as a new alarm:
-/// boot transients must not start a lockdown.
+/// A point was already active when the gateway booted (its level after the inputs settled, so boot
+/// transients are over). Reported; most kinds start nothing. A fire input releases egress and a panic
+/// button is decided like a press (its lockdown or silent hold-up events follow this one).
 /// </summary>
 public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointKind Kind, string Zone) : DomainEvent(At)
 {
@@ -116,18 +117,49 @@ public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointK
     public override string? Point => PointId;
 }
 
-/// <summary>The safety state could not be written to disk; outputs were still driven (safety first).</summary>
+/// <summary>
+/// The safety state could not be written to disk; outputs were still driven (safety first). Raised once per
+/// state that could not be saved; the controller keeps saving it until
+/// <see cref="SafetyStateNotPersistedRestored"/>.
+/// </summary>
 public sealed record SafetyStateNotPersisted(DateTimeOffset At, string Reason) : DomainEvent(At)
 {
     public override string Type => "fault.safety-state-not-persisted";
     public override Severity Severity => Severity.Critical;
 }
 
-/// <summary>An output line could not be driven to its planned level.</summary>
+/// <summary>
+/// The safety state is on disk again after <see cref="SafetyStateNotPersisted"/>: a retried save took, so a
+/// power cut from now on restores the state the gateway acts on. Raised once per fault.
+/// </summary>
+/// <param name="At">When the save took.</param>
+/// <param name="Mode">The mode saved, so the office sees which state a power cut now restores.</param>
+public sealed record SafetyStateNotPersistedRestored(DateTimeOffset At, SiteMode Mode) : DomainEvent(At)
+{
+    public override string Type => "fault.safety-state-not-persisted-restored";
+    public override Severity Severity => Severity.Info;
+}
+
+/// <summary>
+/// An output line could not be driven to its planned level. Raised once per failing line; the controller
+/// drives it again every <c>SiteController.OutputRetryInterval</c> until <see cref="OutputFaultRestored"/>.
+/// </summary>
 public sealed record OutputFault(DateTimeOffset At, string OutputId, string Reason) : DomainEvent(At)
 {
     public override string Type => "fault.output";
     public override Severity Severity => Severity.Critical;
+    public override string? Point => OutputId;
+}
+
+/// <summary>
+/// An output reported with <see cref="OutputFault"/> shows its planned level again: a retried write took,
+/// or the plan came back to the level the line has. Raised once per fault; the controller retries meanwhile
+/// without raising the fault again.
+/// </summary>
+public sealed record OutputFaultRestored(DateTimeOffset At, string OutputId) : DomainEvent(At)
+{
+    public override string Type => "fault.output-restored";
+    public override Severity Severity => Severity.Info;
     public override string? Point => OutputId;
 }
 

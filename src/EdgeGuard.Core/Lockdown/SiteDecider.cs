@@ -94,7 +94,21 @@ public static class SiteDecider
     private static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
         var burning = site.Points.FirstOrDefault(p => p.Kind == PointKind.FireAlarm && state.IsActive(p.Id));
-        return burning is null ? state : FireLifeSafety(site, state, Trigger.FireAlarmActive, burning, now, events);
+        state = burning is null ? state : FireLifeSafety(site, state, Trigger.FireAlarmActive, burning, now, events);
+
+        // A panic button still held once the inputs settled is a press, not a boot transient (those are
+        // over after the settle time): a guard who pressed a latching hold-up button during a restart must
+        // not have to release and press it again. It is decided like its activation: a lockdown starts (or
+        // sounds again), a silent one reports the duress only, a bypassed one nothing.
+        foreach (var point in site.Points)
+        {
+            if (point.Kind == PointKind.PanicButton && state.IsActive(point.Id) && !state.Bypasses.ContainsKey(point.Id))
+            {
+                state = OnActive(site, state, point, now, events);
+            }
+        }
+
+        return state;
     }
 
     private static SiteState FireLifeSafety(SiteDefinition site, SiteState state, Trigger trigger, PointDefinition point, Moment now, List<DomainEvent> events)

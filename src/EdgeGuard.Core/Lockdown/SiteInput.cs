@@ -14,8 +14,9 @@ public sealed record TimerTick : SiteInput
 }
 
 /// <summary>
-/// The inputs have settled after boot and their state is known. Boot transients raise nothing,
-/// with one exception: a fire input already active releases egress (safety before quiet).
+/// The inputs have settled after boot and their state is known. Boot transients (over by then) raise
+/// nothing; two inputs still active are acted on, safety before quiet: a fire input releases egress,
+/// and a panic button (a latching one held through a restart) counts as pressed.
 /// </summary>
 public sealed record InputsSettled : SiteInput
 {

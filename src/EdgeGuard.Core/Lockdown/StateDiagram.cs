@@ -16,6 +16,7 @@ public static class StateDiagram
             .AppendLine()
             .AppendLine("Each mode runs a scenario from the config (the built-in `lockdown`, started by any panic button, and")
             .AppendLine("any `scenarios[]`), for real or as a drill: the same rows, events flagged `drill`, muted outputs silent.")
+            .AppendLine("A panic button still held when the inputs settle at boot counts as pressed (`ScenarioTriggered`).")
             .AppendLine()
             .AppendLine("```mermaid")
             .AppendLine("stateDiagram-v2")

@@ -24,8 +24,10 @@ public sealed record LoopReading(int Reading, LoopState State);
 /// <see cref="EolTamperRestored"/>, while the point reads what <see cref="TamperedLoop.ReadsActive"/> says.
 /// </summary>
 /// <remarks>
-/// A read that fails leaves the point at its last level and is reported as <see cref="HardwareFault"/>
-/// for the chip (once), restored when every loop reads again.
+/// A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
+/// loop reads again. Meanwhile a loop that cannot be read is as untrusted as a tampered one and reads what
+/// <see cref="TamperedLoop.ReadsActive"/> says (a fire input active, so egress is released), until it
+/// reads again and its real level is delivered.
 /// </remarks>
 public sealed class EolLoopLines : IInputLines
 {
@@ -75,14 +77,38 @@ public sealed class EolLoopLines : IInputLines
     public IReadOnlyCollection<string> PointIds => _loops.Keys;
 
     /// <inheritdoc/>
-    /// <remarks>Reads and classifies the loop now; does not change what was reported.</remarks>
-    /// <exception cref="HardwareException">The ADC does not answer.</exception>
+    /// <remarks>
+    /// Reads and classifies the loop now; does not change what was reported. When the ADC does not answer (a chip
+    /// dead at boot must not stop the gateway) the loop gives the fail-safe level, as a poll would, and the chip is
+    /// reported as <see cref="HardwareFault"/>; that level counts as delivered, so the first poll that reads the
+    /// loop delivers its real level.
+    /// </remarks>
     public bool Read(string pointId)
     {
         ArgumentNullException.ThrowIfNull(pointId);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var slot = _loops.TryGetValue(pointId, out var s) ? s : throw new KeyNotFoundException($"Point '{pointId}' is not on {_device}.");
-        return LevelOf(slot.Loop, slot.Loop.Classifier.Classify(_read(slot.Loop.Channel)));
+        try
+        {
+            return LevelOf(slot.Loop, slot.Loop.Classifier.Classify(_read(slot.Loop.Channel)));
+        }
+        catch (HardwareException ex)
+        {
+            var level = FailSafeLevel(slot.Loop);
+            var raise = false;
+            lock (_gate)
+            {
+                slot.ReportedHigh = level;
+                (raise, _faulted) = (!_faulted, true);
+            }
+
+            if (raise)
+            {
+                Deliver([new HardwareFault(_time.GetUtcNow(), _device, ex.Message)], []);
+            }
+
+            return level;
+        }
     }
 
     /// <summary>
@@ -141,6 +167,9 @@ public sealed class EolLoopLines : IInputLines
 #pragma warning restore CA1031
                 {
                     failure ??= ex.Message;
+                    // A loop that cannot be read is as untrusted as a cut one: it takes the tamper level
+                    // (a fire input active, so egress is released; a keyswitch inactive), until it reads again.
+                    Deliver(slot, FailSafeLevel(slot.Loop), edges);
                     continue;
                 }
 
@@ -207,11 +236,16 @@ public sealed class EolLoopLines : IInputLines
             slot.Tamper = tamper;
         }
 
-        var high = LevelOf(slot.Loop, state);
+        Deliver(slot, LevelOf(slot.Loop, state), edges);
+    }
+
+    /// <summary>Queues an edge when the point's level differs from the one last delivered.</summary>
+    private void Deliver(LoopSlot slot, bool high, List<RawEdge> edges)
+    {
         if (high != slot.ReportedHigh)
         {
             slot.ReportedHigh = high;
-            edges.Add(new RawEdge(point.Id, high, _time.GetTimestamp()));
+            edges.Add(new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp()));
         }
     }
 
@@ -238,12 +272,15 @@ public sealed class EolLoopLines : IInputLines
     }
 
     /// <summary>The electrical level the point reads at: its logical state through its active level.</summary>
-    private static bool LevelOf(SupervisedLoop loop, LoopState state) => loop.Point.LevelFor(state switch
+    private static bool LevelOf(SupervisedLoop loop, LoopState state) => state switch
     {
-        LoopState.Normal => false,
-        LoopState.Alarm => true,
-        _ => TamperedLoop.ReadsActive(loop.Point.Kind),
-    });
+        LoopState.Normal => loop.Point.LevelFor(false),
+        LoopState.Alarm => loop.Point.LevelFor(true),
+        _ => FailSafeLevel(loop),
+    };
+
+    /// <summary>The level of a loop that cannot be trusted (tampered, or the ADC does not answer).</summary>
+    private static bool FailSafeLevel(SupervisedLoop loop) => loop.Point.LevelFor(TamperedLoop.ReadsActive(loop.Point.Kind));
 
     private sealed class LoopSlot(SupervisedLoop loop)
     {

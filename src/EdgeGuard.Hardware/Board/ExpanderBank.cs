@@ -19,8 +19,14 @@ namespace EdgeGuard.Hardware.Board;
 /// A chip found reset (a brown-out) is configured again as at start-up (<see cref="Mcp23017Lines.Reconfigure"/>:
 /// outputs at their current levels, inputs changed meanwhile delivered) and reported as a fault and its restore;
 /// while that fails the fault stays raised and every pass retries.
+/// <para>A chip that does not answer at start-up does not stop the gateway (its native GPIO points and every other
+/// chip must still be protected): it is reported as <see cref="HardwareFault"/>, its outputs refuse writes (the
+/// controller reports them and retries), its points read the fail-safe level of a tampered loop
+/// (<see cref="TamperedLoop.ReadsActive"/>), and every supervision pass tries to configure it, outputs at the levels
+/// last asked for. Once it answers, its real input levels are delivered as edges and the fault is restored. A chip
+/// that answered at start-up but fails the boot read is handled alike, except that it is configured already.</para>
 /// </remarks>
-public sealed class ExpanderBank : IInputLines
+public sealed partial class ExpanderBank : IInputLines
 {
     /// <summary>How often each chip is supervised.</summary>
     public static readonly TimeSpan SupervisionInterval = TimeSpan.FromSeconds(1);
@@ -30,8 +36,11 @@ public sealed class ExpanderBank : IInputLines
     private readonly Action<IReadOnlyList<DomainEvent>> _report;
     private readonly List<Chip> _chips = [];
     private readonly Dictionary<string, Chip> _chipOfPoint = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PointDefinition> _points = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private ITimer? _timer;
+    private Action<RawEdge>? _onEdge;
+    private bool _opened;
     private bool _disposed;
 
     /// <summary>Groups the expander points and outputs by chip; nothing is sent to a chip yet.</summary>
@@ -62,6 +71,7 @@ public sealed class ExpanderBank : IInputLines
             var (chip, pin) = Locate(byAddress, point.Id, point.LineAddress);
             chip.Inputs.Add(new ExpanderInput(point.Id, pin, point.Pull));
             _chipOfPoint.Add(point.Id, chip);
+            _points.Add(point.Id, point);
         }
 
         foreach (var output in outputs.Where(o => Mcp23017LineAddress.IsExpanderLine(o.LineAddress)))
@@ -79,40 +89,89 @@ public sealed class ExpanderBank : IInputLines
 
     /// <summary>
     /// Configures every chip, its outputs already at <paramref name="initialHigh"/>, and returns the outputs
-    /// behind one <see cref="IOutputLines"/>. Call once, before the inputs are read.
+    /// behind one <see cref="IOutputLines"/>. Call once, before the inputs are read. A chip that does not answer
+    /// is reported and left to supervision (see the remarks on the class); its outputs refuse writes until then.
     /// </summary>
-    /// <exception cref="HardwareException">A chip does not answer or its interrupt line cannot be opened.</exception>
+    /// <exception cref="ArgumentException">An output has no initial level.</exception>
     public IOutputLines OpenOutputs(IReadOnlyDictionary<string, bool> initialHigh)
     {
         ArgumentNullException.ThrowIfNull(initialHigh);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var chip in _chips)
+        var events = new List<DomainEvent>();
+        lock (_gate)
         {
-            var outputs = chip.Outputs.Select(o => new ExpanderOutput(o.Id, o.Pin,
-                initialHigh.TryGetValue(o.Id, out var high) ? high
-                    : throw new ArgumentException($"Output '{o.Id}' has no initial level.", nameof(initialHigh))));
-            chip.Lines ??= new Mcp23017Lines(_controller, chip.Options.InterruptLine, chip.Driver, chip.Inputs, outputs, _time);
+            foreach (var chip in _chips)
+            {
+                for (var i = 0; i < chip.Outputs.Count; i++)
+                {
+                    chip.Initial[i] = chip.Requested[i] = initialHigh.TryGetValue(chip.Outputs[i].Id, out var high) ? high
+                        : throw new ArgumentException($"Output '{chip.Outputs[i].Id}' has no initial level.", nameof(initialHigh));
+                }
+            }
+
+            foreach (var chip in _chips.Where(c => c.Lines is null))
+            {
+                if (Configure(chip) is { } failure)
+                {
+                    chip.Faulted = true;
+                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
+                        $"did not answer at start-up; its outputs are not driven and its points read fail-safe until it answers, retried every {SupervisionInterval.TotalSeconds:0} s: {failure}"));
+                }
+            }
+
+            _opened = true;
         }
 
-        return new RoutedOutputLines(_chips.Select(c => ((IOutputLines)c.Lines!, c.Outputs.Select(o => o.Id))));
+        if (events.Count > 0)
+        {
+            _report(events);
+        }
+
+        return new RoutedOutputLines(_chips.Select(c => ((IOutputLines)new ChipOutputs(c), c.Outputs.Select(o => o.Id))));
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// A chip that is not configured, or does not answer, gives the fail-safe level of a tampered loop and is
+    /// left to supervision, which delivers the real level once the chip answers.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">The chips are not configured yet (<see cref="OpenOutputs"/> comes first).</exception>
     public bool Read(string pointId)
     {
         ArgumentNullException.ThrowIfNull(pointId);
         var chip = _chipOfPoint.TryGetValue(pointId, out var c) ? c : throw new KeyNotFoundException($"Point '{pointId}' is not on an expander.");
-        return LinesOf(chip).Read(pointId);
+        if (!_opened)
+        {
+            throw new InvalidOperationException($"{chip.Options.Id} is configured when the outputs are opened, which must come first.");
+        }
+
+        if (chip.Lines is { } lines)
+        {
+            try
+            {
+                return lines.Read(pointId);
+            }
+            catch (HardwareException ex)
+            {
+                return Unread(chip, pointId, ex.Message);
+            }
+        }
+
+        return Unread(chip, pointId, null);
     }
 
     /// <inheritdoc/>
     public void Start(Action<RawEdge> onEdge)
     {
         ArgumentNullException.ThrowIfNull(onEdge);
-        foreach (var chip in _chips)
+        lock (_gate)
         {
-            LinesOf(chip).Start(onEdge);
+            _onEdge = onEdge;
+            // A chip not configured yet is started by supervision once it is.
+            foreach (var chip in _chips)
+            {
+                chip.Lines?.Start(onEdge);
+            }
         }
 
         _timer = _time.CreateTimer(_ => Supervise(), null, SupervisionInterval, SupervisionInterval);
@@ -132,8 +191,13 @@ public sealed class ExpanderBank : IInputLines
                 return;
             }
 
-            foreach (var chip in _chips.Where(c => c.Lines is not null))
+            foreach (var chip in _chips)
             {
+                if (chip.Lines is null && !ConfigureLate(chip))
+                {
+                    continue; // still not answering: its fault is already raised
+                }
+
                 var (problem, repaired) = Check(chip);
                 // A reset repaired within this pass is still reported, as a fault and its restore together,
                 // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
@@ -218,6 +282,13 @@ public sealed class ExpanderBank : IInputLines
             }
 
             chip.Lines!.Poll();
+            if (chip.Resync)
+            {
+                // Its points were given fail-safe levels while it did not answer: now their real ones.
+                chip.Lines.DeliverChanges();
+                chip.Resync = false;
+            }
+
             var failures = chip.Lines.CallbackFailures;
             if (failures != chip.CallbackFailuresSeen)
             {
@@ -234,9 +305,6 @@ public sealed class ExpanderBank : IInputLines
             return (chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message, null);
         }
     }
-
-    private static Mcp23017Lines LinesOf(Chip chip) => chip.Lines
-        ?? throw new InvalidOperationException($"{chip.Options.Id} is configured when the outputs are opened, which must come first.");
 
     private static (Chip Chip, int Pin) Locate(Dictionary<int, Chip> byAddress, string id, string? lineAddress)
     {
@@ -262,9 +330,26 @@ public sealed class ExpanderBank : IInputLines
 
         public List<(string Id, int Pin)> Outputs { get; } = [];
 
-        public Mcp23017Lines? Lines { get; set; }
+        /// <summary>Per output (as <see cref="Outputs"/> orders them): the level last asked for, used when the chip is configured late.</summary>
+        public bool[] Requested => field ??= new bool[Outputs.Count];
+
+        /// <summary>Per output: the level the restored plan asked for at start-up.</summary>
+        public bool[] Initial => field ??= new bool[Outputs.Count];
+
+        /// <summary>Null until the chip answered its configuration. Read without the bank's lock (output writes).</summary>
+        public Mcp23017Lines? Lines
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
 
         public bool Faulted { get; set; }
+
+        /// <summary>Fail-safe levels given for its points while it could not be configured, by point id.</summary>
+        public Dictionary<string, bool> Assumed { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Its points were given fail-safe levels: deliver the real ones once it answers.</summary>
+        public bool Resync { get; set; }
 
         public long CallbackFailuresSeen { get; set; }
 

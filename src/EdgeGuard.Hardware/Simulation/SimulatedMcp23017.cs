@@ -118,6 +118,26 @@ public class SimulatedMcp23017 : I2cDevice
         UpdateInterruptLine();
     }
 
+    /// <summary>
+    /// False: the chip has no power (or is not fitted) and NACKs every transaction, as an I/O error on Linux.
+    /// Setting it back to true is a power-on: every register at its power-on value.
+    /// </summary>
+    public bool Powered
+    {
+        get => Volatile.Read(ref _powered);
+        set
+        {
+            if (value && !_powered)
+            {
+                PowerOnReset();
+            }
+
+            Volatile.Write(ref _powered, value);
+        }
+    }
+
+    private bool _powered = true;
+
     /// <summary>Puts the chip in BANK = 1, as another program might have left it (only a power cycle undoes that).</summary>
     public void ForceBank1()
     {
@@ -170,6 +190,11 @@ public class SimulatedMcp23017 : I2cDevice
     {
         lock (_gate)
         {
+            if (!Powered)
+            {
+                throw new IOException($"MCP23017 at 0x{ConnectionSettings.DeviceAddress:x2}: no acknowledge (the chip has no power)");
+            }
+
             BeginTransaction(written);
             if (written.Length > 0)
             {

@@ -4,7 +4,7 @@ using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Controller;
 
-// The one timer that ticks filters, supervisors and the decider's deadlines. Re-armed after every
+// The one timer that ticks filters, supervisors and the decider's deadlines, and retries outputs. Re-armed after every
 // message for the earliest deadline; the points' deadlines are kept in PointDeadlines as each
 // filter and supervisor changes (an edge touches one point, a tick all of them).
 public sealed partial class SiteController
@@ -39,6 +39,13 @@ public sealed partial class SiteController
         if (_pointDeadlines.Earliest is { } point && (next is null || point < next))
         {
             next = point;
+        }
+
+        // Outputs that do not show the plan are driven again on this timer's tick (SiteController.Outputs.cs),
+        // and a safety state whose save failed is saved again (SiteController.Persistence.cs).
+        foreach (var retry in (ReadOnlySpan<TimeSpan?>)[_outputRetryAt, _safetySaveRetryAt])
+        {
+            next = retry is { } r && (next is null || r < next) ? r : next;
         }
 
         var delay = Timeout.InfiniteTimeSpan;

@@ -40,7 +40,6 @@ public sealed partial class SiteController(
     private long _bootReadTimestamp;
     private long _decisions;
     private volatile SiteSnapshot? _snapshot;
-    private bool _linesShowPlan;
 
     /// <summary>Completes once the safety state is restored, outputs driven and inputs settled.</summary>
     public Task Booted => _booted.Task;
@@ -231,6 +230,7 @@ public sealed partial class SiteController(
                 break;
             case ReportMessage { Events: var reported }:
                 events.AddRange(reported);
+                OnHardwareReported(reported, now, events);
                 break;
             case CommandMessage { Command: var command, Outcome: var answer }:
                 var before = events.Count;
@@ -301,65 +301,19 @@ public sealed partial class SiteController(
         if (safety != _safety)
         {
             _safety = safety;
-            try
-            {
-                store.Save(safety);
-            }
-#pragma warning disable CA1031 // A failed write must not stop the doors from locking: report it, act anyway.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                events.Add(new SafetyStateNotPersisted(now.Utc, ex.Message));
-            }
+            Persist(now, events, changed: true);
+        }
+        else if (_safetyUnsaved && !_onEdgeThread)
+        {
+            // An earlier save failed: try again now, before this decision drives anything. Not on a
+            // GPIO thread (an fsync there would hold up the driver's edge timestamps): the retry
+            // timer, on the loop, comes soon enough.
+            Persist(now, events, changed: false);
         }
 
         _state = decision.State;
         events.AddRange(decision.Events);
         Reconcile(now, events);
-    }
-
-    /// <summary>Writes every output whose line differs from the plan; the lines skip no-op writes.</summary>
-    private void Reconcile(Moment now, List<DomainEvent> events)
-    {
-        var plan = OutputPlan.For(site, _state);
-        // Most decisions (a door opening, a timer) leave the plan as it was. When the lines showed
-        // that plan after the last reconcile, every write would be skipped and every read-back be
-        // the same (both are of the levels the lines last wrote), so only the snapshot moves: this
-        // runs on the path an edge takes to the office (docs/PERFORMANCE.md). A line that failed
-        // its write still shows the old level, so the plan is driven again until it took.
-        if (_linesShowPlan && _snapshot is { } last && plan.Equals(last.Plan))
-        {
-            _snapshot = last with { State = _state, Decisions = _decisions, SuppressedPoints = _suppressed };
-            return;
-        }
-
-        // False until every line was driven and read back: a reconcile that throws half way leaves
-        // lines at a plan the snapshot does not show, and the next decision must drive them all.
-        _linesShowPlan = false;
-        var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
-        var shown = true;
-        for (var i = 0; i < site.Outputs.Count; i++)
-        {
-            var output = site.Outputs[i];
-            var high = output.LevelFor(plan.IsActiveAt(i));
-            try
-            {
-                _outputLines!.Write(output.Id, high);
-            }
-#pragma warning disable CA1031 // One broken relay must not keep the others from being driven.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
-            }
-
-            var readBack = _outputLines!.ReadBack(output.Id);
-            levels[output.Id] = readBack;
-            shown &= readBack == high;
-        }
-
-        _linesShowPlan = shown;
-        _snapshot = new SiteSnapshot(_state, plan, levels, _decisions) { SuppressedPoints = _suppressed };
     }
 
     private void Report(List<DomainEvent> events)

@@ -78,23 +78,39 @@ public sealed class IoBoardLinesTests
     }
 
     [Fact]
-    public void A_dead_adc_is_one_hardware_fault_keeps_the_last_level_and_recovers()
+    public void A_dead_adc_is_one_hardware_fault_its_loops_read_fail_safe_meanwhile_and_it_recovers()
     {
         var fence = Point("fence-east", PointKind.Perimeter);
+        var fire = Point("fire-annex", PointKind.FireAlarm) with { LineAddress = "mcp3008@0.0:CH1" };
+        var key = Point("key-annex", PointKind.Keyswitch, activeHigh: false) with { LineAddress = "mcp3008@0.0:CH2" };
         var dead = false;
         using var lines = new EolLoopLines("mcp3008@0.0", ch => dead ? throw new HardwareException("no answer") : 470,
-            TimeSpan.FromMilliseconds(50), [new SupervisedLoop(fence, 0, new EolLoopClassifier(DoubleEol))], _time, e => _reported.AddRange(e));
+            TimeSpan.FromMilliseconds(50),
+            [
+                new SupervisedLoop(fence, 0, new EolLoopClassifier(DoubleEol)),
+                new SupervisedLoop(fire, 1, new EolLoopClassifier(DoubleEol)),
+                new SupervisedLoop(key, 2, new EolLoopClassifier(DoubleEol)),
+            ],
+            _time, e => _reported.AddRange(e));
         lines.Start(_edges.Add);
         lines.Poll();
+        Assert.Equal([("fence-east", false), ("fire-annex", false), ("key-annex", true)], _edges.Select(e => (e.PointId, e.High)));
+        _edges.Clear();
+
+        // Blind: every loop reads as a tampered one would. The fire input is active (egress released),
+        // the fence is a breach, and the keyswitch stays inactive (high, active-low): nothing is cleared.
         dead = true;
         lines.Poll();
         lines.Poll();
+        Assert.Equal([("fence-east", true), ("fire-annex", true)], _edges.Select(e => (e.PointId, e.High)));
+        _edges.Clear();
+
         dead = false;
         lines.Poll();
 
         Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
         Assert.Equal("mcp3008@0.0", ((HardwareFault)_reported[0]).Device);
-        Assert.Single(_edges);
+        Assert.Equal([("fence-east", false), ("fire-annex", false)], _edges.Select(e => (e.PointId, e.High)));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
@@ -85,6 +86,81 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         Assert.True(_lines.Calls > calls);
         Assert.True(_h.Driver.GetOutputLevel(10));
         Assert.True(_h.Controller.Snapshot!.OutputLevels["lock"]);
+    }
+
+    [Fact]
+    public async Task A_relay_whose_write_failed_is_driven_again_by_the_retry_timer_on_a_quiet_site()
+    {
+        await _h.BootAsync();
+        _lines.FailingWrite = "lock";
+        _h.Set("panic", true);
+        await _h.SettleAsync();
+        Assert.False(_h.Driver.GetOutputLevel(10), "the failed write reached the lock");
+
+        // The relay stays dead for several retries: each is an attempt, none is another fault event.
+        var calls = _lines.Calls;
+        for (var i = 0; i < 4; i++)
+        {
+            _h.Time.Advance(SiteController.OutputRetryInterval);
+            await _h.SettleAsync();
+        }
+
+        Assert.True(_lines.Calls >= calls + 4, $"the lock was not retried ({_lines.Calls - calls} calls)");
+        Assert.Single(_h.Events.Events, e => e is OutputFault);
+        Assert.False(_h.Driver.GetOutputLevel(10));
+
+        // It answers again; nothing else happens on the site: the next retry must drive it.
+        _lines.FailingWrite = null;
+        _h.Time.Advance(SiteController.OutputRetryInterval);
+        await _h.SettleAsync();
+        Assert.True(_h.Driver.GetOutputLevel(10), "the lock stayed unlocked on a quiet site after its relay recovered");
+        Assert.True(_h.Controller.Snapshot!.OutputLevels["lock"]);
+        Assert.Single(_h.Events.Events, e => e is OutputFaultRestored { OutputId: "lock" });
+
+        // Shown now: no more retries.
+        calls = _lines.Calls;
+        _h.Time.Advance(TimeSpan.FromSeconds(10));
+        await _h.SettleAsync();
+        Assert.Equal(calls, _lines.Calls);
+        Assert.Single(_h.Events.Events, e => e is OutputFault);
+    }
+
+    [Fact]
+    public async Task A_chip_reported_answering_again_has_its_outputs_driven_at_once()
+    {
+        await _h.BootAsync();
+        _lines.FailingWrite = "lock";
+        _h.Set("panic", true);
+        await _h.SettleAsync();
+        Assert.False(_h.Driver.GetOutputLevel(10));
+
+        // No time passes, so no retry is due: only the restore can drive the lock.
+        _lines.FailingWrite = null;
+        _h.Controller.ReportFromOutside([new HardwareFaultRestored(_h.Time.GetUtcNow(), "mcp23017@0x20")]);
+        await _h.SettleAsync();
+        Assert.True(_h.Driver.GetOutputLevel(10), "the lock was not driven when its chip answered again");
+        Assert.Contains(_h.Events.Events, e => e is OutputFaultRestored { OutputId: "lock" });
+    }
+
+    [Fact]
+    public async Task A_write_that_throws_is_retried_even_when_the_read_back_already_shows_the_plan()
+    {
+        // A chip not configured at start-up reads back the boot plan but drives nothing: its writes throw.
+        _lines.FailingWrite = "lock";
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        Assert.Single(_h.Events.Events, e => e is OutputFault { OutputId: "lock" });
+        Assert.False(_h.Controller.Snapshot!.OutputLevels["lock"]); // the plan's level: unlocked
+
+        var calls = _lines.Calls;
+        _h.Time.Advance(SiteController.OutputRetryInterval);
+        await _h.SettleAsync();
+        Assert.True(_lines.Calls > calls, "the lock was not retried");
+
+        _lines.FailingWrite = null;
+        _h.Time.Advance(SiteController.OutputRetryInterval);
+        await _h.SettleAsync();
+        Assert.Single(_h.Events.Events, e => e is OutputFaultRestored { OutputId: "lock" });
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();

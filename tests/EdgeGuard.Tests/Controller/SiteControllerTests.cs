@@ -1,3 +1,4 @@
+using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
@@ -113,6 +114,74 @@ public sealed class SiteControllerTests : IAsyncDisposable
 
         Assert.True(_h.Driver.GetOutputLevel(10));
         Assert.Contains(_h.Events.Events, e => e is SafetyStateNotPersisted);
+    }
+
+    [Fact]
+    public async Task A_safety_state_whose_save_failed_is_saved_by_the_retry_timer_and_the_recovery_reported()
+    {
+        _store.FailSaves = true;
+        await _h.BootAsync();
+        _h.Set("panic", true);
+        await _h.SettleAsync();
+        Assert.True(_h.Driver.GetOutputLevel(10), "the doors waited for the disk");
+
+        // The disk stays broken for a while: retries, but one fault for the one state.
+        for (var i = 0; i < 3; i++)
+        {
+            _h.Time.Advance(SiteController.SafetySaveRetryInterval);
+            await _h.SettleAsync();
+        }
+
+        Assert.Single(_h.Events.Events, e => e is SafetyStateNotPersisted);
+        Assert.Empty(_store.Saves);
+
+        // It recovers; nothing else happens on the site. The lockdown must reach the disk, or a power
+        // cut would restore Normal and unlock the doors.
+        _store.FailSaves = false;
+        _h.Time.Advance(SiteController.SafetySaveRetryInterval);
+        await _h.SettleAsync();
+        var saved = Assert.Single(_store.Saves);
+        Assert.Equal(SiteMode.Lockdown, saved.State.Mode);
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>()).Mode);
+
+        // Saved: no more retries.
+        _h.Time.Advance(TimeSpan.FromSeconds(10));
+        await _h.SettleAsync();
+        Assert.Single(_store.Saves);
+    }
+
+    [Fact]
+    public async Task A_safety_state_whose_save_failed_is_saved_by_the_next_decision_before_the_retry_is_due()
+    {
+        _store.FailSaves = true;
+        await _h.BootAsync();
+        _h.Set("panic", true);
+        await _h.SettleAsync();
+        _store.FailSaves = false;
+
+        // A door decided 25 ms later (its debounce), on the loop: it saves what the disk lacks first.
+        _h.Set("door", true);
+        _h.Time.Advance(TimeSpan.FromMilliseconds(25));
+        await _h.SettleAsync();
+        Assert.Contains(_h.Events.Events, e => e is PointActivated { PointId: "door" });
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(_store.Saves).State.Mode);
+        Assert.Single(_h.Events.Events, e => e is SafetyStateNotPersistedRestored);
+    }
+
+    [Fact]
+    public async Task A_panic_button_held_through_a_restart_locks_down_once_inputs_settle()
+    {
+        _h.Set("panic", true); // latched before the gateway came up
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+        Assert.True(_h.Driver.GetOutputLevel(10), "the lock was not driven for a held panic button");
+        Assert.True(_h.Driver.GetOutputLevel(11));
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(_store.Saves).State.Mode);
+        var types = _h.Events.Events.Select(e => e.Type).ToList();
+        Assert.True(types.IndexOf("point.active-at-boot") < types.IndexOf("lockdown.started"), string.Join(", ", types));
     }
 
     [Fact]

@@ -192,6 +192,43 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
         }
     }
 
+    /// <summary>
+    /// Records that the edge receiver holds <paramref name="high"/> for a point although the chip was not read for
+    /// it (the fail-safe level it was given while the chip did not answer), so <see cref="DeliverChanges"/> and the
+    /// next interrupt compare with that and deliver the real level where it differs.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The point is not on this expander.</exception>
+    public void AssumeReported(string pointId, bool high)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        var bit = 1 << (_inputPins.TryGetValue(pointId, out var pin) ? pin : throw new KeyNotFoundException($"Point '{pointId}' is not on {_chip.Name}."));
+        lock (_gate)
+        {
+            _reported = (ushort)(high ? _reported | bit : _reported & ~bit);
+        }
+    }
+
+    /// <summary>
+    /// Reads every input now and delivers, stamped now, each whose level differs from the one last reported (or
+    /// assumed, <see cref="AssumeReported"/>). Call after <see cref="Start"/>, or the edges have nowhere to go.
+    /// </summary>
+    /// <exception cref="HardwareException">The chip did not answer; nothing was delivered or changed.</exception>
+    public void DeliverChanges()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            var levels = _chip.ReadLevels();
+            var edges = new List<RawEdge>();
+            AddEdges(edges, _reported, levels, _time.GetTimestamp());
+            _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
+            foreach (var edge in edges)
+            {
+                _onEdge?.Invoke(edge);
+            }
+        }
+    }
+
     /// <inheritdoc/>
     /// <exception cref="KeyNotFoundException">The output is not on this expander.</exception>
     public void Write(string outputId, bool high)

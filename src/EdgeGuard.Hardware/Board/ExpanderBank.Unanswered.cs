@@ -1,0 +1,140 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hardware.Drivers.Mcp23017;
+
+namespace EdgeGuard.Hardware.Board;
+
+// A chip that does not answer at start-up (or fails the boot read) must not take the gateway down: native panic
+// and fire inputs, and every other chip, still need protecting. It is left to supervision instead, its points at
+// the fail-safe level of a tampered loop and its outputs refusing writes (the controller retries them), until it
+// answers. Kept apart from the supervision of configured chips in ExpanderBank.cs.
+public sealed partial class ExpanderBank
+{
+    /// <summary>Configures a chip, outputs at the levels last asked for. Called under the bank's lock.</summary>
+    /// <returns>Null once configured; why it was not, when the chip did not answer.</returns>
+    private string? Configure(Chip chip)
+    {
+        var outputs = chip.Outputs.Select((o, i) => new ExpanderOutput(o.Id, o.Pin, chip.Requested[i])).ToList();
+        try
+        {
+            chip.Lines = new Mcp23017Lines(_controller, chip.Options.InterruptLine, chip.Driver, chip.Inputs, outputs, _time);
+            return null;
+        }
+        catch (HardwareException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>
+    /// Tries to configure a chip that did not answer at start-up and to start its edges. On success its points'
+    /// real levels are delivered by the rest of the supervision pass (<see cref="Chip.Resync"/>). Under the lock.
+    /// </summary>
+    /// <returns>True once configured.</returns>
+    private bool ConfigureLate(Chip chip)
+    {
+        if (Configure(chip) is not null)
+        {
+            return false;
+        }
+
+        var lines = chip.Lines!;
+        try
+        {
+            foreach (var (pointId, high) in chip.Assumed)
+            {
+                lines.AssumeReported(pointId, high);
+            }
+
+            if (_onEdge is { } onEdge)
+            {
+                lines.Start(onEdge);
+            }
+        }
+#pragma warning disable CA1031 // Runs on the supervision timer: the chip is left unconfigured and tried again.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            lines.Dispose();
+            chip.Lines = null;
+            return false;
+        }
+
+        chip.Assumed.Clear();
+        chip.Resync = true;
+        return true;
+    }
+
+    /// <summary>
+    /// A point on a chip that is not configured or did not answer its read: the fail-safe level of a tampered loop
+    /// (a fire input active, a keyswitch inactive), remembered so the real level is delivered once the chip answers.
+    /// </summary>
+    private bool Unread(Chip chip, string pointId, string? reason)
+    {
+        var point = _points[pointId];
+        var level = point.LevelFor(TamperedLoop.ReadsActive(point.Kind));
+        HardwareFault? fault = null;
+        lock (_gate)
+        {
+            if (chip.Lines is { } lines)
+            {
+                lines.AssumeReported(pointId, level);
+                chip.Resync = true;
+            }
+            else
+            {
+                chip.Assumed[pointId] = level;
+            }
+
+            if (!chip.Faulted)
+            {
+                chip.Faulted = true;
+                fault = new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
+                    $"its inputs could not be read; its points read fail-safe until it answers: {reason ?? "not configured"}");
+            }
+        }
+
+        if (fault is not null)
+        {
+            _report([fault]);
+        }
+
+        return level;
+    }
+
+    /// <summary>
+    /// One chip's outputs. Writes go to the chip once it is configured; until then they throw, so the controller
+    /// reports the output and drives it again, and the level asked for is what the chip is configured with.
+    /// </summary>
+    private sealed class ChipOutputs(Chip chip) : IOutputLines
+    {
+        /// <inheritdoc/>
+        public void Write(string outputId, bool high)
+        {
+            chip.Requested[IndexOf(outputId)] = high;
+            (chip.Lines ?? throw new HardwareException($"{chip.Options.Id} has not answered since start-up: '{outputId}' is driven once it does."))
+                .Write(outputId, high);
+        }
+
+        /// <inheritdoc/>
+        /// <remarks>Before the chip is configured nothing was driven: the level the restored plan asked for at boot.</remarks>
+        public bool ReadBack(string outputId) => chip.Lines is { } lines ? lines.ReadBack(outputId) : chip.Initial[IndexOf(outputId)];
+
+        /// <inheritdoc/>
+        public void Dispose() => chip.Lines?.Dispose();
+
+        private int IndexOf(string outputId)
+        {
+            ArgumentNullException.ThrowIfNull(outputId);
+            for (var i = 0; i < chip.Outputs.Count; i++)
+            {
+                if (chip.Outputs[i].Id == outputId)
+                {
+                    return i;
+                }
+            }
+
+            throw new KeyNotFoundException($"Output '{outputId}' is not on {chip.Options.Id}.");
+        }
+    }
+}

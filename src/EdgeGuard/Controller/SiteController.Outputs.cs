@@ -1,0 +1,116 @@
+using EdgeGuard.Core;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Controller;
+
+// Driving the outputs to the plan, and driving them again until they show it. A reconcile runs at
+// the end of every decision; a write that failed (an I²C NACK, EIO from the GPIO character device)
+// must not wait for some unrelated input to be tried again, because on a quiet site none may come:
+// a fire's egress release whose relay write failed once would stay unapplied. So while the lines do
+// not show the plan, the controller's one timer is also armed for a retry (SiteController.Timer.cs).
+public sealed partial class SiteController
+{
+    /// <summary>
+    /// How soon outputs that do not show the plan are driven again. Short enough that a relay whose
+    /// write failed once (a bus glitch) takes its level well within a person's reaction time; long
+    /// enough that a dead relay driver costs the loop four cheap attempts a second, not a busy loop.
+    /// </summary>
+    public static readonly TimeSpan OutputRetryInterval = TimeSpan.FromMilliseconds(250);
+
+    private bool _linesShowPlan;
+
+    /// <summary>When the outputs are to be driven again; null while every line shows the plan.</summary>
+    private TimeSpan? _outputRetryAt;
+
+    /// <summary>
+    /// Per output (as <c>site.Outputs</c> orders them): its write failed and that was reported. Keeps
+    /// the journal to one <see cref="OutputFault"/> per failing line, however many retries it takes,
+    /// and one <see cref="OutputFaultRestored"/> once it shows the plan again.
+    /// </summary>
+    private readonly bool[] _outputFailing = new bool[site.Outputs.Count];
+
+    /// <summary>Writes every output whose line differs from the plan; the lines skip no-op writes.</summary>
+    private void Reconcile(Moment now, List<DomainEvent> events)
+    {
+        var plan = OutputPlan.For(site, _state);
+        // Most decisions (a door opening, a timer) leave the plan as it was. When the lines showed
+        // that plan after the last reconcile, every write would be skipped and every read-back be
+        // the same (both are of the levels the lines last wrote), so only the snapshot moves: this
+        // runs on the path an edge takes to the office (docs/PERFORMANCE.md). A line that failed
+        // its write still shows the old level, so the plan is driven again until it took.
+        if (_linesShowPlan && _snapshot is { } last && plan.Equals(last.Plan))
+        {
+            _snapshot = last with { State = _state, Decisions = _decisions, SuppressedPoints = _suppressed };
+            return;
+        }
+
+        // False until every line was driven and read back: a reconcile that throws half way leaves
+        // lines at a plan the snapshot does not show, and the next decision (or the retry, armed
+        // here for that case too) must drive them all.
+        _linesShowPlan = false;
+        _outputRetryAt = now.Monotonic + OutputRetryInterval;
+        var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
+        var shown = true;
+        for (var i = 0; i < site.Outputs.Count; i++)
+        {
+            var output = site.Outputs[i];
+            var high = output.LevelFor(plan.IsActiveAt(i));
+            var written = true;
+            try
+            {
+                _outputLines!.Write(output.Id, high);
+            }
+#pragma warning disable CA1031 // One broken relay must not keep the others from being driven.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                written = false;
+                if (!_outputFailing[i])
+                {
+                    _outputFailing[i] = true;
+                    events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
+                }
+            }
+
+            var readBack = _outputLines!.ReadBack(output.Id);
+            levels[output.Id] = readBack;
+            // A write that threw is not shown even when the read-back matches: the level may be one nothing
+            // drove (a chip not configured yet reads back the boot plan), so it is driven again.
+            shown &= written && readBack == high;
+            if (written && readBack == high && _outputFailing[i])
+            {
+                _outputFailing[i] = false;
+                events.Add(new OutputFaultRestored(now.Utc, output.Id));
+            }
+        }
+
+        _linesShowPlan = shown;
+        if (shown)
+        {
+            _outputRetryAt = null;
+        }
+
+        _snapshot = new SiteSnapshot(_state, plan, levels, _decisions) { SuppressedPoints = _suppressed };
+    }
+
+    /// <summary>
+    /// A chip of the I/O board answers again: outputs on it whose writes failed meanwhile are driven
+    /// now, not at the next retry or decision.
+    /// </summary>
+    private void OnHardwareReported(IReadOnlyList<DomainEvent> reported, Moment now, List<DomainEvent> events)
+    {
+        if (_linesShowPlan)
+        {
+            return;
+        }
+
+        for (var i = 0; i < reported.Count; i++)
+        {
+            if (reported[i] is HardwareFaultRestored)
+            {
+                Reconcile(now, events);
+                return;
+            }
+        }
+    }
+}

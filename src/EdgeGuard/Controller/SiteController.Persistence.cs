@@ -1,0 +1,59 @@
+using EdgeGuard.Core;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Controller;
+
+// Saving the safety state. The state acted on (_safety) and the state on disk are kept apart: a save
+// that failed leaves the disk at an older state (Normal under a lockdown, no fire release), which a
+// power cut would restore. So a failed save is tried again, at the next decision on the loop and on
+// the controller's timer, until it took. Outputs never wait for it: they are driven at once whatever
+// the disk does (safety first; docs/architecture.md).
+public sealed partial class SiteController
+{
+    /// <summary>
+    /// How soon a safety state whose save failed is saved again when nothing else is decided. A save is
+    /// an fsync: once a second is cheap for a disk that recovers (a full partition someone cleans up,
+    /// a transient I/O error) and does not hammer one that is dying.
+    /// </summary>
+    public static readonly TimeSpan SafetySaveRetryInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>True while the disk holds an older safety state than <see cref="_safety"/>.</summary>
+    private bool _safetyUnsaved;
+
+    /// <summary>When the unsaved safety state is next saved by the timer; null while it is on disk.</summary>
+    private TimeSpan? _safetySaveRetryAt;
+
+    /// <summary>
+    /// Saves <see cref="_safety"/>. A failure is reported as <see cref="SafetyStateNotPersisted"/> once per
+    /// state that could not be saved (<paramref name="changed"/>), not once per retry; the first save that
+    /// takes after failures is reported as <see cref="SafetyStateNotPersistedRestored"/>.
+    /// </summary>
+    private void Persist(Moment now, List<DomainEvent> events, bool changed)
+    {
+        try
+        {
+            store.Save(_safety);
+        }
+#pragma warning disable CA1031 // A failed write must not stop the doors from locking: report it, act anyway, retry.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (changed || !_safetyUnsaved)
+            {
+                events.Add(new SafetyStateNotPersisted(now.Utc, ex.Message));
+            }
+
+            _safetyUnsaved = true;
+            _safetySaveRetryAt = now.Monotonic + SafetySaveRetryInterval;
+            return;
+        }
+
+        if (_safetyUnsaved)
+        {
+            events.Add(new SafetyStateNotPersistedRestored(now.Utc, _safety.Mode));
+        }
+
+        _safetyUnsaved = false;
+        _safetySaveRetryAt = null;
+    }
+}
