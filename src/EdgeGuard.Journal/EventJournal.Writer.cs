@@ -198,10 +198,10 @@ public sealed partial class EventJournal
         return new SequencedBatch(first, last, records, gap, signal);
     }
 
-    // An event whose data cannot be written (a bug: text that is not valid UTF-16, a value the
-    // writer does not know) must not cost the batch it came with, up to MaxBatch events with a
-    // lockdown among them: it is journaled with its type, severity and time, empty data, and
-    // the failure goes to the host's error log.
+    // An event whose data cannot be written (a bug: a value the writer has no wire name for)
+    // must not cost the batch it came with, up to MaxBatch events with a lockdown among them: it
+    // is journaled with its type, severity and time, empty data, and the failure goes to the
+    // host's error log.
     private EventFields DescribeOrEmpty(DomainEvent domainEvent)
     {
         try

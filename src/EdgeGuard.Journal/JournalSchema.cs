@@ -169,11 +169,12 @@ internal static class JournalSchema
         // payload_sha256 (32-byte SHA-256 of the signed payload bytes) tells a broker redelivery
         // (same bytes) from an id reused with other bytes; result/reason, NULL until the
         // command's handling finished, are what a redelivery is answered with instead of being
-        // executed again. Rows from before this migration have no hash: they are treated as
+        // executed again; result 'started' (no reason) marks one handed to the controller and not
+        // finished, which must never run again whatever cut it short. Rows from before this migration have no hash: they are treated as
         // "seen with other bytes" (refused as replays, as they were), and pruned within minutes.
         """
         ALTER TABLE seen_commands ADD COLUMN payload_sha256 BLOB NULL;
-        ALTER TABLE seen_commands ADD COLUMN result TEXT NULL CHECK (result IN ('done', 'rejected'));
+        ALTER TABLE seen_commands ADD COLUMN result TEXT NULL CHECK (result IN ('started', 'done', 'rejected'));
         ALTER TABLE seen_commands ADD COLUMN reason TEXT NULL;
         """,
     ];

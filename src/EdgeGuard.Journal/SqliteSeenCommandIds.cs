@@ -19,7 +19,8 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
     private const string PruneSql = "DELETE FROM seen_commands WHERE forget_after < $now;";
     private const string SelectSql = "SELECT payload_sha256, result, reason FROM seen_commands WHERE id = $id;";
     private const string InsertSql = "INSERT INTO seen_commands (id, forget_after, payload_sha256, result, reason) VALUES ($id, $forget_after, $hash, $result, $reason);";
-    private const string FinishSql = "UPDATE seen_commands SET result = $result, reason = $reason WHERE id = $id AND result IS NULL;";
+    private const string FinishSql = "UPDATE seen_commands SET result = $result, reason = $reason WHERE id = $id AND (result IS NULL OR result = 'started');";
+    private const string StartSql = "UPDATE seen_commands SET result = 'started' WHERE id = $id AND result IS NULL;";
 
     private readonly JournalDatabase _database;
 
@@ -56,6 +57,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
 
             byte[]? storedHash;
             CommandFinal? stored;
+            bool started;
             using (var select = JournalDatabase.Command(transaction, SelectSql))
             {
                 select.Parameters.AddWithValue("$id", id);
@@ -69,12 +71,19 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
 
                 // NULL for a row recorded before schema 12: no hash to compare, so never "the same bytes".
                 storedHash = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
-                stored = reader.IsDBNull(1) ? null : new CommandFinal(reader.GetString(1) == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
+                var result = reader.IsDBNull(1) ? null : reader.GetString(1);
+                started = result == "started";
+                stored = result is null || started ? null : new CommandFinal(result == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
             }
 
             if (storedHash is null || !storedHash.AsSpan().SequenceEqual(payloadHash))
             {
                 return new SeenCommand(SeenStatus.OtherPayload, null);
+            }
+
+            if (started)
+            {
+                return new SeenCommand(SeenStatus.Interrupted, null);
             }
 
             if (stored is not null)
@@ -88,6 +97,19 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
             }
 
             return new SeenCommand(SeenStatus.Unfinished, null);
+        });
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="JournalException">The database could not be written.</exception>
+    public void Start(string id)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        _database.InTransaction(transaction =>
+        {
+            using var command = JournalDatabase.Command(transaction, StartSql);
+            command.Parameters.AddWithValue("$id", id);
+            return command.ExecuteNonQuery();
         });
     }
 

@@ -51,6 +51,36 @@ public sealed class SqliteSeenCommandIdsTests : IDisposable
     });
 
     [Fact]
+    public void A_started_id_is_interrupted_until_finished_and_start_changes_nothing_else() => OnBoth(seen =>
+    {
+        seen.Record("a", HashA, Now.AddMinutes(1), Now);
+        seen.Start("a");
+        seen.Start("unknown");
+
+        Assert.Equal(new SeenCommand(SeenStatus.Interrupted, null), seen.Record("a", HashA, Now.AddMinutes(1), Now.AddSeconds(1)));
+        Assert.Equal(SeenStatus.OtherPayload, seen.Record("a", HashB, Now.AddMinutes(1), Now.AddSeconds(1)).Status);
+        Assert.Equal(SeenStatus.New, seen.Record("unknown", HashA, Now.AddMinutes(1), Now.AddSeconds(1)).Status);
+
+        seen.Finish("a", new CommandFinal(true, null));
+        seen.Start("a"); // finished stays finished
+        Assert.Equal(new SeenCommand(SeenStatus.Finished, new CommandFinal(true, null)), seen.Record("a", HashA, Now.AddMinutes(1), Now.AddSeconds(2)));
+    });
+
+    [Fact]
+    public void A_started_id_is_still_interrupted_after_a_restart()
+    {
+        using (var database = JournalDatabase.Open(_path))
+        {
+            var seen = new SqliteSeenCommandIds(database);
+            seen.Record("a", HashA, Now.AddMinutes(1), Now);
+            seen.Start("a");
+        }
+
+        using var reopened = JournalDatabase.Open(_path);
+        Assert.Equal(SeenStatus.Interrupted, new SqliteSeenCommandIds(reopened).Record("a", HashA, Now.AddMinutes(1), Now.AddSeconds(1)).Status);
+    }
+
+    [Fact]
     public void A_final_result_given_with_the_record_finishes_the_id_at_once() => OnBoth(seen =>
     {
         var refused = new CommandFinal(false, "role-not-allowed: a guard may not send 'all-clear'");

@@ -65,7 +65,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_command_cut_short_by_a_stop_while_executing_stays_unfinished_and_runs_when_sent_again()
+    public async Task A_command_cut_short_by_a_stop_while_executing_is_never_run_again_and_a_resend_is_told_so()
     {
         await using var gateway = new CommandHarness(output);
         var payload = gateway.Sign(CommandType.Lockdown);
@@ -80,7 +80,65 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         gateway.Executor.Hold = null;
 
         Assert.Equal(0, gateway.Handler.InFlight);
-        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], (await gateway.Handler.HandleAsync(payload, false, CancellationToken.None)).Select(r => r.Result));
+        // The controller had it: it may have taken effect, so the resend is not executed.
+        var resent = Assert.Single(await gateway.Handler.HandleAsync(payload, false, CancellationToken.None));
+        Assert.Equal(CommandResultKind.Rejected, resent.Result);
+        Assert.StartsWith("interrupted: ", resent.Reason, StringComparison.Ordinal);
+        Assert.Single(gateway.Executor.Executed);
+    }
+
+    [Fact]
+    public async Task A_command_handed_to_the_controller_before_a_crash_is_answered_interrupted_when_redelivered_and_never_run_again()
+    {
+        using var temp = new TempDirectory();
+        var path = Path.Combine(temp.Path, JournalDatabase.FileName);
+        using var supervisor = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        byte[] payload;
+        using (var database = JournalDatabase.Open(path))
+        {
+            await using var crashed = new CommandHarness(output, seen: new SqliteSeenCommandIds(database), supervisor: supervisor);
+            payload = crashed.Sign(CommandType.Lockdown);
+            var attempt = await ReceiveAsync(crashed, payload);
+            crashed.Executor.Hold = new TaskCompletionSource().Task; // the process dies while the controller has it
+            _ = crashed.Handler.ExecuteAsync(attempt.Command!, CancellationToken.None);
+            await crashed.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+
+        using var reopened = JournalDatabase.Open(path);
+        await using var restarted = new CommandHarness(output, seen: new SqliteSeenCommandIds(reopened), supervisor: supervisor);
+        var redelivered = Assert.Single(await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
+        var again = Assert.Single(await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
+
+        Assert.Equal((CommandResultKind.Rejected, CommandVerifier.Interrupted.Reason), (redelivered.Result, redelivered.Reason));
+        Assert.Equal(redelivered, again);
+        Assert.Empty(restarted.Executor.Executed);
+    }
+
+    [Fact]
+    public async Task A_command_whose_start_cannot_be_recorded_is_not_executed()
+    {
+        var store = new StartFailsSeenCommandIds();
+        await using var gateway = new CommandHarness(output, seen: store);
+        var payload = gateway.Sign(CommandType.Lockdown);
+
+        var results = await gateway.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
+
+        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Rejected], results.Select(r => r.Result));
+        Assert.StartsWith("unavailable: ", results[1].Reason, StringComparison.Ordinal);
+        Assert.Empty(gateway.Executor.Executed);
+    }
+
+    /// <summary>A replay store that records ids but cannot mark one started (the disk failed in between).</summary>
+    private sealed class StartFailsSeenCommandIds : ISeenCommandIds
+    {
+        private readonly InMemorySeenCommandIds _inner = new();
+
+        public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null) =>
+            _inner.Record(id, payloadHash, forgetAfter, now, final);
+
+        public void Start(string id) => throw new JournalException("disk I/O error");
+
+        public void Finish(string id, CommandFinal final) => _inner.Finish(id, final);
     }
 
     [Fact]
@@ -105,6 +163,8 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     {
         public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null) =>
             throw new JournalException("disk I/O error");
+
+        public void Start(string id) => throw new JournalException("disk I/O error");
 
         public void Finish(string id, CommandFinal final) => throw new JournalException("disk I/O error");
     }

@@ -197,6 +197,11 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
                 return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before with other content");
             case SeenStatus.Finished:
                 return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!) };
+            case SeenStatus.Interrupted:
+                // Handed to the controller before a stop's deadline or a crash cut it short: it may
+                // have taken effect, so it is never run again. Its final result says so from now on.
+                seen.Finish(command.Id, Interrupted);
+                return new CommandVerdict(null, null, id, "interrupted before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted) };
         }
 
         if (refusal is not null)
@@ -206,6 +211,16 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
 
         return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified") { Unfinished = seenBefore.Status == SeenStatus.Unfinished };
     }
+
+    /// <summary>
+    /// The final result of a command whose execution was cut short (a stop's deadline, a crash)
+    /// after it was handed to the controller: rejected, since whether it took effect is unknown.
+    /// </summary>
+    public static CommandFinal Interrupted { get; } = new(false, "interrupted: the gateway stopped while executing it, so whether it took effect is unknown; check the state and send a new command if needed");
+
+    /// <summary>Marks a command as handed to the controller, durably, before it is (see <see cref="ISeenCommandIds.Start"/>).</summary>
+    /// <exception cref="Exception">Whatever the replay store throws when it cannot be written.</exception>
+    public void Start(string commandId) => seen.Start(commandId);
 
     /// <summary>Stores a command's final result, so that a redelivery of it is answered with that result instead of being executed again.</summary>
     /// <exception cref="Exception">Whatever the replay store throws when it cannot be written.</exception>

@@ -20,6 +20,13 @@ public enum SeenStatus
     /// <summary>Seen before with the same payload bytes and finished: <see cref="SeenCommand.Final"/> says how.</summary>
     Finished,
 
+    /// <summary>
+    /// Seen before with the same payload bytes and handed to the controller (<see
+    /// cref="ISeenCommandIds.Start"/>), but never finished: a stop's deadline or a crash came in
+    /// between. It may have taken effect, so it must never run again.
+    /// </summary>
+    Interrupted,
+
     /// <summary>Seen before with other payload bytes: someone reuses the id.</summary>
     OtherPayload,
 }
@@ -47,6 +54,13 @@ public interface ISeenCommandIds
     /// finished at once (a command refused after it was recorded).
     /// </summary>
     SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null);
+
+    /// <summary>
+    /// Marks <paramref name="id"/> as handed to the controller, durably, before it is: from then on a
+    /// redelivery is never executed again, even if no final result is ever stored (see
+    /// <see cref="SeenStatus.Interrupted"/>). No-op for an unknown, started or finished id.
+    /// </summary>
+    void Start(string id);
 
     /// <summary>Stores the final result of <paramref name="id"/>; a later redelivery is answered with it. No-op for an unknown or finished id.</summary>
     void Finish(string id, CommandFinal final);
@@ -98,12 +112,29 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
                 return new SeenCommand(SeenStatus.Finished, stored);
             }
 
+            if (entry.Started)
+            {
+                return new SeenCommand(SeenStatus.Interrupted, null);
+            }
+
             if (final is not null)
             {
                 _seen[id] = entry with { Final = final };
             }
 
             return new SeenCommand(SeenStatus.Unfinished, null);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Start(string id)
+    {
+        lock (_lock)
+        {
+            if (_seen.TryGetValue(id, out var entry) && entry.Final is null)
+            {
+                _seen[id] = entry with { Started = true };
+            }
         }
     }
 
@@ -120,5 +151,5 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
         }
     }
 
-    private sealed record Entry(DateTimeOffset ForgetAfter, byte[] PayloadHash, CommandFinal? Final);
+    private sealed record Entry(DateTimeOffset ForgetAfter, byte[] PayloadHash, CommandFinal? Final, bool Started = false);
 }

@@ -26,6 +26,9 @@ public sealed partial class CommandHandler
     [LoggerMessage(EventId = 336, Level = LogLevel.Warning, Message = "Command '{Id}' was recorded but never executed (a stop or crash came first); executing its redelivery")]
     private partial void LogResumed(string id);
 
-    [LoggerMessage(EventId = 337, Level = LogLevel.Error, Message = "The final result of command '{Id}' could not be stored; a redelivery after a restart would run it again")]
+    [LoggerMessage(EventId = 337, Level = LogLevel.Error, Message = "The final result of command '{Id}' could not be stored; a redelivery after a restart is answered 'interrupted'")]
     private partial void LogFinishFailed(string id, Exception exception);
+
+    [LoggerMessage(EventId = 338, Level = LogLevel.Error, Message = "Command '{Id}' was not executed: the replay store could not mark it started, so it could run twice")]
+    private partial void LogStartFailed(string id, Exception exception);
 }

@@ -125,6 +125,13 @@ public sealed partial class CommandHandler(
     public async Task<(CommandResultKind Result, string? Reason)> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (!TryStart(command.Command.Id))
+        {
+            var refused = new CommandFinal(false, "unavailable: the replay store could not be written, so it was not executed; send a new command");
+            Finish(command.Command.Id, refused);
+            return Answer(refused);
+        }
+
         CommandExecution outcome;
         try
         {
@@ -132,8 +139,9 @@ public sealed partial class CommandHandler(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Cut short by a stop: left unfinished, so the broker's redelivery runs it at the next start.
-            Abandon(command);
+            // Cut short by a stop's deadline after it was handed to the controller, which may still
+            // carry it out: never run again, and a resend is told so.
+            Finish(command.Command.Id, CommandVerifier.Interrupted);
             throw;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -180,6 +188,26 @@ public sealed partial class CommandHandler(
         return results;
     }
 
+    // The durable "handed to the controller" mark, before it is: a crash or a stop's deadline after
+    // it leaves the command interrupted, never executed again by a redelivery. A command whose mark
+    // cannot be written is not executed (it could run twice).
+    private bool TryStart(string id)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                _verifier.Start(id);
+                return true;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogStartFailed(id, ex);
+                return false;
+            }
+        }
+    }
+
     private void Finish(string id, CommandFinal final)
     {
         lock (_gate)
@@ -192,7 +220,7 @@ public sealed partial class CommandHandler(
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Executed, but the store does not know: this process still answers a redelivery
-                // with the result; after a restart the redelivery would run it again.
+                // with the result; after a restart its "started" mark has it answered as interrupted.
                 LogFinishFailed(id, ex);
                 _inFlight[id] = final;
             }

@@ -57,7 +57,11 @@ public sealed class FakeExecutor : ICommandExecutor
 
     public Func<VerifiedCommand, CommandExecution> Answer { get; set; } = _ => new CommandExecution(true, null);
 
-    /// <summary>When set, each command waits for it (or its token) before it takes effect, like a busy controller.</summary>
+    /// <summary>
+    /// When set, each command waits for it (or its token) after it was handed over, like a busy
+    /// controller: the real one has it queued then, and carries it out whether or not the caller
+    /// stops waiting, so it counts as executed.
+    /// </summary>
     public Task? Hold { get; set; }
 
     /// <summary>Completes when a command has started executing (and is waiting for <see cref="Hold"/>).</summary>
@@ -67,13 +71,13 @@ public sealed class FakeExecutor : ICommandExecutor
 
     public async Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
     {
+        _executed.Enqueue(command);
         Started.TrySetResult();
         if (Hold is { } hold)
         {
             await hold.WaitAsync(cancellationToken);
         }
 
-        _executed.Enqueue(command);
         return Answer(command);
     }
 }
