@@ -38,8 +38,11 @@ public sealed partial class SiteController
         // the same (both are of the levels the lines last wrote), so only the snapshot moves: this
         // runs on the path an edge takes to the office (docs/PERFORMANCE.md). A line that failed
         // its write still shows the old level, so the plan is driven again until it took.
-        if (_linesShowPlan && _snapshot is { } last && plan.Equals(last.Plan))
+        if (_snapshot is { } last && plan.Equals(last.Plan) && (_linesShowPlan || _onEdgeThread))
         {
+            // On a GPIO thread a plan that is only still to be retried is left to the retry on the
+            // loop's timer: writes to a dead chip can block for a bus timeout, and that thread
+            // timestamps the next edges.
             _snapshot = last with { State = _state, Decisions = _decisions, SuppressedPoints = _suppressed };
             return;
         }

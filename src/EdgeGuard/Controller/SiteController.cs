@@ -303,11 +303,12 @@ public sealed partial class SiteController(
             _safety = safety;
             Persist(now, events, changed: true);
         }
-        else if (_safetyUnsaved && !_onEdgeThread)
+        else if (_safetyUnsaved && !_onEdgeThread && now.Monotonic >= _safetySaveRetryAt)
         {
-            // An earlier save failed: try again now, before this decision drives anything. Not on a
-            // GPIO thread (an fsync there would hold up the driver's edge timestamps): the retry
-            // timer, on the loop, comes soon enough.
+            // An earlier save failed and its retry is due: try again now, before this decision
+            // drives anything. Not sooner (a dying disk can take seconds per failed write, and every
+            // decision on the loop would wait for it), and not on a GPIO thread (an fsync there
+            // would hold up the driver's edge timestamps): the retry timer, on the loop, comes soon enough.
             Persist(now, events, changed: false);
         }
 

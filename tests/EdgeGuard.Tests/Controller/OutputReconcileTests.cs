@@ -34,7 +34,7 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), outputs: real => _lines.Around(real));
 
     [Fact]
-    public async Task A_relay_whose_write_failed_is_driven_by_the_next_decision_although_the_plan_did_not_change()
+    public async Task A_relay_whose_write_failed_is_driven_again_by_the_loop_not_by_a_decision_on_a_GPIO_thread()
     {
         await _h.BootAsync();
         _lines.FailingWrite = "lock";
@@ -47,9 +47,17 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         Assert.False(_h.Controller.Snapshot!.OutputLevels["lock"], "the snapshot shows a level the lock never took");
 
         // The relay works again. Releasing the panic button decides nothing about the outputs (the
-        // lockdown holds), and the door opening neither: the first of them must still drive the lock.
+        // lockdown holds), on the GPIO thread that saw the edge: it leaves the retry to the loop, as
+        // a write to a dead chip could block that thread for a bus timeout.
         _lines.FailingWrite = null;
+        var before = _lines.Calls;
         _h.Set("panic", false);
+        await _h.SettleAsync();
+        Assert.Equal(before, _lines.Calls);
+        Assert.False(_h.Driver.GetOutputLevel(10));
+
+        // The loop's retry timer drives the lock (its wait is whole milliseconds, rounded up).
+        _h.Time.Advance(SiteController.OutputRetryInterval + TimeSpan.FromMilliseconds(1));
         await _h.SettleAsync();
         Assert.True(_h.Driver.GetOutputLevel(10), "the lock stayed unlocked after its relay recovered");
         Assert.True(_h.Controller.Snapshot!.OutputLevels["lock"]);
