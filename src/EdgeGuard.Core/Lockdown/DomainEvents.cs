@@ -130,7 +130,7 @@ public sealed record SafetyStateNotPersisted(DateTimeOffset At, string Reason) :
 
 /// <summary>
 /// The safety state is on disk again after <see cref="SafetyStateNotPersisted"/>: a retried save took, so a
-/// power cut from now on restores the state the gateway acts on. Raised once per fault.
+/// power cut from now on restores the state the gateway acts on. Raised once when a run of failed saves ends.
 /// </summary>
 /// <param name="At">When the save took.</param>
 /// <param name="Mode">The mode saved, so the office sees which state a power cut now restores.</param>

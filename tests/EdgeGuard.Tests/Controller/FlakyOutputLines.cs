@@ -18,6 +18,9 @@ internal sealed class FlakyOutputLines
     /// <summary>Writes and read-backs the controller made, failed ones included.</summary>
     public int Calls { get; private set; }
 
+    /// <summary>Writes that threw because their output was <see cref="FailingWrite"/>.</summary>
+    public int WriteFailures { get; private set; }
+
     public int ReadBackFailures { get; private set; }
 
     /// <summary>Wraps the lines the controller would have used (ControllerHarness's outputs hook).</summary>
@@ -34,6 +37,7 @@ internal sealed class FlakyOutputLines
             owner.Calls++;
             if (outputId == owner.FailingWrite)
             {
+                owner.WriteFailures++;
                 throw new IOException($"relay driver for {outputId} did not answer");
             }
 

@@ -106,27 +106,28 @@ public sealed class OutputReconcileTests : IAsyncDisposable
         Assert.False(_h.Driver.GetOutputLevel(10), "the failed write reached the lock");
 
         // The relay stays dead for several retries: each is an attempt, none is another fault event.
-        var calls = _lines.Calls;
+        // (The timer waits whole milliseconds, rounded up: a retry is due up to 1 ms after the interval.)
+        var failures = _lines.WriteFailures;
         for (var i = 0; i < 4; i++)
         {
-            _h.Time.Advance(SiteController.OutputRetryInterval);
+            _h.Time.Advance(SiteController.OutputRetryInterval + TimeSpan.FromMilliseconds(1));
             await _h.SettleAsync();
         }
 
-        Assert.True(_lines.Calls >= calls + 4, $"the lock was not retried ({_lines.Calls - calls} calls)");
+        Assert.Equal(4, _lines.WriteFailures - failures);
         Assert.Single(_h.Events.Events, e => e is OutputFault);
         Assert.False(_h.Driver.GetOutputLevel(10));
 
         // It answers again; nothing else happens on the site: the next retry must drive it.
         _lines.FailingWrite = null;
-        _h.Time.Advance(SiteController.OutputRetryInterval);
+        _h.Time.Advance(SiteController.OutputRetryInterval + TimeSpan.FromMilliseconds(1));
         await _h.SettleAsync();
         Assert.True(_h.Driver.GetOutputLevel(10), "the lock stayed unlocked on a quiet site after its relay recovered");
         Assert.True(_h.Controller.Snapshot!.OutputLevels["lock"]);
         Assert.Single(_h.Events.Events, e => e is OutputFaultRestored { OutputId: "lock" });
 
         // Shown now: no more retries.
-        calls = _lines.Calls;
+        var calls = _lines.Calls;
         _h.Time.Advance(TimeSpan.FromSeconds(10));
         await _h.SettleAsync();
         Assert.Equal(calls, _lines.Calls);
