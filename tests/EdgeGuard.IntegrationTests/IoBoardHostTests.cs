@@ -117,6 +117,29 @@ public sealed class IoBoardHostTests
     }
 
     [Fact]
+    public async Task A_relay_expander_without_power_at_boot_drives_its_locks_once_it_answers()
+    {
+        // The annex panic button and door moved to native lines: the expander carries outputs only, so it is not
+        // among the inputs and only the supervision started with its outputs can configure it.
+        using var state = new TempDirectory();
+        SimulatedMcp23017? chip = null;
+        await using var gateway = await TestGateway.StartAsync(state.Path, g =>
+        {
+            chip = g.Host.Services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20");
+            chip.Powered = false;
+        }, configFile: Annex, overrides: ["EdgeGuard:points:2:line=20", "EdgeGuard:points:3:line=21"]);
+
+        await Until<HardwareFault>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware for the relay expander");
+        await Play(gateway, "press panic-guardroom\nexpect mode lockdown");
+        Assert.Contains(gateway.Recorder.Events, e => e is OutputFault { OutputId: "lock-annex" });
+
+        chip!.Powered = true;
+        await Until<HardwareFaultRestored>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware-restored for the relay expander");
+        await Until<OutputFaultRestored>(gateway, e => e.OutputId == "lock-annex", "fault.output-restored for the annex lock");
+        await Eventually.TrueAsync(() => chip.PinLevel(8), Timeout, "the annex maglock driven locked once its chip answered");
+    }
+
+    [Fact]
     public async Task Loop_command_on_a_point_that_is_not_a_loop_is_refused()
     {
         using var state = new TempDirectory();

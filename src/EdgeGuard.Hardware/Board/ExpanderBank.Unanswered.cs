@@ -103,6 +103,26 @@ public sealed partial class ExpanderBank
     }
 
     /// <summary>
+    /// The bank's outputs. Disposing them disposes the bank: the chips' lines are shared with its inputs, and
+    /// supervision (which also runs for a bank that only has outputs) must stop with them.
+    /// </summary>
+    private sealed class BankOutputs(ExpanderBank bank, IOutputLines routed) : IOutputLines
+    {
+        /// <inheritdoc/>
+        public void Write(string outputId, bool high) => routed.Write(outputId, high);
+
+        /// <inheritdoc/>
+        public bool ReadBack(string outputId) => routed.ReadBack(outputId);
+
+        /// <inheritdoc/>
+        public void Dispose()
+        {
+            bank.Dispose();
+            routed.Dispose();
+        }
+    }
+
+    /// <summary>
     /// One chip's outputs. Writes go to the chip once it is configured; until then they throw, so the controller
     /// reports the output and drives it again, and the level asked for is what the chip is configured with.
     /// </summary>
