@@ -23,8 +23,10 @@ namespace EdgeGuard.Hardware.Board;
 /// chip must still be protected): it is reported as <see cref="HardwareFault"/>, its outputs refuse writes (the
 /// controller reports them and retries), its points read the fail-safe level of a tampered loop
 /// (<see cref="TamperedLoop.ReadsActive"/>), and every supervision pass tries to configure it, outputs at the levels
-/// last asked for. Once it answers, its real input levels are delivered as edges and the fault is restored. A chip
-/// that answered at start-up but fails the boot read is handled alike, except that it is configured already.</para>
+/// last asked for. Once it answers, its real input levels are delivered as edges and the fault is restored, except
+/// that a keyswitch or request-to-exit found active is recorded without an edge (held through the blindness, it
+/// must not count as a turn or press). A chip that answered at start-up but fails the boot read is handled alike,
+/// except that it is configured already.</para>
 /// </remarks>
 public sealed partial class ExpanderBank : IInputLines
 {
@@ -301,7 +303,8 @@ public sealed partial class ExpanderBank : IInputLines
             chip.Lines!.Poll();
             if (chip.Resync && started)
             {
-                // Its points were given fail-safe levels while it did not answer: now their real ones.
+                // Its points were given fail-safe levels while it did not answer: now their real ones (a held
+                // keyswitch or exit button only recorded, see QuietOnResync).
                 chip.Lines.DeliverChanges();
                 chip.Resync = false;
             }
