@@ -117,6 +117,62 @@ public sealed class IoBoardHostTests
     }
 
     [Fact]
+    public async Task A_relay_expander_without_power_at_boot_drives_its_locks_once_it_answers()
+    {
+        // The annex panic button and door moved to native lines: the expander carries outputs only, so it is not
+        // among the inputs and only the supervision started with its outputs can configure it.
+        using var state = new TempDirectory();
+        SimulatedMcp23017? chip = null;
+        await using var gateway = await TestGateway.StartAsync(state.Path, g =>
+        {
+            chip = g.Host.Services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20");
+            chip.Powered = false;
+        }, configFile: Annex, overrides: ["EdgeGuard:points:2:line=20", "EdgeGuard:points:3:line=21"]);
+
+        await Until<HardwareFault>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware for the relay expander");
+        await Play(gateway, "press panic-guardroom\nexpect mode lockdown");
+        Assert.Contains(gateway.Recorder.Events, e => e is OutputFault { OutputId: "lock-annex" });
+
+        chip!.Powered = true;
+        await Until<HardwareFaultRestored>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware-restored for the relay expander");
+        await Until<OutputFaultRestored>(gateway, e => e.OutputId == "lock-annex", "fault.output-restored for the annex lock");
+        await Eventually.TrueAsync(() => chip.PinLevel(8), Timeout, "the annex maglock driven locked once its chip answered");
+    }
+
+    [Fact]
+    public async Task A_key_held_while_its_expander_was_without_power_does_not_clear_the_lockdown_when_it_answers()
+    {
+        // key-annex, on the blind expander, may clear a lockdown; no debounce, so an edge is decided as it arrives
+        // and the heartbeat after the chip's restore shows whether the resync turned it.
+        using var state = new TempDirectory();
+        SimulatedMcp23017? chip = null;
+        await using var gateway = await TestGateway.StartAsync(state.Path, g =>
+        {
+            chip = g.Host.Services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20");
+            chip.Powered = false;
+        }, configFile: Annex, overrides:
+        [
+            "EdgeGuard:points:6:id=key-annex", "EdgeGuard:points:6:kind=keyswitch", "EdgeGuard:points:6:line=mcp23017@0x20:A2",
+            "EdgeGuard:points:6:activeLevel=low", "EdgeGuard:points:6:pull=up", "EdgeGuard:points:6:zone=annex", "EdgeGuard:points:6:debounceMs=0",
+            "EdgeGuard:lockdown:clearKeyswitches:1=key-annex",
+        ]);
+        await Play(gateway, "expect mode lockdown"); // the blind panic button reads pressed
+
+        chip!.SetPin(2, false); // the guard turns the annex key and holds it while the chip is still dead
+        chip.Powered = true;
+        await Until<HardwareFaultRestored>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware-restored for the expander");
+        await gateway.SettledAsync();
+        await Play(gateway, "expect point panic-annex inactive");
+        Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
+        Assert.DoesNotContain(gateway.Recorder.Events, e => e is PointActivated { PointId: "key-annex" });
+
+        // Released and turned again: a real turn clears it.
+        chip.SetPin(2, true);
+        chip.SetPin(2, false);
+        await Play(gateway, "expect mode normal");
+    }
+
+    [Fact]
     public async Task Loop_command_on_a_point_that_is_not_a_loop_is_refused()
     {
         using var state = new TempDirectory();

@@ -27,7 +27,9 @@ public sealed record LoopReading(int Reading, LoopState State);
 /// A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
 /// loop reads again. Meanwhile a loop that cannot be read is as untrusted as a tampered one and reads what
 /// <see cref="TamperedLoop.ReadsActive"/> says (a fire input active, so egress is released), until it
-/// reads again and its real level is delivered.
+/// reads again and its real level is delivered. A keyswitch or request-to-exit found active at that first legal
+/// reading (after a blind ADC or a repaired tamper) is recorded without an edge: held throughout, it must not
+/// count as a fresh turn or press; its release and a new turn do.
 /// </remarks>
 public sealed class EolLoopLines : IInputLines
 {
@@ -99,6 +101,7 @@ public sealed class EolLoopLines : IInputLines
             lock (_gate)
             {
                 slot.ReportedHigh = level;
+                slot.FailSafe = true;
                 (raise, _faulted) = (!_faulted, true);
             }
 
@@ -170,6 +173,7 @@ public sealed class EolLoopLines : IInputLines
                     // A loop that cannot be read is as untrusted as a cut one: it takes the tamper level
                     // (a fire input active, so egress is released; a keyswitch inactive), until it reads again.
                     Deliver(slot, FailSafeLevel(slot.Loop), edges);
+                    slot.FailSafe = true;
                     continue;
                 }
 
@@ -236,7 +240,26 @@ public sealed class EolLoopLines : IInputLines
             slot.Tamper = tamper;
         }
 
-        Deliver(slot, LevelOf(slot.Loop, state), edges);
+        var level = LevelOf(slot.Loop, state);
+        if (tamper is not null)
+        {
+            Deliver(slot, level, edges);
+            slot.FailSafe = true;
+        }
+        else if (slot.FailSafe && !TamperedLoop.ReadsActive(point.Kind))
+        {
+            // The first legal reading after a fail-safe level (the ADC blind, or the loop tampered) of a keyswitch
+            // or request-to-exit: recorded without an edge. Delivered, a key held throughout would arrive as a fresh
+            // turn (clearing a lockdown) or an exit press (unlocking a door); now only its release (no change) and
+            // a new turn count. Its fail-safe level is inactive, so a real inactive level has no edge to give anyway.
+            slot.ReportedHigh = level;
+            slot.FailSafe = false;
+        }
+        else
+        {
+            Deliver(slot, level, edges);
+            slot.FailSafe = false;
+        }
     }
 
     /// <summary>Queues an edge when the point's level differs from the one last delivered.</summary>
@@ -290,6 +313,9 @@ public sealed class EolLoopLines : IInputLines
         public bool? ReportedHigh { get; set; }
 
         public LoopTamper? Tamper { get; set; }
+
+        /// <summary>The level last delivered (or assumed at the boot read) is the fail-safe one, not a reading.</summary>
+        public bool FailSafe { get; set; }
 
         /// <summary>Written by the poll, read from any thread: a reference, replaced whole.</summary>
         public LoopReading? Last

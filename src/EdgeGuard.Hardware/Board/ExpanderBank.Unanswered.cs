@@ -43,7 +43,7 @@ public sealed partial class ExpanderBank
         {
             foreach (var (pointId, high) in chip.Assumed)
             {
-                lines.AssumeReported(pointId, high);
+                lines.AssumeReported(pointId, high, QuietOnResync(pointId));
             }
 
             if (_onEdge is { } onEdge)
@@ -78,7 +78,7 @@ public sealed partial class ExpanderBank
         {
             if (chip.Lines is { } lines)
             {
-                lines.AssumeReported(pointId, level);
+                lines.AssumeReported(pointId, level, QuietOnResync(pointId));
                 chip.Resync = true;
             }
             else
@@ -100,6 +100,33 @@ public sealed partial class ExpanderBank
         }
 
         return level;
+    }
+
+    /// <summary>
+    /// A point whose fail-safe level is inactive (a keyswitch, a request-to-exit): when the chip answers again its
+    /// real level is recorded without an edge, so a key held through the blindness is not taken for a fresh turn
+    /// (clearing a lockdown) or an exit press (unlocking a door). Only its release and a new turn count after.
+    /// </summary>
+    private bool QuietOnResync(string pointId) => !TamperedLoop.ReadsActive(_points[pointId].Kind);
+
+    /// <summary>
+    /// The bank's outputs. Disposing them disposes the bank: the chips' lines are shared with its inputs, and
+    /// supervision (which also runs for a bank that only has outputs) must stop with them.
+    /// </summary>
+    private sealed class BankOutputs(ExpanderBank bank, IOutputLines routed) : IOutputLines
+    {
+        /// <inheritdoc/>
+        public void Write(string outputId, bool high) => routed.Write(outputId, high);
+
+        /// <inheritdoc/>
+        public bool ReadBack(string outputId) => routed.ReadBack(outputId);
+
+        /// <inheritdoc/>
+        public void Dispose()
+        {
+            bank.Dispose();
+            routed.Dispose();
+        }
     }
 
     /// <summary>

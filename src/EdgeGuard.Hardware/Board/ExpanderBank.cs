@@ -13,8 +13,8 @@ namespace EdgeGuard.Hardware.Board;
 /// guarantees the chips exist before any input is read.
 /// </summary>
 /// <remarks>
-/// Once started, a supervision timer calls <see cref="Mcp23017Lines.Poll"/> (an interrupt left asserted by
-/// a failed read is serviced), checks that the chip still holds its configuration, and reports a chip that
+/// From the moment the outputs are opened (a bank with outputs only is never started), a supervision timer
+/// calls <see cref="Mcp23017Lines.Poll"/> (an interrupt left asserted by a failed read is serviced), checks that the chip still holds its configuration, and reports a chip that
 /// stops answering (or loses edges in its callback) as <see cref="HardwareFault"/>, restored once it answers.
 /// A chip found reset (a brown-out) is configured again as at start-up (<see cref="Mcp23017Lines.Reconfigure"/>:
 /// outputs at their current levels, inputs changed meanwhile delivered) and reported as a fault and its restore;
@@ -23,8 +23,10 @@ namespace EdgeGuard.Hardware.Board;
 /// chip must still be protected): it is reported as <see cref="HardwareFault"/>, its outputs refuse writes (the
 /// controller reports them and retries), its points read the fail-safe level of a tampered loop
 /// (<see cref="TamperedLoop.ReadsActive"/>), and every supervision pass tries to configure it, outputs at the levels
-/// last asked for. Once it answers, its real input levels are delivered as edges and the fault is restored. A chip
-/// that answered at start-up but fails the boot read is handled alike, except that it is configured already.</para>
+/// last asked for. Once it answers, its real input levels are delivered as edges and the fault is restored, except
+/// that a keyswitch or request-to-exit found active is recorded without an edge (held through the blindness, it
+/// must not count as a turn or press). A chip that answered at start-up but fails the boot read is handled alike,
+/// except that it is configured already.</para>
 /// </remarks>
 public sealed partial class ExpanderBank : IInputLines
 {
@@ -127,7 +129,10 @@ public sealed partial class ExpanderBank : IInputLines
             _report(events);
         }
 
-        return new RoutedOutputLines(_chips.Select(c => ((IOutputLines)new ChipOutputs(c), c.Outputs.Select(o => o.Id))));
+        // Here, not only in Start: a bank with outputs only (relays for locks) is never given edges to deliver,
+        // and a chip of it that did not answer at boot must still be configured once it does.
+        StartSupervision();
+        return new BankOutputs(this, new RoutedOutputLines(_chips.Select(c => ((IOutputLines)new ChipOutputs(c), c.Outputs.Select(o => o.Id)))));
     }
 
     /// <inheritdoc/>
@@ -174,7 +179,7 @@ public sealed partial class ExpanderBank : IInputLines
             }
         }
 
-        _timer = _time.CreateTimer(_ => Supervise(), null, SupervisionInterval, SupervisionInterval);
+        StartSupervision();
     }
 
     /// <summary>
@@ -186,9 +191,9 @@ public sealed partial class ExpanderBank : IInputLines
         var events = new List<DomainEvent>();
         lock (_gate)
         {
-            if (_disposed)
+            if (_disposed || !_opened)
             {
-                return;
+                return; // before OpenOutputs there is no plan to configure a chip's outputs with
             }
 
             foreach (var chip in _chips)
@@ -198,7 +203,7 @@ public sealed partial class ExpanderBank : IInputLines
                     continue; // still not answering: its fault is already raised
                 }
 
-                var (problem, repaired) = Check(chip);
+                var (problem, repaired) = Check(chip, _onEdge is not null);
                 // A reset repaired within this pass is still reported, as a fault and its restore together,
                 // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
                 var raise = !chip.Faulted && (problem ?? repaired) is not null;
@@ -220,6 +225,18 @@ public sealed partial class ExpanderBank : IInputLines
         if (events.Count > 0)
         {
             _report(events);
+        }
+    }
+
+    /// <summary>Starts the supervision timer once (from <see cref="OpenOutputs"/> or <see cref="Start"/>).</summary>
+    private void StartSupervision()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _timer ??= _time.CreateTimer(_ => Supervise(), null, SupervisionInterval, SupervisionInterval);
+            }
         }
     }
 
@@ -248,7 +265,9 @@ public sealed partial class ExpanderBank : IInputLines
     /// Checks one chip. <c>Problem</c> is a fault still present after this pass; <c>Repaired</c> one found and
     /// put right in it (a reset chip configured again).
     /// </summary>
-    private static (string? Problem, string? Repaired) Check(Chip chip)
+    /// <param name="chip">The chip.</param>
+    /// <param name="started">Edges have a receiver: a resync before then would record levels nobody was told.</param>
+    private static (string? Problem, string? Repaired) Check(Chip chip, bool started)
     {
         try
         {
@@ -282,9 +301,10 @@ public sealed partial class ExpanderBank : IInputLines
             }
 
             chip.Lines!.Poll();
-            if (chip.Resync)
+            if (chip.Resync && started)
             {
-                // Its points were given fail-safe levels while it did not answer: now their real ones.
+                // Its points were given fail-safe levels while it did not answer: now their real ones (a held
+                // keyswitch or exit button only recorded, see QuietOnResync).
                 chip.Lines.DeliverChanges();
                 chip.Resync = false;
             }

@@ -106,6 +106,32 @@ public sealed class ExpanderBootFailureTests : IDisposable
     }
 
     [Fact]
+    public void A_chip_with_only_outputs_dead_at_start_up_is_configured_by_supervision_once_it_answers()
+    {
+        // A relay expander: locks only, so the composition never adds it to the inputs and never calls Start.
+        _fake.Nack = _ => true;
+        using var bank = new ExpanderBank(_controller, [Expander], [], [LockAnnex], new FakeBuses(_fake), _time, _reported.AddRange);
+        var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = false });
+        Assert.Throws<HardwareException>(() => outputs.Write("lock-annex", true)); // the controller's plan: locked
+        _time.Advance(ExpanderBank.SupervisionInterval);
+        Assert.Equal(["fault.hardware"], _reported.Select(e => e.Type));
+
+        _fake.Nack = null;
+        _time.Advance(ExpanderBank.SupervisionInterval);
+
+        Assert.True(_fake.PinLevel(LockPin), "the lock was not driven at the level asked for once its chip answered");
+        Assert.True(outputs.ReadBack("lock-annex"));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
+        outputs.Write("lock-annex", false);
+        Assert.False(_fake.PinLevel(LockPin));
+
+        // Disposing the outputs stops supervision: nothing is reported about lines that are closed.
+        outputs.Dispose();
+        _time.Advance(ExpanderBank.SupervisionInterval * 3);
+        Assert.Equal(2, _reported.Count);
+    }
+
+    [Fact]
     public void An_adc_dead_at_boot_gives_the_fail_safe_level_and_its_real_one_at_the_first_poll_that_reads()
     {
         var fire = new PointDefinition("fire-annex", PointKind.FireAlarm, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };

@@ -45,6 +45,9 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
     private readonly Mcp23017Configuration _configuration;
     private readonly Lock _gate = new();
     private ushort _reported;
+    // Pins whose next real level is recorded without an edge (AssumeReported with quiet): a fail-safe
+    // inactive keyswitch must not become a turn just because the chip answers again while it is held.
+    private ushort _quiet;
     private Action<RawEdge>? _onEdge;
     private PinChangeEventHandler? _handler;
     private long _callbackFailures;
@@ -185,6 +188,7 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
             var edges = new List<RawEdge>();
             AddEdges(edges, _reported, levels, _time.GetTimestamp());
             _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
+            _quiet = 0; // every quiet pin has now been read: its real level is recorded
             foreach (var edge in edges)
             {
                 _onEdge?.Invoke(edge);
@@ -197,14 +201,23 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
     /// it (the fail-safe level it was given while the chip did not answer), so <see cref="DeliverChanges"/> and the
     /// next interrupt compare with that and deliver the real level where it differs.
     /// </summary>
+    /// <param name="pointId">The point.</param>
+    /// <param name="high">The level the receiver holds.</param>
+    /// <param name="quiet">
+    /// The first real level read afterwards (by <see cref="DeliverChanges"/>, <see cref="Reconfigure"/> or an
+    /// interrupt) is recorded as reported without an edge, so only a later change counts. For a point whose
+    /// fail-safe level is inactive (a keyswitch, a request-to-exit): held through the blindness, it must not
+    /// read as a fresh turn or press when the chip answers.
+    /// </param>
     /// <exception cref="KeyNotFoundException">The point is not on this expander.</exception>
-    public void AssumeReported(string pointId, bool high)
+    public void AssumeReported(string pointId, bool high, bool quiet = false)
     {
         ArgumentNullException.ThrowIfNull(pointId);
         var bit = 1 << (_inputPins.TryGetValue(pointId, out var pin) ? pin : throw new KeyNotFoundException($"Point '{pointId}' is not on {_chip.Name}."));
         lock (_gate)
         {
             _reported = (ushort)(high ? _reported | bit : _reported & ~bit);
+            _quiet = (ushort)(quiet ? _quiet | bit : _quiet & ~bit);
         }
     }
 
@@ -222,6 +235,7 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
             var edges = new List<RawEdge>();
             AddEdges(edges, _reported, levels, _time.GetTimestamp());
             _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
+            _quiet = 0; // every quiet pin has now been read: its real level is recorded
             foreach (var edge in edges)
             {
                 _onEdge?.Invoke(edge);
@@ -313,12 +327,14 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
         AddEdges(edges, _reported, captured, timestamp);
         AddEdges(edges, captured, interrupt.Levels, timestamp);
         _reported = (ushort)((_reported & ~_inputMask) | (interrupt.Levels & _inputMask));
+        _quiet = 0; // every quiet pin has now been read: its real level is recorded
         return edges;
     }
 
     private void AddEdges(List<RawEdge> edges, ushort before, ushort after, long timestamp)
     {
-        var changed = (before ^ after) & _inputMask;
+        // A quiet pin's change is the first real reading after a fail-safe level: recorded, not delivered.
+        var changed = (before ^ after) & _inputMask & ~_quiet;
         for (var pin = 0; pin < Mcp23017.PinCount; pin++)
         {
             if ((changed & (1 << pin)) != 0)
