@@ -41,27 +41,13 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     [Fact]
     public async Task A_command_recorded_but_never_executed_before_a_crash_is_executed_when_redelivered()
     {
-        using var temp = new TempDirectory();
-        var path = Path.Combine(temp.Path, JournalDatabase.FileName);
-        using var supervisor = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        byte[] payload;
-        using (var database = JournalDatabase.Open(path))
-        {
-            await using var crashed = new CommandHarness(output, seen: new SqliteSeenCommandIds(database), supervisor: supervisor);
-            payload = crashed.Sign(CommandType.Lockdown);
-            // Verified, recorded and journaled; the process dies before the PUBACK and before executing it.
-            Assert.NotNull((await ReceiveAsync(crashed, payload)).Command);
-        }
+        // Verified, recorded and journaled; the process dies before the PUBACK and before executing it.
+        var after = await RedeliveredAfterCrashAsync(async (crashed, payload) => Assert.NotNull((await ReceiveAsync(crashed, payload)).Command));
 
-        using var reopened = JournalDatabase.Open(path);
-        await using var restarted = new CommandHarness(output, seen: new SqliteSeenCommandIds(reopened), supervisor: supervisor);
-        var redelivered = await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
-        var again = await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
-
-        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], redelivered.Select(r => r.Result));
-        Assert.Equal([CommandResultKind.Done], again.Select(r => r.Result));
-        Assert.Single(restarted.Executor.Executed);
-        Assert.DoesNotContain(restarted.Journal.Events, e => e is CommandRejected);
+        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], after.Redelivered.Select(r => r.Result));
+        Assert.Equal([CommandResultKind.Done], after.Again.Select(r => r.Result));
+        Assert.Equal(1, after.Executed);
+        Assert.DoesNotContain(after.Journaled, e => e is CommandRejected);
     }
 
     [Fact]
@@ -90,6 +76,28 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     [Fact]
     public async Task A_command_handed_to_the_controller_before_a_crash_is_answered_interrupted_when_redelivered_and_never_run_again()
     {
+        var after = await RedeliveredAfterCrashAsync(async (crashed, payload) =>
+        {
+            var attempt = await ReceiveAsync(crashed, payload);
+            crashed.Executor.Hold = new TaskCompletionSource().Task; // the process dies while the controller has it
+            _ = crashed.Handler.ExecuteAsync(attempt.Command!, CancellationToken.None);
+            await crashed.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        });
+
+        var redelivered = Assert.Single(after.Redelivered);
+        Assert.Equal((CommandResultKind.Rejected, CommandVerifier.Interrupted.Reason), (redelivered.Result, redelivered.Reason));
+        Assert.Equal(redelivered, Assert.Single(after.Again));
+        Assert.Equal(0, after.Executed);
+    }
+
+    /// <summary>
+    /// A gateway over a real SQLite file does <paramref name="beforeCrash"/> with a signed lockdown, then
+    /// "crashes" (dropped with its database); a restarted one gets the same payload twice, as a broker
+    /// redelivers it. What it answered, executed and journaled.
+    /// </summary>
+    private async Task<(IReadOnlyList<(CommandResultKind Result, string? Reason)> Redelivered, IReadOnlyList<(CommandResultKind Result, string? Reason)> Again, int Executed, IReadOnlyList<DomainEvent> Journaled)> RedeliveredAfterCrashAsync(
+        Func<CommandHarness, byte[], Task> beforeCrash)
+    {
         using var temp = new TempDirectory();
         var path = Path.Combine(temp.Path, JournalDatabase.FileName);
         using var supervisor = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -98,20 +106,14 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         {
             await using var crashed = new CommandHarness(output, seen: new SqliteSeenCommandIds(database), supervisor: supervisor);
             payload = crashed.Sign(CommandType.Lockdown);
-            var attempt = await ReceiveAsync(crashed, payload);
-            crashed.Executor.Hold = new TaskCompletionSource().Task; // the process dies while the controller has it
-            _ = crashed.Handler.ExecuteAsync(attempt.Command!, CancellationToken.None);
-            await crashed.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
+            await beforeCrash(crashed, payload);
         }
 
         using var reopened = JournalDatabase.Open(path);
         await using var restarted = new CommandHarness(output, seen: new SqliteSeenCommandIds(reopened), supervisor: supervisor);
-        var redelivered = Assert.Single(await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
-        var again = Assert.Single(await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
-
-        Assert.Equal((CommandResultKind.Rejected, CommandVerifier.Interrupted.Reason), (redelivered.Result, redelivered.Reason));
-        Assert.Equal(redelivered, again);
-        Assert.Empty(restarted.Executor.Executed);
+        var redelivered = await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
+        var again = await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
+        return (redelivered, again, restarted.Executor.Executed.Count, [.. restarted.Journal.Events]);
     }
 
     [Fact]

@@ -30,54 +30,45 @@ public sealed class BlindKeyswitchTests : IDisposable
     private static readonly EolThresholds DoubleEol = new(EolWiring.Double, 341, 599, 818);
     private const int Normal = 470, Alarm = 700, Cut = 1023;
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
-    private readonly SimulatedGpioDriver _host = new();
-    private readonly GpioController _controller;
-    private readonly FakeMcp23017 _fake = new();
-    private readonly List<DomainEvent> _reported = [];
-    private readonly List<RawEdge> _edges = [];
+    private readonly ExpanderRig _rig = new();
 
     public BlindKeyswitchTests()
     {
-        _controller = new GpioController(_host);
-        _host.SetInputLevel(IntLine, true);
-        _fake.InterruptLevelChanged += level => _host.SetInputLevel(IntLine, level);
-        _fake.SetPin(1, false); // the door is closed
-        _fake.SetPin(PanicPin, true); // released (pulled up)
-        _fake.SetPin(KeyPin, false); // the guard's key is turned and held
-        _fake.SetPin(ExitPin, false); // the exit button is held
+        _rig.Fake.SetPin(PanicPin, true); // released (pulled up)
+        _rig.Fake.SetPin(KeyPin, false); // the guard's key is turned and held
+        _rig.Fake.SetPin(ExitPin, false); // the exit button is held
     }
 
-    public void Dispose() => _controller.Dispose();
+    public void Dispose() => _rig.Dispose();
 
     private IEnumerable<(string, bool)> EdgesOf(params string[] points) =>
-        _edges.Where(e => points.Contains(e.PointId)).Select(e => (e.PointId, e.High));
+        _rig.Edges.Where(e => points.Contains(e.PointId)).Select(e => (e.PointId, e.High));
 
     private ExpanderBank Bank() =>
-        new(_controller, [Expander], [Panic, Door, Key, Exit], [], new FakeBuses(_fake), _time, _reported.AddRange);
+        new(_rig.Controller, [Expander], [Panic, Door, Key, Exit], [], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
 
     [Fact]
     public void A_key_held_while_the_chip_was_dead_at_boot_is_no_turn_when_it_answers_but_a_new_turn_is()
     {
-        _fake.Nack = _ => true;
+        _rig.Fake.Nack = _ => true;
         using var bank = Bank();
         bank.OpenOutputs(new Dictionary<string, bool>());
-        bank.Start(_edges.Add);
+        bank.Start(_rig.Edges.Add);
         Assert.True(bank.Read("key-annex"), "a blind keyswitch reads inactive (high)");
         Assert.True(bank.Read("rte-annex"), "a blind request-to-exit reads inactive (high)");
         Assert.False(bank.Read("panic-annex"));
         Assert.True(bank.Read("door-annex"));
 
-        _fake.Nack = null;
+        _rig.Fake.Nack = null;
         bank.Supervise();
 
         // The panic button and the door still get their real levels; the held key and exit button do not turn.
         Assert.Equal([("panic-annex", true), ("door-annex", false)], EdgesOf("panic-annex", "door-annex", "key-annex", "rte-annex"));
-        _fake.SetPin(KeyPin, true); // released: the receiver already holds inactive, so this changes nothing there
-        _fake.SetPin(ExitPin, true);
+        _rig.Fake.SetPin(KeyPin, true); // released: the receiver already holds inactive, so this changes nothing there
+        _rig.Fake.SetPin(ExitPin, true);
         Assert.Equal([("key-annex", true), ("rte-annex", true)], EdgesOf("key-annex", "rte-annex"));
-        _fake.SetPin(KeyPin, false); // a real new turn counts
-        Assert.Equal(("key-annex", false), (_edges[^1].PointId, _edges[^1].High));
+        _rig.Fake.SetPin(KeyPin, false); // a real new turn counts
+        Assert.Equal(("key-annex", false), (_rig.Edges[^1].PointId, _rig.Edges[^1].High));
     }
 
     [Fact]
@@ -85,32 +76,32 @@ public sealed class BlindKeyswitchTests : IDisposable
     {
         using var bank = Bank();
         bank.OpenOutputs(new Dictionary<string, bool>());
-        bank.Start(_edges.Add);
-        _fake.Nack = _ => true;
+        bank.Start(_rig.Edges.Add);
+        _rig.Fake.Nack = _ => true;
         Assert.True(bank.Read("key-annex"));
         Assert.True(bank.Read("door-annex"));
 
         // The chip answers again and the first read is an interrupt (the door opens), before any supervision pass.
-        _fake.Nack = null;
-        _fake.SetPin(1, true);
+        _rig.Fake.Nack = null;
+        _rig.Fake.SetPin(1, true);
         bank.Supervise();
 
         Assert.Empty(EdgesOf("key-annex"));
-        _fake.SetPin(KeyPin, true);
-        _fake.SetPin(KeyPin, false);
+        _rig.Fake.SetPin(KeyPin, true);
+        _rig.Fake.SetPin(KeyPin, false);
         Assert.Equal([("key-annex", true), ("key-annex", false)], EdgesOf("key-annex"));
     }
 
     [Fact]
     public void A_key_turned_while_the_chip_answers_is_delivered_as_before()
     {
-        _fake.SetPin(KeyPin, true);
+        _rig.Fake.SetPin(KeyPin, true);
         using var bank = Bank();
         bank.OpenOutputs(new Dictionary<string, bool>());
-        bank.Start(_edges.Add);
+        bank.Start(_rig.Edges.Add);
         Assert.True(bank.Read("key-annex"));
 
-        _fake.SetPin(KeyPin, false);
+        _rig.Fake.SetPin(KeyPin, false);
         bank.Supervise();
 
         Assert.Equal([("key-annex", false)], EdgesOf("key-annex"));
@@ -124,8 +115,8 @@ public sealed class BlindKeyswitchTests : IDisposable
         var readings = new[] { Alarm, Normal };
         var dead = true;
         using var lines = new EolLoopLines("mcp3008@0.0", ch => dead ? throw new HardwareException("no answer") : readings[ch], TimeSpan.FromMilliseconds(50),
-            [new SupervisedLoop(key, 0, new EolLoopClassifier(DoubleEol)), new SupervisedLoop(fire, 1, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
-        lines.Start(_edges.Add);
+            [new SupervisedLoop(key, 0, new EolLoopClassifier(DoubleEol)), new SupervisedLoop(fire, 1, new EolLoopClassifier(DoubleEol))], _rig.Time, _rig.Reported.AddRange);
+        lines.Start(_rig.Edges.Add);
         Assert.False(lines.Read("key-guardroom"), "a blind keyswitch reads inactive");
         Assert.True(lines.Read("fire-annex"), "a blind fire input reads active");
 
@@ -153,13 +144,13 @@ public sealed class BlindKeyswitchTests : IDisposable
         lines.Poll();
         readings[0] = Alarm;
         lines.Poll();
-        Assert.Contains(_reported, e => e is EolTamperRestored { PointId: "key-guardroom" });
+        Assert.Contains(_rig.Reported, e => e is EolTamperRestored { PointId: "key-guardroom" });
         Assert.DoesNotContain(EdgesOf("key-guardroom").Skip(before), e => e.Item2);
         readings[0] = Normal;
         lines.Poll();
         readings[0] = Alarm;
         lines.Poll();
-        Assert.Equal(("key-guardroom", true), (_edges[^1].PointId, _edges[^1].High));
+        Assert.Equal(("key-guardroom", true), (_rig.Edges[^1].PointId, _rig.Edges[^1].High));
     }
 
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices

@@ -9,6 +9,7 @@ using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Hardware.Tests.Drivers;
 using Microsoft.Extensions.Time.Testing;
+using static EdgeGuard.Hardware.Tests.Board.AnnexExpander;
 
 namespace EdgeGuard.Hardware.Tests.Board;
 
@@ -18,45 +19,25 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 public sealed class ExpanderBootFailureTests : IDisposable
 {
-    private const int IntLine = 4;
-    private const int LockPin = 8; // B0
-
-    private static readonly ExpanderOptions Expander = new("mcp23017@0x20", 1, 0x20, IntLine);
-    private static readonly PointDefinition Panic = new("panic-annex", PointKind.PanicButton, -1, false, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A0" };
-    private static readonly PointDefinition Door = new("door-annex", PointKind.DoorContact, -1, true, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A1" };
     private static readonly PointDefinition Key = new("key-annex", PointKind.Keyswitch, -1, false, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A2" };
-    private static readonly OutputDefinition LockAnnex = new("lock-annex", OutputKind.Lock, -1, true, "annex") { LineAddress = "mcp23017@0x20:B0" };
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
-    private readonly SimulatedGpioDriver _host = new();
-    private readonly GpioController _controller;
-    private readonly FakeMcp23017 _fake = new();
-    private readonly List<DomainEvent> _reported = [];
-    private readonly List<RawEdge> _edges = [];
+    private readonly ExpanderRig _rig = new(); // the door closed; panic (A0) and key (A2) released, pulled up
 
-    public ExpanderBootFailureTests()
-    {
-        _controller = new GpioController(_host);
-        _host.SetInputLevel(IntLine, true);
-        _fake.InterruptLevelChanged += level => _host.SetInputLevel(IntLine, level);
-        _fake.SetPin(1, false); // the door is closed; panic (A0) and key (A2) released, pulled up
-    }
-
-    public void Dispose() => _controller.Dispose();
+    public void Dispose() => _rig.Dispose();
 
     private ExpanderBank Bank() =>
-        new(_controller, [Expander], [Panic, Door, Key], [LockAnnex], new FakeBuses(_fake), _time, _reported.AddRange);
+        new(_rig.Controller, [Expander], [Panic, Door, Key], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
 
     [Fact]
     public void A_chip_dead_at_start_up_is_reported_reads_fail_safe_and_is_configured_once_it_answers()
     {
-        _fake.Nack = _ => true; // no power on the chip
+        _rig.Fake.Nack = _ => true; // no power on the chip
         using var bank = Bank();
 
         var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = false });
-        bank.Start(_edges.Add);
+        bank.Start(_rig.Edges.Add);
 
-        Assert.Equal("mcp23017@0x20", Assert.IsType<HardwareFault>(Assert.Single(_reported)).Device);
+        Assert.Equal("mcp23017@0x20", Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Device);
         // The tamper levels: panic and door active, the keyswitch inactive (it must never clear anything).
         Assert.False(bank.Read("panic-annex"), "a blind panic button reads active (low)");
         Assert.True(bank.Read("door-annex"), "a blind door reads open");
@@ -64,24 +45,24 @@ public sealed class ExpanderBootFailureTests : IDisposable
         Assert.Throws<HardwareException>(() => outputs.Write("lock-annex", true)); // the controller retries it
         Assert.False(outputs.ReadBack("lock-annex"), "a failed write changed the level read back");
         bank.Supervise();
-        Assert.Single(_reported);
-        Assert.Empty(_edges);
+        Assert.Single(_rig.Reported);
+        Assert.Empty(_rig.Edges);
 
-        _fake.Nack = null;
+        _rig.Fake.Nack = null;
         bank.Supervise();
 
-        Assert.True(_fake.PinLevel(LockPin), "configured with the level asked for while it was dead");
-        Assert.Equal([("panic-annex", true), ("door-annex", false)], _edges.Select(e => (e.PointId, e.High)));
-        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
+        Assert.True(_rig.Fake.PinLevel(LockPin), "configured with the level asked for while it was dead");
+        Assert.Equal([("panic-annex", true), ("door-annex", false)], _rig.Edges.Select(e => (e.PointId, e.High)));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
         outputs.Write("lock-annex", false);
-        Assert.False(_fake.PinLevel(LockPin));
+        Assert.False(_rig.Fake.PinLevel(LockPin));
 
         // Started: its interrupts reach the receiver, and nothing is delivered or raised twice.
         bank.Supervise();
-        _fake.SetPin(1, true);
-        Assert.Equal(("door-annex", true), (_edges[^1].PointId, _edges[^1].High));
-        Assert.Equal(3, _edges.Count);
-        Assert.Equal(2, _reported.Count);
+        _rig.Fake.SetPin(1, true);
+        Assert.Equal(("door-annex", true), (_rig.Edges[^1].PointId, _rig.Edges[^1].High));
+        Assert.Equal(3, _rig.Edges.Count);
+        Assert.Equal(2, _rig.Reported.Count);
     }
 
     [Fact]
@@ -89,19 +70,19 @@ public sealed class ExpanderBootFailureTests : IDisposable
     {
         using var bank = Bank();
         var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
-        bank.Start(_edges.Add);
-        _fake.Nack = _ => true;
+        bank.Start(_rig.Edges.Add);
+        _rig.Fake.Nack = _ => true;
 
         Assert.True(bank.Read("door-annex"));
         Assert.False(bank.Read("panic-annex"));
-        Assert.Equal("mcp23017@0x20", Assert.IsType<HardwareFault>(Assert.Single(_reported)).Device);
+        Assert.Equal("mcp23017@0x20", Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Device);
 
-        _fake.Nack = null;
+        _rig.Fake.Nack = null;
         bank.Supervise();
 
-        Assert.Equal([("panic-annex", true), ("door-annex", false)], _edges.Select(e => (e.PointId, e.High)));
-        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
-        Assert.True(_fake.PinLevel(LockPin));
+        Assert.Equal([("panic-annex", true), ("door-annex", false)], _rig.Edges.Select(e => (e.PointId, e.High)));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+        Assert.True(_rig.Fake.PinLevel(LockPin));
         Assert.True(outputs.ReadBack("lock-annex"));
     }
 
@@ -109,26 +90,26 @@ public sealed class ExpanderBootFailureTests : IDisposable
     public void A_chip_with_only_outputs_dead_at_start_up_is_configured_by_supervision_once_it_answers()
     {
         // A relay expander: locks only, so the composition never adds it to the inputs and never calls Start.
-        _fake.Nack = _ => true;
-        using var bank = new ExpanderBank(_controller, [Expander], [], [LockAnnex], new FakeBuses(_fake), _time, _reported.AddRange);
+        _rig.Fake.Nack = _ => true;
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
         var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = false });
         Assert.Throws<HardwareException>(() => outputs.Write("lock-annex", true)); // the controller's plan: locked
-        _time.Advance(ExpanderBank.SupervisionInterval);
-        Assert.Equal(["fault.hardware"], _reported.Select(e => e.Type));
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
 
-        _fake.Nack = null;
-        _time.Advance(ExpanderBank.SupervisionInterval);
+        _rig.Fake.Nack = null;
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
 
-        Assert.True(_fake.PinLevel(LockPin), "the lock was not driven at the level asked for once its chip answered");
+        Assert.True(_rig.Fake.PinLevel(LockPin), "the lock was not driven at the level asked for once its chip answered");
         Assert.True(outputs.ReadBack("lock-annex"));
-        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
         outputs.Write("lock-annex", false);
-        Assert.False(_fake.PinLevel(LockPin));
+        Assert.False(_rig.Fake.PinLevel(LockPin));
 
         // Disposing the outputs stops supervision: nothing is reported about lines that are closed.
         outputs.Dispose();
-        _time.Advance(ExpanderBank.SupervisionInterval * 3);
-        Assert.Equal(2, _reported.Count);
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval * 3);
+        Assert.Equal(2, _rig.Reported.Count);
     }
 
     [Fact]
@@ -137,16 +118,16 @@ public sealed class ExpanderBootFailureTests : IDisposable
         var fire = new PointDefinition("fire-annex", PointKind.FireAlarm, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
         var dead = true;
         using var lines = new EolLoopLines("mcp3008@0.0", _ => dead ? throw new HardwareException("no answer") : 470, TimeSpan.FromMilliseconds(50),
-            [new SupervisedLoop(fire, 0, new EolLoopClassifier(new EolThresholds(EolWiring.Double, 341, 599, 818)))], _time, _reported.AddRange);
-        lines.Start(_edges.Add);
+            [new SupervisedLoop(fire, 0, new EolLoopClassifier(new EolThresholds(EolWiring.Double, 341, 599, 818)))], _rig.Time, _rig.Reported.AddRange);
+        lines.Start(_rig.Edges.Add);
 
         Assert.True(lines.Read("fire-annex"), "a fire input on a dead ADC must read active");
-        Assert.Equal("fault.hardware", Assert.Single(_reported).Type);
+        Assert.Equal("fault.hardware", Assert.Single(_rig.Reported).Type);
 
         dead = false;
         lines.Poll();
-        Assert.Equal([("fire-annex", false)], _edges.Select(e => (e.PointId, e.High)));
-        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
+        Assert.Equal([("fire-annex", false)], _rig.Edges.Select(e => (e.PointId, e.High)));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
     }
 
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices

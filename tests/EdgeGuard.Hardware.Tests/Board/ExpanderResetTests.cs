@@ -8,6 +8,7 @@ using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Hardware.Tests.Drivers;
 using Microsoft.Extensions.Time.Testing;
+using static EdgeGuard.Hardware.Tests.Board.AnnexExpander;
 
 namespace EdgeGuard.Hardware.Tests.Board;
 
@@ -17,44 +18,24 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 public sealed class ExpanderResetTests : IDisposable
 {
-    private const int IntLine = 4;
-    private const int LockPin = 8; // B0
-
-    private static readonly ExpanderOptions Expander = new("mcp23017@0x20", 1, 0x20, IntLine);
-    private static readonly PointDefinition Panic = new("panic-annex", PointKind.PanicButton, -1, false, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A0" };
-    private static readonly PointDefinition Door = new("door-annex", PointKind.DoorContact, -1, true, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A1" };
-    private static readonly OutputDefinition LockAnnex = new("lock-annex", OutputKind.Lock, -1, true, "annex") { LineAddress = "mcp23017@0x20:B0" };
     private static readonly OutputDefinition LampAnnex = new("lamp-annex", OutputKind.Indicator, -1, true, "annex") { LineAddress = "mcp23017@0x20:B1" };
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
-    private readonly SimulatedGpioDriver _host = new();
-    private readonly GpioController _controller;
-    private readonly FakeMcp23017 _fake = new();
-    private readonly List<DomainEvent> _reported = [];
-    private readonly List<RawEdge> _edges = [];
+    private readonly ExpanderRig _rig = new();
     private IOutputLines? _outputs;
     private List<string> _boot = [];
 
-    public ExpanderResetTests()
-    {
-        _controller = new GpioController(_host);
-        _host.SetInputLevel(IntLine, true); // INTA released, held up by the host's pull-up
-        _fake.InterruptLevelChanged += level => _host.SetInputLevel(IntLine, level);
-        _fake.SetPin(1, false); // the door is closed
-    }
-
-    public void Dispose() => _controller.Dispose();
+    public void Dispose() => _rig.Dispose();
 
     /// <summary>The sample's annex on the fake chip, started, with the lock unlocked and then locked (a lockdown).</summary>
     private ExpanderBank Locked()
     {
-        var bank = new ExpanderBank(_controller, [Expander], [Panic, Door], [LockAnnex, LampAnnex], new FakeBuses(_fake), _time, _reported.AddRange);
+        var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door], [LockAnnex, LampAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
         _outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = false, ["lamp-annex"] = false });
-        _boot = [.. _fake.Transactions.Select(t => t.ToString())];
-        bank.Start(_edges.Add);
+        _boot = [.. _rig.Fake.Transactions.Select(t => t.ToString())];
+        bank.Start(_rig.Edges.Add);
         _outputs.Write("lock-annex", true);
-        Assert.True(_fake.PinLevel(LockPin));
-        _fake.ClearTransactions();
+        Assert.True(_rig.Fake.PinLevel(LockPin));
+        _rig.Fake.ClearTransactions();
         return bank;
     }
 
@@ -62,20 +43,20 @@ public sealed class ExpanderResetTests : IDisposable
     public void A_reset_chip_is_configured_again_as_at_boot_with_the_lock_at_its_locked_level_and_olat_before_iodir()
     {
         using var bank = Locked();
-        _fake.PowerOnReset();
-        Assert.False(_fake.PinLevel(LockPin), "reset: the lock pin is an input and the relay drops");
+        _rig.Fake.PowerOnReset();
+        Assert.False(_rig.Fake.PinLevel(LockPin), "reset: the lock pin is an input and the relay drops");
 
         bank.Supervise();
 
-        Assert.True(_fake.PinLevel(LockPin), "the lock drives its locked level again");
-        Assert.Equal((0x44, 0xFF, 0xFC, 0x00, 0x01), (_fake[0x0A], _fake[0x00], _fake[0x01], _fake[0x14], _fake[0x15]));
+        Assert.True(_rig.Fake.PinLevel(LockPin), "the lock drives its locked level again");
+        Assert.Equal((0x44, 0xFF, 0xFC, 0x00, 0x01), (_rig.Fake[0x0A], _rig.Fake[0x00], _rig.Fake[0x01], _rig.Fake[0x14], _rig.Fake[0x15]));
         // Boot's sequence exactly (BANK, IOCON, OLAT, IPOL, GPPU, DEFVAL/INTCON, IODIR, GPINTEN, GPIO), only
         // OLATB now carries the locked level; before it, the IOCON read that found the reset.
         var expected = new List<string> { "W[0A] R[00]" };
         expected.AddRange(_boot.Select(t => t == "W[140000]" ? "W[140001]" : t));
         Assert.Equal("W[12] R[FDFC]", expected[^1]); // at boot: A1 (door) closed, B0 and B1 driven low
         expected[^1] = "W[12] R[FDFD]"; // now B0 is driven high
-        Assert.Equal(expected, _fake.Transactions.Select(t => t.ToString()));
+        Assert.Equal(expected, _rig.Fake.Transactions.Select(t => t.ToString()));
         Assert.True(Index("W[14") < Index("W[00"), "OLAT is written before IODIR makes the pins outputs");
     }
 
@@ -83,79 +64,79 @@ public sealed class ExpanderResetTests : IDisposable
     public void A_door_opened_while_the_chip_was_reset_is_delivered_and_the_fault_and_restore_are_raised_once()
     {
         using var bank = Locked();
-        _fake.PowerOnReset();
-        _fake.SetPin(1, true); // the door opens: interrupts are off, so no edge comes from the chip
-        Assert.Empty(_edges);
+        _rig.Fake.PowerOnReset();
+        _rig.Fake.SetPin(1, true); // the door opens: interrupts are off, so no edge comes from the chip
+        Assert.Empty(_rig.Edges);
 
         bank.Supervise();
         bank.Supervise();
         bank.Supervise();
 
-        Assert.Equal([new RawEdge("door-annex", true, _time.GetTimestamp())], _edges);
-        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
-        var fault = Assert.IsType<HardwareFault>(_reported[0]);
+        Assert.Equal([new RawEdge("door-annex", true, _rig.Time.GetTimestamp())], _rig.Edges);
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+        var fault = Assert.IsType<HardwareFault>(_rig.Reported[0]);
         Assert.Equal("mcp23017@0x20", fault.Device);
         Assert.Contains("reset (IOCON read 0x00, expected 0x44)", fault.Reason, StringComparison.Ordinal);
         Assert.Contains("configured again", fault.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain("restart", fault.Reason, StringComparison.OrdinalIgnoreCase);
-        Assert.Single(_fake.Transactions, t => t.ToString() == "W[0A44]"); // configured once, then only checked
+        Assert.Single(_rig.Fake.Transactions, t => t.ToString() == "W[0A44]"); // configured once, then only checked
 
-        _fake.SetPin(0, false); // interrupts work again after the reconfiguration
-        Assert.Equal(new RawEdge("panic-annex", false, _time.GetTimestamp()), _edges[^1]);
+        _rig.Fake.SetPin(0, false); // interrupts work again after the reconfiguration
+        Assert.Equal(new RawEdge("panic-annex", false, _rig.Time.GetTimestamp()), _rig.Edges[^1]);
     }
 
     [Fact]
     public void A_chip_that_keeps_failing_is_retried_every_pass_with_one_fault_until_it_is_configured()
     {
         using var bank = Locked();
-        _fake.Nack = _ => true; // the brown-out: the chip does not answer at all
+        _rig.Fake.Nack = _ => true; // the brown-out: the chip does not answer at all
         bank.Supervise();
         bank.Supervise();
-        _fake.PowerOnReset();
-        _fake.Nack = written => written[0] == 0x14; // it answers reset, but the OLAT write fails half-way
+        _rig.Fake.PowerOnReset();
+        _rig.Fake.Nack = written => written[0] == 0x14; // it answers reset, but the OLAT write fails half-way
         bank.Supervise();
         bank.Supervise();
-        Assert.Equal(0x44, _fake[0x0A]); // IOCON took: the next pass must not take that for a configured chip
+        Assert.Equal(0x44, _rig.Fake[0x0A]); // IOCON took: the next pass must not take that for a configured chip
         bank.Supervise();
 
-        Assert.Equal(["fault.hardware"], _reported.Select(e => e.Type));
-        Assert.Equal(3, _fake.Transactions.Count(t => t.ToString() == "W[0500]")); // one attempt per pass
-        Assert.False(_fake.PinLevel(LockPin));
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+        Assert.Equal(3, _rig.Fake.Transactions.Count(t => t.ToString() == "W[0500]")); // one attempt per pass
+        Assert.False(_rig.Fake.PinLevel(LockPin));
         _outputs!.Write("lock-annex", false); // the plan changes meanwhile: the latch follows it
         _outputs.Write("lock-annex", true);
 
-        _fake.Nack = null;
+        _rig.Fake.Nack = null;
         bank.Supervise();
         bank.Supervise();
 
-        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
-        Assert.True(_fake.PinLevel(LockPin));
-        Assert.Equal(0xFC, _fake[0x01]);
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+        Assert.True(_rig.Fake.PinLevel(LockPin));
+        Assert.Equal(0xFC, _rig.Fake[0x01]);
     }
 
     [Fact]
     public void On_the_simulated_sample_chip_the_supervision_timer_relocks_the_annex_after_a_brown_out()
     {
         var board = new IoBoardOptions([Expander], [], []);
-        var buses = new SimulatedBusDevices(_host, board);
+        var buses = new SimulatedBusDevices(_rig.Host, board);
         var chip = buses.Expander(Expander.Id);
         chip.SetPin(1, false); // the door is closed
-        using var bank = new ExpanderBank(_controller, [Expander], [Panic, Door], [LockAnnex, LampAnnex], buses, _time, _reported.AddRange);
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door], [LockAnnex, LampAnnex], buses, _rig.Time, _rig.Reported.AddRange);
         var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true, ["lamp-annex"] = true });
-        bank.Start(_edges.Add);
+        bank.Start(_rig.Edges.Add);
 
         chip.PowerOnReset();
         chip.SetPin(1, true);
         Assert.False(chip.PinLevel(LockPin));
-        _time.Advance(ExpanderBank.SupervisionInterval);
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
 
         Assert.True(chip.PinLevel(LockPin) && chip.PinLevel(LockPin + 1), "lock and lamp driven again");
         Assert.True(outputs.ReadBack("lock-annex"));
-        Assert.Equal(["door-annex"], _edges.Select(e => e.PointId));
-        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
+        Assert.Equal(["door-annex"], _rig.Edges.Select(e => e.PointId));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
     }
 
-    private int Index(string prefix) => _fake.Transactions.Select(t => t.ToString()).ToList().FindIndex(t => t.StartsWith(prefix, StringComparison.Ordinal));
+    private int Index(string prefix) => _rig.Fake.Transactions.Select(t => t.ToString()).ToList().FindIndex(t => t.StartsWith(prefix, StringComparison.Ordinal));
 
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices
     {
