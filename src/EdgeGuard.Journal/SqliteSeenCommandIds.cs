@@ -69,34 +69,20 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
                     return new SeenCommand(SeenStatus.New, null);
                 }
 
-                // NULL for a row recorded before schema 12: no hash to compare, so never "the same bytes".
+                // NULL for a row recorded before schema 12 (SeenCommand.Of: never "the same bytes").
                 storedHash = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
                 var result = reader.IsDBNull(1) ? null : reader.GetString(1);
                 started = result == "started";
                 stored = result is null || started ? null : new CommandFinal(result == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
             }
 
-            if (storedHash is null || !storedHash.AsSpan().SequenceEqual(payloadHash))
-            {
-                return new SeenCommand(SeenStatus.OtherPayload, null);
-            }
-
-            if (started)
-            {
-                return new SeenCommand(SeenStatus.Interrupted, null);
-            }
-
-            if (stored is not null)
-            {
-                return new SeenCommand(SeenStatus.Finished, stored);
-            }
-
-            if (final is not null)
+            var known = SeenCommand.Of(storedHash, stored, started, payloadHash);
+            if (known.Status == SeenStatus.Unfinished && final is not null)
             {
                 Write(transaction, FinishSql, id, final);
             }
 
-            return new SeenCommand(SeenStatus.Unfinished, null);
+            return known;
         });
     }
 

@@ -34,7 +34,19 @@ public enum SeenStatus
 /// <summary>The replay store's answer for one id.</summary>
 /// <param name="Status">What was found.</param>
 /// <param name="Final">The stored final result when <paramref name="Status"/> is <see cref="SeenStatus.Finished"/>.</param>
-public readonly record struct SeenCommand(SeenStatus Status, CommandFinal? Final);
+public readonly record struct SeenCommand(SeenStatus Status, CommandFinal? Final)
+{
+    /// <summary>
+    /// What a known id's stored record says about a payload hashing to <paramref name="payloadHash"/>:
+    /// the one rule both stores decide by. A record without a hash (from before schema 12) never
+    /// proves the same bytes.
+    /// </summary>
+    public static SeenCommand Of(byte[]? storedHash, CommandFinal? final, bool started, ReadOnlySpan<byte> payloadHash) =>
+        storedHash is null || !storedHash.AsSpan().SequenceEqual(payloadHash) ? new(SeenStatus.OtherPayload, null)
+        : final is not null ? new(SeenStatus.Finished, final)
+        : started ? new(SeenStatus.Interrupted, null)
+        : new(SeenStatus.Unfinished, null);
+}
 
 /// <summary>
 /// Command ids the gateway has authenticated, with a hash of each one's signed payload and, once
@@ -102,27 +114,13 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
                 return new SeenCommand(SeenStatus.New, null);
             }
 
-            if (!entry.PayloadHash.AsSpan().SequenceEqual(payloadHash))
-            {
-                return new SeenCommand(SeenStatus.OtherPayload, null);
-            }
-
-            if (entry.Final is { } stored)
-            {
-                return new SeenCommand(SeenStatus.Finished, stored);
-            }
-
-            if (entry.Started)
-            {
-                return new SeenCommand(SeenStatus.Interrupted, null);
-            }
-
-            if (final is not null)
+            var known = SeenCommand.Of(entry.PayloadHash, entry.Final, entry.Started, payloadHash);
+            if (known.Status == SeenStatus.Unfinished && final is not null)
             {
                 _seen[id] = entry with { Final = final };
             }
 
-            return new SeenCommand(SeenStatus.Unfinished, null);
+            return known;
         }
     }
 

@@ -26,6 +26,20 @@ public static class TamperedLoop
 {
     /// <summary>The logical state a point of <paramref name="kind"/> takes while its loop is tampered.</summary>
     public static bool ReadsActive(PointKind kind) => kind is not (PointKind.Keyswitch or PointKind.RequestToExit);
+
+    /// <summary>
+    /// The electrical level <paramref name="point"/> reads at while it cannot be trusted: its loop
+    /// tampered, or its chip (expander, ADC) not answering.
+    /// </summary>
+    public static bool LevelOf(PointDefinition point) => point.LevelFor(ReadsActive(point.Kind));
+
+    /// <summary>
+    /// Whether the first real reading of a point of <paramref name="kind"/> after it read its
+    /// untrusted level is recorded without an edge. True for the kinds that read inactive meanwhile (a
+    /// keyswitch, a request-to-exit): held throughout, delivered as an edge it would be a fresh turn
+    /// (clearing a lockdown) or an exit press (unlocking a door); only its release and a new turn count.
+    /// </summary>
+    public static bool QuietWhenTrustedAgain(PointKind kind) => !ReadsActive(kind);
 }
 
 /// <summary>

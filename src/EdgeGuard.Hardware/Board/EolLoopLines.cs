@@ -246,7 +246,7 @@ public sealed class EolLoopLines : IInputLines
             Deliver(slot, level, edges);
             slot.FailSafe = true;
         }
-        else if (slot.FailSafe && !TamperedLoop.ReadsActive(point.Kind))
+        else if (slot.FailSafe && TamperedLoop.QuietWhenTrustedAgain(point.Kind))
         {
             // The first legal reading after a fail-safe level (the ADC blind, or the loop tampered) of a keyswitch
             // or request-to-exit: recorded without an edge. Delivered, a key held throughout would arrive as a fresh
@@ -303,7 +303,7 @@ public sealed class EolLoopLines : IInputLines
     };
 
     /// <summary>The level of a loop that cannot be trusted (tampered, or the ADC does not answer).</summary>
-    private static bool FailSafeLevel(SupervisedLoop loop) => loop.Point.LevelFor(TamperedLoop.ReadsActive(loop.Point.Kind));
+    private static bool FailSafeLevel(SupervisedLoop loop) => TamperedLoop.LevelOf(loop.Point);
 
     private sealed class LoopSlot(SupervisedLoop loop)
     {

@@ -71,8 +71,7 @@ public sealed partial class ExpanderBank
     /// </summary>
     private bool Unread(Chip chip, string pointId, string? reason)
     {
-        var point = _points[pointId];
-        var level = point.LevelFor(TamperedLoop.ReadsActive(point.Kind));
+        var level = TamperedLoop.LevelOf(_points[pointId]);
         HardwareFault? fault = null;
         lock (_gate)
         {
@@ -102,12 +101,8 @@ public sealed partial class ExpanderBank
         return level;
     }
 
-    /// <summary>
-    /// A point whose fail-safe level is inactive (a keyswitch, a request-to-exit): when the chip answers again its
-    /// real level is recorded without an edge, so a key held through the blindness is not taken for a fresh turn
-    /// (clearing a lockdown) or an exit press (unlocking a door). Only its release and a new turn count after.
-    /// </summary>
-    private bool QuietOnResync(string pointId) => !TamperedLoop.ReadsActive(_points[pointId].Kind);
+    /// <summary>See <see cref="TamperedLoop.QuietWhenTrustedAgain"/>: a key held through the blindness is no fresh turn.</summary>
+    private bool QuietOnResync(string pointId) => TamperedLoop.QuietWhenTrustedAgain(_points[pointId].Kind);
 
     /// <summary>
     /// The bank's outputs. Disposing them disposes the bank: the chips' lines are shared with its inputs, and
