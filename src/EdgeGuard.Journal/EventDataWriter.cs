@@ -344,6 +344,14 @@ public static partial class EventDataWriter
                 writer.WriteString("reason", e.Reason);
                 return (null, null, true);
 
+            case BrokerFault e:
+                writer.WriteString("reason", e.Reason);
+                return (null, null, true);
+
+            case BrokerFaultRestored e:
+                writer.WriteNumber("refusals", e.Refusals);
+                return (null, null, true);
+
             case ChatterDetected e:
                 writer.WriteString("kind", PointKindText(e.Kind));
                 writer.WriteNumber("transitions", e.Transitions);

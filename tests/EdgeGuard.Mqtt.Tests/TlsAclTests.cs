@@ -126,6 +126,7 @@ public sealed class TlsAclTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
 
         Assert.Equal(0, harness.Publisher.Connects);
+        AssertOneTlsFault(harness);
     }
 
     [Fact]
@@ -137,6 +138,15 @@ public sealed class TlsAclTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
 
         Assert.Equal(0, harness.Publisher.Connects);
+        AssertOneTlsFault(harness);
+    }
+
+    // A broker the gateway cannot trust may be an impostor: one alarm, however often it retries.
+    private static void AssertOneTlsFault(PublisherHarness harness)
+    {
+        var fault = Assert.IsType<BrokerFault>(Assert.Single(harness.Faults.Events));
+        Assert.StartsWith("the TLS handshake failed: ", fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("certificate", fault.Reason, StringComparison.OrdinalIgnoreCase);
     }
 
     private MqttPublisherOptions GatewayOptions(string gateway, string certificateOf) =>

@@ -67,8 +67,10 @@ public sealed class TestSubscriber : IAsyncDisposable
     }
 
     /// <summary>Connects, subscribes and starts reconnecting by itself whenever the link drops.</summary>
+    /// <param name="credentials">Username and password, for a broker with a password file.</param>
     public static async Task<TestSubscriber> ConnectAsync(
-        int port, string filter, string clientId, bool persistent = true, Action<MqttClientTlsOptionsBuilder>? tls = null)
+        int port, string filter, string clientId, bool persistent = true, Action<MqttClientTlsOptionsBuilder>? tls = null,
+        (string User, string Password)? credentials = null)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
@@ -81,6 +83,11 @@ public sealed class TestSubscriber : IAsyncDisposable
         if (tls is not null)
         {
             builder.WithTlsOptions(tls);
+        }
+
+        if (credentials is { } login)
+        {
+            builder.WithCredentials(login.User, login.Password);
         }
 
         var subscriber = new TestSubscriber(builder.Build(), filter);

@@ -202,11 +202,38 @@ public sealed record JournalGap(DateTimeOffset At, long FromSeq, long ThroughSeq
     public override Severity Severity => Severity.Warning;
 }
 
-/// <summary>The broker refused or failed an event; it stays in the outbox and is retried.</summary>
+/// <summary>
+/// The broker refused or failed an event, or it is larger than the broker's announced Maximum Packet
+/// Size and was not sent; it stays in the outbox and is retried.
+/// </summary>
 public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) : DomainEvent(At)
 {
     public override string Type => "fault.delivery";
     public override Severity Severity => Severity.Alarm;
+}
+
+/// <summary>
+/// The office broker will not take the gateway's events: it refused the connection (a CONNACK other
+/// than success: bad credentials, not authorised, banned, quota), closed it with a reason code (a
+/// DISCONNECT such as packet too large or administrative action), or the TLS handshake failed
+/// (broker certificate not trusted, a certificate expired or revoked). Raised once per reason; the
+/// events wait in the outbox and the gateway keeps retrying. A link that is merely down is not this
+/// fault: the broker tells the office with the gateway's will.
+/// </summary>
+public sealed record BrokerFault(DateTimeOffset At, string Reason) : DomainEvent(At)
+{
+    public override string Type => "fault.broker";
+    public override Severity Severity => Severity.Alarm;
+}
+
+/// <summary>
+/// The gateway is connected and caught up again after <see cref="BrokerFault"/>;
+/// <see cref="Refusals"/> attempts were refused or cut short meanwhile.
+/// </summary>
+public sealed record BrokerFaultRestored(DateTimeOffset At, long Refusals) : DomainEvent(At)
+{
+    public override string Type => "fault.broker-restored";
+    public override Severity Severity => Severity.Info;
 }
 
 /// <summary>The wire prefix of each mode's events: <c>lockdown</c>, <c>evacuation</c>, <c>shelter</c>.</summary>

@@ -143,7 +143,7 @@ internal sealed partial class DeliverySession
             .Build();
         // Counted first: the PUBLISH may leave (and reach a subscriber) before PublishAsync returns.
         _stats.StatePublished();
-        _window.Add(new InFlight(kind, null, point, _client.PublishAsync(message)));
+        _window.Add(new InFlight(kind, null, point, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
         if (point is not null)
         {
             _pointPublishedAt[point] = _time.GetTimestamp();

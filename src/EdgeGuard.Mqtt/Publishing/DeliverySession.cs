@@ -26,6 +26,7 @@ internal sealed partial class DeliverySession
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly InFlightWindow _window;
+    private readonly PacketSizeLimit _packetLimit;
     private readonly long _replayThrough;
     private readonly SortedSet<string> _pendingPoints = new(StringComparer.Ordinal);
     private IReadOnlyList<JournalRecord> _buffer = [];
@@ -45,7 +46,7 @@ internal sealed partial class DeliverySession
     private bool _retryingRefused;
 
     public DeliverySession(
-        IMqttClient client, int window, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
+        IMqttClient client, int window, uint maxPacketSize, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
         ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, DeliveryStats stats, TimeProvider time, ILogger log)
     {
         _client = client;
@@ -58,6 +59,7 @@ internal sealed partial class DeliverySession
         _time = time;
         _log = log;
         _window = new InFlightWindow(window);
+        _packetLimit = new PacketSizeLimit(maxPacketSize);
         _replayThrough = replayThrough;
         HighestSent = highestSent;
         _acked = _marked = _sent = outbox.DeliveredThrough;
@@ -227,7 +229,7 @@ internal sealed partial class DeliverySession
         // for its PUBACK wait (and one for a send that has to wait), on the thread and the path an
         // alert takes (docs/PERFORMANCE.md). Nothing waits on it unbounded: the head's wait has its
         // timeout (HeadAck), and a client that disconnects or is disposed fails every request.
-        var ack = _client.PublishAsync(message);
+        var ack = _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message);
         _window.Add(new InFlight(InFlightKind.Event, record, null, ack));
         _sent = record.Seq;
         HighestSent = Math.Max(HighestSent, record.Seq);
@@ -323,10 +325,18 @@ internal sealed partial class DeliverySession
         await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A PUBACK reason as text, e.g. <c>NotAuthorized (135)</c> plus the broker's reason string.</summary>
-    internal static string Describe(MqttClientPublishResult result) => string.IsNullOrEmpty(result.ReasonString)
-        ? $"{result.ReasonCode} ({(int)result.ReasonCode})"
-        : $"{result.ReasonCode} ({(int)result.ReasonCode}): {result.ReasonString}";
+    /// <summary>
+    /// A PUBACK reason as text, e.g. <c>NotAuthorized (135)</c> plus the broker's reason string. A code
+    /// outside MQTTnet's PUBACK list (Mosquitto answers an oversized message with 149) is named from
+    /// MQTT 5's shared reason codes, which the DISCONNECT list covers.
+    /// </summary>
+    internal static string Describe(MqttClientPublishResult result)
+    {
+        var code = Enum.IsDefined(result.ReasonCode) ? result.ReasonCode.ToString() : ((MqttClientDisconnectReason)(int)result.ReasonCode).ToString();
+        return string.IsNullOrEmpty(result.ReasonString)
+            ? $"{code} ({(int)result.ReasonCode})"
+            : $"{code} ({(int)result.ReasonCode}): {result.ReasonString}";
+    }
 
     private static bool IsSuccess(MqttClientPublishResult result) =>
         result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers;

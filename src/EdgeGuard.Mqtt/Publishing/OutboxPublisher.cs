@@ -40,6 +40,7 @@ public sealed partial class OutboxPublisher(
     private readonly ISiteStateSource _siteState = siteState ?? throw new ArgumentNullException(nameof(siteState));
     private readonly Func<long> _nextSession = nextSession ?? throw new ArgumentNullException(nameof(nextSession));
     private readonly DeliveryFaultReporter _faults = new(faults ?? throw new ArgumentNullException(nameof(faults)), time ?? throw new ArgumentNullException(nameof(time)));
+    private readonly BrokerFaultReporter _brokerFaults = new(faults, time);
     private readonly TimeProvider _time = time;
     private readonly ILogger<OutboxPublisher> _log = log ?? throw new ArgumentNullException(nameof(log));
     private readonly Topics _topics = new(options.Site, options.Gateway);
@@ -187,6 +188,11 @@ public sealed partial class OutboxPublisher(
         client.DisconnectedAsync += args =>
         {
             lostBecause = args.Exception is null ? $"disconnected: {args.Reason}" : $"disconnected: {args.Reason} ({Innermost(args.Exception)})";
+            if (args.ClientWasConnected && BrokerClosedWith(args) is { } closed)
+            {
+                _brokerFaults.Refused(closed);
+            }
+
             CancelQuietly(linkLost);
             return Task.CompletedTask;
         };
@@ -201,7 +207,7 @@ public sealed partial class OutboxPublisher(
         var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
         var replayThrough = _outbox.LastSeq;
         var delivery = new DeliverySession(
-            client, window, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _stats, _time, _log);
+            client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _stats, _time, _log);
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _connection, new Connection(client, linkLost));
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
@@ -211,6 +217,7 @@ public sealed partial class OutboxPublisher(
             LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
             await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);
             await delivery.RepublishStateAsync(sessionToken.Token).ConfigureAwait(false);
+            _brokerFaults.Restored(); // first: whoever sees the catch-up sees the episode ended
             Volatile.Read(ref _caughtUp).TrySetResult();
             LogCaughtUp(_outbox.DeliveredThrough);
             await delivery.StreamAsync(sessionToken.Token).ConfigureAwait(false);
@@ -254,7 +261,9 @@ public sealed partial class OutboxPublisher(
                 return connack;
             }
 
-            LogConnectRefused(_options.Host, _options.EffectivePort, string.IsNullOrEmpty(connack.ReasonString) ? $"{connack.ResultCode} ({(int)connack.ResultCode})" : $"{connack.ResultCode} ({(int)connack.ResultCode}): {connack.ReasonString}");
+            var refusal = ReasonText(connack.ResultCode, (int)connack.ResultCode, connack.ReasonString);
+            LogConnectRefused(_options.Host, _options.EffectivePort, refusal);
+            _brokerFaults.Refused("the broker refused the connection: " + refusal);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -262,6 +271,10 @@ public sealed partial class OutboxPublisher(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogConnectFailed(_options.Host, _options.EffectivePort, Innermost(ex));
+            if (TlsFailure(ex) is { } tls)
+            {
+                _brokerFaults.Refused("the TLS handshake failed: " + tls);
+            }
         }
 
         return null;
@@ -324,6 +337,33 @@ public sealed partial class OutboxPublisher(
             // The connection is already over.
         }
     }
+
+    // A DISCONNECT the broker sent with a reason code. A dropped socket, a broker that was killed or
+    // our own close all read as NormalDisconnection; a broker shutting down is maintenance, not a
+    // refusal of this gateway.
+    private static string? BrokerClosedWith(MqttClientDisconnectedEventArgs args) =>
+        args.Reason is MqttClientDisconnectReason.NormalDisconnection or MqttClientDisconnectReason.ServerShuttingDown
+            ? null
+            : "the broker closed the connection: " + ReasonText(args.Reason, (int)args.Reason, args.ReasonString);
+
+    // The handshake's own error (untrusted or pinned-away broker certificate, expired or revoked
+    // certificate), not the wrapper's; null when the failure was not TLS (refused socket, timeout).
+    private static string? TlsFailure(Exception ex)
+    {
+        for (Exception? current = ex; current is not null; current = current.InnerException)
+        {
+            if (current is System.Security.Authentication.AuthenticationException auth)
+            {
+                return auth.InnerException is { } cause ? $"{auth.Message} -> {cause.Message}" : auth.Message;
+            }
+        }
+
+        return null;
+    }
+
+    private static string ReasonText<TCode>(TCode code, int value, string? reasonString) => string.IsNullOrEmpty(reasonString)
+        ? $"{code} ({value})"
+        : $"{code} ({value}): {reasonString}";
 
     private static string Innermost(Exception ex)
     {
