@@ -33,7 +33,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         harness.Outbox.Append("point.restored", "door-lobby", "lobby");
 
         await harness.StartAsync();
-        await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three refused connects");
+        await Eventually.TrueAsync(() => harness.Publisher.BrokerRefusals >= 3, Patience, "three refused connects");
 
         var fault = Assert.IsType<BrokerFault>(Assert.Single(harness.Faults.Events));
         Assert.Equal("the broker refused the connection: NotAuthorized (135)", fault.Reason);
@@ -66,25 +66,25 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office");
         await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
         harness.Outbox.Append("point.activated", "door-lobby", "lobby");
+        await harness.StartAndCatchUpAsync();
+
+        // Journaled while connected, so sent first as new (replayed: false), then retried as
+        // replayed: one fault all the same.
         harness.Outbox.Append("point.activated", "door-lobby", "lobby", data: $$"""{"note":"{{new string('x', 3_000)}}"}""");
-        harness.Outbox.Append("point.restored", "door-lobby", "lobby");
-
-        await harness.StartAsync();
         await Eventually.TrueAsync(() => harness.Publisher.RefusedPublishes >= 3, Patience, "event 2 refused three times");
-        await Eventually.TrueAsync(() => office.DistinctSeqCount == 2, Patience, "events 1 and 3 at the office");
 
-        Assert.Equal([1L, 3L], office.On(Events).Select(r => r.Json.GetProperty("seq").GetInt64()));
+        Assert.Equal([1L], office.On(Events).Select(r => r.Json.GetProperty("seq").GetInt64()));
         Assert.Equal(1, harness.Outbox.DeliveredThrough);
         Assert.Equal(1, harness.Publisher.Connects);
         var fault = Assert.IsType<DeliveryFault>(Assert.Single(harness.Faults.Events));
         Assert.Equal(2, fault.Seq);
-        Assert.Matches(@"^broker refused the event: PacketTooLarge \(149\): \d+ bytes as a PUBLISH, over the maximum packet size of 2000 the broker announced \(CONNACK\); not sent$", fault.Reason);
+        Assert.Equal("broker refused the event: PacketTooLarge (149): larger than the maximum packet size of 2000 bytes the broker announced (CONNACK); not sent", fault.Reason);
 
         // The office raises the limit: after the broker's restart the event follows, replayed.
         await broker.StopAsync();
         await File.WriteAllTextAsync(broker.ConfigFile, BaseConfig(broker.Port, broker.Directory) + "allow_anonymous true\n");
         await broker.StartAgainAsync();
-        await harness.Outbox.WaitForDeliveredAsync(3, Patience);
+        await harness.Outbox.WaitForDeliveredAsync(2, Patience);
         var late = await office.WaitForAsync(r => r.Topic == Events && r.Json.GetProperty("seq").GetInt64() == 2, Patience, "event 2");
 
         Assert.True(late.Json.GetProperty("replayed").GetBoolean());

@@ -215,9 +215,9 @@ public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) :
 /// <summary>
 /// The office broker will not take the gateway's events: it refused the connection (a CONNACK other
 /// than success: bad credentials, not authorised, banned, quota), closed it with a reason code (a
-/// DISCONNECT such as packet too large or administrative action), or the TLS handshake failed
-/// (broker certificate not trusted, a certificate expired or revoked). Raised once per reason; the
-/// events wait in the outbox and the gateway keeps retrying. A link that is merely down is not this
+/// DISCONNECT such as administrative action or session taken over), or TLS failed (the pinned check
+/// refused the broker's certificate, or the broker ended TLS with an alert such as "unknown ca").
+/// Raised once per reason; the events wait in the outbox and the gateway keeps retrying. A link that is merely down is not this
 /// fault: the broker tells the office with the gateway's will.
 /// </summary>
 public sealed record BrokerFault(DateTimeOffset At, string Reason) : DomainEvent(At)

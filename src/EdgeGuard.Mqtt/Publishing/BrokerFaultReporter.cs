@@ -15,10 +15,15 @@ internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
     private readonly Lock _gate = new();
     private string? _reason;
     private long _refusals;
+    private long _total;
+
+    /// <summary>Every refusal since start, reported or not.</summary>
+    public long Refusals => Interlocked.Read(ref _total);
 
     /// <summary>Records a refusal; returns true when it opened an episode (or changed its reason) and was reported.</summary>
     public bool Refused(string reason)
     {
+        Interlocked.Increment(ref _total);
         lock (_gate)
         {
             _refusals++;

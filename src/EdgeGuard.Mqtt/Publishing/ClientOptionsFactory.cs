@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -61,12 +62,23 @@ public static class ClientOptionsFactory
     /// pass the configured revocation check.
     /// </summary>
     public static bool ValidatePinned(
-        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation)
+        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation) =>
+        ValidatePinned(certificate, presented, errors, anchors, revocation, out _);
+
+    /// <summary>As <see cref="ValidatePinned(X509Certificate?, X509Chain?, SslPolicyErrors, X509Certificate2Collection, X509RevocationMode)"/>; <paramref name="refusal"/> says why it failed.</summary>
+    public static bool ValidatePinned(
+        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation, out string refusal)
     {
         ArgumentNullException.ThrowIfNull(anchors);
-        const SslPolicyErrors fatal = SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch;
-        if (certificate is null || (errors & fatal) != 0)
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
         {
+            refusal = "the broker presented no certificate";
+            return false;
+        }
+
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        {
+            refusal = "the broker's certificate is not for this host name";
             return false;
         }
 
@@ -90,7 +102,19 @@ public static class ClientOptionsFactory
             }
         }
 
-        return chain.Build(leaf);
+        if (chain.Build(leaf))
+        {
+            refusal = string.Empty;
+            return true;
+        }
+
+        // The chain's own words: UntrustedRoot (not the pinned CA), NotTimeValid, Revoked,
+        // RevocationStatusUnknown (a CRL or OCSP responder out of reach: see RevocationMode)...
+        var statuses = chain.ChainElements.SelectMany(element => element.ChainElementStatus).Concat(chain.ChainStatus)
+            .Select(status => status.Status.ToString()).Distinct(StringComparer.Ordinal);
+        var why = string.Join(", ", statuses);
+        refusal = "the broker's certificate failed the pinned check: " + (why.Length == 0 ? "no chain to a pinned CA" : why);
+        return false;
     }
 
     /// <summary>A number as the UTF-8 decimal text MQTT user properties carry.</summary>
@@ -146,7 +170,11 @@ public static class ClientOptionsFactory
             }
 
             var revocation = tls.RevocationMode;
-            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation));
+            // Thrown, not returned: the handshake's AuthenticationException then carries the reason,
+            // which the publisher reports as fault.broker.
+            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation, out var refusal)
+                ? true
+                : throw new AuthenticationException(refusal));
         }
 
         return builder.Build();

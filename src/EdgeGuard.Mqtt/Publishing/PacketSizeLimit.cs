@@ -42,13 +42,14 @@ internal sealed class PacketSizeLimit(uint maximum)
 
         var packet = MqttPublishPacketFactory.Create(message);
         packet.PacketIdentifier = 1; // a QoS 1 PUBLISH is encoded with one; its value does not change the size
-        var size = _encoder.Encode(packet).Length;
-        if (size <= maximum)
+        if (_encoder.Encode(packet).Length <= maximum)
         {
             return null;
         }
 
-        var reason = string.Create(CultureInfo.InvariantCulture, $"{size} bytes as a PUBLISH, over the maximum packet size of {maximum} the broker announced (CONNACK); not sent");
+        // Without the size: it changes by a byte once the retry is marked replayed, and a new reason
+        // would report the refusal again.
+        var reason = string.Create(CultureInfo.InvariantCulture, $"larger than the maximum packet size of {maximum} bytes the broker announced (CONNACK); not sent");
         return Task.FromResult(new MqttClientPublishResult(null, PacketTooLarge, reason, []));
     }
 }

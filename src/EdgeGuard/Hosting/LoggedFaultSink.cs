@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace EdgeGuard.Hosting;
 
 /// <summary>
-/// Where delivery faults go: the log at once (someone on site may be watching it) and the journal
+/// Where the publisher's faults (delivery and broker faults, and their restores) go: the log at once (someone on site may be watching it) and the journal
 /// (so the office receives them once the link works again).
 /// </summary>
 internal sealed partial class LoggedFaultSink(EventJournal journal, ILogger<LoggedFaultSink> log) : IEventSink
@@ -15,12 +15,13 @@ internal sealed partial class LoggedFaultSink(EventJournal journal, ILogger<Logg
     {
         foreach (var e in events)
         {
-            LogFault(e.Type, e);
+            // A fault is an error; its "-restored" counterpart is good news, logged as such.
+            LogFault(e.Severity == Severity.Info ? LogLevel.Information : LogLevel.Error, e.Type, e);
         }
 
         journal.Publish(events);
     }
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "{EventType} {Event}")]
-    private partial void LogFault(string eventType, DomainEvent @event);
+    [LoggerMessage(EventId = 310, Message = "{EventType} {Event}")]
+    private partial void LogFault(LogLevel level, string eventType, DomainEvent @event);
 }
