@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
@@ -23,10 +22,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task Refused_credentials_raise_one_broker_fault_and_the_events_follow_once_they_are_accepted()
     {
-        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings
-        {
-            Config = (port, directory) => BaseConfig(port, directory) + PasswordFile(directory, "gw-1", "last-years-password"),
-        });
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { Passwords = Passwords("last-years-password") });
         await using var office = await OfficeAsync(broker);
         await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { Username = "gw-1", Password = "s3cret" }, output);
         harness.Outbox.Append("point.activated", "door-lobby", "lobby");
@@ -40,8 +36,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         Assert.Equal(0, harness.Publisher.Connects);
         Assert.Equal(0, harness.Outbox.DeliveredThrough);
 
-        PasswordFile(broker.Directory, "gw-1", "s3cret"); // the office fixes the broker's password file
-        await broker.ReloadAsync();
+        await broker.ReloadPasswordsAsync(Passwords("s3cret")); // the office fixes the broker's password file
         await harness.Outbox.WaitForDeliveredAsync(2, Patience);
         await Eventually.TrueAsync(() => office.DistinctSeqCount == 2, Patience, "both events at the office");
 
@@ -59,10 +54,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         // Mosquitto cut the connection (DISCONNECT 149), on every reconnect that replays it, and the
         // socket often resets before the DISCONNECT can be read. So it is refused here instead,
         // like a PUBACK 149: the connection stays up and the event is retried alone.
-        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings
-        {
-            Config = (port, directory) => BaseConfig(port, directory) + "allow_anonymous true\nmax_packet_size 2000\n",
-        });
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { MaxPacketSize = 2_000 });
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office");
         await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
         harness.Outbox.Append("point.activated", "door-lobby", "lobby");
@@ -82,7 +74,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
 
         // The office raises the limit: after the broker's restart the event follows, replayed.
         await broker.StopAsync();
-        await File.WriteAllTextAsync(broker.ConfigFile, BaseConfig(broker.Port, broker.Directory) + "allow_anonymous true\n");
+        await File.WriteAllLinesAsync(broker.ConfigFile, File.ReadAllLines(broker.ConfigFile).Where(line => !line.StartsWith("max_packet_size", StringComparison.Ordinal)));
         await broker.StartAgainAsync();
         await harness.Outbox.WaitForDeliveredAsync(2, Patience);
         var late = await office.WaitForAsync(r => r.Topic == Events && r.Json.GetProperty("seq").GetInt64() == 2, Patience, "event 2");
@@ -138,38 +130,6 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
     private static async Task<TestSubscriber> OfficeAsync(MosquittoBroker broker) =>
         await TestSubscriber.ConnectAsync(broker.Port, Events, "office", credentials: ("office", "office-password"));
 
-    // What every test broker has (MosquittoBroker's generated config): loopback listener, log, user.
-    private static string BaseConfig(int port, string directory) => $"""
-        per_listener_settings false
-        log_dest file {directory}/mosquitto.log
-        log_type all
-        user {Environment.UserName}
-        listener {port} 127.0.0.1
-
-        """;
-
-    // Writes the broker's password file (the gateway's and the office's entries) with mosquitto_passwd
-    // and returns the config line that points at it.
-    private static string PasswordFile(string directory, string user, string password)
-    {
-        var file = Path.Combine(directory, "passwd");
-        File.Delete(file);
-        Run("mosquitto_passwd", "-c", "-b", file, user, password);
-        Run("mosquitto_passwd", "-b", file, "office", "office-password");
-        return $"allow_anonymous false\npassword_file {file}\n";
-    }
-
-    private static void Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{program} failed: {error}");
-    }
+    // The gateway's entry (with the password given) and the office's.
+    private static Dictionary<string, string> Passwords(string gateway) => new() { ["gw-1"] = gateway, ["office"] = "office-password" };
 }

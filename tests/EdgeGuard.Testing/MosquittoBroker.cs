@@ -27,6 +27,15 @@ public sealed class MosquittoSettings
     public int? MessageSizeLimit { get; init; }
 
     /// <summary>
+    /// Mosquitto's <c>max_packet_size</c> in bytes, announced to MQTT 5 clients in the CONNACK; a
+    /// client that sends a larger packet is disconnected (DISCONNECT 149).
+    /// </summary>
+    public int? MaxPacketSize { get; init; }
+
+    /// <summary>Users and their passwords: anonymous clients are refused, these log in (a <c>password_file</c>).</summary>
+    public IReadOnlyDictionary<string, string>? Passwords { get; init; }
+
+    /// <summary>
     /// The whole mosquitto.conf instead of the generated one, made from the broker's loopback port
     /// and its temp directory (for persistence and the log, <c>mosquitto.log</c> there); used to
     /// run a shipped config file. The other settings are ignored then.
@@ -173,6 +182,37 @@ public sealed class MosquittoBroker : IAsyncDisposable
         await SignalAsync(process, "-HUP");
     }
 
+    /// <summary>Rewrites the password file and makes the running broker reload it (SIGHUP).</summary>
+    public async Task ReloadPasswordsAsync(IReadOnlyDictionary<string, string> passwords)
+    {
+        if (_settings.Passwords is null)
+        {
+            throw new InvalidOperationException("Only a broker started with passwords can reload them.");
+        }
+
+        WritePasswordFile(passwords);
+        await SignalAsync(Running(), "-HUP");
+    }
+
+    // mosquitto_passwd hashes them, as an office would provision its broker.
+    private string WritePasswordFile(IReadOnlyDictionary<string, string> passwords)
+    {
+        var file = Path.Combine(Directory, "passwd");
+        File.WriteAllText(file, string.Empty);
+        foreach (var (user, password) in passwords)
+        {
+            using var process = Process.Start(new ProcessStartInfo("mosquitto_passwd") { ArgumentList = { "-b", file, user, password }, UseShellExecute = false, RedirectStandardError = true })!;
+            var error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"mosquitto_passwd failed for {user}: {error}");
+            }
+        }
+
+        return file;
+    }
+
     /// <summary>
     /// Freezes the running broker (SIGSTOP): connections stay open and what clients send waits in
     /// the sockets, unanswered, until <see cref="ResumeAsync"/>.
@@ -272,6 +312,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
                 .AppendLine("use_identity_as_username true")
                 .AppendLine("allow_anonymous false");
         }
+        else if (_settings.Passwords is { } passwords)
+        {
+            text.AppendLine("allow_anonymous false")
+                .AppendLine($"password_file {WritePasswordFile(passwords)}");
+        }
         else
         {
             text.AppendLine("allow_anonymous true");
@@ -280,6 +325,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         if (_settings.MessageSizeLimit is { } limit)
         {
             text.AppendLine($"message_size_limit {limit}");
+        }
+
+        if (_settings.MaxPacketSize is { } maxPacket)
+        {
+            text.AppendLine($"max_packet_size {maxPacket}");
         }
 
         if (_settings.Acl is { } acl)
