@@ -48,6 +48,36 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_broker_fault_ends_once_a_connection_lasts_a_keep_alive_even_while_an_event_is_refused()
+    {
+        // Let in, but not allowed to publish events yet: the replay never finishes, so the
+        // connection never catches up. The broker has accepted the gateway all the same.
+        const string Acl = """
+            user gw-1
+            topic readwrite edgeguard/v1/site-1/gw-1/availability
+
+            user office
+            topic read edgeguard/v1/#
+            """;
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { Passwords = Passwords("last-years-password"), Acl = Acl });
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { Username = "gw-1", Password = "s3cret" }, output);
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
+        await harness.StartAsync();
+        await Eventually.TrueAsync(() => harness.Publisher.BrokerRefusals >= 2, Patience, "two refused connects");
+
+        await broker.ReloadPasswordsAsync(Passwords("s3cret"));
+        await Eventually.TrueAsync(() => harness.Faults.Events.OfType<BrokerFaultRestored>().Any(), Patience, "fault.broker-restored");
+
+        Assert.False(harness.Publisher.IsCaughtUp);
+        Assert.Equal(0, harness.Outbox.DeliveredThrough);
+        Assert.Collection(
+            harness.Faults.Events,
+            first => Assert.IsType<BrokerFault>(first),
+            second => Assert.Equal(1, Assert.IsType<DeliveryFault>(second).Seq),
+            third => Assert.True(Assert.IsType<BrokerFaultRestored>(third).Refusals >= 2));
+    }
+
+    [Fact]
     public async Task An_event_over_the_brokers_maximum_packet_size_is_not_sent_and_raises_one_delivery_fault()
     {
         // Mosquitto's max_packet_size, announced in the CONNACK. Sent anyway, the event would make

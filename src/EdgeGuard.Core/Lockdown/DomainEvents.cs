@@ -227,8 +227,8 @@ public sealed record BrokerFault(DateTimeOffset At, string Reason) : DomainEvent
 }
 
 /// <summary>
-/// The gateway is connected and caught up again after <see cref="BrokerFault"/>;
-/// <see cref="Refusals"/> attempts were refused or cut short meanwhile.
+/// The gateway is connected again after <see cref="BrokerFault"/>: caught up, or the connection has
+/// lasted a keep-alive. <see cref="Refusals"/> attempts were refused or cut off meanwhile.
 /// </summary>
 public sealed record BrokerFaultRestored(DateTimeOffset At, long Refusals) : DomainEvent(At)
 {

@@ -53,9 +53,6 @@ public sealed partial class OutboxPublisher(
     private long _connectAttempts;
     private long _highestSent;
 
-    // How much of a broker's reason string a fault keeps.
-    private const int MaxReasonString = 200;
-
     /// <summary>The topic map this publisher uses.</summary>
     public Topics Topics => _topics;
 
@@ -222,11 +219,13 @@ public sealed partial class OutboxPublisher(
         var delivery = new DeliverySession(
             client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _stats, _time, _log);
         Interlocked.Increment(ref _connects);
-        Volatile.Write(ref _connection, new Connection(client, linkLost));
+        var connection = new Connection(client, linkLost);
+        Volatile.Write(ref _connection, connection);
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
         try
         {
             await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false);
+            RestoreIfItLasts(connection, sessionToken.Token);
             LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
             await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);
             await delivery.RepublishStateAsync(sessionToken.Token).ConfigureAwait(false);
@@ -351,80 +350,6 @@ public sealed partial class OutboxPublisher(
             // The connection is already over.
         }
     }
-
-    // MQTTnet raises DisconnectedAsync on its own task, after it closed the socket. When the loop
-    // learned of the loss first (a failed PUBLISH, an idle check), it waits for the handler here, so
-    // a broker fault it reports is never raised after the next connection has already caught up.
-    // A client still connected (the loop gave up on it) raises it only when disposed, with no fault.
-    private async Task WaitForDisconnectHandlerAsync(IMqttClient client, CancellationToken handled)
-    {
-        if (handled.IsCancellationRequested || client.IsConnected)
-        {
-            return;
-        }
-
-        await Task.Delay(_options.Timeout, _time, handled).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-    }
-
-    // A DISCONNECT in which the broker refuses this gateway. A dropped socket, a broker that was
-    // killed, a keep-alive that ran out on our side and our own close all read as NormalDisconnection;
-    // a broker shutting down, busy, or ending a connection at its maximum connect time, and its view
-    // that our keep-alive ran out, are the link's news, not a refusal. So is 131: MQTTnet's own code
-    // when it drops a connection over an AUTH packet it does not handle.
-    private static string? BrokerClosedWith(MqttClientDisconnectedEventArgs args) => args.Reason switch
-    {
-        MqttClientDisconnectReason.UnspecifiedError
-            or MqttClientDisconnectReason.MalformedPacket
-            or MqttClientDisconnectReason.ProtocolError
-            or MqttClientDisconnectReason.NotAuthorized
-            or MqttClientDisconnectReason.SessionTakenOver
-            or MqttClientDisconnectReason.TopicFilterInvalid
-            or MqttClientDisconnectReason.TopicNameInvalid
-            or MqttClientDisconnectReason.ReceiveMaximumExceeded
-            or MqttClientDisconnectReason.TopicAliasInvalid
-            or MqttClientDisconnectReason.PacketTooLarge
-            or MqttClientDisconnectReason.MessageRateTooHigh
-            or MqttClientDisconnectReason.QuotaExceeded
-            or MqttClientDisconnectReason.AdministrativeAction
-            or MqttClientDisconnectReason.PayloadFormatInvalid
-            or MqttClientDisconnectReason.RetainNotSupported
-            or MqttClientDisconnectReason.QosNotSupported
-            or MqttClientDisconnectReason.UseAnotherServer
-            or MqttClientDisconnectReason.ServerMoved
-            or MqttClientDisconnectReason.ConnectionRateExceeded
-            => "the broker closed the connection: " + ReasonText(args.Reason, (int)args.Reason, args.ReasonString),
-        _ => null,
-    };
-
-    // Why TLS failed, when it did: the pinned check's refusal of the broker's certificate (thrown by
-    // ClientOptionsFactory's validation handler), or the alert the broker ended TLS with. With TLS
-    // 1.3 a broker that refuses the gateway's certificate does so after the handshake: the alert
-    // (e.g. "unknown ca") shows on the first read, or the socket is just gone, which is no TLS news.
-    // Null when the failure was not TLS (refused socket, timeout).
-    private static string? TlsFailure(Exception ex)
-    {
-        System.Security.Authentication.AuthenticationException? innermost = null;
-        for (Exception? current = ex; current is not null; current = current.InnerException)
-        {
-            if (TlsAlert().Match(current.Message) is { Success: true } alert)
-            {
-                return $"the broker ended TLS with the alert '{alert.Groups[1].Value}'";
-            }
-
-            innermost = current as System.Security.Authentication.AuthenticationException ?? innermost;
-        }
-
-        return innermost?.Message;
-    }
-
-    // OpenSSL's text for an alert from the peer, e.g. "error:0A000418:SSL routines::tlsv1 alert unknown ca".
-    [System.Text.RegularExpressions.GeneratedRegex(@"(?:ssl|tls)v\d+ alert ([a-z ]+)$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
-    private static partial System.Text.RegularExpressions.Regex TlsAlert();
-
-    // A broker's reason string is its own text of any length; the journal's reason field has a limit.
-    private static string ReasonText<TCode>(TCode code, int value, string? reasonString) => string.IsNullOrEmpty(reasonString)
-        ? $"{code} ({value})"
-        : $"{code} ({value}): {(reasonString.Length <= MaxReasonString ? reasonString : reasonString[..MaxReasonString] + "…")}";
 
     private static string Innermost(Exception ex)
     {

@@ -1,0 +1,109 @@
+using System.Security.Authentication;
+using System.Text.RegularExpressions;
+using MQTTnet;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+/// <summary>
+/// The publisher's side of <c>fault.broker</c>: which disconnects and connect failures are the broker
+/// refusing this gateway (reported through <see cref="BrokerFaultReporter"/>), and when an episode
+/// ends. See README "A broker that refuses the gateway itself raises fault.broker".
+/// </summary>
+public sealed partial class OutboxPublisher
+{
+    // How much of a broker's reason string a fault keeps.
+    private const int MaxReasonString = 200;
+
+    // A broker fault ends when a connection catches up, or once one has lasted a keep-alive: an
+    // event the broker keeps refusing during the replay (a fault.delivery of its own) holds the
+    // catch-up back, yet the broker has let the gateway in. A connection cut sooner ends nothing,
+    // so a broker that cuts the gateway off on every replay keeps one episode open.
+    // The check after the delay, not only its token: a connection can end (a PUBACK that never came)
+    // without its token being cancelled.
+    private void RestoreIfItLasts(Connection connection, CancellationToken cancellationToken) =>
+        _ = Task.Delay(_options.KeepAlive, _time, cancellationToken).ContinueWith(
+            _ =>
+            {
+                if (ReferenceEquals(Volatile.Read(ref _connection), connection) && !connection.LinkLost.IsCancellationRequested)
+                {
+                    _brokerFaults.Restored();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    // MQTTnet raises DisconnectedAsync on its own task, after it closed the socket. When the loop
+    // learned of the loss first (a failed PUBLISH, an idle check), it waits for the handler here, so
+    // a broker fault it reports is never raised after the next connection has already caught up.
+    // A client still connected (the loop gave up on it) raises it only when disposed, with no fault.
+    private async Task WaitForDisconnectHandlerAsync(IMqttClient client, CancellationToken handled)
+    {
+        if (handled.IsCancellationRequested || client.IsConnected)
+        {
+            return;
+        }
+
+        await Task.Delay(_options.Timeout, _time, handled).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    // A DISCONNECT in which the broker refuses this gateway. A dropped socket, a broker that was
+    // killed, a keep-alive that ran out on our side and our own close all read as NormalDisconnection;
+    // a broker shutting down, busy, or ending a connection at its maximum connect time, and its view
+    // that our keep-alive ran out, are the link's news, not a refusal. So is 131: MQTTnet's own code
+    // when it drops a connection over an AUTH packet it does not handle.
+    private static string? BrokerClosedWith(MqttClientDisconnectedEventArgs args) => args.Reason switch
+    {
+        MqttClientDisconnectReason.UnspecifiedError
+            or MqttClientDisconnectReason.MalformedPacket
+            or MqttClientDisconnectReason.ProtocolError
+            or MqttClientDisconnectReason.NotAuthorized
+            or MqttClientDisconnectReason.SessionTakenOver
+            or MqttClientDisconnectReason.TopicFilterInvalid
+            or MqttClientDisconnectReason.TopicNameInvalid
+            or MqttClientDisconnectReason.ReceiveMaximumExceeded
+            or MqttClientDisconnectReason.TopicAliasInvalid
+            or MqttClientDisconnectReason.PacketTooLarge
+            or MqttClientDisconnectReason.MessageRateTooHigh
+            or MqttClientDisconnectReason.QuotaExceeded
+            or MqttClientDisconnectReason.AdministrativeAction
+            or MqttClientDisconnectReason.PayloadFormatInvalid
+            or MqttClientDisconnectReason.RetainNotSupported
+            or MqttClientDisconnectReason.QosNotSupported
+            or MqttClientDisconnectReason.UseAnotherServer
+            or MqttClientDisconnectReason.ServerMoved
+            or MqttClientDisconnectReason.ConnectionRateExceeded
+            => "the broker closed the connection: " + ReasonText(args.Reason, (int)args.Reason, args.ReasonString),
+        _ => null,
+    };
+
+    // Why TLS failed, when it did: the pinned check's refusal of the broker's certificate (thrown by
+    // ClientOptionsFactory's validation handler), or the alert the broker ended TLS with. With TLS
+    // 1.3 a broker that refuses the gateway's certificate does so after the handshake: the alert
+    // (e.g. "unknown ca") shows on the first read, or the socket is just gone, which is no TLS news.
+    // Null when the failure was not TLS (refused socket, timeout).
+    private static string? TlsFailure(Exception ex)
+    {
+        AuthenticationException? innermost = null;
+        for (Exception? current = ex; current is not null; current = current.InnerException)
+        {
+            if (TlsAlert().Match(current.Message) is { Success: true } alert)
+            {
+                return $"the broker ended TLS with the alert '{alert.Groups[1].Value}'";
+            }
+
+            innermost = current as AuthenticationException ?? innermost;
+        }
+
+        return innermost?.Message;
+    }
+
+    // OpenSSL's text for an alert from the peer, e.g. "error:0A000418:SSL routines::tlsv1 alert unknown ca".
+    [GeneratedRegex(@"(?:ssl|tls)v\d+ alert ([a-z ]+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex TlsAlert();
+
+    // A broker's reason string is its own text of any length; the journal's reason field has a limit.
+    private static string ReasonText<TCode>(TCode code, int value, string? reasonString) => string.IsNullOrEmpty(reasonString)
+        ? $"{code} ({value})"
+        : $"{code} ({value}): {(reasonString.Length <= MaxReasonString ? reasonString : reasonString[..MaxReasonString] + "…")}";
+}
