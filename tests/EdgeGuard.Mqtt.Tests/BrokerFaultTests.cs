@@ -48,7 +48,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_broker_fault_ends_once_a_connection_lasts_a_keep_alive_even_while_an_event_is_refused()
+    public async Task A_broker_fault_ends_once_the_broker_answers_an_event_even_with_a_refusal()
     {
         // Let in, but not allowed to publish events yet: the replay never finishes, so the
         // connection never catches up. The broker has accepted the gateway all the same.

@@ -32,7 +32,10 @@ public sealed class MosquittoSettings
     /// </summary>
     public int? MaxPacketSize { get; init; }
 
-    /// <summary>Users and their passwords: anonymous clients are refused, these log in (a <c>password_file</c>).</summary>
+    /// <summary>
+    /// Users and their passwords: anonymous clients are refused, these log in (a <c>password_file</c>).
+    /// Not with <see cref="CaFile"/>; ignored, like the others, under <see cref="Config"/>.
+    /// </summary>
     public IReadOnlyDictionary<string, string>? Passwords { get; init; }
 
     /// <summary>
@@ -303,6 +306,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
             // Running as root, Mosquitto would switch to the 'mosquitto' user and lose the temp dir.
             .AppendLine($"user {Environment.UserName}")
             .AppendLine($"listener {Port} 127.0.0.1");
+        if (_settings.CaFile is not null && _settings.Passwords is not null)
+        {
+            throw new InvalidOperationException("A test broker takes client certificates or passwords, not both.");
+        }
+
         if (_settings.CaFile is { } ca)
         {
             text.AppendLine($"cafile {ca}")

@@ -227,8 +227,9 @@ public sealed record BrokerFault(DateTimeOffset At, string Reason) : DomainEvent
 }
 
 /// <summary>
-/// The gateway is connected again after <see cref="BrokerFault"/>: caught up, or the connection has
-/// lasted a keep-alive. <see cref="Refusals"/> attempts were refused or cut off meanwhile.
+/// The gateway is let in again after <see cref="BrokerFault"/>: caught up, or the broker answered
+/// an event with a refusal (a <see cref="DeliveryFault"/> of its own). <see cref="Refusals"/>
+/// attempts were refused or cut off meanwhile.
 /// </summary>
 public sealed record BrokerFaultRestored(DateTimeOffset At, long Refusals) : DomainEvent(At)
 {

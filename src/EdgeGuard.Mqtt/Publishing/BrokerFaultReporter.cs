@@ -8,7 +8,7 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// <see cref="BrokerFault"/> per episode: the first refusal, or a new reason, is reported; the same
 /// refusal on every reconnect is not, so a broker that keeps refusing costs one journal record, not
 /// one per backoff. The episode ends with <see cref="BrokerFaultRestored"/> once a connection has
-/// caught up or lasted a keep-alive. Called from the publisher's loop and from the MQTT client's disconnect handler.
+/// caught up, or the broker answers an event with a refusal. Called from the publisher's loop and from the MQTT client's disconnect handler.
 /// </summary>
 internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
 {

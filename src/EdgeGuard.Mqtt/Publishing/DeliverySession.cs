@@ -22,6 +22,7 @@ internal sealed partial class DeliverySession
     private readonly ISiteStateSource _state;
     private readonly Topics _topics;
     private readonly DeliveryFaultReporter _faults;
+    private readonly BrokerFaultReporter _brokerFaults;
     private readonly DeliveryStats _stats;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -47,7 +48,7 @@ internal sealed partial class DeliverySession
 
     public DeliverySession(
         IMqttClient client, int window, uint maxPacketSize, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
-        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, DeliveryStats stats, TimeProvider time, ILogger log)
+        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, BrokerFaultReporter brokerFaults, DeliveryStats stats, TimeProvider time, ILogger log)
     {
         _client = client;
         _options = options;
@@ -55,6 +56,7 @@ internal sealed partial class DeliverySession
         _state = state;
         _topics = topics;
         _faults = faults;
+        _brokerFaults = brokerFaults;
         _stats = stats;
         _time = time;
         _log = log;
@@ -310,6 +312,12 @@ internal sealed partial class DeliverySession
             LogRefused(record.Seq, record.Type, reason);
         }
 
+        // A broker that answers an event has let the gateway in: a broker fault before this ends
+        // here, though the refused event holds the catch-up back. From now on it is this event's
+        // fault. An acknowledged event ends nothing: a broker that cuts the gateway off in the
+        // middle of every replay (message rate too high) keeps one episode open.
+        _brokerFaults.Restored();
+
         // Records behind the refused one are sent again after it: order is never given up.
         foreach (var state in _window.Abandon())
         {
@@ -333,9 +341,7 @@ internal sealed partial class DeliverySession
     internal static string Describe(MqttClientPublishResult result)
     {
         var code = Enum.IsDefined(result.ReasonCode) ? result.ReasonCode.ToString() : ((MqttClientDisconnectReason)(int)result.ReasonCode).ToString();
-        return string.IsNullOrEmpty(result.ReasonString)
-            ? $"{code} ({(int)result.ReasonCode})"
-            : $"{code} ({(int)result.ReasonCode}): {result.ReasonString}";
+        return OutboxPublisher.ReasonText(code, (int)result.ReasonCode, result.ReasonString);
     }
 
     private static bool IsSuccess(MqttClientPublishResult result) =>

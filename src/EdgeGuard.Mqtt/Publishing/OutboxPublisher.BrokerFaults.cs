@@ -14,32 +14,15 @@ public sealed partial class OutboxPublisher
     // How much of a broker's reason string a fault keeps.
     private const int MaxReasonString = 200;
 
-    // A broker fault ends when a connection catches up, or once one has lasted a keep-alive: an
-    // event the broker keeps refusing during the replay (a fault.delivery of its own) holds the
-    // catch-up back, yet the broker has let the gateway in. A connection cut sooner ends nothing,
-    // so a broker that cuts the gateway off on every replay keeps one episode open.
-    // The check after the delay, not only its token: a connection can end (a PUBACK that never came)
-    // without its token being cancelled.
-    private void RestoreIfItLasts(Connection connection, CancellationToken cancellationToken) =>
-        _ = Task.Delay(_options.KeepAlive, _time, cancellationToken).ContinueWith(
-            _ =>
-            {
-                if (ReferenceEquals(Volatile.Read(ref _connection), connection) && !connection.LinkLost.IsCancellationRequested)
-                {
-                    _brokerFaults.Restored();
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-
     // MQTTnet raises DisconnectedAsync on its own task, after it closed the socket. When the loop
-    // learned of the loss first (a failed PUBLISH, an idle check), it waits for the handler here, so
-    // a broker fault it reports is never raised after the next connection has already caught up.
-    // A client still connected (the loop gave up on it) raises it only when disposed, with no fault.
-    private async Task WaitForDisconnectHandlerAsync(IMqttClient client, CancellationToken handled)
+    // learned of the loss first (a PUBLISH failed by the broker's DISCONNECT, which MQTTnet fails
+    // before it marks the client disconnected; an idle check), it waits here, at most Timeout, so a
+    // broker fault is not reported after the next connection has caught up. A client still
+    // connected that the loop gave up on (no PUBACK in time) is not waited for: its handler comes
+    // from the receive loop later, with no reason code.
+    private async Task WaitForDisconnectHandlerAsync(IMqttClient client, bool disconnectSeen, CancellationToken handled)
     {
-        if (handled.IsCancellationRequested || client.IsConnected)
+        if (handled.IsCancellationRequested || (client.IsConnected && !disconnectSeen))
         {
             return;
         }
@@ -95,7 +78,15 @@ public sealed partial class OutboxPublisher
             innermost = current as AuthenticationException ?? innermost;
         }
 
-        return innermost?.Message;
+        // The handshake's wrapper says only "Authentication failed, see inner exception": add the
+        // deepest cause (e.g. OpenSSL's "wrong version number" for a port that does not speak TLS).
+        var deepest = ex;
+        while (deepest.InnerException is { } inner)
+        {
+            deepest = inner;
+        }
+
+        return innermost is null ? null : ReferenceEquals(innermost, deepest) ? innermost.Message : $"{innermost.Message} -> {deepest.Message}";
     }
 
     // OpenSSL's text for an alert from the peer, e.g. "error:0A000418:SSL routines::tlsv1 alert unknown ca".
@@ -103,7 +94,19 @@ public sealed partial class OutboxPublisher
     private static partial Regex TlsAlert();
 
     // A broker's reason string is its own text of any length; the journal's reason field has a limit.
-    private static string ReasonText<TCode>(TCode code, int value, string? reasonString) => string.IsNullOrEmpty(reasonString)
+    internal static string ReasonText<TCode>(TCode code, int value, string? reasonString) => string.IsNullOrEmpty(reasonString)
         ? $"{code} ({value})"
-        : $"{code} ({value}): {(reasonString.Length <= MaxReasonString ? reasonString : reasonString[..MaxReasonString] + "…")}";
+        : $"{code} ({value}): {Shortened(reasonString)}";
+
+    // Cut at a whole character: half a surrogate pair is not valid UTF-8 in the journal's JSON.
+    private static string Shortened(string text)
+    {
+        if (text.Length <= MaxReasonString)
+        {
+            return text;
+        }
+
+        var end = char.IsHighSurrogate(text[MaxReasonString - 1]) ? MaxReasonString - 1 : MaxReasonString;
+        return text[..end] + "…";
+    }
 }

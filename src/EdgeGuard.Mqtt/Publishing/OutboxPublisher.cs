@@ -217,15 +217,14 @@ public sealed partial class OutboxPublisher(
         var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
         var replayThrough = _outbox.LastSeq;
         var delivery = new DeliverySession(
-            client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _stats, _time, _log);
+            client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _brokerFaults, _stats, _time, _log);
         Interlocked.Increment(ref _connects);
-        var connection = new Connection(client, linkLost);
-        Volatile.Write(ref _connection, connection);
+        Volatile.Write(ref _connection, new Connection(client, linkLost));
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
+        var disconnectSeen = false;
         try
         {
             await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false);
-            RestoreIfItLasts(connection, sessionToken.Token);
             LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
             await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);
             await delivery.RepublishStateAsync(sessionToken.Token).ConfigureAwait(false);
@@ -240,6 +239,7 @@ public sealed partial class OutboxPublisher(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            disconnectSeen = ex is MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException or MQTTnet.Exceptions.MqttClientDisconnectedException;
             var reason = linkLost.IsCancellationRequested ? Volatile.Read(ref lostBecause) : $"{ex.GetType().Name}: {Innermost(ex)}";
             LogConnectionLost(reason, _outbox.DeliveredThrough);
         }
@@ -247,7 +247,7 @@ public sealed partial class OutboxPublisher(
         {
             Volatile.Write(ref _connection, null);
             ResetCaughtUp();
-            await WaitForDisconnectHandlerAsync(client, linkLost.Token).ConfigureAwait(false);
+            await WaitForDisconnectHandlerAsync(client, disconnectSeen, linkLost.Token).ConfigureAwait(false);
             if (stoppingToken.IsCancellationRequested && client.IsConnected)
             {
                 await CloseOrderlyAsync(client, delivery, session).ConfigureAwait(false);
