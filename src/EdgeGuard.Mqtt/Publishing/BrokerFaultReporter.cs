@@ -8,7 +8,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// <see cref="BrokerFault"/> per episode: the first refusal, or a new reason, is reported; the same
 /// refusal on every reconnect is not, so a broker that keeps refusing costs one journal record, not
 /// one per backoff. The episode ends with <see cref="BrokerFaultRestored"/> once a connection has
-/// caught up, or the broker answers an event with a refusal. Called from the publisher's loop and from the MQTT client's disconnect handler.
+/// caught up, or the broker answers an event with a refusal. Called from the publisher's loop and
+/// from the MQTT client's disconnect handler.
 /// </summary>
 internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
 {
@@ -39,7 +40,7 @@ internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
         }
     }
 
-    /// <summary>Ends the episode, if one is open: a connection got through and caught up.</summary>
+    /// <summary>Ends the episode, if one is open: a connection caught up, or the broker answered an event.</summary>
     public void Restored()
     {
         lock (_gate)
