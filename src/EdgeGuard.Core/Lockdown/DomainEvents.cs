@@ -217,8 +217,8 @@ public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) :
 /// than success: bad credentials, not authorised, banned, quota), closed it with a reason code (a
 /// DISCONNECT such as administrative action or session taken over), or TLS failed (the pinned check
 /// refused the broker's certificate, or the broker ended TLS with an alert such as "unknown ca").
-/// Raised once per reason; the events wait in the outbox and the gateway keeps retrying. A link that is merely down is not this
-/// fault: the broker tells the office with the gateway's will.
+/// Raised once per reason; the events wait in the outbox and the gateway keeps retrying. A link
+/// that is merely down is not this fault: the broker tells the office with the gateway's will.
 /// </summary>
 public sealed record BrokerFault(DateTimeOffset At, string Reason) : DomainEvent(At)
 {
