@@ -150,6 +150,41 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         await broker.StopAsync();
     }
 
+    [Theory]
+    [InlineData(MqttDisconnectReasonCode.NotAuthorized, true)]
+    [InlineData(MqttDisconnectReasonCode.SessionTakenOver, true)]
+    [InlineData(MqttDisconnectReasonCode.QuotaExceeded, true)]
+    [InlineData(MqttDisconnectReasonCode.ServerShuttingDown, false)]
+    [InlineData(MqttDisconnectReasonCode.ServerBusy, false)]
+    [InlineData(MqttDisconnectReasonCode.KeepAliveTimeout, false)]
+    [InlineData(MqttDisconnectReasonCode.MaximumConnectTime, false)]
+    public async Task Only_a_disconnect_that_refuses_the_gateway_is_a_broker_fault(MqttDisconnectReasonCode code, bool refusal)
+    {
+        var port = MosquittoBroker.FreePort();
+        using var broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(port).Build());
+        await broker.StartAsync();
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(port), output);
+        await harness.StartAndCatchUpAsync();
+
+        await broker.DisconnectClientAsync(harness.Options.ClientId, new MqttServerClientDisconnectOptions { ReasonCode = code });
+        await Eventually.TrueAsync(() => harness.Publisher.Connects == 2 && harness.Publisher.IsCaughtUp, Patience, "caught up again");
+
+        if (refusal)
+        {
+            Assert.Collection(
+                harness.Faults.Events,
+                fault => Assert.Equal($"the broker closed the connection: {code} ({(int)code})", Assert.IsType<BrokerFault>(fault).Reason),
+                restored => Assert.IsType<BrokerFaultRestored>(restored));
+        }
+        else
+        {
+            Assert.Empty(harness.Faults.Events);
+        }
+
+        await broker.StopAsync();
+    }
+
     // The restore is reported right after the catch-up, which may be a moment after the cursor moved.
     private static async Task<IReadOnlyList<Core.Lockdown.DomainEvent>> FaultsSettledAsync(PublisherHarness harness)
     {
