@@ -31,7 +31,7 @@ internal sealed class PacketSizeLimit(uint maximum)
 
     /// <summary>
     /// The broker's answer to <paramref name="message"/> if it fits within the limit: null, so it is
-    /// sent; otherwise a completed PUBACK 149 that names both sizes, and it is not sent.
+    /// sent; otherwise a completed PUBACK 149 that names the limit, and it is not sent.
     /// </summary>
     public Task<MqttClientPublishResult>? RefuseIfTooLarge(MqttApplicationMessage message)
     {

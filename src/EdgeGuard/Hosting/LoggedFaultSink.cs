@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace EdgeGuard.Hosting;
 
 /// <summary>
-/// Where the publisher's faults (delivery and broker faults, and their restores) go: the log at once (someone on site may be watching it) and the journal
-/// (so the office receives them once the link works again).
+/// Where the publisher's faults (delivery and broker faults, and their restores) go: the log at
+/// once (someone on site may be watching it) and the journal (so the office receives them once the
+/// link works again).
 /// </summary>
 internal sealed partial class LoggedFaultSink(EventJournal journal, ILogger<LoggedFaultSink> log) : IEventSink
 {
