@@ -214,7 +214,10 @@ public sealed partial class EventJournal
     // last hand-out is older than HandOutLinger or commits are not held. Caller holds _queueGate.
     private bool LingerForHandOuts()
     {
-        if (!HoldsCommits || Stopwatch.GetElapsedTime(_lastHandOut) >= HandOutLinger)
+        // _lastHandOut is 0 until the first hand-out. Stopwatch counts from the machine's boot, so
+        // "elapsed since 0" is the uptime: within a linger of a fresh boot it would linger for a
+        // hand-out that never happened.
+        if (!HoldsCommits || _lastHandOut == 0 || Stopwatch.GetElapsedTime(_lastHandOut) >= HandOutLinger)
         {
             return false;
         }
