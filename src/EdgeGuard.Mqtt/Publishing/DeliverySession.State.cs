@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Mqtt.Contract;
 using MQTTnet;
@@ -18,6 +19,9 @@ internal sealed partial class DeliverySession
     private readonly SortedSet<string> _deferredPoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _pointPublishedAt = new(StringComparer.Ordinal);
 
+    // What the last lockdown state published on this connection showed.
+    private LockdownView _lockdownShown;
+
     /// <summary>After an event is acknowledged, marks the state topic it changed as due.</summary>
     private void RefreshStateAfter(JournalRecord record)
     {
@@ -29,12 +33,13 @@ internal sealed partial class DeliverySession
         {
             MarkAllStateDirty(); // the office asked for everything again, in order after this event
         }
-        else if (record.Type.StartsWith("lockdown.", StringComparison.Ordinal)
-            || record.Type.StartsWith("siren.", StringComparison.Ordinal)
-            || record.Type.StartsWith("alarm.", StringComparison.Ordinal)
-            || record.Type.StartsWith("fire.", StringComparison.Ordinal)
-            || string.Equals(record.Type, "gateway.started", StringComparison.Ordinal))
+        else if (!_pendingLockdown && _state.Current is { } current && LockdownView.Of(current) != _lockdownShown)
         {
+            // Not a list of event types: one was missed before (evacuation.*, shelter.*, threat.*
+            // left the retained mode stale). Whatever the event, the lockdown topic follows the
+            // first one acknowledged after what it shows changed. Point events are left out so
+            // that a panic's point.activated does not carry the lockdown state ahead of its
+            // lockdown.started.
             _pendingLockdown = true;
         }
     }
@@ -130,6 +135,11 @@ internal sealed partial class DeliverySession
         }
 
         var now = _time.GetUtcNow();
+        if (kind == InFlightKind.LockdownState)
+        {
+            _lockdownShown = LockdownView.Of(current);
+        }
+
         var (topic, payload) = kind == InFlightKind.LockdownState
             ? (_topics.LockdownState, Payloads.LockdownState(current, _topics, now))
             : (_topics.PointState(point!), Payloads.PointState(point!, current.IsActive(point!), current.Bypasses.GetValueOrDefault(point!)?.Grant.Until, _topics, now));
@@ -182,5 +192,12 @@ internal sealed partial class DeliverySession
             _deferredPoints.Remove(point);
             _pendingPoints.Add(point);
         }
+    }
+
+    /// <summary>Every field of <see cref="SiteState"/> that the lockdown state topic shows.</summary>
+    private readonly record struct LockdownView(SiteMode Mode, LockdownInfo? Lockdown, bool SirenSounding, bool FireEgressReleased, int ThreatLevel)
+    {
+        public static LockdownView Of(SiteState state) =>
+            new(state.Mode, state.Lockdown, state.SirenSounding, state.FireEgressReleased, state.ThreatLevel);
     }
 }
