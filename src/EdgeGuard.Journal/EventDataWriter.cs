@@ -217,7 +217,7 @@ public static partial class EventDataWriter
                 writer.WriteString("clearedBy", e.ClearedBy);
                 writer.WriteString("lockdownSince", WireTime.Format(e.LockdownSince));
                 writer.WriteString("scenario", e.Scenario);
-                return (e.ClearedBy, null, true);
+                return (e.Point, null, true);
 
             case LockdownClearRefused e:
                 writer.WriteString("attemptedBy", e.AttemptedBy);
@@ -316,7 +316,7 @@ public static partial class EventDataWriter
                 writer.WriteNumber("from", e.From);
                 writer.WriteNumber("to", e.To);
                 writer.WriteString("changedBy", e.ChangedBy);
-                return (e.ChangedBy, null, true);
+                return (e.Point, null, true);
 
             case PerimeterBreach e:
                 writer.WriteNumber("threatLevel", e.ThreatLevel);

@@ -73,6 +73,49 @@ public sealed class OfficeCommandHostTests
         Assert.Equal(SiteMode.Normal, gateway.Controller.Snapshot!.State.Mode);
     }
 
+    // An operator's name is no point id: what the office did has no envelope point, and the names
+    // stay in the data. The events went out with operator names as their point before, against
+    // event.schema.json's point pattern.
+    [Fact]
+    public async Task What_office_operators_did_is_published_within_the_contract_with_their_names_in_the_data()
+    {
+        using var state = new TempDirectory();
+        using var jones = await OfficeOperator.CreateAsync(state.Path, "sup.jones");
+        using var smith = await OfficeOperator.CreateAsync(state.Path, "sup.smith");
+        await using var gateway = await StartSubscribedAsync(state.Path, [.. jones.Overrides(0), .. smith.Overrides(1)]);
+        var site = gateway.Config.Site;
+        var root = $"edgeguard/v1/{site.SiteId}/{site.GatewayId}";
+        await using var events = await TestSubscriber.ConnectAsync(gateway.Config.Mqtt.Port, $"{root}/events", "office-events", persistent: false);
+        await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, root);
+        var correlation = 0;
+        async Task Done(CommandType type, OfficeOperator by, JsonObjectItem? args = null)
+        {
+            var results = await office.SendAndWaitAsync(by.Sign(type, site.SiteId, site.GatewayId, args), $"c-{++correlation}", count: 2, timeout: Patience);
+            Assert.Equal("done", results[^1].Result);
+        }
+
+        await Done(CommandType.Lockdown, jones);
+        await Done(CommandType.Lockdown, smith); // a retrigger
+        await Done(CommandType.SetThreatLevel, jones, new JsonObjectItem(ImmutableSortedDictionary.CreateRange(
+            StringComparer.Ordinal, [KeyValuePair.Create("level", (JsonItem)new JsonIntegerItem(3))])));
+        await Done(CommandType.AllClear, jones);
+        await Done(CommandType.AllClear, smith);
+
+        var cleared = await events.WaitForAsync(r => r.Text.Contains("\"type\":\"lockdown.cleared\"", StringComparison.Ordinal), Patience, "lockdown.cleared");
+        Assert.Equal("sup.jones+sup.smith", cleared.Json.GetProperty("data").GetProperty("clearedBy").GetString());
+        var byOffice = events.Receipts.Where(r => r.Text.Contains("\"type\":\"lockdown.", StringComparison.Ordinal) || r.Text.Contains("\"type\":\"threat.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            ["lockdown.started", "lockdown.retriggered", "threat.level-changed", "lockdown.cleared"],
+            byOffice.Select(r => r.Json.GetProperty("type").GetString()));
+        Assert.All(byOffice, r => Assert.False(r.Json.TryGetProperty("point", out _), r.Text));
+
+        var capture = Path.Combine(state.Path, "capture.txt");
+        await File.WriteAllLinesAsync(capture, events.Receipts.Select(r => $"{r.Topic} {r.Text}"));
+        var (exitCode, report) = await ContractInteropTests.Validate(capture);
+        Assert.True(exitCode == 0, report);
+        Assert.EndsWith($"{events.Receipts.Count} passed, 0 failed", report.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_office_acknowledges_the_lockdown_bypasses_a_door_asks_for_a_rebirth_and_every_step_is_journaled()
     {

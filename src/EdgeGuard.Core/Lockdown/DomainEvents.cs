@@ -80,7 +80,14 @@ public sealed record LockdownCleared(DateTimeOffset At, string ClearedBy, DateTi
 {
     public override string Type => ModeTypes.Prefix(Mode) + ".cleared";
     public override Severity Severity => Severity.Warning;
-    public override string? Point => ClearedBy;
+
+    /// <summary>
+    /// True when <see cref="ClearedBy"/> names office operators (e.g. <c>sup.jones+sup.smith</c>),
+    /// not a keyswitch point: an operator's name is no point id, so the event then has no point.
+    /// </summary>
+    public bool ByOffice { get; init; }
+
+    public override string? Point => ByOffice ? null : ClearedBy;
 }
 
 /// <summary>An attempt to clear the lockdown was refused; the reason says why.</summary>

@@ -62,7 +62,7 @@ internal static class OfficeCommands
             return (state, "no drill is running", "");
         }
 
-        events.Add(new LockdownCleared(now.Utc, command.Operator, info.Since, state.Mode, info.Scenario) { Drill = true });
+        events.Add(new LockdownCleared(now.Utc, command.Operator, info.Since, state.Mode, info.Scenario) { Drill = true, ByOffice = true });
         return (state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null }, null, "drill ended");
     }
 
@@ -95,7 +95,7 @@ internal static class OfficeCommands
             return (state, refusal, "");
         }
 
-        events.Add(new LockdownCleared(now.Utc, by, info.Since, state.Mode, info.Scenario) { Drill = info.Drill });
+        events.Add(new LockdownCleared(now.Utc, by, info.Since, state.Mode, info.Scenario) { Drill = info.Drill, ByOffice = true });
         return (state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null }, null, $"cleared by {by}");
     }
 
@@ -112,7 +112,7 @@ internal static class OfficeCommands
             return (state, null, $"threat level already {level}");
         }
 
-        events.Add(new ThreatLevelChanged(now.Utc, state.ThreatLevel, level, command.Operator));
+        events.Add(new ThreatLevelChanged(now.Utc, state.ThreatLevel, level, command.Operator) { ByOffice = true });
         return (state with { ThreatLevel = level, ThreatLevelChosen = true }, null, $"threat level {level}");
     }
 

@@ -5,7 +5,11 @@ public sealed record ThreatLevelChanged(DateTimeOffset At, int From, int To, str
 {
     public override string Type => "threat.level-changed";
     public override Severity Severity => To > From ? Severity.Alarm : Severity.Warning;
-    public override string? Point => ChangedBy;
+
+    /// <summary>True when <see cref="ChangedBy"/> is an office operator, not a keyswitch point (the event then has no point).</summary>
+    public bool ByOffice { get; init; }
+
+    public override string? Point => ByOffice ? null : ChangedBy;
 }
 
 /// <summary>A perimeter point went active in a zone armed at the current threat level.</summary>
