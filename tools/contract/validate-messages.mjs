@@ -146,10 +146,11 @@ function checkSeq(t, event) {
     }
   } else if (skippedBy) {
     // Seqs of the range received before the gap record are fine (seen, so not here); a new one
-    // after it contradicts the gap record: the gateway never sends a skipped seq.
+    // after it contradicts the gap record: a skipped seq is sent, if at all, in seq order, so
+    // before its gap (and after it again only as a resend of the same id).
     errors.push(
       `seq ${event.seq} of ${key} arrived after the journal.gap at seq ${skippedBy.gapSeq} declared ` +
-        `${span(skippedBy.fromSeq, skippedBy.throughSeq)} skipped (a skipped seq is never sent)`,
+        `${span(skippedBy.fromSeq, skippedBy.throughSeq)} skipped (a skipped seq never arrives first after its gap)`,
     );
   } else if (seenId === undefined && event.seq < s.last && event.seq > s.first) {
     errors.push(`seq ${event.seq} of ${key} arrived after ${s.last} without having been seen (out of order)`);
