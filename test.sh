@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
-command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+# Debian puts the broker in /usr/sbin, off a normal user's PATH (the tests look there too).
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 # Arming schedules are tested in a real time zone (the tz database, as on a gateway).
 [ -e /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
@@ -25,6 +26,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   # Through env: sudo resets the environment, a VAR=value prefix before sudo would not reach apt.
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The tests start brokers of their own on free ports. On a host running systemd the package also
+  # starts and enables a system broker on port 1883, where the README's quick start
+  # (`run --simulate`) puts its embedded broker: stop the one this script just installed.
+  if [[ " ${missing[*]} " == *" mosquitto "* ]] && [ -d /run/systemd/system ]; then
+    echo "test.sh: stopping and disabling the system mosquitto.service the package started"
+    $sudo systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # The MQTT contract: AsyncAPI document and JSON Schemas (official parser + ajv), and the
