@@ -29,7 +29,11 @@ public static class GatewayConfigLoader
         var errors = new List<ConfigError>();
         var file = Path.GetFullPath(string.IsNullOrWhiteSpace(configPath) ? DefaultPath : configPath);
         var builder = new ConfigurationBuilder();
-        if (File.Exists(file))
+        if (File.Exists(file) && CannotOpen(file) is { } unreadable)
+        {
+            errors.Add(new ConfigError(file, $"cannot read the configuration file: {unreadable}"));
+        }
+        else if (File.Exists(file))
         {
             var source = new JsonConfigurationSource { Path = file, Optional = false, ReloadOnChange = false };
             source.ResolveFileProvider();
@@ -77,6 +81,23 @@ public static class GatewayConfigLoader
         return loaded.Errors.Count > 0
             ? new ConfigResult(null, loaded.Errors)
             : GatewayConfigReader.Read(loaded.Configuration, simulate);
+    }
+
+    // The framework opens the file outside its OnLoadException callback (dotnet/runtime#113964,
+    // fixed only in .NET 11), so a file the service's user may not read threw out of Build: a stack
+    // trace and exit 1, which systemd restarts, instead of the problem list and exit 2. Opened here
+    // first, and the reason returned.
+    private static string? CannotOpen(string file)
+    {
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
     }
 
     private static string Describe(Exception exception)

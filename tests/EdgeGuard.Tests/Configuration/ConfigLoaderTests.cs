@@ -40,6 +40,30 @@ public sealed class ConfigLoaderTests
         Assert.Null(result.Config);
     }
 
+    // A file that is there but cannot be opened: for the service's user, one it may not read (a
+    // config uploaded as root with mode 600). The framework opens the file outside its error
+    // callback, so this threw from Build: a stack trace and exit 1, which systemd restarts into a
+    // reboot loop, instead of the problem list and exit 2. A socket stands in for it here because
+    // it cannot be opened by any user, root included (open(2) gives ENXIO).
+    [Fact]
+    public async Task A_file_that_cannot_be_opened_is_an_error_with_the_file_path_and_validate_exits_2()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "appsettings.json");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+
+        var result = GatewayConfigLoader.Load(path);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(path, error.Path);
+        Assert.StartsWith("cannot read the configuration file: ", error.Message, StringComparison.Ordinal);
+        Assert.Null(result.Config);
+        var (code, _, err) = await Cli.CliRun.InvokeAsync("validate", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains(path, err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Malformed_json_is_an_error_with_the_file_path()
     {
