@@ -294,21 +294,32 @@ if ! output=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" validate 
   die "the configuration was refused by edgeguard validate; nothing was enabled${R:+ (under --root)}, the installed TLS files and config are unchanged"
 fi
 indent <<<"$output"
-# Validated: certificates, key and config go into place together.
+# Every copy that can fail (a full disk) is written before the first rename, so a run that stops
+# never leaves the new config installed while `current` still names the old release (which may
+# refuse it at its next start, and stay down).
+# The config as validated with this release, for a rollback to it (see deploy/README.md).
+install_file "$rendered" "$config.$version" 640 root edgeguard
+unit=/etc/systemd/system/edgeguard.service
+unit_state=$(stage_file "$pkg/deploy/edgeguard.service" "$unit" 644 root root .provision-tmp)
+[ "$dry_run" = true ] || staged+=("$R$unit.provision-tmp")
+# Validated: certificates, key and config go into place together, then the release and its unit.
 for i in "${!tls_rel[@]}"; do
   case "${tls_state[i]}" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R${tls_rel[i]}.new" "$R${tls_rel[i]}" ;; esac
   report "${tls_state[i]}" "${tls_rel[i]}"
 done
 case "$config_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$candidate" "$R$config" ;; esac
 report "$config_state" "$config (640 root:edgeguard)"
-# The config as validated with this release, for a rollback to it (see deploy/README.md).
-install_file "$rendered" "$config.$version" 640 root edgeguard
 
 echo "service:"
 old_current=$(readlink "$R/opt/edgeguard/current" 2>/dev/null || true)
+# A link set by hand may be absolute (/opt/edgeguard/1.0.0) or name no release at all: only the
+# name of a release directory is a rollback target (the cleanup below compares names).
+old_current=${old_current%/}
+old_current=${old_current##*/}
+[ -z "$old_current" ] || [ -f "$R/opt/edgeguard/$old_current/MANIFEST" ] || old_current=""
 ensure_symlink /opt/edgeguard/current "$version"
-unit_state=$(install_file "$pkg/deploy/edgeguard.service" /etc/systemd/system/edgeguard.service 644 root root quiet)
-report "$unit_state" /etc/systemd/system/edgeguard.service
+case "$unit_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R$unit.provision-tmp" "$R$unit" ;; esac
+report "$unit_state" "$unit"
 # `previous` is the release `current` pointed at before it last changed: the rollback target. Only
 # an actual switch moves it and removes older releases, so running the same release again keeps it.
 if [ -n "$old_current" ] && [ "$old_current" != "$version" ]; then

@@ -142,6 +142,52 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
     }
 
     [Fact]
+    public async Task An_upgrade_that_stops_at_a_full_disk_leaves_the_old_release_with_its_own_config()
+    {
+        const string older = "9.9.5-test";
+        var tarball = await release.WithVersionAsync(older);
+        var tls = (release.CaFile, release.CertFile, release.KeyFile);
+        using var root = BookwormRoot();
+        var r = root.Path;
+        Assert.Equal(0, (await ProvisionWith(tarball, r, "office.example:8883", tls, null)).ExitCode);
+        var installed = await File.ReadAllBytesAsync(Path.Combine(r, "etc/edgeguard/appsettings.json"));
+        using var scratch = new TempDirectory();
+
+        // The new release with a new broker: its config is validated, then the disk fills while
+        // the rollback copy of it is written. Before, the config had already been moved into place.
+        var full = await ProvisionWith(
+            release.Tarball, r, "office2.example:8883", tls, DiskFullFor(scratch, $"appsettings.json.{ReleaseFixture.Version}.provision-tmp"));
+
+        Assert.Equal(1, full.ExitCode);
+        Assert.Contains("No space left on device", full.Error, StringComparison.Ordinal);
+        Assert.Equal(installed, await File.ReadAllBytesAsync(Path.Combine(r, "etc/edgeguard/appsettings.json")));
+        Assert.Equal(older, new FileInfo(Path.Combine(r, "opt/edgeguard/current")).LinkTarget);
+        Assert.Empty(Leftovers(r));
+    }
+
+    [Fact]
+    public async Task A_current_link_set_by_hand_as_an_absolute_path_is_still_kept_for_rollback()
+    {
+        const string older = "9.9.6-test";
+        var tarball = await release.WithVersionAsync(older);
+        using var root = BookwormRoot();
+        var r = root.Path;
+        var opt = Path.Combine(r, "opt/edgeguard");
+        Assert.Equal(0, (await ProvisionWith(tarball, r, "office.example:8883", (release.CaFile, release.CertFile, release.KeyFile), null)).ExitCode);
+        // A technician's manual rollback: ln -sfn /opt/edgeguard/9.9.6-test /opt/edgeguard/current.
+        File.Delete(Path.Combine(opt, "current"));
+        File.CreateSymbolicLink(Path.Combine(opt, "current"), $"/opt/edgeguard/{older}");
+
+        var upgrade = await release.Provision(r);
+
+        Assert.True(upgrade.ExitCode == 0, upgrade.All);
+        Assert.DoesNotContain("removed", upgrade.Output, StringComparison.Ordinal);
+        Assert.Equal(older, new FileInfo(Path.Combine(opt, "previous")).LinkTarget);
+        Assert.True(File.Exists(Path.Combine(opt, older, "MANIFEST")));
+        Assert.True(File.Exists(Path.Combine(r, $"etc/edgeguard/appsettings.json.{older}")));
+    }
+
+    [Fact]
     public async Task Under_root_the_unit_is_not_enabled_when_the_tree_has_no_service_account_or_device_groups()
     {
         // No gpio/i2c/spi groups: the unit would fail at every start (216/GROUP).
