@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeGuard.Hardware.Drivers.Mcp3008;
 
 namespace EdgeGuard.Configuration;
 
@@ -144,16 +145,50 @@ public static partial class GatewayConfigReader
         /// </summary>
         private string? BusConflict(int line)
         {
-            if (_ioBoard is null)
+            // Without an I/O board, the buses of the chips configured so far (expanders and ADCs are
+            // read before points and outputs): a GPIO requested on one of them is switched away from
+            // the bus, and every chip on it then reads dead at each boot.
+            var (busPins, bus) = _ioBoard is not null
+                ? (_ioBoard.BusHeaderPins, $"the I2C/SPI bus of ioBoard {_ioBoard.Name}")
+                : (ChipBusHeaderPins(), "the I2C/SPI bus of the expanders and ADCs configured");
+            if (busPins.Count == 0)
             {
                 return null;
             }
 
             // Without a board the header is read through the shipped host profiles, which agree on these pins.
             var hosts = _board is not null ? [_board] : HostBoards().Select(n => BoardProfile.Find(n)!).ToList();
-            var taken = hosts.SelectMany(h => _ioBoard.BusHeaderPins.Select(h.HeaderPin)).OfType<BoardPin>().FirstOrDefault(p => p.Line == line);
+            var taken = hosts.SelectMany(h => busPins.Select(h.HeaderPin)).OfType<BoardPin>().FirstOrDefault(p => p.Line == line);
             return taken is null ? null : string.Create(CultureInfo.InvariantCulture,
-                $"line {line} is {BoardProfile.Describe(taken)}, taken by the I2C/SPI bus of ioBoard {_ioBoard.Name}; move it to a free GPIO (bus pins: header {string.Join(", ", _ioBoard.BusHeaderPins)})");
+                $"line {line} is {BoardProfile.Describe(taken)}, taken by {bus}; move it to a free GPIO (bus pins: header {string.Join(", ", busPins)})");
+        }
+
+        // The Raspberry Pi header pins of I2C1 (SDA, SCL), SPI0 (MOSI, MISO, SCLK) and its chip
+        // selects CE0 and CE1, as the shipped I/O board's profile lists them.
+        private static readonly int[] I2c1HeaderPins = [3, 5];
+        private static readonly int[] Spi0HeaderPins = [19, 21, 23];
+        private const int Spi0Ce0HeaderPin = 24;
+        private const int Spi0Ce1HeaderPin = 26;
+
+        private List<int> ChipBusHeaderPins()
+        {
+            var pins = new List<int>();
+            if (_expanderOnI2c1)
+            {
+                pins.AddRange(I2c1HeaderPins);
+            }
+
+            // Each chip select only when a chip uses it: the other one stays a plain GPIO.
+            var ce0 = _adcs?.ContainsKey(Mcp3008ChannelAddress.ChipName(0, 0)) == true;
+            var ce1 = _adcs?.ContainsKey(Mcp3008ChannelAddress.ChipName(0, 1)) == true;
+            if (ce0 || ce1)
+            {
+                pins.AddRange(Spi0HeaderPins);
+                pins.AddRange(ce0 ? [Spi0Ce0HeaderPin] : []);
+                pins.AddRange(ce1 ? [Spi0Ce1HeaderPin] : []);
+            }
+
+            return pins;
         }
 
         private static bool IsPinOfAny(string name, bool ioBoard) =>

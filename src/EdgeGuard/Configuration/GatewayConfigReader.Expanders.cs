@@ -28,6 +28,9 @@ public static partial class GatewayConfigReader
         /// <summary>ADC chip name → path of its id. Null while the ADC list could not be read.</summary>
         private Dictionary<string, string>? _adcs = new(StringComparer.Ordinal);
 
+        // Whether an expander is on I2C bus 1, the Raspberry Pi header's (its pins are then taken).
+        private bool _expanderOnI2c1;
+
         /// <summary>Expander pin or ADC channel (canonical name) → who uses it.</summary>
         private readonly Dictionary<string, (string Description, string Path)> _boardPins = new(StringComparer.Ordinal);
 
@@ -77,8 +80,16 @@ public static partial class GatewayConfigReader
                 }
 
                 var bus = _w.Int(item.Child("bus"), subject, required: false, 0, 255, 1);
-                // Registered like an input line, so a point or output on the same GPIO line is reported.
+                _expanderOnI2c1 |= bus == 1;
+                // Registered like an input line, so a point or output on the same GPIO line is reported;
+                // and never on a bus pin (e.g. SDA), which would take the bus from this very chip.
                 var interrupt = Line(item.Child("interruptLine"), subject, subject ?? "an expander's interrupt line", input: true);
+                if (interrupt is { } interruptLine && BusConflict(interruptLine) is { } taken)
+                {
+                    _w.Error(item.Child("interruptLine"), subject, taken);
+                    interrupt = null;
+                }
+
                 if (id is not null && bus is not null && interrupt is not null)
                 {
                     expanders.Add(new ExpanderOptions(id, bus.Value, address!.Value, interrupt.Value));

@@ -240,6 +240,12 @@ public sealed class BrokenConfigTests
             ["line 17 is already used by expander 'mcp23017@0x20'", "EdgeGuard:expanders:0:interruptLine", "two inputs cannot share a line"]),
         new("expander interrupt line is an output's line", k => WithExpander(k, interruptLine: 12), "EdgeGuard:outputs:0:line",
             ["line 12 is already used by", "expander 'mcp23017@0x20'", "both an input and an output"]),
+        // Requesting SDA as a GPIO takes the I2C bus from the expander itself: it would read dead at
+        // every boot, its points at their fail-safe level (fire latched, lockdown started).
+        new("expander interrupt line on the I2C bus it is read through", k => WithExpander(k, interruptLine: 2), "EdgeGuard:expanders:0:interruptLine",
+            ["line 2 is", "taken by the I2C/SPI bus of the expanders and ADCs configured", "bus pins: header 3, 5"]),
+        new("native point on the SPI bus of an ADC", k => { WithLoop(k); k.Set("points:0:line", "10"); }, "EdgeGuard:points:0:line",
+            ["line 10 is", "taken by the I2C/SPI bus of the expanders and ADCs configured", "header 19, 21, 23, 24)"]),
         new("expander id with an impossible address", k => { WithExpander(k); k.Set("expanders:0:id", "mcp23017@0x30"); },
             "EdgeGuard:expanders:0:id", ["'mcp23017@0x30'", "AA = 20..27"]),
         new("expander pin that does not exist", k => { WithExpander(k); k.Set("points:0:line", "mcp23017@0x20:C9"); },
