@@ -159,6 +159,24 @@ public sealed partial class CommandHandler(
     }
 
     /// <summary>
+    /// Journals messages the subscriber dropped unread (a flood on the command topic) as one
+    /// <c>command.rejected</c> with no id, rejection <c>unavailable</c> and <paramref name="reason"/>:
+    /// none of them can be answered, but the journal must show they came. A failing journal is logged.
+    /// </summary>
+    public async Task JournalDroppedAsync(string reason, CancellationToken cancellationToken)
+    {
+        var dropped = new CommandRejected(_time.GetUtcNow(), "", null, null, CommandRejection.Unavailable, reason);
+        try
+        {
+            await _journal.RecordAsync(dropped, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+        {
+            LogJournalFailed("", ex);
+        }
+    }
+
+    /// <summary>
     /// Forgets that <paramref name="command"/> is queued here, leaving it unfinished in the replay
     /// store: it was accepted but will not be executed by this process (stopping), so a redelivery
     /// at the next start executes it.

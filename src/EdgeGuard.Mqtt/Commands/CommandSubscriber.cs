@@ -144,7 +144,19 @@ public sealed partial class CommandSubscriber : BackgroundService
             lost.TrySetResult();
             return Task.CompletedTask;
         };
-        client.ApplicationMessageReceivedAsync += args => OnMessageAsync(args, stoppingToken);
+        var backlog = new ReceiveBacklog(_options.MaxBacklog);
+        client.InspectPacketAsync += backlog.OnPacketAsync;
+        client.ApplicationMessageReceivedAsync += async args =>
+        {
+            try
+            {
+                await OnMessageAsync(args, stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                backlog.Handled();
+            }
+        };
         var started = _time.GetTimestamp();
         try
         {
@@ -175,7 +187,12 @@ public sealed partial class CommandSubscriber : BackgroundService
             Volatile.Write(ref _client, client);
             Volatile.Read(ref _subscribed).TrySetResult();
             LogSubscribed(_topics.Commands, _options.ClientId);
-            await lost.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+            if (await Task.WhenAny(lost.Task, backlog.Exceeded.Task).WaitAsync(stoppingToken).ConfigureAwait(false) == backlog.Exceeded.Task)
+            {
+                await DropFloodedConnectionAsync(client, backlog.Waiting, stoppingToken).ConfigureAwait(false);
+                return TimeSpan.Zero; // backs off as a failed connection does
+            }
+
             LogConnectionLost();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

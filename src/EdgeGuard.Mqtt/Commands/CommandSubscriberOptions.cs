@@ -39,6 +39,14 @@ public sealed record CommandSubscriberOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How many messages may wait to be handled (read off the socket, not yet verified and
+    /// journaled) before the connection is dropped with them: a flood of QoS 0 messages, which
+    /// <see cref="ReceiveMaximum"/> does not bound, would otherwise grow the gateway's memory without
+    /// limit (up to <see cref="MaxPacketBytes"/> each). Above ReceiveMaximum, so QoS 1 alone never reaches it.
+    /// </summary>
+    public int MaxBacklog { get; init; } = 64;
+
     /// <summary>Results waiting to be published; a full queue holds back acknowledging new commands.</summary>
     public int QueueCapacity { get; init; } = 256;
 

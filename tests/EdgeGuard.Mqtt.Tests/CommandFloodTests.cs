@@ -1,0 +1,62 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// A flood on the command topic: QoS 0 messages are outside Receive Maximum, so without a bound
+/// they would pile up in the gateway's memory while each command is journaled in turn. Real Mosquitto.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class CommandFloodTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task A_qos0_flood_drops_the_connection_with_its_backlog_is_journaled_and_no_qos1_command_is_lost()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, tune: o => o with { MaxBacklog = 16 });
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        // A command held while it is journaled (a slow disk): nothing behind it is handled meanwhile.
+        var (held, release) = gateway.Journal.HoldNextReceived();
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "before-flood");
+        await held.WaitAsync(Patience);
+        using (var flooder = new MqttClientFactory().CreateMqttClient())
+        {
+            await flooder.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port)
+                .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("flooder").Build());
+            for (var i = 0; i < 500; i++)
+            {
+                await flooder.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(CommandHarness.Root + "/commands")
+                    .WithPayload($"not a command {i}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build());
+            }
+
+            await flooder.DisconnectAsync();
+        }
+
+        CommandRejected? Dropped() =>
+            gateway.Journal.Events.OfType<CommandRejected>().FirstOrDefault(e => e.Detail.StartsWith("the command topic was flooded", StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => Dropped() is not null, Patience, "the dropped backlog journaled");
+        var dropped = Dropped()!;
+        release.SetResult();
+
+        Assert.Equal(CommandRejection.Unavailable, dropped.Rejection);
+        Assert.Equal("", dropped.CommandId);
+        // The held command's PUBACK went with the connection: the broker's session offers it again,
+        // and it is answered and executed once.
+        await Eventually.TrueAsync(() => office.Results.Any(r => r.Correlation == "before-flood" && r.Result == "done"), Patience, "the held command done");
+        var after = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after-flood", count: 2, timeout: Patience);
+        Assert.Equal(["accepted", "done"], after.Select(r => r.Result));
+        Assert.Equal(2, gateway.Executor.Executed.Count);
+        // Far fewer than the 500 were handled one by one: the rest went with the connection.
+        Assert.True(gateway.Journal.Events.OfType<CommandRejected>().Count() < 100, $"{gateway.Journal.Events.Count} events journaled");
+    }
+}
