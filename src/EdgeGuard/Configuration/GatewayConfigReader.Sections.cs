@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EdgeGuard.Core.Site;
@@ -291,6 +292,11 @@ public static partial class GatewayConfigReader
                 _w.Error(node.Child(cert is null ? "certFile" : "keyFile"), null, "a client certificate needs both certFile and keyFile");
             }
 
+            if (enabled == true)
+            {
+                LoadsAsTls(node, ca, cert, key);
+            }
+
             var revocation = _w.Enum(node.Child("revocation"), null, required: false, RevocationModes, X509RevocationMode.Online);
             var serverName = _w.Scalar(node.Child("serverName"), null, required: false);
             return enabled is null || revocation is null
@@ -306,7 +312,10 @@ public static partial class GatewayConfigReader
                 };
         }
 
-        /// <summary>A file path that must exist when given: a missing certificate is a config error, not a TLS failure later.</summary>
+        /// <summary>
+        /// A file path that must exist and be readable when given: a missing certificate, or a key the
+        /// service's user may not read, is a config error, not a TLS failure at every connect later.
+        /// </summary>
         private string? ExistingFile(ConfigNode node)
         {
             var path = _w.Scalar(node, null, required: false);
@@ -314,8 +323,48 @@ public static partial class GatewayConfigReader
             {
                 _w.Error(node, null, $"file '{path}' does not exist");
             }
+            else if (path is not null && GatewayConfigLoader.CannotOpen(path) is { } unreadable)
+            {
+                _w.Error(node, null, $"file '{path}' cannot be read: {unreadable}");
+            }
 
             return path;
+        }
+
+        // The files loaded as the MQTT connection will load them (ClientOptionsFactory): an encrypted
+        // or mismatched key, or a CA file with no certificate, otherwise passes validate and leaves
+        // the gateway offline for good, each connect failing with the same log line.
+        private void LoadsAsTls(ConfigNode node, string? ca, string? cert, string? key)
+        {
+            static bool Usable(string? path) => path is not null && File.Exists(path) && GatewayConfigLoader.CannotOpen(path) is null;
+            if (Usable(ca))
+            {
+                try
+                {
+                    var anchors = new X509Certificate2Collection();
+                    anchors.ImportFromPemFile(ca!);
+                    if (anchors.Count == 0)
+                    {
+                        _w.Error(node.Child("caFile"), null, $"file '{ca}' holds no PEM certificate");
+                    }
+                }
+                catch (CryptographicException ex)
+                {
+                    _w.Error(node.Child("caFile"), null, $"file '{ca}' is not a PEM certificate: {ex.Message}");
+                }
+            }
+
+            if (Usable(cert) && Usable(key))
+            {
+                try
+                {
+                    X509Certificate2.CreateFromPemFile(cert!, key!).Dispose();
+                }
+                catch (Exception ex) when (ex is CryptographicException or ArgumentException) // ArgumentException: another certificate's key
+                {
+                    _w.Error(node.Child("keyFile"), null, $"the client certificate '{cert}' and key '{key}' do not load as a pair (an encrypted key, or one that is not this certificate's?): {ex.Message}");
+                }
+            }
         }
 
         private JournalOptions? Journal(ConfigNode node)

@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using EdgeGuard.Configuration;
+
+namespace EdgeGuard.Tests.Configuration;
+
+/// <summary>
+/// The TLS files are loaded at validation as the broker connection will load them: a file that
+/// cannot be read, a CA file with no certificate, or a key that does not load with its certificate
+/// is a config error naming the file. Before, each passed validate (and provisioning) and left the
+/// gateway offline for good, every connect failing with the same log line.
+/// </summary>
+public sealed class TlsFilesConfigTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly TestPki _pki;
+    private readonly (string Cert, string Key) _client;
+
+    public TlsFilesConfigTests()
+    {
+        _pki = new TestPki(_dir.Path);
+        _client = _pki.IssueClient("gw-chancery");
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void The_test_pki_files_load()
+    {
+        var result = WithTls(_pki.CaFile, _client.Cert, _client.Key);
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void An_encrypted_key_is_an_error_at_the_key_file()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var encrypted = Path.Combine(_dir.Path, "encrypted.key");
+        File.WriteAllText(encrypted, key.ExportEncryptedPkcs8PrivateKeyPem("passphrase", new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)));
+
+        TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, encrypted), "EdgeGuard:mqtt:tls:keyFile", "do not load as a pair", encrypted);
+    }
+
+    [Fact]
+    public void Another_certificates_key_is_an_error_at_the_key_file()
+    {
+        var other = _pki.IssueClient("gw-annex");
+
+        TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, other.Key), "EdgeGuard:mqtt:tls:keyFile", "do not load as a pair");
+    }
+
+    [Fact]
+    public void A_ca_file_without_a_certificate_is_an_error_at_the_ca_file()
+    {
+        var notACert = Path.Combine(_dir.Path, "ca.pem");
+        File.WriteAllText(notACert, "the office's CA goes here\n");
+
+        TestConfigs.AssertError(WithTls(notACert, _client.Cert, _client.Key), "EdgeGuard:mqtt:tls:caFile", "holds no PEM certificate");
+    }
+
+    [Fact]
+    public void A_file_that_cannot_be_opened_is_an_error_naming_it()
+    {
+        // A socket stands in for a key the service's user may not read: nobody can open it, root included.
+        var unreadable = Path.Combine(_dir.Path, "gateway.key");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(unreadable));
+
+        TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, unreadable), "EdgeGuard:mqtt:tls:keyFile", $"file '{unreadable}' cannot be read");
+    }
+
+    private static ConfigResult WithTls(string ca, string cert, string key) => TestConfigs.Read(k =>
+    {
+        k.Set("mqtt:host", "broker.office.example");
+        k.Set("mqtt:port", "8883");
+        k.Set("mqtt:tls:caFile", ca);
+        k.Set("mqtt:tls:certFile", cert);
+        k.Set("mqtt:tls:keyFile", key);
+    });
+}
