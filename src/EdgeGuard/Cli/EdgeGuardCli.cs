@@ -43,7 +43,7 @@ public static class EdgeGuardCli
         var command = new Command("validate", "Check the configuration and report every problem; touches no hardware.") { ConfigOption, simulate };
         command.SetAction(result =>
         {
-            var loaded = RunVerbHandler.Load(result.GetValue(ConfigOption), result.GetValue(simulate), result.InvocationConfiguration.Error);
+            var loaded = RunVerbHandler.Load(result.GetValue(ConfigOption), result.GetValue(simulate), result.InvocationConfiguration.Error, loadFiles: true);
             if (loaded is null)
             {
                 return ExitCodes.InvalidConfig;

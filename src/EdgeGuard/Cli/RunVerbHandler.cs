@@ -15,12 +15,12 @@ internal static class RunVerbHandler
     /// Loads and validates configuration; on any problem writes the full report and returns null,
     /// so the caller exits before a single GPIO line is opened.
     /// </summary>
-    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error)
+    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false)
     {
         var loaded = GatewayConfigLoader.Build(path);
         var result = loaded.Errors.Count > 0
             ? new ConfigResult(null, loaded.Errors)
-            : GatewayConfigReader.Read(loaded.Configuration, simulate);
+            : GatewayConfigReader.Read(loaded.Configuration, simulate, loadFiles);
         if (!result.IsValid)
         {
             error.WriteLine(ConfigErrorFormatter.Format(result.Errors));

@@ -292,7 +292,7 @@ public static partial class GatewayConfigReader
                 _w.Error(node.Child(cert is null ? "certFile" : "keyFile"), null, "a client certificate needs both certFile and keyFile");
             }
 
-            if (enabled == true)
+            if (enabled == true && loadFiles)
             {
                 LoadsAsTls(node, ca, cert, key);
             }
@@ -313,8 +313,9 @@ public static partial class GatewayConfigReader
         }
 
         /// <summary>
-        /// A file path that must exist and be readable when given: a missing certificate, or a key the
-        /// service's user may not read, is a config error, not a TLS failure at every connect later.
+        /// A file path that must exist when given: a missing certificate is a config error, not a TLS
+        /// failure at every connect later. When validating, it must also be readable (a key the
+        /// service's user may not read).
         /// </summary>
         private string? ExistingFile(ConfigNode node)
         {
@@ -323,7 +324,7 @@ public static partial class GatewayConfigReader
             {
                 _w.Error(node, null, $"file '{path}' does not exist");
             }
-            else if (path is not null && GatewayConfigLoader.CannotOpen(path) is { } unreadable)
+            else if (path is not null && loadFiles && GatewayConfigLoader.CannotOpen(path) is { } unreadable)
             {
                 _w.Error(node, null, $"file '{path}' cannot be read: {unreadable}");
             }

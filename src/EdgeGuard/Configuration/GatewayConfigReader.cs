@@ -92,11 +92,17 @@ public static partial class GatewayConfigReader
     /// missing <c>hardware.driver</c> or <c>hardware.chip</c> is fine (a misspelled driver is still
     /// reported, since it would break the real run).
     /// </param>
+    /// <param name="loadFiles">
+    /// Also open the TLS files and load them as the broker connection will (<c>validate</c>, which
+    /// provisioning runs as the service's user). <c>run</c> only checks that they exist: a key that
+    /// became unreadable or corrupt after provisioning must not keep the gateway from protecting
+    /// the site locally; its connection fails and says why instead.
+    /// </param>
     /// <returns>A built <see cref="GatewayConfig"/> with no errors, or a null config and every problem.</returns>
-    public static ConfigResult Read(IConfiguration configuration, bool simulate = false)
+    public static ConfigResult Read(IConfiguration configuration, bool simulate = false, bool loadFiles = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return new Run(simulate).Read(configuration.GetSection(SectionName));
+        return new Run(simulate, loadFiles).Read(configuration.GetSection(SectionName));
     }
 
     private static int DefaultDebounceMs(PointKind kind) => kind switch
@@ -114,7 +120,7 @@ public static partial class GatewayConfigReader
 
     // All of the read's state is declared here, so every other part of Run only reads and fills it.
     /// <summary>State of one read: the walker plus what has been declared so far, for cross-checks.</summary>
-    private sealed partial class Run(bool simulate)
+    private sealed partial class Run(bool simulate, bool loadFiles)
     {
         private readonly ConfigWalker _w = new();
 

@@ -88,11 +88,11 @@ internal static class TestConfigs
         new ConfigurationBuilder().AddInMemoryCollection(keys).Build();
 
     /// <summary>Reads the baseline after <paramref name="mutate"/> has edited its keys.</summary>
-    public static ConfigResult Read(Action<Dictionary<string, string?>> mutate, bool simulate = false)
+    public static ConfigResult Read(Action<Dictionary<string, string?>> mutate, bool simulate = false, bool loadFiles = false)
     {
         var keys = Baseline();
         mutate(keys);
-        return GatewayConfigReader.Read(FromKeys(keys), simulate);
+        return GatewayConfigReader.Read(FromKeys(keys), simulate, loadFiles);
     }
 
     /// <summary>Sets a key below <c>EdgeGuard:</c>, e.g. <c>points:1:line</c>.</summary>

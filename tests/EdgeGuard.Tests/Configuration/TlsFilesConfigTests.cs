@@ -4,10 +4,12 @@ using EdgeGuard.Configuration;
 namespace EdgeGuard.Tests.Configuration;
 
 /// <summary>
-/// The TLS files are loaded at validation as the broker connection will load them: a file that
-/// cannot be read, a CA file with no certificate, or a key that does not load with its certificate
-/// is a config error naming the file. Before, each passed validate (and provisioning) and left the
-/// gateway offline for good, every connect failing with the same log line.
+/// <c>validate</c> (which provisioning runs as the service's user) loads the TLS files as the broker
+/// connection will: a file that cannot be read, a CA file with no certificate, or a key that does
+/// not load with its certificate is a config error naming the file. Before, each passed validate and
+/// left the gateway offline for good, every connect failing with the same log line. <c>run</c> only
+/// checks that they exist, so a key that goes bad after provisioning cannot keep the gateway from
+/// protecting the site.
 /// </summary>
 public sealed class TlsFilesConfigTests : IDisposable
 {
@@ -42,6 +44,16 @@ public sealed class TlsFilesConfigTests : IDisposable
     }
 
     [Fact]
+    public void Run_does_not_load_them_a_bad_key_leaves_the_site_protected_and_the_link_down()
+    {
+        var other = _pki.IssueClient("gw-annex");
+
+        var result = WithTls(_pki.CaFile, _client.Cert, other.Key, loadFiles: false);
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
     public void Another_certificates_key_is_an_error_at_the_key_file()
     {
         var other = _pki.IssueClient("gw-annex");
@@ -69,12 +81,14 @@ public sealed class TlsFilesConfigTests : IDisposable
         TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, unreadable), "EdgeGuard:mqtt:tls:keyFile", $"file '{unreadable}' cannot be read");
     }
 
-    private static ConfigResult WithTls(string ca, string cert, string key) => TestConfigs.Read(k =>
-    {
-        k.Set("mqtt:host", "broker.office.example");
-        k.Set("mqtt:port", "8883");
-        k.Set("mqtt:tls:caFile", ca);
-        k.Set("mqtt:tls:certFile", cert);
-        k.Set("mqtt:tls:keyFile", key);
-    });
+    private static ConfigResult WithTls(string ca, string cert, string key, bool loadFiles = true) => TestConfigs.Read(
+        k =>
+        {
+            k.Set("mqtt:host", "broker.office.example");
+            k.Set("mqtt:port", "8883");
+            k.Set("mqtt:tls:caFile", ca);
+            k.Set("mqtt:tls:certFile", cert);
+            k.Set("mqtt:tls:keyFile", key);
+        },
+        loadFiles: loadFiles);
 }
