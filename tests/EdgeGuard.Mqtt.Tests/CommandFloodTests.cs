@@ -17,11 +17,15 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
-    [Fact]
-    public async Task A_qos0_flood_drops_the_connection_with_its_backlog_is_journaled_and_no_qos1_command_is_lost()
+    // Limits lowered from their defaults (16,384 messages, 16 MiB) so that 500 small messages
+    // reach them: by count, then by bytes.
+    [Theory]
+    [InlineData(16, 16L * 1024 * 1024)]
+    [InlineData(16_384, 256 * 1024)]
+    public async Task A_qos0_flood_drops_the_connection_with_its_backlog_is_journaled_and_no_qos1_command_is_lost(int maxBacklog, long maxBacklogBytes)
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, tune: o => o with { MaxBacklog = 16 });
+        await using var gateway = new CommandHarness(output, broker.Port, tune: o => o with { MaxBacklog = maxBacklog, MaxBacklogBytes = maxBacklogBytes });
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
 
@@ -36,7 +40,7 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
             for (var i = 0; i < 500; i++)
             {
                 await flooder.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(CommandHarness.Root + "/commands")
-                    .WithPayload($"not a command {i}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build());
+                    .WithPayload($"not a command {i} {new string('x', 1024)}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build());
             }
 
             await flooder.DisconnectAsync();

@@ -32,6 +32,6 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 328, Level = LogLevel.Warning, Message = "Stopping: {Left} accepted command(s) not executed within {Seconds} s; they stay unfinished and run when redelivered")]
     private partial void LogDrainCutShort(int left, double seconds);
 
-    [LoggerMessage(EventId = 329, Level = LogLevel.Error, Message = "The command topic was flooded ({Waiting} messages waiting, more than {Limit}): connection dropped with them; reconnecting after a backoff")]
-    private partial void LogFlooded(long waiting, int limit);
+    [LoggerMessage(EventId = 329, Level = LogLevel.Error, Message = "The command topic was flooded ({Waiting} messages, {Bytes} bytes waiting): connection dropped with them; reconnecting after a backoff")]
+    private partial void LogFlooded(int waiting, long bytes);
 }

@@ -69,6 +69,8 @@ public sealed partial class CommandSubscriber : BackgroundService
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiveMaximum, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.ReceiveMaximum, ushort.MaxValue, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DrainTimeout, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBacklog, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBacklogBytes, options.MaxPacketBytes, nameof(options));
         _options = options with { Broker = options.Broker.ThrowIfInvalid() };
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _time = time ?? throw new ArgumentNullException(nameof(time));
@@ -144,7 +146,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             lost.TrySetResult();
             return Task.CompletedTask;
         };
-        var backlog = new ReceiveBacklog(_options.MaxBacklog);
+        var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes);
         client.InspectPacketAsync += backlog.OnPacketAsync;
         client.ApplicationMessageReceivedAsync += async args =>
         {
@@ -189,7 +191,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             LogSubscribed(_topics.Commands, _options.ClientId);
             if (await Task.WhenAny(lost.Task, backlog.Exceeded.Task).WaitAsync(stoppingToken).ConfigureAwait(false) == backlog.Exceeded.Task)
             {
-                await DropFloodedConnectionAsync(client, backlog.Waiting, stoppingToken).ConfigureAwait(false);
+                await DropFloodedConnectionAsync(client, backlog, stoppingToken).ConfigureAwait(false);
                 return TimeSpan.Zero; // backs off as a failed connection does
             }
 
