@@ -19,9 +19,6 @@ internal sealed partial class DeliverySession
     private readonly SortedSet<string> _deferredPoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _pointPublishedAt = new(StringComparer.Ordinal);
 
-    // What the last lockdown state published on this connection showed.
-    private LockdownView _lockdownShown;
-
     /// <summary>After an event is acknowledged, marks the state topic it changed as due.</summary>
     private void RefreshStateAfter(JournalRecord record)
     {
@@ -33,15 +30,31 @@ internal sealed partial class DeliverySession
         {
             MarkAllStateDirty(); // the office asked for everything again, in order after this event
         }
-        else if (!_pendingLockdown && _state.Current is { } current && LockdownView.Of(current) != _lockdownShown)
+        else if (string.Equals(record.Type, "gateway.started", StringComparison.Ordinal) || ChangesLockdownTopic(record.Type))
         {
-            // Not a list of event types: one was missed before (evacuation.*, shelter.*, threat.*
-            // left the retained mode stale). Whatever the event, the lockdown topic follows the
-            // first one acknowledged after what it shows changed. Point events are left out so
-            // that a panic's point.activated does not carry the lockdown state ahead of its
-            // lockdown.started.
             _pendingLockdown = true;
         }
+    }
+
+    // The event types after which state/lockdown is republished, so that it follows the event that
+    // changed it: every mode's (from ModeTypes: a list of literals once missed evacuation.* and
+    // shelter.*) and those of the other fields it shows (siren, its acknowledgement, fire release,
+    // threat level). Not every event: a command.received acknowledged after the controller acted
+    // would carry the new state ahead of the lockdown.started it caused.
+    private static readonly string[] LockdownTopicPrefixes =
+        [.. Enum.GetValues<SiteMode>().Select(mode => ModeTypes.Prefix(mode) + ".").Distinct(StringComparer.Ordinal), "siren.", "alarm.", "fire.", "threat."];
+
+    private static bool ChangesLockdownTopic(string type)
+    {
+        foreach (var prefix in LockdownTopicPrefixes)
+        {
+            if (type.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void RefreshPoint(string point)
@@ -135,11 +148,6 @@ internal sealed partial class DeliverySession
         }
 
         var now = _time.GetUtcNow();
-        if (kind == InFlightKind.LockdownState)
-        {
-            _lockdownShown = LockdownView.Of(current);
-        }
-
         var (topic, payload) = kind == InFlightKind.LockdownState
             ? (_topics.LockdownState, Payloads.LockdownState(current, _topics, now))
             : (_topics.PointState(point!), Payloads.PointState(point!, current.IsActive(point!), current.Bypasses.GetValueOrDefault(point!)?.Grant.Until, _topics, now));
@@ -192,12 +200,5 @@ internal sealed partial class DeliverySession
             _deferredPoints.Remove(point);
             _pendingPoints.Add(point);
         }
-    }
-
-    /// <summary>Every field of <see cref="SiteState"/> that the lockdown state topic shows.</summary>
-    private readonly record struct LockdownView(SiteMode Mode, LockdownInfo? Lockdown, bool SirenSounding, bool FireEgressReleased, int ThreatLevel)
-    {
-        public static LockdownView Of(SiteState state) =>
-            new(state.Mode, state.Lockdown, state.SirenSounding, state.FireEgressReleased, state.ThreatLevel);
     }
 }
