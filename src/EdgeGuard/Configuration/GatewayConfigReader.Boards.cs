@@ -163,12 +163,11 @@ public static partial class GatewayConfigReader
                 $"line {line} is {BoardProfile.Describe(taken)}, taken by {bus}; move it to a free GPIO (bus pins: header {string.Join(", ", busPins)})");
         }
 
-        // The Raspberry Pi header pins of I2C1 (SDA, SCL), SPI0 (MOSI, MISO, SCLK) and its chip
-        // selects CE0 and CE1, as the shipped I/O board's profile lists them.
+        // The Raspberry Pi header pins of I2C1 (SDA, SCL) and SPI0 (MOSI, MISO, SCLK, CE0, CE1), as
+        // the shipped I/O board's profile lists them. Both chip selects: with dtparam=spi=on the
+        // kernel's SPI0 driver claims GPIO8 and GPIO7 whichever one a chip uses.
         private static readonly int[] I2c1HeaderPins = [3, 5];
-        private static readonly int[] Spi0HeaderPins = [19, 21, 23];
-        private const int Spi0Ce0HeaderPin = 24;
-        private const int Spi0Ce1HeaderPin = 26;
+        private static readonly int[] Spi0HeaderPins = [19, 21, 23, 24, 26];
 
         private List<int> ChipBusHeaderPins()
         {
@@ -178,14 +177,9 @@ public static partial class GatewayConfigReader
                 pins.AddRange(I2c1HeaderPins);
             }
 
-            // Each chip select only when a chip uses it: the other one stays a plain GPIO.
-            var ce0 = _adcs?.ContainsKey(Mcp3008ChannelAddress.ChipName(0, 0)) == true;
-            var ce1 = _adcs?.ContainsKey(Mcp3008ChannelAddress.ChipName(0, 1)) == true;
-            if (ce0 || ce1)
+            if (_adcs is not null && (_adcs.ContainsKey(Mcp3008ChannelAddress.ChipName(0, 0)) || _adcs.ContainsKey(Mcp3008ChannelAddress.ChipName(0, 1))))
             {
                 pins.AddRange(Spi0HeaderPins);
-                pins.AddRange(ce0 ? [Spi0Ce0HeaderPin] : []);
-                pins.AddRange(ce1 ? [Spi0Ce1HeaderPin] : []);
             }
 
             return pins;

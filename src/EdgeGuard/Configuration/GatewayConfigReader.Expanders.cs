@@ -31,6 +31,26 @@ public static partial class GatewayConfigReader
         // Whether an expander is on I2C bus 1, the Raspberry Pi header's (its pins are then taken).
         private bool _expanderOnI2c1;
 
+        // The expanders' interrupt lines, checked against the bus pins after the ADCs are read.
+        private readonly List<(ConfigNode Node, string? Subject, int Line)> _interruptLines = [];
+
+        /// <summary>
+        /// No interrupt line on a pin of the buses the configured chips use (e.g. SDA): requesting it
+        /// as a GPIO takes the bus from the chips, which then read dead at every boot, their points
+        /// at their fail-safe levels. After <see cref="Adcs"/>, so SPI pins count too, and after every
+        /// expander, so one listed before the bus-1 expander is checked as well.
+        /// </summary>
+        private void InterruptLinesOffTheBuses()
+        {
+            foreach (var (node, subject, line) in _interruptLines)
+            {
+                if (BusConflict(line) is { } taken)
+                {
+                    _w.Error(node, subject, taken);
+                }
+            }
+        }
+
         /// <summary>Expander pin or ADC channel (canonical name) → who uses it.</summary>
         private readonly Dictionary<string, (string Description, string Path)> _boardPins = new(StringComparer.Ordinal);
 
@@ -82,12 +102,11 @@ public static partial class GatewayConfigReader
                 var bus = _w.Int(item.Child("bus"), subject, required: false, 0, 255, 1);
                 _expanderOnI2c1 |= bus == 1;
                 // Registered like an input line, so a point or output on the same GPIO line is reported;
-                // and never on a bus pin (e.g. SDA), which would take the bus from this very chip.
+                // checked against the bus pins once every chip is read (InterruptLinesOffTheBuses).
                 var interrupt = Line(item.Child("interruptLine"), subject, subject ?? "an expander's interrupt line", input: true);
-                if (interrupt is { } interruptLine && BusConflict(interruptLine) is { } taken)
+                if (interrupt is { } interruptLine)
                 {
-                    _w.Error(item.Child("interruptLine"), subject, taken);
-                    interrupt = null;
+                    _interruptLines.Add((item.Child("interruptLine"), subject, interruptLine));
                 }
 
                 if (id is not null && bus is not null && interrupt is not null)

@@ -171,6 +171,7 @@ public static partial class GatewayConfigReader
             var hardware = Hardware(root.Child("hardware"));
             var expanders = Expanders(root.Child("expanders"));
             var adcs = Adcs(root.Child("adcs"));
+            InterruptLinesOffTheBuses();
             var zones = Zones(root.Child("zones"));
             var points = Points(root.Child("points"));
             var outputs = Outputs(root.Child("outputs"));

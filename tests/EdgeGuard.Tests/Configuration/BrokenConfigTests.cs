@@ -6,7 +6,7 @@ namespace EdgeGuard.Tests.Configuration;
 /// One technician mistake per case, applied to the valid baseline; each must be reported at the exact
 /// key with a message that names the problem, and (where nothing else depends on it) on its own.
 /// </summary>
-public sealed class BrokenConfigTests
+public sealed partial class BrokenConfigTests
 {
     /// <param name="Name">Case name shown by the test runner.</param>
     /// <param name="Mutate">The edit applied to the baseline keys.</param>
@@ -219,77 +219,8 @@ public sealed class BrokenConfigTests
         new("journal too small", k => k.Set("journal:maxRecords", "10"), "EdgeGuard:journal:maxRecords", ["10 is out of range"]),
         new("journal age zero", k => k.Set("journal:maxDeliveredAgeDays", "0"), "EdgeGuard:journal:maxDeliveredAgeDays", ["0 is out of range"]),
 
-        // --- I/O board: expanders, ADCs, supervised loops ----------------------------------------
-        new("expander pin on an undefined expander", k => k.Set("points:0:line", "mcp23017@0x21:A3"), "EdgeGuard:points:0:line",
-            ["'mcp23017@0x21:A3'", "expander 'mcp23017@0x21'", "no expanders are configured"]),
-        new("expander pin used twice", k =>
-            {
-                WithExpander(k);
-                k.Set("points:0:line", "mcp23017@0x20:A3");
-                k.Set("points:1:line", "mcp23017@0x20:a3");
-            },
-            "EdgeGuard:points:1:line", ["'mcp23017@0x20:A3' is already used by point 'door-lobby'", "EdgeGuard:points:0:line"]),
-        new("pull down on an expander pin", k =>
-            {
-                WithExpander(k);
-                k.Set("points:0:line", "mcp23017@0x20:A1");
-                k.Set("points:0:pull", "down");
-            },
-            "EdgeGuard:points:0:pull", ["not available on an expander pin", "only pull-ups"]),
-        new("expander interrupt line is a point's line", k => WithExpander(k, interruptLine: 17), "EdgeGuard:points:0:line",
-            ["line 17 is already used by expander 'mcp23017@0x20'", "EdgeGuard:expanders:0:interruptLine", "two inputs cannot share a line"]),
-        new("expander interrupt line is an output's line", k => WithExpander(k, interruptLine: 12), "EdgeGuard:outputs:0:line",
-            ["line 12 is already used by", "expander 'mcp23017@0x20'", "both an input and an output"]),
-        // Requesting SDA as a GPIO takes the I2C bus from the expander itself: it would read dead at
-        // every boot, its points at their fail-safe level (fire latched, lockdown started).
-        new("expander interrupt line on the I2C bus it is read through", k => WithExpander(k, interruptLine: 2), "EdgeGuard:expanders:0:interruptLine",
-            ["line 2 is", "taken by the I2C/SPI bus of the expanders and ADCs configured", "bus pins: header 3, 5"]),
-        new("native point on the SPI bus of an ADC", k => { WithLoop(k); k.Set("points:0:line", "10"); }, "EdgeGuard:points:0:line",
-            ["line 10 is", "taken by the I2C/SPI bus of the expanders and ADCs configured", "header 19, 21, 23, 24)"]),
-        new("expander id with an impossible address", k => { WithExpander(k); k.Set("expanders:0:id", "mcp23017@0x30"); },
-            "EdgeGuard:expanders:0:id", ["'mcp23017@0x30'", "AA = 20..27"]),
-        new("expander pin that does not exist", k => { WithExpander(k); k.Set("points:0:line", "mcp23017@0x20:C9"); },
-            "EdgeGuard:points:0:line", ["pin 'C9' is not A0..A7 or B0..B7"]),
-        new("line naming an unknown chip", k => k.Set("points:0:line", "pca9555@0x20:A3"), "EdgeGuard:points:0:line",
-            ["'pca9555@0x20:A3'", "names no known chip", "mcp23017@0x20:A3", "mcp3008@0.0:CH2"]),
-        new("supervised loop without eol", k => { WithLoop(k); k.Drop("points:2:eol"); }, "EdgeGuard:points:2:eol",
-            ["eol is required", "doubleEol"]),
-        new("eol thresholds out of order", k => { WithLoop(k); k.Set("points:2:eol:shortMax", "600"); k.Set("points:2:eol:normalMax", "400"); },
-            "EdgeGuard:points:2:eol", ["normalMax (400) must be greater than shortMax (600)"]),
-        new("double EOL without alarmMax", k => { WithLoop(k); k.Drop("points:2:eol:alarmMax"); }, "EdgeGuard:points:2:eol",
-            ["alarmMax is required for double-EOL wiring"]),
-        new("eol wiring typo", k => { WithLoop(k); k.Set("points:2:eol:wiring", "double"); }, "EdgeGuard:points:2:eol:wiring",
-            ["'double' is not valid", "did you mean 'doubleEol'"]),
-        new("activeLevel on a supervised loop", k => { WithLoop(k); k.Set("points:2:activeLevel", "high"); }, "EdgeGuard:points:2:activeLevel",
-            ["activeLevel does not apply to a supervised loop"]),
-        new("supervised loop on an undefined ADC", k => { WithLoop(k); k.Set("points:2:line", "mcp3008@0.1:CH2"); }, "EdgeGuard:points:2:line",
-            ["ADC 'mcp3008@0.1'", "not defined", "defined adcs: mcp3008@0.0"]),
-        new("ADC channel as an output line", k => { WithLoop(k); k.Set("outputs:2:line", "mcp3008@0.0:CH3"); }, "EdgeGuard:outputs:2:line",
-            ["ADC channel", "can only be read"]),
-        new("eol on a GPIO point", k => k.Set("points:0:eol:wiring", "doubleEol"), "EdgeGuard:points:0:eol",
-            ["eol applies only to a point read through an ADC channel"]),
+        .. BoardCases,
     ];
-
-    /// <summary>Adds the expander <c>mcp23017@0x20</c> on I2C bus 1 with its INT on <paramref name="interruptLine"/>.</summary>
-    private static void WithExpander(Dictionary<string, string?> k, int interruptLine = 4)
-    {
-        k.Set("expanders:0:id", "mcp23017@0x20");
-        k.Set("expanders:0:bus", "1");
-        k.Set("expanders:0:interruptLine", interruptLine.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Moves fence-north (points:2) onto a double-EOL loop on channel 2 of <c>mcp3008@0.0</c>.</summary>
-    private static void WithLoop(Dictionary<string, string?> k)
-    {
-        k.Set("adcs:0:id", "mcp3008@0.0");
-        k.Set("points:2:line", "mcp3008@0.0:CH2");
-        k.Drop("points:2:activeLevel");
-        k.Drop("points:2:pull");
-        k.Set("points:2:eol:wiring", "doubleEol");
-        k.Set("points:2:eol:shortMax", "341");
-        k.Set("points:2:eol:normalMax", "599");
-        k.Set("points:2:eol:alarmMax", "818");
-    }
 
     public static TheoryData<string> CaseNames
     {
