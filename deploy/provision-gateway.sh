@@ -302,6 +302,9 @@ install_file "$rendered" "$config.$version" 640 root edgeguard
 unit=/etc/systemd/system/edgeguard.service
 unit_state=$(stage_file "$pkg/deploy/edgeguard.service" "$unit" 644 root root .provision-tmp)
 [ "$dry_run" = true ] || staged+=("$R$unit.provision-tmp")
+# `current` too: the new link is made now (a symlink needs an inode like any file), renamed below.
+current_state=$(stage_symlink /opt/edgeguard/current "$version")
+[ "$dry_run" = true ] || staged+=("$R/opt/edgeguard/current.provision-tmp")
 # Validated: certificates, key and config go into place together, then the release and its unit.
 for i in "${!tls_rel[@]}"; do
   case "${tls_state[i]}" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R${tls_rel[i]}.new" "$R${tls_rel[i]}" ;; esac
@@ -317,7 +320,8 @@ old_current=$(readlink "$R/opt/edgeguard/current" 2>/dev/null || true)
 old_current=${old_current%/}
 old_current=${old_current##*/}
 [ -z "$old_current" ] || [ -f "$R/opt/edgeguard/$old_current/MANIFEST" ] || old_current=""
-ensure_symlink /opt/edgeguard/current "$version"
+case "$current_state" in created | updated) [ "$dry_run" = true ] || move_symlink_into_place /opt/edgeguard/current ;; esac
+report "$current_state" "/opt/edgeguard/current -> $version"
 case "$unit_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R$unit.provision-tmp" "$R$unit" ;; esac
 report "$unit_state" "$unit"
 # `previous` is the release `current` pointed at before it last changed: the rollback target. Only

@@ -110,6 +110,24 @@ install_file() {
   case "$what" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R$2.provision-tmp" "$R$2" ;; esac
   if [ "${6:-}" = quiet ]; then echo "$what"; else report "$what" "$2"; fi
 }
+# stage_symlink REL TARGET: prints unchanged, created or updated; unless unchanged (or under
+# --dry-run), makes the new link as $R$REL.provision-tmp for move_symlink_into_place. Must be called
+# as an assignment (x=$(stage_symlink ...)), like install_file.
+stage_symlink() {
+  local dest=$R$1 target=$2
+  if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$target" ]; then
+    echo unchanged
+    return
+  fi
+  if [ "$dry_run" = false ]; then
+    ln -sfn -- "$target" "$dest.provision-tmp" || die "cannot create the symlink $dest.provision-tmp"
+  fi
+  if [ -L "$dest" ]; then echo updated; else echo created; fi
+}
+# move_symlink_into_place REL: the atomic rename of the link stage_symlink made.
+move_symlink_into_place() {
+  mv -Tf -- "$R$1.provision-tmp" "$R$1" || die "cannot move the symlink into place as $R$1"
+}
 ensure_symlink() {
   local rel=$1 target=$2 dest=$R$1
   if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$target" ]; then

@@ -61,6 +61,32 @@ internal static class ProvisionKit
             exec /bin/cp "$@"
 
             """);
+        return OnPath(bin, shim);
+    }
+
+    /// <summary>A PATH whose <c>ln</c> fails like a full disk (no inode left) when the link's name ends with <paramref name="linkSuffix"/>.</summary>
+    public static Dictionary<string, string> NoInodeForLink(TempDirectory scratch, string linkSuffix)
+    {
+        var bin = Path.Combine(scratch.Path, "bin");
+        Directory.CreateDirectory(bin);
+        var shim = Path.Combine(bin, "ln");
+        File.WriteAllText(shim, $$"""
+            #!/bin/sh
+            link=""
+            for arg in "$@"; do link=$arg; done
+            case "$link" in
+              *'{{linkSuffix}}')
+                echo "ln: failed to create symbolic link '$link': No space left on device" >&2
+                exit 1 ;;
+            esac
+            exec /bin/ln "$@"
+
+            """);
+        return OnPath(bin, shim);
+    }
+
+    private static Dictionary<string, string> OnPath(string bin, string shim)
+    {
         File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {

@@ -141,8 +141,13 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
         Assert.Empty(Leftovers(r));
     }
 
-    [Fact]
-    public async Task An_upgrade_that_stops_at_a_full_disk_leaves_the_old_release_with_its_own_config()
+    // The new release with a new broker: its config is validated, then the disk fills while the
+    // rollback copy of that config is written, or while the new `current` link is made. Before,
+    // the config had already been moved into place by then.
+    [Theory]
+    [InlineData("rollback copy")]
+    [InlineData("current link")]
+    public async Task An_upgrade_that_stops_at_a_full_disk_leaves_the_old_release_with_its_own_config(string failing)
     {
         const string older = "9.9.5-test";
         var tarball = await release.WithVersionAsync(older);
@@ -153,10 +158,9 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
         var installed = await File.ReadAllBytesAsync(Path.Combine(r, "etc/edgeguard/appsettings.json"));
         using var scratch = new TempDirectory();
 
-        // The new release with a new broker: its config is validated, then the disk fills while
-        // the rollback copy of it is written. Before, the config had already been moved into place.
-        var full = await ProvisionWith(
-            release.Tarball, r, "office2.example:8883", tls, DiskFullFor(scratch, $"appsettings.json.{ReleaseFixture.Version}.provision-tmp"));
+        var full = await ProvisionWith(release.Tarball, r, "office2.example:8883", tls, failing == "current link"
+            ? NoInodeForLink(scratch, "current.provision-tmp")
+            : DiskFullFor(scratch, $"appsettings.json.{ReleaseFixture.Version}.provision-tmp"));
 
         Assert.Equal(1, full.ExitCode);
         Assert.Contains("No space left on device", full.Error, StringComparison.Ordinal);
