@@ -153,6 +153,12 @@ public sealed partial class CommandSubscriber : BackgroundService
             try
             {
                 await OnMessageAsync(args, stoppingToken).ConfigureAwait(false);
+                if (backlog.Exceeded.Task.IsCompleted)
+                {
+                    // The connection is being dropped for a flood: no PUBACK, whichever way the
+                    // race goes, so the broker offers this message again and it is answered then.
+                    args.AutoAcknowledge = false;
+                }
             }
             finally
             {
