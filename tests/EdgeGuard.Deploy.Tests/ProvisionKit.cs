@@ -43,50 +43,37 @@ internal static class ProvisionKit
     /// A PATH whose <c>cp</c> fails like a full SD card (a truncated file, then an error) when
     /// the destination ends with <paramref name="destinationSuffix"/>; every other copy is the real cp.
     /// </summary>
-    public static Dictionary<string, string> DiskFullFor(TempDirectory scratch, string destinationSuffix)
-    {
-        var bin = Path.Combine(scratch.Path, "bin");
-        Directory.CreateDirectory(bin);
-        var shim = Path.Combine(bin, "cp");
-        File.WriteAllText(shim, $$"""
-            #!/bin/sh
-            src="" dest=""
-            for arg in "$@"; do src=$dest dest=$arg; done
-            case "$dest" in
-              *'{{destinationSuffix}}')
-                head -c 7 "$src" >"$dest"
-                echo "cp: error writing '$dest': No space left on device" >&2
-                exit 1 ;;
-            esac
-            exec /bin/cp "$@"
-
+    public static Dictionary<string, string> DiskFullFor(TempDirectory scratch, string destinationSuffix) =>
+        FailingOn(scratch, "cp", destinationSuffix, """
+            head -c 7 "$src" >"$last"
+            echo "cp: error writing '$last': No space left on device" >&2
             """);
-        return OnPath(bin, shim);
-    }
 
     /// <summary>A PATH whose <c>ln</c> fails like a full disk (no inode left) when the link's name ends with <paramref name="linkSuffix"/>.</summary>
-    public static Dictionary<string, string> NoInodeForLink(TempDirectory scratch, string linkSuffix)
+    public static Dictionary<string, string> NoInodeForLink(TempDirectory scratch, string linkSuffix) =>
+        FailingOn(scratch, "ln", linkSuffix, """
+            echo "ln: failed to create symbolic link '$last': No space left on device" >&2
+            """);
+
+    // A shim for /bin/COMMAND, first on PATH: when its last argument ends with SUFFIX it runs
+    // FAILURE ($src is the one before it) and exits 1; otherwise it is the real command.
+    private static Dictionary<string, string> FailingOn(TempDirectory scratch, string command, string suffix, string failure)
     {
         var bin = Path.Combine(scratch.Path, "bin");
         Directory.CreateDirectory(bin);
-        var shim = Path.Combine(bin, "ln");
-        File.WriteAllText(shim, $$"""
+        var shim = Path.Combine(bin, command);
+        File.WriteAllText(shim, $"""
             #!/bin/sh
-            link=""
-            for arg in "$@"; do link=$arg; done
-            case "$link" in
-              *'{{linkSuffix}}')
-                echo "ln: failed to create symbolic link '$link': No space left on device" >&2
+            src="" last=""
+            for arg in "$@"; do src=$last last=$arg; done
+            case "$last" in
+              *'{suffix}')
+            {failure}
                 exit 1 ;;
             esac
-            exec /bin/ln "$@"
+            exec /bin/{command} "$@"
 
             """);
-        return OnPath(bin, shim);
-    }
-
-    private static Dictionary<string, string> OnPath(string bin, string shim)
-    {
         File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {

@@ -51,7 +51,7 @@ public sealed partial class CommandSubscriber
             if (args.Direction == MqttPacketFlowDirection.Inbound && args.Buffer is { Length: > 0 } packet && packet[0] >> 4 == 3)
             {
                 _sizes.Enqueue(packet.Length);
-                if (Interlocked.Add(ref _bytes, packet.Length) > maxBytes | _sizes.Count > maxMessages)
+                if (Interlocked.Add(ref _bytes, packet.Length) > maxBytes || _sizes.Count > maxMessages)
                 {
                     Exceeded.TrySetResult();
                 }
