@@ -192,6 +192,13 @@ public sealed partial class CommandSubscriber : BackgroundService
                 return TimeSpan.Zero;
             }
 
+            if (code == MqttClientSubscribeResultCode.GrantedQoS0)
+            {
+                // Served, but at most once: no persistent-session queueing while the link is down,
+                // and a flood drop (CommandSubscriber.Flood.cs) loses what was waiting.
+                LogGrantedQos0(_topics.Commands);
+            }
+
             Volatile.Write(ref _client, client);
             Volatile.Read(ref _subscribed).TrySetResult();
             LogSubscribed(_topics.Commands, _options.ClientId);
