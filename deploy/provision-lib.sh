@@ -128,14 +128,10 @@ stage_symlink() {
 move_symlink_into_place() {
   mv -Tf -- "$R$1.provision-tmp" "$R$1" || die "cannot move the symlink into place as $R$1"
 }
+# ensure_symlink REL TARGET: stage_symlink and its rename in one step, reported.
 ensure_symlink() {
-  local rel=$1 target=$2 dest=$R$1
-  if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$target" ]; then
-    report unchanged "$rel -> $target"
-    return
-  fi
-  report "$([ -L "$dest" ] && echo updated || echo created)" "$rel -> $target"
-  [ "$dry_run" = true ] && return
-  ln -sfn -- "$target" "$dest.provision-tmp" || die "cannot create the symlink $dest.provision-tmp"
-  mv -Tf -- "$dest.provision-tmp" "$dest" || die "cannot move the symlink into place as $dest"
+  local state
+  state=$(stage_symlink "$1" "$2")
+  report "$state" "$1 -> $2"
+  case "$state" in created | updated) [ "$dry_run" = true ] || move_symlink_into_place "$1" ;; esac
 }

@@ -163,18 +163,8 @@ public sealed partial class CommandHandler(
     /// <c>command.rejected</c> with no id, rejection <c>unavailable</c> and <paramref name="reason"/>:
     /// none of them can be answered, but the journal must show they came. A failing journal is logged.
     /// </summary>
-    public async Task JournalDroppedAsync(string reason, CancellationToken cancellationToken)
-    {
-        var dropped = new CommandRejected(_time.GetUtcNow(), "", null, null, CommandRejection.Unavailable, reason);
-        try
-        {
-            await _journal.RecordAsync(dropped, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
-        {
-            LogJournalFailed("", ex);
-        }
-    }
+    public Task JournalDroppedAsync(string reason, CancellationToken cancellationToken) =>
+        JournalAsync(new CommandVerdict(null, CommandRejection.Unavailable, "", reason), null, _time.GetUtcNow(), cancellationToken);
 
     /// <summary>
     /// Forgets that <paramref name="command"/> is queued here, leaving it unfinished in the replay
