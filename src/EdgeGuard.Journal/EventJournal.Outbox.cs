@@ -17,7 +17,7 @@ public sealed partial class EventJournal
     /// Not bounded by <see cref="LastSeq"/>: a tool may read a database another process is still
     /// appending to, and nothing acknowledges what it reads.
     /// </remarks>
-    public IReadOnlyList<JournalRecord> Read(long fromSeq, int max) => Query(fromSeq, long.MaxValue, max);
+    public IReadOnlyList<JournalRecord> Read(long fromSeq, int max) => Query(fromSeq, long.MaxValue, max, forDelivery: false);
 
     /// <inheritdoc />
     /// <remarks>
@@ -171,10 +171,10 @@ public sealed partial class EventJournal
             try
             {
                 using var command = _reader.CreateCommand();
-                command.CommandText = "SELECT seq, id, ts, mono, type, point, zone, severity, drill, data FROM events WHERE id = $id;";
+                command.CommandText = $"SELECT {SelectColumns} FROM events WHERE id = $id;";
                 command.Parameters.AddWithValue("$id", id.ToString("D"));
                 using var reader = command.ExecuteReader();
-                return reader.Read() ? ReadRecord(reader) : FindInTail(id);
+                return reader.Read() ? ReadRecord(reader, forDelivery: false) : FindInTail(id);
             }
             catch (SqliteException ex)
             {
@@ -183,7 +183,7 @@ public sealed partial class EventJournal
         }
     }
 
-    private IReadOnlyList<JournalRecord> Query(long from, long through, int max)
+    private IReadOnlyList<JournalRecord> Query(long from, long through, int max, bool forDelivery)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         lock (_readGate)
@@ -195,7 +195,7 @@ public sealed partial class EventJournal
                 if (_readCommand is null)
                 {
                     _readCommand = _reader.CreateCommand();
-                    _readCommand.CommandText = "SELECT seq, id, ts, mono, type, point, zone, severity, drill, data FROM events WHERE seq >= $from AND seq <= $through ORDER BY seq LIMIT $max;";
+                    _readCommand.CommandText = $"SELECT {SelectColumns} FROM events WHERE seq >= $from AND seq <= $through ORDER BY seq LIMIT $max;";
                     _readCommand.Parameters.Add("$from", SqliteType.Integer);
                     _readCommand.Parameters.Add("$through", SqliteType.Integer);
                     _readCommand.Parameters.Add("$max", SqliteType.Integer);
@@ -208,7 +208,7 @@ public sealed partial class EventJournal
                 var records = new List<JournalRecord>(Math.Min(max, 1024));
                 while (reader.Read())
                 {
-                    records.Add(ReadRecord(reader));
+                    records.Add(ReadRecord(reader, forDelivery));
                 }
 
                 return records;
@@ -219,40 +219,4 @@ public sealed partial class EventJournal
             }
         }
     }
-
-    private JournalRecord ReadRecord(SqliteDataReader reader)
-    {
-        var seq = reader.GetInt64(0);
-        var idText = reader.GetString(1);
-        var tsText = reader.GetString(2);
-        var severityText = reader.GetString(7);
-        var drill = reader.GetInt64(8);
-
-        if (!Guid.TryParseExact(idText, "D", out var id))
-        {
-            throw Corrupt(seq, $"has id '{idText}', not a UUID.");
-        }
-
-        if (!DateTimeOffset.TryParseExact(tsText, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var timestamp))
-        {
-            throw Corrupt(seq, $"has timestamp '{tsText}', not ISO-8601 round-trip text.");
-        }
-
-        var severity = EventDataWriter.ParseSeverity(severityText) ?? throw Corrupt(seq, $"has unknown severity '{severityText}'.");
-
-        return new JournalRecord(
-            seq,
-            id,
-            timestamp,
-            TimeSpan.FromTicks(reader.GetInt64(3)),
-            reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? null : reader.GetString(6),
-            severity,
-            drill != 0,
-            reader.GetString(9));
-    }
-
-    private JournalException Corrupt(long seq, string problem) =>
-        JournalException.For(_database.Path, string.Create(CultureInfo.InvariantCulture, $"event {seq} {problem}"));
 }

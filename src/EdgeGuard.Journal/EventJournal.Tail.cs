@@ -65,9 +65,11 @@ public sealed partial class EventJournal
     /// Returns records with <c>max(afterSeq, 0) &lt; Seq &lt;= LastSeq</c>, oldest first: from
     /// memory when they are recent (committed or still being committed), else from SQLite. Seqs a
     /// journal.gap skipped have no record. Pass <see cref="DeliveredThrough"/> to get the
-    /// undelivered ones. Every seq it returns is one <see cref="MarkDelivered"/> accepts.
+    /// undelivered ones. Every seq it returns is one <see cref="MarkDelivered"/> accepts. A stored
+    /// row that cannot be read back comes as a <see cref="UnreadableType"/> record in its place
+    /// (EventJournal.Unreadable.cs), so one corrupt row never stops delivery.
     /// </remarks>
-    /// <exception cref="JournalException">SQLite failed or a stored row cannot be read back.</exception>
+    /// <exception cref="JournalException">SQLite failed.</exception>
     public IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
@@ -95,7 +97,7 @@ public sealed partial class EventJournal
             // Older than the tail: those are committed (or were skipped), so SQLite has every one
             // that exists. If none is left before the tail (all skipped), go on with the tail rather
             // than return nothing while records wait, which would leave the publisher polling.
-            var stored = Query(from, Math.Min(through, tailFirst - 1), max);
+            var stored = Query(from, Math.Min(through, tailFirst - 1), max, forDelivery: true);
             if (stored.Count >= max)
             {
                 return stored;

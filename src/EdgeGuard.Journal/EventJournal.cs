@@ -102,8 +102,9 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     /// <param name="timeProvider">Clock for monotonic stamps, retention ages and the journal's own fault events.</param>
     /// <param name="limits">Retention and capacity; <see cref="JournalLimits.Default"/> when null.</param>
     /// <param name="onError">
-    /// Told about every failure of the writer (append, retention) on the writer thread, for the
-    /// host's log. The journal carries on; exceptions the callback throws are ignored.
+    /// Told about every failure of the writer (append, retention) on the writer thread, and about
+    /// every stored row delivery could not read back (on the reader's thread), for the host's log.
+    /// The journal carries on; exceptions the callback throws are ignored.
     /// </param>
     /// <param name="onJournalEvent">
     /// Told about events the journal raises itself (<see cref="JournalFull"/>,
