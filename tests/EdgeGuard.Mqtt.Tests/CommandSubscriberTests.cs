@@ -4,6 +4,7 @@ using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
@@ -222,6 +223,24 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         var results = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after-outage", count: 2);
         Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+    }
+
+    // At QoS 0 commands are at most once: not queued by the persistent session while the link is
+    // down, and lost in a flood drop. The gateway subscribes anyway and says so in its log. (On
+    // Mosquitto, max_qos 0 also refuses QoS 1 PUBLISHes with DISCONNECT QoSNotSupported, the
+    // office's commands and the gateway's results alike: the warning is what names the cause.)
+    [Fact]
+    public async Task A_broker_that_grants_the_command_topic_QoS_0_only_is_subscribed_with_a_warning_naming_the_topic()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { MaxQos = 0 });
+        var log = new RecordingLog<CommandSubscriber>(output);
+        await using var gateway = new CommandHarness(output, broker.Port, subscriberLog: log);
+        await gateway.StartAsync();
+
+        var warning = Assert.Single(log.Lines, l => l.Level == LogLevel.Warning);
+        Assert.Equal(330, warning.EventId);
+        Assert.StartsWith($"The broker granted {CommandHarness.Root}/commands at QoS 0 only: ", warning.Message, StringComparison.Ordinal);
+        Assert.True(gateway.Subscriber!.IsSubscribed);
     }
 
     [Fact]

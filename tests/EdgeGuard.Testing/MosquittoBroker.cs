@@ -33,6 +33,12 @@ public sealed class MosquittoSettings
     public int? MaxPacketSize { get; init; }
 
     /// <summary>
+    /// Mosquitto's <c>max_qos</c>: a subscription asking for more is granted this QoS (SUBACK), and
+    /// it is announced to MQTT 5 clients in the CONNACK.
+    /// </summary>
+    public int? MaxQos { get; init; }
+
+    /// <summary>
     /// Users and their passwords: anonymous clients are refused, these log in (a <c>password_file</c>).
     /// Not with <see cref="CaFile"/>; ignored, like the others, under <see cref="Config"/>.
     /// </summary>
@@ -338,6 +344,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         if (_settings.MaxPacketSize is { } maxPacket)
         {
             text.AppendLine($"max_packet_size {maxPacket}");
+        }
+
+        if (_settings.MaxQos is { } maxQos)
+        {
+            text.AppendLine($"max_qos {maxQos}");
         }
 
         if (_settings.Acl is { } acl)

@@ -97,7 +97,8 @@ public sealed class CommandHarness : IAsyncDisposable
 
     public CommandHarness(
         ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null,
-        EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null)
+        EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null,
+        ILogger<CommandSubscriber>? subscriberLog = null)
     {
         // A restarted gateway is given the same supervisor key, as its config would.
         Supervisor = supervisor ?? ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -117,7 +118,7 @@ public sealed class CommandHarness : IAsyncDisposable
                 (tune ?? (o => o))(new CommandSubscriberOptions { Broker = broker ?? PublisherHarness.Plain(port) }),
                 Handler,
                 TimeProvider.System,
-                quiet || output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output));
+                subscriberLog ?? (quiet || output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output)));
         }
     }
 

@@ -41,3 +41,27 @@ public sealed class TestLog<T>(ITestOutputHelper output) : ILogger<T>
         }
     }
 }
+
+/// <summary>A <see cref="TestLog{T}"/> that also keeps every line, for tests of what is logged.</summary>
+public sealed class RecordingLog<T>(ITestOutputHelper output) : ILogger<T>
+{
+    private readonly TestLog<T> _output = new(output);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, int EventId, string Message)> _lines = new();
+
+    /// <summary>Every line logged so far, oldest first.</summary>
+    public IReadOnlyList<(LogLevel Level, int EventId, string Message)> Lines => [.. _lines];
+
+    /// <inheritdoc/>
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    /// <inheritdoc/>
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    /// <inheritdoc/>
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        _lines.Enqueue((logLevel, eventId.Id, formatter(state, exception)));
+        _output.Log(logLevel, eventId, state, exception, formatter);
+    }
+}
