@@ -177,6 +177,24 @@ internal static class JournalSchema
         ALTER TABLE seen_commands ADD COLUMN result TEXT NULL CHECK (result IN ('started', 'done', 'rejected'));
         ALTER TABLE seen_commands ADD COLUMN reason TEXT NULL;
         """,
+
+        // 13: seen_commands are forgotten by elapsed time too (ReplayClock, ReplayHorizon), so a
+        // wall clock stepped forward (a bad or spoofed NTP answer, an operator) and back cannot
+        // drop an id while its command is still valid and so reopen its replay window.
+        // seen_commands_clock: one row, the replay clock in ms: time the store has been open,
+        // summed over restarts (time powered off is not counted, which only keeps rows longer).
+        // keep_until: the clock's reading before which the row is never pruned, whatever the wall
+        // clock says. Rows from before this migration get a day counted from zero (the default),
+        // more than any command's window: commands.maxLifetimeSeconds is at most 3600 and
+        // clockSkewSeconds at most 300. New rows always give it.
+        """
+        ALTER TABLE seen_commands ADD COLUMN keep_until INTEGER NOT NULL DEFAULT 86400000;
+        CREATE TABLE seen_commands_clock (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            elapsed_ms INTEGER NOT NULL CHECK (elapsed_ms >= 0)
+        ) STRICT;
+        INSERT INTO seen_commands_clock (id, elapsed_ms) VALUES (1, 0);
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

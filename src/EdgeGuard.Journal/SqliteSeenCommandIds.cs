@@ -4,31 +4,53 @@ namespace EdgeGuard.Journal;
 
 /// <summary>
 /// <see cref="ISeenCommandIds"/> in the journal database (<c>seen_commands</c>, schema 9, with the
-/// payload hash and final result since schema 12): what is recorded here survives a restart or a
-/// power cut, because <see cref="Record"/> and <see cref="Finish"/> return only after a durable
-/// commit. Rows past their <c>forgetAfter</c> are pruned in the same transaction as each record,
-/// so the table holds at most the commands of the last <see cref="CommandVerifierOptions.MaxLifetime"/> plus skew.
+/// payload hash and final result since schema 12, forgotten by elapsed time too since schema 13):
+/// what is recorded here survives a restart or a power cut, because <see cref="Record"/> and
+/// <see cref="Finish"/> return only after a durable commit. Rows past their
+/// <see cref="ReplayHorizon"/> are pruned in the same transaction as each record, so the table
+/// holds the commands of about one <see cref="ReplayWindow"/> of running time.
 /// </summary>
 /// <remarks>
 /// Goes through the database's shared connection, so it is serialised with the journal writer.
 /// A failure throws <see cref="JournalException"/>: the caller must then refuse the command, since
 /// an id that could not be remembered could be replayed.
+/// The <see cref="ReplayClock"/> is persisted (<c>seen_commands_clock</c>) with every record and
+/// resumed from it at the first record after a restart: there is no monotonic link across a
+/// restart, and counting from the persisted reading loses the time powered off, which only keeps
+/// rows longer. It is read lazily rather than in the constructor so that a database fault refuses
+/// commands (<see cref="CommandRejection.Unavailable"/>) instead of stopping the host.
 /// </remarks>
 public sealed class SqliteSeenCommandIds : ISeenCommandIds
 {
-    private const string PruneSql = "DELETE FROM seen_commands WHERE forget_after < $now;";
+    // The SQL form of ReplayHorizon.HasPassed: past the wall clock and past the replay clock.
+    private const string PruneSql = "DELETE FROM seen_commands WHERE forget_after < $now AND keep_until < $elapsed;";
     private const string SelectSql = "SELECT payload_sha256, result, reason FROM seen_commands WHERE id = $id;";
-    private const string InsertSql = "INSERT INTO seen_commands (id, forget_after, payload_sha256, result, reason) VALUES ($id, $forget_after, $hash, $result, $reason);";
+    private const string InsertSql = "INSERT INTO seen_commands (id, forget_after, keep_until, payload_sha256, result, reason) VALUES ($id, $forget_after, $keep_until, $hash, $result, $reason);";
     private const string FinishSql = "UPDATE seen_commands SET result = $result, reason = $reason WHERE id = $id AND (result IS NULL OR result = 'started');";
     private const string StartSql = "UPDATE seen_commands SET result = 'started' WHERE id = $id AND result IS NULL;";
+    private const string ClockSql = "SELECT elapsed_ms FROM seen_commands_clock WHERE id = 1;";
+    // max(): another store over the same database (tests, tools) may have counted further; the
+    // persisted reading never goes back.
+    private const string SaveClockSql = """
+        INSERT INTO seen_commands_clock (id, elapsed_ms) VALUES (1, $elapsed)
+        ON CONFLICT (id) DO UPDATE SET elapsed_ms = max(seen_commands_clock.elapsed_ms, excluded.elapsed_ms);
+        """;
 
     private readonly JournalDatabase _database;
+    private readonly ReplayClock _clock;
 
-    /// <summary>Creates the store over an open journal database.</summary>
+    /// <summary>Creates the store over an open journal database, forgetting by <see cref="TimeProvider.System"/>'s monotonic clock.</summary>
     public SqliteSeenCommandIds(JournalDatabase database)
+        : this(database, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates the store over an open journal database, forgetting by <paramref name="time"/>'s monotonic clock.</summary>
+    public SqliteSeenCommandIds(JournalDatabase database, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(database);
         _database = database;
+        _clock = new ReplayClock(time);
     }
 
     /// <summary>How many ids are remembered (tests and diagnostics).</summary>
@@ -41,17 +63,35 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
 
     /// <inheritdoc />
     /// <exception cref="JournalException">The database could not be written.</exception>
-    public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null)
+    public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(payloadHash);
         return _database.InTransaction(transaction =>
         {
+            if (!_clock.IsRunning)
+            {
+                using var read = JournalDatabase.Command(transaction, ClockSql);
+                _clock.Resume(TimeSpan.FromMilliseconds(read.ExecuteScalar() is long persisted ? persisted : 0));
+            }
+
+            // One reading for the prune, the new row and the persisted clock. Milliseconds are
+            // rounded so that pruning can only come later: the clock and now down, keep_until up.
+            var horizon = _clock.HorizonAt(now);
+            var elapsed = horizon.Elapsed.Ticks / TimeSpan.TicksPerMillisecond;
+            var keepUntil = (horizon.KeepUntil(window).Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+            using (var save = JournalDatabase.Command(transaction, SaveClockSql))
+            {
+                save.Parameters.AddWithValue("$elapsed", elapsed);
+                save.ExecuteNonQuery();
+            }
+
             // Pruned first, with the same rule as the in-memory store: an id whose time is up
             // may be recorded afresh (the verifier has refused it as expired before asking).
             using (var prune = JournalDatabase.Command(transaction, PruneSql))
             {
                 prune.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                prune.Parameters.AddWithValue("$elapsed", elapsed);
                 prune.ExecuteNonQuery();
             }
 
@@ -65,7 +105,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
                 if (!reader.Read())
                 {
                     reader.Close();
-                    Write(transaction, InsertSql, id, final, forgetAfter, payloadHash);
+                    Write(transaction, InsertSql, id, final, (window.Until, keepUntil), payloadHash);
                     return new SeenCommand(SeenStatus.New, null);
                 }
 
@@ -108,15 +148,18 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
         _database.InTransaction(transaction => Write(transaction, FinishSql, id, final));
     }
 
-    private static void Write(Microsoft.Data.Sqlite.SqliteTransaction transaction, string sql, string id, CommandFinal? final, DateTimeOffset? forgetAfter = null, byte[]? payloadHash = null)
+    private static void Write(
+        Microsoft.Data.Sqlite.SqliteTransaction transaction, string sql, string id, CommandFinal? final,
+        (DateTimeOffset ForgetAfter, long KeepUntilMs)? keep = null, byte[]? payloadHash = null)
     {
         using var command = JournalDatabase.Command(transaction, sql);
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$result", final is null ? DBNull.Value : final.Done ? "done" : "rejected");
         command.Parameters.AddWithValue("$reason", (object?)final?.Reason ?? DBNull.Value);
-        if (forgetAfter is { } forget)
+        if (keep is { } k)
         {
-            command.Parameters.AddWithValue("$forget_after", forget.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$forget_after", k.ForgetAfter.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$keep_until", k.KeepUntilMs);
             command.Parameters.AddWithValue("$hash", payloadHash!);
         }
 

@@ -66,7 +66,7 @@ public sealed class JournalDatabaseTests : IDisposable
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta');")));
 
-        Assert.Equal(12, JournalDatabase.SchemaVersion);
+        Assert.Equal(13, JournalDatabase.SchemaVersion);
         Assert.Equal(JournalDatabase.SchemaVersion, version);
         Assert.Equal(4L, tables);
     }

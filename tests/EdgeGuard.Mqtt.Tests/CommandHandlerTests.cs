@@ -135,8 +135,8 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     {
         private readonly InMemorySeenCommandIds _inner = new();
 
-        public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null) =>
-            _inner.Record(id, payloadHash, forgetAfter, now, final);
+        public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null) =>
+            _inner.Record(id, payloadHash, window, now, final);
 
         public void Start(string id) => throw new JournalException("disk I/O error");
 
@@ -163,7 +163,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     /// <summary>A replay store on a failing disk.</summary>
     private sealed class BrokenSeenCommandIds : ISeenCommandIds
     {
-        public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null) =>
+        public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null) =>
             throw new JournalException("disk I/O error");
 
         public void Start(string id) => throw new JournalException("disk I/O error");

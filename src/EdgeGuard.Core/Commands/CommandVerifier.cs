@@ -187,10 +187,12 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
             refusal = $"operator '{command.Operator}' may not command site {command.Site}";
         }
 
-        // Remembered until it would be refused as expired anyway; see ISeenCommandIds. The hash of
-        // the exact bytes tells a redelivery (same bytes) from someone reusing the id.
+        // Remembered for as long as it could be accepted, by the wall clock and in real elapsed time
+        // (see ISeenCommandIds, ReplayHorizon). The hash of the exact bytes tells a redelivery
+        // (same bytes) from someone reusing the id.
         var refused = refusal is null ? null : new CommandFinal(false, $"{CommandRejection.RoleNotAllowed.Code()}: {refusal}");
-        var seenBefore = seen.Record(command.Id, SHA256.HashData(payload), command.ExpiresAt + options.ClockSkew, now, refused);
+        var window = new ReplayWindow(command.IssuedAt - options.ClockSkew, command.ExpiresAt + options.ClockSkew);
+        var seenBefore = seen.Record(command.Id, SHA256.HashData(payload), window, now, refused);
         switch (seenBefore.Status)
         {
             case SeenStatus.OtherPayload:

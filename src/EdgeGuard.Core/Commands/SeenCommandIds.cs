@@ -60,12 +60,15 @@ public interface ISeenCommandIds
 {
     /// <summary>
     /// Records <paramref name="id"/> with <paramref name="payloadHash"/> unless it is known, and says
-    /// what was known before. <paramref name="forgetAfter"/> is when the id may be dropped: after it,
-    /// the command is refused as expired anyway, which keeps the store bounded (expired ids are
-    /// pruned on every call). <paramref name="final"/>, when given, marks a new or unfinished id
-    /// finished at once (a command refused after it was recorded).
+    /// what was known before. The id is kept for its command's whole <paramref name="window"/>: it
+    /// may be dropped once the wall clock (<paramref name="now"/>, the verifier's) is past
+    /// <see cref="ReplayWindow.Until"/>, so the command is refused as expired anyway, <em>and</em> the
+    /// window's length of real time has passed since it was recorded (<see cref="ReplayHorizon"/>), so
+    /// no wall-clock step can drop it early. Ids past both are pruned on every call, which keeps the
+    /// store bounded. <paramref name="final"/>, when given, marks a new or unfinished id finished at
+    /// once (a command refused after it was recorded).
     /// </summary>
-    SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null);
+    SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null);
 
     /// <summary>
     /// Marks <paramref name="id"/> as handed to the controller, durably, before it is: from then on a
@@ -83,6 +86,21 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
 {
     private readonly Dictionary<string, Entry> _seen = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly ReplayClock _clock;
+
+    /// <summary>A store whose ids are forgotten by <see cref="TimeProvider.System"/>'s monotonic clock.</summary>
+    public InMemorySeenCommandIds()
+        : this(TimeProvider.System)
+    {
+    }
+
+    /// <summary>A store whose ids are forgotten by <paramref name="time"/>'s monotonic clock (<see cref="ReplayClock"/>).</summary>
+    public InMemorySeenCommandIds(TimeProvider time)
+    {
+        // Nothing outlives the process, so the clock starts at zero with it.
+        _clock = new ReplayClock(time);
+        _clock.Resume(TimeSpan.Zero);
+    }
 
     /// <summary>How many ids are remembered.</summary>
     public int Count
@@ -97,20 +115,22 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
     }
 
     /// <inheritdoc />
-    public SeenCommand Record(string id, byte[] payloadHash, DateTimeOffset forgetAfter, DateTimeOffset now, CommandFinal? final = null)
+    public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(payloadHash);
         lock (_lock)
         {
-            foreach (var old in _seen.Where(e => e.Value.ForgetAfter < now).Select(e => e.Key).ToList())
+            var horizon = _clock.HorizonAt(now);
+            var keepUntil = horizon.KeepUntil(window);
+            foreach (var old in _seen.Where(e => horizon.HasPassed(e.Value.ForgetAfter, e.Value.KeepUntil)).Select(e => e.Key).ToList())
             {
                 _seen.Remove(old);
             }
 
             if (!_seen.TryGetValue(id, out var entry))
             {
-                _seen.Add(id, new Entry(forgetAfter, (byte[])payloadHash.Clone(), final));
+                _seen.Add(id, new Entry(window.Until, keepUntil, (byte[])payloadHash.Clone(), final));
                 return new SeenCommand(SeenStatus.New, null);
             }
 
@@ -149,5 +169,5 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
         }
     }
 
-    private sealed record Entry(DateTimeOffset ForgetAfter, byte[] PayloadHash, CommandFinal? Final, bool Started = false);
+    private sealed record Entry(DateTimeOffset ForgetAfter, TimeSpan KeepUntil, byte[] PayloadHash, CommandFinal? Final, bool Started = false);
 }

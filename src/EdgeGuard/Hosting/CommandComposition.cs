@@ -21,7 +21,7 @@ internal static class CommandComposition
     /// <summary>Registers the command subscriber on the same broker as the publisher.</summary>
     public static IServiceCollection AddOfficeCommands(this IServiceCollection services, GatewayConfig config, MqttPublisherOptions broker)
     {
-        services.AddSingleton<ISeenCommandIds>(sp => new SqliteSeenCommandIds(sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton<ISeenCommandIds>(sp => new SqliteSeenCommandIds(sp.GetRequiredService<JournalDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
