@@ -264,7 +264,7 @@ public static partial class GatewayConfigReader
                 _w.Error(pull, subject, "pull does not apply to a supervised loop: its pull-up resistor is on the I/O board, in front of the ADC channel; remove it");
             }
 
-            var thresholds = Eol(item.Child("eol"), subject);
+            var thresholds = Eol(item.Child("eol"), subject, item.Section.GetSection("kind").Value);
             var line = Claim(node, subject, description, address.ToString(), item);
             var id = item.Section.GetSection("id").Value;
             if (line is not null && thresholds is not null && id is not null)
@@ -293,7 +293,17 @@ public static partial class GatewayConfigReader
             return true;
         }
 
-        private EolThresholds? Eol(ConfigNode node, string? subject)
+        // A single-EOL loop folds one cable fault into "alarm" (a series loop cut, a parallel loop
+        // bridged): fail-safe for a detector, but for a keyswitch or an exit button "alarm" means
+        // "operated", so cutting or bridging its cable would clear a lockdown, reset a fire release
+        // or unlock a door. Only double EOL tells both faults from a real operation.
+        private static readonly (string Kind, string Operated)[] OperatedByAlarm =
+        [
+            ("keyswitch", "the key turned, clearing a lockdown or resetting a fire release"),
+            ("requestToExit", "the button pressed, unlocking its door"),
+        ];
+
+        private EolThresholds? Eol(ConfigNode node, string? subject, string? kind)
         {
             if (!node.IsPresent)
             {
@@ -313,6 +323,14 @@ public static partial class GatewayConfigReader
             var alarmMax = alarmNode.IsPresent ? _w.Int(alarmNode, subject, required: true, 0, EolThresholds.MaxReading) : null;
             if (wiring is null || shortMax is null || normalMax is null || (alarmNode.IsPresent && alarmMax is null))
             {
+                return null;
+            }
+
+            if (wiring != EolWiring.Double && OperatedByAlarm.FirstOrDefault(k => string.Equals(k.Kind, kind?.Trim(), StringComparison.OrdinalIgnoreCase)) is { Kind: not null } operated)
+            {
+                var cut = wiring == EolWiring.SingleSeries ? "a cut" : "a bridged";
+                _w.Error(node.Child("wiring"), subject,
+                    $"a {operated.Kind} needs 'doubleEol': on '{Name(Wirings, wiring.Value)}' {cut} cable reads as {operated.Operated}");
                 return null;
             }
 

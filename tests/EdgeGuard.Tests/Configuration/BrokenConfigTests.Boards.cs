@@ -56,7 +56,43 @@ public sealed partial class BrokenConfigTests
             ["ADC channel", "can only be read"]),
         new("eol on a GPIO point", k => k.Set("points:0:eol:wiring", "doubleEol"), "EdgeGuard:points:0:eol",
             ["eol applies only to a point read through an ADC channel"]),
+        // On a single-EOL loop one cable fault reads as "alarm", which for these two kinds means
+        // "operated": a cut or bridged cable would clear a lockdown or unlock a door.
+        new("keyswitch on a single-EOL series loop", k => { WithLoop(k); OnLoop(k, "points:6", "singleEolSeries"); },
+            "EdgeGuard:points:6:eol:wiring", ["point 'key-guardroom'", "a keyswitch needs 'doubleEol'", "on 'singleEolSeries' a cut cable reads as the key turned"]),
+        new("exit button on a single-EOL parallel loop", k => { WithLoop(k); OnLoop(k, "points:7", "singleEolParallel"); },
+            "EdgeGuard:points:7:eol:wiring", ["point 'rex-lobby'", "a requestToExit needs 'doubleEol'", "a bridged cable reads as the button pressed, unlocking its door"]),
     ];
+
+    [Fact]
+    public void A_keyswitch_and_an_exit_button_on_double_EOL_loops_are_valid()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            WithLoop(k);
+            foreach (var (point, channel) in new[] { ("points:6", "CH3"), ("points:7", "CH4") })
+            {
+                OnLoop(k, point, "doubleEol");
+                k.Set($"{point}:line", $"mcp3008@0.0:{channel}");
+                k.Set($"{point}:eol:normalMax", "599");
+                k.Set($"{point}:eol:alarmMax", "818");
+            }
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(["fence-north", "key-guardroom", "rex-lobby"], result.Config!.Board.Loops.Select(l => l.PointId).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Moves a GPIO point onto channel 3 of <c>mcp3008@0.0</c> (see <see cref="WithLoop"/>) with single-EOL <paramref name="wiring"/>.</summary>
+    private static void OnLoop(Dictionary<string, string?> k, string point, string wiring)
+    {
+        k.Set($"{point}:line", "mcp3008@0.0:CH3");
+        k.Drop($"{point}:activeLevel");
+        k.Drop($"{point}:pull");
+        k.Set($"{point}:eol:wiring", wiring);
+        k.Set($"{point}:eol:shortMax", "341");
+        k.Set($"{point}:eol:normalMax", "682");
+    }
 
     /// <summary>Adds the expander <c>mcp23017@0x20</c> on I2C bus 1 with its INT on <paramref name="interruptLine"/>.</summary>
     private static void WithExpander(Dictionary<string, string?> k, int interruptLine = 4)
