@@ -174,7 +174,8 @@ public sealed partial class EventJournal
                 command.CommandText = $"SELECT {SelectColumns} FROM events WHERE id = $id;";
                 command.Parameters.AddWithValue("$id", id.ToString("D"));
                 using var reader = command.ExecuteReader();
-                return reader.Read() ? ReadRecord(reader, forDelivery: false) : FindInTail(id);
+                // As delivered: an acknowledgement of a journal.unreadable finds it by the stored id.
+                return reader.Read() ? ReadRecord(reader, forDelivery: true) : FindInTail(id);
             }
             catch (SqliteException ex)
             {
@@ -212,6 +213,10 @@ public sealed partial class EventJournal
                 }
 
                 return records;
+            }
+            catch (SqliteException ex) when (forDelivery && IsCorrupt(ex))
+            {
+                return QueryEach(from, through, max, ex);
             }
             catch (SqliteException ex)
             {

@@ -10,23 +10,41 @@ using Microsoft.Data.Sqlite;
 
 namespace EdgeGuard.Journal;
 
-// Reading a stored row back, and what the publisher gets when it cannot be read. A row that SQLite
-// returns but whose fields are not what the journal wrote (an id that is no UUID, a timestamp,
-// severity or type the journal never writes, data that is not a JSON object) can only come from
-// storage corruption: a flipped bit on an SD card, a tool that edited the file. The tools
-// (journal tail, export) refuse such a row with its seq and the problem. The publisher must not:
-// it reads in seq order and advances only past what the broker acknowledged, so a row it could
-// not read stopped delivery at that seq for good. Every later event (a lockdown, a fire) would
-// then wait behind it while the gateway looked online. Instead the publisher gets a
-// journal.unreadable record in the row's place: the office learns that this seq was lost and
-// what kind of event it was (when the type is still readable), and delivery goes on.
-// `journal verify` names the same row; the row itself stays in the file, untouched.
+// Reading a stored row back, and what the publisher gets when it cannot be read. A stored row can
+// be damaged only by the storage (a flipped bit on an SD card, a dying page) or by a tool that
+// edited the file. Three kinds of damage are caught:
+// - fields that are not what the journal writes (an id that is no UUID, a timestamp, severity or
+//   type it never writes, data that is not a JSON object);
+// - on delivery, a row that no longer matches its own hash (JournalChain), which catches what keeps
+//   a field's shape: a flipped hex digit of an id, a digit in data;
+// - on delivery, a page SQLite itself reports corrupt: the range is read again one seq at a time.
+// The tools (journal tail, export) refuse a row of the first kind with its seq and the problem, and
+// show a row of the second as stored; `journal verify` names both. The publisher must not stop: it
+// reads in seq order and advances only past what the broker acknowledged, so a row it could not
+// read stopped delivery at that seq for good, and every later event (a lockdown, a fire) waited
+// behind it while the gateway looked online. Instead it gets a journal.unreadable record in the
+// row's place: the office learns that this seq's event was lost and, when the type is still
+// readable, what kind of event it was, and delivery goes on. The row itself stays in the file.
 public sealed partial class EventJournal
 {
     /// <summary>The type of the record the publisher gets in place of a stored row that cannot be read back.</summary>
     public const string UnreadableType = "journal.unreadable";
 
-    private const string SelectColumns = "seq, id, ts, mono, type, point, zone, severity, drill, data";
+    // The row's fields, then its chain links (NULL on rows from before the chain, schema 8).
+    private const string SelectColumns = "seq, id, ts, mono, type, point, zone, severity, drill, data, prev_hash, hash";
+
+    // SQLITE_CORRUPT and SQLITE_NOTADB: the file's structure, not a row's fields, is damaged.
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+
+    // Delivery reads check each chained row against its own hash; one instance, used under _readGate.
+    private readonly JournalChain _readChain = new();
+
+    // Salts the id of a record whose row could not be read at all (no stored field to derive it
+    // from): the same for every resend while this journal is open, another after a restart.
+    private readonly Guid _unreadableSalt = Guid.NewGuid();
+
+    private SqliteCommand? _readOneCommand;
 
     // The stored row at the reader, checked field by field. For delivery, a row that fails a check
     // becomes a journal.unreadable record (reported once per read through onError); for the tools,
@@ -40,6 +58,8 @@ public sealed partial class EventJournal
         var severityText = Text(reader, 7);
         var data = Text(reader, 9);
 
+        var mono = reader.GetInt64(3);
+        var drill = reader.GetInt64(8);
         var idOk = Guid.TryParseExact(idText, "D", out var id);
         var tsOk = DateTimeOffset.TryParseExact(tsText, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var timestamp);
         var severity = severityText is null ? null : EventDataWriter.ParseSeverity(severityText);
@@ -49,6 +69,8 @@ public sealed partial class EventJournal
             : severity is null ? $"has unknown severity '{Quoted(severityText)}'."
             : !IsEventType(type) ? $"has type '{Quoted(type)}', not an event type."
             : !IsJsonObject(data) ? "has data that is not a JSON object."
+            : forDelivery && !MatchesItsHash(reader, new ChainedRow(seq, idText!, tsText!, mono, type!, Text(reader, 5), Text(reader, 6), severityText!, drill, data!))
+                ? "does not match its hash: it was changed after it was written."
             : null;
 
         if (problem is not null)
@@ -60,20 +82,67 @@ public sealed partial class EventJournal
             }
 
             Report(corrupt);
-            return Unreadable(reader, seq, idOk ? id : null, tsOk ? timestamp : null, IsEventType(type) ? type : null, problem);
+            return Unreadable(
+                seq, problem, tsOk ? timestamp : null, IsEventType(type) ? type : null,
+                idOk ? id : null, DerivedId(StoredFields(reader), tsOk ? timestamp : null), TimeSpan.FromTicks(mono));
         }
 
         return new JournalRecord(
             seq,
             id,
             timestamp,
-            TimeSpan.FromTicks(reader.GetInt64(3)),
+            TimeSpan.FromTicks(mono),
             type!,
             reader.IsDBNull(5) ? null : reader.GetString(5),
             reader.IsDBNull(6) ? null : reader.GetString(6),
             severity!.Value,
-            reader.GetInt64(8) != 0,
+            drill != 0,
             data!);
+    }
+
+    // A shape check passes a flipped hex digit in an id or a digit in data; the row's own hash
+    // does not. Rows from before the chain have none and pass.
+    private bool MatchesItsHash(SqliteDataReader reader, in ChainedRow row) =>
+        reader.IsDBNull(10) || reader.IsDBNull(11) || reader.GetValue(10) is not byte[] prev || reader.GetValue(11) is not byte[] hash
+            || _readChain.Hash(prev, row).AsSpan().SequenceEqual(hash);
+
+    private static bool IsCorrupt(SqliteException ex) => ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase;
+
+    // After SQLite found the file's structure damaged on a range read: the same range one seq at a
+    // time, so that the rows it can still reach are delivered and each seq it cannot read becomes
+    // a journal.unreadable. A seq with no row is skipped, as in the range read (a declared gap or,
+    // if the damage hid the row, a jump the office reports as lost events). Caller holds _readGate.
+    private List<JournalRecord> QueryEach(long from, long through, int max, SqliteException damage)
+    {
+        Report(JournalException.For(_database.Path, $"reading events {from}..{through} failed: {damage.Message}; reading them one by one", damage));
+        if (_readOneCommand is null)
+        {
+            _readOneCommand = _reader!.CreateCommand();
+            _readOneCommand.CommandText = $"SELECT {SelectColumns} FROM events WHERE seq = $seq;";
+            _readOneCommand.Parameters.Add("$seq", SqliteType.Integer);
+        }
+
+        var records = new List<JournalRecord>();
+        for (var seq = from; seq <= through && records.Count < max; seq++)
+        {
+            _readOneCommand.Parameters[0].Value = seq;
+            try
+            {
+                using var reader = _readOneCommand.ExecuteReader();
+                if (reader.Read())
+                {
+                    records.Add(ReadRecord(reader, forDelivery: true));
+                }
+            }
+            catch (SqliteException ex) when (IsCorrupt(ex))
+            {
+                var problem = $"cannot be read: {ex.Message}";
+                Report(Corrupt(seq, problem));
+                records.Add(Unreadable(seq, problem, null, null, null, DerivedId($"{UnreadableType}\n{seq}\n{_unreadableSalt}", null), TimeSpan.Zero));
+            }
+        }
+
+        return records;
     }
 
     private JournalException Corrupt(long seq, string problem) =>
@@ -85,13 +154,14 @@ public sealed partial class EventJournal
     // a duplicate; otherwise one derived from the row's stored bytes, the same on every read, so a
     // resend after a lost PUBACK is a duplicate too. The stored timestamp when it is readable,
     // otherwise the time it was read.
-    private JournalRecord Unreadable(SqliteDataReader reader, long seq, Guid? id, DateTimeOffset? timestamp, string? type, string problem)
+    private JournalRecord Unreadable(long seq, string problem, DateTimeOffset? timestamp, string? type, Guid? storedId, Guid derivedId, TimeSpan monotonic)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("problem", problem);
+            // The contract caps it at 200 characters; SQLite's own messages are not ours to bound.
+            writer.WriteString("problem", problem.Length > 200 ? string.Concat(problem.AsSpan(0, 199), "…") : problem);
             if (type is null)
             {
                 writer.WriteNull("storedType");
@@ -106,9 +176,9 @@ public sealed partial class EventJournal
 
         return new JournalRecord(
             seq,
-            id ?? DerivedId(reader, seq, timestamp),
+            storedId ?? derivedId,
             timestamp ?? _time.GetUtcNow(),
-            TimeSpan.FromTicks(reader.IsDBNull(3) ? 0 : reader.GetInt64(3)),
+            monotonic,
             UnreadableType,
             null,
             null,
@@ -117,20 +187,26 @@ public sealed partial class EventJournal
             Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
-    // A UUIDv7-shaped id from the row's stored fields: the stored time when readable, else 0, then
-    // SHA-256 bits. Unique in practice: even a damaged id keeps most of its original random bits,
-    // and the timestamps and monotonic times of two gateways' rows differ.
-    private static Guid DerivedId(SqliteDataReader reader, long seq, DateTimeOffset? timestamp)
+    // The row's stored fields as one text, to derive a stable id from.
+    private static string StoredFields(SqliteDataReader reader)
     {
-        var row = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{UnreadableType}\n{seq}");
+        var row = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{UnreadableType}\n{reader.GetInt64(0)}");
         for (var column = 1; column < reader.FieldCount; column++)
         {
             var value = reader.GetValue(column);
             row.Append('\n').Append(value is byte[] blob ? Convert.ToHexString(blob) : Convert.ToString(value, CultureInfo.InvariantCulture));
         }
 
+        return row.ToString();
+    }
+
+    // A UUIDv7-shaped id from the row's stored fields: the stored time when readable, else 0, then
+    // SHA-256 bits. Unique in practice: even a damaged id keeps most of its original random bits,
+    // and the timestamps and monotonic times of two gateways' rows differ.
+    private static Guid DerivedId(string source, DateTimeOffset? timestamp)
+    {
         Span<byte> id = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(row.ToString()), id);
+        SHA256.HashData(Encoding.UTF8.GetBytes(source), id);
         var millis = timestamp is { } at && at >= DateTimeOffset.UnixEpoch ? at.ToUnixTimeMilliseconds() : 0;
         Span<byte> time = stackalloc byte[8];
         BinaryPrimitives.WriteInt64BigEndian(time, millis << 16);

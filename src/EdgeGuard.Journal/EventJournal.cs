@@ -379,6 +379,8 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         {
             _readCommand?.Dispose();
             _readCommand = null;
+            _readOneCommand?.Dispose();
+            _readOneCommand = null;
             _reader?.Dispose();
             _reader = null;
         }

@@ -81,6 +81,75 @@ public sealed class UnreadableRowTests : IDisposable
         Assert.Equal([3L], _h.Journal.ReadAfter(_h.Journal.DeliveredThrough, 10).Select(r => r.Seq));
     }
 
+    [Fact]
+    public async Task A_row_changed_in_a_way_its_fields_cannot_show_is_caught_by_its_hash()
+    {
+        var stored = await ThreeEventsWithTheSecondDamaged("data", "'{\"kind\":\"doorContact\",\"active\":false}'");
+
+        var unreadable = _h.Journal.ReadAfter(0, 10)[1];
+
+        Assert.Equal((2L, EventJournal.UnreadableType, stored.Id), (unreadable.Seq, unreadable.Type, unreadable.Id));
+        AssertData(unreadable.DataJson, ("problem", "does not match its hash: it was changed after it was written."), ("storedType", "point.activated"));
+        Assert.Contains("\"active\":false", _h.Journal.Read(0, 10)[1].DataJson, StringComparison.Ordinal); // the tools show the row as stored
+    }
+
+    [Fact]
+    public async Task The_office_can_acknowledge_a_journal_unreadable_by_the_id_it_was_sent_with()
+    {
+        var stored = await ThreeEventsWithTheSecondDamaged("severity", "'Panic'");
+
+        var found = _h.Journal.FindById(stored.Id);
+
+        Assert.Equal(_h.Journal.ReadAfter(0, 10)[1], found);
+    }
+
+    // Damage to the file's structure, not to a row's fields: SQLite refuses the page (SQLITE_CORRUPT).
+    [Fact]
+    public async Task Rows_on_a_page_SQLite_reports_corrupt_are_delivered_as_journal_unreadable_and_the_rest_as_stored()
+    {
+        await _h.PublishAndFlush([.. Enumerable.Range(1, 300).Select(i => (DomainEvent)Activated(i))]);
+        var stored = _h.All();
+        _h.Journal.Dispose();
+        _h.Database.Dispose();
+        CorruptPageHolding(_h.Path, stored[149]);
+        _h.Reopen();
+        _h.Errors.Clear();
+
+        var records = _h.Journal.ReadAfter(0, 1000);
+
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), records.Select(r => r.Seq));
+        var unreadable = records.Where(r => r.Type == EventJournal.UnreadableType).ToList();
+        Assert.Contains(unreadable, r => r.Seq == 150);
+        Assert.InRange(unreadable.Count, 1, 100);
+        Assert.All(unreadable, r => Assert.StartsWith("cannot be read: ", JsonDocument.Parse(r.DataJson).RootElement.GetProperty("problem").GetString(), StringComparison.Ordinal));
+        Assert.All(records.Where(r => r.Type != EventJournal.UnreadableType), r => Assert.Equal(stored[(int)r.Seq - 1], r));
+        Assert.Equal(unreadable.Select(r => r.Id), _h.Journal.ReadAfter(0, 1000).Where(r => r.Type == EventJournal.UnreadableType).Select(r => r.Id));
+        Assert.Contains(_h.Errors, e => e.Message.Contains("reading them one by one", StringComparison.Ordinal));
+    }
+
+    // Sets the b-tree page type byte of the table page holding the record to 0, which no page has.
+    private static void CorruptPageHolding(string path, Core.Ports.JournalRecord record)
+    {
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            checkpoint.ExecuteNonQuery();
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        var pageSize = (bytes[16] << 8) | bytes[17];
+        // The table row holds the id text right before the timestamp text; the index entry does not.
+        var needle = System.Text.Encoding.UTF8.GetBytes(record.Id.ToString("D") + EventDataWriter.Iso(record.Timestamp));
+        var at = bytes.AsSpan().IndexOf(needle);
+        Assert.True(at > 0, "the row's id and timestamp were not found in the file");
+        var page = at / pageSize;
+        Assert.True(page > 0, "the row is on the first page");
+        bytes[page * pageSize] = 0;
+        File.WriteAllBytes(path, bytes);
+    }
+
     // Three door events; the second's column is then overwritten with a raw SQL value, and the
     // journal reopened so that delivery reads the rows from SQLite, not from its in-memory tail.
     // Returns the second event as it was stored before the damage.
