@@ -89,6 +89,11 @@ public static partial class GatewayConfigReader
                 }
 
                 var pull = _w.Enum(item.Child("pull"), subject, required: false, Pulls, LinePull.None);
+                if (kind is { } supervised && activeHigh is { } high && pull is { } resistor && CutReadsInactive(supervised, high, resistor) is { } cut)
+                {
+                    _w.Error(item.Child("activeLevel"), subject, cut);
+                }
+
                 var debounceNode = item.Child("debounceMs");
                 var debounceMs = kind is { } k
                     ? _w.Int(debounceNode, subject, required: false, 0, MaxDebounceMs, DefaultDebounceMs(k))
@@ -115,6 +120,25 @@ public static partial class GatewayConfigReader
             }
 
             return points;
+        }
+
+        // A panic button or a fire input whose cut cable reads inactive could be silenced by cutting
+        // it: the hold-up would never be reported, the fire would never open the egress doors.
+        // With the line's own pull resistor the direction is known; with pull 'none' it is the
+        // external resistor's, which the config cannot see. Supervised loops (ADC) report a cut.
+        private static string? CutReadsInactive(PointKind kind, bool activeHigh, LinePull pull)
+        {
+            if (kind is not (PointKind.PanicButton or PointKind.FireAlarm) || pull == LinePull.None || activeHigh == (pull == LinePull.Up))
+            {
+                return null;
+            }
+
+            var (level, other) = activeHigh ? ("high", "low") : ("low", "high");
+            var what = kind == PointKind.PanicButton
+                ? "a panicButton must read pressed when its cable is cut, or cutting it silences the hold-up alarm"
+                : "a fireAlarm must read active when its cable is cut, or cutting it keeps the egress doors locked in a fire";
+            return $"{what}: with pull '{(pull == LinePull.Up ? "up" : "down")}' and activeLevel '{level}' a cut reads inactive. "
+                + $"Wire a normally-closed contact and set activeLevel '{other}', or put the point on a double-EOL loop (an ADC channel)";
         }
     }
 }

@@ -62,7 +62,7 @@ public sealed class WalkTestVerbTests : IDisposable
         var screen = Screen;
         Assert.Equal(ExitCodes.WalkTestIncomplete, code);
         Assert.Contains("Outputs stay at their boot state", screen);
-        Assert.Matches(@"seen panic-guardroom +PanicButton, zone guardroom \(Guard room\), line 24: ACTIVE, raw low, 1 raw edge", screen);
+        Assert.Matches(@"seen panic-guardroom +PanicButton, zone guardroom \(Guard room\), line 24: ACTIVE, raw high, 1 raw edge", screen);
         Assert.Matches(@"seen door-annex +DoorContact, zone annex \(Annex\), mcp23017@0x20:A1: ACTIVE, raw high", screen);
         Assert.Matches(@"seen door-annex .*: restored, raw low", screen);
         Assert.Matches(@"seen fence-east .*mcp3008@0\.0:CH0: ACTIVE, raw high, eol alarm \d+", screen);
@@ -224,7 +224,7 @@ public sealed class WalkTestVerbTests : IDisposable
           "zones": [ { "id": "hall", "name": "Entrance hall" } ],
           "points": [
             { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
-            { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "low", "pull": "up", "zone": "hall" } ],
+            { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "hall" } ],
           "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true } ] } }
         """;
 

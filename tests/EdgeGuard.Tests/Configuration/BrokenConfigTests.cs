@@ -96,6 +96,12 @@ public sealed partial class BrokenConfigTests
         new("missing activeLevel", k => k.Drop("points:5:activeLevel"), "EdgeGuard:points:5:activeLevel",
             ["activeLevel is required"]),
         new("bad pull", k => k.Set("points:0:pull", "pullup"), "EdgeGuard:points:0:pull", ["'pullup' is not valid", "none, up, down"]),
+        // A cut cable must not silence a hold-up or keep the egress locked in a fire.
+        new("normally-open panic button on a pull-up", k => k.Set("points:3:activeLevel", "low"), "EdgeGuard:points:3:activeLevel",
+            ["point 'panic-lobby'", "a panicButton must read pressed when its cable is cut", "with pull 'up' and activeLevel 'low' a cut reads inactive",
+             "set activeLevel 'high'", "double-EOL loop"]),
+        new("fire input that reads quiet when cut", k => k.Set("points:8:pull", "down"), "EdgeGuard:points:8:activeLevel",
+            ["point 'fire-panel'", "a fireAlarm must read active when its cable is cut", "with pull 'down' and activeLevel 'high'", "set activeLevel 'low'"]),
         new("debounce above 10 s", k => k.Set("points:2:debounceMs", "20000"), "EdgeGuard:points:2:debounceMs",
             ["20000 is out of range", "0..10000"]),
         new("unknown zone on a point", k => k.Set("points:0:zone", "lobbby"), "EdgeGuard:points:0:zone",

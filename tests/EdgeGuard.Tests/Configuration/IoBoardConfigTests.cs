@@ -81,9 +81,9 @@ public sealed class IoBoardConfigTests
         var driver = services.GetRequiredService<SimulatedGpioDriver>();
 
         // Quiet building: the simulated board starts at rest wherever each point is wired.
-        Assert.True(inputs.Read("panic-annex"), "active-low panic on the expander, released");
+        Assert.False(inputs.Read("panic-annex"), "normally-closed panic on the expander, released");
         Assert.False(inputs.Read("fence-east"), "double-EOL loop at its normal reading");
-        Assert.True(inputs.Read("panic-guardroom"), "native active-low panic, released");
+        Assert.False(inputs.Read("panic-guardroom"), "native normally-closed panic, released");
         Assert.True(buses.Expander("mcp23017@0x20").PinLevel(8), "expander maglock at its initial level");
         Assert.Equal(System.Device.Gpio.PinMode.InputPullUp, driver.ModeOf(4));
 

@@ -32,7 +32,7 @@ public sealed class ValidConfigTests
             ["door-lobby", "door-chancery", "fence-north", "panic-lobby", "panic-guardroom", "tamper-gateway", "key-guardroom", "rex-lobby", "fire-panel", "key-evacuate", "key-drill"],
             site.Points.Select(p => p.Id));
         Assert.Equal(
-            new PointDefinition("panic-lobby", PointKind.PanicButton, 23, ActiveHigh: false, LinePull.Up, TimeSpan.FromMilliseconds(500), "lobby"),
+            new PointDefinition("panic-lobby", PointKind.PanicButton, 23, ActiveHigh: true, LinePull.Up, TimeSpan.FromMilliseconds(500), "lobby"),
             site.Point("panic-lobby"));
         Assert.Equal(
             new PointDefinition("fence-north", PointKind.Perimeter, 22, ActiveHigh: true, LinePull.Up, TimeSpan.FromMilliseconds(200), "perimeter"),

@@ -62,7 +62,7 @@ public sealed class GatewayLockTests : IDisposable
         File.WriteAllText(config, $$"""
             { "EdgeGuard": { "site": "s", "gateway": "g", "stateDirectory": "{{_dir}}",
               "zones": [ { "id": "z", "name": "Z" } ],
-              "points": [ { "id": "p", "kind": "panicButton", "line": 23, "activeLevel": "low", "pull": "up", "zone": "z" } ],
+              "points": [ { "id": "p", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "z" } ],
               "outputs": [ { "id": "s", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "z" } ] } }
             """);
         using var held = GatewayLock.Acquire(_dir);
