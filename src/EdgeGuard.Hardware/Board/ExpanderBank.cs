@@ -14,8 +14,12 @@ namespace EdgeGuard.Hardware.Board;
 /// </summary>
 /// <remarks>
 /// From the moment the outputs are opened (a bank with outputs only is never started), a supervision timer
-/// calls <see cref="Mcp23017Lines.Poll"/> (an interrupt left asserted by a failed read is serviced), checks that the chip still holds its configuration, and reports a chip that
-/// stops answering (or loses edges in its callback) as <see cref="HardwareFault"/>, restored once it answers.
+/// checks that each chip still holds its configuration, calls <see cref="Mcp23017Lines.Sweep"/> (the chip is read
+/// whatever its interrupt line says, so a change that line never announced is still delivered, and the line is
+/// judged), and reports a chip that stops answering, loses edges in its callback or has an interrupt line that
+/// does not work (<see cref="Mcp23017Lines.InterruptLineFault"/>: it is then read every
+/// <see cref="Mcp23017Lines.FastPollInterval"/> until the line is trusted again) as <see cref="HardwareFault"/>,
+/// restored once that is over.
 /// A chip found reset (a brown-out) is configured again as at start-up (<see cref="Mcp23017Lines.Reconfigure"/>:
 /// outputs at their current levels, inputs changed meanwhile delivered) and reported as a fault and its restore;
 /// while that fails the fault stays raised and every pass retries.
@@ -183,8 +187,9 @@ public sealed partial class ExpanderBank : IInputLines
     }
 
     /// <summary>
-    /// One supervision pass over every chip: configures a chip found reset again, services a pending interrupt
-    /// and checks the chip still answers. Reports faults raised and restored; never throws (it runs on a timer).
+    /// One supervision pass over every chip: configures a chip found reset again, reads its interrupt flags and
+    /// inputs (delivering any change), judges its interrupt line and checks the chip still answers. Reports
+    /// faults raised and restored; never throws (it runs on a timer).
     /// </summary>
     public void Supervise()
     {
@@ -300,7 +305,17 @@ public sealed partial class ExpanderBank : IInputLines
                 repaired = $"{reset}; it was configured again, outputs at their current levels, and its inputs re-read";
             }
 
-            chip.Lines!.Poll();
+            if (repaired is null)
+            {
+                // Read whatever the host line says: a cut INTA wire leaves it high, and only this read would
+                // find the chip's pending interrupt (and the fault to report).
+                chip.Lines!.Sweep();
+            }
+            else
+            {
+                chip.Lines!.Poll(); // configuring it again has just read (and delivered) every input
+            }
+
             if (chip.Resync && started)
             {
                 // Its points were given fail-safe levels while it did not answer: now their real ones (a held
@@ -309,14 +324,17 @@ public sealed partial class ExpanderBank : IInputLines
                 chip.Resync = false;
             }
 
+            string? lost = null;
             var failures = chip.Lines.CallbackFailures;
             if (failures != chip.CallbackFailuresSeen)
             {
                 chip.CallbackFailuresSeen = failures;
-                return ($"{failures} interrupt(s) could not be serviced: {chip.Lines.LastCallbackFailure?.Message}", repaired);
+                lost = $"{failures} interrupt(s) could not be serviced: {chip.Lines.LastCallbackFailure?.Message}";
             }
 
-            return (null, repaired);
+            // Stands for as long as the line is not trusted: one fault for the episode, then its restore.
+            var problems = new[] { lost, chip.Lines.InterruptLineFault }.OfType<string>().ToList();
+            return (problems.Count > 0 ? string.Join("; ", problems) : null, repaired);
         }
 #pragma warning disable CA1031 // A supervision timer must survive any failure of the chip it watches.
         catch (Exception ex)
@@ -336,44 +354,5 @@ public sealed partial class ExpanderBank : IInputLines
         return byAddress.TryGetValue(address.Address, out var chip)
             ? (chip, address.Pin)
             : throw new ArgumentException($"'{id}' is on {address.Chip}, which is not a configured expander.");
-    }
-
-    private sealed class Chip(ExpanderOptions options, IBusDevices buses)
-    {
-        public ExpanderOptions Options { get; } = options;
-
-        public System.Device.I2c.I2cDevice Device { get; } = buses.OpenExpander(options);
-
-        public Mcp23017 Driver => field ??= new Mcp23017(Device);
-
-        public List<ExpanderInput> Inputs { get; } = [];
-
-        public List<(string Id, int Pin)> Outputs { get; } = [];
-
-        /// <summary>Per output (as <see cref="Outputs"/> orders them): the level last asked for, used when the chip is configured late.</summary>
-        public bool[] Requested => field ??= new bool[Outputs.Count];
-
-        /// <summary>Per output: the level the restored plan asked for at start-up.</summary>
-        public bool[] Initial => field ??= new bool[Outputs.Count];
-
-        /// <summary>Null until the chip answered its configuration. Read without the bank's lock (output writes).</summary>
-        public Mcp23017Lines? Lines
-        {
-            get => Volatile.Read(ref field);
-            set => Volatile.Write(ref field, value);
-        }
-
-        public bool Faulted { get; set; }
-
-        /// <summary>Fail-safe levels given for its points while it could not be configured, by point id.</summary>
-        public Dictionary<string, bool> Assumed { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>Its points were given fail-safe levels: deliver the real ones once it answers.</summary>
-        public bool Resync { get; set; }
-
-        public long CallbackFailuresSeen { get; set; }
-
-        /// <summary>Why the chip must be configured again (it was found reset); null once that succeeded.</summary>
-        public string? ResetFound { get; set; }
     }
 }

@@ -14,12 +14,34 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 internal sealed class ExpanderRig : IDisposable
 {
+    private volatile bool _intWired = true;
+
     public ExpanderRig()
     {
         Controller = new GpioController(Host);
         Host.SetInputLevel(AnnexExpander.IntLine, true);
-        Fake.InterruptLevelChanged += level => Host.SetInputLevel(AnnexExpander.IntLine, level);
+        Fake.InterruptLevelChanged += level =>
+        {
+            if (_intWired)
+            {
+                Host.SetInputLevel(AnnexExpander.IntLine, level);
+            }
+        };
         Fake.SetPin(1, false);
+    }
+
+    /// <summary>
+    /// Whether INTA reaches the host line. False is a cut wire: the host's pull-up holds the line high while the
+    /// chip still answers on I2C. Set back to true, the line follows INTA again (low at once if it is asserted).
+    /// </summary>
+    public bool IntWired
+    {
+        get => _intWired;
+        set
+        {
+            _intWired = value;
+            Host.SetInputLevel(AnnexExpander.IntLine, !value || Fake.IntLevel);
+        }
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));

@@ -152,6 +152,13 @@ public sealed class Mcp23017
         return new Mcp23017Interrupt(Word(rx[0], rx[1]), Word(rx[2], rx[3]), Word(rx[4], rx[5]));
     }
 
+    /// <summary>
+    /// Reads INTFA, INTFB only: which pins hold an interrupt. Unlike <see cref="ReadInterrupt"/> this does not
+    /// clear it, so INT stays asserted while the result is non-zero; supervision compares it with the host line.
+    /// </summary>
+    /// <exception cref="HardwareException">The chip did not answer on the bus.</exception>
+    public ushort ReadInterruptFlags() => ReadPair("INTF", Mcp23017Register.IntfA);
+
     /// <summary>Reads one register (diagnostics; for example to verify the configuration took).</summary>
     /// <exception cref="HardwareException">The chip did not answer on the bus.</exception>
     public byte ReadRegister(Mcp23017Register register)

@@ -25,14 +25,16 @@ public sealed record ExpanderOutput(string OutputId, int Pin, bool InitialHigh);
 /// <para>Edges are reported relative to the levels last reported: the level captured at the interrupt first,
 /// then the level now if the pin changed again before the read, so a short press is never lost (both edges
 /// carry the callback's timestamp). <see cref="Read"/> does not change what was reported.</para>
-/// <para>If a read fails the chip keeps INT asserted and no new falling edge comes; the callback therefore
-/// re-reads while the host line is still low, and <see cref="Poll"/> lets a supervision timer recover.
-/// Does not own the <see cref="GpioController"/> or the chip; disposing leaves the outputs at their levels.</para>
+/// <para>While INT stays asserted no new falling edge comes (a failed read, a pin that keeps changing): the
+/// callback re-reads while the host line is low, up to four passes, then once more after
+/// <see cref="ReserviceDelay"/> if the chip still had something to report. The host line itself is not trusted
+/// blindly: <see cref="Sweep"/> (supervision, every second) reads the chip whatever the line says, delivers what
+/// it finds and judges the line (<see cref="InterruptLineFault"/>); while the line is judged faulty the chip is
+/// read every <see cref="FastPollInterval"/>. See Mcp23017Lines.Interrupts.cs.</para>
+/// <para>Does not own the <see cref="GpioController"/> or the chip; disposing leaves the outputs at their levels.</para>
 /// </remarks>
-public sealed class Mcp23017Lines : IInputLines, IOutputLines
+public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
 {
-    private const int MaxServicePasses = 4;
-
     private readonly GpioController _controller;
     private readonly int _interruptLine;
     private readonly Mcp23017 _chip;
@@ -48,6 +50,12 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
     // Pins whose next real level is recorded without an edge (AssumeReported with quiet): a fail-safe
     // inactive keyswitch must not become a turn just because the chip answers again while it is held.
     private ushort _quiet;
+    // Pins whose _reported is a level assumed (AssumeReported), not read: a difference there says nothing
+    // about the interrupt line. Cleared, like _quiet, when every input is read.
+    private ushort _assumed;
+    // Read() cleared a pending interrupt without delivering it: a level found changed afterwards with no
+    // interrupt flagged is explained by that, not by a deaf line. Cleared when every input is read and compared.
+    private bool _readUnreported;
     private Action<RawEdge>? _onEdge;
     private PinChangeEventHandler? _handler;
     private long _callbackFailures;
@@ -129,7 +137,14 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
         ArgumentNullException.ThrowIfNull(pointId);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var pin = _inputPins.TryGetValue(pointId, out var p) ? p : throw new KeyNotFoundException($"Point '{pointId}' is not on {_chip.Name}.");
-        return (_chip.ReadLevels() & (1 << pin)) != 0;
+        // Under the lock so it cannot clear an interrupt between the supervision sweep's INTF read and its
+        // look at the host line (which would make a working line look deaf).
+        lock (_gate)
+        {
+            var levels = _chip.ReadLevels();
+            _readUnreported = true;
+            return (levels & (1 << pin)) != 0;
+        }
     }
 
     /// <inheritdoc/>
@@ -143,26 +158,10 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
             throw new InvalidOperationException("Edge delivery has already been started.");
         }
 
-        _handler = (_, _) => Service();
+        _handler = (_, _) => Service(fromEdge: true);
         _controller.RegisterCallbackForPinValueChangedEvent(_interruptLine, PinEventTypes.Falling, _handler);
         // A change since initialisation holds INT low and will never make another falling edge.
         Poll();
-    }
-
-    /// <summary>
-    /// Services the chip if its INT line is asserted (low) with no edge to announce it, e.g. after a failed
-    /// read. Call it from a periodic supervision timer. Returns whether the line was asserted.
-    /// </summary>
-    public bool Poll()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_onEdge is null || _controller.Read(_interruptLine) == PinValue.High)
-        {
-            return false;
-        }
-
-        Service();
-        return true;
     }
 
     /// <summary>
@@ -187,8 +186,7 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
             // The re-read levels are stamped now: when the change happened during the reset is unknown.
             var edges = new List<RawEdge>();
             AddEdges(edges, _reported, levels, _time.GetTimestamp());
-            _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
-            _quiet = 0; // every quiet pin has now been read: its real level is recorded
+            RecordRead(levels);
             foreach (var edge in edges)
             {
                 _onEdge?.Invoke(edge);
@@ -218,6 +216,7 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
         {
             _reported = (ushort)(high ? _reported | bit : _reported & ~bit);
             _quiet = (ushort)(quiet ? _quiet | bit : _quiet & ~bit);
+            _assumed |= (ushort)bit;
         }
     }
 
@@ -234,8 +233,7 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
             var levels = _chip.ReadLevels();
             var edges = new List<RawEdge>();
             AddEdges(edges, _reported, levels, _time.GetTimestamp());
-            _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
-            _quiet = 0; // every quiet pin has now been read: its real level is recorded
+            RecordRead(levels);
             foreach (var edge in edges)
             {
                 _onEdge?.Invoke(edge);
@@ -274,7 +272,14 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
             return;
         }
 
-        _disposed = true;
+        lock (_gate)
+        {
+            // Under the lock: a timer is only created under it after checking _disposed (Interrupts.cs).
+            _disposed = true;
+            _reservice?.Dispose();
+            _fastPoll?.Dispose();
+        }
+
         if (_handler is not null)
         {
             LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(_interruptLine, _handler));
@@ -283,52 +288,13 @@ public sealed class Mcp23017Lines : IInputLines, IOutputLines
         LineSet.CloseAll(_controller, [_interruptLine]);
     }
 
-    /// <summary>Runs on the driver's event thread: nothing may escape (see the Hardware README's callback rule).</summary>
-    private void Service()
+    /// <summary>Records every input's level as read (and so reported); nothing assumed or read unreported remains.</summary>
+    private void RecordRead(ushort levels)
     {
-        try
-        {
-            var timestamp = _time.GetTimestamp();
-            for (var pass = 0; pass < MaxServicePasses; pass++)
-            {
-                lock (_gate)
-                {
-                    // Delivered under the lock so a Poll racing the callback cannot reorder edges. The
-                    // action never blocks: it queues the edge, or decides on it here when the
-                    // controller is idle (outputs on this chip then take this lock again, re-entrantly).
-                    foreach (var edge in EdgesFrom(_chip.ReadInterrupt(), timestamp))
-                    {
-                        _onEdge?.Invoke(edge);
-                    }
-                }
-
-                // Released: done. Still low: a change arrived during the read; its edge was already consumed.
-                if (_controller.Read(_interruptLine) == PinValue.High)
-                {
-                    return;
-                }
-            }
-        }
-#pragma warning disable CA1031 // Deliberately catch-all: a throw would kill the driver's event thread.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Interlocked.Increment(ref _callbackFailures);
-            Volatile.Write(ref _lastCallbackFailure, ex);
-        }
-    }
-
-    private List<RawEdge> EdgesFrom(Mcp23017Interrupt interrupt, long timestamp)
-    {
-        // INTCAP of a port is fresh only when that port flagged this interrupt; otherwise it is a stale copy.
-        var fresh = ((interrupt.Flags & 0x00FF) != 0 ? 0x00FF : 0) | ((interrupt.Flags & 0xFF00) != 0 ? 0xFF00 : 0);
-        var captured = (ushort)((_reported & ~fresh) | (interrupt.Captured & fresh));
-        var edges = new List<RawEdge>();
-        AddEdges(edges, _reported, captured, timestamp);
-        AddEdges(edges, captured, interrupt.Levels, timestamp);
-        _reported = (ushort)((_reported & ~_inputMask) | (interrupt.Levels & _inputMask));
+        _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
         _quiet = 0; // every quiet pin has now been read: its real level is recorded
-        return edges;
+        _assumed = 0;
+        _readUnreported = false;
     }
 
     private void AddEdges(List<RawEdge> edges, ushort before, ushort after, long timestamp)

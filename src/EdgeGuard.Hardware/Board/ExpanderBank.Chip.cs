@@ -1,0 +1,47 @@
+using EdgeGuard.Hardware.Drivers.Mcp23017;
+
+namespace EdgeGuard.Hardware.Board;
+
+// What the bank knows about one expander: its configuration, its pins, and the state supervision keeps for it.
+// Kept apart from the supervision itself in ExpanderBank.cs.
+public sealed partial class ExpanderBank
+{
+    private sealed class Chip(ExpanderOptions options, IBusDevices buses)
+    {
+        public ExpanderOptions Options { get; } = options;
+
+        public System.Device.I2c.I2cDevice Device { get; } = buses.OpenExpander(options);
+
+        public Mcp23017 Driver => field ??= new Mcp23017(Device);
+
+        public List<ExpanderInput> Inputs { get; } = [];
+
+        public List<(string Id, int Pin)> Outputs { get; } = [];
+
+        /// <summary>Per output (as <see cref="Outputs"/> orders them): the level last asked for, used when the chip is configured late.</summary>
+        public bool[] Requested => field ??= new bool[Outputs.Count];
+
+        /// <summary>Per output: the level the restored plan asked for at start-up.</summary>
+        public bool[] Initial => field ??= new bool[Outputs.Count];
+
+        /// <summary>Null until the chip answered its configuration. Read without the bank's lock (output writes).</summary>
+        public Mcp23017Lines? Lines
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
+
+        public bool Faulted { get; set; }
+
+        /// <summary>Fail-safe levels given for its points while it could not be configured, by point id.</summary>
+        public Dictionary<string, bool> Assumed { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Its points were given fail-safe levels: deliver the real ones once it answers.</summary>
+        public bool Resync { get; set; }
+
+        public long CallbackFailuresSeen { get; set; }
+
+        /// <summary>Why the chip must be configured again (it was found reset); null once that succeeded.</summary>
+        public string? ResetFound { get; set; }
+    }
+}

@@ -1,0 +1,267 @@
+using System.Device.Gpio;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Hardware.Drivers.Mcp23017;
+
+// How the chip's changes reach the edge action, and why the host's interrupt line is not trusted blindly:
+// a cut INTA wire (the pull-up keeps the line high) or one shorted low makes no falling edge, yet the chip still
+// answers and IOCON reads right, so nothing else would notice that its points have gone deaf. Kept apart from
+// configuration, reads and outputs in Mcp23017Lines.cs.
+public sealed partial class Mcp23017Lines
+{
+    /// <summary>
+    /// How soon the chip is serviced again when INT is still asserted after the callback's passes (a pin keeps
+    /// changing). Meanwhile the chip latches nothing new, so a press made then is only seen by reading it.
+    /// </summary>
+    public static readonly TimeSpan ReserviceDelay = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// How often the chip is read while its interrupt line is judged faulty (<see cref="InterruptLineFault"/>):
+    /// short enough that a press and release are seen as such, not only the first change the chip latched.
+    /// </summary>
+    public static readonly TimeSpan FastPollInterval = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// How long no miss must have been found before a line seen announcing an interrupt again is trusted, so a
+    /// loose wire that works for one press and not the next is one fault, not a fault and a restore per press.
+    /// </summary>
+    public static readonly TimeSpan LineTrustedAfter = TimeSpan.FromSeconds(30);
+
+    private const int MaxServicePasses = 4;
+
+    private ITimer? _reservice;
+    private ITimer? _fastPoll;
+    private string? _lineFault;
+    private long _lastMiss;
+    private bool _announcedSinceMiss;
+
+    /// <summary>
+    /// Why the interrupt line is not trusted (it did not assert for a change the chip latched, stays asserted with
+    /// nothing pending, or inputs changed with no interrupt at all), or null. Set by <see cref="Sweep"/>; while set
+    /// the chip is read every <see cref="FastPollInterval"/>. Cleared by a sweep once the host has seen a falling
+    /// edge for a chip interrupt (its service found INTF set) and no miss was found for <see cref="LineTrustedAfter"/>.
+    /// </summary>
+    public string? InterruptLineFault
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lineFault;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Services the chip if its INT line is asserted (low) with no edge to announce it, e.g. after a failed
+    /// read. Returns whether the line was asserted. Supervision calls <see cref="Sweep"/>, which also does this.
+    /// </summary>
+    public bool Poll()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_onEdge is null || !LineAsserted())
+        {
+            return false;
+        }
+
+        Service(fromEdge: false);
+        return true;
+    }
+
+    /// <summary>
+    /// One supervision read, whatever the host line says: reads INTF (which leaves the interrupt pending), looks at
+    /// the host line, then reads INTF/INTCAP/GPIO and delivers every change as the interrupt callback would
+    /// (stamped now), so a change the line never announced still arrives. Judges the line from what it saw
+    /// (<see cref="InterruptLineFault"/>). Does nothing before <see cref="Start"/>.
+    /// </summary>
+    /// <exception cref="HardwareException">The chip did not answer; the line is not judged.</exception>
+    public void Sweep()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_onEdge is not null && SweepOnce())
+        {
+            // A pin changed again during the read: serviced like an edge (passes, then a re-service).
+            Service(fromEdge: false);
+        }
+    }
+
+    /// <returns>Whether INT is asserted again after the read because the chip had more to report.</returns>
+    private bool SweepOnce()
+    {
+        lock (_gate)
+        {
+            // Under the lock the callback, Read and DeliverChanges cannot clear the interrupt between these
+            // reads, so INTF set at the first read is still set, and holding INT low, at the look at the line.
+            var timestamp = _time.GetTimestamp();
+            var assertedBefore = LineAsserted();
+            var flags = _chip.ReadInterruptFlags();
+            var asserted = LineAsserted();
+            var (before, assumed, readUnreported) = (_reported, _assumed, _readUnreported);
+            var interrupt = _chip.ReadInterrupt();
+            foreach (var edge in EdgesFrom(interrupt, timestamp))
+            {
+                _onEdge?.Invoke(edge);
+            }
+
+            var unannounced = (before ^ interrupt.Levels) & _inputMask & ~assumed;
+            var miss = (flags, asserted) switch
+            {
+                // The chip held INT asserted (INTF stays set until read) while the host read its line high.
+                (not 0, false) =>
+                    $"its interrupt line (host GPIO {_interruptLine}) is not asserting: the chip held an interrupt for {Mcp23017Configuration.PinNames(flags)} while the line read high (INTA wire cut or loose?)",
+                // Low before and after the flags read with nothing pending, even after the full read: not the chip.
+                (0, true) when assertedBefore && interrupt.Flags == 0 =>
+                    $"its interrupt line (host GPIO {_interruptLine}) is asserted while the chip has no interrupt pending (INTA shorted to ground?), so no falling edge can announce a change",
+                // Changed with no interrupt at all, and no Read() explains it (it clears without delivering).
+                (0, false) when interrupt.Flags == 0 && unannounced != 0 && !readUnreported =>
+                    $"{Mcp23017Configuration.PinNames(unannounced)} changed without an interrupt reaching host GPIO {_interruptLine}",
+                _ => null,
+            };
+            JudgeLine(miss, timestamp);
+            return interrupt.Flags != 0 && LineAsserted();
+        }
+    }
+
+    /// <summary>Raises the line fault at a miss (starting the fast poll), or clears it once the line is trusted again. Under the lock.</summary>
+    private void JudgeLine(string? miss, long timestamp)
+    {
+        if (miss is not null)
+        {
+            (_lastMiss, _announcedSinceMiss) = (timestamp, false);
+            if (_lineFault is null && !_disposed)
+            {
+                // The first reason stands for the episode: the bank reports the fault once.
+                _lineFault = $"{miss}; supervision delivers what the line does not announce, reading the chip every {FastPollInterval.TotalMilliseconds:0} ms until the line is seen working again";
+                _fastPoll ??= _time.CreateTimer(_ => FastPoll(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _fastPoll.Change(FastPollInterval, FastPollInterval);
+            }
+        }
+        else if (_lineFault is not null && _announcedSinceMiss && _time.GetElapsedTime(_lastMiss, timestamp) >= LineTrustedAfter)
+        {
+            _lineFault = null;
+            _fastPoll?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>On the fast-poll timer: a sweep. Nothing may escape a timer callback.</summary>
+    private void FastPoll()
+    {
+        try
+        {
+            if (!_disposed)
+            {
+                Sweep();
+            }
+        }
+        catch (Exception ex) when (ex is HardwareException or ObjectDisposedException)
+        {
+            // Not counted: nothing was lost (the chip keeps what it latched for the next read), and supervision's
+            // own sweep reports a chip that does not answer; counting 40 a second would only inflate the number.
+            // Disposed: a tick that raced Dispose.
+        }
+#pragma warning disable CA1031 // Deliberately catch-all: the edge action threw, which does lose edges.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CountFailure(ex);
+        }
+    }
+
+    /// <summary>Runs on the driver's event thread (or a timer): nothing may escape (see the Hardware README's callback rule).</summary>
+    /// <param name="fromEdge">The host saw a falling edge: if the chip has an interrupt behind it, the line works.</param>
+    private void Service(bool fromEdge)
+    {
+        try
+        {
+            var timestamp = _time.GetTimestamp();
+            var flagged = false;
+            for (var pass = 0; pass < MaxServicePasses; pass++)
+            {
+                lock (_gate)
+                {
+                    var interrupt = _chip.ReadInterrupt();
+                    flagged = interrupt.Flags != 0;
+                    _announcedSinceMiss |= fromEdge && pass == 0 && flagged;
+                    // Delivered under the lock so a Poll racing the callback cannot reorder edges. The
+                    // action never blocks: it queues the edge, or decides on it here when the
+                    // controller is idle (outputs on this chip then take this lock again, re-entrantly).
+                    foreach (var edge in EdgesFrom(interrupt, timestamp))
+                    {
+                        _onEdge?.Invoke(edge);
+                    }
+                }
+
+                // Released: done. Still low: a change arrived during the read; its edge was already consumed.
+                if (!LineAsserted())
+                {
+                    return;
+                }
+            }
+
+            // Out of passes, INT still asserted by a pin that keeps changing: no new falling edge will come and
+            // the chip latches nothing more until read, so read it again soon rather than at the next supervision
+            // pass. Not when the last read found nothing pending: a line held low by something else would make
+            // this loop forever; supervision judges that line instead.
+            if (flagged)
+            {
+                ScheduleReservice();
+            }
+        }
+#pragma warning disable CA1031 // Deliberately catch-all: a throw would kill the driver's event thread.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CountFailure(ex);
+        }
+    }
+
+    private void ScheduleReservice()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _reservice ??= _time.CreateTimer(_ => Reservice(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _reservice.Change(ReserviceDelay, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <summary>On the re-service timer: services the chip if INT is still asserted (a callback may have done it meanwhile).</summary>
+    private void Reservice()
+    {
+        try
+        {
+            if (!_disposed && LineAsserted())
+            {
+                Service(fromEdge: false);
+            }
+        }
+#pragma warning disable CA1031 // Deliberately catch-all: an exception on a timer thread would take the process down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CountFailure(ex);
+        }
+    }
+
+    private void CountFailure(Exception ex)
+    {
+        Interlocked.Increment(ref _callbackFailures);
+        Volatile.Write(ref _lastCallbackFailure, ex);
+    }
+
+    private bool LineAsserted() => _controller.Read(_interruptLine) == PinValue.Low;
+
+    private List<RawEdge> EdgesFrom(Mcp23017Interrupt interrupt, long timestamp)
+    {
+        // INTCAP of a port is fresh only when that port flagged this interrupt; otherwise it is a stale copy.
+        var fresh = ((interrupt.Flags & 0x00FF) != 0 ? 0x00FF : 0) | ((interrupt.Flags & 0xFF00) != 0 ? 0xFF00 : 0);
+        var captured = (ushort)((_reported & ~fresh) | (interrupt.Captured & fresh));
+        var edges = new List<RawEdge>();
+        AddEdges(edges, _reported, captured, timestamp);
+        AddEdges(edges, captured, interrupt.Levels, timestamp);
+        RecordRead(interrupt.Levels);
+        return edges;
+    }
+}

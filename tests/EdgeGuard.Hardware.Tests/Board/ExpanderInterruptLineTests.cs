@@ -1,0 +1,212 @@
+using System.Device.I2c;
+using System.Device.Spi;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hardware.Board;
+using static EdgeGuard.Hardware.Tests.Board.AnnexExpander;
+
+namespace EdgeGuard.Hardware.Tests.Board;
+
+/// <summary>
+/// An expander whose INTA does not reach the host (a cut or loose wire: the host's pull-up keeps the line high,
+/// the chip still answers and IOCON reads right) or is held low: supervision reads the chip anyway, delivers what
+/// the line never announced, raises one fault, reads the chip every 25 ms while it stands, and restores it once
+/// the line has announced a change again and missed none for 30 s.
+/// </summary>
+public sealed class ExpanderInterruptLineTests : IDisposable
+{
+    private static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(25); // Mcp23017Lines.FastPollInterval
+
+    private readonly ExpanderRig _rig = new(); // the door closed; the panic button released
+
+    public void Dispose() => _rig.Dispose();
+
+    private ExpanderBank Started()
+    {
+        var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        return bank;
+    }
+
+    /// <summary>Lets time pass in 5 ms steps, so every timer fires at its own moment.</summary>
+    private void Run(TimeSpan span)
+    {
+        for (var left = span; left > TimeSpan.Zero; left -= TimeSpan.FromMilliseconds(5))
+        {
+            _rig.Time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+    }
+
+    private IEnumerable<bool> PanicEdges() => _rig.Edges.Where(e => e.PointId == Panic.Id).Select(e => e.High);
+
+    [Fact]
+    public void A_panic_press_the_cut_interrupt_line_never_announced_is_delivered_by_the_supervision_pass_with_one_fault()
+    {
+        using var bank = Started();
+        _rig.IntWired = false;
+
+        _rig.Fake.SetPin(0, false); // pressed: the chip latches it and asserts INTA, which reaches nothing
+        Assert.Empty(_rig.Edges);
+        bank.Supervise();
+
+        Assert.Equal([new RawEdge("panic-annex", false, _rig.Time.GetTimestamp())], _rig.Edges);
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+        Assert.Equal("mcp23017@0x20", fault.Device);
+        Assert.Contains("interrupt line (host GPIO 4) is not asserting", fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("held an interrupt for A0", fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("reading the chip every 25 ms", fault.Reason, StringComparison.Ordinal);
+
+        _rig.Fake.SetPin(0, true);
+        bank.Supervise();
+        bank.Supervise();
+        Assert.Equal([false, true], PanicEdges());
+        Assert.Single(_rig.Reported); // one fault for the episode
+    }
+
+    [Fact]
+    public void While_the_line_is_faulty_the_chip_is_read_every_25_ms_so_two_short_presses_within_a_second_are_both_delivered()
+    {
+        using var bank = Started();
+        _rig.IntWired = false;
+        _rig.Fake.SetPin(1, true); // the door opens
+        Run(ExpanderBank.SupervisionInterval);
+        Assert.Equal([("door-annex", true)], _rig.Edges.Select(e => (e.PointId, e.High)));
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+        _rig.Edges.Clear();
+
+        // Two presses of 40 ms within 200 ms: the chip latches only the first change until it is read, so one
+        // read a second would see a single press.
+        var changes = new List<long>();
+        foreach (var level in new[] { false, true, false, true })
+        {
+            Run(TimeSpan.FromMilliseconds(40));
+            _rig.Fake.SetPin(0, level);
+            changes.Add(_rig.Time.GetTimestamp());
+        }
+
+        Run(TimeSpan.FromMilliseconds(40));
+
+        Assert.Equal([false, true, false, true], PanicEdges());
+        for (var i = 0; i < changes.Count; i++)
+        {
+            Assert.InRange(_rig.Time.GetElapsedTime(changes[i], _rig.Edges[i].Timestamp), TimeSpan.Zero, FastPoll);
+        }
+
+        Assert.Single(_rig.Reported);
+    }
+
+    [Fact]
+    public void The_fault_is_restored_once_the_repaired_line_announces_a_change_and_no_miss_was_found_for_30_s()
+    {
+        using var bank = Started();
+        _rig.IntWired = false;
+        _rig.Fake.SetPin(0, false);
+        Run(ExpanderBank.SupervisionInterval); // the miss, and the fault
+        Run(TimeSpan.FromSeconds(1));
+
+        _rig.IntWired = true; // repaired
+        _rig.Fake.SetPin(0, true); // announced by a falling edge: delivered by the callback at once
+        Assert.Equal(new RawEdge("panic-annex", true, _rig.Time.GetTimestamp()), _rig.Edges[^1]);
+        Run(TimeSpan.FromSeconds(27)); // 29 s after the miss
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+
+        Run(TimeSpan.FromSeconds(2));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+
+        // Trusted again: back to one read a second, driven by the supervision pass alone.
+        _rig.Fake.ClearTransactions();
+        Run(TimeSpan.FromSeconds(10));
+        Assert.Equal(30, _rig.Fake.Transactions.Count); // IOCON, INTF, INTF/INTCAP/GPIO per pass
+        Assert.Equal(2, _rig.Reported.Count);
+    }
+
+    [Fact]
+    public void A_loose_wire_that_misses_again_keeps_its_one_fault_until_it_has_worked_for_30_s()
+    {
+        using var bank = Started();
+        _rig.IntWired = false;
+        _rig.Fake.SetPin(0, false);
+        Run(ExpanderBank.SupervisionInterval);
+        _rig.IntWired = true;
+        _rig.Fake.SetPin(0, true); // works once
+
+        Run(TimeSpan.FromSeconds(9));
+        _rig.IntWired = false; // and loses contact again
+        _rig.Fake.SetPin(0, false);
+        Run(TimeSpan.FromSeconds(25)); // 34 s after the first miss, 25 s after the second
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+
+        _rig.IntWired = true;
+        _rig.Fake.SetPin(0, true);
+        Run(TimeSpan.FromSeconds(6));
+
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+        Assert.Equal([false, true, false, true], PanicEdges());
+    }
+
+    [Fact]
+    public void A_line_held_low_with_no_interrupt_pending_is_a_fault_and_the_chip_is_read_every_25_ms_instead()
+    {
+        using var bank = Started();
+        _rig.IntWired = false;
+        _rig.Host.SetInputLevel(IntLine, false); // INTA shorted to ground: no falling edge can announce a change
+
+        Run(ExpanderBank.SupervisionInterval);
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+        Assert.Contains("interrupt line (host GPIO 4) is asserted while the chip has no interrupt pending", fault.Reason, StringComparison.Ordinal);
+
+        _rig.Fake.SetPin(0, false);
+        Run(TimeSpan.FromMilliseconds(40));
+        _rig.Fake.SetPin(0, true);
+        Run(TimeSpan.FromMilliseconds(40));
+
+        Assert.Equal([false, true], PanicEdges());
+        Assert.Single(_rig.Reported);
+    }
+
+    [Fact]
+    public void A_working_line_raises_nothing_and_supervision_reads_the_chip_once_a_second()
+    {
+        using var bank = Started();
+        _rig.Fake.ClearTransactions();
+
+        Run(ExpanderBank.SupervisionInterval);
+        // IOCON (a reset?), INTF alone (leaves INTA asserted, to compare with the host line), then the usual read.
+        Assert.Equal(["W[0A] R[44]", "W[0E] R[0000]", "W[0E] R[00000000FDFF]"], _rig.Fake.Transactions.Select(t => t.ToString()));
+
+        _rig.Fake.SetPin(0, false);
+        Run(TimeSpan.FromMilliseconds(100));
+        _rig.Fake.SetPin(0, true);
+        Run(TimeSpan.FromSeconds(3));
+
+        Assert.Equal([false, true], PanicEdges());
+        Assert.Empty(_rig.Reported);
+        Assert.Equal(14, _rig.Fake.Transactions.Count); // two interrupts and four passes: no fast polling
+    }
+
+    [Fact]
+    public void A_change_cleared_by_a_Read_is_delivered_but_is_no_evidence_against_the_line()
+    {
+        using var bank = Started();
+        _rig.IntWired = false;
+        _rig.Fake.SetPin(0, false);
+        Assert.False(bank.Read("panic-annex")); // reading GPIO clears the latched interrupt without delivering it
+
+        bank.Supervise();
+        Assert.Equal([false], PanicEdges());
+        Assert.Empty(_rig.Reported); // a working line would have looked the same
+
+        _rig.Fake.SetPin(0, true); // the next change is latched, and the line does not assert for it
+        bank.Supervise();
+        Assert.Equal([false, true], PanicEdges());
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+    }
+
+    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
+    {
+        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
+
+        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
+    }
+}
