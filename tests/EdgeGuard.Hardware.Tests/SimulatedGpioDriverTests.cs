@@ -61,6 +61,39 @@ public sealed class SimulatedGpioDriverTests : IDisposable
     }
 
     [Fact]
+    public void A_silent_level_change_is_read_but_raises_no_edge_like_a_dropped_kernel_event()
+    {
+        var edges = new List<PinEventTypes>();
+        _controller.OpenPin(2, PinMode.InputPullDown);
+        _controller.RegisterCallbackForPinValueChangedEvent(2, PinEventTypes.Rising | PinEventTypes.Falling, (_, e) => edges.Add(e.ChangeType));
+
+        _driver.SetInputLevelSilently(2, high: true);
+
+        Assert.Equal(PinValue.High, _controller.Read(2));
+        Assert.Empty(edges);
+        _driver.SetInputLevel(2, high: false); // the next real change is an edge again
+        Assert.Equal([PinEventTypes.Falling], edges);
+    }
+
+    [Fact]
+    public void Held_events_wait_with_the_level_already_changed_and_are_delivered_in_order_on_release()
+    {
+        var edges = new List<PinEventTypes>();
+        _controller.OpenPin(2, PinMode.InputPullDown);
+        _controller.RegisterCallbackForPinValueChangedEvent(2, PinEventTypes.Rising | PinEventTypes.Falling, (_, e) => edges.Add(e.ChangeType));
+
+        _driver.HoldEvents();
+        _driver.SetInputLevel(2, high: true);
+        _driver.SetInputLevel(2, high: false);
+        _driver.SetInputLevel(2, high: true);
+
+        Assert.Equal(PinValue.High, _controller.Read(2));
+        Assert.Empty(edges);
+        _driver.ReleaseEvents();
+        Assert.Equal([PinEventTypes.Rising, PinEventTypes.Falling, PinEventTypes.Rising], edges);
+    }
+
+    [Fact]
     public void Setting_the_level_a_pull_already_gives_is_no_edge()
     {
         var edges = 0;

@@ -28,6 +28,7 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
     private readonly List<(int Line, bool High)> _writes = [];
     private readonly Queue<PendingEdge> _pending = new();
     private bool _draining;
+    private bool _held;
     private bool _disposed;
     private Exception? _eventThreadFault;
 
@@ -110,6 +111,43 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
         DrainEvents();
     }
 
+    /// <summary>
+    /// Changes the level the outside world applies with no event and no waiter woken: models an edge the
+    /// kernel dropped (libgpiod v1's per-line event queue overflowing under chatter) or one that happened
+    /// while the driver's event thread was stopped. Only a read of the line shows the new level.
+    /// </summary>
+    public void SetInputLevelSilently(int line, bool high)
+    {
+        lock (_gate)
+        {
+            LineAt(line).External = high;
+        }
+    }
+
+    /// <summary>
+    /// Holds event delivery: levels change at once, but their events wait, in order, until
+    /// <see cref="ReleaseEvents"/>. Models an event thread that is late (a loaded machine), so a test can
+    /// put a read of the line between a change and its event deterministically.
+    /// </summary>
+    public void HoldEvents()
+    {
+        lock (_gate)
+        {
+            _held = true;
+        }
+    }
+
+    /// <summary>Ends <see cref="HoldEvents"/> and delivers the events held meanwhile, on the calling thread.</summary>
+    public void ReleaseEvents()
+    {
+        lock (_gate)
+        {
+            _held = false;
+        }
+
+        DrainEvents();
+    }
+
     /// <summary>The level a line is driving (its last output level; kept after the line is closed).</summary>
     public bool GetOutputLevel(int line)
     {
@@ -180,7 +218,7 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
             PinChangeEventHandler[] handlers;
             lock (_gate)
             {
-                if (_draining || _pending.Count == 0)
+                if (_draining || _held || _pending.Count == 0)
                 {
                     return;
                 }
