@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 
@@ -9,35 +10,50 @@ namespace EdgeGuard.Hardware;
 /// (active-low contacts) is the point definition's business in Core.
 /// </summary>
 /// <remarks>
-/// Does not own the <see cref="GpioController"/>: disposing this closes only its own lines, so the
-/// outputs on the same controller keep their levels.
+/// <para>Does not own the <see cref="GpioController"/>: disposing this closes only its own lines, so the
+/// outputs on the same controller keep their levels.</para>
+/// <para>Edges alone cannot be trusted to carry every level: an edge is lost when the edge action throws,
+/// when the kernel's per-line event queue overflows under chatter, or when the driver's event thread stops.
+/// So from <see cref="Start"/> on, every line is also re-read every <see cref="ResyncInterval"/>
+/// (<see cref="Resync"/>) and a level that differs from the last one delivered is delivered as a
+/// <see cref="RawEdge"/> stamped now, through the same action as a real edge (the controller's debounce
+/// applies as usual), and reported as <see cref="HardwareFault"/> for the line, restored after a clean pass.</para>
 /// </remarks>
-public sealed class GpioInputLines : IInputLines
+public sealed partial class GpioInputLines : IInputLines
 {
     private readonly GpioController _controller;
     private readonly TimeProvider _time;
-    private readonly Dictionary<string, PointDefinition> _points = new(StringComparer.Ordinal);
-    private readonly List<(int Line, PinChangeEventHandler Handler)> _callbacks = [];
+    private readonly Action<IReadOnlyList<DomainEvent>>? _report;
+    private readonly Dictionary<string, InputLine> _lines = new(StringComparer.Ordinal);
     private Action<RawEdge>? _onEdge;
     private long _callbackFailures;
     private Exception? _lastCallbackFailure;
     private bool _disposed;
 
     /// <summary>Opens every point's line as an input with the point's pull resistor.</summary>
+    /// <param name="controller">The controller the lines are on (not owned).</param>
+    /// <param name="points">The points on native lines.</param>
+    /// <param name="time">Timestamps edges and schedules the resync.</param>
+    /// <param name="report">
+    /// Receives the resync's <see cref="HardwareFault"/> and <see cref="HardwareFaultRestored"/> events, from its
+    /// timer thread (it must only hand them on). Null drops them; the resync still corrects the levels.
+    /// </param>
     /// <exception cref="ArgumentException">Two points share an id or a line.</exception>
     /// <exception cref="HardwareException">A line cannot be opened; lines opened before it are closed again.</exception>
-    public GpioInputLines(GpioController controller, IEnumerable<PointDefinition> points, TimeProvider time)
+    public GpioInputLines(
+        GpioController controller, IEnumerable<PointDefinition> points, TimeProvider time, Action<IReadOnlyList<DomainEvent>>? report = null)
     {
         ArgumentNullException.ThrowIfNull(controller);
         ArgumentNullException.ThrowIfNull(points);
         ArgumentNullException.ThrowIfNull(time);
         _controller = controller;
         _time = time;
+        _report = report;
 
         var byLine = new Dictionary<int, string>();
         foreach (var point in points)
         {
-            if (!_points.TryAdd(point.Id, point))
+            if (!_lines.TryAdd(point.Id, new InputLine(point)))
             {
                 throw new ArgumentException($"Point '{point.Id}' is defined twice.", nameof(points));
             }
@@ -48,12 +64,12 @@ public sealed class GpioInputLines : IInputLines
             }
         }
 
-        LineSet.OpenAll(controller, _points.Values.Select(p => new LineRequest(p.Line, p.Id, ModeFor(p.Pull))));
+        LineSet.OpenAll(controller, _lines.Values.Select(l => new LineRequest(l.Point.Line, l.Point.Id, ModeFor(l.Point.Pull))));
     }
 
     /// <summary>
-    /// How many edges were lost because the edge action threw. Non-zero means the controller's queue
-    /// failed while the event thread was kept alive; report it as a fault.
+    /// How many edges were lost because the edge action threw (in the driver's callback or in a resync).
+    /// Each is reported by the next <see cref="Resync"/> pass as a fault of its line, and the line's level re-read.
     /// </summary>
     public long CallbackFailures => Interlocked.Read(ref _callbackFailures);
 
@@ -69,15 +85,19 @@ public sealed class GpioInputLines : IInputLines
         _ => throw new ArgumentOutOfRangeException(nameof(pull), pull, "Unknown pull resistor setting."),
     };
 
+    /// <summary>The device a native line's faults name: <c>gpio17</c> for line 17 of the configured chip.</summary>
+    public static string DeviceOf(int line) => $"gpio{line}";
+
     /// <inheritdoc/>
     /// <exception cref="KeyNotFoundException">The point is not one of these lines.</exception>
     public bool Read(string pointId)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _controller.Read(PointOf(pointId).Line) == PinValue.High;
+        return _controller.Read(LineOf(pointId).Point.Line) == PinValue.High;
     }
 
     /// <inheritdoc/>
+    /// <remarks>Also starts the resync timer: before this, no level has been delivered that could be wrong.</remarks>
     /// <exception cref="InvalidOperationException">Edge delivery was already started.</exception>
     public void Start(Action<RawEdge> onEdge)
     {
@@ -88,32 +108,44 @@ public sealed class GpioInputLines : IInputLines
             throw new InvalidOperationException("Edge delivery has already been started.");
         }
 
-        foreach (var point in _points.Values)
+        foreach (var line in _lines.Values)
         {
-            var pointId = point.Id;
-            PinChangeEventHandler handler = (_, args) => OnPinChanged(pointId, args);
-            _controller.RegisterCallbackForPinValueChangedEvent(point.Line, PinEventTypes.Rising | PinEventTypes.Falling, handler);
-            _callbacks.Add((point.Line, handler));
+            line.Handler = (_, args) => OnPinChanged(line, args);
+            _controller.RegisterCallbackForPinValueChangedEvent(line.Point.Line, PinEventTypes.Rising | PinEventTypes.Falling, line.Handler);
         }
+
+        // The levels the receiver starts from: read after the callbacks are in, so a change in between
+        // arrives as an edge rather than as a mismatch the resync would report as a lost edge.
+        foreach (var line in _lines.Values)
+        {
+            Seed(line);
+        }
+
+        StartResync();
     }
 
-    /// <summary>Stops edge delivery and closes the lines.</summary>
+    /// <summary>Stops the resync and edge delivery, and closes the lines.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        // Taken with the pass's gate, so a pass under way finishes first and none starts afterwards.
+        lock (_passGate)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
         }
 
-        _disposed = true;
+        _timer?.Dispose();
         // Callbacks go first so no edge arrives for a line that is being closed.
-        foreach (var (line, handler) in _callbacks)
+        foreach (var line in _lines.Values.Where(l => l.Handler is not null))
         {
-            LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(line, handler));
+            LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(line.Point.Line, line.Handler!));
         }
 
-        _callbacks.Clear();
-        LineSet.CloseAll(_controller, _points.Values.Select(p => p.Line));
+        LineSet.CloseAll(_controller, _lines.Values.Select(l => l.Point.Line));
     }
 
     /// <summary>
@@ -121,35 +153,113 @@ public sealed class GpioInputLines : IInputLines
     /// the edge right here when it is idle, but never waits for a disk on this thread): a throw here
     /// would kill libgpiod's event thread and leave the gateway deaf, so nothing may escape.
     /// </summary>
-    private void OnPinChanged(string pointId, PinValueChangedEventArgs args)
+    private void OnPinChanged(InputLine line, PinValueChangedEventArgs args)
     {
         try
         {
-            // Timestamp first: the driver gives none, and the debounce is measured from here.
-            var timestamp = _time.GetTimestamp();
-            var high = args.ChangeType switch
+            // Under the line's gate, like a resync's delivery, so the two never reorder or repeat a level.
+            lock (line.Gate)
             {
-                PinEventTypes.Rising => true,
-                PinEventTypes.Falling => false,
-                // No driver reports anything else; reading the line beats dropping the edge.
-                _ => _controller.Read(args.PinNumber) == PinValue.High,
-            };
-            _onEdge?.Invoke(new RawEdge(pointId, high, timestamp));
+                // Timestamp first: the driver gives none, and the debounce is measured from here. Taken
+                // under the gate so a resync delivered meanwhile cannot carry a later stamp than this edge.
+                var timestamp = _time.GetTimestamp();
+                var high = args.ChangeType switch
+                {
+                    PinEventTypes.Rising => true,
+                    PinEventTypes.Falling => false,
+                    // No driver reports anything else; reading the line beats dropping the edge.
+                    _ => _controller.Read(args.PinNumber) == PinValue.High,
+                };
+                line.Edges++;
+                if (line.DeliveredByResync && line.Delivered == high)
+                {
+                    // The late event of the change the resync already delivered: the same news, not a second edge.
+                    line.DeliveredByResync = false;
+                    return;
+                }
+
+                Deliver(line, high, timestamp, byResync: false);
+            }
         }
 #pragma warning disable CA1031 // Deliberately catch-all: see the method's remarks.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Interlocked.Increment(ref _callbackFailures);
-            Volatile.Write(ref _lastCallbackFailure, ex);
+            CountFailure(line, ex);
         }
     }
 
-    private PointDefinition PointOf(string pointId)
+    /// <summary>
+    /// Hands one level to the edge action and records it as delivered. The caller holds the line's gate.
+    /// A throwing action leaves the level recorded before, so the resync still finds the line's level undelivered.
+    /// </summary>
+    private void Deliver(InputLine line, bool high, long timestamp, bool byResync)
+    {
+        var (before, beforeByResync, mark) = (line.Delivered, line.DeliveredByResync, line.Edges);
+        // Recorded before the action runs: an edge it causes on this line (an output wired back to an input)
+        // is delivered re-entrantly from inside it, and is the newer level.
+        (line.Delivered, line.DeliveredByResync) = (high, byResync);
+        try
+        {
+            _onEdge?.Invoke(new RawEdge(line.Point.Id, high, timestamp));
+        }
+        catch when (line.Edges == mark)
+        {
+            (line.Delivered, line.DeliveredByResync) = (before, beforeByResync);
+            throw;
+        }
+    }
+
+    private void CountFailure(InputLine line, Exception ex)
+    {
+        Interlocked.Increment(ref _callbackFailures);
+        Volatile.Write(ref line.LastFailure, ex);
+        Interlocked.Increment(ref line.Failures);
+        Volatile.Write(ref _lastCallbackFailure, ex);
+    }
+
+    private InputLine LineOf(string pointId)
     {
         ArgumentNullException.ThrowIfNull(pointId);
-        return _points.TryGetValue(pointId, out var point)
-            ? point
+        return _lines.TryGetValue(pointId, out var line)
+            ? line
             : throw new KeyNotFoundException($"Point '{pointId}' has no input line.");
+    }
+
+    /// <summary>One native input line and what the edge receiver was last given for it.</summary>
+    private sealed class InputLine(PointDefinition point)
+    {
+        /// <summary>Edges lost on this line because the action threw; read by the resync pass.</summary>
+        public long Failures;
+
+        /// <summary>The exception of the latest of <see cref="Failures"/>, named in the fault's reason.</summary>
+        public Exception? LastFailure;
+
+        public PointDefinition Point { get; } = point;
+
+        /// <summary>Held while an edge or a resync delivers on this line, so deliveries are one at a time and in order.</summary>
+        public Lock Gate { get; } = new();
+
+        public PinChangeEventHandler? Handler { get; set; }
+
+        // The fields below are guarded by Gate.
+
+        /// <summary>The level last delivered (or read at start); null until it could be read.</summary>
+        public bool? Delivered { get; set; }
+
+        /// <summary>The resync delivered <see cref="Delivered"/>; the event of that same change may still come.</summary>
+        public bool DeliveredByResync { get; set; }
+
+        /// <summary>Events handled from the driver: a resync that saw this move while it read the line stands back.</summary>
+        public long Edges { get; set; }
+
+        /// <summary><see cref="Failures"/> as the last pass saw it.</summary>
+        public long FailuresSeen { get; set; }
+
+        /// <summary>A mismatch one pass found (the level read, and <see cref="Edges"/> then), confirmed by the next.</summary>
+        public (bool High, long Edges)? Suspect { get; set; }
+
+        /// <summary>A fault is raised for the line; only the pass (under its own gate) touches this.</summary>
+        public bool Faulted { get; set; }
     }
 }

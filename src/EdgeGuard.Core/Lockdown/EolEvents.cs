@@ -77,18 +77,20 @@ public sealed record EolTamperRestored(
 
 /// <summary>
 /// An I/O board chip (an MCP23017 expander or an MCP3008 ADC) failed to answer: the points on it may
-/// not be seen until it recovers. Critical because the gateway is partly blind.
+/// not be seen until it recovers. Also a native GPIO input line that lost edges (or could not be read):
+/// its level was re-read and delivered, but the gateway held a wrong level meanwhile. Critical because
+/// the gateway is, or was, partly blind.
 /// </summary>
 /// <param name="At">When the failure was noticed.</param>
-/// <param name="Device">The chip as configuration names it, e.g. <c>mcp23017@0x20</c>.</param>
-/// <param name="Reason">What failed.</param>
+/// <param name="Device">The chip as configuration names it, e.g. <c>mcp23017@0x20</c>; <c>gpio17</c> for native line 17.</param>
+/// <param name="Reason">What failed (for a native line: the point, and what was put right).</param>
 public sealed record HardwareFault(DateTimeOffset At, string Device, string Reason) : DomainEvent(At)
 {
     public override string Type => "fault.hardware";
     public override Severity Severity => Severity.Critical;
 }
 
-/// <summary>The chip answers again; its points are followed as before.</summary>
+/// <summary>The chip answers again (a native line: a re-read found it clean); its points are followed as before.</summary>
 /// <param name="At">When the chip answered again.</param>
 /// <param name="Device">The chip as configuration names it.</param>
 public sealed record HardwareFaultRestored(DateTimeOffset At, string Device) : DomainEvent(At)

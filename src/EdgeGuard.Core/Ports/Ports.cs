@@ -25,7 +25,8 @@ public interface IInputLines : IDisposable
     bool Read(string pointId);
 
     /// <summary>
-    /// Starts edge delivery. The callback runs on the driver's event thread: it must never block
+    /// Starts edge delivery. The callback runs on the driver's event thread (or on the timer of a
+    /// supervision pass that re-reads the lines and delivers a level whose edge was lost): it must never block
     /// on a disk or a busy lock, and never throw (a throwing callback stops the driver's event
     /// delivery). The controller's callback decides on the edge right there when it is idle.
     /// </summary>

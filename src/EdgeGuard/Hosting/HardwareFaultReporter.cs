@@ -3,7 +3,8 @@ using EdgeGuard.Core.Lockdown;
 namespace EdgeGuard.Hosting;
 
 /// <summary>
-/// Where the I/O board's supervision reports go (loop tamper, a chip that stopped answering). In the gateway:
+/// Where the I/O board's supervision reports go (loop tamper, a chip that stopped answering, a native GPIO
+/// line whose lost edge its resync put right). In the gateway:
 /// the controller loop, which logs and reports them like its own events (journal, MQTT), so every event
 /// leaves the gateway in one order, after <c>gateway.started</c>. In a walk test: the technician's screen.
 /// </summary>

@@ -20,7 +20,8 @@ internal static class IoBoardComposition
 {
     /// <summary>
     /// Registers the input lines and the output factory (and, in simulate mode, the simulated board). The
-    /// caller registers the <see cref="HardwareFaultReporter"/> that receives the board's supervision events.
+    /// caller registers the <see cref="HardwareFaultReporter"/> that receives the board's supervision events
+    /// and the native lines' resync faults (an edge lost and its level re-read).
     /// </summary>
     public static IServiceCollection AddGatewayLines(this IServiceCollection services, GatewayConfig config, GpioDriver driver)
     {
@@ -53,7 +54,8 @@ internal static class IoBoardComposition
         var board = config.Board;
         var time = sp.GetRequiredService<TimeProvider>();
         var native = site.Points.Where(p => p.LineAddress is null).ToList();
-        var gpio = new GpioInputLines(sp.GetRequiredService<GpioController>(), native, time);
+        // The native lines' resync reports lost edges the way the expanders report theirs.
+        var gpio = new GpioInputLines(sp.GetRequiredService<GpioController>(), native, time, sp.GetRequiredService<HardwareFaultReporter>().Report);
         if (board.Expanders.Count == 0 && board.Adcs.Count == 0)
         {
             return gpio;
