@@ -59,15 +59,17 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
-    /// <summary>A supervision event of the I/O board (loop cut or bridged, chip not answering).</summary>
+    /// <summary>A supervision event of the I/O board or a native line (loop cut or bridged, chip not answering, edge lost).</summary>
     public void Board(DomainEvent e)
     {
         output.WriteLine(e switch
         {
             EolTamperDetected t => $"{Clock()} fault {t.PointId}: loop {Name(t.Condition)}, reading {t.Reading} ({t.Type})",
             EolTamperRestored t => $"{Clock()} fault {t.PointId}: loop back in range, reading {t.Reading} ({t.Type})",
-            HardwareFault f => $"{Clock()} fault {f.Device}: {f.Reason} ({f.Type}); its points cannot be seen until it answers",
-            HardwareFaultRestored f => $"{Clock()} fault {f.Device}: answering again ({f.Type})",
+            // The reason says what is wrong and what it means for the points: a chip that does not
+            // answer, an interrupt line that does not assert, a native line that lost an edge.
+            HardwareFault f => $"{Clock()} fault {f.Device}: {f.Reason} ({f.Type})",
+            HardwareFaultRestored f => $"{Clock()} fault {f.Device}: restored ({f.Type})",
             _ => $"{Clock()} fault {e.Type} {e.Point}",
         });
         output.Flush();
