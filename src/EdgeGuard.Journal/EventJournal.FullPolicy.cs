@@ -172,6 +172,11 @@ public sealed partial class EventJournal
         _fullReason = reason;
         _episodeDropped = episodeDropped;
         _isFull = full;
+        if (!full)
+        {
+            EpisodeEnded();
+        }
+
         Interlocked.Add(ref _dropped, dropped);
 
         // Tell the host once per episode that it began, and when it ended.

@@ -151,12 +151,21 @@ public sealed partial class EventJournal
         }
     }
 
-    // Sequences the plan and commits it (see Sequence and Commit); the writer's path.
+    // Sequences the plan and commits it (see Sequence and Commit); the writer's path. When the
+    // commit fails, what the office must not miss is handed out from memory (EventJournal.FromMemory.cs).
     private JournalGap? Write(List<Pending> plan)
     {
         var batch = Sequence(plan);
         CompleteOnPool(batch.Signal);
-        return Commit(batch);
+        try
+        {
+            return Commit(batch);
+        }
+        catch
+        {
+            CompleteOnPool(HandOutFromMemory(plan, batch));
+            throw;
+        }
     }
 
     // Sequences the plan (seq, UUIDv7, record) in memory, after the journal.gap that declares a
@@ -186,7 +195,8 @@ public sealed partial class EventJournal
         }
 
         // In a full or failing episode a commit is likely to fail: hand nothing out before it, so
-        // a failing disk does not turn every retry into skipped seqs.
+        // a failing disk does not turn every retry into skipped seqs. If it does fail, what the
+        // office must not miss goes out from memory then (Write, EventJournal.FromMemory.cs).
         var early = last <= _reserved && !_full;
         TaskCompletionSource? signal = null;
         if (early)

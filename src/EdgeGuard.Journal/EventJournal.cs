@@ -9,8 +9,8 @@ namespace EdgeGuard.Journal;
 // parts, by responsibility: EventJournal.Writer.cs (queue drain, sequencing, group commit),
 // .Tail.cs (hand-off before the commit, seq reservation, gaps), .Inline.cs (sequencing on the
 // caller's thread), .CommitHold.cs (when those are committed; the cursor in each commit),
-// .FullPolicy.cs (journal-full episodes), .Outbox.cs (reads, delivery cursor), .Retention.cs
-// (bounded disk).
+// .FullPolicy.cs (journal-full episodes), .FromMemory.cs (what a failed commit still hands to the
+// publisher), .Outbox.cs (reads, delivery cursor), .Retention.cs (bounded disk).
 /// <summary>
 /// The gateway's event journal and the MQTT publisher's outbox, in the <c>events</c> table of the
 /// journal database. Every domain event gets a 64-bit sequence number (from 1, kept across
@@ -34,7 +34,10 @@ namespace EdgeGuard.Journal;
 /// reserve above the limit keeps room for it). Critical events (a lockdown, a panic button, an
 /// output fault) and the clearing of a lockdown are still journaled at the limit, in a reserve of
 /// <see cref="JournalLimits.CriticalReserve"/> records above it; once that is used up they are
-/// dropped and counted too. Once there is room again the journal records
+/// dropped and counted too. While SQLite cannot write, those events and the episode's fault are
+/// handed to the publisher from memory after each failed commit, under seqs inside the durable
+/// reservation that the next successful commit (or the next start) declares skipped with a
+/// journal.gap. Once there is room again the journal records
 /// <see cref="JournalRecovered"/> with the number dropped before any new event. Nothing here
 /// throws into the controller, and a failing writer never takes the process down.
 /// </para>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace EdgeGuard.Journal.Tests;
 
 /// <summary>
-/// The early hand-off under random lives: bursts, a full disk and its return, power cuts in the
+/// The early hand-off under random lives: bursts, a full or read-only disk and its return, power cuts in the
 /// middle of a commit or while idle, clean restarts, and the office acknowledging. An "office"
 /// reads everything the journal hands out, as the publisher would. Whatever happens, no seq is
 /// ever handed out under two ids, new seqs only grow, every row of the final journal reached the
@@ -20,6 +20,7 @@ public sealed class HandOffProperties
     private static readonly Gen<Step> Steps = Gen.Frequency(
         (6, Gen.Int[1, 40].Select(n => (Step)new Publish(n))),
         (1, Gen.Const<Step>(new DiskFull())),
+        (1, Gen.Const<Step>(new DiskReadOnly())),
         (1, Gen.Const<Step>(new DiskBack())),
         (2, Gen.Int[1, 20].Select(n => (Step)new PowerCutDuringCommit(n))),
         (1, Gen.Const<Step>(new PowerCutIdle())),
@@ -47,6 +48,8 @@ public sealed class HandOffProperties
     private sealed record Publish(int Count) : Step;
 
     private sealed record DiskFull : Step;
+
+    private sealed record DiskReadOnly : Step;
 
     private sealed record DiskBack : Step;
 
@@ -90,8 +93,14 @@ public sealed class HandOffProperties
                     // The writer's connection may not grow the file any further: SQLITE_FULL.
                     _database.Read(c => Pragma(c, $"max_page_count = {Pragma(c, "page_count")}"));
                     break;
+                case DiskReadOnly:
+                    // Every write fails (SQLITE_READONLY), however small: a card the kernel remounted
+                    // read-only. What the full policy keeps is then handed out from memory.
+                    _database.Read(c => Pragma(c, "query_only = 1"));
+                    break;
                 case DiskBack:
                     _database.Read(c => Pragma(c, "max_page_count = 1073741823"));
+                    _database.Read(c => Pragma(c, "query_only = 0"));
                     break;
                 case PowerCutDuringCommit(var count):
                     var image = _temp.File($"gateway-{++_files}.db");
@@ -117,6 +126,10 @@ public sealed class HandOffProperties
                     break;
                 case PowerCutIdle:
                     var idle = _temp.File($"gateway-{++_files}.db");
+                    // Nothing the journal announces after the cut reaches anyone: its stop may still
+                    // commit (an episode's recovery, pending since the disk came back) into a file the
+                    // next start never sees.
+                    _cut = _journal;
                     CopyFiles(_path, idle);
                     Restart(idle);
                     break;
@@ -124,7 +137,15 @@ public sealed class HandOffProperties
                     Restart(_path);
                     break;
                 case Acknowledge:
-                    _journal.MarkDelivered(Math.Min(_highestSeen, _journal.LastSeq));
+                    try
+                    {
+                        _journal.MarkDelivered(Math.Min(_highestSeen, _journal.LastSeq));
+                    }
+                    catch (JournalException)
+                    {
+                        // A read-only disk takes no cursor either; the publisher logs it and goes on.
+                    }
+
                     break;
             }
         }
@@ -213,7 +234,10 @@ public sealed class HandOffProperties
             for (var i = 0; i < count; i++)
             {
                 _events++;
-                events[i] = new PointActivated(JournalHarness.T0.AddMilliseconds(_events), $"p{_events}", PointKind.DoorContact, "zone-a");
+                // Now and then an event the full policy keeps, so a failing disk hands some out from memory.
+                events[i] = _events % 5 == 0
+                    ? new LockdownRetriggered(JournalHarness.T0.AddMilliseconds(_events), "panic button", $"p{_events}")
+                    : new PointActivated(JournalHarness.T0.AddMilliseconds(_events), $"p{_events}", PointKind.DoorContact, "zone-a");
             }
 
             _journal.Publish(events);

@@ -1,0 +1,113 @@
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Journal;
+
+// What the office hears while SQLite cannot write (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR: a
+// full disk, a card the kernel remounted read-only, a dying card). The controller goes on
+// protecting the site, but every commit fails, and in a full or failing episode nothing is handed
+// out before its commit (EventJournal.Writer.cs, Sequence). Before this, a lockdown started then
+// was dropped like a door contact, fault.journal-full reached only the host's log and LastSeq
+// never moved: the office saw a healthy, quiet, online gateway while the site was in lockdown.
+//
+// So when a commit fails, the records of its batch that the full policy keeps (KeptWhileFull:
+// critical events, lockdown clears, fire resets, authenticated commands; among them the episode's
+// fault.journal-full, once per episode) are handed to the publisher from memory: put in the tail
+// and announced, under the next seqs, exactly as a batch handed out before a commit that then
+// failed. Their seqs are skipped (SkipFailed), never reused, and declared by the write-failed
+// journal.gap the first successful commit opens with, or, if the gateway stops first, by the
+// unclean-shutdown gap of the next start (the stop cannot give back a reservation with a skipped
+// range undeclared). They count as dropped, like the rest of their batch: they are not in the file.
+//
+// Only under seqs inside the durable reservation (gateway_meta.reserved_through), as for every
+// hand-out before a commit: that is what keeps a seq the office has seen from ever being given to
+// another event after a restart. It also bounds memory: the reservation reaches at most
+// ReserveAhead seqs past the last commit, fewer than the tail holds, so nothing handed out from
+// memory is evicted before it is declared. When the reservation is used up (thousands of kept
+// events with no successful commit), the rest are dropped and counted like any other, and the
+// host is told once per episode. With no reservation at all (the disk failed before the first
+// commit after a start) nothing can be handed out: the host's log and the systemd watchdog are
+// what is left.
+public sealed partial class EventJournal
+{
+    // Under _appendGate, both reset when an episode ends (EpisodeEnded). Whether this episode's
+    // fault has reached the publisher: every retry plans it again until it is journaled, and the
+    // office needs it once. Whether the host was told that the reservation ran out.
+    private bool _faultHandedOut;
+    private bool _reservationSpentReported;
+
+    // A commit of batch, sequenced from plan (the same order, a pending gap row first) and not
+    // handed out before it, failed: what the office must not miss goes to the publisher from
+    // memory. Returns the signal to complete once no lock is held. Caller holds _appendGate.
+    private TaskCompletionSource? HandOutFromMemory(List<Pending> plan, SequencedBatch batch)
+    {
+        if (batch.HandedOut)
+        {
+            return null; // already with the publisher, all of it
+        }
+
+        List<(JournalRecord Record, bool Fault)>? kept = null;
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var domainEvent = plan[i].Event;
+            var fault = domainEvent is JournalFull;
+            if (fault ? !_faultHandedOut : KeptWhileFull(domainEvent))
+            {
+                (kept ??= []).Add((batch.Records[i], fault));
+            }
+        }
+
+        if (kept is null)
+        {
+            return null;
+        }
+
+        // The failed batch took no seqs (_nextSeq did not move): the kept records get the next
+        // ones, after everything announced, with the ids and times they were given.
+        var first = _nextSeq;
+        var fit = (int)Math.Clamp(_reserved - first + 1, 0, kept.Count);
+        if (fit < kept.Count)
+        {
+            ReservationSpent(kept.Count - fit);
+        }
+
+        if (fit == 0)
+        {
+            return null;
+        }
+
+        var records = new JournalRecord[fit];
+        for (var i = 0; i < fit; i++)
+        {
+            records[i] = kept[i].Record with { Seq = first + i };
+            _faultHandedOut |= kept[i].Fault;
+        }
+
+        var signal = Announce(records);
+        SkipFailed(first, first + fit - 1);
+        return signal;
+    }
+
+    // The reservation is used up while commits fail: kept events are dropped (counted) from now on
+    // until a commit succeeds. The host hears it once per episode.
+    private void ReservationSpent(int events)
+    {
+        if (_reservationSpentReported)
+        {
+            return;
+        }
+
+        _reservationSpentReported = true;
+        Report(JournalException.For(_database.Path, string.Create(
+            CultureInfo.InvariantCulture,
+            $"the journal cannot write and has handed every seq of its durable reservation (through {_reserved}) to the publisher from memory: {events} kept event(s) (critical ones, lockdown clears, fire resets) and any after them are dropped and counted, not sent, until a commit succeeds.")));
+    }
+
+    // A commit succeeded with the episode over (EventJournal.FullPolicy.cs, Committed).
+    private void EpisodeEnded()
+    {
+        _faultHandedOut = false;
+        _reservationSpentReported = false;
+    }
+}
