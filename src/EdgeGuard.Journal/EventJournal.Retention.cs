@@ -4,8 +4,12 @@ namespace EdgeGuard.Journal;
 // the table, a chunk at a time.
 public sealed partial class EventJournal
 {
-    /// <summary>Most rows retention deletes in one transaction, so it never holds the database long.</summary>
-    internal const int RetentionChunk = 10_000;
+    /// <summary>
+    /// Most rows retention deletes in one transaction. The safety-state save waits for the database
+    /// behind it (<see cref="SqliteSafetyStateStore.SaveWait"/>), so one chunk must cost no more than
+    /// an ordinary batch commit: a few hundred rows, not tens of thousands.
+    /// </summary>
+    internal const int RetentionChunk = 512;
 
     /// <summary>How often (journal clock) delivered records are checked for age.</summary>
     private static readonly TimeSpan AgeCheckInterval = TimeSpan.FromMinutes(1);

@@ -148,17 +148,19 @@ public sealed partial class JournalDatabase : IDisposable
     public T Read<T>(Func<SqliteConnection, T> query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        lock (_gate)
+        EnterGate();
+        try
         {
             var connection = Shared();
-            try
-            {
-                return query(connection);
-            }
-            catch (SqliteException ex)
-            {
-                throw Translate(Path, ex, "read failed");
-            }
+            return query(connection);
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(Path, ex, "read failed");
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 
@@ -177,22 +179,14 @@ public sealed partial class JournalDatabase : IDisposable
     public T InTransaction<T>(Func<SqliteTransaction, T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        lock (_gate)
+        EnterGate();
+        try
         {
-            var connection = Shared();
-            try
-            {
-                // Immediate, not deferred: take the write lock up front so a read-then-write
-                // never fails half way with SQLITE_BUSY when another connection wrote meanwhile.
-                using var transaction = connection.BeginTransaction(deferred: false);
-                var result = work(transaction);
-                transaction.Commit();
-                return result;
-            }
-            catch (SqliteException ex)
-            {
-                throw Translate(Path, ex, "write failed");
-            }
+            return Commit(work);
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 
@@ -224,6 +218,25 @@ public sealed partial class JournalDatabase : IDisposable
         command.Transaction = transaction;
         command.CommandText = sql;
         return command;
+    }
+
+    // The transaction itself; the caller holds _gate.
+    private T Commit<T>(Func<SqliteTransaction, T> work)
+    {
+        var connection = Shared();
+        try
+        {
+            // Immediate, not deferred: take the write lock up front so a read-then-write
+            // never fails half way with SQLITE_BUSY when another connection wrote meanwhile.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var result = work(transaction);
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(Path, ex, "write failed");
+        }
     }
 
     private SqliteConnection Shared()

@@ -51,6 +51,15 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     private readonly JournalDatabase _database;
     private readonly TimeProvider _timeProvider;
 
+    /// <summary>
+    /// How long <see cref="Save"/> waits for the journal's other writers before it gives up. The
+    /// controller saves before it drives outputs, so this bounds how long a lockdown can wait for a
+    /// slow or dying SD card busy with an event batch, retention or a WAL checkpoint. Tens of
+    /// milliseconds, what one ordinary journal commit takes; a save that gives up is reported by
+    /// the controller and tried again on its retry timer.
+    /// </summary>
+    public static readonly TimeSpan SaveWait = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Creates a store over an open journal database, stamping saves with the system clock.</summary>
     /// <param name="database">The gateway's journal database.</param>
     public SqliteSafetyStateStore(JournalDatabase database)
@@ -68,6 +77,9 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         _database = database;
         _timeProvider = timeProvider;
     }
+
+    /// <summary>How long <see cref="Save"/> waits for the database; <see cref="SaveWait"/> unless a test changes it.</summary>
+    internal TimeSpan Wait { get; set; } = SaveWait;
 
     /// <inheritdoc />
     /// <exception cref="JournalException">The stored row cannot be read back exactly.</exception>
@@ -106,7 +118,15 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     });
 
     /// <inheritdoc />
-    /// <exception cref="JournalException">The state could not be committed; the previous one is still stored.</exception>
+    /// <remarks>
+    /// Waits at most <see cref="SaveWait"/> for the journal's other writers (they share one
+    /// connection), and goes before any that ask meanwhile; then commits, which takes as long as the
+    /// disk does.
+    /// </remarks>
+    /// <exception cref="JournalException">
+    /// The state could not be committed, or the database stayed busy for <see cref="SaveWait"/>;
+    /// the previous state is still stored.
+    /// </exception>
     public void Save(SafetyState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -126,7 +146,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         var lockdown = state.Lockdown;
         var updatedAt = _timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
 
-        _database.InTransaction(transaction =>
+        _database.InUrgentTransaction(Wait, transaction =>
         {
             using var command = JournalDatabase.Command(transaction, UpsertSql);
             command.Parameters.AddWithValue("$mode", mode);
@@ -146,7 +166,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$door_releases", FormatMap(state.ReleasedDoors, DoorReleaseText));
             command.Parameters.AddWithValue("$bypasses", FormatMap(state.BypassedPoints, BypassText));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
-            command.ExecuteNonQuery();
+            return command.ExecuteNonQuery();
         });
     }
 

@@ -1,0 +1,115 @@
+using EdgeGuard.Core.Lockdown;
+using static EdgeGuard.Journal.Tests.JournalHarness;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The safety-state save shares the journal's one connection with the writer. The controller saves
+/// before it drives the outputs, so a commit that hangs on a slow or dying SD card must not hold a
+/// lockdown's locks and siren: the save gives up after a bounded wait. These tests hold the writer
+/// inside a commit instead of timing a disk; every wait is bounded by <see cref="Patience"/>, none
+/// is a speed assertion.
+/// </summary>
+public sealed class SafetySaveWaitTests : IDisposable
+{
+    private static readonly SafetyState Lockdown = new(
+        SiteMode.Lockdown,
+        new LockdownInfo("panic-button", "lobby-panic-1", T0),
+        SirenSounding: true);
+
+    private readonly JournalHarness _h = new();
+    private readonly ManualResetEventSlim _release = new();
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _writerInCommit;
+
+    public void Dispose()
+    {
+        _release.Set();
+        _h.Dispose();
+        _release.Dispose();
+    }
+
+    [Fact]
+    public async Task A_save_gives_up_as_busy_while_the_writer_is_held_inside_a_commit_and_is_saved_once_the_writer_goes_on()
+    {
+        var store = new SqliteSafetyStateStore(_h.Database, _h.Time);
+        await HoldTheWriterInsideACommit();
+
+        var save = Task.Run(() => store.Save(Lockdown));
+        // Before the bound existed the save waited for the commit, for as long as the disk took:
+        // here until the test released the writer, twice Patience later.
+        var busy = await Assert.ThrowsAsync<JournalException>(() => save.WaitAsync(Patience));
+        Assert.Contains("busy", busy.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Volatile.Read(ref _writerInCommit)); // it returned while the writer was still held
+
+        _release.Set();
+        await _h.Flush();
+        Assert.Equal(SafetyState.Initial, store.Load()); // the failed save wrote nothing
+        store.Save(Lockdown);
+        Assert.Equal(Lockdown, store.Load());
+        Assert.Equal(2, _h.Journal.DurableSeq); // and the held batch was committed
+    }
+
+    [Fact]
+    public async Task A_save_waiting_for_the_database_goes_before_a_writer_that_commits_back_to_back()
+    {
+        // Given all the time it needs, so that only the order is under test.
+        var store = new SqliteSafetyStateStore(_h.Database, _h.Time) { Wait = Patience };
+        // A writer that commits again the moment its commit has let go of the database, as the
+        // journal writer does through a burst or a retention backlog. Lock is not fair: a thread
+        // that is running takes it again before a woken waiter does, for as long as the save's
+        // bound. The second commit must find the lockdown saved, not go first.
+        using var holding = new ManualResetEventSlim();
+        long? rowsSeen = null;
+        var writer = new Thread(() =>
+        {
+            _h.Database.InTransaction(_ =>
+            {
+                holding.Set();
+                _release.Wait(2 * Patience);
+            });
+            rowsSeen = _h.Database.InTransaction(transaction =>
+            {
+                using var count = JournalDatabase.Command(transaction, "SELECT count(*) FROM safety_state;");
+                return (long)count.ExecuteScalar()!;
+            });
+        });
+        writer.Start();
+        Assert.True(holding.Wait(Patience), "the writer never started");
+
+        var save = Task.Run(() => store.Save(Lockdown));
+        // Released a millisecond or so after the save started to wait: Lock stops a running thread
+        // from taking it ahead of a waiter only once the waiter has waited a while (released tens
+        // of milliseconds later, this test passed without the fix).
+        var deadline = DateTime.UtcNow + Patience;
+        while (_h.Database.UrgentWaiting == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the save never waited for the database");
+            Thread.SpinWait(100);
+        }
+
+        Thread.Sleep(1);
+        _release.Set();
+
+        await save.WaitAsync(Patience);
+        Assert.True(writer.Join(Patience), "the writer never finished");
+        Assert.Equal(1, rowsSeen);
+    }
+
+    // Publishes an event and holds the writer in its transaction, rows inserted and not committed,
+    // until _release is set (or twice Patience has passed, so a failing test ends).
+    private async Task HoldTheWriterInsideACommit()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        _h.Journal.BeforeCommit = _ =>
+        {
+            Volatile.Write(ref _writerInCommit, 1);
+            _held.TrySetResult();
+            _release.Wait(2 * Patience);
+            Volatile.Write(ref _writerInCommit, 0);
+        };
+
+        _h.Publish(Activated(2));
+        await _held.Task.WaitAsync(Patience);
+    }
+}
