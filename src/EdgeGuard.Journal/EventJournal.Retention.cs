@@ -11,14 +11,15 @@ public sealed partial class EventJournal
     /// </summary>
     internal const int RetentionChunk = 512;
 
-    /// <summary>How often (journal clock) delivered records are checked for age.</summary>
+    /// <summary>How often (retention clock) delivered records are checked for age.</summary>
     private static readonly TimeSpan AgeCheckInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Applies the retention policy now, completely: deletes delivered records older than
-    /// <see cref="JournalLimits.MaxDeliveredAge"/>, then the oldest delivered ones while more than
-    /// <see cref="JournalLimits.MaxRecords"/> are kept. Undelivered records are never deleted.
-    /// The writer does the same on its own, a chunk at a time; this is for tools and tests.
+    /// Applies the retention policy now, completely: deletes delivered records journaled more than
+    /// <see cref="JournalLimits.MaxDeliveredAge"/> ago by the retention clock (the time the journal has
+    /// been open, never the wall clock: EventJournal.RetentionClock.cs), then the oldest delivered
+    /// ones while more than <see cref="JournalLimits.MaxRecords"/> are kept. Undelivered records are
+    /// never deleted. The writer does the same on its own, a chunk at a time; this is for tools and tests.
     /// </summary>
     /// <returns>How many records were deleted.</returns>
     /// <exception cref="JournalException">SQLite failed; what was deleted before stays deleted.</exception>
@@ -26,17 +27,16 @@ public sealed partial class EventJournal
     {
         lock (_appendGate)
         {
-            var now = _time.GetUtcNow();
-            long total = 0;
-            long deleted;
-            do
+            var elapsed = RetentionElapsed;
+            var total = RetentionStep(elapsed, ageCheck: true);
+            var deleted = total;
+            while (deleted > 0)
             {
-                deleted = RetentionStep(now, slack: 0);
+                deleted = RetentionStep(elapsed, ageCheck: false);
                 total += deleted;
             }
-            while (deleted > 0);
 
-            _lastAgeCheck = now;
+            _lastAgeCheck = elapsed;
             return total;
         }
     }
@@ -45,10 +45,10 @@ public sealed partial class EventJournal
     {
         lock (_appendGate)
         {
-            var now = _time.GetUtcNow();
+            var elapsed = RetentionElapsed;
             var count = StoredRows();
             var overLimit = count > _limits.MaxRecords + (_limits.MaxRecords / 64);
-            var ageDue = now - _lastAgeCheck >= AgeCheckInterval || now < _lastAgeCheck;
+            var ageDue = _lastAgeCheck is not { } last || elapsed - last >= AgeCheckInterval;
             if (!overLimit && !ageDue && !_retentionBacklog)
             {
                 return;
@@ -56,19 +56,27 @@ public sealed partial class EventJournal
 
             if (ageDue)
             {
-                _lastAgeCheck = now;
+                _lastAgeCheck = elapsed;
             }
 
-            TryRetentionStep(now);
+            TryRetentionStep(elapsed, ageDue);
         }
     }
 
-    private void TryRetentionStep(DateTimeOffset now)
+    // The journal-full policy's call, before each append while full (EventJournal.FullPolicy.cs): the
+    // wall-clock time it passes is not what records age by any more (EventJournal.RetentionClock.cs).
+    private void TryRetentionStep(DateTimeOffset wallClock)
+    {
+        _ = wallClock;
+        TryRetentionStep(RetentionElapsed, ageCheck: false);
+    }
+
+    private void TryRetentionStep(TimeSpan elapsed, bool ageCheck)
     {
         try
         {
             // Over the limit, trim back to it (not to the slack), so the next trim is a while off.
-            var deleted = RetentionStep(now, slack: 0);
+            var deleted = RetentionStep(elapsed, ageCheck);
             _retentionBacklog = deleted >= RetentionChunk;
         }
         catch (Exception ex) when (IsWriteFailure(ex))
@@ -78,44 +86,44 @@ public sealed partial class EventJournal
         }
     }
 
-    // Deletes one chunk from the front of the table: delivered records that are too old, and the
-    // oldest delivered ones while more than MaxRecords + slack are kept. Always a prefix, so the
-    // table stays one range of seq (with only the holes journal.gap rows declare).
-    private long RetentionStep(DateTimeOffset now, long slack)
+    // Deletes one chunk from the front of the table: delivered records that are too old by the
+    // retention clock, and the oldest delivered ones while more than MaxRecords are kept. Always a
+    // prefix, so the table stays one range of seq (with only the holes journal.gap rows declare).
+    // An age check also saves the clock and marks the rows journaled since the last one, even when
+    // nothing can be deleted yet: undelivered rows need their mark for when they are delivered.
+    private long RetentionStep(TimeSpan elapsed, bool ageCheck)
     {
         var first = _firstSeq;
         // Committed rows only: a batch handed out before its commit is not in the table yet.
         var last = DurableSeq;
         var delivered = DeliveredThrough;
         var chunkEnd = Math.Min(delivered, first + RetentionChunk - 1);
-        if (first > last || chunkEnd < first)
+        var deletable = first <= last && chunkEnd >= first;
+        if (!deletable && !ageCheck)
         {
             return 0;
         }
 
         var count = StoredRows();
-        var excess = count - (_limits.MaxRecords + slack);
+        var excess = count - _limits.MaxRecords;
         var countBound = excess > 0 ? Math.Min(chunkEnd, first + excess - 1) : first - 1;
-        var cutoff = now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > _limits.MaxDeliveredAge.Ticks
-            ? EventDataWriter.Iso(now - _limits.MaxDeliveredAge)
-            : EventDataWriter.Iso(DateTimeOffset.MinValue);
 
-        var (bound, deleted) = _database.InTransaction(transaction =>
+        var (bound, deleted, marked) = _database.InTransaction(transaction =>
         {
-            // The first delivered record in the chunk that is still young ends the age prefix.
-            using var young = JournalDatabase.Command(transaction, "SELECT seq FROM events WHERE seq >= $first AND seq <= $end AND ts >= $cutoff ORDER BY seq LIMIT 1;");
-            young.Parameters.AddWithValue("$first", first);
-            young.Parameters.AddWithValue("$end", chunkEnd);
-            young.Parameters.AddWithValue("$cutoff", cutoff);
-            var firstYoung = young.ExecuteScalar();
-            var ageBound = firstYoung is long seq ? seq - 1 : chunkEnd;
+            var marked = ageCheck ? MarkAndSaveClock(transaction, last, elapsed) : _lastMarkSeq;
+            if (!deletable)
+            {
+                return (first - 1, 0L, marked);
+            }
+
+            var ageBound = Math.Min(chunkEnd, AgedThrough(transaction, elapsed, none: first - 1));
             // The anchor must be a row that exists: the cursor may sit in a range journal.gap skipped.
             using var existing = JournalDatabase.Command(transaction, "SELECT max(seq) FROM events WHERE seq <= $through;");
             existing.Parameters.AddWithValue("$through", Math.Max(countBound, ageBound));
             var through = existing.ExecuteScalar() is long row ? row : first - 1;
             if (through < first)
             {
-                return (first - 1, 0L);
+                return (first - 1, 0L, marked);
             }
 
             // The chain must still verify from the first row left: the anchor becomes the last
@@ -132,12 +140,14 @@ public sealed partial class EventJournal
             using var delete = JournalDatabase.Command(transaction, "DELETE FROM events WHERE seq <= $through;");
             delete.Parameters.AddWithValue("$through", through);
             var count = (long)delete.ExecuteNonQuery();
+            ForgetMarks(transaction, through);
 
             // The next row, which may lie past a skipped range rather than at through + 1.
             using var next = JournalDatabase.Command(transaction, "SELECT min(seq) FROM events;");
-            return (next.ExecuteScalar() is long firstLeft ? firstLeft - 1 : Math.Max(through, DurableSeq), count);
+            return (next.ExecuteScalar() is long firstLeft ? firstLeft - 1 : Math.Max(through, DurableSeq), count, marked);
         });
 
+        _lastMarkSeq = marked;
         _firstSeq = bound + 1;
         // Gap rows retention deleted no longer declare anything in the table.
         _gaps.RemoveAll(gap => gap.Through + 1 < _firstSeq);

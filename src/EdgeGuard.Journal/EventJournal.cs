@@ -82,7 +82,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     private bool _faultAnnounced;
     private string _fullReason = string.Empty;
     private long _episodeDropped;
-    private DateTimeOffset _lastAgeCheck = DateTimeOffset.MinValue;
+    private TimeSpan? _lastAgeCheck; // retention clock; null until the first age check
     private volatile bool _retentionBacklog;
 
     // Read from any thread.
@@ -102,7 +102,9 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
 
     /// <summary>Opens the journal over <paramref name="database"/> and starts its writer thread.</summary>
     /// <param name="database">The gateway's journal database; the caller keeps owning it and disposes it after this journal.</param>
-    /// <param name="timeProvider">Clock for monotonic stamps, retention ages and the journal's own fault events.</param>
+    /// <param name="timeProvider">
+    /// Clock for monotonic stamps, retention ages (its monotonic side only) and the journal's own fault events.
+    /// </param>
     /// <param name="limits">Retention and capacity; <see cref="JournalLimits.Default"/> when null.</param>
     /// <param name="onError">
     /// Told about every failure of the writer (append, retention) on the writer thread, and about
@@ -190,6 +192,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             _wake = true;
         }
 
+        ResumeRetentionClock(database);
         _reader = database.OpenConnection();
         _holdTimer = NewHoldTimer(this);
         _writer = new Thread(WriterLoop)

@@ -16,8 +16,10 @@ namespace EdgeGuard.Journal;
 /// <see cref="FaultReserve"/> records (about 300 KB).
 /// </param>
 /// <param name="MaxDeliveredAge">
-/// Delivered records older than this (by event time) are deleted. EN 50131 asks for at least
-/// 30 days of event history, hence the default.
+/// Delivered records journaled longer ago than this are deleted, measured on the journal's
+/// retention clock (its running time, summed over restarts; never the wall clock, which can be
+/// stepped), so a record is kept at least this long. EN 50131 asks for at least 30 days of event
+/// history, hence the default.
 /// </param>
 public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
 {

@@ -195,6 +195,27 @@ internal static class JournalSchema
         ) STRICT;
         INSERT INTO seen_commands_clock (id, elapsed_ms) VALUES (1, 0);
         """,
+
+        // 14: delivered events age by the retention clock, not the wall clock
+        // (EventJournal.RetentionClock.cs), so a wall clock stepped ahead (a bad NTP or GPS answer
+        // on a gateway without an RTC) cannot make the whole history "old" and have retention
+        // delete it. retention_clock: one row, the clock in ms: time the journal has been open,
+        // summed over restarts. retention_marks: "every row up to seq was journaled by the time the
+        // clock read elapsed_ms", one per age check at most; retention deletes a delivered row once
+        // a mark covering it is MaxDeliveredAge behind the clock. Rows from before this migration
+        // have no mark: the first age check after the upgrade covers them, so they are kept for
+        // MaxDeliveredAge of running time from then.
+        """
+        CREATE TABLE retention_clock (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            elapsed_ms INTEGER NOT NULL CHECK (elapsed_ms >= 0)
+        ) STRICT;
+        INSERT INTO retention_clock (id, elapsed_ms) VALUES (1, 0);
+        CREATE TABLE retention_marks (
+            seq        INTEGER PRIMARY KEY CHECK (seq >= 1),
+            elapsed_ms INTEGER NOT NULL CHECK (elapsed_ms >= 0)
+        ) STRICT;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -187,10 +187,12 @@ public sealed class EarlyHandOffTests : IDisposable
         await _h.PublishAndFlush(Activated(1), Activated(2));
         await PowerCutWhileCommitting(Activated(3));
 
-        // Rows from T0 are past the one-minute age five minutes later; the gap row is young.
+        // Rows 1 and 2 are past the one-minute age two minutes of running time later; the gap row
+        // is as old, but not delivered.
         using var restarted = Restart(new JournalLimits(1_000, TimeSpan.FromMinutes(1)));
         restarted.Journal.Publish([.. Enumerable.Range(10, 5).Select(i => Activated(i))]);
         await restarted.Journal.FlushAsync().WaitAsync(Patience);
+        restarted.Time.Advance(TimeSpan.FromMinutes(2));
         // The office acknowledged a seq inside the skipped range: the anchor must not land there.
         restarted.Journal.MarkDelivered(100);
 
@@ -243,10 +245,12 @@ public sealed class EarlyHandOffTests : IDisposable
         {
             Path = path;
             Database = JournalDatabase.Open(path);
-            Journal = new EventJournal(Database, new FakeTimeProvider(T0.AddMinutes(5)), limits, onJournalEvent: e => { lock (JournalEvents) { JournalEvents.Add(e); } });
+            Journal = new EventJournal(Database, Time, limits, onJournalEvent: e => { lock (JournalEvents) { JournalEvents.Add(e); } });
         }
 
         public string Path { get; }
+
+        public FakeTimeProvider Time { get; } = new(T0.AddMinutes(5));
 
         public JournalDatabase Database { get; }
 

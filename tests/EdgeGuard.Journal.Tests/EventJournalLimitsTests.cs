@@ -13,10 +13,11 @@ public sealed class EventJournalLimitsTests
     [Fact]
     public async Task Retention_deletes_delivered_records_older_than_the_limit_and_keeps_undelivered_ones_however_old()
     {
+        // Age is counted from when a record was journaled, by the retention clock (running time).
         using var h = new JournalHarness(new JournalLimits(1000, Month));
         await h.PublishAndFlush(Enumerable.Range(1, 5).Select(i => Activated(i, T0)).ToArray());
-        await h.PublishAndFlush(Enumerable.Range(6, 5).Select(i => Activated(i, T0.AddDays(40))).ToArray());
         h.Time.Advance(TimeSpan.FromDays(40));
+        await h.PublishAndFlush(Enumerable.Range(6, 5).Select(i => Activated(i, T0.AddDays(40))).ToArray());
 
         h.Journal.MarkDelivered(3);
         h.Journal.EnforceRetention();

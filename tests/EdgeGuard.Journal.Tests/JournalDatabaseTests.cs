@@ -64,11 +64,11 @@ public sealed class JournalDatabaseTests : IDisposable
 
         var (version, tables) = database.Read(connection =>
             (Pragma<long>(connection, "user_version"),
-             Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta');")));
+             Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta', 'retention_clock', 'retention_marks');")));
 
-        Assert.Equal(13, JournalDatabase.SchemaVersion);
+        Assert.Equal(14, JournalDatabase.SchemaVersion);
         Assert.Equal(JournalDatabase.SchemaVersion, version);
-        Assert.Equal(4L, tables);
+        Assert.Equal(6L, tables);
     }
 
     [Fact]
