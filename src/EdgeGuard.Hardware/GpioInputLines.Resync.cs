@@ -42,6 +42,7 @@ public sealed partial class GpioInputLines
             }
 
             var events = new List<DomainEvent>();
+            var changed = new List<(InputLine Line, bool Faulted)>();
             foreach (var line in _lines.Values)
             {
                 var (problem, clean) = Check(line);
@@ -50,18 +51,25 @@ public sealed partial class GpioInputLines
                 {
                     // One fault per episode: a line that keeps losing edges is not reported again until a clean pass.
                     events.Add(new HardwareFault(_time.GetUtcNow(), device, $"{line.Point.Id}: {problem}"));
-                    line.Faulted = true;
+                    changed.Add((line, true));
                 }
                 else if (clean && line.Faulted)
                 {
                     events.Add(new HardwareFaultRestored(_time.GetUtcNow(), device));
-                    line.Faulted = false;
+                    changed.Add((line, false));
                 }
             }
 
             if (events.Count > 0)
             {
                 _report?.Invoke(events);
+            }
+
+            // Only once reported: a report that throws leaves the lines as they were, so the next
+            // pass reports the fault again rather than a restore with no fault before it.
+            foreach (var (line, faulted) in changed)
+            {
+                line.Faulted = faulted;
             }
         }
 #pragma warning disable CA1031 // A resync timer must survive anything: it is what catches the lines' other failures.
@@ -155,7 +163,9 @@ public sealed partial class GpioInputLines
                 return (problem, problem is null);
             }
 
-            if (problem is null && line.Suspect != (high, edgesAtRead))
+            // A panic button or a fire input acts on its leading edge: delivered at the first pass
+            // that sees it, at the risk of a fault report for an event that was only late.
+            if (problem is null && line.Suspect != (high, edgesAtRead) && !line.Point.ActsOnLeadingEdge)
             {
                 line.Suspect = (high, edgesAtRead);
                 return (null, false); // confirmed or dropped by the next pass (see the remarks on Resync)

@@ -179,8 +179,11 @@ public static partial class EventDataWriter
     }
 
     // The schema's reason limit; never splits a surrogate pair, so the text stays valid UTF-8.
-    private static string CutReason(string reason) =>
-        reason.Length <= 1024 ? reason : reason[..(char.IsHighSurrogate(reason[1023]) ? 1023 : 1024)];
+    private static string CutReason(string reason) => Cut(reason, 1024);
+
+    /// <summary>At most <paramref name="max"/> UTF-16 units of <paramref name="text"/>, never splitting a surrogate pair.</summary>
+    internal static string Cut(string text, int max) =>
+        text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)];
 
     private static (string? Point, string? Zone, bool Known) WriteFields(DomainEvent domainEvent, Utf8JsonWriter writer)
     {
@@ -393,7 +396,8 @@ public static partial class EventDataWriter
 
             case HardwareFault e:
                 writer.WriteString("device", e.Device);
-                writer.WriteString("reason", e.Reason);
+                // Reasons may carry a driver's exception message, which the contract caps.
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case HardwareFaultRestored e:

@@ -58,8 +58,9 @@ public sealed partial class EventJournal
         var severityText = Text(reader, 7);
         var data = Text(reader, 9);
 
-        var mono = reader.GetInt64(3);
-        var drill = reader.GetInt64(8);
+        // GetInt64 throws on NULL, which only a damaged record header can produce here.
+        var mono = reader.GetValue(3) as long?;
+        var drill = reader.GetValue(8) as long?;
         var idOk = Guid.TryParseExact(idText, "D", out var id);
         var tsOk = DateTimeOffset.TryParseExact(tsText, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var timestamp);
         var severity = severityText is null ? null : EventDataWriter.ParseSeverity(severityText);
@@ -69,7 +70,8 @@ public sealed partial class EventJournal
             : severity is null ? $"has unknown severity '{Quoted(severityText)}'."
             : !IsEventType(type) ? $"has type '{Quoted(type)}', not an event type."
             : !IsJsonObject(data) ? "has data that is not a JSON object."
-            : forDelivery && !MatchesItsHash(reader, new ChainedRow(seq, idText!, tsText!, mono, type!, Text(reader, 5), Text(reader, 6), severityText!, drill, data!))
+            : mono is null || drill is not (0 or 1) ? $"has monotonic time '{Quoted(Convert.ToString(reader.GetValue(3), CultureInfo.InvariantCulture))}' or drill flag '{Quoted(Convert.ToString(reader.GetValue(8), CultureInfo.InvariantCulture))}', not what the journal writes."
+            : forDelivery && !MatchesItsHash(reader, new ChainedRow(seq, idText!, tsText!, mono.Value, type!, Text(reader, 5), Text(reader, 6), severityText!, drill.Value, data!))
                 ? "does not match its hash: it was changed after it was written."
             : null;
 
@@ -82,21 +84,23 @@ public sealed partial class EventJournal
             }
 
             Report(corrupt);
+            // The stored id only while it is still a UUIDv7 the contract accepts (a flipped version
+            // or variant digit still parses as a UUID).
             return Unreadable(
                 seq, problem, tsOk ? timestamp : null, IsEventType(type) ? type : null,
-                idOk ? id : null, DerivedId(StoredFields(reader), tsOk ? timestamp : null), TimeSpan.FromTicks(mono));
+                idOk && IsUuidV7(idText!) ? id : null, DerivedId(StoredFields(reader), tsOk ? timestamp : null), TimeSpan.FromTicks(mono ?? 0));
         }
 
         return new JournalRecord(
             seq,
             id,
             timestamp,
-            TimeSpan.FromTicks(mono),
+            TimeSpan.FromTicks(mono!.Value),
             type!,
             reader.IsDBNull(5) ? null : reader.GetString(5),
             reader.IsDBNull(6) ? null : reader.GetString(6),
             severity!.Value,
-            drill != 0,
+            drill == 1,
             data!);
     }
 
@@ -134,7 +138,11 @@ public sealed partial class EventJournal
                     records.Add(ReadRecord(reader, forDelivery: true));
                 }
             }
-            catch (SqliteException ex) when (IsCorrupt(ex))
+            catch (SqliteException ex) when (!IsCorrupt(ex))
+            {
+                throw JournalException.For(_database.Path, $"reading event {seq} failed: {ex.Message}", ex);
+            }
+            catch (SqliteException ex)
             {
                 var problem = $"cannot be read: {ex.Message}";
                 Report(Corrupt(seq, problem));
@@ -161,7 +169,7 @@ public sealed partial class EventJournal
         {
             writer.WriteStartObject();
             // The contract caps it at 200 characters; SQLite's own messages are not ours to bound.
-            writer.WriteString("problem", problem.Length > 200 ? string.Concat(problem.AsSpan(0, 199), "…") : problem);
+            writer.WriteString("problem", problem.Length > 200 ? EventDataWriter.Cut(problem, 199) + "…" : problem);
             if (type is null)
             {
                 writer.WriteNull("storedType");
@@ -218,7 +226,10 @@ public sealed partial class EventJournal
 
     // A damaged field as the problem quotes it: at most 64 characters, so that a field overwritten
     // with a long run of garbage does not make a message the broker may refuse.
-    private static string? Quoted(string? text) => text is { Length: > 64 } ? string.Concat(text.AsSpan(0, 64), "…") : text;
+    private static string? Quoted(string? text) => text is { Length: > 64 } ? EventDataWriter.Cut(text, 64) + "…" : text;
+
+    // Lowercase "D" text of a version 7, RFC 9562 variant UUID, as common.schema.json's uuidV7.
+    private static bool IsUuidV7(string text) => text.Length == 36 && text[14] == '7' && text[19] is '8' or '9' or 'a' or 'b';
 
     // A stored text column, or null when it is NULL or not text (only corruption makes it so).
     private static string? Text(SqliteDataReader reader, int column) =>

@@ -95,6 +95,20 @@ public sealed class GpioInputResyncTests : IDisposable
     }
 
     [Fact]
+    public void A_panic_press_whose_edge_was_dropped_is_delivered_by_the_first_pass_that_sees_it()
+    {
+        using var lines = Lines();
+        lines.Start(_edges.Add);
+
+        _driver.SetInputLevelSilently(Panic.Line, high: false); // pressed; the kernel dropped the event
+
+        Pass();
+        Assert.Equal([new RawEdge("panic-lobby", High: false, _time.GetTimestamp())], _edges);
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_reported));
+        Assert.Equal("gpio5", fault.Device);
+    }
+
+    [Fact]
     public void When_nothing_differs_a_pass_delivers_and_reports_nothing()
     {
         using var lines = Lines();

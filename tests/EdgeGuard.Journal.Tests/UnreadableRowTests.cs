@@ -94,6 +94,48 @@ public sealed class UnreadableRowTests : IDisposable
     }
 
     [Fact]
+    public async Task An_id_whose_version_digit_flipped_is_not_sent_on_as_if_it_were_a_UUIDv7()
+    {
+        await _h.PublishAndFlush(Activated(1), Activated(2), Activated(3));
+        var stored = _h.All()[1];
+        var flipped = string.Concat(stored.Id.ToString("D").AsSpan(0, 14), "4", stored.Id.ToString("D").AsSpan(15));
+        DamageTheSecond("id", $"'{flipped}'");
+
+        var unreadable = _h.Journal.ReadAfter(0, 10)[1];
+
+        Assert.Equal(EventJournal.UnreadableType, unreadable.Type);
+        Assert.Equal(7, unreadable.Id.Version);
+        Assert.NotEqual(Guid.Parse(flipped), unreadable.Id);
+        AssertData(unreadable.DataJson, ("problem", "does not match its hash: it was changed after it was written."), ("storedType", "point.activated"));
+    }
+
+    // A damaged record header can make a NOT NULL column read NULL; the schema is loosened here
+    // so that SQL can store one.
+    [Fact]
+    public async Task A_drill_flag_that_reads_NULL_is_unreadable_not_a_stop()
+    {
+        await _h.PublishAndFlush(Activated(1), Activated(2), Activated(3));
+        _h.Database.InTransaction(transaction =>
+        {
+            using var command = transaction.Connection!.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_master SET sql = replace(sql, 'drill    INTEGER NOT NULL CHECK (drill IN (0, 1))', 'drill    INTEGER NULL') WHERE name = 'events';
+                PRAGMA writable_schema = OFF;
+                """;
+            return command.ExecuteNonQuery();
+        });
+        _h.Reopen();
+        DamageTheSecond("drill", "NULL");
+
+        var records = _h.Journal.ReadAfter(0, 10);
+
+        Assert.Equal(["point.activated", EventJournal.UnreadableType, "point.activated"], records.Select(r => r.Type));
+        Assert.StartsWith("has monotonic time '", JsonDocument.Parse(records[1].DataJson).RootElement.GetProperty("problem").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_office_can_acknowledge_a_journal_unreadable_by_the_id_it_was_sent_with()
     {
         var stored = await ThreeEventsWithTheSecondDamaged("severity", "'Panic'");
@@ -157,6 +199,12 @@ public sealed class UnreadableRowTests : IDisposable
     {
         await _h.PublishAndFlush(Activated(1), Activated(2), Activated(3));
         var stored = _h.All()[1];
+        DamageTheSecond(column, value);
+        return stored;
+    }
+
+    private void DamageTheSecond(string column, string value)
+    {
         _h.Database.InTransaction(transaction =>
         {
             using var command = transaction.Connection!.CreateCommand();
@@ -167,6 +215,5 @@ public sealed class UnreadableRowTests : IDisposable
 
         _h.Reopen();
         _h.Errors.Clear();
-        return stored;
     }
 }

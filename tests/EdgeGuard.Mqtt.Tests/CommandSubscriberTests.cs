@@ -238,7 +238,7 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         await gateway.StartAsync();
 
         var warning = Assert.Single(log.Lines, l => l.Level == LogLevel.Warning);
-        Assert.Equal(330, warning.EventId);
+        Assert.Equal(339, warning.EventId);
         Assert.StartsWith($"The broker granted {CommandHarness.Root}/commands at QoS 0 only: ", warning.Message, StringComparison.Ordinal);
         Assert.True(gateway.Subscriber!.IsSubscribed);
     }

@@ -35,6 +35,6 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 329, Level = LogLevel.Error, Message = "The command topic was flooded ({Waiting} messages, {Bytes} bytes waiting): connection dropped with them; reconnecting after a backoff")]
     private partial void LogFlooded(int waiting, long bytes);
 
-    [LoggerMessage(EventId = 330, Level = LogLevel.Warning, Message = "The broker granted {Topic} at QoS 0 only: commands sent while the link is down, or dropped in a flood, are lost; check the broker's configuration")]
+    [LoggerMessage(EventId = 339, Level = LogLevel.Warning, Message = "The broker granted {Topic} at QoS 0 only: commands sent while the link is down, or dropped in a flood, are lost; check the broker's configuration")]
     private partial void LogGrantedQos0(string topic);
 }
