@@ -33,6 +33,9 @@ public sealed partial class Mcp23017Lines
     private ITimer? _fastPoll;
     private string? _lineFault;
     private long _lastMiss;
+
+    // A sweep found a change no interrupt announced, once since the line last announced one (under the lock).
+    private bool _unannouncedOnce;
     private bool _announcedSinceMiss;
 
     /// <summary>
@@ -104,6 +107,17 @@ public sealed partial class Mcp23017Lines
             }
 
             var unannounced = (before ^ interrupt.Levels) & _inputMask & ~assumed;
+
+            // A change with no interrupt at all, and no Read() to explain it (it clears without delivering),
+            // counts the second time only: a pin that changes between the flags and the levels of one burst
+            // read shows this once on a healthy line, since that very read clears its interrupt.
+            var unannouncedAgain = false;
+            if (flags == 0 && !asserted && interrupt.Flags == 0 && unannounced != 0 && !readUnreported)
+            {
+                unannouncedAgain = _unannouncedOnce;
+                _unannouncedOnce = !_unannouncedOnce;
+            }
+
             var miss = (flags, asserted) switch
             {
                 // The chip held INT asserted (INTF stays set until read) while the host read its line high.
@@ -112,8 +126,7 @@ public sealed partial class Mcp23017Lines
                 // Low before and after the flags read with nothing pending, even after the full read: not the chip.
                 (0, true) when assertedBefore && interrupt.Flags == 0 =>
                     $"its interrupt line (host GPIO {_interruptLine}) is asserted while the chip has no interrupt pending (INTA shorted to ground?), so no falling edge can announce a change",
-                // Changed with no interrupt at all, and no Read() explains it (it clears without delivering).
-                (0, false) when interrupt.Flags == 0 && unannounced != 0 && !readUnreported =>
+                (0, false) when unannouncedAgain =>
                     $"{Mcp23017Configuration.PinNames(unannounced)} changed without an interrupt reaching host GPIO {_interruptLine}",
                 _ => null,
             };
@@ -182,6 +195,7 @@ public sealed partial class Mcp23017Lines
                     var interrupt = _chip.ReadInterrupt();
                     flagged = interrupt.Flags != 0;
                     _announcedSinceMiss |= fromEdge && pass == 0 && flagged;
+                    _unannouncedOnce &= !(fromEdge && pass == 0 && flagged);
                     // Delivered under the lock so a Poll racing the callback cannot reorder edges. The
                     // action never blocks: it queues the edge, or decides on it here when the
                     // controller is idle (outputs on this chip then take this lock again, re-entrantly).
