@@ -4,8 +4,9 @@ using EdgeGuard.Core.Ports;
 
 namespace EdgeGuard.Journal;
 
-// What the office hears while SQLite cannot write (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR: a
-// full disk, a card the kernel remounted read-only, a dying card). The controller goes on
+// What the office hears while SQLite cannot write because the disk is full (SQLITE_FULL) or was
+// remounted read-only (SQLITE_READONLY, what the kernel does to a card that reports errors); not
+// for an I/O error (see NothingWasWritten). The controller goes on
 // protecting the site, but every commit fails, and in a full or failing episode nothing is handed
 // out before its commit (EventJournal.Writer.cs, Sequence). Before this, a lockdown started then
 // was dropped like a door contact, fault.journal-full reached only the host's log and LastSeq
@@ -88,6 +89,26 @@ public sealed partial class EventJournal
         SkipFailed(first, first + fit - 1);
         return signal;
     }
+
+    // Only a failure that certainly wrote nothing: a full disk (SQLITE_FULL) or a read-only one
+    // (SQLITE_READONLY). An I/O error (SQLITE_IOERR, a dying card) can come after the WAL's commit
+    // frame was written, and that commit may come back at the next start under the very seqs a
+    // hand-out from memory would reuse: two events at one seq. Those episodes stay as they were,
+    // in the host's log only.
+    private static bool NothingWasWritten(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.Data.Sqlite.SqliteException sqlite)
+            {
+                return (sqlite.SqliteErrorCode & 0xFF) is SqliteFull or SqliteReadOnly;
+            }
+        }
+
+        return false;
+    }
+
+    private const int SqliteReadOnly = 8;
 
     // The reservation is used up while commits fail: kept events are dropped (counted) from now on
     // until a commit succeeds. The host hears it once per episode.

@@ -161,7 +161,7 @@ public sealed partial class EventJournal
         {
             return Commit(batch);
         }
-        catch
+        catch (Exception ex) when (NothingWasWritten(ex))
         {
             CompleteOnPool(HandOutFromMemory(plan, batch));
             throw;

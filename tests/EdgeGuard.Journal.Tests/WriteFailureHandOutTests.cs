@@ -174,6 +174,22 @@ public sealed class WriteFailureHandOutTests
         Assert.Equal(4, h.Journal.Dropped);
     }
 
+    // An I/O error can come after the WAL's commit frame was written, and the next start may find
+    // that commit under the seqs a hand-out from memory would have taken: nothing goes out then.
+    [Fact]
+    public async Task After_an_IO_error_nothing_is_handed_out_from_memory()
+    {
+        using var h = new JournalHarness();
+        await h.PublishAndFlush(Activated(1));
+        h.Journal.BeforeCommit = _ => throw new SqliteException("disk I/O error", 10);
+        await h.PublishAndFlush(Activated(2)); // handed out before its commit, as any first failure
+
+        await h.PublishAndFlush(Panic(T0.AddSeconds(1)), new LockdownStarted(T0.AddSeconds(1), "panic-button", "panic-1"));
+
+        Assert.Equal(2, h.Journal.LastSeq);
+        Assert.Empty(h.Journal.ReadAfter(2, 100));
+    }
+
     private static void FailCommits(JournalHarness h, Failure failure)
     {
         if (failure == Failure.DiskFull)
