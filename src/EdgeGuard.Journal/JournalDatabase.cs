@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -31,6 +32,10 @@ public sealed partial class JournalDatabase : IDisposable
     private readonly int _busyTimeoutMs;
     private readonly Lock _gate = new();
     private SqliteConnection? _shared;
+
+    // How long a transaction holds the shared connection (its work and its commit), smoothed (1/8 per
+    // transaction), in Stopwatch ticks; 0 until one ran. What the safety-state save's wait is sized by.
+    private long _typicalHold;
 
     private JournalDatabase(string path, string connectionString, int busyTimeoutMs, SqliteConnection shared)
     {
@@ -220,8 +225,29 @@ public sealed partial class JournalDatabase : IDisposable
         return command;
     }
 
+    /// <summary>
+    /// How long a transaction typically holds the shared connection here (smoothed; zero until one
+    /// ran): a millisecond on a fast disk, tens to hundreds on an SD card.
+    /// </summary>
+    internal TimeSpan TypicalHold => Stopwatch.GetElapsedTime(0, Volatile.Read(ref _typicalHold));
+
     // The transaction itself; the caller holds _gate.
     private T Commit<T>(Func<SqliteTransaction, T> work)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return CommitOnce(work);
+        }
+        finally
+        {
+            var held = Stopwatch.GetTimestamp() - started;
+            var typical = _typicalHold; // written only here, under _gate
+            Volatile.Write(ref _typicalHold, typical == 0 ? held : typical + ((held - typical) / 8));
+        }
+    }
+
+    private T CommitOnce<T>(Func<SqliteTransaction, T> work)
     {
         var connection = Shared();
         try

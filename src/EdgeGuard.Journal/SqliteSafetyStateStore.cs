@@ -52,13 +52,18 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     private readonly TimeProvider _timeProvider;
 
     /// <summary>
-    /// How long <see cref="Save"/> waits for the journal's other writers before it gives up. The
-    /// controller saves before it drives outputs, so this bounds how long a lockdown can wait for a
-    /// slow or dying SD card busy with an event batch, retention or a WAL checkpoint. Tens of
-    /// milliseconds, what one ordinary journal commit takes; a save that gives up is reported by
-    /// the controller and tried again on its retry timer.
+    /// The least <see cref="Save"/> waits for the journal's other writers before it gives up. The
+    /// controller saves before it drives outputs, so the wait bounds how long a lockdown can wait for
+    /// a disk busy with an event batch, retention or a WAL checkpoint. It is sized by the disk: three
+    /// typical transactions (<see cref="JournalDatabase.TypicalHold"/>), at least this and at most
+    /// <see cref="MaxSaveWait"/>, so that on an SD card, where one ordinary commit takes 20–200 ms,
+    /// the save waits out the one under way instead of giving up in normal operation. A save that
+    /// gives up is reported by the controller and tried again on its retry timer.
     /// </summary>
     public static readonly TimeSpan SaveWait = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The most <see cref="Save"/> waits for the journal's other writers, however slow the disk.</summary>
+    public static readonly TimeSpan MaxSaveWait = TimeSpan.FromSeconds(1);
 
     /// <summary>Creates a store over an open journal database, stamping saves with the system clock.</summary>
     /// <param name="database">The gateway's journal database.</param>
@@ -78,8 +83,12 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         _timeProvider = timeProvider;
     }
 
-    /// <summary>How long <see cref="Save"/> waits for the database; <see cref="SaveWait"/> unless a test changes it.</summary>
-    internal TimeSpan Wait { get; set; } = SaveWait;
+    /// <summary>A fixed wait for the database, set by tests; null: sized by the disk (<see cref="EffectiveWait"/>).</summary>
+    internal TimeSpan? Wait { get; set; }
+
+    /// <summary>How long the next <see cref="Save"/> waits for the journal's other writers.</summary>
+    internal TimeSpan EffectiveWait =>
+        Wait ?? TimeSpan.FromTicks(Math.Clamp(3 * _database.TypicalHold.Ticks, SaveWait.Ticks, MaxSaveWait.Ticks));
 
     /// <inheritdoc />
     /// <exception cref="JournalException">The stored row cannot be read back exactly.</exception>
@@ -119,12 +128,12 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Waits at most <see cref="SaveWait"/> for the journal's other writers (they share one
+    /// Waits at most <see cref="EffectiveWait"/> for the journal's other writers (they share one
     /// connection), and goes before any that ask meanwhile; then commits, which takes as long as the
     /// disk does.
     /// </remarks>
     /// <exception cref="JournalException">
-    /// The state could not be committed, or the database stayed busy for <see cref="SaveWait"/>;
+    /// The state could not be committed, or the database stayed busy for <see cref="EffectiveWait"/>;
     /// the previous state is still stored.
     /// </exception>
     public void Save(SafetyState state)
@@ -146,7 +155,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         var lockdown = state.Lockdown;
         var updatedAt = _timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
 
-        _database.InUrgentTransaction(Wait, transaction =>
+        _database.InUrgentTransaction(EffectiveWait, transaction =>
         {
             using var command = JournalDatabase.Command(transaction, UpsertSql);
             command.Parameters.AddWithValue("$mode", mode);

@@ -50,6 +50,39 @@ public sealed class SafetySaveWaitTests : IDisposable
         Assert.Equal(2, _h.Journal.DurableSeq); // and the held batch was committed
     }
 
+    // On an SD card one ordinary commit takes 20–200 ms: a fixed 50 ms wait gave up behind it in
+    // normal operation and reported a lockdown not persisted. Transactions that hold the database
+    // for 300 ms here stand for such a disk (Sleep never returns early); none is a speed assertion.
+    [Fact]
+    public async Task On_a_disk_whose_commits_take_long_the_save_waits_out_the_one_under_way()
+    {
+        var store = new SqliteSafetyStateStore(_h.Database, _h.Time);
+        Assert.Equal(SqliteSafetyStateStore.SaveWait, store.EffectiveWait); // a fast disk: the least
+
+        for (var i = 0; i < 3; i++)
+        {
+            _h.Database.InTransaction(_ => Thread.Sleep(300));
+        }
+
+        Assert.InRange(store.EffectiveWait, TimeSpan.FromMilliseconds(900), SqliteSafetyStateStore.MaxSaveWait);
+        using var holding = new ManualResetEventSlim();
+        var slowCommit = Task.Factory.StartNew(
+            () => _h.Database.InTransaction(_ =>
+            {
+                holding.Set();
+                Thread.Sleep(200);
+            }),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        Assert.True(holding.Wait(Patience), "the slow commit never started");
+
+        store.Save(Lockdown); // waits for the slow commit instead of giving up as busy
+
+        Assert.Equal(Lockdown, store.Load());
+        await slowCommit.WaitAsync(Patience);
+    }
+
     [Fact]
     public async Task A_save_waiting_for_the_database_goes_before_a_writer_that_commits_back_to_back()
     {
