@@ -1,3 +1,4 @@
+using EdgeGuard.Core;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeGuard.Journal;
@@ -27,15 +28,15 @@ public sealed partial class EventJournal
     private const string AgedThroughSql = "SELECT max(seq) FROM retention_marks WHERE elapsed_ms <= $cut;";
     private const string ForgetMarksSql = "DELETE FROM retention_marks WHERE seq <= $through;";
 
-    // Where the clock resumed: the reading persisted by the last run, and the monotonic time then.
-    private TimeSpan _retentionResumedFrom;
-    private long _retentionResumedAt;
+    // Resumed at open from the reading the last run persisted (the same kind of clock the replay
+    // store forgets command ids by).
+    private RunningClock? _retentionClock;
 
     // The newest mark's seq: committed rows after it are not covered by a mark yet. Under _appendGate.
     private long _lastMarkSeq;
 
     /// <summary>The retention clock now: time this journal's file has been open, summed over restarts.</summary>
-    internal TimeSpan RetentionElapsed => _retentionResumedFrom + _time.GetElapsedTime(_retentionResumedAt);
+    internal TimeSpan RetentionElapsed => _retentionClock!.Elapsed;
 
     // At open: carries on from the reading the last run saved. Anchoring it to the wall clock instead
     // would trust exactly the clock this guards against, at the moment it is least checked (a start).
@@ -49,8 +50,8 @@ public sealed partial class EventJournal
             reader.Read();
             return (reader.GetInt64(0), reader.GetInt64(1));
         });
-        _retentionResumedFrom = TimeSpan.FromMilliseconds(elapsedMs);
-        _retentionResumedAt = _time.GetTimestamp();
+        _retentionClock = new RunningClock(_time);
+        _retentionClock.Resume(TimeSpan.FromMilliseconds(elapsedMs));
         _lastMarkSeq = lastMark;
     }
 

@@ -178,7 +178,7 @@ internal static class JournalSchema
         ALTER TABLE seen_commands ADD COLUMN reason TEXT NULL;
         """,
 
-        // 13: seen_commands are forgotten by elapsed time too (ReplayClock, ReplayHorizon), so a
+        // 13: seen_commands are forgotten by elapsed time too (RunningClock, ReplayHorizon), so a
         // wall clock stepped forward (a bad or spoofed NTP answer, an operator) and back cannot
         // drop an id while its command is still valid and so reopen its replay window.
         // seen_commands_clock: one row, the replay clock in ms: time the store has been open,

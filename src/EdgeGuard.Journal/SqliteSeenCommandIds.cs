@@ -1,3 +1,4 @@
+using EdgeGuard.Core;
 using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Journal;
@@ -14,7 +15,7 @@ namespace EdgeGuard.Journal;
 /// Goes through the database's shared connection, so it is serialised with the journal writer.
 /// A failure throws <see cref="JournalException"/>: the caller must then refuse the command, since
 /// an id that could not be remembered could be replayed.
-/// The <see cref="ReplayClock"/> is persisted (<c>seen_commands_clock</c>) with every record and
+/// The <see cref="RunningClock"/> is persisted (<c>seen_commands_clock</c>) with every record and
 /// resumed from it at the first record after a restart: there is no monotonic link across a
 /// restart, and counting from the persisted reading loses the time powered off, which only keeps
 /// rows longer. It is read lazily rather than in the constructor so that a database fault refuses
@@ -37,7 +38,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
         """;
 
     private readonly JournalDatabase _database;
-    private readonly ReplayClock _clock;
+    private readonly RunningClock _clock;
 
     /// <summary>Creates the store over an open journal database, forgetting by <see cref="TimeProvider.System"/>'s monotonic clock.</summary>
     public SqliteSeenCommandIds(JournalDatabase database)
@@ -50,7 +51,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
     {
         ArgumentNullException.ThrowIfNull(database);
         _database = database;
-        _clock = new ReplayClock(time);
+        _clock = new RunningClock(time);
     }
 
     /// <summary>How many ids are remembered (tests and diagnostics).</summary>

@@ -86,7 +86,7 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
 {
     private readonly Dictionary<string, Entry> _seen = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private readonly ReplayClock _clock;
+    private readonly RunningClock _clock;
 
     /// <summary>A store whose ids are forgotten by <see cref="TimeProvider.System"/>'s monotonic clock.</summary>
     public InMemorySeenCommandIds()
@@ -94,11 +94,11 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
     {
     }
 
-    /// <summary>A store whose ids are forgotten by <paramref name="time"/>'s monotonic clock (<see cref="ReplayClock"/>).</summary>
+    /// <summary>A store whose ids are forgotten by <paramref name="time"/>'s monotonic clock (<see cref="RunningClock"/>).</summary>
     public InMemorySeenCommandIds(TimeProvider time)
     {
         // Nothing outlives the process, so the clock starts at zero with it.
-        _clock = new ReplayClock(time);
+        _clock = new RunningClock(time);
         _clock.Resume(TimeSpan.Zero);
     }
 
