@@ -315,7 +315,7 @@ public sealed partial class JournalDatabase : IDisposable
 
         if (version > JournalSchema.CurrentVersion)
         {
-            throw JournalException.For(fullPath, string.Create(CultureInfo.InvariantCulture, $"has schema version {version}, newer than the {JournalSchema.CurrentVersion} this build understands; it was written by a newer EdgeGuard. Update the gateway rather than downgrade the file."));
+            throw JournalException.NewerSchema(fullPath, string.Create(CultureInfo.InvariantCulture, $"has schema version {version}, newer than the {JournalSchema.CurrentVersion} this build understands; it was written by a newer EdgeGuard. Update the gateway rather than downgrade the file."));
         }
 
         if (version < 0)

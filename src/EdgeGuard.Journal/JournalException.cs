@@ -37,7 +37,17 @@ public sealed class JournalException : Exception
     /// <summary>Full path of the database file concerned, when known.</summary>
     public string? DatabasePath { get; }
 
+    /// <summary>
+    /// The file was written by a newer EdgeGuard (a schema this build does not know): no restart or
+    /// reboot of this build can fix it, only a newer release.
+    /// </summary>
+    public bool FromNewerBuild { get; private init; }
+
     /// <summary>Builds the exception for a problem with a given database file.</summary>
     internal static JournalException For(string databasePath, string problem, Exception? innerException = null) =>
         new(databasePath, problem, innerException);
+
+    /// <summary>Builds the exception for a file whose schema is newer than this build's.</summary>
+    internal static JournalException NewerSchema(string databasePath, string problem) =>
+        new(databasePath, problem, null) { FromNewerBuild = true };
 }

@@ -66,7 +66,7 @@ public sealed class JournalReader : IDisposable
 
             if (version > JournalSchema.CurrentVersion)
             {
-                throw JournalException.For(fullPath, string.Create(CultureInfo.InvariantCulture, $"has schema version {version}, newer than the {JournalSchema.CurrentVersion} this build understands."));
+                throw JournalException.NewerSchema(fullPath, string.Create(CultureInfo.InvariantCulture, $"has schema version {version}, newer than the {JournalSchema.CurrentVersion} this build understands."));
             }
 
             if (version < ChainSchemaVersion)

@@ -7,7 +7,10 @@ public static class ExitCodes
     public const int Ok = 0;
     /// <summary>The gateway failed at run time (hardware missing, broker port taken, ...).</summary>
     public const int Failure = 1;
-    /// <summary>Configuration is invalid; nothing was started and no output was touched.</summary>
+    /// <summary>
+    /// Configuration is invalid, or (run) the journal was migrated by a newer release: what no restart
+    /// fixes, so the unit never restarts on it (RestartPreventExitStatus).
+    /// </summary>
     public const int InvalidConfig = 2;
     /// <summary>A scenario expectation did not hold, or the simulator could not be reached.</summary>
     public const int ScenarioFailed = 3;

@@ -62,6 +62,13 @@ internal static class RunVerbHandler
         {
             return ExitCodes.Ok;
         }
+        catch (Journal.JournalException ex) when (ex.FromNewerBuild)
+        {
+            // Like a bad config, a journal a newer release migrated (a rollback) is not fixed by a
+            // restart: exit 2, which the unit never restarts, instead of a reboot loop.
+            await error.WriteLineAsync($"edgeguard: cannot run: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.InvalidConfig;
+        }
         catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or Journal.JournalException)
         {
             await error.WriteLineAsync($"edgeguard: cannot run: {ex.Message}").ConfigureAwait(false);

@@ -64,6 +64,29 @@ public sealed class CliTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "the state directory was created: startup went too far");
     }
 
+    // A rollback past a journal migration: restarting cannot fix it, so exit 2, which the unit never
+    // restarts, instead of 1 and a reboot loop once the start limit is reached.
+    [Fact]
+    public async Task Run_on_a_journal_a_newer_release_migrated_exits_2_naming_the_schema()
+    {
+        var path = ConfigFile(_ => { });
+        var db = Path.Combine(_dir, "state", "edgeguard.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(db)!);
+        EdgeGuard.Journal.JournalDatabase.Open(db).Dispose();
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            connection.Open();
+            using var bump = connection.CreateCommand();
+            bump.CommandText = "PRAGMA user_version = 999;";
+            bump.ExecuteNonQuery();
+        }
+
+        var (code, _, error) = await Run("run", "--simulate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("has schema version 999, newer than the", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Missing_configuration_file_is_named()
     {
