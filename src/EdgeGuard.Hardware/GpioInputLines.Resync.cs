@@ -8,7 +8,7 @@ namespace EdgeGuard.Hardware;
 public sealed partial class GpioInputLines
 {
     /// <summary>How often every line is re-read: the same period as the I/O board's chip supervision.</summary>
-    public static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan ResyncInterval = Board.ExpanderBank.SupervisionInterval;
 
     private readonly Lock _passGate = new();
     private ITimer? _timer;
@@ -46,16 +46,15 @@ public sealed partial class GpioInputLines
             foreach (var line in _lines.Values)
             {
                 var (problem, clean) = Check(line);
-                var device = DeviceOf(line.Point.Line);
                 if (problem is not null && !line.Faulted)
                 {
                     // One fault per episode: a line that keeps losing edges is not reported again until a clean pass.
-                    events.Add(new HardwareFault(_time.GetUtcNow(), device, $"{line.Point.Id}: {problem}"));
+                    events.Add(new HardwareFault(_time.GetUtcNow(), DeviceOf(line.Point.Line), $"{line.Point.Id}: {problem}"));
                     changed.Add((line, true));
                 }
                 else if (clean && line.Faulted)
                 {
-                    events.Add(new HardwareFaultRestored(_time.GetUtcNow(), device));
+                    events.Add(new HardwareFaultRestored(_time.GetUtcNow(), DeviceOf(line.Point.Line)));
                     changed.Add((line, false));
                 }
             }

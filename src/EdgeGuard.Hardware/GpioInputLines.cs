@@ -26,7 +26,6 @@ public sealed partial class GpioInputLines : IInputLines
     private readonly Action<IReadOnlyList<DomainEvent>>? _report;
     private readonly Dictionary<string, InputLine> _lines = new(StringComparer.Ordinal);
     private Action<RawEdge>? _onEdge;
-    private long _callbackFailures;
     private Exception? _lastCallbackFailure;
     private bool _disposed;
 
@@ -71,7 +70,7 @@ public sealed partial class GpioInputLines : IInputLines
     /// How many edges were lost because the edge action threw (in the driver's callback or in a resync).
     /// Each is reported by the next <see cref="Resync"/> pass as a fault of its line, and the line's level re-read.
     /// </summary>
-    public long CallbackFailures => Interlocked.Read(ref _callbackFailures);
+    public long CallbackFailures => _lines.Values.Sum(line => Interlocked.Read(ref line.Failures));
 
     /// <summary>The most recent exception swallowed in the edge callback, for diagnostics.</summary>
     public Exception? LastCallbackFailure => Volatile.Read(ref _lastCallbackFailure);
@@ -212,7 +211,6 @@ public sealed partial class GpioInputLines : IInputLines
 
     private void CountFailure(InputLine line, Exception ex)
     {
-        Interlocked.Increment(ref _callbackFailures);
         Volatile.Write(ref line.LastFailure, ex);
         Interlocked.Increment(ref line.Failures);
         Volatile.Write(ref _lastCallbackFailure, ex);

@@ -101,14 +101,12 @@ public sealed partial class EventJournal
         {
             if (e is Microsoft.Data.Sqlite.SqliteException sqlite)
             {
-                return (sqlite.SqliteErrorCode & 0xFF) is SqliteFull or SqliteReadOnly;
+                return SqliteCodes.Primary(sqlite) is SqliteCodes.Full or SqliteCodes.ReadOnly;
             }
         }
 
         return false;
     }
-
-    private const int SqliteReadOnly = 8;
 
     // The reservation is used up while commits fail: kept events are dropped (counted) from now on
     // until a commit succeeds. The host hears it once per episode.

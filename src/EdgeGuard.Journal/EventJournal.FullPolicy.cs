@@ -9,9 +9,6 @@ namespace EdgeGuard.Journal;
 // fault.journal-full and journal.recovered records, and what the host is told.
 public sealed partial class EventJournal
 {
-    private const int SqliteIoError = 10;
-    private const int SqliteFull = 13;
-
     // Plans what to write (the journal's own fault records, then as many events as fit), writes
     // it in one transaction, and moves the full-episode state only once that has committed.
     private void Append(List<Pending> batch, long overflowDropped)
@@ -23,7 +20,7 @@ public sealed partial class EventJournal
             if (_full)
             {
                 // Deleting delivered records may be what frees the disk.
-                TryRetentionStep(now);
+                TryRetentionStep(RetentionElapsed, ageCheck: false);
             }
 
             var max = _limits.MaxRecords;
@@ -279,10 +276,10 @@ public sealed partial class EventJournal
     private static string FailureReason(Exception ex)
     {
         var sqlite = ex as SqliteException ?? ex.InnerException as SqliteException;
-        var what = (sqlite?.SqliteErrorCode & 0xFF) switch
+        var what = (sqlite is null ? 0 : SqliteCodes.Primary(sqlite)) switch
         {
-            SqliteFull => "the disk is full",
-            SqliteIoError => "disk I/O error",
+            SqliteCodes.Full => "the disk is full",
+            SqliteCodes.IoError => "disk I/O error",
             _ => "the journal could not be written",
         };
         return $"{what}: {(sqlite ?? ex).Message}";

@@ -214,7 +214,7 @@ public sealed partial class EventJournal
 
                 return records;
             }
-            catch (SqliteException ex) when (forDelivery && IsCorrupt(ex))
+            catch (SqliteException ex) when (forDelivery && SqliteCodes.IsCorrupt(ex))
             {
                 return QueryEach(from, through, max, ex);
             }

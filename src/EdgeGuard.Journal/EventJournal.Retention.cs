@@ -6,8 +6,9 @@ public sealed partial class EventJournal
 {
     /// <summary>
     /// Most rows retention deletes in one transaction. The safety-state save waits for the database
-    /// behind it (<see cref="SqliteSafetyStateStore.SaveWait"/>), so one chunk must cost no more than
-    /// an ordinary batch commit: a few hundred rows, not tens of thousands.
+    /// behind it, for about three ordinary transactions (<see cref="SqliteSafetyStateStore.SaveWait"/>),
+    /// so one chunk must cost no more than an ordinary batch commit: a few hundred rows, not tens of
+    /// thousands.
     /// </summary>
     internal const int RetentionChunk = 512;
 
@@ -61,14 +62,6 @@ public sealed partial class EventJournal
 
             TryRetentionStep(elapsed, ageDue);
         }
-    }
-
-    // The journal-full policy's call, before each append while full (EventJournal.FullPolicy.cs): the
-    // wall-clock time it passes is not what records age by any more (EventJournal.RetentionClock.cs).
-    private void TryRetentionStep(DateTimeOffset wallClock)
-    {
-        _ = wallClock;
-        TryRetentionStep(RetentionElapsed, ageCheck: false);
     }
 
     private void TryRetentionStep(TimeSpan elapsed, bool ageCheck)

@@ -33,10 +33,6 @@ public sealed partial class EventJournal
     // The row's fields, then its chain links (NULL on rows from before the chain, schema 8).
     private const string SelectColumns = "seq, id, ts, mono, type, point, zone, severity, drill, data, prev_hash, hash";
 
-    // SQLITE_CORRUPT and SQLITE_NOTADB: the file's structure, not a row's fields, is damaged.
-    private const int SqliteCorrupt = 11;
-    private const int SqliteNotADatabase = 26;
-
     // Delivery reads check each chained row against its own hash; one instance, used under _readGate.
     private readonly JournalChain _readChain = new();
 
@@ -110,8 +106,6 @@ public sealed partial class EventJournal
         reader.IsDBNull(10) || reader.IsDBNull(11) || reader.GetValue(10) is not byte[] prev || reader.GetValue(11) is not byte[] hash
             || _readChain.Hash(prev, row).AsSpan().SequenceEqual(hash);
 
-    private static bool IsCorrupt(SqliteException ex) => ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase;
-
     // After SQLite found the file's structure damaged on a range read: the same range one seq at a
     // time, so that the rows it can still reach are delivered and each seq it cannot read becomes
     // a journal.unreadable. A seq with no row is skipped, as in the range read (a declared gap or,
@@ -138,7 +132,7 @@ public sealed partial class EventJournal
                     records.Add(ReadRecord(reader, forDelivery: true));
                 }
             }
-            catch (SqliteException ex) when (!IsCorrupt(ex))
+            catch (SqliteException ex) when (!SqliteCodes.IsCorrupt(ex))
             {
                 throw JournalException.For(_database.Path, $"reading event {seq} failed: {ex.Message}", ex);
             }

@@ -23,11 +23,6 @@ public sealed partial class JournalDatabase : IDisposable
     /// <summary>How long a connection waits for another one's lock unless told otherwise.</summary>
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
 
-    // SQLite result codes (primary, low byte) that deserve a message of their own.
-    private const int SqliteCorrupt = 11;
-    private const int SqliteCantOpen = 14;
-    private const int SqliteNotADatabase = 26;
-
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
     private readonly Lock _gate = new();
@@ -361,11 +356,11 @@ public sealed partial class JournalDatabase : IDisposable
 
     private static JournalException Translate(string fullPath, SqliteException ex, string action)
     {
-        var problem = (ex.SqliteErrorCode & 0xFF) switch
+        var problem = SqliteCodes.Primary(ex) switch
         {
-            SqliteNotADatabase => "is not a SQLite database (the file exists but its header is not SQLite's).",
-            SqliteCorrupt => $"is corrupt: {ex.Message}",
-            SqliteCantOpen => $"cannot be opened (missing permission, or the path is a directory): {ex.Message}",
+            SqliteCodes.NotADatabase => "is not a SQLite database (the file exists but its header is not SQLite's).",
+            SqliteCodes.Corrupt => $"is corrupt: {ex.Message}",
+            SqliteCodes.CantOpen => $"cannot be opened (missing permission, or the path is a directory): {ex.Message}",
             _ => $"{action}: {ex.Message}",
         };
         return JournalException.For(fullPath, problem, ex);

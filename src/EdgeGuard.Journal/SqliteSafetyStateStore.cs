@@ -56,9 +56,10 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     /// controller saves before it drives outputs, so the wait bounds how long a lockdown can wait for
     /// a disk busy with an event batch, retention or a WAL checkpoint. It is sized by the disk: three
     /// typical transactions (<see cref="JournalDatabase.TypicalHold"/>), at least this and at most
-    /// <see cref="MaxSaveWait"/>, so that on an SD card, where one ordinary commit takes 20–200 ms,
-    /// the save waits out the one under way instead of giving up in normal operation. A save that
-    /// gives up is reported by the controller and tried again on its retry timer.
+    /// <see cref="MaxSaveWait"/>, so that on a slow SD card, where one ordinary commit can take longer
+    /// than 50 ms (an estimate; not measured on a card here), the save waits out the one under way
+    /// instead of giving up in normal operation. A save that gives up is reported by the controller
+    /// and tried again on its retry timer.
     /// </summary>
     public static readonly TimeSpan SaveWait = TimeSpan.FromMilliseconds(50);
 

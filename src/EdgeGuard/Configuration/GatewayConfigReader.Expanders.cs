@@ -169,7 +169,7 @@ public static partial class GatewayConfigReader
         /// A point's or output's <c>line</c>: a GPIO number, or a board line named by a string. Board lines
         /// are returned as -1 and remembered by id, for <c>WithLineAddresses</c>.
         /// </summary>
-        private int? LineOf(ConfigNode item, string? subject, string description, bool input)
+        private int? LineOf(ConfigNode item, string? subject, string description, bool input, PointKind? kind)
         {
             var node = item.Child("line");
             var raw = node.Shape == NodeShape.Value ? node.Section.Value?.Trim() : null;
@@ -212,7 +212,7 @@ public static partial class GatewayConfigReader
             if (Mcp3008ChannelAddress.IsAdcName(raw))
             {
                 return input
-                    ? AdcLine(item, node, raw, subject, description)
+                    ? AdcLine(item, node, raw, subject, description, kind)
                     : Fail(node, subject, $"line '{raw}' is an ADC channel, which can only be read; drive an output from a GPIO line or an expander pin");
             }
 
@@ -244,7 +244,7 @@ public static partial class GatewayConfigReader
             return Claim(node, subject, description, address.ToString(), item);
         }
 
-        private int? AdcLine(ConfigNode item, ConfigNode node, string raw, string? subject, string description)
+        private int? AdcLine(ConfigNode item, ConfigNode node, string raw, string? subject, string description, PointKind? kind)
         {
             if (!Mcp3008ChannelAddress.TryParse(raw, out var address, out var error))
             {
@@ -264,7 +264,7 @@ public static partial class GatewayConfigReader
                 _w.Error(pull, subject, "pull does not apply to a supervised loop: its pull-up resistor is on the I/O board, in front of the ADC channel; remove it");
             }
 
-            var thresholds = Eol(item.Child("eol"), subject, item.Section.GetSection("kind").Value);
+            var thresholds = Eol(item.Child("eol"), subject, kind);
             var line = Claim(node, subject, description, address.ToString(), item);
             var id = item.Section.GetSection("id").Value;
             if (line is not null && thresholds is not null && id is not null)
@@ -296,14 +296,16 @@ public static partial class GatewayConfigReader
         // A single-EOL loop folds one cable fault into "alarm" (a series loop cut, a parallel loop
         // bridged): fail-safe for a detector, but for a keyswitch or an exit button "alarm" means
         // "operated", so cutting or bridging its cable would clear a lockdown, reset a fire release
-        // or unlock a door. Only double EOL tells both faults from a real operation.
-        private static readonly (string Kind, string Operated)[] OperatedByAlarm =
-        [
-            ("keyswitch", "the key turned, clearing a lockdown or resetting a fire release"),
-            ("requestToExit", "the button pressed, unlocking its door"),
-        ];
+        // or unlock a door. Only double EOL tells both faults from a real operation (the rule for
+        // plain lines is CutReadsWrong, GatewayConfigReader.ZonesAndPoints.cs).
+        private static string? OperatedByAlarm(PointKind? kind) => kind switch
+        {
+            PointKind.Keyswitch => "the key turned, clearing a lockdown or resetting a fire release",
+            PointKind.RequestToExit => "the button pressed, unlocking its door",
+            _ => null,
+        };
 
-        private EolThresholds? Eol(ConfigNode node, string? subject, string? kind)
+        private EolThresholds? Eol(ConfigNode node, string? subject, PointKind? kind)
         {
             if (!node.IsPresent)
             {
@@ -326,11 +328,11 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
-            if (wiring != EolWiring.Double && OperatedByAlarm.FirstOrDefault(k => string.Equals(k.Kind, kind?.Trim(), StringComparison.OrdinalIgnoreCase)) is { Kind: not null } operated)
+            if (wiring != EolWiring.Double && OperatedByAlarm(kind) is { } operated)
             {
                 var cut = wiring == EolWiring.SingleSeries ? "a cut" : "a bridged";
                 _w.Error(node.Child("wiring"), subject,
-                    $"a {operated.Kind} needs 'doubleEol': on '{Name(Wirings, wiring.Value)}' {cut} cable reads as {operated.Operated}");
+                    $"a {Name(PointKinds, kind!.Value)} needs 'doubleEol': on '{Name(Wirings, wiring.Value)}' {cut} cable reads as {operated}");
                 return null;
             }
 

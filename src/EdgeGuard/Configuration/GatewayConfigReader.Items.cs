@@ -52,7 +52,7 @@ public static partial class GatewayConfigReader
             var id = Id(item.Child("id"), subject, required: true);
             RegisterId(item.Child("id"), subject, id, description);
             var kind = _w.Enum(item.Child("kind"), subject, required: true, kinds);
-            var line = LineOf(item, subject, description, input);
+            var line = LineOf(item, subject, description, input, kind as Core.Site.PointKind?);
             var activeHigh = ActiveLevelOf(item, subject, input);
             return new DeviceKeys<TKind>(subject, id, kind, line, activeHigh);
         }

@@ -194,8 +194,9 @@ public sealed partial class Mcp23017Lines
                 {
                     var interrupt = _chip.ReadInterrupt();
                     flagged = interrupt.Flags != 0;
-                    _announcedSinceMiss |= fromEdge && pass == 0 && flagged;
-                    _unannouncedOnce &= !(fromEdge && pass == 0 && flagged);
+                    var announced = fromEdge && pass == 0 && flagged;
+                    _announcedSinceMiss |= announced;
+                    _unannouncedOnce &= !announced;
                     // Delivered under the lock so a Poll racing the callback cannot reorder edges. The
                     // action never blocks: it queues the edge, or decides on it here when the
                     // controller is idle (outputs on this chip then take this lock again, re-entrantly).
