@@ -13,18 +13,36 @@ public static class GpioDriverFactory
 {
     /// <summary>Creates the configured driver on the configured chip.</summary>
     /// <exception cref="HardwareException">The native library is missing, or the chip is unknown or cannot be opened.</exception>
-    public static GpioDriver Create(HardwareOptions options)
+    public static GpioDriver Create(HardwareOptions options) => CreateOnChip(options).Driver;
+
+    /// <summary>
+    /// Creates the configured driver on the configured chip, and says which chip that is (null for the
+    /// simulated driver): what the kernel does with its released outputs depends on it
+    /// (<see cref="ReleasedOutputsCheck"/>).
+    /// </summary>
+    /// <exception cref="HardwareException">The native library is missing, or the chip is unknown or cannot be opened.</exception>
+    public static (GpioDriver Driver, GpioChipInfo? Chip) CreateOnChip(HardwareOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.Driver switch
         {
-            GpioDriverKind.Simulated => new SimulatedGpioDriver(),
-            GpioDriverKind.LibGpiod => Guard(options, () =>
-                new LibGpiodDriver(ChipResolver.Resolve(options.Chip, [.. LibGpiodDriver.GetAvailableChips()]).Id)),
-            GpioDriverKind.LibGpiodV2 => Guard(options, () =>
-                new LibGpiodV2Driver(ChipResolver.Resolve(options.Chip, [.. LibGpiodV2Driver.GetAvailableChips()]).Id)),
+            GpioDriverKind.Simulated => (new SimulatedGpioDriver(), null),
+            GpioDriverKind.LibGpiod => Open(options, LibGpiodDriver.GetAvailableChips, chip => new LibGpiodDriver(chip.Id)),
+            GpioDriverKind.LibGpiodV2 => Open(options, LibGpiodV2Driver.GetAvailableChips, chip => new LibGpiodV2Driver(chip.Id)),
             _ => throw new HardwareException($"Unknown GPIO driver '{options.Driver}'."),
         };
+    }
+
+    private static (GpioDriver, GpioChipInfo?) Open(
+        HardwareOptions options, Func<IEnumerable<GpioChipInfo>> chips, Func<GpioChipInfo, GpioDriver> create)
+    {
+        GpioChipInfo? chip = null;
+        var driver = Guard(options, () =>
+        {
+            chip = ChipResolver.Resolve(options.Chip, [.. chips()]);
+            return create(chip);
+        });
+        return (driver, chip);
     }
 
     /// <summary>The shared library a driver kind loads.</summary>

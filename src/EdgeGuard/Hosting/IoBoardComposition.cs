@@ -9,6 +9,7 @@ using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Simulation;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Hosting;
 
@@ -107,6 +108,10 @@ internal static class IoBoardComposition
         var gpio = new GpioOutputLines(
             sp.GetRequiredService<GpioController>(), native,
             initial.Where(kv => nativeIds.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+        // Each start, once the native outputs are driven: will the kernel keep them so at the next stop?
+        sp.GetService<ReleasedOutputsProbe>()?.Check(
+            native.Count, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<HardwareFaultReporter>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReleasedOutputsProbe)));
         if (config.Board.Expanders.Count == 0)
         {
             return gpio;

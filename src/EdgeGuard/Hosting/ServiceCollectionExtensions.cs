@@ -97,7 +97,8 @@ public static class ServiceCollectionExtensions
         // Hardware: the real GpioController over the configured driver, simulated or not. The driver
         // is registered as an instance so the container never disposes it: the GpioController owns
         // it and closes its lines first.
-        var driver = GpioDriverFactory.Create(config.Hardware) switch
+        var (opened, chip) = GpioDriverFactory.CreateOnChip(config.Hardware);
+        var driver = opened switch
         {
             // The simulated building starts quiet: doors closed, buttons up, fence intact.
             SimulatedGpioDriver simulated => simulated.WithQuietInputs(config.Site),
@@ -105,6 +106,11 @@ public static class ServiceCollectionExtensions
         };
         services.AddSingleton(driver);
         services.AddSingleton(_ => new GpioController(driver));
+        if (chip is not null)
+        {
+            services.AddSingleton(new ReleasedOutputsProbe(chip.Name, chip.Label, ReleasedOutputsCheck.ReadSysfs));
+        }
+
         // Native lines, expander pins and supervised loops behind one IInputLines / IOutputLines.
         services.AddGatewayLines(config, driver);
         if (driver is SimulatedGpioDriver simulatedDriver)
