@@ -23,20 +23,20 @@ namespace EdgeGuard.Journal;
 //
 // Only under seqs inside the durable reservation (gateway_meta.reserved_through), as for every
 // hand-out before a commit: that is what keeps a seq the office has seen from ever being given to
-// another event after a restart. It also bounds memory: the reservation reaches at most
-// ReserveAhead seqs past the last commit, fewer than the tail holds, so nothing handed out from
-// memory is evicted before it is declared. When the reservation is used up (thousands of kept
-// events with no successful commit), the rest are dropped and counted like any other, and the
-// host is told once per episode. With no reservation at all (the disk failed before the first
-// commit after a start) nothing can be handed out: the host's log and the systemd watchdog are
-// what is left.
+// another event after a restart. They are pinned until the office acknowledges them, so they do
+// not fall out of the tail with the link down (EventJournal.Pinned.cs); memory is bounded by
+// PinCapacity. When the reservation is used up (thousands of kept events with no successful
+// commit), or the pinned records fill PinCapacity, the rest are dropped and counted like any
+// other, and the host is told once per episode. With no reservation at all (the disk failed
+// before the first commit after a start) nothing can be handed out: the host's log and the
+// systemd watchdog are what is left.
 public sealed partial class EventJournal
 {
     // Under _appendGate, both reset when an episode ends (EpisodeEnded). Whether this episode's
     // fault has reached the publisher: every retry plans it again until it is journaled, and the
-    // office needs it once. Whether the host was told that the reservation ran out.
+    // office needs it once. Whether the host was told that the reservation or the pins ran out.
     private bool _faultHandedOut;
-    private bool _reservationSpentReported;
+    private bool _noRoomReported;
 
     // A commit of batch, sequenced from plan (the same order, a pending gap row first) and not
     // handed out before it, failed: what the office must not miss goes to the publisher from
@@ -65,12 +65,15 @@ public sealed partial class EventJournal
         }
 
         // The failed batch took no seqs (_nextSeq did not move): the kept records get the next
-        // ones, after everything announced, with the ids and times they were given.
+        // ones, after everything announced, with the ids and times they were given. Only as many
+        // as the reservation has seqs for and the pinned records have room for (they stay in
+        // memory until delivered: EventJournal.Pinned.cs).
         var first = _nextSeq;
-        var fit = (int)Math.Clamp(_reserved - first + 1, 0, kept.Count);
+        var inReservation = (int)Math.Clamp(_reserved - first + 1, 0, kept.Count);
+        var fit = Math.Min(inReservation, PinRoom());
         if (fit < kept.Count)
         {
-            ReservationSpent(kept.Count - fit);
+            NoRoomFromMemory(kept.Count - fit, pinsFull: fit < inReservation);
         }
 
         if (fit == 0)
@@ -108,25 +111,30 @@ public sealed partial class EventJournal
         return false;
     }
 
-    // The reservation is used up while commits fail: kept events are dropped (counted) from now on
-    // until a commit succeeds. The host hears it once per episode.
-    private void ReservationSpent(int events)
+    // The reservation is used up, or the records handed out from memory that the office has not
+    // acknowledged fill PinCapacity, while commits fail: kept events are dropped (counted) from
+    // now on until a commit succeeds (or, for the pins, the office acknowledges). The host hears
+    // it once per episode.
+    private void NoRoomFromMemory(int events, bool pinsFull)
     {
-        if (_reservationSpentReported)
+        if (_noRoomReported)
         {
             return;
         }
 
-        _reservationSpentReported = true;
+        _noRoomReported = true;
+        var why = pinsFull
+            ? string.Create(CultureInfo.InvariantCulture, $"holds {PinCapacity} records the office has not acknowledged that exist only in memory, as many as it keeps")
+            : string.Create(CultureInfo.InvariantCulture, $"has handed every seq of its durable reservation (through {_reserved}) to the publisher from memory");
         Report(JournalException.For(_database.Path, string.Create(
             CultureInfo.InvariantCulture,
-            $"the journal cannot write and has handed every seq of its durable reservation (through {_reserved}) to the publisher from memory: {events} kept event(s) (critical ones, lockdown clears, fire resets) and any after them are dropped and counted, not sent, until a commit succeeds.")));
+            $"the journal cannot write and {why}: {events} kept event(s) (critical ones, lockdown clears, fire resets) and any after them are dropped and counted, not sent, until a commit succeeds.")));
     }
 
     // A commit succeeded with the episode over (EventJournal.FullPolicy.cs, Committed).
     private void EpisodeEnded()
     {
         _faultHandedOut = false;
-        _reservationSpentReported = false;
+        _noRoomReported = false;
     }
 }

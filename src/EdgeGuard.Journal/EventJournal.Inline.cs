@@ -13,8 +13,9 @@ namespace EdgeGuard.Journal;
 //
 // Only in the plain case, so nothing else has to know about it: no event queued or taken by the
 // writer and not yet written, no declared gap pending, not in a journal-full episode, room under
-// the limit, seqs inside the durable reservation and no more than one batch (MaxBatch) past the
-// last commit. Anything else goes through the queue as before.
+// the limit, seqs inside the durable reservation, no more than one batch (MaxBatch) past the
+// last commit, and room to pin them if that commit fails (EventJournal.Pinned.cs). Anything else
+// goes through the queue as before.
 public sealed partial class EventJournal
 {
     // Batches sequenced by callers, in seq order, waiting for the writer to commit them (under
@@ -51,7 +52,7 @@ public sealed partial class EventJournal
             // a batch (as on the writer's own path), and the writer's group stays within MaxBatch.
             var last = _nextSeq + plan.Count - 1;
             if (plan.Count == 0 || _full || _pendingGap is not null || last > _reserved || last > DurableSeq + MaxBatch
-                || Undelivered() + plan.Count > _limits.MaxRecords)
+                || Undelivered() + plan.Count > _limits.MaxRecords || !PinRoomFor(last))
             {
                 return false;
             }

@@ -70,6 +70,12 @@ public sealed partial class EventJournal
             current = seen;
         }
 
+        if (seq > current)
+        {
+            // Records that exist only in memory are kept until the cursor passes them.
+            ReleasePinned(seq);
+        }
+
         if (seq > current && _isFull)
         {
             // Room may have returned: let the writer record the recovery without waiting for the
@@ -155,7 +161,7 @@ public sealed partial class EventJournal
 
     /// <summary>
     /// The journaled event with this id, or null (never journaled, aged out by retention, or in a
-    /// range a journal.gap skipped and no longer in memory).
+    /// range a journal.gap skipped and no longer in memory: delivered, or from before a restart).
     /// </summary>
     /// <exception cref="JournalException">SQLite failed or the stored row cannot be read back.</exception>
     /// <remarks>
@@ -175,7 +181,7 @@ public sealed partial class EventJournal
                 command.Parameters.AddWithValue("$id", id.ToString("D"));
                 using var reader = command.ExecuteReader();
                 // As delivered: an acknowledgement of a journal.unreadable finds it by the stored id.
-                return reader.Read() ? ReadRecord(reader, forDelivery: true) : FindInTail(id);
+                return reader.Read() ? ReadRecord(reader, forDelivery: true) : FindInMemory(id);
             }
             catch (SqliteException ex)
             {

@@ -17,7 +17,9 @@ namespace EdgeGuard.Journal;
 //   its records were handed out, skip those seqs and journal journal.gap, chained like any row, so
 //   the office and `journal verify` can tell a declared gap from a deletion;
 // - the tail keeps the newest TailCapacity records, always including every one not yet
-//   committed, so a reader finds each announced seq in the tail or in SQLite.
+//   committed, and a record whose seq was skipped is pinned until delivered
+//   (EventJournal.Pinned.cs), so a reader finds each announced seq in the tail, in SQLite or
+//   among the pinned records.
 public sealed partial class EventJournal
 {
     /// <summary>
@@ -85,6 +87,7 @@ public sealed partial class EventJournal
         while (true)
         {
             long tailFirst;
+            List<JournalRecord>? pinned;
             lock (_tailGate)
             {
                 tailFirst = _tailFirst;
@@ -92,12 +95,21 @@ public sealed partial class EventJournal
                 {
                     return TailFrom(from, through, max);
                 }
+
+                // Taken before the query: a record pinned later was still in the tail here.
+                pinned = PinnedIn(from, Math.Min(through, tailFirst - 1), max);
             }
 
-            // Older than the tail: those are committed (or were skipped), so SQLite has every one
-            // that exists. If none is left before the tail (all skipped), go on with the tail rather
-            // than return nothing while records wait, which would leave the publisher polling.
+            // Older than the tail: those are committed, or were skipped, and SQLite has every
+            // committed one; the skipped ones not yet delivered are pinned. If none is left before
+            // the tail (all skipped and delivered), go on with the tail rather than return nothing
+            // while records wait, which would leave the publisher polling.
             var stored = Query(from, Math.Min(through, tailFirst - 1), max, forDelivery: true);
+            if (pinned is not null)
+            {
+                stored = Merge(stored, pinned, max);
+            }
+
             if (stored.Count >= max)
             {
                 return stored;
@@ -135,8 +147,9 @@ public sealed partial class EventJournal
         return records;
     }
 
-    // A record still in memory with this id (FindById's fallback; a scan, only for acknowledgements).
-    private JournalRecord? FindInTail(Guid id)
+    // A record still in memory with this id, in the tail or pinned (FindById's fallback; a scan,
+    // only for acknowledgements).
+    private JournalRecord? FindInMemory(Guid id)
     {
         lock (_tailGate)
         {
@@ -148,7 +161,7 @@ public sealed partial class EventJournal
                 }
             }
 
-            return null;
+            return FindPinned(id);
         }
     }
 
@@ -164,7 +177,8 @@ public sealed partial class EventJournal
                 if (_tailCount == 0 || record.Seq != _tailFirst + _tailCount)
                 {
                     // Empty, or a seq jump (a declared gap): the tail restarts, so it stays one
-                    // contiguous range; what it held is committed or skipped, and SQLite serves it.
+                    // contiguous range; what it held is committed, and SQLite serves it, or
+                    // skipped, and pinned until delivered (EventJournal.Pinned.cs).
                     _tailFirst = record.Seq;
                     _tailCount = 0;
                 }
@@ -217,6 +231,8 @@ public sealed partial class EventJournal
     {
         _pendingGap = _pendingGap is { } pending ? pending : (from, JournalGapCause.WriteFailed);
         _nextSeq = Math.Max(_nextSeq, through + 1);
+        // SQLite will never have them: kept until delivered (EventJournal.Pinned.cs).
+        Pin(from, through);
     }
 
     // A committed batch that opened with journal.gap has declared the pending range.

@@ -197,7 +197,8 @@ public sealed partial class EventJournal
         // In a full or failing episode a commit is likely to fail: hand nothing out before it, so
         // a failing disk does not turn every retry into skipped seqs. If it does fail, what the
         // office must not miss goes out from memory then (Write, EventJournal.FromMemory.cs).
-        var early = last <= _reserved && !_full;
+        // Nor while a failure could not pin what it handed out (EventJournal.Pinned.cs).
+        var early = last <= _reserved && !_full && PinRoomFor(last);
         TaskCompletionSource? signal = null;
         if (early)
         {

@@ -37,9 +37,9 @@ namespace EdgeGuard.Journal;
 /// dropped and counted too. While SQLite cannot write, those events and the episode's fault are
 /// handed to the publisher from memory after each failed commit, under seqs inside the durable
 /// reservation that the next successful commit (or the next start) declares skipped with a
-/// journal.gap. Once there is room again the journal records
-/// <see cref="JournalRecovered"/> with the number dropped before any new event. Nothing here
-/// throws into the controller, and a failing writer never takes the process down.
+/// journal.gap; they stay readable in memory until delivered. Once there is room again the journal
+/// records <see cref="JournalRecovered"/> with the number dropped before any new event. Nothing
+/// here throws into the controller, and a failing writer never takes the process down.
 /// </para>
 /// </remarks>
 public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable

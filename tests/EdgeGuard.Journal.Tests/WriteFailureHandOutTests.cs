@@ -190,7 +190,7 @@ public sealed class WriteFailureHandOutTests
         Assert.Empty(h.Journal.ReadAfter(2, 100));
     }
 
-    private static void FailCommits(JournalHarness h, Failure failure)
+    internal static void FailCommits(JournalHarness h, Failure failure)
     {
         if (failure == Failure.DiskFull)
         {
@@ -202,7 +202,7 @@ public sealed class WriteFailureHandOutTests
         }
     }
 
-    private static void AllowCommits(JournalHarness h, Failure failure)
+    internal static void AllowCommits(JournalHarness h, Failure failure)
     {
         if (failure == Failure.DiskFull)
         {
@@ -214,7 +214,7 @@ public sealed class WriteFailureHandOutTests
         }
     }
 
-    private static long Scalar(SqliteConnection connection, string sql)
+    internal static long Scalar(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
