@@ -14,8 +14,9 @@ namespace EdgeGuard.Journal;
 // (DeliveredThrough: MarkDelivered, or a commit that carries the acknowledged prefix) reaches it.
 // ReadAfter merges the pinned records below the tail with what SQLite returns; FindById looks
 // here after the tail. Nothing else changes: Undelivered() and retention go on leaving skipped
-// seqs out, because these records take no disk, and after a restart they are gone by design (the
-// unclean-shutdown gap declares their seqs).
+// seqs out, because these records take no disk, and after a restart they are gone by design
+// (their seqs stay declared by the write-failed gap, or by the next start's unclean-shutdown gap
+// if no commit succeeded first).
 //
 // Memory is bounded by PinCapacity: a batch is handed out before its commit only while the pinned
 // records and every seq from the last commit through that batch fit in it (so a failed commit can
