@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
@@ -113,8 +114,18 @@ public sealed class PinnedRecordTests
         Assert.Equal(2, h.Errors.Count(ex => ex.Message.Contains("not acknowledged", StringComparison.Ordinal)));
 
         // The office acknowledges: the pins go, and the next lockdown reaches the publisher again.
+        // The acknowledgement also wakes the writer to retry the episode; its commit is held
+        // (still failing) until the count is read, so the fault it then hands out from memory
+        // cannot be pinned before that.
+        var retry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Journal.BeforeCommit = _ =>
+        {
+            retry.Task.Wait(TimeSpan.FromSeconds(10));
+            throw new SqliteException("database or disk is full", 13);
+        };
         h.Journal.MarkDelivered(14);
         Assert.Equal(0, h.Journal.PinnedCount);
+        retry.SetResult();
         await h.PublishAndFlush(new LockdownStarted(T0.AddSeconds(3), "panic button", "panic-1"));
         Assert.Equal(["fault.journal-full", "lockdown.started"], h.Journal.ReadAfter(14, 100).Select(record => record.Type));
         Assert.Equal(2, h.Journal.PinnedCount);
