@@ -1,5 +1,6 @@
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Controller;
 
@@ -8,6 +9,13 @@ namespace EdgeGuard.Controller;
 // must not wait for some unrelated input to be tried again, because on a quiet site none may come:
 // a fire's egress release whose relay write failed once would stay unapplied. So while the lines do
 // not show the plan, the controller's one timer is also armed for a retry (SiteController.Timer.cs).
+//
+// The order of the writes is a safety rule too. They run one after another on this loop, and a write
+// to an MCP23017 on a hung I²C bus blocks: nothing in our driver or System.Device.Gpio times it out,
+// the kernel's adapter does after 1 s per transaction, and a supervision sweep or re-configure of the
+// same chip holding its lock comes on top. So every egress lock the plan leaves unlocked is written
+// first, native lines before expander lines, and only then the rest, native first: no expander stall
+// can hold a native egress release of the same pass (docs/architecture.md, "Output write order").
 public sealed partial class SiteController
 {
     /// <summary>
@@ -28,6 +36,16 @@ public sealed partial class SiteController
     /// and one <see cref="OutputFaultRestored"/> once it shows the plan again.
     /// </summary>
     private readonly bool[] _outputFailing = new bool[site.Outputs.Count];
+
+    /// <summary>
+    /// Indices into <c>site.Outputs</c>, native GPIO lines first, then expander pins, each in configuration
+    /// order. A reconcile walks it twice: egress releases, then everything else.
+    /// </summary>
+    private readonly int[] _nativeFirst =
+    [
+        .. Enumerable.Range(0, site.Outputs.Count).Where(i => site.Outputs[i].LineAddress is null),
+        .. Enumerable.Range(0, site.Outputs.Count).Where(i => site.Outputs[i].LineAddress is not null),
+    ];
 
     /// <summary>Writes every output whose line differs from the plan; the lines skip no-op writes.</summary>
     private void Reconcile(Moment now, List<DomainEvent> events)
@@ -52,39 +70,27 @@ public sealed partial class SiteController
         // here for that case too) must drive them all.
         _linesShowPlan = false;
         _outputRetryAt = now.Monotonic + OutputRetryInterval;
-        var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
+        var readBack = new bool[site.Outputs.Count];
         var shown = true;
-        for (var i = 0; i < site.Outputs.Count; i++)
+        // Egress releases first (fire, evacuation: a door people must get out through), then the rest.
+        // An egress lock the plan keeps unlocked is in the first pass too: its write is skipped by the
+        // line when it already shows the plan, and a release whose write failed is retried first.
+        for (var pass = 0; pass < 2; pass++)
         {
-            var output = site.Outputs[i];
-            var high = output.LevelFor(plan.IsActiveAt(i));
-            var written = true;
-            try
+            foreach (var i in _nativeFirst)
             {
-                _outputLines!.Write(output.Id, high);
-            }
-#pragma warning disable CA1031 // One broken relay must not keep the others from being driven.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                written = false;
-                if (!_outputFailing[i])
+                if (ReleasesEgress(site.Outputs[i], plan.IsActiveAt(i)) == (pass == 0))
                 {
-                    _outputFailing[i] = true;
-                    events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
+                    shown &= Drive(i, plan.IsActiveAt(i), now, events, out readBack[i]);
                 }
             }
+        }
 
-            var readBack = _outputLines!.ReadBack(output.Id);
-            levels[output.Id] = readBack;
-            // A write that threw is not shown even when the read-back matches: the level may be one nothing
-            // drove (a chip not configured yet reads back the boot plan), so it is driven again.
-            shown &= written && readBack == high;
-            if (written && readBack == high && _outputFailing[i])
-            {
-                _outputFailing[i] = false;
-                events.Add(new OutputFaultRestored(now.Utc, output.Id));
-            }
+        // In the site's order, whatever the write order: the snapshot (and `sim status`) list them so.
+        var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
+        for (var i = 0; i < readBack.Length; i++)
+        {
+            levels[site.Outputs[i].Id] = readBack[i];
         }
 
         _linesShowPlan = shown;
@@ -94,6 +100,48 @@ public sealed partial class SiteController
         }
 
         _snapshot = new SiteSnapshot(_state, plan, levels, _decisions) { SuppressedPoints = _suppressed };
+    }
+
+    /// <summary>An egress lock the plan wants unlocked: written before any other output.</summary>
+    private static bool ReleasesEgress(OutputDefinition output, bool active) =>
+        output.Kind == OutputKind.Lock && output.Egress && !active;
+
+    /// <summary>
+    /// Writes one output to its planned level and reads it back; true when the line shows the plan. A
+    /// failed write is reported once per episode and its restore once it shows the plan again.
+    /// <paramref name="readBack"/> is the level the line shows now.
+    /// </summary>
+    private bool Drive(int i, bool active, Moment now, List<DomainEvent> events, out bool readBack)
+    {
+        var output = site.Outputs[i];
+        var high = output.LevelFor(active);
+        var written = true;
+        try
+        {
+            _outputLines!.Write(output.Id, high);
+        }
+#pragma warning disable CA1031 // One broken relay must not keep the others from being driven.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            written = false;
+            if (!_outputFailing[i])
+            {
+                _outputFailing[i] = true;
+                events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
+            }
+        }
+
+        readBack = _outputLines!.ReadBack(output.Id);
+        if (written && readBack == high && _outputFailing[i])
+        {
+            _outputFailing[i] = false;
+            events.Add(new OutputFaultRestored(now.Utc, output.Id));
+        }
+
+        // A write that threw is not shown even when the read-back matches: the level may be one nothing
+        // drove (a chip not configured yet reads back the boot plan), so it is driven again.
+        return written && readBack == high;
     }
 
     /// <summary>

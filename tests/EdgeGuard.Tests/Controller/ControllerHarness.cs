@@ -21,7 +21,14 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// <param name="store">Makes the safety-state store, given the simulated chip.</param>
     /// <param name="extraSink">A sink that receives the reported events after <see cref="Events"/>.</param>
     /// <param name="outputs">Wraps the real output lines (a test that makes writes fail); null uses them as they are.</param>
-    public ControllerHarness(SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null, Func<IOutputLines, IOutputLines>? outputs = null)
+    /// <param name="openOutputs">
+    /// Opens the output lines instead of one <see cref="GpioOutputLines"/> for every output, given the
+    /// harness's controller and the boot levels: a site with outputs on an expander composes them here.
+    /// </param>
+    public ControllerHarness(
+        SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null,
+        Func<IOutputLines, IOutputLines>? outputs = null,
+        Func<GpioController, IReadOnlyDictionary<string, bool>, IOutputLines>? openOutputs = null)
     {
         Site = site;
         _gpio = new GpioController(Driver);
@@ -33,7 +40,9 @@ internal sealed class ControllerHarness : IAsyncDisposable
         Controller = new SiteController(
             site,
             new GpioInputLines(_gpio, site.Points, Time),
-            initial => outputs is null ? new GpioOutputLines(_gpio, site.Outputs, initial) : outputs(new GpioOutputLines(_gpio, site.Outputs, initial)),
+            initial => openOutputs is not null
+                ? openOutputs(_gpio, initial)
+                : outputs is null ? new GpioOutputLines(_gpio, site.Outputs, initial) : outputs(new GpioOutputLines(_gpio, site.Outputs, initial)),
             store(Driver),
             extraSink is null ? [Events] : [Events, extraSink],
             Time,
