@@ -24,14 +24,18 @@ public sealed record LoopReading(int Reading, LoopState State);
 /// <see cref="EolTamperRestored"/>, while the point reads what <see cref="TamperedLoop.ReadsActive"/> says.
 /// </summary>
 /// <remarks>
-/// A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
+/// <para>A loop's state (normal, alarm, open, short, or unreadable) changes only when
+/// <see cref="ConfirmingSamples"/> consecutive polls agree on the new one: a single corrupt SPI sample
+/// must not latch a fire release, start a lockdown or raise a tamper. The boot read
+/// (<see cref="Read"/>) samples back to back until they agree (EolLoopLines.Confirmation.cs).</para>
+/// <para>A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
 /// loop reads again. Meanwhile a loop that cannot be read is as untrusted as a tampered one and reads what
 /// <see cref="TamperedLoop.ReadsActive"/> says (a fire input active, so egress is released), until it
 /// reads again and its real level is delivered. A keyswitch or request-to-exit found active at that first legal
 /// reading (after a blind ADC or a repaired tamper) is recorded without an edge: held throughout, it must not
-/// count as a fresh turn or press; its release and a new turn do.
+/// count as a fresh turn or press; its release and a new turn do.</para>
 /// </remarks>
-public sealed class EolLoopLines : IInputLines
+public sealed partial class EolLoopLines : IInputLines
 {
     private readonly string _device;
     private readonly Func<int, int> _read;
@@ -80,38 +84,44 @@ public sealed class EolLoopLines : IInputLines
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Reads and classifies the loop now; does not change what was reported. When the ADC does not answer (a chip
-    /// dead at boot must not stop the gateway) the loop gives the fail-safe level, as a poll would, and the chip is
-    /// reported as <see cref="HardwareFault"/>; that level counts as delivered, so the first poll that reads the
-    /// loop delivers its real level.
+    /// Reads and classifies the loop now, back to back until <see cref="ConfirmingSamples"/> readings agree, and
+    /// takes that as the loop's state if no poll has accepted one yet; does not change what was reported. When the
+    /// ADC does not answer (a chip dead at boot must not stop the gateway), or its readings do not settle, the loop
+    /// gives the fail-safe level, as a poll would, and the chip is reported as <see cref="HardwareFault"/>; that
+    /// level counts as delivered, so the first polls that agree on a reading deliver its real level.
     /// </remarks>
     public bool Read(string pointId)
     {
         ArgumentNullException.ThrowIfNull(pointId);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var slot = _loops.TryGetValue(pointId, out var s) ? s : throw new KeyNotFoundException($"Point '{pointId}' is not on {_device}.");
-        try
+        // Back to back: the receiver takes this level as the point's state at boot, where one corrupt
+        // sample of a fire loop would latch the egress release.
+        var (state, failure) = SampleAgreeing(slot.Loop);
+        var level = state is { } agreed ? LevelOf(slot.Loop, agreed) : FailSafeLevel(slot.Loop);
+        var raise = false;
+        lock (_gate)
         {
-            return LevelOf(slot.Loop, slot.Loop.Classifier.Classify(_read(slot.Loop.Channel)));
-        }
-        catch (HardwareException ex)
-        {
-            var level = FailSafeLevel(slot.Loop);
-            var raise = false;
-            lock (_gate)
+            if (!slot.HasAccepted)
+            {
+                (slot.Accepted, slot.HasAccepted) = (state, true);
+            }
+
+            if (state is null)
             {
                 slot.ReportedHigh = level;
                 slot.FailSafe = true;
+                slot.Failure = failure;
                 (raise, _faulted) = (!_faulted, true);
             }
-
-            if (raise)
-            {
-                Deliver([new HardwareFault(_time.GetUtcNow(), _device, ex.Message)], []);
-            }
-
-            return level;
         }
+
+        if (raise)
+        {
+            Deliver([new HardwareFault(_time.GetUtcNow(), _device, failure!)], []);
+        }
+
+        return level;
     }
 
     /// <summary>
@@ -160,16 +170,31 @@ public sealed class EolLoopLines : IInputLines
             string? failure = null;
             foreach (var slot in _loops.Values)
             {
-                int reading;
+                LoopState? sample = null;
+                var reading = 0;
                 try
                 {
                     reading = _read(slot.Loop.Channel);
+                    sample = slot.Loop.Classifier.Classify(reading);
+                    slot.Last = new LoopReading(reading, sample.Value);
                 }
 #pragma warning disable CA1031 // A dead ADC is a fault to report, never a reason to stop polling the others.
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    failure ??= ex.Message;
+                    slot.Failure = ex.Message;
+                }
+
+                if (!Confirmed(slot, sample))
+                {
+                    // Not yet agreed: the loop keeps the state accepted before, blind included.
+                    failure ??= slot is { HasAccepted: true, Accepted: null } ? slot.Failure : null;
+                    continue;
+                }
+
+                if (sample is not { } state)
+                {
+                    failure ??= slot.Failure;
                     // A loop that cannot be read is as untrusted as a cut one: it takes the tamper level
                     // (a fire input active, so egress is released; a keyswitch inactive), until it reads again.
                     Deliver(slot, FailSafeLevel(slot.Loop), edges);
@@ -177,7 +202,7 @@ public sealed class EolLoopLines : IInputLines
                     continue;
                 }
 
-                Classify(slot, reading, events, edges);
+                Classify(slot, reading, state, events, edges);
             }
 
             if (failure is not null && !_faulted)
@@ -213,11 +238,10 @@ public sealed class EolLoopLines : IInputLines
         _owned?.Dispose();
     }
 
-    private void Classify(LoopSlot slot, int reading, List<DomainEvent> events, List<RawEdge> edges)
+    /// <summary>Applies an accepted state: tamper events and the point's level.</summary>
+    private void Classify(LoopSlot slot, int reading, LoopState state, List<DomainEvent> events, List<RawEdge> edges)
     {
         var point = slot.Loop.Point;
-        var state = slot.Loop.Classifier.Classify(reading);
-        slot.Last = new LoopReading(reading, state);
         LoopTamper? tamper = state switch
         {
             LoopState.OpenCircuitTamper => LoopTamper.Open,
@@ -304,24 +328,4 @@ public sealed class EolLoopLines : IInputLines
 
     /// <summary>The level of a loop that cannot be trusted (tampered, or the ADC does not answer).</summary>
     private static bool FailSafeLevel(SupervisedLoop loop) => TamperedLoop.LevelOf(loop.Point);
-
-    private sealed class LoopSlot(SupervisedLoop loop)
-    {
-        public SupervisedLoop Loop { get; } = loop;
-
-        /// <summary>The level last delivered; null before the first poll, so it delivers every loop's level.</summary>
-        public bool? ReportedHigh { get; set; }
-
-        public LoopTamper? Tamper { get; set; }
-
-        /// <summary>The level last delivered (or assumed at the boot read) is the fail-safe one, not a reading.</summary>
-        public bool FailSafe { get; set; }
-
-        /// <summary>Written by the poll, read from any thread: a reference, replaced whole.</summary>
-        public LoopReading? Last
-        {
-            get => Volatile.Read(ref field);
-            set => Volatile.Write(ref field, value);
-        }
-    }
 }

@@ -121,36 +121,45 @@ public sealed class BlindKeyswitchTests : IDisposable
         Assert.True(lines.Read("fire-annex"), "a blind fire input reads active");
 
         dead = false;
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal([("fire-annex", false)], EdgesOf("key-guardroom", "fire-annex"));
 
         // Released (an edge to the inactive level the receiver already holds: no change there), then a real turn.
         readings[0] = Normal;
-        lines.Poll();
+        PollAgreeing(lines);
         readings[0] = Alarm;
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal([("key-guardroom", false), ("key-guardroom", true)], EdgesOf("key-guardroom"));
 
         // Blind again at run time while held: inactive; the ADC answers with the key still held: no second turn.
         dead = true;
-        lines.Poll();
+        PollAgreeing(lines);
         dead = false;
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal([("key-guardroom", false), ("key-guardroom", true), ("key-guardroom", false)], EdgesOf("key-guardroom"));
 
         // The same after a cut loop is repaired while the key is held (the cut itself may only say inactive).
         var before = EdgesOf("key-guardroom").Count();
         readings[0] = Cut;
-        lines.Poll();
+        PollAgreeing(lines);
         readings[0] = Alarm;
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Contains(_rig.Reported, e => e is EolTamperRestored { PointId: "key-guardroom" });
         Assert.DoesNotContain(EdgesOf("key-guardroom").Skip(before), e => e.Item2);
         readings[0] = Normal;
-        lines.Poll();
+        PollAgreeing(lines);
         readings[0] = Alarm;
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal(("key-guardroom", true), (_rig.Edges[^1].PointId, _rig.Edges[^1].High));
+    }
+
+    /// <summary>Polls as often as a loop's new state needs to be accepted (<see cref="EolLoopLines.ConfirmingSamples"/>).</summary>
+    private static void PollAgreeing(EolLoopLines lines)
+    {
+        for (var i = 0; i < EolLoopLines.ConfirmingSamples; i++)
+        {
+            lines.Poll();
+        }
     }
 
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices

@@ -113,7 +113,7 @@ public sealed class ExpanderBootFailureTests : IDisposable
     }
 
     [Fact]
-    public void An_adc_dead_at_boot_gives_the_fail_safe_level_and_its_real_one_at_the_first_poll_that_reads()
+    public void An_adc_dead_at_boot_gives_the_fail_safe_level_and_its_real_one_once_two_polls_read_it()
     {
         var fire = new PointDefinition("fire-annex", PointKind.FireAlarm, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
         var dead = true;
@@ -125,6 +125,8 @@ public sealed class ExpanderBootFailureTests : IDisposable
         Assert.Equal("fault.hardware", Assert.Single(_rig.Reported).Type);
 
         dead = false;
+        lines.Poll();
+        Assert.Empty(_rig.Edges); // one reading is not yet a state
         lines.Poll();
         Assert.Equal([("fire-annex", false)], _rig.Edges.Select(e => (e.PointId, e.High)));
         Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));

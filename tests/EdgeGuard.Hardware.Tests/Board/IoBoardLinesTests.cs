@@ -21,6 +21,15 @@ public sealed class IoBoardLinesTests
     private static PointDefinition Point(string id, PointKind kind, bool activeHigh = true) =>
         new(id, kind, -1, activeHigh, LinePull.None, TimeSpan.FromMilliseconds(200), "perimeter") { LineAddress = $"mcp3008@0.0:CH0" };
 
+    /// <summary>Polls as often as a loop's new state needs to be accepted (<see cref="EolLoopLines.ConfirmingSamples"/>).</summary>
+    private static void PollAgreeing(EolLoopLines lines)
+    {
+        for (var i = 0; i < EolLoopLines.ConfirmingSamples; i++)
+        {
+            lines.Poll();
+        }
+    }
+
     private EolLoopLines Loops(params SupervisedLoop[] loops) =>
         new("mcp3008@0.0", ch => _readings[ch], TimeSpan.FromMilliseconds(50), loops, _time, e => _reported.AddRange(e));
 
@@ -31,19 +40,18 @@ public sealed class IoBoardLinesTests
         using var lines = Loops(new SupervisedLoop(fence, 0, new EolLoopClassifier(DoubleEol)));
         _readings[0] = 470;
         lines.Start(_edges.Add);
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal([new RawEdge("fence-east", false, _time.GetTimestamp())], _edges);
 
         _readings[0] = 1023;
-        lines.Poll();
-        lines.Poll();
+        PollAgreeing(lines);
         var tamper = Assert.IsType<EolTamperDetected>(Assert.Single(_reported));
         Assert.Equal((LoopTamper.Open, 1023, "perimeter"), (tamper.Condition, tamper.Reading, tamper.Zone));
         Assert.True(_edges[^1].High, "a cut perimeter loop is a breach");
         Assert.True(lines.Read("fence-east"));
 
         _readings[0] = 470;
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal(LoopTamper.Open, Assert.IsType<EolTamperRestored>(_reported[^1]).Condition);
         Assert.False(_edges[^1].High);
         Assert.Equal(3, _edges.Count);
@@ -56,9 +64,10 @@ public sealed class IoBoardLinesTests
         using var lines = Loops(new SupervisedLoop(fence, 0, new EolLoopClassifier(DoubleEol)));
         _readings[0] = 470;
         lines.Start(_edges.Add);
-        _time.Advance(TimeSpan.FromMilliseconds(50));
+        // Two polls each: a state is accepted once two readings in a row agree.
+        _time.Advance(TimeSpan.FromMilliseconds(50) * EolLoopLines.ConfirmingSamples);
         _readings[0] = 700;
-        _time.Advance(TimeSpan.FromMilliseconds(50));
+        _time.Advance(TimeSpan.FromMilliseconds(50) * EolLoopLines.ConfirmingSamples);
 
         Assert.Equal([false, true], _edges.Select(e => e.High));
         Assert.Empty(_reported);
@@ -93,20 +102,19 @@ public sealed class IoBoardLinesTests
             ],
             _time, e => _reported.AddRange(e));
         lines.Start(_edges.Add);
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal([("fence-east", false), ("fire-annex", false), ("key-annex", true)], _edges.Select(e => (e.PointId, e.High)));
         _edges.Clear();
 
         // Blind: every loop reads as a tampered one would. The fire input is active (egress released),
         // the fence is a breach, and the keyswitch stays inactive (high, active-low): nothing is cleared.
         dead = true;
-        lines.Poll();
-        lines.Poll();
+        PollAgreeing(lines);
         Assert.Equal([("fence-east", true), ("fire-annex", true)], _edges.Select(e => (e.PointId, e.High)));
         _edges.Clear();
 
         dead = false;
-        lines.Poll();
+        PollAgreeing(lines);
 
         Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
         Assert.Equal("mcp3008@0.0", ((HardwareFault)_reported[0]).Device);

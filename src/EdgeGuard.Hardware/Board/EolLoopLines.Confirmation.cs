@@ -1,0 +1,128 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Drivers.Supervision;
+
+namespace EdgeGuard.Hardware.Board;
+
+// Confirming a loop's state before it is accepted. An MCP3008 reading travels over SPI wires that run
+// past relays and sirens; a bit error or a chip-select glitch corrupts one sample, and a loop polled
+// without confirmation turned that into a state: one corrupt sample of a fire loop latched the egress
+// release until a person reset it. So a new state (a band, or unreadable) is accepted only after
+// ConfirmingSamples polls in a row gave it, and the boot read samples back to back until they agree.
+public sealed partial class EolLoopLines
+{
+    /// <summary>
+    /// Consecutive polls that must agree before a loop's new state is accepted. Two: a corrupt transfer
+    /// (a bit error on the SPI wires, a chip select glitch) is one sample, independent of the next one a
+    /// poll interval later, so a second agreeing sample rejects it; each sample more would add a whole
+    /// poll interval (50 ms by default) to a fire release and shorten the press a panic button needs.
+    /// </summary>
+    public const int ConfirmingSamples = 2;
+
+    /// <summary>
+    /// The shortest press of a panic button (or pulse of a fire input) the gateway must see: a quick
+    /// deliberate stab at a momentary button. A press of this length spans <see cref="ConfirmingSamples"/>
+    /// polls at every phase only while the poll interval is at most this divided by them.
+    /// </summary>
+    public static readonly TimeSpan ShortestPress = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The longest poll interval of an ADC that reads a panic button or fire input (50 ms): configuration
+    /// refuses a longer one, which could miss a <see cref="ShortestPress"/>.
+    /// </summary>
+    public static readonly TimeSpan MaxLifeSafetyPollInterval = ShortestPress / ConfirmingSamples;
+
+    /// <summary>Samples the boot read takes at most, looking for <see cref="ConfirmingSamples"/> in a row that agree.</summary>
+    private const int MaxBootSamples = ConfirmingSamples * 4;
+
+    /// <summary>
+    /// Samples the loop until <see cref="ConfirmingSamples"/> readings in a row fall in one band. Null (and why)
+    /// when the ADC does not answer or the readings did not settle within <see cref="MaxBootSamples"/>.
+    /// </summary>
+    private (LoopState? State, string? Failure) SampleAgreeing(SupervisedLoop loop)
+    {
+        LoopState? previous = null;
+        var agreeing = 0;
+        for (var i = 0; i < MaxBootSamples; i++)
+        {
+            LoopState state;
+            try
+            {
+                state = loop.Classifier.Classify(_read(loop.Channel));
+            }
+            catch (HardwareException ex)
+            {
+                return (null, ex.Message);
+            }
+
+            agreeing = state == previous ? agreeing + 1 : 1;
+            previous = state;
+            if (agreeing == ConfirmingSamples)
+            {
+                return (state, null);
+            }
+        }
+
+        return (null, $"{_device}: the readings of point '{loop.Point.Id}' did not settle: no {ConfirmingSamples} of {MaxBootSamples} in a row fell in one band");
+    }
+
+    /// <summary>
+    /// Whether <paramref name="sample"/> (null: unreadable) is the loop's accepted state, accepting it once
+    /// <see cref="ConfirmingSamples"/> polls in a row have given it.
+    /// </summary>
+    private static bool Confirmed(LoopSlot slot, LoopState? sample)
+    {
+        if (slot.HasAccepted && slot.Accepted == sample)
+        {
+            slot.Agreeing = 0;
+            return true;
+        }
+
+        slot.Agreeing = slot.Agreeing > 0 && slot.Candidate == sample ? slot.Agreeing + 1 : 1;
+        slot.Candidate = sample;
+        if (slot.Agreeing < ConfirmingSamples)
+        {
+            return false;
+        }
+
+        (slot.Accepted, slot.HasAccepted, slot.Agreeing) = (sample, true, 0);
+        return true;
+    }
+
+    private sealed class LoopSlot(SupervisedLoop loop)
+    {
+        public SupervisedLoop Loop { get; } = loop;
+
+        /// <summary>The level last delivered; null before the first poll, so it delivers every loop's level.</summary>
+        public bool? ReportedHigh { get; set; }
+
+        public LoopTamper? Tamper { get; set; }
+
+        /// <summary>The level last delivered (or assumed at the boot read) is the fail-safe one, not a reading.</summary>
+        public bool FailSafe { get; set; }
+
+        /// <summary>
+        /// Whether <see cref="Accepted"/> holds the loop's state: false until a boot read or
+        /// <see cref="ConfirmingSamples"/> polls agreed on one.
+        /// </summary>
+        public bool HasAccepted { get; set; }
+
+        /// <summary>The state the loop is taken to be in; null: unreadable (the ADC did not answer).</summary>
+        public LoopState? Accepted { get; set; }
+
+        /// <summary>A state different from <see cref="Accepted"/>, seen by the last <see cref="Agreeing"/> polls in a row.</summary>
+        public LoopState? Candidate { get; set; }
+
+        public int Agreeing { get; set; }
+
+        /// <summary>Why the last read of this loop failed.</summary>
+        public string? Failure { get; set; }
+
+        /// <summary>Written by the poll, read from any thread: a reference, replaced whole.</summary>
+        public LoopReading? Last
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Drivers.Supervision;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Hardware.Tests.Board;
+
+/// <summary>
+/// A loop read through the ADC changes state only after <see cref="EolLoopLines.ConfirmingSamples"/>
+/// consecutive readings agree: one corrupt SPI sample of a fire loop must not latch the egress release
+/// (nor raise a tamper, nor blind the point), while a real change costs one poll interval more.
+/// </summary>
+public sealed class EolConfirmationTests
+{
+    private const int Normal = 470, Alarm = 700, Cut = 1023, Bridged = 0;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+    private static readonly EolThresholds DoubleEol = new(EolWiring.Double, 341, 599, 818);
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly List<DomainEvent> _reported = [];
+    private readonly List<RawEdge> _edges = [];
+
+    private static PointDefinition Point(string id, PointKind kind) =>
+        new(id, kind, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
+
+    private EolLoopLines Lines(PointDefinition point, Func<int, int> read, TimeSpan? interval = null) =>
+        new("mcp3008@0.0", read, interval ?? Poll, [new SupervisedLoop(point, 0, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
+
+    [Fact]
+    public void One_corrupt_sample_of_a_fire_loop_changes_nothing_whatever_band_it_falls_in()
+    {
+        int? reading = Normal;
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ => reading ?? throw new HardwareException("null bit set"));
+        lines.Start(_edges.Add);
+        lines.Poll();
+        lines.Poll();
+        Assert.Equal([false], _edges.Select(e => e.High));
+
+        // One bad sample in each band (alarm, cut, bridged, unreadable), each followed by a good one.
+        foreach (int? glitch in new int?[] { Alarm, Cut, Bridged, null })
+        {
+            reading = glitch;
+            lines.Poll();
+            reading = Normal;
+            lines.Poll();
+        }
+
+        Assert.Equal([false], _edges.Select(e => e.High));
+        Assert.Empty(_reported);
+    }
+
+    [Fact]
+    public void A_fire_loop_in_alarm_is_accepted_at_the_second_poll_one_interval_later()
+    {
+        var reading = Normal;
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ => reading);
+        lines.Start(_edges.Add);
+        _time.Advance(Poll * 2);
+        Assert.Equal([false], _edges.Select(e => e.High));
+
+        reading = Alarm;
+        _time.Advance(Poll);
+        Assert.Equal([false], _edges.Select(e => e.High));
+        _time.Advance(Poll);
+        Assert.Equal([false, true], _edges.Select(e => e.High));
+
+        // A cut loop too: one tamper event, after two readings, and the fire point reads active.
+        reading = Cut;
+        _time.Advance(Poll);
+        Assert.Empty(_reported);
+        _time.Advance(Poll);
+        Assert.Equal(LoopTamper.Open, Assert.IsType<EolTamperDetected>(Assert.Single(_reported)).Condition);
+    }
+
+    [Fact]
+    public void A_dead_adc_gives_the_fail_safe_level_after_two_failed_polls_not_one()
+    {
+        var dead = false;
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ => dead ? throw new HardwareException("no answer") : Normal);
+        lines.Start(_edges.Add);
+        lines.Poll();
+        lines.Poll();
+
+        dead = true;
+        lines.Poll();
+        Assert.Equal([false], _edges.Select(e => e.High));
+        Assert.Empty(_reported);
+        lines.Poll();
+        Assert.Equal([false, true], _edges.Select(e => e.High));
+        Assert.Equal("fault.hardware", Assert.Single(_reported).Type);
+    }
+
+    [Fact]
+    public void A_corrupt_sample_at_the_boot_read_does_not_make_a_fire_loop_read_active()
+    {
+        var samples = new Queue<int>([Alarm, Normal, Normal]);
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ => samples.Count > 0 ? samples.Dequeue() : Normal);
+
+        Assert.False(lines.Read("fire-annex"), "one corrupt boot sample latched the fire release");
+        Assert.Empty(_reported);
+    }
+
+    [Fact]
+    public void A_boot_read_whose_samples_never_agree_reads_fail_safe_and_is_reported()
+    {
+        var next = 0;
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ => next++ % 2 == 0 ? Alarm : Normal);
+
+        Assert.True(lines.Read("fire-annex"), "a fire loop that cannot be trusted must read active");
+        Assert.Contains("did not settle", Assert.IsType<HardwareFault>(Assert.Single(_reported)).Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(PointKind.PanicButton)]
+    [InlineData(PointKind.FireAlarm)]
+    public void A_press_of_the_shortest_length_is_seen_at_every_phase_of_the_longest_allowed_poll(PointKind kind)
+    {
+        var interval = EolLoopLines.MaxLifeSafetyPollInterval;
+        Assert.Equal(TimeSpan.FromMilliseconds(50), interval);
+        for (var phase = 0; phase < interval.TotalMilliseconds; phase++)
+        {
+            Assert.True(SeesPress(kind, interval, phase), $"a {EolLoopLines.ShortestPress.TotalMilliseconds} ms press starting {phase} ms into a poll was missed");
+        }
+
+        // One millisecond more and some phase misses it: the bound is tight, not arbitrary.
+        var slower = interval + TimeSpan.FromMilliseconds(1);
+        Assert.Contains(Enumerable.Range(0, (int)slower.TotalMilliseconds), phase => !SeesPress(kind, slower, phase));
+    }
+
+    /// <summary>Whether a press of <see cref="EolLoopLines.ShortestPress"/> starting <paramref name="phase"/> ms after a poll is delivered.</summary>
+    private static bool SeesPress(PointKind kind, TimeSpan interval, int phase)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+        var start = time.GetUtcNow() + (interval * 2) + TimeSpan.FromMilliseconds(phase);
+        var end = start + EolLoopLines.ShortestPress;
+        var edges = new List<RawEdge>();
+        var point = new PointDefinition("p", kind, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
+        using var lines = new EolLoopLines("mcp3008@0.0", _ => time.GetUtcNow() >= start && time.GetUtcNow() < end ? Alarm : Normal,
+            interval, [new SupervisedLoop(point, 0, new EolLoopClassifier(DoubleEol))], time, _ => { });
+        lines.Start(edges.Add);
+        for (var ms = 0; ms < (interval * 8).TotalMilliseconds; ms++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        return edges.Any(e => e.High);
+    }
+}
