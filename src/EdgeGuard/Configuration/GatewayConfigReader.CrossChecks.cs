@@ -1,9 +1,11 @@
 using System.Globalization;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
 
 namespace EdgeGuard.Configuration;
 
 // Checks of one item against what the read has declared so far: GPIO lines used once, point and
-// output ids unique, zone references defined.
+// output ids unique, zone references defined, a panic or fire loop on an ADC polled fast enough.
 public static partial class GatewayConfigReader
 {
     private sealed partial class Run
@@ -50,6 +52,31 @@ public static partial class GatewayConfigReader
             }
 
             _ids.Add(id, (description, node.Path));
+        }
+
+        /// <summary>ADC chip name → its <c>pollMs</c> node, subject and value (default included).</summary>
+        private readonly Dictionary<string, (ConfigNode Node, string? Subject, int PollMs)> _adcPolls = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// A panic button or fire input read through an ADC: the chip must be polled at most every
+        /// <see cref="EolLoopLines.MaxLifeSafetyPollInterval"/>. A loop's change is accepted after
+        /// <see cref="EolLoopLines.ConfirmingSamples"/> agreeing polls, so a slower poll can let a short press
+        /// fall between them and the guard's alarm is never seen. Reported at the ADC's <c>pollMs</c> (what to
+        /// change), naming the point.
+        /// </summary>
+        private void PolledFastEnough(ConfigNode item, string chip, PointKind? kind)
+        {
+            var bound = (int)EolLoopLines.MaxLifeSafetyPollInterval.TotalMilliseconds;
+            if (kind is not (PointKind.PanicButton or PointKind.FireAlarm)
+                || !_adcPolls.TryGetValue(chip, out var adc) || adc.PollMs <= bound)
+            {
+                return;
+            }
+
+            var id = item.Section.GetSection("id").Value;
+            var press = (int)EolLoopLines.ShortestPress.TotalMilliseconds;
+            _w.Error(adc.Node, adc.Subject,
+                $"pollMs {adc.PollMs} is too slow for point '{id}' ({Name(PointKinds, kind.Value)}, {item.Path}): an ADC that reads a panic button or fire input may wait at most {bound} ms between polls, because a loop's change counts only after {EolLoopLines.ConfirmingSamples} agreeing polls and a {press} ms press must span them; set pollMs to {bound} or less");
         }
 
         /// <summary>A required reference to a declared zone.</summary>

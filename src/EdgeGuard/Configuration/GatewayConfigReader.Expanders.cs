@@ -156,6 +156,11 @@ public static partial class GatewayConfigReader
 
                 var clock = _w.Int(item.Child("clockHz"), subject, required: false, 1, Mcp3008.MaxClockFrequency, DefaultAdcClockHz);
                 var poll = _w.Int(item.Child("pollMs"), subject, required: false, 10, 10_000, (int)IoBoardOptions.DefaultPollInterval.TotalMilliseconds);
+                if (id is not null && poll is not null)
+                {
+                    _adcPolls[id] = (item.Child("pollMs"), subject, poll.Value);
+                }
+
                 if (id is not null && clock is not null && poll is not null)
                 {
                     adcs.Add(new AdcOptions(id, bus, chipSelect, clock.Value, TimeSpan.FromMilliseconds(poll.Value)));
@@ -258,6 +263,7 @@ public static partial class GatewayConfigReader
                     : $"line '{raw}' is on ADC '{address.Chip}', which is not defined{ConfigWalker.SuggestionHint(address.Chip, _adcs.Keys)}; defined adcs: {string.Join(", ", _adcs.Keys)}");
             }
 
+            PolledFastEnough(item, address.Chip, kind);
             var pull = item.Child("pull");
             if (!string.IsNullOrWhiteSpace(pull.Section.Value) && !string.Equals(pull.Section.Value.Trim(), "none", StringComparison.OrdinalIgnoreCase))
             {

@@ -62,7 +62,38 @@ public sealed partial class BrokenConfigTests
             "EdgeGuard:points:6:eol:wiring", ["point 'key-guardroom'", "a keyswitch needs 'doubleEol'", "on 'singleEolSeries' a cut cable reads as the key turned"]),
         new("exit button on a single-EOL parallel loop", k => { WithLoop(k); OnLoop(k, "points:7", "singleEolParallel"); },
             "EdgeGuard:points:7:eol:wiring", ["point 'rex-lobby'", "a requestToExit needs 'doubleEol'", "a bridged cable reads as the button pressed, unlocking its door"]),
+        // A loop's change needs two agreeing polls: polled slower than every 50 ms, a 100 ms press can fall
+        // between them and is never seen.
+        new("panic button on an ADC polled too slowly", k => { WithLoop(k); OnDoubleLoop(k, "points:3", "CH3"); k.Set("adcs:0:pollMs", "200"); },
+            "EdgeGuard:adcs:0:pollMs", ["point 'panic-lobby'", "pollMs 200", "at most 50 ms", "100 ms press"]),
+        new("fire input on an ADC polled too slowly", k => { WithLoop(k); OnDoubleLoop(k, "points:8", "CH4"); k.Set("adcs:0:pollMs", "51"); },
+            "EdgeGuard:adcs:0:pollMs", ["point 'fire-panel'", "pollMs 51", "at most 50 ms"]),
     ];
+
+    [Fact]
+    public void Panic_and_fire_loops_at_50_ms_and_a_perimeter_only_adc_at_10_s_are_valid()
+    {
+        var fast = TestConfigs.Read(k =>
+        {
+            WithLoop(k);
+            OnDoubleLoop(k, "points:3", "CH3");
+            OnDoubleLoop(k, "points:8", "CH4");
+            k.Set("adcs:0:pollMs", "50");
+        });
+        Assert.True(fast.IsValid, fast.ToReport());
+
+        var slow = TestConfigs.Read(k => { WithLoop(k); k.Set("adcs:0:pollMs", "10000"); });
+        Assert.True(slow.IsValid, slow.ToReport());
+    }
+
+    /// <summary>Moves a GPIO point onto a double-EOL loop on <paramref name="channel"/> of <c>mcp3008@0.0</c>.</summary>
+    private static void OnDoubleLoop(Dictionary<string, string?> k, string point, string channel)
+    {
+        OnLoop(k, point, "doubleEol");
+        k.Set($"{point}:line", $"mcp3008@0.0:{channel}");
+        k.Set($"{point}:eol:normalMax", "599");
+        k.Set($"{point}:eol:alarmMax", "818");
+    }
 
     [Fact]
     public void A_keyswitch_and_an_exit_button_on_double_EOL_loops_are_valid()
