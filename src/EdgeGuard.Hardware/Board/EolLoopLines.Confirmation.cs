@@ -63,7 +63,7 @@ public sealed partial class EolLoopLines
             }
         }
 
-        return (null, $"{_device}: the readings of point '{loop.Point.Id}' did not settle: no {ConfirmingSamples} of {MaxBootSamples} in a row fell in one band");
+        return (null, $"the readings of point '{loop.Point.Id}' did not settle: no {ConfirmingSamples} of {MaxBootSamples} in a row fell in one band");
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ public sealed partial class EolLoopLines
 
         public int Agreeing { get; set; }
 
-        /// <summary>Why the last read of this loop failed.</summary>
+        /// <summary>Why the last read of this loop failed (or, at boot, why its readings were not trusted).</summary>
         public string? Failure { get; set; }
 
         /// <summary>Written by the poll, read from any thread: a reference, replaced whole.</summary>
