@@ -48,6 +48,12 @@ internal static class RunVerbHandler
                 held => error.WriteLine($"edgeguard: waiting: another gateway or a walk test is using {stateDirectory} ({held.Holder}); this gateway starts once it stops (Ctrl+C to give up)"),
                 TimeProvider.System,
                 ct).ConfigureAwait(false);
+            if (gatewayLock.Warning is { } warning)
+            {
+                // The journal says the rest (read-only storage, what to do) once it is open.
+                await error.WriteLineAsync($"edgeguard: warning: {warning}").ConfigureAwait(false);
+            }
+
             using var host = GatewayHost.Build(loaded.Config, loaded.Configuration);
             await host.StartAsync(ct).ConfigureAwait(false);
             if (simulate)

@@ -14,6 +14,12 @@ namespace EdgeGuard.Hosting;
 /// crashed gateway never leaves a stale lock. The holder's pid goes into a separate file
 /// (<c>edgeguard.pid</c>), because the locked file cannot be opened, even to read, by anyone else; it only
 /// names the holder in messages and decides nothing.
+/// <para>
+/// A read-only file system (EROFS: an SD card the kernel remounted after errors) is not a holder. flock works on
+/// a read-only descriptor, so the existing lock file is opened read-only and locked, and a real second holder is
+/// still refused; the pid file is not written. With no lock file to open, the gateway goes on without the lock
+/// and says so (<see cref="Warning"/>), while the walk test refuses (<see cref="Acquire(string)"/>).
+/// </para>
 /// </remarks>
 public sealed class GatewayLock : IDisposable
 {
@@ -23,9 +29,20 @@ public sealed class GatewayLock : IDisposable
     /// <summary>The file naming the holder's pid, in the state directory.</summary>
     public const string PidFileName = "edgeguard.pid";
 
-    private readonly FileStream _file;
+    // Null when the file system is read-only and had no lock file to open.
+    private readonly FileStream? _file;
 
-    private GatewayLock(FileStream file) => _file = file;
+    // readOnlyDirectory: the state directory when it is on a read-only file system, else null.
+    private GatewayLock(FileStream? file, string? readOnlyDirectory)
+    {
+        _file = file;
+        OnReadOnlyFileSystem = readOnlyDirectory is not null;
+        WithoutLockFile = OnReadOnlyFileSystem && file is null;
+        Warning = readOnlyDirectory is null ? null
+            : file is null
+                ? $"{readOnlyDirectory} is on a read-only file system and its lock file {Path.Combine(readOnlyDirectory, FileName)} cannot be created: this gateway runs without the lock, so a walk test or a second gateway on this directory is not refused"
+                : $"{readOnlyDirectory} is on a read-only file system: the gateway lock is held on the existing lock file, opened read-only";
+    }
 
     /// <summary>
     /// Takes the lock in <paramref name="stateDirectory"/> (which must exist) without waiting.
@@ -35,19 +52,55 @@ public sealed class GatewayLock : IDisposable
     /// <exception cref="GatewayLockedException">Another process (or holder) has it.</exception>
     /// <exception cref="IOException">The lock file cannot be created or opened.</exception>
     /// <exception cref="UnauthorizedAccessException">No permission to open the lock file.</exception>
-    public static GatewayLock Acquire(string stateDirectory)
+    /// <remarks>
+    /// On a read-only file system the existing lock file is locked read-only; with no lock file there this
+    /// throws the <see cref="IOException"/> (EROFS): the walk test must not run when a gateway cannot be ruled out.
+    /// </remarks>
+    public static GatewayLock Acquire(string stateDirectory) => Acquire(stateDirectory, OpenLocked, goOnWithoutFile: false);
+
+    /// <summary>
+    /// As <see cref="Acquire(string)"/>, opening the lock file with <paramref name="open"/>: the one place a test
+    /// can make the file system answer as a read-only one would, without mounting anything.
+    /// </summary>
+    /// <param name="stateDirectory">The gateway's state directory, as a full path.</param>
+    /// <param name="open">Opens the lock file with its flock taken.</param>
+    /// <param name="goOnWithoutFile">
+    /// On a read-only file system with no lock file, return a lock that holds nothing (<see cref="WithoutLockFile"/>)
+    /// instead of throwing: the gateway's choice, which must arm.
+    /// </param>
+    internal static GatewayLock Acquire(string stateDirectory, LockFileOpener open, bool goOnWithoutFile)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stateDirectory);
+        ArgumentNullException.ThrowIfNull(open);
         var path = Path.Combine(stateDirectory, FileName);
-        FileStream file;
+        FileStream? file;
+        var readOnly = false;
         try
         {
-            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            file = open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        }
+        catch (IOException ex) when (IsReadOnlyFileSystem(ex))
+        {
+            // A read-only file system (an SD card the kernel remounted after errors) is not a holder: waiting
+            // for it would keep the gateway from ever arming. flock works on a read-only descriptor, so the
+            // existing file is still locked for real and a second gateway or walk test is still refused.
+            readOnly = true;
+            file = OpenReadOnly(stateDirectory, path, open);
+            if (file is null && !goOnWithoutFile)
+            {
+                throw;
+            }
         }
         catch (IOException ex) when (ex is not (FileNotFoundException or DirectoryNotFoundException) && File.Exists(path))
         {
             // EWOULDBLOCK from flock: held. (A missing directory is the caller's to explain.)
             throw new GatewayLockedException(path, HolderPid(stateDirectory), ex);
+        }
+
+        if (readOnly)
+        {
+            // Nothing can be written there, the pid file included.
+            return new GatewayLock(file, stateDirectory);
         }
 
         try
@@ -59,10 +112,10 @@ public sealed class GatewayLock : IDisposable
             // Only messages use it; the lock itself is held.
         }
 
-        return new GatewayLock(file);
+        return new GatewayLock(file, null);
     }
 
-    /// <summary>How often <see cref="AcquireWaitingAsync"/> tries again.</summary>
+    /// <summary>How often <see cref="AcquireWaitingAsync(string, Action{GatewayLockedException}, TimeProvider, CancellationToken)"/> tries again.</summary>
     public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -70,12 +123,21 @@ public sealed class GatewayLock : IDisposable
     /// Exiting instead would make systemd restart it every few seconds and, after its start limit, reboot
     /// the gateway under the technician; waiting lets it start the moment the walk test ends.
     /// </summary>
+    /// <remarks>
+    /// A read-only file system is not a holder: the existing lock file is locked read-only, and with none the
+    /// gateway goes on without the lock (<see cref="WithoutLockFile"/>, <see cref="Warning"/>) rather than
+    /// never arm.
+    /// </remarks>
     /// <param name="stateDirectory">The gateway's state directory, as a full path.</param>
     /// <param name="onWaiting">Called once, when the first attempt finds the lock held.</param>
     /// <param name="time">The clock the retries wait on.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The held lock.</returns>
-    public static async Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting, TimeProvider time, CancellationToken cancellationToken) =>
+        AcquireWaitingAsync(stateDirectory, onWaiting, time, cancellationToken, OpenLocked);
+
+    /// <summary>As the public overload, opening the lock file with <paramref name="open"/> (tests).</summary>
+    internal static async Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting, TimeProvider time, CancellationToken cancellationToken, LockFileOpener open)
     {
         ArgumentNullException.ThrowIfNull(onWaiting);
         var told = false;
@@ -83,7 +145,7 @@ public sealed class GatewayLock : IDisposable
         {
             try
             {
-                return Acquire(stateDirectory);
+                return Acquire(stateDirectory, open, goOnWithoutFile: true);
             }
             catch (GatewayLockedException ex) when (!told)
             {
@@ -99,8 +161,44 @@ public sealed class GatewayLock : IDisposable
         }
     }
 
+    /// <summary>True when the state directory is on a read-only file system (EROFS).</summary>
+    public bool OnReadOnlyFileSystem { get; }
+
+    /// <summary>True when no lock file could be created (read-only file system): nothing is locked.</summary>
+    public bool WithoutLockFile { get; }
+
+    /// <summary>What the holder should tell people about the lock, or null when it is held normally.</summary>
+    public string? Warning { get; }
+
     /// <inheritdoc/>
-    public void Dispose() => _file.Dispose();
+    public void Dispose() => _file?.Dispose();
+
+    // EROFS: the open could write or create, and the file system is mounted read-only. .NET puts the errno
+    // of an error it has no exception type for in HResult.
+    private const int ReadOnlyFileSystemErrno = 30;
+
+    private static bool IsReadOnlyFileSystem(IOException ex) => ex.HResult == ReadOnlyFileSystemErrno;
+
+    // The lock on a read-only file system: the existing file, opened read-only, flock taken; null when there is
+    // no lock file (it cannot be created). Still held elsewhere: GatewayLockedException, as on a writable one.
+    private static FileStream? OpenReadOnly(string stateDirectory, string path, LockFileOpener open)
+    {
+        try
+        {
+            return open(path, FileMode.Open, FileAccess.Read);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (IOException ex) when (ex is not DirectoryNotFoundException && File.Exists(path))
+        {
+            throw new GatewayLockedException(path, HolderPid(stateDirectory), ex);
+        }
+    }
+
+    // FileShare.None is what makes .NET take flock(LOCK_EX | LOCK_NB) on the descriptor.
+    private static FileStream OpenLocked(string path, FileMode mode, FileAccess access) => new(path, mode, access, FileShare.None);
 
     private static int? HolderPid(string stateDirectory)
     {
@@ -114,6 +212,9 @@ public sealed class GatewayLock : IDisposable
         }
     }
 }
+
+/// <summary>Opens the lock file with the exclusive advisory lock (<see cref="FileShare.None"/>) taken.</summary>
+internal delegate FileStream LockFileOpener(string path, FileMode mode, FileAccess access);
 
 /// <summary>The gateway lock is held by another process (or another holder in this one).</summary>
 public sealed class GatewayLockedException : IOException

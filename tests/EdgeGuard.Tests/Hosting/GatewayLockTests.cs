@@ -78,4 +78,73 @@ public sealed class GatewayLockTests : IDisposable
         Assert.Contains($"waiting: another gateway or a walk test is using {_dir} (pid {Environment.ProcessId}); this gateway starts once it stops", error.ToString());
         Assert.False(File.Exists(Path.Combine(_dir, "edgeguard.db"))); // nothing opened while waiting
     }
+
+    [Fact]
+    public async Task On_a_read_only_file_system_the_existing_lock_file_is_locked_read_only_and_still_refuses_a_second_holder()
+    {
+        GatewayLock.Acquire(_dir).Dispose(); // the lock file an earlier run created before the card went read-only
+
+        using var held = GatewayLock.Acquire(_dir, ReadOnlyFileSystem, goOnWithoutFile: true);
+
+        Assert.True(held.OnReadOnlyFileSystem);
+        Assert.False(held.WithoutLockFile);
+        Assert.Contains("read-only", held.Warning, StringComparison.Ordinal);
+        // flock(1) from util-linux, as a second process: the read-only descriptor holds the lock for real.
+        using var flock = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["-n", Path.Combine(_dir, GatewayLock.FileName), "true"]))!;
+        await flock.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, flock.ExitCode);
+        Assert.Throws<GatewayLockedException>(() => GatewayLock.Acquire(_dir, ReadOnlyFileSystem, goOnWithoutFile: true));
+    }
+
+    [Fact]
+    public void On_a_read_only_file_system_a_real_holder_is_still_held()
+    {
+        using var holder = GatewayLock.Acquire(_dir);
+
+        var refused = Assert.Throws<GatewayLockedException>(() => GatewayLock.Acquire(_dir, ReadOnlyFileSystem, goOnWithoutFile: true));
+
+        Assert.Equal(Environment.ProcessId, refused.HolderPid);
+    }
+
+    [Fact]
+    public async Task On_a_read_only_file_system_without_a_lock_file_the_gateway_goes_on_without_it_and_says_so()
+    {
+        var waits = 0;
+
+        using var taken = await GatewayLock.AcquireWaitingAsync(_dir, _ => waits++, TimeProvider.System, CancellationToken.None, ReadOnlyFileSystem)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, waits); // EROFS is not "held": nothing to wait for
+        Assert.True(taken.OnReadOnlyFileSystem);
+        Assert.True(taken.WithoutLockFile);
+        Assert.Contains("cannot be created", taken.Warning, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, GatewayLock.FileName)));
+    }
+
+    [Fact]
+    public void On_a_read_only_file_system_without_a_lock_file_the_walk_tests_acquire_still_refuses()
+    {
+        var refused = Assert.Throws<IOException>(() => GatewayLock.Acquire(_dir, ReadOnlyFileSystem, goOnWithoutFile: false));
+
+        Assert.IsNotType<GatewayLockedException>(refused);
+        Assert.Equal(30, refused.HResult);
+    }
+
+    [Fact]
+    public void On_a_writable_file_system_there_is_no_warning()
+    {
+        using var held = GatewayLock.Acquire(_dir);
+
+        Assert.False(held.OnReadOnlyFileSystem);
+        Assert.False(held.WithoutLockFile);
+        Assert.Null(held.Warning);
+    }
+
+    // What the kernel answers on a file system mounted (or remounted) read-only: EROFS (errno 30, which .NET
+    // puts in HResult) for any open that could write or create, while an existing file still opens for
+    // reading, and flock works on that descriptor.
+    private static FileStream ReadOnlyFileSystem(string path, FileMode mode, FileAccess access) =>
+        (access & FileAccess.Write) != 0 || (mode != FileMode.Open && !File.Exists(path))
+            ? throw new IOException($"Read-only file system : '{path}'", 30)
+            : new FileStream(path, mode, access, FileShare.None);
 }
