@@ -123,9 +123,11 @@ public sealed partial class EventJournal
         }
 
         _noRoomReported = true;
-        var why = pinsFull
-            ? string.Create(CultureInfo.InvariantCulture, $"holds {PinCapacity} records the office has not acknowledged that exist only in memory, as many as it keeps")
-            : string.Create(CultureInfo.InvariantCulture, $"has handed every seq of its durable reservation (through {_reserved}) to the publisher from memory");
+        var why = _database.IsReadOnly
+            ? "its storage has been read-only since the start, so no commit of this run reserved seqs (a seq handed out from memory could be reused after the next start)"
+            : pinsFull
+                ? string.Create(CultureInfo.InvariantCulture, $"holds {PinCapacity} records the office has not acknowledged that exist only in memory, as many as it keeps")
+                : string.Create(CultureInfo.InvariantCulture, $"has handed every seq of its durable reservation (through {_reserved}) to the publisher from memory");
         Report(JournalException.For(_database.Path, string.Create(
             CultureInfo.InvariantCulture,
             $"the journal cannot write and {why}: {events} kept event(s) (critical ones, lockdown clears, fire resets) and any after them are dropped and counted, not sent, until a commit succeeds.")));

@@ -32,12 +32,13 @@ public sealed partial class JournalDatabase : IDisposable
     // transaction), in Stopwatch ticks; 0 until one ran. What the safety-state save's wait is sized by.
     private long _typicalHold;
 
-    private JournalDatabase(string path, string connectionString, int busyTimeoutMs, SqliteConnection shared)
+    private JournalDatabase(string path, string connectionString, int busyTimeoutMs, SqliteConnection shared, JournalReadOnlyAccess? readOnly = null)
     {
         Path = path;
         _connectionString = connectionString;
         _busyTimeoutMs = busyTimeoutMs;
         _shared = shared;
+        ReadOnlyAccess = readOnly;
     }
 
     /// <summary>Full path of the database file.</summary>
@@ -53,11 +54,25 @@ public sealed partial class JournalDatabase : IDisposable
     /// <param name="path">The database file.</param>
     /// <param name="busyTimeout">How long to wait for another connection's lock; default 5 s.</param>
     /// <returns>The open database; dispose it to close the file.</returns>
+    /// <remarks>
+    /// When the file can only be opened read-only (the file system is read-only, as on an SD card
+    /// the kernel remounted after errors, or the file's permissions forbid writing), it is opened
+    /// so that everything already saved is read, the WAL's newest commits included, and every
+    /// write fails with <c>SQLITE_READONLY</c>: <see cref="IsReadOnly"/> (JournalDatabase.ReadOnlyStorage.cs).
+    /// </remarks>
     /// <exception cref="JournalException">
     /// The file cannot be created or opened, is not a SQLite database, belongs to another
-    /// application, or has a newer schema than this build.
+    /// application, or has a newer schema than this build (or, read-only, an older one).
     /// </exception>
-    public static JournalDatabase Open(string path, TimeSpan? busyTimeout = null)
+    public static JournalDatabase Open(string path, TimeSpan? busyTimeout = null) =>
+        Open(path, busyTimeout, SqliteOpenMode.ReadWriteCreate);
+
+    /// <summary>
+    /// As <see cref="Open(string, TimeSpan?)"/>, asking SQLite for <paramref name="openMode"/>. A test passes
+    /// <see cref="SqliteOpenMode.ReadOnly"/> to get what SQLite does by itself on a read-only file system: it
+    /// retries the read-write open read-only (unixOpen), on the real file.
+    /// </summary>
+    internal static JournalDatabase Open(string path, TimeSpan? busyTimeout, SqliteOpenMode openMode)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var timeout = busyTimeout ?? DefaultBusyTimeout;
@@ -70,7 +85,7 @@ public sealed partial class JournalDatabase : IDisposable
         var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = openMode,
             // No pooling: closing the database must really close the file, so a restart (or a
             // test standing in for one) sees exactly what is on disk, and nothing keeps it open.
             Pooling = false,
@@ -84,6 +99,13 @@ public sealed partial class JournalDatabase : IDisposable
         try
         {
             connection.Open();
+            if (OpenedReadOnly(connection))
+            {
+                // Before anything reads the file: the WAL needs a read-only open of its own.
+                connection.Dispose();
+                return OpenOnReadOnlyStorage(fullPath, timeout);
+            }
+
             Configure(connection, busyTimeoutMs);
 
             // journal_mode is stored in the file, so setting it once here is enough for every
@@ -122,7 +144,7 @@ public sealed partial class JournalDatabase : IDisposable
         try
         {
             connection.Open();
-            Configure(connection, _busyTimeoutMs);
+            Configure(connection, _busyTimeoutMs, ReadOnlyAccess);
             return connection;
         }
         catch (SqliteException ex)
@@ -285,13 +307,14 @@ public sealed partial class JournalDatabase : IDisposable
     }
 
     // busy_timeout and synchronous are per connection, unlike journal_mode, so every connection
-    // we hand out gets both before anyone can use it.
-    private static void Configure(SqliteConnection connection, int busyTimeoutMs)
+    // we hand out gets both before anyone can use it. On read-only storage synchronous is moot (it is
+    // about writing), and what the access needs comes first: PRAGMA synchronous already opens the WAL.
+    private static void Configure(SqliteConnection connection, int busyTimeoutMs, JournalReadOnlyAccess? readOnly = null)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = string.Create(
-            CultureInfo.InvariantCulture,
-            $"PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA synchronous=FULL;");
+        command.CommandText = readOnly is null
+            ? string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA synchronous=FULL;")
+            : string.Create(CultureInfo.InvariantCulture, $"{ReadOnlyPragmas(readOnly.Value)}PRAGMA busy_timeout={busyTimeoutMs};");
         command.ExecuteNonQuery();
     }
 
