@@ -38,16 +38,17 @@ internal sealed class TestGateway : IAsyncDisposable
     /// <summary>Builds the host; <paramref name="beforeStart"/> may set input levels a technician left behind.</summary>
     /// <param name="configFile">Configuration relative to the test assembly (default: the shipped appsettings.json).</param>
     /// <param name="overrides">Extra <c>key=value</c> configuration overrides, e.g. <c>EdgeGuard:supervision:settleSeconds=2</c>.</param>
-    public static async Task<TestGateway> StartAsync(string stateDirectory, Action<TestGateway>? beforeStart = null, string configFile = "appsettings.json", IReadOnlyList<string>? overrides = null)
+    /// <param name="services">Replaces services after the gateway's own (and the recorder), e.g. the journal database.</param>
+    public static async Task<TestGateway> StartAsync(string stateDirectory, Action<TestGateway>? beforeStart = null, string configFile = "appsettings.json", IReadOnlyList<string>? overrides = null, Action<IServiceCollection>? services = null)
     {
-        var gateway = Create(stateDirectory, configFile, overrides ?? []);
+        var gateway = Create(stateDirectory, configFile, overrides ?? [], services);
         beforeStart?.Invoke(gateway);
         await gateway.Host.StartAsync();
         await gateway.Controller.Booted;
         return gateway;
     }
 
-    private static TestGateway Create(string stateDirectory, string configFile, IReadOnlyList<string> overrides)
+    private static TestGateway Create(string stateDirectory, string configFile, IReadOnlyList<string> overrides, Action<IServiceCollection>? configure)
     {
         var loaded = GatewayConfigLoader.Build(
             Path.Combine(AppContext.BaseDirectory, configFile),
@@ -63,7 +64,10 @@ internal sealed class TestGateway : IAsyncDisposable
         Assert.True(result.IsValid, ConfigErrorFormatter.Format(result.Errors));
         RecordingSink? recorder = null;
         var host = GatewayHost.Build(result.Config!, loaded.Configuration, services =>
-            services.AddSingleton<IEventSink>(_ => recorder!));
+        {
+            services.AddSingleton<IEventSink>(_ => recorder!);
+            configure?.Invoke(services);
+        });
         var gateway = new TestGateway(host, result.Config!);
         recorder = gateway.Recorder;
         return gateway;

@@ -25,11 +25,12 @@ internal static class SystemdComposition
         {
             var controller = sp.GetRequiredService<SiteController>();
             var publisher = sp.GetService<OutboxPublisher>();
+            var journalReadOnly = sp.GetService<JournalDatabase>()?.IsReadOnly == true;
             return new SystemdWatchdog(
                 sp.GetRequiredService<SystemdNotifier>(),
                 SystemdNotifier.WatchdogInterval(environment, Environment.ProcessId),
                 controller,
-                () => StatusLine(controller, publisher),
+                () => StatusLine(controller, publisher, journalReadOnly),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<SystemdWatchdog>>(),
                 sp.GetService<EventJournal>() is { } journal ? () => ToProgress(journal.Progress) : null);
@@ -56,11 +57,15 @@ internal static class SystemdComposition
 
     private static JournalProgress ToProgress((long Enqueued, long Handled) progress) => new(progress.Enqueued, progress.Handled);
 
-    /// <summary>What <c>systemctl status edgeguard</c> shows: the mode and the office link.</summary>
-    internal static string StatusLine(SiteController controller, OutboxPublisher? publisher)
+    /// <summary>
+    /// What <c>systemctl status edgeguard</c> shows: the mode and the office link, and, first, a journal that
+    /// cannot be written: the technician looking at the unit must see that nothing is being saved.
+    /// </summary>
+    internal static string StatusLine(SiteController controller, OutboxPublisher? publisher, bool journalReadOnly = false)
     {
         var mode = controller.Current is { } state ? state.Mode.ToString().ToLowerInvariant() : "booting";
         var broker = publisher is null ? "no broker configured" : publisher.IsConnected ? "broker connected" : "broker disconnected";
-        return $"mode {mode}, {broker}";
+        var journal = journalReadOnly ? "JOURNAL READ-ONLY, nothing is saved (remount read-write or replace the SD card, then restart); " : string.Empty;
+        return $"{journal}mode {mode}, {broker}";
     }
 }
