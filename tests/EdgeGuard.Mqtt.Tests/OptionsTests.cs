@@ -28,6 +28,7 @@ public sealed class OptionsTests
         Assert.Equal(64, options.MaxInFlight);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.CursorWriteInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.StateRefreshInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.StateCheckInterval);
         Assert.True(options.ReconnectDelayMin < options.ReconnectDelayMax);
         Assert.Equal("custom", (options with { ClientId = "custom" }).ClientId);
     }
@@ -45,6 +46,7 @@ public sealed class OptionsTests
             BatchSize = 0,
             CursorWriteInterval = TimeSpan.FromMilliseconds(-1),
             StateRefreshInterval = TimeSpan.FromMinutes(5),
+            StateCheckInterval = TimeSpan.FromMilliseconds(5),
             ReconnectDelayMin = TimeSpan.FromSeconds(5),
             ReconnectDelayMax = TimeSpan.FromSeconds(1),
             Password = "secret",
@@ -53,9 +55,10 @@ public sealed class OptionsTests
 
         var errors = options.Validate();
 
-        Assert.Equal(12, errors.Count);
+        Assert.Equal(13, errors.Count);
         Assert.Contains(errors, e => e.StartsWith("cursor write interval", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("state refresh interval", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("state check interval", StringComparison.Ordinal));
         Assert.Throws<ArgumentException>(() => options.ThrowIfInvalid());
     }
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of a delivery session (event ids 310-313).
+// Source-generated log messages of a delivery session (event ids 310-313, 316-317).
 internal sealed partial class DeliverySession
 {
     [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) not delivered, {Reason}. It stays in the outbox and is retried with backoff; nothing after it is delivered meanwhile")]
@@ -16,4 +16,11 @@ internal sealed partial class DeliverySession
 
     [LoggerMessage(EventId = 313, Level = LogLevel.Error, Message = "The delivery cursor could not be written at seq {Seq}; delivery continues, a restart may resend events")]
     private partial void LogCursorNotWritten(Exception ex, long seq);
+
+    [LoggerMessage(EventId = 316, Level = LogLevel.Information, Message = "Retained {Topic} republished: the site's mode changed without an event that refreshes it (the journal is not taking events)")]
+    private partial void LogLockdownResynced(string topic);
+
+    // Debug: with a full journal every point change comes this way, and the journal reports that.
+    [LoggerMessage(EventId = 317, Level = LogLevel.Debug, Message = "Retained {Topic} republished: the point changed without an event that refreshes it")]
+    private partial void LogPointResynced(string topic);
 }

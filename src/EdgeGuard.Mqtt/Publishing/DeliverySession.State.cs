@@ -15,9 +15,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 // is never deferred (it changes rarely, and it is what the office acts on).
 internal sealed partial class DeliverySession
 {
-    // Points whose refresh waits for its interval, and when each point's state was last published.
+    // Points whose refresh waits for its interval, and each point's last publish: when, and what it
+    // showed (what the state check compares, DeliverySession.Resync.cs).
     private readonly SortedSet<string> _deferredPoints = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _pointPublishedAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long At, PointShown Shown)> _pointPublished = new(StringComparer.Ordinal);
 
     /// <summary>After an event is acknowledged, marks the state topic it changed as due.</summary>
     private void RefreshStateAfter(JournalRecord record)
@@ -64,7 +65,7 @@ internal sealed partial class DeliverySession
             return; // already due: its publish reads the state current then, which includes this change
         }
 
-        if (_pointPublishedAt.TryGetValue(point, out var at) && _time.GetElapsedTime(at) < _options.StateRefreshInterval)
+        if (_pointPublished.TryGetValue(point, out var published) && _time.GetElapsedTime(published.At) < _options.StateRefreshInterval)
         {
             _deferredPoints.Add(point);
         }
@@ -85,7 +86,7 @@ internal sealed partial class DeliverySession
         List<string>? ready = null;
         foreach (var point in _deferredPoints)
         {
-            if (_time.GetElapsedTime(_pointPublishedAt[point]) >= _options.StateRefreshInterval)
+            if (_time.GetElapsedTime(_pointPublished[point].At) >= _options.StateRefreshInterval)
             {
                 (ready ??= []).Add(point);
             }
@@ -110,7 +111,7 @@ internal sealed partial class DeliverySession
         TimeSpan? first = null;
         foreach (var point in _deferredPoints)
         {
-            var dueIn = _options.StateRefreshInterval - _time.GetElapsedTime(_pointPublishedAt[point]);
+            var dueIn = _options.StateRefreshInterval - _time.GetElapsedTime(_pointPublished[point].At);
             if (first is not { } earliest || dueIn < earliest)
             {
                 first = dueIn;
@@ -148,9 +149,10 @@ internal sealed partial class DeliverySession
         }
 
         var now = _time.GetUtcNow();
+        var shown = point is null ? default : PointShown.Of(current, point);
         var (topic, payload) = kind == InFlightKind.LockdownState
             ? (_topics.LockdownState, Payloads.LockdownState(current, _topics, now))
-            : (_topics.PointState(point!), Payloads.PointState(point!, current.IsActive(point!), current.Bypasses.GetValueOrDefault(point!)?.Grant.Until, _topics, now));
+            : (_topics.PointState(point!), Payloads.PointState(point!, shown.Active, shown.BypassedUntil, _topics, now));
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)
@@ -162,9 +164,16 @@ internal sealed partial class DeliverySession
         // Counted first: the PUBLISH may leave (and reach a subscriber) before PublishAsync returns.
         _stats.StatePublished();
         _window.Add(new InFlight(kind, null, point, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
+        // What the topic carries from now on, for the state check: noted when sent, not on its
+        // PUBACK, so a broker that refuses state topics is not sent them again at every check.
         if (point is not null)
         {
-            _pointPublishedAt[point] = _time.GetTimestamp();
+            _pointPublished[point] = (_time.GetTimestamp(), shown);
+            ForgetPointSuspect(point);
+        }
+        else
+        {
+            LockdownPublishedFrom(current);
         }
     }
 

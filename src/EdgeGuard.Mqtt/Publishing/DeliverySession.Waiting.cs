@@ -4,8 +4,8 @@ using MQTTnet;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// What the pump waits for. Idle, it waits for a new record (or for the cursor, a deferred state or
-// the keep-alive to come due). With something in flight, it waits for the head's PUBACK; and when
+// What the pump waits for. Idle, it waits for a new record (or for the cursor, a deferred state,
+// the state check or the keep-alive to come due). With something in flight, it waits for the head's PUBACK; and when
 // only retained state refreshes are in flight (every event sent is acknowledged), for a new record
 // too: an alert journaled while a state refresh awaits its PUBACK goes out at once, on the thread
 // that journaled it, instead of one broker round trip later. While events are in flight the pump
@@ -102,16 +102,16 @@ internal sealed partial class DeliverySession
     }
 
     /// <summary>
-    /// Idle: the wait for a new record, ending at the latest when the keep-alive, the cursor write
-    /// or a coalesced point state comes due (<see cref="TimeoutException"/>), so none of them
-    /// waits for the next event. The journal's own signal with one timeout, not an <c>async</c>
+    /// Idle: the wait for a new record, ending at the latest when the keep-alive, the cursor write,
+    /// a coalesced point state or the state check comes due (<see cref="TimeoutException"/>), so
+    /// none of them waits for the next event. The journal's own signal with one timeout, not an <c>async</c>
     /// method around linked cancellation sources: its continuation is the path from the
     /// journaling thread to the PUBLISH. End it with <see cref="EndIdleWait"/>.
     /// </summary>
     private Task IdleWait(CancellationToken cancellationToken)
     {
         var wake = _options.KeepAlive;
-        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn()])
+        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn(), StateCheckDueIn()])
         {
             if (due is { } dueIn && dueIn < wake)
             {

@@ -10,7 +10,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// Delivery over one connection: pipelines outbox records as QoS 1 publishes in seq order, moves
 /// the cursor over the contiguous prefix of successful PUBACKs (rate-limited, see
 /// DeliverySession.Cursor.cs), republishes retained state after point and lockdown events
-/// (coalesced per point, see DeliverySession.State.cs), waits for PUBACKs and new records (see
+/// (coalesced per point, see DeliverySession.State.cs) and, while idle, after changes no event
+/// announced (DeliverySession.Resync.cs), waits for PUBACKs and new records (see
 /// DeliverySession.Waiting.cs), and backs off when the broker refuses an event. Any exception
 /// means the connection is unusable; the publisher then reconnects and starts a new session.
 /// </summary>
@@ -65,6 +66,7 @@ internal sealed partial class DeliverySession
         _replayThrough = replayThrough;
         HighestSent = highestSent;
         _acked = _marked = _sent = outbox.DeliveredThrough;
+        _stateCheckedAt = time.GetTimestamp();
     }
 
     /// <summary>Highest seq ever handed to the client in this process; a resend of it is "replayed".</summary>
@@ -138,6 +140,11 @@ internal sealed partial class DeliverySession
                 if (!live)
                 {
                     return;
+                }
+
+                if (CheckStateShown())
+                {
+                    continue; // a retained topic no event refreshes is out of date: publish it first
                 }
 
                 var idle = IdleWait(cancellationToken);

@@ -10,6 +10,8 @@ internal sealed class DeliveryStats
     private long _cursorWrites;
     private long _statePublishes;
     private long _sentThrough;
+    private long _stateChecks;
+    private long _stateResyncs;
 
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
@@ -19,6 +21,12 @@ internal sealed class DeliveryStats
 
     /// <summary>Retained state messages started (lockdown and point state).</summary>
     public long StatePublishes => Interlocked.Read(ref _statePublishes);
+
+    /// <summary>Comparisons of the retained state topics with the site's state (see DeliverySession.Resync.cs).</summary>
+    public long StateChecks => Interlocked.Read(ref _stateChecks);
+
+    /// <summary>Retained state topics found out of date with no event coming to refresh them, and so made due.</summary>
+    public long StateResyncs => Interlocked.Read(ref _stateResyncs);
 
     /// <summary>Highest event seq handed to the MQTT client (sent, not necessarily acknowledged).</summary>
     public long SentThrough => Volatile.Read(ref _sentThrough);
@@ -44,4 +52,8 @@ internal sealed class DeliveryStats
     public void CursorWritten() => Interlocked.Increment(ref _cursorWrites);
 
     public void StatePublished() => Interlocked.Increment(ref _statePublishes);
+
+    public void StateChecked() => Interlocked.Increment(ref _stateChecks);
+
+    public void StateResynced() => Interlocked.Increment(ref _stateResyncs);
 }

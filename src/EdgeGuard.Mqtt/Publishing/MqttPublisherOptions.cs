@@ -82,8 +82,21 @@ public sealed record MqttPublisherOptions
     /// </summary>
     public TimeSpan StateRefreshInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How often, while every journaled event is delivered and nothing else is due, the retained
+    /// state topics are compared with the site's current state. A topic found out of date at two
+    /// checks in a row, the same way, is republished: its change came with no event that refreshes
+    /// it (a journal on read-only storage hands out none, a full one drops point changes). So the
+    /// office learns such a change within about two intervals; each check is one idle wake-up.
+    /// Default 1 s; 10 ms to 60 s.
+    /// </summary>
+    public TimeSpan StateCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     // Longer than this, a stale cursor or a stale retained state stops being a detail.
     private static readonly TimeSpan MaxCoalescing = TimeSpan.FromSeconds(60);
+
+    // Shorter than this, the checks would be idle wake-ups that compare state for no benefit.
+    private static readonly TimeSpan MinStateCheck = TimeSpan.FromMilliseconds(10);
 
     /// <summary>The port actually used.</summary>
     public int EffectivePort => Port ?? (Tls.Enabled ? 8883 : 1883);
@@ -152,6 +165,11 @@ public sealed record MqttPublisherOptions
             errors.Add($"state refresh interval {StateRefreshInterval} is outside 0 to {MaxCoalescing.TotalSeconds:0} s");
         }
 
+        if (StateCheckInterval < MinStateCheck || StateCheckInterval > MaxCoalescing)
+        {
+            errors.Add($"state check interval {StateCheckInterval} is outside {MinStateCheck.TotalMilliseconds:0} ms to {MaxCoalescing.TotalSeconds:0} s");
+        }
+
         ValidateCredentials(errors);
         ValidateTls(errors);
         return errors;
@@ -213,7 +231,8 @@ public sealed record MqttPublisherOptions
         builder.Append($"KeepAlive = {KeepAlive}, Timeout = {Timeout}, Tls = {Tls}, Username = {Username}, ");
         builder.Append($"Password = {(Password is null ? "(none)" : "***")}, ReconnectDelayMin = {ReconnectDelayMin}, ");
         builder.Append($"ReconnectDelayMax = {ReconnectDelayMax}, MaxInFlight = {MaxInFlight}, BatchSize = {BatchSize}, ");
-        builder.Append($"CursorWriteInterval = {CursorWriteInterval}, StateRefreshInterval = {StateRefreshInterval}");
+        builder.Append($"CursorWriteInterval = {CursorWriteInterval}, StateRefreshInterval = {StateRefreshInterval}, ");
+        builder.Append($"StateCheckInterval = {StateCheckInterval}");
         return true;
     }
 }

@@ -97,6 +97,15 @@ public sealed partial class OutboxPublisher(
     public long StatePublishes => _stats.StatePublishes;
 
     /// <summary>
+    /// Retained state topics republished since start because the site's state had changed without an
+    /// event that refreshes them (a journal that cannot take events); 0 while the journal works.
+    /// </summary>
+    public long StateResyncs => _stats.StateResyncs;
+
+    /// <summary>Comparisons of the retained state topics with the site's state since start (tests).</summary>
+    internal long StateChecks => _stats.StateChecks;
+
+    /// <summary>
     /// Completes when the publisher is connected, has replayed everything journaled before the
     /// connection and has republished all retained state. Completes at once when that is already so.
     /// </summary>

@@ -1,0 +1,172 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Contract;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+// Retained state no event refreshes. The state topics are refreshed after the events that change
+// them (DeliverySession.State.cs), so a change the journal cannot announce never reached them: a
+// journal on read-only storage hands out no event at all, not even a lockdown (a seq handed out
+// without a durable reservation could be reused), and a full one drops point changes. The office's
+// retained state/lockdown said "normal" while the doors were locked, until the next reconnect.
+//
+// So while idle (every event sent and acknowledged, nothing else due) the pump compares, once per
+// StateCheckInterval, what each topic last carried with the current state. A difference seen at
+// two checks in a row, the same both times, makes that topic due, through the usual coalescing.
+// One check is not enough: the controller changes the state before it hands the event over, and
+// state/lockdown must follow the event that changed it; an event on its way has arrived and been
+// delivered by the next check (its refresh then shows the change, and nothing is due). Nothing
+// here runs per event: a publish notes what it showed in fields it sets anyway, and the check
+// runs only in the idle wait, which it bounds like the cursor write (one wake-up per interval).
+internal sealed partial class DeliverySession
+{
+    // The lockdown payload of a state, rendered with this fixed time: equal bytes, equal message
+    // apart from its ts. From the payload writer itself, so a field added there is compared too.
+    private static readonly DateTimeOffset FingerprintTime = DateTimeOffset.UnixEpoch;
+
+    // When the retained topics were last compared with the state.
+    private long _stateCheckedAt;
+
+    // A state the last check found every topic showing: while it is current, nothing has drifted.
+    private SiteState? _stateShownByAll;
+
+    // The state state/lockdown was last rendered from, and its fingerprint (made when first needed).
+    private SiteState? _lockdownFrom;
+    private byte[]? _lockdownFingerprint;
+
+    // Differences the last check saw (the value seen), to be confirmed by the next; swapped per check.
+    private byte[]? _lockdownSuspect;
+    private Dictionary<string, PointShown> _pointSuspects = new(StringComparer.Ordinal);
+    private Dictionary<string, PointShown> _pointSuspectsNext = new(StringComparer.Ordinal);
+
+    /// <summary>How long until the next state check; null outside the live stream.</summary>
+    private TimeSpan? StateCheckDueIn() => _refreshStateAfterDelivery
+        ? _options.StateCheckInterval - _time.GetElapsedTime(_stateCheckedAt)
+        : null;
+
+    /// <summary>
+    /// Idle and streaming: when the check is due, compares the retained topics with the current state
+    /// and makes those due that were out of date, the same way, at the previous check too. True when
+    /// it made one due (the pump then publishes it before it waits).
+    /// </summary>
+    private bool CheckStateShown()
+    {
+        if (StateCheckDueIn() is not { } dueIn || dueIn > TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        _stateCheckedAt = _time.GetTimestamp();
+        if (_state.Current is not { } current || _sent < _outbox.LastSeq || _retryingRefused)
+        {
+            return false; // no state yet, or an event is coming (or held back) that may refresh it
+        }
+
+        _stats.StateChecked();
+        if (ReferenceEquals(current, _stateShownByAll))
+        {
+            return false;
+        }
+
+        var shownByAll = true;
+        var due = CheckLockdownShown(current, ref shownByAll);
+        due |= CheckPointsShown(current, ref shownByAll);
+        _stateShownByAll = shownByAll ? current : null;
+        return due;
+    }
+
+    private bool CheckLockdownShown(SiteState current, ref bool shownByAll)
+    {
+        if (_pendingLockdown)
+        {
+            shownByAll = false; // its publish, due already, reads the state then
+            return false;
+        }
+
+        if (ReferenceEquals(current, _lockdownFrom))
+        {
+            _lockdownSuspect = null;
+            return false;
+        }
+
+        var now = Payloads.LockdownState(current, _topics, FingerprintTime);
+        if (_lockdownFrom is not null && (_lockdownFingerprint ??= Payloads.LockdownState(_lockdownFrom, _topics, FingerprintTime)).AsSpan().SequenceEqual(now))
+        {
+            // A newer state that shows the same: the next check needs no rendering while it is current.
+            (_lockdownFrom, _lockdownFingerprint, _lockdownSuspect) = (current, now, null);
+            return false;
+        }
+
+        shownByAll = false;
+        if (_lockdownSuspect is not null && _lockdownSuspect.AsSpan().SequenceEqual(now))
+        {
+            _lockdownSuspect = null;
+            _pendingLockdown = true;
+            _stats.StateResynced();
+            LogLockdownResynced(_topics.LockdownState);
+            return true;
+        }
+
+        _lockdownSuspect = now;
+        return false;
+    }
+
+    private bool CheckPointsShown(SiteState current, ref bool shownByAll)
+    {
+        var due = false;
+        _pointSuspectsNext.Clear();
+        foreach (var point in current.Points.Keys)
+        {
+            if (_pendingPoints.Contains(point) || _deferredPoints.Contains(point))
+            {
+                shownByAll = false; // its refresh, due already, reads the state then
+                continue;
+            }
+
+            var shown = PointShown.Of(current, point);
+            if ((_pointPublished.TryGetValue(point, out var published) && published.Shown == shown) || !Topics.IsValidLevel(point))
+            {
+                continue;
+            }
+
+            shownByAll = false;
+            if (_pointSuspects.TryGetValue(point, out var suspect) && suspect == shown)
+            {
+                RefreshPoint(point); // coalesced as after an event: at most once per StateRefreshInterval
+                _stats.StateResynced();
+                LogPointResynced(_topics.PointState(point));
+                due = true;
+            }
+            else
+            {
+                _pointSuspectsNext[point] = shown;
+            }
+        }
+
+        (_pointSuspects, _pointSuspectsNext) = (_pointSuspectsNext, _pointSuspects);
+        return due;
+    }
+
+    /// <summary>Called by every publish of state/lockdown: from now on it shows this state.</summary>
+    private void LockdownPublishedFrom(SiteState state)
+    {
+        (_lockdownFrom, _lockdownFingerprint, _lockdownSuspect) = (state, null, null);
+    }
+
+    /// <summary>Called by every publish of a point's state: a difference seen before is superseded.</summary>
+    private void ForgetPointSuspect(string point)
+    {
+        if (_pointSuspects.Count != 0)
+        {
+            _pointSuspects.Remove(point);
+        }
+    }
+
+    /// <summary>What a point's retained state shows besides ids and time; compared by value.</summary>
+    /// <param name="Active">Whether the point is (filtered) active.</param>
+    /// <param name="BypassedUntil">When the office's bypass of it ends; null when in service.</param>
+    private readonly record struct PointShown(bool Active, DateTimeOffset? BypassedUntil)
+    {
+        public static PointShown Of(SiteState state, string point) =>
+            new(state.IsActive(point), state.Bypasses.GetValueOrDefault(point)?.Grant.Until);
+    }
+}
