@@ -63,7 +63,7 @@ public sealed class ReadOnlyJournalHostTests
             await office.WaitForAsync(r => r.Topic == Root + "/state/lockdown" && r.Json.GetProperty("mode").GetString() == "lockdown", Patience, "retained lockdown state");
 
             // Cleared by the keyswitch, then a panic button locks the site down again: saves fail, outputs act.
-            // No event tells the office; the publisher finds its retained state out of date by itself.
+            // No event tells the office: the publisher finds the retained state out of date itself.
             await gateway.PlayAsync(Scenario.Parse(
                 "press key-guardroom\nexpect mode normal\nrelease key-guardroom\nexpect output lock-chancery locked", "clear while read-only"), ExpectTimeout);
             await office.WaitForAsync(r => r.Topic == Root + "/state/lockdown" && r.Json.GetProperty("mode").GetString() == "normal", Patience, "retained normal state after the clear");

@@ -186,7 +186,7 @@ public sealed class StateResyncTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => harness.Publisher.StateChecks > checks, Patience, $"state check {checks + 1}");
     }
 
-    // Waits until every event through seq is acknowledged and the state refreshes they cause are sent.
+    // Waits until the events through seq are acknowledged and the refreshes they cause are sent.
     private static async Task SettledAsync(PublisherHarness harness, long seq, long statePublishes)
     {
         await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == seq, Patience, $"PUBACK of seq {seq}");

@@ -29,11 +29,11 @@ internal sealed partial class DeliverySession
     // A state the last check found every topic showing: while it is current, nothing has drifted.
     private SiteState? _stateShownByAll;
 
-    // The state state/lockdown was last rendered from, and its fingerprint (made when first needed).
+    // The state state/lockdown was last rendered from, and its fingerprint (made when needed).
     private SiteState? _lockdownFrom;
     private byte[]? _lockdownFingerprint;
 
-    // Differences the last check saw (the value seen), to be confirmed by the next; swapped per check.
+    // Differences the last check saw (the value seen), for the next to confirm; swapped per check.
     private byte[]? _lockdownSuspect;
     private Dictionary<string, PointShown> _pointSuspects = new(StringComparer.Ordinal);
     private Dictionary<string, PointShown> _pointSuspectsNext = new(StringComparer.Ordinal);
@@ -44,9 +44,9 @@ internal sealed partial class DeliverySession
         : null;
 
     /// <summary>
-    /// Idle and streaming: when the check is due, compares the retained topics with the current state
-    /// and makes those due that were out of date, the same way, at the previous check too. True when
-    /// it made one due (the pump then publishes it before it waits).
+    /// Idle and streaming: when the check is due, compares the retained topics with the current
+    /// state and makes those due that were out of date, the same way, at the previous check too.
+    /// True when it made one due (the pump then publishes it before it waits).
     /// </summary>
     private bool CheckStateShown()
     {
@@ -91,7 +91,7 @@ internal sealed partial class DeliverySession
         var now = Payloads.LockdownState(current, _topics, FingerprintTime);
         if (_lockdownFrom is not null && (_lockdownFingerprint ??= Payloads.LockdownState(_lockdownFrom, _topics, FingerprintTime)).AsSpan().SequenceEqual(now))
         {
-            // A newer state that shows the same: the next check needs no rendering while it is current.
+            // A newer state showing the same: no rendering at the next check while it is current.
             (_lockdownFrom, _lockdownFingerprint, _lockdownSuspect) = (current, now, null);
             return false;
         }
@@ -146,13 +146,13 @@ internal sealed partial class DeliverySession
         return due;
     }
 
-    /// <summary>Called by every publish of state/lockdown: from now on it shows this state.</summary>
+    /// <summary>Called by every publish of state/lockdown: it shows this state now.</summary>
     private void LockdownPublishedFrom(SiteState state)
     {
         (_lockdownFrom, _lockdownFingerprint, _lockdownSuspect) = (state, null, null);
     }
 
-    /// <summary>Called by every publish of a point's state: a difference seen before is superseded.</summary>
+    /// <summary>Called by every publish of a point's state: a difference seen is void.</summary>
     private void ForgetPointSuspect(string point)
     {
         if (_pointSuspects.Count != 0)
@@ -161,9 +161,9 @@ internal sealed partial class DeliverySession
         }
     }
 
-    /// <summary>What a point's retained state shows besides ids and time; compared by value.</summary>
+    /// <summary>What a point's retained state shows besides ids and time.</summary>
     /// <param name="Active">Whether the point is (filtered) active.</param>
-    /// <param name="BypassedUntil">When the office's bypass of it ends; null when in service.</param>
+    /// <param name="BypassedUntil">When the office's bypass ends; null when in service.</param>
     private readonly record struct PointShown(bool Active, DateTimeOffset? BypassedUntil)
     {
         public static PointShown Of(SiteState state, string point) =>

@@ -22,10 +22,10 @@ internal sealed class DeliveryStats
     /// <summary>Retained state messages started (lockdown and point state).</summary>
     public long StatePublishes => Interlocked.Read(ref _statePublishes);
 
-    /// <summary>Comparisons of the retained state topics with the site's state (see DeliverySession.Resync.cs).</summary>
+    /// <summary>Comparisons of the retained state topics with the site's state.</summary>
     public long StateChecks => Interlocked.Read(ref _stateChecks);
 
-    /// <summary>Retained state topics found out of date with no event coming to refresh them, and so made due.</summary>
+    /// <summary>State topics found out of date with no event to refresh them, so made due.</summary>
     public long StateResyncs => Interlocked.Read(ref _stateResyncs);
 
     /// <summary>Highest event seq handed to the MQTT client (sent, not necessarily acknowledged).</summary>

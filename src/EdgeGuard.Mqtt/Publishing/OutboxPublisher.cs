@@ -97,12 +97,13 @@ public sealed partial class OutboxPublisher(
     public long StatePublishes => _stats.StatePublishes;
 
     /// <summary>
-    /// Retained state topics republished since start because the site's state had changed without an
-    /// event that refreshes them (a journal that cannot take events); 0 while the journal works.
+    /// Retained state topics republished since start because the site's state had changed
+    /// without an event that refreshes them (a journal that cannot take events); 0 while the
+    /// journal takes every event.
     /// </summary>
     public long StateResyncs => _stats.StateResyncs;
 
-    /// <summary>Comparisons of the retained state topics with the site's state since start (tests).</summary>
+    /// <summary>Comparisons of the retained state topics with the site's state (tests).</summary>
     internal long StateChecks => _stats.StateChecks;
 
     /// <summary>
