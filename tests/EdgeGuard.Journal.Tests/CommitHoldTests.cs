@@ -234,6 +234,9 @@ public sealed class CommitHoldTests : IDisposable
         Assert.False(_h.Journal.HoldsCommits);
 
         // Committed with no PUBACK, flush or stop (with the hold it would wait the full ten minutes).
+        // Handed out on this thread, which times its round trip: only once the writer is idle again
+        // (a busy writer, as on a loaded machine, would take it from its queue, untimed).
+        await Eventually(() => _h.Journal.WriterWaitsUnbounded, () => "the writer in its idle wait after event 2");
         _h.Publish(Activated(3));
         await DurableThrough(3);
 
