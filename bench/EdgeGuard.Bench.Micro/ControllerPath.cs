@@ -149,16 +149,32 @@ internal sealed class ControllerPath : IDisposable
         }
 
         _linesShowPlan = false;
-        var levels = new Dictionary<string, bool>(_site.Outputs.Count, StringComparer.Ordinal);
+        // SiteController.Reconcile's order: egress releases first, then the rest, each pass native
+        // lines before expander pins (the bench site has native lines only, so its order is the site's).
+        var readBack = new bool[_site.Outputs.Count];
         var shown = true;
-        for (var i = 0; i < _site.Outputs.Count; i++)
+        for (var pass = 0; pass < 2; pass++)
         {
-            var output = _site.Outputs[i];
-            var high = output.LevelFor(plan.IsActiveAt(i));
-            _outputs.Write(output.Id, high);
-            var readBack = _outputs.ReadBack(output.Id);
-            levels[output.Id] = readBack;
-            shown &= readBack == high;
+            for (var i = 0; i < _site.Outputs.Count; i++)
+            {
+                var output = _site.Outputs[i];
+                var active = plan.IsActiveAt(i);
+                if ((output.Kind == OutputKind.Lock && output.Egress && !active) != (pass == 0))
+                {
+                    continue;
+                }
+
+                var high = output.LevelFor(active);
+                _outputs.Write(output.Id, high);
+                readBack[i] = _outputs.ReadBack(output.Id);
+                shown &= readBack[i] == high;
+            }
+        }
+
+        var levels = new Dictionary<string, bool>(_site.Outputs.Count, StringComparer.Ordinal);
+        for (var i = 0; i < readBack.Length; i++)
+        {
+            levels[_site.Outputs[i].Id] = readBack[i];
         }
 
         _linesShowPlan = shown;
