@@ -67,25 +67,56 @@ public sealed partial class EolLoopLines
     }
 
     /// <summary>
-    /// Whether <paramref name="sample"/> (null: unreadable) is the loop's accepted state, accepting it once
-    /// <see cref="ConfirmingSamples"/> polls in a row have given it.
+    /// Polls that may disagree with the accepted state, without <see cref="ConfirmingSamples"/> of
+    /// them agreeing and without <see cref="ConfirmingSamples"/> in a row back at the accepted state,
+    /// before the loop is taken as unreadable (its fail-safe level and a fault). Without it, readings
+    /// that keep changing never confirm anything: a fire loop whose samples alternate between alarm
+    /// and short (mains hum on a loop near a band's edge), both of which read active, stayed normal
+    /// for good, and an ADC failing every other read raised no fault. Four polls: 200 ms at the
+    /// default 50 ms, against the one corrupt sample in a row that confirmation is for.
     /// </summary>
-    private static bool Confirmed(LoopSlot slot, LoopState? sample)
+    public const int MaxUnsettledPolls = 4;
+
+    /// <summary>
+    /// The loop's accepted state after this poll's <paramref name="sample"/> (null: unreadable):
+    /// false while it is unchanged because the sample is not confirmed yet. A sample is accepted once
+    /// <see cref="ConfirmingSamples"/> polls in a row have given it; readings that have not settled
+    /// after <see cref="MaxUnsettledPolls"/> disagreeing polls are accepted as unreadable, with why
+    /// in <see cref="LoopSlot.Failure"/>.
+    /// </summary>
+    private static bool Confirmed(LoopSlot slot, LoopState? sample, out LoopState? accepted)
     {
+        accepted = slot.Accepted;
         if (slot.HasAccepted && slot.Accepted == sample)
         {
             slot.Agreeing = 0;
+            // Back at the accepted state for a whole confirmation: earlier disagreements were glitches.
+            if (++slot.BackAtAccepted >= ConfirmingSamples)
+            {
+                slot.Unsettled = 0;
+            }
+
             return true;
         }
 
+        slot.BackAtAccepted = 0;
         slot.Agreeing = slot.Agreeing > 0 && slot.Candidate == sample ? slot.Agreeing + 1 : 1;
         slot.Candidate = sample;
-        if (slot.Agreeing < ConfirmingSamples)
+        if (slot.Agreeing >= ConfirmingSamples)
+        {
+            (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (sample, true, 0, 0);
+            accepted = sample;
+            return true;
+        }
+
+        if (++slot.Unsettled < MaxUnsettledPolls)
         {
             return false;
         }
 
-        (slot.Accepted, slot.HasAccepted, slot.Agreeing) = (sample, true, 0);
+        (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (null, true, 0, 0);
+        slot.Failure = $"the readings of point '{slot.Loop.Point.Id}' do not settle: {MaxUnsettledPolls} polls changed without {ConfirmingSamples} in a row alike";
+        accepted = null;
         return true;
     }
 
@@ -114,6 +145,12 @@ public sealed partial class EolLoopLines
         public LoopState? Candidate { get; set; }
 
         public int Agreeing { get; set; }
+
+        /// <summary>Polls that disagreed with <see cref="Accepted"/> since the readings were last settled.</summary>
+        public int Unsettled { get; set; }
+
+        /// <summary>Polls in a row that gave <see cref="Accepted"/>.</summary>
+        public int BackAtAccepted { get; set; }
 
         /// <summary>Why the last read of this loop failed (or, at boot, why its readings were not trusted).</summary>
         public string? Failure { get; set; }

@@ -185,14 +185,14 @@ public sealed partial class EolLoopLines : IInputLines
                     slot.Failure = ex.Message;
                 }
 
-                if (!Confirmed(slot, sample))
+                if (!Confirmed(slot, sample, out var accepted))
                 {
                     // Not yet agreed: the loop keeps the state accepted before, blind included.
                     failure ??= slot is { HasAccepted: true, Accepted: null } ? slot.Failure : null;
                     continue;
                 }
 
-                if (sample is not { } state)
+                if (accepted is not { } state)
                 {
                     failure ??= slot.Failure;
                     // A loop that cannot be read is as untrusted as a cut one: it takes the tamper level
@@ -202,7 +202,7 @@ public sealed partial class EolLoopLines : IInputLines
                     continue;
                 }
 
-                Classify(slot, reading, state, events, edges);
+                ApplyAccepted(slot, reading, state, events, edges);
             }
 
             if (failure is not null && !_faulted)
@@ -239,7 +239,7 @@ public sealed partial class EolLoopLines : IInputLines
     }
 
     /// <summary>Applies an accepted state: tamper events and the point's level.</summary>
-    private void Classify(LoopSlot slot, int reading, LoopState state, List<DomainEvent> events, List<RawEdge> edges)
+    private void ApplyAccepted(LoopSlot slot, int reading, LoopState state, List<DomainEvent> events, List<RawEdge> edges)
     {
         var point = slot.Loop.Point;
         LoopTamper? tamper = state switch

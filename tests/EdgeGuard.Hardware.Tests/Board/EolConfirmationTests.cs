@@ -38,12 +38,89 @@ public sealed class EolConfirmationTests
         lines.Poll();
         Assert.Equal([false], _edges.Select(e => e.High));
 
-        // One bad sample in each band (alarm, cut, bridged, unreadable), each followed by a good one.
+        // One bad sample in each band (alarm, cut, bridged, unreadable), each followed by good ones (a
+        // bad sample every other poll is a loop whose readings do not settle: tested below).
         foreach (int? glitch in new int?[] { Alarm, Cut, Bridged, null })
         {
             reading = glitch;
             lines.Poll();
             reading = Normal;
+            lines.Poll();
+            lines.Poll();
+        }
+
+        Assert.Equal([false], _edges.Select(e => e.High));
+        Assert.Empty(_reported);
+    }
+
+    [Theory]
+    [InlineData(Alarm, Bridged)] // alarm and short alternate: both read active, neither confirms
+    [InlineData(Alarm, Normal)] // half the samples say fire
+    [InlineData(Cut, Alarm)]
+    public void A_fire_loop_whose_readings_keep_changing_is_taken_as_unreadable_active_and_reported(int first, int second)
+    {
+        var poll = 0;
+        var settled = true;
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ => settled ? Normal : poll++ % 2 == 0 ? first : second);
+        lines.Start(_edges.Add);
+        lines.Poll();
+        lines.Poll();
+        Assert.Equal([false], _edges.Select(e => e.High));
+
+        settled = false;
+        for (var i = 0; i < 2 * EolLoopLines.MaxUnsettledPolls; i++)
+        {
+            lines.Poll();
+        }
+
+        // The fail-safe level (a fire input active, so egress is released) and why, once.
+        Assert.Equal([false, true], _edges.Select(e => e.High));
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_reported, e => e is HardwareFault));
+        Assert.Contains("'fire-annex' do not settle", fault.Reason, StringComparison.Ordinal);
+
+        // Settled again: the real level, and the fault restored.
+        settled = true;
+        lines.Poll();
+        lines.Poll();
+        Assert.Equal([false, true, false], _edges.Select(e => e.High));
+        Assert.IsType<HardwareFaultRestored>(_reported[^1]);
+    }
+
+    [Fact]
+    public void An_adc_failing_every_other_read_is_reported_and_its_loop_read_fail_safe()
+    {
+        var poll = 0;
+        var failing = false;
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ =>
+            failing && poll++ % 2 == 0 ? throw new HardwareException("SPI transfer failed") : Normal);
+        lines.Start(_edges.Add);
+        lines.Poll();
+        lines.Poll();
+
+        failing = true;
+        for (var i = 0; i < 2 * EolLoopLines.MaxUnsettledPolls; i++)
+        {
+            lines.Poll();
+        }
+
+        Assert.Equal([false, true], _edges.Select(e => e.High));
+        Assert.Single(_reported, e => e is HardwareFault);
+    }
+
+    [Fact]
+    public void Isolated_glitches_between_settled_readings_never_add_up_to_an_unsettled_loop()
+    {
+        var poll = 0;
+        // Every third sample is corrupt, in a different band each time; two good ones in between.
+        int[] glitches = [Alarm, Cut, Bridged];
+        using var lines = Lines(Point("fire-annex", PointKind.FireAlarm), _ =>
+        {
+            var n = poll++;
+            return n >= 2 && n % 3 == 2 ? glitches[n / 3 % glitches.Length] : Normal;
+        });
+        lines.Start(_edges.Add);
+        for (var i = 0; i < 60; i++)
+        {
             lines.Poll();
         }
 
