@@ -159,7 +159,7 @@ internal sealed class ControllerPath : IDisposable
             {
                 var output = _site.Outputs[i];
                 var active = plan.IsActiveAt(i);
-                if ((output.Kind == OutputKind.Lock && output.Egress && !active) != (pass == 0))
+                if (output.ReleasesEgress(active) != (pass == 0))
                 {
                     continue;
                 }

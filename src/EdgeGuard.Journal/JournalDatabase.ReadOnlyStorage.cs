@@ -8,8 +8,8 @@ namespace EdgeGuard.Journal;
 // from the state it last saved, so the file is opened read-only, and every write then fails with
 // SQLITE_READONLY exactly as when the card goes read-only while the gateway runs.
 //
-// What SQLite needs to read a WAL database it cannot write (checked on a read-only tmpfs mount with
-// the sqlite3 shell; the steps are in src/EdgeGuard.Journal/README.md):
+// What SQLite needs to read a WAL database it cannot write (checked by hand on a read-only tmpfs
+// mount, with the sqlite3 shell and with the real gateway; src/EdgeGuard.Journal/README.md):
 // - the -wal and -shm files present (a crash or a remount while running leaves both): mode=ro
 //   reads the WAL. The -shm cannot be written, so SQLite rebuilds the wal-index in private memory
 //   from the WAL (SQLITE_READONLY_CANTINIT, internally): no committed frame is lost.

@@ -52,6 +52,12 @@ public sealed record OutputDefinition(
     public bool LevelFor(bool active) => Energised(active) == ActiveHigh;
 
     /// <summary>
+    /// Whether the logical demand unlocks an escape route: an egress lock not active (unlocked). Such
+    /// writes go first in every pass over the outputs, so no other output's stall can hold them.
+    /// </summary>
+    public bool ReleasesEgress(bool active) => Kind == OutputKind.Lock && Egress && !active;
+
+    /// <summary>
     /// Where the output's line lives when it is not a native GPIO line: an expander pin
     /// (<c>mcp23017@0x20:B0</c>); then <see cref="Line"/> is -1. Null (the default) for a native line.
     /// </summary>

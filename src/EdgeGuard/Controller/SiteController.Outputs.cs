@@ -79,7 +79,7 @@ public sealed partial class SiteController
         {
             foreach (var i in _nativeFirst)
             {
-                if (ReleasesEgress(site.Outputs[i], plan.IsActiveAt(i)) == (pass == 0))
+                if (site.Outputs[i].ReleasesEgress(plan.IsActiveAt(i)) == (pass == 0))
                 {
                     shown &= Drive(i, plan.IsActiveAt(i), now, events, out readBack[i]);
                 }
@@ -101,10 +101,6 @@ public sealed partial class SiteController
 
         _snapshot = new SiteSnapshot(_state, plan, levels, _decisions) { SuppressedPoints = _suppressed };
     }
-
-    /// <summary>An egress lock the plan wants unlocked: written before any other output.</summary>
-    private static bool ReleasesEgress(OutputDefinition output, bool active) =>
-        output.Kind == OutputKind.Lock && output.Egress && !active;
 
     /// <summary>
     /// Writes one output to its planned level and reads it back; true when the line shows the plan. A

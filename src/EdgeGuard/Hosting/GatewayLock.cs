@@ -162,10 +162,10 @@ public sealed class GatewayLock : IDisposable
     }
 
     /// <summary>True when the state directory is on a read-only file system (EROFS).</summary>
-    public bool OnReadOnlyFileSystem { get; }
+    internal bool OnReadOnlyFileSystem { get; }
 
     /// <summary>True when no lock file could be created (read-only file system): nothing is locked.</summary>
-    public bool WithoutLockFile { get; }
+    internal bool WithoutLockFile { get; }
 
     /// <summary>What the holder should tell people about the lock, or null when it is held normally.</summary>
     public string? Warning { get; }

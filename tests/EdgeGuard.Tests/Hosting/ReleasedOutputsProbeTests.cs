@@ -3,6 +3,7 @@ using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Tests.Hosting;
 
@@ -15,7 +16,10 @@ public sealed class ReleasedOutputsProbeTests
 {
     private static readonly string Sample = Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json");
 
-    private static List<DomainEvent> OpenOutputs(string? setting)
+    private static List<DomainEvent> OpenOutputs(string? setting) => OpenOutputs(setting, new List<int>());
+
+    // The faults reported, and the event ids the probe logged (140 falls, 141 unknown, 142 held).
+    private static List<DomainEvent> OpenOutputs(string? setting, List<int> logged)
     {
         var state = Directory.CreateTempSubdirectory("eg-released-").FullName;
         try
@@ -26,6 +30,7 @@ public sealed class ReleasedOutputsProbeTests
             using var host = GatewayHost.Build(config, loaded.Configuration, services =>
             {
                 services.AddSingleton(new HardwareFaultReporter(reported.AddRange));
+                services.AddSingleton<ILoggerProvider>(new ProbeLog(logged));
                 services.AddSingleton(new ReleasedOutputsProbe("gpiochip0", "pinctrl-bcm2711", path =>
                     path == "/sys/module/pinctrl_bcm2835/parameters/persist_gpio_outputs" ? setting : null));
             });
@@ -55,10 +60,35 @@ public sealed class ReleasedOutputsProbeTests
     }
 
     [Theory]
-    [InlineData("Y\n")]
-    [InlineData(null)]
-    public void Outputs_that_are_held_or_a_setting_that_cannot_be_read_raise_no_fault(string? setting)
+    [InlineData("Y\n", 142)]
+    [InlineData(null, 141)]
+    public void Outputs_that_are_held_or_a_setting_that_cannot_be_read_raise_no_fault_and_are_logged(string? setting, int eventId)
     {
-        Assert.Empty(OpenOutputs(setting));
+        var logged = new List<int>();
+
+        Assert.Empty(OpenOutputs(setting, logged));
+        Assert.Equal([eventId], logged);
+    }
+
+    // Collects the event ids ReleasedOutputsProbe logs.
+    private sealed class ProbeLog(List<int> logged) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == typeof(ReleasedOutputsProbe).FullName ? new Logger(logged) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(List<int> logged) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                logged.Add(eventId.Id);
+        }
     }
 }
