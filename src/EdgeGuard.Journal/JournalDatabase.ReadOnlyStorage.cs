@@ -93,18 +93,13 @@ public sealed partial class JournalDatabase
     // One attempt. Reads the schema stamps, so a file SQLite cannot read fails here, not later.
     private static JournalDatabase OpenReadOnlyAs(string fullPath, TimeSpan timeout, JournalReadOnlyAccess access)
     {
-        var connectionString = new SqliteConnectionStringBuilder
+        var dataSource = access switch
         {
-            DataSource = access switch
-            {
-                JournalReadOnlyAccess.PrivateWalIndex => UriFor(fullPath, "vfs=unix-none"),
-                JournalReadOnlyAccess.FileOnly => UriFor(fullPath, "immutable=1"),
-                _ => fullPath,
-            },
-            Mode = SqliteOpenMode.ReadOnly,
-            Pooling = false,
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
-        }.ToString();
+            JournalReadOnlyAccess.PrivateWalIndex => UriFor(fullPath, "vfs=unix-none"),
+            JournalReadOnlyAccess.FileOnly => UriFor(fullPath, "immutable=1"),
+            _ => fullPath,
+        };
+        var connectionString = ConnectionString(dataSource, SqliteOpenMode.ReadOnly, timeout);
         var busyTimeoutMs = (int)timeout.TotalMilliseconds;
         var connection = new SqliteConnection(connectionString);
         try

@@ -82,17 +82,7 @@ public sealed partial class JournalDatabase : IDisposable
         var fullPath = System.IO.Path.GetFullPath(path);
         EnsureDirectory(fullPath);
 
-        var connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = openMode,
-            // No pooling: closing the database must really close the file, so a restart (or a
-            // test standing in for one) sees exactly what is on disk, and nothing keeps it open.
-            Pooling = false,
-            // Microsoft.Data.Sqlite retries SQLITE_BUSY on its own for the command timeout; keep
-            // that in line with busy_timeout so a stuck lock fails in bounded time.
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
-        }.ToString();
+        var connectionString = ConnectionString(fullPath, openMode, timeout);
         var busyTimeoutMs = (int)timeout.TotalMilliseconds;
 
         var connection = new SqliteConnection(connectionString);
@@ -305,6 +295,19 @@ public sealed partial class JournalDatabase : IDisposable
             throw JournalException.For(fullPath, $"its directory could not be created: {ex.Message}", ex);
         }
     }
+
+    // The journal's connection string, read-write or read-only (JournalDatabase.ReadOnlyStorage.cs).
+    private static string ConnectionString(string dataSource, SqliteOpenMode mode, TimeSpan timeout) => new SqliteConnectionStringBuilder
+    {
+        DataSource = dataSource,
+        Mode = mode,
+        // No pooling: closing the database must really close the file, so a restart (or a
+        // test standing in for one) sees exactly what is on disk, and nothing keeps it open.
+        Pooling = false,
+        // Microsoft.Data.Sqlite retries SQLITE_BUSY on its own for the command timeout; keep
+        // that in line with busy_timeout so a stuck lock fails in bounded time.
+        DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
+    }.ToString();
 
     // busy_timeout and synchronous are per connection, unlike journal_mode, so every connection
     // we hand out gets both before anyone can use it. On read-only storage synchronous is moot (it is
