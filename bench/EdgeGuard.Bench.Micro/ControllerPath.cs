@@ -36,6 +36,7 @@ internal sealed class ControllerPath : IDisposable
     private SafetyState _safety;
     private long _decisions;
     private bool _linesShowPlan;
+    private readonly bool[] _readBack;
 
     public ControllerPath()
     {
@@ -46,6 +47,7 @@ internal sealed class ControllerPath : IDisposable
         _state = SiteState.Restore(_site, SafetyState.Initial, new Dictionary<string, bool>(), now);
         _safety = _state.Safety;
         _outputs = new GpioOutputLines(_controller, _site.Outputs, OutputPlan.For(_site, _state).Levels(_site));
+        _readBack = new bool[_site.Outputs.Count];
         foreach (var point in _site.Points)
         {
             _filters[point.Id] = new PointFilter(point, settledActive: false, now.Monotonic);
@@ -151,7 +153,7 @@ internal sealed class ControllerPath : IDisposable
         _linesShowPlan = false;
         // SiteController.Reconcile's order: egress releases first, then the rest, each pass native
         // lines before expander pins (the bench site has native lines only, so its order is the site's).
-        var readBack = new bool[_site.Outputs.Count];
+        var readBack = _readBack;
         var shown = true;
         for (var pass = 0; pass < 2; pass++)
         {

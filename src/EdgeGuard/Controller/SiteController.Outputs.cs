@@ -47,6 +47,12 @@ public sealed partial class SiteController
         .. Enumerable.Range(0, site.Outputs.Count).Where(i => site.Outputs[i].LineAddress is not null),
     ];
 
+    /// <summary>
+    /// What each line showed after the last pass, by <c>site.Outputs</c> index: reused (only the loop, under
+    /// its gate, reconciles), since the snapshot keeps the dictionary made from it, not the array.
+    /// </summary>
+    private readonly bool[] _readBack = new bool[site.Outputs.Count];
+
     /// <summary>Writes every output whose line differs from the plan; the lines skip no-op writes.</summary>
     private void Reconcile(Moment now, List<DomainEvent> events)
     {
@@ -70,7 +76,7 @@ public sealed partial class SiteController
         // here for that case too) must drive them all.
         _linesShowPlan = false;
         _outputRetryAt = now.Monotonic + OutputRetryInterval;
-        var readBack = new bool[site.Outputs.Count];
+        var readBack = _readBack;
         var shown = true;
         // Egress releases first (fire, evacuation: a door people must get out through), then the rest.
         // An egress lock the plan keeps unlocked is in the first pass too: its write is skipped by the
