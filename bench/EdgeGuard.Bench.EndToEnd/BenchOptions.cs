@@ -14,6 +14,9 @@ internal sealed record BenchOptions
           --in-flight N       PUBACKs outstanding in the pipelined bare stream (default 64, the
                               OutboxPublisher's MaxInFlight)
           --output-samples N  lockdown/clear pairs for the edge → output row (default 100, 0 skips)
+          --outage N          instead of the rows above: stop Mosquitto, set N door edges (a multiple
+                              of 40), start it again, and check that all reach the office once, in
+                              order (DESIGN.md's target is 1000000; needs about 1 GB in the temp dir)
           --payload-bytes N   bare payload size (default: the measured size of the gateway's events)
           --log-level L       gateway log level (default Warning; Information logs every event)
           --in-process-subscriber
@@ -36,6 +39,8 @@ internal sealed record BenchOptions
     public int InFlight { get; init; } = 64;
 
     public int OutputSamples { get; init; } = 100;
+
+    public int Outage { get; init; }
 
     public int? PayloadBytes { get; init; }
 
@@ -62,6 +67,7 @@ internal sealed record BenchOptions
                 "--warmup" => options with { Warmup = Count(args, ref i, min: 0) },
                 "--in-flight" => options with { InFlight = Count(args, ref i, min: 1) },
                 "--output-samples" => options with { OutputSamples = Count(args, ref i, min: 0) },
+                "--outage" => options with { Outage = Count(args, ref i, min: 40) is var n && n % 40 == 0 ? n : throw new ArgumentException($"--outage needs a multiple of 40 (the bench's doors), not {n}") },
                 "--payload-bytes" => options with { PayloadBytes = Count(args, ref i, min: 1) },
                 "--log-level" => options with { LogLevel = Value(args, ref i) },
                 "--state-dir" => options with { StateDir = Value(args, ref i) },

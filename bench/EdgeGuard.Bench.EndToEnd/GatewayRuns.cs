@@ -181,6 +181,20 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
     {
         var firstSeq = NextSeq;
         var collect = Subscriber.CollectAsync(gateway.EventsTopic, firstSeq, count, TimeSpan.FromSeconds(15));
+        var started = OfferEdges(count);
+        var check = await collect;
+        Saw(check.MaxSeq);
+        return new StreamResult(check, started);
+    }
+
+    /// <summary>
+    /// Sets <paramref name="count"/> edges round-robin over the bench's doors, as fast as this thread
+    /// can while no door changes more often than <see cref="TransitionsPerPointPerSecond"/>; returns
+    /// the timestamp before the first. A count that is a multiple of the doors keeps the rounds of
+    /// consecutive calls aligned.
+    /// </summary>
+    public long OfferEdges(int count)
+    {
         var started = Stopwatch.GetTimestamp();
         var round = Stopwatch.Frequency / TransitionsPerPointPerSecond;
         for (var i = 0; i < count; i++)
@@ -196,10 +210,11 @@ internal sealed class GatewayRuns(GatewayUnderTest gateway, TimedSubscriber subs
             ToggleDoor();
         }
 
-        var check = await collect;
-        _seen = Math.Max(_seen, check.MaxSeq);
-        return new StreamResult(check, started);
+        return started;
     }
+
+    /// <summary>Records that the subscriber has received events up to <paramref name="seq"/> in another phase.</summary>
+    public void Saw(long seq) => _seen = Math.Max(_seen, seq);
 
     /// <summary>
     /// Panic press → lockdown lamp lit, keyswitch → lamp off, through the running controller:

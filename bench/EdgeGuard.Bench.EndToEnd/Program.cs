@@ -93,9 +93,10 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     const int benchPoints = 40;
     await using var gateway = await GatewayUnderTest.StartAsync(
         broker.Port, [GatewayRuns.Panic, GatewayRuns.Key], benchPoints, options.LogLevel, options.StateDir);
-    // The latency rows' subscriber runs in a child process unless asked otherwise (TimedSubscriber).
-    var subscriber = options.InProcessSubscriber
-        ? await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic)
+    // The latency rows' subscriber runs in a child process unless asked otherwise (TimedSubscriber);
+    // the outage run's is a persistent session that outlives the broker's restart.
+    var subscriber = options.Outage > 0 ? await TimedSubscriber.ConnectPersistentAsync(broker.Port, gateway.EventsTopic)
+        : options.InProcessSubscriber ? await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic)
         : await TimedSubscriber.StartProcessAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic);
     report.SubscriberOutOfProcess = subscriber.OutOfProcess;
     try
@@ -103,6 +104,13 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
         var runs = new GatewayRuns(gateway, subscriber, benchPoints);
         report.BenchPoints = benchPoints;
         report.ArmedAfter = gateway.ArmedAfter;
+        if (options.Outage > 0)
+        {
+            report.PayloadBytes = await runs.WarmUpAsync(options.Warmup);
+            Step($"broker outage: Mosquitto stopped, {options.Outage:N0} edges, Mosquitto started again");
+            report.Outage = await new OutageRun(gateway, broker, runs).RunAsync(options.Outage);
+            return;
+        }
 
         // Warm-up: JIT, SQLite page cache, TCP buffers. Also learns the size of a real event payload,
         // which the bare publisher then uses so both rows move the same bytes.

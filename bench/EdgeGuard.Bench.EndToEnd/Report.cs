@@ -48,6 +48,9 @@ internal sealed class Report(BenchOptions options)
 
     public LatencyStats? EdgeToClear { get; set; }
 
+    /// <summary>The broker-outage run (<c>--outage</c>), which replaces every other row.</summary>
+    public OutageResult? Outage { get; set; }
+
     public TimeSpan Elapsed { get; set; }
 
     public TimeSpan ArmedAfter { get; set; }
@@ -56,7 +59,7 @@ internal sealed class Report(BenchOptions options)
     public string LoadAtStart { get; } = LoadAverage();
 
     /// <summary>Nothing lost, duplicated or reordered in any stream.</summary>
-    public bool Intact => new[] { BareSequential, BarePipelined, Gateway }.All(s => s?.Check.Intact ?? true);
+    public bool Intact => new[] { BareSequential, BarePipelined, Gateway }.All(s => s?.Check.Intact ?? true) && (Outage?.Intact ?? true);
 
     public void Print(TextWriter o)
     {
@@ -134,6 +137,7 @@ internal sealed class Report(BenchOptions options)
             o.WriteLine();
         }
 
+        Outage?.Print(o);
         o.WriteLine(Invariant($"Host build → armed (in-process, JIT, includes the {EdgeGuard.Controller.SiteController.SettleTime.TotalMilliseconds:0} ms input settle): {ArmedAfter.TotalMilliseconds:0} ms. The AOT cold-start target is measured by bench/cold-start/run.sh."));
         o.WriteLine();
         o.WriteLine(Intact ? "Delivery: nothing lost, duplicated or reordered." : "Delivery: FAILED — see the delivery column.");

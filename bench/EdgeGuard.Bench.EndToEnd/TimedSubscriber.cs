@@ -32,6 +32,9 @@ internal sealed class TimedSubscriber : IAsyncDisposable
     private readonly Channel<Arrival> _arrivals = Channel.CreateUnbounded<Arrival>(new UnboundedChannelOptions { SingleReader = true });
     private IMqttClient? _client;
 
+    // How a persistent subscriber connects again after the broker came back (null otherwise).
+    private Func<Task<IMqttClient>>? _connect;
+
     private TimedSubscriber()
     {
     }
@@ -56,19 +59,37 @@ internal sealed class TimedSubscriber : IAsyncDisposable
     public static async Task<TimedSubscriber> ConnectAsync(int port, params string[] filters)
     {
         var subscriber = new TimedSubscriber();
-        subscriber._client = await ConnectClientAsync(port, filters, args =>
-        {
-            subscriber._arrivals.Writer.TryWrite(Stamp(args));
-            return Task.CompletedTask;
-        });
+        subscriber._client = await ConnectClientAsync(port, filters, subscriber.Receive);
         return subscriber;
+    }
+
+    /// <summary>
+    /// The office as a persistent MQTT session in this process (clean start off, session kept for an
+    /// hour): a broker with persistence that is stopped and started again keeps its subscription and
+    /// queues what the gateway publishes until <see cref="ReconnectAsync"/>, as the office's client
+    /// would. For the broker-outage run (<see cref="OutageRun"/>).
+    /// </summary>
+    public static async Task<TimedSubscriber> ConnectPersistentAsync(int port, params string[] filters)
+    {
+        var subscriber = new TimedSubscriber();
+        subscriber._connect = () => ConnectClientAsync(port, filters, subscriber.Receive, persistent: true);
+        subscriber._client = await subscriber._connect();
+        return subscriber;
+    }
+
+    /// <summary>Connects a persistent subscriber again, resuming its session, once the broker is back.</summary>
+    public async Task ReconnectAsync()
+    {
+        var connect = _connect ?? throw new InvalidOperationException("Only a persistent subscriber reconnects.");
+        _client?.Dispose();
+        _client = await connect();
     }
 
     /// <summary>
     /// A connected MQTTnet client subscribed at QoS 1 to <paramref name="filters"/>, with
     /// <paramref name="onMessage"/> registered before the subscription, so nothing can come first.
     /// </summary>
-    internal static async Task<IMqttClient> ConnectClientAsync(int port, string[] filters, Func<MqttApplicationMessageReceivedEventArgs, Task> onMessage)
+    internal static async Task<IMqttClient> ConnectClientAsync(int port, string[] filters, Func<MqttApplicationMessageReceivedEventArgs, Task> onMessage, bool persistent = false)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += onMessage;
@@ -76,8 +97,9 @@ internal sealed class TimedSubscriber : IAsyncDisposable
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId("bench-office")
-            .WithCleanStart(true)
+            .WithClientId(persistent ? "bench-office-persistent" : "bench-office")
+            .WithCleanStart(!persistent)
+            .WithSessionExpiryInterval(persistent ? 3600u : 0u)
             .WithTimeout(TimeSpan.FromSeconds(10))
             .Build();
         await client.ConnectAsync(options);
@@ -89,6 +111,12 @@ internal sealed class TimedSubscriber : IAsyncDisposable
 
         await client.SubscribeAsync(subscribe.Build());
         return client;
+    }
+
+    private Task Receive(MqttApplicationMessageReceivedEventArgs args)
+    {
+        _arrivals.Writer.TryWrite(Stamp(args));
+        return Task.CompletedTask;
     }
 
     /// <summary>The message stamped now, with the seq from its <c>seq</c> user property (−1 without one).</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
+using EdgeGuard.Journal;
 using Microsoft.Extensions.Configuration;
 
 namespace EdgeGuard.Configuration;
@@ -60,7 +61,7 @@ public static partial class GatewayConfigReader
     public const int DefaultKeepAliveSeconds = 10;
 
     /// <summary>Journal size when <c>journal.maxRecords</c> is not set.</summary>
-    public const int DefaultJournalMaxRecords = 1_000_000;
+    public const int DefaultJournalMaxRecords = (int)JournalLimits.DefaultMaxRecords;
 
     /// <summary>Days delivered events are kept when <c>journal.maxDeliveredAgeDays</c> is not set (EN 50131: at least 30).</summary>
     public const int DefaultJournalMaxDeliveredAgeDays = 30;
