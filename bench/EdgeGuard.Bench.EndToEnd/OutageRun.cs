@@ -31,6 +31,8 @@ internal sealed class OutageRun(GatewayUnderTest gateway, MosquittoBroker broker
     public async Task<OutageResult> RunAsync(int edges)
     {
         var office = runs.Subscriber;
+        // Sees state/lockdown only (a separate client, so the million events do not pass through it).
+        await using var mode = await TimedSubscriber.ConnectPersistentAsync(broker.Port, "bench-office-mode", gateway.Publisher.Topics.LockdownState);
         await runs.SettleAsync();
         var journal = gateway.Journal;
         var firstSeq = journal.LastSeq + 1;
@@ -61,6 +63,7 @@ internal sealed class OutageRun(GatewayUnderTest gateway, MosquittoBroker broker
         await broker.StartAgainAsync();
         var back = Stopwatch.GetTimestamp();
         await office.ReconnectAsync();
+        await mode.ReconnectAsync();
         var collect = office.CollectAsync(gateway.EventsTopic, firstSeq, checked((int)journaled), TimeSpan.FromSeconds(90));
         while (gateway.Publisher.Connects == connectsBefore && Stopwatch.GetElapsedTime(back) < TimeSpan.FromSeconds(90))
         {
@@ -68,12 +71,47 @@ internal sealed class OutageRun(GatewayUnderTest gateway, MosquittoBroker broker
         }
 
         var reconnected = Stopwatch.GetElapsedTime(back);
+        var panic = await PanicDuringReplayAsync(mode, firstSeq + (journaled / 2));
         var check = await collect;
         runs.Saw(check.MaxSeq);
         var delivered = TimeSpan.FromSeconds((double)(check.LastTimestamp - back) / Stopwatch.Frequency);
         return new OutageResult(
             edges, journaled, journal.Dropped - droppedBefore, generated, disk, check, reconnected, delivered,
-            rssBefore, rssOutage, Memory("VmHWM"));
+            panic, rssBefore, rssOutage, Memory("VmHWM"));
+    }
+
+    // Halfway through the replay a guard presses a panic button: how long until the office's
+    // retained state/lockdown shows it (its events come after the whole backlog, in seq order).
+    private async Task<TimeSpan?> PanicDuringReplayAsync(TimedSubscriber mode, long halfway)
+    {
+        var waiting = Stopwatch.GetTimestamp();
+        while (gateway.Publisher.AcknowledgedThrough < halfway)
+        {
+            if (Stopwatch.GetElapsedTime(waiting) > TimeSpan.FromMinutes(5))
+            {
+                return null; // the replay stalled; the delivery check reports what arrived
+            }
+
+            await Task.Delay(10);
+        }
+
+        mode.Drain();
+        var pressed = Stopwatch.GetTimestamp();
+        gateway.Set(gateway.Point(GatewayRuns.Panic), active: true);
+        try
+        {
+            // The first state/lockdown after the press is the one the press made due.
+            var shown = await mode.NextAsync(TimeSpan.FromSeconds(90));
+            return TimeSpan.FromSeconds((double)(shown.Timestamp - pressed) / Stopwatch.Frequency);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+        finally
+        {
+            gateway.Set(gateway.Point(GatewayRuns.Panic), active: false);
+        }
     }
 
     // The journal's files (database, WAL, shared memory) in the gateway's state directory.
@@ -108,6 +146,7 @@ internal sealed record OutageResult(
     StreamCheck Check,
     TimeSpan Reconnected,
     TimeSpan Delivered,
+    TimeSpan? PanicShown,
     long RssBefore,
     long RssOutage,
     long RssPeak)
@@ -127,6 +166,7 @@ internal sealed record OutageResult(
         o.WriteLine(Invariant($"| journal files on disk at the end of the outage | {Mib(JournalBytes)} ({(double)JournalBytes / Math.Max(Journaled, 1):0} B per event) |"));
         o.WriteLine(Invariant($"| broker back → gateway connected (reconnect backoff) | {Reconnected.TotalSeconds:0.0} s |"));
         o.WriteLine(Invariant($"| broker back → last event at the office | {Delivered.TotalSeconds:0.0} s ({Check.Received / Math.Max(drain.TotalSeconds, 1e-3):N0} events/s once connected) |"));
+        o.WriteLine(Invariant($"| panic pressed halfway through the replay → the office's state/lockdown shows it | {(PanicShown is { } shown ? Invariant($"{shown.TotalMilliseconds:N0} ms") : "not within 90 s")} (its events follow the backlog, in seq order) |"));
         o.WriteLine(Invariant($"| delivery | {Check.Describe()} |"));
         o.WriteLine(Invariant($"| bench process RSS (gateway, bench, office client): before, end of outage, peak | {Mib(RssBefore)}, {Mib(RssOutage)}, {Mib(RssPeak)} |"));
         o.WriteLine();

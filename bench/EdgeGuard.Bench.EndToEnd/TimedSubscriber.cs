@@ -69,10 +69,10 @@ internal sealed class TimedSubscriber : IAsyncDisposable
     /// queues what the gateway publishes until <see cref="ReconnectAsync"/>, as the office's client
     /// would. For the broker-outage run (<see cref="OutageRun"/>).
     /// </summary>
-    public static async Task<TimedSubscriber> ConnectPersistentAsync(int port, params string[] filters)
+    public static async Task<TimedSubscriber> ConnectPersistentAsync(int port, string clientId, params string[] filters)
     {
         var subscriber = new TimedSubscriber();
-        subscriber._connect = () => ConnectClientAsync(port, filters, subscriber.Receive, persistent: true);
+        subscriber._connect = () => ConnectClientAsync(port, filters, subscriber.Receive, clientId);
         subscriber._client = await subscriber._connect();
         return subscriber;
     }
@@ -89,7 +89,8 @@ internal sealed class TimedSubscriber : IAsyncDisposable
     /// A connected MQTTnet client subscribed at QoS 1 to <paramref name="filters"/>, with
     /// <paramref name="onMessage"/> registered before the subscription, so nothing can come first.
     /// </summary>
-    internal static async Task<IMqttClient> ConnectClientAsync(int port, string[] filters, Func<MqttApplicationMessageReceivedEventArgs, Task> onMessage, bool persistent = false)
+    /// <param name="persistentId">Client id of a persistent session (clean start off); null for the clean "bench-office".</param>
+    internal static async Task<IMqttClient> ConnectClientAsync(int port, string[] filters, Func<MqttApplicationMessageReceivedEventArgs, Task> onMessage, string? persistentId = null)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += onMessage;
@@ -97,9 +98,9 @@ internal sealed class TimedSubscriber : IAsyncDisposable
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId(persistent ? "bench-office-persistent" : "bench-office")
-            .WithCleanStart(!persistent)
-            .WithSessionExpiryInterval(persistent ? 3600u : 0u)
+            .WithClientId(persistentId ?? "bench-office")
+            .WithCleanStart(persistentId is null)
+            .WithSessionExpiryInterval(persistentId is null ? 0u : 3600u)
             .WithTimeout(TimeSpan.FromSeconds(10))
             .Build();
         await client.ConnectAsync(options);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Contract;
 
@@ -17,6 +18,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 // delivered by the next check (its refresh then shows the change, and nothing is due). Nothing
 // here runs per event: a publish notes what it showed in fields it sets anyway, and the check
 // runs only in the idle wait, which it bounds like the cursor write (one wake-up per interval).
+//
+// During a replay (ReplayAsync) only state/lockdown is checked, on one check: an event journaled
+// then waits behind the whole backlog, so the mode goes ahead of its event (the office acts on
+// it; a million events take minutes to replay).
 internal sealed partial class DeliverySession
 {
     // The lockdown payload of a state, rendered with this fixed time: equal bytes, equal message
@@ -82,17 +87,9 @@ internal sealed partial class DeliverySession
             return false;
         }
 
-        if (ReferenceEquals(current, _lockdownFrom))
+        if (LockdownShows(current, out var now))
         {
             _lockdownSuspect = null;
-            return false;
-        }
-
-        var now = Payloads.LockdownState(current, _topics, FingerprintTime);
-        if (_lockdownFrom is not null && (_lockdownFingerprint ??= Payloads.LockdownState(_lockdownFrom, _topics, FingerprintTime)).AsSpan().SequenceEqual(now))
-        {
-            // A newer state showing the same: no rendering at the next check while it is current.
-            (_lockdownFrom, _lockdownFingerprint, _lockdownSuspect) = (current, now, null);
             return false;
         }
 
@@ -108,6 +105,31 @@ internal sealed partial class DeliverySession
 
         _lockdownSuspect = now;
         return false;
+    }
+
+    /// <summary>
+    /// During a replay: once per StateCheckInterval, makes state/lockdown due when it no longer shows
+    /// the site. A lockdown started while a backlog is replayed has its event after the whole
+    /// backlog; the office must not wait that long to learn the site's mode (a million events took
+    /// 103 s on the bench's machine, docs/PERFORMANCE.md). One check is enough here: the event
+    /// cannot go first, so there is nothing to wait for.
+    /// </summary>
+    private void CheckLockdownDuringReplay()
+    {
+        if (_pendingLockdown || _time.GetElapsedTime(_stateCheckedAt) < _options.StateCheckInterval)
+        {
+            return;
+        }
+
+        _stateCheckedAt = _time.GetTimestamp();
+        if (_state.Current is not { } current || LockdownShows(current, out _))
+        {
+            return;
+        }
+
+        _pendingLockdown = true;
+        _stats.StateResynced();
+        LogLockdownResynced(_topics.LockdownState);
     }
 
     private bool CheckPointsShown(SiteState current, ref bool shownByAll)
@@ -144,6 +166,29 @@ internal sealed partial class DeliverySession
 
         (_pointSuspects, _pointSuspectsNext) = (_pointSuspectsNext, _pointSuspects);
         return due;
+    }
+
+    /// <summary>
+    /// Whether state/lockdown, as last published, shows <paramref name="current"/>; otherwise
+    /// <paramref name="now"/> is what it would show.
+    /// </summary>
+    private bool LockdownShows(SiteState current, [NotNullWhen(false)] out byte[]? now)
+    {
+        now = null;
+        if (ReferenceEquals(current, _lockdownFrom))
+        {
+            return true;
+        }
+
+        now = Payloads.LockdownState(current, _topics, FingerprintTime);
+        if (_lockdownFrom is not null && (_lockdownFingerprint ??= Payloads.LockdownState(_lockdownFrom, _topics, FingerprintTime)).AsSpan().SequenceEqual(now))
+        {
+            // A newer state showing the same: no rendering at the next check while it is current.
+            (_lockdownFrom, _lockdownFingerprint) = (current, now);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>Called by every publish of state/lockdown: it shows this state now.</summary>

@@ -72,11 +72,20 @@ internal sealed partial class DeliverySession
     /// <summary>Highest seq ever handed to the client in this process; a resend of it is "replayed".</summary>
     public long HighestSent { get; private set; }
 
-    /// <summary>Sends every record journaled before the connection (seq up to the replay mark), replayed.</summary>
+    /// <summary>
+    /// Sends every record journaled before the connection (seq up to the replay mark), replayed;
+    /// with a backlog, the current state/lockdown goes first and follows the site meanwhile
+    /// (DeliverySession.Resync.cs).
+    /// </summary>
     public Task ReplayAsync(CancellationToken cancellationToken)
     {
         // The whole state is republished right after the replay: no per-event refreshes meanwhile.
         _refreshStateAfterDelivery = false;
+        if (_replayThrough > _outbox.DeliveredThrough && _state.Current is not null)
+        {
+            _pendingLockdown = true;
+        }
+
         return PumpAsync(_replayThrough, live: false, cancellationToken);
     }
 
@@ -131,6 +140,11 @@ internal sealed partial class DeliverySession
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (!live)
+            {
+                CheckLockdownDuringReplay();
+            }
+
             Fill(through);
             if (_window.Count == 0)
             {

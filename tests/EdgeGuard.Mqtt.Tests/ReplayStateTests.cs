@@ -1,0 +1,95 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// The site's mode during a long replay. After a broker outage the gateway replays its backlog in
+/// seq order, and an event journaled meanwhile waits behind all of it (a million events took 103 s
+/// on the bench's machine). The retained state/lockdown tells the office the site's mode now: it
+/// goes out before the backlog and follows the site while the backlog is replayed.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class ReplayStateTests(ITestOutputHelper output)
+{
+    private const string Root = "edgeguard/v1/site-1/gw-1";
+    private const string LockdownTopic = Root + "/state/lockdown";
+    private const string Events = Root + "/events";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly DateTimeOffset Since = new(2026, 11, 23, 18, 59, 58, 250, TimeSpan.Zero);
+
+    private static SiteState State(SiteMode mode) => new(
+        mode,
+        mode == SiteMode.Lockdown ? new LockdownInfo("panic-button", "panic-1", Since) : null,
+        mode == SiteMode.Lockdown ? TimeSpan.FromMinutes(3) : null,
+        ImmutableSortedDictionary.Create<string, bool>(StringComparer.Ordinal).Add("panic-1", mode == SiteMode.Lockdown));
+
+    private static bool ShowsLockdown(Receipt receipt) =>
+        receipt.Topic == LockdownTopic && receipt.Json.GetProperty("mode").GetString() == "lockdown";
+
+    [Fact]
+    public async Task A_lockdown_started_during_an_outage_is_the_retained_state_before_the_backlog_is_replayed()
+    {
+        const int Backlog = 20_000;
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.State.Current = State(SiteMode.Normal);
+        await harness.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Topic == LockdownTopic, Patience, "initial normal state");
+
+        // The link is down while door contacts fill the journal, and then a guard presses a panic button.
+        await broker.StopAsync(graceful: true);
+        harness.Outbox.AppendMany(Backlog);
+        harness.State.Current = State(SiteMode.Lockdown);
+        await broker.StartAgainAsync();
+        await harness.Outbox.WaitForDeliveredAsync(Backlog, Patience);
+        await Eventually.TrueAsync(() => office.DistinctSeqCount == Backlog, Patience, "the backlog at the office");
+
+        var receipts = office.Receipts;
+        var lockdown = receipts.ToList().FindIndex(ShowsLockdown);
+        var firstReplayed = receipts.ToList().FindIndex(r => r.Topic == Events);
+        output.WriteLine($"{receipts.Count} receipts: lockdown state at {lockdown}, first replayed event at {firstReplayed}");
+        Assert.True(lockdown >= 0, "the lockdown never reached state/lockdown");
+        Assert.True(lockdown < firstReplayed, $"state/lockdown showed the lockdown at receipt {lockdown}, after the replay had begun at {firstReplayed}");
+
+        // The whole state is still republished after the replay, as on every connection.
+        var last = receipts.ToList().FindLastIndex(r => r.Topic == Events);
+        Assert.Contains(receipts.Skip(last + 1), ShowsLockdown);
+    }
+
+    [Fact]
+    public async Task A_lockdown_started_while_a_backlog_is_replayed_reaches_the_retained_state_before_the_replay_ends()
+    {
+        const int Backlog = 100_000;
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromMilliseconds(20) };
+        await using var harness = new PublisherHarness(options, output);
+        harness.State.Current = State(SiteMode.Normal);
+        await harness.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Topic == LockdownTopic, Patience, "initial normal state");
+
+        await broker.StopAsync(graceful: true);
+        harness.Outbox.AppendMany(Backlog);
+        await broker.StartAgainAsync();
+        await Eventually.TrueAsync(() => harness.Outbox.DeliveredThrough > 1_000, Patience, "the replay under way");
+
+        // A guard presses a panic button; its event is journaled after the whole backlog.
+        harness.State.Current = State(SiteMode.Lockdown);
+        var pressedAt = harness.Outbox.DeliveredThrough;
+        harness.Outbox.Append("lockdown.started", "panic-1", "lobby", """{"cause":"panic-button"}""");
+        await harness.Outbox.WaitForDeliveredAsync(Backlog + 1, Patience);
+        await Eventually.TrueAsync(() => office.DistinctSeqCount == Backlog + 1, Patience, "the backlog and the lockdown at the office");
+
+        var receipts = office.Receipts.ToList();
+        var lockdown = receipts.FindIndex(ShowsLockdown);
+        var lastReplayed = receipts.FindIndex(r => r.Topic == Events && r.UserProperties["seq"] == Backlog.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        output.WriteLine($"pressed with the cursor at {pressedAt}; lockdown state at receipt {lockdown}, last replayed event at {lastReplayed}");
+        Assert.True(pressedAt < Backlog / 2, $"the replay was nearly over ({pressedAt} of {Backlog}) when the lockdown started: nothing to show");
+        Assert.True(lockdown >= 0 && lockdown < lastReplayed, $"state/lockdown showed the lockdown at receipt {lockdown}, after the replay ended at {lastReplayed}");
+        Assert.Equal(1, harness.Publisher.StateResyncs);
+    }
+}
