@@ -16,6 +16,9 @@ public static class ExitCodes
     public const int ScenarioFailed = 3;
     /// <summary><c>journal verify</c> found the journal edited, cut or reordered; the report says where.</summary>
     public const int JournalTampered = 4;
-    /// <summary><c>walktest</c> ended with at least one point never seen; the report lists them.</summary>
+    /// <summary>
+    /// <c>walktest</c> did not pass: a point never seen, a loop cut or bridged, or a hardware fault (at start or
+    /// during the test); the report lists them.
+    /// </summary>
     public const int WalkTestIncomplete = 5;
 }

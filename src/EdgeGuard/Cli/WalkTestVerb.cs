@@ -61,8 +61,20 @@ internal static class WalkTestVerb
         return null;
     }
 
-    /// <summary>Runs a walk test to its end and prints the report; the exit code says whether every point was seen.</summary>
-    public static async Task<int> RunAsync(string? path, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error, CancellationToken ct)
+    /// <summary>Runs a walk test to its end and prints the report; the exit code says whether it passed.</summary>
+    /// <param name="path">The configuration file (null: appsettings.json beside the executable).</param>
+    /// <param name="simulate">Walk-test simulated lines, driven by <c>edgeguard sim …</c>.</param>
+    /// <param name="duration">Ends the test after this long; null: Ctrl+C or every point seen.</param>
+    /// <param name="output">The technician's screen.</param>
+    /// <param name="error">Where refusals and failures to start go.</param>
+    /// <param name="ct">Stops the test (its report is still printed).</param>
+    /// <param name="configure">
+    /// Tests only: changes the hardware composition (a chip without power, a kernel setting) after the
+    /// gateway's own registrations, as <see cref="GatewayHost.Build"/> lets the gateway's tests do.
+    /// </param>
+    public static async Task<int> RunAsync(
+        string? path, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error, CancellationToken ct,
+        Action<IServiceCollection>? configure = null)
     {
         if (RunVerbHandler.Load(path, simulate, error) is not { } loaded)
         {
@@ -88,11 +100,13 @@ internal static class WalkTestVerb
 
         using (gatewayLock)
         {
-            return await WalkAsync(config, safety, simulate, duration, output, error, ct).ConfigureAwait(false);
+            return await WalkAsync(config, safety, simulate, duration, output, error, configure, ct).ConfigureAwait(false);
         }
     }
 
-    private static async Task<int> WalkAsync(GatewayConfig config, SafetyState safety, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error, CancellationToken ct)
+    private static async Task<int> WalkAsync(
+        GatewayConfig config, SafetyState safety, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error,
+        Action<IServiceCollection>? configure, CancellationToken ct)
     {
         // Ctrl+C, SIGTERM and SIGHUP (the technician's SSH session dropped) end the walk test with its report
         // and exit code, instead of killing the process.
@@ -102,11 +116,14 @@ internal static class WalkTestVerb
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, StopGracefully(stop));
         ct = stop.Token;
         WalkTestPrinter.SafetyWarning(output);
-        WalkTestSession? session = null;
         var services = new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddGatewayHardware(config);
-        // Loop cut or bridged, a chip not answering: onto the technician's screen, not to the office.
-        services.AddSingleton(new HardwareFaultReporter(events => session?.OnBoardEvents(events)));
+        // Loop cut or bridged, a chip not answering: onto the technician's screen, not to the office. Opening the
+        // outputs reports before the session exists (a chip that does not answer, the kernel's released-outputs
+        // setting), and only then: kept until the session takes them.
+        var board = new BoardEventsAtStart();
+        services.AddSingleton(new HardwareFaultReporter(board.Report));
+        configure?.Invoke(services);
         try
         {
             await using var provider = services.BuildServiceProvider();
@@ -114,7 +131,8 @@ internal static class WalkTestVerb
             using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time);
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
-            session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
+            var session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
+            board.HandOver(session.StartWith, session.OnBoardEvents);
             using var control = simulate ? ControlServer(config, provider, session) : null;
             if (control is not null)
             {

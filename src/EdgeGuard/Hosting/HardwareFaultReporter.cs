@@ -6,7 +6,9 @@ namespace EdgeGuard.Hosting;
 /// Where the I/O board's supervision reports go (loop tamper, a chip that stopped answering, a native GPIO
 /// line whose lost edge its resync put right). In the gateway:
 /// the controller loop, which logs and reports them like its own events (journal, MQTT), so every event
-/// leaves the gateway in one order, after <c>gateway.started</c>. In a walk test: the technician's screen.
+/// leaves the gateway in one order, after <c>gateway.started</c>. In a walk test: the technician's screen, through
+/// <see cref="WalkTest.BoardEventsAtStart"/>, which keeps what is reported while the lines are opened (a chip that
+/// does not answer, the kernel's released-outputs setting) until the walk test's session exists.
 /// </summary>
 /// <param name="report">Receives the events; called from the board's poll timers, must only hand them on.</param>
 internal sealed class HardwareFaultReporter(Action<IReadOnlyList<DomainEvent>> report)

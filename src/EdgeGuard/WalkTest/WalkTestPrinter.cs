@@ -8,7 +8,8 @@ namespace EdgeGuard.WalkTest;
 
 /// <summary>
 /// The walk test's screen: one line per point change as it is seen, one per board fault, and the final
-/// report. Lines start with a fixed word (<c>seen</c>, <c>fault</c>, <c>NOT SEEN</c>) so scripts can grep them.
+/// report. Lines start with a fixed word (<c>seen</c>, <c>fault</c>, <c>NOT SEEN</c>, <c>HARDWARE</c>) so scripts can
+/// grep them.
 /// </summary>
 internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, TextWriter output)
 {
@@ -32,11 +33,29 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
-    /// <summary>The header, and every point that reads active already (it must change to be seen).</summary>
-    public void Start(IEnumerable<(PointDefinition Point, bool Active, LoopReading? Loop)> points)
+    /// <summary>The header, once the inputs have settled.</summary>
+    public void Header()
     {
         output.WriteLine($"Walk test of site {site.SiteId}, gateway {site.GatewayId}: {site.Points.Count} points. Trigger each one in turn; Ctrl+C ends the test.");
         output.WriteLine("Outputs stay at their boot state (the restored plan); nothing is decided, journaled or sent to the office.");
+        output.Flush();
+    }
+
+    /// <summary>How many board events reported before the test started were not kept (nothing when none).</summary>
+    public void NotKeptAtStart(int count)
+    {
+        if (count > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Clock()} fault board: {count} more event{(count == 1 ? " was" : "s were")} reported while the lines were opened and not kept"));
+            output.Flush();
+        }
+    }
+
+    /// <summary>Every point that reads active already (it must change to be seen).</summary>
+    public void ActiveAtStart(IEnumerable<(PointDefinition Point, bool Active, LoopReading? Loop)> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
         foreach (var (point, active, loop) in points.Where(p => p.Active))
         {
             output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: make it change to see it");
@@ -59,18 +78,23 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
-    /// <summary>A supervision event of the I/O board or a native line (loop cut or bridged, chip not answering, edge lost).</summary>
+    /// <summary>
+    /// A supervision event of the I/O board or a native line (loop cut or bridged, chip not answering, edge lost),
+    /// or of the kernel check; stamped with the time it was reported, which for one reported at start is earlier.
+    /// </summary>
     public void Board(DomainEvent e)
     {
+        ArgumentNullException.ThrowIfNull(e);
+        var at = Clock(e.At);
         output.WriteLine(e switch
         {
-            EolTamperDetected t => $"{Clock()} fault {t.PointId}: loop {Name(t.Condition)}, reading {t.Reading} ({t.Type})",
-            EolTamperRestored t => $"{Clock()} fault {t.PointId}: loop back in range, reading {t.Reading} ({t.Type})",
+            EolTamperDetected t => $"{at} fault {t.PointId}: loop {Name(t.Condition)}, reading {t.Reading} ({t.Type})",
+            EolTamperRestored t => $"{at} fault {t.PointId}: loop back in range, reading {t.Reading} ({t.Type})",
             // The reason says what is wrong and what it means for the points: a chip that does not
             // answer, an interrupt line that does not assert, a native line that lost an edge.
-            HardwareFault f => $"{Clock()} fault {f.Device}: {f.Reason} ({f.Type})",
-            HardwareFaultRestored f => $"{Clock()} fault {f.Device}: restored ({f.Type})",
-            _ => $"{Clock()} fault {e.Type} {e.Point}",
+            HardwareFault f => $"{at} fault {f.Device}: {f.Reason} ({f.Type})",
+            HardwareFaultRestored f => $"{at} fault {f.Device}: restored ({f.Type})",
+            _ => $"{at} fault {e.Type} {e.Point}",
         });
         output.Flush();
     }
@@ -98,6 +122,11 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
             output.WriteLine($"  TAMPER    {Describe(point)}: loop {tampers}; check the cable and its end-of-line resistors");
         }
 
+        foreach (var fault in tally.HardwareFaults)
+        {
+            output.WriteLine($"  HARDWARE  {fault.Device} {When(fault.AtStart)}{(fault.Restored ? " (restored since)" : string.Empty)}: {fault.Reason}");
+        }
+
         foreach (var point in site.Points)
         {
             var count = tally.Of(point.Id);
@@ -118,6 +147,20 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         if (tally.Tampered.Count > 0)
         {
             failures.Add($"loop tamper (cut or bridged) during the test: {string.Join(", ", tally.Tampered.Select(p => p.Id))}");
+        }
+
+        foreach (var atStart in new[] { true, false })
+        {
+            var devices = tally.HardwareFaults.Where(f => f.AtStart == atStart).Select(f => f.Device).Distinct(StringComparer.Ordinal).ToList();
+            if (devices.Count > 0)
+            {
+                failures.Add($"hardware fault {When(atStart)}: {string.Join(", ", devices)}");
+            }
+        }
+
+        if (tally.NotKeptAtStart > 0)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{tally.NotKeptAtStart} board events at start not kept, so not shown"));
         }
 
         output.WriteLine(failures.Count == 0 ? "PASSED: every point was seen." : $"FAILED: {string.Join("; ", failures)}");
@@ -141,5 +184,9 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
 
     private static string Name(LoopTamper tamper) => tamper == LoopTamper.Open ? "open" : "short";
 
+    private static string When(bool atStart) => atStart ? "at start" : "during the test";
+
     private string Clock() => time.GetLocalNow().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
+
+    private string Clock(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, time.LocalTimeZone).ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
 }

@@ -58,8 +58,23 @@ internal sealed class WalkTestSession
 
     private readonly TaskCompletionSource _watching = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private IReadOnlyList<DomainEvent> _atStart = [];
+    private int _notKeptAtStart;
+
     /// <summary>Receives the I/O board's supervision events (loop cut or bridged, chip not answering); any thread.</summary>
     public void OnBoardEvents(IReadOnlyList<DomainEvent> events) => _channel.Writer.TryWrite(events);
+
+    /// <summary>
+    /// The board's events reported while the lines were opened, before this session existed
+    /// (<see cref="BoardEventsAtStart"/>), and how many of them were not kept. Shown and counted when the test
+    /// starts, before anything reported since. Call before <see cref="RunAsync"/>.
+    /// </summary>
+    public void StartWith(IReadOnlyList<DomainEvent> events, int notKept)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentOutOfRangeException.ThrowIfNegative(notKept);
+        (_atStart, _notKeptAtStart) = (events, notKept);
+    }
 
     /// <summary>Watches every point until all were seen, <paramref name="duration"/> passed or <paramref name="stop"/> fires.</summary>
     public async Task<WalkTestEnd> RunAsync(TimeSpan? duration, CancellationToken stop)
@@ -76,7 +91,17 @@ internal sealed class WalkTestSession
             _filters[point.Id] = new PointFilter(point, point.IsActive(high), now);
         }
 
-        _printer.Start(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
+        _printer.Header();
+        // Before the points' levels: a chip that did not answer is why its points read active at start.
+        foreach (var e in _atStart)
+        {
+            Tally.Board(e, atStart: true);
+            _printer.Board(e);
+        }
+
+        Tally.NotKeptAtStart = _notKeptAtStart;
+        _printer.NotKeptAtStart(_notKeptAtStart);
+        _printer.ActiveAtStart(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
         using var timer = _time.CreateTimer(_ => _channel.Writer.TryWrite(new TimerMessage(_time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         using var expiry = duration is { } d ? new CancellationTokenSource(d, _time) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, expiry.Token);
@@ -137,7 +162,7 @@ internal sealed class WalkTestSession
             case IReadOnlyList<DomainEvent> events:
                 foreach (var e in events)
                 {
-                    Tally.Board(e);
+                    Tally.Board(e, atStart: false);
                     _printer.Board(e);
                 }
 

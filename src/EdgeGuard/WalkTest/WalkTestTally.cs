@@ -26,8 +26,26 @@ internal sealed class WalkTestTally(SiteDefinition site)
     /// <summary>True once every point was seen.</summary>
     public bool AllSeen => _counts.Values.All(c => c.IsSeen);
 
-    /// <summary>True when every point was seen and no loop read as cut or bridged: the exit code's pass.</summary>
-    public bool Passed => AllSeen && Tampered.Count == 0;
+    /// <summary>
+    /// True when every point was seen, no loop read as cut or bridged and the board reported no hardware fault (at
+    /// start or during the test, restored or not), with every event at start kept: the exit code's pass.
+    /// </summary>
+    public bool Passed => AllSeen && Tampered.Count == 0 && HardwareFaults.Count == 0 && NotKeptAtStart == 0;
+
+    /// <summary>
+    /// Every <c>fault.hardware</c> the board reported, in order: a chip that did not answer, a kernel that drops
+    /// released outputs, a native line that lost edges. Each is critical (the gateway is, or was, partly blind, or
+    /// its relays drop at a restart), so each fails the test, even once restored: the next boot may meet it again.
+    /// </summary>
+    public IReadOnlyList<HardwareFaultSeen> HardwareFaults => _faults;
+
+    /// <summary>
+    /// Board events reported before the test started beyond those kept (<see cref="BoardEventsAtStart"/>).
+    /// </summary>
+    /// <remarks>What they were is unknown, so any fails the test.</remarks>
+    public int NotKeptAtStart { get; set; }
+
+    private readonly List<HardwareFaultSeen> _faults = [];
 
     /// <summary>Points never seen, in configuration order.</summary>
     public IReadOnlyList<PointDefinition> NotSeen => [.. site.Points.Where(p => !_counts[p.Id].IsSeen)];
@@ -68,13 +86,39 @@ internal sealed class WalkTestTally(SiteDefinition site)
         return count.IsSeen;
     }
 
-    /// <summary>Counts a loop found cut or bridged.</summary>
-    public void Board(DomainEvent e)
+    /// <summary>Counts a loop found cut or bridged, and records a hardware fault raised or restored.</summary>
+    /// <param name="e">The board's event.</param>
+    /// <param name="atStart">True when it was reported while the lines were opened, before the test started.</param>
+    public void Board(DomainEvent e, bool atStart)
     {
-        if (e is EolTamperDetected tamper && _counts.TryGetValue(tamper.PointId, out var count))
+        switch (e)
         {
-            count.Tampers[tamper.Condition] = count.Tampers.GetValueOrDefault(tamper.Condition) + 1;
+            case EolTamperDetected tamper when _counts.TryGetValue(tamper.PointId, out var count):
+                count.Tampers[tamper.Condition] = count.Tampers.GetValueOrDefault(tamper.Condition) + 1;
+                break;
+            case HardwareFault fault:
+                _faults.Add(new HardwareFaultSeen(fault.Device, fault.Reason, atStart));
+                break;
+            case HardwareFaultRestored restored when _faults.LastOrDefault(f => f.Device == restored.Device && !f.Restored) is { } open:
+                open.Restored = true;
+                break;
         }
+    }
+
+    /// <summary>A <c>fault.hardware</c> the board reported.</summary>
+    /// <param name="device">The chip or line, as configuration names it (<c>mcp23017@0x20</c>, <c>gpiochip0</c>).</param>
+    /// <param name="reason">What is wrong, as reported.</param>
+    /// <param name="atStart">Reported while the lines were opened, before the test started.</param>
+    internal sealed class HardwareFaultSeen(string device, string reason, bool atStart)
+    {
+        public string Device { get; } = device;
+
+        public string Reason { get; } = reason;
+
+        public bool AtStart { get; } = atStart;
+
+        /// <summary>A <c>fault.hardware-restored</c> for the device followed it.</summary>
+        public bool Restored { get; set; }
     }
 
     /// <summary>Counts for one point.</summary>

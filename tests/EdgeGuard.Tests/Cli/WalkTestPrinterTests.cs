@@ -1,12 +1,13 @@
 using EdgeGuard.Configuration;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Tests.Configuration;
 using EdgeGuard.WalkTest;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Tests.Cli;
 
-/// <summary>What the technician reads when a chip or a native line reports a hardware fault during the walk test.</summary>
+/// <summary>What the technician reads when a chip, a native line or the kernel check reports a hardware fault.</summary>
 public sealed class WalkTestPrinterTests
 {
     [Fact]
@@ -22,5 +23,40 @@ public sealed class WalkTestPrinterTests
         Assert.Equal(
             ["fault gpio17: door-lobby: 1 edge lost: channel closed; level re-read (high) (fault.hardware)", "fault gpio17: restored (fault.hardware-restored)"],
             output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[(l.IndexOf(" fault ", StringComparison.Ordinal) + 1)..]));
+    }
+
+    [Fact]
+    public void A_fault_reported_at_start_is_stamped_with_its_own_time_not_the_time_it_is_shown()
+    {
+        var site = TestConfigs.Read(_ => { }).Config!.Site;
+        using var output = new StringWriter();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 16, 0, 5, TimeSpan.Zero));
+        time.SetLocalTimeZone(TimeZoneInfo.Utc);
+        var printer = new WalkTestPrinter(site, time, output);
+
+        printer.Board(new HardwareFault(new DateTimeOffset(2026, 12, 3, 16, 0, 1, 250, TimeSpan.Zero), "gpiochip0", "persist_gpio_outputs is N"));
+
+        Assert.StartsWith("16:00:01.250 fault gpiochip0: persist_gpio_outputs is N (fault.hardware)", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Board_events_at_start_that_were_not_kept_are_counted_on_screen_and_fail_a_test_that_saw_every_point()
+    {
+        var site = TestConfigs.Read(_ => { }).Config!.Site;
+        using var output = new StringWriter();
+        var printer = new WalkTestPrinter(site, new FakeTimeProvider(), output);
+        var tally = new WalkTestTally(site);
+        foreach (var point in site.Points)
+        {
+            tally.Changed(point.Id, active: true, LoopState.Alarm);
+        }
+
+        tally.NotKeptAtStart = 3;
+        printer.NotKeptAtStart(tally.NotKeptAtStart);
+        printer.Report(tally, WalkTestEnd.AllSeen);
+
+        Assert.Contains("fault board: 3 more events were reported while the lines were opened and not kept", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("FAILED: 3 board events at start not kept, so not shown", output.ToString(), StringComparison.Ordinal);
+        Assert.False(tally.Passed);
     }
 }

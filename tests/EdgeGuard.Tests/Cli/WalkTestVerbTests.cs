@@ -12,7 +12,7 @@ namespace EdgeGuard.Tests.Cli;
 /// control socket: the native GPIO, expander and end-of-line paths of the gateway, its filters, the live
 /// lines, the report and the exit code. Waits are bounded; nothing is timed.
 /// </summary>
-public sealed class WalkTestVerbTests : IDisposable
+public sealed partial class WalkTestVerbTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("eg-walk-").FullName;
