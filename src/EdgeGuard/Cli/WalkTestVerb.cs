@@ -156,6 +156,13 @@ internal static class WalkTestVerb
         }
         catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException)
         {
+            // Ended before a session took the board's reports: a dead chip or the kernel setting is still news.
+            if (!board.HandedOver)
+            {
+                var printer = new WalkTestPrinter(config.Site, TimeProvider.System, output);
+                board.HandOver((events, notKept) => printer.BoardAtStart(events, notKept), _ => { });
+            }
+
             await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }

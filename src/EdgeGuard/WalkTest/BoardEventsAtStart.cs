@@ -26,6 +26,18 @@ internal sealed class BoardEventsAtStart(int capacity = BoardEventsAtStart.Defau
     /// <summary>How many events are kept.</summary>
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "must be positive");
 
+    /// <summary>True once <see cref="HandOver"/> was called.</summary>
+    public bool HandedOver
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _later is not null;
+            }
+        }
+    }
+
     /// <summary>
     /// The board's report: kept until <see cref="HandOver"/>, then passed straight on. Any thread; called by the
     /// board's poll and supervision timers, so it only stores or hands on.

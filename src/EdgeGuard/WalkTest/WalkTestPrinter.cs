@@ -41,6 +41,18 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
+    /// <summary>The board's events reported before the test started, when it ends before it starts.</summary>
+    public void BoardAtStart(IReadOnlyList<DomainEvent> events, int notKept)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        foreach (var e in events)
+        {
+            Board(e);
+        }
+
+        NotKeptAtStart(notKept);
+    }
+
     /// <summary>How many board events reported before the test started were not kept (nothing when none).</summary>
     public void NotKeptAtStart(int count)
     {

@@ -98,6 +98,31 @@ public sealed partial class WalkTestVerbTests
         Assert.DoesNotContain("hardware fault at start", report);
     }
 
+    [Fact]
+    public async Task When_the_walk_test_cannot_start_the_faults_reported_before_are_still_shown()
+    {
+        // The expander is dead, then an input cannot be opened (a line another program holds, say): the walk test
+        // ends before its session exists, and the dead expander must not go unmentioned.
+        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var code = await StartAsync(CancellationToken.None, config, services =>
+        {
+            services.AddSingleton<IBusDevices>(sp =>
+            {
+                var buses = sp.GetRequiredService<SimulatedBusDevices>();
+                buses.Expander("mcp23017@0x20").Powered = false;
+                return buses;
+            });
+            services.AddSingleton<Core.Ports.IInputLines>(_ => throw new Hardware.HardwareException("Line 24 for 'panic-guardroom' is busy."));
+        }).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        var screen = Screen;
+        Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
+        Assert.True(
+            screen.IndexOf("fault mcp23017@0x20", StringComparison.Ordinal) < screen.IndexOf("cannot walk-test: Line 24", StringComparison.Ordinal),
+            screen);
+    }
+
     private Task<int> StartAsync(CancellationToken stop, string config, Action<IServiceCollection> configure) =>
         Task.Run(() => WalkTestVerb.RunAsync(config, simulate: true, duration: null, _screen, _screen, stop, configure));
 }
