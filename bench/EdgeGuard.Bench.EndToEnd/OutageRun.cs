@@ -59,6 +59,9 @@ internal sealed class OutageRun(GatewayUnderTest gateway, MosquittoBroker broker
         var journaled = lastSeq - firstSeq + 1;
         var disk = JournalBytes(gateway.Directory);
         var rssOutage = Memory("VmRSS");
+        // What the process holds once garbage is gone: the backlog must be on disk, not in memory.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var heapOutage = GC.GetTotalMemory(forceFullCollection: false);
 
         await broker.StartAgainAsync();
         var back = Stopwatch.GetTimestamp();
@@ -77,7 +80,7 @@ internal sealed class OutageRun(GatewayUnderTest gateway, MosquittoBroker broker
         var delivered = TimeSpan.FromSeconds((double)(check.LastTimestamp - back) / Stopwatch.Frequency);
         return new OutageResult(
             edges, journaled, journal.Dropped - droppedBefore, generated, disk, check, reconnected, delivered,
-            panic, rssBefore, rssOutage, Memory("VmHWM"));
+            panic, rssBefore, rssOutage, heapOutage, Memory("VmHWM"));
     }
 
     // Halfway through the replay a guard presses a panic button: how long until the office's
@@ -149,6 +152,7 @@ internal sealed record OutageResult(
     TimeSpan? PanicShown,
     long RssBefore,
     long RssOutage,
+    long HeapOutage,
     long RssPeak)
 {
     /// <summary>Every edge journaled, nothing dropped, everything received once and in order.</summary>
@@ -169,6 +173,7 @@ internal sealed record OutageResult(
         o.WriteLine(Invariant($"| panic pressed halfway through the replay → the office's state/lockdown shows it | {(PanicShown is { } shown ? Invariant($"{shown.TotalMilliseconds:N0} ms") : "not within 90 s")} (its events follow the backlog, in seq order) |"));
         o.WriteLine(Invariant($"| delivery | {Check.Describe()} |"));
         o.WriteLine(Invariant($"| bench process RSS (gateway, bench, office client): before, end of outage, peak | {Mib(RssBefore)}, {Mib(RssOutage)}, {Mib(RssPeak)} |"));
+        o.WriteLine(Invariant($"| managed heap after a full GC at the end of the outage (the backlog is on disk) | {Mib(HeapOutage)} |"));
         o.WriteLine();
         o.WriteLine(Intact ? "Outage: nothing lost, duplicated or reordered." : "Outage: FAILED — events were dropped, lost, duplicated or reordered.");
         o.WriteLine();
