@@ -24,6 +24,10 @@ public static class ClientOptionsFactory
     private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
 
     /// <summary>Builds the options of one connection attempt.</summary>
+    /// <exception cref="FileNotFoundException">
+    /// A configured TLS file is not on disk; the message names each one (<see cref="MqttTlsOptions.MissingFiles"/>).
+    /// No options are built without it: never plain text, never without the client certificate.
+    /// </exception>
     /// <exception cref="CryptographicException">A certificate or key file cannot be read.</exception>
     public static MqttClientOptions Build(MqttPublisherOptions options, Topics topics, long session)
     {
@@ -150,6 +154,13 @@ public static class ClientOptionsFactory
     private static MqttClientTlsOptions BuildTls(MqttPublisherOptions options)
     {
         var tls = options.Tls;
+        // Checked before any is read, so the reason names every missing file by its setting rather
+        // than the runtime's "Could not find file" for the first one.
+        if (tls.MissingFiles() is { Count: > 0 } missing)
+        {
+            throw new FileNotFoundException("tls: " + string.Join("; ", missing));
+        }
+
         var builder = new MqttClientTlsOptionsBuilder()
             .UseTls(true)
             .WithTargetHost(tls.ServerName ?? options.Host)

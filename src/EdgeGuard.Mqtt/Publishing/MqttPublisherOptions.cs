@@ -210,13 +210,10 @@ public sealed record MqttPublisherOptions
             errors.Add("tls: the client certificate and its key file must be set together");
         }
 
-        foreach (var (what, path) in new[] { ("CA certificate", Tls.CaCertificateFile), ("client certificate", Tls.ClientCertificateFile), ("client key", Tls.ClientKeyFile) })
-        {
-            if (path is not null && !File.Exists(path))
-            {
-                errors.Add($"tls: {what} file '{path}' does not exist");
-            }
-        }
+        // Whether the files exist is not checked here: it is the state of the disk, which a
+        // certificate rotation changes while the gateway runs, not of these options. A publisher
+        // refusing to be built over a missing key would take the whole host, locks included, down
+        // with it. See MqttTlsOptions.MissingFiles for the one rule.
     }
 
     /// <summary>True for <c>localhost</c> and loopback IP literals: traffic that never leaves the machine.</summary>

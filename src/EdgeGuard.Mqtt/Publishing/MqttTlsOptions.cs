@@ -37,4 +37,31 @@ public sealed record MqttTlsOptions
 
     /// <summary>Name the broker certificate must carry (SNI and name check); defaults to the host.</summary>
     public string? ServerName { get; init; }
+
+    /// <summary>
+    /// The configured files that are not on disk right now, one sentence each naming the setting and
+    /// the path (<c>client key file '/etc/edgeguard/tls/gw.key' does not exist</c>); empty when TLS is
+    /// off. The one rule for a missing file: the connection is not attempted (never in clear text, never
+    /// without the client certificate) and the files are looked for again at the next attempt. Whether
+    /// that is a configuration error is the caller's decision: <c>edgeguard validate</c> and
+    /// <c>command send</c> refuse, the running gateway keeps protecting the site with its link down.
+    /// </summary>
+    public IReadOnlyList<string> MissingFiles()
+    {
+        if (!Enabled)
+        {
+            return [];
+        }
+
+        var missing = new List<string>();
+        foreach (var (what, path) in new[] { ("CA certificate", CaCertificateFile), ("client certificate", ClientCertificateFile), ("client key", ClientKeyFile) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                missing.Add($"{what} file '{path}' does not exist");
+            }
+        }
+
+        return missing;
+    }
 }

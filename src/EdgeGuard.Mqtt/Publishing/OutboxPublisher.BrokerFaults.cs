@@ -6,13 +6,17 @@ namespace EdgeGuard.Mqtt.Publishing;
 
 /// <summary>
 /// The publisher's side of <c>fault.broker</c>: which disconnects and connect failures are the broker
-/// refusing this gateway (reported through <see cref="BrokerFaultReporter"/>), and when an episode
-/// ends. See README "A broker that refuses the gateway itself raises fault.broker".
+/// refusing this gateway, or the gateway's own TLS files keeping it from connecting (reported
+/// through <see cref="BrokerFaultReporter"/>), and when an episode ends. See README "A broker that refuses the gateway itself raises fault.broker".
 /// </summary>
 public sealed partial class OutboxPublisher
 {
     // How much of a broker's reason string a fault keeps.
     private const int MaxReasonString = 200;
+
+    // How long a TLS file fault's reason may grow: it names paths, which must survive whole, within
+    // the contract's 1024 characters.
+    private const int MaxFileReason = 1000;
 
     // MQTTnet raises DisconnectedAsync on its own task, after it closed the socket. When the loop
     // learned of the loss first (a PUBLISH failed by the broker's DISCONNECT, which MQTTnet fails
@@ -28,6 +32,44 @@ public sealed partial class OutboxPublisher
         }
 
         await Task.Delay(_options.Timeout, _time, handled).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    // The options of one attempt, with the TLS files read from disk now (a rotated or restored file
+    // takes effect here, no restart). A file that is missing or does not load keeps the attempt from
+    // starting at all, never from going ahead in clear text or without the client certificate. It
+    // is the same episode as a broker refusing the gateway, for the same reason: the office cannot
+    // hear it. So it is fault.broker, once per reason, journaled now and read by the office once the
+    // link works again; and one critical line naming the file, since only a visit mends it.
+    private MqttClientOptions? BuildClientOptions(long session)
+    {
+        try
+        {
+            var built = ClientOptionsFactory.Build(_options, _topics, session);
+            if (Interlocked.Exchange(ref _tlsFileProblem, null) is { } was)
+            {
+                LogTlsFilesUsable(was);
+            }
+
+            return built;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var missing = _options.Tls.MissingFiles();
+            var problem = missing.Count > 0
+                ? "TLS " + string.Join("; TLS ", missing)
+                : "TLS files cannot be loaded: " + Innermost(ex);
+            if (!string.Equals(Interlocked.Exchange(ref _tlsFileProblem, problem), problem, StringComparison.Ordinal))
+            {
+                LogTlsFilesUnusable(problem);
+            }
+            else
+            {
+                LogConnectFailed(_options.Host, _options.EffectivePort, problem);
+            }
+
+            _brokerFaults.Refused(Shortened("the gateway's " + problem, MaxFileReason));
+            return null;
+        }
     }
 
     // A DISCONNECT in which the broker refuses this gateway. A dropped socket, a broker that was
@@ -99,14 +141,14 @@ public sealed partial class OutboxPublisher
         : $"{code} ({value}): {Shortened(reasonString)}";
 
     // Cut at a whole character: half a surrogate pair is not valid UTF-8 in the journal's JSON.
-    private static string Shortened(string text)
+    private static string Shortened(string text, int max = MaxReasonString)
     {
-        if (text.Length <= MaxReasonString)
+        if (text.Length <= max)
         {
             return text;
         }
 
-        var end = char.IsHighSurrogate(text[MaxReasonString - 1]) ? MaxReasonString - 1 : MaxReasonString;
+        var end = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
         return text[..end] + "…";
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of the publisher (event ids 300-309, 314-315).
+// Source-generated log messages of the publisher (event ids 300-309, 314-315, 318-319).
 public sealed partial class OutboxPublisher
 {
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "MQTT publisher starting: broker {Host}:{Port} (TLS {Tls}), topics {Root}/..., session {Session}")]
@@ -37,6 +37,12 @@ public sealed partial class OutboxPublisher
 
     [LoggerMessage(EventId = 315, Level = LogLevel.Error, Message = "Cannot take the next MQTT session number ({Reason}); nothing is published until it can be, retrying in {DelayMs:0} ms")]
     private partial void LogSessionFailed(string reason, double delayMs);
+
+    [LoggerMessage(EventId = 318, Level = LogLevel.Critical, Message = "The office link stays down: the gateway's {Problem}. Put the file back (or issue a new pair, see deploy/README.md, certificate rotation): it is read again at every connect attempt, no restart needed. The site is protected locally; events wait in the journal")]
+    private partial void LogTlsFilesUnusable(string problem);
+
+    [LoggerMessage(EventId = 319, Level = LogLevel.Information, Message = "The gateway's TLS files load again (before: {Was}); connecting")]
+    private partial void LogTlsFilesUsable(string was);
 
     [LoggerMessage(EventId = 314, Level = LogLevel.Information, Message = "MQTT publisher stopped: delivered through seq {Delivered} of {Last}")]
     private partial void LogStopped(long delivered, long last);

@@ -52,6 +52,7 @@ public sealed partial class OutboxPublisher(
     private long _connects;
     private long _connectAttempts;
     private long _highestSent;
+    private string? _tlsFileProblem;
 
     /// <summary>The topic map this publisher uses.</summary>
     public Topics Topics => _topics;
@@ -73,6 +74,13 @@ public sealed partial class OutboxPublisher(
 
     /// <summary>Connection attempts since start, successful or not.</summary>
     public long ConnectAttempts => Interlocked.Read(ref _connectAttempts);
+
+    /// <summary>
+    /// Why the last connection attempt could not even start, when that was the gateway's own TLS
+    /// files (<c>TLS client key file '/etc/edgeguard/tls/gw.key' does not exist</c>); null once they
+    /// load again. For the systemd status line: the technician must see which file to put back.
+    /// </summary>
+    public string? TlsFileProblem => Volatile.Read(ref _tlsFileProblem);
 
     /// <summary>Connections the broker refused or cut off with a reason, and failed TLS handshakes, since start.</summary>
     public long BrokerRefusals => _brokerFaults.Refusals;
@@ -275,9 +283,13 @@ public sealed partial class OutboxPublisher(
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var connectToken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
         Interlocked.Increment(ref _connectAttempts);
+        if (BuildClientOptions(session) is not { } clientOptions)
+        {
+            return null; // a TLS file is missing or unusable: nothing is sent without it
+        }
+
         try
         {
-            var clientOptions = ClientOptionsFactory.Build(_options, _topics, session);
             var connack = await client.ConnectAsync(clientOptions, connectToken.Token).ConfigureAwait(false);
             if (connack.ResultCode == MqttClientConnectResultCode.Success)
             {

@@ -64,7 +64,9 @@ internal static class CommandSendVerb
                     }
                     : MqttTlsOptions.Disabled,
             };
-            if (options.Validate() is { Count: > 0 } problems)
+            // A missing file is refused here, before connecting: an office tool run by hand, unlike
+            // the gateway, has nothing to protect meanwhile.
+            if (options.Validate().Concat(options.Tls.MissingFiles().Select(m => "tls: " + m)).ToList() is { Count: > 0 } problems)
             {
                 foreach (var problem in problems)
                 {

@@ -13,9 +13,10 @@ internal static class RunVerbHandler
 {
     /// <summary>
     /// Loads and validates configuration; on any problem writes the full report and returns null,
-    /// so the caller exits before a single GPIO line is opened.
+    /// so the caller exits before a single GPIO line is opened. With <paramref name="warn"/> (the
+    /// gateway itself) also writes each warning: what it starts without (a missing TLS file).
     /// </summary>
-    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false)
+    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false, bool warn = false)
     {
         var loaded = GatewayConfigLoader.Build(path);
         var result = loaded.Errors.Count > 0
@@ -27,12 +28,17 @@ internal static class RunVerbHandler
             return null;
         }
 
+        foreach (var warning in warn ? result.Warnings : [])
+        {
+            error.WriteLine($"edgeguard: warning: {warning}");
+        }
+
         return (result.Config!, loaded.Configuration);
     }
 
     public static async Task<int> RunAsync(string? path, bool simulate, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (Load(path, simulate, error) is not { } loaded)
+        if (Load(path, simulate, error, warn: true) is not { } loaded)
         {
             return ExitCodes.InvalidConfig;
         }

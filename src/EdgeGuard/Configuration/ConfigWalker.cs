@@ -41,7 +41,12 @@ internal sealed class ConfigWalker
 {
     private readonly List<ConfigError> _errors = [];
 
+    private readonly List<ConfigError> _warnings = [];
+
     public IReadOnlyList<ConfigError> Errors => _errors;
+
+    /// <summary>Problems that do not stop <c>run</c>; see <see cref="ConfigResult.Warnings"/>.</summary>
+    public IReadOnlyList<ConfigError> Warnings => _warnings;
 
     public int ErrorCount => _errors.Count;
 
@@ -49,6 +54,8 @@ internal sealed class ConfigWalker
 
     public void Error(string path, string? subject, string message) =>
         _errors.Add(new ConfigError(path, subject is null ? message : $"{subject}: {message}"));
+
+    public void Warning(ConfigNode node, string message) => _warnings.Add(new ConfigError(node.Path, message));
 
     /// <summary>
     /// Checks that <paramref name="node"/> is an object (or absent) and reports every nested key that

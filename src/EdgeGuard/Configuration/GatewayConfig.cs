@@ -70,4 +70,11 @@ public sealed record ConfigResult(GatewayConfig? Config, IReadOnlyList<ConfigErr
 
     /// <summary>The human report of <see cref="Errors"/>; see <see cref="ConfigErrorFormatter.Format"/>.</summary>
     public string ToReport() => ConfigErrorFormatter.Format(Errors);
+
+    /// <summary>
+    /// Problems <c>run</c> starts with rather than leave the site without its controller (a TLS file
+    /// that is missing: the office link stays down until it is back); <c>validate</c> reports each of
+    /// them as an error instead. Empty when there are errors.
+    /// </summary>
+    public IReadOnlyList<ConfigError> Warnings { get; init; } = [];
 }

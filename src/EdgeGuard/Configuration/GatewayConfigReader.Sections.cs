@@ -313,16 +313,26 @@ public static partial class GatewayConfigReader
         }
 
         /// <summary>
-        /// A file path that must exist when given: a missing certificate is a config error, not a TLS
-        /// failure at every connect later. When validating, it must also be readable (a key the
-        /// service's user may not read).
+        /// A TLS file path that must exist when given. When validating (provisioning) a missing or
+        /// unreadable file is an error: caught there, not as a TLS failure at every connect later.
+        /// At <c>run</c> a missing one is a warning only: a file removed after provisioning (a
+        /// rotation gone wrong) costs the office link, which says why, never the site's protection;
+        /// systemd would otherwise restart the gateway into the same refusal forever.
         /// </summary>
         private string? ExistingFile(ConfigNode node)
         {
             var path = _w.Scalar(node, null, required: false);
             if (path is not null && !File.Exists(path))
             {
-                _w.Error(node, null, $"file '{path}' does not exist");
+                if (loadFiles)
+                {
+                    _w.Error(node, null, $"file '{path}' does not exist");
+                }
+                else
+                {
+                    _w.Warning(node,
+                        $"file '{path}' does not exist: the gateway runs without the office link until it is back (read at every connect attempt, no restart needed)");
+                }
             }
             else if (path is not null && loadFiles && GatewayConfigLoader.CannotOpen(path) is { } unreadable)
             {

@@ -95,9 +95,11 @@ public static partial class GatewayConfigReader
     /// </param>
     /// <param name="loadFiles">
     /// Also open the TLS files and load them as the broker connection will (<c>validate</c>, which
-    /// provisioning runs as the service's user). <c>run</c> only checks that they exist: a key that
-    /// became unreadable or corrupt after provisioning must not keep the gateway from protecting
-    /// the site locally; its connection fails and says why instead.
+    /// provisioning runs as the service's user); a missing one is an error. <c>run</c> does neither:
+    /// a key that went missing, unreadable or corrupt after provisioning (a botched rotation) must
+    /// not keep the gateway from protecting the site locally. A missing file is a
+    /// <see cref="ConfigResult.Warnings">warning</see> naming it; the connection is not attempted
+    /// without it and says why (<c>fault.broker</c>, the systemd status line).
     /// </param>
     /// <returns>A built <see cref="GatewayConfig"/> with no errors, or a null config and every problem.</returns>
     public static ConfigResult Read(IConfiguration configuration, bool simulate = false, bool loadFiles = false)
@@ -227,6 +229,6 @@ public static partial class GatewayConfigReader
         }
 
         private ConfigResult Result(GatewayConfig? config) =>
-            _w.ErrorCount == 0 ? new ConfigResult(config, []) : new ConfigResult(null, _w.Errors.ToArray());
+            _w.ErrorCount == 0 ? new ConfigResult(config, []) { Warnings = _w.Warnings.ToArray() } : new ConfigResult(null, _w.Errors.ToArray());
     }
 }

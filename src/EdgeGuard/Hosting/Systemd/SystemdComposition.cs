@@ -58,14 +58,16 @@ internal static class SystemdComposition
     private static JournalProgress ToProgress((long Enqueued, long Handled) progress) => new(progress.Enqueued, progress.Handled);
 
     /// <summary>
-    /// What <c>systemctl status edgeguard</c> shows: the mode and the office link, and, first, a journal that
-    /// cannot be written: the technician looking at the unit must see that nothing is being saved.
+    /// What <c>systemctl status edgeguard</c> shows: the mode and the office link, and, first, what only a
+    /// visit mends: a journal that cannot be written (nothing is being saved), a TLS file the link cannot
+    /// do without (which file to put back).
     /// </summary>
     internal static string StatusLine(SiteController controller, OutboxPublisher? publisher, bool journalReadOnly = false)
     {
         var mode = controller.Current is { } state ? state.Mode.ToString().ToLowerInvariant() : "booting";
         var broker = publisher is null ? "no broker configured" : publisher.IsConnected ? "broker connected" : "broker disconnected";
         var journal = journalReadOnly ? "JOURNAL READ-ONLY, nothing is saved (remount read-write or replace the SD card, then restart); " : string.Empty;
-        return $"{journal}mode {mode}, {broker}";
+        var tls = publisher?.TlsFileProblem is { } problem ? $"OFFICE LINK DOWN: {problem} (put it back; no restart needed); " : string.Empty;
+        return $"{journal}{tls}mode {mode}, {broker}";
     }
 }

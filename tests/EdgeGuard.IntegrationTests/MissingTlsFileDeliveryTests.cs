@@ -1,0 +1,101 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hosting.Systemd;
+using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Publishing;
+using EdgeGuard.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.IntegrationTests;
+
+/// <summary>
+/// A technician puts back the client key a rotation lost, with the gateway running: the files are
+/// read again at every connect attempt, so the gateway gets through to the office's Mosquitto (mutual
+/// TLS, as deployed) without a restart and delivers what it journaled meanwhile, the fault included.
+/// </summary>
+public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
+{
+    private const string Root = "edgeguard/v1/embassy-demo/gw-chancery";
+    private static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    // The gateway (certificate CN = user name) reads and writes below its own id; the office reads all.
+    private const string Acl = """
+        pattern readwrite edgeguard/v1/+/%u/#
+
+        user office
+        topic read edgeguard/v1/#
+        """;
+
+    [Fact]
+    public async Task The_key_put_back_while_running_is_picked_up_and_the_events_journaled_meanwhile_reach_the_office()
+    {
+        using var state = new TempDirectory();
+        using var tls = new TempDirectory("edgeguard-pki-");
+        var pki = new TestPki(tls.Path);
+        var (serverCert, serverKey) = pki.IssueServer();
+        var (cert, key) = pki.IssueClient("gw-chancery");
+        var keyInPlace = tls.File("installed-gw-chancery.key");
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { CaFile = pki.CaFile, CertFile = serverCert, KeyFile = serverKey, Acl = Acl });
+        try
+        {
+            await using var office = await TestSubscriber.ConnectAsync(broker.Port, "edgeguard/v1/#", "office", tls: OfficeTls(pki));
+            var connectionsBefore = Regex.Count(broker.Log, "New connection from");
+            var gateway = await TestGateway.StartAsync(
+                state.Path,
+                overrides: MissingTlsFileHostTests.TlsOverrides(broker.Port, pki.CaFile, cert, keyInPlace),
+                // The real journal takes the controller's events, so they are delivered from it.
+                services: services => services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventJournal>()));
+            await using var _ = gateway;
+            var publisher = gateway.Host.Services.GetRequiredService<OutboxPublisher>();
+
+            await gateway.PlayAsync(Scenario.Parse("press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked\nrelease panic-lobby", "panic"), ExpectTimeout);
+            await Eventually.TrueAsync(() => publisher.ConnectAttempts >= 3, Patience, "three connect attempts without the key");
+
+            // No attempt reached the broker: none in clear text, none without the client certificate.
+            Assert.Equal(connectionsBefore, Regex.Count(broker.Log, "New connection from"));
+            Assert.DoesNotContain(office.Receipts, r => r.Topic.StartsWith(Root, StringComparison.Ordinal));
+            Assert.NotNull(publisher.TlsFileProblem);
+
+            File.Copy(key, keyInPlace);
+
+            await Eventually.TrueAsync(() => publisher.IsCaughtUp, Patience, "connected and caught up once the key is back");
+            var started = await office.WaitForAsync(r => r.Topic == Root + "/events" && Type(r) == "lockdown.started", Patience, "lockdown.started at the office");
+            var fault = await office.WaitForAsync(r => r.Topic == Root + "/events" && Type(r) == "fault.broker", Patience, "fault.broker at the office");
+            var restored = await office.WaitForAsync(r => r.Topic == Root + "/events" && Type(r) == "fault.broker-restored", Patience, "fault.broker-restored at the office");
+            output.WriteLine(fault.Text);
+            output.WriteLine(restored.Text);
+
+            Assert.True(started.Json.GetProperty("replayed").GetBoolean()); // journaled while the link was down
+            Assert.Equal($"the gateway's TLS client key file '{keyInPlace}' does not exist", fault.Json.GetProperty("data").GetProperty("reason").GetString());
+            Assert.True(restored.Json.GetProperty("data").GetProperty("refusals").GetInt64() >= 3);
+            Assert.Single(office.On(Root + "/events"), r => Type(r) == "fault.broker");
+            Assert.Null(publisher.TlsFileProblem);
+            Assert.Equal("mode lockdown, broker connected", SystemdComposition.StatusLine(gateway.Controller, publisher));
+            await office.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "online", Patience, "online");
+        }
+        finally
+        {
+            output.WriteLine("--- mosquitto log ---\n" + broker.Log);
+        }
+    }
+
+    private static string? Type(Receipt receipt) => receipt.Json.GetProperty("type").GetString();
+
+    // The office's client: its own certificate from the same CA, the broker pinned to that CA.
+    private static Action<MqttClientTlsOptionsBuilder> OfficeTls(TestPki pki)
+    {
+        var (cert, key) = pki.IssueClient("office");
+        var anchors = new X509Certificate2Collection();
+        anchors.ImportFromPemFile(pki.CaFile);
+        var certificate = X509Certificate2.CreateFromPemFile(cert, key);
+        return options => options
+            .UseTls()
+            .WithTargetHost("127.0.0.1")
+            .WithClientCertificates(new X509Certificate2Collection(certificate))
+            .WithCertificateValidationHandler(a => ClientOptionsFactory.ValidatePinned(a.Certificate, a.Chain, a.SslPolicyErrors, anchors, X509RevocationMode.NoCheck));
+    }
+}
