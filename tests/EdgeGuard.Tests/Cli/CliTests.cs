@@ -87,6 +87,48 @@ public sealed class CliTests : IDisposable
         Assert.Contains("has schema version 999, newer than the", error, StringComparison.Ordinal);
     }
 
+    // Provisioning runs validate: a TLS file missing there is an error, every one listed, exit 2.
+    // run starts without it (MissingTlsFileHostTests), saying which file, as the next test shows.
+    [Fact]
+    public async Task Validate_refuses_missing_tls_files_listing_each_and_exits_2()
+    {
+        var ca = Path.Combine(_dir, "tls", "office-ca.pem");
+        var key = Path.Combine(_dir, "tls", "gw-chancery.key");
+        var path = ConfigFile(eg => eg["mqtt"] = OfficeBroker(ca, key));
+
+        var (code, _, error) = await Run("validate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("3 problems", error, StringComparison.Ordinal);
+        Assert.Contains($"EdgeGuard:mqtt:tls:caFile: file '{ca}' does not exist", error, StringComparison.Ordinal);
+        Assert.Contains($"EdgeGuard:mqtt:tls:keyFile: file '{key}' does not exist", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_loads_a_config_with_a_missing_tls_file_and_warns_naming_it()
+    {
+        var ca = Path.Combine(_dir, "tls", "office-ca.pem");
+        var key = Path.Combine(_dir, "tls", "gw-chancery.key");
+        var path = ConfigFile(eg => eg["mqtt"] = OfficeBroker(ca, key));
+        using var error = new StringWriter();
+
+        var loaded = RunVerbHandler.Load(path, simulate: true, error, warn: true);
+
+        Assert.NotNull(loaded);
+        var text = error.ToString();
+        Assert.Contains($"edgeguard: warning: EdgeGuard:mqtt:tls:caFile: file '{ca}' does not exist", text, StringComparison.Ordinal);
+        Assert.Contains($"edgeguard: warning: EdgeGuard:mqtt:tls:keyFile: file '{key}' does not exist", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("problem", text, StringComparison.Ordinal);
+    }
+
+    // The office broker over mutual TLS with the CA and key files at these paths, the certificate elsewhere.
+    private JsonObject OfficeBroker(string ca, string key) => new()
+    {
+        ["host"] = "broker.office.example",
+        ["port"] = 8883,
+        ["tls"] = new JsonObject { ["caFile"] = ca, ["certFile"] = Path.Combine(_dir, "tls", "gw-chancery.crt"), ["keyFile"] = key },
+    };
+
     [Fact]
     public async Task Missing_configuration_file_is_named()
     {

@@ -7,9 +7,9 @@ namespace EdgeGuard.Tests.Configuration;
 /// <c>validate</c> (which provisioning runs as the service's user) loads the TLS files as the broker
 /// connection will: a file that cannot be read, a CA file with no certificate, or a key that does
 /// not load with its certificate is a config error naming the file. Before, each passed validate and
-/// left the gateway offline for good, every connect failing with the same log line. <c>run</c> only
-/// checks that they exist, so a key that goes bad after provisioning cannot keep the gateway from
-/// protecting the site.
+/// left the gateway offline for good, every connect failing with the same log line. <c>run</c> does
+/// not even require them to exist, so a key that goes bad or missing after provisioning (a botched
+/// rotation) cannot keep the gateway from protecting the site: it warns, naming the file.
 /// </summary>
 public sealed class TlsFilesConfigTests : IDisposable
 {
@@ -51,6 +51,41 @@ public sealed class TlsFilesConfigTests : IDisposable
         var result = WithTls(_pki.CaFile, _client.Cert, other.Key, loadFiles: false);
 
         Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void Run_starts_without_a_missing_key_and_warns_naming_it()
+    {
+        var missing = Path.Combine(_dir.Path, "rotated", "gw-chancery.key");
+
+        var result = WithTls(_pki.CaFile, _client.Cert, missing, loadFiles: false);
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(missing, result.Config!.Mqtt.Tls!.ClientKeyFile); // the link still insists on it
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal("EdgeGuard:mqtt:tls:keyFile", warning.Path);
+        Assert.Contains($"file '{missing}' does not exist", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("without the office link", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_refuses_every_missing_file_naming_each()
+    {
+        var missingCa = Path.Combine(_dir.Path, "rotated", "office-ca.pem");
+        var missingKey = Path.Combine(_dir.Path, "rotated", "gw-chancery.key");
+
+        var result = WithTls(missingCa, _client.Cert, missingKey);
+
+        TestConfigs.AssertError(result, "EdgeGuard:mqtt:tls:caFile", $"file '{missingCa}' does not exist");
+        TestConfigs.AssertError(result, "EdgeGuard:mqtt:tls:keyFile", $"file '{missingKey}' does not exist");
+        Assert.Equal(2, result.Errors.Count);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void A_valid_config_with_its_files_in_place_has_no_warning()
+    {
+        Assert.Empty(WithTls(_pki.CaFile, _client.Cert, _client.Key, loadFiles: false).Warnings);
     }
 
     [Fact]

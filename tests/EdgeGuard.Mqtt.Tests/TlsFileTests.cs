@@ -1,0 +1,92 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Contract;
+using EdgeGuard.Mqtt.Publishing;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// A TLS file of the gateway's own that is missing or does not load (a botched certificate rotation)
+/// is the link's problem, not the options': the publisher is built (the host, locks included, runs),
+/// never connects without the file, and reports it as one <c>fault.broker</c> however often it retries.
+/// </summary>
+public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Missing_files_are_named_by_setting_and_are_not_an_options_error()
+    {
+        var tls = new MqttTlsOptions { CaCertificateFile = _dir.File("ca.pem"), ClientCertificateFile = _dir.File("gw.crt"), ClientKeyFile = _dir.File("gw.key") };
+        var options = Options(tls);
+
+        Assert.Empty(options.Validate());
+        Assert.Equal(
+            [
+                $"CA certificate file '{_dir.File("ca.pem")}' does not exist",
+                $"client certificate file '{_dir.File("gw.crt")}' does not exist",
+                $"client key file '{_dir.File("gw.key")}' does not exist",
+            ],
+            tls.MissingFiles());
+        Assert.Empty((tls with { Enabled = false }).MissingFiles()); // not used, so not missed
+    }
+
+    [Fact]
+    public void Client_options_are_never_built_without_a_missing_key()
+    {
+        var pki = new TestPki(_dir.Path);
+        var (cert, _) = pki.IssueClient("gw-1");
+        var options = Options(new MqttTlsOptions { CaCertificateFile = pki.CaFile, ClientCertificateFile = cert, ClientKeyFile = _dir.File("gw.key") });
+
+        var refused = Assert.Throws<FileNotFoundException>(() => ClientOptionsFactory.Build(options, new Topics("site-1", "gw-1"), session: 1));
+
+        Assert.Equal($"tls: client key file '{_dir.File("gw.key")}' does not exist", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_key_raises_one_broker_fault_however_often_the_publisher_retries()
+    {
+        var pki = new TestPki(_dir.Path);
+        var (cert, _) = pki.IssueClient("gw-1");
+        var key = _dir.File("gw.key");
+        await using var harness = new PublisherHarness(
+            Options(new MqttTlsOptions { CaCertificateFile = pki.CaFile, ClientCertificateFile = cert, ClientKeyFile = key }), output);
+
+        await harness.StartAsync();
+        await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
+
+        var fault = Assert.IsType<BrokerFault>(Assert.Single(harness.Faults.Events));
+        Assert.Equal($"the gateway's TLS client key file '{key}' does not exist", fault.Reason);
+        Assert.Equal($"TLS client key file '{key}' does not exist", harness.Publisher.TlsFileProblem);
+        Assert.Equal(0, harness.Publisher.Connects);
+        Assert.True(harness.Publisher.BrokerRefusals >= 3);
+    }
+
+    [Fact]
+    public async Task A_key_that_does_not_load_is_reported_the_same_way_naming_why()
+    {
+        var pki = new TestPki(_dir.Path);
+        var (cert, _) = pki.IssueClient("gw-1");
+        var key = _dir.File("gw.key");
+        await File.WriteAllTextAsync(key, "truncated by a rotation script\n");
+        await using var harness = new PublisherHarness(
+            Options(new MqttTlsOptions { CaCertificateFile = pki.CaFile, ClientCertificateFile = cert, ClientKeyFile = key }), output);
+
+        await harness.StartAsync();
+        await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
+
+        var fault = Assert.IsType<BrokerFault>(Assert.Single(harness.Faults.Events));
+        Assert.StartsWith("the gateway's TLS files cannot be loaded: ", fault.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("TLS files cannot be loaded: ", harness.Publisher.TlsFileProblem, StringComparison.Ordinal);
+        Assert.Equal(0, harness.Publisher.Connects);
+    }
+
+    // A broker nobody listens on: every attempt that got as far as a socket would show as a refused
+    // connect, not as the TLS file fault.
+    private static MqttPublisherOptions Options(MqttTlsOptions tls) =>
+        PublisherHarness.Plain(MosquittoBroker.FreePort()) with { Tls = tls with { RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck } };
+}
