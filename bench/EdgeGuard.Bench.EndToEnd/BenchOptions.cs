@@ -16,7 +16,7 @@ internal sealed record BenchOptions
           --output-samples N  lockdown/clear pairs for the edge → output row (default 100, 0 skips)
           --outage N          instead of the rows above: stop Mosquitto, set N door edges (a multiple
                               of 40), start it again, and check that all reach the office once, in
-                              order (DESIGN.md's target is 1000000; needs about 1 GB in the temp dir)
+                              order (DESIGN.md's target is 1000000; needs about 300 MB in the temp dir)
           --payload-bytes N   bare payload size (default: the measured size of the gateway's events)
           --log-level L       gateway log level (default Warning; Information logs every event)
           --in-process-subscriber

@@ -95,7 +95,7 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
         broker.Port, [GatewayRuns.Panic, GatewayRuns.Key], benchPoints, options.LogLevel, options.StateDir);
     // The latency rows' subscriber runs in a child process unless asked otherwise (TimedSubscriber);
     // the outage run's is a persistent session that outlives the broker's restart.
-    var subscriber = options.Outage > 0 ? await TimedSubscriber.ConnectPersistentAsync(broker.Port, "bench-office-persistent", gateway.EventsTopic)
+    var subscriber = options.Outage > 0 ? await TimedSubscriber.ConnectPersistentAsync(broker.Port, "bench-office-persistent", [gateway.EventsTopic])
         : options.InProcessSubscriber ? await TimedSubscriber.ConnectAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic)
         : await TimedSubscriber.StartProcessAsync(broker.Port, BareMqtt.Topic, gateway.EventsTopic);
     report.SubscriberOutOfProcess = subscriber.OutOfProcess;

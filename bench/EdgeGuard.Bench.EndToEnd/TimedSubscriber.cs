@@ -8,8 +8,8 @@ using MQTTnet.Protocol;
 
 namespace EdgeGuard.Bench.EndToEnd;
 
-/// <summary>One message as the subscriber saw it: when (Stopwatch ticks), its seq, its size.</summary>
-internal readonly record struct Arrival(long Timestamp, long Seq, string Topic, int PayloadBytes);
+/// <summary>One message as the subscriber saw it: when (Stopwatch ticks), its seq, its size, and its text if kept.</summary>
+internal readonly record struct Arrival(long Timestamp, long Seq, string Topic, int PayloadBytes, string? Text = null);
 
 /// <summary>
 /// The office side for both rows: one MQTTnet 5 client subscribed at QoS 1, stamping every message
@@ -34,6 +34,9 @@ internal sealed class TimedSubscriber : IAsyncDisposable
 
     // How a persistent subscriber connects again after the broker came back (null otherwise).
     private Func<Task<IMqttClient>>? _connect;
+
+    // Whether arrivals carry their payload as text (a state topic's watcher, never the event stream's).
+    private bool _keepText;
 
     private TimedSubscriber()
     {
@@ -69,9 +72,10 @@ internal sealed class TimedSubscriber : IAsyncDisposable
     /// queues what the gateway publishes until <see cref="ReconnectAsync"/>, as the office's client
     /// would. For the broker-outage run (<see cref="OutageRun"/>).
     /// </summary>
-    public static async Task<TimedSubscriber> ConnectPersistentAsync(int port, string clientId, params string[] filters)
+    /// <param name="keepText">Keep each message's payload as text in <see cref="Arrival.Text"/>.</param>
+    public static async Task<TimedSubscriber> ConnectPersistentAsync(int port, string clientId, string[] filters, bool keepText = false)
     {
-        var subscriber = new TimedSubscriber();
+        var subscriber = new TimedSubscriber { _keepText = keepText };
         subscriber._connect = () => ConnectClientAsync(port, filters, subscriber.Receive, clientId);
         subscriber._client = await subscriber._connect();
         return subscriber;
@@ -116,7 +120,8 @@ internal sealed class TimedSubscriber : IAsyncDisposable
 
     private Task Receive(MqttApplicationMessageReceivedEventArgs args)
     {
-        _arrivals.Writer.TryWrite(Stamp(args));
+        var arrival = Stamp(args);
+        _arrivals.Writer.TryWrite(_keepText ? arrival with { Text = args.ApplicationMessage.ConvertPayloadToString() } : arrival);
         return Task.CompletedTask;
     }
 

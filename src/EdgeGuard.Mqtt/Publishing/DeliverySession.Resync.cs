@@ -19,9 +19,9 @@ namespace EdgeGuard.Mqtt.Publishing;
 // here runs per event: a publish notes what it showed in fields it sets anyway, and the check
 // runs only in the idle wait, which it bounds like the cursor write (one wake-up per interval).
 //
-// During a replay (ReplayAsync) only state/lockdown is checked, on one check: an event journaled
-// then waits behind the whole backlog, so the mode goes ahead of its event (the office acts on
-// it; a million events take minutes to replay).
+// During a replay with a backlog (ReplayAsync) only state/lockdown is checked, on one check: an
+// event journaled then waits behind the whole backlog, so the lockdown state goes ahead of its
+// event (the office acts on it; a million events take minutes to replay).
 internal sealed partial class DeliverySession
 {
     // The lockdown payload of a state, rendered with this fixed time: equal bytes, equal message
@@ -107,29 +107,42 @@ internal sealed partial class DeliverySession
         return false;
     }
 
+    // A replay with a backlog is running (ReplayAsync): state/lockdown goes ahead of it.
+    private bool _lockdownAheadOfReplay;
+
     /// <summary>
-    /// During a replay: once per StateCheckInterval, makes state/lockdown due when it no longer shows
-    /// the site. A lockdown started while a backlog is replayed has its event after the whole
-    /// backlog; the office must not wait that long to learn the site's mode (a million events took
-    /// 103 s on the bench's machine, docs/PERFORMANCE.md). One check is enough here: the event
-    /// cannot go first, so there is nothing to wait for.
+    /// During a replay with a backlog: state/lockdown goes out first, as soon as the site's state
+    /// exists, and then, once per StateCheckInterval, again whenever it no longer shows the site.
+    /// An event journaled meanwhile waits behind the whole backlog; the office must not wait that
+    /// long to learn that the site is locked down (a million events took 103 s on the bench's
+    /// machine, docs/PERFORMANCE.md). One check is enough here: the event cannot go first, so
+    /// there is nothing to wait for.
     /// </summary>
     private void CheckLockdownDuringReplay()
     {
-        if (_pendingLockdown || _time.GetElapsedTime(_stateCheckedAt) < _options.StateCheckInterval)
+        if (_pendingLockdown || _state.Current is not { } current)
+        {
+            return;
+        }
+
+        if (_lockdownFrom is null)
+        {
+            _pendingLockdown = true; // not sent in this session yet: the first goes ahead of the backlog
+            return;
+        }
+
+        if (_time.GetElapsedTime(_stateCheckedAt) < _options.StateCheckInterval)
         {
             return;
         }
 
         _stateCheckedAt = _time.GetTimestamp();
-        if (_state.Current is not { } current || LockdownShows(current, out _))
+        if (!LockdownShows(current, out _))
         {
-            return;
+            _pendingLockdown = true;
+            _stats.LockdownSentAheadOfReplay();
+            LogLockdownAheadOfReplay(_topics.LockdownState, _replayThrough - _sent);
         }
-
-        _pendingLockdown = true;
-        _stats.StateResynced();
-        LogLockdownResynced(_topics.LockdownState);
     }
 
     private bool CheckPointsShown(SiteState current, ref bool shownByAll)

@@ -81,17 +81,14 @@ internal sealed partial class DeliverySession
     {
         // The whole state is republished right after the replay: no per-event refreshes meanwhile.
         _refreshStateAfterDelivery = false;
-        if (_replayThrough > _outbox.DeliveredThrough && _state.Current is not null)
-        {
-            _pendingLockdown = true;
-        }
-
+        _lockdownAheadOfReplay = _replayThrough > _outbox.DeliveredThrough;
         return PumpAsync(_replayThrough, live: false, cancellationToken);
     }
 
     /// <summary>Republishes every retained state topic and waits for their PUBACKs.</summary>
     public Task RepublishStateAsync(CancellationToken cancellationToken)
     {
+        _lockdownAheadOfReplay = false;
         MarkAllStateDirty();
         return PumpAsync(_sent, live: false, cancellationToken);
     }
@@ -140,7 +137,7 @@ internal sealed partial class DeliverySession
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!live)
+            if (_lockdownAheadOfReplay)
             {
                 CheckLockdownDuringReplay();
             }

@@ -12,6 +12,7 @@ internal sealed class DeliveryStats
     private long _sentThrough;
     private long _stateChecks;
     private long _stateResyncs;
+    private long _lockdownAheadOfReplay;
 
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
@@ -27,6 +28,9 @@ internal sealed class DeliveryStats
 
     /// <summary>State topics found out of date with no event to refresh them, so made due.</summary>
     public long StateResyncs => Interlocked.Read(ref _stateResyncs);
+
+    /// <summary>state/lockdown publishes made due during a replay because the site changed meanwhile.</summary>
+    public long LockdownAheadOfReplay => Interlocked.Read(ref _lockdownAheadOfReplay);
 
     /// <summary>Highest event seq handed to the MQTT client (sent, not necessarily acknowledged).</summary>
     public long SentThrough => Volatile.Read(ref _sentThrough);
@@ -56,4 +60,6 @@ internal sealed class DeliveryStats
     public void StateChecked() => Interlocked.Increment(ref _stateChecks);
 
     public void StateResynced() => Interlocked.Increment(ref _stateResyncs);
+
+    public void LockdownSentAheadOfReplay() => Interlocked.Increment(ref _lockdownAheadOfReplay);
 }

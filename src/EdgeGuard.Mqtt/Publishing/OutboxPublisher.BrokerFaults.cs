@@ -1,4 +1,5 @@
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using MQTTnet;
 
@@ -52,7 +53,7 @@ public sealed partial class OutboxPublisher
 
             return built;
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (_options.Tls.Enabled && ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
             var missing = _options.Tls.MissingFiles();
             var problem = missing.Count > 0
@@ -68,6 +69,12 @@ public sealed partial class OutboxPublisher
             }
 
             _brokerFaults.Refused(Shortened("the gateway's " + problem, MaxFileReason));
+            return null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Not the TLS files (those are the only ones read): a failed attempt like any other.
+            LogConnectFailed(_options.Host, _options.EffectivePort, Innermost(ex));
             return null;
         }
     }

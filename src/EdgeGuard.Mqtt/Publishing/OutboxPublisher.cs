@@ -111,6 +111,12 @@ public sealed partial class OutboxPublisher(
     /// </summary>
     public long StateResyncs => _stats.StateResyncs;
 
+    /// <summary>
+    /// Times state/lockdown was sent during a replay, ahead of the backlog, because the site's
+    /// lockdown state changed while it was being replayed (not counting the publish before it).
+    /// </summary>
+    public long LockdownAheadOfReplay => _stats.LockdownAheadOfReplay;
+
     /// <summary>Comparisons of the retained state topics with the site's state (tests).</summary>
     internal long StateChecks => _stats.StateChecks;
 
