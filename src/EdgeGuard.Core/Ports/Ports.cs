@@ -48,6 +48,41 @@ public interface IOutputLines : IDisposable
     bool ReadBack(string outputId);
 }
 
+/// <summary>
+/// Where the level last asked of an output stands, with lines that apply some writes off the caller's
+/// thread (<see cref="IQueuedOutputLines"/>).
+/// </summary>
+/// <param name="Pending">A write of that level is queued or under way: the line may not show it yet.</param>
+/// <param name="Failure">
+/// Why the last attempt at that level failed; kept while it is tried again, so a line that keeps failing
+/// stays failed. Null when no attempt at it failed, or one succeeded since.
+/// </param>
+public readonly record struct OutputWriteState(bool Pending, string? Failure);
+
+/// <summary>
+/// Output lines some of whose writes are applied by a writer of their own (an I²C expander: a write on a
+/// hung bus blocks for the adapter's timeout), so that <see cref="IOutputLines.Write"/> never blocks on them.
+/// </summary>
+/// <remarks>
+/// For such a line <see cref="IOutputLines.Write"/> records the level wanted and returns; the writer
+/// applies the latest level wanted (one asked for and replaced before the writer got to it is skipped),
+/// and never throws a bus failure to the caller: it shows in <see cref="StateOf"/>.
+/// <see cref="IOutputLines.ReadBack"/> is the level the writer achieved, read without waiting for it. A
+/// write the lines skip (the level wanted is applied and did not fail) stays skipped: it is asked again
+/// after a failure, which is how the caller retries.
+/// </remarks>
+public interface IQueuedOutputLines : IOutputLines
+{
+    /// <summary>Where the level last asked of <paramref name="outputId"/> stands; never blocks.</summary>
+    OutputWriteState StateOf(string outputId);
+
+    /// <summary>
+    /// Sets what is called, on a writer's thread, after each attempt at a write (whatever its outcome):
+    /// it must be quick and never throw. Set it before the first write.
+    /// </summary>
+    void OnApplied(Action applied);
+}
+
 /// <summary>Receives every domain event after the controller has applied it (log, journal, MQTT).</summary>
 public interface IEventSink
 {

@@ -18,6 +18,9 @@ public sealed partial class ExpanderBank
 
         public List<(string Id, int Pin)> Outputs { get; } = [];
 
+        /// <summary>The outputs as configured, in the order of <see cref="Outputs"/> (their writer needs them).</summary>
+        public List<Core.Site.OutputDefinition> OutputDefinitions { get; } = [];
+
         /// <summary>Per output (as <see cref="Outputs"/> orders them): the level last asked for, used when the chip is configured late.</summary>
         public bool[] Requested => field ??= new bool[Outputs.Count];
 

@@ -84,6 +84,7 @@ public sealed partial class ExpanderBank : IInputLines
         {
             var (chip, pin) = Locate(byAddress, output.Id, output.LineAddress);
             chip.Outputs.Add((output.Id, pin));
+            chip.OutputDefinitions.Add(output);
         }
     }
 
@@ -92,52 +93,6 @@ public sealed partial class ExpanderBank : IInputLines
 
     /// <summary>The outputs on expander pins.</summary>
     public IReadOnlyCollection<string> OutputIds => [.. _chips.SelectMany(c => c.Outputs.Select(o => o.Id))];
-
-    /// <summary>
-    /// Configures every chip, its outputs already at <paramref name="initialHigh"/>, and returns the outputs
-    /// behind one <see cref="IOutputLines"/>. Call once, before the inputs are read. A chip that does not answer
-    /// is reported and left to supervision (see the remarks on the class); its outputs refuse writes until then.
-    /// </summary>
-    /// <exception cref="ArgumentException">An output has no initial level.</exception>
-    public IOutputLines OpenOutputs(IReadOnlyDictionary<string, bool> initialHigh)
-    {
-        ArgumentNullException.ThrowIfNull(initialHigh);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var events = new List<DomainEvent>();
-        lock (_gate)
-        {
-            foreach (var chip in _chips)
-            {
-                for (var i = 0; i < chip.Outputs.Count; i++)
-                {
-                    chip.Initial[i] = chip.Requested[i] = initialHigh.TryGetValue(chip.Outputs[i].Id, out var high) ? high
-                        : throw new ArgumentException($"Output '{chip.Outputs[i].Id}' has no initial level.", nameof(initialHigh));
-                }
-            }
-
-            foreach (var chip in _chips.Where(c => c.Lines is null))
-            {
-                if (Configure(chip) is { } failure)
-                {
-                    chip.Faulted = true;
-                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
-                        $"did not answer at start-up; its outputs are not driven and its points read fail-safe until it answers, retried every {SupervisionInterval.TotalSeconds:0} s: {failure}"));
-                }
-            }
-
-            _opened = true;
-        }
-
-        if (events.Count > 0)
-        {
-            _report(events);
-        }
-
-        // Here, not only in Start: a bank with outputs only (relays for locks) is never given edges to deliver,
-        // and a chip of it that did not answer at boot must still be configured once it does.
-        StartSupervision();
-        return new BankOutputs(this, new RoutedOutputLines(_chips.Select(c => ((IOutputLines)new ChipOutputs(c), c.Outputs.Select(o => o.Id)))));
-    }
 
     /// <inheritdoc/>
     /// <remarks>

@@ -64,8 +64,12 @@ public sealed class RoutedInputLines : IInputLines
 }
 
 /// <summary>Several sets of output lines behind one <see cref="IOutputLines"/>, routing each call by output id.</summary>
-/// <remarks>Owns the parts: disposing this disposes each of them once.</remarks>
-public sealed class RoutedOutputLines : IOutputLines
+/// <remarks>
+/// Owns the parts: disposing this disposes each of them once. Queued parts (<see cref="IQueuedOutputLines"/>,
+/// an expander's writer) stay so behind it: <see cref="StateOf"/> asks them, and is the default state (applied,
+/// no failure) for a part whose writes are made in <see cref="Write"/> itself.
+/// </remarks>
+public sealed class RoutedOutputLines : IQueuedOutputLines
 {
     private readonly IOutputLines[] _parts;
     private readonly Dictionary<string, IOutputLines> _byOutput = new(StringComparer.Ordinal);
@@ -96,6 +100,20 @@ public sealed class RoutedOutputLines : IOutputLines
 
     /// <inheritdoc/>
     public bool ReadBack(string outputId) => PartOf(outputId).ReadBack(outputId);
+
+    /// <inheritdoc/>
+    public OutputWriteState StateOf(string outputId) =>
+        PartOf(outputId) is IQueuedOutputLines queued ? queued.StateOf(outputId) : default;
+
+    /// <inheritdoc/>
+    public void OnApplied(Action applied)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        foreach (var part in _parts.OfType<IQueuedOutputLines>())
+        {
+            part.OnApplied(applied);
+        }
+    }
 
     /// <inheritdoc/>
     public void Dispose()

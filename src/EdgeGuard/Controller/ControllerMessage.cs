@@ -43,6 +43,15 @@ internal sealed record WakeMessage : ControllerMessage
     public static WakeMessage Instance { get; } = new();
 }
 
+/// <summary>
+/// An output writer (an expander's) finished an attempt: the loop looks at what the lines now show, so a
+/// failure is reported and a line that took the plan is known to, without waiting for the retry timer.
+/// </summary>
+internal sealed record OutputsApplied : ControllerMessage
+{
+    public static OutputsApplied Instance { get; } = new();
+}
+
 /// <summary>A filter or site timer is due; <paramref name="Fired"/> is the timestamp (of the loop's <see cref="TimeProvider"/>) at which its callback ran.</summary>
 internal sealed record TimerMessage(long Fired) : ControllerMessage;
 

@@ -1,5 +1,6 @@
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Controller;
@@ -10,12 +11,20 @@ namespace EdgeGuard.Controller;
 // a fire's egress release whose relay write failed once would stay unapplied. So while the lines do
 // not show the plan, the controller's one timer is also armed for a retry (SiteController.Timer.cs).
 //
-// The order of the writes is a safety rule too. They run one after another on this loop, and a write
-// to an MCP23017 on a hung I²C bus blocks: nothing in our driver or System.Device.Gpio times it out,
-// the kernel's adapter does after 1 s per transaction, and a supervision sweep or re-configure of the
-// same chip holding its lock comes on top. So every egress lock the plan leaves unlocked is written
-// first, native lines before expander lines, and only then the rest, native first: no expander stall
-// can hold a native egress release of the same pass (docs/architecture.md, "Output write order").
+// This loop never waits for the I²C bus. A write to an MCP23017 on a hung bus blocks (the kernel's
+// adapter times out after 1 s per transaction, and a supervision sweep or re-configure of the chip
+// holding its lock comes on top), so the gateway's expander outputs are queued lines
+// (IQueuedOutputLines): Write records the level wanted and a writer per chip applies the latest one,
+// egress releases first. Native GPIO writes stay here, inline: they do not block like I²C. What the
+// lines show is what the writers achieved, never what was queued: a queued write is not shown until its
+// writer read it back, and a writer's failure is reported like a native write's, once per episode.
+// Each writer's attempt wakes the loop (OutputsApplied), which looks at the lines again without writing.
+//
+// The order of the writes still matters within a pass: every egress lock the plan leaves unlocked is
+// written first, native lines before expander lines, and only then the rest, native first. With the
+// writers that order only queues the expander writes, but lines whose writes do block (tools and
+// tests compose them) keep their native egress releases ahead of any expander stall
+// (docs/architecture.md, "Output write order").
 public sealed partial class SiteController
 {
     /// <summary>
@@ -26,6 +35,12 @@ public sealed partial class SiteController
     public static readonly TimeSpan OutputRetryInterval = TimeSpan.FromMilliseconds(250);
 
     private bool _linesShowPlan;
+
+    /// <summary>The output lines whose writes a writer applies (the expanders'); null when none are.</summary>
+    private IQueuedOutputLines? _queuedOutputs;
+
+    /// <summary>1 while an <see cref="OutputsApplied"/> is in the channel: a writer's attempts wake the loop once.</summary>
+    private int _outputsAppliedQueued;
 
     /// <summary>When the outputs are to be driven again; null while every line shows the plan.</summary>
     private TimeSpan? _outputRetryAt;
@@ -65,8 +80,9 @@ public sealed partial class SiteController
         if (_snapshot is { } last && plan.Equals(last.Plan) && (_linesShowPlan || _onEdgeThread))
         {
             // On a GPIO thread a plan that is only still to be retried is left to the retry on the
-            // loop's timer: writes to a dead chip can block for a bus timeout, and that thread
-            // timestamps the next edges.
+            // loop's timer: lines whose writes are made in Write may block (a tool's or test's expander
+            // lines without a writer), and that thread timestamps the next edges; and a chattering
+            // input must not drive a dead chip faster than the retry's pace.
             _snapshot = last with { State = _state, Decisions = _decisions, SuppressedPoints = _suppressed };
             return;
         }
@@ -92,11 +108,41 @@ public sealed partial class SiteController
             }
         }
 
+        Conclude(plan, shown);
+    }
+
+    /// <summary>
+    /// After a writer's attempt (<see cref="OutputsApplied"/>): looks at what every line shows now, without
+    /// writing, so a failure is reported and a plan the lines took is known at once. Nothing to do while
+    /// the lines show the plan already.
+    /// </summary>
+    private void ObserveOutputs(Moment now, List<DomainEvent> events)
+    {
+        if (_linesShowPlan || _snapshot is null)
+        {
+            return;
+        }
+
+        // The current state's plan, not the snapshot's: a reconcile that threw half way left that one behind.
+        var plan = OutputPlan.For(site, _state);
+        var shown = true;
+        for (var i = 0; i < _readBack.Length; i++)
+        {
+            shown &= Observe(i, site.Outputs[i].LevelFor(plan.IsActiveAt(i)), null, now, events, out _readBack[i]);
+        }
+
+        _outputRetryAt ??= now.Monotonic + OutputRetryInterval;
+        Conclude(plan, shown);
+    }
+
+    /// <summary>Records whether the lines show <paramref name="plan"/>, and publishes it with what they show.</summary>
+    private void Conclude(OutputPlan plan, bool shown)
+    {
         // In the site's order, whatever the write order: the snapshot (and `sim status`) list them so.
         var levels = new Dictionary<string, bool>(site.Outputs.Count, StringComparer.Ordinal);
-        for (var i = 0; i < readBack.Length; i++)
+        for (var i = 0; i < _readBack.Length; i++)
         {
-            levels[site.Outputs[i].Id] = readBack[i];
+            levels[site.Outputs[i].Id] = _readBack[i];
         }
 
         _linesShowPlan = shown;
@@ -109,15 +155,15 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// Writes one output to its planned level and reads it back; true when the line shows the plan. A
-    /// failed write is reported once per episode and its restore once it shows the plan again.
+    /// Writes one output to its planned level and looks at what it shows; true when it shows the plan. A
+    /// queued write (an expander's) only asks its writer: it is shown once the writer achieved it.
     /// <paramref name="readBack"/> is the level the line shows now.
     /// </summary>
     private bool Drive(int i, bool active, Moment now, List<DomainEvent> events, out bool readBack)
     {
         var output = site.Outputs[i];
         var high = output.LevelFor(active);
-        var written = true;
+        string? failure = null;
         try
         {
             _outputLines!.Write(output.Id, high);
@@ -126,24 +172,61 @@ public sealed partial class SiteController
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            written = false;
+            failure = ex.Message;
+        }
+
+        return Observe(i, high, failure, now, events, out readBack);
+    }
+
+    /// <summary>
+    /// Whether output <paramref name="i"/> shows <paramref name="high"/>: its write did not fail (here, or in
+    /// its writer), none is still pending, and it reads back that level. A failure is reported once per
+    /// episode, and its restore once the line shows the plan again.
+    /// </summary>
+    private bool Observe(int i, bool high, string? failure, Moment now, List<DomainEvent> events, out bool readBack)
+    {
+        var output = site.Outputs[i];
+        var writing = _queuedOutputs?.StateOf(output.Id) ?? default;
+        failure ??= writing.Failure;
+        readBack = _outputLines!.ReadBack(output.Id);
+        if (failure is not null)
+        {
             if (!_outputFailing[i])
             {
                 _outputFailing[i] = true;
-                events.Add(new OutputFault(now.Utc, output.Id, ex.Message));
+                events.Add(new OutputFault(now.Utc, output.Id, failure));
             }
+
+            // Not shown even when the read-back matches: the level may be one nothing drove (a chip not
+            // configured yet reads back the boot plan), so it is driven again.
+            return false;
         }
 
-        readBack = _outputLines!.ReadBack(output.Id);
-        if (written && readBack == high && _outputFailing[i])
+        var shown = !writing.Pending && readBack == high;
+        if (shown && _outputFailing[i])
         {
             _outputFailing[i] = false;
             events.Add(new OutputFaultRestored(now.Utc, output.Id));
         }
 
-        // A write that threw is not shown even when the read-back matches: the level may be one nothing
-        // drove (a chip not configured yet reads back the boot plan), so it is driven again.
-        return written && readBack == high;
+        return shown;
+    }
+
+    /// <summary>Opens the output lines at the restored plan; queued ones (the expanders') wake the loop after each attempt.</summary>
+    private void OpenOutputs(OutputPlan plan)
+    {
+        _outputLines = createOutputs(plan.Levels(site));
+        if (_outputLines is IQueuedOutputLines queued)
+        {
+            _queuedOutputs = queued;
+            queued.OnApplied(() =>
+            {
+                if (Interlocked.Exchange(ref _outputsAppliedQueued, 1) == 0)
+                {
+                    _channel.Writer.TryWrite(OutputsApplied.Instance);
+                }
+            });
+        }
     }
 
     /// <summary>

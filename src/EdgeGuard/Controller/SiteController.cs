@@ -107,7 +107,7 @@ public sealed partial class SiteController(
         var now = Moment.From(time);
         _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
         var plan = OutputPlan.For(site, _state);
-        _outputLines = createOutputs(plan.Levels(site));
+        OpenOutputs(plan); // the restored plan, on every line, before any input is read
         LogRestored(safety.Mode, safety.Lockdown?.Cause, plan.ToString());
 
         // Edges during settling are queued but dropped by timestamp: only the settled read counts.
@@ -255,6 +255,11 @@ public sealed partial class SiteController(
             case DeferredDecision { Input: var input, At: var decidedAt, Earlier: var earlier }:
                 events.AddRange(earlier);
                 Apply(input, decidedAt, events);
+                break;
+            case OutputsApplied:
+                // Cleared first: an attempt finished while the loop looks is then not missed.
+                Interlocked.Exchange(ref _outputsAppliedQueued, 0);
+                ObserveOutputs(now, events);
                 break;
             case HeartbeatMessage { Answered: var answered }:
                 answered.TrySetResult();

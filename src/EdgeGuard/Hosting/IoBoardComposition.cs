@@ -118,8 +118,9 @@ internal static class IoBoardComposition
         }
 
         // The expanders are configured here, with their outputs at the restored plan's levels, before any
-        // input is read (the controller opens outputs first).
+        // input is read (the controller opens outputs first). Later writes go through a writer per chip,
+        // so the controller's loop never waits for the I²C bus (docs/architecture.md, "Output write order").
         var bank = sp.GetRequiredService<ExpanderBank>();
-        return new RoutedOutputLines([(gpio, nativeIds), (bank.OpenOutputs(initial), bank.OutputIds)]);
+        return new RoutedOutputLines([(gpio, nativeIds), (bank.OpenOutputWriters(initial), bank.OutputIds)]);
     };
 }

@@ -87,10 +87,16 @@ public sealed class IoBoardConfigTests
         Assert.True(buses.Expander("mcp23017@0x20").PinLevel(8), "expander maglock at its initial level");
         Assert.Equal(System.Device.Gpio.PinMode.InputPullUp, driver.ModeOf(4));
 
+        // Expander writes go through the chip's writer (the controller's loop never waits for I²C); native
+        // writes are made in Write itself.
+        using var applied = new SemaphoreSlim(0);
+        Assert.IsAssignableFrom<IQueuedOutputLines>(outputs).OnApplied(() => applied.Release());
         outputs.Write("siren-main", true);
         outputs.Write("lock-annex", false);
         Assert.True(driver.GetOutputLevel(16));
+        Assert.True(await applied.WaitAsync(TimeSpan.FromSeconds(30)), "the expander's writer never wrote the lock");
         Assert.False(buses.Expander("mcp23017@0x20").PinLevel(8));
+        Assert.False(outputs.ReadBack("lock-annex"), "the lock's read-back is not what its writer achieved");
         outputs.Dispose();
         inputs.Dispose();
     }

@@ -1,0 +1,254 @@
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Hardware;
+
+/// <summary>
+/// Output lines whose writes a thread of their own applies, so whoever writes never waits for them: one
+/// per MCP23017, whose writes on a hung I²C bus block for the kernel adapter's timeout (1 s per
+/// transaction) and wait for the chip's lock behind supervision. <see cref="Write"/> records the level
+/// wanted and returns; the writer applies the latest level wanted per output, egress releases first.
+/// </summary>
+/// <remarks>
+/// <para>Last level wins: a level asked for and replaced before the writer got to it is never written.
+/// A write under way when a new level is asked for finishes (nothing can interrupt an I²C transaction),
+/// then the new level follows it.</para>
+/// <para>What the writer achieved is what <see cref="ReadBack"/> and <see cref="StateOf"/> say, read
+/// without waiting for the writer or the chip: the caller learns a failure from <see cref="StateOf"/>,
+/// and when anything may have changed from the <see cref="OnApplied"/> callback. A failed attempt is not
+/// repeated on its own; the caller asks again (<see cref="Write"/> of the same level), which is how the
+/// controller's retry timer keeps its pace (no busy loop against a chip that NACKs at once).</para>
+/// <para>Owns <c>inner</c>: disposing this stops the writer (without waiting for a write that hangs) and
+/// disposes it.</para>
+/// </remarks>
+public sealed class QueuedOutputLines : IQueuedOutputLines
+{
+    private readonly IOutputLines _inner;
+    private readonly Output[] _outputs;
+    private readonly Dictionary<string, Output> _byId = new(StringComparer.Ordinal);
+
+    // Monitor, not Lock: the writer waits on it for work. Held only to read or update the fields
+    // below, never across a write to the inner lines.
+    private readonly object _gate = new();
+    private Action? _applied;
+    private bool _disposed;
+
+    /// <summary>Starts the writer for <paramref name="outputs"/>, all of which <paramref name="inner"/> drives.</summary>
+    /// <param name="name">What the writer's thread is called (the chip, <c>mcp23017@0x20</c>).</param>
+    /// <param name="inner">The lines the writer writes, already at their boot levels: nothing is written here.</param>
+    /// <param name="outputs">The outputs, for their ids and which levels release an egress door.</param>
+    /// <exception cref="ArgumentException">An output id is duplicated.</exception>
+    public QueuedOutputLines(string name, IOutputLines inner, IEnumerable<OutputDefinition> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(outputs);
+        _inner = inner;
+        foreach (var output in outputs)
+        {
+            if (!_byId.TryAdd(output.Id, new Output(output, inner.ReadBack(output.Id))))
+            {
+                throw new ArgumentException($"Output '{output.Id}' is defined twice.", nameof(outputs));
+            }
+        }
+
+        _outputs = [.. _byId.Values];
+        // Its own thread, not the thread pool: a write can block for seconds, and a pool thread held that
+        // long starves everything else queued there on a two-core gateway.
+        new Thread(Run) { IsBackground = true, Name = $"EdgeGuard {name} output writer" }.Start();
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Never blocks on the bus and never throws a bus failure (see <see cref="StateOf"/>).</remarks>
+    /// <exception cref="KeyNotFoundException">The output is not one of these lines.</exception>
+    public void Write(string outputId, bool high)
+    {
+        var output = OutputOf(outputId);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (output.Wanted == high && (output.Pending || output.Failure is null))
+            {
+                return; // applied already, or on its way
+            }
+
+            if (output.Wanted != high)
+            {
+                output.Failure = null; // that failure was another level's
+            }
+
+            output.Wanted = high;
+            output.Pending = true;
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The level the writer last achieved (its read-back after each attempt); never waits for it.</remarks>
+    /// <exception cref="KeyNotFoundException">The output is not one of these lines.</exception>
+    public bool ReadBack(string outputId)
+    {
+        var output = OutputOf(outputId);
+        lock (_gate)
+        {
+            return output.Achieved;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="KeyNotFoundException">The output is not one of these lines.</exception>
+    public OutputWriteState StateOf(string outputId)
+    {
+        var output = OutputOf(outputId);
+        lock (_gate)
+        {
+            return new OutputWriteState(output.Pending, output.Failure);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void OnApplied(Action applied)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        Volatile.Write(ref _applied, applied);
+    }
+
+    /// <summary>Stops the writer and disposes the inner lines; a write that hangs is left to end on its own.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            Monitor.Pulse(_gate);
+        }
+
+        _inner.Dispose();
+    }
+
+    private void Run()
+    {
+        while (Next() is { } next)
+        {
+            var (output, high) = next;
+            string? failure = null;
+            try
+            {
+                _inner.Write(output.Definition.Id, high);
+            }
+#pragma warning disable CA1031 // The writer must outlive any failure of the chip it writes to.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failure = ex.Message;
+            }
+
+            bool? achieved = null;
+            try
+            {
+                achieved = _inner.ReadBack(output.Definition.Id);
+            }
+#pragma warning disable CA1031 // As above: the level is then unknown, and kept as it was.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failure ??= ex.Message;
+            }
+
+            lock (_gate)
+            {
+                output.Achieved = achieved ?? output.Achieved;
+                // A level asked for meanwhile stays pending: the writer takes it next (last level wins).
+                if (output.Wanted == high)
+                {
+                    output.Pending = false;
+                    output.Failure = failure;
+                }
+            }
+
+            try
+            {
+                Volatile.Read(ref _applied)?.Invoke();
+            }
+#pragma warning disable CA1031 // A callback that throws must not stop the writer.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next write to make: a pending egress release first (a door people must get out
+    /// through), then the other pending outputs in order. Null once disposed.
+    /// </summary>
+    private (Output Output, bool High)? Next()
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_disposed)
+                {
+                    return null;
+                }
+
+                Output? first = null;
+                foreach (var output in _outputs)
+                {
+                    if (!output.Pending)
+                    {
+                        continue;
+                    }
+
+                    if (output.ReleasesEgress)
+                    {
+                        return (output, output.Wanted!.Value);
+                    }
+
+                    first ??= output;
+                }
+
+                if (first is not null)
+                {
+                    return (first, first.Wanted!.Value);
+                }
+
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+
+    private Output OutputOf(string outputId)
+    {
+        ArgumentNullException.ThrowIfNull(outputId);
+        return _byId.TryGetValue(outputId, out var output)
+            ? output
+            : throw new KeyNotFoundException($"Output '{outputId}' has no output line.");
+    }
+
+    /// <summary>One output's levels; every field but the definition is guarded by the gate.</summary>
+    private sealed class Output(OutputDefinition definition, bool achieved)
+    {
+        public OutputDefinition Definition { get; } = definition;
+
+        /// <summary>The level last asked for; null until the first write (the boot level is the inner lines').</summary>
+        public bool? Wanted { get; set; }
+
+        /// <summary>A write of <see cref="Wanted"/> is queued or under way.</summary>
+        public bool Pending { get; set; }
+
+        /// <summary>Why the last attempt at <see cref="Wanted"/> failed; null when none did.</summary>
+        public string? Failure { get; set; }
+
+        /// <summary>The level the inner lines read back after the last attempt (at first, the boot level).</summary>
+        public bool Achieved { get; set; } = achieved;
+
+        /// <summary>Whether the level wanted unlocks an egress door.</summary>
+        public bool ReleasesEgress => Wanted is { } high && Definition.ReleasesEgress(active: Definition.LevelFor(true) == high);
+    }
+}

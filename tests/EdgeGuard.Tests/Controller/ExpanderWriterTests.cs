@@ -1,0 +1,218 @@
+using System.Device.Gpio;
+using System.Device.I2c;
+using System.Device.Spi;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Testing;
+
+namespace EdgeGuard.Tests.Controller;
+
+/// <summary>
+/// An MCP23017 write on a hung I²C bus blocks for the kernel adapter's timeout (1 s per transaction) and
+/// more. The controller's loop must never wait for one: a fire edge or a panic press that arrives while
+/// an expander write of an earlier decision hangs is decided, its native writes made and its events
+/// reported at once. Each chip's writes are applied by its writer, which the controller learns from.
+/// These run the production composition (ExpanderBank's writers) on the simulated chip and native lines.
+/// </summary>
+public sealed class ExpanderWriterTests : IAsyncDisposable
+{
+    private const int PanicLine = 1, FireLine = 2, LobbyExitLine = 10, LampLine = 12, InterruptLine = 20;
+    private const int AnnexExitPin = 9; // B1
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    private static readonly SiteDefinition Site = new(
+        "site-w", "gw-w",
+        [new("a", "A")],
+        [
+            new("panic", PointKind.PanicButton, PanicLine, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
+            new("fire", PointKind.FireAlarm, FireLine, ActiveHigh: true, LinePull.Up, TimeSpan.Zero, "a"),
+            new("key", PointKind.Keyswitch, 3, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
+        ],
+        [
+            new("lock-annex-exit", OutputKind.Lock, -1, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true)
+            {
+                LineAddress = "mcp23017@0x20:B1",
+            },
+            new("lock-lobby-exit", OutputKind.Lock, LobbyExitLine, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
+            new("lamp", OutputKind.Indicator, LampLine, ActiveHigh: true, "a"),
+        ],
+        new LockdownPolicy([], TimeSpan.FromSeconds(30), ["key"]),
+        new LifeSafetyPolicy(["key"]));
+
+    private readonly HoldingMcp23017 _chip = new();
+    private readonly ControllerHarness _h;
+
+    public ExpanderWriterTests() =>
+        _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), openOutputs: Open);
+
+    [Fact]
+    public async Task A_fire_is_decided_and_reported_while_the_lockdowns_expander_write_hangs_and_the_expander_ends_at_the_latest_plan()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        Assert.False(_chip.PinLevel(AnnexExitPin), "the annex exit was locked at boot");
+        var configured = _chip.OlatWrites; // the boot configuration writes OLAT too
+
+        // The bus hangs: the lockdown's OLAT write is held (a real one for the adapter's timeout or more).
+        _chip.HoldWrites = true;
+        _h.Set("panic", true);
+        Assert.True(await _chip.Held.WaitAsync(Bound), "no expander write was attempted for the lockdown");
+
+        // The fire arrives while that write hangs: decided, driven and reported without waiting for it.
+        _h.Set("fire", true);
+        await _h.SettleAsync();
+        Assert.Contains(_h.Events.Events, e => e is LockdownStarted);
+        Assert.Contains(_h.Events.Events, e => e is FireAlarmRaised);
+        Assert.False(_h.Driver.GetOutputLevel(LobbyExitLine), "the native egress door was not released for the fire");
+        Assert.True(_h.Driver.GetOutputLevel(LampLine), "the lamp was not lit");
+        // The snapshot shows what the chip took, not what was asked of it: the held write has not landed.
+        Assert.False(_h.Controller.Snapshot!.OutputLevels["lock-annex-exit"], "the snapshot shows the held write as done");
+
+        // The bus answers: the held write lands, then the latest plan (the fire's release) follows it.
+        _chip.HoldWrites = false;
+        _chip.Unhold.Release();
+        await Eventually.TrueAsync(() => _chip.OlatWrites == configured + 2, Bound, "the held write and the fire's release reached the chip");
+        Assert.False(_chip.PinLevel(AnnexExitPin), "the expander egress lock did not end at the fire's plan (unlocked)");
+        await Eventually.TrueAsync(
+            () => _h.Controller.Snapshot is { } s && !s.OutputLevels["lock-annex-exit"] && s.State.FireEgressReleased,
+            Bound, "the controller saw the annex exit unlocked");
+        await _h.SettleAsync();
+        Assert.Equal(configured + 2, _chip.OlatWrites);
+        Assert.DoesNotContain(_h.Events.Events, e => e is OutputFault);
+    }
+
+    [Fact]
+    public async Task A_failing_expander_write_is_one_fault_output_retried_on_the_loops_timer_and_one_restore()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        // Every OLAT write is refused (a NACK): the lockdown's lock cannot be driven.
+        _chip.NackWrites = true;
+        _h.Set("panic", true);
+        await Eventually.TrueAsync(() => _h.Events.Events.Any(e => e is OutputFault), Bound, "fault.output for the annex exit");
+        Assert.Equal("lock-annex-exit", Assert.Single(_h.Events.Events.OfType<OutputFault>()).OutputId);
+        Assert.False(_h.Controller.Snapshot!.OutputLevels["lock-annex-exit"], "the snapshot shows a level the lock never took");
+
+        // The loop's retry timer drives it again (and again): still refused, still one fault.
+        var refused = _chip.NackedWrites;
+        for (var i = 0; i < 2; i++)
+        {
+            var before = _chip.NackedWrites;
+            _h.Time.Advance(SiteController.OutputRetryInterval + TimeSpan.FromMilliseconds(1));
+            await Eventually.TrueAsync(() => _chip.NackedWrites > before, Bound, "a retry of the refused write");
+            await _h.SettleAsync();
+        }
+
+        Assert.True(_chip.NackedWrites >= refused + 2);
+        Assert.Single(_h.Events.Events.OfType<OutputFault>());
+
+        // The chip answers again: the next retry takes, and the fault is restored once.
+        _chip.NackWrites = false;
+        _h.Time.Advance(SiteController.OutputRetryInterval + TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => _h.Events.Events.Any(e => e is OutputFaultRestored), Bound, "fault.output-restored");
+        await _h.SettleAsync();
+        Assert.True(_chip.PinLevel(AnnexExitPin), "the annex exit was not locked once its chip answered");
+        Assert.True(_h.Controller.Snapshot!.OutputLevels["lock-annex-exit"]);
+        Assert.Single(_h.Events.Events.OfType<OutputFault>());
+        Assert.Equal("lock-annex-exit", Assert.Single(_h.Events.Events.OfType<OutputFaultRestored>()).OutputId);
+
+        // The lines show the plan now: a later retry tick finds nothing to drive.
+        var writes = _chip.OlatWrites;
+        _h.Time.Advance(SiteController.OutputRetryInterval * 4);
+        await _h.SettleAsync();
+        Assert.Equal(writes, _chip.OlatWrites);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _chip.HoldWrites = false;
+        _chip.Unhold.Release();
+        await _h.DisposeAsync();
+        _chip.Dispose();
+    }
+
+    /// <summary>The production composition: native lines and the expander bank's behind one router.</summary>
+    private IOutputLines Open(GpioController gpio, IReadOnlyDictionary<string, bool> initial)
+    {
+        var native = Site.Outputs.Where(o => o.LineAddress is null).ToList();
+        var gpioLines = new Hardware.GpioOutputLines(gpio, native, native.ToDictionary(o => o.Id, o => initial[o.Id], StringComparer.Ordinal));
+        var bank = new ExpanderBank(
+            gpio, [new ExpanderOptions("mcp23017@0x20", 1, 0x20, InterruptLine)], Site.Points, Site.Outputs,
+            new Buses(_chip), _h.Time, _h.Controller.ReportFromOutside);
+        return new RoutedOutputLines([(gpioLines, native.Select(o => o.Id)), (bank.OpenOutputWriters(initial), bank.OutputIds)]);
+    }
+
+    private sealed class Buses(I2cDevice expander) : IBusDevices
+    {
+        public I2cDevice OpenExpander(ExpanderOptions expander1) => expander;
+
+        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// The simulated MCP23017, whose OLAT writes are held while <see cref="HoldWrites"/> is set (as on an I²C
+    /// bus a slave holds low: <see cref="Held"/> is released when one is, <see cref="Unhold"/> lets it
+    /// through) and refused while <see cref="NackWrites"/> is set. Counts the OLAT writes that landed.
+    /// </summary>
+    private sealed class HoldingMcp23017() : SimulatedMcp23017(1, 0x20)
+    {
+        private const byte OlatA = 0x14, OlatB = 0x15;
+        private int _olatWrites;
+        private int _nackedWrites;
+
+        public volatile bool HoldWrites;
+
+        public volatile bool NackWrites;
+
+        public SemaphoreSlim Held { get; } = new(0);
+
+        public SemaphoreSlim Unhold { get; } = new(0);
+
+        public int OlatWrites => Volatile.Read(ref _olatWrites);
+
+        public int NackedWrites => Volatile.Read(ref _nackedWrites);
+
+        protected override void BeginTransaction(ReadOnlySpan<byte> written)
+        {
+            if (written.Length < 2 || written[0] is not (OlatA or OlatB))
+            {
+                return;
+            }
+
+            if (NackWrites)
+            {
+                Interlocked.Increment(ref _nackedWrites);
+                throw new IOException("NACK");
+            }
+
+            if (HoldWrites)
+            {
+                Held.Release();
+                // Bounded, so a failing test ends instead of hanging the run; longer than the test's own
+                // waits, so a loop stuck behind the held write fails them rather than seeing it give up.
+                if (!Unhold.Wait(Bound * 2))
+                {
+                    throw new IOException("held write was never let through");
+                }
+            }
+
+            Interlocked.Increment(ref _olatWrites);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                Held.Dispose();
+                Unhold.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
