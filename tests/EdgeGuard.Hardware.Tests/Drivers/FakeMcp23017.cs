@@ -55,9 +55,31 @@ public sealed class FakeMcp23017 : SimulatedMcp23017
         }
     }
 
+    /// <summary>
+    /// While set, a transaction whose written bytes match is held, as on a bus a slave holds low: <see cref="Held"/>
+    /// is released when one is, and <see cref="Unhold"/> lets one through (bounded, so a failing test ends).
+    /// Held under the chip's lock, as a real transaction holds the bus: read nothing of the chip meanwhile.
+    /// </summary>
+    public Predicate<byte[]>? Hold { get; set; }
+
+    /// <summary>Released once for every transaction <see cref="Hold"/> holds.</summary>
+    public SemaphoreSlim Held { get; } = new(0);
+
+    /// <summary>Release once to let one held transaction through.</summary>
+    public SemaphoreSlim Unhold { get; } = new(0);
+
     /// <inheritdoc/>
     protected override void BeginTransaction(ReadOnlySpan<byte> written)
     {
+        if (Hold?.Invoke(written.ToArray()) == true)
+        {
+            Held.Release();
+            if (!Unhold.Wait(TimeSpan.FromSeconds(60)))
+            {
+                throw new IOException("held transaction was never let through");
+            }
+        }
+
         if ((FailNext ?? (Nack?.Invoke(written.ToArray()) == true ? new IOException("NACK") : null)) is { } failure)
         {
             FailNext = null;
@@ -68,6 +90,18 @@ public sealed class FakeMcp23017 : SimulatedMcp23017
 
     /// <inheritdoc/>
     protected override void EndTransaction(ReadOnlySpan<byte> written, ReadOnlySpan<byte> read) => Record(written, read);
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Held.Dispose();
+            Unhold.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 
     private void Record(ReadOnlySpan<byte> written, ReadOnlySpan<byte> read)
     {
