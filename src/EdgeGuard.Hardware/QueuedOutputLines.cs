@@ -18,14 +18,22 @@ namespace EdgeGuard.Hardware;
 /// and when anything may have changed from the <see cref="OnApplied"/> callback. A failed attempt is not
 /// repeated on its own; the caller asks again (<see cref="Write"/> of the same level), which is how the
 /// controller's retry timer keeps its pace (no busy loop against a chip that NACKs at once).</para>
-/// <para>Owns <c>inner</c>: disposing this stops the writer (without waiting for a write that hangs) and
-/// disposes it.</para>
+/// <para>Owns <c>inner</c>: disposing this lets the writer finish the writes already asked for, for at most
+/// <see cref="DrainTimeout"/>, then disposes it.</para>
 /// </remarks>
 public sealed class QueuedOutputLines : IQueuedOutputLines
 {
+    /// <summary>
+    /// How long <see cref="Dispose"/> waits for the writes already asked for. A stop right after a decision
+    /// (a fire's release, then SIGTERM) must not leave its expander writes unmade until the next start, but
+    /// a hung bus (1 s per transaction) must not hold the stop past systemd's patience either.
+    /// </summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
+
     private readonly IOutputLines _inner;
     private readonly Output[] _outputs;
     private readonly Dictionary<string, Output> _byId = new(StringComparer.Ordinal);
+    private readonly Thread _writer;
 
     // Monitor, not Lock: the writer waits on it for work. Held only to read or update the fields
     // below, never across a write to the inner lines.
@@ -55,7 +63,8 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
         _outputs = [.. _byId.Values];
         // Its own thread, not the thread pool: a write can block for seconds, and a pool thread held that
         // long starves everything else queued there on a two-core gateway.
-        new Thread(Run) { IsBackground = true, Name = $"EdgeGuard {name} output writer" }.Start();
+        _writer = new Thread(Run) { IsBackground = true, Name = $"EdgeGuard {name} output writer" };
+        _writer.Start();
     }
 
     /// <inheritdoc/>
@@ -113,7 +122,11 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
         Volatile.Write(ref _applied, applied);
     }
 
-    /// <summary>Stops the writer and disposes the inner lines; a write that hangs is left to end on its own.</summary>
+    /// <summary>
+    /// Refuses further writes, lets the writer finish those already asked for (at most
+    /// <see cref="DrainTimeout"/>; a write that hangs longer is left to end on its own), and disposes the
+    /// inner lines.
+    /// </summary>
     public void Dispose()
     {
         lock (_gate)
@@ -125,6 +138,11 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
 
             _disposed = true;
             Monitor.Pulse(_gate);
+        }
+
+        if (Thread.CurrentThread != _writer)
+        {
+            _writer.Join(DrainTimeout);
         }
 
         _inner.Dispose();
@@ -184,7 +202,7 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
 
     /// <summary>
     /// Waits for the next write to make: a pending egress release first (a door people must get out
-    /// through), then the other pending outputs in order. Null once disposed.
+    /// through), then the other pending outputs in order. Null once disposed and nothing is pending.
     /// </summary>
     private (Output Output, bool High)? Next()
     {
@@ -192,11 +210,6 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
         {
             while (true)
             {
-                if (_disposed)
-                {
-                    return null;
-                }
-
                 Output? first = null;
                 foreach (var output in _outputs)
                 {
@@ -216,6 +229,11 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
                 if (first is not null)
                 {
                     return (first, first.Wanted!.Value);
+                }
+
+                if (_disposed)
+                {
+                    return null;
                 }
 
                 Monitor.Wait(_gate);

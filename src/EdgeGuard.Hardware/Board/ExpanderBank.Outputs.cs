@@ -95,8 +95,10 @@ public sealed partial class ExpanderBank
         /// <inheritdoc/>
         public void Dispose()
         {
-            bank.Dispose();
+            // The writers first: they finish the writes already asked for (QueuedOutputLines.DrainTimeout)
+            // while the chips' lines are still open.
             routed.Dispose();
+            bank.Dispose();
         }
     }
 

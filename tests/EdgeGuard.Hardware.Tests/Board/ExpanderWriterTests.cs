@@ -126,6 +126,38 @@ public sealed class ExpanderWriterTests : IDisposable
         Assert.Contains("has not answered since start-up", outputs.StateOf("lock-annex").Failure, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Disposing_lets_the_writer_finish_the_writes_already_asked_for()
+    {
+        var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false });
+        _rig.Fake.Hold = IsOlatWrite;
+        outputs.Write("lamp-annex", true);
+        Assert.True(await _rig.Fake.Held.WaitAsync(Bound), "the writer never wrote the lamp");
+        outputs.Write("lock-annex-exit", false); // a fire's release, then the gateway is stopped
+
+        var disposing = Task.Run(outputs.Dispose);
+        Assert.True(SpinWait.SpinUntil(() => Refuses(outputs), Bound), "the outputs never refused writes while disposing");
+        _rig.Fake.Hold = null;
+        _rig.Fake.Unhold.Release();
+        await disposing.WaitAsync(Bound);
+
+        // The release asked for before the stop was written, after the held write.
+        Assert.Equal(["W[1506]", "W[1504]"], OlatWrites());
+    }
+
+    private static bool Refuses(IOutputLines outputs)
+    {
+        try
+        {
+            outputs.Write("lock-annex", false); // its boot level: the chip sees no write for it
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
     private static bool IsOlatWrite(byte[] written) => written.Length == 2 && written[0] == OlatB;
 
     private List<string> OlatWrites() => [.. _rig.Fake.Transactions.Where(t => IsOlatWrite(t.Written)).Select(t => t.ToString())];
