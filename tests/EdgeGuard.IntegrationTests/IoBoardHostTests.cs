@@ -85,8 +85,9 @@ public sealed class IoBoardHostTests
         var started = gateway.Recorder.Events.OfType<LockdownStarted>().Single();
         Assert.Equal("panic-annex", started.PointId);
         // The maglock's pin on the expander (B0 = pin 8), not just the plan: unlocked again after the clear.
+        // `expect output` checks the plan; the chip's writer applies it off the controller's loop, just after.
         var chip = gateway.Host.Services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20");
-        Assert.False(chip.PinLevel(8));
+        await Eventually.TrueAsync(() => !chip.PinLevel(8), Timeout, "the annex maglock unlocked on the chip after the clear");
         Assert.DoesNotContain(gateway.Recorder.Events, e => e is HardwareFault);
     }
 
@@ -106,7 +107,8 @@ public sealed class IoBoardHostTests
         await Until<HardwareFault>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware for the expander");
         await Play(gateway, "expect mode lockdown\nexpect point panic-annex active\nexpect output siren-main on");
         Assert.Equal("panic-annex", gateway.Controller.Snapshot!.State.Lockdown?.Point);
-        Assert.Contains(gateway.Recorder.Events, e => e is OutputFault { OutputId: "lock-annex" });
+        // Reported once the chip's writer has tried the lock (off the controller's loop).
+        await Until<OutputFault>(gateway, e => e.OutputId == "lock-annex", "fault.output for the annex lock");
 
         chip!.Powered = true;
         await Until<HardwareFaultRestored>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware-restored for the expander");
@@ -131,7 +133,7 @@ public sealed class IoBoardHostTests
 
         await Until<HardwareFault>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware for the relay expander");
         await Play(gateway, "press panic-guardroom\nexpect mode lockdown");
-        Assert.Contains(gateway.Recorder.Events, e => e is OutputFault { OutputId: "lock-annex" });
+        await Until<OutputFault>(gateway, e => e.OutputId == "lock-annex", "fault.output for the annex lock");
 
         chip!.Powered = true;
         await Until<HardwareFaultRestored>(gateway, e => e.Device == "mcp23017@0x20", "fault.hardware-restored for the relay expander");
