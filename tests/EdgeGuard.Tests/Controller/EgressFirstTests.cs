@@ -10,11 +10,12 @@ using EdgeGuard.Hardware.Simulation;
 namespace EdgeGuard.Tests.Controller;
 
 /// <summary>
-/// In a fire every egress door must unlock every time. The controller writes outputs on its one loop,
-/// and a write to an MCP23017 on a hung I²C bus blocks for the kernel's adapter timeout (1 s per
-/// transaction) or longer: an egress release written after it would wait that long. So the outputs
-/// that release egress are written first, native lines before expander lines, then the rest, native
-/// first. These run the real expander driver on the simulated chip, next to native GPIO lines.
+/// In a fire every egress door must unlock every time. A write to an MCP23017 on a hung I²C bus blocks
+/// for the kernel's adapter timeout (1 s per transaction) or longer: an egress release written after
+/// it in the same pass would wait that long. The gateway's expander writes go to a writer per chip
+/// (ExpanderWriterTests), but the controller's pass keeps its order for lines whose writes block in
+/// Write: the outputs that release egress first, native lines before expander lines, then the rest,
+/// native first. These run the real expander driver, written in step, on the simulated chip.
 /// </summary>
 public sealed class EgressFirstTests : IAsyncDisposable
 {
