@@ -52,15 +52,20 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(outputs);
         _inner = inner;
+        var ordered = new List<Output>();
         foreach (var output in outputs)
         {
-            if (!_byId.TryAdd(output.Id, new Output(output, inner.ReadBack(output.Id))))
+            var line = new Output(output, inner.ReadBack(output.Id));
+            if (!_byId.TryAdd(output.Id, line))
             {
                 throw new ArgumentException($"Output '{output.Id}' is defined twice.", nameof(outputs));
             }
+
+            ordered.Add(line);
         }
 
-        _outputs = [.. _byId.Values];
+        // In the configuration's order: after egress releases, the writer takes pending outputs so.
+        _outputs = [.. ordered];
         // Its own thread, not the thread pool: a write can block for seconds, and a pool thread held that
         // long starves everything else queued there on a two-core gateway.
         _writer = new Thread(Run) { IsBackground = true, Name = $"EdgeGuard {name} output writer" };
