@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -18,13 +17,8 @@ public sealed class ReplayStateTests(ITestOutputHelper output)
     private const string LockdownTopic = Root + "/state/lockdown";
     private const string Events = Root + "/events";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private static readonly DateTimeOffset Since = new(2026, 11, 23, 18, 59, 58, 250, TimeSpan.Zero);
 
-    private static SiteState State(SiteMode mode) => new(
-        mode,
-        mode == SiteMode.Lockdown ? new LockdownInfo("panic-button", "panic-1", Since) : null,
-        mode == SiteMode.Lockdown ? TimeSpan.FromMinutes(3) : null,
-        ImmutableSortedDictionary.Create<string, bool>(StringComparer.Ordinal).Add("panic-1", mode == SiteMode.Lockdown));
+    private static SiteState State(SiteMode mode) => SiteStates.Of(mode, ("panic-1", mode == SiteMode.Lockdown));
 
     private static bool ShowsLockdown(Receipt receipt) =>
         receipt.Topic == LockdownTopic && receipt.Json.GetProperty("mode").GetString() == "lockdown";

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -11,13 +10,8 @@ public sealed class RetainedStateTests(ITestOutputHelper output)
 {
     private const string Root = "edgeguard/v1/site-1/gw-1";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly DateTimeOffset Since = new(2026, 11, 23, 18, 59, 58, 250, TimeSpan.Zero);
 
-    private static SiteState State(SiteMode mode, params (string Point, bool Active)[] points) => new(
-        mode,
-        mode == SiteMode.Lockdown ? new LockdownInfo("panic-button", "panic-1", Since) : null,
-        mode == SiteMode.Lockdown ? TimeSpan.FromMinutes(3) : null,
-        points.ToImmutableSortedDictionary(p => p.Point, p => p.Active, StringComparer.Ordinal));
+    private static SiteState State(SiteMode mode, params (string Point, bool Active)[] points) => SiteStates.Of(mode, points);
 
     [Fact]
     public async Task After_connect_every_state_topic_is_retained_with_the_current_state()

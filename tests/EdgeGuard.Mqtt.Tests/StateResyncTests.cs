@@ -17,15 +17,10 @@ public sealed class StateResyncTests(ITestOutputHelper output)
 {
     private const string Root = "edgeguard/v1/site-1/gw-1";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly DateTimeOffset Since = new(2026, 11, 23, 18, 59, 58, 250, TimeSpan.Zero);
     private static readonly DateTimeOffset BypassEnds = new(2026, 11, 24, 6, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Check = TimeSpan.FromSeconds(1);
 
-    private static SiteState State(SiteMode mode, params (string Point, bool Active)[] points) => new(
-        mode,
-        mode == SiteMode.Lockdown ? new LockdownInfo("panic-button", "panic-1", Since) : null,
-        mode == SiteMode.Lockdown ? TimeSpan.FromMinutes(3) : null,
-        points.ToImmutableSortedDictionary(p => p.Point, p => p.Active, StringComparer.Ordinal));
+    private static SiteState State(SiteMode mode, params (string Point, bool Active)[] points) => SiteStates.Of(mode, points);
 
     [Fact]
     public async Task A_lockdown_no_event_announces_reaches_the_retained_lockdown_state_within_seconds()
