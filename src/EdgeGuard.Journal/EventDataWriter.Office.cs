@@ -48,6 +48,17 @@ public static partial class EventDataWriter
                 });
                 return (null, null, true);
 
+            case OperatorKeyFault e:
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("file", Cut(e.File, 1024));
+                // Reasons may carry the runtime's exception message, which the contract caps.
+                writer.WriteString("reason", CutReason(e.Reason));
+                return (null, null, true);
+
+            case OperatorKeyRestored e:
+                writer.WriteString("operator", e.Operator);
+                return (null, null, true);
+
             case CommandRepeated e:
                 writer.WriteString("command", e.CommandId);
                 writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));

@@ -15,6 +15,11 @@ public enum CommandRejection
     Retained,
     /// <summary>No key is registered under the operator's name.</summary>
     UnknownOperator,
+    /// <summary>
+    /// The operator is configured, but their key file is missing or unusable on this gateway, so the
+    /// signature cannot be checked; refused, never accepted unverified.
+    /// </summary>
+    KeyUnavailable,
     /// <summary>The signature does not verify with the operator's key (forged or altered).</summary>
     BadSignature,
     /// <summary>Signed for another site or gateway.</summary>
@@ -44,6 +49,7 @@ public static class CommandRejections
         CommandRejection.InvalidField => "invalid-field",
         CommandRejection.Retained => "retained",
         CommandRejection.UnknownOperator => "unknown-operator",
+        CommandRejection.KeyUnavailable => "key-unavailable",
         CommandRejection.BadSignature => "bad-signature",
         CommandRejection.WrongGateway => "wrong-gateway",
         CommandRejection.Expired => "expired",
@@ -137,7 +143,9 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
 
         if (keys.Find(command.Operator) is not { } key)
         {
-            return Reject(CommandRejection.UnknownOperator, id, $"no key is registered for operator '{command.Operator}'");
+            return keys.Unavailable(command.Operator) is { } problem
+                ? Reject(CommandRejection.KeyUnavailable, id, $"the key of operator '{command.Operator}' cannot be used on this gateway ({problem}); their commands are refused until a technician restores it")
+                : Reject(CommandRejection.UnknownOperator, id, $"no key is registered for operator '{command.Operator}'");
         }
 
         bool valid;

@@ -53,6 +53,12 @@ public interface IOperatorKeys
 {
     /// <summary>The key registered for <paramref name="operator"/>, or null.</summary>
     OperatorKey? Find(string @operator);
+
+    /// <summary>
+    /// Why a configured operator has no usable key (<c>file '...' does not exist</c>), when
+    /// <see cref="Find"/> returned null for them; null for a name that is not configured at all.
+    /// </summary>
+    string? Unavailable(string @operator) => null;
 }
 
 /// <summary>A fixed set of operator keys (from the gateway's configuration).</summary>

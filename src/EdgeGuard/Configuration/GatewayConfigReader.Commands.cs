@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.Collections.Immutable;
 using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Configuration;
@@ -9,6 +9,13 @@ namespace EdgeGuard.Configuration;
 /// <param name="MaxLifetime">Longest validity of a signed command (<see cref="CommandVerifierOptions.MaxLifetime"/>).</param>
 public sealed record CommandOptions(IReadOnlyList<OperatorKey> Operators, TimeSpan ClockSkew, TimeSpan MaxLifetime)
 {
+    /// <summary>
+    /// Operators whose key file could not be used when <c>run</c> read the configuration: not in
+    /// <see cref="Operators"/>, their commands refused until the file loads (always empty after
+    /// <c>validate</c>, which refuses such a file).
+    /// </summary>
+    public IReadOnlyList<UnavailableOperatorKey> Unavailable { get; init; } = [];
+
     /// <summary>Two supervisors' remote all-clears must both fall within this (<c>commands.allClearWindowSeconds</c>).</summary>
     public TimeSpan AllClearWindow { get; init; } = TwoPersonApproval.DefaultWindow;
 
@@ -22,8 +29,9 @@ public sealed record CommandOptions(IReadOnlyList<OperatorKey> Operators, TimeSp
 }
 
 // Office commands: operator keys (PEM files written by `edgeguard keys new`), roles and timing.
-// Key files are read here, at validation, so a missing or wrong key stops startup with its path
-// instead of surfacing as "unknown-operator" the first time the office needs the gateway.
+// Key files are read here, so a missing or wrong key is named with its path instead of surfacing as
+// "unknown-operator" the first time the office needs the gateway: validate refuses it, run starts
+// without that operator (a warning, commands refused as key-unavailable until the file is back).
 public static partial class GatewayConfigReader
 {
     /// <summary>Clock-skew allowance when <c>commands.clockSkewSeconds</c> is not set.</summary>
@@ -49,7 +57,7 @@ public static partial class GatewayConfigReader
             }
 
             var errors = _w.ErrorCount;
-            var operators = Operators(node.Child("operators"));
+            var (operators, unavailable) = Operators(node.Child("operators"));
             // 0 is allowed (a gateway and office both on the same NTP source); beyond 5 minutes the
             // window a stale command works in grows more than any sane clock error needs.
             var skew = _w.Int(node.Child("clockSkewSeconds"), null, required: false, 0, 300, DefaultClockSkewSeconds);
@@ -59,19 +67,20 @@ public static partial class GatewayConfigReader
             // that two approvals are one decision, not two unrelated ones (15 min at most).
             var window = _w.Int(node.Child("allClearWindowSeconds"), null, required: false, 30, 900, (int)TwoPersonApproval.DefaultWindow.TotalSeconds);
             return _w.ErrorCount == errors && operators is not null && skew is not null && lifetime is not null && window is not null
-                ? new CommandOptions(operators, TimeSpan.FromSeconds(skew.Value), TimeSpan.FromSeconds(lifetime.Value)) { AllClearWindow = TimeSpan.FromSeconds(window.Value) }
+                ? new CommandOptions(operators, TimeSpan.FromSeconds(skew.Value), TimeSpan.FromSeconds(lifetime.Value)) { AllClearWindow = TimeSpan.FromSeconds(window.Value), Unavailable = unavailable }
                 : null;
         }
 
-        private List<OperatorKey>? Operators(ConfigNode node)
+        private (List<OperatorKey>? Keys, List<UnavailableOperatorKey> Unavailable) Operators(ConfigNode node)
         {
+            var keys = new List<OperatorKey>();
+            var unavailable = new List<UnavailableOperatorKey>();
             var items = _w.List(node, null);
             if (items is null)
             {
-                return null;
+                return (null, unavailable);
             }
 
-            var keys = new List<OperatorKey>();
             // Ordinal, as the key ring looks names up: "Jones" and "jones" are different operators.
             var seen = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var item in items)
@@ -100,7 +109,15 @@ public static partial class GatewayConfigReader
                 }
 
                 var role = _w.Enum(item.Child("role"), subject, required: true, Roles);
-                var pem = PublicKeyPem(item.Child("publicKeyFile"), subject);
+                var keyNode = item.Child("publicKeyFile");
+                var path = _w.Scalar(keyNode, subject, required: true, " (the operator's NAME.pub.pem from 'edgeguard keys new')");
+                var publicKey = ImmutableArray<byte>.Empty;
+                var problem = path is null ? null : OperatorKeyFile.Read(name ?? "?", path, out publicKey);
+                if (problem is not null)
+                {
+                    KeyFileProblem(keyNode, subject, problem);
+                }
+
                 var sites = new List<string>();
                 var sitesOk = true;
                 var siteItems = _w.List(item.Child("sites"), subject);
@@ -109,59 +126,42 @@ public static partial class GatewayConfigReader
                     sitesOk &= Id(site, subject, required: true) is { } s && AddTo(sites, s);
                 }
 
-                if (name is null || role is null || pem is null || siteItems is null || !sitesOk)
+                if (name is null || role is null || path is null || siteItems is null || !sitesOk)
                 {
                     continue;
                 }
 
-                try
+                if (problem is null)
                 {
-                    keys.Add(OperatorKey.FromPem(name, role.Value, pem, sites));
+                    keys.Add(new OperatorKey(name, role.Value, publicKey, [.. sites]));
                 }
-                catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+                else if (!loadFiles)
                 {
-                    _w.Error(item.Child("publicKeyFile"), subject, $"is not an ECDSA P-256 public key in PEM ('edgeguard keys new' writes one): {ex.Message}");
+                    unavailable.Add(new UnavailableOperatorKey(name, role.Value, path, [.. sites], problem));
                 }
             }
 
-            return keys;
+            return (keys, unavailable);
         }
 
-        /// <summary>The text of a public key file; null (reported) when missing, unreadable or a private key.</summary>
-        private string? PublicKeyPem(ConfigNode node, string? subject)
+        /// <summary>
+        /// A public key file that cannot be used. When validating (provisioning) it is an error, with
+        /// every other problem. At <c>run</c> it is a warning: a key file lost or spoilt after
+        /// provisioning costs that operator's commands (refused, <c>key-unavailable</c>, until it is
+        /// back), never the site's protection; systemd would otherwise restart the gateway into the
+        /// same refusal forever, leaving the doors and panic buttons without their controller.
+        /// </summary>
+        private void KeyFileProblem(ConfigNode node, string? subject, string problem)
         {
-            var path = _w.Scalar(node, subject, required: true, " (the operator's NAME.pub.pem from 'edgeguard keys new')");
-            if (path is null)
+            if (loadFiles)
             {
-                return null;
+                _w.Error(node, subject, problem);
             }
-
-            if (!File.Exists(path))
+            else
             {
-                _w.Error(node, subject, Directory.Exists(path) ? $"'{path}' is a directory, not a key file" : $"file '{path}' does not exist");
-                return null;
+                _w.Warning(node,
+                    $"{subject ?? "operator"}: {problem}: the gateway runs, but refuses this operator's commands until the file is back (read again at the operator's next command, no restart needed)");
             }
-
-            string text;
-            try
-            {
-                text = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                _w.Error(node, subject, $"file '{path}' cannot be read: {ex.Message}");
-                return null;
-            }
-
-            // ImportFromPem would take a private key too; a private key has no business on a
-            // gateway (whoever reads the disk could sign commands), so it is refused outright.
-            if (text.Contains("PRIVATE KEY", StringComparison.Ordinal))
-            {
-                _w.Error(node, subject, $"file '{path}' holds a private key; give the gateway only the public key (NAME.pub.pem) and keep the private one at the office");
-                return null;
-            }
-
-            return text;
         }
 
         private static bool AddTo(List<string> list, string value)

@@ -13,7 +13,7 @@ namespace EdgeGuard.Hosting;
 
 /// <summary>
 /// The office command path in the host: the MQTT subscriber, the verifier with the configured
-/// operator keys, the replay store in the journal database, the event journal as the attempt log and
+/// operator keys (<see cref="OperatorKeyFiles"/>, which also stands for those whose file is missing), the replay store in the journal database, the event journal as the attempt log and
 /// the controller as the executor.
 /// </summary>
 internal static class CommandComposition
@@ -22,12 +22,18 @@ internal static class CommandComposition
     public static IServiceCollection AddOfficeCommands(this IServiceCollection services, GatewayConfig config, MqttPublisherOptions broker)
     {
         services.AddSingleton<ISeenCommandIds>(sp => new SqliteSeenCommandIds(sp.GetRequiredService<JournalDatabase>(), sp.GetRequiredService<TimeProvider>()));
+        // Faults about key files go where the board's go: the controller's loop, after gateway.started.
+        services.AddSingleton(sp => new OperatorKeyFiles(
+            config.Commands,
+            sp.GetRequiredService<SiteController>().ReportFromOutside,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<OperatorKeyFiles>>()));
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
             var journal = sp.GetRequiredService<EventJournal>();
             var options = config.Commands.VerifierOptions(config.Site.SiteId, config.Site.GatewayId);
-            var verifier = new CommandVerifier(new OperatorKeyRing(config.Commands.Operators), sp.GetRequiredService<ISeenCommandIds>(), options);
+            var verifier = new CommandVerifier(sp.GetRequiredService<OperatorKeyFiles>(), sp.GetRequiredService<ISeenCommandIds>(), options);
             var handler = new CommandHandler(
                 verifier,
                 new FlushingCommandJournal(journal, journal.FlushAsync),

@@ -26,11 +26,12 @@ internal static class SystemdComposition
             var controller = sp.GetRequiredService<SiteController>();
             var publisher = sp.GetService<OutboxPublisher>();
             var journalReadOnly = sp.GetService<JournalDatabase>()?.IsReadOnly == true;
+            var operatorKeys = sp.GetService<OperatorKeyFiles>();
             return new SystemdWatchdog(
                 sp.GetRequiredService<SystemdNotifier>(),
                 SystemdNotifier.WatchdogInterval(environment, Environment.ProcessId),
                 controller,
-                () => StatusLine(controller, publisher, journalReadOnly),
+                () => StatusLine(controller, publisher, journalReadOnly, operatorKeys),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<SystemdWatchdog>>(),
                 sp.GetService<EventJournal>() is { } journal ? () => ToProgress(journal.Progress) : null);
@@ -60,14 +61,15 @@ internal static class SystemdComposition
     /// <summary>
     /// What <c>systemctl status edgeguard</c> shows: the mode and the office link, and, first, what only a
     /// visit mends: a journal that cannot be written (nothing is being saved), a TLS file the link cannot
-    /// do without (which file to put back).
+    /// do without, an operator key file the office's commands cannot do without (which file to put back).
     /// </summary>
-    internal static string StatusLine(SiteController controller, OutboxPublisher? publisher, bool journalReadOnly = false)
+    internal static string StatusLine(SiteController controller, OutboxPublisher? publisher, bool journalReadOnly = false, OperatorKeyFiles? operatorKeys = null)
     {
         var mode = controller.Current is { } state ? state.Mode.ToString().ToLowerInvariant() : "booting";
         var broker = publisher is null ? "no broker configured" : publisher.IsConnected ? "broker connected" : "broker disconnected";
         var journal = journalReadOnly ? "JOURNAL READ-ONLY, nothing is saved (remount read-write or replace the SD card, then restart); " : string.Empty;
         var tls = publisher?.TlsFileProblem is { } problem ? $"OFFICE LINK DOWN: {problem} (put it back; no restart needed); " : string.Empty;
-        return $"{journal}{tls}mode {mode}, {broker}";
+        var keys = operatorKeys?.Problem is { } refused ? $"{refused} (put it back; no restart needed); " : string.Empty;
+        return $"{journal}{tls}{keys}mode {mode}, {broker}";
     }
 }

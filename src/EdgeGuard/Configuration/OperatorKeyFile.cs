@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using EdgeGuard.Core.Commands;
+
+namespace EdgeGuard.Configuration;
+
+/// <summary>
+/// Reads an operator's public key file (<c>NAME.pub.pem</c> from <c>edgeguard keys new</c>). The one
+/// rule for what such a file must be, used when the configuration is read and again, by the running
+/// gateway, for a key that was missing then (<see cref="UnavailableOperatorKey.TryLoad"/>).
+/// </summary>
+public static class OperatorKeyFile
+{
+    /// <summary>
+    /// Reads <paramref name="operator"/>'s P-256 public key at <paramref name="path"/>. Returns null with the key's
+    /// SubjectPublicKeyInfo, or a sentence saying what is wrong with the file (missing, a directory,
+    /// unreadable, a private key, not a P-256 public key) and a default key.
+    /// </summary>
+    public static string? Read(string @operator, string path, out ImmutableArray<byte> publicKey)
+    {
+        publicKey = default;
+        if (!File.Exists(path))
+        {
+            return Directory.Exists(path) ? $"'{path}' is a directory, not a key file" : $"file '{path}' does not exist";
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return $"file '{path}' cannot be read: {ex.Message}";
+        }
+
+        // ImportFromPem would take a private key too; a private key has no business on a
+        // gateway (whoever reads the disk could sign commands), so it is refused outright.
+        if (text.Contains("PRIVATE KEY", StringComparison.Ordinal))
+        {
+            return $"file '{path}' holds a private key; give the gateway only the public key (NAME.pub.pem) and keep the private one at the office";
+        }
+
+        try
+        {
+            // The role does not matter here: only the key is kept.
+            publicKey = OperatorKey.FromPem(@operator, OperatorRole.Guard, text).PublicKey;
+            return null;
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        {
+            return $"file '{path}' is not an ECDSA P-256 public key in PEM ('edgeguard keys new' writes one): {ex.Message}";
+        }
+    }
+}
+
+/// <summary>
+/// An operator whose key file could not be used when <c>run</c> read the configuration (missing,
+/// unreadable, not a public P-256 key). The gateway starts without it: its commands are refused
+/// (<c>key-unavailable</c>), never accepted unverified, and the file is read again when one of its
+/// commands arrives, so a technician who puts it back needs no restart.
+/// </summary>
+/// <param name="Operator">The operator's name, as commands carry it.</param>
+/// <param name="Role">The configured role, which the key gets once it loads.</param>
+/// <param name="File">The configured <c>publicKeyFile</c>.</param>
+/// <param name="Sites">The configured sites; empty means every site.</param>
+/// <param name="Problem">What was wrong with the file when the configuration was read.</param>
+public sealed record UnavailableOperatorKey(string Operator, OperatorRole Role, string File, ImmutableArray<string> Sites, string Problem)
+{
+    /// <summary>Reads <see cref="File"/> again: the key, or null and what is wrong with the file now.</summary>
+    public OperatorKey? TryLoad(out string? problem)
+    {
+        problem = OperatorKeyFile.Read(Operator, File, out var publicKey);
+        return problem is null ? new OperatorKey(Operator, Role, publicKey, Sites) : null;
+    }
+}

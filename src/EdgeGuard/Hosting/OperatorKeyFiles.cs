@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using EdgeGuard.Configuration;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Hosting;
+
+/// <summary>
+/// The gateway's operator keys: those the configuration loaded, and the operators whose key file
+/// could not be used when <c>run</c> started (<see cref="CommandOptions.Unavailable"/>). Their
+/// commands are refused as <c>key-unavailable</c>, never accepted unverified; each such command reads
+/// the file again, so a technician who puts it back needs no restart. One
+/// <c>fault.operator-key</c> per operator at start, one critical log line, the systemd status line
+/// (<see cref="Problem"/>); <c>fault.operator-key-restored</c> once the file loads.
+/// </summary>
+internal sealed partial class OperatorKeyFiles : IOperatorKeys
+{
+    private readonly FrozenDictionary<string, OperatorKey> _loaded;
+
+    // Written by the command handler (one command at a time), read by the systemd status line.
+    private readonly ConcurrentDictionary<string, (UnavailableOperatorKey Operator, string Problem)> _unavailable;
+    private readonly ConcurrentDictionary<string, OperatorKey> _restored = new(StringComparer.Ordinal);
+    private readonly Action<IReadOnlyList<DomainEvent>> _report;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Reports and logs each unavailable operator at once: the start is their episode's beginning.</summary>
+    /// <param name="commands">The configured operators.</param>
+    /// <param name="report">Where the faults go (the controller's loop: journal and office).</param>
+    /// <param name="time">The gateway's clock.</param>
+    /// <param name="logger">Gets one critical line per unavailable operator.</param>
+    public OperatorKeyFiles(CommandOptions commands, Action<IReadOnlyList<DomainEvent>> report, TimeProvider time, ILogger<OperatorKeyFiles> logger)
+    {
+        _loaded = commands.Operators.ToFrozenDictionary(k => k.Operator, StringComparer.Ordinal);
+        _unavailable = new(commands.Unavailable.Select(u => KeyValuePair.Create(u.Operator, (u, u.Problem))), StringComparer.Ordinal);
+        _report = report;
+        _time = time;
+        _logger = logger;
+        if (commands.Unavailable.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var missing in commands.Unavailable)
+        {
+            LogUnavailable(missing.Operator, missing.Problem);
+        }
+
+        report([.. commands.Unavailable.Select(u => new OperatorKeyFault(time.GetUtcNow(), u.Operator, u.File, u.Problem))]);
+    }
+
+    /// <summary>
+    /// What the systemd status line shows while an operator's key is unusable:
+    /// <c>OFFICE COMMANDS OF 'jones' REFUSED: file '...' does not exist</c>; null when every key loaded.
+    /// </summary>
+    public string? Problem
+    {
+        get
+        {
+            var problems = _unavailable.Values.OrderBy(u => u.Operator.Operator, StringComparer.Ordinal)
+                .Select(u => $"OFFICE COMMANDS OF '{u.Operator.Operator}' REFUSED: {u.Problem}").ToList();
+            return problems.Count == 0 ? null : string.Join("; ", problems);
+        }
+    }
+
+    /// <inheritdoc />
+    public OperatorKey? Find(string @operator)
+    {
+        if (_loaded.TryGetValue(@operator, out var key) || _restored.TryGetValue(@operator, out key))
+        {
+            return key;
+        }
+
+        if (!_unavailable.TryGetValue(@operator, out var entry))
+        {
+            return null;
+        }
+
+        // Read again at each of their commands: commands are rare, the file small, and a key put back
+        // must work for the very next one. A flood under this name costs no more than one under any
+        // unknown name does, since the handler takes one command at a time.
+        if (entry.Operator.TryLoad(out var problem) is not { } loaded)
+        {
+            _unavailable[@operator] = (entry.Operator, problem!);
+            return null;
+        }
+
+        _restored[@operator] = loaded;
+        _unavailable.TryRemove(@operator, out _);
+        LogRestored(@operator, entry.Operator.File);
+        _report([new OperatorKeyRestored(_time.GetUtcNow(), @operator)]);
+        return loaded;
+    }
+
+    /// <inheritdoc />
+    public string? Unavailable(string @operator) =>
+        _unavailable.TryGetValue(@operator, out var entry) ? entry.Problem : null;
+
+    [LoggerMessage(EventId = 150, Level = LogLevel.Critical, Message = "Office commands of operator '{Operator}' are refused: {Problem}. Put the key file back (see deploy/README.md, operator keys): it is read again at the operator's next command, no restart needed. The site is protected locally; the other operators' commands work")]
+    private partial void LogUnavailable(string @operator, string problem);
+
+    [LoggerMessage(EventId = 151, Level = LogLevel.Information, Message = "The key of operator '{Operator}' loads again from '{File}'; their commands are verified as before")]
+    private partial void LogRestored(string @operator, string file);
+}
