@@ -53,6 +53,35 @@ public sealed class CommandVerifierTests : IDisposable
         Rejected(Verify(CommandKit.Signed(_kit.Stranger, command)), CommandRejection.UnknownOperator);
     }
 
+    // A configured operator whose key file the gateway could not load: the signature cannot be
+    // checked, so the command is refused with the reason, never accepted unverified, and its id is
+    // not recorded (nothing the payload says is believed).
+    [Fact]
+    public void An_operator_whose_key_is_unavailable_is_refused_as_key_unavailable()
+    {
+        var keys = new KeysWithOneUnavailable(_kit.Keys, "sup.gone", "file '/etc/edgeguard/operators/sup.gone.pub.pem' does not exist");
+        var payload = CommandKit.Signed(_kit.Supervisor, CommandKit.Unsigned(op: "sup.gone"));
+
+        var verdict = new CommandVerifier(keys, _kit.Seen, _kit.Options).Verify(payload, false, Now);
+
+        Rejected(verdict, CommandRejection.KeyUnavailable);
+        Assert.Contains("operator 'sup.gone'", verdict.Reason, StringComparison.Ordinal);
+        Assert.Contains(keys.Problem, verdict.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, _kit.Seen.Count);
+        // Anyone else not configured is still unknown; a configured one still verifies.
+        Rejected(new CommandVerifier(keys, _kit.Seen, _kit.Options).Verify(CommandKit.Signed(_kit.Stranger, CommandKit.Unsigned(op: "mallory")), false, Now), CommandRejection.UnknownOperator);
+        Assert.True(new CommandVerifier(keys, _kit.Seen, _kit.Options).Verify(_kit.Signed(), false, Now).Accepted);
+    }
+
+    private sealed class KeysWithOneUnavailable(IOperatorKeys keys, string unavailable, string problem) : IOperatorKeys
+    {
+        public string Problem => problem;
+
+        public OperatorKey? Find(string @operator) => keys.Find(@operator);
+
+        public string? Unavailable(string @operator) => @operator == unavailable ? problem : null;
+    }
+
     [Fact]
     public void A_signature_by_another_key_is_rejected()
     {

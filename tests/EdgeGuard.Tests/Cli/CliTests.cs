@@ -121,6 +121,47 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("problem", text, StringComparison.Ordinal);
     }
 
+    // The same for an operator's public key file: validate refuses it, run starts without that
+    // operator (MissingOperatorKeyHostTests), saying which operator and which file.
+    [Fact]
+    public async Task Validate_refuses_missing_operator_key_files_listing_each_and_exits_2()
+    {
+        var (jones, smith) = (Path.Combine(_dir, "operators", "sup.jones.pub.pem"), Path.Combine(_dir, "operators", "sup.smith.pub.pem"));
+        var path = ConfigFile(eg => eg["commands"] = Operators(jones, smith));
+
+        var (code, _, error) = await Run("validate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("2 problems", error, StringComparison.Ordinal);
+        Assert.Contains($"EdgeGuard:commands:operators:0:publicKeyFile: operator 'sup.jones': file '{jones}' does not exist", error, StringComparison.Ordinal);
+        Assert.Contains($"EdgeGuard:commands:operators:1:publicKeyFile: operator 'sup.smith': file '{smith}' does not exist", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_loads_a_config_with_missing_operator_key_files_and_warns_naming_each()
+    {
+        var (jones, smith) = (Path.Combine(_dir, "operators", "sup.jones.pub.pem"), Path.Combine(_dir, "operators", "sup.smith.pub.pem"));
+        var path = ConfigFile(eg => eg["commands"] = Operators(jones, smith));
+        using var error = new StringWriter();
+
+        var loaded = RunVerbHandler.Load(path, simulate: true, error, warn: true);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(["sup.jones", "sup.smith"], loaded.Value.Config.Commands.Unavailable.Select(u => u.Operator));
+        var text = error.ToString();
+        Assert.Contains($"edgeguard: warning: EdgeGuard:commands:operators:0:publicKeyFile: operator 'sup.jones': file '{jones}' does not exist", text, StringComparison.Ordinal);
+        Assert.Contains($"edgeguard: warning: EdgeGuard:commands:operators:1:publicKeyFile: operator 'sup.smith': file '{smith}' does not exist", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("problem", text, StringComparison.Ordinal);
+    }
+
+    // Two supervisors with their public key files at these paths.
+    private static JsonObject Operators(string jones, string smith) => new()
+    {
+        ["operators"] = new JsonArray(
+            new JsonObject { ["name"] = "sup.jones", ["role"] = "supervisor", ["publicKeyFile"] = jones },
+            new JsonObject { ["name"] = "sup.smith", ["role"] = "supervisor", ["publicKeyFile"] = smith }),
+    };
+
     // The office broker over mutual TLS with the CA and key files at these paths, the certificate elsewhere.
     private JsonObject OfficeBroker(string ca, string key) => new()
     {

@@ -60,6 +60,8 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.Equal(TimeSpan.FromMinutes(5), result.Config.Site.AllClearWindow);
     }
 
+    // As validate reads it (provisioning): every unusable key file is an error. run starts without
+    // those operators instead, as the tests after this one show.
     [Fact]
     public void Every_operator_problem_is_reported_with_its_path()
     {
@@ -103,7 +105,7 @@ public sealed class CommandsConfigTests : IDisposable
             k.Set("commands:clockSkewSeconds", "3600");
             k.Set("commands:maxLifetimeSeconds", "forever");
             k.Set("commands:allClearWindowSeconds", "5");
-        });
+        }, loadFiles: true);
 
         TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "operator 'a'", "does not exist");
         TestConfigs.AssertError(result, "EdgeGuard:commands:operators:1:role", "janitor");
@@ -137,9 +139,106 @@ public sealed class CommandsConfigTests : IDisposable
             k.Set("commands:operators:0:name", "locked");
             k.Set("commands:operators:0:role", "technician");
             k.Set("commands:operators:0:publicKeyFile", path);
-        });
+        }, loadFiles: true);
 
         TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "cannot be read");
+    }
+
+    // A key file lost or spoilt after provisioning must not keep the gateway from protecting the
+    // site: run starts without that operator, warning with the operator and the file, and the host
+    // refuses their commands as key-unavailable until the file loads (MissingOperatorKeyHostTests).
+    [Fact]
+    public void Run_starts_without_unusable_key_files_and_warns_naming_each_operator_and_file()
+    {
+        var (good, missing, problems) = UnusableKeys();
+
+        var result = TestConfigs.Read(k => SetOperators(k, good, missing, problems));
+
+        Assert.True(result.IsValid, result.ToReport());
+        var commands = result.Config!.Commands;
+        Assert.Equal(["good"], commands.Operators.Select(o => o.Operator));
+        Assert.Equal(["a", "c", "d", "e", "f"], commands.Unavailable.Select(u => u.Operator));
+        Assert.Equal([missing, .. problems], commands.Unavailable.Select(u => u.File));
+        Assert.Equal(OperatorRole.Supervisor, commands.Unavailable[0].Role);
+        Assert.Equal(["site-a"], commands.Unavailable[0].Sites.ToArray());
+        Assert.Equal($"file '{missing}' does not exist", commands.Unavailable[0].Problem);
+        Assert.Equal(5, result.Warnings.Count);
+        var warning = result.Warnings[0];
+        Assert.Equal("EdgeGuard:commands:operators:0:publicKeyFile", warning.Path);
+        Assert.StartsWith($"operator 'a': file '{missing}' does not exist", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("refuses this operator's commands", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("P-256", result.Warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("P-256", result.Warnings[2].Message, StringComparison.Ordinal);
+        Assert.Contains("private key", result.Warnings[3].Message, StringComparison.Ordinal);
+        Assert.Contains("directory", result.Warnings[4].Message, StringComparison.Ordinal);
+        Assert.All(result.Warnings.Zip(commands.Unavailable), w => Assert.Contains(w.Second.File, w.First.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_refuses_every_unusable_key_file_naming_each()
+    {
+        var (good, missing, problems) = UnusableKeys();
+
+        var result = TestConfigs.Read(k => SetOperators(k, good, missing, problems), loadFiles: true);
+
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "operator 'a'", $"file '{missing}' does not exist");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:1:publicKeyFile", "operator 'c'", "P-256");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:2:publicKeyFile", "operator 'd'", "P-256");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:3:publicKeyFile", "operator 'e'", "private key");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:4:publicKeyFile", "operator 'f'", "directory");
+        Assert.Equal(5, result.Errors.Count);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void With_every_key_in_place_run_has_no_warning_and_no_unavailable_operator()
+    {
+        var good = WriteKey("good");
+
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("commands:operators:0:name", "good");
+            k.Set("commands:operators:0:role", "guard");
+            k.Set("commands:operators:0:publicKeyFile", good);
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Empty(result.Warnings);
+        Assert.Empty(result.Config!.Commands.Unavailable);
+    }
+
+    // A good key, a missing one, and four files that are no public P-256 key (P-384, garbage, a
+    // private key, a directory).
+    private (string Good, string Missing, string[] Problems) UnusableKeys()
+    {
+        var garbage = Path.Combine(_dir, "garbage.pem");
+        File.WriteAllText(garbage, "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n");
+        var privateKey = Path.Combine(_dir, "secret.key.pem");
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            File.WriteAllText(privateKey, key.ExportPkcs8PrivateKeyPem());
+        }
+
+        return (WriteKey("good"), Path.Combine(_dir, "missing.pub.pem"), [WriteKey("p384", ECCurve.NamedCurves.nistP384), garbage, privateKey, _dir]);
+    }
+
+    private static void SetOperators(Dictionary<string, string?> k, string good, string missing, string[] problems)
+    {
+        k.Set("commands:operators:0:name", "a");
+        k.Set("commands:operators:0:role", "supervisor");
+        k.Set("commands:operators:0:publicKeyFile", missing);
+        k.Set("commands:operators:0:sites:0", "site-a");
+        string[] names = ["c", "d", "e", "f"];
+        for (var i = 0; i < problems.Length; i++)
+        {
+            k.Set($"commands:operators:{i + 1}:name", names[i]);
+            k.Set($"commands:operators:{i + 1}:role", "guard");
+            k.Set($"commands:operators:{i + 1}:publicKeyFile", problems[i]);
+        }
+
+        k.Set("commands:operators:5:name", "good");
+        k.Set("commands:operators:5:role", "guard");
+        k.Set("commands:operators:5:publicKeyFile", good);
     }
 
     [Fact]
