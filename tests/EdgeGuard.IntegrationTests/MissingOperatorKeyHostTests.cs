@@ -35,7 +35,9 @@ public sealed class MissingOperatorKeyHostTests
         var log = new CapturedLog();
         await using var gateway = await StartSubscribedAsync(state.Path, [.. jones.Overrides(0), .. smith.Overrides(1)], log);
         var site = gateway.Config.Site;
-        await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, $"edgeguard/v1/{site.SiteId}/{site.GatewayId}");
+        var root = $"edgeguard/v1/{site.SiteId}/{site.GatewayId}";
+        await using var events = await TestSubscriber.ConnectAsync(gateway.Config.Mqtt.Port, $"{root}/events", "office-events", persistent: false);
+        await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, root);
         Assert.Equal(SiteMode.Normal, gateway.Controller.Current!.Mode);
 
         // Smith's lockdown is refused with the reason, and the site does not move on it.
@@ -84,6 +86,15 @@ public sealed class MissingOperatorKeyHostTests
         Assert.Null(keys.Problem);
         Assert.Single(await JournalFile.InStateDirectoryOnceAsync(state.Path, "fault.operator-key-restored", Patience), e => e.Type == "fault.operator-key-restored");
         Assert.Single(JournalFile.InStateDirectory(state.Path), e => e.Type == "fault.operator-key");
+
+        // What the office received since it subscribed (the start's fault went out before; its data
+        // is checked in the journal above) is within the contract (docs/schemas).
+        await events.WaitForAsync(r => r.Text.Contains("\"type\":\"fault.operator-key-restored\"", StringComparison.Ordinal), Patience, "fault.operator-key-restored at the office");
+        Assert.Single(events.Receipts, r => r.Text.Contains("\"rejection\":\"key-unavailable\"", StringComparison.Ordinal));
+        var capture = Path.Combine(state.Path, "capture.txt");
+        await File.WriteAllLinesAsync(capture, events.Receipts.Select(r => $"{r.Topic} {r.Text}"));
+        var (exitCode, report) = await ContractInteropTests.Validate(capture);
+        Assert.True(exitCode == 0, report);
     }
 
     [Fact]
