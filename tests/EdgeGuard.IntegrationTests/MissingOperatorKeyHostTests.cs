@@ -12,12 +12,12 @@ using CapturedLog = EdgeGuard.IntegrationTests.MissingTlsFileHostTests.CapturedL
 namespace EdgeGuard.IntegrationTests;
 
 /// <summary>
-/// An operator's public key file is gone (a wiped /etc/edgeguard/operators, a key handed over
-/// badly): <c>run</c> must still arm the site and obey a panic button. Before, the config check
-/// refused to start and systemd restarted it into the same refusal forever, leaving the doors of the
-/// site without their controller for the sake of one office credential. That operator's commands
-/// are refused (<c>key-unavailable</c>), never accepted unverified; the others' work; the file is
-/// read again at their next command, so putting it back needs no restart.
+/// An operator's public key file is gone (a wiped key directory, a key handed over badly):
+/// <c>run</c> must still arm the site and obey a panic button. Before, the config check refused to
+/// start and systemd restarted it into the same refusal forever, leaving the doors of the site
+/// without their controller for the sake of one office credential. That operator's commands are
+/// refused (<c>key-unavailable</c>), never accepted unverified; the others' work; the file is read
+/// again at their next command, so putting it back needs no restart.
 /// </summary>
 public sealed class MissingOperatorKeyHostTests
 {

@@ -40,8 +40,8 @@ public sealed record CommandRejected(
     /// <inheritdoc />
     // Failed authentication or authorisation, or a replay, is what an attack looks like; a
     // malformed, late or oversized command is far more often an office tooling or clock problem,
-    // and an unavailable replay store a disk problem (journaled as evidence all the same); a key the
-    // gateway cannot load is its own fault, raised once as fault.operator-key, not an attack.
+    // and an unavailable replay store a disk problem (journaled as evidence all the same); a key
+    // the gateway cannot load is its own fault, raised once as fault.operator-key, not an attack.
     public override Severity Severity => Rejection switch
     {
         CommandRejection.UnknownOperator or CommandRejection.BadSignature or CommandRejection.WrongGateway

@@ -16,8 +16,8 @@ public enum CommandRejection
     /// <summary>No key is registered under the operator's name.</summary>
     UnknownOperator,
     /// <summary>
-    /// The operator is configured, but their key file is missing or unusable on this gateway, so the
-    /// signature cannot be checked; refused, never accepted unverified.
+    /// The operator is configured, but their key file is missing or unusable on this gateway, so
+    /// the signature cannot be checked; refused, never accepted unverified.
     /// </summary>
     KeyUnavailable,
     /// <summary>The signature does not verify with the operator's key (forged or altered).</summary>

@@ -3,10 +3,11 @@ using EdgeGuard.Core.Lockdown;
 namespace EdgeGuard.Core.Commands;
 
 /// <summary>
-/// A configured operator's public key file is missing or unusable on the gateway (a wiped or botched
-/// /etc/edgeguard/operators): the gateway runs and protects the site, but refuses that operator's
-/// commands (<c>key-unavailable</c>) until the file loads. Raised once per operator at start;
-/// <see cref="OperatorKeyRestored"/> follows when a later command of theirs finds the file usable.
+/// A configured operator's public key file is missing or unusable on the gateway (a wiped key
+/// directory, a key handed over under the wrong name): the gateway runs and protects the site, but
+/// refuses that operator's commands (<c>key-unavailable</c>) until the file loads. Raised once per
+/// operator at start; <see cref="OperatorKeyRestored"/> follows when a later command of theirs
+/// finds the file usable.
 /// </summary>
 /// <param name="At">When the gateway started without the key.</param>
 /// <param name="Operator">The operator as configured.</param>
@@ -23,7 +24,10 @@ public sealed record OperatorKeyFault(DateTimeOffset At, string Operator, string
     public override Severity Severity => Severity.Alarm;
 }
 
-/// <summary>The operator's key file loads again (read when a command of theirs arrived); their commands are verified as before.</summary>
+/// <summary>
+/// The operator's key file loads again (read when a command of theirs arrived); their
+/// commands are verified as before.
+/// </summary>
 /// <param name="At">When the key loaded.</param>
 /// <param name="Operator">The operator as configured.</param>
 public sealed record OperatorKeyRestored(DateTimeOffset At, string Operator) : DomainEvent(At)

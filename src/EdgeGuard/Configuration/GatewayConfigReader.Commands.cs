@@ -145,11 +145,12 @@ public static partial class GatewayConfigReader
         }
 
         /// <summary>
-        /// A public key file that cannot be used. When validating (provisioning) it is an error, with
-        /// every other problem. At <c>run</c> it is a warning: a key file lost or spoilt after
-        /// provisioning costs that operator's commands (refused, <c>key-unavailable</c>, until it is
-        /// back), never the site's protection; systemd would otherwise restart the gateway into the
-        /// same refusal forever, leaving the doors and panic buttons without their controller.
+        /// A public key file that cannot be used. When validating (provisioning) it is an error,
+        /// with every other problem. At <c>run</c> it is a warning: a key file lost or spoilt
+        /// after provisioning costs that operator's commands (refused, <c>key-unavailable</c>,
+        /// until it is back), never the site's protection; systemd would otherwise restart the
+        /// gateway into the same refusal forever, leaving the doors and panic buttons without
+        /// their controller.
         /// </summary>
         private void KeyFileProblem(ConfigNode node, string? subject, string problem)
         {

@@ -5,16 +5,16 @@ using EdgeGuard.Core.Commands;
 namespace EdgeGuard.Configuration;
 
 /// <summary>
-/// Reads an operator's public key file (<c>NAME.pub.pem</c> from <c>edgeguard keys new</c>). The one
-/// rule for what such a file must be, used when the configuration is read and again, by the running
-/// gateway, for a key that was missing then (<see cref="UnavailableOperatorKey.TryLoad"/>).
+/// Reads an operator's public key file (<c>NAME.pub.pem</c> from <c>edgeguard keys new</c>). The
+/// one rule for what such a file must be, used when the configuration is read and again, by the
+/// running gateway, for a key that was missing then (<see cref="UnavailableOperatorKey.TryLoad"/>).
 /// </summary>
 public static class OperatorKeyFile
 {
     /// <summary>
-    /// Reads <paramref name="operator"/>'s P-256 public key at <paramref name="path"/>. Returns null with the key's
-    /// SubjectPublicKeyInfo, or a sentence saying what is wrong with the file (missing, a directory,
-    /// unreadable, a private key, not a P-256 public key) and a default key.
+    /// Reads <paramref name="operator"/>'s P-256 public key at <paramref name="path"/>. Returns
+    /// null with the key's SubjectPublicKeyInfo, or a sentence saying what is wrong with the file
+    /// (missing, a directory, unreadable, a private key, not a P-256 public key) and a default key.
     /// </summary>
     public static string? Read(string @operator, string path, out ImmutableArray<byte> publicKey)
     {
@@ -67,7 +67,10 @@ public static class OperatorKeyFile
 /// <param name="Problem">What was wrong with the file when the configuration was read.</param>
 public sealed record UnavailableOperatorKey(string Operator, OperatorRole Role, string File, ImmutableArray<string> Sites, string Problem)
 {
-    /// <summary>Reads <see cref="File"/> again: the key, or null and what is wrong with the file now.</summary>
+    /// <summary>
+    /// Reads <see cref="File"/> again: the key, or null and what is wrong with the file
+    /// now.
+    /// </summary>
     public OperatorKey? TryLoad(out string? problem)
     {
         problem = OperatorKeyFile.Read(Operator, File, out var publicKey);

@@ -13,7 +13,8 @@ namespace EdgeGuard.Hosting;
 
 /// <summary>
 /// The office command path in the host: the MQTT subscriber, the verifier with the configured
-/// operator keys (<see cref="OperatorKeyFiles"/>, which also stands for those whose file is missing), the replay store in the journal database, the event journal as the attempt log and
+/// operator keys (<see cref="OperatorKeyFiles"/>, which also stands for those whose file is
+/// missing), the replay store in the journal database, the event journal as the attempt log and
 /// the controller as the executor.
 /// </summary>
 internal static class CommandComposition
@@ -22,7 +23,8 @@ internal static class CommandComposition
     public static IServiceCollection AddOfficeCommands(this IServiceCollection services, GatewayConfig config, MqttPublisherOptions broker)
     {
         services.AddSingleton<ISeenCommandIds>(sp => new SqliteSeenCommandIds(sp.GetRequiredService<JournalDatabase>(), sp.GetRequiredService<TimeProvider>()));
-        // Faults about key files go where the board's go: the controller's loop, after gateway.started.
+        // Faults about key files go where the board's go: the controller's loop, after
+        // gateway.started.
         services.AddSingleton(sp => new OperatorKeyFiles(
             config.Commands,
             sp.GetRequiredService<SiteController>().ReportFromOutside,

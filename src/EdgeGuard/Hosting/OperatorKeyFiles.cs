@@ -10,8 +10,8 @@ namespace EdgeGuard.Hosting;
 /// <summary>
 /// The gateway's operator keys: those the configuration loaded, and the operators whose key file
 /// could not be used when <c>run</c> started (<see cref="CommandOptions.Unavailable"/>). Their
-/// commands are refused as <c>key-unavailable</c>, never accepted unverified; each such command reads
-/// the file again, so a technician who puts it back needs no restart. One
+/// commands are refused as <c>key-unavailable</c>, never accepted unverified; each such command
+/// reads the file again, so a technician who puts it back needs no restart. One
 /// <c>fault.operator-key</c> per operator at start, one critical log line, the systemd status line
 /// (<see cref="Problem"/>); <c>fault.operator-key-restored</c> once the file loads.
 /// </summary>
@@ -26,9 +26,11 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    /// <summary>Reports and logs each unavailable operator at once: the start is their episode's beginning.</summary>
+    /// <summary>
+    /// Reports and logs each unavailable operator at once: the start begins their episode.
+    /// </summary>
     /// <param name="commands">The configured operators.</param>
-    /// <param name="report">Where the faults go (the controller's loop: journal and office).</param>
+    /// <param name="report">Where the faults go (the controller's loop: journal, office).</param>
     /// <param name="time">The gateway's clock.</param>
     /// <param name="logger">Gets one critical line per unavailable operator.</param>
     public OperatorKeyFiles(CommandOptions commands, Action<IReadOnlyList<DomainEvent>> report, TimeProvider time, ILogger<OperatorKeyFiles> logger)
@@ -52,8 +54,8 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
     }
 
     /// <summary>
-    /// What the systemd status line shows while an operator's key is unusable:
-    /// <c>OFFICE COMMANDS OF 'jones' REFUSED: file '...' does not exist</c>; null when every key loaded.
+    /// What the systemd status line shows while an operator's key is unusable: <c>OFFICE COMMANDS
+    /// OF 'jones' REFUSED: file '...' does not exist</c>; null when every key loaded.
     /// </summary>
     public string? Problem
     {
@@ -78,9 +80,9 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
             return null;
         }
 
-        // Read again at each of their commands: commands are rare, the file small, and a key put back
-        // must work for the very next one. A flood under this name costs no more than one under any
-        // unknown name does, since the handler takes one command at a time.
+        // Read again at each of their commands: commands are rare, the file small, and a key put
+        // back must work for the very next one. A flood under this name costs no more than one
+        // under any unknown name does, since the handler takes one command at a time.
         if (entry.Operator.TryLoad(out var problem) is not { } loaded)
         {
             _unavailable[@operator] = (entry.Operator, problem!);

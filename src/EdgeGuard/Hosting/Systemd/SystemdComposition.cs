@@ -61,7 +61,8 @@ internal static class SystemdComposition
     /// <summary>
     /// What <c>systemctl status edgeguard</c> shows: the mode and the office link, and, first, what only a
     /// visit mends: a journal that cannot be written (nothing is being saved), a TLS file the link cannot
-    /// do without, an operator key file the office's commands cannot do without (which file to put back).
+    /// do without, an operator key file the office's commands cannot do without (which file to put
+    /// back).
     /// </summary>
     internal static string StatusLine(SiteController controller, OutboxPublisher? publisher, bool journalReadOnly = false, OperatorKeyFiles? operatorKeys = null)
     {
