@@ -102,7 +102,8 @@ public sealed class RefusalRecoveryTests(ITestOutputHelper output)
 
     // Mosquitto applies a reloaded ACL when it gets to the SIGHUP: waits until a QoS 1 publish under
     // the gateway's root (not its events topic) is refused.
-    private static async Task RefusedByNowAsync(int port)
+    /// <summary>Waits until a reloaded ACL refuses a publish outside the gateway's availability and state topics.</summary>
+    internal static async Task RefusedByNowAsync(int port)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("acl-probe").Build());

@@ -62,7 +62,7 @@ public sealed class ReplayStateTests(ITestOutputHelper output)
 
         // Sent ahead because of the backlog, not because the site changed during the replay, nor
         // found out of date with no event (the journal takes every event).
-        Assert.Equal(0, harness.Publisher.LockdownAheadOfReplay);
+        Assert.Equal(0, harness.Publisher.LockdownSentAhead);
         Assert.Equal(0, harness.Publisher.StateResyncs);
     }
 
@@ -96,7 +96,39 @@ public sealed class ReplayStateTests(ITestOutputHelper output)
         output.WriteLine($"pressed with the cursor at {pressedAt}; lockdown state at receipt {lockdown}, last replayed event at {lastReplayed}");
         Assert.True(pressedAt < Backlog / 2, $"the replay was nearly over ({pressedAt} of {Backlog}) when the lockdown started: nothing to show");
         Assert.True(lockdown >= 0 && lockdown < lastReplayed, $"state/lockdown showed the lockdown at receipt {lockdown}, after the replay ended at {lastReplayed}");
-        Assert.Equal(1, harness.Publisher.LockdownAheadOfReplay);
+        Assert.Equal(1, harness.Publisher.LockdownSentAhead);
+        Assert.Equal(0, harness.Publisher.StateResyncs);
+    }
+    [Fact]
+    public async Task A_lockdown_reaches_the_retained_state_while_the_broker_refuses_the_event_ahead_of_its_own()
+    {
+        const string Open = "topic readwrite edgeguard/v1/#\n";
+        // Events refused (an ACL mistake at the office), availability and state still taken.
+        const string EventsRefused = """
+            topic readwrite edgeguard/v1/site-1/gw-1/availability
+            topic readwrite edgeguard/v1/site-1/gw-1/state/#
+            topic read edgeguard/v1/#
+            """;
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { Acl = Open });
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.State.Current = State(SiteMode.Normal);
+        await harness.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Topic == LockdownTopic, Patience, "initial normal state");
+
+        await broker.ReloadAclAsync(EventsRefused);
+        await RefusalRecoveryTests.RefusedByNowAsync(broker.Port);
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby", """{"kind":"doorContact"}""");
+        await Eventually.TrueAsync(() => harness.Publisher.RefusedPublishes >= 2, Patience, "the door event refused");
+
+        // A guard presses a panic button; its events wait behind the refused one.
+        harness.State.Current = State(SiteMode.Lockdown);
+        harness.Outbox.Append("lockdown.started", "panic-1", "lobby", """{"cause":"panic-button"}""");
+        await office.WaitForAsync(ShowsLockdown, Patience, "the lockdown in the retained state while events are refused");
+
+        Assert.Equal(0, harness.Outbox.DeliveredThrough);
+        Assert.Empty(office.On(Events));
+        Assert.Equal(1, harness.Publisher.LockdownSentAhead);
         Assert.Equal(0, harness.Publisher.StateResyncs);
     }
 }

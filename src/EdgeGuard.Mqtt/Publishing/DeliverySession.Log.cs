@@ -20,8 +20,8 @@ internal sealed partial class DeliverySession
     [LoggerMessage(EventId = 316, Level = LogLevel.Information, Message = "Retained {Topic} republished: the site's mode changed without an event that refreshes it (the journal is not taking events)")]
     private partial void LogLockdownResynced(string topic);
 
-    [LoggerMessage(EventId = 340, Level = LogLevel.Information, Message = "Retained {Topic} sent ahead of the replay: the site's lockdown state changed while {Waiting} waiting events are replayed")]
-    private partial void LogLockdownAheadOfReplay(string topic, long waiting);
+    [LoggerMessage(EventId = 340, Level = LogLevel.Information, Message = "Retained {Topic} sent ahead of waiting events: the site's lockdown state changed while {Why}")]
+    private partial void LogLockdownSentAhead(string topic, string why);
 
     // Debug: with a full journal every point change comes this way, and the journal reports that.
     [LoggerMessage(EventId = 317, Level = LogLevel.Debug, Message = "Retained {Topic} republished: the point changed without an event that refreshes it")]

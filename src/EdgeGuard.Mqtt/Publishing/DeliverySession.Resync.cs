@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Contract;
 
@@ -140,8 +141,32 @@ internal sealed partial class DeliverySession
         if (!LockdownShows(current, out _))
         {
             _pendingLockdown = true;
-            _stats.LockdownSentAheadOfReplay();
-            LogLockdownAheadOfReplay(_topics.LockdownState, _replayThrough - _sent);
+            _stats.SentLockdownAhead();
+            LogLockdownSentAhead(_topics.LockdownState, string.Create(CultureInfo.InvariantCulture, $"{_replayThrough - _sent} events are replayed"));
+        }
+    }
+
+    /// <summary>
+    /// Waits out the backoff after the broker refused the event at the head, keeping state/lockdown
+    /// current meanwhile: every event behind the refused one waits (the events of a lockdown among
+    /// them), possibly for good, if the broker never takes it. Checked at the end of each slice of
+    /// at most StateCheckInterval; one check, since no event can go first.
+    /// </summary>
+    private async Task WaitOutRefusalAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        while (delay - _time.GetElapsedTime(started) is var left && left > TimeSpan.Zero)
+        {
+            await Task.Delay(left < _options.StateCheckInterval ? left : _options.StateCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+            if (_state.Current is not { } current || _window.IsFull || (!_pendingLockdown && LockdownShows(current, out _)))
+            {
+                continue;
+            }
+
+            _pendingLockdown = false;
+            PublishState(InFlightKind.LockdownState, null);
+            _stats.SentLockdownAhead();
+            LogLockdownSentAhead(_topics.LockdownState, "the broker refuses the event at the head of the outbox");
         }
     }
 

@@ -348,7 +348,7 @@ internal sealed partial class DeliverySession
         _sent = _acked;
         _retryingRefused = true;
         var delay = ReconnectBackoff.Delay(_refusals++, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
-        await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        await WaitOutRefusalAsync(delay, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

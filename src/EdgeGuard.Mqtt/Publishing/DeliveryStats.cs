@@ -12,7 +12,7 @@ internal sealed class DeliveryStats
     private long _sentThrough;
     private long _stateChecks;
     private long _stateResyncs;
-    private long _lockdownAheadOfReplay;
+    private long _lockdownSentAhead;
 
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
@@ -29,8 +29,8 @@ internal sealed class DeliveryStats
     /// <summary>State topics found out of date with no event to refresh them, so made due.</summary>
     public long StateResyncs => Interlocked.Read(ref _stateResyncs);
 
-    /// <summary>state/lockdown publishes made due during a replay because the site changed meanwhile.</summary>
-    public long LockdownAheadOfReplay => Interlocked.Read(ref _lockdownAheadOfReplay);
+    /// <summary>state/lockdown publishes sent ahead of waiting events (a replay, a refused event) because the site changed.</summary>
+    public long LockdownSentAhead => Interlocked.Read(ref _lockdownSentAhead);
 
     /// <summary>Highest event seq handed to the MQTT client (sent, not necessarily acknowledged).</summary>
     public long SentThrough => Volatile.Read(ref _sentThrough);
@@ -61,5 +61,5 @@ internal sealed class DeliveryStats
 
     public void StateResynced() => Interlocked.Increment(ref _stateResyncs);
 
-    public void LockdownSentAheadOfReplay() => Interlocked.Increment(ref _lockdownAheadOfReplay);
+    public void SentLockdownAhead() => Interlocked.Increment(ref _lockdownSentAhead);
 }

@@ -112,10 +112,11 @@ public sealed partial class OutboxPublisher(
     public long StateResyncs => _stats.StateResyncs;
 
     /// <summary>
-    /// Times state/lockdown was sent during a replay, ahead of the backlog, because the site's
-    /// lockdown state changed while it was being replayed (not counting the publish before it).
+    /// Times state/lockdown was sent ahead of events still waiting because the site's lockdown
+    /// state changed meanwhile: during a replay (not counting the publish before it), or while the
+    /// broker refuses the event at the head.
     /// </summary>
-    public long LockdownAheadOfReplay => _stats.LockdownAheadOfReplay;
+    public long LockdownSentAhead => _stats.LockdownSentAhead;
 
     /// <summary>Comparisons of the retained state topics with the site's state (tests).</summary>
     internal long StateChecks => _stats.StateChecks;
