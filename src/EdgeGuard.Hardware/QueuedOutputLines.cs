@@ -18,17 +18,22 @@ namespace EdgeGuard.Hardware;
 /// and when anything may have changed from the <see cref="OnApplied"/> callback. A failed attempt is not
 /// repeated on its own; the caller asks again (<see cref="Write"/> of the same level), which is how the
 /// controller's retry timer keeps its pace (no busy loop against a chip that NACKs at once).</para>
-/// <para>Owns <c>inner</c>: disposing this lets the writer finish the writes already asked for, for at most
-/// <see cref="DrainTimeout"/>, then disposes it.</para>
+/// <para>Does not own <c>inner</c>: disposing this lets the writer finish the writes already asked for,
+/// for at most the drain timeout, and leaves <c>inner</c> open, because a writer still hung in a
+/// transaction past that timeout is still using it. Whoever made <c>inner</c> disposes it once
+/// <see cref="IsWriting"/> is false (or leaves it to the process's exit).</para>
 /// </remarks>
 public sealed class QueuedOutputLines : IQueuedOutputLines
 {
     /// <summary>
-    /// How long <see cref="Dispose"/> waits for the writes already asked for. A stop right after a decision
-    /// (a fire's release, then SIGTERM) must not leave its expander writes unmade until the next start, but
-    /// a hung bus (1 s per transaction) must not hold the stop past systemd's patience either.
+    /// How long a stop waits for the writes already asked for, by default: for every writer of a bank
+    /// together (<see cref="Drain"/>), not per writer. A stop right after a decision (a fire's release,
+    /// then SIGTERM) must not leave its expander writes unmade until the next start, but a hung bus
+    /// (1 s per transaction) must not hold the stop past systemd's patience (TimeoutStopSec=20s) either.
     /// </summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly TimeSpan _drainTimeout;
 
     private readonly IOutputLines _inner;
     private readonly Output[] _outputs;
@@ -45,13 +50,16 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
     /// <param name="name">What the writer's thread is called (the chip, <c>mcp23017@0x20</c>).</param>
     /// <param name="inner">The lines the writer writes, already at their boot levels: nothing is written here.</param>
     /// <param name="outputs">The outputs, for their ids and which levels release an egress door.</param>
+    /// <param name="drainTimeout">How long <see cref="Dispose"/> waits for the writer; <see cref="DrainTimeout"/> when null.</param>
     /// <exception cref="ArgumentException">An output id is duplicated.</exception>
-    public QueuedOutputLines(string name, IOutputLines inner, IEnumerable<OutputDefinition> outputs)
+    public QueuedOutputLines(string name, IOutputLines inner, IEnumerable<OutputDefinition> outputs, TimeSpan? drainTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(outputs);
         _inner = inner;
+        _drainTimeout = drainTimeout ?? DrainTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThan(_drainTimeout, TimeSpan.Zero, nameof(drainTimeout));
         var ordered = new List<Output>();
         foreach (var output in outputs)
         {
@@ -128,29 +136,58 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
     }
 
     /// <summary>
-    /// Refuses further writes, lets the writer finish those already asked for (at most
-    /// <see cref="DrainTimeout"/>; a write that hangs longer is left to end on its own), and disposes the
-    /// inner lines.
+    /// True while the writer's thread runs: until it has made every write asked for before
+    /// <see cref="Dispose"/> (or <see cref="Drain"/>), or for as long as one of them hangs on the bus.
+    /// The inner lines must stay open until then.
     /// </summary>
-    public void Dispose()
+    public bool IsWriting => _writer.IsAlive;
+
+    /// <summary>
+    /// Refuses further writes and lets the writer finish those already asked for, waiting for it at most
+    /// the drain timeout given at construction. A write that hangs longer is left to end on its own; the
+    /// inner lines are not disposed (see the remarks on the class).
+    /// </summary>
+    public void Dispose() => Drain([this], _drainTimeout);
+
+    /// <summary>
+    /// Stops several writers together: every one of them is told to refuse further writes and finish
+    /// those asked for first, then all are waited for against one deadline, <paramref name="timeout"/>
+    /// from now. So a stop with four chips on a hung bus waits once, not four times one after another.
+    /// </summary>
+    /// <returns>True when every writer ended; false when one still hangs (see <see cref="IsWriting"/>).</returns>
+    public static bool Drain(IReadOnlyCollection<QueuedOutputLines> writers, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(writers);
+        foreach (var writer in writers)
+        {
+            writer.Stop();
+        }
+
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var ended = true;
+        foreach (var writer in writers)
+        {
+            if (Thread.CurrentThread == writer._writer)
+            {
+                ended = false; // an OnApplied callback that stops its own writer: it ends once this returns
+                continue;
+            }
+
+            var left = Math.Max(0, deadline - Environment.TickCount64);
+            ended &= writer._writer.Join(TimeSpan.FromMilliseconds(left));
+        }
+
+        return ended;
+    }
+
+    /// <summary>Refuses further writes and tells the writer to end once nothing is pending.</summary>
+    private void Stop()
     {
         lock (_gate)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
             _disposed = true;
             Monitor.Pulse(_gate);
         }
-
-        if (Thread.CurrentThread != _writer)
-        {
-            _writer.Join(DrainTimeout);
-        }
-
-        _inner.Dispose();
     }
 
     private void Run()

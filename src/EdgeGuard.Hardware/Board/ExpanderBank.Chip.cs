@@ -36,6 +36,12 @@ public sealed partial class ExpanderBank
 
         public bool Faulted { get; set; }
 
+        /// <summary>The writer of its outputs, when they are queued; its lines stay open while it writes. Under the lock.</summary>
+        public QueuedOutputLines? Writer { get; set; }
+
+        /// <summary>Its lines and device are closed. Under the lock.</summary>
+        public bool Closed { get; set; }
+
         /// <summary>Fail-safe levels given for its points while it could not be configured, by point id.</summary>
         public Dictionary<string, bool> Assumed { get; } = new(StringComparer.Ordinal);
 

@@ -24,10 +24,16 @@ public sealed partial class ExpanderBank
     /// (<see cref="QueuedOutputLines"/>): <see cref="IOutputLines.Write"/> never blocks on the bus, and a
     /// failure shows in <see cref="IQueuedOutputLines.StateOf"/>. What the gateway's controller uses.
     /// </summary>
+    /// <param name="initialHigh">Every output's boot level, by id.</param>
+    /// <param name="drainTimeout">
+    /// How long disposing the outputs waits for the writes already asked for, all chips together;
+    /// <see cref="QueuedOutputLines.DrainTimeout"/> when null.
+    /// </param>
     /// <exception cref="ArgumentException">An output has no initial level.</exception>
-    public IQueuedOutputLines OpenOutputWriters(IReadOnlyDictionary<string, bool> initialHigh) => Open(initialHigh, writers: true);
+    public IQueuedOutputLines OpenOutputWriters(IReadOnlyDictionary<string, bool> initialHigh, TimeSpan? drainTimeout = null) =>
+        Open(initialHigh, writers: true, drainTimeout ?? QueuedOutputLines.DrainTimeout);
 
-    private BankOutputs Open(IReadOnlyDictionary<string, bool> initialHigh, bool writers)
+    private BankOutputs Open(IReadOnlyDictionary<string, bool> initialHigh, bool writers, TimeSpan drainTimeout = default)
     {
         ArgumentNullException.ThrowIfNull(initialHigh);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -67,18 +73,51 @@ public sealed partial class ExpanderBank
         // A writer per chip, not per bus: a chip's lock (held by its supervision sweep, interrupt service or
         // re-configure) then holds only that chip's writes, and an egress release on one chip never waits
         // behind another chip's write. A hung bus holds every chip on it either way (docs/architecture.md).
-        return new BankOutputs(this, new RoutedOutputLines(_chips.Select(c =>
+        // A chip with inputs only gets none: it would be a thread with nothing to write.
+        var parts = new List<(IOutputLines, IEnumerable<string>)>();
+        foreach (var chip in _chips.Where(c => c.Outputs.Count > 0))
         {
-            IOutputLines lines = new ChipOutputs(c);
-            return (writers ? new QueuedOutputLines(c.Options.Id, lines, c.OutputDefinitions) : lines, c.Outputs.Select(o => o.Id));
-        })));
+            IOutputLines lines = new ChipOutputs(this, chip);
+            if (writers)
+            {
+                var writer = new QueuedOutputLines(chip.Options.Id, lines, chip.OutputDefinitions, drainTimeout);
+                lock (_gate)
+                {
+                    chip.Writer = writer;
+                }
+
+                lines = writer;
+            }
+
+            parts.Add((lines, chip.Outputs.Select(o => o.Id)));
+        }
+
+        return new BankOutputs(this, new RoutedOutputLines(parts), drainTimeout);
+    }
+
+    /// <summary>
+    /// The outputs' stop: supervision first (it sweeps the chips' lines, which are about to close), then
+    /// every writer drained against one deadline, then the bank disposed, which closes each chip whose
+    /// writer ended. A chip whose writer still hangs on the bus is left open to the process's exit.
+    /// </summary>
+    private void CloseOutputs(TimeSpan drainTimeout)
+    {
+        StopSupervision();
+        List<QueuedOutputLines> writers;
+        lock (_gate)
+        {
+            writers = [.. _chips.Select(c => c.Writer).OfType<QueuedOutputLines>()];
+        }
+
+        QueuedOutputLines.Drain(writers, drainTimeout);
+        Dispose();
     }
 
     /// <summary>
     /// The bank's outputs. Disposing them disposes the bank: the chips' lines are shared with its inputs, and
     /// supervision (which also runs for a bank that only has outputs) must stop with them.
     /// </summary>
-    private sealed class BankOutputs(ExpanderBank bank, RoutedOutputLines routed) : IQueuedOutputLines
+    private sealed class BankOutputs(ExpanderBank bank, RoutedOutputLines routed, TimeSpan drainTimeout) : IQueuedOutputLines
     {
         /// <inheritdoc/>
         public void Write(string outputId, bool high) => routed.Write(outputId, high);
@@ -93,12 +132,14 @@ public sealed partial class ExpanderBank
         public void OnApplied(Action applied) => routed.OnApplied(applied);
 
         /// <inheritdoc/>
+        /// <remarks>
+        /// The writers finish the writes already asked for while the chips' lines are still open; the
+        /// parts themselves own nothing to close (<see cref="ChipOutputs.Dispose"/>), the bank does.
+        /// </remarks>
         public void Dispose()
         {
-            // The writers first: they finish the writes already asked for (QueuedOutputLines.DrainTimeout)
-            // while the chips' lines are still open.
-            routed.Dispose();
-            bank.Dispose();
+            bank.CloseOutputs(drainTimeout);
+            routed.Dispose(); // writers already drained: each returns at once
         }
     }
 
@@ -106,12 +147,19 @@ public sealed partial class ExpanderBank
     /// One chip's outputs. Writes go to the chip once it is configured; until then they throw, so the controller
     /// reports the output and drives it again, and the level asked for is what the chip is configured with.
     /// </summary>
-    private sealed class ChipOutputs(Chip chip) : IOutputLines
+    private sealed class ChipOutputs(ExpanderBank bank, Chip chip) : IOutputLines
     {
         /// <inheritdoc/>
         public void Write(string outputId, bool high)
         {
-            chip.Requested[IndexOf(outputId)] = high;
+            var index = IndexOf(outputId);
+            // Under the bank's lock: a late configuration (supervision's thread) reads it under that lock,
+            // and a writer's thread writes it here.
+            lock (bank._gate)
+            {
+                chip.Requested[index] = high;
+            }
+
             (chip.Lines ?? throw new HardwareException($"{chip.Options.Id} has not answered since start-up: '{outputId}' is driven once it does."))
                 .Write(outputId, high);
         }
@@ -121,7 +169,13 @@ public sealed partial class ExpanderBank
         public bool ReadBack(string outputId) => chip.Lines is { } lines ? lines.ReadBack(outputId) : chip.Initial[IndexOf(outputId)];
 
         /// <inheritdoc/>
-        public void Dispose() => chip.Lines?.Dispose();
+        /// <remarks>
+        /// Nothing: the chip's lines are shared with the bank's inputs and supervision, and the bank closes
+        /// them (<see cref="CloseOutputs"/>, <see cref="ExpanderBank.Dispose"/>) once no writer uses them.
+        /// </remarks>
+        public void Dispose()
+        {
+        }
 
         private int IndexOf(string outputId)
         {

@@ -48,6 +48,7 @@ public sealed partial class ExpanderBank : IInputLines
     private Action<RawEdge>? _onEdge;
     private bool _opened;
     private bool _disposed;
+    private bool _supervisionStopped;
 
     /// <summary>Groups the expander points and outputs by chip; nothing is sent to a chip yet.</summary>
     /// <exception cref="ArgumentException">A point or output names an expander that is not configured.</exception>
@@ -151,7 +152,7 @@ public sealed partial class ExpanderBank : IInputLines
         var events = new List<DomainEvent>();
         lock (_gate)
         {
-            if (_disposed || !_opened)
+            if (_disposed || _supervisionStopped || !_opened)
             {
                 return; // before OpenOutputs there is no plan to configure a chip's outputs with
             }
@@ -193,31 +194,49 @@ public sealed partial class ExpanderBank : IInputLines
     {
         lock (_gate)
         {
-            if (!_disposed)
+            if (!_disposed && !_supervisionStopped)
             {
                 _timer ??= _time.CreateTimer(_ => Supervise(), null, SupervisionInterval, SupervisionInterval);
             }
         }
     }
 
-    /// <summary>Stops supervision and edge delivery; the chips keep their outputs.</summary>
-    public void Dispose()
+    /// <summary>Stops the supervision timer for good; a pass under way ends first (it holds the lock).</summary>
+    private void StopSupervision()
     {
+        ITimer? timer;
         lock (_gate)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
+            _supervisionStopped = true;
+            timer = _timer;
         }
 
-        _timer?.Dispose();
-        foreach (var chip in _chips)
+        timer?.Dispose();
+    }
+
+    /// <summary>
+    /// Stops supervision and edge delivery; the chips keep their outputs. A chip whose output writer is
+    /// still running (its outputs are not disposed yet, or a write of theirs hangs) is left open: it is
+    /// closed when the outputs are disposed, or at the process's exit. So an input composition disposed
+    /// before the outputs never pulls the lines from under a write a stop still has to make.
+    /// </summary>
+    public void Dispose()
+    {
+        StopSupervision();
+        lock (_gate)
         {
-            chip.Lines?.Dispose();
-            chip.Device.Dispose();
+            _disposed = true;
+            foreach (var chip in _chips)
+            {
+                if (chip.Closed || chip.Writer is { IsWriting: true })
+                {
+                    continue;
+                }
+
+                chip.Closed = true;
+                chip.Lines?.Dispose();
+                chip.Device.Dispose();
+            }
         }
     }
 

@@ -129,7 +129,9 @@ public sealed class ExpanderWriterTests : IDisposable
     [Fact]
     public async Task Disposing_lets_the_writer_finish_the_writes_already_asked_for()
     {
-        var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false });
+        // A drain timeout far beyond the test's own waits: the release below may come late on a loaded
+        // machine, and must still find the writer waiting for it.
+        var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false }, drainTimeout: Bound * 4);
         _rig.Fake.Hold = IsOlatWrite;
         outputs.Write("lamp-annex", true);
         Assert.True(await _rig.Fake.Held.WaitAsync(Bound), "the writer never wrote the lamp");
@@ -143,6 +145,53 @@ public sealed class ExpanderWriterTests : IDisposable
 
         // The release asked for before the stop was written, after the held write.
         Assert.Equal(["W[1506]", "W[1504]"], OlatWrites());
+    }
+
+    [Fact]
+    public async Task A_write_hung_past_the_drain_timeout_does_not_hold_the_stop_and_its_lines_stay_open_under_it()
+    {
+        var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false }, drainTimeout: TimeSpan.FromMilliseconds(200));
+        _rig.Fake.Hold = IsOlatWrite;
+        outputs.Write("lamp-annex", true);
+        Assert.True(await _rig.Fake.Held.WaitAsync(Bound), "the writer never wrote the lamp");
+        outputs.Write("lock-annex-exit", false); // a fire's release, then the gateway is stopped
+
+        // The bus stays hung: the stop ends after the drain timeout, not when the bus answers (the chip's
+        // lines are not disposed, which would wait for the chip's lock the hung write holds).
+        await Task.Run(outputs.Dispose).WaitAsync(Bound);
+        Assert.Empty(OlatWrites());
+
+        // The bus answers after the stop: the writer, still alive, finishes on lines still open.
+        _rig.Fake.Hold = null;
+        _rig.Fake.Unhold.Release();
+        Assert.True(SpinWait.SpinUntil(() => OlatWrites().Count == 2, Bound), "the held write and the release after it");
+        Assert.Equal(["W[1506]", "W[1504]"], OlatWrites());
+    }
+
+    [Fact]
+    public async Task Disposing_the_bank_as_inputs_first_leaves_the_chip_open_for_the_writes_the_outputs_drain()
+    {
+        // The annex board: the chip carries points too, so the gateway's inputs dispose the bank as well.
+        var bank = new ExpanderBank(
+            _rig.Controller, [Expander], [Panic], [LockAnnex, ExitAnnex, LampAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        var outputs = bank.OpenOutputWriters(
+            new Dictionary<string, bool> { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false }, drainTimeout: Bound * 4);
+        bank.Start(_ => { });
+        _rig.Fake.ClearTransactions();
+        _rig.Fake.Hold = IsOlatWrite;
+        outputs.Write("lamp-annex", true);
+        Assert.True(await _rig.Fake.Held.WaitAsync(Bound), "the writer never wrote the lamp");
+        outputs.Write("lock-annex-exit", false); // a fire's release, then the gateway is stopped
+
+        // The inputs go first: that must neither wait for the hung write nor close the chip under it.
+        await Task.Run(bank.Dispose).WaitAsync(Bound);
+        var draining = Task.Run(outputs.Dispose);
+        _rig.Fake.Hold = null;
+        _rig.Fake.Unhold.Release();
+        await draining.WaitAsync(Bound);
+
+        Assert.Equal(["W[1506]", "W[1504]"], OlatWrites());
+        Assert.DoesNotContain(_rig.Reported, e => e is Core.Lockdown.HardwareFault);
     }
 
     private static bool Refuses(IOutputLines outputs)
@@ -163,11 +212,11 @@ public sealed class ExpanderWriterTests : IDisposable
     private List<string> OlatWrites() => [.. _rig.Fake.Transactions.Where(t => IsOlatWrite(t.Written)).Select(t => t.ToString())];
 
     /// <summary>A bank with outputs only (a relay board), its writers opened; disposing them disposes the bank.</summary>
-    private IQueuedOutputLines Open(Dictionary<string, bool> initial)
+    private IQueuedOutputLines Open(Dictionary<string, bool> initial, TimeSpan? drainTimeout = null)
     {
         var bank = new ExpanderBank(
             _rig.Controller, [Expander], [], [LockAnnex, ExitAnnex, LampAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
-        var outputs = bank.OpenOutputWriters(initial);
+        var outputs = bank.OpenOutputWriters(initial, drainTimeout);
         outputs.OnApplied(() => _applied.Release());
         return outputs;
     }
