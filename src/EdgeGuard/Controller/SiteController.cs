@@ -34,6 +34,7 @@ public sealed partial class SiteController(
     private readonly TaskCompletionSource _booted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
     private IOutputLines? _outputLines;
+    private bool _outputsClosed;
     private ITimer? _timer;
     private SiteState _state = null!;
     private SafetyState _safety = null!;
@@ -197,13 +198,38 @@ public sealed partial class SiteController(
         _answers.Clear();
     }
 
+    /// <summary>
+    /// Stops the loop, then closes the outputs at once: the expander writers finish the writes the last
+    /// decisions asked for (a fire's release just before SIGTERM) while every line is still open.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        CloseOutputs();
+    }
+
     /// <inheritdoc/>
     public override void Dispose()
     {
         _timer?.Dispose();
+        // Outputs before inputs: on an I/O board the inputs include the expander bank, whose chips carry
+        // the outputs too; the writers drain onto them first (docs/architecture.md, "Output write order").
+        CloseOutputs();
         inputs.Dispose();
-        _outputLines?.Dispose();
         base.Dispose();
+    }
+
+    /// <summary>Disposes the output lines once, under the loop's gate so no decision is driving them.</summary>
+    private void CloseOutputs()
+    {
+        lock (_loopGate)
+        {
+            if (!_outputsClosed)
+            {
+                _outputsClosed = true;
+                _outputLines?.Dispose();
+            }
+        }
     }
 
     private void Handle(ControllerMessage message, Moment now, List<DomainEvent> events)

@@ -25,21 +25,27 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// Opens the output lines instead of one <see cref="GpioOutputLines"/> for every output, given the
     /// harness's controller and the boot levels: a site with outputs on an expander composes them here.
     /// </param>
+    /// <param name="openInputs">
+    /// Opens the input lines instead of one <see cref="GpioInputLines"/> for every point, given the harness's
+    /// controller and clock: a site with points on an expander composes them here (its native points start
+    /// inactive). Called while the harness is constructed.
+    /// </param>
     public ControllerHarness(
         SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null,
         Func<IOutputLines, IOutputLines>? outputs = null,
-        Func<GpioController, IReadOnlyDictionary<string, bool>, IOutputLines>? openOutputs = null)
+        Func<GpioController, IReadOnlyDictionary<string, bool>, IOutputLines>? openOutputs = null,
+        Func<GpioController, TimeProvider, IInputLines>? openInputs = null)
     {
         Site = site;
         _gpio = new GpioController(Driver);
-        foreach (var point in site.Points)
+        foreach (var point in site.Points.Where(p => p.LineAddress is null))
         {
             Driver.SetInputLevel(point.Line, point.LevelFor(false));
         }
 
         Controller = new SiteController(
             site,
-            new GpioInputLines(_gpio, site.Points, Time),
+            openInputs is not null ? openInputs(_gpio, Time) : new GpioInputLines(_gpio, site.Points, Time),
             initial => openOutputs is not null
                 ? openOutputs(_gpio, initial)
                 : outputs is null ? new GpioOutputLines(_gpio, site.Outputs, initial) : outputs(new GpioOutputLines(_gpio, site.Outputs, initial)),

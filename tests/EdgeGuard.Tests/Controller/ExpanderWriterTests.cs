@@ -20,7 +20,7 @@ namespace EdgeGuard.Tests.Controller;
 /// </summary>
 public sealed class ExpanderWriterTests : IAsyncDisposable
 {
-    private const int PanicLine = 1, FireLine = 2, LobbyExitLine = 10, LampLine = 12, InterruptLine = 20;
+    private const int PanicLine = 1, FireLine = 2, DoorLine = 4, LobbyExitLine = 10, LampLine = 12, InterruptLine = 20;
     private const int AnnexExitPin = 9; // B1
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
@@ -31,6 +31,12 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
             new("panic", PointKind.PanicButton, PanicLine, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
             new("fire", PointKind.FireAlarm, FireLine, ActiveHigh: true, LinePull.Up, TimeSpan.Zero, "a"),
             new("key", PointKind.Keyswitch, 3, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
+            new("door", PointKind.DoorContact, DoorLine, ActiveHigh: true, LinePull.Up, TimeSpan.Zero, "a"),
+            // On the chip too, as on the annex board: the inputs then include the expander bank.
+            new("door-annex", PointKind.DoorContact, -1, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a")
+            {
+                LineAddress = "mcp23017@0x20:A0",
+            },
         ],
         [
             new("lock-annex-exit", OutputKind.Lock, -1, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true)
@@ -45,9 +51,11 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
 
     private readonly HoldingMcp23017 _chip = new();
     private readonly ControllerHarness _h;
+    private ExpanderBank? _bank;
+    private bool _stopped;
 
     public ExpanderWriterTests() =>
-        _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), openOutputs: Open);
+        _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), openOutputs: Open, openInputs: OpenInputs);
 
     [Fact]
     public async Task A_fire_is_decided_and_reported_while_the_lockdowns_expander_write_hangs_and_the_expander_ends_at_the_latest_plan()
@@ -128,12 +136,61 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
         Assert.Equal(writes, _chip.OlatWrites);
     }
 
+    [Fact]
+    public async Task A_fires_release_decided_just_before_the_stop_reaches_the_expander_whose_points_are_inputs_too()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        var configured = _chip.OlatWrites;
+
+        // The lockdown's lock write hangs on the bus; the fire's release is decided behind it.
+        _chip.HoldWrites = true;
+        _h.Set("panic", true);
+        Assert.True(await _chip.Held.WaitAsync(Bound), "no expander write was attempted for the lockdown");
+        _h.Set("fire", true);
+        await _h.SettleAsync();
+        Assert.True(_h.Controller.Snapshot!.State.FireEgressReleased, "the fire's release was not decided");
+
+        // SIGTERM: the host stops and disposes the controller while the bus still hangs, then the bus answers.
+        var stopping = Task.Run(StopAsync);
+        _chip.HoldWrites = false;
+        _chip.Unhold.Release();
+        await stopping.WaitAsync(Bound);
+
+        // Both writes reached the chip, the release last: the annex exit is unlocked after the stop.
+        Assert.Equal(configured + 2, _chip.OlatWrites);
+        Assert.False(_chip.PinLevel(AnnexExitPin), "the fire's release decided before the stop was never written");
+    }
+
     public async ValueTask DisposeAsync()
     {
         _chip.HoldWrites = false;
         _chip.Unhold.Release();
-        await _h.DisposeAsync();
+        await StopAsync();
         _chip.Dispose();
+    }
+
+    /// <summary>What the host does at a stop: the controller stopped, then disposed (once).</summary>
+    private async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await _h.DisposeAsync();
+        }
+    }
+
+    /// <summary>The bank, made with the inputs (the controller reads them after opening the outputs).</summary>
+    private ExpanderBank Bank(GpioController gpio, TimeProvider time) => _bank ??= new ExpanderBank(
+        gpio, [new ExpanderOptions("mcp23017@0x20", 1, 0x20, InterruptLine)], Site.Points, Site.Outputs,
+        new Buses(_chip), time, events => _h.Controller.ReportFromOutside(events));
+
+    /// <summary>The gateway's composition of an I/O board's inputs: native lines and the bank's points.</summary>
+    private IInputLines OpenInputs(GpioController gpio, TimeProvider time)
+    {
+        var native = Site.Points.Where(p => p.LineAddress is null).ToList();
+        var bank = Bank(gpio, time);
+        return new RoutedInputLines([(new Hardware.GpioInputLines(gpio, native, time), native.Select(p => p.Id)), (bank, bank.PointIds)]);
     }
 
     /// <summary>The production composition: native lines and the expander bank's behind one router.</summary>
@@ -141,10 +198,9 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
     {
         var native = Site.Outputs.Where(o => o.LineAddress is null).ToList();
         var gpioLines = new Hardware.GpioOutputLines(gpio, native, native.ToDictionary(o => o.Id, o => initial[o.Id], StringComparer.Ordinal));
-        var bank = new ExpanderBank(
-            gpio, [new ExpanderOptions("mcp23017@0x20", 1, 0x20, InterruptLine)], Site.Points, Site.Outputs,
-            new Buses(_chip), _h.Time, _h.Controller.ReportFromOutside);
-        return new RoutedOutputLines([(gpioLines, native.Select(o => o.Id)), (bank.OpenOutputWriters(initial), bank.OutputIds)]);
+        var bank = Bank(gpio, _h.Time);
+        // A drain timeout beyond the tests' waits: a stop's drain must not depend on the machine's speed.
+        return new RoutedOutputLines([(gpioLines, native.Select(o => o.Id)), (bank.OpenOutputWriters(initial, Bound * 4), bank.OutputIds)]);
     }
 
     private sealed class Buses(I2cDevice expander) : IBusDevices
