@@ -34,6 +34,12 @@ public sealed partial class SiteController
     /// </summary>
     public static readonly TimeSpan OutputRetryInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How early a retry still counts as due: the timer fires at the millisecond it was armed for, but
+    /// the clock's timestamp, converted to a time span, can read a tick before the retry's time.
+    /// </summary>
+    private static readonly TimeSpan RetryDueSlack = TimeSpan.FromMilliseconds(1);
+
     private bool _linesShowPlan;
 
     /// <summary>The output lines whose writes a writer applies (the expanders'); null when none are.</summary>
@@ -69,20 +75,25 @@ public sealed partial class SiteController
     private readonly bool[] _readBack = new bool[site.Outputs.Count];
 
     /// <summary>Writes every output whose line differs from the plan; the lines skip no-op writes.</summary>
-    private void Reconcile(Moment now, List<DomainEvent> events)
+    /// <param name="now">The decision's moment.</param>
+    /// <param name="events">Where output faults and their restores go.</param>
+    /// <param name="retryNow">Drive a plan still to be retried now, not at the retry's time (a chip answers again).</param>
+    private void Reconcile(Moment now, List<DomainEvent> events, bool retryNow = false)
     {
         var plan = OutputPlan.For(site, _state);
         // Most decisions (a door opening, a timer) leave the plan as it was. When the lines showed
         // that plan after the last reconcile, every write would be skipped and every read-back be
         // the same (both are of the levels the lines last wrote), so only the snapshot moves: this
         // runs on the path an edge takes to the office (docs/PERFORMANCE.md). A line that failed
-        // its write still shows the old level, so the plan is driven again until it took.
-        if (_snapshot is { } last && plan.Equals(last.Plan) && (_linesShowPlan || _onEdgeThread))
+        // its write still shows the old level, so the plan is driven again until it took, but only
+        // at the retry's pace, on whichever thread: a chattering input must not drive a dead chip
+        // (each attempt a writer's OutputsApplied, which sends the next edges to the loop) at the
+        // edge rate. On a GPIO thread it is left to the loop's timer altogether: lines whose writes
+        // are made in Write may block (a tool's or test's expander lines without a writer), and that
+        // thread timestamps the next edges.
+        if (_snapshot is { } last && plan.Equals(last.Plan)
+            && (_linesShowPlan || _onEdgeThread || (!retryNow && _outputRetryAt is { } at && now.Monotonic + RetryDueSlack < at)))
         {
-            // On a GPIO thread a plan that is only still to be retried is left to the retry on the
-            // loop's timer: lines whose writes are made in Write may block (a tool's or test's expander
-            // lines without a writer), and that thread timestamps the next edges; and a chattering
-            // input must not drive a dead chip faster than the retry's pace.
             _snapshot = last with { State = _state, Decisions = _decisions, SuppressedPoints = _suppressed };
             return;
         }
@@ -244,7 +255,7 @@ public sealed partial class SiteController
         {
             if (reported[i] is HardwareFaultRestored)
             {
-                Reconcile(now, events);
+                Reconcile(now, events, retryNow: true);
                 return;
             }
         }

@@ -50,12 +50,13 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
         new LifeSafetyPolicy(["key"]));
 
     private readonly HoldingMcp23017 _chip = new();
+    private readonly HoldingSink _sink = new();
     private readonly ControllerHarness _h;
     private ExpanderBank? _bank;
     private bool _stopped;
 
     public ExpanderWriterTests() =>
-        _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), openOutputs: Open, openInputs: OpenInputs);
+        _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), _sink, openOutputs: Open, openInputs: OpenInputs);
 
     [Fact]
     public async Task A_fire_is_decided_and_reported_while_the_lockdowns_expander_write_hangs_and_the_expander_ends_at_the_latest_plan()
@@ -137,6 +138,38 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_chattering_input_does_not_drive_a_failing_expander_faster_than_the_retry_pace()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        _chip.NackWrites = true;
+        _h.Set("panic", true);
+        await Eventually.TrueAsync(() => _h.Events.Events.Any(e => e is OutputFault), Bound, "fault.output for the annex exit");
+        await _h.SettleAsync();
+        var attempts = _chip.NackedWrites;
+
+        // The loop is busy (reporting a supervision event) while a door chatters, the clock standing
+        // still: every edge waits in the channel, and each is a decision on the loop with the same plan.
+        _sink.HoldNext = true;
+        _h.Controller.ReportFromOutside([new HardwareFault(_h.Time.GetUtcNow(), "probe", "keeps the loop busy")]);
+        Assert.True(await _sink.Entered.WaitAsync(Bound), "the loop never reported the probe");
+        for (var i = 0; i < 40; i++)
+        {
+            _h.Set("door", i % 2 == 0);
+        }
+
+        _sink.Release.Release();
+        await _h.SettleAsync();
+        await _h.SettleAsync();
+        Assert.Equal(attempts, _chip.NackedWrites); // none before the retry is due
+
+        // The retry's time comes: the chip is tried again, and it is still one fault.
+        _h.Time.Advance(SiteController.OutputRetryInterval + TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => _chip.NackedWrites > attempts, Bound, "the retry on the loop's timer");
+        Assert.Single(_h.Events.Events.OfType<OutputFault>());
+    }
+
+    [Fact]
     public async Task A_fires_release_decided_just_before_the_stop_reaches_the_expander_whose_points_are_inputs_too()
     {
         await _h.BootAsync();
@@ -166,8 +199,10 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
     {
         _chip.HoldWrites = false;
         _chip.Unhold.Release();
+        _sink.Release.Release();
         await StopAsync();
         _chip.Dispose();
+        _sink.Dispose();
     }
 
     /// <summary>What the host does at a stop: the controller stopped, then disposed (once).</summary>
@@ -201,6 +236,32 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
         var bank = Bank(gpio, _h.Time);
         // A drain timeout beyond the tests' waits: a stop's drain must not depend on the machine's speed.
         return new RoutedOutputLines([(gpioLines, native.Select(o => o.Id)), (bank.OpenOutputWriters(initial, Bound * 4), bank.OutputIds)]);
+    }
+
+    /// <summary>Holds the loop in its report once, when asked: the edges meanwhile wait in the channel.</summary>
+    private sealed class HoldingSink : IEventSink, IDisposable
+    {
+        public volatile bool HoldNext;
+
+        public SemaphoreSlim Entered { get; } = new(0);
+
+        public SemaphoreSlim Release { get; } = new(0);
+
+        public void Publish(IReadOnlyList<DomainEvent> events)
+        {
+            if (HoldNext)
+            {
+                HoldNext = false;
+                Entered.Release();
+                _ = Release.Wait(Bound * 2);
+            }
+        }
+
+        public void Dispose()
+        {
+            Entered.Dispose();
+            Release.Dispose();
+        }
     }
 
     private sealed class Buses(I2cDevice expander) : IBusDevices
