@@ -219,6 +219,13 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
                 failure ??= ex.Message;
             }
 
+            // A write that "succeeded" but left another level (a latch that did not take it) is a
+            // failure too: otherwise the same write is skipped as applied and never made again.
+            if (achieved is { } level && level != high)
+            {
+                failure ??= $"read back {(level ? "high" : "low")} after writing {(high ? "high" : "low")}";
+            }
+
             lock (_gate)
             {
                 output.Achieved = achieved ?? output.Achieved;

@@ -69,7 +69,8 @@ public readonly record struct OutputWriteState(bool Pending, string? Failure);
 /// and never throws a bus failure to the caller: it shows in <see cref="StateOf"/>.
 /// <see cref="IOutputLines.ReadBack"/> is the level the writer achieved, read without waiting for it. A
 /// write the lines skip (the level wanted is applied and did not fail) stays skipped: it is asked again
-/// after a failure, which is how the caller retries.
+/// after a failure, which is how the caller retries. An attempt that reads back another level than the
+/// one written is a failure too, so it is never skipped as applied.
 /// </remarks>
 public interface IQueuedOutputLines : IOutputLines
 {

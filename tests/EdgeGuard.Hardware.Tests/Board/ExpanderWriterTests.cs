@@ -194,6 +194,23 @@ public sealed class ExpanderWriterTests : IDisposable
         Assert.DoesNotContain(_rig.Reported, e => e is Core.Lockdown.HardwareFault);
     }
 
+    [Fact]
+    public async Task A_write_that_reads_back_another_level_is_a_failure_and_is_made_again_when_asked()
+    {
+        // A latch that does not take the level: the write "succeeds", the read-back says otherwise.
+        var stuck = new StuckLines();
+        using var outputs = new QueuedOutputLines("stuck", stuck, [LampAnnex], drainTimeout: Bound);
+        outputs.OnApplied(() => _applied.Release());
+        outputs.Write("lamp-annex", true);
+        Assert.True(await _applied.WaitAsync(Bound), "the writer never tried the lamp");
+        Assert.Equal(new OutputWriteState(Pending: false, Failure: "read back low after writing high"), outputs.StateOf("lamp-annex"));
+
+        // The caller's retry (the same level) is made again, not skipped as applied.
+        outputs.Write("lamp-annex", true);
+        Assert.True(await _applied.WaitAsync(Bound), "the retry was skipped");
+        Assert.Equal(2, stuck.Writes);
+    }
+
     private static bool Refuses(IOutputLines outputs)
     {
         try
@@ -219,6 +236,22 @@ public sealed class ExpanderWriterTests : IDisposable
         var outputs = bank.OpenOutputWriters(initial, drainTimeout);
         outputs.OnApplied(() => _applied.Release());
         return outputs;
+    }
+
+    /// <summary>Lines whose writes return but whose read-back stays low.</summary>
+    private sealed class StuckLines : IOutputLines
+    {
+        private int _writes;
+
+        public int Writes => Volatile.Read(ref _writes);
+
+        public void Write(string outputId, bool high) => Interlocked.Increment(ref _writes);
+
+        public bool ReadBack(string outputId) => false;
+
+        public void Dispose()
+        {
+        }
     }
 
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices
