@@ -59,6 +59,13 @@ public sealed partial class SiteController
     private readonly bool[] _outputFailing = new bool[site.Outputs.Count];
 
     /// <summary>
+    /// Per output: why its last write threw in <see cref="Drive"/> (a line written inline, a native one);
+    /// null once one did not. Looking at the lines again without writing (<see cref="ObserveOutputs"/>)
+    /// keeps such a line failed, even when its read-back shows the plan (the level may be one nothing drove).
+    /// </summary>
+    private readonly string?[] _writeFailure = new string?[site.Outputs.Count];
+
+    /// <summary>
     /// Indices into <c>site.Outputs</c>, native GPIO lines first, then expander pins, each in configuration
     /// order. A reconcile walks it twice: egress releases, then everything else.
     /// </summary>
@@ -186,6 +193,7 @@ public sealed partial class SiteController
             failure = ex.Message;
         }
 
+        _writeFailure[i] = failure;
         return Observe(i, high, failure, now, events, out readBack);
     }
 
@@ -198,7 +206,7 @@ public sealed partial class SiteController
     {
         var output = site.Outputs[i];
         var writing = _queuedOutputs?.StateOf(output.Id) ?? default;
-        failure ??= writing.Failure;
+        failure ??= writing.Failure ?? _writeFailure[i];
         readBack = _outputLines!.ReadBack(output.Id);
         if (failure is not null)
         {

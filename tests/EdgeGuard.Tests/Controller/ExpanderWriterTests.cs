@@ -54,6 +54,7 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
     private readonly ControllerHarness _h;
     private ExpanderBank? _bank;
     private bool _stopped;
+    private volatile bool _lampWriteThrows;
 
     public ExpanderWriterTests() =>
         _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), _sink, openOutputs: Open, openInputs: OpenInputs);
@@ -170,6 +171,29 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_native_write_that_threw_stays_failed_when_a_writers_attempt_has_the_lines_looked_at_again()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        // The lamp's GPIO write sets the line, then throws (EIO after the fact): it reads back the plan.
+        _lampWriteThrows = true;
+        _h.Set("panic", true);
+        await Eventually.TrueAsync(() => _chip.PinLevel(AnnexExitPin), Bound, "the expander lock for the lockdown");
+        await _h.SettleAsync(); // the writer's attempt had the loop look at every line again
+        Assert.True(_h.Driver.GetOutputLevel(LampLine), "the lamp's line was not set before its write threw");
+        Assert.Single(_h.Events.Events, e => e is OutputFault { OutputId: "lamp" });
+        Assert.DoesNotContain(_h.Events.Events, e => e is OutputFaultRestored);
+
+        // Its write succeeds at the retry: restored once.
+        _lampWriteThrows = false;
+        _h.Time.Advance(SiteController.OutputRetryInterval + TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => _h.Events.Events.Any(e => e is OutputFaultRestored), Bound, "fault.output-restored for the lamp");
+        await _h.SettleAsync();
+        Assert.Equal("lamp", Assert.Single(_h.Events.Events.OfType<OutputFaultRestored>()).OutputId);
+    }
+
+    [Fact]
     public async Task A_fires_release_decided_just_before_the_stop_reaches_the_expander_whose_points_are_inputs_too()
     {
         await _h.BootAsync();
@@ -232,7 +256,9 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
     private IOutputLines Open(GpioController gpio, IReadOnlyDictionary<string, bool> initial)
     {
         var native = Site.Outputs.Where(o => o.LineAddress is null).ToList();
-        var gpioLines = new Hardware.GpioOutputLines(gpio, native, native.ToDictionary(o => o.Id, o => initial[o.Id], StringComparer.Ordinal));
+        var gpioLines = new ThrowingAfterWrite(
+            new Hardware.GpioOutputLines(gpio, native, native.ToDictionary(o => o.Id, o => initial[o.Id], StringComparer.Ordinal)),
+            id => id == "lamp" && _lampWriteThrows);
         var bank = Bank(gpio, _h.Time);
         // A drain timeout beyond the tests' waits: a stop's drain must not depend on the machine's speed.
         return new RoutedOutputLines([(gpioLines, native.Select(o => o.Id)), (bank.OpenOutputWriters(initial, Bound * 4), bank.OutputIds)]);
@@ -262,6 +288,23 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
             Entered.Dispose();
             Release.Dispose();
         }
+    }
+
+    /// <summary>Lines whose write of an output, while <paramref name="throws"/> says so, is made and then throws.</summary>
+    private sealed class ThrowingAfterWrite(IOutputLines inner, Func<string, bool> throws) : IOutputLines
+    {
+        public void Write(string outputId, bool high)
+        {
+            inner.Write(outputId, high);
+            if (throws(outputId))
+            {
+                throw new IOException("EIO");
+            }
+        }
+
+        public bool ReadBack(string outputId) => inner.ReadBack(outputId);
+
+        public void Dispose() => inner.Dispose();
     }
 
     private sealed class Buses(I2cDevice expander) : IBusDevices
