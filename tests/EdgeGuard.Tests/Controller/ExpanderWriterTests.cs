@@ -71,6 +71,11 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
         _chip.HoldWrites = true;
         _h.Set("panic", true);
         Assert.True(await _chip.Held.WaitAsync(Bound), "no expander write was attempted for the lockdown");
+        await _h.SettleAsync();
+        // Queued is not achieved: the plan locks the annex exit, the snapshot shows what the chip holds.
+        var held = _h.Controller.Snapshot!;
+        Assert.True(held.Plan.Levels(Site)["lock-annex-exit"], "the lockdown's plan does not lock the annex exit");
+        Assert.False(held.OutputLevels["lock-annex-exit"], "the snapshot shows the held lock write as done");
 
         // The fire arrives while that write hangs: decided, driven and reported without waiting for it.
         _h.Set("fire", true);
