@@ -133,14 +133,11 @@ public sealed partial class ExpanderBank
 
         /// <inheritdoc/>
         /// <remarks>
-        /// The writers finish the writes already asked for while the chips' lines are still open; the
-        /// parts themselves own nothing to close (<see cref="ChipOutputs.Dispose"/>), the bank does.
+        /// The writers finish the writes already asked for while the chips' lines are still open. The
+        /// routed parts are not disposed one by one: they own nothing (<see cref="ChipOutputs.Dispose"/>),
+        /// and each writer's own dispose would wait for a hung one again, past the shared deadline.
         /// </remarks>
-        public void Dispose()
-        {
-            bank.CloseOutputs(drainTimeout);
-            routed.Dispose(); // writers already drained: each returns at once
-        }
+        public void Dispose() => bank.CloseOutputs(drainTimeout);
     }
 
     /// <summary>
