@@ -17,6 +17,13 @@ public sealed partial class SiteController
     /// </summary>
     public static readonly TimeSpan SafetySaveRetryInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Saves tried at an orderly stop while the disk holds an older safety state: each waits up to
+    /// the store's own bound (at most a second on a slow card), so the stop stays well within
+    /// systemd's patience.
+    /// </summary>
+    private const int StopSaveAttempts = 3;
+
     /// <summary>True while the disk holds an older safety state than <see cref="_safety"/>.</summary>
     private bool _safetyUnsaved;
 
@@ -55,5 +62,25 @@ public sealed partial class SiteController
 
         _safetyUnsaved = false;
         _safetySaveRetryAt = null;
+    }
+
+    /// <summary>
+    /// At an orderly stop, once the loop has ended: a safety state whose save failed (the journal's
+    /// writer held the database past the save's short wait) is saved now. Its retry timer would have
+    /// come within a second, but a stop right after the lockdown (SIGTERM for an update) ended the
+    /// loop first, and the gateway then came back up Normal under a lockdown the disk never took.
+    /// </summary>
+    private void SaveUnsavedSafetyState()
+    {
+        lock (_loopGate)
+        {
+            var events = new List<DomainEvent>();
+            for (var attempt = 0; attempt < StopSaveAttempts && _safetyUnsaved && _safety is not null; attempt++)
+            {
+                Persist(Moment.From(time), events, changed: false);
+            }
+
+            Report(events);
+        }
     }
 }

@@ -199,12 +199,14 @@ public sealed partial class SiteController(
     }
 
     /// <summary>
-    /// Stops the loop, then closes the outputs at once: the expander writers finish the writes the last
-    /// decisions asked for (a fire's release just before SIGTERM) while every line is still open.
+    /// Stops the loop, saves a safety state whose save had failed (SiteController.Persistence.cs), then
+    /// closes the outputs at once: the expander writers finish the writes the last decisions asked for
+    /// (a fire's release just before SIGTERM) while every line is still open.
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        SaveUnsavedSafetyState();
         CloseOutputs();
     }
 

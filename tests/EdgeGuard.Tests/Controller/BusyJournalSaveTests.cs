@@ -79,6 +79,42 @@ public sealed class BusyJournalSaveTests : IAsyncDisposable
         Assert.Equal(SiteMode.Lockdown, new SqliteSafetyStateStore(_database).Load().Mode);
     }
 
+    [Fact]
+    public async Task A_lockdown_whose_save_failed_is_saved_at_an_orderly_stop_before_its_retry_came()
+    {
+        await _h.BootAsync();
+        using var holding = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var other = Task.Factory.StartNew(
+            () => _database.InTransaction(_ =>
+            {
+                holding.Set();
+                release.Wait(2 * Patience);
+            }),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        Assert.True(holding.Wait(Patience), "the other write never started");
+        try
+        {
+            _h.Set("panic", true);
+            await _h.SettleAsync();
+            Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersisted>());
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await other.WaitAsync(Patience);
+
+        // SIGTERM (an update) before the retry timer: the clock does not move.
+        await _h.Controller.StopAsync(CancellationToken.None);
+
+        Assert.Equal(SiteMode.Lockdown, new SqliteSafetyStateStore(_database).Load().Mode);
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>()).Mode);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _h.DisposeAsync();
