@@ -124,6 +124,7 @@ internal static class WalkTestVerb
         var board = new BoardEventsAtStart();
         services.AddSingleton(new HardwareFaultReporter(board.Report));
         configure?.Invoke(services);
+        WalkTestSession? session = null;
         try
         {
             await using var provider = services.BuildServiceProvider();
@@ -131,7 +132,7 @@ internal static class WalkTestVerb
             using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time);
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
-            var session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
+            session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
             board.HandOver(session.StartWith, session.OnBoardEvents);
             using var control = simulate ? ControlServer(config, provider, session) : null;
             if (control is not null)
@@ -150,13 +151,15 @@ internal static class WalkTestVerb
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Stopped while the inputs were still settling: nothing was watched.
-            await error.WriteLineAsync("edgeguard: walk test stopped before it started watching").ConfigureAwait(false);
+            // Stopped while the inputs were still settling: nothing was watched, but the faults at start were
+            // shown (StartWith) and must not pass for a clean board in the last line the technician reads.
+            await error.WriteLineAsync($"edgeguard: walk test stopped before it started watching{FaultsAtStart(session)}").ConfigureAwait(false);
             return ExitCodes.WalkTestIncomplete;
         }
         catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException)
         {
             // Ended before a session took the board's reports: a dead chip or the kernel setting is still news.
+            // Once it took them, they are on the screen already (StartWith).
             if (!board.HandedOver)
             {
                 var printer = new WalkTestPrinter(config.Site, TimeProvider.System, output);
@@ -166,6 +169,27 @@ internal static class WalkTestVerb
             await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>What the board reported at start that fails a walk test, for a walk test that ended before watching.</summary>
+    private static string FaultsAtStart(WalkTestSession? session)
+    {
+        var failures = new List<string>();
+        if (session?.Tally is { } tally)
+        {
+            var devices = tally.HardwareFaults.Select(f => f.Device).Distinct(StringComparer.Ordinal).ToList();
+            if (devices.Count > 0)
+            {
+                failures.Add($"hardware fault at start: {string.Join(", ", devices)}");
+            }
+
+            if (tally.NotKeptAtStart > 0)
+            {
+                failures.Add($"{tally.NotKeptAtStart.ToString(System.Globalization.CultureInfo.InvariantCulture)} board events at start not kept");
+            }
+        }
+
+        return string.Concat(failures.Select(f => $"; {f}"));
     }
 
     /// <summary>The gateway's lock, so the walk test never drives lines a running gateway drives.</summary>

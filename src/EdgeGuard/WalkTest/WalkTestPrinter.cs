@@ -33,7 +33,10 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
-    /// <summary>The header, once the inputs have settled.</summary>
+    /// <summary>
+    /// The header, once the lines are open and before the inputs start: the board's faults at start follow it,
+    /// so they are on the screen even when the walk test ends before it watches anything.
+    /// </summary>
     public void Header()
     {
         output.WriteLine($"Walk test of site {site.SiteId}, gateway {site.GatewayId}: {site.Points.Count} points. Trigger each one in turn; Ctrl+C ends the test.");

@@ -58,27 +58,51 @@ internal sealed class WalkTestSession
 
     private readonly TaskCompletionSource _watching = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private IReadOnlyList<DomainEvent> _atStart = [];
-    private int _notKeptAtStart;
+    private bool _started;
 
     /// <summary>Receives the I/O board's supervision events (loop cut or bridged, chip not answering); any thread.</summary>
     public void OnBoardEvents(IReadOnlyList<DomainEvent> events) => _channel.Writer.TryWrite(events);
 
     /// <summary>
     /// The board's events reported while the lines were opened, before this session existed
-    /// (<see cref="BoardEventsAtStart"/>), and how many of them were not kept. Shown and counted when the test
-    /// starts, before anything reported since. Call before <see cref="RunAsync"/>.
+    /// (<see cref="BoardEventsAtStart"/>), and how many of them were not kept: shown after the header and
+    /// counted at once, before anything reported since. Once, before <see cref="RunAsync"/>.
     /// </summary>
+    /// <remarks>
+    /// At once and not when the inputs have settled: starting them can throw, the control server can refuse
+    /// to bind and the technician can press Ctrl+C during the settle time, and a walk test that ends there
+    /// must still have shown a dead chip or <c>persist_gpio_outputs=N</c>, which are reported only once.
+    /// </remarks>
     public void StartWith(IReadOnlyList<DomainEvent> events, int notKept)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentOutOfRangeException.ThrowIfNegative(notKept);
-        (_atStart, _notKeptAtStart) = (events, notKept);
+        if (_started)
+        {
+            throw new InvalidOperationException("The walk test has started already.");
+        }
+
+        _started = true;
+        _printer.Header();
+        // Before the points' levels: a chip that did not answer is why its points read active at start.
+        foreach (var e in events)
+        {
+            Tally.Board(e, atStart: true);
+            _printer.Board(e);
+        }
+
+        Tally.NotKeptAtStart = notKept;
+        _printer.NotKeptAtStart(notKept);
     }
 
     /// <summary>Watches every point until all were seen, <paramref name="duration"/> passed or <paramref name="stop"/> fires.</summary>
     public async Task<WalkTestEnd> RunAsync(TimeSpan? duration, CancellationToken stop)
     {
+        if (!_started)
+        {
+            StartWith([], 0);
+        }
+
         // Edges during settling are queued but dropped by timestamp, exactly as the controller does at boot.
         _inputs.Start(edge => _channel.Writer.TryWrite(edge));
         await Task.Delay(SiteController.SettleTime, _time, stop).ConfigureAwait(false);
@@ -91,16 +115,6 @@ internal sealed class WalkTestSession
             _filters[point.Id] = new PointFilter(point, point.IsActive(high), now);
         }
 
-        _printer.Header();
-        // Before the points' levels: a chip that did not answer is why its points read active at start.
-        foreach (var e in _atStart)
-        {
-            Tally.Board(e, atStart: true);
-            _printer.Board(e);
-        }
-
-        Tally.NotKeptAtStart = _notKeptAtStart;
-        _printer.NotKeptAtStart(_notKeptAtStart);
         _printer.ActiveAtStart(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
         using var timer = _time.CreateTimer(_ => _channel.Writer.TryWrite(new TimerMessage(_time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         using var expiry = duration is { } d ? new CancellationTokenSource(d, _time) : new CancellationTokenSource();

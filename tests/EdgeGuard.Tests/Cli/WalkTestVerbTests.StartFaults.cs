@@ -123,6 +123,88 @@ public sealed partial class WalkTestVerbTests
             screen);
     }
 
+    [Fact]
+    public async Task When_the_input_lines_cannot_start_the_faults_reported_before_are_still_shown()
+    {
+        // The session exists and took the board's reports; then starting the inputs throws (a line another
+        // program requested meanwhile): the dead expander must not go unmentioned.
+        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var code = await StartAsync(CancellationToken.None, config, services =>
+        {
+            PowerOff(services, "mcp23017@0x20");
+            services.AddSingleton<Core.Ports.IInputLines>(new InputsStartingWith(
+                () => throw new Hardware.HardwareException("Line 24 for 'panic-guardroom' is busy.")));
+        }).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        var screen = Screen;
+        Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
+        Assert.True(
+            screen.IndexOf("fault mcp23017@0x20", StringComparison.Ordinal) < screen.IndexOf("cannot walk-test: Line 24", StringComparison.Ordinal),
+            screen);
+    }
+
+    [Fact]
+    public async Task Stopped_while_the_inputs_settle_the_faults_reported_before_are_shown_and_named_at_the_end()
+    {
+        // Ctrl+C right after the inputs started, during the settle time: nothing was watched, but the dead
+        // expander was reported and must be on the screen, and in the last line the technician reads.
+        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        using var stop = new CancellationTokenSource();
+        var code = await StartAsync(stop.Token, config, services =>
+        {
+            PowerOff(services, "mcp23017@0x20");
+            services.AddSingleton<Core.Ports.IInputLines>(new InputsStartingWith(stop.Cancel));
+        }).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, code);
+        var screen = Screen;
+        Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
+        Assert.EndsWith(
+            "edgeguard: walk test stopped before it started watching; hardware fault at start: mcp23017@0x20",
+            screen.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task When_a_simulated_gateway_holds_the_control_socket_the_faults_reported_before_are_still_shown()
+    {
+        // The session took the board's reports, then the control server refuses to take the socket from a
+        // running simulated gateway: the walk test cannot start, and the dead expander is still shown.
+        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        using var gateway = new System.Net.Sockets.Socket(
+            System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        gateway.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Socket));
+        gateway.Listen();
+
+        var code = await StartAsync(CancellationToken.None, config, services => PowerOff(services, "mcp23017@0x20")).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        var screen = Screen;
+        Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
+        Assert.True(
+            screen.IndexOf("fault mcp23017@0x20", StringComparison.Ordinal) < screen.IndexOf("cannot walk-test: a simulated gateway is listening", StringComparison.Ordinal),
+            screen);
+    }
+
+    private static void PowerOff(IServiceCollection services, string expander) => services.AddSingleton<IBusDevices>(sp =>
+    {
+        var buses = sp.GetRequiredService<SimulatedBusDevices>();
+        buses.Expander(expander).Powered = false;
+        return buses;
+    });
+
+    /// <summary>Input lines at rest whose <see cref="Start"/> does what the test says (throw, press Ctrl+C).</summary>
+    private sealed class InputsStartingWith(Action start) : Core.Ports.IInputLines
+    {
+        public bool Read(string pointId) => false;
+
+        public void Start(Action<Core.Ports.RawEdge> onEdge) => start();
+
+        public void Dispose()
+        {
+        }
+    }
+
     private Task<int> StartAsync(CancellationToken stop, string config, Action<IServiceCollection> configure) =>
         Task.Run(() => WalkTestVerb.RunAsync(config, simulate: true, duration: null, _screen, _screen, stop, configure));
 }
