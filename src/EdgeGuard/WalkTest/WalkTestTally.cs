@@ -99,6 +99,9 @@ internal sealed class WalkTestTally(SiteDefinition site)
             case HardwareFault fault:
                 _faults.Add(new HardwareFaultSeen(fault.Device, fault.Reason, atStart));
                 break;
+            // A restore names only the device; that is enough, since every source names the unit it watches
+            // and raises one fault per episode for it: a chip (mcp23017@0x20, mcp3008@0.0), a native line
+            // (gpio17, its point is in the reason), the kernel check's chip (gpiochip0, never restored).
             case HardwareFaultRestored restored when _faults.LastOrDefault(f => f.Device == restored.Device && !f.Restored) is { } open:
                 open.Restored = true;
                 break;
@@ -106,7 +109,10 @@ internal sealed class WalkTestTally(SiteDefinition site)
     }
 
     /// <summary>A <c>fault.hardware</c> the board reported.</summary>
-    /// <param name="device">The chip or line, as configuration names it (<c>mcp23017@0x20</c>, <c>gpiochip0</c>).</param>
+    /// <param name="device">
+    /// The chip or line: <c>mcp23017@0x20</c>, <c>mcp3008@0.0</c>, <c>gpio17</c> for native line 17, <c>gpiochip0</c>
+    /// for the kernel check of the chip's released outputs.
+    /// </param>
     /// <param name="reason">What is wrong, as reported.</param>
     /// <param name="atStart">Reported while the lines were opened, before the test started.</param>
     internal sealed class HardwareFaultSeen(string device, string reason, bool atStart)
@@ -117,7 +123,7 @@ internal sealed class WalkTestTally(SiteDefinition site)
 
         public bool AtStart { get; } = atStart;
 
-        /// <summary>A <c>fault.hardware-restored</c> for the device followed it.</summary>
+        /// <summary>A <c>fault.hardware-restored</c> for the same device (chip, or native line) followed it.</summary>
         public bool Restored { get; set; }
     }
 

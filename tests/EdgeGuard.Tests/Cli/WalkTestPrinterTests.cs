@@ -40,6 +40,33 @@ public sealed class WalkTestPrinterTests
     }
 
     [Fact]
+    public void A_native_line_restored_marks_only_its_own_fault_restored_not_another_lines_or_the_kernel_checks()
+    {
+        // The restore carries only the device; native lines are told apart by it (gpio17, gpio24), and the
+        // kernel check's device is the chip (gpiochip0), which no line's restore may clear.
+        var site = TestConfigs.Read(_ => { }).Config!.Site;
+        using var output = new StringWriter();
+        var tally = new WalkTestTally(site);
+        tally.Board(new HardwareFault(DateTimeOffset.UnixEpoch, "gpiochip0", "persist_gpio_outputs is N"), atStart: true);
+        tally.Board(new HardwareFault(DateTimeOffset.UnixEpoch, "gpio17", "door-lobby: 3 edges lost: queue full; level re-read (high)"), atStart: false);
+        tally.Board(new HardwareFault(DateTimeOffset.UnixEpoch, "gpio24", "panic-lobby: 1 edge lost: queue full; level re-read (low)"), atStart: false);
+        tally.Board(new HardwareFaultRestored(DateTimeOffset.UnixEpoch, "gpio24"), atStart: false);
+
+        new WalkTestPrinter(site, new FakeTimeProvider(), output).Report(tally, WalkTestEnd.Stopped);
+
+        var hardware = output.ToString().Split('\n').Where(l => l.StartsWith("  HARDWARE", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            [
+                "  HARDWARE  gpiochip0 at start: persist_gpio_outputs is N",
+                "  HARDWARE  gpio17 during the test: door-lobby: 3 edges lost: queue full; level re-read (high)",
+                "  HARDWARE  gpio24 during the test (restored since): panic-lobby: 1 edge lost: queue full; level re-read (low)",
+            ],
+            hardware);
+        Assert.Contains("hardware fault during the test: gpio17, gpio24", output.ToString(), StringComparison.Ordinal);
+        Assert.False(tally.Passed);
+    }
+
+    [Fact]
     public void Board_events_at_start_that_were_not_kept_are_counted_on_screen_and_fail_a_test_that_saw_every_point()
     {
         var site = TestConfigs.Read(_ => { }).Config!.Site;
