@@ -74,6 +74,7 @@ public static partial class GatewayConfigReader
         private (List<OperatorKey>? Keys, List<UnavailableOperatorKey> Unavailable) Operators(ConfigNode node)
         {
             var keys = new List<OperatorKey>();
+            var loaded = new List<(OperatorKey Key, string Path, ConfigNode Node, string? Subject)>();
             var unavailable = new List<UnavailableOperatorKey>();
             var items = _w.List(node, null);
             if (items is null)
@@ -133,7 +134,7 @@ public static partial class GatewayConfigReader
 
                 if (problem is null)
                 {
-                    keys.Add(new OperatorKey(name, role.Value, publicKey, [.. sites]));
+                    loaded.Add((new OperatorKey(name, role.Value, publicKey, [.. sites]), path, keyNode, subject));
                 }
                 else if (!loadFiles)
                 {
@@ -141,7 +142,38 @@ public static partial class GatewayConfigReader
                 }
             }
 
+            SharedKeys(loaded, keys, unavailable);
             return (keys, unavailable);
+        }
+
+        /// <summary>
+        /// Keeps the loaded keys that belong to one operator only. Two-person approvals tell the
+        /// approvers apart by name, so a key shared by two names (a copied NAME.pub.pem) would let
+        /// one person approve as both: validate refuses it at each of them, naming the other; run
+        /// starts with every operator sharing it unavailable, never trusting either name.
+        /// </summary>
+        private void SharedKeys(
+            List<(OperatorKey Key, string Path, ConfigNode Node, string? Subject)> loaded,
+            List<OperatorKey> keys,
+            List<UnavailableOperatorKey> unavailable)
+        {
+            foreach (var (key, path, node, subject) in loaded)
+            {
+                var other = loaded.FirstOrDefault(o =>
+                    o.Key.Operator != key.Operator && o.Key.PublicKey.AsSpan().SequenceEqual(key.PublicKey.AsSpan()));
+                if (other.Key is null)
+                {
+                    keys.Add(key);
+                    continue;
+                }
+
+                var problem = OperatorKeyFile.SharedKey(path, other.Key.Operator, other.Path);
+                KeyFileProblem(node, subject, problem);
+                if (!loadFiles)
+                {
+                    unavailable.Add(new UnavailableOperatorKey(key.Operator, key.Role, path, key.Sites, problem) { Key = key.PublicKey });
+                }
+            }
         }
 
         /// <summary>

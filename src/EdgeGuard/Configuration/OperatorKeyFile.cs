@@ -52,6 +52,14 @@ public static class OperatorKeyFile
             return $"file '{path}' is not an ECDSA P-256 public key in PEM ('edgeguard keys new' writes one): {ex.Message}";
         }
     }
+
+    /// <summary>
+    /// What is wrong with <paramref name="path"/> when it holds the key <paramref name="other"/>
+    /// (configured with <paramref name="otherPath"/>, when known) uses too: one key per operator.
+    /// </summary>
+    public static string SharedKey(string path, string other, string? otherPath) =>
+        $"file '{path}' holds the same public key as operator '{other}'{(otherPath is null ? "" : $" ('{otherPath}')")}; one key per operator: "
+        + "two-person approvals tell approvers apart by name, so a shared key would let one person approve as both";
 }
 
 /// <summary>
@@ -67,6 +75,12 @@ public static class OperatorKeyFile
 /// <param name="Problem">What was wrong with the file when the configuration was read.</param>
 public sealed record UnavailableOperatorKey(string Operator, OperatorRole Role, string File, ImmutableArray<string> Sites, string Problem)
 {
+    /// <summary>
+    /// The key the file held when it loaded but another operator's key is the same (see
+    /// <see cref="OperatorKeyFile.SharedKey"/>); default when the file did not load at all.
+    /// </summary>
+    public ImmutableArray<byte> Key { get; init; }
+
     /// <summary>
     /// Reads <see cref="File"/> again: the key, or null and what is wrong with the file
     /// now.

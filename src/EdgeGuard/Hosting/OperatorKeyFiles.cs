@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using EdgeGuard.Configuration;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
@@ -85,7 +86,15 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
         // under any unknown name does, since the handler takes one command at a time.
         if (entry.Operator.TryLoad(out var problem) is not { } loaded)
         {
-            _unavailable[@operator] = (entry.Operator, problem!);
+            _unavailable[@operator] = (entry.Operator with { Key = default }, problem!);
+            return null;
+        }
+
+        // The file loads, but a copy of another operator's key would let that person approve as
+        // both in a two-person all-clear: it stays unavailable until the files differ.
+        if (SharedWith(@operator, loaded.PublicKey) is { } other)
+        {
+            _unavailable[@operator] = (entry.Operator with { Key = loaded.PublicKey }, OperatorKeyFile.SharedKey(entry.Operator.File, other.Operator, other.File));
             return null;
         }
 
@@ -94,6 +103,31 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
         LogRestored(@operator, entry.Operator.File);
         _report([new OperatorKeyRestored(_time.GetUtcNow(), @operator)]);
         return loaded;
+    }
+
+    /// <summary>
+    /// Another operator with <paramref name="key"/>: loaded, restored, or unavailable with that key
+    /// in their file when it was last read; null when the key is this operator's alone.
+    /// </summary>
+    private (string Operator, string? File)? SharedWith(string @operator, ImmutableArray<byte> key)
+    {
+        foreach (var other in _loaded.Values.Concat(_restored.Values))
+        {
+            if (other.Operator != @operator && other.PublicKey.AsSpan().SequenceEqual(key.AsSpan()))
+            {
+                return (other.Operator, null);
+            }
+        }
+
+        foreach (var (other, _) in _unavailable.Values)
+        {
+            if (other.Operator != @operator && !other.Key.IsDefault && other.Key.AsSpan().SequenceEqual(key.AsSpan()))
+            {
+                return (other.Operator, other.File);
+            }
+        }
+
+        return null;
     }
 
     /// <inheritdoc />

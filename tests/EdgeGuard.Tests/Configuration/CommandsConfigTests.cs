@@ -241,6 +241,58 @@ public sealed class CommandsConfigTests : IDisposable
         k.Set("commands:operators:5:publicKeyFile", good);
     }
 
+    // Two-person approvals tell approvers apart by name: a copy of Jones's key as Smith's would let
+    // Jones sign as both supervisors. validate names both operators at each of them.
+    [Fact]
+    public void Validate_refuses_one_key_for_two_operators_naming_both()
+    {
+        var jones = WriteKey("sup.jones");
+        var smith = Path.Combine(_dir, "sup.smith.pub.pem");
+        File.Copy(jones, smith);
+        var guard = WriteKey("guard.brown");
+
+        var result = TestConfigs.Read(k => SetSharedKeys(k, jones, smith, guard), loadFiles: true);
+
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "operator 'sup.jones'", "same public key as operator 'sup.smith'", smith);
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:1:publicKeyFile", "operator 'sup.smith'", "same public key as operator 'sup.jones'", jones);
+        Assert.Equal(2, result.Errors.Count);
+    }
+
+    [Fact]
+    public void Run_starts_with_every_operator_of_a_shared_key_unavailable()
+    {
+        var jones = WriteKey("sup.jones");
+        var smith = Path.Combine(_dir, "sup.smith.pub.pem");
+        File.Copy(jones, smith);
+        var guard = WriteKey("guard.brown");
+
+        var result = TestConfigs.Read(k => SetSharedKeys(k, jones, smith, guard));
+
+        Assert.True(result.IsValid, result.ToReport());
+        var commands = result.Config!.Commands;
+        Assert.Equal(["guard.brown"], commands.Operators.Select(o => o.Operator));
+        Assert.Equal(["sup.jones", "sup.smith"], commands.Unavailable.Select(u => u.Operator));
+        Assert.Contains("same public key as operator 'sup.smith'", commands.Unavailable[0].Problem, StringComparison.Ordinal);
+        Assert.Contains("same public key as operator 'sup.jones'", commands.Unavailable[1].Problem, StringComparison.Ordinal);
+        Assert.All(commands.Unavailable, u => Assert.False(u.Key.IsDefault));
+        Assert.Equal(2, result.Warnings.Count);
+        Assert.Equal("EdgeGuard:commands:operators:1:publicKeyFile", result.Warnings[1].Path);
+        Assert.StartsWith($"operator 'sup.smith': file '{smith}' holds the same public key as operator 'sup.jones'", result.Warnings[1].Message, StringComparison.Ordinal);
+    }
+
+    private static void SetSharedKeys(Dictionary<string, string?> k, string jones, string smith, string guard)
+    {
+        k.Set("commands:operators:0:name", "sup.jones");
+        k.Set("commands:operators:0:role", "supervisor");
+        k.Set("commands:operators:0:publicKeyFile", jones);
+        k.Set("commands:operators:1:name", "sup.smith");
+        k.Set("commands:operators:1:role", "supervisor");
+        k.Set("commands:operators:1:publicKeyFile", smith);
+        k.Set("commands:operators:2:name", "guard.brown");
+        k.Set("commands:operators:2:role", "guard");
+        k.Set("commands:operators:2:publicKeyFile", guard);
+    }
+
     [Fact]
     public void A_misspelled_commands_key_is_reported()
     {

@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using EdgeGuard.Configuration;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Tests.Hosting;
+
+/// <summary>
+/// The running gateway's operator keys (<see cref="OperatorKeyFiles"/>), with real key files: what
+/// a key file read again at an operator's command may and may not become.
+/// </summary>
+public sealed class OperatorKeyFilesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgeguard-operator-keys-").FullName;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 3, 22, 0, 0, TimeSpan.Zero));
+    private readonly List<DomainEvent> _reported = [];
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    // Jones is loaded; Smith's file was missing at start. A technician "restores" it with a copy of
+    // Jones's key: Smith must stay unavailable, or Jones alone makes a two-person all-clear.
+    [Fact]
+    public void A_key_put_back_as_a_copy_of_a_loaded_operators_key_stays_unavailable()
+    {
+        var jones = WriteKey("sup.jones");
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        var keys = Start([Loaded("sup.jones", jones)], [Missing("sup.smith", smithFile)]);
+
+        File.Copy(jones, smithFile);
+
+        Assert.Null(keys.Find("sup.smith"));
+        Assert.Contains("same public key as operator 'sup.jones'", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
+        Assert.DoesNotContain(_reported, e => e is OperatorKeyRestored);
+        Assert.NotNull(keys.Find("sup.jones"));
+    }
+
+    // Both files hold one key at start (the config reader made both unavailable): neither name is
+    // trusted when it is read again, and a fresh key for one of them ends it for both.
+    [Fact]
+    public void Operators_sharing_a_key_at_start_stay_unavailable_until_the_files_differ()
+    {
+        var jonesFile = WriteKey("sup.jones");
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        File.Copy(jonesFile, smithFile);
+        Assert.Null(OperatorKeyFile.Read("sup.jones", jonesFile, out var key));
+        var keys = Start([], [Shared("sup.jones", jonesFile, "sup.smith", key), Shared("sup.smith", smithFile, "sup.jones", key)]);
+
+        Assert.Null(keys.Find("sup.smith"));
+        Assert.Null(keys.Find("sup.jones"));
+        Assert.Contains("same public key as operator 'sup.jones'", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
+
+        File.Delete(smithFile);
+        WriteKey("sup.smith");
+
+        Assert.NotNull(keys.Find("sup.smith"));
+        Assert.NotNull(keys.Find("sup.jones"));
+        Assert.Equal(2, _reported.Count(e => e is OperatorKeyRestored));
+        Assert.Null(keys.Problem);
+    }
+
+    private OperatorKeyFiles Start(IReadOnlyList<OperatorKey> loaded, IReadOnlyList<UnavailableOperatorKey> unavailable) =>
+        new(new CommandOptions(loaded, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15)) { Unavailable = unavailable },
+            _reported.AddRange, _time, NullLogger<OperatorKeyFiles>.Instance);
+
+    private string WriteKey(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var path = Path.Combine(_dir, $"{name}.pub.pem");
+        File.WriteAllText(path, key.ExportSubjectPublicKeyInfoPem());
+        return path;
+    }
+
+    private static OperatorKey Loaded(string name, string file)
+    {
+        Assert.Null(OperatorKeyFile.Read(name, file, out var key));
+        return new OperatorKey(name, OperatorRole.Supervisor, key, []);
+    }
+
+    private static UnavailableOperatorKey Missing(string name, string file) =>
+        new(name, OperatorRole.Supervisor, file, [], $"file '{file}' does not exist");
+
+    private static UnavailableOperatorKey Shared(string name, string file, string other, ImmutableArray<byte> key) =>
+        new(name, OperatorRole.Supervisor, file, [], OperatorKeyFile.SharedKey(file, other, null)) { Key = key };
+}
