@@ -55,8 +55,10 @@ public interface IOperatorKeys
     OperatorKey? Find(string @operator);
 
     /// <summary>
-    /// Why a configured operator has no usable key (<c>file '...' does not exist</c>), when
+    /// Why a configured operator has no usable key (<c>the key file does not exist</c>), when
     /// <see cref="Find"/> returned null for them; null for a name that is not configured at all.
+    /// Without the file's path: it is sent on command-results, which any client of the broker can
+    /// draw with an unsigned command.
     /// </summary>
     string? Unavailable(string @operator) => null;
 }

@@ -167,7 +167,7 @@ public static partial class GatewayConfigReader
                     continue;
                 }
 
-                var problem = OperatorKeyFile.SharedKey(path, other.Key.Operator, other.Path);
+                var problem = OperatorKeyFile.SharedKey(path, other.Key.Operator);
                 KeyFileProblem(node, subject, problem);
                 if (!loadFiles)
                 {

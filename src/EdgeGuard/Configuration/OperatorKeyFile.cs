@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
+using System.Text;
 using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Configuration;
@@ -12,6 +13,12 @@ namespace EdgeGuard.Configuration;
 public static class OperatorKeyFile
 {
     /// <summary>
+    /// The largest key file read: a P-256 public key in PEM is under 200 bytes, so 16 KiB leaves
+    /// room for comments and still bounds what a wrong file can cost.
+    /// </summary>
+    public const int MaxBytes = 16 * 1024;
+
+    /// <summary>
     /// Reads <paramref name="operator"/>'s P-256 public key at <paramref name="path"/>. Returns
     /// null with the key's SubjectPublicKeyInfo, or a sentence saying what is wrong with the file
     /// (missing, a directory, unreadable, a private key, not a P-256 public key) and a default key.
@@ -19,15 +26,15 @@ public static class OperatorKeyFile
     public static string? Read(string @operator, string path, out ImmutableArray<byte> publicKey)
     {
         publicKey = default;
-        if (!File.Exists(path))
+        if (Check(path) is { } problem)
         {
-            return Directory.Exists(path) ? $"'{path}' is a directory, not a key file" : $"file '{path}' does not exist";
+            return problem;
         }
 
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = ReadBounded(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -54,11 +61,104 @@ public static class OperatorKeyFile
     }
 
     /// <summary>
-    /// What is wrong with <paramref name="path"/> when it holds the key <paramref name="other"/>
-    /// (configured with <paramref name="otherPath"/>, when known) uses too: one key per operator.
+    /// <paramref name="problem"/> (from <see cref="Read"/>) with <paramref name="path"/> left out,
+    /// for answers anyone on the broker may read: the file's place on the gateway is for the
+    /// technician (log, <c>fault.operator-key</c>), not for whoever sends an unsigned command.
     /// </summary>
-    public static string SharedKey(string path, string other, string? otherPath) =>
-        $"file '{path}' holds the same public key as operator '{other}'{(otherPath is null ? "" : $" ('{otherPath}')")}; one key per operator: "
+    public static string WithoutPath(string problem, string path) =>
+        problem.Replace($"file '{path}'", "the key file", StringComparison.Ordinal)
+            .Replace($"'{path}'", "the key file", StringComparison.Ordinal)
+            .Replace(path, "the key file", StringComparison.Ordinal);
+
+    /// <summary>
+    /// What the file must be before it is opened at all. The running gateway reads it again on the
+    /// command handler's one thread: a pipe put at the path would block that read forever (every
+    /// office command stopped), a device such as /dev/zero would fill the memory. Only a regular
+    /// file (or a link to one) is opened: Linux gives a pipe, socket or device the size 0, which no
+    /// key file has. A file others may write is refused too: whoever can write it can put in their
+    /// own key and command the site under this operator's name.
+    /// </summary>
+    private static string? Check(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return $"'{path}' is a directory, not a key file";
+        }
+
+        if (!File.Exists(path))
+        {
+            return $"file '{path}' does not exist";
+        }
+
+        FileInfo file;
+        try
+        {
+            file = new FileInfo(path);
+            if (file.LinkTarget is not null)
+            {
+                // The final target decides: a link to a pipe is a pipe.
+                if (file.ResolveLinkTarget(returnFinalTarget: true) is not FileInfo { Exists: true } target)
+                {
+                    return $"file '{path}' is a link to something that is not a key file";
+                }
+
+                file = target;
+            }
+
+            if (file.Length == 0)
+            {
+                return $"file '{path}' is empty or not a regular file (a pipe, socket or device); a key file is a regular file";
+            }
+
+            if (file.Length > MaxBytes)
+            {
+                return $"file '{path}' is {file.Length} bytes; a public key file is at most {MaxBytes / 1024} KiB";
+            }
+
+            if (!OperatingSystem.IsWindows() && (file.UnixFileMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+            {
+                var mode = Convert.ToString((int)file.UnixFileMode & 0x1FF, 8);
+                return $"file '{path}' is writable by group or others (mode 0{mode}): whoever can write it could put in their own key; 'chmod go-w' it (0644)";
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return $"file '{path}' cannot be read: {ex.Message}";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The file's text, read through a bounded stream: a file that grew past the limit since it
+    /// was checked is refused, never read to its end.
+    /// </summary>
+    private static string ReadBounded(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.None);
+        var buffer = new byte[MaxBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
+        {
+            length += read;
+        }
+
+        if (length > MaxBytes)
+        {
+            throw new IOException($"it holds more than {MaxBytes / 1024} KiB; a public key file is far smaller");
+        }
+
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    /// <summary>
+    /// What is wrong with <paramref name="path"/> when it holds the key <paramref name="other"/>
+    /// uses too: one key per operator. The other's file is not named, so that
+    /// <see cref="WithoutPath"/> leaves no path in it.
+    /// </summary>
+    public static string SharedKey(string path, string other) =>
+        $"file '{path}' holds the same public key as operator '{other}'; one key per operator: "
         + "two-person approvals tell approvers apart by name, so a shared key would let one person approve as both";
 }
 

@@ -94,7 +94,7 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
         // both in a two-person all-clear: it stays unavailable until the files differ.
         if (SharedWith(@operator, loaded.PublicKey) is { } other)
         {
-            _unavailable[@operator] = (entry.Operator with { Key = loaded.PublicKey }, OperatorKeyFile.SharedKey(entry.Operator.File, other.Operator, other.File));
+            _unavailable[@operator] = (entry.Operator with { Key = loaded.PublicKey }, OperatorKeyFile.SharedKey(entry.Operator.File, other));
             return null;
         }
 
@@ -109,13 +109,13 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
     /// Another operator with <paramref name="key"/>: loaded, restored, or unavailable with that key
     /// in their file when it was last read; null when the key is this operator's alone.
     /// </summary>
-    private (string Operator, string? File)? SharedWith(string @operator, ImmutableArray<byte> key)
+    private string? SharedWith(string @operator, ImmutableArray<byte> key)
     {
         foreach (var other in _loaded.Values.Concat(_restored.Values))
         {
             if (other.Operator != @operator && other.PublicKey.AsSpan().SequenceEqual(key.AsSpan()))
             {
-                return (other.Operator, null);
+                return other.Operator;
             }
         }
 
@@ -123,7 +123,7 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
         {
             if (other.Operator != @operator && !other.Key.IsDefault && other.Key.AsSpan().SequenceEqual(key.AsSpan()))
             {
-                return (other.Operator, other.File);
+                return other.Operator;
             }
         }
 
@@ -131,8 +131,10 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
     }
 
     /// <inheritdoc />
+    // Without the file's path: this goes to command-results, which anyone on the broker can make
+    // the gateway answer with an unsigned command. The fault event and the log keep the path.
     public string? Unavailable(string @operator) =>
-        _unavailable.TryGetValue(@operator, out var entry) ? entry.Problem : null;
+        _unavailable.TryGetValue(@operator, out var entry) ? OperatorKeyFile.WithoutPath(entry.Problem, entry.Operator.File) : null;
 
     [LoggerMessage(EventId = 150, Level = LogLevel.Critical, Message = "Office commands of operator '{Operator}' are refused: {Problem}. Put the key file back (see deploy/README.md, operator keys): it is read again at the operator's next command, no restart needed. The site is protected locally; the other operators' commands work")]
     private partial void LogUnavailable(string @operator, string problem);

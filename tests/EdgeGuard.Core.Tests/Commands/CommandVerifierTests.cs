@@ -59,7 +59,7 @@ public sealed class CommandVerifierTests : IDisposable
     [Fact]
     public void An_operator_whose_key_is_unavailable_is_refused_as_key_unavailable()
     {
-        var keys = new KeysWithOneUnavailable(_kit.Keys, "sup.gone", "file '/etc/edgeguard/operators/sup.gone.pub.pem' does not exist");
+        var keys = new KeysWithOneUnavailable(_kit.Keys, "sup.gone", "the key file does not exist");
         var payload = CommandKit.Signed(_kit.Supervisor, CommandKit.Unsigned(op: "sup.gone"));
 
         var verdict = new CommandVerifier(keys, _kit.Seen, _kit.Options).Verify(payload, false, Now);

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using EdgeGuard.Core.Commands;
 
@@ -253,8 +254,8 @@ public sealed class CommandsConfigTests : IDisposable
 
         var result = TestConfigs.Read(k => SetSharedKeys(k, jones, smith, guard), loadFiles: true);
 
-        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "operator 'sup.jones'", "same public key as operator 'sup.smith'", smith);
-        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:1:publicKeyFile", "operator 'sup.smith'", "same public key as operator 'sup.jones'", jones);
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:0:publicKeyFile", "operator 'sup.jones'", "same public key as operator 'sup.smith'");
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:1:publicKeyFile", "operator 'sup.smith'", "same public key as operator 'sup.jones'");
         Assert.Equal(2, result.Errors.Count);
     }
 
@@ -278,6 +279,28 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.Equal(2, result.Warnings.Count);
         Assert.Equal("EdgeGuard:commands:operators:1:publicKeyFile", result.Warnings[1].Path);
         Assert.StartsWith($"operator 'sup.smith': file '{smith}' holds the same public key as operator 'sup.jones'", result.Warnings[1].Message, StringComparison.Ordinal);
+    }
+
+    // Whoever may write the file may put in their own key: refused like any unusable key file,
+    // an error for validate, the operator unavailable at run.
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public void A_key_file_group_or_others_may_write_is_refused_by_validate_and_unavailable_at_run()
+    {
+        var loose = WriteKey("sup.jones");
+        File.SetUnixFileMode(loose, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead);
+        void Set(Dictionary<string, string?> k)
+        {
+            k.Set("commands:operators:0:name", "sup.jones");
+            k.Set("commands:operators:0:role", "supervisor");
+            k.Set("commands:operators:0:publicKeyFile", loose);
+        }
+
+        TestConfigs.AssertError(TestConfigs.Read(Set, loadFiles: true), "EdgeGuard:commands:operators:0:publicKeyFile", loose, "writable by group or others (mode 0664)");
+        var run = TestConfigs.Read(Set);
+        Assert.True(run.IsValid, run.ToReport());
+        Assert.Empty(run.Config!.Commands.Operators);
+        Assert.Contains("writable by group or others", Assert.Single(run.Config.Commands.Unavailable).Problem, StringComparison.Ordinal);
     }
 
     private static void SetSharedKeys(Dictionary<string, string?> k, string jones, string smith, string guard)

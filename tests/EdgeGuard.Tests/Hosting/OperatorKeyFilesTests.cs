@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using EdgeGuard.Configuration;
 using EdgeGuard.Core.Commands;
@@ -13,6 +14,8 @@ namespace EdgeGuard.Tests.Hosting;
 /// The running gateway's operator keys (<see cref="OperatorKeyFiles"/>), with real key files: what
 /// a key file read again at an operator's command may and may not become.
 /// </summary>
+// Pipes, devices and file modes are the Linux gateway's.
+[UnsupportedOSPlatform("windows")]
 public sealed class OperatorKeyFilesTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("edgeguard-operator-keys-").FullName;
@@ -62,6 +65,83 @@ public sealed class OperatorKeyFilesTests : IDisposable
         Assert.Null(keys.Problem);
     }
 
+    // A pipe at the path: reading it would block the command handler's one thread forever, and
+    // with it every office command. It is refused before it is opened.
+    [Fact]
+    public async Task A_pipe_put_at_the_path_is_refused_without_blocking()
+    {
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        var keys = Start([], [Missing("sup.smith", smithFile)]);
+        MakeFifo(smithFile);
+
+        var found = await Task.Run(() => keys.Find("sup.smith")).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Null(found);
+        Assert.Contains("not a regular file", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
+    }
+
+    // A link to /dev/zero would be read until the memory is gone; the link's final target decides.
+    [Fact]
+    public async Task A_link_to_a_device_is_refused_without_reading_it()
+    {
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        var keys = Start([], [Missing("sup.smith", smithFile)]);
+        File.CreateSymbolicLink(smithFile, "/dev/zero");
+
+        var found = await Task.Run(() => keys.Find("sup.smith")).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Null(found);
+        Assert.Contains("not a regular file", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_key_file_over_16_KiB_is_refused()
+    {
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        var keys = Start([], [Missing("sup.smith", smithFile)]);
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            // A valid key after 16 KiB of comment: the size alone refuses it.
+            File.WriteAllText(smithFile, new string('#', OperatorKeyFile.MaxBytes) + "\n" + key.ExportSubjectPublicKeyInfoPem());
+        }
+
+        Assert.Null(keys.Find("sup.smith"));
+        Assert.Contains("at most 16 KiB", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_key_file_others_may_write_is_refused_and_the_mode_said()
+    {
+        var smithFile = WriteKey("sup.smith");
+        File.SetUnixFileMode(smithFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+        var keys = Start([], [Missing("sup.smith", smithFile)]);
+
+        Assert.Null(keys.Find("sup.smith"));
+        Assert.Contains("writable by group or others (mode 0646)", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
+    }
+
+    // command-results goes to anyone on the broker who sends an unsigned command under the name:
+    // the reason, not where the gateway keeps its keys. The fault event and the log keep the path.
+    [Fact]
+    public void The_reason_for_command_results_leaves_the_path_out()
+    {
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        var keys = Start([], [Missing("sup.smith", smithFile)]);
+
+        Assert.Null(keys.Find("sup.smith"));
+
+        Assert.Equal("the key file does not exist", keys.Unavailable("sup.smith"));
+        Assert.Equal(smithFile, Assert.IsType<OperatorKeyFault>(Assert.Single(_reported)).File);
+        Assert.Contains(smithFile, keys.Problem, StringComparison.Ordinal);
+    }
+
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
     private OperatorKeyFiles Start(IReadOnlyList<OperatorKey> loaded, IReadOnlyList<UnavailableOperatorKey> unavailable) =>
         new(new CommandOptions(loaded, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15)) { Unavailable = unavailable },
             _reported.AddRange, _time, NullLogger<OperatorKeyFiles>.Instance);
@@ -84,5 +164,5 @@ public sealed class OperatorKeyFilesTests : IDisposable
         new(name, OperatorRole.Supervisor, file, [], $"file '{file}' does not exist");
 
     private static UnavailableOperatorKey Shared(string name, string file, string other, ImmutableArray<byte> key) =>
-        new(name, OperatorRole.Supervisor, file, [], OperatorKeyFile.SharedKey(file, other, null)) { Key = key };
+        new(name, OperatorRole.Supervisor, file, [], OperatorKeyFile.SharedKey(file, other)) { Key = key };
 }
