@@ -40,11 +40,13 @@ public sealed record CommandRejected(
     /// <inheritdoc />
     // Failed authentication or authorisation, or a replay, is what an attack looks like; a
     // malformed, late or oversized command is far more often an office tooling or clock problem,
-    // and an unavailable replay store a disk problem (journaled as evidence all the same); a key
-    // the gateway cannot load is its own fault, raised once as fault.operator-key, not an attack.
+    // and an unavailable replay store a disk problem (journaled as evidence all the same). A command
+    // under an operator whose key the gateway cannot load is an alarm like an unknown operator's:
+    // the missing key is the gateway's fault (fault.operator-key), but nothing of the command was
+    // authenticated, and a name whose key is known to be missing is what an attacker would use.
     public override Severity Severity => Rejection switch
     {
-        CommandRejection.UnknownOperator or CommandRejection.BadSignature or CommandRejection.WrongGateway
+        CommandRejection.UnknownOperator or CommandRejection.KeyUnavailable or CommandRejection.BadSignature or CommandRejection.WrongGateway
             or CommandRejection.Replayed or CommandRejection.RoleNotAllowed or CommandRejection.Retained => Severity.Alarm,
         _ => Severity.Warning,
     };
