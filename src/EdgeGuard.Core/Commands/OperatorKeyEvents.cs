@@ -6,8 +6,8 @@ namespace EdgeGuard.Core.Commands;
 /// A configured operator's public key file is missing or unusable on the gateway (a wiped key
 /// directory, a key handed over under the wrong name): the gateway runs and protects the site, but
 /// refuses that operator's commands (<c>key-unavailable</c>) until the file loads. Raised once per
-/// operator at start; <see cref="OperatorKeyRestored"/> follows when a later command of theirs
-/// finds the file usable.
+/// operator at start; <see cref="OperatorKeyRestored"/> follows when the file is found usable
+/// (read again at each command of theirs and every minute).
 /// </summary>
 /// <param name="At">When the gateway started without the key.</param>
 /// <param name="Operator">The operator as configured.</param>
@@ -25,7 +25,8 @@ public sealed record OperatorKeyFault(DateTimeOffset At, string Operator, string
 }
 
 /// <summary>
-/// The operator's key file loads again (read when a command of theirs arrived); their
+/// The operator's key file loads again (read at a command of theirs or by the gateway's
+/// once-a-minute check); their
 /// commands are verified as before.
 /// </summary>
 /// <param name="At">When the key loaded.</param>

@@ -193,7 +193,7 @@ public static partial class GatewayConfigReader
             else
             {
                 _w.Warning(node,
-                    $"{subject ?? "operator"}: {problem}: the gateway runs, but refuses this operator's commands until the file is back (read again at the operator's next command, no restart needed)");
+                    $"{subject ?? "operator"}: {problem}: the gateway runs, but refuses this operator's commands until the file is back (read again at the operator's next command and every minute, no restart needed)");
             }
         }
 

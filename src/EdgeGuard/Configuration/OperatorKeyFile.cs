@@ -166,7 +166,7 @@ public static class OperatorKeyFile
 /// An operator whose key file could not be used when <c>run</c> read the configuration (missing,
 /// unreadable, not a public P-256 key). The gateway starts without it: its commands are refused
 /// (<c>key-unavailable</c>), never accepted unverified, and the file is read again when one of its
-/// commands arrives, so a technician who puts it back needs no restart.
+/// commands arrives and every minute, so a technician who puts it back needs no restart.
 /// </summary>
 /// <param name="Operator">The operator's name, as commands carry it.</param>
 /// <param name="Role">The configured role, which the key gets once it loads.</param>

@@ -11,16 +11,28 @@ namespace EdgeGuard.Hosting;
 /// <summary>
 /// The gateway's operator keys: those the configuration loaded, and the operators whose key file
 /// could not be used when <c>run</c> started (<see cref="CommandOptions.Unavailable"/>). Their
-/// commands are refused as <c>key-unavailable</c>, never accepted unverified; each such command
-/// reads the file again, so a technician who puts it back needs no restart. One
+/// commands are refused as <c>key-unavailable</c>, never accepted unverified; each such command,
+/// and a timer every <see cref="RecheckInterval"/>, reads the file again, so a technician who puts
+/// it back needs no restart, and the office hears of it without waiting for that operator. One
 /// <c>fault.operator-key</c> per operator at start, one critical log line, the systemd status line
 /// (<see cref="Problem"/>); <c>fault.operator-key-restored</c> once the file loads.
 /// </summary>
-internal sealed partial class OperatorKeyFiles : IOperatorKeys
+internal sealed partial class OperatorKeyFiles : IOperatorKeys, IDisposable
 {
+    /// <summary>
+    /// How often the unavailable files are read again without a command of theirs: a key put back
+    /// is told to the office (and the status line) within this, not at that operator's next command.
+    /// </summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(60);
+
     private readonly FrozenDictionary<string, OperatorKey> _loaded;
 
-    // Written by the command handler (one command at a time), read by the systemd status line.
+    // The command handler and the recheck timer both read files again; one at a time, so a key is
+    // restored (and reported) once, and a shared key is checked against a settled set.
+    private readonly Lock _gate = new();
+    private readonly ITimer? _recheck;
+
+    // Written under _gate, read by the systemd status line.
     private readonly ConcurrentDictionary<string, (UnavailableOperatorKey Operator, string Problem)> _unavailable;
     private readonly ConcurrentDictionary<string, OperatorKey> _restored = new(StringComparer.Ordinal);
     private readonly Action<IReadOnlyList<DomainEvent>> _report;
@@ -52,7 +64,29 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
         }
 
         report([.. commands.Unavailable.Select(u => new OperatorKeyFault(time.GetUtcNow(), u.Operator, u.File, u.Problem))]);
+        _recheck = time.CreateTimer(_ => Recheck(), null, RecheckInterval, RecheckInterval);
     }
+
+    /// <summary>
+    /// Reads every unavailable operator's file again (the timer's work, every
+    /// <see cref="RecheckInterval"/>): one that loads is restored and reported at once.
+    /// </summary>
+    public void Recheck()
+    {
+        foreach (var @operator in _unavailable.Keys.Order(StringComparer.Ordinal).ToList())
+        {
+            Find(@operator);
+        }
+
+        if (_unavailable.IsEmpty)
+        {
+            // Nothing left to look for: the timer has no more work for this gateway's life.
+            _recheck?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _recheck?.Dispose();
 
     /// <summary>
     /// What the systemd status line shows while an operator's key is unusable: <c>OFFICE COMMANDS
@@ -76,13 +110,27 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
             return key;
         }
 
+        lock (_gate)
+        {
+            return Reload(@operator);
+        }
+    }
+
+    private OperatorKey? Reload(string @operator)
+    {
+        if (_restored.TryGetValue(@operator, out var key))
+        {
+            // Restored by the timer while this command waited for the gate.
+            return key;
+        }
+
         if (!_unavailable.TryGetValue(@operator, out var entry))
         {
             return null;
         }
 
-        // Read again at each of their commands: commands are rare, the file small, and a key put
-        // back must work for the very next one. A flood under this name costs no more than one
+        // Read again at each of their commands (and by the timer): commands are rare, the file
+        // small, and a key put back must work for the very next one. A flood under this name costs no more than one
         // under any unknown name does, since the handler takes one command at a time.
         if (entry.Operator.TryLoad(out var problem) is not { } loaded)
         {
@@ -136,7 +184,7 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys
     public string? Unavailable(string @operator) =>
         _unavailable.TryGetValue(@operator, out var entry) ? OperatorKeyFile.WithoutPath(entry.Problem, entry.Operator.File) : null;
 
-    [LoggerMessage(EventId = 150, Level = LogLevel.Critical, Message = "Office commands of operator '{Operator}' are refused: {Problem}. Put the key file back (see deploy/README.md, operator keys): it is read again at the operator's next command, no restart needed. The site is protected locally; the other operators' commands work")]
+    [LoggerMessage(EventId = 150, Level = LogLevel.Critical, Message = "Office commands of operator '{Operator}' are refused: {Problem}. Put the key file back (see deploy/README.md, operator keys): it is read again at the operator's next command and every minute, no restart needed. The site is protected locally; the other operators' commands work")]
     private partial void LogUnavailable(string @operator, string problem);
 
     [LoggerMessage(EventId = 151, Level = LogLevel.Information, Message = "The key of operator '{Operator}' loads again from '{File}'; their commands are verified as before")]

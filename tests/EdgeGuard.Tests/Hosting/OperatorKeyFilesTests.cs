@@ -135,6 +135,29 @@ public sealed class OperatorKeyFilesTests : IDisposable
         Assert.Contains(smithFile, keys.Problem, StringComparison.Ordinal);
     }
 
+    // The office must hear a key is back without waiting for that operator's next command: the
+    // files are read again every minute, on the gateway's clock.
+    [Fact]
+    public void A_key_put_back_is_restored_by_the_recheck_timer_without_a_command()
+    {
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        using var keys = Start([], [Missing("sup.smith", smithFile)]);
+        WriteKey("sup.smith");
+
+        _time.Advance(OperatorKeyFiles.RecheckInterval - TimeSpan.FromSeconds(1));
+        Assert.DoesNotContain(_reported, e => e is OperatorKeyRestored);
+        Assert.NotNull(keys.Problem);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal("sup.smith", Assert.IsType<OperatorKeyRestored>(_reported[^1]).Operator);
+        Assert.Null(keys.Problem);
+        Assert.Null(keys.Unavailable("sup.smith"));
+        Assert.Single(_reported, e => e is OperatorKeyRestored);
+        File.Delete(smithFile);
+        Assert.NotNull(keys.Find("sup.smith"));
+    }
+
     private static void MakeFifo(string path)
     {
         using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
