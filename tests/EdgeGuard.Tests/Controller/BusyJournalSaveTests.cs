@@ -39,18 +39,8 @@ public sealed class BusyJournalSaveTests : IAsyncDisposable
     public async Task A_lockdown_drives_the_locks_and_siren_while_another_write_holds_the_journal_and_is_saved_once_it_is_free()
     {
         await _h.BootAsync();
-        using var holding = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var other = Task.Factory.StartNew(
-            () => _database.InTransaction(_ =>
-            {
-                holding.Set();
-                release.Wait(2 * Patience);
-            }),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
-        Assert.True(holding.Wait(Patience), "the other write never started");
+        var other = HoldJournal(release);
 
         try
         {
@@ -83,18 +73,8 @@ public sealed class BusyJournalSaveTests : IAsyncDisposable
     public async Task A_lockdown_whose_save_failed_is_saved_at_an_orderly_stop_before_its_retry_came()
     {
         await _h.BootAsync();
-        using var holding = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var other = Task.Factory.StartNew(
-            () => _database.InTransaction(_ =>
-            {
-                holding.Set();
-                release.Wait(2 * Patience);
-            }),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
-        Assert.True(holding.Wait(Patience), "the other write never started");
+        var other = HoldJournal(release);
         try
         {
             _h.Set("panic", true);
@@ -113,6 +93,24 @@ public sealed class BusyJournalSaveTests : IAsyncDisposable
 
         Assert.Equal(SiteMode.Lockdown, new SqliteSafetyStateStore(_database).Load().Mode);
         Assert.Equal(SiteMode.Lockdown, Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>()).Mode);
+    }
+
+    // Another write inside its commit until release is set, as the journal writer's batch, retention
+    // or a WAL checkpoint on a slow card; returns once it holds the database.
+    private Task HoldJournal(ManualResetEventSlim release)
+    {
+        using var holding = new ManualResetEventSlim();
+        var other = Task.Factory.StartNew(
+            () => _database.InTransaction(_ =>
+            {
+                holding.Set();
+                release.Wait(2 * Patience);
+            }),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        Assert.True(holding.Wait(Patience), "the other write never started");
+        return other;
     }
 
     public async ValueTask DisposeAsync()
