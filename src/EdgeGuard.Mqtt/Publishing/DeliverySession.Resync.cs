@@ -158,15 +158,31 @@ internal sealed partial class DeliverySession
         while (delay - _time.GetElapsedTime(started) is var left && left > TimeSpan.Zero)
         {
             await Task.Delay(left < _options.StateCheckInterval ? left : _options.StateCheckInterval, _time, cancellationToken).ConfigureAwait(false);
-            if (_state.Current is not { } current || _window.IsFull || (!_pendingLockdown && LockdownShows(current, out _)))
+            if (_state.Current is not { } current)
             {
+                continue;
+            }
+
+            // Due already: a state publish the refusal abandoned (RequeueState), sent again as it was.
+            var changed = !LockdownShows(current, out _);
+            if (!changed && !_pendingLockdown)
+            {
+                continue;
+            }
+
+            if (_window.IsFull)
+            {
+                _pendingLockdown = true; // a change every slice, none acknowledged yet: first after the wait
                 continue;
             }
 
             _pendingLockdown = false;
             PublishState(InFlightKind.LockdownState, null);
-            _stats.SentLockdownAhead();
-            LogLockdownSentAhead(_topics.LockdownState, "the broker refuses the event at the head of the outbox");
+            if (changed)
+            {
+                _stats.SentLockdownAhead();
+                LogLockdownSentAhead(_topics.LockdownState, "the broker refuses the event at the head of the outbox");
+            }
         }
     }
 
