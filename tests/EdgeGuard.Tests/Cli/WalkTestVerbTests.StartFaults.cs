@@ -15,7 +15,7 @@ public sealed partial class WalkTestVerbTests
     [Fact]
     public async Task An_expander_without_power_at_start_is_shown_when_the_test_starts_and_fails_it()
     {
-        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var config = AnnexConfig();
         SimulatedMcp23017? chip = null;
         using var stop = new CancellationTokenSource();
         // The chip NACKs from the first transaction: the outputs are opened (and the chip configured) before the
@@ -75,7 +75,7 @@ public sealed partial class WalkTestVerbTests
     [Fact]
     public async Task A_hardware_fault_during_the_test_fails_it_like_one_at_start()
     {
-        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var config = AnnexConfig();
         SimulatedMcp23017? chip = null;
         using var stop = new CancellationTokenSource();
         var walk = StartAsync(stop.Token, config, services => services.AddSingleton<IBusDevices>(sp =>
@@ -103,24 +103,17 @@ public sealed partial class WalkTestVerbTests
     {
         // The expander is dead, then an input cannot be opened (a line another program holds, say): the walk test
         // ends before its session exists, and the dead expander must not go unmentioned.
-        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var config = AnnexConfig();
         var code = await StartAsync(CancellationToken.None, config, services =>
         {
-            services.AddSingleton<IBusDevices>(sp =>
-            {
-                var buses = sp.GetRequiredService<SimulatedBusDevices>();
-                buses.Expander("mcp23017@0x20").Powered = false;
-                return buses;
-            });
+            PowerOff(services, "mcp23017@0x20");
             services.AddSingleton<Core.Ports.IInputLines>(_ => throw new Hardware.HardwareException("Line 24 for 'panic-guardroom' is busy."));
         }).WaitAsync(Patience);
 
         Assert.Equal(ExitCodes.Failure, code);
         var screen = Screen;
         Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
-        Assert.True(
-            screen.IndexOf("fault mcp23017@0x20", StringComparison.Ordinal) < screen.IndexOf("cannot walk-test: Line 24", StringComparison.Ordinal),
-            screen);
+        AssertShownBefore(screen, "fault mcp23017@0x20", "cannot walk-test: Line 24");
     }
 
     [Fact]
@@ -128,7 +121,7 @@ public sealed partial class WalkTestVerbTests
     {
         // The session exists and took the board's reports; then starting the inputs throws (a line another
         // program requested meanwhile): the dead expander must not go unmentioned.
-        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var config = AnnexConfig();
         var code = await StartAsync(CancellationToken.None, config, services =>
         {
             PowerOff(services, "mcp23017@0x20");
@@ -139,9 +132,7 @@ public sealed partial class WalkTestVerbTests
         Assert.Equal(ExitCodes.Failure, code);
         var screen = Screen;
         Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
-        Assert.True(
-            screen.IndexOf("fault mcp23017@0x20", StringComparison.Ordinal) < screen.IndexOf("cannot walk-test: Line 24", StringComparison.Ordinal),
-            screen);
+        AssertShownBefore(screen, "fault mcp23017@0x20", "cannot walk-test: Line 24");
     }
 
     [Fact]
@@ -149,7 +140,7 @@ public sealed partial class WalkTestVerbTests
     {
         // Ctrl+C right after the inputs started, during the settle time: nothing was watched, but the dead
         // expander was reported and must be on the screen, and in the last line the technician reads.
-        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var config = AnnexConfig();
         using var stop = new CancellationTokenSource();
         var code = await StartAsync(stop.Token, config, services =>
         {
@@ -170,7 +161,7 @@ public sealed partial class WalkTestVerbTests
     {
         // The session took the board's reports, then the control server refuses to take the socket from a
         // running simulated gateway: the walk test cannot start, and the dead expander is still shown.
-        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var config = AnnexConfig();
         using var gateway = new System.Net.Sockets.Socket(
             System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         gateway.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Socket));
@@ -181,10 +172,14 @@ public sealed partial class WalkTestVerbTests
         Assert.Equal(ExitCodes.Failure, code);
         var screen = Screen;
         Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
-        Assert.True(
-            screen.IndexOf("fault mcp23017@0x20", StringComparison.Ordinal) < screen.IndexOf("cannot walk-test: a simulated gateway is listening", StringComparison.Ordinal),
-            screen);
+        AssertShownBefore(screen, "fault mcp23017@0x20", "cannot walk-test: a simulated gateway is listening");
     }
+
+    // The annex sample (an MCP23017 and an MCP3008 on the I/O board), written as the walk test's config.
+    private string AnnexConfig() => WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+
+    private static void AssertShownBefore(string screen, string first, string then) =>
+        Assert.True(screen.IndexOf(first, StringComparison.Ordinal) < screen.IndexOf(then, StringComparison.Ordinal), screen);
 
     private static void PowerOff(IServiceCollection services, string expander) => services.AddSingleton<IBusDevices>(sp =>
     {

@@ -44,7 +44,7 @@ public sealed partial class WalkTestVerbTests : IDisposable
     public async Task Each_point_is_shown_as_it_is_seen_and_the_report_names_the_one_never_triggered()
     {
         // The I/O-board sample: native lines, MCP23017 pins and MCP3008 end-of-line loops.
-        var config = WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+        var config = AnnexConfig();
         using var stop = new CancellationTokenSource();
         var walk = StartAsync(stop.Token, "--config", config);
         await using var sim = await ConnectAsync(walk);
