@@ -17,10 +17,10 @@ internal static class OfficeCommands
         var command = verified.Command;
         var (next, refusal, detail) = command.Type switch
         {
-            CommandType.Lockdown => Start(site, state, command, SiteMode.Lockdown, drill: false, now, events),
-            CommandType.Evacuate => Start(site, state, command, SiteMode.Evacuation, drill: false, now, events),
-            CommandType.Shelter => Start(site, state, command, SiteMode.ShelterInPlace, drill: false, now, events),
-            CommandType.DrillStart => Start(site, state, command, null, drill: true, now, events),
+            CommandType.Lockdown => Start(site, state, verified, SiteMode.Lockdown, drill: false, now, events),
+            CommandType.Evacuate => Start(site, state, verified, SiteMode.Evacuation, drill: false, now, events),
+            CommandType.Shelter => Start(site, state, verified, SiteMode.ShelterInPlace, drill: false, now, events),
+            CommandType.DrillStart => Start(site, state, verified, null, drill: true, now, events),
             CommandType.DrillStop => StopDrill(site, state, command, now, events),
             CommandType.AllClear => AllClear(site, state, verified, now, events),
             CommandType.SetThreatLevel => SetThreatLevel(site, state, command, now, events),
@@ -37,8 +37,9 @@ internal static class OfficeCommands
         return next;
     }
 
-    private static (SiteState, string?, string) Start(SiteDefinition site, SiteState state, CommandEnvelope command, SiteMode? mode, bool drill, Moment now, List<DomainEvent> events)
+    private static (SiteState, string?, string) Start(SiteDefinition site, SiteState state, VerifiedCommand verified, SiteMode? mode, bool drill, Moment now, List<DomainEvent> events)
     {
+        var command = verified.Command;
         var wanted = Argument(command, "scenario");
         var scenario = wanted is null
             ? site.Scenarios.Where(s => mode is null ? s.Id == ScenarioDefinition.LockdownId : s.Mode == mode).MaxBy(s => s.Rank)
@@ -48,11 +49,13 @@ internal static class OfficeCommands
             return (state, wanted is null ? $"this site has no {mode} scenario" : $"no {(mode is null ? "" : mode + " ")}scenario '{wanted}' is configured", "");
         }
 
+        // The role goes with the request: the table's guards decide what a role may take over.
+        var request = new ModeRequest(command.Operator, scenario, drill) { OfficeRole = verified.Role };
         var before = events.Count;
-        var next = ModeChanges.StartFromOffice(site, state, new ModeRequest(command.Operator, scenario, drill), now, events);
+        var next = ModeChanges.StartFromOffice(site, state, request, now, events);
         return events.Count > before
             ? (next, null, $"{scenario.Id}{(drill ? " (drill)" : "")} running")
-            : (state, Transitions.TakeoverRefusal(site, state, new ModeRequest(command.Operator, scenario, drill)) ?? "refused", "");
+            : (state, Transitions.TakeoverRefusal(site, state, request) ?? "refused", "");
     }
 
     private static (SiteState, string?, string) StopDrill(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)

@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Lockdown;
@@ -21,7 +22,14 @@ public enum Trigger
 /// <param name="PointId">The point that asked.</param>
 /// <param name="Scenario">The scenario a trigger starts; null for a keyswitch release.</param>
 /// <param name="Drill">Whether the trigger starts the scenario as a drill.</param>
-public sealed record ModeRequest(string PointId, ScenarioDefinition? Scenario, bool Drill);
+public sealed record ModeRequest(string PointId, ScenarioDefinition? Scenario, bool Drill)
+{
+    /// <summary>
+    /// The role of the office operator whose signed command asks; null for a point on site (a
+    /// button or key somebody there operated), which the office's role rules do not apply to.
+    /// </summary>
+    public OperatorRole? OfficeRole { get; init; }
+}
 
 /// <summary>A guard on a mode transition: returns null to allow it, or the reason it is refused.</summary>
 public delegate string? ModeGuard(SiteDefinition site, SiteState state, ModeRequest request);
@@ -55,6 +63,9 @@ public static class Transitions
     private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic button held";
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill";
+    // An evacuation releases the locks a lockdown or shelter holds: see TakesOverWithoutOpeningLocks.
+    private const string OpensLocks = Takeover
+        + ", and over a real one only by a trigger on site or a supervisor's office command, not a guard's";
     private const string Release = "releaser of the running scenario, none of its triggers held";
 
     /// <summary>Every allowed mode change.</summary>
@@ -70,14 +81,14 @@ public static class Transitions
         new(Shelter,    Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
 
         new(Lockdown,   Triggered, Lockdown,   Takeover, TakesOver),
-        new(Lockdown,   Triggered, Evacuation, Takeover, TakesOver),
+        new(Lockdown,   Triggered, Evacuation, OpensLocks, TakesOverWithoutOpeningLocks),
         new(Lockdown,   Triggered, Shelter,    Takeover, TakesOver),
         new(Evacuation, Triggered, Evacuation, Takeover, TakesOver),
         new(Evacuation, Triggered, Lockdown,   Takeover, TakesOver),
         new(Evacuation, Triggered, Shelter,    Takeover, TakesOver),
         new(Shelter,    Triggered, Shelter,    Takeover, TakesOver),
         new(Shelter,    Triggered, Lockdown,   Takeover, TakesOver),
-        new(Shelter,    Triggered, Evacuation, Takeover, TakesOver),
+        new(Shelter,    Triggered, Evacuation, OpensLocks, TakesOverWithoutOpeningLocks),
 
         new(Lockdown,   Key,       Normal,     Release, AuthorisedRelease),
         new(Evacuation, Key,       Normal,     Release, AuthorisedRelease),
@@ -124,6 +135,38 @@ public static class Transitions
             ? null
             : $"'{wanted.Id}' (rank {wanted.Rank}) does not outrank the running '{running.Id}' (rank {running.Rank})";
     }
+
+    /// <summary>
+    /// <see cref="TakesOver"/> for a takeover that releases the locks of a real lockdown or
+    /// shelter in place (an evacuation opens every egress door). Lifting such a scenario takes two
+    /// supervisors; opening its exits from the office must not take less than one, or a single
+    /// stolen or coerced guard key would let in whoever the lockdown keeps out. A trigger on site
+    /// keeps the rank rule (somebody there pressed it, and a fire input releases egress anyway),
+    /// and a drill is no protection to undo.
+    /// </summary>
+    private static string? TakesOverWithoutOpeningLocks(SiteDefinition site, SiteState state, ModeRequest request)
+    {
+        if (TakesOver(site, state, request) is { } refusal)
+        {
+            return refusal; // refused whoever sent it: that reason is the one to tell
+        }
+
+        // Any office role but a supervisor: a role added later does not inherit the right.
+        var running = Running(site, state);
+        var officeNonSupervisor = request.OfficeRole is { } role && role != OperatorRole.Supervisor;
+        return officeNonSupervisor && running is not null && state.Lockdown is { Drill: false }
+            ? $"a {RoleName(request.OfficeRole!.Value)} may not replace the real '{running.Id}' with "
+                + $"'{request.Scenario!.Id}', which releases locks; a supervisor must send it"
+            : null;
+    }
+
+    private static string RoleName(OperatorRole role) => role switch
+    {
+        OperatorRole.Guard => "guard",
+        OperatorRole.Supervisor => "supervisor",
+        OperatorRole.Technician => "technician",
+        _ => role.ToString(),
+    };
 
     // The two approvals were counted by TwoPersonApproval; what is left is the rule every release keeps.
     private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
