@@ -50,6 +50,9 @@ public sealed partial class ExpanderBank
 
         public long CallbackFailuresSeen { get; set; }
 
+        /// <summary><see cref="Mcp23017Lines.DeliveryFailures"/> as the last pass saw it.</summary>
+        public long DeliveryFailuresSeen { get; set; }
+
         /// <summary>Why the chip must be configured again (it was found reset); null once that succeeded.</summary>
         public string? ResetFound { get; set; }
     }

@@ -16,7 +16,8 @@ namespace EdgeGuard.Hardware.Board;
 /// From the moment the outputs are opened (a bank with outputs only is never started), a supervision timer
 /// checks that each chip still holds its configuration, calls <see cref="Mcp23017Lines.Sweep"/> (the chip is read
 /// whatever its interrupt line says, so a change that line never announced is still delivered, and the line is
-/// judged), and reports a chip that stops answering, loses edges in its callback or has an interrupt line that
+/// judged; so is a level the edge action threw on), and reports a chip that stops answering, fails an interrupt
+/// read, has an edge action that throws (<see cref="Mcp23017Lines.DeliveryFailures"/>) or an interrupt line that
 /// does not work (<see cref="Mcp23017Lines.InterruptLineFault"/>: it is then read every
 /// <see cref="Mcp23017Lines.FastPollInterval"/> until the line is trusted again) as <see cref="HardwareFault"/>,
 /// restored once that is over.
@@ -306,8 +307,20 @@ public sealed partial class ExpanderBank : IInputLines
                 lost = $"{failures} interrupt(s) could not be serviced: {chip.Lines.LastCallbackFailure?.Message}";
             }
 
+            // The action threw on an edge: nothing lost (this pass's sweep has delivered it again, or it is
+            // still kept unreported), but the controller holds an old level meanwhile. Stands for as long as
+            // every pass finds new throws; restored by the first pass whose deliveries all went through.
+            string? refused = null;
+            var refusals = chip.Lines.DeliveryFailures;
+            if (refusals != chip.DeliveryFailuresSeen)
+            {
+                refused = $"the edge action failed {refusals - chip.DeliveryFailuresSeen} time(s) on its points' changes "
+                    + $"({chip.Lines.LastDeliveryFailure?.Message}); the levels it did not take are delivered again at every read until it does";
+                chip.DeliveryFailuresSeen = refusals;
+            }
+
             // Stands for as long as the line is not trusted: one fault for the episode, then its restore.
-            var problems = new[] { lost, chip.Lines.InterruptLineFault }.OfType<string>().ToList();
+            var problems = new[] { lost, refused, chip.Lines.InterruptLineFault }.OfType<string>().ToList();
             return (problems.Count > 0 ? string.Join("; ", problems) : null, repaired);
         }
 #pragma warning disable CA1031 // A supervision timer must survive any failure of the chip it watches.

@@ -99,14 +99,12 @@ public sealed partial class Mcp23017Lines
             var assertedBefore = LineAsserted();
             var flags = _chip.ReadInterruptFlags();
             var asserted = LineAsserted();
-            var (before, assumed, readUnreported) = (_reported, _assumed, _readUnreported);
+            var (before, assumed, undelivered, readUnreported) = (_reported, _assumed, _undelivered, _readUnreported);
             var interrupt = _chip.ReadInterrupt();
-            foreach (var edge in EdgesFrom(interrupt, timestamp))
-            {
-                _onEdge?.Invoke(edge);
-            }
+            Deliver(EdgesFrom(interrupt, timestamp));
 
-            var unannounced = (before ^ interrupt.Levels) & _inputMask & ~assumed;
+            // A pin put back because the action threw was never announced again: no evidence against the line.
+            var unannounced = (before ^ interrupt.Levels) & _inputMask & ~assumed & ~undelivered;
 
             // A change with no interrupt at all, and no Read() to explain it (it clears without delivering),
             // counts the second time only: a pin that changes between the flags and the levels of one burst
@@ -172,7 +170,7 @@ public sealed partial class Mcp23017Lines
             // own sweep reports a chip that does not answer; counting 40 a second would only inflate the number.
             // Disposed: a tick that raced Dispose.
         }
-#pragma warning disable CA1031 // Deliberately catch-all: the edge action threw, which does lose edges.
+#pragma warning disable CA1031 // Deliberately catch-all: nothing may escape a timer (the action's throws stop in Deliver).
         catch (Exception ex)
 #pragma warning restore CA1031
         {
@@ -200,10 +198,7 @@ public sealed partial class Mcp23017Lines
                     // Delivered under the lock so a Poll racing the callback cannot reorder edges. The
                     // action never blocks: it queues the edge, or decides on it here when the
                     // controller is idle (outputs on this chip then take this lock again, re-entrantly).
-                    foreach (var edge in EdgesFrom(interrupt, timestamp))
-                    {
-                        _onEdge?.Invoke(edge);
-                    }
+                    Deliver(EdgesFrom(interrupt, timestamp));
                 }
 
                 // Released: done. Still low: a change arrived during the read; its edge was already consumed.
