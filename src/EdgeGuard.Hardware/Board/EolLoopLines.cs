@@ -49,6 +49,9 @@ public sealed partial class EolLoopLines : IInputLines
     private ITimer? _timer;
     private bool _faulted;
     private bool _disposed;
+    private long _deliveryFailures;
+    private long _deliveryFailuresSeen;
+    private Exception? _lastDeliveryFailure;
 
     /// <summary>Creates the loops of one ADC; nothing is read until <see cref="Start"/> or <see cref="Read"/>.</summary>
     /// <param name="device">The ADC's name for fault events, e.g. <c>mcp3008@0.0</c>.</param>
@@ -159,7 +162,7 @@ public sealed partial class EolLoopLines : IInputLines
         }
 
         var events = new List<DomainEvent>();
-        var edges = new List<RawEdge>();
+        var edges = new List<PendingEdge>();
         try
         {
             if (_disposed || _onEdge is null)
@@ -205,6 +208,17 @@ public sealed partial class EolLoopLines : IInputLines
                 ApplyAccepted(slot, reading, state, events, edges);
             }
 
+            // The edge action threw in an earlier poll: its level was put back and this poll delivered it again
+            // (or keeps it for the next). One fault while polls keep finding new throws, like a dead ADC.
+            var refusals = Interlocked.Read(ref _deliveryFailures);
+            if (refusals != _deliveryFailuresSeen)
+            {
+                var refused = $"the edge action failed {refusals - _deliveryFailuresSeen} time(s) on its loops' changes "
+                    + $"({Volatile.Read(ref _lastDeliveryFailure)?.Message}); the levels it did not take are delivered again at every poll until it does";
+                failure = failure is null ? refused : $"{failure}; {refused}";
+                _deliveryFailuresSeen = refusals;
+            }
+
             if (failure is not null && !_faulted)
             {
                 events.Add(new HardwareFault(_time.GetUtcNow(), _device, failure));
@@ -239,7 +253,7 @@ public sealed partial class EolLoopLines : IInputLines
     }
 
     /// <summary>Applies an accepted state: tamper events and the point's level.</summary>
-    private void ApplyAccepted(LoopSlot slot, int reading, LoopState state, List<DomainEvent> events, List<RawEdge> edges)
+    private void ApplyAccepted(LoopSlot slot, int reading, LoopState state, List<DomainEvent> events, List<PendingEdge> edges)
     {
         var point = slot.Loop.Point;
         LoopTamper? tamper = state switch
@@ -287,16 +301,21 @@ public sealed partial class EolLoopLines : IInputLines
     }
 
     /// <summary>Queues an edge when the point's level differs from the one last delivered.</summary>
-    private void Deliver(LoopSlot slot, bool high, List<RawEdge> edges)
+    private void Deliver(LoopSlot slot, bool high, List<PendingEdge> edges)
     {
         if (high != slot.ReportedHigh)
         {
+            edges.Add(new PendingEdge(slot, slot.ReportedHigh, new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp())));
             slot.ReportedHigh = high;
-            edges.Add(new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp()));
         }
     }
 
-    private void Deliver(List<DomainEvent> events, List<RawEdge> edges)
+    /// <summary>
+    /// Hands the poll's events to the report, then its edges to the action, in order. A level counts as
+    /// delivered only once the action returned for it: at a throw, that loop and every later one go back to the
+    /// level delivered before, so the next poll delivers them again (stamped then), exactly once.
+    /// </summary>
+    private void Deliver(List<DomainEvent> events, List<PendingEdge> edges)
     {
         try
         {
@@ -304,17 +323,45 @@ public sealed partial class EolLoopLines : IInputLines
             {
                 _report(events);
             }
-
-            foreach (var edge in edges)
-            {
-                _onEdge?.Invoke(edge);
-            }
         }
 #pragma warning disable CA1031 // Runs on a timer thread: an escaping exception would end the process.
         catch (Exception)
 #pragma warning restore CA1031
         {
-            // The receivers never throw by design; if they do, the controller is gone and so is anyone to tell.
+            // The report never throws by design; if it does, the controller is gone and so is anyone to tell.
+        }
+
+        for (var i = 0; i < edges.Count; i++)
+        {
+            try
+            {
+                _onEdge?.Invoke(edges[i].Edge);
+            }
+#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: kept for the next poll.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _deliveryFailures);
+                Volatile.Write(ref _lastDeliveryFailure, ex);
+                Undeliver(edges, i);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Puts back the level delivered before for each loop with an edge from <paramref name="from"/> on.</summary>
+    private void Undeliver(List<PendingEdge> edges, int from)
+    {
+        lock (_gate)
+        {
+            foreach (var (slot, before, edge) in edges.Skip(from))
+            {
+                // A poll since (this one delivers outside the lock) that recorded another level has its own edge.
+                if (slot.ReportedHigh == edge.High)
+                {
+                    slot.ReportedHigh = before;
+                }
+            }
         }
     }
 
@@ -328,4 +375,7 @@ public sealed partial class EolLoopLines : IInputLines
 
     /// <summary>The level of a loop that cannot be trusted (tampered, or the ADC does not answer).</summary>
     private static bool FailSafeLevel(SupervisedLoop loop) => TamperedLoop.LevelOf(loop.Point);
+
+    /// <summary>An edge a poll found, with the loop's level before it (null: none delivered yet), put back at a throw.</summary>
+    private readonly record struct PendingEdge(LoopSlot Slot, bool? Before, RawEdge Edge);
 }
