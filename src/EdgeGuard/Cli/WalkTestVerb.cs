@@ -124,7 +124,6 @@ internal static class WalkTestVerb
         var board = new BoardEventsAtStart();
         services.AddSingleton(new HardwareFaultReporter(board.Report));
         configure?.Invoke(services);
-        WalkTestSession? session = null;
         try
         {
             await using var provider = services.BuildServiceProvider();
@@ -132,15 +131,27 @@ internal static class WalkTestVerb
             using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time);
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
-            session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
+            var session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
             board.HandOver(session.StartWith, session.OnBoardEvents);
             using var control = simulate ? ControlServer(config, provider, session) : null;
-            if (control is not null)
+            WalkTestEnd end;
+            try
             {
-                await control.StartAsync(ct).ConfigureAwait(false);
+                if (control is not null)
+                {
+                    await control.StartAsync(ct).ConfigureAwait(false);
+                }
+
+                end = await session.RunAsync(duration, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // A stop while the control server started (the session's settle time returns this itself).
+                end = WalkTestEnd.StoppedBeforeWatching;
             }
 
-            var end = await session.RunAsync(duration, ct).ConfigureAwait(false);
+            // The same report whenever the test was stopped: a stop during the settle time lists every point
+            // untested and the faults shown at start, so the last line never passes for a clean board.
             new WalkTestPrinter(config.Site, time, output).Report(session.Tally, end);
             if (control is not null)
             {
@@ -148,13 +159,6 @@ internal static class WalkTestVerb
             }
 
             return session.Tally.Passed ? ExitCodes.Ok : ExitCodes.WalkTestIncomplete;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // Stopped while the inputs were still settling: nothing was watched, but the faults at start were
-            // shown (StartWith) and must not pass for a clean board in the last line the technician reads.
-            await error.WriteLineAsync($"edgeguard: walk test stopped before it started watching{FaultsAtStart(session)}").ConfigureAwait(false);
-            return ExitCodes.WalkTestIncomplete;
         }
         catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException)
         {
@@ -169,27 +173,6 @@ internal static class WalkTestVerb
             await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
-    }
-
-    /// <summary>What the board reported at start that fails a walk test, for a walk test that ended before watching.</summary>
-    private static string FaultsAtStart(WalkTestSession? session)
-    {
-        var failures = new List<string>();
-        if (session?.Tally is { } tally)
-        {
-            var devices = tally.HardwareFaults.Select(f => f.Device).Distinct(StringComparer.Ordinal).ToList();
-            if (devices.Count > 0)
-            {
-                failures.Add($"hardware fault at start: {string.Join(", ", devices)}");
-            }
-
-            if (tally.NotKeptAtStart > 0)
-            {
-                failures.Add($"{tally.NotKeptAtStart.ToString(System.Globalization.CultureInfo.InvariantCulture)} board events at start not kept");
-            }
-        }
-
-        return string.Concat(failures.Select(f => $"; {f}"));
     }
 
     /// <summary>The gateway's lock, so the walk test never drives lines a running gateway drives.</summary>

@@ -121,6 +121,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         {
             WalkTestEnd.AllSeen => "every point seen",
             WalkTestEnd.Duration => "duration over",
+            WalkTestEnd.StoppedBeforeWatching => "stopped while the inputs settled, nothing watched",
             _ => "stopped",
         };
         output.WriteLine();

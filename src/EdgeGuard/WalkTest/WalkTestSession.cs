@@ -18,6 +18,11 @@ public enum WalkTestEnd
     Duration,
     /// <summary>The technician stopped it (Ctrl+C, SIGTERM).</summary>
     Stopped,
+    /// <summary>
+    /// The technician stopped it before it watched the inputs (while they settled): no point was read, so every
+    /// one is untested; the report is the same otherwise.
+    /// </summary>
+    StoppedBeforeWatching,
 }
 
 /// <summary>
@@ -95,7 +100,10 @@ internal sealed class WalkTestSession
         _printer.NotKeptAtStart(notKept);
     }
 
-    /// <summary>Watches every point until all were seen, <paramref name="duration"/> passed or <paramref name="stop"/> fires.</summary>
+    /// <summary>
+    /// Watches every point until all were seen, <paramref name="duration"/> passed or <paramref name="stop"/> fires
+    /// (also during the settle time: <see cref="WalkTestEnd.StoppedBeforeWatching"/>, never a throw).
+    /// </summary>
     public async Task<WalkTestEnd> RunAsync(TimeSpan? duration, CancellationToken stop)
     {
         if (!_started)
@@ -105,7 +113,16 @@ internal sealed class WalkTestSession
 
         // Edges during settling are queued but dropped by timestamp, exactly as the controller does at boot.
         _inputs.Start(edge => _channel.Writer.TryWrite(edge));
-        await Task.Delay(SiteController.SettleTime, _time, stop).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(SiteController.SettleTime, _time, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Nothing read or watched yet: every point untested, and the report follows as at any stop.
+            return WalkTestEnd.StoppedBeforeWatching;
+        }
+
         var settledAt = _time.GetTimestamp();
         var now = Moment.From(_time).Monotonic;
         foreach (var point in _site.Points)

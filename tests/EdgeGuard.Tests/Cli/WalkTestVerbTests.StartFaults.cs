@@ -136,10 +136,11 @@ public sealed partial class WalkTestVerbTests
     }
 
     [Fact]
-    public async Task Stopped_while_the_inputs_settle_the_faults_reported_before_are_shown_and_named_at_the_end()
+    public async Task Stopped_while_the_inputs_settle_the_full_report_lists_every_point_untested_and_the_faults()
     {
-        // Ctrl+C right after the inputs started, during the settle time: nothing was watched, but the dead
-        // expander was reported and must be on the screen, and in the last line the technician reads.
+        // Ctrl+C right after the inputs started, during the settle time: nothing was watched, but the
+        // technician gets the same report as at any other stop: every point untested, the dead expander
+        // reported at start, and the FAILED line naming both, with the exit code it implies.
         var config = AnnexConfig();
         using var stop = new CancellationTokenSource();
         var code = await StartAsync(stop.Token, config, services =>
@@ -151,9 +152,34 @@ public sealed partial class WalkTestVerbTests
         Assert.Equal(ExitCodes.WalkTestIncomplete, code);
         var screen = Screen;
         Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
+        var report = screen[screen.IndexOf("Walk test report (stopped while the inputs settled, nothing watched): 0 of 6 points seen.", StringComparison.Ordinal)..];
+        foreach (var point in new[] { "panic-guardroom", "key-guardroom", "door-annex", "panic-annex", "fence-east", "fence-west" })
+        {
+            Assert.Matches($@"NOT SEEN  {point} ", report);
+        }
+
+        Assert.Matches(@"HARDWARE  mcp23017@0x20 at start: did not answer at start-up; ", report);
+        Assert.DoesNotContain("  seen ", report);
         Assert.EndsWith(
-            "edgeguard: walk test stopped before it started watching; hardware fault at start: mcp23017@0x20",
+            "FAILED: 6 points were never seen: panic-guardroom, key-guardroom, panic-annex, door-annex, fence-east, fence-west; "
+            + "hardware fault at start: mcp23017@0x20",
             screen.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("stopped before it started watching", screen);
+    }
+
+    [Fact]
+    public async Task Stopped_while_the_inputs_settle_on_a_clean_board_the_report_still_fails_every_point()
+    {
+        using var stop = new CancellationTokenSource();
+        var code = await StartAsync(stop.Token, WriteConfig(TwoPoints), services =>
+            services.AddSingleton<Core.Ports.IInputLines>(new InputsStartingWith(stop.Cancel))).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, code);
+        var report = Screen[Screen.IndexOf("Walk test report (stopped while the inputs settled, nothing watched): 0 of 2 points seen.", StringComparison.Ordinal)..];
+        Assert.Matches(@"NOT SEEN  door-hall ", report);
+        Assert.Matches(@"NOT SEEN  panic-hall ", report);
+        Assert.DoesNotContain("HARDWARE", report);
+        Assert.EndsWith("FAILED: 2 points were never seen: door-hall, panic-hall", Screen.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Fact]
