@@ -56,18 +56,10 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
     // Read() cleared a pending interrupt without delivering it: a level found changed afterwards with no
     // interrupt flagged is explained by that, not by a deaf line. Cleared when every input is read and compared.
     private bool _readUnreported;
-    // Pins whose _reported was put back because the edge action threw on their edge: the next read finds them
-    // changed and delivers them again. A difference there says nothing about the interrupt line either.
-    private ushort _undelivered;
-    // Counts RecordRead calls: an action that read the chip again re-entrantly has recorded newer levels, which a
-    // throw of the outer action must not put back.
-    private long _reads;
     private Action<RawEdge>? _onEdge;
     private PinChangeEventHandler? _handler;
     private long _callbackFailures;
     private Exception? _lastCallbackFailure;
-    private long _deliveryFailures;
-    private Exception? _lastDeliveryFailure;
     private bool _disposed;
 
     /// <summary>Configures the chip for these pins, then opens the host interrupt line as an input with pull-up.</summary>
@@ -139,16 +131,6 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
 
     /// <summary>The most recent exception swallowed in the interrupt callback.</summary>
     public Exception? LastCallbackFailure => Volatile.Read(ref _lastCallbackFailure);
-
-    /// <summary>
-    /// Times the edge action threw. Nothing is lost by it: the levels it did not take stay unreported and every
-    /// later read (an interrupt, <see cref="Sweep"/>, <see cref="DeliverChanges"/>) delivers them again, stamped
-    /// then. Non-zero growth is a fault to report.
-    /// </summary>
-    public long DeliveryFailures => Interlocked.Read(ref _deliveryFailures);
-
-    /// <summary>The most recent exception the edge action threw.</summary>
-    public Exception? LastDeliveryFailure => Volatile.Read(ref _lastDeliveryFailure);
 
     /// <inheritdoc/>
     /// <remarks>Reads GPIO over I2C (which also clears a pending interrupt; its changes are still delivered).</remarks>
@@ -312,62 +294,6 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
         _assumed = 0;
         _undelivered = 0; // compared again in this read: what differed is among the edges being delivered
         _readUnreported = false;
-        _reads++;
-    }
-
-    /// <summary>
-    /// Hands edges to the action, in order. Called under the lock, after <see cref="RecordRead"/>. A pin's level
-    /// counts as reported only once the action returned for it: when the action throws, that edge's pin and the
-    /// pin of every later edge go back to the level before their first undelivered edge, so the next read finds
-    /// them changed and delivers them again (stamped then), exactly once. Never throws.
-    /// </summary>
-    /// <remarks>
-    /// Delivering the rest of the batch after a throw would reorder it (the failed edge comes again later), and
-    /// the action's failure (a bug, the controller disposed at a stop) is rarely one edge's: the next read is the
-    /// retry, at the supervision's pace (each second, every 25 ms while the interrupt line is not trusted) or at
-    /// the next interrupt. The failure is counted in <see cref="DeliveryFailures"/>; the bank reports it.
-    /// </remarks>
-    private void Deliver(List<RawEdge> edges)
-    {
-        var reads = _reads;
-        for (var i = 0; i < edges.Count; i++)
-        {
-            try
-            {
-                _onEdge?.Invoke(edges[i]);
-            }
-#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: kept for the next read.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Interlocked.Increment(ref _deliveryFailures);
-                Volatile.Write(ref _lastDeliveryFailure, ex);
-                if (_reads == reads)
-                {
-                    Undeliver(edges, i);
-                }
-
-                return;
-            }
-        }
-    }
-
-    /// <summary>Puts back the reported level of each pin with an edge from <paramref name="from"/> on. Under the lock.</summary>
-    private void Undeliver(List<RawEdge> edges, int from)
-    {
-        ushort restored = 0;
-        for (var i = from; i < edges.Count; i++)
-        {
-            var bit = (ushort)(1 << _inputPins[edges[i].PointId]);
-            if ((restored & bit) == 0)
-            {
-                // A pin's edges alternate: the level before its first undelivered edge is that edge's opposite.
-                restored |= bit;
-                _reported = (ushort)(edges[i].High ? _reported & ~bit : _reported | bit);
-            }
-        }
-
-        _undelivered |= restored;
     }
 
     private void AddEdges(List<RawEdge> edges, ushort before, ushort after, long timestamp)
