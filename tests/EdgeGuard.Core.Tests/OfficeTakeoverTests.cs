@@ -45,7 +45,7 @@ public sealed class OfficeTakeoverTests
         Assert.True(EgressLocked(evacuate.State), "the egress door stays locked");
         var refused = Assert.IsType<CommandRefused>(Assert.Single(evacuate.Events));
         Assert.Equal(
-            "a guard may not replace the real 'lockdown' with 'evacuate', which releases locks; a supervisor must send it",
+            "a guard may not replace the real 'lockdown' with 'evacuate', which releases lock 'lock-egress'; a supervisor must send it",
             refused.Reason);
         Assert.Equal((Severity.Alarm, "command.refused", "guard-7"), (refused.Severity, refused.Type, refused.Operator));
     }

@@ -78,8 +78,16 @@ internal static class ModeChanges
 
         var info = new LockdownInfo(cause, point?.Id, now.Utc, scenario.Id, request.Drill);
         events.Add(new LockdownStarted(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
-        return state with { Mode = scenario.Mode, Lockdown = info, SirenUntil = siren, SirenSince = siren is null ? null : now.Utc };
+        return WithScenario(state, scenario, info) with { SirenUntil = siren, SirenSince = siren is null ? null : now.Utc };
     }
+
+    /// <summary>
+    /// <paramref name="state"/> running <paramref name="scenario"/>: the mode and scenario a start or
+    /// takeover sets. <see cref="Transitions"/> asks the output plan about this same state before it
+    /// allows a takeover, so what the rule judges is what the outputs would do.
+    /// </summary>
+    public static SiteState WithScenario(SiteState state, ScenarioDefinition scenario, LockdownInfo info) =>
+        state with { Mode = scenario.Mode, Lockdown = info };
 
     private static SiteState Release(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)
     {

@@ -100,6 +100,29 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         return (keepsPeopleOut && Transitions.Running(site, state)!.Covers(lockOutput.Zone)) || lockOutput.NormallyLocked;
     }
 
+    /// <summary>
+    /// The locks <see cref="LockedByPolicy"/> keeps locked in <paramref name="before"/> but not in
+    /// <paramref name="after"/>, in the site's order: what a mode change releases.
+    /// </summary>
+    /// <remarks>
+    /// Both sides are judged without a fire's release. That release is the same on both sides while
+    /// it lasts, so it is never the change's; but it ends at the fire reset, and a lock the new mode
+    /// leaves released stays released after that. A door's own release (exit button, delayed egress)
+    /// is left out too: a person at the door asked for it, and a change made during an exit button's
+    /// few seconds must not pass for releasing nothing when it leaves that door released for good.
+    /// </remarks>
+    public static IReadOnlyList<string> LocksReleased(SiteDefinition site, SiteState before, SiteState after)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var from = before with { LifeSafety = LifeSafety.Normal };
+        var to = after with { LifeSafety = LifeSafety.Normal };
+        return [.. site.Outputs
+            .Where(o => o.Kind == OutputKind.Lock && LockedByPolicy(site, from, o) && !LockedByPolicy(site, to, o))
+            .Select(o => o.Id)];
+    }
+
     /// <inheritdoc/>
     public bool Equals(OutputPlan? other) =>
         other is not null && (ReferenceEquals(_outputs, other._outputs)

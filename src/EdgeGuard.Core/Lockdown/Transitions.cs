@@ -63,9 +63,10 @@ public static class Transitions
     private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic button held";
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill";
-    // An evacuation releases the locks a lockdown or shelter holds: see TakesOverWithoutOpeningLocks.
-    private const string OpensLocks = Takeover
-        + ", and over a real one only by a trigger on site or a supervisor's office command, not a guard's";
+    // Computed from the output plan, whatever the two scenarios are: see TakesOverWithoutOpeningLocks.
+    private const string KeepsLocks = Takeover
+        + ", and over a real one an office command that would release a lock it keeps locked (by the output plan)"
+        + " must be a supervisor's";
     private const string Release = "releaser of the running scenario, none of its triggers held";
 
     /// <summary>Every allowed mode change.</summary>
@@ -80,15 +81,15 @@ public static class Transitions
         new(Evacuation, Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
         new(Shelter,    Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),
 
-        new(Lockdown,   Triggered, Lockdown,   Takeover, TakesOver),
-        new(Lockdown,   Triggered, Evacuation, OpensLocks, TakesOverWithoutOpeningLocks),
-        new(Lockdown,   Triggered, Shelter,    Takeover, TakesOver),
-        new(Evacuation, Triggered, Evacuation, Takeover, TakesOver),
-        new(Evacuation, Triggered, Lockdown,   Takeover, TakesOver),
-        new(Evacuation, Triggered, Shelter,    Takeover, TakesOver),
-        new(Shelter,    Triggered, Shelter,    Takeover, TakesOver),
-        new(Shelter,    Triggered, Lockdown,   Takeover, TakesOver),
-        new(Shelter,    Triggered, Evacuation, OpensLocks, TakesOverWithoutOpeningLocks),
+        new(Lockdown,   Triggered, Lockdown,   KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Lockdown,   Triggered, Evacuation, KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Lockdown,   Triggered, Shelter,    KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Evacuation, Triggered, Evacuation, KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Evacuation, Triggered, Lockdown,   KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Evacuation, Triggered, Shelter,    KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Shelter,    Triggered, Shelter,    KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Shelter,    Triggered, Lockdown,   KeepsLocks, TakesOverWithoutOpeningLocks),
+        new(Shelter,    Triggered, Evacuation, KeepsLocks, TakesOverWithoutOpeningLocks),
 
         new(Lockdown,   Key,       Normal,     Release, AuthorisedRelease),
         new(Evacuation, Key,       Normal,     Release, AuthorisedRelease),
@@ -137,12 +138,14 @@ public static class Transitions
     }
 
     /// <summary>
-    /// <see cref="TakesOver"/> for a takeover that releases the locks of a real lockdown or
-    /// shelter in place (an evacuation opens every egress door). Lifting such a scenario takes two
-    /// supervisors; opening its exits from the office must not take less than one, or a single
-    /// stolen or coerced guard key would let in whoever the lockdown keeps out. A trigger on site
-    /// keeps the rank rule (somebody there pressed it, and a fire input releases egress anyway),
-    /// and a drill is no protection to undo.
+    /// <see cref="TakesOver"/>, and over a real scenario an office command of any role but
+    /// supervisor may not release a lock that scenario keeps locked: an evacuation opens the exits,
+    /// a scoped lockdown or a shelter in place the locks outside its zones. Lifting a real scenario
+    /// takes two supervisors; unlocking part of it from the office must not take less than one, or
+    /// a single stolen or coerced guard key would let in whoever it keeps out. What is released is
+    /// computed by the output plan, not listed per mode, so the rule cannot drift from the outputs.
+    /// A trigger on site keeps the rank rule (somebody there operated it), and a drill is no
+    /// protection to undo.
     /// </summary>
     private static string? TakesOverWithoutOpeningLocks(SiteDefinition site, SiteState state, ModeRequest request)
     {
@@ -152,12 +155,28 @@ public static class Transitions
         }
 
         // Any office role but a supervisor: a role added later does not inherit the right.
-        var running = Running(site, state);
-        var officeNonSupervisor = request.OfficeRole is { } role && role != OperatorRole.Supervisor;
-        return officeNonSupervisor && running is not null && state.Lockdown is { Drill: false }
-            ? $"a {RoleName(request.OfficeRole!.Value)} may not replace the real '{running.Id}' with "
-                + $"'{request.Scenario!.Id}', which releases locks; a supervisor must send it"
-            : null;
+        if (request.OfficeRole is not { } role || role == OperatorRole.Supervisor
+            || state.Lockdown is not { Drill: false } info || Running(site, state) is not { } running)
+        {
+            return null;
+        }
+
+        var wanted = request.Scenario!;
+        var after = ModeChanges.WithScenario(state, wanted, info with { Scenario = wanted.Id, Drill = request.Drill });
+        var released = OutputPlan.LocksReleased(site, state, after);
+        return released.Count == 0
+            ? null
+            : $"a {RoleName(role)} may not replace the real '{running.Id}' with '{wanted.Id}', which releases "
+                + $"{Locks(released)}; a supervisor must send it";
+    }
+
+    // A few names are enough to tell the office what is at stake; the reason stays one short line.
+    private static string Locks(IReadOnlyList<string> ids)
+    {
+        const int Named = 3;
+        var names = string.Join(", ", ids.Take(Named).Select(id => $"'{id}'"));
+        var more = ids.Count > Named ? $" and {ids.Count - Named} more" : "";
+        return $"{(ids.Count == 1 ? "lock" : "locks")} {names}{more}";
     }
 
     private static string RoleName(OperatorRole role) => role switch

@@ -1,0 +1,219 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>
+/// Any takeover of a real scenario by a guard's office command, not only an evacuation: it is
+/// refused when it would release a lock the running scenario keeps locked, as the output plan
+/// computes it. A scoped lockdown or a shelter in place replacing a wider lockdown unlocks the
+/// locks outside its zones; one stolen or coerced guard key must not do that either.
+/// </summary>
+public sealed class OfficeTakeoverLockTests
+{
+    // The built-in lockdown covers every zone here: it locks lock-egress (a), lock-entry (b,
+    // normally locked anyway) and lock-c (c). Every other scenario outranks it.
+    private static readonly SiteDefinition Site = TestSite.Create() with
+    {
+        ExtraScenarios =
+        [
+            new("evacuate", SiteMode.Evacuation, [], 200, ["key-evac"], [], ["key-a"], TestSite.Siren),
+            new("lockdown-b", SiteMode.Lockdown, ["b"], 150, [], [], ["key-a"], TestSite.Siren),
+            new("lockdown-ac", SiteMode.Lockdown, ["a", "c"], 160, [], [], ["key-a"], TestSite.Siren),
+            new("shelter-b", SiteMode.ShelterInPlace, ["b"], 170, ["key-shelter"], [], ["key-a"], TestSite.Siren),
+            new("lockdown-all", SiteMode.Lockdown, [], 180, [], [], ["key-a"], TestSite.Siren),
+        ],
+    };
+
+    private static int _ids;
+
+    private static SiteState Quiet(SiteDefinition? site = null) =>
+        SiteState.Restore(site ?? Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+    private static VerifiedCommand Command(CommandType type, OperatorRole role, string scenario) =>
+        new(new CommandEnvelope(
+            $"cmd-{Interlocked.Increment(ref _ids)}", type, "site-test", "gw-test",
+            role == OperatorRole.Supervisor ? "sup-1" : "guard-7",
+            TestSite.At(0).Utc, TestSite.At(60).Utc,
+            new JsonObjectItem(ImmutableSortedDictionary.CreateRange(
+                StringComparer.Ordinal, [KeyValuePair.Create("scenario", (JsonItem)new JsonStringItem(scenario))])),
+            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+
+    private static Decision Run(SiteState state, VerifiedCommand command, double at, SiteDefinition? site = null) =>
+        SiteDecider.Decide(site ?? Site, state, new OfficeCommandInput(command), TestSite.At(at));
+
+    private static Decision Press(SiteState state, string point, double at, SiteDefinition? site = null) =>
+        SiteDecider.Decide(site ?? Site, state, new PointChanged(point, true), TestSite.At(at));
+
+    private static bool Locked(SiteState state, string lockId, SiteDefinition? site = null) =>
+        OutputPlan.For(site ?? Site, state).IsActive(lockId);
+
+    private static string Refusal(Decision decision) =>
+        Assert.IsType<CommandRefused>(Assert.Single(decision.Events)).Reason;
+
+    [Fact]
+    public void A_guards_zone_limited_lockdown_over_a_site_wide_real_lockdown_that_would_release_locks_is_refused()
+    {
+        var lockdown = Press(Quiet(), "panic-a", 1).State;
+        Assert.True(Locked(lockdown, "lock-c") && Locked(lockdown, "lock-egress"));
+
+        var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-b"), 2);
+
+        Assert.Same(lockdown, scoped.State);
+        Assert.True(Locked(scoped.State, "lock-c") && Locked(scoped.State, "lock-egress"), "locks outside zone b stay locked");
+        Assert.Equal(
+            "a guard may not replace the real 'lockdown' with 'lockdown-b', which releases locks 'lock-egress', 'lock-c'; "
+                + "a supervisor must send it",
+            Refusal(scoped));
+    }
+
+    [Fact]
+    public void The_refusal_names_the_first_three_locks_and_counts_the_rest()
+    {
+        var site = Site with
+        {
+            Outputs =
+            [
+                .. Site.Outputs,
+                new("lock-a2", OutputKind.Lock, 24, ActiveHigh: true, "a", LockFailMode.FailSafe),
+                new("lock-c2", OutputKind.Lock, 25, ActiveHigh: true, "c", LockFailMode.FailSafe),
+            ],
+        };
+        var lockdown = Press(Quiet(site), "panic-a", 1, site).State;
+
+        var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-b"), 2, site);
+
+        Assert.Contains(
+            "which releases locks 'lock-egress', 'lock-c', 'lock-a2' and 1 more;", Refusal(scoped), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_guards_zone_limited_lockdown_that_releases_no_lock_takes_over()
+    {
+        // Zone b is outside lockdown-ac, but its only lock is normally locked: it stays locked.
+        var lockdown = Press(Quiet(), "panic-a", 1).State;
+
+        var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-ac"), 2);
+
+        Assert.Equal((SiteMode.Lockdown, "lockdown-ac"), (scoped.State.Mode, scoped.State.Lockdown!.Scenario));
+        Assert.IsType<CommandDone>(scoped.Events[^1]);
+        Assert.All(["lock-egress", "lock-entry", "lock-c"], id => Assert.True(Locked(scoped.State, id), id));
+    }
+
+    [Fact]
+    public void A_guards_shelter_in_place_over_a_real_lockdown_that_would_release_locks_is_refused()
+    {
+        var lockdown = Press(Quiet(), "panic-b", 1).State;
+
+        var shelter = Run(lockdown, Command(CommandType.Shelter, OperatorRole.Guard, "shelter-b"), 2);
+
+        Assert.Same(lockdown, shelter.State);
+        Assert.Equal(
+            "a guard may not replace the real 'lockdown' with 'shelter-b', which releases locks 'lock-egress', 'lock-c'; "
+                + "a supervisor must send it",
+            Refusal(shelter));
+    }
+
+    [Fact]
+    public void A_technicians_scoped_takeover_is_refused_like_a_guards()
+    {
+        // Any office role but a supervisor: the installer's key is not a way round the rule.
+        var lockdown = Press(Quiet(), "panic-a", 1).State;
+
+        var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Technician, "lockdown-b"), 2);
+
+        Assert.Same(lockdown, scoped.State);
+        Assert.StartsWith("a technician may not replace the real 'lockdown'", Refusal(scoped), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_supervisors_zone_limited_lockdown_and_shelter_take_over_and_release_the_locks_outside()
+    {
+        var lockdown = Press(Quiet(), "panic-a", 1).State;
+
+        var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Supervisor, "lockdown-b"), 2);
+        var shelter = Run(scoped.State, Command(CommandType.Shelter, OperatorRole.Supervisor, "shelter-b"), 3);
+
+        Assert.Equal("lockdown", Assert.IsType<LockdownStarted>(scoped.Events[0]).Replaced);
+        Assert.False(Locked(scoped.State, "lock-c"));
+        Assert.False(Locked(scoped.State, "lock-egress"));
+        Assert.Equal((SiteMode.ShelterInPlace, "shelter-b"), (shelter.State.Mode, shelter.State.Lockdown!.Scenario));
+        Assert.Equal("sup-1", Assert.IsType<CommandDone>(shelter.Events[^1]).Operator);
+    }
+
+    [Fact]
+    public void A_guards_wider_lockdown_over_a_scoped_real_one_takes_over()
+    {
+        // Escalating to something that locks at least as much is open to guards.
+        var scoped = Run(Quiet(), Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-b"), 1).State;
+
+        var all = Run(scoped, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-all"), 2);
+
+        Assert.Equal("lockdown-all", all.State.Lockdown!.Scenario);
+        Assert.IsType<CommandDone>(all.Events[^1]);
+        Assert.True(Locked(all.State, "lock-c"));
+    }
+
+    [Fact]
+    public void A_scoped_lockdown_trigger_on_site_keeps_the_rank_rule()
+    {
+        // shelter-b's key is on site: somebody there turned it, as with the evacuation key.
+        var lockdown = Run(Quiet(), Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown"), 1).State;
+
+        var shelter = Press(lockdown, "key-shelter", 2);
+
+        Assert.Equal((SiteMode.ShelterInPlace, "shelter-b"), (shelter.State.Mode, shelter.State.Lockdown!.Scenario));
+        Assert.False(Locked(shelter.State, "lock-c"));
+    }
+
+    [Fact]
+    public void A_lock_an_exit_button_holds_open_for_a_few_seconds_still_counts_as_kept_locked()
+    {
+        // The takeover would leave the egress door released for good, not for the button's seconds.
+        var lockdown = Press(Quiet(), "panic-a", 1).State;
+        var leaving = Press(lockdown, "rex-a", 2).State;
+        Assert.False(Locked(leaving, "lock-egress"), "the exit button releases its door");
+
+        var scoped = Run(leaving, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-b"), 3);
+
+        Assert.Same(leaving, scoped.State);
+        Assert.Contains("which releases locks 'lock-egress', 'lock-c';", Refusal(scoped), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void During_a_fire_a_guards_evacuate_over_a_real_lockdown_is_still_refused()
+    {
+        // Here the lockdown covers zones a and b: the only lock an evacuation would release is the
+        // egress door, which the fire has released already. But only until the fire is reset; the
+        // evacuation would keep it released after that, and it outranks the panic buttons.
+        var site = TestSite.Create("a", "b") with { ExtraScenarios = Site.ExtraScenarios };
+        var burning = Press(Press(Quiet(site), "panic-a", 1, site).State, "fire-panel", 2, site).State;
+        Assert.True(burning.FireEgressReleased);
+        Assert.False(Locked(burning, "lock-egress", site));
+
+        var evacuate = Run(burning, Command(CommandType.Evacuate, OperatorRole.Guard, "evacuate"), 3, site);
+
+        Assert.Same(burning, evacuate.State);
+        Assert.Equal(
+            "a guard may not replace the real 'lockdown' with 'evacuate', which releases lock 'lock-egress'; "
+                + "a supervisor must send it",
+            Refusal(evacuate));
+    }
+
+    [Fact]
+    public void During_a_fire_the_fires_own_release_does_not_count_against_a_guards_takeover()
+    {
+        // lockdown-ac locks everything the site-wide lockdown does; the egress door is released
+        // by the fire before and after, which is no release of the takeover's.
+        var burning = Press(Press(Quiet(), "panic-a", 1).State, "fire-panel", 2).State;
+
+        var scoped = Run(burning, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-ac"), 3);
+
+        Assert.Equal("lockdown-ac", scoped.State.Lockdown!.Scenario);
+        Assert.IsType<CommandDone>(scoped.Events[^1]);
+        Assert.False(Locked(scoped.State, "lock-egress"), "still released for the fire");
+        Assert.True(Locked(scoped.State, "lock-c"));
+    }
+}
