@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
-using System.Text;
+using System.Text.RegularExpressions;
 using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Configuration;
@@ -10,7 +10,7 @@ namespace EdgeGuard.Configuration;
 /// one rule for what such a file must be, used when the configuration is read and again, by the
 /// running gateway, for a key that was missing then (<see cref="UnavailableOperatorKey.TryLoad"/>).
 /// </summary>
-public static class OperatorKeyFile
+public static partial class OperatorKeyFile
 {
     /// <summary>
     /// The largest key file read: a P-256 public key in PEM is under 200 bytes, so 16 KiB leaves
@@ -21,20 +21,26 @@ public static class OperatorKeyFile
     /// <summary>
     /// Reads <paramref name="operator"/>'s P-256 public key at <paramref name="path"/>. Returns
     /// null with the key's SubjectPublicKeyInfo, or a sentence saying what is wrong with the file
-    /// (missing, a directory, unreadable, a private key, not a P-256 public key) and a default key.
+    /// (missing, a directory, unreadable, a pipe or device, too large, writable or owned by someone
+    /// else, in a directory others may write, a private key, not a P-256 public key) and a default
+    /// key.
     /// </summary>
     public static string? Read(string @operator, string path, out ImmutableArray<byte> publicKey)
     {
         publicKey = default;
-        if (Check(path) is { } problem)
+        if (!OperatingSystem.IsLinux())
         {
-            return problem;
+            // The checks below are Linux calls; a gateway is a Linux machine.
+            return $"file '{path}' cannot be checked: operator key files are read on Linux only";
         }
 
         string text;
         try
         {
-            text = ReadBounded(path);
+            if (ReadChecked(path, out text) is { } problem)
+            {
+                return problem;
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -61,96 +67,20 @@ public static class OperatorKeyFile
     }
 
     /// <summary>
-    /// <paramref name="problem"/> (from <see cref="Read"/>) with <paramref name="path"/> left out,
-    /// for answers anyone on the broker may read: the file's place on the gateway is for the
-    /// technician (log, <c>fault.operator-key</c>), not for whoever sends an unsigned command.
+    /// <paramref name="problem"/> (from <see cref="Read"/>) with <paramref name="path"/> and the
+    /// key directory left out, for answers anyone on the broker may read: the file's place on the
+    /// gateway is for the technician (log, <c>fault.operator-key</c>), not for whoever sends an
+    /// unsigned command.
     /// </summary>
     public static string WithoutPath(string problem, string path) =>
-        problem.Replace($"file '{path}'", "the key file", StringComparison.Ordinal)
-            .Replace($"'{path}'", "the key file", StringComparison.Ordinal)
-            .Replace(path, "the key file", StringComparison.Ordinal);
+        QuotedDirectory().Replace(
+            problem.Replace($"file '{path}'", "the key file", StringComparison.Ordinal)
+                .Replace($"'{path}'", "the key file", StringComparison.Ordinal)
+                .Replace(path, "the key file", StringComparison.Ordinal),
+            "a directory");
 
-    /// <summary>
-    /// What the file must be before it is opened at all. The running gateway reads it again on the
-    /// command handler's one thread: a pipe put at the path would block that read forever (every
-    /// office command stopped), a device such as /dev/zero would fill the memory. Only a regular
-    /// file (or a link to one) is opened: Linux gives a pipe, socket or device the size 0, which no
-    /// key file has. A file others may write is refused too: whoever can write it can put in their
-    /// own key and command the site under this operator's name.
-    /// </summary>
-    private static string? Check(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            return $"'{path}' is a directory, not a key file";
-        }
-
-        if (!File.Exists(path))
-        {
-            return $"file '{path}' does not exist";
-        }
-
-        FileInfo file;
-        try
-        {
-            file = new FileInfo(path);
-            if (file.LinkTarget is not null)
-            {
-                // The final target decides: a link to a pipe is a pipe.
-                if (file.ResolveLinkTarget(returnFinalTarget: true) is not FileInfo { Exists: true } target)
-                {
-                    return $"file '{path}' is a link to something that is not a key file";
-                }
-
-                file = target;
-            }
-
-            if (file.Length == 0)
-            {
-                return $"file '{path}' is empty or not a regular file (a pipe, socket or device); a key file is a regular file";
-            }
-
-            if (file.Length > MaxBytes)
-            {
-                return $"file '{path}' is {file.Length} bytes; a public key file is at most {MaxBytes / 1024} KiB";
-            }
-
-            if (!OperatingSystem.IsWindows() && (file.UnixFileMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
-            {
-                var mode = Convert.ToString((int)file.UnixFileMode & 0x1FF, 8);
-                return $"file '{path}' is writable by group or others (mode 0{mode}): whoever can write it could put in their own key; 'chmod go-w' it (0644)";
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return $"file '{path}' cannot be read: {ex.Message}";
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// The file's text, read through a bounded stream: a file that grew past the limit since it
-    /// was checked is refused, never read to its end.
-    /// </summary>
-    private static string ReadBounded(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.None);
-        var buffer = new byte[MaxBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
-        {
-            length += read;
-        }
-
-        if (length > MaxBytes)
-        {
-            throw new IOException($"it holds more than {MaxBytes / 1024} KiB; a public key file is far smaller");
-        }
-
-        return Encoding.UTF8.GetString(buffer, 0, length);
-    }
+    [GeneratedRegex("directory '[^']*'", RegexOptions.CultureInvariant)]
+    private static partial Regex QuotedDirectory();
 
     /// <summary>
     /// What is wrong with <paramref name="path"/> when it holds the key <paramref name="other"/>

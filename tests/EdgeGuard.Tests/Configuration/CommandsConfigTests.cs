@@ -15,6 +15,12 @@ public sealed class CommandsConfigTests : IDisposable
         using var key = ECDsa.Create(curve ?? ECCurve.NamedCurves.nistP256);
         var path = Path.Combine(_dir, $"{name}.pub.pem");
         File.WriteAllText(path, key.ExportSubjectPublicKeyInfoPem());
+        if (!OperatingSystem.IsWindows())
+        {
+            // 0644 as provisioning installs it, set rather than left to the umask.
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
         return path;
     }
 
@@ -301,6 +307,47 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.True(run.IsValid, run.ToReport());
         Assert.Empty(run.Config!.Commands.Operators);
         Assert.Contains("writable by group or others", Assert.Single(run.Config.Commands.Unavailable).Problem, StringComparison.Ordinal);
+    }
+
+    // Whoever may write the key directory may rename their own key over the file, whatever the
+    // file's mode: refused exactly as a key file others may write is, an error for validate (with
+    // the other problems), the operator unavailable at run.
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public void A_key_directory_group_or_others_may_write_is_refused_by_validate_and_unavailable_at_run()
+    {
+        var loose = Path.Combine(_dir, "operators");
+        Directory.CreateDirectory(loose);
+        File.SetUnixFileMode(loose, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var key = Path.Combine(loose, "sup.jones.pub.pem");
+        File.Move(WriteKey("sup.jones"), key);
+        void Set(Dictionary<string, string?> k)
+        {
+            k.Set("commands:operators:0:name", "sup.jones");
+            k.Set("commands:operators:0:role", "supervisor");
+            k.Set("commands:operators:0:publicKeyFile", key);
+            k.Set("commands:operators:1:name", "guard.smith");
+            k.Set("commands:operators:1:role", "janitor");
+            k.Set("commands:operators:1:publicKeyFile", WriteKey("guard.smith"));
+        }
+
+        var validate = TestConfigs.Read(Set, loadFiles: true);
+        TestConfigs.AssertError(validate, "EdgeGuard:commands:operators:0:publicKeyFile", key, $"directory '{loose}'", "writable by group or others (mode 0775)");
+        TestConfigs.AssertError(validate, "EdgeGuard:commands:operators:1:role", "janitor");
+        Assert.Equal(2, validate.Errors.Count);
+
+        var run = TestConfigs.Read(k =>
+        {
+            Set(k);
+            k.Set("commands:operators:1:role", "guard");
+        });
+        Assert.True(run.IsValid, run.ToReport());
+        Assert.Equal(["guard.smith"], run.Config!.Commands.Operators.Select(o => o.Operator));
+        var unavailable = Assert.Single(run.Config.Commands.Unavailable);
+        Assert.Equal("sup.jones", unavailable.Operator);
+        Assert.Contains($"directory '{loose}', which is writable by group or others", unavailable.Problem, StringComparison.Ordinal);
+        Assert.Contains(key, Assert.Single(run.Warnings).Message, StringComparison.Ordinal);
     }
 
     private static void SetSharedKeys(Dictionary<string, string?> k, string jones, string smith, string guard)

@@ -94,6 +94,144 @@ public sealed class OperatorKeyFilesTests : IDisposable
         Assert.Contains("not a regular file", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
     }
 
+    // The path passes every check as a key file, then a pipe is renamed over it before the open:
+    // a check of the path before the open would let that open block, and every office command with
+    // it. The file is opened without blocking and the open handle is what is checked.
+    [Fact]
+    public async Task A_pipe_swapped_in_after_a_key_passed_the_checks_is_refused_without_blocking()
+    {
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        var key = WriteKey("real");
+        var pipe = Path.Combine(_dir, "pipe");
+        MakeFifo(pipe);
+        File.CreateSymbolicLink(smithFile, key);
+        using var stop = new CancellationTokenSource();
+        // Links renamed over the path in turn (rename is atomic): the path is always there, a key
+        // one moment and a pipe the next.
+        var swaps = 0;
+        var swapper = Task.Factory.StartNew(
+            () =>
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    var next = Path.Combine(_dir, $"next{i % 2}");
+                    File.CreateSymbolicLink(next, i % 2 == 0 ? pipe : key);
+                    File.Move(next, smithFile, overwrite: true);
+                    Interlocked.Increment(ref swaps);
+                }
+            },
+            stop.Token,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        var problems = new List<string?>();
+        try
+        {
+            await Eventually.TrueAsync(() => Volatile.Read(ref swaps) > 100, TimeSpan.FromSeconds(10), "the swapper running");
+            await Task.Run(() =>
+            {
+                for (var i = 0; i < 2000; i++)
+                {
+                    problems.Add(OperatorKeyFile.Read("sup.smith", smithFile, out _));
+                }
+            }).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            // A read is stuck in the pipe's open: a writer lets it go, so the test process ends.
+            using var writer = new FileStream(pipe, FileMode.Open, FileAccess.Write);
+            throw;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await swapper;
+        }
+
+        Assert.All(problems, p => Assert.True(p is null || p.Contains("not a regular file", StringComparison.Ordinal), p));
+        Assert.Contains(problems, p => p is not null);
+        Assert.Contains(problems, p => p is null);
+    }
+
+    // Whoever may write the key directory can rename their own key over the operator's, whatever
+    // the file's mode: the operator stays unavailable as for a key file others may write, the
+    // answer to the office leaves the directory out, and a 'chmod go-w' brings the key back.
+    [Fact]
+    public void A_key_in_a_directory_others_may_write_stays_unavailable_until_it_is_closed()
+    {
+        var loose = Path.Combine(_dir, "loose");
+        Directory.CreateDirectory(loose);
+        File.SetUnixFileMode(loose, DirectoryMode | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+        var smithFile = WriteKey("sup.smith", loose);
+        using var keys = Start([], [Missing("sup.smith", smithFile)]);
+
+        Assert.Null(keys.Find("sup.smith"));
+        Assert.Equal(
+            "the key file is in a directory, which is writable by group or others (mode 0777): whoever can write there could replace the key file; 'chmod go-w' the directory (0755)",
+            keys.Unavailable("sup.smith"));
+        Assert.Contains($"'{loose}'", keys.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(_reported, e => e is OperatorKeyRestored);
+
+        File.SetUnixFileMode(loose, DirectoryMode);
+
+        Assert.NotNull(keys.Find("sup.smith"));
+        Assert.Single(_reported, e => e is OperatorKeyRestored);
+    }
+
+    // Links are followed, as /etc/ssl/certs works: a link in the key directory to a key kept in
+    // another root-owned directory loads ...
+    [Fact]
+    public void A_link_to_a_key_in_another_closed_directory_is_followed()
+    {
+        var store = Path.Combine(_dir, "store");
+        Directory.CreateDirectory(store);
+        File.SetUnixFileMode(store, DirectoryMode);
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        File.CreateSymbolicLink(smithFile, WriteKey("sup.smith", store));
+
+        Assert.Null(OperatorKeyFile.Read("sup.smith", smithFile, out var key));
+        Assert.False(key.IsDefaultOrEmpty);
+    }
+
+    // ... but the directory the link leads to is checked as the key directory is: whoever may
+    // write there can replace the file the link reaches.
+    [Fact]
+    public void A_link_to_a_key_in_a_directory_others_may_write_is_refused_naming_that_directory()
+    {
+        var store = Path.Combine(_dir, "store");
+        Directory.CreateDirectory(store);
+        File.SetUnixFileMode(store, DirectoryMode | UnixFileMode.OtherWrite);
+        var smithFile = Path.Combine(_dir, "sup.smith.pub.pem");
+        File.CreateSymbolicLink(smithFile, WriteKey("sup.smith", store));
+
+        var problem = OperatorKeyFile.Read("sup.smith", smithFile, out _);
+
+        Assert.Equal(
+            $"file '{smithFile}' is in directory '{store}', which is writable by group or others (mode 0757): whoever can write there could replace the key file; 'chmod go-w' the directory (0755)",
+            problem);
+    }
+
+    // A key file owned by another user: that user may chmod it and put in their own key.
+    [Fact]
+    public void A_key_file_owned_by_another_user_is_refused()
+    {
+        if (Environment.UserName != "root")
+        {
+            // Only root can give a file away; the gateway's test runs (CI, containers) are root's.
+            return;
+        }
+
+        var smithFile = WriteKey("sup.smith");
+        using (var chown = System.Diagnostics.Process.Start("chown", ["65534", smithFile]))
+        {
+            chown.WaitForExit();
+            Assert.Equal(0, chown.ExitCode);
+        }
+
+        Assert.Equal(
+            $"file '{smithFile}' is owned by uid 65534, neither root nor the service's user: that user could put in their own key; 'chown root' it",
+            OperatorKeyFile.Read("sup.smith", smithFile, out _));
+    }
+
     [Fact]
     public void A_key_file_over_16_KiB_is_refused()
     {
@@ -169,11 +307,16 @@ public sealed class OperatorKeyFilesTests : IDisposable
         new(new CommandOptions(loaded, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15)) { Unavailable = unavailable },
             _reported.AddRange, _time, NullLogger<OperatorKeyFiles>.Instance);
 
-    private string WriteKey(string name)
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    // Mode 0644 as provisioning installs it, set rather than left to the umask.
+    private string WriteKey(string name, string? directory = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var path = Path.Combine(_dir, $"{name}.pub.pem");
+        var path = Path.Combine(directory ?? _dir, $"{name}.pub.pem");
         File.WriteAllText(path, key.ExportSubjectPublicKeyInfoPem());
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         return path;
     }
 

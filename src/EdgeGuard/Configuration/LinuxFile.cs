@@ -1,0 +1,155 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
+
+namespace EdgeGuard.Configuration;
+
+/// <summary>
+/// The few Linux calls that reading a secret file safely needs and .NET does not offer: an open
+/// that cannot block (a FIFO put at the path opens at once instead of waiting for a writer), and the
+/// type, size, mode and owner of what was actually opened (statx, whose layout is the same on
+/// x86-64, arm64 and arm32, unlike struct stat). glibc 2.28 or later (Debian Buster and newer).
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal static partial class LinuxFile
+{
+    // Generic Linux values, the same on x86-64, arm64 and arm32.
+    private const int ReadOnly = 0;
+    private const int NonBlocking = 0x800;
+    private const int NoControllingTerminal = 0x100;
+    private const int CloseOnExec = 0x80000;
+    private const int CurrentDirectory = -100;
+    private const int EmptyPath = 0x1000;
+    private const uint BasicStats = 0x7ff;
+    private const int TypeMask = 0xF000;
+
+    /// <summary>ENOENT: nothing at the path.</summary>
+    public const int NoSuchFile = 2;
+
+    /// <summary>ENOTDIR: a part of the path is not a directory.</summary>
+    public const int NotADirectory = 20;
+
+    /// <summary>EACCES: a directory on the way cannot be entered, or the file not read.</summary>
+    public const int PermissionDenied = 13;
+
+    /// <summary>ENXIO: opening a Unix socket file.</summary>
+    public const int NoDevice = 6;
+
+    /// <summary>What a file is, as statx reports it.</summary>
+    /// <param name="Kind">Regular file, directory or anything else.</param>
+    /// <param name="Mode">The permission bits.</param>
+    /// <param name="Owner">The owner's uid.</param>
+    /// <param name="Size">Length in bytes (0 for pipes and devices).</param>
+    public readonly record struct Status(FileKind Kind, UnixFileMode Mode, uint Owner, long Size);
+
+    /// <summary>The kinds a secret file check tells apart.</summary>
+    public enum FileKind
+    {
+        /// <summary>A regular file.</summary>
+        Regular,
+
+        /// <summary>A directory.</summary>
+        Directory,
+
+        /// <summary>A pipe, socket or device.</summary>
+        Other,
+    }
+
+    /// <summary>This process's effective uid: the service's user, who may own its own files.</summary>
+    public static uint EffectiveUser => GetEffectiveUid();
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading without blocking and without becoming its
+    /// controlling terminal; links are followed. Null and the errno when it cannot be opened.
+    /// </summary>
+    public static SafeFileHandle? OpenNonBlocking(string path, out int errno)
+    {
+        var fd = Open(path, ReadOnly | NonBlocking | NoControllingTerminal | CloseOnExec, 0);
+        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>What the open <paramref name="handle"/> is (fstat): never a second look at the path.</summary>
+    public static Status? Stat(SafeFileHandle handle, out int errno)
+    {
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var result = StatX((int)handle.DangerousGetHandle(), string.Empty, EmptyPath, BasicStats, out var buffer);
+            errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return result < 0 ? null : ToStatus(buffer);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>What <paramref name="path"/> is, links followed (for a directory, which is not opened).</summary>
+    public static Status? Stat(string path, out int errno)
+    {
+        var result = StatX(CurrentDirectory, path, 0, BasicStats, out var buffer);
+        errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return result < 0 ? null : ToStatus(buffer);
+    }
+
+    /// <summary>
+    /// Where the open <paramref name="handle"/>'s file really is (through <c>/proc/self/fd</c>):
+    /// the directory a link led to. Null when /proc does not say.
+    /// </summary>
+    public static string? RealPath(SafeFileHandle handle)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{handle.DangerousGetHandle()}").LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The C library's words for <paramref name="errno"/> ("Permission denied").</summary>
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+
+    private static Status ToStatus(in StatxBuffer buffer)
+    {
+        var kind = (buffer.Mode & TypeMask) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            _ => FileKind.Other,
+        };
+        return new Status(kind, (UnixFileMode)(buffer.Mode & 0xFFF), buffer.Uid, (long)buffer.Size);
+    }
+
+    // struct statx (linux/stat.h): the fields up to stx_size, then room for the rest (256 bytes).
+    [StructLayout(LayoutKind.Sequential, Size = 256)]
+    private struct StatxBuffer
+    {
+        public uint Mask;
+        public uint BlockSize;
+        public ulong Attributes;
+        public uint Links;
+        public uint Uid;
+        public uint Gid;
+        public ushort Mode;
+        public ushort Spare;
+        public ulong Inode;
+        public ulong Size;
+    }
+
+    // open(2) is variadic; the mode argument is read only with O_CREAT, which is never passed.
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatX(int directory, string path, int flags, uint mask, out StatxBuffer buffer);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEffectiveUid();
+}
