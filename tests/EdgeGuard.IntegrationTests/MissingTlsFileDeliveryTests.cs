@@ -70,7 +70,7 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
             output.WriteLine(restored.Text);
 
             Assert.True(started.Json.GetProperty("replayed").GetBoolean()); // journaled while the link was down
-            Assert.Equal($"the gateway's TLS client key file '{keyInPlace}' does not exist", fault.Json.GetProperty("data").GetProperty("reason").GetString());
+            Assert.Equal($"the gateway's TLS client key file '{keyInPlace}' (mqtt.tls.keyFile) does not exist", fault.Json.GetProperty("data").GetProperty("reason").GetString());
             Assert.True(restored.Json.GetProperty("data").GetProperty("refusals").GetInt64() >= 3);
             Assert.Single(office.On(Root + "/events"), r => Type(r) == "fault.broker");
             Assert.Null(publisher.TlsFileProblem);

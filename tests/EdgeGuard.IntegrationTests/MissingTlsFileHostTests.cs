@@ -47,7 +47,7 @@ public sealed class MissingTlsFileHostTests
         var publisher = gateway.Host.Services.GetRequiredService<OutboxPublisher>();
         await Eventually.TrueAsync(() => publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
         Assert.Equal(0, publisher.Connects);
-        var problem = $"TLS client key file '{missingKey}' does not exist";
+        var problem = $"TLS client key file '{missingKey}' (mqtt.tls.keyFile) does not exist";
         Assert.Equal(problem, publisher.TlsFileProblem);
         var status = SystemdComposition.StatusLine(gateway.Controller, publisher);
         Assert.StartsWith($"OFFICE LINK DOWN: {problem}", status, StringComparison.Ordinal);

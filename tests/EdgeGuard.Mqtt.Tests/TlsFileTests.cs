@@ -27,12 +27,12 @@ public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(options.Validate());
         Assert.Equal(
             [
-                $"CA certificate file '{_dir.File("ca.pem")}' does not exist",
-                $"client certificate file '{_dir.File("gw.crt")}' does not exist",
-                $"client key file '{_dir.File("gw.key")}' does not exist",
+                $"CA certificate file '{_dir.File("ca.pem")}' (mqtt.tls.caFile) does not exist",
+                $"client certificate file '{_dir.File("gw.crt")}' (mqtt.tls.certFile) does not exist",
+                $"client key file '{_dir.File("gw.key")}' (mqtt.tls.keyFile) does not exist",
             ],
-            tls.MissingFiles());
-        Assert.Empty((tls with { Enabled = false }).MissingFiles()); // not used, so not missed
+            tls.FileProblems());
+        Assert.Empty((tls with { Enabled = false }).FileProblems()); // not used, so not missed
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
 
         var refused = Assert.Throws<FileNotFoundException>(() => ClientOptionsFactory.Build(options, new Topics("site-1", "gw-1"), session: 1));
 
-        Assert.Equal($"tls: client key file '{_dir.File("gw.key")}' does not exist", refused.Message);
+        Assert.Equal($"tls: client key file '{_dir.File("gw.key")}' (mqtt.tls.keyFile) does not exist", refused.Message);
     }
 
     [Fact]
@@ -60,8 +60,8 @@ public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
         await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
 
         var fault = Assert.IsType<BrokerFault>(Assert.Single(harness.Faults.Events));
-        Assert.Equal($"the gateway's TLS client key file '{key}' does not exist", fault.Reason);
-        Assert.Equal($"TLS client key file '{key}' does not exist", harness.Publisher.TlsFileProblem);
+        Assert.Equal($"the gateway's TLS client key file '{key}' (mqtt.tls.keyFile) does not exist", fault.Reason);
+        Assert.Equal($"TLS client key file '{key}' (mqtt.tls.keyFile) does not exist", harness.Publisher.TlsFileProblem);
         Assert.Equal(0, harness.Publisher.Connects);
         Assert.True(harness.Publisher.BrokerRefusals >= 3);
     }
@@ -80,9 +80,32 @@ public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
         await Eventually.TrueAsync(() => harness.Publisher.ConnectAttempts >= 3, Patience, "three connect attempts");
 
         var fault = Assert.IsType<BrokerFault>(Assert.Single(harness.Faults.Events));
-        Assert.StartsWith("the gateway's TLS files cannot be loaded: ", fault.Reason, StringComparison.Ordinal);
-        Assert.StartsWith("TLS files cannot be loaded: ", harness.Publisher.TlsFileProblem, StringComparison.Ordinal);
+        // The setting and both paths, then the runtime's reason: the runtime's words alone name
+        // neither the file nor the line of the configuration to mend.
+        var named = $"TLS client certificate file '{cert}' (mqtt.tls.certFile) and client key file '{key}' (mqtt.tls.keyFile) do not load as a pair";
+        Assert.StartsWith("the gateway's " + named, fault.Reason, StringComparison.Ordinal);
+        Assert.StartsWith(named, harness.Publisher.TlsFileProblem, StringComparison.Ordinal);
+        Assert.True(harness.Publisher.TlsFileProblem!.Length > named.Length + 100, "the runtime's reason follows: " + harness.Publisher.TlsFileProblem);
         Assert.Equal(0, harness.Publisher.Connects);
+    }
+
+    // A CA file that is there but holds no certificate, or a damaged one: named with its setting.
+    [Fact]
+    public void A_CA_file_that_does_not_load_is_named_with_its_setting_and_path()
+    {
+        var pki = new TestPki(_dir.Path);
+        var (cert, key) = pki.IssueClient("gw-1");
+        var ca = _dir.File("ca.pem");
+        File.WriteAllText(ca, "the office CA, pasted from an email\n");
+        var options = Options(new MqttTlsOptions { CaCertificateFile = ca, ClientCertificateFile = cert, ClientKeyFile = key });
+
+        var empty = Assert.ThrowsAny<Exception>(() => ClientOptionsFactory.Build(options, new Topics("site-1", "gw-1"), session: 1));
+        Assert.Equal($"CA certificate file '{ca}' (mqtt.tls.caFile) holds no PEM certificate", empty.Message);
+
+        // Base64 that is no certificate: a copy cut short.
+        File.WriteAllText(ca, "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n");
+        var damaged = Assert.ThrowsAny<Exception>(() => ClientOptionsFactory.Build(options, new Topics("site-1", "gw-1"), session: 1));
+        Assert.StartsWith($"CA certificate file '{ca}' (mqtt.tls.caFile) does not load as PEM certificates: ", damaged.Message, StringComparison.Ordinal);
     }
 
     // A broker nobody listens on: every attempt that got as far as a socket would show as a refused

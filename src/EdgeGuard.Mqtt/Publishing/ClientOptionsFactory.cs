@@ -25,10 +25,10 @@ public static class ClientOptionsFactory
 
     /// <summary>Builds the options of one connection attempt.</summary>
     /// <exception cref="FileNotFoundException">
-    /// A configured TLS file is not on disk; the message names each one (<see cref="MqttTlsOptions.MissingFiles"/>).
+    /// A configured TLS file cannot be reached; the message names each one (<see cref="MqttTlsOptions.FileProblems()"/>).
     /// No options are built without it: never plain text, never without the client certificate.
     /// </exception>
-    /// <exception cref="CryptographicException">A certificate or key file cannot be read.</exception>
+    /// <exception cref="TlsFileException">A certificate or key file does not load; the message names it and its setting.</exception>
     public static MqttClientOptions Build(MqttPublisherOptions options, Topics topics, long session)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -156,7 +156,7 @@ public static class ClientOptionsFactory
         var tls = options.Tls;
         // Checked before any is read, so the reason names every missing file by its setting rather
         // than the runtime's "Could not find file" for the first one.
-        if (tls.MissingFiles() is { Count: > 0 } missing)
+        if (tls.FileProblems() is { Count: > 0 } missing)
         {
             throw new FileNotFoundException("tls: " + string.Join("; ", missing));
         }
@@ -168,18 +168,12 @@ public static class ClientOptionsFactory
         if (tls.ClientCertificateFile is { } certificateFile)
         {
             var keyFile = tls.ClientKeyFile ?? throw new InvalidOperationException("tls: the client certificate has no key file.");
-            builder.WithClientCertificates(new X509Certificate2Collection(LoadClientCertificate(certificateFile, keyFile)));
+            builder.WithClientCertificates(new X509Certificate2Collection(LoadClientCertificate(tls, certificateFile, keyFile)));
         }
 
         if (tls.CaCertificateFile is { } caFile)
         {
-            var anchors = new X509Certificate2Collection();
-            anchors.ImportFromPemFile(caFile);
-            if (anchors.Count == 0)
-            {
-                throw new CryptographicException($"tls: '{caFile}' holds no PEM certificate.");
-            }
-
+            var anchors = LoadAnchors(tls, caFile);
             var revocation = tls.RevocationMode;
             // Thrown, not returned: the handshake's AuthenticationException then carries the reason,
             // which the publisher reports as fault.broker.
@@ -191,9 +185,38 @@ public static class ClientOptionsFactory
         return builder.Build();
     }
 
-    private static X509Certificate2 LoadClientCertificate(string certificateFile, string keyFile)
+    // The runtime's own words ("No supported key formats were found") name neither the file nor the
+    // setting: a technician with three files in /etc/edgeguard/tls learns here which one to mend.
+    private static X509Certificate2Collection LoadAnchors(MqttTlsOptions tls, string caFile)
     {
-        var certificate = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+        var anchors = new X509Certificate2Collection();
+        try
+        {
+            anchors.ImportFromPemFile(caFile);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new TlsFileException($"{tls.CaCertificateNamed(caFile)} does not load as PEM certificates: {ex.Message}", ex);
+        }
+
+        return anchors.Count > 0 ? anchors : throw new TlsFileException($"{tls.CaCertificateNamed(caFile)} holds no PEM certificate");
+    }
+
+    private static X509Certificate2 LoadClientCertificate(MqttTlsOptions tls, string certificateFile, string keyFile)
+    {
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            // ArgumentException: a key that is not this certificate's. Which of the two is wrong
+            // the runtime does not always say, so both are named.
+            throw new TlsFileException(
+                $"{tls.ClientCertificateNamed(certificateFile)} and {tls.ClientKeyNamed(keyFile)} do not load as a pair (an encrypted key, or one that is not this certificate's?): {ex.Message}", ex);
+        }
+
         if (!OperatingSystem.IsWindows())
         {
             return certificate;

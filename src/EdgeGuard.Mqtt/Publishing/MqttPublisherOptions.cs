@@ -213,7 +213,7 @@ public sealed record MqttPublisherOptions
         // Whether the files exist is not checked here: it is the state of the disk, which a
         // certificate rotation changes while the gateway runs, not of these options. A publisher
         // refusing to be built over a missing key would take the whole host, locks included, down
-        // with it. See MqttTlsOptions.MissingFiles for the one rule.
+        // with it. See MqttTlsOptions.FileProblems for the one rule.
     }
 
     /// <summary>True for <c>localhost</c> and loopback IP literals: traffic that never leaves the machine.</summary>

@@ -39,29 +39,55 @@ public sealed record MqttTlsOptions
     public string? ServerName { get; init; }
 
     /// <summary>
-    /// The configured files that are not on disk right now, one sentence each naming the setting and
-    /// the path (<c>client key file '/etc/edgeguard/tls/gw.key' does not exist</c>); empty when TLS is
-    /// off. The one rule for a missing file: the connection is not attempted (never in clear text, never
-    /// without the client certificate) and the files are looked for again at the next attempt. Whether
-    /// that is a configuration error is the caller's decision: <c>edgeguard validate</c> and
-    /// <c>command send</c> refuse, the running gateway keeps protecting the site with its link down.
+    /// The setting <see cref="CaCertificateFile"/> came from, named in every problem with that file
+    /// so that a technician knows which line to mend: <c>mqtt.tls.caFile</c> for the gateway,
+    /// <c>--tls-ca</c> for <c>edgeguard command send</c>.
     /// </summary>
-    public IReadOnlyList<string> MissingFiles()
+    public string CaCertificateSetting { get; init; } = "mqtt.tls.caFile";
+
+    /// <summary>The setting <see cref="ClientCertificateFile"/> came from (<c>mqtt.tls.certFile</c>).</summary>
+    public string ClientCertificateSetting { get; init; } = "mqtt.tls.certFile";
+
+    /// <summary>The setting <see cref="ClientKeyFile"/> came from (<c>mqtt.tls.keyFile</c>).</summary>
+    public string ClientKeySetting { get; init; } = "mqtt.tls.keyFile";
+
+    /// <summary>
+    /// The configured files that cannot be reached right now, one sentence each naming the file, its
+    /// path and its setting (<c>client key file '/etc/edgeguard/tls/gw.key' (mqtt.tls.keyFile) does
+    /// not exist</c>, or <c>cannot be read (permission denied)</c> when a directory on the way is closed
+    /// to the service: see <see cref="TlsFile.Absence(string)"/>); empty when TLS is off. The one rule
+    /// for such a file: the connection is not attempted (never in clear text, never without the
+    /// client certificate) and the files are looked for again at the next attempt. Whether that is a
+    /// configuration error is the caller's decision: <c>edgeguard validate</c> and <c>command send</c>
+    /// refuse, the running gateway keeps protecting the site with its link down.
+    /// </summary>
+    public IReadOnlyList<string> FileProblems() => FileProblems(TlsFile.Absence);
+
+    /// <summary><see cref="FileProblems()"/> with the look at each path given (tests).</summary>
+    internal IReadOnlyList<string> FileProblems(Func<string, string?> absence)
     {
         if (!Enabled)
         {
             return [];
         }
 
-        var missing = new List<string>();
-        foreach (var (what, path) in new[] { ("CA certificate", CaCertificateFile), ("client certificate", ClientCertificateFile), ("client key", ClientKeyFile) })
+        var problems = new List<string>();
+        foreach (var (path, named) in new (string?, Func<string, string>)[] { (CaCertificateFile, CaCertificateNamed), (ClientCertificateFile, ClientCertificateNamed), (ClientKeyFile, ClientKeyNamed) })
         {
-            if (path is not null && !File.Exists(path))
+            if (path is not null && absence(path) is { } why)
             {
-                missing.Add($"{what} file '{path}' does not exist");
+                problems.Add($"{named(path)} {why}");
             }
         }
 
-        return missing;
+        return problems;
     }
+
+    // How problems name each file: what it is, where, and the setting, e.g.
+    // "client key file '/etc/edgeguard/tls/gw.key' (mqtt.tls.keyFile)".
+    internal string CaCertificateNamed(string path) => $"CA certificate file '{path}' ({CaCertificateSetting})";
+
+    internal string ClientCertificateNamed(string path) => $"client certificate file '{path}' ({ClientCertificateSetting})";
+
+    internal string ClientKeyNamed(string path) => $"client key file '{path}' ({ClientKeySetting})";
 }

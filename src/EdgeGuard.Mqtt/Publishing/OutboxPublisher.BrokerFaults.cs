@@ -55,9 +55,11 @@ public sealed partial class OutboxPublisher
         }
         catch (Exception ex) when (_options.Tls.Enabled && ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
-            var missing = _options.Tls.MissingFiles();
-            var problem = missing.Count > 0
-                ? "TLS " + string.Join("; TLS ", missing)
+            // Each names the file, its path and its setting: a missing or closed-off file, or one
+            // that is there and does not load (TlsFileException), with the runtime's reason after.
+            var missing = _options.Tls.FileProblems();
+            var problem = missing.Count > 0 ? "TLS " + string.Join("; TLS ", missing)
+                : ex is TlsFileException ? "TLS " + ex.Message
                 : "TLS files cannot be loaded: " + Innermost(ex);
             if (!string.Equals(Interlocked.Exchange(ref _tlsFileProblem, problem), problem, StringComparison.Ordinal))
             {

@@ -61,12 +61,15 @@ internal static class CommandSendVerb
                         ClientCertificateFile = result.GetValue(cert)?.FullName,
                         ClientKeyFile = result.GetValue(certKey)?.FullName,
                         RevocationMode = X509RevocationMode.NoCheck,
+                        CaCertificateSetting = "--tls-ca",
+                        ClientCertificateSetting = "--tls-cert",
+                        ClientKeySetting = "--tls-key",
                     }
                     : MqttTlsOptions.Disabled,
             };
             // A missing file is refused here, before connecting: an office tool run by hand, unlike
             // the gateway, has nothing to protect meanwhile.
-            if (options.Validate().Concat(options.Tls.MissingFiles().Select(m => "tls: " + m)).ToList() is { Count: > 0 } problems)
+            if (options.Validate().Concat(options.Tls.FileProblems().Select(m => "tls: " + m)).ToList() is { Count: > 0 } problems)
             {
                 foreach (var problem in problems)
                 {

@@ -322,16 +322,19 @@ public static partial class GatewayConfigReader
         private string? ExistingFile(ConfigNode node)
         {
             var path = _w.Scalar(node, null, required: false);
-            if (path is not null && !File.Exists(path))
+            // A directory on the way the service cannot enter is "cannot be read (permission
+            // denied)", not "does not exist": the file is there, its directory's mode is the fix.
+            if (path is not null && TlsFile.Absence(path) is { } absence)
             {
                 if (loadFiles)
                 {
-                    _w.Error(node, null, $"file '{path}' does not exist");
+                    _w.Error(node, null, $"file '{path}' {absence}");
                 }
                 else
                 {
+                    var until = absence == TlsFile.Missing ? "until it is back" : "until it can be read";
                     _w.Warning(node,
-                        $"file '{path}' does not exist: the gateway runs without the office link until it is back (read at every connect attempt, no restart needed)");
+                        $"file '{path}' {absence}: the gateway runs without the office link {until} (read at every connect attempt, no restart needed)");
                 }
             }
             else if (path is not null && loadFiles && GatewayConfigLoader.CannotOpen(path) is { } unreadable)
@@ -347,7 +350,7 @@ public static partial class GatewayConfigReader
         // the gateway offline for good, each connect failing with the same log line.
         private void LoadsAsTls(ConfigNode node, string? ca, string? cert, string? key)
         {
-            static bool Usable(string? path) => path is not null && File.Exists(path) && GatewayConfigLoader.CannotOpen(path) is null;
+            static bool Usable(string? path) => path is not null && TlsFile.Absence(path) is null && GatewayConfigLoader.CannotOpen(path) is null;
             if (Usable(ca))
             {
                 try

@@ -82,6 +82,21 @@ public sealed class TlsFilesConfigTests : IDisposable
         Assert.Empty(result.Warnings);
     }
 
+    // File.Exists is false for a directory, and for a file behind a directory the service cannot
+    // enter, as for nothing there: each is named for what it is (TlsFile.Absence; the closed
+    // directory's case is in EdgeGuard.Mqtt.Tests, since root enters every directory).
+    [Fact]
+    public void A_directory_given_as_a_TLS_file_is_named_a_directory_not_missing()
+    {
+        var directory = Path.Combine(_dir.Path, "tls");
+        Directory.CreateDirectory(directory);
+
+        TestConfigs.AssertError(WithTls(directory, _client.Cert, _client.Key), "EdgeGuard:mqtt:tls:caFile", $"file '{directory}' is a directory, not a file");
+        var warning = Assert.Single(WithTls(directory, _client.Cert, _client.Key, loadFiles: false).Warnings);
+        Assert.Equal("EdgeGuard:mqtt:tls:caFile", warning.Path);
+        Assert.StartsWith($"file '{directory}' is a directory, not a file: the gateway runs without the office link until it can be read", warning.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_valid_config_with_its_files_in_place_has_no_warning()
     {
