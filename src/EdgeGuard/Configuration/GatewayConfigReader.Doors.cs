@@ -30,6 +30,7 @@ public static partial class GatewayConfigReader
             {
                 if (!_w.Object(item, null, DoorKeys) || Id(item.Child("id"), null, required: true) is not { } id)
                 {
+                    _doorExits.Add(DoorExit.Unread);
                     continue;
                 }
 
@@ -37,6 +38,7 @@ public static partial class GatewayConfigReader
                 if (doors.Any(d => d.Id == id))
                 {
                     _w.Error(item.Child("id"), subject, $"door id '{id}' is used twice");
+                    _doorExits.Add(DoorExit.Unread);
                     continue;
                 }
 
@@ -50,6 +52,8 @@ public static partial class GatewayConfigReader
                 var delayedNode = item.Child("delayedEgressSeconds");
                 // NFPA 101 7.2.1.6.1: 15 s, extendable to 30 s by the authority having jurisdiction.
                 var delayed = delayedNode.IsPresent ? _w.Int(delayedNode, subject, required: true, 15, 30) : null;
+                // A request-to-exit list with a reported error counts as an exit button: not said twice.
+                _doorExits.Add(new DoorExit(lockId, id, ExitButton: rex.Count > 0 || !rexOk, delayedNode.IsPresent));
                 var alarmNode = item.Child("localAlarm");
                 var localAlarm = alarmNode.IsPresent
                     ? OutputRef(alarmNode, subject, outputs, required: true, "a siren, strobe or indicator", OutputKind.Siren, OutputKind.Strobe, OutputKind.Indicator)

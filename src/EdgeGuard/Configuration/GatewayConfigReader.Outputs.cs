@@ -30,9 +30,11 @@ public static partial class GatewayConfigReader
                 var failModeNode = item.Child("failMode");
                 var egressNode = item.Child("egress");
                 var normallyLockedNode = item.Child("normallyLocked");
+                var hardwiredExitNode = item.Child("hardwiredExit");
                 LockFailMode? failMode = LockFailMode.FailSafe;
                 bool? egress = false;
                 bool? normallyLocked = false;
+                bool? hardwiredExit = false;
                 if (kind is OutputKind.Lock)
                 {
                     failMode = _w.Enum(failModeNode, subject, required: true, FailModes);
@@ -45,11 +47,13 @@ public static partial class GatewayConfigReader
                             + "(fire, power cut, cut cable) so people can get out; use a failSafe lock (e.g. a maglock), "
                             + "or set egress to false if this door is not an escape route");
                     }
+
+                    hardwiredExit = HardwiredExit(hardwiredExitNode, subject, egress);
                 }
                 else if (kind is { } other)
                 {
                     var noun = Name(OutputKinds, other);
-                    foreach (var lockOnly in new[] { failModeNode, egressNode, normallyLockedNode })
+                    foreach (var lockOnly in new[] { failModeNode, egressNode, normallyLockedNode, hardwiredExitNode })
                     {
                         if (lockOnly.IsPresent)
                         {
@@ -63,6 +67,7 @@ public static partial class GatewayConfigReader
                     _w.Enum(failModeNode, subject, required: false, FailModes);
                     _w.Bool(egressNode, subject, fallback: false);
                     _w.Bool(normallyLockedNode, subject, fallback: false);
+                    _w.Bool(hardwiredExitNode, subject, fallback: false);
                 }
 
                 if (id is not null && kind is not null && line is not null && activeHigh is not null && zone is not null
@@ -70,10 +75,33 @@ public static partial class GatewayConfigReader
                 {
                     outputs.Add(new OutputDefinition(id, kind.Value, line.Value, activeHigh.Value, zone,
                         failMode.Value, egress.Value, normallyLocked.Value));
+                    if (egress == true && hardwiredExit == false)
+                    {
+                        _egressLocksWithoutHardwiredExit.Add((id, egressNode, subject));
+                    }
                 }
             }
 
             return outputs;
+        }
+
+        /// <summary>
+        /// A lock's <c>hardwiredExit</c>: true declares a way out that does not go through the gateway.
+        /// On a lock that is not an escape route it means nothing, so it is refused rather than left
+        /// to suggest a check that is not made.
+        /// </summary>
+        private bool? HardwiredExit(ConfigNode node, string? subject, bool? egress)
+        {
+            if (node.IsPresent && egress == false)
+            {
+                // Whatever its value: the fix is to remove the key, so that is the one thing said.
+                _w.Error(node, subject,
+                    "hardwiredExit applies only to an egress lock (egress: true), where it says people can leave "
+                    + "while the gateway keeps the door locked; remove it, or set egress to true if this door is on an escape route");
+                return null;
+            }
+
+            return _w.Bool(node, subject, fallback: false);
         }
     }
 }

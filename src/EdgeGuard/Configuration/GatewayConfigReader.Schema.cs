@@ -13,7 +13,7 @@ public static partial class GatewayConfigReader
     private static readonly string[] HardwareKeys = ["driver", "chip"];
     private static readonly string[] ZoneKeys = ["id", "name"];
     private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone", "stuckAfterMinutes", "eol", "silent"];
-    private static readonly string[] OutputKeys = ["id", "kind", "line", "activeLevel", "zone", "failMode", "egress", "normallyLocked"];
+    private static readonly string[] OutputKeys = ["id", "kind", "line", "activeLevel", "zone", "failMode", "egress", "normallyLocked", "hardwiredExit"];
     private static readonly string[] LockdownKeys = ["zones", "sirenSeconds", "clearKeyswitches", "drillTriggers"];
     private static readonly string[] LifeSafetyKeys = ["fireResetKeyswitches"];
     private static readonly string[] SupervisionKeys = ["chatterTransitions", "chatterWindowSeconds", "settleSeconds"];

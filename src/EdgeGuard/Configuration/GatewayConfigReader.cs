@@ -146,6 +146,12 @@ public static partial class GatewayConfigReader
         private int _pointItems;
         private int _outputItems;
 
+        /// <summary>Egress locks read without error and without <c>hardwiredExit</c>: each needs a door with an exit button.</summary>
+        private readonly List<(string Id, ConfigNode Egress, string? Subject)> _egressLocksWithoutHardwiredExit = [];
+
+        /// <summary>Every door item as far as it was read, for the egress-exit check.</summary>
+        private readonly List<DoorExit> _doorExits = [];
+
         /// <summary>GPIO line → who uses it.</summary>
         private readonly Dictionary<int, (string Description, string Path, bool Input)> _lines = [];
 
@@ -179,6 +185,7 @@ public static partial class GatewayConfigReader
             var points = Points(root.Child("points"));
             var outputs = Outputs(root.Child("outputs"));
             var doors = Doors(root.Child("doors"), outputs);
+            EgressExits(doors);
             var lockdown = Lockdown(root.Child("lockdown"));
             var lockdownDrillTriggers = new List<string>();
             var lockdownDrillOk = DistinctRefs(root.Child("lockdown").Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), lockdownDrillTriggers);

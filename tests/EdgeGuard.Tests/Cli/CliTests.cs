@@ -64,6 +64,20 @@ public sealed class CliTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "the state directory was created: startup went too far");
     }
 
+    [Fact]
+    public async Task Validate_refuses_an_egress_door_that_lost_its_exit_button_and_exits_2()
+    {
+        // The technician left the lobby's exit button out: a lockdown would lock people in. run reads
+        // the config with the same reader, so it refuses to start on it too (exit 2, as above).
+        var path = ConfigFile(eg => eg["doors"]![0]!.AsObject().Remove("requestToExit"));
+
+        var (code, _, error) = await Run("validate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("EdgeGuard:outputs:0:egress: output 'lock-lobby': ", error, StringComparison.Ordinal);
+        Assert.Contains("door 'lobby' has no requestToExit point", error, StringComparison.Ordinal);
+    }
+
     // A rollback past a journal migration: restarting cannot fix it, so exit 2, which the unit never
     // restarts, instead of 1 and a reboot loop once the start limit is reached.
     [Fact]

@@ -219,13 +219,15 @@ public sealed partial class WalkTestVerbTests : IDisposable
           "outputs": [ { "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "hall" } ] } }
         """;
 
+    // No exit button is wired to this gateway: the hall's push-to-exit cuts the maglock's power
+    // itself, hence hardwiredExit (an egress lock needs a way out a lockdown cannot lock).
     private const string TwoPoints = """
         { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
           "zones": [ { "id": "hall", "name": "Entrance hall" } ],
           "points": [
             { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
             { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "hall" } ],
-          "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true } ] } }
+          "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true, "hardwiredExit": true } ] } }
         """;
 
     /// <summary>The config with its state and control socket moved into this test's directory (which exists: a gateway ran there).</summary>

@@ -233,6 +233,7 @@ public sealed partial class BrokenConfigTests
         new("journal age zero", k => k.Set("journal:maxDeliveredAgeDays", "0"), "EdgeGuard:journal:maxDeliveredAgeDays", ["0 is out of range"]),
 
         .. BoardCases,
+        .. EgressCases,
     ];
 
     public static TheoryData<string> CaseNames
@@ -320,7 +321,7 @@ public sealed partial class BrokenConfigTests
         Assert.Equal("EdgeGuard:outputs:0:egres", error.Path);
         Assert.Equal(
             "output 'lock-lobby': unknown key 'egres' (did you mean 'egress'?); known keys here: "
-            + "id, kind, line, activeLevel, zone, failMode, egress, normallyLocked",
+            + "id, kind, line, activeLevel, zone, failMode, egress, normallyLocked, hardwiredExit",
             error.Message);
     }
 
