@@ -26,7 +26,8 @@ namespace EdgeGuard.Configuration;
 /// <c>1</c> are errors); lists must be JSON arrays (a blank value is an empty list).</item>
 /// <item>Point defaults: <c>pull</c> = <c>none</c>; <c>debounceMs</c> by kind — see
 /// <see cref="DefaultDebounce"/>. Output defaults (locks only): <c>egress</c> = false,
-/// <c>normallyLocked</c> = false; <c>failMode</c> has no default. Zone <c>name</c> defaults to its id.
+/// <c>normallyLocked</c> = false, <c>hardwiredExit</c> = false; <c>failMode</c> has no default. An
+/// egress lock must be the lock of a door with a request-to-exit point unless <c>hardwiredExit</c>. Zone <c>name</c> defaults to its id.
 /// <c>lockdown</c>: <c>zones</c> empty = every zone, <c>sirenSeconds</c> = 180, no clear keyswitches.
 /// <c>mqtt</c>: blank host = none, port 1883. <c>simulation.controlSocket</c>: blank =
 /// <c>$TMPDIR/edgeguard-{gateway}.sock</c>.</item>
