@@ -183,6 +183,26 @@ public sealed class OfficeTakeoverLockTests
     }
 
     [Fact]
+    public void A_secure_door_latched_open_by_delayed_egress_before_the_lockdown_counts_as_released_by_an_evacuation()
+    {
+        // Delayed egress latches door-entry (a secure, normally locked door) released until its
+        // relock key; the lockdown holds it locked anyway, but an evacuation honours the latch
+        // again: the guard's evacuate would unlock it, although no policy of either mode does.
+        var site = TestSite.Create("b") with { ExtraScenarios = Site.ExtraScenarios };
+        var latched = SiteDecider.Decide(site, Press(Quiet(site), "rex-b", 1, site).State, TimerTick.Instance, TestSite.At(20)).State;
+        Assert.False(Locked(latched, "lock-entry", site), "released after the delay, until relocked");
+        var lockdown = Press(latched, "panic-a", 60, site).State;
+        Assert.True(Locked(lockdown, "lock-entry", site), "the lockdown holds the latched secure door locked");
+        var evacuation = Run(lockdown, Command(CommandType.Evacuate, OperatorRole.Supervisor, "evacuate"), 61, site).State;
+        Assert.False(Locked(evacuation, "lock-entry", site), "an evacuation honours the latch: what the guard's would do");
+
+        var evacuate = Run(lockdown, Command(CommandType.Evacuate, OperatorRole.Guard, "evacuate"), 61, site);
+
+        Assert.Same(lockdown, evacuate.State);
+        Assert.Contains("'lock-entry'", Refusal(evacuate), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void During_a_fire_a_guards_evacuate_over_a_real_lockdown_is_still_refused()
     {
         // Here the lockdown covers zones a and b: the only lock an evacuation would release is the

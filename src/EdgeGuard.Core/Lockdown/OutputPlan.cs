@@ -108,8 +108,11 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
     /// Both sides are judged without a fire's release. That release is the same on both sides while
     /// it lasts, so it is never the change's; but it ends at the fire reset, and a lock the new mode
     /// leaves released stays released after that. A door's own release (exit button, delayed egress)
-    /// is left out too: a person at the door asked for it, and a change made during an exit button's
-    /// few seconds must not pass for releasing nothing when it leaves that door released for good.
+    /// that <paramref name="before"/> honours is left out too: a person at the door asked for it, and
+    /// a change made during an exit button's few seconds must not pass for releasing nothing when it
+    /// leaves that door released for good. One that only <paramref name="after"/> honours counts: a
+    /// secure door latched open by delayed egress before a lockdown, which the lockdown holds locked
+    /// and an evacuation would open again.
     /// </remarks>
     public static IReadOnlyList<string> LocksReleased(SiteDefinition site, SiteState before, SiteState after)
     {
@@ -119,7 +122,9 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         var from = before with { LifeSafety = LifeSafety.Normal };
         var to = after with { LifeSafety = LifeSafety.Normal };
         return [.. site.Outputs
-            .Where(o => o.Kind == OutputKind.Lock && LockedByPolicy(site, from, o) && !LockedByPolicy(site, to, o))
+            .Where(o => o.Kind == OutputKind.Lock && LockedByPolicy(site, from, o)
+                && (!LockedByPolicy(site, to, o)
+                    || (DoorSupervision.ReleasesLock(site, to, o) && !DoorSupervision.ReleasesLock(site, from, o))))
             .Select(o => o.Id)];
     }
 
