@@ -23,6 +23,12 @@ internal static partial class LinuxFile
     private const uint BasicStats = 0x7ff;
     private const int TypeMask = 0xF000;
 
+    // STATX_TYPE | STATX_MODE | STATX_UID | STATX_SIZE: what the checks read.
+    private const uint ReportedNeeded = 0x1 | 0x2 | 0x8 | 0x200;
+
+    // EOPNOTSUPP: the file system did not report a field the checks need.
+    private const int NotSupported = 95;
+
     /// <summary>ENOENT: nothing at the path.</summary>
     public const int NoSuchFile = 2;
 
@@ -78,7 +84,7 @@ internal static partial class LinuxFile
             handle.DangerousAddRef(ref added);
             var result = StatX((int)handle.DangerousGetHandle(), string.Empty, EmptyPath, BasicStats, out var buffer);
             errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
-            return result < 0 ? null : ToStatus(buffer);
+            return result < 0 ? null : ToStatus(buffer, ref errno);
         }
         finally
         {
@@ -94,7 +100,7 @@ internal static partial class LinuxFile
     {
         var result = StatX(CurrentDirectory, path, 0, BasicStats, out var buffer);
         errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return result < 0 ? null : ToStatus(buffer);
+        return result < 0 ? null : ToStatus(buffer, ref errno);
     }
 
     /// <summary>
@@ -116,8 +122,16 @@ internal static partial class LinuxFile
     /// <summary>The C library's words for <paramref name="errno"/> ("Permission denied").</summary>
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
-    private static Status ToStatus(in StatxBuffer buffer)
+    // A file system may leave fields out of statx's answer; zeroes there would read as "owned by
+    // root, mode 0", which passes every check. What was not reported is not trusted.
+    private static Status? ToStatus(in StatxBuffer buffer, ref int errno)
     {
+        if ((buffer.Mask & ReportedNeeded) != ReportedNeeded)
+        {
+            errno = NotSupported;
+            return null;
+        }
+
         var kind = (buffer.Mode & TypeMask) switch
         {
             0x8000 => FileKind.Regular,

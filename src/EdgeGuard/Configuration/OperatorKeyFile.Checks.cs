@@ -74,7 +74,14 @@ public static partial class OperatorKeyFile
             return $"file '{path}' is owned by uid {file.Owner}, neither root nor the service's user: that user could put in their own key; 'chown root' it";
         }
 
-        if (DirectoryProblem(path, LinuxFile.RealPath(handle)) is { } directory)
+        // A link whose target /proc cannot tell leaves the target's directory unchecked.
+        var realPath = LinuxFile.RealPath(handle);
+        if (realPath is null && File.ResolveLinkTarget(path, returnFinalTarget: false) is not null)
+        {
+            return $"file '{path}' is a link, and where it leads cannot be found (is /proc mounted?), so its directory cannot be checked";
+        }
+
+        if (DirectoryProblem(path, realPath) is { } directory)
         {
             return directory;
         }

@@ -46,6 +46,13 @@ public static partial class OperatorKeyFile
         {
             return $"file '{path}' cannot be read: {ex.Message}";
         }
+        catch (TypeLoadException ex)
+        {
+            // statx needs glibc 2.28 (Debian 10); on an older C library the checks cannot run, and
+            // a key that cannot be checked is not used. Thrown from the minute's re-read, it would
+            // end the process instead.
+            return $"file '{path}' cannot be checked: this system's C library lacks a call the checks need (glibc 2.28 or later): {ex.Message}";
+        }
 
         // ImportFromPem would take a private key too; a private key has no business on a
         // gateway (whoever reads the disk could sign commands), so it is refused outright.
