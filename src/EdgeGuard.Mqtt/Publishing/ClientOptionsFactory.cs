@@ -194,7 +194,11 @@ public static class ClientOptionsFactory
         {
             anchors.ImportFromPemFile(caFile);
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TlsFileException($"{tls.CaCertificateNamed(caFile)} cannot be read: {ex.Message}", ex);
+        }
+        catch (CryptographicException ex)
         {
             throw new TlsFileException($"{tls.CaCertificateNamed(caFile)} does not load as PEM certificates: {ex.Message}", ex);
         }
@@ -209,7 +213,14 @@ public static class ClientOptionsFactory
         {
             certificate = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
         }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A key readable only by root's group, say: not a pair problem, and the runtime's
+            // message names the one file it could not read.
+            throw new TlsFileException(
+                $"{tls.ClientCertificateNamed(certificateFile)} or {tls.ClientKeyNamed(keyFile)} cannot be read: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
             // ArgumentException: a key that is not this certificate's. Which of the two is wrong
             // the runtime does not always say, so both are named.
