@@ -45,12 +45,18 @@ public sealed partial class EolLoopLines : IInputLines
     private readonly IDisposable? _owned;
     private readonly Dictionary<string, LoopSlot> _loops = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+
+    // Held by a poll from its first read to its last delivery (before _gate, never after): polls deliver one at a
+    // time, in order, and the refused edges below are theirs alone. An overlapping poll is skipped.
+    private readonly Lock _polling = new();
     private Action<RawEdge>? _onEdge;
     private ITimer? _timer;
     private bool _faulted;
     private bool _disposed;
     private long _deliveryFailures;
     private long _deliveryFailuresSeen;
+    private long _lostDeliveries;
+    private long _lostDeliveriesSeen;
     private Exception? _lastDeliveryFailure;
 
     /// <summary>Creates the loops of one ADC; nothing is read until <see cref="Start"/> or <see cref="Read"/>.</summary>
@@ -121,7 +127,7 @@ public sealed partial class EolLoopLines : IInputLines
 
         if (raise)
         {
-            Deliver([new HardwareFault(_time.GetUtcNow(), _device, failure!)], []);
+            Report([new HardwareFault(_time.GetUtcNow(), _device, failure!)]);
         }
 
         return level;
@@ -153,17 +159,32 @@ public sealed partial class EolLoopLines : IInputLines
     /// <summary>
     /// Reads and classifies every loop once, delivering level changes as edges and reporting tamper and chip
     /// faults. Runs on the timer; callable directly (tests). Never throws; an overlapping call is skipped.
+    /// Every poll first delivers again the edges the action refused before (EolLoopLines.Delivery.cs), whatever
+    /// its samples confirm.
     /// </summary>
     public void Poll()
     {
-        if (!_gate.TryEnter())
+        if (!_polling.TryEnter())
         {
-            return; // the previous poll is still reading: this one would only repeat it
+            return; // the previous poll is still reading or delivering: this one would only repeat it
         }
 
+        try
+        {
+            PollHeld();
+        }
+        finally
+        {
+            _polling.Exit();
+        }
+    }
+
+    /// <summary>The poll, under <see cref="_polling"/>.</summary>
+    private void PollHeld()
+    {
         var events = new List<DomainEvent>();
         var edges = new List<PendingEdge>();
-        try
+        lock (_gate)
         {
             if (_disposed || _onEdge is null)
             {
@@ -208,15 +229,11 @@ public sealed partial class EolLoopLines : IInputLines
                 ApplyAccepted(slot, reading, state, events, edges);
             }
 
-            // The edge action threw in an earlier poll: its level was put back and this poll delivered it again
-            // (or keeps it for the next). One fault while polls keep finding new throws, like a dead ADC.
-            var refusals = Interlocked.Read(ref _deliveryFailures);
-            if (refusals != _deliveryFailuresSeen)
+            // The edge action threw: its edges are kept and delivered again by every poll. One fault while any
+            // is kept or polls keep finding new throws; restored only with nothing kept and no throw since.
+            if (RefusedFault() is { } refused)
             {
-                var refused = $"the edge action failed {refusals - _deliveryFailuresSeen} time(s) on its loops' changes "
-                    + $"({Volatile.Read(ref _lastDeliveryFailure)?.Message}); the levels it did not take are delivered again at every poll until it does";
                 failure = failure is null ? refused : $"{failure}; {refused}";
-                _deliveryFailuresSeen = refusals;
             }
 
             if (failure is not null && !_faulted)
@@ -230,14 +247,11 @@ public sealed partial class EolLoopLines : IInputLines
 
             _faulted = failure is not null;
         }
-        finally
-        {
-            _gate.Exit();
-        }
 
         // Outside the lock: the edge action may decide on the edge right here (an idle controller).
         // Faults first, so the office sees why a point changed.
-        Deliver(events, edges);
+        Report(events);
+        Deliver(edges);
     }
 
     /// <summary>Stops polling.</summary>
@@ -300,68 +314,13 @@ public sealed partial class EolLoopLines : IInputLines
         }
     }
 
-    /// <summary>Queues an edge when the point's level differs from the one last delivered.</summary>
+    /// <summary>Adds an edge when the point's level differs from the one last delivered (or kept to be).</summary>
     private void Deliver(LoopSlot slot, bool high, List<PendingEdge> edges)
     {
         if (high != slot.ReportedHigh)
         {
-            edges.Add(new PendingEdge(slot, slot.ReportedHigh, new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp())));
+            edges.Add(new PendingEdge(slot, slot.ReportedHigh, slot.FailSafe, new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp())));
             slot.ReportedHigh = high;
-        }
-    }
-
-    /// <summary>
-    /// Hands the poll's events to the report, then its edges to the action, in order. A level counts as
-    /// delivered only once the action returned for it: at a throw, that loop and every later one go back to the
-    /// level delivered before, so the next poll delivers them again (stamped then), exactly once.
-    /// </summary>
-    private void Deliver(List<DomainEvent> events, List<PendingEdge> edges)
-    {
-        try
-        {
-            if (events.Count > 0)
-            {
-                _report(events);
-            }
-        }
-#pragma warning disable CA1031 // Runs on a timer thread: an escaping exception would end the process.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            // The report never throws by design; if it does, the controller is gone and so is anyone to tell.
-        }
-
-        for (var i = 0; i < edges.Count; i++)
-        {
-            try
-            {
-                _onEdge?.Invoke(edges[i].Edge);
-            }
-#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: kept for the next poll.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Interlocked.Increment(ref _deliveryFailures);
-                Volatile.Write(ref _lastDeliveryFailure, ex);
-                Undeliver(edges, i);
-                return;
-            }
-        }
-    }
-
-    /// <summary>Puts back the level delivered before for each loop with an edge from <paramref name="from"/> on.</summary>
-    private void Undeliver(List<PendingEdge> edges, int from)
-    {
-        lock (_gate)
-        {
-            foreach (var (slot, before, edge) in edges.Skip(from))
-            {
-                // A poll since (this one delivers outside the lock) that recorded another level has its own edge.
-                if (slot.ReportedHigh == edge.High)
-                {
-                    slot.ReportedHigh = before;
-                }
-            }
         }
     }
 
@@ -375,7 +334,4 @@ public sealed partial class EolLoopLines : IInputLines
 
     /// <summary>The level of a loop that cannot be trusted (tampered, or the ADC does not answer).</summary>
     private static bool FailSafeLevel(SupervisedLoop loop) => TamperedLoop.LevelOf(loop.Point);
-
-    /// <summary>An edge a poll found, with the loop's level before it (null: none delivered yet), put back at a throw.</summary>
-    private readonly record struct PendingEdge(LoopSlot Slot, bool? Before, RawEdge Edge);
 }

@@ -53,6 +53,9 @@ public sealed partial class ExpanderBank
         /// <summary><see cref="Mcp23017Lines.DeliveryFailures"/> as the last pass saw it.</summary>
         public long DeliveryFailuresSeen { get; set; }
 
+        /// <summary><see cref="Mcp23017Lines.LostDeliveries"/> as the last pass saw it.</summary>
+        public long LostDeliveriesSeen { get; set; }
+
         /// <summary>Why the chip must be configured again (it was found reset); null once that succeeded.</summary>
         public string? ResetFound { get; set; }
     }

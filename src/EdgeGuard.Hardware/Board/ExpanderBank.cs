@@ -307,16 +307,22 @@ public sealed partial class ExpanderBank : IInputLines
                 lost = $"{failures} interrupt(s) could not be serviced: {chip.Lines.LastCallbackFailure?.Message}";
             }
 
-            // The action threw on an edge: nothing lost (this pass's sweep has delivered it again, or it is
-            // still kept unreported), but the controller holds an old level meanwhile. Stands for as long as
-            // every pass finds new throws; restored by the first pass whose deliveries all went through.
+            // The action threw on an edge: the chip keeps the edges it did not take and this pass's sweep has
+            // delivered them again, or still keeps them. Stands while any are kept or a pass finds new throws;
+            // restored by the first pass with nothing kept and no throw since the last.
             string? refused = null;
             var refusals = chip.Lines.DeliveryFailures;
-            if (refusals != chip.DeliveryFailuresSeen)
+            var pending = chip.Lines.PendingDeliveries;
+            var dropped = chip.Lines.LostDeliveries;
+            if (refusals != chip.DeliveryFailuresSeen || pending > 0 || dropped != chip.LostDeliveriesSeen)
             {
                 refused = $"the edge action failed {refusals - chip.DeliveryFailuresSeen} time(s) on its points' changes "
-                    + $"({chip.Lines.LastDeliveryFailure?.Message}); the levels it did not take are delivered again at every read until it does";
-                chip.DeliveryFailuresSeen = refusals;
+                    + $"({chip.Lines.LastDeliveryFailure?.Message}); {pending} edge(s) it did not take are kept and "
+                    + "delivered again, in order, at every read until it does"
+                    + (dropped != chip.LostDeliveriesSeen
+                        ? $"; {dropped - chip.LostDeliveriesSeen} edge(s) lost (more than {Mcp23017Lines.MaxRefusedEdges} kept), their levels delivered again"
+                        : "");
+                (chip.DeliveryFailuresSeen, chip.LostDeliveriesSeen) = (refusals, dropped);
             }
 
             // Stands for as long as the line is not trusted: one fault for the episode, then its restore.

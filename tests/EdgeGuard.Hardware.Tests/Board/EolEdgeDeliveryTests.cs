@@ -14,10 +14,12 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 public sealed class EolEdgeDeliveryTests
 {
-    private const int Normal = 470, Alarm = 700;
+    private const int Normal = 470, Alarm = 700, Open = 1000;
     private static readonly EolThresholds DoubleEol = new(EolWiring.Double, 341, 599, 818);
     private static readonly PointDefinition Fire =
         new("fire-annex", PointKind.FireAlarm, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
+    private static readonly PointDefinition Key =
+        new("key-annex", PointKind.Keyswitch, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
     private readonly List<DomainEvent> _reported = [];
@@ -25,10 +27,10 @@ public sealed class EolEdgeDeliveryTests
     private int _reading = Normal;
     private int _throwsLeft;
 
-    private EolLoopLines Started()
+    private EolLoopLines Started(PointDefinition? point = null)
     {
         var lines = new EolLoopLines("mcp3008@0.0", _ => _reading, TimeSpan.FromMilliseconds(50),
-            [new SupervisedLoop(Fire, 0, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
+            [new SupervisedLoop(point ?? Fire, 0, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
         lines.Start(edge =>
         {
             if (_throwsLeft > 0)
@@ -44,7 +46,7 @@ public sealed class EolEdgeDeliveryTests
             lines.Poll();
         }
 
-        Assert.Equal([false], _edges.Select(e => e.High)); // at rest
+        Assert.Equal([_reading == Alarm], _edges.Select(e => e.High)); // the level at start
         return lines;
     }
 
@@ -94,5 +96,75 @@ public sealed class EolEdgeDeliveryTests
         lines.Poll();
         Assert.Equal([false, true], _edges.Select(e => e.High));
         Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
+    }
+
+    [Fact]
+    public void A_refused_fire_alarm_is_delivered_while_the_loop_heads_back_to_normal_unconfirmed()
+    {
+        using var lines = Started();
+        _reading = Alarm;
+        _throwsLeft = 1;
+        lines.Poll();
+        _time.Advance(TimeSpan.FromMilliseconds(10)); // short of the poll timer's 50 ms
+        var alarmed = _time.GetTimestamp();
+        lines.Poll(); // confirms the alarm; the action throws on it
+
+        _reading = Normal; // the loop heads back before the next poll
+        _time.Advance(TimeSpan.FromMilliseconds(10)); // short of the poll timer's 50 ms
+        lines.Poll(); // normal, not yet confirmed: the kept alarm is delivered anyway, stamped when it was seen
+        Assert.Equal([false, true], _edges.Select(e => e.High));
+        Assert.Equal(alarmed, _edges[1].Timestamp);
+
+        _time.Advance(TimeSpan.FromMilliseconds(10)); // short of the poll timer's 50 ms
+        lines.Poll(); // normal confirmed: its own edge
+        lines.Poll();
+        Assert.Equal([false, true, false], _edges.Select(e => e.High));
+    }
+
+    [Fact]
+    public void A_noisy_loop_and_an_action_that_keeps_throwing_are_one_standing_fault()
+    {
+        using var lines = Started();
+        _throwsLeft = int.MaxValue;
+        int[] noisy = [Alarm, Alarm, Normal, Normal, Alarm, Normal, Alarm, Alarm, Normal];
+        for (var i = 0; i < 40; i++)
+        {
+            _reading = noisy[i % noisy.Length];
+            lines.Poll();
+        }
+
+        Assert.Equal(["fault.hardware"], _reported.Select(e => e.Type)); // no restore while edges wait
+
+        _throwsLeft = 0;
+        _reading = Normal;
+        for (var i = 0; i < 4; i++)
+        {
+            lines.Poll();
+        }
+
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _reported.Select(e => e.Type));
+        Assert.False(_edges[^1].High); // every kept change arrived, in order, ending at the real level
+        Assert.All(_edges.Zip(_edges.Skip(1)), pair => Assert.NotEqual(pair.First.High, pair.Second.High));
+    }
+
+    [Fact]
+    public void A_held_key_whose_tamper_level_was_refused_still_gets_it_and_is_then_only_recorded()
+    {
+        _reading = Alarm; // the key held at start
+        using var lines = Started(Key);
+        _reading = Open; // the loop cut: the fail-safe level (inactive) is delivered, and refused
+        _throwsLeft = 1;
+        lines.Poll();
+        lines.Poll();
+        Assert.Equal(0, _throwsLeft);
+
+        _reading = Alarm; // repaired before any retry, the key still held
+        for (var i = 0; i < 4; i++)
+        {
+            lines.Poll();
+        }
+
+        // The tamper's inactive level reaches the receiver; the held key is then recorded, not a fresh turn.
+        Assert.Equal([true, false], _edges.Select(e => e.High));
     }
 }

@@ -7,69 +7,139 @@ namespace EdgeGuard.Hardware.Drivers.Mcp23017;
 // from configuration and reads in Mcp23017Lines.cs and from the interrupt path in Mcp23017Lines.Interrupts.cs.
 public sealed partial class Mcp23017Lines
 {
-    // Pins whose _reported was put back because the edge action threw on their edge: the next read finds them
-    // changed and delivers them again. A difference there says nothing about the interrupt line either.
+    /// <summary>
+    /// Refused edges kept at most, per chip. A panic button pressed and released while the action fails is two
+    /// edges; 64 covers a burst on all 16 pins twice over. Beyond it an edge is counted lost and its pin falls
+    /// back to the level the receiver last took, so the next read still brings the receiver to the real level.
+    /// </summary>
+    public const int MaxRefusedEdges = 64;
+
+    // The edges the action threw on (and every later one), in order, with their original stamps: delivered again
+    // before any new edge of the next read. A level alone cannot stand for them: a press and release refused in
+    // turn leave the level where it was, and the press would never be delivered. Under the lock.
+    private readonly Queue<RawEdge> _refused = new();
+
+    // Pins whose _reported was put back because the queue was full: the next read finds them changed and
+    // delivers their level. A difference there says nothing about the interrupt line.
     private ushort _undelivered;
     private long _deliveryFailures;
+    private long _lostDeliveries;
     private Exception? _lastDeliveryFailure;
 
     /// <summary>
-    /// Times the edge action threw. Nothing is lost by it: the levels it did not take stay unreported and every
-    /// later read (an interrupt, <see cref="Sweep"/>, <see cref="DeliverChanges"/>) delivers them again, stamped
-    /// then. Non-zero growth is a fault to report.
+    /// Times the edge action threw. The edges it did not take are kept (<see cref="PendingDeliveries"/>) and
+    /// every later read (an interrupt, <see cref="Sweep"/>, <see cref="DeliverChanges"/>) delivers them again, in
+    /// order and with their original stamps, before its own. Non-zero growth is a fault to report.
     /// </summary>
     public long DeliveryFailures => Interlocked.Read(ref _deliveryFailures);
+
+    /// <summary>Edges the action refused that wait to be delivered again; non-zero is a fault to report.</summary>
+    public int PendingDeliveries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _refused.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Refused edges dropped because <see cref="MaxRefusedEdges"/> were already waiting: the pulse they were part
+    /// of is lost, though the pin's level is delivered by the next read. Non-zero growth is a fault to report.
+    /// </summary>
+    public long LostDeliveries => Interlocked.Read(ref _lostDeliveries);
 
     /// <summary>The most recent exception the edge action threw.</summary>
     public Exception? LastDeliveryFailure => Volatile.Read(ref _lastDeliveryFailure);
 
     /// <summary>
-    /// Hands edges to the action, in order. Called under the lock, after <see cref="RecordRead"/>. A pin's level
-    /// counts as reported only once the action returned for it: when the action throws, that edge's pin and the
-    /// pin of every later edge go back to the level before their first undelivered edge, so the next read finds
-    /// them changed and delivers them again (stamped then), exactly once. Never throws.
+    /// Hands the edges still refused, then <paramref name="edges"/>, to the action, in order. Called under the
+    /// lock, after <see cref="RecordRead"/>, by every read (with no new edges too: the retry). An edge counts as
+    /// taken only once the action returned for it: when the action throws, that edge and every later one are kept
+    /// for the next read. Never throws.
     /// </summary>
     /// <remarks>
-    /// Delivering the rest of the batch after a throw would reorder it (the failed edge comes again later), and
-    /// the action's failure (a bug, the controller disposed at a stop) is rarely one edge's: the next read is the
-    /// retry, at the supervision's pace (each second, every 25 ms while the interrupt line is not trusted) or at
-    /// the next interrupt. The failure is counted in <see cref="DeliveryFailures"/>; the bank reports it.
+    /// <para>Delivering the rest after a throw would reorder them, and the action's failure (a bug, the controller
+    /// disposed at a stop) is rarely one edge's: the next read is the retry, at the supervision's pace (each second,
+    /// every 25 ms while the interrupt line is not trusted) or at the next interrupt. The failure is counted in
+    /// <see cref="DeliveryFailures"/>; the bank reports it.</para>
+    /// <para>A kept edge keeps its stamp: it is when the pin changed, and the receiver's debounce measures a press
+    /// between two stamps (restamped at the retry, a refused press and release would last no time at all).</para>
+    /// <para>_reported is the level after every edge delivered or kept, so a read compares with what the receiver
+    /// will hold once the queue drains; it is put back only for an edge dropped from a full queue.</para>
     /// </remarks>
     private void Deliver(List<RawEdge> edges)
     {
+        while (_refused.TryPeek(out var kept))
+        {
+            if (!Hand(kept))
+            {
+                Keep(edges, 0);
+                return;
+            }
+
+            _refused.Dequeue();
+        }
+
         for (var i = 0; i < edges.Count; i++)
         {
-            try
+            if (!Hand(edges[i]))
             {
-                _onEdge?.Invoke(edges[i]);
-            }
-#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: kept for the next read.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Interlocked.Increment(ref _deliveryFailures);
-                Volatile.Write(ref _lastDeliveryFailure, ex);
-                Undeliver(edges, i);
-
+                Keep(edges, i);
                 return;
             }
         }
     }
 
-    /// <summary>Puts back the reported level of each pin with an edge from <paramref name="from"/> on. Under the lock.</summary>
-    /// <remarks>
-    /// Unconditionally, unlike a native line's guard against a re-entrant edge: the action writes this chip's
-    /// outputs at most, never reads it, and should it ever, a level delivered twice beats one never delivered.
-    /// </remarks>
-    private void Undeliver(List<RawEdge> edges, int from)
+    /// <summary>Invokes the action on one edge; false (and counted) when it threw.</summary>
+    private bool Hand(RawEdge edge)
     {
+        try
+        {
+            _onEdge?.Invoke(edge);
+            return true;
+        }
+#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: kept for the next read.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _deliveryFailures);
+            Volatile.Write(ref _lastDeliveryFailure, ex);
+            return false;
+        }
+    }
+
+    /// <summary>Queues the edges from <paramref name="from"/> on, behind those already kept. Under the lock.</summary>
+    /// <remarks>
+    /// Unconditionally, unlike a native line's guard against a re-entrant edge: the action writes outputs at
+    /// most (the gateway's are queued to their writer thread, OpenOutputWriters; only outputs written in step,
+    /// OpenOutputs in tools and tests, take this lock re-entrantly) and never reads this chip; should it ever,
+    /// an edge delivered twice beats one never delivered.
+    /// </remarks>
+    private void Keep(List<RawEdge> edges, int from)
+    {
+        var i = from;
+        for (; i < edges.Count && _refused.Count < MaxRefusedEdges; i++)
+        {
+            _refused.Enqueue(edges[i]);
+        }
+
+        if (i == edges.Count)
+        {
+            return;
+        }
+
+        // Full: the rest is dropped. Each pin goes back to the level before its first dropped edge (its edges
+        // alternate), which the receiver holds once the queue drains, so the next read delivers the real level.
+        Interlocked.Add(ref _lostDeliveries, edges.Count - i);
         ushort restored = 0;
-        for (var i = from; i < edges.Count; i++)
+        for (; i < edges.Count; i++)
         {
             var bit = (ushort)(1 << _inputPins[edges[i].PointId]);
             if ((restored & bit) == 0)
             {
-                // A pin's edges alternate: the level before its first undelivered edge is that edge's opposite.
                 restored |= bit;
                 _reported = (ushort)(edges[i].High ? _reported & ~bit : _reported | bit);
             }

@@ -197,7 +197,9 @@ public sealed partial class Mcp23017Lines
                     _unannouncedOnce &= !announced;
                     // Delivered under the lock so a Poll racing the callback cannot reorder edges. The
                     // action never blocks: it queues the edge, or decides on it here when the
-                    // controller is idle (outputs on this chip then take this lock again, re-entrantly).
+                    // controller is idle; the gateway's outputs on this chip are queued to their writer
+                    // thread (OpenOutputWriters), and only outputs written in step (OpenOutputs: tools,
+                    // tests) take this lock again, re-entrantly.
                     Deliver(EdgesFrom(interrupt, timestamp));
                 }
 
