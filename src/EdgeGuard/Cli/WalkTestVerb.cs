@@ -148,6 +148,7 @@ internal static class WalkTestVerb
             {
                 // A stop while the control server started (the session's settle time returns this itself).
                 end = WalkTestEnd.StoppedBeforeWatching;
+                session.TakeQueuedBoardEvents(); // RunAsync never ran to take them
             }
 
             // The same report whenever the test was stopped: a stop during the settle time lists every point

@@ -121,7 +121,8 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         {
             WalkTestEnd.AllSeen => "every point seen",
             WalkTestEnd.Duration => "duration over",
-            WalkTestEnd.StoppedBeforeWatching => "stopped while the inputs settled, nothing watched",
+            // While the control server started, or while the inputs settled: either way no point was read.
+            WalkTestEnd.StoppedBeforeWatching => "stopped before watching, nothing watched",
             _ => "stopped",
         };
         output.WriteLine();

@@ -152,7 +152,7 @@ public sealed partial class WalkTestVerbTests
         Assert.Equal(ExitCodes.WalkTestIncomplete, code);
         var screen = Screen;
         Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
-        var report = screen[screen.IndexOf("Walk test report (stopped while the inputs settled, nothing watched): 0 of 6 points seen.", StringComparison.Ordinal)..];
+        var report = screen[screen.IndexOf("Walk test report (stopped before watching, nothing watched): 0 of 6 points seen.", StringComparison.Ordinal)..];
         foreach (var point in new[] { "panic-guardroom", "key-guardroom", "door-annex", "panic-annex", "fence-east", "fence-west" })
         {
             Assert.Matches($@"NOT SEEN  {point} ", report);
@@ -168,6 +168,30 @@ public sealed partial class WalkTestVerbTests
     }
 
     [Fact]
+    public async Task A_fault_reported_while_the_inputs_settle_is_shown_and_fails_the_report_of_a_stop()
+    {
+        // The ADC reports a fault right as the inputs start (queued for the session), then Ctrl+C during the
+        // settle time: the fault must be on the screen and in the report, not left in the queue.
+        using var stop = new CancellationTokenSource();
+        var code = await StartAsync(stop.Token, WriteConfig(TwoPoints), services =>
+            services.AddSingleton<Core.Ports.IInputLines>(provider => new InputsStartingWith(() =>
+            {
+                provider.GetRequiredService<HardwareFaultReporter>().Report(
+                    [new Core.Lockdown.HardwareFault(DateTimeOffset.UtcNow, "mcp3008@0.0", "did not answer")]);
+                stop.Cancel();
+            }))).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, code);
+        var screen = Screen;
+        var report = screen.IndexOf("Walk test report (stopped before watching, nothing watched)", StringComparison.Ordinal);
+        Assert.True(report >= 0, screen);
+        var fault = screen.IndexOf("fault mcp3008@0.0: did not answer (fault.hardware)", StringComparison.Ordinal);
+        Assert.InRange(fault, 0, report);
+        Assert.EndsWith("FAILED: 2 points were never seen: door-hall, panic-hall; hardware fault during the test: mcp3008@0.0",
+            screen.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stopped_while_the_inputs_settle_on_a_clean_board_the_report_still_fails_every_point()
     {
         using var stop = new CancellationTokenSource();
@@ -175,7 +199,7 @@ public sealed partial class WalkTestVerbTests
             services.AddSingleton<Core.Ports.IInputLines>(new InputsStartingWith(stop.Cancel))).WaitAsync(Patience);
 
         Assert.Equal(ExitCodes.WalkTestIncomplete, code);
-        var report = Screen[Screen.IndexOf("Walk test report (stopped while the inputs settled, nothing watched): 0 of 2 points seen.", StringComparison.Ordinal)..];
+        var report = Screen[Screen.IndexOf("Walk test report (stopped before watching, nothing watched): 0 of 2 points seen.", StringComparison.Ordinal)..];
         Assert.Matches(@"NOT SEEN  door-hall ", report);
         Assert.Matches(@"NOT SEEN  panic-hall ", report);
         Assert.DoesNotContain("HARDWARE", report);
