@@ -14,7 +14,7 @@ public sealed partial class EolLoopLines
     /// is counted lost and its loop falls back to the level the receiver last took, so a later poll still
     /// brings the receiver to the real level.
     /// </summary>
-    public const int MaxRefusedEdges = 64;
+    public const int MaxRefusedEdges = RefusedEdges.MaxKept;
 
     // The edges the action threw on (and every later one), in order, with their original stamps. Under _polling.
     private readonly Queue<PendingEdge> _refused = new();
@@ -132,14 +132,8 @@ public sealed partial class EolLoopLines
             return null;
         }
 
-        var text = $"the edge action failed {refusals - _deliveryFailuresSeen} time(s) on its loops' changes "
-            + $"({Volatile.Read(ref _lastDeliveryFailure)?.Message}); {_refused.Count} edge(s) it did not take are kept "
-            + "and delivered again, in order, at every poll until it does";
-        if (lost != _lostDeliveriesSeen)
-        {
-            text += $"; {lost - _lostDeliveriesSeen} edge(s) lost (more than {MaxRefusedEdges} kept), their levels delivered again";
-        }
-
+        var text = RefusedEdges.Describe(refusals - _deliveryFailuresSeen, _refused.Count, lost - _lostDeliveriesSeen,
+            Volatile.Read(ref _lastDeliveryFailure)?.Message, "its loops'", "poll");
         (_deliveryFailuresSeen, _lostDeliveriesSeen) = (refusals, lost);
         return text;
     }

@@ -316,12 +316,8 @@ public sealed partial class ExpanderBank : IInputLines
             var dropped = chip.Lines.LostDeliveries;
             if (refusals != chip.DeliveryFailuresSeen || pending > 0 || dropped != chip.LostDeliveriesSeen)
             {
-                refused = $"the edge action failed {refusals - chip.DeliveryFailuresSeen} time(s) on its points' changes "
-                    + $"({chip.Lines.LastDeliveryFailure?.Message}); {pending} edge(s) it did not take are kept and "
-                    + "delivered again, in order, at every read until it does"
-                    + (dropped != chip.LostDeliveriesSeen
-                        ? $"; {dropped - chip.LostDeliveriesSeen} edge(s) lost (more than {Mcp23017Lines.MaxRefusedEdges} kept), their levels delivered again"
-                        : "");
+                refused = RefusedEdges.Describe(refusals - chip.DeliveryFailuresSeen, pending, dropped - chip.LostDeliveriesSeen,
+                    chip.Lines.LastDeliveryFailure?.Message, "its points'", "read");
                 (chip.DeliveryFailuresSeen, chip.LostDeliveriesSeen) = (refusals, dropped);
             }
 

@@ -56,6 +56,7 @@ public sealed class ExpanderEdgeDeliveryTests : IDisposable
         Assert.Equal("mcp23017@0x20", fault.Device);
         Assert.Contains("the edge action failed 1 time", fault.Reason, StringComparison.Ordinal);
         Assert.Contains("Cannot access a disposed object", fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("the edges it did not take have been delivered since", fault.Reason, StringComparison.Ordinal);
         AssertNoFastPoll(); // the retry is no evidence against the interrupt line
 
         bank.Supervise();
@@ -166,6 +167,7 @@ public sealed class ExpanderEdgeDeliveryTests : IDisposable
         Assert.Empty(_rig.Edges);
         var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)); // not one per pass
         Assert.Contains("the edge action failed", fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("1 edge(s) it did not take are kept", fault.Reason, StringComparison.Ordinal);
         AssertNoFastPoll();
         var triedBefore = int.MaxValue - _throwsLeft;
         Assert.InRange(triedBefore, 10, 12); // the callback's, then one a pass: retried at the supervision pace

@@ -12,7 +12,7 @@ public sealed partial class Mcp23017Lines
     /// edges; 64 covers a burst on all 16 pins twice over. Beyond it an edge is counted lost and its pin falls
     /// back to the level the receiver last took, so the next read still brings the receiver to the real level.
     /// </summary>
-    public const int MaxRefusedEdges = 64;
+    public const int MaxRefusedEdges = RefusedEdges.MaxKept;
 
     // The edges the action threw on (and every later one), in order, with their original stamps: delivered again
     // before any new edge of the next read. A level alone cannot stand for them: a press and release refused in

@@ -103,7 +103,8 @@ public sealed partial class Mcp23017Lines
             var interrupt = _chip.ReadInterrupt();
             Deliver(EdgesFrom(interrupt, timestamp));
 
-            // A pin put back because the action threw was never announced again: no evidence against the line.
+            // A pin put back because its refused edge did not fit the queue was never announced again: no
+            // evidence against the line.
             var unannounced = (before ^ interrupt.Levels) & _inputMask & ~assumed & ~undelivered;
 
             // A change with no interrupt at all, and no Read() to explain it (it clears without delivering),
