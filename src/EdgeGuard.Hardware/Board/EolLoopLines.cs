@@ -319,7 +319,8 @@ public sealed partial class EolLoopLines : IInputLines
     {
         if (high != slot.ReportedHigh)
         {
-            edges.Add(new PendingEdge(slot, slot.ReportedHigh, slot.FailSafe, new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp())));
+            var edge = new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp());
+            edges.Add(new PendingEdge(slot, slot.ReportedHigh, slot.FailSafe, edge));
             slot.ReportedHigh = high;
         }
     }
