@@ -1,3 +1,5 @@
+using EdgeGuard.Core.Ports;
+
 namespace EdgeGuard.Hardware;
 
 /// <summary>
@@ -36,5 +38,39 @@ internal static class RefusedEdges
         }
 
         return string.Join("; ", parts);
+    }
+}
+
+/// <summary>
+/// Hands one edge to an input source's edge action and counts the throws: an edge counts as taken only
+/// once the action returned for it. One per chip or ADC; the source keeps what was refused.
+/// </summary>
+internal sealed class EdgeHandOff
+{
+    private long _failures;
+    private Exception? _lastFailure;
+
+    /// <summary>Times the action threw.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>The most recent exception the action threw.</summary>
+    public Exception? LastFailure => Volatile.Read(ref _lastFailure);
+
+    /// <summary>Invokes <paramref name="action"/> on <paramref name="edge"/>; false (and counted) when it threw.</summary>
+    public bool Hand(Action<RawEdge>? action, RawEdge edge)
+    {
+        try
+        {
+            action?.Invoke(edge);
+            return true;
+        }
+#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: the source keeps it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _failures);
+            Volatile.Write(ref _lastFailure, ex);
+            return false;
+        }
     }
 }

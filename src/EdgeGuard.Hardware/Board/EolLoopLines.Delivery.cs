@@ -52,7 +52,7 @@ public sealed partial class EolLoopLines
     {
         while (_refused.TryPeek(out var kept))
         {
-            if (!Hand(kept.Edge))
+            if (!_handOff.Hand(_onEdge, kept.Edge))
             {
                 Keep(edges);
                 return;
@@ -63,7 +63,7 @@ public sealed partial class EolLoopLines
 
         for (var i = 0; i < edges.Count; i++)
         {
-            if (!Hand(edges[i].Edge))
+            if (!_handOff.Hand(_onEdge, edges[i].Edge))
             {
                 Keep(edges.Skip(i).ToList());
                 return;
@@ -71,23 +71,6 @@ public sealed partial class EolLoopLines
         }
     }
 
-    /// <summary>Invokes the action on one edge; false (and counted) when it threw.</summary>
-    private bool Hand(RawEdge edge)
-    {
-        try
-        {
-            _onEdge?.Invoke(edge);
-            return true;
-        }
-#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: kept for the next poll.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Interlocked.Increment(ref _deliveryFailures);
-            Volatile.Write(ref _lastDeliveryFailure, ex);
-            return false;
-        }
-    }
 
     /// <summary>Queues <paramref name="edges"/> behind those already kept; drops (and puts back) what does not fit.</summary>
     private void Keep(List<PendingEdge> edges)
@@ -125,7 +108,7 @@ public sealed partial class EolLoopLines
     /// </summary>
     private string? RefusedFault()
     {
-        var refusals = Interlocked.Read(ref _deliveryFailures);
+        var refusals = _handOff.Failures;
         var lost = Interlocked.Read(ref _lostDeliveries);
         if (refusals == _deliveryFailuresSeen && lost == _lostDeliveriesSeen && _refused.Count == 0)
         {
@@ -133,7 +116,7 @@ public sealed partial class EolLoopLines
         }
 
         var text = RefusedEdges.Describe(refusals - _deliveryFailuresSeen, _refused.Count, lost - _lostDeliveriesSeen,
-            Volatile.Read(ref _lastDeliveryFailure)?.Message, "its loops'", "poll");
+            _handOff.LastFailure?.Message, "its loops'", "poll");
         (_deliveryFailuresSeen, _lostDeliveriesSeen) = (refusals, lost);
         return text;
     }

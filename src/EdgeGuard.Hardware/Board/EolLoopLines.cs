@@ -53,11 +53,10 @@ public sealed partial class EolLoopLines : IInputLines
     private ITimer? _timer;
     private bool _faulted;
     private bool _disposed;
-    private long _deliveryFailures;
+    private readonly EdgeHandOff _handOff = new();
     private long _deliveryFailuresSeen;
     private long _lostDeliveries;
     private long _lostDeliveriesSeen;
-    private Exception? _lastDeliveryFailure;
 
     /// <summary>Creates the loops of one ADC; nothing is read until <see cref="Start"/> or <see cref="Read"/>.</summary>
     /// <param name="device">The ADC's name for fault events, e.g. <c>mcp3008@0.0</c>.</param>

@@ -22,16 +22,15 @@ public sealed partial class Mcp23017Lines
     // Pins whose _reported was put back because the queue was full: the next read finds them changed and
     // delivers their level. A difference there says nothing about the interrupt line.
     private ushort _undelivered;
-    private long _deliveryFailures;
+    private readonly EdgeHandOff _handOff = new();
     private long _lostDeliveries;
-    private Exception? _lastDeliveryFailure;
 
     /// <summary>
     /// Times the edge action threw. The edges it did not take are kept (<see cref="PendingDeliveries"/>) and
     /// every later read (an interrupt, <see cref="Sweep"/>, <see cref="DeliverChanges"/>) delivers them again, in
     /// order and with their original stamps, before its own. Non-zero growth is a fault to report.
     /// </summary>
-    public long DeliveryFailures => Interlocked.Read(ref _deliveryFailures);
+    public long DeliveryFailures => _handOff.Failures;
 
     /// <summary>Edges the action refused that wait to be delivered again; non-zero is a fault to report.</summary>
     public int PendingDeliveries
@@ -52,7 +51,7 @@ public sealed partial class Mcp23017Lines
     public long LostDeliveries => Interlocked.Read(ref _lostDeliveries);
 
     /// <summary>The most recent exception the edge action threw.</summary>
-    public Exception? LastDeliveryFailure => Volatile.Read(ref _lastDeliveryFailure);
+    public Exception? LastDeliveryFailure => _handOff.LastFailure;
 
     /// <summary>
     /// Hands the edges still refused, then <paramref name="edges"/>, to the action, in order. Called under the
@@ -74,7 +73,7 @@ public sealed partial class Mcp23017Lines
     {
         while (_refused.TryPeek(out var kept))
         {
-            if (!Hand(kept))
+            if (!_handOff.Hand(_onEdge, kept))
             {
                 Keep(edges, 0);
                 return;
@@ -85,7 +84,7 @@ public sealed partial class Mcp23017Lines
 
         for (var i = 0; i < edges.Count; i++)
         {
-            if (!Hand(edges[i]))
+            if (!_handOff.Hand(_onEdge, edges[i]))
             {
                 Keep(edges, i);
                 return;
@@ -93,23 +92,6 @@ public sealed partial class Mcp23017Lines
         }
     }
 
-    /// <summary>Invokes the action on one edge; false (and counted) when it threw.</summary>
-    private bool Hand(RawEdge edge)
-    {
-        try
-        {
-            _onEdge?.Invoke(edge);
-            return true;
-        }
-#pragma warning disable CA1031 // Whatever the action threw, the edge was not taken: kept for the next read.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Interlocked.Increment(ref _deliveryFailures);
-            Volatile.Write(ref _lastDeliveryFailure, ex);
-            return false;
-        }
-    }
 
     /// <summary>Queues the edges from <paramref name="from"/> on, behind those already kept. Under the lock.</summary>
     /// <remarks>
