@@ -273,6 +273,7 @@ public sealed partial class ExpanderBank : IInputLines
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    RetryKept(chip, started);
                     return ($"{reset}; configuring it again failed, retrying every {SupervisionInterval.TotalSeconds:0} s: {ex.Message}", null);
                 }
 
@@ -329,7 +330,31 @@ public sealed partial class ExpanderBank : IInputLines
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            RetryKept(chip, started);
             return (chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message, null);
+        }
+    }
+
+    /// <summary>
+    /// After a failed read of the chip: delivers the edges the action refused again, which wait on the action
+    /// alone, so a refused panic press arrives once it works though the chip does not answer (a bus hang, a
+    /// reconfiguration that keeps failing). Only then: a read that succeeds retries them itself, first, and
+    /// one try a pass is the retry pace. Never throws (it runs on the supervision timer).
+    /// </summary>
+    private static void RetryKept(Chip chip, bool started)
+    {
+        if (!started || chip.Lines is not { } lines)
+        {
+            return;
+        }
+
+        try
+        {
+            lines.DeliverKept();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by a stop racing this pass: nothing left to deliver to.
         }
     }
 

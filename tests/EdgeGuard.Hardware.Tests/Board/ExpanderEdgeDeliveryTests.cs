@@ -180,6 +180,50 @@ public sealed class ExpanderEdgeDeliveryTests : IDisposable
         Assert.Single(_rig.Edges);
     }
 
+    [Fact]
+    public void A_refused_press_is_delivered_once_the_action_works_though_the_chip_no_longer_answers()
+    {
+        using var bank = Started();
+        _throwsLeft = int.MaxValue;
+
+        var pressed = _rig.Time.GetTimestamp();
+        _rig.Fake.SetPin(0, false); // a panic press: the callback reads it, the action throws
+        _rig.Fake.Nack = _ => true; // then the bus hangs: no read of the chip succeeds from here on
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
+        Assert.Empty(_rig.Edges);
+        Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+
+        // The action works again while the chip still does not answer: the kept press needs no read.
+        _throwsLeft = 0;
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
+        Assert.Equal([new RawEdge("panic-annex", false, pressed)], _rig.Edges);
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
+        Assert.Single(_rig.Edges); // once
+        Assert.Single(_rig.Reported); // the chip's fault stands while it does not answer
+    }
+
+    [Fact]
+    public void A_refused_press_is_delivered_once_the_action_works_while_configuring_a_reset_chip_keeps_failing()
+    {
+        using var bank = Started();
+        _throwsLeft = int.MaxValue;
+
+        var pressed = _rig.Time.GetTimestamp();
+        _rig.Fake.SetPin(0, false); // a panic press: the callback reads it, the action throws
+        _rig.Fake.PowerOnReset();
+        _rig.Fake.Nack = written => written[0] == 0x14; // it answers reset, but configuring it fails at OLATA
+        bank.Supervise();
+        Assert.Empty(_rig.Edges);
+        Assert.Contains("configuring it again failed",
+            Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Reason, StringComparison.Ordinal);
+
+        _throwsLeft = 0;
+        bank.Supervise();
+        Assert.Equal([new RawEdge("panic-annex", false, pressed)], _rig.Edges);
+        bank.Supervise();
+        Assert.Single(_rig.Edges);
+    }
+
     /// <summary>No read for a while shorter than a supervision pass: the interrupt line is trusted (no fast poll).</summary>
     private void AssertNoFastPoll()
     {

@@ -9,8 +9,9 @@ public sealed partial class Mcp23017Lines
 {
     /// <summary>
     /// Refused edges kept at most, per chip. A panic button pressed and released while the action fails is two
-    /// edges; 64 covers a burst on all 16 pins twice over. Beyond it an edge is counted lost and its pin falls
-    /// back to the level the receiver last took, so the next read still brings the receiver to the real level.
+    /// edges; 64 covers a burst on all 16 pins twice over. Beyond it an edge is counted lost and its pin goes back
+    /// to the level before its first dropped edge, the one the receiver holds once the queue drains, so the next
+    /// read still brings the receiver to the real level.
     /// </summary>
     public const int MaxRefusedEdges = RefusedEdges.MaxKept;
 
@@ -52,6 +53,26 @@ public sealed partial class Mcp23017Lines
 
     /// <summary>The most recent exception the edge action threw.</summary>
     public Exception? LastDeliveryFailure => _handOff.LastFailure;
+
+    /// <summary>
+    /// Delivers the edges the action refused again, without reading the chip. Supervision calls it in a pass
+    /// whose read of the chip failed (one that succeeds delivers them first itself), so a refused panic press
+    /// reaches the receiver once the action works again even while the chip does not answer (a bus hang, a reset
+    /// chip whose reconfiguration keeps failing): the queue waits on the action alone, as the EOL loops' does at
+    /// every poll. Does nothing with nothing kept (nor before <see cref="Start"/>, when nothing can be kept).
+    /// Never throws for the action's failures (they are counted).
+    /// </summary>
+    public void DeliverKept()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            if (_refused.Count > 0)
+            {
+                Deliver([]);
+            }
+        }
+    }
 
     /// <summary>
     /// Hands the edges still refused, then <paramref name="edges"/>, to the action, in order. Called under the
