@@ -61,8 +61,29 @@ public sealed class ExpanderEdgeDeliveryTests : IDisposable
 
         bank.Supervise();
         bank.Supervise();
+        // Again after the second and third sweeps: an unannounced change raises the line fault only at the
+        // second sweep that finds one, so the check after the first pass alone could not see it.
+        AssertNoFastPoll();
         Assert.Single(_rig.Edges); // delivered once, not again at every pass
         Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+    }
+
+    [Fact]
+    public void A_kept_edge_refused_again_at_its_retry_keeps_its_original_stamp()
+    {
+        using var bank = Started();
+        _throwsLeft = 2; // the callback's delivery and the first pass's retry
+
+        var opened = _rig.Time.GetTimestamp();
+        _rig.Fake.SetPin(1, true); // the door opens; the action throws
+        _rig.Time.Advance(TimeSpan.FromMilliseconds(300));
+        bank.Supervise(); // the retry throws too
+        Assert.Empty(_rig.Edges);
+        Assert.Equal(0, _throwsLeft);
+
+        _rig.Time.Advance(TimeSpan.FromMilliseconds(300));
+        bank.Supervise();
+        Assert.Equal([new RawEdge("door-annex", true, opened)], _rig.Edges);
     }
 
     [Fact]
