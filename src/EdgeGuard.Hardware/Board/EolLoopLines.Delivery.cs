@@ -11,8 +11,9 @@ public sealed partial class EolLoopLines
 {
     /// <summary>
     /// Refused edges kept at most, per ADC: eight loops changing four times each, twice over. Beyond it an edge
-    /// is counted lost and its loop falls back to the level the receiver last took, so a later poll still
-    /// brings the receiver to the real level.
+    /// is counted lost and its loop goes back to the level (and fail-safe mark) before its first dropped edge,
+    /// the one the receiver holds once the queue drains, so a later poll still brings the receiver to the real
+    /// level.
     /// </summary>
     public const int MaxRefusedEdges = RefusedEdges.MaxKept;
 
