@@ -23,6 +23,10 @@ public sealed partial class Mcp23017Lines
     // Pins whose _reported was put back because the queue was full: the next read finds them changed and
     // delivers their level. A difference there says nothing about the interrupt line.
     private ushort _undelivered;
+
+    // _undelivered as the last read found it, before it cleared it: a put-back pin's first edge in that read is
+    // the change already counted lost, derived again, and is not counted a second time. Under the lock.
+    private ushort _undeliveredAtRead;
     private readonly EdgeHandOff _handOff = new();
     private long _lostDeliveries;
 
@@ -136,11 +140,25 @@ public sealed partial class Mcp23017Lines
 
         // Full: the rest is dropped. Each pin goes back to the level before its first dropped edge (its edges
         // alternate), which the receiver holds once the queue drains, so the next read delivers the real level.
-        Interlocked.Add(ref _lostDeliveries, edges.Count - i);
+        // Counted per change, not per read: a pin put back by the last read gives its first edge here again
+        // while the queue stays full, and that change was counted lost then.
+        ushort seen = 0;
+        for (var j = 0; j < i; j++)
+        {
+            seen |= (ushort)(1 << _inputPins[edges[j].PointId]);
+        }
+
         ushort restored = 0;
+        var lost = 0;
         for (; i < edges.Count; i++)
         {
             var bit = (ushort)(1 << _inputPins[edges[i].PointId]);
+            if ((seen & bit) != 0 || (_undeliveredAtRead & bit) == 0)
+            {
+                lost++;
+            }
+
+            seen |= bit;
             if ((restored & bit) == 0)
             {
                 restored |= bit;
@@ -148,6 +166,7 @@ public sealed partial class Mcp23017Lines
             }
         }
 
+        Interlocked.Add(ref _lostDeliveries, lost);
         _undelivered |= restored;
     }
 }

@@ -292,6 +292,7 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
         _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
         _quiet = 0; // every quiet pin has now been read: its real level is recorded
         _assumed = 0;
+        _undeliveredAtRead = _undelivered; // for Keep: a put-back pin's edge in this read was counted lost
         _undelivered = 0; // compared again in this read: what differed is among the edges being delivered
         _readUnreported = false;
     }
