@@ -133,6 +133,12 @@ public sealed partial class EolLoopLines
         public bool FailSafe { get; set; }
 
         /// <summary>
+        /// <see cref="ReportedHigh"/> was put back because its edge did not fit the full queue; until the next
+        /// comparison with a reading, an edge found is that change again, already counted lost. Under _gate.
+        /// </summary>
+        public bool PutBack { get; set; }
+
+        /// <summary>
         /// Whether <see cref="Accepted"/> holds the loop's state: false until a boot read or
         /// <see cref="ConfirmingSamples"/> polls agreed on one.
         /// </summary>

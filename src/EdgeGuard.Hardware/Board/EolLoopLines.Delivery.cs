@@ -17,6 +17,12 @@ public sealed partial class EolLoopLines
     /// </summary>
     public const int MaxRefusedEdges = RefusedEdges.MaxKept;
 
+    /// <summary>
+    /// Refused edges dropped because <see cref="MaxRefusedEdges"/> were already waiting, one per change (a loop
+    /// put back is not counted again at each poll that finds it changed). Named in the ADC's fault reason.
+    /// </summary>
+    public long LostDeliveries => Interlocked.Read(ref _lostDeliveries);
+
     // The edges the action threw on (and every later one), in order, with their original stamps. Under _polling.
     private readonly Queue<PendingEdge> _refused = new();
 
@@ -87,17 +93,19 @@ public sealed partial class EolLoopLines
             return;
         }
 
-        Interlocked.Add(ref _lostDeliveries, edges.Count - fit);
+        // Counted per change, not per poll: a loop put back by an earlier poll gives the same edge again at every
+        // poll while the queue stays full, and that change was counted lost when first dropped.
+        Interlocked.Add(ref _lostDeliveries, edges.Skip(fit).Count(e => !e.Again));
         var restored = new HashSet<LoopSlot>();
         lock (_gate)
         {
-            foreach (var (slot, before, beforeFailSafe, _) in edges.Skip(fit))
+            foreach (var (slot, before, beforeFailSafe, _, _) in edges.Skip(fit))
             {
                 // Back to the level (and its fail-safe mark) before the loop's first dropped edge: what the
                 // receiver holds once the queue drains, so a later accepted state compares with it.
                 if (restored.Add(slot))
                 {
-                    (slot.ReportedHigh, slot.FailSafe) = (before, beforeFailSafe);
+                    (slot.ReportedHigh, slot.FailSafe, slot.PutBack) = (before, beforeFailSafe, true);
                 }
             }
         }
@@ -124,7 +132,8 @@ public sealed partial class EolLoopLines
 
     /// <summary>
     /// An edge a poll found, with the loop's level and fail-safe mark before it (null: none delivered yet): put
-    /// back only when the edge is dropped from a full queue.
+    /// back only when the edge is dropped from a full queue. <c>Again</c>: the loop had been put back, so this is
+    /// the change already counted lost, found again.
     /// </summary>
-    private readonly record struct PendingEdge(LoopSlot Slot, bool? Before, bool BeforeFailSafe, RawEdge Edge);
+    private readonly record struct PendingEdge(LoopSlot Slot, bool? Before, bool BeforeFailSafe, RawEdge Edge, bool Again);
 }

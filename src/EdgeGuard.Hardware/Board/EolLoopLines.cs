@@ -305,6 +305,7 @@ public sealed partial class EolLoopLines : IInputLines
             // a new turn count. Its fail-safe level is inactive, so a real inactive level has no edge to give anyway.
             slot.ReportedHigh = level;
             slot.FailSafe = false;
+            slot.PutBack = false;
         }
         else
         {
@@ -319,9 +320,11 @@ public sealed partial class EolLoopLines : IInputLines
         if (high != slot.ReportedHigh)
         {
             var edge = new RawEdge(slot.Loop.Point.Id, high, _time.GetTimestamp());
-            edges.Add(new PendingEdge(slot, slot.ReportedHigh, slot.FailSafe, edge));
+            edges.Add(new PendingEdge(slot, slot.ReportedHigh, slot.FailSafe, edge, slot.PutBack));
             slot.ReportedHigh = high;
         }
+
+        slot.PutBack = false; // compared with the put-back level: what differed is in this poll's edge
     }
 
     /// <summary>The electrical level the point reads at: its logical state through its active level.</summary>

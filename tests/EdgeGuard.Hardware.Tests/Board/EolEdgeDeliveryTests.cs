@@ -148,6 +148,36 @@ public sealed class EolEdgeDeliveryTests
     }
 
     [Fact]
+    public void A_change_dropped_from_a_full_queue_is_counted_lost_once_not_at_every_poll_that_finds_it()
+    {
+        using var lines = Started();
+        _throwsLeft = int.MaxValue;
+        for (var change = 0; change < EolLoopLines.MaxRefusedEdges; change++)
+        {
+            _reading = change % 2 == 0 ? Alarm : Normal; // 64 confirmed changes fill the queue, ending normal
+            for (var i = 0; i < EolLoopLines.ConfirmingSamples; i++)
+            {
+                lines.Poll();
+            }
+        }
+
+        Assert.Equal(0, lines.LostDeliveries);
+        _reading = Alarm; // one change more: dropped, the loop put back to normal
+        for (var i = 0; i < EolLoopLines.ConfirmingSamples + 5; i++)
+        {
+            lines.Poll(); // the alarm held: every poll finds the same change again
+        }
+
+        Assert.Equal(1, lines.LostDeliveries);
+
+        _throwsLeft = 0;
+        lines.Poll();
+        // The start level, the kept changes, then the held alarm: the receiver ends at the real level.
+        Assert.Equal(1 + EolLoopLines.MaxRefusedEdges + 1, _edges.Count);
+        Assert.True(_edges[^1].High);
+    }
+
+    [Fact]
     public void A_held_key_whose_tamper_level_was_refused_still_gets_it_and_is_then_only_recorded()
     {
         _reading = Alarm; // the key held at start
