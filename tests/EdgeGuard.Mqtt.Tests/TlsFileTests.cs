@@ -108,6 +108,28 @@ public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
         Assert.StartsWith($"CA certificate file '{ca}' (mqtt.tls.caFile) does not load as PEM certificates: ", damaged.Message, StringComparison.Ordinal);
     }
 
+    // A file that is there but cannot be read (here /proc/self/mem: it exists, and reading it from the
+    // start fails with EIO; a key readable only by another group fails the same way for the service):
+    // not a pair or PEM problem, and the message must not send the technician after one.
+    [Fact]
+    public void A_file_that_cannot_be_read_is_named_as_unreadable_not_as_a_bad_pair_or_bad_PEM()
+    {
+        const string Unreadable = "/proc/self/mem";
+        var pki = new TestPki(_dir.Path);
+        var (cert, key) = pki.IssueClient("gw-1");
+
+        var keyFails = Assert.ThrowsAny<Exception>(() => ClientOptionsFactory.Build(
+            Options(new MqttTlsOptions { CaCertificateFile = pki.CaFile, ClientCertificateFile = cert, ClientKeyFile = Unreadable }),
+            new Topics("site-1", "gw-1"), session: 1));
+        Assert.StartsWith($"client certificate file '{cert}' (mqtt.tls.certFile) or client key file '{Unreadable}' (mqtt.tls.keyFile) cannot be read: ",
+            keyFails.Message, StringComparison.Ordinal);
+
+        var caFails = Assert.ThrowsAny<Exception>(() => ClientOptionsFactory.Build(
+            Options(new MqttTlsOptions { CaCertificateFile = Unreadable, ClientCertificateFile = cert, ClientKeyFile = key }),
+            new Topics("site-1", "gw-1"), session: 1));
+        Assert.StartsWith($"CA certificate file '{Unreadable}' (mqtt.tls.caFile) cannot be read: ", caFails.Message, StringComparison.Ordinal);
+    }
+
     // A broker nobody listens on: every attempt that got as far as a socket would show as a refused
     // connect, not as the TLS file fault.
     private static MqttPublisherOptions Options(MqttTlsOptions tls) =>
