@@ -103,17 +103,8 @@ public sealed partial class WalkTestVerbTests
     {
         // The expander is dead, then an input cannot be opened (a line another program holds, say): the walk test
         // ends before its session exists, and the dead expander must not go unmentioned.
-        var config = AnnexConfig();
-        var code = await StartAsync(CancellationToken.None, config, services =>
-        {
-            PowerOff(services, "mcp23017@0x20");
-            services.AddSingleton<Core.Ports.IInputLines>(_ => throw new Hardware.HardwareException("Line 24 for 'panic-guardroom' is busy."));
-        }).WaitAsync(Patience);
-
-        Assert.Equal(ExitCodes.Failure, code);
-        var screen = Screen;
-        Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
-        AssertShownBefore(screen, "fault mcp23017@0x20", "cannot walk-test: Line 24");
+        await AssertDeadExpanderShownBeforeTheRefusalAsync(services => services.AddSingleton<Core.Ports.IInputLines>(
+            _ => throw new Hardware.HardwareException("Line 24 for 'panic-guardroom' is busy.")));
     }
 
     [Fact]
@@ -121,18 +112,8 @@ public sealed partial class WalkTestVerbTests
     {
         // The session exists and took the board's reports; then starting the inputs throws (a line another
         // program requested meanwhile): the dead expander must not go unmentioned.
-        var config = AnnexConfig();
-        var code = await StartAsync(CancellationToken.None, config, services =>
-        {
-            PowerOff(services, "mcp23017@0x20");
-            services.AddSingleton<Core.Ports.IInputLines>(new InputsStartingWith(
-                () => throw new Hardware.HardwareException("Line 24 for 'panic-guardroom' is busy.")));
-        }).WaitAsync(Patience);
-
-        Assert.Equal(ExitCodes.Failure, code);
-        var screen = Screen;
-        Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
-        AssertShownBefore(screen, "fault mcp23017@0x20", "cannot walk-test: Line 24");
+        await AssertDeadExpanderShownBeforeTheRefusalAsync(services => services.AddSingleton<Core.Ports.IInputLines>(
+            new InputsStartingWith(() => throw new Hardware.HardwareException("Line 24 for 'panic-guardroom' is busy."))));
     }
 
     [Fact]
@@ -227,6 +208,22 @@ public sealed partial class WalkTestVerbTests
 
     // The annex sample (an MCP23017 and an MCP3008 on the I/O board), written as the walk test's config.
     private string AnnexConfig() => WriteConfig(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")));
+
+    // The annex's expander at 0x20 is dead and the inputs fail as failingInputs makes them: the walk test
+    // cannot start (exit 1), and the expander's start-up fault is shown before the refusal.
+    private async Task AssertDeadExpanderShownBeforeTheRefusalAsync(Action<IServiceCollection> failingInputs)
+    {
+        var code = await StartAsync(CancellationToken.None, AnnexConfig(), services =>
+        {
+            PowerOff(services, "mcp23017@0x20");
+            failingInputs(services);
+        }).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        var screen = Screen;
+        Assert.Matches(@"fault mcp23017@0x20: did not answer at start-up; .* \(fault\.hardware\)", screen);
+        AssertShownBefore(screen, "fault mcp23017@0x20", "cannot walk-test: Line 24");
+    }
 
     private static void AssertShownBefore(string screen, string first, string then) =>
         Assert.True(screen.IndexOf(first, StringComparison.Ordinal) < screen.IndexOf(then, StringComparison.Ordinal), screen);

@@ -253,10 +253,7 @@ public sealed class CommandsConfigTests : IDisposable
     [Fact]
     public void Validate_refuses_one_key_for_two_operators_naming_both()
     {
-        var jones = WriteKey("sup.jones");
-        var smith = Path.Combine(_dir, "sup.smith.pub.pem");
-        File.Copy(jones, smith);
-        var guard = WriteKey("guard.brown");
+        var (jones, smith, guard) = WriteSharedKeys();
 
         var result = TestConfigs.Read(k => SetSharedKeys(k, jones, smith, guard), loadFiles: true);
 
@@ -268,10 +265,7 @@ public sealed class CommandsConfigTests : IDisposable
     [Fact]
     public void Run_starts_with_every_operator_of_a_shared_key_unavailable()
     {
-        var jones = WriteKey("sup.jones");
-        var smith = Path.Combine(_dir, "sup.smith.pub.pem");
-        File.Copy(jones, smith);
-        var guard = WriteKey("guard.brown");
+        var (jones, smith, guard) = WriteSharedKeys();
 
         var result = TestConfigs.Read(k => SetSharedKeys(k, jones, smith, guard));
 
@@ -348,6 +342,15 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.Equal("sup.jones", unavailable.Operator);
         Assert.Contains($"directory '{loose}', which is writable by group or others", unavailable.Problem, StringComparison.Ordinal);
         Assert.Contains(key, Assert.Single(run.Warnings).Message, StringComparison.Ordinal);
+    }
+
+    // Jones's key copied as Smith's, and a guard with a key of their own.
+    private (string Jones, string Smith, string Guard) WriteSharedKeys()
+    {
+        var jones = WriteKey("sup.jones");
+        var smith = Path.Combine(_dir, "sup.smith.pub.pem");
+        File.Copy(jones, smith);
+        return (jones, smith, WriteKey("guard.brown"));
     }
 
     private static void SetSharedKeys(Dictionary<string, string?> k, string jones, string smith, string guard)
