@@ -39,13 +39,7 @@ public static partial class EventDataWriter
                 writer.WriteString("command", e.CommandId);
                 writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));
                 writer.WriteString("operator", e.Operator);
-                writer.WriteString("role", e.Role switch
-                {
-                    OperatorRole.Guard => "guard",
-                    OperatorRole.Supervisor => "supervisor",
-                    OperatorRole.Technician => "technician",
-                    _ => throw new ArgumentOutOfRangeException(nameof(domainEvent), e.Role, "unknown role"),
-                });
+                writer.WriteString("role", OperatorRoles.Wire(e.Role));
                 return (null, null, true);
 
             case OperatorKeyFault e:

@@ -15,6 +15,22 @@ public enum OperatorRole
     Technician,
 }
 
+/// <summary>The roles' names as the contract and the answers spell them.</summary>
+public static class OperatorRoles
+{
+    /// <summary>
+    /// <c>guard</c>, <c>supervisor</c> or <c>technician</c>: spelled out per member, so renaming a
+    /// member cannot change what the office receives.
+    /// </summary>
+    public static string Wire(OperatorRole role) => role switch
+    {
+        OperatorRole.Guard => "guard",
+        OperatorRole.Supervisor => "supervisor",
+        OperatorRole.Technician => "technician",
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, "unknown role"),
+    };
+}
+
 /// <summary>An operator's public key as the gateway knows it.</summary>
 /// <param name="Operator">The name commands carry in <c>operator</c>.</param>
 /// <param name="Role">What the operator may do (<see cref="RolePermissions"/>).</param>

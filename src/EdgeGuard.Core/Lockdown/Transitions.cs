@@ -166,7 +166,7 @@ public static class Transitions
         var released = OutputPlan.LocksReleased(site, state, after);
         return released.Count == 0
             ? null
-            : $"a {RoleName(role)} may not replace the real '{running.Id}' with '{wanted.Id}', which releases "
+            : $"a {OperatorRoles.Wire(role)} may not replace the real '{running.Id}' with '{wanted.Id}', which releases "
                 + $"{Locks(released)}; a supervisor must send it";
     }
 
@@ -178,14 +178,6 @@ public static class Transitions
         var more = ids.Count > Named ? $" and {ids.Count - Named} more" : "";
         return $"{(ids.Count == 1 ? "lock" : "locks")} {names}{more}";
     }
-
-    private static string RoleName(OperatorRole role) => role switch
-    {
-        OperatorRole.Guard => "guard",
-        OperatorRole.Supervisor => "supervisor",
-        OperatorRole.Technician => "technician",
-        _ => role.ToString(),
-    };
 
     // The two approvals were counted by TwoPersonApproval; what is left is the rule every release keeps.
     private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
