@@ -25,6 +25,15 @@ public enum SiteMode
 public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Since, string Scenario = ScenarioDefinition.LockdownId, bool Drill = false);
 
 /// <summary>
+/// A real scenario another one took over. It is suspended, not ended: the locks it keeps locked stay
+/// locked (<see cref="OutputPlan.LockedByPolicy"/>), and it runs again when the one over it is ended
+/// by its releaser. Only the office's two-supervisor all-clear ends them all at once.
+/// </summary>
+/// <param name="Mode">The mode it put the site in.</param>
+/// <param name="Info">Who or what started it, and when.</param>
+public sealed record SuspendedScenario(SiteMode Mode, LockdownInfo Info);
+
+/// <summary>
 /// The part of the state that must survive power loss. It is written to disk before any output
 /// acts on it, and restored before outputs are driven at boot.
 /// </summary>
@@ -39,6 +48,10 @@ public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Si
 /// <param name="ThreatLevel">The threat level; null when never changed (the configured initial level).</param>
 /// <param name="DoorAlarms">Doors with a forced or held-open alarm active, so each is restored after a restart.</param>
 /// <param name="Bypasses">Points bypassed by the office, each until its signed end: a restart neither forgets nor extends one.</param>
+/// <param name="Suspensions">
+/// Real scenarios the running one took over, oldest first: a power cut must neither unlock what they
+/// keep locked nor forget that they run again when the running one ends.
+/// </param>
 public sealed record SafetyState(
     SiteMode Mode,
     LockdownInfo? Lockdown,
@@ -47,8 +60,12 @@ public sealed record SafetyState(
     ImmutableSortedDictionary<string, DoorRelease>? DoorReleases = null,
     int? ThreatLevel = null,
     ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms = null,
-    ImmutableSortedDictionary<string, PointBypass>? Bypasses = null)
+    ImmutableSortedDictionary<string, PointBypass>? Bypasses = null,
+    ImmutableList<SuspendedScenario>? Suspensions = null)
 {
+    /// <summary>The suspended scenarios, oldest first; empty when none.</summary>
+    public ImmutableList<SuspendedScenario> SuspendedScenarios => Suspensions ?? [];
+
     /// <summary>Point id → its bypass; empty when none.</summary>
     public ImmutableSortedDictionary<string, PointBypass> BypassedPoints => Bypasses ?? ImmutableSortedDictionary.Create<string, PointBypass>(StringComparer.Ordinal);
 
@@ -65,7 +82,8 @@ public sealed record SafetyState(
     public bool Equals(SafetyState? other) =>
         other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenSounding == other.SirenSounding
         && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors) && ThreatLevel == other.ThreatLevel
-        && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms) && BypassedPoints.SequenceEqual(other.BypassedPoints);
+        && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms) && BypassedPoints.SequenceEqual(other.BypassedPoints)
+        && SuspendedScenarios.SequenceEqual(other.SuspendedScenarios);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);
@@ -93,6 +111,20 @@ public sealed record SiteState(
     /// <summary>Point id → the office's bypass of it; points never bypassed are absent.</summary>
     public ImmutableSortedDictionary<string, ActiveBypass> Bypasses { get; init; } = ImmutableSortedDictionary.Create<string, ActiveBypass>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Real scenarios the running one took over, oldest first (see <see cref="SuspendedScenario"/>);
+    /// empty in normal mode and whenever nothing was taken over.
+    /// </summary>
+    public ImmutableList<SuspendedScenario> Suspended { get; init; } = [];
+
+    /// <summary>
+    /// Whether the running scenario, or one it suspended, keeps people out (a lockdown or a shelter
+    /// in place): only egress doors then open from inside.
+    /// </summary>
+    public bool KeepsPeopleOut =>
+        Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
+        || (Suspended.Count > 0 && Suspended.Exists(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace));
+
     /// <summary>Signed all-clear approvals collected for the running scenario (two-person rule); not persisted.</summary>
     public Commands.TwoPersonApproval? AllClearApprovals { get; init; }
 
@@ -112,7 +144,8 @@ public sealed record SiteState(
     /// <summary>What must be persisted of this state.</summary>
     /// <remarks>A field added here must be compared in <see cref="SameSafetyFieldsAs"/> too, or its changes are never saved.</remarks>
     public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms(),
-        Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal));
+        Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal),
+        Suspended.Count == 0 ? null : Suspended);
 
     /// <summary>
     /// True when this state's <see cref="Safety"/> equals <paramref name="other"/>'s because every
@@ -123,6 +156,7 @@ public sealed record SiteState(
     public bool SameSafetyFieldsAs(SiteState other) =>
         other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenUntil.HasValue == other.SirenUntil.HasValue
         && LifeSafety == other.LifeSafety && ReferenceEquals(Doors, other.Doors) && ReferenceEquals(Bypasses, other.Bypasses)
+        && ReferenceEquals(Suspended, other.Suspended)
         && ThreatLevel == other.ThreatLevel && ThreatLevelChosen == other.ThreatLevelChosen;
 
     private ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms()
@@ -235,6 +269,8 @@ public sealed record SiteState(
             Doors = doors.ToImmutable(),
             ThreatLevel = threat,
             ThreatLevelChosen = safety.ThreatLevel == threat,
+            // Suspended scenarios belong to the running one; in normal mode there is none to resume.
+            Suspended = safety.Mode == SiteMode.Normal ? [] : safety.SuspendedScenarios,
         };
     }
 }
