@@ -119,6 +119,13 @@ public sealed class LockdownProperties
                 var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
                 Assert.Contains(change.PointId, ended.Releasers);
             }
+            else if (before.Suspended.Count > 0 && ReferenceEquals(after.Lockdown, before.Suspended[^1].Info))
+            {
+                // The one a takeover suspended runs again: only because its releaser ended the one over it.
+                var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
+                Assert.Contains(change.PointId, ended.Releasers);
+                Assert.Equal(before.Suspended[^1].Mode, after.Mode);
+            }
             else if (after.Lockdown!.Cause == "perimeter-breach")
             {
                 // A breach starts (or takes over with) the built-in lockdown only where the threat
@@ -137,6 +144,31 @@ public sealed class LockdownProperties
                 Assert.Contains(change.PointId, after.Lockdown!.Drill ? started.DrillTriggers : started.Triggers);
             }
         }), iter: 400);
+    }
+
+    [Fact]
+    public void A_takeover_of_a_real_scenario_releases_no_lock_it_keeps_locked_but_an_evacuations_escape_routes()
+    {
+        var takeovers = 0;
+        Scenario.Sample(steps => Run(steps, (before, _, decision) =>
+        {
+            var after = decision.State;
+            if (before.Lockdown is not { Drill: false } || after.Mode == SiteMode.Normal || after.Suspended.Count <= before.Suspended.Count)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref takeovers);
+            Assert.Equal(before.Lockdown, after.Suspended[^1].Info);
+            foreach (var released in OutputPlan.LocksReleased(Site, before, after).Select(Site.Output))
+            {
+                // An evacuation opens the escape routes, and honours again a door's own release (an
+                // exit button, delayed egress) that a lockdown or shelter held locked.
+                var evacuationMay = released.Egress || DoorSupervision.ReleasesLock(Site, after, released);
+                Assert.True(after.Mode == SiteMode.Evacuation && evacuationMay, $"{released.Id} released by a takeover to {after.Mode}");
+            }
+        }), iter: 400);
+        Assert.True(takeovers > 0, "the samples took over a real scenario at least once");
     }
 
     [Fact]

@@ -8,8 +8,8 @@ namespace EdgeGuard.Core.Tests;
 /// <summary>
 /// Any takeover of a real scenario by a guard's office command, not only an evacuation: it is
 /// refused when it would release a lock the running scenario keeps locked, as the output plan
-/// computes it. A scoped lockdown or a shelter in place replacing a wider lockdown unlocks the
-/// locks outside its zones; one stolen or coerced guard key must not do that either.
+/// computes it. A takeover suspends the real scenario it replaces and keeps its locks, so what is
+/// left to refuse is an evacuation's release of the escape routes (and a door it would unlatch).
 /// </summary>
 public sealed class OfficeTakeoverLockTests
 {
@@ -54,19 +54,19 @@ public sealed class OfficeTakeoverLockTests
         Assert.IsType<CommandRefused>(Assert.Single(decision.Events)).Reason;
 
     [Fact]
-    public void A_guards_zone_limited_lockdown_over_a_site_wide_real_lockdown_that_would_release_locks_is_refused()
+    public void A_guards_zone_limited_lockdown_over_a_site_wide_real_lockdown_takes_over_and_keeps_every_lock()
     {
+        // It used to release every lock outside zone b, and was refused to guards for that; the
+        // lockdown it takes over is suspended now, and its locks hold (SuspendedScenarioTests).
         var lockdown = Press(Quiet(), "panic-a", 1).State;
         Assert.True(Locked(lockdown, "lock-c") && Locked(lockdown, "lock-egress"));
 
         var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-b"), 2);
 
-        Assert.Same(lockdown, scoped.State);
-        Assert.True(Locked(scoped.State, "lock-c") && Locked(scoped.State, "lock-egress"), "locks outside zone b stay locked");
-        Assert.Equal(
-            "a guard may not replace the real 'lockdown' with 'lockdown-b', which releases locks 'lock-egress', 'lock-c'; "
-                + "a supervisor must send it",
-            Refusal(scoped));
+        Assert.Equal("lockdown-b", scoped.State.Lockdown!.Scenario);
+        Assert.IsType<CommandDone>(scoped.Events[^1]);
+        Assert.All(["lock-egress", "lock-entry", "lock-c"], id => Assert.True(Locked(scoped.State, id), id));
+        Assert.Equal("lockdown", Assert.Single(scoped.State.Suspended).Info.Scenario);
     }
 
     [Fact]
@@ -77,16 +77,25 @@ public sealed class OfficeTakeoverLockTests
             Outputs =
             [
                 .. Site.Outputs,
-                new("lock-a2", OutputKind.Lock, 24, ActiveHigh: true, "a", LockFailMode.FailSafe),
-                new("lock-c2", OutputKind.Lock, 25, ActiveHigh: true, "c", LockFailMode.FailSafe),
+                new("lock-a2", OutputKind.Lock, 24, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true),
+                new("lock-c2", OutputKind.Lock, 25, ActiveHigh: true, "c", LockFailMode.FailSafe, Egress: true),
             ],
         };
         var lockdown = Press(Quiet(site), "panic-a", 1, site).State;
 
-        var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-b"), 2, site);
+        var evacuate = Run(lockdown, Command(CommandType.Evacuate, OperatorRole.Guard, "evacuate"), 2, site);
 
         Assert.Contains(
-            "which releases locks 'lock-egress', 'lock-c', 'lock-a2' and 1 more;", Refusal(scoped), StringComparison.Ordinal);
+            "which releases locks 'lock-egress', 'lock-a2', 'lock-c2';", Refusal(evacuate), StringComparison.Ordinal);
+        var site4 = site with
+        {
+            Outputs = [.. site.Outputs, new("lock-c3", OutputKind.Lock, 26, ActiveHigh: true, "c", LockFailMode.FailSafe, Egress: true)],
+        };
+        var lockdown4 = Press(Quiet(site4), "panic-a", 1, site4).State;
+        Assert.Contains(
+            "which releases locks 'lock-egress', 'lock-a2', 'lock-c2' and 1 more;",
+            Refusal(Run(lockdown4, Command(CommandType.Evacuate, OperatorRole.Guard, "evacuate"), 2, site4)),
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -103,44 +112,45 @@ public sealed class OfficeTakeoverLockTests
     }
 
     [Fact]
-    public void A_guards_shelter_in_place_over_a_real_lockdown_that_would_release_locks_is_refused()
+    public void A_guards_shelter_in_place_over_a_real_lockdown_takes_over_and_keeps_every_lock()
     {
         var lockdown = Press(Quiet(), "panic-b", 1).State;
 
         var shelter = Run(lockdown, Command(CommandType.Shelter, OperatorRole.Guard, "shelter-b"), 2);
 
-        Assert.Same(lockdown, shelter.State);
-        Assert.Equal(
-            "a guard may not replace the real 'lockdown' with 'shelter-b', which releases locks 'lock-egress', 'lock-c'; "
-                + "a supervisor must send it",
-            Refusal(shelter));
+        Assert.Equal((SiteMode.ShelterInPlace, "shelter-b"), (shelter.State.Mode, shelter.State.Lockdown!.Scenario));
+        Assert.All(["lock-egress", "lock-entry", "lock-c"], id => Assert.True(Locked(shelter.State, id), id));
     }
 
     [Fact]
-    public void A_technicians_scoped_takeover_is_refused_like_a_guards()
+    public void A_technicians_evacuate_over_a_real_lockdown_is_refused_like_a_guards()
     {
         // Any office role but a supervisor: the installer's key is not a way round the rule.
         var lockdown = Press(Quiet(), "panic-a", 1).State;
 
-        var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Technician, "lockdown-b"), 2);
+        var evacuate = Run(lockdown, Command(CommandType.Evacuate, OperatorRole.Technician, "evacuate"), 2);
 
-        Assert.Same(lockdown, scoped.State);
-        Assert.StartsWith("a technician may not replace the real 'lockdown'", Refusal(scoped), StringComparison.Ordinal);
+        Assert.Same(lockdown, evacuate.State);
+        Assert.StartsWith("a technician may not replace the real 'lockdown'", Refusal(evacuate), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_supervisors_zone_limited_lockdown_and_shelter_take_over_and_release_the_locks_outside()
+    public void A_supervisors_zone_limited_lockdown_and_shelter_take_over_and_keep_the_locks_outside()
     {
+        // Narrowing a real lockdown is ending part of it: that is the all-clear's (two supervisors)
+        // or a releaser key's, which ends the scenario over it and lets it run again.
         var lockdown = Press(Quiet(), "panic-a", 1).State;
 
         var scoped = Run(lockdown, Command(CommandType.Lockdown, OperatorRole.Supervisor, "lockdown-b"), 2);
         var shelter = Run(scoped.State, Command(CommandType.Shelter, OperatorRole.Supervisor, "shelter-b"), 3);
 
         Assert.Equal("lockdown", Assert.IsType<LockdownStarted>(scoped.Events[0]).Replaced);
-        Assert.False(Locked(scoped.State, "lock-c"));
-        Assert.False(Locked(scoped.State, "lock-egress"));
+        Assert.True(Locked(scoped.State, "lock-c"));
+        Assert.True(Locked(scoped.State, "lock-egress"));
         Assert.Equal((SiteMode.ShelterInPlace, "shelter-b"), (shelter.State.Mode, shelter.State.Lockdown!.Scenario));
         Assert.Equal("sup-1", Assert.IsType<CommandDone>(shelter.Events[^1]).Operator);
+        Assert.Equal(["lockdown", "lockdown-b"], shelter.State.Suspended.Select(s => s.Info.Scenario));
+        Assert.True(Locked(shelter.State, "lock-c") && Locked(shelter.State, "lock-egress"));
     }
 
     [Fact]
@@ -157,7 +167,7 @@ public sealed class OfficeTakeoverLockTests
     }
 
     [Fact]
-    public void A_scoped_lockdown_trigger_on_site_keeps_the_rank_rule()
+    public void A_scoped_shelter_trigger_on_site_keeps_the_rank_rule_and_the_lockdowns_locks()
     {
         // shelter-b's key is on site: somebody there turned it, as with the evacuation key.
         var lockdown = Run(Quiet(), Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown"), 1).State;
@@ -165,21 +175,21 @@ public sealed class OfficeTakeoverLockTests
         var shelter = Press(lockdown, "key-shelter", 2);
 
         Assert.Equal((SiteMode.ShelterInPlace, "shelter-b"), (shelter.State.Mode, shelter.State.Lockdown!.Scenario));
-        Assert.False(Locked(shelter.State, "lock-c"));
+        Assert.True(Locked(shelter.State, "lock-c"), "the lockdown it took over still keeps zone c locked");
     }
 
     [Fact]
     public void A_lock_an_exit_button_holds_open_for_a_few_seconds_still_counts_as_kept_locked()
     {
-        // The takeover would leave the egress door released for good, not for the button's seconds.
+        // The evacuation would leave the egress door released for good, not for the button's seconds.
         var lockdown = Press(Quiet(), "panic-a", 1).State;
         var leaving = Press(lockdown, "rex-a", 2).State;
         Assert.False(Locked(leaving, "lock-egress"), "the exit button releases its door");
 
-        var scoped = Run(leaving, Command(CommandType.Lockdown, OperatorRole.Guard, "lockdown-b"), 3);
+        var evacuate = Run(leaving, Command(CommandType.Evacuate, OperatorRole.Guard, "evacuate"), 3);
 
-        Assert.Same(leaving, scoped.State);
-        Assert.Contains("which releases locks 'lock-egress', 'lock-c';", Refusal(scoped), StringComparison.Ordinal);
+        Assert.Same(leaving, evacuate.State);
+        Assert.Contains("which releases lock 'lock-egress';", Refusal(evacuate), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -51,14 +51,28 @@ public sealed class OfficeTakeoverTests
     }
 
     [Fact]
-    public void A_guards_evacuate_over_a_real_shelter_in_place_is_refused()
+    public void A_guards_evacuate_over_a_real_shelter_in_place_takes_over_when_it_releases_no_lock_the_shelter_keeps()
     {
+        // shelter-c keeps only lock-c locked, a secure door and no escape route: the evacuation
+        // suspends the shelter and keeps it locked.
         var shelter = Press(Quiet(), "key-shelter", 1).State;
 
         var evacuate = Run(shelter, Command(CommandType.Evacuate, OperatorRole.Guard), 2);
 
-        Assert.Equal((SiteMode.ShelterInPlace, "shelter-c"), (evacuate.State.Mode, evacuate.State.Lockdown!.Scenario));
+        Assert.Equal((SiteMode.Evacuation, "evacuate"), (evacuate.State.Mode, evacuate.State.Lockdown!.Scenario));
         Assert.True(OutputPlan.For(Site, evacuate.State).IsActive("lock-c"), "the shelter's lock stays locked");
+    }
+
+    [Fact]
+    public void A_guards_evacuate_over_a_real_shelter_in_place_that_keeps_an_exit_locked_is_refused()
+    {
+        var site = Site with { ExtraScenarios = [Site.ExtraScenarios[0], Site.ExtraScenarios[1] with { Zones = ["a", "c"] }] };
+        var shelter = SiteDecider.Decide(site, Quiet(site), new PointChanged("key-shelter", true), TestSite.At(1)).State;
+        Assert.True(EgressLocked(shelter, site));
+
+        var evacuate = Run(shelter, Command(CommandType.Evacuate, OperatorRole.Guard), 2, site);
+
+        Assert.Equal((SiteMode.ShelterInPlace, "shelter-c"), (evacuate.State.Mode, evacuate.State.Lockdown!.Scenario));
         Assert.Contains("the real 'shelter-c'", Assert.IsType<CommandRefused>(Assert.Single(evacuate.Events)).Reason, StringComparison.Ordinal);
     }
 

@@ -86,12 +86,29 @@ internal static class ModeChanges
     /// takeover sets. <see cref="Transitions"/> asks the output plan about this same state before it
     /// allows a takeover, so what the rule judges is what the outputs would do.
     /// </summary>
-    public static SiteState WithScenario(SiteState state, ScenarioDefinition scenario, LockdownInfo info) =>
-        state with { Mode = scenario.Mode, Lockdown = info };
+    /// <remarks>
+    /// A real scenario taken over is suspended, not ended (<see cref="SuspendedScenario"/>): what it
+    /// keeps locked stays locked, and it runs again when the one over it is ended. Otherwise a panic
+    /// press during a real shelter in place of one wing, answered by the site's lockdown of the
+    /// others, would unlock the wing the shelter keeps shut. A drill is no protection to keep.
+    /// </remarks>
+    public static SiteState WithScenario(SiteState state, ScenarioDefinition scenario, LockdownInfo info)
+    {
+        var suspended = state.Lockdown is { Drill: false } running && state.Mode != SiteMode.Normal
+            && !(running.Scenario == info.Scenario && !info.Drill)
+            ? state.Suspended.Add(new SuspendedScenario(state.Mode, running))
+            : state.Suspended;
+        return state with { Mode = scenario.Mode, Lockdown = info, Suspended = suspended };
+    }
 
+    /// <summary>
+    /// A keyswitch ends the running scenario if it is that scenario's releaser. The scenario it took
+    /// over, if any, then runs again: the key ends what it was given for, not what it was not.
+    /// </summary>
     private static SiteState Release(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)
     {
-        var row = Transitions.Find(state.Mode, Trigger.KeyswitchTurned)!;
+        var resumed = state.Suspended.Count > 0 ? state.Suspended[^1] : null;
+        var row = Transitions.Find(state.Mode, Trigger.KeyswitchTurned, resumed?.Mode ?? SiteMode.Normal)!;
         var info = state.Lockdown;
         var drill = info?.Drill ?? false;
         if (row.Guard?.Invoke(site, state, new ModeRequest(point.Id, null, drill)) is { } refusal)
@@ -100,7 +117,26 @@ internal static class ModeChanges
             return state;
         }
 
-        events.Add(new LockdownCleared(now.Utc, point.Id, info?.Since ?? now.Utc, state.Mode, info?.Scenario ?? ScenarioDefinition.LockdownId) { Drill = drill });
-        return state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null };
+        var ended = info?.Scenario ?? ScenarioDefinition.LockdownId;
+        events.Add(new LockdownCleared(now.Utc, point.Id, info?.Since ?? now.Utc, state.Mode, ended) { Drill = drill });
+        if (resumed is null)
+        {
+            return state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null };
+        }
+
+        // Its siren sounded when it started; the guard who turned the key is there. The office is
+        // told by the event, and the lamps and locks never left the mode.
+        events.Add(new LockdownStarted(now.Utc, ResumedCause, point.Id, resumed.Mode, resumed.Info.Scenario, ended));
+        return state with
+        {
+            Mode = resumed.Mode,
+            Lockdown = resumed.Info,
+            Suspended = state.Suspended.RemoveAt(state.Suspended.Count - 1),
+            SirenUntil = null,
+            SirenSince = null,
+        };
     }
+
+    /// <summary>The cause of the <c>started</c> event of a suspended scenario that runs again.</summary>
+    public const string ResumedCause = "resumed";
 }

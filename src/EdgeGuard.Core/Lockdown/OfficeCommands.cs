@@ -98,8 +98,16 @@ internal static class OfficeCommands
             return (state, refusal, "");
         }
 
+        // All clear means all: the scenarios the running one suspended end with it, the latest first.
         events.Add(new LockdownCleared(now.Utc, by, info.Since, state.Mode, info.Scenario) { Drill = info.Drill, ByOffice = true });
-        return (state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null }, null, $"cleared by {by}");
+        for (var i = state.Suspended.Count - 1; i >= 0; i--)
+        {
+            var suspended = state.Suspended[i];
+            events.Add(new LockdownCleared(now.Utc, by, suspended.Info.Since, suspended.Mode, suspended.Info.Scenario) { ByOffice = true });
+        }
+
+        var cleared = state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null, Suspended = [] };
+        return (cleared, null, $"cleared by {by}");
     }
 
     private static (SiteState, string?, string) SetThreatLevel(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)

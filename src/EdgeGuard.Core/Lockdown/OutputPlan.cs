@@ -97,7 +97,24 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         }
 
         var keepsPeopleOut = state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
-        return (keepsPeopleOut && Transitions.Running(site, state)!.Covers(lockOutput.Zone)) || lockOutput.NormallyLocked;
+        return (keepsPeopleOut && Transitions.Running(site, state)!.Covers(lockOutput.Zone)) || lockOutput.NormallyLocked
+            || (state.Suspended.Count > 0 && LockedBySuspended(site, state, lockOutput));
+    }
+
+    // A scenario taken over keeps its zones locked until it is ended itself (SuspendedScenario).
+    // A scenario no longer configured stands in for every zone: the safe side.
+    private static bool LockedBySuspended(SiteDefinition site, SiteState state, OutputDefinition lockOutput)
+    {
+        foreach (var suspended in state.Suspended)
+        {
+            if (suspended.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
+                && site.ScenarioOrStandIn(suspended.Info.Scenario, suspended.Mode).Covers(lockOutput.Zone))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

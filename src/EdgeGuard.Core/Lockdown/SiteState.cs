@@ -117,14 +117,6 @@ public sealed record SiteState(
     /// </summary>
     public ImmutableList<SuspendedScenario> Suspended { get; init; } = [];
 
-    /// <summary>
-    /// Whether the running scenario, or one it suspended, keeps people out (a lockdown or a shelter
-    /// in place): only egress doors then open from inside.
-    /// </summary>
-    public bool KeepsPeopleOut =>
-        Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
-        || (Suspended.Count > 0 && Suspended.Exists(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace));
-
     /// <summary>Signed all-clear approvals collected for the running scenario (two-person rule); not persisted.</summary>
     public Commands.TwoPersonApproval? AllClearApprovals { get; init; }
 

@@ -62,12 +62,14 @@ public static class Transitions
     private const Trigger OfficeClear = Trigger.OfficeAllClear;
     private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic button held";
 
-    private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill";
+    private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill; a real one taken over is suspended, its locks kept";
     // Computed from the output plan, whatever the two scenarios are: see TakesOverWithoutOpeningLocks.
     private const string KeepsLocks = Takeover
         + ", and over a real one an office command that would release a lock it keeps locked (by the output plan)"
         + " must be a supervisor's";
-    private const string Release = "releaser of the running scenario, none of its triggers held";
+    private const string Release = "releaser of the running scenario, none of its triggers held, none suspended";
+    // A takeover suspends a real scenario (its locks hold); ending the one over it resumes it.
+    private const string Resume = "releaser of the running scenario, none of its triggers held: the real one it took over runs again";
 
     /// <summary>Every allowed mode change.</summary>
     public static IReadOnlyList<Transition> Table { get; } =
@@ -94,6 +96,15 @@ public static class Transitions
         new(Lockdown,   Key,       Normal,     Release, AuthorisedRelease),
         new(Evacuation, Key,       Normal,     Release, AuthorisedRelease),
         new(Shelter,    Key,       Normal,     Release, AuthorisedRelease),
+        new(Lockdown,   Key,       Lockdown,   Resume, AuthorisedRelease),
+        new(Lockdown,   Key,       Evacuation, Resume, AuthorisedRelease),
+        new(Lockdown,   Key,       Shelter,    Resume, AuthorisedRelease),
+        new(Evacuation, Key,       Lockdown,   Resume, AuthorisedRelease),
+        new(Evacuation, Key,       Evacuation, Resume, AuthorisedRelease),
+        new(Evacuation, Key,       Shelter,    Resume, AuthorisedRelease),
+        new(Shelter,    Key,       Lockdown,   Resume, AuthorisedRelease),
+        new(Shelter,    Key,       Evacuation, Resume, AuthorisedRelease),
+        new(Shelter,    Key,       Shelter,    Resume, AuthorisedRelease),
 
         new(Lockdown,   OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
         new(Evacuation, OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
