@@ -216,6 +216,14 @@ internal static class JournalSchema
             elapsed_ms INTEGER NOT NULL CHECK (elapsed_ms >= 0)
         ) STRICT;
         """,
+
+        // 15: real scenarios a takeover suspended (SafetyState.Suspensions), oldest first, so a
+        // power cut neither unlocks the locks they keep nor forgets that they run again. An ordered
+        // list, not a map: "mode|scenario|cause|point|since|drill;…", texts percent-encoded, point
+        // empty when none, since as ISO-8601 'O', drill 0 or 1. Existing rows suspended nothing.
+        """
+        ALTER TABLE safety_state ADD COLUMN suspended TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

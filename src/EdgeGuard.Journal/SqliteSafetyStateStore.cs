@@ -14,7 +14,7 @@ namespace EdgeGuard.Journal;
 /// cannot read exactly rather than fall back to <see cref="SiteMode.Normal"/>.
 /// </summary>
 /// <remarks>Like the controller that owns it, one instance is used from one loop at a time.</remarks>
-public sealed class SqliteSafetyStateStore : ISafetyStateStore
+public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
 {
     // Persisted names of the modes, spelled out rather than taken from Enum.ToString so that
     // renaming an enum member can never change what a gateway reads back after an update.
@@ -25,8 +25,8 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $suspended, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -40,12 +40,13 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             threat_level = excluded.threat_level,
             door_alarms = excluded.door_alarms,
             bypasses    = excluded.bypasses,
+            suspended   = excluded.suspended,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -123,8 +124,16 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             lockdown = lockdown with { Scenario = scenario, Drill = reader.GetInt64(8) == 1 };
         }
 
+        var suspended = ParseSuspended(reader.GetString(12));
+        if (mode == SiteMode.Normal && suspended is not null)
+        {
+            // Save refuses this: with nothing running, nothing would ever resume them.
+            throw Corrupt(string.Create(CultureInfo.InvariantCulture,
+                $"has mode 'normal' but {suspended.Count} suspended scenario(s); refusing to guess which locks they keep locked."));
+        }
+
         int? threat = reader.IsDBNull(9) ? null : checked((int)reader.GetInt64(9));
-        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)));
+        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)), suspended);
     });
 
     /// <inheritdoc />
@@ -145,6 +154,14 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             // It could not be loaded back (Load refuses it): refuse it here, where the caller sees it.
             throw new ArgumentException($"Mode {state.Mode} needs its scenario's details (cause, since).", nameof(state));
         }
+
+        if (state.Mode == SiteMode.Normal && state.SuspendedScenarios.Count > 0)
+        {
+            // Nothing runs in normal mode, so nothing would ever resume them; Load refuses it too.
+            throw new ArgumentException("Mode Normal cannot have suspended scenarios: no running scenario would resume them.", nameof(state));
+        }
+
+        var suspended = FormatSuspended(state);
 
         var mode = ModeText(state.Mode);
         var lifeSafety = state.LifeSafety switch
@@ -175,6 +192,7 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$door_alarms", FormatMap(state.ActiveDoorAlarms, DoorAlarmText));
             command.Parameters.AddWithValue("$door_releases", FormatMap(state.ReleasedDoors, DoorReleaseText));
             command.Parameters.AddWithValue("$bypasses", FormatMap(state.BypassedPoints, BypassText));
+            command.Parameters.AddWithValue("$suspended", suspended);
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             return command.ExecuteNonQuery();
         });
@@ -191,13 +209,17 @@ public sealed class SqliteSafetyStateStore : ISafetyStateStore
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "This safety state store has no persisted name for the mode."),
     };
 
-    private SiteMode ParseMode(string text) => text switch
+    private SiteMode ParseMode(string text) =>
+        ModeFromText(text) ?? throw Corrupt($"has unknown mode '{text}'; refusing to guess a mode for the locks and sirens.");
+
+    // The inverse of ModeText; null for a text it never writes.
+    private static SiteMode? ModeFromText(string text) => text switch
     {
         NormalText => SiteMode.Normal,
         LockdownText => SiteMode.Lockdown,
         EvacuationText => SiteMode.Evacuation,
         ShelterInPlaceText => SiteMode.ShelterInPlace,
-        _ => throw Corrupt($"has unknown mode '{text}'; refusing to guess a mode for the locks and sirens."),
+        _ => null,
     };
 
     private static string DoorReleaseText(DoorRelease release) => release switch

@@ -43,12 +43,21 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
             ? null
             : items.DistinctBy(b => b.Item1).ToImmutableSortedDictionary(b => b.Item1, b => new PointBypass(b.Item2, b.Item3), StringComparer.Ordinal));
 
+    // What a takeover suspends: a real mode, any texts (the column's own separators included), a
+    // point absent or not empty (the store writes "no point" as an empty field and refuses "").
+    private static readonly Gen<SuspendedScenario> Suspended =
+        Gen.Select(Gen.OneOf(Gen.Const(SiteMode.Lockdown), Gen.Const(SiteMode.Evacuation), Gen.Const(SiteMode.ShelterInPlace)), Lockdown, (mode, info) =>
+            new SuspendedScenario(mode, info.Point is { Length: 0 } ? info with { Point = null } : info));
+
     private static readonly Gen<SafetyState> States =
         // Every mode but normal has a cause (the store refuses anything else, both ways).
         Gen.Select(Gen.Enum<SiteMode>(), Lockdown.Null(0.3), Lockdown, Gen.Bool, Gen.Enum<LifeSafety>(), Doors, Gen.Int[0, 100].Select(i => i == 0 ? (int?)null : i), Alarms,
             (mode, lockdown, cause, siren, fire, doors, threat, alarms) =>
                 new SafetyState(mode, mode == SiteMode.Normal ? lockdown : lockdown ?? cause, siren, fire, doors, threat, alarms))
-        .Select(Bypasses, (state, bypasses) => state with { Bypasses = bypasses });
+        .Select(Bypasses, (state, bypasses) => state with { Bypasses = bypasses })
+        // Only a running scenario has suspended ones (the store refuses them in normal mode).
+        .Select(Suspended.Array[0, 3], (state, suspended) =>
+            state.Mode == SiteMode.Normal || suspended.Length == 0 ? state : state with { Suspensions = [.. suspended] });
 
     private readonly TempDirectory _temp = new();
 
@@ -75,6 +84,11 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
             if (state.Lockdown is not null)
             {
                 Assert.True(state.Lockdown.Since.EqualsExact(loaded.Lockdown!.Since), $"offset lost: {state.Lockdown.Since:O} -> {loaded.Lockdown.Since:O}");
+            }
+
+            foreach (var (saved, back) in state.SuspendedScenarios.Zip(loaded.SuspendedScenarios))
+            {
+                Assert.True(saved.Info.Since.EqualsExact(back.Info.Since), $"suspended offset lost: {saved.Info.Since:O} -> {back.Info.Since:O}");
             }
         }, iter: 200);
     }
