@@ -69,7 +69,7 @@ public sealed class SuspendedScenarioTests
 
         Assert.Equal(["lockdown.cleared", "shelter.started"], resumed.Events.OfType<DomainEvent>().Where(e => e is LockdownCleared or LockdownStarted).Select(e => e.Type));
         var started = resumed.Events.OfType<LockdownStarted>().Single();
-        Assert.Equal((ModeChanges.ResumedCause, "key-a", "shelter-c", "lockdown"), (started.Cause, started.PointId, started.Scenario, started.Replaced));
+        Assert.Equal((LockdownStarted.ResumedCause, "key-a", "shelter-c", "lockdown"), (started.Cause, started.PointId, started.Scenario, started.Replaced));
         Assert.Equal((SiteMode.ShelterInPlace, "shelter-c", "key-shelter"), (resumed.State.Mode, resumed.State.Lockdown!.Scenario, resumed.State.Lockdown.Point));
         Assert.Empty(resumed.State.Suspended);
         Assert.False(resumed.State.SirenSounding, "shelter in place is quiet");

@@ -60,6 +60,13 @@ public sealed record PointRestored(DateTimeOffset At, string PointId, PointKind 
 public sealed record LockdownStarted(DateTimeOffset At, string Cause, string? PointId, SiteMode Mode = SiteMode.Lockdown,
     string Scenario = ScenarioDefinition.LockdownId, string? Replaced = null) : DomainEvent(At)
 {
+    /// <summary>
+    /// The <see cref="Cause"/> of a suspended scenario that runs again, because the releaser of the
+    /// one that took it over ended that one (<see cref="SuspendedScenario"/>); <see cref="Replaced"/>
+    /// then names the one just ended.
+    /// </summary>
+    public const string ResumedCause = "resumed";
+
     public override string Type => ModeTypes.Prefix(Mode) + ".started";
     public override Severity Severity => Severity.Critical;
     public override string? Point => PointId;

@@ -126,7 +126,7 @@ internal static class ModeChanges
 
         // Its siren sounded when it started; the guard who turned the key is there. The office is
         // told by the event, and the lamps and locks never left the mode.
-        events.Add(new LockdownStarted(now.Utc, ResumedCause, point.Id, resumed.Mode, resumed.Info.Scenario, ended));
+        events.Add(new LockdownStarted(now.Utc, LockdownStarted.ResumedCause, point.Id, resumed.Mode, resumed.Info.Scenario, ended));
         return state with
         {
             Mode = resumed.Mode,
@@ -136,7 +136,4 @@ internal static class ModeChanges
             SirenSince = null,
         };
     }
-
-    /// <summary>The cause of the <c>started</c> event of a suspended scenario that runs again.</summary>
-    public const string ResumedCause = "resumed";
 }

@@ -1,0 +1,93 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Journal;
+
+namespace EdgeGuard.Tests.Controller;
+
+/// <summary>
+/// The running controller over the real SQLite safety-state store: a panic press during a real
+/// shelter in place of another zone suspends the shelter, whose lock stays locked through a
+/// restart, and the lockdown's key brings the shelter back rather than unlocking its zone.
+/// </summary>
+public sealed class SuspendedScenarioRestartTests : IAsyncDisposable
+{
+    private const int LockA = 10;
+    private const int LockC = 11;
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(25);
+
+    private static readonly SiteDefinition Site = new(
+        "site-t", "gw-t",
+        [new("a", "A"), new("c", "C")],
+        [
+            new("panic", PointKind.PanicButton, 2, ActiveHigh: false, LinePull.Up, TimeSpan.FromMilliseconds(500), "a"),
+            new("key-shelter", PointKind.Keyswitch, 3, ActiveHigh: false, LinePull.Up, Debounce, "c"),
+            new("key-clear", PointKind.Keyswitch, 4, ActiveHigh: false, LinePull.Up, Debounce, "a"),
+        ],
+        [
+            new("lock-a", OutputKind.Lock, LockA, ActiveHigh: true, "a", LockFailMode.FailSafe),
+            new("lock-c", OutputKind.Lock, LockC, ActiveHigh: true, "c", LockFailMode.FailSafe),
+        ],
+        new LockdownPolicy(["a"], TimeSpan.FromSeconds(30), ["key-clear"]))
+    {
+        ExtraScenarios = [new("shelter-c", SiteMode.ShelterInPlace, ["c"], 50, ["key-shelter"], [], ["key-clear"], TimeSpan.Zero)],
+    };
+
+    private readonly TempDirectory _temp = new();
+    private readonly JournalDatabase _database;
+    private ControllerHarness _h;
+
+    public SuspendedScenarioRestartTests()
+    {
+        _database = JournalDatabase.Open(_temp.File(JournalDatabase.FileName));
+        _h = NewHarness();
+    }
+
+    [Fact]
+    public async Task A_lockdown_over_a_real_shelter_keeps_the_shelters_lock_through_a_restart_and_its_key_resumes_the_shelter()
+    {
+        await _h.BootAsync();
+        await TurnAsync("key-shelter");
+        await TurnAsync("panic");
+        Assert.True(_h.Driver.GetOutputLevel(LockA) && _h.Driver.GetOutputLevel(LockC), "both zones locked (fail-safe: power on)");
+
+        await _h.DisposeAsync();
+        _h = NewHarness();
+        await _h.BootAsync();
+
+        Assert.True(_h.Driver.GetOutputLevel(LockC), "the suspended shelter's lock after the restart");
+        Assert.True(_h.Driver.GetOutputLevel(LockA));
+        var saved = new SqliteSafetyStateStore(_database).Load();
+        Assert.Equal(SiteMode.Lockdown, saved.Mode);
+        Assert.Equal("shelter-c", Assert.Single(saved.SuspendedScenarios).Info.Scenario);
+
+        await TurnAsync("key-clear");
+
+        Assert.False(_h.Driver.GetOutputLevel(LockA), "the lockdown's zone is free again");
+        Assert.True(_h.Driver.GetOutputLevel(LockC), "the shelter runs again and keeps its zone locked");
+        var resumed = _h.Events.Events.OfType<LockdownStarted>().Last();
+        Assert.Equal(("shelter.started", LockdownStarted.ResumedCause, "lockdown"), (resumed.Type, resumed.Cause, resumed.Replaced));
+        Assert.Equal(SiteMode.ShelterInPlace, new SqliteSafetyStateStore(_database).Load().Mode);
+        Assert.Empty(new SqliteSafetyStateStore(_database).Load().SuspendedScenarios);
+    }
+
+    private ControllerHarness NewHarness() => new(Site, _ => new SqliteSafetyStateStore(_database));
+
+    // A press and release, each held past the debounce.
+    private async Task TurnAsync(string point)
+    {
+        foreach (var active in new[] { true, false })
+        {
+            _h.Set(point, active);
+            await _h.SettleAsync();
+            _h.Time.Advance(Debounce * 2);
+            await _h.SettleAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _h.DisposeAsync();
+        _database.Dispose();
+        _temp.Dispose();
+    }
+}
