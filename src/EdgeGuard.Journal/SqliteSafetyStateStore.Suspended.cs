@@ -11,7 +11,8 @@ public sealed partial class SqliteSafetyStateStore
     // given: entries "mode|scenario|cause|point|since|drill" joined by ';', empty text for none.
     // Uri.EscapeDataString leaves only unreserved characters and %XX, so no text field can hold a
     // separator; point is empty when there is none; since is ISO-8601 'O' (every tick, the offset);
-    // drill is 0 or 1.
+    // drill is always 0 (only a real scenario is suspended; kept in the text so a later release
+    // could widen that without a new schema, refused as unreadable until then).
     private const int SuspendedFields = 6;
 
     // Refuses what could not mean anything on load, or would not load back as given: the caller
@@ -27,6 +28,14 @@ public sealed partial class SqliteSafetyStateStore
             {
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                     $"Suspended scenario {i + 1} ('{entry.Info.Scenario}') has mode Normal: it keeps no lock and has nothing to run again."), nameof(state));
+            }
+
+            if (entry.Info.Drill)
+            {
+                // A takeover never suspends a drill (it is no protection to keep), and a resumed
+                // drill would lock for a drill and report itself as real.
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"Suspended scenario {i + 1} ('{entry.Info.Scenario}') is a drill: only a real scenario is suspended."), nameof(state));
             }
 
             if (entry.Info.Point is { Length: 0 })
@@ -77,7 +86,7 @@ public sealed partial class SqliteSafetyStateStore
         if (fields.Length != SuspendedFields
             || ModeFromText(fields[0]) is not { } mode || mode == SiteMode.Normal
             || !DateTimeOffset.TryParseExact(fields[4], "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var since)
-            || fields[5] is not ("0" or "1"))
+            || fields[5] != "0")
         {
             return null;
         }

@@ -132,6 +132,13 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
                 $"has mode 'normal' but {suspended.Count} suspended scenario(s); refusing to guess which locks they keep locked."));
         }
 
+        if (lockdown is { Drill: true } && suspended is not null)
+        {
+            // Save refuses this too: a drill never takes over a real scenario.
+            throw Corrupt(string.Create(CultureInfo.InvariantCulture,
+                $"has a drill running over {suspended.Count} suspended scenario(s); refusing to guess which is real."));
+        }
+
         int? threat = reader.IsDBNull(9) ? null : checked((int)reader.GetInt64(9));
         return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)), suspended);
     });
@@ -159,6 +166,12 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
         {
             // Nothing runs in normal mode, so nothing would ever resume them; Load refuses it too.
             throw new ArgumentException("Mode Normal cannot have suspended scenarios: no running scenario would resume them.", nameof(state));
+        }
+
+        if (state.Lockdown is { Drill: true } && state.SuspendedScenarios.Count > 0)
+        {
+            // A drill never replaces a real scenario, so none can be suspended under one; Load refuses it too.
+            throw new ArgumentException("A drill cannot run over suspended scenarios: a drill never takes over a real one.", nameof(state));
         }
 
         var suspended = FormatSuspended(state);

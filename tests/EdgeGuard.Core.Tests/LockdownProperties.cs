@@ -104,6 +104,7 @@ public sealed class LockdownProperties
     [Fact]
     public void No_mode_changes_without_a_cause_the_config_permits()
     {
+        var resumes = 0;
         Scenario.Sample(steps => Run(steps, (before, input, decision) =>
         {
             var after = decision.State;
@@ -124,7 +125,10 @@ public sealed class LockdownProperties
                 // The one a takeover suspended runs again: only because its releaser ended the one over it.
                 var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
                 Assert.Contains(change.PointId, ended.Releasers);
+                Assert.DoesNotContain(ended.Triggers, before.IsActive);
                 Assert.Equal(before.Suspended[^1].Mode, after.Mode);
+                Assert.Equal(before.Suspended.RemoveAt(before.Suspended.Count - 1), after.Suspended);
+                Interlocked.Increment(ref resumes);
             }
             else if (after.Lockdown!.Cause == "perimeter-breach")
             {
@@ -144,6 +148,7 @@ public sealed class LockdownProperties
                 Assert.Contains(change.PointId, after.Lockdown!.Drill ? started.DrillTriggers : started.Triggers);
             }
         }), iter: 400);
+        Assert.True(resumes > 0, "the samples resumed a suspended scenario at least once");
     }
 
     [Fact]

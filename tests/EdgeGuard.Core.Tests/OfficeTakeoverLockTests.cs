@@ -195,10 +195,11 @@ public sealed class OfficeTakeoverLockTests
     [Fact]
     public void A_secure_door_latched_open_by_delayed_egress_before_the_lockdown_counts_as_released_by_an_evacuation()
     {
-        // Delayed egress latches door-entry (a secure, normally locked door) released until its
-        // relock key; the lockdown holds it locked anyway, but an evacuation honours the latch
-        // again: the guard's evacuate would unlock it, although no policy of either mode does.
-        var site = TestSite.Create("b") with { ExtraScenarios = Site.ExtraScenarios };
+        // Delayed egress latches door-entry (a secure, normally locked door in zone b) released
+        // until its relock key; the lockdown (zone a only) holds it locked anyway, as every lockdown
+        // holds secure doors, but an evacuation honours the latch again outside the zones the
+        // suspended lockdown covers: the guard's evacuate would unlock it.
+        var site = TestSite.Create("a") with { ExtraScenarios = Site.ExtraScenarios };
         var latched = SiteDecider.Decide(site, Press(Quiet(site), "rex-b", 1, site).State, TimerTick.Instance, TestSite.At(20)).State;
         Assert.False(Locked(latched, "lock-entry", site), "released after the delay, until relocked");
         var lockdown = Press(latched, "panic-a", 60, site).State;
@@ -210,6 +211,21 @@ public sealed class OfficeTakeoverLockTests
 
         Assert.Same(lockdown, evacuate.State);
         Assert.Contains("'lock-entry'", Refusal(evacuate), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_secure_door_latched_open_before_the_lockdown_stays_locked_through_an_evacuation_over_it_in_its_zones()
+    {
+        // As above, with the lockdown covering zone b: suspended under the evacuation, it still
+        // holds the secure door, so the guard's evacuate releases nothing it keeps locked.
+        var site = TestSite.Create("b") with { ExtraScenarios = Site.ExtraScenarios };
+        var latched = SiteDecider.Decide(site, Press(Quiet(site), "rex-b", 1, site).State, TimerTick.Instance, TestSite.At(20)).State;
+        var lockdown = Press(latched, "panic-a", 60, site).State;
+
+        var evacuate = Run(lockdown, Command(CommandType.Evacuate, OperatorRole.Guard, "evacuate"), 61, site);
+
+        Assert.Equal(SiteMode.Evacuation, evacuate.State.Mode);
+        Assert.True(Locked(evacuate.State, "lock-entry", site), "the suspended lockdown holds the secure door");
     }
 
     [Fact]

@@ -113,6 +113,8 @@ public sealed class SuspendedScenarioTests
         var back = Turn(evacuation, "key-a", 10).State;
         Assert.Equal((SiteMode.Lockdown, "lockdown"), (back.Mode, back.Lockdown!.Scenario));
         Assert.True(Locked(back, "lock-egress"));
+        Assert.Equal(TestSite.At(10).Monotonic + TestSite.Siren, back.SirenUntil);
+        Assert.True(OutputPlan.For(Site, back).IsActive("siren"), "those who left on the evacuation's siren hear the lockdown is back");
         Assert.Equal(SiteMode.ShelterInPlace, Turn(back, "key-a", 12).State.Mode);
     }
 
@@ -160,19 +162,66 @@ public sealed class SuspendedScenarioTests
     [Fact]
     public void A_suspended_scenario_no_longer_configured_keeps_every_zone_locked()
     {
-        var lockdown = Turn(Shelter(), "panic-a", 2).State;
-        var renamed = lockdown with
-        {
-            Suspended = [new SuspendedScenario(SiteMode.ShelterInPlace, lockdown.Suspended[0].Info with { Scenario = "gone" })],
-        };
+        // The shelter runs (zone c); under it a lockdown the config no longer has.
+        var shelter = Shelter();
+        Assert.False(Locked(shelter, "lock-egress"), "zone a is not the shelter's");
+        var gone = new SuspendedScenario(SiteMode.Lockdown, shelter.Lockdown! with { Scenario = "gone", Point = "panic-a" });
 
-        Assert.True(Locked(renamed, "lock-c"), "a scenario the config lost is judged to cover every zone");
+        Assert.True(Locked(shelter with { Suspended = [gone] }, "lock-egress"), "a scenario the config lost is judged to cover every zone");
     }
 
-    private static VerifiedCommand AllClear(string supervisor, int id) =>
+    [Fact]
+    public void An_exit_button_does_not_release_a_secure_door_a_suspended_lockdown_keeps_locked()
+    {
+        // door-entry is a secure door with delayed egress in the lockdown's zone b; under a running
+        // evacuation alone its exit button would start the delay.
+        var evacuation = Turn(Turn(Quiet(), "panic-a", 1).State, "key-evac", 3).State;
+
+        var exit = Step(evacuation, "rex-b", true, 5);
+        var later = SiteDecider.Decide(Site, exit.State, TimerTick.Instance, TestSite.At(30)).State;
+
+        Assert.DoesNotContain(exit.Events, e => e is DelayedEgressStarted or DoorReleased);
+        Assert.True(Locked(exit.State, "lock-entry"));
+        Assert.True(Locked(later, "lock-entry"));
+        var alone = Step(Turn(Quiet(), "key-evac", 1).State, "rex-b", true, 5);
+        Assert.Contains(alone.Events, e => e is DelayedEgressStarted);
+    }
+
+    [Fact]
+    public void An_all_clear_approval_given_before_a_takeover_counts_for_nothing_after_the_resume()
+    {
+        var shelter = Shelter();
+        var approved = SiteDecider.Decide(Site, shelter, new OfficeCommandInput(AllClear("sup-1", 1)), TestSite.At(2)).State;
+        var lockdown = Turn(approved, "panic-a", 10).State;
+        var resumed = Turn(lockdown, "key-a", 30).State;
+        Assert.Equal("shelter-c", resumed.Lockdown!.Scenario);
+
+        var second = SiteDecider.Decide(Site, resumed, new OfficeCommandInput(AllClear("sup-2", 2)), TestSite.At(35));
+
+        Assert.Equal(SiteMode.ShelterInPlace, second.State.Mode);
+        Assert.DoesNotContain(second.Events, e => e is LockdownCleared);
+    }
+
+    [Fact]
+    public void An_all_clear_naming_a_scenario_that_is_not_the_running_one_is_refused()
+    {
+        var lockdown = Turn(Shelter(), "panic-a", 2).State;
+
+        var named = SiteDecider.Decide(Site, lockdown, new OfficeCommandInput(AllClear("sup-1", 1, "shelter-c")), TestSite.At(10));
+
+        var refused = Assert.IsType<CommandRefused>(Assert.Single(named.Events));
+        Assert.Equal(
+            "'shelter-c' is not the running scenario: 'lockdown' (over 'shelter-c') runs, and an all-clear ends it and every one it suspended",
+            refused.Reason);
+        Assert.Null(named.State.AllClearApprovals);
+    }
+
+    private static VerifiedCommand AllClear(string supervisor, int id, string? scenario = null) =>
         new(new CommandEnvelope(
             $"clear-{id}", CommandType.AllClear, "site-test", "gw-test", supervisor,
             TestSite.At(0).Utc, TestSite.At(60).Utc,
-            new JsonObjectItem(ImmutableSortedDictionary<string, JsonItem>.Empty),
+            new JsonObjectItem(scenario is null
+                ? ImmutableSortedDictionary<string, JsonItem>.Empty
+                : ImmutableSortedDictionary<string, JsonItem>.Empty.Add("scenario", new JsonStringItem(scenario))),
             ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Supervisor);
 }

@@ -47,7 +47,7 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
     // point absent or not empty (the store writes "no point" as an empty field and refuses "").
     private static readonly Gen<SuspendedScenario> Suspended =
         Gen.Select(Gen.OneOf(Gen.Const(SiteMode.Lockdown), Gen.Const(SiteMode.Evacuation), Gen.Const(SiteMode.ShelterInPlace)), Lockdown, (mode, info) =>
-            new SuspendedScenario(mode, info.Point is { Length: 0 } ? info with { Point = null } : info));
+            new SuspendedScenario(mode, (info.Point is { Length: 0 } ? info with { Point = null } : info) with { Drill = false }));
 
     private static readonly Gen<SafetyState> States =
         // Every mode but normal has a cause (the store refuses anything else, both ways).
@@ -55,9 +55,10 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
             (mode, lockdown, cause, siren, fire, doors, threat, alarms) =>
                 new SafetyState(mode, mode == SiteMode.Normal ? lockdown : lockdown ?? cause, siren, fire, doors, threat, alarms))
         .Select(Bypasses, (state, bypasses) => state with { Bypasses = bypasses })
-        // Only a running scenario has suspended ones (the store refuses them in normal mode).
+        // Only a real running scenario has suspended ones, and only real ones (the store refuses
+        // them in normal mode, under a drill, and a suspended drill).
         .Select(Suspended.Array[0, 3], (state, suspended) =>
-            state.Mode == SiteMode.Normal || suspended.Length == 0 ? state : state with { Suspensions = [.. suspended] });
+            state.Mode == SiteMode.Normal || state.Lockdown is not { Drill: false } || suspended.Length == 0 ? state : state with { Suspensions = [.. suspended] });
 
     private readonly TempDirectory _temp = new();
 

@@ -18,7 +18,7 @@ public sealed class SuspendedScenarioStoreTests : IDisposable
     // Ids and causes holding the column's own separators and the escape character itself.
     private static readonly SuspendedScenario OddEvacuation = new(
         SiteMode.Evacuation,
-        new LockdownInfo("key|switch;a=b%20c", "key;evac|1=%", Morning.AddMinutes(3).ToOffset(TimeSpan.FromHours(-9.5)), "evac|east;wing=2%", Drill: true));
+        new LockdownInfo("key|switch;a=b%20c", "key;evac|1=%", Morning.AddMinutes(3).ToOffset(TimeSpan.FromHours(-9.5)), "evac|east;wing=2%"));
 
     private static readonly SafetyState PanicOverShelter = new(
         SiteMode.Lockdown,
@@ -79,7 +79,7 @@ public sealed class SuspendedScenarioStoreTests : IDisposable
         Assert.Equal("key;evac|1=%", loaded.SuspendedScenarios[0].Info.Point);
         Assert.True(OddEvacuation.Info.Since.EqualsExact(loaded.SuspendedScenarios[0].Info.Since));
         Assert.Equal(
-            "evacuation|evac%7Ceast%3Bwing%3D2%25|key%7Cswitch%3Ba%3Db%2520c|key%3Bevac%7C1%3D%25|2025-03-13T18:29:53.5897931-09:30|1"
+            "evacuation|evac%7Ceast%3Bwing%3D2%25|key%7Cswitch%3Ba%3Db%2520c|key%3Bevac%7C1%3D%25|2025-03-13T18:29:53.5897931-09:30|0"
             + ";shelter-in-place|shelter-east|office-command||2025-03-14T09:26:53.5897931+05:30|0",
             Column());
 
@@ -129,6 +129,7 @@ public sealed class SuspendedScenarioStoreTests : IDisposable
     [InlineData("normal|shelter-east|office-command||2025-03-14T09:26:53.5897931+05:30|0", "unreadable suspended scenario 1 'normal|")]
     [InlineData("shelter-in-place|shelter-east|office-command||yesterday-ish|0", "'shelter-in-place|shelter-east|office-command||yesterday-ish|0'")]
     [InlineData("shelter-in-place|shelter-east|office-command||2025-03-14T09:26:53.5897931+05:30|2", "unreadable suspended scenario 1")]
+    [InlineData("shelter-in-place|shelter-east|office-command||2025-03-14T09:26:53.5897931+05:30|1", "unreadable suspended scenario 1")]
     [InlineData("shelter-in-place|shelter-east|office-command||2025-03-14T09:26:53.5897931+05:30", "unreadable suspended scenario 1")]
     [InlineData("shelter-in-place|shelter-east|office-command||2025-03-14T09:26:53.5897931+05:30|0|0", "unreadable suspended scenario 1")]
     [InlineData("shelter-in-place|shelter%zz|office-command||2025-03-14T09:26:53.5897931+05:30|0", "'shelter-in-place|shelter%zz|")]
@@ -152,6 +153,29 @@ public sealed class SuspendedScenarioStoreTests : IDisposable
             + " suspended = 'shelter-in-place|shelter-east|office-command||2025-03-14T09:26:53.5897931+05:30|0';");
 
         Assert.Contains("has mode 'normal' but 1 suspended scenario", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_drill_over_suspensions_is_refused_when_loaded()
+    {
+        var message = LoadDamaged("UPDATE safety_state SET drill = 1;");
+
+        Assert.Contains("has a drill running over 1 suspended scenario(s)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_suspended_drill_or_a_drill_over_suspensions_is_refused_at_save_and_the_old_state_kept()
+    {
+        using var database = JournalDatabase.Open(_path);
+        var store = new SqliteSafetyStateStore(database);
+        store.Save(PanicOverShelter);
+
+        var suspendedDrill = Assert.Throws<ArgumentException>(() => store.Save(PanicOverShelter with { Suspensions = [Shelter with { Info = Shelter.Info with { Drill = true } }] }));
+        var drillOver = Assert.Throws<ArgumentException>(() => store.Save(PanicOverShelter with { Lockdown = PanicOverShelter.Lockdown! with { Drill = true } }));
+
+        Assert.Contains("Suspended scenario 1 ('shelter-east') is a drill", suspendedDrill.Message, StringComparison.Ordinal);
+        Assert.Contains("A drill cannot run over suspended scenarios", drillOver.Message, StringComparison.Ordinal);
+        Assert.Equal(PanicOverShelter, store.Load());
     }
 
     [Fact]

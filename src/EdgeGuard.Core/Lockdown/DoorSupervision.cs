@@ -101,8 +101,10 @@ internal static class DoorSupervision
         }
 
         var lockOutput = site.Output(door.LockId);
-        // In a lockdown or shelter only egress doors let people out: life safety. Other doors hold.
-        if ((state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace) && !lockOutput.Egress)
+        // In a lockdown or shelter only egress doors let people out: life safety. Other doors hold,
+        // also one a suspended lockdown or shelter keeps locked under a running evacuation: an exit
+        // sensor can be tripped from outside, and the evacuation opens the escape routes already.
+        if (!lockOutput.Egress && KeptLocked(site, state, lockOutput))
         {
             return state;
         }
@@ -217,17 +219,22 @@ internal static class DoorSupervision
     private static TimeSpan HeldOpenTime(SiteDefinition site, SiteState state, DoorDefinition door) =>
         site.ThreatLevel(state.ThreatLevel).HeldOpen is { } levelTime && levelTime < door.HeldOpen ? levelTime : door.HeldOpen;
 
+    // A lockdown or shelter, running or suspended under another scenario, holds a secure door.
+    private static bool KeptLocked(SiteDefinition site, SiteState state, OutputDefinition lockOutput) =>
+        state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
+        || (state.Suspended.Count > 0 && OutputPlan.LockedBySuspended(site, state, lockOutput));
+
     private static bool LockedByPolicy(SiteDefinition site, SiteState state, DoorDefinition door) =>
         OutputPlan.LockedByPolicy(site, state, site.Output(door.LockId));
 
     /// <summary>
     /// Whether a door's own release (request to exit, delayed egress) holds its lock open. In a
-    /// lockdown only egress doors stay released: a release granted before it does not hold a
-    /// secure door open against the lockdown.
+    /// lockdown or shelter, running or suspended, only egress doors stay released: a release
+    /// granted before it does not hold a secure door open against it.
     /// </summary>
     public static bool ReleasesLock(SiteDefinition site, SiteState state, OutputDefinition lockOutput)
     {
-        if (!lockOutput.Egress && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace)
+        if (!lockOutput.Egress && KeptLocked(site, state, lockOutput))
         {
             return false;
         }

@@ -98,7 +98,9 @@ internal static class ModeChanges
             && !(running.Scenario == info.Scenario && !info.Drill)
             ? state.Suspended.Add(new SuspendedScenario(state.Mode, running))
             : state.Suspended;
-        return state with { Mode = scenario.Mode, Lockdown = info, Suspended = suspended };
+        // Approvals to clear what ran before count for nothing now: a supervisor who agreed to end
+        // the shelter did not agree to end the lockdown over it, nor the shelter once it runs again.
+        return state with { Mode = scenario.Mode, Lockdown = info, Suspended = suspended, AllClearApprovals = null };
     }
 
     /// <summary>
@@ -121,19 +123,22 @@ internal static class ModeChanges
         events.Add(new LockdownCleared(now.Utc, point.Id, info?.Since ?? now.Utc, state.Mode, ended) { Drill = drill });
         if (resumed is null)
         {
-            return state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null };
+            return state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null };
         }
 
-        // Its siren sounded when it started; the guard who turned the key is there. The office is
-        // told by the event, and the lamps and locks never left the mode.
+        // The people on site are told, as when it started: those who left on the evacuation's siren
+        // must learn the lockdown is back before the exits relock behind them. A shelter stays quiet.
+        var scenario = site.ScenarioOrStandIn(resumed.Info.Scenario, resumed.Mode);
+        TimeSpan? siren = resumed.Mode == SiteMode.ShelterInPlace ? null : now.Monotonic + scenario.SirenDuration;
         events.Add(new LockdownStarted(now.Utc, LockdownStarted.ResumedCause, point.Id, resumed.Mode, resumed.Info.Scenario, ended));
         return state with
         {
             Mode = resumed.Mode,
             Lockdown = resumed.Info,
             Suspended = state.Suspended.RemoveAt(state.Suspended.Count - 1),
-            SirenUntil = null,
-            SirenSince = null,
+            SirenUntil = siren,
+            SirenSince = siren is null ? null : now.Utc,
+            AllClearApprovals = null,
         };
     }
 }

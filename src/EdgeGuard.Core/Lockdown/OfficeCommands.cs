@@ -76,6 +76,14 @@ internal static class OfficeCommands
             return (state, "nothing to clear: the site is in normal mode", "");
         }
 
+        // An all-clear ends the running scenario and every one it suspended: naming another one
+        // would mean the office sees the site otherwise than it is.
+        if (Argument(verified.Command, "scenario") is { } named && named != info.Scenario)
+        {
+            var under = state.Suspended.Count == 0 ? "" : $" (over {string.Join(", ", state.Suspended.Select(s => $"'{s.Info.Scenario}'"))})";
+            return (state, $"'{named}' is not the running scenario: '{info.Scenario}'{under} runs, and an all-clear ends it and every one it suspended", "");
+        }
+
         var lockdownId = $"{info.Scenario}@{info.Since:O}";
         var approvals = (state.AllClearApprovals ?? TwoPersonApproval.Start(lockdownId, site.AllClearWindow)).For(lockdownId);
         var (next, outcome) = approvals.Add(verified, now.Monotonic);

@@ -101,9 +101,12 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
             || (state.Suspended.Count > 0 && LockedBySuspended(site, state, lockOutput));
     }
 
-    // A scenario taken over keeps its zones locked until it is ended itself (SuspendedScenario).
-    // A scenario no longer configured stands in for every zone: the safe side.
-    private static bool LockedBySuspended(SiteDefinition site, SiteState state, OutputDefinition lockOutput)
+    /// <summary>
+    /// Whether a scenario taken over keeps <paramref name="lockOutput"/> locked: a suspended lockdown
+    /// or shelter covering its zone (<see cref="SuspendedScenario"/>). A scenario no longer configured
+    /// stands in for every zone: the safe side.
+    /// </summary>
+    internal static bool LockedBySuspended(SiteDefinition site, SiteState state, OutputDefinition lockOutput)
     {
         foreach (var suspended in state.Suspended)
         {
