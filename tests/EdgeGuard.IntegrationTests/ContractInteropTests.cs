@@ -120,34 +120,6 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs tools/contract/validate-messages.mjs (installed by ./test.sh) on a capture.</summary>
-    internal static async Task<(int ExitCode, string Report)> Validate(string capture)
-    {
-        var tool = Path.Combine(RepositoryRoot(), "tools", "contract");
-        Assert.True(Directory.Exists(Path.Combine(tool, "node_modules")), $"npm packages of {tool} are missing: run ./test.sh (it runs tools/contract/run.sh)");
-        var start = new ProcessStartInfo("node")
-        {
-            ArgumentList = { Path.Combine(tool, "validate-messages.mjs"), "--check-seq", "--known-types", capture },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var node = Process.Start(start)!;
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync();
-        return (node.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "tools", "contract", "validate-messages.mjs")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no tools/contract above {AppContext.BaseDirectory}");
-    }
+    internal static Task<(int ExitCode, string Report)> Validate(string capture) =>
+        ContractTool.ValidateAsync(capture, "--check-seq", "--known-types");
 }
