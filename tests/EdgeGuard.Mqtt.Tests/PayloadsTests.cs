@@ -106,7 +106,7 @@ public sealed partial class PayloadsTests
         var text = Encoding.UTF8.GetString(Payloads.LockdownState(state, Topics, At));
 
         Assert.Equal(
-            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"normal","cause":null,"point":null,"since":null,"scenario":null,"drill":false,"sirenSounding":false,"fireEgressReleased":false,"threatLevel":1,"ts":"2026-11-23T19:00:00.123Z"}""",
+            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"normal","cause":null,"point":null,"since":null,"scenario":null,"drill":false,"suspended":[],"sirenSounding":false,"fireEgressReleased":false,"threatLevel":1,"ts":"2026-11-23T19:00:00.123Z"}""",
             text);
     }
 
@@ -120,7 +120,7 @@ public sealed partial class PayloadsTests
         var text = Encoding.UTF8.GetString(Payloads.LockdownState(state, Topics, At));
 
         Assert.Equal(
-            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"lockdown","cause":"panic-button","point":"panic-1","since":"2026-11-23T18:59:58.007Z","scenario":"lockdown","drill":false,"sirenSounding":true,"fireEgressReleased":false,"threatLevel":1,"ts":"2026-11-23T19:00:00.123Z"}""",
+            """{"v":1,"site":"site-1","gateway":"gw-1","mode":"lockdown","cause":"panic-button","point":"panic-1","since":"2026-11-23T18:59:58.007Z","scenario":"lockdown","drill":false,"suspended":[],"sirenSounding":true,"fireEgressReleased":false,"threatLevel":1,"ts":"2026-11-23T19:00:00.123Z"}""",
             text);
     }
 

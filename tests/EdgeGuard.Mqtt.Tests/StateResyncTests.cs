@@ -95,6 +95,39 @@ public sealed class StateResyncTests(ITestOutputHelper output)
     /// checks were running all along.
     /// </summary>
     [Fact]
+    public async Task A_change_of_only_the_suspended_scenarios_is_republished_at_the_second_check_that_sees_it()
+    {
+        var time = new FakeTimeProvider();
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/state/lockdown", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, time: time);
+        var lockdown = State(SiteMode.Lockdown, ("panic-1", true));
+        harness.State.Current = lockdown;
+        await harness.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Topic == Root + "/state/lockdown", Patience, "initial lockdown state");
+        var states = harness.Publisher.StatePublishes;
+
+        // Same mode, scenario, siren: only the list of what the lockdown took over differs, which
+        // the retained state must show (its locks stay locked).
+        harness.State.Current = lockdown with
+        {
+            Suspended = [new SuspendedScenario(SiteMode.ShelterInPlace, new LockdownInfo("keyswitch", "key-annex", SiteStates.Since.AddMinutes(-9), "shelter-annex"))],
+        };
+        await NextCheckAsync(harness, time);
+        Assert.Equal(states, harness.Publisher.StatePublishes);
+        await NextCheckAsync(harness, time);
+
+        var shown = await office.WaitForAsync(
+            r => r.Json.GetProperty("suspended").GetArrayLength() == 1, Patience, "the suspended shelter in the lockdown state");
+        var suspended = shown.Json.GetProperty("suspended")[0];
+        Assert.Equal("shelter-annex", suspended.GetProperty("scenario").GetString());
+        Assert.Equal("shelterInPlace", suspended.GetProperty("mode").GetString());
+        Assert.Equal("2026-11-23T18:50:58.250Z", suspended.GetProperty("since").GetString());
+        Assert.Equal(states + 1, harness.Publisher.StatePublishes);
+        Assert.Equal(1, harness.Publisher.StateResyncs);
+    }
+
+    [Fact]
     public async Task With_every_change_announced_by_its_event_the_checks_republish_nothing()
     {
         var time = new FakeTimeProvider();
