@@ -121,7 +121,7 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
         {
             // Rows from before scenarios existed were the built-in lockdown, for real.
             var scenario = reader.IsDBNull(7) ? ScenarioDefinition.LockdownId : reader.GetString(7);
-            lockdown = lockdown with { Scenario = scenario, Drill = reader.GetInt64(8) == 1 };
+            lockdown = lockdown with { Scenario = scenario, Drill = ParseDrill(reader.GetInt64(8)) };
         }
 
         var suspended = ParseSuspended(reader.GetString(12));
@@ -344,6 +344,14 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
 
         return new LockdownInfo(cause, point, sinceValue);
     }
+
+    // Unknown is neither real nor a drill: a drill mutes outputs, a real scenario may not be muted.
+    private bool ParseDrill(long value) => value switch
+    {
+        0 => false,
+        1 => true,
+        _ => throw Corrupt(string.Create(CultureInfo.InvariantCulture, $"has drill value {value}; expected 0 or 1.")),
+    };
 
     private bool ParseSiren(long value) => value switch
     {

@@ -61,8 +61,12 @@ public sealed class LifeSafetyHostTests
         await using var after = await TestGateway.StartAsync(state.Path);
 
         Assert.Equal(LifeSafety.FireEgressReleased, after.Controller.Snapshot!.State.LifeSafety);
-        // From the very first write after power-up: the egress maglock is never energised.
-        Assert.All(after.Driver.DrivenLevels(after.LineOf("lock-lobby")), high => Assert.False(high));
+        // From the very first write after power-up: the egress maglock is never energised. Not
+        // empty: "unlocked" is also what a line never driven reads.
+        var driven = after.Driver.DrivenLevels(after.LineOf("lock-lobby"));
+        Assert.NotEmpty(driven);
+        Assert.All(driven, high => Assert.False(high));
+        Assert.False(after.Driver.GetOutputLevel(after.LineOf("lock-lobby")));
         Assert.True(after.Driver.GetOutputLevel(after.LineOf("lamp-lockdown")));
     }
 }

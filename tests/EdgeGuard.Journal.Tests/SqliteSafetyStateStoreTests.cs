@@ -168,6 +168,7 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     [InlineData("UPDATE safety_state SET since = 'yesterday-ish';", "yesterday-ish")]
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET since = NULL;", "no start time")]
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET siren = 7;", "siren value 7")]
+    [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET drill = 2;", "drill value 2")]
     [InlineData("PRAGMA ignore_check_constraints = ON; UPDATE safety_state SET cause = NULL;", "no cause")]
     [InlineData("UPDATE safety_state SET life_safety = 'fire-ish';", "unknown life-safety state 'fire-ish'")]
     [InlineData("UPDATE safety_state SET cause = NULL, cause_point = NULL, since = NULL;", "mode 'lockdown' but no cause")]

@@ -54,6 +54,10 @@ public sealed class SuspendedScenarioRestartTests : IAsyncDisposable
         _h = NewHarness();
         await _h.BootAsync();
 
+        // From the first level driven after the restart: never a glitch open.
+        var driven = _h.Driver.DrivenLevels(LockC);
+        Assert.NotEmpty(driven);
+        Assert.All(driven, high => Assert.True(high));
         Assert.True(_h.Driver.GetOutputLevel(LockC), "the suspended shelter's lock after the restart");
         Assert.True(_h.Driver.GetOutputLevel(LockA));
         var saved = new SqliteSafetyStateStore(_database).Load();
