@@ -27,6 +27,30 @@ public sealed partial class SiteController
     /// <summary>True while the disk holds an older safety state than <see cref="_safety"/>.</summary>
     private bool _safetyUnsaved;
 
+    /// <summary>
+    /// What a "done" answer must add when the command's effect is not yet all it should be: the state
+    /// could not be saved, or an output fails to show the plan. The office hears "done" when the loop
+    /// has decided, saved and driven; if the save or a write failed, "done" alone would claim more.
+    /// </summary>
+    private string Caveats()
+    {
+        var caveats = "";
+        if (_safetyUnsaved)
+        {
+            caveats += "; but the new state could not be saved yet (fault.safety-state-not-persisted): a power cut now would "
+                + "restore the one before; the gateway tries again every second";
+        }
+
+        var failing = site.Outputs.Where((_, i) => _outputFailing[i]).Select(o => $"'{o.Id}'").ToList();
+        if (failing.Count > 0)
+        {
+            caveats += $"; but {string.Join(", ", failing)} {(failing.Count == 1 ? "does" : "do")} not show it (fault.output); "
+                + "retried every 250 ms";
+        }
+
+        return caveats;
+    }
+
     /// <summary>When the unsaved safety state is next saved by the timer; null while it is on disk.</summary>
     private TimeSpan? _safetySaveRetryAt;
 

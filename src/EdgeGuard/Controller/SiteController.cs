@@ -275,7 +275,7 @@ public sealed partial class SiteController(
 
                 _answers.Add((answer, events.Skip(before).LastOrDefault(e => e is CommandDone or CommandRefused) switch
                 {
-                    CommandDone done => new CommandOutcome(true, done.Detail),
+                    CommandDone done => new CommandOutcome(true, done.Detail + Caveats()),
                     CommandRefused refused => new CommandOutcome(false, refused.Reason),
                     _ => new CommandOutcome(false, "the controller did not decide on the command"),
                 }));

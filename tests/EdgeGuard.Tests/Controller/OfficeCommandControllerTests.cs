@@ -1,3 +1,4 @@
+using EdgeGuard.Controller;
 using System.Collections.Immutable;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
@@ -56,7 +57,48 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
         Assert.Equal(4, _h.Events.Events.Count(e => e is CommandDone or CommandRefused));
     }
 
+    [Fact]
+    public async Task A_done_answer_says_so_when_the_state_could_not_be_saved_or_a_lock_does_not_show_it()
+    {
+        var flaky = new FlakyOutputLines { FailingWrite = "lock" };
+        var store = new ThrowingStore();
+        await using var h = new ControllerHarness(Site, _ => store, outputs: flaky.Around);
+        await h.BootAsync();
+        store.Failing = true;
+
+        var locked = await h.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"));
+
+        Assert.True(locked.Done, locked.Detail);
+        Assert.Contains("but the new state could not be saved yet (fault.safety-state-not-persisted)", locked.Detail, StringComparison.Ordinal);
+        Assert.Contains("but 'lock' does not show it (fault.output)", locked.Detail, StringComparison.Ordinal);
+        Assert.True(h.Driver.GetOutputLevel(11), "the siren, which did not fail, sounds");
+
+        // Both mended and retried: the next answer has nothing to add.
+        store.Failing = false;
+        flaky.FailingWrite = null;
+        h.Time.Advance(SiteController.SafetySaveRetryInterval + TimeSpan.FromMilliseconds(1));
+        await h.SettleAsync();
+        var first = await h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"));
+        Assert.True(first.Done, first.Detail);
+        Assert.DoesNotContain("but", first.Detail, StringComparison.Ordinal);
+    }
+
     public ValueTask DisposeAsync() => _h.DisposeAsync();
+
+    private sealed class ThrowingStore : ISafetyStateStore
+    {
+        public bool Failing { get; set; }
+
+        public SafetyState Load() => SafetyState.Initial;
+
+        public void Save(SafetyState state)
+        {
+            if (Failing)
+            {
+                throw new IOException("disk I/O error");
+            }
+        }
+    }
 
     private sealed class ListStore(List<SafetyState> saved) : ISafetyStateStore
     {
