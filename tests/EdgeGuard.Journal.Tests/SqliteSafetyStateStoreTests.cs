@@ -177,23 +177,30 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     [InlineData("UPDATE safety_state SET door_releases = 'door-a=request-to-exit;door-a=request-to-exit';", "unreadable door release")]
     [InlineData("UPDATE safety_state SET bypasses = 'fence=tomorrow|tech';", "unreadable point bypass 'fence=tomorrow|tech'")]
     [InlineData("UPDATE safety_state SET bypasses = 'fence=2026-11-23T12:00:00.0000000+00:00';", "unreadable point bypass")]
-    public void A_damaged_row_is_refused(string damage, string expected)
+    public void A_damaged_row_is_refused(string damage, string expected) =>
+        Assert.Contains(expected, RefusalAfterDamage(_path, PanicLockdown, damage), StringComparison.Ordinal);
+
+    /// <summary>
+    /// Saves <paramref name="saved"/> to the journal at <paramref name="path"/>, runs
+    /// <paramref name="damage"/> (SQL) on the file, and returns the message of the load's refusal,
+    /// which must name the file.
+    /// </summary>
+    internal static string RefusalAfterDamage(string path, SafetyState saved, string damage)
     {
-        using (var database = JournalDatabase.Open(_path))
+        using (var database = JournalDatabase.Open(path))
         {
-            new SqliteSafetyStateStore(database).Save(PanicLockdown);
+            new SqliteSafetyStateStore(database).Save(saved);
         }
 
-        using (var raw = OpenRaw(_path))
+        using (var raw = OpenRaw(path))
         {
             Execute(raw, damage);
         }
 
-        using var reopened = JournalDatabase.Open(_path);
+        using var reopened = JournalDatabase.Open(path);
         var ex = Assert.Throws<JournalException>(new SqliteSafetyStateStore(reopened).Load);
-
         Assert.Contains(reopened.Path, ex.Message, StringComparison.Ordinal);
-        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        return ex.Message;
     }
 
     [Fact]

@@ -252,21 +252,5 @@ public sealed class SuspendedScenarioStoreTests : IDisposable
     }
 
     // Saves the panic lockdown over the shelter, damages the row, returns the refusal's message.
-    private string LoadDamaged(string damage)
-    {
-        using (var database = JournalDatabase.Open(_path))
-        {
-            new SqliteSafetyStateStore(database).Save(PanicOverShelter);
-        }
-
-        using (var raw = OpenRaw(_path))
-        {
-            Execute(raw, damage);
-        }
-
-        using var reopened = JournalDatabase.Open(_path);
-        var ex = Assert.Throws<JournalException>(new SqliteSafetyStateStore(reopened).Load);
-        Assert.Contains(reopened.Path, ex.Message, StringComparison.Ordinal);
-        return ex.Message;
-    }
+    private string LoadDamaged(string damage) => SqliteSafetyStateStoreTests.RefusalAfterDamage(_path, PanicOverShelter, damage);
 }
