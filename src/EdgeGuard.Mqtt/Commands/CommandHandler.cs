@@ -39,6 +39,11 @@ public sealed partial class CommandHandler(
     // concurrently is seen either as still queued or as finished, never as neither.
     private readonly Dictionary<string, CommandFinal?> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private RejectionAudit? _rejections;
+
+    /// <summary>How rejections are journaled under a flood: one by one up to an allowance, then counted.</summary>
+    public RejectionAudit Rejections =>
+        LazyInitializer.EnsureInitialized(ref _rejections, () => new RejectionAudit(_time, reason => JournalDroppedAsync(reason, CancellationToken.None)));
 
     /// <summary>Commands accepted and not yet finished in this process (tests and diagnostics).</summary>
     public int InFlight
@@ -159,12 +164,13 @@ public sealed partial class CommandHandler(
     }
 
     /// <summary>
-    /// Journals messages the subscriber dropped unread (a flood on the command topic) as one
+    /// Journals messages the subscriber dropped unread (a flood on the command topic), or rejections
+    /// answered but counted rather than journaled one by one (<see cref="RejectionAudit"/>), as one
     /// <c>command.rejected</c> with no id, rejection <c>unavailable</c> and <paramref name="reason"/>:
-    /// none of them can be answered, but the journal must show they came. A failing journal is logged.
+    /// the journal must show they came. A failing journal is logged.
     /// </summary>
     public Task JournalDroppedAsync(string reason, CancellationToken cancellationToken) =>
-        JournalAsync(new CommandVerdict(null, CommandRejection.Unavailable, "", reason), null, _time.GetUtcNow(), cancellationToken);
+        JournalAsync(new CommandVerdict(null, CommandRejection.Unavailable, "", reason), null, _time.GetUtcNow(), cancellationToken, counted: false);
 
     /// <summary>
     /// Forgets that <paramref name="command"/> is queued here, leaving it unfinished in the replay
@@ -261,8 +267,16 @@ public sealed partial class CommandHandler(
         return new CommandAttempt(id, result, reason, null);
     }
 
-    private async Task<CommandAttempt> JournalAsync(CommandVerdict verdict, CommandEnvelope? claimed, DateTimeOffset now, CancellationToken cancellationToken)
+    // counted: a rejection that may be counted for a summary instead (RejectionAudit); not the
+    // records that are themselves summaries of what was not journaled one by one.
+    private async Task<CommandAttempt> JournalAsync(CommandVerdict verdict, CommandEnvelope? claimed, DateTimeOffset now, CancellationToken cancellationToken, bool counted = true)
     {
+        if (verdict.Command is null && counted && !Rejections.JournalsOnItsOwn(verdict.Rejection!.Value, now))
+        {
+            // A flood: answered at once, counted for the window's summary (RejectionAudit).
+            return new CommandAttempt(verdict.CommandId, CommandResultKind.Rejected, verdict.Reason, null);
+        }
+
         DomainEvent attempt = verdict.Command is { } accepted
             ? new CommandReceived(now, accepted.Command.Id, accepted.Command.Type, accepted.Command.Operator, accepted.Role)
             : new CommandRejected(now, verdict.CommandId, claimed?.Type, claimed?.Operator, verdict.Rejection!.Value, verdict.Detail);

@@ -98,7 +98,7 @@ public sealed class CommandHarness : IAsyncDisposable
     public CommandHarness(
         ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null,
         EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null,
-        ILogger<CommandSubscriber>? subscriberLog = null)
+        ILogger<CommandSubscriber>? subscriberLog = null, TimeProvider? time = null)
     {
         // A restarted gateway is given the same supervisor key, as its config would.
         Supervisor = supervisor ?? ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -111,7 +111,7 @@ public sealed class CommandHarness : IAsyncDisposable
         Seen = seen ?? new InMemorySeenCommandIds();
         var options = new CommandVerifierOptions(Site, Gateway);
         ILogger<CommandHandler> handlerLog = quiet || output is null ? NullLogger<CommandHandler>.Instance : new TestLog<CommandHandler>(output);
-        Handler = new CommandHandler(new CommandVerifier(Keys, Seen, options), Journal, Executor, options.MaxPayloadBytes, TimeProvider.System, handlerLog);
+        Handler = new CommandHandler(new CommandVerifier(Keys, Seen, options), Journal, Executor, options.MaxPayloadBytes, time ?? TimeProvider.System, handlerLog);
         if (brokerPort is { } port)
         {
             Subscriber = new CommandSubscriber(
