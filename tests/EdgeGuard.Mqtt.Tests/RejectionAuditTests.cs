@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Commands;
@@ -10,28 +9,24 @@ namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
 /// A flood of rejected commands from anyone who can publish on the command topic: every one is
-/// answered, the first of each window journaled one by one, the rest summed up in one record.
+/// answered; the first of each window and kind are journaled one by one, the first counted one is
+/// announced durably, the rest are summed up in one record per kind.
 /// </summary>
 public sealed class RejectionAuditTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly byte[] Junk = "{not json"u8.ToArray();
 
     [Fact]
-    public async Task A_flood_of_rejections_is_answered_in_full_journaled_one_by_one_up_to_the_allowance_and_summed_up_at_the_windows_end()
+    public async Task Junk_past_the_allowance_is_answered_announced_once_counted_and_summed_up_at_the_windows_end()
     {
         var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
         await using var gateway = new CommandHarness(output, quiet: true, time: clock);
-        var forged = gateway.Sign(key: gateway.Stranger); // sup.jones's name, another key: bad signature
         var answers = new List<CommandResultKind>();
 
-        for (var i = 0; i < 90; i++)
+        for (var i = 0; i < 100; i++)
         {
-            answers.AddRange((await gateway.Handler.HandleAsync("{not json"u8.ToArray(), retained: false, CancellationToken.None)).Select(r => r.Result));
-        }
-
-        for (var i = 0; i < 10; i++)
-        {
-            answers.AddRange((await gateway.Handler.HandleAsync(forged, retained: false, CancellationToken.None)).Select(r => r.Result));
+            answers.AddRange((await gateway.Handler.HandleAsync(Junk, retained: false, CancellationToken.None)).Select(r => r.Result));
         }
 
         // A real command in the middle of a flood is journaled and executed as ever.
@@ -40,48 +35,84 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
         Assert.Equal(100, answers.Count);
         Assert.All(answers, a => Assert.Equal(CommandResultKind.Rejected, a));
         Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], real.Select(r => r.Result));
-        Assert.Equal(RejectionAudit.Allowance, gateway.Journal.Events.OfType<CommandRejected>().Count());
-        Assert.Single(gateway.Journal.Events.OfType<CommandReceived>());
-        Assert.Equal(80, gateway.Handler.Rejections.Counted);
+        var rejected = gateway.Journal.Events.OfType<CommandRejected>().ToList();
+        Assert.Equal(RejectionAudit.Allowance + 1, rejected.Count);
+        var notice = rejected[^1];
+        Assert.StartsWith("more than 20 unreadable rejected commands within 10 s (a flood on the command topic)", notice.Detail, StringComparison.Ordinal);
+        Assert.Equal(("", CommandRejection.Malformed), (notice.CommandId, notice.Rejection));
+        Assert.Equal(80, gateway.Handler.Rejections.Counted); // the announced one is counted too
 
         clock.Advance(RejectionAudit.Window);
-        var summary = await SummaryAsync(gateway);
+        var summary = await NextRejectedAsync(gateway, RejectionAudit.Allowance + 1);
 
-        Assert.StartsWith("80 more rejected command(s) (malformed 70, bad-signature 10) from ", summary.Detail, StringComparison.Ordinal);
-        Assert.Contains("were answered but not journaled one by one: more than 20 rejections within 10 s", summary.Detail, StringComparison.Ordinal);
-        // The first rejections of the window went out one by one, at their own severity (alarms).
-        Assert.Equal(("", CommandRejection.Unavailable), (summary.CommandId, summary.Rejection));
+        Assert.StartsWith("80 more unreadable rejected command(s) (malformed 80) from ", summary.Detail, StringComparison.Ordinal);
+        Assert.Contains("were answered but not journaled one by one: more than 20 within 10 s", summary.Detail, StringComparison.Ordinal);
         Assert.Equal(0, gateway.Handler.Rejections.Counted);
 
         // A new window: journaled one by one again.
-        await gateway.Handler.HandleAsync("{not json"u8.ToArray(), retained: false, CancellationToken.None);
-        Assert.Equal(RejectionAudit.Allowance + 2, gateway.Journal.Events.OfType<CommandRejected>().Count());
+        await gateway.Handler.HandleAsync(Junk, retained: false, CancellationToken.None);
+        Assert.Equal(RejectionAudit.Allowance + 3, gateway.Journal.Events.OfType<CommandRejected>().Count());
     }
 
     [Fact]
-    public async Task Rejections_counted_when_the_gateway_stops_are_journaled_by_the_flush_not_lost()
+    public async Task Junk_cannot_push_forged_commands_out_of_their_own_records_and_their_summary_stays_an_alarm_naming_the_operator()
     {
         var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
         await using var gateway = new CommandHarness(output, quiet: true, time: clock);
-        for (var i = 0; i < RejectionAudit.Allowance + 3; i++)
+        for (var i = 0; i < 50; i++)
         {
-            await gateway.Handler.HandleAsync("{not json"u8.ToArray(), retained: false, CancellationToken.None);
+            await gateway.Handler.HandleAsync(Junk, retained: false, CancellationToken.None);
         }
+
+        for (var i = 0; i < RejectionAudit.Allowance + 5; i++)
+        {
+            // sup.jones's name, another key: a forged signature, each its own payload.
+            await gateway.Handler.HandleAsync(gateway.Sign(key: gateway.Stranger), retained: false, CancellationToken.None);
+        }
+
+        var forged = gateway.Journal.Events.OfType<CommandRejected>().Where(e => e.Rejection == CommandRejection.BadSignature).ToList();
+        Assert.Equal(RejectionAudit.Allowance + 1, forged.Count); // 20 on their own, and the notice
+        Assert.All(forged, e => Assert.Equal(Severity.Alarm, e.Severity));
+        Assert.All(forged.Take(RejectionAudit.Allowance), e => Assert.Equal("sup.jones", e.Operator));
 
         await gateway.Handler.Rejections.FlushAsync();
 
-        Assert.StartsWith("3 more rejected command(s) (malformed 3)", (await SummaryAsync(gateway)).Detail, StringComparison.Ordinal);
-        clock.Advance(RejectionAudit.Window);
-        Assert.Equal(RejectionAudit.Allowance + 1, gateway.Journal.Events.OfType<CommandRejected>().Count()); // the timer adds nothing more
+        var summaries = gateway.Journal.Events.OfType<CommandRejected>().Where(e => e.Detail.Contains("not journaled one by one", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, summaries.Count);
+        var signed = Assert.Single(summaries, s => s.Detail.Contains("signed or claimed", StringComparison.Ordinal));
+        Assert.StartsWith("5 more signed or claimed rejected command(s) (bad-signature 5; claimed operators 'sup.jones') from ", signed.Detail, StringComparison.Ordinal);
+        Assert.Equal((CommandRejection.BadSignature, Severity.Alarm), (signed.Rejection, signed.Severity));
     }
 
-    // The summary is journaled from the window's timer: wait (bounded) for it.
-    private static async Task<CommandRejected> SummaryAsync(CommandHarness gateway)
+    [Fact]
+    public async Task Rejections_counted_when_the_subscriber_stops_are_journaled_before_it_ends_not_lost()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, quiet: true);
+        await gateway.StartAsync();
+        for (var i = 0; i < RejectionAudit.Allowance + 4; i++)
+        {
+            await gateway.Handler.HandleAsync(Junk, retained: false, CancellationToken.None);
+        }
+
+        Assert.Equal(4, gateway.Handler.Rejections.Counted);
+
+        await gateway.Subscriber!.StopAsync(CancellationToken.None);
+
+        Assert.Equal(0, gateway.Handler.Rejections.Counted);
+        Assert.StartsWith(
+            "4 more unreadable rejected command(s) (malformed 4) from ",
+            gateway.Journal.Events.OfType<CommandRejected>().Last().Detail,
+            StringComparison.Ordinal);
+    }
+
+    // The summary is journaled from the window's timer: wait (bounded) for the record after the first skip ones.
+    private static async Task<CommandRejected> NextRejectedAsync(CommandHarness gateway, int skip)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (DateTime.UtcNow < deadline)
         {
-            if (gateway.Journal.Events.OfType<CommandRejected>().Skip(RejectionAudit.Allowance).FirstOrDefault() is { } summary)
+            if (gateway.Journal.Events.OfType<CommandRejected>().Skip(skip).FirstOrDefault() is { } summary)
             {
                 return summary;
             }

@@ -43,7 +43,7 @@ public sealed partial class CommandHandler(
 
     /// <summary>How rejections are journaled under a flood: one by one up to an allowance, then counted.</summary>
     public RejectionAudit Rejections =>
-        LazyInitializer.EnsureInitialized(ref _rejections, () => new RejectionAudit(_time, reason => JournalDroppedAsync(reason, CancellationToken.None)));
+        LazyInitializer.EnsureInitialized(ref _rejections, () => new RejectionAudit(_time, JournalSummaryAsync));
 
     /// <summary>Commands accepted and not yet finished in this process (tests and diagnostics).</summary>
     public int InFlight
@@ -164,13 +164,17 @@ public sealed partial class CommandHandler(
     }
 
     /// <summary>
-    /// Journals messages the subscriber dropped unread (a flood on the command topic), or rejections
-    /// answered but counted rather than journaled one by one (<see cref="RejectionAudit"/>), as one
+    /// Journals messages the subscriber dropped unread (a flood on the command topic) as one
     /// <c>command.rejected</c> with no id, rejection <c>unavailable</c> and <paramref name="reason"/>:
-    /// the journal must show they came. A failing journal is logged.
+    /// none of them can be answered, but the journal must show they came. A failing journal is logged.
     /// </summary>
     public Task JournalDroppedAsync(string reason, CancellationToken cancellationToken) =>
         JournalAsync(new CommandVerdict(null, CommandRejection.Unavailable, "", reason), null, _time.GetUtcNow(), cancellationToken, counted: false);
+
+    // A flood's notice or summary (RejectionAudit): a command.rejected with no id, under the code
+    // that tells its severity; never itself counted.
+    private Task JournalSummaryAsync(CommandRejection code, string text) =>
+        JournalAsync(new CommandVerdict(null, code, "", text), null, _time.GetUtcNow(), CancellationToken.None, counted: false);
 
     /// <summary>
     /// Forgets that <paramref name="command"/> is queued here, leaving it unfinished in the replay
@@ -271,9 +275,15 @@ public sealed partial class CommandHandler(
     // records that are themselves summaries of what was not journaled one by one.
     private async Task<CommandAttempt> JournalAsync(CommandVerdict verdict, CommandEnvelope? claimed, DateTimeOffset now, CancellationToken cancellationToken, bool counted = true)
     {
-        if (verdict.Command is null && counted && !Rejections.JournalsOnItsOwn(verdict.Rejection!.Value, now))
+        if (verdict.Command is null && counted && Rejections.Admit(verdict.Rejection!.Value, claimed?.Operator) is { OnItsOwn: false } admission)
         {
-            // A flood: answered at once, counted for the window's summary (RejectionAudit).
+            // A flood: answered at once, counted for the window's summary (RejectionAudit); the
+            // first one counted is announced durably, so a crash during the flood leaves a trace.
+            if (admission.Notice is { } notice)
+            {
+                await JournalSummaryAsync(verdict.Rejection.Value, notice).ConfigureAwait(false);
+            }
+
             return new CommandAttempt(verdict.CommandId, CommandResultKind.Rejected, verdict.Reason, null);
         }
 

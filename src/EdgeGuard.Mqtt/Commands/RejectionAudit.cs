@@ -3,33 +3,50 @@ using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Mqtt.Commands;
 
+/// <summary>What the handler does with one rejection (<see cref="RejectionAudit.Admit"/>).</summary>
+/// <param name="OnItsOwn">Journal it on its own, as always.</param>
+/// <param name="Notice">
+/// When not null (and <paramref name="OnItsOwn"/> false): this is the first rejection counted in its
+/// window; journal this notice durably before answering, so a crash during the flood leaves a trace.
+/// </param>
+public readonly record struct RejectionAdmission(bool OnItsOwn, string? Notice);
+
 /// <summary>
 /// How rejected commands are journaled under a flood. Each one costs a durable commit before its
-/// answer, an alarm row in the journal and an event to the office; anyone the broker lets publish on
-/// the command topic, with no key at all, could send them at a pace just under the subscriber's
-/// backlog limit and so keep the office's real commands waiting behind fsyncs and push the site's
-/// history out of the journal's size limit. So the first <see cref="Allowance"/> rejections of each
-/// <see cref="Window"/> are journaled one by one, as always; the rest are answered at once and
-/// counted, by rejection, and one summary record (<c>command.rejected</c> with no id, rejection
-/// <c>unavailable</c>) is journaled when the window ends. Accepted and repeated commands are never
-/// held back.
+/// answer, a row in the journal and an event to the office; anyone the broker lets publish on the
+/// command topic, with no key at all, could send them at a pace just under the subscriber's backlog
+/// limit, keep the office's real commands waiting behind fsyncs and push the site's history out of
+/// the journal's size limit. So the first <see cref="Allowance"/> rejections of each
+/// <see cref="Window"/> are journaled one by one, as always; past that, the first counted one is
+/// announced durably (<see cref="RejectionAdmission.Notice"/>), the rest are answered at once and
+/// counted, and one summary is journaled when the window ends, or at a stop.
 /// </summary>
+/// <remarks>
+/// Payloads that did not parse (oversized, malformed, invalid field) and payloads that did (which
+/// name an operator: a forged signature, a replay, a role not allowed…) have an allowance each, so
+/// cheap junk cannot push the attempts that impersonate an operator out of the journal's individual
+/// records. A summary is journaled as a <c>command.rejected</c> with no id whose rejection is the
+/// most serious code it counts (so an alarm stays an alarm), and names the codes with their counts
+/// and the operators the payloads claimed (up to <see cref="OperatorsNamed"/>). Accepted commands
+/// are never held back. Windows run on the monotonic clock, so a wall-clock step changes nothing.
+/// </remarks>
 /// <param name="time">Clock of the windows and the summary's timer.</param>
-/// <param name="journal">Journals a summary (the handler's own dropped-message record).</param>
-public sealed class RejectionAudit(TimeProvider time, Func<string, Task> journal)
+/// <param name="journal">Journals a notice or summary as a rejection with this code and text; completes when durable.</param>
+public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, string, Task> journal)
 {
-    /// <summary>Rejections journaled one by one in each window; far above any real office's mistakes.</summary>
+    /// <summary>Rejections journaled one by one per window and kind; far above any real office's mistakes.</summary>
     public const int Allowance = 20;
+
+    /// <summary>How many claimed operators a summary names.</summary>
+    public const int OperatorsNamed = 5;
 
     /// <summary>The length of a window, from its first rejection.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 
     private readonly Lock _gate = new();
-    private readonly SortedDictionary<CommandRejection, int> _counted = [];
-    private DateTimeOffset _windowStart = DateTimeOffset.MinValue;
-    private int _journaled;
-    private DateTimeOffset _firstCounted;
-    private ITimer? _summaryTimer;
+    private readonly Bucket _unparsed = new("unreadable");
+    private readonly Bucket _parsed = new("signed or claimed");
+    private Task _writing = Task.CompletedTask;
 
     /// <summary>Rejections counted and not yet journaled in a summary.</summary>
     public int Counted
@@ -38,64 +55,130 @@ public sealed class RejectionAudit(TimeProvider time, Func<string, Task> journal
         {
             lock (_gate)
             {
-                return _counted.Values.Sum();
+                return _unparsed.Total + _parsed.Total;
             }
+        }
+    }
+
+    /// <summary>Decides on one rejection: journaled on its own, or counted for its window's summary.</summary>
+    /// <param name="rejection">Its code.</param>
+    /// <param name="claimedOperator">The operator the payload names, when it parsed; null otherwise.</param>
+    public RejectionAdmission Admit(CommandRejection rejection, string? claimedOperator)
+    {
+        var now = time.GetTimestamp();
+        lock (_gate)
+        {
+            var bucket = rejection <= CommandRejection.InvalidField ? _unparsed : _parsed;
+            if (bucket.WindowStart is not { } start || time.GetElapsedTime(start, now) >= Window)
+            {
+                (bucket.WindowStart, bucket.Journaled) = (now, 0);
+            }
+
+            if (bucket.Journaled < Allowance)
+            {
+                bucket.Journaled++;
+                return new RejectionAdmission(true, null);
+            }
+
+            var first = bucket.Total == 0;
+            bucket.Count(rejection, claimedOperator, time.GetUtcNow());
+            if (!first)
+            {
+                return new RejectionAdmission(false, null);
+            }
+
+            // The summary goes once this window is over, whether or not the flood goes on.
+            var due = Window - time.GetElapsedTime(bucket.WindowStart.Value, now);
+            bucket.Timer = time.CreateTimer(_ => _ = FlushAsync(), null, due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            return new RejectionAdmission(false, string.Create(CultureInfo.InvariantCulture,
+                $"more than {Allowance} {bucket.Kind} rejected commands within {Window.TotalSeconds:0} s (a flood on the command topic): "
+                + $"from {time.GetUtcNow():O} further ones are answered and counted, and summed up when the window ends"));
         }
     }
 
     /// <summary>
-    /// Whether the rejection at <paramref name="now"/> is journaled on its own; otherwise it is
-    /// counted for the window's summary.
+    /// Journals the summaries of what was counted, if anything (at a window's end, and at a stop);
+    /// completes when they, and any summary already being written, are durable.
     /// </summary>
-    public bool JournalsOnItsOwn(CommandRejection rejection, DateTimeOffset now)
+    public Task FlushAsync()
     {
         lock (_gate)
         {
-            if (now - _windowStart >= Window || now < _windowStart)
+            var summaries = new[] { _unparsed.TakeSummary(time.GetUtcNow()), _parsed.TakeSummary(time.GetUtcNow()) }
+                .Where(s => s is not null).Select(s => s!.Value).ToList();
+            if (summaries.Count > 0)
             {
-                (_windowStart, _journaled) = (now, 0);
+                var before = _writing;
+                _writing = WriteAsync(before, summaries);
             }
 
-            if (_journaled < Allowance)
-            {
-                _journaled++;
-                return true;
-            }
-
-            if (_counted.Count == 0)
-            {
-                _firstCounted = now;
-                // The summary goes once this window is over, whether or not the flood goes on.
-                var due = _windowStart + Window - now;
-                _summaryTimer = time.CreateTimer(_ => _ = FlushAsync(), null, due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-            }
-
-            _counted[rejection] = _counted.GetValueOrDefault(rejection) + 1;
-            return false;
+            return _writing;
         }
     }
 
-    /// <summary>Journals the summary of what was counted, if anything; at the window's end and at a stop.</summary>
-    public Task FlushAsync()
+    private async Task WriteAsync(Task before, List<(CommandRejection Code, string Text)> summaries)
     {
-        string summary;
-        lock (_gate)
+        await before.ConfigureAwait(false);
+        foreach (var (code, text) in summaries)
         {
-            if (_counted.Count == 0)
+            await journal(code, text).ConfigureAwait(false);
+        }
+    }
+
+    // One kind of rejection's window and counts; used under the audit's lock.
+    private sealed class Bucket(string kind)
+    {
+        private readonly SortedDictionary<CommandRejection, int> _codes = [];
+        private readonly SortedSet<string> _operators = new(StringComparer.Ordinal);
+        private DateTimeOffset _firstCounted;
+
+        public string Kind => kind;
+
+        public long? WindowStart { get; set; }
+
+        public int Journaled { get; set; }
+
+        public ITimer? Timer { get; set; }
+
+        public int Total => _codes.Values.Sum();
+
+        public void Count(CommandRejection rejection, string? claimedOperator, DateTimeOffset now)
+        {
+            if (_codes.Count == 0)
             {
-                return Task.CompletedTask;
+                _firstCounted = now;
             }
 
-            var total = _counted.Values.Sum();
-            var kinds = string.Join(", ", _counted.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key.Code()} {c.Value}")));
-            summary = string.Create(CultureInfo.InvariantCulture,
-                $"{total} more rejected command(s) ({kinds}) from {_firstCounted:O} to {time.GetUtcNow():O} were answered but not journaled one by one: "
-                + $"more than {Allowance} rejections within {Window.TotalSeconds:0} s (a flood on the command topic)");
-            _counted.Clear();
-            _summaryTimer?.Dispose();
-            _summaryTimer = null;
+            _codes[rejection] = _codes.GetValueOrDefault(rejection) + 1;
+            if (claimedOperator is not null && _operators.Count <= OperatorsNamed)
+            {
+                _operators.Add(claimedOperator);
+            }
         }
 
-        return journal(summary);
+        public (CommandRejection Code, string Text)? TakeSummary(DateTimeOffset now)
+        {
+            if (_codes.Count == 0)
+            {
+                return null;
+            }
+
+            var codes = string.Join(", ", _codes.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key.Code()} {c.Value}")));
+            var named = _operators.Take(OperatorsNamed).Select(o => $"'{o}'").ToList();
+            var operators = named.Count == 0 ? "" : $"; claimed operators {string.Join(", ", named)}{(_operators.Count > OperatorsNamed ? " and more" : "")}";
+            var text = string.Create(CultureInfo.InvariantCulture,
+                $"{Total} more {kind} rejected command(s) ({codes}{operators}) from {_firstCounted:O} to {now:O} were answered but not journaled "
+                + $"one by one: more than {Allowance} within {Window.TotalSeconds:0} s (a flood on the command topic)");
+            // The most serious code it counts: alarms first (CommandRejected's severity), then the most frequent.
+            var code = _codes.OrderByDescending(c => IsAlarm(c.Key)).ThenByDescending(c => c.Value).First().Key;
+            _codes.Clear();
+            _operators.Clear();
+            Timer?.Dispose();
+            Timer = null;
+            return (code, text);
+        }
+
+        private static bool IsAlarm(CommandRejection rejection) =>
+            new CommandRejected(default, "", null, null, rejection, "").Severity == Core.Lockdown.Severity.Alarm;
     }
 }

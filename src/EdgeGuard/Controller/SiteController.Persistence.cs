@@ -28,24 +28,44 @@ public sealed partial class SiteController
     private bool _safetyUnsaved;
 
     /// <summary>
-    /// What a "done" answer must add when the command's effect is not yet all it should be: the state
-    /// could not be saved, or an output fails to show the plan. The office hears "done" when the loop
-    /// has decided, saved and driven; if the save or a write failed, "done" alone would claim more.
+    /// What a "done" answer must add when the site is not yet all the command made it: the current
+    /// state is not on disk, an output's write failed, or an output does not show the plan yet (an
+    /// expander's write queued to its writer). The office hears "done" when the loop has decided,
+    /// saved and driven; "done" alone would claim more than that then.
     /// </summary>
     private string Caveats()
     {
         var caveats = "";
         if (_safetyUnsaved)
         {
-            caveats += "; but the new state could not be saved yet (fault.safety-state-not-persisted): a power cut now would "
-                + "restore the one before; the gateway tries again every second";
+            caveats += "; but the site's current state is not saved yet (fault.safety-state-not-persisted): a power cut now "
+                + "would restore an older one; the gateway tries again every second";
         }
 
-        var failing = site.Outputs.Where((_, i) => _outputFailing[i]).Select(o => $"'{o.Id}'").ToList();
+        var plan = OutputPlan.For(site, _state);
+        var failing = new List<string>();
+        var queued = new List<string>();
+        for (var i = 0; i < site.Outputs.Count; i++)
+        {
+            var output = site.Outputs[i];
+            if (_outputFailing[i])
+            {
+                failing.Add($"'{output.Id}'");
+            }
+            else if (_readBack[i] != output.LevelFor(plan.IsActiveAt(i)))
+            {
+                queued.Add($"'{output.Id}'");
+            }
+        }
+
         if (failing.Count > 0)
         {
-            caveats += $"; but {string.Join(", ", failing)} {(failing.Count == 1 ? "does" : "do")} not show it (fault.output); "
-                + "retried every 250 ms";
+            caveats += $"; but {string.Join(", ", failing)} {(failing.Count == 1 ? "does" : "do")} not show it (fault.output); retried every 250 ms";
+        }
+
+        if (queued.Count > 0)
+        {
+            caveats += $"; {string.Join(", ", queued)} queued to the I/O board's writer, not yet confirmed";
         }
 
         return caveats;

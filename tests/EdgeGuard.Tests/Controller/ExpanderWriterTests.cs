@@ -1,3 +1,5 @@
+using EdgeGuard.Core.Commands;
+using System.Collections.Immutable;
 using System.Device.Gpio;
 using System.Device.I2c;
 using System.Device.Spi;
@@ -98,6 +100,26 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
         await _h.SettleAsync();
         Assert.Equal(configured + 2, _chip.OlatWrites);
         Assert.DoesNotContain(_h.Events.Events, e => e is OutputFault);
+    }
+
+    [Fact]
+    public async Task An_office_lockdown_whose_expander_lock_write_is_still_queued_is_answered_done_saying_so()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        _chip.HoldWrites = true;
+
+        var locked = await _h.ExecuteAsync(new VerifiedCommand(
+            new CommandEnvelope(
+                "cmd-1", CommandType.Lockdown, "site-w", "gw-w", "sup-1", _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
+                JsonObjectItem.Empty, ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])),
+            OperatorRole.Supervisor));
+
+        Assert.True(locked.Done, locked.Detail);
+        Assert.EndsWith("; 'lock-annex-exit' queued to the I/O board's writer, not yet confirmed", locked.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("lock-lobby-exit", locked.Detail, StringComparison.Ordinal); // native: written, and it shows
+        _chip.HoldWrites = false;
+        _chip.Unhold.Release();
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
         var locked = await h.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"));
 
         Assert.True(locked.Done, locked.Detail);
-        Assert.Contains("but the new state could not be saved yet (fault.safety-state-not-persisted)", locked.Detail, StringComparison.Ordinal);
+        Assert.Contains("but the site's current state is not saved yet (fault.safety-state-not-persisted)", locked.Detail, StringComparison.Ordinal);
         Assert.Contains("but 'lock' does not show it (fault.output)", locked.Detail, StringComparison.Ordinal);
         Assert.True(h.Driver.GetOutputLevel(11), "the siren, which did not fail, sounds");
 
@@ -78,6 +78,10 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
         flaky.FailingWrite = null;
         h.Time.Advance(SiteController.SafetySaveRetryInterval + TimeSpan.FromMilliseconds(1));
         await h.SettleAsync();
+        // The retries did it, not the next command's own save and reconcile.
+        Assert.Single(h.Events.Events.OfType<SafetyStateNotPersistedRestored>());
+        Assert.Single(h.Events.Events.OfType<OutputFaultRestored>());
+        Assert.True(h.Driver.GetOutputLevel(10));
         var first = await h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"));
         Assert.True(first.Done, first.Detail);
         Assert.DoesNotContain("but", first.Detail, StringComparison.Ordinal);
