@@ -117,6 +117,20 @@ public sealed class SimulatedGpioDriverTests : IDisposable
     }
 
     [Fact]
+    public void A_line_another_process_holds_cannot_be_opened_until_it_is_released()
+    {
+        _driver.HoldElsewhere(3, "gpiomon");
+
+        var error = Assert.Throws<IOException>(() => _controller.OpenPin(3, PinMode.InputPullUp));
+
+        Assert.Equal("Line 3 is busy: it is requested by 'gpiomon' (EBUSY).", error.Message);
+        Assert.False(_controller.IsPinOpen(3));
+        _driver.ReleaseElsewhere(3);
+        _controller.OpenPin(3, PinMode.InputPullUp);
+        Assert.Equal(PinValue.High, _controller.Read(3));
+    }
+
+    [Fact]
     public void Supports_the_input_and_output_modes_only()
     {
         Assert.True(_controller.IsPinModeSupported(0, PinMode.Input));

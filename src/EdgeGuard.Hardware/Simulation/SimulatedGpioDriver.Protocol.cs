@@ -22,6 +22,12 @@ public sealed partial class SimulatedGpioDriver
                 throw new InvalidOperationException($"Line {pinNumber} is already open (busy).");
             }
 
+            if (state.HeldElsewhere is { } consumer)
+            {
+                // What the kernel answers while another process (a leftover gpiomon) holds the line.
+                throw new IOException($"Line {pinNumber} is busy: it is requested by '{consumer}' (EBUSY).");
+            }
+
             state.Open = true;
             // Opening does not touch the electrical configuration: a fresh line is an input, a line
             // that was an output keeps driving its level (re-opening a relay must not release it).

@@ -148,6 +148,31 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
         DrainEvents();
     }
 
+    /// <summary>
+    /// Makes another process hold a line, as a leftover <c>gpiomon</c> or a device-tree overlay does: until
+    /// <see cref="ReleaseElsewhere"/>, opening it fails with the <see cref="IOException"/> the kernel's EBUSY
+    /// becomes. A line this driver has open already stays open.
+    /// </summary>
+    /// <param name="line">The line.</param>
+    /// <param name="consumer">The holder's consumer name, as <c>gpioinfo</c> shows it.</param>
+    public void HoldElsewhere(int line, string consumer)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        lock (_gate)
+        {
+            LineAt(line).HeldElsewhere = consumer;
+        }
+    }
+
+    /// <summary>Ends <see cref="HoldElsewhere"/>: the line can be opened again.</summary>
+    public void ReleaseElsewhere(int line)
+    {
+        lock (_gate)
+        {
+            LineAt(line).HeldElsewhere = null;
+        }
+    }
+
     /// <summary>The level a line is driving (its last output level; kept after the line is closed).</summary>
     public bool GetOutputLevel(int line)
     {

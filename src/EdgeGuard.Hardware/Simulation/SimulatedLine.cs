@@ -7,6 +7,9 @@ internal sealed class SimulatedLine
 {
     public bool Open { get; set; }
 
+    /// <summary>Another process's request for the line (its consumer name), or null: opening it fails.</summary>
+    public string? HeldElsewhere { get; set; }
+
     /// <summary>Null until the line is first opened; kept when closed, as the hardware keeps it.</summary>
     public PinMode? Mode { get; set; }
 
