@@ -57,6 +57,14 @@ public sealed partial class ExpanderBank
                     events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
                         $"did not answer at start-up; its outputs are not driven and its points read fail-safe until it answers, retried every {SupervisionInterval.TotalSeconds:0} s: {failure}"));
                 }
+                else if (chip.Lines!.InterruptLineFault is { } line)
+                {
+                    // It answered and is configured; only the host's line was refused (another process holds
+                    // it): reported now, so a walk test lists it with the boot faults, and restored by the
+                    // supervision pass that gets the line.
+                    chip.Faulted = true;
+                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, line));
+                }
             }
 
             _opened = true;

@@ -32,6 +32,10 @@ namespace EdgeGuard.Hardware.Board;
 /// that a keyswitch or request-to-exit found active is recorded without an edge (held through the blindness, it
 /// must not count as a turn or press). A chip that answered at start-up but fails the boot read is handled alike,
 /// except that it is configured already.</para>
+/// <para>A chip that answers but whose interrupt line the kernel refuses (another process holds it) is none of
+/// that: it is configured and used, read every <see cref="Mcp23017Lines.FastPollInterval"/>, and reported at once
+/// with <see cref="Mcp23017Lines.InterruptLineFault"/> as its reason; supervision requests the line again every
+/// pass and restores the fault once it holds it.</para>
 /// </remarks>
 public sealed partial class ExpanderBank : IInputLines
 {

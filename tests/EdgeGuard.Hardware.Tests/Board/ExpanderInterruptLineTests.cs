@@ -203,6 +203,62 @@ public sealed class ExpanderInterruptLineTests : IDisposable
         Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
     }
 
+    [Fact]
+    public void A_chip_whose_interrupt_line_another_process_holds_reads_real_levels_drives_outputs_and_is_polled()
+    {
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon"); // a leftover gpiomon, or an overlay that claimed the GPIO
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+
+        // One fault at once, naming the line and the kernel's refusal: the chip answers, it is not dead.
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+        Assert.Equal("mcp23017@0x20", fault.Device);
+        Assert.StartsWith("its interrupt line (host GPIO 4) could not be requested", fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("requested by 'gpiomon' (EBUSY)", fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("every 25 ms", fault.Reason, StringComparison.Ordinal);
+        Assert.True(_rig.Fake.PinLevel(LockPin), "the chip was not configured with its outputs at the boot plan");
+        Assert.True(bank.Read("panic-annex"), "a released panic button read pressed (fail-safe) on a chip that answers");
+        Assert.False(bank.Read("door-annex"), "a closed door read open (fail-safe) on a chip that answers");
+
+        outputs.Write("lock-annex", false); // no throw: the controller has no fault.output to raise
+        Assert.False(_rig.Fake.PinLevel(LockPin));
+        Assert.False(outputs.ReadBack("lock-annex"));
+
+        // A press and its release, each seen within one fast poll though no interrupt can announce them.
+        _rig.Fake.SetPin(0, false);
+        Run(FastPoll);
+        _rig.Fake.SetPin(0, true);
+        Run(FastPoll);
+        Assert.Equal([false, true], PanicEdges());
+        Run(ExpanderBank.SupervisionInterval * 3);
+        Assert.Equal(2, _rig.Edges.Count);
+        Assert.Single(_rig.Reported); // one fault for the episode, however often the line is requested again
+    }
+
+    [Fact]
+    public void An_interrupt_line_the_other_process_lets_go_of_is_requested_by_the_next_pass_and_the_fault_restored()
+    {
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon");
+        using var bank = Started();
+        Run(ExpanderBank.SupervisionInterval);
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+
+        _rig.Host.ReleaseElsewhere(IntLine); // the technician stops gpiomon
+        Run(ExpanderBank.SupervisionInterval);
+
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+        Assert.Equal(System.Device.Gpio.PinMode.InputPullUp, _rig.Host.ModeOf(IntLine));
+        _rig.Fake.SetPin(0, false); // announced by the line: delivered by the callback at once
+        Assert.Equal(new RawEdge("panic-annex", false, _rig.Time.GetTimestamp()), Assert.Single(_rig.Edges));
+
+        // Back to one read a second: IOCON, INTF, INTF/INTCAP/GPIO per pass, no fast polling.
+        _rig.Fake.ClearTransactions();
+        Run(TimeSpan.FromSeconds(2));
+        Assert.Equal(6, _rig.Fake.Transactions.Count);
+        Assert.Equal(2, _rig.Reported.Count);
+    }
+
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices
     {
         public I2cDevice OpenExpander(ExpanderOptions options) => expander;

@@ -219,6 +219,51 @@ public sealed class Mcp23017LinesTests : IDisposable
     }
 
     [Fact]
+    public void A_host_line_another_process_holds_leaves_the_chip_configured_and_read_every_fast_poll()
+    {
+        _host.HoldElsewhere(IntLine, "gpiomon");
+
+        using var lines = Open();
+
+        Assert.True(_fake.PinLevel(4), "the chip was not configured");
+        Assert.False(_host.IsOpen(IntLine));
+        Assert.Equal(
+            "its interrupt line (host GPIO 17) could not be requested as an input with pull-up: Line 17 is busy: it is requested by 'gpiomon' (EBUSY); "
+            + "supervision reads the chip every 25 ms instead, and requests the line again at every supervision sweep",
+            lines.InterruptLineFault);
+        lines.Start(_edges.Add);
+        _fake.SetPin(0, false);
+        Assert.Empty(_edges);
+        _time.Advance(Mcp23017Lines.FastPollInterval);
+        Assert.Equal([("panic-annex", false)], _edges.Select(e => (e.PointId, e.High)));
+        lines.Write("siren-annex", high: true);
+        Assert.True(_fake.PinLevel(12));
+    }
+
+    [Fact]
+    public void A_host_line_let_go_of_is_requested_by_the_next_sweep_announces_changes_and_is_closed_at_dispose()
+    {
+        _host.HoldElsewhere(IntLine, "gpiomon");
+        var lines = Started();
+        lines.Sweep();
+        Assert.NotNull(lines.InterruptLineFault);
+
+        _host.ReleaseElsewhere(IntLine);
+        lines.Sweep();
+
+        Assert.Null(lines.InterruptLineFault);
+        Assert.Equal(PinMode.InputPullUp, _host.ModeOf(IntLine));
+        Assert.Equal(1, _host.CallbackCount(IntLine));
+        _fake.SetPin(0, false);
+        Assert.Equal([("panic-annex", false)], _edges.Select(e => (e.PointId, e.High)));
+        _fake.ClearTransactions();
+        _time.Advance(Mcp23017Lines.FastPollInterval * 4);
+        Assert.Empty(_fake.Transactions); // the fast poll stopped with the fault
+        lines.Dispose();
+        Assert.False(_host.IsOpen(IntLine));
+    }
+
+    [Fact]
     public void Unknown_ids_are_named()
     {
         using var lines = Open();

@@ -43,6 +43,8 @@ public sealed partial class Mcp23017Lines
     /// nothing pending, or inputs changed with no interrupt at all), or null. Set by <see cref="Sweep"/>; while set
     /// the chip is read every <see cref="FastPollInterval"/>. Cleared by a sweep once the host has seen a falling
     /// edge for a chip interrupt (its service found INTF set) and no miss was found for <see cref="LineTrustedAfter"/>.
+    /// Also set from the start when the kernel refused the line (another process holds it): the chip is then read
+    /// every <see cref="FastPollInterval"/> and cleared by the sweep that finally gets the line.
     /// </summary>
     public string? InterruptLineFault
     {
@@ -50,7 +52,7 @@ public sealed partial class Mcp23017Lines
         {
             lock (_gate)
             {
-                return _lineFault;
+                return _lineRefused ?? _lineFault;
             }
         }
     }
@@ -75,12 +77,21 @@ public sealed partial class Mcp23017Lines
     /// One supervision read, whatever the host line says: reads INTF (which leaves the interrupt pending), looks at
     /// the host line, then reads INTF/INTCAP/GPIO and delivers every change as the interrupt callback would
     /// (stamped now), so a change the line never announced still arrives. Judges the line from what it saw
-    /// (<see cref="InterruptLineFault"/>). Does nothing before <see cref="Start"/>.
+    /// (<see cref="InterruptLineFault"/>). Does nothing before <see cref="Start"/>, except requesting a line the
+    /// kernel refused so far (also for a chip with outputs only, which is never started).
     /// </summary>
     /// <exception cref="HardwareException">The chip did not answer; the line is not judged.</exception>
     public void Sweep()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        // At supervision's pace, not the fast poll's: a refused request 40 times a second would only cost.
+        RequestLineAgain();
+        SweepChip();
+    }
+
+    /// <summary>The read and judgement of <see cref="Sweep"/>, without requesting the line: the fast poll's.</summary>
+    private void SweepChip()
+    {
         if (_onEdge is not null && SweepOnce())
         {
             // A pin changed again during the read: serviced like an edge (passes, then a re-service).
@@ -129,7 +140,12 @@ public sealed partial class Mcp23017Lines
                     $"{Mcp23017Configuration.PinNames(unannounced)} changed without an interrupt reaching host GPIO {_interruptLine}",
                 _ => null,
             };
-            JudgeLine(miss, timestamp);
+            // A line not held (the kernel refused it) reads as released: nothing to judge, its fault stands.
+            if (LineOpen)
+            {
+                JudgeLine(miss, timestamp);
+            }
+
             return interrupt.Flags != 0 && LineAsserted();
         }
     }
@@ -162,7 +178,7 @@ public sealed partial class Mcp23017Lines
         {
             if (!_disposed)
             {
-                Sweep();
+                SweepChip();
             }
         }
         catch (Exception ex) when (ex is HardwareException or ObjectDisposedException)
@@ -264,7 +280,8 @@ public sealed partial class Mcp23017Lines
         Volatile.Write(ref _lastCallbackFailure, ex);
     }
 
-    private bool LineAsserted() => _controller.Read(_interruptLine) == PinValue.Low;
+    /// <summary>Whether INT is asserted; a line not held reads as released (Service then makes one pass).</summary>
+    private bool LineAsserted() => LineOpen && _controller.Read(_interruptLine) == PinValue.Low;
 
     private List<RawEdge> EdgesFrom(Mcp23017Interrupt interrupt, long timestamp)
     {

@@ -62,9 +62,16 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
     private Exception? _lastCallbackFailure;
     private bool _disposed;
 
-    /// <summary>Configures the chip for these pins, then opens the host interrupt line as an input with pull-up.</summary>
+    /// <summary>
+    /// Configures the chip for these pins, then requests the host interrupt line as an input with pull-up. A line
+    /// the kernel refuses (another process holds it) leaves a working chip read by polling instead: see
+    /// <see cref="InterruptLineFault"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">An id or pin is duplicated, a pin is outside 0..15, or a pull-down is asked for.</exception>
-    /// <exception cref="HardwareException">The chip does not answer, or the host line cannot be opened.</exception>
+    /// <exception cref="HardwareException">
+    /// The chip does not answer, or the host line is already open in this process (a clash the configuration
+    /// checks refuse).
+    /// </exception>
     public Mcp23017Lines(
         GpioController controller, int interruptLine, Mcp23017 chip,
         IEnumerable<ExpanderInput> inputs, IEnumerable<ExpanderOutput> outputs, TimeProvider time)
@@ -120,7 +127,18 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
             InitialOutputs = initial,
         };
         _reported = chip.Initialize(_configuration);
-        LineSet.OpenAll(controller, [new LineRequest(interruptLine, $"{chip.Name} INT", PinMode.InputPullUp)]);
+        // A line this process already uses is a clash of the configuration (its checks refuse it): not for
+        // polling to hide. One the kernel refuses (EBUSY: a leftover gpiomon, an overlay holding the GPIO)
+        // says nothing about the chip, which has just answered its configuration: read it by polling.
+        if (controller.IsPinOpen(interruptLine))
+        {
+            throw new HardwareException($"Line {interruptLine} for '{chip.Name} INT' is already in use by another input or output.");
+        }
+
+        if (TryRequestLine() is { } refused)
+        {
+            PollWithoutLine(refused);
+        }
     }
 
     /// <summary>
@@ -161,10 +179,25 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
             throw new InvalidOperationException("Edge delivery has already been started.");
         }
 
-        _handler = (_, _) => Service(fromEdge: true);
-        _controller.RegisterCallbackForPinValueChangedEvent(_interruptLine, PinEventTypes.Falling, _handler);
-        // A change since initialisation holds INT low and will never make another falling edge.
-        Poll();
+        lock (_gate)
+        {
+            // Under the lock: a sweep that requests a line refused so far listens to it too (Interrupts.cs).
+            if (LineOpen)
+            {
+                Listen();
+            }
+        }
+
+        // A change since initialisation holds INT low and will never make another falling edge; without the
+        // line, read the chip now rather than at the first fast poll.
+        if (LineOpen)
+        {
+            Poll();
+        }
+        else
+        {
+            Service(fromEdge: false);
+        }
     }
 
     /// <summary>
@@ -283,7 +316,11 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
             LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(_interruptLine, _handler));
         }
 
-        LineSet.CloseAll(_controller, [_interruptLine]);
+        // Only a line it requested: one refused is not this class's to close.
+        if (LineOpen)
+        {
+            LineSet.CloseAll(_controller, [_interruptLine]);
+        }
     }
 
     /// <summary>Records every input's level as read (and so reported); nothing assumed or read unreported remains.</summary>
