@@ -16,6 +16,8 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
 {
     private static JsonObjectItem Args(string json) => (JsonObjectItem)StrictJson.TryParse(Encoding.UTF8.GetBytes(json), out _)!;
 
+    private static string Sha256(byte[] payload) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload));
+
     private static byte[] Replace(byte[] payload, string from, string to)
     {
         var text = Encoding.UTF8.GetString(payload);
@@ -31,9 +33,12 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
 
-        var results = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "req-1", count: 2);
+        var payload = gateway.Sign(CommandType.Lockdown);
+        var results = await office.SendAndWaitAsync(payload, "req-1", count: 2);
 
         Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+        // Both answers name the exact bytes sent: the correlation data alone is anyone's to copy.
+        Assert.All(results, r => Assert.Equal(Sha256(payload), r.Json.GetProperty("payload_sha256").GetString()));
         Assert.All(results, r => Assert.Null(r.Reason));
         Assert.All(results, r => Assert.Equal("application/json", r.ContentType));
         var executed = Assert.Single(gateway.Executor.Executed);
@@ -75,11 +80,15 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         {
             var result = Assert.Single(await office.SendAndWaitAsync(payload, name, retain: retain));
             Assert.True(result.Result == "rejected" && result.Reason!.StartsWith(code + ": ", StringComparison.Ordinal), $"{name}: {result.Result} {result.Reason}");
+            // The bytes this answer is about, also those never parsed: the replayed variant carries
+            // the first command's id, and only this hash tells the office it is not its command.
+            Assert.True(Sha256(payload) == result.Json.GetProperty("payload_sha256").GetString(), name);
         }
 
         // A retained command stays on the broker; clearing it (an empty retained message) reaches
         // the gateway too and is answered like any other malformed payload.
-        Assert.Equal("rejected", Assert.Single(await office.SendAndWaitAsync([], "clear", retain: true)).Result);
+        var clear = Assert.Single(await office.SendAndWaitAsync([], "clear", retain: true));
+        Assert.Equal(("rejected", Sha256([])), (clear.Result, clear.Json.GetProperty("payload_sha256").GetString()));
         Assert.Single(gateway.Executor.Executed);
         var rejected = gateway.Journal.Events.OfType<CommandRejected>().Take(cases.Length).ToList();
         Assert.Equal(cases.Select(c => c.Code), rejected.Select(r => r.Rejection.Code()));
@@ -120,6 +129,8 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
             Assert.Equal("rejected", result.Result);
             Assert.StartsWith("replayed: ", result.Reason, StringComparison.Ordinal);
             Assert.Equal(("done", null), (copy.Result, copy.Reason));
+            Assert.NotEqual(Sha256(payload), result.Json.GetProperty("payload_sha256").GetString());
+            Assert.Equal(Sha256(payload), copy.Json.GetProperty("payload_sha256").GetString());
             Assert.Empty(second.Executor.Executed);
             Assert.Equal(CommandRejection.Replayed, Assert.IsType<CommandRejected>(second.Journal.Events[0]).Rejection);
             var repeated = Assert.IsType<CommandRepeated>(second.Journal.Events[1]);

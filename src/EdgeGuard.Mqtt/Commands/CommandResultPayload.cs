@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeGuard.Core;
 
@@ -30,15 +31,21 @@ public static class CommandResultPayload
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    /// <summary><c>{"command_id":…,"result":…,"reason":…,"ts":…}</c>; an over-long id or reason is cut to the schema's limit.</summary>
-    public static byte[] Write(string commandId, CommandResultKind kind, string? reason, DateTimeOffset ts)
+    /// <summary>
+    /// <c>{"command_id":…,"payload_sha256":…,"result":…,"reason":…,"ts":…}</c>; an over-long id or
+    /// reason is cut to the schema's limit. <paramref name="payloadSha256"/> is
+    /// <see cref="PayloadSha256(ReadOnlySequence{byte})"/> of the request the answer is about.
+    /// </summary>
+    public static byte[] Write(string commandId, string payloadSha256, CommandResultKind kind, string? reason, DateTimeOffset ts)
     {
         ArgumentNullException.ThrowIfNull(commandId);
-        var buffer = new ArrayBufferWriter<byte>(256);
+        ArgumentNullException.ThrowIfNull(payloadSha256);
+        var buffer = new ArrayBufferWriter<byte>(320);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
             writer.WriteString("command_id", Cut(commandId, MaxCommandIdLength));
+            writer.WriteString("payload_sha256", payloadSha256);
             writer.WriteString("result", Wire(kind));
             if (reason is null)
             {
@@ -56,6 +63,31 @@ public static class CommandResultPayload
 
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>
+    /// Lower-case hex SHA-256 of a request's exact payload bytes, as received (the replay store
+    /// hashes the same bytes). The result is unsigned and anyone who may publish a command can
+    /// make the gateway answer with someone else's correlation data; this hash is what lets the
+    /// office tell that an answer is about the bytes it sent, not a copy, variant or junk.
+    /// </summary>
+    public static string PayloadSha256(ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsSingleSegment)
+        {
+            return PayloadSha256(payload.FirstSpan);
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var segment in payload)
+        {
+            hash.AppendData(segment.Span);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Lower-case hex SHA-256 of <paramref name="payload"/> (the office hashes what it publishes).</summary>
+    public static string PayloadSha256(ReadOnlySpan<byte> payload) => Convert.ToHexStringLower(SHA256.HashData(payload));
 
     // Never splits a surrogate pair: the cut text must stay valid UTF-16, hence valid UTF-8 on the wire.
     private static string Cut(string text, int max) =>

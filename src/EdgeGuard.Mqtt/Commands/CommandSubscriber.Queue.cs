@@ -13,7 +13,7 @@ public sealed partial class CommandSubscriber
             var id = accepted.Command.Command.Id;
             // Cancelled only at the drain deadline; the handler then leaves the command unfinished.
             var outcome = await _handler.ExecuteAsync(accepted.Command, drainDeadline).ConfigureAwait(false);
-            await _replies.Writer.WriteAsync(new Reply(id, outcome.Result, outcome.Reason, accepted.Correlation), drainDeadline).ConfigureAwait(false);
+            await _replies.Writer.WriteAsync(new Reply(id, outcome.Result, outcome.Reason, accepted.Correlation, accepted.PayloadSha256), drainDeadline).ConfigureAwait(false);
         }
     }
 

@@ -310,15 +310,18 @@ public sealed partial class CommandSubscriber : BackgroundService
     private async Task QueueAsync(CommandAttempt attempt, MqttApplicationMessage message, CancellationToken stoppingToken)
     {
         var correlation = message.CorrelationData is { Length: > 0 } data ? (byte[])data.Clone() : null;
+        // Of the bytes as received, whatever they are: the correlation data is anyone's to copy, so
+        // every answer names the exact payload it is about (docs/schemas/command-result.schema.json).
+        var hash = CommandResultPayload.PayloadSha256(message.Payload);
         if (message.ResponseTopic is { } topic && !string.Equals(topic, _topics.CommandResults, StringComparison.Ordinal))
         {
             LogForeignResponseTopic(attempt.CommandId, topic);
         }
 
-        await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation), stoppingToken).ConfigureAwait(false);
+        await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation, hash), stoppingToken).ConfigureAwait(false);
         if (attempt.Command is { } command)
         {
-            await _accepted.Writer.WriteAsync(new Accepted(command, correlation), stoppingToken).ConfigureAwait(false);
+            await _accepted.Writer.WriteAsync(new Accepted(command, correlation, hash), stoppingToken).ConfigureAwait(false);
         }
     }
 
@@ -326,7 +329,7 @@ public sealed partial class CommandSubscriber : BackgroundService
     {
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.CommandResults)
-            .WithPayload(CommandResultPayload.Write(reply.CommandId, reply.Result, reply.Reason, _time.GetUtcNow()))
+            .WithPayload(CommandResultPayload.Write(reply.CommandId, reply.PayloadSha256, reply.Result, reply.Reason, _time.GetUtcNow()))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag(false)
             .WithContentType(Payloads.JsonContentType)
@@ -393,7 +396,7 @@ public sealed partial class CommandSubscriber : BackgroundService
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record Reply(string CommandId, CommandResultKind Result, string? Reason, byte[]? Correlation);
+    private sealed record Reply(string CommandId, CommandResultKind Result, string? Reason, byte[]? Correlation, string PayloadSha256);
 
-    private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation);
+    private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation, string PayloadSha256);
 }
