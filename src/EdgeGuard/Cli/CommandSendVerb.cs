@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.Json;
+using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Contract;
 using EdgeGuard.Mqtt.Publishing;
 using MQTTnet;
@@ -13,7 +13,8 @@ namespace EdgeGuard.Cli;
 /// <summary>
 /// <c>edgeguard command send</c>: the security office signs a command, publishes it to the gateway's
 /// commands topic with a response topic and correlation data, and prints every answer (accepted or
-/// rejected, then done or rejected) until the final one or the timeout.
+/// rejected, then done or rejected) until the final one or the timeout. Only an answer naming the
+/// command's id and the SHA-256 of the bytes published counts; others are printed as ignored.
 /// </summary>
 internal static class CommandSendVerb
 {
@@ -88,6 +89,10 @@ internal static class CommandSendVerb
     {
         var topics = new Topics(options.Site, options.Gateway);
         var correlation = RandomNumberGenerator.GetBytes(16);
+        // The correlation data alone proves nothing (CommandAnswer): the answer must also be about
+        // this command id and these exact bytes.
+        var commandId = CommandAnswer.CommandId(payload);
+        var payloadSha256 = CommandResultPayload.PayloadSha256(payload);
         var final = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
@@ -98,10 +103,8 @@ internal static class CommandSendVerb
                 return Task.CompletedTask; // someone else's answer
             }
 
-            using var answer = JsonDocument.Parse(message.Payload);
-            var kind = answer.RootElement.GetProperty("result").GetString();
-            var reason = answer.RootElement.GetProperty("reason") is { ValueKind: JsonValueKind.String } r ? $": {r.GetString()}" : "";
-            output.WriteLine($"{kind}{reason}");
+            CommandAnswer.Read(message.Payload, commandId, payloadSha256, out var kind, out var line);
+            output.WriteLine(line);
             if (kind is "done")
             {
                 final.TrySetResult(ExitCodes.Ok);

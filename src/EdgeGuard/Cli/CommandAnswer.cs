@@ -1,0 +1,94 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>
+/// Which answers on the results topic <c>edgeguard command send</c> believes. Results are unsigned
+/// and the correlation data is on the wire for every client of the broker to copy: anyone who may
+/// publish a command can make the gateway answer junk, a variant or another command's bytes with
+/// the office's correlation data (a quick <c>rejected</c>, or another command's <c>done</c>). So an
+/// answer is the office's only when it also names the command's id and the SHA-256 of the exact
+/// bytes the office published; any other is shown as ignored, and the tool keeps waiting.
+/// </summary>
+internal static class CommandAnswer
+{
+    // Longest piece of an ignored answer shown: enough for a hash or an id, not a screenful.
+    private const int ShownLength = 64;
+
+    /// <summary>
+    /// Reads one answer that carries the office's correlation data: <paramref name="kind"/> is
+    /// <c>accepted</c>, <c>rejected</c> or <c>done</c> when it is the office's own, null when it is
+    /// ignored; <paramref name="line"/> is what to print either way.
+    /// </summary>
+    public static void Read(ReadOnlySequence<byte> payload, string commandId, string payloadSha256, out string? kind, out string line)
+    {
+        kind = null;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(payload);
+        }
+        catch (JsonException)
+        {
+            line = "ignored an answer that is not a command result (not JSON)";
+            return;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("result", out var result) || result.GetString() is not ("accepted" or "rejected" or "done")
+                || !root.TryGetProperty("command_id", out var id) || id.ValueKind != JsonValueKind.String)
+            {
+                line = "ignored an answer that is not a command result";
+                return;
+            }
+
+            // The hash first: an answer about other bytes may well name the office's id (a
+            // whitespace variant of its command, or its id with a bad signature).
+            if (!root.TryGetProperty("payload_sha256", out var hash) || hash.ValueKind != JsonValueKind.String)
+            {
+                line = "ignored an answer without payload_sha256 (it cannot be told from an answer about other bytes)";
+                return;
+            }
+
+            if (!string.Equals(hash.GetString(), payloadSha256, StringComparison.Ordinal))
+            {
+                line = $"ignored an answer about other bytes (payload_sha256 {Shown(hash.GetString())}, sent {payloadSha256})";
+                return;
+            }
+
+            if (!string.Equals(id.GetString(), commandId, StringComparison.Ordinal))
+            {
+                line = $"ignored an answer about another command (command_id {Shown(id.GetString())}, sent {commandId})";
+                return;
+            }
+
+            kind = result.GetString()!;
+            var reason = root.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? $": {r.GetString()}" : "";
+            line = kind + reason;
+        }
+    }
+
+    /// <summary>The command id in the bytes the office signed (the tool's own output, always readable).</summary>
+    public static string CommandId(byte[] payload)
+    {
+        using var command = JsonDocument.Parse(payload);
+        return command.RootElement.GetProperty("id").GetString()!;
+    }
+
+    // Anyone's text: cut short, and no control characters, so it cannot print lines of its own.
+    private static string Shown(string? text)
+    {
+        var shown = new StringBuilder();
+        foreach (var c in (text ?? "").AsSpan(0, Math.Min(text?.Length ?? 0, ShownLength)))
+        {
+            shown.Append(char.IsControl(c) ? '?' : c);
+        }
+
+        return (text?.Length ?? 0) > ShownLength ? shown.Append('…').ToString() : shown.ToString();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EdgeGuard.Cli;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>
+/// <c>edgeguard command send</c> against answers it must not believe: a client that may publish on
+/// the command topic can make the gateway answer junk with the office's correlation data, so the
+/// tool takes only an answer naming its command id and the SHA-256 of the bytes it sent. Real
+/// Mosquitto; a test client plays the gateway, so the order of the answers is the test's.
+/// </summary>
+public sealed class CommandSendVerbTests
+{
+    private const string Site = "site-a";
+    private const string Gateway = "gw-1";
+    private const string Root = $"edgeguard/v1/{Site}/{Gateway}";
+
+    [Fact]
+    public async Task Answers_about_other_bytes_or_another_command_are_ignored_and_its_own_answer_is_taken()
+    {
+        using var state = new TempDirectory();
+        await using var broker = await MosquittoBroker.StartAsync();
+        var junkHash = Sha256("{\"id\":"u8);
+        await using var gateway = await FakeGateway.StartAsync(broker.Port, (id, hash) =>
+        [
+            // What the gateway answers to junk or to a bad signature published with the office's
+            // correlation data, and an answer about the right bytes naming another command.
+            Result("", junkHash, "rejected", "malformed: payload is not JSON"),
+            Result(id, Sha256("{}"u8), "rejected", "bad-signature: signature does not verify"),
+            Result("0b8f6f62-54c4-4c1e-9d0e-7a3c1f7d6e21", hash, "done", null),
+            Result(id, hash, "accepted", null),
+            Result(id, hash, "done", "lockdown running"),
+        ]);
+
+        var (code, output, error) = await SendAsync(state, broker.Port, timeoutSeconds: 15);
+
+        Assert.True(code == ExitCodes.Ok, output + error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"sent to {Root}/commands", lines[0]);
+        Assert.StartsWith("ignored an answer about other bytes (payload_sha256 " + junkHash, lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("ignored an answer about other bytes (payload_sha256 ", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("ignored an answer about another command (command_id 0b8f6f62-", lines[3], StringComparison.Ordinal);
+        Assert.Equal(["accepted", "done: lockdown running"], lines[4..]);
+        // Nothing an ignored answer said is shown: its reason is anyone's text.
+        Assert.DoesNotContain("malformed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_final_answer_about_other_bytes_alone_is_no_answer_and_the_send_fails_at_its_timeout()
+    {
+        using var state = new TempDirectory();
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = await FakeGateway.StartAsync(broker.Port, (id, hash) =>
+        [
+            // Another command's stored "done", as the gateway answers a copy of its bytes.
+            Result(id, Sha256("{\"other\":true}"u8), "done", null),
+            // An answer without the field (an older gateway) proves nothing either.
+            $"{{\"command_id\":\"{id}\",\"result\":\"done\",\"reason\":null,\"ts\":\"2026-11-23T19:05:00.210Z\"}}",
+            "not json",
+        ]);
+
+        var (code, output, error) = await SendAsync(state, broker.Port, timeoutSeconds: 2);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("no final answer within 2 s", error, StringComparison.Ordinal);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith("ignored an answer about other bytes (payload_sha256 ", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("ignored an answer without payload_sha256", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("ignored an answer that is not a command result", lines[3], StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Out, string Err)> SendAsync(TempDirectory state, int port, int timeoutSeconds)
+    {
+        var keys = state.File("keys");
+        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
+        return await CliRun.InvokeAsync(
+            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--timeout", timeoutSeconds.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static string Result(string id, string hash, string result, string? reason) => JsonSerializer.Serialize(
+        new Dictionary<string, string?>
+        {
+            ["command_id"] = id,
+            ["payload_sha256"] = hash,
+            ["result"] = result,
+            ["reason"] = reason,
+            ["ts"] = "2026-11-23T19:05:00.210Z",
+        });
+
+    /// <summary>
+    /// Plays the gateway: on the first command, publishes the given answers with its correlation
+    /// data, in order (one QoS 1 publisher on one topic: the broker keeps that order).
+    /// </summary>
+    private sealed class FakeGateway : IAsyncDisposable
+    {
+        private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+
+        public static async Task<FakeGateway> StartAsync(int port, Func<string, string, string[]> answers)
+        {
+            var gateway = new FakeGateway();
+            var answered = 0;
+            gateway._client.ApplicationMessageReceivedAsync += async e =>
+            {
+                if (Interlocked.Exchange(ref answered, 1) == 1)
+                {
+                    return;
+                }
+
+                var payload = e.ApplicationMessage.Payload.ToArray();
+                using var command = JsonDocument.Parse(payload);
+                var id = command.RootElement.GetProperty("id").GetString()!;
+                foreach (var answer in answers(id, Sha256(payload)))
+                {
+                    await gateway._client.PublishAsync(new MqttApplicationMessageBuilder()
+                        .WithTopic(Root + "/command-results").WithPayload(answer)
+                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                        .WithCorrelationData(e.ApplicationMessage.CorrelationData).Build());
+                }
+            };
+            await gateway._client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
+                .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("fake-gateway").Build());
+            await gateway._client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(Root + "/commands", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            return gateway;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_client.IsConnected)
+            {
+                await _client.DisconnectAsync();
+            }
+
+            _client.Dispose();
+        }
+    }
+}
