@@ -58,13 +58,13 @@ public sealed class SqliteSeenCommandIdsTests : IDisposable
     });
 
     [Fact]
-    public void A_started_id_is_interrupted_until_finished_and_start_changes_nothing_else() => OnBoth(seen =>
+    public void A_started_id_reads_started_until_finished_and_start_changes_nothing_else() => OnBoth(seen =>
     {
         seen.Record("a", HashA, Until(Now.AddMinutes(1)), Now);
         seen.Start("a");
         seen.Start("unknown");
 
-        Assert.Equal(new SeenCommand(SeenStatus.Interrupted, null), seen.Record("a", HashA, Until(Now.AddMinutes(1)), Now.AddSeconds(1)));
+        Assert.Equal(new SeenCommand(SeenStatus.Started, null), seen.Record("a", HashA, Until(Now.AddMinutes(1)), Now.AddSeconds(1)));
         Assert.Equal(SeenStatus.OtherPayload, seen.Record("a", HashB, Until(Now.AddMinutes(1)), Now.AddSeconds(1)).Status);
         Assert.Equal(SeenStatus.New, seen.Record("unknown", HashA, Until(Now.AddMinutes(1)), Now.AddSeconds(1)).Status);
 
@@ -74,7 +74,7 @@ public sealed class SqliteSeenCommandIdsTests : IDisposable
     });
 
     [Fact]
-    public void A_started_id_is_still_interrupted_after_a_restart()
+    public void A_started_id_still_reads_started_after_a_restart()
     {
         using (var database = JournalDatabase.Open(_path))
         {
@@ -84,7 +84,7 @@ public sealed class SqliteSeenCommandIdsTests : IDisposable
         }
 
         using var reopened = JournalDatabase.Open(_path);
-        Assert.Equal(SeenStatus.Interrupted, new SqliteSeenCommandIds(reopened).Record("a", HashA, Until(Now.AddMinutes(1)), Now.AddSeconds(1)).Status);
+        Assert.Equal(SeenStatus.Started, new SqliteSeenCommandIds(reopened).Record("a", HashA, Until(Now.AddMinutes(1)), Now.AddSeconds(1)).Status);
     }
 
     [Fact]

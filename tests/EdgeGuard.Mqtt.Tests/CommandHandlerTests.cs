@@ -38,6 +38,77 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         Assert.Equal(["accepted", "done"], gateway.Journal.Events.OfType<CommandRepeated>().Select(e => e.Answer));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_copy_arriving_while_the_command_is_executing_is_answered_accepted_and_later_copies_get_its_done(bool sqlite)
+    {
+        // The controller has it (marked started in the replay store) when the same bytes arrive
+        // again: a QoS 1 redelivery, or anyone re-publishing them. Not "interrupted": it runs here.
+        using var temp = new TempDirectory();
+        using var database = sqlite ? JournalDatabase.Open(Path.Combine(temp.Path, JournalDatabase.FileName)) : null;
+        await using var gateway = new CommandHarness(output, seen: database is null ? null : new SqliteSeenCommandIds(database));
+        var payload = gateway.Sign(CommandType.Lockdown);
+        var first = await ReceiveAsync(gateway, payload);
+        var release = new TaskCompletionSource();
+        gateway.Executor.Hold = release.Task;
+        gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
+
+        var executing = gateway.Handler.ExecuteAsync(first.Command!, CancellationToken.None);
+        await gateway.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var whileExecuting = await ReceiveAsync(gateway, payload);
+        release.SetResult();
+        var done = await executing;
+        var afterwards = await ReceiveAsync(gateway, payload);
+
+        Assert.Equal((CommandResultKind.Accepted, null, null), (whileExecuting.Result, whileExecuting.Reason, whileExecuting.Command));
+        Assert.Equal((CommandResultKind.Done, "lockdown started"), done);
+        Assert.Equal((CommandResultKind.Done, "lockdown started", null), (afterwards.Result, afterwards.Reason, afterwards.Command));
+        Assert.Single(gateway.Executor.Executed);
+        Assert.Equal(0, gateway.Handler.InFlight);
+        Assert.Equal(["accepted", "done"], gateway.Journal.Events.OfType<CommandRepeated>().Select(e => e.Answer));
+    }
+
+    [Fact]
+    public async Task A_copy_after_the_final_result_could_not_be_stored_gets_that_result_from_this_process()
+    {
+        // Executed to the end, but the store kept only its "started" mark: this process still
+        // knows the result, and answers a copy with it rather than calling it interrupted.
+        var store = new FinishFailsOnceSeenCommandIds();
+        await using var gateway = new CommandHarness(output, seen: store);
+        var payload = gateway.Sign(CommandType.Lockdown);
+        gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
+
+        var results = await gateway.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
+        var copy = await ReceiveAsync(gateway, payload);
+
+        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], results.Select(r => r.Result));
+        Assert.Equal((CommandResultKind.Done, "lockdown started", null), (copy.Result, copy.Reason, copy.Command));
+        Assert.Single(gateway.Executor.Executed);
+    }
+
+    /// <summary>A replay store whose first final-result write fails (a disk error that passes).</summary>
+    private sealed class FinishFailsOnceSeenCommandIds : ISeenCommandIds
+    {
+        private readonly InMemorySeenCommandIds _inner = new();
+        private int _finishes;
+
+        public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null) =>
+            _inner.Record(id, payloadHash, window, now, final);
+
+        public void Start(string id) => _inner.Start(id);
+
+        public void Finish(string id, CommandFinal final)
+        {
+            if (Interlocked.Increment(ref _finishes) == 1)
+            {
+                throw new JournalException("disk I/O error");
+            }
+
+            _inner.Finish(id, final);
+        }
+    }
+
     [Fact]
     public async Task A_command_recorded_but_never_executed_before_a_crash_is_executed_when_redelivered()
     {

@@ -103,11 +103,22 @@ public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? 
     public RepeatedCommand? Repeat { get; init; }
 
     /// <summary>
-    /// True when <see cref="Command"/> was recorded before with the same payload but never finished:
-    /// it is still queued or executing here (answer <c>accepted</c> again, do not act twice), or a
-    /// stop or crash cut it short (act on it as new). Only the caller knows which.
+    /// True when <see cref="Command"/> was recorded before with the same payload but never finished
+    /// nor handed to the controller: it is still queued here (answer <c>accepted</c> again, do not
+    /// act twice), or a stop or crash came first (act on it as new). Only the caller knows which.
     /// </summary>
     public bool Unfinished { get; init; }
+
+    /// <summary>
+    /// True, with <see cref="Repeat"/> carrying <see cref="CommandVerifier.Interrupted"/>, when
+    /// this exact payload was handed to the controller and never finished. Only the caller knows
+    /// why: still executing in this process (answer <c>accepted</c> again; its result follows), or
+    /// cut short by a stop's deadline or a crash of an earlier run; then that repeat is the answer,
+    /// and the caller stores it with <see cref="CommandVerifier.Finish"/> so that it stays so. The
+    /// verifier stores nothing here: storing it for a command still executing made that false
+    /// answer its permanent result, and dropped the real one.
+    /// </summary>
+    public bool Started { get; init; }
 
     /// <summary>The result message's reason: <c>code: detail</c>, or null when accepted.</summary>
     public string? Reason => Rejection is { } r ? $"{r.Code()}: {Detail}" : null;
@@ -207,11 +218,10 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
                 return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before with other content");
             case SeenStatus.Finished:
                 return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!) };
-            case SeenStatus.Interrupted:
-                // Handed to the controller before a stop's deadline or a crash cut it short: it may
-                // have taken effect, so it is never run again. Its final result says so from now on.
-                seen.Finish(command.Id, Interrupted);
-                return new CommandVerdict(null, null, id, "interrupted before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted) };
+            case SeenStatus.Started:
+                // Handed to the controller and not finished: never run again either way, since it
+                // may have taken effect. Whether it still runs here is the caller's to say.
+                return new CommandVerdict(null, null, id, "started before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted), Started = true };
         }
 
         if (refusal is not null)

@@ -12,8 +12,8 @@ public enum SeenStatus
     New,
 
     /// <summary>
-    /// Seen before with the same payload bytes, but its handling never finished: it is queued or
-    /// executing in this process, or a stop or crash cut it short before it was executed.
+    /// Seen before with the same payload bytes, but its handling never finished and it was never
+    /// handed to the controller: it is queued in this process, or a stop or crash came first.
     /// </summary>
     Unfinished,
 
@@ -22,10 +22,12 @@ public enum SeenStatus
 
     /// <summary>
     /// Seen before with the same payload bytes and handed to the controller (<see
-    /// cref="ISeenCommandIds.Start"/>), but never finished: a stop's deadline or a crash came in
-    /// between. It may have taken effect, so it must never run again.
+    /// cref="ISeenCommandIds.Start"/>), but never finished: it is still executing in this
+    /// process, or a stop's deadline or a crash cut an earlier run short (then it is interrupted:
+    /// it may have taken effect, so it must never run again). The store cannot tell which; the
+    /// caller can.
     /// </summary>
-    Interrupted,
+    Started,
 
     /// <summary>Seen before with other payload bytes: someone reuses the id.</summary>
     OtherPayload,
@@ -44,7 +46,7 @@ public readonly record struct SeenCommand(SeenStatus Status, CommandFinal? Final
     public static SeenCommand Of(byte[]? storedHash, CommandFinal? final, bool started, ReadOnlySpan<byte> payloadHash) =>
         storedHash is null || !storedHash.AsSpan().SequenceEqual(payloadHash) ? new(SeenStatus.OtherPayload, null)
         : final is not null ? new(SeenStatus.Finished, final)
-        : started ? new(SeenStatus.Interrupted, null)
+        : started ? new(SeenStatus.Started, null)
         : new(SeenStatus.Unfinished, null);
 }
 
@@ -73,7 +75,7 @@ public interface ISeenCommandIds
     /// <summary>
     /// Marks <paramref name="id"/> as handed to the controller, durably, before it is: from then on a
     /// redelivery is never executed again, even if no final result is ever stored (see
-    /// <see cref="SeenStatus.Interrupted"/>). No-op for an unknown, started or finished id.
+    /// <see cref="SeenStatus.Started"/>). No-op for an unknown, started or finished id.
     /// </summary>
     void Start(string id);
 

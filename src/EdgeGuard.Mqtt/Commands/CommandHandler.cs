@@ -36,7 +36,8 @@ public sealed partial class CommandHandler(
     // Commands accepted by this process and not finished: null while queued or executing, the final
     // result once finished if the replay store could not be written (so a redelivery in this process
     // still gets it). One lock over the store's verdict and this map, so a command finishing
-    // concurrently is seen either as still queued or as finished, never as neither.
+    // concurrently is seen either as still queued or executing or as finished, never as neither;
+    // and a "started" row with no entry here can only be an earlier run's.
     private readonly Dictionary<string, CommandFinal?> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private RejectionAudit? _rejections;
@@ -86,6 +87,18 @@ public sealed partial class CommandHandler(
                         _inFlight.Add(command.Command.Id, null);
                     }
                 }
+                else if (verdict is { Started: true, Repeat: { } started })
+                {
+                    // Handed to the controller and not finished. Executing here: a copy gets
+                    // "accepted" (its result follows), and the real result is what the store
+                    // keeps. Nothing here has it: an earlier run's stop deadline or crash cut it
+                    // short, so "interrupted" is its answer from now on, stored.
+                    isQueuedHere = _inFlight.TryGetValue(started.Command.Command.Id, out queuedHere);
+                    if (!isQueuedHere)
+                    {
+                        _verifier.Finish(started.Command.Command.Id, started.Final);
+                    }
+                }
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -98,16 +111,16 @@ public sealed partial class CommandHandler(
             return await JournalAsync(failed, CommandEnvelope.TryParse(bytes, out _, out _, out _), now, cancellationToken).ConfigureAwait(false);
         }
 
-        if (verdict.Repeat is { } repeat)
-        {
-            return await RepeatAsync(repeat.Command, repeat.Final, now, cancellationToken).ConfigureAwait(false);
-        }
-
         if (isQueuedHere)
         {
             // Still queued or executing here (or finished with a result the store could not keep):
             // the first delivery's result follows, once.
-            return await RepeatAsync(verdict.Command!, queuedHere, now, cancellationToken).ConfigureAwait(false);
+            return await RepeatAsync(verdict.Command ?? verdict.Repeat!.Command, queuedHere, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (verdict.Repeat is { } repeat)
+        {
+            return await RepeatAsync(repeat.Command, repeat.Final, now, cancellationToken).ConfigureAwait(false);
         }
 
         if (verdict.Rejection is { } r && r >= CommandRejection.Retained)

@@ -194,6 +194,26 @@ public sealed class CommandVerifierTests : IDisposable
     }
 
     [Fact]
+    public void A_verbatim_copy_of_a_started_command_is_marked_started_and_leaves_its_real_result_to_be_stored()
+    {
+        var payload = _kit.Signed();
+        var verifier = _kit.Verifier();
+        var first = verifier.Verify(payload, false, Now);
+        verifier.Start(first.CommandId);
+
+        // Executing here or cut short by an earlier run: only the caller knows; nothing is stored.
+        var whileStarted = verifier.Verify(payload, false, Now.AddSeconds(1));
+        verifier.Finish(first.CommandId, new CommandFinal(true, "lockdown started"));
+        var afterwards = verifier.Verify(payload, false, Now.AddSeconds(2));
+
+        Assert.False(whileStarted.Accepted);
+        Assert.True(whileStarted.Started);
+        Assert.Equal(CommandVerifier.Interrupted, whileStarted.Repeat!.Final);
+        Assert.False(afterwards.Started);
+        Assert.Equal(new CommandFinal(true, "lockdown started"), afterwards.Repeat!.Final);
+    }
+
+    [Fact]
     public void A_repeat_is_still_checked_first_a_forged_or_expired_copy_is_refused_as_such()
     {
         var command = CommandKit.Unsigned(ttl: TimeSpan.FromSeconds(30));
