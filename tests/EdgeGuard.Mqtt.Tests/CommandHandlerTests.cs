@@ -87,7 +87,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         Assert.Single(gateway.Executor.Executed);
     }
 
-    /// <summary>A replay store whose first final-result write fails (a disk error that passes).</summary>
+    /// <summary>A replay store whose first write of a final result fails (a passing disk error).</summary>
     private sealed class FinishFailsOnceSeenCommandIds : ISeenCommandIds
     {
         private readonly InMemorySeenCommandIds _inner = new();
@@ -107,6 +107,47 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
 
             _inner.Finish(id, final);
         }
+    }
+
+    [Fact]
+    public async Task A_command_that_could_not_be_journaled_is_never_executed_by_a_copy_even_after_a_restart()
+    {
+        // The office was told "not acted on": the same bytes, sent again by anyone, never act.
+        var after = await RedeliveredAfterCrashAsync(async (crashed, payload) =>
+        {
+            crashed.Journal.Fail = true;
+            var refused = await ReceiveAsync(crashed, payload);
+            Assert.Equal((CommandResultKind.Rejected, null), (refused.Result, refused.Command));
+            Assert.StartsWith("unavailable: the command could not be journaled", refused.Reason, StringComparison.Ordinal);
+            crashed.Journal.Fail = false;
+            var copy = Assert.Single(await crashed.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
+            Assert.Equal((refused.Result, refused.Reason), copy);
+        });
+
+        var redelivered = Assert.Single(after.Redelivered);
+        Assert.Equal(CommandResultKind.Rejected, redelivered.Result);
+        Assert.StartsWith("unavailable: the command could not be journaled", redelivered.Reason, StringComparison.Ordinal);
+        Assert.Equal(redelivered, Assert.Single(after.Again));
+        Assert.Equal(0, after.Executed);
+        Assert.All(after.Journaled, e => Assert.IsType<CommandRepeated>(e));
+    }
+
+    [Fact]
+    public async Task A_command_that_could_not_be_journaled_nor_its_refusal_stored_is_refused_again_by_this_process()
+    {
+        // The disk fails both writes: the store cannot keep the refusal, this process still does.
+        await using var gateway = new CommandHarness(output, seen: new FinishFailsOnceSeenCommandIds());
+        var payload = gateway.Sign(CommandType.Lockdown);
+        gateway.Journal.Fail = true;
+        var refused = await ReceiveAsync(gateway, payload);
+        gateway.Journal.Fail = false;
+
+        var copy = Assert.Single(await gateway.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
+
+        Assert.Equal(CommandResultKind.Rejected, refused.Result);
+        Assert.Equal((refused.Result, refused.Reason), copy);
+        Assert.Empty(gateway.Executor.Executed);
+        Assert.Equal(0, gateway.Handler.InFlight);
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Commands;
 
-// Source-generated log messages of the command handler (event ids 330-339).
+// Source-generated log messages of the command handler (event ids 330-338, 341).
 public sealed partial class CommandHandler
 {
     [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "Command accepted: {Command} (role {Role})")]
@@ -28,6 +28,9 @@ public sealed partial class CommandHandler
 
     [LoggerMessage(EventId = 337, Level = LogLevel.Error, Message = "The final result of command '{Id}' could not be stored; a redelivery after a restart is answered 'interrupted'")]
     private partial void LogFinishFailed(string id, Exception exception);
+
+    [LoggerMessage(EventId = 341, Level = LogLevel.Error, Message = "The refusal of command '{Id}' could not be stored; this process answers a copy with it, but after a restart a copy still valid would be executed")]
+    private partial void LogRefusalNotStored(string id, Exception exception);
 
     [LoggerMessage(EventId = 338, Level = LogLevel.Error, Message = "Command '{Id}' was not executed: the replay store could not mark it started, so it could run twice")]
     private partial void LogStartFailed(string id, Exception exception);

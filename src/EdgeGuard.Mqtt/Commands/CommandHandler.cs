@@ -146,7 +146,7 @@ public sealed partial class CommandHandler(
         if (!TryStart(command.Command.Id))
         {
             var refused = new CommandFinal(false, "unavailable: the replay store could not be written, so it was not executed; send a new command");
-            Finish(command.Command.Id, refused);
+            Finish(command.Command.Id, refused, started: false);
             return Answer(refused);
         }
 
@@ -239,7 +239,8 @@ public sealed partial class CommandHandler(
         }
     }
 
-    private void Finish(string id, CommandFinal final)
+    // started: whether the store holds its "started" mark (it was handed to the controller).
+    private void Finish(string id, CommandFinal final, bool started = true)
     {
         lock (_gate)
         {
@@ -250,9 +251,18 @@ public sealed partial class CommandHandler(
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Executed, but the store does not know: this process still answers a redelivery
-                // with the result; after a restart its "started" mark has it answered as interrupted.
-                LogFinishFailed(id, ex);
+                // The store does not know: this process still answers a redelivery with the result.
+                // After a restart, a "started" mark has it answered as interrupted; without one, a
+                // copy still valid is executed (nothing durable can say otherwise), so say so.
+                if (started)
+                {
+                    LogFinishFailed(id, ex);
+                }
+                else
+                {
+                    LogRefusalNotStored(id, ex);
+                }
+
                 _inFlight[id] = final;
             }
         }
@@ -319,14 +329,16 @@ public sealed partial class CommandHandler(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Not journaled means not acted on: the journal must hold every command the site obeyed.
-            // Left unfinished in the replay store, so the same payload sent again is tried again.
+            // And never acted on later: the office was told so, so the refusal is its final result
+            // and the same bytes sent again (a resend, a captured copy) get this answer, not a run.
             LogJournalFailed(verdict.CommandId, ex);
+            var refused = new CommandFinal(false, "unavailable: the command could not be journaled, so it was not acted on; send a new command");
             if (verdict.Command is { } unjournaled)
             {
-                Abandon(unjournaled);
+                Finish(unjournaled.Command.Id, refused, started: false);
             }
 
-            return new CommandAttempt(verdict.CommandId, CommandResultKind.Rejected, "unavailable: the command could not be journaled, so it was not acted on", null);
+            return new CommandAttempt(verdict.CommandId, CommandResultKind.Rejected, refused.Reason, null);
         }
 
         if (verdict.Command is { } command)
