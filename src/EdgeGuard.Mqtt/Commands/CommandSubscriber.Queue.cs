@@ -1,3 +1,5 @@
+using EdgeGuard.Core.Commands;
+
 namespace EdgeGuard.Mqtt.Commands;
 
 // The two queues behind the MQTT handler: accepted commands, executed one at a time in arrival
@@ -63,4 +65,9 @@ public sealed partial class CommandSubscriber
             LogDrainCutShort(left, _options.DrainTimeout.TotalSeconds);
         }
     }
+
+    // An answer to publish, and the payload hash it is about (docs/schemas/command-result.schema.json).
+    private sealed record Reply(string CommandId, CommandResultKind Result, string? Reason, byte[]? Correlation, string PayloadSha256);
+
+    private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation, string PayloadSha256);
 }

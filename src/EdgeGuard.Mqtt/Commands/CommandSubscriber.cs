@@ -395,8 +395,4 @@ public sealed partial class CommandSubscriber : BackgroundService
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private sealed record Reply(string CommandId, CommandResultKind Result, string? Reason, byte[]? Correlation, string PayloadSha256);
-
-    private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation, string PayloadSha256);
 }
