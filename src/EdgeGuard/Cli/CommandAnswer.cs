@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -67,9 +68,18 @@ internal static class CommandAnswer
                 return;
             }
 
+            var text = root.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : null;
+            if (result.GetString() == "rejected" && text is not null && text.StartsWith("retained:", StringComparison.Ordinal))
+            {
+                // This tool never publishes with the retain flag: a retained copy of its exact bytes
+                // (anyone may republish them so, with its correlation data) is not its request, and
+                // the gateway's quick "rejected: retained" must not pass for its command's answer.
+                line = "ignored an answer about a retained copy of its bytes (this tool never sends retained)";
+                return;
+            }
+
             kind = result.GetString()!;
-            var reason = root.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? $": {r.GetString()}" : "";
-            line = kind + reason;
+            line = kind + (text is null ? "" : ": " + Shown(text, int.MaxValue));
         }
     }
 
@@ -80,15 +90,16 @@ internal static class CommandAnswer
         return command.RootElement.GetProperty("id").GetString()!;
     }
 
-    // Anyone's text: cut short, and no control characters, so it cannot print lines of its own.
-    private static string Shown(string? text)
+    // Anyone's text (results are unsigned): cut short, and no control or format characters (new
+    // lines, terminal escapes, bidi overrides), so it cannot print lines or reorder text of its own.
+    private static string Shown(string? text, int length = ShownLength)
     {
         var shown = new StringBuilder();
-        foreach (var c in (text ?? "").AsSpan(0, Math.Min(text?.Length ?? 0, ShownLength)))
+        foreach (var c in (text ?? "").AsSpan(0, Math.Min(text?.Length ?? 0, length)))
         {
-            shown.Append(char.IsControl(c) ? '?' : c);
+            shown.Append(char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format ? '?' : c);
         }
 
-        return (text?.Length ?? 0) > ShownLength ? shown.Append('…').ToString() : shown.ToString();
+        return (text?.Length ?? 0) > length ? shown.Append('…').ToString() : shown.ToString();
     }
 }
