@@ -85,6 +85,13 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], results.Select(r => r.Result));
         Assert.Equal((CommandResultKind.Done, "lockdown started", null), (copy.Result, copy.Reason, copy.Command));
         Assert.Single(gateway.Executor.Executed);
+
+        // The disk answered again by the copy: the result was stored then, so after a restart the
+        // command that ran to the end is not called interrupted.
+        await using var restarted = new CommandHarness(output, seen: store, supervisor: gateway.Supervisor);
+        var afterRestart = await ReceiveAsync(restarted, payload);
+        Assert.Equal((CommandResultKind.Done, "lockdown started"), (afterRestart.Result, afterRestart.Reason));
+        Assert.Empty(restarted.Executor.Executed);
     }
 
     /// <summary>A replay store whose first write of a final result fails (a passing disk error).</summary>

@@ -98,6 +98,10 @@ public sealed partial class CommandHandler(
                     {
                         _verifier.Finish(started.Command.Command.Id, started.Final);
                     }
+                    else if (queuedHere is { } kept)
+                    {
+                        StoreKeptResult(started.Command.Command.Id, kept);
+                    }
                 }
             }
         }
@@ -265,6 +269,22 @@ public sealed partial class CommandHandler(
 
                 _inFlight[id] = final;
             }
+        }
+    }
+
+    // A final result the store could not keep when the command ended (this process answers with it
+    // meanwhile): tried again at each copy, so a restart after the disk recovered does not call a
+    // command that ran to the end "interrupted". Under _gate.
+    private void StoreKeptResult(string id, CommandFinal final)
+    {
+        try
+        {
+            _verifier.Finish(id, final);
+            _inFlight.Remove(id);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogFinishFailed(id, ex); // still not stored: kept here, tried again at the next copy
         }
     }
 
