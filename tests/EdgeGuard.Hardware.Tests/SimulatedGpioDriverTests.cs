@@ -131,6 +131,21 @@ public sealed class SimulatedGpioDriverTests : IDisposable
     }
 
     [Fact]
+    public void A_line_held_elsewhere_can_be_refused_when_its_mode_is_set_leaving_it_counted_open()
+    {
+        _driver.HoldElsewhere(3, "gpiomon", refusedAtMode: true);
+
+        var error = Assert.Throws<IOException>(() => _controller.OpenPin(3, PinMode.InputPullUp));
+
+        Assert.Equal("Line 3 is busy: it is requested by 'gpiomon' (EBUSY).", error.Message);
+        Assert.True(_controller.IsPinOpen(3), "libgpiod v1 fails after GpioController counted the pin open");
+        _controller.ClosePin(3);
+        _driver.ReleaseElsewhere(3);
+        _controller.OpenPin(3, PinMode.InputPullUp);
+        Assert.Equal(PinValue.High, _controller.Read(3));
+    }
+
+    [Fact]
     public void Supports_the_input_and_output_modes_only()
     {
         Assert.True(_controller.IsPinModeSupported(0, PinMode.Input));

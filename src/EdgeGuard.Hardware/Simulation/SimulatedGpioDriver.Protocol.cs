@@ -22,7 +22,7 @@ public sealed partial class SimulatedGpioDriver
                 throw new InvalidOperationException($"Line {pinNumber} is already open (busy).");
             }
 
-            if (state.HeldElsewhere is { } consumer)
+            if (state.HeldElsewhere is { } consumer && !state.HeldRefusedAtMode)
             {
                 // What the kernel answers while another process (a leftover gpiomon) holds the line.
                 throw new IOException($"Line {pinNumber} is busy: it is requested by '{consumer}' (EBUSY).");
@@ -200,6 +200,13 @@ public sealed partial class SimulatedGpioDriver
             if (!IsSupported(mode))
             {
                 throw new InvalidOperationException($"Line {pinNumber} does not support mode {mode}.");
+            }
+
+            if (state.HeldElsewhere is { } consumer && state.HeldRefusedAtMode)
+            {
+                // libgpiod v1's driver requests the line only when its mode is set, after
+                // GpioController has counted the pin open: the caller must close it.
+                throw new IOException($"Line {pinNumber} is busy: it is requested by '{consumer}' (EBUSY).");
             }
 
             if (mode == PinMode.Output)

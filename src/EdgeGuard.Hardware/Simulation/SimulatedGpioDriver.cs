@@ -155,12 +155,18 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
     /// </summary>
     /// <param name="line">The line.</param>
     /// <param name="consumer">The holder's consumer name, as <c>gpioinfo</c> shows it.</param>
-    public void HoldElsewhere(int line, string consumer)
+    /// <param name="refusedAtMode">
+    /// Fail when the line's mode is set, not when it is opened, as System.Device.Gpio's libgpiod v1
+    /// driver does (it requests the line from the kernel only then): <see cref="GpioController"/> has
+    /// then counted the pin open, and only the caller closing it frees it.
+    /// </param>
+    public void HoldElsewhere(int line, string consumer, bool refusedAtMode = false)
     {
         ArgumentNullException.ThrowIfNull(consumer);
         lock (_gate)
         {
-            LineAt(line).HeldElsewhere = consumer;
+            var state = LineAt(line);
+            (state.HeldElsewhere, state.HeldRefusedAtMode) = (consumer, refusedAtMode);
         }
     }
 

@@ -10,6 +10,9 @@ internal sealed class SimulatedLine
     /// <summary>Another process's request for the line (its consumer name), or null: opening it fails.</summary>
     public string? HeldElsewhere { get; set; }
 
+    /// <summary>The holder is noticed when the mode is set, not when the line is opened (libgpiod v1).</summary>
+    public bool HeldRefusedAtMode { get; set; }
+
     /// <summary>Null until the line is first opened; kept when closed, as the hardware keeps it.</summary>
     public PinMode? Mode { get; set; }
 
