@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Hardware.Drivers.Mcp23017;
 
 namespace EdgeGuard.Hardware.Board;
@@ -6,6 +7,16 @@ namespace EdgeGuard.Hardware.Board;
 // Kept apart from the supervision itself in ExpanderBank.cs.
 public sealed partial class ExpanderBank
 {
+    /// <summary>Restores a chip's standing fault, so a fault with a new reason can be raised. Under the lock.</summary>
+    private void RestoreIfFaulted(Chip chip, List<DomainEvent> events)
+    {
+        if (chip.Faulted)
+        {
+            events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
+            (chip.Faulted, chip.LineFaultReported) = (false, null);
+        }
+    }
+
     private sealed class Chip(ExpanderOptions options, IBusDevices buses)
     {
         public ExpanderOptions Options { get; } = options;
@@ -35,6 +46,12 @@ public sealed partial class ExpanderBank
         }
 
         public bool Faulted { get; set; }
+
+        /// <summary>
+        /// The <see cref="Mcp23017Lines.InterruptLineFault"/> the standing fault reported, or null: a different
+        /// one is restored and raised anew. Under the lock.
+        /// </summary>
+        public string? LineFaultReported { get; set; }
 
         /// <summary>The writer of its outputs, when they are queued; its lines stay open while it writes. Under the lock.</summary>
         public QueuedOutputLines? Writer { get; set; }

@@ -164,12 +164,28 @@ public sealed partial class ExpanderBank : IInputLines
 
             foreach (var chip in _chips)
             {
-                if (chip.Lines is null && !ConfigureLate(chip))
+                if (chip.Lines is null)
                 {
-                    continue; // still not answering: its fault is already raised
+                    if (!ConfigureLate(chip))
+                    {
+                        continue; // still not answering: its fault is already raised
+                    }
+
+                    // It answers now: "did not answer" is over whatever this pass finds, so it is restored
+                    // here and a problem found below (its INT line refused) is raised under its own reason.
+                    RestoreIfFaulted(chip, events);
                 }
 
                 var (problem, repaired) = Check(chip, _onEdge is not null);
+                // A line fault that is new or changed its reason (refused -> judged faulty) while another
+                // fault stands: that one is restored and this raised, or the office would keep the stale
+                // reason and never learn the real cause.
+                var line = chip.Lines!.InterruptLineFault;
+                if (line is not null && line != chip.LineFaultReported)
+                {
+                    RestoreIfFaulted(chip, events);
+                }
+
                 // A reset repaired within this pass is still reported, as a fault and its restore together,
                 // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
                 var raise = !chip.Faulted && (problem ?? repaired) is not null;
@@ -177,11 +193,13 @@ public sealed partial class ExpanderBank : IInputLines
                 {
                     var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
                     events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason));
+                    chip.LineFaultReported = line;
                 }
 
                 if (problem is null && (chip.Faulted || raise))
                 {
                     events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
+                    chip.LineFaultReported = null;
                 }
 
                 chip.Faulted = problem is not null;

@@ -259,6 +259,62 @@ public sealed class ExpanderInterruptLineTests : IDisposable
         Assert.Equal(2, _rig.Reported.Count);
     }
 
+    [Fact]
+    public void A_chip_answering_only_late_with_its_line_held_elsewhere_swaps_its_dead_chip_fault_for_the_refusal()
+    {
+        _rig.Fake.Nack = _ => true; // no power at boot
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon");
+        using var bank = Started();
+        Assert.Contains("did not answer", Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Reason, StringComparison.Ordinal);
+
+        _rig.Fake.Nack = null;
+        bank.Supervise();
+
+        Assert.Equal(["fault.hardware", "fault.hardware-restored", "fault.hardware"], _rig.Reported.Select(e => e.Type));
+        var refusal = Assert.IsType<HardwareFault>(_rig.Reported[^1]);
+        Assert.StartsWith("its interrupt line (host GPIO 4) could not be requested", refusal.Reason, StringComparison.Ordinal);
+        Assert.Contains("requested by 'gpiomon' (EBUSY)", refusal.Reason, StringComparison.Ordinal);
+        Run(ExpanderBank.SupervisionInterval * 3);
+        Assert.Equal(3, _rig.Reported.Count); // that one stands for the episode
+    }
+
+    [Fact]
+    public void A_refused_line_got_by_a_pass_that_judges_it_faulty_swaps_the_refusal_for_the_line_fault()
+    {
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon");
+        using var bank = Started();
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+
+        _rig.Host.ReleaseElsewhere(IntLine);
+        _rig.IntWired = false; // and its INTA wire is cut
+        _rig.Fake.SetPin(0, false);
+        bank.Supervise();
+
+        Assert.Equal(["fault.hardware", "fault.hardware-restored", "fault.hardware"], _rig.Reported.Select(e => e.Type));
+        var fault = Assert.IsType<HardwareFault>(_rig.Reported[^1]);
+        Assert.Contains("interrupt line (host GPIO 4) is not asserting", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal([false], PanicEdges());
+        Run(ExpanderBank.SupervisionInterval * 3);
+        Assert.Equal(3, _rig.Reported.Count);
+    }
+
+    [Fact]
+    public void A_chip_with_outputs_only_whose_line_another_process_holds_raises_nothing_and_is_not_polled()
+    {
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon");
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        _rig.Fake.ClearTransactions();
+
+        Run(ExpanderBank.SupervisionInterval * 2);
+
+        Assert.Empty(_rig.Reported);
+        Assert.Equal(2, _rig.Fake.Transactions.Count(t => t.ToString().StartsWith("W[0A]", StringComparison.Ordinal)));
+        Assert.Equal(2, _rig.Fake.Transactions.Count); // IOCON per pass: no fast poll
+        outputs.Write("lock-annex", false);
+        Assert.False(_rig.Fake.PinLevel(LockPin));
+    }
+
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices
     {
         public I2cDevice OpenExpander(ExpanderOptions options) => expander;

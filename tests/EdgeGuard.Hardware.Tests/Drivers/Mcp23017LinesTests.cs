@@ -264,6 +264,99 @@ public sealed class Mcp23017LinesTests : IDisposable
     }
 
     [Fact]
+    public void A_host_line_refused_when_its_mode_is_set_is_closed_again_and_requested_by_a_later_sweep()
+    {
+        // libgpiod v1 refuses only at SetPinMode, after GpioController has counted the pin open.
+        _host.HoldElsewhere(IntLine, "gpiomon", refusedAtMode: true);
+        var lines = Started();
+
+        Assert.Contains("requested by 'gpiomon' (EBUSY)", lines.InterruptLineFault, StringComparison.Ordinal);
+        Assert.False(_controller.IsPinOpen(IntLine), "the half-opened line was left counted open");
+        Assert.False(_host.IsOpen(IntLine), "the half-opened line was left open in the driver");
+        lines.Sweep();
+        Assert.False(_controller.IsPinOpen(IntLine));
+
+        _host.ReleaseElsewhere(IntLine);
+        lines.Sweep();
+
+        Assert.Null(lines.InterruptLineFault);
+        Assert.Equal(PinMode.InputPullUp, _host.ModeOf(IntLine));
+        Assert.Equal(1, _host.CallbackCount(IntLine));
+        _fake.SetPin(0, false);
+        Assert.Equal([("panic-annex", false)], _edges.Select(e => (e.PointId, e.High)));
+        lines.Dispose();
+        Assert.False(_host.IsOpen(IntLine));
+    }
+
+    [Fact]
+    public void A_chip_with_outputs_only_never_requests_its_host_line_nor_polls_so_a_held_line_is_no_fault()
+    {
+        _host.HoldElsewhere(IntLine, "gpiomon");
+        using var held = new Mcp23017Lines(_controller, IntLine, new Mcp23017(_fake), [], [Lock, Siren], _time);
+
+        Assert.Null(held.InterruptLineFault);
+        Assert.True(_fake.PinLevel(4), "the chip was not configured");
+        _fake.ClearTransactions();
+        _time.Advance(Mcp23017Lines.FastPollInterval * 4);
+        Assert.Empty(_fake.Transactions); // no fast poll for a line it has no use for
+        held.Sweep();
+        Assert.Null(held.InterruptLineFault);
+        held.Write("siren-annex", high: true);
+        Assert.True(_fake.PinLevel(12));
+
+        // Free, the line is not requested either: nothing on the chip interrupts.
+        _host.ReleaseElsewhere(IntLine);
+        using var free = new Mcp23017Lines(_controller, IntLine, new Mcp23017(_fake), [], [Lock, Siren], _time);
+        free.Sweep();
+        Assert.False(_host.IsOpen(IntLine));
+        Assert.Null(free.InterruptLineFault);
+    }
+
+    [Fact]
+    public void A_fast_poll_tick_that_raced_dispose_reads_and_delivers_nothing_after_the_stop()
+    {
+        _host.HoldElsewhere(IntLine, "gpiomon"); // read by the fast poll
+        var lines = Open();
+        using var inside = new ManualResetEventSlim();
+        using var go = new ManualResetEventSlim();
+        var edges = new List<RawEdge>();
+        lines.Start(edge =>
+        {
+            edges.Add(edge);
+            if (edges.Count == 1)
+            {
+                // Holding the lines' lock (edges are delivered under it): the tick waits for it, past its
+                // own _disposed check, and gets it only after Dispose below.
+                inside.Set();
+                go.Wait(TimeSpan.FromSeconds(10));
+                lines.Dispose();
+            }
+        });
+        _fake.SetPin(0, false);
+        var deliverer = new Thread(lines.DeliverChanges) { IsBackground = true };
+        deliverer.Start();
+        Assert.True(inside.Wait(TimeSpan.FromSeconds(10)));
+
+        _fake.SetPin(0, true); // a change the raced tick would otherwise read and deliver after the stop
+        var ticker = new Thread(() => _time.Advance(Mcp23017Lines.FastPollInterval)) { IsBackground = true };
+        ticker.Start();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((ticker.ThreadState & ThreadState.WaitSleepJoin) == 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(1);
+        }
+
+        Assert.True((ticker.ThreadState & ThreadState.WaitSleepJoin) != 0, "the tick never waited for the lock");
+        _fake.ClearTransactions();
+        go.Set();
+        Assert.True(deliverer.Join(TimeSpan.FromSeconds(10)));
+        Assert.True(ticker.Join(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal([false], edges.Select(e => e.High));
+        Assert.Empty(_fake.Transactions); // the chip is not read after the stop
+    }
+
+    [Fact]
     public void Unknown_ids_are_named()
     {
         using var lines = Open();

@@ -78,7 +78,7 @@ public sealed partial class Mcp23017Lines
     /// the host line, then reads INTF/INTCAP/GPIO and delivers every change as the interrupt callback would
     /// (stamped now), so a change the line never announced still arrives. Judges the line from what it saw
     /// (<see cref="InterruptLineFault"/>). Does nothing before <see cref="Start"/>, except requesting a line the
-    /// kernel refused so far (also for a chip with outputs only, which is never started).
+    /// kernel refused so far. A chip with outputs only never requests its line (nothing interrupts).
     /// </summary>
     /// <exception cref="HardwareException">The chip did not answer; the line is not judged.</exception>
     public void Sweep()
@@ -104,6 +104,11 @@ public sealed partial class Mcp23017Lines
     {
         lock (_gate)
         {
+            if (_disposed)
+            {
+                return false; // a fast-poll tick that raced Dispose: the line is closed, no edge may follow the stop
+            }
+
             // Under the lock the callback, Read and DeliverChanges cannot clear the interrupt between these
             // reads, so INTF set at the first read is still set, and holding INT low, at the look at the line.
             var timestamp = _time.GetTimestamp();

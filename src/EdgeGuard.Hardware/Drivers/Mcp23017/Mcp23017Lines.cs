@@ -127,6 +127,14 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
             InitialOutputs = initial,
         };
         _reported = chip.Initialize(_configuration);
+        if (_inputMask == 0)
+        {
+            // Outputs only (lock relays): no pin interrupts (GPINTEN is 0), so INTA never asserts and the
+            // host line would carry nothing. Not requested, so a line another process holds is no fault
+            // (a standing false fault.hardware teaches staff to ignore the real ones) and nothing polls.
+            return;
+        }
+
         // A line this process already uses is a clash of the configuration (its checks refuse it): not for
         // polling to hide. One the kernel refuses (EBUSY: a leftover gpiomon, an overlay holding the GPIO)
         // says nothing about the chip, which has just answered its configuration: read it by polling.
@@ -303,12 +311,17 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
             return;
         }
 
+        bool lineOpen;
         lock (_gate)
         {
-            // Under the lock: a timer is only created under it after checking _disposed (Interrupts.cs).
+            // Under the lock: a timer is only created under it after checking _disposed (Interrupts.cs),
+            // and a fast-poll tick already past its own check finds _disposed set in SweepOnce.
             _disposed = true;
             _reservice?.Dispose();
             _fastPoll?.Dispose();
+            // Not held from here: LineAsserted (read without the lock) must not read a closed line.
+            lineOpen = LineOpen;
+            Volatile.Write(ref _lineOpen, false);
         }
 
         if (_handler is not null)
@@ -316,8 +329,8 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
             LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(_interruptLine, _handler));
         }
 
-        // Only a line it requested: one refused is not this class's to close.
-        if (LineOpen)
+        // Only a line it requested: one refused, or never requested (outputs only), is not this class's to close.
+        if (lineOpen)
         {
             LineSet.CloseAll(_controller, [_interruptLine]);
         }
