@@ -143,7 +143,8 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     public async Task A_command_that_could_not_be_journaled_nor_its_refusal_stored_is_refused_again_by_this_process()
     {
         // The disk fails both writes: the store cannot keep the refusal, this process still does.
-        await using var gateway = new CommandHarness(output, seen: new FinishFailsOnceSeenCommandIds());
+        var store = new FinishFailsOnceSeenCommandIds();
+        await using var gateway = new CommandHarness(output, seen: store);
         var payload = gateway.Sign(CommandType.Lockdown);
         gateway.Journal.Fail = true;
         var refused = await ReceiveAsync(gateway, payload);
@@ -155,6 +156,13 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         Assert.Equal((refused.Result, refused.Reason), copy);
         Assert.Empty(gateway.Executor.Executed);
         Assert.Equal(0, gateway.Handler.InFlight);
+
+        // The disk answered again by the copy: the refusal was stored then, so a copy after a
+        // restart is refused too, never executed.
+        await using var restarted = new CommandHarness(output, seen: store, supervisor: gateway.Supervisor);
+        var afterRestart = Assert.Single(await restarted.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
+        Assert.Equal((refused.Result, refused.Reason), afterRestart);
+        Assert.Empty(restarted.Executor.Executed);
     }
 
     [Fact]

@@ -70,6 +70,12 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
             await gateway.Handler.HandleAsync(gateway.Sign(key: gateway.Stranger), retained: false, CancellationToken.None);
         }
 
+        // Made-up names past the allowance: they must not push the real operator out of the summary.
+        for (var i = 0; i < 8; i++)
+        {
+            await gateway.Handler.HandleAsync(gateway.Sign(@operator: $"nobody-{i}-{new string('x', 200)}", key: gateway.Stranger), retained: false, CancellationToken.None);
+        }
+
         var forged = gateway.Journal.Events.OfType<CommandRejected>().Where(e => e.Rejection == CommandRejection.BadSignature).ToList();
         Assert.Equal(RejectionAudit.Allowance + 1, forged.Count); // 20 on their own, and the notice
         Assert.All(forged, e => Assert.Equal(Severity.Alarm, e.Severity));
@@ -80,8 +86,10 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
         var summaries = gateway.Journal.Events.OfType<CommandRejected>().Where(e => e.Detail.Contains("not journaled one by one", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, summaries.Count);
         var signed = Assert.Single(summaries, s => s.Detail.Contains("signed or claimed", StringComparison.Ordinal));
-        Assert.StartsWith("5 more signed or claimed rejected command(s) (bad-signature 5; claimed operators 'sup.jones') from ", signed.Detail, StringComparison.Ordinal);
-        Assert.Equal((CommandRejection.BadSignature, Severity.Alarm), (signed.Rejection, signed.Severity));
+        Assert.StartsWith("13 more signed or claimed rejected command(s) (unknown-operator 8, bad-signature 5) from ", signed.Detail, StringComparison.Ordinal);
+        Assert.Contains("(a flood on the command topic); claimed operators 'sup.jones' 5, 'nobody-0-xxx", signed.Detail, StringComparison.Ordinal);
+        Assert.EndsWith("…' 1 and more", signed.Detail, StringComparison.Ordinal); // names cut to 64 characters
+        Assert.Equal((CommandRejection.UnknownOperator, Severity.Alarm), (signed.Rejection, signed.Severity)); // the most frequent alarm
     }
 
     [Fact]

@@ -86,6 +86,12 @@ public sealed partial class CommandHandler(
                     {
                         _inFlight.Add(command.Command.Id, null);
                     }
+                    else if (queuedHere is { } refusal)
+                    {
+                        // A refusal the store could not keep (never handed to the controller): stored
+                        // now if the disk answers, or after a restart a valid copy would be executed.
+                        TryStore(command.Command.Id, refusal, started: false);
+                    }
                 }
                 else if (verdict is { Started: true, Repeat: { } started })
                 {
@@ -100,7 +106,9 @@ public sealed partial class CommandHandler(
                     }
                     else if (queuedHere is { } kept)
                     {
-                        StoreKeptResult(started.Command.Command.Id, kept);
+                        // Ran to the end, result not stored: stored now if the disk answers, or after
+                        // a restart the command would be called interrupted.
+                        TryStore(started.Command.Command.Id, kept, started: true);
                     }
                 }
             }
@@ -248,43 +256,38 @@ public sealed partial class CommandHandler(
     {
         lock (_gate)
         {
-            try
+            if (!TryStore(id, final, started))
             {
-                _verifier.Finish(id, final);
-                _inFlight.Remove(id);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // The store does not know: this process still answers a redelivery with the result.
-                // After a restart, a "started" mark has it answered as interrupted; without one, a
-                // copy still valid is executed (nothing durable can say otherwise), so say so.
-                if (started)
-                {
-                    LogFinishFailed(id, ex);
-                }
-                else
-                {
-                    LogRefusalNotStored(id, ex);
-                }
-
+                // The store does not know: this process answers a redelivery with the result, and
+                // each copy tries the store again (ReceiveAsync).
                 _inFlight[id] = final;
             }
         }
     }
 
-    // A final result the store could not keep when the command ended (this process answers with it
-    // meanwhile): tried again at each copy, so a restart after the disk recovered does not call a
-    // command that ran to the end "interrupted". Under _gate.
-    private void StoreKeptResult(string id, CommandFinal final)
+    // Stores a final result and forgets it here; false (logged) when the store fails. After a
+    // restart, a "started" mark has an unstored result answered as interrupted; without one, a copy
+    // still valid is executed (nothing durable can say otherwise), so the log says so. Under _gate.
+    private bool TryStore(string id, CommandFinal final, bool started)
     {
         try
         {
             _verifier.Finish(id, final);
             _inFlight.Remove(id);
+            return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogFinishFailed(id, ex); // still not stored: kept here, tried again at the next copy
+            if (started)
+            {
+                LogFinishFailed(id, ex);
+            }
+            else
+            {
+                LogRefusalNotStored(id, ex);
+            }
+
+            return false;
         }
     }
 

@@ -27,7 +27,8 @@ public readonly record struct RejectionAdmission(bool OnItsOwn, string? Notice);
 /// cheap junk cannot push the attempts that impersonate an operator out of the journal's individual
 /// records. A summary is journaled as a <c>command.rejected</c> with no id whose rejection is the
 /// most serious code it counts (so an alarm stays an alarm), and names the codes with their counts
-/// and the operators the payloads claimed (up to <see cref="OperatorsNamed"/>). Accepted commands
+/// and, last, the operators the payloads claimed (up to <see cref="OperatorsNamed"/>, names the
+/// gateway has a key for first, each cut to 64 characters). Accepted commands
 /// are never held back. Windows run on the monotonic clock, so a wall-clock step changes nothing.
 /// </remarks>
 /// <param name="time">Clock of the windows and the summary's timer.</param>
@@ -128,8 +129,14 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
     // One kind of rejection's window and counts; used under the audit's lock.
     private sealed class Bucket(string kind)
     {
+        // Distinct names tracked beyond the known ones: a flood of made-up names stays bounded.
+        private const int UnknownNamesTracked = 64;
+
+        // The longest piece of a claimed name a summary shows: anyone's text.
+        private const int NameShown = 64;
+
         private readonly SortedDictionary<CommandRejection, int> _codes = [];
-        private readonly SortedSet<string> _operators = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (int Count, bool Known)> _operators = new(StringComparer.Ordinal);
         private DateTimeOffset _firstCounted;
 
         public string Kind => kind;
@@ -150,9 +157,22 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
             }
 
             _codes[rejection] = _codes.GetValueOrDefault(rejection) + 1;
-            if (claimedOperator is not null && _operators.Count <= OperatorsNamed)
+            if (claimedOperator is null)
             {
-                _operators.Add(claimedOperator);
+                return;
+            }
+
+            // A name the gateway has a key for (any code but unknown-operator and key-unavailable
+            // says so) is an attempt at a real operator: always tracked, and named first, so made-up
+            // names cannot push it out of the summary.
+            var known = rejection is not (CommandRejection.UnknownOperator or CommandRejection.KeyUnavailable);
+            if (_operators.TryGetValue(claimedOperator, out var seen))
+            {
+                _operators[claimedOperator] = (seen.Count + 1, seen.Known || known);
+            }
+            else if (known || _operators.Count(o => !o.Value.Known) < UnknownNamesTracked)
+            {
+                _operators[claimedOperator] = (1, known);
             }
         }
 
@@ -164,11 +184,15 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
             }
 
             var codes = string.Join(", ", _codes.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key.Code()} {c.Value}")));
-            var named = _operators.Take(OperatorsNamed).Select(o => $"'{o}'").ToList();
+            // Last in the text, so a cut of the reason never loses the counts and the time range.
+            var named = _operators.OrderByDescending(o => o.Value.Known).ThenByDescending(o => o.Value.Count).ThenBy(o => o.Key, StringComparer.Ordinal)
+                .Take(OperatorsNamed)
+                .Select(o => string.Create(CultureInfo.InvariantCulture, $"'{(o.Key.Length > NameShown ? o.Key[..NameShown] + "…" : o.Key)}' {o.Value.Count}"))
+                .ToList();
             var operators = named.Count == 0 ? "" : $"; claimed operators {string.Join(", ", named)}{(_operators.Count > OperatorsNamed ? " and more" : "")}";
             var text = string.Create(CultureInfo.InvariantCulture,
-                $"{Total} more {kind} rejected command(s) ({codes}{operators}) from {_firstCounted:O} to {now:O} were answered but not journaled "
-                + $"one by one: more than {Allowance} within {Window.TotalSeconds:0} s (a flood on the command topic)");
+                $"{Total} more {kind} rejected command(s) ({codes}) from {_firstCounted:O} to {now:O} were answered but not journaled "
+                + $"one by one: more than {Allowance} within {Window.TotalSeconds:0} s (a flood on the command topic){operators}");
             // The most serious code it counts: alarms first (CommandRejected's severity), then the most frequent.
             var code = _codes.OrderByDescending(c => IsAlarm(c.Key)).ThenByDescending(c => c.Value).First().Key;
             _codes.Clear();

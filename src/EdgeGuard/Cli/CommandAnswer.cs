@@ -18,6 +18,9 @@ internal static class CommandAnswer
     // Longest piece of an ignored answer shown: enough for a hash or an id, not a screenful.
     private const int ShownLength = 64;
 
+    // Longest reason of its own answer shown: the contract's limit for a reason.
+    private const int MaxReasonShown = 1024;
+
     /// <summary>
     /// Reads one answer that carries the office's correlation data: <paramref name="kind"/> is
     /// <c>accepted</c>, <c>rejected</c> or <c>done</c> when it is the office's own, null when it is
@@ -41,7 +44,8 @@ internal static class CommandAnswer
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("result", out var result) || result.GetString() is not ("accepted" or "rejected" or "done")
+                || !root.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.String
+                || result.GetString() is not ("accepted" or "rejected" or "done")
                 || !root.TryGetProperty("command_id", out var id) || id.ValueKind != JsonValueKind.String)
             {
                 line = "ignored an answer that is not a command result";
@@ -79,7 +83,7 @@ internal static class CommandAnswer
             }
 
             kind = result.GetString()!;
-            line = kind + (text is null ? "" : ": " + Shown(text, int.MaxValue));
+            line = kind + (text is null ? "" : ": " + Shown(text, MaxReasonShown));
         }
     }
 
@@ -94,12 +98,16 @@ internal static class CommandAnswer
     // lines, terminal escapes, bidi overrides), so it cannot print lines or reorder text of its own.
     private static string Shown(string? text, int length = ShownLength)
     {
+        text ??= "";
+        // Never a half surrogate pair at the cut.
+        var cut = text.Length <= length ? text.Length : char.IsHighSurrogate(text[length - 1]) ? length - 1 : length;
         var shown = new StringBuilder();
-        foreach (var c in (text ?? "").AsSpan(0, Math.Min(text?.Length ?? 0, length)))
+        foreach (var c in text.AsSpan(0, cut))
         {
-            shown.Append(char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format ? '?' : c);
+            shown.Append(char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator ? '?' : c);
         }
 
-        return (text?.Length ?? 0) > length ? shown.Append('…').ToString() : shown.ToString();
+        return cut < text.Length ? shown.Append('…').ToString() : shown.ToString();
     }
 }

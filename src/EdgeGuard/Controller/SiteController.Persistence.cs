@@ -65,7 +65,7 @@ public sealed partial class SiteController
 
         if (queued.Count > 0)
         {
-            caveats += $"; {string.Join(", ", queued)} queued to the I/O board's writer, not yet confirmed";
+            caveats += $"; {string.Join(", ", queued)} not yet confirmed (a write still queued to its I/O board)";
         }
 
         return caveats;

@@ -36,9 +36,9 @@ public sealed class CommandSendVerbTests
             Result(id, Sha256("{}"u8), "rejected", "bad-signature: signature does not verify"),
             Result("0b8f6f62-54c4-4c1e-9d0e-7a3c1f7d6e21", hash, "done", null),
             // Its exact bytes republished with the retain flag and its correlation data.
-            Result(id, hash, "rejected", "retained: a retained command is never executed"),
+            Result(id, hash, "rejected", $"{Core.Commands.CommandRejections.Code(Core.Commands.CommandRejection.Retained)}: retained messages are never obeyed as commands"),
             Result(id, hash, "accepted", null),
-            Result(id, hash, "done", "lockdown running\n\u001b[2Jdone: all clear\u202e"),
+            Result(id, hash, "done", "lockdown running\n\u001b[2Jdone: all clear\u202e\u2028"),
         ]);
 
         var (code, output, error) = await SendAsync(state, broker.Port, timeoutSeconds: 15);
@@ -51,7 +51,7 @@ public sealed class CommandSendVerbTests
         Assert.StartsWith("ignored an answer about another command (command_id 0b8f6f62-", lines[3], StringComparison.Ordinal);
         Assert.Equal("ignored an answer about a retained copy of its bytes (this tool never sends retained)", lines[4]);
         // Its own answer's reason is anyone's text too: no new line, escape or bidi override of its own.
-        Assert.Equal(["accepted", "done: lockdown running??[2Jdone: all clear?"], lines[5..]);
+        Assert.Equal(["accepted", "done: lockdown running??[2Jdone: all clear??"], lines[5..]);
         // Nothing an ignored answer said is shown: its reason is anyone's text.
         Assert.DoesNotContain("malformed", output, StringComparison.Ordinal);
     }

@@ -20,7 +20,7 @@ namespace EdgeGuard.Tests.Controller;
 /// reported at once. Each chip's writes are applied by its writer, which the controller learns from.
 /// These run the production composition (ExpanderBank's writers) on the simulated chip and native lines.
 /// </summary>
-public sealed class ExpanderWriterTests : IAsyncDisposable
+public sealed partial class ExpanderWriterTests : IAsyncDisposable
 {
     private const int PanicLine = 1, FireLine = 2, DoorLine = 4, LobbyExitLine = 10, LampLine = 12, InterruptLine = 20;
     private const int AnnexExitPin = 9; // B1
@@ -116,7 +116,7 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
             OperatorRole.Supervisor));
 
         Assert.True(locked.Done, locked.Detail);
-        Assert.EndsWith("; 'lock-annex-exit' queued to the I/O board's writer, not yet confirmed", locked.Detail, StringComparison.Ordinal);
+        Assert.EndsWith("; 'lock-annex-exit' not yet confirmed (a write still queued to its I/O board)", locked.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("lock-lobby-exit", locked.Detail, StringComparison.Ordinal); // native: written, and it shows
         _chip.HoldWrites = false;
         _chip.Unhold.Release();
@@ -289,56 +289,6 @@ public sealed class ExpanderWriterTests : IAsyncDisposable
         var bank = Bank(gpio, _h.Time);
         // A drain timeout beyond the tests' waits: a stop's drain must not depend on the machine's speed.
         return new RoutedOutputLines([(gpioLines, native.Select(o => o.Id)), (bank.OpenOutputWriters(initial, Bound * 4), bank.OutputIds)]);
-    }
-
-    /// <summary>Holds the loop in its report once, when asked: the edges meanwhile wait in the channel.</summary>
-    private sealed class HoldingSink : IEventSink, IDisposable
-    {
-        public volatile bool HoldNext;
-
-        public SemaphoreSlim Entered { get; } = new(0);
-
-        public SemaphoreSlim Release { get; } = new(0);
-
-        public void Publish(IReadOnlyList<DomainEvent> events)
-        {
-            if (HoldNext)
-            {
-                HoldNext = false;
-                Entered.Release();
-                _ = Release.Wait(Bound * 2);
-            }
-        }
-
-        public void Dispose()
-        {
-            Entered.Dispose();
-            Release.Dispose();
-        }
-    }
-
-    /// <summary>Lines whose write of an output, while <paramref name="throws"/> says so, is made and then throws.</summary>
-    private sealed class ThrowingAfterWrite(IOutputLines inner, Func<string, bool> throws) : IOutputLines
-    {
-        public void Write(string outputId, bool high)
-        {
-            inner.Write(outputId, high);
-            if (throws(outputId))
-            {
-                throw new IOException("EIO");
-            }
-        }
-
-        public bool ReadBack(string outputId) => inner.ReadBack(outputId);
-
-        public void Dispose() => inner.Dispose();
-    }
-
-    private sealed class Buses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions expander1) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException();
     }
 
     /// <summary>
