@@ -251,11 +251,7 @@ public sealed class Mcp23017LinesTests : IDisposable
         _host.ReleaseElsewhere(IntLine);
         lines.Sweep();
 
-        Assert.Null(lines.InterruptLineFault);
-        Assert.Equal(PinMode.InputPullUp, _host.ModeOf(IntLine));
-        Assert.Equal(1, _host.CallbackCount(IntLine));
-        _fake.SetPin(0, false);
-        Assert.Equal([("panic-annex", false)], _edges.Select(e => (e.PointId, e.High)));
+        AssertListening(lines);
         _fake.ClearTransactions();
         _time.Advance(Mcp23017Lines.FastPollInterval * 4);
         Assert.Empty(_fake.Transactions); // the fast poll stopped with the fault
@@ -279,13 +275,19 @@ public sealed class Mcp23017LinesTests : IDisposable
         _host.ReleaseElsewhere(IntLine);
         lines.Sweep();
 
+        AssertListening(lines);
+        lines.Dispose();
+        Assert.False(_host.IsOpen(IntLine));
+    }
+
+    // The line got at last: held with pull-up, listened to once, and a pin change arrives by it.
+    private void AssertListening(Mcp23017Lines lines)
+    {
         Assert.Null(lines.InterruptLineFault);
         Assert.Equal(PinMode.InputPullUp, _host.ModeOf(IntLine));
         Assert.Equal(1, _host.CallbackCount(IntLine));
         _fake.SetPin(0, false);
         Assert.Equal([("panic-annex", false)], _edges.Select(e => (e.PointId, e.High)));
-        lines.Dispose();
-        Assert.False(_host.IsOpen(IntLine));
     }
 
     [Fact]
