@@ -8,17 +8,12 @@ namespace EdgeGuard.Core.Tests;
 public sealed class OfficeCommandTests
 {
     private static readonly Site.SiteDefinition Site = TestSite.Create("a", "b");
-    private static int _ids;
 
     private static SiteState Quiet() =>
         SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
 
     private static VerifiedCommand Command(CommandType type, string op = "sup-1", OperatorRole role = OperatorRole.Supervisor, params (string Key, JsonItem Value)[] args) =>
-        new(new CommandEnvelope(
-            $"cmd-{Interlocked.Increment(ref _ids)}", type, "site-test", "gw-test", op,
-            TestSite.At(0).Utc, TestSite.At(60).Utc,
-            new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
-            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+        TestSite.Command(type, op, role, args);
 
     private static Decision Run(SiteState state, VerifiedCommand command, double at = 1) =>
         SiteDecider.Decide(Site, state, new OfficeCommandInput(command), TestSite.At(at));

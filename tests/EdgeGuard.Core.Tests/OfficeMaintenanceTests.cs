@@ -8,17 +8,12 @@ namespace EdgeGuard.Core.Tests;
 public sealed class OfficeMaintenanceTests
 {
     private static readonly Site.SiteDefinition Site = TestSite.Create("a", "b");
-    private static int _ids;
 
     private static SiteState Quiet() =>
         SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
 
     private static VerifiedCommand Command(CommandType type, params (string Key, string Value)[] args) =>
-        new(new CommandEnvelope(
-            $"cmd-{Interlocked.Increment(ref _ids)}", type, "site-test", "gw-test", "tech-1",
-            TestSite.At(0).Utc, TestSite.At(60).Utc,
-            new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => (JsonItem)new JsonStringItem(a.Value), StringComparer.Ordinal)),
-            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Technician);
+        TestSite.Command(type, "tech-1", OperatorRole.Technician, [.. args.Select(a => (a.Key, (JsonItem)new JsonStringItem(a.Value)))]);
 
     private static string Until(double seconds) => WireTime.Format(TestSite.At(seconds).Utc);
 

@@ -27,19 +27,12 @@ public sealed class OfficeTakeoverLockTests
         ],
     };
 
-    private static int _ids;
 
     private static SiteState Quiet(SiteDefinition? site = null) =>
         SiteState.Restore(site ?? Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
 
     private static VerifiedCommand Command(CommandType type, OperatorRole role, string scenario) =>
-        new(new CommandEnvelope(
-            $"cmd-{Interlocked.Increment(ref _ids)}", type, "site-test", "gw-test",
-            role == OperatorRole.Supervisor ? "sup-1" : "guard-7",
-            TestSite.At(0).Utc, TestSite.At(60).Utc,
-            new JsonObjectItem(ImmutableSortedDictionary.CreateRange(
-                StringComparer.Ordinal, [KeyValuePair.Create("scenario", (JsonItem)new JsonStringItem(scenario))])),
-            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+        TestSite.Command(type, role == OperatorRole.Supervisor ? "sup-1" : "guard-7", role, ("scenario", new JsonStringItem(scenario)));
 
     private static Decision Run(SiteState state, VerifiedCommand command, double at, SiteDefinition? site = null) =>
         SiteDecider.Decide(site ?? Site, state, new OfficeCommandInput(command), TestSite.At(at));

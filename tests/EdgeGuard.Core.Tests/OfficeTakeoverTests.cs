@@ -12,18 +12,12 @@ namespace EdgeGuard.Core.Tests;
 public sealed class OfficeTakeoverTests
 {
     private static readonly Site.SiteDefinition Site = TestSite.Create("a", "b");
-    private static int _ids;
 
     private static SiteState Quiet(Site.SiteDefinition? site = null) =>
         SiteState.Restore(site ?? Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
 
     private static VerifiedCommand Command(CommandType type, OperatorRole role, params (string Key, JsonItem Value)[] args) =>
-        new(new CommandEnvelope(
-            $"cmd-{Interlocked.Increment(ref _ids)}", type, "site-test", "gw-test",
-            role == OperatorRole.Guard ? "guard-7" : "sup-1",
-            TestSite.At(0).Utc, TestSite.At(60).Utc,
-            new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
-            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+        TestSite.Command(type, role == OperatorRole.Guard ? "guard-7" : "sup-1", role, args);
 
     private static Decision Run(SiteState state, VerifiedCommand command, double at, Site.SiteDefinition? site = null) =>
         SiteDecider.Decide(site ?? Site, state, new OfficeCommandInput(command), TestSite.At(at));

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
@@ -66,6 +68,19 @@ internal static class TestSite
         ],
         DrillMutedOutputs = ["siren"],
     };
+
+    private static int _commandIds;
+
+    /// <summary>
+    /// A verified office command for this site (the signature is not checked past the verifier):
+    /// what the decider is given once <c>CommandVerifier</c> accepted it. Each gets a new id.
+    /// </summary>
+    public static VerifiedCommand Command(CommandType type, string op, OperatorRole role, params (string Key, JsonItem Value)[] args) =>
+        new(new CommandEnvelope(
+            $"cmd-{Interlocked.Increment(ref _commandIds)}", type, "site-test", "gw-test", op,
+            At(0).Utc, At(60).Utc,
+            new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
+            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
 
     public static Moment At(double seconds) =>
         new(TimeSpan.FromSeconds(seconds), new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero).AddSeconds(seconds));

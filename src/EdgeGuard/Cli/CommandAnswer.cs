@@ -1,7 +1,8 @@
-using System.Globalization;
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Cli;
 
@@ -73,7 +74,7 @@ internal static class CommandAnswer
             }
 
             var text = root.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : null;
-            if (result.GetString() == "rejected" && text is not null && text.StartsWith("retained:", StringComparison.Ordinal))
+            if (result.GetString() == "rejected" && text is not null && text.StartsWith(CommandRejection.Retained.Code() + ":", StringComparison.Ordinal))
             {
                 // This tool never publishes with the retain flag: a retained copy of its exact bytes
                 // (anyone may republish them so, with its correlation data) is not its request, and
