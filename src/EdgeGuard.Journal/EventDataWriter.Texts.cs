@@ -50,13 +50,6 @@ public static partial class EventDataWriter
         _ => JsonNamingPolicy.CamelCase.ConvertName(condition.ToString()),
     };
 
-    /// <summary>The wire name of a site mode: <c>normal</c> or <c>lockdown</c>.</summary>
-    public static string ModeText(SiteMode mode) => mode switch
-    {
-        SiteMode.Normal => "normal",
-        SiteMode.Lockdown => "lockdown",
-        SiteMode.Evacuation => "evacuation",
-        SiteMode.ShelterInPlace => "shelterInPlace",
-        _ => JsonNamingPolicy.CamelCase.ConvertName(mode.ToString()),
-    };
+    /// <summary>The wire name of a site mode: <c>normal</c>, <c>lockdown</c>, <c>evacuation</c>, <c>shelterInPlace</c>.</summary>
+    public static string ModeText(SiteMode mode) => ScenarioWire.Mode(mode);
 }

@@ -190,6 +190,7 @@ public static partial class EventDataWriter
                     writer.WriteString("lockdownCause", e.LockdownCause);
                 }
 
+                ScenarioWire.WriteSuspended(writer, e.Suspended);
                 return (null, null, true);
 
             case PointActiveAtBoot e:

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
+using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 
@@ -9,6 +10,9 @@ namespace EdgeGuard.Journal.Tests;
 public sealed class EventDataWriterTests
 {
     private static readonly DateTimeOffset At = new(2025, 3, 14, 9, 26, 53, TimeSpan.Zero);
+
+    /// <summary>An empty JSON array, for <see cref="AssertData"/>.</summary>
+    internal static readonly object[] NoneSuspended = [];
 
     [Theory]
     [InlineData(PointKind.DoorContact, "doorContact")]
@@ -129,9 +133,26 @@ public sealed class EventDataWriterTests
         var normal = EventDataWriter.Describe(new GatewayStarted(At, SiteMode.Normal, null));
         var lockdown = EventDataWriter.Describe(new GatewayStarted(At, SiteMode.Lockdown, "panic-button"));
 
-        AssertData(normal.DataJson, ("restoredMode", "normal"), ("lockdownCause", null));
-        AssertData(lockdown.DataJson, ("restoredMode", "lockdown"), ("lockdownCause", "panic-button"));
+        AssertData(normal.DataJson, ("restoredMode", "normal"), ("lockdownCause", null), ("suspended", NoneSuspended));
+        AssertData(lockdown.DataJson, ("restoredMode", "lockdown"), ("lockdownCause", "panic-button"), ("suspended", NoneSuspended));
         Assert.Null(normal.Point);
+    }
+
+    [Fact]
+    public void Gateway_started_lists_the_suspended_scenarios_oldest_first_as_the_state_topic_does()
+    {
+        var shelter = new SuspendedScenario(SiteMode.ShelterInPlace, new LockdownInfo("keyswitch", "key-annex", At.AddMinutes(-9), "shelter-annex"));
+        var evacuation = new SuspendedScenario(SiteMode.Evacuation, new LockdownInfo("office", null, At.AddMinutes(-4).AddTicks(5), "evac-east"));
+        var started = new GatewayStarted(At, SiteMode.Lockdown, "panic-button") { Suspended = [shelter, evacuation] };
+
+        using var data = JsonDocument.Parse(EventDataWriter.Describe(started).DataJson);
+
+        var listed = data.RootElement.GetProperty("suspended").EnumerateArray()
+            .Select(s => (s.GetProperty("scenario").GetString(), s.GetProperty("mode").GetString(), s.GetProperty("since").GetString()))
+            .ToList();
+        Assert.Equal(
+            [("shelter-annex", "shelterInPlace", WireTime.Format(shelter.Info.Since)), ("evac-east", "evacuation", WireTime.Format(evacuation.Info.Since))],
+            listed);
     }
 
     [Fact]
@@ -257,6 +278,10 @@ public sealed class EventDataWriterTests
                 case long number:
                     Assert.Equal(JsonValueKind.Number, element.ValueKind);
                     Assert.Equal(number, element.GetInt64());
+                    break;
+                case object[] { Length: 0 }:
+                    Assert.Equal(JsonValueKind.Array, element.ValueKind);
+                    Assert.Equal(0, element.GetArrayLength());
                     break;
                 default:
                     throw new InvalidOperationException($"unexpected expected value {value}");

@@ -181,7 +181,7 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
         AssertData(r[4].DataJson, ("clearedBy", "guard-keyswitch"), ("lockdownSince", "2025-03-14T08:55:00.000Z"), ("scenario", "lockdown"));
         AssertData(r[5].DataJson, ("attemptedBy", "office:alice"), ("reason", "second operator required"));
         Assert.Equal("{}", r[6].DataJson);
-        AssertData(r[7].DataJson, ("restoredMode", "lockdown"), ("lockdownCause", "panic-button"));
+        AssertData(r[7].DataJson, ("restoredMode", "lockdown"), ("lockdownCause", "panic-button"), ("suspended", EventDataWriterTests.NoneSuspended));
         Assert.Equal(Severity.Warning, r[7].Severity);
         AssertData(r[8].DataJson, ("kind", "perimeter"));
         Assert.Equal("perimeter", r[8].Zone);

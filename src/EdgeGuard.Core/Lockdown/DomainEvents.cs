@@ -115,6 +115,12 @@ public sealed record SirenTimedOut(DateTimeOffset At) : DomainEvent(At)
 /// <summary>The gateway booted and restored its safety state before reading inputs.</summary>
 public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, string? LockdownCause) : DomainEvent(At)
 {
+    /// <summary>
+    /// The real scenarios the restored one had taken over, oldest first: their locks stay locked,
+    /// and each runs again when the one over it is ended by its releaser.
+    /// </summary>
+    public IReadOnlyList<SuspendedScenario> Suspended { get; init; } = [];
+
     public override string Type => "gateway.started";
     public override Severity Severity => RestoredMode == SiteMode.Normal ? Severity.Info : Severity.Warning;
 }

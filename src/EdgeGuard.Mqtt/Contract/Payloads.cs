@@ -51,14 +51,7 @@ public static class Payloads
     };
 
     /// <summary>The wire name of a site mode (camelCase): <c>normal</c>, <c>lockdown</c>, <c>evacuation</c>, <c>shelterInPlace</c>.</summary>
-    public static string ModeName(SiteMode mode) => mode switch
-    {
-        SiteMode.Normal => "normal",
-        SiteMode.Lockdown => "lockdown",
-        SiteMode.Evacuation => "evacuation",
-        SiteMode.ShelterInPlace => "shelterInPlace",
-        _ => JsonNamingPolicy.CamelCase.ConvertName(mode.ToString()),
-    };
+    public static string ModeName(SiteMode mode) => ScenarioWire.Mode(mode);
 
     /// <summary>
     /// The payload of <c>{root}/events</c>. <c>point</c> and <c>zone</c> are omitted when null;
@@ -106,7 +99,7 @@ public static class Payloads
 
         WriteNullableString(writer, "scenario", lockdown?.Scenario);
         writer.WriteBoolean("drill", lockdown?.Drill ?? false);
-        WriteSuspended(writer, state.Suspended);
+        ScenarioWire.WriteSuspended(writer, state.Suspended);
         writer.WriteBoolean("sirenSounding", state.SirenSounding);
         writer.WriteBoolean("fireEgressReleased", state.FireEgressReleased);
         writer.WriteNumber("threatLevel", state.ThreatLevel);
@@ -146,24 +139,6 @@ public static class Payloads
         return Return(writer);
     }
 
-    // The real scenarios the running one took over, oldest first, as the state lists them: the
-    // office sees which locks stay locked under the running scenario, and what runs again when it
-    // is ended by its releaser. Written as the state has it (empty in normal mode), never sorted.
-    private static void WriteSuspended(Utf8JsonWriter writer, IReadOnlyList<SuspendedScenario> suspended)
-    {
-        writer.WriteStartArray(Names.Suspended);
-        foreach (var scenario in suspended)
-        {
-            writer.WriteStartObject();
-            writer.WriteString(Names.Scenario, scenario.Info.Scenario);
-            writer.WriteString(Names.Mode, ModeName(scenario.Mode));
-            WriteTimestamp(writer, Names.Since, scenario.Info.Since);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-    }
-
     private static void WriteNullableString(Utf8JsonWriter writer, string name, string? value)
     {
         if (value is null)
@@ -187,9 +162,6 @@ public static class Payloads
     private static class Names
     {
         public static readonly JsonEncodedText Since = JsonEncodedText.Encode("since");
-        public static readonly JsonEncodedText Suspended = JsonEncodedText.Encode("suspended");
-        public static readonly JsonEncodedText Scenario = JsonEncodedText.Encode("scenario");
-        public static readonly JsonEncodedText Mode = JsonEncodedText.Encode("mode");
         public static readonly JsonEncodedText BypassedUntil = JsonEncodedText.Encode("bypassedUntil");
         public static readonly JsonEncodedText Ts = JsonEncodedText.Encode("ts");
     }

@@ -116,7 +116,10 @@ public sealed partial class SiteController(
         await Task.Delay(SettleTime, time, cancellationToken).ConfigureAwait(false);
         _bootReadTimestamp = time.GetTimestamp();
         now = Moment.From(time);
-        var events = new List<DomainEvent> { new GatewayStarted(now.Utc, safety.Mode, safety.Lockdown?.Cause) };
+        var events = new List<DomainEvent>
+        {
+            new GatewayStarted(now.Utc, safety.Mode, safety.Lockdown?.Cause) { Suspended = safety.SuspendedScenarios },
+        };
         var settled = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var point in site.Points)
         {

@@ -9,6 +9,12 @@ namespace EdgeGuard.Simulation;
 /// <param name="High">Electrical level on the line.</param>
 public sealed record OutputStatus(bool Active, bool High);
 
+/// <summary>A real scenario the running one took over, as the simulator reports it.</summary>
+/// <param name="Scenario">Its id from the site's config.</param>
+/// <param name="Mode">The mode it puts the site in.</param>
+/// <param name="Since">When it started.</param>
+public sealed record SuspendedStatus(string Scenario, string Mode, DateTimeOffset Since);
+
 /// <summary>What <c>edgeguard sim status</c> prints: the controller's view, as JSON.</summary>
 /// <param name="Mode">The site's mode.</param>
 /// <param name="LockdownCause">What started the running scenario, if any.</param>
@@ -31,6 +37,12 @@ public sealed record SimulatorStatus(
 
     /// <summary>Whether the running scenario is a drill.</summary>
     public bool Drill { get; init; }
+
+    /// <summary>
+    /// The real scenarios the running one took over, oldest first: their locks stay locked, and
+    /// the latest runs again when the running one is ended by its releaser keyswitch.
+    /// </summary>
+    public IReadOnlyList<SuspendedStatus> Suspended { get; init; } = [];
 
     /// <summary>Whether egress is released for a fire (until a keyswitch reset).</summary>
     public bool FireEgressReleased { get; init; }
@@ -64,6 +76,7 @@ public sealed record SimulatorStatus(
         {
             Scenario = state.Lockdown?.Scenario,
             Drill = state.Lockdown?.Drill ?? false,
+            Suspended = [.. state.Suspended.Select(s => new SuspendedStatus(s.Info.Scenario, s.Mode.ToString(), s.Info.Since))],
             FireEgressReleased = state.FireEgressReleased,
             ThreatLevel = state.ThreatLevel,
             SuppressedPoints = snapshot.SuppressedPoints,

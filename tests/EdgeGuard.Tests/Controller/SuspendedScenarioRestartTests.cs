@@ -1,6 +1,7 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Journal;
+using EdgeGuard.Simulation;
 
 namespace EdgeGuard.Tests.Controller;
 
@@ -63,6 +64,16 @@ public sealed class SuspendedScenarioRestartTests : IAsyncDisposable
         var saved = new SqliteSafetyStateStore(_database).Load();
         Assert.Equal(SiteMode.Lockdown, saved.Mode);
         Assert.Equal("shelter-c", Assert.Single(saved.SuspendedScenarios).Info.Scenario);
+
+        // The office's boot report and the technician's `sim status` both name the suspended shelter.
+        var started = Assert.IsType<GatewayStarted>(_h.Events.Events[0]);
+        Assert.Equal(SiteMode.Lockdown, started.RestoredMode);
+        var reported = Assert.Single(started.Suspended);
+        Assert.Equal(("shelter-c", SiteMode.ShelterInPlace), (reported.Info.Scenario, reported.Mode));
+        var status = SimulatorStatus.From(Site, _h.Controller.Snapshot!);
+        Assert.Equal(
+            [new SuspendedStatus("shelter-c", "ShelterInPlace", reported.Info.Since)],
+            status.Suspended);
 
         await TurnAsync("key-clear");
 
