@@ -38,6 +38,13 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
     /// </summary>
     public IReadOnlyList<int> BusHeaderPins { get; init; } = [];
 
+    /// <summary>
+    /// On a host board whose profile lists them (<c>bootPulls</c>): the level each header line rests at from
+    /// power-on until the service opens it, true for pulled up. A line not listed has no known level (a
+    /// profile without the list, e.g. the Raspberry Pi 5, whose firmware sets the RP1's pulls).
+    /// </summary>
+    public IReadOnlyDictionary<int, bool> BootLevels { get; init; } = new Dictionary<int, bool>();
+
     /// <summary>The pin with this name (case-insensitive), or null.</summary>
     public BoardPin? Pin(string name) => Pins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -60,7 +67,25 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
             p.TryGetProperty("address", out var a) ? a.GetString() : null,
             p.TryGetProperty("use", out var u) ? u.GetString() : null)).ToList();
         var bus = root.TryGetProperty("busHeaderPins", out var b) ? b.EnumerateArray().Select(e => e.GetInt32()).ToList() : [];
-        return new BoardProfile(name, isIoBoard, chip, pins) { BusHeaderPins = bus };
+        var bootLevels = new Dictionary<int, bool>();
+        if (root.TryGetProperty("bootPulls", out var pulls))
+        {
+            foreach (var (key, high) in new[] { ("up", true), ("down", false) })
+            {
+                if (!pulls.TryGetProperty(key, out var lines))
+                {
+                    continue;
+                }
+
+                foreach (var line in lines.EnumerateArray())
+                {
+                    // Add, not set: a line listed both up and down is a broken profile, caught by its tests.
+                    bootLevels.Add(line.GetInt32(), high);
+                }
+            }
+        }
+
+        return new BoardProfile(name, isIoBoard, chip, pins) { BusHeaderPins = bus, BootLevels = bootLevels };
     }
 
     private static IReadOnlyDictionary<string, BoardProfile> LoadAll()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Drivers.Mcp3008;
 
 namespace EdgeGuard.Configuration;
@@ -161,6 +162,43 @@ public static partial class GatewayConfigReader
             var taken = hosts.SelectMany(h => busPins.Select(h.HeaderPin)).OfType<BoardPin>().FirstOrDefault(p => p.Line == line);
             return taken is null ? null : string.Create(CultureInfo.InvariantCulture,
                 $"line {line} is {BoardProfile.Describe(taken)}, taken by {bus}; move it to a free GPIO (bus pins: header {string.Join(", ", busPins)})");
+        }
+
+        /// <summary>
+        /// Why an output may not be on this native line, or null: the host board pulls the line, from
+        /// power-on until the service opens it (and whenever the service is not running), to the level
+        /// that energises the output's relay. Boot and a crash loop then unlock a fail-secure lock, hold
+        /// an escape route's maglock locked, or sound the siren. A relay board's input may or may not
+        /// follow a weak pull; the gateway cannot tell, so the wiring must not depend on it. Indicators
+        /// and non-egress fail-safe locks (energised = locked) are allowed. Only boards whose profile
+        /// lists the pulls are checked.
+        /// </summary>
+        private string? BootLevelConflict(OutputKind kind, LockFailMode failMode, bool egress, int line, bool activeHigh)
+        {
+            if (_board is null || !_board.BootLevels.TryGetValue(line, out var pulledHigh) || pulledHigh != activeHigh)
+            {
+                return null;
+            }
+
+            var effect = kind switch
+            {
+                OutputKind.Lock when failMode == LockFailMode.FailSecure => "this fail-secure lock unlocks",
+                OutputKind.Lock when egress => "this escape route's fail-safe lock stays locked",
+                OutputKind.Siren => "this siren sounds",
+                OutputKind.Strobe => "this strobe flashes",
+                _ => null,
+            };
+            if (effect is null)
+            {
+                return null;
+            }
+
+            var (pull, level, other) = pulledHigh ? ("up", "high", "low") : ("down", "low", "high");
+            var safe = _board.BootLevels.Where(l => l.Value != pulledHigh).Select(l => l.Key).Order().ToList();
+            return string.Create(CultureInfo.InvariantCulture,
+                $"line {line}: {_board.Name} pulls it {pull} from power-on until the gateway opens it, and {level} energises this output's relay, "
+                + $"so {effect} at every boot and whenever the gateway is not running; move it to a line pulled {(pulledHigh ? "down" : "up")} at boot "
+                + $"({safe.Min()}-{safe.Max()}) or use a relay input energised by {other} (activeLevel {other})");
         }
 
         // The Raspberry Pi header pins of I2C1 (SDA, SCL) and SPI0 (MOSI, MISO, SCLK, CE0, CE1), as

@@ -70,6 +70,12 @@ public static partial class GatewayConfigReader
                     _w.Bool(hardwiredExitNode, subject, fallback: false);
                 }
 
+                if (kind is { } k && line is >= 0 and var native && activeHigh is { } high && failMode is { } mode && egress is { } escape
+                    && BootLevelConflict(k, mode, escape, native, high) is { } conflict)
+                {
+                    _w.Error(item.Child("line"), subject, conflict);
+                }
+
                 if (id is not null && kind is not null && line is not null && activeHigh is not null && zone is not null
                     && failMode is not null && egress is not null && normallyLocked is not null)
                 {
