@@ -110,7 +110,7 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
         {
             var key = $"EdgeGuard:points:{ids.Count + i}";
             overrides.AddRange([$"{key}:id={BenchPointId(i)}", $"{key}:kind=doorContact", $"{key}:line={free[i]}",
-                $"{key}:activeLevel=high", $"{key}:pull=none", $"{key}:debounceMs=0", $"{key}:zone={zone}"]);
+                $"{key}:activeLevel=high", $"{key}:pull=none", $"{key}:externalPull=up", $"{key}:debounceMs=0", $"{key}:zone={zone}"]);
         }
 
         var loaded = GatewayConfigLoader.Build(file, [.. overrides]);

@@ -76,6 +76,7 @@ public static partial class GatewayConfigReader
                 if (mode is { } m && zonesOk && rank is not null && triggersOk && drillOk && releasersOk && siren is not null)
                 {
                     scenarios.Add(new ScenarioDefinition(id, m, zones, rank.Value, triggers, drillTriggers, releasers, TimeSpan.FromSeconds(siren.Value)));
+                    _scenarioItems[id] = item;
                 }
             }
 

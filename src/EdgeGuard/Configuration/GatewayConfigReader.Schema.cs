@@ -12,7 +12,7 @@ public static partial class GatewayConfigReader
         ["site", "gateway", "stateDirectory", "board", "ioBoard", "hardware", "expanders", "adcs", "zones", "points", "outputs", "doors", "lockdown", "scenarios", "drill", "threatLevels", "lifeSafety", "supervision", "simulation", "mqtt", "journal", "commands"];
     private static readonly string[] HardwareKeys = ["driver", "chip"];
     private static readonly string[] ZoneKeys = ["id", "name"];
-    private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone", "stuckAfterMinutes", "eol", "silent"];
+    private static readonly string[] PointKeys = ["id", "kind", "line", "activeLevel", "pull", "debounceMs", "zone", "stuckAfterMinutes", "eol", "silent", "externalPull"];
     private static readonly string[] OutputKeys = ["id", "kind", "line", "activeLevel", "zone", "failMode", "egress", "normallyLocked", "hardwiredExit"];
     private static readonly string[] LockdownKeys = ["zones", "sirenSeconds", "clearKeyswitches", "drillTriggers"];
     private static readonly string[] LifeSafetyKeys = ["fireResetKeyswitches"];
@@ -41,6 +41,8 @@ public static partial class GatewayConfigReader
     private static readonly (string, bool)[] Levels = [("high", true), ("low", false)];
 
     private static readonly (string, LinePull)[] Pulls = [("none", LinePull.None), ("up", LinePull.Up), ("down", LinePull.Down)];
+
+    private static readonly (string, LinePull)[] ExternalPulls = [("up", LinePull.Up), ("down", LinePull.Down)];
 
     private static readonly (string, LockFailMode)[] FailModes =
         [("failSafe", LockFailMode.FailSafe), ("failSecure", LockFailMode.FailSecure)];

@@ -89,15 +89,21 @@ public static partial class GatewayConfigReader
                 }
 
                 var pull = _w.Enum(item.Child("pull"), subject, required: false, Pulls, LinePull.None);
-                if (kind is { } supervised && activeHigh is { } high && pull is { } resistor && CutReadsWrong(supervised, high, resistor) is { } cut)
-                {
-                    _w.Error(item.Child("activeLevel"), subject, cut);
-                }
+                CutCable(item, subject, kind, activeHigh, pull);
 
                 var debounceNode = item.Child("debounceMs");
                 var debounceMs = kind is { } k
                     ? _w.Int(debounceNode, subject, required: false, 0, MaxDebounceMs, DefaultDebounceMs(k))
                     : _w.Int(debounceNode, subject, required: false, 0, MaxDebounceMs, 0);
+                if (kind == PointKind.RequestToExit && debounceMs > MaxRequestToExitDebounceMs)
+                {
+                    // The filter holds a press back this long before the door releases: a person
+                    // would have to keep the exit button pressed that long to get out.
+                    _w.Error(debounceNode, subject,
+                        $"debounceMs {debounceMs} is too long for a requestToExit: a person must hold the exit button that long "
+                        + $"before the door releases; set at most {MaxRequestToExitDebounceMs} ms (the default is {DefaultDebounceMs(PointKind.RequestToExit)})");
+                    debounceMs = null;
+                }
                 var zone = ZoneRef(item.Child("zone"), subject);
                 var stuckOk = StuckAfter(item.Child("stuckAfterMinutes"), subject, out var stuckAfter);
                 var silentNode = item.Child("silent");
@@ -120,34 +126,6 @@ public static partial class GatewayConfigReader
             }
 
             return points;
-        }
-
-        // What a cut cable must read is fixed by the kind: a panic button or a fire input whose cut
-        // reads inactive could be silenced by cutting it (the hold-up never reported, the egress
-        // kept locked in a fire); a keyswitch or an exit button whose cut reads active would be
-        // operated by cutting it (a lockdown cleared, a door unlocked). With the line's own pull
-        // resistor the direction is known; with pull 'none' it is the external resistor's, which
-        // the config cannot see. Supervised loops (ADC) tell a cut apart (GatewayConfigReader.Expanders.cs).
-        private static string? CutReadsWrong(PointKind kind, bool activeHigh, LinePull pull)
-        {
-            var cutReadsActive = activeHigh == (pull == LinePull.Up);
-            var what = (kind, cutReadsActive) switch
-            {
-                (PointKind.PanicButton, false) => "a panicButton must read pressed when its cable is cut, or cutting it silences the hold-up alarm",
-                (PointKind.FireAlarm, false) => "a fireAlarm must read active when its cable is cut, or cutting it keeps the egress doors locked in a fire",
-                (PointKind.Keyswitch, true) => "a keyswitch must read released when its cable is cut, or cutting it turns the key (clearing a lockdown or resetting a fire release)",
-                (PointKind.RequestToExit, true) => "a requestToExit must read released when its cable is cut, or cutting it unlocks its door",
-                _ => null,
-            };
-            if (what is null || pull == LinePull.None)
-            {
-                return null;
-            }
-
-            var (level, other) = activeHigh ? ("high", "low") : ("low", "high");
-            var contact = cutReadsActive ? "normally-open" : "normally-closed";
-            return $"{what}: with pull '{(pull == LinePull.Up ? "up" : "down")}' and activeLevel '{level}' a cut reads {(cutReadsActive ? "active" : "inactive")}. "
-                + $"Wire a {contact} contact and set activeLevel '{other}', or put the point on a double-EOL loop (an ADC channel)";
         }
     }
 }

@@ -24,13 +24,20 @@ namespace EdgeGuard.Configuration;
 /// namespace; zones have their own.</item>
 /// <item>Numbers are whole numbers; booleans are <c>true</c>/<c>false</c> only (<c>yes</c> and
 /// <c>1</c> are errors); lists must be JSON arrays (a blank value is an empty list).</item>
-/// <item>Point defaults: <c>pull</c> = <c>none</c>; <c>debounceMs</c> by kind — see
-/// <see cref="DefaultDebounce"/>. Output defaults (locks only): <c>egress</c> = false,
+/// <item>Point defaults: <c>pull</c> = <c>none</c>, which then needs <c>externalPull</c> (the
+/// resistor outside the gateway) so that what a cut cable reads can be checked; <c>debounceMs</c> by
+/// kind — see <see cref="DefaultDebounce"/> (at most <see cref="MaxRequestToExitDebounceMs"/> for an
+/// exit button). Output defaults (locks only): <c>egress</c> = false,
 /// <c>normallyLocked</c> = false, <c>hardwiredExit</c> = false; <c>failMode</c> has no default. An
 /// egress lock must be the lock of a door with a request-to-exit point unless <c>hardwiredExit</c>. Zone <c>name</c> defaults to its id.
-/// <c>lockdown</c>: <c>zones</c> empty = every zone, <c>sirenSeconds</c> = 180, no clear keyswitches.
+/// <c>lockdown</c>: <c>zones</c> empty = every zone, <c>sirenSeconds</c> = 180, no clear keyswitches
+/// (allowed only where nothing on site starts a lockdown).
 /// <c>mqtt</c>: blank host = none, port 1883. <c>simulation.controlSocket</c>: blank =
 /// <c>$TMPDIR/edgeguard-{gateway}.sock</c>.</item>
+/// <item>Whole-site rules, checked once the sections are read (GatewayConfigReader.SafetyChecks.cs):
+/// a lockdown or shelter covers at least one lock, a lockdown started on site can be cleared on site,
+/// and a fire input has an egress lock to release. Reported after the life-safety section, at the
+/// key to change; skipped while an output has an error of its own (a misspelt lock or egress key).</item>
 /// <item>Errors come in schema order (the order of the sample <c>appsettings.json</c>: site, gateway,
 /// stateDirectory, hardware, zones, points, outputs, lockdown, simulation, mqtt; inside an item its
 /// unknown keys first, then its keys in schema order), list items in index order. A problem that
@@ -48,6 +55,12 @@ public static partial class GatewayConfigReader
 
     /// <summary>Longest debounce accepted, in milliseconds.</summary>
     public const int MaxDebounceMs = 10_000;
+
+    /// <summary>
+    /// Longest debounce accepted for a request-to-exit point, in milliseconds: a press counts only
+    /// after it held this long, so a person must keep the exit button pressed that long to get out.
+    /// </summary>
+    public const int MaxRequestToExitDebounceMs = 500;
 
     /// <summary>Longest id accepted.</summary>
     public const int MaxIdLength = 64;
@@ -153,6 +166,9 @@ public static partial class GatewayConfigReader
         /// <summary>Every door item as far as it was read, for the egress-exit check.</summary>
         private readonly List<DoorExit> _doorExits = [];
 
+        /// <summary>Scenario id → its item, for the whole-site checks that report at its keys.</summary>
+        private readonly Dictionary<string, ConfigNode> _scenarioItems = new(StringComparer.Ordinal);
+
         /// <summary>GPIO line → who uses it.</summary>
         private readonly Dictionary<int, (string Description, string Path, bool Input)> _lines = [];
 
@@ -184,7 +200,9 @@ public static partial class GatewayConfigReader
             InterruptLinesOffTheBuses();
             var zones = Zones(root.Child("zones"));
             var points = Points(root.Child("points"));
+            var errorsBeforeOutputs = _w.ErrorCount;
             var outputs = Outputs(root.Child("outputs"));
+            var outputsClean = _w.ErrorCount == errorsBeforeOutputs;
             var doors = Doors(root.Child("doors"), outputs);
             EgressExits(doors);
             var lockdown = Lockdown(root.Child("lockdown"));
@@ -196,6 +214,7 @@ public static partial class GatewayConfigReader
             var threat = ThreatLevels(root.Child("threatLevels"));
             CheckThreatKeys(root.Child("threatLevels"), threat?.Levels, lockdown, lockdownDrillTriggers, scenarios);
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
+            SiteSafety(root, points, outputsClean ? outputs : null, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
             var supervision = Supervision(root.Child("supervision"));
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));

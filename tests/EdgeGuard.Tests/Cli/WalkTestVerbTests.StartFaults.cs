@@ -55,18 +55,19 @@ public sealed partial class WalkTestVerbTests
     {
         // The simulated chip has no kernel behind it; the probe stands in for a Raspberry Pi whose
         // persist_gpio_outputs is N (dtparam=strict_gpiod).
-        var walk = StartAsync(CancellationToken.None, WriteConfig(TwoPoints), services => services.AddSingleton(
+        var walk = StartAsync(CancellationToken.None, WriteConfig(HallPoints), services => services.AddSingleton(
             new ReleasedOutputsProbe("gpiochip0", "pinctrl-bcm2711", path => path.EndsWith("/persist_gpio_outputs", StringComparison.Ordinal) ? "N\n" : null)));
         await using var sim = await ConnectAsync(walk);
         Assert.Matches(@"fault gpiochip0: The kernel turns released output lines into inputs .* \(fault\.hardware\)", Screen);
 
         await SimAsync(sim, "open door-hall", "seen door-hall");
         await SimAsync(sim, "press panic-hall", "seen panic-hall");
+        await SimAsync(sim, "press key-hall", "seen key-hall");
 
         // Every point seen ends the test, but the gateway would drop every relay at its next restart.
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
         var report = Screen[Screen.IndexOf("Walk test report", StringComparison.Ordinal)..];
-        Assert.Contains("Walk test report (every point seen): 2 of 2 points seen.", report);
+        Assert.Contains("Walk test report (every point seen): 3 of 3 points seen.", report);
         Assert.Matches(@"HARDWARE  gpiochip0 at start: The kernel turns released output lines into inputs", report);
         Assert.Contains("FAILED: hardware fault at start: gpiochip0", report);
         Assert.DoesNotContain("PASSED", report);
@@ -154,7 +155,7 @@ public sealed partial class WalkTestVerbTests
         // The ADC reports a fault right as the inputs start (queued for the session), then Ctrl+C during the
         // settle time: the fault must be on the screen and in the report, not left in the queue.
         using var stop = new CancellationTokenSource();
-        var code = await StartAsync(stop.Token, WriteConfig(TwoPoints), services =>
+        var code = await StartAsync(stop.Token, WriteConfig(HallPoints), services =>
             services.AddSingleton<Core.Ports.IInputLines>(provider => new InputsStartingWith(() =>
             {
                 provider.GetRequiredService<HardwareFaultReporter>().Report(
@@ -168,7 +169,7 @@ public sealed partial class WalkTestVerbTests
         Assert.True(report >= 0, screen);
         var fault = screen.IndexOf("fault mcp3008@0.0: did not answer (fault.hardware)", StringComparison.Ordinal);
         Assert.InRange(fault, 0, report);
-        Assert.EndsWith("FAILED: 2 points were never seen: door-hall, panic-hall; hardware fault during the test: mcp3008@0.0",
+        Assert.EndsWith("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall; hardware fault during the test: mcp3008@0.0",
             screen.TrimEnd(), StringComparison.Ordinal);
     }
 
@@ -176,15 +177,16 @@ public sealed partial class WalkTestVerbTests
     public async Task Stopped_while_the_inputs_settle_on_a_clean_board_the_report_still_fails_every_point()
     {
         using var stop = new CancellationTokenSource();
-        var code = await StartAsync(stop.Token, WriteConfig(TwoPoints), services =>
+        var code = await StartAsync(stop.Token, WriteConfig(HallPoints), services =>
             services.AddSingleton<Core.Ports.IInputLines>(new InputsStartingWith(stop.Cancel))).WaitAsync(Patience);
 
         Assert.Equal(ExitCodes.WalkTestIncomplete, code);
-        var report = Screen[Screen.IndexOf("Walk test report (stopped before watching, nothing watched): 0 of 2 points seen.", StringComparison.Ordinal)..];
+        var report = Screen[Screen.IndexOf("Walk test report (stopped before watching, nothing watched): 0 of 3 points seen.", StringComparison.Ordinal)..];
         Assert.Matches(@"NOT SEEN  door-hall ", report);
         Assert.Matches(@"NOT SEEN  panic-hall ", report);
+        Assert.Matches(@"NOT SEEN  key-hall ", report);
         Assert.DoesNotContain("HARDWARE", report);
-        Assert.EndsWith("FAILED: 2 points were never seen: door-hall, panic-hall", Screen.TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall", Screen.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Fact]

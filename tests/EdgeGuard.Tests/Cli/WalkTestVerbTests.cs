@@ -86,14 +86,15 @@ public sealed partial class WalkTestVerbTests : IDisposable
     [Fact]
     public async Task It_ends_by_itself_with_exit_0_once_every_point_was_seen()
     {
-        var walk = StartAsync(CancellationToken.None, "--config", WriteConfig(TwoPoints));
+        var walk = StartAsync(CancellationToken.None, "--config", WriteConfig(HallPoints));
         await using var sim = await ConnectAsync(walk);
 
         await SimAsync(sim, "open door-hall", "seen door-hall");
         await SimAsync(sim, "press panic-hall", "seen panic-hall");
+        await SimAsync(sim, "press key-hall", "seen key-hall");
 
         Assert.Equal(ExitCodes.Ok, await walk.WaitAsync(Patience));
-        Assert.Contains("Walk test report (every point seen): 2 of 2 points seen.", Screen);
+        Assert.Contains("Walk test report (every point seen): 3 of 3 points seen.", Screen);
         Assert.Contains("PASSED: every point was seen.", Screen);
         Assert.DoesNotContain("NOT SEEN", Screen);
     }
@@ -101,7 +102,7 @@ public sealed partial class WalkTestVerbTests : IDisposable
     [Fact]
     public async Task A_duration_ends_it_and_a_point_that_only_bounced_inside_its_debounce_is_not_seen()
     {
-        var config = WriteConfig(TwoPoints);
+        var config = WriteConfig(HallPoints);
         var walk = StartAsync(CancellationToken.None, "--config", config, "--duration", "2s");
         await using var sim = await ConnectAsync(walk);
 
@@ -109,14 +110,14 @@ public sealed partial class WalkTestVerbTests : IDisposable
         Assert.StartsWith("ok", await sim.SendAsync("pulse door-hall 3", CancellationToken.None));
 
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
-        Assert.Contains("Walk test report (duration over): 0 of 2 points seen.", Screen);
-        Assert.Contains("FAILED: 2 points were never seen: door-hall, panic-hall", Screen);
+        Assert.Contains("Walk test report (duration over): 0 of 3 points seen.", Screen);
+        Assert.Contains("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall", Screen);
     }
 
     [Fact]
     public async Task A_bad_duration_is_refused()
     {
-        var code = await EdgeGuardCli.Create().Parse(["walktest", "--simulate", "--config", WriteConfig(TwoPoints), "--duration", "soon"])
+        var code = await EdgeGuardCli.Create().Parse(["walktest", "--simulate", "--config", WriteConfig(HallPoints), "--duration", "soon"])
             .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen });
 
         Assert.NotEqual(ExitCodes.Ok, code);
@@ -162,7 +163,7 @@ public sealed partial class WalkTestVerbTests : IDisposable
     [Fact]
     public async Task It_refuses_to_start_while_the_gateway_holds_the_lock()
     {
-        var config = WriteConfig(TwoPoints);
+        var config = WriteConfig(HallPoints);
         using (GatewayLock.Acquire(Path.Combine(_dir, "state")))
         {
             var code = await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience);
@@ -177,7 +178,7 @@ public sealed partial class WalkTestVerbTests : IDisposable
     [Fact]
     public async Task It_refuses_when_the_state_directory_is_missing_rather_than_assume_no_lockdown()
     {
-        var config = WriteConfig(TwoPoints);
+        var config = WriteConfig(HallPoints);
         Directory.Delete(Path.Combine(_dir, "state"));
 
         Assert.Equal(ExitCodes.Failure, await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience));
@@ -188,7 +189,7 @@ public sealed partial class WalkTestVerbTests : IDisposable
     [Fact]
     public async Task It_opens_the_journal_read_only_and_refuses_another_schema_version()
     {
-        var config = WriteConfig(TwoPoints);
+        var config = WriteConfig(HallPoints);
         var file = Path.Combine(_dir, "state", JournalDatabase.FileName);
         JournalDatabase.Open(file).Dispose();
         var older = JournalDatabase.SchemaVersion - 1;
@@ -220,14 +221,17 @@ public sealed partial class WalkTestVerbTests : IDisposable
         """;
 
     // No exit button is wired to this gateway: the hall's push-to-exit cuts the maglock's power
-    // itself, hence hardwiredExit (an egress lock needs a way out a lockdown cannot lock).
-    private const string TwoPoints = """
+    // itself, hence hardwiredExit (an egress lock needs a way out a lockdown cannot lock). The
+    // panic button starts a lockdown, so the site has a keyswitch that clears it on site.
+    private const string HallPoints = """
         { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
           "zones": [ { "id": "hall", "name": "Entrance hall" } ],
           "points": [
             { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
-            { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "hall" } ],
-          "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true, "hardwiredExit": true } ] } }
+            { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "hall" },
+            { "id": "key-hall", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "hall" } ],
+          "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true, "hardwiredExit": true } ],
+          "lockdown": { "clearKeyswitches": [ "key-hall" ] } } }
         """;
 
     /// <summary>The config with its state and control socket moved into this test's directory (which exists: a gateway ran there).</summary>

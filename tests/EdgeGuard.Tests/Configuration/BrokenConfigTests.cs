@@ -234,6 +234,7 @@ public sealed partial class BrokenConfigTests
 
         .. BoardCases,
         .. EgressCases,
+        .. SafetyCases,
     ];
 
     public static TheoryData<string> CaseNames

@@ -139,11 +139,20 @@ public sealed class ValidConfigTests
     {
         var result = TestConfigs.Read(k =>
         {
+            // Without the line's own pull the config states the one outside the gateway.
             k.Drop("points:0:pull");
+            k.Set("points:0:externalPull", "up");
             k.Drop("zones:0:name");
             k.Drop("outputs:0:egress");
+            // The fire input needs an egress lock to release: the chancery's becomes the escape door.
+            k.Set("outputs:1:failMode", "failSafe");
+            k.Set("outputs:1:egress", "true");
+            k.Set("outputs:1:hardwiredExit", "true");
             k.Drop("outputs:0:normallyLocked");
-            k.Drop("lockdown");
+            // Panic buttons start the lockdown, so its clear keyswitches stay (SiteSafetyConfigTests).
+            k.Drop("lockdown:zones");
+            k.Drop("lockdown:sirenSeconds");
+            k.Drop("lockdown:drillTriggers");
             k.Drop("mqtt");
             k.Drop("simulation");
         });
@@ -157,7 +166,7 @@ public sealed class ValidConfigTests
         Assert.Empty(config.Site.Lockdown.ScopeZones);
         Assert.Equal(TimeSpan.FromSeconds(GatewayConfigReader.DefaultSirenSeconds), config.Site.Lockdown.SirenDuration);
         Assert.Equal(TimeSpan.FromSeconds(180), config.Site.Lockdown.SirenDuration);
-        Assert.Empty(config.Site.Lockdown.ClearKeyswitches);
+        Assert.Empty(config.Site.LockdownDrillTriggers);
         Assert.Equal(new MqttOptions(null, 1883, Tls: MqttTlsOptions.Disabled), config.Mqtt);
         Assert.Equal(Path.Combine(Path.GetTempPath(), "edgeguard-gw-chancery.sock"), config.Simulation.ControlSocket);
     }
@@ -247,6 +256,7 @@ public sealed class ValidConfigTests
             k.Set("points:11:kind", "doorContact");
             k.Set("points:11:line", "8");
             k.Set("points:11:activeLevel", "high");
+            k.Set("points:11:externalPull", "up");
             k.Set("points:11:zone", "chancery");
         });
 

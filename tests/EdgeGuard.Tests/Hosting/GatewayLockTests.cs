@@ -62,8 +62,11 @@ public sealed class GatewayLockTests : IDisposable
         File.WriteAllText(config, $$"""
             { "EdgeGuard": { "site": "s", "gateway": "g", "stateDirectory": "{{_dir}}",
               "zones": [ { "id": "z", "name": "Z" } ],
-              "points": [ { "id": "p", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "z" } ],
-              "outputs": [ { "id": "s", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "z" } ] } }
+              "points": [ { "id": "p", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "z" },
+                          { "id": "k", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "z" } ],
+              "outputs": [ { "id": "s", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "z" },
+                           { "id": "l", "kind": "lock", "line": 13, "activeLevel": "high", "zone": "z", "failMode": "failSecure" } ],
+              "lockdown": { "clearKeyswitches": [ "k" ] } } }
             """);
         using var held = GatewayLock.Acquire(_dir);
         using var error = new StringWriter();

@@ -1,0 +1,151 @@
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Configuration;
+
+// Whole-site checks that each section alone cannot make: a response that locks must have a lock to
+// lock, a lockdown started on site must be clearable on site, and a fire input must have an egress
+// lock to release. Each one is a config that validates and then does nothing when it matters.
+public static partial class GatewayConfigReader
+{
+    private sealed partial class Run
+    {
+        /// <summary>
+        /// Runs the whole-site checks once every section they need was read. Skipped for a section
+        /// that failed; <paramref name="outputs"/> is null when any output had an error: a lock that
+        /// was misspelt, or whose <c>egress</c> key was, is not also reported as missing.
+        /// </summary>
+        private void SiteSafety(ConfigNode root, IReadOnlyList<PointDefinition>? points, IReadOnlyList<OutputDefinition>? outputs,
+            LockdownPolicy? lockdown, IReadOnlyList<string> lockdownDrillTriggers, IReadOnlyList<ScenarioDefinition>? scenarios,
+            IReadOnlyList<ThreatLevelDefinition>? threatLevels)
+        {
+            // A point dropped after its error can only hide a start or a fire input, never invent
+            // one, so the points read are enough; a dropped output could be the lock looked for.
+            if (points is null || outputs is null || outputs.Count != _outputItems)
+            {
+                return;
+            }
+
+            var locks = outputs.Where(o => o.Kind == OutputKind.Lock).ToList();
+            // A broken threat section is reported there; its breaches are then not counted as starts.
+            if (lockdown is not null && LocalLockdownStarts(points, lockdownDrillTriggers, threatLevels ?? []) is { Length: > 0 } starts)
+            {
+                LockdownLocksSomething(root, locks, lockdown, starts);
+                LockdownClearsOnSite(root, lockdown, starts);
+            }
+
+            if (scenarios is not null)
+            {
+                foreach (var scenario in scenarios.Where(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace))
+                {
+                    ScenarioLocksSomething(root, locks, scenario);
+                }
+            }
+
+            FireReleasesSomething(root, points, locks);
+        }
+
+        /// <summary>
+        /// What on site starts the built-in lockdown: panic buttons (not silent hold-ups), its drill
+        /// keyswitches, and threat levels whose breach starts it. Empty for a gateway that only
+        /// watches (doors, fence) and is locked down, if ever, by the office: such a site is
+        /// legitimate, and the office that started its lockdown can also end it.
+        /// </summary>
+        private static string[] LocalLockdownStarts(IReadOnlyList<PointDefinition> points, IReadOnlyList<string> drillTriggers,
+            IReadOnlyList<ThreatLevelDefinition> threatLevels)
+        {
+            var panics = points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent).Select(p => $"panic button '{p.Id}'");
+            var drills = drillTriggers.Select(k => $"drill keyswitch '{k}'");
+            var breaches = threatLevels.Where(l => l.BreachStartsLockdown)
+                .Select(l => $"a breach at threat level {l.Level.ToString(CultureInfo.InvariantCulture)}");
+            return [.. panics.Concat(drills).Concat(breaches)];
+        }
+
+        /// <summary>
+        /// The built-in lockdown must cover at least one lock: otherwise every panic press sounds the
+        /// siren and reports a lockdown while every door stays as it was.
+        /// </summary>
+        private void LockdownLocksSomething(ConfigNode root, List<OutputDefinition> locks, LockdownPolicy lockdown, string[] starts)
+        {
+            if (locks.Any(l => lockdown.Covers(l.Zone)))
+            {
+                return;
+            }
+
+            var startedBy = StartedBy(starts);
+            if (locks.Count == 0)
+            {
+                _w.Error(root.Child("outputs"), null,
+                    $"there is no lock output, so the lockdown (started by {startedBy}) would lock nothing; "
+                    + "add the lock of every door a lockdown must secure (kind 'lock')");
+                return;
+            }
+
+            _w.Error(root.Child("lockdown").Child("zones"), null,
+                $"the lockdown covers zones {string.Join(", ", lockdown.ScopeZones)}, where there is no lock output, so the lockdown "
+                + $"(started by {startedBy}) would lock nothing; add the zones of the locks it must lock ({ZonesOfLocks(locks)}), "
+                + "or leave zones empty to lock every zone");
+        }
+
+        /// <summary>
+        /// A lockdown started on site must be clearable on site: scenarios need a releaser for the
+        /// same reason. Without a clear keyswitch only the office's two-supervisor all-clear ends
+        /// it, and with the office link down (cut, jammed, broker gone) the site stays locked down.
+        /// </summary>
+        private void LockdownClearsOnSite(ConfigNode root, LockdownPolicy lockdown, string[] starts)
+        {
+            if (lockdown.ClearKeyswitches.Count > 0)
+            {
+                return;
+            }
+
+            _w.Error(root.Child("lockdown").Child("clearKeyswitches"), null,
+                $"name at least one keyswitch point that may clear a lockdown: it is started on site (by {StartedBy(starts)}), and without "
+                + "a clear keyswitch only the office can end it, so with the office link down the site would stay locked down");
+        }
+
+        /// <summary>A scenario that locks (lockdown, shelter in place) must cover at least one lock.</summary>
+        private void ScenarioLocksSomething(ConfigNode root, List<OutputDefinition> locks, ScenarioDefinition scenario)
+        {
+            if (locks.Any(l => scenario.Covers(l.Zone)) || !_scenarioItems.TryGetValue(scenario.Id, out var item))
+            {
+                return;
+            }
+
+            var mode = Name(ScenarioModes, scenario.Mode);
+            var where = scenario.Zones.Count == 0
+                ? "there is no lock output on this site"
+                : $"its zones ({string.Join(", ", scenario.Zones)}) have no lock output";
+            var fix = locks.Count == 0
+                ? "add the lock of every door it must secure (kind 'lock')"
+                : $"add the zones of the locks it must lock ({ZonesOfLocks(locks)}), or leave zones empty to lock every zone";
+            _w.Error(item.Child("zones"), $"scenario '{scenario.Id}'",
+                $"a {mode} scenario locks the doors in its zones, but {where}, so it would lock nothing; {fix}");
+        }
+
+        /// <summary>
+        /// A fire input releases every egress lock; with none marked egress it releases nothing, and
+        /// the escape doors stay as the mode holds them (locked in a lockdown) during a fire.
+        /// </summary>
+        private void FireReleasesSomething(ConfigNode root, IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks)
+        {
+            var fireInputs = points.Where(p => p.Kind == PointKind.FireAlarm).Select(p => p.Id).ToList();
+            if (fireInputs.Count == 0 || locks.Any(l => l.Egress))
+            {
+                return;
+            }
+
+            var locksText = locks.Count == 0 ? "there is no lock output" : $"none of the locks ({string.Join(", ", locks.Select(l => l.Id))}) is marked egress";
+            _w.Error(root.Child("outputs"), null,
+                $"fire inputs ({string.Join(", ", fireInputs)}) release every egress lock, but {locksText}, so a fire would open no door; "
+                + "set egress to true on the lock of every door on an escape route (failSafe, with an exit button or hardwiredExit)");
+        }
+
+        private static string StartedBy(string[] starts) =>
+            starts.Length <= 3 ? string.Join(", ", starts) : $"{string.Join(", ", starts.Take(3))} and {starts.Length - 3} more";
+
+        private static string ZonesOfLocks(List<OutputDefinition> locks) =>
+            string.Join(", ", locks.Select(l => $"{l.Id} in {l.Zone}"));
+    }
+}

@@ -1,0 +1,127 @@
+using EdgeGuard.Configuration;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Tests.Configuration;
+
+/// <summary>
+/// The whole-site rules (GatewayConfigReader.SafetyChecks.cs) on small sites of their own: where
+/// each refuses, where it must not (a gateway that only watches is a legitimate site), and that the
+/// new problems are listed together with the others.
+/// </summary>
+public sealed class SiteSafetyConfigTests
+{
+    private const string Key = """{ "id": "key", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "z" }""";
+    private const string Panic = """{ "id": "panic", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "z" }""";
+    private const string Door = """{ "id": "door", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "z" }""";
+    private const string Fence = """{ "id": "fence", "kind": "perimeter", "line": 22, "activeLevel": "high", "pull": "up", "zone": "z" }""";
+    private const string Siren = """{ "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "z" }""";
+
+    private static ConfigResult Site(string points, string outputs, string extra = "") =>
+        GatewayConfigReader.Read(TestConfigs.FromJson($$"""
+            { "EdgeGuard": { "site": "s", "gateway": "g", "stateDirectory": "state",
+              "hardware": { "driver": "libgpiod", "chip": "0" },
+              "zones": [ { "id": "z" } ],
+              "points": [ {{points}} ],
+              "outputs": [ {{outputs}} ]{{extra}} } }
+            """));
+
+    [Fact]
+    public void Panic_buttons_on_a_site_without_a_lock_are_refused_because_their_lockdown_locks_nothing()
+    {
+        var result = Site($"{Panic}, {Key}", Siren, """, "lockdown": { "clearKeyswitches": [ "key" ] }""");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:outputs", error.Path);
+        Assert.Contains("there is no lock output, so the lockdown (started by panic button 'panic') would lock nothing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_gateway_that_only_watches_needs_neither_a_lock_nor_a_clear_keyswitch()
+    {
+        // Nothing on site starts the lockdown; the office that might start one can end it.
+        var result = Site($"{Door}, {Fence}", Siren);
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Empty(result.Config!.Site.Lockdown.ClearKeyswitches);
+    }
+
+    [Fact]
+    public void A_silent_hold_up_button_starts_no_lockdown_so_it_needs_no_lock()
+    {
+        var silent = Panic.Replace("\"zone\"", "\"silent\": true, \"zone\"", StringComparison.Ordinal);
+
+        var result = Site(silent, Siren);
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void A_breach_that_starts_the_lockdown_needs_a_lock_and_a_clear_keyswitch()
+    {
+        var result = Site(Fence, Siren,
+            """, "threatLevels": { "initial": 1, "levels": [ { "level": 1, "armedZones": [ "z" ], "breachStartsLockdown": true } ] }""");
+
+        Assert.Equal(["EdgeGuard:outputs", "EdgeGuard:lockdown:clearKeyswitches"], result.Errors.Select(e => e.Path));
+        Assert.All(result.Errors, e => Assert.Contains("a breach at threat level 1", e.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_fire_input_on_a_site_without_a_lock_is_refused()
+    {
+        var fire = """{ "id": "fire", "kind": "fireAlarm", "line": 26, "activeLevel": "high", "pull": "up", "zone": "z" }""";
+
+        var result = Site($"{fire}, {Key}", Siren, """, "lifeSafety": { "fireResetKeyswitches": [ "key" ] }""");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:outputs", error.Path);
+        Assert.Contains("fire inputs (fire) release every egress lock, but there is no lock output", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_lock_whose_egress_key_is_misspelt_is_reported_once_not_also_as_a_fire_releasing_nothing()
+    {
+        var result = TestConfigs.Read(k => k.RenameKey("outputs:0:egress", "egres"));
+
+        Assert.Equal(["EdgeGuard:outputs:0:egres"], result.Errors.Select(e => e.Path));
+    }
+
+    [Fact]
+    public void An_external_pull_stated_for_a_line_without_its_own_is_checked_and_kept_as_no_pull()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("points:3:pull", "none");
+            k.Set("points:3:externalPull", "up");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(LinePull.None, result.Config!.Site.Point("panic-lobby").Pull);
+    }
+
+    [Fact]
+    public void An_exit_button_debounce_of_exactly_the_cap_is_accepted()
+    {
+        var result = TestConfigs.Read(k => k.Set("points:7:debounceMs", "500"));
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(TimeSpan.FromMilliseconds(GatewayConfigReader.MaxRequestToExitDebounceMs), result.Config!.Site.Point("rex-lobby").Debounce);
+    }
+
+    [Fact]
+    public void The_new_problems_are_listed_at_once_with_the_others()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("points:0:activeLevel", "low");     // a cut door loop reads closed
+            k.Set("points:7:debounceMs", "2000");     // exit button held for 2 s
+            k.Drop("lockdown:clearKeyswitches");     // no one on site can clear a panic lockdown
+            k.Set("lockdown:zones:0", "perimeter");   // the lockdown covers no lock
+            k.Set("mqtt:port", "abc");                // not a number
+        });
+
+        Assert.Equal(
+            ["EdgeGuard:points:0:activeLevel", "EdgeGuard:points:7:debounceMs",
+             "EdgeGuard:lockdown:zones", "EdgeGuard:lockdown:clearKeyswitches", "EdgeGuard:mqtt:port"],
+            result.Errors.Select(e => e.Path));
+    }
+}
