@@ -31,7 +31,9 @@ namespace EdgeGuard.Hardware.Board;
 /// last asked for. Once it answers, its real input levels are delivered as edges and the fault is restored, except
 /// that a keyswitch or request-to-exit found active is recorded without an edge (held through the blindness, it
 /// must not count as a turn or press). A chip that answered at start-up but fails the boot read is handled alike,
-/// except that it is configured already.</para>
+/// except that it is configured already. A chip that stops answering later (a cut harness, its supply lost) goes
+/// the same way at the first supervision pass that fails: its points are delivered at their fail-safe levels as
+/// edges (a fire input active releases egress), and their real levels once a pass reads it again.</para>
 /// <para>A chip that answers but whose interrupt line the kernel refuses (another process holds it) is none of
 /// that: it is configured and used, read every <see cref="Mcp23017Lines.FastPollInterval"/>, and reported at once
 /// with <see cref="Mcp23017Lines.InterruptLineFault"/> as its reason; supervision requests the line again every
@@ -269,7 +271,7 @@ public sealed partial class ExpanderBank : IInputLines
     /// </summary>
     /// <param name="chip">The chip.</param>
     /// <param name="started">Edges have a receiver: a resync before then would record levels nobody was told.</param>
-    private static (string? Problem, string? Repaired) Check(Chip chip, bool started)
+    private (string? Problem, string? Repaired) Check(Chip chip, bool started)
     {
         try
         {
@@ -295,7 +297,7 @@ public sealed partial class ExpanderBank : IInputLines
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    RetryKept(chip, started);
+                    GoBlind(chip, started);
                     return ($"{reset}; configuring it again failed, retrying every {SupervisionInterval.TotalSeconds:0} s: {ex.Message}", null);
                 }
 
@@ -352,19 +354,24 @@ public sealed partial class ExpanderBank : IInputLines
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            RetryKept(chip, started);
+            GoBlind(chip, started);
             return (chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message, null);
         }
     }
 
     /// <summary>
-    /// After a failed read of the chip: delivers the edges the action refused again, which wait on the action
-    /// alone, so a refused panic press arrives once it works though the chip does not answer (a bus hang, a
-    /// reconfiguration that keeps failing). Only then: a read that succeeds retries them itself, first, and
-    /// one try a pass is the retry pace. Never throws (it runs on the supervision timer).
+    /// After a failed pass (the chip stopped answering, or its reconfiguration fails): its points take the
+    /// fail-safe level of a tampered loop, delivered as edges (a fire input active, so egress is released; a
+    /// panic button active; a keyswitch inactive), as a chip dead at boot reads; the chip is marked for a resync
+    /// so the first pass that reads it delivers the real levels. Without this a chip lost after boot left every
+    /// point at its last level: a cut I2C harness in a fire kept egress locked and the panic buttons deaf.
+    /// Repeated every failed pass, which delivers nothing new but the edges the action refused before: those
+    /// wait on the action alone (a refused panic press arrives once it works though the chip does not answer),
+    /// and one try a pass is the retry pace. Never throws (it runs on the supervision timer).
     /// </summary>
-    private static void RetryKept(Chip chip, bool started)
+    private void GoBlind(Chip chip, bool started)
     {
+        // Before Start the boot read (Read -> Unread) gives the fail-safe levels; nobody holds any yet.
         if (!started || chip.Lines is not { } lines)
         {
             return;
@@ -372,7 +379,8 @@ public sealed partial class ExpanderBank : IInputLines
 
         try
         {
-            lines.DeliverKept();
+            lines.DeliverAssumed(chip.Inputs.Select(i => (i.PointId, TamperedLoop.LevelOf(_points[i.PointId]), QuietOnResync(i.PointId))));
+            chip.Resync = true;
         }
         catch (ObjectDisposedException)
         {

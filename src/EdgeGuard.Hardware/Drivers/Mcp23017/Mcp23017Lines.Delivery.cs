@@ -79,6 +79,47 @@ public sealed partial class Mcp23017Lines
     }
 
     /// <summary>
+    /// The chip stopped answering: delivers, stamped now, each point at the level given for it where that differs
+    /// from the level last reported, and records the levels as assumed (<see cref="AssumeReported"/>), so the next
+    /// read that succeeds delivers the real ones. Edges the action refused before are delivered again first.
+    /// Reads nothing from the chip. Does nothing before <see cref="Start"/> (the boot read gives those levels).
+    /// </summary>
+    /// <param name="levels">Per point: the level to hold while the chip is blind, and whether its first real
+    /// level afterwards is recorded without an edge (see <see cref="AssumeReported"/>).</param>
+    /// <exception cref="KeyNotFoundException">A point is not on this expander.</exception>
+    public void DeliverAssumed(IEnumerable<(string PointId, bool High, bool Quiet)> levels)
+    {
+        ArgumentNullException.ThrowIfNull(levels);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var timestamp = _time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_onEdge is null)
+            {
+                return;
+            }
+
+            var edges = new List<RawEdge>();
+            foreach (var (pointId, high, quiet) in levels)
+            {
+                var bit = 1 << (_inputPins.TryGetValue(pointId, out var pin) ? pin
+                    : throw new KeyNotFoundException($"Point '{pointId}' is not on {_chip.Name}."));
+                // Compared with what the receiver holds once the kept edges drain, as every read compares.
+                if (((_reported & bit) != 0) != high)
+                {
+                    edges.Add(new RawEdge(pointId, high, timestamp));
+                }
+
+                _reported = (ushort)(high ? _reported | bit : _reported & ~bit);
+                _quiet = (ushort)(quiet ? _quiet | bit : _quiet & ~bit);
+                _assumed |= (ushort)bit;
+            }
+
+            Deliver(edges);
+        }
+    }
+
+    /// <summary>
     /// Hands the edges still refused, then <paramref name="edges"/>, to the action, in order. Called under the
     /// lock, after <see cref="RecordRead"/>, by every read (with no new edges too: the retry). An edge counts as
     /// taken only once the action returned for it: when the action throws, that edge and every later one are kept

@@ -1,0 +1,66 @@
+using System.Device.I2c;
+using System.Device.Spi;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
+using static EdgeGuard.Hardware.Tests.Board.AnnexExpander;
+
+namespace EdgeGuard.Hardware.Tests.Board;
+
+/// <summary>
+/// A chip that answered at boot and stops answering later (a cut I2C harness, its supply lost) must go
+/// fail-safe as a chip dead at boot does: its fire and panic points active, or a fire would leave egress
+/// locked and a panic button deaf; once it answers again its real levels come back.
+/// </summary>
+public sealed class ExpanderLostTests : IDisposable
+{
+    private static readonly PointDefinition Fire = new("fire-annex", PointKind.FireAlarm, -1, false, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A3" };
+    private static readonly PointDefinition Key = new("key-annex", PointKind.Keyswitch, -1, false, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A2" };
+
+    private readonly ExpanderRig _rig = new(); // the door closed; panic, key and fire released, pulled up
+
+    public void Dispose() => _rig.Dispose();
+
+    [Fact]
+    public void A_chip_lost_after_boot_reports_its_points_fail_safe_and_their_real_levels_once_it_answers()
+    {
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door, Key, Fire], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        Assert.All(new[] { "panic-annex", "key-annex", "fire-annex" }, id => Assert.True(bank.Read(id), $"{id} reads inactive at boot"));
+        _rig.Fake.SetPin(2, false); // the guard's key is turned and held
+        bank.Supervise();
+        Assert.Equal([("key-annex", false)], _rig.Edges.Select(e => (e.PointId, e.High)));
+        _rig.Edges.Clear();
+
+        _rig.Fake.Powered = false; // the harness is cut
+        bank.Supervise();
+
+        // Every point at the level of a tampered loop: fire and panic active (low), the door open, the key
+        // inactive (it must never clear anything while the chip is blind).
+        Assert.Equal(
+            [("door-annex", true), ("fire-annex", false), ("key-annex", true), ("panic-annex", false)],
+            _rig.Edges.Select(e => (e.PointId, e.High)).OrderBy(e => e.PointId, StringComparer.Ordinal));
+        Assert.Equal("fault.hardware", Assert.Single(_rig.Reported).Type);
+        bank.Supervise();
+        Assert.Equal(4, _rig.Edges.Count); // nothing delivered twice while it stays silent
+        _rig.Edges.Clear();
+
+        _rig.Fake.Powered = true; // back, reset: configured again, and its real levels delivered
+        bank.Supervise();
+
+        // The key still held is recorded without an edge: held through the blindness, it is no fresh turn.
+        Assert.Equal(
+            [("door-annex", false), ("fire-annex", true), ("panic-annex", true)],
+            _rig.Edges.Select(e => (e.PointId, e.High)).OrderBy(e => e.PointId, StringComparer.Ordinal));
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
+        Assert.True(_rig.Fake.PinLevel(LockPin), "the lock was not driven again at its level");
+    }
+
+    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
+    {
+        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
+
+        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
+    }
+}
