@@ -32,8 +32,17 @@ public sealed partial class ExpanderBank
         /// <summary>The outputs as configured, in the order of <see cref="Outputs"/> (their writer needs them).</summary>
         public List<Core.Site.OutputDefinition> OutputDefinitions { get; } = [];
 
-        /// <summary>Per output (as <see cref="Outputs"/> orders them): the level last asked for, used when the chip is configured late.</summary>
+        /// <summary>
+        /// Per output (as <see cref="Outputs"/> orders them): the level last asked for, used when the chip is
+        /// configured late. Under <see cref="RequestedGate"/>.
+        /// </summary>
         public bool[] Requested => field ??= new bool[Outputs.Count];
+
+        /// <summary>
+        /// Guards <see cref="Requested"/> alone: its writer's thread sets it, supervision reads it to configure
+        /// the chip late. Never held across I/O, so taking it never waits for a bus.
+        /// </summary>
+        public Lock RequestedGate { get; } = new();
 
         /// <summary>Per output: the level the restored plan asked for at start-up.</summary>
         public bool[] Initial => field ??= new bool[Outputs.Count];

@@ -80,12 +80,13 @@ public sealed partial class ExpanderBank
         StartSupervision();
         // A writer per chip, not per bus: a chip's lock (held by its supervision sweep, interrupt service or
         // re-configure) then holds only that chip's writes, and an egress release on one chip never waits
-        // behind another chip's write. A hung bus holds every chip on it either way (docs/architecture.md).
+        // behind another chip's write, nor its supervision (ChipOutputs never takes the bank's lock). A hung
+        // bus holds every chip on it either way (docs/architecture.md).
         // A chip with inputs only gets none: it would be a thread with nothing to write.
         var parts = new List<(IOutputLines, IEnumerable<string>)>();
         foreach (var chip in _chips.Where(c => c.Outputs.Count > 0))
         {
-            IOutputLines lines = new ChipOutputs(this, chip);
+            IOutputLines lines = new ChipOutputs(chip);
             if (writers)
             {
                 var writer = new QueuedOutputLines(chip.Options.Id, lines, chip.OutputDefinitions, drainTimeout);
@@ -152,15 +153,16 @@ public sealed partial class ExpanderBank
     /// One chip's outputs. Writes go to the chip once it is configured; until then they throw, so the controller
     /// reports the output and drives it again, and the level asked for is what the chip is configured with.
     /// </summary>
-    private sealed class ChipOutputs(ExpanderBank bank, Chip chip) : IOutputLines
+    private sealed class ChipOutputs(Chip chip) : IOutputLines
     {
         /// <inheritdoc/>
         public void Write(string outputId, bool high)
         {
             var index = IndexOf(outputId);
-            // Under the bank's lock: a late configuration (supervision's thread) reads it under that lock,
-            // and a writer's thread writes it here.
-            lock (bank._gate)
+            // Under the chip's own lock, not the bank's: a late configuration (supervision's thread) reads it
+            // there, and the bank's lock is held across supervision's I/O on every chip, so a write that took
+            // it would wait for a hung chip it has nothing to do with (an egress release behind a dead one).
+            lock (chip.RequestedGate)
             {
                 chip.Requested[index] = high;
             }

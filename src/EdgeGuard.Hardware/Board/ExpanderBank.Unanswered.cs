@@ -7,14 +7,20 @@ namespace EdgeGuard.Hardware.Board;
 // A chip that does not answer at start-up (or fails the boot read) must not take the gateway down: native panic
 // and fire inputs, and every other chip, still need protecting. It is left to supervision instead, its points at
 // the fail-safe level of a tampered loop and its outputs refusing writes (the controller retries them), until it
-// answers. Kept apart from the supervision of configured chips in ExpanderBank.cs.
+// answers. So must one that stops answering later (GoBlind). Kept apart from the supervision of configured chips
+// in ExpanderBank.cs.
 public sealed partial class ExpanderBank
 {
     /// <summary>Configures a chip, outputs at the levels last asked for. Called under the bank's lock.</summary>
     /// <returns>Null once configured; why it was not, when the chip did not answer.</returns>
     private string? Configure(Chip chip)
     {
-        var outputs = chip.Outputs.Select((o, i) => new ExpanderOutput(o.Id, o.Pin, chip.Requested[i])).ToList();
+        List<ExpanderOutput> outputs;
+        lock (chip.RequestedGate)
+        {
+            outputs = [.. chip.Outputs.Select((o, i) => new ExpanderOutput(o.Id, o.Pin, chip.Requested[i]))];
+        }
+
         try
         {
             chip.Lines = new Mcp23017Lines(_controller, chip.Options.InterruptLine, chip.Driver, chip.Inputs, outputs, _time);
@@ -99,6 +105,35 @@ public sealed partial class ExpanderBank
         }
 
         return level;
+    }
+
+    /// <summary>
+    /// After a failed pass (the chip stopped answering, or its reconfiguration fails): its points take the
+    /// fail-safe level of a tampered loop, delivered as edges (a fire input active, so egress is released; a
+    /// panic button active; a keyswitch inactive), as a chip dead at boot reads; the chip is marked for a resync
+    /// so the first pass that reads it delivers the real levels. Without this a chip lost after boot left every
+    /// point at its last level: a cut I2C harness in a fire kept egress locked and the panic buttons deaf.
+    /// Repeated every failed pass, which delivers nothing new but the edges the action refused before: those
+    /// wait on the action alone (a refused panic press arrives once it works though the chip does not answer),
+    /// and one try a pass is the retry pace. Never throws (it runs on the supervision timer).
+    /// </summary>
+    private void GoBlind(Chip chip, bool started)
+    {
+        // Before Start the boot read (Read -> Unread) gives the fail-safe levels; nobody holds any yet.
+        if (!started || chip.Lines is not { } lines)
+        {
+            return;
+        }
+
+        try
+        {
+            lines.DeliverAssumed(chip.Inputs.Select(i => (i.PointId, TamperedLoop.LevelOf(_points[i.PointId]), QuietOnResync(i.PointId))));
+            chip.Resync = true;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by a stop racing this pass: nothing left to deliver to.
+        }
     }
 
     /// <summary>See <see cref="TamperedLoop.QuietWhenTrustedAgain"/>: a key held through the blindness is no fresh turn.</summary>

@@ -50,6 +50,15 @@ public sealed partial class ExpanderBank : IInputLines
     private readonly List<Chip> _chips = [];
     private readonly Dictionary<string, Chip> _chipOfPoint = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PointDefinition> _points = new(StringComparer.Ordinal);
+    // Lock order, outermost first: _supervising, _gate, then a chip's own Mcp23017Lines lock (and the
+    // bus); a chip's RequestedGate is a leaf, never held while another is taken.
+    // _supervising lets one pass run: a periodic timer re-fires whatever the last pass is doing, and on
+    // a hung bus (1 s per transaction) blocked passes would pile up on pool threads the controller
+    // loop, the watchdog and MQTT need. _gate guards the bank's and the chips' supervision state (the
+    // flags in Chip, _onEdge, _opened, _disposed) and is held across a pass's I/O; an output write never
+    // takes it (ChipOutputs), nor does a read of a chip that answers, so an egress release on one chip
+    // never waits behind the supervision of another.
+    private readonly Lock _supervising = new();
     private readonly Lock _gate = new();
     private ITimer? _timer;
     private Action<RawEdge>? _onEdge;
@@ -152,9 +161,28 @@ public sealed partial class ExpanderBank : IInputLines
     /// <summary>
     /// One supervision pass over every chip: configures a chip found reset again, reads its interrupt flags and
     /// inputs (delivering any change), judges its interrupt line and checks the chip still answers. Reports
-    /// faults raised and restored; never throws (it runs on a timer).
+    /// faults raised and restored; never throws (it runs on a timer). A call while a pass is under way (a tick
+    /// that fired while the last one hangs on the bus) returns at once: it would only repeat that pass.
     /// </summary>
     public void Supervise()
+    {
+        if (!_supervising.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            SuperviseHeld();
+        }
+        finally
+        {
+            _supervising.Exit();
+        }
+    }
+
+    /// <summary>The pass of <see cref="Supervise"/>, under <see cref="_supervising"/>.</summary>
+    private void SuperviseHeld()
     {
         var events = new List<DomainEvent>();
         lock (_gate)
@@ -356,35 +384,6 @@ public sealed partial class ExpanderBank : IInputLines
         {
             GoBlind(chip, started);
             return (chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message, null);
-        }
-    }
-
-    /// <summary>
-    /// After a failed pass (the chip stopped answering, or its reconfiguration fails): its points take the
-    /// fail-safe level of a tampered loop, delivered as edges (a fire input active, so egress is released; a
-    /// panic button active; a keyswitch inactive), as a chip dead at boot reads; the chip is marked for a resync
-    /// so the first pass that reads it delivers the real levels. Without this a chip lost after boot left every
-    /// point at its last level: a cut I2C harness in a fire kept egress locked and the panic buttons deaf.
-    /// Repeated every failed pass, which delivers nothing new but the edges the action refused before: those
-    /// wait on the action alone (a refused panic press arrives once it works though the chip does not answer),
-    /// and one try a pass is the retry pace. Never throws (it runs on the supervision timer).
-    /// </summary>
-    private void GoBlind(Chip chip, bool started)
-    {
-        // Before Start the boot read (Read -> Unread) gives the fail-safe levels; nobody holds any yet.
-        if (!started || chip.Lines is not { } lines)
-        {
-            return;
-        }
-
-        try
-        {
-            lines.DeliverAssumed(chip.Inputs.Select(i => (i.PointId, TamperedLoop.LevelOf(_points[i.PointId]), QuietOnResync(i.PointId))));
-            chip.Resync = true;
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closed by a stop racing this pass: nothing left to deliver to.
         }
     }
 

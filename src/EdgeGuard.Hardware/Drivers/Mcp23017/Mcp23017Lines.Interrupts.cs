@@ -34,6 +34,9 @@ public sealed partial class Mcp23017Lines
     private string? _lineFault;
     private long _lastMiss;
 
+    // 1 while a fast-poll tick runs (FastPoll): the next tick skips instead of queueing behind it.
+    private int _fastPolling;
+
     // A sweep found a change no interrupt announced, once since the line last announced one (under the lock).
     private bool _unannouncedOnce;
     private bool _announcedSinceMiss;
@@ -176,9 +179,19 @@ public sealed partial class Mcp23017Lines
         }
     }
 
-    /// <summary>On the fast-poll timer: a sweep. Nothing may escape a timer callback.</summary>
+    /// <summary>
+    /// On the fast-poll timer: a sweep. Nothing may escape a timer callback. A tick while the last one still
+    /// runs returns at once: the timer is periodic and re-fires whatever the bus does, and on a hung bus
+    /// (1 s per transaction, 40 ticks a second) every tick would block a pool thread on the chip's lock,
+    /// starving the controller loop, the watchdog and MQTT, which resume on the pool.
+    /// </summary>
     private void FastPoll()
     {
+        if (Interlocked.Exchange(ref _fastPolling, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
             if (!_disposed)
@@ -197,6 +210,10 @@ public sealed partial class Mcp23017Lines
 #pragma warning restore CA1031
         {
             CountFailure(ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _fastPolling, 0);
         }
     }
 
