@@ -117,12 +117,13 @@ public sealed partial class ExpanderBank
     /// wait on the action alone (a refused panic press arrives once it works though the chip does not answer),
     /// and one try a pass is the retry pace. Never throws (it runs on the supervision timer).
     /// </summary>
-    private void GoBlind(Chip chip, bool started)
+    /// <returns>What to add to the fault's reason: that its points read fail-safe, when it has any.</returns>
+    private string GoBlind(Chip chip, bool started)
     {
         // Before Start the boot read (Read -> Unread) gives the fail-safe levels; nobody holds any yet.
         if (!started || chip.Lines is not { } lines)
         {
-            return;
+            return "";
         }
 
         try
@@ -134,6 +135,8 @@ public sealed partial class ExpanderBank
         {
             // Closed by a stop racing this pass: nothing left to deliver to.
         }
+
+        return chip.Inputs.Count > 0 ? "; its points read fail-safe until it answers" : "";
     }
 
     /// <summary>See <see cref="TamperedLoop.QuietWhenTrustedAgain"/>: a key held through the blindness is no fresh turn.</summary>

@@ -325,8 +325,8 @@ public sealed partial class ExpanderBank : IInputLines
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    GoBlind(chip, started);
-                    return ($"{reset}; configuring it again failed, retrying every {SupervisionInterval.TotalSeconds:0} s: {ex.Message}", null);
+                    var blind = GoBlind(chip, started);
+                    return ($"{reset}; configuring it again failed, retrying every {SupervisionInterval.TotalSeconds:0} s: {ex.Message}{blind}", null);
                 }
 
                 chip.ResetFound = null;
@@ -382,8 +382,8 @@ public sealed partial class ExpanderBank : IInputLines
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            GoBlind(chip, started);
-            return (chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message, null);
+            var blind = GoBlind(chip, started);
+            return ((chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message) + blind, null);
         }
     }
 
