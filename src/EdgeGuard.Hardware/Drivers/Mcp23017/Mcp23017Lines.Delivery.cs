@@ -59,31 +59,18 @@ public sealed partial class Mcp23017Lines
     public Exception? LastDeliveryFailure => _handOff.LastFailure;
 
     /// <summary>
-    /// Delivers the edges the action refused again, without reading the chip. Supervision calls it in a pass
-    /// whose read of the chip failed (one that succeeds delivers them first itself), so a refused panic press
-    /// reaches the receiver once the action works again even while the chip does not answer (a bus hang, a reset
-    /// chip whose reconfiguration keeps failing): the queue waits on the action alone, as the EOL loops' does at
-    /// every poll. Does nothing with nothing kept (nor before <see cref="Start"/>, when nothing can be kept).
-    /// Never throws for the action's failures (they are counted).
-    /// </summary>
-    public void DeliverKept()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_gate)
-        {
-            if (_refused.Count > 0)
-            {
-                Deliver([]);
-            }
-        }
-    }
-
-    /// <summary>
     /// The chip stopped answering: delivers, stamped now, each point at the level given for it where that differs
     /// from the level last reported, and records the levels as assumed (<see cref="AssumeReported"/>), so the next
-    /// read that succeeds delivers the real ones. Edges the action refused before are delivered again first.
-    /// Reads nothing from the chip. Does nothing before <see cref="Start"/> (the boot read gives those levels).
+    /// read that succeeds delivers the real ones. Reads nothing from the chip. Does nothing before
+    /// <see cref="Start"/> (the boot read gives those levels).
     /// </summary>
+    /// <remarks>
+    /// Edges the action refused before are delivered again first. Supervision calls this at every pass whose
+    /// read of the chip failed (one that succeeds delivers them first itself), so a refused panic press reaches
+    /// the receiver once the action works again even while the chip does not answer (a bus hang, a reset chip
+    /// whose reconfiguration keeps failing): the queue waits on the action alone, as the EOL loops' does at
+    /// every poll. Never throws for the action's failures (they are counted).
+    /// </remarks>
     /// <param name="levels">Per point: the level to hold while the chip is blind, and whether its first real
     /// level afterwards is recorded without an edge (see <see cref="AssumeReported"/>).</param>
     /// <exception cref="KeyNotFoundException">A point is not on this expander.</exception>
