@@ -44,6 +44,12 @@ public sealed partial class ExpanderBank
         /// </summary>
         public Lock RequestedGate { get; } = new();
 
+        /// <summary>
+        /// Supervision passes in a row that failed since the chip last answered a whole pass; its points go
+        /// fail-safe at <see cref="FailedPassesBeforeFailSafe"/>.
+        /// </summary>
+        public int FailedPasses { get; set; }
+
         /// <summary>Per output: the level the restored plan asked for at start-up.</summary>
         public bool[] Initial => field ??= new bool[Outputs.Count];
 

@@ -108,7 +108,8 @@ public sealed partial class ExpanderBank
     }
 
     /// <summary>
-    /// After a failed pass (the chip stopped answering, or its reconfiguration fails): its points take the
+    /// After <see cref="FailedPassesBeforeFailSafe"/> failed passes in a row (the chip stopped answering, or its
+    /// reconfiguration fails): its points take the
     /// fail-safe level of a tampered loop, delivered as edges (a fire input active, so egress is released; a
     /// panic button active; a keyswitch inactive), as a chip dead at boot reads; the chip is marked for a resync
     /// so the first pass that reads it delivers the real levels. Without this a chip lost after boot left every
@@ -126,6 +127,13 @@ public sealed partial class ExpanderBank
             return "";
         }
 
+        if (++chip.FailedPasses < FailedPassesBeforeFailSafe)
+        {
+            // One failed pass may be a glitch: the fault is raised now, the points keep their levels. The
+            // same reason as once they are fail-safe, so the second pass does not restore and raise again.
+            return FailSafeNote(chip);
+        }
+
         try
         {
             lines.DeliverAssumed(chip.Inputs.Select(i => (i.PointId, TamperedLoop.LevelOf(_points[i.PointId]), QuietOnResync(i.PointId))));
@@ -136,8 +144,11 @@ public sealed partial class ExpanderBank
             // Closed by a stop racing this pass: nothing left to deliver to.
         }
 
-        return chip.Inputs.Count > 0 ? "; its points read fail-safe until it answers" : "";
+        return FailSafeNote(chip);
     }
+
+    private static string FailSafeNote(Chip chip) =>
+        chip.Inputs.Count > 0 ? $"; its points read fail-safe after {FailedPassesBeforeFailSafe} failed passes in a row, until it answers" : "";
 
     /// <summary>See <see cref="TamperedLoop.QuietWhenTrustedAgain"/>: a key held through the blindness is no fresh turn.</summary>
     private bool QuietOnResync(string pointId) => TamperedLoop.QuietWhenTrustedAgain(_points[pointId].Kind);

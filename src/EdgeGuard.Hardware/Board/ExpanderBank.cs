@@ -32,7 +32,7 @@ namespace EdgeGuard.Hardware.Board;
 /// that a keyswitch or request-to-exit found active is recorded without an edge (held through the blindness, it
 /// must not count as a turn or press). A chip that answered at start-up but fails the boot read is handled alike,
 /// except that it is configured already. A chip that stops answering later (a cut harness, its supply lost) goes
-/// the same way at the first supervision pass that fails: its points are delivered at their fail-safe levels as
+/// the same way at the second supervision pass in a row that fails: its points are delivered at their fail-safe levels as
 /// edges (a fire input active releases egress), and their real levels once a pass reads it again.</para>
 /// <para>A chip that answers but whose interrupt line the kernel refuses (another process holds it) is none of
 /// that: it is configured and used, read every <see cref="Mcp23017Lines.FastPollInterval"/>, and reported at once
@@ -43,6 +43,14 @@ public sealed partial class ExpanderBank : IInputLines
 {
     /// <summary>How often each chip is supervised.</summary>
     public static readonly TimeSpan SupervisionInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Failed supervision passes in a row after which a chip's points read fail-safe (a fire input active,
+    /// so egress is released and latched until a person resets it). Two, as an EOL loop needs two polls: one
+    /// transaction lost to a glitch on the I2C wires must not release every escape door, and a chip that
+    /// is really gone goes fail-safe one <see cref="SupervisionInterval"/> later.
+    /// </summary>
+    public const int FailedPassesBeforeFailSafe = 2;
 
     private readonly GpioController _controller;
     private readonly TimeProvider _time;
@@ -344,6 +352,7 @@ public sealed partial class ExpanderBank : IInputLines
                 chip.Lines!.Poll(); // configuring it again has just read (and delivered) every input
             }
 
+            chip.FailedPasses = 0; // answered a whole pass
             if (chip.Resync && started)
             {
                 // Its points were given fail-safe levels while it did not answer: now their real ones (a held

@@ -211,14 +211,14 @@ public sealed class ExpanderEdgeDeliveryTests : IDisposable
         var pressed = _rig.Time.GetTimestamp();
         _rig.Fake.SetPin(0, false); // a panic press: the callback reads it, the action throws
         _rig.Fake.Nack = _ => true; // then the bus hangs: no read of the chip succeeds from here on
-        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
-        var blind = _rig.Time.GetTimestamp(); // the pass that found it silent: the door's fail-safe edge, refused too
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval); // the pass that found it silent: the fault only
         Assert.Empty(_rig.Edges);
         Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
 
         // The action works again while the chip still does not answer: the kept press needs no read.
         _throwsLeft = 0;
         _rig.Time.Advance(ExpanderBank.SupervisionInterval);
+        var blind = _rig.Time.GetTimestamp(); // the second failed pass in a row: the chip is taken as lost
         // The kept press first, then the door at its fail-safe level (open): the chip is blind
         // (ExpanderLostTests); the panic button already holds its fail-safe level, so no second edge.
         Assert.Equal([new RawEdge("panic-annex", false, pressed), new RawEdge("door-annex", true, blind)], _rig.Edges);

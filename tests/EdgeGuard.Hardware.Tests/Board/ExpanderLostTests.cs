@@ -35,14 +35,17 @@ public sealed class ExpanderLostTests : IDisposable
 
         _rig.Fake.Powered = false; // the harness is cut
         bank.Supervise();
+        Assert.Empty(_rig.Edges); // one failed pass may be a glitch: the fault only
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+        bank.Supervise();
 
         // Every point at the level of a tampered loop: fire and panic active (low), the door open, the key
         // inactive (it must never clear anything while the chip is blind).
         Assert.Equal(
             [("door-annex", true), ("fire-annex", false), ("key-annex", true), ("panic-annex", false)],
             _rig.Edges.Select(e => (e.PointId, e.High)).OrderBy(e => e.PointId, StringComparer.Ordinal));
-        var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
-        Assert.EndsWith("; its points read fail-safe until it answers", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal(fault, Assert.Single(_rig.Reported)); // the same fault, not restored and raised again
+        Assert.EndsWith("; its points read fail-safe after 2 failed passes in a row, until it answers", fault.Reason, StringComparison.Ordinal);
         bank.Supervise();
         Assert.Equal(4, _rig.Edges.Count); // nothing delivered twice while it stays silent
         _rig.Edges.Clear();
@@ -56,6 +59,26 @@ public sealed class ExpanderLostTests : IDisposable
             _rig.Edges.Select(e => (e.PointId, e.High)).OrderBy(e => e.PointId, StringComparer.Ordinal));
         Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
         Assert.True(_rig.Fake.PinLevel(LockPin), "the lock was not driven again at its level");
+    }
+
+    [Fact]
+    public void One_failed_pass_between_good_ones_raises_the_fault_but_moves_no_point()
+    {
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door, Key, Fire], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+
+        // A glitch loses one pass, the next answers; later another single glitch: never two in a row.
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            _rig.Fake.Powered = false;
+            bank.Supervise();
+            _rig.Fake.Powered = true;
+            bank.Supervise();
+        }
+
+        Assert.Empty(_rig.Edges); // no fire alarm, no lockdown from a glitch: egress stays as it was
+        Assert.Equal(["fault.hardware", "fault.hardware-restored", "fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
     }
 
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices

@@ -55,6 +55,9 @@ public sealed class ExpanderLostFireTests : IAsyncDisposable
         _chip.Powered = false; // the harness is cut
         _h.Time.Advance(ExpanderBank.SupervisionInterval);
         await _h.SettleAsync();
+        Assert.DoesNotContain(_h.Events.Events, e => e is FireAlarmRaised); // one failed pass may be a glitch
+        _h.Time.Advance(ExpanderBank.SupervisionInterval); // the second in a row: lost
+        await _h.SettleAsync();
 
         Assert.Equal("fire-annex", Assert.Single(_h.Events.Events.OfType<FireAlarmRaised>()).PointId);
         Assert.False(_h.Driver.GetOutputLevel(LobbyExitLine), "the egress door stayed locked with its fire input blind");
