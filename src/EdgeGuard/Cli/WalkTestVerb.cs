@@ -93,14 +93,26 @@ internal static class WalkTestVerb
         }
         catch (Exception ex) when (ex is WalkTestRefusedException or JournalException)
         {
-            gatewayLock?.Dispose();
             await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
+            if (gatewayLock is not null)
+            {
+                gatewayLock.Dispose();
+                WalkTestPrinter.GatewayStopped(output);
+            }
+
             return ExitCodes.Failure;
         }
 
-        using (gatewayLock)
+        try
         {
             return await WalkAsync(config, safety, simulate, duration, output, error, configure, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            gatewayLock.Dispose();
+            // Holding the gateway's lock proved the gateway was not running; nothing here starts it again.
+            // Whatever the end (passed, Ctrl+C, --duration, SIGHUP, a failure), the last line says so.
+            WalkTestPrinter.GatewayStopped(output);
         }
     }
 

@@ -33,6 +33,18 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
+    /// <summary>The walk test's last line: the gateway is not running, and nothing protects the site until it does.</summary>
+    public static void GatewayStopped(TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine(GatewayStoppedLine);
+        output.Flush();
+    }
+
+    /// <summary>The line <see cref="GatewayStopped"/> prints.</summary>
+    internal const string GatewayStoppedLine =
+        "GATEWAY STOPPED: the gateway is not running and this site is NOT PROTECTED; start it: systemctl start edgeguard";
+
     /// <summary>
     /// The header, once the lines are open and before the inputs start: the board's faults at start follow it,
     /// so they are on the screen even when the walk test ends before it watches anything.
@@ -67,13 +79,17 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         }
     }
 
-    /// <summary>Every point that reads active already (it must change to be seen).</summary>
+    /// <summary>
+    /// Every point that reads active already: it is in alarm, or its wiring or active level is inverted, and
+    /// it must be seen at rest, in alarm and at rest again.
+    /// </summary>
     public void ActiveAtStart(IEnumerable<(PointDefinition Point, bool Active, LoopReading? Loop)> points)
     {
         ArgumentNullException.ThrowIfNull(points);
         foreach (var (point, active, loop) in points.Where(p => p.Active))
         {
-            output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: make it change to see it");
+            output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: put it at rest, then trigger it and let it rest again; "
+                + "if it reads active at rest or 'restored' when triggered, its wiring or activeLevel is inverted");
         }
 
         output.Flush();
@@ -81,13 +97,20 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
 
     /// <summary>A point's filtered state changed.</summary>
     /// <remarks>
-    /// <c>counted</c> is false for a supervised loop whose alarm band was never read: a change on a tamper
-    /// reading is no proof, and the line says <c>tamper</c> instead of <c>seen</c>.
+    /// The line says <c>tamper</c> instead of <c>seen</c> for a supervised loop's change on a tamper reading
+    /// (its alarm band not read): no proof. The change that completes rest, alarm, rest says <c>passed</c>;
+    /// an alarm before it says the point must now be restored.
     /// </remarks>
-    public void Change(PointDefinition point, bool active, bool high, int edges, LoopReading? loop, int seen, bool counted = true)
+    public void Change(PointDefinition point, bool active, bool high, int edges, LoopReading? loop, int seen, WalkChange proved = WalkChange.Step)
     {
-        var word = counted ? "seen" : "tamper";
-        var why = counted ? string.Empty : " (loop cut or bridged, not its alarm band: not counted as seen)";
+        var word = proved == WalkChange.Tamper ? "tamper" : "seen";
+        var why = proved switch
+        {
+            WalkChange.Tamper => " (loop cut or bridged, not its alarm band: not counted as seen)",
+            WalkChange.Completed => ", passed (rest, alarm, rest)",
+            WalkChange.Step when active => ", restore it to pass",
+            _ => string.Empty,
+        };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Clock()} {word} {Describe(point)}: {(active ? "ACTIVE" : "restored")}, raw {(high ? "high" : "low")}{Eol(loop)}, {edges} raw edge{(edges == 1 ? "" : "s")}{why}  [{seen}/{site.Points.Count} seen]"));
         output.Flush();
@@ -130,7 +153,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         foreach (var point in tally.NotSeen)
         {
             var count = tally.Of(point.Id);
-            output.WriteLine($"  NOT SEEN  {Describe(point)}{(count.IsLoop && count.Changes > 0 ? ": changed only on tamper readings, its alarm band was never read" : string.Empty)}");
+            output.WriteLine($"  NOT SEEN  {Describe(point)}{NotSeenWhy(count)}");
         }
 
         foreach (var point in tally.Tampered)
@@ -150,8 +173,9 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
             if (count.IsSeen)
             {
                 var tampers = string.Concat(count.Tampers.OrderBy(t => t.Key).Select(t => string.Create(CultureInfo.InvariantCulture, $", loop {Name(t.Key)} {t.Value}x")));
+                var atStart = count.ActiveAtStart ? ", active at start" : string.Empty;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  seen      {Describe(point)}: activated {count.Activations}x, restored {count.Restores}x{tampers}"));
+                    $"  seen      {Describe(point)}: activated {count.Activations}x, restored {count.Restores}x{tampers}{atStart}"));
             }
         }
 
@@ -183,6 +207,16 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.WriteLine(failures.Count == 0 ? "PASSED: every point was seen." : $"FAILED: {string.Join("; ", failures)}");
         output.Flush();
     }
+
+    /// <summary>Where a point not seen stopped on its way through rest, alarm, rest.</summary>
+    private static string NotSeenWhy(WalkTestTally.PointCount count) => count switch
+    {
+        { IsLoop: true, Changes: > 0, AlarmBandRead: false } => ": changed only on tamper readings, its alarm band was never read",
+        { Step: WalkStep.NeedsRest } => ": active at start and never seen at rest (in alarm, or wiring or activeLevel inverted)",
+        { Step: WalkStep.InAlarm } => ": seen in alarm, never at rest again",
+        { ActiveAtStart: true, Restores: > 0 } => ": active at start, then seen at rest but never in alarm (wiring or activeLevel inverted?)",
+        _ => string.Empty,
+    };
 
     private string Describe(PointDefinition point) =>
         $"{point.Id.PadRight(_width)}  {point.Kind}, zone {point.Zone}{(_zoneNames.TryGetValue(point.Zone, out var name) && name != point.Zone ? $" ({name})" : "")}, {point.LineAddress ?? $"line {point.Line.ToString(CultureInfo.InvariantCulture)}"}";

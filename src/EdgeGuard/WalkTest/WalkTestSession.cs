@@ -156,6 +156,9 @@ internal sealed class WalkTestSession
             var high = _inputs.Read(point.Id);
             _raw[point.Id] = (high, 0);
             _filters[point.Id] = new PointFilter(point, point.IsActive(high), now);
+            // Active at start: in alarm, or inverted (active level, a reconnected cut cable); it must be seen
+            // at rest before its alarm counts, or a restore alone would pass it.
+            Tally.Start(point.Id, point.IsActive(high), _loopReading(point.Id)?.State);
         }
 
         _printer.ActiveAtStart(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
@@ -244,8 +247,8 @@ internal sealed class WalkTestSession
         var (high, edges) = _raw[point.Id];
         _raw[point.Id] = (high, 0);
         var loop = _loopReading(point.Id);
-        var counted = Tally.Changed(point.Id, active, loop?.State);
-        _printer.Change(point, active, high, edges, loop, Tally.Seen, counted);
+        var proved = Tally.Changed(point.Id, active, loop?.State);
+        _printer.Change(point, active, high, edges, loop, Tally.Seen, proved);
     }
 
     /// <summary>Wakes the loop at the earliest filter deadline (debounce end, panic lock-out end).</summary>

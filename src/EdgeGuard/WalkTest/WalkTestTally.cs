@@ -6,14 +6,22 @@ using EdgeGuard.Hardware.Drivers.Supervision;
 namespace EdgeGuard.WalkTest;
 
 /// <summary>
-/// What a walk test saw of each point. A point counts as <b>seen</b> once its filtered state changed: the
-/// wire, the filter and the configuration (line, active level, pull) all did their part. A point that only
-/// read active from the start proves nothing and is not seen until it changes.
+/// What a walk test saw of each point. A point counts as <b>seen</b> once its filtered state went rest, alarm,
+/// rest (inactive, active, inactive): the wire, the filter and the configuration (line, active level, pull)
+/// all did their part, and the point is back at rest as the gateway needs it.
 /// </summary>
 /// <remarks>
+/// <para>
+/// One change is no proof: a point with an inverted active level, or a fail-safe panic cable cut and then
+/// reconnected, reads active at rest, and pressing it shows a restore. A point that reads active when the test
+/// starts must therefore first be seen at rest, then in alarm, then at rest again.
+/// </para>
+/// <para>
 /// A supervised (end-of-line) loop also reads active when it is cut or bridged, so a change proves only that
-/// the cable moved. It is seen once its alarm band was read — the detector's own contact with its resistors
-/// in place. Any tamper reading (open or short) fails the test: the loop's wiring or resistors are wrong.
+/// the cable moved. Its alarm counts only when its alarm band was read while it was active — the detector's
+/// own contact with its resistors in place. Any tamper reading (open or short) fails the test: the loop's
+/// wiring or resistors are wrong.
+/// </para>
 /// </remarks>
 internal sealed class WalkTestTally(SiteDefinition site)
 {
@@ -65,14 +73,32 @@ internal sealed class WalkTestTally(SiteDefinition site)
         }
     }
 
-    /// <summary>Counts a filtered change (with the loop's band as it reads now, for a supervised point).</summary>
-    /// <returns>True when the point is seen (now or before).</returns>
-    public bool Changed(string pointId, bool active, LoopState? loop = null)
+    /// <summary>
+    /// The point's filtered state once the inputs settled, before any change. Active means it must be seen at
+    /// rest first: it is in alarm, or its wiring or active level is inverted. Without a call, at rest.
+    /// </summary>
+    /// <param name="pointId">The point.</param>
+    /// <param name="active">Its filtered state at start.</param>
+    /// <param name="loop">A supervised loop's band at start (null for other points).</param>
+    public void Start(string pointId, bool active, LoopState? loop = null)
     {
         var count = _counts[pointId];
-        // Seen only at a filtered change that passed through the alarm band, never at a raw edge: the change is
-        // what proves the filter and the configuration, the band that it was the detector and not the cable.
-        count.AlarmBandRead |= count.AlarmSinceLastChange || loop == LoopState.Alarm;
+        count.ActiveAtStart = active;
+        count.Step = active ? WalkStep.NeedsRest : WalkStep.AtRest;
+        count.AlarmInEpisode = active && loop == LoopState.Alarm;
+    }
+
+    /// <summary>Counts a filtered change (with the loop's band as it reads now, for a supervised point).</summary>
+    /// <returns>
+    /// What the change proved: nothing for a supervised loop that changed on tamper readings only, otherwise
+    /// a step towards rest-alarm-rest, the step that completed it, or nothing more for a point seen before.
+    /// </returns>
+    public WalkChange Changed(string pointId, bool active, LoopState? loop = null)
+    {
+        var count = _counts[pointId];
+        // Only a filtered change that passed through the alarm band, never a raw edge, shows a loop's alarm:
+        // the change proves the filter and the configuration, the band that it was the detector, not the cable.
+        var alarmBand = count.AlarmSinceLastChange || loop == LoopState.Alarm;
         count.AlarmSinceLastChange = false;
         if (active)
         {
@@ -83,7 +109,12 @@ internal sealed class WalkTestTally(SiteDefinition site)
             count.Restores++;
         }
 
-        return count.IsSeen;
+        var wasSeen = count.IsSeen;
+        var counted = count.Advance(active, alarmBand);
+        return !counted ? WalkChange.Tamper
+            : wasSeen ? WalkChange.SeenBefore
+            : count.IsSeen ? WalkChange.Completed
+            : WalkChange.Step;
     }
 
     /// <summary>Counts a loop found cut or bridged, and records a hardware fault raised or restored.</summary>
@@ -139,14 +170,78 @@ internal sealed class WalkTestTally(SiteDefinition site)
 
         public int Changes => Activations + Restores;
 
-        /// <summary>A filtered change of this supervised loop came with its alarm band read (always false for other points).</summary>
+        /// <summary>The point read active when the test started.</summary>
+        public bool ActiveAtStart { get; set; }
+
+        /// <summary>How far it got through rest, alarm, rest.</summary>
+        public WalkStep Step { get; set; } = WalkStep.AtRest;
+
+        /// <summary>A supervised loop read its alarm band while active this time (any point that is no loop: unused).</summary>
+        public bool AlarmInEpisode { get; set; }
+
+        /// <summary>Some change of this supervised loop came with its alarm band read (always false for other points).</summary>
         public bool AlarmBandRead { get; set; }
 
         /// <summary>A raw edge read the alarm band since the last filtered change.</summary>
         public bool AlarmSinceLastChange { get; set; }
 
-        public bool IsSeen => Changes > 0 && (!IsLoop || AlarmBandRead);
+        public bool IsSeen => Step == WalkStep.Seen;
 
         public Dictionary<LoopTamper, int> Tampers { get; } = [];
+
+        /// <summary>Moves along rest, alarm, rest; false when a loop's change came on tamper readings only.</summary>
+        public bool Advance(bool active, bool alarmBand)
+        {
+            AlarmBandRead |= IsLoop && alarmBand;
+            if (active)
+            {
+                // An alarm starts a new episode; a loop's must come with its alarm band, or it is the cable.
+                AlarmInEpisode = alarmBand;
+                if (Step == WalkStep.AtRest)
+                {
+                    Step = WalkStep.InAlarm;
+                }
+
+                return !IsLoop || alarmBand;
+            }
+
+            // A loop's band can reach alarm while it is active already (cut, then the detector's own contact).
+            var alarmed = AlarmInEpisode || alarmBand;
+            AlarmInEpisode = false;
+            var counted = !IsLoop || alarmed;
+            Step = Step switch
+            {
+                WalkStep.NeedsRest => WalkStep.AtRest,
+                WalkStep.InAlarm => counted ? WalkStep.Seen : WalkStep.AtRest,
+                _ => Step,
+            };
+            return counted;
+        }
     }
+}
+
+/// <summary>How far a point got through rest, alarm, rest in a walk test.</summary>
+internal enum WalkStep
+{
+    /// <summary>Read active at start: it must be seen at rest first.</summary>
+    NeedsRest,
+    /// <summary>Seen at rest: it must be seen in alarm.</summary>
+    AtRest,
+    /// <summary>Seen in alarm after rest: it must be seen at rest again.</summary>
+    InAlarm,
+    /// <summary>Seen at rest, in alarm and at rest again.</summary>
+    Seen,
+}
+
+/// <summary>What one filtered change proved (<see cref="WalkTestTally.Changed"/>).</summary>
+internal enum WalkChange
+{
+    /// <summary>A supervised loop changed on tamper readings, not its alarm band: no proof.</summary>
+    Tamper,
+    /// <summary>A step towards rest, alarm, rest; not seen yet.</summary>
+    Step,
+    /// <summary>This change completed rest, alarm, rest: the point is seen.</summary>
+    Completed,
+    /// <summary>The point was seen before.</summary>
+    SeenBefore,
 }

@@ -76,7 +76,10 @@ public sealed class WalkTestPrinterTests
         foreach (var point in site.Points)
         {
             tally.Changed(point.Id, active: true, LoopState.Alarm);
+            tally.Changed(point.Id, active: false, LoopState.Normal);
         }
+
+        Assert.True(tally.AllSeen);
 
         tally.NotKeptAtStart = 3;
         printer.NotKeptAtStart(tally.NotKeptAtStart);

@@ -2,6 +2,7 @@ using EdgeGuard.Cli;
 using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Hosting;
+using EdgeGuard.WalkTest;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeGuard.Tests.Cli;
@@ -47,7 +48,9 @@ public sealed partial class WalkTestVerbTests
         var report = Screen[Screen.IndexOf("Walk test report", StringComparison.Ordinal)..];
         Assert.Matches(@"HARDWARE  mcp23017@0x20 at start \(restored since\): did not answer at start-up; ", report);
         Assert.Contains("hardware fault at start: mcp23017@0x20", report);
-        Assert.StartsWith("FAILED: ", report.Split('\n').Last(l => l.Length > 0), StringComparison.Ordinal);
+        var lines = report.Split('\n').Where(l => l.Length > 0).ToList();
+        Assert.StartsWith("FAILED: ", lines[^2], StringComparison.Ordinal);
+        Assert.Equal(WalkTestPrinter.GatewayStoppedLine, lines[^1]);
     }
 
     [Fact]
@@ -61,8 +64,11 @@ public sealed partial class WalkTestVerbTests
         Assert.Matches(@"fault gpiochip0: The kernel turns released output lines into inputs .* \(fault\.hardware\)", Screen);
 
         await SimAsync(sim, "open door-hall", "seen door-hall");
+        await SimAsync(sim, "close door-hall", "seen door-hall", occurrence: 2);
         await SimAsync(sim, "press panic-hall", "seen panic-hall");
+        await SimAsync(sim, "release panic-hall", "seen panic-hall", occurrence: 2);
         await SimAsync(sim, "press key-hall", "seen key-hall");
+        await SimAsync(sim, "release key-hall", "seen key-hall", occurrence: 2);
 
         // Every point seen ends the test, but the gateway would drop every relay at its next restart.
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
@@ -144,7 +150,7 @@ public sealed partial class WalkTestVerbTests
         Assert.DoesNotContain("  seen ", report);
         Assert.EndsWith(
             "FAILED: 6 points were never seen: panic-guardroom, key-guardroom, panic-annex, door-annex, fence-east, fence-west; "
-            + "hardware fault at start: mcp23017@0x20",
+            + "hardware fault at start: mcp23017@0x20\n" + WalkTestPrinter.GatewayStoppedLine,
             screen.TrimEnd(), StringComparison.Ordinal);
         Assert.DoesNotContain("stopped before it started watching", screen);
     }
@@ -169,8 +175,8 @@ public sealed partial class WalkTestVerbTests
         Assert.True(report >= 0, screen);
         var fault = screen.IndexOf("fault mcp3008@0.0: did not answer (fault.hardware)", StringComparison.Ordinal);
         Assert.InRange(fault, 0, report);
-        Assert.EndsWith("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall; hardware fault during the test: mcp3008@0.0",
-            screen.TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall; hardware fault during the test: mcp3008@0.0\n"
+            + WalkTestPrinter.GatewayStoppedLine, screen.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -186,7 +192,8 @@ public sealed partial class WalkTestVerbTests
         Assert.Matches(@"NOT SEEN  panic-hall ", report);
         Assert.Matches(@"NOT SEEN  key-hall ", report);
         Assert.DoesNotContain("HARDWARE", report);
-        Assert.EndsWith("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall", Screen.TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall\n" + WalkTestPrinter.GatewayStoppedLine,
+            Screen.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -49,13 +49,18 @@ public sealed partial class WalkTestVerbTests : IDisposable
         var walk = StartAsync(stop.Token, "--config", config);
         await using var sim = await ConnectAsync(walk);
 
+        // Each point rest, alarm, rest.
         await SimAsync(sim, "press panic-guardroom", "seen panic-guardroom");   // native GPIO, leading edge
+        await SimAsync(sim, "release panic-guardroom", "seen panic-guardroom", occurrence: 2);
         await SimAsync(sim, "open door-annex", "seen door-annex");              // expander pin, debounced
         await SimAsync(sim, "close door-annex", "seen door-annex", occurrence: 2);
         await SimAsync(sim, "loop fence-east alarm", "seen fence-east");        // double EOL loop
+        await SimAsync(sim, "loop fence-east normal", "seen fence-east", occurrence: 2);
         await SimAsync(sim, "loop fence-west open", "seen fence-west");         // single EOL in series: a cut reads as the alarm
         await SimAsync(sim, "loop fence-west short", "fault fence-west: loop short");
+        await SimAsync(sim, "loop fence-west normal", "seen fence-west", occurrence: 2);
         await SimAsync(sim, "press panic-annex", "seen panic-annex");
+        await SimAsync(sim, "release panic-annex", "seen panic-annex", occurrence: 2);
         stop.Cancel();                                                          // Ctrl+C; key-guardroom never turned
 
         var code = await walk.WaitAsync(Patience);
@@ -90,8 +95,11 @@ public sealed partial class WalkTestVerbTests : IDisposable
         await using var sim = await ConnectAsync(walk);
 
         await SimAsync(sim, "open door-hall", "seen door-hall");
+        await SimAsync(sim, "close door-hall", "seen door-hall", occurrence: 2);
         await SimAsync(sim, "press panic-hall", "seen panic-hall");
+        await SimAsync(sim, "release panic-hall", "seen panic-hall", occurrence: 2);
         await SimAsync(sim, "press key-hall", "seen key-hall");
+        await SimAsync(sim, "release key-hall", "seen key-hall", occurrence: 2);
 
         Assert.Equal(ExitCodes.Ok, await walk.WaitAsync(Patience));
         Assert.Contains("Walk test report (every point seen): 3 of 3 points seen.", Screen);
@@ -136,7 +144,9 @@ public sealed partial class WalkTestVerbTests : IDisposable
         Assert.DoesNotContain("seen fence", Screen);
         Assert.Contains("[0/2 seen]", Screen);
         await SimAsync(sim, "open door-hall", "seen door-hall");
+        await SimAsync(sim, "close door-hall", "seen door-hall", occurrence: 2);
         await SimAsync(sim, "loop fence alarm", "seen fence");
+        await SimAsync(sim, "loop fence normal", "seen fence", occurrence: 2);
 
         // Every point seen ends the test, but the cut loop fails it (the defect counted the cut as seen).
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
@@ -154,6 +164,7 @@ public sealed partial class WalkTestVerbTests : IDisposable
 
         await SimAsync(sim, "loop fence short", "fault fence: loop short");
         await SimAsync(sim, "open door-hall", "seen door-hall");
+        await SimAsync(sim, "close door-hall", "seen door-hall", occurrence: 2);
 
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
         Assert.Matches(@"NOT SEEN  fence .*: changed only on tamper readings, its alarm band was never read", Screen);
@@ -172,6 +183,7 @@ public sealed partial class WalkTestVerbTests : IDisposable
             Assert.Contains($"cannot walk-test: the gateway is running (pid {Environment.ProcessId}); stop it first: systemctl stop edgeguard", Screen);
             Assert.False(File.Exists(Socket)); // refused before any line or socket was opened
             Assert.DoesNotContain("WARNING", Screen);
+            Assert.DoesNotContain("GATEWAY STOPPED", Screen); // it is running
         }
     }
 
