@@ -12,8 +12,9 @@
 #                and /etc/group when they list the user; the unit is enabled (by its symlink) only
 #                when they list user edgeguard in groups gpio, i2c and spi, else "NOT enabled" (exit 0).
 #   --dry-run    print the plan, change nothing (validates the configuration in a scratch directory).
-#   --no-tls     plain MQTT, no certificates: only for a loopback or isolated test broker (the
-#                gateway itself refuses plain MQTT to any other host).
+#   --no-tls     plain MQTT, no certificates: only for a loopback or isolated test broker (writes
+#                mqtt.tls.enabled false, the opt-out the gateway requires for plain MQTT to a host
+#                not on loopback; it still refuses a broker password over it).
 #   --config-template FILE  the site's own config (pin map) instead of the tarball's sample.
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
 set -euo pipefail
@@ -193,6 +194,10 @@ echo "application:"
 app="/opt/edgeguard/$version"
 [ -d "$R$app" ] || [ "$dry_run" = true ] || mkdir -p "$R$app" || die "cannot create $R$app"
 app_changed=0 app_files=0
+# The lists are written to files first: a failure inside a process substitution (a cd, a find)
+# escapes set -e and pipefail, and a shorter list would be reported as installed.
+app_list=$staging/app-files
+(cd "$pkg/app" && find . -mindepth 1 -printf '%P\0' | sort -z) >"$app_list" || die "cannot list the release's files in $pkg/app"
 while IFS= read -r -d '' rel; do
   app_files=$((app_files + 1))
   if [ -d "$pkg/app/$rel" ]; then
@@ -207,16 +212,19 @@ while IFS= read -r -d '' rel; do
   # An assignment, so that a failed copy stops the script (set -e ignores failures inside [ ]).
   state=$(install_file "$pkg/app/$rel" "$app/$rel" "$perm" root root quiet)
   [ "$state" = unchanged ] || app_changed=$((app_changed + 1))
-done < <(cd "$pkg/app" && find . -mindepth 1 -printf '%P\0' | sort -z)
+done <"$app_list"
 # Files in the version's directory that the release does not have were not put there by us.
 # ($R is empty on a real system: never ${R:?}.)
 if [ -d "$R$app" ]; then
+  extra_list=$staging/app-extra
+  (cd "$R$app" && find . -mindepth 1 -printf '%P\0' | while IFS= read -r -d '' p; do [ -e "$pkg/app/$p" ] || printf '%s\0' "$p"; done) >"$extra_list" ||
+    die "cannot list $R$app (to remove files the release does not have)"
   while IFS= read -r -d '' extra; do
     [ -n "$extra" ] || continue
     app_changed=$((app_changed + 1))
     victim=$R$app/$extra # never "/": $app is /opt/edgeguard/<version> and $extra is not empty
     [ "$dry_run" = true ] || rm -rf -- "$victim" || die "cannot remove $victim"
-  done < <(cd "$R$app" && find . -mindepth 1 -printf '%P\0' | while IFS= read -r -d '' p; do [ -e "$pkg/app/$p" ] || printf '%s\0' "$p"; done)
+  done <"$extra_list"
 fi
 if [ "$app_changed" -eq 0 ]; then report unchanged "$app/ ($app_files files)"; else report installed "$app/ ($app_changed of $app_files files)"; fi
 
@@ -226,9 +234,20 @@ echo "TLS:"
 tls_rel=() tls_state=() tls_check=()
 if [ "$no_tls" = false ]; then
   # A key that does not belong to the certificate would only show as a failed TLS handshake later.
+  # Each side must be read: two failures (files swapped, not PEM) give two empty, equal strings.
   if command -v openssl >/dev/null 2>&1; then
-    [ "$(openssl x509 -noout -pubkey -in "$cert" 2>/dev/null)" = "$(openssl pkey -pubout -in "$key" 2>/dev/null)" ] ||
-      die "--key does not belong to --cert (their public keys differ)"
+    cert_pub=$(openssl x509 -noout -pubkey -in "$cert" 2>/dev/null) || cert_pub=""
+    key_pub=$(openssl pkey -pubout -in "$key" 2>/dev/null) || key_pub=""
+    [ -n "$cert_pub" ] || die "--cert '$cert' is not a PEM certificate (openssl x509 cannot read it)"
+    [ -n "$key_pub" ] || die "--key '$key' is not a PEM private key (openssl pkey cannot read it)"
+    [ "$cert_pub" = "$key_pub" ] || die "--key does not belong to --cert (their public keys differ)"
+    # The broker takes the certificate's CN as the user name and its ACL grants that name only its
+    # own gateway's topics (deploy/office/certs.sh, make-acl.sh): another gateway's certificate
+    # would connect and be refused every publish, or publish as that other gateway.
+    cert_cn=$(openssl x509 -noout -subject -nameopt multiline -in "$cert" 2>/dev/null |
+      sed -n 's/^ *commonName *= //p') || cert_cn=""
+    [ "$cert_cn" = "$gateway" ] ||
+      die "--cert is issued to CN '$cert_cn', not to gateway '$gateway' (the broker's user name): use the certificate of deploy/office/certs.sh gateway $site $gateway"
   fi
   # The service may read its key, not change or replace it: root owns it, group edgeguard reads.
   for spec in "ca.pem 644 $ca" "gateway.crt 644 $cert" "gateway.key 640 $key"; do
@@ -284,6 +303,16 @@ validator=$R$app/edgeguard
 venv=(env -i "PATH=/usr/sbin:/usr/bin:/sbin:/bin" ${DOTNET_ROOT:+"DOTNET_ROOT=$DOTNET_ROOT"})
 if [ "$no_tls" = false ]; then
   venv+=("EdgeGuard__mqtt__tls__caFile=${tls_check[0]}" "EdgeGuard__mqtt__tls__certFile=${tls_check[1]}" "EdgeGuard__mqtt__tls__keyFile=${tls_check[2]}")
+fi
+# Under --root the operators' public key files are checked in DIR, where the gateway will read
+# them, not on this machine's / (an absolute path only; a relative one is the service's business).
+if [ -n "$R" ]; then
+  op_keys=$staging/operator-keys
+  python3 "$pkg/deploy/render-config.py" --operator-keys "$rendered" >"$op_keys" ||
+    die "cannot read the operators' key files from the configuration"
+  while IFS=$'\t' read -r op_index op_path; do
+    case "$op_path" in /*) venv+=("EdgeGuard__commands__operators__${op_index}__publicKeyFile=$R$op_path") ;; esac
+  done <"$op_keys"
 fi
 as_user=()
 [ "$mode" = system ] && [ "$dry_run" = false ] && as_user=(runuser -u edgeguard --)

@@ -55,6 +55,16 @@ internal static class ProvisionKit
             echo "ln: failed to create symbolic link '$last': No space left on device" >&2
             """);
 
+    /// <summary>
+    /// A PATH whose <c>find</c> lists only the first entry and then fails (an I/O error half-way)
+    /// when it lists files by <c>-printf '%P\0'</c>, as provision-gateway.sh lists the release's app.
+    /// </summary>
+    public static Dictionary<string, string> ListingFailsHalfWay(TempDirectory scratch) =>
+        FailingOn(scratch, "find", @"%P\0", """
+            /bin/find "$@" | head -z -n 1
+            echo "find: './runtimes': Input/output error" >&2
+            """);
+
     // A shim for /bin/COMMAND, first on PATH: when its last argument ends with SUFFIX it runs
     // FAILURE ($src is the one before it) and exits 1; otherwise it is the real command.
     private static Dictionary<string, string> FailingOn(TempDirectory scratch, string command, string suffix, string failure)

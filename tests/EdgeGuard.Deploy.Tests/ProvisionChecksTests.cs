@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+using static EdgeGuard.Deploy.Tests.ProvisionKit;
+
+namespace EdgeGuard.Deploy.Tests;
+
+/// <summary>
+/// What provision-gateway.sh checks before it installs anything: the certificate and key it is given,
+/// the files it lists, the operators' key files under <c>--root</c>, and that <c>--no-tls</c> writes
+/// a config the gateway accepts.
+/// </summary>
+[Collection(ReleaseCollection.Name)]
+public sealed class ProvisionChecksTests(ReleaseFixture release)
+{
+    [Fact]
+    public async Task No_tls_to_an_isolated_test_broker_writes_tls_explicitly_off_and_validates()
+    {
+        using var root = BookwormRoot();
+
+        // Not on loopback: the gateway accepts plain MQTT to it only with tls.enabled false.
+        var result = await Scripts.RunAsync("deploy/provision-gateway.sh", Patience,
+            "--tarball", release.Tarball, "--site", Site, "--gateway", Gateway, "--broker", "testbroker.lan:1883",
+            "--no-tls", "--root", root.Path);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains($"Configuration is valid: site {Site}, gateway {Gateway}", result.Output, StringComparison.Ordinal);
+        var mqtt = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root.Path, "etc/edgeguard/appsettings.json")))!["EdgeGuard"]!["mqtt"]!;
+        Assert.Equal("""{"enabled":false}""", mqtt["tls"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Under_root_the_operators_key_files_are_checked_in_the_tree_not_on_this_machine()
+    {
+        using var root = BookwormRoot();
+        using var scratch = new TempDirectory();
+        const string keyPath = "/etc/edgeguard/operators/sup.jones.pub.pem";
+        var template = Path.Combine(scratch.Path, "template.json");
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Scripts.RepoRoot, "src/EdgeGuard/appsettings.json")))!;
+        config["EdgeGuard"]!["commands"] = new JsonObject
+        {
+            ["operators"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "sup.jones", ["role"] = "supervisor", ["publicKeyFile"] = keyPath, ["sites"] = new JsonArray(Site),
+            }),
+        };
+        await File.WriteAllTextAsync(template, config.ToJsonString());
+
+        // Not in the tree yet: refused, naming the file in the tree.
+        var missing = await release.Provision(root.Path, "office.example:8883", "--config-template", template);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains($"file '{root.Path}{keyPath}' does not exist", missing.Error, StringComparison.Ordinal);
+
+        // Put into the tree (the SD card), never on this machine's /: accepted.
+        Assert.False(File.Exists(keyPath));
+        Directory.CreateDirectory(Path.GetDirectoryName(root.Path + keyPath)!);
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            await File.WriteAllTextAsync(root.Path + keyPath, key.ExportSubjectPublicKeyInfoPem());
+        }
+
+        var present = await release.Provision(root.Path, "office.example:8883", "--config-template", template);
+
+        Assert.True(present.ExitCode == 0, present.All);
+        Assert.Contains($"Configuration is valid: site {Site}, gateway {Gateway}", present.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_certificate_and_key_given_the_wrong_way_round_are_refused()
+    {
+        using var root = BookwormRoot();
+
+        // Neither openssl command can read its file: two empty outputs must not pass as a match.
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883",
+            (release.CaFile, release.KeyFile, release.CertFile), null);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--cert '{release.KeyFile}' is not a PEM certificate", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
+    }
+
+    [Fact]
+    public async Task A_certificate_issued_to_another_gateway_is_refused()
+    {
+        using var scratch = new TempDirectory();
+        var pki = new TestPki(scratch.Path);
+        var (cert, key) = pki.IssueClient("gw-chancery");
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, cert, key), null);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--cert is issued to CN 'gw-chancery', not to gateway '{Gateway}'", result.Error, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(root.Path, "etc/edgeguard/appsettings.json")));
+    }
+
+    [Fact]
+    public async Task A_listing_of_the_release_that_fails_half_way_stops_the_run()
+    {
+        using var root = BookwormRoot();
+        Assert.Equal(0, (await release.Provision(root.Path)).ExitCode);
+        using var scratch = new TempDirectory();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883",
+            (release.CaFile, release.CertFile, release.KeyFile), ListingFailsHalfWay(scratch));
+
+        // The defect: the one file listed was "unchanged", and the run ended "nothing changed".
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot list the release's files", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("nothing changed", result.Output, StringComparison.Ordinal);
+    }
+}
