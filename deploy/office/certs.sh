@@ -211,6 +211,7 @@ cmd_broker() {
   if [ -f "$dir/broker/broker.crt" ]; then
     note "broker certificate exists (kept): $(openssl x509 -in "$dir/broker/broker.crt" -noout -ext subjectAltName | tail -n 1 | sed 's/^ *//')"
     note "to replace it: certs.sh revoke broker --reason superseded, then run this again"
+    note "gateways cannot check revocation: if the broker key may be compromised, revoking it protects no gateway; re-key the CA instead (new CA, new certificates on every gateway: deploy/office/README.md)"
     return 0
   fi
   # The gateway checks that the broker's certificate names the host it dialled (mqtt.tls.serverName
@@ -309,6 +310,10 @@ cmd_revoke() {
     fi
   fi
   note "revoked $name (serial $serial, $reason)"
+  if [ "$name" = "broker" ]; then
+    # The broker checks the CRL for its clients; no gateway checks it for the broker (noCheck).
+    note "gateways cannot check revocation: they still trust the revoked broker certificate; if its key may be compromised, re-key the CA (new CA, new certificates on every gateway: deploy/office/README.md)"
+  fi
   cmd_crl
   cmd_acl
 }
