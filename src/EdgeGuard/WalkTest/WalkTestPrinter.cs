@@ -51,7 +51,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     /// </summary>
     public void Header()
     {
-        output.WriteLine($"Walk test of site {site.SiteId}, gateway {site.GatewayId}: {site.Points.Count} points. Trigger each one in turn; Ctrl+C ends the test.");
+        output.WriteLine($"Walk test of site {site.SiteId}, gateway {site.GatewayId}: {site.Points.Count} points. Trigger each one in turn and let it rest again (rest, alarm, rest); Ctrl+C ends the test.");
         output.WriteLine("Outputs stay at their boot state (the restored plan); nothing is decided, journaled or sent to the office.");
         output.Flush();
     }
