@@ -18,7 +18,7 @@ public sealed partial class WalkTestVerbTests
         // door-hall is wired (or configured) inverted: closed, its line reads the active level. The technician
         // opens the door (the line goes to the rest level: "restored") and closes it again ("ACTIVE").
         using var stop = new CancellationTokenSource();
-        var walk = StartAsync(stop.Token, WriteConfig(TwoPoints), services => AtRestReadsActive(services, line: 17));
+        var walk = StartAsync(stop.Token, WriteConfig(HallPoints), services => AtRestReadsActive(services, line: 17));
         await using var sim = await ConnectAsync(walk);
         Assert.Matches(@"  active at start  door-hall .*: put it at rest, then trigger it and let it rest again", Screen);
 
@@ -26,21 +26,21 @@ public sealed partial class WalkTestVerbTests
         await SimAsync(sim, "open door-hall", "seen door-hall", occurrence: 2); // and closed again
         await SimAsync(sim, "press panic-hall", "seen panic-hall");
         await SimAsync(sim, "release panic-hall", "seen panic-hall", occurrence: 2);
-        Assert.Matches(@"seen door-hall .*: ACTIVE, raw high, .*, restore it to pass  \[0/2 seen\]", Screen);
+        Assert.Matches(@"seen door-hall .*: ACTIVE, raw high, .*, restore it to pass  \[0/3 seen\]", Screen);
         stop.Cancel();
 
         // The defect: the restore alone counted door-hall as seen, and the test ended with exit 0.
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
-        var report = Screen[Screen.IndexOf("Walk test report (stopped): 1 of 2 points seen.", StringComparison.Ordinal)..];
+        var report = Screen[Screen.IndexOf("Walk test report (stopped): 1 of 3 points seen.", StringComparison.Ordinal)..];
         Assert.Matches(@"NOT SEEN  door-hall .*: seen in alarm, never at rest again", report);
-        Assert.Contains("FAILED: 1 point was never seen: door-hall", report);
+        Assert.Contains("FAILED: 2 points were never seen: door-hall, key-hall", report);
     }
 
     [Fact]
     public async Task A_point_active_at_start_that_is_only_restored_is_reported_as_such()
     {
         using var stop = new CancellationTokenSource();
-        var walk = StartAsync(stop.Token, WriteConfig(TwoPoints), services => AtRestReadsActive(services, line: 17));
+        var walk = StartAsync(stop.Token, WriteConfig(HallPoints), services => AtRestReadsActive(services, line: 17));
         await using var sim = await ConnectAsync(walk);
 
         await SimAsync(sim, "close door-hall", "seen door-hall");
@@ -48,13 +48,13 @@ public sealed partial class WalkTestVerbTests
 
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
         Assert.Matches(@"NOT SEEN  door-hall .*: active at start, then seen at rest but never in alarm", Screen);
-        Assert.Contains("Walk test report (stopped): 0 of 2 points seen.", Screen);
+        Assert.Contains("Walk test report (stopped): 0 of 3 points seen.", Screen);
     }
 
     [Fact]
     public async Task A_point_active_at_start_passes_once_seen_at_rest_in_alarm_and_at_rest_again()
     {
-        var walk = StartAsync(CancellationToken.None, WriteConfig(TwoPoints), services => AtRestReadsActive(services, line: 17));
+        var walk = StartAsync(CancellationToken.None, WriteConfig(HallPoints), services => AtRestReadsActive(services, line: 17));
         await using var sim = await ConnectAsync(walk);
 
         await SimAsync(sim, "close door-hall", "seen door-hall");
@@ -62,9 +62,11 @@ public sealed partial class WalkTestVerbTests
         await SimAsync(sim, "close door-hall", "seen door-hall", occurrence: 3);
         await SimAsync(sim, "press panic-hall", "seen panic-hall");
         await SimAsync(sim, "release panic-hall", "seen panic-hall", occurrence: 2);
+        await SimAsync(sim, "press key-hall", "seen key-hall");
+        await SimAsync(sim, "release key-hall", "seen key-hall", occurrence: 2);
 
         Assert.Equal(ExitCodes.Ok, await walk.WaitAsync(Patience));
-        Assert.Matches(@"seen door-hall .*: restored, .*, passed \(rest, alarm, rest\)  \[1/2 seen\]", Screen);
+        Assert.Matches(@"seen door-hall .*: restored, .*, passed \(rest, alarm, rest\)  \[1/3 seen\]", Screen);
         Assert.Matches(@"seen      door-hall .*: activated 1x, restored 2x, active at start", Screen);
         Assert.Contains("PASSED: every point was seen.", Screen);
     }
@@ -73,7 +75,7 @@ public sealed partial class WalkTestVerbTests
     public async Task A_point_seen_in_alarm_but_never_at_rest_again_is_not_seen()
     {
         using var stop = new CancellationTokenSource();
-        var walk = StartAsync(stop.Token, WriteConfig(TwoPoints), _ => { });
+        var walk = StartAsync(stop.Token, WriteConfig(HallPoints), _ => { });
         await using var sim = await ConnectAsync(walk);
 
         await SimAsync(sim, "open door-hall", "seen door-hall");
@@ -84,7 +86,7 @@ public sealed partial class WalkTestVerbTests
         // The defect: the press alone counted, every point was seen and the test passed.
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
         Assert.Matches(@"NOT SEEN  panic-hall .*: seen in alarm, never at rest again", Screen);
-        Assert.Contains("FAILED: 1 point was never seen: panic-hall", Screen);
+        Assert.Contains("FAILED: 2 points were never seen: panic-hall, key-hall", Screen);
     }
 
     [Fact]
@@ -93,14 +95,14 @@ public sealed partial class WalkTestVerbTests
         // Ctrl+C (a dropped SSH session's SIGHUP and --duration end it the same way): the technician stopped
         // the service to walk the site, and nothing starts it again.
         using var stop = new CancellationTokenSource();
-        var walk = StartAsync(stop.Token, WriteConfig(TwoPoints), _ => { });
+        var walk = StartAsync(stop.Token, WriteConfig(HallPoints), _ => { });
         await using (await ConnectAsync(walk))
         {
             stop.Cancel();
         }
 
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
-        Assert.EndsWith("FAILED: 2 points were never seen: door-hall, panic-hall\n"
+        Assert.EndsWith("FAILED: 3 points were never seen: door-hall, panic-hall, key-hall\n"
             + "GATEWAY STOPPED: the gateway is not running and this site is NOT PROTECTED; start it: systemctl start edgeguard",
             Screen.TrimEnd(), StringComparison.Ordinal);
     }
@@ -108,7 +110,7 @@ public sealed partial class WalkTestVerbTests
     [Fact]
     public async Task A_walk_test_that_cannot_start_after_taking_the_lock_still_says_the_gateway_is_stopped()
     {
-        var code = await StartAsync(CancellationToken.None, WriteConfig(TwoPoints), services => services.AddSingleton<Core.Ports.IInputLines>(
+        var code = await StartAsync(CancellationToken.None, WriteConfig(HallPoints), services => services.AddSingleton<Core.Ports.IInputLines>(
             _ => throw new Hardware.HardwareException("Line 23 for 'panic-hall' is busy."))).WaitAsync(Patience);
 
         Assert.Equal(ExitCodes.Failure, code);
