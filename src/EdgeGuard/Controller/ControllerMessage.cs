@@ -52,6 +52,15 @@ internal sealed record OutputsApplied : ControllerMessage
     public static OutputsApplied Instance { get; } = new();
 }
 
+/// <summary>
+/// A safety-state save the loop stopped waiting for (it passed its deadline) has ended: the loop
+/// saves its latest state, unless that one was what the save wrote (SiteController.Persistence.cs).
+/// </summary>
+internal sealed record SafetySaveEnded : ControllerMessage
+{
+    public static SafetySaveEnded Instance { get; } = new();
+}
+
 /// <summary>A filter or site timer is due; <paramref name="Fired"/> is the timestamp (of the loop's <see cref="TimeProvider"/>) at which its callback ran.</summary>
 internal sealed record TimerMessage(long Fired) : ControllerMessage;
 

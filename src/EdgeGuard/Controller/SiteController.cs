@@ -11,8 +11,9 @@ namespace EdgeGuard.Controller;
 
 /// <summary>
 /// The one writer of site state. Timers, commands and busy-time edges enqueue into one channel;
-/// this loop filters, decides, persists the safety state, drives outputs and reports events, in
-/// that order, one message at a time. An edge reaching an idle controller is handled the same way
+/// this loop filters, decides, persists the safety state (waiting for the disk at most
+/// <see cref="SafetySaveDeadline"/>), drives outputs and reports events, in that order, one message
+/// at a time. An edge reaching an idle controller is handled the same way
 /// on its GPIO thread, under the loop's gate (SiteController.Inline.cs).
 /// </summary>
 public sealed partial class SiteController(
@@ -105,6 +106,9 @@ public sealed partial class SiteController(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var safety = store.Load();
+        // Before the first save (InputsSettled below). A save the loop gave up on wakes it when
+        // it ends, so the latest state is saved then.
+        _saver = new SafetyStateSaver(store, time, () => _channel.Writer.TryWrite(SafetySaveEnded.Instance));
         var now = Moment.From(time);
         _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
         var plan = OutputPlan.For(site, _state);
@@ -221,6 +225,7 @@ public sealed partial class SiteController(
         // the outputs too; the writers drain onto them first (docs/architecture.md, "Output write order").
         CloseOutputs();
         inputs.Dispose();
+        _saver?.Dispose();
         base.Dispose();
     }
 
@@ -292,6 +297,9 @@ public sealed partial class SiteController(
                 Interlocked.Exchange(ref _outputsAppliedQueued, 0);
                 ObserveOutputs(now, events);
                 break;
+            case SafetySaveEnded:
+                OnAbandonedSaveEnded(now, events);
+                break;
             case HeartbeatMessage { Answered: var answered }:
                 answered.TrySetResult();
                 break;
@@ -337,7 +345,7 @@ public sealed partial class SiteController(
         if (safety != _safety)
         {
             _safety = safety;
-            Persist(now, events, changed: true);
+            Persist(now, events, changed: true, SafetySaveDeadline);
         }
         else if (_safetyUnsaved && !_onEdgeThread && now.Monotonic >= _safetySaveRetryAt)
         {
@@ -345,7 +353,7 @@ public sealed partial class SiteController(
             // drives anything. Not sooner (a dying disk can take seconds per failed write, and every
             // decision on the loop would wait for it), and not on a GPIO thread (an fsync there
             // would hold up the driver's edge timestamps): the retry timer, on the loop, comes soon enough.
-            Persist(now, events, changed: false);
+            Persist(now, events, changed: false, SafetySaveDeadline);
         }
 
         _state = decision.State;

@@ -1,0 +1,215 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Controller;
+
+/// <summary>
+/// The one thread that calls <see cref="ISafetyStateStore.Save"/>. The controller hands it a state
+/// and waits for the save at most a deadline; a save that outlives its deadline (an fsync a dying
+/// SD card never answers) goes on here, alone: no second save starts until it ended, so two saves
+/// never race to the row and a hung disk is not handed one save per retry. When a save the
+/// controller gave up on ends, <c>ended</c> is called (from this thread) so the controller saves
+/// its latest state.
+/// </summary>
+/// <remarks>
+/// A dedicated thread, not the thread pool: a save must not wait for a pool thread to come free,
+/// and a hung one must not take a pool thread for good. The hop costs the saving decision two
+/// thread wake-ups (tens of microseconds), next to a commit that fsyncs (milliseconds on an SD
+/// card).
+/// </remarks>
+internal sealed class SafetyStateSaver : IDisposable
+{
+    /// <summary>
+    /// How often a waiting caller looks at its <see cref="TimeProvider"/>: the deadline is measured
+    /// on the controller's clock (a test's fake one included), which cannot wake a waiter by
+    /// itself.
+    /// </summary>
+    private static readonly TimeSpan ClockPoll = TimeSpan.FromMilliseconds(5);
+
+    private readonly ISafetyStateStore _store;
+    private readonly TimeProvider _time;
+    private readonly Action _ended;
+    // An object, not a Lock: the thread waits for work with Monitor.Wait on it.
+    private readonly object _gate = new();
+    private Attempt? _current;
+    private bool _disposed;
+
+    /// <param name="store">Where the safety state is saved.</param>
+    /// <param name="time">The clock deadlines are measured on.</param>
+    /// <param name="ended">Called when a save its caller stopped waiting for has ended.</param>
+    public SafetyStateSaver(ISafetyStateStore store, TimeProvider time, Action ended)
+    {
+        _store = store;
+        _time = time;
+        _ended = ended;
+        // Background: a save hung in the kernel must not keep the process from exiting.
+        new Thread(Run) { IsBackground = true, Name = "edgeguard-safety-save" }.Start();
+    }
+
+    /// <summary>
+    /// The last save that ended after its caller stopped waiting: its state, and null if it was
+    /// saved or why not. Null until one has; read by the controller when <c>ended</c> woke it.
+    /// </summary>
+    public (SafetyState State, Exception? Failure)? LastAbandoned { get; private set; }
+
+    /// <summary>
+    /// Saves <paramref name="state"/> unless a save is still running, and waits for it at most
+    /// <paramref name="deadline"/> on the clock.
+    /// </summary>
+    /// <param name="state">The state to save.</param>
+    /// <param name="turnWait">How long a save still running is waited for (zero: not at all).</param>
+    /// <param name="deadline">How long to wait in all, from this call, the turn included.</param>
+    /// <returns>
+    /// Null once the state is saved; else why not (the store's exception's message, or the deadline's).
+    /// </returns>
+    public string? Save(SafetyState state, TimeSpan turnWait, TimeSpan deadline)
+    {
+        var start = _time.GetTimestamp();
+        var running = Running();
+        if (running is not null && !WaitFor(running, start, turnWait < deadline ? turnWait : deadline))
+        {
+            return "the disk has not finished an earlier save of the safety state, which passed its deadline; "
+                + "this state is saved once that one ends";
+        }
+
+        var attempt = new Attempt(state);
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                // A failure like the disk's, not a throw: the controller reports it and goes on.
+                return "the gateway is shutting down; the safety state was not saved";
+            }
+
+            _current = attempt;
+            Monitor.PulseAll(_gate);
+        }
+
+        if (!WaitFor(attempt, start, deadline))
+        {
+            return $"the disk did not finish the save within {deadline.TotalMilliseconds:0} ms; "
+                + "outputs were driven without it, and the latest state is saved once that save ends";
+        }
+
+        return attempt.Failure?.Message;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            // Wakes the thread to leave; not joined: a save hung in the kernel may never return.
+            _disposed = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private Attempt? Running()
+    {
+        lock (_gate)
+        {
+            return _current is { Ended: false } current ? current : null;
+        }
+    }
+
+    // True when the attempt ended before wait had passed since start; else marks it abandoned (so
+    // its end is reported through _ended), unless it ended meanwhile.
+    private bool WaitFor(Attempt attempt, long start, TimeSpan wait)
+    {
+        while (!attempt.Done.Task.IsCompleted)
+        {
+            if (_time.GetElapsedTime(start) >= wait)
+            {
+                lock (_gate)
+                {
+                    if (attempt.Ended)
+                    {
+                        return true;
+                    }
+
+                    attempt.Abandoned = true;
+                    return false;
+                }
+            }
+
+            attempt.Done.Task.Wait(ClockPoll);
+        }
+
+        return true;
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            Attempt attempt;
+            lock (_gate)
+            {
+                while (!_disposed && _current is not { Ended: false, Started: false })
+                {
+                    Monitor.Wait(_gate);
+                }
+
+                if (_disposed)
+                {
+                    return;
+                }
+
+                attempt = _current!;
+                attempt.Started = true;
+            }
+
+            Exception? failure = null;
+            try
+            {
+                _store.Save(attempt.State);
+            }
+#pragma warning disable CA1031 // Handed to the controller, which reports it and tries again.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failure = ex;
+            }
+
+            bool abandoned;
+            lock (_gate)
+            {
+                attempt.Failure = failure;
+                attempt.Ended = true;
+                abandoned = attempt.Abandoned;
+                if (abandoned)
+                {
+                    LastAbandoned = (attempt.State, failure);
+                }
+            }
+
+            attempt.Done.TrySetResult();
+            if (abandoned)
+            {
+                _ended();
+            }
+        }
+    }
+
+    /// <summary>One save handed to the thread; Started, Ended and Abandoned change under the gate.</summary>
+    private sealed class Attempt(SafetyState state)
+    {
+        public SafetyState State { get; } = state;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Exception? Failure { get; set; }
+
+        public bool Started { get; set; }
+
+        public bool Ended { get; set; }
+
+        public bool Abandoned { get; set; }
+    }
+}

@@ -1,0 +1,73 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Tests.Controller;
+
+/// <summary>
+/// A safety-state store whose saves, while <see cref="Hold"/> is set, block on a gate the test
+/// opens, as an fsync on a dying SD card that does not return. Counts the saves started, the most
+/// running at once, and keeps each state in the order its save ended.
+/// </summary>
+internal sealed class GatedStore : ISafetyStateStore
+{
+    private readonly Lock _lock = new();
+    private readonly List<SafetyState> _saved = [];
+    private int _inside;
+    private int _started;
+    private int _mostInside;
+    private volatile bool _hold;
+
+    /// <summary>Saves that start while this is set wait for <see cref="Gate"/>.</summary>
+    public bool Hold { get => _hold; set => _hold = value; }
+
+    /// <summary>Set once a held save has started (it is then blocked on the gate).</summary>
+    public ManualResetEventSlim HeldSaveStarted { get; } = new();
+
+    /// <summary>Opens the gate for every held save, those to come included.</summary>
+    public ManualResetEventSlim Gate { get; } = new();
+
+    /// <summary>Released once per save that ended.</summary>
+    public SemaphoreSlim Ended { get; } = new(0);
+
+    public int Started => Volatile.Read(ref _started);
+
+    public int MostInside => Volatile.Read(ref _mostInside);
+
+    /// <summary>The states saved, in the order their saves ended.</summary>
+    public IReadOnlyList<SafetyState> Saved
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _saved];
+            }
+        }
+    }
+
+    public SafetyState Load() => SafetyState.Initial;
+
+    public void Save(SafetyState state)
+    {
+        lock (_lock)
+        {
+            _inside++;
+            _started++;
+            _mostInside = Math.Max(_mostInside, _inside);
+        }
+
+        if (Hold)
+        {
+            HeldSaveStarted.Set();
+            Gate.Wait(TimeSpan.FromSeconds(60));
+        }
+
+        lock (_lock)
+        {
+            _inside--;
+            _saved.Add(state);
+        }
+
+        Ended.Release();
+    }
+}
