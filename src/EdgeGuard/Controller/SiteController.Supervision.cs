@@ -11,6 +11,9 @@ public sealed partial class SiteController
 {
     private readonly Dictionary<string, PointSupervisor> _supervisors = new(StringComparer.Ordinal);
 
+    /// <summary>True after a failed message until every point's filtered level reached the decider.</summary>
+    private bool _pointsOutOfStep;
+
     /// <summary>Ids of the points whose changes are withheld from the decider; replaced, never mutated.</summary>
     private string[] _suppressed = [];
 
@@ -68,17 +71,72 @@ public sealed partial class SiteController
     {
         foreach (var supervisor in _supervisors.Values)
         {
-            var wasSuppressed = supervisor.Suppressed;
-            if (supervisor.Tick(now, events) is { } settled)
+            try
             {
-                RefreshSuppressed();
-                // The decider ignores a "change" to the state it already has, so a point that settled
-                // where it was when suppression began raises nothing more than fault.chatter-restored.
-                Apply(new PointChanged(supervisor.Point.Id, settled), now, events);
+                var wasSuppressed = supervisor.Suppressed;
+                if (supervisor.Tick(now, events) is { } settled)
+                {
+                    RefreshSuppressed();
+                    // The decider ignores a "change" to the state it already has, so a point that settled
+                    // where it was when suppression began raises nothing more than fault.chatter-restored.
+                    Apply(new PointChanged(supervisor.Point.Id, settled), now, events);
+                }
+                else if (supervisor.Suppressed != wasSuppressed)
+                {
+                    RefreshSuppressed();
+                }
             }
-            else if (supervisor.Suppressed != wasSuppressed)
+#pragma warning disable CA1031 // As for the filters (OnTimer): one point's failure must not hold up the others.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                RefreshSuppressed();
+                OnPointFault(ex);
+            }
+        }
+    }
+
+    /// <summary>A point's change failed half way: logged, and its point put in step after the message.</summary>
+    private void OnPointFault(Exception ex)
+    {
+        LogLoopFault(ex, nameof(TimerMessage));
+        _pointsOutOfStep = true;
+    }
+
+    /// <summary>
+    /// After a message whose handling threw: a filter or supervisor moved before the decision that
+    /// failed, so the decider never took that change, and no later edge or tick repeats it (the
+    /// filter has it already). Every point whose filtered level differs from the decider's is
+    /// applied again as a change, except a suppressed one (its changes are withheld on purpose).
+    /// </summary>
+    private void ResyncPoints(Moment now, List<DomainEvent> events)
+    {
+        if (_onEdgeThread)
+        {
+            // Left to the loop, next: a change applied again may have to be saved first, and only one
+            // decision can wait for the loop (_deferred). The wake-up makes the next edges queue too.
+            _channel.Writer.TryWrite(WakeMessage.Instance);
+            return;
+        }
+
+        _pointsOutOfStep = false;
+        foreach (var filter in _filters.Values)
+        {
+            var id = filter.Point.Id;
+            if (filter.Active == _state.IsActive(id) || (_supervisors.TryGetValue(id, out var supervisor) && supervisor.Suppressed))
+            {
+                continue;
+            }
+
+            try
+            {
+                Apply(new PointChanged(id, filter.Active), now, events);
+            }
+#pragma warning disable CA1031 // Logged; tried again after the next message.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogLoopFault(ex, nameof(PointChanged));
+                _pointsOutOfStep = true;
             }
         }
     }

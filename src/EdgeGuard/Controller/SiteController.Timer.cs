@@ -17,6 +17,46 @@ public sealed partial class SiteController
 
     private readonly PointDeadlines _pointDeadlines = new(site.Points);
 
+    /// <summary>
+    /// A timer pass: every filter and supervisor that is due, then the decider's deadlines. Filters
+    /// tick at the moment the timer fired, not when a backlogged loop got to it: edges queued ahead
+    /// of this message are earlier and those behind it later, so each level is judged by how long
+    /// it really held (PointFilter decides from those times).
+    /// </summary>
+    private void OnTimer(long fired, Moment now, List<DomainEvent> events)
+    {
+        var firedAt = Moment.MonotonicOf(time, fired);
+        try
+        {
+            foreach (var pending in _filters.Values)
+            {
+                // Each point on its own: a decision that throws for one must not leave the others'
+                // due changes, the supervisors and the decider's deadlines for another turn.
+                try
+                {
+                    if (pending.Tick(firedAt) is { } ticked)
+                    {
+                        OnFilteredChange(pending, ticked, now, events);
+                    }
+                }
+#pragma warning disable CA1031 // Logged; the point is put in step after this message (ResyncPoints).
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    OnPointFault(ex);
+                }
+            }
+
+            TickSupervisors(now, events);
+        }
+        finally
+        {
+            RefreshDeadlines();
+        }
+
+        Apply(TimerTick.Instance, now, events);
+    }
+
     /// <summary>Records one point's deadlines after its filter or supervisor may have changed.</summary>
     private void RefreshDeadline(PointFilter filter) =>
         _pointDeadlines.Set(

@@ -192,6 +192,13 @@ public sealed partial class SiteController(
 #pragma warning restore CA1031
         {
             LogLoopFault(ex, message.GetType().Name);
+            // A filter or supervisor may have moved for a change the decider never took.
+            _pointsOutOfStep = true;
+        }
+
+        if (_pointsOutOfStep)
+        {
+            ResyncPoints(now, events);
         }
 
         Report(events);
@@ -304,35 +311,20 @@ public sealed partial class SiteController(
                 answered.TrySetResult();
                 break;
             case TimerMessage { Fired: var fired }:
-                // Filters tick at the moment the timer fired, not when a backlogged loop got to it:
-                // edges queued ahead of this message are earlier and those behind it later, so each
-                // level is judged by how long it really held (PointFilter decides from those times).
-                var firedAt = Moment.MonotonicOf(time, fired);
-                try
-                {
-                    foreach (var pending in _filters.Values)
-                    {
-                        if (pending.Tick(firedAt) is { } ticked)
-                        {
-                            OnFilteredChange(pending, ticked, now, events);
-                        }
-                    }
-
-                    TickSupervisors(now, events);
-                }
-                finally
-                {
-                    RefreshDeadlines();
-                }
-
-                Apply(TimerTick.Instance, now, events);
+                OnTimer(fired, now, events);
                 break;
         }
     }
 
+    /// <summary>
+    /// <see cref="SiteDecider.Decide"/>; a test replaces it to make a decision throw, as a bug in
+    /// the decider would (FailedDecisionTests).
+    /// </summary>
+    internal Func<SiteDefinition, SiteState, SiteInput, Moment, Decision> Decider { get; set; } = SiteDecider.Decide;
+
     private void Apply(SiteInput input, Moment now, List<DomainEvent> events)
     {
-        var decision = SiteDecider.Decide(site, _state, input, now);
+        var decision = Decider(site, _state, input, now);
         // Built once per decision and kept: the previous state's is the one compared against. Not
         // built at all when nothing it is made of changed (most decisions), as _safety is _state's.
         var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
