@@ -27,7 +27,11 @@ public sealed class ThrowingDecisionTests : IAsyncDisposable
             new("panic", PointKind.PanicButton, 2, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a"),
         ],
         [new("lock", OutputKind.Lock, LockLine, ActiveHigh: true, "a", LockFailMode.FailSafe, Egress: true)],
-        new LockdownPolicy([], TimeSpan.FromSeconds(30), []));
+        new LockdownPolicy([], TimeSpan.FromSeconds(30), []))
+    {
+        // A door contact's fourth change within 10 s is chatter: withheld until it settles.
+        Supervision = new SupervisionPolicy(4, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
+    };
 
     private readonly GatedStore _store = new();
     private readonly ControllerHarness _h;
@@ -77,6 +81,34 @@ public sealed class ThrowingDecisionTests : IAsyncDisposable
         Assert.Contains("gate", activated);
         Assert.True(_h.Controller.Snapshot!.State.IsActive("gate"), "the decider never took the gate's change");
         Assert.True(_h.Controller.Snapshot!.State.IsActive("window"), "the window's change waited for another pass");
+    }
+
+    [Fact]
+    public async Task A_chattering_point_whose_changes_are_withheld_is_not_applied_again_after_a_failed_message()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        foreach (var active in new[] { true, false, true, false, true, false })
+        {
+            _h.Set("door", active);
+            _h.Time.Advance(TimeSpan.FromMilliseconds(100));
+            await _h.SettleAsync();
+        }
+
+        Assert.Equal(["door"], _h.Controller.Snapshot!.SuppressedPoints);
+        Assert.True(_h.Controller.Current!.IsActive("door"), "the decider keeps the last change it saw, the 3rd");
+
+        // Another point's decision throws: the door's filter differs from the decider on purpose.
+        var reported = _h.Events.Events.Count;
+        ThrowOnceFor("gate");
+        _h.Set("gate", true);
+        _h.Time.Advance(TimeSpan.FromMilliseconds(30)); // past its debounce
+        await _h.SettleAsync();
+
+        Assert.Equal(1, Volatile.Read(ref _thrown));
+        Assert.True(_h.Controller.Current!.IsActive("gate"), "the decider never took the gate's change");
+        Assert.True(_h.Controller.Current!.IsActive("door"), "a withheld change of a chattering door was applied");
+        Assert.DoesNotContain(_h.Events.Events.Skip(reported), e => e.Point == "door");
     }
 
     // The decider throws on its first decision of a change of point, and decides as ever after.
