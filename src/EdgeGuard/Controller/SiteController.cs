@@ -12,9 +12,9 @@ namespace EdgeGuard.Controller;
 /// <summary>
 /// The one writer of site state. Timers, commands and busy-time edges enqueue into one channel;
 /// this loop filters, decides, persists the safety state (waiting for the disk at most
-/// <see cref="SafetySaveDeadline"/>), drives outputs and reports events, in that order, one message
-/// at a time. An edge reaching an idle controller is handled the same way
-/// on its GPIO thread, under the loop's gate (SiteController.Inline.cs).
+/// <see cref="SafetySaveDeadline"/>), drives outputs and reports events, in that order, one
+/// message at a time. An edge reaching an idle controller is handled the same way on its GPIO
+/// thread, under the loop's gate (SiteController.Inline.cs).
 /// </summary>
 public sealed partial class SiteController(
     SiteDefinition site,
@@ -318,7 +318,7 @@ public sealed partial class SiteController(
 
     /// <summary>
     /// <see cref="SiteDecider.Decide"/>; a test replaces it to make a decision throw, as a bug in
-    /// the decider would (FailedDecisionTests).
+    /// the decider would (ThrowingDecisionTests).
     /// </summary>
     internal Func<SiteDefinition, SiteState, SiteInput, Moment, Decision> Decider { get; set; } = SiteDecider.Decide;
 
