@@ -297,6 +297,11 @@ public static partial class EventDataWriter
                 writer.WriteString("reason", e.Reason);
                 return (null, null, true);
 
+            case StateDeliveryFault e:
+                writer.WriteString("topic", e.Topic);
+                writer.WriteString("reason", e.Reason);
+                return (null, null, true);
+
             case BrokerFault e:
                 writer.WriteString("reason", e.Reason);
                 return (null, null, true);

@@ -173,6 +173,7 @@ public sealed class EventDataWriterTests
         var full = EventDataWriter.Describe(new JournalFull(At, 1_000_000, "limit reached"));
         var recovered = EventDataWriter.Describe(new JournalRecovered(At, 42));
         var delivery = EventDataWriter.Describe(new DeliveryFault(At, 9_007_199_254_740_993, "broker refused: quota"));
+        var state = EventDataWriter.Describe(new StateDeliveryFault(At, "edgeguard/v1/s/g/state/lockdown", "NotAuthorized (135)"));
 
         AssertData(notPersisted.DataJson, ("reason", "disk I/O error"));
         Assert.Null(notPersisted.Point);
@@ -182,6 +183,8 @@ public sealed class EventDataWriterTests
         AssertData(recovered.DataJson, ("dropped", 42L));
         // 64-bit numbers are written exactly, beyond what a double holds.
         AssertData(delivery.DataJson, ("seq", 9_007_199_254_740_993L), ("reason", "broker refused: quota"));
+        AssertData(state.DataJson, ("topic", "edgeguard/v1/s/g/state/lockdown"), ("reason", "NotAuthorized (135)"));
+        Assert.Null(state.Point);
     }
 
     [Fact]

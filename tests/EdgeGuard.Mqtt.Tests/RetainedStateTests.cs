@@ -22,7 +22,8 @@ public sealed class RetainedStateTests(ITestOutputHelper output)
 
         await harness.StartAndCatchUpAsync();
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/state/#", "office-late", persistent: false);
-        await Eventually.TrueAsync(() => office.Receipts.Count == 3, Patience, "three retained state messages");
+        await Eventually.TrueAsync(() => office.Receipts.Count == 4, Patience, "three retained state messages and state/delivery");
+        Assert.Equal("ok", Assert.Single(office.On(Root + "/state/delivery")).Json.GetProperty("status").GetString());
 
         var lockdown = Assert.Single(office.On(Root + "/state/lockdown")).Json;
         Assert.Equal("lockdown", lockdown.GetProperty("mode").GetString());
@@ -115,7 +116,11 @@ public sealed class RetainedStateTests(ITestOutputHelper output)
 
         harness.State.Current = State(SiteMode.Normal, ("door-lobby", false));
 
-        await Eventually.TrueAsync(() => office.Receipts.Count == 2, Patience, "lockdown and point state once boot completed");
+        // state/delivery does not wait for the site's state: it is about the broker.
+        await Eventually.TrueAsync(() => office.Receipts.Count == 3, Patience, "lockdown and point state once boot completed");
+        Assert.Equal("ok", Assert.Single(office.On(Root + "/state/delivery")).Json.GetProperty("status").GetString());
+        Assert.Single(office.On(Root + "/state/lockdown"));
+        Assert.Single(office.On(Root + "/state/points/door-lobby"));
         Assert.Equal(1, harness.Publisher.Connects);
     }
 }

@@ -190,7 +190,8 @@ public sealed class StateResyncTests(ITestOutputHelper output)
         Assert.Equal(0, harness.Publisher.StateResyncs);
         await using (var late = await TestSubscriber.ConnectAsync(broker.Port, Root + "/state/#", "office-late", persistent: false))
         {
-            await Eventually.TrueAsync(() => late.Receipts.Count == 3, Patience, "three retained states");
+            await Eventually.TrueAsync(() => late.Receipts.Count == 4, Patience, "three retained states and state/delivery");
+            Assert.Equal("ok", Assert.Single(late.On(Root + "/state/delivery")).Json.GetProperty("status").GetString());
             Assert.Equal("lockdown", Assert.Single(late.On(Root + "/state/lockdown")).Json.GetProperty("mode").GetString());
             Assert.True(Assert.Single(late.On(Root + "/state/points/door-a")).Json.GetProperty("active").GetBoolean());
             Assert.False(Assert.Single(late.On(Root + "/state/points/panic-1")).Json.GetProperty("active").GetBoolean());

@@ -32,7 +32,7 @@ bad() {
 count_messages() { cat "$@" | grep -cv -e '^#' -e '^[[:space:]]*$' || true; }
 
 # --- 1. the AsyncAPI document -------------------------------------------------------------
-if ./run.sh >"$tmp/out" 2>&1 && [ "$(tail -n 1 "$tmp/out")" = "asyncapi: valid, 6 channels, 6 operations" ]; then
+if ./run.sh >"$tmp/out" 2>&1 && [ "$(tail -n 1 "$tmp/out")" = "asyncapi: valid, 7 channels, 7 operations" ]; then
   ok "asyncapi document is valid: $(tail -n 2 "$tmp/out" | head -n 1)"
 else
   bad "asyncapi document is valid" "$tmp/out"

@@ -204,7 +204,7 @@ const unknownTypes = new Map();
 function validate(msg) {
   if (msg.error && msg.topic === undefined) return [msg.error];
   const t = classifyTopic(msg.topic);
-  if (!t) return [`topic is not part of the contract (edgeguard/v1/{site}/{gateway}/availability|events|state/lockdown|state/points/{point}|commands|command-results)`];
+  if (!t) return [`topic is not part of the contract (edgeguard/v1/{site}/{gateway}/availability|events|state/lockdown|state/delivery|state/points/{point}|commands|command-results)`];
   if (msg.error) return [msg.error];
   if (msg.payload === null) return ['empty payload (deleting a retained message is not part of the contract)'];
 

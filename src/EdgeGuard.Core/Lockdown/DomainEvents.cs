@@ -233,6 +233,17 @@ public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) :
 }
 
 /// <summary>
+/// The broker refused a retained state message (<see cref="Topic"/>, e.g. its <c>state/lockdown</c>):
+/// what the office reads there may be stale. The gateway sends it again with backoff until the
+/// broker takes it; raised once per topic until then.
+/// </summary>
+public sealed record StateDeliveryFault(DateTimeOffset At, string Topic, string Reason) : DomainEvent(At)
+{
+    public override string Type => "fault.state-delivery";
+    public override Severity Severity => Severity.Alarm;
+}
+
+/// <summary>
 /// The office broker will not take the gateway's events: it refused the connection (a CONNACK other
 /// than success: bad credentials, not authorised, banned, quota), closed it with a reason code (a
 /// DISCONNECT such as administrative action or session taken over), or TLS failed (the pinned check

@@ -11,7 +11,7 @@ namespace EdgeGuard.Mqtt.Contract;
 /// trim- and AOT-safe). Field order is fixed and documented in the README; every timestamp has the
 /// one form <c>2026-11-23T19:00:00.123Z</c> (UTC, milliseconds), so timestamps sort as strings.
 /// </summary>
-public static class Payloads
+public static partial class Payloads
 {
     /// <summary>Schema version written as <c>v</c> in every JSON payload.</summary>
     public const int Version = 1;

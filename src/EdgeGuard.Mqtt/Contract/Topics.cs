@@ -29,6 +29,7 @@ public sealed class Topics
         Availability = Root + "/availability";
         Events = Root + "/events";
         LockdownState = Root + "/state/lockdown";
+        DeliveryState = Root + "/state/delivery";
         PointStatePrefix = Root + "/state/points/";
         Commands = Root + "/commands";
         CommandResults = Root + "/command-results";
@@ -57,6 +58,9 @@ public sealed class Topics
 
     /// <summary><c>{root}/state/lockdown</c>: current safety mode, QoS 1, retained.</summary>
     public string LockdownState { get; }
+
+    /// <summary><c>{root}/state/delivery</c>: whether the broker refuses the event at the head, QoS 1, retained.</summary>
+    public string DeliveryState { get; }
 
     /// <summary><c>{root}/state/points/</c>: prefix of the per-point state topics.</summary>
     public string PointStatePrefix { get; }

@@ -6,21 +6,35 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// <summary>
 /// Reports a refused event as one <see cref="DeliveryFault"/> per episode: the first refusal of a
 /// sequence number (or a new reason for it) is reported; retries of the same refusal, across
-/// reconnects too, are not. The episode ends when that record is delivered.
+/// reconnects too, are not. The episode ends when that record is delivered. Shared by the sessions
+/// of one publisher, it is also what <c>state/delivery</c> shows (<see cref="Status"/>) and which
+/// record is withheld (<see cref="Withhold"/>): both must outlive a reconnect.
 /// </summary>
 internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private long _seq;
     private string? _reason;
+    private DateTimeOffset _since;
+    private long _withheldSeq;
+    private string? _withheldReason;
+    private readonly HashSet<string> _refusedStateTopics = new(StringComparer.Ordinal);
+    private int _stateEpisodes;
     private long _reported;
     private long _refusals;
+    private long _withheld;
 
     /// <summary>How many faults were reported.</summary>
     public long Reported => Interlocked.Read(ref _reported);
 
     /// <summary>Every refused publish of an event, retries included.</summary>
     public long Refusals => Interlocked.Read(ref _refusals);
+
+    /// <summary>Retained state topics the broker refuses now (an episode each, until one is taken).</summary>
+    public int StateEpisodes => Volatile.Read(ref _stateEpisodes);
+
+    /// <summary>Events published as a withheld stub in place of themselves, since start.</summary>
+    public long Withheld => Interlocked.Read(ref _withheld);
 
     /// <summary>Whether an episode is open (a record is being refused).</summary>
     public bool InEpisode
@@ -34,10 +48,23 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
         }
     }
 
+    /// <summary>What <c>state/delivery</c> shows: the open episode, or <see cref="DeliveryStatus.Ok"/>.</summary>
+    public DeliveryStatus Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _reason is null ? DeliveryStatus.Ok : new DeliveryStatus(_seq, _reason, _since);
+            }
+        }
+    }
+
     /// <summary>Records a refusal; returns true when it opened a new episode and was reported.</summary>
     public bool Refused(long seq, string reason)
     {
         Interlocked.Increment(ref _refusals);
+        var now = time.GetUtcNow();
         lock (_gate)
         {
             if (seq == _seq && string.Equals(reason, _reason, StringComparison.Ordinal))
@@ -45,13 +72,50 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
                 return false;
             }
 
+            // A new reason for the same record keeps its start: the office learns how long the
+            // head has been stuck, not how long this reason has been given.
+            if (seq != _seq || _reason is null)
+            {
+                _since = now;
+            }
+
             _seq = seq;
             _reason = reason;
         }
 
         Interlocked.Increment(ref _reported);
-        sink.Publish([new DeliveryFault(time.GetUtcNow(), seq, reason)]);
+        sink.Publish([new DeliveryFault(now, seq, reason)]);
         return true;
+    }
+
+    /// <summary>
+    /// From now on <paramref name="seq"/> is published as a stub that says it was withheld and why
+    /// (<paramref name="reason"/>), until it is delivered: the broker refused it for what it is.
+    /// </summary>
+    public void Withhold(long seq, string reason)
+    {
+        lock (_gate)
+        {
+            _withheldReason = reason;
+            Volatile.Write(ref _withheldSeq, seq);
+        }
+
+        Interlocked.Increment(ref _withheld);
+    }
+
+    /// <summary>Why <paramref name="seq"/> is withheld; null when it is sent whole.</summary>
+    public string? WithheldReason(long seq)
+    {
+        // Asked for every event sent: no lock unless this seq is the one withheld.
+        if (Volatile.Read(ref _withheldSeq) != seq)
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            return seq == _withheldSeq ? _withheldReason : null;
+        }
     }
 
     /// <summary>Closes the episode once the refused record (or a later one) is delivered.</summary>
@@ -64,6 +128,58 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
                 _reason = null;
                 _seq = 0;
             }
+
+            if (_withheldReason is not null && seq >= _withheldSeq)
+            {
+                Volatile.Write(ref _withheldSeq, 0);
+                _withheldReason = null;
+            }
         }
     }
+
+    /// <summary>
+    /// Records a refused retained state message; reports a <see cref="StateDeliveryFault"/> and
+    /// returns true when it opened an episode for <paramref name="topic"/> (once per topic, until
+    /// the broker takes one of its messages).
+    /// </summary>
+    public bool StateRefused(string topic, string reason)
+    {
+        lock (_gate)
+        {
+            if (!_refusedStateTopics.Add(topic))
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _stateEpisodes, _refusedStateTopics.Count);
+        }
+
+        sink.Publish([new StateDeliveryFault(time.GetUtcNow(), topic, reason)]);
+        return true;
+    }
+
+    /// <summary>Ends <paramref name="topic"/>'s episode, if any: the broker took a message of it.</summary>
+    public void StateDelivered(string topic)
+    {
+        lock (_gate)
+        {
+            if (_refusedStateTopics.Remove(topic))
+            {
+                Volatile.Write(ref _stateEpisodes, _refusedStateTopics.Count);
+            }
+        }
+    }
+}
+
+/// <summary>What <c>{root}/state/delivery</c> shows.</summary>
+/// <param name="Seq">The refused event at the head of the outbox; 0 when delivery flows.</param>
+/// <param name="Reason">Why the broker refused it; null when delivery flows.</param>
+/// <param name="Since">When the broker first refused it.</param>
+internal readonly record struct DeliveryStatus(long Seq, string? Reason, DateTimeOffset Since)
+{
+    /// <summary>Delivery flows: no event is refused.</summary>
+    public static DeliveryStatus Ok => default;
+
+    /// <summary>Whether an event is refused.</summary>
+    public bool IsRefused => Reason is not null;
 }

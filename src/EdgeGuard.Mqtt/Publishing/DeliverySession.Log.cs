@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of a delivery session (event ids 310-313, 316-317).
+// Source-generated log messages of a delivery session (event ids 310-313, 316-317, 340, 345).
 internal sealed partial class DeliverySession
 {
     [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) not delivered, {Reason}. It stays in the outbox and is retried with backoff; nothing after it is delivered meanwhile")]
@@ -10,6 +10,10 @@ internal sealed partial class DeliverySession
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "The broker refused retained state {What}: {Reason}")]
     private partial void LogStateRefused(string what, string reason);
+
+    [LoggerMessage(EventId = 345, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) withheld, {Reason} again when sent alone: it can never be delivered as it is, so a stub that says so goes in its place and delivery moves on (the journal keeps the full record)")]
+    private partial void LogWithheld(long seq, string type, string reason);
+
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) has data that is not a JSON object; published with data {{}} (the journal keeps the original)")]
     private partial void LogDataNotAnObject(long seq, string type);

@@ -95,6 +95,11 @@ internal sealed partial class DeliverySession
         }
 
         shownByAll = false;
+        if (StateRetryNotDue(_topics.LockdownState))
+        {
+            return false; // refused: sent again once its backoff has passed
+        }
+
         if (_lockdownSuspect is not null && _lockdownSuspect.AsSpan().SequenceEqual(now))
         {
             _lockdownSuspect = null;
@@ -121,7 +126,7 @@ internal sealed partial class DeliverySession
     /// </summary>
     private void CheckLockdownDuringReplay()
     {
-        if (_pendingLockdown || _state.Current is not { } current)
+        if (_pendingLockdown || _state.Current is not { } current || StateRetryNotDue(_topics.LockdownState))
         {
             return;
         }
@@ -165,9 +170,9 @@ internal sealed partial class DeliverySession
 
             // Due already: a state publish the refusal abandoned (RequeueState), sent again as it was.
             var changed = !LockdownShows(current, out _);
-            if (!changed && !_pendingLockdown)
+            if ((!changed || StateRetryNotDue(_topics.LockdownState)) && !_pendingLockdown)
             {
-                continue;
+                continue; // nothing to show, or refused and its backoff not passed yet
             }
 
             if (_window.IsFull)
@@ -205,6 +210,11 @@ internal sealed partial class DeliverySession
             }
 
             shownByAll = false;
+            if (PointRetryNotDue(point))
+            {
+                continue; // refused: sent again once its backoff has passed
+            }
+
             if (_pointSuspects.TryGetValue(point, out var suspect) && suspect == shown)
             {
                 RefreshPoint(point); // coalesced as after an event: at most once per StateRefreshInterval

@@ -18,7 +18,8 @@ internal sealed partial class DeliverySession
     // Points whose refresh waits for its interval, and each point's last publish: when, and what it
     // showed (what the state check compares, DeliverySession.Resync.cs).
     private readonly SortedSet<string> _deferredPoints = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (long At, PointShown Shown)> _pointPublished = new(StringComparer.Ordinal);
+    // (Shown null: forgotten, its publish refused: DeliverySession.Refusals.cs.)
+    private readonly Dictionary<string, (long At, PointShown? Shown)> _pointPublished = new(StringComparer.Ordinal);
 
     /// <summary>After an event is acknowledged, marks the state topic it changed as due.</summary>
     private void RefreshStateAfter(JournalRecord record)
@@ -30,6 +31,7 @@ internal sealed partial class DeliverySession
         else if (string.Equals(record.Type, "gateway.rebirth", StringComparison.Ordinal))
         {
             MarkAllStateDirty(); // the office asked for everything again, in order after this event
+            _pendingDelivery = true;
         }
         else if (string.Equals(record.Type, "gateway.started", StringComparison.Ordinal) || ChangesLockdownTopic(record.Type))
         {
@@ -141,6 +143,12 @@ internal sealed partial class DeliverySession
 
     private void PublishState(InFlightKind kind, string? point)
     {
+        if (kind == InFlightKind.DeliveryState)
+        {
+            PublishDeliveryState(); // from the delivery episode, not the site's state
+            return;
+        }
+
         var current = _state.Current;
         if (current is null)
         {
@@ -186,6 +194,13 @@ internal sealed partial class DeliverySession
             return true;
         }
 
+        if (_pendingDelivery)
+        {
+            _pendingDelivery = false;
+            (kind, point) = (InFlightKind.DeliveryState, null);
+            return true;
+        }
+
         if (_pendingPoints.Count > 0)
         {
             var first = _pendingPoints.Min!;
@@ -203,6 +218,10 @@ internal sealed partial class DeliverySession
         if (state.Kind == InFlightKind.LockdownState)
         {
             _pendingLockdown = true;
+        }
+        else if (state.Kind == InFlightKind.DeliveryState)
+        {
+            _pendingDelivery = true;
         }
         else if (state.Point is { } point)
         {

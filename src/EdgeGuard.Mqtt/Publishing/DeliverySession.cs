@@ -89,6 +89,7 @@ internal sealed partial class DeliverySession
     public Task RepublishStateAsync(CancellationToken cancellationToken)
     {
         _lockdownAheadOfReplay = false;
+        _pendingDelivery = true;
         MarkAllStateDirty();
         return PumpAsync(_sent, live: false, cancellationToken);
     }
@@ -115,7 +116,7 @@ internal sealed partial class DeliverySession
                 }
 
                 _window.Dequeue();
-                OnAcknowledged(head);
+                Settled(head, result);
             }
         }
         finally
@@ -231,7 +232,11 @@ internal sealed partial class DeliverySession
     private void PublishEvent(JournalRecord record)
     {
         var replayed = record.Seq <= _replayThrough || record.Seq <= HighestSent;
-        var payload = Payloads.Event(record, _topics, replayed, out var dataEmbedded);
+        var withheld = _faults.WithheldReason(record.Seq);
+        var dataEmbedded = true;
+        var payload = withheld is null
+            ? Payloads.Event(record, _topics, replayed, out dataEmbedded)
+            : Payloads.WithheldEvent(record, _topics, replayed, withheld);
         if (!dataEmbedded)
         {
             LogDataNotAnObject(record.Seq, record.Type);
@@ -277,19 +282,14 @@ internal sealed partial class DeliverySession
 
         if (head.Kind != InFlightKind.Event || IsSuccess(result))
         {
-            if (head.Kind != InFlightKind.Event && !IsSuccess(result))
-            {
-                LogStateRefused(Describe(head), Describe(result));
-            }
-
             _window.Dequeue();
-            OnAcknowledged(head);
+            Settled(head, result);
             // Everything behind the head that has already succeeded joins the prefix now.
             while (_window.TryPeek(out var next) && next.Ack.IsCompletedSuccessfully
                 && (next.Kind != InFlightKind.Event || IsSuccess(next.Ack.Result)))
             {
                 _window.Dequeue();
-                OnAcknowledged(next);
+                Settled(next, next.Ack.Result);
             }
 
             FlushCursor(force: false);
@@ -299,10 +299,24 @@ internal sealed partial class DeliverySession
         await OnRefusedAsync(head.Record!, result, cancellationToken).ConfigureAwait(false);
     }
 
+    // An event here is acknowledged; retained state may have been refused (and is not held back).
+    private void Settled(InFlight entry, MqttClientPublishResult result)
+    {
+        if (entry.Kind != InFlightKind.Event && !IsSuccess(result))
+        {
+            OnStateRefused(entry, result);
+        }
+        else
+        {
+            OnAcknowledged(entry);
+        }
+    }
+
     private void OnAcknowledged(InFlight entry)
     {
         if (entry.Kind != InFlightKind.Event)
         {
+            OnStateAcknowledged(entry);
             return;
         }
 
@@ -316,39 +330,15 @@ internal sealed partial class DeliverySession
         _refusals = 0;
         _retryingRefused = false;
         _faults.Delivered(record.Seq);
+        if (_deliveryShown is { IsRefused: true })
+        {
+            DeliveryStateChanged(); // the refused head (or its stub) is through: ok
+        }
+
         if (_refreshStateAfterDelivery)
         {
             RefreshStateAfter(record);
         }
-    }
-
-    private async Task OnRefusedAsync(JournalRecord record, MqttClientPublishResult result, CancellationToken cancellationToken)
-    {
-        var reason = "broker refused the event: " + Describe(result);
-        if (_faults.Refused(record.Seq, reason))
-        {
-            LogRefused(record.Seq, record.Type, reason);
-        }
-
-        // A broker that answers an event has let the gateway in: a broker fault before this ends
-        // here, though the refused event holds the catch-up back. From now on it is this event's
-        // fault. An acknowledged event ends nothing: a broker that cuts the gateway off in the
-        // middle of every replay (message rate too high) keeps one episode open.
-        _brokerFaults.Restored();
-
-        // Records behind the refused one are sent again after it: order is never given up.
-        foreach (var state in _window.Abandon())
-        {
-            RequeueState(state);
-        }
-
-        FlushCursor(force: true);
-        _buffer = [];
-        _bufferIndex = 0;
-        _sent = _acked;
-        _retryingRefused = true;
-        var delay = ReconnectBackoff.Delay(_refusals++, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
-        await WaitOutRefusalAsync(delay, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -369,6 +359,7 @@ internal sealed partial class DeliverySession
     {
         InFlightKind.Event => $"event seq {entry.Record!.Seq}",
         InFlightKind.LockdownState => _topics.LockdownState,
+        InFlightKind.DeliveryState => _topics.DeliveryState,
         _ => _topics.PointStatePrefix + entry.Point,
     };
 }

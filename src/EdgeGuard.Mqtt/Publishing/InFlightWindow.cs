@@ -14,6 +14,9 @@ internal enum InFlightKind
 
     /// <summary>A retained <c>{root}/state/points/{point}</c>.</summary>
     PointState,
+
+    /// <summary>The retained <c>{root}/state/delivery</c>: whether the broker refuses an event.</summary>
+    DeliveryState,
 }
 
 /// <summary>One publish awaiting its PUBACK.</summary>

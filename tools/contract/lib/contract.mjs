@@ -46,7 +46,7 @@ export function loadSchemas(schemaDir = defaultSchemaDir) {
 
 const ID = '[a-z0-9_-]{1,64}';
 const TOPIC = new RegExp(
-  `^edgeguard/v1/(${ID})/(${ID})/(availability|events|state/lockdown|state/points/(${ID})|commands|command-results)$`,
+  `^edgeguard/v1/(${ID})/(${ID})/(availability|events|state/lockdown|state/delivery|state/points/(${ID})|commands|command-results)$`,
 );
 
 /**
@@ -62,6 +62,7 @@ export function classifyTopic(topic) {
     availability: { schema: 'availability.schema.json', json: false, direction: 'gateway', retained: true },
     events: { schema: 'event.schema.json', json: true, direction: 'gateway', retained: false },
     'state/lockdown': { schema: 'state-lockdown.schema.json', json: true, direction: 'gateway', retained: true },
+    'state/delivery': { schema: 'state-delivery.schema.json', json: true, direction: 'gateway', retained: true },
     'state/points': { schema: 'state-point.schema.json', json: true, direction: 'gateway', retained: true },
     commands: { schema: 'command.schema.json', json: true, direction: 'office', retained: false },
     'command-results': { schema: 'command-result.schema.json', json: true, direction: 'gateway', retained: false },

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using EdgeGuard.Core.Ports;
+
+namespace EdgeGuard.Mqtt.Contract;
+
+// The payloads about delivery itself: the stub of an event the broker refuses for what it is, and
+// the retained state/delivery. Both are rare (a refusal), so Utf8JsonWriter, not the event's
+// hand-written byte path.
+public static partial class Payloads
+{
+    /// <summary>Longest reason written (the contract's <c>reason</c>: 1 to 1024 characters).</summary>
+    private const int MaxReason = 1024;
+
+    /// <summary>
+    /// The payload of <c>{root}/events</c> published in place of an event the broker refuses for
+    /// what it is (too large, payload format invalid, topic name invalid): the record's envelope
+    /// (id, seq, ts, type, point, zone, severity, drill) with <c>withheld</c> saying why and
+    /// <c>data</c> <c>{}</c>. The journal keeps the full record.
+    /// </summary>
+    /// <param name="record">The journaled event.</param>
+    /// <param name="topics">Site and gateway of the publishing gateway.</param>
+    /// <param name="replayed">As the full event would have carried it.</param>
+    /// <param name="reason">Why it is withheld (shortened to 1024 characters).</param>
+    public static byte[] WithheldEvent(JournalRecord record, Topics topics, bool replayed, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(topics);
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        var writer = Rent();
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Version);
+        writer.WriteString("id", record.Id);
+        writer.WriteString("site", topics.Site);
+        writer.WriteString("gateway", topics.Gateway);
+        writer.WriteNumber("seq", record.Seq);
+        WriteTimestamp(writer, Names.Ts, record.Timestamp);
+        writer.WriteString("type", record.Type);
+        if (record.Point is { } point)
+        {
+            writer.WriteString("point", point);
+        }
+
+        if (record.Zone is { } zone)
+        {
+            writer.WriteString("zone", zone);
+        }
+
+        writer.WriteString("severity", SeverityName(record.Severity));
+        writer.WriteBoolean("drill", record.Drill);
+        writer.WriteBoolean("replayed", replayed);
+        writer.WriteString("withheld", Bounded(reason));
+        writer.WriteStartObject("data");
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        return Return(writer);
+    }
+
+    /// <summary>
+    /// The payload of <c>{root}/state/delivery</c>: <c>status</c> <c>ok</c> (with <c>seq</c>,
+    /// <c>reason</c> and <c>since</c> null) or <c>refused</c>, naming the refused event at the head
+    /// of the outbox, why, and since when.
+    /// </summary>
+    /// <param name="topics">Site and gateway of the publishing gateway.</param>
+    /// <param name="seq">The refused event's seq; null when delivery flows.</param>
+    /// <param name="reason">Why the broker refuses it; null when delivery flows.</param>
+    /// <param name="since">When the broker first refused it; null when delivery flows.</param>
+    /// <param name="now">When this state message is produced (<c>ts</c>).</param>
+    public static byte[] DeliveryState(Topics topics, long? seq, string? reason, DateTimeOffset? since, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        var refused = seq is not null;
+        if (refused != reason is not null || refused != since is not null)
+        {
+            throw new ArgumentException("seq, reason and since are all null (ok) or all set (refused)", nameof(seq));
+        }
+
+        var writer = Rent();
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Version);
+        writer.WriteString("site", topics.Site);
+        writer.WriteString("gateway", topics.Gateway);
+        writer.WriteString("status", refused ? "refused" : "ok");
+        if (seq is { } s)
+        {
+            writer.WriteNumber("seq", s);
+            writer.WriteString("reason", Bounded(reason!));
+            WriteTimestamp(writer, Names.Since, since!.Value);
+        }
+        else
+        {
+            writer.WriteNull("seq");
+            writer.WriteNull("reason");
+            writer.WriteNull("since");
+        }
+
+        WriteTimestamp(writer, Names.Ts, now);
+        writer.WriteEndObject();
+        return Return(writer);
+    }
+
+    // Cut at a whole character: half a surrogate pair is not valid UTF-8.
+    private static string Bounded(string text)
+    {
+        if (text.Length <= MaxReason)
+        {
+            return text;
+        }
+
+        var end = char.IsHighSurrogate(text[MaxReason - 2]) ? MaxReason - 2 : MaxReason - 1;
+        return text[..end] + "…";
+    }
+}
