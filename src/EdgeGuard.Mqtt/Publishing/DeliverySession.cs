@@ -67,6 +67,9 @@ internal sealed partial class DeliverySession
         HighestSent = highestSent;
         _acked = _marked = _sent = outbox.DeliveredThrough;
         _stateCheckedAt = time.GetTimestamp();
+        // A refusal still open from the last connection is what the broker retains: once the event
+        // is through, ok goes at once, not only after the replay.
+        _deliveryShown = faults.Status is { IsRefused: true } open ? open : null;
     }
 
     /// <summary>Highest seq ever handed to the client in this process; a resend of it is "replayed".</summary>
