@@ -56,6 +56,7 @@ public sealed class ContractInteropTests(ITestOutputHelper output)
         Assert.Contains(messages, m => m.Contains("\"fireEgressReleased\":true", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("edgeguard/v1/embassy-demo/gw-chancery/state/lockdown ", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("edgeguard/v1/embassy-demo/gw-chancery/state/points/door-lobby ", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("edgeguard/v1/embassy-demo/gw-chancery/state/delivery ", StringComparison.Ordinal));
         foreach (var capture in new[] { plain, json })
         {
             var (exitCode, report) = await Validate(capture);
