@@ -1,6 +1,7 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Publishing;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using MQTTnet;
 using Xunit.Abstractions;
 
@@ -135,5 +136,39 @@ public sealed class RefusalRecoveryTests(ITestOutputHelper output)
         Assert.Equal([5L, 5L, 5L], sink.Events.Cast<DeliveryFault>().Select(f => f.Seq));
         Assert.Equal(3, reporter.Reported);
         Assert.Equal(4, reporter.Refusals);
+    }
+
+    [Fact]
+    public void The_reporter_holds_what_state_delivery_shows_which_seq_is_withheld_and_the_state_topic_episodes()
+    {
+        var sink = new RecordingSink();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 19, 0, 0, TimeSpan.Zero));
+        var reporter = new DeliveryFaultReporter(sink, time);
+        Assert.Equal(DeliveryStatus.Ok, reporter.Status);
+
+        reporter.Refused(5, "NotAuthorized (135)");
+        var since = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(3));
+        reporter.Refused(5, "PacketTooLarge (149)"); // a new reason for the same head keeps its start
+        Assert.Equal(new DeliveryStatus(5, "PacketTooLarge (149)", since), reporter.Status);
+
+        reporter.Withhold(5, "PacketTooLarge (149)");
+        Assert.Equal("PacketTooLarge (149)", reporter.WithheldReason(5));
+        Assert.Null(reporter.WithheldReason(6));
+        reporter.Delivered(5);
+        Assert.Equal(DeliveryStatus.Ok, reporter.Status);
+        Assert.Null(reporter.WithheldReason(5));
+        Assert.Equal(1, reporter.Withheld);
+
+        Assert.True(reporter.StateRefused("t/state/lockdown", "NotAuthorized (135)"));
+        Assert.False(reporter.StateRefused("t/state/lockdown", "QuotaExceeded (151)")); // once per episode
+        Assert.True(reporter.StateRefused("t/state/points/p", "NotAuthorized (135)"));
+        Assert.Equal(2, reporter.StateEpisodes);
+        reporter.StateDelivered("t/state/lockdown");
+        Assert.Equal(1, reporter.StateEpisodes);
+        Assert.True(reporter.StateRefused("t/state/lockdown", "NotAuthorized (135)"));
+        Assert.Equal(
+            ["t/state/lockdown", "t/state/points/p", "t/state/lockdown"],
+            sink.Events.OfType<StateDeliveryFault>().Select(f => f.Topic));
     }
 }
