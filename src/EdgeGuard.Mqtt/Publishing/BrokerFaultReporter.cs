@@ -8,13 +8,18 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// <see cref="BrokerFault"/> per episode: the first refusal, or a new reason, is reported; the same
 /// refusal on every reconnect is not, so a broker that keeps refusing costs one journal record, not
 /// one per backoff. The episode ends with <see cref="BrokerFaultRestored"/> once a connection has
-/// caught up, or the broker answers an event with a refusal. Called from the publisher's loop and
-/// from the MQTT client's disconnect handler.
+/// caught up, or the broker answers an event with a refusal. A refused birth (<c>online</c>) is a
+/// refusal too, and it keeps the episode open until a birth is accepted: the broker drops a will
+/// on a topic the gateway may not publish, so until then the office cannot learn that the gateway
+/// went dark, however well its events flow. Called from the publisher's loop, the birth's retries
+/// and the MQTT client's disconnect handler.
 /// </summary>
 internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private string? _reason;
+    private bool _birthRefused;
+    private bool _restoreDeferred;
     private long _refusals;
     private long _total;
 
@@ -40,19 +45,87 @@ internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
         }
     }
 
-    /// <summary>Ends the episode, if one is open: a connection caught up, or the broker answered an event.</summary>
+    /// <summary>Whether the last birth the broker answered was refused.</summary>
+    public bool BirthRefused
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _birthRefused;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records a refused birth: a refusal like <see cref="Refused"/>, and the episode stays open
+    /// through catch-ups until <see cref="BirthAccepted"/>.
+    /// </summary>
+    public bool RefusedBirth(string reason)
+    {
+        lock (_gate)
+        {
+            _birthRefused = true;
+        }
+
+        return Refused(reason);
+    }
+
+    /// <summary>
+    /// A birth was accepted: a refused one no longer holds the episode open, and the episode ends
+    /// now if this connection has caught up meanwhile (its <see cref="Restored"/> was deferred).
+    /// </summary>
+    public void BirthAccepted()
+    {
+        lock (_gate)
+        {
+            _birthRefused = false;
+            if (_restoreDeferred)
+            {
+                _restoreDeferred = false;
+                RestoreLocked();
+            }
+        }
+    }
+
+    /// <summary>A new connection is up: a catch-up of an earlier one no longer ends the episode.</summary>
+    public void Connected()
+    {
+        lock (_gate)
+        {
+            _restoreDeferred = false;
+        }
+    }
+
+    /// <summary>
+    /// Ends the episode, if one is open: a connection caught up, or the broker answered an event.
+    /// Not while the broker refuses the birth (see <see cref="RefusedBirth"/>).
+    /// </summary>
     public void Restored()
     {
         lock (_gate)
         {
-            if (_reason is null)
+            if (_birthRefused)
             {
+                // The birth's retry ends it once the broker accepts it (BirthAccepted).
+                _restoreDeferred = _reason is not null;
                 return;
             }
 
-            sink.Publish([new BrokerFaultRestored(time.GetUtcNow(), _refusals)]);
-            _reason = null;
-            _refusals = 0;
+            RestoreLocked();
         }
+    }
+
+    // Under the lock, so a refusal cannot slip between the record and the reset.
+    private void RestoreLocked()
+    {
+        if (_reason is null)
+        {
+            return;
+        }
+
+        sink.Publish([new BrokerFaultRestored(time.GetUtcNow(), _refusals)]);
+        _reason = null;
+        _refusals = 0;
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of the publisher (event ids 300-309, 314-315, 318-319).
+// Source-generated log messages of the publisher (event ids 300-309, 314-315, 318-319, 346).
 public sealed partial class OutboxPublisher
 {
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "MQTT publisher starting: broker {Host}:{Port} (TLS {Tls}), topics {Root}/..., session {Session}")]
@@ -43,6 +43,9 @@ public sealed partial class OutboxPublisher
 
     [LoggerMessage(EventId = 319, Level = LogLevel.Information, Message = "The gateway's TLS files load again (before: {Was}); connecting")]
     private partial void LogTlsFilesUsable(string was);
+
+    [LoggerMessage(EventId = 346, Level = LogLevel.Information, Message = "The broker accepted the birth 'online' after {Retries} retries")]
+    private partial void LogBirthAccepted(int retries);
 
     [LoggerMessage(EventId = 314, Level = LogLevel.Information, Message = "MQTT publisher stopped: delivered through seq {Delivered} of {Last}")]
     private partial void LogStopped(long delivered, long last);

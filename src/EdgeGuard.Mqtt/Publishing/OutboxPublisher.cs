@@ -1,4 +1,3 @@
-using System.Text;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Mqtt.Contract;
 using Microsoft.Extensions.Hosting;
@@ -23,7 +22,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// value rides on every availability message (user property <c>session</c>), so the office can
 /// tell a restart (new value) from a reconnect (same value).
 /// </param>
-/// <param name="faults">Receives a <see cref="EdgeGuard.Core.Lockdown.DeliveryFault"/> when the broker refuses an event.</param>
+/// <param name="faults">
+/// Receives the publisher's faults (<c>fault.delivery</c>, <c>fault.broker</c> and its restore);
+/// one that throws is logged, never passed on.
+/// </param>
 /// <param name="time">Clock for timeouts, backoff and state timestamps.</param>
 /// <param name="log">Log.</param>
 public sealed partial class OutboxPublisher(
@@ -39,8 +41,9 @@ public sealed partial class OutboxPublisher(
     private readonly IOutbox _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
     private readonly ISiteStateSource _siteState = siteState ?? throw new ArgumentNullException(nameof(siteState));
     private readonly Func<long> _nextSession = nextSession ?? throw new ArgumentNullException(nameof(nextSession));
-    private readonly DeliveryFaultReporter _faults = new(faults ?? throw new ArgumentNullException(nameof(faults)), time ?? throw new ArgumentNullException(nameof(time)));
-    private readonly BrokerFaultReporter _brokerFaults = new(faults, time);
+    // Each reporter's sink is guarded: a sink that throws must not end the loop (GuardedFaultSink).
+    private readonly DeliveryFaultReporter _faults = new(Guarded(faults, log), time ?? throw new ArgumentNullException(nameof(time)));
+    private readonly BrokerFaultReporter _brokerFaults = new(Guarded(faults, log), time);
     private readonly TimeProvider _time = time;
     private readonly ILogger<OutboxPublisher> _log = log ?? throw new ArgumentNullException(nameof(log));
     private readonly Topics _topics = new(options.Site, options.Gateway);
@@ -246,10 +249,18 @@ public sealed partial class OutboxPublisher(
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _connection, new Connection(client, linkLost));
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
+        using var birthRetryStop = CancellationTokenSource.CreateLinkedTokenSource(sessionToken.Token);
+        Task? birthRetry = null;
         var disconnectSeen = false;
+        _brokerFaults.Connected();
         try
         {
-            await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false);
+            if (!await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false))
+            {
+                // Events flow meanwhile; the birth is retried beside them (OutboxPublisher.Availability.cs).
+                birthRetry = RetryBirthAsync(client, session, birthRetryStop.Token);
+            }
+
             LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
             await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);
             await delivery.RepublishStateAsync(sessionToken.Token).ConfigureAwait(false);
@@ -272,6 +283,7 @@ public sealed partial class OutboxPublisher(
         {
             Volatile.Write(ref _connection, null);
             ResetCaughtUp();
+            await StopBirthRetryAsync(birthRetry, birthRetryStop).ConfigureAwait(false);
             await WaitForDisconnectHandlerAsync(client, disconnectSeen, linkLost.Token).ConfigureAwait(false);
             if (stoppingToken.IsCancellationRequested && client.IsConnected)
             {
@@ -322,24 +334,6 @@ public sealed partial class OutboxPublisher(
         return null;
     }
 
-    private async Task PublishAvailabilityAsync(IMqttClient client, string payload, long session, CancellationToken cancellationToken)
-    {
-        var message = new MqttApplicationMessageBuilder()
-            .WithTopic(_topics.Availability)
-            .WithPayload(Encoding.UTF8.GetBytes(payload))
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag(true)
-            .WithContentType(Payloads.TextContentType)
-            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-            .WithUserProperty(ClientOptionsFactory.SessionProperty, ClientOptionsFactory.DecimalUtf8(session))
-            .Build();
-        var result = await client.PublishAsync(message, cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
-        if (result.ReasonCode is not (MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers))
-        {
-            LogAvailabilityRefused(payload, DeliverySession.Describe(result));
-        }
-    }
-
     private async Task CloseOrderlyAsync(IMqttClient client, DeliverySession delivery, long session)
     {
         try
@@ -365,6 +359,9 @@ public sealed partial class OutboxPublisher(
             Interlocked.CompareExchange(ref _caughtUp, NewSignal(), current);
         }
     }
+
+    private static GuardedFaultSink Guarded(IEventSink? faults, ILogger? log) =>
+        new(faults ?? throw new ArgumentNullException(nameof(faults)), log ?? throw new ArgumentNullException(nameof(log)));
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -1,5 +1,6 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
+using EdgeGuard.Journal;
 
 namespace EdgeGuard.Mqtt.Tests.Infrastructure;
 
@@ -16,6 +17,8 @@ public sealed class FakeOutbox : IOutbox
     private TaskCompletionSource _delivered = NewSignal();
     private long _deliveredThrough;
     private long _acknowledged;
+    private int _readsToFail;
+    private int _reads;
 
     /// <summary>Base of the records' timestamps.</summary>
     public DateTimeOffset Epoch { get; init; } = new(2026, 11, 23, 19, 0, 0, TimeSpan.Zero);
@@ -109,11 +112,42 @@ public sealed class FakeOutbox : IOutbox
         appended.TrySetResult();
     }
 
+    /// <summary>
+    /// Makes the next <paramref name="count"/> reads throw a <see cref="JournalException"/>, as the
+    /// journal's does when SQLite fails (an I/O error on a failing card).
+    /// </summary>
+    public void FailNextReads(int count)
+    {
+        lock (_gate)
+        {
+            _readsToFail = count;
+        }
+    }
+
+    /// <summary>Calls of <see cref="ReadAfter"/> so far, failed ones included.</summary>
+    public int Reads
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _reads;
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max)
     {
         lock (_gate)
         {
+            _reads++;
+            if (_readsToFail > 0)
+            {
+                _readsToFail--;
+                throw new JournalException("Journal database '/var/lib/edgeguard/journal.db': disk I/O error (SQLite error 10)");
+            }
+
             var from = (int)Math.Max(afterSeq, _deliveredThrough);
             var count = Math.Max(0, Math.Min(max, _records.Count - from));
             return _records.GetRange(from, count);

@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Ports;
 using Xunit.Abstractions;
 using EdgeGuard.Mqtt.Publishing;
 
@@ -11,12 +12,14 @@ public sealed class PublisherHarness : IAsyncDisposable
     /// <summary>Creates the publisher; <see cref="StartAsync"/> starts it.</summary>
     /// <param name="time">The publisher's clock; a fake one lets a test decide when intervals pass (the MQTT client keeps real time).</param>
     /// <param name="nextSession">The session counter; by default always <paramref name="session"/>.</param>
+    /// <param name="faults">The fault sink; by default <see cref="Faults"/>, which records them.</param>
     public PublisherHarness(
-        MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7, TimeProvider? time = null, Func<long>? nextSession = null)
+        MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7, TimeProvider? time = null, Func<long>? nextSession = null,
+        IEventSink? faults = null)
     {
         Options = options;
         Outbox = outbox ?? new FakeOutbox();
-        Publisher = new OutboxPublisher(options, Outbox, State, nextSession ?? (() => session), Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output));
+        Publisher = new OutboxPublisher(options, Outbox, State, nextSession ?? (() => session), faults ?? Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output));
     }
 
     /// <summary>The options used.</summary>

@@ -1,0 +1,86 @@
+using System.Text;
+using EdgeGuard.Mqtt.Contract;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+/// <summary>
+/// The availability topic: the birth <c>online</c> after every connect, <c>offline</c> on an
+/// orderly stop. A refused birth is a broker fault (README "A refused birth"): Mosquitto drops a
+/// will on a topic the gateway may not publish without a word, so with an ACL that grants the
+/// events but not availability the office would never learn that the gateway went dark.
+/// </summary>
+public sealed partial class OutboxPublisher
+{
+    /// <summary>Publishes <paramref name="payload"/> retained; false when the broker refused it.</summary>
+    private async Task<bool> PublishAvailabilityAsync(IMqttClient client, string payload, long session, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(_topics.Availability)
+            .WithPayload(Encoding.UTF8.GetBytes(payload))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(true)
+            .WithContentType(Payloads.TextContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+            .WithUserProperty(ClientOptionsFactory.SessionProperty, ClientOptionsFactory.DecimalUtf8(session))
+            .Build();
+        var result = await client.PublishAsync(message, cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
+        var birth = string.Equals(payload, Payloads.Online, StringComparison.Ordinal);
+        if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
+        {
+            if (birth)
+            {
+                _brokerFaults.BirthAccepted();
+            }
+
+            return true;
+        }
+
+        var reason = DeliverySession.Describe(result);
+        // Logged once per episode and reason, as the fault is: the retries would repeat it.
+        if (!birth || _brokerFaults.RefusedBirth($"the broker refused availability '{payload}': {reason}"))
+        {
+            LogAvailabilityRefused(payload, reason);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Publishes the birth again, with the reconnect backoff, until the broker accepts it or the
+    /// connection ends. Never throws: a link that fails meanwhile is the pump's to find.
+    /// </summary>
+    private async Task RetryBirthAsync(IMqttClient client, long session, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var delay = ReconnectBackoff.Delay(attempt, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
+            try
+            {
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                if (await PublishAvailabilityAsync(client, Payloads.Online, session, cancellationToken).ConfigureAwait(false))
+                {
+                    LogBirthAccepted(attempt + 1);
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return; // cancelled with the connection, or the link failed
+            }
+        }
+    }
+
+    /// <summary>Ends a birth retry with its connection, before an orderly close publishes offline.</summary>
+    private static async Task StopBirthRetryAsync(Task? retry, CancellationTokenSource stop)
+    {
+        if (retry is null)
+        {
+            return;
+        }
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        await retry.ConfigureAwait(false);
+    }
+}
