@@ -8,7 +8,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// sequence number (or a new reason for it) is reported; retries of the same refusal, across
 /// reconnects too, are not. The episode ends when that record is delivered. Shared by the sessions
 /// of one publisher, it is also what <c>state/delivery</c> shows (<see cref="Status"/>) and which
-/// record is withheld (<see cref="Withhold"/>): both must outlive a reconnect.
+/// record is withheld (<see cref="Withhold"/>): both must outlive a reconnect. The same fault, once
+/// per episode, says that the journal could not be read (<see cref="ReadFailed"/>).
 /// </summary>
 internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
 {
@@ -23,6 +24,7 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
     private long _reported;
     private long _refusals;
     private long _withheld;
+    private bool _readFaultOpen;
 
     /// <summary>How many faults were reported.</summary>
     public long Reported => Interlocked.Read(ref _reported);
@@ -115,6 +117,38 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
         lock (_gate)
         {
             return seq == _withheldSeq ? _withheldReason : null;
+        }
+    }
+
+    /// <summary>
+    /// Records that the outbox could not be read at <paramref name="seq"/> (the journal failed,
+    /// not the broker); reports it the first time of an episode, whatever the reason says: a
+    /// failing card's errors differ from read to read. Not a refusal (<see cref="Refusals"/>).
+    /// </summary>
+    /// <returns>True when it opened the episode and was reported.</returns>
+    public bool ReadFailed(long seq, string reason)
+    {
+        lock (_gate)
+        {
+            if (_readFaultOpen)
+            {
+                return false;
+            }
+
+            _readFaultOpen = true;
+        }
+
+        Interlocked.Increment(ref _reported);
+        sink.Publish([new DeliveryFault(time.GetUtcNow(), seq, reason)]);
+        return true;
+    }
+
+    /// <summary>Ends a read failure episode: the outbox could be read again.</summary>
+    public void ReadRecovered()
+    {
+        lock (_gate)
+        {
+            _readFaultOpen = false;
         }
     }
 

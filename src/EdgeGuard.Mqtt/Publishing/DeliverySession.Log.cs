@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of a delivery session (event ids 310-313, 316-317, 340, 345).
+// Source-generated log messages of a delivery session (event ids 310-313, 316-317, 340, 344-345, 349).
 internal sealed partial class DeliverySession
 {
     [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) not delivered, {Reason}. It stays in the outbox and is retried with backoff; nothing after it is delivered meanwhile")]
@@ -26,6 +26,12 @@ internal sealed partial class DeliverySession
 
     [LoggerMessage(EventId = 340, Level = LogLevel.Information, Message = "Retained {Topic} sent ahead of waiting events: the site's lockdown state changed while {Why}")]
     private partial void LogLockdownSentAhead(string topic, string why);
+
+    [LoggerMessage(EventId = 344, Level = LogLevel.Error, Message = "The journal could not be read at seq {Seq}; the connection is kept and the read is retried in {DelayMs:0} ms (and with backoff after that)")]
+    private partial void LogJournalUnreadable(Exception ex, long seq, double delayMs);
+
+    [LoggerMessage(EventId = 349, Level = LogLevel.Information, Message = "The journal can be read again after {Failures} failed reads; delivery goes on")]
+    private partial void LogJournalReadable(int failures);
 
     // Debug: with a full journal every point change comes this way, and the journal reports that.
     [LoggerMessage(EventId = 317, Level = LogLevel.Debug, Message = "Retained {Topic} republished: the point changed without an event that refreshes it")]

@@ -5,7 +5,7 @@ using MQTTnet;
 namespace EdgeGuard.Mqtt.Publishing;
 
 // What the pump waits for. Idle, it waits for a new record (or for the cursor, a deferred state,
-// the state check or the keep-alive to come due). With something in flight, it waits for the head's PUBACK; and when
+// the state check, a failed outbox read's retry or the keep-alive to come due). With something in flight, it waits for the head's PUBACK; and when
 // only retained state refreshes are in flight (every event sent is acknowledged), for a new record
 // too: an alert journaled while a state refresh awaits its PUBACK goes out at once, on the thread
 // that journaled it, instead of one broker round trip later. While events are in flight the pump
@@ -17,6 +17,9 @@ internal sealed partial class DeliverySession
     // The wait on the current head's PUBACK (with the timeout), and the ack it was made for.
     private Task<MqttClientPublishResult>? _headWait;
     private Task<MqttClientPublishResult>? _headWaitFor;
+
+    // The wait of an idle pump that waits only for its wake (a failed read's retry): times out.
+    private static readonly Task NeverCompletes = new TaskCompletionSource().Task;
 
     // The wait for a record after _newRecordsAfter; kept across passes until it completes.
     private Task? _newRecords;
@@ -58,7 +61,9 @@ internal sealed partial class DeliverySession
     /// </summary>
     private async Task<bool> SentNewRecordsFirstAsync(Task<MqttClientPublishResult> ack, CancellationToken cancellationToken)
     {
-        if (_sent > _acked || _window.IsFull || ack.IsCompleted)
+        // A failed outbox read waiting out its backoff: new records cannot be read yet, and their
+        // wait would complete at once, over and over, until the PUBACK came.
+        if (_sent > _acked || _window.IsFull || ack.IsCompleted || JournalReadDueIn() is not null)
         {
             return false;
         }
@@ -111,7 +116,8 @@ internal sealed partial class DeliverySession
     private Task IdleWait(CancellationToken cancellationToken)
     {
         var wake = _options.KeepAlive;
-        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn(), StateCheckDueIn()])
+        var readDue = JournalReadDueIn();
+        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn(), StateCheckDueIn(), readDue])
         {
             if (due is { } dueIn && dueIn < wake)
             {
@@ -129,7 +135,9 @@ internal sealed partial class DeliverySession
         // first; the timeout and the pump's token are the one wrapper's. The wake is rounded up to
         // whole milliseconds: WaitAsync drops the rest, so with less than one left it returned a
         // wait already timed out, and the pump spun (nothing due yet) until the deadline passed.
-        var records = _outbox.WaitForRecordsAfterAsync(_sent, CancellationToken.None);
+        // After a failed outbox read there is nothing to wait for but the retry: the records are
+        // there, and their wait would complete at once.
+        var records = readDue is null ? _outbox.WaitForRecordsAfterAsync(_sent, CancellationToken.None) : NeverCompletes;
         return records.IsCompleted ? records : records.WaitAsync(TimerDelay.Until(wake), _time, cancellationToken);
     }
 

@@ -152,7 +152,7 @@ internal sealed partial class DeliverySession
                 // Live, an idle pipeline is the normal case at low event rates: leave the write to
                 // the interval (IdleWait wakes for it) instead of an fsync per event.
                 FlushCursor(force: !live);
-                if (!live)
+                if (!live && JournalReadDueIn() is null)
                 {
                     return;
                 }
@@ -187,6 +187,7 @@ internal sealed partial class DeliverySession
         }
 
         PublishEvents(through);
+        ReportJournalReadFault();
     }
 
     private void PublishEvents(long through)
@@ -209,7 +210,7 @@ internal sealed partial class DeliverySession
                     return false;
                 }
 
-                _buffer = _outbox.ReadAfter(_sent, _options.BatchSize);
+                _buffer = ReadOutbox(_sent);
                 _bufferIndex = 0;
                 if (_buffer.Count == 0)
                 {

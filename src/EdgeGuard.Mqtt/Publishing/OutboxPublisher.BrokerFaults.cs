@@ -17,7 +17,7 @@ public sealed partial class OutboxPublisher
 
     // How long a TLS file fault's reason may grow: it names paths, which must survive whole, within
     // the contract's 1024 characters.
-    private const int MaxFileReason = 1000;
+    internal const int MaxFileReason = 1000;
 
     // MQTTnet raises DisconnectedAsync on its own task, after it closed the socket. When the loop
     // learned of the loss first (a PUBLISH failed by the broker's DISCONNECT, which MQTTnet fails
@@ -150,7 +150,7 @@ public sealed partial class OutboxPublisher
         : $"{code} ({value}): {Shortened(reasonString)}";
 
     // Cut at a whole character: half a surrogate pair is not valid UTF-8 in the journal's JSON.
-    private static string Shortened(string text, int max = MaxReasonString)
+    internal static string Shortened(string text, int max = MaxReasonString)
     {
         if (text.Length <= max)
         {
