@@ -28,18 +28,20 @@ public sealed class TestPki
     public string CaFile { get; }
 
     /// <summary>Issues a broker certificate for 127.0.0.1 and localhost; returns (cert, key) PEM paths.</summary>
-    public (string Cert, string Key) IssueServer(string name = "broker")
+    /// <param name="crlUrl">A CRL distribution point for the certificate to name, if any.</param>
+    public (string Cert, string Key) IssueServer(string name = "broker", string? crlUrl = null)
     {
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
-        return Issue(name, "1.3.6.1.5.5.7.3.1", names.Build());
+        var crl = crlUrl is null ? null : CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlUrl]);
+        return Issue(name, "1.3.6.1.5.5.7.3.1", names.Build(), crl);
     }
 
     /// <summary>Issues a client certificate with CN = <paramref name="commonName"/> (the gateway id).</summary>
     public (string Cert, string Key) IssueClient(string commonName) => Issue(commonName, "1.3.6.1.5.5.7.3.2", null);
 
-    private (string Cert, string Key) Issue(string commonName, string usage, X509Extension? alternativeNames)
+    private (string Cert, string Key) Issue(string commonName, string usage, X509Extension? alternativeNames, X509Extension? crl = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
@@ -50,6 +52,11 @@ public sealed class TestPki
         if (alternativeNames is not null)
         {
             request.CertificateExtensions.Add(alternativeNames);
+        }
+
+        if (crl is not null)
+        {
+            request.CertificateExtensions.Add(crl);
         }
 
         var serial = RandomNumberGenerator.GetBytes(16);

@@ -71,7 +71,17 @@ public static class ClientOptionsFactory
 
     /// <summary>As <see cref="ValidatePinned(X509Certificate?, X509Chain?, SslPolicyErrors, X509Certificate2Collection, X509RevocationMode)"/>; <paramref name="refusal"/> says why it failed.</summary>
     public static bool ValidatePinned(
-        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation, out string refusal)
+        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation, out string refusal) =>
+        ValidatePinned(certificate, presented, errors, anchors, revocation, TimeSpan.Zero, out refusal);
+
+    /// <summary>
+    /// As <see cref="ValidatePinned(X509Certificate?, X509Chain?, SslPolicyErrors, X509Certificate2Collection, X509RevocationMode, out string)"/>,
+    /// with online revocation's downloads (CRL, OCSP) bounded by <paramref name="urlRetrievalTimeout"/>
+    /// (<see cref="TimeSpan.Zero"/>: the runtime's default).
+    /// </summary>
+    public static bool ValidatePinned(
+        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation,
+        TimeSpan urlRetrievalTimeout, out string refusal)
     {
         ArgumentNullException.ThrowIfNull(anchors);
         if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
@@ -93,6 +103,7 @@ public static class ClientOptionsFactory
         chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
         chain.ChainPolicy.RevocationMode = revocation;
         chain.ChainPolicy.RevocationFlag = X509RevocationFlag.ExcludeRoot;
+        chain.ChainPolicy.UrlRetrievalTimeout = urlRetrievalTimeout;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
         if (presented is not null)
         {
@@ -119,6 +130,19 @@ public static class ClientOptionsFactory
         var why = string.Join(", ", statuses);
         refusal = "the broker's certificate failed the pinned check: " + (why.Length == 0 ? "no chain to a pinned CA" : why);
         return false;
+    }
+
+    /// <summary>
+    /// How long online revocation may spend on its downloads (CRL, OCSP) during one handshake: a
+    /// quarter of the connect <see cref="MqttPublisherOptions.Timeout"/>. The runtime's default is
+    /// longer than that timeout, so a CRL host that drops packets made the connect time out first,
+    /// a cancellation that is not recognised as TLS: no <c>fault.broker</c>, only a link that seemed
+    /// down. Within the budget the chain ends <c>RevocationStatusUnknown</c>, which is.
+    /// </summary>
+    public static TimeSpan RevocationUrlTimeout(MqttPublisherOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Timeout / 4;
     }
 
     /// <summary>A number as the UTF-8 decimal text MQTT user properties carry.</summary>
@@ -175,9 +199,10 @@ public static class ClientOptionsFactory
         {
             var anchors = LoadAnchors(tls, caFile);
             var revocation = tls.RevocationMode;
+            var urlTimeout = RevocationUrlTimeout(options);
             // Thrown, not returned: the handshake's AuthenticationException then carries the reason,
             // which the publisher reports as fault.broker.
-            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation, out var refusal)
+            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation, urlTimeout, out var refusal)
                 ? true
                 : throw new AuthenticationException(refusal));
         }
