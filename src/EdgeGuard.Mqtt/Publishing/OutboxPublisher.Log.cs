@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of the publisher (event ids 300-309, 314-315, 318-319, 346).
+// Source-generated log messages of the publisher (event ids 300-309, 314-315, 318-319, 346-347).
 public sealed partial class OutboxPublisher
 {
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "MQTT publisher starting: broker {Host}:{Port} (TLS {Tls}), topics {Root}/..., session {Session}")]
@@ -43,6 +43,9 @@ public sealed partial class OutboxPublisher
 
     [LoggerMessage(EventId = 319, Level = LogLevel.Information, Message = "The gateway's TLS files load again (before: {Was}); connecting")]
     private partial void LogTlsFilesUsable(string was);
+
+    [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "Orderly stop: PUBACKs still missing after {Seconds:0.#} s; publishing 'offline' anyway (the events wait in the outbox)")]
+    private partial void LogDrainCutShort(double seconds);
 
     [LoggerMessage(EventId = 346, Level = LogLevel.Information, Message = "The broker accepted the birth 'online' after {Retries} retries")]
     private partial void LogBirthAccepted(int retries);

@@ -57,6 +57,13 @@ public sealed partial class OutboxPublisher(
     private long _highestSent;
     private string? _tlsFileProblem;
 
+    /// <summary>
+    /// The longest an orderly stop spends on the broker (the PUBACKs in flight, <c>offline</c>,
+    /// DISCONNECT), or <see cref="MqttPublisherOptions.Timeout"/> when that is shorter: it must fit
+    /// the host's shutdown budget (15 s) with the office commands' drain.
+    /// </summary>
+    public static readonly TimeSpan OrderlyStopLimit = TimeSpan.FromSeconds(10);
+
     /// <summary>The topic map this publisher uses.</summary>
     public Topics Topics => _topics;
 
@@ -334,12 +341,24 @@ public sealed partial class OutboxPublisher(
         return null;
     }
 
+    // One deadline for the whole close, within the host's stop budget (OrderlyStopLimit). The
+    // PUBACKs in flight get half of it; offline and DISCONNECT the rest, also when the drain ran
+    // out (a slow broker may still take offline, and it saves the office a keep-alive's wait).
     private async Task CloseOrderlyAsync(IMqttClient client, DeliverySession delivery, long session)
     {
+        var budget = _options.Timeout < OrderlyStopLimit ? _options.Timeout : OrderlyStopLimit;
+        using var timeout = new CancellationTokenSource(budget, _time);
         try
         {
-            await delivery.DrainAsync(_options.Timeout).ConfigureAwait(false);
-            using var timeout = new CancellationTokenSource(_options.Timeout, _time);
+            try
+            {
+                await delivery.DrainAsync(budget / 2).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                LogDrainCutShort(budget.TotalSeconds / 2);
+            }
+
             await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token).ConfigureAwait(false);
             var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
             await client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);

@@ -10,6 +10,17 @@ namespace EdgeGuard.Hosting;
 /// <summary>Builds the gateway's generic host from a validated configuration.</summary>
 public static class GatewayHost
 {
+    /// <summary>
+    /// How long the host gives its services to stop, one after another (reverse registration
+    /// order): the office commands' drain (2 s), the publisher's orderly stop (at most
+    /// <see cref="EdgeGuard.Mqtt.Publishing.OutboxPublisher.OrderlyStopLimit"/>, 10 s: the PUBACKs
+    /// in flight, then <c>offline</c> and DISCONNECT), then the controller and the journal. 5 s
+    /// cut the publisher's stop short, and the journal was closed under a publisher still running.
+    /// systemd's <c>TimeoutStopSec=20s</c> (deploy/edgeguard.service) leaves 5 s for the rest of the
+    /// exit; docs/architecture.md, stop budget.
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
+
     /// <summary>Creates the host; <paramref name="configure"/> lets tests replace services.</summary>
     public static IHost Build(GatewayConfig config, IConfiguration configuration, Action<IServiceCollection>? configure = null)
     {
@@ -24,7 +35,7 @@ public static class GatewayHost
         });
         // Under systemd: journald-friendly logs. Readiness and the watchdog are SystemdWatchdog's (AddEdgeGuard).
         builder.Services.AddSystemdLogging();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddEdgeGuard(config);
         configure?.Invoke(builder.Services);
         return builder.Build();

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using EdgeGuard.Configuration;
+using EdgeGuard.Hosting;
+using EdgeGuard.Mqtt.Commands;
+using EdgeGuard.Mqtt.Publishing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EdgeGuard.Tests.Hosting;
+
+/// <summary>
+/// The stop's budgets fit inside each other: the office commands' drain and the publisher's orderly
+/// stop inside the host's shutdown timeout, and that inside systemd's TimeoutStopSec. The host gave
+/// all services 5 s while the publisher alone could take 20 s, and systemd 20 s.
+/// </summary>
+public sealed partial class ShutdownBudgetTests
+{
+    private static readonly string Sample = Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json");
+
+    [Fact]
+    public void The_hosts_shutdown_timeout_holds_the_publishers_stop_and_fits_systemds()
+    {
+        var state = Directory.CreateTempSubdirectory("eg-budget-").FullName;
+        try
+        {
+            var loaded = GatewayConfigLoader.Build(Sample, [$"EdgeGuard:stateDirectory={state}"]);
+            var config = GatewayConfigReader.Read(loaded.Configuration, simulate: true).Config!;
+            using var host = GatewayHost.Build(config, loaded.Configuration);
+
+            var shutdown = host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+
+            Assert.Equal(TimeSpan.FromSeconds(15), shutdown);
+            var drain = new CommandSubscriberOptions { Broker = new MqttPublisherOptions { Site = "s", Gateway = "g", Host = "h" } }.DrainTimeout;
+            Assert.True(drain + OutboxPublisher.OrderlyStopLimit < shutdown, $"commands {drain} + publisher {OutboxPublisher.OrderlyStopLimit} within {shutdown}");
+            Assert.True(shutdown < SystemdStopTimeout(), $"{shutdown} within systemd's {SystemdStopTimeout()}");
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    // TimeoutStopSec of the unit the gateway is installed with.
+    private static TimeSpan SystemdStopTimeout()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "deploy", "edgeguard.service")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var unit = File.ReadAllText(Path.Combine(directory.FullName, "deploy", "edgeguard.service"));
+        var seconds = StopTimeout().Match(unit);
+        Assert.True(seconds.Success, "TimeoutStopSec in deploy/edgeguard.service");
+        return TimeSpan.FromSeconds(int.Parse(seconds.Groups[1].Value, CultureInfo.InvariantCulture));
+    }
+
+    [GeneratedRegex(@"^TimeoutStopSec=(\d+)s$", RegexOptions.Multiline)]
+    private static partial Regex StopTimeout();
+}
