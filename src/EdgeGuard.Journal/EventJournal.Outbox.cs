@@ -144,8 +144,9 @@ public sealed partial class EventJournal
     }
 
     /// <summary>
-    /// Increments and returns the persisted session counter (1 on a new gateway). The MQTT client
-    /// takes one per connection for its birth and will messages.
+    /// Increments and returns the persisted session counter (1 on a new gateway). The MQTT
+    /// publisher takes one per process start, and every connection of that process carries it on
+    /// its birth and will messages: a new value means a restart, the same one a reconnect.
     /// </summary>
     /// <returns>The new session number.</returns>
     /// <remarks>

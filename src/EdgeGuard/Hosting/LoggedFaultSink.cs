@@ -23,6 +23,8 @@ internal sealed partial class LoggedFaultSink(EventJournal journal, ILogger<Logg
         journal.Publish(events);
     }
 
-    [LoggerMessage(EventId = 310, Message = "{EventType} {Event}")]
+    // 342: 310 is the publisher's "event not delivered" (DeliverySession.Log.cs), and the
+    // publisher's ids run from 300 up.
+    [LoggerMessage(EventId = 342, Message = "{EventType} {Event}")]
     private partial void LogFault(LogLevel level, string eventType, DomainEvent @event);
 }

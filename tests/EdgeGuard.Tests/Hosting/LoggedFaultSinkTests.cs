@@ -32,12 +32,14 @@ public sealed class LoggedFaultSinkTests : IDisposable
         Assert.Equal(
             [(LogLevel.Error, "fault.broker"), (LogLevel.Information, "fault.broker-restored")],
             log.Lines.Select(line => (line.Level, line.Text.Split(' ')[0])));
+        // Its own log event id: 310 is the publisher's "event not delivered".
+        Assert.All(log.Lines, line => Assert.Equal(342, line.EventId));
         Assert.Equal(["fault.broker", "fault.broker-restored"], journal.ReadAfter(0, 10).Select(r => r.Type));
     }
 
     private sealed class LevelLog : ILogger<LoggedFaultSink>
     {
-        public List<(LogLevel Level, string Text)> Lines { get; } = [];
+        public List<(LogLevel Level, string Text, int EventId)> Lines { get; } = [];
 
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -45,6 +47,6 @@ public sealed class LoggedFaultSinkTests : IDisposable
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Add((logLevel, formatter(state, exception)));
+            Lines.Add((logLevel, formatter(state, exception), eventId.Id));
     }
 }
