@@ -331,6 +331,7 @@ internal sealed partial class DeliverySession
         _outbox.Acknowledged(_acked);
         CursorBehind();
         _stats.Acknowledged(record.Seq);
+        NoteIfUnheard(entry);
         _refusals = 0;
         _retryingRefused = false;
         _faults.Delivered(record.Seq);

@@ -13,6 +13,8 @@ internal sealed class DeliveryStats
     private long _stateChecks;
     private long _stateResyncs;
     private long _lockdownSentAhead;
+    private long _unheardEvents;
+    private long _unheardWarnings;
 
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
@@ -31,6 +33,12 @@ internal sealed class DeliveryStats
 
     /// <summary>state/lockdown publishes sent ahead of waiting events (a replay, a refused event) because the site changed.</summary>
     public long LockdownSentAhead => Interlocked.Read(ref _lockdownSentAhead);
+
+    /// <summary>Events the broker acknowledged with NoMatchingSubscribers (16): no client subscribed.</summary>
+    public long UnheardEvents => Interlocked.Read(ref _unheardEvents);
+
+    /// <summary>Warnings about such events: one per connection that had any.</summary>
+    public long UnheardWarnings => Interlocked.Read(ref _unheardWarnings);
 
     /// <summary>Highest event seq handed to the MQTT client (sent, not necessarily acknowledged).</summary>
     public long SentThrough => Volatile.Read(ref _sentThrough);
@@ -62,4 +70,14 @@ internal sealed class DeliveryStats
     public void StateResynced() => Interlocked.Increment(ref _stateResyncs);
 
     public void SentLockdownAhead() => Interlocked.Increment(ref _lockdownSentAhead);
+
+    /// <summary>Counts an event acknowledged with no subscriber, and the warning when one was given for it.</summary>
+    public void Unheard(bool warned)
+    {
+        Interlocked.Increment(ref _unheardEvents);
+        if (warned)
+        {
+            Interlocked.Increment(ref _unheardWarnings);
+        }
+    }
 }

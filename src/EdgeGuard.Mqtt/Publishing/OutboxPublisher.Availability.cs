@@ -9,7 +9,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// The availability topic: the birth <c>online</c> after every connect, <c>offline</c> on an
 /// orderly stop. A refused birth is a broker fault (README "A refused birth"): Mosquitto drops a
 /// will on a topic the gateway may not publish without a word, so with an ACL that grants the
-/// events but not availability the office would never learn that the gateway went dark.
+/// events but not availability the office would never learn that the gateway went dark. And
+/// the orderly close that ends with <c>offline</c>.
 /// </summary>
 public sealed partial class OutboxPublisher
 {
@@ -82,5 +83,34 @@ public sealed partial class OutboxPublisher
 
         await stop.CancelAsync().ConfigureAwait(false);
         await retry.ConfigureAwait(false);
+    }
+
+    // One deadline for the whole close, within the host's stop budget (OrderlyStopLimit). The
+    // PUBACKs in flight get half of it; offline and DISCONNECT the rest, also when the drain ran
+    // out (a slow broker may still take offline, and it saves the office a keep-alive's wait).
+    private async Task CloseOrderlyAsync(IMqttClient client, DeliverySession delivery, long session)
+    {
+        var budget = _options.Timeout < OrderlyStopLimit ? _options.Timeout : OrderlyStopLimit;
+        using var timeout = new CancellationTokenSource(budget, _time);
+        try
+        {
+            try
+            {
+                await delivery.DrainAsync(budget / 2).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                LogDrainCutShort(budget.TotalSeconds / 2);
+            }
+
+            await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token).ConfigureAwait(false);
+            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
+            await client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
+            LogDisconnected(_outbox.DeliveredThrough);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCloseFailed(Innermost(ex));
+        }
     }
 }

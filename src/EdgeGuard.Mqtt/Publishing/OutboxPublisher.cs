@@ -128,6 +128,15 @@ public sealed partial class OutboxPublisher(
     /// </summary>
     public long LockdownSentAhead => _stats.LockdownSentAhead;
 
+    /// <summary>
+    /// Events the broker acknowledged with NoMatchingSubscribers (16) since start: delivered, as the
+    /// broker took them, but no client subscribed to the events topic at the time.
+    /// </summary>
+    public long UnheardEvents => _stats.UnheardEvents;
+
+    /// <summary>Warnings logged about such events: one per connection that had any (log event 348).</summary>
+    public long UnheardWarnings => _stats.UnheardWarnings;
+
     /// <summary>Comparisons of the retained state topics with the site's state (tests).</summary>
     internal long StateChecks => _stats.StateChecks;
 
@@ -339,35 +348,6 @@ public sealed partial class OutboxPublisher(
         }
 
         return null;
-    }
-
-    // One deadline for the whole close, within the host's stop budget (OrderlyStopLimit). The
-    // PUBACKs in flight get half of it; offline and DISCONNECT the rest, also when the drain ran
-    // out (a slow broker may still take offline, and it saves the office a keep-alive's wait).
-    private async Task CloseOrderlyAsync(IMqttClient client, DeliverySession delivery, long session)
-    {
-        var budget = _options.Timeout < OrderlyStopLimit ? _options.Timeout : OrderlyStopLimit;
-        using var timeout = new CancellationTokenSource(budget, _time);
-        try
-        {
-            try
-            {
-                await delivery.DrainAsync(budget / 2).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                LogDrainCutShort(budget.TotalSeconds / 2);
-            }
-
-            await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token).ConfigureAwait(false);
-            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
-            await client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
-            LogDisconnected(_outbox.DeliveredThrough);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogCloseFailed(Innermost(ex));
-        }
     }
 
     private void ResetCaughtUp()
