@@ -5,10 +5,10 @@ using Xunit.Abstractions;
 namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
-/// An orderly stop spends at most one <c>Timeout</c> on the broker, whatever it does: the host gives
-/// the stop 15 s in all (GatewayHost.ShutdownTimeout) and systemd 20 s. It used to allow a whole
-/// Timeout for the PUBACKs in flight and another for <c>offline</c>, and the host stopped waiting
-/// after 5 s: the journal was closed under a publisher still running.
+/// An orderly stop spends at most one <c>Timeout</c> on the broker, whatever it does: the host
+/// gives the stop 15 s in all (GatewayHost.ShutdownTimeout) and systemd 20 s. It used to allow a
+/// whole Timeout for the PUBACKs in flight and another for <c>offline</c>, and the host stopped
+/// waiting after 5 s: the journal was closed under a publisher still running.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class OrderlyStopTests(ITestOutputHelper output)

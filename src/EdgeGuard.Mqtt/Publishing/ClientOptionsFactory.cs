@@ -134,10 +134,10 @@ public static class ClientOptionsFactory
 
     /// <summary>
     /// How long online revocation may spend on its downloads (CRL, OCSP) during one handshake: a
-    /// quarter of the connect <see cref="MqttPublisherOptions.Timeout"/>. The runtime's default is
-    /// longer than that timeout, so a CRL host that drops packets made the connect time out first,
-    /// a cancellation that is not recognised as TLS: no <c>fault.broker</c>, only a link that seemed
-    /// down. Within the budget the chain ends <c>RevocationStatusUnknown</c>, which is.
+    /// quarter of the connect <see cref="MqttPublisherOptions.Timeout"/>. The runtime's default
+    /// is longer than that timeout, so a CRL host that drops packets made the connect time out
+    /// first, a cancellation that is not recognised as TLS: no <c>fault.broker</c>, only a link
+    /// that seemed down. Within the budget the chain ends <c>RevocationStatusUnknown</c>, which is.
     /// </summary>
     public static TimeSpan RevocationUrlTimeout(MqttPublisherOptions options)
     {

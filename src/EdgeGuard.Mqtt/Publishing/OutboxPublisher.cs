@@ -129,8 +129,8 @@ public sealed partial class OutboxPublisher(
     public long LockdownSentAhead => _stats.LockdownSentAhead;
 
     /// <summary>
-    /// Events the broker acknowledged with NoMatchingSubscribers (16) since start: delivered, as the
-    /// broker took them, but no client subscribed to the events topic at the time.
+    /// Events the broker acknowledged with NoMatchingSubscribers (16) since start: delivered, as
+    /// the broker took them, but no client subscribed to the events topic at the time.
     /// </summary>
     public long UnheardEvents => _stats.UnheardEvents;
 
@@ -273,7 +273,8 @@ public sealed partial class OutboxPublisher(
         {
             if (!await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false))
             {
-                // Events flow meanwhile; the birth is retried beside them (OutboxPublisher.Availability.cs).
+                // Events flow meanwhile; the birth is retried beside them
+                // (OutboxPublisher.Availability.cs).
                 birthRetry = RetryBirthAsync(client, session, birthRetryStop.Token);
             }
 

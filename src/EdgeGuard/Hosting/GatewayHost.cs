@@ -16,8 +16,8 @@ public static class GatewayHost
     /// <see cref="EdgeGuard.Mqtt.Publishing.OutboxPublisher.OrderlyStopLimit"/>, 10 s: the PUBACKs
     /// in flight, then <c>offline</c> and DISCONNECT), then the controller and the journal. 5 s
     /// cut the publisher's stop short, and the journal was closed under a publisher still running.
-    /// systemd's <c>TimeoutStopSec=20s</c> (deploy/edgeguard.service) leaves 5 s for the rest of the
-    /// exit; docs/architecture.md, stop budget.
+    /// systemd's <c>TimeoutStopSec=20s</c> (deploy/edgeguard.service) leaves 5 s for the rest of
+    /// the exit; docs/architecture.md, stop budget.
     /// </summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
 
