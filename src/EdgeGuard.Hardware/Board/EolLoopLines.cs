@@ -25,9 +25,11 @@ public sealed record LoopReading(int Reading, LoopState State);
 /// </summary>
 /// <remarks>
 /// <para>A loop's state (normal, alarm, open, short, or unreadable) changes only when
-/// <see cref="ConfirmingSamples"/> consecutive polls agree on the new one: a single corrupt SPI sample
-/// must not latch a fire release, start a lockdown or raise a tamper. The boot read
-/// (<see cref="Read"/>) samples back to back until they agree (EolLoopLines.Confirmation.cs).</para>
+/// <see cref="ConfirmingSamples"/> consecutive samples agree on the new one: a single corrupt SPI sample
+/// must not latch a fire release, start a lockdown or raise a tamper. A press or its release (normal to
+/// alarm and back) is confirmed by samples the poll that sees it takes back to back, so one poll within
+/// a press reports it; other changes by consecutive polls. The boot read (<see cref="Read"/>) samples
+/// back to back until they agree (EolLoopLines.Confirmation.cs).</para>
 /// <para>A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
 /// loop reads again. Meanwhile a loop that cannot be read is as untrusted as a tampered one and reads what
 /// <see cref="TamperedLoop.ReadsActive"/> says (a fire input active, so egress is released), until it
@@ -93,34 +95,50 @@ public sealed partial class EolLoopLines : IInputLines
     /// <inheritdoc/>
     /// <remarks>
     /// Reads and classifies the loop now, back to back until <see cref="ConfirmingSamples"/> readings agree, and
-    /// takes that as the loop's state if no poll has accepted one yet; does not change what was reported. When the
-    /// ADC does not answer (a chip dead at boot must not stop the gateway), or its readings do not settle, the loop
-    /// gives the fail-safe level, as a poll would, and the chip is reported as <see cref="HardwareFault"/>; that
-    /// level counts as delivered, so the first polls that agree on a reading deliver its real level.
+    /// takes that as the loop's accepted state and the level it returns as delivered: the receiver holds it from
+    /// now on, so the next polls compare with it and deliver whatever differs (a stab only this read caught is
+    /// released by them). When the ADC does not answer (a chip dead at boot must not stop the gateway), or its
+    /// readings do not settle, the loop gives the fail-safe level, as a poll would, and the chip is reported as
+    /// <see cref="HardwareFault"/>; that level counts as delivered, so the first polls that agree on a reading
+    /// deliver its real level. Waits for a poll under way, so no poll delivers between these samples and
+    /// their record.
     /// </remarks>
     public bool Read(string pointId)
     {
         ArgumentNullException.ThrowIfNull(pointId);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var slot = _loops.TryGetValue(pointId, out var s) ? s : throw new KeyNotFoundException($"Point '{pointId}' is not on {_device}.");
-        // Back to back: the receiver takes this level as the point's state at boot, where one corrupt
-        // sample of a fire loop would latch the egress release.
-        var (state, failure) = SampleAgreeing(slot.Loop);
-        var level = state is { } agreed ? LevelOf(slot.Loop, agreed) : FailSafeLevel(slot.Loop);
+        bool level;
         var raise = false;
-        lock (_gate)
+        string? failure;
+        // Never waits on the receiver: a poll's edge action queues or decides, never blocks (IInputLines.Start).
+        lock (_polling)
         {
-            if (!slot.HasAccepted)
+            // Back to back: the receiver takes this level as the point's state at boot, where one corrupt
+            // sample of a fire loop would latch the egress release.
+            (var state, failure) = SampleAgreeing(slot.Loop);
+            level = state is { } agreed ? LevelOf(slot.Loop, agreed) : FailSafeLevel(slot.Loop);
+            lock (_gate)
             {
-                (slot.Accepted, slot.HasAccepted) = (state, true);
-            }
+                if (state is { } read)
+                {
+                    // What the receiver now holds: left unrecorded, a stab caught only here stayed held (a
+                    // panic refusing the all-clear) while the polls, still at the level before, saw no change.
+                    (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (read, true, 0, 0);
+                    (slot.ReportedHigh, slot.FailSafe, slot.PutBack) = (level, !IsBand(read), false);
+                }
+                else
+                {
+                    if (!slot.HasAccepted)
+                    {
+                        (slot.Accepted, slot.HasAccepted) = (null, true);
+                    }
 
-            if (state is null)
-            {
-                slot.ReportedHigh = level;
-                slot.FailSafe = true;
-                slot.Failure = failure;
-                (raise, _faulted) = (!_faulted, true);
+                    slot.ReportedHigh = level;
+                    slot.FailSafe = true;
+                    slot.Failure = failure;
+                    (raise, _faulted) = (!_faulted, true);
+                }
             }
         }
 
@@ -193,22 +211,7 @@ public sealed partial class EolLoopLines : IInputLines
             string? failure = null;
             foreach (var slot in _loops.Values)
             {
-                LoopState? sample = null;
-                var reading = 0;
-                try
-                {
-                    reading = _read(slot.Loop.Channel);
-                    sample = slot.Loop.Classifier.Classify(reading);
-                    slot.Last = new LoopReading(reading, sample.Value);
-                }
-#pragma warning disable CA1031 // A dead ADC is a fault to report, never a reason to stop polling the others.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    slot.Failure = ex.Message;
-                }
-
-                if (!Confirmed(slot, sample, out var accepted))
+                if (!ConfirmedThisPoll(slot, out var accepted, out var reading))
                 {
                     // Not yet agreed: the loop keeps the state accepted before, blind included.
                     failure ??= slot is { HasAccepted: true, Accepted: null } ? slot.Failure : null;
