@@ -8,42 +8,43 @@ namespace EdgeGuard.Hardware.Board;
 // past relays and sirens; a bit error or a chip-select glitch corrupts one sample, and a loop polled
 // without confirmation turned that into a state: one corrupt sample of a fire loop latched the egress
 // release until a person reset it. So a new state (a band, or unreadable) is accepted only after
-// ConfirmingSamples samples in a row gave it. A change between normal and alarm (a press, its release)
-// is confirmed by samples the poll that sees it takes back to back, as the boot read does: confirmed by
-// the next poll instead, a 100 ms press needed two polls inside it, and one poll late or skipped (the
-// previous one still delivering) lost the alarm. Tamper bands and a failed read still need the next poll:
-// nothing is lost by waiting for them, and a bus upset that corrupts two transfers in a row (a stuck
-// MISO reads 0, a short) is far likelier than one landing twice in the narrow alarm band.
+// ConfirmingSamples consecutive polls gave it, and the boot read samples back to back until they agree.
+// Not a resample back to back within one poll: two samples microseconds apart both see one electrical
+// transient (a lock solenoid switching on a cable run alongside the loop, exactly when a lockdown drives
+// the locks), so a millisecond spike would latch a fire release or start a lockdown. Polls a poll
+// interval apart are independent; the press margin comes from polling often enough instead.
 public sealed partial class EolLoopLines
 {
     /// <summary>
-    /// Consecutive samples that must agree before a loop's new state is accepted. Two: a corrupt transfer
-    /// (a bit error on the SPI wires, a chip select glitch) is one sample, and the sample after it rejects
-    /// it. A change between normal and alarm is confirmed by samples one poll takes back to back; any other
-    /// new state by the samples of consecutive polls, each one more of which would add a poll interval
-    /// (50 ms by default) to a tamper or a blind ADC.
+    /// Consecutive polls that must agree before a loop's new state is accepted. Two: a corrupt transfer
+    /// (a bit error on the SPI wires, a chip select glitch) or a transient on the loop is one sample,
+    /// independent of the next one a poll interval later, so a second agreeing poll rejects it; each poll
+    /// more would add a whole poll interval (25 ms by default) to a fire release and lengthen the press a
+    /// panic button needs.
     /// </summary>
     public const int ConfirmingSamples = 2;
 
     /// <summary>
     /// The shortest press of a panic button (or pulse of a fire input) the gateway must see: a quick
-    /// deliberate stab at a momentary button. One poll that runs while it lasts reports it.
+    /// deliberate stab at a momentary button. <see cref="ConfirmingSamples"/> polls must run while it lasts.
     /// </summary>
     public static readonly TimeSpan ShortestPress = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Polls due within every <see cref="ShortestPress"/> of a panic or fire loop. One would do when every
-    /// poll runs on time; two leave the margin of one poll skipped (the one before it still delivering) or
-    /// run late past the release.
+    /// Polls due within every <see cref="ShortestPress"/> of a panic or fire loop, at any phase: one more
+    /// than <see cref="ConfirmingSamples"/>, so two agreeing polls fall inside every press even when one
+    /// poll is late or skipped (the one before it still delivering inline: decide, journal, publish). With
+    /// exactly <see cref="ConfirmingSamples"/> a single lost poll lost the alarm.
     /// </summary>
-    public const int PollsPerShortestPress = 2;
+    public const int PollsPerShortestPress = ConfirmingSamples + 1;
 
     /// <summary>
-    /// The longest poll interval of an ADC that reads a panic button or fire input (50 ms): configuration
+    /// The longest poll interval of an ADC that reads a panic button or fire input (33 ms): configuration
     /// refuses a longer one, which leaves a <see cref="ShortestPress"/> fewer than
     /// <see cref="PollsPerShortestPress"/> polls, so one skipped or late poll could lose it.
     /// </summary>
-    public static readonly TimeSpan MaxLifeSafetyPollInterval = ShortestPress / PollsPerShortestPress;
+    public static readonly TimeSpan MaxLifeSafetyPollInterval =
+        TimeSpan.FromMilliseconds(Math.Floor(ShortestPress.TotalMilliseconds / PollsPerShortestPress));
 
     /// <summary>Samples the boot read takes at most, looking for <see cref="ConfirmingSamples"/> in a row that agree.</summary>
     private const int MaxBootSamples = ConfirmingSamples * 4;
@@ -80,43 +81,15 @@ public sealed partial class EolLoopLines
     }
 
     /// <summary>
-    /// Polls whose first sample may disagree with the accepted state, without <see cref="ConfirmingSamples"/>
-    /// samples agreeing and without <see cref="ConfirmingSamples"/> in a row back at the accepted state,
+    /// Polls that may disagree with the accepted state, without <see cref="ConfirmingSamples"/> of
+    /// them agreeing and without <see cref="ConfirmingSamples"/> in a row back at the accepted state,
     /// before the loop is taken as unreadable (its fail-safe level and a fault). Without it, readings
     /// that keep changing never confirm anything: a fire loop whose samples alternate between alarm
     /// and short (mains hum on a loop near a band's edge), both of which read active, stayed normal
-    /// for good, and an ADC failing every other read raised no fault. Four polls: 200 ms at the
-    /// default 50 ms, against the one corrupt sample in a row that confirmation is for.
+    /// for good, and an ADC failing every other read raised no fault. Four polls: 100 ms at the
+    /// default 25 ms, against the one corrupt sample in a row that confirmation is for.
     /// </summary>
     public const int MaxUnsettledPolls = 4;
-
-    /// <summary>
-    /// Samples the loop for this poll and returns whether its state is now accepted (false: a change not
-    /// confirmed yet, the loop keeps the state accepted before). A sample in the normal or alarm band that
-    /// differs from an accepted normal or alarm state is sampled again at once, back to back, until
-    /// <see cref="ConfirmingSamples"/> in a row agree or one does not: a press is confirmed by the poll
-    /// that sees it, and a spike the resample does not see again changes nothing.
-    /// </summary>
-    /// <param name="slot">The loop; under <see cref="_gate"/>.</param>
-    /// <param name="accepted">The state accepted after this poll (null: unreadable).</param>
-    /// <param name="reading">The last reading taken (0 when it failed).</param>
-    private bool ConfirmedThisPoll(LoopSlot slot, out LoopState? accepted, out int reading)
-    {
-        for (var taken = 1; ; taken++)
-        {
-            var sample = Sample(slot, out reading);
-            if (Confirmed(slot, sample, firstOfPoll: taken == 1, out accepted))
-            {
-                return true;
-            }
-
-            // Only a press or its release is urgent; the others wait for the next poll (see the top).
-            if (taken >= ConfirmingSamples || !slot.HasAccepted || !IsBand(slot.Accepted) || !IsBand(sample))
-            {
-                return false;
-            }
-        }
-    }
 
     /// <summary>One reading of the loop, classified; null (and why in <see cref="LoopSlot.Failure"/>) when it failed.</summary>
     private LoopState? Sample(LoopSlot slot, out int reading)
@@ -144,12 +117,11 @@ public sealed partial class EolLoopLines
     /// <summary>
     /// The loop's accepted state after <paramref name="sample"/> (null: unreadable): false while it is
     /// unchanged because the sample is not confirmed yet. A sample is accepted once
-    /// <see cref="ConfirmingSamples"/> samples in a row have given it; readings that have not settled
+    /// <see cref="ConfirmingSamples"/> polls in a row have given it; readings that have not settled
     /// after <see cref="MaxUnsettledPolls"/> disagreeing polls are accepted as unreadable, with why
-    /// in <see cref="LoopSlot.Failure"/>. Only a poll's first sample counts towards that: a resample is
-    /// the same poll looking again.
+    /// in <see cref="LoopSlot.Failure"/>.
     /// </summary>
-    private static bool Confirmed(LoopSlot slot, LoopState? sample, bool firstOfPoll, out LoopState? accepted)
+    private static bool Confirmed(LoopSlot slot, LoopState? sample, out LoopState? accepted)
     {
         accepted = slot.Accepted;
         if (slot.HasAccepted && slot.Accepted == sample)
@@ -174,7 +146,7 @@ public sealed partial class EolLoopLines
             return true;
         }
 
-        if (!firstOfPoll || ++slot.Unsettled < MaxUnsettledPolls)
+        if (++slot.Unsettled < MaxUnsettledPolls)
         {
             return false;
         }
@@ -205,14 +177,14 @@ public sealed partial class EolLoopLines
 
         /// <summary>
         /// Whether <see cref="Accepted"/> holds the loop's state: false until a boot read or
-        /// <see cref="ConfirmingSamples"/> samples agreed on one.
+        /// <see cref="ConfirmingSamples"/> polls agreed on one.
         /// </summary>
         public bool HasAccepted { get; set; }
 
         /// <summary>The state the loop is taken to be in; null: unreadable (the ADC did not answer).</summary>
         public LoopState? Accepted { get; set; }
 
-        /// <summary>A state different from <see cref="Accepted"/>, given by the last <see cref="Agreeing"/> samples in a row.</summary>
+        /// <summary>A state different from <see cref="Accepted"/>, seen by the last <see cref="Agreeing"/> polls in a row.</summary>
         public LoopState? Candidate { get; set; }
 
         public int Agreeing { get; set; }
@@ -220,7 +192,7 @@ public sealed partial class EolLoopLines
         /// <summary>Polls that disagreed with <see cref="Accepted"/> since the readings were last settled.</summary>
         public int Unsettled { get; set; }
 
-        /// <summary>Samples in a row that gave <see cref="Accepted"/>.</summary>
+        /// <summary>Polls in a row that gave <see cref="Accepted"/>.</summary>
         public int BackAtAccepted { get; set; }
 
         /// <summary>Why the last read of this loop failed (or, at boot, why its readings were not trusted).</summary>

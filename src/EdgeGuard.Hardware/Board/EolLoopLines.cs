@@ -25,11 +25,9 @@ public sealed record LoopReading(int Reading, LoopState State);
 /// </summary>
 /// <remarks>
 /// <para>A loop's state (normal, alarm, open, short, or unreadable) changes only when
-/// <see cref="ConfirmingSamples"/> consecutive samples agree on the new one: a single corrupt SPI sample
-/// must not latch a fire release, start a lockdown or raise a tamper. A press or its release (normal to
-/// alarm and back) is confirmed by samples the poll that sees it takes back to back, so one poll within
-/// a press reports it; other changes by consecutive polls. The boot read (<see cref="Read"/>) samples
-/// back to back until they agree (EolLoopLines.Confirmation.cs).</para>
+/// <see cref="ConfirmingSamples"/> consecutive polls agree on the new one: a single corrupt SPI sample or
+/// a transient on the cable must not latch a fire release, start a lockdown or raise a tamper. The boot
+/// read (<see cref="Read"/>) samples back to back until they agree (EolLoopLines.Confirmation.cs).</para>
 /// <para>A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
 /// loop reads again. Meanwhile a loop that cannot be read is as untrusted as a tampered one and reads what
 /// <see cref="TamperedLoop.ReadsActive"/> says (a fire input active, so egress is released), until it
@@ -211,7 +209,8 @@ public sealed partial class EolLoopLines : IInputLines
             string? failure = null;
             foreach (var slot in _loops.Values)
             {
-                if (!ConfirmedThisPoll(slot, out var accepted, out var reading))
+                var sample = Sample(slot, out var reading);
+                if (!Confirmed(slot, sample, out var accepted))
                 {
                     // Not yet agreed: the loop keeps the state accepted before, blind included.
                     failure ??= slot is { HasAccepted: true, Accepted: null } ? slot.Failure : null;

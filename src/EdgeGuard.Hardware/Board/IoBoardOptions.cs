@@ -33,8 +33,12 @@ public sealed record IoBoardOptions(
     /// <summary>No expander, no ADC: every line is a native GPIO line.</summary>
     public static IoBoardOptions None { get; } = new([], [], []);
 
-    /// <summary>Default interval between two readings of a supervised loop.</summary>
-    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// Default interval between two readings of a supervised loop (25 ms): inside
+    /// <see cref="EolLoopLines.MaxLifeSafetyPollInterval"/> (33 ms) with room for timer jitter, so a
+    /// chip that reads a panic button or fire input needs no setting to see a 100 ms press with one poll lost.
+    /// </summary>
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(25);
 
     /// <summary>The loop of a point, or null when the point is not on an ADC.</summary>
     public SupervisedLoopOptions? LoopOf(string pointId) => Loops.FirstOrDefault(l => l.PointId == pointId);

@@ -59,9 +59,9 @@ public static partial class GatewayConfigReader
 
         /// <summary>
         /// A panic button or fire input read through an ADC: the chip must be polled at most every
-        /// <see cref="EolLoopLines.MaxLifeSafetyPollInterval"/>. One poll during a press confirms it, but a
-        /// poll can be skipped (the one before it still delivering) or late; polled slower, a short press
-        /// holds one poll only and that one missing loses the guard's alarm. Reported at the ADC's
+        /// <see cref="EolLoopLines.MaxLifeSafetyPollInterval"/> (33 ms). A press is confirmed by two agreeing
+        /// polls, and a poll can be skipped (the one before it still delivering) or late; polled slower, a
+        /// short press holds two polls only at some phase, and one of them missing loses the guard's alarm. Reported at the ADC's
         /// <c>pollMs</c> (what to change), naming the point.
         /// </summary>
         private void PolledFastEnough(ConfigNode item, string chip, PointKind? kind)
@@ -76,7 +76,7 @@ public static partial class GatewayConfigReader
             var id = item.Section.GetSection("id").Value;
             var press = (int)EolLoopLines.ShortestPress.TotalMilliseconds;
             _w.Error(adc.Node, adc.Subject,
-                $"pollMs {adc.PollMs} is too slow for point '{id}' ({Name(PointKinds, kind.Value)}, {item.Path}): an ADC that reads a panic button or fire input may wait at most {bound} ms between polls, so that a {press} ms press holds {EolLoopLines.PollsPerShortestPress} polls and is still seen when one of them is skipped or late; set pollMs to {bound} or less");
+                $"pollMs {adc.PollMs} is too slow for point '{id}' ({Name(PointKinds, kind.Value)}, {item.Path}): an ADC that reads a panic button or fire input may wait at most {bound} ms between polls, so that a {press} ms press holds {EolLoopLines.PollsPerShortestPress} polls and {EolLoopLines.ConfirmingSamples} of them still confirm it when one of them is skipped or late; set pollMs to {bound} or less");
         }
 
         /// <summary>A required reference to a declared zone.</summary>

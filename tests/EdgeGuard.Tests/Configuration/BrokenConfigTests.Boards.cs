@@ -62,25 +62,37 @@ public sealed partial class BrokenConfigTests
             "EdgeGuard:points:6:eol:wiring", ["point 'key-guardroom'", "a keyswitch needs 'doubleEol'", "on 'singleEolSeries' a cut cable reads as the key turned"]),
         new("exit button on a single-EOL parallel loop", k => { WithLoop(k); OnLoop(k, "points:7", "singleEolParallel"); },
             "EdgeGuard:points:7:eol:wiring", ["point 'rex-lobby'", "a requestToExit needs 'doubleEol'", "a bridged cable reads as the button pressed, unlocking its door"]),
-        // One poll during a press confirms it, but polled slower than every 50 ms a 100 ms press can hold
-        // one poll only, and that poll skipped or late loses it.
+        // A loop's change needs two agreeing polls: polled slower than every 33 ms, a 100 ms press can hold
+        // two polls only, and one of them skipped or late loses it.
         new("panic button on an ADC polled too slowly", k => { WithLoop(k); OnDoubleLoop(k, "points:3", "CH3"); k.Set("adcs:0:pollMs", "200"); },
-            "EdgeGuard:adcs:0:pollMs", ["point 'panic-lobby'", "pollMs 200", "at most 50 ms", "100 ms press", "one of them is skipped or late"]),
-        new("fire input on an ADC polled too slowly", k => { WithLoop(k); OnDoubleLoop(k, "points:8", "CH4"); k.Set("adcs:0:pollMs", "51"); },
-            "EdgeGuard:adcs:0:pollMs", ["point 'fire-panel'", "pollMs 51", "at most 50 ms"]),
+            "EdgeGuard:adcs:0:pollMs", ["point 'panic-lobby'", "pollMs 200", "at most 33 ms", "100 ms press", "one of them is skipped or late"]),
+        new("panic button on an ADC polled at the old 50 ms", k => { WithLoop(k); OnDoubleLoop(k, "points:3", "CH3"); k.Set("adcs:0:pollMs", "50"); },
+            "EdgeGuard:adcs:0:pollMs", ["point 'panic-lobby'", "pollMs 50", "at most 33 ms", "holds 3 polls and 2 of them"]),
+        new("fire input on an ADC polled too slowly", k => { WithLoop(k); OnDoubleLoop(k, "points:8", "CH4"); k.Set("adcs:0:pollMs", "34"); },
+            "EdgeGuard:adcs:0:pollMs", ["point 'fire-panel'", "pollMs 34", "at most 33 ms"]),
     ];
 
     [Fact]
-    public void Panic_and_fire_loops_at_50_ms_and_a_perimeter_only_adc_at_10_s_are_valid()
+    public void Panic_and_fire_loops_at_33_ms_or_the_default_and_a_perimeter_only_adc_at_10_s_are_valid()
     {
         var fast = TestConfigs.Read(k =>
         {
             WithLoop(k);
             OnDoubleLoop(k, "points:3", "CH3");
             OnDoubleLoop(k, "points:8", "CH4");
-            k.Set("adcs:0:pollMs", "50");
+            k.Set("adcs:0:pollMs", "33");
         });
         Assert.True(fast.IsValid, fast.ToReport());
+
+        // No pollMs: the default (25 ms) must pass the panic/fire bound without a setting.
+        var byDefault = TestConfigs.Read(k =>
+        {
+            WithLoop(k);
+            OnDoubleLoop(k, "points:3", "CH3");
+            OnDoubleLoop(k, "points:8", "CH4");
+        });
+        Assert.True(byDefault.IsValid, byDefault.ToReport());
+        Assert.Equal(TimeSpan.FromMilliseconds(25), Assert.Single(byDefault.Config!.Board.Adcs).PollInterval);
 
         var slow = TestConfigs.Read(k => { WithLoop(k); k.Set("adcs:0:pollMs", "10000"); });
         Assert.True(slow.IsValid, slow.ToReport());

@@ -29,7 +29,7 @@ public sealed class IoBoardConfigTests
         var config = Read(simulate: false);
 
         Assert.Equal([new ExpanderOptions("mcp23017@0x20", 1, 0x20, 4)], config.Board.Expanders);
-        Assert.Equal([new AdcOptions("mcp3008@0.0", 0, 0, 1_000_000, TimeSpan.FromMilliseconds(50))], config.Board.Adcs);
+        Assert.Equal([new AdcOptions("mcp3008@0.0", 0, 0, 1_000_000, TimeSpan.FromMilliseconds(25))], config.Board.Adcs);
         Assert.Equal(
             [new SupervisedLoopOptions("fence-east", "mcp3008@0.0", 0, new EolThresholds(EolWiring.Double, 341, 599, 818)),
              new SupervisedLoopOptions("fence-west", "mcp3008@0.0", 1, new EolThresholds(EolWiring.SingleSeries, 341, 682))],
