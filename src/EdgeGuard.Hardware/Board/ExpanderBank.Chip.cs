@@ -13,7 +13,7 @@ public sealed partial class ExpanderBank
         if (chip.Faulted)
         {
             events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
-            (chip.Faulted, chip.LineFaultReported) = (false, null);
+            (chip.Faulted, chip.LineFaultReported, chip.SilenceReported) = (false, null, false);
         }
     }
 
@@ -49,6 +49,9 @@ public sealed partial class ExpanderBank
         /// fail-safe at <see cref="FailedPassesBeforeFailSafe"/>.
         /// </summary>
         public int FailedPasses { get; set; }
+
+        /// <summary>The standing fault was raised for a pass the chip did not answer (not for its line or refused edges).</summary>
+        public bool SilenceReported { get; set; }
 
         /// <summary>Per output: the level the restored plan asked for at start-up.</summary>
         public bool[] Initial => field ??= new bool[Outputs.Count];

@@ -224,6 +224,14 @@ public sealed partial class ExpanderBank : IInputLines
                     RestoreIfFaulted(chip, events);
                 }
 
+                // The chip stopped answering while another fault stands (its line refused, edges refused):
+                // the same, or the office would see its points go fail-safe (a fire alarm) under that reason.
+                var silent = chip.FailedPasses > 0;
+                if (silent && !chip.SilenceReported)
+                {
+                    RestoreIfFaulted(chip, events);
+                }
+
                 // A reset repaired within this pass is still reported, as a fault and its restore together,
                 // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
                 var raise = !chip.Faulted && (problem ?? repaired) is not null;
@@ -231,13 +239,13 @@ public sealed partial class ExpanderBank : IInputLines
                 {
                     var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
                     events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason));
-                    chip.LineFaultReported = line;
+                    (chip.LineFaultReported, chip.SilenceReported) = (line, silent);
                 }
 
                 if (problem is null && (chip.Faulted || raise))
                 {
                     events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
-                    chip.LineFaultReported = null;
+                    (chip.LineFaultReported, chip.SilenceReported) = (null, false);
                 }
 
                 chip.Faulted = problem is not null;

@@ -32,6 +32,7 @@ internal sealed class SafetyStateSaver : IDisposable
     // An object, not a Lock: the thread waits for work with Monitor.Wait on it.
     private readonly object _gate = new();
     private Attempt? _current;
+    private (SafetyState State, Exception? Failure)? _lastAbandoned;
     private bool _disposed;
 
     /// <param name="store">Where the safety state is saved.</param>
@@ -50,7 +51,18 @@ internal sealed class SafetyStateSaver : IDisposable
     /// The last save that ended after its caller stopped waiting: its state, and null if it was
     /// saved or why not. Null until one has; read by the controller when <c>ended</c> woke it.
     /// </summary>
-    public (SafetyState State, Exception? Failure)? LastAbandoned { get; private set; }
+    public (SafetyState State, Exception? Failure)? LastAbandoned
+    {
+        // Under the gate: a struct of three words, which a read racing the saver's write could tear
+        // (a failed save read as a successful one would stop the retries).
+        get
+        {
+            lock (_gate)
+            {
+                return _lastAbandoned;
+            }
+        }
+    }
 
     /// <summary>
     /// Saves <paramref name="state"/> unless a save is still running, and waits for it at most
@@ -185,7 +197,7 @@ internal sealed class SafetyStateSaver : IDisposable
                 abandoned = attempt.Abandoned;
                 if (abandoned)
                 {
-                    LastAbandoned = (attempt.State, failure);
+                    _lastAbandoned = (attempt.State, failure);
                 }
             }
 

@@ -81,6 +81,26 @@ public sealed class ExpanderLostTests : IDisposable
         Assert.Equal(["fault.hardware", "fault.hardware-restored", "fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
     }
 
+    [Fact]
+    public void A_chip_lost_while_its_interrupt_line_fault_stands_swaps_that_fault_for_the_silence()
+    {
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon"); // a standing fault from boot: the line is held elsewhere
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door, Key, Fire], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        Assert.StartsWith("its interrupt line", Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Reason, StringComparison.Ordinal);
+
+        _rig.Fake.Powered = false; // then the harness is cut
+        bank.Supervise();
+        bank.Supervise();
+
+        // The office learns why its points go fail-safe (a fire alarm follows), not only "interrupt line".
+        Assert.Equal(["fault.hardware", "fault.hardware-restored", "fault.hardware"], _rig.Reported.Select(e => e.Type));
+        Assert.EndsWith("; its points read fail-safe after 2 failed passes in a row, until it answers",
+            Assert.IsType<HardwareFault>(_rig.Reported[^1]).Reason, StringComparison.Ordinal);
+        Assert.Contains(("fire-annex", false), _rig.Edges.Select(e => (e.PointId, e.High)));
+    }
+
     private sealed class FakeBuses(I2cDevice expander) : IBusDevices
     {
         public I2cDevice OpenExpander(ExpanderOptions options) => expander;
