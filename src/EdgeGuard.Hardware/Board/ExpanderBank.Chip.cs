@@ -50,6 +50,9 @@ public sealed partial class ExpanderBank
         /// </summary>
         public int FailedPasses { get; set; }
 
+        /// <summary>The chip's successful input reads when the last pass failed (<see cref="Mcp23017Lines.ReadsRecorded"/>).</summary>
+        public long ReadsAtLastFailedPass { get; set; }
+
         /// <summary>The standing fault was raised for a pass the chip did not answer (not for its line or refused edges).</summary>
         public bool SilenceReported { get; set; }
 

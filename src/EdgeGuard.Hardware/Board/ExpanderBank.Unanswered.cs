@@ -127,6 +127,15 @@ public sealed partial class ExpanderBank
             return "";
         }
 
+        // A read of the chip that succeeded since the last failed pass (an interrupt, a fast poll) makes
+        // that one a glitch too: only passes failed with nothing read between them count as in a row, and
+        // a chip that flaps does not put its points back at fail-safe over the real levels just read.
+        var reads = lines.ReadsRecorded;
+        if (reads != chip.ReadsAtLastFailedPass)
+        {
+            (chip.FailedPasses, chip.ReadsAtLastFailedPass) = (0, reads);
+        }
+
         if (++chip.FailedPasses < FailedPassesBeforeFailSafe)
         {
             // One failed pass may be a glitch: the fault is raised now, the points keep their levels. The

@@ -82,6 +82,27 @@ public sealed class ExpanderLostTests : IDisposable
     }
 
     [Fact]
+    public void Two_failed_passes_with_a_good_read_between_them_are_two_glitches_not_a_lost_chip()
+    {
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door, Key, Fire], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+
+        _rig.Fake.Nack = _ => true; // a glitch fails a pass
+        bank.Supervise();
+        _rig.Fake.Nack = null;
+        _rig.Fake.SetPin(1, true); // the door opens: its interrupt is serviced, the chip read fine
+        _rig.Fake.Nack = _ => true; // another glitch, a second later
+        bank.Supervise();
+
+        // Only the door's real edge: no fire alarm, no lockdown from two glitches a read apart.
+        Assert.Equal([("door-annex", true)], _rig.Edges.Select(e => (e.PointId, e.High)));
+
+        bank.Supervise(); // a second failed pass with nothing read between: lost
+        Assert.Contains(("fire-annex", false), _rig.Edges.Select(e => (e.PointId, e.High)));
+    }
+
+    [Fact]
     public void A_chip_lost_while_its_interrupt_line_fault_stands_swaps_that_fault_for_the_silence()
     {
         _rig.Host.HoldElsewhere(IntLine, "gpiomon"); // a standing fault from boot: the line is held elsewhere

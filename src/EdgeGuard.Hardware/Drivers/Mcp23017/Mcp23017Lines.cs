@@ -47,6 +47,7 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
     private readonly Mcp23017Configuration _configuration;
     private readonly Lock _gate = new();
     private ushort _reported;
+    private long _readsRecorded;
     // Pins whose next real level is recorded without an edge (AssumeReported with quiet): a fail-safe
     // inactive keyswitch must not become a turn just because the chip answers again while it is held.
     private ushort _quiet;
@@ -336,9 +337,16 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
         }
     }
 
+    /// <summary>
+    /// Reads of the chip's inputs that succeeded (interrupt service, sweep, poll): supervision tells a glitch
+    /// that failed one pass from a chip that is gone by whether any read succeeded in between.
+    /// </summary>
+    public long ReadsRecorded => Interlocked.Read(ref _readsRecorded);
+
     /// <summary>Records every input's level as read (and so reported); nothing assumed or read unreported remains.</summary>
     private void RecordRead(ushort levels)
     {
+        Interlocked.Increment(ref _readsRecorded);
         _reported = (ushort)((_reported & ~_inputMask) | (levels & _inputMask));
         _quiet = 0; // every quiet pin has now been read: its real level is recorded
         _assumed = 0;
