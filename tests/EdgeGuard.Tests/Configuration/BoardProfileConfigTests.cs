@@ -9,7 +9,8 @@ namespace EdgeGuard.Tests.Configuration;
 /// </summary>
 public sealed class BoardProfileConfigTests
 {
-    private static ConfigResult Read(params (string Key, string? Value)[] overrides)
+    /// <summary>The shipped sample config with these keys overridden (null: set empty), read.</summary>
+    internal static ConfigResult Read(params (string Key, string? Value)[] overrides)
     {
         var loaded = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
             [.. overrides.Select(o => $"EdgeGuard:{o.Key}={o.Value}")]);

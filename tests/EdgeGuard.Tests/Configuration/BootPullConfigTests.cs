@@ -9,13 +9,7 @@ namespace EdgeGuard.Tests.Configuration;
 /// </summary>
 public sealed class BootPullConfigTests
 {
-    private static ConfigResult Read(params (string Key, string? Value)[] overrides)
-    {
-        var loaded = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
-            [.. overrides.Select(o => $"EdgeGuard:{o.Key}={o.Value}")]);
-        Assert.Empty(loaded.Errors);
-        return GatewayConfigReader.Read(loaded.Configuration);
-    }
+    private static ConfigResult Read(params (string Key, string? Value)[] overrides) => BoardProfileConfigTests.Read(overrides);
 
     [Fact]
     public void The_pi_4_profile_lists_its_reset_pulls_and_the_pi_5_profile_none()

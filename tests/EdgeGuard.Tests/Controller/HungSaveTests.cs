@@ -109,13 +109,7 @@ public sealed class HungSaveTests : IAsyncDisposable
     [Fact]
     public async Task A_save_that_ends_after_its_deadline_with_the_latest_state_is_not_made_again()
     {
-        await _h.BootAsync();
-        await _h.SettleAsync();
-        _store.Hold = true;
-        _h.Set("panic", true);
-        Assert.True(_store.HeldSaveStarted.Wait(Patience), "the lockdown was never saved");
-        _h.Time.Advance(SiteController.SafetySaveDeadline);
-        await _h.SettleAsync();
+        await LockdownPastItsSaveDeadlineAsync();
 
         _store.Hold = false;
         _store.Gate.Set();
@@ -132,13 +126,7 @@ public sealed class HungSaveTests : IAsyncDisposable
     [Fact]
     public async Task An_orderly_stop_waits_for_a_hung_save_within_its_budget_then_saves_the_latest_state()
     {
-        await _h.BootAsync();
-        await _h.SettleAsync();
-        _store.Hold = true;
-        _h.Set("panic", true);
-        Assert.True(_store.HeldSaveStarted.Wait(Patience), "the lockdown was never saved");
-        _h.Time.Advance(SiteController.SafetySaveDeadline);
-        await _h.SettleAsync();
+        await LockdownPastItsSaveDeadlineAsync();
         _h.Set("fire", true);
         await _h.SettleAsync();
 
@@ -160,13 +148,7 @@ public sealed class HungSaveTests : IAsyncDisposable
     [Fact]
     public async Task An_orderly_stop_gives_up_on_a_save_that_never_ends_once_its_budget_has_passed()
     {
-        await _h.BootAsync();
-        await _h.SettleAsync();
-        _store.Hold = true;
-        _h.Set("panic", true);
-        Assert.True(_store.HeldSaveStarted.Wait(Patience), "the lockdown was never saved");
-        _h.Time.Advance(SiteController.SafetySaveDeadline);
-        await _h.SettleAsync();
+        await LockdownPastItsSaveDeadlineAsync();
 
         var stop = Task.Run(() => _h.Controller.StopAsync(CancellationToken.None));
         var advanced = TimeSpan.Zero;
@@ -182,6 +164,18 @@ public sealed class HungSaveTests : IAsyncDisposable
         Assert.True(advanced >= SiteController.StopSaveBudget, $"the stop gave up after {advanced}, before its budget");
         Assert.Empty(_store.Saved);
         Assert.Equal(1, _store.Started);
+    }
+
+    /// <summary>Boots, then a panic press whose save hangs, until the loop gave up waiting for it.</summary>
+    private async Task LockdownPastItsSaveDeadlineAsync()
+    {
+        await _h.BootAsync();
+        await _h.SettleAsync();
+        _store.Hold = true;
+        _h.Set("panic", true);
+        Assert.True(_store.HeldSaveStarted.Wait(Patience), "the lockdown was never saved");
+        _h.Time.Advance(SiteController.SafetySaveDeadline);
+        await _h.SettleAsync();
     }
 
     public async ValueTask DisposeAsync()
