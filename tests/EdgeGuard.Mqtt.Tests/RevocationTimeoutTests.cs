@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -52,14 +51,14 @@ public sealed class RevocationTimeoutTests(ITestOutputHelper output) : IDisposab
             };
             await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { Tls = tls, Timeout = TimeSpan.FromSeconds(4) }, output);
 
-            var started = Stopwatch.StartNew();
             await harness.StartAsync();
             await Eventually.TrueAsync(() => harness.Faults.Events.Count > 0, TimeSpan.FromSeconds(30), "fault.broker");
 
+            // A fault at all is the proof: a download that outlived the 4 s connect timeout was a cancelled
+            // connect, which names no TLS failure and raised no fault (no wall-clock bound asserted here).
             var fault = Assert.IsType<BrokerFault>(Assert.Single(harness.Faults.Events));
             Assert.StartsWith("the TLS handshake failed: the broker's certificate failed the pinned check: ", fault.Reason, StringComparison.Ordinal);
             Assert.Contains("RevocationStatusUnknown", fault.Reason, StringComparison.Ordinal);
-            Assert.True(started.Elapsed < TimeSpan.FromSeconds(4), $"the first attempt's fault came after {started.Elapsed}, not within the connect timeout");
             Assert.Equal(0, harness.Publisher.Connects);
         }
         finally

@@ -140,6 +140,17 @@ public sealed partial class ExpanderBank
         {
             // One failed pass may be a glitch: the fault is raised now, the points keep their levels. The
             // same reason as once they are fail-safe, so the second pass does not restore and raise again.
+            // The edges the action refused before are still retried (they need no read): a refused panic
+            // press must not wait a pass longer for a glitch.
+            try
+            {
+                lines.DeliverAssumed([]);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closed by a stop racing this pass: nothing left to deliver to.
+            }
+
             return FailSafeNote(chip);
         }
 

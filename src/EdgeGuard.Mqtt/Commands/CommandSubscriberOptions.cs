@@ -34,7 +34,7 @@ public sealed record CommandSubscriberOptions
     /// <summary>
     /// How long a stop may spend executing the commands already accepted (and acknowledged) and
     /// publishing their results before the connection closes. Well inside the host's shutdown
-    /// timeout (15 s), since the controller must still be running to execute them. Whatever is left
+    /// timeout (18 s), since the controller must still be running to execute them. Whatever is left
     /// stays unfinished in the replay store, so its redelivery runs at the next start.
     /// </summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(2);

@@ -60,7 +60,7 @@ public sealed partial class OutboxPublisher(
     /// <summary>
     /// The longest an orderly stop spends on the broker (the PUBACKs in flight, <c>offline</c>,
     /// DISCONNECT), or <see cref="MqttPublisherOptions.Timeout"/> when that is shorter: it must fit
-    /// the host's shutdown budget (15 s) with the office commands' drain.
+    /// the host's shutdown budget (18 s) with the office commands' drain.
     /// </summary>
     public static readonly TimeSpan OrderlyStopLimit = TimeSpan.FromSeconds(10);
 

@@ -19,7 +19,7 @@ public static class GatewayHost
     /// systemd's <c>TimeoutStopSec=20s</c> (deploy/edgeguard.service) leaves 5 s for the rest of
     /// the exit; docs/architecture.md, stop budget.
     /// </summary>
-    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(18);
 
     /// <summary>Creates the host; <paramref name="configure"/> lets tests replace services.</summary>
     public static IHost Build(GatewayConfig config, IConfiguration configuration, Action<IServiceCollection>? configure = null)

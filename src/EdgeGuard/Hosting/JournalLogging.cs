@@ -19,12 +19,12 @@ internal static partial class JournalLogging
             onJournalEvent: e => LogJournalEvent(log, e.Type, e));
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "Journal failure; it carries on")]
+    [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "Journal failure; it carries on")]
     private static partial void LogFailure(ILogger log, Exception ex);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Critical, Message = "Journal database {Path} cannot be written (read-only storage; opened {Access}): the gateway runs from the safety state it last saved, but saves nothing from now on: no new safety state (a lockdown or clear now is forgotten at the next restart), no event; the office gets the retained state but no events, and its commands are refused. Usually the kernel remounted the SD card read-only after errors (see dmesg): remount it read-write (mount -o remount,rw) or replace the card, then restart edgeguard")]
+    [LoggerMessage(EventId = 502, Level = LogLevel.Critical, Message = "Journal database {Path} cannot be written (read-only storage; opened {Access}): the gateway runs from the safety state it last saved, but saves nothing from now on: no new safety state (a lockdown or clear now is forgotten at the next restart), no event; the office gets the retained state but no events, and its commands are refused. Usually the kernel remounted the SD card read-only after errors (see dmesg): remount it read-write (mount -o remount,rw) or replace the card, then restart edgeguard")]
     private static partial void LogReadOnly(ILogger log, string path, JournalReadOnlyAccess access);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Critical, Message = "{EventType} {Event}")]
+    [LoggerMessage(EventId = 501, Level = LogLevel.Critical, Message = "{EventType} {Event}")]
     private static partial void LogJournalEvent(ILogger log, string eventType, Core.Lockdown.DomainEvent @event);
 }

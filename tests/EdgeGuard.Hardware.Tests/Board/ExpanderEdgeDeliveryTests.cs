@@ -228,6 +228,21 @@ public sealed class ExpanderEdgeDeliveryTests : IDisposable
     }
 
     [Fact]
+    public void A_refused_press_is_retried_by_the_first_failed_pass_not_a_pass_later()
+    {
+        using var bank = Started();
+        _throwsLeft = int.MaxValue;
+        var pressed = _rig.Time.GetTimestamp();
+        _rig.Fake.SetPin(0, false); // a panic press: the callback reads it, the action throws
+        _throwsLeft = 0; // the action works again
+        _rig.Fake.Nack = _ => true; // and a glitch fails the next pass
+
+        _rig.Time.Advance(ExpanderBank.SupervisionInterval);
+
+        Assert.Equal([new RawEdge("panic-annex", false, pressed)], _rig.Edges); // the press, no fail-safe level yet
+    }
+
+    [Fact]
     public void A_refused_press_is_delivered_once_the_action_works_while_configuring_a_reset_chip_keeps_failing()
     {
         using var bank = Started();

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Hardware;
 using EdgeGuard.Hosting;
 using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Publishing;
@@ -31,9 +33,13 @@ public sealed partial class ShutdownBudgetTests
 
             var shutdown = host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
 
-            Assert.Equal(TimeSpan.FromSeconds(15), shutdown);
+            Assert.Equal(TimeSpan.FromSeconds(18), shutdown);
             var drain = new CommandSubscriberOptions { Broker = new MqttPublisherOptions { Site = "s", Gateway = "g", Host = "h" } }.DrainTimeout;
-            Assert.True(drain + OutboxPublisher.OrderlyStopLimit < shutdown, $"commands {drain} + publisher {OutboxPublisher.OrderlyStopLimit} within {shutdown}");
+            // One after another: the commands' drain, the publisher, then the controller's last save and its
+            // expander writers' drain.
+            var all = drain + OutboxPublisher.OrderlyStopLimit + SiteController.StopSaveBudget + QueuedOutputLines.DrainTimeout;
+            Assert.True(all < shutdown, $"commands {drain} + publisher {OutboxPublisher.OrderlyStopLimit} + controller "
+                + $"{SiteController.StopSaveBudget} + expander writers {QueuedOutputLines.DrainTimeout} = {all} within {shutdown}");
             Assert.True(shutdown < SystemdStopTimeout(), $"{shutdown} within systemd's {SystemdStopTimeout()}");
         }
         finally
