@@ -1,4 +1,6 @@
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Contract;
+using MQTTnet;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -15,6 +17,7 @@ public sealed class ReplayStateTests(ITestOutputHelper output)
 {
     private const string Root = "edgeguard/v1/site-1/gw-1";
     private const string LockdownTopic = Root + "/state/lockdown";
+    private const string DeliveryTopic = Root + "/state/delivery";
     private const string Events = Root + "/events";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -64,6 +67,37 @@ public sealed class ReplayStateTests(ITestOutputHelper output)
         // found out of date with no event (the journal takes every event).
         Assert.Equal(0, harness.Publisher.LockdownSentAhead);
         Assert.Equal(0, harness.Publisher.StateResyncs);
+    }
+
+    [Fact]
+    public async Task A_refusal_a_previous_process_left_on_state_delivery_is_cleared_before_the_backlog_is_replayed()
+    {
+        const int Backlog = 20_000;
+        await using var broker = await MosquittoBroker.StartAsync();
+        // What a process that stopped during a refusal left retained: "refused" at some seq.
+        var left = new MqttClientFactory().CreateMqttClient();
+        await left.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("gw-1-before").Build());
+        await left.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(DeliveryTopic).WithRetainFlag(true)
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithPayload(Payloads.DeliveryState(new Topics("site-1", "gw-1"), 7, "NotAuthorized (135)", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow))
+            .Build());
+        await left.DisconnectAsync();
+        left.Dispose();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        await office.WaitForAsync(r => r.Topic == DeliveryTopic, Patience, "the refusal left retained");
+
+        // This process starts with a backlog (the journal filled while it was down).
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.State.Current = State(SiteMode.Normal);
+        harness.Outbox.AppendMany(Backlog);
+        await harness.StartAsync();
+        await Eventually.TrueAsync(() => office.DistinctSeqCount == Backlog, Patience, "the backlog at the office");
+
+        var receipts = office.Receipts.ToList();
+        var ok = receipts.FindIndex(r => r.Topic == DeliveryTopic && r.Json.GetProperty("status").GetString() == "ok");
+        var lastReplayed = receipts.FindLastIndex(r => r.Topic == Events);
+        Assert.True(ok >= 0 && ok < lastReplayed, $"state/delivery said ok at receipt {ok}, the replay ended at {lastReplayed}");
     }
 
     [Fact]

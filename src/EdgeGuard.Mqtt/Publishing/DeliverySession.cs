@@ -85,6 +85,9 @@ internal sealed partial class DeliverySession
         // The whole state is republished right after the replay: no per-event refreshes meanwhile.
         _refreshStateAfterDelivery = false;
         _lockdownAheadOfReplay = _replayThrough > _outbox.DeliveredThrough;
+        // With a backlog, state/delivery goes first too: a refusal a previous process left retained
+        // there would otherwise say "refused" for the whole replay (minutes for a large backlog).
+        _pendingDelivery |= _lockdownAheadOfReplay;
         return PumpAsync(_replayThrough, live: false, cancellationToken);
     }
 
