@@ -74,11 +74,7 @@ public static partial class Payloads
             throw new ArgumentException("seq, reason and since are all null (ok) or all set (refused)", nameof(seq));
         }
 
-        var writer = Rent();
-        writer.WriteStartObject();
-        writer.WriteNumber("v", Version);
-        writer.WriteString("site", topics.Site);
-        writer.WriteString("gateway", topics.Gateway);
+        var writer = StartState(topics);
         writer.WriteString("status", refused ? "refused" : "ok");
         if (seq is { } s)
         {
@@ -98,15 +94,7 @@ public static partial class Payloads
         return Return(writer);
     }
 
-    // Cut at a whole character: half a surrogate pair is not valid UTF-8.
-    private static string Bounded(string text)
-    {
-        if (text.Length <= MaxReason)
-        {
-            return text;
-        }
-
-        var end = char.IsHighSurrogate(text[MaxReason - 2]) ? MaxReason - 2 : MaxReason - 1;
-        return text[..end] + "…";
-    }
+    // At most MaxReason characters, the ellipsis included, cut at a whole character.
+    private static string Bounded(string text) =>
+        text.Length <= MaxReason ? text : Publishing.OutboxPublisher.Shortened(text, MaxReason - 1);
 }

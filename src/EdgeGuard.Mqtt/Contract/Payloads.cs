@@ -79,11 +79,7 @@ public static partial class Payloads
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(topics);
-        var writer = Rent();
-        writer.WriteStartObject();
-        writer.WriteNumber("v", Version);
-        writer.WriteString("site", topics.Site);
-        writer.WriteString("gateway", topics.Gateway);
+        var writer = StartState(topics);
         writer.WriteString("mode", ModeName(state.Mode));
         var lockdown = state.Lockdown;
         WriteNullableString(writer, "cause", lockdown?.Cause);
@@ -118,11 +114,7 @@ public static partial class Payloads
     {
         ArgumentNullException.ThrowIfNull(point);
         ArgumentNullException.ThrowIfNull(topics);
-        var writer = Rent();
-        writer.WriteStartObject();
-        writer.WriteNumber("v", Version);
-        writer.WriteString("site", topics.Site);
-        writer.WriteString("gateway", topics.Gateway);
+        var writer = StartState(topics);
         writer.WriteString("point", point);
         writer.WriteBoolean("active", active);
         if (bypassedUntil is { } until)
@@ -164,6 +156,17 @@ public static partial class Payloads
         public static readonly JsonEncodedText Since = JsonEncodedText.Encode("since");
         public static readonly JsonEncodedText BypassedUntil = JsonEncodedText.Encode("bypassedUntil");
         public static readonly JsonEncodedText Ts = JsonEncodedText.Encode("ts");
+    }
+
+    // The opening every retained state payload shares: version, site and gateway.
+    private static Utf8JsonWriter StartState(Topics topics)
+    {
+        var writer = Rent();
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Version);
+        writer.WriteString("site", topics.Site);
+        writer.WriteString("gateway", topics.Gateway);
+        return writer;
     }
 
     private static Utf8JsonWriter Rent()
