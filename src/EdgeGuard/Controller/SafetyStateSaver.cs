@@ -32,7 +32,7 @@ internal sealed class SafetyStateSaver : IDisposable
     // An object, not a Lock: the thread waits for work with Monitor.Wait on it.
     private readonly object _gate = new();
     private Attempt? _current;
-    private (SafetyState State, Exception? Failure)? _lastAbandoned;
+    private (SafetyState State, Exception? Failure, TimeSpan Took)? _lastAbandoned;
     private bool _disposed;
 
     /// <param name="store">Where the safety state is saved.</param>
@@ -48,18 +48,49 @@ internal sealed class SafetyStateSaver : IDisposable
     }
 
     /// <summary>
-    /// The last save that ended after its caller stopped waiting: its state, and null if it was
-    /// saved or why not. Null until one has; read by the controller when <c>ended</c> woke it.
+    /// The last save that ended after its caller stopped waiting: its state, null if it was saved
+    /// or why not, and how long it ran (on the clock). Null until one has; read by the controller
+    /// when <c>ended</c> woke it.
     /// </summary>
-    public (SafetyState State, Exception? Failure)? LastAbandoned
+    public (SafetyState State, Exception? Failure, TimeSpan Took)? LastAbandoned
     {
-        // Under the gate: a struct of three words, which a read racing the saver's write could tear
-        // (a failed save read as a successful one would stop the retries).
+        // Under the gate: a struct of several words, which a read racing the saver's write could
+        // tear (a failed save read as a successful one would stop the retries).
         get
         {
             lock (_gate)
             {
                 return _lastAbandoned;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A save is running: the one the caller stopped waiting for, as no other starts meanwhile.
+    /// False once it ended, though the loop may not have taken its end yet.
+    /// </summary>
+    public bool Saving
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current is { Ended: false };
+            }
+        }
+    }
+
+    /// <summary>
+    /// No save is running, and the end of the last one, if its caller stopped waiting for it, was
+    /// handed to <c>ended</c>; for tests, which wait for it before they look at what followed.
+    /// </summary>
+    internal bool Idle
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current is null or { Ended: true, Reported: true };
             }
         }
     }
@@ -72,25 +103,27 @@ internal sealed class SafetyStateSaver : IDisposable
     /// <param name="turnWait">How long a save still running is waited for (zero: not at all).</param>
     /// <param name="deadline">How long to wait in all, from this call, the turn included.</param>
     /// <returns>
-    /// Null once the state is saved; else why not (the store's exception's message, or the deadline's).
+    /// Saved, failed (the store threw, or the saver is shut), or not known yet: a save still runs,
+    /// this one past the deadline or an earlier one this state waits behind.
     /// </returns>
-    public string? Save(SafetyState state, TimeSpan turnWait, TimeSpan deadline)
+    public SaveOutcome Save(SafetyState state, TimeSpan turnWait, TimeSpan deadline)
     {
         var start = _time.GetTimestamp();
         var running = Running();
         if (running is not null && !WaitFor(running, start, turnWait < deadline ? turnWait : deadline))
         {
-            return "the disk has not finished an earlier save of the safety state, which passed its deadline; "
-                + "this state is saved once that one ends";
+            return new SaveOutcome(
+                "the disk has not finished an earlier save of the safety state; this state is saved once that one ends",
+                running.Handed);
         }
 
-        var attempt = new Attempt(state);
+        var attempt = new Attempt(state, _time.GetTimestamp());
         lock (_gate)
         {
             if (_disposed)
             {
                 // A failure like the disk's, not a throw: the controller reports it and goes on.
-                return "the gateway is shutting down; the safety state was not saved";
+                return new SaveOutcome("the gateway is shutting down; the safety state was not saved", null);
             }
 
             _current = attempt;
@@ -99,11 +132,13 @@ internal sealed class SafetyStateSaver : IDisposable
 
         if (!WaitFor(attempt, start, deadline))
         {
-            return $"the disk did not finish the save within {deadline.TotalMilliseconds:0} ms; "
-                + "outputs were driven without it, and the latest state is saved once that save ends";
+            return new SaveOutcome(
+                $"the disk did not finish the save within {deadline.TotalMilliseconds:0} ms; "
+                + "outputs were driven without it, and the latest state is saved once that save ends",
+                attempt.Handed);
         }
 
-        return attempt.Failure?.Message;
+        return new SaveOutcome(attempt.Failure?.Message, null);
     }
 
     /// <inheritdoc/>
@@ -189,15 +224,17 @@ internal sealed class SafetyStateSaver : IDisposable
                 failure = ex;
             }
 
+            var took = _time.GetElapsedTime(attempt.Handed);
             bool abandoned;
             lock (_gate)
             {
                 attempt.Failure = failure;
                 attempt.Ended = true;
                 abandoned = attempt.Abandoned;
+                attempt.Reported = !abandoned;
                 if (abandoned)
                 {
-                    _lastAbandoned = (attempt.State, failure);
+                    _lastAbandoned = (attempt.State, failure, took);
                 }
             }
 
@@ -205,14 +242,21 @@ internal sealed class SafetyStateSaver : IDisposable
             if (abandoned)
             {
                 _ended();
+                lock (_gate)
+                {
+                    attempt.Reported = true;
+                }
             }
         }
     }
 
     /// <summary>One save handed to the thread; Started, Ended and Abandoned change under the gate.</summary>
-    private sealed class Attempt(SafetyState state)
+    private sealed class Attempt(SafetyState state, long handed)
     {
         public SafetyState State { get; } = state;
+
+        /// <summary>When it was handed to the thread, on the clock.</summary>
+        public long Handed { get; } = handed;
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -223,5 +267,17 @@ internal sealed class SafetyStateSaver : IDisposable
         public bool Ended { get; set; }
 
         public bool Abandoned { get; set; }
+
+        /// <summary>Ended, and if abandoned, its end handed to <c>ended</c>.</summary>
+        public bool Reported { get; set; }
     }
 }
+
+/// <summary>What became of a save the controller waited for (<see cref="SafetyStateSaver.Save"/>).</summary>
+/// <param name="Failure">Null once the state is saved; else why not, or why not yet.</param>
+/// <param name="RunningSince">
+/// Not known yet: the save in the way (this one, past its deadline, or an earlier one this state
+/// waits behind) still runs, handed to the thread at this timestamp on the clock. Null when the
+/// outcome is known.
+/// </param>
+internal readonly record struct SaveOutcome(string? Failure, long? RunningSince);

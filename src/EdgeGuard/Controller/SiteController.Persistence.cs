@@ -1,5 +1,7 @@
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Journal;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Controller;
 
@@ -7,10 +9,12 @@ namespace EdgeGuard.Controller;
 // save that failed leaves the disk at an older state (Normal under a lockdown, no fire release),
 // which a power cut would restore. So a failed save is tried again, at the next decision on the
 // loop and on the controller's timer, until it took. Outputs never wait for a failing disk: a
-// decision saves before it drives, but waits for the save at most SafetySaveDeadline; a save still
-// running then counts as failed (reported, outputs driven, retried). It goes on alone on the
-// saver's thread (SafetyStateSaver): no other save starts while it runs, and when it ends the loop
-// is woken to save the latest state, which the hung save may not have been (docs/architecture.md).
+// decision saves before it drives, but waits for the save at most SafetySaveDeadline, then drives.
+// A save still running then is late, not failed: it goes on alone on the saver's thread
+// (SafetyStateSaver), no other save starts while it runs, and when it ends the loop is woken to
+// save the latest state, which the late save may not have been. It counts as failed (the critical
+// fault) only if it throws, or still runs at SafetySaveLateBound: until then it may only be
+// waiting behind the journal on a slow card (docs/architecture.md).
 public sealed partial class SiteController
 {
     /// <summary>
@@ -32,6 +36,26 @@ public sealed partial class SiteController
     public static readonly TimeSpan SafetySaveDeadline = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
+    /// What <see cref="SafetySaveLateBound"/> allows a save beyond its wait for the journal: its
+    /// own commit, one small UPSERT and one fsync of the WAL, without a checkpoint (the store runs
+    /// none in it). Milliseconds on a healthy card, tens to hundreds on a slow one
+    /// (JournalDatabase.TypicalHold); a second is several of the slowest, so a save still running
+    /// past it is stuck in the disk, not behind the journal.
+    /// </summary>
+    public static readonly TimeSpan SafetySaveCommitMargin = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a save may run before its state counts as not saved
+    /// (<c>fault.safety-state-not-persisted</c>): the longest the store waits for the journal's
+    /// other writers (<see cref="SqliteSafetyStateStore.MaxSaveWait"/>, 1 s, before it gives up
+    /// and throws) and <see cref="SafetySaveCommitMargin"/> for its own commit: 2 s. Outputs do not
+    /// wait for it (<see cref="SafetySaveDeadline"/>): a save past the deadline but within this
+    /// bound has only waited behind the journal on a slow card, and a critical fault for it (with
+    /// its restore moments later) would teach the office to ignore the real one.
+    /// </summary>
+    public static readonly TimeSpan SafetySaveLateBound = SqliteSafetyStateStore.MaxSaveWait + SafetySaveCommitMargin;
+
+    /// <summary>
     /// Saves tried at an orderly stop while the disk holds an older safety state, all within
     /// <see cref="StopSaveBudget"/>.
     /// </summary>
@@ -47,8 +71,30 @@ public sealed partial class SiteController
     /// <summary>The one thread that saves (created at start, before the first save).</summary>
     private SafetyStateSaver _saver = null!;
 
-    /// <summary>True while the disk holds an older safety state than <see cref="_safety"/>.</summary>
+    /// <summary>
+    /// The saver's thread runs no save and has handed the loop every end it owed it; for tests
+    /// (HungSaveTests), which then settle the loop.
+    /// </summary>
+    internal bool SafetySaverIdle => _saver.Idle;
+
+    /// <summary>
+    /// True while the disk holds an older safety state than <see cref="_safety"/> and
+    /// <c>fault.safety-state-not-persisted</c> says so (until its restore).
+    /// </summary>
     private bool _safetyUnsaved;
+
+    /// <summary>The state the standing fault was last raised for: one fault per state, not per retry.</summary>
+    private SafetyState? _faultedFor;
+
+    /// <summary>
+    /// True while <see cref="_safety"/> is not known to be on disk but nothing failed: a save runs
+    /// past <see cref="SafetySaveDeadline"/> (this state's, or an earlier one it waits behind),
+    /// not yet past <see cref="SafetySaveLateBound"/>.
+    /// </summary>
+    private bool _safetyPending;
+
+    /// <summary>When the late save passes <see cref="SafetySaveLateBound"/>; the timer looks then.</summary>
+    private TimeSpan? _safetyLateAt;
 
     /// <summary>
     /// What a "done" answer must add when the site is not yet all the command made it: the current
@@ -63,6 +109,13 @@ public sealed partial class SiteController
         {
             caveats += "; but the site's current state is not saved yet (fault.safety-state-not-persisted): a power cut now "
                 + "would restore an older one; the gateway tries again every second";
+        }
+        else if (_safetyPending)
+        {
+            // Not "not saved": nothing failed and no fault says so; the save may end any moment.
+            caveats += "; the site's current state is still being saved (a slow disk): a power cut before that save ends "
+                + "would restore an older one; fault.safety-state-not-persisted follows if it has not ended within "
+                + $"{SafetySaveLateBound.TotalMilliseconds:0} ms";
         }
 
         var plan = OutputPlan.For(site, _state);
@@ -100,26 +153,60 @@ public sealed partial class SiteController
     /// <summary>
     /// Saves <see cref="_safety"/>, waiting at most <paramref name="deadline"/> in all (with
     /// <paramref name="turnWait"/>, a save still running is waited for that long to end first; else
-    /// this one counts as failed at once). A failure is reported as
-    /// <see cref="SafetyStateNotPersisted"/> once per state that could not be saved
-    /// (<paramref name="changed"/>), not once per retry; the first save that takes after failures
-    /// is reported as <see cref="SafetyStateNotPersistedRestored"/>.
+    /// this state waits behind it). A save that failed is reported as
+    /// <see cref="SafetyStateNotPersisted"/> once per state that could not be saved, not once per
+    /// retry; one still running is only late (<see cref="_safetyPending"/>) until
+    /// <see cref="SafetySaveLateBound"/> from its start. The first save that takes after a fault is
+    /// reported as <see cref="SafetyStateNotPersistedRestored"/>.
     /// </summary>
-    private void Persist(Moment now, List<DomainEvent> events, bool changed, TimeSpan deadline, TimeSpan turnWait = default)
+    private void Persist(Moment now, List<DomainEvent> events, TimeSpan deadline, TimeSpan turnWait = default)
     {
-        if (_saver.Save(_safety, turnWait, deadline) is { } failure)
+        var outcome = _saver.Save(_safety, turnWait, deadline);
+        if (outcome.Failure is not { } failure)
         {
-            if (changed || !_safetyUnsaved)
-            {
-                events.Add(new SafetyStateNotPersisted(now.Utc, failure));
-            }
-
-            _safetyUnsaved = true;
-            _safetySaveRetryAt = now.Monotonic + SafetySaveRetryInterval;
+            Saved(now, events);
             return;
         }
 
-        Saved(now, events);
+        if (outcome.RunningSince is { } since)
+        {
+            var lateAt = Moment.MonotonicOf(time, since) + SafetySaveLateBound;
+            if (Moment.MonotonicOf(time, time.GetTimestamp()) < lateAt)
+            {
+                // Slow, not failed: the store may still be waiting behind the journal's commit.
+                if (!_safetyPending)
+                {
+                    LogSaveLate(SafetySaveLateBound.TotalMilliseconds);
+                }
+
+                _safetyPending = true;
+                _safetyLateAt = lateAt;
+                // A retry that found the save still running is not due again at once: the timer
+                // would tick for it back to back until that save ends.
+                _safetySaveRetryAt = _safetyUnsaved ? now.Monotonic + SafetySaveRetryInterval : null;
+                return;
+            }
+        }
+
+        NotSaved(now, events, failure);
+    }
+
+    /// <summary>
+    /// The current state could not be saved: raises the fault unless it stands for this state
+    /// already, and saves again on the timer.
+    /// </summary>
+    private void NotSaved(Moment now, List<DomainEvent> events, string reason)
+    {
+        if (!ReferenceEquals(_faultedFor, _safety))
+        {
+            events.Add(new SafetyStateNotPersisted(now.Utc, reason));
+        }
+
+        _faultedFor = _safety;
+        _safetyUnsaved = true;
+        _safetyPending = false;
+        _safetyLateAt = null;
+        _safetySaveRetryAt = now.Monotonic + SafetySaveRetryInterval;
     }
 
     private void Saved(Moment now, List<DomainEvent> events)
@@ -130,32 +217,70 @@ public sealed partial class SiteController
         }
 
         _safetyUnsaved = false;
+        _faultedFor = null;
+        _safetyPending = false;
+        _safetyLateAt = null;
         _safetySaveRetryAt = null;
     }
 
     /// <summary>
-    /// A save the loop stopped waiting for has ended (<see cref="SafetySaveEnded"/>). If it saved
-    /// the state the site is in now, that is on disk; if not (it failed, or a newer state was
-    /// decided while it ran), the latest state is saved now rather than at the next retry.
+    /// On the timer: a late save still running at <see cref="SafetySaveLateBound"/> is no longer
+    /// waiting behind the journal (the store gives up on that within its own wait): the disk is
+    /// stuck, and the state counts as not saved.
     /// </summary>
-    private void OnAbandonedSaveEnded(Moment now, List<DomainEvent> events)
+    private void CheckLateSave(Moment now, List<DomainEvent> events)
     {
-        if (!_safetyUnsaved)
+        if (_safetyLateAt is not { } lateAt || now.Monotonic < lateAt)
         {
             return;
         }
 
-        if (_saver.LastAbandoned is ({ } state, null) && ReferenceEquals(state, _safety))
+        _safetyLateAt = null;
+        if (!_saver.Saving)
         {
-            Saved(now, events);
+            // It ended meanwhile: its SafetySaveEnded is queued and settles it.
             return;
         }
 
-        Persist(now, events, changed: false, SafetySaveDeadline);
+        NotSaved(now, events, $"the disk did not finish the save within {SafetySaveLateBound.TotalMilliseconds:0} ms; "
+            + "outputs were driven without it, and the latest state is saved once that save ends");
     }
 
     /// <summary>
-    /// At an orderly stop, once the loop has ended: a safety state whose save failed (the journal's
+    /// A save the loop stopped waiting for has ended (<see cref="SafetySaveEnded"/>). If it saved
+    /// the state the site is in now, that is on disk; if it failed, that is reported now; and then
+    /// (it failed, or a newer state was decided while it ran) the latest state is saved now rather
+    /// than at the next retry.
+    /// </summary>
+    private void OnAbandonedSaveEnded(Moment now, List<DomainEvent> events)
+    {
+        if (!_safetyUnsaved && !_safetyPending)
+        {
+            return;
+        }
+
+        if (_saver.LastAbandoned is ({ } state, var failure, var took))
+        {
+            if (failure is null)
+            {
+                LogSaveEndedLate(took.TotalMilliseconds, SafetySaveDeadline.TotalMilliseconds);
+                if (ReferenceEquals(state, _safety))
+                {
+                    Saved(now, events);
+                    return;
+                }
+            }
+            else
+            {
+                NotSaved(now, events, failure.Message);
+            }
+        }
+
+        Persist(now, events, SafetySaveDeadline);
+    }
+
+    /// <summary>
+    /// At an orderly stop, once the loop has ended: a safety state whose save failed or is late (the journal's
     /// writer held the database past the save's short wait, or the disk passed the deadline) is
     /// saved now. Its retry timer would have come within a second, but a stop right after the
     /// lockdown (SIGTERM for an update) ended the loop first, and the gateway then came back up
@@ -168,7 +293,7 @@ public sealed partial class SiteController
         {
             var events = new List<DomainEvent>();
             var start = time.GetTimestamp();
-            for (var attempt = 0; attempt < StopSaveAttempts && _safetyUnsaved && _safety is not null; attempt++)
+            for (var attempt = 0; attempt < StopSaveAttempts && (_safetyUnsaved || _safetyPending) && _safety is not null; attempt++)
             {
                 var left = StopSaveBudget - time.GetElapsedTime(start);
                 if (left <= TimeSpan.Zero)
@@ -176,10 +301,22 @@ public sealed partial class SiteController
                     break;
                 }
 
-                Persist(Moment.From(time), events, changed: false, deadline: left, turnWait: left);
+                Persist(Moment.From(time), events, deadline: left, turnWait: left);
+            }
+
+            if (_safetyPending)
+            {
+                // Still only late, but the gateway waits no longer: the save may never end now.
+                NotSaved(Moment.From(time), events, "the gateway stopped before the disk finished the save of its current state");
             }
 
             Report(events);
         }
     }
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Safety-state save still running (a slow disk): outputs driven without it; fault.safety-state-not-persisted only if it fails or runs past {BoundMs} ms")]
+    private partial void LogSaveLate(double boundMs);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Safety-state save took {TookMs} ms, past the {DeadlineMs} ms the outputs waited (a slow disk)")]
+    private partial void LogSaveEndedLate(double tookMs, double deadlineMs);
 }

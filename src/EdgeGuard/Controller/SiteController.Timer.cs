@@ -54,6 +54,8 @@ public sealed partial class SiteController
             RefreshDeadlines();
         }
 
+        // Before the decision: a save past its bound is reported ahead of anything decided now.
+        CheckLateSave(now, events);
         Apply(TimerTick.Instance, now, events);
     }
 
@@ -82,8 +84,9 @@ public sealed partial class SiteController
         }
 
         // Outputs that do not show the plan are driven again on this timer's tick (SiteController.Outputs.cs),
-        // and a safety state whose save failed is saved again (SiteController.Persistence.cs).
-        foreach (var retry in (ReadOnlySpan<TimeSpan?>)[_outputRetryAt, _safetySaveRetryAt])
+        // a safety state whose save failed is saved again, and a late save is checked at its bound
+        // (SiteController.Persistence.cs).
+        foreach (var retry in (ReadOnlySpan<TimeSpan?>)[_outputRetryAt, _safetySaveRetryAt, _safetyLateAt])
         {
             next = retry is { } r && (next is null || r < next) ? r : next;
         }

@@ -337,7 +337,7 @@ public sealed partial class SiteController(
         if (safety != _safety)
         {
             _safety = safety;
-            Persist(now, events, changed: true, SafetySaveDeadline);
+            Persist(now, events, SafetySaveDeadline);
         }
         else if (_safetyUnsaved && !_onEdgeThread && now.Monotonic >= _safetySaveRetryAt)
         {
@@ -345,7 +345,7 @@ public sealed partial class SiteController(
             // drives anything. Not sooner (a dying disk can take seconds per failed write, and every
             // decision on the loop would wait for it), and not on a GPIO thread (an fsync there
             // would hold up the driver's edge timestamps): the retry timer, on the loop, comes soon enough.
-            Persist(now, events, changed: false, SafetySaveDeadline);
+            Persist(now, events, SafetySaveDeadline);
         }
 
         _state = decision.State;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
@@ -93,6 +94,52 @@ public sealed class BusyJournalSaveTests : IAsyncDisposable
 
         Assert.Equal(SiteMode.Lockdown, new SqliteSafetyStateStore(_database).Load().Mode);
         Assert.Equal(SiteMode.Lockdown, Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>()).Mode);
+    }
+
+    [Fact]
+    public async Task A_save_that_waits_behind_the_journal_past_the_deadline_but_within_its_bound_raises_no_fault()
+    {
+        // A slow card: the store's wait, sized by the disk, is long enough to outlast the deadline.
+        await using var h = new ControllerHarness(Site, _ => new SqliteSafetyStateStore(_database) { Wait = Patience });
+        await h.BootAsync();
+        using var release = new ManualResetEventSlim();
+        var other = HoldJournal(release);
+        try
+        {
+            h.Set("panic", true);
+            var waiting = Stopwatch.StartNew();
+            while (_database.UrgentWaiting == 0)
+            {
+                Assert.True(waiting.Elapsed < Patience, "the lockdown's save never waited for the database");
+                await Task.Delay(5);
+            }
+
+            // 600 ms on the controller's clock: past the deadline, the outputs are driven.
+            h.Time.Advance(TimeSpan.FromMilliseconds(600));
+            await h.SettleAsync();
+            Assert.True(h.Driver.GetOutputLevel(10), "the locks waited for the disk");
+            Assert.True(h.Driver.GetOutputLevel(11), "the siren waited for the disk");
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        // The journal's commit ends: the save, which only waited, commits after it.
+        await other.WaitAsync(Patience);
+        var ending = Stopwatch.StartNew();
+        while (!h.Controller.SafetySaverIdle)
+        {
+            Assert.True(ending.Elapsed < Patience, "the save never ended");
+            await Task.Delay(5);
+        }
+
+        await h.SettleAsync();
+        h.Time.Advance(SiteController.SafetySaveLateBound + SiteController.SafetySaveRetryInterval);
+        await h.SettleAsync();
+        Assert.Equal(SiteMode.Lockdown, new SqliteSafetyStateStore(_database).Load().Mode);
+        Assert.Empty(h.Events.Events.OfType<SafetyStateNotPersisted>());
+        Assert.Empty(h.Events.Events.OfType<SafetyStateNotPersistedRestored>());
     }
 
     // Another write inside its commit until release is set, as the journal writer's batch, retention

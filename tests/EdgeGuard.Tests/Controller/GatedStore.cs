@@ -5,8 +5,9 @@ namespace EdgeGuard.Tests.Controller;
 
 /// <summary>
 /// A safety-state store whose saves, while <see cref="Hold"/> is set, block on a gate the test
-/// opens, as an fsync on a dying SD card that does not return. Counts the saves started, the most
-/// running at once, and keeps each state in the order its save ended.
+/// opens, as an fsync on a dying SD card that does not return; while <see cref="Failure"/> is set,
+/// they throw it (after the gate, when held), as a disk error. Counts the saves started, the most
+/// running at once, and keeps each state saved in the order its save ended.
 /// </summary>
 internal sealed class GatedStore : ISafetyStateStore
 {
@@ -16,9 +17,13 @@ internal sealed class GatedStore : ISafetyStateStore
     private int _started;
     private int _mostInside;
     private volatile bool _hold;
+    private volatile Exception? _failure;
 
     /// <summary>Saves that start while this is set wait for <see cref="Gate"/>.</summary>
     public bool Hold { get => _hold; set => _hold = value; }
+
+    /// <summary>Saves that end while this is set throw it and save nothing.</summary>
+    public Exception? Failure { get => _failure; set => _failure = value; }
 
     /// <summary>Set once a held save has started (it is then blocked on the gate).</summary>
     public ManualResetEventSlim HeldSaveStarted { get; } = new();
@@ -62,12 +67,20 @@ internal sealed class GatedStore : ISafetyStateStore
             Gate.Wait(TimeSpan.FromSeconds(60));
         }
 
+        var failure = Failure;
         lock (_lock)
         {
             _inside--;
-            _saved.Add(state);
+            if (failure is null)
+            {
+                _saved.Add(state);
+            }
         }
 
         Ended.Release();
+        if (failure is not null)
+        {
+            throw failure;
+        }
     }
 }

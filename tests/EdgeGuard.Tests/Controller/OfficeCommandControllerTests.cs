@@ -87,6 +87,53 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
         Assert.DoesNotContain("but", first.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_done_answer_says_the_state_is_still_being_saved_while_its_save_is_only_late()
+    {
+        var store = new GatedStore();
+        await using var h = new ControllerHarness(Site, _ => store);
+        try
+        {
+            await h.BootAsync();
+            store.Hold = true;
+
+            var answer = h.Controller.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"), CancellationToken.None);
+            Assert.True(store.HeldSaveStarted.Wait(TimeSpan.FromSeconds(60)), "the lockdown was never saved");
+            h.Time.Advance(SiteController.SafetySaveDeadline);
+            var locked = await answer.WaitAsync(TimeSpan.FromSeconds(30));
+
+            // Not "not saved": nothing failed, and no fault says so; but not "saved" either.
+            Assert.True(locked.Done, locked.Detail);
+            Assert.True(h.Driver.GetOutputLevel(10), "the lock is driven by the time the office hears 'done'");
+            Assert.DoesNotContain("not saved", locked.Detail, StringComparison.Ordinal);
+            Assert.Contains(
+                "; the site's current state is still being saved (a slow disk): a power cut before that save ends would "
+                + "restore an older one; fault.safety-state-not-persisted follows if it has not ended within 2000 ms",
+                locked.Detail,
+                StringComparison.Ordinal);
+            Assert.Empty(h.Events.Events.OfType<SafetyStateNotPersisted>());
+
+            // The save ends: the next answer has nothing to add.
+            store.Hold = false;
+            store.Gate.Set();
+            Assert.True(await store.Ended.WaitAsync(TimeSpan.FromSeconds(60)), "the held save never ended");
+            var waiting = System.Diagnostics.Stopwatch.StartNew();
+            while (!h.Controller.SafetySaverIdle && waiting.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(5);
+            }
+
+            await h.SettleAsync();
+            var first = await h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"));
+            Assert.True(first.Done, first.Detail);
+            Assert.DoesNotContain("saved", first.Detail, StringComparison.Ordinal);
+        }
+        finally
+        {
+            store.Gate.Set();
+        }
+    }
+
     public ValueTask DisposeAsync() => _h.DisposeAsync();
 
     private sealed class ThrowingStore : ISafetyStateStore
