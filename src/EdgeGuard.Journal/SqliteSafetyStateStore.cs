@@ -64,7 +64,11 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
     /// </summary>
     public static readonly TimeSpan SaveWait = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>The most <see cref="Save"/> waits for the journal's other writers, however slow the disk.</summary>
+    /// <summary>
+    /// The most <see cref="Save"/> waits for the journal's other writers, however slow the disk.
+    /// The controller's bound for a late save (SiteController.SafetySaveLateBound) is derived
+    /// from it: change one, check the other.
+    /// </summary>
     public static readonly TimeSpan MaxSaveWait = TimeSpan.FromSeconds(1);
 
     /// <summary>Creates a store over an open journal database, stamping saves with the system clock.</summary>

@@ -138,9 +138,9 @@ public sealed record PointActiveAtBoot(DateTimeOffset At, string PointId, PointK
 }
 
 /// <summary>
-/// The safety state could not be written to disk; outputs were still driven (safety first). Raised once per
-/// state that could not be saved; the controller keeps saving it until
-/// <see cref="SafetyStateNotPersistedRestored"/>.
+/// The safety state could not be written to disk (its save failed, or still ran past the controller's
+/// bound for a late save, 2 s); outputs were still driven (safety first). Raised once per state that
+/// could not be saved; the controller keeps saving it until <see cref="SafetyStateNotPersistedRestored"/>.
 /// </summary>
 public sealed record SafetyStateNotPersisted(DateTimeOffset At, string Reason) : DomainEvent(At)
 {

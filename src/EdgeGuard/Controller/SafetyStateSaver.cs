@@ -273,7 +273,9 @@ internal sealed class SafetyStateSaver : IDisposable
     }
 }
 
-/// <summary>What became of a save the controller waited for (<see cref="SafetyStateSaver.Save"/>).</summary>
+/// <summary>
+/// What became of a save the controller waited for (<see cref="SafetyStateSaver.Save"/>).
+/// </summary>
 /// <param name="Failure">Null once the state is saved; else why not, or why not yet.</param>
 /// <param name="RunningSince">
 /// Not known yet: the save in the way (this one, past its deadline, or an earlier one this state

@@ -27,11 +27,12 @@ public sealed partial class SiteController
     /// <summary>
     /// The longest a decision waits for its save before it drives the outputs anyway. A save is one
     /// small commit: milliseconds on a healthy SD card, tens while the journal's own commit holds
-    /// the database. 500 ms is far beyond that, so it only cuts short a card that is failing (an
-    /// fsync that never returns), and short enough that a fire's egress release or a panic's locks
-    /// still come within a person's reaction time. A retry waits as long (once per
-    /// <see cref="SafetySaveRetryInterval"/>, and when a save that passed it ends); while that
-    /// save still runs, no decision waits at all.
+    /// the database. 500 ms is far beyond that, and short enough that a fire's egress release or a
+    /// panic's locks still come within a person's reaction time. A save still running then is late,
+    /// not failed: on a slow card it may be waiting out the journal's commit, up to
+    /// <see cref="SqliteSafetyStateStore.MaxSaveWait"/>; only past <see cref="SafetySaveLateBound"/>
+    /// is it the fault. A retry waits as long (once per <see cref="SafetySaveRetryInterval"/>, and
+    /// when a save that passed it ends); while that save still runs, no decision waits at all.
     /// </summary>
     public static readonly TimeSpan SafetySaveDeadline = TimeSpan.FromMilliseconds(500);
 
@@ -83,7 +84,9 @@ public sealed partial class SiteController
     /// </summary>
     private bool _safetyUnsaved;
 
-    /// <summary>The state the standing fault was last raised for: one fault per state, not per retry.</summary>
+    /// <summary>
+    /// The state the standing fault was last raised for: one fault per state, not per retry.
+    /// </summary>
     private SafetyState? _faultedFor;
 
     /// <summary>
@@ -93,7 +96,9 @@ public sealed partial class SiteController
     /// </summary>
     private bool _safetyPending;
 
-    /// <summary>When the late save passes <see cref="SafetySaveLateBound"/>; the timer looks then.</summary>
+    /// <summary>
+    /// When the late save passes <see cref="SafetySaveLateBound"/>; the timer looks then.
+    /// </summary>
     private TimeSpan? _safetyLateAt;
 
     /// <summary>
@@ -280,12 +285,13 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// At an orderly stop, once the loop has ended: a safety state whose save failed or is late (the journal's
-    /// writer held the database past the save's short wait, or the disk passed the deadline) is
-    /// saved now. Its retry timer would have come within a second, but a stop right after the
-    /// lockdown (SIGTERM for an update) ended the loop first, and the gateway then came back up
-    /// Normal under a lockdown the disk never took. A save still running is waited for first; all
-    /// of it within <see cref="StopSaveBudget"/>.
+    /// At an orderly stop, once the loop has ended: a safety state whose save failed (the
+    /// journal's writer held the database past the save's wait, or the disk passed the bound) or
+    /// is late is saved now. Its retry timer would have come within a second, but a stop right
+    /// after the lockdown (SIGTERM for an update) ended the loop first, and the gateway then came
+    /// back up Normal under a lockdown the disk never took. A save still running is waited for
+    /// first; all of it within <see cref="StopSaveBudget"/>. A state still only late then counts
+    /// as not saved: the gateway waits for it no longer.
     /// </summary>
     private void SaveUnsavedSafetyState()
     {
