@@ -157,6 +157,13 @@ internal static class JournalVerbs
             db = Path.Combine(loaded.Config.StateDirectory, JournalDatabase.FileName);
         }
 
+        // Before the open: a read-only open still creates the -wal and -shm a clean stop deleted.
+        if (GatewayFilesUser.Refusal($"journal {result.CommandResult.Command.Name}", Path.GetFullPath(db)) is { } refusal)
+        {
+            await error.WriteLineAsync($"edgeguard journal: {refusal}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
         try
         {
             using var reader = JournalReader.Open(db);

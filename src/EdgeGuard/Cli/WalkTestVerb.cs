@@ -201,6 +201,13 @@ internal static class WalkTestVerb
                 + "Use the gateway's config from its working directory; on a gateway that has never run, create the directory first");
         }
 
+        // Before the lock: taking it creates edgeguard.lock and .pid on a gateway that never ran, and
+        // the journal's read-only open its -wal and -shm; they must be the gateway's user's.
+        if (GatewayFilesUser.Refusal("walktest", directory, Path.Combine(directory, JournalDatabase.FileName)) is { } refusal)
+        {
+            throw new WalkTestRefusedException(refusal);
+        }
+
         try
         {
             return GatewayLock.Acquire(directory);

@@ -138,6 +138,40 @@ public sealed class JournalVerbsTests : IDisposable
         Assert.False(File.Exists(Db));
     }
 
+    [Theory]
+    [InlineData("verify")]
+    [InlineData("export")]
+    [InlineData("tail")]
+    public async Task A_journal_of_another_user_is_refused_before_anything_is_created_beside_it(string verb)
+    {
+        // After a clean stop SQLite deleted the -wal and -shm; a read-only open would create them
+        // as this user, and the gateway's user could then not write them (no start, restart loop).
+        await Journal(3);
+        Assert.False(File.Exists(Db + "-wal"));
+        var owner = GatewayFilesUser.OwnerOf(Db)!.Value;
+        GatewayFilesUser.EffectiveUserForTests.Value = owner + 1;
+
+        var (code, output, error) = await Run("journal", verb, "--db", Db);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal(string.Empty, output);
+        Assert.Contains($"edgeguard journal: {Db} belongs to ", error, StringComparison.Ordinal);
+        Assert.Contains($"Run as the gateway's user: sudo -u ", error, StringComparison.Ordinal);
+        Assert.Contains($" edgeguard journal {verb} …", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Db + "-wal"));
+        Assert.False(File.Exists(Db + "-shm"));
+    }
+
+    [Fact]
+    public async Task The_owner_of_the_journal_reads_it_without_sudo()
+    {
+        // The simulator and an office copy: the file is the user's own, so nothing is refused.
+        await Journal(3);
+        GatewayFilesUser.EffectiveUserForTests.Value = GatewayFilesUser.OwnerOf(Db)!.Value;
+
+        Assert.Equal(ExitCodes.Ok, (await Run("journal", "verify", "--db", Db)).Code);
+    }
+
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRun.InvokeAsync(args);
 
     private static List<long> Seqs(string jsonLines) =>

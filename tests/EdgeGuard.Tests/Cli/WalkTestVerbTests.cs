@@ -212,6 +212,24 @@ public sealed partial class WalkTestVerbTests : IDisposable
         Assert.Equal(older, UserVersion(file)); // the defect: opened read-write, it migrated the gateway's file
     }
 
+    [Fact]
+    public async Task Run_as_another_user_than_the_state_directorys_it_refuses_before_creating_the_lock()
+    {
+        // A gateway that never ran has no lock file yet: created as root, the gateway's user could
+        // not open it and the gateway would not start.
+        var config = WriteConfig(HallPoints);
+        var state = Path.Combine(_dir, "state");
+        GatewayFilesUser.EffectiveUserForTests.Value = GatewayFilesUser.OwnerOf(state)!.Value + 1;
+
+        Assert.Equal(ExitCodes.Failure, await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience));
+        Assert.Contains($"cannot walk-test: {state} belongs to ", Screen);
+        Assert.Contains("Run as the gateway's user: sudo -u ", Screen);
+        Assert.Contains(" edgeguard walktest …", Screen);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(state));
+        Assert.False(File.Exists(Socket));
+        Assert.DoesNotContain("GATEWAY STOPPED", Screen); // it never took the gateway's lock
+    }
+
     private static long UserVersion(string file, long? set = null)
     {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");

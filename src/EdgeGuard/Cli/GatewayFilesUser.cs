@@ -1,0 +1,104 @@
+using System.Globalization;
+using EdgeGuard.Configuration;
+
+namespace EdgeGuard.Cli;
+
+/// <summary>
+/// Refuses a tool (<c>journal verify|export|tail</c>, <c>walktest</c>) run as another user than the
+/// one who owns the gateway's files. Such a tool may create files beside them: a read-only SQLite
+/// open creates the journal's <c>-wal</c> and <c>-shm</c> when a clean stop deleted them, and the
+/// walk test creates <c>edgeguard.lock</c> and <c>edgeguard.pid</c> on a gateway that never ran.
+/// Created as, say, root, the gateway's user could not write them: the gateway fails at start
+/// ("attempt to write a readonly database", "access to edgeguard.lock is denied"), systemd
+/// restarts it until its start limit reboots the gateway, and the outputs stay undriven.
+/// </summary>
+/// <remarks>
+/// Only the owner of what already exists decides, never an existing <c>-wal</c>/<c>-shm</c>: the
+/// tool creates files only where none are, and what it creates belongs to its effective user, so
+/// the gateway's user running it leaves every file the gateway's, whoever owns a leftover.
+/// SQLite run as root happens to hand a new <c>-wal</c>/<c>-shm</c> to the database's owner, but
+/// not the lock files, and not when another non-root user can write the directory.
+/// </remarks>
+internal static class GatewayFilesUser
+{
+    /// <summary>
+    /// Tests only: the effective uid this flow acts as. A test cannot chown a file to another user
+    /// without root, so it makes the process look like another user instead.
+    /// </summary>
+    internal static readonly AsyncLocal<uint?> EffectiveUserForTests = new();
+
+    /// <summary>
+    /// Null when this process's effective user owns every existing path in
+    /// <paramref name="paths"/>, else why it must not go on and how to run it instead.
+    /// </summary>
+    /// <param name="command">The command as typed after <c>edgeguard</c> (<c>journal verify</c>).</param>
+    /// <param name="paths">The gateway's files and directories the tool works beside; missing ones are skipped.</param>
+    public static string? Refusal(string command, params string[] paths)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null; // the gateway runs on Linux only; there is no service user elsewhere
+        }
+
+        var effective = EffectiveUserForTests.Value ?? LinuxFile.EffectiveUser;
+        return Refusal(command, paths, effective, OwnerOf, UserName);
+    }
+
+    /// <summary>The decision, given how owners and names are looked up (a test's choice).</summary>
+    /// <param name="command">The command as typed after <c>edgeguard</c>.</param>
+    /// <param name="paths">The files and directories to check, in order; the first foreign one is named.</param>
+    /// <param name="effectiveUser">The uid this process acts as.</param>
+    /// <param name="ownerOf">The owner's uid of a path, or null when nothing is there.</param>
+    /// <param name="nameOf">A uid's user name, or null when it has none.</param>
+    internal static string? Refusal(
+        string command, IEnumerable<string> paths, uint effectiveUser, Func<string, uint?> ownerOf, Func<uint, string?> nameOf)
+    {
+        foreach (var path in paths)
+        {
+            if (ownerOf(path) is not { } owner || owner == effectiveUser)
+            {
+                continue;
+            }
+
+            var ownerName = nameOf(owner);
+            // sudo takes a uid as '#998' when the owner has no name (a card read on another machine).
+            var sudoUser = ownerName ?? string.Create(CultureInfo.InvariantCulture, $"'#{owner}'");
+            return $"{path} belongs to {Describe(ownerName, owner)}, but this runs as {Describe(nameOf(effectiveUser), effectiveUser)}: "
+                + "a file it created there (the journal's -wal and -shm, the gateway lock) could not be written by the gateway, "
+                + $"which would then not start. Run as the gateway's user: sudo -u {sudoUser} edgeguard {command} …";
+        }
+
+        return null;
+    }
+
+    private static string Describe(string? name, uint uid) =>
+        name is null ? string.Create(CultureInfo.InvariantCulture, $"uid {uid}") : string.Create(CultureInfo.InvariantCulture, $"{name} (uid {uid})");
+
+    /// <summary>The owner's uid of <paramref name="path"/> (links followed), or null when it cannot be seen.</summary>
+    internal static uint? OwnerOf(string path) =>
+        OperatingSystem.IsLinux() && LinuxFile.Stat(path, out _) is { } status ? status.Owner : null;
+
+    // /etc/passwd rather than getpwuid: a name only makes the message easier to follow, and a
+    // system without the file (a container) still gets the uid.
+    private static string? UserName(uint uid)
+    {
+        try
+        {
+            var wanted = uid.ToString(CultureInfo.InvariantCulture);
+            foreach (var line in File.ReadLines("/etc/passwd"))
+            {
+                var fields = line.Split(':');
+                if (fields.Length > 2 && fields[2] == wanted)
+                {
+                    return fields[0];
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // No name: the uid is shown.
+        }
+
+        return null;
+    }
+}

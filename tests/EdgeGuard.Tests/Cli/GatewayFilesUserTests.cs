@@ -1,0 +1,61 @@
+using EdgeGuard.Cli;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>
+/// The decision that keeps a tool run as root (or anyone but the gateway's user) from creating
+/// files the gateway could then not write; owners and names are given, as no test may chown.
+/// </summary>
+public sealed class GatewayFilesUserTests
+{
+    private const uint Root = 0;
+    private const uint Service = 998;
+
+    private static readonly Dictionary<string, uint> Owners = new(StringComparer.Ordinal)
+    {
+        ["/var/lib/edgeguard"] = Service,
+        ["/var/lib/edgeguard/edgeguard.db"] = Service,
+        ["/media/card/edgeguard.db"] = 4321,
+    };
+
+    private static string? Name(uint uid) => uid switch { Root => "root", Service => "edgeguard", _ => null };
+
+    private static string? Decide(uint effective, params string[] paths) =>
+        GatewayFilesUser.Refusal("journal verify", paths, effective, p => Owners.TryGetValue(p, out var o) ? o : null, Name);
+
+    [Fact]
+    public void Root_on_the_gateways_journal_is_refused_and_told_to_run_as_its_owner()
+    {
+        var refusal = Decide(Root, "/var/lib/edgeguard/edgeguard.db");
+
+        Assert.NotNull(refusal);
+        Assert.StartsWith("/var/lib/edgeguard/edgeguard.db belongs to edgeguard (uid 998), but this runs as root (uid 0)", refusal, StringComparison.Ordinal);
+        Assert.EndsWith("Run as the gateway's user: sudo -u edgeguard edgeguard journal verify …", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_owner_without_a_name_is_given_to_sudo_by_uid()
+    {
+        var refusal = Decide(Service, "/media/card/edgeguard.db");
+
+        Assert.NotNull(refusal);
+        Assert.Contains("belongs to uid 4321, but this runs as edgeguard (uid 998)", refusal, StringComparison.Ordinal);
+        Assert.Contains("sudo -u '#4321' edgeguard journal verify", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_owner_itself_goes_on_and_a_missing_path_decides_nothing()
+    {
+        Assert.Null(Decide(Service, "/var/lib/edgeguard", "/var/lib/edgeguard/edgeguard.db"));
+        Assert.Null(Decide(Root, "/nowhere/edgeguard.db"));
+    }
+
+    [Fact]
+    public void The_first_path_owned_by_another_user_is_the_one_named()
+    {
+        var refusal = Decide(4321, "/media/card/edgeguard.db", "/var/lib/edgeguard/edgeguard.db");
+
+        Assert.NotNull(refusal);
+        Assert.StartsWith("/var/lib/edgeguard/edgeguard.db belongs to edgeguard", refusal, StringComparison.Ordinal);
+    }
+}
