@@ -99,7 +99,12 @@ public sealed record MqttPublisherOptions
     private static readonly TimeSpan MinStateCheck = TimeSpan.FromMilliseconds(10);
 
     /// <summary>The port actually used.</summary>
-    public int EffectivePort => Port ?? (Tls.Enabled ? 8883 : 1883);
+    public int EffectivePort => Port ?? DefaultPort(Tls.Enabled);
+
+    /// <summary>The IANA port of MQTT over TLS (8883) or over plain TCP (1883).</summary>
+    /// <param name="tls">Whether the connection uses TLS.</param>
+    /// <returns>The port a broker listens on for it unless told otherwise.</returns>
+    public static int DefaultPort(bool tls) => tls ? 8883 : 1883;
 
     /// <summary>Every problem with these options, as sentences; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()

@@ -231,7 +231,8 @@ public static partial class GatewayConfigReader
                 hostOk = false;
             }
 
-            var port = _w.Int(node.Child("port"), null, required: false, 1, 65535, DefaultMqttPort);
+            // 0 = not set (the range starts at 1); resolved below, once TLS is known.
+            var port = _w.Int(node.Child("port"), null, required: false, 1, 65535, fallback: 0);
             var keepAlive = _w.Int(node.Child("keepAliveSeconds"), null, required: false, 2, 600, DefaultKeepAliveSeconds);
             var username = _w.Scalar(node.Child("username"), null, required: false);
             var password = _w.Scalar(node.Child("password"), null, required: false);
@@ -246,9 +247,17 @@ public static partial class GatewayConfigReader
                 RequireEncryptionOffLoopback(node, host, username, tls);
             }
 
-            return hostOk && port is not null && keepAlive is not null && tls is not null
-                ? new MqttOptions(host, port.Value, keepAlive.Value, username, password, tls)
-                : null;
+            if (hostOk && port is not null && keepAlive is not null && tls is not null)
+            {
+                // Unset: the publisher's default for the link it makes (8883 with TLS, as the office
+                // broker listens), except with a blank host: the embedded broker of the quick start
+                // (plain, loopback) or no link at all, both 1883.
+                var resolved = port.Value != 0 ? port.Value
+                    : string.IsNullOrEmpty(host) ? DefaultMqttPort : MqttPublisherOptions.DefaultPort(tls.Enabled);
+                return new MqttOptions(host, resolved, keepAlive.Value, username, password, tls);
+            }
+
+            return null;
         }
 
         /// <summary>

@@ -68,7 +68,10 @@ public static partial class GatewayConfigReader
     /// <summary>Siren duration when <c>lockdown.sirenSeconds</c> is not set.</summary>
     public const int DefaultSirenSeconds = 180;
 
-    /// <summary>Broker port when <c>mqtt.port</c> is not set.</summary>
+    /// <summary>
+    /// Broker port when <c>mqtt.port</c> is not set and the host is blank (the embedded broker); with a
+    /// host it is <see cref="EdgeGuard.Mqtt.Publishing.MqttPublisherOptions.DefaultPort(bool)"/>: 8883 with TLS, 1883 without.
+    /// </summary>
     public const int DefaultMqttPort = 1883;
 
     /// <summary>MQTT keep-alive when <c>mqtt.keepAliveSeconds</c> is not set.</summary>

@@ -221,6 +221,49 @@ public sealed class ValidConfigTests
     }
 
     [Fact]
+    public void The_broker_port_defaults_to_8883_with_tls_and_1883_without_and_an_explicit_one_wins()
+    {
+        static int Port(Action<Dictionary<string, string?>> mutate, bool simulate = false)
+        {
+            var result = TestConfigs.Read(keys =>
+            {
+                keys.Drop("mqtt:port"); // the baseline sets 1883
+                mutate(keys);
+            }, simulate);
+            Assert.True(result.IsValid, result.ToReport());
+            return result.Config!.Mqtt.Port;
+        }
+
+        // The office broker over TLS listens on 8883 only (deploy/office: no plain listener).
+        Assert.Equal(8883, Port(k =>
+        {
+            k.Set("mqtt:host", "broker.office.example");
+            k.Set("mqtt:tls:enabled", "true");
+        }));
+        Assert.Equal(1883, Port(k =>
+        {
+            k.Set("mqtt:host", "broker.test.example");
+            k.Set("mqtt:tls:enabled", "false");
+        }));
+        Assert.Equal(1883, Port(k => k.Set("mqtt:host", "127.0.0.1")));
+        Assert.Equal(8884, Port(k =>
+        {
+            k.Set("mqtt:host", "broker.office.example");
+            k.Set("mqtt:port", "8884");
+            k.Set("mqtt:tls:enabled", "true");
+        }));
+        Assert.Equal(1884, Port(k =>
+        {
+            k.Set("mqtt:host", "broker.test.example");
+            k.Set("mqtt:port", "1884");
+            k.Set("mqtt:tls:enabled", "false");
+        }));
+
+        // A blank host in simulate mode starts the embedded broker: plain, on loopback, at 1883.
+        Assert.Equal(1883, Port(k => k.Set("mqtt:tls:enabled", "true"), simulate: true));
+    }
+
+    [Fact]
     public void Simulate_forces_the_simulated_driver_and_needs_no_hardware_section()
     {
         var configured = TestConfigs.Read(_ => { }, simulate: true);
