@@ -2,7 +2,8 @@
 # Builds the release tarball a technician provisions gateways from (deploy/provision-gateway.sh):
 #   edgeguard-<version>-<rid>.tar.gz and edgeguard-<version>-<rid>.tar.gz.sha256
 # holding a self-contained, trimmed, ReadyToRun publish of src/EdgeGuard (no .NET on the gateway),
-# the config template and samples, the deploy scripts, the systemd unit and the hardware docs.
+# the config template and samples (never beside the executable), the deploy scripts, the systemd
+# unit and the hardware docs.
 #
 #   deploy/build-release.sh [--rid linux-arm64|linux-x64] [--out DIR] [--version V] [--framework-dependent]
 #
@@ -90,6 +91,11 @@ fi
 echo "build-release: ${publish[*]}"
 "${publish[@]}"
 [ -x "$pkg/app/edgeguard" ] || die "publish produced no executable $pkg/app/edgeguard"
+# The sample config (embassy-demo, relative stateDirectory) must not sit beside the executable,
+# where every verb without --config would read it (a hand-run `edgeguard run` would drive its pin
+# map on real relays). Without it, such a verb stops with "configuration file not found", exit 2.
+# It ships as the template config/appsettings.json; the Dockerfile removes it likewise.
+rm -f "$pkg/app/appsettings.json"
 
 cp "$repo/src/EdgeGuard/appsettings.json" "$pkg/config/appsettings.json"
 cp "$repo"/src/EdgeGuard/samples/*.json "$pkg/config/samples/"

@@ -33,7 +33,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
         var top = $"edgeguard-{ReleaseFixture.Version}-{Scripts.HostRid}/";
         foreach (var file in new[]
                  {
-                     "MANIFEST", "app/edgeguard", "app/edgeguard.dll", "app/appsettings.json", "config/appsettings.json",
+                     "MANIFEST", "app/edgeguard", "app/edgeguard.dll", "config/appsettings.json",
                      "config/samples/annex-io-board.json", "deploy/provision-gateway.sh", "deploy/provision-lib.sh", "deploy/render-config.py",
                      "deploy/edgeguard.service", "deploy/README.md", "hardware/README.md",
                  })
@@ -41,6 +41,9 @@ public sealed class ProvisionTests(ReleaseFixture release)
             Assert.True(entries.ContainsKey(top + file), $"{top + file} missing from the tarball");
         }
 
+        // The sample config (embassy-demo, relative stateDirectory) is only a template: beside the
+        // executable it would be what every verb without --config reads, on real relays too.
+        Assert.False(entries.ContainsKey(top + "app/appsettings.json"), "the sample config is beside the executable");
         Assert.True(entries[top + "app/edgeguard"].HasFlag(UnixFileMode.UserExecute));
         Assert.True(entries[top + "deploy/provision-gateway.sh"].HasFlag(UnixFileMode.UserExecute));
     }
@@ -97,6 +100,10 @@ public sealed class ProvisionTests(ReleaseFixture release)
 
         Assert.Equal(ReleaseFixture.Version, new FileInfo(Path.Combine(r, "opt/edgeguard/current")).LinkTarget);
         Assert.Equal("755", Scripts.Mode(Path.Combine(r, "opt/edgeguard/current/edgeguard")));
+        // A verb without --config finds no sample to run on: it says so and exits 2.
+        var bare = await RunInstalledAsync(Path.Combine(r, "opt/edgeguard/current/edgeguard"), "validate");
+        Assert.True(bare.ExitCode == 2, bare.All);
+        Assert.Contains("configuration file not found", bare.All, StringComparison.Ordinal);
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Scripts.RepoRoot, "deploy/edgeguard.service")),
             await File.ReadAllTextAsync(Path.Combine(r, "etc/systemd/system/edgeguard.service")));
         Assert.Equal("/etc/systemd/system/edgeguard.service",
@@ -191,5 +198,32 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("does not match", result.Error, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(root));
+    }
+
+    /// <summary>Runs the installed executable (the framework-dependent apphost finds this test's runtime).</summary>
+    private static async Task<Scripts.Result> RunInstalledAsync(string executable, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host)
+        {
+            start.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(host);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(Patience);
+        await process.WaitForExitAsync(cts.Token);
+        return new Scripts.Result(process.ExitCode, await output, await error);
     }
 }
