@@ -64,7 +64,7 @@ internal static class RunVerbHandler
             await host.StartAsync(ct).ConfigureAwait(false);
             if (simulate)
             {
-                await output.WriteLineAsync(QuickStartHint(loaded.Config)).ConfigureAwait(false);
+                await output.WriteLineAsync(QuickStartHint(loaded.Config, SourceProject(AppContext.BaseDirectory))).ConfigureAwait(false);
             }
 
             await host.WaitForShutdownAsync(ct).ConfigureAwait(false);
@@ -88,14 +88,32 @@ internal static class RunVerbHandler
         }
     }
 
-    private static string QuickStartHint(GatewayConfig config)
+    /// <summary>
+    /// The project directory when this executable is a build in a source checkout
+    /// (<c>src/EdgeGuard/bin/&lt;configuration&gt;/&lt;framework&gt;/</c>), else null (an installed release).
+    /// </summary>
+    /// <param name="baseDirectory">The executable's directory (<see cref="AppContext.BaseDirectory"/>).</param>
+    internal static string? SourceProject(string baseDirectory)
+    {
+        var project = Directory.GetParent(Path.TrimEndingDirectorySeparator(baseDirectory))?.Parent?.Parent;
+        return project is not null && File.Exists(Path.Combine(project.FullName, "EdgeGuard.csproj")) ? project.FullName : null;
+    }
+
+    /// <summary>
+    /// What to type next, printed when the simulated gateway runs. From a source checkout
+    /// (<paramref name="sourceProject"/>) that is the <c>dotnet run</c> form: <c>edgeguard</c> is
+    /// on no PATH there, and a hint that does not run is worse than none.
+    /// </summary>
+    internal static string QuickStartHint(GatewayConfig config, string? sourceProject)
     {
         var socket = config.Simulation.ControlSocket;
         var panic = config.Site.Points.FirstOrDefault(p => p.Kind == Core.Site.PointKind.PanicButton)?.Id ?? "<point>";
+        var edgeguard = sourceProject is null ? "edgeguard"
+            : $"dotnet run --project {Path.GetRelativePath(Environment.CurrentDirectory, sourceProject)} --";
         return $"""
             EdgeGuard is running on simulated hardware (site {config.Site.SiteId}, gateway {config.Site.GatewayId}).
-              press a panic button:   edgeguard sim press {panic} --socket {socket}
-              see mode and outputs:   edgeguard sim status --socket {socket}
+              press a panic button:   {edgeguard} sim press {panic} --socket {socket}
+              see mode and outputs:   {edgeguard} sim status --socket {socket}
               stop:                   Ctrl+C
             """;
     }

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using EdgeGuard.Cli;
+using EdgeGuard.Configuration;
 using EdgeGuard.Core.Lockdown;
+using Microsoft.Extensions.Configuration;
 
 namespace EdgeGuard.Tests.Cli;
 
@@ -31,6 +33,30 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("11 points, 5 outputs", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_simulators_hint_gives_the_dotnet_run_form_from_a_source_checkout_and_edgeguard_otherwise()
+    {
+        // `edgeguard` is on no PATH in a source checkout: the hint must be a command that runs there.
+        var project = Path.Combine(_dir, "src", "EdgeGuard");
+        var output = Path.Combine(project, "bin", "Debug", "net10.0");
+        Directory.CreateDirectory(output);
+        Assert.Null(RunVerbHandler.SourceProject(output)); // no project file: an installed release
+        File.WriteAllText(Path.Combine(project, "EdgeGuard.csproj"), "<Project />");
+        Assert.Equal(project, RunVerbHandler.SourceProject(output + Path.DirectorySeparatorChar));
+        Assert.Null(RunVerbHandler.SourceProject(_dir)); // too shallow to be bin/<configuration>/<framework>
+
+        var config = GatewayConfigReader.Read(new ConfigurationBuilder().AddJsonFile(ConfigFile(_ => { })).Build(), simulate: true).Config!;
+        var fromSource = RunVerbHandler.QuickStartHint(config, project);
+        var installed = RunVerbHandler.QuickStartHint(config, null);
+
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, project);
+        Assert.Contains($"dotnet run --project {relative} -- sim press panic-lobby --socket ", fromSource, StringComparison.Ordinal);
+        Assert.Contains($"dotnet run --project {relative} -- sim status --socket ", fromSource, StringComparison.Ordinal);
+        Assert.DoesNotContain("  edgeguard sim", fromSource, StringComparison.Ordinal);
+        Assert.Contains("edgeguard sim press panic-lobby --socket ", installed, StringComparison.Ordinal);
+        Assert.DoesNotContain("dotnet run", installed, StringComparison.Ordinal);
     }
 
     [Fact]
