@@ -24,7 +24,7 @@ internal static class JournalVerbs
 
     public static Command Create()
     {
-        var journal = new Command("journal", "Inspect the tamper-evident event journal (read-only; safe while the gateway runs).");
+        var journal = new Command("journal", "Inspect the tamper-evident event journal (read-only; safe while the gateway runs; as the journal's owner: sudo -u edgeguard on a gateway).");
 
         var officeLastSeq = new Option<long?>("--office-last-seq")
         {
