@@ -146,6 +146,6 @@ public sealed partial class SimulatorControlServer(
         }
     }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Simulator control socket at {Path}: try `edgeguard sim press <point> --socket {Path}`")]
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Simulator control socket at {Path}: try `edgeguard sim press <point> --socket {Path}` (from a source checkout: `dotnet run --project src/EdgeGuard -- sim press <point> --socket {Path}`)")]
     private partial void LogListening(string path);
 }
