@@ -52,7 +52,7 @@ public sealed class DeliveryPayloadTests
         var stubWithoutPoint = Text(Payloads.WithheldEvent(Record("lockdown.started", null, null, "{}"), Topics, true, "PayloadFormatInvalid (153)"));
         var refused = Text(Payloads.DeliveryState(Topics, 42, "broker refused the event: NotAuthorized (135)", At, At.AddSeconds(1)));
         var ok = Text(Payloads.DeliveryState(Topics, null, null, null, At));
-        Assert.Contains("\"seq\":null,\"reason\":null,\"since\":null", ok, StringComparison.Ordinal);
+        Assert.Contains("\"seq\":null,\"reason\":null,\"since\":null,\"unheard\":null", ok, StringComparison.Ordinal);
 
         var (exitCode, report) = await ContractTool.ValidateAsync(
             [(Topics.Events, stub), (Topics.Events, stubWithoutPoint), (Topics.DeliveryState, refused), (Topics.DeliveryState, ok)]);
@@ -71,6 +71,40 @@ public sealed class DeliveryPayloadTests
             [(Topics.Events, broken[0]), (Topics.Events, broken[1]), (Topics.DeliveryState, broken[2]), (Topics.DeliveryState, broken[3])]);
         Assert.NotEqual(0, exitCode);
         Assert.EndsWith("0 passed, 4 failed", report.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unheard_delivery_states_match_the_contract_schema_and_broken_ones_do_not()
+    {
+        var range = new UnheardSeqs(2001, 2040, At);
+        var unheard = Text(Payloads.DeliveryState(Topics, null, null, null, range, At.AddSeconds(1)));
+        var refusedToo = Text(Payloads.DeliveryState(Topics, 2041, "broker refused the event: QuotaExceeded (151)", At, range, At.AddSeconds(2)));
+        Assert.Contains(
+            "\"status\":\"unheard\",\"seq\":null,\"reason\":null,\"since\":null,\"unheard\":{\"fromSeq\":2001,\"throughSeq\":2040,\"since\":\"2026-11-23T19:00:00.123Z\"}",
+            unheard,
+            StringComparison.Ordinal);
+        Assert.Contains("\"status\":\"refused\",\"seq\":2041", refusedToo, StringComparison.Ordinal); // the refusal is the more urgent
+
+        var (exitCode, report) = await ContractTool.ValidateAsync([(Topics.DeliveryState, unheard), (Topics.DeliveryState, refusedToo)]);
+        Assert.True(exitCode == 0, report);
+        Assert.EndsWith("2 passed, 0 failed", report.TrimEnd(), StringComparison.Ordinal);
+
+        string[] broken =
+        [
+            unheard.Replace("\"status\":\"unheard\"", "\"status\":\"ok\"", StringComparison.Ordinal),
+            unheard.Replace(",\"since\":\"2026-11-23T19:00:00.123Z\"}", "}", StringComparison.Ordinal),
+            Text(Payloads.DeliveryState(Topics, null, null, null, At)).Replace("\"status\":\"ok\"", "\"status\":\"unheard\"", StringComparison.Ordinal),
+        ];
+        (exitCode, report) = await ContractTool.ValidateAsync([.. broken.Select(b => (Topics.DeliveryState, b))]);
+        Assert.NotEqual(0, exitCode);
+        Assert.EndsWith("0 passed, 3 failed", report.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unheard_range_runs_forwards()
+    {
+        Assert.Throws<ArgumentException>(() => Payloads.DeliveryState(Topics, null, null, null, new UnheardSeqs(5, 4, At), At));
+        Assert.Throws<ArgumentException>(() => Payloads.DeliveryState(Topics, null, null, null, new UnheardSeqs(0, 4, At), At));
     }
 
     [Fact]

@@ -56,26 +56,46 @@ public static partial class Payloads
     }
 
     /// <summary>
-    /// The payload of <c>{root}/state/delivery</c>: <c>status</c> <c>ok</c> (with <c>seq</c>,
-    /// <c>reason</c> and <c>since</c> null) or <c>refused</c>, naming the refused event at the head
-    /// of the outbox, why, and since when.
+    /// The payload of <c>{root}/state/delivery</c> with no unheard range: <c>status</c> <c>ok</c>
+    /// (with <c>seq</c>, <c>reason</c> and <c>since</c> null) or <c>refused</c>.
     /// </summary>
     /// <param name="topics">Site and gateway of the publishing gateway.</param>
     /// <param name="seq">The refused event's seq; null when delivery flows.</param>
     /// <param name="reason">Why the broker refuses it; null when delivery flows.</param>
     /// <param name="since">When the broker first refused it; null when delivery flows.</param>
     /// <param name="now">When this state message is produced (<c>ts</c>).</param>
-    public static byte[] DeliveryState(Topics topics, long? seq, string? reason, DateTimeOffset? since, DateTimeOffset now)
+    public static byte[] DeliveryState(Topics topics, long? seq, string? reason, DateTimeOffset? since, DateTimeOffset now) =>
+        DeliveryState(topics, seq, reason, since, null, now);
+
+    /// <summary>
+    /// The payload of <c>{root}/state/delivery</c>: <c>status</c> <c>refused</c> (naming the
+    /// refused event at the head of the outbox, why, and since when), else <c>unheard</c> when
+    /// events were acknowledged with NoMatchingSubscribers since the office last resent them, else
+    /// <c>ok</c>. <c>unheard</c> is written whatever the status: a refusal is more urgent, but
+    /// must not hide the events no one received.
+    /// </summary>
+    /// <param name="topics">Site and gateway of the publishing gateway.</param>
+    /// <param name="seq">The refused event's seq; null when no event is refused.</param>
+    /// <param name="reason">Why the broker refuses it; null when no event is refused.</param>
+    /// <param name="since">When the broker first refused it; null when no event is refused.</param>
+    /// <param name="unheard">The unheard range; null when there is none.</param>
+    /// <param name="now">When this state message is produced (<c>ts</c>).</param>
+    public static byte[] DeliveryState(Topics topics, long? seq, string? reason, DateTimeOffset? since, UnheardSeqs? unheard, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(topics);
         var refused = seq is not null;
         if (refused != reason is not null || refused != since is not null)
         {
-            throw new ArgumentException("seq, reason and since are all null (ok) or all set (refused)", nameof(seq));
+            throw new ArgumentException("seq, reason and since are all null (no refusal) or all set (refused)", nameof(seq));
+        }
+
+        if (unheard is { } range && (range.FromSeq < 1 || range.ThroughSeq < range.FromSeq))
+        {
+            throw new ArgumentException("an unheard range runs from a seq of at least 1 through one not below it", nameof(unheard));
         }
 
         var writer = StartState(topics);
-        writer.WriteString("status", refused ? "refused" : "ok");
+        writer.WriteString("status", refused ? "refused" : unheard is null ? "ok" : "unheard");
         if (seq is { } s)
         {
             writer.WriteNumber("seq", s);
@@ -89,6 +109,19 @@ public static partial class Payloads
             writer.WriteNull("since");
         }
 
+        if (unheard is { } u)
+        {
+            writer.WriteStartObject("unheard");
+            writer.WriteNumber("fromSeq", u.FromSeq);
+            writer.WriteNumber("throughSeq", u.ThroughSeq);
+            WriteTimestamp(writer, Names.Since, u.Since);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("unheard");
+        }
+
         WriteTimestamp(writer, Names.Ts, now);
         writer.WriteEndObject();
         return Return(writer);
@@ -98,3 +131,12 @@ public static partial class Payloads
     private static string Bounded(string text) =>
         text.Length <= MaxReason ? text : Publishing.OutboxPublisher.Shortened(text, MaxReason - 1);
 }
+
+/// <summary>
+/// Events the broker acknowledged with NoMatchingSubscribers (16): no client subscribed to the
+/// events topic, so no one received them. <c>state/delivery</c>'s <c>unheard</c>.
+/// </summary>
+/// <param name="FromSeq">The first unheard seq not yet resent to the office.</param>
+/// <param name="ThroughSeq">The last unheard seq (events between may have been heard).</param>
+/// <param name="Since">When the first of them was acknowledged unheard.</param>
+public readonly record struct UnheardSeqs(long FromSeq, long ThroughSeq, DateTimeOffset Since);

@@ -1,5 +1,6 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
+using EdgeGuard.Mqtt.Contract;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
@@ -9,7 +10,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// reconnects too, are not. The episode ends when that record is delivered. Shared by the sessions
 /// of one publisher, it is also what <c>state/delivery</c> shows (<see cref="Status"/>) and which
 /// record is withheld (<see cref="Withhold"/>): both must outlive a reconnect. The same fault, once
-/// per episode, says that the journal could not be read (<see cref="ReadFailed"/>).
+/// per episode, says that the journal could not be read (<see cref="ReadFailed"/>). It also keeps
+/// the events no one heard (<see cref="Unheard"/>) until the office has them again.
 /// </summary>
 internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
 {
@@ -25,6 +27,8 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
     private long _refusals;
     private long _withheld;
     private bool _readFaultOpen;
+    private UnheardSeqs? _unheard;
+    private long _unheardVersion;
 
     /// <summary>How many faults were reported.</summary>
     public long Reported => Interlocked.Read(ref _reported);
@@ -59,6 +63,68 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
             {
                 return _reason is null ? DeliveryStatus.Ok : new DeliveryStatus(_seq, _reason, _since);
             }
+        }
+    }
+
+    /// <summary>The events acknowledged with NoMatchingSubscribers and not resent since; null when none.</summary>
+    public UnheardSeqs? Unheard
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unheard;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Changes each time the unheard range opens, is trimmed or clears (not when it only grows):
+    /// read for every acknowledged event, so a session notices a resend without a lock per event.
+    /// </summary>
+    public long UnheardVersion => Volatile.Read(ref _unheardVersion);
+
+    /// <summary>
+    /// Notes an event acknowledged with NoMatchingSubscribers: it opens the unheard range, or
+    /// extends it to <paramref name="seq"/>. True when it opened the range.
+    /// </summary>
+    public bool NoteUnheard(long seq)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            if (_unheard is { } open)
+            {
+                // A resend's own copy can come back unheard: it never moves the end backwards.
+                _unheard = open with { FromSeq = Math.Min(open.FromSeq, seq), ThroughSeq = Math.Max(open.ThroughSeq, seq) };
+                return false;
+            }
+
+            _unheard = new UnheardSeqs(seq, seq, now);
+            Interlocked.Increment(ref _unheardVersion);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The office was sent <paramref name="fromSeq"/> through <paramref name="throughSeq"/> again and
+    /// the broker had a subscriber for them: the part of the unheard range they cover is no longer
+    /// missing. Only a resend that starts at or before the range's first seq trims it (from the
+    /// front); one in its middle leaves it as it is, since the first unheard seq is still missing.
+    /// True when the range changed (trimmed or cleared).
+    /// </summary>
+    public bool Heard(long fromSeq, long throughSeq)
+    {
+        lock (_gate)
+        {
+            if (_unheard is not { } open || fromSeq > open.FromSeq || throughSeq < open.FromSeq)
+            {
+                return false;
+            }
+
+            _unheard = throughSeq >= open.ThroughSeq ? null : open with { FromSeq = throughSeq + 1 };
+            Interlocked.Increment(ref _unheardVersion);
+            return true;
         }
     }
 

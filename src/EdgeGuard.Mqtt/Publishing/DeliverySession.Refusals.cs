@@ -70,10 +70,10 @@ internal sealed partial class DeliverySession
     // 153 payload format invalid. 135 (not authorised) and 151 (quota exceeded) may pass later.
     private static bool RefusedForWhatItIs(MqttClientPublishReasonCode code) => (int)code is 144 or 149 or 153;
 
-    /// <summary>Makes state/delivery due when it no longer shows the episode (or its end).</summary>
+    /// <summary>Makes state/delivery due when it no longer shows the episode (or its end), or the unheard range's start.</summary>
     private void DeliveryStateChanged()
     {
-        if (_deliveryShown != _faults.Status)
+        if (_deliveryShown != _faults.Status || _faults.UnheardVersion != _unheardShownVersion)
         {
             _pendingDelivery = true;
         }
@@ -91,9 +91,11 @@ internal sealed partial class DeliverySession
     private void PublishDeliveryState()
     {
         var status = _faults.Status;
+        var unheardVersion = _faults.UnheardVersion; // before the range: a change after it makes it due again
+        var unheard = _faults.Unheard;
         var payload = status.IsRefused
-            ? Payloads.DeliveryState(_topics, status.Seq, status.Reason, status.Since, _time.GetUtcNow())
-            : Payloads.DeliveryState(_topics, null, null, null, _time.GetUtcNow());
+            ? Payloads.DeliveryState(_topics, status.Seq, status.Reason, status.Since, unheard, _time.GetUtcNow())
+            : Payloads.DeliveryState(_topics, null, null, null, unheard, _time.GetUtcNow());
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.DeliveryState)
             .WithPayload(payload)
@@ -104,6 +106,7 @@ internal sealed partial class DeliverySession
             .Build();
         _window.Add(new InFlight(InFlightKind.DeliveryState, null, null, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
         _deliveryShown = status; // noted when sent: a refusal of this message is not sent again
+        UnheardPublished(unheard, unheardVersion);
     }
 
     /// <summary>

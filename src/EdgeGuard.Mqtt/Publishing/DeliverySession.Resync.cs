@@ -62,22 +62,23 @@ internal sealed partial class DeliverySession
         }
 
         _stateCheckedAt = _time.GetTimestamp();
+        var unheardDue = CheckUnheardShown(); // the delivery episode's, not the site's: no state needed
         if (_state.Current is not { } current || _sent < _outbox.LastSeq || _retryingRefused)
         {
-            return false; // no state yet, or an event is coming (or held back) that may refresh it
+            return unheardDue; // no state yet, or an event is coming (or held back) that may refresh it
         }
 
         _stats.StateChecked();
         if (ReferenceEquals(current, _stateShownByAll))
         {
-            return false;
+            return unheardDue;
         }
 
         var shownByAll = true;
         var due = CheckLockdownShown(current, ref shownByAll);
         due |= CheckPointsShown(current, ref shownByAll);
         _stateShownByAll = shownByAll ? current : null;
-        return due;
+        return due || unheardDue;
     }
 
     private bool CheckLockdownShown(SiteState current, ref bool shownByAll)

@@ -1,3 +1,4 @@
+using EdgeGuard.Mqtt.Contract;
 using MQTTnet;
 using Microsoft.Extensions.Logging;
 
@@ -8,11 +9,27 @@ namespace EdgeGuard.Mqtt.Publishing;
 // subscription to the events topic, so if the office's session has expired (or its subscriber is
 // down with a clean session) the event reached no one, and the journal's cursor has moved past it.
 // The first such PUBACK of each connection is a warning in the log, the rest are counted
-// (OutboxPublisher.UnheardEvents). The MQTT contract has no event type for it yet: one for the
-// office (a warning, not an alarm: the gateway did its part) needs a contract addition.
+// (OutboxPublisher.UnheardEvents).
+//
+// The office learns of it from the retained state/delivery: `unheard` names the first and the
+// last such seq (and since when) until the office has them again (DeliveryFaultReporter.Heard,
+// a resend the broker had a subscriber for). A later event that is heard does not clear it: a
+// subscriber proves only that someone listens (a technician's watcher, another console), not that
+// the office has what it missed, and clearing it would erase the one retained record of the loss
+// before anyone acted on it. The range is the publisher's, so it outlives a reconnect.
+//
+// One state/delivery per change, never one per event: the range opening, being trimmed or clearing
+// is a change (UnheardVersion, read per acknowledged event without a lock); its end moving on while
+// events keep going unheard is shown by the idle state check, at most once per StateCheckInterval,
+// so a burst no one hears costs one message more, not one per event.
 internal sealed partial class DeliverySession
 {
     private bool _unheardWarned;
+
+    // What state/delivery last carried of the unheard range in this session, and the reporter's
+    // version it was taken at.
+    private UnheardSeqs? _unheardShown;
+    private long _unheardShownVersion;
 
     /// <summary>After an event's PUBACK: notes a NoMatchingSubscribers answer, warning once per connection.</summary>
     private void NoteIfUnheard(InFlight entry)
@@ -22,15 +39,47 @@ internal sealed partial class DeliverySession
             return;
         }
 
+        var seq = entry.Record!.Seq;
+        _faults.NoteUnheard(seq);
         var warn = !_unheardWarned;
         _unheardWarned = true;
         _stats.Unheard(warn);
         if (warn)
         {
-            LogUnheard(entry.Record!.Seq, _topics.Events);
+            LogUnheard(seq, _topics.Events);
         }
     }
 
-    [LoggerMessage(EventId = 348, Level = LogLevel.Warning, Message = "Event seq {Seq} was acknowledged with NoMatchingSubscribers (16): no client subscribes to {Topic}. It counts as delivered; if the office's session expired, it and the events after it reached no one (warned once per connection)")]
+    /// <summary>Makes state/delivery due when the unheard range opened, was trimmed or cleared since it was shown.</summary>
+    private void UnheardChanged()
+    {
+        if (_faults.UnheardVersion != _unheardShownVersion)
+        {
+            DeliveryStateChanged();
+        }
+    }
+
+    /// <summary>
+    /// From the idle state check: state/delivery is due when the range it shows is not the current
+    /// one (its end moved on, or a resend trimmed it while events streamed). True when it made it due.
+    /// </summary>
+    private bool CheckUnheardShown()
+    {
+        if (_pendingDelivery || _faults.Unheard == _unheardShown)
+        {
+            return false;
+        }
+
+        _pendingDelivery = true;
+        return true;
+    }
+
+    /// <summary>Called by every publish of state/delivery: it shows this range now.</summary>
+    private void UnheardPublished(UnheardSeqs? shown, long version)
+    {
+        (_unheardShown, _unheardShownVersion) = (shown, version);
+    }
+
+    [LoggerMessage(EventId = 348, Level = LogLevel.Warning, Message = "Event seq {Seq} was acknowledged with NoMatchingSubscribers (16): no client subscribes to {Topic}. It counts as delivered; if the office's session expired, it and the events after it reached no one (warned once per connection; state/delivery shows the unheard range)")]
     private partial void LogUnheard(long seq, string topic);
 }

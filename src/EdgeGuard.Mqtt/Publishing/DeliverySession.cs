@@ -70,6 +70,7 @@ internal sealed partial class DeliverySession
         // A refusal still open from the last connection is what the broker retains: once the event
         // is through, ok goes at once, not only after the replay.
         _deliveryShown = faults.Status is { IsRefused: true } open ? open : null;
+        UnheardPublished(faults.Unheard, faults.UnheardVersion);
     }
 
     /// <summary>Highest seq ever handed to the client in this process; a resend of it is "replayed".</summary>
@@ -335,6 +336,7 @@ internal sealed partial class DeliverySession
         CursorBehind();
         _stats.Acknowledged(record.Seq);
         NoteIfUnheard(entry);
+        UnheardChanged(); // opened here, or trimmed by a resend on another thread
         _refusals = 0;
         _retryingRefused = false;
         _faults.Delivered(record.Seq);

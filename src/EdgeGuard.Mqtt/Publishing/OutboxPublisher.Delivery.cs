@@ -1,6 +1,9 @@
+using EdgeGuard.Mqtt.Contract;
+
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Status of refused deliveries (DeliverySession.Refusals.cs), for the console and the tests.
+// Status of refused and unheard deliveries (DeliverySession.Refusals.cs and .Unheard.cs), for
+// the console, the resend and the tests.
 public sealed partial class OutboxPublisher
 {
     /// <summary>
@@ -12,4 +15,19 @@ public sealed partial class OutboxPublisher
 
     /// <summary>Retained state topics the broker refuses now (their messages are sent again with backoff).</summary>
     public int RefusedStateTopics => _faults.StateEpisodes;
+
+    /// <summary>
+    /// What <c>state/delivery</c>'s <c>unheard</c> shows: events acknowledged with
+    /// NoMatchingSubscribers since the office last had them resent; null when none.
+    /// </summary>
+    public UnheardSeqs? Unheard => _faults.Unheard;
+
+    /// <summary>
+    /// The office was sent <paramref name="fromSeq"/> through <paramref name="throughSeq"/> again and
+    /// the broker had a subscriber for each: the unheard range loses the part they cover from its
+    /// start, and clears once nothing is left. <c>state/delivery</c> follows within one
+    /// <see cref="MqttPublisherOptions.StateCheckInterval"/> while idle, or with the next event.
+    /// </summary>
+    /// <returns>True when the range changed.</returns>
+    public bool MarkHeard(long fromSeq, long throughSeq) => _faults.Heard(fromSeq, throughSeq);
 }
