@@ -132,7 +132,10 @@ function checkSeq(t, event) {
   // A seq seen before (same id) is a redelivery or a replay: it moves nothing, so it is not
   // checked for jumps again. Only a first sighting can be a jump or arrive out of order.
   const skippedBy = seenId === undefined ? s.skipped.find((r) => event.seq >= r.fromSeq && event.seq <= r.throughSeq) : undefined;
-  if (seenId === undefined && event.seq > s.last + 1) {
+  if (event.resend !== undefined) {
+    // Sent again at the office's request (the resend command): it fills a gap the office saw,
+    // beside the live stream, so it is neither a jump nor out of order, and moves nothing.
+  } else if (seenId === undefined && event.seq > s.last + 1) {
     // A jump is declared when it lands on the journal.gap for it (checkGapRecord has made sure that
     // throughSeq = seq - 1). Its fromSeq may be at or below last + 1: events published before they
     // were lost may have reached the office.
@@ -158,8 +161,8 @@ function checkSeq(t, event) {
   if (gap && seenId === undefined) s.skipped.push({ ...gap, gapSeq: event.seq });
   s.idBySeq.set(event.seq, event.id);
   s.seqById.set(event.id, event.seq);
-  if (event.seq > s.last) s.last = event.seq;
-  if (event.seq < s.first) s.first = event.seq;
+  if (event.resend === undefined && event.seq > s.last) s.last = event.seq;
+  if (event.resend === undefined && event.seq < s.first) s.first = event.seq;
   return errors;
 }
 

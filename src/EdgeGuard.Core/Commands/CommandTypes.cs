@@ -17,6 +17,7 @@ public enum CommandType
     Unbypass,
     SetThreatLevel,
     Rebirth,
+    Resend,
 }
 
 /// <summary>The kind of value an argument holds; each has exactly one accepted JSON form.</summary>
@@ -59,6 +60,7 @@ public static partial class CommandTypes
         (CommandType.Unbypass,       "unbypass",          [Req("point", ArgumentKind.Id)]),
         (CommandType.SetThreatLevel, "set-threat-level",  [new("level", ArgumentKind.Integer, Required: true, Min: 1, Max: 100)]),
         (CommandType.Rebirth,        "rebirth",           []),
+        (CommandType.Resend,         "resend",            [new("from", ArgumentKind.Integer, Required: true, Min: 1), new("to", ArgumentKind.Integer, Required: true, Min: 1)]),
     ];
 
     private static readonly FrozenDictionary<string, CommandType> ByWire =

@@ -118,6 +118,9 @@ public static class RolePermissions
         (CommandType.Unbypass,       [   S, T   ]),
         (CommandType.SetThreatLevel, [   S      ]),
         (CommandType.Rebirth,        [G, S, T   ]),
+        // Like rebirth: it republishes what every office client may read anyway and changes
+        // nothing on site; whoever watches the console sees the gap first and must fill it.
+        (CommandType.Resend,         [G, S, T   ]),
     ];
 
     private static readonly FrozenDictionary<CommandType, OperatorRole[]> ByType = Table.ToFrozenDictionary(r => r.Type, r => r.Roles);

@@ -95,7 +95,7 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
         {
             if (_unheard is { } open)
             {
-                // A resend's own copy can come back unheard: it never moves the end backwards.
+                // PUBACKs are settled in seq order; Min and Max keep the range whole regardless.
                 _unheard = open with { FromSeq = Math.Min(open.FromSeq, seq), ThroughSeq = Math.Max(open.ThroughSeq, seq) };
                 return false;
             }

@@ -223,6 +223,10 @@ internal sealed partial class DeliverySession
         {
             _pendingDelivery = true;
         }
+        else if (state.Kind == InFlightKind.Resend)
+        {
+            ResentAbandoned(state); // sent again after the refused live event
+        }
         else if (state.Point is { } point)
         {
             _deferredPoints.Remove(point);

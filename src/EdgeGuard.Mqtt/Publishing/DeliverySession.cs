@@ -49,8 +49,10 @@ internal sealed partial class DeliverySession
 
     public DeliverySession(
         IMqttClient client, int window, uint maxPacketSize, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
-        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, BrokerFaultReporter brokerFaults, DeliveryStats stats, TimeProvider time, ILogger log)
+        ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, BrokerFaultReporter brokerFaults, DeliveryStats stats, TimeProvider time, ILogger log,
+        ResendSlot resends)
     {
+        _resends = resends;
         _client = client;
         _options = options;
         _outbox = outbox;
@@ -138,6 +140,7 @@ internal sealed partial class DeliverySession
         FlushCursor(force: true);
         _window.Abandon();
         AbandonWaits();
+        EndResendWithSession();
     }
 
     private async Task PumpAsync(long through, bool live, CancellationToken cancellationToken)
@@ -191,6 +194,7 @@ internal sealed partial class DeliverySession
         }
 
         PublishEvents(through);
+        PublishResent(); // live only, below the live records
         ReportJournalReadFault();
     }
 
@@ -310,7 +314,11 @@ internal sealed partial class DeliverySession
     // An event here is acknowledged; retained state may have been refused (and is not held back).
     private void Settled(InFlight entry, MqttClientPublishResult result)
     {
-        if (entry.Kind != InFlightKind.Event && !IsSuccess(result))
+        if (entry.Kind == InFlightKind.Resend)
+        {
+            OnResentSettled(entry, result); // a refusal ends the resend, never the stream
+        }
+        else if (entry.Kind != InFlightKind.Event && !IsSuccess(result))
         {
             OnStateRefused(entry, result);
         }
@@ -370,6 +378,7 @@ internal sealed partial class DeliverySession
         InFlightKind.Event => $"event seq {entry.Record!.Seq}",
         InFlightKind.LockdownState => _topics.LockdownState,
         InFlightKind.DeliveryState => _topics.DeliveryState,
+        InFlightKind.Resend => $"resent event seq {entry.Record!.Seq}",
         _ => _topics.PointStatePrefix + entry.Point,
     };
 }

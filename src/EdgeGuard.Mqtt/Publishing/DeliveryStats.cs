@@ -15,6 +15,8 @@ internal sealed class DeliveryStats
     private long _lockdownSentAhead;
     private long _unheardEvents;
     private long _unheardWarnings;
+    private long _resendsDone;
+    private long _resendsCut;
 
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
@@ -42,6 +44,15 @@ internal sealed class DeliveryStats
 
     /// <summary>Highest event seq handed to the MQTT client (sent, not necessarily acknowledged).</summary>
     public long SentThrough => Volatile.Read(ref _sentThrough);
+
+    /// <summary>Resends carried out to their last seq.</summary>
+    public long ResendsDone => Interlocked.Read(ref _resendsDone);
+
+    /// <summary>Resends ended before their last seq (refused, journal failed, connection ended).</summary>
+    public long ResendsCut => Interlocked.Read(ref _resendsCut);
+
+    /// <summary>Counts a resend's end.</summary>
+    public void ResendEnded(bool done) => Interlocked.Increment(ref done ? ref _resendsDone : ref _resendsCut);
 
     /// <summary>Notes the highest event seq handed to the client so far; called in the publisher's send order.</summary>
     public void Sent(long highest) => Volatile.Write(ref _sentThrough, highest);

@@ -17,12 +17,18 @@ internal enum InFlightKind
 
     /// <summary>The retained <c>{root}/state/delivery</c>: whether the broker refuses an event.</summary>
     DeliveryState,
+
+    /// <summary>
+    /// An event on <c>{root}/events</c> sent again at the office's request (the resend command); its
+    /// PUBACK never moves the delivery cursor, and a refusal ends the resend, not the stream.
+    /// </summary>
+    Resend,
 }
 
 /// <summary>One publish awaiting its PUBACK.</summary>
 /// <param name="Kind">What was published.</param>
 /// <param name="Record">The event, for <see cref="InFlightKind.Event"/>.</param>
-/// <param name="Point">The point, for <see cref="InFlightKind.PointState"/>.</param>
+/// <param name="Point">The point, for <see cref="InFlightKind.PointState"/>; the resend's command id, for <see cref="InFlightKind.Resend"/>.</param>
 /// <param name="Ack">Completes with the PUBACK.</param>
 internal readonly record struct InFlight(InFlightKind Kind, JournalRecord? Record, string? Point, Task<MqttClientPublishResult> Ack);
 

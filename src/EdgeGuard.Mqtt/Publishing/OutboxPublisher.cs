@@ -261,7 +261,8 @@ public sealed partial class OutboxPublisher(
         var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
         var replayThrough = _outbox.LastSeq;
         var delivery = new DeliverySession(
-            client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _brokerFaults, _stats, _time, _log);
+            client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _brokerFaults, _stats, _time, _log,
+            _resends);
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _connection, new Connection(client, linkLost));
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);

@@ -15,7 +15,7 @@ namespace EdgeGuard.Hosting;
 /// The office command path in the host: the MQTT subscriber, the verifier with the configured
 /// operator keys (<see cref="OperatorKeyFiles"/>, which also stands for those whose file is
 /// missing), the replay store in the journal database, the event journal as the attempt log and
-/// the controller as the executor.
+/// the controller as the executor (the publisher for <c>resend</c>).
 /// </summary>
 internal static class CommandComposition
 {
@@ -36,10 +36,14 @@ internal static class CommandComposition
             var journal = sp.GetRequiredService<EventJournal>();
             var options = config.Commands.VerifierOptions(config.Site.SiteId, config.Site.GatewayId);
             var verifier = new CommandVerifier(sp.GetRequiredService<OperatorKeyFiles>(), sp.GetRequiredService<ISeenCommandIds>(), options);
+            var attempts = new FlushingCommandJournal(journal, journal.FlushAsync);
+            // A resend changes nothing on site: the publisher carries it out, the controller the rest.
+            var executor = new ResendCommandExecutor(
+                sp.GetRequiredService<OutboxPublisher>(), attempts, new ControllerCommandExecutor(sp.GetRequiredService<SiteController>(), journal), time);
             var handler = new CommandHandler(
                 verifier,
-                new FlushingCommandJournal(journal, journal.FlushAsync),
-                new ControllerCommandExecutor(sp.GetRequiredService<SiteController>(), journal),
+                attempts,
+                executor,
                 options.MaxPayloadBytes,
                 time,
                 sp.GetRequiredService<ILogger<CommandHandler>>());

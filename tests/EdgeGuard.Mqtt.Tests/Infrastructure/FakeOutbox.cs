@@ -148,7 +148,8 @@ public sealed class FakeOutbox : IOutbox
                 throw new JournalException("Journal database '/var/lib/edgeguard/journal.db': disk I/O error (SQLite error 10)");
             }
 
-            var from = (int)Math.Max(afterSeq, _deliveredThrough);
+            // Delivered records too, as the journal does until retention deletes them (a resend reads them).
+            var from = (int)Math.Max(afterSeq, 0);
             var count = Math.Max(0, Math.Min(max, _records.Count - from));
             return _records.GetRange(from, count);
         }

@@ -1,0 +1,50 @@
+using System.Globalization;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Publishing;
+
+namespace EdgeGuard.Mqtt.Commands;
+
+/// <summary>
+/// Carries out the office's <c>resend</c> command on the publisher (it changes nothing on site, so
+/// the controller never sees it) and hands every other command to <paramref name="next"/>. Like
+/// the controller's commands, the outcome is journaled (<c>command.done</c> or
+/// <c>command.refused</c>) before it is answered. <c>done</c> means the resend has started, below
+/// the live stream: the office sees it end with the event at <c>to</c> carrying its id (or at the
+/// last seq the range holds); a broken link ends it early, not resumed.
+/// </summary>
+/// <param name="publisher">The publisher whose stream carries the resent events.</param>
+/// <param name="journal">Where the outcome is journaled.</param>
+/// <param name="next">Every other command: the controller.</param>
+/// <param name="time">Clock for the journaled outcome.</param>
+public sealed class ResendCommandExecutor(OutboxPublisher publisher, ICommandJournal journal, ICommandExecutor next, TimeProvider time) : ICommandExecutor
+{
+    private readonly OutboxPublisher _publisher = publisher ?? throw new ArgumentNullException(nameof(publisher));
+    private readonly ICommandJournal _journal = journal ?? throw new ArgumentNullException(nameof(journal));
+    private readonly ICommandExecutor _next = next ?? throw new ArgumentNullException(nameof(next));
+    private readonly TimeProvider _time = time ?? throw new ArgumentNullException(nameof(time));
+
+    /// <inheritdoc />
+    public async Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var envelope = command.Command;
+        if (envelope.Type != CommandType.Resend)
+        {
+            return await _next.ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The verifier checked both are integers of at least 1 (CommandTypes.Table).
+        var from = ((JsonIntegerItem)envelope.Args.Members["from"]).Value;
+        var to = ((JsonIntegerItem)envelope.Args.Members["to"]).Value;
+        var problem = _publisher.StartResend(envelope.Id, from, to);
+        var detail = problem ?? string.Create(
+            CultureInfo.InvariantCulture,
+            $"resending seqs {from} to {to} below the live stream, each replayed with resend {envelope.Id}; a lost link ends it (not resumed)");
+        DomainEvent outcome = problem is null
+            ? new CommandDone(_time.GetUtcNow(), envelope.Id, envelope.Type, envelope.Operator, detail)
+            : new CommandRefused(_time.GetUtcNow(), envelope.Id, envelope.Type, envelope.Operator, problem);
+        await _journal.RecordAsync(outcome, cancellationToken).ConfigureAwait(false);
+        return new CommandExecution(problem is null, detail);
+    }
+}

@@ -1,0 +1,188 @@
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Mqtt.Contract;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+// A resend the office asked for (OutboxPublisher.StartResend): journaled events sent again, in seq
+// order, replayed and flagged with the resend command's id, beside the live stream and below it.
+//
+// Below it: resent events go out only while no live record waits to be sent, and fill at most half
+// the in-flight window, so a live event is published at once (the other half is free) and never
+// waits behind a long resend; the broker answers in order, so its PUBACK waits at most for the
+// resent ones already in flight. Beside it: they never touch the cursor (_sent, _acked,
+// HighestSent): the journal's delivery is exactly what it would have been without them. A refusal
+// of a resent event ends the resend (reported), never blocks the live stream; a refusal of a live
+// event abandons the window, and the resend's events in it are sent again after it.
+//
+// A resend is not resumed: a session that ends (link lost, stop) with one unfinished ends it and
+// logs how far it got. The prefix the broker delivered to a subscriber (PUBACK Success, not 16)
+// is what the office has again: it trims the unheard range (DeliveryFaultReporter.Heard).
+internal sealed partial class DeliverySession
+{
+    private readonly ResendSlot _resends;
+
+    // The resend this session is carrying out; null when none.
+    private ResendRequest? _resending;
+
+    /// <summary>Live only, after the live records: sends what the resend may send now.</summary>
+    private void PublishResent()
+    {
+        if (!_refreshStateAfterDelivery || _retryingRefused || _resends.Current is not { } request)
+        {
+            return;
+        }
+
+        _resending = request;
+        var limit = Math.Max(1, _window.Capacity / 2);
+        while (_window.Count < limit && request.SentThrough < request.To && _sent >= _outbox.LastSeq)
+        {
+            if (!TryNextResent(request, out var record))
+            {
+                break;
+            }
+
+            var payload = Payloads.ResentEvent(record, _topics, request.CommandId, out var dataEmbedded);
+            if (!dataEmbedded)
+            {
+                LogDataNotAnObject(record.Seq, record.Type);
+            }
+
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(_topics.Events)
+                .WithPayload(payload)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithContentType(Payloads.JsonContentType)
+                .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+                .WithUserProperty("seq", ClientOptionsFactory.DecimalUtf8(record.Seq))
+                .Build();
+            _window.Add(new InFlight(InFlightKind.Resend, record, request.CommandId, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
+            request.SentThrough = record.Seq;
+            request.InFlight++;
+        }
+
+        if (_resending is { } open && open.SentThrough >= open.To && open.InFlight == 0)
+        {
+            EndResend(open, null); // the rest of the range was a journal.gap: nothing more to send
+        }
+    }
+
+    // The next journaled record of the range; false when none is left (SentThrough is then To) or
+    // the journal failed (the resend is then ended).
+    private bool TryNextResent(ResendRequest request, out JournalRecord record)
+    {
+        if (request.BufferIndex >= request.Buffer.Count)
+        {
+            try
+            {
+                request.Buffer = _outbox.ReadAfter(request.SentThrough, (int)Math.Min(_options.BatchSize, request.To - request.SentThrough));
+                request.BufferIndex = 0;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                record = null!;
+                EndResend(request, "the journal could not be read: " + ex.Message);
+                return false;
+            }
+        }
+
+        if (request.BufferIndex >= request.Buffer.Count || request.Buffer[request.BufferIndex].Seq > request.To)
+        {
+            request.SentThrough = request.To;
+            record = null!;
+            return false;
+        }
+
+        record = request.Buffer[request.BufferIndex++];
+        return true;
+    }
+
+    /// <summary>A resent event's PUBACK: counted, the heard prefix extended, the resend ended after its last.</summary>
+    private void OnResentSettled(InFlight entry, MqttClientPublishResult result)
+    {
+        if (_resending is not { } request || !string.Equals(entry.Point, request.CommandId, StringComparison.Ordinal))
+        {
+            return; // its resend ended already (refused before): a late answer
+        }
+
+        request.InFlight--;
+        var seq = entry.Record!.Seq;
+        if (!IsSuccess(result))
+        {
+            EndResend(request, $"the broker refused seq {seq}: {Describe(result)}");
+            return;
+        }
+
+        request.Resent++;
+        request.SettledThrough = seq;
+        if (request.AllHeard && result.ReasonCode == MqttClientPublishReasonCode.Success)
+        {
+            request.HeardThrough = seq;
+        }
+        else
+        {
+            request.AllHeard = false; // no subscriber: the office did not get this one either
+        }
+
+        if (request.SentThrough >= request.To && request.InFlight == 0)
+        {
+            EndResend(request, null);
+        }
+    }
+
+    /// <summary>A refusal of a live event abandoned the window: its resent events go again after it.</summary>
+    private void ResentAbandoned(InFlight entry)
+    {
+        if (_resending is { } request && string.Equals(entry.Point, request.CommandId, StringComparison.Ordinal))
+        {
+            request.InFlight--;
+            request.SentThrough = Math.Min(request.SentThrough, entry.Record!.Seq - 1);
+            request.Buffer = [];
+            request.BufferIndex = 0;
+        }
+    }
+
+    /// <summary>The session ends: an unfinished resend ends with it, not resumed.</summary>
+    private void EndResendWithSession()
+    {
+        if (_resending is { } request)
+        {
+            EndResend(request, "the connection ended before it was finished (not resumed: send the rest again)");
+        }
+    }
+
+    // Ends the resend: done (problem null) or cut short. What the office has again leaves the
+    // unheard range; state/delivery follows at the next pass if that changed it.
+    private void EndResend(ResendRequest request, string? problem)
+    {
+        if (request.AllHeard && problem is null)
+        {
+            request.HeardThrough = request.To; // seqs of the range the journal skipped included
+        }
+
+        if (request.HeardThrough >= request.From && _faults.Heard(request.From, request.HeardThrough))
+        {
+            DeliveryStateChanged();
+        }
+
+        _resending = null;
+        _resends.End(request);
+        _stats.ResendEnded(problem is null);
+        if (problem is null)
+        {
+            LogResendDone(request.ToString(), request.Resent, request.HeardThrough);
+        }
+        else
+        {
+            LogResendEnded(request.ToString(), request.SettledThrough, problem);
+        }
+    }
+
+    [LoggerMessage(EventId = 350, Level = LogLevel.Information, Message = "{Resend} done: {Resent} events sent again; heard by a subscriber through seq {HeardThrough}")]
+    private partial void LogResendDone(string resend, long resent, long heardThrough);
+
+    [LoggerMessage(EventId = 351, Level = LogLevel.Warning, Message = "{Resend} ended after seq {SettledThrough}: {Problem}")]
+    private partial void LogResendEnded(string resend, long settledThrough, string problem);
+}

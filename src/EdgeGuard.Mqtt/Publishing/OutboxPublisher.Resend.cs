@@ -1,0 +1,100 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Mqtt.Publishing;
+
+// The office's resend command, on the publisher's side: checks the range against the journal and
+// hands it to the session that streams (DeliverySession.Resend.cs). One at a time: a resend is
+// bounded (MaxResend) and below the live stream, so a second one waits for the office to send it
+// again rather than queueing behind the first unseen.
+public sealed partial class OutboxPublisher
+{
+    /// <summary>Most seqs one resend may ask for (10,000: at the bench's rates a few seconds of link).</summary>
+    public const int MaxResend = 10_000;
+
+    private readonly ResendSlot _resends = new();
+
+    /// <summary>Resends carried out to their last seq, since start.</summary>
+    public long ResendsDone => _stats.ResendsDone;
+
+    /// <summary>Resends ended before their last seq (refused, journal failed, connection ended), since start.</summary>
+    public long ResendsCut => _stats.ResendsCut;
+
+    /// <summary>Whether a resend was asked for and has not ended.</summary>
+    public bool IsResending => _resends.Current is not null;
+
+    /// <summary>
+    /// Starts sending the journaled events <paramref name="from"/> through <paramref name="to"/>
+    /// again, in seq order, each <c>replayed: true</c> with <c>resend</c> = <paramref name="commandId"/>,
+    /// below the live stream. Returns null when it was started, else why not, for the command's
+    /// <c>rejected</c> answer: the range backwards, over <see cref="MaxResend"/>, beyond the last
+    /// journaled seq, not yet delivered (those come in the stream), aged out of the journal (naming
+    /// the oldest seq kept), the journal unreadable, no link to the broker, or another resend running.
+    /// </summary>
+    /// <remarks>
+    /// It starts within one <see cref="MqttPublisherOptions.StateCheckInterval"/> (an idle publisher
+    /// picks it up at its next check). A connection that ends before it is finished ends it; it is
+    /// not resumed (the log says how far it got; the office sees the last seq it received).
+    /// </remarks>
+    public string? StartResend(string commandId, long from, long to)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(commandId);
+        if (from > to)
+        {
+            return Text($"range backwards: from {from} is after to {to}");
+        }
+
+        if (to - from >= MaxResend)
+        {
+            return Text($"range too long: {to - from + 1} seqs asked for, at most {MaxResend} per resend; split it");
+        }
+
+        var last = _outbox.LastSeq;
+        if (to > last)
+        {
+            return Text($"beyond the last seq: to {to} is after {last}, the last seq journaled");
+        }
+
+        var delivered = Math.Max(_outbox.DeliveredThrough, _stats.AcknowledgedThrough);
+        if (to > delivered)
+        {
+            return Text($"not delivered yet: to {to} is after {delivered}, the last seq the broker acknowledged; the rest come in the stream");
+        }
+
+        long oldest;
+        try
+        {
+            oldest = _outbox.ReadAfter(0, 1) is [var first, ..] ? first.Seq : last + 1;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return "unavailable: the journal could not be read: " + ex.Message;
+        }
+
+        if (from < oldest)
+        {
+            return oldest > to
+                ? Text($"aged out of the journal: none of seqs {from} to {to} is kept; the oldest seq kept is {oldest}")
+                : Text($"aged out of the journal: seq {from} is no longer kept; the oldest seq kept is {oldest}");
+        }
+
+        if (!IsConnected)
+        {
+            return "unavailable: the gateway has no link to the broker now; send it again once it is online";
+        }
+
+        var request = new ResendRequest(commandId, from, to);
+        if (!_resends.TryStart(request))
+        {
+            return $"busy: {_resends.Current?.ToString() ?? "another resend"} is still running; send it again once that ends";
+        }
+
+        LogResendStarted(request.ToString());
+        return null;
+    }
+
+    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    [LoggerMessage(EventId = 352, Level = LogLevel.Information, Message = "{Resend} started, below the live stream")]
+    private partial void LogResendStarted(string resend);
+}

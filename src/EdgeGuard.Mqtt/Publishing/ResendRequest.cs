@@ -1,0 +1,64 @@
+namespace EdgeGuard.Mqtt.Publishing;
+
+/// <summary>
+/// One resend the office asked for: the journaled events <see cref="From"/> through
+/// <see cref="To"/> sent again, in seq order, flagged with <see cref="CommandId"/>. Owned by the
+/// publisher (<see cref="OutboxPublisher.StartResend"/>) and carried out by the pump of the
+/// session that picks it up; a session that ends with it unfinished ends it (not resumed).
+/// </summary>
+internal sealed class ResendRequest(string commandId, long from, long to)
+{
+    /// <summary>The resend command's id, written into every event it sends (<c>resend</c>).</summary>
+    public string CommandId { get; } = commandId;
+
+    /// <summary>The first seq asked for.</summary>
+    public long From { get; } = from;
+
+    /// <summary>The last seq asked for.</summary>
+    public long To { get; } = to;
+
+    /// <summary>Highest seq handed to the client (From − 1 before the first); the pump's only.</summary>
+    public long SentThrough { get; set; } = from - 1;
+
+    /// <summary>Highest seq settled so far, in order; the pump's only.</summary>
+    public long SettledThrough { get; set; } = from - 1;
+
+    /// <summary>
+    /// End of the prefix from <see cref="From"/> every event of which the broker delivered to a
+    /// subscriber (PUBACK Success); From − 1 when none. The pump's only.
+    /// </summary>
+    public long HeardThrough { get; set; } = from - 1;
+
+    /// <summary>Events sent and acknowledged (any success code).</summary>
+    public long Resent { get; set; }
+
+    /// <summary>Its publishes awaiting their PUBACK; the pump's only.</summary>
+    public int InFlight { get; set; }
+
+    /// <summary>Whether every event before the current one was heard (the prefix is unbroken).</summary>
+    public bool AllHeard { get; set; } = true;
+
+    /// <summary>Read-ahead from the journal, and the next index in it; the pump's only.</summary>
+    public IReadOnlyList<Core.Ports.JournalRecord> Buffer { get; set; } = [];
+
+    /// <summary>Index of the next record of <see cref="Buffer"/> to send.</summary>
+    public int BufferIndex { get; set; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"resend {CommandId} (seqs {From} to {To})";
+}
+
+/// <summary>The one resend that may run at a time, shared by the publisher and its sessions.</summary>
+internal sealed class ResendSlot
+{
+    private ResendRequest? _current;
+
+    /// <summary>The resend asked for and not ended; null when none.</summary>
+    public ResendRequest? Current => Volatile.Read(ref _current);
+
+    /// <summary>Takes the slot for <paramref name="request"/>; false when another resend holds it.</summary>
+    public bool TryStart(ResendRequest request) => Interlocked.CompareExchange(ref _current, request, null) is null;
+
+    /// <summary>Frees the slot if <paramref name="request"/> holds it.</summary>
+    public void End(ResendRequest request) => Interlocked.CompareExchange(ref _current, null, request);
+}
