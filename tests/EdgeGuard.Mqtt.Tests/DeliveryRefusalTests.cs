@@ -76,6 +76,8 @@ public sealed class DeliveryRefusalTests(ITestOutputHelper output)
             topic read edgeguard/v1/#
             """;
         await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { Acl = Withheld });
+        // The office hears the events once they pass: otherwise state/delivery ends "unheard", not "ok".
+        await using var events = await TestSubscriber.ConnectAsync(broker.Port, Root + "/events", "office-events", persistent: false);
         await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
         harness.State.Current = SiteStates.Of(SiteMode.Normal);
         harness.Outbox.Append("point.activated", "door-lobby", "lobby");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
+using MQTTnet;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;
@@ -95,6 +96,7 @@ public sealed class UnheardStateTests(ITestOutputHelper output)
             topic readwrite edgeguard/v1/site-1/gw-1/state/#
             topic read edgeguard/v1/#
             """);
+        await UntilEventsRefusedAsync(broker.Port); // SIGHUP is asynchronous
         harness.Outbox.Append("point.activated", "door-lobby", "lobby");
         var refused = await office.WaitForAsync(r => Status(r.Json) == "refused", Patience, "state/delivery refused");
         Assert.Equal(3, refused.Json.GetProperty("seq").GetInt64());
@@ -115,6 +117,22 @@ public sealed class UnheardStateTests(ITestOutputHelper output)
         Assert.Equal("unheard", Status(Last(office)));
         Assert.Equal(1, Last(office).GetProperty("unheard").GetProperty("fromSeq").GetInt64());
         Assert.Equal(3, Through(Last(office)));
+    }
+
+    // Publishes a probe to the events topic until the broker answers NotAuthorized: the new ACL
+    // is in force. No one subscribes to it, and the publisher under test never sees it.
+    private static async Task UntilEventsRefusedAsync(int port)
+    {
+        using var probe = new MqttClientFactory().CreateMqttClient();
+        await probe.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("acl-probe").Build());
+        var message = new MqttApplicationMessageBuilder().WithTopic(Events).WithPayload("probe")
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build();
+        await Eventually.TrueAsync(
+            () => probe.PublishAsync(message).GetAwaiter().GetResult().ReasonCode == MqttClientPublishReasonCode.NotAuthorized,
+            Patience,
+            "the ACL refusing the events in force");
+        await probe.DisconnectAsync();
     }
 
     private static JsonElement Last(TestSubscriber office) =>
