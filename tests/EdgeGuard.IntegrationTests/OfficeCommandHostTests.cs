@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Commands;
+using EdgeGuard.Mqtt.Publishing;
 using EdgeGuard.Core;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -183,6 +184,43 @@ public sealed class OfficeCommandHostTests
 
         Assert.Equal(TimeSpan.FromSeconds(1820), gateway.Host.Services.GetRequiredService<CommandSubscriber>().Options.SessionExpiry);
     }
+
+    [Fact]
+    public async Task The_office_has_journaled_events_resent_flagged_and_a_bad_range_is_refused_naming_the_problem()
+    {
+        using var state = new TempDirectory();
+        using var jones = await OfficeOperator.CreateAsync(state.Path);
+        await using var gateway = await StartSubscribedAsync(state.Path, jones.Overrides());
+        var site = gateway.Config.Site;
+        var root = $"edgeguard/v1/{site.SiteId}/{site.GatewayId}";
+        await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, root);
+        await using var events = await TestSubscriber.ConnectAsync(gateway.Config.Mqtt.Port, $"{root}/events", "office-events", persistent: false);
+        var publisher = gateway.Host.Services.GetRequiredService<OutboxPublisher>();
+        await Eventually.TrueAsync(() => publisher.IsCaughtUp && publisher.AcknowledgedThrough >= 1, Patience, "the boot's events delivered");
+        var through = publisher.AcknowledgedThrough;
+        static JsonObjectItem Range(long from, long to) => new(ImmutableSortedDictionary<string, JsonItem>.Empty
+            .Add("from", new JsonIntegerItem(from)).Add("to", new JsonIntegerItem(to)));
+
+        var command = jones.Sign(CommandType.Resend, site.SiteId, site.GatewayId, Range(1, through));
+        var id = System.Text.Json.JsonDocument.Parse(command).RootElement.GetProperty("id").GetString();
+        var results = await office.SendAndWaitAsync(command, "r-1", count: 2, timeout: Patience);
+        Assert.Equal(["accepted", "done"], results.Select(r => r.Result));
+        await Eventually.TrueAsync(() => Resent(events, id).Count == through, Patience, $"seqs 1 to {through} resent");
+        Assert.Equal(Enumerable.Range(1, (int)through).Select(i => (long)i), Resent(events, id).Select(r => r.Json.GetProperty("seq").GetInt64()));
+        Assert.All(Resent(events, id), r => Assert.True(r.Json.GetProperty("replayed").GetBoolean()));
+
+        var beyond = await office.SendAndWaitAsync(jones.Sign(CommandType.Resend, site.SiteId, site.GatewayId, Range(1, through + 1_000)), "r-2", count: 2, timeout: Patience);
+        Assert.Equal("rejected", beyond[^1].Result);
+        Assert.StartsWith($"beyond the last seq: to {through + 1_000} is after ", beyond[^1].Reason, StringComparison.Ordinal);
+
+        var journal = await JournalFile.InStateDirectoryOnceAsync(state.Path, "command.refused", Patience);
+        Assert.Single(journal, e => e.Type == "command.done" && e.Data.Contains("\"commandType\":\"resend\"", StringComparison.Ordinal));
+        Assert.Single(journal, e => e.Type == "command.refused" && e.Data.Contains("beyond the last seq", StringComparison.Ordinal));
+        Assert.True(publisher.AcknowledgedThrough >= through);
+    }
+
+    private static List<Receipt> Resent(TestSubscriber events, string? id) =>
+        [.. events.Receipts.Where(r => r.Json.TryGetProperty("resend", out var resend) && resend.GetString() == id)];
 
     private static async Task<TestGateway> StartSubscribedAsync(string stateDirectory, IReadOnlyList<string> overrides)
     {
