@@ -101,6 +101,25 @@ public sealed class DeliveryPayloadTests
     }
 
     [Fact]
+    public async Task A_resent_event_is_the_event_replayed_with_the_resend_id_before_data_and_matches_the_contract()
+    {
+        var record = Record("point.activated", "panic-1", "lobby", """{"kind":"panicButton","active":true}""");
+        const string Id = "5d0c3b8e-2f1a-4c7d-9e6b-8a1f0c2d4e6f";
+
+        var resent = Text(Payloads.ResentEvent(record, Topics, Id, out var dataEmbedded));
+
+        Assert.True(dataEmbedded);
+        Assert.Equal(
+            Text(Payloads.Event(record, Topics, replayed: true, out _)).Replace(",\"data\":", $",\"resend\":\"{Id}\",\"data\":", StringComparison.Ordinal),
+            resent);
+        var (exitCode, report) = await ContractTool.ValidateAsync([(Topics.Events, resent)]);
+        Assert.True(exitCode == 0, report);
+        Assert.Throws<ArgumentException>(() => Payloads.ResentEvent(record, Topics, Id.ToUpperInvariant(), out _));
+        (exitCode, report) = await ContractTool.ValidateAsync([(Topics.Events, resent.Replace("\"replayed\":true", "\"replayed\":false", StringComparison.Ordinal))]);
+        Assert.NotEqual(0, exitCode);
+    }
+
+    [Fact]
     public void An_unheard_range_runs_forwards()
     {
         Assert.Throws<ArgumentException>(() => Payloads.DeliveryState(Topics, null, null, null, new UnheardSeqs(5, 4, At), At));

@@ -33,6 +33,11 @@ public static partial class Payloads
         var payload = Event(record, topics, replayed: true, out dataEmbedded);
         // The envelope's ids and type cannot hold quotes, so the first match is the envelope's own.
         var at = payload.AsSpan().IndexOf(ReplayedThenData);
+        if (at < 0)
+        {
+            throw new InvalidOperationException("the event payload does not end its envelope with replayed and data");
+        }
+
         var field = Encoding.ASCII.GetBytes($"\"resend\":\"{commandId}\",");
         var split = at + ",\"replayed\":true,"u8.Length;
         var resent = new byte[payload.Length + field.Length];
