@@ -76,7 +76,7 @@ public static class Transitions
     [
         //  from        trigger    to          condition
         new(Normal,     Triggered, Lockdown,   "trigger of a lockdown scenario (any panic button), or a signed office command"),
-        new(Normal,     Triggered, Evacuation, "trigger of an evacuation scenario, or a signed office command"),
+        new(Normal,     Triggered, Evacuation, "trigger of an evacuation scenario (a keyswitch: config refuses a panic button), or a signed office command"),
         new(Normal,     Triggered, Shelter,    "trigger of a shelter-in-place scenario, or a signed office command"),
         new(Normal,     Breach,    Lockdown,   "breach in an armed zone, at a threat level that locks down"),
         new(Lockdown,   Breach,    Lockdown,   "breach as above: " + Takeover, TakesOver),

@@ -50,8 +50,7 @@ public static partial class GatewayConfigReader
                 }
 
                 var triggers = new List<string>();
-                var triggersOk = DistinctRefs(item.Child("triggers"), "trigger",
-                    n => PointRef(n, subject, required: true, "a panicButton or keyswitch", PointKind.PanicButton, PointKind.Keyswitch), triggers);
+                var triggersOk = DistinctRefs(item.Child("triggers"), "trigger", n => TriggerRef(n, subject, mode), triggers);
                 foreach (var silent in triggers.Where(t => _silentPanics.Contains(t)))
                 {
                     _w.Error(item.Child("triggers"), subject, $"'{silent}' is a silent hold-up button: it only reports, so it cannot start a scenario");
@@ -81,6 +80,28 @@ public static partial class GatewayConfigReader
             }
 
             return scenarios;
+        }
+
+        /// <summary>
+        /// A scenario's trigger: a panic button or keyswitch. A panic button may trigger only a
+        /// scenario that locks (lockdown, shelter in place): the highest-ranked scenario listing it
+        /// wins its press, so an evacuation listing one would open the very doors the press must
+        /// lock. Reported at the item, one error per button and scenario, so every one is listed.
+        /// </summary>
+        private string? TriggerRef(ConfigNode node, string subject, SiteMode? mode)
+        {
+            var id = PointRef(node, subject, required: true, "a panicButton or keyswitch", PointKind.PanicButton, PointKind.Keyswitch);
+            // A silent hold-up button is refused as a trigger of any scenario, with its own message.
+            if (id is null || mode != SiteMode.Evacuation || _pointKinds.GetValueOrDefault(id) != PointKind.PanicButton || _silentPanics.Contains(id))
+            {
+                return id;
+            }
+
+            _w.Error(node, subject,
+                $"panic button '{id}' may not trigger an evacuation scenario: a panic press must lock the doors, and an evacuation "
+                + $"releases every egress lock; remove it from this scenario's triggers (every panic button already starts the "
+                + "built-in lockdown), and start the evacuation with a keyswitch or from the office");
+            return null;
         }
 
         /// <summary>

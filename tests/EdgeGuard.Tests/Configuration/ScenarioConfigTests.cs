@@ -73,4 +73,54 @@ public sealed class ScenarioConfigTests
 
         TestConfigs.AssertError(result, "EdgeGuard:scenarios:0:triggers", "'panic-guardroom' is a silent hold-up button");
     }
+
+    [Fact]
+    public void A_panic_button_cannot_trigger_an_evacuation_and_every_such_trigger_is_listed()
+    {
+        // Ranked over the built-in lockdown, the evacuation would win the press: the doors a panic
+        // button must lock would open instead. Both buttons, in both scenarios, are named at once.
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("scenarios:0:triggers:1", "panic-lobby");
+            k.Set("scenarios:0:triggers:2", "panic-guardroom");
+            k.Set("scenarios:1:id", "evacuate-lobby");
+            k.Set("scenarios:1:mode", "evacuation");
+            k.Set("scenarios:1:zones:0", "lobby");
+            k.Set("scenarios:1:rank", "150");
+            k.Set("scenarios:1:triggers:0", "panic-lobby");
+            k.Set("scenarios:1:releasers:0", "key-guardroom");
+        });
+
+        Assert.Equal(3, result.Errors.Count);
+        foreach (var (path, point, scenario) in new[]
+        {
+            ("EdgeGuard:scenarios:0:triggers:1", "panic-lobby", "evacuate"),
+            ("EdgeGuard:scenarios:0:triggers:2", "panic-guardroom", "evacuate"),
+            ("EdgeGuard:scenarios:1:triggers:0", "panic-lobby", "evacuate-lobby"),
+        })
+        {
+            var error = TestConfigs.AssertError(result, path, $"panic button '{point}'", "may not trigger",
+                "releases every egress lock", "remove it from this scenario's triggers", "keyswitch");
+            Assert.StartsWith($"scenario '{scenario}': ", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("lockdown")]
+    [InlineData("shelterInPlace")]
+    public void A_panic_button_may_trigger_a_scenario_that_locks(string mode)
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("scenarios:1:id", "lock-chancery-wing");
+            k.Set("scenarios:1:mode", mode);
+            k.Set("scenarios:1:zones:0", "chancery");
+            k.Set("scenarios:1:rank", "150");
+            k.Set("scenarios:1:triggers:0", "panic-lobby");
+            k.Set("scenarios:1:releasers:0", "key-guardroom");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal("lock-chancery-wing", result.Config!.Site.ScenarioTriggeredBy("panic-lobby", drill: false)!.Id);
+    }
 }
