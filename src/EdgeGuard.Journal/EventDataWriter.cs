@@ -176,6 +176,14 @@ public static partial class EventDataWriter
                 writer.WriteString("reason", e.Reason);
                 return (e.AttemptedBy, null, true);
 
+            case LockdownStartRefused e:
+                writer.WriteString("cause", e.Cause);
+                writer.WriteString("scenario", e.Scenario);
+                writer.WriteString("runningScenario", e.RunningScenario);
+                writer.WriteString("reason", e.Reason);
+                writer.WriteBoolean("suspended", e.Suspended);
+                return (e.PointId, null, true);
+
             case SirenTimedOut:
                 return (null, null, true);
 

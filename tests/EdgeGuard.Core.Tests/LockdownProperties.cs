@@ -155,11 +155,23 @@ public sealed class LockdownProperties
     public void A_takeover_of_a_real_scenario_releases_no_lock_it_keeps_locked_but_an_evacuations_escape_routes()
     {
         var takeovers = 0;
+        var refusals = 0;
         Scenario.Sample(steps => Run(steps, (before, _, decision) =>
         {
             var after = decision.State;
             if (before.Lockdown is not { Drill: false } || after.Mode == SiteMode.Normal || after.Suspended.Count <= before.Suspended.Count)
             {
+                return;
+            }
+
+            if (Equals(after.Lockdown, before.Lockdown))
+            {
+                // No takeover: a refused trigger kept suspended under the running scenario. It only
+                // adds locks, and says so to the office.
+                Interlocked.Increment(ref refusals);
+                Assert.Equal(before.Suspended.Count + 1, after.Suspended.Count);
+                Assert.Contains(decision.Events, e => e is LockdownStartRefused { Suspended: true });
+                Assert.Empty(OutputPlan.LocksReleased(Site, before, after));
                 return;
             }
 
@@ -174,6 +186,7 @@ public sealed class LockdownProperties
             }
         }), iter: 400);
         Assert.True(takeovers > 0, "the samples took over a real scenario at least once");
+        Assert.True(refusals > 0, "the samples kept a refused trigger suspended at least once");
     }
 
     [Fact]

@@ -61,10 +61,11 @@ internal static class ModeChanges
     {
         var scenario = request.Scenario!;
         var row = Transitions.Find(state.Mode, trigger, scenario.Mode);
-        if (row is null || row.Guard?.Invoke(site, state, request) is not null)
+        var refusal = row is null ? $"no transition from {state.Mode} to {scenario.Mode}" : row.Guard?.Invoke(site, state, request);
+        if (refusal is not null)
         {
-            // Refused: the point's own point.activated already tells the office it was pressed.
-            return state;
+            // An office command's refusal is told by its own command.refused.
+            return point is null ? state : Refuse(site, state, point, request, cause, refusal, now, events);
         }
 
         // Shelter in place is quiet on purpose: a siren would send people running.
@@ -79,6 +80,70 @@ internal static class ModeChanges
         var info = new LockdownInfo(cause, point?.Id, now.Utc, scenario.Id, request.Drill);
         events.Add(new LockdownStarted(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
         return WithScenario(state, scenario, info) with { SirenUntil = siren, SirenSince = siren is null ? null : now.Utc };
+    }
+
+    /// <summary>
+    /// A trigger on site refused (a higher-ranked real scenario runs, or a drill was asked for over a
+    /// real one): always journaled, since the point's own <c>point.activated</c> does not say the
+    /// press changed nothing. A real lockdown or shelter asked for that the running scenario does not
+    /// already lock is kept suspended under it (<see cref="SuspendedScenario"/>), as if it had been
+    /// started first and taken over: its locks lock now, a power cut does not forget it, and it runs
+    /// when the one over it is ended by its releaser. Under an evacuation too: the suspension rules
+    /// already keep every escape route released while the evacuation runs
+    /// (<see cref="OutputPlan.LockedByPolicy"/>), so only secure doors lock until it ends.
+    /// </summary>
+    private static SiteState Refuse(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, string cause, string reason, Moment now, List<DomainEvent> events)
+    {
+        var scenario = request.Scenario!;
+        var running = Transitions.Running(site, state);
+        var keep = !request.Drill && state.Lockdown is { Drill: false } && running is not null
+            && scenario.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
+        var already = keep && state.Suspended.Any(s => s.Mode == scenario.Mode && s.Info.Scenario == scenario.Id);
+        var adds = keep && !already && LocksMore(site, state, scenario);
+        events.Add(new LockdownStartRefused(now.Utc, cause, point.Id, scenario.Id, scenario.Mode, running?.Id ?? ScenarioDefinition.LockdownId, reason)
+        {
+            Drill = request.Drill,
+            Suspended = already || adds,
+        });
+        if (!already && !adds)
+        {
+            return state;
+        }
+
+        // Another press of what is suspended is a new alarm, as a retrigger is: approvals given to
+        // clear everything before it count for nothing, like those before a takeover.
+        if (already)
+        {
+            return state with { AllClearApprovals = null };
+        }
+
+        // Kept in rank order, the highest last, so it runs again before the lower ones: as if the
+        // higher of them had taken over from the lower.
+        var index = 0;
+        while (index < state.Suspended.Count
+            && site.ScenarioOrStandIn(state.Suspended[index].Info.Scenario, state.Suspended[index].Mode).Rank < scenario.Rank)
+        {
+            index++;
+        }
+
+        var info = new LockdownInfo(cause, point.Id, now.Utc, scenario.Id);
+        return state with { Suspended = state.Suspended.Insert(index, new SuspendedScenario(scenario.Mode, info)), AllClearApprovals = null };
+    }
+
+    // Whether a scenario that locks covers a lock the state leaves unlocked, a fire's release left
+    // out: that release ends at the fire reset, and the asked scenario must lock the door then.
+    private static bool LocksMore(SiteDefinition site, SiteState state, ScenarioDefinition scenario)
+    {
+        var withoutFire = state with { LifeSafety = LifeSafety.Normal };
+        foreach (var output in site.Outputs)
+        {
+            if (output.Kind == OutputKind.Lock && scenario.Covers(output.Zone) && !OutputPlan.LockedByPolicy(site, withoutFire, output))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -25,9 +25,11 @@ public enum SiteMode
 public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Since, string Scenario = ScenarioDefinition.LockdownId, bool Drill = false);
 
 /// <summary>
-/// A real scenario another one took over. It is suspended, not ended: the locks it keeps locked stay
-/// locked (<see cref="OutputPlan.LockedByPolicy"/>), and it runs again when the one over it is ended
-/// by its releaser. Only the office's two-supervisor all-clear ends them all at once.
+/// A real scenario another one took over, or a real lockdown or shelter a trigger asked for while a
+/// higher-ranked real one ran (<c>lockdown.start-refused</c> with <c>suspended</c>). It is suspended,
+/// not ended: the locks it keeps locked stay locked (<see cref="OutputPlan.LockedByPolicy"/>), and it
+/// runs again when the one over it is ended by its releaser. Only the office's two-supervisor
+/// all-clear ends them all at once.
 /// </summary>
 /// <param name="Mode">The mode it put the site in.</param>
 /// <param name="Info">Who or what started it, and when.</param>
@@ -49,8 +51,9 @@ public sealed record SuspendedScenario(SiteMode Mode, LockdownInfo Info);
 /// <param name="DoorAlarms">Doors with a forced or held-open alarm active, so each is restored after a restart.</param>
 /// <param name="Bypasses">Points bypassed by the office, each until its signed end: a restart neither forgets nor extends one.</param>
 /// <param name="Suspensions">
-/// Real scenarios the running one took over, oldest first: a power cut must neither unlock what they
-/// keep locked nor forget that they run again when the running one ends.
+/// Real scenarios the running one took over or kept under it, the one that runs again next last: a
+/// power cut must neither unlock what they keep locked nor forget that they run again when the
+/// running one ends.
 /// </param>
 public sealed record SafetyState(
     SiteMode Mode,
@@ -63,7 +66,7 @@ public sealed record SafetyState(
     ImmutableSortedDictionary<string, PointBypass>? Bypasses = null,
     ImmutableList<SuspendedScenario>? Suspensions = null)
 {
-    /// <summary>The suspended scenarios, oldest first; empty when none.</summary>
+    /// <summary>The suspended scenarios, the one that runs again next last; empty when none.</summary>
     public ImmutableList<SuspendedScenario> SuspendedScenarios => Suspensions ?? [];
 
     /// <summary>Point id → its bypass; empty when none.</summary>
@@ -112,8 +115,9 @@ public sealed record SiteState(
     public ImmutableSortedDictionary<string, ActiveBypass> Bypasses { get; init; } = ImmutableSortedDictionary.Create<string, ActiveBypass>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Real scenarios the running one took over, oldest first (see <see cref="SuspendedScenario"/>);
-    /// empty in normal mode and whenever nothing was taken over.
+    /// Real scenarios the running one took over, oldest first, and those it outranked kept in rank
+    /// order among them (see <see cref="SuspendedScenario"/>); the last runs again first. Empty in
+    /// normal mode and whenever nothing was taken over or kept.
     /// </summary>
     public ImmutableList<SuspendedScenario> Suspended { get; init; } = [];
 

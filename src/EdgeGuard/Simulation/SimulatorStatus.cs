@@ -39,8 +39,9 @@ public sealed record SimulatorStatus(
     public bool Drill { get; init; }
 
     /// <summary>
-    /// The real scenarios the running one took over, oldest first: their locks stay locked, and
-    /// the latest runs again when the running one is ended by its releaser keyswitch.
+    /// The real scenarios the running one took over or kept under it, lowest rank first: their
+    /// locks stay locked, and the last runs again when the running one is ended by its releaser
+    /// keyswitch.
     /// </summary>
     public IReadOnlyList<SuspendedStatus> Suspended { get; init; } = [];
 
