@@ -48,6 +48,33 @@ public sealed class OfficeCommandTests
     }
 
     [Fact]
+    public void A_panic_press_that_retriggers_the_lockdown_drops_the_all_clear_approvals_given_before_it()
+    {
+        // Supervisor 1 agreed to end the lockdown before somebody pressed again: that press is news
+        // they did not weigh, so supervisor 2 alone must not lift the lockdown after it.
+        var lockdown = Press(Quiet(), "panic-a", 1);
+        var first = Run(lockdown, Command(CommandType.AllClear, "sup-1"), 2).State;
+        Assert.NotNull(first.AllClearApprovals);
+
+        var retrigger = SiteDecider.Decide(Site, first, new PointChanged("panic-b", true), TestSite.At(3));
+        var released = SiteDecider.Decide(Site, retrigger.State, new PointChanged("panic-b", false), TestSite.At(4)).State;
+        var second = Run(released, Command(CommandType.AllClear, "sup-2"), 5);
+
+        Assert.IsType<LockdownRetriggered>(Assert.Single(retrigger.Events, e => e is LockdownRetriggered or LockdownStarted));
+        Assert.Null(retrigger.State.AllClearApprovals);
+        Assert.Equal(SiteMode.Lockdown, second.State.Mode);
+        Assert.DoesNotContain(second.Events, e => e is LockdownCleared);
+        Assert.IsType<CommandDone>(second.Events[^1]);
+        Assert.Equal(SiteMode.Normal, Run(second.State, Command(CommandType.AllClear, "sup-1"), 6).State.Mode);
+    }
+
+    private static SiteState Press(SiteState state, string point, double at)
+    {
+        state = SiteDecider.Decide(Site, state, new PointChanged(point, true), TestSite.At(at)).State;
+        return SiteDecider.Decide(Site, state, new PointChanged(point, false), TestSite.At(at + 0.5)).State;
+    }
+
+    [Fact]
     public void The_second_supervisor_must_sign_within_the_sites_all_clear_window()
     {
         var site = Site with { AllClearWindow = TimeSpan.FromSeconds(10) };

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 
@@ -113,6 +114,21 @@ public sealed class RefusedStartTests
 
         Assert.True(Assert.Single(twice.Events.OfType<LockdownStartRefused>()).Suspended, "it is (still) suspended");
         Assert.Equal(once.Suspended, twice.State.Suspended);
+    }
+
+    [Fact]
+    public void A_press_kept_suspended_drops_the_all_clear_approvals_given_before_it()
+    {
+        // The all-clear ends every suspended scenario too: supervisor 1 never weighed this press.
+        var annex = Turn(Quiet(), "key-shelter", 1).State;
+        var allClear = TestSite.Command(CommandType.AllClear, "sup-1", OperatorRole.Supervisor);
+        var approved = SiteDecider.Decide(Site, annex, new OfficeCommandInput(allClear), TestSite.At(2)).State;
+        Assert.NotNull(approved.AllClearApprovals);
+
+        var press = Turn(approved, "panic-a", 3);
+
+        Assert.Single(press.State.Suspended);
+        Assert.Null(press.State.AllClearApprovals);
     }
 
     [Fact]

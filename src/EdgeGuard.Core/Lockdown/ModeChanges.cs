@@ -74,7 +74,9 @@ internal static class ModeChanges
         if (running is not null && running.Id == scenario.Id && state.Lockdown!.Drill == request.Drill)
         {
             events.Add(new LockdownRetriggered(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
-            return state with { SirenUntil = siren, SirenSince = siren is null ? state.SirenSince : now.Utc };
+            // A new press is news the supervisors who approved the all-clear did not weigh: their
+            // approvals, keyed by the scenario's start, would otherwise still count.
+            return state with { SirenUntil = siren, SirenSince = siren is null ? state.SirenSince : now.Utc, AllClearApprovals = null };
         }
 
         var info = new LockdownInfo(cause, point?.Id, now.Utc, scenario.Id, request.Drill);
