@@ -12,6 +12,18 @@ public sealed class StateDiagramTests
         Assert.All(Transitions.Table, row => Assert.Contains($"{row.From} --> {row.To} : {row.On}", markdown, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(SiteMode.Lockdown)]
+    [InlineData(SiteMode.Evacuation)]
+    [InlineData(SiteMode.ShelterInPlace)]
+    public void The_office_drill_stop_is_a_row_the_diagram_draws_guarded_by_a_drill_running(SiteMode mode)
+    {
+        // OfficeCommands used to end a drill outside the table, so the diagram never showed it.
+        var markdown = StateDiagram.ToMarkdown();
+
+        Assert.Contains($"{mode} --> Normal : OfficeDrillStop [signed drill-stop command, the running scenario is a drill]", markdown, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Diagram_in_docs_is_the_one_generated_from_code()
     {

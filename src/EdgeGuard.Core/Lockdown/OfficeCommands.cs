@@ -60,9 +60,12 @@ internal static class OfficeCommands
 
     private static (SiteState, string?, string) StopDrill(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
-        if (state.Lockdown is not { Drill: true } info)
+        // The table's row, like every mode change, so the generated diagram shows it.
+        var row = Transitions.Find(state.Mode, Trigger.OfficeDrillStop);
+        var refusal = row is null ? "no drill is running" : row.Guard?.Invoke(site, state, new ModeRequest(command.Operator, null, Drill: true));
+        if (refusal is not null || state.Lockdown is not { } info)
         {
-            return (state, "no drill is running", "");
+            return (state, refusal ?? "no drill is running", "");
         }
 
         events.Add(new LockdownCleared(now.Utc, command.Operator, info.Since, state.Mode, info.Scenario) { Drill = true, ByOffice = true });

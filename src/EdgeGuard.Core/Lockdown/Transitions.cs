@@ -16,6 +16,8 @@ public enum Trigger
     PerimeterBreach,
     /// <summary>The second of two different supervisors' signed all-clear commands.</summary>
     OfficeAllClear,
+    /// <summary>A signed drill-stop command from the office.</summary>
+    OfficeDrillStop,
 }
 
 /// <summary>What is asking for a transition: the point, and for a trigger the scenario it starts.</summary>
@@ -48,7 +50,8 @@ public sealed record Transition(SiteMode From, Trigger On, SiteMode To, string C
 /// <summary>
 /// The site's modes as a table. <see cref="SiteDecider"/> executes exactly these rows and
 /// <see cref="StateDiagram"/> draws exactly these rows, so the diagram in docs cannot drift.
-/// Every mode change needs a cause the config permits: a scenario's trigger or its releaser.
+/// Every mode change needs a cause the config permits (a scenario's trigger or its releaser) or a
+/// signed office command (a scenario, the two-supervisor all-clear, the end of a drill).
 /// </summary>
 public static class Transitions
 {
@@ -60,6 +63,8 @@ public static class Transitions
     private const Trigger Key = Trigger.KeyswitchTurned;
     private const Trigger Breach = Trigger.PerimeterBreach;
     private const Trigger OfficeClear = Trigger.OfficeAllClear;
+    private const Trigger DrillStop = Trigger.OfficeDrillStop;
+    private const string DrillRunning = "signed drill-stop command, the running scenario is a drill";
     private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic button held";
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill; a real one taken over is suspended, its locks kept";
@@ -109,6 +114,11 @@ public static class Transitions
         new(Lockdown,   OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
         new(Evacuation, OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
         new(Shelter,    OfficeClear, Normal,   TwoSupervisors, NoPanicHeld),
+
+        // A drill is never suspended nor runs over a real one, so stopping it resumes nothing.
+        new(Lockdown,   DrillStop, Normal,     DrillRunning, IsDrill),
+        new(Evacuation, DrillStop, Normal,     DrillRunning, IsDrill),
+        new(Shelter,    DrillStop, Normal,     DrillRunning, IsDrill),
     ];
 
     /// <summary>Why a start or takeover is refused in the current state, or null when the table allows it.</summary>
@@ -189,6 +199,11 @@ public static class Transitions
         var more = ids.Count > Named ? $" and {ids.Count - Named} more" : "";
         return $"{(ids.Count == 1 ? "lock" : "locks")} {names}{more}";
     }
+
+    // The office may end a drill at once, one operator alone: nobody is in danger. A real scenario
+    // is lifted only by its releaser or the two-supervisor all-clear.
+    private static string? IsDrill(SiteDefinition site, SiteState state, ModeRequest request) =>
+        state.Lockdown is { Drill: true } ? null : "no drill is running";
 
     // The two approvals were counted by TwoPersonApproval; what is left is the rule every release keeps.
     private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
