@@ -211,6 +211,38 @@ public sealed partial class EventJournal
         }
     }
 
+    /// <summary>
+    /// Whether a <c>{mode}.started</c> or <c>{mode}.retriggered</c> event was committed after
+    /// <paramref name="seq"/>: false means the event at that seq is the latest alert the mode's
+    /// siren sounds for. The decider asks this only after a restart, before any new start or
+    /// retrigger, when every such event is from before the restart and so committed.
+    /// </summary>
+    /// <param name="seq">The seq of the start or retrigger the office acknowledges.</param>
+    /// <param name="mode">The type's prefix, e.g. <c>lockdown</c>.</param>
+    /// <exception cref="JournalException">SQLite failed.</exception>
+    /// <remarks>A range scan of the primary key from <paramref name="seq"/>: the events since it.</remarks>
+    public bool HasStartOrRetriggerAfter(long seq, string mode)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(mode);
+        lock (_readGate)
+        {
+            ObjectDisposedException.ThrowIf(_reader is null, this);
+            try
+            {
+                using var command = _reader.CreateCommand();
+                command.CommandText = "SELECT EXISTS (SELECT 1 FROM events WHERE seq > $seq AND type IN ($started, $retriggered));";
+                command.Parameters.AddWithValue("$seq", seq);
+                command.Parameters.AddWithValue("$started", mode + ".started");
+                command.Parameters.AddWithValue("$retriggered", mode + ".retriggered");
+                return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
+            }
+            catch (SqliteException ex)
+            {
+                throw JournalException.For(_database.Path, $"looking for a {mode} start after seq {seq} failed: {ex.Message}", ex);
+            }
+        }
+    }
+
     private IReadOnlyList<JournalRecord> Query(long from, long through, int max, bool forDelivery)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);

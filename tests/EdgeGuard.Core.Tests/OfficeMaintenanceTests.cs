@@ -210,6 +210,36 @@ public sealed class OfficeMaintenanceTests
     }
 
     [Fact]
+    public void After_a_restart_acknowledging_the_latest_press_before_it_silences_the_siren_an_older_press_does_not()
+    {
+        // The siren sounds again after a power cut for the alert that was not finished. The office
+        // acknowledges what it saw: the retrigger before the cut, which the journal says is the latest.
+        var first = Decide(Quiet(), new PointChanged("panic-a", true), 1);
+        var again = Decide(Decide(first.State, new PointChanged("panic-a", false), 2).State, new PointChanged("panic-b", true), 5);
+        var start = (LockdownStarted)first.Events.Single(e => e is LockdownStarted);
+        var retrigger = (LockdownRetriggered)again.Events.Single(e => e is LockdownRetriggered);
+        var restored = SiteState.Restore(Site, again.State.Safety, again.State.Points, TestSite.At(100));
+        Assert.True(restored.SirenSounding);
+        var older = new JournaledAlarm(Guid.CreateVersion7(), start.Type, start.At, start.Severity, start.PointId);
+        var latest = new JournaledAlarm(Guid.CreateVersion7(), retrigger.Type, retrigger.At, retrigger.Severity, retrigger.PointId) { LatestStartOrRetrigger = true };
+
+        var olderAck = Acknowledge(restored, older, 101);
+        var latestAck = Acknowledge(restored, latest, 101);
+
+        Assert.True(olderAck.State.SirenSounding);
+        Assert.False(Assert.IsType<AlarmAcknowledged>(olderAck.Events[0]).SirenSilenced);
+        Assert.False(latestAck.State.SirenSounding);
+        Assert.True(Assert.IsType<AlarmAcknowledged>(latestAck.Events[0]).SirenSilenced);
+        Assert.Equal(SiteMode.Lockdown, latestAck.State.Mode);
+
+        // A press after the restart is newer than anything the journal had when the command was
+        // looked up: acknowledging the press before the restart must not silence it.
+        var released = Decide(restored, new PointChanged("panic-b", false), 102).State;
+        var pressedAgain = Decide(released, new PointChanged("panic-a", true), 103).State;
+        Assert.True(Acknowledge(pressedAgain, latest, 104).State.SirenSounding);
+    }
+
+    [Fact]
     public void An_evacuation_siren_is_never_silenced_by_an_acknowledgement_it_tells_people_to_leave()
     {
         var evacuation = Decide(Quiet(), new PointChanged("key-evac", true), 1);

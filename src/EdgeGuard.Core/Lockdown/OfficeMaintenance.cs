@@ -137,13 +137,22 @@ internal static class OfficeMaintenance
         // earlier press before a newer retrigger, a door alarm or a fire never silences it. Nor is an
         // evacuation's: there the siren is the instruction to leave, not an alert to acknowledge.
         var prefix = ModeTypes.Prefix(state.Mode) + ".";
-        var silence = state.SirenSounding && state.SirenSince is { } sounding && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
-            && (alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered") && alarm.At >= sounding;
+        var silence = state.SirenSounding && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
+            && (alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered") && SoundsFor(state, alarm);
         events.Add(new AlarmAcknowledged(now.Utc, alarm.Id, alarm.Type, alarm.Point, command.Operator, silence) { Drill = alarm.Drill });
         return silence
             ? (state with { SirenUntil = null }, null, $"{alarm.Type} acknowledged; siren silenced, the {state.Mode} goes on")
             : (state, null, $"{alarm.Type} acknowledged");
     }
+
+    // Whether the siren sounds for this start or retrigger. After a restart, until the next start or
+    // retrigger, it sounds for the latest one before the restart: the journal's, and of the running
+    // scenario (at or after its start; a resume's start is later still). A press after the restart
+    // sets SirenSince, so an alert the journal called latest when it was looked up cannot silence it.
+    private static bool SoundsFor(SiteState state, JournaledAlarm alarm) =>
+        state.SirenSince is { } sounding
+            ? alarm.At >= sounding
+            : alarm.LatestStartOrRetrigger && state.Lockdown is { } running && alarm.At >= running.Since;
 
     public static (SiteState, string?, string) Rebirth(SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {

@@ -41,4 +41,13 @@ public sealed record OfficeCommandInput(Commands.VerifiedCommand Command) : Site
 /// <param name="Severity">Its severity: only alarm and critical events can be acknowledged.</param>
 /// <param name="Point">The point it is about, if any.</param>
 /// <param name="Drill">Whether it was a drill event (the acknowledgement is flagged the same).</param>
-public sealed record JournaledAlarm(Guid Id, string Type, DateTimeOffset At, Severity Severity, string? Point, bool Drill = false);
+public sealed record JournaledAlarm(Guid Id, string Type, DateTimeOffset At, Severity Severity, string? Point, bool Drill = false)
+{
+    /// <summary>
+    /// For a <c>&lt;mode&gt;.started</c> or <c>&lt;mode&gt;.retriggered</c>: true when the journal
+    /// holds no later start or retrigger of that mode, so it is the alert the siren sounds for.
+    /// After a restart the decider has only this to tell the latest alert from an older one (the
+    /// siren's own start is not persisted); false when not known.
+    /// </summary>
+    public bool LatestStartOrRetrigger { get; init; }
+}

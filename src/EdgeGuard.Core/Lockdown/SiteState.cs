@@ -128,9 +128,12 @@ public sealed record SiteState(
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
     /// <summary>
-    /// When the siren last (re)started (UTC; not persisted, a restart sounds it afresh). An office
-    /// acknowledgement silences it only for an alert at or after this: acknowledging an earlier
-    /// alarm must not silence a siren a newer panic press restarted.
+    /// When the siren last (re)started: the time of the start, retrigger or resume that sounded it
+    /// (UTC). An office acknowledgement silences it only for an alert at or after this:
+    /// acknowledging an earlier alarm must not silence a siren a newer panic press restarted. Not
+    /// persisted: null after a restart until the next start or retrigger, while the siren sounds
+    /// again for the alert before the restart; the journal then tells which alert that was
+    /// (<see cref="JournaledAlarm.LatestStartOrRetrigger"/>), so no schema change is needed.
     /// </summary>
     public DateTimeOffset? SirenSince { get; init; }
 
@@ -259,7 +262,8 @@ public sealed record SiteState(
             .ToImmutableSortedDictionary(b => b.Key, b => ActiveBypass.From(b.Value, now, OfficeMaintenance.MaxBypass), StringComparer.Ordinal);
         return new SiteState(safety.Mode, safety.Lockdown, siren, points)
         {
-            SirenSince = siren is null ? null : now.Utc,
+            // Unknown: the alert it sounds for came before the restart (see SirenSince).
+            SirenSince = null,
             Bypasses = bypasses,
             LifeSafety = safety.LifeSafety,
             Doors = doors.ToImmutable(),

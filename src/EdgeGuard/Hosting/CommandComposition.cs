@@ -77,6 +77,16 @@ internal static class CommandComposition
             command.Args.Members.TryGetValue("event_id", out var item) && item is JsonStringItem { Value: var text }
                 && Guid.TryParseExact(text, "D", out var id) && journal.FindById(id) is { } record
                 ? new JournaledAlarm(record.Id, record.Type, record.Timestamp, record.Severity, record.Point, record.Drill)
+                {
+                    // After a restart this is how the decider knows which alert the siren sounds for.
+                    LatestStartOrRetrigger = StartOrRetriggerMode(record.Type) is { } mode && !journal.HasStartOrRetriggerAfter(record.Seq, mode),
+                }
                 : null;
+
+        // "lockdown" for lockdown.started or lockdown.retriggered; null for any other type.
+        private static string? StartOrRetriggerMode(string type) =>
+            type.EndsWith(".started", StringComparison.Ordinal) ? type[..^".started".Length]
+            : type.EndsWith(".retriggered", StringComparison.Ordinal) ? type[..^".retriggered".Length]
+            : null;
     }
 }
