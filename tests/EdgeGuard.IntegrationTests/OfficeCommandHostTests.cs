@@ -222,6 +222,40 @@ public sealed class OfficeCommandHostTests
     private static List<Receipt> Resent(TestSubscriber events, string? id) =>
         [.. events.Receipts.Where(r => r.Json.TryGetProperty("resend", out var resend) && resend.GetString() == id)];
 
+    [Fact]
+    public async Task After_a_restart_acknowledging_the_lockdown_start_silences_the_siren_that_sounds_again()
+    {
+        // The siren sounds again after a restart for the alert before it; the office acknowledges
+        // that alert's event. The restart used to reset the siren's start to the boot, so nothing
+        // the office could acknowledge silenced it.
+        using var state = new TempDirectory();
+        using var jones = await OfficeOperator.CreateAsync(state.Path);
+        async Task<ResultReceipt> Final(TestGateway gateway, CommandType type, params (string Key, string Value)[] args)
+        {
+            var site = gateway.Config.Site;
+            await using var office = await OfficeClient.ConnectAsync(gateway.Config.Mqtt.Port, $"edgeguard/v1/{site.SiteId}/{site.GatewayId}");
+            var arguments = new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => (JsonItem)new JsonStringItem(a.Value), StringComparer.Ordinal));
+            var results = await office.SendAndWaitAsync(jones.Sign(type, site.SiteId, site.GatewayId, arguments), $"c-{type}", count: 2, timeout: Patience);
+            return results[^1];
+        }
+
+        await using (var before = await StartSubscribedAsync(state.Path, jones.Overrides()))
+        {
+            Assert.Equal("done", (await Final(before, CommandType.Lockdown)).Result);
+        }
+
+        var started = (await JournalFile.InStateDirectoryOnceAsync(state.Path, "lockdown.started", Patience)).Single(e => e.Type == "lockdown.started");
+        await using var after = await StartSubscribedAsync(state.Path, jones.Overrides());
+        Assert.True(after.Driver.GetOutputLevel(after.LineOf("siren-main")), "the siren sounds again after the restart");
+
+        var ack = await Final(after, CommandType.Acknowledge, ("event_id", started.Id));
+
+        Assert.Equal("done", ack.Result);
+        Assert.False(after.Driver.GetOutputLevel(after.LineOf("siren-main")));
+        Assert.True(after.Driver.GetOutputLevel(after.LineOf("lamp-lockdown")));
+        Assert.Equal(SiteMode.Lockdown, after.Controller.Snapshot!.State.Mode);
+    }
+
     private static async Task<TestGateway> StartSubscribedAsync(string stateDirectory, IReadOnlyList<string> overrides)
     {
         var gateway = await TestGateway.StartAsync(stateDirectory, overrides: overrides);
