@@ -220,7 +220,7 @@ public sealed partial class EventJournal
     /// <param name="seq">The seq of the start or retrigger the office acknowledges.</param>
     /// <param name="mode">The type's prefix, e.g. <c>lockdown</c>.</param>
     /// <exception cref="JournalException">SQLite failed.</exception>
-    /// <remarks>A range scan of the primary key from <paramref name="seq"/>: the events since it.</remarks>
+    /// <remarks>A range scan of the key from <paramref name="seq"/>: the events since it.</remarks>
     public bool HasStartOrRetriggerAfter(long seq, string mode)
     {
         ArgumentException.ThrowIfNullOrEmpty(mode);

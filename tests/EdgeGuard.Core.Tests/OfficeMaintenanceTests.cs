@@ -213,7 +213,7 @@ public sealed class OfficeMaintenanceTests
     public void After_a_restart_acknowledging_the_latest_press_before_it_silences_the_siren_an_older_press_does_not()
     {
         // The siren sounds again after a power cut for the alert that was not finished. The office
-        // acknowledges what it saw: the retrigger before the cut, which the journal says is the latest.
+        // acknowledges what it saw: the retrigger before the cut, the latest in the journal.
         var first = Decide(Quiet(), new PointChanged("panic-a", true), 1);
         var again = Decide(Decide(first.State, new PointChanged("panic-a", false), 2).State, new PointChanged("panic-b", true), 5);
         var start = (LockdownStarted)first.Events.Single(e => e is LockdownStarted);

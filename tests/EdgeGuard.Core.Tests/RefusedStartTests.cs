@@ -7,8 +7,8 @@ namespace EdgeGuard.Core.Tests;
 
 /// <summary>
 /// A trigger refused because a higher-ranked real scenario runs is journaled
-/// (<c>lockdown.start-refused</c>), and a lockdown or shelter it asked for that the running one does
-/// not already cover is kept suspended under it: its locks lock now and it runs when that one ends.
+/// (<c>lockdown.start-refused</c>), and a lockdown or shelter it asked for that the running one
+/// does not already cover is kept suspended under it: its locks lock now, it runs when that ends.
 /// A panic press in zone a during a real scoped lockdown of zone c used to leave zone a unlocked,
 /// with nothing but the press's own <c>point.activated</c>, and was forgotten when that one ended.
 /// </summary>

@@ -4,7 +4,7 @@ namespace EdgeGuard.Journal.Tests;
 
 /// <summary>
 /// <see cref="EventJournal.HasStartOrRetriggerAfter"/>: after a restart the office's
-/// acknowledgement of the latest lockdown start or retrigger silences the siren, of an older one not.
+/// acknowledgement of the latest lockdown start or retrigger silences the siren, an older not.
 /// </summary>
 public sealed class StartOrRetriggerLookupTests : IDisposable
 {

@@ -106,17 +106,17 @@ public sealed record LockdownClearRefused(DateTimeOffset At, string AttemptedBy,
 }
 
 /// <summary>
-/// A trigger on site (a panic button, a keyswitch, a breach) asked for a scenario that did not start:
-/// a real one of higher rank runs, or a drill was asked for over a real one. Without it the office
-/// saw only the point's own <c>point.activated</c> and could not tell the press was refused.
+/// A trigger on site (a panic button, a keyswitch, a breach) asked for a scenario that did not
+/// start: a real one of higher rank runs, or a drill was asked for over a real one. Without it the
+/// office saw only the point's own <c>point.activated</c> and could not tell the press was refused.
 /// </summary>
 /// <param name="At">When the trigger was refused.</param>
-/// <param name="Cause">What asked, as in <see cref="LockdownStarted.Cause"/>, e.g. <c>panic-button</c>.</param>
+/// <param name="Cause">What asked, as a start's <see cref="LockdownStarted.Cause"/>.</param>
 /// <param name="PointId">The trigger point.</param>
 /// <param name="Scenario">The scenario it asked for.</param>
 /// <param name="Mode">That scenario's mode.</param>
 /// <param name="RunningScenario">The scenario running, which the asked one did not replace.</param>
-/// <param name="Reason">Why it was refused, e.g. that the asked one does not outrank the running one.</param>
+/// <param name="Reason">Why it was refused, e.g. the asked one does not outrank the other.</param>
 public sealed record LockdownStartRefused(DateTimeOffset At, string Cause, string PointId, string Scenario, SiteMode Mode,
     string RunningScenario, string Reason) : DomainEvent(At)
 {
@@ -132,7 +132,7 @@ public sealed record LockdownStartRefused(DateTimeOffset At, string Cause, strin
 
     /// <summary>
     /// True when the asked scenario is kept suspended under the running one
-    /// (<see cref="SuspendedScenario"/>): its locks lock now, and it runs when the one over it ends.
+    /// (<see cref="SuspendedScenario"/>): its locks lock now, and it runs when that one ends.
     /// </summary>
     public bool Suspended { get; init; }
 }
@@ -148,8 +148,8 @@ public sealed record SirenTimedOut(DateTimeOffset At) : DomainEvent(At)
 public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, string? LockdownCause) : DomainEvent(At)
 {
     /// <summary>
-    /// The real scenarios the restored one had taken over or kept under it, lowest rank first: their
-    /// locks stay locked, and each runs again when the one over it is ended by its releaser.
+    /// The real scenarios the restored one had taken over or kept under it, lowest rank first:
+    /// their locks stay locked, and each runs again when the one over it is ended by its releaser.
     /// </summary>
     public IReadOnlyList<SuspendedScenario> Suspended { get; init; } = [];
 

@@ -85,14 +85,14 @@ internal static class ModeChanges
     }
 
     /// <summary>
-    /// A trigger on site refused (a higher-ranked real scenario runs, or a drill was asked for over a
-    /// real one): always journaled, since the point's own <c>point.activated</c> does not say the
-    /// press changed nothing. A real lockdown or shelter asked for that the running scenario does not
-    /// already lock is kept suspended under it (<see cref="SuspendedScenario"/>), as if it had been
-    /// started first and taken over: its locks lock now, a power cut does not forget it, and it runs
-    /// when the one over it is ended by its releaser. Under an evacuation too: the suspension rules
-    /// already keep every escape route released while the evacuation runs
-    /// (<see cref="OutputPlan.LockedByPolicy"/>), so only secure doors lock until it ends.
+    /// A trigger on site refused (a higher-ranked real scenario runs, or a drill was asked for
+    /// over a real one): always journaled, since the point's own <c>point.activated</c> does not
+    /// say the press changed nothing. A real lockdown or shelter asked for that the running
+    /// scenario does not already lock is kept suspended under it (<see cref="SuspendedScenario"/>),
+    /// as if it had been started first and taken over: its locks lock now, a power cut does not
+    /// forget it, and it runs when the one over it is ended by its releaser. Under an evacuation
+    /// too: the suspension rules already keep every escape route released while the evacuation
+    /// runs (<see cref="OutputPlan.LockedByPolicy"/>), so only secure doors lock until it ends.
     /// </summary>
     private static SiteState Refuse(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, string cause, string reason, Moment now, List<DomainEvent> events)
     {

@@ -145,10 +145,10 @@ internal static class OfficeMaintenance
             : (state, null, $"{alarm.Type} acknowledged");
     }
 
-    // Whether the siren sounds for this start or retrigger. After a restart, until the next start or
-    // retrigger, it sounds for the latest one before the restart: the journal's, and of the running
-    // scenario (at or after its start; a resume's start is later still). A press after the restart
-    // sets SirenSince, so an alert the journal called latest when it was looked up cannot silence it.
+    // Whether the siren sounds for this start or retrigger. After a restart, until the next start
+    // or retrigger, it sounds for the latest one before the restart: the journal's, and of the
+    // running scenario (at or after its start; a resume's start is later still). A press after the
+    // restart sets SirenSince, so an alert the journal called the latest cannot silence it then.
     private static bool SoundsFor(SiteState state, JournaledAlarm alarm) =>
         state.SirenSince is { } sounding
             ? alarm.At >= sounding

@@ -25,11 +25,11 @@ public enum SiteMode
 public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Since, string Scenario = ScenarioDefinition.LockdownId, bool Drill = false);
 
 /// <summary>
-/// A real scenario another one took over, or a real lockdown or shelter a trigger asked for while a
-/// higher-ranked real one ran (<c>lockdown.start-refused</c> with <c>suspended</c>). It is suspended,
-/// not ended: the locks it keeps locked stay locked (<see cref="OutputPlan.LockedByPolicy"/>), and it
-/// runs again when the one over it is ended by its releaser. Only the office's two-supervisor
-/// all-clear ends them all at once.
+/// A real scenario another one took over, or a real lockdown or shelter a trigger asked for while
+/// a higher-ranked real one ran (<c>lockdown.start-refused</c> with <c>suspended</c>). It is
+/// suspended, not ended: the locks it keeps locked stay locked
+/// (<see cref="OutputPlan.LockedByPolicy"/>), and it runs again when the one over it is ended by
+/// its releaser. Only the office's two-supervisor all-clear ends them all at once.
 /// </summary>
 /// <param name="Mode">The mode it put the site in.</param>
 /// <param name="Info">Who or what started it, and when.</param>
@@ -66,7 +66,7 @@ public sealed record SafetyState(
     ImmutableSortedDictionary<string, PointBypass>? Bypasses = null,
     ImmutableList<SuspendedScenario>? Suspensions = null)
 {
-    /// <summary>The suspended scenarios, the one that runs again next last; empty when none.</summary>
+    /// <summary>The suspended scenarios, the next to run again last; empty when none.</summary>
     public ImmutableList<SuspendedScenario> SuspendedScenarios => Suspensions ?? [];
 
     /// <summary>Point id → its bypass; empty when none.</summary>

@@ -107,7 +107,7 @@ public sealed record SiteDefinition(
     /// <summary>
     /// The scenario <paramref name="pointId"/> starts: the highest-ranked one listing it as a trigger
     /// (or, with <paramref name="drill"/>, as a drill trigger), the first of equal rank; null when none.
-    /// The config lets a panic button trigger only scenarios that lock, so its press never evacuates.
+    /// Config lets a panic button trigger only scenarios that lock, so a press never evacuates.
     /// </summary>
     public ScenarioDefinition? ScenarioTriggeredBy(string pointId, bool drill) =>
         (drill ? Cached().DrillTriggered : Cached().Triggered).GetValueOrDefault(pointId);

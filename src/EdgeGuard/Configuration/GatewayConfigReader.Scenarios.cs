@@ -91,7 +91,7 @@ public static partial class GatewayConfigReader
         private string? TriggerRef(ConfigNode node, string subject, SiteMode? mode)
         {
             var id = PointRef(node, subject, required: true, "a panicButton or keyswitch", PointKind.PanicButton, PointKind.Keyswitch);
-            // A silent hold-up button is refused as a trigger of any scenario, with its own message.
+            // A silent hold-up button is refused as any scenario's trigger, with its own message.
             if (id is null || mode != SiteMode.Evacuation || _pointKinds.GetValueOrDefault(id) != PointKind.PanicButton || _silentPanics.Contains(id))
             {
                 return id;

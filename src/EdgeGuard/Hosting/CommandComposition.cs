@@ -78,7 +78,7 @@ internal static class CommandComposition
                 && Guid.TryParseExact(text, "D", out var id) && journal.FindById(id) is { } record
                 ? new JournaledAlarm(record.Id, record.Type, record.Timestamp, record.Severity, record.Point, record.Drill)
                 {
-                    // After a restart this is how the decider knows which alert the siren sounds for.
+                    // After a restart, how the decider knows which alert the siren sounds for.
                     LatestStartOrRetrigger = StartOrRetriggerMode(record.Type) is { } mode && !journal.HasStartOrRetriggerAfter(record.Seq, mode),
                 }
                 : null;
