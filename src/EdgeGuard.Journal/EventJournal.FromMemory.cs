@@ -4,13 +4,15 @@ using EdgeGuard.Core.Ports;
 
 namespace EdgeGuard.Journal;
 
-// What the office hears while SQLite cannot write because the disk is full (SQLITE_FULL) or was
-// remounted read-only (SQLITE_READONLY, what the kernel does to a card that reports errors); not
-// for an I/O error (see NothingWasWritten). The controller goes on
-// protecting the site, but every commit fails, and in a full or failing episode nothing is handed
-// out before its commit (EventJournal.Writer.cs, Sequence). Before this, a lockdown started then
-// was dropped like a door contact, fault.journal-full reached only the host's log and LastSeq
-// never moved: the office saw a healthy, quiet, online gateway while the site was in lockdown.
+// What the office hears while SQLite cannot write because the disk is full (SQLITE_FULL), a
+// write() fails (SQLITE_IOERR_WRITE: EROFS once the kernel has remounted a card that reports
+// errors read-only while the gateway runs, or EIO) or SQLite itself refuses to write
+// (SQLITE_READONLY); not for a failed fsync or an I/O error that does not say which call failed
+// (see NothingWasWritten). The controller goes on protecting the site, but every commit fails,
+// and in a full or failing episode nothing is handed out before its commit (EventJournal.Writer.cs,
+// Sequence). Before this, a lockdown started then was dropped like a door contact,
+// fault.journal-full reached only the host's log and LastSeq never moved: the office saw a
+// healthy, quiet, online gateway while the site was in lockdown.
 //
 // So when a commit fails, the records of its batch that the full policy keeps (KeptWhileFull:
 // critical events, lockdown clears, fire resets, authenticated commands; among them the episode's
@@ -93,18 +95,27 @@ public sealed partial class EventJournal
         return signal;
     }
 
-    // Only a failure that certainly wrote nothing: a full disk (SQLITE_FULL) or a read-only one
-    // (SQLITE_READONLY). An I/O error (SQLITE_IOERR, a dying card) can come after the WAL's commit
-    // frame was written, and that commit may come back at the next start under the very seqs a
-    // hand-out from memory would reuse: two events at one seq. Those episodes stay as they were,
-    // in the host's log only.
+    // Only a failure that certainly left no commit in the file: a full disk (SQLITE_FULL), a
+    // connection SQLite will not let write (SQLITE_READONLY), or a write() that failed
+    // (SQLITE_IOERR_WRITE, extended 778: EROFS from a card the kernel remounted read-only while
+    // running, or EIO). In WAL mode a commit is the frames written in order, the commit frame last,
+    // then the fsync (synchronous=FULL); the default powersafe-overwrite leaves no padding frames
+    // after it. A failed write therefore means the commit frame never fully landed, and a commit
+    // frame that is not whole fails its checksum: the next start's WAL recovery drops the
+    // transaction. Only what comes after the commit frame can fail with the commit already in the
+    // file: the fsync (SQLITE_IOERR_FSYNC), whose frames may sit in the page cache and reach the
+    // card later, and come back at the next start under the very seqs a hand-out from memory
+    // would reuse: two events at one seq. So that one stays out, and so does an I/O error that
+    // does not say which call failed (plain SQLITE_IOERR, and the rest of the family): those
+    // episodes reach only the host's log.
     private static bool NothingWasWritten(Exception ex)
     {
         for (var e = ex; e is not null; e = e.InnerException)
         {
             if (e is Microsoft.Data.Sqlite.SqliteException sqlite)
             {
-                return SqliteCodes.Primary(sqlite) is SqliteCodes.Full or SqliteCodes.ReadOnly;
+                return SqliteCodes.Primary(sqlite) is SqliteCodes.Full or SqliteCodes.ReadOnly
+                    || SqliteCodes.Extended(sqlite) == SqliteCodes.IoErrorWrite;
             }
         }
 

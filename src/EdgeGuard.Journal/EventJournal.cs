@@ -34,7 +34,9 @@ namespace EdgeGuard.Journal;
 /// reserve above the limit keeps room for it). Critical events (a lockdown, a panic button, an
 /// output fault) and the clearing of a lockdown are still journaled at the limit, in a reserve of
 /// <see cref="JournalLimits.CriticalReserve"/> records above it; once that is used up they are
-/// dropped and counted too. While SQLite cannot write, those events and the episode's fault are
+/// dropped and counted too. While a commit fails having certainly written nothing (a full disk, a
+/// failed write such as a card remounted read-only, SQLite refusing to write; not a failed fsync,
+/// after which the commit may still be in the file), those events and the episode's fault are
 /// handed to the publisher from memory after each failed commit, under seqs inside the durable
 /// reservation that the next successful commit (or the next start) declares skipped with a
 /// journal.gap; they stay readable in memory until delivered. Once there is room again the journal

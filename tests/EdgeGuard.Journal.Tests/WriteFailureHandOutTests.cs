@@ -22,12 +22,23 @@ public sealed class WriteFailureHandOutTests
         /// <summary>SQLITE_FULL, raised inside the transaction and rolled back, as a full disk does.</summary>
         DiskFull,
 
-        /// <summary>SQLITE_READONLY from SQLite itself: the writer's connection may no longer write.</summary>
+        /// <summary>
+        /// SQLITE_IOERR_WRITE (extended 778): a write() the kernel refused, what a card it remounts
+        /// read-only while the gateway runs gives (EROFS). Production's case of a read-only card.
+        /// </summary>
+        IoErrorWrite,
+
+        /// <summary>
+        /// SQLITE_READONLY from SQLite itself (PRAGMA query_only): a connection that may not write.
+        /// A live remount does not give this one (see IoErrorWrite); it stands for SQLite refusing
+        /// the write before any of it reaches the file.
+        /// </summary>
         ReadOnly,
     }
 
     [Theory]
     [InlineData(Failure.DiskFull)]
+    [InlineData(Failure.IoErrorWrite)]
     [InlineData(Failure.ReadOnly)]
     public async Task While_commits_fail_a_lockdown_and_the_fault_reach_the_publisher_and_the_recovery_declares_their_seqs(Failure failure)
     {
@@ -63,7 +74,13 @@ public sealed class WriteFailureHandOutTests
         // The publisher acknowledges them like any record: in memory, and as the durable cursor.
         h.Journal.Acknowledged(6);
         var fault = Assert.Single(h.JournalEvents.OfType<JournalFull>());
-        Assert.Equal(failure == Failure.DiskFull ? "the disk is full" : "the journal could not be written", fault.Reason.Split(':')[0]);
+        var reason = failure switch
+        {
+            Failure.DiskFull => "the disk is full",
+            Failure.IoErrorWrite => "disk I/O error",
+            _ => "the journal could not be written",
+        };
+        Assert.Equal(reason, fault.Reason.Split(':')[0]);
 
         // Room again: the next commit declares every seq handed out from memory skipped, then the
         // fault and the recovery go into the file.
@@ -174,14 +191,17 @@ public sealed class WriteFailureHandOutTests
         Assert.Equal(4, h.Journal.Dropped);
     }
 
-    // An I/O error can come after the WAL's commit frame was written, and the next start may find
-    // that commit under the seqs a hand-out from memory would have taken: nothing goes out then.
-    [Fact]
-    public async Task After_an_IO_error_nothing_is_handed_out_from_memory()
+    // A failed fsync (IOERR_FSYNC) comes after the WAL's commit frame was written, and the next
+    // start may find that commit under the seqs a hand-out from memory would have taken; so may
+    // an I/O error that does not say which call failed. Nothing goes out then.
+    [Theory]
+    [InlineData(10)] // SQLITE_IOERR, no detail
+    [InlineData(1034)] // SQLITE_IOERR_FSYNC
+    public async Task After_an_IO_error_that_may_follow_the_commit_frame_nothing_is_handed_out_from_memory(int extended)
     {
         using var h = new JournalHarness();
         await h.PublishAndFlush(Activated(1));
-        h.Journal.BeforeCommit = _ => throw new SqliteException("disk I/O error", 10);
+        h.Journal.BeforeCommit = _ => throw new SqliteException("disk I/O error", 10, extended);
         await h.PublishAndFlush(Activated(2)); // handed out before its commit, as any first failure
 
         await h.PublishAndFlush(Panic(T0.AddSeconds(1)), new LockdownStarted(T0.AddSeconds(1), "panic-button", "panic-1"));
@@ -196,6 +216,11 @@ public sealed class WriteFailureHandOutTests
         {
             h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
         }
+        else if (failure == Failure.IoErrorWrite)
+        {
+            // As Microsoft.Data.Sqlite raises it: the primary code, and the extended one beside it.
+            h.Journal.BeforeCommit = _ => throw new SqliteException("disk I/O error", 10, 778);
+        }
         else
         {
             h.Database.Read(connection => Scalar(connection, "PRAGMA query_only = 1;"));
@@ -204,7 +229,7 @@ public sealed class WriteFailureHandOutTests
 
     internal static void AllowCommits(JournalHarness h, Failure failure)
     {
-        if (failure == Failure.DiskFull)
+        if (failure is Failure.DiskFull or Failure.IoErrorWrite)
         {
             h.Journal.BeforeCommit = null;
         }
