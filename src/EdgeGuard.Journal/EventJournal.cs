@@ -10,7 +10,8 @@ namespace EdgeGuard.Journal;
 // .Tail.cs (hand-off before the commit, seq reservation, gaps), .Inline.cs (sequencing on the
 // caller's thread), .CommitHold.cs (when those are committed; the cursor in each commit),
 // .FullPolicy.cs (journal-full episodes), .FromMemory.cs (what a failed commit still hands to the
-// publisher), .Outbox.cs (reads, delivery cursor), .Retention.cs (bounded disk).
+// publisher), .Outbox.cs (reads, delivery cursor), .Retention.cs (bounded disk), .Gaps.cs (the
+// declared gaps a start reads).
 /// <summary>
 /// The gateway's event journal and the MQTT publisher's outbox, in the <c>events</c> table of the
 /// journal database. Every domain event gets a 64-bit sequence number (from 1, kept across
@@ -139,22 +140,8 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
 
         var (metaLast, maxSeq, minSeq, delivered, reserved, head) = database.Read(connection =>
         {
-            // The declared gaps, through the events_gaps index: a handful of rows, never a scan.
-            using (var gaps = connection.CreateCommand())
-            {
-                gaps.CommandText = """
-                    SELECT json_extract(data, '$.fromSeq'), json_extract(data, '$.throughSeq')
-                    FROM events WHERE type = 'journal.gap' ORDER BY seq;
-                    """;
-                using var rows = gaps.ExecuteReader();
-                while (rows.Read())
-                {
-                    if (!rows.IsDBNull(0) && !rows.IsDBNull(1))
-                    {
-                        _gaps.Add((rows.GetInt64(0), rows.GetInt64(1)));
-                    }
-                }
-            }
+            // The declared gaps; a damaged gap row is reported, never a stop (EventJournal.Gaps.cs).
+            ReadDeclaredGaps(connection);
 
             using var command = connection.CreateCommand();
             command.CommandText = """
