@@ -144,43 +144,6 @@ public sealed partial class EventJournal
     }
 
     /// <summary>
-    /// Increments and returns the persisted session counter (1 on a new gateway). The MQTT
-    /// publisher takes one per process start, and every connection of that process carries it on
-    /// its birth and will messages: a new value means a restart, the same one a reconnect.
-    /// </summary>
-    /// <returns>The new session number.</returns>
-    /// <remarks>
-    /// On a database that cannot be written (<see cref="JournalDatabase.IsReadOnly"/>) it returns the
-    /// persisted counter + 1 without saving it, the same on every call: the office still gets the
-    /// gateway's birth, retained state and will, where a counter that must be saved first would keep
-    /// the publisher from ever connecting. The cost: a second start on the same read-only file
-    /// repeats that value.
-    /// </remarks>
-    /// <exception cref="JournalException">The counter could not be committed.</exception>
-    public long NextSession()
-    {
-        if (_database.IsReadOnly)
-        {
-            return _database.Read(connection =>
-            {
-                using var read = connection.CreateCommand();
-                read.CommandText = "SELECT coalesce((SELECT session FROM gateway_meta WHERE id = 1), 0) + 1;";
-                return (long)read.ExecuteScalar()!;
-            });
-        }
-
-        return _database.InTransaction(transaction =>
-        {
-            using var command = JournalDatabase.Command(transaction, """
-                INSERT INTO gateway_meta (id, session, last_seq) VALUES (1, 1, 0)
-                ON CONFLICT (id) DO UPDATE SET session = gateway_meta.session + 1
-                RETURNING session;
-                """);
-            return (long)command.ExecuteScalar()!;
-        });
-    }
-
-    /// <summary>
     /// The journaled event with this id, or null (never journaled, aged out by retention, or in a
     /// range a journal.gap skipped and no longer in memory: delivered, or from before a restart).
     /// </summary>

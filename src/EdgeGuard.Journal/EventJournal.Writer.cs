@@ -116,6 +116,7 @@ public sealed partial class EventJournal
                 Report(ex);
             }
 
+            SaveOwedSession();
             Processed(events);
             batch.Clear();
             if (last)
