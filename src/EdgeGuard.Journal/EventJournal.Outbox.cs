@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace EdgeGuard.Journal;
 
 // The outbox side, used by the MQTT publisher and the journal tools: reading records, the
-// delivered-through cursor, waiting for new records, and the session counter.
+// delivered-through cursor and waiting for new records (the session counter: .Session.cs).
 public sealed partial class EventJournal
 {
     /// <summary>Records with <c>Seq &gt;= fromSeq</c>, oldest first, at most <paramref name="max"/> (for journal tail/export).</summary>

@@ -20,6 +20,13 @@ public sealed partial class JournalDatabase : IDisposable
     /// <summary>The database's file name in the gateway's <c>stateDirectory</c>; the journal tools find it there too.</summary>
     public const string FileName = "edgeguard.db";
 
+    /// <summary>
+    /// Bytes of WAL kept after a checkpoint resets it (<c>PRAGMA journal_size_limit</c>): a WAL that
+    /// grew while a reader held an old snapshot shrinks back to this instead of keeping its size.
+    /// Twice the automatic checkpoint's 1,000 pages of 4 KiB: a normal WAL is never truncated.
+    /// </summary>
+    public const long WalSizeLimit = 8L * 1024 * 1024;
+
     /// <summary>How long a connection waits for another one's lock unless told otherwise.</summary>
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
 
@@ -309,14 +316,15 @@ public sealed partial class JournalDatabase : IDisposable
         DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
     }.ToString();
 
-    // busy_timeout and synchronous are per connection, unlike journal_mode, so every connection
-    // we hand out gets both before anyone can use it. On read-only storage synchronous is moot (it is
-    // about writing), and what the access needs comes first: PRAGMA synchronous already opens the WAL.
+    // busy_timeout, synchronous and journal_size_limit are per connection, unlike journal_mode, so
+    // every connection we hand out gets them before anyone can use it. On read-only storage the
+    // last two are moot (they are about writing), and what the access needs comes first: PRAGMA
+    // synchronous already opens the WAL.
     private static void Configure(SqliteConnection connection, int busyTimeoutMs, JournalReadOnlyAccess? readOnly = null)
     {
         using var command = connection.CreateCommand();
         command.CommandText = readOnly is null
-            ? string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA synchronous=FULL;")
+            ? string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA synchronous=FULL; PRAGMA journal_size_limit={WalSizeLimit};")
             : string.Create(CultureInfo.InvariantCulture, $"{ReadOnlyPragmas(readOnly.Value)}PRAGMA busy_timeout={busyTimeoutMs};");
         command.ExecuteNonQuery();
     }

@@ -80,16 +80,15 @@ internal static class JournalVerbs
 
     private static int Export(JournalReader reader, long from, TextWriter output)
     {
+        // In pages of short read transactions, not one snapshot: the output may be a pipe that
+        // stalls, and a read transaction held meanwhile keeps the gateway's WAL from being reset
+        // (JournalReader.ExportFrom has what that gives up).
         using var line = new JsonLine();
-        reader.InSnapshot(r =>
+        foreach (var stored in reader.ExportFrom(from))
         {
-            foreach (var stored in r.ReadFrom(from))
-            {
-                output.WriteLine(line.Format(stored));
-            }
+            output.WriteLine(line.Format(stored));
+        }
 
-            return true;
-        });
         return ExitCodes.Ok;
     }
 
