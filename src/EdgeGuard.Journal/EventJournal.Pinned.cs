@@ -35,6 +35,12 @@ public sealed partial class EventJournal
     /// <summary>Records pinned now (for tests).</summary>
     internal int PinnedCount => Volatile.Read(ref _pinnedCount);
 
+    /// <summary>
+    /// Called inside <see cref="Pin"/> right after it has read the delivery cursor, under the tail's
+    /// lock, with that cursor: lets a test move the cursor in exactly that window. Null in production.
+    /// </summary>
+    internal Action<long>? AfterPinReadsCursor { get; set; }
+
     // Seq order (skipped ranges only grow), under _tailGate; the count is also read without it.
     private readonly List<JournalRecord> _pinned = [];
     private int _pinnedCount;
@@ -55,7 +61,9 @@ public sealed partial class EventJournal
         lock (_tailGate)
         {
             // Read under _tailGate: a cursor that moves now releases what is pinned here after it.
-            var start = Math.Max(Math.Max(from, DeliveredThrough + 1), _tailFirst);
+            var delivered = DeliveredThrough;
+            AfterPinReadsCursor?.Invoke(delivered);
+            var start = Math.Max(Math.Max(from, delivered + 1), _tailFirst);
             var end = Math.Min(through, _tailFirst + _tailCount - 1);
             for (var seq = start; seq <= end; seq++)
             {
@@ -65,11 +73,19 @@ public sealed partial class EventJournal
                 }
             }
 
-            Volatile.Write(ref _pinnedCount, _pinned.Count);
+            // The cursor may have moved since it was read, and ReleasePinned, which reads the count
+            // without this lock, may have found nothing pinned then and left. So the count is
+            // published with a full fence and the cursor read again: either that release sees the
+            // count (and waits for this lock), or this sees its cursor (AdvanceDelivered's CAS is
+            // a full fence too). A Volatile.Write then Volatile.Read could be reordered.
+            Interlocked.Exchange(ref _pinnedCount, _pinned.Count);
+            DropDelivered(DeliveredThrough);
         }
     }
 
-    // The office has acknowledged everything through delivered: its pinned records may go.
+    // The office has acknowledged everything through delivered: its pinned records may go. The
+    // count is read without the lock, on the path of every acknowledgement; Pin looks at the
+    // cursor again after publishing its count, so a release that finds 0 here misses nothing.
     private void ReleasePinned(long delivered)
     {
         if (Volatile.Read(ref _pinnedCount) == 0)
@@ -79,12 +95,21 @@ public sealed partial class EventJournal
 
         lock (_tailGate)
         {
-            var count = 0;
-            while (count < _pinned.Count && _pinned[count].Seq <= delivered)
-            {
-                count++;
-            }
+            DropDelivered(delivered);
+        }
+    }
 
+    // The pinned records through delivered go. Caller holds _tailGate.
+    private void DropDelivered(long delivered)
+    {
+        var count = 0;
+        while (count < _pinned.Count && _pinned[count].Seq <= delivered)
+        {
+            count++;
+        }
+
+        if (count > 0)
+        {
             _pinned.RemoveRange(0, count);
             Volatile.Write(ref _pinnedCount, _pinned.Count);
         }

@@ -181,4 +181,35 @@ public sealed class PinnedRecordTests
 
         return seqs;
     }
+
+    // The cursor moves (a PUBACK on the publisher's thread) while a failed commit pins what it had
+    // handed out, after the pinning read the cursor: the release saw nothing pinned yet and did
+    // not look again, so delivered records stayed pinned (taking PinCapacity) until the cursor
+    // moved once more, which a quiet site may not do for a long time.
+    [Fact]
+    public async Task A_cursor_that_moves_while_records_are_being_pinned_leaves_none_of_them_pinned()
+    {
+        using var h = new JournalHarness();
+        await h.PublishAndFlush(Activated(1));
+        var moved = false;
+        h.Journal.AfterPinReadsCursor = _ =>
+        {
+            if (!moved)
+            {
+                moved = true;
+                h.Journal.MarkDelivered(3); // the office acknowledged both while their commit failed
+            }
+        };
+        FailCommits(h, Failure.DiskFull);
+
+        await h.PublishAndFlush(Activated(2), Activated(3)); // handed out early; the commit fails
+
+        Assert.True(moved);
+        Assert.Equal(3, h.Journal.DeliveredThrough);
+        // What the failed commit handed out from memory after them (the fault) is pinned; nothing
+        // the office has acknowledged is.
+        var undelivered = h.Journal.ReadAfter(h.Journal.DeliveredThrough, 100);
+        Assert.Equal(["fault.journal-full"], undelivered.Select(record => record.Type));
+        Assert.Equal(undelivered.Count, h.Journal.PinnedCount);
+    }
 }
