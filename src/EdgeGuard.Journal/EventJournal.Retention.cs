@@ -42,8 +42,15 @@ public sealed partial class EventJournal
         }
     }
 
+    /// <summary>
+    /// Called on the writer thread as housekeeping (retention) begins, after the round's commit;
+    /// lets a test make it fail with something other than a write failure. Null in production.
+    /// </summary>
+    internal Action? BeforeHousekeep { get; set; }
+
     private void Housekeep()
     {
+        BeforeHousekeep?.Invoke();
         lock (_appendGate)
         {
             var elapsed = RetentionElapsed;

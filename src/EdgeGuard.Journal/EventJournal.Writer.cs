@@ -105,14 +105,26 @@ public sealed partial class EventJournal
                 {
                     Append(batch, overflow);
                 }
-
-                Housekeep();
             }
             catch (Exception ex)
             {
                 // Append handles database failures itself; this is the last line for anything
                 // else, so the writer lives on. The batch is lost: count it.
                 Interlocked.Add(ref _dropped, events);
+                Report(ex);
+            }
+
+            try
+            {
+                Housekeep();
+            }
+            catch (Exception ex)
+            {
+                // Retention handles its write failures itself. Anything else comes after the
+                // round's commit: the batch is in the file, so it is reported, not counted as dropped
+                // (which it was while this shared the append's catch). No backlog round right
+                // after it: a failure that repeats would spin the writer; the idle wake retries.
+                _retentionBacklog = false;
                 Report(ex);
             }
 

@@ -325,6 +325,24 @@ public sealed class EventJournalTests(ITestOutputHelper output) : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Patience));
     }
 
+    // Housekeeping runs after the round's commit: its failure (a bug, not a write failure, which
+    // retention handles itself) must not count the committed batch as dropped.
+    [Fact]
+    public async Task A_housekeeping_failure_does_not_count_the_committed_batch_as_dropped()
+    {
+        _h.Journal.BeforeHousekeep = () => throw new OverflowException("a bug in retention");
+
+        await _h.PublishAndFlush(Activated(1), Activated(2));
+
+        Assert.Equal(0, _h.Journal.Dropped);
+        Assert.Equal([1L, 2], _h.All().Select(record => record.Seq));
+        Assert.IsType<OverflowException>(Assert.Single(_h.Errors));
+        _h.Journal.BeforeHousekeep = null;
+        await _h.PublishAndFlush(Activated(3));
+        Assert.Equal(0, _h.Journal.Dropped);
+        Assert.Equal(["point.activated"], _h.All().Select(record => record.Type).Distinct());
+    }
+
     [Fact]
     public void The_session_counter_starts_at_1_and_increments_across_restarts()
     {
