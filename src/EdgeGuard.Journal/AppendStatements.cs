@@ -3,9 +3,10 @@ using Microsoft.Data.Sqlite;
 namespace EdgeGuard.Journal;
 
 /// <summary>
-/// The journal writer's two statements, prepared once on the shared connection and reused for
-/// every batch. Prepared per commit, SQLite's parser and code generator ran twice for each event
-/// when events come one at a time, and that CPU competed with the publisher and the broker.
+/// The journal writer's three statements (rows, gateway_meta, delivery cursor), prepared once on
+/// the shared connection and reused for every batch. Prepared per commit, SQLite's parser and
+/// code generator ran twice for each event when events come one at a time, and that CPU competed
+/// with the publisher and the broker.
 /// </summary>
 internal sealed class AppendStatements : IDisposable
 {
