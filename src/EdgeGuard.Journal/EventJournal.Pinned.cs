@@ -36,8 +36,9 @@ public sealed partial class EventJournal
     internal int PinnedCount => Volatile.Read(ref _pinnedCount);
 
     /// <summary>
-    /// Called inside <see cref="Pin"/> right after it has read the delivery cursor, under the tail's
-    /// lock, with that cursor: lets a test move the cursor in exactly that window. Null in production.
+    /// Called inside <see cref="Pin"/> right after it has read the delivery cursor, under the
+    /// tail's lock, with that cursor: lets a test move the cursor in exactly that window. Null in
+    /// production.
     /// </summary>
     internal Action<long>? AfterPinReadsCursor { get; set; }
 

@@ -41,7 +41,9 @@ public sealed partial class EventJournal
     /// later start also cannot save before any save succeeded (the README, "The session counter").
     /// </para>
     /// </remarks>
-    /// <exception cref="JournalException">The counter could not be committed for another reason (a busy database).</exception>
+    /// <exception cref="JournalException">
+    /// The counter could not be committed for another reason (a busy database).
+    /// </exception>
     public long NextSession()
     {
         if (_database.IsReadOnly)

@@ -121,9 +121,10 @@ public sealed partial class EventJournal
             catch (Exception ex)
             {
                 // Retention handles its write failures itself. Anything else comes after the
-                // round's commit: the batch is in the file, so it is reported, not counted as dropped
-                // (which it was while this shared the append's catch). No backlog round right
-                // after it: a failure that repeats would spin the writer; the idle wake retries.
+                // round's commit: the batch is in the file, so it is reported, not counted as
+                // dropped (which it was while this shared the append's catch). No backlog round
+                // right after it: a failure that repeats would spin the writer; the idle wake
+                // retries.
                 _retentionBacklog = false;
                 Report(ex);
             }

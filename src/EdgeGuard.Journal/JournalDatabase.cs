@@ -21,8 +21,8 @@ public sealed partial class JournalDatabase : IDisposable
     public const string FileName = "edgeguard.db";
 
     /// <summary>
-    /// Bytes of WAL kept after a checkpoint resets it (<c>PRAGMA journal_size_limit</c>): a WAL that
-    /// grew while a reader held an old snapshot shrinks back to this instead of keeping its size.
+    /// Bytes of WAL kept after a checkpoint resets it (<c>PRAGMA journal_size_limit</c>): a WAL
+    /// that grew while a reader held an old snapshot shrinks back to this instead of keeping its size.
     /// Twice the automatic checkpoint's 1,000 pages of 4 KiB: a normal WAL is never truncated.
     /// </summary>
     public const long WalSizeLimit = 8L * 1024 * 1024;

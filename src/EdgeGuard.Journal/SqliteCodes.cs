@@ -19,8 +19,8 @@ internal static class SqliteCodes
     public static int Primary(SqliteException ex) => ex.SqliteErrorCode & 0xFF;
 
     /// <summary>
-    /// The extended result code of <paramref name="ex"/>: Microsoft.Data.Sqlite puts the primary code
-    /// in <see cref="SqliteException.SqliteErrorCode"/> and the extended one beside it.
+    /// The extended result code of <paramref name="ex"/>: Microsoft.Data.Sqlite puts the primary
+    /// code in <see cref="SqliteException.SqliteErrorCode"/> and the extended one beside it.
     /// </summary>
     public static int Extended(SqliteException ex) =>
         ex.SqliteExtendedErrorCode != 0 ? ex.SqliteExtendedErrorCode : ex.SqliteErrorCode;

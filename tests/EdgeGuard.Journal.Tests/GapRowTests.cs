@@ -15,7 +15,7 @@ public sealed class GapRowTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    /// <summary>What the damaged data column holds instead of the row's fromSeq and throughSeq.</summary>
+    /// <summary>What the damaged data column holds instead of the row's range.</summary>
     public static TheoryData<string> Damage => new()
     {
         "'{\"fromSeq\":2,\"throughSe'", // not JSON: json_extract raised "malformed JSON"

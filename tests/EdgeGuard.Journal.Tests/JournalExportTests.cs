@@ -4,8 +4,8 @@ using static EdgeGuard.Journal.Tests.JournalHarness;
 namespace EdgeGuard.Journal.Tests;
 
 /// <summary>
-/// <c>journal export</c> reads in pages of short read transactions (<see cref="JournalReader.ExportFrom"/>):
-/// one read transaction held while streaming to a stalled pipe kept every checkpoint from
+/// <c>journal export</c> reads in pages of short read transactions
+/// (<see cref="JournalReader.ExportFrom"/>): one read transaction held while streaming to a stalled pipe kept every checkpoint from
 /// resetting the gateway's WAL, which grew without limit. And the gateway's connection caps the
 /// WAL it keeps after a checkpoint (journal_size_limit).
 /// </summary>
