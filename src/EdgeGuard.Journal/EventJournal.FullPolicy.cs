@@ -37,7 +37,9 @@ public sealed partial class EventJournal
 
             // In an episode: write its fault if that has not been possible yet (it fits in the
             // reserve above the limit however full the journal is), then end the episode if there
-            // is room again. Runs before the batch, at its first drop and after it.
+            // is room again: below the limit, and with the ballast a full disk freed back on disk
+            // (its space is for the safety state: JournalDatabase.Ballast.cs). Runs before the
+            // batch, at its first drop and after it.
             void Settle()
             {
                 if (full && !faultJournaled && undelivered < faultCeiling)
@@ -49,7 +51,7 @@ public sealed partial class EventJournal
                     faultJournaled = true;
                 }
 
-                if (full && undelivered <= max - ResumeMargin(max))
+                if (full && undelivered <= max - ResumeMargin(max) && !_database.BallastFreed)
                 {
                     var recovered = new JournalRecovered(now, episodeDropped);
                     plan.Add(new Pending(recovered, false));

@@ -130,6 +130,7 @@ public sealed partial class EventJournal
             }
 
             SaveOwedSession();
+            TendBallast();
             Processed(events);
             batch.Clear();
             if (last)

@@ -46,6 +46,7 @@ public sealed partial class JournalDatabase : IDisposable
         _busyTimeoutMs = busyTimeoutMs;
         _shared = shared;
         ReadOnlyAccess = readOnly;
+        FreeSpace = FreeBytes;
     }
 
     /// <summary>Full path of the database file.</summary>
@@ -114,7 +115,9 @@ public sealed partial class JournalDatabase : IDisposable
             }
 
             Migrate(connection, fullPath);
-            return new JournalDatabase(fullPath, connectionString, busyTimeoutMs, connection);
+            var database = new JournalDatabase(fullPath, connectionString, busyTimeoutMs, connection);
+            database.PlaceBallast(); // JournalDatabase.Ballast.cs
+            return database;
         }
         catch (SqliteException ex)
         {
@@ -275,6 +278,7 @@ public sealed partial class JournalDatabase : IDisposable
         }
         catch (SqliteException ex)
         {
+            ReleaseBallastIfFull(ex); // room for the safety save (JournalDatabase.Ballast.cs)
             throw Translate(Path, ex, "write failed");
         }
     }

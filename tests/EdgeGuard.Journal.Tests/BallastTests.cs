@@ -1,0 +1,68 @@
+using Microsoft.Data.Sqlite;
+using static EdgeGuard.Journal.Tests.JournalHarness;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The ballast (JournalDatabase.Ballast.cs): a file of <see cref="JournalDatabase.BallastBytes"/>
+/// next to the database, deleted by the first commit that fails with SQLITE_FULL so that the
+/// safety state and the journal's fault, which share the full disk, can still commit. The full
+/// episode goes on until it is back, so door contacts do not take that space; it is written again
+/// once the disk has room. (On a real 16 MiB tmpfs, checked by hand: with it, a lockdown's safety
+/// save commits after the card filled up and 10,000 events came; without it, it fails.)
+/// </summary>
+public sealed class BallastTests : IDisposable
+{
+    private readonly JournalHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public void Opening_the_database_writes_the_ballast_next_to_it_and_keeps_one_that_is_there()
+    {
+        var ballast = new FileInfo(_h.Database.BallastPath);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(_h.Path)!, "edgeguard.ballast"), ballast.FullName);
+        Assert.Equal(JournalDatabase.BallastBytes, ballast.Length);
+        Assert.False(_h.Database.BallastOut);
+        var written = ballast.LastWriteTimeUtc;
+
+        _h.Reopen();
+
+        Assert.Equal(written, new FileInfo(_h.Database.BallastPath).LastWriteTimeUtc);
+    }
+
+    [Fact]
+    public async Task A_full_disk_frees_the_ballast_and_the_episode_lasts_until_it_is_back()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        _h.Database.FreeSpace = () => 0; // the card is full
+        _h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
+
+        await _h.PublishAndFlush(Activated(2));
+
+        // The commit met the full disk: the ballast's space is free, and the host is told once.
+        Assert.True(_h.Database.BallastFreed);
+        Assert.False(File.Exists(_h.Database.BallastPath));
+        Assert.Single(_h.Errors, ex => ex.Message.Contains("the ballast", StringComparison.Ordinal));
+
+        // Commits go through again (into the ballast's space): the fault goes in, door contacts
+        // do not, since the episode lasts while the ballast is out.
+        _h.Journal.BeforeCommit = null;
+        await _h.PublishAndFlush(Activated(3));
+        Assert.True(_h.Journal.IsFull);
+        Assert.Equal(["point.activated", "journal.gap", "fault.journal-full"], _h.All().Select(r => r.Type));
+
+        // Room on the card: the next try (a minute after the failed one) puts it back, and the
+        // episode ends with the next batch.
+        _h.Database.FreeSpace = () => null;
+        _h.Time.Advance(EventJournal.BallastRetry);
+        await _h.PublishAndFlush(Activated(4));
+        Assert.False(_h.Database.BallastOut);
+        Assert.Equal(JournalDatabase.BallastBytes, new FileInfo(_h.Database.BallastPath).Length);
+        Assert.Contains(_h.Errors, ex => ex.Message.Contains("is back", StringComparison.Ordinal));
+        await _h.PublishAndFlush(Activated(5));
+        Assert.False(_h.Journal.IsFull);
+        Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
+        Assert.Equal("p5", _h.All()[^1].Point);
+    }
+}
