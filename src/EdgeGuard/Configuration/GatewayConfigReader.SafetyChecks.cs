@@ -40,6 +40,7 @@ public static partial class GatewayConfigReader
                 foreach (var scenario in scenarios.Where(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace))
                 {
                     ScenarioLocksSomething(root, locks, scenario);
+                    PanicTriggersCoverTheirZone(points, scenario);
                 }
             }
 
@@ -122,6 +123,36 @@ public static partial class GatewayConfigReader
                 : $"add the zones of the locks it must lock ({ZonesOfLocks(locks)}), or leave zones empty to lock every zone";
             _w.Error(item.Child("zones"), $"scenario '{scenario.Id}'",
                 $"a {mode} scenario locks the doors in its zones, but {where}, so it would lock nothing; {fix}");
+        }
+
+        /// <summary>
+        /// A panic button's press starts the highest-ranked scenario listing it instead of the
+        /// built-in lockdown; a scenario that leaves out the button's own zone would lock fewer doors
+        /// than that lockdown, and none near the person who pressed. One error per button and
+        /// scenario, at the trigger, so every one is listed.
+        /// </summary>
+        private void PanicTriggersCoverTheirZone(IReadOnlyList<PointDefinition> points, ScenarioDefinition scenario)
+        {
+            if (!_scenarioItems.TryGetValue(scenario.Id, out var item))
+            {
+                return;
+            }
+
+            for (var i = 0; i < scenario.Triggers.Count; i++)
+            {
+                var id = scenario.Triggers[i];
+                if (points.FirstOrDefault(p => p.Id == id) is not { Kind: PointKind.PanicButton } panic || scenario.Covers(panic.Zone))
+                {
+                    continue;
+                }
+
+                var mode = Name(ScenarioModes, scenario.Mode);
+                _w.Error(item.Child("triggers").Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"scenario '{scenario.Id}'",
+                    $"panic button '{id}' is in zone '{panic.Zone}', but this {mode} scenario covers only "
+                    + $"{string.Join(", ", scenario.Zones)}, so a press would leave the doors where it was pressed "
+                    + $"unlocked; add zone '{panic.Zone}' to its zones, leave its zones empty to cover every zone, "
+                    + "or remove the button from its triggers (every panic button already starts the built-in lockdown)");
+            }
         }
 
         /// <summary>

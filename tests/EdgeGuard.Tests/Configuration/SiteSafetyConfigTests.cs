@@ -108,6 +108,65 @@ public sealed class SiteSafetyConfigTests
     }
 
     [Fact]
+    public void A_panic_button_may_not_trigger_a_scenario_that_leaves_out_its_own_zone_and_every_such_trigger_is_listed()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            // A shelter over the chancery only, pressed in the lobby or the guardroom: neither
+            // press would lock the doors where it was pressed.
+            k.Set("scenarios:1:id", "shelter-chancery");
+            k.Set("scenarios:1:mode", "shelterInPlace");
+            k.Set("scenarios:1:zones:0", "chancery");
+            k.Set("scenarios:1:rank", "60");
+            k.Set("scenarios:1:triggers:0", "panic-lobby");
+            k.Set("scenarios:1:triggers:1", "panic-guardroom");
+            k.Set("scenarios:1:releasers:0", "key-guardroom");
+            // A lobby lockdown: right for the lobby's button, not for the guardroom's.
+            k.Set("scenarios:2:id", "lockdown-lobby");
+            k.Set("scenarios:2:mode", "lockdown");
+            k.Set("scenarios:2:zones:0", "lobby");
+            k.Set("scenarios:2:rank", "150");
+            k.Set("scenarios:2:triggers:0", "panic-lobby");
+            k.Set("scenarios:2:triggers:1", "panic-guardroom");
+            k.Set("scenarios:2:releasers:0", "key-guardroom");
+            k.Set("mqtt:port", "abc");
+        });
+
+        Assert.Equal(
+            ["EdgeGuard:scenarios:1:triggers:0", "EdgeGuard:scenarios:1:triggers:1",
+             "EdgeGuard:scenarios:2:triggers:1", "EdgeGuard:mqtt:port"],
+            result.Errors.Select(e => e.Path));
+        var guardroom = result.Errors[1].Message;
+        Assert.StartsWith("scenario 'shelter-chancery': ", guardroom, StringComparison.Ordinal);
+        Assert.Contains("panic button 'panic-guardroom' is in zone 'guardroom'", guardroom, StringComparison.Ordinal);
+        Assert.Contains("this shelterInPlace scenario covers only chancery", guardroom, StringComparison.Ordinal);
+        Assert.Contains("add zone 'guardroom' to its zones, leave its zones empty", guardroom, StringComparison.Ordinal);
+        Assert.Contains("panic button 'panic-lobby' is in zone 'lobby'", result.Errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains("scenario 'lockdown-lobby'", result.Errors[2].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_panic_button_may_trigger_a_scenario_over_every_zone_or_over_its_own()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("scenarios:1:id", "shelter-all");
+            k.Set("scenarios:1:mode", "shelterInPlace");
+            k.Set("scenarios:1:rank", "60");
+            k.Set("scenarios:1:triggers:0", "panic-guardroom");
+            k.Set("scenarios:1:releasers:0", "key-guardroom");
+            k.Set("scenarios:2:id", "lockdown-lobby");
+            k.Set("scenarios:2:mode", "lockdown");
+            k.Set("scenarios:2:zones:0", "lobby");
+            k.Set("scenarios:2:rank", "150");
+            k.Set("scenarios:2:triggers:0", "panic-lobby");
+            k.Set("scenarios:2:releasers:0", "key-guardroom");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
     public void The_new_problems_are_listed_at_once_with_the_others()
     {
         var result = TestConfigs.Read(k =>
