@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using CsCheck;
+using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Filters;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
@@ -7,19 +8,29 @@ using EdgeGuard.Core.Site;
 namespace EdgeGuard.Core.Tests;
 
 /// <summary>
-/// Property-based tests: random sequences of raw input levels and time steps run through the real
-/// filters and <see cref="SiteDecider"/>, and the safety rules must hold after every single step.
+/// Property-based tests: random sequences of raw input levels, office commands and time steps run
+/// through the real filters and <see cref="SiteDecider"/>, and the safety rules must hold after
+/// every single step. Each property also counts the states it is about, so that a walk that never
+/// reaches them fails instead of passing vacuously.
 /// </summary>
-public sealed class LockdownProperties
+public sealed partial class LockdownProperties
 {
-    /// <summary>One raw input: a point's line goes to a level after some time, or time just passes.</summary>
-    internal sealed record Step(int Point, bool Active, int DelayMs);
+    /// <summary>
+    /// One step: after some time a point's line goes to a level (or none does), then an office
+    /// command (<paramref name="Office"/> indexes the command list; negative is none) may arrive,
+    /// <paramref name="Arg"/> choosing its details.
+    /// </summary>
+    internal sealed record Step(int Point, bool Active, int DelayMs, int Office = -1, int Arg = 0);
 
     internal static readonly SiteDefinition Site = TestSite.Create("a", "b");
 
+    // About one step in four carries an office command: often enough to start, clear (two
+    // supervisors in a row) and acknowledge, rarely enough that panic presses and keys still
+    // take over and resume scenarios.
     private static readonly Gen<Step> StepGen = Gen.Select(
         Gen.Int[-1, Site.Points.Count - 1], Gen.Bool, Gen.OneOf(Gen.Int[0, 30], Gen.Int[0, 2_000], Gen.Int[0, 90_000]),
-        (point, active, delay) => new Step(point, active, delay));
+        Gen.Int[-3 * OfficeTypes.Length, OfficeTypes.Length - 1], Gen.Int[0, 1_000],
+        (point, active, delay, office, arg) => new Step(point, active, delay, office, arg));
 
     internal static readonly Gen<Step[]> Scenario = StepGen.Array[1, 150];
 
@@ -57,18 +68,26 @@ public sealed class LockdownProperties
                     Apply(new PointChanged(filter.Point.Id, changed));
                 }
             }
+
+            if (step.Office >= 0)
+            {
+                Apply(OfficeInput(state, step.Office, step.Arg, now));
+            }
         }
     }
 
     [Fact]
     public void Every_lock_in_scope_is_locked_while_in_lockdown_except_egress_released_for_a_fire()
     {
+        var lockdowns = 0;
         Scenario.Sample(steps => Run(steps, (_, _, decision) =>
         {
             if (decision.State.Mode != SiteMode.Lockdown)
             {
                 return;
             }
+
+            Interlocked.Increment(ref lockdowns);
 
             var plan = OutputPlan.For(Site, decision.State);
             // Life safety beats lockdown: an egress door opens for a fire (LifeSafetyProperties) or
@@ -80,11 +99,14 @@ public sealed class LockdownProperties
                 Assert.True(plan.IsActive(output.Id), $"{output.Id} unlocked during lockdown");
             }
         }), iter: 400);
+        Assert.True(lockdowns > MinReached, $"only {lockdowns} decisions in lockdown");
     }
 
     [Fact]
     public void A_scenario_ends_only_by_an_authorised_release_with_none_of_its_triggers_held()
     {
+        var byKey = 0;
+        var byOffice = 0;
         Scenario.Sample(steps => Run(steps, (before, input, decision) =>
         {
             if (before.Mode == SiteMode.Normal || decision.State.Mode != SiteMode.Normal)
@@ -92,6 +114,14 @@ public sealed class LockdownProperties
                 return;
             }
 
+            if (input is OfficeCommandInput office)
+            {
+                Interlocked.Increment(ref byOffice);
+                AssertOfficeCause(before, office, decision);
+                return;
+            }
+
+            Interlocked.Increment(ref byKey);
             var change = Assert.IsType<PointChanged>(input);
             Assert.True(change.Active);
             var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
@@ -99,12 +129,15 @@ public sealed class LockdownProperties
             Assert.DoesNotContain(ended.Triggers, before.IsActive);
             Assert.IsType<LockdownCleared>(decision.Events[^1]);
         }), iter: 400);
+        Assert.True(byKey > MinReached / 10, $"only {byKey} scenarios ended by a releaser");
+        Assert.True(byOffice > MinReached / 10, $"only {byOffice} scenarios ended by the office");
     }
 
     [Fact]
     public void No_mode_changes_without_a_cause_the_config_permits()
     {
         var resumes = 0;
+        var office = 0;
         Scenario.Sample(steps => Run(steps, (before, input, decision) =>
         {
             var after = decision.State;
@@ -113,18 +146,27 @@ public sealed class LockdownProperties
                 return;
             }
 
-            var change = Assert.IsType<PointChanged>(input);
-            Assert.True(change.Active, "only a point going active changes the mode");
+            // An unbypass can bring a point back into service active: that point is the cause.
+            if (input is OfficeCommandInput command && command.Command.Command.Type != CommandType.Unbypass)
+            {
+                Interlocked.Increment(ref office);
+                AssertOfficeCause(before, command, decision);
+                return;
+            }
+
+            // A point going active, or one back in service (its bypass ended) while active.
+            var activated = ActivatedPoints(input, decision);
+            Assert.True(activated.Count > 0, $"{input} changed the mode, but no point went active");
             if (after.Mode == SiteMode.Normal)
             {
                 var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
-                Assert.Contains(change.PointId, ended.Releasers);
+                Assert.Contains(ended.Releasers, activated.Contains);
             }
             else if (before.Suspended.Count > 0 && ReferenceEquals(after.Lockdown, before.Suspended[^1].Info))
             {
                 // The one a takeover suspended runs again: only because its releaser ended the one over it.
                 var ended = Site.Scenarios.Single(s => s.Id == before.Lockdown!.Scenario);
-                Assert.Contains(change.PointId, ended.Releasers);
+                Assert.Contains(ended.Releasers, activated.Contains);
                 Assert.DoesNotContain(ended.Triggers, before.IsActive);
                 Assert.Equal(before.Suspended[^1].Mode, after.Mode);
                 Assert.Equal(before.Suspended.RemoveAt(before.Suspended.Count - 1), after.Suspended);
@@ -134,7 +176,8 @@ public sealed class LockdownProperties
             {
                 // A breach starts (or takes over with) the built-in lockdown only where the threat
                 // level says so.
-                var breached = Site.Point(change.PointId);
+                var breached = Site.Point(after.Lockdown.Point!);
+                Assert.Contains(breached.Id, activated);
                 var level = Site.ThreatLevel(before.ThreatLevel);
                 Assert.Equal(ScenarioDefinition.LockdownId, after.Lockdown.Scenario);
                 Assert.False(after.Lockdown.Drill);
@@ -145,10 +188,11 @@ public sealed class LockdownProperties
             {
                 var started = Site.Scenarios.Single(s => s.Id == after.Lockdown!.Scenario);
                 Assert.Equal(started.Mode, after.Mode);
-                Assert.Contains(change.PointId, after.Lockdown!.Drill ? started.DrillTriggers : started.Triggers);
+                Assert.Contains(after.Lockdown!.Drill ? started.DrillTriggers : started.Triggers, activated.Contains);
             }
         }), iter: 400);
         Assert.True(resumes > 0, "the samples resumed a suspended scenario at least once");
+        Assert.True(office > MinReached / 10, $"only {office} mode changes by the office");
     }
 
     [Fact]
@@ -192,12 +236,15 @@ public sealed class LockdownProperties
     [Fact]
     public void A_drill_never_drives_a_muted_output()
     {
+        var drills = 0;
         Scenario.Sample(steps => Run(steps, (_, _, decision) =>
         {
             if (decision.State.Lockdown is not { Drill: true })
             {
                 return;
             }
+
+            Interlocked.Increment(ref drills);
 
             // Muted means the drill never drives it; a real fire or a door's delayed-egress alarm
             // during the drill still does (those are not the drill's).
@@ -208,16 +255,43 @@ public sealed class LockdownProperties
                 $"{id} driven by the drill"));
             Assert.All(decision.Events.OfType<LockdownStarted>(), e => Assert.True(e.Drill));
         }), iter: 400);
+        Assert.True(drills > MinReached, $"only {drills} decisions in a drill");
     }
 
     [Fact]
     public void Restarting_from_the_persisted_state_yields_the_same_output_plan()
     {
+        int bypassed = 0, silenced = 0, raised = 0, suspended = 0;
         Scenario.Sample(steps => Run(steps, (_, _, decision) =>
         {
-            var restored = SiteState.Restore(Site, decision.State.Safety, decision.State.Points, TestSite.At(999_999));
-            Assert.Equal(OutputPlan.For(Site, decision.State), OutputPlan.For(Site, restored));
+            var state = decision.State;
+            var restored = SiteState.Restore(Site, state.Safety, state.Points, TestSite.At(999_999));
+            Assert.Equal(OutputPlan.For(Site, state), OutputPlan.For(Site, restored));
+            Count(ref bypassed, !state.Bypasses.IsEmpty);
+            Count(ref silenced, state.Mode != SiteMode.Normal && state.SirenUntil is null && decision.Events.OfType<AlarmAcknowledged>().Any(a => a.SirenSilenced));
+            Count(ref raised, state.ThreatLevel != 1);
+            Count(ref suspended, state.Suspended.Count > 0);
         }), iter: 400);
+
+        // Not vacuous: the restored states include bypasses, a siren the office silenced, a raised
+        // threat level and suspended scenarios.
+        Assert.True(bypassed > MinReached, $"only {bypassed} states with a bypass");
+        // A silencing needs a sounding siren, the running alert and a fresh acknowledgement: rarer
+        // (20 to 30 a run when measured), so a smaller floor keeps it from flaking.
+        Assert.True(silenced > 5, $"only {silenced} states with an acknowledged siren");
+        Assert.True(raised > MinReached, $"only {raised} states at a raised threat level");
+        Assert.True(suspended > MinReached, $"only {suspended} states with a suspended scenario");
+    }
+
+    /// <summary>How many decisions a property must see in its state over a run.</summary>
+    private const int MinReached = 200;
+
+    private static void Count(ref int counter, bool reached)
+    {
+        if (reached)
+        {
+            Interlocked.Increment(ref counter);
+        }
     }
 
     [Fact]

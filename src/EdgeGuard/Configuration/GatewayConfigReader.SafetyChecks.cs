@@ -127,9 +127,9 @@ public static partial class GatewayConfigReader
 
         /// <summary>
         /// A panic button's press starts the highest-ranked scenario listing it instead of the
-        /// built-in lockdown; a scenario that leaves out the button's own zone would lock fewer doors
-        /// than that lockdown, and none near the person who pressed. One error per button and
-        /// scenario, at the trigger, so every one is listed.
+        /// built-in lockdown; a scenario that leaves out the button's own zone would lock fewer
+        /// doors than that lockdown, and none near the person who pressed. One error per button
+        /// and scenario, at the trigger, so every one is listed.
         /// </summary>
         private void PanicTriggersCoverTheirZone(IReadOnlyList<PointDefinition> points, ScenarioDefinition scenario)
         {

@@ -115,7 +115,7 @@ public sealed class ScenarioConfigTests
             k.Set("scenarios:1:id", "lock-chancery-wing");
             k.Set("scenarios:1:mode", mode);
             // The button's own zone too: a scenario that left it out is refused
-            // (SiteSafetyConfigTests.A_panic_button_may_not_trigger_a_scenario_that_leaves_out_its_own_zone...).
+            // (SiteSafetyConfigTests: A_panic_button_may_not_trigger_a_scenario_that_leaves_out).
             k.Set("scenarios:1:zones:0", "lobby");
             k.Set("scenarios:1:zones:1", "chancery");
             k.Set("scenarios:1:rank", "150");

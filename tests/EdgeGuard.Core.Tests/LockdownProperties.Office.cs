@@ -1,0 +1,139 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>
+/// The office side of the random walk: verified commands as the decider receives them once
+/// <c>CommandVerifier</c> accepted them (a role the command table allows, a new id each), so the
+/// properties also face all-clears, drill starts and stops, acknowledgements, bypasses and threat
+/// levels, not only points and timers.
+/// </summary>
+public sealed partial class LockdownProperties
+{
+    /// <summary>The commands the walk sends; a step's <c>Office</c> indexes this list.</summary>
+    // A property, not a field: the step generator (in the other file) reads it while the type
+    // initialises, and field initialisers of partial files run in no defined order.
+    private static CommandType[] OfficeTypes =>
+    [
+        CommandType.Lockdown, CommandType.Evacuate, CommandType.Shelter, CommandType.DrillStart,
+        CommandType.DrillStop, CommandType.AllClear, CommandType.AllClear, CommandType.Acknowledge,
+        CommandType.Bypass, CommandType.Unbypass, CommandType.SetThreatLevel,
+    ];
+
+    // Bypassable points and two the gateway refuses (a panic button, an unknown id).
+    private static string[] BypassPoints => ["door-a", "fence-c", "door-a", "fence-c", "panic-a", "vault"];
+
+    private static int[] Levels => [1, 5, 1, 5, 3];
+
+    /// <summary>
+    /// The input for office step <paramref name="office"/>: <paramref name="arg"/> picks the role,
+    /// operator, named scenario, point, bypass end or level, including ones the decider refuses.
+    /// </summary>
+    internal static OfficeCommandInput OfficeInput(SiteState state, int office, int arg, Moment now)
+    {
+        var type = OfficeTypes[office];
+        var roles = RolePermissions.Table.Single(r => r.Type == type).Roles;
+        var role = roles[arg % roles.Length];
+        // Two supervisors for an all-clear (one each of the two AllClear slots, and sometimes the
+        // same one twice); any operator of the allowed role otherwise.
+        var op = type == CommandType.AllClear ? $"sup-{(office == 6 ? 2 : 1) + (arg % 5 == 0 ? 1 : 0)}" : $"{role}-{arg % 3}";
+        (string, JsonItem)[] args = type switch
+        {
+            CommandType.Lockdown or CommandType.Evacuate or CommandType.Shelter when arg % 3 == 0 =>
+                [("scenario", new JsonStringItem(Site.Scenarios[arg % Site.Scenarios.Count].Id))],
+            CommandType.DrillStart => [("scenario", new JsonStringItem(Site.Scenarios[arg % Site.Scenarios.Count].Id))],
+            CommandType.AllClear when arg % 7 == 0 && state.Lockdown is { } running =>
+                [("scenario", new JsonStringItem(running.Scenario))],
+            CommandType.Bypass => [
+                ("point", new JsonStringItem(BypassPoints[arg % BypassPoints.Length])),
+                ("until", new JsonStringItem(WireTime.Format(now.Utc.AddSeconds(1 + (arg % 600))))),
+            ],
+            CommandType.Unbypass => [("point", new JsonStringItem(BypassPoints[arg % 2]))],
+            CommandType.SetThreatLevel => [("level", new JsonIntegerItem(Levels[arg % Levels.Length]))],
+            _ => [],
+        };
+        var command = TestSite.Command(type, op, role, args);
+        return new OfficeCommandInput(command) { Acknowledged = type == CommandType.Acknowledge ? Alarm(state, arg) : null };
+    }
+
+    /// <summary>
+    /// What the journal would hold for the running alert: its start, or the latest retrigger
+    /// (which a press after a restart stamps); null, as for an unknown event id, when none runs.
+    /// </summary>
+    private static JournaledAlarm? Alarm(SiteState state, int arg)
+    {
+        if (state.Lockdown is not { } info || arg % 4 == 3)
+        {
+            return null;
+        }
+
+        var retrigger = arg % 2 == 1 && state.SirenSince is not null;
+        var type = ModeTypes.Prefix(state.Mode) + (retrigger ? ".retriggered" : ".started");
+        var at = retrigger ? state.SirenSince!.Value : info.Since;
+        return new JournaledAlarm(Guid.CreateVersion7(), type, at, Severity.Critical, info.Point, info.Drill) { LatestStartOrRetrigger = arg % 3 != 0 };
+    }
+
+    /// <summary>
+    /// An office command that changed the mode or the running scenario did what the config and the
+    /// command table permit: two supervisors' all-clear or a drill-stop end it, a start command
+    /// starts (or takes over with) a scenario of its own mode, as a drill only for a drill-start.
+    /// </summary>
+    private static void AssertOfficeCause(SiteState before, OfficeCommandInput office, Decision decision)
+    {
+        var after = decision.State;
+        var command = office.Command.Command;
+        Assert.True(RolePermissions.Allows(office.Command.Role, command.Type));
+        if (after.Mode == SiteMode.Normal)
+        {
+            var cleared = decision.Events.OfType<LockdownCleared>().First();
+            Assert.Equal(before.Lockdown!.Scenario, cleared.Scenario);
+            Assert.True(cleared.ByOffice);
+            Assert.Empty(after.Suspended);
+            if (command.Type == CommandType.DrillStop)
+            {
+                Assert.True(before.Lockdown.Drill, "a drill-stop ended a real scenario");
+                return;
+            }
+
+            Assert.Equal(CommandType.AllClear, command.Type);
+            var approvers = cleared.ClearedBy.Split('+');
+            // Two at least, all different: approvals a held panic button refused stay, and a third
+            // supervisor's all-clear after its release completes them.
+            Assert.True(approvers.Length >= 2, cleared.ClearedBy);
+            Assert.Equal(approvers.Length, approvers.Distinct(StringComparer.Ordinal).Count());
+            Assert.DoesNotContain(Site.Scenarios[0].Triggers, before.IsActive);
+            return;
+        }
+
+        var started = Site.Scenarios.Single(s => s.Id == after.Lockdown!.Scenario);
+        Assert.Equal(started.Mode, after.Mode);
+        Assert.Equal(command.Type == CommandType.DrillStart, after.Lockdown!.Drill);
+        var mode = command.Type switch
+        {
+            CommandType.Lockdown => SiteMode.Lockdown,
+            CommandType.Evacuate => SiteMode.Evacuation,
+            CommandType.Shelter => SiteMode.ShelterInPlace,
+            CommandType.DrillStart => started.Mode,
+            _ => throw new Xunit.Sdk.XunitException($"{command.Type} changed the mode from {before.Mode} to {after.Mode}"),
+        };
+        Assert.Equal(mode, after.Mode);
+        Assert.Equal("office-command", after.Lockdown.Cause);
+    }
+
+    /// <summary>
+    /// The points that went active in a decision: the input's, and any whose bypass ended (it
+    /// expired, or the office lifted it) while it was active, which the decider handles as a
+    /// press, a breach or a turn of a key now.
+    /// </summary>
+    private static HashSet<string> ActivatedPoints(SiteInput input, Decision decision)
+    {
+        var points = decision.Events.OfType<PointUnbypassed>().Select(e => e.PointId).Where(decision.State.IsActive).ToHashSet(StringComparer.Ordinal);
+        if (input is PointChanged { Active: true } change)
+        {
+            points.Add(change.PointId);
+        }
+
+        return points;
+    }
+}
