@@ -101,6 +101,24 @@ public sealed class OfficeCommandTests
     }
 
     [Fact]
+    public void An_all_clear_refused_for_a_held_panic_button_drops_its_approvals()
+    {
+        // The supervisors approved without knowing someone was still pressing for help; once the
+        // button is released, a third approval alone must not complete their all-clear.
+        var held = SiteDecider.Decide(Site, Quiet(), new PointChanged("panic-a", true), TestSite.At(1)).State;
+        var refused = Run(Run(held, Command(CommandType.AllClear, "sup-1"), 2).State, Command(CommandType.AllClear, "sup-2"), 3);
+        var released = SiteDecider.Decide(Site, refused.State, new PointChanged("panic-a", false), TestSite.At(4)).State;
+
+        var third = Run(released, Command(CommandType.AllClear, "sup-3"), 5);
+        var fourth = Run(third.State, Command(CommandType.AllClear, "sup-1"), 6);
+
+        Assert.Contains("approve again", Assert.IsType<CommandRefused>(refused.Events[^1]).Reason, StringComparison.Ordinal);
+        Assert.Null(refused.State.AllClearApprovals);
+        Assert.Equal(SiteMode.Lockdown, third.State.Mode);
+        Assert.Equal(SiteMode.Normal, fourth.State.Mode);
+    }
+
+    [Fact]
     public void An_office_evacuation_takes_over_and_a_drill_cannot_replace_a_real_scenario()
     {
         var lockdown = Run(Quiet(), Command(CommandType.Lockdown)).State;

@@ -106,7 +106,10 @@ internal static class OfficeCommands
         var by = string.Join('+', outcome.Approvers);
         if (row.Guard?.Invoke(site, state, new ModeRequest(by, null, info.Drill)) is { } refusal)
         {
-            return (state, refusal, "");
+            // The approvals go with the refusal: the supervisors agreed without knowing someone was
+            // still pressing for help, so once the button is released one more approval must not
+            // complete their all-clear, as a new press drops them too.
+            return (state with { AllClearApprovals = null }, $"{refusal}; the approvals given are dropped: approve again once it is released", "");
         }
 
         // All clear means all: the scenarios the running one suspended end with it, the latest first.
