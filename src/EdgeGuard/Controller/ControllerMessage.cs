@@ -54,7 +54,8 @@ internal sealed record OutputsApplied : ControllerMessage
 
 /// <summary>
 /// A safety-state save the loop stopped waiting for (it passed its deadline) has ended: the loop
-/// saves its latest state, unless that one was what the save wrote (SiteController.Persistence.cs).
+/// hands the saver its latest state without waiting, unless that one was what the save wrote
+/// (SiteController.Persistence.cs).
 /// </summary>
 internal sealed record SafetySaveEnded : ControllerMessage
 {

@@ -12,7 +12,8 @@ namespace EdgeGuard.Controller;
 // decision saves before it drives, but waits for the save at most SafetySaveDeadline, then drives.
 // A save still running then is late, not failed: it goes on alone on the saver's thread
 // (SafetyStateSaver), no other save starts while it runs, and when it ends the loop is woken to
-// save the latest state, which the late save may not have been. It counts as failed (the critical
+// hand the saver the latest state (which the late save may not have been) without waiting for
+// it, or (it failed) to leave the retry to the timer. It counts as failed (the critical
 // fault) only if it throws, or still runs at SafetySaveLateBound: until then it may only be
 // waiting behind the journal on a slow card (docs/architecture.md).
 public sealed partial class SiteController
@@ -179,7 +180,7 @@ public sealed partial class SiteController
             if (Moment.MonotonicOf(time, time.GetTimestamp()) < lateAt)
             {
                 // Slow, not failed: the store may still be waiting behind the journal's commit.
-                if (!_safetyPending)
+                if (!_safetyPending && deadline > TimeSpan.Zero)
                 {
                     LogSaveLate(SafetySaveLateBound.TotalMilliseconds);
                 }
@@ -252,11 +253,20 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// A save the loop stopped waiting for has ended (<see cref="SafetySaveEnded"/>). If it saved
-    /// the state the site is in now, that is on disk; if it failed, that is reported now; and then
-    /// (it failed, or a newer state was decided while it ran) the latest state is saved now rather
-    /// than at the next retry.
+    /// A save the loop stopped waiting for has ended (<see cref="SafetySaveEnded"/>). If it failed,
+    /// that is reported now and the retry left to the timer. If it saved the state the site is in
+    /// now, that is on disk; if a newer state was decided while it ran, that one's save is handed
+    /// to the saver now: the loop does not wait for it.
     /// </summary>
+    /// <remarks>
+    /// The loop never waits here. The outputs were driven already, and on a stalled disk, where
+    /// every save waits <see cref="SqliteSafetyStateStore.MaxSaveWait"/> and throws, a save waited
+    /// for at each end would hold the loop (and the panic and fire edges queued behind it, which
+    /// the GPIO fast path cannot decide while the loop holds the gate) up to
+    /// <see cref="SafetySaveDeadline"/> of every second. A newer state's save handed on with no
+    /// deadline is late, not failed, until it throws or passes <see cref="SafetySaveLateBound"/>,
+    /// and its own end comes back here.
+    /// </remarks>
     private void OnAbandonedSaveEnded(Moment now, List<DomainEvent> events)
     {
         if (!_safetyUnsaved && !_safetyPending)
@@ -266,22 +276,26 @@ public sealed partial class SiteController
 
         if (_saver.LastAbandoned is ({ } state, var failure, var took))
         {
-            if (failure is null)
+            if (failure is null && took >= SafetySaveDeadline)
             {
+                // Only a save the outputs waited for; one handed on without a wait is not "late".
                 LogSaveEndedLate(took.TotalMilliseconds, SafetySaveDeadline.TotalMilliseconds);
-                if (ReferenceEquals(state, _safety))
-                {
-                    Saved(now, events);
-                    return;
-                }
             }
-            else
+
+            if (failure is not null)
             {
                 NotSaved(now, events, failure.Message);
+                return;
+            }
+
+            if (ReferenceEquals(state, _safety))
+            {
+                Saved(now, events);
+                return;
             }
         }
 
-        Persist(now, events, SafetySaveDeadline);
+        Persist(now, events, deadline: TimeSpan.Zero);
     }
 
     /// <summary>

@@ -6,7 +6,9 @@ namespace EdgeGuard.Tests.Controller;
 /// <summary>
 /// A safety-state store whose saves, while <see cref="Hold"/> is set, block on a gate the test
 /// opens, as an fsync on a dying SD card that does not return; while <see cref="Failure"/> is set,
-/// they throw it (after the gate, when held), as a disk error. Counts the saves started, the most
+/// they throw it (after the gate, when held), as a disk error; <see cref="FailureFor"/> fails the
+/// saves of chosen states only. A held save also passes on one <see cref="PassOne"/>, so a test
+/// can end one save and hold the next. Counts the saves started, the most
 /// running at once, and keeps each state saved in the order its save ended.
 /// </summary>
 internal sealed class GatedStore : ISafetyStateStore
@@ -18,12 +20,20 @@ internal sealed class GatedStore : ISafetyStateStore
     private int _mostInside;
     private volatile bool _hold;
     private volatile Exception? _failure;
+    private volatile Func<SafetyState, Exception?>? _failureFor;
+    private readonly Semaphore _pass = new(0, int.MaxValue);
 
     /// <summary>Saves that start while this is set wait for <see cref="Gate"/>.</summary>
     public bool Hold { get => _hold; set => _hold = value; }
 
     /// <summary>Saves that end while this is set throw it and save nothing.</summary>
     public Exception? Failure { get => _failure; set => _failure = value; }
+
+    /// <summary>Saves of a state this returns an exception for throw it (after the gate).</summary>
+    public Func<SafetyState, Exception?>? FailureFor { get => _failureFor; set => _failureFor = value; }
+
+    /// <summary>Released once per held save that started (it is then blocked on the gate).</summary>
+    public SemaphoreSlim HeldStarts { get; } = new(0);
 
     /// <summary>Set once a held save has started (it is then blocked on the gate).</summary>
     public ManualResetEventSlim HeldSaveStarted { get; } = new();
@@ -33,6 +43,9 @@ internal sealed class GatedStore : ISafetyStateStore
 
     /// <summary>Released once per save that ended.</summary>
     public SemaphoreSlim Ended { get; } = new(0);
+
+    /// <summary>Lets one held save through (the one running, or the next), the gate still shut.</summary>
+    public void PassOne() => _pass.Release();
 
     public int Started => Volatile.Read(ref _started);
 
@@ -64,10 +77,11 @@ internal sealed class GatedStore : ISafetyStateStore
         if (Hold)
         {
             HeldSaveStarted.Set();
-            Gate.Wait(TimeSpan.FromSeconds(60));
+            HeldStarts.Release();
+            WaitHandle.WaitAny([Gate.WaitHandle, _pass], TimeSpan.FromSeconds(60));
         }
 
-        var failure = Failure;
+        var failure = Failure ?? FailureFor?.Invoke(state);
         lock (_lock)
         {
             _inside--;
