@@ -165,7 +165,15 @@ public sealed partial class SiteController
     /// <see cref="SafetySaveLateBound"/> from its start. The first save that takes after a fault is
     /// reported as <see cref="SafetyStateNotPersistedRestored"/>.
     /// </summary>
-    private void Persist(Moment now, List<DomainEvent> events, TimeSpan deadline, TimeSpan turnWait = default)
+    /// <param name="now">When the save is asked for.</param>
+    /// <param name="events">Where the fault or its restore is added.</param>
+    /// <param name="deadline">How long to wait for the save in all.</param>
+    /// <param name="turnWait">How long a save still running is waited for first.</param>
+    /// <param name="stopping">
+    /// At an orderly stop: a save still running, even past its bound, is left pending, as the
+    /// stop then reports it with its own reason (no save follows once the gateway has stopped).
+    /// </param>
+    private void Persist(Moment now, List<DomainEvent> events, TimeSpan deadline, TimeSpan turnWait = default, bool stopping = false)
     {
         var outcome = _saver.Save(_safety, turnWait, deadline);
         if (outcome.Failure is not { } failure)
@@ -177,7 +185,7 @@ public sealed partial class SiteController
         if (outcome.RunningSince is { } since)
         {
             var lateAt = Moment.MonotonicOf(time, since) + SafetySaveLateBound;
-            if (Moment.MonotonicOf(time, time.GetTimestamp()) < lateAt)
+            if (stopping || Moment.MonotonicOf(time, time.GetTimestamp()) < lateAt)
             {
                 // Slow, not failed: the store may still be waiting behind the journal's commit.
                 if (!_safetyPending && deadline > TimeSpan.Zero)
@@ -253,10 +261,11 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// A save the loop stopped waiting for has ended (<see cref="SafetySaveEnded"/>). If it failed,
-    /// that is reported now and the retry left to the timer. If it saved the state the site is in
-    /// now, that is on disk; if a newer state was decided while it ran, that one's save is handed
-    /// to the saver now: the loop does not wait for it.
+    /// A save the loop stopped waiting for has ended (<see cref="SafetySaveEnded"/>). If it was of
+    /// the state the site is in now, that is on disk, or (it failed) not saved: the fault, and the
+    /// retry left to the timer. If a newer state was decided while it ran, that one's save is
+    /// handed to the saver now, whatever became of the older one: the loop does not wait for it,
+    /// and the fault is raised for it only if its own save fails or passes the bound.
     /// </summary>
     /// <remarks>
     /// The loop never waits here. The outputs were driven already, and on a stalled disk, where
@@ -282,17 +291,24 @@ public sealed partial class SiteController
                 LogSaveEndedLate(took.TotalMilliseconds, SafetySaveDeadline.TotalMilliseconds);
             }
 
-            if (failure is not null)
+            if (ReferenceEquals(state, _safety))
             {
-                NotSaved(now, events, failure.Message);
+                if (failure is null)
+                {
+                    Saved(now, events);
+                }
+                else
+                {
+                    NotSaved(now, events, failure.Message);
+                }
+
                 return;
             }
 
-            if (ReferenceEquals(state, _safety))
-            {
-                Saved(now, events);
-                return;
-            }
+            // An older state's save: whatever became of it, the newer state is not on disk, and
+            // only its own save says whether it can be. Raising the fault for it with the older
+            // save's reason, and the restore when its own save took moments later, were a false
+            // alarm.
         }
 
         Persist(now, events, deadline: TimeSpan.Zero);
@@ -321,12 +337,13 @@ public sealed partial class SiteController
                     break;
                 }
 
-                Persist(Moment.From(time), events, deadline: left, turnWait: left);
+                Persist(Moment.From(time), events, deadline: left, turnWait: left, stopping: true);
             }
 
             if (_safetyPending)
             {
-                // Still only late, but the gateway waits no longer: the save may never end now.
+                // Still running (late, or hung past its bound), but the gateway waits no longer:
+                // the save may never end now, and nothing saves the latest state after it.
                 NotSaved(Moment.From(time), events, "the gateway stopped before the disk finished the save of its current state");
             }
 

@@ -68,6 +68,45 @@ public sealed partial class HungSaveTests
         Assert.Equal(1, _store.MostInside);
     }
 
+    [Fact]
+    public async Task An_older_late_save_that_fails_raises_nothing_for_the_newer_state_whose_own_save_takes()
+    {
+        await LockdownPastItsSaveDeadlineAsync();
+        _h.Set("fire", true);
+        await _h.SettleAsync();
+
+        // The lockdown's save fails; the fire's state, saved after it, takes.
+        _store.FailureFor = s => s.LifeSafety == LifeSafety.Normal ? new IOException("lockdown's save failed") : null;
+        await EndHeldSavesAsync();
+        Assert.True(await _store.Ended.WaitAsync(Patience), "the fire's state was never saved");
+        await WaitUntilSaverIdleAsync();
+        await _h.SettleAsync();
+
+        // No fault for the fire's state with the lockdown's reason, and no restore right after it.
+        Assert.Empty(_h.Events.Events.OfType<SafetyStateNotPersisted>());
+        Assert.Empty(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>());
+        Assert.Equal(LifeSafety.FireEgressReleased, Assert.Single(_store.Saved).LifeSafety);
+        Assert.Equal(1, _store.MostInside);
+    }
+
+    [Fact]
+    public async Task An_older_late_save_that_fails_then_the_newer_states_own_failure_raises_the_fault_with_its_reason()
+    {
+        await LockdownPastItsSaveDeadlineAsync();
+        _h.Set("fire", true);
+        await _h.SettleAsync();
+
+        _store.FailureFor = s => new IOException(
+            s.LifeSafety == LifeSafety.Normal ? "lockdown's save failed" : "fire's save failed");
+        await EndHeldSavesAsync();
+        Assert.True(await _store.Ended.WaitAsync(Patience), "the fire's state was never saved");
+        await WaitUntilSaverIdleAsync();
+        await _h.SettleAsync();
+
+        Assert.Equal("fire's save failed", Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersisted>()).Reason);
+        Assert.Empty(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>());
+    }
+
     /// <summary>Waits (bounded) until the saver runs nothing and the loop was handed every end.</summary>
     private async Task WaitUntilSaverIdleAsync()
     {

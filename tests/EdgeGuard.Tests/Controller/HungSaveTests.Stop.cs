@@ -70,6 +70,30 @@ public sealed partial class HungSaveTests
     }
 
     [Fact]
+    public async Task An_orderly_stop_that_gives_up_on_a_hung_save_says_the_gateway_stopped_without_it()
+    {
+        await LockdownPastItsSaveDeadlineAsync();
+        _h.Set("fire", true);
+        await _h.SettleAsync();
+
+        // SIGTERM with the lockdown's save hung past its bound and the fire's state behind it.
+        var stop = Task.Run(() => _h.Controller.StopAsync(CancellationToken.None));
+        var advanced = TimeSpan.Zero;
+        while (!stop.IsCompleted && advanced < 10 * SiteController.StopSaveBudget)
+        {
+            _h.Time.Advance(TimeSpan.FromMilliseconds(100));
+            advanced += TimeSpan.FromMilliseconds(100);
+            await Task.Delay(1);
+        }
+
+        await stop.WaitAsync(Patience);
+        // Not "saved once that one ends": the gateway is gone by then.
+        var fault = Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersisted>());
+        Assert.Contains("gateway stopped", fault.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("once that", fault.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_orderly_stop_that_gives_up_on_a_late_save_raises_the_fault()
     {
         await LockdownPastItsSaveDeadlineAsync();
