@@ -31,9 +31,9 @@ internal static class GatewayFilesUser
     /// Null when this process's effective user owns every existing path in
     /// <paramref name="paths"/>, else why it must not go on and how to run it instead.
     /// </summary>
-    /// <param name="command">The command as typed after <c>edgeguard</c> (<c>journal verify</c>).</param>
+    /// <param name="arguments">The arguments as given after the program (<c>journal verify --db …</c>).</param>
     /// <param name="paths">The gateway's files and directories the tool works beside; missing ones are skipped.</param>
-    public static string? Refusal(string command, params string[] paths)
+    public static string? Refusal(IReadOnlyList<string> arguments, params string[] paths)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -41,17 +41,18 @@ internal static class GatewayFilesUser
         }
 
         var effective = EffectiveUserForTests.Value ?? LinuxFile.EffectiveUser;
-        return Refusal(command, paths, effective, OwnerOf, UserName);
+        return Refusal([.. Program(), .. arguments], paths, effective, OwnerOf, UserName);
     }
 
     /// <summary>The decision, given how owners and names are looked up (a test's choice).</summary>
-    /// <param name="command">The command as typed after <c>edgeguard</c>.</param>
+    /// <param name="invocation">The program and its arguments, as run: the hint runs them again.</param>
     /// <param name="paths">The files and directories to check, in order; the first foreign one is named.</param>
     /// <param name="effectiveUser">The uid this process acts as.</param>
     /// <param name="ownerOf">The owner's uid of a path, or null when nothing is there.</param>
     /// <param name="nameOf">A uid's user name, or null when it has none.</param>
     internal static string? Refusal(
-        string command, IEnumerable<string> paths, uint effectiveUser, Func<string, uint?> ownerOf, Func<uint, string?> nameOf)
+        IReadOnlyList<string> invocation, IEnumerable<string> paths, uint effectiveUser, Func<string, uint?> ownerOf,
+        Func<uint, string?> nameOf)
     {
         foreach (var path in paths)
         {
@@ -63,13 +64,40 @@ internal static class GatewayFilesUser
             var ownerName = nameOf(owner);
             // sudo takes a uid as '#998' when the owner has no name (a card read on another machine).
             var sudoUser = ownerName ?? string.Create(CultureInfo.InvariantCulture, $"'#{owner}'");
+            // The program's full path, not "edgeguard": it is not on a gateway's PATH
+            // (/opt/edgeguard/current/edgeguard), and sudo's secure_path would not find it anyway.
             return $"{path} belongs to {Describe(ownerName, owner)}, but this runs as {Describe(nameOf(effectiveUser), effectiveUser)}: "
                 + "a file it created there (the journal's -wal and -shm, the gateway lock) could not be written by the gateway, "
-                + $"which would then not start. Run as the gateway's user: sudo -u {sudoUser} edgeguard {command} …";
+                + $"which would then not start. Run as the gateway's user: sudo -u {sudoUser} {string.Join(' ', invocation.Select(ShellQuote))}";
         }
 
         return null;
     }
+
+    /// <summary>
+    /// How this process was started, without its arguments: the apphost's path on a gateway;
+    /// the host and the assembly under <c>dotnet edgeguard.dll</c> (a source checkout).
+    /// </summary>
+    internal static IReadOnlyList<string> Program()
+    {
+        var process = Environment.ProcessPath ?? "edgeguard";
+        var name = Path.GetFileNameWithoutExtension(process);
+        if (string.Equals(name, "dotnet", StringComparison.Ordinal)
+            && System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name is { } entry)
+        {
+            // Not Assembly.Location: empty in a single-file app (which is not run by dotnet, but
+            // the analyzer cannot know that).
+            return [process, Path.Combine(AppContext.BaseDirectory, entry + ".dll")];
+        }
+
+        return [process];
+    }
+
+    /// <summary>One word for a POSIX shell: as it is when nothing in it is special, else in single quotes.</summary>
+    internal static string ShellQuote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "@%+=:,./_-".Contains(c, StringComparison.Ordinal))
+            ? word
+            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static string Describe(string? name, uint uid) =>
         name is null ? string.Create(CultureInfo.InvariantCulture, $"uid {uid}") : string.Create(CultureInfo.InvariantCulture, $"{name} (uid {uid})");

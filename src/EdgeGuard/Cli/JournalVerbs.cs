@@ -157,7 +157,7 @@ internal static class JournalVerbs
         }
 
         // Before the open: a read-only open still creates the -wal and -shm a clean stop deleted.
-        if (GatewayFilesUser.Refusal($"journal {result.CommandResult.Command.Name}", Path.GetFullPath(db)) is { } refusal)
+        if (GatewayFilesUser.Refusal([.. result.Tokens.Select(t => t.Value)], Path.GetFullPath(db)) is { } refusal)
         {
             await error.WriteLineAsync($"edgeguard journal: {refusal}").ConfigureAwait(false);
             return ExitCodes.Failure;

@@ -45,7 +45,8 @@ internal static class WalkTestVerb
         };
         command.SetAction((result, ct) => RunAsync(
             result.GetValue(EdgeGuardCli.ConfigOption), result.GetValue(simulate), result.GetValue(duration),
-            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct));
+            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct,
+            arguments: [.. result.Tokens.Select(t => t.Value)]));
         return command;
     }
 
@@ -72,10 +73,15 @@ internal static class WalkTestVerb
     /// Tests only: changes the hardware composition (a chip without power, a kernel setting) after the
     /// gateway's own registrations, as <see cref="GatewayHost.Build"/> lets the gateway's tests do.
     /// </param>
+    /// <param name="arguments">
+    /// The arguments as typed after the program, for a refusal's hint to run them again as the
+    /// gateway's user; null builds them from <paramref name="path"/> and <paramref name="simulate"/>.
+    /// </param>
     public static async Task<int> RunAsync(
         string? path, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error, CancellationToken ct,
-        Action<IServiceCollection>? configure = null)
+        Action<IServiceCollection>? configure = null, IReadOnlyList<string>? arguments = null)
     {
+        arguments ??= ["walktest", .. path is null ? [] : new[] { "--config", path }, .. simulate ? ["--simulate"] : Array.Empty<string>()];
         if (RunVerbHandler.Load(path, simulate, error) is not { } loaded)
         {
             return ExitCodes.InvalidConfig;
@@ -88,7 +94,7 @@ internal static class WalkTestVerb
         SafetyState safety;
         try
         {
-            gatewayLock = TakeGatewayLock(config);
+            gatewayLock = TakeGatewayLock(config, arguments);
             safety = PersistedSafetyState(config.StateDirectoryPath);
         }
         catch (Exception ex) when (ex is WalkTestRefusedException or JournalException)
@@ -189,7 +195,7 @@ internal static class WalkTestVerb
     }
 
     /// <summary>The gateway's lock, so the walk test never drives lines a running gateway drives.</summary>
-    private static GatewayLock TakeGatewayLock(GatewayConfig config)
+    private static GatewayLock TakeGatewayLock(GatewayConfig config, IReadOnlyList<string> arguments)
     {
         var directory = config.StateDirectoryPath;
         if (!Directory.Exists(directory))
@@ -203,7 +209,7 @@ internal static class WalkTestVerb
 
         // Before the lock: taking it creates edgeguard.lock and .pid on a gateway that never ran, and
         // the journal's read-only open its -wal and -shm; they must be the gateway's user's.
-        if (GatewayFilesUser.Refusal("walktest", directory, Path.Combine(directory, JournalDatabase.FileName)) is { } refusal)
+        if (GatewayFilesUser.Refusal(arguments, directory, Path.Combine(directory, JournalDatabase.FileName)) is { } refusal)
         {
             throw new WalkTestRefusedException(refusal);
         }

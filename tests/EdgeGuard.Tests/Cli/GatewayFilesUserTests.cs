@@ -20,8 +20,10 @@ public sealed class GatewayFilesUserTests
 
     private static string? Name(uint uid) => uid switch { Root => "root", Service => "edgeguard", _ => null };
 
+    private static readonly string[] Invocation = ["/opt/edgeguard/current/edgeguard", "journal", "verify"];
+
     private static string? Decide(uint effective, params string[] paths) =>
-        GatewayFilesUser.Refusal("journal verify", paths, effective, p => Owners.TryGetValue(p, out var o) ? o : null, Name);
+        GatewayFilesUser.Refusal(Invocation, paths, effective, p => Owners.TryGetValue(p, out var o) ? o : null, Name);
 
     [Fact]
     public void Root_on_the_gateways_journal_is_refused_and_told_to_run_as_its_owner()
@@ -30,7 +32,7 @@ public sealed class GatewayFilesUserTests
 
         Assert.NotNull(refusal);
         Assert.StartsWith("/var/lib/edgeguard/edgeguard.db belongs to edgeguard (uid 998), but this runs as root (uid 0)", refusal, StringComparison.Ordinal);
-        Assert.EndsWith("Run as the gateway's user: sudo -u edgeguard edgeguard journal verify …", refusal, StringComparison.Ordinal);
+        Assert.EndsWith("Run as the gateway's user: sudo -u edgeguard /opt/edgeguard/current/edgeguard journal verify", refusal, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -40,7 +42,7 @@ public sealed class GatewayFilesUserTests
 
         Assert.NotNull(refusal);
         Assert.Contains("belongs to uid 4321, but this runs as edgeguard (uid 998)", refusal, StringComparison.Ordinal);
-        Assert.Contains("sudo -u '#4321' edgeguard journal verify", refusal, StringComparison.Ordinal);
+        Assert.Contains("sudo -u '#4321' /opt/edgeguard/current/edgeguard journal verify", refusal, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,5 +59,18 @@ public sealed class GatewayFilesUserTests
 
         Assert.NotNull(refusal);
         Assert.StartsWith("/var/lib/edgeguard/edgeguard.db belongs to edgeguard", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_hint_runs_the_program_by_its_path_with_the_users_own_arguments_quoted_for_a_shell()
+    {
+        string[] invocation = ["/opt/edgeguard/current/edgeguard", "journal", "export", "--db", "/media/my card/it's.db", "--from", "7"];
+
+        var refusal = GatewayFilesUser.Refusal(invocation, ["/media/my card/it's.db"], Root, _ => Service, Name);
+
+        Assert.NotNull(refusal);
+        Assert.EndsWith(
+            "sudo -u edgeguard /opt/edgeguard/current/edgeguard journal export --db '/media/my card/it'\\''s.db' --from 7",
+            refusal, StringComparison.Ordinal);
     }
 }

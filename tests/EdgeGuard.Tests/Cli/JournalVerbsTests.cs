@@ -157,7 +157,9 @@ public sealed class JournalVerbsTests : IDisposable
         Assert.Equal(string.Empty, output);
         Assert.Contains($"edgeguard journal: {Db} belongs to ", error, StringComparison.Ordinal);
         Assert.Contains($"Run as the gateway's user: sudo -u ", error, StringComparison.Ordinal);
-        Assert.Contains($" edgeguard journal {verb} …", error, StringComparison.Ordinal);
+        // The program by its path (not on a gateway's PATH), then the arguments as they were given.
+        Assert.Contains($"{GatewayFilesUser.ShellQuote(Environment.ProcessPath!)} ", error, StringComparison.Ordinal);
+        Assert.Contains($" journal {verb} --db {GatewayFilesUser.ShellQuote(Db)}{Environment.NewLine}", error, StringComparison.Ordinal);
         Assert.False(File.Exists(Db + "-wal"));
         Assert.False(File.Exists(Db + "-shm"));
     }

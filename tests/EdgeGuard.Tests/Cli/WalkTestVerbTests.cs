@@ -224,7 +224,8 @@ public sealed partial class WalkTestVerbTests : IDisposable
         Assert.Equal(ExitCodes.Failure, await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience));
         Assert.Contains($"cannot walk-test: {state} belongs to ", Screen);
         Assert.Contains("Run as the gateway's user: sudo -u ", Screen);
-        Assert.Contains(" edgeguard walktest …", Screen);
+        Assert.Contains($"{GatewayFilesUser.ShellQuote(Environment.ProcessPath!)} ", Screen, StringComparison.Ordinal);
+        Assert.Contains($" walktest --simulate --config {GatewayFilesUser.ShellQuote(config)}", Screen, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(state));
         Assert.False(File.Exists(Socket));
         Assert.DoesNotContain("GATEWAY STOPPED", Screen); // it never took the gateway's lock
