@@ -49,6 +49,14 @@ public static class EdgeGuardCli
                 return ExitCodes.InvalidConfig;
             }
 
+            // A few stats: files left by a tool run as root keep the gateway from starting,
+            // whatever the config says.
+            var directory = loaded.Value.Config.StateDirectoryPath;
+            if (GatewayFilesUser.LeftoverWarning(directory, Path.Combine(directory, Journal.JournalDatabase.FileName)) is { } leftovers)
+            {
+                result.InvocationConfiguration.Error.WriteLine($"warning: {leftovers}");
+            }
+
             var site = loaded.Value.Config.Site;
             result.InvocationConfiguration.Output.WriteLine($"Configuration is valid: site {site.SiteId}, gateway {site.GatewayId}, {site.Points.Count} points, {site.Outputs.Count} outputs, {site.Zones.Count} zones.");
             return ExitCodes.Ok;

@@ -1,5 +1,7 @@
 using System.Globalization;
 using EdgeGuard.Configuration;
+using EdgeGuard.Hosting;
+using EdgeGuard.Journal;
 
 namespace EdgeGuard.Cli;
 
@@ -13,9 +15,14 @@ namespace EdgeGuard.Cli;
 /// restarts it until its start limit reboots the gateway, and the outputs stay undriven.
 /// </summary>
 /// <remarks>
-/// Only the owner of what already exists decides, never an existing <c>-wal</c>/<c>-shm</c>: the
-/// tool creates files only where none are, and what it creates belongs to its effective user, so
-/// the gateway's user running it leaves every file the gateway's, whoever owns a leftover.
+/// Only the owner of what already exists decides, never the owner of an existing
+/// <c>-wal</c>/<c>-shm</c>: the tool creates files only where none are, and what it creates
+/// belongs to its effective user, so the gateway's user running it leaves every file the
+/// gateway's, whoever owns a leftover. A journal tool beside an existing <c>-wal</c> and
+/// <c>-shm</c> (a running gateway) creates nothing, so anyone may run it then. Leftovers owned by
+/// another user (a run as root before releases refused it) are not a refusal but a warning
+/// (<see cref="LeftoverWarning(string, string)"/>): the tool would not make them worse, and the
+/// warning says how to fix them.
 /// SQLite run as root happens to hand a new <c>-wal</c>/<c>-shm</c> to the database's owner, but
 /// not the lock files, and not when another non-root user can write the directory.
 /// </remarks>
@@ -72,6 +79,77 @@ internal static class GatewayFilesUser
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// <see cref="Refusal(IReadOnlyList{string}, string[])"/> for a journal tool's read-only open
+    /// of <paramref name="db"/>: null also when its <c>-wal</c> and <c>-shm</c> are there (the
+    /// gateway runs, or did not stop cleanly), as the open then creates nothing.
+    /// </summary>
+    /// <param name="arguments">The arguments as given after the program.</param>
+    /// <param name="db">The journal's full path.</param>
+    public static string? JournalRefusal(IReadOnlyList<string> arguments, string db)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var effective = EffectiveUserForTests.Value ?? LinuxFile.EffectiveUser;
+        return JournalRefusal([.. Program(), .. arguments], db, effective, OwnerOf, UserName);
+    }
+
+    /// <summary>The journal tools' decision, given how owners and names are looked up.</summary>
+    /// <param name="invocation">The program and its arguments, as run.</param>
+    /// <param name="db">The journal's full path.</param>
+    /// <param name="effectiveUser">The uid this process acts as.</param>
+    /// <param name="ownerOf">The owner's uid of a path, or null when nothing is there.</param>
+    /// <param name="nameOf">A uid's user name, or null when it has none.</param>
+    internal static string? JournalRefusal(
+        IReadOnlyList<string> invocation, string db, uint effectiveUser, Func<string, uint?> ownerOf, Func<uint, string?> nameOf) =>
+        // Whoever owns them: a leftover foreign pair is reported by LeftoverWarning, and opening
+        // beside it makes nothing worse.
+        ownerOf(db + "-wal") is not null && ownerOf(db + "-shm") is not null
+            ? null
+            : Refusal(invocation, [db], effectiveUser, ownerOf, nameOf);
+
+    /// <summary>
+    /// Null unless files the gateway must write (its lock and pid files, the journal's
+    /// <c>-wal</c> and <c>-shm</c>) belong to another user than the journal (or, without one, the
+    /// state directory): left by a tool run as root before releases refused it, they keep the
+    /// gateway from starting. Else a warning naming them and the <c>chown</c> that fixes it.
+    /// </summary>
+    /// <param name="directory">The state directory.</param>
+    /// <param name="db">The journal's full path (in <paramref name="directory"/>).</param>
+    public static string? LeftoverWarning(string directory, string db) =>
+        OperatingSystem.IsLinux() ? LeftoverWarning(directory, db, OwnerOf, UserName) : null;
+
+    /// <summary>The warning, given how owners and names are looked up (a test's choice).</summary>
+    /// <param name="directory">The state directory.</param>
+    /// <param name="db">The journal's full path.</param>
+    /// <param name="ownerOf">The owner's uid of a path, or null when nothing is there.</param>
+    /// <param name="nameOf">A uid's user name, or null when it has none.</param>
+    internal static string? LeftoverWarning(string directory, string db, Func<string, uint?> ownerOf, Func<uint, string?> nameOf)
+    {
+        if ((ownerOf(db) ?? ownerOf(directory)) is not { } gateway)
+        {
+            return null;
+        }
+
+        string[] written =
+            [Path.Combine(directory, GatewayLock.FileName), Path.Combine(directory, GatewayLock.PidFileName), db + "-wal", db + "-shm"];
+        var foreign = written.Select(path => (Path: path, Owner: ownerOf(path))).Where(f => f.Owner is { } o && o != gateway).ToList();
+        if (foreign.Count == 0)
+        {
+            return null;
+        }
+
+        var gatewayName = nameOf(gateway);
+        var chownUser = gatewayName ?? gateway.ToString(CultureInfo.InvariantCulture);
+        var files = string.Join("; ", foreign.Select(f => $"{f.Path} belongs to {Describe(nameOf(f.Owner!.Value), f.Owner.Value)}"));
+        return $"{files}, not to {Describe(gatewayName, gateway)}, who owns {(ownerOf(db) is null ? directory : db)}: "
+            + "left by a tool run as another user, they keep the gateway from starting (it cannot write them). "
+            + $"Fix: sudo chown {chownUser}: {string.Join(' ', foreign.Select(f => ShellQuote(f.Path)))}";
     }
 
     /// <summary>

@@ -156,8 +156,14 @@ internal static class JournalVerbs
             db = Path.Combine(loaded.Config.StateDirectory, JournalDatabase.FileName);
         }
 
+        var full = Path.GetFullPath(db);
+        if (GatewayFilesUser.LeftoverWarning(Path.GetDirectoryName(full)!, full) is { } leftovers)
+        {
+            await error.WriteLineAsync($"edgeguard journal: warning: {leftovers}").ConfigureAwait(false);
+        }
+
         // Before the open: a read-only open still creates the -wal and -shm a clean stop deleted.
-        if (GatewayFilesUser.Refusal([.. result.Tokens.Select(t => t.Value)], Path.GetFullPath(db)) is { } refusal)
+        if (GatewayFilesUser.JournalRefusal([.. result.Tokens.Select(t => t.Value)], full) is { } refusal)
         {
             await error.WriteLineAsync($"edgeguard journal: {refusal}").ConfigureAwait(false);
             return ExitCodes.Failure;

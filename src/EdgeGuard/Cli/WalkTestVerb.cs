@@ -88,6 +88,12 @@ internal static class WalkTestVerb
         }
 
         var config = loaded.Config;
+        var directory = config.StateDirectoryPath;
+        if (GatewayFilesUser.LeftoverWarning(directory, Path.Combine(directory, JournalDatabase.FileName)) is { } leftovers)
+        {
+            await error.WriteLineAsync($"edgeguard: warning: {leftovers}").ConfigureAwait(false);
+        }
+
         // Before any hardware is touched: the gateway must not be running on it, and the persisted safety state
         // must be known (a site left in lockdown stays locked), or the walk test does not start.
         GatewayLock? gatewayLock = null;

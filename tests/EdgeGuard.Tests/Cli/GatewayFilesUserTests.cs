@@ -73,4 +73,61 @@ public sealed class GatewayFilesUserTests
             "sudo -u edgeguard /opt/edgeguard/current/edgeguard journal export --db '/media/my card/it'\\''s.db' --from 7",
             refusal, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Root_reads_a_journal_whose_wal_and_shm_are_there_but_not_one_it_would_create_them_beside()
+    {
+        var running = new Dictionary<string, uint>(Owners)
+        {
+            ["/var/lib/edgeguard/edgeguard.db-wal"] = Service,
+            ["/var/lib/edgeguard/edgeguard.db-shm"] = Service,
+        };
+        var onlyWal = new Dictionary<string, uint>(Owners) { ["/var/lib/edgeguard/edgeguard.db-wal"] = Service };
+
+        Assert.Null(JournalDecide(running, Root));
+        Assert.Contains("belongs to edgeguard (uid 998), but this runs as root", JournalDecide(onlyWal, Root), StringComparison.Ordinal);
+        Assert.Contains("belongs to edgeguard (uid 998), but this runs as root", JournalDecide(Owners, Root), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Lock_and_journal_files_left_by_root_are_named_with_the_chown_that_fixes_them()
+    {
+        var owners = new Dictionary<string, uint>(Owners)
+        {
+            ["/var/lib/edgeguard/edgeguard.lock"] = Root,
+            ["/var/lib/edgeguard/edgeguard.pid"] = Service,
+            ["/var/lib/edgeguard/edgeguard.db-wal"] = Root,
+            ["/var/lib/edgeguard/edgeguard.db-shm"] = Root,
+        };
+
+        var warning = GatewayFilesUser.LeftoverWarning(
+            "/var/lib/edgeguard", "/var/lib/edgeguard/edgeguard.db", p => owners.TryGetValue(p, out var o) ? o : null, Name);
+
+        Assert.Equal(
+            "/var/lib/edgeguard/edgeguard.lock belongs to root (uid 0); /var/lib/edgeguard/edgeguard.db-wal belongs to root (uid 0); "
+            + "/var/lib/edgeguard/edgeguard.db-shm belongs to root (uid 0), not to edgeguard (uid 998), who owns "
+            + "/var/lib/edgeguard/edgeguard.db: left by a tool run as another user, they keep the gateway from starting "
+            + "(it cannot write them). Fix: sudo chown edgeguard: /var/lib/edgeguard/edgeguard.lock "
+            + "/var/lib/edgeguard/edgeguard.db-wal /var/lib/edgeguard/edgeguard.db-shm",
+            warning);
+    }
+
+    [Fact]
+    public void No_leftover_warning_when_the_gateways_user_owns_them_all_or_none_is_there()
+    {
+        var owners = new Dictionary<string, uint>(Owners)
+        {
+            ["/var/lib/edgeguard/edgeguard.lock"] = Service,
+            ["/var/lib/edgeguard/edgeguard.db-wal"] = Service,
+        };
+
+        Assert.Null(GatewayFilesUser.LeftoverWarning(
+            "/var/lib/edgeguard", "/var/lib/edgeguard/edgeguard.db", p => owners.TryGetValue(p, out var o) ? o : null, Name));
+        Assert.Null(GatewayFilesUser.LeftoverWarning(
+            "/var/lib/edgeguard", "/var/lib/edgeguard/edgeguard.db", p => Owners.TryGetValue(p, out var o) ? o : null, Name));
+    }
+
+    private static string? JournalDecide(Dictionary<string, uint> owners, uint effective) =>
+        GatewayFilesUser.JournalRefusal(
+            Invocation, "/var/lib/edgeguard/edgeguard.db", effective, p => owners.TryGetValue(p, out var o) ? o : null, Name);
 }

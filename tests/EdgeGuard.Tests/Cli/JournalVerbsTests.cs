@@ -165,6 +165,21 @@ public sealed class JournalVerbsTests : IDisposable
     }
 
     [Fact]
+    public async Task Another_user_reads_the_journal_of_a_running_gateway_as_its_wal_and_shm_are_there()
+    {
+        // The gateway runs: its -wal and -shm are there, so a read-only open creates nothing.
+        await Journal(3);
+        using var running = JournalDatabase.Open(Db);
+        Assert.True(File.Exists(Db + "-wal") && File.Exists(Db + "-shm"), "the running journal has no -wal and -shm");
+        GatewayFilesUser.EffectiveUserForTests.Value = GatewayFilesUser.OwnerOf(Db)!.Value + 1;
+
+        var (code, _, error) = await Run("journal", "verify", "--db", Db);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.DoesNotContain("belongs to", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_owner_of_the_journal_reads_it_without_sudo()
     {
         // The simulator and an office copy: the file is the user's own, so nothing is refused.
