@@ -75,7 +75,7 @@ internal static class GatewayFilesUser
             // (/opt/edgeguard/current/edgeguard), and sudo's secure_path would not find it anyway.
             return $"{path} belongs to {Describe(ownerName, owner)}, but this runs as {Describe(nameOf(effectiveUser), effectiveUser)}: "
                 + "a file it created there (the journal's -wal and -shm, the gateway lock) could not be written by the gateway, "
-                + $"which would then not start. Run as the gateway's user: sudo -u {sudoUser} {string.Join(' ', invocation.Select(ShellQuote))}";
+                + $"which would then not start. Run as the gateway's user: {Sudo(sudoUser, invocation)}";
         }
 
         return null;
@@ -151,6 +151,17 @@ internal static class GatewayFilesUser
             + "left by a tool run as another user, they keep the gateway from starting (it cannot write them). "
             + $"Fix: sudo chown {chownUser}: {string.Join(' ', foreign.Select(f => ShellQuote(f.Path)))}";
     }
+
+    /// <summary>
+    /// The command that runs this program again with <paramref name="arguments"/> as
+    /// <paramref name="user"/>: the program by its path, every word quoted for a shell.
+    /// </summary>
+    /// <param name="user">The user for <c>sudo -u</c>, as sudo takes it.</param>
+    /// <param name="arguments">The arguments as given after the program.</param>
+    internal static string RunAgainAs(string user, IReadOnlyList<string> arguments) => Sudo(user, [.. Program(), .. arguments]);
+
+    private static string Sudo(string user, IReadOnlyList<string> invocation) =>
+        $"sudo -u {user} {string.Join(' ', invocation.Select(ShellQuote))}";
 
     /// <summary>
     /// How this process was started, without its arguments: the apphost's path on a gateway;

@@ -101,7 +101,7 @@ internal static class WalkTestVerb
         try
         {
             gatewayLock = TakeGatewayLock(config, arguments);
-            safety = PersistedSafetyState(config.StateDirectoryPath);
+            safety = PersistedSafetyState(config.StateDirectoryPath, arguments);
         }
         catch (Exception ex) when (ex is WalkTestRefusedException or JournalException)
         {
@@ -231,7 +231,7 @@ internal static class WalkTestVerb
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new WalkTestRefusedException(
-                $"cannot take the gateway lock {Path.Combine(directory, GatewayLock.FileName)} ({ex.Message}), so a running gateway cannot be ruled out; run as the gateway's user (sudo -u edgeguard edgeguard walktest …)", ex);
+                $"cannot take the gateway lock {Path.Combine(directory, GatewayLock.FileName)} ({ex.Message}), so a running gateway cannot be ruled out; run as the gateway's user ({GatewayFilesUser.RunAgainAs("edgeguard", arguments)})", ex);
         }
     }
 
@@ -239,7 +239,7 @@ internal static class WalkTestVerb
     /// The persisted safety state, read-only. A missing database is a first boot only when the state directory
     /// could be listed; when it cannot ("can't tell"), the walk test refuses rather than guess the site is normal.
     /// </summary>
-    private static SafetyState PersistedSafetyState(string directory)
+    private static SafetyState PersistedSafetyState(string directory, IReadOnlyList<string> arguments)
     {
         bool exists;
         try
@@ -249,7 +249,7 @@ internal static class WalkTestVerb
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new WalkTestRefusedException(
-                $"the state directory {directory} cannot be read ({ex.Message}): whether the site was left in lockdown cannot be checked; run as the gateway's user (sudo -u edgeguard edgeguard walktest …)", ex);
+                $"the state directory {directory} cannot be read ({ex.Message}): whether the site was left in lockdown cannot be checked; run as the gateway's user ({GatewayFilesUser.RunAgainAs("edgeguard", arguments)})", ex);
         }
 
         if (!exists)

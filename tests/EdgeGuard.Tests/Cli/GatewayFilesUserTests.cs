@@ -130,4 +130,13 @@ public sealed class GatewayFilesUserTests
     private static string? JournalDecide(Dictionary<string, uint> owners, uint effective) =>
         GatewayFilesUser.JournalRefusal(
             Invocation, "/var/lib/edgeguard/edgeguard.db", effective, p => owners.TryGetValue(p, out var o) ? o : null, Name);
+
+    [Fact]
+    public void Run_again_as_the_gateways_user_names_this_program_by_its_path_and_keeps_the_arguments()
+    {
+        var command = GatewayFilesUser.RunAgainAs("edgeguard", ["walktest", "--config", "/etc/edge guard/a.json"]);
+
+        Assert.StartsWith($"sudo -u edgeguard {GatewayFilesUser.ShellQuote(Environment.ProcessPath!)} ", command, StringComparison.Ordinal);
+        Assert.EndsWith(" walktest --config '/etc/edge guard/a.json'", command, StringComparison.Ordinal);
+    }
 }
