@@ -14,7 +14,7 @@ namespace EdgeGuard.Mqtt.Tests;
 /// <summary>
 /// The office's <c>resend</c>: journaled events sent again in seq order, flagged with the
 /// command's id, below the live stream, never moving the cursor; every bad range rejected naming
-/// the problem; a resend the office heard clears <c>state/delivery</c>'s unheard range.
+/// the problem; <c>state/delivery</c>'s unheard range trimmed only by the office's <c>heard</c>.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class ResendTests(ITestOutputHelper output)
@@ -221,7 +221,7 @@ public sealed class ResendTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_resend_the_office_hears_clears_the_unheard_range_and_one_no_one_hears_does_not()
+    public async Task A_resend_a_watcher_hears_leaves_the_unheard_range_and_only_the_offices_heard_command_trims_it()
     {
         await using var broker = await MosquittoBroker.StartAsync();
         await using var state = await TestSubscriber.ConnectAsync(broker.Port, DeliveryState, "office-state", persistent: false);
@@ -232,21 +232,47 @@ public sealed class ResendTests(ITestOutputHelper output)
         await harness.StartAndCatchUpAsync();
         await Eventually.TrueAsync(() => harness.Publisher.Unheard is { FromSeq: 1, ThroughSeq: 20 }, Patience, "unheard 1..20");
 
-        // Still no one subscribes to the events: the resent ones are unheard too, nothing clears.
+        // A technician's watcher subscribes, the office does not: the broker answers Success for
+        // every resent event, which proves only that someone listens. The range stays.
+        await using var watcher = await TestSubscriber.ConnectAsync(broker.Port, Events, "watcher", persistent: false);
         Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
-        await Eventually.TrueAsync(() => harness.Publisher.ResendsDone == 1, Patience, "the first resend done");
+        await Eventually.TrueAsync(() => harness.Publisher.ResendsDone == 1, Patience, "the resend done");
+        Assert.Equal(20, watcher.On(Events).Count(r => Resend(r) == ResendId));
+        await Task.Delay(options.StateCheckInterval * 3);
         Assert.Equal(1, harness.Publisher.Unheard!.Value.FromSeq);
+        Assert.Equal(20, harness.Publisher.Unheard!.Value.ThroughSeq);
+        Assert.Equal(1, LastUnheardFrom(state));
 
-        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office", persistent: false);
-        Assert.Null(harness.Publisher.StartResend("6e1d4c9f-3a2b-4d8e-8f7c-9b2a1d3e5f70", 1, 12));
-        await Eventually.TrueAsync(() => harness.Publisher.ResendsDone == 2, Patience, "the second resend done");
+        // The office confirms it has every event through 12: the range starts after it.
+        var journal = new RecordingCommandJournal();
+        var executor = new ResendCommandExecutor(harness.Publisher, journal, new CountingExecutor(), TimeProvider.System);
+        var trimmed = await executor.ExecuteAsync(Heard(12), CancellationToken.None);
+        Assert.True(trimmed.Done, trimmed.Detail);
+        Assert.Equal("the office has every event through seq 12: unheard now seqs 13 to 20", trimmed.Detail);
+        Assert.IsType<CommandDone>(Assert.Single(journal.Events));
         Assert.Equal(13, harness.Publisher.Unheard!.Value.FromSeq);
         await Eventually.TrueAsync(() => LastUnheardFrom(state) == 13, Patience, "state/delivery from 13");
 
-        Assert.Null(harness.Publisher.StartResend("7f2e5d0a-4b3c-4e9f-9a8d-0c3b2e4f6a81", 13, 20));
-        await Eventually.TrueAsync(() => harness.Publisher.Unheard is null, Patience, "the range cleared");
+        // A confirmation below the range's first seq changes nothing.
+        var below = await executor.ExecuteAsync(Heard(5), CancellationToken.None);
+        Assert.True(below.Done, below.Detail);
+        Assert.Equal("the office has every event through seq 5: unheard still seqs 13 to 20", below.Detail);
+        Assert.Equal((13L, 20L), (harness.Publisher.Unheard!.Value.FromSeq, harness.Publisher.Unheard!.Value.ThroughSeq));
+
+        var cleared = await executor.ExecuteAsync(Heard(20), CancellationToken.None);
+        Assert.Equal("the office has every event through seq 20: nothing unheard", cleared.Detail);
+        Assert.Null(harness.Publisher.Unheard);
         await Eventually.TrueAsync(() => LastStatus(state) == "ok", Patience, "state/delivery ok");
-        Assert.Equal(20, office.On(Events).Count(r => Resend(r) is not null));
+    }
+
+    [Fact]
+    public void Heard_takes_one_integer_seq_and_any_role_may_send_it()
+    {
+        Assert.Equal(CommandType.Heard, CommandTypes.FromWire("heard"));
+        Assert.Equal(["through"], CommandTypes.Arguments(CommandType.Heard).Select(a => a.Name));
+        Assert.Equal("args.through: must be from 1 to 9223372036854775807", CommandTypes.CheckArguments(CommandType.Heard, new JsonObjectItem(
+            ImmutableSortedDictionary<string, JsonItem>.Empty.Add("through", new JsonIntegerItem(0)))));
+        Assert.All(Enum.GetValues<OperatorRole>(), role => Assert.True(RolePermissions.Allows(role, CommandType.Heard), role.ToString()));
     }
 
     [Fact]
@@ -293,6 +319,14 @@ public sealed class ResendTests(ITestOutputHelper output)
         new CommandEnvelope(
             ResendId, CommandType.Resend, "site-1", "gw-1", "officer.jones", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1),
             Args(from, to), ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])),
+        OperatorRole.Guard);
+
+    private static VerifiedCommand Heard(long through) => new(
+        Resend(1, 1).Command with
+        {
+            Type = CommandType.Heard,
+            Args = new JsonObjectItem(ImmutableSortedDictionary<string, JsonItem>.Empty.Add("through", new JsonIntegerItem(through))),
+        },
         OperatorRole.Guard);
 
     private static JsonObjectItem Args(long from, long to) => new(

@@ -9,7 +9,7 @@ namespace EdgeGuard.Mqtt.Tests;
 /// <summary>
 /// Events the broker acknowledged with NoMatchingSubscribers (16) reached no one: the retained
 /// <c>state/delivery</c> names the first and the last of them until the office has them again
-/// (a resend heard by a subscriber), with one message per change, not one per event, and beside a
+/// (the office's <c>heard</c> confirmation), with one message per change, not one per event, and beside a
 /// refusal rather than in its place.
 /// </summary>
 [Collection(BrokerCollection.Name)]
@@ -21,7 +21,7 @@ public sealed class UnheardStateTests(ITestOutputHelper output)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task Unheard_events_show_as_one_range_that_a_heard_event_keeps_and_only_their_resend_clears()
+    public async Task Unheard_events_show_as_one_range_that_a_heard_event_keeps_and_only_the_offices_confirmation_clears()
     {
         await using var broker = await MosquittoBroker.StartAsync();
         // The office watches state/delivery but its events subscription is gone (an expired session).
@@ -63,12 +63,12 @@ public sealed class UnheardStateTests(ITestOutputHelper output)
         Assert.Equal(shown, office.On(DeliveryState).Count);
         Assert.Equal(new Contract.UnheardSeqs(1, 202, harness.Publisher.Unheard!.Value.Since), harness.Publisher.Unheard);
 
-        // The office has 1..100 again: the range starts after them. A resend in the middle
-        // (150..160) leaves it: 101 is still missing.
-        Assert.True(harness.Publisher.MarkHeard(1, 100));
+        // The office confirms it has 1..100 (the heard command): the range starts after them. A
+        // confirmation below the range's first seq changes nothing.
+        Assert.True(harness.Publisher.MarkHeard(100));
         await Eventually.TrueAsync(() => Last(office).GetProperty("unheard").GetProperty("fromSeq").GetInt64() == 101, Patience, "the range from 101");
-        Assert.False(harness.Publisher.MarkHeard(150, 160));
-        Assert.True(harness.Publisher.MarkHeard(101, 202));
+        Assert.False(harness.Publisher.MarkHeard(50));
+        Assert.True(harness.Publisher.MarkHeard(202));
         await Eventually.TrueAsync(() => Status(Last(office)) == "ok", Patience, "state/delivery ok");
         Assert.Equal(JsonValueKind.Null, Last(office).GetProperty("unheard").ValueKind);
         Assert.Null(harness.Publisher.Unheard);

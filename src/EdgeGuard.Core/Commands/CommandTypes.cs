@@ -18,6 +18,7 @@ public enum CommandType
     SetThreatLevel,
     Rebirth,
     Resend,
+    Heard,
 }
 
 /// <summary>The kind of value an argument holds; each has exactly one accepted JSON form.</summary>
@@ -61,6 +62,7 @@ public static partial class CommandTypes
         (CommandType.SetThreatLevel, "set-threat-level",  [new("level", ArgumentKind.Integer, Required: true, Min: 1, Max: 100)]),
         (CommandType.Rebirth,        "rebirth",           []),
         (CommandType.Resend,         "resend",            [new("from", ArgumentKind.Integer, Required: true, Min: 1), new("to", ArgumentKind.Integer, Required: true, Min: 1)]),
+        (CommandType.Heard,          "heard",             [new("through", ArgumentKind.Integer, Required: true, Min: 1)]),
     ];
 
     private static readonly FrozenDictionary<string, CommandType> ByWire =

@@ -121,6 +121,9 @@ public static class RolePermissions
         // Like rebirth: it republishes what every office client may read anyway and changes
         // nothing on site; whoever watches the console sees the gap first and must fill it.
         (CommandType.Resend,         [G, S, T   ]),
+        // Whoever may ask for the missed events may say the office has them: it only takes the
+        // gateway's retained reminder down, and the journal keeps every event either way.
+        (CommandType.Heard,          [G, S, T   ]),
     ];
 
     private static readonly FrozenDictionary<CommandType, OperatorRole[]> ByType = Table.ToFrozenDictionary(r => r.Type, r => r.Roles);

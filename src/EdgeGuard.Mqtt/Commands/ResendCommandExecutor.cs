@@ -11,7 +11,9 @@ namespace EdgeGuard.Mqtt.Commands;
 /// the controller's commands, the outcome is journaled (<c>command.done</c> or
 /// <c>command.refused</c>) before it is answered. <c>done</c> means the resend has started, below
 /// the live stream: the office sees it end with the event at <c>to</c> carrying its id (or at the
-/// last seq the range holds); a broken link ends it early, not resumed.
+/// last seq the range holds); a broken link ends it early, not resumed. It also carries out
+/// <c>heard</c>: the office's word that it has every event through a seq, which trims
+/// <c>state/delivery</c>'s unheard range (nothing else does).
 /// </summary>
 /// <param name="publisher">The publisher whose stream carries the resent events.</param>
 /// <param name="journal">Where the outcome is journaled.</param>
@@ -29,6 +31,11 @@ public sealed class ResendCommandExecutor(OutboxPublisher publisher, ICommandJou
     {
         ArgumentNullException.ThrowIfNull(command);
         var envelope = command.Command;
+        if (envelope.Type == CommandType.Heard)
+        {
+            return await HeardAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+
         if (envelope.Type != CommandType.Resend)
         {
             return await _next.ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
@@ -46,5 +53,20 @@ public sealed class ResendCommandExecutor(OutboxPublisher publisher, ICommandJou
             : new CommandRefused(_time.GetUtcNow(), envelope.Id, envelope.Type, envelope.Operator, problem);
         await _journal.RecordAsync(outcome, cancellationToken).ConfigureAwait(false);
         return new CommandExecution(problem is null, detail);
+    }
+
+    // The office's word that it has every event through a seq: the only thing that trims the
+    // unheard range. Always done (a seq below the range, or no range, changes nothing); the
+    // detail says what state/delivery shows now.
+    private async Task<CommandExecution> HeardAsync(CommandEnvelope envelope, CancellationToken cancellationToken)
+    {
+        var through = ((JsonIntegerItem)envelope.Args.Members["through"]).Value;
+        var changed = _publisher.MarkHeard(through);
+        var left = _publisher.Unheard is { } range
+            ? string.Create(CultureInfo.InvariantCulture, $"unheard {(changed ? "now" : "still")} seqs {range.FromSeq} to {range.ThroughSeq}")
+            : "nothing unheard";
+        var detail = string.Create(CultureInfo.InvariantCulture, $"the office has every event through seq {through}: {left}");
+        await _journal.RecordAsync(new CommandDone(_time.GetUtcNow(), envelope.Id, envelope.Type, envelope.Operator, detail), cancellationToken).ConfigureAwait(false);
+        return new CommandExecution(true, detail);
     }
 }

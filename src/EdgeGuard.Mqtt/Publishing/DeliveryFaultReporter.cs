@@ -80,7 +80,7 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
 
     /// <summary>
     /// Changes each time the unheard range opens, is trimmed or clears (not when it only grows):
-    /// read for every acknowledged event, so a session notices a resend without a lock per event.
+    /// read for every acknowledged event, so a session notices a heard without a lock per event.
     /// </summary>
     public long UnheardVersion => Volatile.Read(ref _unheardVersion);
 
@@ -107,17 +107,17 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
     }
 
     /// <summary>
-    /// The office was sent <paramref name="fromSeq"/> through <paramref name="throughSeq"/> again and
-    /// the broker had a subscriber for them: the part of the unheard range they cover is no longer
-    /// missing. Only a resend that starts at or before the range's first seq trims it (from the
-    /// front); one in its middle leaves it as it is, since the first unheard seq is still missing.
+    /// The office confirmed (its signed <c>heard</c> command) that it has every event through
+    /// <paramref name="throughSeq"/>: the unheard range loses the seqs up to it, and clears once
+    /// nothing is left. A seq below the range's first changes nothing. Nothing else trims it: a
+    /// PUBACK Success proves only that someone subscribes, not that the office has the events.
     /// True when the range changed (trimmed or cleared).
     /// </summary>
-    public bool Heard(long fromSeq, long throughSeq)
+    public bool Heard(long throughSeq)
     {
         lock (_gate)
         {
-            if (_unheard is not { } open || fromSeq > open.FromSeq || throughSeq < open.FromSeq)
+            if (_unheard is not { } open || throughSeq < open.FromSeq)
             {
                 return false;
             }

@@ -18,8 +18,9 @@ namespace EdgeGuard.Mqtt.Publishing;
 // event abandons the window, and the resend's events in it are sent again after it.
 //
 // A resend is not resumed: a session that ends (link lost, stop) with one unfinished ends it and
-// logs how far it got. The prefix the broker delivered to a subscriber (PUBACK Success, not 16)
-// is what the office has again: it trims the unheard range (DeliveryFaultReporter.Heard).
+// logs how far it got. It never trims the unheard range: a PUBACK Success proves only that some
+// client subscribes (a technician's watcher), not that the office has the events; only the
+// office's own heard command does (DeliveryFaultReporter.Heard).
 internal sealed partial class DeliverySession
 {
     private readonly ResendSlot _resends;
@@ -99,7 +100,7 @@ internal sealed partial class DeliverySession
         return true;
     }
 
-    /// <summary>A resent event's PUBACK: counted, the heard prefix extended, the resend ended after its last.</summary>
+    /// <summary>A resent event's PUBACK: counted, the resend ended after its last.</summary>
     private void OnResentSettled(InFlight entry, MqttClientPublishResult result)
     {
         if (_resending is not { } request || !string.Equals(entry.Point, request.CommandId, StringComparison.Ordinal))
@@ -117,14 +118,6 @@ internal sealed partial class DeliverySession
 
         request.Resent++;
         request.SettledThrough = seq;
-        if (request.AllHeard && result.ReasonCode == MqttClientPublishReasonCode.Success)
-        {
-            request.HeardThrough = seq;
-        }
-        else
-        {
-            request.AllHeard = false; // no subscriber: the office did not get this one either
-        }
 
         if (request.SentThrough >= request.To && request.InFlight == 0)
         {
@@ -153,26 +146,15 @@ internal sealed partial class DeliverySession
         }
     }
 
-    // Ends the resend: done (problem null) or cut short. What the office has again leaves the
-    // unheard range; state/delivery follows at the next pass if that changed it.
+    // Ends the resend: done (problem null) or cut short.
     private void EndResend(ResendRequest request, string? problem)
     {
-        if (request.AllHeard && problem is null)
-        {
-            request.HeardThrough = request.To; // seqs of the range the journal skipped included
-        }
-
-        if (request.HeardThrough >= request.From && _faults.Heard(request.From, request.HeardThrough))
-        {
-            DeliveryStateChanged();
-        }
-
         _resending = null;
         _resends.End(request);
         _stats.ResendEnded(problem is null);
         if (problem is null)
         {
-            LogResendDone(request.ToString(), request.Resent, request.HeardThrough);
+            LogResendDone(request.ToString(), request.Resent);
         }
         else
         {
@@ -180,8 +162,8 @@ internal sealed partial class DeliverySession
         }
     }
 
-    [LoggerMessage(EventId = 350, Level = LogLevel.Information, Message = "{Resend} done: {Resent} events sent again; heard by a subscriber through seq {HeardThrough}")]
-    private partial void LogResendDone(string resend, long resent, long heardThrough);
+    [LoggerMessage(EventId = 350, Level = LogLevel.Information, Message = "{Resend} done: {Resent} events sent again")]
+    private partial void LogResendDone(string resend, long resent);
 
     [LoggerMessage(EventId = 351, Level = LogLevel.Warning, Message = "{Resend} ended after seq {SettledThrough}: {Problem}")]
     private partial void LogResendEnded(string resend, long settledThrough, string problem);

@@ -12,8 +12,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 // (OutboxPublisher.UnheardEvents).
 //
 // The office learns of it from the retained state/delivery: `unheard` names the first and the
-// last such seq (and since when) until the office has them again (DeliveryFaultReporter.Heard,
-// a resend the broker had a subscriber for). A later event that is heard does not clear it: a
+// last such seq (and since when) until the office says it has them again (its heard command,
+// DeliveryFaultReporter.Heard). Neither a later event that is heard nor a resend clears it: a
 // subscriber proves only that someone listens (a technician's watcher, another console), not that
 // the office has what it missed, and clearing it would erase the one retained record of the loss
 // before anyone acted on it. The range is the publisher's, so it outlives a reconnect.
@@ -61,7 +61,7 @@ internal sealed partial class DeliverySession
 
     /// <summary>
     /// From the idle state check: state/delivery is due when the range it shows is not the current
-    /// one (its end moved on, or a resend trimmed it while events streamed). True when it made it due.
+    /// one (its end moved on, or the office's heard trimmed it while events streamed). True when it made it due.
     /// </summary>
     private bool CheckUnheardShown()
     {

@@ -344,7 +344,7 @@ internal sealed partial class DeliverySession
         CursorBehind();
         _stats.Acknowledged(record.Seq);
         NoteIfUnheard(entry);
-        UnheardChanged(); // opened here, or trimmed by a resend on another thread
+        UnheardChanged(); // opened here, or trimmed by the office's heard on another thread
         _refusals = 0;
         _retryingRefused = false;
         _faults.Delivered(record.Seq);

@@ -23,11 +23,11 @@ public sealed partial class OutboxPublisher
     public UnheardSeqs? Unheard => _faults.Unheard;
 
     /// <summary>
-    /// The office was sent <paramref name="fromSeq"/> through <paramref name="throughSeq"/> again and
-    /// the broker had a subscriber for each: the unheard range loses the part they cover from its
-    /// start, and clears once nothing is left. <c>state/delivery</c> follows within one
-    /// <see cref="MqttPublisherOptions.StateCheckInterval"/> while idle, or with the next event.
+    /// The office confirmed (the <c>heard</c> command) that it has every event through
+    /// <paramref name="throughSeq"/>: the unheard range loses the seqs up to it, and clears once
+    /// nothing is left; below its first seq nothing changes. <c>state/delivery</c> follows within
+    /// one <see cref="MqttPublisherOptions.StateCheckInterval"/>, or with the next event.
     /// </summary>
     /// <returns>True when the range changed.</returns>
-    public bool MarkHeard(long fromSeq, long throughSeq) => _faults.Heard(fromSeq, throughSeq);
+    public bool MarkHeard(long throughSeq) => _faults.Heard(throughSeq);
 }

@@ -23,20 +23,11 @@ internal sealed class ResendRequest(string commandId, long from, long to)
     /// <summary>Highest seq settled so far, in order; the pump's only.</summary>
     public long SettledThrough { get; set; } = from - 1;
 
-    /// <summary>
-    /// End of the prefix from <see cref="From"/> every event of which the broker delivered to a
-    /// subscriber (PUBACK Success); From − 1 when none. The pump's only.
-    /// </summary>
-    public long HeardThrough { get; set; } = from - 1;
-
     /// <summary>Events sent and acknowledged (any success code).</summary>
     public long Resent { get; set; }
 
     /// <summary>Its publishes awaiting their PUBACK; the pump's only.</summary>
     public int InFlight { get; set; }
-
-    /// <summary>Whether every event before the current one was heard (the prefix is unbroken).</summary>
-    public bool AllHeard { get; set; } = true;
 
     /// <summary>Read-ahead from the journal, and the next index in it; the pump's only.</summary>
     public IReadOnlyList<Core.Ports.JournalRecord> Buffer { get; set; } = [];
