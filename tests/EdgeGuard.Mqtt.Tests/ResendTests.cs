@@ -134,6 +134,39 @@ public sealed class ResendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_resend_over_an_event_too_large_for_the_broker_sends_its_stub_and_goes_on()
+    {
+        // The live stream sent seq 2 as a withheld stub (149); a resend of 1..4 used to be refused
+        // at seq 2 again and end there, so no resend covering it could ever finish.
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { MessageSizeLimit = 2_000 });
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office", persistent: false);
+        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromMilliseconds(100) };
+        await using var harness = new PublisherHarness(options, output);
+        harness.State.Current = SiteStates.Of(SiteMode.Normal);
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
+        var big = harness.Outbox.Append("point.activated", "panic-1", "lobby", data: $$"""{"note":"{{new string('x', 3_000)}}"}""");
+        harness.Outbox.Append("point.restored", "door-lobby", "lobby");
+        harness.Outbox.Append("point.restored", "panic-1", "lobby");
+        await harness.StartAndCatchUpAsync();
+        await harness.Outbox.WaitForDeliveredAsync(4, Patience);
+        Assert.Equal(1, harness.Publisher.WithheldEvents);
+
+        Assert.Null(harness.Publisher.StartResend(ResendId, 1, 4));
+        await Eventually.TrueAsync(() => !harness.Publisher.IsResending, Patience, "the resend ended");
+        Assert.Equal(1, harness.Publisher.ResendsDone);
+        Assert.Equal(0, harness.Publisher.ResendsCut);
+        await Eventually.TrueAsync(() => office.On(Events).Count(r => Resend(r) == ResendId) == 4, Patience, "four resent events");
+        var resent = office.On(Events).Where(r => Resend(r) == ResendId).ToList();
+        Assert.Equal([1L, 2L, 3L, 4L], resent.Select(Seq).Order());
+        var stub = Assert.Single(resent, r => Seq(r) == 2).Json;
+        Assert.Equal(big.Id.ToString("D"), stub.GetProperty("id").GetString());
+        Assert.Contains("(149)", stub.GetProperty("withheld").GetString(), StringComparison.Ordinal);
+        Assert.True(stub.GetProperty("replayed").GetBoolean());
+        Assert.Equal("{}", stub.GetProperty("data").GetRawText());
+        Assert.All(resent.Where(r => Seq(r) != 2), r => Assert.False(r.Json.TryGetProperty("withheld", out _)));
+    }
+
+    [Fact]
     public async Task Every_bad_range_is_rejected_naming_the_problem()
     {
         await using var broker = await MosquittoBroker.StartAsync();

@@ -45,29 +45,46 @@ internal sealed partial class DeliverySession
                 break;
             }
 
-            var payload = Payloads.ResentEvent(record, _topics, request.CommandId, out var dataEmbedded);
-            if (!dataEmbedded)
-            {
-                LogDataNotAnObject(record.Seq, record.Type);
-            }
-
-            var message = new MqttApplicationMessageBuilder()
-                .WithTopic(_topics.Events)
-                .WithPayload(payload)
-                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithContentType(Payloads.JsonContentType)
-                .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-                .WithUserProperty("seq", ClientOptionsFactory.DecimalUtf8(record.Seq))
-                .Build();
-            _window.Add(new InFlight(InFlightKind.Resend, record, request.CommandId, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
+            SendResent(request, record);
             request.SentThrough = record.Seq;
-            request.InFlight++;
         }
 
         if (_resending is { } open && open.SentThrough >= open.To && open.InFlight == 0)
         {
             EndResend(open, null); // the rest of the range was a journal.gap: nothing more to send
         }
+    }
+
+    // Publishes one event of the resend: whole, or as its withheld stub when the broker refuses it
+    // for what it is (the live stream's stub for the seq, or this resend's own refusal of it).
+    private void SendResent(ResendRequest request, JournalRecord record)
+    {
+        var withheld = request.Withheld.GetValueOrDefault(record.Seq) ?? _faults.WithheldReason(record.Seq);
+        byte[] payload;
+        if (withheld is null)
+        {
+            payload = Payloads.ResentEvent(record, _topics, request.CommandId, out var dataEmbedded);
+            if (!dataEmbedded)
+            {
+                LogDataNotAnObject(record.Seq, record.Type);
+            }
+        }
+        else
+        {
+            request.Withheld[record.Seq] = withheld;
+            payload = Payloads.ResentWithheldEvent(record, _topics, request.CommandId, withheld);
+        }
+
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(_topics.Events)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType(Payloads.JsonContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+            .WithUserProperty("seq", ClientOptionsFactory.DecimalUtf8(record.Seq))
+            .Build();
+        _window.Add(new InFlight(InFlightKind.Resend, record, request.CommandId, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
+        request.InFlight++;
     }
 
     // The next journaled record of the range; false when none is left (SentThrough is then To) or
@@ -110,6 +127,17 @@ internal sealed partial class DeliverySession
 
         request.InFlight--;
         var seq = entry.Record!.Seq;
+        if (!IsSuccess(result) && RefusedForWhatItIs(result.ReasonCode) && !request.Withheld.ContainsKey(seq))
+        {
+            // It can never pass whole (the live stream withheld it too, or would): its stub goes,
+            // after the resent events already in flight, and the resend goes on. Its answer is
+            // this one's: a refusal of the stub ends the resend below.
+            request.Withheld[seq] = Describe(result);
+            LogResentWithheld(request.ToString(), seq, Describe(result));
+            SendResent(request, entry.Record);
+            return;
+        }
+
         if (!IsSuccess(result))
         {
             EndResend(request, $"the broker refused seq {seq}: {Describe(result)}");
@@ -164,6 +192,9 @@ internal sealed partial class DeliverySession
 
     [LoggerMessage(EventId = 350, Level = LogLevel.Information, Message = "{Resend} done: {Resent} events sent again")]
     private partial void LogResendDone(string resend, long resent);
+
+    [LoggerMessage(EventId = 353, Level = LogLevel.Information, Message = "{Resend}: seq {Seq} refused for what it is ({Reason}); its withheld stub sent in its place")]
+    private partial void LogResentWithheld(string resend, long seq, string reason);
 
     [LoggerMessage(EventId = 351, Level = LogLevel.Warning, Message = "{Resend} ended after seq {SettledThrough}: {Problem}")]
     private partial void LogResendEnded(string resend, long settledThrough, string problem);

@@ -29,6 +29,12 @@ internal sealed class ResendRequest(string commandId, long from, long to)
     /// <summary>Its publishes awaiting their PUBACK; the pump's only.</summary>
     public int InFlight { get; set; }
 
+    /// <summary>
+    /// Seqs of the range sent as their withheld stub, and why: refused for what they are (by the
+    /// live stream or by this resend). The pump's only.
+    /// </summary>
+    public Dictionary<long, string> Withheld { get; } = [];
+
     /// <summary>Read-ahead from the journal, and the next index in it; the pump's only.</summary>
     public IReadOnlyList<Core.Ports.JournalRecord> Buffer { get; set; } = [];
 
