@@ -305,6 +305,16 @@ public static partial class EventDataWriter
                 writer.WriteString("reason", e.Reason);
                 return (null, null, true);
 
+            case ResendEnded e:
+                writer.WriteString("resend", e.ResendId);
+                writer.WriteNumber("from", e.From);
+                writer.WriteNumber("to", e.To);
+                writer.WriteNumber("settledThrough", e.SettledThrough);
+                writer.WriteNumber("resent", e.Resent);
+                WriteStringOrNull(writer, "problem", e.Problem is null ? null : CutReason(e.Problem));
+
+                return (null, null, true);
+
             case StateDeliveryFault e:
                 writer.WriteString("topic", e.Topic);
                 writer.WriteString("reason", e.Reason);

@@ -76,6 +76,11 @@ public sealed class ResendTests(ITestOutputHelper output)
         Assert.Equal(1, harness.Publisher.ResendsDone);
         Assert.Equal(0, harness.Publisher.ResendsCut);
         Assert.Equal(1, harness.Publisher.Connects);
+
+        // Done is journaled too, so the office knows it can stop waiting.
+        var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
+        Assert.Equal((ResendId, 11L, 2_010L, 2_010L, 2_000L, (string?)null), (ended.ResendId, ended.From, ended.To, ended.SettledThrough, ended.Resent, ended.Problem));
+        Assert.Equal(Severity.Info, ended.Severity);
     }
 
     [Fact]
@@ -129,6 +134,14 @@ public sealed class ResendTests(ITestOutputHelper output)
         Assert.Equal(resent, office.On(Events).Count(r => Resend(r) == ResendId));
         Assert.True(resent < 10_000, $"{resent} resent: the link was lost too late to cut it short");
         Assert.Equal(0, harness.Publisher.ResendsDone);
+
+        // The office learns of the cut in the stream: resend.ended, journaled, with how far it got.
+        var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
+        Assert.Equal((ResendId, 1L, 10_000L), (ended.ResendId, ended.From, ended.To));
+        Assert.InRange(ended.SettledThrough, 0, 9_999);
+        Assert.Equal(ended.SettledThrough, ended.Resent);
+        Assert.StartsWith("the connection ended before it was finished", ended.Problem, StringComparison.Ordinal);
+        Assert.Equal(Severity.Warning, ended.Severity);
         Assert.Equal(10_001, harness.Outbox.DeliveredThrough);
         Assert.Null(harness.Publisher.StartResend(ResendId, 1, 5)); // the slot is free again
     }

@@ -265,6 +265,20 @@ public sealed record DeliveryFault(DateTimeOffset At, long Seq, string Reason) :
 }
 
 /// <summary>
+/// A resend the office asked for (the <c>resend</c> command <see cref="ResendId"/>, seqs
+/// <see cref="From"/> to <see cref="To"/>) ended: done (<see cref="Problem"/> null), or cut short
+/// (refused, the journal unreadable, the link lost, aged out). The command's <c>done</c> answer
+/// only says it started; this, in the stream, says when the office can stop waiting, and how far
+/// it got: every seq from <see cref="From"/> through <see cref="SettledThrough"/> was sent again
+/// and acknowledged (seqs the journal never held skipped).
+/// </summary>
+public sealed record ResendEnded(DateTimeOffset At, string ResendId, long From, long To, long SettledThrough, long Resent, string? Problem) : DomainEvent(At)
+{
+    public override string Type => "resend.ended";
+    public override Severity Severity => Problem is null ? Severity.Info : Severity.Warning;
+}
+
+/// <summary>
 /// The broker refused a retained state message (<see cref="Topic"/>, e.g. its <c>state/lockdown</c>):
 /// what the office reads there may be stale. The gateway sends it again with backoff until the
 /// broker takes it; raised once per topic until then.

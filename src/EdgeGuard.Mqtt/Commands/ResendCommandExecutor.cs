@@ -10,8 +10,8 @@ namespace EdgeGuard.Mqtt.Commands;
 /// the controller never sees it) and hands every other command to <paramref name="next"/>. Like
 /// the controller's commands, the outcome is journaled (<c>command.done</c> or
 /// <c>command.refused</c>) before it is answered. <c>done</c> means the resend has started, below
-/// the live stream: the office sees it end with the event at <c>to</c> carrying its id (or at the
-/// last seq the range holds); a broken link ends it early, not resumed. It also carries out
+/// the live stream: the office sees it end with a <c>resend.ended</c> event carrying its id,
+/// done or cut short (a broken link ends it early, not resumed). It also carries out
 /// <c>heard</c>: the office's word that it has every event through a seq, which trims
 /// <c>state/delivery</c>'s unheard range (nothing else does).
 /// </summary>

@@ -128,6 +128,9 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
         }
     }
 
+    /// <summary>Journals how a resend ended (<c>resend.ended</c>): not a fault, but the same sink.</summary>
+    public void ResendEnded(ResendEnded ended) => sink.Publish([ended]);
+
     /// <summary>Records a refusal; returns true when it opened a new episode and was reported.</summary>
     public bool Refused(long seq, string reason)
     {

@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Mqtt.Contract;
 using Microsoft.Extensions.Logging;
@@ -180,6 +181,8 @@ internal sealed partial class DeliverySession
         _resending = null;
         _resends.End(request);
         _stats.ResendEnded(problem is null);
+        // In the stream, so the office knows it can stop waiting, and how far a cut one got.
+        _faults.ResendEnded(new ResendEnded(_time.GetUtcNow(), request.CommandId, request.From, request.To, problem is null ? request.To : request.SettledThrough, request.Resent, problem));
         if (problem is null)
         {
             LogResendDone(request.ToString(), request.Resent);
