@@ -180,6 +180,33 @@ public sealed class ResendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_resend_accepted_but_not_yet_taken_when_the_link_is_lost_ends_and_never_runs_on_the_next_connection()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office", persistent: false);
+        // An idle session takes a resend at its next state check: 30 s away, so the link is lost first.
+        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromSeconds(30) };
+        await using var harness = new PublisherHarness(options, output);
+        harness.Outbox.AppendMany(20);
+        await harness.StartAndCatchUpAsync();
+        await harness.Outbox.WaitForDeliveredAsync(20, Patience);
+
+        Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
+        harness.Publisher.AbortConnection();
+        await Eventually.TrueAsync(() => harness.Publisher.Connects == 2 && harness.Publisher.IsCaughtUp, Patience, "caught up again");
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
+        await office.WaitForAsync(r => Seq(r) == 21, Patience, "live seq 21");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        Assert.False(harness.Publisher.IsResending);
+        Assert.Equal((0L, 1L), (harness.Publisher.ResendsDone, harness.Publisher.ResendsCut));
+        Assert.Equal(0, office.On(Events).Count(r => Resend(r) == ResendId)); // not resumed, not started later
+        var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
+        Assert.Equal((0L, 0L), (ended.SettledThrough, ended.Resent));
+        Assert.StartsWith("the connection ended before it was started", ended.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_bad_range_is_rejected_naming_the_problem()
     {
         await using var broker = await MosquittoBroker.StartAsync();

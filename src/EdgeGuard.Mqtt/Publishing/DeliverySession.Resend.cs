@@ -173,6 +173,13 @@ internal sealed partial class DeliverySession
         {
             EndResend(request, "the connection ended before it was finished (not resumed: send the rest again)");
         }
+        else if (_resends.Current is { } waiting)
+        {
+            // Accepted on this connection and not taken yet (an idle session takes it at its next
+            // state check): it ends too, or it would start on a later connection, long after the
+            // office was told a lost link ends a resend.
+            EndResend(waiting, "the connection ended before it was started (not resumed: send it again)");
+        }
     }
 
     // Ends the resend: done (problem null) or cut short.

@@ -33,8 +33,8 @@ public sealed partial class OutboxPublisher
     /// </summary>
     /// <remarks>
     /// It starts within one <see cref="MqttPublisherOptions.StateCheckInterval"/> (an idle publisher
-    /// picks it up at its next check). A connection that ends before it is finished ends it; it is
-    /// not resumed (the log says how far it got; the office sees the last seq it received).
+    /// picks it up at its next check). A connection that ends before it is finished, or before it
+    /// was picked up, ends it; it is not resumed (<c>resend.ended</c> says how far it got).
     /// </remarks>
     public string? StartResend(string commandId, long from, long to)
     {
@@ -87,6 +87,13 @@ public sealed partial class OutboxPublisher
         if (!_resends.TryStart(request))
         {
             return $"busy: {_resends.Current?.ToString() ?? "another resend"} is still running; send it again once that ends";
+        }
+
+        if (!IsConnected)
+        {
+            // The session ended between the check above and the slot: it did not end this one.
+            _resends.End(request);
+            return "unavailable: the gateway has no link to the broker now; send it again once it is online";
         }
 
         LogResendStarted(request.ToString());
