@@ -38,7 +38,13 @@ internal sealed partial class DeliverySession
         }
 
         _resending = request;
-        var limit = Math.Max(1, _window.Capacity / 2);
+        if (OutboxPublisher.WindowTooSmall(_window.Capacity) is { } small)
+        {
+            EndResend(request, small); // StartResend checks it too; this one is a later connection's
+            return;
+        }
+
+        var limit = _window.Capacity / 2;
         while (_window.Count < limit && request.SentThrough < request.To && _sent >= _outbox.LastSeq)
         {
             if (!TryNextResent(request, out var record))

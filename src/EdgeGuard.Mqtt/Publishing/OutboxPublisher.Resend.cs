@@ -14,6 +14,9 @@ public sealed partial class OutboxPublisher
 
     private readonly ResendSlot _resends = new();
 
+    // The in-flight window of the current connection (0 before the first): a resend needs 2.
+    private int _sessionWindow;
+
     /// <summary>Resends carried out to their last seq, since start.</summary>
     public long ResendsDone => _stats.ResendsDone;
 
@@ -83,6 +86,11 @@ public sealed partial class OutboxPublisher
             return "unavailable: the gateway has no link to the broker now; send it again once it is online";
         }
 
+        if (WindowTooSmall(Volatile.Read(ref _sessionWindow)) is { } small)
+        {
+            return small;
+        }
+
         var request = new ResendRequest(commandId, from, to);
         if (!_resends.TryStart(request))
         {
@@ -99,6 +107,15 @@ public sealed partial class OutboxPublisher
         LogResendStarted(request.ToString());
         return null;
     }
+
+    /// <summary>
+    /// Why a resend cannot run over a window of <paramref name="window"/> publishes; null when it
+    /// can. It fills at most half the window, at least one: with a window of 1 every live event
+    /// would wait a round trip behind a resent one, so below 2 there is no resend at all.
+    /// </summary>
+    internal static string? WindowTooSmall(int window) => window >= 2
+        ? null
+        : Text($"unavailable: the link to the broker carries {window} message in flight at a time (its Receive Maximum); a resend needs 2, so that live events never wait behind it");
 
     private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

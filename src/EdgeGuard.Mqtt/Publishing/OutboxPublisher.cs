@@ -264,6 +264,7 @@ public sealed partial class OutboxPublisher(
             client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _brokerFaults, _stats, _time, _log,
             _resends);
         Interlocked.Increment(ref _connects);
+        Volatile.Write(ref _sessionWindow, window); // before the link shows: StartResend reads it after
         Volatile.Write(ref _connection, new Connection(client, linkLost));
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
         using var birthRetryStop = CancellationTokenSource.CreateLinkedTokenSource(sessionToken.Token);
