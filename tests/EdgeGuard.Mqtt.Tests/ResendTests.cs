@@ -224,6 +224,30 @@ public sealed class ResendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Seqs_retention_deletes_during_a_resend_end_it_naming_them_and_are_not_skipped_as_gaps()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office", persistent: false);
+        // An idle session takes the resend at its next check, 1 s away: retention runs first.
+        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromSeconds(1) };
+        await using var harness = new PublisherHarness(options, output);
+        harness.Outbox.AppendMany(20);
+        await harness.StartAndCatchUpAsync();
+        await harness.Outbox.WaitForDeliveredAsync(20, Patience);
+
+        Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
+        harness.Outbox.AgeOut(10);
+        await Eventually.TrueAsync(() => !harness.Publisher.IsResending, Patience, "the resend ended");
+
+        Assert.Equal((0L, 1L), (harness.Publisher.ResendsDone, harness.Publisher.ResendsCut));
+        var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
+        Assert.Equal("aged out of the journal during the resend: seq 1 is no longer kept; the oldest seq kept is 11", ended.Problem);
+        Assert.Equal(0, ended.SettledThrough);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(0, office.On(Events).Count(r => Resend(r) == ResendId)); // 11..20 not sent as if 1..10 were gaps
+    }
+
+    [Fact]
     public async Task Every_bad_range_is_rejected_naming_the_problem()
     {
         await using var broker = await MosquittoBroker.StartAsync();

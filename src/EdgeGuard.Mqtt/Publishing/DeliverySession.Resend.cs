@@ -104,6 +104,12 @@ internal sealed partial class DeliverySession
             {
                 request.Buffer = _outbox.ReadAfter(request.SentThrough, (int)Math.Min(_options.BatchSize, request.To - request.SentThrough));
                 request.BufferIndex = 0;
+                if (AgedOutSince(request) is { } agedOut)
+                {
+                    record = null!;
+                    EndResend(request, agedOut);
+                    return false;
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -122,6 +128,26 @@ internal sealed partial class DeliverySession
 
         record = request.Buffer[request.BufferIndex++];
         return true;
+    }
+
+    // Why the read just made skipped seqs retention deleted since the resend started; null when
+    // it skipped none, or only seqs the journal never held (a journal.gap). Retention deletes the
+    // oldest rows first, so a jump past SentThrough + 1 is its doing exactly when the oldest row
+    // kept is past it too; asked only on a jump, which a resend meets rarely.
+    private string? AgedOutSince(ResendRequest request)
+    {
+        var next = request.SentThrough + 1;
+        if (request.Buffer is [var first, ..] && first.Seq == next)
+        {
+            return null;
+        }
+
+        var oldest = _outbox.ReadAfter(0, 1) is [var kept, ..] ? kept.Seq : _outbox.LastSeq + 1;
+        return oldest <= next
+            ? null
+            : string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"aged out of the journal during the resend: seq {next} is no longer kept; the oldest seq kept is {oldest}");
     }
 
     /// <summary>A resent event's PUBACK: counted, the resend ended after its last.</summary>

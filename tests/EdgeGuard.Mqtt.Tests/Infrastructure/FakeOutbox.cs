@@ -19,6 +19,7 @@ public sealed class FakeOutbox : IOutbox
     private long _acknowledged;
     private int _readsToFail;
     private int _reads;
+    private long _agedOutThrough;
 
     /// <summary>Base of the records' timestamps.</summary>
     public DateTimeOffset Epoch { get; init; } = new(2026, 11, 23, 19, 0, 0, TimeSpan.Zero);
@@ -124,6 +125,18 @@ public sealed class FakeOutbox : IOutbox
         }
     }
 
+    /// <summary>
+    /// Deletes seqs 1 through <paramref name="throughSeq"/> as the journal's retention does: reads
+    /// skip them from now on.
+    /// </summary>
+    public void AgeOut(long throughSeq)
+    {
+        lock (_gate)
+        {
+            _agedOutThrough = Math.Max(_agedOutThrough, throughSeq);
+        }
+    }
+
     /// <summary>Calls of <see cref="ReadAfter"/> so far, failed ones included.</summary>
     public int Reads
     {
@@ -149,7 +162,7 @@ public sealed class FakeOutbox : IOutbox
             }
 
             // Delivered records too, as the journal does until retention deletes them (a resend reads them).
-            var from = (int)Math.Max(afterSeq, 0);
+            var from = (int)Math.Max(Math.Max(afterSeq, 0), _agedOutThrough);
             var count = Math.Max(0, Math.Min(max, _records.Count - from));
             return _records.GetRange(from, count);
         }
