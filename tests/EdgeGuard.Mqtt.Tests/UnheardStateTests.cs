@@ -77,6 +77,31 @@ public sealed class UnheardStateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_ranges_end_follows_about_once_per_check_interval_while_a_long_replay_goes_unheard()
+    {
+        // The pump is never idle during the replay of a backlog, and the end of the range used to
+        // be checked only when idle: state/delivery showed throughSeq 1 for the whole replay.
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, DeliveryState, "office-state", persistent: false);
+        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromMilliseconds(100) };
+        await using var harness = new PublisherHarness(options, output);
+        harness.State.Current = SiteStates.Of(SiteMode.Normal);
+        harness.Outbox.AppendMany(50_000);
+        var started = DateTimeOffset.UtcNow;
+        await harness.StartAsync();
+        await harness.Outbox.WaitForDeliveredAsync(50_000, TimeSpan.FromSeconds(120));
+        var took = DateTimeOffset.UtcNow - started;
+        await Eventually.TrueAsync(() => Through(Last(office)) == 50_000, Patience, "the range through seq 50000");
+
+        var shown = office.On(DeliveryState).Select(r => Through(r.Json)).OfType<long>().ToList();
+        var during = shown.Where(t => t > 1 && t < 50_000).Distinct().Count();
+        output.WriteLine($"replay took {took.TotalMilliseconds:0} ms; throughSeq shown: {string.Join(", ", shown)}");
+        Assert.True(during >= 2, $"{during} values of throughSeq shown during a replay of {took.TotalMilliseconds:0} ms");
+        // At most about one per interval: never one per event.
+        Assert.InRange(shown.Count, 2, 4 + (int)(took / options.StateCheckInterval));
+    }
+
+    [Fact]
     public async Task A_refusal_shows_beside_the_unheard_range_and_the_range_outlives_the_refusal_and_a_reconnect()
     {
         await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { Acl = "topic readwrite edgeguard/v1/#\n" });

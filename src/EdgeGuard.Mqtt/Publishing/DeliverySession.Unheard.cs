@@ -20,11 +20,18 @@ namespace EdgeGuard.Mqtt.Publishing;
 //
 // One state/delivery per change, never one per event: the range opening, being trimmed or clearing
 // is a change (UnheardVersion, read per acknowledged event without a lock); its end moving on while
-// events keep going unheard is shown by the idle state check, at most once per StateCheckInterval,
-// so a burst no one hears costs one message more, not one per event.
+// events keep going unheard is shown by the idle state check and, while the pump is busy (a
+// replay, a continuous load that never leaves it idle), by a check at the top of each pass; both
+// at most once per StateCheckInterval, so a burst no one hears costs a message per interval, not
+// one per event.
 internal sealed partial class DeliverySession
 {
     private bool _unheardWarned;
+
+    // Set when an event was acknowledged unheard since the last check of what state/delivery
+    // shows: the busy pass looks at the clock only then, so it costs nothing while events are heard.
+    private bool _unheardGrew;
+    private long _unheardCheckedAt;
 
     // What state/delivery last carried of the unheard range in this session, and the reporter's
     // version it was taken at.
@@ -41,6 +48,7 @@ internal sealed partial class DeliverySession
 
         var seq = entry.Record!.Seq;
         _faults.NoteUnheard(seq);
+        _unheardGrew = true;
         var warn = !_unheardWarned;
         _unheardWarned = true;
         _stats.Unheard(warn);
@@ -65,6 +73,8 @@ internal sealed partial class DeliverySession
     /// </summary>
     private bool CheckUnheardShown()
     {
+        _unheardGrew = false;
+        _unheardCheckedAt = _time.GetTimestamp();
         if (_pendingDelivery || _faults.Unheard == _unheardShown)
         {
             return false;
@@ -72,6 +82,18 @@ internal sealed partial class DeliverySession
 
         _pendingDelivery = true;
         return true;
+    }
+
+    /// <summary>
+    /// Each pump pass, busy or not: when events went unheard since the last check and a
+    /// StateCheckInterval has passed since it, the range's end is checked as the idle pass does.
+    /// </summary>
+    private void CheckUnheardWhileBusy()
+    {
+        if (_unheardGrew && _time.GetElapsedTime(_unheardCheckedAt) >= _options.StateCheckInterval)
+        {
+            CheckUnheardShown();
+        }
     }
 
     /// <summary>Called by every publish of state/delivery: it shows this range now.</summary>

@@ -153,6 +153,8 @@ internal sealed partial class DeliverySession
                 CheckLockdownDuringReplay();
             }
 
+            CheckUnheardWhileBusy(); // a flag test unless events went unheard
+
             Fill(through);
             if (_window.Count == 0)
             {
