@@ -17,7 +17,7 @@ namespace EdgeGuard.Mqtt.Tests;
 /// the problem; <c>state/delivery</c>'s unheard range trimmed only by the office's <c>heard</c>.
 /// </summary>
 [Collection(BrokerCollection.Name)]
-public sealed class ResendTests(ITestOutputHelper output)
+public sealed partial class ResendTests(ITestOutputHelper output)
 {
     private const string Root = "edgeguard/v1/site-1/gw-1";
     private const string Events = Root + "/events";
@@ -144,107 +144,6 @@ public sealed class ResendTests(ITestOutputHelper output)
         Assert.Equal(Severity.Warning, ended.Severity);
         Assert.Equal(10_001, harness.Outbox.DeliveredThrough);
         Assert.Null(harness.Publisher.StartResend(ResendId, 1, 5)); // the slot is free again
-    }
-
-    [Fact]
-    public async Task A_resend_over_an_event_too_large_for_the_broker_sends_its_stub_and_goes_on()
-    {
-        // The live stream sent seq 2 as a withheld stub (149); a resend of 1..4 used to be refused
-        // at seq 2 again and end there, so no resend covering it could ever finish.
-        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { MessageSizeLimit = 2_000 });
-        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office", persistent: false);
-        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromMilliseconds(100) };
-        await using var harness = new PublisherHarness(options, output);
-        harness.State.Current = SiteStates.Of(SiteMode.Normal);
-        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
-        var big = harness.Outbox.Append("point.activated", "panic-1", "lobby", data: $$"""{"note":"{{new string('x', 3_000)}}"}""");
-        harness.Outbox.Append("point.restored", "door-lobby", "lobby");
-        harness.Outbox.Append("point.restored", "panic-1", "lobby");
-        await harness.StartAndCatchUpAsync();
-        await harness.Outbox.WaitForDeliveredAsync(4, Patience);
-        Assert.Equal(1, harness.Publisher.WithheldEvents);
-
-        Assert.Null(harness.Publisher.StartResend(ResendId, 1, 4));
-        await Eventually.TrueAsync(() => !harness.Publisher.IsResending, Patience, "the resend ended");
-        Assert.Equal(1, harness.Publisher.ResendsDone);
-        Assert.Equal(0, harness.Publisher.ResendsCut);
-        await Eventually.TrueAsync(() => office.On(Events).Count(r => Resend(r) == ResendId) == 4, Patience, "four resent events");
-        var resent = office.On(Events).Where(r => Resend(r) == ResendId).ToList();
-        Assert.Equal([1L, 2L, 3L, 4L], resent.Select(Seq).Order());
-        var stub = Assert.Single(resent, r => Seq(r) == 2).Json;
-        Assert.Equal(big.Id.ToString("D"), stub.GetProperty("id").GetString());
-        Assert.Contains("(149)", stub.GetProperty("withheld").GetString(), StringComparison.Ordinal);
-        Assert.True(stub.GetProperty("replayed").GetBoolean());
-        Assert.Equal("{}", stub.GetProperty("data").GetRawText());
-        Assert.All(resent.Where(r => Seq(r) != 2), r => Assert.False(r.Json.TryGetProperty("withheld", out _)));
-    }
-
-    [Fact]
-    public async Task A_resend_accepted_but_not_yet_taken_when_the_link_is_lost_ends_and_never_runs_on_the_next_connection()
-    {
-        await using var broker = await MosquittoBroker.StartAsync();
-        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office", persistent: false);
-        // An idle session takes a resend at its next state check: 30 s away, so the link is lost first.
-        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromSeconds(30) };
-        await using var harness = new PublisherHarness(options, output);
-        harness.Outbox.AppendMany(20);
-        await harness.StartAndCatchUpAsync();
-        await harness.Outbox.WaitForDeliveredAsync(20, Patience);
-
-        Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
-        harness.Publisher.AbortConnection();
-        await Eventually.TrueAsync(() => harness.Publisher.Connects == 2 && harness.Publisher.IsCaughtUp, Patience, "caught up again");
-        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
-        await office.WaitForAsync(r => Seq(r) == 21, Patience, "live seq 21");
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
-
-        Assert.False(harness.Publisher.IsResending);
-        Assert.Equal((0L, 1L), (harness.Publisher.ResendsDone, harness.Publisher.ResendsCut));
-        Assert.Equal(0, office.On(Events).Count(r => Resend(r) == ResendId)); // not resumed, not started later
-        var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
-        Assert.Equal((0L, 0L), (ended.SettledThrough, ended.Resent));
-        Assert.StartsWith("the connection ended before it was started", ended.Problem, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task A_resend_is_rejected_when_the_in_flight_window_holds_a_single_message()
-    {
-        // Half of a window of 1 is still 1: every live event would wait a round trip behind a
-        // resent one. A broker's Receive Maximum of 1 gives the same window as MaxInFlight 1.
-        await using var broker = await MosquittoBroker.StartAsync();
-        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { MaxInFlight = 1 }, output);
-        harness.Outbox.AppendMany(10);
-        await harness.StartAndCatchUpAsync();
-        await harness.Outbox.WaitForDeliveredAsync(10, Patience);
-
-        Assert.Equal(
-            "unavailable: the link to the broker carries 1 message in flight at a time (its Receive Maximum); a resend needs 2, so that live events never wait behind it",
-            harness.Publisher.StartResend(ResendId, 1, 10));
-        Assert.False(harness.Publisher.IsResending);
-    }
-
-    [Fact]
-    public async Task Seqs_retention_deletes_during_a_resend_end_it_naming_them_and_are_not_skipped_as_gaps()
-    {
-        await using var broker = await MosquittoBroker.StartAsync();
-        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office", persistent: false);
-        // An idle session takes the resend at its next check, 1 s away: retention runs first.
-        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromSeconds(1) };
-        await using var harness = new PublisherHarness(options, output);
-        harness.Outbox.AppendMany(20);
-        await harness.StartAndCatchUpAsync();
-        await harness.Outbox.WaitForDeliveredAsync(20, Patience);
-
-        Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
-        harness.Outbox.AgeOut(10);
-        await Eventually.TrueAsync(() => !harness.Publisher.IsResending, Patience, "the resend ended");
-
-        Assert.Equal((0L, 1L), (harness.Publisher.ResendsDone, harness.Publisher.ResendsCut));
-        var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
-        Assert.Equal("aged out of the journal during the resend: seq 1 is no longer kept; the oldest seq kept is 11", ended.Problem);
-        Assert.Equal(0, ended.SettledThrough);
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
-        Assert.Equal(0, office.On(Events).Count(r => Resend(r) == ResendId)); // 11..20 not sent as if 1..10 were gaps
     }
 
     [Fact]

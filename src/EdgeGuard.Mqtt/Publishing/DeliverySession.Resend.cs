@@ -14,12 +14,13 @@ namespace EdgeGuard.Mqtt.Publishing;
 // the in-flight window, so a live event is published at once (the other half is free) and never
 // waits behind a long resend; the broker answers in order, so its PUBACK waits at most for the
 // resent ones already in flight. Beside it: they never touch the cursor (_sent, _acked,
-// HighestSent): the journal's delivery is exactly what it would have been without them. A refusal
-// of a resent event ends the resend (reported), never blocks the live stream; a refusal of a live
-// event abandons the window, and the resend's events in it are sent again after it.
+// HighestSent): the journal's delivery is exactly what it would have been without them. An event
+// refused for what it is goes as its withheld stub; any other refusal of a resent event ends the
+// resend, never blocks the live stream; a refusal of a live event abandons the window, and the
+// resend's events in it are sent again after it.
 //
-// A resend is not resumed: a session that ends (link lost, stop) with one unfinished ends it and
-// logs how far it got. It never trims the unheard range: a PUBACK Success proves only that some
+// A resend is not resumed: a session that ends (link lost, stop) with one unfinished, or not yet
+// taken, ends it. However it ends, resend.ended is journaled, so the office sees it in the stream. It never trims the unheard range: a PUBACK Success proves only that some
 // client subscribes (a technician's watcher), not that the office has the events; only the
 // office's own heard command does (DeliveryFaultReporter.Heard).
 internal sealed partial class DeliverySession
