@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Commands;
@@ -208,6 +209,22 @@ public sealed class OfficeCommandHostTests
         await Eventually.TrueAsync(() => Resent(events, id).Count == through, Patience, $"seqs 1 to {through} resent");
         Assert.Equal(Enumerable.Range(1, (int)through).Select(i => (long)i), Resent(events, id).Select(r => r.Json.GetProperty("seq").GetInt64()));
         Assert.All(Resent(events, id), r => Assert.True(r.Json.GetProperty("replayed").GetBoolean()));
+        // Its end comes in the stream, journaled: the office can stop waiting.
+        var ended = await events.WaitForAsync(
+            r => r.Json.GetProperty("type").GetString() == "resend.ended" && r.Json.GetProperty("data").GetProperty("resend").GetString() == id,
+            Patience,
+            "resend.ended");
+        Assert.Equal(JsonValueKind.Null, ended.Json.GetProperty("data").GetProperty("problem").ValueKind);
+        Assert.Equal(through, ended.Json.GetProperty("data").GetProperty("settledThrough").GetInt64());
+
+        // The office's signed word that it has them: carried out by the host, answered done.
+        var heard = await office.SendAndWaitAsync(
+            jones.Sign(CommandType.Heard, site.SiteId, site.GatewayId, new JsonObjectItem(ImmutableSortedDictionary<string, JsonItem>.Empty.Add("through", new JsonIntegerItem(through)))),
+            "h-1",
+            count: 2,
+            timeout: Patience);
+        Assert.Equal(["accepted", "done"], heard.Select(r => r.Result));
+        Assert.StartsWith($"the office has every event through seq {through}: ", heard[^1].Reason, StringComparison.Ordinal);
 
         var beyond = await office.SendAndWaitAsync(jones.Sign(CommandType.Resend, site.SiteId, site.GatewayId, Range(1, through + 1_000)), "r-2", count: 2, timeout: Patience);
         Assert.Equal("rejected", beyond[^1].Result);
