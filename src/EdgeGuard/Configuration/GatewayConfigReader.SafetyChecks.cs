@@ -31,7 +31,12 @@ public static partial class GatewayConfigReader
             // A broken threat section is reported there; its breaches are then not counted as starts.
             if (lockdown is not null && LocalLockdownStarts(points, lockdownDrillTriggers, threatLevels ?? []) is { Length: > 0 } starts)
             {
-                LockdownLocksSomething(root, locks, lockdown, starts);
+                // A lockdown that locks nothing is reported once, not again for every button.
+                if (LockdownLocksSomething(root, locks, lockdown, starts))
+                {
+                    LockdownCoversPanicZones(root, points, locks, lockdown);
+                }
+
                 LockdownClearsOnSite(root, lockdown, starts);
             }
 
@@ -40,7 +45,7 @@ public static partial class GatewayConfigReader
                 foreach (var scenario in scenarios.Where(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace))
                 {
                     ScenarioLocksSomething(root, locks, scenario);
-                    PanicTriggersCoverTheirZone(points, scenario);
+                    PanicTriggersCoverTheirZone(points, locks, scenario);
                 }
             }
 
@@ -65,13 +70,13 @@ public static partial class GatewayConfigReader
 
         /// <summary>
         /// The built-in lockdown must cover at least one lock: otherwise every panic press sounds the
-        /// siren and reports a lockdown while every door stays as it was.
+        /// siren and reports a lockdown while every door stays as it was. False when it was refused.
         /// </summary>
-        private void LockdownLocksSomething(ConfigNode root, List<OutputDefinition> locks, LockdownPolicy lockdown, string[] starts)
+        private bool LockdownLocksSomething(ConfigNode root, List<OutputDefinition> locks, LockdownPolicy lockdown, string[] starts)
         {
             if (locks.Any(l => lockdown.Covers(l.Zone)))
             {
-                return;
+                return true;
             }
 
             var startedBy = StartedBy(starts);
@@ -80,13 +85,39 @@ public static partial class GatewayConfigReader
                 _w.Error(root.Child("outputs"), null,
                     $"there is no lock output, so the lockdown (started by {startedBy}) would lock nothing; "
                     + "add the lock of every door a lockdown must secure (kind 'lock')");
-                return;
+                return false;
             }
 
             _w.Error(root.Child("lockdown").Child("zones"), null,
                 $"the lockdown covers zones {string.Join(", ", lockdown.ScopeZones)}, where there is no lock output, so the lockdown "
                 + $"(started by {startedBy}) would lock nothing; add the zones of the locks it must lock ({ZonesOfLocks(locks)}), "
                 + "or leave zones empty to lock every zone");
+            return false;
+        }
+
+        /// <summary>
+        /// Every panic button that is not silent starts the built-in lockdown (scenarios tell the
+        /// technician so), so its zones must include each button's own zone where that zone has a
+        /// lock: otherwise a press locks doors elsewhere and none near the person who pressed. A zone
+        /// without a lock has no door to leave open. One error per button, so every one is listed.
+        /// </summary>
+        private void LockdownCoversPanicZones(ConfigNode root, IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks,
+            LockdownPolicy lockdown)
+        {
+            foreach (var panic in points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent && !lockdown.Covers(p.Zone)))
+            {
+                var near = locks.Where(l => l.Zone == panic.Zone).Select(l => l.Id).ToList();
+                if (near.Count == 0)
+                {
+                    continue;
+                }
+
+                _w.Error(root.Child("lockdown").Child("zones"), null,
+                    $"panic button '{panic.Id}' is in zone '{panic.Zone}', where there is a lock ({string.Join(", ", near)}), but the "
+                    + $"lockdown every panic button starts covers only {string.Join(", ", lockdown.ScopeZones)}, so a press would "
+                    + $"leave the doors where it was pressed unlocked; add zone '{panic.Zone}' to lockdown.zones, or leave its zones "
+                    + "empty to lock every zone");
+            }
         }
 
         /// <summary>
@@ -127,11 +158,12 @@ public static partial class GatewayConfigReader
 
         /// <summary>
         /// A panic button's press starts the highest-ranked scenario listing it instead of the
-        /// built-in lockdown; a scenario that leaves out the button's own zone would lock fewer
-        /// doors than that lockdown, and none near the person who pressed. One error per button
-        /// and scenario, at the trigger, so every one is listed.
+        /// built-in lockdown; a scenario that leaves out the button's own zone would lock none of
+        /// the doors near the person who pressed. Only where that zone has a lock: a button in a
+        /// zone without one (a guard room) has no door there to leave unlocked. One error per
+        /// button and scenario, at the trigger, so every one is listed.
         /// </summary>
-        private void PanicTriggersCoverTheirZone(IReadOnlyList<PointDefinition> points, ScenarioDefinition scenario)
+        private void PanicTriggersCoverTheirZone(IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks, ScenarioDefinition scenario)
         {
             if (!_scenarioItems.TryGetValue(scenario.Id, out var item))
             {
@@ -141,7 +173,8 @@ public static partial class GatewayConfigReader
             for (var i = 0; i < scenario.Triggers.Count; i++)
             {
                 var id = scenario.Triggers[i];
-                if (points.FirstOrDefault(p => p.Id == id) is not { Kind: PointKind.PanicButton } panic || scenario.Covers(panic.Zone))
+                if (points.FirstOrDefault(p => p.Id == id) is not { Kind: PointKind.PanicButton } panic || scenario.Covers(panic.Zone)
+                    || !locks.Any(l => l.Zone == panic.Zone))
                 {
                     continue;
                 }

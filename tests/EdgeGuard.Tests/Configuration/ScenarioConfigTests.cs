@@ -126,4 +126,23 @@ public sealed class ScenarioConfigTests
         Assert.True(result.IsValid, result.ToReport());
         Assert.Equal("lock-chancery-wing", result.Config!.Site.ScenarioTriggeredBy("panic-lobby", drill: false)!.Id);
     }
+
+    [Fact]
+    public void A_panic_button_where_there_is_no_lock_may_trigger_a_scenario_over_other_zones()
+    {
+        // The annex sample: the guardroom has a panic button but no door to lock, so a lockdown of
+        // the annex (its only lock) leaves nothing unlocked where the button was pressed.
+        var loaded = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json"),
+        [
+            "EdgeGuard:scenarios:0:id=lockdown-annex", "EdgeGuard:scenarios:0:mode=lockdown",
+            "EdgeGuard:scenarios:0:zones:0=annex", "EdgeGuard:scenarios:0:rank=150",
+            "EdgeGuard:scenarios:0:triggers:0=panic-guardroom", "EdgeGuard:scenarios:0:releasers:0=key-guardroom",
+        ]);
+        Assert.Empty(loaded.Errors);
+
+        var result = GatewayConfigReader.Read(loaded.Configuration);
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal("lockdown-annex", result.Config!.Site.ScenarioTriggeredBy("panic-guardroom", drill: false)!.Id);
+    }
 }

@@ -112,6 +112,13 @@ public sealed class SiteSafetyConfigTests
     {
         var result = TestConfigs.Read(k =>
         {
+            // The guardroom gets a door: a button where there is no lock has none to leave unlocked.
+            k.Set("outputs:5:id", "lock-guardroom");
+            k.Set("outputs:5:kind", "lock");
+            k.Set("outputs:5:line", "18");
+            k.Set("outputs:5:activeLevel", "high");
+            k.Set("outputs:5:zone", "guardroom");
+            k.Set("outputs:5:failMode", "failSecure");
             // A shelter over the chancery only, pressed in the lobby or the guardroom: neither
             // press would lock the doors where it was pressed.
             k.Set("scenarios:1:id", "shelter-chancery");
@@ -161,6 +168,46 @@ public sealed class SiteSafetyConfigTests
             k.Set("scenarios:2:rank", "150");
             k.Set("scenarios:2:triggers:0", "panic-lobby");
             k.Set("scenarios:2:releasers:0", "key-guardroom");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void The_lockdown_must_cover_the_zone_of_every_panic_button_where_there_is_a_lock()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            // The guardroom gets a door; the lockdown covers only the chancery, so neither the
+            // lobby's nor the guardroom's button would lock the doors where it was pressed.
+            k.Set("outputs:5:id", "lock-guardroom");
+            k.Set("outputs:5:kind", "lock");
+            k.Set("outputs:5:line", "18");
+            k.Set("outputs:5:activeLevel", "high");
+            k.Set("outputs:5:zone", "guardroom");
+            k.Set("outputs:5:failMode", "failSecure");
+            k.Set("lockdown:zones:0", "chancery");
+            k.Set("mqtt:port", "abc");
+        });
+
+        Assert.Equal(["EdgeGuard:lockdown:zones", "EdgeGuard:lockdown:zones", "EdgeGuard:mqtt:port"], result.Errors.Select(e => e.Path));
+        var lobby = result.Errors[0].Message;
+        Assert.Contains("panic button 'panic-lobby' is in zone 'lobby', where there is a lock (lock-lobby)", lobby, StringComparison.Ordinal);
+        Assert.Contains("the lockdown every panic button starts covers only chancery", lobby, StringComparison.Ordinal);
+        Assert.Contains("add zone 'lobby' to lockdown.zones, or leave its zones empty", lobby, StringComparison.Ordinal);
+        Assert.Contains("panic button 'panic-guardroom' is in zone 'guardroom', where there is a lock (lock-guardroom)",
+            result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_lockdown_may_leave_out_zones_without_a_lock_and_silent_buttons()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            // The guardroom's button has no door near it; the lobby's is a silent hold-up, which
+            // starts no lockdown at all.
+            k.Set("lockdown:zones:0", "chancery");
+            k.Set("points:3:silent", "true");
         });
 
         Assert.True(result.IsValid, result.ToReport());
