@@ -70,7 +70,7 @@ public static partial class GatewayConfigReader
 
         /// <summary>
         /// The built-in lockdown must cover at least one lock: otherwise every panic press sounds the
-        /// siren and reports a lockdown while every door stays as it was. False when it was refused.
+        /// siren and reports a lockdown while every door stays as it was. False when refused.
         /// </summary>
         private bool LockdownLocksSomething(ConfigNode root, List<OutputDefinition> locks, LockdownPolicy lockdown, string[] starts)
         {
@@ -98,8 +98,8 @@ public static partial class GatewayConfigReader
         /// <summary>
         /// Every panic button that is not silent starts the built-in lockdown (scenarios tell the
         /// technician so), so its zones must include each button's own zone where that zone has a
-        /// lock: otherwise a press locks doors elsewhere and none near the person who pressed. A zone
-        /// without a lock has no door to leave open. One error per button, so every one is listed.
+        /// lock: otherwise a press locks doors elsewhere and none near the person who pressed. A
+        /// zone without a lock has no door to leave open. One error per button, so all are listed.
         /// </summary>
         private void LockdownCoversPanicZones(ConfigNode root, IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks,
             LockdownPolicy lockdown)

@@ -112,7 +112,7 @@ public sealed class SiteSafetyConfigTests
     {
         var result = TestConfigs.Read(k =>
         {
-            // The guardroom gets a door: a button where there is no lock has none to leave unlocked.
+            // The guardroom gets a door: a button with no lock in its zone has none to leave open.
             k.Set("outputs:5:id", "lock-guardroom");
             k.Set("outputs:5:kind", "lock");
             k.Set("outputs:5:line", "18");
