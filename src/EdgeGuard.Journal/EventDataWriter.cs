@@ -282,6 +282,8 @@ public static partial class EventDataWriter
             case PerimeterBreach e:
                 writer.WriteNumber("threatLevel", e.ThreatLevel);
                 writer.WriteBoolean("startsLockdown", e.StartsLockdown);
+                // Kept suspended under a higher-ranked scenario: it locks now and runs later.
+                writer.WriteBoolean("suspended", e.KeptSuspended);
                 return (e.PointId, e.Zone, true);
 
             case SilentHoldUp e:

@@ -119,6 +119,24 @@ public sealed class OfficeCommandTests
     }
 
     [Fact]
+    public void An_all_clear_approval_given_while_a_panic_button_is_held_is_refused_and_never_counts()
+    {
+        // Somebody is pressing for help: a supervisor approving now does not know it is over, so
+        // after the release one more approval alone must not lift the lockdown.
+        var held = SiteDecider.Decide(Site, Quiet(), new PointChanged("panic-a", true), TestSite.At(1)).State;
+
+        var first = Run(held, Command(CommandType.AllClear, "sup-1"), 2);
+        var released = SiteDecider.Decide(Site, first.State, new PointChanged("panic-a", false), TestSite.At(3)).State;
+        var second = Run(released, Command(CommandType.AllClear, "sup-2"), 4);
+
+        Assert.Contains("panic button 'panic-a' is still active", Assert.IsType<CommandRefused>(first.Events[^1]).Reason, StringComparison.Ordinal);
+        Assert.Null(first.State.AllClearApprovals);
+        Assert.Equal(SiteMode.Lockdown, second.State.Mode);
+        Assert.IsType<CommandDone>(second.Events[^1]);
+        Assert.Equal(SiteMode.Normal, Run(second.State, Command(CommandType.AllClear, "sup-1"), 5).State.Mode);
+    }
+
+    [Fact]
     public void An_office_evacuation_takes_over_and_a_drill_cannot_replace_a_real_scenario()
     {
         var lockdown = Run(Quiet(), Command(CommandType.Lockdown)).State;

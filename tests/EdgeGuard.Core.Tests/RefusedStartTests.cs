@@ -12,7 +12,7 @@ namespace EdgeGuard.Core.Tests;
 /// A panic press in zone a during a real scoped lockdown of zone c used to leave zone a unlocked,
 /// with nothing but the press's own <c>point.activated</c>, and was forgotten when that one ended.
 /// </summary>
-public sealed class RefusedStartTests
+public sealed partial class RefusedStartTests
 {
     // The built-in lockdown (rank 100, every panic button) covers zone a: lock-egress. "annex" is a
     // real lockdown of zone c (lock-c) at rank 150; "site" a lockdown of every zone at rank 160.

@@ -38,4 +38,15 @@ public sealed class SupervisionEventDataTests
         Assert.Equal(("door-vault", "chancery"), (restored.Point, restored.Zone));
         EventDataWriterTests.AssertData(restored.DataJson, ("kind", "doorContact"), ("active", true), ("stuckForSeconds", 2_592_060L));
     }
+
+    [Fact]
+    public void A_breach_says_whether_it_started_the_lockdown_or_had_it_kept_suspended()
+    {
+        var kept = EventDataWriter.Describe(new PerimeterBreach(At, "fence-north", "perimeter", 5, StartsLockdown: false) { KeptSuspended = true });
+        var started = EventDataWriter.Describe(new PerimeterBreach(At, "fence-north", "perimeter", 5, StartsLockdown: true));
+
+        Assert.Equal(("fence-north", "perimeter"), (kept.Point, kept.Zone));
+        EventDataWriterTests.AssertData(kept.DataJson, ("threatLevel", 5L), ("startsLockdown", false), ("suspended", true));
+        EventDataWriterTests.AssertData(started.DataJson, ("threatLevel", 5L), ("startsLockdown", true), ("suspended", false));
+    }
 }

@@ -93,6 +93,7 @@ internal static class ModeChanges
     /// forget it, and it runs when the one over it is ended by its releaser. Under an evacuation
     /// too: the suspension rules already keep every escape route released while the evacuation
     /// runs (<see cref="OutputPlan.LockedByPolicy"/>), so only secure doors lock until it ends.
+    /// A real trigger refused, kept or not, is a new alarm (<see cref="Alerted"/>).
     /// </summary>
     private static SiteState Refuse(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, string cause, string reason, Moment now, List<DomainEvent> events)
     {
@@ -107,16 +108,16 @@ internal static class ModeChanges
             Drill = request.Drill,
             Suspended = already || adds,
         });
-        if (!already && !adds)
+        // A drill asked for over a real scenario is no news of danger: nothing else changes.
+        if (request.Drill)
         {
             return state;
         }
 
-        // Another press of what is suspended is a new alarm, as a retrigger is: approvals given to
-        // clear everything before it count for nothing, like those before a takeover.
-        if (already)
+        state = Alerted(site, state, scenario, now);
+        if (!adds)
         {
-            return state with { AllClearApprovals = null };
+            return state;
         }
 
         // Kept in rank order, the highest last, so it runs again before the lower ones: as if the
@@ -129,17 +130,46 @@ internal static class ModeChanges
         }
 
         var info = new LockdownInfo(cause, point.Id, now.Utc, scenario.Id);
-        return state with { Suspended = state.Suspended.Insert(index, new SuspendedScenario(scenario.Mode, info)), AllClearApprovals = null };
+        return state with { Suspended = state.Suspended.Insert(index, new SuspendedScenario(scenario.Mode, info)) };
     }
 
-    // Whether a scenario that locks covers a lock the state leaves unlocked, a fire's release left
-    // out: that release ends at the fire reset, and the asked scenario must lock the door then.
+    /// <summary>
+    /// A real trigger refused under a higher-ranked real scenario, kept suspended or not: somebody
+    /// raised an alarm, so it is answered as a retrigger is. Approvals given to clear everything
+    /// before it count for nothing (the supervisors did not weigh it), and the siren sounds again
+    /// from now, so an acknowledgement of an earlier alert does not silence it: without this a
+    /// press after the running siren was acknowledged or timed out sounded nowhere, and the zones
+    /// of what is suspended sound with it (<see cref="OutputPlan.For"/>). Not when the running
+    /// scenario or the one asked for is a shelter in place, quiet on purpose: a siren would send
+    /// people running.
+    /// </summary>
+    private static SiteState Alerted(SiteDefinition site, SiteState state, ScenarioDefinition asked, Moment now)
+    {
+        state = state with { AllClearApprovals = null };
+        if (Transitions.Running(site, state) is not { } running
+            || state.Mode == SiteMode.ShelterInPlace || asked.Mode == SiteMode.ShelterInPlace)
+        {
+            return state;
+        }
+
+        return state with { SirenUntil = now.Monotonic + running.SirenDuration, SirenSince = now.Utc };
+    }
+
+    // Whether a scenario that locks covers a lock that neither the running scenario nor a
+    // suspended one covers: what would stay unlocked, or lock only by its default state, once the
+    // running one is ended by its releaser. A lock's default (normally locked) is no protection
+    // to count on: a lock in a zone only a lockdown covers is held against its exit button, and
+    // without the suspension the asked lockdown would never run. A fire's release is left out
+    // too: it ends at the fire reset, and the asked scenario must lock the door then.
     private static bool LocksMore(SiteDefinition site, SiteState state, ScenarioDefinition scenario)
     {
-        var withoutFire = state with { LifeSafety = LifeSafety.Normal };
+        var running = Transitions.Running(site, state);
+        var runningLocks = running is not null && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
         foreach (var output in site.Outputs)
         {
-            if (output.Kind == OutputKind.Lock && scenario.Covers(output.Zone) && !OutputPlan.LockedByPolicy(site, withoutFire, output))
+            if (output.Kind == OutputKind.Lock && scenario.Covers(output.Zone)
+                && !(runningLocks && running!.Covers(output.Zone))
+                && !OutputPlan.LockedBySuspended(site, state, output))
             {
                 return true;
             }

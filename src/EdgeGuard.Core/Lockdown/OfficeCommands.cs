@@ -87,6 +87,16 @@ internal static class OfficeCommands
             return (state, $"'{named}' is not the running scenario: '{info.Scenario}'{under} runs, and an all-clear ends it and every one it suspended", "");
         }
 
+        // A held panic button means somebody is still in danger: an approval given now is given
+        // without knowing it is over, so none is counted while one is held, and those collected
+        // before go too (the press dropped them already, unless it was held through a restart).
+        // Both supervisors approve again once it is released. The table's row says so.
+        var row = Transitions.Find(state.Mode, Trigger.OfficeAllClear)!;
+        if (row.Guard?.Invoke(site, state, new ModeRequest(verified.Command.Operator, null, info.Drill)) is { } refusal)
+        {
+            return (state with { AllClearApprovals = null }, $"{refusal}; no approval counts while it is held: approve again once it is released", "");
+        }
+
         var lockdownId = $"{info.Scenario}@{info.Since:O}";
         var approvals = (state.AllClearApprovals ?? TwoPersonApproval.Start(lockdownId, site.AllClearWindow)).For(lockdownId);
         var (next, outcome) = approvals.Add(verified, now.Monotonic);
@@ -101,17 +111,8 @@ internal static class OfficeCommands
             return (state, null, outcome.Detail);
         }
 
-        // Two supervisors agree; a held panic button still means somebody is in danger.
-        var row = Transitions.Find(state.Mode, Trigger.OfficeAllClear)!;
+        // Two supervisors agree, and (checked above) no panic button is held.
         var by = string.Join('+', outcome.Approvers);
-        if (row.Guard?.Invoke(site, state, new ModeRequest(by, null, info.Drill)) is { } refusal)
-        {
-            // The approvals go with the refusal: the supervisors agreed without knowing someone was
-            // still pressing for help, so once the button is released one more approval must not
-            // complete their all-clear, as a new press drops them too.
-            return (state with { AllClearApprovals = null }, $"{refusal}; the approvals given are dropped: approve again once it is released", "");
-        }
-
         // All clear means all: the scenarios the running one suspended end with it, the latest first.
         events.Add(new LockdownCleared(now.Utc, by, info.Since, state.Mode, info.Scenario) { Drill = info.Drill, ByOffice = true });
         for (var i = state.Suspended.Count - 1; i >= 0; i--)

@@ -136,9 +136,12 @@ internal static class OfficeMaintenance
         // Only the alert that (re)started the sounding siren is silenced: an old lockdown's start, an
         // earlier press before a newer retrigger, a door alarm or a fire never silences it. Nor is an
         // evacuation's: there the siren is the instruction to leave, not an alert to acknowledge.
+        // A real trigger refused under the running scenario restarts its siren too (ModeChanges).
         var prefix = ModeTypes.Prefix(state.Mode) + ".";
+        var restarts = alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered"
+            || (alarm.Type == "lockdown.start-refused" && !alarm.Drill);
         var silence = state.SirenSounding && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
-            && (alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered") && SoundsFor(state, alarm);
+            && restarts && SoundsFor(state, alarm);
         events.Add(new AlarmAcknowledged(now.Utc, alarm.Id, alarm.Type, alarm.Point, command.Operator, silence) { Drill = alarm.Drill });
         return silence
             ? (state with { SirenUntil = null }, null, $"{alarm.Type} acknowledged; siren silenced, the {state.Mode} goes on")

@@ -63,15 +63,19 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
             var output = outputs[i];
             var scenarioMay = running is not null && !drillMuted.Contains(output.Id, StringComparer.Ordinal);
             var inScope = scenarioMay && running!.Covers(output.Zone);
+            // The zones of the real scenarios kept under the running one are alarmed too: a press
+            // kept suspended must be seen and heard where it was made (a drill suspends nothing).
+            var suspendedScope = scenarioMay && state.Suspended.Count > 0 && SuspendedCovers(site, state, output.Zone, sounding: output.Kind == OutputKind.Siren);
             var localAlarm = DoorSupervision.SoundsLocalAlarm(site, state, output.Id);
             active[i] = output.Kind switch
             {
                 // A request to exit or delayed egress releases its own door (see DoorSupervision).
                 OutputKind.Lock => LockedByPolicy(site, state, output) && !DoorSupervision.ReleasesLock(site, state, output),
-                // Shelter in place is quiet on purpose (SirenUntil stays null there).
-                OutputKind.Siren => (inScope && state.SirenSounding) || localAlarm,
+                // Shelter in place is quiet on purpose (SirenUntil stays null there; a suspended
+                // shelter's zones sound only if the running scenario covers them).
+                OutputKind.Siren => ((inScope || suspendedScope) && state.SirenSounding) || localAlarm,
                 // Strobes guide people out in a fire; the fire panel owns the sounders.
-                OutputKind.Strobe => inScope || fire || localAlarm,
+                OutputKind.Strobe => inScope || suspendedScope || fire || localAlarm,
                 // The lamp at the guard post shows any mode other than normal, wherever it is mounted.
                 OutputKind.Indicator => scenarioMay || localAlarm,
                 _ => false,
@@ -79,6 +83,21 @@ public sealed class OutputPlan : IEquatable<OutputPlan>
         }
 
         return new OutputPlan(outputs, active);
+    }
+
+    // Whether a suspended scenario covers the zone; for a siren only a lockdown or an evacuation.
+    private static bool SuspendedCovers(SiteDefinition site, SiteState state, string zone, bool sounding)
+    {
+        foreach (var suspended in state.Suspended)
+        {
+            if ((!sounding || suspended.Mode != SiteMode.ShelterInPlace)
+                && site.ScenarioOrStandIn(suspended.Info.Scenario, suspended.Mode).Covers(zone))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -32,13 +32,15 @@ internal static class ThreatChanges
             return state;
         }
 
-        // The breach event goes first; whether it started (or took over with) the lockdown is
-        // known only after the table has been asked, so the event is completed afterwards.
+        // The breach event goes first; whether it started (or took over with) the lockdown, or had
+        // it kept suspended under a higher-ranked one, is known only after the table has been
+        // asked, so the event is completed afterwards.
         var breachAt = events.Count;
         events.Add(new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, StartsLockdown: false));
         var after = ModeChanges.StartOnBreach(site, state, point, now, events);
         var started = events.Skip(breachAt + 1).Any(e => e is LockdownStarted);
-        events[breachAt] = new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, started);
+        var kept = events.Skip(breachAt + 1).Any(e => e is LockdownStartRefused { Suspended: true });
+        events[breachAt] = new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, started) { KeptSuspended = kept };
         return after;
     }
 

@@ -15,8 +15,15 @@ public sealed record ThreatLevelChanged(DateTimeOffset At, int From, int To, str
 /// <summary>A perimeter point went active in a zone armed at the current threat level.</summary>
 public sealed record PerimeterBreach(DateTimeOffset At, string PointId, string Zone, int ThreatLevel, bool StartsLockdown) : DomainEvent(At)
 {
+    /// <summary>
+    /// True when the lockdown the breach asked for did not start (a higher-ranked real scenario
+    /// runs) but is kept suspended under the running one: its locks lock now, and it runs when
+    /// that one ends. Without it the breach read as one that locked nothing.
+    /// </summary>
+    public bool KeptSuspended { get; init; }
+
     public override string Type => "perimeter.breach";
-    public override Severity Severity => StartsLockdown ? Severity.Critical : Severity.Alarm;
+    public override Severity Severity => StartsLockdown || KeptSuspended ? Severity.Critical : Severity.Alarm;
     public override string? Point => PointId;
 }
 
