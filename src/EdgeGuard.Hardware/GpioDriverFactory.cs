@@ -28,10 +28,19 @@ public static class GpioDriverFactory
         {
             GpioDriverKind.Simulated => (new SimulatedGpioDriver(), null),
             GpioDriverKind.LibGpiod => Open(options, LibGpiodDriver.GetAvailableChips, chip => new LibGpiodDriver(chip.Id)),
-            GpioDriverKind.LibGpiodV2 => Open(options, LibGpiodV2Driver.GetAvailableChips, chip => new LibGpiodV2Driver(chip.Id)),
+            GpioDriverKind.LibGpiodV2 => Open(options, LibGpiodV2Driver.GetAvailableChips, chip => Adapted(options.Driver, new LibGpiodV2Driver(chip.Id))),
             _ => throw new HardwareException($"Unknown GPIO driver '{options.Driver}'."),
         };
     }
+
+    /// <summary>
+    /// The driver as the gateway uses it: libgpiod v2's behind
+    /// <see cref="SingleRequestOutputDriver"/>, which opens an output at its level in one request
+    /// (the driver alone drives it low first).
+    /// Internal so tests can check the choice without libgpiod.
+    /// </summary>
+    internal static GpioDriver Adapted(GpioDriverKind kind, GpioDriver driver) =>
+        kind == GpioDriverKind.LibGpiodV2 ? new SingleRequestOutputDriver(driver) : driver;
 
     private static (GpioDriver, GpioChipInfo?) Open(
         HardwareOptions options, Func<IEnumerable<GpioChipInfo>> chips, Func<GpioChipInfo, GpioDriver> create)
