@@ -330,6 +330,14 @@ public static partial class EventDataWriter
                 writer.WriteNumber("refusals", e.Refusals);
                 return (null, null, true);
 
+            case SessionTakenOver e:
+                writer.WriteString("connection", e.Connection == BrokerConnection.Commands ? "commands" : "publisher");
+                return (null, null, true);
+
+            case CommandSessionLost e:
+                writer.WriteString("since", Iso(e.Since));
+                return (null, null, true);
+
             case ChatterDetected e:
                 writer.WriteString("kind", PointKindText(e.Kind));
                 writer.WriteNumber("transitions", e.Transitions);

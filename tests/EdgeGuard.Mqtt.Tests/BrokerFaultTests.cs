@@ -144,7 +144,6 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(MqttDisconnectReasonCode.NotAuthorized, true)]
-    [InlineData(MqttDisconnectReasonCode.SessionTakenOver, true)]
     [InlineData(MqttDisconnectReasonCode.QuotaExceeded, true)]
     [InlineData(MqttDisconnectReasonCode.ServerShuttingDown, false)]
     [InlineData(MqttDisconnectReasonCode.ServerBusy, false)]

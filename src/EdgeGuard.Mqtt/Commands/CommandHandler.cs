@@ -46,6 +46,12 @@ public sealed partial class CommandHandler(
     public RejectionAudit Rejections =>
         LazyInitializer.EnsureInitialized(ref _rejections, () => new RejectionAudit(_time, JournalSummaryAsync));
 
+    /// <summary>
+    /// Where the command path's attempts are journaled; the subscriber journals its connection's
+    /// news (<c>fault.session-taken-over</c>, <c>command.session-lost</c>) there too.
+    /// </summary>
+    public ICommandJournal Journal => _journal;
+
     /// <summary>Commands accepted and not yet finished in this process (tests and diagnostics).</summary>
     public int InFlight
     {

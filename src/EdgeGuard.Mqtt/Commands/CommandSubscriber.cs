@@ -71,7 +71,8 @@ public sealed partial class CommandSubscriber : BackgroundService
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DrainTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBacklog, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBacklogBytes, options.MaxPacketBytes, nameof(options));
-        _options = options with { Broker = options.Broker.ThrowIfInvalid() };
+        // The ids from the gateway's secret, unless the host resolved them already (ClientIds).
+        _options = options with { Broker = ClientIds.Resolve(options.Broker.ThrowIfInvalid(), out _) };
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _log = log ?? throw new ArgumentNullException(nameof(log));
@@ -142,10 +143,10 @@ public sealed partial class CommandSubscriber : BackgroundService
     private async Task<TimeSpan> ConnectAndListenAsync(CancellationToken stoppingToken)
     {
         using var client = _factory.CreateMqttClient();
-        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.DisconnectedAsync += _ =>
+        var lost = new TaskCompletionSource<MqttClientDisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += args =>
         {
-            lost.TrySetResult();
+            lost.TrySetResult(args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection);
             return Task.CompletedTask;
         };
         var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes);
@@ -204,6 +205,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             Volatile.Write(ref _client, client);
             Volatile.Read(ref _subscribed).TrySetResult();
             LogSubscribed(_topics.Commands, _options.ClientId);
+            await ReportSessionAsync(connack.IsSessionPresent, stoppingToken).ConfigureAwait(false);
             if (await Task.WhenAny(lost.Task, backlog.Exceeded.Task).WaitAsync(stoppingToken).ConfigureAwait(false) == backlog.Exceeded.Task)
             {
                 await DropFloodedConnectionAsync(client, backlog, stoppingToken).ConfigureAwait(false);
@@ -211,6 +213,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             }
 
             LogConnectionLost();
+            await ConnectionLostAsync(await lost.Task.ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -232,6 +235,8 @@ public sealed partial class CommandSubscriber : BackgroundService
             var signal = Volatile.Read(ref _subscribed);
             if (signal.Task.IsCompleted)
             {
+                // From here commands wait in the broker's session, if it keeps one (ReportSessionAsync).
+                _lostAt ??= _time.GetUtcNow();
                 Interlocked.CompareExchange(ref _subscribed, NewSignal(), signal);
             }
 

@@ -53,6 +53,6 @@ public sealed record CommandSubscriberOptions
     /// <summary>Results waiting to be published; a full queue holds back acknowledging new commands.</summary>
     public int QueueCapacity { get; init; } = 256;
 
-    /// <summary>The subscriber's client id: the publisher's with <c>-commands</c>, so the two never take over each other's session.</summary>
-    public string ClientId => Broker.ClientId + "-commands";
+    /// <summary>The subscriber's client id: <see cref="MqttPublisherOptions.CommandsClientId"/>, never the publisher's.</summary>
+    public string ClientId => Broker.CommandsClientId;
 }

@@ -11,6 +11,7 @@ namespace EdgeGuard.Mqtt.Publishing;
 public sealed record MqttPublisherOptions
 {
     private readonly string? _clientId;
+    private readonly string? _commandsClientId;
 
     /// <summary>Site id: the third topic level.</summary>
     public required string Site { get; init; }
@@ -24,12 +25,29 @@ public sealed record MqttPublisherOptions
     /// <summary>Broker port; null means 8883 with TLS and 1883 without.</summary>
     public int? Port { get; init; }
 
-    /// <summary>MQTT client id; defaults to <c>edgeguard-{gateway}</c>.</summary>
+    /// <summary>
+    /// The publisher's MQTT client id; defaults to the readable <c>edgeguard-{gateway}</c>. The
+    /// publisher and the command subscriber replace the default with one derived from the gateway's
+    /// secret (<see cref="ClientIds.Resolve"/>); one set here is kept.
+    /// </summary>
     public string ClientId
     {
-        get => _clientId ?? $"edgeguard-{Gateway}";
+        get => _clientId ?? ClientIds.Readable(Gateway);
         init => _clientId = value;
     }
+
+    /// <summary>
+    /// The command subscriber's MQTT client id: distinct from <see cref="ClientId"/>, so the two
+    /// never take over each other's session. Defaults to <see cref="ClientId"/> with <c>-commands</c>.
+    /// </summary>
+    public string CommandsClientId
+    {
+        get => _commandsClientId ?? ClientId + "-commands";
+        init => _commandsClientId = value;
+    }
+
+    /// <summary>Whether <see cref="ClientId"/> was set rather than defaulted.</summary>
+    internal bool ClientIdSet => _clientId is not null;
 
     /// <summary>
     /// MQTT keep-alive. The broker publishes the Last Will after 1.5 × this without traffic, so it
@@ -130,7 +148,8 @@ public sealed record MqttPublisherOptions
             errors.Add($"port {Port} is outside 1-65535");
         }
 
-        if (string.IsNullOrEmpty(ClientId) || Encoding.UTF8.GetByteCount(ClientId) > 65535)
+        if (string.IsNullOrEmpty(ClientId) || Encoding.UTF8.GetByteCount(ClientId) > 65535
+            || string.IsNullOrEmpty(CommandsClientId) || Encoding.UTF8.GetByteCount(CommandsClientId) > 65535)
         {
             errors.Add("client id must be 1 to 65535 bytes");
         }
@@ -229,7 +248,7 @@ public sealed record MqttPublisherOptions
     // Records print every property; the password must never reach a log line.
     private bool PrintMembers(StringBuilder builder)
     {
-        builder.Append($"Site = {Site}, Gateway = {Gateway}, Host = {Host}, Port = {EffectivePort}, ClientId = {ClientId}, ");
+        builder.Append($"Site = {Site}, Gateway = {Gateway}, Host = {Host}, Port = {EffectivePort}, ClientId = {ClientId}, CommandsClientId = {CommandsClientId}, ");
         builder.Append($"KeepAlive = {KeepAlive}, Timeout = {Timeout}, Tls = {Tls}, Username = {Username}, ");
         builder.Append($"Password = {(Password is null ? "(none)" : "***")}, ReconnectDelayMin = {ReconnectDelayMin}, ");
         builder.Append($"ReconnectDelayMax = {ReconnectDelayMax}, MaxInFlight = {MaxInFlight}, BatchSize = {BatchSize}, ");

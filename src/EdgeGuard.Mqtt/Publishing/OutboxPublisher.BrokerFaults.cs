@@ -1,6 +1,7 @@
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using EdgeGuard.Core.Lockdown;
 using MQTTnet;
 
 namespace EdgeGuard.Mqtt.Publishing;
@@ -81,8 +82,19 @@ public sealed partial class OutboxPublisher
         }
     }
 
+    // Reason 142: another client connected with the publisher's client id, derived from the
+    // gateway's secret (ClientIds), so one that holds it or the broker's administrator. Not the broker
+    // refusing the gateway (no fault.broker episode): its own alarm, naming the connection, and the
+    // loop reconnects as after any loss, taking the id back. From the disconnect handler.
+    private void TakenOver()
+    {
+        LogTakenOver(_options.ClientId);
+        _takeovers.Publish([new SessionTakenOver(_time.GetUtcNow(), BrokerConnection.Publisher)]);
+    }
+
     // A DISCONNECT in which the broker refuses this gateway. A dropped socket, a broker that was
     // killed, a keep-alive that ran out on our side and our own close all read as NormalDisconnection;
+    // a takeover is TakenOver's, not a refusal;
     // a broker shutting down, busy, or ending a connection at its maximum connect time, and its view
     // that our keep-alive ran out, are the link's news, not a refusal. So is 131: MQTTnet's own code
     // when it drops a connection over an AUTH packet it does not handle.
@@ -92,7 +104,6 @@ public sealed partial class OutboxPublisher
             or MqttClientDisconnectReason.MalformedPacket
             or MqttClientDisconnectReason.ProtocolError
             or MqttClientDisconnectReason.NotAuthorized
-            or MqttClientDisconnectReason.SessionTakenOver
             or MqttClientDisconnectReason.TopicFilterInvalid
             or MqttClientDisconnectReason.TopicNameInvalid
             or MqttClientDisconnectReason.ReceiveMaximumExceeded

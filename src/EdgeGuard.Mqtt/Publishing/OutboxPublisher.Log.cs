@@ -52,4 +52,7 @@ public sealed partial class OutboxPublisher
 
     [LoggerMessage(EventId = 314, Level = LogLevel.Information, Message = "MQTT publisher stopped: delivered through seq {Delivered} of {Last}")]
     private partial void LogStopped(long delivered, long last);
+
+    [LoggerMessage(EventId = 357, Level = LogLevel.Error, Message = "Another client connected as the publisher's client id {ClientId} and the broker closed ours (session taken over): it holds the gateway's TLS key or broker password, or is the broker's administrator; reconnecting")]
+    private partial void LogTakenOver(string clientId);
 }

@@ -37,13 +37,15 @@ public sealed partial class OutboxPublisher(
     TimeProvider time,
     ILogger<OutboxPublisher> log) : BackgroundService
 {
-    private readonly MqttPublisherOptions _options = (options ?? throw new ArgumentNullException(nameof(options))).ThrowIfInvalid();
+    // The ids from the gateway's secret, unless the host resolved them already (ClientIds).
+    private readonly MqttPublisherOptions _options = ClientIds.Resolve((options ?? throw new ArgumentNullException(nameof(options))).ThrowIfInvalid(), out _);
     private readonly IOutbox _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
     private readonly ISiteStateSource _siteState = siteState ?? throw new ArgumentNullException(nameof(siteState));
     private readonly Func<long> _nextSession = nextSession ?? throw new ArgumentNullException(nameof(nextSession));
     // Each reporter's sink is guarded: a sink that throws must not end the loop (GuardedFaultSink).
     private readonly DeliveryFaultReporter _faults = new(Guarded(faults, log), time ?? throw new ArgumentNullException(nameof(time)));
     private readonly BrokerFaultReporter _brokerFaults = new(Guarded(faults, log), time);
+    private readonly IEventSink _takeovers = Guarded(faults, log);
     private readonly TimeProvider _time = time;
     private readonly ILogger<OutboxPublisher> _log = log ?? throw new ArgumentNullException(nameof(log));
     private readonly Topics _topics = new(options.Site, options.Gateway);
@@ -237,7 +239,11 @@ public sealed partial class OutboxPublisher(
             lostBecause = args.Exception is null ? $"disconnected: {args.Reason}" : $"disconnected: {args.Reason} ({Innermost(args.Exception)})";
             try
             {
-                if (args.ClientWasConnected && BrokerClosedWith(args) is { } closed)
+                if (args.ClientWasConnected && args.Reason == MqttClientDisconnectReason.SessionTakenOver)
+                {
+                    TakenOver();
+                }
+                else if (args.ClientWasConnected && BrokerClosedWith(args) is { } closed)
                 {
                     _brokerFaults.Refused(closed);
                 }

@@ -20,7 +20,7 @@ namespace EdgeGuard.Hosting;
 internal static class CommandComposition
 {
     /// <summary>Registers the command subscriber on the same broker as the publisher.</summary>
-    public static IServiceCollection AddOfficeCommands(this IServiceCollection services, GatewayConfig config, MqttPublisherOptions broker)
+    public static IServiceCollection AddOfficeCommands(this IServiceCollection services, GatewayConfig config)
     {
         services.AddSingleton<ISeenCommandIds>(sp => new SqliteSeenCommandIds(sp.GetRequiredService<JournalDatabase>(), sp.GetRequiredService<TimeProvider>()));
         // Faults about key files go where the board's go: the controller's loop, after
@@ -49,7 +49,7 @@ internal static class CommandComposition
                 sp.GetRequiredService<ILogger<CommandHandler>>());
             return new CommandSubscriber(new CommandSubscriberOptions
             {
-                Broker = broker,
+                Broker = sp.GetRequiredService<MqttPublisherOptions>(),
                 // A command the broker queues while the gateway is away is good for at most its lifetime
                 // plus the skew: keep the session exactly that long, whatever commands.maxLifetimeSeconds says.
                 SessionExpiry = options.MaxLifetime + options.ClockSkew,

@@ -65,8 +65,10 @@ public static class ServiceCollectionExtensions
         // broker configured still protects the site and journals everything for later.
         if (embedded || !string.IsNullOrEmpty(config.Mqtt.Host))
         {
+            // One set of broker options for both connections: the client ids' secret is read once.
+            services.AddSingleton(sp => BrokerOptions.Build(config, embedded, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BrokerOptions))));
             services.AddSingleton(sp => new OutboxPublisher(
-                PublisherOptions(config, embedded),
+                sp.GetRequiredService<MqttPublisherOptions>(),
                 sp.GetRequiredService<IOutbox>(),
                 sp.GetRequiredService<ISiteStateSource>(),
                 sp.GetRequiredService<EventJournal>().NextSession,
@@ -75,7 +77,7 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredService<ILogger<OutboxPublisher>>()));
             services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
             // Signed office commands, on a connection of their own to the same broker.
-            services.AddOfficeCommands(config, PublisherOptions(config, embedded));
+            services.AddOfficeCommands(config);
         }
 
         // Last, so it stops first: STOPPING=1 before anything else winds down.
@@ -120,17 +122,4 @@ public static class ServiceCollectionExtensions
 
         return services;
     }
-
-    /// <summary>Maps the gateway's mqtt section to the publisher's options.</summary>
-    private static MqttPublisherOptions PublisherOptions(GatewayConfig config, bool embedded) => new()
-    {
-        Site = config.Site.SiteId,
-        Gateway = config.Site.GatewayId,
-        Host = embedded ? "127.0.0.1" : config.Mqtt.Host!,
-        Port = config.Mqtt.Port,
-        KeepAlive = TimeSpan.FromSeconds(config.Mqtt.KeepAliveSeconds),
-        Username = config.Mqtt.Username,
-        Password = config.Mqtt.Password,
-        Tls = embedded ? MqttTlsOptions.Disabled : config.Mqtt.Tls ?? MqttTlsOptions.Disabled,
-    };
 }

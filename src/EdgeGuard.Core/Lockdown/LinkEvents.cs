@@ -1,0 +1,44 @@
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>The gateway's two connections to the office broker.</summary>
+public enum BrokerConnection
+{
+    /// <summary>The publisher's: events, state, availability (and the will).</summary>
+    Publisher,
+
+    /// <summary>The command subscriber's: signed commands in, their results out.</summary>
+    Commands,
+}
+
+/// <summary>
+/// The broker closed one of the gateway's connections because another client connected with its
+/// client id (MQTT 5 reason 142, session taken over). The ids are derived from the gateway's
+/// secret (its TLS key or broker password), so this is a client holding that secret or a broker
+/// administrator: a cloned gateway, an old process still running, or an attacker with the key. A
+/// client that takes over the command connection may be handed the queued commands and acknowledge
+/// them unseen. The gateway reconnects at once, taking its id back; it names no client id here,
+/// since the events topic is read by every office client.
+/// </summary>
+/// <param name="At">When the broker closed the connection.</param>
+/// <param name="Connection">Which connection was taken over.</param>
+public sealed record SessionTakenOver(DateTimeOffset At, BrokerConnection Connection) : DomainEvent(At)
+{
+    public override string Type => "fault.session-taken-over";
+    public override Severity Severity => Severity.Alarm;
+}
+
+/// <summary>
+/// The command connection came back and the broker had no session for it (CONNACK Session
+/// Present = false): the commands it queued for the gateway while the connection was down, from
+/// <see cref="Since"/> on, are gone (the session expired, the broker restarted without them, or it
+/// was taken over). The office re-sends any command issued since then that has no answer. Not
+/// raised at the first connect after a start, which finds no session whenever the gateway was away
+/// longer than the session expiry, and whose absence the office reads from availability already.
+/// </summary>
+/// <param name="At">When the connection came back.</param>
+/// <param name="Since">When the previous command connection was lost.</param>
+public sealed record CommandSessionLost(DateTimeOffset At, DateTimeOffset Since) : DomainEvent(At)
+{
+    public override string Type => "command.session-lost";
+    public override Severity Severity => Severity.Warning;
+}
