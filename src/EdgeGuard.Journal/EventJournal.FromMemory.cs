@@ -15,13 +15,14 @@ namespace EdgeGuard.Journal;
 // healthy, quiet, online gateway while the site was in lockdown.
 //
 // So when a commit fails, the records of its batch that the full policy keeps (KeptWhileFull:
-// critical events, lockdown clears, fire resets, authenticated commands; among them the episode's
-// fault.journal-full, once per episode) are handed to the publisher from memory: put in the tail
-// and announced, under the next seqs, exactly as a batch handed out before a commit that then
-// failed. Their seqs are skipped (SkipFailed), never reused, and declared by the write-failed
-// journal.gap the first successful commit opens with, or, if the gateway stops first, by the
-// unclean-shutdown gap of the next start (the stop cannot give back a reservation with a skipped
-// range undeclared). They count as dropped, like the rest of their batch: they are not in the file.
+// critical events, lockdown clears, fire resets, authenticated commands, resend.ended; among them
+// the episode's fault.journal-full, once per episode) are handed to the publisher from memory: put
+// in the tail and announced, under the next seqs, exactly as a batch handed out before a commit
+// that then failed. Their seqs are skipped (SkipFailed), never reused, and declared by the
+// write-failed journal.gap the first successful commit opens with, or, if the gateway stops first,
+// by the unclean-shutdown gap of the next start (the stop cannot give back a reservation with a
+// skipped range undeclared). They count as dropped, like the rest of their batch: they are not in
+// the file.
 //
 // Only under seqs inside the durable reservation (gateway_meta.reserved_through), as for every
 // hand-out before a commit: that is what keeps a seq the office has seen from ever being given to

@@ -124,7 +124,8 @@ public sealed class JournalFullPolicyTests
         {
             var domainEvent = Instantiate(type);
             var expected = domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset
-                or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged or StateRepublishRequested;
+                or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged or StateRepublishRequested
+                or ResendEnded;
             Assert.True(expected == EventJournal.KeptWhileFull(domainEvent), $"{domainEvent.Type} ({domainEvent.Severity})");
         }
 

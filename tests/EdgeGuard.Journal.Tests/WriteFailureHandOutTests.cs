@@ -191,6 +191,26 @@ public sealed class WriteFailureHandOutTests
         Assert.Equal(4, h.Journal.Dropped);
     }
 
+    [Fact]
+    public async Task In_a_write_failure_episode_a_resends_end_goes_out_beside_its_commands_done()
+    {
+        // The office's resend is answered done, and resend.ended says how far it got: on a failing
+        // card the office got the done and waited for an end that was dropped.
+        using var h = new JournalHarness();
+        await h.PublishAndFlush(Activated(1));
+        FailCommits(h, Failure.DiskFull);
+        await h.PublishAndFlush(Activated(2));
+
+        const string resend = "5d0c3b8e-2f1a-4c7d-9e6b-8a1f0c2d4e6f";
+        await h.PublishAndFlush(
+            new CommandDone(T0.AddSeconds(1), resend, Core.Commands.CommandType.Resend, "officer.jones", "resending seqs 1 to 1"),
+            new ResendEnded(T0.AddSeconds(2), resend, 1, 1, 1, 1, null));
+
+        Assert.Equal(
+            ["point.activated", "fault.journal-full", "command.done", "resend.ended"],
+            h.Journal.ReadAfter(1, 100).Select(record => record.Type));
+    }
+
     // A failed fsync (IOERR_FSYNC) comes after the WAL's commit frame was written, and the next
     // start may find that commit under the seqs a hand-out from memory would have taken; so may
     // an I/O error that does not say which call failed. Nothing goes out then.
