@@ -223,8 +223,8 @@ public sealed partial class EventJournal
             or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged
             // A rebirth works only once its event reaches the broker: dropped, it would be "done" and do nothing.
             or StateRepublishRequested
-            // How a resend the office was answered "done" for ended: without it the office waits for
-            // good. At most one per accepted resend command, so it cannot use up the reserve.
+            // How a resend the office was answered "done" for ended: without it the office waits
+            // for good. At most one per accepted resend command, so it cannot use up the reserve.
             or ResendEnded;
 
     private static bool IsWriteFailure(Exception ex) =>
