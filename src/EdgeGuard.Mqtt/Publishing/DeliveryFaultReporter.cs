@@ -21,6 +21,12 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
     private DateTimeOffset _since;
     private long _withheldSeq;
     private string? _withheldReason;
+
+    // Seqs delivered as their stub, and why: the latest StubsKept (a few KB; an event too large for
+    // the broker is rare). A resend of one sends its stub at once; one of an older seq learns it from
+    // its own refusal, and the seqs behind it are then sent twice (DeliverySession.Resend.cs).
+    private const int StubsKept = 256;
+    private readonly SortedList<long, string> _deliveredAsStubs = [];
     private readonly HashSet<string> _refusedStateTopics = new(StringComparer.Ordinal);
     private int _stateEpisodes;
     private long _reported;
@@ -190,6 +196,18 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
     }
 
     /// <summary>
+    /// Why <paramref name="seq"/> was delivered as its withheld stub; null when it was delivered
+    /// whole, or too long ago to be remembered. For a resend, which then sends the stub at once.
+    /// </summary>
+    public string? DeliveredAsStub(long seq)
+    {
+        lock (_gate)
+        {
+            return _deliveredAsStubs.GetValueOrDefault(seq);
+        }
+    }
+
+    /// <summary>
     /// Records that the outbox could not be read at <paramref name="seq"/> (the journal failed,
     /// not the broker); reports it the first time of an episode, whatever the reason says: a
     /// failing card's errors differ from read to read. Not a refusal (<see cref="Refusals"/>).
@@ -234,6 +252,12 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
 
             if (_withheldReason is not null && seq >= _withheldSeq)
             {
+                _deliveredAsStubs[_withheldSeq] = _withheldReason;
+                if (_deliveredAsStubs.Count > StubsKept)
+                {
+                    _deliveredAsStubs.RemoveAt(0); // the oldest
+                }
+
                 Volatile.Write(ref _withheldSeq, 0);
                 _withheldReason = null;
             }

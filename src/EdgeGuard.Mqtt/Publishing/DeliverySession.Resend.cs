@@ -64,10 +64,12 @@ internal sealed partial class DeliverySession
     }
 
     // Publishes one event of the resend: whole, or as its withheld stub when the broker refuses it
-    // for what it is (the live stream's stub for the seq, or this resend's own refusal of it).
+    // for what it is (the live stream's stub for the seq, withheld now or delivered so lately that
+    // the reporter still knows it, or this resend's own refusal of it). Knowing it first keeps the
+    // seqs after it from going ahead of the stub (OnResentSettled's rewind).
     private void SendResent(ResendRequest request, JournalRecord record)
     {
-        var withheld = request.Withheld.GetValueOrDefault(record.Seq) ?? _faults.WithheldReason(record.Seq);
+        var withheld = request.Withheld.GetValueOrDefault(record.Seq) ?? _faults.WithheldReason(record.Seq) ?? _faults.DeliveredAsStub(record.Seq);
         byte[] payload;
         if (withheld is null)
         {
@@ -160,15 +162,25 @@ internal sealed partial class DeliverySession
         }
 
         request.InFlight--;
+        if (request.Stale > 0)
+        {
+            request.Stale--; // sent before a refusal rewound the resend (below): sent again after it
+            return;
+        }
+
         var seq = entry.Record!.Seq;
         if (!IsSuccess(result) && RefusedForWhatItIs(result.ReasonCode) && !request.Withheld.ContainsKey(seq))
         {
-            // It can never pass whole (the live stream withheld it too, or would): its stub goes,
-            // after the resent events already in flight, and the resend goes on. Its answer is
-            // this one's: a refusal of the stub ends the resend below.
+            // It can never pass whole (the live stream withheld it too, or would): as the live
+            // stream does, the resend rewinds to it, so its stub goes next and the seqs after it
+            // again behind the stub, in seq order, not the stub after them. Those already in flight
+            // behind it (all of this resend's: answers come in order) are not counted when they
+            // are answered: the office may have them once more. A refusal of the stub ends the
+            // resend below.
             request.Withheld[seq] = Describe(result);
             LogResentWithheld(request.ToString(), seq, Describe(result));
-            SendResent(request, entry.Record);
+            request.Stale = request.InFlight;
+            RewindResend(request, seq - 1);
             return;
         }
 
@@ -193,10 +205,21 @@ internal sealed partial class DeliverySession
         if (_resending is { } request && string.Equals(entry.Point, request.CommandId, StringComparison.Ordinal))
         {
             request.InFlight--;
-            request.SentThrough = Math.Min(request.SentThrough, entry.Record!.Seq - 1);
-            request.Buffer = [];
-            request.BufferIndex = 0;
+            if (request.Stale > 0)
+            {
+                request.Stale--; // the stale ones are the first in the window: gone with it
+            }
+
+            RewindResend(request, Math.Min(request.SentThrough, entry.Record!.Seq - 1));
         }
+    }
+
+    // The resend sends again from the seq after sentThrough, read anew from the journal.
+    private static void RewindResend(ResendRequest request, long sentThrough)
+    {
+        request.SentThrough = sentThrough;
+        request.Buffer = [];
+        request.BufferIndex = 0;
     }
 
     /// <summary>The session ends: an unfinished resend ends with it, not resumed.</summary>

@@ -19,6 +19,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 // delivered by the next check (its refresh then shows the change, and nothing is due). Nothing
 // here runs per event: a publish notes what it showed in fields it sets anyway, and the check
 // runs only in the idle wait, which it bounds like the cursor write (one wake-up per interval).
+// A resend keeps the window busy for minutes, never idle: while one runs the check also runs on
+// the pump's passes (each settles PUBACKs), when due, comparing only with no live event in flight.
 //
 // During a replay with a backlog (ReplayAsync) only state/lockdown is checked, on one check: an
 // event journaled then waits behind the whole backlog, so the lockdown state goes ahead of its
@@ -50,9 +52,9 @@ internal sealed partial class DeliverySession
         : null;
 
     /// <summary>
-    /// Idle and streaming: when the check is due, compares the retained topics with the current
-    /// state and makes those due that were out of date, the same way, at the previous check too.
-    /// True when it made one due (the pump then publishes it before it waits).
+    /// Idle and streaming, or busy with a resend: when the check is due, compares the retained
+    /// topics with the current state and makes those due that were out of date, the same way, at
+    /// the previous check too. True when it made one due (the pump then publishes it first).
     /// </summary>
     private bool CheckStateShown()
     {
@@ -63,9 +65,11 @@ internal sealed partial class DeliverySession
 
         _stateCheckedAt = _time.GetTimestamp();
         var unheardDue = CheckUnheardShown(); // the delivery episode's, not the site's: no state needed
-        if (_state.Current is not { } current || _sent < _outbox.LastSeq || _retryingRefused)
+        if (_state.Current is not { } current || _sent < _outbox.LastSeq || _sent > _acked || _retryingRefused)
         {
-            return unheardDue; // no state yet, or an event is coming (or held back) that may refresh it
+            // No state yet, or an event is coming, in flight beside a resend, or held back: it may
+            // refresh the state.
+            return unheardDue;
         }
 
         _stats.StateChecked();

@@ -178,6 +178,13 @@ internal sealed partial class DeliverySession
                 continue;
             }
 
+            if (_resending is not null && CheckStateShown())
+            {
+                // A resend keeps the window busy for minutes: the office's heard (the unheard range
+                // trimmed) and retained state that drifted show meanwhile, as when idle.
+                continue;
+            }
+
             await SettleHeadAsync(live, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -20,7 +20,7 @@ internal sealed class ResendRequest(string commandId, long from, long to)
     /// <summary>Highest seq handed to the client (From − 1 before the first); the pump's only.</summary>
     public long SentThrough { get; set; } = from - 1;
 
-    /// <summary>Highest seq settled so far, in order; the pump's only.</summary>
+    /// <summary>Highest seq up to which every seq of the range is settled (a contiguous prefix); the pump's only.</summary>
     public long SettledThrough { get; set; } = from - 1;
 
     /// <summary>Events sent and acknowledged (any success code).</summary>
@@ -28,6 +28,12 @@ internal sealed class ResendRequest(string commandId, long from, long to)
 
     /// <summary>Its publishes awaiting their PUBACK; the pump's only.</summary>
     public int InFlight { get; set; }
+
+    /// <summary>
+    /// Of <see cref="InFlight"/>, the first ones, sent before a refusal rewound the resend to the
+    /// refused seq: their answers are ignored (they are sent again after its stub). The pump's only.
+    /// </summary>
+    public int Stale { get; set; }
 
     /// <summary>
     /// Seqs of the range sent as their withheld stub, and why: refused for what they are (by the
