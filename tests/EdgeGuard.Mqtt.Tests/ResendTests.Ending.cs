@@ -69,6 +69,32 @@ public sealed partial class ResendTests
     }
 
     [Fact]
+    public async Task A_resend_the_ending_session_ended_as_it_was_accepted_is_answered_done_and_resend_ended_tells_the_office()
+    {
+        // The link is lost right after the slot was taken, and the session's end ends the resend
+        // (resend.ended) before the publisher looks at the link again: it used to answer refused
+        // "unavailable" too, so the office got a refusal and a resend.ended for one command.
+        await using var broker = await MosquittoBroker.StartAsync();
+        var options = PublisherHarness.Plain(broker.Port) with { StateCheckInterval = TimeSpan.FromSeconds(30) };
+        await using var harness = new PublisherHarness(options, output);
+        harness.Outbox.AppendMany(20);
+        await harness.StartAndCatchUpAsync();
+        await harness.Outbox.WaitForDeliveredAsync(20, Patience);
+        harness.Publisher.ResendSlotTaken = () =>
+        {
+            harness.Publisher.AbortConnection();
+            Assert.True(SpinWait.SpinUntil(() => harness.Faults.Events.OfType<ResendEnded>().Any(), Patience), "the session ended the resend");
+        };
+
+        Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
+        Assert.False(harness.Publisher.IsResending);
+        var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
+        // "started" or "finished": the pump may take it on a pass of its own as the link goes.
+        Assert.StartsWith("the connection ended before it was ", ended.Problem, StringComparison.Ordinal);
+        Assert.Equal((0L, 1L), (harness.Publisher.ResendsDone, harness.Publisher.ResendsCut));
+    }
+
+    [Fact]
     public async Task A_resend_is_rejected_when_the_in_flight_window_holds_a_single_message()
     {
         // Half of a window of 1 is still 1: every live event would wait a round trip behind a

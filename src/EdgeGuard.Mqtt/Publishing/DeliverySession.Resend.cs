@@ -238,11 +238,16 @@ internal sealed partial class DeliverySession
         }
     }
 
-    // Ends the resend: done (problem null) or cut short.
+    // Ends the resend: done (problem null) or cut short. Not when the publisher freed the slot
+    // first: it answered the command refused, the one outcome the office gets for it.
     private void EndResend(ResendRequest request, string? problem)
     {
         _resending = null;
-        _resends.End(request);
+        if (!_resends.End(request))
+        {
+            return;
+        }
+
         _stats.ResendEnded(problem is null);
         // In the stream, so the office knows it can stop waiting, and how far a cut one got.
         _faults.ResendEnded(new ResendEnded(_time.GetUtcNow(), request.CommandId, request.From, request.To, problem is null ? request.To : request.SettledThrough, request.Resent, problem));

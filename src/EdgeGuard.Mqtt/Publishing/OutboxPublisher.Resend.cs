@@ -17,6 +17,9 @@ public sealed partial class OutboxPublisher
     // The in-flight window of the current connection (0 before the first): a resend needs 2.
     private int _sessionWindow;
 
+    /// <summary>Tests only: runs in StartResend right after it took the slot, to lose the link there.</summary>
+    internal Action? ResendSlotTaken { get; set; }
+
     /// <summary>Resends carried out to their last seq, since start.</summary>
     public long ResendsDone => _stats.ResendsDone;
 
@@ -97,10 +100,12 @@ public sealed partial class OutboxPublisher
             return $"busy: {_resends.Current?.ToString() ?? "another resend"} is still running; send it again once that ends";
         }
 
-        if (!IsConnected)
+        ResendSlotTaken?.Invoke();
+        // The session ended between the check above and the slot: if it has not ended this one,
+        // it never will, so it is refused here. If it has (resend.ended is journaled, saying the
+        // connection ended before it started), that is its one outcome: answered as started.
+        if (!IsConnected && _resends.End(request))
         {
-            // The session ended between the check above and the slot: it did not end this one.
-            _resends.End(request);
             return "unavailable: the gateway has no link to the broker now; send it again once it is online";
         }
 

@@ -62,6 +62,9 @@ internal sealed class ResendSlot
     /// <summary>Takes the slot for <paramref name="request"/>; false when another resend holds it.</summary>
     public bool TryStart(ResendRequest request) => Interlocked.CompareExchange(ref _current, request, null) is null;
 
-    /// <summary>Frees the slot if <paramref name="request"/> holds it.</summary>
-    public void End(ResendRequest request) => Interlocked.CompareExchange(ref _current, null, request);
+    /// <summary>
+    /// Frees the slot if <paramref name="request"/> holds it; true then. False when another end
+    /// (the publisher's refusal or the session's) freed it first: that one reports the outcome.
+    /// </summary>
+    public bool End(ResendRequest request) => ReferenceEquals(Interlocked.CompareExchange(ref _current, null, request), request);
 }
