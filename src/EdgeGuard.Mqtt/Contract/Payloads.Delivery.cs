@@ -70,9 +70,10 @@ public static partial class Payloads
     /// <summary>
     /// The payload of <c>{root}/state/delivery</c>: <c>status</c> <c>refused</c> (naming the
     /// refused event at the head of the outbox, why, and since when), else <c>unheard</c> when
-    /// events were acknowledged with NoMatchingSubscribers since the office last resent them, else
-    /// <c>ok</c>. <c>unheard</c> is written whatever the status: a refusal is more urgent, but
-    /// must not hide the events no one received.
+    /// events were acknowledged with NoMatchingSubscribers that the office has not confirmed having
+    /// (its <c>heard</c> command; a resend does not clear them), else <c>ok</c>. <c>unheard</c> is
+    /// written whatever the status: a refusal is more urgent, but must not hide the events no one
+    /// received.
     /// </summary>
     /// <param name="topics">Site and gateway of the publishing gateway.</param>
     /// <param name="seq">The refused event's seq; null when no event is refused.</param>
@@ -136,7 +137,9 @@ public static partial class Payloads
 /// Events the broker acknowledged with NoMatchingSubscribers (16): no client subscribed to the
 /// events topic, so no one received them. <c>state/delivery</c>'s <c>unheard</c>.
 /// </summary>
-/// <param name="FromSeq">The first unheard seq not yet resent to the office.</param>
+/// <param name="FromSeq">
+/// The first unheard seq the office has not confirmed having (its <c>heard</c> command).
+/// </param>
 /// <param name="ThroughSeq">The last unheard seq (events between may have been heard).</param>
 /// <param name="Since">When the first of them was acknowledged unheard.</param>
 public readonly record struct UnheardSeqs(long FromSeq, long ThroughSeq, DateTimeOffset Since);

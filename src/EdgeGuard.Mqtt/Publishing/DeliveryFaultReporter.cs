@@ -72,7 +72,10 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
         }
     }
 
-    /// <summary>The events acknowledged with NoMatchingSubscribers and not resent since; null when none.</summary>
+    /// <summary>
+    /// The events acknowledged with NoMatchingSubscribers that the office has not confirmed having
+    /// (its heard command, <see cref="Heard"/>); null when none.
+    /// </summary>
     public UnheardSeqs? Unheard
     {
         get

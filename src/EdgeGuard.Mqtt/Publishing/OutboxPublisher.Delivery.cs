@@ -18,7 +18,8 @@ public sealed partial class OutboxPublisher
 
     /// <summary>
     /// What <c>state/delivery</c>'s <c>unheard</c> shows: events acknowledged with
-    /// NoMatchingSubscribers since the office last had them resent; null when none.
+    /// NoMatchingSubscribers that the office has not confirmed having (<see cref="MarkHeard"/>; a
+    /// resend does not clear them); null when none.
     /// </summary>
     public UnheardSeqs? Unheard => _faults.Unheard;
 
