@@ -6,10 +6,11 @@ namespace EdgeGuard.Core.Commands;
 /// A configured operator's public key file is missing or unusable on the gateway (a wiped key
 /// directory, a key handed over under the wrong name): the gateway runs and protects the site, but
 /// refuses that operator's commands (<c>key-unavailable</c>) until the file loads. Raised once per
-/// operator at start; <see cref="OperatorKeyRestored"/> follows when the file is found usable
+/// operator at start, and when the minute's check finds a key that loaded unusable (its file
+/// removed to revoke it); <see cref="OperatorKeyRestored"/> follows when the file is found usable
 /// (read again at each command of theirs and every minute).
 /// </summary>
-/// <param name="At">When the gateway started without the key.</param>
+/// <param name="At">When the gateway started without the key, or stopped trusting it.</param>
 /// <param name="Operator">The operator as configured.</param>
 /// <param name="File">The configured <c>publicKeyFile</c>.</param>
 /// <param name="Reason">What is wrong with the file.</param>

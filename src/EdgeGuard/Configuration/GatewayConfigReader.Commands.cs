@@ -16,6 +16,13 @@ public sealed record CommandOptions(IReadOnlyList<OperatorKey> Operators, TimeSp
     /// </summary>
     public IReadOnlyList<UnavailableOperatorKey> Unavailable { get; init; } = [];
 
+    /// <summary>
+    /// The <c>publicKeyFile</c> each of <see cref="Operators"/> was read from, by name: the running
+    /// gateway reads them again every minute, so a key file deleted (a key revoked) or replaced (a
+    /// key rotated) takes effect without a restart. An operator missing here is never read again.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> KeyFiles { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Two supervisors' remote all-clears must both fall within this (<c>commands.allClearWindowSeconds</c>).</summary>
     public TimeSpan AllClearWindow { get; init; } = TwoPersonApproval.DefaultWindow;
 
@@ -57,7 +64,7 @@ public static partial class GatewayConfigReader
             }
 
             var errors = _w.ErrorCount;
-            var (operators, unavailable) = Operators(node.Child("operators"));
+            var (operators, files, unavailable) = Operators(node.Child("operators"));
             // 0 is allowed (a gateway and office both on the same NTP source); beyond 5 minutes the
             // window a stale command works in grows more than any sane clock error needs.
             var skew = _w.Int(node.Child("clockSkewSeconds"), null, required: false, 0, 300, DefaultClockSkewSeconds);
@@ -67,19 +74,20 @@ public static partial class GatewayConfigReader
             // that two approvals are one decision, not two unrelated ones (15 min at most).
             var window = _w.Int(node.Child("allClearWindowSeconds"), null, required: false, 30, 900, (int)TwoPersonApproval.DefaultWindow.TotalSeconds);
             return _w.ErrorCount == errors && operators is not null && skew is not null && lifetime is not null && window is not null
-                ? new CommandOptions(operators, TimeSpan.FromSeconds(skew.Value), TimeSpan.FromSeconds(lifetime.Value)) { AllClearWindow = TimeSpan.FromSeconds(window.Value), Unavailable = unavailable }
+                ? new CommandOptions(operators, TimeSpan.FromSeconds(skew.Value), TimeSpan.FromSeconds(lifetime.Value)) { AllClearWindow = TimeSpan.FromSeconds(window.Value), Unavailable = unavailable, KeyFiles = files }
                 : null;
         }
 
-        private (List<OperatorKey>? Keys, List<UnavailableOperatorKey> Unavailable) Operators(ConfigNode node)
+        private (List<OperatorKey>? Keys, Dictionary<string, string> Files, List<UnavailableOperatorKey> Unavailable) Operators(ConfigNode node)
         {
             var keys = new List<OperatorKey>();
+            var files = new Dictionary<string, string>(StringComparer.Ordinal);
             var loaded = new List<(OperatorKey Key, string Path, ConfigNode Node, string? Subject)>();
             var unavailable = new List<UnavailableOperatorKey>();
             var items = _w.List(node, null);
             if (items is null)
             {
-                return (null, unavailable);
+                return (null, files, unavailable);
             }
 
             // Ordinal, as the key ring looks names up: "Jones" and "jones" are different operators.
@@ -143,7 +151,12 @@ public static partial class GatewayConfigReader
             }
 
             SharedKeys(loaded, keys, unavailable);
-            return (keys, unavailable);
+            foreach (var (key, path, _, _) in loaded.Where(l => keys.Contains(l.Key)))
+            {
+                files[key.Operator] = path;
+            }
+
+            return (keys, files, unavailable);
         }
 
         /// <summary>

@@ -164,6 +164,8 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.True(result.IsValid, result.ToReport());
         var commands = result.Config!.Commands;
         Assert.Equal(["good"], commands.Operators.Select(o => o.Operator));
+        // The running gateway reads the loaded keys' files again (a key revoked or rotated).
+        Assert.Equal([KeyValuePair.Create("good", good)], commands.KeyFiles);
         Assert.Equal(["a", "c", "d", "e", "f"], commands.Unavailable.Select(u => u.Operator));
         Assert.Equal([missing, .. problems], commands.Unavailable.Select(u => u.File));
         Assert.Equal(OperatorRole.Supervisor, commands.Unavailable[0].Role);
@@ -272,6 +274,7 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.True(result.IsValid, result.ToReport());
         var commands = result.Config!.Commands;
         Assert.Equal(["guard.brown"], commands.Operators.Select(o => o.Operator));
+        Assert.Equal([KeyValuePair.Create("guard.brown", guard)], commands.KeyFiles);
         Assert.Equal(["sup.jones", "sup.smith"], commands.Unavailable.Select(u => u.Operator));
         Assert.Contains("same public key as operator 'sup.smith'", commands.Unavailable[0].Problem, StringComparison.Ordinal);
         Assert.Contains("same public key as operator 'sup.jones'", commands.Unavailable[1].Problem, StringComparison.Ordinal);

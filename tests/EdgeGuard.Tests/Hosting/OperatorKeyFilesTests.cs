@@ -16,11 +16,12 @@ namespace EdgeGuard.Tests.Hosting;
 /// </summary>
 // Pipes, devices and file modes are the Linux gateway's.
 [UnsupportedOSPlatform("windows")]
-public sealed class OperatorKeyFilesTests : IDisposable
+public sealed partial class OperatorKeyFilesTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("edgeguard-operator-keys-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 3, 22, 0, 0, TimeSpan.Zero));
     private readonly List<DomainEvent> _reported = [];
+    private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -304,7 +305,7 @@ public sealed class OperatorKeyFilesTests : IDisposable
     }
 
     private OperatorKeyFiles Start(IReadOnlyList<OperatorKey> loaded, IReadOnlyList<UnavailableOperatorKey> unavailable) =>
-        new(new CommandOptions(loaded, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15)) { Unavailable = unavailable },
+        new(new CommandOptions(loaded, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15)) { Unavailable = unavailable, KeyFiles = _files },
             _reported.AddRange, _time, NullLogger<OperatorKeyFiles>.Instance);
 
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
@@ -320,9 +321,11 @@ public sealed class OperatorKeyFilesTests : IDisposable
         return path;
     }
 
-    private static OperatorKey Loaded(string name, string file)
+    // The loaded key and, as the configuration reader records it, the file it came from.
+    private OperatorKey Loaded(string name, string file)
     {
         Assert.Null(OperatorKeyFile.Read(name, file, out var key));
+        _files[name] = file;
         return new OperatorKey(name, OperatorRole.Supervisor, key, []);
     }
 
