@@ -161,7 +161,7 @@ public sealed record CommandEnvelope(
             }
 
             var at = CommandTypes.TryParseTimestamp(text!);
-            problem = at is null ? $"{name} must be a timestamp like 2026-11-23T19:00:00.123Z" : null;
+            problem = at is null ? $"{name} {CommandTypes.TimestampProblem}" : null;
             return at;
         }
 

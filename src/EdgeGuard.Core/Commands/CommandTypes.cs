@@ -119,19 +119,40 @@ public static partial class CommandTypes
     {
         (ArgumentKind.Id, JsonStringItem s) => IdPattern().IsMatch(s.Value) ? null : "must be 1-64 of [a-z0-9_-]",
         (ArgumentKind.Uuid, JsonStringItem s) => UuidPattern().IsMatch(s.Value) ? null : "must be a lowercase UUID",
-        (ArgumentKind.Timestamp, JsonStringItem s) => TryParseTimestamp(s.Value) is null ? "must be a timestamp like 2026-11-23T19:00:00.123Z" : null,
+        (ArgumentKind.Timestamp, JsonStringItem s) => TryParseTimestamp(s.Value) is null ? TimestampProblem : null,
         (ArgumentKind.Integer, JsonIntegerItem n) => n.Value >= spec.Min && n.Value <= spec.Max ? null : $"must be from {spec.Min} to {spec.Max}",
         (ArgumentKind.Integer, _) => "must be an integer",
         _ => "must be a string",
     };
 
-    /// <summary>Parses the contract's one timestamp form (exactly <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>), or null.</summary>
+    /// <summary>
+    /// The earliest year a command's timestamp may carry: before any gateway ran, so only a
+    /// mistake or a probe.
+    /// </summary>
+    public const int MinTimestampYear = 2000;
+
+    /// <summary>
+    /// The latest year a command's timestamp may carry. Far below <see cref="DateTimeOffset.MaxValue"/>
+    /// so that the verifier's time arithmetic (expiry plus clock skew, the replay window) cannot
+    /// overflow: a signed command expiring at 9999-12-31T23:59:59.999Z made it throw.
+    /// </summary>
+    public const int MaxTimestampYear = 9000;
+
+    /// <summary>What is wrong with a timestamp <see cref="TryParseTimestamp"/> refuses, after the field's name.</summary>
+    public static readonly string TimestampProblem =
+        $"must be a timestamp like 2026-11-23T19:00:00.123Z, in the years {MinTimestampYear} to {MaxTimestampYear}";
+
+    /// <summary>
+    /// Parses the contract's one timestamp form (exactly <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>) in the
+    /// years <see cref="MinTimestampYear"/> to <see cref="MaxTimestampYear"/>, or null.
+    /// </summary>
     public static DateTimeOffset? TryParseTimestamp(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         return TimestampPattern().IsMatch(text)
             && DateTimeOffset.TryParseExact(text, "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", System.Globalization.CultureInfo.InvariantCulture,
                 System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var at)
+            && at.Year is >= MinTimestampYear and <= MaxTimestampYear
             ? at
             : null;
     }

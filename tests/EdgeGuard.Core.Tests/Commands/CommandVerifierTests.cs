@@ -308,6 +308,28 @@ public sealed class CommandVerifierTests : IDisposable
         Assert.Matches("^[0-9a-f-]{36}$", verdict.CommandId);   // still named in the answer
     }
 
+    // A validly signed command expiring at the calendar's last millisecond: adding the clock skew
+    // to it overflowed DateTimeOffset, and the verifier, which never throws, threw (the handler
+    // then said the replay store could not be written). Years outside 2000-9000 are refused as an
+    // invalid field, naming it, before any time arithmetic.
+    [Theory]
+    [InlineData("2026-11-23T19:05:00.000Z", "9999-12-31T23:59:59.999Z", "expires_at")]
+    [InlineData("2026-11-23T19:05:00.000Z", "9001-01-01T00:00:00.000Z", "expires_at")]
+    [InlineData("1999-12-31T23:59:59.999Z", "2026-11-23T19:05:30.000Z", "issued_at")]
+    public void A_timestamp_outside_the_years_2000_to_9000_is_an_invalid_field(string issued, string expires, string field)
+    {
+        var from = DateTimeOffset.Parse(issued, System.Globalization.CultureInfo.InvariantCulture);
+        var until = DateTimeOffset.Parse(expires, System.Globalization.CultureInfo.InvariantCulture);
+        var command = CommandKit.Unsigned(issued: from, ttl: until - from);
+
+        var verdict = Verify(CommandKit.Signed(_kit.Supervisor, command));
+
+        Rejected(verdict, CommandRejection.InvalidField);
+        Assert.Contains($"{field} must be a timestamp", verdict.Detail, StringComparison.Ordinal);
+        Assert.Contains("years 2000 to 9000", verdict.Detail, StringComparison.Ordinal);
+        Assert.Equal(command.Id, verdict.CommandId);
+    }
+
     [Fact]
     public void A_signature_with_nonzero_padding_bits_is_refused_as_a_second_spelling()
     {
