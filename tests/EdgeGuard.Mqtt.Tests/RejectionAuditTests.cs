@@ -114,6 +114,53 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
             StringComparison.Ordinal);
     }
 
+    // A slow, steady flood just under the window's allowance (2 a second of each kind) journaled
+    // every rejection: some 345,000 rows a day, cycling the journal in days. A long-term budget per
+    // kind bounds the individual records; the rest are counted and summed up, so that the
+    // individual records and the summaries' counts add up to every rejection, none lost.
+    [Fact]
+    public async Task A_day_of_a_slow_flood_journals_at_most_the_budget_one_by_one_and_sums_up_the_rest()
+    {
+        var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
+        var journaled = new List<(CommandRejection Code, string Text)>();
+        var audit = new RejectionAudit(clock, (code, text) =>
+        {
+            journaled.Add((code, text));
+            return Task.CompletedTask;
+        });
+        var day = TimeSpan.FromHours(24);
+        var step = TimeSpan.FromMilliseconds(250);
+        var (onItsOwn, notices, admitted) = (new Dictionary<bool, int> { [false] = 0, [true] = 0 }, 0, 0);
+
+        for (var at = TimeSpan.Zero; at < day; at += step)
+        {
+            // Alternating kinds: 2 a second each, under 20 in 10 s.
+            var parsed = admitted % 2 == 1;
+            var admission = audit.Admit(parsed ? CommandRejection.BadSignature : CommandRejection.Malformed, parsed ? "sup.jones" : null);
+            admitted++;
+            onItsOwn[parsed] += admission.OnItsOwn ? 1 : 0;
+            notices += admission.Notice is null ? 0 : 1;
+            clock.Advance(step);
+        }
+
+        await audit.FlushAsync();
+
+        Assert.Equal(345_600, admitted);
+        var budget = RejectionAudit.Budget * (1 + (int)(day / RejectionAudit.BudgetPeriod));
+        Assert.All(onItsOwn.Values, n => Assert.InRange(n, 1, budget));
+        var summaries = journaled.Where(j => j.Text.Contains("not journaled one by one", StringComparison.Ordinal)).ToList();
+        Assert.All(summaries, s => Assert.Contains($"more than {RejectionAudit.Budget} within 60 min", s.Text, StringComparison.Ordinal));
+        var summed = summaries.Sum(s => int.Parse(s.Text[..s.Text.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(admitted, onItsOwn[false] + onItsOwn[true] + summed);
+        // Notices (the handler journals them) and summaries are records too: one of each per kind
+        // and interval, not one per window.
+        Assert.Equal(summaries.Count, journaled.Count);
+        var intervals = 2 * (int)(day / RejectionAudit.BudgetSummaryInterval);
+        Assert.InRange(notices, 2, intervals + 2);
+        Assert.InRange(summaries.Count, 2, intervals + 2);
+        Assert.Equal(0, audit.Counted);
+    }
+
     // The summary is journaled from the window's timer: wait (bounded) for the record after the first skip ones.
     private static async Task<CommandRejected> NextRejectedAsync(CommandHarness gateway, int skip)
     {

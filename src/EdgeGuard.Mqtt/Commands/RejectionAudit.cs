@@ -17,9 +17,12 @@ public readonly record struct RejectionAdmission(bool OnItsOwn, string? Notice);
 /// command topic, with no key at all, could send them at a pace just under the subscriber's backlog
 /// limit, keep the office's real commands waiting behind fsyncs and push the site's history out of
 /// the journal's size limit. So the first <see cref="Allowance"/> rejections of each
-/// <see cref="Window"/> are journaled one by one, as always; past that, the first counted one is
-/// announced durably (<see cref="RejectionAdmission.Notice"/>), the rest are answered at once and
-/// counted, and one summary is journaled when the window ends, or at a stop.
+/// <see cref="Window"/> are journaled one by one, as always, while the kind's long-term
+/// <see cref="Budget"/> lasts; past either, the first counted one is announced durably
+/// (<see cref="RejectionAdmission.Notice"/>), the rest are answered at once and counted, and one
+/// summary is journaled when the window ends (<see cref="BudgetSummaryInterval"/> after the notice
+/// when the budget ran out), or at a stop. Every rejection is either journaled on its own or
+/// counted in a summary.
 /// </summary>
 /// <remarks>
 /// Payloads that did not parse (oversized, malformed, invalid field) and payloads that did (which
@@ -37,6 +40,22 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
 {
     /// <summary>Rejections journaled one by one per window and kind; far above any real office's mistakes.</summary>
     public const int Allowance = 20;
+
+    /// <summary>
+    /// Rejections journaled one by one per <see cref="BudgetPeriod"/> and kind, over the windows: a
+    /// flood just under <see cref="Allowance"/> (2 a second) would otherwise journal some 170,000
+    /// rows a day per kind and push the site's history out of the journal within days.
+    /// </summary>
+    public const int Budget = 200;
+
+    /// <summary>The period <see cref="Budget"/> is refilled over (a token bucket, refilled evenly).</summary>
+    public static readonly TimeSpan BudgetPeriod = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long rejections counted for want of budget are summed up before their summary is
+    /// journaled: a notice and a summary per kind per interval, not per window.
+    /// </summary>
+    public static readonly TimeSpan BudgetSummaryInterval = TimeSpan.FromMinutes(10);
 
     /// <summary>How many claimed operators a summary names.</summary>
     public const int OperatorsNamed = 5;
@@ -75,25 +94,34 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
                 (bucket.WindowStart, bucket.Journaled) = (now, 0);
             }
 
-            if (bucket.Journaled < Allowance)
+            var withinBudget = bucket.TakeToken(time, now);
+            if (bucket.Journaled < Allowance && withinBudget)
             {
                 bucket.Journaled++;
                 return new RejectionAdmission(true, null);
             }
 
+            // Within the window's allowance but not the budget: a slow flood.
+            var overBudget = bucket.Journaled < Allowance;
             var first = bucket.Total == 0;
-            bucket.Count(rejection, claimedOperator, time.GetUtcNow());
+            bucket.Count(rejection, claimedOperator, time.GetUtcNow(), overBudget);
             if (!first)
             {
                 return new RejectionAdmission(false, null);
             }
 
-            // The summary goes once this window is over, whether or not the flood goes on.
-            var due = Window - time.GetElapsedTime(bucket.WindowStart.Value, now);
+            // The summary goes once this window is over, whether or not the flood goes on; for a
+            // slow flood after a longer interval, so that its notices and summaries stay a few
+            // records an hour.
+            var due = overBudget ? BudgetSummaryInterval : Window - time.GetElapsedTime(bucket.WindowStart.Value, now);
             bucket.Timer = time.CreateTimer(_ => _ = FlushAsync(), null, due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-            return new RejectionAdmission(false, string.Create(CultureInfo.InvariantCulture,
-                $"more than {Allowance} {bucket.Kind} rejected commands within {Window.TotalSeconds:0} s (a flood on the command topic): "
-                + $"from {time.GetUtcNow():O} further ones are answered and counted, and summed up when the window ends"));
+            return new RejectionAdmission(false, overBudget
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"more than {Budget} {bucket.Kind} rejected commands within {BudgetPeriod.TotalMinutes:0} min (a slow flood on the command topic): "
+                    + $"from {time.GetUtcNow():O} further ones beyond that budget are answered and counted, and summed up within {BudgetSummaryInterval.TotalMinutes:0} min")
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"more than {Allowance} {bucket.Kind} rejected commands within {Window.TotalSeconds:0} s (a flood on the command topic): "
+                    + $"from {time.GetUtcNow():O} further ones are answered and counted, and summed up when the window ends"));
         }
     }
 
@@ -139,6 +167,13 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
         private readonly Dictionary<string, (int Count, bool Known)> _operators = new(StringComparer.Ordinal);
         private DateTimeOffset _firstCounted;
 
+        // Whether any counted rejection was over the budget rather than the window's allowance.
+        private bool _overBudget;
+
+        // The long-term budget's tokens (full at the start) and when they were last refilled.
+        private double _tokens = Budget;
+        private long? _refilledAt;
+
         public string Kind => kind;
 
         public long? WindowStart { get; set; }
@@ -149,12 +184,36 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
 
         public int Total => _codes.Values.Sum();
 
-        public void Count(CommandRejection rejection, string? claimedOperator, DateTimeOffset now)
+        /// <summary>
+        /// Refills the budget for the time since the last call, evenly over
+        /// <see cref="BudgetPeriod"/> and never beyond <see cref="Budget"/>, then takes a token if
+        /// there is one.
+        /// </summary>
+        public bool TakeToken(TimeProvider time, long now)
+        {
+            if (_refilledAt is { } last)
+            {
+                _tokens = Math.Min(Budget, _tokens + (Budget * (time.GetElapsedTime(last, now) / BudgetPeriod)));
+            }
+
+            _refilledAt = now;
+            if (_tokens < 1)
+            {
+                return false;
+            }
+
+            _tokens--;
+            return true;
+        }
+
+        public void Count(CommandRejection rejection, string? claimedOperator, DateTimeOffset now, bool overBudget)
         {
             if (_codes.Count == 0)
             {
                 _firstCounted = now;
             }
+
+            _overBudget |= overBudget;
 
             _codes[rejection] = _codes.GetValueOrDefault(rejection) + 1;
             if (claimedOperator is null)
@@ -190,13 +249,15 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
                 .Select(o => string.Create(CultureInfo.InvariantCulture, $"'{(o.Key.Length > NameShown ? o.Key[..NameShown] + "…" : o.Key)}' {o.Value.Count}"))
                 .ToList();
             var operators = named.Count == 0 ? "" : $"; claimed operators {string.Join(", ", named)}{(_operators.Count > OperatorsNamed ? " and more" : "")}";
+            var budget = _overBudget ? string.Create(CultureInfo.InvariantCulture, $" or more than {Budget} within {BudgetPeriod.TotalMinutes:0} min") : "";
             var text = string.Create(CultureInfo.InvariantCulture,
                 $"{Total} more {kind} rejected command(s) ({codes}) from {_firstCounted:O} to {now:O} were answered but not journaled "
-                + $"one by one: more than {Allowance} within {Window.TotalSeconds:0} s (a flood on the command topic){operators}");
+                + $"one by one: more than {Allowance} within {Window.TotalSeconds:0} s{budget} (a flood on the command topic){operators}");
             // The most serious code it counts: alarms first (CommandRejected's severity), then the most frequent.
             var code = _codes.OrderByDescending(c => IsAlarm(c.Key)).ThenByDescending(c => c.Value).First().Key;
             _codes.Clear();
             _operators.Clear();
+            _overBudget = false;
             Timer?.Dispose();
             Timer = null;
             return (code, text);
