@@ -1,4 +1,5 @@
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Publishing;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 
 namespace EdgeGuard.Mqtt.Tests;
@@ -52,6 +53,9 @@ public sealed partial class ResendTests
         harness.Outbox.AppendMany(20);
         await harness.StartAndCatchUpAsync();
         await harness.Outbox.WaitForDeliveredAsync(20, Patience);
+        // The catch-up's retained state and cursor writes drive passes of the pump for a while
+        // after the last PUBACK, and a pass would take the resend: wait until the pump is quiet.
+        await WaitUntilQuietAsync(harness.Publisher);
 
         Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
         harness.Publisher.AbortConnection();
@@ -122,6 +126,7 @@ public sealed partial class ResendTests
         harness.Outbox.AppendMany(20);
         await harness.StartAndCatchUpAsync();
         await harness.Outbox.WaitForDeliveredAsync(20, Patience);
+        await WaitUntilQuietAsync(harness.Publisher);
 
         Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
         harness.Outbox.AgeOut(10);
@@ -133,5 +138,22 @@ public sealed partial class ResendTests
         Assert.Equal(0, ended.SettledThrough);
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         Assert.Equal(0, office.On(Events).Count(r => Resend(r) == ResendId)); // 11..20 not sent as if 1..10 were gaps
+    }
+
+    // Quiet: no retained state message or cursor write for 300 ms (nothing left to drive a pass).
+    private static async Task WaitUntilQuietAsync(OutboxPublisher publisher)
+    {
+        var last = (publisher.StatePublishes, publisher.CursorWrites);
+        var since = DateTime.UtcNow;
+        await Eventually.TrueAsync(() =>
+        {
+            var now = (publisher.StatePublishes, publisher.CursorWrites);
+            if (now != last)
+            {
+                (last, since) = (now, DateTime.UtcNow);
+            }
+
+            return publisher.CursorWrites > 0 && DateTime.UtcNow - since >= TimeSpan.FromMilliseconds(300);
+        }, Patience, "the pump quiet after catching up");
     }
 }

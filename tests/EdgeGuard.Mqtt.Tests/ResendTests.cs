@@ -250,10 +250,13 @@ public sealed partial class ResendTests(ITestOutputHelper output)
         await using var watcher = await TestSubscriber.ConnectAsync(broker.Port, Events, "watcher", persistent: false);
         Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
         await Eventually.TrueAsync(() => harness.Publisher.ResendsDone == 1, Patience, "the resend done");
+        // The broker's PUBACK to the gateway and its delivery to the watcher race: wait for both.
+        await Eventually.TrueAsync(() => watcher.On(Events).Count(r => Resend(r) == ResendId) >= 20, Patience, "the watcher heard the resend");
         Assert.Equal(20, watcher.On(Events).Count(r => Resend(r) == ResendId));
         await Task.Delay(options.StateCheckInterval * 3);
         Assert.Equal(1, harness.Publisher.Unheard!.Value.FromSeq);
         Assert.Equal(20, harness.Publisher.Unheard!.Value.ThroughSeq);
+        await Eventually.TrueAsync(() => LastUnheardFrom(state) is not null, Patience, "state/delivery received");
         Assert.Equal(1, LastUnheardFrom(state));
 
         // The office confirms it has every event through 12: the range starts after it.
