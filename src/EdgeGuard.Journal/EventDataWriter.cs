@@ -213,6 +213,11 @@ public static partial class EventDataWriter
                 writer.WriteString("mode", ModeText(e.Mode));
                 return (null, null, true);
 
+            case SafetyStateUnreadable e:
+                // The store's message names the database's path, which may be long.
+                writer.WriteString("reason", CutReason(e.Reason));
+                return (null, null, true);
+
             case OutputFault e:
                 writer.WriteString("output", e.OutputId);
                 writer.WriteString("reason", e.Reason);

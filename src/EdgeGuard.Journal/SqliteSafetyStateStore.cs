@@ -11,7 +11,9 @@ namespace EdgeGuard.Journal;
 /// Keeps the <see cref="SafetyState"/> in the single row of the journal's <c>safety_state</c>
 /// table. <see cref="Save"/> returns only after a durable commit, so the controller can drive
 /// outputs knowing a power cut will restore the same state; <see cref="Load"/> refuses a row it
-/// cannot read exactly rather than fall back to <see cref="SiteMode.Normal"/>.
+/// cannot read exactly rather than fall back to <see cref="SiteMode.Normal"/> quietly: the
+/// controller then boots in the initial state and says so (fault.safety-state-unreadable), and
+/// the next save overwrites the row.
 /// </summary>
 /// <remarks>Like the controller that owns it, one instance is used from one loop at a time.</remarks>
 public sealed partial class SqliteSafetyStateStore : ISafetyStateStore

@@ -1,5 +1,9 @@
+using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Journal;
 using EdgeGuard.Simulation;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeGuard.IntegrationTests;
 
@@ -68,5 +72,41 @@ public sealed class LifeSafetyHostTests
         Assert.All(driven, high => Assert.False(high));
         Assert.False(after.Driver.GetOutputLevel(after.LineOf("lock-lobby")));
         Assert.True(after.Driver.GetOutputLevel(after.LineOf("lamp-lockdown")));
+    }
+
+    [Fact]
+    public async Task A_damaged_safety_state_row_boots_normal_a_fire_releases_egress_and_the_fault_is_journaled()
+    {
+        using var state = new TempDirectory();
+        await using (var before = await TestGateway.StartAsync(state.Path))
+        {
+            await Play(before, "press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked");
+        }
+
+        // What a flipped bit on the card could leave: a mode no release writes.
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(state.Path, "edgeguard.db"), Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE safety_state SET mode = 'curfew';";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        // Before: Load threw out of the controller's start, the host never started, no input was decided.
+        await using var after = await TestGateway.StartAsync(state.Path);
+        Assert.Equal(SiteMode.Normal, after.Controller.Snapshot!.State.Mode);
+        await Play(after, "activate fire-panel\nexpect output lock-lobby unlocked");
+
+        Assert.Equal(LifeSafety.FireEgressReleased, after.Controller.Snapshot!.State.LifeSafety);
+        Assert.False(after.Driver.GetOutputLevel(after.LineOf("lock-lobby")), "a fire releases egress on a gateway that lost its saved state");
+        var journal = after.Host.Services.GetRequiredService<EventJournal>();
+        await journal.FlushAsync();
+        var fault = Assert.Single(journal.Read(1, 1000), r => r.Type == "fault.safety-state-unreadable");
+        Assert.Equal(Severity.Critical, fault.Severity);
+        Assert.Contains("unknown mode \\u0027curfew\\u0027", fault.DataJson, StringComparison.Ordinal);
+        Assert.Contains("may have been lost", fault.DataJson, StringComparison.Ordinal);
+
+        // The fire's save overwrote the damaged row: the next boot reads it.
+        Assert.Equal(LifeSafety.FireEgressReleased, new SqliteSafetyStateStore(after.Host.Services.GetRequiredService<JournalDatabase>()).Load().LifeSafety);
     }
 }

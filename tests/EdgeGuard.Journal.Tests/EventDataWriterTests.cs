@@ -201,6 +201,21 @@ public sealed class EventDataWriterTests
     }
 
     [Fact]
+    public void An_unreadable_safety_state_keeps_what_it_may_have_cost_when_a_long_problem_is_cut()
+    {
+        var problem = "The saved safety state could not be read: Journal database '" + new string('d', 2000) + "'";
+
+        var fields = EventDataWriter.Describe(new SafetyStateUnreadable(At, problem));
+
+        using var json = JsonDocument.Parse(fields.DataJson);
+        var reason = json.RootElement.GetProperty("reason").GetString()!;
+        Assert.Equal(1024, reason.Length); // the schema's limit
+        Assert.StartsWith("booted in normal mode", reason, StringComparison.Ordinal);
+        Assert.Contains("may have been lost; re-issue it if one was. The saved safety state could not be read", reason, StringComparison.Ordinal);
+        Assert.Null(fields.Point);
+    }
+
+    [Fact]
     public void Text_that_needs_escaping_stays_valid_JSON()
     {
         var reason = "quote \" backslash \\ newline \n control \u0001 unicode ü";

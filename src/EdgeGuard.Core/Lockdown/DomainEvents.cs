@@ -193,6 +193,29 @@ public sealed record SafetyStateNotPersistedRestored(DateTimeOffset At, SiteMode
 }
 
 /// <summary>
+/// The saved safety state could not be read at boot: its row is damaged (a field no release
+/// writes), or the disk did not answer within the controller's boot bound. The gateway booted in
+/// the initial state (Normal: no lockdown, nothing released, bypassed or suspended), drove its
+/// outputs to that plan and decides its inputs as usual; a lockdown or other scenario in force
+/// before the restart may have been lost, so the office re-issues it if one was. One per boot; the
+/// next save overwrites the row, so this event keeps what could be said about it.
+/// </summary>
+/// <param name="At">When the boot gave up on the saved state.</param>
+/// <param name="Problem">What was wrong: the store's reason, or that it was not read in time.</param>
+public sealed record SafetyStateUnreadable(DateTimeOffset At, string Problem) : DomainEvent(At)
+{
+    public override string Type => "fault.safety-state-unreadable";
+    public override Severity Severity => Severity.Critical;
+
+    /// <summary>
+    /// What it cost, then the problem: what the office reads in <c>data.reason</c>. The cost first,
+    /// so that a long problem cut to the schema's length never cuts it off.
+    /// </summary>
+    public string Reason => "booted in normal mode, outputs at that plan: a lockdown or other scenario in force "
+        + "before the restart may have been lost; re-issue it if one was. " + Problem;
+}
+
+/// <summary>
 /// An output line could not be driven to its planned level. Raised once per failing line; the controller
 /// drives it again every <c>SiteController.OutputRetryInterval</c> until <see cref="OutputFaultRestored"/>.
 /// </summary>

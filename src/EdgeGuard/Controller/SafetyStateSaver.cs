@@ -4,12 +4,14 @@ using EdgeGuard.Core.Ports;
 namespace EdgeGuard.Controller;
 
 /// <summary>
-/// The one thread that calls <see cref="ISafetyStateStore.Save"/>. The controller hands it a state
-/// and waits for the save at most a deadline; a save that outlives its deadline (an fsync a dying
-/// SD card never answers) goes on here, alone: no second save starts until it ended, so two saves
-/// never race to the row and a hung disk is not handed one save per retry. When a save the
-/// controller gave up on ends, <c>ended</c> is called (from this thread) so the controller saves
-/// its latest state.
+/// The one thread that calls <see cref="ISafetyStateStore.Save"/>, and at boot
+/// <see cref="ISafetyStateStore.Load"/>. The controller hands it a state and waits for the save at
+/// most a deadline; a save that outlives its deadline (an fsync a dying SD card never answers)
+/// goes on here, alone: no second save starts until it ended, so two saves never race to the row
+/// and a hung disk is not handed one save per retry. The boot's load is one more such attempt: a
+/// load the boot stopped waiting for holds back every save until it ended, as a hung save does.
+/// When an attempt the controller gave up on ends, <c>ended</c> is called (from this thread) so
+/// the controller saves its latest state.
 /// </summary>
 /// <remarks>
 /// A dedicated thread, not the thread pool: a save must not wait for a pool thread to come free,
@@ -33,6 +35,7 @@ internal sealed class SafetyStateSaver : IDisposable
     private readonly object _gate = new();
     private Attempt? _current;
     private (SafetyState State, Exception? Failure, TimeSpan Took)? _lastAbandoned;
+    private (SafetyState? Loaded, Exception? Failure, TimeSpan Took)? _abandonedLoad;
     private bool _disposed;
 
     /// <param name="store">Where the safety state is saved.</param>
@@ -62,6 +65,20 @@ internal sealed class SafetyStateSaver : IDisposable
             {
                 return _lastAbandoned;
             }
+        }
+    }
+
+    /// <summary>
+    /// The boot's load, if the boot stopped waiting for it and it has ended since: what it read,
+    /// or why not, and how long it ran. Handed out once (then null), for the controller's log line.
+    /// </summary>
+    public (SafetyState? Loaded, Exception? Failure, TimeSpan Took)? TakeAbandonedLoad()
+    {
+        lock (_gate)
+        {
+            var load = _abandonedLoad;
+            _abandonedLoad = null;
+            return load;
         }
     }
 
@@ -113,7 +130,9 @@ internal sealed class SafetyStateSaver : IDisposable
         if (running is not null && !WaitFor(running, start, turnWait < deadline ? turnWait : deadline))
         {
             return new SaveOutcome(
-                "the disk has not finished an earlier save of the safety state; this state is saved once that one ends",
+                running.IsLoad
+                    ? "the disk has not finished reading the safety state at boot; this state is saved once that read ends"
+                    : "the disk has not finished an earlier save of the safety state; this state is saved once that one ends",
                 running.Handed);
         }
 
@@ -139,6 +158,44 @@ internal sealed class SafetyStateSaver : IDisposable
         }
 
         return new SaveOutcome(attempt.Failure?.Message, null);
+    }
+
+    /// <summary>
+    /// Loads the saved state on the saver's thread and waits for it at most <paramref name="deadline"/>
+    /// on the clock. Called once, at boot, before any save.
+    /// </summary>
+    /// <returns>
+    /// The state read; or <c>Failure</c>, why not (the store threw); or neither: the load still runs,
+    /// abandoned, and no save starts until it ended (its end is handed to <c>ended</c>).
+    /// </returns>
+    public async Task<(SafetyState? Loaded, Exception? Failure)> LoadAsync(TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var attempt = new Attempt(null, _time.GetTimestamp());
+        lock (_gate)
+        {
+            if (_current is { Ended: false } || _disposed)
+            {
+                throw new InvalidOperationException("The safety state is loaded once, at boot, before any save.");
+            }
+
+            _current = attempt;
+            Monitor.PulseAll(_gate);
+        }
+
+        // Awaited, not blocked on: a test's fake clock is moved by the caller of StartAsync, which
+        // a blocked start would never return to.
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await Task.WhenAny(attempt.Done.Task, Task.Delay(deadline, _time, giveUp.Token)).ConfigureAwait(false);
+        await giveUp.CancelAsync().ConfigureAwait(false);
+        bool ended;
+        lock (_gate)
+        {
+            ended = attempt.Ended;
+            attempt.Abandoned = !ended;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return ended ? (attempt.Loaded, attempt.Failure) : (null, null);
     }
 
     /// <inheritdoc/>
@@ -213,11 +270,19 @@ internal sealed class SafetyStateSaver : IDisposable
             }
 
             Exception? failure = null;
+            SafetyState? loaded = null;
             try
             {
-                _store.Save(attempt.State);
+                if (attempt.State is { } state)
+                {
+                    _store.Save(state);
+                }
+                else
+                {
+                    loaded = _store.Load();
+                }
             }
-#pragma warning disable CA1031 // Handed to the controller, which reports it and tries again.
+#pragma warning disable CA1031 // Handed to the controller: a failed save is tried again, a failed load boots degraded.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
@@ -229,12 +294,17 @@ internal sealed class SafetyStateSaver : IDisposable
             lock (_gate)
             {
                 attempt.Failure = failure;
+                attempt.Loaded = loaded;
                 attempt.Ended = true;
                 abandoned = attempt.Abandoned;
                 attempt.Reported = !abandoned;
-                if (abandoned)
+                if (abandoned && attempt.State is { } saved)
                 {
-                    _lastAbandoned = (attempt.State, failure, took);
+                    _lastAbandoned = (saved, failure, took);
+                }
+                else if (abandoned)
+                {
+                    _abandonedLoad = (loaded, failure, took);
                 }
             }
 
@@ -250,10 +320,16 @@ internal sealed class SafetyStateSaver : IDisposable
         }
     }
 
-    /// <summary>One save handed to the thread; Started, Ended and Abandoned change under the gate.</summary>
-    private sealed class Attempt(SafetyState state, long handed)
+    /// <summary>One save (or the boot's load) handed to the thread; Started, Ended and Abandoned change under the gate.</summary>
+    private sealed class Attempt(SafetyState? state, long handed)
     {
-        public SafetyState State { get; } = state;
+        /// <summary>The state to save; null for the boot's load.</summary>
+        public SafetyState? State { get; } = state;
+
+        public bool IsLoad => State is null;
+
+        /// <summary>What the load read, once it ended without a failure.</summary>
+        public SafetyState? Loaded { get; set; }
 
         /// <summary>When it was handed to the thread, on the clock.</summary>
         public long Handed { get; } = handed;

@@ -278,6 +278,12 @@ public sealed partial class SiteController
     /// </remarks>
     private void OnAbandonedSaveEnded(Moment now, List<DomainEvent> events)
     {
+        if (_saver.TakeAbandonedLoad() is { } load)
+        {
+            // The boot's load, given up on: what it read is ignored (SiteController.Boot.cs).
+            LogLateLoad(load.Loaded, load.Failure, load.Took);
+        }
+
         if (!_safetyUnsaved && !_safetyPending)
         {
             return;

@@ -102,13 +102,17 @@ public sealed partial class SiteController(
     /// <summary>
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
+    /// A saved state that cannot be read, or not within <see cref="BootLoadDeadline"/>, is not a
+    /// failed start: the gateway boots in the initial state and says so
+    /// (SiteController.Boot.cs).
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var safety = store.Load();
-        // Before the first save (InputsSettled below). A save the loop gave up on wakes it when
-        // it ends, so the latest state is saved then.
+        // Before the load, which runs on its thread, and the first save (InputsSettled below). A
+        // save (or the load) the loop gave up on wakes it when it ends, so the latest state is
+        // saved then.
         _saver = new SafetyStateSaver(store, time, () => _channel.Writer.TryWrite(SafetySaveEnded.Instance));
+        var (safety, unreadable) = await LoadSafetyStateAsync(cancellationToken).ConfigureAwait(false);
         var now = Moment.From(time);
         _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
         var plan = OutputPlan.For(site, _state);
@@ -124,6 +128,11 @@ public sealed partial class SiteController(
         {
             new GatewayStarted(now.Utc, safety.Mode, safety.Lockdown?.Cause) { Suspended = safety.SuspendedScenarios },
         };
+        if (unreadable is not null)
+        {
+            events.Add(new SafetyStateUnreadable(now.Utc, unreadable));
+        }
+
         var settled = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var point in site.Points)
         {
