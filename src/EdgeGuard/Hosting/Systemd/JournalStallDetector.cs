@@ -17,8 +17,8 @@ public readonly record struct JournalProgress(long Enqueued, long Handled)
 /// <remarks>
 /// An idle journal (nothing waiting) is never stuck, however long it has been. The limit is generous
 /// because one fsync on a loaded SD card can take seconds; a minute with no progress at all is a
-/// hang, and a restart (which loses only what waits in memory, as a power cut would) is better than
-/// a gateway that silently stops recording.
+/// hang. The watchdog logs it and shows it in the status line, and keeps pinging while the loop
+/// answers: a restart would stop a gateway that still protects the site, and meet the same card.
 /// </remarks>
 /// <param name="time">The clock the limit is measured on.</param>
 public sealed class JournalStallDetector(TimeProvider time)

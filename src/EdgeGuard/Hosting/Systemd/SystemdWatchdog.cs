@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeGuard.Controller;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,10 @@ namespace EdgeGuard.Hosting.Systemd;
 /// <para>
 /// The loop only hands events to the journal's queue ("report" above is that hand-off), so the journal's
 /// writer thread is watched separately: when events wait for it and it has handled none of them for
-/// <see cref="JournalStallDetector.Limit"/>, pings are withheld too (<see cref="JournalStallDetector"/>).
+/// <see cref="JournalStallDetector.Limit"/>, that is logged at Critical and leads the <c>STATUS=</c>
+/// line until it moves again. Pings go on: the loop still decides and drives the outputs, and a
+/// restart would stop a gateway that is protecting the site only to meet the same hung card (it
+/// used to withhold them, and systemd killed the gateway for a stalled journal).
 /// </para>
 /// <para>
 /// READY waits for the first answered heartbeat: by then the controller has restored the safety state,
@@ -44,6 +48,7 @@ public sealed partial class SystemdWatchdog(
     /// <summary>How often the status line is refreshed when systemd runs no watchdog.</summary>
     public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(5);
 
+    private bool _journalStalled;
     private long _periodsStarted;
     private long _pingsWithheld;
     private long _pings;
@@ -85,11 +90,10 @@ public sealed partial class SystemdWatchdog(
 
             var periodEnds = Task.Delay(period, time, stoppingToken);
             Interlocked.Increment(ref _periodsStarted);
-            if (await Task.WhenAny(pending, periodEnds).ConfigureAwait(false) == pending && pending.IsCompletedSuccessfully
-                && !JournalStuck())
+            if (await Task.WhenAny(pending, periodEnds).ConfigureAwait(false) == pending && pending.IsCompletedSuccessfully)
             {
                 pending = null;
-                var line = status();
+                var line = JournalStall() + status();
                 var message = (ready ? (watchdogInterval is null ? string.Empty : "WATCHDOG=1\n") : "READY=1\n")
                     + (line == lastStatus ? string.Empty : $"STATUS={line}");
                 if (message.Length > 0 && !notifier.Notify(message.TrimEnd('\n')))
@@ -112,14 +116,6 @@ public sealed partial class SystemdWatchdog(
             else if (!stoppingToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _pingsWithheld);
-                if (pending.IsCompletedSuccessfully)
-                {
-                    // The loop answered; the journal writer is what is stuck. Ask the loop again next period.
-                    pending = null;
-                    await periodEnds.ConfigureAwait(false);
-                    continue;
-                }
-
                 LogLoopStalled(period);
                 if (pending.IsCompleted)
                 {
@@ -132,22 +128,39 @@ public sealed partial class SystemdWatchdog(
         }
     }
 
-    private bool JournalStuck()
+    /// <summary>
+    /// What leads the status line while the journal's writer is stuck (empty otherwise); logs the
+    /// stall once when it is found and once when the writer moves again.
+    /// </summary>
+    private string JournalStall()
     {
         if (journalProgress is null)
         {
-            return false;
+            return string.Empty;
         }
 
         var progress = journalProgress();
         var stalledFor = _journal.Observe(progress);
         if (!JournalStallDetector.IsStuck(stalledFor))
         {
-            return false;
+            if (_journalStalled)
+            {
+                _journalStalled = false;
+                LogJournalMoving();
+            }
+
+            return string.Empty;
         }
 
-        LogJournalStalled(stalledFor, progress.Waiting);
-        return true;
+        if (!_journalStalled)
+        {
+            _journalStalled = true;
+            LogJournalStalled(stalledFor, progress.Waiting);
+        }
+
+        // Whole minutes: the line, and so the STATUS= sent, changes once a minute, not every period.
+        return string.Create(CultureInfo.InvariantCulture,
+            $"JOURNAL WRITER STALLED {(int)stalledFor.TotalMinutes} min, {progress.Waiting} events waiting (not recorded or sent; the site is still protected); ");
     }
 
     /// <inheritdoc/>
@@ -171,8 +184,11 @@ public sealed partial class SystemdWatchdog(
     [LoggerMessage(EventId = 401, Level = LogLevel.Critical, Message = "Controller loop has not answered its heartbeat for {Period}: WATCHDOG=1 withheld, systemd will restart the gateway if it stays stuck")]
     private partial void LogLoopStalled(TimeSpan period);
 
-    [LoggerMessage(EventId = 403, Level = LogLevel.Critical, Message = "Journal writer has handled none of {Waiting} waiting events for {StalledFor}: WATCHDOG=1 withheld, systemd will restart the gateway")]
+    [LoggerMessage(EventId = 403, Level = LogLevel.Critical, Message = "Journal writer has handled none of {Waiting} waiting events for {StalledFor}: events are neither recorded nor sent to the office (a hung SD card?); the controller loop still answers, so WATCHDOG=1 goes on and the site stays protected")]
     private partial void LogJournalStalled(TimeSpan stalledFor, long waiting);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Journal writer is handling its waiting events again")]
+    private partial void LogJournalMoving();
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "systemd notification could not be sent")]
     private partial void LogNotifyFailed();
