@@ -32,8 +32,9 @@ public sealed partial class SiteController
     /// panic's locks still come within a person's reaction time. A save still running then is late,
     /// not failed: on a slow card it may be waiting out the journal's commit, up to
     /// <see cref="SqliteSafetyStateStore.MaxSaveWait"/>; only past <see cref="SafetySaveLateBound"/>
-    /// is it the fault. A retry waits as long (once per <see cref="SafetySaveRetryInterval"/>, and
-    /// when a save that passed it ends); while that save still runs, no decision waits at all.
+    /// is it the fault. A retry waits as long (once per <see cref="SafetySaveRetryInterval"/>);
+    /// while that save still runs, no decision waits at all, and when it ends the latest state is
+    /// handed to the saver without a wait (deadline 0, OnAbandonedSaveEnded).
     /// </summary>
     public static readonly TimeSpan SafetySaveDeadline = TimeSpan.FromMilliseconds(500);
 
