@@ -16,8 +16,9 @@ public readonly record struct Moment(TimeSpan Monotonic, DateTimeOffset Utc)
     /// <summary>Converts a raw <see cref="TimeProvider.GetTimestamp"/> value to a monotonic time span.</summary>
     /// <remarks>
     /// In whole ticks, never through a double: a double of a large timestamp (a fake clock's, in
-    /// ticks since year 1) is off by up to tens of ticks, differently for two timestamps 25 ms apart,
-    /// so a debounce deadline could read as not yet reached when it was, depending on the moment.
+    /// ticks since year 1) is off by up to tens of ticks, differently for two timestamps 25 ms
+    /// apart, so a debounce deadline could read as not yet reached when it was, depending on the
+    /// moment.
     /// </remarks>
     public static TimeSpan MonotonicOf(TimeProvider time, long timestamp)
     {

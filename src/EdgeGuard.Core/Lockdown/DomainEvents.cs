@@ -201,7 +201,8 @@ public sealed record SafetyStateNotPersistedRestored(DateTimeOffset At, SiteMode
 /// next save overwrites the row, so this event keeps what could be said about it.
 /// </summary>
 /// <param name="At">When the boot gave up on the saved state.</param>
-/// <param name="Problem">What was wrong: the store's reason, or that it was not read in time.</param>
+/// <param name="Problem">What was wrong: the store's reason, or that it was not read in time.
+/// </param>
 public sealed record SafetyStateUnreadable(DateTimeOffset At, string Problem) : DomainEvent(At)
 {
     public override string Type => "fault.safety-state-unreadable";

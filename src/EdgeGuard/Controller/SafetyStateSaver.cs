@@ -161,12 +161,12 @@ internal sealed class SafetyStateSaver : IDisposable
     }
 
     /// <summary>
-    /// Loads the saved state on the saver's thread and waits for it at most <paramref name="deadline"/>
-    /// on the clock. Called once, at boot, before any save.
+    /// Loads the saved state on the saver's thread and waits for it at most
+    /// <paramref name="deadline"/> on the clock. Called once, at boot, before any save.
     /// </summary>
     /// <returns>
-    /// The state read; or <c>Failure</c>, why not (the store threw); or neither: the load still runs,
-    /// abandoned, and no save starts until it ended (its end is handed to <c>ended</c>).
+    /// The state read; or <c>Failure</c>, why not (the store threw); or neither: the load still
+    /// runs, abandoned, and no save starts until it ended (its end is handed to <c>ended</c>).
     /// </returns>
     public async Task<(SafetyState? Loaded, Exception? Failure)> LoadAsync(TimeSpan deadline, CancellationToken cancellationToken)
     {
@@ -282,10 +282,12 @@ internal sealed class SafetyStateSaver : IDisposable
                     loaded = _store.Load();
                 }
             }
-#pragma warning disable CA1031 // Handed to the controller: a failed save is tried again, a failed load boots degraded.
+#pragma warning disable CA1031 // Any failure: the controller handles it.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                // Handed to the controller: a failed save is tried again, a failed load boots
+                // degraded.
                 failure = ex;
             }
 
@@ -320,7 +322,10 @@ internal sealed class SafetyStateSaver : IDisposable
         }
     }
 
-    /// <summary>One save (or the boot's load) handed to the thread; Started, Ended and Abandoned change under the gate.</summary>
+    /// <summary>
+    /// One save (or the boot's load) handed to the thread; Started, Ended and Abandoned change
+    /// under the gate.
+    /// </summary>
     private sealed class Attempt(SafetyState? state, long handed)
     {
         /// <summary>The state to save; null for the boot's load.</summary>

@@ -14,7 +14,8 @@ public sealed partial class SiteController
     /// <summary>
     /// What <see cref="BootLoadDeadline"/> allows the read beyond the store's longest wait for the
     /// journal's other writers: one small row, from a card that may just have come back from a
-    /// power cut (cold cache). Milliseconds on a healthy card; four seconds is far beyond a slow one.
+    /// power cut (cold cache). Milliseconds on a healthy card; four seconds is far beyond a slow
+    /// one.
     /// </summary>
     public static readonly TimeSpan BootLoadMargin = TimeSpan.FromSeconds(4);
 
@@ -37,7 +38,8 @@ public sealed partial class SiteController
     /// the initial state since, and the office has been told.
     /// </summary>
     /// <returns>
-    /// The state to boot from, and null; or the initial state and what was wrong with the saved one.
+    /// The state to boot from, and null; or the initial state and what was wrong with the saved
+    /// one.
     /// </returns>
     private async Task<(SafetyState Safety, string? Unreadable)> LoadSafetyStateAsync(CancellationToken cancellationToken)
     {

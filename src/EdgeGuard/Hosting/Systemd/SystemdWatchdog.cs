@@ -23,8 +23,8 @@ namespace EdgeGuard.Hosting.Systemd;
 /// <para>
 /// The loop only hands events to the journal's queue ("report" above is that hand-off), so the journal's
 /// writer thread is watched separately: when events wait for it and it has handled none of them for
-/// <see cref="JournalStallDetector.Limit"/>, that is logged at Critical and leads the <c>STATUS=</c>
-/// line until it moves again. Pings go on: the loop still decides and drives the outputs, and a
+/// <see cref="JournalStallDetector.Limit"/>, that is logged at Critical and leads the
+/// <c>STATUS=</c> line until it moves again. Pings go on: the loop still decides and drives the outputs, and a
 /// restart would stop a gateway that is protecting the site only to meet the same hung card (it
 /// used to withhold them, and systemd killed the gateway for a stalled journal).
 /// </para>
@@ -158,7 +158,8 @@ public sealed partial class SystemdWatchdog(
             LogJournalStalled(stalledFor, progress.Waiting);
         }
 
-        // Whole minutes: the line, and so the STATUS= sent, changes once a minute, not every period.
+        // Whole minutes: the line, and so the STATUS= sent, changes once a minute, not every
+        // period.
         return string.Create(CultureInfo.InvariantCulture,
             $"JOURNAL WRITER STALLED {(int)stalledFor.TotalMinutes} min, {progress.Waiting} events waiting (not recorded or sent; the site is still protected); ");
     }
