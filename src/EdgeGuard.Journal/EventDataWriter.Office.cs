@@ -53,6 +53,23 @@ public static partial class EventDataWriter
                 writer.WriteString("operator", e.Operator);
                 return (null, null, true);
 
+            // Operator and times are the signed command's (fault.clock is raised only after its
+            // signature verified); gapSeconds is issued_at minus the gateway's clock, rounded.
+            case ClockFault e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("rejection", CommandRejections.Code(e.Rejection));
+                writer.WriteString("issuedAt", Core.WireTime.Format(e.IssuedAt));
+                writer.WriteNumber("gapSeconds", (long)Math.Round(e.Gap.TotalSeconds, MidpointRounding.AwayFromZero));
+                writer.WriteString("reason", CutReason(e.Reason));
+                return (null, null, true);
+
+            case ClockRestored e:
+                writer.WriteString("command", e.CommandId);
+                writer.WriteString("operator", e.Operator);
+                writer.WriteNumber("refused", e.Refused);
+                return (null, null, true);
+
             case CommandRepeated e:
                 writer.WriteString("command", e.CommandId);
                 writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));

@@ -22,6 +22,44 @@ public sealed class CommandEventDataTests
     }
 
     [Fact]
+    public void A_clock_fault_names_the_command_its_issued_at_the_gap_and_both_causes()
+    {
+        var fault = new ClockFault(At, "c-1", "sup.jones", CommandRejection.IssuedInFuture, At.AddMinutes(10), TimeSpan.FromMinutes(10));
+        var expired = new ClockFault(At, "c-2", "sup.jones", CommandRejection.Expired, At.AddSeconds(-90.6), TimeSpan.FromSeconds(-90.6));
+
+        Assert.Equal(("fault.clock", Severity.Alarm), (fault.Type, fault.Severity));
+        using (var data = JsonDocument.Parse(EventDataWriter.Describe(fault).DataJson))
+        {
+            var root = data.RootElement;
+            Assert.Equal(
+                ["command", "operator", "rejection", "issuedAt", "gapSeconds", "reason"],
+                root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(("c-1", "sup.jones", "issued-in-future", "2026-11-23T19:15:00.000Z", 600L),
+                (root.GetProperty("command").GetString(), root.GetProperty("operator").GetString(), root.GetProperty("rejection").GetString(),
+                root.GetProperty("issuedAt").GetString(), root.GetProperty("gapSeconds").GetInt64()));
+            Assert.Equal(
+                "command c-1 signed by 'sup.jones' was refused as issued-in-future: its issued_at 2026-11-23T19:15:00.000Z is "
+                + "10 min 0 s ahead of the gateway's clock 2026-11-23T19:05:00.000Z; either the gateway's clock is wrong or an "
+                + "old command was replayed. While the clock is wrong every office command is refused: check the gateway's "
+                + "time source (timedatectl)",
+                root.GetProperty("reason").GetString());
+        }
+
+        using var old = JsonDocument.Parse(EventDataWriter.Describe(expired).DataJson);
+        Assert.Equal(-91, old.RootElement.GetProperty("gapSeconds").GetInt64());
+        Assert.Contains("is 1 min 30 s behind the gateway's clock", old.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_clock_restoration_names_the_command_that_verified_and_how_many_were_refused()
+    {
+        var restored = new ClockRestored(At, "c-3", "sup.jones", 2);
+
+        Assert.Equal(("fault.clock-restored", Severity.Info), (restored.Type, restored.Severity));
+        Assert.Equal("""{"command":"c-3","operator":"sup.jones","refused":2}""", EventDataWriter.Describe(restored).DataJson);
+    }
+
+    [Fact]
     public void A_repeated_command_names_what_was_answered_again_and_is_no_alarm()
     {
         var done = new CommandRepeated(At, "3f1c9a52-8d4e-4b7a-9e21-6c0d5a7b8e90", CommandType.Lockdown, "sup.jones", "done", null);

@@ -120,6 +120,12 @@ public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? 
     /// </summary>
     public bool Started { get; init; }
 
+    /// <summary>
+    /// How the command's times compared with the gateway's clock; null unless its signature
+    /// verified and it is addressed to this gateway (a forged command says nothing about the clock).
+    /// </summary>
+    public CommandClock? Clock { get; init; }
+
     /// <summary>The result message's reason: <c>code: detail</c>, or null when accepted.</summary>
     public string? Reason => Rejection is { } r ? $"{r.Code()}: {Detail}" : null;
 }
@@ -179,19 +185,28 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
             return Reject(CommandRejection.WrongGateway, id, $"command is for {command.Site}/{command.Gateway}, this is {options.Site}/{options.Gateway}");
         }
 
+        // Authentic and addressed here from this point on, so what its times say about the
+        // gateway's clock can be believed (fault.clock; CommandClockWatch).
         if (now >= command.ExpiresAt + options.ClockSkew)
         {
-            return Reject(CommandRejection.Expired, id, $"expired at {WireTime.Format(command.ExpiresAt)}, now {WireTime.Format(now)}");
+            return Reject(CommandRejection.Expired, id, $"expired at {WireTime.Format(command.ExpiresAt)}, now {WireTime.Format(now)}") with
+            {
+                Clock = new CommandClock(command.Operator, command.IssuedAt, now, WithinSkew: false),
+            };
         }
 
         if (command.IssuedAt > now + options.ClockSkew)
         {
-            return Reject(CommandRejection.IssuedInFuture, id, $"issued at {WireTime.Format(command.IssuedAt)}, more than {options.ClockSkew.TotalSeconds:0} s after now {WireTime.Format(now)}");
+            return Reject(CommandRejection.IssuedInFuture, id, $"issued at {WireTime.Format(command.IssuedAt)}, more than {options.ClockSkew.TotalSeconds:0} s after now {WireTime.Format(now)}") with
+            {
+                Clock = new CommandClock(command.Operator, command.IssuedAt, now, WithinSkew: false),
+            };
         }
 
+        var clock = new CommandClock(command.Operator, command.IssuedAt, now, WithinSkew: true);
         if (command.ExpiresAt - command.IssuedAt > options.MaxLifetime)
         {
-            return Reject(CommandRejection.LifetimeTooLong, id, $"valid for {(command.ExpiresAt - command.IssuedAt).TotalSeconds:0} s, at most {options.MaxLifetime.TotalSeconds:0} s allowed");
+            return Reject(CommandRejection.LifetimeTooLong, id, $"valid for {(command.ExpiresAt - command.IssuedAt).TotalSeconds:0} s, at most {options.MaxLifetime.TotalSeconds:0} s allowed") with { Clock = clock };
         }
 
         // Decided before the replay store is asked, so that an authentic command refused here is
@@ -215,21 +230,21 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
         switch (seenBefore.Status)
         {
             case SeenStatus.OtherPayload:
-                return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before with other content");
+                return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before with other content") with { Clock = clock };
             case SeenStatus.Finished:
-                return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!) };
+                return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!), Clock = clock };
             case SeenStatus.Started:
                 // Handed to the controller and not finished: never run again either way, since it
                 // may have taken effect. Whether it still runs here is the caller's to say.
-                return new CommandVerdict(null, null, id, "started before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted), Started = true };
+                return new CommandVerdict(null, null, id, "started before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted), Started = true, Clock = clock };
         }
 
         if (refusal is not null)
         {
-            return Reject(CommandRejection.RoleNotAllowed, id, refusal);
+            return Reject(CommandRejection.RoleNotAllowed, id, refusal) with { Clock = clock };
         }
 
-        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified") { Unfinished = seenBefore.Status == SeenStatus.Unfinished };
+        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified") { Unfinished = seenBefore.Status == SeenStatus.Unfinished, Clock = clock };
     }
 
     /// <summary>

@@ -40,6 +40,9 @@ public sealed partial class CommandHandler(
     // and a "started" row with no entry here can only be an earlier run's.
     private readonly Dictionary<string, CommandFinal?> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+
+    // Turns commands refused for their times into one fault.clock per episode. Under _gate.
+    private readonly CommandClockWatch _clock = new();
     private RejectionAudit? _rejections;
 
     /// <summary>How rejections are journaled under a flood: one by one up to an allowance, then counted.</summary>
@@ -78,6 +81,7 @@ public sealed partial class CommandHandler(
 
         var bytes = payload.ToArray();
         CommandVerdict verdict;
+        DomainEvent? clockEvent;
         CommandFinal? queuedHere = null;
         var isQueuedHere = false;
         try
@@ -85,6 +89,7 @@ public sealed partial class CommandHandler(
             lock (_gate)
             {
                 verdict = _verifier.Verify(bytes, retained, now);
+                clockEvent = _clock.Observe(verdict, now);
                 if (verdict.Command is { } command)
                 {
                     isQueuedHere = _inFlight.TryGetValue(command.Command.Id, out queuedHere);
@@ -127,6 +132,12 @@ public sealed partial class CommandHandler(
             LogVerifyFailed(ex);
             var failed = new CommandVerdict(null, CommandRejection.Unavailable, ReadableId(bytes), "the replay store could not be written; send again later");
             return await JournalAsync(failed, CommandEnvelope.TryParse(bytes, out _, out _, out _), now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (clockEvent is not null)
+        {
+            // Before the command's own record: the office reads the cause first.
+            await JournalClockAsync(clockEvent, cancellationToken).ConfigureAwait(false);
         }
 
         if (isQueuedHere)
