@@ -6,6 +6,7 @@
 #   provision-gateway.sh --tarball edgeguard-V-RID.tar.gz --site SITE --gateway GW
 #       --broker HOST:PORT --ca CA.pem --cert GW.crt --key GW.key
 #       [--root DIR] [--dry-run] [--no-tls] [--config-template FILE] [--driver libgpiod|libgpiodV2] [--chip CHIP]
+#       [--time-server HOST]
 #
 #   --root DIR   install into the tree at DIR (an SD card's root file system, a test directory);
 #                apt, useradd and systemctl are skipped and printed. Ownership uses DIR's /etc/passwd
@@ -17,6 +18,10 @@
 #                not on loopback; it still refuses a broker password over it).
 #   --config-template FILE  the site's own config (pin map) instead of the tarball's sample.
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
+#   --time-server HOST  the NTP server systemd-timesyncd uses (default: the broker's host, which the
+#                office runs one on: deploy/office/README.md). Office commands carry the office's
+#                time and are refused beyond 30 s of skew, so a gateway without a time source (no
+#                RTC, reaching nothing but its broker) loses the office's commands after a power cut.
 set -euo pipefail
 # set -e also inside $(...): a failed copy in install_file must stop the script, not report "installed".
 shopt -s inherit_errexit
@@ -31,7 +36,7 @@ die() {
   exit 1
 }
 
-tarball="" site="" gateway="" broker="" ca="" cert="" key="" root="" template="" driver="" chip=""
+tarball="" site="" gateway="" broker="" ca="" cert="" key="" root="" template="" driver="" chip="" time_server=""
 dry_run=false no_tls=false
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -46,6 +51,7 @@ while [ "$#" -gt 0 ]; do
     --config-template) template=${2:?"$1 needs a value"}; shift 2 ;;
     --driver) driver=${2:?"$1 needs a value"}; shift 2 ;;
     --chip) chip=${2:?"$1 needs a value"}; shift 2 ;;
+    --time-server) time_server=${2:?"$1 needs a value"}; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --no-tls) no_tls=true; shift ;;
     -h | --help) usage ;;
@@ -63,6 +69,13 @@ id_re='^[a-z0-9_-]{1,64}$'
 broker_host=${BASH_REMATCH[2]:-${BASH_REMATCH[3]}}
 broker_port=$((10#${BASH_REMATCH[4]}))
 if [ "$broker_port" -lt 1 ] || [ "$broker_port" -gt 65535 ]; then die "--broker port must be 1-65535"; fi
+# The broker's host is the one server a gateway is sure to reach (deploy/README.md, "Time").
+[ -n "$time_server" ] || time_server=$broker_host
+# A host name, an IPv4 address, or an IPv6 address (two colons at least): never HOST:PORT.
+if ! [[ "$time_server" =~ ^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$ ]] &&
+  ! [[ "$time_server" =~ ^[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$ ]]; then
+  die "--time-server must be a host name or an IP address (no port, no brackets), got '$time_server'"
+fi
 if [ "$no_tls" = true ]; then
   [ -z "$ca$cert$key" ] || die "--no-tls and --ca/--cert/--key exclude each other"
 else
@@ -139,7 +152,7 @@ esac
 
 echo "provision-gateway: EdgeGuard $version ($rid) from $tarball ($sha_note)"
 echo "  target: ${R:-/}${root:+ (--root)}${dry_run:+}$([ "$dry_run" = true ] && echo ' (dry run: nothing is changed)')"
-echo "  site $site, gateway $gateway, broker $broker_host:$broker_port, driver $driver"
+echo "  site $site, gateway $gateway, broker $broker_host:$broker_port, driver $driver, time server $time_server"
 
 # --- packages, user, groups ----------------------------------------------------------------
 echo "packages and accounts:"
@@ -151,6 +164,15 @@ else
   report installed "package $gpiod_pkg"
   system apt-get update -qq
   system env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$gpiod_pkg"
+fi
+# The clock's source (see "time:" below). Raspberry Pi OS ships it; a minimal image may not.
+if [ "$mode" = root ]; then
+  system "apt-get install --no-install-recommends systemd-timesyncd (when missing)"
+elif dpkg-query -W -f='${Status}' systemd-timesyncd 2>/dev/null | grep -q 'ok installed'; then
+  report unchanged "package systemd-timesyncd"
+else
+  report installed "package systemd-timesyncd"
+  system env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd-timesyncd
 fi
 if [ "$mode" = system ]; then
   for group in gpio i2c spi; do
@@ -189,6 +211,7 @@ ensure_dir /etc/edgeguard 750 root edgeguard
 ensure_dir /etc/edgeguard/tls 750 root edgeguard
 ensure_dir /var/lib/edgeguard 750 edgeguard edgeguard
 ensure_dir /etc/systemd/system 755 root root
+ensure_dir /etc/systemd/timesyncd.conf.d 755 root root
 
 echo "application:"
 app="/opt/edgeguard/$version"
@@ -341,6 +364,25 @@ for i in "${!tls_rel[@]}"; do
 done
 case "$config_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$candidate" "$R$config" ;; esac
 report "$config_state" "$config (640 root:edgeguard)"
+
+# Office commands are checked against this clock with 30 s of skew: a Pi has no RTC and boots
+# after a power cut behind by the outage. Only the given server: the default pool is unreachable
+# from a gateway, and trying it would only delay the sync. The unit does not wait for the sync (a
+# panic button must work at once); the gateway reports fault.clock while commands disagree.
+echo "time:"
+timesync_conf=$staging/timesyncd.conf
+printf '%s\n' "# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again." \
+  "[Time]" "NTP=$time_server" "FallbackNTP=" >"$timesync_conf"
+timesync_state=$(install_file "$timesync_conf" /etc/systemd/timesyncd.conf.d/edgeguard.conf 644 root root quiet)
+report "$timesync_state" "/etc/systemd/timesyncd.conf.d/edgeguard.conf (NTP=$time_server)"
+if [ "$mode" = root ]; then
+  system "timedatectl set-ntp true (systemd-timesyncd enabled, started)"
+elif [ "$timesync_state" = unchanged ] && [ "$dry_run" = false ] && systemctl is-active --quiet systemd-timesyncd.service; then
+  :
+else
+  system timedatectl set-ntp true
+  system systemctl restart systemd-timesyncd.service
+fi
 
 echo "service:"
 old_current=$(readlink "$R/opt/edgeguard/current" 2>/dev/null || true)

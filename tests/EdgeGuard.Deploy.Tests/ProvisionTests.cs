@@ -200,6 +200,37 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Empty(Directory.EnumerateFileSystemEntries(root));
     }
 
+    [Fact]
+    public async Task The_clock_is_synced_from_the_broker_host_by_default_or_from_the_given_time_server()
+    {
+        // Office commands are refused beyond 30 s of clock skew, and a Pi has no RTC: without a
+        // time server it can reach, a gateway loses every office command after a power cut.
+        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
+        using var root = BookwormRoot();
+
+        var first = await release.Provision(root.Path);
+
+        Assert.True(first.ExitCode == 0, first.All);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn));
+        Assert.Equal(["[Time]", "NTP=office.example", "FallbackNTP="], lines.Where(l => !l.StartsWith('#')));
+        Assert.Equal("644", Scripts.Mode(Path.Combine(root.Path, dropIn)));
+        Assert.Contains("time server office.example", first.Output, StringComparison.Ordinal);
+        Assert.Contains("skipped (--root): apt-get install --no-install-recommends systemd-timesyncd", first.Output, StringComparison.Ordinal);
+        Assert.Contains("skipped (--root): timedatectl set-ntp true", first.Output, StringComparison.Ordinal);
+
+        var own = await release.Provision(root.Path, "office.example:8883", "--time-server", "10.8.0.1");
+
+        Assert.True(own.ExitCode == 0, own.All);
+        Assert.Contains("updated  /etc/systemd/timesyncd.conf.d/edgeguard.conf (NTP=10.8.0.1)", own.Output, StringComparison.Ordinal);
+        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+
+        var bad = await release.Provision(root.Path, "office.example:8883", "--time-server", "ntp.example:123");
+
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--time-server must be a host name or an IP address", bad.Error, StringComparison.Ordinal);
+        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+    }
+
     /// <summary>Runs the installed executable (the framework-dependent apphost finds this test's runtime).</summary>
     private static async Task<Scripts.Result> RunInstalledAsync(string executable, params string[] args)
     {
