@@ -1,4 +1,5 @@
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Mqtt.Publishing;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 
@@ -12,25 +13,48 @@ namespace EdgeGuard.Mqtt.Commands;
 public sealed partial class CommandSubscriber
 {
     // When the last subscribed connection ended; null until one has, and again once a connection
-    // found the session (or reported its loss). Touched by the connect loop only.
+    // found the session (or reported its loss) and subscribed. Touched by the connect loop only.
     private DateTimeOffset? _lostAt;
+
+    // Whether a CONNACK since _lostAt said the session was gone. Latched until a SUBACK: a connect
+    // that finds no session and dies before its SUBACK leaves the broker a new, empty session,
+    // which the next CONNACK reports as present, though the commands of the loss are gone.
+    private bool _sessionGone;
+
+    // The takeovers of each connection, one alarm per episode (TakeoverEpisode).
+    private TakeoverEpisode? _takeovers;
+
+    private TakeoverEpisode Takeovers => _takeovers ??= new TakeoverEpisode(TakeoverEpisode.QuietTime(_options.Broker));
+
+    // At every accepted CONNACK.
+    private void SessionAnswered(bool sessionPresent)
+    {
+        if (_lostAt is not null && !sessionPresent)
+        {
+            _sessionGone = true;
+        }
+    }
 
     // After a SUBACK. A session the broker kept holds what was queued meanwhile, and the broker
     // sends it now. One it did not keep (expired, a broker restarted without persistence, taken
     // over with a clean start) lost any command sent since the connection went: the office must
-    // re-send those without an answer. At the first connect after a start nothing is reported: the
-    // gateway keeps no record of its last connection, so it cannot tell a session it should have
-    // found (a restart within the session expiry) from one that expired while it was off or that
-    // was never made (a new key, a first start), and the office saw it go offline meanwhile.
-    private async Task ReportSessionAsync(bool sessionPresent, CancellationToken stoppingToken)
+    // re-send those without an answer. Any CONNACK since the loss that found no session counts
+    // (SessionAnswered), and `since` is the first loss. At the first connect after a start nothing
+    // is reported: the gateway keeps no record of its last connection, so it cannot tell a session
+    // it should have found (a restart within the session expiry) from one that expired while it
+    // was off or that was never made (a new key, a first start), and the office saw it go offline
+    // meanwhile.
+    private async Task ReportSessionAsync(CancellationToken stoppingToken)
     {
         if (_lostAt is not { } since)
         {
             return;
         }
 
+        var gone = _sessionGone;
         _lostAt = null;
-        if (!sessionPresent)
+        _sessionGone = false;
+        if (gone)
         {
             LogSessionLost(since);
             await JournalAsync(new CommandSessionLost(_time.GetUtcNow(), since), stoppingToken).ConfigureAwait(false);
@@ -40,15 +64,37 @@ public sealed partial class CommandSubscriber
     // Reason 142: another client connected with this connection's client id. The ids come from the
     // gateway's secret, so that client has it (a cloned gateway, a second process) or is the broker's
     // administrator; with the session it may have been handed commands and acknowledged them unseen.
-    private async Task ConnectionLostAsync(MqttClientDisconnectReason reason, CancellationToken stoppingToken)
+    // Journaled once per episode (TakeoverEpisode): two processes fighting over the id would
+    // otherwise raise an alarm every few seconds. Every loss's length is counted, since a long
+    // connection ends an episode however it ends.
+    private async Task ConnectionLostAsync(MqttClientDisconnectReason reason, TimeSpan lasted, CancellationToken stoppingToken)
     {
+        long ended;
+        var opened = false;
+        if (reason == MqttClientDisconnectReason.SessionTakenOver)
+        {
+            opened = Takeovers.TakenOver(lasted, out ended);
+        }
+        else
+        {
+            ended = Takeovers.Ended(lasted);
+        }
+
+        if (ended > 0)
+        {
+            LogTakeoversEnded(_options.ClientId, ended);
+        }
+
         if (reason != MqttClientDisconnectReason.SessionTakenOver)
         {
             return;
         }
 
         LogTakenOver(_options.ClientId);
-        await JournalAsync(new SessionTakenOver(_time.GetUtcNow(), BrokerConnection.Commands), stoppingToken).ConfigureAwait(false);
+        if (opened)
+        {
+            await JournalAsync(new SessionTakenOver(_time.GetUtcNow(), BrokerConnection.Commands), stoppingToken).ConfigureAwait(false);
+        }
     }
 
     // A journal that fails is logged, never passed on: the connection must come back regardless.
@@ -69,6 +115,9 @@ public sealed partial class CommandSubscriber
 
     [LoggerMessage(EventId = 355, Level = LogLevel.Warning, Message = "The broker kept no session for the command connection: commands sent since {Since:O} may be lost")]
     private partial void LogSessionLost(DateTimeOffset since);
+
+    [LoggerMessage(EventId = 358, Level = LogLevel.Warning, Message = "The command connection's client id {ClientId} was taken over {Takeovers} times before a connection lasted: that takeover episode is over")]
+    private partial void LogTakeoversEnded(string clientId, long takeovers);
 
     [LoggerMessage(EventId = 356, Level = LogLevel.Error, Message = "The command connection's {EventType} could not be journaled")]
     private partial void LogNewsNotJournaled(Exception exception, string eventType);

@@ -143,10 +143,11 @@ public sealed partial class CommandSubscriber : BackgroundService
     private async Task<TimeSpan> ConnectAndListenAsync(CancellationToken stoppingToken)
     {
         using var client = _factory.CreateMqttClient();
-        var lost = new TaskCompletionSource<MqttClientDisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // With the time it went: the loop may learn of it only after a slow journal flush.
+        var lost = new TaskCompletionSource<(MqttClientDisconnectReason Reason, DateTimeOffset At)>(TaskCreationOptions.RunContinuationsAsynchronously);
         client.DisconnectedAsync += args =>
         {
-            lost.TrySetResult(args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection);
+            lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow()));
             return Task.CompletedTask;
         };
         var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes);
@@ -180,6 +181,8 @@ public sealed partial class CommandSubscriber : BackgroundService
                 return TimeSpan.Zero;
             }
 
+            SessionAnswered(connack.IsSessionPresent);
+
             // Retain As Published: without it the broker clears the retain flag on messages it
             // forwards to an existing subscription, and a retained command published while the
             // gateway listens would look like a fresh one.
@@ -205,7 +208,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             Volatile.Write(ref _client, client);
             Volatile.Read(ref _subscribed).TrySetResult();
             LogSubscribed(_topics.Commands, _options.ClientId);
-            await ReportSessionAsync(connack.IsSessionPresent, stoppingToken).ConfigureAwait(false);
+            await ReportSessionAsync(stoppingToken).ConfigureAwait(false);
             if (await Task.WhenAny(lost.Task, backlog.Exceeded.Task).WaitAsync(stoppingToken).ConfigureAwait(false) == backlog.Exceeded.Task)
             {
                 await DropFloodedConnectionAsync(client, backlog, stoppingToken).ConfigureAwait(false);
@@ -213,7 +216,8 @@ public sealed partial class CommandSubscriber : BackgroundService
             }
 
             LogConnectionLost();
-            await ConnectionLostAsync(await lost.Task.ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+            var (reason, _) = await lost.Task.ConfigureAwait(false);
+            await ConnectionLostAsync(reason, _time.GetElapsedTime(started), stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -235,8 +239,10 @@ public sealed partial class CommandSubscriber : BackgroundService
             var signal = Volatile.Read(ref _subscribed);
             if (signal.Task.IsCompleted)
             {
-                // From here commands wait in the broker's session, if it keeps one (ReportSessionAsync).
-                _lostAt ??= _time.GetUtcNow();
+                // From here commands wait in the broker's session, if it keeps one (ReportSessionAsync):
+                // from when the connection went, which the handler noted, not from now, which may
+                // be a slow journal flush later (a takeover's alarm).
+                _lostAt ??= lost.Task.IsCompletedSuccessfully ? lost.Task.Result.At : _time.GetUtcNow();
                 Interlocked.CompareExchange(ref _subscribed, NewSignal(), signal);
             }
 

@@ -20,6 +20,8 @@ public sealed partial class OutboxPublisher
     // the contract's 1024 characters.
     internal const int MaxFileReason = 1000;
 
+    private readonly TakeoverEpisode _takeoverEpisode = new(TakeoverEpisode.QuietTime(options));
+
     // MQTTnet raises DisconnectedAsync on its own task, after it closed the socket. When the loop
     // learned of the loss first (a PUBLISH failed by the broker's DISCONNECT, which MQTTnet fails
     // before it marks the client disconnected; an idle check), it waits here, at most Timeout, so a
@@ -84,12 +86,39 @@ public sealed partial class OutboxPublisher
 
     // Reason 142: another client connected with the publisher's client id, derived from the
     // gateway's secret (ClientIds), so one that holds it or the broker's administrator. Not the broker
-    // refusing the gateway (no fault.broker episode): its own alarm, naming the connection, and the
-    // loop reconnects as after any loss, taking the id back. From the disconnect handler.
-    private void TakenOver()
+    // refusing the gateway (no fault.broker episode, BrokerClosedWith): its own alarm, naming the
+    // connection, once per episode (TakeoverEpisode: two processes fighting over the id would
+    // raise one every few seconds), and the loop reconnects as after any loss, taking the id back.
+    // Every loss's length counts, since a long connection ends an episode however it ends. From
+    // the disconnect handler.
+    private void ConnectionEnded(MqttClientDisconnectReason reason, TimeSpan lasted)
     {
+        long ended;
+        var opened = false;
+        if (reason == MqttClientDisconnectReason.SessionTakenOver)
+        {
+            opened = _takeoverEpisode.TakenOver(lasted, out ended);
+        }
+        else
+        {
+            ended = _takeoverEpisode.Ended(lasted);
+        }
+
+        if (ended > 0)
+        {
+            LogTakeoversEnded(_options.ClientId, ended);
+        }
+
+        if (reason != MqttClientDisconnectReason.SessionTakenOver)
+        {
+            return;
+        }
+
         LogTakenOver(_options.ClientId);
-        _takeovers.Publish([new SessionTakenOver(_time.GetUtcNow(), BrokerConnection.Publisher)]);
+        if (opened)
+        {
+            _takeovers.Publish([new SessionTakenOver(_time.GetUtcNow(), BrokerConnection.Publisher)]);
+        }
     }
 
     // A DISCONNECT in which the broker refuses this gateway. A dropped socket, a broker that was

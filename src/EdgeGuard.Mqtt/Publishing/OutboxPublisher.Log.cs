@@ -55,4 +55,7 @@ public sealed partial class OutboxPublisher
 
     [LoggerMessage(EventId = 357, Level = LogLevel.Error, Message = "Another client connected as the publisher's client id {ClientId} and the broker closed ours (session taken over): it holds the gateway's TLS key or broker password, or is the broker's administrator; reconnecting")]
     private partial void LogTakenOver(string clientId);
+
+    [LoggerMessage(EventId = 359, Level = LogLevel.Warning, Message = "The publisher's client id {ClientId} was taken over {Takeovers} times before a connection lasted: that takeover episode is over")]
+    private partial void LogTakeoversEnded(string clientId, long takeovers);
 }

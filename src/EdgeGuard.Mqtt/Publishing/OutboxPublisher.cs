@@ -234,18 +234,19 @@ public sealed partial class OutboxPublisher(
         using var client = _factory.CreateMqttClient();
         using var linkLost = new CancellationTokenSource();
         var lostBecause = "the connection was closed";
+        var started = _time.GetTimestamp(); // a takeover episode ends with a connection that lasted
         client.DisconnectedAsync += args =>
         {
             lostBecause = args.Exception is null ? $"disconnected: {args.Reason}" : $"disconnected: {args.Reason} ({Innermost(args.Exception)})";
             try
             {
-                if (args.ClientWasConnected && args.Reason == MqttClientDisconnectReason.SessionTakenOver)
+                if (args.ClientWasConnected)
                 {
-                    TakenOver();
-                }
-                else if (args.ClientWasConnected && BrokerClosedWith(args) is { } closed)
-                {
-                    _brokerFaults.Refused(closed);
+                    ConnectionEnded(args.Reason, _time.GetElapsedTime(started));
+                    if (BrokerClosedWith(args) is { } closed)
+                    {
+                        _brokerFaults.Refused(closed);
+                    }
                 }
             }
             finally

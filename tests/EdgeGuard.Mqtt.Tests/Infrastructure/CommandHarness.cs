@@ -16,6 +16,7 @@ public sealed class RecordingCommandJournal : ICommandJournal
 
     private TaskCompletionSource? _held;
     private TaskCompletionSource? _release;
+    private Func<DomainEvent, bool> _holds = static e => e is CommandReceived;
 
     public bool Fail { get; set; }
 
@@ -26,8 +27,13 @@ public sealed class RecordingCommandJournal : ICommandJournal
     /// release is set or the handler's token is cancelled; <c>Held</c> completes once it waits.
     /// The command's id is in the replay store by then, and no PUBACK has been sent.
     /// </summary>
-    public (Task Held, TaskCompletionSource Release) HoldNextReceived()
+    public (Task Held, TaskCompletionSource Release) HoldNextReceived() => HoldNext<CommandReceived>();
+
+    /// <summary>As <see cref="HoldNextReceived"/>, for the next record of type <typeparamref name="T"/>.</summary>
+    public (Task Held, TaskCompletionSource Release) HoldNext<T>()
+        where T : DomainEvent
     {
+        _holds = static e => e is T;
         _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return (_held.Task, _release);
@@ -40,7 +46,7 @@ public sealed class RecordingCommandJournal : ICommandJournal
             throw new IOException("disk I/O error");
         }
 
-        if (attempt is CommandReceived && Interlocked.Exchange(ref _held, null) is { } held)
+        if (_holds(attempt) && Interlocked.Exchange(ref _held, null) is { } held)
         {
             held.SetResult();
             await _release!.Task.WaitAsync(cancellationToken);
