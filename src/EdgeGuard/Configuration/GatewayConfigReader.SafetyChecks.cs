@@ -34,7 +34,7 @@ public static partial class GatewayConfigReader
                 // A lockdown that locks nothing is reported once, not again for every button.
                 if (LockdownLocksSomething(root, locks, lockdown, starts))
                 {
-                    LockdownCoversPanicZones(root, points, locks, lockdown);
+                    LockdownCoversPanicZones(root, points, locks, lockdown, scenarios ?? []);
                 }
 
                 LockdownClearsOnSite(root, lockdown, starts);
@@ -45,7 +45,7 @@ public static partial class GatewayConfigReader
                 foreach (var scenario in scenarios.Where(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace))
                 {
                     ScenarioLocksSomething(root, locks, scenario);
-                    PanicTriggersCoverTheirZone(points, locks, scenario);
+                    PanicTriggersCoverTheirZone(points, outputs, scenario);
                 }
             }
 
@@ -96,25 +96,28 @@ public static partial class GatewayConfigReader
         }
 
         /// <summary>
-        /// Every panic button that is not silent starts the built-in lockdown (scenarios tell the
-        /// technician so), so its zones must include each button's own zone where that zone has a
-        /// lock: otherwise a press locks doors elsewhere and none near the person who pressed. A
-        /// zone without a lock has no door to leave open. One error per button, so all are listed.
+        /// A panic button that is not silent starts the built-in lockdown unless a scenario ranked
+        /// over it lists the button (that scenario's zones are then checked instead, at its trigger),
+        /// so its zones must include the zone of each button whose press starts it, where that zone
+        /// has a lock: otherwise a press locks doors elsewhere and none near the person who pressed.
+        /// A zone without a lock has no door to leave open. One error per button, so all are listed.
         /// </summary>
         private void LockdownCoversPanicZones(ConfigNode root, IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks,
-            LockdownPolicy lockdown)
+            LockdownPolicy lockdown, IReadOnlyList<ScenarioDefinition> scenarios)
         {
             foreach (var panic in points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent && !lockdown.Covers(p.Zone)))
             {
                 var near = locks.Where(l => l.Zone == panic.Zone).Select(l => l.Id).ToList();
-                if (near.Count == 0)
+                // Ranks are unique, so the press starts the built-in lockdown unless a scenario
+                // listing the button outranks it (SiteDefinition.ScenarioTriggeredBy).
+                if (near.Count == 0 || scenarios.Any(s => s.Rank > ScenarioDefinition.LockdownRank && s.Triggers.Contains(panic.Id)))
                 {
                     continue;
                 }
 
                 _w.Error(root.Child("lockdown").Child("zones"), null,
                     $"panic button '{panic.Id}' is in zone '{panic.Zone}', where there is a lock ({string.Join(", ", near)}), but the "
-                    + $"lockdown every panic button starts covers only {string.Join(", ", lockdown.ScopeZones)}, so a press would "
+                    + $"built-in lockdown its press starts covers only {string.Join(", ", lockdown.ScopeZones)}, so a press would "
                     + $"leave the doors where it was pressed unlocked; add zone '{panic.Zone}' to lockdown.zones, or leave its zones "
                     + "empty to lock every zone");
             }
@@ -159,11 +162,13 @@ public static partial class GatewayConfigReader
         /// <summary>
         /// A panic button's press starts the highest-ranked scenario listing it instead of the
         /// built-in lockdown; a scenario that leaves out the button's own zone would lock none of
-        /// the doors near the person who pressed. Only where that zone has a lock: a button in a
-        /// zone without one (a guard room) has no door there to leave unlocked. One error per
-        /// button and scenario, at the trigger, so every one is listed.
+        /// the doors near the person who pressed, nor sound the siren or strobe there (a scenario
+        /// sounds only those in its zones). Only where that zone has a lock, a siren or a strobe: a
+        /// button in a zone with none (a guard room whose siren is elsewhere) leaves nothing undone
+        /// there. One error per button and scenario, at the trigger, so every one is listed.
         /// </summary>
-        private void PanicTriggersCoverTheirZone(IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks, ScenarioDefinition scenario)
+        private void PanicTriggersCoverTheirZone(IReadOnlyList<PointDefinition> points, IReadOnlyList<OutputDefinition> outputs,
+            ScenarioDefinition scenario)
         {
             if (!_scenarioItems.TryGetValue(scenario.Id, out var item))
             {
@@ -173,18 +178,33 @@ public static partial class GatewayConfigReader
             for (var i = 0; i < scenario.Triggers.Count; i++)
             {
                 var id = scenario.Triggers[i];
-                if (points.FirstOrDefault(p => p.Id == id) is not { Kind: PointKind.PanicButton } panic || scenario.Covers(panic.Zone)
-                    || !locks.Any(l => l.Zone == panic.Zone))
+                if (points.FirstOrDefault(p => p.Id == id) is not { Kind: PointKind.PanicButton } panic || scenario.Covers(panic.Zone))
                 {
                     continue;
                 }
 
+                var here = outputs.Where(o => o.Zone == panic.Zone).ToList();
+                var near = here.Where(o => o.Kind == OutputKind.Lock).Select(o => o.Id).ToList();
+                var alarms = here.Where(o => o.Kind is OutputKind.Siren or OutputKind.Strobe).Select(o => o.Id).ToList();
+                if (near.Count == 0 && alarms.Count == 0)
+                {
+                    continue;
+                }
+
+                var there = string.Join(" and ", new[]
+                {
+                    near.Count == 0 ? null : $"a lock ({string.Join(", ", near)})",
+                    alarms.Count == 0 ? null : $"a siren or strobe ({string.Join(", ", alarms)})",
+                }.OfType<string>());
+                var undone = near.Count == 0 ? "sound none of the sirens or strobes where it was pressed"
+                    : alarms.Count == 0 ? "leave the doors where it was pressed unlocked"
+                    : "leave the doors where it was pressed unlocked and sound none of the sirens or strobes there";
                 var mode = Name(ScenarioModes, scenario.Mode);
-                _w.Error(item.Child("triggers").Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"scenario '{scenario.Id}'",
-                    $"panic button '{id}' is in zone '{panic.Zone}', but this {mode} scenario covers only "
-                    + $"{string.Join(", ", scenario.Zones)}, so a press would leave the doors where it was pressed "
-                    + $"unlocked; add zone '{panic.Zone}' to its zones, leave its zones empty to cover every zone, "
-                    + "or remove the button from its triggers (every panic button already starts the built-in lockdown)");
+                _w.Error(item.Child("triggers").Child(i.ToString(CultureInfo.InvariantCulture)), $"scenario '{scenario.Id}'",
+                    $"panic button '{id}' is in zone '{panic.Zone}', where there is {there}, but this {mode} scenario covers only "
+                    + $"{string.Join(", ", scenario.Zones)}, so a press would {undone}; add zone '{panic.Zone}' to its zones, "
+                    + "leave its zones empty to cover every zone, or remove the button from its triggers (every panic button "
+                    + "already starts the built-in lockdown)");
             }
         }
 

@@ -128,21 +128,42 @@ public sealed class ScenarioConfigTests
     }
 
     [Fact]
-    public void A_panic_button_where_there_is_no_lock_may_trigger_a_scenario_over_other_zones()
+    public void A_panic_button_where_there_is_no_lock_and_no_alarm_may_trigger_a_scenario_over_other_zones()
     {
-        // The annex sample: the guardroom has a panic button but no door to lock, so a lockdown of
-        // the annex (its only lock) leaves nothing unlocked where the button was pressed.
+        // The annex sample with its siren moved into the annex: the guard room then has neither a
+        // door to lock nor a siren or strobe to sound, so a lockdown of the annex, siren and all,
+        // leaves nothing undone where the button was pressed.
+        var result = ReadAnnexWithLockdownOfTheAnnex("EdgeGuard:outputs:2:zone=annex");
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal("lockdown-annex", result.Config!.Site.ScenarioTriggeredBy("panic-guardroom", drill: false)!.Id);
+    }
+
+    [Fact]
+    public void A_panic_button_where_the_siren_is_may_not_trigger_a_scenario_that_leaves_its_zone_out()
+    {
+        // The annex sample as shipped: the site's only siren is in the guard room, so a lockdown of
+        // the annex alone, started by the guard room's button, would sound no siren anywhere.
+        var result = ReadAnnexWithLockdownOfTheAnnex();
+
+        var error = TestConfigs.AssertError(result, "EdgeGuard:scenarios:0:triggers:0",
+            "panic button 'panic-guardroom' is in zone 'guardroom', where there is a siren or strobe (siren-main)",
+            "this lockdown scenario covers only annex", "would sound none of the sirens or strobes where it was pressed",
+            "add zone 'guardroom' to its zones");
+        Assert.StartsWith("scenario 'lockdown-annex': ", error.Message, StringComparison.Ordinal);
+        Assert.Single(result.Errors);
+    }
+
+    private static ConfigResult ReadAnnexWithLockdownOfTheAnnex(params string[] more)
+    {
         var loaded = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json"),
         [
             "EdgeGuard:scenarios:0:id=lockdown-annex", "EdgeGuard:scenarios:0:mode=lockdown",
             "EdgeGuard:scenarios:0:zones:0=annex", "EdgeGuard:scenarios:0:rank=150",
             "EdgeGuard:scenarios:0:triggers:0=panic-guardroom", "EdgeGuard:scenarios:0:releasers:0=key-guardroom",
+            .. more,
         ]);
         Assert.Empty(loaded.Errors);
-
-        var result = GatewayConfigReader.Read(loaded.Configuration);
-
-        Assert.True(result.IsValid, result.ToReport());
-        Assert.Equal("lockdown-annex", result.Config!.Site.ScenarioTriggeredBy("panic-guardroom", drill: false)!.Id);
+        return GatewayConfigReader.Read(loaded.Configuration);
     }
 }

@@ -193,7 +193,7 @@ public sealed class SiteSafetyConfigTests
         Assert.Equal(["EdgeGuard:lockdown:zones", "EdgeGuard:lockdown:zones", "EdgeGuard:mqtt:port"], result.Errors.Select(e => e.Path));
         var lobby = result.Errors[0].Message;
         Assert.Contains("panic button 'panic-lobby' is in zone 'lobby', where there is a lock (lock-lobby)", lobby, StringComparison.Ordinal);
-        Assert.Contains("the lockdown every panic button starts covers only chancery", lobby, StringComparison.Ordinal);
+        Assert.Contains("the built-in lockdown its press starts covers only chancery", lobby, StringComparison.Ordinal);
         Assert.Contains("add zone 'lobby' to lockdown.zones, or leave its zones empty", lobby, StringComparison.Ordinal);
         Assert.Contains("panic button 'panic-guardroom' is in zone 'guardroom', where there is a lock (lock-guardroom)",
             result.Errors[1].Message, StringComparison.Ordinal);
@@ -211,6 +211,26 @@ public sealed class SiteSafetyConfigTests
         });
 
         Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void The_lockdown_may_leave_out_the_zone_of_a_button_whose_press_starts_a_scenario_over_it()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            // The lobby's button starts the lobby lockdown, ranked over the built-in one, which it
+            // then never starts: the lobby's doors are locked by the scenario, not by lockdown.zones.
+            k.Set("lockdown:zones:0", "chancery");
+            k.Set("scenarios:1:id", "lock-lobby");
+            k.Set("scenarios:1:mode", "lockdown");
+            k.Set("scenarios:1:zones:0", "lobby");
+            k.Set("scenarios:1:rank", "150");
+            k.Set("scenarios:1:triggers:0", "panic-lobby");
+            k.Set("scenarios:1:releasers:0", "key-guardroom");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal("lock-lobby", result.Config!.Site.ScenarioTriggeredBy("panic-lobby", drill: false)!.Id);
     }
 
     [Fact]
