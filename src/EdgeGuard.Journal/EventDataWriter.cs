@@ -182,6 +182,7 @@ public static partial class EventDataWriter
                 writer.WriteString("runningScenario", e.RunningScenario);
                 writer.WriteString("reason", e.Reason);
                 writer.WriteBoolean("suspended", e.Suspended);
+                writer.WriteBoolean("sirenRestarted", e.SirenRestarted);
                 return (e.PointId, null, true);
 
             case SirenTimedOut:

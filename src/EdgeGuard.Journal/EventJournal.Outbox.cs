@@ -175,15 +175,21 @@ public sealed partial class EventJournal
     }
 
     /// <summary>
-    /// Whether a <c>{mode}.started</c> or <c>{mode}.retriggered</c> event was committed after
-    /// <paramref name="seq"/>: false means the event at that seq is the latest alert the mode's
-    /// siren sounds for. The decider asks this only after a restart, before any new start or
-    /// retrigger, when every such event is from before the restart and so committed.
+    /// Whether a <c>{mode}.started</c> or <c>{mode}.retriggered</c> event, or a
+    /// <c>lockdown.start-refused</c> that sounded the siren again (its data's
+    /// <c>sirenRestarted</c>), was committed after <paramref name="seq"/>: false means the event
+    /// at that seq is the latest alert the mode's siren sounds for. The decider asks this only
+    /// after a restart, before any new alert, when every such event is from before the restart
+    /// and so committed.
     /// </summary>
-    /// <param name="seq">The seq of the start or retrigger the office acknowledges.</param>
+    /// <param name="seq">The seq of the start, retrigger or refusal the office acknowledges.</param>
     /// <param name="mode">The type's prefix, e.g. <c>lockdown</c>.</param>
     /// <exception cref="JournalException">SQLite failed.</exception>
-    /// <remarks>A range scan of the key from <paramref name="seq"/>: the events since it.</remarks>
+    /// <remarks>
+    /// A range scan of the key from <paramref name="seq"/>: the events since it. A refusal counts
+    /// whatever the mode: only the running lockdown's siren is sounded again by one, and a
+    /// scenario that started or resumed since is later than the alert anyway.
+    /// </remarks>
     public bool HasStartOrRetriggerAfter(long seq, string mode)
     {
         ArgumentException.ThrowIfNullOrEmpty(mode);
@@ -193,10 +199,12 @@ public sealed partial class EventJournal
             try
             {
                 using var command = _reader.CreateCommand();
-                command.CommandText = "SELECT EXISTS (SELECT 1 FROM events WHERE seq > $seq AND type IN ($started, $retriggered));";
+                command.CommandText = "SELECT EXISTS (SELECT 1 FROM events WHERE seq > $seq AND (type IN ($started, $retriggered) "
+                    + "OR (type = $refused AND json_extract(data, '$.sirenRestarted') = 1)));";
                 command.Parameters.AddWithValue("$seq", seq);
                 command.Parameters.AddWithValue("$started", mode + ".started");
                 command.Parameters.AddWithValue("$retriggered", mode + ".retriggered");
+                command.Parameters.AddWithValue("$refused", RefusedType);
                 return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
             }
             catch (SqliteException ex)

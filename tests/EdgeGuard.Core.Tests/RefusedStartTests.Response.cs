@@ -83,17 +83,53 @@ public sealed partial class RefusedStartTests
             TestSite.Command(CommandType.Acknowledge, "guard-1", OperatorRole.Guard)) { Acknowledged = started }, TestSite.At(2)).State;
         Assert.False(acknowledged.SirenSounding);
 
-        var press = Turn(acknowledged, "panic-a", 3).State;
+        var pressed = Turn(acknowledged, "panic-a", 3);
+        var press = pressed.State;
         var again = SiteDecider.Decide(Site, press, new OfficeCommandInput(
             TestSite.Command(CommandType.Acknowledge, "guard-1", OperatorRole.Guard)) { Acknowledged = started }, TestSite.At(4)).State;
 
         Assert.True(press.SirenSounding);
         Assert.True(OutputPlan.For(Site, press).IsActive("siren"));
         Assert.True(again.SirenSounding, "the acknowledgement of the start came before the press");
-        var refused = new JournaledAlarm(Guid.CreateVersion7(), "lockdown.start-refused", TestSite.At(3).Utc, Severity.Alarm, "panic-a");
+        var refusal = Assert.Single(pressed.Events.OfType<LockdownStartRefused>());
+        Assert.True(refusal.SirenRestarted, "the refusal says it sounded the siren again");
+        var refused = new JournaledAlarm(Guid.CreateVersion7(), refusal.Type, refusal.At, refusal.Severity, refusal.PointId)
+        {
+            SirenRestarted = refusal.SirenRestarted,
+        };
         var silenced = SiteDecider.Decide(Site, again, new OfficeCommandInput(
             TestSite.Command(CommandType.Acknowledge, "guard-1", OperatorRole.Guard)) { Acknowledged = refused }, TestSite.At(5)).State;
         Assert.False(silenced.SirenSounding, "the refused press's own event silences the siren it restarted");
+    }
+
+    [Fact]
+    public void A_refused_shelter_trigger_did_not_sound_the_siren_so_acknowledging_it_does_not_silence_a_panics_siren()
+    {
+        // "hide" is a real shelter of zone c ranked under the built-in lockdown: asked for while a
+        // panic's lockdown runs, it is refused (and kept suspended) without sounding the siren.
+        var site = Site with
+        {
+            ExtraScenarios = [TestSite.Create().ExtraScenarios[0], new("hide", SiteMode.ShelterInPlace, ["c"], 50, ["key-shelter"], [], ["key-a"], TestSite.Siren)],
+        };
+        Decision TurnS(SiteState state, string point, double at)
+        {
+            var pressed = SiteDecider.Decide(site, state, new PointChanged(point, true), TestSite.At(at));
+            return pressed with { State = SiteDecider.Decide(site, pressed.State, new PointChanged(point, false), TestSite.At(at + 0.5)).State };
+        }
+
+        var panic = TurnS(SiteState.Restore(site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0)), "panic-a", 1);
+        var shelter = TurnS(panic.State, "key-shelter", 2);
+        var refusal = Assert.Single(shelter.Events.OfType<LockdownStartRefused>());
+        var refused = new JournaledAlarm(Guid.CreateVersion7(), refusal.Type, refusal.At, refusal.Severity, refusal.PointId)
+        {
+            SirenRestarted = refusal.SirenRestarted,
+        };
+        var acknowledged = SiteDecider.Decide(site, shelter.State, new OfficeCommandInput(
+            TestSite.Command(CommandType.Acknowledge, "guard-1", OperatorRole.Guard)) { Acknowledged = refused }, TestSite.At(3));
+
+        Assert.False(refusal.SirenRestarted);
+        Assert.True(acknowledged.State.SirenSounding, "the siren sounds for the panic, not for the refused shelter");
+        Assert.False(Assert.Single(acknowledged.Events.OfType<AlarmAcknowledged>()).SirenSilenced);
     }
 
     [Fact]

@@ -121,13 +121,14 @@ public sealed class EventDataWriterTests
     public void Lockdown_start_refused_carries_the_asked_and_the_running_scenario_and_whether_it_was_kept()
     {
         var refused = new LockdownStartRefused(At, "panic-button", "panic-b", "lockdown", SiteMode.Lockdown, "annex",
-            "'lockdown' (rank 100) does not outrank the running 'annex' (rank 150)") { Suspended = true };
+            "'lockdown' (rank 100) does not outrank the running 'annex' (rank 150)") { Suspended = true, SirenRestarted = true };
 
         var fields = EventDataWriter.Describe(refused);
 
         Assert.Equal(("lockdown.start-refused", "panic-b", Severity.Critical), (refused.Type, fields.Point, refused.Severity));
         AssertData(fields.DataJson, ("cause", "panic-button"), ("scenario", "lockdown"), ("runningScenario", "annex"),
-            ("reason", "'lockdown' (rank 100) does not outrank the running 'annex' (rank 150)"), ("suspended", true));
+            ("reason", "'lockdown' (rank 100) does not outrank the running 'annex' (rank 150)"), ("suspended", true),
+            ("sirenRestarted", true));
     }
 
     [Fact]

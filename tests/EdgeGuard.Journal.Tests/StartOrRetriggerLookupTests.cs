@@ -28,4 +28,32 @@ public sealed class StartOrRetriggerLookupTests : IDisposable
         Assert.False(_h.Journal.HasStartOrRetriggerAfter(4, "evacuation"));
         Assert.True(_h.Journal.HasStartOrRetriggerAfter(3, "evacuation"));
     }
+
+    [Fact]
+    public async Task A_refusal_that_sounded_the_siren_again_is_the_latest_alert_after_a_restart_and_one_that_did_not_is_none()
+    {
+        const string Outranked = "'shelter-a' (rank 50) does not outrank the running 'lockdown' (rank 100)";
+        await _h.PublishAndFlush(
+            new LockdownStarted(T0, "panic-button", "panic-a"),
+            new LockdownStartRefused(T0.AddSeconds(5), "keyswitch", "key-shelter", "shelter-a", SiteMode.ShelterInPlace, "lockdown", Outranked),
+            new LockdownStartRefused(T0.AddSeconds(6), "panic-button", "panic-b", "annex", SiteMode.Lockdown, "site", "outranked")
+            {
+                SirenRestarted = true,
+            },
+            new LockdownStartRefused(T0.AddSeconds(7), "keyswitch", "key-shelter", "shelter-a", SiteMode.ShelterInPlace, "lockdown", Outranked));
+        var ids = _h.All().Select(r => r.Id).ToList();
+        _h.Reopen();
+
+        var start = _h.Journal.FindAlarm(ids[0])!;
+        var quiet = _h.Journal.FindAlarm(ids[1])!;
+        var sounded = _h.Journal.FindAlarm(ids[2])!;
+
+        Assert.True(_h.Journal.HasStartOrRetriggerAfter(1, "lockdown"), "the refusal at seq 3 sounded the siren again");
+        Assert.False(_h.Journal.HasStartOrRetriggerAfter(3, "lockdown"), "the refusal at seq 4 did not");
+        Assert.Equal(("lockdown.started", false), (start.Type, start.LatestStartOrRetrigger));
+        Assert.Equal((false, false), (quiet.SirenRestarted, quiet.LatestStartOrRetrigger));
+        Assert.Equal(("lockdown.start-refused", true, true, "panic-b", Severity.Alarm),
+            (sounded.Type, sounded.SirenRestarted, sounded.LatestStartOrRetrigger, sounded.Point, sounded.Severity));
+        Assert.Null(_h.Journal.FindAlarm(Guid.CreateVersion7()));
+    }
 }

@@ -135,6 +135,13 @@ public sealed record LockdownStartRefused(DateTimeOffset At, string Cause, strin
     /// (<see cref="SuspendedScenario"/>): its locks lock now, and it runs when that one ends.
     /// </summary>
     public bool Suspended { get; init; }
+
+    /// <summary>
+    /// True when the refusal sounded the running siren again (a real trigger, not under or for a
+    /// shelter in place): only then does acknowledging it silence the siren. Journaled, so the
+    /// acknowledgement after a restart knows too.
+    /// </summary>
+    public bool SirenRestarted { get; init; }
 }
 
 /// <summary>The siren's configured time ran out; the lockdown itself goes on.</summary>

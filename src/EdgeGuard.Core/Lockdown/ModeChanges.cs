@@ -107,6 +107,8 @@ internal static class ModeChanges
         {
             Drill = request.Drill,
             Suspended = already || adds,
+            // Said in the event, so only a refusal that sounded the siren silences it when acknowledged.
+            SirenRestarted = !request.Drill && RestartsSiren(site, state, scenario),
         });
         // A drill asked for over a real scenario is no news of danger: nothing else changes.
         if (request.Drill)
@@ -146,14 +148,15 @@ internal static class ModeChanges
     private static SiteState Alerted(SiteDefinition site, SiteState state, ScenarioDefinition asked, Moment now)
     {
         state = state with { AllClearApprovals = null };
-        if (Transitions.Running(site, state) is not { } running
-            || state.Mode == SiteMode.ShelterInPlace || asked.Mode == SiteMode.ShelterInPlace)
-        {
-            return state;
-        }
-
-        return state with { SirenUntil = now.Monotonic + running.SirenDuration, SirenSince = now.Utc };
+        return RestartsSiren(site, state, asked) && Transitions.Running(site, state) is { } running
+            ? state with { SirenUntil = now.Monotonic + running.SirenDuration, SirenSince = now.Utc }
+            : state;
     }
+
+    // Whether a real trigger refused for asked sounds the running siren again (Alerted).
+    private static bool RestartsSiren(SiteDefinition site, SiteState state, ScenarioDefinition asked) =>
+        Transitions.Running(site, state) is not null
+        && state.Mode != SiteMode.ShelterInPlace && asked.Mode != SiteMode.ShelterInPlace;
 
     // Whether a scenario that locks covers a lock that neither the running scenario nor a
     // suspended one covers: what would stay unlocked, or lock only by its default state, once the

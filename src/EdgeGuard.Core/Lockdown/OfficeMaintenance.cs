@@ -136,10 +136,12 @@ internal static class OfficeMaintenance
         // Only the alert that (re)started the sounding siren is silenced: an old lockdown's start, an
         // earlier press before a newer retrigger, a door alarm or a fire never silences it. Nor is an
         // evacuation's: there the siren is the instruction to leave, not an alert to acknowledge.
-        // A real trigger refused under the running scenario restarts its siren too (ModeChanges).
+        // A real trigger refused under the running scenario restarts its siren too (ModeChanges),
+        // unless a shelter in place ran or was asked for: the refusal's event says which, so a
+        // refused shelter that left the siren alone cannot silence the siren a panic sounded.
         var prefix = ModeTypes.Prefix(state.Mode) + ".";
         var restarts = alarm.Type == prefix + "started" || alarm.Type == prefix + "retriggered"
-            || (alarm.Type == "lockdown.start-refused" && !alarm.Drill);
+            || (alarm.Type == "lockdown.start-refused" && !alarm.Drill && alarm.SirenRestarted);
         var silence = state.SirenSounding && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
             && restarts && SoundsFor(state, alarm);
         events.Add(new AlarmAcknowledged(now.Utc, alarm.Id, alarm.Type, alarm.Point, command.Operator, silence) { Drill = alarm.Drill });
@@ -148,8 +150,8 @@ internal static class OfficeMaintenance
             : (state, null, $"{alarm.Type} acknowledged");
     }
 
-    // Whether the siren sounds for this start or retrigger. After a restart, until the next start
-    // or retrigger, it sounds for the latest one before the restart: the journal's, and of the
+    // Whether the siren sounds for this start, retrigger or refusal that sounded it. After a
+    // restart, until the next one, it sounds for the latest one before the restart: the journal's, and of the
     // running scenario (at or after its start; a resume's start is later still). A press after the
     // restart sets SirenSince, so an alert the journal called the latest cannot silence it then.
     private static bool SoundsFor(SiteState state, JournaledAlarm alarm) =>

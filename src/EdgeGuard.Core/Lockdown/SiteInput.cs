@@ -50,4 +50,10 @@ public sealed record JournaledAlarm(Guid Id, string Type, DateTimeOffset At, Sev
     /// siren's own start is not persisted); false when not known.
     /// </summary>
     public bool LatestStartOrRetrigger { get; init; }
+
+    /// <summary>
+    /// For a <c>lockdown.start-refused</c>: whether the refusal sounded the siren again (its data's
+    /// <c>sirenRestarted</c>); a refusal that did not is no alert the siren sounds for.
+    /// </summary>
+    public bool SirenRestarted { get; init; }
 }

@@ -75,18 +75,8 @@ internal static class CommandComposition
 
         private JournaledAlarm? Lookup(CommandEnvelope command) =>
             command.Args.Members.TryGetValue("event_id", out var item) && item is JsonStringItem { Value: var text }
-                && Guid.TryParseExact(text, "D", out var id) && journal.FindById(id) is { } record
-                ? new JournaledAlarm(record.Id, record.Type, record.Timestamp, record.Severity, record.Point, record.Drill)
-                {
-                    // After a restart, how the decider knows which alert the siren sounds for.
-                    LatestStartOrRetrigger = StartOrRetriggerMode(record.Type) is { } mode && !journal.HasStartOrRetriggerAfter(record.Seq, mode),
-                }
+                && Guid.TryParseExact(text, "D", out var id)
+                ? journal.FindAlarm(id)
                 : null;
-
-        // "lockdown" for lockdown.started or lockdown.retriggered; null for any other type.
-        private static string? StartOrRetriggerMode(string type) =>
-            type.EndsWith(".started", StringComparison.Ordinal) ? type[..^".started".Length]
-            : type.EndsWith(".retriggered", StringComparison.Ordinal) ? type[..^".retriggered".Length]
-            : null;
     }
 }
