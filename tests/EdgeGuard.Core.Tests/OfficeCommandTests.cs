@@ -31,6 +31,25 @@ public sealed class OfficeCommandTests
     }
 
     [Fact]
+    public void An_approval_by_an_operator_whose_key_was_withdrawn_since_does_not_count()
+    {
+        // sup-1's key file is removed (a stolen key revoked) after their approval: sup-2's
+        // approval within the window is then the first of two, not the second.
+        var lockdown = Run(Quiet(), Command(CommandType.Lockdown)).State;
+        var first = Run(lockdown, Command(CommandType.AllClear, "sup-1"), 2).State;
+        var other = Run(lockdown, Command(CommandType.AllClear, "sup-3"), 2).State;
+
+        var withdrawn = SiteDecider.Decide(Site, first, new OperatorKeyWithdrawn("sup-1"), TestSite.At(3));
+        var second = Run(withdrawn.State, Command(CommandType.AllClear, "sup-2"), 4);
+        var unrelated = SiteDecider.Decide(Site, other, new OperatorKeyWithdrawn("sup-1"), TestSite.At(3)).State;
+
+        Assert.Empty(withdrawn.Events);
+        Assert.Equal(SiteMode.Lockdown, second.State.Mode);
+        Assert.DoesNotContain(second.Events, e => e is LockdownCleared);
+        Assert.Equal(SiteMode.Normal, Run(unrelated, Command(CommandType.AllClear, "sup-2"), 4).State.Mode);
+    }
+
+    [Fact]
     public void One_supervisor_alone_or_twice_does_not_lift_a_lockdown_two_different_ones_do()
     {
         var lockdown = Run(Quiet(), Command(CommandType.Lockdown)).State;

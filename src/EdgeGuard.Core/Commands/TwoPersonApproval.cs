@@ -99,6 +99,13 @@ public sealed record TwoPersonApproval
         return (next, Outcome(ApprovalStatus.Pending, $"approved by '{by}'; a second supervisor must approve within {Window.TotalSeconds:0} s", next.Approvals));
     }
 
+    /// <summary>
+    /// This collection without <paramref name="operator"/>'s approval: their key is no longer
+    /// trusted, so their approval must not be the one that completes the two-person rule.
+    /// </summary>
+    public TwoPersonApproval Without(string @operator) =>
+        Approvals.Any(a => a.Operator == @operator) ? new(LockdownId, Window, Approvals.RemoveAll(a => a.Operator == @operator)) : this;
+
     private static ApprovalOutcome Outcome(ApprovalStatus status, string detail, ImmutableArray<Approval> approvals) =>
         new(status, detail, [.. approvals.Select(a => a.Operator)]);
 }

@@ -29,6 +29,9 @@ public static class SiteDecider
             TimerTick => DoorSupervision.OnTick(site, OnTick(state, now, events), now, events),
             InputsSettled => DoorSupervision.OnInputsSettled(site, OnInputsSettled(site, state, now, events), now, events),
             OfficeCommandInput office => OfficeCommands.Apply(site, state, office, now, events),
+            // Checked when the approval was counted, and again now that the key is gone: every
+            // approver must still be trusted when the second approval would lift the scenario.
+            OperatorKeyWithdrawn withdrawn => state with { AllClearApprovals = state.AllClearApprovals?.Without(withdrawn.Operator) },
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };
         return new Decision(state, events);

@@ -24,6 +24,13 @@ public sealed record InputsSettled : SiteInput
     public static InputsSettled Instance { get; } = new();
 }
 
+/// <summary>
+/// An operator's key is no longer trusted (its file was removed or spoilt: a stolen key revoked).
+/// An all-clear approval they gave is withdrawn with it: the two-person rule must not be completed
+/// by the approval of someone the gateway no longer trusts.
+/// </summary>
+public sealed record OperatorKeyWithdrawn(string Operator) : SiteInput;
+
 /// <summary>A signed office command that passed verification (signature, role, expiry, replay).</summary>
 public sealed record OfficeCommandInput(Commands.VerifiedCommand Command) : SiteInput
 {

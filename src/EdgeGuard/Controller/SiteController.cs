@@ -283,6 +283,7 @@ public sealed partial class SiteController(
             case ReportMessage { Events: var reported }:
                 events.AddRange(reported);
                 OnHardwareReported(reported, now, events);
+                WithdrawApprovals(reported, now, events);
                 break;
             case CommandMessage { Command: var command, Outcome: var answer }:
                 var before = events.Count;

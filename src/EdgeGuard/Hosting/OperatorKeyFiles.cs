@@ -17,7 +17,8 @@ namespace EdgeGuard.Hosting;
 /// operator unavailable, one replaced (a key rotated) is used from then on. One
 /// <c>fault.operator-key</c> per operator whenever their key becomes unusable (at start or at a
 /// check), one critical log line, the systemd status line (<see cref="Problem"/>);
-/// <c>fault.operator-key-restored</c> once the file loads.
+/// <c>fault.operator-key-restored</c> once the file loads. The controller reads the fault as the
+/// key's withdrawal too, and drops that operator's pending all-clear approval.
 /// </summary>
 internal sealed partial class OperatorKeyFiles : IOperatorKeys, IDisposable
 {

@@ -58,6 +58,22 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task An_approval_by_an_operator_whose_key_is_withdrawn_before_the_second_does_not_lift_the_lockdown()
+    {
+        await _h.BootAsync();
+        await _h.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"));
+        Assert.True((await _h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"))).Done);
+
+        // OperatorKeyFiles' minute re-check finds sup-1's file gone: it reports the fault so.
+        _h.Controller.ReportFromOutside([new OperatorKeyFault(_h.Time.GetUtcNow(), "sup-1", "/etc/edgeguard/keys/sup-1.pub", "file does not exist")]);
+        var second = await _h.ExecuteAsync(Command(CommandType.AllClear, "sup-2"));
+
+        Assert.True(second.Done, second.Detail);
+        Assert.Contains("approved by 'sup-2'; a second supervisor must approve", second.Detail, StringComparison.Ordinal);
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+    }
+
+    [Fact]
     public async Task A_done_answer_says_so_when_the_state_could_not_be_saved_or_a_lock_does_not_show_it()
     {
         var flaky = new FlakyOutputLines { FailingWrite = "lock" };
