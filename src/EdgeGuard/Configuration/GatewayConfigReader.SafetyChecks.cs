@@ -34,7 +34,7 @@ public static partial class GatewayConfigReader
                 // A lockdown that locks nothing is reported once, not again for every button.
                 if (LockdownLocksSomething(root, locks, lockdown, starts))
                 {
-                    LockdownCoversPanicZones(root, points, locks, lockdown, scenarios ?? []);
+                    LockdownCoversPanicZones(root, points, outputs, lockdown, scenarios ?? []);
                 }
 
                 LockdownClearsOnSite(root, lockdown, starts);
@@ -99,28 +99,55 @@ public static partial class GatewayConfigReader
         /// A panic button that is not silent starts the built-in lockdown unless a scenario ranked
         /// over it lists the button (that scenario's zones are then checked instead, at its trigger),
         /// so its zones must include the zone of each button whose press starts it, where that zone
-        /// has a lock: otherwise a press locks doors elsewhere and none near the person who pressed.
-        /// A zone without a lock has no door to leave open. One error per button, so all are listed.
+        /// has a lock, a siren or a strobe: otherwise a press locks doors elsewhere and none near
+        /// the person who pressed, or sounds nothing there (<see cref="PressLeavesUndone"/>). One
+        /// error per button, so all are listed.
         /// </summary>
-        private void LockdownCoversPanicZones(ConfigNode root, IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks,
+        private void LockdownCoversPanicZones(ConfigNode root, IReadOnlyList<PointDefinition> points, IReadOnlyList<OutputDefinition> outputs,
             LockdownPolicy lockdown, IReadOnlyList<ScenarioDefinition> scenarios)
         {
             foreach (var panic in points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent && !lockdown.Covers(p.Zone)))
             {
-                var near = locks.Where(l => l.Zone == panic.Zone).Select(l => l.Id).ToList();
                 // Ranks are unique, so the press starts the built-in lockdown unless a scenario
                 // listing the button outranks it (SiteDefinition.ScenarioTriggeredBy).
-                if (near.Count == 0 || scenarios.Any(s => s.Rank > ScenarioDefinition.LockdownRank && s.Triggers.Contains(panic.Id)))
+                if (PressLeavesUndone(outputs, panic.Zone) is not { } undone
+                    || scenarios.Any(s => s.Rank > ScenarioDefinition.LockdownRank && s.Triggers.Contains(panic.Id)))
                 {
                     continue;
                 }
 
                 _w.Error(root.Child("lockdown").Child("zones"), null,
-                    $"panic button '{panic.Id}' is in zone '{panic.Zone}', where there is a lock ({string.Join(", ", near)}), but the "
+                    $"panic button '{panic.Id}' is in zone '{panic.Zone}', where there is {undone.There}, but the "
                     + $"built-in lockdown its press starts covers only {string.Join(", ", lockdown.ScopeZones)}, so a press would "
-                    + $"leave the doors where it was pressed unlocked; add zone '{panic.Zone}' to lockdown.zones, or leave its zones "
-                    + "empty to lock every zone");
+                    + $"{undone.What}; add zone '{panic.Zone}' to lockdown.zones, or leave its zones empty to cover every zone");
             }
+        }
+
+        /// <summary>
+        /// What a press would leave undone in <paramref name="zone"/> if what it starts leaves the
+        /// zone out: its locks stay unlocked, and its sirens and strobes silent (a scenario sounds
+        /// only those in its zones). Null when the zone has none of them: a button there (a guard
+        /// room whose siren is elsewhere) leaves nothing undone where it was pressed.
+        /// </summary>
+        private static (string There, string What)? PressLeavesUndone(IReadOnlyList<OutputDefinition> outputs, string zone)
+        {
+            var here = outputs.Where(o => o.Zone == zone).ToList();
+            var near = here.Where(o => o.Kind == OutputKind.Lock).Select(o => o.Id).ToList();
+            var alarms = here.Where(o => o.Kind is OutputKind.Siren or OutputKind.Strobe).Select(o => o.Id).ToList();
+            if (near.Count == 0 && alarms.Count == 0)
+            {
+                return null;
+            }
+
+            var there = string.Join(" and ", new[]
+            {
+                near.Count == 0 ? null : $"a lock ({string.Join(", ", near)})",
+                alarms.Count == 0 ? null : $"a siren or strobe ({string.Join(", ", alarms)})",
+            }.OfType<string>());
+            var what = near.Count == 0 ? "sound none of the sirens or strobes where it was pressed"
+                : alarms.Count == 0 ? "leave the doors where it was pressed unlocked"
+                : "leave the doors where it was pressed unlocked and sound none of the sirens or strobes there";
+            return (there, what);
         }
 
         /// <summary>
@@ -183,26 +210,15 @@ public static partial class GatewayConfigReader
                     continue;
                 }
 
-                var here = outputs.Where(o => o.Zone == panic.Zone).ToList();
-                var near = here.Where(o => o.Kind == OutputKind.Lock).Select(o => o.Id).ToList();
-                var alarms = here.Where(o => o.Kind is OutputKind.Siren or OutputKind.Strobe).Select(o => o.Id).ToList();
-                if (near.Count == 0 && alarms.Count == 0)
+                if (PressLeavesUndone(outputs, panic.Zone) is not { } undone)
                 {
                     continue;
                 }
 
-                var there = string.Join(" and ", new[]
-                {
-                    near.Count == 0 ? null : $"a lock ({string.Join(", ", near)})",
-                    alarms.Count == 0 ? null : $"a siren or strobe ({string.Join(", ", alarms)})",
-                }.OfType<string>());
-                var undone = near.Count == 0 ? "sound none of the sirens or strobes where it was pressed"
-                    : alarms.Count == 0 ? "leave the doors where it was pressed unlocked"
-                    : "leave the doors where it was pressed unlocked and sound none of the sirens or strobes there";
                 var mode = Name(ScenarioModes, scenario.Mode);
                 _w.Error(item.Child("triggers").Child(i.ToString(CultureInfo.InvariantCulture)), $"scenario '{scenario.Id}'",
-                    $"panic button '{id}' is in zone '{panic.Zone}', where there is {there}, but this {mode} scenario covers only "
-                    + $"{string.Join(", ", scenario.Zones)}, so a press would {undone}; add zone '{panic.Zone}' to its zones, "
+                    $"panic button '{id}' is in zone '{panic.Zone}', where there is {undone.There}, but this {mode} scenario covers only "
+                    + $"{string.Join(", ", scenario.Zones)}, so a press would {undone.What}; add zone '{panic.Zone}' to its zones, "
                     + "leave its zones empty to cover every zone, or remove the button from its triggers (every panic button "
                     + "already starts the built-in lockdown)");
             }

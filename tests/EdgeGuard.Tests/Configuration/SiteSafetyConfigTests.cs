@@ -204,13 +204,31 @@ public sealed class SiteSafetyConfigTests
     {
         var result = TestConfigs.Read(k =>
         {
-            // The guardroom's button has no door near it; the lobby's is a silent hold-up, which
-            // starts no lockdown at all.
+            // The guardroom's button has no door, siren or strobe near it (the siren is moved to
+            // the chancery); the lobby's is a silent hold-up, which starts no lockdown at all.
             k.Set("lockdown:zones:0", "chancery");
+            k.Set("outputs:2:zone", "chancery");
             k.Set("points:3:silent", "true");
         });
 
         Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void The_lockdown_must_cover_the_zone_of_a_panic_button_where_the_siren_is()
+    {
+        // The guardroom has no lock, but the site's only siren: a lockdown over the chancery alone
+        // would sound it nowhere when the guardroom's button is pressed.
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("lockdown:zones:0", "chancery");
+            k.Set("lockdown:zones:1", "lobby");
+        });
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:lockdown:zones", error.Path);
+        Assert.Contains("panic button 'panic-guardroom' is in zone 'guardroom', where there is a siren or strobe (siren-main)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("sound none of the sirens or strobes where it was pressed", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -221,6 +239,7 @@ public sealed class SiteSafetyConfigTests
             // The lobby's button starts the lobby lockdown, ranked over the built-in one, which it
             // then never starts: the lobby's doors are locked by the scenario, not by lockdown.zones.
             k.Set("lockdown:zones:0", "chancery");
+            k.Set("outputs:2:zone", "chancery"); // the guardroom's button then leaves nothing undone
             k.Set("scenarios:1:id", "lock-lobby");
             k.Set("scenarios:1:mode", "lockdown");
             k.Set("scenarios:1:zones:0", "lobby");

@@ -178,6 +178,7 @@ public sealed class ValidConfigTests
         {
             k.Set("lockdown:zones:0", "chancery");
             k.Set("lockdown:zones:1", "lobby");
+            k.Set("lockdown:zones:2", "guardroom"); // the siren is there, by its panic button
             k.Set("mqtt:host", "broker.office.example");
             k.Set("mqtt:port", "8883");
             k.Set("mqtt:tls:enabled", "false");
@@ -188,7 +189,7 @@ public sealed class ValidConfigTests
 
         Assert.True(result.IsValid, result.ToReport());
         var config = result.Config!;
-        Assert.Equal(["chancery", "lobby"], config.Site.Lockdown.ScopeZones);
+        Assert.Equal(["chancery", "lobby", "guardroom"], config.Site.Lockdown.ScopeZones);
         Assert.False(config.Site.Lockdown.Covers("perimeter"));
         Assert.Equal(new MqttOptions("broker.office.example", 8883, Tls: MqttTlsOptions.Disabled), config.Mqtt);
         Assert.Equal("/run/edgeguard/sim.sock", config.Simulation.ControlSocket);
