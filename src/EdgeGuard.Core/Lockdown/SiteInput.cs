@@ -25,9 +25,10 @@ public sealed record InputsSettled : SiteInput
 }
 
 /// <summary>
-/// An operator's key is no longer trusted (its file was removed or spoilt: a stolen key revoked).
-/// An all-clear approval they gave is withdrawn with it: the two-person rule must not be completed
-/// by the approval of someone the gateway no longer trusts.
+/// An operator's key is no longer trusted (its file was removed or spoilt: a stolen key revoked;
+/// or replaced by a new key: a rotation, whose old key may be the stolen one). An all-clear
+/// approval they gave is withdrawn with it: the two-person rule must not be completed by an
+/// approval signed with a key the gateway no longer trusts.
 /// </summary>
 public sealed record OperatorKeyWithdrawn(string Operator) : SiteInput;
 

@@ -14,6 +14,12 @@ internal sealed record EdgeMessage(RawEdge Edge) : ControllerMessage;
 /// </summary>
 internal sealed record ReportMessage(IReadOnlyList<Core.Lockdown.DomainEvent> Events) : ControllerMessage;
 
+/// <summary>
+/// An operator's key file now holds a new key (OperatorKeyFiles' re-check): a rotation, as after
+/// a theft. Their pending all-clear approval is dropped, since the replaced key may have signed it.
+/// </summary>
+internal sealed record KeyRotatedMessage(string Operator) : ControllerMessage;
+
 /// <summary>A verified office command, and where to answer once the loop has decided on it.</summary>
 internal sealed record CommandMessage(Core.Lockdown.OfficeCommandInput Command, TaskCompletionSource<CommandOutcome> Outcome) : ControllerMessage;
 

@@ -150,17 +150,4 @@ public sealed partial class SiteController
             _snapshot = snapshot with { SuppressedPoints = _suppressed };
         }
     }
-
-    // An operator's key reported unusable (OperatorKeyFiles: at start, or withdrawn by its
-    // re-check) takes their pending all-clear approval with it. Before boot there is none.
-    private void WithdrawApprovals(IReadOnlyList<DomainEvent> reported, Moment now, List<DomainEvent> events)
-    {
-        foreach (var fault in reported.OfType<Core.Commands.OperatorKeyFault>())
-        {
-            if (_state is { AllClearApprovals: not null })
-            {
-                Apply(new OperatorKeyWithdrawn(fault.Operator), now, events);
-            }
-        }
-    }
 }

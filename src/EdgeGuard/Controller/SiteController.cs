@@ -285,6 +285,9 @@ public sealed partial class SiteController(
                 OnHardwareReported(reported, now, events);
                 WithdrawApprovals(reported, now, events);
                 break;
+            case KeyRotatedMessage { Operator: var rotated }:
+                WithdrawApproval(rotated, now, events);
+                break;
             case CommandMessage { Command: var command, Outcome: var answer }:
                 var before = events.Count;
                 try

@@ -28,6 +28,7 @@ internal static class CommandComposition
         services.AddSingleton(sp => new OperatorKeyFiles(
             config.Commands,
             sp.GetRequiredService<SiteController>().ReportFromOutside,
+            sp.GetRequiredService<SiteController>().WithdrawApprovalOf,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OperatorKeyFiles>>()));
         services.AddSingleton(sp =>

@@ -18,7 +18,8 @@ namespace EdgeGuard.Hosting;
 /// <c>fault.operator-key</c> per operator whenever their key becomes unusable (at start or at a
 /// check), one critical log line, the systemd status line (<see cref="Problem"/>);
 /// <c>fault.operator-key-restored</c> once the file loads. The controller reads the fault as the
-/// key's withdrawal too, and drops that operator's pending all-clear approval.
+/// key's withdrawal too, and drops that operator's pending all-clear approval; a key rotated in
+/// place is no fault, and the controller is told of it directly (<c>rotated</c>) to do the same.
 /// </summary>
 internal sealed partial class OperatorKeyFiles : IOperatorKeys, IDisposable
 {
@@ -45,6 +46,7 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys, IDisposable
     // Written under _gate, read by the systemd status line.
     private readonly ConcurrentDictionary<string, (UnavailableOperatorKey Operator, string Problem)> _unavailable;
     private readonly Action<IReadOnlyList<DomainEvent>> _report;
+    private readonly Action<string> _rotated;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -53,14 +55,19 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys, IDisposable
     /// </summary>
     /// <param name="commands">The configured operators.</param>
     /// <param name="report">Where the faults go (the controller's loop: journal, office).</param>
+    /// <param name="rotated">
+    /// Told the operator whose file now holds a new key (the controller's loop, which drops their
+    /// pending all-clear approval: it may have been signed with the key the rotation replaced).
+    /// </param>
     /// <param name="time">The gateway's clock.</param>
     /// <param name="logger">Gets one critical line per unavailable operator.</param>
-    public OperatorKeyFiles(CommandOptions commands, Action<IReadOnlyList<DomainEvent>> report, TimeProvider time, ILogger<OperatorKeyFiles> logger)
+    public OperatorKeyFiles(CommandOptions commands, Action<IReadOnlyList<DomainEvent>> report, Action<string> rotated, TimeProvider time, ILogger<OperatorKeyFiles> logger)
     {
         _trusted = new(commands.Operators.Select(k => KeyValuePair.Create(k.Operator, k)), StringComparer.Ordinal);
         _files = new(commands.KeyFiles.Where(f => _trusted.ContainsKey(f.Key)), StringComparer.Ordinal);
         _unavailable = new(commands.Unavailable.Select(u => KeyValuePair.Create(u.Operator, (u, u.Problem))), StringComparer.Ordinal);
         _report = report;
+        _rotated = rotated;
         _time = time;
         _logger = logger;
         foreach (var missing in commands.Unavailable)
@@ -170,9 +177,11 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys, IDisposable
             return;
         }
 
-        // A rotation in place: the old key's signatures are refused from now on.
+        // A rotation in place: the old key's signatures are refused from now on, and an all-clear
+        // approval it signed is dropped (it is no fault, so the fault path does not do that).
         _trusted[@operator] = key with { PublicKey = publicKey };
         LogChanged(@operator, file);
+        _rotated(@operator);
     }
 
     private OperatorKey? Reload(string @operator)

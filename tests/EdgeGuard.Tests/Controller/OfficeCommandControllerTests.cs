@@ -1,9 +1,14 @@
 using EdgeGuard.Controller;
 using System.Collections.Immutable;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using EdgeGuard.Configuration;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
+using EdgeGuard.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeGuard.Tests.Controller;
 
@@ -71,6 +76,41 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
         Assert.True(second.Done, second.Detail);
         Assert.Contains("approved by 'sup-2'; a second supervisor must approve", second.Detail, StringComparison.Ordinal);
         Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+    }
+
+    // The documented rotation after a theft: the file is replaced in place by a new key. The
+    // stolen key's approval must go with it, or a second supervisor completes the thief's half.
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public async Task An_approval_by_an_operator_whose_key_is_rotated_before_the_second_does_not_lift_the_lockdown()
+    {
+        var dir = Directory.CreateTempSubdirectory("edgeguard-rotated-key-").FullName;
+        try
+        {
+            var file = WriteKey(dir, "sup-1");
+            Assert.Null(OperatorKeyFile.Read("sup-1", file, out var stolen));
+            var options = new CommandOptions([new OperatorKey("sup-1", OperatorRole.Supervisor, stolen, [])], TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15))
+            {
+                KeyFiles = new Dictionary<string, string>(StringComparer.Ordinal) { ["sup-1"] = file },
+            };
+            using var keys = new OperatorKeyFiles(
+                options, _h.Controller.ReportFromOutside, _h.Controller.WithdrawApprovalOf, _h.Time, NullLogger<OperatorKeyFiles>.Instance);
+            await _h.BootAsync();
+            await _h.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"));
+            Assert.True((await _h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"))).Done);
+
+            WriteKey(dir, "sup-1");
+            keys.Recheck();
+            var second = await _h.ExecuteAsync(Command(CommandType.AllClear, "sup-2"));
+
+            Assert.True(second.Done, second.Detail);
+            Assert.Contains("approved by 'sup-2'; a second supervisor must approve", second.Detail, StringComparison.Ordinal);
+            Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
@@ -151,6 +191,17 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
+
+    // Mode 0644 as provisioning installs it: the key file reader refuses one others may write.
+    [UnsupportedOSPlatform("windows")]
+    private static string WriteKey(string dir, string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var path = Path.Combine(dir, $"{name}.pub.pem");
+        File.WriteAllText(path, key.ExportSubjectPublicKeyInfoPem());
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        return path;
+    }
 
     private sealed class ThrowingStore : ISafetyStateStore
     {

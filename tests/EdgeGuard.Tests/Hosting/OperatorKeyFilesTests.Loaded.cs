@@ -28,6 +28,7 @@ public sealed partial class OperatorKeyFilesTests
         var fault = Assert.IsType<OperatorKeyFault>(Assert.Single(_reported));
         Assert.Equal(("sup.jones", jones), (fault.Operator, fault.File));
         Assert.Contains("OFFICE COMMANDS OF 'sup.jones' REFUSED", keys.Problem, StringComparison.Ordinal);
+        Assert.Empty(_rotated);
     }
 
     // The minute's timer does it without a call: a deleted file is noticed within the interval.
@@ -45,7 +46,8 @@ public sealed partial class OperatorKeyFilesTests
     }
 
     // A rotation in place: the new key is used from the check on (the old one refused), with no
-    // fault; the file put back after a deletion is restored as any missing key is.
+    // fault; the controller is told, to drop an approval the old key gave; the file put back after
+    // a deletion is restored as any missing key is.
     [Fact]
     public void A_loaded_key_replaced_in_place_is_used_after_the_recheck_and_the_old_one_is_not()
     {
@@ -62,6 +64,7 @@ public sealed partial class OperatorKeyFilesTests
         Assert.True(rotated.AsSpan().SequenceEqual(onDisk.AsSpan()));
         Assert.Equal(OperatorRole.Supervisor, keys.Find("sup.jones")!.Role);
         Assert.Empty(_reported);
+        Assert.Equal(["sup.jones"], _rotated);
 
         File.Delete(jones);
         keys.Recheck();

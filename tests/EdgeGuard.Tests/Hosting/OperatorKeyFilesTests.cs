@@ -21,6 +21,7 @@ public sealed partial class OperatorKeyFilesTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("edgeguard-operator-keys-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 3, 22, 0, 0, TimeSpan.Zero));
     private readonly List<DomainEvent> _reported = [];
+    private readonly List<string> _rotated = [];
     private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -306,7 +307,7 @@ public sealed partial class OperatorKeyFilesTests : IDisposable
 
     private OperatorKeyFiles Start(IReadOnlyList<OperatorKey> loaded, IReadOnlyList<UnavailableOperatorKey> unavailable) =>
         new(new CommandOptions(loaded, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15)) { Unavailable = unavailable, KeyFiles = _files },
-            _reported.AddRange, _time, NullLogger<OperatorKeyFiles>.Instance);
+            _reported.AddRange, _rotated.Add, _time, NullLogger<OperatorKeyFiles>.Instance);
 
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
