@@ -69,23 +69,13 @@ public sealed partial class CommandSubscriber
     // connection ends an episode however it ends.
     private async Task ConnectionLostAsync(MqttClientDisconnectReason reason, TimeSpan lasted, CancellationToken stoppingToken)
     {
-        long ended;
-        var opened = false;
-        if (reason == MqttClientDisconnectReason.SessionTakenOver)
-        {
-            opened = Takeovers.TakenOver(lasted, out ended);
-        }
-        else
-        {
-            ended = Takeovers.Ended(lasted);
-        }
-
+        var (takenOver, opened, ended) = Takeovers.Observe(reason, lasted);
         if (ended > 0)
         {
             LogTakeoversEnded(_options.ClientId, ended);
         }
 
-        if (reason != MqttClientDisconnectReason.SessionTakenOver)
+        if (!takenOver)
         {
             return;
         }

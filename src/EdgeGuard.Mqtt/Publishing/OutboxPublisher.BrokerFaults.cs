@@ -93,23 +93,13 @@ public sealed partial class OutboxPublisher
     // the disconnect handler.
     private void ConnectionEnded(MqttClientDisconnectReason reason, TimeSpan lasted)
     {
-        long ended;
-        var opened = false;
-        if (reason == MqttClientDisconnectReason.SessionTakenOver)
-        {
-            opened = _takeoverEpisode.TakenOver(lasted, out ended);
-        }
-        else
-        {
-            ended = _takeoverEpisode.Ended(lasted);
-        }
-
+        var (takenOver, opened, ended) = _takeoverEpisode.Observe(reason, lasted);
         if (ended > 0)
         {
             LogTakeoversEnded(_options.ClientId, ended);
         }
 
-        if (reason != MqttClientDisconnectReason.SessionTakenOver)
+        if (!takenOver)
         {
             return;
         }

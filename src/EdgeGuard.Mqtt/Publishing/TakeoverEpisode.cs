@@ -1,3 +1,5 @@
+using MQTTnet;
+
 namespace EdgeGuard.Mqtt.Publishing;
 
 /// <summary>
@@ -60,5 +62,22 @@ internal sealed class TakeoverEpisode(TimeSpan quietTime)
             ended = Ended(lasted);
             return ++_takeovers == 1;
         }
+    }
+
+    /// <summary>
+    /// A connection that lasted <paramref name="lasted"/> ended with <paramref name="reason"/>:
+    /// <see cref="TakenOver"/> for reason 142 (SessionTakenOver), else <see cref="Ended"/>. The one
+    /// place both connections (publisher, commands) judge a loss by.
+    /// </summary>
+    /// <returns>Whether it was a takeover, whether it opened an episode, and the takeovers of an episode it ended.</returns>
+    public (bool TakenOver, bool Opened, long Ended) Observe(MqttClientDisconnectReason reason, TimeSpan lasted)
+    {
+        if (reason != MqttClientDisconnectReason.SessionTakenOver)
+        {
+            return (false, false, Ended(lasted));
+        }
+
+        var opened = TakenOver(lasted, out var ended);
+        return (true, opened, ended);
     }
 }
