@@ -31,10 +31,11 @@ public static partial class GatewayConfigReader
             // A broken threat section is reported there; its breaches are then not counted as starts.
             if (lockdown is not null && LocalLockdownStarts(points, lockdownDrillTriggers, threatLevels ?? []) is { Length: > 0 } starts)
             {
-                // A lockdown that locks nothing is reported once, not again for every button.
+                // A lockdown that locks nothing is reported once, not again for every button or siren.
                 if (LockdownLocksSomething(root, locks, lockdown, starts))
                 {
                     LockdownCoversPanicZones(root, points, outputs, lockdown, scenarios ?? []);
+                    LockdownSoundsSomewhere(root, outputs, lockdown, starts);
                 }
 
                 LockdownClearsOnSite(root, lockdown, starts);
@@ -121,6 +122,25 @@ public static partial class GatewayConfigReader
                     + $"built-in lockdown its press starts covers only {string.Join(", ", lockdown.ScopeZones)}, so a press would "
                     + $"{undone.What}; add zone '{panic.Zone}' to lockdown.zones, or leave its zones empty to cover every zone");
             }
+        }
+
+        /// <summary>
+        /// The built-in lockdown sounds only the sirens and strobes in its zones: zones that hold
+        /// none of the site's would make every start (a guard's panic press) silent everywhere,
+        /// though the site has a siren. A site with none at all is another choice, left to it.
+        /// </summary>
+        private void LockdownSoundsSomewhere(ConfigNode root, IReadOnlyList<OutputDefinition> outputs, LockdownPolicy lockdown, string[] starts)
+        {
+            var alarms = outputs.Where(o => o.Kind is OutputKind.Siren or OutputKind.Strobe).ToList();
+            if (alarms.Count == 0 || alarms.Any(o => lockdown.Covers(o.Zone)))
+            {
+                return;
+            }
+
+            _w.Error(root.Child("lockdown").Child("zones"), null,
+                $"the lockdown covers zones {string.Join(", ", lockdown.ScopeZones)}, where there is no siren or strobe, so the lockdown "
+                + $"(started by {StartedBy(starts)}) would sound nothing anywhere on site; add the zone of one "
+                + $"({string.Join(", ", alarms.Select(o => $"{o.Id} in {o.Zone}"))}), or leave zones empty to cover every zone");
         }
 
         /// <summary>

@@ -190,7 +190,10 @@ public sealed class SiteSafetyConfigTests
             k.Set("mqtt:port", "abc");
         });
 
-        Assert.Equal(["EdgeGuard:lockdown:zones", "EdgeGuard:lockdown:zones", "EdgeGuard:mqtt:port"], result.Errors.Select(e => e.Path));
+        // The chancery holds no siren or strobe either: the third error says the lockdown sounds nowhere.
+        Assert.Equal(["EdgeGuard:lockdown:zones", "EdgeGuard:lockdown:zones", "EdgeGuard:lockdown:zones", "EdgeGuard:mqtt:port"],
+            result.Errors.Select(e => e.Path));
+        Assert.Contains("would sound nothing anywhere on site", result.Errors[2].Message, StringComparison.Ordinal);
         var lobby = result.Errors[0].Message;
         Assert.Contains("panic button 'panic-lobby' is in zone 'lobby', where there is a lock (lock-lobby)", lobby, StringComparison.Ordinal);
         Assert.Contains("the built-in lockdown its press starts covers only chancery", lobby, StringComparison.Ordinal);
@@ -229,6 +232,25 @@ public sealed class SiteSafetyConfigTests
         Assert.Equal("EdgeGuard:lockdown:zones", error.Path);
         Assert.Contains("panic button 'panic-guardroom' is in zone 'guardroom', where there is a siren or strobe (siren-main)", error.Message, StringComparison.Ordinal);
         Assert.Contains("sound none of the sirens or strobes where it was pressed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_lockdown_must_cover_a_siren_or_strobe_somewhere_when_the_site_has_one()
+    {
+        // The guardroom's button is silent and the lobby has nothing but its lock once its strobe
+        // moves to the perimeter: a lockdown over the chancery and the lobby sounds nowhere.
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("lockdown:zones:0", "chancery");
+            k.Set("lockdown:zones:1", "lobby");
+            k.Set("points:4:silent", "true");
+            k.Set("outputs:3:zone", "perimeter");
+        });
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:lockdown:zones", error.Path);
+        Assert.Contains("where there is no siren or strobe, so the lockdown (started by panic button 'panic-lobby'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("siren-main in guardroom, strobe-lobby in perimeter", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
