@@ -201,26 +201,38 @@ public sealed record SafetyStateNotPersistedRestored(DateTimeOffset At, SiteMode
 
 /// <summary>
 /// The saved safety state could not be read at boot: its row is damaged (a field no release
-/// writes), or the disk did not answer within the controller's boot bound. The gateway booted in
+/// writes), or it was not read within the controller's boot bound (the disk did not answer, or a
+/// failure that may pass, such as the database busy, did not pass in time). The gateway booted in
 /// the initial state (Normal: no lockdown, nothing released, bypassed or suspended), drove its
 /// outputs to that plan and decides its inputs as usual; a lockdown or other scenario in force
 /// before the restart may have been lost, so the office re-issues it if one was. One per boot; the
-/// next save overwrites the row, so this event keeps what could be said about it.
+/// next save overwrites the row, so this event keeps what could be said about it. A load that
+/// ends after the bound with a state other than the initial one raises a second one
+/// (<see cref="ReadLate"/>) that says what the state held: not applied, so the office re-issues it.
 /// </summary>
-/// <param name="At">When the boot gave up on the saved state.</param>
-/// <param name="Problem">What was wrong: the store's reason, or that it was not read in time.
-/// </param>
+/// <param name="At">When the boot gave up on the saved state, or when its late read ended.</param>
+/// <param name="Problem">What was wrong: the store's reason, that it was not read in time, or
+/// (<see cref="ReadLate"/>) what the late read held.</param>
 public sealed record SafetyStateUnreadable(DateTimeOffset At, string Problem) : DomainEvent(At)
 {
     public override string Type => "fault.safety-state-unreadable";
     public override Severity Severity => Severity.Critical;
 
     /// <summary>
+    /// The saved state was read after the boot gave up on it, and held more than the initial
+    /// state: the gateway runs without it (not applied: the site has been decided without it since).
+    /// </summary>
+    public bool ReadLate { get; init; }
+
+    /// <summary>
     /// What it cost, then the problem: what the office reads in <c>data.reason</c>. The cost first,
     /// so that a long problem cut to the schema's length never cuts it off.
     /// </summary>
-    public string Reason => "booted in normal mode, outputs at that plan: a lockdown or other scenario in force "
-        + "before the restart may have been lost; re-issue it if one was. " + Problem;
+    public string Reason => ReadLate
+        ? "booted in normal mode without the saved state, which the disk handed over only later (below): "
+            + "re-issue the lockdown or other scenario it held. " + Problem
+        : "booted in normal mode, outputs at that plan: a lockdown or other scenario in force "
+            + "before the restart may have been lost; re-issue it if one was. " + Problem;
 }
 
 /// <summary>

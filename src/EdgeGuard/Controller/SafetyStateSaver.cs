@@ -28,6 +28,13 @@ internal sealed class SafetyStateSaver : IDisposable
     /// </summary>
     private static readonly TimeSpan ClockPoll = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>
+    /// The pause, in real time, before the boot's load is tried again after a failure that may
+    /// pass: the journal's writer holds the database for milliseconds at a time, and 50 tries
+    /// within the 5 s the boot waits do not keep a struggling card busy.
+    /// </summary>
+    internal static readonly TimeSpan LoadRetryPause = TimeSpan.FromMilliseconds(100);
+
     private readonly ISafetyStateStore _store;
     private readonly TimeProvider _time;
     private readonly Action _ended;
@@ -162,15 +169,18 @@ internal sealed class SafetyStateSaver : IDisposable
 
     /// <summary>
     /// Loads the saved state on the saver's thread and waits for it at most
-    /// <paramref name="deadline"/> on the clock. Called once, at boot, before any save.
+    /// <paramref name="deadline"/> on the clock. A failure <paramref name="passing"/> accepts (the
+    /// database busy, an I/O error) is tried again there after <see cref="LoadRetryPause"/>, until
+    /// the deadline; any other is final at once. Called once, at boot, before any save.
     /// </summary>
     /// <returns>
-    /// The state read; or <c>Failure</c>, why not (the store threw); or neither: the load still
-    /// runs, abandoned, and no save starts until it ended (its end is handed to <c>ended</c>).
+    /// The state read; or why not (the store threw, its last failure if the deadline passed while
+    /// it was tried again); or neither: the load still runs, abandoned, and no save starts until it
+    /// ended (its end is handed to <c>ended</c>).
     /// </returns>
-    public async Task<(SafetyState? Loaded, Exception? Failure)> LoadAsync(TimeSpan deadline, CancellationToken cancellationToken)
+    public async Task<LoadOutcome> LoadAsync(TimeSpan deadline, Func<Exception, bool> passing, CancellationToken cancellationToken)
     {
-        var attempt = new Attempt(null, _time.GetTimestamp());
+        var attempt = new Attempt(null, _time.GetTimestamp()) { LoadDeadline = deadline, Passing = passing };
         lock (_gate)
         {
             if (_current is { Ended: false } || _disposed)
@@ -187,15 +197,17 @@ internal sealed class SafetyStateSaver : IDisposable
         using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await Task.WhenAny(attempt.Done.Task, Task.Delay(deadline, _time, giveUp.Token)).ConfigureAwait(false);
         await giveUp.CancelAsync().ConfigureAwait(false);
-        bool ended;
+        LoadOutcome outcome;
         lock (_gate)
         {
-            ended = attempt.Ended;
-            attempt.Abandoned = !ended;
+            attempt.Abandoned = !attempt.Ended;
+            outcome = attempt.Ended
+                ? new LoadOutcome(attempt.Loaded, attempt.Failure, attempt.Tries, TimedOut: false)
+                : new LoadOutcome(null, attempt.Failure, attempt.Tries, TimedOut: true);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return ended ? (attempt.Loaded, attempt.Failure) : (null, null);
+        return outcome;
     }
 
     /// <inheritdoc/>
@@ -279,7 +291,7 @@ internal sealed class SafetyStateSaver : IDisposable
                 }
                 else
                 {
-                    loaded = _store.Load();
+                    loaded = LoadTryingAgain(attempt);
                 }
             }
 #pragma warning disable CA1031 // Any failure: the controller handles it.
@@ -322,6 +334,40 @@ internal sealed class SafetyStateSaver : IDisposable
         }
     }
 
+    // The boot's load, tried again after a failure that may pass, while the boot still waits for
+    // it and the next try can start before its deadline: dropping a lockdown in force for one
+    // SQLITE_BUSY was the cost of trying once.
+    private SafetyState LoadTryingAgain(Attempt attempt)
+    {
+        while (true)
+        {
+            try
+            {
+                lock (_gate)
+                {
+                    attempt.Tries++;
+                }
+
+                return _store.Load();
+            }
+            catch (Exception ex) when (attempt.Passing?.Invoke(ex) == true)
+            {
+                lock (_gate)
+                {
+                    // Kept for the boot, which may give up while the next try waits or runs.
+                    attempt.Failure = ex;
+                    if (_disposed || attempt.Abandoned || _time.GetElapsedTime(attempt.Handed) + LoadRetryPause >= attempt.LoadDeadline)
+                    {
+                        throw;
+                    }
+
+                    // On the gate: Dispose wakes it.
+                    Monitor.Wait(_gate, LoadRetryPause);
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// One save (or the boot's load) handed to the thread; Started, Ended and Abandoned change
     /// under the gate.
@@ -343,6 +389,14 @@ internal sealed class SafetyStateSaver : IDisposable
 
         public Exception? Failure { get; set; }
 
+        /// <summary>For the boot's load: how long the boot waits, and which failures may pass.</summary>
+        public TimeSpan LoadDeadline { get; init; }
+
+        public Func<Exception, bool>? Passing { get; init; }
+
+        /// <summary>How many times the load was started.</summary>
+        public int Tries { get; set; }
+
         public bool Started { get; set; }
 
         public bool Ended { get; set; }
@@ -353,14 +407,3 @@ internal sealed class SafetyStateSaver : IDisposable
         public bool Reported { get; set; }
     }
 }
-
-/// <summary>
-/// What became of a save the controller waited for (<see cref="SafetyStateSaver.Save"/>).
-/// </summary>
-/// <param name="Failure">Null once the state is saved; else why not, or why not yet.</param>
-/// <param name="RunningSince">
-/// Not known yet: the save in the way (this one, past its deadline, or an earlier one this state
-/// waits behind) still runs, handed to the thread at this timestamp on the clock. Null when the
-/// outcome is known.
-/// </param>
-internal readonly record struct SaveOutcome(string? Failure, long? RunningSince);

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
 using Microsoft.Extensions.Logging;
@@ -8,7 +10,8 @@ namespace EdgeGuard.Controller;
 // read in time (a hung SD card) used to fail the start before any output was opened: systemd
 // restarted the gateway forever, and no input was ever decided (a panic locked nothing, a fire
 // released no egress). Now the gateway boots in the initial state, decides its inputs as usual,
-// and journals fault.safety-state-unreadable so the office can re-issue a lockdown it lost.
+// and journals fault.safety-state-unreadable so the office can re-issue a lockdown it lost; and
+// again, with what it held, if the state is read after all once the boot gave up on it.
 public sealed partial class SiteController
 {
     /// <summary>
@@ -32,10 +35,12 @@ public sealed partial class SiteController
 
     /// <summary>
     /// Loads the saved safety state on the saver's thread, waiting at most
-    /// <see cref="BootLoadDeadline"/>. A load still running then goes on alone, and no save starts
-    /// until it ended (SafetyStateSaver): the first decision that saves waits behind it like behind
-    /// a hung save. What it reads when it ends is only logged: the gateway has been deciding from
-    /// the initial state since, and the office has been told.
+    /// <see cref="BootLoadDeadline"/>. A failure that may pass (the database busy, an I/O error:
+    /// <see cref="SqliteSafetyStateStore.IsPassingLoadFailure"/>) is tried again within it; a
+    /// damaged row is final at once. A load still running then goes on alone, and no save starts
+    /// until it ended (SafetyStateSaver): the first decision that saves waits behind it like
+    /// behind a hung save. What it reads when it ends is not applied (the gateway has been deciding
+    /// from the initial state since), but the office is told (<see cref="LateLoadEnded"/>).
     /// </summary>
     /// <returns>
     /// The state to boot from, and null; or the initial state and what was wrong with the saved
@@ -43,29 +48,67 @@ public sealed partial class SiteController
     /// </returns>
     private async Task<(SafetyState Safety, string? Unreadable)> LoadSafetyStateAsync(CancellationToken cancellationToken)
     {
-        var (loaded, failure) = await _saver.LoadAsync(BootLoadDeadline, cancellationToken).ConfigureAwait(false);
-        if (loaded is not null)
+        var load = await _saver.LoadAsync(BootLoadDeadline, SqliteSafetyStateStore.IsPassingLoadFailure, cancellationToken).ConfigureAwait(false);
+        if (load.Loaded is { } loaded)
         {
             return (loaded, null);
         }
 
-        var problem = failure is not null
-            ? $"The saved safety state could not be read: {failure.Message}"
-            : $"The saved safety state was not read within {BootLoadDeadline.TotalSeconds:0} s (the disk did not answer)";
+        var problem = load switch
+        {
+            // Tried again (or still being tried) until the bound: a failure that did not pass.
+            { Failure: { } failure } when load.Tries > 1 || load.TimedOut => string.Create(CultureInfo.InvariantCulture,
+                $"The saved safety state could not be read within {BootLoadDeadline.TotalSeconds:0} s ({load.Tries} tries): {failure.Message}"),
+            { Failure: { } failure } => $"The saved safety state could not be read: {failure.Message}",
+            _ => string.Create(CultureInfo.InvariantCulture,
+                $"The saved safety state was not read within {BootLoadDeadline.TotalSeconds:0} s (the disk did not answer)"),
+        };
         LogUnreadable(problem);
         return (SafetyState.Initial, problem);
     }
 
-    private void LogLateLoad(SafetyState? loaded, Exception? failure, TimeSpan took)
+    /// <summary>
+    /// The boot's load, given up on, has ended (on the loop, from OnAbandonedSaveEnded). What it
+    /// read is not applied: outputs and decisions have followed the initial state since, and
+    /// switching now would override what people were told. But a state other than the initial one
+    /// (a lockdown, a fire release, suspended scenarios) was in force before the restart, and the
+    /// next save overwrites its row: the office is told what it was, so it re-issues it, instead
+    /// of only that one "may have been lost".
+    /// </summary>
+    private void LateLoadEnded(SafetyState? loaded, Exception? failure, TimeSpan took, DateTimeOffset now, List<DomainEvent> events)
     {
-        if (loaded is not null)
-        {
-            LogLateLoadRead(took.TotalMilliseconds, loaded.Mode, loaded.Lockdown?.Cause, loaded.Lockdown?.Since, loaded.LifeSafety);
-        }
-        else
+        if (loaded is null)
         {
             LogLateLoadFailed(took.TotalMilliseconds, failure?.Message);
+            return;
         }
+
+        LogLateLoadRead(took.TotalMilliseconds, loaded.Mode, loaded.Lockdown?.Cause, loaded.Lockdown?.Since, loaded.LifeSafety);
+        if (loaded.Equals(SafetyState.Initial))
+        {
+            return;
+        }
+
+        var held = new StringBuilder().Append(CultureInfo.InvariantCulture, $"mode {ScenarioWire.Mode(loaded.Mode)}");
+        if (loaded.Lockdown is { } scenario)
+        {
+            held.Append(CultureInfo.InvariantCulture, $" (scenario {scenario.Scenario}{(scenario.Drill ? ", a drill" : string.Empty)}), cause '{scenario.Cause}'");
+            held.Append(scenario.Point is { } point ? $" at point {point}" : string.Empty);
+            held.Append(CultureInfo.InvariantCulture, $" since {scenario.Since:O}");
+        }
+
+        held.Append(loaded.LifeSafety == LifeSafety.FireEgressReleased ? ", egress released for a fire" : ", no fire release");
+        if (loaded.SuspendedScenarios.Count > 0)
+        {
+            held.Append(CultureInfo.InvariantCulture, $", {loaded.SuspendedScenarios.Count} suspended scenario(s): ");
+            held.AppendJoin(", ", loaded.SuspendedScenarios.Select(s => $"{s.Info.Scenario} ({ScenarioWire.Mode(s.Mode)})"));
+        }
+
+        events.Add(new SafetyStateUnreadable(now, string.Create(CultureInfo.InvariantCulture,
+            $"The saved safety state was read late (after {took.TotalSeconds:0.0} s, past the {BootLoadDeadline.TotalSeconds:0} s boot bound) and not applied: it held {held}."))
+        {
+            ReadLate = true,
+        });
     }
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Booting in normal mode (outputs at that plan, inputs decided as usual); a lockdown in force before the restart may have been lost (fault.safety-state-unreadable). {Problem}")]

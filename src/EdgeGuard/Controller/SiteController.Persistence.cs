@@ -281,8 +281,9 @@ public sealed partial class SiteController
     {
         if (_saver.TakeAbandonedLoad() is { } load)
         {
-            // The boot's load, given up on: what it read is ignored (SiteController.Boot.cs).
-            LogLateLoad(load.Loaded, load.Failure, load.Took);
+            // The boot's load, given up on: what it read is not applied, but the office is told
+            // (SiteController.Boot.cs).
+            LateLoadEnded(load.Loaded, load.Failure, load.Took, now.Utc, events);
         }
 
         if (!_safetyUnsaved && !_safetyPending)

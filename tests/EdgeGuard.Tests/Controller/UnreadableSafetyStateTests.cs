@@ -3,6 +3,8 @@ using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
+using EdgeGuard.Journal;
+using Microsoft.Data.Sqlite;
 
 namespace EdgeGuard.Tests.Controller;
 
@@ -84,6 +86,57 @@ public sealed class UnreadableSafetyStateTests : IAsyncDisposable
         Assert.Equal(SiteMode.Normal, _h.Controller.Snapshot!.State.Mode);
         Assert.False(_h.Driver.GetOutputLevel(LockLine), "the late load's lockdown locked nothing");
         Assert.Equal(0, _store.SavesDuringLoad);
+
+        // Before: what the late load read was only logged on the gateway, and the fire's save
+        // overwrote it: the office knew only that a lockdown "may have been lost". Now it is told
+        // which one, so it re-issues it.
+        var faults = _h.Events.Events.Where(e => e.Type == "fault.safety-state-unreadable").ToList();
+        Assert.Equal(2, faults.Count);
+        Assert.Equal(Severity.Critical, faults[1].Severity);
+        var late = EventReason(faults[1]);
+        Assert.Contains("read late", late, StringComparison.Ordinal);
+        Assert.Contains("mode lockdown", late, StringComparison.Ordinal);
+        Assert.Contains("'panic button'", late, StringComparison.Ordinal);
+        Assert.Contains("point panic", late, StringComparison.Ordinal);
+        Assert.Contains("2026-11-23T07:00:00", late, StringComparison.Ordinal);
+        Assert.Contains("re-issue the lockdown", late, StringComparison.Ordinal);
+        Assert.DoesNotContain("may have been lost", late, StringComparison.Ordinal);
+        Assert.InRange(late.Length, 1, 1024);
+    }
+
+    [Fact]
+    public async Task A_load_that_fails_once_for_a_passing_reason_is_tried_again_and_boots_in_the_lockdown()
+    {
+        // SQLITE_BUSY, wrapped as the journal wraps it: the row is fine, the database was busy.
+        _store.Transient.Enqueue(new JournalException(
+            "Journal database '/var/lib/edgeguard/journal.db': read failed: database is locked",
+            new SqliteException("SQLite Error 5: 'database is locked'.", 5)));
+
+        // Before: the one failure booted Normal at once, dropping the lockdown in force.
+        await _h.BootAsync().WaitAsync(Patience);
+        await _h.SettleAsync();
+
+        Assert.Equal(2, _store.Loads);
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Snapshot!.State.Mode);
+        Assert.True(_h.Driver.GetOutputLevel(LockLine), "the restored lockdown locks the door");
+        Assert.DoesNotContain(_h.Events.Events, e => e.Type == "fault.safety-state-unreadable");
+    }
+
+    [Fact]
+    public async Task A_load_that_keeps_failing_for_a_passing_reason_boots_normal_at_the_bound_and_says_why()
+    {
+        _store.AlwaysTransient = true;
+        var start = _h.Time.GetTimestamp();
+
+        await _h.BootAsync().WaitAsync(Patience);
+
+        Assert.InRange(_h.Time.GetElapsedTime(start), SiteController.BootLoadDeadline, SiteController.BootLoadDeadline + TimeSpan.FromSeconds(5));
+        Assert.True(_store.Loads > 1, "tried again within the bound");
+        Assert.Equal(SiteMode.Normal, _h.Controller.Snapshot!.State.Mode);
+        var fault = Assert.Single(_h.Events.Events, e => e.Type == "fault.safety-state-unreadable");
+        var reason = EventReason(fault);
+        Assert.Contains("may have been lost", reason, StringComparison.Ordinal);
+        Assert.Contains("database is locked", reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -103,6 +156,8 @@ public sealed class UnreadableSafetyStateTests : IAsyncDisposable
         Assert.Equal("fault.safety-state-unreadable", types[1]);
         Assert.Contains("lockdown.started", types);
         Assert.Contains("unknown mode 'curfew'", EventReason(_h.Events.Events[1]), StringComparison.Ordinal);
+        // A damaged row is final: read once, not again until the bound.
+        Assert.Equal(1, _store.Loads);
         // The lockdown's save overwrote the damaged row.
         Assert.Equal(SiteMode.Lockdown, _store.LastSaved?.Mode);
     }
@@ -123,11 +178,20 @@ public sealed class UnreadableSafetyStateTests : IAsyncDisposable
         private readonly Lock _lock = new();
         private volatile bool _loading;
         private int _savesDuringLoad;
+        private int _loads;
         private SafetyState? _lastSaved;
 
         public bool Hang { get; set; }
 
         public Exception? Failure { get; set; }
+
+        /// <summary>Thrown by the next loads, one each, before the row is read.</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<Exception> Transient { get; } = new();
+
+        /// <summary>Every load throws SQLITE_BUSY, as a journal held by another writer.</summary>
+        public bool AlwaysTransient { get; set; }
+
+        public int Loads => Volatile.Read(ref _loads);
 
         public bool LoadRunning => _loading;
 
@@ -148,6 +212,17 @@ public sealed class UnreadableSafetyStateTests : IAsyncDisposable
 
         public SafetyState Load()
         {
+            Interlocked.Increment(ref _loads);
+            if (Transient.TryDequeue(out var passing))
+            {
+                throw passing;
+            }
+
+            if (AlwaysTransient)
+            {
+                throw new JournalException("read failed: database is locked", new SqliteException("SQLite Error 5: 'database is locked'.", 5));
+            }
+
             if (Failure is { } failure)
             {
                 throw failure;
