@@ -81,7 +81,24 @@ public static partial class Payloads
     /// <param name="since">When the broker first refused it; null when no event is refused.</param>
     /// <param name="unheard">The unheard range; null when there is none.</param>
     /// <param name="now">When this state message is produced (<c>ts</c>).</param>
-    public static byte[] DeliveryState(Topics topics, long? seq, string? reason, DateTimeOffset? since, UnheardSeqs? unheard, DateTimeOffset now)
+    public static byte[] DeliveryState(Topics topics, long? seq, string? reason, DateTimeOffset? since, UnheardSeqs? unheard, DateTimeOffset now) =>
+        DeliveryState(topics, seq, reason, since, unheard, null, now);
+
+    /// <summary>
+    /// The payload of <c>{root}/state/delivery</c>, as above, with <c>journalStalled</c>: while the
+    /// journal's writer is stuck, since when, how many events wait in memory (unrecorded, unsent)
+    /// and a reason saying both; <c>status</c> is then <c>journal-stalled</c> unless an event is
+    /// refused. Written whatever the status, like <c>unheard</c>.
+    /// </summary>
+    /// <param name="topics">Site and gateway of the publishing gateway.</param>
+    /// <param name="seq">The refused event's seq; null when no event is refused.</param>
+    /// <param name="reason">Why the broker refuses it; null when no event is refused.</param>
+    /// <param name="since">When the broker first refused it; null when no event is refused.</param>
+    /// <param name="unheard">The unheard range; null when there is none.</param>
+    /// <param name="stall">The journal writer's stall; null while it keeps up.</param>
+    /// <param name="now">When this state message is produced (<c>ts</c>; the stall's length is measured to it).</param>
+    public static byte[] DeliveryState(
+        Topics topics, long? seq, string? reason, DateTimeOffset? since, UnheardSeqs? unheard, JournalStall? stall, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(topics);
         var refused = seq is not null;
@@ -96,7 +113,12 @@ public static partial class Payloads
         }
 
         var writer = StartState(topics);
-        writer.WriteString("status", refused ? "refused" : unheard is null ? "ok" : "unheard");
+        if (stall is { Waiting: < 1 })
+        {
+            throw new ArgumentException("a stalled journal has events waiting", nameof(stall));
+        }
+
+        writer.WriteString("status", refused ? "refused" : stall is not null ? "journal-stalled" : unheard is null ? "ok" : "unheard");
         if (seq is { } s)
         {
             writer.WriteNumber("seq", s);
@@ -123,9 +145,30 @@ public static partial class Payloads
             writer.WriteNull("unheard");
         }
 
+        if (stall is { } j)
+        {
+            writer.WriteStartObject("journalStalled");
+            WriteTimestamp(writer, Names.Since, j.Since);
+            writer.WriteNumber("waiting", j.Waiting);
+            writer.WriteString("reason", Bounded(StallReason(j, now)));
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("journalStalled");
+        }
+
         WriteTimestamp(writer, Names.Ts, now);
         writer.WriteEndObject();
         return Return(writer);
+    }
+
+    // How long and how many, for an operator reading the office console.
+    private static string StallReason(JournalStall stall, DateTimeOffset now)
+    {
+        var seconds = Math.Max(0, (long)(now - stall.Since).TotalSeconds);
+        var events = stall.Waiting == 1 ? "1 event waits" : $"{stall.Waiting} events wait";
+        return $"journal writer has made no progress for {seconds} s (disk hung?); {events} in memory, not recorded and not sent";
     }
 
     // At most MaxReason characters, the ellipsis included, cut at a whole character.

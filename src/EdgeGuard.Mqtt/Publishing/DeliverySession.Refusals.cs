@@ -93,9 +93,11 @@ internal sealed partial class DeliverySession
         var status = _faults.Status;
         var unheardVersion = _faults.UnheardVersion; // before the range: a change after it makes it due again
         var unheard = _faults.Unheard;
+        var stall = _journalStalls?.Stall;
+        var now = _time.GetUtcNow();
         var payload = status.IsRefused
-            ? Payloads.DeliveryState(_topics, status.Seq, status.Reason, status.Since, unheard, _time.GetUtcNow())
-            : Payloads.DeliveryState(_topics, null, null, null, unheard, _time.GetUtcNow());
+            ? Payloads.DeliveryState(_topics, status.Seq, status.Reason, status.Since, unheard, stall, now)
+            : Payloads.DeliveryState(_topics, null, null, null, unheard, stall, now);
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.DeliveryState)
             .WithPayload(payload)
@@ -107,6 +109,7 @@ internal sealed partial class DeliverySession
         _window.Add(new InFlight(InFlightKind.DeliveryState, null, null, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
         _deliveryShown = status; // noted when sent: a refusal of this message is not sent again
         UnheardPublished(unheard, unheardVersion);
+        _journalStallShown = stall;
     }
 
     /// <summary>

@@ -65,6 +65,7 @@ internal sealed partial class DeliverySession
 
         _stateCheckedAt = _time.GetTimestamp();
         var unheardDue = CheckUnheardShown(); // the delivery episode's, not the site's: no state needed
+        unheardDue |= CheckJournalStallShown(); // the journal's, read beside it, not through it
         if (_state.Current is not { } current || _sent < _outbox.LastSeq || _sent > _acked || _retryingRefused)
         {
             // No state yet, or an event is coming, in flight beside a resend, or held back: it may

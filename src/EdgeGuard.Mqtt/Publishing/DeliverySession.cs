@@ -50,9 +50,10 @@ internal sealed partial class DeliverySession
     public DeliverySession(
         IMqttClient client, int window, uint maxPacketSize, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
         ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, BrokerFaultReporter brokerFaults, DeliveryStats stats, TimeProvider time, ILogger log,
-        ResendSlot resends)
+        ResendSlot resends, IJournalStallSource? journalStalls = null)
     {
         _resends = resends;
+        _journalStalls = journalStalls;
         _client = client;
         _options = options;
         _outbox = outbox;

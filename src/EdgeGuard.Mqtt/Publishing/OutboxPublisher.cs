@@ -28,6 +28,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// </param>
 /// <param name="time">Clock for timeouts, backoff and state timestamps.</param>
 /// <param name="log">Log.</param>
+/// <param name="journalStalls">
+/// Whether the journal's writer is stuck, shown on <c>state/delivery</c>; read at each state check,
+/// never through the journal (that is what is stuck). Null: not shown.
+/// </param>
 public sealed partial class OutboxPublisher(
     MqttPublisherOptions options,
     IOutbox outbox,
@@ -35,7 +39,8 @@ public sealed partial class OutboxPublisher(
     Func<long> nextSession,
     IEventSink faults,
     TimeProvider time,
-    ILogger<OutboxPublisher> log) : BackgroundService
+    ILogger<OutboxPublisher> log,
+    IJournalStallSource? journalStalls = null) : BackgroundService
 {
     // The ids from the gateway's secret, unless the host resolved them already (ClientIds).
     private readonly MqttPublisherOptions _options = ClientIds.Resolve((options ?? throw new ArgumentNullException(nameof(options))).ThrowIfInvalid(), out _);
@@ -269,7 +274,7 @@ public sealed partial class OutboxPublisher(
         var replayThrough = _outbox.LastSeq;
         var delivery = new DeliverySession(
             client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _brokerFaults, _stats, _time, _log,
-            _resends);
+            _resends, journalStalls);
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _sessionWindow, window); // before the link shows: StartResend reads it after
         Volatile.Write(ref _connection, new Connection(client, linkLost));

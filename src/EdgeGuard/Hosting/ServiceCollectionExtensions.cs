@@ -74,7 +74,9 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredService<EventJournal>().NextSession,
                 new LoggedFaultSink(sp.GetRequiredService<EventJournal>(), sp.GetRequiredService<ILogger<LoggedFaultSink>>()),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<OutboxPublisher>>()));
+                sp.GetRequiredService<ILogger<OutboxPublisher>>(),
+                // A stuck journal writer shows on state/delivery, read beside the journal, not through it.
+                Systemd.JournalStallSource.For(sp.GetRequiredService<EventJournal>(), sp.GetRequiredService<TimeProvider>())));
             services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
             // Signed office commands, on a connection of their own to the same broker.
             services.AddOfficeCommands(config);

@@ -13,13 +13,15 @@ public sealed class PublisherHarness : IAsyncDisposable
     /// <param name="time">The publisher's clock; a fake one lets a test decide when intervals pass (the MQTT client keeps real time).</param>
     /// <param name="nextSession">The session counter; by default always <paramref name="session"/>.</param>
     /// <param name="faults">The fault sink; by default <see cref="Faults"/>, which records them.</param>
+    /// <param name="journalStalls">Whether the journal's writer is stuck; by default never asked.</param>
     public PublisherHarness(
         MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7, TimeProvider? time = null, Func<long>? nextSession = null,
-        IEventSink? faults = null)
+        IEventSink? faults = null, IJournalStallSource? journalStalls = null)
     {
         Options = options;
         Outbox = outbox ?? new FakeOutbox();
-        Publisher = new OutboxPublisher(options, Outbox, State, nextSession ?? (() => session), faults ?? Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output));
+        Publisher = new OutboxPublisher(options, Outbox, State, nextSession ?? (() => session), faults ?? Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output),
+            journalStalls);
     }
 
     /// <summary>The options used.</summary>

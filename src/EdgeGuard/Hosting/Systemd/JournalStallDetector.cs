@@ -19,6 +19,7 @@ public readonly record struct JournalProgress(long Enqueued, long Handled)
 /// because one fsync on a loaded SD card can take seconds; a minute with no progress at all is a
 /// hang. The watchdog logs it and shows it in the status line, and keeps pinging while the loop
 /// answers: a restart would stop a gateway that still protects the site, and meet the same card.
+/// The office learns of it from <c>state/delivery</c> (<see cref="JournalStallSource"/>).
 /// </remarks>
 /// <param name="time">The clock the limit is measured on.</param>
 public sealed class JournalStallDetector(TimeProvider time)
