@@ -1,4 +1,3 @@
-using System.Net;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using MQTTnet.Protocol;
@@ -114,7 +113,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         // connection without one), so this broker is MQTTnet's, which sends the DISCONNECT and then
         // closes: an office administrator removing the gateway, three times.
         var port = MosquittoBroker.FreePort();
-        using var broker = await StartMqttnetBrokerAsync(port);
+        using var broker = await InProcessBroker.StartAsync(port);
         await using var harness = new PublisherHarness(PublisherHarness.Plain(port), output);
         harness.Outbox.Append("point.activated", "door-lobby", "lobby");
         await harness.StartAndCatchUpAsync();
@@ -152,7 +151,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
     public async Task Only_a_disconnect_that_refuses_the_gateway_is_a_broker_fault(MqttDisconnectReasonCode code, bool refusal)
     {
         var port = MosquittoBroker.FreePort();
-        using var broker = await StartMqttnetBrokerAsync(port);
+        using var broker = await InProcessBroker.StartAsync(port);
         await using var harness = new PublisherHarness(PublisherHarness.Plain(port), output);
         await harness.StartAndCatchUpAsync();
 
@@ -172,15 +171,6 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         }
 
         await broker.StopAsync();
-    }
-
-    // MQTTnet's broker on loopback: it can cut a client off with any DISCONNECT reason code.
-    private static async Task<MqttServer> StartMqttnetBrokerAsync(int port)
-    {
-        var broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(port).Build());
-        await broker.StartAsync();
-        return broker;
     }
 
     // The restore is reported right after the catch-up, which may be a moment after the cursor moved.

@@ -1,4 +1,3 @@
-using System.Net;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using MQTTnet.Protocol;
@@ -20,7 +19,7 @@ public sealed class CommandSessionLossTests(ITestOutputHelper output)
     public async Task A_loss_seen_by_a_connect_that_died_before_its_suback_is_reported_when_the_next_finds_the_new_empty_session()
     {
         var port = MosquittoBroker.FreePort();
-        var first = await StartBrokerAsync(port);
+        var first = await InProcessBroker.StartAsync(port, persistentSessions: true);
         await using var gateway = new CommandHarness(output, port);
         await gateway.StartAsync();
         var before = DateTimeOffset.UtcNow;
@@ -31,7 +30,7 @@ public sealed class CommandSessionLossTests(ITestOutputHelper output)
         // said Session Present=false, the next one's says true (the empty session the broker made).
         var subscribes = 0;
         var after = DateTimeOffset.MaxValue;
-        using var second = await StartBrokerAsync(port, args =>
+        using var second = await InProcessBroker.StartAsync(port, persistentSessions: true, onSubscribe: args =>
         {
             if (Interlocked.Increment(ref subscribes) == 1)
             {
@@ -52,7 +51,7 @@ public sealed class CommandSessionLossTests(ITestOutputHelper output)
     public async Task Since_is_when_the_connection_went_not_when_a_slow_journal_let_the_loop_note_it()
     {
         var port = MosquittoBroker.FreePort();
-        var first = await StartBrokerAsync(port);
+        var first = await InProcessBroker.StartAsync(port, persistentSessions: true);
         await using var gateway = new CommandHarness(output, port);
         await gateway.StartAsync();
         var (held, release) = gateway.Journal.HoldNext<SessionTakenOver>();
@@ -65,26 +64,11 @@ public sealed class CommandSessionLossTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(2));
         await first.StopAsync();
         first.Dispose();
-        using var second = await StartBrokerAsync(port);
+        using var second = await InProcessBroker.StartAsync(port, persistentSessions: true);
         release.SetResult();
 
         await Eventually.TrueAsync(() => gateway.Journal.Events.OfType<CommandSessionLost>().Any(), Patience, "command.session-lost");
         Assert.InRange(Assert.Single(gateway.Journal.Events.OfType<CommandSessionLost>()).Since, before, went);
         await second.StopAsync();
-    }
-
-    // With persistent sessions: a client that comes back with clean start false finds its own.
-    private static async Task<MqttServer> StartBrokerAsync(int port, Action<InterceptingSubscriptionEventArgs>? onSubscribe = null)
-    {
-        var broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(port)
-            .WithPersistentSessions(true).Build());
-        broker.InterceptingSubscriptionAsync += args =>
-        {
-            onSubscribe?.Invoke(args);
-            return Task.CompletedTask;
-        };
-        await broker.StartAsync();
-        return broker;
     }
 }

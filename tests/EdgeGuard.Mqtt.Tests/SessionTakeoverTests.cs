@@ -1,4 +1,3 @@
-using System.Net;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Publishing;
@@ -23,7 +22,7 @@ public sealed class SessionTakeoverTests(ITestOutputHelper output)
     public async Task A_takeover_of_the_publisher_is_its_own_alarm_not_a_broker_fault_and_the_publisher_catches_up_again()
     {
         var port = MosquittoBroker.FreePort();
-        using var broker = await StartMqttnetBrokerAsync(port);
+        using var broker = await InProcessBroker.StartAsync(port);
         await using var harness = new PublisherHarness(PublisherHarness.Plain(port), output);
         await harness.StartAndCatchUpAsync();
 
@@ -41,7 +40,7 @@ public sealed class SessionTakeoverTests(ITestOutputHelper output)
     public async Task A_takeover_of_the_command_connection_is_journaled_and_commands_are_received_again()
     {
         var port = MosquittoBroker.FreePort();
-        using var broker = await StartMqttnetBrokerAsync(port);
+        using var broker = await InProcessBroker.StartAsync(port);
         await using var gateway = new CommandHarness(output, port);
         await gateway.StartAsync();
 
@@ -60,7 +59,7 @@ public sealed class SessionTakeoverTests(ITestOutputHelper output)
     public async Task Takeovers_in_quick_succession_of_the_publisher_are_one_alarm()
     {
         var port = MosquittoBroker.FreePort();
-        using var broker = await StartMqttnetBrokerAsync(port);
+        using var broker = await InProcessBroker.StartAsync(port);
         await using var harness = new PublisherHarness(PublisherHarness.Plain(port), output);
         await harness.StartAndCatchUpAsync();
 
@@ -80,7 +79,7 @@ public sealed class SessionTakeoverTests(ITestOutputHelper output)
     public async Task Takeovers_in_quick_succession_of_the_command_connection_are_one_alarm()
     {
         var port = MosquittoBroker.FreePort();
-        using var broker = await StartMqttnetBrokerAsync(port);
+        using var broker = await InProcessBroker.StartAsync(port);
         var connects = 0;
         broker.ClientConnectedAsync += _ =>
         {
@@ -128,14 +127,5 @@ public sealed class SessionTakeoverTests(ITestOutputHelper output)
 
         Assert.Equal(TimeSpan.FromSeconds(60), TakeoverEpisode.QuietTime(options));
         Assert.Equal(TimeSpan.FromSeconds(90), TakeoverEpisode.QuietTime(options with { KeepAlive = TimeSpan.FromSeconds(30) }));
-    }
-
-    // MQTTnet's broker on loopback: it can cut a client off with any DISCONNECT reason code.
-    private static async Task<MqttServer> StartMqttnetBrokerAsync(int port)
-    {
-        var broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(port).Build());
-        await broker.StartAsync();
-        return broker;
     }
 }
