@@ -91,4 +91,80 @@ public sealed class ClockFaultTests(ITestOutputHelper output)
 
         Assert.Single(gateway.Journal.Events, e => e.Type == "fault.clock");
     }
+
+    [Fact]
+    public async Task An_authentic_command_that_expired_while_queued_before_the_connection_came_up_is_refused_without_a_clock_fault()
+    {
+        // The gateway was offline 20 min (a power cut); the office sent a command 10 min in, and
+        // the broker queued it for the command session. The gateway's clock is right.
+        var time = new FakeTimeProvider(GatewayNow);
+        await using var gateway = new CommandHarness(output, time: time);
+        var queued = gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow.AddMinutes(-10), ttl: TimeSpan.FromMinutes(2));
+        gateway.Handler.CommandConnectionStarting();
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var late = await ReceiveAsync(gateway, queued);
+
+        Assert.Equal(CommandResultKind.Rejected, late.Result);
+        Assert.StartsWith("expired:", late.Reason, StringComparison.Ordinal);
+        Assert.Contains("expired while queued", late.Reason, StringComparison.Ordinal);
+        var rejected = Assert.IsType<CommandRejected>(Assert.Single(gateway.Journal.Events));
+        Assert.Equal(CommandRejection.Expired, rejected.Rejection);
+        Assert.Contains("expired while queued", rejected.Detail, StringComparison.Ordinal);
+        Assert.False(gateway.Handler.ClockFaultOpen);
+
+        // Issued after the connection came up and expired all the same: the clock is suspect.
+        time.Advance(TimeSpan.FromMinutes(5));
+        var stale = await ReceiveAsync(gateway, gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow.AddMinutes(1), ttl: TimeSpan.FromMinutes(1)));
+
+        Assert.StartsWith("expired:", stale.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("queued", stale.Reason, StringComparison.Ordinal);
+        var fault = Assert.IsType<ClockFault>(Assert.Single(gateway.Journal.Events, e => e.Type == "fault.clock"));
+        Assert.Equal((stale.CommandId, CommandRejection.Expired), (fault.CommandId, fault.Rejection));
+    }
+
+    [Fact]
+    public async Task A_command_issued_in_the_future_counts_however_long_ago_the_connection_came_up()
+    {
+        var time = new FakeTimeProvider(GatewayNow);
+        await using var gateway = new CommandHarness(output, time: time);
+        gateway.Handler.CommandConnectionStarting();
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        // The gateway's clock 10 min behind: its issued_at is after the connect by any clock.
+        var ahead = await ReceiveAsync(gateway, gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow.AddMinutes(10)));
+
+        Assert.StartsWith("issued-in-future:", ahead.Reason, StringComparison.Ordinal);
+        Assert.Single(gateway.Journal.Events, e => e.Type == "fault.clock");
+    }
+
+    [Fact]
+    public async Task A_queued_command_that_expired_neither_ends_an_open_clock_fault_nor_counts_in_it()
+    {
+        var time = new FakeTimeProvider(GatewayNow);
+        await using var gateway = new CommandHarness(output, time: time);
+        await ReceiveAsync(gateway, gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow.AddMinutes(10)));
+        time.Advance(TimeSpan.FromMinutes(1));
+        gateway.Handler.CommandConnectionStarting();
+
+        await ReceiveAsync(gateway, gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow.AddMinutes(-30)));
+        Assert.True(gateway.Handler.ClockFaultOpen);
+        await ReceiveAsync(gateway, gateway.Sign(CommandType.Lockdown, issuedAt: time.GetUtcNow()));
+
+        var restored = Assert.Single(gateway.Journal.Events.OfType<ClockRestored>());
+        Assert.Equal(1, restored.Refused);
+    }
+
+    [Fact]
+    public async Task Before_any_connection_an_expired_command_counts_as_today()
+    {
+        // The handler alone (the fuzzer, a host without the subscriber): nothing says it was queued.
+        var time = new FakeTimeProvider(GatewayNow);
+        await using var gateway = new CommandHarness(output, time: time);
+
+        var old = await ReceiveAsync(gateway, gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow.AddMinutes(-20)));
+
+        Assert.DoesNotContain("queued", old.Reason, StringComparison.Ordinal);
+        Assert.Single(gateway.Journal.Events, e => e.Type == "fault.clock");
+    }
 }

@@ -89,7 +89,7 @@ public sealed partial class CommandHandler(
             lock (_gate)
             {
                 verdict = _verifier.Verify(bytes, retained, now);
-                clockEvent = _clock.Observe(verdict, now);
+                clockEvent = ObserveClock(ref verdict, now);
                 if (verdict.Command is { } command)
                 {
                     isQueuedHere = _inFlight.TryGetValue(command.Command.Id, out queuedHere);

@@ -174,6 +174,8 @@ public sealed partial class CommandSubscriber : BackgroundService
         {
             using var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
             using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+            // Before the CONNECT: the broker may hand over queued commands before ConnectAsync returns.
+            _handler.CommandConnectionStarting();
             var connack = await client.ConnectAsync(ConnectOptions(), token.Token).ConfigureAwait(false);
             if (connack.ResultCode != MqttClientConnectResultCode.Success)
             {

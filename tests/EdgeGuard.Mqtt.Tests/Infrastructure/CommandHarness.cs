@@ -104,7 +104,7 @@ public sealed class CommandHarness : IAsyncDisposable
     public CommandHarness(
         ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null,
         EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null,
-        ILogger<CommandSubscriber>? subscriberLog = null, TimeProvider? time = null)
+        ILogger<CommandSubscriber>? subscriberLog = null, TimeProvider? time = null, TimeSpan? clockSkew = null)
     {
         // A restarted gateway is given the same supervisor key, as its config would.
         Supervisor = supervisor ?? ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -115,7 +115,7 @@ public sealed class CommandHarness : IAsyncDisposable
             OperatorKey.FromPem("guard.smith", OperatorRole.Guard, Guard.ExportSubjectPublicKeyInfoPem()),
         ]);
         Seen = seen ?? new InMemorySeenCommandIds();
-        var options = new CommandVerifierOptions(Site, Gateway);
+        var options = new CommandVerifierOptions(Site, Gateway) { ClockSkew = clockSkew ?? TimeSpan.FromSeconds(30) };
         ILogger<CommandHandler> handlerLog = quiet || output is null ? NullLogger<CommandHandler>.Instance : new TestLog<CommandHandler>(output);
         Handler = new CommandHandler(new CommandVerifier(Keys, Seen, options), Journal, Executor, options.MaxPayloadBytes, time ?? TimeProvider.System, handlerLog);
         if (brokerPort is { } port)
