@@ -31,6 +31,9 @@ public sealed class QueuedCommandClockTests(ITestOutputHelper output)
         // Sent while the gateway is away: the broker queues it (the test office sets no Message
         // Expiry Interval), and it is past expires_at + skew by the time the gateway is back.
         await office.SendAsync(gateway.Sign(CommandType.Lockdown, issuedAt: DateTimeOffset.UtcNow, ttl: Lifetime), "queued");
+        // As the office sends it (deploy/office/README.md): Mosquitto drops it from the queue once
+        // its Message Expiry Interval has passed, so it is never delivered at all.
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown, issuedAt: DateTimeOffset.UtcNow, ttl: Lifetime), "expiring", messageExpiry: Lifetime);
         await Task.Delay(Lifetime + Skew + TimeSpan.FromMilliseconds(500));
         await gateway.StartAsync();
         var up = DateTimeOffset.UtcNow;
@@ -42,6 +45,7 @@ public sealed class QueuedCommandClockTests(ITestOutputHelper output)
         var rejected = Assert.IsType<CommandRejected>(Assert.Single(gateway.Journal.Events));
         Assert.Equal(CommandRejection.Expired, rejected.Rejection);
         Assert.False(gateway.Handler.ClockFaultOpen);
+        Assert.Equal(1, gateway.Subscriber!.Received);
 
         // Issued after the connection came up, and expired on arrival all the same: a clock the
         // office's and the gateway's disagree on. fault.clock, as before.
@@ -54,5 +58,7 @@ public sealed class QueuedCommandClockTests(ITestOutputHelper output)
         var fault = Assert.IsType<ClockFault>(Assert.Single(gateway.Journal.Events, e => e.Type == "fault.clock"));
         Assert.Equal((stale.CommandId, CommandRejection.Expired), (fault.CommandId, fault.Rejection));
         Assert.Empty(gateway.Executor.Executed);
+        Assert.Equal(2, gateway.Subscriber.Received);
+        Assert.DoesNotContain(office.Results, r => r.Correlation == "expiring");
     }
 }

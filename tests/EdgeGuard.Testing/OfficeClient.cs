@@ -72,14 +72,23 @@ public sealed class OfficeClient : IAsyncDisposable
         return office;
     }
 
-    /// <summary>Publishes <paramref name="payload"/> on the command topic as the contract describes.</summary>
-    public async Task SendAsync(byte[] payload, string correlation, bool retain = false)
+    /// <summary>
+    /// Publishes <paramref name="payload"/> on the command topic as the contract describes, except
+    /// that no MQTT 5 Message Expiry Interval is set unless <paramref name="messageExpiry"/> is given
+    /// (the office sets one; tests that need a broker to keep a stale command leave it out).
+    /// </summary>
+    public async Task SendAsync(byte[] payload, string correlation, bool retain = false, TimeSpan? messageExpiry = null)
     {
-        var message = new MqttApplicationMessageBuilder().WithTopic(_commands).WithPayload(payload)
+        var builder = new MqttApplicationMessageBuilder().WithTopic(_commands).WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain)
             .WithResponseTopic(_results).WithCorrelationData(Encoding.UTF8.GetBytes(correlation))
-            .WithContentType("application/json").Build();
-        await _client.PublishAsync(message);
+            .WithContentType("application/json");
+        if (messageExpiry is { } expiry)
+        {
+            builder.WithMessageExpiryInterval((uint)Math.Ceiling(expiry.TotalSeconds));
+        }
+
+        await _client.PublishAsync(builder.Build());
     }
 
     /// <summary>Publishes, then waits for <paramref name="count"/> results with this correlation data.</summary>

@@ -7,8 +7,10 @@ namespace EdgeGuard.Core.Commands;
 /// for its times: issued further ahead of the gateway's clock than the skew allows, or expired by
 /// it. Either the gateway's clock is wrong (a gateway without a battery-backed clock boots after a
 /// power cut behind by the outage; one without a time server drifts), and then every office command
-/// is refused, lockdown included; or an old command was replayed (or held by a broker past its
-/// expiry). Raised once per episode, not per command, so a flood of replays journals one fault;
+/// is refused, lockdown included; or an old command was replayed. Not raised for an expired command
+/// issued before the command connection came up (held by the broker while the gateway was away:
+/// the command handler leaves it out). Raised once per episode, not per command, so a flood of
+/// replays journals one fault;
 /// <see cref="ClockRestored"/> ends the episode. Never raised for a forged command: nothing of it
 /// is believed.
 /// </summary>
