@@ -141,7 +141,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
 
         await File.WriteAllTextAsync(Path.Combine(Directory, "acl"), acl);
-        await SignalAsync(process, "-HUP");
+        await ReloadedAsync(process);
     }
 
     /// <summary>Rewrites the password file and makes the running broker reload it (SIGHUP).</summary>
@@ -153,7 +153,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
 
         WritePasswordFile(passwords);
-        await SignalAsync(Running(), "-HUP");
+        await ReloadedAsync(Running());
     }
 
     // mosquitto_passwd hashes them, as an office would provision its broker.
@@ -192,12 +192,27 @@ public sealed class MosquittoBroker : IAsyncDisposable
             throw new InvalidOperationException("Only a running broker can reload.");
         }
 
-        await SignalAsync(process, "-HUP");
+        await ReloadedAsync(process);
     }
 
     private Process Running() => _process is { HasExited: false } process
         ? process
         : throw new InvalidOperationException("The broker is not running.");
+
+    // Mosquitto reloads between two passes of its event loop and logs this line first, then
+    // reloads in the same pass; anything it reads from a socket after the line is judged by the
+    // new files. Without waiting for it, a test's next PUBLISH could reach the broker in the pass
+    // before the reload and meet the old ACL or passwords.
+    private const string ReloadLine = "Reloading config.";
+
+    private async Task ReloadedAsync(Process process)
+    {
+        var before = ReloadLines();
+        await SignalAsync(process, "-HUP");
+        await Eventually.TrueAsync(() => ReloadLines() > before, TimeSpan.FromSeconds(10), "the broker's \"" + ReloadLine + "\" line after SIGHUP");
+    }
+
+    private int ReloadLines() => Log.Split('\n').Count(line => line.EndsWith(ReloadLine, StringComparison.Ordinal));
 
     private static async Task SignalAsync(Process process, string signal)
     {
