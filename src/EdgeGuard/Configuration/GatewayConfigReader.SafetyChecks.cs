@@ -35,7 +35,7 @@ public static partial class GatewayConfigReader
                 if (LockdownLocksSomething(root, locks, lockdown, starts))
                 {
                     LockdownCoversPanicZones(root, points, outputs, lockdown, scenarios ?? []);
-                    LockdownSoundsSomewhere(root, outputs, lockdown, starts);
+                    LockdownSoundsSomewhere(root, points, outputs, lockdown, lockdownDrillTriggers, threatLevels ?? [], scenarios ?? []);
                 }
 
                 LockdownClearsOnSite(root, lockdown, starts);
@@ -47,6 +47,7 @@ public static partial class GatewayConfigReader
                 {
                     ScenarioLocksSomething(root, locks, scenario);
                     PanicTriggersCoverTheirZone(points, outputs, scenario);
+                    ScenarioSoundsSomewhere(points, outputs, scenario, scenarios);
                 }
             }
 
@@ -107,12 +108,9 @@ public static partial class GatewayConfigReader
         private void LockdownCoversPanicZones(ConfigNode root, IReadOnlyList<PointDefinition> points, IReadOnlyList<OutputDefinition> outputs,
             LockdownPolicy lockdown, IReadOnlyList<ScenarioDefinition> scenarios)
         {
-            foreach (var panic in points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent && !lockdown.Covers(p.Zone)))
+            foreach (var panic in PanicsStartingLockdown(points, scenarios).Where(p => !lockdown.Covers(p.Zone)))
             {
-                // Ranks are unique, so the press starts the built-in lockdown unless a scenario
-                // listing the button outranks it (SiteDefinition.ScenarioTriggeredBy).
-                if (PressLeavesUndone(outputs, panic.Zone) is not { } undone
-                    || scenarios.Any(s => s.Rank > ScenarioDefinition.LockdownRank && s.Triggers.Contains(panic.Id)))
+                if (PressLeavesUndone(outputs, panic.Zone) is not { } undone)
                 {
                     continue;
                 }
@@ -127,9 +125,13 @@ public static partial class GatewayConfigReader
         /// <summary>
         /// The built-in lockdown sounds only the sirens and strobes in its zones: zones that hold
         /// none of the site's would make every start (a guard's panic press) silent everywhere,
-        /// though the site has a siren. A site with none at all is another choice, left to it.
+        /// though the site has a siren. A site with none at all is another choice, left to it. Only
+        /// what really starts it counts: a button whose press starts a scenario ranked over it does
+        /// not, and where no button, drill or breach does, only the office starts it.
         /// </summary>
-        private void LockdownSoundsSomewhere(ConfigNode root, IReadOnlyList<OutputDefinition> outputs, LockdownPolicy lockdown, string[] starts)
+        private void LockdownSoundsSomewhere(ConfigNode root, IReadOnlyList<PointDefinition> points, IReadOnlyList<OutputDefinition> outputs,
+            LockdownPolicy lockdown, IReadOnlyList<string> drillTriggers, IReadOnlyList<ThreatLevelDefinition> threatLevels,
+            IReadOnlyList<ScenarioDefinition> scenarios)
         {
             var alarms = outputs.Where(o => o.Kind is OutputKind.Siren or OutputKind.Strobe).ToList();
             if (alarms.Count == 0 || alarms.Any(o => lockdown.Covers(o.Zone)))
@@ -137,11 +139,75 @@ public static partial class GatewayConfigReader
                 return;
             }
 
+            var panics = PanicsStartingLockdown(points, scenarios).Select(p => p.Id).ToList();
+            var starts = LocalLockdownStarts(points.Where(p => panics.Contains(p.Id)).ToList(), drillTriggers, threatLevels);
+            if (starts.Length == 0)
+            {
+                return;
+            }
+
             _w.Error(root.Child("lockdown").Child("zones"), null,
                 $"the lockdown covers zones {string.Join(", ", lockdown.ScopeZones)}, where there is no siren or strobe, so the lockdown "
-                + $"(started by {StartedBy(starts)}) would sound nothing anywhere on site; add the zone of one "
-                + $"({string.Join(", ", alarms.Select(o => $"{o.Id} in {o.Zone}"))}), or leave zones empty to cover every zone");
+                + $"(started by {StartedBy(starts)}) would sound nothing anywhere on site; add the zone of a siren or strobe "
+                + $"({AlarmsText(alarms)}) to lockdown.zones, or leave zones empty to cover every zone{QuietWayOut(panics)}");
         }
+
+        /// <summary>
+        /// A lockdown scenario, like the built-in one, sounds only the sirens and strobes in its
+        /// zones: one that a panic button's press starts and whose zones hold none of the site's
+        /// makes that press silent everywhere, though the site has a siren. A shelter in place is
+        /// silent by design, and a keyswitch is turned by someone who chose the scenario.
+        /// </summary>
+        private void ScenarioSoundsSomewhere(IReadOnlyList<PointDefinition> points, IReadOnlyList<OutputDefinition> outputs,
+            ScenarioDefinition scenario, IReadOnlyList<ScenarioDefinition> scenarios)
+        {
+            var alarms = outputs.Where(o => o.Kind is OutputKind.Siren or OutputKind.Strobe).ToList();
+            if (scenario.Mode != SiteMode.Lockdown || alarms.Count == 0 || alarms.Any(o => scenario.Covers(o.Zone))
+                || !_scenarioItems.TryGetValue(scenario.Id, out var item))
+            {
+                return;
+            }
+
+            // Silent buttons are refused as triggers (GatewayConfigReader.Scenarios.cs); a button a
+            // higher-ranked scenario also lists starts that one instead.
+            var panics = scenario.Triggers
+                .Where(id => points.Any(p => p.Id == id && p.Kind == PointKind.PanicButton && !p.Silent)
+                    && scenario.Rank > ScenarioDefinition.LockdownRank
+                    && !scenarios.Any(s => s.Rank > scenario.Rank && s.Triggers.Contains(id)))
+                .ToList();
+            // A button in a siren's or strobe's zone was already reported at its trigger (its press
+            // sounds none where it was pressed), and that fix, its zone added, fixes this too.
+            var alarmZones = alarms.Select(o => o.Zone).ToHashSet(StringComparer.Ordinal);
+            if (panics.Count == 0 || points.Any(p => panics.Contains(p.Id) && alarmZones.Contains(p.Zone)))
+            {
+                return;
+            }
+
+            _w.Error(item.Child("zones"), $"scenario '{scenario.Id}'",
+                $"a lockdown scenario sounds only the sirens and strobes in its zones, and its zones ({string.Join(", ", scenario.Zones)}) "
+                + $"hold none, so it (started by {StartedBy([.. panics.Select(id => $"panic button '{id}'")])}) would sound nothing "
+                + $"anywhere on site; add the zone of a siren or strobe ({AlarmsText(alarms)}) to its zones, or leave its zones "
+                + $"empty to cover every zone{QuietWayOut(panics, panics.Count == 1 ? " and remove it from the triggers" : " and remove them from the triggers")}");
+        }
+
+        /// <summary>
+        /// The panic buttons whose press starts the built-in lockdown: not silent, and listed by no
+        /// scenario ranked over it (ranks are unique; SiteDefinition.ScenarioTriggeredBy).
+        /// </summary>
+        private static IEnumerable<PointDefinition> PanicsStartingLockdown(IReadOnlyList<PointDefinition> points,
+            IReadOnlyList<ScenarioDefinition> scenarios) =>
+            points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent
+                && !scenarios.Any(s => s.Rank > ScenarioDefinition.LockdownRank && s.Triggers.Contains(p.Id)));
+
+        // The other way out for a site that means the press to be quiet: a silent hold-up only
+        // reports to the office, so it starts nothing, neither locks nor sounds.
+        private static string QuietWayOut(IReadOnlyList<string> panics, string also = "") => panics.Count == 0
+            ? string.Empty
+            : $"; or, for a deliberately quiet alarm, set \"silent\": true on panic button{(panics.Count == 1 ? "" : "s")} "
+              + $"{string.Join(", ", panics.Select(id => $"'{id}'"))}{also} (a silent hold-up only reports to the office: its press "
+              + "then locks nothing and sounds nothing)";
+
+        private static string AlarmsText(List<OutputDefinition> alarms) => string.Join(", ", alarms.Select(o => $"{o.Id} in {o.Zone}"));
 
         /// <summary>
         /// What a press would leave undone in <paramref name="zone"/> if what it starts leaves the
