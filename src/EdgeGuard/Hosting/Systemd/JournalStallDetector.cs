@@ -20,6 +20,13 @@ public readonly record struct JournalProgress(long Enqueued, long Handled)
 /// hang. The watchdog logs it and shows it in the status line, and keeps pinging while the loop
 /// answers: a restart would stop a gateway that still protects the site, and meet the same card.
 /// The office learns of it from <c>state/delivery</c> (<see cref="JournalStallSource"/>).
+/// <para>
+/// The count starts at the first sample that sees events waiting, never at an idle one before
+/// it: the publisher samples only while it runs its state check, and after minutes disconnected
+/// or replaying, its next sample may catch one event handed over a moment ago, which says nothing
+/// of the minutes before. Once a sample has seen events waiting, the same handled count later
+/// means none of them moved in between, however far apart the samples are.
+/// </para>
 /// </remarks>
 /// <param name="time">The clock the limit is measured on.</param>
 public sealed class JournalStallDetector(TimeProvider time)
@@ -29,6 +36,7 @@ public sealed class JournalStallDetector(TimeProvider time)
 
     private long _lastHandled = -1;
     private long _sinceTimestamp;
+    private bool _sawWaiting;
 
     /// <summary>
     /// Records <paramref name="progress"/> and says whether the writer has been stuck for the limit;
@@ -37,7 +45,11 @@ public sealed class JournalStallDetector(TimeProvider time)
     public TimeSpan Observe(JournalProgress progress)
     {
         var now = time.GetTimestamp();
-        if (progress.Waiting <= 0 || progress.Handled != _lastHandled)
+        var sawWaiting = _sawWaiting;
+        _sawWaiting = progress.Waiting > 0;
+        // Idle at the sample before: the events waiting now came since, at an unknown time, so
+        // the count starts here (see remarks).
+        if (progress.Waiting <= 0 || progress.Handled != _lastHandled || !sawWaiting)
         {
             _lastHandled = progress.Handled;
             _sinceTimestamp = now;
