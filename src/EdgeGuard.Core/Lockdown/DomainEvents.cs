@@ -151,7 +151,10 @@ public sealed record SirenTimedOut(DateTimeOffset At) : DomainEvent(At)
     public override Severity Severity => Severity.Info;
 }
 
-/// <summary>The gateway booted and restored its safety state before reading inputs.</summary>
+/// <summary>
+/// The gateway booted and restored its safety state before reading inputs. Once per boot, and
+/// once more when a state read late is put back in force (<see cref="SafetyStateUnreadable.Reapplied"/>).
+/// </summary>
 public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, string? LockdownCause) : DomainEvent(At)
 {
     /// <summary>
@@ -208,7 +211,8 @@ public sealed record SafetyStateNotPersistedRestored(DateTimeOffset At, SiteMode
 /// before the restart may have been lost, so the office re-issues it if one was. One per boot; the
 /// next save overwrites the row, so this event keeps what could be said about it. A load that
 /// ends after the bound with a state other than the initial one raises a second one
-/// (<see cref="ReadLate"/>) that says what the state held: not applied, so the office re-issues it.
+/// (<see cref="ReadLate"/>) that says what the state held: re-applied (<see cref="Reapplied"/>)
+/// when it held a scenario and the site was still as it booted, else not, so the office re-issues it.
 /// </summary>
 /// <param name="At">When the boot gave up on the saved state, or when its late read ended.</param>
 /// <param name="Problem">What was wrong: the store's reason, that it was not read in time, or
@@ -225,14 +229,25 @@ public sealed record SafetyStateUnreadable(DateTimeOffset At, string Problem) : 
     public bool ReadLate { get; init; }
 
     /// <summary>
+    /// With <see cref="ReadLate"/>: the scenario it held was put back in force, as a boot restores
+    /// it (the site had decided nothing since the boot), and announced by a second
+    /// <c>gateway.started</c> just before this event.
+    /// </summary>
+    public bool Reapplied { get; init; }
+
+    /// <summary>
     /// What it cost, then the problem: what the office reads in <c>data.reason</c>. The cost first,
     /// so that a long problem cut to the schema's length never cuts it off.
     /// </summary>
-    public string Reason => ReadLate
-        ? "booted in normal mode without the saved state, which the disk handed over only later (below): "
-            + "re-issue the lockdown or other scenario it held. " + Problem
-        : "booted in normal mode, outputs at that plan: a lockdown or other scenario in force "
-            + "before the restart may have been lost; re-issue it if one was. " + Problem;
+    public string Reason => (ReadLate, Reapplied) switch
+    {
+        (true, true) => "booted in normal mode without the saved state, which the disk handed over only later (below): "
+            + "its scenario is in force again since then. " + Problem,
+        (true, false) => "booted in normal mode without the saved state, which the disk handed over only later (below): "
+            + "re-issue the lockdown or other scenario it held. " + Problem,
+        _ => "booted in normal mode, outputs at that plan: a lockdown or other scenario in force "
+            + "before the restart may have been lost; re-issue it if one was. " + Problem,
+    };
 }
 
 /// <summary>

@@ -19,7 +19,7 @@ namespace EdgeGuard.Controller;
 /// thread wake-ups (tens of microseconds), next to a commit that fsyncs (milliseconds on an SD
 /// card).
 /// </remarks>
-internal sealed class SafetyStateSaver : IDisposable
+internal sealed partial class SafetyStateSaver : IDisposable
 {
     /// <summary>
     /// How often a waiting caller looks at its <see cref="TimeProvider"/>: the deadline is measured
@@ -43,6 +43,7 @@ internal sealed class SafetyStateSaver : IDisposable
     private Attempt? _current;
     private (SafetyState State, Exception? Failure, TimeSpan Took)? _lastAbandoned;
     private (SafetyState? Loaded, Exception? Failure, TimeSpan Took)? _abandonedLoad;
+    private bool _saveHanded;
     private bool _disposed;
 
     /// <param name="store">Where the safety state is saved.</param>
@@ -86,6 +87,23 @@ internal sealed class SafetyStateSaver : IDisposable
             var load = _abandonedLoad;
             _abandonedLoad = null;
             return load;
+        }
+    }
+
+    /// <summary>
+    /// A save has been handed to the thread: the row may no longer hold what the boot's load read.
+    /// The load is the thread's first attempt and no save starts while it runs, so every save
+    /// handed comes after the load ended; but it may come before the controller took that end
+    /// (<see cref="TakeAbandonedLoad"/>), which then must not apply a read the row no longer holds.
+    /// </summary>
+    public bool AnySaveHanded
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _saveHanded;
+            }
         }
     }
 
@@ -153,6 +171,7 @@ internal sealed class SafetyStateSaver : IDisposable
             }
 
             _current = attempt;
+            _saveHanded = true;
             Monitor.PulseAll(_gate);
         }
 
@@ -366,44 +385,5 @@ internal sealed class SafetyStateSaver : IDisposable
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// One save (or the boot's load) handed to the thread; Started, Ended and Abandoned change
-    /// under the gate.
-    /// </summary>
-    private sealed class Attempt(SafetyState? state, long handed)
-    {
-        /// <summary>The state to save; null for the boot's load.</summary>
-        public SafetyState? State { get; } = state;
-
-        public bool IsLoad => State is null;
-
-        /// <summary>What the load read, once it ended without a failure.</summary>
-        public SafetyState? Loaded { get; set; }
-
-        /// <summary>When it was handed to the thread, on the clock.</summary>
-        public long Handed { get; } = handed;
-
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Exception? Failure { get; set; }
-
-        /// <summary>For the boot's load: how long the boot waits, and which failures may pass.</summary>
-        public TimeSpan LoadDeadline { get; init; }
-
-        public Func<Exception, bool>? Passing { get; init; }
-
-        /// <summary>How many times the load was started.</summary>
-        public int Tries { get; set; }
-
-        public bool Started { get; set; }
-
-        public bool Ended { get; set; }
-
-        public bool Abandoned { get; set; }
-
-        /// <summary>Ended, and if abandoned, its end handed to <c>ended</c>.</summary>
-        public bool Reported { get; set; }
     }
 }

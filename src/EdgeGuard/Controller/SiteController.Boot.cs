@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
 using Microsoft.Extensions.Logging;
@@ -10,10 +11,19 @@ namespace EdgeGuard.Controller;
 // read in time (a hung SD card) used to fail the start before any output was opened: systemd
 // restarted the gateway forever, and no input was ever decided (a panic locked nothing, a fire
 // released no egress). Now the gateway boots in the initial state, decides its inputs as usual,
-// and journals fault.safety-state-unreadable so the office can re-issue a lockdown it lost; and
-// again, with what it held, if the state is read after all once the boot gave up on it.
+// and journals fault.safety-state-unreadable so the office can re-issue a lockdown it lost. If the
+// state is read after all once the boot gave up on it, a lockdown it held is put back in force
+// while the site is still as it booted ("lockdown state survives power loss", on a card that
+// answered in 6 s instead of 5), or else reported with what it held (LateLoadEnded).
 public sealed partial class SiteController
 {
+    /// <summary>
+    /// The site has decided something since the boot that a late read must not override: a
+    /// scenario started, retriggered into another, cleared or suspended; a fire released egress
+    /// (at boot too); or an office command ran. Set once, never cleared.
+    /// </summary>
+    private bool _leftBootState;
+
     /// <summary>
     /// What <see cref="BootLoadDeadline"/> allows the read beyond the store's longest wait for the
     /// journal's other writers: one small row, from a card that may just have come back from a
@@ -39,8 +49,8 @@ public sealed partial class SiteController
     /// <see cref="SqliteSafetyStateStore.IsPassingLoadFailure"/>) is tried again within it; a
     /// damaged row is final at once. A load still running then goes on alone, and no save starts
     /// until it ended (SafetyStateSaver): the first decision that saves waits behind it like
-    /// behind a hung save. What it reads when it ends is not applied (the gateway has been deciding
-    /// from the initial state since), but the office is told (<see cref="LateLoadEnded"/>).
+    /// behind a hung save. What it reads when it ends is put back in force, or reported, by
+    /// <see cref="LateLoadEnded"/>.
     /// </summary>
     /// <returns>
     /// The state to boot from, and null; or the initial state and what was wrong with the saved
@@ -68,14 +78,13 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// The boot's load, given up on, has ended (on the loop, from OnAbandonedSaveEnded). What it
-    /// read is not applied: outputs and decisions have followed the initial state since, and
-    /// switching now would override what people were told. But a state other than the initial one
-    /// (a lockdown, a fire release, suspended scenarios) was in force before the restart, and the
-    /// next save overwrites its row: the office is told what it was, so it re-issues it, instead
-    /// of only that one "may have been lost".
+    /// The boot's load, given up on, has ended (on the loop, from OnAbandonedSaveEnded). A state
+    /// other than the initial one was in force before the restart, and the next save overwrites
+    /// its row. A scenario it held is put back in force if the site is still as it booted
+    /// (<see cref="NotReapplied"/>, <see cref="Reapply"/>); otherwise the office is told what it
+    /// held, so it re-issues it, instead of only that one "may have been lost".
     /// </summary>
-    private void LateLoadEnded(SafetyState? loaded, Exception? failure, TimeSpan took, DateTimeOffset now, List<DomainEvent> events)
+    private void LateLoadEnded(SafetyState? loaded, Exception? failure, TimeSpan took, Moment now, List<DomainEvent> events)
     {
         if (loaded is null)
         {
@@ -89,6 +98,97 @@ public sealed partial class SiteController
             return;
         }
 
+        var late = string.Create(CultureInfo.InvariantCulture,
+            $"The saved safety state was read late (after {took.TotalSeconds:0.0} s, past the {BootLoadDeadline.TotalSeconds:0} s boot bound)");
+        var held = Held(loaded);
+        var notApplied = NotReapplied(loaded);
+        if (notApplied is null)
+        {
+            Reapply(loaded, now, events);
+            var fire = loaded.LifeSafety == LifeSafety.FireEgressReleased
+                ? " Its fire release was not: egress follows the fire inputs, none active since the boot."
+                : string.Empty;
+            events.Add(new SafetyStateUnreadable(now.Utc, $"{late} and re-applied: it held {held}.{fire}") { ReadLate = true, Reapplied = true });
+            return;
+        }
+
+        LogLateLoadNotApplied(notApplied);
+        events.Add(new SafetyStateUnreadable(now.Utc, $"{late} and not applied ({notApplied}): it held {held}.") { ReadLate = true });
+    }
+
+    /// <summary>
+    /// Why a late read is not put back in force, or null when it is. Only a scenario is, and only
+    /// over nothing the site decided since the boot: the state it has been in since was decided
+    /// from its inputs and the office and announced to both (a panic's lockdown, a guard's
+    /// all-clear, a fire's release, an office command), and a read from before the restart is
+    /// older than any of it. Nor is it merged in (kept suspended under a scenario started since):
+    /// the decider suspends only what a trigger asks for now, ranked against what runs, and a saved
+    /// state put under a newer one would change what that one's releaser and the office's
+    /// all-clear end, with no rule for it yet; the report lets the office decide. And not after a
+    /// save was handed on since the boot: the row no longer holds the read (a save waits behind the
+    /// hung load, but may run between its end and this message).
+    /// </summary>
+    private string? NotReapplied(SafetyState loaded) =>
+        loaded.Mode == SiteMode.Normal || loaded.Lockdown is null ? "it held no scenario to put back"
+        : _leftBootState ? "the site has decided a scenario or fire release, or run an office command, since the boot: that stands"
+        : _saver.AnySaveHanded ? "a save since the boot has overwritten it"
+        : null;
+
+    /// <summary>
+    /// Puts a late read's scenario in force as a boot restores it (<see cref="SiteState.Restore"/>):
+    /// its mode and scenario, a siren that sounded at the power cut sounding again for its full
+    /// time, and the scenarios it had suspended; the points, doors and fire release stay as the
+    /// inputs decided them since the boot (a fire release is decided by the fire inputs, as at
+    /// every boot: none was active, or the site would have left its boot state). The office is
+    /// told as at a boot that restored it: <c>gateway.started</c> with the restored mode, after
+    /// which <c>state/lockdown</c> is republished. The row holds the read already; it is saved
+    /// only if what is in force now differs from it (a fire release not re-applied).
+    /// </summary>
+    private void Reapply(SafetyState loaded, Moment now, List<DomainEvent> events)
+    {
+        var restored = SiteState.Restore(site, loaded, _state.Points, now);
+        _state = _state with
+        {
+            Mode = restored.Mode,
+            Lockdown = restored.Lockdown,
+            SirenUntil = restored.SirenUntil,
+            SirenSince = restored.SirenSince,
+            Suspended = restored.Suspended,
+            AllClearApprovals = null,
+        };
+        _leftBootState = true;
+        _decisions++;
+        _safety = _state.Safety;
+        events.Add(new GatewayStarted(now.Utc, _safety.Mode, _safety.Lockdown?.Cause) { Suspended = _safety.SuspendedScenarios });
+        if (!_safety.Equals(loaded))
+        {
+            // Before the outputs, as every decision: durable before effect.
+            Persist(now, events, SafetySaveDeadline);
+        }
+
+        Reconcile(now, events);
+        LogReapplied(_safety.Mode, _safety.Lockdown?.Cause, OutputPlan.For(site, _state).ToString());
+    }
+
+    /// <summary>Marks the boot state left by a decision a late read must not override.</summary>
+    private void NoteLeftBootState(SiteInput input, Decision decision)
+    {
+        if (_leftBootState)
+        {
+            return;
+        }
+
+        var before = _state;
+        var after = decision.State;
+        _leftBootState = after.Mode != before.Mode || !Equals(after.Lockdown, before.Lockdown)
+            || !after.Suspended.SequenceEqual(before.Suspended) || after.LifeSafety != before.LifeSafety
+            || (input is OfficeCommandInput && decision.Events.Any(e => e is CommandDone));
+    }
+
+    // What a late read held, for the office: mode, scenario, cause, point, since, fire release and
+    // suspended scenarios.
+    private static string Held(SafetyState loaded)
+    {
         var held = new StringBuilder().Append(CultureInfo.InvariantCulture, $"mode {ScenarioWire.Mode(loaded.Mode)}");
         if (loaded.Lockdown is { } scenario)
         {
@@ -104,19 +204,21 @@ public sealed partial class SiteController
             held.AppendJoin(", ", loaded.SuspendedScenarios.Select(s => $"{s.Info.Scenario} ({ScenarioWire.Mode(s.Mode)})"));
         }
 
-        events.Add(new SafetyStateUnreadable(now, string.Create(CultureInfo.InvariantCulture,
-            $"The saved safety state was read late (after {took.TotalSeconds:0.0} s, past the {BootLoadDeadline.TotalSeconds:0} s boot bound) and not applied: it held {held}."))
-        {
-            ReadLate = true,
-        });
+        return held.ToString();
     }
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Booting in normal mode (outputs at that plan, inputs decided as usual); a lockdown in force before the restart may have been lost (fault.safety-state-unreadable). {Problem}")]
     private partial void LogUnreadable(string problem);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "The boot's read of the safety state ended after {TookMs} ms, after the gateway booted without it; ignored: it held mode={Mode} cause={Cause} since={Since} lifeSafety={LifeSafety}")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "The boot's read of the safety state ended after {TookMs} ms, after the gateway booted without it: it held mode={Mode} cause={Cause} since={Since} lifeSafety={LifeSafety}")]
     private partial void LogLateLoadRead(double tookMs, SiteMode mode, string? cause, DateTimeOffset? since, LifeSafety lifeSafety);
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "The boot's read of the safety state ended after {TookMs} ms, after the gateway booted without it; it failed too: {Failure}")]
     private partial void LogLateLoadFailed(double tookMs, string? failure);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "The safety state read late is re-applied (the site decided nothing since the boot): mode={Mode} cause={Cause}; outputs driven to plan {Plan}")]
+    private partial void LogReapplied(SiteMode mode, string? cause, string plan);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "The safety state read late is not applied: {Why}")]
+    private partial void LogLateLoadNotApplied(string why);
 }

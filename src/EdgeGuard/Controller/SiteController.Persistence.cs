@@ -281,9 +281,10 @@ public sealed partial class SiteController
     {
         if (_saver.TakeAbandonedLoad() is { } load)
         {
-            // The boot's load, given up on: what it read is not applied, but the office is told
-            // (SiteController.Boot.cs).
-            LateLoadEnded(load.Loaded, load.Failure, load.Took, now.Utc, events);
+            // The boot's load, given up on: a scenario it read is put back in force if the site
+            // is still as it booted, else the office is told what it held (SiteController.Boot.cs).
+            // First, before the save below hands on the latest state and overwrites its row.
+            LateLoadEnded(load.Loaded, load.Failure, load.Took, now, events);
         }
 
         if (!_safetyUnsaved && !_safetyPending)

@@ -103,8 +103,8 @@ public sealed partial class SiteController(
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
     /// A saved state that cannot be read, or not within <see cref="BootLoadDeadline"/>, is not a
-    /// failed start: the gateway boots in the initial state and says so
-    /// (SiteController.Boot.cs).
+    /// failed start: the gateway boots in the initial state and says so; a lockdown read late is
+    /// put back in force if the site has decided nothing since (SiteController.Boot.cs).
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -221,43 +221,6 @@ public sealed partial class SiteController(
         _answers.Clear();
     }
 
-    /// <summary>
-    /// Stops the loop, saves a safety state whose save had failed (SiteController.Persistence.cs), then
-    /// closes the outputs at once: the expander writers finish the writes the last decisions asked for
-    /// (a fire's release just before SIGTERM) while every line is still open.
-    /// </summary>
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        SaveUnsavedSafetyState();
-        CloseOutputs();
-    }
-
-    /// <inheritdoc/>
-    public override void Dispose()
-    {
-        _timer?.Dispose();
-        // Outputs before inputs: on an I/O board the inputs include the expander bank, whose chips carry
-        // the outputs too; the writers drain onto them first (docs/architecture.md, "Output write order").
-        CloseOutputs();
-        inputs.Dispose();
-        _saver?.Dispose();
-        base.Dispose();
-    }
-
-    /// <summary>Disposes the output lines once, under the loop's gate so no decision is driving them.</summary>
-    private void CloseOutputs()
-    {
-        lock (_loopGate)
-        {
-            if (!_outputsClosed)
-            {
-                _outputsClosed = true;
-                _outputLines?.Dispose();
-            }
-        }
-    }
-
     private void Handle(ControllerMessage message, Moment now, List<DomainEvent> events)
     {
         switch (message)
@@ -347,6 +310,7 @@ public sealed partial class SiteController(
         }
 
         _decisions++;
+        NoteLeftBootState(input, decision);
         if (safety != _safety)
         {
             _safety = safety;

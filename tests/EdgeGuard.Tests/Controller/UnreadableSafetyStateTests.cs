@@ -15,7 +15,7 @@ namespace EdgeGuard.Tests.Controller;
 /// decides its inputs as usual and journals fault.safety-state-unreadable. Every wait is bounded,
 /// so a bug fails a test instead of hanging it.
 /// </summary>
-public sealed class UnreadableSafetyStateTests : IAsyncDisposable
+public sealed partial class UnreadableSafetyStateTests : IAsyncDisposable
 {
     private const int LockLine = 10, ExitLine = 12;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
@@ -180,8 +180,24 @@ public sealed class UnreadableSafetyStateTests : IAsyncDisposable
         private int _savesDuringLoad;
         private int _loads;
         private SafetyState? _lastSaved;
+        private readonly List<string> _log = [];
 
         public bool Hang { get; set; }
+
+        /// <summary>What the row holds: what a load returns once it ends.</summary>
+        public SafetyState Holds { get; set; } = LockedDown;
+
+        /// <summary>"load ended" and "saved MODE", in the order they happened.</summary>
+        public IReadOnlyList<string> Log
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return [.. _log];
+                }
+            }
+        }
 
         public Exception? Failure { get; set; }
 
@@ -236,10 +252,15 @@ public sealed class UnreadableSafetyStateTests : IAsyncDisposable
                     _gate.Wait(TimeSpan.FromSeconds(60));
                 }
 
-                return LockedDown;
+                return Holds;
             }
             finally
             {
+                lock (_lock)
+                {
+                    _log.Add("load ended");
+                }
+
                 _loading = false;
             }
         }
@@ -253,6 +274,7 @@ public sealed class UnreadableSafetyStateTests : IAsyncDisposable
 
             lock (_lock)
             {
+                _log.Add($"saved {state.Mode}");
                 _lastSaved = state;
             }
         }
