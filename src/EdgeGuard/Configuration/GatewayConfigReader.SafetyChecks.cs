@@ -29,13 +29,15 @@ public static partial class GatewayConfigReader
 
             var locks = outputs.Where(o => o.Kind == OutputKind.Lock).ToList();
             // A broken threat section is reported there; its breaches are then not counted as starts.
-            if (lockdown is not null && LocalLockdownStarts(points, lockdownDrillTriggers, threatLevels ?? []) is { Length: > 0 } starts)
+            // Buttons an outranking scenario lists start that one, not the built-in lockdown.
+            if (lockdown is not null
+                && LocalLockdownStarts([.. PanicsStartingLockdown(points, scenarios ?? [])], lockdownDrillTriggers, threatLevels ?? []) is { Length: > 0 } starts)
             {
                 // A lockdown that locks nothing is reported once, not again for every button or siren.
                 if (LockdownLocksSomething(root, locks, lockdown, starts))
                 {
                     LockdownCoversPanicZones(root, points, outputs, lockdown, scenarios ?? []);
-                    LockdownSoundsSomewhere(root, points, outputs, lockdown, lockdownDrillTriggers, threatLevels ?? [], scenarios ?? []);
+                    LockdownSoundsSomewhere(root, outputs, lockdown, starts, [.. PanicsStartingLockdown(points, scenarios ?? []).Select(p => p.Id)]);
                 }
 
                 LockdownClearsOnSite(root, lockdown, starts);
@@ -126,22 +128,15 @@ public static partial class GatewayConfigReader
         /// The built-in lockdown sounds only the sirens and strobes in its zones: zones that hold
         /// none of the site's would make every start (a guard's panic press) silent everywhere,
         /// though the site has a siren. A site with none at all is another choice, left to it. Only
-        /// what really starts it counts: a button whose press starts a scenario ranked over it does
-        /// not, and where no button, drill or breach does, only the office starts it.
+        /// what really starts it counts (<paramref name="starts"/>): a button whose press starts a
+        /// scenario ranked over it does not, and where no button, drill or breach does, only the
+        /// office starts it. <paramref name="panics"/> are the buttons among the starts.
         /// </summary>
-        private void LockdownSoundsSomewhere(ConfigNode root, IReadOnlyList<PointDefinition> points, IReadOnlyList<OutputDefinition> outputs,
-            LockdownPolicy lockdown, IReadOnlyList<string> drillTriggers, IReadOnlyList<ThreatLevelDefinition> threatLevels,
-            IReadOnlyList<ScenarioDefinition> scenarios)
+        private void LockdownSoundsSomewhere(ConfigNode root, IReadOnlyList<OutputDefinition> outputs, LockdownPolicy lockdown,
+            string[] starts, IReadOnlyList<string> panics)
         {
             var alarms = outputs.Where(o => o.Kind is OutputKind.Siren or OutputKind.Strobe).ToList();
             if (alarms.Count == 0 || alarms.Any(o => lockdown.Covers(o.Zone)))
-            {
-                return;
-            }
-
-            var panics = PanicsStartingLockdown(points, scenarios).Select(p => p.Id).ToList();
-            var starts = LocalLockdownStarts(points.Where(p => panics.Contains(p.Id)).ToList(), drillTriggers, threatLevels);
-            if (starts.Length == 0)
             {
                 return;
             }

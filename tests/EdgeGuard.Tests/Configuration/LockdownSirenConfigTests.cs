@@ -42,6 +42,44 @@ public sealed class LockdownSirenConfigTests
     }
 
     [Fact]
+    public void A_lockdown_only_the_office_starts_needs_neither_a_lock_in_its_zones_nor_a_clear_keyswitch()
+    {
+        // The same rule for the lock and the on-site clear: a button whose press starts a scenario
+        // ranked over the built-in lockdown does not start it. Both were refused as "started by
+        // panic button 'panic-lobby'", and a refused config stops the gateway.
+        var result = TestConfigs.Read(k =>
+        {
+            EveryButtonStartsAScenarioOverTheLockdown(k);
+            k.Drop("lockdown:drillTriggers");
+            k.Set("threatLevels:levels:2:breachStartsLockdown", "false");
+            k.Set("lockdown:zones:0", "perimeter");
+            k.Drop("lockdown:clearKeyswitches");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    [Fact]
+    public void A_lockdown_one_button_still_starts_needs_a_lock_and_a_clear_keyswitch_and_names_that_button()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            EveryButtonStartsAScenarioOverTheLockdown(k);
+            k.Drop("scenarios:1:triggers:1"); // panic-guardroom starts the built-in lockdown again
+            k.Drop("lockdown:drillTriggers");
+            k.Set("threatLevels:levels:2:breachStartsLockdown", "false");
+            k.Set("lockdown:zones:0", "perimeter");
+            k.Drop("lockdown:clearKeyswitches");
+        });
+
+        Assert.Contains(result.Errors, e => e.Path == "EdgeGuard:lockdown:zones"
+            && e.Message.Contains("(started by panic button 'panic-guardroom') would lock nothing", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Path == "EdgeGuard:lockdown:clearKeyswitches"
+            && e.Message.Contains("by panic button 'panic-guardroom'", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Errors, e => e.Message.Contains("panic-lobby", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_lockdown_a_breach_starts_must_still_cover_a_siren_and_names_only_what_starts_it()
     {
         var result = TestConfigs.Read(k =>
