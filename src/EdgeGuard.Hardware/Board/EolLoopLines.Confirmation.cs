@@ -161,7 +161,10 @@ public sealed partial class EolLoopLines
     {
         public SupervisedLoop Loop { get; } = loop;
 
-        /// <summary>The level last delivered; null before the first poll, so it delivers every loop's level.</summary>
+        /// <summary>
+        /// The level last delivered; null before the first poll, or when a boot read found the level the receiver
+        /// holds unknown, so the next accepted state delivers its level.
+        /// </summary>
         public bool? ReportedHigh { get; set; }
 
         public LoopTamper? Tamper { get; set; }

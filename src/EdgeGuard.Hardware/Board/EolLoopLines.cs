@@ -98,8 +98,9 @@ public sealed partial class EolLoopLines : IInputLines
     /// released by them). When the ADC does not answer (a chip dead at boot must not stop the gateway), or its
     /// readings do not settle, the loop gives the fail-safe level, as a poll would, and the chip is reported as
     /// <see cref="HardwareFault"/>; that level counts as delivered, so the first polls that agree on a reading
-    /// deliver its real level. Waits for a poll under way, so no poll delivers between these samples and
-    /// their record.
+    /// deliver its real level. When polls already delivered a different level, which of the two the receiver
+    /// ends at is not known here (see <see cref="Held"/>): the next accepted state is then delivered
+    /// whatever it is. Waits for a poll under way, so no poll delivers between these samples and their record.
     /// </remarks>
     public bool Read(string pointId)
     {
@@ -123,7 +124,7 @@ public sealed partial class EolLoopLines : IInputLines
                     // What the receiver now holds: left unrecorded, a stab caught only here stayed held (a
                     // panic refusing the all-clear) while the polls, still at the level before, saw no change.
                     (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (read, true, 0, 0);
-                    (slot.ReportedHigh, slot.FailSafe, slot.PutBack) = (level, !IsBand(read), false);
+                    (slot.ReportedHigh, slot.FailSafe, slot.PutBack) = (Held(slot, level), !IsBand(read), false);
                 }
                 else
                 {
@@ -132,7 +133,7 @@ public sealed partial class EolLoopLines : IInputLines
                         (slot.Accepted, slot.HasAccepted) = (null, true);
                     }
 
-                    slot.ReportedHigh = level;
+                    slot.ReportedHigh = Held(slot, level);
                     slot.FailSafe = true;
                     slot.Failure = failure;
                     (raise, _faulted) = (!_faulted, true);
@@ -147,6 +148,24 @@ public sealed partial class EolLoopLines : IInputLines
 
         return level;
     }
+
+    /// <summary>
+    /// What the boot read records as the level the receiver holds: <paramref name="level"/>, the one it returns,
+    /// unless polls already delivered another, which makes it unknown (null), so the next accepted state is
+    /// delivered whatever it is, stamped after this read.
+    /// </summary>
+    /// <remarks>
+    /// The controller starts the inputs, takes its boot stamp, then reads point after point (seconds when an
+    /// earlier point's bus hangs); it starts each point at the level read and then applies the queued edges
+    /// stamped after its boot stamp. A level the polls delivered before this read reached it if stamped after
+    /// that stamp, and was dropped if before: these lines cannot tell which. Recorded as read, an edge that
+    /// went through and was undone before this read left the controller at it for good (a door open shown
+    /// closed, a held panic shown released), as the polls saw no change. Kept as polled, a stab only this
+    /// read caught stayed held once its edge had been dropped. Unknown, the next poll that agrees with the
+    /// read, or two that agree on another state, deliver the real level as an edge after both: the receiver
+    /// ends there either way, at the cost of an edge repeating the level it may already hold.
+    /// </remarks>
+    private static bool? Held(LoopSlot slot, bool level) => slot.ReportedHigh is { } polled && polled != level ? null : level;
 
     /// <summary>
     /// What the last poll read on a point's loop, or null before the first poll. Any thread: the walk test
@@ -299,12 +318,15 @@ public sealed partial class EolLoopLines : IInputLines
             Deliver(slot, level, edges);
             slot.FailSafe = true;
         }
-        else if (slot.FailSafe && TamperedLoop.QuietWhenTrustedAgain(point.Kind))
+        else if (slot.FailSafe && TamperedLoop.QuietWhenTrustedAgain(point.Kind)
+            && (slot.ReportedHigh is not null || level != FailSafeLevel(slot.Loop)))
         {
             // The first legal reading after a fail-safe level (the ADC blind, or the loop tampered) of a keyswitch
             // or request-to-exit: recorded without an edge. Delivered, a key held throughout would arrive as a fresh
             // turn (clearing a lockdown) or an exit press (unlocking a door); now only its release (no change) and
-            // a new turn count. Its fail-safe level is inactive, so a real inactive level has no edge to give anyway.
+            // a new turn count. Its fail-safe level is inactive, so a real inactive level has no edge to give anyway,
+            // unless the boot read left the level held unknown (Held): a key turned after the boot stamp and
+            // released while the ADC was blind is held turned, and its release, delivered below, is no turn.
             slot.ReportedHigh = level;
             slot.FailSafe = false;
             slot.PutBack = false;

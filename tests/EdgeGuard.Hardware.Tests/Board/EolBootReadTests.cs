@@ -1,0 +1,118 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Drivers.Mcp3008;
+using EdgeGuard.Hardware.Drivers.Supervision;
+using EdgeGuard.Hardware.Tests.Drivers;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Hardware.Tests.Board;
+
+/// <summary>
+/// The boot read (<see cref="EolLoopLines.Read"/>) of a loop whose polls already run, as the controller
+/// does it: it starts the inputs, lets them settle, takes its boot stamp, then reads every point one after
+/// another (seconds, when an earlier point's bus hangs). It starts each point at the level read and then
+/// applies the queued edges stamped after its boot stamp. A poll that delivered a change after that stamp,
+/// undone before the point was read, must not leave the controller at the change for good.
+/// </summary>
+public sealed class EolBootReadTests
+{
+    private const int Normal = 470, Alarm = 700;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
+    private static readonly EolThresholds DoubleEol = new(EolWiring.Double, 341, 599, 818);
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly FakeMcp3008 _adc = new();
+    private readonly List<DomainEvent> _reported = [];
+    private readonly List<RawEdge> _edges = [];
+
+    private EolLoopLines Lines(PointKind kind)
+    {
+        var point = new PointDefinition("p", kind, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
+        var chip = new Mcp3008(_adc);
+        return new EolLoopLines("mcp3008@0.0", chip.Read, Poll,
+            [new SupervisedLoop(point, 0, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
+    }
+
+    private void Polls(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _time.Advance(Poll);
+        }
+    }
+
+    /// <summary>The level the controller ends at: the boot read's, then every edge stamped after its boot stamp.</summary>
+    private bool Held(bool read, long bootStamp) =>
+        _edges.Where(e => e.Timestamp > bootStamp).Aggregate(read, (_, edge) => edge.High);
+
+    [Theory]
+    [InlineData(Normal, Alarm)] // a door closed shown open; a panic released held
+    [InlineData(Alarm, Normal)] // a door open shown closed: no forced or held-open alarm
+    public void A_change_delivered_after_the_boot_stamp_and_undone_before_the_read_is_delivered_back(int settled, int change)
+    {
+        _adc[0] = settled;
+        using var lines = Lines(PointKind.DoorContact);
+        lines.Start(_edges.Add);
+        Polls(2); // the inputs settle
+        var bootStamp = _time.GetTimestamp();
+
+        // While the controller reads the points before this one, the loop changes for two polls (delivered,
+        // stamped after the boot stamp) and changes back before it is read.
+        _adc[0] = change;
+        Polls(2);
+        Assert.Contains(_edges, e => e.Timestamp > bootStamp);
+        _adc[0] = settled;
+        var read = lines.Read("p");
+        Assert.Equal(settled == Alarm, read);
+
+        Polls(4);
+        Assert.Equal(settled == Alarm, Held(read, bootStamp));
+        Assert.Empty(_reported);
+    }
+
+    [Fact]
+    public void A_release_delivered_after_the_boot_stamp_then_the_adc_blind_at_the_read_ends_fail_safe()
+    {
+        _adc[0] = Alarm;
+        using var lines = Lines(PointKind.FireAlarm);
+        lines.Start(_edges.Add);
+        Polls(2);
+        var bootStamp = _time.GetTimestamp();
+
+        // The fire loop goes back to normal after the boot stamp (delivered), then the ADC stops answering.
+        _adc[0] = Normal;
+        Polls(2);
+        _adc.Absent = true;
+        Assert.True(lines.Read("p"), "a fire loop that cannot be read must read active");
+
+        // Still blind: the controller must end at the fail-safe level (egress released), not at the release.
+        Polls(4);
+        Assert.True(Held(true, bootStamp), "a blind fire loop was left held as normal");
+    }
+
+    [Fact]
+    public void A_key_turned_after_the_boot_stamp_then_the_adc_blind_at_the_read_is_released_when_it_reads_again()
+    {
+        _adc[0] = Normal;
+        using var lines = Lines(PointKind.Keyswitch);
+        lines.Start(_edges.Add);
+        Polls(2);
+        var bootStamp = _time.GetTimestamp();
+
+        // The key is turned after the boot stamp (delivered); the ADC is blind at the read (a keyswitch's
+        // fail-safe level is inactive), then answers again with the key released.
+        _adc[0] = Alarm;
+        Polls(2);
+        _adc.Absent = true;
+        Assert.False(lines.Read("p"));
+        _adc.Absent = false;
+        _adc[0] = Normal;
+
+        // A key read released after the blindness has nothing that could count as a turn: its level is
+        // delivered, or the controller holds the key turned until the next turn, which it would then miss.
+        Polls(4);
+        Assert.False(Held(false, bootStamp), "a released key was left held as turned");
+    }
+}
