@@ -228,21 +228,6 @@ public static partial class EventDataWriter
                 writer.WriteString("output", e.OutputId);
                 return (e.OutputId, null, true);
 
-            case JournalFull e:
-                writer.WriteNumber("undelivered", e.Undelivered);
-                writer.WriteString("reason", e.Reason);
-                return (null, null, true);
-
-            case JournalRecovered e:
-                writer.WriteNumber("dropped", e.Dropped);
-                return (null, null, true);
-
-            case JournalGap e:
-                writer.WriteNumber("fromSeq", e.FromSeq);
-                writer.WriteNumber("throughSeq", e.ThroughSeq);
-                writer.WriteString("cause", e.Cause == JournalGapCause.UncleanShutdown ? "unclean-shutdown" : "write-failed");
-                return (null, null, true);
-
             case DoorForced e:
                 writer.WriteString("door", e.DoorId);
                 writer.WriteString("mode", ModeText(e.Mode));
@@ -394,7 +379,7 @@ public static partial class EventDataWriter
                 return (null, null, true);
 
             default:
-                return WriteOfficeFields(domainEvent, writer);
+                return WriteJournalFields(domainEvent, writer); // EventDataWriter.Journal.cs
         }
     }
 

@@ -176,7 +176,8 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         {
             // The last run handed out seqs up to its reservation and did not stop cleanly: any of
             // them may have reached the office without reaching the disk. Never reuse them.
-            _pendingGap = (durable + 1, JournalGapCause.UncleanShutdown);
+            // Or its opener raised it past seqs another journal may have used (JournalDatabase.Start.cs).
+            _pendingGap = (durable + 1, database.StartGapCause ?? JournalGapCause.UncleanShutdown);
             _nextSeq = Math.Max(reserved, delivered) + 1;
             _wake = true;
         }

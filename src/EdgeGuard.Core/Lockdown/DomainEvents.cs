@@ -298,6 +298,15 @@ public enum JournalGapCause
 
     /// <summary>The journal could not commit records it had already handed to the publisher.</summary>
     WriteFailed,
+
+    /// <summary>
+    /// A new journal replaced one that could not be opened (damaged, or unavailable: JournalStartEvents.cs)
+    /// and cannot know its last seq: it starts at a floor no real journal reaches.
+    /// </summary>
+    NewJournal,
+
+    /// <summary>The real journal is back after a run on the volatile fallback: these seqs may be the fallback's.</summary>
+    FallbackJournal,
 }
 
 /// <summary>

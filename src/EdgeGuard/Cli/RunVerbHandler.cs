@@ -47,13 +47,7 @@ internal static class RunVerbHandler
         {
             // Held for the process lifetime, before any line is opened: a walk test (or a second gateway) on the
             // same state directory refuses to start while this one runs, and this one waits for a walk test.
-            var stateDirectory = loaded.Config.StateDirectoryPath;
-            Directory.CreateDirectory(stateDirectory);
-            using var gatewayLock = await GatewayLock.AcquireWaitingAsync(
-                stateDirectory,
-                held => error.WriteLine($"edgeguard: waiting: another gateway or a walk test is using {stateDirectory} ({held.Holder}); this gateway starts once it stops (Ctrl+C to give up)"),
-                TimeProvider.System,
-                ct).ConfigureAwait(false);
+            using var gatewayLock = await AcquireLockAsync(loaded.Config, error, ct).ConfigureAwait(false);
             if (gatewayLock.Warning is { } warning)
             {
                 // The journal says the rest (read-only storage, what to do) once it is open.
@@ -87,6 +81,37 @@ internal static class RunVerbHandler
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// The gateway lock in the state directory; where that directory cannot be created or written
+    /// (a file in its place, a card that refuses writes), in the journal's volatile fallback
+    /// directory instead, saying so. Failing here exited 1 before any output was driven, and systemd
+    /// restarted and then rebooted the gateway for as long as the directory stayed that way; the
+    /// journal runs from the fallback directory then anyway (JournalOpener).
+    /// </summary>
+    internal static async Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error, CancellationToken ct)
+    {
+        var stateDirectory = config.StateDirectoryPath;
+        try
+        {
+            Directory.CreateDirectory(stateDirectory);
+            return await AcquireLockAsync(stateDirectory, error, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not GatewayLockedException)
+        {
+            var fallback = config.Journal.FallbackDirectory;
+            await error.WriteLineAsync($"edgeguard: warning: the state directory {stateDirectory} cannot be used ({ex.Message}): the gateway lock is taken in {fallback}, where the journal goes too").ConfigureAwait(false);
+            Directory.CreateDirectory(fallback);
+            return await AcquireLockAsync(fallback, error, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static Task<GatewayLock> AcquireLockAsync(string directory, TextWriter error, CancellationToken ct) =>
+        GatewayLock.AcquireWaitingAsync(
+            directory,
+            held => error.WriteLine($"edgeguard: waiting: another gateway or a walk test is using {directory} ({held.Holder}); this gateway starts once it stops (Ctrl+C to give up)"),
+            TimeProvider.System,
+            ct);
 
     /// <summary>
     /// The project directory when this executable is a build in a source checkout

@@ -30,6 +30,13 @@ public sealed record JournalOptions(long MaxRecords, int MaxDeliveredAgeDays)
 {
     /// <summary>The limits the journal enforces.</summary>
     public JournalLimits Limits => new(MaxRecords, TimeSpan.FromDays(MaxDeliveredAgeDays));
+
+    /// <summary>
+    /// Where the journal goes when the state directory cannot hold one (it cannot be created or
+    /// written, or the open hangs): a volatile directory, systemd's <c>RuntimeDirectory</c>
+    /// (<see cref="JournalOpener.DefaultFallbackDirectory"/>), lost at power-off.
+    /// </summary>
+    public string FallbackDirectory { get; init; } = JournalOpener.DefaultFallbackDirectory;
 }
 
 /// <summary>Everything the gateway needs from configuration, validated.</summary>

@@ -20,7 +20,7 @@ public static partial class GatewayConfigReader
     private static readonly string[] SimulationKeys = ["controlSocket"];
     private static readonly string[] MqttKeys = ["host", "port", "keepAliveSeconds", "username", "password", "tls"];
     private static readonly string[] TlsKeys = ["enabled", "caFile", "certFile", "keyFile", "revocation", "serverName"];
-    private static readonly string[] JournalKeys = ["maxRecords", "maxDeliveredAgeDays"];
+    private static readonly string[] JournalKeys = ["maxRecords", "maxDeliveredAgeDays", "fallbackDirectory"];
 
     private static readonly (string, X509RevocationMode)[] RevocationModes =
         [("online", X509RevocationMode.Online), ("offline", X509RevocationMode.Offline), ("noCheck", X509RevocationMode.NoCheck)];

@@ -7,7 +7,8 @@ using EdgeGuard.Mqtt.Publishing;
 
 namespace EdgeGuard.Configuration;
 
-// The single-object sections: hardware, lockdown, simulation, mqtt (with tls) and journal.
+// The single-object sections: hardware, lockdown, simulation and mqtt (with tls); journal in
+// GatewayConfigReader.Journal.cs.
 public static partial class GatewayConfigReader
 {
     private sealed partial class Run
@@ -388,18 +389,6 @@ public static partial class GatewayConfigReader
                     _w.Error(node.Child("keyFile"), null, $"the client certificate '{cert}' and key '{key}' do not load as a pair (an encrypted key, or one that is not this certificate's?): {ex.Message}");
                 }
             }
-        }
-
-        private JournalOptions? Journal(ConfigNode node)
-        {
-            if (node.IsPresent && !_w.Object(node, null, JournalKeys))
-            {
-                return null;
-            }
-
-            var maxRecords = _w.Int(node.Child("maxRecords"), null, required: false, 1_000, 100_000_000, DefaultJournalMaxRecords);
-            var maxAge = _w.Int(node.Child("maxDeliveredAgeDays"), null, required: false, 1, 3_650, DefaultJournalMaxDeliveredAgeDays);
-            return maxRecords is not null && maxAge is not null ? new JournalOptions(maxRecords.Value, maxAge.Value) : null;
         }
     }
 }

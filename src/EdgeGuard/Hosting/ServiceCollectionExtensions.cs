@@ -29,10 +29,15 @@ public static class ServiceCollectionExtensions
 
         // Journal: the safety state survives power loss, and every event is journaled with its seq
         // before MQTT sees it. Created after the database, so the container disposes it first.
-        services.AddSingleton(_ => JournalDatabase.Open(Path.Combine(config.StateDirectoryPath, JournalDatabase.FileName)));
+        // The open is bounded and always gives a journal: a damaged file is replaced, one that cannot
+        // be opened gives a volatile one (JournalOpener), so the gateway protects the site either way.
+        services.AddSingleton(sp => JournalOpener.Open(
+            Path.Combine(config.StateDirectoryPath, JournalDatabase.FileName), config.Journal.FallbackDirectory,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => sp.GetRequiredService<JournalOpening>().Database);
         services.AddSingleton<ISafetyStateStore>(sp => new SqliteSafetyStateStore(sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton(sp => JournalLogging.Create(
-            sp.GetRequiredService<JournalDatabase>(), sp.GetRequiredService<TimeProvider>(), config.Journal.Limits,
+            sp.GetRequiredService<JournalOpening>(), sp.GetRequiredService<TimeProvider>(), config.Journal.Limits,
             sp.GetRequiredService<ILogger<EventJournal>>()));
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventJournal>());
         services.AddSingleton<IOutbox>(sp => sp.GetRequiredService<EventJournal>());

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+// The bounded open of the real journal, as the boot's safety-state load does it
+// (SafetyStateSaver.LoadAsync): on a thread of its own, so a card that does not answer holds that
+// thread, not the start; failures that may pass tried again within the deadline; given up on at the
+// deadline, after which whatever it opens late is closed again and nothing is moved aside.
+public static partial class JournalOpener
+{
+    /// <summary>What the open of the real journal came to.</summary>
+    /// <param name="Database">The journal, or null.</param>
+    /// <param name="Fault">Set when the file was damaged and replaced.</param>
+    /// <param name="Failure">Why there is no journal, when it threw.</param>
+    /// <param name="Problem">Why there is no journal, for the fault and the log.</param>
+    private sealed record Outcome(JournalDatabase? Database, JournalReplaced? Fault, Exception? Failure, string? Problem);
+
+    private sealed class Attempt(string path, TimeProvider time, TimeSpan deadline, Func<string, JournalDatabase> open)
+    {
+        private readonly Lock _gate = new();
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private Outcome? _outcome;
+        private bool _abandoned;
+        private int _tries;
+
+        public Outcome Run()
+        {
+            var thread = new Thread(Work) { IsBackground = true, Name = "EdgeGuard journal open" };
+            thread.Start();
+            _ended.Task.Wait(deadline);
+            lock (_gate)
+            {
+                if (_outcome is { } outcome)
+                {
+                    return outcome;
+                }
+
+                _abandoned = true;
+            }
+
+            return new(null, null, null, string.Create(CultureInfo.InvariantCulture,
+                $"it did not open within {deadline.TotalSeconds:0.#} s (the storage does not answer)"));
+        }
+
+        private void Work()
+        {
+            Outcome outcome;
+            try
+            {
+                outcome = TryOpen();
+            }
+#pragma warning disable CA1031 // Whatever the open throws, the gateway must still get a journal: it becomes the fault's reason.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                var tries = _tries > 1 ? string.Create(CultureInfo.InvariantCulture, $" ({_tries} tries)") : string.Empty;
+                outcome = new(null, null, ex, ex.Message + tries);
+            }
+
+            lock (_gate)
+            {
+                if (_abandoned)
+                {
+                    // The boot runs on the fallback already; a journal opened this late is not used.
+                    outcome.Database?.Dispose();
+                }
+                else
+                {
+                    _outcome = outcome;
+                }
+            }
+
+            _ended.TrySetResult();
+        }
+
+        private Outcome TryOpen()
+        {
+            while (true)
+            {
+                _tries++;
+                try
+                {
+                    return new(open(path), null, null, null);
+                }
+                catch (JournalException ex) when (IsDamaged(ex))
+                {
+                    return Replace(ex);
+                }
+                catch (JournalException ex) when (SqliteSafetyStateStore.IsPassingLoadFailure(ex)
+                    && Stopwatch.GetElapsedTime(_started) + RetryPause < deadline && !Abandoned)
+                {
+                    // Another connection's lock, a read the card failed once: may pass.
+                    Thread.Sleep(RetryPause);
+                }
+            }
+        }
+
+        private bool Abandoned
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _abandoned;
+                }
+            }
+        }
+
+        // Never deleted: moved aside for a technician to export, and a new journal put in its place.
+        private Outcome Replace(JournalException damage)
+        {
+            if (Abandoned)
+            {
+                // Moving files under a boot that already runs on the fallback helps no one.
+                return new(null, null, damage, damage.Message);
+            }
+
+            var keptAt = Stamped(path, "damaged", time);
+            try
+            {
+                MoveWithSidecars(path, keptAt);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return new(null, null, ex, $"{damage.Message}; it cannot be moved aside to {keptAt}: {ex.Message}");
+            }
+
+            JournalDatabase? fresh = null;
+            try
+            {
+                fresh = open(path);
+                fresh.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+                return new(fresh, new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message), null, null);
+            }
+            catch (JournalException ex)
+            {
+                fresh?.Dispose();
+                return new(null, null, ex, $"{damage.Message}; it was moved aside to {keptAt}, but a new journal cannot be created in its place: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="failure"/> says the file itself is damaged (SQLITE_NOTADB,
+    /// SQLITE_CORRUPT): the same at every try, and fixed only by a new file.
+    /// </summary>
+    /// <param name="failure">What the open threw.</param>
+    /// <returns>True for a damaged file.</returns>
+    public static bool IsDamaged(Exception failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        for (var ex = failure; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is SqliteException sqlite)
+            {
+                return SqliteCodes.IsCorrupt(sqlite);
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Journal;
+
+/// <summary>
+/// Opens the gateway's journal at boot so that the gateway always gets one. A journal that cannot be
+/// opened used to fail the start (or hang it) before any output was driven: systemd restarted it,
+/// then rebooted, and for as long as that lasted a panic locked nothing and a fire released no
+/// egress. Now (docs/journal.md, "When the journal cannot be opened at boot"):
+/// <list type="bullet">
+/// <item>the open runs on a thread of its own, for at most <see cref="OpenDeadline"/>; a failure
+/// that may pass (busy, locked, an I/O error) is tried again within it;</item>
+/// <item>a damaged file (not a database, corrupt) is never deleted: it is moved aside with its
+/// <c>-wal</c> and <c>-shm</c> (<c>edgeguard.db.damaged-&lt;UTC stamp&gt;</c>) and a fresh journal is
+/// created in its place (<see cref="JournalReplaced"/>);</item>
+/// <item>anything else (the directory cannot be created or written, the card is full, the open
+/// hung) opens a journal in the volatile fallback directory (<see cref="JournalUnavailable"/>);</item>
+/// <item>a new journal starts its seqs at <see cref="SeqFloor"/>, above anything a real journal
+/// reaches, and the real journal back after a run on the fallback starts above the fallback's.</item>
+/// </list>
+/// A journal written by a newer release is still refused (<see cref="JournalException.FromNewerBuild"/>):
+/// the gateway exits 2 and is not restarted, as before: that is a rollback a technician just made.
+/// </summary>
+public static partial class JournalOpener
+{
+    /// <summary>systemd's <c>RuntimeDirectory=edgeguard</c>: created at each start, on tmpfs, gone at power-off.</summary>
+    public const string DefaultFallbackDirectory = "/run/edgeguard";
+
+    /// <summary>
+    /// How long the boot waits for the journal before it runs on the volatile fallback. A healthy
+    /// card opens it in milliseconds; after a power cut SQLite first replays the WAL (at most
+    /// 8 MiB, <see cref="JournalDatabase.WalSizeLimit"/>, seconds on a slow card), and a journal
+    /// tool may hold the lock for a moment (the busy timeout is 5 s). Past 10 s the card is not
+    /// answering. With the safety state's 5 s and the settle time this stays far inside systemd's
+    /// <c>TimeoutStartSec=90s</c>, so a hung card no longer holds the start until systemd kills it.
+    /// </summary>
+    public static readonly TimeSpan OpenDeadline = TimeSpan.FromSeconds(10);
+
+    // Between tries of a failure that may pass: long enough not to spin on a card, short enough to
+    // try many times within the deadline.
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Opens the journal at <paramref name="path"/>, or a journal in its place (above).
+    /// </summary>
+    /// <param name="path">The journal database in the state directory.</param>
+    /// <param name="fallbackDirectory">The volatile directory for the fallback journal.</param>
+    /// <param name="time">The clock for the seq floor, the stamps and the faults' times.</param>
+    /// <param name="deadline">How long to wait for <paramref name="path"/>; <see cref="OpenDeadline"/> by default.</param>
+    /// <param name="open">Opens a database file; <see cref="JournalDatabase.Open(string, TimeSpan?)"/> unless a test stands in.</param>
+    /// <returns>The journal to run on and the fault to journal first, if any.</returns>
+    /// <exception cref="JournalException">
+    /// The file was written by a newer release, or neither it nor the fallback can be opened.
+    /// </exception>
+    public static JournalOpening Open(string path, string fallbackDirectory, TimeProvider time, TimeSpan? deadline = null, Func<string, JournalDatabase>? open = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(fallbackDirectory);
+        ArgumentNullException.ThrowIfNull(time);
+        open ??= p => JournalDatabase.Open(p);
+        var fullPath = Path.GetFullPath(path);
+        var fallbackPath = Path.Combine(Path.GetFullPath(fallbackDirectory), JournalDatabase.FileName);
+        if (string.Equals(fullPath, fallbackPath, StringComparison.Ordinal))
+        {
+            // The state directory is the volatile one (a test, a quick start): nothing to fall back to.
+            return new(open(fullPath), null);
+        }
+
+        var attempt = new Attempt(fullPath, time, deadline ?? OpenDeadline, open);
+        var outcome = attempt.Run();
+        if (outcome.Failure is JournalException { FromNewerBuild: true } newer)
+        {
+            throw newer;
+        }
+
+        if (outcome.Database is { } database)
+        {
+            return outcome.Fault is null
+                ? new(database, TakeOverFromFallback(database, fallbackPath, time, open))
+                : new(database, outcome.Fault);
+        }
+
+        return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open);
+    }
+
+    /// <summary>
+    /// The first seq of a journal that cannot know the last seq of the one it replaces: Unix time in
+    /// milliseconds × 1,000 when it was created, about 1.8 × 10^15 in 2027. A real journal does
+    /// not get there (10,000 events a second would take millennia), two such journals created a
+    /// millisecond apart or more do not overlap before 1,000 events per millisecond of their lives,
+    /// and it stays below 2^53 (JavaScript's exact integers) until the year 2255.
+    /// </summary>
+    /// <param name="time">The clock.</param>
+    /// <returns>The floor.</returns>
+    public static long SeqFloor(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        return Math.Max(1, time.GetUtcNow().ToUnixTimeMilliseconds()) * 1_000;
+    }
+
+    // The fallback: the one left over from an earlier start of this boot (a restart: it goes on,
+    // seqs and safety state included), else a new one at the floor.
+    private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open)
+    {
+        var existed = File.Exists(fallbackPath);
+        JournalDatabase database;
+        try
+        {
+            database = open(fallbackPath);
+        }
+        catch (JournalException ex)
+        {
+            throw JournalException.For(path, $"{problem}; and the volatile fallback journal cannot be opened either: {ex.Message}", ex);
+        }
+
+        if (!existed || database.SeqTop() == 0)
+        {
+            database.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+        }
+
+        return new(database, new JournalUnavailable(time.GetUtcNow(), path, fallbackPath, problem));
+    }
+
+    // The real journal opened: if a fallback of an earlier start of this boot is still there, its
+    // seqs may have reached the office, so the real journal starts above them, takes its safety
+    // state (a lockdown started on the fallback is not dropped by going back), and retires it.
+    private static JournalReplaced? TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open)
+    {
+        if (!File.Exists(fallbackPath))
+        {
+            return null;
+        }
+
+        long top;
+        long undelivered;
+        try
+        {
+            using var fallback = open(fallbackPath);
+            top = fallback.SeqTop();
+            undelivered = fallback.Undelivered();
+            var safety = new SqliteSafetyStateStore(fallback).Load();
+            if (!safety.Equals(SafetyState.Initial))
+            {
+                new SqliteSafetyStateStore(database).Save(safety);
+            }
+        }
+        catch (JournalException)
+        {
+            // Unreadable: its seqs are unknown, but below a floor taken now.
+            top = SeqFloor(time);
+            undelivered = 0;
+        }
+
+        if (top > database.SeqTop())
+        {
+            database.RaiseSeqFloor(top, JournalGapCause.FallbackJournal);
+        }
+
+        // Only after the real journal's floor is durable: a crash before leaves the fallback to find again.
+        var retired = Stamped(fallbackPath, "retired", time);
+        MoveWithSidecars(fallbackPath, retired);
+        return undelivered == 0 ? null : new JournalReplaced(time.GetUtcNow(), database.Path, retired, string.Create(CultureInfo.InvariantCulture,
+            $"the gateway ran on the volatile fallback journal before this restart and {undelivered} of its events were not delivered; they are in the retired file until power-off"));
+    }
+
+    // path.<what>-<UTC stamp>, e.g. edgeguard.db.damaged-20261204T165300123Z: sorts by time.
+    internal static string Stamped(string path, string what, TimeProvider time) =>
+        string.Create(CultureInfo.InvariantCulture, $"{path}.{what}-{time.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}");
+
+    // The WAL and its index first: a -wal left beside a new database file would be replayed into it.
+    internal static void MoveWithSidecars(string from, string to)
+    {
+        foreach (var sidecar in (ReadOnlySpan<string>)["-wal", "-shm"])
+        {
+            if (File.Exists(from + sidecar))
+            {
+                File.Move(from + sidecar, to + sidecar);
+            }
+        }
+
+        File.Move(from, to);
+    }
+}
+
+/// <summary>The journal the gateway runs on, and the fault its start journals first (null: none).</summary>
+/// <param name="Database">The open database; the caller owns it.</param>
+/// <param name="Fault">
+/// <see cref="JournalReplaced"/> or <see cref="JournalUnavailable"/> when the gateway does not run
+/// on the journal its last run wrote (or undelivered events were left in a retired one).
+/// </param>
+public sealed record JournalOpening(JournalDatabase Database, DomainEvent? Fault);

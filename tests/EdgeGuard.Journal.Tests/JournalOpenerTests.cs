@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The boot's open of the journal always gives the gateway a journal, in bounded time, and never
+/// one that reuses a seq the office may have seen (JournalOpener). On real SQLite files.
+/// </summary>
+public sealed class JournalOpenerTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly DateTimeOffset Now = new(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
+
+    private readonly TempDirectory _temp = new();
+    private readonly FakeTimeProvider _time = new(Now);
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));
+
+    private string Volatile => _temp.File("run");
+
+    private string FallbackFile => Path.Combine(Volatile, JournalDatabase.FileName);
+
+    private static long Floor => Now.ToUnixTimeMilliseconds() * 1_000;
+
+    [Fact]
+    public async Task A_healthy_journal_opens_as_it_is_with_no_fault_and_no_floor()
+    {
+        using (var database = JournalDatabase.Open(Real))
+        using (var journal = new EventJournal(database, _time))
+        {
+            journal.Publish([Activated(1)]);
+            await journal.FlushAsync().WaitAsync(Patience);
+        }
+
+        var opening = JournalOpener.Open(Real, Volatile, _time);
+        using var reopened = opening.Database;
+
+        Assert.Null(opening.Fault);
+        Assert.Equal(Real, reopened.Path);
+        Assert.Equal(1, reopened.SeqTop());
+        Assert.False(Directory.Exists(Volatile));
+    }
+
+    [Fact]
+    public void A_failure_that_may_pass_is_tried_again_within_the_deadline()
+    {
+        var tries = 0;
+        var opening = JournalOpener.Open(Real, Volatile, _time, TimeSpan.FromSeconds(10), path =>
+        {
+            if (++tries < 3)
+            {
+                throw new JournalException("busy", new SqliteException("database is locked", 5));
+            }
+
+            return JournalDatabase.Open(path);
+        });
+        using var database = opening.Database;
+
+        Assert.Equal(3, tries);
+        Assert.Null(opening.Fault);
+        Assert.Equal(Real, database.Path);
+    }
+
+    [Fact]
+    public void An_open_that_hangs_gives_the_volatile_journal_at_the_deadline_and_what_it_opens_late_is_closed()
+    {
+        using var release = new ManualResetEventSlim();
+        JournalDatabase? late = null;
+        var started = Stopwatch.GetTimestamp();
+
+        var opening = JournalOpener.Open(Real, Volatile, _time, TimeSpan.FromMilliseconds(300), path =>
+        {
+            if (path == Real)
+            {
+                release.Wait(Patience); // a card that does not answer
+                return late = JournalDatabase.Open(path);
+            }
+
+            return JournalDatabase.Open(path);
+        });
+        using var database = opening.Database;
+
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10), "not held by the hung open");
+        Assert.Equal(FallbackFile, database.Path);
+        var fault = Assert.IsType<JournalUnavailable>(opening.Fault);
+        Assert.Equal(Real, fault.Path);
+        Assert.Equal(FallbackFile, fault.FallbackPath);
+        Assert.Contains("did not open within 0.3 s", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal(Floor - 1, database.SeqTop());
+
+        release.Set();
+        SpinWait.SpinUntil(() => late is not null, Patience);
+        Assert.True(SpinWait.SpinUntil(() => IsClosed(late!), Patience), "the late open is closed again");
+    }
+
+    [Fact]
+    public void A_state_directory_that_cannot_be_created_gives_the_volatile_journal_at_once()
+    {
+        var blocker = _temp.File("blocker");
+        File.WriteAllText(blocker, "a file where a directory should be");
+        var path = Path.Combine(blocker, JournalDatabase.FileName);
+        var started = Stopwatch.GetTimestamp();
+
+        var opening = JournalOpener.Open(path, Volatile, _time, TimeSpan.FromSeconds(20));
+        using var database = opening.Database;
+
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10), "a failure that does not pass is not retried");
+        var fault = Assert.IsType<JournalUnavailable>(opening.Fault);
+        Assert.Contains("directory could not be created", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal(FallbackFile, database.Path);
+    }
+
+    [Fact]
+    public async Task A_damaged_file_is_moved_aside_with_its_wal_and_shm_and_a_new_journal_starts_at_the_floor_with_a_gap()
+    {
+        using (var database = JournalDatabase.Open(Real))
+        using (var journal = new EventJournal(database, _time))
+        {
+            journal.Publish([Activated(1)]);
+            await journal.FlushAsync().WaitAsync(Patience);
+        }
+
+        var garbage = new byte[8192];
+        new Random(3).NextBytes(garbage);
+        File.WriteAllBytes(Real, garbage);
+
+        var opening = JournalOpener.Open(Real, Volatile, _time);
+        using var fresh = opening.Database;
+
+        var fault = Assert.IsType<JournalReplaced>(opening.Fault);
+        Assert.Equal(Real + ".damaged-20261204T160000000Z", fault.KeptAt);
+        Assert.Equal(garbage, File.ReadAllBytes(fault.KeptAt));
+        Assert.Contains("not a SQLite database", fault.Problem, StringComparison.Ordinal);
+        Assert.Equal(Real, fresh.Path);
+        Assert.Equal(SafetyState.Initial, new SqliteSafetyStateStore(fresh).Load());
+
+        using (var journal = new EventJournal(fresh, _time))
+        {
+            journal.Publish([fault, Activated(2)]);
+            await journal.FlushAsync().WaitAsync(Patience);
+            var records = journal.ReadAfter(0, 10);
+            Assert.Equal(["journal.gap", "fault.journal-replaced", "point.activated"], records.Select(r => r.Type));
+            Assert.Equal(Floor, records[0].Seq);
+            var gap = JsonDocument.Parse(records[0].DataJson).RootElement;
+            Assert.Equal(1, gap.GetProperty("fromSeq").GetInt64());
+            Assert.Equal(Floor - 1, gap.GetProperty("throughSeq").GetInt64());
+            Assert.Equal("new-journal", gap.GetProperty("cause").GetString());
+        }
+
+        using var reader = JournalReader.Open(Real);
+        Assert.True(JournalVerifier.Verify(reader).IsIntact, "journal verify accepts the declared jump");
+    }
+
+    [Fact]
+    public void The_damaged_files_wal_and_shm_go_aside_with_it_so_none_is_replayed_into_the_new_journal()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Real)!);
+        File.WriteAllBytes(Real, [9, 9, 9]);
+        File.WriteAllBytes(Real + "-wal", [1, 2, 3]);
+        File.WriteAllBytes(Real + "-shm", [4, 5, 6]);
+        var opens = 0;
+
+        // SQLite itself may check the WAL of a file it cannot read; this open only says "corrupt".
+        var opening = JournalOpener.Open(Real, Volatile, _time, open: path => ++opens == 1
+            ? throw new JournalException("damaged", new SqliteException("database disk image is malformed", 11))
+            : JournalDatabase.Open(path));
+        using var fresh = opening.Database;
+
+        var kept = Assert.IsType<JournalReplaced>(opening.Fault).KeptAt;
+        Assert.Equal([9, 9, 9], File.ReadAllBytes(kept));
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(kept + "-wal"));
+        Assert.Equal([4, 5, 6], File.ReadAllBytes(kept + "-shm"));
+        Assert.Equal(Floor - 1, fresh.SeqTop());
+    }
+
+    [Fact]
+    public async Task A_restart_that_still_cannot_open_the_journal_continues_the_volatile_one()
+    {
+        var blocker = _temp.File("blocker");
+        File.WriteAllText(blocker, "in the way");
+        var path = Path.Combine(blocker, JournalDatabase.FileName);
+        long last;
+        var first = JournalOpener.Open(path, Volatile, _time);
+        using (first.Database)
+        using (var journal = new EventJournal(first.Database, _time))
+        {
+            journal.Publish([first.Fault!, Activated(1)]);
+            await journal.FlushAsync().WaitAsync(Patience);
+            last = journal.LastSeq;
+        }
+
+        _time.Advance(TimeSpan.FromMinutes(1)); // a later floor, which must not be taken
+        var second = JournalOpener.Open(path, Volatile, _time);
+        using var database = second.Database;
+        using var restarted = new EventJournal(database, _time);
+        restarted.Publish([second.Fault!]);
+        await restarted.FlushAsync().WaitAsync(Patience);
+
+        Assert.IsType<JournalUnavailable>(second.Fault);
+        var records = restarted.ReadAfter(last, 10);
+        Assert.Equal(last + 1, Assert.Single(records).Seq);
+    }
+
+    [Fact]
+    public void A_journal_written_by_a_newer_release_is_still_refused()
+    {
+        JournalDatabase.Open(Real).Dispose();
+        using (var raw = new SqliteConnection($"Data Source={Real};Pooling=False"))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = "PRAGMA user_version = 999;";
+            command.ExecuteNonQuery();
+        }
+
+        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, _time));
+
+        Assert.True(refused.FromNewerBuild);
+        Assert.False(Directory.Exists(Volatile));
+    }
+
+    [Fact]
+    public void The_floor_is_unix_milliseconds_times_a_thousand_far_above_a_real_journal_and_below_2_pow_53()
+    {
+        Assert.Equal(Floor, JournalOpener.SeqFloor(_time));
+        Assert.InRange(Floor, 1_000_000_000_000_000L, 1L << 53);
+    }
+
+    private static PointActivated Activated(int n) =>
+        new(Now.AddSeconds(n), "door-" + n, PointKind.DoorContact, "lobby");
+
+    private static bool IsClosed(JournalDatabase database)
+    {
+        try
+        {
+            database.OpenConnection().Dispose();
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+}
