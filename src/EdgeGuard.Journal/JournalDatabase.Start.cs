@@ -39,16 +39,18 @@ public sealed partial class JournalDatabase
     });
 
     /// <summary>
-    /// How many seqs of this database the broker has not acknowledged: those are the events a
-    /// journal that takes over from it will not deliver.
+    /// How many stored events of this database the broker has not acknowledged: those a journal
+    /// that takes over from it will not deliver. Rows, not seqs: a journal.gap declares seqs that
+    /// hold no event (a new journal's declares nearly 2 × 10^15), and is not counted either.
     /// </summary>
-    /// <returns>Seqs above the delivery cursor, up to the last commit.</returns>
+    /// <returns>Stored events above the delivery cursor.</returns>
     public long Undelivered() => Read(connection =>
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT max(0, coalesce((SELECT last_seq FROM gateway_meta WHERE id = 1), 0)
-                - coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0));
+            SELECT count(*) FROM events
+            WHERE seq > coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0)
+              AND type <> 'journal.gap';
             """;
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     });

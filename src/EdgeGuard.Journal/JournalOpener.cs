@@ -76,9 +76,10 @@ public static partial class JournalOpener
 
         if (outcome.Database is { } database)
         {
-            return outcome.Fault is null
-                ? new(database, TakeOverFromFallback(database, fallbackPath, time, open))
-                : new(database, outcome.Fault);
+            // A replaced journal takes over from a volatile one too (its floor is above it already):
+            // left in place, the volatile one would be found again at the next start.
+            var leftUndelivered = TakeOverFromFallback(database, fallbackPath, time, open);
+            return new(database, (DomainEvent?)outcome.Fault ?? leftUndelivered);
         }
 
         return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open);
@@ -132,36 +133,50 @@ public static partial class JournalOpener
             return null;
         }
 
-        long top;
-        long undelivered;
+        long undelivered = 0;
         try
         {
             using var fallback = open(fallbackPath);
-            top = fallback.SeqTop();
-            undelivered = fallback.Undelivered();
-            var safety = new SqliteSafetyStateStore(fallback).Load();
-            if (!safety.Equals(SafetyState.Initial))
+            var top = fallback.SeqTop();
+            // Only a volatile journal above the real one ran after it: one below is older than
+            // the real journal's last run (a retirement that failed), and its safety state stale.
+            if (top > database.SeqTop())
             {
-                new SqliteSafetyStateStore(database).Save(safety);
+                undelivered = fallback.Undelivered();
+                var safety = new SqliteSafetyStateStore(fallback).Load();
+                if (!safety.Equals(SafetyState.Initial))
+                {
+                    new SqliteSafetyStateStore(database).Save(safety);
+                }
+
+                database.RaiseSeqFloor(top, JournalGapCause.FallbackJournal);
             }
         }
         catch (JournalException)
         {
-            // Unreadable: its seqs are unknown, but below a floor taken now.
-            top = SeqFloor(time);
-            undelivered = 0;
+            // Unreadable: its seqs are unknown, but below a floor taken now; its state is lost.
+            var floor = SeqFloor(time);
+            if (floor > database.SeqTop())
+            {
+                database.RaiseSeqFloor(floor, JournalGapCause.FallbackJournal);
+            }
         }
 
-        if (top > database.SeqTop())
-        {
-            database.RaiseSeqFloor(top, JournalGapCause.FallbackJournal);
-        }
-
-        // Only after the real journal's floor is durable: a crash before leaves the fallback to find again.
+        // Only after the real journal's floor is durable: a crash before leaves the fallback to
+        // find again. A rename that fails leaves it too; the next start finds it below the real
+        // journal's seqs and takes nothing from it.
         var retired = Stamped(fallbackPath, "retired", time);
-        MoveWithSidecars(fallbackPath, retired);
+        try
+        {
+            MoveWithSidecars(fallbackPath, retired);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            retired = fallbackPath;
+        }
+
         return undelivered == 0 ? null : new JournalReplaced(time.GetUtcNow(), database.Path, retired, string.Create(CultureInfo.InvariantCulture,
-            $"the gateway ran on the volatile fallback journal before this restart and {undelivered} of its events were not delivered; they are in the retired file until power-off"));
+            $"the gateway ran on the volatile fallback journal before this restart and {undelivered} of its events were not delivered; they are in that file until power-off"));
     }
 
     // path.<what>-<UTC stamp>, e.g. edgeguard.db.damaged-20261204T165300123Z: sorts by time.

@@ -209,6 +209,57 @@ public sealed class JournalOpenerTests : IDisposable
     }
 
     [Fact]
+    public void A_volatile_journal_the_real_one_is_already_above_is_stale_and_gives_it_no_safety_state()
+    {
+        // A volatile journal left from before the real one was last used (a retirement that failed):
+        // copying its lockdown would overwrite the newer state the real journal holds.
+        using (var fallback = JournalDatabase.Open(FallbackFile))
+        {
+            new SqliteSafetyStateStore(fallback).Save(Lockdown);
+            fallback.RaiseSeqFloor(10, JournalGapCause.NewJournal);
+        }
+
+        using (var real = JournalDatabase.Open(Real))
+        {
+            real.RaiseSeqFloor(100, JournalGapCause.NewJournal);
+        }
+
+        var opening = JournalOpener.Open(Real, Volatile, _time);
+        using var database = opening.Database;
+
+        Assert.Null(opening.Fault);
+        Assert.Equal(SafetyState.Initial, new SqliteSafetyStateStore(database).Load());
+        Assert.Equal(100, database.SeqTop());
+        Assert.False(File.Exists(FallbackFile), "retired all the same");
+    }
+
+    [Fact]
+    public async Task A_restart_that_opens_the_real_journal_takes_the_volatile_ones_seqs_and_lockdown_and_retires_it()
+    {
+        long top;
+        using (var fallback = JournalDatabase.Open(FallbackFile))
+        {
+            new SqliteSafetyStateStore(fallback).Save(Lockdown);
+            fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
+            using var journal = new EventJournal(fallback, _time);
+            journal.Publish([Activated(1), Activated(2)]); // never delivered: no broker
+            await journal.FlushAsync().WaitAsync(Patience);
+            top = journal.LastSeq;
+        }
+
+        var opening = JournalOpener.Open(Real, Volatile, _time);
+        using var database = opening.Database;
+
+        Assert.Equal(Lockdown, new SqliteSafetyStateStore(database).Load());
+        Assert.Equal(top, database.SeqTop());
+        Assert.Equal(JournalGapCause.FallbackJournal, database.StartGapCause);
+        var retired = Assert.Single(Directory.GetFiles(Volatile, JournalDatabase.FileName + ".retired-*"));
+        var fault = Assert.IsType<JournalReplaced>(opening.Fault);
+        Assert.Equal(retired, fault.KeptAt);
+        Assert.Contains(" 2 of its events were not delivered", fault.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_journal_written_by_a_newer_release_is_still_refused()
     {
         JournalDatabase.Open(Real).Dispose();
@@ -232,6 +283,8 @@ public sealed class JournalOpenerTests : IDisposable
         Assert.Equal(Floor, JournalOpener.SeqFloor(_time));
         Assert.InRange(Floor, 1_000_000_000_000_000L, 1L << 53);
     }
+
+    private static readonly SafetyState Lockdown = new(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-lobby", Now), SirenSounding: true);
 
     private static PointActivated Activated(int n) =>
         new(Now.AddSeconds(n), "door-" + n, PointKind.DoorContact, "lobby");
