@@ -80,15 +80,15 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     }
 
     /// <summary>
-    /// Every point that reads active already: it is in alarm, or its wiring or active level is inverted, and
-    /// it must be seen at rest, in alarm and at rest again.
+    /// Every point that reads active already: it is in alarm, or its wiring or active level is inverted. It is
+    /// still walked, but it cannot pass this run: walking an inverted point shows rest, alarm, rest too.
     /// </summary>
     public void ActiveAtStart(IEnumerable<(PointDefinition Point, bool Active, LoopReading? Loop)> points)
     {
         ArgumentNullException.ThrowIfNull(points);
         foreach (var (point, active, loop) in points.Where(p => p.Active))
         {
-            output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: put it at rest, then trigger it and let it rest again; "
+            output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: this run cannot pass it; {ActiveAtStartAdvice}; "
                 + "if it reads active at rest or 'restored' when triggered, its wiring or activeLevel is inverted");
         }
 
@@ -108,6 +108,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         {
             WalkChange.Tamper => " (loop cut or bridged, not its alarm band: not counted as seen)",
             WalkChange.Completed => ", passed (rest, alarm, rest)",
+            WalkChange.CompletedActiveAtStart => ", walked (rest, alarm, rest) but active at start: not passed",
             WalkChange.Step when active => ", restore it to pass",
             _ => string.Empty,
         };
@@ -173,9 +174,12 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
             if (count.IsSeen)
             {
                 var tampers = string.Concat(count.Tampers.OrderBy(t => t.Key).Select(t => string.Create(CultureInfo.InvariantCulture, $", loop {Name(t.Key)} {t.Value}x")));
-                var atStart = count.ActiveAtStart ? ", active at start" : string.Empty;
+                // Walked, yet not passed: an inverted point walks rest, alarm, rest just the same.
+                var (word, atStart) = count.ActiveAtStart
+                    ? ("ACTIVE AT START ", $"; check its wiring, or {ActiveAtStartAdvice}")
+                    : ("seen     ", string.Empty);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  seen      {Describe(point)}: activated {count.Activations}x, restored {count.Restores}x{tampers}{atStart}"));
+                    $"  {word} {Describe(point)}: activated {count.Activations}x, restored {count.Restores}x{tampers}{atStart}"));
             }
         }
 
@@ -183,6 +187,12 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         if (!tally.AllSeen)
         {
             failures.Add($"{tally.NotSeen.Count} point{(tally.NotSeen.Count == 1 ? " was" : "s were")} never seen: {string.Join(", ", tally.NotSeen.Select(p => p.Id))}");
+        }
+
+        if (tally.ActiveAtStart.Count > 0)
+        {
+            failures.Add($"active at start, cannot pass this run: {string.Join(", ", tally.ActiveAtStart.Select(p => p.Id))}; "
+                + "check the wiring (NO/NC contact, active-low, activeLevel) or put the point at rest and walk it again");
         }
 
         if (tally.Tampered.Count > 0)
@@ -207,6 +217,9 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.WriteLine(failures.Count == 0 ? "PASSED: every point was seen." : $"FAILED: {string.Join("; ", failures)}");
         output.Flush();
     }
+
+    /// <summary>What to do with a point that read active at start.</summary>
+    private const string ActiveAtStartAdvice = "put it at rest, start a new walk test and walk it again (rest, alarm, rest)";
 
     /// <summary>Where a point not seen stopped on its way through rest, alarm, rest.</summary>
     private static string NotSeenWhy(WalkTestTally.PointCount count) => count switch

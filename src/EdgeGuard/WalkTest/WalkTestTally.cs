@@ -17,6 +17,12 @@ namespace EdgeGuard.WalkTest;
 /// starts must therefore first be seen at rest, then in alarm, then at rest again.
 /// </para>
 /// <para>
+/// Even then it cannot pass this run (<see cref="ActiveAtStart"/>): a door contact wired NO where the
+/// configuration expects NC reads active while the door is closed, and opening, closing and opening it walks
+/// rest, alarm, rest all the same. Nothing in the walk tells that apart from a point that was merely in alarm,
+/// so only a run that finds it at rest when it starts can pass it.
+/// </para>
+/// <para>
 /// A supervised (end-of-line) loop also reads active when it is cut or bridged, so a change proves only that
 /// the cable moved. Its alarm counts only when its alarm band was read while it was active — the detector's
 /// own contact with its resistors in place. Any tamper reading (open or short) fails the test: the loop's
@@ -38,7 +44,14 @@ internal sealed class WalkTestTally(SiteDefinition site)
     /// True when every point was seen, no loop read as cut or bridged and the board reported no hardware fault (at
     /// start or during the test, restored or not), with every event at start kept: the exit code's pass.
     /// </summary>
-    public bool Passed => AllSeen && Tampered.Count == 0 && HardwareFaults.Count == 0 && NotKeptAtStart == 0;
+    public bool Passed => AllSeen && ActiveAtStart.Count == 0 && Tampered.Count == 0 && HardwareFaults.Count == 0
+        && NotKeptAtStart == 0;
+
+    /// <summary>
+    /// Points that read active when the test started, in configuration order: walked and shown like any other,
+    /// but each fails the run, since an inverted one (NO instead of NC, active-low) walks rest, alarm, rest too.
+    /// </summary>
+    public IReadOnlyList<PointDefinition> ActiveAtStart => [.. site.Points.Where(p => _counts[p.Id].ActiveAtStart)];
 
     /// <summary>
     /// Every <c>fault.hardware</c> the board reported, in order: a chip that did not answer, a kernel that drops
@@ -91,7 +104,8 @@ internal sealed class WalkTestTally(SiteDefinition site)
     /// <summary>Counts a filtered change (with the loop's band as it reads now, for a supervised point).</summary>
     /// <returns>
     /// What the change proved: nothing for a supervised loop that changed on tamper readings only, otherwise
-    /// a step towards rest-alarm-rest, the step that completed it, or nothing more for a point seen before.
+    /// a step towards rest-alarm-rest, the step that completed it (for a point active at start: walked, not
+    /// passed), or nothing more for a point seen before.
     /// </returns>
     public WalkChange Changed(string pointId, bool active, LoopState? loop = null)
     {
@@ -113,7 +127,7 @@ internal sealed class WalkTestTally(SiteDefinition site)
         var counted = count.Advance(active, alarmBand);
         return !counted ? WalkChange.Tamper
             : wasSeen ? WalkChange.SeenBefore
-            : count.IsSeen ? WalkChange.Completed
+            : count.IsSeen ? (count.ActiveAtStart ? WalkChange.CompletedActiveAtStart : WalkChange.Completed)
             : WalkChange.Step;
     }
 
@@ -242,6 +256,11 @@ internal enum WalkChange
     Step,
     /// <summary>This change completed rest, alarm, rest: the point is seen.</summary>
     Completed,
+    /// <summary>
+    /// This change completed rest, alarm, rest of a point that read active at start: walked, but it cannot
+    /// pass this run (its wiring may be inverted).
+    /// </summary>
+    CompletedActiveAtStart,
     /// <summary>The point was seen before.</summary>
     SeenBefore,
 }
