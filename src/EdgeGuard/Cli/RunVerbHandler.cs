@@ -2,6 +2,7 @@ using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hosting;
+using EdgeGuard.Hosting.Systemd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -36,8 +37,20 @@ internal static class RunVerbHandler
         return (result.Config!, loaded.Configuration);
     }
 
-    public static async Task<int> RunAsync(string? path, bool simulate, TextWriter output, TextWriter error, CancellationToken ct)
+    /// <summary>Runs the gateway until <paramref name="ct"/> fires or the host stops.</summary>
+    /// <param name="path">The configuration file, or null for the default.</param>
+    /// <param name="simulate">Simulated hardware.</param>
+    /// <param name="output">Where the quick-start hint goes.</param>
+    /// <param name="error">Where refusals and warnings go.</param>
+    /// <param name="ct">Stops the gateway.</param>
+    /// <param name="environment">
+    /// Where systemd's <c>NOTIFY_SOCKET</c> and <c>WATCHDOG_*</c> come from: the process's by default (tests
+    /// pass their own).
+    /// </param>
+    public static async Task<int> RunAsync(string? path, bool simulate, TextWriter output, TextWriter error, CancellationToken ct,
+        Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         if (Load(path, simulate, error, warn: true) is not { } loaded)
         {
             return ExitCodes.InvalidConfig;
@@ -47,14 +60,28 @@ internal static class RunVerbHandler
         {
             // Held for the process lifetime, before any line is opened: a walk test (or a second gateway) on the
             // same state directory refuses to start while this one runs, and this one waits for a walk test.
-            using var gatewayLock = await AcquireLockAsync(loaded.Config, error, ct).ConfigureAwait(false);
+            // Under systemd the wait must keep renewing the start's timeout, or a walk test longer than
+            // TimeoutStartSec ends in start after start and, at the start limit, a reboot (LockWaitNotices).
+            // A no-op without NOTIFY_SOCKET.
+            using var notifier = SystemdNotifier.FromEnvironment(environment);
+            var waited = false;
+            using var gatewayLock = await AcquireLockAsync(loaded.Config, error, held =>
+            {
+                waited = true;
+                notifier.Notify(LockWaitNotices.Waiting(held));
+            }, ct).ConfigureAwait(false);
+            if (waited)
+            {
+                notifier.Notify(LockWaitNotices.Acquired);
+            }
+
             if (gatewayLock.Warning is { } warning)
             {
                 // The journal says the rest (read-only storage, what to do) once it is open.
                 await error.WriteLineAsync($"edgeguard: warning: {warning}").ConfigureAwait(false);
             }
 
-            using var host = GatewayHost.Build(loaded.Config, loaded.Configuration);
+            using var host = GatewayHost.Build(loaded.Config, loaded.Configuration, environment: environment);
             await host.StartAsync(ct).ConfigureAwait(false);
             if (simulate)
             {
@@ -89,27 +116,34 @@ internal static class RunVerbHandler
     /// restarted and then rebooted the gateway for as long as the directory stayed that way; the
     /// journal runs from the fallback directory then anyway (JournalOpener).
     /// </summary>
-    internal static async Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error, CancellationToken ct)
+    internal static Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error, CancellationToken ct) =>
+        AcquireLockAsync(config, error, _ => { }, ct);
+
+    /// <summary>As the overload above, calling <paramref name="whileHeld"/> on every attempt that finds the lock held.</summary>
+    internal static async Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error,
+        Action<GatewayLockedException> whileHeld, CancellationToken ct)
     {
         var stateDirectory = config.StateDirectoryPath;
         try
         {
             Directory.CreateDirectory(stateDirectory);
-            return await AcquireLockAsync(stateDirectory, error, ct).ConfigureAwait(false);
+            return await AcquireLockAsync(stateDirectory, error, whileHeld, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not GatewayLockedException)
         {
             var fallback = config.Journal.FallbackDirectory;
             await error.WriteLineAsync($"edgeguard: warning: the state directory {stateDirectory} cannot be used ({ex.Message}): the gateway lock is taken in {fallback}, where the journal goes too").ConfigureAwait(false);
             Directory.CreateDirectory(fallback);
-            return await AcquireLockAsync(fallback, error, ct).ConfigureAwait(false);
+            return await AcquireLockAsync(fallback, error, whileHeld, ct).ConfigureAwait(false);
         }
     }
 
-    private static Task<GatewayLock> AcquireLockAsync(string directory, TextWriter error, CancellationToken ct) =>
+    private static Task<GatewayLock> AcquireLockAsync(string directory, TextWriter error, Action<GatewayLockedException> whileHeld,
+        CancellationToken ct) =>
         GatewayLock.AcquireWaitingAsync(
             directory,
             held => error.WriteLine($"edgeguard: waiting: another gateway or a walk test is using {directory} ({held.Holder}); this gateway starts once it stops (Ctrl+C to give up)"),
+            whileHeld,
             TimeProvider.System,
             ct);
 

@@ -22,7 +22,15 @@ public static class GatewayHost
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(18);
 
     /// <summary>Creates the host; <paramref name="configure"/> lets tests replace services.</summary>
-    public static IHost Build(GatewayConfig config, IConfiguration configuration, Action<IServiceCollection>? configure = null)
+    /// <param name="config">The validated configuration.</param>
+    /// <param name="configuration">Where it came from (logging levels).</param>
+    /// <param name="configure">Replaces services after the gateway's own (tests).</param>
+    /// <param name="environment">
+    /// Where systemd's <c>NOTIFY_SOCKET</c> and <c>WATCHDOG_*</c> come from: the process's by default; a test's
+    /// own, so tests in parallel each talk to their own socket.
+    /// </param>
+    public static IHost Build(GatewayConfig config, IConfiguration configuration, Action<IServiceCollection>? configure = null,
+        Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -36,7 +44,7 @@ public static class GatewayHost
         // Under systemd: journald-friendly logs. Readiness and the watchdog are SystemdWatchdog's (AddEdgeGuard).
         builder.Services.AddSystemdLogging();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
-        builder.Services.AddEdgeGuard(config);
+        builder.Services.AddEdgeGuard(config, environment);
         configure?.Invoke(builder.Services);
         return builder.Build();
     }

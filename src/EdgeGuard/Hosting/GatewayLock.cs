@@ -134,10 +134,25 @@ public sealed class GatewayLock : IDisposable
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The held lock.</returns>
     public static Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting, TimeProvider time, CancellationToken cancellationToken) =>
-        AcquireWaitingAsync(stateDirectory, onWaiting, time, cancellationToken, OpenLocked);
+        AcquireWaitingAsync(stateDirectory, onWaiting, _ => { }, time, cancellationToken);
 
-    /// <summary>As the public overload, opening the lock file with <paramref name="open"/> (tests).</summary>
-    internal static async Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting, TimeProvider time, CancellationToken cancellationToken, LockFileOpener open)
+    /// <summary>
+    /// As the overload without <paramref name="whileHeld"/>, which is called on every attempt that finds the lock
+    /// held, the first one included: the gateway keeps systemd's start timeout from running out meanwhile.
+    /// </summary>
+    /// <param name="stateDirectory">The gateway's state directory, as a full path.</param>
+    /// <param name="onWaiting">Called once, when the first attempt finds the lock held.</param>
+    /// <param name="whileHeld">Called on each attempt that finds it held, once every <see cref="RetryInterval"/>.</param>
+    /// <param name="time">The clock the retries wait on.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The held lock.</returns>
+    public static Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting,
+        Action<GatewayLockedException> whileHeld, TimeProvider time, CancellationToken cancellationToken) =>
+        AcquireWaitingAsync(stateDirectory, onWaiting, time, cancellationToken, OpenLocked, whileHeld);
+
+    /// <summary>As the public overloads, opening the lock file with <paramref name="open"/> (tests).</summary>
+    internal static async Task<GatewayLock> AcquireWaitingAsync(string stateDirectory, Action<GatewayLockedException> onWaiting, TimeProvider time,
+        CancellationToken cancellationToken, LockFileOpener open, Action<GatewayLockedException>? whileHeld = null)
     {
         ArgumentNullException.ThrowIfNull(onWaiting);
         var told = false;
@@ -147,14 +162,16 @@ public sealed class GatewayLock : IDisposable
             {
                 return Acquire(stateDirectory, open, goOnWithoutFile: true);
             }
-            catch (GatewayLockedException ex) when (!told)
+            catch (GatewayLockedException ex)
             {
-                told = true;
-                onWaiting(ex);
-            }
-            catch (GatewayLockedException)
-            {
+                if (!told)
+                {
+                    told = true;
+                    onWaiting(ex);
+                }
+
                 // Still held: try again after the interval.
+                whileHeld?.Invoke(ex);
             }
 
             await Task.Delay(RetryInterval, time, cancellationToken).ConfigureAwait(false);

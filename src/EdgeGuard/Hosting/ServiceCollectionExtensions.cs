@@ -19,7 +19,11 @@ namespace EdgeGuard.Hosting;
 public static class ServiceCollectionExtensions
 {
     /// <summary>Composes hardware, journal, controller and (in simulate mode) simulator and embedded broker.</summary>
-    public static IServiceCollection AddEdgeGuard(this IServiceCollection services, GatewayConfig config)
+    /// <param name="services">The host's services.</param>
+    /// <param name="config">The validated configuration.</param>
+    /// <param name="environment">Where systemd's variables come from; the process's when null.</param>
+    public static IServiceCollection AddEdgeGuard(this IServiceCollection services, GatewayConfig config,
+        Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var simulate = config.Hardware.Driver == GpioDriverKind.Simulated;
@@ -88,7 +92,7 @@ public static class ServiceCollectionExtensions
         }
 
         // Last, so it stops first: STOPPING=1 before anything else winds down.
-        services.AddSystemdWatchdog(Environment.GetEnvironmentVariable);
+        services.AddSystemdWatchdog(environment ?? Environment.GetEnvironmentVariable);
         return services;
     }
 
