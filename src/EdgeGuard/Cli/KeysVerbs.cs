@@ -53,6 +53,16 @@ internal static partial class KeysVerbs
 
         var privatePath = Path.Combine(dir.FullName, $"{name}.key.pem");
         var publicPath = Path.Combine(dir.FullName, $"{name}.pub.pem");
+        // Both before either is written: a new private key beside an older public key (its private one moved
+        // to the operator's machine) would fail only at the public write, and handing out that older public
+        // key would get every command signed with the new one refused as bad-signature.
+        if (new[] { privatePath, publicPath }.FirstOrDefault(Path.Exists) is { } existing)
+        {
+            error.WriteLine($"{existing} already exists: no key written. Move it away or choose another operator name; "
+                + "a new pair never goes beside an older key, whose other half would not match it");
+            return ExitCodes.Failure;
+        }
+
         try
         {
             Directory.CreateDirectory(dir.FullName);

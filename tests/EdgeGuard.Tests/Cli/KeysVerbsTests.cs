@@ -52,6 +52,25 @@ public sealed class KeysVerbsTests : IDisposable
         Assert.Equal(before, await File.ReadAllTextAsync(key));
     }
 
+    [Fact]
+    public async Task Keys_new_beside_an_older_public_key_alone_writes_no_private_key_and_names_that_file()
+    {
+        // The private key was moved to the operator's machine; the public one the gateway knows stayed here.
+        // A new private key beside it would not match it: every command signed with it refused as bad-signature.
+        await NewKey("sup.jones");
+        var key = Path.Combine(_dir, "sup.jones.key.pem");
+        var pub = Path.Combine(_dir, "sup.jones.pub.pem");
+        File.Delete(key);
+        var before = await File.ReadAllTextAsync(pub);
+
+        var (code, _, error) = await Run("keys", "new", "--operator", "sup.jones", "--out", _dir);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains($"{pub} already exists", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(key), "no private key was written beside the older public key");
+        Assert.Equal(before, await File.ReadAllTextAsync(pub));
+    }
+
     [Theory]
     [InlineData("../evil")]
     [InlineData(".hidden")]
