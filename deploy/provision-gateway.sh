@@ -101,8 +101,7 @@ if [ -n "$root" ]; then
 fi
 [ "$mode" = root ] || [ "$dry_run" = true ] || [ "$(id -u)" -eq 0 ] || die "run as root (or use --root DIR / --dry-run)"
 
-changes=0
-staged=()
+changes=0 staged=() warnings=()
 # Helpers (report, system, stage_file, install_file, ...) ship beside this script.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [ -f "$here/provision-lib.sh" ] || die "$here/provision-lib.sh is missing: extract the release's whole deploy/ directory"
@@ -131,6 +130,8 @@ version=$(manifest version)
 rid=$(manifest rid)
 [[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$ ]] || die "MANIFEST version '$version' is not usable as a directory name"
 [ -n "$template" ] || template="$pkg/config/appsettings.json"
+# Before anything is written: a version names one build (see provision-lib.sh).
+refuse_other_build "$pkg/app/MANIFEST" "/opt/edgeguard/$version"
 
 # The validator is the release's own binary; another architecture runs only under qemu-user.
 case "$(uname -m)" in aarch64 | arm64) host_rid=linux-arm64 ;; x86_64 | amd64) host_rid=linux-x64 ;; *) host_rid=$(uname -m) ;; esac
@@ -216,41 +217,7 @@ ensure_dir /etc/systemd/timesyncd.conf.d 755 root root
 
 echo "application:"
 app="/opt/edgeguard/$version"
-[ -d "$R$app" ] || [ "$dry_run" = true ] || mkdir -p "$R$app" || die "cannot create $R$app"
-app_changed=0 app_files=0
-# The lists are written to files first: a failure inside a process substitution (a cd, a find)
-# escapes set -e and pipefail, and a shorter list would be reported as installed.
-app_list=$staging/app-files
-(cd "$pkg/app" && find . -mindepth 1 -printf '%P\0' | sort -z) >"$app_list" || die "cannot list the release's files in $pkg/app"
-while IFS= read -r -d '' rel; do
-  app_files=$((app_files + 1))
-  if [ -d "$pkg/app/$rel" ]; then
-    [ -d "$R$app/$rel" ] && continue
-    app_changed=$((app_changed + 1))
-    [ "$dry_run" = true ] || { mkdir -p "$R$app/$rel" && chmod 755 "$R$app/$rel"; } || die "cannot create $R$app/$rel"
-    continue
-  fi
-  perm=644
-  [ -x "$pkg/app/$rel" ] && perm=755
-  [ -d "$R$app" ] || { app_changed=$((app_changed + 1)); continue; }
-  # An assignment, so that a failed copy stops the script (set -e ignores failures inside [ ]).
-  state=$(install_file "$pkg/app/$rel" "$app/$rel" "$perm" root root quiet)
-  [ "$state" = unchanged ] || app_changed=$((app_changed + 1))
-done <"$app_list"
-# Files in the version's directory that the release does not have were not put there by us.
-# ($R is empty on a real system: never ${R:?}.)
-if [ -d "$R$app" ]; then
-  extra_list=$staging/app-extra
-  (cd "$R$app" && find . -mindepth 1 -printf '%P\0' | while IFS= read -r -d '' p; do [ -e "$pkg/app/$p" ] || printf '%s\0' "$p"; done) >"$extra_list" ||
-    die "cannot list $R$app (to remove files the release does not have)"
-  while IFS= read -r -d '' extra; do
-    [ -n "$extra" ] || continue
-    app_changed=$((app_changed + 1))
-    victim=$R$app/$extra # never "/": $app is /opt/edgeguard/<version> and $extra is not empty
-    [ "$dry_run" = true ] || rm -rf -- "$victim" || die "cannot remove $victim"
-  done <"$extra_list"
-fi
-if [ "$app_changed" -eq 0 ]; then report unchanged "$app/ ($app_files files)"; else report installed "$app/ ($app_changed of $app_files files)"; fi
+install_app "$pkg/app" "$app"
 
 # TLS files and the config are staged as *.new, validated together, and only then moved into
 # place: a refused config leaves the installed certificates, key and config exactly as they were.
@@ -358,6 +325,9 @@ unit_state=$(stage_file "$pkg/deploy/edgeguard.service" "$unit" 644 root root .p
 # `current` too: the new link is made now (a symlink needs an inode like any file), renamed below.
 current_state=$(stage_symlink /opt/edgeguard/current "$version")
 [ "$dry_run" = true ] || staged+=("$R/opt/edgeguard/current.provision-tmp")
+# The time server's drop-in: only its rename and timesyncd's restart come after the switch.
+timesync_state=$(stage_time_sync "$time_server")
+[ "$dry_run" = true ] || staged+=("$R$timesync_rel.provision-tmp")
 # Validated: certificates, key and config go into place together, then the release and its unit.
 for i in "${!tls_rel[@]}"; do
   case "${tls_state[i]}" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R${tls_rel[i]}.new" "$R${tls_rel[i]}" ;; esac
@@ -365,25 +335,6 @@ for i in "${!tls_rel[@]}"; do
 done
 case "$config_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$candidate" "$R$config" ;; esac
 report "$config_state" "$config (640 root:edgeguard)"
-
-# Office commands are checked against this clock with 30 s of skew: a Pi has no RTC and boots
-# after a power cut behind by the outage. Only the given server: the default pool is unreachable
-# from a gateway, and trying it would only delay the sync. The unit does not wait for the sync (a
-# panic button must work at once); the gateway reports fault.clock while commands disagree.
-echo "time:"
-timesync_conf=$staging/timesyncd.conf
-printf '%s\n' "# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again." \
-  "[Time]" "NTP=$time_server" "FallbackNTP=" >"$timesync_conf"
-timesync_state=$(install_file "$timesync_conf" /etc/systemd/timesyncd.conf.d/edgeguard.conf 644 root root quiet)
-report "$timesync_state" "/etc/systemd/timesyncd.conf.d/edgeguard.conf (NTP=$time_server)"
-if [ "$mode" = root ]; then
-  system "timedatectl set-ntp true (systemd-timesyncd enabled, started)"
-elif [ "$timesync_state" = unchanged ] && [ "$dry_run" = false ] && systemctl is-active --quiet systemd-timesyncd.service; then
-  :
-else
-  system timedatectl set-ntp true
-  system systemctl restart systemd-timesyncd.service
-fi
 
 echo "service:"
 old_current=$(readlink "$R/opt/edgeguard/current" 2>/dev/null || true)
@@ -449,6 +400,9 @@ else
   fi
 fi
 
+# Last: the gateway runs without NTP, so nothing here may stop the run after the switch above.
+apply_time_sync "$timesync_state" "$time_server"
+
 if [ "$dry_run" = true ]; then
   echo "provision-gateway: dry run: $changes change(s) would be made; nothing was changed"
 elif [ "$changes" -eq 0 ]; then
@@ -461,3 +415,4 @@ if [ -n "$not_enabled" ]; then
   # (which creates the accounts) or by `systemctl enable edgeguard` once the accounts exist.
   echo "provision-gateway: edgeguard.service NOT enabled: $not_enabled; run provision-gateway.sh on the gateway itself (it creates them), or create them and run again" >&2
 fi
+for w in "${warnings[@]}"; do echo "provision-gateway: warning: $w" >&2; done

@@ -135,3 +135,117 @@ ensure_symlink() {
   report "$state" "$1 -> $2"
   case "$state" in created | updated) [ "$dry_run" = true ] || move_symlink_into_place "$1" ;; esac
 }
+
+# A problem that leaves the gateway working (it decides locally): said at once and again at the
+# end, on stderr, with what the technician must do; provisioning goes on and exits 0.
+warn() {
+  note "WARNING: $*"
+  warnings+=("$*")
+}
+
+# refuse_other_build MANIFEST APP: stops when APP (/opt/edgeguard/<version>) holds another build
+# (commit, rid or self-contained) than the tarball's MANIFEST. install_app copies file by file into
+# that directory before the validator runs: another build there would leave the running release
+# with unvalidated binaries after a refused config, or half old and half new after a full card.
+# Staging a whole <version>.provision-tmp directory is not simpler: a directory cannot be renamed
+# over a non-empty one, so the running release's directory would be missing between two renames.
+# The same build again is allowed (it repairs a file changed on the gateway).
+refuse_other_build() {
+  local installed=$R$2/MANIFEST field old new differs=""
+  [ -f "$installed" ] || return 0
+  if cmp -s -- "$1" "$installed"; then return 0; fi
+  for field in commit rid selfContained; do
+    old=$(sed -n "s/^$field=//p" "$installed" | head -n 1)
+    new=$(sed -n "s/^$field=//p" "$1" | head -n 1)
+    [ "$old" = "$new" ] || differs+="${differs:+; }installed $field $old, tarball $field $new"
+  done
+  die "$2 already holds another build of version $version (${differs:-its MANIFEST differs}): nothing" \
+    "was changed. A version names one build: build the release again with a new version" \
+    "(deploy/build-release.sh --version ...) and provision that"
+}
+
+# install_app PKG_APP APP: copies the release's files (PKG_APP) to APP (/opt/edgeguard/<version>),
+# only those whose content differs, and removes files the release does not have; reports it.
+install_app() {
+  local src=$1 app=$2 changed=0 files=0 rel perm state extra victim
+  [ -d "$R$app" ] || [ "$dry_run" = true ] || mkdir -p "$R$app" || die "cannot create $R$app"
+  # The lists are written to files first: a failure inside a process substitution (a cd, a find)
+  # escapes set -e and pipefail, and a shorter list would be reported as installed.
+  (cd "$src" && find . -mindepth 1 -printf '%P\0' | sort -z) >"$staging/app-files" ||
+    die "cannot list the release's files in $src"
+  while IFS= read -r -d '' rel; do
+    files=$((files + 1))
+    if [ -d "$src/$rel" ]; then
+      [ -d "$R$app/$rel" ] && continue
+      changed=$((changed + 1))
+      [ "$dry_run" = true ] || { mkdir -p "$R$app/$rel" && chmod 755 "$R$app/$rel"; } || die "cannot create $R$app/$rel"
+      continue
+    fi
+    perm=644
+    [ -x "$src/$rel" ] && perm=755
+    [ -d "$R$app" ] || { changed=$((changed + 1)); continue; }
+    # An assignment, so that a failed copy stops the script (set -e ignores failures inside [ ]).
+    state=$(install_file "$src/$rel" "$app/$rel" "$perm" root root quiet)
+    [ "$state" = unchanged ] || changed=$((changed + 1))
+  done <"$staging/app-files"
+  # Files in the version's directory that the release does not have were not put there by us.
+  # ($R is empty on a real system: never ${R:?}.)
+  if [ -d "$R$app" ]; then
+    (cd "$R$app" && find . -mindepth 1 -printf '%P\0' | while IFS= read -r -d '' p; do [ -e "$src/$p" ] || printf '%s\0' "$p"; done) >"$staging/app-extra" ||
+      die "cannot list $R$app (to remove files the release does not have)"
+    while IFS= read -r -d '' extra; do
+      [ -n "$extra" ] || continue
+      changed=$((changed + 1))
+      victim=$R$app/$extra # never "/": $app is /opt/edgeguard/<version> and $extra is not empty
+      [ "$dry_run" = true ] || rm -rf -- "$victim" || die "cannot remove $victim"
+    done <"$staging/app-extra"
+  fi
+  if [ "$changed" -eq 0 ]; then report unchanged "$app/ ($files files)"; else report installed "$app/ ($changed of $files files)"; fi
+}
+
+# The clock's source. Office commands are checked against this clock with 30 s of skew: a Pi has
+# no RTC and boots after a power cut behind by the outage. Only the given server: the default pool
+# is unreachable from a gateway, and trying it would only delay the sync. The unit does not wait
+# for the sync (a panic button must work at once); the gateway reports fault.clock while commands
+# disagree.
+timesync_rel=/etc/systemd/timesyncd.conf.d/edgeguard.conf
+# stage_time_sync SERVER: stages the drop-in as .provision-tmp with the other copies, before the
+# first rename (a full card then stops the run before anything is switched); prints its state.
+# Must be called as an assignment, like stage_file.
+stage_time_sync() {
+  printf '%s\n' "# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again." \
+    "[Time]" "NTP=$1" "FallbackNTP=" >"$staging/timesyncd.conf"
+  stage_file "$staging/timesyncd.conf" "$timesync_rel" 644 root root .provision-tmp
+}
+# apply_time_sync STATE SERVER: after the release, its config and unit are switched: the drop-in's
+# rename and timesyncd's (re)start. The gateway works without NTP, so a failure here (a masked
+# timesyncd, no D-Bus) is a warning saying what to do, never an abort after the switch.
+apply_time_sync() {
+  local failed=()
+  echo "time:"
+  case "$1" in
+    installed | updated)
+      if [ "$dry_run" = false ] && ! mv -f -- "$R$timesync_rel.provision-tmp" "$R$timesync_rel"; then
+        warn "cannot move $R$timesync_rel.provision-tmp into place: systemd-timesyncd keeps its" \
+          "old server. Run provision-gateway.sh again once the card is writable"
+        return 0
+      fi
+      ;;
+  esac
+  report "$1" "$timesync_rel (NTP=$2)"
+  if [ "$mode" = root ]; then
+    system "timedatectl set-ntp true (systemd-timesyncd enabled, started)"
+    return 0
+  elif [ "$1" = unchanged ] && [ "$dry_run" = false ] && systemctl is-active --quiet systemd-timesyncd.service; then
+    return 0
+  fi
+  system timedatectl set-ntp true || failed+=("timedatectl set-ntp true")
+  system systemctl restart systemd-timesyncd.service || failed+=("systemctl restart systemd-timesyncd.service")
+  [ "${#failed[@]}" -eq 0 ] && return 0
+  local what="'${failed[0]}'"
+  [ "${#failed[@]}" -eq 1 ] || what+=" and '${failed[1]}'"
+  warn "the clock is not synced: $what failed. The gateway" \
+    "runs, but office commands are refused once its clock is 30 s off (fault.clock). Fix" \
+    "systemd-timesyncd (if masked: systemctl unmask systemd-timesyncd), then run timedatectl" \
+    "set-ntp true; systemctl restart systemd-timesyncd; check with timedatectl timesync-status"
+}

@@ -49,38 +49,68 @@ public sealed class ReleaseFixture : IAsyncLifetime
     /// The same release under another version (directory name and both MANIFESTs rewritten), for
     /// upgrade and rollback tests without another publish. No .sha256 beside it.
     /// </summary>
-    public async Task<string> WithVersionAsync(string version)
+    public Task<string> WithVersionAsync(string version) =>
+        RepackAsync("v-" + version, version, async package =>
+        {
+            foreach (var manifest in Manifests(package))
+            {
+                var text = await File.ReadAllTextAsync(manifest);
+                Assert.Contains($"version={Version}\n", text, StringComparison.Ordinal);
+                await File.WriteAllTextAsync(manifest, text.Replace($"version={Version}\n", $"version={version}\n", StringComparison.Ordinal));
+            }
+        });
+
+    /// <summary>
+    /// Another build under the same version: both MANIFESTs name <paramref name="commit"/> and
+    /// app/README.md differs, as a rebuild from a later commit with the same --version would.
+    /// </summary>
+    public Task<string> RebuiltAsync(string commit) =>
+        RepackAsync("rebuilt-" + commit, Version, async package =>
+        {
+            foreach (var manifest in Manifests(package))
+            {
+                var lines = (await File.ReadAllLinesAsync(manifest)).Select(l => l.StartsWith("commit=", StringComparison.Ordinal) ? "commit=" + commit : l);
+                await File.WriteAllTextAsync(manifest, string.Join('\n', lines) + "\n");
+            }
+
+            await File.AppendAllTextAsync(Path.Combine(package, "app", "README.md"), "\nChanged in a later commit.\n");
+        });
+
+    private static string[] Manifests(string package) => [Path.Combine(package, "MANIFEST"), Path.Combine(package, "app", "MANIFEST")];
+
+    // Extracts the release into SCRATCH, renames its top directory for VERSION, lets CHANGE edit
+    // it and packs it again as SCRATCH/edgeguard-VERSION-RID.tar.gz.
+    private async Task<string> RepackAsync(string scratchName, string version, Func<string, Task> change)
     {
-        var scratch = Path.Combine(_directory.Path, "v-" + version);
+        var scratch = Path.Combine(_directory.Path, scratchName);
         if (Directory.Exists(scratch))
         {
             Directory.Delete(scratch, recursive: true);
         }
 
-        Directory.CreateDirectory(scratch);
+        var extracted = Path.Combine(scratch, "x");
+        Directory.CreateDirectory(extracted);
         await using (var gzip = new GZipStream(File.OpenRead(Tarball), CompressionMode.Decompress))
         {
-            await TarFile.ExtractToDirectoryAsync(gzip, scratch, overwriteFiles: false);
+            await TarFile.ExtractToDirectoryAsync(gzip, extracted, overwriteFiles: false);
         }
 
-        var from = Path.Combine(scratch, $"edgeguard-{Version}-{Scripts.HostRid}");
-        var to = Path.Combine(scratch, $"edgeguard-{version}-{Scripts.HostRid}");
-        Directory.Move(from, to);
-        foreach (var manifest in new[] { Path.Combine(to, "MANIFEST"), Path.Combine(to, "app", "MANIFEST") })
+        var from = Path.Combine(extracted, $"edgeguard-{Version}-{Scripts.HostRid}");
+        var to = Path.Combine(extracted, $"edgeguard-{version}-{Scripts.HostRid}");
+        if (!string.Equals(from, to, StringComparison.Ordinal))
         {
-            var text = await File.ReadAllTextAsync(manifest);
-            Assert.Contains($"version={Version}\n", text, StringComparison.Ordinal);
-            await File.WriteAllTextAsync(manifest, text.Replace($"version={Version}\n", $"version={version}\n", StringComparison.Ordinal));
+            Directory.Move(from, to);
         }
 
-        var tarball = Path.Combine(_directory.Path, $"edgeguard-{version}-{Scripts.HostRid}.tar.gz");
+        await change(to);
+        var tarball = Path.Combine(scratch, $"edgeguard-{version}-{Scripts.HostRid}.tar.gz");
         await using (var output = File.Create(tarball))
         await using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
         {
             await TarFile.CreateFromDirectoryAsync(to, gzip, includeBaseDirectory: true);
         }
 
-        Directory.Delete(scratch, recursive: true);
+        Directory.Delete(extracted, recursive: true);
         return tarball;
     }
 
