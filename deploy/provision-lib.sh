@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Helpers of provision-gateway.sh, sourced by it (never run alone; shipped beside it in the release's
-# deploy/). They read the caller's R (target root, "" for /), dry_run, can_chown, eg_uid and eg_gid,
-# and count reported changes in its `changes`.
-# shellcheck disable=SC2154 # R, dry_run, mode, can_chown, eg_uid, eg_gid: set by provision-gateway.sh
+# deploy/). They read the caller's R (target root, "" for /), dry_run, mode, can_chown, eg_uid,
+# eg_gid, version and staging (its scratch directory), count reported changes in its `changes` and
+# add to its `warnings`.
+# shellcheck disable=SC2154 # the caller's variables above, set by provision-gateway.sh
 
 note() { echo "  $*"; }
 indent() { sed 's/^/    /'; }
