@@ -224,7 +224,8 @@ public sealed record SafetyStateUnreadable(DateTimeOffset At, string Problem) : 
 
     /// <summary>
     /// The saved state was read after the boot gave up on it, and held more than the initial
-    /// state: the gateway runs without it (not applied: the site has been decided without it since).
+    /// state: the gateway runs without what it held, but what <see cref="Reapplied"/> and
+    /// <see cref="FireReleaseReapplied"/> put back.
     /// </summary>
     public bool ReadLate { get; init; }
 
@@ -236,18 +237,59 @@ public sealed record SafetyStateUnreadable(DateTimeOffset At, string Problem) : 
     public bool Reapplied { get; init; }
 
     /// <summary>
+    /// With <see cref="ReadLate"/>: it held a scenario (a mode other than normal). Only then does
+    /// the reason speak of re-issuing one.
+    /// </summary>
+    public bool HeldScenario { get; init; }
+
+    /// <summary>
+    /// With <see cref="ReadLate"/>: its fire release was put back in force (egress released, as a
+    /// boot restores it), the site having neither released egress nor had a fire reset since.
+    /// </summary>
+    public bool FireReleaseReapplied { get; init; }
+
+    /// <summary>
+    /// With <see cref="ReadLate"/>: what it held that is not in force now (a threat level, point
+    /// bypasses, door alarms or releases, a fire release reset since), for the reason.
+    /// </summary>
+    public IReadOnlyList<string> NotRestored { get; init; } = [];
+
+    /// <summary>
     /// What it cost, then the problem: what the office reads in <c>data.reason</c>. The cost first,
     /// so that a long problem cut to the schema's length never cuts it off.
     /// </summary>
-    public string Reason => (ReadLate, Reapplied) switch
+    public string Reason => ReadLate
+        ? LateCost() + " " + Problem
+        : "booted in normal mode, outputs at that plan: a lockdown or other scenario in force "
+            + "before the restart may have been lost; re-issue it if one was. " + Problem;
+
+    // Worded by what differs: a lockdown is spoken of only when a scenario was held, and what else
+    // is lost (a threat level: perimeter breaches no longer start a lockdown) is named.
+    private string LateCost()
     {
-        (true, true) => "booted in normal mode without the saved state, which the disk handed over only later (below): "
-            + "its scenario is in force again since then. " + Problem,
-        (true, false) => "booted in normal mode without the saved state, which the disk handed over only later (below): "
-            + "re-issue the lockdown or other scenario it held. " + Problem,
-        _ => "booted in normal mode, outputs at that plan: a lockdown or other scenario in force "
-            + "before the restart may have been lost; re-issue it if one was. " + Problem,
-    };
+        var cost = new List<string>();
+        if (Reapplied)
+        {
+            cost.Add("its scenario is in force again since then");
+        }
+        else if (HeldScenario)
+        {
+            cost.Add("re-issue the lockdown or other scenario it held");
+        }
+
+        if (FireReleaseReapplied)
+        {
+            cost.Add("its fire release is in force again (egress released until a fire reset)");
+        }
+
+        if (NotRestored.Count > 0)
+        {
+            cost.Add("not in force: " + string.Join(", ", NotRestored) + "; re-issue what is still wanted");
+        }
+
+        return "booted in normal mode without the saved state, which the disk handed over only later (below): "
+            + (cost.Count > 0 ? string.Join("; ", cost) : "nothing it held is lost") + ".";
+    }
 }
 
 /// <summary>

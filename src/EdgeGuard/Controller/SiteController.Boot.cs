@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
@@ -23,6 +22,12 @@ public sealed partial class SiteController
     /// (at boot too); or an office command ran. Set once, never cleared.
     /// </summary>
     private bool _leftBootState;
+
+    /// <summary>
+    /// A decision since the boot released egress or reset the fire release: a late read's fire
+    /// release is not put back over it (<see cref="FireReleaseToReapply"/>). Set once, never cleared.
+    /// </summary>
+    private bool _egressDecidedSinceBoot;
 
     /// <summary>
     /// What <see cref="BootLoadDeadline"/> allows the read beyond the store's longest wait for the
@@ -102,18 +107,57 @@ public sealed partial class SiteController
             $"The saved safety state was read late (after {took.TotalSeconds:0.0} s, past the {BootLoadDeadline.TotalSeconds:0} s boot bound)");
         var held = Held(loaded);
         var notApplied = NotReapplied(loaded);
+        var fire = FireReleaseToReapply(loaded);
         if (notApplied is null)
         {
-            Reapply(loaded, now, events);
-            var fire = loaded.LifeSafety == LifeSafety.FireEgressReleased
-                ? " Its fire release was not: egress follows the fire inputs, none active since the boot."
-                : string.Empty;
-            events.Add(new SafetyStateUnreadable(now.Utc, $"{late} and re-applied: it held {held}.{fire}") { ReadLate = true, Reapplied = true });
-            return;
+            Reapply(loaded, fire, now, events);
+        }
+        else
+        {
+            LogLateLoadNotApplied(notApplied);
+            if (fire)
+            {
+                ReapplyFireRelease(now, events);
+            }
         }
 
-        LogLateLoadNotApplied(notApplied);
-        events.Add(new SafetyStateUnreadable(now.Utc, $"{late} and not applied ({notApplied}): it held {held}.") { ReadLate = true });
+        var outcome = notApplied is null ? " and re-applied" : $" and not applied ({notApplied})";
+        var fireText = fire ? " Its fire release is in force again: egress released until a fire reset." : string.Empty;
+        events.Add(new SafetyStateUnreadable(now.Utc, $"{late}{outcome}: it held {held}.{fireText}")
+        {
+            ReadLate = true,
+            Reapplied = notApplied is null,
+            HeldScenario = loaded.Mode != SiteMode.Normal,
+            FireReleaseReapplied = fire,
+            NotRestored = NotRestored(loaded, _state.Safety),
+        });
+    }
+
+    /// <summary>
+    /// Whether a late read's fire release is put back in force: whenever it held one and the site
+    /// has neither released egress itself nor had a fire reset since the boot. A boot restores a
+    /// saved release (it stays latched until the fire reset, the panel's input may have gone
+    /// quiet since); releasing egress is always the life-safe direction and beats any scenario,
+    /// as a live fire does, so it is put back over whatever the site decided since, unlike a
+    /// scenario. Not after a reset since: that ended the release the read holds.
+    /// </summary>
+    private bool FireReleaseToReapply(SafetyState loaded) =>
+        loaded.LifeSafety == LifeSafety.FireEgressReleased && !_egressDecidedSinceBoot
+        && _state.LifeSafety != LifeSafety.FireEgressReleased;
+
+    /// <summary>
+    /// Puts a late read's fire release in force over what runs now: saved, then egress driven
+    /// (<see cref="Reconcile"/> drives egress first, as every decision does).
+    /// </summary>
+    private void ReapplyFireRelease(Moment now, List<DomainEvent> events)
+    {
+        _state = _state with { LifeSafety = LifeSafety.FireEgressReleased };
+        _egressDecidedSinceBoot = true;
+        _decisions++;
+        _safety = _state.Safety;
+        Persist(now, events, SafetySaveDeadline);
+        Reconcile(now, events);
+        LogFireReleaseReapplied(OutputPlan.For(site, _state).ToString());
     }
 
     /// <summary>
@@ -137,14 +181,14 @@ public sealed partial class SiteController
     /// <summary>
     /// Puts a late read's scenario in force as a boot restores it (<see cref="SiteState.Restore"/>):
     /// its mode and scenario, a siren that sounded at the power cut sounding again for its full
-    /// time, and the scenarios it had suspended; the points, doors and fire release stay as the
-    /// inputs decided them since the boot (a fire release is decided by the fire inputs, as at
-    /// every boot: none was active, or the site would have left its boot state). The office is
-    /// told as at a boot that restored it: <c>gateway.started</c> with the restored mode, after
-    /// which <c>state/lockdown</c> is republished. The row holds the read already; it is saved
-    /// only if what is in force now differs from it (a fire release not re-applied).
+    /// time, the scenarios it had suspended, and its fire release when <paramref name="fire"/>
+    /// (<see cref="FireReleaseToReapply"/>); the points and doors stay as the inputs decided them
+    /// since the boot, and the threat level and bypasses as the office left them (the fault names
+    /// them). The office is told as at a boot that restored it: <c>gateway.started</c> with the
+    /// restored mode, after which <c>state/lockdown</c> is republished. The row holds the read
+    /// already; it is saved only if what is in force now differs from it.
     /// </summary>
-    private void Reapply(SafetyState loaded, Moment now, List<DomainEvent> events)
+    private void Reapply(SafetyState loaded, bool fire, Moment now, List<DomainEvent> events)
     {
         var restored = SiteState.Restore(site, loaded, _state.Points, now);
         _state = _state with
@@ -155,8 +199,10 @@ public sealed partial class SiteController
             SirenSince = restored.SirenSince,
             Suspended = restored.Suspended,
             AllClearApprovals = null,
+            LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
         };
         _leftBootState = true;
+        _egressDecidedSinceBoot |= fire;
         _decisions++;
         _safety = _state.Safety;
         events.Add(new GatewayStarted(now.Utc, _safety.Mode, _safety.Lockdown?.Cause) { Suspended = _safety.SuspendedScenarios });
@@ -170,41 +216,23 @@ public sealed partial class SiteController
         LogReapplied(_safety.Mode, _safety.Lockdown?.Cause, OutputPlan.For(site, _state).ToString());
     }
 
-    /// <summary>Marks the boot state left by a decision a late read must not override.</summary>
+    /// <summary>
+    /// Marks the boot state left by a decision a late read must not override, and egress decided
+    /// (released or reset) since the boot, after which a late read's fire release is not put back.
+    /// </summary>
     private void NoteLeftBootState(SiteInput input, Decision decision)
     {
+        var before = _state;
+        var after = decision.State;
+        _egressDecidedSinceBoot |= after.LifeSafety != before.LifeSafety || decision.Events.Any(e => e is FireReset);
         if (_leftBootState)
         {
             return;
         }
 
-        var before = _state;
-        var after = decision.State;
         _leftBootState = after.Mode != before.Mode || !Equals(after.Lockdown, before.Lockdown)
             || !after.Suspended.SequenceEqual(before.Suspended) || after.LifeSafety != before.LifeSafety
             || (input is OfficeCommandInput && decision.Events.Any(e => e is CommandDone));
-    }
-
-    // What a late read held, for the office: mode, scenario, cause, point, since, fire release and
-    // suspended scenarios.
-    private static string Held(SafetyState loaded)
-    {
-        var held = new StringBuilder().Append(CultureInfo.InvariantCulture, $"mode {ScenarioWire.Mode(loaded.Mode)}");
-        if (loaded.Lockdown is { } scenario)
-        {
-            held.Append(CultureInfo.InvariantCulture, $" (scenario {scenario.Scenario}{(scenario.Drill ? ", a drill" : string.Empty)}), cause '{scenario.Cause}'");
-            held.Append(scenario.Point is { } point ? $" at point {point}" : string.Empty);
-            held.Append(CultureInfo.InvariantCulture, $" since {scenario.Since:O}");
-        }
-
-        held.Append(loaded.LifeSafety == LifeSafety.FireEgressReleased ? ", egress released for a fire" : ", no fire release");
-        if (loaded.SuspendedScenarios.Count > 0)
-        {
-            held.Append(CultureInfo.InvariantCulture, $", {loaded.SuspendedScenarios.Count} suspended scenario(s): ");
-            held.AppendJoin(", ", loaded.SuspendedScenarios.Select(s => $"{s.Info.Scenario} ({ScenarioWire.Mode(s.Mode)})"));
-        }
-
-        return held.ToString();
     }
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Booting in normal mode (outputs at that plan, inputs decided as usual); a lockdown in force before the restart may have been lost (fault.safety-state-unreadable). {Problem}")]
@@ -221,4 +249,7 @@ public sealed partial class SiteController
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "The safety state read late is not applied: {Why}")]
     private partial void LogLateLoadNotApplied(string why);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Critical, Message = "The fire release read late is re-applied (egress neither released nor reset since the boot); outputs driven to plan {Plan}")]
+    private partial void LogFireReleaseReapplied(string plan);
 }
