@@ -9,7 +9,14 @@ namespace EdgeGuard.Journal;
 // every try.
 public sealed partial class SqliteSafetyStateStore
 {
+    // SQLITE_LOCKED needs a shared cache or a conflict on one connection; the journal uses
+    // neither (a private cache, Pooling=false, and the shared connection is used by one caller at
+    // a time), so it cannot happen here: kept in case that ever changes. SQLITE_PROTOCOL is what a
+    // WAL reader gets when another connection holds the WAL index's read locks for long.
     private const int Busy = 5, Locked = 6, NoMemory = 7, Protocol = 15;
+
+    // Another connection's lock held the read out: busy, locked, or the WAL locking protocol.
+    private static bool IsLock(SqliteException ex) => SqliteCodes.Primary(ex) is Busy or Locked or Protocol;
 
     /// <summary>
     /// Whether <paramref name="failure"/>, thrown by <see cref="Load"/>, may pass if the load is

@@ -98,12 +98,48 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
     internal TimeSpan EffectiveWait =>
         Wait ?? TimeSpan.FromTicks(Math.Clamp(3 * _database.TypicalHold.Ticks, SaveWait.Ticks, MaxSaveWait.Ticks));
 
+    /// <summary>
+    /// How long <see cref="Load"/> waits for another process's lock on the file (a sqlite3
+    /// session, a journal tool, its WAL recovery after a crash) before it throws SQLITE_BUSY. The
+    /// boot reads the row within 5 s (SiteController.BootLoadDeadline) and tries a busy read again
+    /// meanwhile; with the connection's own 5 s busy timeout, one read outlasted the boot's bound
+    /// and was never tried again, so a lock held for a second or two dropped the lockdown in force.
+    /// Short, so a lock held for 1-4 s is waited out by the tries; long enough that a lock held
+    /// for a few milliseconds (a checkpoint) does not fail a try.
+    /// </summary>
+    public static readonly TimeSpan LoadBusyTimeout = TimeSpan.FromMilliseconds(250);
+
     /// <inheritdoc />
-    /// <exception cref="JournalException">The stored row cannot be read back exactly.</exception>
-    public SafetyState Load() => _database.Read(connection =>
+    /// <remarks>
+    /// Waits at most <see cref="LoadBusyTimeout"/> (per step, about 1.4 s in all with
+    /// Microsoft.Data.Sqlite's own retries for its 1 s command timeout) for another process's lock.
+    /// </remarks>
+    /// <exception cref="JournalException">
+    /// The stored row cannot be read back exactly, or the database stayed locked (the message says
+    /// "locked by another process"; <see cref="IsPassingLoadFailure"/> is true for it).
+    /// </exception>
+    public SafetyState Load()
+    {
+        try
+        {
+            return _database.ReadWaitingAtMost(LoadBusyTimeout, LoadRow);
+        }
+        catch (JournalException ex) when (ex.InnerException is SqliteException sqlite && IsLock(sqlite))
+        {
+            // Named as a lock, not as a disk that did not answer: the technician closes the other
+            // program instead of replacing the SD card.
+            throw JournalException.For(_database.Path, string.Create(CultureInfo.InvariantCulture,
+                $"the database was locked by another process (a sqlite3 session, a journal tool, or its WAL recovery) for longer than the read waits ({LoadBusyTimeout.TotalMilliseconds:0} ms a try): {sqlite.Message}"), sqlite);
+        }
+    }
+
+    private SafetyState LoadRow(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
         command.CommandText = SelectSql;
+        // Microsoft.Data.Sqlite retries a busy step by itself until the command timeout (the
+        // connection's 5 s): the least it allows, so a try gives up soon and the boot tries again.
+        command.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -147,7 +183,7 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
 
         int? threat = reader.IsDBNull(9) ? null : checked((int)reader.GetInt64(9));
         return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)), suspended);
-    });
+    }
 
     /// <inheritdoc />
     /// <remarks>

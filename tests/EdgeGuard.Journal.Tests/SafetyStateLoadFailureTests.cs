@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Testing;
 using Microsoft.Data.Sqlite;
 using static EdgeGuard.Journal.Tests.JournalDatabaseTests;
 
@@ -34,6 +36,34 @@ public sealed class SafetyStateLoadFailureTests : IDisposable
     public void A_damaged_file_is_final(int code) =>
         Assert.False(SqliteSafetyStateStore.IsPassingLoadFailure(
             new JournalException("is corrupt", new SqliteException("SQLite error", code))));
+
+    [Fact]
+    public void A_load_under_another_process_lock_gives_up_soon_names_the_lock_and_may_pass()
+    {
+        var path = _temp.File("gateway.db");
+        using var database = JournalDatabase.Open(path);
+        var store = new SqliteSafetyStateStore(database);
+        store.Save(Locked);
+
+        JournalException refusal;
+        var start = Stopwatch.GetTimestamp();
+        using (new WalRecoveryLock(path))
+        {
+            refusal = Assert.Throws<JournalException>(store.Load);
+        }
+
+        // Before: it sat in SQLite's busy handler for the connection's 5 s busy_timeout (and
+        // Microsoft.Data.Sqlite's retries for its 5 s command timeout), past the boot's 5 s
+        // deadline, so the boot never tried it again.
+        Assert.InRange(Stopwatch.GetElapsedTime(start), TimeSpan.Zero, TimeSpan.FromSeconds(2.5));
+        Assert.Contains("locked by another process", refusal.Message, StringComparison.Ordinal);
+        Assert.True(SqliteSafetyStateStore.IsPassingLoadFailure(refusal));
+
+        // Once the lock is gone, the same store reads the row; the journal's writers keep their
+        // own busy timeout.
+        Assert.Equal(Locked, store.Load());
+        Assert.Equal(5000L, database.Read(c => { using var q = c.CreateCommand(); q.CommandText = "PRAGMA busy_timeout;"; return (long)q.ExecuteScalar()!; }));
+    }
 
     [Fact]
     public void A_damaged_row_is_final()

@@ -30,21 +30,24 @@ public sealed partial class SiteController
     private bool _egressDecidedSinceBoot;
 
     /// <summary>
-    /// What <see cref="BootLoadDeadline"/> allows the read beyond the store's longest wait for the
-    /// journal's other writers: one small row, from a card that may just have come back from a
-    /// power cut (cold cache). Milliseconds on a healthy card; four seconds is far beyond a slow
-    /// one.
+    /// What <see cref="BootLoadDeadline"/> allows beyond <see cref="SqliteSafetyStateStore.MaxSaveWait"/>:
+    /// one small row, from a card that may just have come back from a power cut (cold cache).
+    /// Milliseconds on a healthy card; four seconds is far beyond a slow one.
     /// </summary>
     public static readonly TimeSpan BootLoadMargin = TimeSpan.FromSeconds(4);
 
     /// <summary>
-    /// How long the boot waits for the saved safety state before it boots without it: the read
-    /// waits for the journal's other writers as a save does (at most
-    /// <see cref="SqliteSafetyStateStore.MaxSaveWait"/>, 1 s) and <see cref="BootLoadMargin"/> for
-    /// itself: 5 s. Generous, because giving up drops a lockdown in force before the restart; and
-    /// cheap, because after a power cut the outputs were undriven through the whole OS boot (tens
-    /// of seconds) already. Far inside systemd's TimeoutStartSec=90s, so a hung card no longer
-    /// holds the start until systemd kills it, with every output undriven.
+    /// How long the boot waits for the saved safety state before it boots without it: 5 s, the
+    /// store's longest save wait (<see cref="SqliteSafetyStateStore.MaxSaveWait"/>, 1 s) and
+    /// <see cref="BootLoadMargin"/>. The read itself is not bounded by MaxSaveWait: it waits for
+    /// the journal's other users of its connection as long as they hold it (milliseconds; seconds
+    /// on a dying card), and for another process's lock at most
+    /// <see cref="SqliteSafetyStateStore.LoadBusyTimeout"/> (250 ms) a try, tried again within
+    /// this bound, so a lock held for a second or two is waited out. Generous, because giving up
+    /// drops a lockdown in force before the restart; and cheap, because after a power cut the
+    /// outputs were undriven through the whole OS boot (tens of seconds) already. Far inside
+    /// systemd's TimeoutStartSec=90s, so a hung card no longer holds the start until systemd kills
+    /// it, with every output undriven.
     /// </summary>
     public static readonly TimeSpan BootLoadDeadline = SqliteSafetyStateStore.MaxSaveWait + BootLoadMargin;
 
