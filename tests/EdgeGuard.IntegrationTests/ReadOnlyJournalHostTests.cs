@@ -44,7 +44,8 @@ public sealed class ReadOnlyJournalHostTests
 
         var gateway = await TestGateway.StartAsync(card.Path, services: services =>
         {
-            services.AddSingleton(_ => JournalDatabase.Open(image, null, SqliteOpenMode.ReadOnly));
+            // The host takes its database from the boot's JournalOpening (JournalOpener): replace that.
+            services.AddSingleton(_ => new JournalOpening(JournalDatabase.Open(image, null, SqliteOpenMode.ReadOnly), Fault: null));
             services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventJournal>());
         });
         var journal = gateway.Host.Services.GetRequiredService<EventJournal>();
