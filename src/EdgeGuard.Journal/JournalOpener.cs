@@ -78,8 +78,16 @@ public static partial class JournalOpener
         {
             // A replaced journal takes over from a volatile one too (its floor is above it already):
             // left in place, the volatile one would be found again at the next start.
-            var leftUndelivered = TakeOverFromFallback(database, fallbackPath, time, open);
-            return new(database, (DomainEvent?)outcome.Fault ?? leftUndelivered);
+            var takeOver = TakeOverFromFallback(database, fallbackPath, time, open);
+            if (takeOver.Problem is { } problem)
+            {
+                var why = outcome.Fault is { } replaced
+                    ? $"{replaced.Problem}; it was moved aside to {replaced.KeptAt} and a new journal created, but {problem}"
+                    : problem;
+                return StayOnFallback(database, fullPath, fallbackPath, why, time, open);
+            }
+
+            return new(database, (DomainEvent?)outcome.Fault ?? takeOver.Left);
         }
 
         return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open);
@@ -121,62 +129,6 @@ public static partial class JournalOpener
         }
 
         return new(database, new JournalUnavailable(time.GetUtcNow(), path, fallbackPath, problem));
-    }
-
-    // The real journal opened: if a fallback of an earlier start of this boot is still there, its
-    // seqs may have reached the office, so the real journal starts above them, takes its safety
-    // state (a lockdown started on the fallback is not dropped by going back), and retires it.
-    private static JournalReplaced? TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open)
-    {
-        if (!File.Exists(fallbackPath))
-        {
-            return null;
-        }
-
-        long undelivered = 0;
-        try
-        {
-            using var fallback = open(fallbackPath);
-            var top = fallback.SeqTop();
-            // Only a volatile journal above the real one ran after it: one below is older than
-            // the real journal's last run (a retirement that failed), and its safety state stale.
-            if (top > database.SeqTop())
-            {
-                undelivered = fallback.Undelivered();
-                var safety = new SqliteSafetyStateStore(fallback).Load();
-                if (!safety.Equals(SafetyState.Initial))
-                {
-                    new SqliteSafetyStateStore(database).Save(safety);
-                }
-
-                database.RaiseSeqFloor(top, JournalGapCause.FallbackJournal);
-            }
-        }
-        catch (JournalException)
-        {
-            // Unreadable: its seqs are unknown, but below a floor taken now; its state is lost.
-            var floor = SeqFloor(time);
-            if (floor > database.SeqTop())
-            {
-                database.RaiseSeqFloor(floor, JournalGapCause.FallbackJournal);
-            }
-        }
-
-        // Only after the real journal's floor is durable: a crash before leaves the fallback to
-        // find again. A rename that fails leaves it too; the next start finds it below the real
-        // journal's seqs and takes nothing from it.
-        var retired = Stamped(fallbackPath, "retired", time);
-        try
-        {
-            MoveWithSidecars(fallbackPath, retired);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            retired = fallbackPath;
-        }
-
-        return undelivered == 0 ? null : new JournalReplaced(time.GetUtcNow(), database.Path, retired, string.Create(CultureInfo.InvariantCulture,
-            $"the gateway ran on the volatile fallback journal before this restart and {undelivered} of its events were not delivered; they are in that file until power-off"));
     }
 
     // path.<what>-<UTC stamp>, e.g. edgeguard.db.damaged-20261204T165300123Z: sorts by time.

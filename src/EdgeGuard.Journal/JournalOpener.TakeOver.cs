@@ -1,0 +1,123 @@
+using System.Globalization;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Journal;
+
+// The real journal opened after a start of this boot ran on the volatile one: the volatile journal
+// above the real one is newer, so the real one starts above its seqs (they may have reached the
+// office), takes its safety state (a lockdown started on it is not dropped by going back) and
+// retires it. A real journal that cannot take all that over (read-only storage, a full card) is
+// not run on: the gateway carries on with the volatile journal, whose state is the newest.
+public static partial class JournalOpener
+{
+    /// <summary>What the take-over came to.</summary>
+    /// <param name="Left">Set when undelivered events were left in the retired volatile journal.</param>
+    /// <param name="Problem">Why the real journal cannot take over; null when it did.</param>
+    private sealed record TakeOver(JournalReplaced? Left, string? Problem);
+
+    // Never throws: whatever fails is a Problem, and the caller stays on the volatile journal.
+    private static TakeOver TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open)
+    {
+        if (!File.Exists(fallbackPath))
+        {
+            return new(null, null);
+        }
+
+        long realTop;
+        try
+        {
+            realTop = database.SeqTop();
+        }
+        catch (JournalException ex)
+        {
+            return new(null, $"it cannot be read to take over from the volatile journal: {ex.Message}");
+        }
+
+        // Null when unreadable: its seqs are unknown, but below a floor taken now; its state is lost.
+        // Only a volatile journal above the real one ran after it: one below is older than the real
+        // journal's last run (a retirement that failed), and its safety state stale.
+        Found? found;
+        try
+        {
+            using var fallback = open(fallbackPath);
+            var top = fallback.SeqTop();
+            found = top > realTop
+                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load())
+                : new(top, 0, null);
+        }
+        catch (JournalException)
+        {
+            found = null;
+        }
+
+        var floor = found?.Top ?? SeqFloor(time);
+        var writes = floor > realTop;
+        if (writes && database.IsReadOnly)
+        {
+            return new(null, "it is on read-only storage, so it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart");
+        }
+
+        try
+        {
+            if (found?.State is { } safety && !safety.Equals(SafetyState.Initial))
+            {
+                new SqliteSafetyStateStore(database).Save(safety);
+            }
+
+            if (writes)
+            {
+                database.RaiseSeqFloor(floor, JournalGapCause.FallbackJournal);
+            }
+        }
+        catch (JournalException ex)
+        {
+            return new(null, $"it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart: {ex.Message}");
+        }
+
+        // Only after the real journal's floor is durable: a crash before leaves the fallback to
+        // find again. A rename that fails leaves it too; the next start finds it below the real
+        // journal's seqs and takes nothing from it.
+        var retired = Stamped(fallbackPath, "retired", time);
+        try
+        {
+            MoveWithSidecars(fallbackPath, retired);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            retired = fallbackPath;
+        }
+
+        var undelivered = found?.Undelivered ?? 0;
+        return new(undelivered == 0 ? null : new JournalReplaced(time.GetUtcNow(), database.Path, retired, string.Create(CultureInfo.InvariantCulture,
+            $"the gateway ran on the volatile fallback journal before this restart and {undelivered} of its events were not delivered; they are in that file until power-off")), null);
+    }
+
+    // The real journal opened but cannot take over: the volatile journal goes on, its fault saying
+    // why. If that cannot be opened either, a read-only real journal is still run on (it gives out
+    // no seq, so none can collide with the volatile journal's); a writable one that could not
+    // raise its floor could, so the start fails as when neither journal opens.
+    private static JournalOpening StayOnFallback(JournalDatabase database, string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open)
+    {
+        try
+        {
+            var opening = OpenFallback(path, fallbackPath, problem, time, open);
+            database.Dispose();
+            return opening;
+        }
+        catch (JournalException) when (database.IsReadOnly)
+        {
+            return new(database, null);
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What the volatile journal holds for the real one.</summary>
+    /// <param name="Top">Its highest seq.</param>
+    /// <param name="Undelivered">Its events the office has not acknowledged (0 when stale).</param>
+    /// <param name="State">Its safety state; null when it is stale (below the real journal).</param>
+    private sealed record Found(long Top, long Undelivered, SafetyState? State);
+}

@@ -1,0 +1,69 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The real journal back after a run on the volatile one (JournalOpener.TakeOverFromFallback): the
+/// volatile journal above it is newer, so its seqs, safety state and undelivered count carry over,
+/// and a real journal that cannot take them leaves the gateway on the volatile one, never exits it.
+/// </summary>
+public sealed class JournalOpenerTakeOverTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly DateTimeOffset Now = new(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
+
+    private static readonly SafetyState Lockdown =
+        new(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-lobby", Now), SirenSounding: true);
+
+    private readonly TempDirectory _temp = new();
+    private readonly FakeTimeProvider _time = new(Now);
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));
+
+    private string Volatile => _temp.File("run");
+
+    private string FallbackFile => Path.Combine(Volatile, JournalDatabase.FileName);
+
+    private static long Floor => Now.ToUnixTimeMilliseconds() * 1_000;
+
+    [Fact]
+    public async Task A_real_journal_back_read_only_leaves_the_gateway_on_the_volatile_one_with_its_lockdown()
+    {
+        // The card remounted read-only between the two starts: the take-over cannot be written.
+        JournalDatabase.Open(Real).Dispose();
+        var top = await VolatileJournalAsync(Lockdown);
+
+        var opening = JournalOpener.Open(Real, Volatile, _time, open: path => path == Real
+            ? JournalDatabase.Open(path, null, SqliteOpenMode.ReadOnly)
+            : JournalDatabase.Open(path));
+        using var database = opening.Database;
+
+        Assert.Equal(FallbackFile, database.Path);
+        var fault = Assert.IsType<JournalUnavailable>(opening.Fault);
+        Assert.Equal(Real, fault.Path);
+        Assert.Contains("read-only", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal(Lockdown, new SqliteSafetyStateStore(database).Load());
+        Assert.Equal(top, database.SeqTop());
+    }
+
+    // A volatile journal as a start on it leaves it: at the floor, the safety state saved, two
+    // events the office never acknowledged. Returns its top seq.
+    private async Task<long> VolatileJournalAsync(SafetyState state)
+    {
+        using var fallback = JournalDatabase.Open(FallbackFile);
+        new SqliteSafetyStateStore(fallback).Save(state);
+        fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
+        using var journal = new EventJournal(fallback, _time);
+        journal.Publish([Activated(1), Activated(2)]);
+        await journal.FlushAsync().WaitAsync(Patience);
+        return journal.LastSeq;
+    }
+
+    private static PointActivated Activated(int n) =>
+        new(Now.AddSeconds(n), "door-" + n, PointKind.DoorContact, "lobby");
+}
