@@ -59,7 +59,9 @@ public static partial class JournalOpener
 
         try
         {
-            if (found?.State is { } safety && !safety.Equals(SafetyState.Initial))
+            // Initial too: a lockdown cleared on the volatile journal must not come back from
+            // the real journal's older row (doors locked, the siren sounding, for nothing).
+            if (found?.State is { } safety)
             {
                 new SqliteSafetyStateStore(database).Save(safety);
             }

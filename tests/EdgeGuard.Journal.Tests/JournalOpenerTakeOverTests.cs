@@ -51,6 +51,23 @@ public sealed class JournalOpenerTakeOverTests : IDisposable
         Assert.Equal(top, database.SeqTop());
     }
 
+    [Fact]
+    public async Task A_lockdown_cleared_on_the_newer_volatile_journal_does_not_come_back_from_the_real_ones_older_row()
+    {
+        using (var real = JournalDatabase.Open(Real))
+        {
+            new SqliteSafetyStateStore(real).Save(Lockdown); // the run before the card stopped answering
+        }
+
+        await VolatileJournalAsync(SafetyState.Initial); // the lockdown was cleared on it
+
+        var opening = JournalOpener.Open(Real, Volatile, _time);
+        using var database = opening.Database;
+
+        Assert.Equal(Real, database.Path);
+        Assert.Equal(SafetyState.Initial, new SqliteSafetyStateStore(database).Load());
+    }
+
     // A volatile journal as a start on it leaves it: at the floor, the safety state saved, two
     // events the office never acknowledged. Returns its top seq.
     private async Task<long> VolatileJournalAsync(SafetyState state)
