@@ -16,7 +16,9 @@ public static partial class JournalOpener
     private sealed record TakeOver(JournalReplaced? Left, string? Problem);
 
     // Never throws: whatever fails is a Problem, and the caller stays on the volatile journal.
-    private static TakeOver TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open)
+    // createdNow: the database was created by this start in place of a damaged file; its floor is
+    // taken now, maybe above the volatile journal's top, yet the volatile journal is newer.
+    private static TakeOver TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open, bool createdNow)
     {
         if (!File.Exists(fallbackPath))
         {
@@ -35,13 +37,14 @@ public static partial class JournalOpener
 
         // Null when unreadable: its seqs are unknown, but below a floor taken now; its state is lost.
         // Only a volatile journal above the real one ran after it: one below is older than the real
-        // journal's last run (a retirement that failed), and its safety state stale.
+        // journal's last run (a retirement that failed), and its safety state stale. A journal
+        // created by this start has no run of its own: anything the volatile one holds is newer.
         Found? found;
         try
         {
             using var fallback = open(fallbackPath);
             var top = fallback.SeqTop();
-            found = top > realTop
+            found = createdNow || top > realTop
                 ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load())
                 : new(top, 0, null);
         }

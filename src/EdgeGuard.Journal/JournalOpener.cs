@@ -78,7 +78,7 @@ public static partial class JournalOpener
         {
             // A replaced journal takes over from a volatile one too (its floor is above it already):
             // left in place, the volatile one would be found again at the next start.
-            var takeOver = TakeOverFromFallback(database, fallbackPath, time, open);
+            var takeOver = TakeOverFromFallback(database, fallbackPath, time, open, createdNow: outcome.Fault is not null);
             if (takeOver.Problem is { } problem)
             {
                 var why = outcome.Fault is { } replaced
@@ -87,7 +87,10 @@ public static partial class JournalOpener
                 return StayOnFallback(database, fullPath, fallbackPath, why, time, open);
             }
 
-            return new(database, (DomainEvent?)outcome.Fault ?? takeOver.Left);
+            // One fault per start: the damage's, which then also says what the volatile one left.
+            return new(database, outcome.Fault is { } damaged && takeOver.Left is { } left
+                ? damaged with { Problem = $"{damaged.Problem}; {left.Problem} ({left.KeptAt})" }
+                : (DomainEvent?)outcome.Fault ?? takeOver.Left);
         }
 
         return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open);

@@ -68,6 +68,27 @@ public sealed class JournalOpenerTakeOverTests : IDisposable
         Assert.Equal(SafetyState.Initial, new SqliteSafetyStateStore(database).Load());
     }
 
+    [Fact]
+    public async Task A_journal_created_in_place_of_a_damaged_one_takes_over_the_volatile_ones_lockdown()
+    {
+        var top = await VolatileJournalAsync(Lockdown);
+        Directory.CreateDirectory(Path.GetDirectoryName(Real)!);
+        var garbage = new byte[8192];
+        new Random(5).NextBytes(garbage);
+        File.WriteAllBytes(Real, garbage);
+        _time.Advance(TimeSpan.FromMinutes(1)); // the new journal's floor is above the volatile top
+
+        var opening = JournalOpener.Open(Real, Volatile, _time);
+        using var database = opening.Database;
+
+        Assert.Equal(Real, database.Path);
+        Assert.Equal(Lockdown, new SqliteSafetyStateStore(database).Load());
+        Assert.True(database.SeqTop() > top);
+        var fault = Assert.IsType<JournalReplaced>(opening.Fault);
+        Assert.Contains(" 2 of its events were not delivered", fault.Problem, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Volatile, JournalDatabase.FileName));
+    }
+
     // A volatile journal as a start on it leaves it: at the floor, the safety state saved, two
     // events the office never acknowledged. Returns its top seq.
     private async Task<long> VolatileJournalAsync(SafetyState state)
