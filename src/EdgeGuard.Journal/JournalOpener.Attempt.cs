@@ -18,6 +18,9 @@ public static partial class JournalOpener
     /// <param name="Problem">Why there is no journal, for the fault and the log.</param>
     private sealed record Outcome(JournalDatabase? Database, JournalReplaced? Fault, Exception? Failure, string? Problem);
 
+    // How many opens in a row must find the file damaged before it is moved aside.
+    private const int DamageConfirmations = 2;
+
     private sealed class Attempt(string path, TimeProvider time, TimeSpan deadline, Func<string, JournalDatabase> open)
     {
         private readonly Lock _gate = new();
@@ -79,6 +82,7 @@ public static partial class JournalOpener
 
         private Outcome TryOpen()
         {
+            var damaged = 0;
             while (true)
             {
                 _tries++;
@@ -86,18 +90,30 @@ public static partial class JournalOpener
                 {
                     return new(open(path), null, null, null);
                 }
-                catch (JournalException ex) when (IsDamaged(ex))
+                catch (JournalException ex) when (IsDamaged(ex) && ++damaged >= DamageConfirmations)
                 {
                     return Replace(ex);
                 }
-                catch (JournalException ex) when (SqliteSafetyStateStore.IsPassingLoadFailure(ex)
-                    && Stopwatch.GetElapsedTime(_started) + RetryPause < deadline && !Abandoned)
+                catch (JournalException ex) when (IsDamaged(ex))
+                {
+                    // Just after a power cut a card can return a short or zeroed read once: a
+                    // journal moved aside for that loses its seqs' history and its safety state.
+                    if (!TimeForAnotherTry)
+                    {
+                        return new(null, null, ex, $"{ex.Message} (not confirmed by another try within the deadline, so it is left in place)");
+                    }
+
+                    Thread.Sleep(RetryPause);
+                }
+                catch (JournalException ex) when (SqliteSafetyStateStore.IsPassingLoadFailure(ex) && TimeForAnotherTry)
                 {
                     // Another connection's lock, a read the card failed once: may pass.
                     Thread.Sleep(RetryPause);
                 }
             }
         }
+
+        private bool TimeForAnotherTry => Stopwatch.GetElapsedTime(_started) + RetryPause < deadline && !Abandoned;
 
         private bool Abandoned
         {

@@ -167,8 +167,9 @@ public sealed class JournalOpenerTests : IDisposable
         File.WriteAllBytes(Real + "-shm", [4, 5, 6]);
         var opens = 0;
 
-        // SQLite itself may check the WAL of a file it cannot read; this open only says "corrupt".
-        var opening = JournalOpener.Open(Real, Volatile, _time, open: path => ++opens == 1
+        // SQLite itself may check the WAL of a file it cannot read; this open only says "corrupt",
+        // at the first try and at the one that confirms the damage.
+        var opening = JournalOpener.Open(Real, Volatile, _time, open: path => ++opens <= 2
             ? throw new JournalException("damaged", new SqliteException("database disk image is malformed", 11))
             : JournalDatabase.Open(path));
         using var fresh = opening.Database;
