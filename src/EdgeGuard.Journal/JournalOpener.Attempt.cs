@@ -8,7 +8,8 @@ namespace EdgeGuard.Journal;
 // The bounded open of the real journal, as the boot's safety-state load does it
 // (SafetyStateSaver.LoadAsync): on a thread of its own, so a card that does not answer holds that
 // thread, not the start; failures that may pass tried again within the deadline; given up on at the
-// deadline, after which whatever it opens late is closed again and nothing is moved aside.
+// deadline, after which whatever it opens late is closed again and nothing is moved aside. A replace
+// of a damaged file started before the deadline is waited for (ReplaceGrace), not given up on.
 public static partial class JournalOpener
 {
     /// <summary>What the open of the real journal came to.</summary>
@@ -21,6 +22,11 @@ public static partial class JournalOpener
     // How many opens in a row must find the file damaged before it is moved aside.
     private const int DamageConfirmations = 2;
 
+    // How long past the deadline the boot waits for a replace under way: two renames and a new
+    // database on the card, which answered a moment ago. Within systemd's TimeoutStartSec=90s with
+    // the deadline and the safety state's 5 s.
+    private static readonly TimeSpan ReplaceGrace = TimeSpan.FromSeconds(10);
+
     private sealed class Attempt(string path, TimeProvider time, TimeSpan deadline, Func<string, JournalDatabase> open)
     {
         private readonly Lock _gate = new();
@@ -28,6 +34,7 @@ public static partial class JournalOpener
         private readonly long _started = Stopwatch.GetTimestamp();
         private Outcome? _outcome;
         private bool _abandoned;
+        private bool _replacing;
         private int _tries;
 
         public Outcome Run()
@@ -35,6 +42,7 @@ public static partial class JournalOpener
             var thread = new Thread(Work) { IsBackground = true, Name = "EdgeGuard journal open" };
             thread.Start();
             _ended.Task.Wait(deadline);
+            bool replacing;
             lock (_gate)
             {
                 if (_outcome is { } outcome)
@@ -42,7 +50,25 @@ public static partial class JournalOpener
                     return outcome;
                 }
 
-                _abandoned = true;
+                replacing = _replacing;
+                _abandoned = !replacing;
+            }
+
+            if (replacing)
+            {
+                // The damaged file is moved aside already, or being moved: switching to the
+                // volatile journal now would lose the journal-replaced fault and leave a new real
+                // journal whose floor may be above the volatile one's. Waited for, bounded.
+                _ended.Task.Wait(ReplaceGrace);
+                lock (_gate)
+                {
+                    if (_outcome is { } outcome)
+                    {
+                        return outcome;
+                    }
+
+                    _abandoned = true;
+                }
             }
 
             return new(null, null, null, string.Create(CultureInfo.InvariantCulture,
@@ -129,10 +155,17 @@ public static partial class JournalOpener
         // Never deleted: moved aside for a technician to export, and a new journal put in its place.
         private Outcome Replace(JournalException damage)
         {
-            if (Abandoned)
+            lock (_gate)
             {
-                // Moving files under a boot that already runs on the fallback helps no one.
-                return new(null, null, damage, damage.Message);
+                if (_abandoned || Stopwatch.GetElapsedTime(_started) >= deadline)
+                {
+                    // Moving files under a boot that runs, or is about to run, on the fallback
+                    // helps no one; the next start finds the damage again.
+                    return new(null, null, damage, damage.Message);
+                }
+
+                // From here Run waits for this replace (ReplaceGrace) rather than abandon it.
+                _replacing = true;
             }
 
             var keptAt = Stamped(path, "damaged", time);

@@ -38,4 +38,35 @@ public sealed class JournalOpenerDamageTests : IDisposable
         Assert.Equal(2, opens);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(Real)!, "*.damaged-*"));
     }
+
+    [Fact]
+    public void A_replace_under_way_at_the_deadline_is_waited_for_so_the_boot_runs_on_the_journal_it_made()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Real)!);
+        File.WriteAllBytes(Real, [9, 9, 9]);
+        var deadline = TimeSpan.FromMilliseconds(500);
+        var opens = 0;
+
+        var opening = JournalOpener.Open(Real, Volatile, _time, deadline, path =>
+        {
+            if (path != Real)
+            {
+                return JournalDatabase.Open(path);
+            }
+
+            if (++opens <= 2)
+            {
+                throw new JournalException("damaged", new SqliteException("file is not a database", 26));
+            }
+
+            Thread.Sleep(deadline * 2); // the new journal is slow to create on this card
+            return JournalDatabase.Open(path);
+        });
+        using var database = opening.Database;
+
+        var fault = Assert.IsType<JournalReplaced>(opening.Fault);
+        Assert.Equal(Real, database.Path);
+        Assert.Equal([9, 9, 9], File.ReadAllBytes(fault.KeptAt));
+        Assert.False(File.Exists(Path.Combine(Volatile, JournalDatabase.FileName)), "no volatile journal");
+    }
 }
