@@ -120,32 +120,47 @@ internal static class RunVerbHandler
         AcquireLockAsync(config, error, _ => { }, ct);
 
     /// <summary>As the overload above, calling <paramref name="whileHeld"/> on every attempt that finds the lock held.</summary>
+    internal static Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error,
+        Action<GatewayLockedException> whileHeld, CancellationToken ct) =>
+        AcquireLockAsync(config, error, whileHeld, LockDeadline, GatewayLock.OpenLocked, ct);
+
+    /// <summary>
+    /// How long the state directory has to answer the lock's first try (StateLockAttempt) before
+    /// the lock is taken in the fallback directory: as long as the journal's open has
+    /// (JournalOpener.OpenDeadline), and with it far inside systemd's <c>TimeoutStartSec=90s</c>.
+    /// </summary>
+    internal static readonly TimeSpan LockDeadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>As the overloads above, with the deadline and the lock file's opener a test's.</summary>
     internal static async Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error,
-        Action<GatewayLockedException> whileHeld, CancellationToken ct)
+        Action<GatewayLockedException> whileHeld, TimeSpan deadline, LockFileOpener open, CancellationToken ct)
     {
         var stateDirectory = config.StateDirectoryPath;
         try
         {
-            Directory.CreateDirectory(stateDirectory);
-            return await AcquireLockAsync(stateDirectory, error, whileHeld, ct).ConfigureAwait(false);
+            // Bounded: a card that does not answer must not hold the start (StateLockAttempt).
+            // Held by a walk test: the card answered, and the wait below retries inline.
+            return await StateLockAttempt.RunAsync(stateDirectory, deadline, open, ct).ConfigureAwait(false)
+                ?? await AcquireLockAsync(stateDirectory, error, whileHeld, open, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not GatewayLockedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or TimeoutException && ex is not GatewayLockedException)
         {
             var fallback = config.Journal.FallbackDirectory;
             await error.WriteLineAsync($"edgeguard: warning: the state directory {stateDirectory} cannot be used ({ex.Message}): the gateway lock is taken in {fallback}, where the journal goes too").ConfigureAwait(false);
             Directory.CreateDirectory(fallback);
-            return await AcquireLockAsync(fallback, error, whileHeld, ct).ConfigureAwait(false);
+            return await AcquireLockAsync(fallback, error, whileHeld, open, ct).ConfigureAwait(false);
         }
     }
 
     private static Task<GatewayLock> AcquireLockAsync(string directory, TextWriter error, Action<GatewayLockedException> whileHeld,
-        CancellationToken ct) =>
+        LockFileOpener open, CancellationToken ct) =>
         GatewayLock.AcquireWaitingAsync(
             directory,
             held => error.WriteLine($"edgeguard: waiting: another gateway or a walk test is using {directory} ({held.Holder}); this gateway starts once it stops (Ctrl+C to give up)"),
-            whileHeld,
             TimeProvider.System,
-            ct);
+            ct,
+            open,
+            whileHeld);
 
     /// <summary>
     /// The project directory when this executable is a build in a source checkout

@@ -215,7 +215,7 @@ public sealed class GatewayLock : IDisposable
     }
 
     // FileShare.None is what makes .NET take flock(LOCK_EX | LOCK_NB) on the descriptor.
-    private static FileStream OpenLocked(string path, FileMode mode, FileAccess access) => new(path, mode, access, FileShare.None);
+    internal static FileStream OpenLocked(string path, FileMode mode, FileAccess access) => new(path, mode, access, FileShare.None);
 
     private static int? HolderPid(string stateDirectory)
     {

@@ -49,4 +49,53 @@ public sealed class RunLockFallbackTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
         Assert.Empty(error.ToString());
     }
+
+    [Fact]
+    public async Task A_state_directory_that_does_not_answer_gives_the_lock_in_the_fallback_directory_at_the_deadline()
+    {
+        var state = Path.Combine(_dir, "state");
+        var fallback = Path.Combine(_dir, "run");
+        using var release = new ManualResetEventSlim();
+        var lateOpens = 0;
+        var error = new StringWriter();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        // A hung card: the state directory's lock file open does not return until released.
+        using (var held = await RunVerbHandler.AcquireLockAsync(Config(state), error, _ => { }, TimeSpan.FromMilliseconds(300),
+            (path, mode, access) =>
+            {
+                if (path.StartsWith(state, StringComparison.Ordinal))
+                {
+                    release.Wait(TimeSpan.FromSeconds(30));
+                    Interlocked.Increment(ref lateOpens);
+                }
+
+                return new FileStream(path, mode, access, FileShare.None);
+            }, CancellationToken.None))
+        {
+            Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10), "not held by the hung card");
+            Assert.True(File.Exists(Path.Combine(fallback, GatewayLock.FileName)));
+            Assert.Contains($"the state directory {state} cannot be used", error.ToString(), StringComparison.Ordinal);
+            Assert.Contains("did not answer within 0.3 s", error.ToString(), StringComparison.Ordinal);
+            Assert.Throws<GatewayLockedException>(() => GatewayLock.Acquire(fallback));
+
+            // The card answers late: the abandoned attempt's lock is let go at once, not kept by no one.
+            release.Set();
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref lateOpens) == 1, TimeSpan.FromSeconds(30)));
+            Assert.True(SpinWait.SpinUntil(() => CanLock(state), TimeSpan.FromSeconds(30)), "the late lock is released");
+        }
+    }
+
+    private static bool CanLock(string directory)
+    {
+        try
+        {
+            GatewayLock.Acquire(directory).Dispose();
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 }
