@@ -12,9 +12,9 @@ namespace EdgeGuard.Cli;
 // An attempt given up on that takes the lock later lets it go at once: kept, it would be held by
 // no one's decision, on a directory the gateway does not use this run (its journal is in the
 // fallback directory too), until the process ends. Let go, the state directory is as when it
-// cannot be created: this gateway does not refuse a walk test there (the warning says so), and a
-// walk test on that card meets the same card that did not answer. The process ending drops any
-// flock anyway, so nothing it does can block the next start.
+// cannot be created; a walk test started later still finds this gateway's lock in the fallback
+// directory and refuses (WalkTestVerb.TakeFallbackLock). The process ending drops any flock
+// anyway, so nothing it does can block the next start.
 internal sealed class StateLockAttempt
 {
     private readonly Lock _gate = new();
@@ -38,11 +38,13 @@ internal sealed class StateLockAttempt
         {
             return await attempt._done.Task.WaitAsync(deadline, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException && !attempt._done.Task.IsCompleted)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             lock (attempt._gate)
             {
                 // Work completes the task under the gate: what is not complete now never will be.
+                // Decided here, not in the filter: a lock taken between the wait's end and the
+                // filter was left held by no one, with the gateway on the fallback directory.
                 attempt._abandoned = !attempt._done.Task.IsCompleted;
             }
 

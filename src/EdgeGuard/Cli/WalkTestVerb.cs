@@ -97,15 +97,18 @@ internal static class WalkTestVerb
         // Before any hardware is touched: the gateway must not be running on it, and the persisted safety state
         // must be known (a site left in lockdown stays locked), or the walk test does not start.
         GatewayLock? gatewayLock = null;
+        GatewayLock? fallbackLock = null;
         SafetyState safety;
         try
         {
             gatewayLock = TakeGatewayLock(config, arguments);
+            fallbackLock = TakeFallbackLock(config);
             safety = PersistedSafetyState(config.StateDirectoryPath, arguments);
         }
         catch (Exception ex) when (ex is WalkTestRefusedException or JournalException)
         {
             await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
+            fallbackLock?.Dispose();
             if (gatewayLock is not null)
             {
                 gatewayLock.Dispose();
@@ -121,6 +124,7 @@ internal static class WalkTestVerb
         }
         finally
         {
+            fallbackLock?.Dispose();
             gatewayLock.Dispose();
             // Holding the gateway's lock proved the gateway was not running; nothing here starts it again.
             // Whatever the end (passed, Ctrl+C, --duration, SIGHUP, a failure), the last line says so.
@@ -232,6 +236,36 @@ internal static class WalkTestVerb
         {
             throw new WalkTestRefusedException(
                 $"cannot take the gateway lock {Path.Combine(directory, GatewayLock.FileName)} ({ex.Message}), so a running gateway cannot be ruled out; run as the gateway's user ({GatewayFilesUser.RunAgainAs("edgeguard", arguments)})", ex);
+        }
+    }
+
+    /// <summary>
+    /// The gateway's lock in the journal's volatile fallback directory too, when a gateway has used
+    /// it this boot: a gateway whose state directory did not answer at its start takes its lock
+    /// there (RunVerbHandler), so a free lock in the state directory does not prove it is stopped.
+    /// Held for the walk test, so such a gateway started meanwhile waits as it would for the other.
+    /// </summary>
+    private static GatewayLock? TakeFallbackLock(GatewayConfig config)
+    {
+        var directory = config.Journal.FallbackDirectory;
+        if (!File.Exists(Path.Combine(directory, GatewayLock.FileName)))
+        {
+            return null;
+        }
+
+        try
+        {
+            return GatewayLock.Acquire(directory);
+        }
+        catch (GatewayLockedException ex)
+        {
+            throw new WalkTestRefusedException(
+                $"the gateway is running, its lock in the fallback directory {directory} ({ex.Holder}); stop it first: systemctl stop edgeguard", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new WalkTestRefusedException(
+                $"cannot take the gateway lock {Path.Combine(directory, GatewayLock.FileName)} ({ex.Message}), so a running gateway cannot be ruled out", ex);
         }
     }
 

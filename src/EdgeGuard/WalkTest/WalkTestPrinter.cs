@@ -110,6 +110,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
             WalkChange.Completed => ", passed (rest, alarm, rest)",
             WalkChange.CompletedActiveAtStart => ", walked (rest, alarm, rest) but active at start: not passed",
             WalkChange.Step when active => ", restore it to pass",
+            WalkChange.StepActiveAtStart when active => ", active at start: this run cannot pass it",
             _ => string.Empty,
         };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

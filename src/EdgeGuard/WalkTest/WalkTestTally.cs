@@ -128,7 +128,7 @@ internal sealed class WalkTestTally(SiteDefinition site)
         return !counted ? WalkChange.Tamper
             : wasSeen ? WalkChange.SeenBefore
             : count.IsSeen ? (count.ActiveAtStart ? WalkChange.CompletedActiveAtStart : WalkChange.Completed)
-            : WalkChange.Step;
+            : count.ActiveAtStart ? WalkChange.StepActiveAtStart : WalkChange.Step;
     }
 
     /// <summary>Counts a loop found cut or bridged, and records a hardware fault raised or restored.</summary>
@@ -254,6 +254,8 @@ internal enum WalkChange
     Tamper,
     /// <summary>A step towards rest, alarm, rest; not seen yet.</summary>
     Step,
+    /// <summary>A step of a point that read active at start: shown, but it cannot pass this run.</summary>
+    StepActiveAtStart,
     /// <summary>This change completed rest, alarm, rest: the point is seen.</summary>
     Completed,
     /// <summary>

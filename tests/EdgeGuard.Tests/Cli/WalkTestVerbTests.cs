@@ -188,6 +188,26 @@ public sealed partial class WalkTestVerbTests : IDisposable
     }
 
     [Fact]
+    public async Task It_refuses_to_start_while_a_gateway_holds_its_lock_in_the_fallback_directory()
+    {
+        // A gateway whose state directory did not answer at its start takes its lock in the
+        // journal's volatile fallback directory; the state directory's lock is then free.
+        var fallback = Path.Combine(_dir, "run");
+        var node = JsonNode.Parse(File.ReadAllText(WriteConfig(HallPoints)))!;
+        node["EdgeGuard"]!["journal"] = new JsonObject { ["fallbackDirectory"] = fallback };
+        var config = Path.Combine(_dir, "walk-fallback.json");
+        File.WriteAllText(config, node.ToJsonString());
+        using (GatewayLock.Acquire(Directory.CreateDirectory(fallback).FullName))
+        {
+            var code = await StartAsync(CancellationToken.None, "--config", config).WaitAsync(Patience);
+
+            Assert.Equal(ExitCodes.Failure, code);
+            Assert.Contains($"cannot walk-test: the gateway is running, its lock in the fallback directory {fallback} (pid {Environment.ProcessId})", Screen);
+            Assert.False(File.Exists(Socket)); // refused before any line or socket was opened
+        }
+    }
+
+    [Fact]
     public async Task It_refuses_when_the_state_directory_is_missing_rather_than_assume_no_lockdown()
     {
         var config = WriteConfig(HallPoints);
