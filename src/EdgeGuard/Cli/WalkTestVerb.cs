@@ -248,7 +248,10 @@ internal static class WalkTestVerb
     private static GatewayLock? TakeFallbackLock(GatewayConfig config)
     {
         var directory = config.Journal.FallbackDirectory;
-        if (!File.Exists(Path.Combine(directory, GatewayLock.FileName)))
+        // The same directory (a quick start on /run): its lock is already ours; a second flock on
+        // it from this process would be refused as if a gateway held it.
+        if (string.Equals(Path.GetFullPath(directory), Path.GetFullPath(config.StateDirectoryPath), StringComparison.Ordinal)
+            || !File.Exists(Path.Combine(directory, GatewayLock.FileName)))
         {
             return null;
         }

@@ -208,6 +208,21 @@ public sealed partial class WalkTestVerbTests : IDisposable
     }
 
     [Fact]
+    public async Task A_fallback_directory_that_is_the_state_directory_is_not_taken_for_a_running_gateway()
+    {
+        var node = JsonNode.Parse(File.ReadAllText(WriteConfig(HallPoints)))!;
+        node["EdgeGuard"]!["journal"] = new JsonObject { ["fallbackDirectory"] = Path.Combine(_dir, "state") };
+        var config = Path.Combine(_dir, "walk-same.json");
+        File.WriteAllText(config, node.ToJsonString());
+        File.WriteAllText(Path.Combine(_dir, "state", GatewayLock.FileName), string.Empty); // left by an earlier run
+
+        var walk = StartAsync(CancellationToken.None, "--config", config, "--duration", "1s");
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+        Assert.DoesNotContain("the gateway is running", Screen, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task It_refuses_when_the_state_directory_is_missing_rather_than_assume_no_lockdown()
     {
         var config = WriteConfig(HallPoints);
