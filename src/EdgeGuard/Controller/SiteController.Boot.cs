@@ -30,6 +30,13 @@ public sealed partial class SiteController
     private bool _egressDecidedSinceBoot;
 
     /// <summary>
+    /// The boot gave up on a load still running, so a late read may come (<see cref="LateLoadEnded"/>).
+    /// Only then does a decision need noting (<see cref="NoteLeftBootState"/>): on a boot that read
+    /// its state in time, every decision would compare states for a read that never comes.
+    /// </summary>
+    private bool _lateReadPending;
+
+    /// <summary>
     /// What <see cref="BootLoadDeadline"/> allows beyond <see cref="SqliteSafetyStateStore.MaxSaveWait"/>:
     /// one small row, from a card that may just have come back from a power cut (cold cache).
     /// Milliseconds on a healthy card; four seconds is far beyond a slow one.
@@ -67,6 +74,7 @@ public sealed partial class SiteController
     private async Task<(SafetyState Safety, string? Unreadable)> LoadSafetyStateAsync(CancellationToken cancellationToken)
     {
         var load = await _saver.LoadAsync(BootLoadDeadline, SqliteSafetyStateStore.IsPassingLoadFailure, cancellationToken).ConfigureAwait(false);
+        _lateReadPending = load.TimedOut;
         if (load.Loaded is { } loaded)
         {
             return (loaded, null);
@@ -94,6 +102,7 @@ public sealed partial class SiteController
     /// </summary>
     private void LateLoadEnded(SafetyState? loaded, Exception? failure, TimeSpan took, Moment now, List<DomainEvent> events)
     {
+        _lateReadPending = false;
         if (loaded is null)
         {
             LogLateLoadFailed(took.TotalMilliseconds, failure?.Message);
@@ -225,6 +234,11 @@ public sealed partial class SiteController
     /// </summary>
     private void NoteLeftBootState(SiteInput input, Decision decision)
     {
+        if (!_lateReadPending)
+        {
+            return;
+        }
+
         var before = _state;
         var after = decision.State;
         _egressDecidedSinceBoot |= after.LifeSafety != before.LifeSafety || decision.Events.Any(e => e is FireReset);
