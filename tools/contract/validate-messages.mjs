@@ -20,7 +20,9 @@
 //                    event at the new seq is a journal.gap declaring the skipped seqs (throughSeq =
 //                    seq - 1, fromSeq <= last seq seen + 1); a seq the gap declared skipped must not
 //                    arrive after it; a seq/id pair must not change (redeliveries and replays with
-//                    the same id and seq are fine)
+//                    the same id and seq are fine); after a journal in RAM (journal.gap new-journal,
+//                    then fault.journal-unavailable) the real journal may come back below it after
+//                    a reboot, at the last seq seen before that gap + 1 (the asyncapi's `resume`)
 //   --known-types    fail events whose type is not one of the known types of event-data.schema.json
 //                    (by default unknown types pass with any object as data, for forward compatibility)
 //   --schemas DIR    schema directory (default: docs/schemas of this repository)
@@ -116,8 +118,20 @@ function checkGapRecord(event) {
   return errors;
 }
 
-// "site/gateway" -> { first, last, idBySeq: Map, seqById: Map, skipped: [{ fromSeq, throughSeq, gapSeq }] }
+// "site/gateway" -> { first, last, idBySeq: Map, seqById: Map, skipped: [{ fromSeq, throughSeq, gapSeq }],
+//   ram: { resume, gapSeq, armed } | undefined }
 const seqState = new Map();
+
+/**
+ * The real journal back below a journal in RAM, after a reboot lost the RAM journal (asyncapi, "Order
+ * and gaps"): an event with a new id at resume + 1, or a journal.gap from at most resume + 1 up to
+ * the seq before it, where resume is the last seq seen before the RAM journal's new-journal gap.
+ */
+function backFromRam(s, event, gap) {
+  const ram = s.ram;
+  if (!ram?.armed || event.seq >= ram.gapSeq) return false;
+  return gap ? gap.fromSeq <= ram.resume + 1 && event.seq > ram.resume + 1 : event.seq === ram.resume + 1;
+}
 
 function checkSeq(t, event) {
   const key = `${t.site}/${t.gateway}`;
@@ -135,6 +149,12 @@ function checkSeq(t, event) {
   if (event.resend !== undefined) {
     // Sent again at the office's request (the resend command): it fills a gap the office saw,
     // beside the live stream, so it is neither a jump nor out of order, and moves nothing.
+  } else if (seenId === undefined && backFromRam(s, event, gap)) {
+    // The new-journal gap declared the seqs below the RAM journal skipped; the real journal now
+    // goes on with them, so that declaration no longer stands, and `last` moves down to it.
+    s.skipped = s.skipped.filter((r) => r.gapSeq !== s.ram.gapSeq);
+    s.last = event.seq;
+    s.ram = undefined;
   } else if (seenId === undefined && event.seq > s.last + 1) {
     // A jump is declared when it lands on the journal.gap for it (checkGapRecord has made sure that
     // throughSeq = seq - 1). Its fromSeq may be at or below last + 1: events published before they
@@ -159,6 +179,13 @@ function checkSeq(t, event) {
     errors.push(`seq ${event.seq} of ${key} arrived after ${s.last} without having been seen (out of order)`);
   }
   if (gap && seenId === undefined) s.skipped.push({ ...gap, gapSeq: event.seq });
+  // A new journal only starts a RAM journal when fault.journal-unavailable follows its gap; a first
+  // event with no seq seen before it leaves nothing to resume.
+  if (seenId === undefined && event.type === 'journal.gap' && event.data?.cause === 'new-journal' && event.seq !== s.first) {
+    s.ram = { resume: s.last, gapSeq: event.seq, armed: false };
+  } else if (event.type === 'fault.journal-unavailable' && s.ram && event.seq > s.ram.gapSeq) {
+    s.ram.armed = true;
+  }
   s.idBySeq.set(event.seq, event.id);
   s.seqById.set(event.id, event.seq);
   if (event.resend === undefined && event.seq > s.last) s.last = event.seq;
