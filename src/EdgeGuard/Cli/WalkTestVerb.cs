@@ -102,7 +102,7 @@ internal static class WalkTestVerb
         try
         {
             gatewayLock = TakeGatewayLock(config, arguments);
-            fallbackLock = TakeFallbackLock(config);
+            fallbackLock = TakeFallbackLock(config, simulate);
             safety = PersistedSafetyState(config.StateDirectoryPath, arguments);
         }
         catch (Exception ex) when (ex is WalkTestRefusedException or JournalException)
@@ -240,18 +240,33 @@ internal static class WalkTestVerb
     }
 
     /// <summary>
-    /// The gateway's lock in the journal's volatile fallback directory too, when a gateway has used
-    /// it this boot: a gateway whose state directory did not answer at its start takes its lock
-    /// there (RunVerbHandler), so a free lock in the state directory does not prove it is stopped.
-    /// Held for the walk test, so such a gateway started meanwhile waits as it would for the other.
+    /// The gateway's lock in the journal's volatile fallback directory too: a gateway whose state
+    /// directory does not answer at its start takes its lock there (RunVerbHandler), so a free lock
+    /// in the state directory does not prove it is stopped, nor keeps one started meanwhile waiting.
+    /// Held for the walk test, so such a gateway waits as it would for the other.
     /// </summary>
-    private static GatewayLock? TakeFallbackLock(GatewayConfig config)
+    /// <param name="config">The gateway's config: its state and fallback directories.</param>
+    /// <param name="simulate">Simulated lines, which no gateway can drive under the walk test.</param>
+    internal static GatewayLock? TakeFallbackLock(GatewayConfig config, bool simulate)
     {
         var directory = config.Journal.FallbackDirectory;
-        // The same directory (a quick start on /run): its lock is already ours; a second flock on
-        // it from this process would be refused as if a gateway held it.
-        if (string.Equals(Path.GetFullPath(directory), Path.GetFullPath(config.StateDirectoryPath), StringComparison.Ordinal)
-            || !File.Exists(Path.Combine(directory, GatewayLock.FileName)))
+        try
+        {
+            // Created when missing, not skipped: systemd creates it (RuntimeDirectory=) as the unit
+            // starts, so a gateway started during the walk test would find it and its lock free.
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return simulate ? null : throw new WalkTestRefusedException(
+                $"the gateway's fallback directory {directory} does not exist and cannot be created ({ex.Message}), so a gateway started during the walk test could take its lock there and drive the lines; create it (sudo install -d -o edgeguard -g edgeguard -m 0750 {directory}) and walk-test again", ex);
+        }
+
+        // The state directory under another name (a quick start on /run, a link, a trailing /): its
+        // lock is ours already; a second flock on it from this process would be refused as if a
+        // gateway held it.
+        if (OperatingSystem.IsLinux() && LinuxFile.Identity(directory) is { } fallback
+            && fallback == LinuxFile.Identity(config.StateDirectoryPath))
         {
             return null;
         }

@@ -23,6 +23,9 @@ internal static partial class LinuxFile
     private const uint BasicStats = 0x7ff;
     private const int TypeMask = 0xF000;
 
+    // STATX_INO: the inode number (the device is always reported).
+    private const uint InodeNumber = 0x100;
+
     // STATX_TYPE | STATX_MODE | STATX_UID | STATX_SIZE: what the checks read.
     private const uint ReportedNeeded = 0x1 | 0x2 | 0x8 | 0x200;
 
@@ -40,6 +43,12 @@ internal static partial class LinuxFile
 
     /// <summary>ENXIO: opening a Unix socket file.</summary>
     public const int NoDevice = 6;
+
+    /// <summary>Which file a path names: its device and inode (statx).</summary>
+    /// <param name="DeviceMajor">The major number of the device it is on.</param>
+    /// <param name="DeviceMinor">The minor number of the device it is on.</param>
+    /// <param name="Inode">Its inode on that device.</param>
+    public readonly record struct FileIdentity(uint DeviceMajor, uint DeviceMinor, ulong Inode);
 
     /// <summary>What a file is, as statx reports it.</summary>
     /// <param name="Kind">Regular file, directory or anything else.</param>
@@ -119,6 +128,17 @@ internal static partial class LinuxFile
         }
     }
 
+    /// <summary>
+    /// The device and inode of <paramref name="path"/>, links followed: equal for two paths of one
+    /// file or directory, whatever links or trailing separators tell them apart. Null when it cannot
+    /// be read.
+    /// </summary>
+    public static FileIdentity? Identity(string path)
+    {
+        var result = StatX(CurrentDirectory, path, 0, InodeNumber, out var buffer);
+        return result < 0 || (buffer.Mask & InodeNumber) == 0 ? null : new FileIdentity(buffer.DeviceMajor, buffer.DeviceMinor, buffer.Inode);
+    }
+
     /// <summary>The C library's words for <paramref name="errno"/> ("Permission denied").</summary>
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
@@ -141,20 +161,17 @@ internal static partial class LinuxFile
         return new Status(kind, (UnixFileMode)(buffer.Mode & 0xFFF), buffer.Uid, (long)buffer.Size);
     }
 
-    // struct statx (linux/stat.h): the fields up to stx_size, then room for the rest (256 bytes).
-    [StructLayout(LayoutKind.Sequential, Size = 256)]
+    // struct statx (linux/stat.h): the fields read, at their offsets, in its 256 bytes.
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
     private struct StatxBuffer
     {
-        public uint Mask;
-        public uint BlockSize;
-        public ulong Attributes;
-        public uint Links;
-        public uint Uid;
-        public uint Gid;
-        public ushort Mode;
-        public ushort Spare;
-        public ulong Inode;
-        public ulong Size;
+        [FieldOffset(0)] public uint Mask;
+        [FieldOffset(20)] public uint Uid;
+        [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Inode;
+        [FieldOffset(40)] public ulong Size;
+        [FieldOffset(136)] public uint DeviceMajor;
+        [FieldOffset(140)] public uint DeviceMinor;
     }
 
     // open(2) is variadic; the mode argument is read only with O_CREAT, which is never passed.
