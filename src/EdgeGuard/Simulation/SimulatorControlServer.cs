@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Simulation;
@@ -40,6 +41,15 @@ public sealed partial class SimulatorControlServer(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await ready.WaitAsync(stoppingToken).ConfigureAwait(false);
+        // Another simulated gateway or walk test answering there keeps its socket: taken over, every
+        // `edgeguard sim` line would drive this process's lines instead, and the file deleted with
+        // this process left that one with no way to be driven at all.
+        if (await AnswersAsync(socketPath, stoppingToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException(
+                $"another simulated gateway or walk test is listening on {socketPath}; stop it, or give this one another socket (EdgeGuard:simulation:controlSocket)");
+        }
+
         File.Delete(socketPath);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -50,6 +60,7 @@ public sealed partial class SimulatorControlServer(
         listener.Bind(new UnixDomainSocketEndPoint(binding));
         listener.Listen(8);
         File.Move(binding, socketPath, overwrite: true);
+        var bound = Identity(socketPath);
         LogListening(socketPath);
         try
         {
@@ -65,7 +76,33 @@ public sealed partial class SimulatorControlServer(
         }
         finally
         {
-            File.Delete(socketPath);
+            // Only this server's own file: one put there since (a restarted gateway) is not ours.
+            if (bound is not null && Identity(socketPath) == bound)
+            {
+                File.Delete(socketPath);
+            }
+        }
+    }
+
+    private static LinuxFile.FileIdentity? Identity(string path) => OperatingSystem.IsLinux() ? LinuxFile.Identity(path) : null;
+
+    // A stale file (its process gone) refuses the connection; a live server accepts it.
+    private static async Task<bool> AnswersAsync(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
