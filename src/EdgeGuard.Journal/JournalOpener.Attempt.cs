@@ -27,7 +27,7 @@ public static partial class JournalOpener
     // the deadline and the safety state's 5 s.
     private static readonly TimeSpan ReplaceGrace = TimeSpan.FromSeconds(10);
 
-    private sealed class Attempt(string path, TimeProvider time, TimeSpan deadline, Func<string, JournalDatabase> open)
+    private sealed class Attempt(string path, TimeProvider time, TimeSpan deadline, TimeSpan replaceGrace, Func<string, JournalDatabase> open)
     {
         private readonly Lock _gate = new();
         private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,6 +36,12 @@ public static partial class JournalOpener
         private bool _abandoned;
         private bool _replacing;
         private int _tries;
+
+        // Set under _gate by Replace: the damage found and where the file goes, and whether it is
+        // there, so a replace given up on still tells the office (and the technician) about both.
+        private string? _damage;
+        private string? _keptAt;
+        private bool _moved;
 
         public Outcome Run()
         {
@@ -59,7 +65,7 @@ public static partial class JournalOpener
                 // The damaged file is moved aside already, or being moved: switching to the
                 // volatile journal now would lose the journal-replaced fault and leave a new real
                 // journal whose floor may be above the volatile one's. Waited for, bounded.
-                _ended.Task.Wait(ReplaceGrace);
+                _ended.Task.Wait(replaceGrace);
                 lock (_gate)
                 {
                     if (_outcome is { } outcome)
@@ -68,11 +74,23 @@ public static partial class JournalOpener
                     }
 
                     _abandoned = true;
+                    return new(null, null, null, GivenUp());
                 }
             }
 
             return new(null, null, null, string.Create(CultureInfo.InvariantCulture,
                 $"it did not open within {deadline.TotalSeconds:0.#} s (the storage does not answer)"));
+        }
+
+        // Under _gate. The boot runs on the volatile journal without journal-replaced, so its
+        // journal-unavailable must say the file was found damaged and where it went; the next
+        // start finds whatever the replace leaves (the new journal, or the damaged file).
+        private string GivenUp()
+        {
+            var waited = string.Create(CultureInfo.InvariantCulture, $"{(deadline + replaceGrace).TotalSeconds:0.#} s");
+            return _moved
+                ? $"{_damage}; it was found damaged and moved aside to {_keptAt}, but the new journal in its place did not finish within {waited} (the storage does not answer)"
+                : $"{_damage}; it was found damaged, but moving it aside to {_keptAt} did not finish within {waited} (the storage does not answer): it is at one of the two paths";
         }
 
         private void Work()
@@ -166,9 +184,17 @@ public static partial class JournalOpener
 
                 // From here Run waits for this replace (ReplaceGrace) rather than abandon it.
                 _replacing = true;
+                _damage = damage.Message;
+                _keptAt = Stamped(path, "damaged", time);
             }
 
-            var keptAt = Stamped(path, "damaged", time);
+            // The floor as of now, before the deadline, not when the new journal is made: a replace
+            // given up on may make it after the boot took the RAM journal's floor, and a floor
+            // above the RAM journal's seqs would make the next start take that one for stale and
+            // drop the lockdown it holds (TakeOverFromFallback).
+            var floor = SeqFloor(time);
+
+            var keptAt = _keptAt;
             try
             {
                 MoveWithSidecars(path, keptAt);
@@ -178,11 +204,16 @@ public static partial class JournalOpener
                 return new(null, null, ex, $"{damage.Message}; it cannot be moved aside to {keptAt}: {ex.Message}");
             }
 
+            lock (_gate)
+            {
+                _moved = true;
+            }
+
             JournalDatabase? fresh = null;
             try
             {
                 fresh = open(path);
-                fresh.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+                fresh.RaiseSeqFloor(floor - 1, JournalGapCause.NewJournal);
                 return new(fresh, new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message), null, null);
             }
             catch (JournalException ex)

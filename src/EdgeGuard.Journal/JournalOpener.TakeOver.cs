@@ -6,7 +6,8 @@ namespace EdgeGuard.Journal;
 // The real journal opened after a start of this boot ran on the volatile one: the volatile journal
 // above the real one is newer, so the real one starts above its seqs (they may have reached the
 // office), takes its safety state (a lockdown started on it is not dropped by going back) and
-// retires it. A real journal that cannot take all that over (read-only storage, a full card) is
+// retires it (one it cannot read is kept aside as damaged instead, with a fault: its lockdown may
+// be lost). A real journal that cannot take all that over (read-only storage, a full card) is
 // not run on: the gateway carries on with the volatile journal, whose state is the newest.
 public static partial class JournalOpener
 {
@@ -35,11 +36,13 @@ public static partial class JournalOpener
             return new(null, $"it cannot be read to take over from the volatile journal: {ex.Message}");
         }
 
-        // Null when unreadable: its seqs are unknown, but below a floor taken now; its state is lost.
+        // Null when unreadable: its seqs are unknown, but below a floor taken now; its state (a
+        // lockdown, maybe) is lost, so it is kept aside as damaged and the fault says so.
         // Only a volatile journal above the real one ran after it: one below is older than the real
         // journal's last run (a retirement that failed), and its safety state stale. A journal
         // created by this start has no run of its own: anything the volatile one holds is newer.
         Found? found;
+        string? unreadable = null;
         try
         {
             using var fallback = open(fallbackPath);
@@ -48,9 +51,10 @@ public static partial class JournalOpener
                 ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load())
                 : new(top, 0, null);
         }
-        catch (JournalException)
+        catch (JournalException ex)
         {
             found = null;
+            unreadable = ex.Message;
         }
 
         var floor = found?.Top ?? SeqFloor(time);
@@ -80,8 +84,16 @@ public static partial class JournalOpener
         }
 
         // Only after the real journal's floor is durable: a crash before leaves the fallback to
-        // find again. A rename that fails leaves it too; the next start finds it below the real
-        // journal's seqs and takes nothing from it.
+        // find again. An unreadable one is kept aside as damaged, and its fault is raised whatever
+        // it held: nothing else would tell the office its lockdown may be gone.
+        if (unreadable is not null)
+        {
+            var why = SetAsideUnreadable(fallbackPath, unreadable, time, out var keptAt);
+            return new(new JournalReplaced(time.GetUtcNow(), database.Path, keptAt, why), null);
+        }
+
+        // A rename that fails leaves a readable one in place; the next start finds it below the
+        // real journal's seqs and takes nothing from it.
         var retired = Stamped(fallbackPath, "retired", time);
         try
         {
@@ -118,6 +130,29 @@ public static partial class JournalOpener
             database.Dispose();
             throw;
         }
+    }
+
+    // A volatile journal that cannot be read (its header, its tables or its safety-state row
+    // damaged): moved aside as the real journal is when damaged, never deleted, so whatever it held
+    // stays for a technician until power-off. Returns the fault's text: the office must learn that
+    // a lockdown in force on it may have been lost. keptAt: where it is now (in place when the move
+    // failed; the next start finds it again and says so again).
+    private static string SetAsideUnreadable(string fallbackPath, string problem, TimeProvider time, out string keptAt)
+    {
+        var aside = Stamped(fallbackPath, "damaged", time);
+        var what = $"the volatile fallback journal {fallbackPath} the gateway ran on before this restart cannot be read ({problem}), so a safety state it held (a lockdown) may have been lost and events it had not delivered are not sent";
+        try
+        {
+            MoveWithSidecars(fallbackPath, aside);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            keptAt = fallbackPath;
+            return $"{what}; it cannot be moved aside to {aside}: {ex.Message}";
+        }
+
+        keptAt = aside;
+        return $"{what}; it is kept at {aside} until power-off";
     }
 
     /// <summary>What the volatile journal holds for the real one.</summary>

@@ -15,7 +15,9 @@ namespace EdgeGuard.Journal;
 /// <c>-wal</c> and <c>-shm</c> (<c>edgeguard.db.damaged-&lt;UTC stamp&gt;</c>) and a fresh journal is
 /// created in its place (<see cref="JournalReplaced"/>);</item>
 /// <item>anything else (the directory cannot be created or written, the card is full, the open
-/// hung) opens a journal in the volatile fallback directory (<see cref="JournalUnavailable"/>);</item>
+/// hung) opens a journal in the volatile fallback directory (<see cref="JournalUnavailable"/>); one
+/// left there by an earlier start that cannot be read is moved aside like a damaged file, never
+/// deleted, and the fault says so (a lockdown it held may be lost);</item>
 /// <item>a new journal starts its seqs at <see cref="SeqFloor"/>, above anything a real journal
 /// reaches, and the real journal back after a run on the fallback starts above the fallback's.</item>
 /// </list>
@@ -53,7 +55,11 @@ public static partial class JournalOpener
     /// <exception cref="JournalException">
     /// The file was written by a newer release, or neither it nor the fallback can be opened.
     /// </exception>
-    public static JournalOpening Open(string path, string fallbackDirectory, TimeProvider time, TimeSpan? deadline = null, Func<string, JournalDatabase>? open = null)
+    public static JournalOpening Open(string path, string fallbackDirectory, TimeProvider time, TimeSpan? deadline = null, Func<string, JournalDatabase>? open = null) =>
+        Open(path, fallbackDirectory, time, deadline, open, ReplaceGrace);
+
+    // The same, with the wait for a replace under way at the deadline shortened by a test.
+    internal static JournalOpening Open(string path, string fallbackDirectory, TimeProvider time, TimeSpan? deadline, Func<string, JournalDatabase>? open, TimeSpan replaceGrace)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(fallbackDirectory);
@@ -67,7 +73,7 @@ public static partial class JournalOpener
             return new(open(fullPath), null);
         }
 
-        var attempt = new Attempt(fullPath, time, deadline ?? OpenDeadline, open);
+        var attempt = new Attempt(fullPath, time, deadline ?? OpenDeadline, replaceGrace, open);
         var outcome = attempt.Run();
         if (outcome.Failure is JournalException { FromNewerBuild: true } newer)
         {
@@ -112,23 +118,48 @@ public static partial class JournalOpener
     }
 
     // The fallback: the one left over from an earlier start of this boot (a restart: it goes on,
-    // seqs and safety state included), else a new one at the floor.
+    // seqs and safety state included), else a new one at the floor. One left over that cannot be
+    // opened or read is moved aside and a new one made in its place: failing the start for it
+    // would restart the gateway into the same failure, then reboot it, unprotected meanwhile. A
+    // safety-state row it cannot read is not looked at here: the gateway runs on that journal, and
+    // the controller's boot reports the row (fault.safety-state-unreadable).
     private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open)
     {
-        var existed = File.Exists(fallbackPath);
-        JournalDatabase database;
-        try
+        JournalDatabase? database = null;
+        if (File.Exists(fallbackPath))
         {
-            database = open(fallbackPath);
-        }
-        catch (JournalException ex)
-        {
-            throw JournalException.For(path, $"{problem}; and the volatile fallback journal cannot be opened either: {ex.Message}", ex);
+            try
+            {
+                database = open(fallbackPath);
+                if (database.SeqTop() == 0)
+                {
+                    database.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+                }
+            }
+            catch (JournalException ex)
+            {
+                database?.Dispose();
+                database = null;
+                problem = $"{problem}; and {SetAsideUnreadable(fallbackPath, ex.Message, time, out var keptAt)}";
+                if (keptAt == fallbackPath)
+                {
+                    throw JournalException.For(path, problem, ex);
+                }
+            }
         }
 
-        if (!existed || database.SeqTop() == 0)
+        if (database is null)
         {
-            database.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+            try
+            {
+                database = open(fallbackPath);
+                database.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+            }
+            catch (JournalException ex)
+            {
+                database?.Dispose();
+                throw JournalException.For(path, $"{problem}; and the volatile fallback journal cannot be opened either: {ex.Message}", ex);
+            }
         }
 
         return new(database, new JournalUnavailable(time.GetUtcNow(), path, fallbackPath, problem));

@@ -105,6 +105,38 @@ public sealed class JournalAtBootTests : IDisposable
     }
 
     [Fact]
+    public async Task A_volatile_journal_that_cannot_be_read_beside_a_state_directory_that_cannot_be_written_does_not_fail_the_start()
+    {
+        // Before, the start threw: systemd restarted it into the same failure, then rebooted.
+        var blocker = Path.Combine(_dir, "state");
+        File.WriteAllText(blocker, "in the way");
+        Directory.CreateDirectory(Volatile);
+        var fallback = Path.Combine(Volatile, JournalDatabase.FileName);
+        var garbage = new byte[8192];
+        new Random(13).NextBytes(garbage);
+        File.WriteAllBytes(fallback, garbage); // a restart finds the RAM journal damaged
+
+        var host = await StartAsync(blocker);
+        try
+        {
+            Assert.Equal(fallback, host.Services.GetRequiredService<JournalDatabase>().Path);
+            await PanicLocksAsync(host);
+
+            var journal = host.Services.GetRequiredService<EventJournal>();
+            var fault = journal.ReadAfter(0, 100)[1];
+            Assert.Equal("fault.journal-unavailable", fault.Type);
+            var aside = Assert.Single(Directory.GetFiles(Volatile, JournalDatabase.FileName + ".damaged-*"));
+            Assert.Equal(garbage, File.ReadAllBytes(aside));
+            Assert.Contains(aside, Data(fault).GetProperty("reason").GetString(), StringComparison.Ordinal);
+            await DeliveredAsync(journal, fault.Seq);
+        }
+        finally
+        {
+            await StopAsync(host);
+        }
+    }
+
+    [Fact]
     public async Task After_a_restart_that_finds_the_volatile_journal_the_real_one_continues_above_its_seqs()
     {
         var blocker = Path.Combine(_dir, "state");
