@@ -14,6 +14,11 @@ namespace EdgeGuard.Journal;
 // events took all 4 MiB again within the episode's first commits and the safety save failed. The
 // journal writer puts the ballast back once the disk has room for it twice over
 // (EventJournal.Ballast.cs), so the next time the card fills up it works again.
+// The volatile journal in /run (JournalOpener) keeps its ballast too, though it costs 4 MiB of RAM:
+// /run is a small tmpfs (a fifth of RAM or less) that the journal's limit (about 300 MB) outgrows
+// in a long office outage, and RuntimeDirectoryPreserve keeps the journal across restarts, so a
+// lockdown whose save a full /run refused would be lost at the next restart of the process. On a
+// /run with less than twice the ballast free it is not written at all (TryWriteBallast).
 public sealed partial class JournalDatabase
 {
     /// <summary>The ballast's file name, in the database's directory.</summary>
