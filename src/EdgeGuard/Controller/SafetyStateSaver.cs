@@ -9,7 +9,9 @@ namespace EdgeGuard.Controller;
 /// most a deadline; a save that outlives its deadline (an fsync a dying SD card never answers)
 /// goes on here, alone: no second save starts until it ended, so two saves never race to the row
 /// and a hung disk is not handed one save per retry. The boot's load is one more such attempt: a
-/// load the boot stopped waiting for holds back every save until it ended, as a hung save does.
+/// load the boot stopped waiting for holds back every save until it ended, as a hung save does,
+/// and then until the controller took what it read (<see cref="TakeAbandonedLoad"/>), so the row
+/// still holds the late read when the controller decides whether to put it back.
 /// When an attempt the controller gave up on ends, <c>ended</c> is called (from this thread) so
 /// the controller saves its latest state.
 /// </summary>
@@ -43,7 +45,7 @@ internal sealed partial class SafetyStateSaver : IDisposable
     private Attempt? _current;
     private (SafetyState State, Exception? Failure, TimeSpan Took)? _lastAbandoned;
     private (SafetyState? Loaded, Exception? Failure, TimeSpan Took)? _abandonedLoad;
-    private bool _saveHanded;
+    private long _abandonedLoadEnded;
     private bool _disposed;
 
     /// <param name="store">Where the safety state is saved.</param>
@@ -78,7 +80,9 @@ internal sealed partial class SafetyStateSaver : IDisposable
 
     /// <summary>
     /// The boot's load, if the boot stopped waiting for it and it has ended since: what it read,
-    /// or why not, and how long it ran. Handed out once (then null), for the controller's log line.
+    /// or why not, and how long it ran. Handed out once (then null). Until it is, no save is
+    /// handed to the thread (<see cref="Save"/>): the controller decides on what the load read
+    /// while the row still holds it.
     /// </summary>
     public (SafetyState? Loaded, Exception? Failure, TimeSpan Took)? TakeAbandonedLoad()
     {
@@ -87,23 +91,6 @@ internal sealed partial class SafetyStateSaver : IDisposable
             var load = _abandonedLoad;
             _abandonedLoad = null;
             return load;
-        }
-    }
-
-    /// <summary>
-    /// A save has been handed to the thread: the row may no longer hold what the boot's load read.
-    /// The load is the thread's first attempt and no save starts while it runs, so every save
-    /// handed comes after the load ended; but it may come before the controller took that end
-    /// (<see cref="TakeAbandonedLoad"/>), which then must not apply a read the row no longer holds.
-    /// </summary>
-    public bool AnySaveHanded
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _saveHanded;
-            }
         }
     }
 
@@ -138,7 +125,9 @@ internal sealed partial class SafetyStateSaver : IDisposable
     }
 
     /// <summary>
-    /// Saves <paramref name="state"/> unless a save is still running, and waits for it at most
+    /// Saves <paramref name="state"/> unless a save is still running, or the boot's load, given up
+    /// on, has ended and the controller has not yet taken what it read (its end is queued to the
+    /// loop, which saves the latest state once it has); and waits for it at most
     /// <paramref name="deadline"/> on the clock.
     /// </summary>
     /// <param name="state">The state to save.</param>
@@ -146,7 +135,8 @@ internal sealed partial class SafetyStateSaver : IDisposable
     /// <param name="deadline">How long to wait in all, from this call, the turn included.</param>
     /// <returns>
     /// Saved, failed (the store threw, or the saver is shut), or not known yet: a save still runs,
-    /// this one past the deadline or an earlier one this state waits behind.
+    /// this one past the deadline or an earlier one this state waits behind, or a late read not
+    /// yet taken (since its end).
     /// </returns>
     public SaveOutcome Save(SafetyState state, TimeSpan turnWait, TimeSpan deadline)
     {
@@ -170,8 +160,17 @@ internal sealed partial class SafetyStateSaver : IDisposable
                 return new SaveOutcome("the gateway is shutting down; the safety state was not saved", null);
             }
 
+            if (_abandonedLoad is not null)
+            {
+                // A save handed now would overwrite the row the late read came from before the
+                // loop decided on it: a lockdown nobody ended was dropped, on the doors and on
+                // disk, for a retry of a forced door's save queued ahead of the read's end.
+                return new SaveOutcome(
+                    "the safety state read at boot has ended but is not yet dealt with; this state is saved once it is",
+                    _abandonedLoadEnded);
+            }
+
             _current = attempt;
-            _saveHanded = true;
             Monitor.PulseAll(_gate);
         }
 
@@ -338,6 +337,7 @@ internal sealed partial class SafetyStateSaver : IDisposable
                 else if (abandoned)
                 {
                     _abandonedLoad = (loaded, failure, took);
+                    _abandonedLoadEnded = _time.GetTimestamp();
                 }
             }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
@@ -35,6 +36,13 @@ public sealed partial class SiteController
     /// its state in time, every decision would compare states for a read that never comes.
     /// </summary>
     private bool _lateReadPending;
+
+    /// <summary>
+    /// Doors a relock keyswitch was turned at since the boot, while a late read may come: a
+    /// delayed-egress release it holds for them is not put back
+    /// (<see cref="DelayedEgressToReapply"/>).
+    /// </summary>
+    private HashSet<string>? _relockedSinceBoot;
 
     /// <summary>
     /// What <see cref="BootLoadDeadline"/> allows beyond <see cref="SqliteSafetyStateStore.MaxSaveWait"/>:
@@ -120,22 +128,24 @@ public sealed partial class SiteController
         var held = Held(loaded);
         var notApplied = NotReapplied(loaded);
         var fire = FireReleaseToReapply(loaded);
+        var doors = DelayedEgressToReapply(loaded, now);
         if (notApplied is null)
         {
-            Reapply(loaded, fire, now, events);
+            Reapply(loaded, fire, doors, now, events);
         }
         else
         {
             LogLateLoadNotApplied(notApplied);
-            if (fire)
+            if (fire || doors is not null)
             {
-                ReapplyFireRelease(now, events);
+                ReapplyReleases(fire, doors, now, events);
             }
         }
 
         var outcome = notApplied is null ? " and re-applied" : $" and not applied ({notApplied})";
         var fireText = fire ? " Its fire release is in force again: egress released until a fire reset." : string.Empty;
-        events.Add(new SafetyStateUnreadable(now.Utc, $"{late}{outcome}: it held {held}.{fireText}")
+        var doorText = doors is not null ? " Its delayed-egress door releases are in force again, until relocked by key." : string.Empty;
+        events.Add(new SafetyStateUnreadable(now.Utc, $"{late}{outcome}: it held {held}.{fireText}{doorText}")
         {
             ReadLate = true,
             Reapplied = notApplied is null,
@@ -158,18 +168,57 @@ public sealed partial class SiteController
         && _state.LifeSafety != LifeSafety.FireEgressReleased;
 
     /// <summary>
-    /// Puts a late read's fire release in force over what runs now: saved, then egress driven
-    /// (<see cref="Reconcile"/> drives egress first, as every decision does).
+    /// The doors with a late read's delayed-egress release merged in, or null when that changes
+    /// none. Delayed egress is irreversible by code and a power cut must not undo it
+    /// (docs/architecture.md), so, like a fire release, it is put back over whatever the site
+    /// decided since: a door it had latched open is released until relocked, one it was counting
+    /// for counts again in full (as <see cref="SiteState.Restore"/> does). Not for a door a relock
+    /// key was turned at since the boot: a person relocked it then, which is the one way back.
     /// </summary>
-    private void ReapplyFireRelease(Moment now, List<DomainEvent> events)
+    private ImmutableSortedDictionary<string, DoorState>? DelayedEgressToReapply(SafetyState loaded, Moment now)
     {
-        _state = _state with { LifeSafety = LifeSafety.FireEgressReleased };
-        _egressDecidedSinceBoot = true;
+        var doors = _state.Doors;
+        foreach (var (doorId, release) in loaded.ReleasedDoors)
+        {
+            if (release is not (DoorRelease.DelayedEgressReleased or DoorRelease.DelayedEgressCounting)
+                || _relockedSinceBoot?.Contains(doorId) == true
+                || site.DoorList.FirstOrDefault(d => d.Id == doorId) is not { DelayedEgress: { } delay })
+            {
+                continue;
+            }
+
+            var current = doors.GetValueOrDefault(doorId) ?? DoorState.Quiet;
+            var merged = release == DoorRelease.DelayedEgressReleased
+                ? current with { EgressLatched = true, DelayedEgressUntil = null }
+                : current.EgressLatched || current.DelayedEgressUntil is not null ? current
+                : current with { DelayedEgressUntil = now.Monotonic + delay };
+            if (merged != current)
+            {
+                doors = doors.SetItem(doorId, merged);
+            }
+        }
+
+        return ReferenceEquals(doors, _state.Doors) ? null : doors;
+    }
+
+    /// <summary>
+    /// Puts a late read's releases in force over what runs now (its fire release when
+    /// <paramref name="fire"/>, its delayed-egress doors when <paramref name="doors"/>): saved,
+    /// then driven (<see cref="Reconcile"/> drives egress first, as every decision does).
+    /// </summary>
+    private void ReapplyReleases(bool fire, ImmutableSortedDictionary<string, DoorState>? doors, Moment now, List<DomainEvent> events)
+    {
+        _state = _state with
+        {
+            LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
+            Doors = doors ?? _state.Doors,
+        };
+        _egressDecidedSinceBoot |= fire;
         _decisions++;
         _safety = _state.Safety;
         Persist(now, events, SafetySaveDeadline);
         Reconcile(now, events);
-        LogFireReleaseReapplied(OutputPlan.For(site, _state).ToString());
+        LogReleasesReapplied(fire, doors is not null, OutputPlan.For(site, _state).ToString());
     }
 
     /// <summary>
@@ -180,27 +229,29 @@ public sealed partial class SiteController
     /// older than any of it. Nor is it merged in (kept suspended under a scenario started since):
     /// the decider suspends only what a trigger asks for now, ranked against what runs, and a saved
     /// state put under a newer one would change what that one's releaser and the office's
-    /// all-clear end, with no rule for it yet; the report lets the office decide. And not after a
-    /// save was handed on since the boot: the row no longer holds the read (a save waits behind the
-    /// hung load, but may run between its end and this message).
+    /// all-clear end, with no rule for it yet; the report lets the office decide. A save since the
+    /// boot is no reason: none reaches the row until this runs (SafetyStateSaver holds them back
+    /// behind the load and then until its read is taken), and one of a decision that was no
+    /// scenario (a forced door) is merged (<see cref="Reapply"/> keeps what the inputs decided).
     /// </summary>
     private string? NotReapplied(SafetyState loaded) =>
         loaded.Mode == SiteMode.Normal || loaded.Lockdown is null ? "it held no scenario to put back"
         : _leftBootState ? "the site has decided a scenario or fire release, or run an office command, since the boot: that stands"
-        : _saver.AnySaveHanded ? "a save since the boot has overwritten it"
         : null;
 
     /// <summary>
     /// Puts a late read's scenario in force as a boot restores it (<see cref="SiteState.Restore"/>):
     /// its mode and scenario, a siren that sounded at the power cut sounding again for its full
-    /// time, the scenarios it had suspended, and its fire release when <paramref name="fire"/>
-    /// (<see cref="FireReleaseToReapply"/>); the points and doors stay as the inputs decided them
-    /// since the boot, and the threat level and bypasses as the office left them (the fault names
-    /// them). The office is told as at a boot that restored it: <c>gateway.started</c> with the
+    /// time, the scenarios it had suspended, its fire release when <paramref name="fire"/>
+    /// (<see cref="FireReleaseToReapply"/>) and its delayed-egress doors when
+    /// <paramref name="doors"/> (<see cref="DelayedEgressToReapply"/>); the points and the other
+    /// door state stay as the inputs decided them since the boot, and the threat level and
+    /// bypasses as the office left them (the fault names them).
+    /// The office is told as at a boot that restored it: <c>gateway.started</c> with the
     /// restored mode, after which <c>state/lockdown</c> is republished. The row holds the read
     /// already; it is saved only if what is in force now differs from it.
     /// </summary>
-    private void Reapply(SafetyState loaded, bool fire, Moment now, List<DomainEvent> events)
+    private void Reapply(SafetyState loaded, bool fire, ImmutableSortedDictionary<string, DoorState>? doors, Moment now, List<DomainEvent> events)
     {
         var restored = SiteState.Restore(site, loaded, _state.Points, now);
         _state = _state with
@@ -212,6 +263,7 @@ public sealed partial class SiteController
             Suspended = restored.Suspended,
             AllClearApprovals = null,
             LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
+            Doors = doors ?? _state.Doors,
         };
         _leftBootState = true;
         _egressDecidedSinceBoot |= fire;
@@ -229,8 +281,9 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// Marks the boot state left by a decision a late read must not override, and egress decided
-    /// (released or reset) since the boot, after which a late read's fire release is not put back.
+    /// Marks the boot state left by a decision a late read must not override, egress decided
+    /// (released or reset) since the boot, after which a late read's fire release is not put back,
+    /// and doors relocked by key since the boot, whose delayed egress it holds is not put back.
     /// </summary>
     private void NoteLeftBootState(SiteInput input, Decision decision)
     {
@@ -242,6 +295,16 @@ public sealed partial class SiteController
         var before = _state;
         var after = decision.State;
         _egressDecidedSinceBoot |= after.LifeSafety != before.LifeSafety || decision.Events.Any(e => e is FireReset);
+        if (input is PointChanged { Active: true, PointId: var turned })
+        {
+            // The key turned, whether or not this gateway knew the door released: the person
+            // there meant it locked.
+            foreach (var door in site.DoorList.Where(d => d.Relock.Contains(turned, StringComparer.Ordinal)))
+            {
+                (_relockedSinceBoot ??= new HashSet<string>(StringComparer.Ordinal)).Add(door.Id);
+            }
+        }
+
         if (_leftBootState)
         {
             return;
@@ -267,6 +330,6 @@ public sealed partial class SiteController
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "The safety state read late is not applied: {Why}")]
     private partial void LogLateLoadNotApplied(string why);
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Critical, Message = "The fire release read late is re-applied (egress neither released nor reset since the boot); outputs driven to plan {Plan}")]
-    private partial void LogFireReleaseReapplied(string plan);
+    [LoggerMessage(EventId = 13, Level = LogLevel.Critical, Message = "Releases read late are re-applied (fire release: {Fire}, delayed-egress doors: {Doors}); outputs driven to plan {Plan}")]
+    private partial void LogReleasesReapplied(bool fire, bool doors, string plan);
 }

@@ -279,14 +279,7 @@ public sealed partial class SiteController
     /// </remarks>
     private void OnAbandonedSaveEnded(Moment now, List<DomainEvent> events)
     {
-        if (_saver.TakeAbandonedLoad() is { } load)
-        {
-            // The boot's load, given up on: a scenario it read is put back in force if the site
-            // is still as it booted, else the office is told what it held (SiteController.Boot.cs).
-            // First, before the save below hands on the latest state and overwrites its row.
-            LateLoadEnded(load.Loaded, load.Failure, load.Took, now, events);
-        }
-
+        TakeLateRead(now, events);
         if (!_safetyUnsaved && !_safetyPending)
         {
             return;
@@ -324,6 +317,20 @@ public sealed partial class SiteController
     }
 
     /// <summary>
+    /// The boot's load, given up on, if it has ended: a scenario it read is put back in force if
+    /// the site is still as it booted, else the office is told what it held
+    /// (SiteController.Boot.cs). Before any save: the saver hands none on until this took it, so
+    /// its row is not overwritten first.
+    /// </summary>
+    private void TakeLateRead(Moment now, List<DomainEvent> events)
+    {
+        if (_saver.TakeAbandonedLoad() is { } load)
+        {
+            LateLoadEnded(load.Loaded, load.Failure, load.Took, now, events);
+        }
+    }
+
+    /// <summary>
     /// At an orderly stop, once the loop has ended: a safety state whose save failed (the
     /// journal's writer held the database past the save's wait, or the disk passed the bound) or
     /// is late is saved now. Its retry timer would have come within a second, but a stop right
@@ -346,6 +353,9 @@ public sealed partial class SiteController
                     break;
                 }
 
+                // A late read that ended since the loop stopped is taken first: the saver hands
+                // on no save until it is (the one waited for below may be that read).
+                TakeLateRead(Moment.From(time), events);
                 Persist(Moment.From(time), events, deadline: left, turnWait: left, stopping: true);
             }
 
