@@ -37,21 +37,21 @@ in_group() {
   members=$({ sed -n "s/^$1:[^:]*:[0-9]*:\(.*\)$/\1/p" "$R/etc/group" 2>/dev/null || true; } | head -n 1)
   [[ ",$members," == *",$2,"* ]]
 }
-owner_of() { case "$1" in root) echo 0 ;; edgeguard) echo "${eg_uid:-0}" ;; esac; }
-group_of() { case "$1" in root) echo 0 ;; edgeguard) echo "${eg_gid:-0}" ;; esac; }
-
-# fix_attrs PATH MODE OWNER GROUP: chmod/chown only what differs; echoes what it fixed.
+# fix_attrs PATH MODE OWNER GROUP (OWNER, GROUP: root or edgeguard): chmod/chown only what differs;
+# echoes what it fixed. It runs for every file of the release on every run: one stat and no
+# subshell of its own, as forks dominate a provisioning run (docs/PERFORMANCE.md, "Test suite time").
 fix_attrs() {
-  local path=$1 mode=$2 uid gid want fixed=""
-  uid=$(owner_of "$3")
-  gid=$(group_of "$4")
-  if [ "$(stat -c %a "$path")" != "$mode" ]; then
+  local path=$1 mode=$2 uid=0 gid=0 want have fixed=""
+  [ "$3" != edgeguard ] || uid=${eg_uid:-0}
+  [ "$4" != edgeguard ] || gid=${eg_gid:-0}
+  have=$(stat -c '%a %u:%g' -- "$path")
+  if [ "${have%% *}" != "$mode" ]; then
     [ "$dry_run" = true ] || chmod "$mode" "$path" || die "cannot chmod $mode $path"
     fixed="mode $mode"
   fi
   if [ "$can_chown" = true ]; then
     want="$uid:$gid"
-    if [ "$(stat -c %u:%g "$path")" != "$want" ]; then
+    if [ "${have#* }" != "$want" ]; then
       [ "$dry_run" = true ] || chown -h "$want" "$path" || die "cannot chown $want $path"
       fixed="${fixed:+$fixed, }owner $3:$4"
     fi

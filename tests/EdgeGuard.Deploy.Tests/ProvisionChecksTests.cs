@@ -97,8 +97,7 @@ public sealed class ProvisionChecksTests(ReleaseFixture release)
     [Fact]
     public async Task A_listing_of_the_release_that_fails_half_way_stops_the_run()
     {
-        using var root = BookwormRoot();
-        Assert.Equal(0, (await release.Provision(root.Path)).ExitCode);
+        using var root = await release.ProvisionedRootAsync();
         using var scratch = new TempDirectory();
 
         var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883",

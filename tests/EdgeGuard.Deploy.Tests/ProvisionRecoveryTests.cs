@@ -10,7 +10,7 @@ namespace EdgeGuard.Deploy.Tests;
 /// provision-gateway.sh when things go wrong or are run again: upgrades and rollback copies, a refused
 /// config, a full disk, a tree without the service account.
 /// </summary>
-[Collection(ReleaseCollection.Name)]
+[Collection(RecoveryCollection.Name)]
 public sealed class ProvisionRecoveryTests(ReleaseFixture release)
 {
     [Fact]
@@ -69,9 +69,8 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
     [Fact]
     public async Task A_refused_config_leaves_the_installed_certificate_and_key_alone()
     {
-        using var root = BookwormRoot();
+        using var root = await release.ProvisionedRootAsync();
         var r = root.Path;
-        Assert.Equal(0, (await release.Provision(r)).ExitCode);
         var tlsDir = Path.Combine(r, "etc/edgeguard/tls");
         var installed = Directory.GetFiles(tlsDir).ToDictionary(f => f, File.ReadAllBytes, StringComparer.Ordinal);
         var config = await File.ReadAllBytesAsync(Path.Combine(r, "etc/edgeguard/appsettings.json"));
@@ -106,9 +105,8 @@ public sealed class ProvisionRecoveryTests(ReleaseFixture release)
     [Fact]
     public async Task A_failed_copy_stops_with_an_error_and_leaves_the_installed_file_in_place()
     {
-        using var root = BookwormRoot();
+        using var root = await release.ProvisionedRootAsync();
         var r = root.Path;
-        Assert.Equal(0, (await release.Provision(r)).ExitCode);
         using var scratch = new TempDirectory();
         var pki = new TestPki(scratch.Path, "new-office");
         var (cert, key) = pki.IssueClient(Gateway);

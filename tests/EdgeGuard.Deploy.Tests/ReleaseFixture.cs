@@ -10,39 +10,96 @@ namespace EdgeGuard.Deploy.Tests;
 /// run already did); the self-contained, trimmed linux-arm64 release is built, provisioned and run
 /// by tools/ci/arm64-smoke.sh, which ./test.sh runs in CI.
 /// </summary>
+/// <remarks>
+/// Both collections (<see cref="ReleaseCollection"/>, <see cref="RecoveryCollection"/>) get an
+/// instance, and both use the one build (<see cref="SharedRelease"/>): two builds of the same
+/// project at once would write the same obj/ files, and building is the slow part.
+/// </remarks>
 public sealed class ReleaseFixture : IAsyncLifetime
 {
     public const string Version = "9.9.9-test";
 
-    private readonly TempDirectory _directory = new();
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static SharedRelease? s_shared;
+    private static int s_users;
 
-    public string Tarball => Path.Combine(_directory.Path, "release", $"edgeguard-{Version}-{Scripts.HostRid}.tar.gz");
+    private SharedRelease? _release;
+
+    private SharedRelease Release => _release ?? throw new InvalidOperationException("the release was not built");
+
+    public string Tarball => Release.Tarball;
 
     /// <summary>A throw-away office CA and the gateway's client certificate (PEM files).</summary>
-    public string CaFile { get; private set; } = "";
+    public string CaFile => Release.CaFile;
 
-    public string CertFile { get; private set; } = "";
+    public string CertFile => Release.CertFile;
 
-    public string KeyFile { get; private set; } = "";
+    public string KeyFile => Release.KeyFile;
 
-    public string BuildOutput { get; private set; } = "";
+    public string BuildOutput => Release.BuildOutput;
 
     public async Task InitializeAsync()
     {
-        var result = await Scripts.RunAsync("deploy/build-release.sh", TimeSpan.FromMinutes(10),
-            "--framework-dependent", "--rid", Scripts.HostRid, "--version", Version, "--out", Path.Combine(_directory.Path, "release"));
-        BuildOutput = result.All;
-        Assert.True(result.ExitCode == 0, $"build-release.sh failed:\n{result.All}");
-
-        var pki = new TestPki(_directory.Path);
-        CaFile = pki.CaFile;
-        (CertFile, KeyFile) = pki.IssueClient("gw-lobby");
+        await Gate.WaitAsync();
+        try
+        {
+            s_shared ??= await SharedRelease.BuildAsync();
+            s_users++;
+            _release = s_shared;
+        }
+        finally
+        {
+            Gate.Release();
+        }
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
-        _directory.Dispose();
-        return Task.CompletedTask;
+        await Gate.WaitAsync();
+        try
+        {
+            // The last collection to finish removes the build (the other may still provision).
+            if (_release is not null && --s_users == 0)
+            {
+                s_shared?.Dispose();
+                s_shared = null;
+            }
+
+            _release = null;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A copy (<c>cp -a</c>: modes, owners and times kept) of a Bookworm root that this release
+    /// was provisioned into once, for tests that start from a provisioned gateway: the same run
+    /// with the same arguments each of them made first, made once (it takes seconds).
+    /// </summary>
+    public async Task<TempDirectory> ProvisionedRootAsync()
+    {
+        var source = await Release.ProvisionedBaseAsync(this);
+        var copy = new TempDirectory();
+        var cp = await RunAsync("cp", "-a", "--", source + "/.", copy.Path);
+        Assert.True(cp.ExitCode == 0, $"cp -a of the provisioned root failed:\n{cp.All}");
+        return copy;
+    }
+
+    private static async Task<Scripts.Result> RunAsync(string command, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new Scripts.Result(process.ExitCode, await output, await error);
     }
 
     /// <summary>
@@ -82,7 +139,7 @@ public sealed class ReleaseFixture : IAsyncLifetime
     // it and packs it again as SCRATCH/edgeguard-VERSION-RID.tar.gz.
     private async Task<string> RepackAsync(string scratchName, string version, Func<string, Task> change)
     {
-        var scratch = Path.Combine(_directory.Path, scratchName);
+        var scratch = Path.Combine(Release.Directory, scratchName);
         if (Directory.Exists(scratch))
         {
             Directory.Delete(scratch, recursive: true);
@@ -118,12 +175,23 @@ public sealed class ReleaseFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// The provisioning test classes share one release (building it is the slow part) and run one
-/// after another: each publishes nothing itself, but two builds of the same project at once would
-/// write the same obj/ files.
+/// The provisioning test classes but <see cref="ProvisionRecoveryTests"/>: they run one after
+/// another, in parallel with <see cref="RecoveryCollection"/> (each test provisions its own scratch
+/// root, and the versions the two repack, <see cref="ReleaseFixture.WithVersionAsync"/>, differ).
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class ReleaseCollection : ICollectionFixture<ReleaseFixture>
 {
     public const string Name = "release";
+}
+
+/// <summary>
+/// <see cref="ProvisionRecoveryTests"/>, the longest class (about half the project's time), in a
+/// collection of its own so that it runs beside the others: on two cores the project takes about
+/// as long as this class instead of all of them one after another.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class RecoveryCollection : ICollectionFixture<ReleaseFixture>
+{
+    public const string Name = "release-recovery";
 }
