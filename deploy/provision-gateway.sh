@@ -334,7 +334,7 @@ for i in "${!tls_rel[@]}"; do
   report "${tls_state[i]}" "${tls_rel[i]}"
 done
 case "$config_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$candidate" "$R$config" ;; esac
-report "$config_state" "$config (640 root:edgeguard)"
+report "$config_state" "$config ($(attrs 640 root edgeguard))"
 
 echo "service:"
 old_current=$(readlink "$R/opt/edgeguard/current" 2>/dev/null || true)

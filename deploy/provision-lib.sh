@@ -58,10 +58,12 @@ fix_attrs() {
   fi
   echo "$fixed"
 }
+# attrs MODE OWNER GROUP: how a report names what was set; the owner only when it was (can_chown).
+attrs() { if [ "$can_chown" = true ]; then echo "$1 $2:$3"; else echo "$1, owner not set"; fi; }
 ensure_dir() {
   local dest=$R$1 fixed
   if [ ! -d "$dest" ]; then
-    report created "$1/ ($2 $3:$4)"
+    report created "$1/ ($(attrs "$2" "$3" "$4"))"
     [ "$dry_run" = true ] && return
     mkdir -p "$dest" || die "cannot create $dest"
     fix_attrs "$dest" "$2" "$3" "$4" >/dev/null

@@ -30,6 +30,22 @@ public sealed class ProvisionChecksTests(ReleaseFixture release)
     }
 
     [Fact]
+    public async Task Without_the_service_account_in_the_tree_the_report_does_not_name_owners_it_did_not_set()
+    {
+        using var root = BookwormRoot();
+        File.WriteAllText(Path.Combine(root.Path, "etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n");
+
+        var result = await release.Provision(root.Path);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("ownership not set", result.Output, StringComparison.Ordinal);
+        // A technician reading "750 edgeguard:edgeguard" believes the service can write its state.
+        Assert.Contains("/var/lib/edgeguard/ (750, owner not set)", result.Output, StringComparison.Ordinal);
+        Assert.Contains("/etc/edgeguard/appsettings.json (640, owner not set)", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(":edgeguard)", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Under_root_the_operators_key_files_are_checked_in_the_tree_not_on_this_machine()
     {
         using var root = BookwormRoot();
