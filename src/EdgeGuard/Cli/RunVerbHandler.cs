@@ -89,6 +89,15 @@ internal static class RunVerbHandler
             }
 
             await host.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            // A background service that failed stopped the host (StopHost): say why and exit 1, so
+            // neither the person at the terminal nor systemd takes it for an orderly stop.
+            if (host.Services.GetServices<IHostedService>().OfType<BackgroundService>()
+                    .Select(s => s.ExecuteTask?.Exception?.GetBaseException()).FirstOrDefault(e => e is not null) is { } failed)
+            {
+                await error.WriteLineAsync($"edgeguard: stopped: {failed.Message}").ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+
             return ExitCodes.Ok;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using EdgeGuard.Cli;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Simulation;
@@ -91,5 +94,39 @@ public sealed class SimulatorControlServerTests : IDisposable
 
         Assert.Equal("newer", await StatusAsync());
         await newer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_gateway_whose_socket_another_answers_on_stops_with_exit_1_and_says_why()
+    {
+        using var other = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        other.Bind(new UnixDomainSocketEndPoint(Socket));
+        other.Listen(1);
+        int port;
+        using (var free = new TcpListener(IPAddress.Loopback, 0))
+        {
+            free.Start();
+            port = ((IPEndPoint)free.LocalEndpoint).Port;
+        }
+
+        var config = Path.Combine(_dir, "gw.json");
+        File.WriteAllText(config, $$"""
+            { "EdgeGuard": { "site": "s", "gateway": "g", "stateDirectory": "{{Path.Combine(_dir, "state")}}",
+              "mqtt": { "port": {{port}} }, "simulation": { "controlSocket": "{{Socket}}" },
+              "zones": [ { "id": "z", "name": "Z" } ],
+              "points": [ { "id": "p", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "z" },
+                          { "id": "k", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "z" } ],
+              "outputs": [ { "id": "s", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "z" },
+                           { "id": "l", "kind": "lock", "line": 13, "activeLevel": "high", "zone": "z", "failMode": "failSecure" } ],
+              "lockdown": { "clearKeyswitches": [ "k" ] } } }
+            """);
+        Directory.CreateDirectory(Path.Combine(_dir, "state"));
+        using var error = new StringWriter();
+
+        var code = await RunVerbHandler.RunAsync(config, simulate: true, TextWriter.Null, error, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains($"edgeguard: stopped: another simulated gateway or walk test is listening on {Socket}", error.ToString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(Socket)); // the other one's, left alone
     }
 }
