@@ -54,7 +54,11 @@ public sealed partial class LockdownProperties
             CommandType.SetThreatLevel => [("level", new JsonIntegerItem(Levels[arg % Levels.Length]))],
             _ => [],
         };
+        // Sent as soon as signed, except some all-clears held up on the way (a link hiccup, the
+        // broker's session queue): signed up to a minute before they arrive, maybe before an alert.
+        var lag = type == CommandType.AllClear && arg % 11 == 4 ? TimeSpan.FromSeconds(1 + (arg % 60)) : TimeSpan.Zero;
         var command = TestSite.Command(type, op, role, args);
+        command = command with { Command = command.Command with { IssuedAt = now.Utc - lag, ExpiresAt = now.Utc.AddSeconds(60) } };
         return new OfficeCommandInput(command) { Acknowledged = type == CommandType.Acknowledge ? Alarm(state, arg) : null };
     }
 
@@ -130,8 +134,10 @@ public sealed partial class LockdownProperties
         Scenario.Sample(steps =>
         {
             // The supervisors whose approval may still count: given with no panic button held,
-            // and since the last real alarm (a start, a retrigger, a real trigger refused) or end.
-            var counting = new HashSet<string>(StringComparer.Ordinal);
+            // and since the last real alarm (a start, a retrigger, a real trigger refused) or end,
+            // with when each signed it: never before that alarm, however late it arrived.
+            var counting = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            var alarmAt = DateTimeOffset.MinValue;
             Run(steps, (before, input, decision) =>
             {
                 var allClear = input is OfficeCommandInput { Command.Command: { Type: CommandType.AllClear } command } ? command : null;
@@ -144,17 +150,19 @@ public sealed partial class LockdownProperties
                 else if (allClear is not null && decision.Events.OfType<LockdownCleared>().FirstOrDefault() is { } cleared)
                 {
                     Interlocked.Increment(ref completed);
-                    Assert.All(cleared.ClearedBy.Split('+').Where(op => op != allClear.Operator), op => Assert.Contains(op, counting));
+                    Assert.All(cleared.ClearedBy.Split('+').Where(op => op != allClear.Operator), op => Assert.True(counting[op] >= alarmAt));
+                    Assert.True(allClear.IssuedAt >= alarmAt, "an all-clear signed before the latest alarm completed it");
                 }
 
-                if (decision.Events.Any(e => e is LockdownStarted or LockdownRetriggered or LockdownCleared or LockdownStartRefused { Drill: false }))
+                if (decision.Events.FirstOrDefault(e => e is LockdownStarted or LockdownRetriggered or LockdownCleared or LockdownStartRefused { Drill: false }) is { } alarm)
                 {
                     counting.Clear();
+                    alarmAt = alarm.At;
                 }
 
                 if (allClear is not null && decision.State.Mode != SiteMode.Normal && decision.Events[^1] is CommandDone)
                 {
-                    counting.Add(allClear.Operator);
+                    counting[allClear.Operator] = allClear.IssuedAt;
                 }
             });
         }, iter: 400);

@@ -16,7 +16,7 @@ public sealed class OfficeCommandTests
         TestSite.Command(type, op, role, args);
 
     private static Decision Run(SiteState state, VerifiedCommand command, double at = 1) =>
-        SiteDecider.Decide(Site, state, new OfficeCommandInput(command), TestSite.At(at));
+        SiteDecider.Decide(Site, state, new OfficeCommandInput(TestSite.SignedAt(command, at)), TestSite.At(at));
 
     [Fact]
     public void An_office_lockdown_starts_the_built_in_lockdown_and_reports_done()
@@ -98,10 +98,10 @@ public sealed class OfficeCommandTests
     {
         var site = Site with { AllClearWindow = TimeSpan.FromSeconds(10) };
         var lockdown = SiteDecider.Decide(site, Quiet(), new OfficeCommandInput(Command(CommandType.Lockdown)), TestSite.At(1)).State;
-        var first = SiteDecider.Decide(site, lockdown, new OfficeCommandInput(Command(CommandType.AllClear, "sup-1")), TestSite.At(2)).State;
+        var first = SiteDecider.Decide(site, lockdown, new OfficeCommandInput(TestSite.SignedAt(2, CommandType.AllClear, "sup-1")), TestSite.At(2)).State;
 
-        var late = SiteDecider.Decide(site, first, new OfficeCommandInput(Command(CommandType.AllClear, "sup-2")), TestSite.At(13));
-        var inTime = SiteDecider.Decide(site, first, new OfficeCommandInput(Command(CommandType.AllClear, "sup-2")), TestSite.At(11));
+        var late = SiteDecider.Decide(site, first, new OfficeCommandInput(TestSite.SignedAt(13, CommandType.AllClear, "sup-2")), TestSite.At(13));
+        var inTime = SiteDecider.Decide(site, first, new OfficeCommandInput(TestSite.SignedAt(11, CommandType.AllClear, "sup-2")), TestSite.At(11));
 
         Assert.Equal(SiteMode.Lockdown, late.State.Mode);
         Assert.Equal(SiteMode.Normal, inTime.State.Mode);

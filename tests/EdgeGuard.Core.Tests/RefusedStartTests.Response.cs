@@ -14,7 +14,7 @@ namespace EdgeGuard.Core.Tests;
 public sealed partial class RefusedStartTests
 {
     private static Decision Office(SiteState state, string supervisor, double at) =>
-        SiteDecider.Decide(Site, state, new OfficeCommandInput(TestSite.Command(CommandType.AllClear, supervisor, OperatorRole.Supervisor)), TestSite.At(at));
+        SiteDecider.Decide(Site, state, new OfficeCommandInput(TestSite.SignedAt(at, CommandType.AllClear, supervisor)), TestSite.At(at));
 
     [Theory]
     [InlineData("panic-a")]

@@ -121,7 +121,7 @@ public sealed partial class RefusedStartTests
     {
         // The all-clear ends every suspended scenario too: supervisor 1 never weighed this press.
         var annex = Turn(Quiet(), "key-shelter", 1).State;
-        var allClear = TestSite.Command(CommandType.AllClear, "sup-1", OperatorRole.Supervisor);
+        var allClear = TestSite.SignedAt(2, CommandType.AllClear, "sup-1");
         var approved = SiteDecider.Decide(Site, annex, new OfficeCommandInput(allClear), TestSite.At(2)).State;
         Assert.NotNull(approved.AllClearApprovals);
 

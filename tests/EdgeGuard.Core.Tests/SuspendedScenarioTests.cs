@@ -135,8 +135,8 @@ public sealed class SuspendedScenarioTests
     {
         var evacuation = Turn(Turn(Shelter(), "panic-a", 2).State, "key-evac", 4).State;
 
-        var first = SiteDecider.Decide(Site, evacuation, new OfficeCommandInput(AllClear("sup-1")), TestSite.At(10)).State;
-        var cleared = SiteDecider.Decide(Site, first, new OfficeCommandInput(AllClear("sup-2")), TestSite.At(11));
+        var first = SiteDecider.Decide(Site, evacuation, new OfficeCommandInput(AllClear("sup-1", at: 10)), TestSite.At(10)).State;
+        var cleared = SiteDecider.Decide(Site, first, new OfficeCommandInput(AllClear("sup-2", at: 11)), TestSite.At(11));
 
         Assert.Equal(
             [("evacuation.cleared", "evacuate"), ("lockdown.cleared", "lockdown"), ("shelter.cleared", "shelter-c")],
@@ -191,12 +191,12 @@ public sealed class SuspendedScenarioTests
     public void An_all_clear_approval_given_before_a_takeover_counts_for_nothing_after_the_resume()
     {
         var shelter = Shelter();
-        var approved = SiteDecider.Decide(Site, shelter, new OfficeCommandInput(AllClear("sup-1")), TestSite.At(2)).State;
+        var approved = SiteDecider.Decide(Site, shelter, new OfficeCommandInput(AllClear("sup-1", at: 2)), TestSite.At(2)).State;
         var lockdown = Turn(approved, "panic-a", 10).State;
         var resumed = Turn(lockdown, "key-a", 30).State;
         Assert.Equal("shelter-c", resumed.Lockdown!.Scenario);
 
-        var second = SiteDecider.Decide(Site, resumed, new OfficeCommandInput(AllClear("sup-2")), TestSite.At(35));
+        var second = SiteDecider.Decide(Site, resumed, new OfficeCommandInput(AllClear("sup-2", at: 35)), TestSite.At(35));
 
         Assert.Equal(SiteMode.ShelterInPlace, second.State.Mode);
         Assert.DoesNotContain(second.Events, e => e is LockdownCleared);
@@ -207,7 +207,7 @@ public sealed class SuspendedScenarioTests
     {
         var lockdown = Turn(Shelter(), "panic-a", 2).State;
 
-        var named = SiteDecider.Decide(Site, lockdown, new OfficeCommandInput(AllClear("sup-1", "shelter-c")), TestSite.At(10));
+        var named = SiteDecider.Decide(Site, lockdown, new OfficeCommandInput(AllClear("sup-1", "shelter-c", 10)), TestSite.At(10));
 
         var refused = Assert.IsType<CommandRefused>(Assert.Single(named.Events));
         Assert.Equal(
@@ -216,6 +216,7 @@ public sealed class SuspendedScenarioTests
         Assert.Null(named.State.AllClearApprovals);
     }
 
-    private static VerifiedCommand AllClear(string supervisor, string? scenario = null) =>
-        TestSite.Command(CommandType.AllClear, supervisor, OperatorRole.Supervisor, scenario is null ? [] : [("scenario", new JsonStringItem(scenario))]);
+    // Signed at the moment it is applied: sent as soon as signed.
+    private static VerifiedCommand AllClear(string supervisor, string? scenario = null, double at = 0) =>
+        TestSite.SignedAt(at, CommandType.AllClear, supervisor, OperatorRole.Supervisor, scenario is null ? [] : [("scenario", new JsonStringItem(scenario))]);
 }

@@ -76,11 +76,23 @@ internal static class TestSite
     /// what the decider is given once <c>CommandVerifier</c> accepted it. Each gets a new id.
     /// </summary>
     public static VerifiedCommand Command(CommandType type, string op, OperatorRole role, params (string Key, JsonItem Value)[] args) =>
+        SignedAt(0, type, op, role, args);
+
+    /// <summary>As <see cref="Command"/>, signed by the office <paramref name="issuedAt"/> seconds into the test.</summary>
+    public static VerifiedCommand SignedAt(double issuedAt, CommandType type, string op, OperatorRole role = OperatorRole.Supervisor, params (string Key, JsonItem Value)[] args) =>
         new(new CommandEnvelope(
             $"cmd-{Interlocked.Increment(ref _commandIds)}", type, "site-test", "gw-test", op,
-            At(0).Utc, At(60).Utc,
+            At(issuedAt).Utc, At(issuedAt + 60).Utc,
             new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
             ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+
+    /// <summary>
+    /// <paramref name="command"/> as if signed <paramref name="at"/> seconds into the test: sent
+    /// as soon as signed, it is not older than the alerts before it (an all-clear signed before
+    /// the latest alert counts for nothing).
+    /// </summary>
+    public static VerifiedCommand SignedAt(VerifiedCommand command, double at) =>
+        command with { Command = command.Command with { IssuedAt = At(at).Utc, ExpiresAt = At(at + 60).Utc } };
 
     public static Moment At(double seconds) =>
         new(TimeSpan.FromSeconds(seconds), new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero).AddSeconds(seconds));

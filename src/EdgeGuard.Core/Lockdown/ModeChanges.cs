@@ -76,7 +76,8 @@ internal static class ModeChanges
             events.Add(new LockdownRetriggered(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
             // A new press is news the supervisors who approved the all-clear did not weigh: their
             // approvals, keyed by the scenario's start, would otherwise still count.
-            return state with { SirenUntil = siren, SirenSince = siren is null ? state.SirenSince : now.Utc, AllClearApprovals = null };
+            // Dropping them is not enough: one signed before the press may still be on its way.
+            return state with { SirenUntil = siren, SirenSince = siren is null ? state.SirenSince : now.Utc, AllClearApprovals = null, ApprovalsValidFrom = now.Utc };
         }
 
         var info = new LockdownInfo(cause, point?.Id, now.Utc, scenario.Id, request.Drill);
@@ -147,7 +148,7 @@ internal static class ModeChanges
     /// </summary>
     private static SiteState Alerted(SiteDefinition site, SiteState state, ScenarioDefinition asked, Moment now)
     {
-        state = state with { AllClearApprovals = null };
+        state = state with { AllClearApprovals = null, ApprovalsValidFrom = now.Utc };
         return RestartsSiren(site, state, asked) && Transitions.Running(site, state) is { } running
             ? state with { SirenUntil = now.Monotonic + running.SirenDuration, SirenSince = now.Utc }
             : state;
@@ -199,8 +200,9 @@ internal static class ModeChanges
             ? state.Suspended.Add(new SuspendedScenario(state.Mode, running))
             : state.Suspended;
         // Approvals to clear what ran before count for nothing now: a supervisor who agreed to end
-        // the shelter did not agree to end the lockdown over it, nor the shelter once it runs again.
-        return state with { Mode = scenario.Mode, Lockdown = info, Suspended = suspended, AllClearApprovals = null };
+        // the shelter did not agree to end the lockdown over it, nor the shelter once it runs again;
+        // nor does one signed before this start and still on its way (ApprovalsValidFrom).
+        return state with { Mode = scenario.Mode, Lockdown = info, Suspended = suspended, AllClearApprovals = null, ApprovalsValidFrom = info.Since };
     }
 
     /// <summary>
@@ -239,6 +241,7 @@ internal static class ModeChanges
             SirenUntil = siren,
             SirenSince = siren is null ? null : now.Utc,
             AllClearApprovals = null,
+            ApprovalsValidFrom = now.Utc,
         };
     }
 }

@@ -124,6 +124,17 @@ public sealed record SiteState(
     /// <summary>Signed all-clear approvals collected for the running scenario (two-person rule); not persisted.</summary>
     public Commands.TwoPersonApproval? AllClearApprovals { get; init; }
 
+    /// <summary>
+    /// The latest alert the supervisors must have seen (UTC): the start, takeover, resume or
+    /// retrigger of the running scenario, a trigger refused under it, an all-clear refused for a
+    /// held panic button, or the restart. An all-clear signed before it (its <c>issued_at</c>)
+    /// counts for nothing, however late it arrives: dropping <see cref="AllClearApprovals"/> when
+    /// the alert is handled does not stop a command signed before it and queued at the broker.
+    /// Not persisted: a restart drops the pending approvals and <see cref="Restore"/> sets this
+    /// to the restart, so an all-clear signed before it is refused too (approve again).
+    /// </summary>
+    public DateTimeOffset? ApprovalsValidFrom { get; init; }
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
@@ -264,6 +275,9 @@ public sealed record SiteState(
         {
             // Unknown: the alert it sounds for came before the restart (see SirenSince).
             SirenSince = null,
+            // When the latest alert was is not saved: the restart stands in for it, the safe side
+            // (an all-clear signed before it, queued across the restart, must be signed again).
+            ApprovalsValidFrom = now.Utc,
             Bypasses = bypasses,
             LifeSafety = safety.LifeSafety,
             Doors = doors.ToImmutable(),

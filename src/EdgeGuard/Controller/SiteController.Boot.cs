@@ -262,6 +262,8 @@ public sealed partial class SiteController
             SirenSince = restored.SirenSince,
             Suspended = restored.Suspended,
             AllClearApprovals = null,
+            // Put in force now: an all-clear signed before it did not weigh it (see Restore).
+            ApprovalsValidFrom = restored.ApprovalsValidFrom,
             LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
             Doors = doors ?? _state.Doors,
         };

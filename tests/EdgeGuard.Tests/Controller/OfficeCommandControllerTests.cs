@@ -33,8 +33,10 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
 
     public OfficeCommandControllerTests() => _h = new ControllerHarness(Site, _ => new ListStore(_saved));
 
-    private VerifiedCommand Command(CommandType type, string op) =>
-        new(new CommandEnvelope(Guid.NewGuid().ToString(), type, "site-t", "gw-t", op, _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
+    // Signed by the clock of the gateway it is sent to (a test's own harness, when it has one): an
+    // all-clear signed before the latest alert counts for nothing.
+    private VerifiedCommand Command(CommandType type, string op, ControllerHarness? to = null) =>
+        new(new CommandEnvelope(Guid.NewGuid().ToString(), type, "site-t", "gw-t", op, (to ?? _h).Time.GetUtcNow(), (to ?? _h).Time.GetUtcNow().AddMinutes(1),
             JsonObjectItem.Empty, ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Supervisor);
 
     [Fact]
@@ -122,7 +124,7 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
         await h.BootAsync();
         store.Failing = true;
 
-        var locked = await h.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"));
+        var locked = await h.ExecuteAsync(Command(CommandType.Lockdown, "sup-1", h));
 
         Assert.True(locked.Done, locked.Detail);
         Assert.Contains("but the site's current state is not saved yet (fault.safety-state-not-persisted)", locked.Detail, StringComparison.Ordinal);
@@ -138,7 +140,7 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
         Assert.Single(h.Events.Events.OfType<SafetyStateNotPersistedRestored>());
         Assert.Single(h.Events.Events.OfType<OutputFaultRestored>());
         Assert.True(h.Driver.GetOutputLevel(10));
-        var first = await h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"));
+        var first = await h.ExecuteAsync(Command(CommandType.AllClear, "sup-1", h));
         Assert.True(first.Done, first.Detail);
         Assert.DoesNotContain("but", first.Detail, StringComparison.Ordinal);
     }
@@ -153,7 +155,7 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
             await h.BootAsync();
             store.Hold = true;
 
-            var answer = h.Controller.ExecuteAsync(Command(CommandType.Lockdown, "sup-1"), CancellationToken.None);
+            var answer = h.Controller.ExecuteAsync(Command(CommandType.Lockdown, "sup-1", h), CancellationToken.None);
             Assert.True(store.HeldSaveStarted.Wait(TimeSpan.FromSeconds(60)), "the lockdown was never saved");
             h.Time.Advance(SiteController.SafetySaveDeadline);
             var locked = await answer.WaitAsync(TimeSpan.FromSeconds(30));
@@ -180,7 +182,7 @@ public sealed class OfficeCommandControllerTests : IAsyncDisposable
             }
 
             await h.SettleAsync();
-            var first = await h.ExecuteAsync(Command(CommandType.AllClear, "sup-1"));
+            var first = await h.ExecuteAsync(Command(CommandType.AllClear, "sup-1", h));
             Assert.True(first.Done, first.Detail);
             Assert.DoesNotContain("saved", first.Detail, StringComparison.Ordinal);
         }
