@@ -164,6 +164,22 @@ public sealed class ScenarioTests
     }
 
     [Fact]
+    public void An_evacuation_is_not_ended_at_its_key_while_a_panic_button_pressed_during_it_is_held()
+    {
+        // The panic button is no trigger of the evacuation, and the lockdown it asks for is
+        // refused under it: still somebody is in danger, so the releaser key ends nothing.
+        var evacuation = Step(Step(Quiet(), "key-evac").State, "key-evac", false, 2).State;
+        var held = Step(evacuation, "panic-b", at: 3).State;
+        Assert.Equal(SiteMode.Evacuation, held.Mode);
+
+        var release = Step(held, "key-a", at: 4);
+
+        Assert.Equal(SiteMode.Evacuation, release.State.Mode);
+        Assert.DoesNotContain(release.Events, e => e is LockdownCleared);
+        Assert.Equal("panic button 'panic-b' is still active", Assert.IsType<LockdownClearRefused>(release.Events[^1]).Reason);
+    }
+
+    [Fact]
     public void A_key_that_ends_the_running_scenario_ends_it_even_if_it_could_also_start_a_drill()
     {
         var site = Site with { LockdownDrillTriggers = ["key-a"] }; // config refuses this; the decider is safe anyway

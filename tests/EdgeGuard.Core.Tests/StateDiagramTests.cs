@@ -25,6 +25,17 @@ public sealed class StateDiagramTests
     }
 
     [Fact]
+    public void A_keyswitch_clear_says_it_is_refused_while_any_panic_button_is_held()
+    {
+        // AuthorisedRelease refuses while any (non-silent) panic button is held, whichever
+        // scenario it asked for: the diagram said only the running scenario's own triggers.
+        var keyRows = Transitions.Table.Where(row => row.On == Trigger.KeyswitchTurned).ToList();
+
+        Assert.NotEmpty(keyRows);
+        Assert.All(keyRows, row => Assert.Contains("no panic button held (anywhere)", row.Condition, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Diagram_in_docs_is_the_one_generated_from_code()
     {
         var path = Path.Combine(RepositoryRoot(), "docs", "state-machine.md");

@@ -72,9 +72,10 @@ public static class Transitions
     private const string KeepsLocks = Takeover
         + ", and over a real one an office command that would release a lock it keeps locked (by the output plan)"
         + " must be a supervisor's";
-    private const string Release = "releaser of the running scenario, none of its triggers held, none suspended";
+    // Any panic button, not only the running scenario's triggers: AuthorisedRelease says why.
+    private const string Release = "releaser of the running scenario, no panic button held (anywhere) nor any of its triggers, none suspended";
     // A takeover suspends a real scenario (its locks hold); ending the one over it resumes it.
-    private const string Resume = "releaser of the running scenario, none of its triggers held: the real one it took over runs again";
+    private const string Resume = "releaser of the running scenario, no panic button held (anywhere) nor any of its triggers: the real one it took over runs again";
 
     /// <summary>Every allowed mode change.</summary>
     public static IReadOnlyList<Transition> Table { get; } =
