@@ -164,6 +164,18 @@ public sealed class ScenarioTests
     }
 
     [Fact]
+    public void A_drill_whose_siren_is_muted_runs_its_siren_time_in_silence()
+    {
+        // What state/lockdown's sirenSounding means (its schema says so): the siren time runs,
+        // and the output plan decides which sirens sound; none does when the drill mutes them.
+        var drill = Step(Quiet(), "key-drill").State;
+
+        Assert.True(drill.Lockdown!.Drill);
+        Assert.True(drill.SirenSounding);
+        Assert.False(OutputPlan.For(Site, drill).IsActive("siren"));
+    }
+
+    [Fact]
     public void An_evacuation_is_not_ended_at_its_key_while_a_panic_button_pressed_during_it_is_held()
     {
         // The panic button is no trigger of the evacuation, and the lockdown it asks for is

@@ -148,7 +148,12 @@ public sealed record SiteState(
     /// </summary>
     public DateTimeOffset? SirenSince { get; init; }
 
-    /// <summary>Whether the siren is meant to be sounding.</summary>
+    /// <summary>
+    /// Whether the scenario's siren time is running (<c>sirenSounding</c> on
+    /// <c>state/lockdown</c>). Which sirens that sounds is the output plan's: a drill's muted
+    /// sirens and a scenario whose zones hold none stay silent while this is true
+    /// (<see cref="OutputPlan.For"/>).
+    /// </summary>
     public bool SirenSounding => SirenUntil is not null;
 
     /// <summary>What must be persisted of this state.</summary>
