@@ -32,6 +32,25 @@ public sealed class DoorSupervisionTests
     }
 
     [Fact]
+    public void A_door_is_not_held_open_while_its_chattering_contact_is_suppressed()
+    {
+        // In a lockdown (the door is secure), the contact's last change let through said open,
+        // then supervision withheld its chatter: the door may have been shut all along.
+        var open = Step(LockedDown(), "door-a", true, 2).State;
+        var suppressed = SiteDecider.Decide(Site, open, new PointsSuppressed(["door-a"]), TestSite.At(3)).State;
+
+        var later = Tick(suppressed, 2 + TestSite.HeldOpen.TotalSeconds + 10);
+
+        Assert.DoesNotContain(later.Events, e => e is DoorHeldOpen);
+        Assert.Null(DoorSupervision.NextDeadline(Site, later.State));
+
+        // Trusted again and still open: held open counts from then, not from the frozen opening.
+        var restored = SiteDecider.Decide(Site, later.State, new PointsSuppressed([]), TestSite.At(50)).State;
+        Assert.DoesNotContain(Tick(restored, 50 + TestSite.HeldOpen.TotalSeconds - 1).Events, e => e is DoorHeldOpen);
+        Assert.Contains(Tick(restored, 50 + TestSite.HeldOpen.TotalSeconds).Events, e => e is DoorHeldOpen);
+    }
+
+    [Fact]
     public void An_unlocked_door_may_open_freely()
     {
         var decision = Step(Quiet(), "door-a", true, 2);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Lockdown;
@@ -152,6 +153,30 @@ internal static class DoorSupervision
     public static bool HasActiveAlarm(SiteDefinition site, SiteState state, PointDefinition point) =>
         site.DoorList.Any(d => string.Equals(d.ContactPoint, point.Id, StringComparison.Ordinal) && Of(state, d.Id) is { Forced: true } or { HeldOpen: true });
 
+    /// <summary>
+    /// Supervision now withholds the changes of <paramref name="suppressed"/>. A door whose contact
+    /// is among them is not held open: its "open" is only the last change let through before the
+    /// chatter, and the door may have been shut all along (with the default times the held-open
+    /// alarm came before the contact could settle). Once its contact is trusted again and still
+    /// open, the held-open time counts afresh from now; a contact that settled closed is applied
+    /// right after this and ends the opening.
+    /// </summary>
+    public static SiteState OnSuppressed(SiteDefinition site, SiteState state, ImmutableSortedSet<string> suppressed, Moment now)
+    {
+        ArgumentNullException.ThrowIfNull(suppressed);
+        var next = state with { SuppressedPoints = suppressed.WithComparer(StringComparer.Ordinal) };
+        foreach (var door in site.DoorList)
+        {
+            if (door.ContactPoint is { } contact && state.SuppressedPoints.Contains(contact) && !suppressed.Contains(contact)
+                && Of(next, door.Id) is { OpenSince: not null } open)
+            {
+                next = With(next, door.Id, open with { OpenSince = now.Monotonic });
+            }
+        }
+
+        return next;
+    }
+
     /// <summary>Runs every door deadline that has passed.</summary>
     public static SiteState OnTick(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
@@ -211,9 +236,11 @@ internal static class DoorSupervision
     }
 
     // Held open only matters where the door is meant to be secure: a lobby door unlocked for the
-    // day may stand open, and nobody is told off for a door a fire released.
+    // day may stand open, and nobody is told off for a door a fire released. Nor is a door whose
+    // contact chatters (OnSuppressed): its state is frozen, not known.
     private static TimeSpan? HeldOpenDeadline(SiteDefinition site, SiteState state, DoorDefinition door, DoorState current) =>
-        current is { OpenSince: { } since, HeldOpen: false } && LockedByPolicy(site, state, door) ? since + HeldOpenTime(site, state, door) : null;
+        current is { OpenSince: { } since, HeldOpen: false } && !state.SuppressedPoints.Contains(door.ContactPoint!)
+        && LockedByPolicy(site, state, door) ? since + HeldOpenTime(site, state, door) : null;
 
     // A higher threat level may shorten every door's held-open time, never lengthen it.
     private static TimeSpan HeldOpenTime(SiteDefinition site, SiteState state, DoorDefinition door) =>

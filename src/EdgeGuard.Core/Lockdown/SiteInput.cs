@@ -6,6 +6,13 @@ public abstract record SiteInput;
 /// <summary>A point's filtered state changed.</summary>
 public sealed record PointChanged(string PointId, bool Active) : SiteInput;
 
+/// <summary>
+/// The points whose changes supervision now withholds from the decider (chatter), all of them:
+/// their state here is frozen at the last change it let through, so no door timer may run on it
+/// (<see cref="DoorSupervision.OnSuppressed"/>).
+/// </summary>
+public sealed record PointsSuppressed(System.Collections.Immutable.ImmutableSortedSet<string> Points) : SiteInput;
+
 /// <summary>Time passed: timers (siren) are checked.</summary>
 public sealed record TimerTick : SiteInput
 {

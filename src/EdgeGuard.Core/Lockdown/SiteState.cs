@@ -135,6 +135,13 @@ public sealed record SiteState(
     /// </summary>
     public DateTimeOffset? ApprovalsValidFrom { get; init; }
 
+    /// <summary>
+    /// Points whose changes supervision withholds for chatter (<see cref="PointsSuppressed"/>):
+    /// their state in <see cref="Points"/> is frozen, so a door held open is not judged on it. Not
+    /// persisted: supervision starts afresh at a restart.
+    /// </summary>
+    public ImmutableSortedSet<string> SuppressedPoints { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 

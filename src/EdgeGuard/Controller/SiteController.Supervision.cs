@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Filters;
 using EdgeGuard.Core.Lockdown;
@@ -60,7 +61,7 @@ public sealed partial class SiteController
         var forward = supervisor.OnChange(active, now, events);
         if (supervisor.Suppressed != wasSuppressed)
         {
-            RefreshSuppressed();
+            RefreshSuppressed(now, events);
         }
 
         return forward;
@@ -76,14 +77,15 @@ public sealed partial class SiteController
                 var wasSuppressed = supervisor.Suppressed;
                 if (supervisor.Tick(now, events) is { } settled)
                 {
-                    RefreshSuppressed();
+                    // First the decider trusts the point again, then it gets its settled state.
+                    RefreshSuppressed(now, events);
                     // The decider ignores a "change" to the state it already has, so a point that settled
                     // where it was when suppression began raises nothing more than fault.chatter-restored.
                     Apply(new PointChanged(supervisor.Point.Id, settled), now, events);
                 }
                 else if (supervisor.Suppressed != wasSuppressed)
                 {
-                    RefreshSuppressed();
+                    RefreshSuppressed(now, events);
                 }
             }
 #pragma warning disable CA1031 // As for the filters (OnTimer): one point's failure must not hold up the others.
@@ -141,13 +143,19 @@ public sealed partial class SiteController
         }
     }
 
-    /// <summary>Recomputes the suppressed list and shows it in the snapshot at once (a withheld change decides nothing).</summary>
-    private void RefreshSuppressed()
+    /// <summary>
+    /// Recomputes the suppressed list and shows it in the snapshot at once (a withheld change
+    /// decides nothing), and tells the decider: a door must not be held open on a contact whose
+    /// state is frozen. That decision changes nothing persisted, so it is never deferred.
+    /// </summary>
+    private void RefreshSuppressed(Moment now, List<DomainEvent> events)
     {
         _suppressed = _supervisors.Values.Where(s => s.Suppressed).Select(s => s.Point.Id).Order(StringComparer.Ordinal).ToArray();
         if (_snapshot is { } snapshot)
         {
             _snapshot = snapshot with { SuppressedPoints = _suppressed };
         }
+
+        Apply(new PointsSuppressed(ImmutableSortedSet.Create(StringComparer.Ordinal, _suppressed)), now, events);
     }
 }
