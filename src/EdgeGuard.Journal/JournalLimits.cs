@@ -60,6 +60,28 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
     /// <summary>Undelivered records below which the journal's own fault is still journaled: <see cref="CriticalCeiling"/> + <see cref="FaultReserve"/>.</summary>
     internal long FaultCeiling => SaturatingAdd(CriticalCeiling, FaultReserve);
 
+    /// <summary>
+    /// Bytes a record is counted at when a journal in RAM is sized (<see cref="ForVolatile"/>): the
+    /// 281 bytes a door event took in the outage bench, with room for the WAL beside the file.
+    /// </summary>
+    public const long VolatileBytesPerRecord = 512;
+
+    /// <summary>The fewest records a journal in RAM is given, however little room it finds.</summary>
+    public const long MinVolatileRecords = 1_000;
+
+    /// <summary>
+    /// These limits for a journal in RAM (the volatile fallback in /run, JournalOpener), which
+    /// <paramref name="roomBytes"/> is the room for (its file system's free space plus what it
+    /// holds already): <see cref="MaxRecords"/> cut to what half of that room holds. /run is a small
+    /// tmpfs (a tenth to a fifth of the RAM) that systemd and every other service write to, and the
+    /// default limit (about 300 MB) outgrows it in a long office outage: a full /run would fail
+    /// more than the journal. Past the cut, the journal is full as on a disk: new events dropped
+    /// and counted, critical ones kept in the reserve, <c>fault.journal-full</c>.
+    /// </summary>
+    /// <param name="roomBytes">Free bytes of the journal's file system plus its files' size.</param>
+    public JournalLimits ForVolatile(long roomBytes) =>
+        this with { MaxRecords = Math.Min(MaxRecords, Math.Max(MinVolatileRecords, roomBytes / 2 / VolatileBytesPerRecord)) };
+
     /// <summary>Throws when a limit makes no sense.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A limit is zero or negative.</exception>
     public void Validate()

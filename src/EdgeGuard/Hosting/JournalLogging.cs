@@ -10,6 +10,16 @@ internal static partial class JournalLogging
     public static EventJournal Create(JournalOpening opening, TimeProvider time, JournalLimits limits, ILogger<EventJournal> log)
     {
         var database = opening.Database;
+        if (VolatileRoom(opening, RoomOf) is { } room)
+        {
+            var configured = limits.MaxRecords;
+            limits = limits.ForVolatile(room);
+            if (limits.MaxRecords < configured)
+            {
+                LogVolatileLimit(log, limits.MaxRecords, configured, database.Path);
+            }
+        }
+
         if (database.ReadOnlyAccess is { } access)
         {
             // Once, at the start, where a technician reading `journalctl -u edgeguard` looks first.
@@ -38,6 +48,36 @@ internal static partial class JournalLogging
 
         return journal;
     }
+
+    /// <summary>
+    /// The room a journal in RAM has (<see cref="JournalLimits.ForVolatile"/>), or null when
+    /// <paramref name="opening"/> runs on the real journal.
+    /// </summary>
+    /// <param name="opening">The boot's journal.</param>
+    /// <param name="roomOf">The free bytes of a file's file system plus the size of its files.</param>
+    internal static long? VolatileRoom(JournalOpening opening, Func<string, long?> roomOf) =>
+        opening.Fault is JournalUnavailable unavailable
+        && string.Equals(Path.GetFullPath(opening.Database.Path), Path.GetFullPath(unavailable.FallbackPath), StringComparison.Ordinal)
+            ? roomOf(opening.Database.Path)
+            : null;
+
+    // Free space plus the journal's own files (it may hold a run before this restart). Null when
+    // the file system cannot be asked: the configured limits then stand.
+    internal static long? RoomOf(string path)
+    {
+        try
+        {
+            var free = new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(path))!).AvailableFreeSpace;
+            return free + new[] { path, path + "-wal", path + "-shm" }.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "The journal in RAM keeps at most {MaxRecords} records (configured {Configured}): half the room of the file system {Path} is on, so a long office outage cannot fill /run under systemd and the other services; past it the journal is full (fault.journal-full)")]
+    private static partial void LogVolatileLimit(ILogger log, long maxRecords, long configured, string path);
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Critical, Message = "Journal database replaced: the old one is kept at {KeptAt} (with its -wal and -shm; export it with `sudo -u edgeguard edgeguard journal export --db {KeptAt}`), the gateway runs on a new journal at {Path}; no saved safety state was restored (a lockdown in force before may have been lost: fault.journal-replaced). {Problem}")]
     private static partial void LogReplaced(ILogger log, string keptAt, string path, string problem);
