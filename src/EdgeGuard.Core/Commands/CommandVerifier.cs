@@ -248,6 +248,18 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     }
 
     /// <summary>
+    /// Whether <paramref name="command"/> is past its <c>expires_at</c> (plus the clock skew) at
+    /// <paramref name="now"/>, by the same rule as <see cref="Verify"/>. Checked again just before an
+    /// accepted command is handed to the controller: a journal or replay store stuck on a hung disk
+    /// can hold it for minutes after it verified, and an order is never carried out after its time.
+    /// </summary>
+    public bool HasExpired(CommandEnvelope command, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return now >= command.ExpiresAt + options.ClockSkew;
+    }
+
+    /// <summary>
     /// The final result of a command whose execution was cut short (a stop's deadline, a crash)
     /// after it was handed to the controller: rejected, since whether it took effect is unknown.
     /// </summary>

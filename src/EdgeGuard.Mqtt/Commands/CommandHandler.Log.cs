@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Commands;
 
-// Source-generated log messages of the command handler (event ids 330-338, 341).
+// Source-generated log messages of the command handler (event ids 330-338, 341, 360-362).
 public sealed partial class CommandHandler
 {
     [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "Command accepted: {Command} (role {Role})")]
@@ -34,4 +34,7 @@ public sealed partial class CommandHandler
 
     [LoggerMessage(EventId = 338, Level = LogLevel.Error, Message = "Command '{Id}' was not executed: the replay store could not mark it started, so it could run twice")]
     private partial void LogStartFailed(string id, Exception exception);
+
+    [LoggerMessage(EventId = 360, Level = LogLevel.Warning, Message = "Command '{Id}' not executed: {Detail}")]
+    private partial void LogExpiredBeforeExecution(string id, string detail);
 }

@@ -172,6 +172,11 @@ public sealed partial class CommandHandler(
     public async Task<(CommandResultKind Result, string? Reason)> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (await RefuseIfExpiredAsync(command, cancellationToken).ConfigureAwait(false) is { } late)
+        {
+            return late;
+        }
+
         if (!TryStart(command.Command.Id))
         {
             var refused = new CommandFinal(false, "unavailable: the replay store could not be written, so it was not executed; send a new command");
@@ -310,29 +315,6 @@ public sealed partial class CommandHandler(
 
     private static (CommandResultKind Result, string? Reason) Answer(CommandFinal final) =>
         final.Done ? (CommandResultKind.Done, final.Reason) : (CommandResultKind.Rejected, final.Reason ?? "rejected");
-
-    /// <summary>A payload handled before: answered again (the final result, or accepted while it runs), audited, never acted on.</summary>
-    private async Task<CommandAttempt> RepeatAsync(VerifiedCommand command, CommandFinal? final, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var (result, reason) = final is null ? (CommandResultKind.Accepted, null) : Answer(final);
-        var id = command.Command.Id;
-        try
-        {
-            await _journal.RecordAsync(new CommandRepeated(now, id, command.Command.Type, command.Command.Operator, CommandResultPayload.Wire(result), reason), cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // Answered all the same: a repeat changes nothing, and its first delivery is journaled.
-            LogJournalFailed(id, ex);
-        }
-
-        LogRepeated(id, CommandResultPayload.Wire(result));
-        return new CommandAttempt(id, result, reason, null);
-    }
 
     // counted: a rejection that may be counted for a summary instead (RejectionAudit); not the
     // records that are themselves summaries of what was not journaled one by one.
