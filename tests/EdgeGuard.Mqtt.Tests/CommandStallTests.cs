@@ -38,4 +38,31 @@ public sealed class CommandStallTests(ITestOutputHelper output)
         // Its final result: a copy within the skew is answered with it, never executed.
         Assert.Equal(0, gateway.Handler.InFlight);
     }
+
+    [Fact]
+    public async Task The_command_journal_gives_up_on_a_flush_the_disk_never_finishes_within_its_bound()
+    {
+        // The journal writer is stuck in fsync: its flush never completes. The wait is bounded on
+        // the gateway's clock, so the command gets a prompt refusal instead of no answer.
+        var time = new FakeTimeProvider(GatewayNow);
+        var sink = new CountingSink();
+        var never = new TaskCompletionSource();
+        var journal = new FlushingCommandJournal(sink, () => never.Task, time);
+
+        var recording = journal.RecordAsync(new CommandRejected(GatewayNow, "c-1", null, null, CommandRejection.Malformed, "x"), CancellationToken.None);
+        time.Advance(FlushingCommandJournal.FlushWait - TimeSpan.FromMilliseconds(1));
+        Assert.False(recording.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+
+        var thrown = await Assert.ThrowsAsync<TimeoutException>(() => recording.WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Contains("not journaled within", thrown.Message);
+        Assert.Equal(1, sink.Published);
+    }
+
+    private sealed class CountingSink : IEventSink
+    {
+        public int Published { get; private set; }
+
+        public void Publish(IReadOnlyList<DomainEvent> events) => Published += events.Count;
+    }
 }

@@ -15,17 +15,43 @@ public interface ICommandJournal
 /// flush. The event journal's <c>Publish</c> does not wait for the disk (it is called from the
 /// controller), so the flush is what lets the subscriber acknowledge a command only after it is journaled.
 /// </summary>
+/// <remarks>
+/// The wait is bounded (<see cref="FlushWait"/>): an SD card hung in fsync holds the journal writer
+/// inside its commit for minutes, and an unbounded wait left every office command unanswered, not
+/// even refused, then run long after. Past the bound <see cref="RecordAsync"/> throws
+/// <see cref="TimeoutException"/>, which the handler answers as <c>unavailable</c> (not acted on).
+/// The event stays queued in the journal and is written when the disk answers.
+/// </remarks>
 /// <param name="sink">The event journal.</param>
 /// <param name="flush">Completes when everything published before the call is committed (<c>EventJournal.FlushAsync</c>).</param>
-public sealed class FlushingCommandJournal(IEventSink sink, Func<Task> flush) : ICommandJournal
+/// <param name="time">The clock of the bound.</param>
+public sealed class FlushingCommandJournal(IEventSink sink, Func<Task> flush, TimeProvider time) : ICommandJournal
 {
+    /// <summary>
+    /// How long <see cref="RecordAsync"/> waits for the journal's flush. A healthy card commits in
+    /// milliseconds and a slow one in hundreds (a batch, a WAL checkpoint); 5 s is well past that,
+    /// and short enough that the office hears <c>unavailable</c> while the person is still there.
+    /// </summary>
+    public static readonly TimeSpan FlushWait = TimeSpan.FromSeconds(5);
+
     private readonly IEventSink _sink = sink ?? throw new ArgumentNullException(nameof(sink));
     private readonly Func<Task> _flush = flush ?? throw new ArgumentNullException(nameof(flush));
+    private readonly TimeProvider _time = time ?? throw new ArgumentNullException(nameof(time));
 
     /// <inheritdoc />
-    public Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken)
+    /// <exception cref="TimeoutException">The journal did not commit within <see cref="FlushWait"/>.</exception>
+    public async Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(attempt);
         _sink.Publish([attempt]);
-        return _flush().WaitAsync(cancellationToken);
+        try
+        {
+            await _flush().WaitAsync(FlushWait, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(
+                $"{attempt.Type} was not journaled within {FlushWait.TotalSeconds:0} s (the journal's disk is slow or hung); it stays queued", ex);
+        }
     }
 }

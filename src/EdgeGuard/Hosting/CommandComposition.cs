@@ -37,7 +37,7 @@ internal static class CommandComposition
             var journal = sp.GetRequiredService<EventJournal>();
             var options = config.Commands.VerifierOptions(config.Site.SiteId, config.Site.GatewayId);
             var verifier = new CommandVerifier(sp.GetRequiredService<OperatorKeyFiles>(), sp.GetRequiredService<ISeenCommandIds>(), options);
-            var attempts = new FlushingCommandJournal(journal, journal.FlushAsync);
+            var attempts = new FlushingCommandJournal(journal, journal.FlushAsync, time);
             // A resend changes nothing on site: the publisher carries it out, the controller the rest.
             var executor = new ResendCommandExecutor(
                 sp.GetRequiredService<OutboxPublisher>(), attempts, new ControllerCommandExecutor(sp.GetRequiredService<SiteController>(), journal), time);
