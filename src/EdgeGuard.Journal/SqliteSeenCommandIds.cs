@@ -14,8 +14,9 @@ namespace EdgeGuard.Journal;
 /// <remarks>
 /// Goes through the database's shared connection, so it is serialised with the journal writer.
 /// A failure throws <see cref="JournalException"/>: the caller must then refuse the command, since
-/// an id that could not be remembered could be replayed.
-/// The <see cref="RunningClock"/> is persisted (<c>seen_commands_clock</c>) with every record and
+/// an id that could not be remembered could be replayed. So does a wait for the connection longer
+/// than <see cref="EffectiveWait"/> (a writer stuck in a commit on a hung card).
+/// The <see cref="RunningClock"/> is persisted (<c>seen_commands_clock</c>) with every row written and
 /// resumed from it at the first record after a restart: there is no monotonic link across a
 /// restart, and counting from the persisted reading loses the time powered off, which only keeps
 /// rows longer. It is read lazily rather than in the constructor so that a database fault refuses
@@ -54,6 +55,27 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
         _clock = new RunningClock(time);
     }
 
+    /// <summary>The least <see cref="Record"/>, <see cref="Start"/> and <see cref="Finish"/> wait for the journal's other writers.</summary>
+    public static readonly TimeSpan MinWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The most they wait, however slow the disk: an SD card hung in fsync holds the journal writer
+    /// inside its commit for minutes, and an office command waiting on it got no answer at all.
+    /// Past the wait they throw, and the command is answered <c>unavailable</c> at once.
+    /// </summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>A fixed wait for the database, set by tests; null: sized by the disk (<see cref="EffectiveWait"/>).</summary>
+    internal TimeSpan? Wait { get; init; }
+
+    /// <summary>
+    /// How long the next write waits for the journal's other writers: ten typical transactions
+    /// (<see cref="JournalDatabase.TypicalHold"/>), so a slow card's batch or retention is waited
+    /// out in normal operation, within <see cref="MinWait"/> and <see cref="MaxWait"/>.
+    /// </summary>
+    internal TimeSpan EffectiveWait =>
+        Wait ?? TimeSpan.FromTicks(Math.Clamp(10 * _database.TypicalHold.Ticks, MinWait.Ticks, MaxWait.Ticks));
+
     /// <summary>How many ids are remembered (tests and diagnostics).</summary>
     public long Count => _database.Read(connection =>
     {
@@ -68,7 +90,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(payloadHash);
-        return _database.InTransaction(transaction =>
+        return _database.InTransactionWaitingAtMost(EffectiveWait, transaction =>
         {
             if (!_clock.IsRunning)
             {
@@ -76,16 +98,21 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
                 _clock.Resume(TimeSpan.FromMilliseconds(read.ExecuteScalar() is long persisted ? persisted : 0));
             }
 
+            // Saved only with a row written: a copy of a command recorded before (a redelivery,
+            // or captured bytes republished for the command's whole lifetime) writes nothing, so
+            // its commit costs no fsync. A reading not saved only keeps rows longer after a restart.
+            void SaveClock(long reading)
+            {
+                using var save = JournalDatabase.Command(transaction, SaveClockSql);
+                save.Parameters.AddWithValue("$elapsed", reading);
+                save.ExecuteNonQuery();
+            }
+
             // One reading for the prune, the new row and the persisted clock. Milliseconds are
             // rounded so that pruning can only come later: the clock and now down, keep_until up.
             var horizon = _clock.HorizonAt(now);
             var elapsed = horizon.Elapsed.Ticks / TimeSpan.TicksPerMillisecond;
             var keepUntil = (horizon.KeepUntil(window).Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
-            using (var save = JournalDatabase.Command(transaction, SaveClockSql))
-            {
-                save.Parameters.AddWithValue("$elapsed", elapsed);
-                save.ExecuteNonQuery();
-            }
 
             // Pruned first, with the same rule as the in-memory store: an id whose time is up
             // may be recorded afresh (the verifier has refused it as expired before asking).
@@ -106,6 +133,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
                 if (!reader.Read())
                 {
                     reader.Close();
+                    SaveClock(elapsed);
                     Write(transaction, InsertSql, id, final, (window.Until, keepUntil), payloadHash);
                     return new SeenCommand(SeenStatus.New, null);
                 }
@@ -120,6 +148,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
             var known = SeenCommand.Of(storedHash, stored, started, payloadHash);
             if (known.Status == SeenStatus.Unfinished && final is not null)
             {
+                SaveClock(elapsed);
                 Write(transaction, FinishSql, id, final);
             }
 
@@ -132,7 +161,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
     public void Start(string id)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        _database.InTransaction(transaction =>
+        _database.InTransactionWaitingAtMost(EffectiveWait, transaction =>
         {
             using var command = JournalDatabase.Command(transaction, StartSql);
             command.Parameters.AddWithValue("$id", id);
@@ -146,7 +175,11 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(final);
-        _database.InTransaction(transaction => Write(transaction, FinishSql, id, final));
+        _database.InTransactionWaitingAtMost(EffectiveWait, transaction =>
+        {
+            Write(transaction, FinishSql, id, final);
+            return true;
+        });
     }
 
     private static void Write(

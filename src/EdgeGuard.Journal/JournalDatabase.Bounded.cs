@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+// Ordinary transactions whose caller must not wait for a hung disk: the replay store, which office
+// commands wait on for their answer. Unlike an urgent one it does not go before other callers (it
+// would compete with the safety-state save); it only gives up after a bounded wait.
+public sealed partial class JournalDatabase
+{
+    /// <summary>
+    /// Like <see cref="InTransaction{T}(Func{SqliteTransaction, T})"/>, but waits at most
+    /// <paramref name="wait"/> for the shared connection (after any urgent transaction waiting for
+    /// it, as ordinary callers do). Bounds only the wait for this process's other writers: the
+    /// commit itself still takes as long as the disk does.
+    /// </summary>
+    /// <exception cref="JournalException">
+    /// The connection stayed busy for <paramref name="wait"/> (nothing was written), or SQLite
+    /// reported an error (nothing was committed).
+    /// </exception>
+    internal T InTransactionWaitingAtMost<T>(TimeSpan wait, Func<SqliteTransaction, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!TryEnterGate(wait))
+        {
+            throw JournalException.For(Path, string.Create(
+                CultureInfo.InvariantCulture,
+                $"busy: another write held the database for more than {wait.TotalMilliseconds:0} ms (a slow or failing disk); nothing was written."));
+        }
+
+        try
+        {
+            return Commit(work);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    // EnterGate with a deadline: the wait behind urgent transactions counts against it too.
+    private bool TryEnterGate(TimeSpan wait)
+    {
+        var started = Stopwatch.GetTimestamp();
+        TimeSpan Left() => wait - Stopwatch.GetElapsedTime(started);
+        if (Volatile.Read(ref _urgentWaiting) != 0 && !_gate.IsHeldByCurrentThread)
+        {
+            lock (_urgentGate)
+            {
+                while (Volatile.Read(ref _urgentWaiting) != 0)
+                {
+                    if (Left() is var left && left <= TimeSpan.Zero)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_urgentGate, left);
+                }
+            }
+        }
+
+        return _gate.TryEnter(Left() is var remaining && remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+    }
+}

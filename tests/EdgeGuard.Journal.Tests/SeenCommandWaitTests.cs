@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using EdgeGuard.Core.Commands;
+using static EdgeGuard.Journal.Tests.JournalHarness;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The replay store shares the journal's one connection with the writer. An SD card hung in fsync
+/// holds the writer inside its commit for minutes; the office's commands must get a prompt
+/// <c>unavailable</c> then, not wait for the card. These tests hold the writer inside a commit
+/// instead of timing a disk; every wait is bounded by <see cref="Patience"/>.
+/// </summary>
+public sealed class SeenCommandWaitTests : IDisposable
+{
+    private static readonly byte[] Hash = SHA256.HashData("payload"u8);
+
+    private readonly JournalHarness _h = new();
+    private readonly ManualResetEventSlim _release = new();
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Dispose()
+    {
+        _release.Set();
+        _h.Dispose();
+        _release.Dispose();
+    }
+
+    [Fact]
+    public async Task Record_start_and_finish_give_up_as_busy_while_the_writer_is_held_inside_a_commit()
+    {
+        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time) { Wait = TimeSpan.FromMilliseconds(100) };
+        var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
+        Assert.Equal(SeenStatus.New, seen.Record("c-1", Hash, window, T0).Status);
+        await HoldTheWriterInsideACommit();
+
+        // Before the bound each of these waited for the commit, for as long as the disk took: here
+        // until the test released the writer, twice Patience later.
+        var record = await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => seen.Record("c-2", Hash, window, T0)).WaitAsync(Patience));
+        Assert.Contains("busy", record.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => seen.Start("c-1")).WaitAsync(Patience));
+        await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => seen.Finish("c-1", new CommandFinal(true, null))).WaitAsync(Patience));
+
+        _release.Set();
+        await _h.Flush();
+        // Nothing was written by the ones that gave up: c-2 is new, c-1 unfinished.
+        Assert.Equal(SeenStatus.New, seen.Record("c-2", Hash, window, T0).Status);
+        Assert.Equal(SeenStatus.Unfinished, seen.Record("c-1", Hash, window, T0).Status);
+    }
+
+    [Fact]
+    public void The_wait_is_sized_by_the_disk_within_its_bounds()
+    {
+        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        Assert.InRange(seen.EffectiveWait, SqliteSeenCommandIds.MinWait, SqliteSeenCommandIds.MaxWait);
+    }
+
+    [Fact]
+    public void A_repeat_of_a_recorded_command_writes_nothing_not_even_the_clock_row()
+    {
+        // Anyone who can read the command topic can republish captured bytes for the command's
+        // whole lifetime: each copy must not cost a durable write (it did: the clock row).
+        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
+        seen.Record("c-1", Hash, window, T0);
+        seen.Finish("c-1", new CommandFinal(true, null));
+        var before = TotalChanges();
+
+        for (var i = 1; i <= 3; i++)
+        {
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal(SeenStatus.Finished, seen.Record("c-1", Hash, window, T0.AddSeconds(i)).Status);
+        }
+
+        Assert.Equal(before, TotalChanges());
+    }
+
+    private long TotalChanges() => _h.Database.Read(connection =>
+    {
+        using var query = connection.CreateCommand();
+        query.CommandText = "SELECT total_changes();";
+        return (long)query.ExecuteScalar()!;
+    });
+
+    private async Task HoldTheWriterInsideACommit()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        _h.Journal.BeforeCommit = _ =>
+        {
+            _held.TrySetResult();
+            _release.Wait(2 * Patience);
+        };
+
+        _h.Publish(Activated(2));
+        await _held.Task.WaitAsync(Patience);
+    }
+}
