@@ -76,6 +76,12 @@ public static partial class EventDataWriter
                 writer.WriteString("operator", e.Operator);
                 writer.WriteString("answer", e.Answer);
                 WriteStringOrNull(writer, "reason", e.Reason is null ? null : CutReason(e.Reason));
+                if (e.Copies != 1)
+                {
+                    // A flood's summary (RepeatAudit): only then, so a single copy's data is as before.
+                    writer.WriteNumber("copies", e.Copies);
+                }
+
                 return (null, null, true);
 
             // Type and operator are what the payload claims (null when it could not be read): a

@@ -75,6 +75,16 @@ public sealed class CommandEventDataTests
     }
 
     [Fact]
+    public void A_summary_of_repeated_copies_says_how_many_it_stands_for()
+    {
+        var summary = new CommandRepeated(At, "c-3", CommandType.Lockdown, "sup.jones", "done", "lockdown started", Copies: 980);
+
+        Assert.Equal(
+            """{"command":"c-3","commandType":"lockdown","operator":"sup.jones","answer":"done","reason":"lockdown started","copies":980}""",
+            EventDataWriter.Describe(summary).DataJson);
+    }
+
+    [Fact]
     public void An_unavailable_replay_store_is_journaled_as_a_warning_not_an_alarm()
     {
         var failed = new CommandRejected(At, "c-3", CommandType.Lockdown, "sup.jones", CommandRejection.Unavailable, "the replay store could not be written");

@@ -69,7 +69,12 @@ public sealed record CommandRejected(
 /// <param name="Operator">Who signed it (verified).</param>
 /// <param name="Answer">The result answered again: <c>accepted</c>, <c>done</c> or <c>rejected</c>.</param>
 /// <param name="Reason">The answer's reason, when it has one.</param>
-public sealed record CommandRepeated(DateTimeOffset At, string CommandId, CommandType CommandType, string Operator, string Answer, string? Reason) : DomainEvent(At)
+/// <param name="Copies">
+/// How many copies the record stands for: 1, or more for a summary of copies answered but not
+/// journaled one by one under a flood (the Mqtt project's <c>RepeatAudit</c>); <paramref name="At"/>
+/// is then when they were summed up.
+/// </param>
+public sealed record CommandRepeated(DateTimeOffset At, string CommandId, CommandType CommandType, string Operator, string Answer, string? Reason, int Copies = 1) : DomainEvent(At)
 {
     /// <inheritdoc />
     public override string Type => "command.repeated";

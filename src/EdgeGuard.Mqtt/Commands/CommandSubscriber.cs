@@ -135,8 +135,10 @@ public sealed partial class CommandSubscriber : BackgroundService
         // Already done when the stop found the connection up (ConnectAndListenAsync); otherwise the
         // queued commands are still executed, their results dropped for want of a connection.
         await DrainAsync().ConfigureAwait(false);
-        // Rejections counted during a flood and not yet summed up: journaled before the stop, not lost.
+        // Rejections and copies counted during a flood and not yet summed up: journaled before the
+        // stop, not lost.
         await _handler.Rejections.FlushAsync().ConfigureAwait(false);
+        await _handler.Repeats.FlushAsync().ConfigureAwait(false);
     }
 
     /// <summary>One connection: connect, subscribe, then wait until it is lost or the service stops.</summary>
