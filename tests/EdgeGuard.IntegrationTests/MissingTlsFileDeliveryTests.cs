@@ -60,7 +60,11 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
             Assert.DoesNotContain(office.Receipts, r => r.Topic.StartsWith(Root, StringComparison.Ordinal));
             Assert.NotNull(publisher.TlsFileProblem);
 
-            File.Copy(key, keyInPlace);
+            // Put in place whole (copied beside it, then renamed), as a technician's install does:
+            // a copy written in place can be read half-written by the publisher's next attempt,
+            // a second reason (the file does not load) and so a second, correct fault.broker.
+            File.Copy(key, keyInPlace + ".tmp");
+            File.Move(keyInPlace + ".tmp", keyInPlace);
 
             await Eventually.TrueAsync(() => publisher.IsCaughtUp, Patience, "connected and caught up once the key is back");
             var started = await office.WaitForAsync(r => r.Topic == Root + "/events" && Type(r) == "lockdown.started", Patience, "lockdown.started at the office");
@@ -72,6 +76,11 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
             Assert.True(started.Json.GetProperty("replayed").GetBoolean()); // journaled while the link was down
             Assert.Equal($"the gateway's TLS client key file '{keyInPlace}' (mqtt.tls.keyFile) does not exist", fault.Json.GetProperty("data").GetProperty("reason").GetString());
             Assert.True(restored.Json.GetProperty("data").GetProperty("refusals").GetInt64() >= 3);
+            foreach (var each in office.On(Root + "/events").Where(r => Type(r) == "fault.broker"))
+            {
+                output.WriteLine("fault.broker at the office: " + each.Text);
+            }
+
             Assert.Single(office.On(Root + "/events"), r => Type(r) == "fault.broker");
             Assert.Null(publisher.TlsFileProblem);
             Assert.Equal("mode lockdown, broker connected", SystemdComposition.StatusLine(gateway.Controller, publisher));
