@@ -16,7 +16,9 @@ public static partial class JournalOpener
     /// <param name="Problem">Why the real journal cannot take over; null when it did.</param>
     private sealed record TakeOver(JournalReplaced? Left, string? Problem);
 
-    // Never throws: whatever fails is a Problem, and the caller stays on the volatile journal.
+    // Throws only for a volatile journal written by a newer release (FromNewerBuild): refused in
+    // place like a real one, its lockdown not dropped. Whatever else fails is a Problem, and the
+    // caller stays on the volatile journal.
     // createdNow: the database was created by this start in place of a damaged file; its floor is
     // taken now, maybe above the volatile journal's top, yet the volatile journal is newer.
     private static TakeOver TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open, bool createdNow)
@@ -51,7 +53,7 @@ public static partial class JournalOpener
                 ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load())
                 : new(top, 0, null);
         }
-        catch (JournalException ex)
+        catch (JournalException ex) when (!ex.FromNewerBuild)
         {
             found = null;
             unreadable = ex.Message;
@@ -112,7 +114,9 @@ public static partial class JournalOpener
     // The real journal opened but cannot take over: the volatile journal goes on, its fault saying
     // why. If that cannot be opened either, a read-only real journal is still run on (it gives out
     // no seq, so none can collide with the volatile journal's); a writable one that could not
-    // raise its floor could, so the start fails as when neither journal opens.
+    // raise its floor could, so the start fails as when neither journal opens. A volatile journal
+    // from a newer release fails the start either way: running on the read-only real journal would
+    // leave the lockdown it holds unread.
     private static JournalOpening StayOnFallback(JournalDatabase database, string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open)
     {
         try
@@ -121,7 +125,7 @@ public static partial class JournalOpener
             database.Dispose();
             return opening;
         }
-        catch (JournalException) when (database.IsReadOnly)
+        catch (JournalException ex) when (database.IsReadOnly && !ex.FromNewerBuild)
         {
             return new(database, null);
         }

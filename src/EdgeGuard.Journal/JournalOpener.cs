@@ -21,8 +21,9 @@ namespace EdgeGuard.Journal;
 /// <item>a new journal starts its seqs at <see cref="SeqFloor"/>, above anything a real journal
 /// reaches, and the real journal back after a run on the fallback starts above the fallback's.</item>
 /// </list>
-/// A journal written by a newer release is still refused (<see cref="JournalException.FromNewerBuild"/>):
-/// the gateway exits 2 and is not restarted, as before: that is a rollback a technician just made.
+/// A journal written by a newer release is still refused (<see cref="JournalException.FromNewerBuild"/>),
+/// the volatile one too (left in place, its lockdown not dropped): the gateway exits 2 and is not
+/// restarted, as before: that is a rollback a technician just made.
 /// </summary>
 public static partial class JournalOpener
 {
@@ -84,7 +85,19 @@ public static partial class JournalOpener
         {
             // A replaced journal takes over from a volatile one too (its floor is above it already):
             // left in place, the volatile one would be found again at the next start.
-            var takeOver = TakeOverFromFallback(database, fallbackPath, time, open, createdNow: outcome.Fault is not null);
+            TakeOver takeOver;
+            try
+            {
+                takeOver = TakeOverFromFallback(database, fallbackPath, time, open, createdNow: outcome.Fault is not null);
+            }
+            catch
+            {
+                // A volatile journal from a newer release, refused like a real one: the real
+                // journal is closed again, untouched, for the newer release to find as it was.
+                database.Dispose();
+                throw;
+            }
+
             if (takeOver.Problem is { } problem)
             {
                 var why = outcome.Fault is { } replaced
@@ -120,7 +133,10 @@ public static partial class JournalOpener
     // The fallback: the one left over from an earlier start of this boot (a restart: it goes on,
     // seqs and safety state included), else a new one at the floor. One left over that cannot be
     // opened or read is moved aside and a new one made in its place: failing the start for it
-    // would restart the gateway into the same failure, then reboot it, unprotected meanwhile. A
+    // would restart the gateway into the same failure, then reboot it, unprotected meanwhile. One
+    // written by a newer release is not unreadable but refused in place, as the real journal is:
+    // a release rolled back this boot, and moving it aside would drop the lockdown it holds, said
+    // only in a fault's text; exit 2 is not restarted, so a technician sees it. A
     // safety-state row it cannot read is not looked at here: the gateway runs on that journal, and
     // the controller's boot reports the row (fault.safety-state-unreadable).
     private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open)
@@ -135,6 +151,11 @@ public static partial class JournalOpener
                 {
                     database.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
                 }
+            }
+            catch (JournalException ex) when (ex.FromNewerBuild)
+            {
+                database?.Dispose();
+                throw;
             }
             catch (JournalException ex)
             {

@@ -143,6 +143,58 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
     }
 
     [Fact]
+    public void A_volatile_journal_written_by_a_newer_release_while_the_real_one_cannot_be_opened_is_refused_in_place()
+    {
+        // Before, it was moved aside as damaged and a new one made: the lockdown it held was
+        // dropped after a rollback, and only the fault's text said so.
+        var blocker = _temp.File("blocker");
+        File.WriteAllText(blocker, "a file where a directory should be");
+        var bytes = NewerVolatileJournal();
+
+        var refused = Assert.Throws<JournalException>(
+            () => JournalOpener.Open(Path.Combine(blocker, JournalDatabase.FileName), Volatile, _time));
+
+        Assert.True(refused.FromNewerBuild);
+        Assert.Contains(FallbackFile, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(bytes, File.ReadAllBytes(FallbackFile));
+        Assert.False(File.Exists(KeptVolatile));
+    }
+
+    [Fact]
+    public void A_volatile_journal_written_by_a_newer_release_is_refused_in_place_when_the_real_one_is_back()
+    {
+        JournalDatabase.Open(Real).Dispose();
+        var bytes = NewerVolatileJournal();
+
+        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, _time));
+
+        Assert.True(refused.FromNewerBuild);
+        Assert.Contains(FallbackFile, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(bytes, File.ReadAllBytes(FallbackFile));
+        Assert.False(File.Exists(KeptVolatile));
+        Assert.Equal(0, ReadTop(Real)); // nothing taken over: the newer release's state is not ours to read
+    }
+
+    [Fact]
+    public void A_volatile_journal_written_by_a_newer_release_is_refused_beside_a_read_only_real_one()
+    {
+        // The real journal opens read-only but its seqs cannot be read (its outbox gone), so it
+        // cannot take over and the start goes on to the volatile journal: a read-only real journal
+        // was then run on in silence, the newer release's lockdown left unread in RAM.
+        JournalDatabase.Open(Real).Dispose();
+        Execute(Real, "DROP TABLE outbox;");
+        var bytes = NewerVolatileJournal();
+
+        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, _time, open: path => path == Real
+            ? JournalDatabase.Open(path, null, SqliteOpenMode.ReadOnly)
+            : JournalDatabase.Open(path)));
+
+        Assert.True(refused.FromNewerBuild);
+        Assert.Contains(FallbackFile, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(bytes, File.ReadAllBytes(FallbackFile));
+    }
+
+    [Fact]
     public void A_replace_given_up_on_past_its_grace_says_the_journal_was_damaged_and_where_it_is_kept()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Real)!);
@@ -235,6 +287,26 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         {
             return false;
         }
+    }
+
+    // A RAM journal holding a lockdown, then stamped with a schema version this build does not
+    // know (a newer release ran on it this boot and was rolled back). Returns its bytes.
+    private byte[] NewerVolatileJournal()
+    {
+        using (var fallback = JournalDatabase.Open(FallbackFile))
+        {
+            new SqliteSafetyStateStore(fallback).Save(Lockdown);
+            fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
+        }
+
+        Execute(FallbackFile, "PRAGMA user_version = 999;");
+        return File.ReadAllBytes(FallbackFile);
+    }
+
+    private static long ReadTop(string path)
+    {
+        using var database = JournalDatabase.Open(path);
+        return database.SeqTop();
     }
 
     // A file of random bytes at edgeguard.db in directory: a journal whose header is gone.
