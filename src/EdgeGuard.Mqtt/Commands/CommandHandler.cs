@@ -122,6 +122,12 @@ public sealed partial class CommandHandler(
                         TryStore(started.Command.Command.Id, kept, started: true);
                     }
                 }
+
+                if (verdict.Command is not null || verdict.Repeat is not null)
+                {
+                    // The store just answered: results it could not take earlier are stored now.
+                    StoreUnstoredResultsLocked();
+                }
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -273,46 +279,6 @@ public sealed partial class CommandHandler(
         }
     }
 
-    // started: whether the store holds its "started" mark (it was handed to the controller).
-    private void Finish(string id, CommandFinal final, bool started = true)
-    {
-        lock (_gate)
-        {
-            if (!TryStore(id, final, started))
-            {
-                // The store does not know: this process answers a redelivery with the result, and
-                // each copy tries the store again (ReceiveAsync).
-                _inFlight[id] = final;
-            }
-        }
-    }
-
-    // Stores a final result and forgets it here; false (logged) when the store fails. After a
-    // restart, a "started" mark has an unstored result answered as interrupted; without one, a copy
-    // still valid is executed (nothing durable can say otherwise), so the log says so. Under _gate.
-    private bool TryStore(string id, CommandFinal final, bool started)
-    {
-        try
-        {
-            _verifier.Finish(id, final);
-            _inFlight.Remove(id);
-            return true;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            if (started)
-            {
-                LogFinishFailed(id, ex);
-            }
-            else
-            {
-                LogRefusalNotStored(id, ex);
-            }
-
-            return false;
-        }
-    }
-
     private static (CommandResultKind Result, string? Reason) Answer(CommandFinal final) =>
         final.Done ? (CommandResultKind.Done, final.Reason) : (CommandResultKind.Rejected, final.Reason ?? "rejected");
 
@@ -357,6 +323,14 @@ public sealed partial class CommandHandler(
             var refused = new CommandFinal(false, "unavailable: the command could not be journaled, so it was not acted on; send a new command");
             if (verdict.Command is { } unjournaled)
             {
+                if (ex is TimeoutException)
+                {
+                    // Its command.received is still queued and is written when the disk answers:
+                    // the refusal is queued behind it, so the journal never shows it received
+                    // and left open. No wait: the disk is what is slow.
+                    EnqueueRefusal(unjournaled, now);
+                }
+
                 Finish(unjournaled.Command.Id, refused, started: false);
             }
 

@@ -139,6 +139,9 @@ public sealed partial class CommandSubscriber : BackgroundService
         // stop, not lost.
         await _handler.Rejections.FlushAsync().ConfigureAwait(false);
         await _handler.Repeats.FlushAsync().ConfigureAwait(false);
+        // Refusals the replay store could not take: stored before the stop if the disk answers,
+        // or a copy after the restart would be executed.
+        _handler.StoreUnstoredResults();
     }
 
     /// <summary>One connection: connect, subscribe, then wait until it is lost or the service stops.</summary>

@@ -8,6 +8,13 @@ public interface ICommandJournal
 {
     /// <summary>Journals <paramref name="attempt"/> and completes when it is on disk (or was dropped and counted by a full journal).</summary>
     Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Queues <paramref name="attempt"/> for the journal without waiting for the disk: written after
+    /// everything queued before it, when the disk answers. For a record that must follow one whose
+    /// <see cref="RecordAsync"/> timed out (still queued), and for records a later wait covers.
+    /// </summary>
+    void Enqueue(DomainEvent attempt);
 }
 
 /// <summary>
@@ -37,6 +44,13 @@ public sealed class FlushingCommandJournal(IEventSink sink, Func<Task> flush, Ti
     private readonly IEventSink _sink = sink ?? throw new ArgumentNullException(nameof(sink));
     private readonly Func<Task> _flush = flush ?? throw new ArgumentNullException(nameof(flush));
     private readonly TimeProvider _time = time ?? throw new ArgumentNullException(nameof(time));
+
+    /// <inheritdoc />
+    public void Enqueue(DomainEvent attempt)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        _sink.Publish([attempt]);
+    }
 
     /// <inheritdoc />
     /// <exception cref="TimeoutException">The journal did not commit within <see cref="FlushWait"/>.</exception>

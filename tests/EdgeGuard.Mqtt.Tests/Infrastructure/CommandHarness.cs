@@ -54,6 +54,8 @@ public sealed class RecordingCommandJournal : ICommandJournal
 
         _events.Enqueue(attempt);
     }
+
+    public void Enqueue(DomainEvent attempt) => _events.Enqueue(attempt);
 }
 
 /// <summary>Stands in for the controller: records what it was given and answers as told.</summary>
