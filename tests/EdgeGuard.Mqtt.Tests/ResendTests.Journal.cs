@@ -1,0 +1,65 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Mqtt.Commands;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+// The outcome's journal record outlasting the flush bound (a card hung in fsync) after the
+// resend or heard was carried out: answered as what happened, the record stays queued.
+public sealed partial class ResendTests
+{
+    [Fact]
+    public async Task A_resend_and_a_heard_carried_out_are_answered_done_when_their_record_outlasts_the_flush_bound()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.Outbox.AppendMany(10);
+        await harness.StartAndCatchUpAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var sink = new QueuedSink();
+        var never = new TaskCompletionSource();
+        var executor = new ResendCommandExecutor(harness.Publisher, new FlushingCommandJournal(sink, () => never.Task, time), new CountingExecutor(), time);
+
+        var resending = executor.ExecuteAsync(Resend(3, 8), CancellationToken.None);
+        time.Advance(FlushingCommandJournal.FlushWait);
+        var resent = await resending.WaitAsync(Patience);
+        var hearing = executor.ExecuteAsync(Heard(2), CancellationToken.None);
+        time.Advance(FlushingCommandJournal.FlushWait);
+        var heard = await hearing.WaitAsync(Patience);
+
+        Assert.True(resent.Done, resent.Detail);
+        Assert.StartsWith("resending seqs 3 to 8 below the live stream", resent.Detail, StringComparison.Ordinal);
+        Assert.True(heard.Done, heard.Detail);
+        Assert.StartsWith("the office has every event through seq 2", heard.Detail, StringComparison.Ordinal);
+        // Both records are queued, written when the disk answers.
+        Assert.All(sink.Events, e => Assert.IsType<CommandDone>(e));
+        Assert.Equal(2, sink.Events.Count);
+    }
+
+    private sealed class QueuedSink : IEventSink
+    {
+        private readonly List<DomainEvent> _events = [];
+
+        public IReadOnlyList<DomainEvent> Events
+        {
+            get
+            {
+                lock (_events)
+                {
+                    return [.. _events];
+                }
+            }
+        }
+
+        public void Publish(IReadOnlyList<DomainEvent> events)
+        {
+            lock (_events)
+            {
+                _events.AddRange(events);
+            }
+        }
+    }
+}
