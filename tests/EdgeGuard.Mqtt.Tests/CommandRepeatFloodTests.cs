@@ -1,7 +1,10 @@
 using System.Buffers;
 using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
 using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -59,5 +62,65 @@ public sealed class CommandRepeatFloodTests(ITestOutputHelper output)
 
         Assert.Equal(5, gateway.Journal.Events.OfType<CommandRepeated>().Last().Copies);
         Assert.Equal(0, gateway.Handler.Repeats.Counted);
+    }
+
+    [Fact]
+    public async Task At_a_stop_every_summary_is_queued_first_and_one_bounded_flush_covers_them_all()
+    {
+        // Three commands flooded, then the card hangs: the stop must not wait 5 s per command.
+        var time = new FakeTimeProvider(GatewayNow);
+        await using var gateway = new CommandHarness(output, time: time, quiet: true);
+        var sink = new ListSink();
+        var hung = false;
+        var never = new TaskCompletionSource();
+        var options = new CommandVerifierOptions(CommandHarness.Site, CommandHarness.Gateway);
+        var handler = new CommandHandler(
+            new CommandVerifier(gateway.Keys, gateway.Seen, options), new FlushingCommandJournal(sink, () => hung ? never.Task : Task.CompletedTask, time),
+            gateway.Executor, options.MaxPayloadBytes, time, NullLogger<CommandHandler>.Instance);
+        for (var c = 0; c < 3; c++)
+        {
+            var payload = gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow, ttl: TimeSpan.FromMinutes(15));
+            await handler.HandleAsync(payload, retained: false, CancellationToken.None);
+            for (var i = 0; i < RepeatAudit.Allowance + 2; i++)
+            {
+                await handler.ReceiveAsync(new ReadOnlySequence<byte>(payload), retained: false, CancellationToken.None);
+            }
+        }
+
+        Assert.Equal(6, handler.Repeats.Counted);
+        hung = true;
+        var flushing = handler.Repeats.FlushAsync();
+        time.Advance(FlushingCommandJournal.FlushWait);
+        await flushing.WaitAsync(TimeSpan.FromSeconds(15));
+
+        // All three queued (written when the disk answers), after one wait.
+        var summaries = sink.Events.OfType<CommandRepeated>().Where(e => e.Copies > 1).ToList();
+        Assert.Equal(3, summaries.Count);
+        Assert.All(summaries, e => Assert.Equal(2, e.Copies));
+        Assert.Equal(0, handler.Repeats.Counted);
+    }
+
+    private sealed class ListSink : IEventSink
+    {
+        private readonly List<DomainEvent> _events = [];
+
+        public IReadOnlyList<DomainEvent> Events
+        {
+            get
+            {
+                lock (_events)
+                {
+                    return [.. _events];
+                }
+            }
+        }
+
+        public void Publish(IReadOnlyList<DomainEvent> events)
+        {
+            lock (_events)
+            {
+                _events.AddRange(events);
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ public sealed partial class CommandHandler
 
     /// <summary>How verbatim copies are journaled under a flood: one by one up to an allowance per command, then counted.</summary>
     public RepeatAudit Repeats =>
-        LazyInitializer.EnsureInitialized(ref _repeats, () => new RepeatAudit(_time, JournalRepeatSummaryAsync));
+        LazyInitializer.EnsureInitialized(ref _repeats, () => new RepeatAudit(_time, JournalRepeatSummariesAsync));
 
     /// <summary>A payload handled before: answered again (the final result, or accepted while it runs), audited, never acted on.</summary>
     private async Task<CommandAttempt> RepeatAsync(VerifiedCommand command, CommandFinal? final, DateTimeOffset now, CancellationToken cancellationToken)
@@ -43,18 +43,33 @@ public sealed partial class CommandHandler
         return new CommandAttempt(id, result, reason, null);
     }
 
-    // A summary of copies counted under a flood; a failing journal is logged, never thrown (a stop
-    // waits for it).
-    private async Task JournalRepeatSummaryAsync(CommandRepeated summary)
+    // Summaries of copies counted under a flood: all queued, then one bounded wait for the flush
+    // that covers them (everything published before it), so a stop on a hung card waits 5 s once,
+    // not 5 s per command. A failing journal is logged, never thrown (a stop waits for it).
+    private async Task JournalRepeatSummariesAsync(IReadOnlyList<CommandRepeated> summaries)
     {
-        LogRepeatsSummed(summary.CommandId, summary.Copies);
+        if (summaries.Count == 0)
+        {
+            return;
+        }
+
+        var last = summaries[^1];
         try
         {
-            await _journal.RecordAsync(summary, CancellationToken.None).ConfigureAwait(false);
+            foreach (var summary in summaries)
+            {
+                LogRepeatsSummed(summary.CommandId, summary.Copies);
+                if (!ReferenceEquals(summary, last))
+                {
+                    _journal.Enqueue(summary);
+                }
+            }
+
+            await _journal.RecordAsync(last, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogJournalFailed(summary.CommandId, ex);
+            LogJournalFailed(last.CommandId, ex);
         }
     }
 }

@@ -14,8 +14,12 @@ namespace EdgeGuard.Mqtt.Commands;
 /// in a summary.
 /// </summary>
 /// <param name="time">Clock of the summary's timer and its time.</param>
-/// <param name="journal">Journals a summary; completes when durable and never throws.</param>
-public sealed class RepeatAudit(TimeProvider time, Func<CommandRepeated, Task> journal)
+/// <param name="journal">
+/// Journals summaries, in order; completes when they are durable (or its bounded wait ran out) and
+/// never throws. Handed all of a flush's summaries at once, so that a stop on a hung card waits
+/// once, not once per command.
+/// </param>
+public sealed class RepeatAudit(TimeProvider time, Func<IReadOnlyList<CommandRepeated>, Task> journal)
 {
     /// <summary>Copies of one command journaled one by one; far above what a broker redelivers.</summary>
     public const int Allowance = 20;
@@ -109,10 +113,7 @@ public sealed class RepeatAudit(TimeProvider time, Func<CommandRepeated, Task> j
     private async Task WriteAsync(Task before, List<CommandRepeated> summaries)
     {
         await before.ConfigureAwait(false);
-        foreach (var summary in summaries)
-        {
-            await journal(summary).ConfigureAwait(false);
-        }
+        await journal(summaries).ConfigureAwait(false);
     }
 
     // One command's copies; used under the audit's lock.
