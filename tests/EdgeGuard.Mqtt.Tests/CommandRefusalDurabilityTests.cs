@@ -31,7 +31,7 @@ public sealed class CommandRefusalDurabilityTests(ITestOutputHelper output)
         var path = Path.Combine(temp.Path, JournalDatabase.FileName);
         using var supervisor = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var time = new FakeTimeProvider(GatewayNow);
-        var sink = new ListSink();
+        var sink = new RecordingSink();
         var never = new TaskCompletionSource();
         byte[] payload;
         using (var database = JournalDatabase.Open(path))
@@ -88,29 +88,6 @@ public sealed class CommandRefusalDurabilityTests(ITestOutputHelper output)
         return await receiving.WaitAsync(TimeSpan.FromSeconds(15));
     }
 
-    private sealed class ListSink : IEventSink
-    {
-        private readonly List<DomainEvent> _events = [];
-
-        public IReadOnlyList<DomainEvent> Events
-        {
-            get
-            {
-                lock (_events)
-                {
-                    return [.. _events];
-                }
-            }
-        }
-
-        public void Publish(IReadOnlyList<DomainEvent> events)
-        {
-            lock (_events)
-            {
-                _events.AddRange(events);
-            }
-        }
-    }
 
     /// <summary>A replay store whose final results cannot be written while <see cref="FailFinish"/> (its wait for a busy writer ran out).</summary>
     private sealed class FinishFailsSeenCommandIds(ISeenCommandIds inner) : ISeenCommandIds

@@ -70,7 +70,7 @@ public sealed class CommandRepeatFloodTests(ITestOutputHelper output)
         // Three commands flooded, then the card hangs: the stop must not wait 5 s per command.
         var time = new FakeTimeProvider(GatewayNow);
         await using var gateway = new CommandHarness(output, time: time, quiet: true);
-        var sink = new ListSink();
+        var sink = new RecordingSink();
         var hung = false;
         var never = new TaskCompletionSource();
         var options = new CommandVerifierOptions(CommandHarness.Site, CommandHarness.Gateway);
@@ -98,29 +98,5 @@ public sealed class CommandRepeatFloodTests(ITestOutputHelper output)
         Assert.Equal(3, summaries.Count);
         Assert.All(summaries, e => Assert.Equal(2, e.Copies));
         Assert.Equal(0, handler.Repeats.Counted);
-    }
-
-    private sealed class ListSink : IEventSink
-    {
-        private readonly List<DomainEvent> _events = [];
-
-        public IReadOnlyList<DomainEvent> Events
-        {
-            get
-            {
-                lock (_events)
-                {
-                    return [.. _events];
-                }
-            }
-        }
-
-        public void Publish(IReadOnlyList<DomainEvent> events)
-        {
-            lock (_events)
-            {
-                _events.AddRange(events);
-            }
-        }
     }
 }

@@ -19,7 +19,7 @@ public sealed partial class ResendTests
         harness.Outbox.AppendMany(10);
         await harness.StartAndCatchUpAsync();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var sink = new QueuedSink();
+        var sink = new RecordingSink();
         var never = new TaskCompletionSource();
         var executor = new ResendCommandExecutor(harness.Publisher, new FlushingCommandJournal(sink, () => never.Task, time), new CountingExecutor(), time);
 
@@ -37,29 +37,5 @@ public sealed partial class ResendTests
         // Both records are queued, written when the disk answers.
         Assert.All(sink.Events, e => Assert.IsType<CommandDone>(e));
         Assert.Equal(2, sink.Events.Count);
-    }
-
-    private sealed class QueuedSink : IEventSink
-    {
-        private readonly List<DomainEvent> _events = [];
-
-        public IReadOnlyList<DomainEvent> Events
-        {
-            get
-            {
-                lock (_events)
-                {
-                    return [.. _events];
-                }
-            }
-        }
-
-        public void Publish(IReadOnlyList<DomainEvent> events)
-        {
-            lock (_events)
-            {
-                _events.AddRange(events);
-            }
-        }
     }
 }
