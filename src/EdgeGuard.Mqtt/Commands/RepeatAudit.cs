@@ -11,7 +11,8 @@ namespace EdgeGuard.Mqtt.Commands;
 /// (<c>command.repeated</c>, a redelivery or two is far below it); further ones are answered and
 /// counted, and summed up in one <c>command.repeated</c> with <c>copies</c> per command at most every
 /// <see cref="SummaryInterval"/>, and at a stop. Every copy is either journaled on its own or counted
-/// in a summary.
+/// in a summary; a count not yet summed up when the process dies (a crash, a power cut) is lost,
+/// with no trace beyond the first <see cref="Allowance"/> copies (src/EdgeGuard.Mqtt/README.md).
 /// </summary>
 /// <param name="time">Clock of the summary's timer and its time.</param>
 /// <param name="journal">
