@@ -8,19 +8,8 @@ namespace EdgeGuard.Journal.Tests;
 /// A journal file is moved aside as damaged only when the damage is confirmed, and never behind
 /// the back of a boot that has switched to the volatile journal (JournalOpener.Attempt).
 /// </summary>
-public sealed class JournalOpenerDamageTests : IDisposable
+public sealed class JournalOpenerDamageTests : JournalOpenerFixture
 {
-    private static readonly DateTimeOffset Now = new(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
-
-    private readonly TempDirectory _temp = new();
-    private readonly FakeTimeProvider _time = new(Now);
-
-    public void Dispose() => _temp.Dispose();
-
-    private string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));
-
-    private string Volatile => _temp.File("run");
-
     [Fact]
     public void A_single_corrupt_read_just_after_a_power_cut_does_not_move_the_journal_aside()
     {
@@ -28,7 +17,7 @@ public sealed class JournalOpenerDamageTests : IDisposable
         var opens = 0;
 
         // The card returns a short read once; the next try reads the file as it is.
-        var opening = JournalOpener.Open(Real, Volatile, _time, TimeSpan.FromSeconds(10), path => ++opens == 1
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(10), path => ++opens == 1
             ? throw new JournalException("damaged", new SqliteException("file is not a database", 26))
             : JournalDatabase.Open(path));
         using var database = opening.Database;
@@ -47,7 +36,7 @@ public sealed class JournalOpenerDamageTests : IDisposable
         var deadline = TimeSpan.FromMilliseconds(500);
         var opens = 0;
 
-        var opening = JournalOpener.Open(Real, Volatile, _time, deadline, path =>
+        var opening = JournalOpener.Open(Real, Volatile, Time, deadline, path =>
         {
             if (path != Real)
             {

@@ -10,27 +10,8 @@ namespace EdgeGuard.Journal.Tests;
 /// volatile journal above it is newer, so its seqs, safety state and undelivered count carry over,
 /// and a real journal that cannot take them leaves the gateway on the volatile one, never exits it.
 /// </summary>
-public sealed class JournalOpenerTakeOverTests : IDisposable
+public sealed class JournalOpenerTakeOverTests : JournalOpenerFixture
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly DateTimeOffset Now = new(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
-
-    private static readonly SafetyState Lockdown =
-        new(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-lobby", Now), SirenSounding: true);
-
-    private readonly TempDirectory _temp = new();
-    private readonly FakeTimeProvider _time = new(Now);
-
-    public void Dispose() => _temp.Dispose();
-
-    private string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));
-
-    private string Volatile => _temp.File("run");
-
-    private string FallbackFile => Path.Combine(Volatile, JournalDatabase.FileName);
-
-    private static long Floor => Now.ToUnixTimeMilliseconds() * 1_000;
-
     [Fact]
     public async Task A_real_journal_back_read_only_leaves_the_gateway_on_the_volatile_one_with_its_lockdown()
     {
@@ -38,7 +19,7 @@ public sealed class JournalOpenerTakeOverTests : IDisposable
         JournalDatabase.Open(Real).Dispose();
         var top = await VolatileJournalAsync(Lockdown);
 
-        var opening = JournalOpener.Open(Real, Volatile, _time, open: path => path == Real
+        var opening = JournalOpener.Open(Real, Volatile, Time, open: path => path == Real
             ? JournalDatabase.Open(path, null, SqliteOpenMode.ReadOnly)
             : JournalDatabase.Open(path));
         using var database = opening.Database;
@@ -61,7 +42,7 @@ public sealed class JournalOpenerTakeOverTests : IDisposable
 
         await VolatileJournalAsync(SafetyState.Initial); // the lockdown was cleared on it
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Equal(Real, database.Path);
@@ -76,9 +57,9 @@ public sealed class JournalOpenerTakeOverTests : IDisposable
         var garbage = new byte[8192];
         new Random(5).NextBytes(garbage);
         File.WriteAllBytes(Real, garbage);
-        _time.Advance(TimeSpan.FromMinutes(1)); // the new journal's floor is above the volatile top
+        Time.Advance(TimeSpan.FromMinutes(1)); // the new journal's floor is above the volatile top
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Equal(Real, database.Path);
@@ -96,7 +77,7 @@ public sealed class JournalOpenerTakeOverTests : IDisposable
         using var fallback = JournalDatabase.Open(FallbackFile);
         new SqliteSafetyStateStore(fallback).Save(state);
         fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
-        using var journal = new EventJournal(fallback, _time);
+        using var journal = new EventJournal(fallback, Time);
         journal.Publish([Activated(1), Activated(2)]);
         await journal.FlushAsync().WaitAsync(Patience);
         return journal.LastSeq;

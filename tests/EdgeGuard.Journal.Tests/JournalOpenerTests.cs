@@ -11,35 +11,19 @@ namespace EdgeGuard.Journal.Tests;
 /// The boot's open of the journal always gives the gateway a journal, in bounded time, and never
 /// one that reuses a seq the office may have seen (JournalOpener). On real SQLite files.
 /// </summary>
-public sealed class JournalOpenerTests : IDisposable
+public sealed class JournalOpenerTests : JournalOpenerFixture
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly DateTimeOffset Now = new(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
-
-    private readonly TempDirectory _temp = new();
-    private readonly FakeTimeProvider _time = new(Now);
-
-    public void Dispose() => _temp.Dispose();
-
-    private string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));
-
-    private string Volatile => _temp.File("run");
-
-    private string FallbackFile => Path.Combine(Volatile, JournalDatabase.FileName);
-
-    private static long Floor => Now.ToUnixTimeMilliseconds() * 1_000;
-
     [Fact]
     public async Task A_healthy_journal_opens_as_it_is_with_no_fault_and_no_floor()
     {
         using (var database = JournalDatabase.Open(Real))
-        using (var journal = new EventJournal(database, _time))
+        using (var journal = new EventJournal(database, Time))
         {
             journal.Publish([Activated(1)]);
             await journal.FlushAsync().WaitAsync(Patience);
         }
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var reopened = opening.Database;
 
         Assert.Null(opening.Fault);
@@ -52,7 +36,7 @@ public sealed class JournalOpenerTests : IDisposable
     public void A_failure_that_may_pass_is_tried_again_within_the_deadline()
     {
         var tries = 0;
-        var opening = JournalOpener.Open(Real, Volatile, _time, TimeSpan.FromSeconds(10), path =>
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(10), path =>
         {
             if (++tries < 3)
             {
@@ -75,7 +59,7 @@ public sealed class JournalOpenerTests : IDisposable
         JournalDatabase? late = null;
         var started = Stopwatch.GetTimestamp();
 
-        var opening = JournalOpener.Open(Real, Volatile, _time, TimeSpan.FromMilliseconds(300), path =>
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromMilliseconds(300), path =>
         {
             if (path == Real)
             {
@@ -103,12 +87,12 @@ public sealed class JournalOpenerTests : IDisposable
     [Fact]
     public void A_state_directory_that_cannot_be_created_gives_the_volatile_journal_at_once()
     {
-        var blocker = _temp.File("blocker");
+        var blocker = TempFile("blocker");
         File.WriteAllText(blocker, "a file where a directory should be");
         var path = Path.Combine(blocker, JournalDatabase.FileName);
         var started = Stopwatch.GetTimestamp();
 
-        var opening = JournalOpener.Open(path, Volatile, _time, TimeSpan.FromSeconds(20));
+        var opening = JournalOpener.Open(path, Volatile, Time, TimeSpan.FromSeconds(20));
         using var database = opening.Database;
 
         Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10), "a failure that does not pass is not retried");
@@ -121,7 +105,7 @@ public sealed class JournalOpenerTests : IDisposable
     public async Task A_damaged_file_is_moved_aside_with_its_wal_and_shm_and_a_new_journal_starts_at_the_floor_with_a_gap()
     {
         using (var database = JournalDatabase.Open(Real))
-        using (var journal = new EventJournal(database, _time))
+        using (var journal = new EventJournal(database, Time))
         {
             journal.Publish([Activated(1)]);
             await journal.FlushAsync().WaitAsync(Patience);
@@ -131,7 +115,7 @@ public sealed class JournalOpenerTests : IDisposable
         new Random(3).NextBytes(garbage);
         File.WriteAllBytes(Real, garbage);
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var fresh = opening.Database;
 
         var fault = Assert.IsType<JournalReplaced>(opening.Fault);
@@ -141,7 +125,7 @@ public sealed class JournalOpenerTests : IDisposable
         Assert.Equal(Real, fresh.Path);
         Assert.Equal(SafetyState.Initial, new SqliteSafetyStateStore(fresh).Load());
 
-        using (var journal = new EventJournal(fresh, _time))
+        using (var journal = new EventJournal(fresh, Time))
         {
             journal.Publish([fault, Activated(2)]);
             await journal.FlushAsync().WaitAsync(Patience);
@@ -169,7 +153,7 @@ public sealed class JournalOpenerTests : IDisposable
 
         // SQLite itself may check the WAL of a file it cannot read; this open only says "corrupt",
         // at the first try and at the one that confirms the damage.
-        var opening = JournalOpener.Open(Real, Volatile, _time, open: path => ++opens <= 2
+        var opening = JournalOpener.Open(Real, Volatile, Time, open: path => ++opens <= 2
             ? throw new JournalException("damaged", new SqliteException("database disk image is malformed", 11))
             : JournalDatabase.Open(path));
         using var fresh = opening.Database;
@@ -184,23 +168,23 @@ public sealed class JournalOpenerTests : IDisposable
     [Fact]
     public async Task A_restart_that_still_cannot_open_the_journal_continues_the_volatile_one()
     {
-        var blocker = _temp.File("blocker");
+        var blocker = TempFile("blocker");
         File.WriteAllText(blocker, "in the way");
         var path = Path.Combine(blocker, JournalDatabase.FileName);
         long last;
-        var first = JournalOpener.Open(path, Volatile, _time);
+        var first = JournalOpener.Open(path, Volatile, Time);
         using (first.Database)
-        using (var journal = new EventJournal(first.Database, _time))
+        using (var journal = new EventJournal(first.Database, Time))
         {
             journal.Publish([first.Fault!, Activated(1)]);
             await journal.FlushAsync().WaitAsync(Patience);
             last = journal.LastSeq;
         }
 
-        _time.Advance(TimeSpan.FromMinutes(1)); // a later floor, which must not be taken
-        var second = JournalOpener.Open(path, Volatile, _time);
+        Time.Advance(TimeSpan.FromMinutes(1)); // a later floor, which must not be taken
+        var second = JournalOpener.Open(path, Volatile, Time);
         using var database = second.Database;
-        using var restarted = new EventJournal(database, _time);
+        using var restarted = new EventJournal(database, Time);
         restarted.Publish([second.Fault!]);
         await restarted.FlushAsync().WaitAsync(Patience);
 
@@ -225,7 +209,7 @@ public sealed class JournalOpenerTests : IDisposable
             real.RaiseSeqFloor(100, JournalGapCause.NewJournal);
         }
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Null(opening.Fault);
@@ -242,13 +226,13 @@ public sealed class JournalOpenerTests : IDisposable
         {
             new SqliteSafetyStateStore(fallback).Save(Lockdown);
             fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
-            using var journal = new EventJournal(fallback, _time);
+            using var journal = new EventJournal(fallback, Time);
             journal.Publish([Activated(1), Activated(2)]); // never delivered: no broker
             await journal.FlushAsync().WaitAsync(Patience);
             top = journal.LastSeq;
         }
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Equal(Lockdown, new SqliteSafetyStateStore(database).Load());
@@ -272,20 +256,18 @@ public sealed class JournalOpenerTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, _time));
+        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, Time));
 
         Assert.True(refused.FromNewerBuild);
         Assert.False(Directory.Exists(Volatile));
     }
 
     [Fact]
-    public void The_floor_is_unix_milliseconds_times_a_thousand_far_above_a_real_journal_and_below_2_pow_53()
+    public void The_floor_is_unix_millisecondsTimes_a_thousand_far_above_a_real_journal_and_below_2_pow_53()
     {
-        Assert.Equal(Floor, JournalOpener.SeqFloor(_time));
+        Assert.Equal(Floor, JournalOpener.SeqFloor(Time));
         Assert.InRange(Floor, 1_000_000_000_000_000L, 1L << 53);
     }
-
-    private static readonly SafetyState Lockdown = new(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-lobby", Now), SirenSounding: true);
 
     private static PointActivated Activated(int n) =>
         new(Now.AddSeconds(n), "door-" + n, PointKind.DoorContact, "lobby");

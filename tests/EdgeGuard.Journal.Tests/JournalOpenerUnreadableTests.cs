@@ -11,31 +11,13 @@ namespace EdgeGuard.Journal.Tests;
 /// state may have been lost; a replace given up on says what happened to the damaged file
 /// (JournalOpener, JournalOpener.TakeOver, JournalOpener.Attempt).
 /// </summary>
-public sealed class JournalOpenerUnreadableTests : IDisposable
+public sealed class JournalOpenerUnreadableTests : JournalOpenerFixture
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly DateTimeOffset Now = new(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
-    private static readonly SafetyState Lockdown =
-        new(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-lobby", Now), SirenSounding: true);
-
     // Long enough that both damaged tries (200 ms apart) come before it on a loaded machine: a
     // second try after the deadline moves nothing, and there would be no replace to give up on.
     private static readonly TimeSpan ReplaceDeadline = TimeSpan.FromSeconds(2);
 
-    private readonly TempDirectory _temp = new();
-    private readonly FakeTimeProvider _time = new(Now);
-
-    public void Dispose() => _temp.Dispose();
-
-    private string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));
-
-    private string Volatile => _temp.File("run");
-
-    private string FallbackFile => Path.Combine(Volatile, JournalDatabase.FileName);
-
     private string KeptVolatile => FallbackFile + ".damaged-20261204T160000000Z";
-
-    private static long Floor => Now.ToUnixTimeMilliseconds() * 1_000;
 
     [Fact]
     public void A_volatile_journal_whose_safety_state_cannot_be_read_is_kept_aside_and_the_real_journal_says_so()
@@ -49,7 +31,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
 
         Execute(FallbackFile, "UPDATE safety_state SET mode = 'no-such-mode' WHERE id = 1;");
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Equal(Real, database.Path);
@@ -68,7 +50,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         JournalDatabase.Open(Real).Dispose();
         var garbage = Garbage(Volatile);
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Equal(Real, database.Path);
@@ -84,7 +66,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         var garbage = Garbage(Volatile);
         Garbage(Path.GetDirectoryName(Real)!);
 
-        var opening = JournalOpener.Open(Real, Volatile, _time);
+        var opening = JournalOpener.Open(Real, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Equal(Real, database.Path);
@@ -98,12 +80,12 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
     [Fact]
     public async Task An_unreadable_volatile_journal_while_the_real_one_cannot_be_opened_gives_a_fresh_volatile_one()
     {
-        var blocker = _temp.File("blocker");
+        var blocker = TempFile("blocker");
         File.WriteAllText(blocker, "a file where a directory should be");
         var path = Path.Combine(blocker, JournalDatabase.FileName);
         var garbage = Garbage(Volatile);
 
-        var opening = JournalOpener.Open(path, Volatile, _time);
+        var opening = JournalOpener.Open(path, Volatile, Time);
         using var database = opening.Database;
 
         Assert.Equal(FallbackFile, database.Path);
@@ -115,7 +97,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         Assert.Contains("may have been lost", fault.Reason, StringComparison.Ordinal);
         Assert.Equal(garbage, File.ReadAllBytes(KeptVolatile));
 
-        using var journal = new EventJournal(database, _time);
+        using var journal = new EventJournal(database, Time);
         journal.Publish([fault]);
         await journal.FlushAsync().WaitAsync(Patience);
         Assert.Equal(["journal.gap", "fault.journal-unavailable"], journal.ReadAfter(0, 10).Select(r => r.Type));
@@ -128,7 +110,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         JournalDatabase.Open(Real).Dispose();
         var garbage = Garbage(Volatile);
 
-        var opening = JournalOpener.Open(Real, Volatile, _time, open: path => path == Real
+        var opening = JournalOpener.Open(Real, Volatile, Time, open: path => path == Real
             ? JournalDatabase.Open(path, null, SqliteOpenMode.ReadOnly)
             : JournalDatabase.Open(path));
         using var database = opening.Database;
@@ -147,12 +129,12 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
     {
         // Before, it was moved aside as damaged and a new one made: the lockdown it held was
         // dropped after a rollback, and only the fault's text said so.
-        var blocker = _temp.File("blocker");
+        var blocker = TempFile("blocker");
         File.WriteAllText(blocker, "a file where a directory should be");
         var bytes = NewerVolatileJournal();
 
         var refused = Assert.Throws<JournalException>(
-            () => JournalOpener.Open(Path.Combine(blocker, JournalDatabase.FileName), Volatile, _time));
+            () => JournalOpener.Open(Path.Combine(blocker, JournalDatabase.FileName), Volatile, Time));
 
         Assert.True(refused.FromNewerBuild);
         Assert.Contains(FallbackFile, refused.Message, StringComparison.Ordinal);
@@ -166,7 +148,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         JournalDatabase.Open(Real).Dispose();
         var bytes = NewerVolatileJournal();
 
-        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, _time));
+        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, Time));
 
         Assert.True(refused.FromNewerBuild);
         Assert.Contains(FallbackFile, refused.Message, StringComparison.Ordinal);
@@ -185,7 +167,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         Execute(Real, "DROP TABLE outbox;");
         var bytes = NewerVolatileJournal();
 
-        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, _time, open: path => path == Real
+        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(Real, Volatile, Time, open: path => path == Real
             ? JournalDatabase.Open(path, null, SqliteOpenMode.ReadOnly)
             : JournalDatabase.Open(path)));
 
@@ -202,7 +184,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         using var release = new ManualResetEventSlim();
         var opens = 0;
 
-        var opening = JournalOpener.Open(Real, Volatile, _time, ReplaceDeadline, path =>
+        var opening = JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline, path =>
         {
             if (path != Real)
             {
@@ -243,16 +225,16 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
         {
             Assert.Equal(FallbackFile, first.Database.Path);
             new SqliteSafetyStateStore(first.Database).Save(Lockdown); // a panic on the RAM journal
-            using var journal = new EventJournal(first.Database, _time);
+            using var journal = new EventJournal(first.Database, Time);
             journal.Publish([first.Fault!]);
             await journal.FlushAsync().WaitAsync(Patience);
         }
 
-        _time.Advance(TimeSpan.FromMinutes(1));
+        Time.Advance(TimeSpan.FromMinutes(1));
         release.Set(); // the new journal is created now, a minute after the RAM journal
         Assert.True(SpinWait.SpinUntil(() => FloorRaised(Real), Patience), "the late journal is made");
 
-        var restart = JournalOpener.Open(Real, Volatile, _time);
+        var restart = JournalOpener.Open(Real, Volatile, Time);
         using var database = restart.Database;
 
         Assert.Equal(Real, database.Path);
@@ -264,7 +246,7 @@ public sealed class JournalOpenerUnreadableTests : IDisposable
     private JournalOpening OpenWithReplaceGivenUp(ManualResetEventSlim release)
     {
         var opens = 0;
-        return JournalOpener.Open(Real, Volatile, _time, ReplaceDeadline, path =>
+        return JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline, path =>
         {
             if (path == Real && ++opens <= 2)
             {
