@@ -35,7 +35,7 @@ public sealed class JournalException : Exception
     }
 
     /// <summary>Full path of the database file concerned, when known.</summary>
-    public string? DatabasePath { get; }
+    public string? DatabasePath { get; private init; }
 
     /// <summary>
     /// The file was written by a newer EdgeGuard (a schema this build does not know): no restart or
@@ -46,6 +46,13 @@ public sealed class JournalException : Exception
     /// <summary>Builds the exception for a problem with a given database file.</summary>
     internal static JournalException For(string databasePath, string problem, Exception? innerException = null) =>
         new(databasePath, problem, innerException);
+
+    /// <summary>
+    /// The same refusal, with what led the gateway to this file added to its message; the file,
+    /// the newer-build flag and this exception (as the cause) are kept.
+    /// </summary>
+    internal JournalException WithContext(string context) =>
+        new($"{Message}; {context}", this) { FromNewerBuild = FromNewerBuild, DatabasePath = DatabasePath };
 
     /// <summary>Builds the exception for a file whose schema is newer than this build's.</summary>
     internal static JournalException NewerSchema(string databasePath, string problem) =>

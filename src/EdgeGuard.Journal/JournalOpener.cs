@@ -155,7 +155,7 @@ public static partial class JournalOpener
             catch (JournalException ex) when (ex.FromNewerBuild)
             {
                 database?.Dispose();
-                throw;
+                throw ex.WithContext($"it was found because the journal at '{path}' could not be opened: {problem}");
             }
             catch (JournalException ex)
             {

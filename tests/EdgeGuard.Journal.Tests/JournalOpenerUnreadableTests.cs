@@ -133,11 +133,15 @@ public sealed class JournalOpenerUnreadableTests : JournalOpenerFixture
         File.WriteAllText(blocker, "a file where a directory should be");
         var bytes = NewerVolatileJournal();
 
-        var refused = Assert.Throws<JournalException>(
-            () => JournalOpener.Open(Path.Combine(blocker, JournalDatabase.FileName), Volatile, Time));
+        var real = Path.Combine(blocker, JournalDatabase.FileName);
+        var refused = Assert.Throws<JournalException>(() => JournalOpener.Open(real, Volatile, Time));
 
         Assert.True(refused.FromNewerBuild);
         Assert.Contains(FallbackFile, refused.Message, StringComparison.Ordinal);
+        // The technician also learns why the gateway was on the RAM journal at all: the real
+        // journal's own problem, which no newer release fixes.
+        Assert.Contains($"the journal at '{real}' could not be opened", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(FallbackFile, refused.DatabasePath);
         Assert.Equal(bytes, File.ReadAllBytes(FallbackFile));
         Assert.False(File.Exists(KeptVolatile));
     }
