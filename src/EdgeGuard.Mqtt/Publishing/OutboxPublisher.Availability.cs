@@ -103,8 +103,13 @@ public sealed partial class OutboxPublisher
                 LogDrainCutShort(budget.TotalSeconds / 2);
             }
 
-            await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token).ConfigureAwait(false);
-            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
+            // A normal DISCONNECT discards the will: if the broker refused offline (a quota, a
+            // plugin), ask it for the will instead, or online stays retained for a stopped gateway.
+            var offlineTaken = await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token).ConfigureAwait(false);
+            var reason = offlineTaken
+                ? MqttClientDisconnectOptionsReason.NormalDisconnection
+                : MqttClientDisconnectOptionsReason.DisconnectWithWillMessage;
+            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(reason).Build();
             await client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
             LogDisconnected(_outbox.DeliveredThrough);
         }
