@@ -32,13 +32,15 @@ public sealed class TestSubscriber : IAsyncDisposable
     private readonly List<Receipt> _receipts = [];
     private readonly HashSet<long> _seqs = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly Action<Receipt>? _observe;
     private Task _reconnectLoop = Task.CompletedTask;
 
-    private TestSubscriber(MqttClientOptions options, string filter)
+    private TestSubscriber(MqttClientOptions options, string filter, Action<Receipt>? observe)
     {
         _client = new MqttClientFactory().CreateMqttClient();
         _options = options;
         _filter = filter;
+        _observe = observe;
         _client.ApplicationMessageReceivedAsync += OnMessage;
     }
 
@@ -68,9 +70,13 @@ public sealed class TestSubscriber : IAsyncDisposable
 
     /// <summary>Connects, subscribes and starts reconnecting by itself whenever the link drops.</summary>
     /// <param name="credentials">Username and password, for a broker with a password file.</param>
+    /// <param name="observe">
+    /// When given, each receipt is handed to it (one at a time, in arrival order) instead of being
+    /// kept: a soak's hours of events would otherwise fill the harness's memory.
+    /// </param>
     public static async Task<TestSubscriber> ConnectAsync(
         int port, string filter, string clientId, bool persistent = true, Action<MqttClientTlsOptionsBuilder>? tls = null,
-        (string User, string Password)? credentials = null)
+        (string User, string Password)? credentials = null, Action<Receipt>? observe = null)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
@@ -90,7 +96,7 @@ public sealed class TestSubscriber : IAsyncDisposable
             builder.WithCredentials(login.User, login.Password);
         }
 
-        var subscriber = new TestSubscriber(builder.Build(), filter);
+        var subscriber = new TestSubscriber(builder.Build(), filter, observe);
         await subscriber.ConnectOnceAsync(CancellationToken.None);
         subscriber._reconnectLoop = Task.Run(() => subscriber.KeepConnectedAsync(subscriber._stop.Token));
         return subscriber;
@@ -175,6 +181,12 @@ public sealed class TestSubscriber : IAsyncDisposable
         }
 
         var receipt = new Receipt(message.Topic, message.Payload.ToArray(), message.Retain, message.Dup, properties, message.ContentType);
+        if (_observe is not null)
+        {
+            _observe(receipt);
+            return Task.CompletedTask;
+        }
+
         lock (_gate)
         {
             _receipts.Add(receipt);
