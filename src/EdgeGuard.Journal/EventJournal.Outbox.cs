@@ -19,7 +19,11 @@ public sealed partial class EventJournal
     /// </remarks>
     public IReadOnlyList<JournalRecord> Read(long fromSeq, int max) => Query(fromSeq, long.MaxValue, max, forDelivery: false);
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Advances the delivery cursor; never moves it backwards. Durable before returning. Waits for
+    /// the database as long as it takes: for the journal tools and tests. The publisher, whose loop
+    /// must not wait on a hung disk, uses <see cref="TryMarkDelivered"/>.
+    /// </summary>
     /// <remarks>
     /// May run ahead of <see cref="DurableSeq"/>: the broker can acknowledge a record before its
     /// commit ends. Harmless after a crash: a start skips every seq it cannot find (journal.gap), so
@@ -29,6 +33,46 @@ public sealed partial class EventJournal
     /// <exception cref="JournalException">The cursor could not be committed; it stays where it was.</exception>
     public void MarkDelivered(long seq)
     {
+        if (CursorWriteNeeded(seq))
+        {
+            _database.InTransaction(transaction => WriteCursor(transaction, seq));
+            AdvanceDelivered(seq);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <para>
+    /// The wait is for this process's other writers (the journal's writer inside a commit, which
+    /// on a hung SD card lasts as long as the card hangs); the cursor's own commit still takes as
+    /// long as the disk does. False leaves the cursor where it was: it lags, and a restart sends
+    /// the events after it again (<c>replayed: true</c>).
+    /// </para>
+    /// <para>
+    /// May run ahead of <see cref="DurableSeq"/>, as <see cref="MarkDelivered"/> may.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="seq"/> is negative or beyond <see cref="LastSeq"/>.</exception>
+    /// <exception cref="JournalException">The cursor could not be committed; it stays where it was.</exception>
+    public bool TryMarkDelivered(long seq, TimeSpan wait)
+    {
+        if (!CursorWriteNeeded(seq))
+        {
+            return true;
+        }
+
+        if (!_database.TryInTransaction(wait, transaction => WriteCursor(transaction, seq)))
+        {
+            return false;
+        }
+
+        AdvanceDelivered(seq);
+        return true;
+    }
+
+    // Validates seq; false when the durable cursor is already there.
+    private bool CursorWriteNeeded(long seq)
+    {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentOutOfRangeException.ThrowIfNegative(seq);
         var last = LastSeq;
@@ -37,22 +81,17 @@ public sealed partial class EventJournal
             throw new ArgumentOutOfRangeException(nameof(seq), seq, string.Create(CultureInfo.InvariantCulture, $"Sequence number {seq} has not been journaled; the last one is {last}."));
         }
 
-        if (seq <= DeliveredThrough)
-        {
-            return;
-        }
+        return seq > DeliveredThrough;
+    }
 
-        _database.InTransaction(transaction =>
-        {
-            using var command = JournalDatabase.Command(transaction, """
-                INSERT INTO outbox (id, delivered_through) VALUES (1, $seq)
-                ON CONFLICT (id) DO UPDATE SET delivered_through = max(outbox.delivered_through, excluded.delivered_through);
-                """);
-            command.Parameters.AddWithValue("$seq", seq);
-            command.ExecuteNonQuery();
-        });
-
-        AdvanceDelivered(seq);
+    private static void WriteCursor(SqliteTransaction transaction, long seq)
+    {
+        using var command = JournalDatabase.Command(transaction, """
+            INSERT INTO outbox (id, delivered_through) VALUES (1, $seq)
+            ON CONFLICT (id) DO UPDATE SET delivered_through = max(outbox.delivered_through, excluded.delivered_through);
+            """);
+        command.Parameters.AddWithValue("$seq", seq);
+        command.ExecuteNonQuery();
     }
 
     // Moves the in-memory cursor to seq once it is durable (never back); 0 does nothing.

@@ -12,6 +12,14 @@ public sealed partial class EventJournal
     /// </summary>
     internal Action? BeforeSessionCommit { get; set; }
 
+    /// <summary>
+    /// How long <see cref="NextSession"/> waits for the journal's other writers before it gives up
+    /// as busy. A commit on a hung SD card holds the database for as long as the card hangs; the
+    /// publisher's loop, which calls this at boot, then retries with backoff (and can be stopped)
+    /// instead of waiting for the card. Several ordinary commits' worth on a slow card.
+    /// </summary>
+    internal static readonly TimeSpan SessionWait = TimeSpan.FromSeconds(1);
+
     // A value NextSession handed out without saving it (0: none), and the one whose failed save
     // was last reported; the writer saves it (SaveOwedSession). Read and written with Interlocked:
     // the publisher's thread sets it, the writer's clears it.
@@ -42,7 +50,9 @@ public sealed partial class EventJournal
     /// </para>
     /// </remarks>
     /// <exception cref="JournalException">
-    /// The counter could not be committed for another reason (a busy database).
+    /// The counter could not be committed for another reason: a busy database, including another
+    /// write of this process that held it for more than <see cref="SessionWait"/> (a commit on a
+    /// hung disk). Nothing was saved; the publisher tries again with backoff.
     /// </exception>
     public long NextSession()
     {
@@ -54,7 +64,7 @@ public sealed partial class EventJournal
         var owed = Interlocked.Read(ref _owedSession);
         try
         {
-            var session = _database.InTransaction(transaction =>
+            var session = _database.InTransactionWaitingAtMost(SessionWait, transaction =>
             {
                 using var command = JournalDatabase.Command(transaction, """
                     INSERT INTO gateway_meta (id, session, last_seq) VALUES (1, $owed + 1, 0)

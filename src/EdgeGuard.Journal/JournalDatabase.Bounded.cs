@@ -5,8 +5,10 @@ using Microsoft.Data.Sqlite;
 namespace EdgeGuard.Journal;
 
 // Ordinary transactions whose caller must not wait for a hung disk: the replay store, which office
-// commands wait on for their answer. Unlike an urgent one it does not go before other callers (it
-// would compete with the safety-state save); it only gives up after a bounded wait.
+// commands wait on for their answer, and the MQTT publisher's cursor and session counter (its loop
+// also shows a lockdown to the office and reconnects). Unlike an urgent one it does not go before
+// other callers (it would compete with the safety-state save); it only gives up after a bounded
+// wait.
 public sealed partial class JournalDatabase
 {
     /// <summary>
@@ -32,6 +34,36 @@ public sealed partial class JournalDatabase
         try
         {
             return Commit(work);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="InTransactionWaitingAtMost{T}"/>, but a connection that stayed busy for
+    /// <paramref name="wait"/> is an answer, not an error: false, nothing written. For a caller that
+    /// gives up on a busy database as a matter of course and tries again later (the delivery
+    /// cursor), where an exception for each try would be the normal path.
+    /// </summary>
+    /// <returns>True when <paramref name="work"/> was committed; false when the wait ran out.</returns>
+    /// <exception cref="JournalException">SQLite reported an error (nothing was committed).</exception>
+    internal bool TryInTransaction(TimeSpan wait, Action<SqliteTransaction> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!TryEnterGate(wait))
+        {
+            return false;
+        }
+
+        try
+        {
+            return Commit(transaction =>
+            {
+                work(transaction);
+                return true;
+            });
         }
         finally
         {

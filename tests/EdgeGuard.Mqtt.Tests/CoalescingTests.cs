@@ -63,7 +63,7 @@ public sealed class CoalescingTests(ITestOutputHelper output)
         time.Advance(Interval);
         await harness.Outbox.WaitForDeliveredAsync(28, Patience);
         Assert.Equal(28, harness.Outbox.Marks[^1]);
-        // The publisher counts a write once MarkDelivered returns, after the outbox saw it.
+        // The publisher counts a write once TryMarkDelivered returns, after the outbox saw it.
         await Eventually.TrueAsync(() => harness.Outbox.Marks.Count == harness.Publisher.CursorWrites, Patience, "every cursor write counted");
     }
 

@@ -47,8 +47,16 @@ public interface IOutbox
     /// </summary>
     IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max);
 
-    /// <summary>Advances the delivery cursor; never moves it backwards. Durable before returning.</summary>
-    void MarkDelivered(long seq);
+    /// <summary>
+    /// Advances the delivery cursor; never moves it backwards. Durable before returning true.
+    /// Waits at most <paramref name="wait"/> for the journal's other writers (a commit on a hung
+    /// disk holds the database for as long as the disk hangs) and then returns false without
+    /// writing: the cursor lags, which only makes a restart send the events after it again. The
+    /// only cursor write the port offers: its caller's loop also shows lockdowns to the office.
+    /// </summary>
+    /// <returns>True when the cursor is durable at <paramref name="seq"/> or beyond; false when the
+    /// journal stayed busy for <paramref name="wait"/>.</returns>
+    bool TryMarkDelivered(long seq, TimeSpan wait);
 
     /// <summary>
     /// Tells the journal, in memory, that the broker has acknowledged every record through
@@ -56,7 +64,7 @@ public interface IOutbox
     /// records it handed out early (a broker on the gateway: its disk work would compete with the
     /// delivery the office is waiting for), and it may write the cursor with its next commit
     /// (<see cref="DeliveredThrough"/> then moves).
-    /// <see cref="MarkDelivered"/> makes the cursor durable now.
+    /// <see cref="TryMarkDelivered"/> makes the cursor durable now.
     /// </summary>
     void Acknowledged(long seq);
 

@@ -8,10 +8,28 @@ namespace EdgeGuard.Mqtt.Publishing;
 // also writes that prefix with its own next commit (IOutbox.Acknowledged): while events flow, the
 // commits that follow the PUBACKs have made the cursor durable before this write is due, and it is
 // skipped.
+//
+// The write waits for the journal's lock at most CursorWait (IOutbox.TryMarkDelivered): a commit on
+// an SD card hung in fsync holds that lock for as long as the card hangs, and this loop is also
+// what shows a lockdown and a stalled journal to the office, reconnects a lost link and sends
+// offline at a stop. A write that gave up is tried again one interval later, with the acknowledged
+// prefix of then: the cursor lags, never moves back, and what it lags by is sent again, replayed,
+// after a restart.
 internal sealed partial class DeliverySession
 {
+    /// <summary>
+    /// The longest a cursor write on the loop waits for the journal's other writers. A commit on a
+    /// healthy card holds the lock for milliseconds to tens of them; a longer wait means a hung
+    /// card, or a writer busy with a backlog whose commits carry the acknowledged prefix anyway
+    /// (IOutbox.Acknowledged): not worth holding up a lockdown for more than this.
+    /// </summary>
+    internal static readonly TimeSpan CursorWait = TimeSpan.FromMilliseconds(100);
+
     // Timestamp (of _time) of the first acknowledgement the cursor does not cover yet.
     private long? _cursorPendingSince;
+
+    // Whether the last write gave up on a busy journal: logged once per episode, not every interval.
+    private bool _cursorBusy;
 
     /// <summary>Notes that the acknowledged prefix moved ahead of the written cursor.</summary>
     private void CursorBehind()
@@ -23,8 +41,9 @@ internal sealed partial class DeliverySession
     /// Writes the cursor when <paramref name="force"/> (drain, shutdown, a refusal, end of replay),
     /// when <see cref="MqttPublisherOptions.BatchSize"/> acknowledgements are waiting, or when the
     /// oldest unwritten one has waited <see cref="MqttPublisherOptions.CursorWriteInterval"/>.
+    /// Waits at most <paramref name="wait"/> (<see cref="CursorWait"/> when null) for the journal.
     /// </summary>
-    private void FlushCursor(bool force)
+    private void FlushCursor(bool force, TimeSpan? wait = null)
     {
         if (_acked <= _marked)
         {
@@ -46,10 +65,28 @@ internal sealed partial class DeliverySession
 
         try
         {
-            _outbox.MarkDelivered(_acked);
+            if (!_outbox.TryMarkDelivered(_acked, wait ?? CursorWait))
+            {
+                // Another write holds the journal (a hung disk, or a long commit that may carry
+                // this prefix itself): try again one interval from now, not on every pass.
+                _cursorPendingSince = _time.GetTimestamp();
+                if (!_cursorBusy)
+                {
+                    _cursorBusy = true;
+                    LogCursorBusy(_acked, (wait ?? CursorWait).TotalMilliseconds);
+                }
+
+                return;
+            }
+
             _marked = _acked;
             _cursorPendingSince = null;
             _stats.CursorWritten();
+            if (_cursorBusy)
+            {
+                _cursorBusy = false;
+                LogCursorWrittenAgain(_acked);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -111,9 +111,14 @@ internal sealed partial class DeliverySession
         return PumpAsync(long.MaxValue, live: true, cancellationToken);
     }
 
-    /// <summary>On orderly shutdown: waits (bounded) for the PUBACKs in flight, then writes the cursor.</summary>
+    /// <summary>
+    /// On orderly shutdown: waits (bounded) for the PUBACKs in flight, then writes the cursor,
+    /// waiting for the journal at most what is left of <paramref name="timeout"/>: a cursor not
+    /// written then lags, and the next start sends what it lags by again (replayed).
+    /// </summary>
     public async Task DrainAsync(TimeSpan timeout)
     {
+        var started = _time.GetTimestamp();
         using var deadline = new CancellationTokenSource(timeout, _time);
         try
         {
@@ -131,11 +136,12 @@ internal sealed partial class DeliverySession
         }
         finally
         {
-            FlushCursor(force: true);
+            var left = timeout - _time.GetElapsedTime(started);
+            FlushCursor(force: true, left > CursorWait ? left : CursorWait);
         }
     }
 
-    /// <summary>Drops whatever is still in flight (it is sent again on the next connection).</summary>
+    /// <summary>Drops what is in flight (sent again on the next connection); the cursor write is bounded.</summary>
     public void Abandon()
     {
         FlushCursor(force: true);

@@ -21,7 +21,7 @@ internal sealed class DeliveryStats
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
 
-    /// <summary>Delivery cursor writes (<c>MarkDelivered</c> calls that succeeded).</summary>
+    /// <summary>Delivery cursor writes (<c>TryMarkDelivered</c> calls that wrote it).</summary>
     public long CursorWrites => Interlocked.Read(ref _cursorWrites);
 
     /// <summary>Retained state messages started (lockdown and point state).</summary>

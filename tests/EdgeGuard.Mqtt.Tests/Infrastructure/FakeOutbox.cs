@@ -6,7 +6,8 @@ namespace EdgeGuard.Mqtt.Tests.Infrastructure;
 
 /// <summary>
 /// An in-memory outbox with the journal's contract: seq strictly +1 from 1, cursor never moves
-/// backwards. Records every MarkDelivered call so tests can check how the cursor moved.
+/// backwards. Records every cursor write (the publisher's TryMarkDelivered, a test's MarkDelivered)
+/// so tests can check how the cursor moved.
 /// </summary>
 public sealed class FakeOutbox : IOutbox
 {
@@ -48,7 +49,7 @@ public sealed class FakeOutbox : IOutbox
         }
     }
 
-    /// <summary>Every value passed to <see cref="MarkDelivered"/>, in call order.</summary>
+    /// <summary>Every value written as the cursor (<see cref="TryMarkDelivered"/>, <see cref="MarkDelivered"/>), in call order.</summary>
     public IReadOnlyList<long> Marks
     {
         get
@@ -190,13 +191,21 @@ public sealed class FakeOutbox : IOutbox
     }
 
     /// <summary>
-    /// Makes the acknowledged prefix the durable cursor without a <see cref="MarkDelivered"/> call
+    /// Makes the acknowledged prefix the durable cursor without a cursor write
     /// (not in <see cref="Marks"/>), as the journal does with its next commit.
     /// </summary>
     public void PersistAcknowledged() => MoveCursor(AcknowledgedThrough, recordMark: false);
 
-    /// <inheritdoc/>
+    /// <summary>Writes the cursor, as the journal's own <c>MarkDelivered</c> (not the port's).</summary>
     public void MarkDelivered(long seq) => MoveCursor(seq, recordMark: true);
+
+    /// <inheritdoc/>
+    /// <remarks>Never busy: nothing else writes here.</remarks>
+    public bool TryMarkDelivered(long seq, TimeSpan wait)
+    {
+        MoveCursor(seq, recordMark: true);
+        return true;
+    }
 
     private void MoveCursor(long seq, bool recordMark)
     {

@@ -1,0 +1,72 @@
+using static EdgeGuard.Journal.Tests.JournalHarness;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// The MQTT publisher's writes to the journal (the delivery cursor, the session counter) share
+/// the one connection with the writer. An SD card hung in fsync holds the writer inside its commit
+/// for minutes; the publisher's loop, which also shows a lockdown and reconnects, must get a
+/// prompt "busy" then, not wait for the card. The writer is held inside a commit here instead of
+/// timing a disk.
+/// </summary>
+public sealed class OutboxWaitTests : IDisposable
+{
+    // How long a test waits for an answer that must come promptly: well below the test's release.
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(10);
+
+    private readonly JournalHarness _h = new();
+    private readonly ManualResetEventSlim _release = new();
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Dispose()
+    {
+        _release.Set();
+        _h.Dispose();
+        _release.Dispose();
+    }
+
+    [Fact]
+    public async Task NextSession_gives_up_as_busy_while_the_writer_is_held_inside_a_commit()
+    {
+        await HoldTheWriterInsideACommit();
+
+        // Before the bound it waited for the commit, for as long as the disk took.
+        var busy = await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => _h.Journal.NextSession()).WaitAsync(Prompt));
+        Assert.Contains("busy", busy.Message, StringComparison.Ordinal);
+
+        _release.Set();
+        await _h.Flush();
+        Assert.Equal(1, _h.Journal.NextSession()); // the one that gave up wrote nothing
+    }
+
+    [Fact]
+    public async Task TryMarkDelivered_gives_up_while_the_writer_is_held_inside_a_commit_and_writes_once_it_is_not()
+    {
+        await HoldTheWriterInsideACommit();
+        Assert.Equal(2, _h.Journal.LastSeq); // handed out, its commit held
+
+        var written = await Task.Run(() => _h.Journal.TryMarkDelivered(2, TimeSpan.FromMilliseconds(100))).WaitAsync(Prompt);
+        Assert.False(written);
+        Assert.Equal(0, _h.Journal.DeliveredThrough); // the cursor lags; it never moves on unwritten
+
+        _release.Set();
+        await _h.Flush();
+        Assert.True(_h.Journal.TryMarkDelivered(2, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(2, _h.Journal.DeliveredThrough);
+        _h.Reopen();
+        Assert.Equal(2, _h.Journal.DeliveredThrough); // durable
+    }
+
+    private async Task HoldTheWriterInsideACommit()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        _h.Journal.BeforeCommit = _ =>
+        {
+            _held.TrySetResult();
+            _release.Wait(2 * Patience);
+        };
+
+        _h.Publish(Activated(2));
+        await _held.Task.WaitAsync(Patience);
+    }
+}
