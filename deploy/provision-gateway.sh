@@ -157,43 +157,7 @@ echo "  target: ${R:-/}${root:+ (--root)}${dry_run:+}$([ "$dry_run" = true ] && 
 echo "  site $site, gateway $gateway, broker $broker_host:$broker_port, driver $driver, time server $time_server"
 
 # --- packages, user, groups ----------------------------------------------------------------
-echo "packages and accounts:"
-if [ "$mode" = root ]; then
-  system "apt-get install --no-install-recommends $gpiod_pkg (when missing)"
-elif dpkg-query -W -f='${Status}' "$gpiod_pkg" 2>/dev/null | grep -q 'ok installed'; then
-  report unchanged "package $gpiod_pkg"
-else
-  report installed "package $gpiod_pkg"
-  system apt-get update -qq
-  system env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$gpiod_pkg"
-fi
-# The clock's source (see "time:" below). Raspberry Pi OS ships it; a minimal image may not.
-if [ "$mode" = root ]; then
-  system "apt-get install --no-install-recommends systemd-timesyncd (when missing)"
-elif dpkg-query -W -f='${Status}' systemd-timesyncd 2>/dev/null | grep -q 'ok installed'; then
-  report unchanged "package systemd-timesyncd"
-else
-  report installed "package systemd-timesyncd"
-  system env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd-timesyncd
-fi
-if [ "$mode" = system ]; then
-  for group in gpio i2c spi; do
-    if getent group "$group" >/dev/null; then report unchanged "group $group"; else report created "group $group"; system groupadd --system "$group"; fi
-  done
-  if id edgeguard >/dev/null 2>&1; then
-    report unchanged "user edgeguard"
-    for group in gpio i2c spi; do
-      id -nG edgeguard | tr ' ' '\n' | grep -qx "$group" || { report added "user edgeguard to group $group"; system usermod -a -G "$group" edgeguard; }
-    done
-  else
-    report created "user edgeguard"
-    system useradd --system --user-group --home-dir /var/lib/edgeguard --no-create-home \
-      --shell /usr/sbin/nologin --groups gpio,i2c,spi --comment "EdgeGuard gateway" edgeguard
-  fi
-else
-  system "groupadd --system gpio|i2c|spi (where missing);" \
-    "useradd --system --user-group --groups gpio,i2c,spi --shell /usr/sbin/nologin edgeguard"
-fi
+install_packages_and_accounts "$gpiod_pkg"
 
 # Ownership as numbers, from the target's own account database (under --root, DIR's).
 if [ "$mode" = system ] && [ "$dry_run" = false ]; then
@@ -214,6 +178,7 @@ ensure_dir /etc/edgeguard/tls 750 root edgeguard
 ensure_dir /var/lib/edgeguard 750 edgeguard edgeguard
 ensure_dir /etc/systemd/system 755 root root
 ensure_dir /etc/systemd/timesyncd.conf.d 755 root root
+ensure_dir /etc/tmpfiles.d 755 root root
 
 echo "application:"
 app="/opt/edgeguard/$version"
@@ -328,6 +293,9 @@ current_state=$(stage_symlink /opt/edgeguard/current "$version")
 # The time server's drop-in: only its rename and timesyncd's restart come after the switch.
 timesync_state=$(stage_time_sync "$time_server")
 [ "$dry_run" = true ] || staged+=("$R$timesync_rel.provision-tmp")
+# The fallback directory's tmpfiles.d entry: made into /run/edgeguard after the unit's switch.
+tmpfiles_state=$(stage_tmpfiles)
+[ "$dry_run" = true ] || staged+=("$R$tmpfiles_rel.provision-tmp")
 # Validated: certificates, key and config go into place together, then the release and its unit.
 for i in "${!tls_rel[@]}"; do
   case "${tls_state[i]}" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R${tls_rel[i]}.new" "$R${tls_rel[i]}" ;; esac
@@ -359,6 +327,7 @@ if [ -n "$old_current" ] && [ "$old_current" != "$version" ]; then
     [ "$dry_run" = true ] || rm -rf -- "$dir" "$R$config.$old" || die "cannot remove $dir"
   done
 fi
+apply_tmpfiles "$tmpfiles_state"
 
 not_enabled=""
 wants=/etc/systemd/system/multi-user.target.wants/edgeguard.service

@@ -167,6 +167,57 @@ refuse_other_build() {
     "(deploy/build-release.sh --version ...) and provision that"
 }
 
+# install_packages_and_accounts GPIOD_PKG: libgpiod's package, systemd-timesyncd and the edgeguard
+# account in groups gpio, i2c and spi; on a real system only (under --root, printed).
+install_packages_and_accounts() {
+  local group
+  echo "packages and accounts:"
+  if [ "$mode" = root ]; then
+    system "apt-get install --no-install-recommends $1 (when missing)"
+  elif dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; then
+    report unchanged "package $1"
+  else
+    report installed "package $1"
+    system apt-get update -qq
+    system env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1"
+  fi
+  # The clock's source (see "time:" below). Raspberry Pi OS ships it; a minimal image may not.
+  if [ "$mode" = root ]; then
+    system "apt-get install --no-install-recommends systemd-timesyncd (when missing)"
+  elif dpkg-query -W -f='${Status}' systemd-timesyncd 2>/dev/null | grep -q 'ok installed'; then
+    report unchanged "package systemd-timesyncd"
+  else
+    report installed "package systemd-timesyncd"
+    system env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      systemd-timesyncd
+  fi
+  if [ "$mode" = system ]; then
+    for group in gpio i2c spi; do
+      if getent group "$group" >/dev/null; then
+        report unchanged "group $group"
+      else
+        report created "group $group"
+        system groupadd --system "$group"
+      fi
+    done
+    if id edgeguard >/dev/null 2>&1; then
+      report unchanged "user edgeguard"
+      for group in gpio i2c spi; do
+        id -nG edgeguard | tr ' ' '\n' | grep -qx "$group" && continue
+        report added "user edgeguard to group $group"
+        system usermod -a -G "$group" edgeguard
+      done
+    else
+      report created "user edgeguard"
+      system useradd --system --user-group --home-dir /var/lib/edgeguard --no-create-home \
+        --shell /usr/sbin/nologin --groups gpio,i2c,spi --comment "EdgeGuard gateway" edgeguard
+    fi
+  else
+    system "groupadd --system gpio|i2c|spi (where missing);" \
+      "useradd --system --user-group --groups gpio,i2c,spi --shell /usr/sbin/nologin edgeguard"
+  fi
+}
+
 # install_app PKG_APP APP: copies the release's files (PKG_APP) to APP (/opt/edgeguard/<version>),
 # only those whose content differs, and removes files the release does not have; reports it.
 install_app() {
@@ -251,4 +302,39 @@ apply_time_sync() {
     "runs, but office commands are refused once its clock is 30 s off (fault.clock). Fix" \
     "systemd-timesyncd (if masked: systemctl unmask systemd-timesyncd), then run timedatectl" \
     "set-ntp true; systemctl restart systemd-timesyncd; check with timedatectl timesync-status"
+}
+
+# The journal's volatile fallback directory /run/edgeguard (tmpfs), where a gateway whose state
+# directory does not answer also takes its lock. The unit makes it only when it starts
+# (RuntimeDirectory=): after a boot with the unit disabled the walk test, run as the gateway's
+# user, cannot create it in /run and refuses. systemd-tmpfiles makes it at every boot from this
+# entry, with the unit's RuntimeDirectoryMode and User/Group, so neither changes what the other
+# made; the unit's RuntimeDirectoryPreserve=yes keeps it at stop. Age "-": never cleaned.
+tmpfiles_rel=/etc/tmpfiles.d/edgeguard.conf
+tmpfiles_line="d /run/edgeguard 0750 edgeguard edgeguard -"
+# stage_tmpfiles: stages the entry as .provision-tmp with the other copies, before the first
+# rename; prints its state. Must be called as an assignment, like stage_file.
+stage_tmpfiles() {
+  printf '%s\n' "# Written by EdgeGuard's provision-gateway.sh: the journal's fallback directory" \
+    "# and the gateway's second lock, there at every boot even with edgeguard.service disabled." \
+    "$tmpfiles_line" >"$staging/tmpfiles.conf"
+  stage_file "$staging/tmpfiles.conf" "$tmpfiles_rel" 644 root root .provision-tmp
+}
+# apply_tmpfiles STATE: the entry's rename, then the directory made now, not only at the next boot
+# (systemd-tmpfiles when systemd is there, else install -d). Under --root the target's /run is the
+# tmpfs of the machine that boots it: its boot makes the directory. After the switch, so a failure
+# is a warning: the unit makes the directory when it starts anyway.
+apply_tmpfiles() {
+  case "$1" in
+    installed | updated)
+      [ "$dry_run" = true ] || move_into_place "$R$tmpfiles_rel.provision-tmp" "$R$tmpfiles_rel"
+      ;;
+  esac
+  report "$1" "$tmpfiles_rel (${tmpfiles_line% -})"
+  local create=(systemd-tmpfiles --create "$tmpfiles_rel")
+  [ "$mode" = root ] || command -v systemd-tmpfiles >/dev/null 2>&1 ||
+    create=(install -d -o edgeguard -g edgeguard -m 0750 /run/edgeguard)
+  system "${create[@]}" ||
+    warn "'${create[*]}' failed: /run/edgeguard exists only once edgeguard.service has started" \
+      "this boot, and the walk test refuses without it. Run it again before walk-testing"
 }

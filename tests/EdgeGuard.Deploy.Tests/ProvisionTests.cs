@@ -230,6 +230,49 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
     }
 
+    [Fact]
+    public async Task The_fallback_directory_gets_a_tmpfiles_entry_so_it_exists_at_every_boot_and_a_second_run_keeps_it()
+    {
+        // /run/edgeguard (the journal's fallback and the gateway's second lock) is made by the unit
+        // only when it starts: after a boot with the unit disabled the walk test, run as the
+        // gateway's user, cannot create it and refuses. systemd-tmpfiles makes it at boot instead.
+        const string entry = "etc/tmpfiles.d/edgeguard.conf";
+        using var root = BookwormRoot();
+
+        var first = await release.Provision(root.Path);
+
+        Assert.True(first.ExitCode == 0, first.All);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, entry));
+        Assert.Equal(["d /run/edgeguard 0750 edgeguard edgeguard -"], lines.Where(l => l.Length > 0 && !l.StartsWith('#')));
+        Assert.Equal("644", Scripts.Mode(Path.Combine(root.Path, entry)));
+        Assert.Equal("755", Scripts.Mode(Path.Combine(root.Path, "etc/tmpfiles.d")));
+        if (Scripts.IsRoot)
+        {
+            Assert.Equal("0:0", Scripts.Owner(Path.Combine(root.Path, entry)));
+        }
+
+        Assert.Contains("installed  /etc/tmpfiles.d/edgeguard.conf (d /run/edgeguard 0750 edgeguard edgeguard)", first.Output, StringComparison.Ordinal);
+        // The target's /run is a tmpfs of the machine that boots it: its boot creates the directory.
+        Assert.Contains("skipped (--root): systemd-tmpfiles --create /etc/tmpfiles.d/edgeguard.conf", first.Output, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(root.Path, "run")));
+        // The unit makes the same directory when it starts, and must neither change its mode or
+        // owner nor remove it at stop (the walk test takes its lock there).
+        var unit = await File.ReadAllLinesAsync(Path.Combine(root.Path, "etc/systemd/system/edgeguard.service"));
+        foreach (var setting in new[] { "User=edgeguard", "Group=edgeguard", "RuntimeDirectory=edgeguard", "RuntimeDirectoryMode=0750", "RuntimeDirectoryPreserve=yes" })
+        {
+            Assert.Contains(setting, unit);
+        }
+
+        var before = await Scripts.TreeListingAsync(root.Path);
+        var second = await release.Provision(root.Path);
+
+        Assert.True(second.ExitCode == 0, second.All);
+        Assert.Equal(before, await Scripts.TreeListingAsync(root.Path));
+        Assert.Contains("unchanged  /etc/tmpfiles.d/edgeguard.conf", second.Output, StringComparison.Ordinal);
+        Assert.Contains("skipped (--root): systemd-tmpfiles --create /etc/tmpfiles.d/edgeguard.conf", second.Output, StringComparison.Ordinal);
+        Assert.Contains("nothing changed", second.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs the installed executable (the framework-dependent apphost finds this test's runtime).</summary>
     private static async Task<Scripts.Result> RunInstalledAsync(string executable, params string[] args)
     {

@@ -247,7 +247,8 @@ internal static class WalkTestVerb
     /// </summary>
     /// <param name="config">The gateway's config: its state and fallback directories.</param>
     /// <param name="simulate">Simulated lines, which no gateway can drive under the walk test.</param>
-    internal static GatewayLock? TakeFallbackLock(GatewayConfig config, bool simulate)
+    /// <param name="tmpfilesEntry">Provisioning's tmpfiles.d entry, named as the fix when it makes the directory.</param>
+    internal static GatewayLock? TakeFallbackLock(GatewayConfig config, bool simulate, string tmpfilesEntry = FallbackDirectoryFix.TmpfilesEntry)
     {
         var directory = config.Journal.FallbackDirectory;
         try
@@ -259,7 +260,7 @@ internal static class WalkTestVerb
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return simulate ? null : throw new WalkTestRefusedException(
-                $"the gateway's fallback directory {directory} does not exist and cannot be created ({ex.Message}), so a gateway started during the walk test could take its lock there and drive the lines; create it (sudo install -d -o edgeguard -g edgeguard -m 0750 {directory}) and walk-test again", ex);
+                $"the gateway's fallback directory {directory} does not exist and cannot be created ({ex.Message}), so a gateway started during the walk test could take its lock there and drive the lines; create it ({FallbackDirectoryFix.For(directory, tmpfilesEntry)}) and walk-test again", ex);
         }
 
         // The state directory under another name (a quick start on /run, a link, a trailing /): its

@@ -91,4 +91,52 @@ public sealed partial class WalkTestVerbTests
         Assert.Contains("sudo install -d -o edgeguard -g edgeguard -m 0750", refused.Message, StringComparison.Ordinal);
         Assert.Null(WalkTestVerb.TakeFallbackLock(config, simulate: true)); // simulated lines: nothing to share
     }
+
+    [Fact]
+    public void A_fallback_directory_that_cannot_be_created_names_the_provisioned_tmpfiles_entry_as_the_fix()
+    {
+        // Provisioning installs a tmpfiles.d entry for the directory: creating it from that entry
+        // keeps the one definition of its mode and owner, and it comes back at every boot.
+        var blocker = Path.Combine(_dir, "not-a-directory");
+        File.WriteAllText(blocker, string.Empty);
+        var fallback = Path.Combine(blocker, "run");
+        var entry = Path.Combine(_dir, "edgeguard.conf");
+        File.WriteAllText(entry, $"# provisioned\nd {fallback} 0750 edgeguard edgeguard -\n");
+        var config = FallbackConfig(fallback);
+
+        var refused = Assert.Throws<WalkTestRefusedException>(() => WalkTestVerb.TakeFallbackLock(config, simulate: false, entry));
+
+        Assert.Contains($"create it (sudo systemd-tmpfiles --create {entry}) and walk-test again", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("install -d", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("missing")]
+    [InlineData("another directory")]
+    public void Without_a_tmpfiles_entry_for_the_fallback_directory_the_fix_is_install_d(string entryKind)
+    {
+        // A gateway provisioned before the entry existed, or a config whose fallback directory is
+        // not the one the entry creates: systemd-tmpfiles would not create this directory.
+        var blocker = Path.Combine(_dir, "not-a-directory");
+        File.WriteAllText(blocker, string.Empty);
+        var fallback = Path.Combine(blocker, "run");
+        var entry = Path.Combine(_dir, "edgeguard.conf");
+        if (entryKind != "missing")
+        {
+            File.WriteAllText(entry, "d /run/edgeguard 0750 edgeguard edgeguard -\n");
+        }
+
+        var refused = Assert.Throws<WalkTestRefusedException>(
+            () => WalkTestVerb.TakeFallbackLock(FallbackConfig(fallback), simulate: false, entry));
+
+        Assert.Contains($"create it (sudo install -d -o edgeguard -g edgeguard -m 0750 {fallback}) and walk-test again", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("systemd-tmpfiles", refused.Message, StringComparison.Ordinal);
+    }
+
+    private GatewayConfig FallbackConfig(string fallback)
+    {
+        var node = JsonNode.Parse(File.ReadAllText(WriteConfig(HallPoints)))!;
+        node["EdgeGuard"]!["journal"] = new JsonObject { ["fallbackDirectory"] = fallback };
+        return GatewayConfigReader.Read(TestConfigs.FromJson(node.ToJsonString()), simulate: true).Config!;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using EdgeGuard.Journal;
+using EdgeGuard.WalkTest;
 
 namespace EdgeGuard.Tests.Hosting;
 
@@ -22,7 +23,33 @@ public sealed partial class RuntimeDirectoryTests
         Assert.Matches(PreserveYes(), unit);
     }
 
-    private static string Unit()
+    [Fact]
+    public void Provisionings_tmpfiles_entry_makes_the_same_directory_with_the_units_mode_and_owner()
+    {
+        // Both make /run/edgeguard: the entry at boot (the walk test needs it with the unit
+        // disabled), the unit at its start. Were they to differ, each would change what the other
+        // made, and the walk test's fix (FallbackDirectoryFix) would name another file.
+        var unit = Unit();
+        var lib = File.ReadAllText(Path.Combine(Repo(), "deploy", "provision-lib.sh"));
+
+        var line = TmpfilesLine().Match(lib);
+        Assert.True(line.Success, "tmpfiles_line= in deploy/provision-lib.sh");
+        var expected = $"d {JournalOpener.DefaultFallbackDirectory} {Setting(unit, "RuntimeDirectoryMode")}"
+            + $" {Setting(unit, "User")} {Setting(unit, "Group")} -";
+        Assert.Equal(expected, line.Groups[1].Value);
+        Assert.Contains($"\ntmpfiles_rel={FallbackDirectoryFix.TmpfilesEntry}\n", lib, StringComparison.Ordinal);
+    }
+
+    private static string Setting(string unit, string name)
+    {
+        var match = Regex.Match(unit, $@"^{name}=(\S+)$", RegexOptions.Multiline);
+        Assert.True(match.Success, $"{name}= in deploy/edgeguard.service");
+        return match.Groups[1].Value;
+    }
+
+    private static string Unit() => File.ReadAllText(Path.Combine(Repo(), "deploy", "edgeguard.service"));
+
+    private static string Repo()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "deploy", "edgeguard.service")))
@@ -31,11 +58,14 @@ public sealed partial class RuntimeDirectoryTests
         }
 
         Assert.NotNull(directory);
-        return File.ReadAllText(Path.Combine(directory.FullName, "deploy", "edgeguard.service"));
+        return directory.FullName;
     }
 
     [GeneratedRegex(@"^RuntimeDirectory=(\S+)$", RegexOptions.Multiline)]
     private static partial Regex RuntimeDirectory();
+
+    [GeneratedRegex("^tmpfiles_line=\"(.*)\"$", RegexOptions.Multiline)]
+    private static partial Regex TmpfilesLine();
 
     [GeneratedRegex(@"^RuntimeDirectoryPreserve=yes$", RegexOptions.Multiline)]
     private static partial Regex PreserveYes();
