@@ -18,7 +18,8 @@ public sealed partial class JournalDatabase
     /// commit itself still takes as long as the disk does.
     /// </summary>
     /// <exception cref="JournalException">
-    /// The connection stayed busy for <paramref name="wait"/> (nothing was written), or SQLite
+    /// The connection stayed busy for <paramref name="wait"/> (nothing was written; its inner
+    /// exception is a <see cref="TimeoutException"/>), or SQLite
     /// reported an error (nothing was committed).
     /// </exception>
     internal T InTransactionWaitingAtMost<T>(TimeSpan wait, Func<SqliteTransaction, T> work)
@@ -26,9 +27,12 @@ public sealed partial class JournalDatabase
         ArgumentNullException.ThrowIfNull(work);
         if (!TryEnterGate(wait))
         {
-            throw JournalException.For(Path, string.Create(
+            // Caused by a TimeoutException: the command path tells a store that did not answer in
+            // time (an authentic lockdown is still carried out) from one that failed (refused).
+            var problem = string.Create(
                 CultureInfo.InvariantCulture,
-                $"busy: another write held the database for more than {wait.TotalMilliseconds:0} ms (a slow or failing disk); nothing was written."));
+                $"busy: another write held the database for more than {wait.TotalMilliseconds:0} ms (a slow or failing disk); nothing was written.");
+            throw JournalException.For(Path, problem, new TimeoutException(problem));
         }
 
         try

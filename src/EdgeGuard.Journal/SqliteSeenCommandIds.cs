@@ -15,7 +15,9 @@ namespace EdgeGuard.Journal;
 /// Goes through the database's shared connection, so it is serialised with the journal writer.
 /// A failure throws <see cref="JournalException"/>: the caller must then refuse the command, since
 /// an id that could not be remembered could be replayed. So does a wait for the connection longer
-/// than <see cref="EffectiveWait"/> (a writer stuck in a commit on a hung card).
+/// than <see cref="EffectiveWait"/> (a writer stuck in a commit on a hung card), caused by a
+/// <see cref="TimeoutException"/>: then an authentic lockdown is carried out all the same, kept
+/// from running twice by memory (<see cref="UnrecordedCommands"/>).
 /// The <see cref="RunningClock"/> is persisted (<c>seen_commands_clock</c>) with every row written and
 /// resumed from it at the first record after a restart: there is no monotonic link across a
 /// restart, and counting from the persisted reading loses the time powered off, which only keeps

@@ -48,6 +48,22 @@ public sealed class SeenCommandWaitTests : IDisposable
     }
 
     [Fact]
+    public async Task A_wait_that_ran_out_says_so_with_a_timeout_unlike_a_failing_disk()
+    {
+        // The command path carries out an authentic lockdown the store did not answer for in time,
+        // but refuses on a store that failed: the exception must tell the two apart.
+        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time) { Wait = TimeSpan.FromMilliseconds(100) };
+        var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
+        await HoldTheWriterInsideACommit();
+
+        var busy = await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => seen.Record("c-1", Hash, window, T0)).WaitAsync(Patience));
+
+        Assert.IsType<TimeoutException>(busy.InnerException);
+        Assert.True(UnrecordedCommands.DidNotAnswerInTime(busy));
+        Assert.False(UnrecordedCommands.DidNotAnswerInTime(new JournalException("disk I/O error")));
+    }
+
+    [Fact]
     public void The_wait_is_sized_by_the_disk_within_its_bounds()
     {
         var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);

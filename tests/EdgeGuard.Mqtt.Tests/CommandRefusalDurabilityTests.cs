@@ -39,7 +39,8 @@ public sealed class CommandRefusalDurabilityTests(ITestOutputHelper output)
             var store = new FinishFailsSeenCommandIds(new SqliteSeenCommandIds(database));
             await using var gateway = new CommandHarness(output, seen: store, supervisor: supervisor, time: time);
             var handler = HandlerOver(gateway, store, new FlushingCommandJournal(sink, () => never.Task, time), time);
-            payload = gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow, ttl: TimeSpan.FromMinutes(15));
+            // Not a lockdown: one whose flush hangs is carried out instead (StalledLockdownTests).
+            payload = gateway.Sign(CommandType.Evacuate, issuedAt: GatewayNow, ttl: TimeSpan.FromMinutes(15));
 
             var refused = await ReceiveTimingOutAsync(handler, payload, time);
 

@@ -126,6 +126,18 @@ public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? 
     /// </summary>
     public CommandClock? Clock { get; init; }
 
+    /// <summary>
+    /// True when this verdict comes from <see cref="UnrecordedCommands"/>, not the replay store: an
+    /// authentic <c>lockdown</c> the store did not answer for in time (accepted, with
+    /// <see cref="StoreFailure"/>), or a copy of one this process accepted so (answered from
+    /// memory). Its <see cref="CommandVerifier.Start"/> and <see cref="CommandVerifier.Finish"/> go
+    /// to memory, handed to the store by <see cref="CommandVerifier.HandOverUnrecorded"/>.
+    /// </summary>
+    public bool Unrecorded { get; init; }
+
+    /// <summary>Why the replay store could not record an <see cref="Unrecorded"/> command just accepted; null otherwise.</summary>
+    public Exception? StoreFailure { get; init; }
+
     /// <summary>The result message's reason: <c>code: detail</c>, or null when accepted.</summary>
     public string? Reason => Rejection is { } r ? $"{r.Code()}: {Detail}" : null;
 }
@@ -134,10 +146,18 @@ public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? 
 /// Decides whether a command payload may be acted on. Checks run cheapest and least trusting
 /// first, and nothing the payload says is believed until its signature verified: the replay
 /// store is only written for authentic commands, so a forger cannot burn a real command's id.
-/// Never throws for any payload; pure apart from the replay store.
+/// Never throws for any payload; pure apart from the replay store, which may throw (a failing or
+/// hung disk): the caller refuses the command then, <c>unavailable</c>. Except for an authentic,
+/// permitted <c>lockdown</c> the store did not answer for in time: it is kept in
+/// <paramref name="unrecorded"/> instead and accepted (<see cref="CommandVerdict.Unrecorded"/>).
 /// </summary>
-public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, CommandVerifierOptions options)
+public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, CommandVerifierOptions options, UnrecordedCommands? unrecorded = null)
 {
+    private readonly UnrecordedCommands _unrecorded = unrecorded ?? new UnrecordedCommands(TimeProvider.System);
+
+    /// <summary>The commands accepted without the replay store's record (tests and diagnostics).</summary>
+    public UnrecordedCommands Unrecorded => _unrecorded;
+
     /// <summary>Checks <paramref name="payload"/> received with <paramref name="retained"/> at <paramref name="now"/>.</summary>
     public CommandVerdict Verify(ReadOnlySpan<byte> payload, bool retained, DateTimeOffset now)
     {
@@ -226,17 +246,18 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
         // (same bytes) from someone reusing the id.
         var refused = refusal is null ? null : new CommandFinal(false, $"{CommandRejection.RoleNotAllowed.Code()}: {refusal}");
         var window = new ReplayWindow(command.IssuedAt - options.ClockSkew, command.ExpiresAt + options.ClockSkew);
-        var seenBefore = seen.Record(command.Id, SHA256.HashData(payload), window, now, refused);
+        var hash = SHA256.HashData(payload);
+        var (seenBefore, fromMemory, storeFailure) = Record(command, hash, window, now, refused);
         switch (seenBefore.Status)
         {
             case SeenStatus.OtherPayload:
                 return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before with other content") with { Clock = clock };
             case SeenStatus.Finished:
-                return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!), Clock = clock };
+                return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!), Clock = clock, Unrecorded = fromMemory };
             case SeenStatus.Started:
                 // Handed to the controller and not finished: never run again either way, since it
                 // may have taken effect. Whether it still runs here is the caller's to say.
-                return new CommandVerdict(null, null, id, "started before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted), Started = true, Clock = clock };
+                return new CommandVerdict(null, null, id, "started before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted), Started = true, Clock = clock, Unrecorded = fromMemory };
         }
 
         if (refusal is not null)
@@ -244,7 +265,33 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
             return Reject(CommandRejection.RoleNotAllowed, id, refusal) with { Clock = clock };
         }
 
-        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified") { Unfinished = seenBefore.Status == SeenStatus.Unfinished, Clock = clock };
+        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified")
+        {
+            Unfinished = seenBefore.Status == SeenStatus.Unfinished, Clock = clock, Unrecorded = fromMemory, StoreFailure = storeFailure,
+        };
+    }
+
+    // The replay check: this process's memory of lockdowns carried out unrecorded first (a copy of
+    // one is answered from it, with no wait for a store that may still hang), then the store. When
+    // the store does not answer in time, an authentic, permitted lockdown is kept in memory and
+    // accepted; anything else, or any other store failure, throws as before (refused unavailable).
+    private (SeenCommand Seen, bool FromMemory, Exception? StoreFailure) Record(
+        CommandEnvelope command, byte[] hash, ReplayWindow window, DateTimeOffset now, CommandFinal? refused)
+    {
+        if (_unrecorded.Find(command.Id, hash, now) is { } remembered)
+        {
+            return (remembered, true, null);
+        }
+
+        try
+        {
+            return (seen.Record(command.Id, hash, window, now, refused), false, null);
+        }
+        catch (Exception ex) when (refused is null && UnrecordedCommands.RunsUnrecorded(command.Type)
+            && UnrecordedCommands.DidNotAnswerInTime(ex) && _unrecorded.TryAdd(command.Id, hash, window, now))
+        {
+            return (new SeenCommand(SeenStatus.New, null), true, ex);
+        }
     }
 
     /// <summary>
@@ -265,13 +312,55 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     /// </summary>
     public static CommandFinal Interrupted { get; } = new(false, "interrupted: the gateway stopped while executing it, so whether it took effect is unknown; check the state and send a new command if needed");
 
-    /// <summary>Marks a command as handed to the controller, durably, before it is (see <see cref="ISeenCommandIds.Start"/>).</summary>
+    /// <summary>
+    /// Marks a command as handed to the controller, durably, before it is (see
+    /// <see cref="ISeenCommandIds.Start"/>); in memory only for one accepted unrecorded.
+    /// </summary>
     /// <exception cref="Exception">Whatever the replay store throws when it cannot be written.</exception>
-    public void Start(string commandId) => seen.Start(commandId);
+    public void Start(string commandId)
+    {
+        if (!_unrecorded.Start(commandId))
+        {
+            seen.Start(commandId);
+        }
+    }
 
-    /// <summary>Stores a command's final result, so that a redelivery of it is answered with that result instead of being executed again.</summary>
+    /// <summary>
+    /// Stores a command's final result, so that a redelivery of it is answered with that result
+    /// instead of being executed again; in memory only for one accepted unrecorded, until
+    /// <see cref="HandOverUnrecorded"/>.
+    /// </summary>
     /// <exception cref="Exception">Whatever the replay store throws when it cannot be written.</exception>
-    public void Finish(string commandId, CommandFinal final) => seen.Finish(commandId, final);
+    public void Finish(string commandId, CommandFinal final)
+    {
+        if (!_unrecorded.Finish(commandId, final))
+        {
+            seen.Finish(commandId, final);
+        }
+    }
+
+    /// <summary>
+    /// Records in the replay store, with their final results, the commands carried out unrecorded
+    /// that have finished, and forgets them here: from then on a copy is answered from the store,
+    /// after a restart too. Called once the store answers again; the ones still running wait for
+    /// the next call. Stops at the first the store does not take (one store wait at most).
+    /// </summary>
+    /// <returns>How many were handed over.</returns>
+    /// <exception cref="Exception">Whatever the replay store throws; those not handed over stay here.</exception>
+    public int HandOverUnrecorded(DateTimeOffset now)
+    {
+        var handed = 0;
+        foreach (var (id, hash, window, final) in _unrecorded.Finished())
+        {
+            // A new or unfinished row is written finished at once; a row already known (another
+            // payload under the id, say) stays as it is, and never lets the command run again.
+            seen.Record(id, hash, window, now, final);
+            _unrecorded.Forget(id);
+            handed++;
+        }
+
+        return handed;
+    }
 
     private static CommandVerdict Reject(CommandRejection rejection, string id, string detail) => new(null, rejection, id, detail);
 }

@@ -56,7 +56,9 @@ public readonly record struct SeenCommand(SeenStatus Status, CommandFinal? Final
 /// broker redelivery (the same bytes again, after a lost PUBACK, a stop or a crash) is answered
 /// with what the first delivery got, or executed if it never was, while an id reused with other
 /// bytes is refused as a replay. A persistent implementation (SQLite, next to the journal) keeps
-/// this across restarts.
+/// this across restarts. A store whose bounded wait ran out (a hung disk) throws a
+/// <see cref="TimeoutException"/> or an exception caused by one (<see cref="UnrecordedCommands.DidNotAnswerInTime"/>);
+/// any other exception is a failure.
 /// </summary>
 public interface ISeenCommandIds
 {

@@ -9,8 +9,9 @@ public sealed partial class CommandHandler
     /// <summary>
     /// Stores the final results the replay store could not take when they were reached (its wait
     /// for a busy journal writer ran out), so a restart never executes a command this process
-    /// refused. Done after each command the store answered, and at a stop. Bounded: it gives up
-    /// at the first that still fails (one store wait at most), and they are tried again later.
+    /// refused, and hands it the lockdowns carried out without its record (<see cref="Unrecorded"/>).
+    /// Done after each command the store answered, and at a stop. Bounded: it gives up at the
+    /// first that still fails (one store wait at most), and they are tried again later.
     /// </summary>
     public void StoreUnstoredResults()
     {
@@ -32,6 +33,8 @@ public sealed partial class CommandHandler
                 return;
             }
         }
+
+        HandOverUnrecordedLocked();
     }
 
     // started: whether the store holds its "started" mark (it was handed to the controller).

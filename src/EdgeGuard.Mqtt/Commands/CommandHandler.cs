@@ -67,6 +67,9 @@ public sealed partial class CommandHandler(
         }
     }
 
+    /// <summary>Lockdowns carried out without the replay store's record, not yet handed to it (tests and diagnostics).</summary>
+    public int Unrecorded => _verifier.Unrecorded.Count;
+
     /// <summary>Verifies and journals one payload; completes once the attempt is durable.</summary>
     public async Task<CommandAttempt> ReceiveAsync(ReadOnlySequence<byte> payload, bool retained, CancellationToken cancellationToken)
     {
@@ -123,9 +126,10 @@ public sealed partial class CommandHandler(
                     }
                 }
 
-                if (verdict.Command is not null || verdict.Repeat is not null)
+                if ((verdict.Command is not null || verdict.Repeat is not null) && !verdict.Unrecorded)
                 {
                     // The store just answered: results it could not take earlier are stored now.
+                    // Not when the answer came from memory (the store was not asked, or hangs).
                     StoreUnstoredResultsLocked();
                 }
             }
@@ -138,6 +142,11 @@ public sealed partial class CommandHandler(
             LogVerifyFailed(ex);
             var failed = new CommandVerdict(null, CommandRejection.Unavailable, ReadableId(bytes), "the replay store could not be written; send again later");
             return await JournalAsync(failed, CommandEnvelope.TryParse(bytes, out _, out _, out _), now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (verdict.StoreFailure is { } notRecorded)
+        {
+            LogAcceptedUnrecorded(verdict.CommandId, notRecorded);
         }
 
         if (clockEvent is not null)
@@ -178,6 +187,7 @@ public sealed partial class CommandHandler(
     public async Task<(CommandResultKind Result, string? Reason)> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        var unflushed = ForgetUnflushed(command.Command.Id);
         if (await RefuseIfExpiredAsync(command, cancellationToken).ConfigureAwait(false) is { } late)
         {
             return late;
@@ -210,7 +220,7 @@ public sealed partial class CommandHandler(
 
         // A done result may carry a note (the contract allows it); a refusal always says why.
         var final = outcome.Done
-            ? new CommandFinal(true, string.IsNullOrEmpty(outcome.Detail) ? null : outcome.Detail)
+            ? new CommandFinal(true, WithUnrecordedNote(command.Command.Id, outcome.Detail, unflushed))
             : new CommandFinal(false, string.IsNullOrEmpty(outcome.Detail) ? "refused" : outcome.Detail);
         Finish(command.Command.Id, final);
         return Answer(final);
@@ -243,6 +253,8 @@ public sealed partial class CommandHandler(
             {
                 _inFlight.Remove(command.Command.Id);
             }
+
+            _unflushed.Remove(command.Command.Id);
         }
     }
 
@@ -316,6 +328,14 @@ public sealed partial class CommandHandler(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            if (CarriesOutUnjournaled(verdict, ex) is { } lockdown)
+            {
+                // A lockdown whose command.received outlasted the flush bound: it stays queued and
+                // is written when the disk answers, before what the controller journals for it.
+                LogAccepted(lockdown.Command.ToString(), lockdown.Role.ToString());
+                return new CommandAttempt(verdict.CommandId, CommandResultKind.Accepted, null, lockdown);
+            }
+
             // Not journaled means not acted on: the journal must hold every command the site obeyed.
             // And never acted on later: the office was told so, so the refusal is its final result
             // and the same bytes sent again (a resend, a captured copy) get this answer, not a run.

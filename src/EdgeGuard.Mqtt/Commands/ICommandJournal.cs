@@ -26,7 +26,8 @@ public interface ICommandJournal
 /// The wait is bounded (<see cref="FlushWait"/>): an SD card hung in fsync holds the journal writer
 /// inside its commit for minutes, and an unbounded wait left every office command unanswered, not
 /// even refused, then run long after. Past the bound <see cref="RecordAsync"/> throws
-/// <see cref="TimeoutException"/>, which the handler answers as <c>unavailable</c> (not acted on).
+/// <see cref="TimeoutException"/>, which the handler answers as <c>unavailable</c> (not acted on),
+/// but for an authentic lockdown, carried out all the same (<c>CommandHandler.Unrecorded.cs</c>).
 /// The event stays queued in the journal and is written when the disk answers.
 /// </remarks>
 /// <param name="sink">The event journal.</param>

@@ -36,7 +36,7 @@ internal static class CommandComposition
             var time = sp.GetRequiredService<TimeProvider>();
             var journal = sp.GetRequiredService<EventJournal>();
             var options = config.Commands.VerifierOptions(config.Site.SiteId, config.Site.GatewayId);
-            var verifier = new CommandVerifier(sp.GetRequiredService<OperatorKeyFiles>(), sp.GetRequiredService<ISeenCommandIds>(), options);
+            var verifier = new CommandVerifier(sp.GetRequiredService<OperatorKeyFiles>(), sp.GetRequiredService<ISeenCommandIds>(), options, new UnrecordedCommands(time));
             var attempts = new FlushingCommandJournal(journal, journal.FlushAsync, time);
             // A resend changes nothing on site: the publisher carries it out, the controller the rest.
             var executor = new ResendCommandExecutor(

@@ -1,0 +1,93 @@
+using EdgeGuard.Core.Commands;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Mqtt.Commands;
+
+// An authentic lockdown during an SD card stall: the replay store or the journal's flush did not
+// answer within its bound. Every other command is refused unavailable then; a lockdown is carried
+// out, since a locked door is the fail-secure side and a copy run again only locks again. This
+// process's memory keeps it from running twice (UnrecordedCommands, in the verifier) until the
+// store takes it; its done says how little was recorded.
+public sealed partial class CommandHandler
+{
+    // Accepted lockdowns whose command.received outlasted the flush bound (still queued), until
+    // they are executed or abandoned: their done says so. Under _gate.
+    private readonly HashSet<string> _unflushed = new(StringComparer.Ordinal);
+
+    // The lockdown to carry out although its command.received was not on disk in time; null for
+    // anything else (refused as before): another type, or a journal that failed rather than hung.
+    private VerifiedCommand? CarriesOutUnjournaled(CommandVerdict verdict, Exception failure)
+    {
+        if (verdict.Command is not { } command || !UnrecordedCommands.RunsUnrecorded(command.Command.Type)
+            || !UnrecordedCommands.DidNotAnswerInTime(failure))
+        {
+            return null;
+        }
+
+        LogAcceptedUnjournaled(command.Command.Id, failure);
+        lock (_gate)
+        {
+            _unflushed.Add(command.Command.Id);
+        }
+
+        return command;
+    }
+
+    private bool ForgetUnflushed(string id)
+    {
+        lock (_gate)
+        {
+            return _unflushed.Remove(id);
+        }
+    }
+
+    // The done of a lockdown carried out with less on disk than usual says what is missing, so the
+    // office knows a copy may run again after a restart, or that its journal record comes late.
+    private string? WithUnrecordedNote(string id, string? detail, bool unflushed)
+    {
+        var notes = new List<string>(2);
+        if (_verifier.Unrecorded.Holds(id))
+        {
+            notes.Add("carried out without a durable record: the disk did not answer in time, so this gateway "
+                + "remembers it only until it restarts (unless the disk answers first)");
+        }
+
+        if (unflushed)
+        {
+            notes.Add((notes.Count == 0 ? "carried out" : "and") + " before its command.received was on disk: the journal's "
+                + "disk did not answer in time, and the record is written when it does");
+        }
+
+        var note = string.Join("; ", notes);
+        return string.IsNullOrEmpty(detail) ? (note.Length == 0 ? null : note)
+            : note.Length == 0 ? detail : $"{detail}; {note}";
+    }
+
+    // Under _gate, after the store answered: lockdowns carried out unrecorded that have finished
+    // are recorded there with their results, so a copy after a restart is answered, not run.
+    private void HandOverUnrecordedLocked()
+    {
+        if (_verifier.Unrecorded.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _verifier.HandOverUnrecorded(_time.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogHandOverFailed(ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 362, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although the replay store did not answer in time (a slow or hung disk): this process alone keeps it from running twice until the store answers; after a restart a copy still valid could lock again")]
+    private partial void LogAcceptedUnrecorded(string id, Exception exception);
+
+    [LoggerMessage(EventId = 363, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although its command.received was not journaled within the flush bound (a slow or hung disk); the record stays queued and is written when the disk answers")]
+    private partial void LogAcceptedUnjournaled(string id, Exception exception);
+
+    [LoggerMessage(EventId = 364, Level = LogLevel.Error, Message = "Lockdowns carried out without the replay store's record could not be handed to it yet; tried again after the next command it answers")]
+    private partial void LogHandOverFailed(Exception exception);
+}
