@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Commands;
 
-// Source-generated log messages of the command handler (event ids 330-338, 341, 360-362).
+// Source-generated log messages of the command handler (event ids 330-338, 341, 360-361; 354-356 in .Clock, 364-366 in .Unrecorded).
 public sealed partial class CommandHandler
 {
     [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "Command accepted: {Command} (role {Role})")]

@@ -82,12 +82,12 @@ public sealed partial class CommandHandler
         }
     }
 
-    [LoggerMessage(EventId = 362, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although the replay store did not answer in time (a slow or hung disk): this process alone keeps it from running twice until the store answers; after a restart a copy still valid could lock again")]
+    [LoggerMessage(EventId = 364, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although the replay store did not answer in time (a slow or hung disk): this process alone keeps it from running twice until the store answers; after a restart a copy still valid could lock again")]
     private partial void LogAcceptedUnrecorded(string id, Exception exception);
 
-    [LoggerMessage(EventId = 363, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although its command.received was not journaled within the flush bound (a slow or hung disk); the record stays queued and is written when the disk answers")]
+    [LoggerMessage(EventId = 365, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although its command.received was not journaled within the flush bound (a slow or hung disk); the record stays queued and is written when the disk answers")]
     private partial void LogAcceptedUnjournaled(string id, Exception exception);
 
-    [LoggerMessage(EventId = 364, Level = LogLevel.Error, Message = "Lockdowns carried out without the replay store's record could not be handed to it yet; tried again after the next command it answers")]
+    [LoggerMessage(EventId = 366, Level = LogLevel.Error, Message = "Lockdowns carried out without the replay store's record could not be handed to it yet; tried again after the next command it answers")]
     private partial void LogHandOverFailed(Exception exception);
 }
