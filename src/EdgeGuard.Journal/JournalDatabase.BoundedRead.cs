@@ -39,4 +39,21 @@ public sealed partial class JournalDatabase
     /// Microsoft.Data.Sqlite allows short of none (0 retries a busy step for ever).
     /// </summary>
     internal const int BoundedCommandTimeoutSeconds = 1;
+
+    /// <summary>
+    /// Opens a connection of the caller's own, as <see cref="OpenConnection"/>, whose SQLite busy
+    /// handler gives up after <paramref name="busyTimeout"/>. In WAL mode it reads the committed
+    /// rows while the shared connection's writer is inside a commit, however long the disk takes
+    /// (a reader waits for no writer); the caller owns and disposes it.
+    /// </summary>
+    /// <exception cref="JournalException">It could not be opened.</exception>
+    internal SqliteConnection OpenBoundedReader(TimeSpan busyTimeout)
+    {
+        var connection = OpenConnection();
+        SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, (int)busyTimeout.TotalMilliseconds);
+        return connection;
+    }
+
+    /// <summary>The error a failed read on a connection of <see cref="OpenBoundedReader"/> becomes.</summary>
+    internal JournalException ReadFailed(SqliteException ex) => Translate(Path, ex, "read failed");
 }

@@ -24,7 +24,7 @@ namespace EdgeGuard.Journal;
 /// rows longer. It is read lazily rather than in the constructor so that a database fault refuses
 /// commands (<see cref="CommandRejection.Unavailable"/>) instead of stopping the host.
 /// </remarks>
-public sealed class SqliteSeenCommandIds : ISeenCommandIds
+public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
 {
     // The SQL form of ReplayHorizon.HasPassed: past the wall clock and past the replay clock.
     private const string PruneSql = "DELETE FROM seen_commands WHERE forget_after < $now AND keep_until < $elapsed;";
@@ -42,6 +42,11 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
 
     private readonly JournalDatabase _database;
     private readonly RunningClock _clock;
+
+    // Find's own connection, opened at its first use: never the shared one, whose writer may be
+    // stuck inside a commit on a hung card. Under _readLock.
+    private readonly Lock _readLock = new();
+    private Microsoft.Data.Sqlite.SqliteConnection? _reader;
 
     /// <summary>Creates the store over an open journal database, forgetting by <see cref="TimeProvider.System"/>'s monotonic clock.</summary>
     public SqliteSeenCommandIds(JournalDatabase database)
@@ -77,6 +82,9 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
     /// </summary>
     internal TimeSpan EffectiveWait =>
         Wait ?? TimeSpan.FromTicks(Math.Clamp(10 * _database.TypicalHold.Ticks, MinWait.Ticks, MaxWait.Ticks));
+
+    /// <summary>How long <see cref="Find"/> waits for another connection's lock (a WAL reader rarely meets one).</summary>
+    public static readonly TimeSpan ReadWait = TimeSpan.FromSeconds(1);
 
     /// <summary>How many ids are remembered (tests and diagnostics).</summary>
     public long Count => _database.Read(connection =>
@@ -182,6 +190,56 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds
             Write(transaction, FinishSql, id, final);
             return true;
         });
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads the committed rows on a connection of its own, not the shared one: in WAL mode a
+    /// reader waits for no writer, so it answers while the journal writer is stuck in a commit on
+    /// a hung card, which is when it is asked. A row not yet committed reads as absent; that is
+    /// only a command the store has not answered for either.
+    /// </remarks>
+    /// <exception cref="JournalException">The database could not be read within <see cref="ReadWait"/>.</exception>
+    public SeenCommand? Find(string id, byte[] payloadHash)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(payloadHash);
+        lock (_readLock)
+        {
+            try
+            {
+                _reader ??= _database.OpenBoundedReader(ReadWait);
+                using var select = _reader.CreateCommand();
+                select.CommandText = SelectSql;
+                select.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
+                select.Parameters.AddWithValue("$id", id);
+                using var reader = select.ExecuteReader();
+                if (!reader.Read())
+                {
+                    return null;
+                }
+
+                var storedHash = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
+                var result = reader.IsDBNull(1) ? null : reader.GetString(1);
+                var started = result == "started";
+                var stored = result is null || started ? null : new CommandFinal(result == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
+                return SeenCommand.Of(storedHash, stored, started, payloadHash);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                throw _database.ReadFailed(ex);
+            }
+        }
+    }
+
+    /// <summary>Closes <see cref="Find"/>'s connection; the journal database stays open.</summary>
+    public void Dispose()
+    {
+        lock (_readLock)
+        {
+            _reader?.Dispose();
+            _reader = null;
+        }
     }
 
     private static void Write(

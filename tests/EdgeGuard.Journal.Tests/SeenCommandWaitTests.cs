@@ -64,6 +64,30 @@ public sealed class SeenCommandWaitTests : IDisposable
     }
 
     [Fact]
+    public async Task Find_reads_the_committed_rows_while_the_writer_is_held_inside_a_commit()
+    {
+        // Asked when Record timed out: only an id the store is known not to hold may then run
+        // without a record, so the read must not wait for the writer's lock.
+        using var seen = new SqliteSeenCommandIds(_h.Database, _h.Time) { Wait = TimeSpan.FromMilliseconds(100) };
+        var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
+        seen.Record("c-done", Hash, window, T0);
+        seen.Finish("c-done", new CommandFinal(true, "lockdown running"));
+        seen.Record("c-started", Hash, window, T0);
+        seen.Start("c-started");
+        await HoldTheWriterInsideACommit();
+
+        var done = await Task.Run(() => seen.Find("c-done", Hash)).WaitAsync(Patience);
+        var started = await Task.Run(() => seen.Find("c-started", Hash)).WaitAsync(Patience);
+        var other = await Task.Run(() => seen.Find("c-done", SHA256.HashData("other"u8))).WaitAsync(Patience);
+        var unknown = await Task.Run(() => seen.Find("c-new", Hash)).WaitAsync(Patience);
+
+        Assert.Equal(new SeenCommand(SeenStatus.Finished, new CommandFinal(true, "lockdown running")), done);
+        Assert.Equal(SeenStatus.Started, started?.Status);
+        Assert.Equal(SeenStatus.OtherPayload, other?.Status);
+        Assert.Null(unknown);
+    }
+
+    [Fact]
     public void The_wait_is_sized_by_the_disk_within_its_bounds()
     {
         var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);

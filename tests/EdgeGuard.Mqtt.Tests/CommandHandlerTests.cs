@@ -105,6 +105,8 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
 
         public void Start(string id) => _inner.Start(id);
 
+        public SeenCommand? Find(string id, byte[] payloadHash) => _inner.Find(id, payloadHash);
+
         public void Finish(string id, CommandFinal final)
         {
             if (Interlocked.Increment(ref _finishes) == 1)
@@ -268,6 +270,8 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         public void Start(string id) => throw new JournalException("disk I/O error");
 
         public void Finish(string id, CommandFinal final) => _inner.Finish(id, final);
+
+        public SeenCommand? Find(string id, byte[] payloadHash) => _inner.Find(id, payloadHash);
     }
 
     [Fact]
@@ -296,5 +300,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         public void Start(string id) => throw new JournalException("disk I/O error");
 
         public void Finish(string id, CommandFinal final) => throw new JournalException("disk I/O error");
+
+        public SeenCommand? Find(string id, byte[] payloadHash) => throw new JournalException("disk I/O error");
     }
 }

@@ -100,6 +100,8 @@ public sealed class CommandRefusalDurabilityTests(ITestOutputHelper output)
 
         public void Start(string id) => inner.Start(id);
 
+        public SeenCommand? Find(string id, byte[] payloadHash) => inner.Find(id, payloadHash);
+
         public void Finish(string id, CommandFinal final)
         {
             if (FailFinish)

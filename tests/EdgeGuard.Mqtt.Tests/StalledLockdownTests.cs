@@ -163,43 +163,4 @@ public sealed class StalledLockdownTests(ITestOutputHelper output)
         Assert.Equal(done, Assert.Single(await HandleAsync(gateway.Handler, payload)));
         Assert.Single(gateway.Executor.Executed);
     }
-
-    /// <summary>
-    /// A replay store on a card hung in fsync: every call gives up after its bounded wait, as
-    /// <c>SqliteSeenCommandIds</c> does (a busy <see cref="JournalException"/> caused by a
-    /// <see cref="TimeoutException"/>), until <see cref="Hung"/> is cleared.
-    /// </summary>
-    private sealed class HungSeenCommandIds : ISeenCommandIds
-    {
-        private readonly InMemorySeenCommandIds _inner = new();
-
-        public bool Hung { get; set; } = true;
-
-        public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null)
-        {
-            ThrowIfHung();
-            return _inner.Record(id, payloadHash, window, now, final);
-        }
-
-        public void Start(string id)
-        {
-            ThrowIfHung();
-            _inner.Start(id);
-        }
-
-        public void Finish(string id, CommandFinal final)
-        {
-            ThrowIfHung();
-            _inner.Finish(id, final);
-        }
-
-        private void ThrowIfHung()
-        {
-            if (Hung)
-            {
-                const string busy = "busy: another write held the database for more than 1000 ms (a slow or failing disk); nothing was written.";
-                throw new JournalException(busy, new TimeoutException(busy));
-            }
-        }
-    }
 }

@@ -2,66 +2,6 @@ using System.Security.Cryptography;
 
 namespace EdgeGuard.Core.Commands;
 
-/// <summary>Why a command was refused; the order is the order the checks run in.</summary>
-public enum CommandRejection
-{
-    /// <summary>Larger than <see cref="CommandVerifierOptions.MaxPayloadBytes"/>; not even parsed.</summary>
-    Oversized,
-    /// <summary>Not strict JSON (syntax, UTF-8, duplicate names, non-integer numbers, depth).</summary>
-    Malformed,
-    /// <summary>JSON, but a field is missing, unknown, of the wrong type or out of its form.</summary>
-    InvalidField,
-    /// <summary>Arrived with the MQTT retain flag: a broker replaying old commands must never be obeyed.</summary>
-    Retained,
-    /// <summary>No key is registered under the operator's name.</summary>
-    UnknownOperator,
-    /// <summary>
-    /// The operator is configured, but their key file is missing or unusable on this gateway, so
-    /// the signature cannot be checked; refused, never accepted unverified.
-    /// </summary>
-    KeyUnavailable,
-    /// <summary>The signature does not verify with the operator's key (forged or altered).</summary>
-    BadSignature,
-    /// <summary>Signed for another site or gateway.</summary>
-    WrongGateway,
-    /// <summary>Past <c>expires_at</c> (plus the clock-skew allowance).</summary>
-    Expired,
-    /// <summary><c>issued_at</c> is further ahead of the gateway's clock than the skew allows.</summary>
-    IssuedInFuture,
-    /// <summary>Valid for longer than <see cref="CommandVerifierOptions.MaxLifetime"/>.</summary>
-    LifetimeTooLong,
-    /// <summary>This id was seen before with other payload bytes (a verbatim copy is a redelivery, not a replay).</summary>
-    Replayed,
-    /// <summary>The replay store could not be read or written (a disk fault, or a flood filling it), so the id could not be checked.</summary>
-    Unavailable,
-    /// <summary>The operator's role may not send this command, or not to this site.</summary>
-    RoleNotAllowed,
-}
-
-/// <summary>Wire names of <see cref="CommandRejection"/> for command results and the journal.</summary>
-public static class CommandRejections
-{
-    /// <summary>Machine-readable reason code, e.g. <c>bad-signature</c>.</summary>
-    public static string Code(this CommandRejection rejection) => rejection switch
-    {
-        CommandRejection.Oversized => "oversized",
-        CommandRejection.Malformed => "malformed",
-        CommandRejection.InvalidField => "invalid-field",
-        CommandRejection.Retained => "retained",
-        CommandRejection.UnknownOperator => "unknown-operator",
-        CommandRejection.KeyUnavailable => "key-unavailable",
-        CommandRejection.BadSignature => "bad-signature",
-        CommandRejection.WrongGateway => "wrong-gateway",
-        CommandRejection.Expired => "expired",
-        CommandRejection.IssuedInFuture => "issued-in-future",
-        CommandRejection.LifetimeTooLong => "lifetime-too-long",
-        CommandRejection.Replayed => "replayed",
-        CommandRejection.Unavailable => "unavailable",
-        CommandRejection.RoleNotAllowed => "role-not-allowed",
-        _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
-    };
-}
-
 /// <summary>Limits of <see cref="CommandVerifier"/>.</summary>
 /// <param name="Site">This gateway's site id.</param>
 /// <param name="Gateway">This gateway's id.</param>
@@ -135,7 +75,11 @@ public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? 
     /// </summary>
     public bool Unrecorded { get; init; }
 
-    /// <summary>Why the replay store could not record an <see cref="Unrecorded"/> command just accepted; null otherwise.</summary>
+    /// <summary>
+    /// Why the replay store did not answer for this verdict in time: an <see cref="Unrecorded"/>
+    /// command just accepted, or a lockdown answered from the store's committed rows
+    /// (<see cref="ISeenCommandIds.Find"/>, nothing written). Null when the store or memory answered.
+    /// </summary>
     public Exception? StoreFailure { get; init; }
 
     /// <summary>The result message's reason: <c>code: detail</c>, or null when accepted.</summary>
@@ -253,11 +197,11 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
             case SeenStatus.OtherPayload:
                 return Reject(CommandRejection.Replayed, id, $"command id {command.Id} was seen before with other content") with { Clock = clock };
             case SeenStatus.Finished:
-                return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!), Clock = clock, Unrecorded = fromMemory };
+                return new CommandVerdict(null, null, id, "handled before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), seenBefore.Final!), Clock = clock, Unrecorded = fromMemory, StoreFailure = storeFailure };
             case SeenStatus.Started:
                 // Handed to the controller and not finished: never run again either way, since it
                 // may have taken effect. Whether it still runs here is the caller's to say.
-                return new CommandVerdict(null, null, id, "started before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted), Started = true, Clock = clock, Unrecorded = fromMemory };
+                return new CommandVerdict(null, null, id, "started before") { Repeat = new RepeatedCommand(new VerifiedCommand(command, key.Role), Interrupted), Started = true, Clock = clock, Unrecorded = fromMemory, StoreFailure = storeFailure };
         }
 
         if (refusal is not null)
@@ -273,8 +217,11 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
 
     // The replay check: this process's memory of lockdowns carried out unrecorded first (a copy of
     // one is answered from it, with no wait for a store that may still hang), then the store. When
-    // the store does not answer in time, an authentic, permitted lockdown is kept in memory and
-    // accepted; anything else, or any other store failure, throws as before (refused unavailable).
+    // the store does not answer in time, an authentic, permitted lockdown is looked up in the
+    // store's committed rows (a read that waits for no writer): one the store holds is answered
+    // from its row, like any copy; only one it is known not to hold is kept in memory and
+    // accepted. Anything else, a read that fails too, or any other store failure, throws as
+    // before (refused unavailable): a copy of a lockdown done and cleared must never lock again.
     private (SeenCommand Seen, bool FromMemory, Exception? StoreFailure) Record(
         CommandEnvelope command, byte[] hash, ReplayWindow window, DateTimeOffset now, CommandFinal? refused)
     {
@@ -288,8 +235,19 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
             return (seen.Record(command.Id, hash, window, now, refused), false, null);
         }
         catch (Exception ex) when (refused is null && UnrecordedCommands.RunsUnrecorded(command.Type)
-            && UnrecordedCommands.DidNotAnswerInTime(ex) && _unrecorded.TryAdd(command.Id, hash, window, now))
+            && UnrecordedCommands.DidNotAnswerInTime(ex))
         {
+            if (seen.Find(command.Id, hash) is { } stored)
+            {
+                // Not from memory, but not a store answer either: nothing was written.
+                return (stored, false, ex);
+            }
+
+            if (!_unrecorded.TryAdd(command.Id, hash, window, now))
+            {
+                throw;
+            }
+
             return (new SeenCommand(SeenStatus.New, null), true, ex);
         }
     }
@@ -326,6 +284,21 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     }
 
     /// <summary>
+    /// Keeps in memory, as handed to the controller, a command whose start mark the replay store
+    /// did not take in time (<see cref="Start"/> timed out) although it recorded the command: only
+    /// a type that <see cref="UnrecordedCommands.RunsUnrecorded"/>, with the hash of the payload it
+    /// was accepted from. From then on it is memory's, as one accepted unrecorded: copies are
+    /// answered from there and <see cref="HandOverUnrecorded"/> finishes the store's row.
+    /// </summary>
+    /// <returns>False when it may not run so (another type, or memory is full): refuse it.</returns>
+    public bool StartUnrecorded(CommandEnvelope command, byte[] payloadHash, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return UnrecordedCommands.RunsUnrecorded(command.Type)
+            && _unrecorded.TryAdd(command.Id, payloadHash, new ReplayWindow(command.IssuedAt - options.ClockSkew, command.ExpiresAt + options.ClockSkew), now, started: true);
+    }
+
+    /// <summary>
     /// Stores a command's final result, so that a redelivery of it is answered with that result
     /// instead of being executed again; in memory only for one accepted unrecorded, until
     /// <see cref="HandOverUnrecorded"/>.
@@ -352,9 +325,14 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
         var handed = 0;
         foreach (var (id, hash, window, final) in _unrecorded.Finished())
         {
-            // A new or unfinished row is written finished at once; a row already known (another
-            // payload under the id, say) stays as it is, and never lets the command run again.
-            seen.Record(id, hash, window, now, final);
+            // A new or unfinished row is written finished at once; a started one gets the final too
+            // (left started, a copy after a restart would be told "interrupted"); a row with
+            // another payload stays as it is, and never lets the command run again.
+            if (seen.Record(id, hash, window, now, final).Status == SeenStatus.Started)
+            {
+                seen.Finish(id, final);
+            }
+
             _unrecorded.Forget(id);
             handed++;
         }

@@ -83,6 +83,17 @@ public interface ISeenCommandIds
 
     /// <summary>Stores the final result of <paramref name="id"/>; a later redelivery is answered with it. No-op for an unknown or finished id.</summary>
     void Finish(string id, CommandFinal final);
+
+    /// <summary>
+    /// What the store holds under <paramref name="id"/> for a payload hashing to
+    /// <paramref name="payloadHash"/> (by the rule of <see cref="SeenCommand.Of"/>), or null when it
+    /// holds nothing under the id. Only reads, and never waits for the journal's writer (the SQLite
+    /// store reads its committed rows on a connection of its own): asked after <see cref="Record"/>
+    /// did not answer in time, so that only an id the store is known not to hold is carried out
+    /// without a record. Nothing is pruned: an id past its time still reads as held (the safe side).
+    /// </summary>
+    /// <exception cref="Exception">The store could not be read within its own bounded wait.</exception>
+    SeenCommand? Find(string id, byte[] payloadHash);
 }
 
 /// <summary>In-memory <see cref="ISeenCommandIds"/> for tests and tools (forgotten at restart); the same rules as the SQLite one.</summary>
@@ -170,6 +181,16 @@ public sealed class InMemorySeenCommandIds : ISeenCommandIds
             {
                 _seen[id] = entry with { Final = final };
             }
+        }
+    }
+
+    /// <inheritdoc />
+    public SeenCommand? Find(string id, byte[] payloadHash)
+    {
+        ArgumentNullException.ThrowIfNull(payloadHash);
+        lock (_lock)
+        {
+            return _seen.TryGetValue(id, out var entry) ? SeenCommand.Of(entry.PayloadHash, entry.Final, entry.Started, payloadHash) : null;
         }
     }
 

@@ -82,8 +82,12 @@ public sealed class UnrecordedCommands
         }
     }
 
-    /// <summary>Keeps a new <paramref name="id"/>; false when <see cref="Capacity"/> ids are kept already (or it is kept).</summary>
-    public bool TryAdd(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now)
+    /// <summary>
+    /// Keeps a new <paramref name="id"/>, accepted by this process without the store's record;
+    /// <paramref name="started"/> when it is already being handed to the controller (its start
+    /// mark timed out). False when <see cref="Capacity"/> ids are kept already (or it is kept).
+    /// </summary>
+    public bool TryAdd(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, bool started = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(payloadHash);
@@ -95,7 +99,7 @@ public sealed class UnrecordedCommands
                 return false;
             }
 
-            _kept.Add(id, new Entry((byte[])payloadHash.Clone(), window, horizon.KeepUntil(window), null));
+            _kept.Add(id, new Entry((byte[])payloadHash.Clone(), window, horizon.KeepUntil(window), null, started));
             return true;
         }
     }

@@ -42,6 +42,7 @@ public sealed partial class CommandHandler
     {
         lock (_gate)
         {
+            _payloads.Remove(id);
             if (!TryStore(id, final, started))
             {
                 // The store does not know: this process answers a redelivery with the result, and
@@ -77,15 +78,16 @@ public sealed partial class CommandHandler
         }
     }
 
-    // The refusal of a command whose command.received timed out in the flush and stays queued.
-    private void EnqueueRefusal(VerifiedCommand command, DateTimeOffset now)
+    // The refusal of a command whose command.received is journaled or still queued (it timed out
+    // in the flush), queued behind it with no wait: the disk may be what is slow.
+    private void EnqueueRefusal(
+        VerifiedCommand command, DateTimeOffset now,
+        string detail = "its command.received was not journaled within the flush bound (the journal's disk is slow or hung), so it was not acted on")
     {
         var c = command.Command;
         try
         {
-            _journal.Enqueue(new CommandRejected(
-                now, c.Id, c.Type, c.Operator, CommandRejection.Unavailable,
-                "its command.received was not journaled within the flush bound (the journal's disk is slow or hung), so it was not acted on"));
+            _journal.Enqueue(new CommandRejected(now, c.Id, c.Type, c.Operator, CommandRejection.Unavailable, detail));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

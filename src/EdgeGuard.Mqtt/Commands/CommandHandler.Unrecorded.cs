@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using EdgeGuard.Core.Commands;
 using Microsoft.Extensions.Logging;
 
@@ -13,6 +14,37 @@ public sealed partial class CommandHandler
     // Accepted lockdowns whose command.received outlasted the flush bound (still queued), until
     // they are executed or abandoned: their done says so. Under _gate.
     private readonly HashSet<string> _unflushed = new(StringComparer.Ordinal);
+
+    // The payload hash of each accepted lockdown until it is handed to the controller (or
+    // finished, or abandoned): memory needs it to answer copies if the start mark times out.
+    // Under _gate.
+    private readonly Dictionary<string, byte[]> _payloads = new(StringComparer.Ordinal);
+
+    // Under _gate, for a command just accepted and queued here.
+    private void RememberPayloadLocked(VerifiedCommand command, byte[] payload)
+    {
+        if (UnrecordedCommands.RunsUnrecorded(command.Command.Type))
+        {
+            _payloads[command.Command.Id] = SHA256.HashData(payload);
+        }
+    }
+
+    // Under _gate. A lockdown the store recorded whose start mark then timed out (the journal's
+    // writer hangs in a commit; the likely case right after its command.received outlasted the
+    // flush bound, since the store shares the writer's lock): carried out, kept in memory as
+    // started, and its row finished by the hand-over. A start mark that failed, rather than timed
+    // out, or any other type, refuses as before.
+    private bool StartsUnrecordedLocked(VerifiedCommand command, Exception failure)
+    {
+        if (!UnrecordedCommands.DidNotAnswerInTime(failure) || !_payloads.TryGetValue(command.Command.Id, out var hash)
+            || !_verifier.StartUnrecorded(command.Command, hash, _time.GetUtcNow()))
+        {
+            return false;
+        }
+
+        LogStartedUnrecorded(command.Command.Id, failure);
+        return true;
+    }
 
     // The lockdown to carry out although its command.received was not on disk in time; null for
     // anything else (refused as before): another type, or a journal that failed rather than hung.
@@ -63,6 +95,30 @@ public sealed partial class CommandHandler
             : note.Length == 0 ? detail : $"{detail}; {note}";
     }
 
+    /// <summary>
+    /// Hands the finished lockdowns carried out without the replay store's record to it (see
+    /// <see cref="CommandVerifier.HandOverUnrecorded"/>), with one bounded store wait at most; for
+    /// the subscriber's periodic try while no command comes. Not under the handler's lock: memory
+    /// forgets each only after the store holds it, so a copy meanwhile is answered by one or the
+    /// other. A store that still hangs is logged at debug level only (each try would repeat it).
+    /// </summary>
+    public void HandOverUnrecorded()
+    {
+        if (_verifier.Unrecorded.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _verifier.HandOverUnrecorded(_time.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogHandOverWaits(ex);
+        }
+    }
+
     // Under _gate, after the store answered: lockdowns carried out unrecorded that have finished
     // are recorded there with their results, so a copy after a restart is answered, not run.
     private void HandOverUnrecordedLocked()
@@ -88,6 +144,12 @@ public sealed partial class CommandHandler
     [LoggerMessage(EventId = 365, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although its command.received was not journaled within the flush bound (a slow or hung disk); the record stays queued and is written when the disk answers")]
     private partial void LogAcceptedUnjournaled(string id, Exception exception);
 
-    [LoggerMessage(EventId = 366, Level = LogLevel.Error, Message = "Lockdowns carried out without the replay store's record could not be handed to it yet; tried again after the next command it answers")]
+    [LoggerMessage(EventId = 367, Level = LogLevel.Warning, Message = "Lockdown '{Id}' carried out although the replay store did not mark it started in time (a slow or hung disk): this process alone keeps it from running twice until the store answers")]
+    private partial void LogStartedUnrecorded(string id, Exception exception);
+
+    [LoggerMessage(EventId = 368, Level = LogLevel.Debug, Message = "Lockdowns carried out without the replay store's record not handed to it yet (the disk still does not answer); tried again shortly")]
+    private partial void LogHandOverWaits(Exception exception);
+
+    [LoggerMessage(EventId = 366, Level = LogLevel.Error, Message = "Lockdowns carried out without the replay store's record could not be handed to it yet; tried again after the next command it answers, and every few seconds")]
     private partial void LogHandOverFailed(Exception exception);
 }

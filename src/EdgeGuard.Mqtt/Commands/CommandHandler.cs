@@ -99,6 +99,13 @@ public sealed partial class CommandHandler(
                     if (!isQueuedHere)
                     {
                         _inFlight.Add(command.Command.Id, null);
+                        RememberPayloadLocked(command, bytes);
+                    }
+                    else if (verdict is { Unrecorded: true, StoreFailure: not null })
+                    {
+                        // Kept in memory just now, but this process runs it from the store's record:
+                        // its start and finish stay the store's (see UnrecordedCommands).
+                        _verifier.Unrecorded.Forget(command.Command.Id);
                     }
                     else if (queuedHere is { } refusal)
                     {
@@ -126,10 +133,10 @@ public sealed partial class CommandHandler(
                     }
                 }
 
-                if ((verdict.Command is not null || verdict.Repeat is not null) && !verdict.Unrecorded)
+                if ((verdict.Command is not null || verdict.Repeat is not null) && !verdict.Unrecorded && verdict.StoreFailure is null)
                 {
                     // The store just answered: results it could not take earlier are stored now.
-                    // Not when the answer came from memory (the store was not asked, or hangs).
+                    // Not when the answer came from memory or a read (the store was not asked, or hangs).
                     StoreUnstoredResultsLocked();
                 }
             }
@@ -144,8 +151,9 @@ public sealed partial class CommandHandler(
             return await JournalAsync(failed, CommandEnvelope.TryParse(bytes, out _, out _, out _), now, cancellationToken).ConfigureAwait(false);
         }
 
-        if (verdict.StoreFailure is { } notRecorded)
+        if (verdict is { Command: not null, Unrecorded: true, StoreFailure: { } notRecorded } && !isQueuedHere)
         {
+            // Only for a verdict that carries a command to execute, not a copy of one queued here.
             LogAcceptedUnrecorded(verdict.CommandId, notRecorded);
         }
 
@@ -193,9 +201,11 @@ public sealed partial class CommandHandler(
             return late;
         }
 
-        if (!TryStart(command.Command.Id))
+        if (!TryStart(command))
         {
             var refused = new CommandFinal(false, "unavailable: the replay store could not be written, so it was not executed; send a new command");
+            // Behind its command.received (durable, or still queued): never left open in the journal.
+            EnqueueRefusal(command, _time.GetUtcNow(), "the replay store could not mark it handed to the controller (a slow or failing disk), so it was not executed");
             Finish(command.Command.Id, refused, started: false);
             return Answer(refused);
         }
@@ -255,6 +265,7 @@ public sealed partial class CommandHandler(
             }
 
             _unflushed.Remove(command.Command.Id);
+            _payloads.Remove(command.Command.Id);
         }
     }
 
@@ -273,9 +284,11 @@ public sealed partial class CommandHandler(
 
     // The durable "handed to the controller" mark, before it is: a crash or a stop's deadline after
     // it leaves the command interrupted, never executed again by a redelivery. A command whose mark
-    // cannot be written is not executed (it could run twice).
-    private bool TryStart(string id)
+    // cannot be written is not executed (it could run twice), unless a lockdown whose mark timed
+    // out (StartsUnrecordedLocked).
+    private bool TryStart(VerifiedCommand command)
     {
+        var id = command.Command.Id;
         lock (_gate)
         {
             try
@@ -285,8 +298,17 @@ public sealed partial class CommandHandler(
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                if (StartsUnrecordedLocked(command, ex))
+                {
+                    return true;
+                }
+
                 LogStartFailed(id, ex);
                 return false;
+            }
+            finally
+            {
+                _payloads.Remove(id);
             }
         }
     }

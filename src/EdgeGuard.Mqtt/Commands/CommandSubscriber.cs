@@ -111,6 +111,9 @@ public sealed partial class CommandSubscriber : BackgroundService
     {
         _replyLoop = Task.Run(() => ReplyLoopAsync(_drainDeadline.Token), CancellationToken.None);
         _executeLoop = Task.Run(() => ExecuteLoopAsync(_drainDeadline.Token), CancellationToken.None);
+        // Not awaited at the stop: a try mid-wait would add a store wait to a stop that makes its
+        // own (StoreUnstoredResults below); it never throws, and ends with the stopping token.
+        _ = Task.Run(() => HandOverLoopAsync(stoppingToken), CancellationToken.None);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {

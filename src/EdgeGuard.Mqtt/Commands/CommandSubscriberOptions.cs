@@ -50,6 +50,14 @@ public sealed record CommandSubscriberOptions
     /// <summary>The same, in bytes of the waiting PUBLISH packets: 64 messages of <see cref="MaxPacketBytes"/>.</summary>
     public long MaxBacklogBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// How often, while lockdowns carried out without the replay store's record are held in memory
+    /// (an SD card stall), the subscriber tries to hand them to the store: one bounded store wait
+    /// each time. Without it they waited for the next office command the store answered, and a
+    /// power cut in between let a valid copy lock the site again after the all-clear.
+    /// </summary>
+    public TimeSpan HandOverInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Results waiting to be published; a full queue holds back acknowledging new commands.</summary>
     public int QueueCapacity { get; init; } = 256;
 

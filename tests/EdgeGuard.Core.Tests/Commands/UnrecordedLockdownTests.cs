@@ -84,6 +84,55 @@ public sealed class UnrecordedLockdownTests : IDisposable
         Assert.Equal(0, _verifier.Unrecorded.Count);
     }
 
+    [Fact]
+    public void An_id_the_hung_store_holds_is_answered_from_its_row_never_kept_in_memory()
+    {
+        // Done before the stall: a copy read from the store's committed row is a repeat, not new.
+        _store.Hung = false;
+        var payload = _kit.Signed(CommandType.Lockdown);
+        var first = _verifier.Verify(payload, false, Now);
+        _verifier.Start(first.CommandId);
+        _verifier.Finish(first.CommandId, new CommandFinal(true, "lockdown running"));
+        _store.Hung = true;
+
+        var copy = _verifier.Verify(payload, false, Now);
+
+        Assert.Null(copy.Command);
+        Assert.Equal(new CommandFinal(true, "lockdown running"), copy.Repeat!.Final);
+        Assert.False(copy.Unrecorded);
+        Assert.Equal(0, _verifier.Unrecorded.Count);
+    }
+
+    [Fact]
+    public void A_lockdown_is_refused_when_the_hung_store_cannot_be_read_either()
+    {
+        _store.FindFailure = () => new InvalidOperationException("database is locked");
+
+        Assert.Throws<InvalidOperationException>(() => _verifier.Verify(_kit.Signed(CommandType.Lockdown), false, Now));
+        Assert.Equal(0, _verifier.Unrecorded.Count);
+    }
+
+    [Fact]
+    public void The_hand_over_writes_the_final_over_a_started_row_too()
+    {
+        // The store marked it started; memory holds its final: the row must not stay "started"
+        // (a copy after a restart would be told "interrupted" for a lockdown that was done).
+        var payload = _kit.Signed(CommandType.Lockdown);
+        var hash = System.Security.Cryptography.SHA256.HashData(payload);
+        var window = new ReplayWindow(Now.AddMinutes(-1), Now.AddMinutes(2));
+        _store.Inner.Record("c-1", hash, window, Now);
+        _store.Inner.Start("c-1");
+        Assert.True(_verifier.Unrecorded.TryAdd("c-1", hash, window, Now));
+        _verifier.Finish("c-1", new CommandFinal(true, "lockdown running"));
+        _store.Hung = false;
+
+        Assert.Equal(1, _verifier.HandOverUnrecorded(Now));
+
+        var row = _store.Inner.Find("c-1", hash);
+        Assert.Equal(SeenStatus.Finished, row?.Status);
+        Assert.Equal(new CommandFinal(true, "lockdown running"), row?.Final);
+    }
+
     /// <summary>A replay store whose bounded wait runs out (an error caused by a timeout) while <see cref="Hung"/>.</summary>
     private sealed class HungStore : ISeenCommandIds
     {
@@ -112,6 +161,12 @@ public sealed class UnrecordedLockdownTests : IDisposable
             ThrowIfHung();
             Inner.Finish(id, final);
         }
+
+        // A read on a connection of its own: answers while the writer hangs, unless told otherwise.
+        public Func<Exception>? FindFailure { get; set; }
+
+        public SeenCommand? Find(string id, byte[] payloadHash) =>
+            FindFailure is { } failure ? throw failure() : Inner.Find(id, payloadHash);
 
         private void ThrowIfHung()
         {
