@@ -163,14 +163,14 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
         await runs.SettleAsync();
         var commitsBefore = gateway.Journal.CommittedBatches;
         var statesBefore = gateway.Publisher.StatePublishes;
-        var cursorBefore = gateway.Publisher.CursorWrites;
+        var cursorBefore = gateway.Journal.CursorCommits;
         report.Gateway = await runs.StreamAsync(options.Events);
         report.JournalBatches = gateway.Journal.CommittedBatches - commitsBefore;
         var statesDuring = gateway.Publisher.StatePublishes - statesBefore;
         // Coalesced point states trail the last event by up to one refresh interval (250 ms).
         await Task.Delay(TimeSpan.FromSeconds(1));
         report.StatePublishes = (statesDuring, gateway.Publisher.StatePublishes - statesBefore);
-        report.CursorWrites = gateway.Publisher.CursorWrites - cursorBefore;
+        report.CursorWrites = gateway.Journal.CursorCommits - cursorBefore;
 
         if (options.OutputSamples > 0 && report.Gateway.Check.Intact)
         {

@@ -118,7 +118,7 @@ internal sealed class Report(BenchOptions options)
             Row(o, Invariant($"bare, pipelined ({options.InFlight} in flight)"), pipe);
             Row(o, Invariant($"EdgeGuard, journal on ({JournalBatches} journal commits)"), stream);
             o.WriteLine();
-            o.WriteLine(Invariant($"- EdgeGuard's extra MQTT messages: {StatePublishes.During:N0} retained state messages until the last event arrived, {StatePublishes.InAll:N0} once settled; {CursorWrites:N0} delivery cursor writes"));
+            o.WriteLine(Invariant($"- EdgeGuard's extra MQTT messages: {StatePublishes.During:N0} retained state messages until the last event arrived, {StatePublishes.InAll:N0} once settled; {CursorWrites:N0} delivery cursor writes (the journal's commits of the cursor alone)"));
             Verdict(o, "events/s vs bare 1 in flight", stream.PerSecond / seq.PerSecond, 1.0, atLeast: true);
             Verdict(o, Invariant($"events/s vs bare {options.InFlight} in flight"), stream.PerSecond / pipe.PerSecond, 1.0, atLeast: true);
             o.WriteLine();

@@ -45,8 +45,8 @@ namespace EdgeGuard.Journal;
 //
 // Every commit also carries the acknowledged prefix as the delivery cursor when it is ahead of the
 // durable one: the PUBACK of a local broker comes well within the hold, so the commit makes that
-// PUBACK's cursor durable too, and the publisher's own cursor write (one more fsync, on its loop)
-// finds nothing left to do.
+// PUBACK's cursor durable too, with no cursor-only commit (one more fsync) after it
+// (EventJournal.Cursor.cs).
 public sealed partial class EventJournal
 {
     /// <summary>How long the writer holds the commit of handed-out events while the broker is on the gateway.</summary>
@@ -145,6 +145,7 @@ public sealed partial class EventJournal
 
             // Never past what was journaled, whatever a caller claims: the cursor is written from it.
             _acknowledged = Math.Min(seq, LastSeq);
+            CursorAhead(); // committed alone if no events come to carry it (EventJournal.Cursor.cs)
             if (_probeSeq != 0 && seq >= _probeSeq)
             {
                 MeasuredRoundTrip(_time.GetTimestamp() - _probeAt);

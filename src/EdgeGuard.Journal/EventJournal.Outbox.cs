@@ -21,8 +21,9 @@ public sealed partial class EventJournal
 
     /// <summary>
     /// Advances the delivery cursor; never moves it backwards. Durable before returning. Waits for
-    /// the database as long as it takes: for the journal tools and tests. The publisher, whose loop
-    /// must not wait on a hung disk, uses <see cref="TryMarkDelivered"/>.
+    /// the database as long as it takes: for the journal tools and tests. Not on the port: the
+    /// publisher, whose loop must not wait on a disk, only reports PUBACKs
+    /// (<see cref="Acknowledged"/>) and the writer makes them durable (EventJournal.Cursor.cs).
     /// </summary>
     /// <remarks>
     /// May run ahead of <see cref="DurableSeq"/>: the broker can acknowledge a record before its
@@ -35,39 +36,10 @@ public sealed partial class EventJournal
     {
         if (CursorWriteNeeded(seq))
         {
+            var capturedAt = _time.GetTimestamp();
             _database.InTransaction(transaction => WriteCursor(transaction, seq));
-            AdvanceDelivered(seq);
+            AdvanceDelivered(seq, capturedAt);
         }
-    }
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// <para>
-    /// The wait is for this process's other writers (the journal's writer inside a commit, which
-    /// on a hung SD card lasts as long as the card hangs); the cursor's own commit still takes as
-    /// long as the disk does. False leaves the cursor where it was: it lags, and a restart sends
-    /// the events after it again (<c>replayed: true</c>).
-    /// </para>
-    /// <para>
-    /// May run ahead of <see cref="DurableSeq"/>, as <see cref="MarkDelivered"/> may.
-    /// </para>
-    /// </remarks>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="seq"/> is negative or beyond <see cref="LastSeq"/>.</exception>
-    /// <exception cref="JournalException">The cursor could not be committed; it stays where it was.</exception>
-    public bool TryMarkDelivered(long seq, TimeSpan wait)
-    {
-        if (!CursorWriteNeeded(seq))
-        {
-            return true;
-        }
-
-        if (!_database.TryInTransaction(wait, transaction => WriteCursor(transaction, seq)))
-        {
-            return false;
-        }
-
-        AdvanceDelivered(seq);
-        return true;
     }
 
     // Validates seq; false when the durable cursor is already there.
@@ -95,7 +67,8 @@ public sealed partial class EventJournal
     }
 
     // Moves the in-memory cursor to seq once it is durable (never back); 0 does nothing.
-    private void AdvanceDelivered(long seq)
+    // capturedAt: when the commit read the acknowledged prefix it wrote (a timestamp of _time).
+    private void AdvanceDelivered(long seq, long capturedAt)
     {
         var current = Volatile.Read(ref _deliveredThrough);
         while (seq > current)
@@ -113,6 +86,7 @@ public sealed partial class EventJournal
         {
             // Records that exist only in memory are kept until the cursor passes them.
             ReleasePinned(seq);
+            CursorMoved(capturedAt);
         }
 
         if (seq > current && _isFull)

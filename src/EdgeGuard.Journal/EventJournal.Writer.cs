@@ -46,9 +46,11 @@ public sealed partial class EventJournal
             long overflow = 0;
             bool last;
             List<SequencedBatch>? handedOut = null;
+            var cursorOnly = false;
             lock (_queueGate)
             {
-                while (_handedOut.Count == 0 && _queue.Count == 0 && !_stopping && !_wake && _overflowDropped == 0 && !_retentionBacklog)
+                while (_handedOut.Count == 0 && _queue.Count == 0 && !_stopping && !_wake && _overflowDropped == 0 && !_retentionBacklog
+                    && !CursorCommitDue())
                 {
                     if (LingerForHandOuts())
                     {
@@ -70,6 +72,13 @@ public sealed partial class EventJournal
                     HoldHandedOut();
                     handedOut = [.. _handedOut];
                     _handedOut.Clear();
+                }
+                else if (_queue.Count == 0 && !_wake && _overflowDropped == 0 && CursorCommitDue())
+                {
+                    // Idle with the acknowledged prefix due: a commit of the cursor alone. Not
+                    // _writerBusy: an event published meanwhile is handed out at once and its
+                    // commit waits only for this one (EventJournal.Cursor.cs).
+                    cursorOnly = true;
                 }
                 else
                 {
@@ -97,7 +106,11 @@ public sealed partial class EventJournal
             var events = handedOut?.Sum(waiting => waiting.Records.Length) ?? batch.Count;
             try
             {
-                if (handedOut is not null)
+                if (cursorOnly)
+                {
+                    CommitCursor();
+                }
+                else if (handedOut is not null)
                 {
                     CommitHandedOut(handedOut);
                 }
@@ -286,6 +299,7 @@ public sealed partial class EventJournal
         }
 
         head = link;
+        var capturedAt = _time.GetTimestamp();
         var cursor = CursorToPersist();
         var durable = _database.InTransaction(transaction =>
         {
@@ -301,7 +315,7 @@ public sealed partial class EventJournal
             BeforeCommit?.Invoke(last);
             return reserved;
         });
-        AdvanceDelivered(cursor);
+        AdvanceDelivered(cursor, capturedAt);
         return durable;
     }
 

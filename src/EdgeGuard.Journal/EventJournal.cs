@@ -340,6 +340,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         }
 
         CloseHoldTimer();
+        CloseCursor();
         ReleaseReservation();
         if (!_writer.IsAlive)
         {

@@ -3,8 +3,9 @@ using static EdgeGuard.Journal.Tests.JournalHarness;
 namespace EdgeGuard.Journal.Tests;
 
 /// <summary>
-/// The MQTT publisher's writes to the journal (the delivery cursor, the session counter) share
-/// the one connection with the writer. An SD card hung in fsync holds the writer inside its commit
+/// The MQTT publisher's writes to the journal (the session counter; the delivery cursor is the
+/// writer's own, the publisher only asks for it at a stop) share the one connection with the
+/// writer. An SD card hung in fsync holds the writer inside its commit
 /// for minutes; the publisher's loop, which also shows a lockdown and reconnects, must get a
 /// prompt "busy" then, not wait for the card. The writer is held inside a commit here instead of
 /// timing a disk.
@@ -40,18 +41,18 @@ public sealed class OutboxWaitTests : IDisposable
     }
 
     [Fact]
-    public async Task TryMarkDelivered_gives_up_while_the_writer_is_held_inside_a_commit_and_writes_once_it_is_not()
+    public async Task The_cursor_asked_for_while_the_writer_is_held_inside_a_commit_never_holds_the_caller()
     {
         await HoldTheWriterInsideACommit();
         Assert.Equal(2, _h.Journal.LastSeq); // handed out, its commit held
 
-        var written = await Task.Run(() => _h.Journal.TryMarkDelivered(2, TimeSpan.FromMilliseconds(100))).WaitAsync(Prompt);
-        Assert.False(written);
+        // The publisher's stop asks for the cursor and bounds its own wait: the call returns at once.
+        var durable = await Task.Run(() => Task.FromResult(_h.Journal.CursorDurableAsync(2))).WaitAsync(Prompt);
+        Assert.False(durable.IsCompleted);
         Assert.Equal(0, _h.Journal.DeliveredThrough); // the cursor lags; it never moves on unwritten
 
         _release.Set();
-        await _h.Flush();
-        Assert.True(_h.Journal.TryMarkDelivered(2, TimeSpan.FromMilliseconds(100)));
+        await durable.WaitAsync(Prompt);
         Assert.Equal(2, _h.Journal.DeliveredThrough);
         _h.Reopen();
         Assert.Equal(2, _h.Journal.DeliveredThrough); // durable

@@ -7,9 +7,9 @@ using Xunit.Abstractions;
 namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
-/// The two rate limits of the delivery path: the durable cursor is written per interval or per
-/// batch of PUBACKs, not per event, and a point's retained state is refreshed at most once per
-/// interval with its latest value. The publisher runs on a fake clock, so "the interval has not
+/// The rate limits of the delivery path: the durable cursor is the journal's to write (per interval
+/// or batch of PUBACKs, on its writer thread: CursorCommitTests), never the publisher's, and a
+/// point's retained state is refreshed at most once per interval with its latest value. The publisher runs on a fake clock, so "the interval has not
 /// passed" is a fact the test controls, not a race it hopes to win.
 /// </summary>
 [Collection(BrokerCollection.Name)]
@@ -24,57 +24,40 @@ public sealed class CoalescingTests(ITestOutputHelper output)
         SiteMode.Normal, null, null, points.ToImmutableSortedDictionary(p => p.Point, p => p.Active, StringComparer.Ordinal));
 
     [Fact]
-    public async Task The_cursor_is_written_once_per_interval_or_per_batch_of_acknowledgements_not_once_per_event()
+    public async Task The_publisher_only_reports_PUBACKs_and_never_writes_the_cursor_itself()
     {
-        const int BatchSize = 10;
         var time = new FakeTimeProvider();
         await using var broker = await MosquittoBroker.StartAsync();
-        var options = PublisherHarness.Plain(broker.Port) with { BatchSize = BatchSize };
-        await using var harness = new PublisherHarness(options, output, time: time);
+        // The journal's writer never commits here: whatever moved the cursor would be the publisher.
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, new FakeOutbox { PersistsAcknowledged = false }, time: time);
         await harness.StartAndCatchUpAsync();
 
-        // Three events one at a time: the pipeline drains after each, which used to cost one
-        // durable cursor write (an fsync) per event.
+        // One at a time, then a burst; intervals pass. The durable cursor is the journal's to
+        // write on its own thread (EventJournal.Cursor.cs): a write here, an fsync on this loop,
+        // hung it with the card (HungCommitTests).
         for (var seq = 1; seq <= 3; seq++)
         {
             harness.Outbox.Append();
             await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == seq, Patience, $"PUBACK of seq {seq}");
+            time.Advance(Interval);
         }
 
-        Assert.Empty(harness.Outbox.Marks);
-        time.Advance(Interval - TimeSpan.FromMilliseconds(1));
-        Assert.Empty(harness.Outbox.Marks);
-        time.Advance(TimeSpan.FromMilliseconds(1));
-        await harness.Outbox.WaitForDeliveredAsync(3, Patience);
-        Assert.Equal([3L], harness.Outbox.Marks);
-
-        // A burst with the clock stopped: only whole batches of PUBACKs write the cursor.
-        harness.Outbox.AppendMany(25);
-        // The cursor is written after the PUBACKs are counted: wait until fewer than a batch are unwritten.
-        await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == 28 && harness.Outbox.DeliveredThrough > 28 - BatchSize, Patience, "PUBACKs of the burst and their cursor writes");
-        var marks = harness.Outbox.Marks;
-        Assert.InRange(marks.Count, 2, 3); // 3, then one or two writes for 25 PUBACKs in batches of 10
-        for (var i = 1; i < marks.Count; i++)
-        {
-            Assert.True(marks[i] - marks[i - 1] >= BatchSize, $"cursor write at {marks[i]} after {marks[i - 1]}: fewer than {BatchSize} new PUBACKs");
-        }
-
-        // The rest of the burst is written once the interval passes, without another event.
+        harness.Outbox.AppendMany(300);
+        await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == 303, Patience, "PUBACKs of the burst");
         time.Advance(Interval);
-        await harness.Outbox.WaitForDeliveredAsync(28, Patience);
-        Assert.Equal(28, harness.Outbox.Marks[^1]);
-        // The publisher counts a write once TryMarkDelivered returns, after the outbox saw it.
-        await Eventually.TrueAsync(() => harness.Outbox.Marks.Count == harness.Publisher.CursorWrites, Patience, "every cursor write counted");
+        Assert.Equal(303, harness.Outbox.AcknowledgedThrough); // every prefix reported, in memory
+        Assert.Empty(harness.Outbox.Marks);
+        Assert.Equal(0, harness.Outbox.DeliveredThrough);
     }
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task An_orderly_stop_writes_the_cursor_the_interval_was_still_holding_back_unless_the_journal_already_did(bool journalCommittedIt)
+    public async Task An_orderly_stop_asks_for_the_cursor_the_journal_was_still_holding_back_unless_it_already_made_it_durable(bool journalCommittedIt)
     {
         var time = new FakeTimeProvider();
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, time: time);
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, new FakeOutbox { PersistsAcknowledged = false }, time: time);
         await harness.StartAndCatchUpAsync();
         harness.Outbox.AppendMany(3);
         await Eventually.TrueAsync(() => harness.Publisher.AcknowledgedThrough == 3, Patience, "PUBACKs of three events");
@@ -82,8 +65,8 @@ public sealed class CoalescingTests(ITestOutputHelper output)
         Assert.Equal(3, harness.Outbox.AcknowledgedThrough); // told before anything else sees the PUBACK
         if (journalCommittedIt)
         {
-            // The journal's next commit carries the acknowledged prefix as the cursor; then the
-            // publisher's own write comes due, and the stop below would force one.
+            // The journal's next commit carried the acknowledged prefix as the cursor: the stop
+            // below has nothing left to ask for.
             harness.Outbox.PersistAcknowledged();
             time.Advance(Interval);
         }
@@ -91,7 +74,6 @@ public sealed class CoalescingTests(ITestOutputHelper output)
         await harness.StopAsync();
 
         Assert.Equal(journalCommittedIt ? [] : [3L], harness.Outbox.Marks);
-        Assert.Equal(journalCommittedIt ? 0 : 1, harness.Publisher.CursorWrites);
         Assert.Equal(3, harness.Outbox.DeliveredThrough);
     }
 

@@ -103,6 +103,64 @@ public sealed class HungCommitTests(ITestOutputHelper output)
         Assert.True(publisher.SessionNumber >= 1);
     }
 
+    [Fact]
+    public async Task A_lockdown_and_the_journal_stall_reach_the_office_while_the_card_hangs_in_the_cursors_own_commit()
+    {
+        await using var rig = await Rig.StartAsync(output, startPublisher: false);
+        await rig.HangTheCursorAfterTheReplayAsync();
+
+        rig.State.Current = SiteStates.Of(SiteMode.Lockdown, ("door-1", false), ("door-2", true));
+        rig.Stalls.Stall = new JournalStall(DateTimeOffset.UtcNow.AddSeconds(-61), 3);
+        await rig.Office.WaitForAsync(
+            r => r.Topic == Root + "/state/lockdown" && r.Json.GetProperty("mode").GetString() == "lockdown",
+            Prompt, "lockdown on the retained state while the cursor's commit hangs");
+        await rig.Office.WaitForAsync(
+            r => r.Topic == Root + "/state/delivery" && r.Json.GetProperty("status").GetString() == "journal-stalled",
+            Prompt, "journal-stalled on state/delivery");
+    }
+
+    [Fact]
+    public async Task A_stop_while_the_card_hangs_in_the_cursors_own_commit_sends_offline_within_the_stop_budget()
+    {
+        await using var rig = await Rig.StartAsync(output, startPublisher: false);
+        await rig.HangTheCursorAfterTheReplayAsync();
+
+        var stopping = Stopwatch.StartNew();
+        using (var limit = new CancellationTokenSource(Patience))
+        {
+            await rig.Publisher.StopAsync(limit.Token);
+        }
+
+        var budget = rig.Options.Timeout < OutboxPublisher.OrderlyStopLimit ? rig.Options.Timeout : OutboxPublisher.OrderlyStopLimit;
+        Assert.True(stopping.Elapsed < budget, $"the stop took {stopping.Elapsed}, its budget is {budget}");
+        await rig.Office.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "offline", Prompt, "offline");
+        Assert.Equal(0, rig.Journal.DeliveredThrough); // lags: the next start sends both again, replayed
+    }
+
+    [Fact]
+    public async Task An_orderly_stop_makes_the_acknowledged_prefix_durable_when_the_disk_is_healthy()
+    {
+        await using var rig = await Rig.StartAsync(output, startPublisher: false);
+        rig.Journal.Publish([Opened(2), Opened(3)]);
+        await rig.Journal.FlushAsync();
+        // Nothing but the stop's request may make the cursor durable here: no events to carry it,
+        // and an interval that does not pass during the test.
+        rig.Journal.CursorWriteInterval = TimeSpan.FromHours(1);
+        var publisher = rig.CreatePublisher(() => 1);
+        await publisher.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => publisher.AcknowledgedThrough == 3, Patience, "the replay's PUBACKs");
+        Assert.Equal(0, rig.Journal.DeliveredThrough);
+
+        using (var limit = new CancellationTokenSource(Patience))
+        {
+            await publisher.StopAsync(limit.Token);
+        }
+
+        Assert.Equal(3, rig.Journal.DeliveredThrough); // moves only once committed
+        Assert.Equal(1, rig.Journal.CursorCommits);
+        await rig.Office.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "offline", Prompt, "offline");
+    }
+
     private static PointActivated Opened(int i) =>
         new(new DateTimeOffset(2026, 12, 1, 21, 0, i, TimeSpan.Zero), $"door-{i}", PointKind.DoorContact, "lobby");
 
@@ -150,6 +208,9 @@ public sealed class HungCommitTests(ITestOutputHelper output)
                 await publisher.StartAsync(CancellationToken.None);
                 using var caughtUp = new CancellationTokenSource(Patience);
                 await publisher.WaitUntilCaughtUpAsync(caughtUp.Token);
+                // The journal commits event 1's cursor alone (no event came to carry it) before a
+                // test hangs the card: what a hang leaves durable is then exactly seq 1.
+                await Eventually.TrueAsync(() => rig.Journal.DeliveredThrough == 1, Patience, "cursor 1 durable");
             }
 
             return rig;
@@ -182,7 +243,28 @@ public sealed class HungCommitTests(ITestOutputHelper output)
         {
             await HangTheWriterAsync();
             await Eventually.TrueAsync(() => Publisher.AcknowledgedThrough == 2, Prompt, "PUBACK of seq 2");
-            await Task.Delay(Options.CursorWriteInterval * 4);
+            await Task.Delay(EventJournal.DefaultCursorWriteInterval * 4);
+        }
+
+        /// <summary>
+        /// Events 1 and 2 are committed before the publisher starts; it replays them, and with no
+        /// event after them to carry the acknowledged prefix the journal's writer commits the
+        /// cursor alone (where the publisher used to write it itself, at the replay's end). The
+        /// card hangs in that commit until released.
+        /// </summary>
+        public async Task HangTheCursorAfterTheReplayAsync()
+        {
+            Journal.Publish([Opened(2)]);
+            await Journal.FlushAsync();
+            Journal.BeforeCursorCommit = _ =>
+            {
+                _held.TrySetResult();
+                _release.Wait(2 * Patience);
+            };
+            var publisher = CreatePublisher(() => 1);
+            await publisher.StartAsync(CancellationToken.None);
+            await Eventually.TrueAsync(() => publisher.AcknowledgedThrough == 2, Prompt, "PUBACKs of the replay");
+            await _held.Task.WaitAsync(Patience);
         }
 
         public void Release() => _release.Set();

@@ -10,8 +10,8 @@ namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
 /// The publisher over the real journal: each journal commit writes the acknowledged prefix as the
-/// delivery cursor, so while events flow the publisher's own cursor write (an fsync on its loop)
-/// is not needed.
+/// delivery cursor, so while events flow no commit of the cursor alone is needed; the publisher
+/// never writes it (an fsync on its loop), it only reports its PUBACKs.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class JournalCursorTests(ITestOutputHelper output)
@@ -31,8 +31,7 @@ public sealed class JournalCursorTests(ITestOutputHelper output)
             journal.Publish([Opened(1)]);
             await journal.FlushAsync();
 
-            // On a clock that never moves, the publisher's cursor interval never passes: only a
-            // whole batch of PUBACKs or the stop could make it write the cursor itself.
+            // The publisher on a clock that never moves: nothing of its own comes due by time.
             var time = new FakeTimeProvider();
             var publisher = new OutboxPublisher(PublisherHarness.Plain(broker.Port), journal, new FakeSiteState(), () => 1, new RecordingSink(), time, new TestLog<OutboxPublisher>(output));
             await publisher.StartAsync(CancellationToken.None);
@@ -41,9 +40,13 @@ public sealed class JournalCursorTests(ITestOutputHelper output)
                 await publisher.WaitUntilCaughtUpAsync(caughtUp.Token);
             }
 
-            // Event 1 went out as a replay, whose end writes the cursor (not live: forced).
-            Assert.Equal(1, journal.DeliveredThrough);
-            var writes = publisher.CursorWrites;
+            // Event 1 went out as a replay; no event came to carry its PUBACK, so the idle writer
+            // commits the cursor alone within its interval.
+            await Eventually.TrueAsync(() => journal.DeliveredThrough == 1, Patience, "cursor 1 committed alone");
+            Assert.Equal(1, journal.CursorCommits);
+
+            // From here on only events may carry it: an interval that does not pass in the test.
+            journal.CursorWriteInterval = TimeSpan.FromHours(1);
             for (var i = 2; i <= 5; i++)
             {
                 journal.Publish([Opened(i)]);
@@ -56,7 +59,7 @@ public sealed class JournalCursorTests(ITestOutputHelper output)
             await journal.FlushAsync();
             Assert.True(journal.DeliveredThrough >= 5, $"cursor {journal.DeliveredThrough}: the commits did not carry the acknowledged prefix");
             Assert.Equal(6, journal.DurableSeq);
-            Assert.Equal(writes, publisher.CursorWrites);
+            Assert.Equal(1, journal.CursorCommits);
 
             // The stop drains only what is in flight: 6 must have been sent and acknowledged first.
             await Eventually.TrueAsync(() => publisher.AcknowledgedThrough == 6, Patience, "PUBACK of seq 6");

@@ -26,7 +26,6 @@ public sealed class OptionsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.KeepAlive);
         Assert.Equal(X509RevocationMode.Online, options.Tls.RevocationMode);
         Assert.Equal(64, options.MaxInFlight);
-        Assert.Equal(TimeSpan.FromMilliseconds(250), options.CursorWriteInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.StateRefreshInterval);
         Assert.Equal(TimeSpan.FromSeconds(1), options.StateCheckInterval);
         Assert.True(options.ReconnectDelayMin < options.ReconnectDelayMax);
@@ -44,7 +43,6 @@ public sealed class OptionsTests
             KeepAlive = TimeSpan.Zero,
             MaxInFlight = 0,
             BatchSize = 0,
-            CursorWriteInterval = TimeSpan.FromMilliseconds(-1),
             StateRefreshInterval = TimeSpan.FromMinutes(5),
             StateCheckInterval = TimeSpan.FromMilliseconds(5),
             ReconnectDelayMin = TimeSpan.FromSeconds(5),
@@ -55,12 +53,11 @@ public sealed class OptionsTests
 
         var errors = options.Validate();
 
-        // 12: the client certificate without its key is one; that the file is missing is not an
+        // 11: the client certificate without its key is one; that the file is missing is not an
         // options error (the link's state, see TlsFileTests).
-        Assert.Equal(12, errors.Count);
+        Assert.Equal(11, errors.Count);
         Assert.Contains("tls: the client certificate and its key file must be set together", errors);
         Assert.DoesNotContain(errors, e => e.Contains("does not exist", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("cursor write interval", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("state refresh interval", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("state check interval", StringComparison.Ordinal));
         Assert.Throws<ArgumentException>(() => options.ThrowIfInvalid());

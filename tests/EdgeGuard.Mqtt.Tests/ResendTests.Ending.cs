@@ -53,7 +53,7 @@ public sealed partial class ResendTests
         harness.Outbox.AppendMany(20);
         await harness.StartAndCatchUpAsync();
         await harness.Outbox.WaitForDeliveredAsync(20, Patience);
-        // The catch-up's retained state and cursor writes drive passes of the pump for a while
+        // The catch-up's retained state and PUBACKs drive passes of the pump for a while
         // after the last PUBACK, and a pass would take the resend: wait until the pump is quiet.
         await WaitUntilQuietAsync(harness.Publisher);
 
@@ -140,20 +140,20 @@ public sealed partial class ResendTests
         Assert.Equal(0, office.On(Events).Count(r => Resend(r) == ResendId)); // 11..20 not sent as if 1..10 were gaps
     }
 
-    // Quiet: no retained state message or cursor write for 300 ms (nothing left to drive a pass).
+    // Quiet: no retained state message or PUBACK for 300 ms (nothing left to drive a pass).
     private static async Task WaitUntilQuietAsync(OutboxPublisher publisher)
     {
-        var last = (publisher.StatePublishes, publisher.CursorWrites);
+        var last = (publisher.StatePublishes, publisher.AcknowledgedThrough);
         var since = DateTime.UtcNow;
         await Eventually.TrueAsync(() =>
         {
-            var now = (publisher.StatePublishes, publisher.CursorWrites);
+            var now = (publisher.StatePublishes, publisher.AcknowledgedThrough);
             if (now != last)
             {
                 (last, since) = (now, DateTime.UtcNow);
             }
 
-            return publisher.CursorWrites > 0 && DateTime.UtcNow - since >= TimeSpan.FromMilliseconds(300);
+            return DateTime.UtcNow - since >= TimeSpan.FromMilliseconds(300);
         }, Patience, "the pump quiet after catching up");
     }
 }

@@ -48,25 +48,26 @@ public interface IOutbox
     IReadOnlyList<JournalRecord> ReadAfter(long afterSeq, int max);
 
     /// <summary>
-    /// Advances the delivery cursor; never moves it backwards. Durable before returning true.
-    /// Waits at most <paramref name="wait"/> for the journal's other writers (a commit on a hung
-    /// disk holds the database for as long as the disk hangs) and then returns false without
-    /// writing: the cursor lags, which only makes a restart send the events after it again. The
-    /// only cursor write the port offers: its caller's loop also shows lockdowns to the office.
-    /// </summary>
-    /// <returns>True when the cursor is durable at <paramref name="seq"/> or beyond; false when the
-    /// journal stayed busy for <paramref name="wait"/>.</returns>
-    bool TryMarkDelivered(long seq, TimeSpan wait);
-
-    /// <summary>
     /// Tells the journal, in memory, that the broker has acknowledged every record through
-    /// <paramref name="seq"/>. From the round trip the journal decides whether to hold the commit of
-    /// records it handed out early (a broker on the gateway: its disk work would compete with the
-    /// delivery the office is waiting for), and it may write the cursor with its next commit
-    /// (<see cref="DeliveredThrough"/> then moves).
-    /// <see cref="TryMarkDelivered"/> makes the cursor durable now.
+    /// <paramref name="seq"/>; never any disk I/O on the caller's thread. The journal makes it the
+    /// durable delivery cursor on its own writer thread (<see cref="DeliveredThrough"/> then
+    /// moves): with its next commit of events, or, when none comes, with a commit of the cursor
+    /// alone within about 250 ms or 256 such events. A crash loses at most that much of the
+    /// cursor; the events after it are sent again (<c>replayed: true</c>). From the round trip the
+    /// journal also decides whether to hold the commit of records it handed out early (a broker on
+    /// the gateway: its disk work would compete with the delivery the office is waiting for).
     /// </summary>
     void Acknowledged(long seq);
+
+    /// <summary>
+    /// For an orderly stop: acknowledges <paramref name="seq"/> (as <see cref="Acknowledged"/>) and
+    /// asks the journal's writer to make the cursor durable through it now rather than at the end
+    /// of its interval. Completes once <see cref="DeliveredThrough"/> is at least
+    /// <paramref name="seq"/>; faults when that commit failed or the journal was disposed. It may
+    /// never complete while the disk hangs: bound the wait (the writer's commit is not the
+    /// caller's to wait out).
+    /// </summary>
+    Task CursorDurableAsync(long seq);
 
     /// <summary>
     /// Completes when a record with <c>Seq &gt; afterSeq</c> exists. The continuation may run on

@@ -1,104 +1,53 @@
 namespace EdgeGuard.Mqtt.Publishing;
 
-// The delivery cursor: when the acknowledged prefix is written to the outbox. Each write is a
-// durable commit (an fsync) on this loop, competing with the journal's writer for SQLite's write
-// lock, so it is rate-limited; a cursor that lags only makes a restart send the events after it
-// again (replayed: true), which the contract allows. It never moves past an unacknowledged seq:
-// only _acked, the end of the contiguous prefix of successful PUBACKs, is ever written. The journal
-// also writes that prefix with its own next commit (IOutbox.Acknowledged): while events flow, the
-// commits that follow the PUBACKs have made the cursor durable before this write is due, and it is
-// skipped.
+// The delivery cursor. This loop never writes it: it reports each acknowledged prefix to the
+// journal in memory (IOutbox.Acknowledged, in OnAcknowledged), and the journal's writer thread
+// makes it durable, with its next commit of events or, when none comes, with a commit of the
+// cursor alone within CursorWriteInterval or BatchSize PUBACKs (src/EdgeGuard.Journal/README.md).
+// Only _acked, the end of the contiguous prefix of successful PUBACKs, is ever reported.
 //
-// The write waits for the journal's lock at most CursorWait (IOutbox.TryMarkDelivered): a commit on
-// an SD card hung in fsync holds that lock for as long as the card hangs, and this loop is also
-// what shows a lockdown and a stalled journal to the office, reconnects a lost link and sends
-// offline at a stop. A write that gave up is tried again one interval later, with the acknowledged
-// prefix of then: the cursor lags, never moves back, and what it lags by is sent again, replayed,
-// after a restart.
+// Until 2026-12-04 this loop wrote the cursor itself, an fsync every interval. With the wait for
+// the journal's lock bounded, its own commit still took as long as the disk did, and it is often
+// the last write of a burst (one door event: the writer commits it, the PUBACK comes, 250 ms later
+// the cursor is written alone): an SD card that hung then hung this loop, which is also what shows
+// a lockdown and a stalled journal to the office, reconnects a lost link and sends offline at a
+// stop. The writer hung on the card is what the journal's stall detection watches.
+//
+// An orderly stop asks for the cursor at once (IOutbox.CursorDurableAsync) and waits for it at most
+// what is left of the drain's budget: offline and DISCONNECT follow either way, and a cursor not
+// yet durable then only lags (a restart resends what it lags by, replayed: true).
 internal sealed partial class DeliverySession
 {
     /// <summary>
-    /// The longest a cursor write on the loop waits for the journal's other writers. A commit on a
-    /// healthy card holds the lock for milliseconds to tens of them; a longer wait means a hung
-    /// card, or a writer busy with a backlog whose commits carry the acknowledged prefix anyway
-    /// (IOutbox.Acknowledged): not worth holding up a lockdown for more than this.
+    /// The least an orderly stop waits for the cursor, even when the drain used up its budget: a
+    /// healthy card commits it in milliseconds to tens of them; a longer wait means a hung card,
+    /// and offline must not wait for that.
     /// </summary>
     internal static readonly TimeSpan CursorWait = TimeSpan.FromMilliseconds(100);
 
-    // Timestamp (of _time) of the first acknowledgement the cursor does not cover yet.
-    private long? _cursorPendingSince;
-
-    // Whether the last write gave up on a busy journal: logged once per episode, not every interval.
-    private bool _cursorBusy;
-
-    /// <summary>Notes that the acknowledged prefix moved ahead of the written cursor.</summary>
-    private void CursorBehind()
-    {
-        _cursorPendingSince ??= _time.GetTimestamp();
-    }
-
     /// <summary>
-    /// Writes the cursor when <paramref name="force"/> (drain, shutdown, a refusal, end of replay),
-    /// when <see cref="MqttPublisherOptions.BatchSize"/> acknowledgements are waiting, or when the
-    /// oldest unwritten one has waited <see cref="MqttPublisherOptions.CursorWriteInterval"/>.
-    /// Waits at most <paramref name="wait"/> (<see cref="CursorWait"/> when null) for the journal.
+    /// On an orderly stop: waits at most <paramref name="wait"/> for the journal to make the
+    /// acknowledged prefix the durable cursor. A cursor not durable by then lags; it is logged.
     /// </summary>
-    private void FlushCursor(bool force, TimeSpan? wait = null)
+    private async Task CursorDurableAtStopAsync(TimeSpan wait)
     {
-        if (_acked <= _marked)
-        {
-            return;
-        }
-
-        if (_outbox.DeliveredThrough >= _acked)
-        {
-            // The journal made it durable with a commit of its own (IOutbox.Acknowledged).
-            _marked = _acked;
-            _cursorPendingSince = null;
-            return;
-        }
-
-        if (!force && _acked - _marked < _options.BatchSize && CursorWriteDueIn() is { } dueIn && dueIn > TimeSpan.Zero)
+        if (_acked <= _outbox.DeliveredThrough)
         {
             return;
         }
 
         try
         {
-            if (!_outbox.TryMarkDelivered(_acked, wait ?? CursorWait))
-            {
-                // Another write holds the journal (a hung disk, or a long commit that may carry
-                // this prefix itself): try again one interval from now, not on every pass.
-                _cursorPendingSince = _time.GetTimestamp();
-                if (!_cursorBusy)
-                {
-                    _cursorBusy = true;
-                    LogCursorBusy(_acked, (wait ?? CursorWait).TotalMilliseconds);
-                }
-
-                return;
-            }
-
-            _marked = _acked;
-            _cursorPendingSince = null;
-            _stats.CursorWritten();
-            if (_cursorBusy)
-            {
-                _cursorBusy = false;
-                LogCursorWrittenAgain(_acked);
-            }
+            await _outbox.CursorDurableAsync(_acked).WaitAsync(wait, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogCursorNotDurableAtStop(_acked, _outbox.DeliveredThrough, wait.TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Not advancing the cursor only causes duplicates after a restart; keep delivering,
-            // and try again one interval from now rather than on every pass of an idle loop.
-            _cursorPendingSince = _time.GetTimestamp();
+            // Not advancing the cursor only causes duplicates after a restart.
             LogCursorNotWritten(ex, _acked);
         }
     }
-
-    /// <summary>How long until the cursor must be written; null when it covers every acknowledgement.</summary>
-    private TimeSpan? CursorWriteDueIn() => _acked <= _marked || _cursorPendingSince is not { } since
-        ? null
-        : _options.CursorWriteInterval - _time.GetElapsedTime(since);
 }

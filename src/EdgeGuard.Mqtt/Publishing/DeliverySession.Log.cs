@@ -2,7 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
-// Source-generated log messages of a delivery session (event ids 310-313, 316-317, 340, 344-345, 349, 362-363).
+// Source-generated log messages of a delivery session (event ids 310-313, 316-317, 340, 344-345,
+// 349, 362; 363 is retired).
 internal sealed partial class DeliverySession
 {
     [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "Event seq {Seq} ({Type}) not delivered, {Reason}. It stays in the outbox and is retried with backoff; nothing after it is delivered meanwhile")]
@@ -21,11 +22,8 @@ internal sealed partial class DeliverySession
     [LoggerMessage(EventId = 313, Level = LogLevel.Error, Message = "The delivery cursor could not be written at seq {Seq}; delivery continues, a restart may resend events")]
     private partial void LogCursorNotWritten(Exception ex, long seq);
 
-    [LoggerMessage(EventId = 362, Level = LogLevel.Warning, Message = "The delivery cursor was not written at seq {Seq}: another write held the journal for more than {WaitMs:0} ms (a slow or hung disk). Delivery continues; the write is retried every interval, and until it succeeds a restart resends events (replayed)")]
-    private partial void LogCursorBusy(long seq, double waitMs);
-
-    [LoggerMessage(EventId = 363, Level = LogLevel.Information, Message = "The delivery cursor is written again (seq {Seq}): the journal is no longer held by another write")]
-    private partial void LogCursorWrittenAgain(long seq);
+    [LoggerMessage(EventId = 362, Level = LogLevel.Warning, Message = "Orderly stop: the journal did not make the delivery cursor durable at seq {Seq} within {WaitMs:0} ms (a slow or hung disk); it is durable at seq {Durable}. Publishing 'offline' anyway; the next start resends the events after it (replayed)")]
+    private partial void LogCursorNotDurableAtStop(long seq, long durable, double waitMs);
 
     [LoggerMessage(EventId = 316, Level = LogLevel.Information, Message = "Retained {Topic} republished: the site's mode changed without an event that refreshes it (the journal is not taking events)")]
     private partial void LogLockdownResynced(string topic);

@@ -46,7 +46,6 @@ internal sealed partial class DeliverySession
             RequeueState(state);
         }
 
-        FlushCursor(force: true);
         _buffer = [];
         _bufferIndex = 0;
         _sent = _acked;

@@ -107,7 +107,7 @@ internal sealed partial class DeliverySession
     }
 
     /// <summary>
-    /// Idle: the wait for a new record, ending at the latest when the keep-alive, the cursor write,
+    /// Idle: the wait for a new record, ending at the latest when the keep-alive,
     /// a coalesced point state or the state check comes due (<see cref="TimeoutException"/>), so
     /// none of them waits for the next event. The journal's own signal with one timeout, not an <c>async</c>
     /// method around linked cancellation sources: its continuation is the path from the
@@ -117,7 +117,7 @@ internal sealed partial class DeliverySession
     {
         var wake = _options.KeepAlive;
         var readDue = JournalReadDueIn();
-        foreach (var due in (ReadOnlySpan<TimeSpan?>)[CursorWriteDueIn(), NextStateRefreshDueIn(), StateCheckDueIn(), readDue])
+        foreach (var due in (ReadOnlySpan<TimeSpan?>)[NextStateRefreshDueIn(), StateCheckDueIn(), readDue])
         {
             if (due is { } dueIn && dueIn < wake)
             {

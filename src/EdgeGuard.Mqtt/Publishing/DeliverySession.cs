@@ -8,10 +8,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 
 /// <summary>
 /// Delivery over one connection: pipelines outbox records as QoS 1 publishes in seq order, moves
-/// the cursor over the contiguous prefix of successful PUBACKs (rate-limited, see
-/// DeliverySession.Cursor.cs), republishes retained state after point and lockdown events
-/// (coalesced per point, see DeliverySession.State.cs) and, while idle, after changes no event
-/// announced (DeliverySession.Resync.cs), waits for PUBACKs and new records (see
+/// the cursor over the contiguous prefix of successful PUBACKs (reported to the journal, which
+/// makes it durable: DeliverySession.Cursor.cs), republishes retained state after point and
+/// lockdown events (coalesced per point, see DeliverySession.State.cs) and, while idle, after
+/// changes no event announced (DeliverySession.Resync.cs), waits for PUBACKs and new records (see
 /// DeliverySession.Waiting.cs), and backs off when the broker refuses an event. Any exception
 /// means the connection is unusable; the publisher then reconnects and starts a new session.
 /// </summary>
@@ -35,7 +35,6 @@ internal sealed partial class DeliverySession
     private int _bufferIndex;
     private long _sent;
     private long _acked;
-    private long _marked;
     private bool _pendingLockdown;
     private bool _refreshStateAfterDelivery;
     private bool _stateNotYetAvailable;
@@ -68,7 +67,7 @@ internal sealed partial class DeliverySession
         _packetLimit = new PacketSizeLimit(maxPacketSize);
         _replayThrough = replayThrough;
         HighestSent = highestSent;
-        _acked = _marked = _sent = outbox.DeliveredThrough;
+        _acked = _sent = outbox.DeliveredThrough;
         _stateCheckedAt = time.GetTimestamp();
         // A refusal still open from the last connection is what the broker retains: once the event
         // is through, ok goes at once, not only after the replay.
@@ -112,9 +111,10 @@ internal sealed partial class DeliverySession
     }
 
     /// <summary>
-    /// On orderly shutdown: waits (bounded) for the PUBACKs in flight, then writes the cursor,
-    /// waiting for the journal at most what is left of <paramref name="timeout"/>: a cursor not
-    /// written then lags, and the next start sends what it lags by again (replayed).
+    /// On orderly shutdown: waits (bounded) for the PUBACKs in flight, then for the journal to make
+    /// the cursor durable, at most what is left of <paramref name="timeout"/> (at least
+    /// <see cref="CursorWait"/>): a cursor not durable then lags, and the next start sends what it
+    /// lags by again (replayed).
     /// </summary>
     public async Task DrainAsync(TimeSpan timeout)
     {
@@ -137,14 +137,16 @@ internal sealed partial class DeliverySession
         finally
         {
             var left = timeout - _time.GetElapsedTime(started);
-            FlushCursor(force: true, left > CursorWait ? left : CursorWait);
+            await CursorDurableAtStopAsync(left > CursorWait ? left : CursorWait).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Drops what is in flight (sent again on the next connection); the cursor write is bounded.</summary>
+    /// <summary>
+    /// Drops what is in flight (sent again on the next connection). No cursor write: the journal
+    /// already has every acknowledged prefix in memory and makes it durable on its own thread.
+    /// </summary>
     public void Abandon()
     {
-        FlushCursor(force: true);
         _window.Abandon();
         AbandonWaits();
         EndResendWithSession();
@@ -165,9 +167,6 @@ internal sealed partial class DeliverySession
             Fill(through);
             if (_window.Count == 0)
             {
-                // Live, an idle pipeline is the normal case at low event rates: leave the write to
-                // the interval (IdleWait wakes for it) instead of an fsync per event.
-                FlushCursor(force: !live);
                 if (!live && JournalReadDueIn() is null)
                 {
                     return;
@@ -320,7 +319,6 @@ internal sealed partial class DeliverySession
                 Settled(next, next.Ack.Result);
             }
 
-            FlushCursor(force: false);
             return;
         }
 
@@ -355,9 +353,8 @@ internal sealed partial class DeliverySession
         var record = entry.Record!;
         _acked = record.Seq;
         // In memory, before anything else can see the PUBACK: the journal times its round trip
-        // (whether to hold commits at all) and writes this cursor with its next commit.
+        // (whether to hold commits at all) and makes this cursor durable on its writer thread.
         _outbox.Acknowledged(_acked);
-        CursorBehind();
         _stats.Acknowledged(record.Seq);
         NoteIfUnheard(entry);
         UnheardChanged(); // opened here, or trimmed by the office's heard on another thread

@@ -7,7 +7,6 @@ namespace EdgeGuard.Mqtt.Publishing;
 internal sealed class DeliveryStats
 {
     private long _acknowledgedThrough;
-    private long _cursorWrites;
     private long _statePublishes;
     private long _sentThrough;
     private long _stateChecks;
@@ -20,9 +19,6 @@ internal sealed class DeliveryStats
 
     /// <summary>Highest seq of the contiguous prefix of events the broker acknowledged; never moves back.</summary>
     public long AcknowledgedThrough => Interlocked.Read(ref _acknowledgedThrough);
-
-    /// <summary>Delivery cursor writes (<c>TryMarkDelivered</c> calls that wrote it).</summary>
-    public long CursorWrites => Interlocked.Read(ref _cursorWrites);
 
     /// <summary>Retained state messages started (lockdown and point state).</summary>
     public long StatePublishes => Interlocked.Read(ref _statePublishes);
@@ -71,8 +67,6 @@ internal sealed class DeliveryStats
             current = seen;
         }
     }
-
-    public void CursorWritten() => Interlocked.Increment(ref _cursorWrites);
 
     public void StatePublished() => Interlocked.Increment(ref _statePublishes);
 

@@ -79,18 +79,9 @@ public sealed record MqttPublisherOptions
     /// </summary>
     public int MaxInFlight { get; init; } = 64;
 
-    /// <summary>How many records are read from the outbox at once, and how many PUBACKs may be
-    /// collected before the delivery cursor is written. Default 256.</summary>
+    /// <summary>How many records are read from the outbox at once. Default 256. (The delivery
+    /// cursor is the journal's to write: <c>EventJournal.CursorWriteInterval</c>.)</summary>
     public int BatchSize { get; init; } = 256;
-
-    /// <summary>
-    /// Longest an acknowledged event waits before the delivery cursor covering it is written
-    /// (sooner when <see cref="BatchSize"/> acknowledgements are waiting, and always on an orderly
-    /// stop). Each write is an fsync on the publisher's loop; a cursor that lags only means the
-    /// events after it are sent again (<c>replayed: true</c>) after a crash or power cut. Default
-    /// 250 ms; zero writes whenever the pipeline drains.
-    /// </summary>
-    public TimeSpan CursorWriteInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// Shortest time between two publishes of one point's retained state after its events; a point
@@ -179,11 +170,6 @@ public sealed record MqttPublisherOptions
             errors.Add($"batch size {BatchSize} must be at least 1");
         }
 
-        if (CursorWriteInterval < TimeSpan.Zero || CursorWriteInterval > MaxCoalescing)
-        {
-            errors.Add($"cursor write interval {CursorWriteInterval} is outside 0 to {MaxCoalescing.TotalSeconds:0} s");
-        }
-
         if (StateRefreshInterval < TimeSpan.Zero || StateRefreshInterval > MaxCoalescing)
         {
             errors.Add($"state refresh interval {StateRefreshInterval} is outside 0 to {MaxCoalescing.TotalSeconds:0} s");
@@ -252,7 +238,7 @@ public sealed record MqttPublisherOptions
         builder.Append($"KeepAlive = {KeepAlive}, Timeout = {Timeout}, Tls = {Tls}, Username = {Username}, ");
         builder.Append($"Password = {(Password is null ? "(none)" : "***")}, ReconnectDelayMin = {ReconnectDelayMin}, ");
         builder.Append($"ReconnectDelayMax = {ReconnectDelayMax}, MaxInFlight = {MaxInFlight}, BatchSize = {BatchSize}, ");
-        builder.Append($"CursorWriteInterval = {CursorWriteInterval}, StateRefreshInterval = {StateRefreshInterval}, ");
+        builder.Append($"StateRefreshInterval = {StateRefreshInterval}, ");
         builder.Append($"StateCheckInterval = {StateCheckInterval}");
         return true;
     }

@@ -5,16 +5,14 @@ public sealed partial class OutboxPublisher
 {
     /// <summary>
     /// Highest seq up to which the broker has acknowledged every event. Ahead of the outbox's
-    /// durable cursor by at most <see cref="MqttPublisherOptions.CursorWriteInterval"/> or
-    /// <see cref="MqttPublisherOptions.BatchSize"/> events, since the cursor write is rate-limited.
+    /// durable cursor by at most about 250 ms or 256 events: the journal makes it durable on its
+    /// writer thread, with its next commit or a commit of the cursor alone
+    /// (<c>EventJournal.CursorCommits</c> counts those).
     /// </summary>
     public long AcknowledgedThrough => _stats.AcknowledgedThrough;
 
     /// <summary>Highest event seq handed to the MQTT client since start: sent, its PUBACK perhaps still to come.</summary>
     public long SentThrough => _stats.SentThrough;
-
-    /// <summary>Delivery cursor writes (each one a durable commit) since start.</summary>
-    public long CursorWrites => _stats.CursorWrites;
 
     /// <summary>Retained state messages (lockdown and point state) published since start.</summary>
     public long StatePublishes => _stats.StatePublishes;

@@ -6,8 +6,9 @@ namespace EdgeGuard.Mqtt.Tests.Infrastructure;
 
 /// <summary>
 /// An in-memory outbox with the journal's contract: seq strictly +1 from 1, cursor never moves
-/// backwards. Records every cursor write (the publisher's TryMarkDelivered, a test's MarkDelivered)
-/// so tests can check how the cursor moved.
+/// backwards. Records every cursor write asked for (the publisher's CursorDurableAsync at a stop, a
+/// test's MarkDelivered) so tests can check how the cursor moved; the journal's own commits of the
+/// acknowledged prefix are <see cref="PersistAcknowledged"/>.
 /// </summary>
 public sealed class FakeOutbox : IOutbox
 {
@@ -21,6 +22,7 @@ public sealed class FakeOutbox : IOutbox
     private int _readsToFail;
     private int _reads;
     private long _agedOutThrough;
+    private bool _cursorHangs;
 
     /// <summary>Base of the records' timestamps.</summary>
     public DateTimeOffset Epoch { get; init; } = new(2026, 11, 23, 19, 0, 0, TimeSpan.Zero);
@@ -49,7 +51,7 @@ public sealed class FakeOutbox : IOutbox
         }
     }
 
-    /// <summary>Every value written as the cursor (<see cref="TryMarkDelivered"/>, <see cref="MarkDelivered"/>), in call order.</summary>
+    /// <summary>Every value written as the cursor (<see cref="CursorDurableAsync"/>, <see cref="MarkDelivered"/>), in call order.</summary>
     public IReadOnlyList<long> Marks
     {
         get
@@ -181,12 +183,25 @@ public sealed class FakeOutbox : IOutbox
         }
     }
 
+    /// <summary>
+    /// Whether every acknowledged prefix becomes the durable cursor at once (recorded in
+    /// <see cref="Marks"/>), as the journal's writer makes it durable on its own thread; true by
+    /// default. False: nothing but <see cref="PersistAcknowledged"/>, a test's
+    /// <see cref="MarkDelivered"/> or the publisher's <see cref="CursorDurableAsync"/> moves it.
+    /// </summary>
+    public bool PersistsAcknowledged { get; init; } = true;
+
     /// <inheritdoc/>
     public void Acknowledged(long seq)
     {
         lock (_gate)
         {
             _acknowledged = Math.Max(_acknowledged, seq);
+        }
+
+        if (PersistsAcknowledged)
+        {
+            MoveCursor(seq, recordMark: true);
         }
     }
 
@@ -200,11 +215,29 @@ public sealed class FakeOutbox : IOutbox
     public void MarkDelivered(long seq) => MoveCursor(seq, recordMark: true);
 
     /// <inheritdoc/>
-    /// <remarks>Never busy: nothing else writes here.</remarks>
-    public bool TryMarkDelivered(long seq, TimeSpan wait)
+    /// <remarks>Durable at once, unless <see cref="HangCursor"/>: then never.</remarks>
+    public Task CursorDurableAsync(long seq)
     {
+        lock (_gate)
+        {
+            _acknowledged = Math.Max(_acknowledged, seq);
+            if (_cursorHangs)
+            {
+                return new TaskCompletionSource().Task;
+            }
+        }
+
         MoveCursor(seq, recordMark: true);
-        return true;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>From now on the cursor asked for never becomes durable, as on a card hung in its fsync.</summary>
+    public void HangCursor()
+    {
+        lock (_gate)
+        {
+            _cursorHangs = true;
+        }
     }
 
     private void MoveCursor(long seq, bool recordMark)
