@@ -65,17 +65,20 @@ public sealed class HungCommitTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_link_lost_during_a_hung_commit_is_reconnected_and_the_unwritten_cursor_replayed()
+    public async Task A_link_lost_during_a_hung_commit_is_reconnected_and_what_the_broker_acknowledged_is_not_sent_again()
     {
         await using var rig = await Rig.StartAsync(output);
         await rig.HangTheCommitOfAnAcknowledgedEventAsync();
 
         rig.Publisher.AbortConnection();
         await Eventually.TrueAsync(() => rig.Publisher.Connects == 2 && rig.Publisher.IsCaughtUp, Prompt, "reconnected and caught up");
-        // Event 2's cursor was never written: the new connection sends it again, replayed.
-        await rig.Office.WaitForAsync(
-            r => r.Topic == Root + "/events" && r.Json.GetProperty("seq").GetInt64() == 2 && r.Json.GetProperty("replayed").GetBoolean(),
-            Prompt, "event 2 replayed");
+        // Event 2's cursor is not durable (its commit hangs), but the broker acknowledged it: the
+        // new connection goes on after it. Sending it again on every reconnect of a long stall
+        // would repeat everything acknowledged since the stall began. Event 3, handed out during
+        // the hang, shows the stream going on; it is the only one after the reconnect.
+        rig.Journal.Publish([Opened(3)]);
+        await rig.Office.WaitForAsync(r => r.Topic == Root + "/events" && r.Json.GetProperty("seq").GetInt64() == 3, Prompt, "event 3");
+        Assert.Equal([1L, 2L, 3L], rig.Office.On(Root + "/events").Select(r => r.Json.GetProperty("seq").GetInt64()));
     }
 
     [Fact]
