@@ -47,6 +47,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
     // stuck inside a commit on a hung card. Under _readLock.
     private readonly Lock _readLock = new();
     private Microsoft.Data.Sqlite.SqliteConnection? _reader;
+    private bool _readerDisposed;
 
     /// <summary>Creates the store over an open journal database, forgetting by <see cref="TimeProvider.System"/>'s monotonic clock.</summary>
     public SqliteSeenCommandIds(JournalDatabase database)
@@ -100,7 +101,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(payloadHash);
-        return _database.InTransactionWaitingAtMost(EffectiveWait, transaction =>
+        var seen = _database.InTransactionWaitingAtMost(EffectiveWait, transaction =>
         {
             if (!_clock.IsRunning)
             {
@@ -164,6 +165,55 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
 
             return known;
         });
+        WarmReader();
+        return seen;
+    }
+
+    // Opens and warms Find's connection once the store has answered: Find is asked when it did not
+    // (a hung card), and opening a connection then reads the file's header, schema and index pages,
+    // which could have to come from the card while the command handler waits. Read now, they are
+    // in the page cache. A failure leaves it for Find to try, as before.
+    private void WarmReader()
+    {
+        lock (_readLock)
+        {
+            if (_reader is not null || _readerDisposed)
+            {
+                return;
+            }
+
+            try
+            {
+                _reader = _database.OpenBoundedReader(ReadWait);
+                using var select = _reader.CreateCommand();
+                select.CommandText = SelectSql;
+                select.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
+                select.Parameters.AddWithValue("$id", "");
+                using var reader = select.ExecuteReader();
+                reader.Read();
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException)
+            {
+                _reader?.Dispose();
+                _reader = null;
+            }
+            catch (JournalException)
+            {
+                _reader = null;
+            }
+        }
+    }
+
+    /// <summary>Whether <see cref="Find"/>'s connection is open (tests).</summary>
+    internal bool ReaderOpen
+    {
+        get
+        {
+            lock (_readLock)
+            {
+                return _reader is not null;
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -206,6 +256,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
         ArgumentNullException.ThrowIfNull(payloadHash);
         lock (_readLock)
         {
+            ObjectDisposedException.ThrowIf(_readerDisposed, this);
             try
             {
                 _reader ??= _database.OpenBoundedReader(ReadWait);
@@ -237,6 +288,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
     {
         lock (_readLock)
         {
+            _readerDisposed = true;
             _reader?.Dispose();
             _reader = null;
         }

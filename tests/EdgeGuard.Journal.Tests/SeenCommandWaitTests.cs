@@ -114,6 +114,32 @@ public sealed class SeenCommandWaitTests : IDisposable
         Assert.Equal(before, TotalChanges());
     }
 
+    [Fact]
+    public void Finds_reader_is_opened_by_the_first_record_the_store_answers_not_during_a_stall()
+    {
+        // Find is asked when the store did not answer: a hung card. Opening its connection then
+        // reads the file's header, schema and index pages, any of which may have to come from the
+        // hung card while the command handler waits; opened and warmed while the disk answers,
+        // they are in the page cache.
+        using var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        Assert.False(seen.ReaderOpen);
+
+        seen.Record("c-1", Hash, new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90)), T0);
+
+        Assert.True(seen.ReaderOpen);
+    }
+
+    [Fact]
+    public void Find_after_dispose_refuses_instead_of_opening_a_connection_nothing_closes()
+    {
+        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        seen.Record("c-1", Hash, new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90)), T0);
+        seen.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => seen.Find("c-1", Hash));
+        Assert.False(seen.ReaderOpen);
+    }
+
     private long TotalChanges() => _h.Database.Read(connection =>
     {
         using var query = connection.CreateCommand();
