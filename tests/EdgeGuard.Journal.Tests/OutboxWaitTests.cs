@@ -10,21 +10,12 @@ namespace EdgeGuard.Journal.Tests;
 /// prompt "busy" then, not wait for the card. The writer is held inside a commit here instead of
 /// timing a disk.
 /// </summary>
-public sealed class OutboxWaitTests : IDisposable
+public sealed class OutboxWaitTests : HeldWriterFixture
 {
     // How long a test waits for an answer that must come promptly: well below the test's release.
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(10);
 
-    private readonly JournalHarness _h = new();
-    private readonly ManualResetEventSlim _release = new();
-    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void Dispose()
-    {
-        _release.Set();
-        _h.Dispose();
-        _release.Dispose();
-    }
 
     [Fact]
     public async Task NextSession_gives_up_as_busy_while_the_writer_is_held_inside_a_commit()
@@ -32,42 +23,29 @@ public sealed class OutboxWaitTests : IDisposable
         await HoldTheWriterInsideACommit();
 
         // Before the bound it waited for the commit, for as long as the disk took.
-        var busy = await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => _h.Journal.NextSession()).WaitAsync(Prompt));
+        var busy = await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => H.Journal.NextSession()).WaitAsync(Prompt));
         Assert.Contains("busy", busy.Message, StringComparison.Ordinal);
 
-        _release.Set();
-        await _h.Flush();
-        Assert.Equal(1, _h.Journal.NextSession()); // the one that gave up wrote nothing
+        ReleaseTheWriter();
+        await H.Flush();
+        Assert.Equal(1, H.Journal.NextSession()); // the one that gave up wrote nothing
     }
 
     [Fact]
     public async Task The_cursor_asked_for_while_the_writer_is_held_inside_a_commit_never_holds_the_caller()
     {
         await HoldTheWriterInsideACommit();
-        Assert.Equal(2, _h.Journal.LastSeq); // handed out, its commit held
+        Assert.Equal(2, H.Journal.LastSeq); // handed out, its commit held
 
         // The publisher's stop asks for the cursor and bounds its own wait: the call returns at once.
-        var durable = await Task.Run(() => Task.FromResult(_h.Journal.CursorDurableAsync(2))).WaitAsync(Prompt);
+        var durable = await Task.Run(() => Task.FromResult(H.Journal.CursorDurableAsync(2))).WaitAsync(Prompt);
         Assert.False(durable.IsCompleted);
-        Assert.Equal(0, _h.Journal.DeliveredThrough); // the cursor lags; it never moves on unwritten
+        Assert.Equal(0, H.Journal.DeliveredThrough); // the cursor lags; it never moves on unwritten
 
-        _release.Set();
+        ReleaseTheWriter();
         await durable.WaitAsync(Prompt);
-        Assert.Equal(2, _h.Journal.DeliveredThrough);
-        _h.Reopen();
-        Assert.Equal(2, _h.Journal.DeliveredThrough); // durable
-    }
-
-    private async Task HoldTheWriterInsideACommit()
-    {
-        await _h.PublishAndFlush(Activated(1));
-        _h.Journal.BeforeCommit = _ =>
-        {
-            _held.TrySetResult();
-            _release.Wait(2 * Patience);
-        };
-
-        _h.Publish(Activated(2));
-        await _held.Task.WaitAsync(Patience);
+        Assert.Equal(2, H.Journal.DeliveredThrough);
+        H.Reopen();
+        Assert.Equal(2, H.Journal.DeliveredThrough); // durable
     }
 }

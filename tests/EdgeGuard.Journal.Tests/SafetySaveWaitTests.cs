@@ -10,29 +10,19 @@ namespace EdgeGuard.Journal.Tests;
 /// inside a commit instead of timing a disk; every wait is bounded by <see cref="Patience"/>, none
 /// is a speed assertion.
 /// </summary>
-public sealed class SafetySaveWaitTests : IDisposable
+public sealed class SafetySaveWaitTests : HeldWriterFixture
 {
     private static readonly SafetyState Lockdown = new(
         SiteMode.Lockdown,
         new LockdownInfo("panic-button", "lobby-panic-1", T0),
         SirenSounding: true);
 
-    private readonly JournalHarness _h = new();
-    private readonly ManualResetEventSlim _release = new();
-    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _writerInCommit;
 
-    public void Dispose()
-    {
-        _release.Set();
-        _h.Dispose();
-        _release.Dispose();
-    }
 
     [Fact]
     public async Task A_save_gives_up_as_busy_while_the_writer_is_held_inside_a_commit_and_is_saved_once_the_writer_goes_on()
     {
-        var store = new SqliteSafetyStateStore(_h.Database, _h.Time);
+        var store = new SqliteSafetyStateStore(H.Database, H.Time);
         await HoldTheWriterInsideACommit();
 
         var save = Task.Run(() => store.Save(Lockdown));
@@ -40,14 +30,14 @@ public sealed class SafetySaveWaitTests : IDisposable
         // here until the test released the writer, twice Patience later.
         var busy = await Assert.ThrowsAsync<JournalException>(() => save.WaitAsync(Patience));
         Assert.Contains("busy", busy.Message, StringComparison.Ordinal);
-        Assert.Equal(1, Volatile.Read(ref _writerInCommit)); // it returned while the writer was still held
+        Assert.True(WriterInCommit); // it returned while the writer was still held
 
-        _release.Set();
-        await _h.Flush();
+        ReleaseTheWriter();
+        await H.Flush();
         Assert.Equal(SafetyState.Initial, store.Load()); // the failed save wrote nothing
         store.Save(Lockdown);
         Assert.Equal(Lockdown, store.Load());
-        Assert.Equal(2, _h.Journal.DurableSeq); // and the held batch was committed
+        Assert.Equal(2, H.Journal.DurableSeq); // and the held batch was committed
     }
 
     // On an SD card one ordinary commit takes 20–200 ms: a fixed 50 ms wait gave up behind it in
@@ -56,18 +46,18 @@ public sealed class SafetySaveWaitTests : IDisposable
     [Fact]
     public async Task On_a_disk_whose_commits_take_long_the_save_waits_out_the_one_under_way()
     {
-        var store = new SqliteSafetyStateStore(_h.Database, _h.Time);
+        var store = new SqliteSafetyStateStore(H.Database, H.Time);
         Assert.Equal(SqliteSafetyStateStore.SaveWait, store.EffectiveWait); // a fast disk: the least
 
         for (var i = 0; i < 3; i++)
         {
-            _h.Database.InTransaction(_ => Thread.Sleep(300));
+            H.Database.InTransaction(_ => Thread.Sleep(300));
         }
 
         Assert.InRange(store.EffectiveWait, TimeSpan.FromMilliseconds(900), SqliteSafetyStateStore.MaxSaveWait);
         using var holding = new ManualResetEventSlim();
         var slowCommit = Task.Factory.StartNew(
-            () => _h.Database.InTransaction(_ =>
+            () => H.Database.InTransaction(_ =>
             {
                 holding.Set();
                 Thread.Sleep(200);
@@ -87,7 +77,7 @@ public sealed class SafetySaveWaitTests : IDisposable
     public async Task A_save_waiting_for_the_database_goes_before_a_writer_that_commits_back_to_back()
     {
         // Given all the time it needs, so that only the order is under test.
-        var store = new SqliteSafetyStateStore(_h.Database, _h.Time) { Wait = Patience };
+        var store = new SqliteSafetyStateStore(H.Database, H.Time) { Wait = Patience };
         // A writer that commits again the moment its commit has let go of the database, as the
         // journal writer does through a burst or a retention backlog. Lock is not fair: a thread
         // that is running takes it again before a woken waiter does, for as long as the save's
@@ -96,12 +86,12 @@ public sealed class SafetySaveWaitTests : IDisposable
         long? rowsSeen = null;
         var writer = new Thread(() =>
         {
-            _h.Database.InTransaction(_ =>
+            H.Database.InTransaction(_ =>
             {
                 holding.Set();
-                _release.Wait(2 * Patience);
+                WaitForRelease();
             });
-            rowsSeen = _h.Database.InTransaction(transaction =>
+            rowsSeen = H.Database.InTransaction(transaction =>
             {
                 using var count = JournalDatabase.Command(transaction, "SELECT count(*) FROM safety_state;");
                 return (long)count.ExecuteScalar()!;
@@ -115,34 +105,17 @@ public sealed class SafetySaveWaitTests : IDisposable
         // from taking it ahead of a waiter only once the waiter has waited a while (released tens
         // of milliseconds later, this test passed without the fix).
         var deadline = DateTime.UtcNow + Patience;
-        while (_h.Database.UrgentWaiting == 0)
+        while (H.Database.UrgentWaiting == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the save never waited for the database");
             Thread.SpinWait(100);
         }
 
         Thread.Sleep(1);
-        _release.Set();
+        ReleaseTheWriter();
 
         await save.WaitAsync(Patience);
         Assert.True(writer.Join(Patience), "the writer never finished");
         Assert.Equal(1, rowsSeen);
-    }
-
-    // Publishes an event and holds the writer in its transaction, rows inserted and not committed,
-    // until _release is set (or twice Patience has passed, so a failing test ends).
-    private async Task HoldTheWriterInsideACommit()
-    {
-        await _h.PublishAndFlush(Activated(1));
-        _h.Journal.BeforeCommit = _ =>
-        {
-            Volatile.Write(ref _writerInCommit, 1);
-            _held.TrySetResult();
-            _release.Wait(2 * Patience);
-            Volatile.Write(ref _writerInCommit, 0);
-        };
-
-        _h.Publish(Activated(2));
-        await _held.Task.WaitAsync(Patience);
     }
 }

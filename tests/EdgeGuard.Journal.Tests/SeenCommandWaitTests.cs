@@ -10,25 +10,16 @@ namespace EdgeGuard.Journal.Tests;
 /// <c>unavailable</c> then, not wait for the card. These tests hold the writer inside a commit
 /// instead of timing a disk; every wait is bounded by <see cref="Patience"/>.
 /// </summary>
-public sealed class SeenCommandWaitTests : IDisposable
+public sealed class SeenCommandWaitTests : HeldWriterFixture
 {
     private static readonly byte[] Hash = SHA256.HashData("payload"u8);
 
-    private readonly JournalHarness _h = new();
-    private readonly ManualResetEventSlim _release = new();
-    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void Dispose()
-    {
-        _release.Set();
-        _h.Dispose();
-        _release.Dispose();
-    }
 
     [Fact]
     public async Task Record_start_and_finish_give_up_as_busy_while_the_writer_is_held_inside_a_commit()
     {
-        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time) { Wait = TimeSpan.FromMilliseconds(100) };
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time) { Wait = TimeSpan.FromMilliseconds(100) };
         var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
         Assert.Equal(SeenStatus.New, seen.Record("c-1", Hash, window, T0).Status);
         await HoldTheWriterInsideACommit();
@@ -40,8 +31,8 @@ public sealed class SeenCommandWaitTests : IDisposable
         await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => seen.Start("c-1")).WaitAsync(Patience));
         await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => seen.Finish("c-1", new CommandFinal(true, null))).WaitAsync(Patience));
 
-        _release.Set();
-        await _h.Flush();
+        ReleaseTheWriter();
+        await H.Flush();
         // Nothing was written by the ones that gave up: c-2 is new, c-1 unfinished.
         Assert.Equal(SeenStatus.New, seen.Record("c-2", Hash, window, T0).Status);
         Assert.Equal(SeenStatus.Unfinished, seen.Record("c-1", Hash, window, T0).Status);
@@ -52,7 +43,7 @@ public sealed class SeenCommandWaitTests : IDisposable
     {
         // The command path carries out an authentic lockdown the store did not answer for in time,
         // but refuses on a store that failed: the exception must tell the two apart.
-        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time) { Wait = TimeSpan.FromMilliseconds(100) };
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time) { Wait = TimeSpan.FromMilliseconds(100) };
         var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
         await HoldTheWriterInsideACommit();
 
@@ -68,7 +59,7 @@ public sealed class SeenCommandWaitTests : IDisposable
     {
         // Asked when Record timed out: only an id the store is known not to hold may then run
         // without a record, so the read must not wait for the writer's lock.
-        using var seen = new SqliteSeenCommandIds(_h.Database, _h.Time) { Wait = TimeSpan.FromMilliseconds(100) };
+        using var seen = new SqliteSeenCommandIds(H.Database, H.Time) { Wait = TimeSpan.FromMilliseconds(100) };
         var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
         seen.Record("c-done", Hash, window, T0);
         seen.Finish("c-done", new CommandFinal(true, "lockdown running"));
@@ -90,7 +81,7 @@ public sealed class SeenCommandWaitTests : IDisposable
     [Fact]
     public void The_wait_is_sized_by_the_disk_within_its_bounds()
     {
-        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time);
         Assert.InRange(seen.EffectiveWait, SqliteSeenCommandIds.MinWait, SqliteSeenCommandIds.MaxWait);
     }
 
@@ -99,7 +90,7 @@ public sealed class SeenCommandWaitTests : IDisposable
     {
         // Anyone who can read the command topic can republish captured bytes for the command's
         // whole lifetime: each copy must not cost a durable write (it did: the clock row).
-        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time);
         var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
         seen.Record("c-1", Hash, window, T0);
         seen.Finish("c-1", new CommandFinal(true, null));
@@ -107,7 +98,7 @@ public sealed class SeenCommandWaitTests : IDisposable
 
         for (var i = 1; i <= 3; i++)
         {
-            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            H.Time.Advance(TimeSpan.FromSeconds(1));
             Assert.Equal(SeenStatus.Finished, seen.Record("c-1", Hash, window, T0.AddSeconds(i)).Status);
         }
 
@@ -121,7 +112,7 @@ public sealed class SeenCommandWaitTests : IDisposable
         // reads the file's header, schema and index pages, any of which may have to come from the
         // hung card while the command handler waits; opened and warmed while the disk answers,
         // they are in the page cache.
-        using var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        using var seen = new SqliteSeenCommandIds(H.Database, H.Time);
         Assert.False(seen.ReaderOpen);
 
         seen.Record("c-1", Hash, new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90)), T0);
@@ -132,7 +123,7 @@ public sealed class SeenCommandWaitTests : IDisposable
     [Fact]
     public void Find_after_dispose_refuses_instead_of_opening_a_connection_nothing_closes()
     {
-        var seen = new SqliteSeenCommandIds(_h.Database, _h.Time);
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time);
         seen.Record("c-1", Hash, new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90)), T0);
         seen.Dispose();
 
@@ -140,23 +131,10 @@ public sealed class SeenCommandWaitTests : IDisposable
         Assert.False(seen.ReaderOpen);
     }
 
-    private long TotalChanges() => _h.Database.Read(connection =>
+    private long TotalChanges() => H.Database.Read(connection =>
     {
         using var query = connection.CreateCommand();
         query.CommandText = "SELECT total_changes();";
         return (long)query.ExecuteScalar()!;
     });
-
-    private async Task HoldTheWriterInsideACommit()
-    {
-        await _h.PublishAndFlush(Activated(1));
-        _h.Journal.BeforeCommit = _ =>
-        {
-            _held.TrySetResult();
-            _release.Wait(2 * Patience);
-        };
-
-        _h.Publish(Activated(2));
-        await _held.Task.WaitAsync(Patience);
-    }
 }
