@@ -15,8 +15,6 @@ public sealed class OutboxWaitTests : HeldWriterFixture
     // How long a test waits for an answer that must come promptly: well below the test's release.
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(10);
 
-
-
     [Fact]
     public async Task NextSession_gives_up_as_busy_while_the_writer_is_held_inside_a_commit()
     {

@@ -17,8 +17,6 @@ public sealed class SafetySaveWaitTests : HeldWriterFixture
         new LockdownInfo("panic-button", "lobby-panic-1", T0),
         SirenSounding: true);
 
-
-
     [Fact]
     public async Task A_save_gives_up_as_busy_while_the_writer_is_held_inside_a_commit_and_is_saved_once_the_writer_goes_on()
     {

@@ -14,8 +14,6 @@ public sealed class SeenCommandWaitTests : HeldWriterFixture
 {
     private static readonly byte[] Hash = SHA256.HashData("payload"u8);
 
-
-
     [Fact]
     public async Task Record_start_and_finish_give_up_as_busy_while_the_writer_is_held_inside_a_commit()
     {
