@@ -13,10 +13,10 @@ public sealed partial class EventJournal
     internal Action? BeforeSessionCommit { get; set; }
 
     /// <summary>
-    /// How long <see cref="NextSession"/> waits for the journal's other writers before it gives up
-    /// as busy. A commit on a hung SD card holds the database for as long as the card hangs; the
-    /// publisher's loop, which calls this at boot, then retries with backoff (and can be stopped)
-    /// instead of waiting for the card. Several ordinary commits' worth on a slow card.
+    /// How long <see cref="NextSession"/> waits for the journal's other writers before it hands out
+    /// a value unsaved. A commit on a hung SD card holds the database for as long as the card
+    /// hangs; the publisher's loop, which calls this at boot, then connects with that value (birth,
+    /// state) instead of waiting for the card. Several ordinary commits' worth on a slow card.
     /// </summary>
     internal static readonly TimeSpan SessionWait = TimeSpan.FromSeconds(1);
 
@@ -50,9 +50,10 @@ public sealed partial class EventJournal
     /// </para>
     /// </remarks>
     /// <exception cref="JournalException">
-    /// The counter could not be committed for another reason: a busy database, including another
-    /// write of this process that held it for more than <see cref="SessionWait"/> (a commit on a
-    /// hung disk). Nothing was saved; the publisher tries again with backoff.
+    /// The counter could not be committed for another reason: a database another process holds
+    /// (busy), or one that cannot be read either. Nothing was saved; the publisher tries again
+    /// with backoff. Another write of this process holding it past <see cref="SessionWait"/> (a
+    /// commit on a hung disk) is not one: the value is handed out unsaved, as for a full disk.
     /// </exception>
     public long NextSession()
     {
@@ -79,9 +80,13 @@ public sealed partial class EventJournal
             Interlocked.CompareExchange(ref _owedSession, 0, owed); // saved past it
             return session;
         }
-        catch (JournalException ex) when (CannotWrite(ex))
+        catch (JournalException ex) when (CannotWrite(ex) || HeldPastTheWait(ex))
         {
-            var session = Math.Max(SavedSession(), owed) + 1;
+            // Held past the wait (a commit on a hung card): the saved value is read on a reader
+            // connection of its own, which waits for no writer, and the gateway connects now,
+            // birth and state included, instead of retrying until the card answers.
+            var saved = HeldPastTheWait(ex) ? SavedSessionWithoutTheWriter() : SavedSession();
+            var session = Math.Max(saved, owed) + 1;
             Interlocked.Exchange(ref _owedSession, session);
             Report(JournalException.For(_database.Path, string.Create(
                 CultureInfo.InvariantCulture,
@@ -128,6 +133,28 @@ public sealed partial class EventJournal
     private static bool CannotWrite(JournalException ex) =>
         ex.InnerException is SqliteException sqlite
         && SqliteCodes.Primary(sqlite) is SqliteCodes.Full or SqliteCodes.IoError or SqliteCodes.ReadOnly;
+
+    // The bounded wait for the shared connection ran out (JournalDatabase.Bounded.cs): another
+    // write of this process holds it, a commit on a hung disk.
+    private static bool HeldPastTheWait(JournalException ex) => ex.InnerException is TimeoutException;
+
+    // The saved counter on a connection of its own: in WAL mode it reads the committed row while
+    // the writer is stuck inside a commit. Throws (busy: the publisher retries) if even that fails.
+    private long SavedSessionWithoutTheWriter()
+    {
+        try
+        {
+            using var connection = _database.OpenBoundedReader(SessionWait);
+            using var read = connection.CreateCommand();
+            read.CommandText = "SELECT coalesce((SELECT session FROM gateway_meta WHERE id = 1), 0);";
+            read.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
+            return (long)read.ExecuteScalar()!;
+        }
+        catch (SqliteException ex)
+        {
+            throw _database.ReadFailed(ex);
+        }
+    }
 
     private long SavedSession() => _database.Read(connection =>
     {
