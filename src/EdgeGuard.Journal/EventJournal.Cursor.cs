@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeGuard.Core;
 
 namespace EdgeGuard.Journal;
@@ -19,6 +20,12 @@ namespace EdgeGuard.Journal;
 // it takes neither _appendGate nor _writerBusy, so an event published meanwhile is handed out to the
 // publisher at once and its commit waits only for this one, as it would for any commit. While
 // events flow it does not run at all: their commits carry the cursor.
+//
+// A failed cursor-only commit is retried an interval later (a backoff, not a loop on a failing
+// disk). onError hears the first failure of an episode and, once a commit carries the cursor
+// again, one recovery, as the old publisher logged a busy cursor once: a card failing for an hour
+// is two lines in the log, not 14,400. A stop, or a waiter at the stop, does not wait out the
+// backoff: the final cursor commit is tried anyway.
 public sealed partial class EventJournal
 {
     /// <summary>The longest the acknowledged prefix waits, without events to carry it, for its own commit.</summary>
@@ -32,10 +39,12 @@ public sealed partial class EventJournal
 
     // Under _queueGate: whether the acknowledged prefix is ahead of the durable cursor and since
     // when (a timestamp of _time); when the last cursor-only commit failed (retried an interval
-    // later, not in a loop on a failing disk).
+    // later, not in a loop on a failing disk), and how many failed since the cursor last moved
+    // (the episode: only its first failure and its end are reported).
     private bool _cursorBehind;
     private long _cursorBehindSince;
     private long? _cursorFailedAt;
+    private long _cursorFailures;
 
     // Read from any thread (Interlocked).
     private long _cursorCommits;
@@ -114,7 +123,8 @@ public sealed partial class EventJournal
         }
     }
 
-    // Under _queueGate: whether the idle writer should commit the cursor alone now.
+    // Under _queueGate: whether the idle writer should commit the cursor alone now. A stop does
+    // not wait out a failure's backoff: it is the writer's last chance to save the cursor.
     private bool CursorCommitDue()
     {
         if (!_cursorBehind || _acknowledged <= DeliveredThrough)
@@ -122,18 +132,24 @@ public sealed partial class EventJournal
             return false;
         }
 
+        if (_stopping)
+        {
+            return true;
+        }
+
         if (_cursorFailedAt is { } failed && _time.GetElapsedTime(failed) < CursorWriteInterval)
         {
             return false;
         }
 
-        return _cursorWaiters.Count > 0 || _stopping
+        return _cursorWaiters.Count > 0
             || _acknowledged - DeliveredThrough >= CursorWriteBatch
             || _time.GetElapsedTime(_cursorBehindSince) >= CursorWriteInterval;
     }
 
-    // The writer's cursor-only commit. A failure is reported and retried an interval later; the
-    // cursor lags meanwhile (a restart resends what it lags by), and whoever waits for it hears.
+    // The writer's cursor-only commit. A failure is retried an interval later and reported only
+    // when it starts an episode; the cursor lags meanwhile (a restart resends what it lags by),
+    // and whoever waits for it hears.
     private void CommitCursor()
     {
         var capturedAt = _time.GetTimestamp();
@@ -155,8 +171,13 @@ public sealed partial class EventJournal
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            CursorCommitFailed(ex);
-            Report(ex);
+            if (CursorCommitFailed(ex))
+            {
+                Report(JournalException.For(_database.Path, string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"could not commit the delivery cursor ({ex.InnerException?.Message ?? ex.Message}): it lags (a restart resends what it lags by) and is retried every {CursorWriteInterval.TotalMilliseconds} ms; reported again once it is durable"), ex));
+            }
+
             return;
         }
 
@@ -164,11 +185,14 @@ public sealed partial class EventJournal
         AdvanceDelivered(cursor, capturedAt);
     }
 
-    private void CursorCommitFailed(Exception ex)
+    // True when this failure starts an episode (the first since the cursor last moved).
+    private bool CursorCommitFailed(Exception ex)
     {
         List<(long Seq, TaskCompletionSource Done)> failed;
+        bool first;
         lock (_queueGate)
         {
+            first = _cursorFailures++ == 0;
             _cursorFailedAt = _time.GetTimestamp();
             ArmCursorTimer(CursorWriteInterval);
             failed = [.. _cursorWaiters];
@@ -179,17 +203,23 @@ public sealed partial class EventJournal
         {
             done.TrySetException(ex);
         }
+
+        return first;
     }
 
     // After the durable cursor moved (any commit that carried it, or MarkDelivered): waiters it
-    // satisfies complete, and acknowledgements that came during the commit (after capturedAt)
-    // start the next interval from then.
+    // satisfies complete, acknowledgements that came during the commit (after capturedAt) start
+    // the next interval from then, and an episode of failed cursor-only commits ends (reported).
     private void CursorMoved(long capturedAt)
     {
         List<TaskCompletionSource>? done = null;
+        long durable;
+        long failures;
         lock (_queueGate)
         {
-            var durable = DeliveredThrough;
+            durable = DeliveredThrough;
+            failures = _cursorFailures;
+            _cursorFailures = 0;
             _cursorFailedAt = null;
             for (var i = _cursorWaiters.Count - 1; i >= 0; i--)
             {
@@ -222,6 +252,13 @@ public sealed partial class EventJournal
                 waiter.TrySetResult();
             }
         }
+
+        if (failures > 0)
+        {
+            Report(JournalException.For(_database.Path, string.Create(
+                CultureInfo.InvariantCulture,
+                $"the delivery cursor is durable again (through seq {durable}) after {failures} failed cursor-only commit(s)")));
+        }
     }
 
     // Under _queueGate: a timer of _time wakes the writer when the interval runs out, so a fake
@@ -237,8 +274,10 @@ public sealed partial class EventJournal
         _cursorTimer.Change(due > TimeSpan.Zero ? TimerDelay.Until(due) : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
-    // The interval ran out: wakes the writer. A timer that fired early (a tick of granularity)
-    // waits out the rest, rather than leave the writer in its idle wait with the cursor behind.
+    // The interval ran out: wakes the writer. A timer that fired before the commit is due (a tick
+    // of granularity early, or during a failure's backoff even with a waiter or a batch) waits out
+    // the rest: a pulse then would find nothing due, and the writer would sleep to its idle wake
+    // (30 s) with the cursor behind and nothing left to wake it.
     private void OnCursorTimer()
     {
         lock (_queueGate)
@@ -254,9 +293,13 @@ public sealed partial class EventJournal
                 left = TimeSpan.FromTicks(Math.Max(left.Ticks, (CursorWriteInterval - _time.GetElapsedTime(failed)).Ticks));
             }
 
-            if (left > TimeSpan.Zero && _cursorWaiters.Count == 0 && _acknowledged - DeliveredThrough < CursorWriteBatch)
+            if (!CursorCommitDue())
             {
-                ArmCursorTimer(left);
+                if (left > TimeSpan.Zero)
+                {
+                    ArmCursorTimer(left);
+                }
+
                 return;
             }
 

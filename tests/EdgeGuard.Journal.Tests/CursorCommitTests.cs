@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using static EdgeGuard.Journal.Tests.JournalHarness;
 
 namespace EdgeGuard.Journal.Tests;
@@ -168,7 +169,101 @@ public sealed class CursorCommitTests : IDisposable
 
         _h.Time.Advance(EventJournal.DefaultCursorWriteInterval);
         await DeliveredThrough(1);
-        Assert.Single(_h.Errors);
+
+        // The failure, then its recovery once the retry made the cursor durable.
+        await Eventually(() => Errors().Length >= 2, "the recovery reported");
+        var errors = Errors();
+        Assert.Equal(2, errors.Length);
+        Assert.Contains("could not commit the delivery cursor", errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains("durable again", errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_disk_that_keeps_failing_the_cursor_commit_is_reported_once_and_its_recovery_once()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        var failures = 0;
+        var failing = true;
+        _h.Journal.BeforeCursorCommit = _ =>
+        {
+            Interlocked.Increment(ref failures);
+            if (Volatile.Read(ref failing))
+            {
+                throw new JournalException("disk I/O error");
+            }
+        };
+
+        // Retried every interval: ten retries after the first failure, one report for them all.
+        _h.Journal.Acknowledged(1);
+        for (var tries = 1; tries <= 11; tries++)
+        {
+            _h.Time.Advance(EventJournal.DefaultCursorWriteInterval);
+            await Eventually(() => Volatile.Read(ref failures) >= tries, $"cursor commit try {tries}");
+        }
+
+        await GiveTheWriterAChance();
+        var failure = Assert.IsType<JournalException>(Assert.Single(Errors()));
+        Assert.Contains("disk I/O error", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _h.Journal.DeliveredThrough);
+
+        Volatile.Write(ref failing, false);
+        _h.Time.Advance(EventJournal.DefaultCursorWriteInterval);
+        await DeliveredThrough(1);
+        await Eventually(() => Errors().Length >= 2, "the recovery reported");
+        await GiveTheWriterAChance();
+        var errors = Errors();
+        Assert.Equal(2, errors.Length);
+        Assert.Contains("durable again", errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_waiter_during_the_failure_backoff_is_served_when_the_backoff_ends_even_if_the_timer_fires_early()
+    {
+        using var directory = new TempDirectory();
+        var fake = new FakeTimeProvider(T0);
+        using var database = JournalDatabase.Open(directory.File("early.db"));
+        using var journal = new EventJournal(database, new EarlyTimerClock(fake));
+        journal.Publish([Activated(1)]);
+        await journal.FlushAsync().WaitAsync(Prompt);
+        var failures = 0;
+        journal.BeforeCursorCommit = _ =>
+        {
+            if (Interlocked.Increment(ref failures) == 1)
+            {
+                throw new JournalException("disk I/O error");
+            }
+        };
+        await Assert.ThrowsAsync<JournalException>(() => journal.CursorDurableAsync(1).WaitAsync(Prompt));
+
+        // Asked again during the backoff: due once it ends, not at the writer's 30 s idle wake.
+        var durable = journal.CursorDurableAsync(1);
+        fake.Advance(EventJournal.DefaultCursorWriteInterval - TimeSpan.FromMilliseconds(1));
+        await GiveTheWriterAChance();
+        Assert.False(durable.IsCompleted); // the timer fired a tick early: still backing off
+        fake.Advance(TimeSpan.FromMilliseconds(1));
+        await durable.WaitAsync(Prompt);
+        Assert.Equal(1, journal.DeliveredThrough);
+        Assert.Equal(2, Volatile.Read(ref failures));
+    }
+
+    [Fact]
+    public async Task A_stop_during_the_failure_backoff_still_makes_its_final_cursor_commit()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        var failures = 0;
+        _h.Journal.BeforeCursorCommit = _ =>
+        {
+            if (Interlocked.Increment(ref failures) == 1)
+            {
+                throw new JournalException("disk I/O error");
+            }
+        };
+        await Assert.ThrowsAsync<JournalException>(() => _h.Journal.CursorDurableAsync(1).WaitAsync(Prompt));
+
+        // The clock stands still: the stop comes well within the interval after the failure.
+        _h.Reopen();
+        Assert.Equal(1, _h.Journal.DeliveredThrough);
+        Assert.Equal(2, Volatile.Read(ref failures));
     }
 
     // Holds the writer inside its next cursor-only commit until _release; completes once it is there.
@@ -202,6 +297,14 @@ public sealed class CursorCommitTests : IDisposable
         using var database = JournalDatabase.Open(image);
         using var journal = new EventJournal(database, _h.Time);
         return journal.DeliveredThrough;
+    }
+
+    private Exception[] Errors()
+    {
+        lock (_h.Errors)
+        {
+            return [.. _h.Errors];
+        }
     }
 
     private Task DeliveredThrough(long seq) => Eventually(() => _h.Journal.DeliveredThrough >= seq, $"cursor durable at {seq}");
