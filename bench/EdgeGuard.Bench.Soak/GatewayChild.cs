@@ -54,7 +54,8 @@ internal sealed class GatewayChild : IAsyncDisposable
 
     /// <summary>Starts the gateway; returns once its simulator socket is up (it is booted then).</summary>
     /// <param name="logFile">Where its stdout and stderr go (a log that grows is a finding too).</param>
-    public static async Task<GatewayChild> StartAsync(string workDirectory, string logFile, int brokerPort, int doors, int journalMaxRecords)
+    /// <param name="executable">An edgeguard executable to run (a Native AOT publish); null for the JIT build beside the harness.</param>
+    public static async Task<GatewayChild> StartAsync(string workDirectory, string logFile, int brokerPort, int doors, int journalMaxRecords, string? executable = null)
     {
         var settings = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
         var shipped = JsonNode.Parse(await File.ReadAllTextAsync(settings))!["EdgeGuard"]!;
@@ -68,13 +69,22 @@ internal sealed class GatewayChild : IAsyncDisposable
         }
 
         var stateDirectory = Directory.CreateDirectory(Path.Combine(workDirectory, "state")).FullName;
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var start = new ProcessStartInfo(executable ?? Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "edgeguard.dll"), "run", "--simulate", "--config", settings },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (executable is null)
+        {
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgeguard.dll"));
+        }
+
+        foreach (var argument in new[] { "run", "--simulate", "--config", settings })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         var env = start.Environment;
         env["EdgeGuard__stateDirectory"] = stateDirectory;
         env["EdgeGuard__simulation__controlSocket"] = Path.Combine(stateDirectory, "sim.sock");

@@ -52,7 +52,7 @@ await using (broker)
     GatewayChild gateway;
     try
     {
-        gateway = await GatewayChild.StartAsync(work, options.GatewayLog, broker.Port, doors, options.JournalMaxRecords);
+        gateway = await GatewayChild.StartAsync(work, options.GatewayLog, broker.Port, doors, options.JournalMaxRecords, options.GatewayExecutable);
     }
     catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
     {

@@ -21,6 +21,8 @@ internal sealed record SoakOptions
           --sample-every S          seconds between samples of the gateway process (default 10)
           --samples-file FILE       the samples as CSV (default soak-samples.csv); the gateway's
                                     own output goes beside it, to FILE without .csv + .gateway.log
+          --gateway EXE             run this edgeguard executable (a Native AOT publish, say)
+                                    instead of the edgeguard.dll built beside the harness
         exit codes: 0 every event reached the office and the retained state matches the gateway,
                     1 an event was lost, duplicated without being marked, reordered, or the state
                     differs (or the gateway died), 2 could not run
@@ -37,6 +39,9 @@ internal sealed record SoakOptions
     public int JournalMaxRecords { get; init; } = 2_000;
 
     public int SampleEverySeconds { get; init; } = 10;
+
+    /// <summary>An edgeguard executable to run instead of the JIT build beside the harness; null for that one.</summary>
+    public string? GatewayExecutable { get; init; }
 
     public string SamplesFile { get; init; } = "soak-samples.csv";
 
@@ -62,6 +67,7 @@ internal sealed record SoakOptions
                 "--journal-max-records" => options with { JournalMaxRecords = Count(args, ref i, min: 1_000) },
                 "--sample-every" => options with { SampleEverySeconds = Count(args, ref i, min: 1) },
                 "--samples-file" => options with { SamplesFile = Value(args, ref i) },
+                "--gateway" => options with { GatewayExecutable = Path.GetFullPath(Value(args, ref i)) },
                 "-h" or "--help" => options with { Help = true },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
@@ -72,6 +78,11 @@ internal sealed record SoakOptions
         if (options.BrokerRestartEverySeconds is > 0 and < 10)
         {
             throw new ArgumentException("--broker-restart-every needs 0 (never) or at least 10 seconds");
+        }
+
+        if (options.GatewayExecutable is { } exe && !File.Exists(exe))
+        {
+            throw new ArgumentException($"--gateway: no executable at {exe}");
         }
 
         return options;

@@ -46,7 +46,8 @@ internal sealed class SoakReport
 
     public void Print(TextWriter o)
     {
-        o.WriteLine(Invariant($"## Soak: {Driven.TotalMinutes:0.0} min of the real gateway (`edgeguard run --simulate`, Release)"));
+        var build = Options.GatewayExecutable is { } exe ? $"`{exe}`" : "the Release JIT build beside the harness";
+        o.WriteLine(Invariant($"## Soak: {Driven.TotalMinutes:0.0} min of the real gateway (`edgeguard run --simulate`, {build})"));
         o.WriteLine();
         o.WriteLine(Invariant($"{Options.Rate:0.#} door changes/s over {Doors} added door contacts, a panic press and keyswitch clear every {Options.PanicEverySeconds} s ({PanicCycles} cycles), Mosquitto restarted every {Options.BrokerRestartEverySeconds} s ({BrokerRestarts} restarts), journal.maxRecords {Options.JournalMaxRecords:N0}."));
         o.WriteLine();
