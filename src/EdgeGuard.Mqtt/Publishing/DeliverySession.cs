@@ -67,10 +67,8 @@ internal sealed partial class DeliverySession
         _packetLimit = new PacketSizeLimit(maxPacketSize);
         _replayThrough = replayThrough;
         HighestSent = highestSent;
-        // From what the broker acknowledged in this process, not only the durable cursor: the
-        // journal makes the cursor durable up to an interval later (longer on a hung card), and a
-        // reconnect in between would send every acknowledged event again. What the broker
-        // acknowledged is its to keep; a restart, which forgets it, resends from the durable one.
+        // After what the broker acknowledged, not the durable cursor, which the journal writes up to
+        // an interval later (a hung card: much later); a restart resends from the durable one.
         _acked = _sent = Math.Max(outbox.DeliveredThrough, stats.AcknowledgedThrough);
         _stateCheckedAt = time.GetTimestamp();
         // A refusal still open from the last connection is what the broker retains: once the event
