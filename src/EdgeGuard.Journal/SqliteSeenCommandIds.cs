@@ -134,9 +134,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
                 prune.ExecuteNonQuery();
             }
 
-            byte[]? storedHash;
-            CommandFinal? stored;
-            bool started;
+            SeenCommand known;
             using (var select = JournalDatabase.Command(transaction, SelectSql))
             {
                 select.Parameters.AddWithValue("$id", id);
@@ -149,14 +147,9 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
                     return new SeenCommand(SeenStatus.New, null);
                 }
 
-                // NULL for a row recorded before schema 12 (SeenCommand.Of: never "the same bytes").
-                storedHash = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
-                var result = reader.IsDBNull(1) ? null : reader.GetString(1);
-                started = result == "started";
-                stored = result is null || started ? null : new CommandFinal(result == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
+                known = Known(reader, payloadHash);
             }
 
-            var known = SeenCommand.Of(storedHash, stored, started, payloadHash);
             if (known.Status == SeenStatus.Unfinished && final is not null)
             {
                 SaveClock(elapsed);
@@ -184,13 +177,7 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
 
             try
             {
-                _reader = _database.OpenBoundedReader(ReadWait);
-                using var select = _reader.CreateCommand();
-                select.CommandText = SelectSql;
-                select.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
-                select.Parameters.AddWithValue("$id", "");
-                using var reader = select.ExecuteReader();
-                reader.Read();
+                ReadCommitted("", []);
             }
             catch (Microsoft.Data.Sqlite.SqliteException)
             {
@@ -259,28 +246,36 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
             ObjectDisposedException.ThrowIf(_readerDisposed, this);
             try
             {
-                _reader ??= _database.OpenBoundedReader(ReadWait);
-                using var select = _reader.CreateCommand();
-                select.CommandText = SelectSql;
-                select.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
-                select.Parameters.AddWithValue("$id", id);
-                using var reader = select.ExecuteReader();
-                if (!reader.Read())
-                {
-                    return null;
-                }
-
-                var storedHash = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
-                var result = reader.IsDBNull(1) ? null : reader.GetString(1);
-                var started = result == "started";
-                var stored = result is null || started ? null : new CommandFinal(result == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
-                return SeenCommand.Of(storedHash, stored, started, payloadHash);
+                return ReadCommitted(id, payloadHash);
             }
             catch (Microsoft.Data.Sqlite.SqliteException ex)
             {
                 throw _database.ReadFailed(ex);
             }
         }
+    }
+
+    // Under _readLock: the committed row for id on Find's own connection (opened at first use).
+    private SeenCommand? ReadCommitted(string id, byte[] payloadHash)
+    {
+        _reader ??= _database.OpenBoundedReader(ReadWait);
+        using var select = _reader.CreateCommand();
+        select.CommandText = SelectSql;
+        select.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
+        select.Parameters.AddWithValue("$id", id);
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? Known(reader, payloadHash) : null;
+    }
+
+    // A row of SelectSql against the payload received. The hash is NULL for a row recorded before
+    // schema 12 (SeenCommand.Of: never "the same bytes").
+    private static SeenCommand Known(Microsoft.Data.Sqlite.SqliteDataReader reader, byte[] payloadHash)
+    {
+        var storedHash = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
+        var result = reader.IsDBNull(1) ? null : reader.GetString(1);
+        var started = result == "started";
+        var stored = result is null || started ? null : new CommandFinal(result == "done", reader.IsDBNull(2) ? null : reader.GetString(2));
+        return SeenCommand.Of(storedHash, stored, started, payloadHash);
     }
 
     /// <summary>Closes <see cref="Find"/>'s connection; the journal database stays open.</summary>

@@ -50,15 +50,7 @@ public sealed class HungCommitTests(ITestOutputHelper output)
         await using var rig = await Rig.StartAsync(output);
         await rig.HangTheCommitOfAnAcknowledgedEventAsync();
 
-        var stopping = Stopwatch.StartNew();
-        using (var limit = new CancellationTokenSource(Patience))
-        {
-            await rig.Publisher.StopAsync(limit.Token);
-        }
-
-        var budget = rig.Options.Timeout < OutboxPublisher.OrderlyStopLimit ? rig.Options.Timeout : OutboxPublisher.OrderlyStopLimit;
-        Assert.True(stopping.Elapsed < budget, $"the stop took {stopping.Elapsed}, its budget is {budget}");
-        await rig.Office.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "offline", Prompt, "offline");
+        await rig.StopWithinBudgetAsync();
         // The cursor of the acknowledged event 2 could not be written: it lags (the writer still
         // holds the database), and the next start sends event 2 again, replayed.
         Assert.Equal(1, rig.Journal.DeliveredThrough);
@@ -124,15 +116,7 @@ public sealed class HungCommitTests(ITestOutputHelper output)
         await using var rig = await Rig.StartAsync(output, startPublisher: false);
         await rig.HangTheCursorAfterTheReplayAsync();
 
-        var stopping = Stopwatch.StartNew();
-        using (var limit = new CancellationTokenSource(Patience))
-        {
-            await rig.Publisher.StopAsync(limit.Token);
-        }
-
-        var budget = rig.Options.Timeout < OutboxPublisher.OrderlyStopLimit ? rig.Options.Timeout : OutboxPublisher.OrderlyStopLimit;
-        Assert.True(stopping.Elapsed < budget, $"the stop took {stopping.Elapsed}, its budget is {budget}");
-        await rig.Office.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "offline", Prompt, "offline");
+        await rig.StopWithinBudgetAsync();
         Assert.Equal(0, rig.Journal.DeliveredThrough); // lags: the next start sends both again, replayed
     }
 
@@ -220,6 +204,20 @@ public sealed class HungCommitTests(ITestOutputHelper output)
             var publisher = new OutboxPublisher(Options, Journal, State, nextSession, new RecordingSink(), TimeProvider.System, new TestLog<OutboxPublisher>(_output), Stalls);
             _publishers.Add(publisher);
             return publisher;
+        }
+
+        /// <summary>Stops the publisher; asserts it kept the stop budget and the office saw offline.</summary>
+        public async Task StopWithinBudgetAsync()
+        {
+            var stopping = Stopwatch.StartNew();
+            using (var limit = new CancellationTokenSource(Patience))
+            {
+                await Publisher.StopAsync(limit.Token);
+            }
+
+            var budget = Options.Timeout < OutboxPublisher.OrderlyStopLimit ? Options.Timeout : OutboxPublisher.OrderlyStopLimit;
+            Assert.True(stopping.Elapsed < budget, $"the stop took {stopping.Elapsed}, its budget is {budget}");
+            await Office.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "offline", Prompt, "offline");
         }
 
         /// <summary>Holds the writer inside the commit of the next event (seq 2) until released.</summary>
