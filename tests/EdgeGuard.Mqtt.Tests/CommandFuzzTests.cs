@@ -112,13 +112,18 @@ public sealed class CommandFuzzTests(ITestOutputHelper output)
         // Every attempt audited: journaled on its own, or (past the flood allowance of a window)
         // counted in a summary record, which the flush writes now (RejectionAudit).
         await gateway.Handler.Rejections.FlushAsync();
+        // Verbatim copies of the original (a mutation that changed nothing) past the 20th are
+        // counted too, and summed up in one command.repeated with their copies (RepeatAudit).
+        await gateway.Handler.Repeats.FlushAsync();
+        var repeats = gateway.Journal.Events.OfType<CommandRepeated>().ToList();
         // A counted window also journaled its notice, which is no attempt of its own.
         var summaries = gateway.Journal.Events.OfType<CommandRejected>().Where(e => e.Detail.Contains("not journaled one by one", StringComparison.Ordinal)).ToList();
         var notices = gateway.Journal.Events.OfType<CommandRejected>().Count(e => e.Detail.Contains("further ones are answered and counted", StringComparison.Ordinal));
         var counted = summaries.Sum(e => int.Parse(e.Detail[..e.Detail.IndexOf(' ', StringComparison.Ordinal)], CultureInfo.InvariantCulture));
         Assert.NotEmpty(summaries);
         Assert.Equal(summaries.Count, notices);
-        Assert.Equal(HandlerCases + 1, gateway.Journal.Events.Count - summaries.Count - notices + counted);
+        var attempts = gateway.Journal.Events.Count - repeats.Count + repeats.Sum(r => r.Copies) - summaries.Count - notices + counted;
+        Assert.Equal(HandlerCases + 1, attempts);
         Assert.True(codes.Count >= 6, "the fuzzer should reach many different checks");
     }
 
