@@ -175,9 +175,11 @@ public sealed partial class LockdownProperties
     /// expired, or the office lifted it) while it was active, which the decider handles as a
     /// press, a breach or a turn of a key now.
     /// </summary>
-    private static HashSet<string> ActivatedPoints(SiteInput input, Decision decision)
+    private static HashSet<string> ActivatedPoints(SiteState before, SiteInput input, Decision decision)
     {
-        var points = decision.Events.OfType<PointUnbypassed>().Select(e => e.PointId).Where(decision.State.IsActive).ToHashSet(StringComparer.Ordinal);
+        // A bypass that has expired ends before the input is applied: judged by the point's level
+        // then, which an input restoring that very point does not change.
+        var points = decision.Events.OfType<PointUnbypassed>().Select(e => e.PointId).Where(before.IsActive).ToHashSet(StringComparer.Ordinal);
         if (input is PointChanged { Active: true } change)
         {
             points.Add(change.PointId);

@@ -64,6 +64,23 @@ public sealed class OfficeMaintenanceTests
     }
 
     [Fact]
+    public void A_bypass_that_ended_before_its_point_restored_judges_the_point_as_it_was_then()
+    {
+        // The bypass ended at 600 s with the fence still in alarm; the restore is the decider's
+        // next input, at 600 s or later. The fence was breached out of bypass: lockdown.
+        var bypassed = Bypass(AtThreatLevel5(Quiet()), "fence-c", until: 600);
+        var breach = Decide(bypassed.State, new PointChanged("fence-c", true), 2);
+
+        var restored = Decide(breach.State, new PointChanged("fence-c", false), 600);
+
+        Assert.Equal(
+            [typeof(PointUnbypassed), typeof(PerimeterBreach), typeof(LockdownStarted), typeof(PointRestored)],
+            restored.Events.Select(e => e.GetType()));
+        Assert.Equal(SiteMode.Lockdown, restored.State.Mode);
+        Assert.False(restored.State.IsActive("fence-c"));
+    }
+
+    [Fact]
     public void A_bypass_ends_at_its_signed_end_even_if_the_monotonic_clock_lags_behind()
     {
         var bypassed = Bypass(Quiet(), "fence-c", until: 600).State;
