@@ -97,11 +97,29 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="JournalException">The database could not be written.</exception>
-    public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null)
+    public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null) =>
+        RecordWaiting(EffectiveWait, id, payloadHash, window, now, final);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Waits for the journal's other writers at most <paramref name="wait"/> or
+    /// <see cref="EffectiveWait"/>, whichever is shorter; no time left (zero or less) still takes
+    /// the database if no one holds it. Like <see cref="EffectiveWait"/>, it bounds only that wait,
+    /// not the commit itself.
+    /// </remarks>
+    /// <exception cref="JournalException">The database could not be written.</exception>
+    public SeenCommand RecordWithin(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, TimeSpan wait) =>
+        RecordWaiting(Shorter(wait, EffectiveWait), id, payloadHash, window, now, null);
+
+    // The lesser of two waits, never below zero (TryEnterGate then only takes a free database).
+    private static TimeSpan Shorter(TimeSpan wait, TimeSpan bound) =>
+        wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < bound ? wait : bound;
+
+    private SeenCommand RecordWaiting(TimeSpan wait, string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(payloadHash);
-        var seen = _database.InTransactionWaitingAtMost(EffectiveWait, transaction =>
+        var seen = _database.InTransactionWaitingAtMost(wait, transaction =>
         {
             if (!_clock.IsRunning)
             {

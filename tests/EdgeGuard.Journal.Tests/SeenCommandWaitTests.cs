@@ -53,6 +53,37 @@ public sealed class SeenCommandWaitTests : HeldWriterFixture
     }
 
     [Fact]
+    public async Task RecordWithin_gives_up_after_the_wait_given_when_that_is_shorter_than_the_stores_own()
+    {
+        // A lockdown's record waits only for what is left of its one-second deadline; the store's
+        // own bound (a slow card's, here longer than the test's patience) is not waited out.
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time) { Wait = 2 * Patience };
+        var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
+        await HoldTheWriterInsideACommit();
+
+        var busy = await Assert.ThrowsAsync<JournalException>(
+            () => Task.Run(() => seen.RecordWithin("c-1", Hash, window, T0, TimeSpan.FromMilliseconds(100))).WaitAsync(Patience));
+
+        Assert.Contains("more than 100 ms", busy.Message, StringComparison.Ordinal);
+        Assert.True(UnrecordedCommands.DidNotAnswerInTime(busy));
+        ReleaseTheWriter();
+        await H.Flush();
+        Assert.Equal(SeenStatus.New, seen.Record("c-1", Hash, window, T0).Status); // nothing was written
+    }
+
+    [Fact]
+    public void RecordWithin_with_no_time_left_still_records_when_the_database_is_free()
+    {
+        // The deadline may be used up by the handler's own lock before the store is asked: a free
+        // database is still taken, and the lockdown is recorded as usual.
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time);
+        var window = new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90));
+
+        Assert.Equal(SeenStatus.New, seen.RecordWithin("c-1", Hash, window, T0, TimeSpan.FromMilliseconds(-5)).Status);
+        Assert.Equal(SeenStatus.Unfinished, seen.Record("c-1", Hash, window, T0).Status);
+    }
+
+    [Fact]
     public async Task Find_reads_the_committed_rows_while_the_writer_is_held_inside_a_commit()
     {
         // Asked when Record timed out: only an id the store is known not to hold may then run

@@ -103,7 +103,16 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     public UnrecordedCommands Unrecorded => _unrecorded;
 
     /// <summary>Checks <paramref name="payload"/> received with <paramref name="retained"/> at <paramref name="now"/>.</summary>
-    public CommandVerdict Verify(ReadOnlySpan<byte> payload, bool retained, DateTimeOffset now)
+    /// <param name="payload">The command's exact bytes.</param>
+    /// <param name="retained">Whether the broker delivered it as a retained message.</param>
+    /// <param name="now">The gateway's wall clock.</param>
+    /// <param name="unrecordedWait">
+    /// The most the replay store may wait for an authentic, permitted command of a type that
+    /// <see cref="UnrecordedCommands.RunsUnrecorded"/> (<see cref="ISeenCommandIds.RecordWithin"/>):
+    /// what is left of its recording deadline. Null, and for every other command: the store's own
+    /// bound.
+    /// </param>
+    public CommandVerdict Verify(ReadOnlySpan<byte> payload, bool retained, DateTimeOffset now, TimeSpan? unrecordedWait = null)
     {
         if (payload.Length > options.MaxPayloadBytes)
         {
@@ -191,7 +200,7 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
         var refused = refusal is null ? null : new CommandFinal(false, $"{CommandRejection.RoleNotAllowed.Code()}: {refusal}");
         var window = new ReplayWindow(command.IssuedAt - options.ClockSkew, command.ExpiresAt + options.ClockSkew);
         var hash = SHA256.HashData(payload);
-        var (seenBefore, fromMemory, storeFailure) = Record(command, hash, window, now, refused);
+        var (seenBefore, fromMemory, storeFailure) = Record(command, hash, window, now, refused, unrecordedWait);
         switch (seenBefore.Status)
         {
             case SeenStatus.OtherPayload:
@@ -222,8 +231,11 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     // from its row, like any copy; only one it is known not to hold is kept in memory and
     // accepted. Anything else, a read that fails too, or any other store failure, throws as
     // before (refused unavailable): a copy of a lockdown done and cleared must never lock again.
+    // A command that may run unrecorded waits at most unrecordedWait: the rest of its recording
+    // deadline, shared with the journal's flush. Only when nothing refuses it: a refused one is
+    // recorded finished, with the store's own bound, as any other type.
     private (SeenCommand Seen, bool FromMemory, Exception? StoreFailure) Record(
-        CommandEnvelope command, byte[] hash, ReplayWindow window, DateTimeOffset now, CommandFinal? refused)
+        CommandEnvelope command, byte[] hash, ReplayWindow window, DateTimeOffset now, CommandFinal? refused, TimeSpan? unrecordedWait)
     {
         if (_unrecorded.Find(command.Id, hash, now) is { } remembered)
         {
@@ -232,7 +244,9 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
 
         try
         {
-            return (seen.Record(command.Id, hash, window, now, refused), false, null);
+            return (refused is null && unrecordedWait is { } wait && UnrecordedCommands.RunsUnrecorded(command.Type)
+                ? seen.RecordWithin(command.Id, hash, window, now, wait)
+                : seen.Record(command.Id, hash, window, now, refused), false, null);
         }
         catch (Exception ex) when (refused is null && UnrecordedCommands.RunsUnrecorded(command.Type)
             && UnrecordedCommands.DidNotAnswerInTime(ex))

@@ -75,6 +75,17 @@ public interface ISeenCommandIds
     SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null);
 
     /// <summary>
+    /// <see cref="Record"/> (with no final result) waiting at most <paramref name="wait"/> for the
+    /// store, or its own bound when that is shorter: for a type that
+    /// <see cref="UnrecordedCommands.RunsUnrecorded"/>, whose wait shares one short deadline with
+    /// the journal's (the handler's <c>LockdownRecordingBudget</c>). Past it the store throws as
+    /// past its own bound (<see cref="UnrecordedCommands.DidNotAnswerInTime"/>). A store that never
+    /// waits (in memory) need not override it; one that waits for a disk must.
+    /// </summary>
+    SeenCommand RecordWithin(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, TimeSpan wait) =>
+        Record(id, payloadHash, window, now);
+
+    /// <summary>
     /// Marks <paramref name="id"/> as handed to the controller, durably, before it is: from then on a
     /// redelivery is never executed again, even if no final result is ever stored (see
     /// <see cref="SeenStatus.Started"/>). No-op for an unknown, started or finished id.

@@ -74,6 +74,7 @@ public sealed partial class CommandHandler(
     public async Task<CommandAttempt> ReceiveAsync(ReadOnlySequence<byte> payload, bool retained, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        var recording = _time.GetTimestamp(); // a lockdown's recording deadline counts from here
         // Checked on the sequence, before the payload is copied or parsed: a flood of large
         // messages costs a length comparison each.
         if (payload.Length > maxPayloadBytes)
@@ -91,7 +92,7 @@ public sealed partial class CommandHandler(
         {
             lock (_gate)
             {
-                verdict = _verifier.Verify(bytes, retained, now);
+                verdict = _verifier.Verify(bytes, retained, now, RecordingWaitLeft(recording));
                 clockEvent = ObserveClock(ref verdict, now);
                 if (verdict.Command is { } command)
                 {
@@ -188,7 +189,7 @@ public sealed partial class CommandHandler(
             LogResumed(verdict.CommandId);
         }
 
-        return await JournalAsync(verdict, verdict.Command?.Command, now, cancellationToken).ConfigureAwait(false);
+        return await JournalAsync(verdict, verdict.Command?.Command, now, cancellationToken, recording: recording).ConfigureAwait(false);
     }
 
     /// <summary>Hands an accepted command to the executor; the follow-up result (<c>done</c> or <c>rejected</c>), remembered as its final result.</summary>
@@ -318,7 +319,8 @@ public sealed partial class CommandHandler(
 
     // counted: a rejection that may be counted for a summary instead (RejectionAudit); not the
     // records that are themselves summaries of what was not journaled one by one.
-    private async Task<CommandAttempt> JournalAsync(CommandVerdict verdict, CommandEnvelope? claimed, DateTimeOffset now, CancellationToken cancellationToken, bool counted = true)
+    // recording: when the handler started recording it, for the deadline of a lockdown's flush.
+    private async Task<CommandAttempt> JournalAsync(CommandVerdict verdict, CommandEnvelope? claimed, DateTimeOffset now, CancellationToken cancellationToken, bool counted = true, long? recording = null)
     {
         if (verdict.Command is null && counted && Rejections.Admit(verdict.Rejection!.Value, claimed?.Operator) is { OnItsOwn: false } admission)
         {
@@ -337,7 +339,7 @@ public sealed partial class CommandHandler(
             : new CommandRejected(now, verdict.CommandId, claimed?.Type, claimed?.Operator, verdict.Rejection!.Value, verdict.Detail);
         try
         {
-            await _journal.RecordAsync(attempt, cancellationToken).ConfigureAwait(false);
+            await RecordAttemptAsync(attempt, verdict.Command, recording, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

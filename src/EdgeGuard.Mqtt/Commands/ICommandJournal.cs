@@ -10,6 +10,16 @@ public interface ICommandJournal
     Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="RecordAsync"/> waiting at most <paramref name="wait"/> for the disk, or the
+    /// journal's own bound when that is shorter: for the <c>command.received</c> of a type that
+    /// runs unrecorded, whose wait shares one short deadline with the replay store's
+    /// (<see cref="CommandHandler.LockdownRecordingBudget"/>). A journal that does not wait for a
+    /// disk need not override it; one that does must.
+    /// </summary>
+    Task RecordWithinAsync(DomainEvent attempt, TimeSpan wait, CancellationToken cancellationToken) =>
+        RecordAsync(attempt, cancellationToken);
+
+    /// <summary>
     /// Queues <paramref name="attempt"/> for the journal without waiting for the disk: written after
     /// everything queued before it, when the disk answers. For a record that must follow one whose
     /// <see cref="RecordAsync"/> timed out (still queued), and for records a later wait covers.
@@ -55,18 +65,28 @@ public sealed class FlushingCommandJournal(IEventSink sink, Func<Task> flush, Ti
 
     /// <inheritdoc />
     /// <exception cref="TimeoutException">The journal did not commit within <see cref="FlushWait"/>.</exception>
-    public async Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken)
+    public Task RecordAsync(DomainEvent attempt, CancellationToken cancellationToken) =>
+        RecordWaitingAsync(attempt, FlushWait, cancellationToken);
+
+    /// <inheritdoc />
+    /// <exception cref="TimeoutException">The journal did not commit within the shorter of <paramref name="wait"/> and <see cref="FlushWait"/>.</exception>
+    public Task RecordWithinAsync(DomainEvent attempt, TimeSpan wait, CancellationToken cancellationToken) =>
+        RecordWaitingAsync(attempt, wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < FlushWait ? wait : FlushWait, cancellationToken);
+
+    // No time left (zero) still takes a flush that is already done: a healthy card's commit, or
+    // nothing queued, is not refused for a deadline the replay store used up.
+    private async Task RecordWaitingAsync(DomainEvent attempt, TimeSpan wait, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(attempt);
         _sink.Publish([attempt]);
         try
         {
-            await _flush().WaitAsync(FlushWait, _time, cancellationToken).ConfigureAwait(false);
+            await _flush().WaitAsync(wait, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {
             throw new TimeoutException(
-                $"{attempt.Type} was not journaled within {FlushWait.TotalSeconds:0} s (the journal's disk is slow or hung); it stays queued", ex);
+                $"{attempt.Type} was not journaled within {wait.TotalSeconds:0.###} s (the journal's disk is slow or hung); it stays queued", ex);
         }
     }
 }

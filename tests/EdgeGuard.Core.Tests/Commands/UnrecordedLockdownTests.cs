@@ -63,6 +63,33 @@ public sealed class UnrecordedLockdownTests : IDisposable
         Assert.Equal(0, _verifier.Unrecorded.Count);
     }
 
+    [Theory]
+    [InlineData(CommandType.Lockdown, "sup.jones", 300)]
+    [InlineData(CommandType.AllClear, "sup.jones", null)]
+    [InlineData(CommandType.Evacuate, "sup.jones", null)]
+    [InlineData(CommandType.Lockdown, "tech.lee", null)]
+    public void Only_a_permitted_lockdown_is_recorded_within_the_wait_given(CommandType type, string op, int? expectedMs)
+    {
+        // The handler's recording deadline: a lockdown the office may send waits at most what is
+        // left of it; any other command (a technician's lockdown too, refused anyway) the store's
+        // own bound, as before.
+        _store.Hung = false;
+
+        _verifier.Verify(_kit.Signed(type, op), false, Now, TimeSpan.FromMilliseconds(300));
+
+        Assert.Equal([expectedMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null], _store.Waits);
+    }
+
+    [Fact]
+    public void A_lockdown_is_recorded_with_the_stores_own_bound_when_no_wait_is_given()
+    {
+        _store.Hung = false;
+
+        _verifier.Verify(_kit.Signed(CommandType.Lockdown), false, Now);
+
+        Assert.Equal([null], _store.Waits);
+    }
+
     [Fact]
     public void A_forged_lockdown_is_refused_for_its_signature_before_the_store_is_asked()
     {
@@ -144,10 +171,21 @@ public sealed class UnrecordedLockdownTests : IDisposable
 
         public Func<Exception> Failure { get; set; } = () => new InvalidOperationException("busy", new TimeoutException("busy"));
 
+        // The bound of each record, in order: null for the store's own.
+        public List<TimeSpan?> Waits { get; } = [];
+
         public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null)
         {
             Calls++;
+            Waits.Add(null);
             return Hung ? throw Failure() : Inner.Record(id, payloadHash, window, now, final);
+        }
+
+        public SeenCommand RecordWithin(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, TimeSpan wait)
+        {
+            Calls++;
+            Waits.Add(wait);
+            return Hung ? throw Failure() : Inner.Record(id, payloadHash, window, now);
         }
 
         public void Start(string id)

@@ -20,10 +20,36 @@ public sealed class HungSeenCommandIds : ISeenCommandIds
     /// <summary>When set, the read gives up too (its own bounded wait ran out).</summary>
     public bool FindFails { get; set; }
 
+    /// <summary>
+    /// The bound each record was asked to wait within, in order: null for the store's own bound.
+    /// </summary>
+    public List<TimeSpan?> Waits { get; } = [];
+
+    /// <summary>Called with each record's bound before it gives up (a test moves its clock, as the wait would).</summary>
+    public Action<TimeSpan?>? Waiting { get; set; }
+
     public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null)
     {
+        Waits.Add(null);
+        if (Hung)
+        {
+            Waiting?.Invoke(null);
+        }
+
         ThrowIfHung();
         return Inner.Record(id, payloadHash, window, now, final);
+    }
+
+    public SeenCommand RecordWithin(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, TimeSpan wait)
+    {
+        Waits.Add(wait);
+        if (Hung)
+        {
+            Waiting?.Invoke(wait);
+        }
+
+        ThrowIfHung();
+        return Inner.Record(id, payloadHash, window, now);
     }
 
     public void Start(string id)

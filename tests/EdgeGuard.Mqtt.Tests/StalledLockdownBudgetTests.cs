@@ -1,0 +1,163 @@
+using System.Buffers;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Commands;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using EdgeGuard.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// How long an office <c>lockdown</c> waits for the disk during an SD card stall before the
+/// controller gets it: the replay store's wait and the journal flush's wait share one deadline of
+/// 1 s from when the handler starts recording it. Before, it waited out both bounds in turn (the
+/// store's up to 5 s, then the flush's 5 s): up to 10 s with the guard at the door. Every other
+/// type keeps its own bounds, and stays refused <c>unavailable</c>.
+/// </summary>
+public sealed class StalledLockdownBudgetTests(ITestOutputHelper output)
+{
+    private static readonly DateTimeOffset GatewayNow = new(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
+
+    // Only guards a hang: nothing here is timed by the wall clock.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_lockdown_reaches_the_executor_once_one_second_passes_while_the_replay_store_and_the_journal_flush_hang()
+    {
+        var time = new FakeTimeProvider(GatewayNow);
+        var store = new HungSeenCommandIds();
+        var sink = new RecordingSink();
+        var never = new TaskCompletionSource();
+        await using var gateway = new CommandHarness(output, seen: store, time: time);
+        var handler = HandlerOver(gateway, store, new FlushingCommandJournal(sink, () => never.Task, time), time);
+        gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown running");
+
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        time.Advance(OneSecond);
+        var attempt = await receiving.WaitAsync(Patience);
+        var done = await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(CommandResultKind.Accepted, attempt.Result);
+        Assert.Equal(CommandResultKind.Done, done.Result);
+        Assert.Single(gateway.Executor.Executed);
+        // Both stalls are named in its done: no durable record yet, and the journal's comes late.
+        Assert.Contains("only until it restarts", done.Reason, StringComparison.Ordinal);
+        Assert.Contains("before its command.received was on disk", done.Reason, StringComparison.Ordinal);
+        Assert.Equal(["command.received"], sink.Events.Select(e => e.Type));
+        Assert.Equal(1, handler.Unrecorded);
+        // The store was asked to wait no longer than the deadline (none of it had passed yet).
+        Assert.Equal([OneSecond], store.Waits);
+        Assert.Equal(OneSecond, CommandHandler.LockdownRecordingBudget);
+    }
+
+    [Fact]
+    public async Task The_time_the_replay_store_waited_is_taken_from_the_journal_flushs_share_of_the_second()
+    {
+        // The store gives up after 600 ms of the second (a card that hangs: its bound ran out):
+        // the flush gets the 400 ms left, not a second of its own.
+        var time = new FakeTimeProvider(GatewayNow);
+        var store = new HungSeenCommandIds { Waiting = _ => time.Advance(TimeSpan.FromMilliseconds(600)) };
+        var never = new TaskCompletionSource();
+        await using var gateway = new CommandHarness(output, seen: store, time: time);
+        var handler = HandlerOver(gateway, store, new FlushingCommandJournal(new RecordingSink(), () => never.Task, time), time);
+
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        var attempt = await receiving.WaitAsync(Patience);
+        await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(CommandResultKind.Accepted, attempt.Result);
+        Assert.Single(gateway.Executor.Executed);
+        Assert.Equal([OneSecond], store.Waits);
+    }
+
+    [Fact]
+    public async Task A_lockdown_reaches_the_executor_while_the_journal_writer_still_holds_the_database_in_a_hung_commit()
+    {
+        // The real store and journal on one SQLite file, the writer hung inside its commit (holding
+        // the database) until the test ends; the store sized for a slow card (its longest wait).
+        using var directory = new TempDirectory();
+        using var release = new ManualResetEventSlim(false);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var database = JournalDatabase.Open(directory.File(JournalDatabase.FileName));
+        var journal = new EventJournal(database, TimeProvider.System);
+        var store = new SqliteSeenCommandIds(database) { Wait = SqliteSeenCommandIds.MaxWait };
+        try
+        {
+            journal.BeforeCommit = _ =>
+            {
+                held.TrySetResult();
+                release.Wait(2 * Patience);
+            };
+            journal.Publish([new PointActivated(GatewayNow, "door-1", PointKind.DoorContact, "lobby")]);
+            await held.Task.WaitAsync(Patience);
+
+            // The flush's wait runs on the fake clock; the store's on its own real one. Advancing
+            // one second lets the flush give up only if its share of the deadline is that second.
+            var time = new FakeTimeProvider(GatewayNow);
+            await using var gateway = new CommandHarness(output, seen: store, time: time);
+            var handler = HandlerOver(gateway, store, new FlushingCommandJournal(journal, journal.FlushAsync, time), time);
+            var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+            time.Advance(OneSecond);
+            var attempt = await receiving.WaitAsync(Patience);
+            var done = await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
+
+            Assert.Equal(CommandResultKind.Accepted, attempt.Result);
+            Assert.Equal(CommandResultKind.Done, done.Result);
+            Assert.Single(gateway.Executor.Executed);
+            // Still inside the hung commit: nothing after it is durable yet.
+            Assert.False(journal.FlushAsync().IsCompleted);
+        }
+        finally
+        {
+            release.Set();
+            journal.Dispose();
+            store.Dispose();
+            database.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(CommandType.AllClear, true)]
+    [InlineData(CommandType.Evacuate, true)]
+    [InlineData(CommandType.AllClear, false)]
+    [InlineData(CommandType.Evacuate, false)]
+    public async Task Any_other_command_keeps_its_old_bounds_and_is_refused_unavailable_under_the_same_stall(CommandType type, bool storeHangs)
+    {
+        // storeHangs: the store's and the flush's waits both run out, as for the lockdown above;
+        // otherwise the store answered before the card hung and only the flush waits.
+        var time = new FakeTimeProvider(GatewayNow);
+        var store = new HungSeenCommandIds { Hung = storeHangs };
+        var never = new TaskCompletionSource();
+        await using var gateway = new CommandHarness(output, seen: store, time: time);
+        var handler = HandlerOver(gateway, store, new FlushingCommandJournal(new RecordingSink(), () => never.Task, time), time);
+
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(type, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        time.Advance(OneSecond);
+        Assert.False(receiving.IsCompleted, "a second is the lockdown's deadline only");
+        time.Advance(FlushingCommandJournal.FlushWait - OneSecond);
+        var attempt = await receiving.WaitAsync(Patience);
+
+        Assert.Equal(CommandResultKind.Rejected, attempt.Result);
+        Assert.StartsWith("unavailable: ", attempt.Reason, StringComparison.Ordinal);
+        Assert.Null(attempt.Command);
+        Assert.Empty(gateway.Executor.Executed);
+        // The store waited its own bound (sized by the disk), not a share of a second.
+        Assert.Equal([null], store.Waits);
+        Assert.Equal(0, handler.Unrecorded);
+    }
+
+    private static CommandHandler HandlerOver(CommandHarness gateway, ISeenCommandIds store, ICommandJournal journal, TimeProvider time)
+    {
+        var options = new CommandVerifierOptions(CommandHarness.Site, CommandHarness.Gateway);
+        return new CommandHandler(
+            new CommandVerifier(gateway.Keys, store, options, new UnrecordedCommands(time)), journal, gateway.Executor,
+            options.MaxPayloadBytes, time, NullLogger<CommandHandler>.Instance);
+    }
+}
