@@ -223,10 +223,17 @@ public sealed class SqliteSeenCommandIds : ISeenCommandIds, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="JournalException">The database could not be written.</exception>
-    public void Start(string id)
+    public void Start(string id) => StartWaiting(EffectiveWait, id);
+
+    /// <inheritdoc />
+    /// <remarks>As <see cref="RecordWithin"/>: the shorter wait; none left still takes a free database.</remarks>
+    /// <exception cref="JournalException">The database could not be written.</exception>
+    public void StartWithin(string id, TimeSpan wait) => StartWaiting(Shorter(wait, EffectiveWait), id);
+
+    private void StartWaiting(TimeSpan wait, string id)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        _database.InTransactionWaitingAtMost(EffectiveWait, transaction =>
+        _database.InTransactionWaitingAtMost(wait, transaction =>
         {
             using var command = JournalDatabase.Command(transaction, StartSql);
             command.Parameters.AddWithValue("$id", id);

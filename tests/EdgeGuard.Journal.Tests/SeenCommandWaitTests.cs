@@ -72,6 +72,25 @@ public sealed class SeenCommandWaitTests : HeldWriterFixture
     }
 
     [Fact]
+    public async Task StartWithin_with_no_time_left_gives_up_at_once_while_the_writer_is_held()
+    {
+        // A lockdown whose recording deadline passed (its command.received hangs in this commit):
+        // its start mark does not wait the store's own bound (here longer than the test's patience).
+        var seen = new SqliteSeenCommandIds(H.Database, H.Time) { Wait = 2 * Patience };
+        seen.Record("c-1", Hash, new ReplayWindow(T0.AddSeconds(-30), T0.AddSeconds(90)), T0);
+        await HoldTheWriterInsideACommit();
+
+        var busy = await Assert.ThrowsAsync<JournalException>(() => Task.Run(() => seen.StartWithin("c-1", TimeSpan.Zero)).WaitAsync(Patience));
+
+        Assert.Contains("more than 0 ms", busy.Message, StringComparison.Ordinal);
+        Assert.True(UnrecordedCommands.DidNotAnswerInTime(busy));
+        ReleaseTheWriter();
+        await H.Flush();
+        seen.StartWithin("c-1", TimeSpan.Zero); // a free database is taken with no time left
+        Assert.Equal(SeenStatus.Started, seen.Find("c-1", Hash)?.Status);
+    }
+
+    [Fact]
     public void RecordWithin_with_no_time_left_still_records_when_the_database_is_free()
     {
         // The deadline may be used up by the handler's own lock before the store is asked: a free

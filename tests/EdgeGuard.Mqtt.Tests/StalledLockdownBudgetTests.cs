@@ -123,6 +123,84 @@ public sealed class StalledLockdownBudgetTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_lockdown_whose_flush_used_up_the_second_does_not_wait_the_stores_own_bound_for_its_start_mark()
+    {
+        // The store recorded it before the card hung; its command.received then outlasted the
+        // second. The start mark, the next wait on the same card, has no time left either.
+        var time = new FakeTimeProvider(GatewayNow);
+        var store = new HungSeenCommandIds { Hung = false };
+        var never = new TaskCompletionSource();
+        await using var gateway = new CommandHarness(output, seen: store, time: time);
+        var handler = HandlerOver(gateway, store, new FlushingCommandJournal(new RecordingSink(), () => never.Task, time), time);
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        time.Advance(OneSecond);
+        var attempt = await receiving.WaitAsync(Patience);
+        store.Hung = true;
+
+        var done = await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(CommandResultKind.Done, done.Result);
+        Assert.Single(gateway.Executor.Executed);
+        Assert.Equal([TimeSpan.Zero], store.StartWaits);
+    }
+
+    [Fact]
+    public async Task A_lockdown_journaled_in_time_marks_its_start_within_the_stores_own_bound_as_before()
+    {
+        var store = new HungSeenCommandIds { Hung = false };
+        await using var gateway = new CommandHarness(output, seen: store);
+
+        var results = await gateway.Handler.HandleAsync(gateway.Sign(CommandType.Lockdown), retained: false, CancellationToken.None);
+
+        Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], results.Select(r => r.Result));
+        Assert.InRange(Assert.Single(store.Waits)!.Value, TimeSpan.Zero, OneSecond);
+        Assert.Equal([null], store.StartWaits);
+    }
+
+    [Fact]
+    public async Task A_lockdown_the_store_recorded_before_the_writer_hung_reaches_the_executor_without_waiting_out_the_start_mark()
+    {
+        // The real store and journal: the store records the lockdown, then the writer hangs in the
+        // commit of its command.received (holding the database). The store's own bound here
+        // outlasts the test's patience: only a start mark that does not wait it out gets through.
+        using var directory = new TempDirectory();
+        using var release = new ManualResetEventSlim(false);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var database = JournalDatabase.Open(directory.File(JournalDatabase.FileName));
+        var journal = new EventJournal(database, TimeProvider.System);
+        var store = new SqliteSeenCommandIds(database) { Wait = 2 * Patience };
+        try
+        {
+            journal.BeforeCommit = _ =>
+            {
+                held.TrySetResult();
+                release.Wait(2 * Patience);
+            };
+            var time = new FakeTimeProvider(GatewayNow);
+            await using var gateway = new CommandHarness(output, seen: store, time: time);
+            var handler = HandlerOver(gateway, store, new FlushingCommandJournal(journal, journal.FlushAsync, time), time);
+            var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+            await held.Task.WaitAsync(Patience);
+            time.Advance(OneSecond);
+            var attempt = await receiving.WaitAsync(Patience);
+
+            var done = await Task.Run(() => handler.ExecuteAsync(attempt.Command!, CancellationToken.None)).WaitAsync(Patience);
+
+            Assert.Equal(CommandResultKind.Done, done.Result);
+            Assert.Single(gateway.Executor.Executed);
+            Assert.Contains("only until it restarts", done.Reason, StringComparison.Ordinal);
+            Assert.False(journal.FlushAsync().IsCompleted);
+        }
+        finally
+        {
+            release.Set();
+            journal.Dispose();
+            store.Dispose();
+            database.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData(CommandType.AllClear, true)]
     [InlineData(CommandType.Evacuate, true)]

@@ -288,12 +288,24 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     /// Marks a command as handed to the controller, durably, before it is (see
     /// <see cref="ISeenCommandIds.Start"/>); in memory only for one accepted unrecorded.
     /// </summary>
+    /// <param name="commandId">The command's id.</param>
+    /// <param name="wait">
+    /// The most the store may wait (<see cref="ISeenCommandIds.StartWithin"/>): for a command that
+    /// may run unrecorded whose recording deadline has passed. Null: the store's own bound.
+    /// </param>
     /// <exception cref="Exception">Whatever the replay store throws when it cannot be written.</exception>
-    public void Start(string commandId)
+    public void Start(string commandId, TimeSpan? wait = null)
     {
         if (!_unrecorded.Start(commandId))
         {
-            seen.Start(commandId);
+            if (wait is { } bound)
+            {
+                seen.StartWithin(commandId, bound);
+            }
+            else
+            {
+                seen.Start(commandId);
+            }
         }
     }
 

@@ -92,6 +92,15 @@ public interface ISeenCommandIds
     /// </summary>
     void Start(string id);
 
+    /// <summary>
+    /// <see cref="Start"/> waiting at most <paramref name="wait"/> for the store, or its own bound
+    /// when that is shorter: for a type that <see cref="UnrecordedCommands.RunsUnrecorded"/> whose
+    /// recording deadline has passed already (its <c>command.received</c> outlasted it, so the card
+    /// is known to hang). Past it the store throws as past its own bound. A store that never waits
+    /// need not override it; one that waits for a disk must.
+    /// </summary>
+    void StartWithin(string id, TimeSpan wait) => Start(id);
+
     /// <summary>Stores the final result of <paramref name="id"/>; a later redelivery is answered with it. No-op for an unknown or finished id.</summary>
     void Finish(string id, CommandFinal final);
 

@@ -29,6 +29,40 @@ public sealed partial class CommandHandler
         }
     }
 
+    // The durable "handed to the controller" mark, before it is: a crash or a stop's deadline after
+    // it leaves the command interrupted, never executed again by a redelivery. A command whose mark
+    // cannot be written is not executed (it could run twice), unless a lockdown whose mark timed
+    // out (StartsUnrecordedLocked). unflushed: a lockdown whose command.received outlasted its
+    // recording deadline, so the card is known to hang and the deadline has passed: its mark takes
+    // the database only if it is free (no wait), rather than waiting the store's own bound (up to
+    // 5 s) for the writer stuck in that commit before the controller gets it.
+    private bool TryStart(VerifiedCommand command, bool unflushed)
+    {
+        var id = command.Command.Id;
+        lock (_gate)
+        {
+            try
+            {
+                _verifier.Start(id, unflushed ? TimeSpan.Zero : null);
+                return true;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                if (StartsUnrecordedLocked(command, ex))
+                {
+                    return true;
+                }
+
+                LogStartFailed(id, ex);
+                return false;
+            }
+            finally
+            {
+                _payloads.Remove(id);
+            }
+        }
+    }
+
     // Under _gate. A lockdown the store recorded whose start mark then timed out (the journal's
     // writer hangs in a commit; the likely case right after its command.received outlasted the
     // flush bound, since the store shares the writer's lock): carried out, kept in memory as

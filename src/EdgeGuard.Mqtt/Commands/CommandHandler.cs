@@ -202,7 +202,7 @@ public sealed partial class CommandHandler(
             return late;
         }
 
-        if (!TryStart(command))
+        if (!TryStart(command, unflushed))
         {
             var refused = new CommandFinal(false, "unavailable: the replay store could not be written, so it was not executed; send a new command");
             // Behind its command.received (durable, or still queued): never left open in the journal.
@@ -281,37 +281,6 @@ public sealed partial class CommandHandler(
         }
 
         return results;
-    }
-
-    // The durable "handed to the controller" mark, before it is: a crash or a stop's deadline after
-    // it leaves the command interrupted, never executed again by a redelivery. A command whose mark
-    // cannot be written is not executed (it could run twice), unless a lockdown whose mark timed
-    // out (StartsUnrecordedLocked).
-    private bool TryStart(VerifiedCommand command)
-    {
-        var id = command.Command.Id;
-        lock (_gate)
-        {
-            try
-            {
-                _verifier.Start(id);
-                return true;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                if (StartsUnrecordedLocked(command, ex))
-                {
-                    return true;
-                }
-
-                LogStartFailed(id, ex);
-                return false;
-            }
-            finally
-            {
-                _payloads.Remove(id);
-            }
-        }
     }
 
     private static (CommandResultKind Result, string? Reason) Answer(CommandFinal final) =>

@@ -52,8 +52,19 @@ public sealed class HungSeenCommandIds : ISeenCommandIds
         return Inner.Record(id, payloadHash, window, now);
     }
 
+    /// <summary>The bound each start mark was asked to wait within, in order: null for the store's own.</summary>
+    public List<TimeSpan?> StartWaits { get; } = [];
+
     public void Start(string id)
     {
+        StartWaits.Add(null);
+        ThrowIfHung();
+        Inner.Start(id);
+    }
+
+    public void StartWithin(string id, TimeSpan wait)
+    {
+        StartWaits.Add(wait);
         ThrowIfHung();
         Inner.Start(id);
     }
