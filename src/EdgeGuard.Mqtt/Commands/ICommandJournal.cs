@@ -38,6 +38,8 @@ public interface ICommandJournal
 /// even refused, then run long after. Past the bound <see cref="RecordAsync"/> throws
 /// <see cref="TimeoutException"/>, which the handler answers as <c>unavailable</c> (not acted on),
 /// but for an authentic lockdown, carried out all the same (<c>CommandHandler.Unrecorded.cs</c>).
+/// A lockdown's record waits only what is left of its 1 s recording deadline
+/// (<see cref="RecordWithinAsync"/>, <see cref="CommandHandler.LockdownRecordingBudget"/>).
 /// The event stays queued in the journal and is written when the disk answers.
 /// </remarks>
 /// <param name="sink">The event journal.</param>
