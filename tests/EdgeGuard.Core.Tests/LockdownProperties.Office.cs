@@ -187,4 +187,17 @@ public sealed partial class LockdownProperties
 
         return points;
     }
+
+    /// <summary>
+    /// The real scenarios a decision with a takeover suspended by taking them over, in that order:
+    /// the one running before, then each started in the same decision and taken over in it (a
+    /// point whose bypass expired just before the input started it).
+    /// </summary>
+    private static List<LockdownInfo> TakenOver(SiteState before, Decision decision)
+    {
+        var chain = new List<LockdownInfo> { before.Lockdown! };
+        chain.AddRange(decision.Events.OfType<LockdownStarted>().SkipLast(1).Where(s => !s.Drill)
+            .Select(s => new LockdownInfo(s.Cause, s.PointId, s.At, s.Scenario)));
+        return chain;
+    }
 }

@@ -225,7 +225,17 @@ public sealed partial class LockdownProperties
             }
 
             Interlocked.Increment(ref takeovers);
-            Assert.Equal(before.Lockdown, after.Suspended[^1].Info);
+            // Suspended in the order taken over, each once: the one running before, then each real
+            // scenario started and taken over in this same decision (a bypass that expired just
+            // before the input starts one, OfficeMaintenance.EndExpired, and the input takes over).
+            // Nothing else is suspended but a refused trigger kept in it, which goes in by rank.
+            var chain = TakenOver(before, decision);
+            var keptNow = decision.Events.OfType<LockdownStartRefused>().Where(e => e.Suspended)
+                .Select(e => new LockdownInfo(e.Cause, e.PointId, e.At, e.Scenario)).Where(i => after.Suspended.Any(s => s.Info == i)).ToList();
+            Assert.Equal(chain, after.Suspended.Select(s => s.Info).Where(chain.Contains));
+            Assert.All(before.Suspended, s => Assert.Contains(s, after.Suspended));
+            Assert.Equal(before.Suspended.Count + chain.Count + keptNow.Count, after.Suspended.Count);
+            Assert.All(after.Suspended.Select(s => s.Info).SkipWhile(i => i != chain[^1]).Skip(1), i => Assert.Contains(i, keptNow));
             foreach (var released in OutputPlan.LocksReleased(Site, before, after).Select(Site.Output))
             {
                 // An evacuation opens the escape routes, and honours again a door's own release (an

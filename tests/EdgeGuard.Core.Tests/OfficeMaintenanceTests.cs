@@ -81,6 +81,27 @@ public sealed class OfficeMaintenanceTests
     }
 
     [Fact]
+    public void A_bypass_that_expires_into_a_takeover_taken_over_by_the_input_suspends_both_in_that_order()
+    {
+        // A shelter runs; the fence, in alarm under its bypass, is breached out of it at 600 s,
+        // and the evacuation key turned in that same decision takes over from the lockdown.
+        var bypassed = Bypass(AtThreatLevel5(Quiet()), "fence-c", until: 600);
+        var breach = Decide(bypassed.State, new PointChanged("fence-c", true), 2);
+        var shelter = Decide(breach.State, new PointChanged("key-shelter", true), 3);
+
+        var evacuation = Decide(shelter.State, new PointChanged("key-evac", true), 600);
+
+        Assert.Equal(
+            [typeof(PointUnbypassed), typeof(PerimeterBreach), typeof(LockdownStarted), typeof(PointActivated), typeof(LockdownStarted)],
+            evacuation.Events.Select(e => e.GetType()));
+        Assert.Equal(SiteMode.Evacuation, evacuation.State.Mode);
+        // The lockdown runs again first when the evacuation ends, then the shelter.
+        Assert.Equal(
+            [(SiteMode.ShelterInPlace, "shelter-c"), (SiteMode.Lockdown, "lockdown")],
+            evacuation.State.Suspended.Select(s => (s.Mode, s.Info.Scenario)));
+    }
+
+    [Fact]
     public void A_bypass_ends_at_its_signed_end_even_if_the_monotonic_clock_lags_behind()
     {
         var bypassed = Bypass(Quiet(), "fence-c", until: 600).State;
