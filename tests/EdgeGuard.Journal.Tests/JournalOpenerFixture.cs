@@ -11,6 +11,15 @@ namespace EdgeGuard.Journal.Tests;
 public abstract class JournalOpenerFixture : IDisposable
 {
     protected static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The open's deadline in the tests of a replace under way at it: long enough that both damaged
+    /// tries (200 ms apart) come before it on a loaded machine. A second try after the deadline
+    /// moves nothing, and there would be no replace under way (500 ms failed a loaded run: the
+    /// first try came too late for a second, and the boot ran on the volatile journal).
+    /// </summary>
+    protected static readonly TimeSpan ReplaceDeadline = TimeSpan.FromSeconds(2);
+
     protected static readonly DateTimeOffset Now = new(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
 
     protected static readonly SafetyState Lockdown =

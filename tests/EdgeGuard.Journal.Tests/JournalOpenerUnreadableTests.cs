@@ -13,10 +13,6 @@ namespace EdgeGuard.Journal.Tests;
 /// </summary>
 public sealed class JournalOpenerUnreadableTests : JournalOpenerFixture
 {
-    // Long enough that both damaged tries (200 ms apart) come before it on a loaded machine: a
-    // second try after the deadline moves nothing, and there would be no replace to give up on.
-    private static readonly TimeSpan ReplaceDeadline = TimeSpan.FromSeconds(2);
-
     private string KeptVolatile => FallbackFile + ".damaged-20261204T160000000Z";
 
     [Fact]
