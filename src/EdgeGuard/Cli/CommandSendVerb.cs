@@ -94,6 +94,11 @@ internal static class CommandSendVerb
         var commandId = CommandAnswer.CommandId(payload);
         var payloadSha256 = CommandResultPayload.PayloadSha256(payload);
         var final = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The gateway may answer before this client has handled the broker's PUBACK: its answers
+        // wait here until "sent to" is printed, so the office never reads an answer before the
+        // send it answers. One lock also keeps the two threads' lines whole.
+        var gate = new Lock();
+        List<string>? early = [];
         using var client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
         {
@@ -104,7 +109,18 @@ internal static class CommandSendVerb
             }
 
             CommandAnswer.Read(message.Payload, commandId, payloadSha256, out var kind, out var line);
-            output.WriteLine(line);
+            lock (gate)
+            {
+                if (early is not null)
+                {
+                    early.Add(line);
+                }
+                else
+                {
+                    output.WriteLine(line);
+                }
+            }
+
             if (kind is "done")
             {
                 final.TrySetResult(ExitCodes.Ok);
@@ -141,7 +157,17 @@ internal static class CommandSendVerb
                 return ExitCodes.Failure;
             }
 
-            output.WriteLine($"sent to {topics.Commands}");
+            lock (gate)
+            {
+                output.WriteLine($"sent to {topics.Commands}");
+                foreach (var answer in early ?? [])
+                {
+                    output.WriteLine(answer);
+                }
+
+                early = null;
+            }
+
             return await final.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)

@@ -9,11 +9,14 @@ namespace EdgeGuard.Tests.Cli;
 /// </summary>
 internal static class CliRun
 {
-    public static async Task<(int Code, string Out, string Err)> InvokeAsync(params string[] args)
+    public static Task<(int Code, string Out, string Err)> InvokeAsync(params string[] args) => InvokeAsync(null, args);
+
+    /// <summary>As <see cref="InvokeAsync(string[])"/>, writing standard output to <paramref name="writer"/> when given.</summary>
+    public static async Task<(int Code, string Out, string Err)> InvokeAsync(TextWriter? writer, params string[] args)
     {
-        var output = new StringWriter();
+        var output = writer ?? new StringWriter();
         var error = new StringWriter();
         var code = await EdgeGuardCli.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
+        return (code, output.ToString() ?? string.Empty, error.ToString());
     }
 }

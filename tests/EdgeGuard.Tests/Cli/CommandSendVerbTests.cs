@@ -81,12 +81,30 @@ public sealed class CommandSendVerbTests
         Assert.StartsWith("ignored an answer that is not a command result", lines[3], StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Out, string Err)> SendAsync(TempDirectory state, int port, int timeoutSeconds)
+    [Fact]
+    public async Task Answers_that_come_before_the_send_is_confirmed_are_printed_after_sent_to()
+    {
+        using var state = new TempDirectory();
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = await FakeGateway.StartAsync(broker.Port, (id, hash) =>
+            [Result(id, hash, "accepted", null), Result(id, hash, "done", null)]);
+        // The gateway answers at once; the broker's PUBACK may be handled after its answers (a
+        // loaded machine did: "ignored ..." came before "sent to"). The writer holds the "sent to"
+        // line until an answer is written too, or 5 s pass if none is written while it waits.
+        using var output = new HoldingWriter("sent to ");
+
+        var (code, _, error) = await SendAsync(state, broker.Port, timeoutSeconds: 15, output);
+
+        Assert.True(code == ExitCodes.Ok, output + error);
+        Assert.Equal([$"sent to {Root}/commands", "accepted", "done"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static async Task<(int Code, string Out, string Err)> SendAsync(TempDirectory state, int port, int timeoutSeconds, TextWriter? output = null)
     {
         var keys = state.File("keys");
         Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
         return await CliRun.InvokeAsync(
-            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+            output, "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
             "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
             "--timeout", timeoutSeconds.ToString(CultureInfo.InvariantCulture));
     }
@@ -148,6 +166,37 @@ public sealed class CommandSendVerbTests
             }
 
             _client.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Output that holds a line starting with <c>held</c> until another line is written (bounded),
+    /// so whatever the tool would print meanwhile from another thread goes first.
+    /// </summary>
+    private sealed class HoldingWriter(string held) : StringWriter
+    {
+        private readonly ManualResetEventSlim _other = new();
+        private readonly Lock _gate = new();
+
+        public override void WriteLine(string? value)
+        {
+            if (value?.StartsWith(held, StringComparison.Ordinal) == true)
+            {
+                _other.Wait(TimeSpan.FromSeconds(5));
+            }
+
+            lock (_gate)
+            {
+                base.WriteLine(value);
+            }
+
+            _other.Set();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _other.Dispose();
+            base.Dispose(disposing);
         }
     }
 }
