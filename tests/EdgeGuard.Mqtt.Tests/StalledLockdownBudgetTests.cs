@@ -201,6 +201,59 @@ public sealed class StalledLockdownBudgetTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_lockdown_whose_second_went_to_a_slow_store_commit_still_waits_a_healthy_journal_flush()
+    {
+        // A slow but healthy card: the store's own commit takes 1.1 s (no wait ran out), then the
+        // journal commits the command.received in 20 ms. Its flush still gets the floor, so the
+        // lockdown is on disk before the controller gets it, with a done that says nothing missing.
+        var time = new FakeTimeProvider(GatewayNow);
+        var store = new HungSeenCommandIds { Hung = false, Committing = () => time.Advance(TimeSpan.FromMilliseconds(1100)) };
+        await using var gateway = new CommandHarness(output, seen: store, time: time);
+        var handler = HandlerOver(gateway, store, new FlushingCommandJournal(new RecordingSink(), () => Task.Delay(TimeSpan.FromMilliseconds(20), time), time), time);
+
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        var attempt = await receiving.WaitAsync(Patience);
+        var done = await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal((CommandResultKind.Accepted, CommandResultKind.Done), (attempt.Result, done.Result));
+        Assert.Single(gateway.Executor.Executed);
+        Assert.DoesNotContain("did not answer in time", done.Reason ?? string.Empty, StringComparison.Ordinal);
+        Assert.Equal([null], store.StartWaits);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), CommandHandler.LockdownFlushFloor);
+    }
+
+    [Fact]
+    public async Task A_lockdown_that_restores_the_clock_waits_for_the_disk_within_its_second_only()
+    {
+        // Two commands refused for their times (the gateway's clock was wrong), then the card
+        // hangs, then a good lockdown: its fault.clock-restored is queued ahead of its
+        // command.received, not waited for with the journal's full 5 s bound on its own.
+        var time = new FakeTimeProvider(GatewayNow);
+        var sink = new RecordingSink();
+        var never = new TaskCompletionSource();
+        var hung = false;
+        await using var gateway = new CommandHarness(output, time: time);
+        var store = new HungSeenCommandIds { Hung = false };
+        var handler = HandlerOver(gateway, store, new FlushingCommandJournal(sink, () => hung ? never.Task : Task.CompletedTask, time), time);
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var future = gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow.AddMinutes(10));
+            Assert.Equal(CommandResultKind.Rejected, (await handler.ReceiveAsync(new ReadOnlySequence<byte>(future), retained: false, CancellationToken.None)).Result);
+        }
+
+        hung = true;
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        time.Advance(OneSecond);
+        var attempt = await receiving.WaitAsync(Patience);
+        var done = await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal((CommandResultKind.Accepted, CommandResultKind.Done), (attempt.Result, done.Result));
+        Assert.Single(gateway.Executor.Executed);
+        Assert.Equal(["fault.clock-restored", "command.received"], sink.Events.Select(e => e.Type).SkipWhile(t => t != "fault.clock-restored").Take(2));
+    }
+
     [Theory]
     [InlineData(CommandType.AllClear, true)]
     [InlineData(CommandType.Evacuate, true)]

@@ -65,7 +65,10 @@ public sealed partial class CommandHandler
         return _clock.Observe(verdict, now);
     }
 
-    private async Task JournalClockAsync(DomainEvent clockEvent, CancellationToken cancellationToken)
+    // queueOnly: for a lockdown, whose own record's flush follows within its deadline and covers
+    // this one (queued before it); waiting the journal's full bound here kept a lockdown from the
+    // controller for up to 5 s during a card stall.
+    private async Task JournalClockAsync(DomainEvent clockEvent, bool queueOnly, CancellationToken cancellationToken)
     {
         if (clockEvent is ClockFault fault)
         {
@@ -78,7 +81,14 @@ public sealed partial class CommandHandler
 
         try
         {
-            await _journal.RecordAsync(clockEvent, cancellationToken).ConfigureAwait(false);
+            if (queueOnly)
+            {
+                _journal.Enqueue(clockEvent);
+            }
+            else
+            {
+                await _journal.RecordAsync(clockEvent, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

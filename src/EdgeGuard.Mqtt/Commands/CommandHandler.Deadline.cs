@@ -20,6 +20,16 @@ public sealed partial class CommandHandler
     /// </summary>
     public static readonly TimeSpan LockdownRecordingBudget = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The least a lockdown's <c>command.received</c> flush waits, whatever is left of
+    /// <see cref="LockdownRecordingBudget"/>. Its record was queued just before, so its flush is
+    /// never done at once; a second used up by something else (the store's own slow commit, the
+    /// handler's lock behind another command) says nothing about the journal's disk, and a healthy
+    /// card commits it in milliseconds. Without it such a lockdown ran before its record was on
+    /// disk, its start mark unwaited, with a done saying the disk did not answer.
+    /// </summary>
+    public static readonly TimeSpan LockdownFlushFloor = TimeSpan.FromMilliseconds(250);
+
     // What is left of the deadline of a recording that started at the timestamp recording (this
     // handler's clock); null for a recording with no deadline (every other type's, and no start).
     // Zero or less once it passed: the waits then take only what is already done.
@@ -27,9 +37,10 @@ public sealed partial class CommandHandler
         recording is { } started ? LockdownRecordingBudget - _time.GetElapsedTime(started) : null;
 
     // The attempt's journal record: an accepted command of a type that runs unrecorded waits for
-    // the flush only for what is left of its deadline; anything else waits the journal's own bound.
+    // the flush only for what is left of its deadline, at least LockdownFlushFloor; anything else
+    // waits the journal's own bound.
     private Task RecordAttemptAsync(DomainEvent attempt, VerifiedCommand? accepted, long? recording, CancellationToken cancellationToken) =>
         accepted is not null && UnrecordedCommands.RunsUnrecorded(accepted.Command.Type) && RecordingWaitLeft(recording) is { } left
-            ? _journal.RecordWithinAsync(attempt, left, cancellationToken)
+            ? _journal.RecordWithinAsync(attempt, left < LockdownFlushFloor ? LockdownFlushFloor : left, cancellationToken)
             : _journal.RecordAsync(attempt, cancellationToken);
 }

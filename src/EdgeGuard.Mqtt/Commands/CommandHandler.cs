@@ -160,8 +160,10 @@ public sealed partial class CommandHandler(
 
         if (clockEvent is not null)
         {
-            // Before the command's own record: the office reads the cause first.
-            await JournalClockAsync(clockEvent, cancellationToken).ConfigureAwait(false);
+            // Before the command's own record: the office reads the cause first. A lockdown's only
+            // queues it: its own record's flush, within the lockdown's deadline, covers it too.
+            var queueOnly = verdict.Command is { } clocked && UnrecordedCommands.RunsUnrecorded(clocked.Command.Type);
+            await JournalClockAsync(clockEvent, queueOnly, cancellationToken).ConfigureAwait(false);
         }
 
         if (isQueuedHere)

@@ -75,8 +75,8 @@ public sealed class FlushingCommandJournal(IEventSink sink, Func<Task> flush, Ti
     public Task RecordWithinAsync(DomainEvent attempt, TimeSpan wait, CancellationToken cancellationToken) =>
         RecordWaitingAsync(attempt, wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < FlushWait ? wait : FlushWait, cancellationToken);
 
-    // No time left (zero) still takes a flush that is already done: a healthy card's commit, or
-    // nothing queued, is not refused for a deadline the replay store used up.
+    // No time left (zero) times out at once: the attempt was just queued, so its flush is never
+    // done yet (the handler gives a lockdown's at least CommandHandler.LockdownFlushFloor).
     private async Task RecordWaitingAsync(DomainEvent attempt, TimeSpan wait, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(attempt);

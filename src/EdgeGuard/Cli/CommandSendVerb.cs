@@ -182,6 +182,18 @@ internal static class CommandSendVerb
         }
         finally
         {
+            // The send failed after the gateway had answered (a link drop or a timeout before the
+            // PUBACK, a refusal, a stop): its answers still say what it did with the command.
+            lock (gate)
+            {
+                foreach (var answer in early ?? [])
+                {
+                    output.WriteLine($"{answer} (received before the broker confirmed the send)");
+                }
+
+                early = null;
+            }
+
             if (client.IsConnected)
             {
                 await client.DisconnectAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);

@@ -28,6 +28,9 @@ public sealed class HungSeenCommandIds : ISeenCommandIds
     /// <summary>Called with each record's bound before it gives up (a test moves its clock, as the wait would).</summary>
     public Action<TimeSpan?>? Waiting { get; set; }
 
+    /// <summary>Called for each record the store takes (a test moves its clock, as a slow commit would).</summary>
+    public Action? Committing { get; set; }
+
     public SeenCommand Record(string id, byte[] payloadHash, ReplayWindow window, DateTimeOffset now, CommandFinal? final = null)
     {
         Waits.Add(null);
@@ -37,6 +40,7 @@ public sealed class HungSeenCommandIds : ISeenCommandIds
         }
 
         ThrowIfHung();
+        Committing?.Invoke();
         return Inner.Record(id, payloadHash, window, now, final);
     }
 
@@ -49,6 +53,7 @@ public sealed class HungSeenCommandIds : ISeenCommandIds
         }
 
         ThrowIfHung();
+        Committing?.Invoke();
         return Inner.Record(id, payloadHash, window, now);
     }
 
