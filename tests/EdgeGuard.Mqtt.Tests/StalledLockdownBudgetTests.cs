@@ -82,45 +82,25 @@ public sealed class StalledLockdownBudgetTests(ITestOutputHelper output)
     {
         // The real store and journal on one SQLite file, the writer hung inside its commit (holding
         // the database) until the test ends; the store sized for a slow card (its longest wait).
-        using var directory = new TempDirectory();
-        using var release = new ManualResetEventSlim(false);
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var database = JournalDatabase.Open(directory.File(JournalDatabase.FileName));
-        var journal = new EventJournal(database, TimeProvider.System);
-        var store = new SqliteSeenCommandIds(database) { Wait = SqliteSeenCommandIds.MaxWait };
-        try
-        {
-            journal.BeforeCommit = _ =>
-            {
-                held.TrySetResult();
-                release.Wait(2 * Patience);
-            };
-            journal.Publish([new PointActivated(GatewayNow, "door-1", PointKind.DoorContact, "lobby")]);
-            await held.Task.WaitAsync(Patience);
+        using var hung = new HungWriter(SqliteSeenCommandIds.MaxWait);
+        hung.Journal.Publish([new PointActivated(GatewayNow, "door-1", PointKind.DoorContact, "lobby")]);
+        await hung.Held.Task.WaitAsync(Patience);
 
-            // The flush's wait runs on the fake clock; the store's on its own real one. Advancing
-            // one second lets the flush give up only if its share of the deadline is that second.
-            var time = new FakeTimeProvider(GatewayNow);
-            await using var gateway = new CommandHarness(output, seen: store, time: time);
-            var handler = HandlerOver(gateway, store, new FlushingCommandJournal(journal, journal.FlushAsync, time), time);
-            var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
-            time.Advance(OneSecond);
-            var attempt = await receiving.WaitAsync(Patience);
-            var done = await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
+        // The flush's wait runs on the fake clock; the store's on its own real one. Advancing
+        // one second lets the flush give up only if its share of the deadline is that second.
+        var time = new FakeTimeProvider(GatewayNow);
+        await using var gateway = new CommandHarness(output, seen: hung.Store, time: time);
+        var handler = HandlerOver(gateway, hung.Store, new FlushingCommandJournal(hung.Journal, hung.Journal.FlushAsync, time), time);
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        time.Advance(OneSecond);
+        var attempt = await receiving.WaitAsync(Patience);
+        var done = await handler.ExecuteAsync(attempt.Command!, CancellationToken.None).WaitAsync(Patience);
 
-            Assert.Equal(CommandResultKind.Accepted, attempt.Result);
-            Assert.Equal(CommandResultKind.Done, done.Result);
-            Assert.Single(gateway.Executor.Executed);
-            // Still inside the hung commit: nothing after it is durable yet.
-            Assert.False(journal.FlushAsync().IsCompleted);
-        }
-        finally
-        {
-            release.Set();
-            journal.Dispose();
-            store.Dispose();
-            database.Dispose();
-        }
+        Assert.Equal(CommandResultKind.Accepted, attempt.Result);
+        Assert.Equal(CommandResultKind.Done, done.Result);
+        Assert.Single(gateway.Executor.Executed);
+        // Still inside the hung commit: nothing after it is durable yet.
+        Assert.False(hung.Journal.FlushAsync().IsCompleted);
     }
 
     [Fact]
@@ -164,41 +144,21 @@ public sealed class StalledLockdownBudgetTests(ITestOutputHelper output)
         // The real store and journal: the store records the lockdown, then the writer hangs in the
         // commit of its command.received (holding the database). The store's own bound here
         // outlasts the test's patience: only a start mark that does not wait it out gets through.
-        using var directory = new TempDirectory();
-        using var release = new ManualResetEventSlim(false);
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var database = JournalDatabase.Open(directory.File(JournalDatabase.FileName));
-        var journal = new EventJournal(database, TimeProvider.System);
-        var store = new SqliteSeenCommandIds(database) { Wait = 2 * Patience };
-        try
-        {
-            journal.BeforeCommit = _ =>
-            {
-                held.TrySetResult();
-                release.Wait(2 * Patience);
-            };
-            var time = new FakeTimeProvider(GatewayNow);
-            await using var gateway = new CommandHarness(output, seen: store, time: time);
-            var handler = HandlerOver(gateway, store, new FlushingCommandJournal(journal, journal.FlushAsync, time), time);
-            var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
-            await held.Task.WaitAsync(Patience);
-            time.Advance(OneSecond);
-            var attempt = await receiving.WaitAsync(Patience);
+        using var hung = new HungWriter(2 * Patience);
+        var time = new FakeTimeProvider(GatewayNow);
+        await using var gateway = new CommandHarness(output, seen: hung.Store, time: time);
+        var handler = HandlerOver(gateway, hung.Store, new FlushingCommandJournal(hung.Journal, hung.Journal.FlushAsync, time), time);
+        var receiving = handler.ReceiveAsync(new ReadOnlySequence<byte>(gateway.Sign(CommandType.Lockdown, issuedAt: GatewayNow)), retained: false, CancellationToken.None);
+        await hung.Held.Task.WaitAsync(Patience);
+        time.Advance(OneSecond);
+        var attempt = await receiving.WaitAsync(Patience);
 
-            var done = await Task.Run(() => handler.ExecuteAsync(attempt.Command!, CancellationToken.None)).WaitAsync(Patience);
+        var done = await Task.Run(() => handler.ExecuteAsync(attempt.Command!, CancellationToken.None)).WaitAsync(Patience);
 
-            Assert.Equal(CommandResultKind.Done, done.Result);
-            Assert.Single(gateway.Executor.Executed);
-            Assert.Contains("only until it restarts", done.Reason, StringComparison.Ordinal);
-            Assert.False(journal.FlushAsync().IsCompleted);
-        }
-        finally
-        {
-            release.Set();
-            journal.Dispose();
-            store.Dispose();
-            database.Dispose();
-        }
+        Assert.Equal(CommandResultKind.Done, done.Result);
+        Assert.Single(gateway.Executor.Executed);
+        Assert.Contains("only until it restarts", done.Reason, StringComparison.Ordinal);
+        Assert.False(hung.Journal.FlushAsync().IsCompleted);
     }
 
     [Fact]
@@ -290,5 +250,46 @@ public sealed class StalledLockdownBudgetTests(ITestOutputHelper output)
         return new CommandHandler(
             new CommandVerifier(gateway.Keys, store, options, new UnrecordedCommands(time)), journal, gateway.Executor,
             options.MaxPayloadBytes, time, NullLogger<CommandHandler>.Instance);
+    }
+
+    /// <summary>
+    /// The real replay store and journal on one SQLite file, whose writer hangs inside its next
+    /// commit (holding the database, as on a card hung in fsync) until disposed.
+    /// </summary>
+    private sealed class HungWriter : IDisposable
+    {
+        private readonly TempDirectory _directory = new();
+        private readonly ManualResetEventSlim _release = new(false);
+        private readonly JournalDatabase _database;
+
+        /// <param name="storeWait">The store's own bound (sized for the card).</param>
+        public HungWriter(TimeSpan storeWait)
+        {
+            _database = JournalDatabase.Open(_directory.File(JournalDatabase.FileName));
+            Journal = new EventJournal(_database, TimeProvider.System);
+            Store = new SqliteSeenCommandIds(_database) { Wait = storeWait };
+            Journal.BeforeCommit = _ =>
+            {
+                Held.TrySetResult();
+                _release.Wait(2 * Patience);
+            };
+        }
+
+        public EventJournal Journal { get; }
+
+        public SqliteSeenCommandIds Store { get; }
+
+        /// <summary>Completes once the writer hangs in a commit.</summary>
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Dispose()
+        {
+            _release.Set();
+            Journal.Dispose();
+            Store.Dispose();
+            _database.Dispose();
+            _release.Dispose();
+            _directory.Dispose();
+        }
     }
 }
