@@ -130,8 +130,11 @@ public sealed partial class ResendTests
 
         Assert.Null(harness.Publisher.StartResend(ResendId, 1, 20));
         harness.Outbox.AgeOut(10);
-        await Eventually.TrueAsync(() => !harness.Publisher.IsResending, Patience, "the resend ended");
+        // The slot is freed (IsResending false) before the counts and resend.ended are recorded:
+        // wait for resend.ended, the last thing the end does.
+        await Eventually.TrueAsync(() => harness.Faults.Events.OfType<ResendEnded>().Any(), Patience, "the resend ended");
 
+        Assert.False(harness.Publisher.IsResending);
         Assert.Equal((0L, 1L), (harness.Publisher.ResendsDone, harness.Publisher.ResendsCut));
         var ended = Assert.Single(harness.Faults.Events.OfType<ResendEnded>());
         Assert.Equal("aged out of the journal during the resend: seq 1 is no longer kept; the oldest seq kept is 11", ended.Problem);
