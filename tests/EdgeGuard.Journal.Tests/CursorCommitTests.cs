@@ -153,19 +153,12 @@ public sealed class CursorCommitTests : IDisposable
     public async Task A_failed_cursor_commit_faults_its_waiter_and_is_retried_an_interval_later()
     {
         await _h.PublishAndFlush(Activated(1));
-        var failures = 0;
-        _h.Journal.BeforeCursorCommit = _ =>
-        {
-            if (Interlocked.Increment(ref failures) == 1)
-            {
-                throw new JournalException("disk I/O error");
-            }
-        };
+        var failures = new FirstCursorCommitFails(_h.Journal);
 
         await Assert.ThrowsAsync<JournalException>(() => _h.Journal.CursorDurableAsync(1).WaitAsync(Prompt));
         await GiveTheWriterAChance();
         Assert.Equal(0, _h.Journal.DeliveredThrough);
-        Assert.Equal(1, Volatile.Read(ref failures)); // not retried in a loop on a failing disk
+        Assert.Equal(1, failures.Tries); // not retried in a loop on a failing disk
 
         _h.Time.Advance(EventJournal.DefaultCursorWriteInterval);
         await DeliveredThrough(1);
@@ -225,14 +218,7 @@ public sealed class CursorCommitTests : IDisposable
         using var journal = new EventJournal(database, new EarlyTimerClock(fake));
         journal.Publish([Activated(1)]);
         await journal.FlushAsync().WaitAsync(Prompt);
-        var failures = 0;
-        journal.BeforeCursorCommit = _ =>
-        {
-            if (Interlocked.Increment(ref failures) == 1)
-            {
-                throw new JournalException("disk I/O error");
-            }
-        };
+        var failures = new FirstCursorCommitFails(journal);
         await Assert.ThrowsAsync<JournalException>(() => journal.CursorDurableAsync(1).WaitAsync(Prompt));
 
         // Asked again during the backoff: due once it ends, not at the writer's 30 s idle wake.
@@ -243,27 +229,20 @@ public sealed class CursorCommitTests : IDisposable
         fake.Advance(TimeSpan.FromMilliseconds(1));
         await durable.WaitAsync(Prompt);
         Assert.Equal(1, journal.DeliveredThrough);
-        Assert.Equal(2, Volatile.Read(ref failures));
+        Assert.Equal(2, failures.Tries);
     }
 
     [Fact]
     public async Task A_stop_during_the_failure_backoff_still_makes_its_final_cursor_commit()
     {
         await _h.PublishAndFlush(Activated(1));
-        var failures = 0;
-        _h.Journal.BeforeCursorCommit = _ =>
-        {
-            if (Interlocked.Increment(ref failures) == 1)
-            {
-                throw new JournalException("disk I/O error");
-            }
-        };
+        var failures = new FirstCursorCommitFails(_h.Journal);
         await Assert.ThrowsAsync<JournalException>(() => _h.Journal.CursorDurableAsync(1).WaitAsync(Prompt));
 
         // The clock stands still: the stop comes well within the interval after the failure.
         _h.Reopen();
         Assert.Equal(1, _h.Journal.DeliveredThrough);
-        Assert.Equal(2, Volatile.Read(ref failures));
+        Assert.Equal(2, failures.Tries);
     }
 
     // Holds the writer inside its next cursor-only commit until _release; completes once it is there.
@@ -317,5 +296,21 @@ public sealed class CursorCommitTests : IDisposable
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
             await Task.Delay(10);
         }
+    }
+
+    /// <summary>Fails a journal's first cursor-only commit with a disk error, counting every try.</summary>
+    private sealed class FirstCursorCommitFails
+    {
+        private int _tries;
+
+        public FirstCursorCommitFails(EventJournal journal) => journal.BeforeCursorCommit = _ =>
+        {
+            if (Interlocked.Increment(ref _tries) == 1)
+            {
+                throw new JournalException("disk I/O error");
+            }
+        };
+
+        public int Tries => Volatile.Read(ref _tries);
     }
 }
