@@ -9,6 +9,9 @@ public sealed class PointFilterTests
     private static readonly PointDefinition Door = TestSite.Create().Point("door-a");
     private static readonly PointDefinition Panic = TestSite.Create().Point("panic-a");
 
+    // A fire input with a long lock-out (the config accepts up to 10 s), so a held activation shows.
+    private static readonly PointDefinition Fire = TestSite.Create().Point("fire-panel") with { Debounce = TimeSpan.FromSeconds(2) };
+
     [Fact]
     public void Contact_reports_only_after_the_level_holds_for_the_debounce()
     {
@@ -121,6 +124,47 @@ public sealed class PointFilterTests
         Assert.False(filter.Sample(true, 1200 * Ms));
         Assert.True(filter.Tick(1200 * Ms));
         Assert.Equal(1700 * Ms, filter.NextDeadline);
+    }
+
+    [Fact]
+    public void Fire_input_that_comes_back_inside_its_release_lockout_is_reported_at_once()
+    {
+        var filter = new PointFilter(Fire, settledActive: false, TimeSpan.Zero);
+        Assert.True(filter.Sample(true, 100 * Ms));
+        Assert.Null(filter.Sample(false, 200 * Ms));
+        Assert.False(filter.Tick(2100 * Ms)); // the release, its lock-out until 4,100 ms
+
+        // The panel alarms again 100 ms later: a fire reset turned now must see it active, and an
+        // egress lock relocked by a reset must be released again at once, not after 2 s.
+        Assert.True(filter.Sample(true, 2200 * Ms));
+        Assert.True(filter.Active);
+    }
+
+    [Fact]
+    public void Fire_input_that_comes_back_after_a_late_release_tick_is_due_at_once()
+    {
+        var filter = new PointFilter(Fire, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+        filter.Sample(false, 200 * Ms);
+
+        // The tick due at 2,100 ms never ran; active again at 2,500 ms. The release is reported as
+        // of 2,100 ms, and the activation is due at its own edge, not when that release's lock-out ends.
+        Assert.False(filter.Sample(true, 2500 * Ms));
+        Assert.Equal(2500 * Ms, filter.NextDeadline);
+        Assert.True(filter.Tick(2500 * Ms));
+        Assert.True(filter.Active);
+    }
+
+    [Fact]
+    public void Fire_input_bounce_back_to_normal_inside_its_lockout_is_still_held()
+    {
+        var filter = new PointFilter(Fire, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+
+        // Only an activation overrides the lock-out: bounce towards "no fire" waits for it.
+        Assert.Null(filter.Sample(false, 101 * Ms));
+        Assert.Null(filter.Tick(2099 * Ms));
+        Assert.False(filter.Tick(2100 * Ms));
     }
 
     [Fact]

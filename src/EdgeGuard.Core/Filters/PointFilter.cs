@@ -9,6 +9,7 @@ namespace EdgeGuard.Core.Filters;
 /// fired), never from when the loop got round to it, so a late tick cannot lose a level that held.
 /// Panic buttons use leading-edge: the first edge counts at once, then the filter locks out for the
 /// debounce so bounce cannot produce a second event; after the lock-out it settles to the line.
+/// A fire input's activation is never held by that lock-out (<see cref="PointDefinition.ActivationOverridesLockout"/>).
 /// </summary>
 /// <remarks>
 /// Mutable and single-threaded by design: only the controller loop owns filters. It is pure in the
@@ -42,6 +43,11 @@ public sealed class PointFilter
     {
         get
         {
+            if (ActivationPending)
+            {
+                return _rawSince;
+            }
+
             if (_lockoutUntil is { } lockout)
             {
                 return lockout;
@@ -70,7 +76,7 @@ public sealed class PointFilter
             }
         }
 
-        if (_point.ActsOnLeadingEdge && _lockoutUntil is null && _raw != Active)
+        if (_point.ActsOnLeadingEdge && (_lockoutUntil is null || ActivationPending) && _raw != Active)
         {
             return Report(at);
         }
@@ -78,9 +84,19 @@ public sealed class PointFilter
         return Tick(at);
     }
 
+    // An activation that no lock-out holds back (a fire input's), not yet reported.
+    private bool ActivationPending => _point.ActivationOverridesLockout && _raw && !Active;
+
     /// <summary>Advances time; returns the new filtered state if it changed.</summary>
     public bool? Tick(TimeSpan now)
     {
+        if (ActivationPending && now >= _rawSince)
+        {
+            // As of its edge, however late this tick runs (a release reported by the same edge's
+            // Sample comes first); the new lock-out runs from there.
+            return Report(_rawSince);
+        }
+
         if (_lockoutUntil is { } lockout)
         {
             if (now < lockout)

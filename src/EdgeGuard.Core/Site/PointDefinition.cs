@@ -70,6 +70,16 @@ public sealed record PointDefinition(
     public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;
 
     /// <summary>
+    /// Whether an activation counts at once even inside the lock-out that follows the point's last
+    /// report: fire inputs. A panel that alarms again within the lock-out of its release (up to the
+    /// fire input's debounce, configurable to seconds) must be seen at once: a fire reset turned
+    /// then would otherwise be accepted and relock egress doors during a fire. The cost is on the
+    /// safe side: bounce on a fire input's release can report it active again. A panic button's
+    /// press stays held by the lock-out, so that bounce on its release is never a second panic.
+    /// </summary>
+    public bool ActivationOverridesLockout => Kind is PointKind.FireAlarm;
+
+    /// <summary>
     /// Where the point's line lives when it is not a native GPIO line: an expander pin
     /// (<c>mcp23017@0x20:A3</c>) or a supervised loop on an ADC channel (<c>mcp3008@0.0:CH2</c>); then
     /// <see cref="Line"/> is -1. Null (the default) for a line on the gateway's own GPIO chip.
