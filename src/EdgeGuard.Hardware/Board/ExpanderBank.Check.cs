@@ -31,7 +31,7 @@ public sealed partial class ExpanderBank
             {
                 try
                 {
-                    chip.Lines!.Reconfigure();
+                    chip.Lines!.Reconfigure(outputId => RequestedLevel(chip, outputId));
                 }
 #pragma warning disable CA1031 // Any failure leaves the chip to be configured again on the next pass.
                 catch (Exception ex)

@@ -32,6 +32,22 @@ public sealed partial class ExpanderBank
         }
     }
 
+    // The level the controller last asked of one of the chip's outputs (taken or not by the chip), null for
+    // an id not its own. RequestedGate is a leaf: safe under the lines' own lock (Mcp23017Lines.Reconfigure).
+    private static bool? RequestedLevel(Chip chip, string outputId)
+    {
+        var index = chip.Outputs.FindIndex(o => string.Equals(o.Id, outputId, StringComparison.Ordinal));
+        if (index < 0)
+        {
+            return null;
+        }
+
+        lock (chip.RequestedGate)
+        {
+            return chip.Requested[index];
+        }
+    }
+
     /// <summary>
     /// Tries to configure a chip that did not answer at start-up and to start its edges. On success its points'
     /// real levels are delivered by the rest of the supervision pass (<see cref="Chip.Resync"/>). Under the lock.

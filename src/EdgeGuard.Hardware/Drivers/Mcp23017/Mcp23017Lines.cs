@@ -212,8 +212,9 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
     /// <summary>
     /// Configures a chip that was reset (a brown-out: pins back to inputs, interrupts off) again exactly as at
     /// start-up, through the same <see cref="Mcp23017.Initialize"/> sequence, but with every output at the level
-    /// last written (the cached latch, so a locked lock drives locked again; OLAT goes out before IODIR makes
-    /// the pins outputs). Then delivers, stamped now, every input whose level differs from the one last
+    /// last asked for (<paramref name="wanted"/>, else the cached latch: a locked lock drives locked again; OLAT
+    /// goes out before IODIR makes the pins outputs). Not the latch alone: it holds only writes the chip took,
+    /// and an egress release asked for while the chip was without power would be driven locked again. Then delivers, stamped now, every input whose level differs from the one last
     /// reported: while the chip was reset its interrupts were off, so a door opened meanwhile made no edge.
     /// </summary>
     /// <remarks>
@@ -221,13 +222,25 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
     /// between the latch being sent and the direction, and an interrupt serviced afterwards compares with the
     /// levels read here (nothing is delivered twice).
     /// </remarks>
+    /// <param name="wanted">The level last asked for of an output, by id; null where none was. Asked under this
+    /// object's lock, so a write that lands meanwhile is either in it or driven after it.</param>
     /// <exception cref="HardwareException">The chip did not answer; call again to retry (the latch is unchanged).</exception>
-    public void Reconfigure()
+    public void Reconfigure(Func<string, bool?> wanted)
     {
+        ArgumentNullException.ThrowIfNull(wanted);
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_gate)
         {
-            var levels = _chip.Initialize(_configuration with { InitialOutputs = (ushort)(_chip.OutputLatch & _outputMask) });
+            var latch = _chip.OutputLatch;
+            foreach (var (outputId, pin) in _outputPins)
+            {
+                if (wanted(outputId) is { } high)
+                {
+                    latch = (ushort)(high ? latch | (1 << pin) : latch & ~(1 << pin));
+                }
+            }
+
+            var levels = _chip.Initialize(_configuration with { InitialOutputs = (ushort)(latch & _outputMask) });
             // The re-read levels are stamped now: when the change happened during the reset is unknown.
             var edges = new List<RawEdge>();
             AddEdges(edges, _reported, levels, _time.GetTimestamp());
