@@ -96,6 +96,14 @@ public sealed partial class GpioInputLines : IInputLines
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The lines are inputs with their pulls from construction, so this is <see cref="Read"/>: a read of
+    /// the character device's line value, which records nothing (the levels delivered are seeded at
+    /// <see cref="Start"/>).
+    /// </remarks>
+    public bool? ReadBeforeOutputs(string pointId) => Read(pointId);
+
+    /// <inheritdoc/>
     /// <remarks>Also starts the resync timer: before this, no level has been delivered that could be wrong.</remarks>
     /// <exception cref="InvalidOperationException">Edge delivery was already started.</exception>
     public void Start(Action<RawEdge> onEdge)

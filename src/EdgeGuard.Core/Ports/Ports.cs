@@ -25,6 +25,20 @@ public interface IInputLines : IDisposable
     bool Read(string pointId);
 
     /// <summary>
+    /// Reads a point's electrical level before the outputs are opened and before <see cref="Start"/>,
+    /// once: the boot's early look at the fire inputs, so an egress lock is never opened locked
+    /// during a fire. Leaves no trace: nothing is recorded as delivered or accepted, no fault is
+    /// raised, so the settled read after it (<see cref="Read"/>) is the boot read as before.
+    /// </summary>
+    /// <returns>
+    /// The level, or null when the line cannot be read yet or not reliably (an expander pin: its chip
+    /// is configured with its outputs; a loop whose samples do not agree). The caller decides the
+    /// safe side for null. Null by default: an implementation that cannot vouch for an early read
+    /// says so, and the controller then takes a fire input as active (egress released briefly).
+    /// </returns>
+    bool? ReadBeforeOutputs(string pointId) => null;
+
+    /// <summary>
     /// Starts edge delivery. The callback runs on the driver's event thread (or on the timer of a
     /// supervision pass that re-reads the lines and delivers a level whose edge was lost): it must never block
     /// on a disk or a busy lock, and never throw (a throwing callback stops the driver's event

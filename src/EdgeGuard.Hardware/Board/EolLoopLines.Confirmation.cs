@@ -49,6 +49,25 @@ public sealed partial class EolLoopLines
     /// <summary>Samples the boot read takes at most, looking for <see cref="ConfirmingSamples"/> in a row that agree.</summary>
     private const int MaxBootSamples = ConfirmingSamples * 4;
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Samples the loop back to back as the boot read does, and records nothing: no accepted state, no
+    /// level delivered, no fault (the settled read that follows is the boot read, and raises a dead
+    /// ADC's fault). A tampered loop (open, short) gives its fail-safe level, as it reads afterwards; an
+    /// ADC that does not answer, or readings that do not agree, give null. The ADC needs no
+    /// configuration, so unlike an expander it can be read before the outputs are opened.
+    /// </remarks>
+    public bool? ReadBeforeOutputs(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var slot = _loops.TryGetValue(pointId, out var s) ? s : throw new KeyNotFoundException($"Point '{pointId}' is not on {_device}.");
+        lock (_polling)
+        {
+            return SampleAgreeing(slot.Loop).State is { } agreed ? LevelOf(slot.Loop, agreed) : null;
+        }
+    }
+
     /// <summary>
     /// Samples the loop until <see cref="ConfirmingSamples"/> readings in a row fall in one band. Null (and why)
     /// when the ADC does not answer or the readings did not settle within <see cref="MaxBootSamples"/>.

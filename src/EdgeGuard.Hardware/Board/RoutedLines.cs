@@ -44,6 +44,16 @@ public sealed class RoutedInputLines : IInputLines
     }
 
     /// <inheritdoc/>
+    /// <exception cref="KeyNotFoundException">No part holds the point.</exception>
+    public bool? ReadBeforeOutputs(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        return _byPoint.TryGetValue(pointId, out var lines)
+            ? lines.ReadBeforeOutputs(pointId)
+            : throw new KeyNotFoundException($"Point '{pointId}' has no input line.");
+    }
+
+    /// <inheritdoc/>
     public void Start(Action<RawEdge> onEdge)
     {
         ArgumentNullException.ThrowIfNull(onEdge);

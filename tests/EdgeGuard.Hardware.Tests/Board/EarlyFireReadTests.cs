@@ -1,0 +1,102 @@
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Drivers.Mcp3008;
+using EdgeGuard.Hardware.Drivers.Supervision;
+using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Hardware.Tests.Drivers;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeGuard.Hardware.Tests.Board;
+
+/// <summary>
+/// <see cref="IInputLines.ReadBeforeOutputs"/>: the controller's raw look at the fire inputs before it
+/// opens the outputs. What can be read is read (a native line, a supervised loop on the ADC); what
+/// cannot (an expander pin, a blind ADC) says so with null, and nothing is recorded either way, so the
+/// boot read after it is the boot read as before.
+/// </summary>
+public sealed class EarlyFireReadTests
+{
+    private const int Normal = 470, Alarm = 700, Cut = 1000;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
+    private static readonly EolThresholds DoubleEol = new(EolWiring.Double, 341, 599, 818);
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly FakeMcp3008 _adc = new();
+    private readonly List<DomainEvent> _reported = [];
+    private readonly List<RawEdge> _edges = [];
+
+    private EolLoopLines FireLoop()
+    {
+        var point = new PointDefinition("fire", PointKind.FireAlarm, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
+        return new EolLoopLines("mcp3008@0.0", new Mcp3008(_adc).Read, Poll,
+            [new SupervisedLoop(point, 0, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
+    }
+
+    [Theory]
+    [InlineData(Normal, false)]
+    [InlineData(Alarm, true)]
+    [InlineData(Cut, true)] // a tampered fire loop reads active, as it does afterwards
+    public void A_fire_loop_is_read_before_the_outputs_and_nothing_is_recorded(int reading, bool high)
+    {
+        _adc[0] = reading;
+        using var lines = FireLoop();
+
+        Assert.Equal(high, lines.ReadBeforeOutputs("fire"));
+
+        Assert.Empty(_reported); // the tamper is the boot read's and the polls' to report
+        Assert.Empty(_edges);
+        Assert.Null(lines.LastReading("fire"));
+    }
+
+    [Fact]
+    public void A_blind_adc_gives_no_level_and_leaves_its_fault_to_the_boot_read()
+    {
+        _adc.Absent = true;
+        using var lines = FireLoop();
+
+        Assert.Null(lines.ReadBeforeOutputs("fire"));
+        Assert.Empty(_reported);
+
+        // The boot read after it raises the fault and reads fail-safe, as it did without the early read.
+        Assert.True(lines.Read("fire"));
+        Assert.IsType<HardwareFault>(Assert.Single(_reported));
+    }
+
+    [Fact]
+    public void An_expander_pin_cannot_be_read_before_its_chip_is_configured_with_the_outputs()
+    {
+        using var gpio = new System.Device.Gpio.GpioController(new SimulatedGpioDriver());
+        using var chip = new FakeMcp23017();
+        var point = new PointDefinition("fire", PointKind.FireAlarm, -1, false, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A0" };
+        using var bank = new ExpanderBank(gpio, [new ExpanderOptions("mcp23017@0x20", 1, 0x20, 20)], [point], [],
+            new ChipBus(chip), _time, _reported.AddRange);
+
+        Assert.Null(bank.ReadBeforeOutputs("fire"));
+        Assert.Empty(chip.Transactions); // nothing read from a chip that is not configured yet
+        Assert.Throws<KeyNotFoundException>(() => bank.ReadBeforeOutputs("door"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_native_line_is_read_before_the_outputs(bool high)
+    {
+        var driver = new SimulatedGpioDriver();
+        driver.SetInputLevel(2, high);
+        using var gpio = new System.Device.Gpio.GpioController(driver);
+        var point = new PointDefinition("fire", PointKind.FireAlarm, 2, true, LinePull.Down, TimeSpan.Zero, "annex");
+        using var lines = new GpioInputLines(gpio, [point], _time);
+        using var routed = new RoutedInputLines([(lines, ["fire"])]);
+
+        Assert.Equal(high, routed.ReadBeforeOutputs("fire"));
+    }
+
+    private sealed class ChipBus(System.Device.I2c.I2cDevice expander) : IBusDevices
+    {
+        public System.Device.I2c.I2cDevice OpenExpander(ExpanderOptions options) => expander;
+
+        public System.Device.Spi.SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException();
+    }
+}
