@@ -231,10 +231,13 @@ public sealed partial class SiteController
         return shown;
     }
 
-    /// <summary>Opens the output lines at the restored plan; queued ones (the expanders') wake the loop after each attempt.</summary>
-    private void OpenOutputs(OutputPlan plan)
+    /// <summary>
+    /// Opens the output lines at <paramref name="levels"/> (the restored plan's, egress released for a
+    /// fire found at boot); queued ones (the expanders') wake the loop after each attempt.
+    /// </summary>
+    private void OpenOutputs(IReadOnlyDictionary<string, bool> levels)
     {
-        _outputLines = createOutputs(plan.Levels(site));
+        _outputLines = createOutputs(levels);
         if (_outputLines is IQueuedOutputLines queued)
         {
             _queuedOutputs = queued;

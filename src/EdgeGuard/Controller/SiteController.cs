@@ -102,6 +102,9 @@ public sealed partial class SiteController(
     /// <summary>
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
+    /// One exception, for life safety: the fire inputs are read raw before the outputs are opened,
+    /// and a fire found there (or a fire input not readable yet) opens the egress locks released;
+    /// the settled read alone latches the release (SiteController.FireAtBoot.cs).
     /// A saved state that cannot be read, or not within <see cref="BootLoadDeadline"/>, is not a
     /// failed start: the gateway boots in the initial state and says so; a lockdown read late is
     /// put back in force if the site has decided nothing since (SiteController.Boot.cs).
@@ -116,7 +119,9 @@ public sealed partial class SiteController(
         var now = Moment.From(time);
         _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
         var plan = OutputPlan.For(site, _state);
-        OpenOutputs(plan); // the restored plan, on every line, before any input is read
+        // The restored plan, on every line, before any input is read but the fire inputs' raw
+        // levels: a fire found there opens the egress locks released (SiteController.FireAtBoot.cs).
+        OpenOutputs(BootLevels(plan));
         LogRestored(safety.Mode, safety.Lockdown?.Cause, plan.ToString());
 
         // Edges during settling are queued but dropped by timestamp: only the settled read counts.
