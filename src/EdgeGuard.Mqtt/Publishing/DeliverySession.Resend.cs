@@ -33,7 +33,7 @@ internal sealed partial class DeliverySession
     /// <summary>Live only, after the live records: sends what the resend may send now.</summary>
     private void PublishResent()
     {
-        if (!_refreshStateAfterDelivery || _retryingRefused || _resends.Current is not { } request)
+        if (!_refreshStateAfterDelivery || _draining || _retryingRefused || _resends.Current is not { } request)
         {
             return;
         }

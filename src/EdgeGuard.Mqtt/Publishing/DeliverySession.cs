@@ -113,37 +113,6 @@ internal sealed partial class DeliverySession
     }
 
     /// <summary>
-    /// On orderly shutdown: waits (bounded) for the PUBACKs in flight, then for the journal to make
-    /// the cursor durable, at most what is left of <paramref name="timeout"/> (at least
-    /// <see cref="CursorWait"/>): a cursor not durable then lags, and the next start sends what it
-    /// lags by again (replayed).
-    /// </summary>
-    public async Task DrainAsync(TimeSpan timeout)
-    {
-        var started = _time.GetTimestamp();
-        using var deadline = new CancellationTokenSource(timeout, _time);
-        try
-        {
-            while (_window.TryPeek(out var head))
-            {
-                var result = await head.Ack.WaitAsync(deadline.Token).ConfigureAwait(false);
-                if (head.Kind == InFlightKind.Event && !IsSuccess(result))
-                {
-                    break;
-                }
-
-                _window.Dequeue();
-                Settled(head, result);
-            }
-        }
-        finally
-        {
-            var left = timeout - _time.GetElapsedTime(started);
-            await CursorDurableAtStopAsync(left > CursorWait ? left : CursorWait).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
     /// Drops what is in flight (sent again on the next connection). No cursor write: the journal
     /// already has every acknowledged prefix in memory and makes it durable on its own thread.
     /// </summary>

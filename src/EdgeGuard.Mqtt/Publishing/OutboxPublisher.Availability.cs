@@ -14,18 +14,42 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// </summary>
 public sealed partial class OutboxPublisher
 {
-    /// <summary>Publishes <paramref name="payload"/> retained; false when the broker refused it.</summary>
-    private async Task<bool> PublishAvailabilityAsync(IMqttClient client, string payload, long session, CancellationToken cancellationToken)
+    /// <summary>
+    /// User property of the orderly <c>offline</c>: the last seq journaled when it was sent. The
+    /// payload is plain text, so the figures ride as properties, as <c>session</c> does.
+    /// </summary>
+    internal const string LastSeqProperty = "lastSeq";
+
+    /// <summary>
+    /// User property of the orderly <c>offline</c>: the end of the contiguous prefix of events the
+    /// broker acknowledged. Below <see cref="LastSeqProperty"/>: the rest waits in the journal.
+    /// </summary>
+    internal const string DeliveredThroughProperty = "deliveredThrough";
+
+    /// <summary>
+    /// Publishes <paramref name="payload"/> retained; false when the broker refused it. An orderly
+    /// <c>offline</c> carries <paramref name="backlog"/>: the last seq journaled and the seq
+    /// delivered through. The will cannot: it is fixed at connect time.
+    /// </summary>
+    private async Task<bool> PublishAvailabilityAsync(
+        IMqttClient client, string payload, long session, CancellationToken cancellationToken, (long LastSeq, long DeliveredThrough)? backlog = null)
     {
-        var message = new MqttApplicationMessageBuilder()
+        var builder = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.Availability)
             .WithPayload(Encoding.UTF8.GetBytes(payload))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag(true)
             .WithContentType(Payloads.TextContentType)
             .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-            .WithUserProperty(ClientOptionsFactory.SessionProperty, ClientOptionsFactory.DecimalUtf8(session))
-            .Build();
+            .WithUserProperty(ClientOptionsFactory.SessionProperty, ClientOptionsFactory.DecimalUtf8(session));
+        if (backlog is { } figures)
+        {
+            builder
+                .WithUserProperty(LastSeqProperty, ClientOptionsFactory.DecimalUtf8(figures.LastSeq))
+                .WithUserProperty(DeliveredThroughProperty, ClientOptionsFactory.DecimalUtf8(figures.DeliveredThrough));
+        }
+
+        var message = builder.Build();
         var result = await client.PublishAsync(message, cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
         var birth = string.Equals(payload, Payloads.Online, StringComparison.Ordinal);
         if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
@@ -86,8 +110,10 @@ public sealed partial class OutboxPublisher
     }
 
     // One deadline for the whole close, within the host's stop budget (OrderlyStopLimit). The
-    // PUBACKs in flight get half of it; offline and DISCONNECT the rest, also when the drain ran
-    // out (a slow broker may still take offline, and it saves the office a keep-alive's wait).
+    // outbox's delivery gets half of it (DeliverySession.Drain.cs: everything journaled, not only
+    // what was in flight); offline and DISCONNECT the rest, also when the drain ran out (a slow
+    // broker may still take offline, and it saves the office a keep-alive's wait). Offline says
+    // how far delivery got, so the office knows at once whether events wait for the next start.
     private async Task CloseOrderlyAsync(IMqttClient client, DeliverySession delivery, long session)
     {
         var budget = _options.Timeout < OrderlyStopLimit ? _options.Timeout : OrderlyStopLimit;
@@ -100,18 +126,19 @@ public sealed partial class OutboxPublisher
             }
             catch (OperationCanceledException)
             {
-                LogDrainCutShort(budget.TotalSeconds / 2);
+                LogDrainCutShort(budget.TotalSeconds / 2, delivery.AcknowledgedThrough, _outbox.LastSeq);
             }
 
             // A normal DISCONNECT discards the will: if the broker refused offline (a quota, a
             // plugin), ask it for the will instead, or online stays retained for a stopped gateway.
-            var offlineTaken = await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token).ConfigureAwait(false);
+            var figures = (LastSeq: _outbox.LastSeq, DeliveredThrough: delivery.AcknowledgedThrough);
+            var offlineTaken = await PublishAvailabilityAsync(client, Payloads.Offline, session, timeout.Token, figures).ConfigureAwait(false);
             var reason = offlineTaken
                 ? MqttClientDisconnectOptionsReason.NormalDisconnection
                 : MqttClientDisconnectOptionsReason.DisconnectWithWillMessage;
             var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(reason).Build();
             await client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
-            LogDisconnected(_outbox.DeliveredThrough);
+            LogDisconnected(figures.DeliveredThrough, figures.LastSeq);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

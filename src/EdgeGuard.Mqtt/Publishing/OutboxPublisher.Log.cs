@@ -29,8 +29,8 @@ public sealed partial class OutboxPublisher
     [LoggerMessage(EventId = 307, Level = LogLevel.Error, Message = "The broker refused availability '{Payload}': {Reason}")]
     private partial void LogAvailabilityRefused(string payload, string reason);
 
-    [LoggerMessage(EventId = 308, Level = LogLevel.Information, Message = "Published 'offline' and disconnected (delivered through seq {Delivered})")]
-    private partial void LogDisconnected(long delivered);
+    [LoggerMessage(EventId = 308, Level = LogLevel.Information, Message = "Published 'offline' and disconnected (delivered through seq {Delivered}, last journaled seq {LastSeq})")]
+    private partial void LogDisconnected(long delivered, long lastSeq);
 
     [LoggerMessage(EventId = 309, Level = LogLevel.Warning, Message = "Orderly disconnect failed ({Reason}); the broker publishes the Last Will instead")]
     private partial void LogCloseFailed(string reason);
@@ -44,8 +44,8 @@ public sealed partial class OutboxPublisher
     [LoggerMessage(EventId = 319, Level = LogLevel.Information, Message = "The gateway's TLS files load again (before: {Was}); connecting")]
     private partial void LogTlsFilesUsable(string was);
 
-    [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "Orderly stop: PUBACKs still missing after {Seconds:0.#} s; publishing 'offline' anyway (the events wait in the outbox)")]
-    private partial void LogDrainCutShort(double seconds);
+    [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "Orderly stop: the outbox is not delivered after {Seconds:0.#} s (through seq {Delivered} of {LastSeq}); publishing 'offline' anyway, the rest is replayed at the next start")]
+    private partial void LogDrainCutShort(double seconds, long delivered, long lastSeq);
 
     [LoggerMessage(EventId = 346, Level = LogLevel.Information, Message = "The broker accepted the birth 'online' after {Retries} retries")]
     private partial void LogBirthAccepted(int retries);

@@ -65,8 +65,8 @@ public sealed partial class OutboxPublisher(
     private string? _tlsFileProblem;
 
     /// <summary>
-    /// The longest an orderly stop spends on the broker (the PUBACKs in flight, <c>offline</c>,
-    /// DISCONNECT), or <see cref="MqttPublisherOptions.Timeout"/> when that is shorter: it must fit
+    /// The longest an orderly stop spends on the broker (half for delivering the outbox, the rest
+    /// for <c>offline</c> and DISCONNECT), or <see cref="MqttPublisherOptions.Timeout"/> when that is shorter: it must fit
     /// the host's shutdown budget (18 s) with the office commands' drain.
     /// </summary>
     public static readonly TimeSpan OrderlyStopLimit = TimeSpan.FromSeconds(10);
