@@ -7,7 +7,8 @@
 // Input: one message per line, as `mosquitto_sub -v` prints it: `<topic> <payload>` (an empty
 // payload prints as `(null)`). Lines that start with `{` are read as `mosquitto_sub -F %j` records
 // (subscribe with -V mqttv5 -q 1): these also carry QoS, retain and MQTT 5 properties, which are
-// checked too (user properties `seq` and `session`, content type, retained commands, response topic).
+// checked too (user properties `seq`, `session` and an orderly offline's `lastSeq` and
+// `deliveredThrough`, content type, retained commands, response topic).
 // Empty lines and lines starting with `#` are skipped (no MQTT topic name can start with `#`).
 //
 // The schema is picked from the topic; every message is validated with Ajv (JSON Schema draft
@@ -219,11 +220,32 @@ function checkRecord(t, r, instance) {
   if (t.kind === 'availability' && !/^[0-9]{1,20}$/.test(user.session ?? '')) {
     errors.push(`user property "session" must be a decimal counter (got ${JSON.stringify(user.session ?? null)})`);
   }
+  if (t.kind === 'availability') errors.push(...checkStopFigures(user, instance));
   if (t.kind === 'events' && instance && typeof instance === 'object' && user.seq !== String(instance.seq)) {
     errors.push(`user property "seq" ${JSON.stringify(user.seq ?? null)} does not equal the payload's seq ${instance.seq}`);
   }
   if (t.kind === 'commands' && props['response-topic'] !== undefined && props['response-topic'] !== `${root}/command-results`) {
     errors.push(`response topic ${JSON.stringify(props['response-topic'])} must be ${root}/command-results`);
+  }
+  return errors;
+}
+
+/**
+ * The figures an orderly `offline` carries (user properties `lastSeq`, `deliveredThrough`): both
+ * or neither, decimal, only on `offline`, and never delivered past the last seq journaled.
+ */
+function checkStopFigures(user, instance) {
+  const names = ['lastSeq', 'deliveredThrough'];
+  const present = names.filter((n) => user[n] !== undefined);
+  if (present.length === 0) return [];
+  const errors = [];
+  if (instance !== 'offline') errors.push(`user properties ${present.join(', ')} belong to an orderly "offline" only`);
+  if (present.length === 1) errors.push(`user properties lastSeq and deliveredThrough go together (only ${present[0]} given)`);
+  for (const n of present) {
+    if (!/^(0|[1-9][0-9]{0,18})$/.test(user[n])) errors.push(`user property "${n}" must be a decimal seq (got ${JSON.stringify(user[n])})`);
+  }
+  if (errors.length === 0 && BigInt(user.deliveredThrough) > BigInt(user.lastSeq)) {
+    errors.push(`deliveredThrough ${user.deliveredThrough} is past lastSeq ${user.lastSeq}`);
   }
   return errors;
 }
