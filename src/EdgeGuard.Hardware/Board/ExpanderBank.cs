@@ -150,15 +150,6 @@ public sealed partial class ExpanderBank : IInputLines
     }
 
     /// <inheritdoc/>
-    /// <remarks>
-    /// Always null: a chip is configured (pulls, directions) in the same step that opens its outputs, so
-    /// before that its pins cannot be trusted (after a power cut they float without their pull-ups). The
-    /// controller takes a fire input here as active until the settled read, as a dead chip's points read.
-    /// </remarks>
-    public bool? ReadBeforeOutputs(string pointId) =>
-        _chipOfPoint.ContainsKey(pointId) ? null : throw new KeyNotFoundException($"Point '{pointId}' is not on an expander.");
-
-    /// <inheritdoc/>
     public void Start(Action<RawEdge> onEdge)
     {
         ArgumentNullException.ThrowIfNull(onEdge);

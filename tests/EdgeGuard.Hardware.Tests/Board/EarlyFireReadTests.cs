@@ -2,6 +2,7 @@ using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
+using EdgeGuard.Hardware.Drivers.Mcp23017;
 using EdgeGuard.Hardware.Drivers.Mcp3008;
 using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Hardware.Simulation;
@@ -12,9 +13,10 @@ namespace EdgeGuard.Hardware.Tests.Board;
 
 /// <summary>
 /// <see cref="IInputLines.ReadBeforeOutputs"/>: the controller's raw look at the fire inputs before it
-/// opens the outputs. What can be read is read (a native line, a supervised loop on the ADC); what
-/// cannot (an expander pin, a blind ADC) says so with null, and nothing is recorded either way, so the
-/// boot read after it is the boot read as before.
+/// opens the outputs. What can be read is read (a native line, a supervised loop on the ADC, an expander
+/// pin whose chip kept the gateway's configuration: <see cref="ExpanderEarlyFireReadTests"/>); what
+/// cannot (a chip just powered on, a blind ADC) says so with null, and nothing is recorded either way,
+/// so the boot read after it is the boot read as before.
 /// </summary>
 public sealed class EarlyFireReadTests
 {
@@ -65,7 +67,7 @@ public sealed class EarlyFireReadTests
     }
 
     [Fact]
-    public void An_expander_pin_cannot_be_read_before_its_chip_is_configured_with_the_outputs()
+    public void An_expander_pin_on_a_chip_just_powered_on_is_not_read_before_the_outputs()
     {
         using var gpio = new System.Device.Gpio.GpioController(new SimulatedGpioDriver());
         using var chip = new FakeMcp23017();
@@ -74,7 +76,10 @@ public sealed class EarlyFireReadTests
             new ChipBus(chip), _time, _reported.AddRange);
 
         Assert.Null(bank.ReadBeforeOutputs("fire"));
-        Assert.Empty(chip.Transactions); // nothing read from a chip that is not configured yet
+        // Only its IOCON is read (the power-on value, not the gateway's): nothing written, no pin read.
+        var read = Assert.Single(chip.Transactions);
+        Assert.Equal([(byte)Mcp23017Register.Iocon], read.Written);
+        Assert.Empty(_reported);
         Assert.Throws<KeyNotFoundException>(() => bank.ReadBeforeOutputs("door"));
     }
 

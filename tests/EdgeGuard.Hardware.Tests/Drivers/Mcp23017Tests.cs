@@ -230,6 +230,26 @@ public sealed class Mcp23017Tests
     }
 
     [Fact]
+    public void A_register_pair_is_read_in_one_transaction_and_nothing_is_written()
+    {
+        _chip.Initialize(Mixed);
+        _fake.ClearTransactions();
+
+        Assert.Equal(0xFF0F, _chip.ReadRegisterPair(Mcp23017Register.IodirA));
+        Assert.Equal(0xFF0F, _chip.ReadRegisterPair(Mcp23017Register.GppuA));
+        Assert.Equal(["W[00] R[0FFF]", "W[0C] R[0FFF]"], Traffic());
+    }
+
+    [Theory]
+    [InlineData(Mcp23017Register.IodirB)] // the B register of a pair
+    [InlineData(Mcp23017Register.Iocon)] // one register at two addresses, no pair
+    public void A_register_pair_must_start_at_a_port_A_register(Mcp23017Register register)
+    {
+        Assert.Throws<ArgumentException>(() => _chip.ReadRegisterPair(register));
+        Assert.Empty(_fake.Transactions);
+    }
+
+    [Fact]
     public void A_bus_error_during_the_interrupt_read_names_the_chip_and_leaves_INT_asserted()
     {
         _chip.Initialize(Mixed);

@@ -168,6 +168,24 @@ public sealed class Mcp23017
         return rx[0];
     }
 
+    /// <summary>
+    /// Reads a register pair, port A then B, in one sequential transaction (A in the low byte): for
+    /// example to verify a configuration without writing it. Needs SEQOP = 0, which this driver's
+    /// <see cref="Iocon"/> keeps; check IOCON first on a chip not configured by this process.
+    /// </summary>
+    /// <param name="registerA">The port A register of the pair (IODIRA, GPPUA, ...); not IOCON.</param>
+    /// <exception cref="ArgumentException"><paramref name="registerA"/> is not the A register of a pair.</exception>
+    /// <exception cref="HardwareException">The chip did not answer on the bus.</exception>
+    public ushort ReadRegisterPair(Mcp23017Register registerA)
+    {
+        if (((byte)registerA & 1) != 0 || registerA is Mcp23017Register.Iocon || registerA > Mcp23017Register.OlatB)
+        {
+            throw new ArgumentException($"{registerA} is not the port A register of a pair.", nameof(registerA));
+        }
+
+        return ReadPair(registerA.ToString().TrimEnd('A'), registerA);
+    }
+
     private void Write(string what, byte register, byte value) => Transfer(what, [register, value], []);
 
     private void WritePair(string what, Mcp23017Register registerA, ushort value) =>

@@ -28,6 +28,29 @@ public sealed record Mcp23017Configuration
     public ushort InitialOutputs { get; init; }
 
     /// <summary>
+    /// The configuration the gateway gives a chip: <paramref name="outputs"/> are outputs at
+    /// <paramref name="initialOutputs"/>, every <paramref name="inputs"/> pin interrupts on change, and
+    /// pull-ups are on where asked and on every unused pin (a floating CMOS input draws current and can
+    /// oscillate). One place, so the boot's check of a chip configured by the last run
+    /// (<c>ExpanderBank.ReadBeforeOutputs</c>) compares with exactly what a boot sends.
+    /// </summary>
+    /// <param name="inputs">The pins of input points.</param>
+    /// <param name="pullUps">The input pins whose point asks for the chip's pull-up.</param>
+    /// <param name="outputs">The pins of outputs.</param>
+    /// <param name="initialOutputs">The level of each output from its first instant.</param>
+    public static Mcp23017Configuration ForLines(ushort inputs, ushort pullUps, ushort outputs, ushort initialOutputs)
+    {
+        var unused = (ushort)~(inputs | outputs);
+        return new Mcp23017Configuration
+        {
+            Inputs = (ushort)~outputs,
+            PullUps = (ushort)(pullUps | unused),
+            InterruptPins = inputs,
+            InitialOutputs = initialOutputs,
+        };
+    }
+
+    /// <summary>
     /// Every inconsistency in the configuration, one sentence each naming the pins (e.g. <c>pull-up set on
     /// output pins A3, B0</c>); empty when it is valid. A bit that only makes sense on another kind of pin
     /// is a configuration mistake even where the chip would ignore it.

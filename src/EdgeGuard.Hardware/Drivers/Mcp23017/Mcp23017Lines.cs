@@ -117,16 +117,8 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
             initial |= output.InitialHigh ? (ushort)(1 << output.Pin) : (ushort)0;
         }
 
-        // Unused pins stay inputs with pull-ups: a floating CMOS input draws current and can oscillate.
         // Kept so Reconfigure sends exactly what boot sent, only with the outputs' current levels.
-        var unused = (ushort)~(_inputMask | _outputMask);
-        _configuration = new Mcp23017Configuration
-        {
-            Inputs = (ushort)~_outputMask,
-            PullUps = (ushort)(pullUps | unused),
-            InterruptPins = _inputMask,
-            InitialOutputs = initial,
-        };
+        _configuration = Mcp23017Configuration.ForLines(_inputMask, pullUps, _outputMask, initial);
         _reported = chip.Initialize(_configuration);
         if (_inputMask == 0)
         {
