@@ -11,10 +11,13 @@ using EdgeGuard.Hardware.Simulation;
 namespace EdgeGuard.Tests.Controller;
 
 /// <summary>
-/// A fire input on an expander pin cannot be read before the outputs are opened (its chip is configured
-/// with them), so the boot takes the safe side, as for a dead chip: the egress locks are opened released,
-/// and the settled read decides. At rest, they lock again after the settle time and no fire is latched;
-/// in alarm, they were never locked.
+/// A fire input on an expander pin before the outputs are opened. After a service restart the chip
+/// still holds the gateway's configuration and its pin is read: at rest, egress is opened at the
+/// plan and driven once; in alarm, released. A chip just powered on cannot be read (its pins float
+/// without their pull-ups until it is configured with the outputs), so the boot takes the safe
+/// side, as for a dead chip: the egress locks are opened released, and the settled read decides. At
+/// rest, they lock again after the settle time and no fire is latched; in alarm, they were never
+/// locked.
 /// </summary>
 public sealed class FireAtBootExpanderTests : IAsyncDisposable
 {
@@ -45,7 +48,37 @@ public sealed class FireAtBootExpanderTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task An_expander_fire_input_at_rest_releases_egress_for_the_settle_time_only()
+    public async Task After_a_service_restart_an_expander_fire_input_at_rest_opens_egress_at_the_plan()
+    {
+        ConfiguredByLastRun();
+        _chip.SetPin(0, true); // at rest
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        Assert.True(_opened!["lock-exit"], "a fire input read at rest must not release egress");
+        Assert.Equal([true], _h.Driver.DrivenLevels(ExitLine));
+        Assert.Equal(LifeSafety.Normal, _h.Controller.Current!.LifeSafety);
+        Assert.DoesNotContain(_h.Events.Events, e => e is FireAlarmRaised);
+    }
+
+    [Fact]
+    public async Task After_a_service_restart_an_expander_fire_input_in_alarm_never_lets_egress_lock()
+    {
+        ConfiguredByLastRun();
+        _chip.SetPin(0, false); // the fire panel's contact closed
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        Assert.False(_opened!["lock-exit"], "a fire input read active must open egress released");
+        Assert.Equal([false], _h.Driver.DrivenLevels(ExitLine));
+        Assert.Equal(LifeSafety.FireEgressReleased, _h.Controller.Current!.LifeSafety);
+        Assert.Equal("fire-annex", Assert.Single(_h.Events.Events.OfType<FireAlarmRaised>()).PointId);
+    }
+
+    [Fact]
+    public async Task On_a_chip_just_powered_on_a_fire_input_at_rest_releases_egress_for_the_settle_time_only()
     {
         _chip.SetPin(0, true); // at rest
 
@@ -59,7 +92,7 @@ public sealed class FireAtBootExpanderTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task An_expander_fire_input_in_alarm_at_boot_never_lets_egress_lock()
+    public async Task On_a_chip_just_powered_on_a_fire_input_in_alarm_never_lets_egress_lock()
     {
         _chip.SetPin(0, false); // the fire panel's contact closed
 
@@ -77,6 +110,21 @@ public sealed class FireAtBootExpanderTests : IAsyncDisposable
         _chip.Dispose();
     }
 
+    /// <summary>
+    /// The gateway's last run: its bank configured the chip, then the service stopped. The chip
+    /// kept its power, so it keeps its registers (pull-ups, directions) for the next boot.
+    /// </summary>
+    private void ConfiguredByLastRun()
+    {
+        var driver = new SimulatedGpioDriver();
+        driver.SetInputLevel(InterruptLine, true);
+        using var gpio = new GpioController(driver);
+        using var last = new ExpanderBank(
+            gpio, [new ExpanderOptions("mcp23017@0x20", 1, 0x20, InterruptLine)], Site.Points, Site.Outputs,
+            new Buses(_chip), _h.Time, _ => { });
+        _ = last.OpenOutputs(new Dictionary<string, bool>(StringComparer.Ordinal));
+    }
+
     private ExpanderBank Bank(GpioController gpio, TimeProvider time) => _bank ??= new ExpanderBank(
         gpio, [new ExpanderOptions("mcp23017@0x20", 1, 0x20, InterruptLine)], Site.Points, Site.Outputs,
         new Buses(_chip), time, events => _h.Controller.ReportFromOutside(events));
@@ -91,7 +139,8 @@ public sealed class FireAtBootExpanderTests : IAsyncDisposable
     private IOutputLines Open(GpioController gpio, IReadOnlyDictionary<string, bool> initial)
     {
         _opened = initial;
-        // Every output is native: the bank's outputs are opened only to configure the chip (as at boot).
+        // Every output is native: the bank's outputs are opened only to configure the chip (as at
+        // boot).
         _ = Bank(gpio, _h.Time).OpenOutputs(new Dictionary<string, bool>(StringComparer.Ordinal));
         return new GpioOutputLines(gpio, Site.Outputs, initial);
     }
