@@ -31,8 +31,9 @@ public interface IInputLines : IDisposable
     /// raised, so the settled read after it (<see cref="Read"/>) is the boot read as before.
     /// </summary>
     /// <returns>
-    /// The level, or null when the line cannot be read yet or not reliably (an expander pin: its chip
-    /// is configured with its outputs; a loop whose samples do not agree). The caller decides the
+    /// The level, or null when the line cannot be read yet or not reliably (an expander pin whose
+    /// chip does not hold the gateway's configuration, as after a power-on: it is configured with
+    /// its outputs; a loop whose samples do not agree). The caller decides the
     /// safe side for null. Null by default: an implementation that cannot vouch for an early read
     /// says so, and the controller then takes a fire input as active (egress released briefly).
     /// </returns>

@@ -20,11 +20,12 @@ public sealed partial class SiteController
     /// <summary>
     /// The fire inputs' raw levels before the outputs are opened, or null when none reads active and
     /// none is unreadable (or the site has no egress lock, so there is nothing to release). A fire
-    /// input that cannot be read then (an expander pin: its chip is configured with its outputs; an
-    /// ADC that does not answer or whose samples disagree; a read that throws) counts as active: the
-    /// rule a dead chip's points follow (<c>TamperedLoop.ReadsActive</c>). A release wrongly taken
-    /// costs the settle time with the egress doors unlocked, as a power cut leaves a fail-safe
-    /// maglock anyway; one wrongly missed locks people in a fire.
+    /// input that cannot be read then (an expander pin whose chip was just powered on: it is
+    /// configured with its outputs; an ADC that does not answer or whose samples disagree; a read
+    /// that throws) counts as active: the rule a dead chip's points follow
+    /// (<c>TamperedLoop.ReadsActive</c>). A release wrongly taken costs the settle time with the
+    /// egress doors unlocked, as a power cut leaves a fail-safe maglock anyway; one wrongly missed
+    /// locks people in a fire.
     /// </summary>
     private (IReadOnlyList<string> Active, IReadOnlyList<string> Unread)? FireBeforeOutputs()
     {
