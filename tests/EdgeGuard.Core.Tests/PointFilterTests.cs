@@ -105,11 +105,50 @@ public sealed class PointFilterTests
         filter.Sample(false, 200 * Ms);
 
         // The tick due at 600 ms never ran; pressed again at 900 ms. The release is reported as of
-        // 600 ms and the new press when that release's lock-out ends, exactly as with on-time ticks.
+        // 600 ms, and the new press once it has held LockoutPressConfirm inside that release's
+        // lock-out (until 1,100 ms), exactly as with on-time ticks. (Until 2026-12-05 the press
+        // waited for the lock-out's end, and was lost if released before it.)
         Assert.False(filter.Sample(true, 900 * Ms));
-        Assert.Equal(1100 * Ms, filter.NextDeadline);
+        Assert.Equal(930 * Ms, filter.NextDeadline);
+        Assert.Null(filter.Tick(929 * Ms));
+        Assert.True(filter.Tick(930 * Ms));
+        Assert.Equal(1430 * Ms, filter.NextDeadline); // its own lock-out
+    }
+
+    [Fact]
+    public void Panic_button_second_press_inside_the_release_lockout_counts_once_it_holds()
+    {
+        var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+        filter.Sample(false, 200 * Ms);
+        Assert.False(filter.Tick(600 * Ms)); // the release; its lock-out until 1,100 ms
+
+        // A short second press (150 ms) inside that lock-out: it used to be held and then lost.
+        Assert.Null(filter.Sample(true, 700 * Ms));
+        Assert.Equal(730 * Ms, filter.NextDeadline);
+        Assert.True(filter.Tick(730 * Ms));
+        Assert.Null(filter.Sample(false, 850 * Ms));
+        Assert.False(filter.Tick(1230 * Ms)); // released when its own lock-out ends
+    }
+
+    [Fact]
+    public void Panic_button_release_bounce_inside_the_lockout_is_never_a_second_press()
+    {
+        var filter = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+        filter.Sample(true, 100 * Ms);
+        filter.Sample(false, 200 * Ms);
+        Assert.False(filter.Tick(600 * Ms));
+
+        // Contact bounce: a few milliseconds each way, every edge restarting the wait.
+        for (var t = 601; t < 640; t += 4)
+        {
+            Assert.Null(filter.Sample(true, t * Ms));
+            Assert.Null(filter.Sample(false, (t + 2) * Ms));
+        }
+
         Assert.Null(filter.Tick(1099 * Ms));
-        Assert.True(filter.Tick(1100 * Ms));
+        Assert.Null(filter.Tick(1100 * Ms));
+        Assert.False(filter.Active);
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace EdgeGuard.Core.Filters;
 /// fired), never from when the loop got round to it, so a late tick cannot lose a level that held.
 /// Panic buttons use leading-edge: the first edge counts at once, then the filter locks out for the
 /// debounce so bounce cannot produce a second event; after the lock-out it settles to the line.
-/// A fire input's activation is never held by that lock-out (<see cref="PointDefinition.ActivationOverridesLockout"/>).
+/// A fire input's activation is never held by that lock-out (<see cref="PointDefinition.ActivationOverridesLockout"/>),
+/// and a panic button's press only until it has held for <see cref="LockoutPressConfirm"/>.
 /// </summary>
 /// <remarks>
 /// Mutable and single-threaded by design: only the controller loop owns filters. It is pure in the
@@ -21,6 +22,13 @@ public sealed class PointFilter
     private bool _raw;
     private TimeSpan _rawSince;
     private TimeSpan? _lockoutUntil;
+
+    /// <summary>
+    /// How long a panic button's press inside the lock-out that follows its last report must hold
+    /// to count before the lock-out ends. Pushbutton contacts bounce for well under 10 ms; a press
+    /// by a person lasts 100 ms and more.
+    /// </summary>
+    public static readonly TimeSpan LockoutPressConfirm = TimeSpan.FromMilliseconds(30);
 
     /// <summary>Starts the filter at a settled level read at boot; no event is produced for it.</summary>
     public PointFilter(PointDefinition point, bool settledActive, TimeSpan now)
@@ -43,14 +51,9 @@ public sealed class PointFilter
     {
         get
         {
-            if (ActivationPending)
-            {
-                return _rawSince;
-            }
-
             if (_lockoutUntil is { } lockout)
             {
-                return lockout;
+                return ActivationDue is { } due && due < lockout ? due : lockout;
             }
 
             return _raw != Active && !_point.ActsOnLeadingEdge ? _rawSince + _point.Debounce : null;
@@ -76,7 +79,7 @@ public sealed class PointFilter
             }
         }
 
-        if (_point.ActsOnLeadingEdge && (_lockoutUntil is null || ActivationPending) && _raw != Active)
+        if (_point.ActsOnLeadingEdge && _lockoutUntil is null && _raw != Active)
         {
             return Report(at);
         }
@@ -84,21 +87,29 @@ public sealed class PointFilter
         return Tick(at);
     }
 
-    // An activation that no lock-out holds back (a fire input's), not yet reported.
-    private bool ActivationPending => _point.ActivationOverridesLockout && _raw && !Active;
+    // When an activation inside the lock-out of a leading-edge input's last report counts anyway;
+    // null when none is pending. A fire input's at its edge (PointDefinition.ActivationOverridesLockout);
+    // a panic button's once it has held for LockoutPressConfirm: a guard's second press right
+    // after a release was held until the lock-out ended and lost if shorter, and a keyswitch turned
+    // meanwhile cleared the lockdown with the button held down. Bounce on a release is
+    // milliseconds long and restarts the wait at every edge, so it never becomes a second press.
+    private TimeSpan? ActivationDue =>
+        _point.ActsOnLeadingEdge && _lockoutUntil is not null && _raw && !Active
+            ? _point.ActivationOverridesLockout ? _rawSince : _rawSince + LockoutPressConfirm
+            : null;
 
     /// <summary>Advances time; returns the new filtered state if it changed.</summary>
     public bool? Tick(TimeSpan now)
     {
-        if (ActivationPending && now >= _rawSince)
-        {
-            // As of its edge, however late this tick runs (a release reported by the same edge's
-            // Sample comes first); the new lock-out runs from there.
-            return Report(_rawSince);
-        }
-
         if (_lockoutUntil is { } lockout)
         {
+            if (ActivationDue is { } due && due < lockout && now >= due)
+            {
+                // As of when it could count, however late this tick runs (a release reported by
+                // the same edge's Sample comes first); the new lock-out runs from there.
+                return Report(due);
+            }
+
             if (now < lockout)
             {
                 return null;

@@ -75,7 +75,8 @@ public sealed record PointDefinition(
     /// fire input's debounce, configurable to seconds) must be seen at once: a fire reset turned
     /// then would otherwise be accepted and relock egress doors during a fire. The cost is on the
     /// safe side: bounce on a fire input's release can report it active again. A panic button's
-    /// press stays held by the lock-out, so that bounce on its release is never a second panic.
+    /// press counts inside the lock-out only once it has held <c>PointFilter.LockoutPressConfirm</c>,
+    /// so that bounce on its release is never a second panic.
     /// </summary>
     public bool ActivationOverridesLockout => Kind is PointKind.FireAlarm;
 
