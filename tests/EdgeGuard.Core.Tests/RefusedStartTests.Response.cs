@@ -7,9 +7,9 @@ namespace EdgeGuard.Core.Tests;
 
 /// <summary>
 /// What a refused real trigger still does: it is news the supervisors approving an all-clear did
-/// not weigh (their approvals drop, kept suspended or not), it sounds the siren again where the
-/// alarm is, and it is kept suspended whenever its zones are not already covered by what runs or
-/// is suspended, whatever a lock's default state.
+/// not weigh (their approvals drop, whether it adds a suspension or not), it sounds the siren
+/// again where the alarm is, and it is kept suspended unless it is already, whatever a lock's
+/// default state.
 /// </summary>
 public sealed partial class RefusedStartTests
 {
@@ -19,22 +19,25 @@ public sealed partial class RefusedStartTests
     [Theory]
     [InlineData("panic-a")]
     [InlineData("fence-c")]
-    public void A_real_trigger_refused_and_not_kept_drops_the_all_clear_approvals_given_before_it(string trigger)
+    public void A_real_trigger_refused_that_adds_no_suspension_drops_the_all_clear_approvals_given_before_it(string trigger)
     {
-        // "site" covers every zone, so the press (or the breach, at level 5) is not kept suspended;
-        // it is still an alarm supervisor 1 did not weigh.
+        // An earlier press of panic-b keeps the built-in lockdown suspended under "site"; the press
+        // (or the breach, at level 5) asks for it again and adds nothing, but it is still an alarm
+        // supervisor 1 did not weigh.
         var site = Turn(Turn(Quiet(), "key-threat1", 1).State, "key-threat5", 2).State;
-        var approved = Office(site, "sup-1", 3).State;
+        var kept = Turn(site, "panic-b", 3).State;
+        var approved = Office(kept, "sup-1", 4).State;
         Assert.NotNull(approved.AllClearApprovals);
 
-        var refused = Turn(approved, trigger, 4);
-        var second = Office(refused.State, "sup-2", 5);
+        var refused = Turn(approved, trigger, 5);
+        var second = Office(refused.State, "sup-2", 6);
 
-        Assert.False(Assert.Single(refused.Events.OfType<LockdownStartRefused>()).Suspended);
+        Assert.True(Assert.Single(refused.Events.OfType<LockdownStartRefused>()).Suspended, "it is (still) suspended");
+        Assert.Equal(approved.Suspended, refused.State.Suspended);
         Assert.Null(refused.State.AllClearApprovals);
         Assert.Equal((SiteMode.Lockdown, "site"), (second.State.Mode, second.State.Lockdown!.Scenario));
         Assert.DoesNotContain(second.Events, e => e is LockdownCleared);
-        Assert.Equal(SiteMode.Normal, Office(second.State, "sup-1", 6).State.Mode);
+        Assert.Equal(SiteMode.Normal, Office(second.State, "sup-1", 7).State.Mode);
     }
 
     [Fact]
@@ -75,7 +78,7 @@ public sealed partial class RefusedStartTests
     }
 
     [Fact]
-    public void A_press_refused_and_not_kept_sounds_the_running_siren_again_and_an_earlier_acknowledgement_does_not_silence_it()
+    public void A_press_refused_under_a_lockdown_of_every_zone_sounds_the_running_siren_again_and_an_earlier_acknowledgement_does_not_silence_it()
     {
         var site = Turn(Quiet(), "key-threat1", 1).State;
         var started = new JournaledAlarm(Guid.CreateVersion7(), "lockdown.started", TestSite.At(1).Utc, Severity.Critical, "key-threat1");

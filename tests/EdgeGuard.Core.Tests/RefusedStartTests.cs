@@ -7,8 +7,8 @@ namespace EdgeGuard.Core.Tests;
 
 /// <summary>
 /// A trigger refused because a higher-ranked real scenario runs is journaled
-/// (<c>lockdown.start-refused</c>), and a lockdown or shelter it asked for that the running one
-/// does not already cover is kept suspended under it: its locks lock now, it runs when that ends.
+/// (<c>lockdown.start-refused</c>), and a lockdown or shelter it asked for is kept suspended
+/// under it: its locks lock now, it runs when that ends.
 /// A panic press in zone a during a real scoped lockdown of zone c used to leave zone a unlocked,
 /// with nothing but the press's own <c>point.activated</c>, and was forgotten when that one ended.
 /// </summary>
@@ -75,16 +75,20 @@ public sealed partial class RefusedStartTests
     }
 
     [Fact]
-    public void A_panic_press_during_a_higher_lockdown_that_already_locks_its_zone_is_journaled_only()
+    public void A_panic_press_during_a_higher_lockdown_that_already_locks_its_zone_is_journaled_and_kept_suspended()
     {
+        // Kept although "site" locks zone a already: a key turn ends one scenario, and the press
+        // asked for the lockdown to hold zone a until its own releaser ends it (Covered.cs).
         var site = Turn(Quiet(), "key-threat1", 1).State;
 
         var press = Turn(site, "panic-a", 2);
 
         var refused = Assert.Single(press.Events.OfType<LockdownStartRefused>());
-        Assert.Equal(("site", false, Severity.Alarm), (refused.RunningScenario, refused.Suspended, refused.Severity));
-        Assert.Empty(press.State.Suspended);
+        Assert.Equal(("site", true, Severity.Critical), (refused.RunningScenario, refused.Suspended, refused.Severity));
+        Assert.Equal("lockdown", Assert.Single(press.State.Suspended).Info.Scenario);
+        Assert.Equal((SiteMode.Lockdown, "site"), (press.State.Mode, press.State.Lockdown!.Scenario));
         Assert.True(Locked(press.State, "lock-egress"));
+        Assert.Equal(OutputPlan.For(Site, site), OutputPlan.For(Site, press.State));
     }
 
     [Fact]

@@ -88,14 +88,22 @@ internal static class ModeChanges
     /// <summary>
     /// A trigger on site refused (a higher-ranked real scenario runs, or a drill was asked for
     /// over a real one): always journaled, since the point's own <c>point.activated</c> does not
-    /// say the press changed nothing. A real lockdown or shelter asked for that the running
-    /// scenario does not already lock is kept suspended under it (<see cref="SuspendedScenario"/>),
-    /// as if it had been started first and taken over: its locks lock now, a power cut does not
-    /// forget it, and it runs when the one over it is ended by its releaser. Under an evacuation
-    /// too: the suspension rules already keep every escape route released while the evacuation
-    /// runs (<see cref="OutputPlan.LockedByPolicy"/>), so only secure doors lock until it ends.
+    /// say the press changed nothing. A real lockdown or shelter asked for is kept suspended under
+    /// it (<see cref="SuspendedScenario"/>) unless it is suspended already, as if it had been
+    /// started first and taken over: its locks lock now, a power cut does not forget it, and it
+    /// runs when the one over it is ended by its releaser. Under an evacuation too: the suspension
+    /// rules already keep every escape route released while the evacuation runs
+    /// (<see cref="OutputPlan.LockedByPolicy"/>), so only secure doors lock until it ends.
     /// A real trigger refused, kept or not, is a new alarm (<see cref="Alerted"/>).
     /// </summary>
+    /// <remarks>
+    /// Kept even when what runs or is suspended already locks all its zones: one key turn ends
+    /// one scenario, and the releaser of the one over it may have no authority over the one asked
+    /// for. Left out, a panic press under a lockdown of every zone was forgotten, and the one turn
+    /// of that lockdown's own key put the site in normal mode and unlocked the press's zone. The
+    /// press is a request made, like one that started a lockdown: letting the button go does not
+    /// take it back.
+    /// </remarks>
     private static SiteState Refuse(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, string cause, string reason, Moment now, List<DomainEvent> events)
     {
         var scenario = request.Scenario!;
@@ -103,7 +111,7 @@ internal static class ModeChanges
         var keep = !request.Drill && state.Lockdown is { Drill: false } && running is not null
             && scenario.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
         var already = keep && state.Suspended.Any(s => s.Mode == scenario.Mode && s.Info.Scenario == scenario.Id);
-        var adds = keep && !already && LocksMore(site, state, scenario);
+        var adds = keep && !already;
         events.Add(new LockdownStartRefused(now.Utc, cause, point.Id, scenario.Id, scenario.Mode, running?.Id ?? ScenarioDefinition.LockdownId, reason)
         {
             Drill = request.Drill,
@@ -158,29 +166,6 @@ internal static class ModeChanges
     private static bool RestartsSiren(SiteDefinition site, SiteState state, ScenarioDefinition asked) =>
         Transitions.Running(site, state) is not null
         && state.Mode != SiteMode.ShelterInPlace && asked.Mode != SiteMode.ShelterInPlace;
-
-    // Whether a scenario that locks covers a lock that neither the running scenario nor a
-    // suspended one covers: what would stay unlocked, or lock only by its default state, once the
-    // running one is ended by its releaser. A lock's default (normally locked) is no protection
-    // to count on: a lock in a zone only a lockdown covers is held against its exit button, and
-    // without the suspension the asked lockdown would never run. A fire's release is left out
-    // too: it ends at the fire reset, and the asked scenario must lock the door then.
-    private static bool LocksMore(SiteDefinition site, SiteState state, ScenarioDefinition scenario)
-    {
-        var running = Transitions.Running(site, state);
-        var runningLocks = running is not null && state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
-        foreach (var output in site.Outputs)
-        {
-            if (output.Kind == OutputKind.Lock && scenario.Covers(output.Zone)
-                && !(runningLocks && running!.Covers(output.Zone))
-                && !OutputPlan.LockedBySuspended(site, state, output))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>
     /// <paramref name="state"/> running <paramref name="scenario"/>: the mode and scenario a start or
