@@ -14,8 +14,9 @@ namespace EdgeGuard.Core.Tests;
 public sealed partial class RefusedStartTests
 {
     // The built-in lockdown (rank 100, every panic button, ended by key-a) covers zone a.
-    // "everywhere" locks every zone at rank 160 and only key-rogue ends it; "hide-a" is a shelter of
-    // zone a at rank 50 ended by key-rogue; "annex-c" a lockdown of zone c at rank 150 ended by key-a.
+    // "everywhere" locks every zone at rank 160 and only key-rogue ends it; "hide-a" is a
+    // shelter of zone a at rank 50 ended by key-rogue; "annex-c" a lockdown of zone c at
+    // rank 150 ended by key-a.
     private static readonly SiteDefinition RogueSite = TestSite.Create("a") with
     {
         ExtraScenarios =
