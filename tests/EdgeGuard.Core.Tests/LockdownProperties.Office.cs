@@ -131,6 +131,9 @@ public sealed partial class LockdownProperties
     public void An_all_clear_never_completes_on_approvals_given_before_a_real_alarm_or_while_a_panic_was_held()
     {
         int completed = 0, refusedHeld = 0;
+        // 600, not the others' 400: a refused press kept under a scenario that locks its zones
+        // already resumes (a new alarm) where one key turn used to reach normal mode, so fewer
+        // samples complete an all-clear (22-38 in 400 against 28-44 before), too near the bound.
         Scenario.Sample(steps =>
         {
             // The supervisors whose approval may still count: given with no panic button held,
@@ -165,7 +168,7 @@ public sealed partial class LockdownProperties
                     counting[allClear.Operator] = allClear.IssuedAt;
                 }
             });
-        }, iter: 400);
+        }, iter: 600);
         Assert.True(completed > MinReached / 10, $"only {completed} all-clears completed");
         Assert.True(refusedHeld > 0, "the samples sent an all-clear while a panic button was held at least once");
     }
