@@ -66,6 +66,13 @@ public sealed partial class ExpanderBank
             set => Volatile.Write(ref field, value);
         }
 
+        /// <summary>
+        /// The boot's look at the chip before the outputs opened, taken for its first fire input
+        /// asked for and answering the others; null until then. Only the boot's thread, before
+        /// <see cref="OpenOutputs"/>, sets and reads it (supervision has not started).
+        /// </summary>
+        public EarlyLook? EarlyLook { get; set; }
+
         public bool Faulted { get; set; }
 
         /// <summary>

@@ -9,6 +9,10 @@ namespace EdgeGuard.Hardware.Board;
 // the gateway's last run (a service restart), and its pull-ups and directions are this site's.
 // Without this, every restart of a site with a fire input on an expander released its egress locks
 // for the settle time. Kept apart from supervision (ExpanderBank.cs).
+// The look is taken once per chip and answers all its fire inputs: the controller asks for each
+// fire input in turn, all before it opens any output, and on a hung bus every transaction waits out
+// the adapter's timeout (about 1 s), so a look per input held every output (a restored lockdown's
+// native maglocks included) closed for that much longer per fire input on the chip.
 public sealed partial class ExpanderBank
 {
     /// <inheritdoc/>
@@ -21,7 +25,9 @@ public sealed partial class ExpanderBank
     /// too, so its relays are dropped anyway), one configured for another layout, one that does not
     /// answer. Nothing is recorded and no fault raised: the boot read after it reports the chip as
     /// before. Reading GPIO clears a pending interrupt, which the configuration's own GPIO read
-    /// would clear anyway.</para>
+    /// would clear anyway. The chip is looked at once, for the first of its fire inputs asked for:
+    /// its other inputs are answered from that look (the configuration check, then the GPIO word or
+    /// null), so a chip that does not answer costs one bus timeout, not one per input.</para>
     /// <para>Called after the outputs are opened, the chip is this process's: its lines read it,
     /// null when it does not answer.</para>
     /// </remarks>
@@ -30,24 +36,41 @@ public sealed partial class ExpanderBank
         ArgumentNullException.ThrowIfNull(pointId);
         var chip = _chipOfPoint.TryGetValue(pointId, out var c) ? c : throw new KeyNotFoundException($"Point '{pointId}' is not on an expander.");
         ObjectDisposedException.ThrowIf(_disposed, this);
-        try
+        if (chip.Lines is { } lines)
         {
-            if (chip.Lines is { } lines)
+            try
             {
                 return lines.Read(pointId);
             }
-
-            if (!HoldsConfiguration(chip))
+            catch (HardwareException)
             {
-                return null;
+                return null; // not answering: supervision reports it
             }
+        }
 
-            var pin = chip.Inputs.First(i => string.Equals(i.PointId, pointId, StringComparison.Ordinal)).Pin;
-            return (chip.Driver.ReadLevels() & (1 << pin)) != 0;
+        // Once the outputs are opened a chip without lines failed its configuration there: what the
+        // boot's look saw no longer stands for it, so it is looked at afresh.
+        var levels = _opened
+            ? LookAt(chip)
+            : (chip.EarlyLook ??= new EarlyLook(LookAt(chip))).Levels;
+        var pin = chip.Inputs
+            .First(i => string.Equals(i.PointId, pointId, StringComparison.Ordinal)).Pin;
+        return levels is { } word ? (word & (1 << pin)) != 0 : null;
+    }
+
+    /// <summary>
+    /// The chip's pin levels (GPIO) when it holds the gateway's configuration; null when it does
+    /// not, or does not answer: the boot read after it reports the chip, as before.
+    /// </summary>
+    private static ushort? LookAt(Chip chip)
+    {
+        try
+        {
+            return HoldsConfiguration(chip) ? chip.Driver.ReadLevels() : null;
         }
         catch (HardwareException)
         {
-            return null; // not answering: the boot read reports it
+            return null;
         }
     }
 
@@ -96,4 +119,10 @@ public sealed partial class ExpanderBank
 
         return Mcp23017Configuration.ForLines(inputs, pullUps, outputs, initialOutputs: 0);
     }
+
+    /// <summary>
+    /// A chip's look before the outputs were opened, kept for its other fire inputs: its pin
+    /// levels, or null when it did not hold the gateway's configuration or did not answer.
+    /// </summary>
+    private sealed record EarlyLook(ushort? Levels);
 }

@@ -114,6 +114,61 @@ public sealed class ExpanderEarlyFireReadTests : IDisposable
         Assert.Equal([(byte)Mcp23017Register.Iocon], read.Written);
     }
 
+    [Fact]
+    public void A_hung_chip_costs_one_attempt_for_all_its_fire_inputs()
+    {
+        // On a hung bus every transaction waits out the adapter's timeout (about 1 s), all before
+        // any output opens: one attempt per chip, not one per fire input.
+        var fires = FireInputs(4);
+        var attempts = 0;
+        _rig.Fake.Nack = _ => { attempts++; return true; };
+
+        using var bank = Bank([Panic, Door, .. fires], [LockAnnex]);
+
+        Assert.All(fires, f => Assert.Null(bank.ReadBeforeOutputs(f.Id)));
+        Assert.Equal(1, attempts);
+        Assert.Empty(_rig.Reported); // the boot read reports the chip, as before
+    }
+
+    [Fact]
+    public void Two_fire_inputs_on_a_configured_chip_share_one_configuration_check_and_one_gpio_read()
+    {
+        var fires = FireInputs(2);
+        ConfiguredByLastRun([Panic, Door, .. fires], [LockAnnex]);
+        _rig.Fake.SetPin(FirePin, true); // fire-0 (A2): at rest
+        _rig.Fake.SetPin(FirePin + 1, false); // fire-1 (A3): in alarm
+
+        using var bank = Bank([Panic, Door, .. fires], [LockAnnex]);
+
+        Assert.True(bank.ReadBeforeOutputs("fire-0"));
+        Assert.False(bank.ReadBeforeOutputs("fire-1"));
+        AssertOnlyRead();
+        Assert.Single(_rig.Fake.Transactions, t => t.Written[0] == (byte)Mcp23017Register.Iocon);
+        Assert.Single(_rig.Fake.Transactions, t => t.Written[0] == (byte)Mcp23017Register.GpioA);
+        Assert.Equal(5, _rig.Fake.Transactions.Count); // IOCON, IODIR, IPOL, GPPU, GPIO
+        Assert.Empty(_rig.Reported);
+    }
+
+    [Fact]
+    public void A_chip_that_does_not_hold_the_configuration_is_checked_once_for_all_its_fire_inputs()
+    {
+        var fires = FireInputs(3);
+        ConfiguredByLastRun([Panic, Door, .. fires], [LockAnnex]);
+        _rig.Fake.PowerOnReset();
+
+        using var bank = Bank([Panic, Door, .. fires], [LockAnnex]);
+
+        Assert.All(fires, f => Assert.Null(bank.ReadBeforeOutputs(f.Id)));
+        // IOCON reads its reset value: refused there, for every fire input.
+        var read = Assert.Single(_rig.Fake.Transactions);
+        Assert.Equal([(byte)Mcp23017Register.Iocon], read.Written);
+    }
+
+    // Fire inputs fire-0, fire-1, ... on A2, A3, ... of the annex chip (A0, A1 and B0 are taken).
+    private static PointDefinition[] FireInputs(int count) =>
+        [.. Enumerable.Range(0, count).Select(i =>
+            Fire with { Id = $"fire-{i}", LineAddress = $"mcp23017@0x20:A{FirePin + i}" })];
+
     /// <summary>
     /// The gateway's last run: a bank configured the chip at boot, then the service stopped (the
     /// chip keeps its registers and outputs). Recorded transactions are forgotten, so a test sees
