@@ -19,16 +19,18 @@ namespace EdgeGuard.Mqtt.Publishing;
 // offline's lastSeq and deliveredThrough tell the office whether anything was left behind.
 internal sealed partial class DeliverySession
 {
-    // Set by the drain: no resend is continued (the office asked for it on a live link, and it is
-    // ended with the session), only the outbox goes out.
+    // Set by the drain: no resend is continued (the office asked for it on a live link; the drain
+    // ends it first), only the outbox goes out.
     private bool _draining;
 
     /// <summary>The end of the contiguous prefix of events the broker acknowledged.</summary>
     public long AcknowledgedThrough => _acked;
 
     /// <summary>
-    /// On orderly shutdown: publishes what the outbox holds through its last seq (again through
-    /// the new last seq while records come in meanwhile), in order, and waits for their PUBACKs;
+    /// On orderly shutdown: ends a resend not finished (or not yet taken), so its
+    /// <c>resend.ended</c> is journaled and goes out with the rest; then publishes what the
+    /// outbox holds through its last seq (again through the new last seq while records come in
+    /// meanwhile), in order, and waits for their PUBACKs;
     /// all within <paramref name="timeout"/>, which ends it with an
     /// <see cref="OperationCanceledException"/> (the rest is replayed at the next start). Then
     /// waits for the journal to make the cursor durable, at most what is left of
@@ -42,6 +44,11 @@ internal sealed partial class DeliverySession
         using var deadline = new CancellationTokenSource(timeout, _time);
         _draining = true;
         ForgetHeadWait();
+        // Ended here, not when the session is abandoned after offline: its resend.ended is then
+        // journaled before the first pass reads the last seq, so the drain delivers it and
+        // offline's lastSeq covers it. Ended at abandon, it came at lastSeq + 1 after an offline
+        // that could say nothing was left behind (2026-12-05).
+        EndResendAtStop();
         try
         {
             for (var through = _outbox.LastSeq; ; through = _outbox.LastSeq)

@@ -19,8 +19,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 // resend, never blocks the live stream; a refusal of a live event abandons the window, and the
 // resend's events in it are sent again after it.
 //
-// A resend is not resumed: a session that ends (link lost, stop) with one unfinished, or not yet
-// taken, ends it. However it ends, resend.ended is journaled, so the office sees it in the stream. It never trims the unheard range: a PUBACK Success proves only that some
+// A resend is not resumed: a session that ends (link lost) with one unfinished, or not yet taken,
+// ends it; an orderly stop ends it as its drain begins (DeliverySession.Drain.cs), so its
+// resend.ended goes out before offline. However it ends, resend.ended is journaled, so the office
+// sees it in the stream. It never trims the unheard range: a PUBACK Success proves only that some
 // client subscribes (a technician's watcher), not that the office has the events; only the
 // office's own heard command does (DeliveryFaultReporter.Heard).
 internal sealed partial class DeliverySession
@@ -223,18 +225,28 @@ internal sealed partial class DeliverySession
     }
 
     /// <summary>The session ends: an unfinished resend ends with it, not resumed.</summary>
-    private void EndResendWithSession()
+    private void EndResendWithSession() => EndUnfinishedResend("the connection ended");
+
+    /// <summary>
+    /// The orderly stop's drain begins: an unfinished resend ends now, not resumed, so its
+    /// resend.ended is journaled before the drain's last pass and delivered before offline.
+    /// </summary>
+    private void EndResendAtStop() => EndUnfinishedResend("the gateway stopped");
+
+    // Ends the resend this session carries out, or the one accepted and not taken yet; cause says
+    // what ended it, in the office's problem text.
+    private void EndUnfinishedResend(string cause)
     {
         if (_resending is { } request)
         {
-            EndResend(request, "the connection ended before it was finished (not resumed: send the rest again)");
+            EndResend(request, cause + " before it was finished (not resumed: send the rest again)");
         }
         else if (_resends.Current is { } waiting)
         {
             // Accepted on this connection and not taken yet (an idle session takes it at its next
             // state check): it ends too, or it would start on a later connection, long after the
             // office was told a lost link ends a resend.
-            EndResend(waiting, "the connection ended before it was started (not resumed: send it again)");
+            EndResend(waiting, cause + " before it was started (not resumed: send it again)");
         }
     }
 
