@@ -3,8 +3,6 @@ using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Drivers.Mcp23017;
-using EdgeGuard.Hardware.Drivers.Mcp3008;
-using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Hardware.Tests.Drivers;
 using Microsoft.Extensions.Time.Testing;
@@ -20,21 +18,16 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 public sealed class EarlyFireReadTests
 {
-    private const int Normal = 470, Alarm = 700, Cut = 1000;
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
-    private static readonly EolThresholds DoubleEol = new(EolWiring.Double, 341, 599, 818);
+    private const int Normal = OneEolLoop.Normal, Alarm = OneEolLoop.Alarm, Cut = OneEolLoop.Cut;
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
-    private readonly FakeMcp3008 _adc = new();
-    private readonly List<DomainEvent> _reported = [];
-    private readonly List<RawEdge> _edges = [];
+    private readonly OneEolLoop _loop = new();
+    private readonly FakeTimeProvider _time;
+    private readonly FakeMcp3008 _adc;
+    private readonly List<DomainEvent> _reported;
 
-    private EolLoopLines FireLoop()
-    {
-        var point = new PointDefinition("fire", PointKind.FireAlarm, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
-        return new EolLoopLines("mcp3008@0.0", new Mcp3008(_adc).Read, Poll,
-            [new SupervisedLoop(point, 0, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
-    }
+    public EarlyFireReadTests() => (_time, _adc, _reported) = (_loop.Time, _loop.Adc, _loop.Reported);
+
+    private EolLoopLines FireLoop() => _loop.Lines(PointKind.FireAlarm);
 
     [Theory]
     [InlineData(Normal, false)]
@@ -45,11 +38,11 @@ public sealed class EarlyFireReadTests
         _adc[0] = reading;
         using var lines = FireLoop();
 
-        Assert.Equal(high, lines.ReadBeforeOutputs("fire"));
+        Assert.Equal(high, lines.ReadBeforeOutputs("p"));
 
         Assert.Empty(_reported); // the tamper is the boot read's and the polls' to report
-        Assert.Empty(_edges);
-        Assert.Null(lines.LastReading("fire"));
+        Assert.Empty(_loop.Edges);
+        Assert.Null(lines.LastReading("p"));
     }
 
     [Fact]
@@ -58,11 +51,11 @@ public sealed class EarlyFireReadTests
         _adc.Absent = true;
         using var lines = FireLoop();
 
-        Assert.Null(lines.ReadBeforeOutputs("fire"));
+        Assert.Null(lines.ReadBeforeOutputs("p"));
         Assert.Empty(_reported);
 
         // The boot read after it raises the fault and reads fail-safe, as it did without the early read.
-        Assert.True(lines.Read("fire"));
+        Assert.True(lines.Read("p"));
         Assert.IsType<HardwareFault>(Assert.Single(_reported));
     }
 

@@ -2,10 +2,7 @@ using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
-using EdgeGuard.Hardware.Drivers.Mcp3008;
-using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Hardware.Tests.Drivers;
-using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Hardware.Tests.Board;
 
@@ -18,30 +15,18 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 public sealed class EolBootReadTests
 {
-    private const int Normal = 470, Alarm = 700;
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
-    private static readonly EolThresholds DoubleEol = new(EolWiring.Double, 341, 599, 818);
+    private const int Normal = OneEolLoop.Normal, Alarm = OneEolLoop.Alarm;
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
-    private readonly FakeMcp3008 _adc = new();
-    private readonly List<DomainEvent> _reported = [];
-    private readonly List<RawEdge> _edges = [];
+    private readonly OneEolLoop _loop = new();
+    private readonly FakeMcp3008 _adc;
+    private readonly List<DomainEvent> _reported;
+    private readonly List<RawEdge> _edges;
 
-    private EolLoopLines Lines(PointKind kind)
-    {
-        var point = new PointDefinition("p", kind, -1, true, LinePull.None, TimeSpan.Zero, "annex") { LineAddress = "mcp3008@0.0:CH0" };
-        var chip = new Mcp3008(_adc);
-        return new EolLoopLines("mcp3008@0.0", chip.Read, Poll,
-            [new SupervisedLoop(point, 0, new EolLoopClassifier(DoubleEol))], _time, _reported.AddRange);
-    }
+    public EolBootReadTests() => (_adc, _reported, _edges) = (_loop.Adc, _loop.Reported, _loop.Edges);
 
-    private void Polls(int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            _time.Advance(Poll);
-        }
-    }
+    private EolLoopLines Lines(PointKind kind) => _loop.Lines(kind);
+
+    private void Polls(int count) => _loop.Polls(count);
 
     /// <summary>The level the controller ends at: the boot read's, then every edge stamped after its boot stamp.</summary>
     private bool Held(bool read, long bootStamp) =>
@@ -56,7 +41,7 @@ public sealed class EolBootReadTests
         using var lines = Lines(PointKind.DoorContact);
         lines.Start(_edges.Add);
         Polls(2); // the inputs settle
-        var bootStamp = _time.GetTimestamp();
+        var bootStamp = _loop.Time.GetTimestamp();
 
         // While the controller reads the points before this one, the loop changes for two polls (delivered,
         // stamped after the boot stamp) and changes back before it is read.
@@ -79,7 +64,7 @@ public sealed class EolBootReadTests
         using var lines = Lines(PointKind.FireAlarm);
         lines.Start(_edges.Add);
         Polls(2);
-        var bootStamp = _time.GetTimestamp();
+        var bootStamp = _loop.Time.GetTimestamp();
 
         // The fire loop goes back to normal after the boot stamp (delivered), then the ADC stops answering.
         _adc[0] = Normal;
@@ -99,7 +84,7 @@ public sealed class EolBootReadTests
         using var lines = Lines(PointKind.Keyswitch);
         lines.Start(_edges.Add);
         Polls(2);
-        var bootStamp = _time.GetTimestamp();
+        var bootStamp = _loop.Time.GetTimestamp();
 
         // The key is turned after the boot stamp (delivered); the ADC is blind at the read (a keyswitch's
         // fail-safe level is inactive), then answers again with the key released.
