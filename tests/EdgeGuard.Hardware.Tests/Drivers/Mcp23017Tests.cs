@@ -240,6 +240,17 @@ public sealed class Mcp23017Tests
         Assert.Equal(["W[00] R[0FFF]", "W[0C] R[0FFF]"], Traffic());
     }
 
+    [Fact]
+    public void A_register_pair_that_cannot_be_read_is_named_as_the_datasheet_names_it()
+    {
+        _chip.Initialize(Mixed);
+        _fake.FailNext = new IOException("Remote I/O error");
+
+        var ex = Assert.Throws<HardwareException>(() => _chip.ReadRegisterPair(Mcp23017Register.GpintenA));
+
+        Assert.Contains("did not answer while accessing GPINTEN: Remote I/O error", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(Mcp23017Register.IodirB)] // the B register of a pair
     [InlineData(Mcp23017Register.Iocon)] // one register at two addresses, no pair

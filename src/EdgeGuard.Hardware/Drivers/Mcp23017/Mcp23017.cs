@@ -176,15 +176,23 @@ public sealed class Mcp23017
     /// <param name="registerA">The port A register of the pair (IODIRA, GPPUA, ...); not IOCON.</param>
     /// <exception cref="ArgumentException"><paramref name="registerA"/> is not the A register of a pair.</exception>
     /// <exception cref="HardwareException">The chip did not answer on the bus.</exception>
-    public ushort ReadRegisterPair(Mcp23017Register registerA)
-    {
-        if (((byte)registerA & 1) != 0 || registerA is Mcp23017Register.Iocon || registerA > Mcp23017Register.OlatB)
-        {
-            throw new ArgumentException($"{registerA} is not the port A register of a pair.", nameof(registerA));
-        }
+    public ushort ReadRegisterPair(Mcp23017Register registerA) => ReadPair(PairName(registerA), registerA);
 
-        return ReadPair(registerA.ToString().TrimEnd('A'), registerA);
-    }
+    /// <summary>The datasheet's name of a register pair, as the log and fault texts give it.</summary>
+    private static string PairName(Mcp23017Register registerA) => registerA switch
+    {
+        Mcp23017Register.IodirA => "IODIR",
+        Mcp23017Register.IpolA => "IPOL",
+        Mcp23017Register.GpintenA => "GPINTEN",
+        Mcp23017Register.DefvalA => "DEFVAL",
+        Mcp23017Register.IntconA => "INTCON",
+        Mcp23017Register.GppuA => "GPPU",
+        Mcp23017Register.IntfA => "INTF",
+        Mcp23017Register.IntcapA => "INTCAP",
+        Mcp23017Register.GpioA => "GPIO",
+        Mcp23017Register.OlatA => "OLAT",
+        _ => throw new ArgumentException($"{registerA} is not the port A register of a pair.", nameof(registerA)),
+    };
 
     private void Write(string what, byte register, byte value) => Transfer(what, [register, value], []);
 
