@@ -62,10 +62,11 @@ public sealed class StopBacklogTests(ITestOutputHelper output)
     [Fact]
     public async Task The_offline_of_a_stop_that_could_not_deliver_everything_says_how_far_it_got_and_the_rest_is_replayed_at_the_next_start()
     {
+        var time = new FakeTimeProvider();
         await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { Acl = "topic readwrite edgeguard/v1/#\n" });
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
         var outbox = new FakeOutbox();
-        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, outbox);
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, outbox, time: time);
         await harness.StartAndCatchUpAsync(Patience);
         outbox.AppendMany(3);
         await outbox.WaitForDeliveredAsync(3, Patience);
@@ -75,11 +76,9 @@ public sealed class StopBacklogTests(ITestOutputHelper output)
         outbox.AppendMany(2);
         await Eventually.TrueAsync(() => harness.Publisher.RefusedPublishes >= 1, Patience, "event 4 refused");
 
-        // On the real clock: the refusal's wait runs inside the drain, bounded by its deadline. On
-        // a fake clock moved by the test, that wait's timers completed inside Advance and the test
-        // spun there (2026-12-05). The stop's budget is the next test's, on a paused broker.
-        await harness.StopAsync();
+        var used = await StopMovingTheClockAsync(harness, time);
 
+        Assert.True(used <= Budget(harness.Options) + Slack, $"the stop used {used} of the publisher's clock");
         var offline = await office.WaitForAsync(r => r.Topic == Availability && r.Text == "offline", Patience, "offline");
         Assert.Equal("5", offline.UserProperties["lastSeq"]);
         Assert.Equal("3", offline.UserProperties["deliveredThrough"]);

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Contract;
 
@@ -168,7 +169,12 @@ internal sealed partial class DeliverySession
         var started = _time.GetTimestamp();
         while (delay - _time.GetElapsedTime(started) is var left && left > TimeSpan.Zero)
         {
-            await Task.Delay(left < _options.StateCheckInterval ? left : _options.StateCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+            // Rounded up: a timer drops the part under a millisecond, so with less than 1 ms left
+            // the delay completed at once and this loop spun until the clock passed the backoff (a
+            // jittered backoff nearly always ends in a fraction of a millisecond). On a test's fake
+            // clock, which does not move while the loop runs, it never returned.
+            var slice = left < _options.StateCheckInterval ? TimerDelay.Until(left) : _options.StateCheckInterval;
+            await Task.Delay(slice, _time, cancellationToken).ConfigureAwait(false);
             if (_state.Current is not { } current)
             {
                 continue;
