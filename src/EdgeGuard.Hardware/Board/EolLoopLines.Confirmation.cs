@@ -46,7 +46,10 @@ public sealed partial class EolLoopLines
     public static readonly TimeSpan MaxLifeSafetyPollInterval =
         TimeSpan.FromMilliseconds(Math.Floor(ShortestPress.TotalMilliseconds / PollsPerShortestPress));
 
-    /// <summary>Samples the boot read takes at most, looking for <see cref="ConfirmingSamples"/> in a row that agree.</summary>
+    /// <summary>
+    /// Samples the boot read takes at most, looking for <see cref="ConfirmingSamples"/> in a row that
+    /// agree (a failed transfer is a sample too: unreadable).
+    /// </summary>
     private const int MaxBootSamples = ConfirmingSamples * 4;
 
     /// <inheritdoc/>
@@ -54,7 +57,8 @@ public sealed partial class EolLoopLines
     /// Samples the loop back to back as the boot read does, and records nothing: no accepted state, no
     /// level delivered, no fault (the settled read that follows is the boot read, and raises a dead
     /// ADC's fault). A tampered loop (open, short) gives its fail-safe level, as it reads afterwards; an
-    /// ADC that does not answer, or readings that do not agree, give null. The ADC needs no
+    /// ADC that fails <see cref="ConfirmingSamples"/> transfers in a row, or readings that do not agree,
+    /// give null. One failed transfer is passed over, as at the boot read. The ADC needs no
     /// configuration, so unlike an expander it can be read before the outputs are opened.
     /// </remarks>
     public bool? ReadBeforeOutputs(string pointId)
@@ -69,34 +73,45 @@ public sealed partial class EolLoopLines
     }
 
     /// <summary>
-    /// Samples the loop until <see cref="ConfirmingSamples"/> readings in a row fall in one band. Null (and why)
-    /// when the ADC does not answer or the readings did not settle within <see cref="MaxBootSamples"/>.
+    /// Samples the loop until <see cref="ConfirmingSamples"/> samples in a row agree, a failed transfer
+    /// counting as one more sample (unreadable), as it does to the polls. Null (and why) when the ADC
+    /// failed <see cref="ConfirmingSamples"/> transfers in a row, or no state settled within
+    /// <see cref="MaxBootSamples"/>: the loop then reads fail-safe.
     /// </summary>
+    /// <remarks>
+    /// A failed transfer (a bit error that sets the MCP3008's null bit, a chip-select glitch) is one bad
+    /// sample, independent of the next. Taken as a blind ADC at once, one glitch at the boot read made a
+    /// fire loop latch the egress release (a person must reset it) and a panic loop start a lockdown,
+    /// where the polls need <see cref="ConfirmingSamples"/> failures in a row to go fail-safe.
+    /// </remarks>
     private (LoopState? State, string? Failure) SampleAgreeing(SupervisedLoop loop)
     {
         LoopState? previous = null;
+        string? failure = null;
         var agreeing = 0;
         for (var i = 0; i < MaxBootSamples; i++)
         {
-            LoopState state;
+            LoopState? state;
             try
             {
                 state = loop.Classifier.Classify(_read(loop.Channel));
             }
             catch (HardwareException ex)
             {
-                return (null, ex.Message);
+                (state, failure) = (null, ex.Message);
             }
 
-            agreeing = state == previous ? agreeing + 1 : 1;
+            agreeing = i > 0 && state == previous ? agreeing + 1 : 1;
             previous = state;
             if (agreeing == ConfirmingSamples)
             {
-                return (state, null);
+                // Unreadable agreed too: the ADC keeps failing, so the loop reads fail-safe.
+                return state is null ? (null, failure) : (state, null);
             }
         }
 
-        return (null, $"the readings of point '{loop.Point.Id}' did not settle: no {ConfirmingSamples} of {MaxBootSamples} in a row fell in one band");
+        var why = $"the readings of point '{loop.Point.Id}' did not settle: no {ConfirmingSamples} of {MaxBootSamples} in a row agreed";
+        return (null, failure is null ? why : $"{why} (last failed transfer: {failure})");
     }
 
     /// <summary>

@@ -27,7 +27,8 @@ public sealed record LoopReading(int Reading, LoopState State);
 /// <para>A loop's state (normal, alarm, open, short, or unreadable) changes only when
 /// <see cref="ConfirmingSamples"/> consecutive polls agree on the new one: a single corrupt SPI sample or
 /// a transient on the cable must not latch a fire release, start a lockdown or raise a tamper. The boot
-/// read (<see cref="Read"/>) samples back to back until they agree (EolLoopLines.Confirmation.cs).</para>
+/// read (<see cref="Read"/>) samples back to back until they agree, a failed transfer being one sample
+/// (EolLoopLines.Confirmation.cs).</para>
 /// <para>A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
 /// loop reads again. Meanwhile a loop that cannot be read is as untrusted as a tampered one and reads what
 /// <see cref="TamperedLoop.ReadsActive"/> says (a fire input active, so egress is released), until it
@@ -95,8 +96,9 @@ public sealed partial class EolLoopLines : IInputLines
     /// Reads and classifies the loop now, back to back until <see cref="ConfirmingSamples"/> readings agree, and
     /// takes that as the loop's accepted state and the level it returns as delivered: the receiver holds it from
     /// now on, so the next polls compare with it and deliver whatever differs (a stab only this read caught is
-    /// released by them). When the ADC does not answer (a chip dead at boot must not stop the gateway), or its
-    /// readings do not settle, the loop gives the fail-safe level, as a poll would, and the chip is reported as
+    /// released by them). A failed transfer is one sample (unreadable), passed over as the polls pass it over.
+    /// When the ADC fails <see cref="ConfirmingSamples"/> transfers in a row (a chip dead at boot must not stop
+    /// the gateway), or the samples do not settle, the loop gives the fail-safe level, as the polls would, and the chip is reported as
     /// <see cref="HardwareFault"/>; that level counts as delivered, so the first polls that agree on a reading
     /// deliver its real level. When polls already delivered a different level, which of the two the receiver
     /// ends at is not known here (see <see cref="Held"/>): the next accepted state is then delivered
