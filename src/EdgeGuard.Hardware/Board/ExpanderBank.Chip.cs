@@ -50,6 +50,12 @@ public sealed partial class ExpanderBank
         /// </summary>
         public int FailedPasses { get; set; }
 
+        /// <summary>
+        /// Reads in a row that failed at the boot read (<see cref="Read"/>); reset by one that succeeds. Only
+        /// the controller's boot thread reads, one point after another, so no lock.
+        /// </summary>
+        public int FailedBootReads { get; set; }
+
         /// <summary>The chip's successful input reads when the last pass failed (<see cref="Mcp23017Lines.ReadsRecorded"/>).</summary>
         public long ReadsAtLastFailedPass { get; set; }
 

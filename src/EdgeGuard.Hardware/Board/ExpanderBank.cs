@@ -122,7 +122,11 @@ public sealed partial class ExpanderBank : IInputLines
     /// <inheritdoc/>
     /// <remarks>
     /// A chip that is not configured, or does not answer, gives the fail-safe level of a tampered loop and is
-    /// left to supervision, which delivers the real level once the chip answers.
+    /// left to supervision, which delivers the real level once the chip answers. A read that fails is tried
+    /// once more first: one transaction lost to a glitch on the I2C wires must not make a fire input latch
+    /// the egress release at boot, where while running it takes <see cref="FailedPassesBeforeFailSafe"/>
+    /// failed passes in a row. A chip that already failed twice in a row at this read is not tried twice
+    /// again for its next point: on a hung bus each try waits out the adapter's timeout (1 s).
     /// </remarks>
     /// <exception cref="InvalidOperationException">The chips are not configured yet (<see cref="OpenOutputs"/> comes first).</exception>
     public bool Read(string pointId)
@@ -134,19 +138,29 @@ public sealed partial class ExpanderBank : IInputLines
             throw new InvalidOperationException($"{chip.Options.Id} is configured when the outputs are opened, which must come first.");
         }
 
-        if (chip.Lines is { } lines)
+        if (chip.Lines is not { } lines)
+        {
+            return Unread(chip, pointId, null);
+        }
+
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return lines.Read(pointId);
+                var level = lines.Read(pointId);
+                chip.FailedBootReads = 0;
+                return level;
             }
             catch (HardwareException ex)
             {
-                return Unread(chip, pointId, ex.Message);
+                // One failure may be a glitch: read again at once, unless this read already failed
+                // twice in a row on the chip (its bus is hung or it is gone).
+                if (++chip.FailedBootReads >= FailedPassesBeforeFailSafe || attempt > 1)
+                {
+                    return Unread(chip, pointId, ex.Message);
+                }
             }
         }
-
-        return Unread(chip, pointId, null);
     }
 
     /// <inheritdoc/>

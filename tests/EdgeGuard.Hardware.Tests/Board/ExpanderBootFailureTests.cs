@@ -87,6 +87,25 @@ public sealed class ExpanderBootFailureTests : IDisposable
     }
 
     [Fact]
+    public void One_failed_transaction_at_the_boot_read_is_read_again_not_a_fail_safe_level()
+    {
+        // One transaction lost to a glitch on the I2C wires: while running it takes two failed passes in a
+        // row to go fail-safe, and at boot a fire input's fail-safe level latches the egress release.
+        using var bank = Bank();
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        _rig.Fake.FailNext = new IOException("NACK");
+
+        Assert.True(bank.Read("panic-annex"), "one failed transaction made a released panic button read active");
+        Assert.False(bank.Read("door-annex"));
+        Assert.Empty(_rig.Reported);
+
+        bank.Supervise();
+        Assert.Empty(_rig.Edges);
+        Assert.Empty(_rig.Reported);
+    }
+
+    [Fact]
     public void A_chip_with_only_outputs_dead_at_start_up_is_configured_by_supervision_once_it_answers()
     {
         // A relay expander: locks only, so the composition never adds it to the inputs and never calls Start.
