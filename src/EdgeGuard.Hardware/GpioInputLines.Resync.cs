@@ -139,11 +139,22 @@ public sealed partial class GpioInputLines
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            lock (line.Gate)
+            {
+                // The boot read's failure is the reader's fault already raised: not raised twice.
+                line.Faulted |= line.ReadFailed;
+            }
+
             return ($"the line could not be read: {ex.Message}", false);
         }
 
         lock (line.Gate)
         {
+            if (line.ReadFailed)
+            {
+                return DeliverAfterFailedRead(line, high, edgesAtRead);
+            }
+
             var failures = Interlocked.Read(ref line.Failures);
             var lost = failures - line.FailuresSeen;
             line.FailuresSeen = failures;
@@ -186,6 +197,39 @@ public sealed partial class GpioInputLines
 
             return (problem, false);
         }
+    }
+
+    /// <summary>
+    /// A line whose <see cref="Read"/> threw, read again: its level is delivered whatever it is, since the
+    /// receiver holds the point's fail-safe level, which the level seeded at <see cref="Start"/> may equal,
+    /// and the fault the reader raised is restored (this pass). Unless an edge came while it was read: that
+    /// edge may be newer, and the next pass delivers. The caller holds the line's gate.
+    /// </summary>
+    private (string? Problem, bool Clean) DeliverAfterFailedRead(InputLine line, bool high, long edgesAtRead)
+    {
+        line.Faulted = true;
+        if (line.Edges != edgesAtRead)
+        {
+            return (null, false);
+        }
+
+        try
+        {
+            // A real change's late event is absorbed only when this delivery was that change.
+            Deliver(line, high, _time.GetTimestamp(), byResync: line.Delivered != high);
+        }
+#pragma warning disable CA1031 // Counted like an edge the callback lost: the next pass tries again.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CountFailure(line, ex);
+            return ($"the level read after a failed read ({Level(high)}) could not be delivered: {ex.Message}", false);
+        }
+
+        line.ReadFailed = false;
+        line.Suspect = null;
+        line.FailuresSeen = Interlocked.Read(ref line.Failures); // a failure to deliver before this is put right
+        return (null, true);
     }
 
     private static string Level(bool high) => high ? "high" : "low";

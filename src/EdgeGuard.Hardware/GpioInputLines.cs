@@ -88,20 +88,49 @@ public sealed partial class GpioInputLines : IInputLines
     public static string DeviceOf(int line) => $"gpio{line}";
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// A read that throws (EIO from the character device) leaves the level the receiver holds unknown: the
+    /// controller then takes the point's fail-safe level. So the line is marked, and the first resync pass
+    /// that reads it delivers its level whatever it is (the level seeded at <see cref="Start"/> may equal
+    /// it) and restores the line's fault, which the reader raised (<see cref="Resync"/>).
+    /// </remarks>
     /// <exception cref="KeyNotFoundException">The point is not one of these lines.</exception>
     public bool Read(string pointId)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _controller.Read(LineOf(pointId).Point.Line) == PinValue.High;
+        var line = LineOf(pointId);
+        try
+        {
+            var high = _controller.Read(line.Point.Line) == PinValue.High;
+            lock (line.Gate)
+            {
+                line.ReadFailed = false;
+            }
+
+            return high;
+        }
+        catch (Exception)
+        {
+            lock (line.Gate)
+            {
+                line.ReadFailed = true;
+            }
+
+            throw;
+        }
     }
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The lines are inputs with their pulls from construction, so this is <see cref="Read"/>: a read of
-    /// the character device's line value, which records nothing (the levels delivered are seeded at
-    /// <see cref="Start"/>).
+    /// The lines are inputs with their pulls from construction, so this is a read of the character device's
+    /// line value, as <see cref="Read"/>, which records nothing, not even a failure (the levels delivered
+    /// are seeded at <see cref="Start"/>; the settled read after it is the boot read).
     /// </remarks>
-    public bool? ReadBeforeOutputs(string pointId) => Read(pointId);
+    public bool? ReadBeforeOutputs(string pointId)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _controller.Read(LineOf(pointId).Point.Line) == PinValue.High;
+    }
 
     /// <inheritdoc/>
     /// <remarks>Also starts the resync timer: before this, no level has been delivered that could be wrong.</remarks>
@@ -264,6 +293,12 @@ public sealed partial class GpioInputLines : IInputLines
 
         /// <summary>A mismatch one pass found (the level read, and <see cref="Edges"/> then), confirmed by the next.</summary>
         public (bool High, long Edges)? Suspect { get; set; }
+
+        /// <summary>
+        /// The last <see cref="Read"/> threw: the receiver holds a level this line did not give (the point's
+        /// fail-safe level), and a fault for the line raised by the reader. Under <see cref="Gate"/>.
+        /// </summary>
+        public bool ReadFailed { get; set; }
 
         /// <summary>A fault is raised for the line; only the pass (under its own gate) touches this.</summary>
         public bool Faulted { get; set; }

@@ -251,6 +251,44 @@ public sealed class GpioInputResyncTests : IDisposable
     }
 
     [Fact]
+    public void A_line_whose_boot_read_failed_has_its_level_delivered_by_the_first_pass_that_reads_it()
+    {
+        using var lines = Lines();
+        lines.Start(_edges.Add); // the door read closed when edges started
+        _controller.ClosePin(DoorLine);
+        Assert.ThrowsAny<Exception>(() => lines.Read("door-lobby")); // the receiver takes the fail-safe level
+        Pass();
+        Assert.Empty(_edges); // still unreadable: nothing to deliver, and its fault is the reader's, not raised again
+        Assert.Empty(_reported);
+
+        _controller.OpenPin(DoorLine, PinMode.InputPullDown);
+        Pass();
+
+        // Delivered although it is the level read at start: what the receiver holds is not known here.
+        Assert.Equal([new RawEdge("door-lobby", High: false, _time.GetTimestamp())], _edges);
+        Assert.Equal("gpio6", Assert.IsType<HardwareFaultRestored>(Assert.Single(_reported)).Device);
+        Pass();
+        Pass();
+        Assert.Single(_edges);
+        Assert.Single(_reported);
+    }
+
+    [Fact]
+    public void A_boot_read_that_succeeds_leaves_nothing_for_the_resync_to_deliver()
+    {
+        using var lines = Lines();
+        lines.Start(_edges.Add);
+        Assert.False(lines.Read("door-lobby"));
+        Assert.False(lines.ReadBeforeOutputs("door-lobby"));
+
+        Pass();
+        Pass();
+
+        Assert.Empty(_edges);
+        Assert.Empty(_reported);
+    }
+
+    [Fact]
     public async Task Edges_and_resyncs_racing_deliver_each_level_once_in_order_and_end_at_the_wire()
     {
         var delivered = new List<bool>();

@@ -141,7 +141,7 @@ public sealed partial class SiteController(
         var settled = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var point in site.Points)
         {
-            var active = point.IsActive(inputs.Read(point.Id));
+            var active = point.IsActive(ReadSettled(point, now.Utc, events));
             settled[point.Id] = active;
             _filters[point.Id] = new PointFilter(point, active, now.Monotonic);
             StartSupervising(point, site.Supervision, active, now.Monotonic);
