@@ -21,7 +21,12 @@ public readonly record struct RawEdge(string PointId, bool High, long Timestamp)
 /// <summary>The input side of the hardware: configured lines of every point.</summary>
 public interface IInputLines : IDisposable
 {
-    /// <summary>Reads the current electrical level of a point's line.</summary>
+    /// <summary>
+    /// Reads the current electrical level of a point's line: the controller's settled boot read. A
+    /// read that may be a glitch is retried by the implementation; one that throws is taken by the
+    /// controller as the point's fail-safe level (<c>TamperedLoop.LevelOf</c>) with a
+    /// <c>fault.hardware</c>, and the lines deliver the real level once they read it again.
+    /// </summary>
     bool Read(string pointId);
 
     /// <summary>

@@ -4,7 +4,7 @@ using EdgeGuard.Hardware.Drivers.Mcp23017;
 
 namespace EdgeGuard.Hardware.Board;
 
-// A chip that does not answer at start-up (or fails the boot read) must not take the gateway down: native panic
+// A chip that does not answer at start-up (or fails the boot read twice) must not take the gateway down: native panic
 // and fire inputs, and every other chip, still need protecting. It is left to supervision instead, its points at
 // the fail-safe level of a tampered loop and its outputs refusing writes (the controller retries them), until it
 // answers. So must one that stops answering later (GoBlind). Kept apart from the supervision of configured chips

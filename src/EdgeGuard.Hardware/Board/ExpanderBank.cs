@@ -30,8 +30,9 @@ namespace EdgeGuard.Hardware.Board;
 /// (<see cref="TamperedLoop.ReadsActive"/>), and every supervision pass tries to configure it, outputs at the levels
 /// last asked for. Once it answers, its real input levels are delivered as edges and the fault is restored, except
 /// that a keyswitch or request-to-exit found active is recorded without an edge (held through the blindness, it
-/// must not count as a turn or press). A chip that answered at start-up but fails the boot read is handled alike,
-/// except that it is configured already. A chip that stops answering later (a cut harness, its supply lost) goes
+/// must not count as a turn or press). A chip that answered at start-up but fails the boot read twice in a
+/// row (<see cref="Read"/> reads again once: one failure may be a glitch) is handled alike, except that it
+/// is configured already. A chip that stops answering later (a cut harness, its supply lost) goes
 /// the same way at the second supervision pass in a row that fails: its points are delivered at their fail-safe levels as
 /// edges (a fire input active releases egress), and their real levels once a pass reads it again.</para>
 /// <para>A chip that answers but whose interrupt line the kernel refuses (another process holds it) is none of
