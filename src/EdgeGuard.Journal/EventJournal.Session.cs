@@ -146,7 +146,7 @@ public sealed partial class EventJournal
         {
             using var connection = _database.OpenBoundedReader(SessionWait);
             using var read = connection.CreateCommand();
-            read.CommandText = SavedSessionSql;
+            read.CommandText = JournalDatabase.SavedSessionSql;
             read.CommandTimeout = JournalDatabase.BoundedCommandTimeoutSeconds;
             return (long)read.ExecuteScalar()!;
         }
@@ -156,12 +156,5 @@ public sealed partial class EventJournal
         }
     }
 
-    private const string SavedSessionSql = "SELECT coalesce((SELECT session FROM gateway_meta WHERE id = 1), 0);";
-
-    private long SavedSession() => _database.Read(connection =>
-    {
-        using var read = connection.CreateCommand();
-        read.CommandText = SavedSessionSql;
-        return (long)read.ExecuteScalar()!;
-    });
+    private long SavedSession() => _database.SavedSession();
 }

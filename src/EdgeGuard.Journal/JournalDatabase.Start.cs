@@ -1,5 +1,6 @@
 using System.Globalization;
 using EdgeGuard.Core.Lockdown;
+using Microsoft.Data.Sqlite;
 
 namespace EdgeGuard.Journal;
 
@@ -9,11 +10,13 @@ namespace EdgeGuard.Journal;
 // from the file the office's seqs came from, so its opener raises the durable reservation
 // (gateway_meta.reserved_through) past them before the journal starts. The journal then does what
 // it does for any reservation it finds above the last commit: skips it and declares it with a
-// journal.gap as its first row, with the cause given here.
+// journal.gap as its first row, with the cause given here. The MQTT session counter gets a floor
+// the same way and for the same reason: the office may ignore a will of an earlier session, so a
+// new journal counting from 0 again would make a real offline look stale (docs/mqtt.asyncapi.yaml).
 public sealed partial class JournalDatabase
 {
     /// <summary>
-    /// Why the opener raised this database's reservation (<see cref="RaiseSeqFloor"/>), for the
+    /// Why the opener raised this database's reservation (<see cref="RaiseFloors(long, long, JournalGapCause)"/>), for the
     /// journal.gap that declares it; null when it did not, and a reservation found above the last
     /// commit is the previous run's (<see cref="JournalGapCause.UncleanShutdown"/>).
     /// </summary>
@@ -56,25 +59,64 @@ public sealed partial class JournalDatabase
     });
 
     /// <summary>
-    /// Makes <paramref name="through"/> the lowest seq this journal never gives out: raises the
-    /// durable reservation to it (never lowers it), committed before this returns, so the next
-    /// start skips it even if this one ends before its first commit. The journal opened next on
-    /// this database declares the range with a journal.gap of <paramref name="cause"/>.
+    /// Makes <paramref name="seqThrough"/> the lowest seq this journal never gives out and
+    /// <paramref name="sessionThrough"/> the lowest MQTT session it never hands out again: raises
+    /// the durable reservation and the session counter to them (never lowers either), committed
+    /// before this returns, so the next start skips them even if this one ends before its first
+    /// commit. The journal opened next on this database declares a raised seq range with a
+    /// journal.gap of <paramref name="cause"/>; its next session is above
+    /// <paramref name="sessionThrough"/>, so the office, which may ignore a will of an earlier
+    /// session, never takes this journal's for one.
     /// </summary>
-    /// <param name="through">The last seq to skip.</param>
+    /// <param name="seqThrough">The last seq to skip.</param>
+    /// <param name="sessionThrough">The last session to count as handed out.</param>
     /// <param name="cause">Why: a new journal, or the real one back after the fallback.</param>
     /// <exception cref="JournalException">SQLite reported an error; nothing was changed.</exception>
-    public void RaiseSeqFloor(long through, JournalGapCause cause)
+    public void RaiseFloors(long seqThrough, long sessionThrough, JournalGapCause cause) =>
+        RaiseFloors(seqThrough, sessionThrough, cause, alongside: null);
+
+    // The same, with what a takeover carries over written in the same transaction: committed
+    // together, so a crash never leaves the floors raised (the volatile journal then looks stale
+    // to the next start) without what came with them.
+    internal void RaiseFloors(long seqThrough, long sessionThrough, JournalGapCause cause, Action<SqliteTransaction>? alongside)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(through);
-        InTransaction(transaction =>
+        ArgumentOutOfRangeException.ThrowIfNegative(seqThrough);
+        ArgumentOutOfRangeException.ThrowIfNegative(sessionThrough);
+        var seqRaised = InTransaction(transaction =>
         {
+            alongside?.Invoke(transaction);
+            using var below = Command(transaction, "SELECT reserved_through < $seq FROM gateway_meta WHERE id = 1;");
+            below.Parameters.AddWithValue("$seq", seqThrough);
+            var raised = Convert.ToInt64(below.ExecuteScalar(), CultureInfo.InvariantCulture) == 1;
             using var command = Command(transaction, """
-                UPDATE gateway_meta SET reserved_through = max(reserved_through, $through) WHERE id = 1;
+                UPDATE gateway_meta SET
+                    reserved_through = max(reserved_through, $seq),
+                    session = max(session, $session)
+                WHERE id = 1;
                 """);
-            command.Parameters.AddWithValue("$through", through);
+            command.Parameters.AddWithValue("$seq", seqThrough);
+            command.Parameters.AddWithValue("$session", sessionThrough);
             command.ExecuteNonQuery();
+            return raised;
         });
-        StartGapCause = cause;
+
+        // Only a raised reservation has a gap to declare; one found above the last commit
+        // otherwise is the previous run's (UncleanShutdown).
+        if (seqRaised)
+        {
+            StartGapCause = cause;
+        }
     }
+
+    /// <summary>The saved MQTT session counter: the last session a start of this journal took.</summary>
+    /// <returns>The counter; 0 for a new journal.</returns>
+    /// <exception cref="JournalException">SQLite reported an error.</exception>
+    public long SavedSession() => Read(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = SavedSessionSql;
+        return (long)command.ExecuteScalar()!;
+    });
+
+    internal const string SavedSessionSql = "SELECT coalesce((SELECT session FROM gateway_meta WHERE id = 1), 0);";
 }

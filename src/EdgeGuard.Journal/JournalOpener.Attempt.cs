@@ -192,7 +192,8 @@ public static partial class JournalOpener
             // given up on may make it after the boot took the RAM journal's floor, and a floor
             // above the RAM journal's seqs would make the next start take that one for stale and
             // drop the lockdown it holds (TakeOverFromFallback).
-            var floor = SeqFloor(time);
+            // The session floor with it, from the same reading.
+            var floors = NewJournalFloors.At(time);
 
             var keptAt = _keptAt;
             try
@@ -213,7 +214,7 @@ public static partial class JournalOpener
             try
             {
                 fresh = open(path);
-                fresh.RaiseSeqFloor(floor - 1, JournalGapCause.NewJournal);
+                floors.RaiseOn(fresh);
                 return new(fresh, new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message), null, null);
             }
             catch (JournalException ex)

@@ -4,8 +4,9 @@ using EdgeGuard.Core.Lockdown;
 namespace EdgeGuard.Journal;
 
 // The real journal opened after a start of this boot ran on the volatile one: the volatile journal
-// above the real one is newer, so the real one starts above its seqs (they may have reached the
-// office), takes its safety state (a lockdown started on it is not dropped by going back) and
+// above the real one is newer, so the real one starts above its seqs and its MQTT sessions (they
+// may have reached the office), takes its safety state (a lockdown started on it is not dropped by
+// going back), and
 // retires it (one it cannot read is kept aside as damaged instead, with a fault: its lockdown may
 // be lost). A real journal that cannot take all that over (read-only storage, a full card) is
 // not run on: the gateway carries on with the volatile journal, whose state is the newest.
@@ -29,9 +30,11 @@ public static partial class JournalOpener
         }
 
         long realTop;
+        long realSession;
         try
         {
             realTop = database.SeqTop();
+            realSession = database.SavedSession();
         }
         catch (JournalException ex)
         {
@@ -50,8 +53,8 @@ public static partial class JournalOpener
             using var fallback = open(fallbackPath);
             var top = fallback.SeqTop();
             found = createdNow || top > realTop
-                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load())
-                : new(top, 0, null);
+                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load(), fallback.SavedSession())
+                : new(top, 0, null, 0);
         }
         catch (JournalException ex) when (!ex.FromNewerBuild)
         {
@@ -59,8 +62,10 @@ public static partial class JournalOpener
             unreadable = ex.Message;
         }
 
+        // An unreadable one's sessions are unknown too, but below a floor taken now.
         var floor = found?.Top ?? SeqFloor(time);
-        var writes = floor > realTop;
+        var session = found is null ? SessionFloor(time) : found.Session;
+        var writes = floor > realTop || session > realSession;
         if (writes && database.IsReadOnly)
         {
             return new(null, "it is on read-only storage, so it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart");
@@ -75,9 +80,11 @@ public static partial class JournalOpener
                 new SqliteSafetyStateStore(database).Save(safety);
             }
 
+            // The sessions with the seqs: the office may ignore the will of a session below one
+            // it saw, so the real journal's next start must be above the volatile one's.
             if (writes)
             {
-                database.RaiseSeqFloor(floor, JournalGapCause.FallbackJournal);
+                database.RaiseFloors(floor, session, JournalGapCause.FallbackJournal);
             }
         }
         catch (JournalException ex)
@@ -163,5 +170,6 @@ public static partial class JournalOpener
     /// <param name="Top">Its highest seq.</param>
     /// <param name="Undelivered">Its events the office has not acknowledged (0 when stale).</param>
     /// <param name="State">Its safety state; null when it is stale (below the real journal).</param>
-    private sealed record Found(long Top, long Undelivered, SafetyState? State);
+    /// <param name="Session">Its saved MQTT session counter (0 when stale).</param>
+    private sealed record Found(long Top, long Undelivered, SafetyState? State, long Session);
 }

@@ -18,8 +18,9 @@ namespace EdgeGuard.Journal;
 /// hung) opens a journal in the volatile fallback directory (<see cref="JournalUnavailable"/>); one
 /// left there by an earlier start that cannot be read is moved aside like a damaged file, never
 /// deleted, and the fault says so (a lockdown it held may be lost);</item>
-/// <item>a new journal starts its seqs at <see cref="SeqFloor"/>, above anything a real journal
-/// reaches, and the real journal back after a run on the fallback starts above the fallback's.</item>
+/// <item>a new journal starts its seqs at <see cref="SeqFloor"/> and its MQTT sessions above
+/// <see cref="SessionFloor"/>, above anything a real journal reaches, and the real journal back
+/// after a run on the fallback starts above the fallback's seqs and sessions.</item>
 /// </list>
 /// A journal written by a newer release is still refused (<see cref="JournalException.FromNewerBuild"/>),
 /// the volatile one too (left in place, its lockdown not dropped): the gateway exits 2 and is not
@@ -127,7 +128,39 @@ public static partial class JournalOpener
     public static long SeqFloor(TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(time);
-        return Math.Max(1, time.GetUtcNow().ToUnixTimeMilliseconds()) * 1_000;
+        return NewJournalFloors.At(time).Seq;
+    }
+
+    /// <summary>
+    /// The MQTT session counter of a journal that cannot know the last session the office saw:
+    /// Unix time in seconds when it was created, about 1.8 × 10^9 in 2027; its first start takes
+    /// the next one. A real journal's counter (one per process start) does not get there, and a
+    /// new journal starts above an earlier new one's sessions, since starts come at most one per
+    /// <c>RestartSec</c> (3 s). Like <see cref="SeqFloor"/> it trusts the wall clock not to go
+    /// back across the replacement.
+    /// </summary>
+    /// <param name="time">The clock.</param>
+    /// <returns>The last session the new journal counts as handed out.</returns>
+    public static long SessionFloor(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        return NewJournalFloors.At(time).Session;
+    }
+
+    // Both floors of a new journal from one reading of the clock, raised together
+    // (JournalDatabase.RaiseFloors): a new journal knows neither the seqs nor the sessions the
+    // office saw from the one it replaces.
+    private readonly record struct NewJournalFloors(long Seq, long Session)
+    {
+        public static NewJournalFloors At(TimeProvider time)
+        {
+            var ms = time.GetUtcNow().ToUnixTimeMilliseconds();
+            return new(Math.Max(1, ms) * 1_000, Math.Max(1, ms / 1_000));
+        }
+
+        // On a journal this start just made: its seqs start at Seq, its sessions above Session.
+        public void RaiseOn(JournalDatabase database) =>
+            database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal);
     }
 
     // The fallback: the one left over from an earlier start of this boot (a restart: it goes on,
@@ -149,7 +182,7 @@ public static partial class JournalOpener
                 database = open(fallbackPath);
                 if (database.SeqTop() == 0)
                 {
-                    database.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+                    NewJournalFloors.At(time).RaiseOn(database);
                 }
             }
             catch (JournalException ex) when (ex.FromNewerBuild)
@@ -174,7 +207,7 @@ public static partial class JournalOpener
             try
             {
                 database = open(fallbackPath);
-                database.RaiseSeqFloor(SeqFloor(time) - 1, JournalGapCause.NewJournal);
+                NewJournalFloors.At(time).RaiseOn(database);
             }
             catch (JournalException ex)
             {

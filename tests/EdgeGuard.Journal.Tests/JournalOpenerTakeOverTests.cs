@@ -76,7 +76,7 @@ public sealed class JournalOpenerTakeOverTests : JournalOpenerFixture
     {
         using var fallback = JournalDatabase.Open(FallbackFile);
         new SqliteSafetyStateStore(fallback).Save(state);
-        fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
+        fallback.RaiseFloors(Floor - 1, 0, JournalGapCause.NewJournal);
         using var journal = new EventJournal(fallback, Time);
         journal.Publish([Activated(1), Activated(2)]);
         await journal.FlushAsync().WaitAsync(Patience);

@@ -201,12 +201,12 @@ public sealed class JournalOpenerTests : JournalOpenerFixture
         using (var fallback = JournalDatabase.Open(FallbackFile))
         {
             new SqliteSafetyStateStore(fallback).Save(Lockdown);
-            fallback.RaiseSeqFloor(10, JournalGapCause.NewJournal);
+            fallback.RaiseFloors(10, 0, JournalGapCause.NewJournal);
         }
 
         using (var real = JournalDatabase.Open(Real))
         {
-            real.RaiseSeqFloor(100, JournalGapCause.NewJournal);
+            real.RaiseFloors(100, 0, JournalGapCause.NewJournal);
         }
 
         var opening = JournalOpener.Open(Real, Volatile, Time);
@@ -225,7 +225,7 @@ public sealed class JournalOpenerTests : JournalOpenerFixture
         using (var fallback = JournalDatabase.Open(FallbackFile))
         {
             new SqliteSafetyStateStore(fallback).Save(Lockdown);
-            fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
+            fallback.RaiseFloors(Floor - 1, 0, JournalGapCause.NewJournal);
             using var journal = new EventJournal(fallback, Time);
             journal.Publish([Activated(1), Activated(2)]); // never delivered: no broker
             await journal.FlushAsync().WaitAsync(Patience);

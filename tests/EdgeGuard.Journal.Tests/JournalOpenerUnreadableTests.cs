@@ -22,7 +22,7 @@ public sealed class JournalOpenerUnreadableTests : JournalOpenerFixture
         using (var fallback = JournalDatabase.Open(FallbackFile))
         {
             new SqliteSafetyStateStore(fallback).Save(Lockdown);
-            fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
+            fallback.RaiseFloors(Floor - 1, 0, JournalGapCause.NewJournal);
         }
 
         Execute(FallbackFile, "UPDATE safety_state SET mode = 'no-such-mode' WHERE id = 1;");
@@ -282,7 +282,7 @@ public sealed class JournalOpenerUnreadableTests : JournalOpenerFixture
         using (var fallback = JournalDatabase.Open(FallbackFile))
         {
             new SqliteSafetyStateStore(fallback).Save(Lockdown);
-            fallback.RaiseSeqFloor(Floor - 1, JournalGapCause.NewJournal);
+            fallback.RaiseFloors(Floor - 1, 0, JournalGapCause.NewJournal);
         }
 
         Execute(FallbackFile, "PRAGMA user_version = 999;");
