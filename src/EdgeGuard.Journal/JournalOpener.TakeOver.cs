@@ -6,7 +6,7 @@ namespace EdgeGuard.Journal;
 // The real journal opened after a start of this boot ran on the volatile one: the volatile journal
 // above the real one is newer, so the real one starts above its seqs and its MQTT sessions (they
 // may have reached the office), takes its safety state (a lockdown started on it is not dropped by
-// going back), and
+// going back) and the commands it saw (a replay of one must not run again), and
 // retires it (one it cannot read is kept aside as damaged instead, with a fault: its lockdown may
 // be lost). A real journal that cannot take all that over (read-only storage, a full card) is
 // not run on: the gateway carries on with the volatile journal, whose state is the newest.
@@ -53,8 +53,8 @@ public static partial class JournalOpener
             using var fallback = open(fallbackPath);
             var top = fallback.SeqTop();
             found = createdNow || top > realTop
-                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load(), fallback.SavedSession())
-                : new(top, 0, null, 0);
+                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load(), fallback.SavedSession(), SeenCommandsTakeOver.ReadFrom(fallback))
+                : new(top, 0, null, 0, null);
         }
         catch (JournalException ex) when (!ex.FromNewerBuild)
         {
@@ -65,7 +65,7 @@ public static partial class JournalOpener
         // An unreadable one's sessions are unknown too, but below a floor taken now.
         var floor = found?.Top ?? SeqFloor(time);
         var session = found is null ? SessionFloor(time) : found.Session;
-        var writes = floor > realTop || session > realSession;
+        var writes = floor > realTop || session > realSession || found?.Seen is { Rows.Count: > 0 };
         if (writes && database.IsReadOnly)
         {
             return new(null, "it is on read-only storage, so it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart");
@@ -81,10 +81,11 @@ public static partial class JournalOpener
             }
 
             // The sessions with the seqs: the office may ignore the will of a session below one
-            // it saw, so the real journal's next start must be above the volatile one's.
+            // it saw, so the real journal's next start must be above the volatile one's. The
+            // commands seen on the volatile journal in the same commit, else a replay runs again.
             if (writes)
             {
-                database.RaiseFloors(floor, session, JournalGapCause.FallbackJournal);
+                database.RaiseFloors(floor, session, JournalGapCause.FallbackJournal, found?.Seen is { } seen ? seen.WriteIn : null);
             }
         }
         catch (JournalException ex)
@@ -171,5 +172,6 @@ public static partial class JournalOpener
     /// <param name="Undelivered">Its events the office has not acknowledged (0 when stale).</param>
     /// <param name="State">Its safety state; null when it is stale (below the real journal).</param>
     /// <param name="Session">Its saved MQTT session counter (0 when stale).</param>
-    private sealed record Found(long Top, long Undelivered, SafetyState? State, long Session);
+    /// <param name="Seen">The commands it saw (null when stale: carried at its takeover).</param>
+    private sealed record Found(long Top, long Undelivered, SafetyState? State, long Session, SeenCommandsTakeOver? Seen);
 }

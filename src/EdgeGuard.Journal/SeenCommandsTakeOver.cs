@@ -1,0 +1,88 @@
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+/// <summary>
+/// The replay store's memory (<c>seen_commands</c>, <c>seen_commands_clock</c>) of a volatile
+/// journal, carried into the real journal that takes over from it (JournalOpener.TakeOver.cs).
+/// Left behind, every command handled on the volatile journal was new again on the real one: a
+/// signed command replayed, or redelivered by the broker, inside its window ran a second time.
+/// </summary>
+/// <param name="ClockMs">The volatile journal's replay clock (RunningClock), in ms.</param>
+/// <param name="Rows">Its remembered commands.</param>
+internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenCommandsTakeOver.Row> Rows)
+{
+    /// <summary>One remembered command, its columns as stored.</summary>
+    internal sealed record Row(string Id, long ForgetAfter, long KeepUntil, byte[]? Hash, string? Result, string? Reason);
+
+    /// <summary>Reads the volatile journal's rows and replay clock.</summary>
+    /// <exception cref="JournalException">SQLite reported an error.</exception>
+    public static SeenCommandsTakeOver ReadFrom(JournalDatabase fallback) => fallback.Read(connection =>
+    {
+        using var clock = connection.CreateCommand();
+        clock.CommandText = "SELECT coalesce((SELECT elapsed_ms FROM seen_commands_clock WHERE id = 1), 0);";
+        var clockMs = (long)clock.ExecuteScalar()!;
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT id, forget_after, keep_until, payload_sha256, result, reason FROM seen_commands;";
+        using var reader = read.ExecuteReader();
+        var rows = new List<Row>();
+        while (reader.Read())
+        {
+            rows.Add(new(
+                reader.GetString(0),
+                reader.GetInt64(1),
+                reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : (byte[])reader.GetValue(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+
+        return new SeenCommandsTakeOver(clockMs, rows);
+    });
+
+    /// <summary>
+    /// Writes them into the real journal, in the takeover's transaction. The replay clock goes on
+    /// from the larger of the two readings: never back, so no row of the card is pruned earlier
+    /// in running time than it would have been (the run on the volatile journal is not counted
+    /// on the card's clock, which only keeps them longer). The volatile rows' <c>keep_until</c>
+    /// are moved by as much as the clock moved past the volatile one's, so each keeps its own
+    /// remaining running time. A row the card already has stays as it is: it was handled there
+    /// first.
+    /// </summary>
+    public void WriteIn(SqliteTransaction transaction)
+    {
+        using var clock = JournalDatabase.Command(transaction,
+            "SELECT coalesce((SELECT elapsed_ms FROM seen_commands_clock WHERE id = 1), 0);");
+        var goesOnFrom = Math.Max((long)clock.ExecuteScalar()!, ClockMs);
+        var shift = goesOnFrom - ClockMs;
+
+        using var insert = JournalDatabase.Command(transaction, """
+            INSERT INTO seen_commands (id, forget_after, keep_until, payload_sha256, result, reason)
+            VALUES ($id, $forget_after, $keep_until, $hash, $result, $reason)
+            ON CONFLICT (id) DO NOTHING;
+            """);
+        var id = insert.Parameters.Add("$id", SqliteType.Text);
+        var forgetAfter = insert.Parameters.Add("$forget_after", SqliteType.Integer);
+        var keepUntil = insert.Parameters.Add("$keep_until", SqliteType.Integer);
+        var hash = insert.Parameters.Add("$hash", SqliteType.Blob);
+        var result = insert.Parameters.Add("$result", SqliteType.Text);
+        var reason = insert.Parameters.Add("$reason", SqliteType.Text);
+        foreach (var row in Rows)
+        {
+            id.Value = row.Id;
+            forgetAfter.Value = row.ForgetAfter;
+            keepUntil.Value = row.KeepUntil + shift;
+            hash.Value = (object?)row.Hash ?? DBNull.Value;
+            result.Value = (object?)row.Result ?? DBNull.Value;
+            reason.Value = (object?)row.Reason ?? DBNull.Value;
+            insert.ExecuteNonQuery();
+        }
+
+        using var save = JournalDatabase.Command(transaction, """
+            INSERT INTO seen_commands_clock (id, elapsed_ms) VALUES (1, $elapsed)
+            ON CONFLICT (id) DO UPDATE SET elapsed_ms = max(seen_commands_clock.elapsed_ms, excluded.elapsed_ms);
+            """);
+        save.Parameters.AddWithValue("$elapsed", goesOnFrom);
+        save.ExecuteNonQuery();
+    }
+}
