@@ -91,7 +91,9 @@ public sealed partial class JournalDatabase
         access == JournalReadOnlyAccess.PrivateWalIndex ? "PRAGMA locking_mode=EXCLUSIVE; " : string.Empty;
 
     // One attempt. Reads the schema stamps, so a file SQLite cannot read fails here, not later.
-    private static JournalDatabase OpenReadOnlyAs(string fullPath, TimeSpan timeout, JournalReadOnlyAccess access)
+    // olderSchema: a schema older than this build's is read too (JournalDatabase.Salvage.cs reads
+    // only the safety-state row, whose columns every migration added with a default).
+    private static JournalDatabase OpenReadOnlyAs(string fullPath, TimeSpan timeout, JournalReadOnlyAccess access, bool olderSchema = false)
     {
         var dataSource = access switch
         {
@@ -119,7 +121,7 @@ public sealed partial class JournalDatabase
                     $"has schema version {version}, newer than the {JournalSchema.CurrentVersion} this build understands; it was written by a newer EdgeGuard. Update the gateway rather than downgrade the file."));
             }
 
-            if (version < JournalSchema.CurrentVersion)
+            if (version < JournalSchema.CurrentVersion && !olderSchema)
             {
                 throw JournalException.For(fullPath, string.Create(CultureInfo.InvariantCulture,
                     $"has schema version {version}, older than this build's {JournalSchema.CurrentVersion}, and cannot be written (read-only storage), so it cannot be upgraded: remount the file system read-write or replace the card, or run the release that wrote it."));

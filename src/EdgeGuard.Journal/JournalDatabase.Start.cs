@@ -16,9 +16,10 @@ namespace EdgeGuard.Journal;
 public sealed partial class JournalDatabase
 {
     /// <summary>
-    /// Why the opener raised this database's reservation (<see cref="RaiseFloors(long, long, JournalGapCause)"/>), for the
-    /// journal.gap that declares it; null when it did not, and a reservation found above the last
-    /// commit is the previous run's (<see cref="JournalGapCause.UncleanShutdown"/>).
+    /// Why the opener raised this database's reservation
+    /// (<see cref="RaiseFloors(long, long, JournalGapCause)"/>), for the journal.gap that
+    /// declares it; null when it did not, and a reservation found above the last commit is the
+    /// previous run's (<see cref="JournalGapCause.UncleanShutdown"/>).
     /// </summary>
     public JournalGapCause? StartGapCause { get; private set; }
 
@@ -108,7 +109,9 @@ public sealed partial class JournalDatabase
         }
     }
 
-    /// <summary>The saved MQTT session counter: the last session a start of this journal took.</summary>
+    /// <summary>
+    /// The saved MQTT session counter: the last session a start of this journal took.
+    /// </summary>
     /// <returns>The counter; 0 for a new journal.</returns>
     /// <exception cref="JournalException">SQLite reported an error.</exception>
     public long SavedSession() => Read(connection =>

@@ -149,6 +149,12 @@ public static partial class JournalOpener
 
                     Thread.Sleep(RetryPause);
                 }
+                catch (JournalException ex) when (IsNoRoom(ex, path))
+                {
+                    // A full card: nothing frees room within the deadline, so trying it again for
+                    // 10 s only held the boot (about 50 tries) before the volatile journal.
+                    return new(null, null, ex, $"{ex.Message} (the storage is full)");
+                }
                 catch (JournalException ex) when (SqliteSafetyStateStore.IsPassingLoadFailure(ex) && TimeForAnotherTry)
                 {
                     // Another connection's lock, a read the card failed once: may pass.

@@ -113,7 +113,9 @@ public static partial class JournalOpener
                 : (DomainEvent?)outcome.Fault ?? takeOver.Left);
         }
 
-        return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open);
+        // Not damaged, not hung: the file is there and answers, it only cannot be written.
+        var seed = outcome.Failure is { } failure && !IsDamaged(failure);
+        return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open, seed);
     }
 
     /// <summary>
@@ -172,7 +174,9 @@ public static partial class JournalOpener
     // only in a fault's text; exit 2 is not restarted, so a technician sees it. A
     // safety-state row it cannot read is not looked at here: the gateway runs on that journal, and
     // the controller's boot reports the row (fault.safety-state-unreadable).
-    private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open)
+    // seed: a new one (or one no start has run on yet) takes the safety state of the real journal
+    // at path, read without writing (JournalOpener.Seed.cs).
+    private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open, bool seed = false)
     {
         JournalDatabase? database = null;
         if (File.Exists(fallbackPath))
@@ -182,6 +186,8 @@ public static partial class JournalOpener
                 database = open(fallbackPath);
                 if (database.SeqTop() == 0)
                 {
+                    // Made by a start that ended before its floors: nothing ran on it.
+                    problem = Seeded(database, path, problem, seed);
                     NewJournalFloors.At(time).RaiseOn(database);
                 }
             }
@@ -207,6 +213,7 @@ public static partial class JournalOpener
             try
             {
                 database = open(fallbackPath);
+                problem = Seeded(database, path, problem, seed);
                 NewJournalFloors.At(time).RaiseOn(database);
             }
             catch (JournalException ex)
@@ -218,6 +225,11 @@ public static partial class JournalOpener
 
         return new(database, new JournalUnavailable(time.GetUtcNow(), path, fallbackPath, problem));
     }
+
+    // Before the floors: a start that ends between the two leaves a journal nothing ran on, which
+    // the next start seeds again.
+    private static string Seeded(JournalDatabase fallback, string path, string problem, bool seed) =>
+        seed && SeedFromUnwritable(fallback, path) is { } seeded ? $"{problem}; {seeded}" : problem;
 
     // path.<what>-<UTC stamp>, e.g. edgeguard.db.damaged-20261204T165300123Z: sorts by time.
     internal static string Stamped(string path, string what, TimeProvider time) =>

@@ -65,7 +65,7 @@ public sealed class JournalOpenerSeenCommandsTests : JournalOpenerFixture
         Assert.Equal(SeenStatus.OtherPayload, seenAfter.Record("cmd-1", Hash, Window, Now).Status);
         Assert.Equal(SeenStatus.Finished, seenAfter.Record("cmd-2", Hash, Window, Now).Status);
         Assert.Equal(3, seenAfter.Count);
-        // cmd-2's keep_until counts from the card's clock: still kept for its window's running time.
+        // cmd-2's keep_until counts from the card's clock: kept for its window's running time.
         var keepUntil = real.Read(connection =>
         {
             using var read = connection.CreateCommand();

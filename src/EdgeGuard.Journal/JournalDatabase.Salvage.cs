@@ -1,0 +1,93 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+// The card's journal that will not open for writing (a full card: the -shm cannot grow, a schema
+// upgrade cannot be written) still holds the safety state its last run saved, readable. The
+// opener seeds the new volatile journal with it (JournalOpener.Seed.cs): the gateway booted in
+// Normal on the volatile journal, and the takeover when the card was back copied that Normal over
+// the card's lockdown. Read the way read-only storage is read (JournalDatabase.ReadOnlyStorage.cs),
+// never through the -shm: a private wal-index when the WAL holds frames (the last saves are
+// there: the safety-state save never checkpoints), else the file alone. Nothing is written, so a
+// full card is not touched.
+public sealed partial class JournalDatabase
+{
+    /// <summary>
+    /// Reads the safety-state row of the journal at <paramref name="fullPath"/> without writing
+    /// anything, whatever schema from this build's down it has; null when the file has no row.
+    /// </summary>
+    /// <param name="fullPath">The journal that will not open for writing.</param>
+    /// <param name="timeout">The busy timeout.</param>
+    /// <returns>The row's columns by name, and the file's schema version.</returns>
+    /// <exception cref="JournalException">It cannot be read, or is not an EdgeGuard journal.</exception>
+    internal static (IReadOnlyList<KeyValuePair<string, object?>>? Row, int Version) ReadSafetyStateRow(string fullPath, TimeSpan timeout)
+    {
+        var access = HasWalFrames(fullPath) ? JournalReadOnlyAccess.PrivateWalIndex : JournalReadOnlyAccess.FileOnly;
+        JournalDatabase database;
+        try
+        {
+            database = OpenReadOnlyAs(fullPath, timeout, access, olderSchema: true);
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(fullPath, ex, "could not be read read-only");
+        }
+
+        using (database)
+        {
+            return database.Read(connection =>
+            {
+                var version = Convert.ToInt32(Scalar<long>(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+                using var read = connection.CreateCommand();
+                read.CommandText = "SELECT * FROM safety_state WHERE id = 1;";
+                using var reader = read.ExecuteReader();
+                if (!reader.Read())
+                {
+                    return (null, version);
+                }
+
+                var row = new List<KeyValuePair<string, object?>>(reader.FieldCount);
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    row.Add(new(reader.GetName(i), reader.IsDBNull(i) ? null : reader.GetValue(i)));
+                }
+
+                return ((IReadOnlyList<KeyValuePair<string, object?>>?)row, version);
+            });
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="row"/> (<see cref="ReadSafetyStateRow"/>) as this journal's
+    /// safety-state row, committed: the columns this schema has, the rest at the defaults their
+    /// migrations give (as the row of an older file would be after its upgrade). Column names come
+    /// from the file, so only names this schema has are written, quoted.
+    /// </summary>
+    /// <exception cref="JournalException">SQLite reported an error; nothing was changed.</exception>
+    internal void SeedSafetyStateRow(IReadOnlyList<KeyValuePair<string, object?>> row) => InTransaction(transaction =>
+    {
+        var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var columns = Command(transaction, "SELECT name FROM pragma_table_info('safety_state');"))
+        using (var reader = columns.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                known.Add(reader.GetString(0));
+            }
+        }
+
+        var copied = row.Where(column => known.Contains(column.Key)).ToList();
+        var names = string.Join(", ", copied.Select(column => "\"" + column.Key.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+        var values = string.Join(", ", copied.Select((_, i) => string.Create(CultureInfo.InvariantCulture, $"$v{i}")));
+        using var delete = Command(transaction, "DELETE FROM safety_state;");
+        delete.ExecuteNonQuery();
+        using var insert = Command(transaction, $"INSERT INTO safety_state ({names}) VALUES ({values});");
+        for (var i = 0; i < copied.Count; i++)
+        {
+            insert.Parameters.AddWithValue(string.Create(CultureInfo.InvariantCulture, $"$v{i}"), copied[i].Value ?? DBNull.Value);
+        }
+
+        insert.ExecuteNonQuery();
+    });
+}

@@ -1,0 +1,101 @@
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal;
+
+// The card's journal would not open for writing, but not because it is damaged: a full card (the
+// -shm cannot grow, a schema upgrade cannot be written), a directory that cannot be written. Its
+// safety state is still readable, and a new volatile journal starting in Normal lost the lockdown
+// it held; worse, the takeover when the card was back copied that Normal over it. So the new
+// volatile journal is seeded with the card's safety-state row, read without writing
+// (JournalDatabase.Salvage.cs); the takeover later writes that state, or whatever followed it on
+// the volatile journal, back. Only a volatile journal made now: one left by an earlier start of
+// this boot holds a newer state than the card.
+public static partial class JournalOpener
+{
+    /// <summary>
+    /// How long the boot waits for the read of the safety state from a journal that would not
+    /// open for writing: the card answered a moment ago, so one read is quick; one that hangs
+    /// is given up on (its thread left to end with the card) and the volatile journal starts in
+    /// Normal.
+    /// </summary>
+    private static readonly TimeSpan SeedDeadline = TimeSpan.FromSeconds(5);
+
+    // Extended result codes SQLite gives when the storage has no room: the -shm cannot grow.
+    private const int IoErrorShmSize = SqliteCodes.IoError | (19 << 8);
+
+    // Less free room than this on the journal's file system is a full card: below the -shm's
+    // first 32 KiB and a few WAL frames, an I/O error in the open is for want of room.
+    private const long NoRoomBytes = 64 * 1024;
+
+    /// <summary>
+    /// Whether <paramref name="failure"/> of the open at <paramref name="path"/> is for want of
+    /// room (<c>SQLITE_FULL</c>, <c>SQLITE_IOERR_SHMSIZE</c>, or an I/O error on a file system with
+    /// almost nothing free): final, since nothing frees room within the open's deadline, where
+    /// retrying it for 10 s only delayed the boot.
+    /// </summary>
+    internal static bool IsNoRoom(Exception failure, string path, Func<string, long?>? freeBytes = null)
+    {
+        for (var ex = failure; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is SqliteException sqlite)
+            {
+                return SqliteCodes.Primary(sqlite) == SqliteCodes.Full
+                    || SqliteCodes.Extended(sqlite) == IoErrorShmSize
+                    || (SqliteCodes.Primary(sqlite) == SqliteCodes.IoError && (freeBytes ?? FreeBytes)(path) < NoRoomBytes);
+            }
+        }
+
+        return false;
+    }
+
+    private static long? FreeBytes(string path)
+    {
+        try
+        {
+            return new DriveInfo(Path.GetDirectoryName(path) ?? ".").AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    // Seeds the new volatile journal from the journal at path, if it can be read; returns what the
+    // fault adds (what was restored, or why nothing was), null when there was nothing to read.
+    private static string? SeedFromUnwritable(JournalDatabase fallback, string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var read = Task.Run(() => JournalDatabase.ReadSafetyStateRow(path, JournalDatabase.DefaultBusyTimeout));
+        try
+        {
+            if (!read.Wait(SeedDeadline))
+            {
+                return $"its saved safety state could not be read within {SeedDeadline.TotalSeconds:0} s either, so a lockdown in force on it may have been lost";
+            }
+        }
+        catch (AggregateException ex)
+        {
+            return $"its saved safety state cannot be read either ({ex.InnerException?.Message ?? ex.Message}), so a lockdown in force on it may have been lost";
+        }
+
+        if (read.Result.Row is not { } row)
+        {
+            return null;
+        }
+
+        try
+        {
+            fallback.SeedSafetyStateRow(row);
+        }
+        catch (JournalException ex)
+        {
+            return $"its saved safety state was read but could not be written to the volatile journal ({ex.Message}), so a lockdown in force on it may have been lost";
+        }
+
+        return "its saved safety state was read from it without writing and goes on in the volatile journal (a lockdown in force stays in force), and is written back when the journal can be written again";
+    }
+}

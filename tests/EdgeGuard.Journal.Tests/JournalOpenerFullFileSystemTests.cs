@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using EdgeGuard.Core.Lockdown;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// <see cref="JournalOpenerFullCardTests"/> on a file system that is really full: a 2 MiB tmpfs
+/// mounted as the state directory and filled, so SQLite itself fails the open (the -shm cannot
+/// grow, the schema upgrade cannot be written). Needs root, as the CI runs; without it the test
+/// fails, saying so, rather than skipping.
+/// </summary>
+public sealed class JournalOpenerFullFileSystemTests : JournalOpenerFixture
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_lockdown_saved_before_an_update_survives_a_start_on_a_full_card(bool olderSchema)
+    {
+        var state = Path.GetDirectoryName(Real)!;
+        Directory.CreateDirectory(state);
+        Run("mount", $"-t tmpfs -o size=2m tmpfs {state}");
+        try
+        {
+            using (var database = JournalDatabase.Open(Real))
+            {
+                new SqliteSafetyStateStore(database, Time).Save(Lockdown);
+            }
+
+            // The file as the previous release (schema 14) left it: no suspended column.
+            if (olderSchema)
+            {
+                using var connection = new SqliteConnection($"Data Source={Real};Pooling=False");
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version=14;";
+                command.ExecuteNonQuery();
+            }
+
+            var filler = Path.Combine(state, "filler");
+            Fill(filler); // the card fills up (the journal's own events in a long outage, logs, ...)
+
+            var opening = JournalOpener.Open(Real, Volatile, Time);
+            using (var db = opening.Database)
+            {
+                var fault = Assert.IsType<JournalUnavailable>(opening.Fault);
+                Assert.Equal(FallbackFile, db.Path);
+                Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
+                Assert.DoesNotContain("tries", fault.Reason, StringComparison.Ordinal); // final at once
+            }
+
+            // Room again: the real journal takes over and keeps the lockdown.
+            File.Delete(filler);
+            var back = JournalOpener.Open(Real, Volatile, Time);
+            using var real = back.Database;
+            Assert.Equal(Real, real.Path);
+            Assert.Equal(Lockdown, new SqliteSafetyStateStore(real, Time).Load());
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Run("umount", $"-l {state}");
+        }
+    }
+
+    private static void Fill(string path)
+    {
+        using var filler = new FileStream(path, FileMode.Create);
+        var block = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                filler.Write(block);
+                filler.Flush(true);
+            }
+        }
+        catch (IOException)
+        {
+            // Full.
+        }
+    }
+
+    private static void Run(string file, string args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0,
+            $"{file} {args} failed (this test needs root to mount a tmpfs; it does not skip): {process.StandardError.ReadToEnd()}");
+    }
+}
