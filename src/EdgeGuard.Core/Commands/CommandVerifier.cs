@@ -18,7 +18,15 @@ public sealed record CommandVerifierOptions(string Site, string Gateway)
 }
 
 /// <summary>A command that passed every check, with the role it was accepted under.</summary>
-public sealed record VerifiedCommand(CommandEnvelope Command, OperatorRole Role);
+public sealed record VerifiedCommand(CommandEnvelope Command, OperatorRole Role)
+{
+    /// <summary>
+    /// The operator's key its signature verified with (set by <see cref="CommandVerifier.Verify"/>),
+    /// so that <see cref="CommandVerifier.KeyWithdrawn"/> can tell, just before it is acted on,
+    /// whether that key is still trusted; null for one built elsewhere (tests).
+    /// </summary>
+    public OperatorKey? Key { get; init; }
+}
 
 /// <summary>An authentic payload the gateway has handled before, byte for byte, and what it was finally answered.</summary>
 /// <param name="Command">The command, authenticated again.</param>
@@ -218,7 +226,7 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
             return Reject(CommandRejection.RoleNotAllowed, id, refusal) with { Clock = clock };
         }
 
-        return new CommandVerdict(new VerifiedCommand(command, key.Role), null, id, "verified")
+        return new CommandVerdict(new VerifiedCommand(command, key.Role) { Key = key }, null, id, "verified")
         {
             Unfinished = seenBefore.Status == SeenStatus.Unfinished, Clock = clock, Unrecorded = fromMemory, StoreFailure = storeFailure,
         };
@@ -276,6 +284,30 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     {
         ArgumentNullException.ThrowIfNull(command);
         return now >= command.ExpiresAt + options.ClockSkew;
+    }
+
+    /// <summary>
+    /// Why <paramref name="command"/> may no longer be acted on because the key that verified it
+    /// is no longer its operator's (withdrawn: the file removed or spoilt, a stolen key revoked;
+    /// or replaced by a rotation); null while it still is. Checked again just before an accepted
+    /// command is handed to the controller, for every type: a command can wait in the queue while
+    /// the key is withdrawn, and the controller, told of the withdrawal first, would then count an
+    /// all-clear it signed as an approval, or carry out any other order of a key no longer trusted.
+    /// A key read again unchanged (another instance, the same public key and role) still is.
+    /// </summary>
+    public string? KeyWithdrawn(VerifiedCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var @operator = command.Command.Operator;
+        if (keys.Find(@operator) is { } key && key.Role == command.Role
+            && (command.Key is not { } verifiedWith || key.PublicKey.AsSpan().SequenceEqual(verifiedWith.PublicKey.AsSpan())))
+        {
+            return null;
+        }
+
+        var problem = keys.Unavailable(@operator) is { } why ? $" ({why})" : "";
+        return $"the key of operator '{@operator}' that verified it was withdrawn or replaced before it could be executed{problem}; "
+            + "not carried out: send a new command signed with a trusted key";
     }
 
     /// <summary>

@@ -36,7 +36,7 @@ public sealed partial class CommandHandler
     private partial void LogStartFailed(string id, Exception exception);
 
     [LoggerMessage(EventId = 360, Level = LogLevel.Warning, Message = "Command '{Id}' not executed: {Detail}")]
-    private partial void LogExpiredBeforeExecution(string id, string detail);
+    private partial void LogNotExecuted(string id, string detail);
 
     [LoggerMessage(EventId = 361, Level = LogLevel.Warning, Message = "Command '{Id}' arrived {Copies} more times (a flood of verbatim copies); answered each, journaled as one summary")]
     private partial void LogRepeatsSummed(string id, int copies);

@@ -199,9 +199,9 @@ public sealed partial class CommandHandler(
     {
         ArgumentNullException.ThrowIfNull(command);
         var unflushed = ForgetUnflushed(command.Command.Id);
-        if (await RefuseIfExpiredAsync(command, cancellationToken).ConfigureAwait(false) is { } late)
+        if (await RefuseIfStaleAsync(command, cancellationToken).ConfigureAwait(false) is { } refusedBefore)
         {
-            return late;
+            return refusedBefore;
         }
 
         if (!TryStart(command, unflushed))
