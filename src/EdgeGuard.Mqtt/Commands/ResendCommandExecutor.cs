@@ -2,6 +2,8 @@ using System.Globalization;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Publishing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeGuard.Mqtt.Commands;
 
@@ -19,12 +21,15 @@ namespace EdgeGuard.Mqtt.Commands;
 /// <param name="journal">Where the outcome is journaled.</param>
 /// <param name="next">Every other command: the controller.</param>
 /// <param name="time">Clock for the journaled outcome.</param>
-public sealed class ResendCommandExecutor(OutboxPublisher publisher, ICommandJournal journal, ICommandExecutor next, TimeProvider time) : ICommandExecutor
+/// <param name="log">Gets an error when the outcome of one carried out could not be journaled.</param>
+public sealed partial class ResendCommandExecutor(
+    OutboxPublisher publisher, ICommandJournal journal, ICommandExecutor next, TimeProvider time, ILogger<ResendCommandExecutor>? log = null) : ICommandExecutor
 {
     private readonly OutboxPublisher _publisher = publisher ?? throw new ArgumentNullException(nameof(publisher));
     private readonly ICommandJournal _journal = journal ?? throw new ArgumentNullException(nameof(journal));
     private readonly ICommandExecutor _next = next ?? throw new ArgumentNullException(nameof(next));
     private readonly TimeProvider _time = time ?? throw new ArgumentNullException(nameof(time));
+    private readonly ILogger<ResendCommandExecutor> _log = log ?? NullLogger<ResendCommandExecutor>.Instance;
 
     /// <inheritdoc />
     public async Task<CommandExecution> ExecuteAsync(VerifiedCommand command, CancellationToken cancellationToken)
@@ -70,9 +75,12 @@ public sealed class ResendCommandExecutor(OutboxPublisher publisher, ICommandJou
         return new CommandExecution(true, detail);
     }
 
-    // The outcome is journaled after it took effect (events are being re-sent, the range trimmed):
-    // a record that outlasts the flush bound stays queued and is written when the disk answers,
-    // so the answer is what happened, not "failed". Other journal faults still throw.
+    // The outcome is journaled after it took effect (events are being re-sent, the range trimmed),
+    // so the answer is what happened, never "failed": that answer was stored as the command's final
+    // result while the resend ran. A record that outlasts the flush bound stays queued and is
+    // written when the disk answers; one the journal failed to write (an I/O error) is logged, and
+    // the journal's write failure is the journal's own fault to report. A stop's cancellation
+    // still throws: the handler answers "interrupted", which is true of a resend cut short.
     private async Task RecordAsync(DomainEvent outcome, CancellationToken cancellationToken)
     {
         try
@@ -82,5 +90,16 @@ public sealed class ResendCommandExecutor(OutboxPublisher publisher, ICommandJou
         catch (TimeoutException)
         {
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogOutcomeNotJournaled(outcome.Type, ex);
+        }
     }
+
+    [LoggerMessage(EventId = 369, Level = LogLevel.Error, Message = "An office command was carried out but its {Outcome} could not be journaled; answered done all the same, since it took effect")]
+    private partial void LogOutcomeNotJournaled(string outcome, Exception exception);
 }

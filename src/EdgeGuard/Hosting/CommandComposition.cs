@@ -40,7 +40,8 @@ internal static class CommandComposition
             var attempts = new FlushingCommandJournal(journal, journal.FlushAsync, time);
             // A resend changes nothing on site: the publisher carries it out, the controller the rest.
             var executor = new ResendCommandExecutor(
-                sp.GetRequiredService<OutboxPublisher>(), attempts, new ControllerCommandExecutor(sp.GetRequiredService<SiteController>(), journal), time);
+                sp.GetRequiredService<OutboxPublisher>(), attempts, new ControllerCommandExecutor(sp.GetRequiredService<SiteController>(), journal), time,
+                sp.GetRequiredService<ILogger<ResendCommandExecutor>>());
             var handler = new CommandHandler(
                 verifier,
                 attempts,
