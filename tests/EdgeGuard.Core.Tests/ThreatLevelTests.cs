@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Core.Tests;
@@ -95,4 +96,37 @@ public sealed class ThreatLevelTests
         var restored = SiteState.Restore(Site, chosen.Safety, chosen.Points, TestSite.At(9));
         Assert.Equal((5, true), (restored.ThreatLevel, restored.ThreatLevelChosen));
     }
+
+    // Commands README: set-threat-level is "refused when level not configured". A site without a
+    // threatLevels section runs at the default level 1 only: level 42 was answered done and
+    // saved, then dropped to 1 at the next restart, silently.
+    [Theory]
+    [InlineData(42)]
+    [InlineData(2)]
+    public void Set_threat_level_on_a_site_without_threat_levels_refuses_any_level_but_the_default(int level)
+    {
+        var site = Site with { ThreatLevels = [] };
+        var quiet = SiteState.Restore(site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+        var decision = SiteDecider.Decide(site, quiet, new OfficeCommandInput(SetLevel(level)), TestSite.At(1));
+
+        var refused = Assert.IsType<CommandRefused>(Assert.Single(decision.Events));
+        Assert.Equal($"threat level {level} is not configured; levels: 1", refused.Reason);
+        Assert.Equal((1, false), (decision.State.ThreatLevel, decision.State.ThreatLevelChosen));
+    }
+
+    [Fact]
+    public void Set_threat_level_1_on_a_site_without_threat_levels_is_done_as_already_1()
+    {
+        var site = Site with { ThreatLevels = [] };
+        var quiet = SiteState.Restore(site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+        var decision = SiteDecider.Decide(site, quiet, new OfficeCommandInput(SetLevel(1)), TestSite.At(1));
+
+        Assert.Equal("threat level already 1", Assert.IsType<CommandDone>(Assert.Single(decision.Events)).Detail);
+        Assert.Equal(1, decision.State.ThreatLevel);
+    }
+
+    private static VerifiedCommand SetLevel(int level) =>
+        TestSite.SignedAt(TestSite.Command(CommandType.SetThreatLevel, "sup-1", OperatorRole.Supervisor, ("level", new JsonIntegerItem(level))), 1);
 }

@@ -137,9 +137,12 @@ internal static class OfficeCommands
     private static (SiteState, string?, string) SetThreatLevel(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
         var level = command.Args.Members.TryGetValue("level", out var item) && item is JsonIntegerItem { Value: var v } ? (int)v : 0;
-        if (site.ThreatLevels.Count > 0 && site.ThreatLevels.All(t => t.Level != level))
+        // A site without a threatLevels section runs at the default level alone: any other was
+        // answered done and saved, then dropped to the default at the next restart, silently.
+        IEnumerable<int> levels = site.ThreatLevels.Count > 0 ? site.ThreatLevels.Select(t => t.Level) : [site.ThreatLevel(site.InitialThreatLevel).Level];
+        if (!levels.Contains(level))
         {
-            return (state, $"threat level {level} is not configured; levels: {string.Join(", ", site.ThreatLevels.Select(t => t.Level))}", "");
+            return (state, $"threat level {level} is not configured; levels: {string.Join(", ", levels)}", "");
         }
 
         if (level == state.ThreatLevel)
