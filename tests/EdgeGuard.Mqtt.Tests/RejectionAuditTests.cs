@@ -161,6 +161,24 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
         Assert.Equal(0, audit.Counted);
     }
 
+    // The budget is of records journaled one by one: a burst of 500 in one window journals its
+    // allowance (20) and counts the rest. Every rejection took a token, counted or not, so that
+    // burst used up the hour's 200 and the next windows' first rejections were only counted.
+    [Fact]
+    public void A_burst_takes_from_the_hourly_budget_only_the_records_it_journaled_one_by_one()
+    {
+        var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
+        var audit = new RejectionAudit(clock, (_, _) => Task.CompletedTask);
+
+        var burst = Enumerable.Range(0, 500).Count(_ => audit.Admit(CommandRejection.BadSignature, "sup.jones").OnItsOwn);
+        clock.Advance(RejectionAudit.Window + TimeSpan.FromSeconds(1));
+        var next = Enumerable.Range(0, RejectionAudit.Allowance).Select(_ => audit.Admit(CommandRejection.BadSignature, "sup.jones")).ToList();
+
+        Assert.Equal(RejectionAudit.Allowance, burst);
+        // 180 tokens left (and a little refill): the next window journals its allowance again.
+        Assert.All(next, a => Assert.True(a.OnItsOwn, $"only counted; notice: {a.Notice}"));
+    }
+
     // The summary is journaled from the window's timer: wait (bounded) for the record after the first skip ones.
     private static async Task<CommandRejected> NextRejectedAsync(CommandHarness gateway, int skip)
     {

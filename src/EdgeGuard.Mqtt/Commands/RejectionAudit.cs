@@ -94,8 +94,9 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
                 (bucket.WindowStart, bucket.Journaled) = (now, 0);
             }
 
-            var withinBudget = bucket.TakeToken(time, now);
-            if (bucket.Journaled < Allowance && withinBudget)
+            // A token only for a record journaled one by one: the budget bounds those records, so
+            // a burst counted past the window's allowance must not use up the hour's budget too.
+            if (bucket.Journaled < Allowance && bucket.TakeToken(time, now))
             {
                 bucket.Journaled++;
                 return new RejectionAdmission(true, null);
@@ -187,7 +188,7 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
         /// <summary>
         /// Refills the budget for the time since the last call, evenly over
         /// <see cref="BudgetPeriod"/> and never beyond <see cref="Budget"/>, then takes a token if
-        /// there is one.
+        /// there is one. Called only for a rejection the window's allowance would journal.
         /// </summary>
         public bool TakeToken(TimeProvider time, long now)
         {
