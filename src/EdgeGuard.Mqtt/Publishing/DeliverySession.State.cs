@@ -20,6 +20,8 @@ internal sealed partial class DeliverySession
     private readonly SortedSet<string> _deferredPoints = new(StringComparer.Ordinal);
     // (Shown null: forgotten, its publish refused: DeliverySession.Refusals.cs.)
     private readonly Dictionary<string, (long At, PointShown? Shown)> _pointPublished = new(StringComparer.Ordinal);
+    // Starts the birth online again (OutboxPublisher, BirthAgain); null: not this session's.
+    private readonly Action? _rebirth;
 
     /// <summary>After an event is acknowledged, marks the state topic it changed as due.</summary>
     private void RefreshStateAfter(JournalRecord record)
@@ -30,7 +32,11 @@ internal sealed partial class DeliverySession
         }
         else if (string.Equals(record.Type, "gateway.rebirth", StringComparison.Ordinal))
         {
-            MarkAllStateDirty(); // the office asked for everything again, in order after this event
+            // The office asked for everything again, in order after this event: availability
+            // first (a late will may have left offline retained), started now so it goes out ahead
+            // of the state topics, which this pass only marks due.
+            _rebirth?.Invoke();
+            MarkAllStateDirty();
             _pendingDelivery = true;
         }
         else if (string.Equals(record.Type, "gateway.started", StringComparison.Ordinal) || ChangesLockdownTopic(record.Type))

@@ -49,8 +49,9 @@ internal sealed partial class DeliverySession
     public DeliverySession(
         IMqttClient client, int window, uint maxPacketSize, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
         ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, BrokerFaultReporter brokerFaults, DeliveryStats stats, TimeProvider time, ILogger log,
-        ResendSlot resends, IJournalStallSource? journalStalls = null)
+        ResendSlot resends, IJournalStallSource? journalStalls = null, Action? rebirth = null)
     {
+        _rebirth = rebirth;
         _resends = resends;
         _journalStalls = journalStalls;
         _client = client;

@@ -230,15 +230,20 @@ public sealed partial class OutboxPublisher(
         var connectedAt = _time.GetTimestamp();
         var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
         var replayThrough = _outbox.LastSeq;
+        using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
+        // Ends the birth's retries, its repeats and the availability watch with the connection,
+        // before an orderly offline, and without waiting for a PUBACK of a link that is gone.
+        using var birthsStop = CancellationTokenSource.CreateLinkedTokenSource(sessionToken.Token);
+        // Online again after the office's rebirth or over a late will (OutboxPublisher.LateWill.cs).
+        var births = new BirthAgain(() => PublishAvailabilityAsync(client, Payloads.Online, session, birthsStop.Token));
         var delivery = new DeliverySession(
             client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _brokerFaults, _stats, _time, _log,
-            _resends, journalStalls);
+            _resends, journalStalls, births.Publish);
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _sessionWindow, window); // before the link shows: StartResend reads it after
         Volatile.Write(ref _connection, new Connection(client, linkLost));
-        using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
-        using var birthRetryStop = CancellationTokenSource.CreateLinkedTokenSource(sessionToken.Token);
         Task? birthRetry = null;
+        Task? watch = null;
         var disconnectSeen = false;
         _brokerFaults.Connected();
         try
@@ -247,8 +252,12 @@ public sealed partial class OutboxPublisher(
             {
                 // Events flow meanwhile; the birth is retried beside them
                 // (OutboxPublisher.Availability.cs).
-                birthRetry = RetryBirthAsync(client, session, birthRetryStop.Token);
+                birthRetry = RetryBirthAsync(client, session, birthsStop.Token);
             }
+
+            // After the birth: what the topic holds from then on is all that can be stale. Not
+            // awaited, so the replay does not wait for the SUBACK.
+            watch = WatchAvailabilityAsync(client, session, births, birthsStop.Token);
 
             LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
             await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);
@@ -272,7 +281,10 @@ public sealed partial class OutboxPublisher(
         {
             Volatile.Write(ref _connection, null);
             ResetCaughtUp();
-            await StopBirthRetryAsync(birthRetry, birthRetryStop).ConfigureAwait(false);
+            await birthsStop.CancelAsync().ConfigureAwait(false);
+            await births.CloseAsync().ConfigureAwait(false); // none may follow the orderly offline
+            await (watch ?? Task.CompletedTask).ConfigureAwait(false);
+            await StopBirthRetryAsync(birthRetry, birthsStop).ConfigureAwait(false);
             await WaitForDisconnectHandlerAsync(client, disconnectSeen, linkLost.Token).ConfigureAwait(false);
             if (stoppingToken.IsCancellationRequested && client.IsConnected)
             {

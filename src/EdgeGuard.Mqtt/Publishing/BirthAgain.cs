@@ -1,0 +1,70 @@
+namespace EdgeGuard.Mqtt.Publishing;
+
+/// <summary>
+/// One connection's repeated births: the retained <c>online</c> published again, with the same
+/// session, after the office's rebirth or over a late will of an earlier process. Each publish
+/// starts at once, on the caller's thread, so it goes out ahead of anything the caller sends
+/// next (the rebirth's state topics); its outcome is the publisher's (a refused birth is a broker
+/// fault, a failed link is the pump's to find). Closed before the orderly <c>offline</c>: an
+/// <c>online</c> started after it would leave a stopped gateway shown as up.
+/// </summary>
+/// <param name="publishOnline">Starts one birth publish; false when the broker refused it.</param>
+internal sealed class BirthAgain(Func<Task<bool>> publishOnline)
+{
+    private readonly Lock _gate = new();
+    private Task _pending = Task.CompletedTask;
+    private bool _closed;
+
+    /// <summary>Births started so far on this connection (after the first).</summary>
+    public int Started { get; private set; }
+
+    /// <summary>Starts a birth publish now, unless the connection is closing.</summary>
+    public void Publish()
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            // Started under the lock: a close that follows waits for this publish.
+            Started++;
+            _pending = SettleAsync(_pending, publishOnline);
+        }
+    }
+
+    /// <summary>Refuses further births and waits for those started. Never throws.</summary>
+    public Task CloseAsync()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            return _pending;
+        }
+    }
+
+    private static async Task SettleAsync(Task previous, Func<Task<bool>> publishOnline)
+    {
+        Task<bool> publish;
+        try
+        {
+            publish = publishOnline(); // synchronous up to the PUBLISH: the order on the wire
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            publish = Task.FromException<bool>(ex);
+        }
+
+        await previous.ConfigureAwait(false);
+        try
+        {
+            await publish.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The link failed or the connection ended: the pump sees that and reconnects, and the
+            // next connection starts with a birth anyway.
+        }
+    }
+}
