@@ -119,6 +119,11 @@ public sealed class OfficeDeployTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(toAnnex.IsSuccess && toChancery.IsSuccess, $"{toAnnex.ReasonCode}, {toChancery.ReasonCode}");
         await Eventually.TrueAsync(() => gateway.Received.Contains("for-chancery"), Patience, "its own command");
         Assert.DoesNotContain("for-annex", gateway.Received);
+
+        // Its own availability it reads too: the publisher answers a late will of its earlier
+        // process with online again (src/EdgeGuard.Mqtt/README.md, "A late will").
+        await gateway.SubscribeAsync(Root + "/availability");
+        await Eventually.TrueAsync(() => gateway.Received.Contains("online"), Patience, "its own retained availability");
     }
 
     [Fact]
