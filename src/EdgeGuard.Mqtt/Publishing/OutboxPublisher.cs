@@ -234,7 +234,7 @@ public sealed partial class OutboxPublisher(
         // Ends the birth's retries, its repeats and the availability watch with the connection,
         // before an orderly offline, and without waiting for a PUBACK of a link that is gone.
         using var birthsStop = CancellationTokenSource.CreateLinkedTokenSource(sessionToken.Token);
-        // Online again after the office's rebirth or over a late will (OutboxPublisher.LateWill.cs).
+        // Online again after a rebirth or over a late will (OutboxPublisher.LateWill.cs).
         var births = new BirthAgain(() => PublishAvailabilityAsync(client, Payloads.Online, session, birthsStop.Token));
         var delivery = new DeliverySession(
             client, window, connack.MaximumPacketSize ?? 0, replayThrough, Interlocked.Read(ref _highestSent), _options, _outbox, _siteState, _topics, _faults, _brokerFaults, _stats, _time, _log,
