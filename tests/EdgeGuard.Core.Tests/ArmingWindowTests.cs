@@ -40,6 +40,15 @@ public sealed class ArmingWindowTests
         }, iter: 2_000);
     }
 
+    [Theory]
+    [InlineData(DayOfWeek.Monday, 17, 30, 30)]                 // opens this evening
+    [InlineData(DayOfWeek.Monday, 18, 0, 4 * 24 * 60)]         // open now: next on Friday
+    [InlineData(DayOfWeek.Saturday, 3, 0, 2 * 24 * 60 + 15 * 60)] // inside Friday's night: Monday
+    public void A_window_tells_how_long_until_it_next_opens(DayOfWeek day, int hour, int minute, int minutes)
+    {
+        Assert.Equal(TimeSpan.FromMinutes(minutes), Nights.UntilOpens(Local(day, hour, minute)));
+    }
+
     [Fact]
     public void A_breach_in_a_scheduled_zone_is_raised_only_while_its_window_is_open_in_site_local_time()
     {

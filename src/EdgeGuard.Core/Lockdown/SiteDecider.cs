@@ -17,6 +17,7 @@ public static class SiteDecider
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(state);
         var events = new List<DomainEvent>(2);
+        var levelBefore = state.ThreatLevel;
         if (state.Bypasses.Count > 0)
         {
             // Before the input: a bypass past its signed end is over whatever the input is.
@@ -35,6 +36,9 @@ public static class SiteDecider
             OperatorKeyWithdrawn withdrawn => state with { AllClearApprovals = state.AllClearApprovals?.Without(withdrawn.Operator) },
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };
+        // After whatever the input was: a level set by a key or the office, a window opened with
+        // time, or the settle may have armed a zone where a perimeter point is already active.
+        state = PerimeterArming.Judge(site, levelBefore, state, input is InputsSettled, now, events);
         return new Decision(state, events);
     }
 
@@ -155,11 +159,17 @@ public static class SiteDecider
     /// When the controller must next tick for this state at <paramref name="now"/>, or null: as
     /// <see cref="NextDeadline(SiteDefinition, SiteState)"/>, and at least every
     /// <see cref="OfficeMaintenance.WallClockRecheck"/> while a bypass is in force (its end is signed
-    /// in wall-clock time, which can move without the monotonic clock).
+    /// in wall-clock time, which can move without the monotonic clock); and when an arming window
+    /// would open on an active perimeter point (<see cref="PerimeterArming.NextDeadline"/>).
     /// </summary>
     public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state, Moment now)
     {
         var next = NextDeadline(site, state);
+        if (PerimeterArming.NextDeadline(site, state, now) is { } opens && (next is null || opens < next))
+        {
+            next = opens;
+        }
+
         var recheck = now.Monotonic + OfficeMaintenance.WallClockRecheck;
         return state.Bypasses.Count > 0 && (next is null || recheck < next) ? recheck : next;
     }

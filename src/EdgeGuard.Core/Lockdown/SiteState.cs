@@ -142,6 +142,14 @@ public sealed record SiteState(
     /// </summary>
     public ImmutableSortedSet<string> SuppressedPoints { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The zones holding a perimeter point that were armed at the last decision that looked
+    /// (<see cref="PerimeterArming"/>), so a zone that becomes armed has its active points judged
+    /// once. Null when unknown (a state <see cref="Restore"/> did not make). Not persisted: the
+    /// settled inputs at boot are judged against every armed zone.
+    /// </summary>
+    public ImmutableSortedSet<string>? ArmedZones { get; init; }
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
@@ -295,6 +303,7 @@ public sealed record SiteState(
             Doors = doors.ToImmutable(),
             ThreatLevel = threat,
             ThreatLevelChosen = safety.ThreatLevel == threat,
+            ArmedZones = PerimeterArming.Armed(site, site.ThreatLevel(threat), site.LocalTime(now.Utc)),
             // Suspended scenarios belong to the running one; in normal mode there is none to resume.
             Suspended = safety.Mode == SiteMode.Normal ? [] : safety.SuspendedScenarios,
         };

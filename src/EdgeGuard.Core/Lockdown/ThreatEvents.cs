@@ -12,7 +12,10 @@ public sealed record ThreatLevelChanged(DateTimeOffset At, int From, int To, str
     public override string? Point => ByOffice ? null : ChangedBy;
 }
 
-/// <summary>A perimeter point went active in a zone armed at the current threat level.</summary>
+/// <summary>
+/// A perimeter point went active in a zone armed at the current threat level, or was active when
+/// its zone became armed.
+/// </summary>
 public sealed record PerimeterBreach(DateTimeOffset At, string PointId, string Zone, int ThreatLevel, bool StartsLockdown) : DomainEvent(At)
 {
     /// <summary>

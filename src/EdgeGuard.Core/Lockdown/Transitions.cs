@@ -12,7 +12,10 @@ public enum Trigger
     KeyswitchTurned,
     /// <summary>A fire input's leading edge, or a fire input found active at boot.</summary>
     FireAlarmActive,
-    /// <summary>A perimeter point went active in a zone armed at the current threat level.</summary>
+    /// <summary>
+    /// A perimeter point went active in a zone armed at the current threat level, or was active when
+    /// its zone became armed.
+    /// </summary>
     PerimeterBreach,
     /// <summary>The second of two different supervisors' signed all-clear commands.</summary>
     OfficeAllClear,

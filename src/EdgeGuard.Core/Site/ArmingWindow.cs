@@ -24,4 +24,22 @@ public sealed record ArmingWindow(IReadOnlyList<string> Zones, IReadOnlyList<Day
         return (Days.Contains(local.DayOfWeek) && time >= From)
             || (Days.Contains(local.AddDays(-1).DayOfWeek) && time < To);
     }
+
+    /// <summary>
+    /// How long after <paramref name="local"/> the window next opens, counted in site-local time
+    /// (a daylight-saving change on the way is not allowed for), or null when it has no days.
+    /// </summary>
+    public TimeSpan? UntilOpens(DateTime local)
+    {
+        for (var day = 0; day <= 7; day++)
+        {
+            var opens = local.Date.AddDays(day) + From.ToTimeSpan();
+            if (opens > local && Days.Contains(opens.DayOfWeek))
+            {
+                return opens - local;
+            }
+        }
+
+        return null;
+    }
 }

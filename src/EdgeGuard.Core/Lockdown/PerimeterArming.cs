@@ -1,0 +1,140 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// A zone that becomes armed with a perimeter point already active in it: the threat level
+/// raised (by a key or the office), an arming window opening, or the inputs settling at boot.
+/// The point is judged then as if it had just gone active, as on any panel and as when a bypass
+/// ends on an active point (<see cref="OfficeMaintenance"/>): otherwise a fence cut while its
+/// zone was disarmed stayed unreported until it restored and tripped again. Part of
+/// <see cref="SiteDecider"/>: pure, run after every input.
+/// </summary>
+internal static class PerimeterArming
+{
+    private static readonly ImmutableSortedSet<string> None = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Judges the active, non-bypassed perimeter points of the zones armed now and not at the
+    /// previous decision (every armed zone once the inputs settled), and records what is armed.
+    /// </summary>
+    /// <param name="site">The site.</param>
+    /// <param name="levelBefore">The threat level before this input.</param>
+    /// <param name="state">The state after this input.</param>
+    /// <param name="settled">
+    /// Whether the input was <see cref="InputsSettled"/>: no active point was judged yet.
+    /// </param>
+    /// <param name="now">The decision's time.</param>
+    /// <param name="events">Where the breach (and a lockdown it starts) are reported.</param>
+    public static SiteState Judge(SiteDefinition site, int levelBefore, SiteState state, bool settled, Moment now, List<DomainEvent> events)
+    {
+        var level = site.ThreatLevel(state.ThreatLevel);
+        // Only a level change, a schedule (whose windows open with time) or the settle can arm a
+        // zone: the usual decision, an edge on its way to the office, returns here.
+        if (!settled && state.ThreatLevel == levelBefore && level.Schedule.Count == 0 && state.ArmedZones is not null)
+        {
+            return state;
+        }
+
+        var local = site.LocalTime(now.Utc);
+        // Unknown for a state Restore did not make: the level before, at this time, stands in.
+        var before = settled ? None : state.ArmedZones ?? Armed(site, site.ThreatLevel(levelBefore), local);
+        if (!settled && state.ArmedZones is not null && !ArmingChanged(site, level, local, before))
+        {
+            return state;
+        }
+
+        var armed = Armed(site, level, local);
+        state = state with { ArmedZones = armed };
+        foreach (var point in site.Points)
+        {
+            // Judged for the breach only: the point's other roles (a door, a scenario trigger) do
+            // not depend on arming and were decided when it went active.
+            if (point.Kind == PointKind.Perimeter && armed.Contains(point.Zone) && !before.Contains(point.Zone)
+                && state.IsActive(point.Id) && !state.Bypasses.ContainsKey(point.Id))
+            {
+                state = ThreatChanges.OnActivated(site, state, point, now, events);
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// The zones holding a perimeter point that <paramref name="level"/> arms at
+    /// <paramref name="local"/> (site-local time).
+    /// </summary>
+    public static ImmutableSortedSet<string> Armed(SiteDefinition site, ThreatLevelDefinition level, DateTime local)
+    {
+        var armed = None.ToBuilder();
+        foreach (var point in site.Points)
+        {
+            if (point.Kind == PointKind.Perimeter && level.Arms(point.Zone, local))
+            {
+                armed.Add(point.Zone);
+            }
+        }
+
+        return armed.ToImmutable();
+    }
+
+    // Whether a perimeter zone's arming differs from what was recorded, without allocating.
+    private static bool ArmingChanged(SiteDefinition site, ThreatLevelDefinition level, DateTime local, ImmutableSortedSet<string> before)
+    {
+        foreach (var point in site.Points)
+        {
+            if (point.Kind == PointKind.Perimeter && level.Arms(point.Zone, local) != before.Contains(point.Zone))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// When the controller must tick for an arming window to open on an active, non-bypassed
+    /// perimeter point, or null: only then does an opening change anything.
+    /// </summary>
+    /// <remarks>
+    /// At most <see cref="OfficeMaintenance.WallClockRecheck"/> ahead: the opening is in
+    /// site-local wall-clock time, which a clock correction or a daylight-saving change moves
+    /// without the monotonic clock; a tick that finds the window still shut costs nothing.
+    /// </remarks>
+    public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state, Moment now)
+    {
+        var level = site.ThreatLevel(state.ThreatLevel);
+        if (level.Schedule.Count == 0)
+        {
+            return null;
+        }
+
+        TimeSpan? wait = null;
+        DateTime? local = null;
+        foreach (var point in site.Points)
+        {
+            if (point.Kind != PointKind.Perimeter || !state.IsActive(point.Id) || state.Bypasses.ContainsKey(point.Id))
+            {
+                continue;
+            }
+
+            local ??= site.LocalTime(now.Utc);
+            if (level.Arms(point.Zone, local.Value))
+            {
+                continue;
+            }
+
+            foreach (var window in level.Schedule)
+            {
+                if (window.Zones.Contains(point.Zone, StringComparer.Ordinal) && window.UntilOpens(local.Value) is { } until)
+                {
+                    var bounded = until < OfficeMaintenance.WallClockRecheck ? until : OfficeMaintenance.WallClockRecheck;
+                    wait = wait is { } w && w <= bounded ? w : bounded;
+                }
+            }
+        }
+
+        return wait is { } due ? now.Monotonic + due : null;
+    }
+}
