@@ -109,15 +109,17 @@ public sealed record LockdownClearRefused(DateTimeOffset At, string AttemptedBy,
 /// A trigger on site (a panic button, a keyswitch, a breach) asked for a scenario that did not
 /// start: a real one of higher rank runs, or a drill was asked for over a real one. Without it the
 /// office saw only the point's own <c>point.activated</c> and could not tell the press was refused.
+/// Also a signed office lockdown or shelter outranked and kept suspended (cause
+/// <c>office-command</c>, no point; its <c>command.done</c> names the operator).
 /// </summary>
 /// <param name="At">When the trigger was refused.</param>
 /// <param name="Cause">What asked, as a start's <see cref="LockdownStarted.Cause"/>.</param>
-/// <param name="PointId">The trigger point.</param>
+/// <param name="PointId">The trigger point; null for a signed office command kept suspended.</param>
 /// <param name="Scenario">The scenario it asked for.</param>
 /// <param name="Mode">That scenario's mode.</param>
 /// <param name="RunningScenario">The scenario running, which the asked one did not replace.</param>
 /// <param name="Reason">Why it was refused, e.g. the asked one does not outrank the other.</param>
-public sealed record LockdownStartRefused(DateTimeOffset At, string Cause, string PointId, string Scenario, SiteMode Mode,
+public sealed record LockdownStartRefused(DateTimeOffset At, string Cause, string? PointId, string Scenario, SiteMode Mode,
     string RunningScenario, string Reason) : DomainEvent(At)
 {
     public override string Type => "lockdown.start-refused";

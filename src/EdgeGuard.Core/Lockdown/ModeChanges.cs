@@ -64,8 +64,12 @@ internal static class ModeChanges
         var refusal = row is null ? $"no transition from {state.Mode} to {scenario.Mode}" : row.Guard?.Invoke(site, state, request);
         if (refusal is not null)
         {
-            // An office command's refusal is told by its own command.refused.
-            return point is null ? state : Refuse(site, state, point, request, cause, refusal, now, events);
+            // An office command's refusal that changes nothing is told by its own command.refused.
+            // One it keeps suspended is a trigger's (a remote lockdown obeys exactly the rules of
+            // a panic button): refused, it locked nothing where the same press locked its zones.
+            return point is null && !Keeps(state, request, Transitions.Running(site, state))
+                ? state
+                : Refuse(site, state, point?.Id, request, cause, refusal, now, events);
         }
 
         // Shelter in place is quiet on purpose: a siren would send people running.
@@ -88,7 +92,9 @@ internal static class ModeChanges
     /// <summary>
     /// A trigger on site refused (a higher-ranked real scenario runs, or a drill was asked for
     /// over a real one): always journaled, since the point's own <c>point.activated</c> does not
-    /// say the press changed nothing. A real lockdown or shelter asked for is kept suspended under
+    /// say the press changed nothing. An office command (<paramref name="pointId"/> null) comes
+    /// here only when it is kept: journaled too, with no point, so the office can acknowledge the
+    /// siren it sounds again, and answered done (<see cref="OfficeCommands"/>). A real lockdown or shelter asked for is kept suspended under
     /// it (<see cref="SuspendedScenario"/>) unless it is suspended already, as if it had been
     /// started first and taken over: its locks lock now, a power cut does not forget it, and it
     /// runs when the one over it is ended by its releaser. Under an evacuation too: the suspension
@@ -104,15 +110,14 @@ internal static class ModeChanges
     /// press is a request made, like one that started a lockdown: letting the button go does not
     /// take it back.
     /// </remarks>
-    private static SiteState Refuse(SiteDefinition site, SiteState state, PointDefinition point, ModeRequest request, string cause, string reason, Moment now, List<DomainEvent> events)
+    private static SiteState Refuse(SiteDefinition site, SiteState state, string? pointId, ModeRequest request, string cause, string reason, Moment now, List<DomainEvent> events)
     {
         var scenario = request.Scenario!;
         var running = Transitions.Running(site, state);
-        var keep = !request.Drill && state.Lockdown is { Drill: false } && running is not null
-            && scenario.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
+        var keep = Keeps(state, request, running);
         var already = keep && state.Suspended.Any(s => s.Mode == scenario.Mode && s.Info.Scenario == scenario.Id);
         var adds = keep && !already;
-        events.Add(new LockdownStartRefused(now.Utc, cause, point.Id, scenario.Id, scenario.Mode, running?.Id ?? ScenarioDefinition.LockdownId, reason)
+        events.Add(new LockdownStartRefused(now.Utc, cause, pointId, scenario.Id, scenario.Mode, running?.Id ?? ScenarioDefinition.LockdownId, reason)
         {
             Drill = request.Drill,
             Suspended = already || adds,
@@ -140,9 +145,14 @@ internal static class ModeChanges
             index++;
         }
 
-        var info = new LockdownInfo(cause, point.Id, now.Utc, scenario.Id);
+        var info = new LockdownInfo(cause, pointId, now.Utc, scenario.Id);
         return state with { Suspended = state.Suspended.Insert(index, new SuspendedScenario(scenario.Mode, info)) };
     }
+
+    // Whether a refused request is kept suspended: a real lockdown or shelter under a real one.
+    private static bool Keeps(SiteState state, ModeRequest request, ScenarioDefinition? running) =>
+        !request.Drill && state.Lockdown is { Drill: false } && running is not null
+        && request.Scenario!.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace;
 
     /// <summary>
     /// A real trigger refused under a higher-ranked real scenario, kept suspended or not: somebody

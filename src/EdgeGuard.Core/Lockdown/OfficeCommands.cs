@@ -53,6 +53,14 @@ internal static class OfficeCommands
         var request = new ModeRequest(command.Operator, scenario, drill) { OfficeRole = verified.Role };
         var before = events.Count;
         var next = ModeChanges.StartFromOffice(site, state, request, now, events);
+        if (events.Skip(before).OfType<LockdownStartRefused>().FirstOrDefault() is { } kept)
+        {
+            // Outranked but kept, as a panic press is: done, and the office is told what that means.
+            var again = ReferenceEquals(next.Suspended, state.Suspended) ? "already " : "";
+            return (next, null, $"{scenario.Id} {again}kept suspended under the running '{kept.RunningScenario}' "
+                + $"({kept.Reason}): its locks lock now, and it runs when that one is ended by its releaser");
+        }
+
         return events.Count > before
             ? (next, null, $"{scenario.Id}{(drill ? " (drill)" : "")} running")
             : (state, Transitions.TakeoverRefusal(site, state, request) ?? "refused", "");
