@@ -46,7 +46,12 @@ internal static class PerimeterArming
         }
 
         var armed = Armed(site, level, local);
-        state = state with { ArmedZones = armed };
+        if (state.ArmedZones is not { } known || !known.SetEquals(armed))
+        {
+            // Only when it changed: a decision that changes nothing returns the same state.
+            state = state with { ArmedZones = armed };
+        }
+
         foreach (var point in site.Points)
         {
             // Judged for the breach only: the point's other roles (a door, a scenario trigger) do
