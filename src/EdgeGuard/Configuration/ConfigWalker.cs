@@ -146,6 +146,33 @@ internal sealed class ConfigWalker
         }
     }
 
+    /// <summary>
+    /// A file or directory path: <see cref="Scalar"/>, refused (null, with an error naming the
+    /// character) when it holds a control character. Every path of the config is read here, so
+    /// none reaches the file system with one: a NUL makes the runtime's file calls throw
+    /// ArgumentException, which no "missing file" check expects (a stack trace and exit 1, which
+    /// systemd restarts towards a reboot, instead of this list and exit 2), and a tab or newline
+    /// from a hand edit names a file that no one meant.
+    /// </summary>
+    public string? PathValue(ConfigNode node, string? subject, bool required, string? requiredHint = null)
+    {
+        var path = Scalar(node, subject, required, requiredHint);
+        var at = path?.AsSpan().IndexOfAnyInRange('\0', '\u001f') ?? -1;
+        if (at < 0 && path is not null)
+        {
+            at = path.IndexOf('\u007f', StringComparison.Ordinal);
+        }
+
+        if (at < 0)
+        {
+            return path;
+        }
+
+        Error(node, subject,
+            $"{node.Key} holds a control character (U+{(int)path![at]:X4} at position {at + 1}); a path must not: retype it");
+        return null;
+    }
+
     /// <summary>A whole number in <paramref name="min"/>..<paramref name="max"/>.</summary>
     public int? Int(ConfigNode node, string? subject, bool required, int min, int max, int? fallback = null)
     {

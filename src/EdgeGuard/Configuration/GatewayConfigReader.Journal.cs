@@ -17,7 +17,7 @@ public static partial class GatewayConfigReader
             var maxRecords = _w.Int(node.Child("maxRecords"), null, required: false, 1_000, 100_000_000, DefaultJournalMaxRecords);
             var maxAge = _w.Int(node.Child("maxDeliveredAgeDays"), null, required: false, 1, 3_650, DefaultJournalMaxDeliveredAgeDays);
             var fallbackNode = node.Child("fallbackDirectory");
-            var fallback = _w.Scalar(fallbackNode, null, required: false)?.Trim() ?? JournalOpener.DefaultFallbackDirectory;
+            var fallback = _w.PathValue(fallbackNode, null, required: false)?.Trim() ?? JournalOpener.DefaultFallbackDirectory;
             if (!Path.IsPathFullyQualified(fallback))
             {
                 // Relative to what? The working directory is the state directory under systemd, the

@@ -184,7 +184,7 @@ public static partial class GatewayConfigReader
             }
 
             var socketNode = node.Child("controlSocket");
-            var socket = _w.Scalar(socketNode, null, required: false)?.Trim();
+            var socket = _w.PathValue(socketNode, null, required: false)?.Trim();
             if (socket is not null)
             {
                 CheckSocketPath(socketNode, socket, configured: true);
@@ -297,7 +297,9 @@ public static partial class GatewayConfigReader
             var ca = ExistingFile(node.Child("caFile"));
             var cert = ExistingFile(node.Child("certFile"));
             var key = ExistingFile(node.Child("keyFile"));
-            if ((cert is null) != (key is null))
+            // Given, not read: a path refused for a control character is not also "missing".
+            static bool Given(ConfigNode n) => n.Shape == NodeShape.Value && !string.IsNullOrWhiteSpace(n.Section.Value);
+            if (Given(node.Child("certFile")) != Given(node.Child("keyFile")))
             {
                 _w.Error(node.Child(cert is null ? "certFile" : "keyFile"), null, "a client certificate needs both certFile and keyFile");
             }
@@ -331,7 +333,7 @@ public static partial class GatewayConfigReader
         /// </summary>
         private string? ExistingFile(ConfigNode node)
         {
-            var path = _w.Scalar(node, null, required: false);
+            var path = _w.PathValue(node, null, required: false);
             // A directory on the way the service cannot enter is "cannot be read (permission
             // denied)", not "does not exist": the file is there, its directory's mode is the fix.
             if (path is not null && TlsFile.Absence(path) is { } absence)

@@ -194,7 +194,7 @@ public static partial class GatewayConfigReader
             // lockdown keyswitches).
             var site = Id(root.Child("site"), null, required: true);
             var gateway = Id(root.Child("gateway"), null, required: true);
-            var stateDirectory = _w.Scalar(root.Child("stateDirectory"), null, required: true,
+            var stateDirectory = _w.PathValue(root.Child("stateDirectory"), null, required: true,
                 " (the directory for the journal and the persisted safety state)")?.Trim();
             Boards(root.Child("board"), root.Child("ioBoard"));
             var hardware = Hardware(root.Child("hardware"));

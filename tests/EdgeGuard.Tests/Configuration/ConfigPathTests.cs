@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using EdgeGuard.Cli;
+using EdgeGuard.Configuration;
+using EdgeGuard.Tests.Cli;
+
+namespace EdgeGuard.Tests.Configuration;
+
+/// <summary>
+/// A path value of the config with a control character in it (a NUL from <c>\u0000</c>, a tab or
+/// newline from a hand edit) is a config problem at that path, listed with the others, exit 2.
+/// Before, a TLS file's NUL reached <c>File.GetUnixFileMode</c>, whose ArgumentException ended
+/// <c>run</c> and <c>validate</c> with a stack trace and exit 1: systemd restarts exit 1 until its
+/// start limit reboots the gateway, and again after the reboot.
+/// </summary>
+public sealed class ConfigPathTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>Every path the config names (files and directories the gateway opens or creates).</summary>
+    public static TheoryData<string> PathKeys() =>
+    [
+        "stateDirectory",
+        "journal:fallbackDirectory",
+        "simulation:controlSocket",
+        "mqtt:tls:caFile",
+        "mqtt:tls:certFile",
+        "mqtt:tls:keyFile",
+        "commands:operators:0:publicKeyFile",
+    ];
+
+    [Theory]
+    [MemberData(nameof(PathKeys))]
+    public void A_nul_character_in_a_path_is_an_error_at_that_path_when_validating_and_at_run(string key)
+    {
+        foreach (var loadFiles in new[] { true, false })
+        {
+            ConfigResult? result = null;
+            var thrown = Record.Exception(() => result = TestConfigs.Read(k => WithPath(k, key, "/etc/edgeguard/ca\0.pem"), loadFiles: loadFiles));
+
+            Assert.Null(thrown);
+            TestConfigs.AssertError(result!, $"EdgeGuard:{key}", "control character", "U+0000");
+        }
+    }
+
+    [Theory]
+    [InlineData("/etc/edgeguard/tls/ca.pem\n", "U+000A")]
+    [InlineData("/etc/edgeguard/tls/\tca.pem", "U+0009")]
+    [InlineData("/etc/edgeguard/tls/ca\u007f.pem", "U+007F")]
+    public void Other_control_characters_in_a_tls_path_are_errors_too(string path, string named)
+    {
+        var result = TestConfigs.Read(k => WithPath(k, "mqtt:tls:caFile", path), loadFiles: true);
+
+        TestConfigs.AssertError(result, "EdgeGuard:mqtt:tls:caFile", "control character", named);
+    }
+
+    [Fact]
+    public async Task Validate_of_a_file_with_a_nul_in_a_tls_path_lists_it_and_exits_2()
+    {
+        var path = SampleWith(eg => eg["mqtt"] = new JsonObject
+        {
+            ["host"] = "office.example",
+            ["tls"] = new JsonObject { ["enabled"] = true, ["caFile"] = "/etc/edgeguard/tls/ca\0.pem" },
+        });
+
+        var (code, _, error) = await CliRun.InvokeAsync("validate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("EdgeGuard:mqtt:tls:caFile:", error, StringComparison.Ordinal);
+        Assert.Contains("U+0000", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_refuses_it_with_the_problem_list_instead_of_throwing()
+    {
+        var path = SampleWith(eg => eg["mqtt"] = new JsonObject
+        {
+            ["host"] = "office.example",
+            ["tls"] = new JsonObject { ["enabled"] = true, ["caFile"] = "/etc/edgeguard/tls/ca\0.pem" },
+        });
+        using var error = new StringWriter();
+
+        var loaded = RunVerbHandler.Load(path, simulate: true, error, warn: true);
+
+        Assert.Null(loaded);
+        Assert.Contains("EdgeGuard:mqtt:tls:caFile:", error.ToString(), StringComparison.Ordinal);
+    }
+
+    // deploy/render-config.py must accept what the gateway accepts (DeployRenderConfigTests): the
+    // gateway's JSON reader skips // comments and allows trailing commas.
+    [Fact]
+    public void The_gateway_reads_a_config_with_comments_and_trailing_commas()
+    {
+        var file = Path.Combine(_dir.Path, "appsettings.json");
+        var sample = File.ReadAllText(TestConfigs.SamplePath);
+        var lastBrace = sample.LastIndexOf('}');
+        File.WriteAllText(file, "// pin map of embassy-x\n/* lobby gateway */\n" + sample[..lastBrace] + ",\n}\n");
+
+        var loaded = GatewayConfigLoader.Build(file);
+
+        Assert.Empty(loaded.Errors);
+        Assert.Equal("embassy-demo", loaded.Configuration["EdgeGuard:site"]);
+    }
+
+    private static void WithPath(Dictionary<string, string?> keys, string key, string path)
+    {
+        if (key.StartsWith("mqtt:tls:", StringComparison.Ordinal))
+        {
+            keys.Set("mqtt:host", "office.example");
+            keys.Set("mqtt:tls:enabled", "true");
+        }
+        else if (key.StartsWith("commands:operators:0:", StringComparison.Ordinal))
+        {
+            keys.Set("commands:operators:0:name", "sup.jones");
+            keys.Set("commands:operators:0:role", "supervisor");
+        }
+
+        keys.Set(key, path);
+    }
+
+    private string SampleWith(Action<JsonNode> edit)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(TestConfigs.SamplePath))!;
+        json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir.Path, "state");
+        edit(json["EdgeGuard"]!);
+        var path = Path.Combine(_dir.Path, "appsettings.json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+}
