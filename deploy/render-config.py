@@ -3,7 +3,12 @@
 this gateway's identity, broker, TLS files and state directory filled in. Used by
 provision-gateway.sh, which also asks it (--operator-keys CONFIG) where the operators' public key
 files are. Keys are matched case-insensitively, as the gateway reads them, so a template
-that spells a key differently is updated in place rather than given a duplicate."""
+that spells a key differently is updated in place rather than given a duplicate.
+
+A template is read as the gateway reads its config (.NET's JSON configuration provider): // and
+/* */ comments and trailing commas are accepted, a UTF-8 byte order mark is ignored, a key given
+twice in one object (in any spelling) is refused. When nothing needs filling in, the template is
+copied byte for byte, so an installed config re-rendered with the same values keeps its comments."""
 import argparse
 import json
 import sys
@@ -14,6 +19,102 @@ TLS_FILES = {
     "certFile": "/etc/edgeguard/tls/gateway.crt",
     "keyFile": "/etc/edgeguard/tls/gateway.key",
 }
+
+
+class ConfigError(Exception):
+    """A template the gateway would not read either: the message names the file (and line)."""
+
+
+class DuplicateKey(Exception):
+    """A key given twice in one object (the message says which)."""
+
+
+def _blank(chars, start, end):
+    # Spaces where a comment or trailing comma was, newlines kept: json's line and column numbers
+    # stay those of the file, for the error message.
+    for i in range(start, end):
+        if chars[i] not in "\r\n":
+            chars[i] = " "
+
+
+def _line_col(text, index):
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def as_strict_json(text, name):
+    """TEXT with what .NET's JSON reader skips (comments and trailing commas, outside strings)
+    blanked out. A comma is trailing only after a value ('[,]' and '{,}' stay, for json to refuse,
+    as the gateway does)."""
+    chars = list(text)
+    significant = []  # indices of the last two characters outside strings and comments
+    i, n, in_string = 0, len(text), False
+    while i < n:
+        c = text[i]
+        if in_string:
+            if c == "\\":
+                i += 2
+                continue
+            in_string = c != '"'
+        elif c == '"':
+            in_string = True
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            _blank(chars, i, end)
+            i = end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                line, col = _line_col(text, i)
+                raise ConfigError(f"{name}:{line}:{col}: a /* comment is never closed")
+            _blank(chars, i, end + 2)
+            i = end + 2
+            continue
+        elif c in "]}" and len(significant) == 2 and text[significant[1]] == ",":
+            if text[significant[0]] not in "[{,:":
+                _blank(chars, significant[1], significant[1] + 1)
+        if c == '"' or not (in_string or c.isspace()):
+            significant = (significant + [i])[-2:]
+        i += 1
+    return "".join(chars)
+
+
+def _unique_keys(pairs):
+    # The gateway's reader refuses a key given twice in one object, in any spelling (its keys are
+    # case-insensitive); json would keep the last silently. Two objects merge, as they do there.
+    result = {}
+    for key, value in pairs:
+        first = next((k for k in result if k.lower() == key.lower()), None)
+        if first is None:
+            result[key] = value
+        elif isinstance(result[first], dict) and isinstance(value, dict):
+            result[first] = _unique_keys(list(result[first].items()) + list(value.items()))
+        else:
+            raise DuplicateKey(f"the key '{key}' is given twice in one object (first as '{first}'); the gateway refuses that")
+    return result
+
+
+def load_config(path):
+    """The config at PATH as the gateway reads it, and its bytes as they are."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        text = raw.decode("utf-8-sig")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read it: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    try:
+        config = json.loads(as_strict_json(text, path), object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    except DuplicateKey as e:
+        raise ConfigError(f"{path}: {e}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: not a JSON object")
+    return config, raw
 
 
 def put(obj, name, value):
@@ -44,8 +145,7 @@ def child(obj, name):
 def operator_keys(config_file):
     """Prints INDEX<TAB>PATH for each commands.operators[INDEX].publicKeyFile of CONFIG_FILE (a string),
     so that provision-gateway.sh can point the validator at them inside --root DIR."""
-    with open(config_file, encoding="utf-8") as f:
-        config = json.load(f)
+    config, _ = load_config(config_file)
     operators = child(child(child(config, "EdgeGuard"), "commands"), "operators")
     for index, item in enumerate(operators if isinstance(operators, list) else []):
         path = child(item, "publicKeyFile")
@@ -54,6 +154,15 @@ def operator_keys(config_file):
 
 
 def main():
+    try:
+        run()
+    except ConfigError as e:
+        # What is wrong and where, for the technician: never a traceback.
+        print(f"render-config: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def run():
     if len(sys.argv) == 3 and sys.argv[1] == "--operator-keys":
         operator_keys(sys.argv[2])
         return
@@ -70,8 +179,8 @@ def main():
     parser.add_argument("--no-tls", dest="tls", action="store_false")
     args = parser.parse_args()
 
-    with open(args.template, encoding="utf-8") as f:
-        config = json.load(f)
+    config, raw = load_config(args.template)
+    as_read = json.dumps(config)
     eg = section(config, "EdgeGuard")
     put(eg, "site", args.site)
     put(eg, "gateway", args.gateway)
@@ -102,6 +211,12 @@ def main():
             del mqtt[existing]
         mqtt["tls"] = {"enabled": False}
 
+    if json.dumps(config) == as_read:
+        # Every value already as given (a re-run on the installed config): the file as written,
+        # comments and layout included. json.dumps tells true from 1, which == on dicts does not.
+        with open(args.output, "wb") as f:
+            f.write(raw)
+        return
     with open(args.output, "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace EdgeGuard.Deploy.Tests;
+
+/// <summary>
+/// deploy/render-config.py reads a template as the gateway reads its config (.NET's JSON
+/// configuration provider: <c>//</c> and <c>/* */</c> comments skipped, trailing commas allowed,
+/// a UTF-8 byte order mark ignored): a site's pin map that <c>edgeguard validate</c> accepts must
+/// not stop provisioning. Before, it used json.load and refused a commented template with a
+/// Python traceback. A real JSON error names the file and its line, without a traceback.
+/// </summary>
+public sealed class RenderConfigTests
+{
+    private static readonly string Sample = File.ReadAllText(Path.Combine(Scripts.RepoRoot, "src/EdgeGuard/appsettings.json"));
+
+    [Fact]
+    public async Task A_template_with_comments_renders_as_the_gateway_would_read_it()
+    {
+        using var scratch = new TempDirectory();
+
+        var result = await RenderAsync(scratch, "// pin map of embassy-x, lobby gateway\n/* checked 2026-12-05 */\n" + Sample);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var eg = JsonNode.Parse(await File.ReadAllTextAsync(Output(scratch)))!["EdgeGuard"]!;
+        Assert.Equal("embassy-x", (string?)eg["site"]);
+        Assert.Equal(JsonNode.Parse(Sample)!["EdgeGuard"]!["points"]!.ToJsonString(), eg["points"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Trailing_commas_a_byte_order_mark_and_comment_marks_inside_strings_are_handled_as_the_gateway_does()
+    {
+        using var scratch = new TempDirectory();
+        const string template = "\uFEFF{\n"
+            + "  \"EdgeGuard\": {\n"
+            + "    \"zones\": [ { \"id\": \"lobby\", \"name\": \"Lobby // east /* wing */\", }, ], // the one zone\n"
+            + "    \"mqtt\": { \"host\": \"old.example\", \"note\": \"a \\\" quote, then ,}\" },\n"
+            + "  },\n"
+            + "}\n";
+
+        var result = await RenderAsync(scratch, template);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var eg = JsonNode.Parse(await File.ReadAllTextAsync(Output(scratch)))!["EdgeGuard"]!;
+        Assert.Equal("Lobby // east /* wing */", (string?)eg["zones"]![0]!["name"]);
+        Assert.Equal("a \" quote, then ,}", (string?)eg["mqtt"]!["note"]);
+        Assert.Equal("office.example", (string?)eg["mqtt"]!["host"]);
+    }
+
+    [Theory]
+    [InlineData("{\n  \"EdgeGuard\": {\n    \"site\": \"x\"\n    \"gateway\": \"y\"\n  }\n}\n", 4)]
+    [InlineData("{\n  \"EdgeGuard\": {\n    \"zones\": [,]\n  }\n}\n", 3)]
+    [InlineData("{\n  \"EdgeGuard\": {}\n  /* never closed\n}\n", 3)]
+    public async Task A_real_json_error_names_the_file_and_line_without_a_traceback(string template, int line)
+    {
+        using var scratch = new TempDirectory();
+
+        var result = await RenderAsync(scratch, template);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{Template(scratch)}:{line}:", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Output(scratch)));
+    }
+
+    [Fact]
+    public async Task Keys_the_gateway_would_refuse_as_duplicates_are_refused_naming_the_key()
+    {
+        using var scratch = new TempDirectory();
+
+        var result = await RenderAsync(scratch, "{ \"EdgeGuard\": { \"site\": \"a\", \"Site\": \"b\" } }\n");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("'Site'", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_template_with_nothing_to_fill_in_is_copied_as_written_comments_and_all()
+    {
+        using var scratch = new TempDirectory();
+        var first = await RenderAsync(scratch, Sample);
+        Assert.True(first.ExitCode == 0, first.All);
+        var commented = "// lobby gateway: zone names checked with the guards, 2026-12-05\n" + await File.ReadAllTextAsync(Output(scratch));
+
+        var again = await RenderAsync(scratch, commented);
+
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Equal(commented, await File.ReadAllTextAsync(Output(scratch)));
+    }
+
+    private static string Template(TempDirectory scratch) => Path.Combine(scratch.Path, "site.json");
+
+    private static string Output(TempDirectory scratch) => Path.Combine(scratch.Path, "out.json");
+
+    private static async Task<Scripts.Result> RenderAsync(TempDirectory scratch, string template)
+    {
+        await File.WriteAllTextAsync(Template(scratch), template);
+        if (File.Exists(Output(scratch)))
+        {
+            File.Delete(Output(scratch));
+        }
+
+        var start = new ProcessStartInfo("python3") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[]
+                 {
+                     Path.Combine(Scripts.RepoRoot, "deploy/render-config.py"), Template(scratch), Output(scratch),
+                     "--site", "embassy-x", "--gateway", "gw-lobby", "--host", "office.example", "--port", "8883",
+                     "--driver", "libgpiod",
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new Scripts.Result(process.ExitCode, await output, await error);
+    }
+}
