@@ -16,7 +16,9 @@
 #   --no-tls     plain MQTT, no certificates: only for a loopback or isolated test broker (writes
 #                mqtt.tls.enabled false, the opt-out the gateway requires for plain MQTT to a host
 #                not on loopback; it still refuses a broker password over it).
-#   --config-template FILE  the site's own config (pin map) instead of the tarball's sample.
+#   --config-template FILE  the site's own config (pin map). Without it a gateway's installed
+#                config is kept (this run's ids, broker, TLS files and state directory filled in);
+#                only a first install takes the tarball's sample.
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
 #   --time-server HOST  the NTP server systemd-timesyncd uses (default: the broker's host, which the
 #                office runs one on: deploy/office/README.md). Office commands carry the office's
@@ -129,7 +131,17 @@ manifest() { sed -n "s/^$1=//p" "$pkg/MANIFEST" | head -n 1; }
 version=$(manifest version)
 rid=$(manifest rid)
 [[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$ ]] || die "MANIFEST version '$version' is not usable as a directory name"
-[ -n "$template" ] || template="$pkg/config/appsettings.json"
+# Without --config-template a gateway that has a config keeps it: a re-run (a certificate
+# rotation, an upgrade) fills this run's values into the installed config, never the release's
+# sample, whose demo pin map would put other panic, fire and egress lines under the gateway.
+config=/etc/edgeguard/appsettings.json
+if [ -n "$template" ]; then
+  template_note="the site's template $template (--config-template)"
+elif [ -f "$R$config" ]; then
+  template="$R$config" template_note="the installed $config (no --config-template; hand edits kept)"
+else
+  template="$pkg/config/appsettings.json" template_note="the release's sample config/appsettings.json, a demo pin map (no --config-template)"
+fi
 # Before anything is written: a version names one build (see provision-lib.sh).
 refuse_other_build "$pkg/app/MANIFEST" "/opt/edgeguard/$version"
 
@@ -226,6 +238,7 @@ else
 fi
 
 echo "configuration:"
+note "from $template_note"
 rendered="$staging/appsettings.json"
 # The template with this gateway's identity, broker, TLS files and state directory filled in.
 tls_flag=--tls
@@ -234,7 +247,6 @@ python3 "$pkg/deploy/render-config.py" "$template" "$rendered" --site "$site" --
   --host "$broker_host" --port "$broker_port" --driver "$driver" --chip "$chip" "$tls_flag" ||
   die "cannot write the configuration from '$template'"
 
-config=/etc/edgeguard/appsettings.json
 if [ -f "$R$config" ] && cmp -s "$rendered" "$R$config"; then
   config_state=unchanged
   candidate=$R$config
