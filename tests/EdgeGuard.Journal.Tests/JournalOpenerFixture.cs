@@ -1,5 +1,6 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Journal.Tests;
@@ -48,5 +49,24 @@ public abstract class JournalOpenerFixture : IDisposable
     {
         _temp.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    // The lockdown as the last run saved it; olderSchema: in the file the previous release
+    // (schema 14) left, which this build's first open must upgrade, a write.
+    protected void SaveLockdownOnTheCard(bool olderSchema)
+    {
+        using (var database = JournalDatabase.Open(Real))
+        {
+            new SqliteSafetyStateStore(database, Time).Save(Lockdown);
+        }
+
+        if (olderSchema)
+        {
+            using var connection = new SqliteConnection($"Data Source={Real};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version=14;";
+            command.ExecuteNonQuery();
+        }
     }
 }

@@ -93,23 +93,4 @@ public sealed class JournalOpenerFullCardTests : JournalOpenerFixture
         Assert.Equal(FallbackFile, db.Path);
         Assert.Equal(SafetyState.Initial, new SqliteSafetyStateStore(db, Time).Load());
     }
-
-    // The lockdown as the last run saved it; olderSchema: in the file the previous release
-    // (schema 14) left, which this build's first open must upgrade, a write.
-    private void SaveLockdownOnTheCard(bool olderSchema)
-    {
-        using (var database = JournalDatabase.Open(Real))
-        {
-            new SqliteSafetyStateStore(database, Time).Save(Lockdown);
-        }
-
-        if (olderSchema)
-        {
-            using var connection = new SqliteConnection($"Data Source={Real};Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version=14;";
-            command.ExecuteNonQuery();
-        }
-    }
 }

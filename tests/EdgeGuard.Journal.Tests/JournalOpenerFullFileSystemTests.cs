@@ -22,20 +22,7 @@ public sealed class JournalOpenerFullFileSystemTests : JournalOpenerFixture
         Run("mount", $"-t tmpfs -o size=2m tmpfs {state}");
         try
         {
-            using (var database = JournalDatabase.Open(Real))
-            {
-                new SqliteSafetyStateStore(database, Time).Save(Lockdown);
-            }
-
-            // The file as the previous release (schema 14) left it: no suspended column.
-            if (olderSchema)
-            {
-                using var connection = new SqliteConnection($"Data Source={Real};Pooling=False");
-                connection.Open();
-                using var command = connection.CreateCommand();
-                command.CommandText = "ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version=14;";
-                command.ExecuteNonQuery();
-            }
+            SaveLockdownOnTheCard(olderSchema);
 
             var filler = Path.Combine(state, "filler");
             Fill(filler); // the card fills up (the journal's own events in a long outage, logs, ...)
