@@ -17,12 +17,17 @@ public static class SiteDecider
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(state);
         var events = new List<DomainEvent>(2);
-        var levelBefore = state.ThreatLevel;
         if (state.Bypasses.Count > 0)
         {
             // Before the input: a bypass past its signed end is over whatever the input is.
             state = OfficeMaintenance.EndExpired(site, state, now, events);
         }
+
+        // Before the input too: a window that opened since the last decision (no tick is due for
+        // one with nothing active in its zones) is recorded as armed now, so the point this input
+        // activates is judged once, by the input, not a second time as "newly armed" after it.
+        var levelBefore = state.ThreatLevel;
+        state = PerimeterArming.Judge(site, levelBefore, state, now, events);
 
         state = input switch
         {
@@ -36,9 +41,9 @@ public static class SiteDecider
             OperatorKeyWithdrawn withdrawn => state with { AllClearApprovals = state.AllClearApprovals?.Without(withdrawn.Operator) },
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };
-        // After whatever the input was: a level set by a key or the office, a window opened with
-        // time, or the settle may have armed a zone where a perimeter point is already active.
-        state = PerimeterArming.Judge(site, levelBefore, state, input is InputsSettled, now, events);
+        // After whatever the input was: a level set by a key or the office may have armed a zone
+        // where a perimeter point is already active.
+        state = PerimeterArming.Judge(site, levelBefore, state, now, events);
         return new Decision(state, events);
     }
 
