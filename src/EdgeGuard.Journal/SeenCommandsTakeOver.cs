@@ -15,12 +15,15 @@ internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenComm
     /// <summary>One remembered command, its columns as stored.</summary>
     internal sealed record Row(string Id, long ForgetAfter, long KeepUntil, byte[]? Hash, string? Result, string? Reason);
 
+    // The replay clock of either journal: 0 for one whose store never ran.
+    private const string ClockSql = "SELECT coalesce((SELECT elapsed_ms FROM seen_commands_clock WHERE id = 1), 0);";
+
     /// <summary>Reads the volatile journal's rows and replay clock.</summary>
     /// <exception cref="JournalException">SQLite reported an error.</exception>
     public static SeenCommandsTakeOver ReadFrom(JournalDatabase fallback) => fallback.Read(connection =>
     {
         using var clock = connection.CreateCommand();
-        clock.CommandText = "SELECT coalesce((SELECT elapsed_ms FROM seen_commands_clock WHERE id = 1), 0);";
+        clock.CommandText = ClockSql;
         var clockMs = (long)clock.ExecuteScalar()!;
         using var read = connection.CreateCommand();
         read.CommandText = "SELECT id, forget_after, keep_until, payload_sha256, result, reason FROM seen_commands;";
@@ -51,8 +54,7 @@ internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenComm
     /// </summary>
     public void WriteIn(SqliteTransaction transaction)
     {
-        using var clock = JournalDatabase.Command(transaction,
-            "SELECT coalesce((SELECT elapsed_ms FROM seen_commands_clock WHERE id = 1), 0);");
+        using var clock = JournalDatabase.Command(transaction, ClockSql);
         var goesOnFrom = Math.Max((long)clock.ExecuteScalar()!, ClockMs);
         var shift = goesOnFrom - ClockMs;
 

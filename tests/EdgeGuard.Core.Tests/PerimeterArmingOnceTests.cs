@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 
@@ -11,25 +10,16 @@ namespace EdgeGuard.Core.Tests;
 /// </summary>
 public sealed class PerimeterArmingOnceTests
 {
-    private static readonly SiteDefinition Base = TestSite.Create("a", "b") is var s ? s with
-    {
-        Points = [.. s.Points, new("fence-a", PointKind.Perimeter, 33, true, LinePull.Up, TimeSpan.FromMilliseconds(200), "a")],
-    } : null!;
-
-    private static readonly SiteDefinition Evenings = Base with
-    {
-        ThreatLevels =
-        [
-            Base.ThreatLevels[0] with { Schedule = [new(["a"], [DayOfWeek.Monday], new TimeOnly(18, 0), new TimeOnly(7, 0))] },
-            Base.ThreatLevels[1],
-        ],
-    };
+    // The sites of PerimeterArmingTests: fence-a in zone a, and zone a armed at level 1 by a window
+    // on Mondays 18:00 to 07:00.
+    private static readonly SiteDefinition Base = PerimeterArmingTests.Site;
+    private static readonly SiteDefinition Evenings = PerimeterArmingTests.Evenings;
 
     [Fact]
     public void A_fence_cut_after_a_window_opened_untimed_is_one_breach()
     {
         // Restored at 12:00 with nothing active: no deadline for the 18:00 window.
-        var quiet = SiteState.Restore(Evenings, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+        var quiet = PerimeterArmingTests.Quiet(Evenings);
         var settled = SiteDecider.Decide(Evenings, quiet, InputsSettled.Instance, TestSite.At(0.1)).State;
         Assert.Null(SiteDecider.NextDeadline(Evenings, settled, TestSite.At(1)));
 
@@ -52,7 +42,7 @@ public sealed class PerimeterArmingOnceTests
     [Fact]
     public void A_fence_cut_at_a_locking_level_after_a_window_opened_untimed_starts_one_lockdown_and_no_retrigger()
     {
-        var quiet = SiteState.Restore(NightFenceB, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+        var quiet = PerimeterArmingTests.Quiet(NightFenceB);
         var settled = SiteDecider.Decide(NightFenceB, quiet, InputsSettled.Instance, TestSite.At(0.1)).State;
         var atFive = SiteDecider.Decide(NightFenceB, settled, new PointChanged("key-threat5", true), TestSite.At(1)).State;
         Assert.Equal(5, atFive.ThreatLevel);

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 
@@ -12,16 +10,13 @@ namespace EdgeGuard.Core.Tests;
 /// </summary>
 public sealed class PerimeterArmingRestartTests
 {
-    private static readonly SiteDefinition Site = TestSite.Create("a", "b") is var s ? s with
-    {
-        Points = [.. s.Points, new("fence-a", PointKind.Perimeter, 33, true, LinePull.Up, TimeSpan.FromMilliseconds(200), "a")],
-    } : null!;
+    private static readonly SiteDefinition Site = PerimeterArmingTests.Site; // fence-a in zone a
 
     private static Decision Step(SiteState state, SiteInput input, double at) => SiteDecider.Decide(Site, state, input, TestSite.At(at));
 
     private static SiteState AtFiveFenceCut()
     {
-        var quiet = SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+        var quiet = PerimeterArmingTests.Quiet(Site);
         var five = Step(quiet, new PointChanged("key-threat5", true), 1).State;
         five = Step(five, new PointChanged("key-threat5", false), 2).State;
         Assert.Equal(5, five.ThreatLevel);

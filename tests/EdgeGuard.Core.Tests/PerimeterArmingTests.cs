@@ -14,11 +14,11 @@ namespace EdgeGuard.Core.Tests;
 public sealed class PerimeterArmingTests
 {
     // Level 1 arms zone c; level 5 arms zones c and a, and a breach there locks down.
-    private static readonly SiteDefinition Site = WithFenceA(TestSite.Create("a", "b"));
+    internal static readonly SiteDefinition Site = WithFenceA(TestSite.Create("a", "b"));
 
     // Zone a is armed at level 1 only by a window, Mondays 18:00 to 07:00 (the site runs on UTC;
     // TestSite.At(0) is Monday 2026-11-23 12:00 UTC).
-    private static readonly SiteDefinition Evenings = Site with
+    internal static readonly SiteDefinition Evenings = Site with
     {
         ThreatLevels =
         [
@@ -34,7 +34,7 @@ public sealed class PerimeterArmingTests
         Points = [.. site.Points, new("fence-a", PointKind.Perimeter, 33, true, LinePull.Up, TimeSpan.FromMilliseconds(200), "a")],
     };
 
-    private static SiteState Quiet(SiteDefinition site) =>
+    internal static SiteState Quiet(SiteDefinition site) =>
         SiteState.Restore(site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
 
     private static Decision Step(SiteDefinition site, SiteState state, string point, bool active, double at) =>
