@@ -45,6 +45,15 @@ public abstract class JournalOpenerFixture : IDisposable
     /// <summary>A path inside the temp directory.</summary>
     protected string TempFile(string name) => _temp.File(name);
 
+    /// <summary>
+    /// Opens a database as <see cref="JournalOpener.Open(string, string, TimeProvider, TimeSpan?, Func{string, JournalDatabase}?)"/>
+    /// does, but the real journal's card is full: its open fails as SQLite reports that.
+    /// </summary>
+    protected JournalDatabase FullCard(string path) =>
+        path == Real
+            ? throw new JournalException("full", new SqliteException("database or disk is full", 13))
+            : JournalDatabase.Open(path);
+
     public void Dispose()
     {
         _temp.Dispose();

@@ -1,5 +1,4 @@
 using EdgeGuard.Core.Lockdown;
-using Microsoft.Data.Sqlite;
 
 namespace EdgeGuard.Journal.Tests;
 
@@ -94,10 +93,4 @@ public sealed class JournalOpenerSessionTests : JournalOpenerFixture
 
         return last;
     }
-
-    // The real journal's card is full: its open fails as SQLite reports that.
-    private JournalDatabase FullCard(string path) =>
-        path == Real
-            ? throw new JournalException("full", new SqliteException("database or disk is full", 13))
-            : JournalDatabase.Open(path);
 }
