@@ -10,18 +10,21 @@ namespace EdgeGuard.Journal;
 // the card's lockdown. Read the way read-only storage is read (JournalDatabase.ReadOnlyStorage.cs),
 // never through the -shm: a private wal-index when the WAL holds frames (the last saves are
 // there: the safety-state save never checkpoints), else the file alone. Nothing is written, so a
-// full card is not touched.
+// full card is not touched. The same read takes what the office saw from it (the commands it had
+// seen, its seqs and sessions: JournalDatabase.SalvageReplay.cs).
 public sealed partial class JournalDatabase
 {
     /// <summary>
-    /// Reads the safety-state row of the journal at <paramref name="fullPath"/> without writing
-    /// anything, whatever schema from this build's down it has; null when the file has no row.
+    /// Reads what the journal at <paramref name="fullPath"/> holds for the volatile journal that
+    /// replaces it, without writing anything, whatever schema from this build's down it has: its
+    /// safety-state row, and what the office saw from it (JournalDatabase.SalvageReplay.cs).
     /// </summary>
     /// <param name="fullPath">The journal that will not open for writing.</param>
     /// <param name="timeout">The busy timeout.</param>
-    /// <returns>The row's columns by name, and the file's schema version.</returns>
+    /// <param name="now">The wall clock, for which seen commands are still inside their window.</param>
+    /// <returns>What was read.</returns>
     /// <exception cref="JournalException">It cannot be read, or is not an EdgeGuard journal.</exception>
-    internal static (IReadOnlyList<KeyValuePair<string, object?>>? Row, int Version) ReadSafetyStateRow(string fullPath, TimeSpan timeout)
+    internal static SalvagedJournal ReadSalvage(string fullPath, TimeSpan timeout, DateTimeOffset now)
     {
         var access = HasWalFrames(fullPath) ? JournalReadOnlyAccess.PrivateWalIndex : JournalReadOnlyAccess.FileOnly;
         JournalDatabase database;
@@ -39,33 +42,62 @@ public sealed partial class JournalDatabase
             return database.Read(connection =>
             {
                 var version = Convert.ToInt32(Scalar<long>(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
-                using var read = connection.CreateCommand();
-                read.CommandText = "SELECT * FROM safety_state WHERE id = 1;";
-                using var reader = read.ExecuteReader();
-                if (!reader.Read())
-                {
-                    return (null, version);
-                }
+                var row = ReadSafetyStateRow(connection);
 
-                var row = new List<KeyValuePair<string, object?>>(reader.FieldCount);
-                for (var i = 0; i < reader.FieldCount; i++)
+                // Apart from the safety state: a damaged page under the replay store must not cost
+                // the lockdown, which is what the seed is for first.
+                try
                 {
-                    row.Add(new(reader.GetName(i), reader.IsDBNull(i) ? null : reader.GetValue(i)));
+                    return new SalvagedJournal(row, version, ReadSeenCommands(connection, now), ReadSeqTop(connection), ReadSession(connection), null);
                 }
-
-                return ((IReadOnlyList<KeyValuePair<string, object?>>?)row, version);
+                catch (SqliteException ex)
+                {
+                    return new SalvagedJournal(row, version, null, 0, 0, ex.Message);
+                }
             });
         }
     }
 
+    private static IReadOnlyList<KeyValuePair<string, object?>>? ReadSafetyStateRow(SqliteConnection connection)
+    {
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT * FROM safety_state WHERE id = 1;";
+        using var reader = read.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var row = new List<KeyValuePair<string, object?>>(reader.FieldCount);
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            row.Add(new(reader.GetName(i), reader.IsDBNull(i) ? null : reader.GetValue(i)));
+        }
+
+        return row;
+    }
+
     /// <summary>
-    /// Writes <paramref name="row"/> (<see cref="ReadSafetyStateRow"/>) as this journal's
-    /// safety-state row, committed: the columns this schema has, the rest at the defaults their
-    /// migrations give (as the row of an older file would be after its upgrade). Column names come
-    /// from the file, so only names this schema has are written, quoted.
+    /// Writes what <see cref="ReadSalvage"/> read into this new journal, committed together: its
+    /// safety-state row (below) and the commands it had seen (<see cref="SeenCommandsTakeOver.WriteIn"/>:
+    /// a row this journal has already stays, the replay clock goes on from the larger reading), so a
+    /// start that ends before and seeds again writes the same.
     /// </summary>
     /// <exception cref="JournalException">SQLite reported an error; nothing was changed.</exception>
-    internal void SeedSafetyStateRow(IReadOnlyList<KeyValuePair<string, object?>> row) => InTransaction(transaction =>
+    internal void SeedFrom(SalvagedJournal salvaged) => InTransaction(transaction =>
+    {
+        if (salvaged.SafetyStateRow is { } row)
+        {
+            WriteSafetyStateRow(transaction, row);
+        }
+
+        salvaged.Seen?.WriteIn(transaction);
+    });
+
+    // The row as this journal's safety-state row: the columns this schema has, the rest at the
+    // defaults their migrations give (as the row of an older file would be after its upgrade).
+    // Column names come from the file, so only names this schema has are written, quoted.
+    private static void WriteSafetyStateRow(SqliteTransaction transaction, IReadOnlyList<KeyValuePair<string, object?>> row)
     {
         var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         using (var columns = Command(transaction, "SELECT name FROM pragma_table_info('safety_state');"))
@@ -89,5 +121,5 @@ public sealed partial class JournalDatabase
         }
 
         insert.ExecuteNonQuery();
-    });
+    }
 }

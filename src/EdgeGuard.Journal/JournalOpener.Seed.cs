@@ -9,7 +9,11 @@ namespace EdgeGuard.Journal;
 // volatile journal is seeded with the card's safety-state row, read without writing
 // (JournalDatabase.Salvage.cs); the takeover later writes that state, or whatever followed it on
 // the volatile journal, back. Only a volatile journal made now: one left by an earlier start of
-// this boot holds a newer state than the card.
+// this boot holds a newer state than the card. The same read takes the commands the card had seen
+// (a signed command run before the restart, its message captured and re-sent within its window,
+// ran again on the volatile journal) and its highest seq and session, which the volatile journal's
+// floors are raised above (OpenFallback): those come from the wall clock, which a gateway without
+// an RTC may find behind the card's at boot.
 public static partial class JournalOpener
 {
     /// <summary>
@@ -62,40 +66,55 @@ public static partial class JournalOpener
 
     // Seeds the new volatile journal from the journal at path, if it can be read; returns what the
     // fault adds (what was restored, or why nothing was), null when there was nothing to read.
-    private static string? SeedFromUnwritable(JournalDatabase fallback, string path)
+    // card: the card's highest seq and session, for the floors; (0, 0) when they were not read.
+    private static string? SeedFromUnwritable(JournalDatabase fallback, string path, TimeProvider time, out (long SeqTop, long Session) card)
     {
+        card = (0, 0);
         if (!File.Exists(path))
         {
             return null;
         }
 
-        var read = Task.Run(() => JournalDatabase.ReadSafetyStateRow(path, JournalDatabase.DefaultBusyTimeout));
+        var now = time.GetUtcNow();
+        var read = Task.Run(() => JournalDatabase.ReadSalvage(path, JournalDatabase.DefaultBusyTimeout, now));
         try
         {
             if (!read.Wait(SeedDeadline))
             {
-                return $"its saved safety state could not be read within {SeedDeadline.TotalSeconds:0} s either, so a lockdown in force on it may have been lost";
+                return $"its saved safety state could not be read within {SeedDeadline.TotalSeconds:0} s either, so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
             }
         }
         catch (AggregateException ex)
         {
-            return $"its saved safety state cannot be read either ({ex.InnerException?.Message ?? ex.Message}), so a lockdown in force on it may have been lost";
+            return $"its saved safety state cannot be read either ({ex.InnerException?.Message ?? ex.Message}), so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
         }
 
-        if (read.Result.Row is not { } row)
+        var salvaged = read.Result;
+        card = (salvaged.SeqTop, salvaged.Session);
+        var seen = salvaged.Seen is { Rows.Count: > 0 };
+        var notSeen = salvaged.ReplayProblem is { } problem
+            ? $"; the office commands it had seen cannot be read ({problem}), so one it ran before the restart could run again if its message is replayed within its window"
+            : "";
+        if (salvaged.SafetyStateRow is null && !seen)
         {
-            return null;
+            return notSeen.Length == 0 ? null : notSeen[2..];
         }
 
         try
         {
-            fallback.SeedSafetyStateRow(row);
+            fallback.SeedFrom(salvaged);
         }
         catch (JournalException ex)
         {
-            return $"its saved safety state was read but could not be written to the volatile journal ({ex.Message}), so a lockdown in force on it may have been lost";
+            return $"its saved safety state and the office commands it had seen were read but could not be written to the volatile journal ({ex.Message}), so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
         }
 
-        return "its saved safety state was read from it without writing and goes on in the volatile journal (a lockdown in force stays in force), and is written back when the journal can be written again";
+        var state = salvaged.SafetyStateRow is null
+            ? ""
+            : "its saved safety state was read from it without writing and goes on in the volatile journal (a lockdown in force stays in force), and is written back when the journal can be written again";
+        var commands = !seen
+            ? ""
+            : "the office commands it had seen were read from it without writing and go on in the volatile journal too (a replay of one is refused as a repeat, not run again), and stay remembered when the journal can be written again";
+        return string.Join("; ", new[] { state, commands }.Where(part => part.Length > 0)) + notSeen;
     }
 }

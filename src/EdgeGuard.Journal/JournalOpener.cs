@@ -160,6 +160,10 @@ public static partial class JournalOpener
             return new(Math.Max(1, ms) * 1_000, Math.Max(1, ms / 1_000));
         }
 
+        // Above a journal the office saw (seqTop, session): its first seq and session above them too.
+        public NewJournalFloors Above(long seqTop, long session) =>
+            new(Math.Max(Seq, seqTop + 1), Math.Max(Session, session));
+
         // On a journal this start just made: its seqs start at Seq, its sessions above Session.
         public void RaiseOn(JournalDatabase database) =>
             database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal);
@@ -187,8 +191,7 @@ public static partial class JournalOpener
                 if (database.SeqTop() == 0)
                 {
                     // Made by a start that ended before its floors: nothing ran on it.
-                    problem = Seeded(database, path, problem, seed);
-                    NewJournalFloors.At(time).RaiseOn(database);
+                    problem = SeededAtTheFloors(database, path, problem, seed, time);
                 }
             }
             catch (JournalException ex) when (ex.FromNewerBuild)
@@ -213,8 +216,7 @@ public static partial class JournalOpener
             try
             {
                 database = open(fallbackPath);
-                problem = Seeded(database, path, problem, seed);
-                NewJournalFloors.At(time).RaiseOn(database);
+                problem = SeededAtTheFloors(database, path, problem, seed, time);
             }
             catch (JournalException ex)
             {
@@ -226,10 +228,21 @@ public static partial class JournalOpener
         return new(database, new JournalUnavailable(time.GetUtcNow(), path, fallbackPath, problem));
     }
 
-    // Before the floors: a start that ends between the two leaves a journal nothing ran on, which
-    // the next start seeds again.
-    private static string Seeded(JournalDatabase fallback, string path, string problem, bool seed) =>
-        seed && SeedFromUnwritable(fallback, path) is { } seeded ? $"{problem}; {seeded}" : problem;
+    // The seed before the floors: a start that ends between the two leaves a journal nothing ran
+    // on, which the next start seeds again. The floors above the card's seqs and session too, when
+    // the seed read them: a wall clock behind the card's (no RTC, before NTP) would otherwise start
+    // the volatile journal below what the office saw from the card.
+    private static string SeededAtTheFloors(JournalDatabase fallback, string path, string problem, bool seed, TimeProvider time)
+    {
+        (long SeqTop, long Session) card = (0, 0);
+        if (seed && SeedFromUnwritable(fallback, path, time, out card) is { } seeded)
+        {
+            problem = $"{problem}; {seeded}";
+        }
+
+        NewJournalFloors.At(time).Above(card.SeqTop, card.Session).RaiseOn(fallback);
+        return problem;
+    }
 
     // path.<what>-<UTC stamp>, e.g. edgeguard.db.damaged-20261204T165300123Z: sorts by time.
     internal static string Stamped(string path, string what, TimeProvider time) =>

@@ -7,6 +7,8 @@ namespace EdgeGuard.Journal;
 /// journal, carried into the real journal that takes over from it (JournalOpener.TakeOver.cs).
 /// Left behind, every command handled on the volatile journal was new again on the real one: a
 /// signed command replayed, or redelivered by the broker, inside its window ran a second time.
+/// The other way too: the card's, read without writing, seed the new volatile journal that
+/// replaces a card that cannot be written (JournalOpener.Seed.cs), for the same reason.
 /// </summary>
 /// <param name="ClockMs">The volatile journal's replay clock (RunningClock), in ms.</param>
 /// <param name="Rows">Its remembered commands.</param>
@@ -28,6 +30,16 @@ internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenComm
         using var read = connection.CreateCommand();
         read.CommandText = "SELECT id, forget_after, keep_until, payload_sha256, result, reason FROM seen_commands;";
         using var reader = read.ExecuteReader();
+        return Read(clockMs, reader);
+    });
+
+    /// <summary>
+    /// The rows of <paramref name="reader"/> (id, forget_after, keep_until, payload_sha256, result,
+    /// reason), remembered at replay clock <paramref name="clockMs"/>: a volatile journal's, or
+    /// the card's that seed a new volatile one (JournalDatabase.SalvageReplay.cs).
+    /// </summary>
+    internal static SeenCommandsTakeOver Read(long clockMs, SqliteDataReader reader)
+    {
         var rows = new List<Row>();
         while (reader.Read())
         {
@@ -41,7 +53,7 @@ internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenComm
         }
 
         return new SeenCommandsTakeOver(clockMs, rows);
-    });
+    }
 
     /// <summary>
     /// Writes them into the real journal, in the takeover's transaction. The replay clock goes on

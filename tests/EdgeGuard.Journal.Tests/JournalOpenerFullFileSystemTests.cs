@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Commands;
 using System.Diagnostics;
 using EdgeGuard.Core.Lockdown;
 using Microsoft.Data.Sqlite;
@@ -22,6 +23,14 @@ public sealed class JournalOpenerFullFileSystemTests : JournalOpenerFixture
         Run("mount", $"-t tmpfs -o size=2m tmpfs {state}");
         try
         {
+            var hash = new byte[32];
+            var window = new ReplayWindow(Now.AddSeconds(-30), Now.AddMinutes(10));
+            using (var database = JournalDatabase.Open(Real))
+            using (var seen = new SqliteSeenCommandIds(database, Time))
+            {
+                seen.Record("cmd-run", hash, window, Now, new CommandFinal(true, null)); // run before the restart
+            }
+
             SaveLockdownOnTheCard(olderSchema);
 
             var filler = Path.Combine(state, "filler");
@@ -34,6 +43,8 @@ public sealed class JournalOpenerFullFileSystemTests : JournalOpenerFixture
                 Assert.Equal(FallbackFile, db.Path);
                 Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
                 Assert.DoesNotContain("tries", fault.Reason, StringComparison.Ordinal); // final at once
+                using var onRam = new SqliteSeenCommandIds(db, Time);
+                Assert.Equal(SeenStatus.Finished, onRam.Record("cmd-run", hash, window, Now).Status); // a replay: not run again
             }
 
             // Room again: the real journal takes over and keeps the lockdown.
@@ -42,6 +53,8 @@ public sealed class JournalOpenerFullFileSystemTests : JournalOpenerFixture
             using var real = back.Database;
             Assert.Equal(Real, real.Path);
             Assert.Equal(Lockdown, new SqliteSafetyStateStore(real, Time).Load());
+            using var seenAfter = new SqliteSeenCommandIds(real, Time);
+            Assert.Equal(SeenStatus.Finished, seenAfter.Record("cmd-run", hash, window, Now).Status);
         }
         finally
         {
