@@ -202,7 +202,8 @@ public sealed class OfficeMaintenanceTests
     {
         var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 1);
         var started = Assert.IsType<LockdownStarted>(lockdown.Events.Single(e => e is LockdownStarted));
-        var alarm = new JournaledAlarm(Guid.CreateVersion7(), started.Type, started.At, started.Severity, started.PointId);
+        // As the host looks it up: the journal holds no start or retrigger after it.
+        var alarm = new JournaledAlarm(Guid.CreateVersion7(), started.Type, started.At, started.Severity, started.PointId) { LatestStartOrRetrigger = true };
 
         var ack = Acknowledge(lockdown.State, alarm, 2);
 
@@ -241,7 +242,7 @@ public sealed class OfficeMaintenanceTests
         var retrigger = (LockdownRetriggered)again.Events.Single(e => e is LockdownRetriggered);
 
         var old = Acknowledge(again.State, new JournaledAlarm(Guid.CreateVersion7(), start.Type, start.At, start.Severity, start.PointId), 101);
-        var latest = Acknowledge(again.State, new JournaledAlarm(Guid.CreateVersion7(), retrigger.Type, retrigger.At, retrigger.Severity, retrigger.PointId), 101);
+        var latest = Acknowledge(again.State, new JournaledAlarm(Guid.CreateVersion7(), retrigger.Type, retrigger.At, retrigger.Severity, retrigger.PointId) { LatestStartOrRetrigger = true }, 101);
 
         Assert.True(old.State.SirenSounding);
         Assert.False(latest.State.SirenSounding);

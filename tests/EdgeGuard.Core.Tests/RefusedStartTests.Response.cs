@@ -81,7 +81,10 @@ public sealed partial class RefusedStartTests
     public void A_press_refused_under_a_lockdown_of_every_zone_sounds_the_running_siren_again_and_an_earlier_acknowledgement_does_not_silence_it()
     {
         var site = Turn(Quiet(), "key-threat1", 1).State;
-        var started = new JournaledAlarm(Guid.CreateVersion7(), "lockdown.started", TestSite.At(1).Utc, Severity.Critical, "key-threat1");
+        var started = new JournaledAlarm(Guid.CreateVersion7(), "lockdown.started", TestSite.At(1).Utc, Severity.Critical, "key-threat1")
+        {
+            LatestStartOrRetrigger = true,
+        };
         var acknowledged = SiteDecider.Decide(Site, site, new OfficeCommandInput(
             TestSite.Command(CommandType.Acknowledge, "guard-1", OperatorRole.Guard)) { Acknowledged = started }, TestSite.At(2)).State;
         Assert.False(acknowledged.SirenSounding);
@@ -99,6 +102,7 @@ public sealed partial class RefusedStartTests
         var refused = new JournaledAlarm(Guid.CreateVersion7(), refusal.Type, refusal.At, refusal.Severity, refusal.PointId)
         {
             SirenRestarted = refusal.SirenRestarted,
+            LatestStartOrRetrigger = true,
         };
         var silenced = SiteDecider.Decide(Site, again, new OfficeCommandInput(
             TestSite.Command(CommandType.Acknowledge, "guard-1", OperatorRole.Guard)) { Acknowledged = refused }, TestSite.At(5)).State;

@@ -81,12 +81,13 @@ internal static class ModeChanges
             // A new press is news the supervisors who approved the all-clear did not weigh: their
             // approvals, keyed by the scenario's start, would otherwise still count.
             // Dropping them is not enough: one signed before the press may still be on its way.
-            return state with { SirenUntil = siren, SirenSince = siren is null ? state.SirenSince : now.Utc, AllClearApprovals = null, ApprovalsValidFrom = now.Utc };
+            return state with { SirenUntil = siren, SirenSince = siren is null ? state.SirenSince : now.Utc, AllClearApprovals = null, ApprovalsValidFrom = now };
         }
 
         var info = new LockdownInfo(cause, point?.Id, now.Utc, scenario.Id, request.Drill);
         events.Add(new LockdownStarted(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
-        return WithScenario(state, scenario, info) with { SirenUntil = siren, SirenSince = siren is null ? null : now.Utc };
+        // Nor does an all-clear signed before this start and still on its way (ApprovalsValidFrom).
+        return WithScenario(state, scenario, info) with { SirenUntil = siren, SirenSince = siren is null ? null : now.Utc, ApprovalsValidFrom = now };
     }
 
     /// <summary>
@@ -166,7 +167,7 @@ internal static class ModeChanges
     /// </summary>
     private static SiteState Alerted(SiteDefinition site, SiteState state, ScenarioDefinition asked, Moment now)
     {
-        state = state with { AllClearApprovals = null, ApprovalsValidFrom = now.Utc };
+        state = state with { AllClearApprovals = null, ApprovalsValidFrom = now };
         return RestartsSiren(site, state, asked) && Transitions.Running(site, state) is { } running
             ? state with { SirenUntil = now.Monotonic + running.SirenDuration, SirenSince = now.Utc }
             : state;
@@ -195,9 +196,8 @@ internal static class ModeChanges
             ? state.Suspended.Add(new SuspendedScenario(state.Mode, running))
             : state.Suspended;
         // Approvals to clear what ran before count for nothing now: a supervisor who agreed to end
-        // the shelter did not agree to end the lockdown over it, nor the shelter once it runs again;
-        // nor does one signed before this start and still on its way (ApprovalsValidFrom).
-        return state with { Mode = scenario.Mode, Lockdown = info, Suspended = suspended, AllClearApprovals = null, ApprovalsValidFrom = info.Since };
+        // the shelter did not agree to end the lockdown over it, nor the shelter once it runs again.
+        return state with { Mode = scenario.Mode, Lockdown = info, Suspended = suspended, AllClearApprovals = null };
     }
 
     /// <summary>
@@ -236,7 +236,7 @@ internal static class ModeChanges
             SirenUntil = siren,
             SirenSince = siren is null ? null : now.Utc,
             AllClearApprovals = null,
-            ApprovalsValidFrom = now.Utc,
+            ApprovalsValidFrom = now,
         };
     }
 }

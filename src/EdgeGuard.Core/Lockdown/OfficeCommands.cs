@@ -102,14 +102,16 @@ internal static class OfficeCommands
         var row = Transitions.Find(state.Mode, Trigger.OfficeAllClear)!;
         if (row.Guard?.Invoke(site, state, new ModeRequest(verified.Command.Operator, null, info.Drill)) is { } refusal)
         {
-            return (state with { AllClearApprovals = null, ApprovalsValidFrom = now.Utc }, $"{refusal}; no approval counts while it is held: approve again once it is released", "");
+            return (state with { AllClearApprovals = null, ApprovalsValidFrom = now }, $"{refusal}; no approval counts while it is held: approve again once it is released", "");
         }
 
         // Signed before the latest alert (a retrigger, a takeover, ...): the supervisor did not
         // weigh it, however late the command arrives. Judged on the office's clock against the
-        // gateway's: when they disagree the gateway's running ahead refuses, the safe side.
+        // gateway's: when they disagree the gateway's running ahead refuses, the safe side. The
+        // alert's time is the one by the clock now, not its stamp alone: a boot clock behind by
+        // the outage stamped a press minutes early (SiteState.ApprovalsValidAt).
         // Refused alone: approvals signed after the alert stay counted.
-        if (state.ApprovalsValidFrom is { } validFrom && verified.Command.IssuedAt < validFrom)
+        if (state.ApprovalsValidAt(now) is { } validFrom && verified.Command.IssuedAt < validFrom)
         {
             return (state, $"signed before the latest alert at {WireTime.Format(validFrom)}; approve again", "");
         }

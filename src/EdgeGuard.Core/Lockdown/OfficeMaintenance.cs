@@ -150,14 +150,18 @@ internal static class OfficeMaintenance
             : (state, null, $"{alarm.Type} acknowledged");
     }
 
-    // Whether the siren sounds for this start, retrigger or refusal that sounded it. After a
-    // restart, until the next one, it sounds for the latest one before the restart: the journal's, and of the
-    // running scenario (at or after its start; a resume's start is later still). A press after the
-    // restart sets SirenSince, so an alert the journal called the latest cannot silence it then.
+    // Whether the siren sounds for this start, retrigger or refusal that sounded it. By the
+    // journal's order first: the host looked it up as the latest such alert, none journaled after
+    // it. Not by wall time: after a clock step back (or a press on a boot clock behind by the
+    // outage) a newer press is stamped before an older one, and acknowledging the older one
+    // silenced the siren the newer one restarted. SirenSince then only closes the window the
+    // lookup leaves, a press decided after the command was looked up, which the journal could not
+    // know of: an alert stamped before it is older, unless the clock stepped back in that window
+    // too. After a restart, until the next alert, the siren sounds for the latest alert before
+    // it, of the running scenario (at or after its start; a resume's start is later still).
     private static bool SoundsFor(SiteState state, JournaledAlarm alarm) =>
-        state.SirenSince is { } sounding
-            ? alarm.At >= sounding
-            : alarm.LatestStartOrRetrigger && state.Lockdown is { } running && alarm.At >= running.Since;
+        alarm.LatestStartOrRetrigger
+        && (state.SirenSince is { } sounding ? alarm.At >= sounding : state.Lockdown is { } running && alarm.At >= running.Since);
 
     public static (SiteState, string?, string) Rebirth(SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {

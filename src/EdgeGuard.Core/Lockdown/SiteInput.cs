@@ -59,10 +59,11 @@ public sealed record OfficeCommandInput(Commands.VerifiedCommand Command) : Site
 public sealed record JournaledAlarm(Guid Id, string Type, DateTimeOffset At, Severity Severity, string? Point, bool Drill = false)
 {
     /// <summary>
-    /// For a <c>&lt;mode&gt;.started</c> or <c>&lt;mode&gt;.retriggered</c>: true when the journal
-    /// holds no later start or retrigger of that mode, so it is the alert the siren sounds for.
-    /// After a restart the decider has only this to tell the latest alert from an older one (the
-    /// siren's own start is not persisted); false when not known.
+    /// For a <c>&lt;mode&gt;.started</c> or <c>&lt;mode&gt;.retriggered</c> (or a refusal that
+    /// sounded the siren again): true when the journal holds no later such alert of that mode, so
+    /// it is the alert the siren sounds for. An acknowledgement silences the siren only when this
+    /// is true: the journal's order, not the alerts' wall-clock stamps, tells the latest (a clock
+    /// stepped back stamps a newer press before an older one). False when not known.
     /// </summary>
     public bool LatestStartOrRetrigger { get; init; }
 

@@ -125,15 +125,38 @@ public sealed record SiteState(
     public Commands.TwoPersonApproval? AllClearApprovals { get; init; }
 
     /// <summary>
-    /// The latest alert the supervisors must have seen (UTC): the start, takeover, resume or
-    /// retrigger of the running scenario, a trigger refused under it, an all-clear refused for a
-    /// held panic button, or the restart. An all-clear signed before it (its <c>issued_at</c>)
-    /// counts for nothing, however late it arrives: dropping <see cref="AllClearApprovals"/> when
-    /// the alert is handled does not stop a command signed before it and queued at the broker.
-    /// Not persisted: a restart drops the pending approvals and <see cref="Restore"/> sets this
-    /// to the restart, so an all-clear signed before it is refused too (approve again).
+    /// The latest alert the supervisors must have seen, on both clocks: the start, takeover, resume
+    /// or retrigger of the running scenario, a trigger refused under it, an all-clear refused for a
+    /// held panic button, or the restart. An all-clear signed before it (its <c>issued_at</c>,
+    /// against <see cref="ApprovalsValidAt"/>) counts for nothing, however late it arrives:
+    /// dropping <see cref="AllClearApprovals"/> when the alert is handled does not stop a command
+    /// signed before it and queued at the broker. Not persisted: a restart drops the pending
+    /// approvals and <see cref="Restore"/> sets this to the restart, so an all-clear signed before
+    /// it is refused too (approve again).
     /// </summary>
-    public DateTimeOffset? ApprovalsValidFrom { get; init; }
+    public Moment? ApprovalsValidFrom { get; init; }
+
+    /// <summary>
+    /// When <see cref="ApprovalsValidFrom"/>'s alert happened, judged at <paramref name="now"/>:
+    /// the later of its wall-clock stamp and its time by the clock now (<paramref name="now"/>'s
+    /// wall time less the monotonic time since). Null when there was none.
+    /// </summary>
+    /// <remarks>
+    /// The stamp alone is not to be trusted: a gateway without an RTC boots with the clock last
+    /// saved, behind by the outage, and an alert before NTP steps it is stamped minutes early, so
+    /// all-clears signed before it but after its stamp lifted the lockdown. The monotonic clock
+    /// does not step, and an all-clear reaches the decider only once the verifier found its
+    /// <c>issued_at</c> within the skew of the clock now: by that clock, the one the office's
+    /// is compared with, the alert happened exactly the monotonic time ago. The stamp is kept when
+    /// later (a clock running fast at the alert and stepped back since): refusing an approval
+    /// given in that gap is the safe side, and the gap is at most how fast the clock ran.
+    /// </remarks>
+    public DateTimeOffset? ApprovalsValidAt(Moment now) =>
+        ApprovalsValidFrom is { } alert
+            ? Later(alert.Utc, now.Utc - (now.Monotonic - alert.Monotonic))
+            : null;
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
 
     /// <summary>
     /// Points whose changes supervision withholds for chatter (<see cref="PointsSuppressed"/>):
@@ -155,8 +178,10 @@ public sealed record SiteState(
 
     /// <summary>
     /// When the siren last (re)started: the time of the start, retrigger or resume that sounded it
-    /// (UTC). An office acknowledgement silences it only for an alert at or after this:
-    /// acknowledging an earlier alarm must not silence a siren a newer panic press restarted. Not
+    /// (UTC). An office acknowledgement silences it only for the latest alert by the journal's
+    /// order (<see cref="JournaledAlarm.LatestStartOrRetrigger"/>) stamped at or after this: a
+    /// press decided after the acknowledgement was looked up is newer than the journal knew.
+    /// Acknowledging an earlier alarm must not silence a siren a newer panic press restarted. Not
     /// persisted: null after a restart until the next start or retrigger, while the siren sounds
     /// again for the alert before the restart; the journal then tells which alert that was
     /// (<see cref="JournaledAlarm.LatestStartOrRetrigger"/>), so no schema change is needed.
@@ -297,7 +322,8 @@ public sealed record SiteState(
             SirenSince = null,
             // When the latest alert was is not saved: the restart stands in for it, the safe side
             // (an all-clear signed before it, queued across the restart, must be signed again).
-            ApprovalsValidFrom = now.Utc,
+            // On both clocks: a boot clock behind by the outage is corrected (ApprovalsValidAt).
+            ApprovalsValidFrom = now,
             Bypasses = bypasses,
             LifeSafety = safety.LifeSafety,
             Doors = doors.ToImmutable(),
