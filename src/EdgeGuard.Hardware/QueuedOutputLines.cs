@@ -16,12 +16,14 @@ namespace EdgeGuard.Hardware;
 /// <para>What the writer achieved is what <see cref="ReadBack"/> and <see cref="StateOf"/> say, read
 /// without waiting for the writer or the chip: the caller learns a failure from <see cref="StateOf"/>,
 /// and when anything may have changed from the <see cref="OnApplied"/> callback. A failed attempt is not
-/// repeated on its own; the caller asks again (<see cref="Write"/> of the same level), which is how the
-/// controller's retry timer keeps its pace (no busy loop against a chip that NACKs at once).</para>
+/// repeated on its own (but once at a stop, see <see cref="Drain"/>); the caller asks again
+/// (<see cref="Write"/> of the same level), which is how the controller's retry timer keeps its pace
+/// (no busy loop against a chip that NACKs at once).</para>
 /// <para>Does not own <c>inner</c>: disposing this lets the writer finish the writes already asked for,
-/// for at most the drain timeout, and leaves <c>inner</c> open, because a writer still hung in a
-/// transaction past that timeout is still using it. Whoever made <c>inner</c> disposes it once
-/// <see cref="IsWriting"/> is false (or leaves it to the process's exit).</para>
+/// and try once more each level whose last attempt failed, for at most the drain timeout, and leaves
+/// <c>inner</c> open, because a writer still hung in a transaction past that timeout is still using it.
+/// Whoever made <c>inner</c> disposes it once <see cref="IsWriting"/> is false (or leaves it to the
+/// process's exit).</para>
 /// </remarks>
 public sealed class QueuedOutputLines : IQueuedOutputLines
 {
@@ -143,16 +145,18 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
     public bool IsWriting => _writer.IsAlive;
 
     /// <summary>
-    /// Refuses further writes and lets the writer finish those already asked for, waiting for it at most
-    /// the drain timeout given at construction. A write that hangs longer is left to end on its own; the
-    /// inner lines are not disposed (see the remarks on the class).
+    /// Refuses further writes and lets the writer finish those already asked for (and try once more those
+    /// whose last attempt failed), waiting for it at most the drain timeout given at construction. A write
+    /// that hangs longer is left to end on its own; the inner lines are not disposed (see the remarks on
+    /// the class).
     /// </summary>
     public void Dispose() => Drain([this], _drainTimeout);
 
     /// <summary>
     /// Stops several writers together: every one of them is told to refuse further writes and finish
-    /// those asked for first, then all are waited for against one deadline, <paramref name="timeout"/>
-    /// from now. So a stop with four chips on a hung bus waits once, not four times one after another.
+    /// those asked for first (a failed one once more), then all are waited for against one deadline,
+    /// <paramref name="timeout"/> from now. So a stop with four chips on a hung bus waits once, not four
+    /// times one after another.
     /// </summary>
     /// <returns>True when every writer ended; false when one still hangs (see <see cref="IsWriting"/>).</returns>
     public static bool Drain(IReadOnlyCollection<QueuedOutputLines> writers, TimeSpan timeout)
@@ -180,11 +184,24 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
         return ended;
     }
 
-    /// <summary>Refuses further writes and tells the writer to end once nothing is pending.</summary>
+    /// <summary>
+    /// Refuses further writes and tells the writer to end once nothing is pending. A level whose last
+    /// attempt failed is made pending again first, so the writer tries it once more: its caller's retry
+    /// (the controller's, 250 ms later) never comes after a stop, and a fire's release refused once by a
+    /// glitch on the bus would otherwise stay unmade for as long as the gateway is down.
+    /// </summary>
     private void Stop()
     {
         lock (_gate)
         {
+            foreach (var output in _outputs)
+            {
+                if (output.Failure is not null && output.Wanted is not null)
+                {
+                    output.Pending = true;
+                }
+            }
+
             _disposed = true;
             Monitor.Pulse(_gate);
         }

@@ -95,6 +95,12 @@ public sealed partial class SimulatedGpioDriver
                 throw new InvalidOperationException($"Line {pinNumber} is not an output (mode {state.Mode}).");
             }
 
+            if (state.FailingWrites > 0)
+            {
+                state.FailingWrites--;
+                throw new IOException($"Line {pinNumber}: Input/output error (simulated write failure)");
+            }
+
             var high = value == PinValue.High;
             _writes.Add((pinNumber, high));
             state.WriteCount++;

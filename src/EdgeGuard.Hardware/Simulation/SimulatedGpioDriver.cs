@@ -179,6 +179,20 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
         }
     }
 
+    /// <summary>
+    /// Makes the next <paramref name="count"/> writes to a line fail with the <see cref="IOException"/> an
+    /// EIO from the GPIO character device becomes (a glitch on the relay board's supply, a flaky
+    /// header): the line keeps its level, and a failed write is neither counted nor recorded.
+    /// </summary>
+    public void FailWrites(int line, int count = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        lock (_gate)
+        {
+            LineAt(line).FailingWrites = count;
+        }
+    }
+
     /// <summary>The level a line is driving (its last output level; kept after the line is closed).</summary>
     public bool GetOutputLevel(int line)
     {

@@ -25,6 +25,9 @@ internal sealed class SimulatedLine
 
     public int WriteCount { get; set; }
 
+    /// <summary>How many of the next writes fail (an EIO from the character device); see <c>FailWrites</c>.</summary>
+    public int FailingWrites { get; set; }
+
     public List<(PinEventTypes Types, PinChangeEventHandler Handler)> Callbacks { get; } = [];
 
     public List<(PinEventTypes Types, TaskCompletionSource<WaitForEventResult> Waiter)> Waiters { get; } = [];

@@ -16,6 +16,7 @@ namespace EdgeGuard.Hardware.Tests.Board;
 public sealed class ExpanderWriterTests : IDisposable
 {
     private const byte OlatB = 0x15;
+    private const int ExitPin = 9; // B1
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     // B0 is the annex lock (not an egress door), B1 an egress door's maglock, B2 a lamp.
@@ -145,6 +146,38 @@ public sealed class ExpanderWriterTests : IDisposable
 
         // The release asked for before the stop was written, after the held write.
         Assert.Equal(["W[1506]", "W[1504]"], OlatWrites());
+    }
+
+    [Fact]
+    public async Task Disposing_makes_one_last_attempt_at_a_write_whose_last_attempt_failed()
+    {
+        // A fire's release refused once (an I²C glitch); the caller's retry is not due yet when the gateway stops.
+        var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false }, drainTimeout: Bound * 4);
+        _rig.Fake.ClearTransactions();
+        _rig.Fake.Nack = IsOlatWrite;
+        outputs.Write("lock-annex-exit", false);
+        Assert.True(await _applied.WaitAsync(Bound), "the writer never tried the release");
+        Assert.NotNull(outputs.StateOf("lock-annex-exit").Failure);
+
+        // The chip answers again; the stop's drain writes the release once more, and once only.
+        _rig.Fake.Nack = null;
+        await Task.Run(outputs.Dispose).WaitAsync(Bound);
+
+        Assert.Equal(["W[1500]", "W[1500]"], OlatWrites()); // the refused attempt, then the stop's
+        Assert.False(_rig.Fake.PinLevel(ExitPin), "the release refused before the stop was never made");
+    }
+
+    [Fact]
+    public async Task Disposing_writes_nothing_when_every_write_took()
+    {
+        var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false }, drainTimeout: Bound * 4);
+        outputs.Write("lock-annex-exit", false);
+        Assert.True(await _applied.WaitAsync(Bound), "the writer never made the release");
+        _rig.Fake.ClearTransactions();
+
+        await Task.Run(outputs.Dispose).WaitAsync(Bound);
+
+        Assert.Empty(OlatWrites());
     }
 
     [Fact]
