@@ -298,8 +298,28 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     public string? KeyWithdrawn(VerifiedCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        return Withdrawn(command, keys.Find(command.Command.Operator));
+    }
+
+    /// <summary>
+    /// As <see cref="KeyWithdrawn"/>, asked by the controller as it executes the command, from the
+    /// keys trusted at that moment (<see cref="IOperatorKeys.Trusted"/>: memory only, no file read on
+    /// the loop). The handler's check comes earlier, and a withdrawal in between reaches the
+    /// controller first: the key lookup drops the key before it tells the controller, so whatever
+    /// the controller has been told of, this sees, and an all-clear signed by the withdrawn key is
+    /// refused rather than counted. One withdrawn later reaches the controller after the command,
+    /// and drops an approval it counted.
+    /// </summary>
+    public string? KeyNoLongerTrusted(VerifiedCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return Withdrawn(command, keys.Trusted(command.Command.Operator));
+    }
+
+    private string? Withdrawn(VerifiedCommand command, OperatorKey? current)
+    {
         var @operator = command.Command.Operator;
-        if (keys.Find(@operator) is { } key && key.Role == command.Role
+        if (current is { } key && key.Role == command.Role
             && (command.Key is not { } verifiedWith || key.PublicKey.AsSpan().SequenceEqual(verifiedWith.PublicKey.AsSpan())))
         {
             return null;

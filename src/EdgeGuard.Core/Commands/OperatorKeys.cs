@@ -77,6 +77,14 @@ public interface IOperatorKeys
     /// draw with an unsigned command.
     /// </summary>
     string? Unavailable(string @operator) => null;
+
+    /// <summary>
+    /// The key trusted for <paramref name="operator"/> at this moment, from memory alone: never a
+    /// file read, unlike <see cref="Find"/> (which reads an unavailable operator's file again). The
+    /// controller asks it as it executes each command (<see cref="CommandVerifier.KeyNoLongerTrusted"/>),
+    /// on the loop that drives the locks and must never wait for a disk. Null while none is.
+    /// </summary>
+    OperatorKey? Trusted(string @operator) => Find(@operator);
 }
 
 /// <summary>A fixed set of operator keys (from the gateway's configuration).</summary>

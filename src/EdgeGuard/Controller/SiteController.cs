@@ -257,6 +257,12 @@ public sealed partial class SiteController(
                 WithdrawApproval(rotated, now, events);
                 break;
             case CommandMessage { Command: var command, Outcome: var answer }:
+                if (RefusedForItsKey(command, now, events) is { } keyRefused)
+                {
+                    _answers.Add((answer, keyRefused));
+                    break;
+                }
+
                 var before = events.Count;
                 try
                 {

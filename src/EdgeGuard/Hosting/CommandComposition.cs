@@ -37,6 +37,10 @@ internal static class CommandComposition
             var journal = sp.GetRequiredService<EventJournal>();
             var options = config.Commands.VerifierOptions(config.Site.SiteId, config.Site.GatewayId);
             var verifier = new CommandVerifier(sp.GetRequiredService<OperatorKeyFiles>(), sp.GetRequiredService<ISeenCommandIds>(), options, new UnrecordedCommands(time));
+            // Before the subscriber exists, so before any command can reach the loop: the loop
+            // asks the key again as it executes each command, closing the gap between the
+            // handler's check and its turn (a withdrawal there reaches the loop first).
+            sp.GetRequiredService<SiteController>().RefuseWithdrawnKeys(verifier.KeyNoLongerTrusted);
             var attempts = new FlushingCommandJournal(journal, journal.FlushAsync, time);
             // A resend changes nothing on site: the publisher carries it out, the controller the rest.
             var executor = new ResendCommandExecutor(

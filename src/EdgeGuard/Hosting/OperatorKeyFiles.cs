@@ -142,6 +142,11 @@ internal sealed partial class OperatorKeyFiles : IOperatorKeys, IDisposable
         }
     }
 
+    /// <inheritdoc />
+    // The trusted set alone, without the gate: the controller's loop asks this per command, and the
+    // gate can be held by a re-check reading files on a slow card.
+    public OperatorKey? Trusted(string @operator) => _trusted.GetValueOrDefault(@operator);
+
     /// <summary>
     /// Reads a trusted operator's file again (under <see cref="_gate"/>): gone or unusable, the key
     /// is withdrawn; holding a new key of this operator's alone, that key replaces the old one.
