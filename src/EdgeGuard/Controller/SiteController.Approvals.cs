@@ -49,6 +49,51 @@ public sealed partial class SiteController
         return new CommandOutcome(false, reason);
     }
 
+    // The commands whose all-clear approvals are counted now, by id: the key each was verified
+    // with, asked again before a second approval could lift the scenario.
+    private readonly Dictionary<string, VerifiedCommand> _approvedWith = new(StringComparer.Ordinal);
+
+    // Before an all-clear: a counted approval whose key the lookup has withdrawn or replaced is
+    // dropped, even if the loop has not been told yet (the lookup drops the key, then tells the
+    // loop; the second approval can come in between). Dropped as a reported withdrawal would.
+    private void DropApprovalsOfWithdrawnKeys(OfficeCommandInput input, Moment now, List<DomainEvent> events)
+    {
+        if (input.Command.Command.Type != CommandType.AllClear || _keyNoLongerTrusted is not { } judge
+            || _state is not { AllClearApprovals: { } approvals })
+        {
+            return;
+        }
+
+        foreach (var approval in approvals.Approvals)
+        {
+            if (_approvedWith.TryGetValue(approval.CommandId, out var signed) && judge(signed) is not null)
+            {
+                WithdrawApproval(approval.Operator, now, events);
+            }
+        }
+    }
+
+    // After an all-clear was decided: remembers its command if it was counted, and forgets those
+    // no longer counted (expired, dropped, the scenario ended), so this holds two or three at most.
+    private void NoteApprovals(OfficeCommandInput input)
+    {
+        if (input.Command.Command.Type != CommandType.AllClear)
+        {
+            return;
+        }
+
+        var counted = _state.AllClearApprovals?.Approvals ?? [];
+        if (counted.Any(a => a.CommandId == input.Command.Command.Id))
+        {
+            _approvedWith[input.Command.Command.Id] = input.Command;
+        }
+
+        foreach (var id in _approvedWith.Keys.Where(id => !counted.Any(a => a.CommandId == id)).ToList())
+        {
+            _approvedWith.Remove(id);
+        }
+    }
+
     // An operator's key reported unusable (OperatorKeyFiles: at start, or withdrawn by its
     // re-check) takes their pending all-clear approval with it. Before boot there is none.
     private void WithdrawApprovals(IReadOnlyList<DomainEvent> reported, Moment now, List<DomainEvent> events)

@@ -263,10 +263,12 @@ public sealed partial class SiteController(
                     break;
                 }
 
+                DropApprovalsOfWithdrawnKeys(command, now, events);
                 var before = events.Count;
                 try
                 {
                     Apply(command, now, events);
+                    NoteApprovals(command);
                 }
                 catch
                 {

@@ -36,11 +36,20 @@ public sealed class WithdrawnKeyRaceTests : IAsyncDisposable
     private readonly OperatorKeyFiles _keys;
     private readonly CommandVerifier _verifier;
 
+    private bool HoldNews { get; set; }
+
     public WithdrawnKeyRaceTests()
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal) { ["sup-1"] = WriteKey("sup-1"), ["sup-2"] = WriteKey("sup-2") };
         var options = new CommandOptions([.. files.Select(f => Load(f.Key, f.Value))], TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15)) { KeyFiles = files };
-        _keys = new OperatorKeyFiles(options, _h.Controller.ReportFromOutside, _h.Controller.WithdrawApprovalOf, _h.Time, NullLogger<OperatorKeyFiles>.Instance);
+        // Told to the loop as the host does, unless a test holds the news back (the instant
+        // between the lookup dropping a key and the loop hearing of it).
+        _keys = new OperatorKeyFiles(
+            options,
+            events => { if (!HoldNews) { _h.Controller.ReportFromOutside(events); } },
+            op => { if (!HoldNews) { _h.Controller.WithdrawApprovalOf(op); } },
+            _h.Time,
+            NullLogger<OperatorKeyFiles>.Instance);
         _verifier = new CommandVerifier(_keys, new InMemorySeenCommandIds(), new CommandVerifierOptions("site-t", "gw-t"));
         // As the host's composition does (CommandComposition).
         _h.Controller.RefuseWithdrawnKeys(_verifier.KeyNoLongerTrusted);
@@ -102,6 +111,37 @@ public sealed class WithdrawnKeyRaceTests : IAsyncDisposable
         Assert.StartsWith(Withdrawn, outcome.Detail, StringComparison.Ordinal);
         Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
         Assert.False(_h.Driver.GetOutputLevel(10), "nothing locked");
+    }
+
+    // The other order: sup-1's approval is counted, then the lookup withdraws sup-1's key, and
+    // sup-2's all-clear is executed before the loop hears of it. Withdrawn or rotated, the key
+    // that signed the counted approval is asked again before a second approval could lift it.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_counted_approval_whose_key_is_withdrawn_before_the_loop_hears_of_it_does_not_complete_the_two_person_rule(bool rotated)
+    {
+        await _h.BootAsync();
+        Assert.True((await _h.ExecuteAsync(Verified(CommandType.Lockdown, "sup-2"))).Done);
+        Assert.True((await _h.ExecuteAsync(Verified(CommandType.AllClear, "sup-1"))).Done);
+
+        HoldNews = true;
+        if (rotated)
+        {
+            WriteKey("sup-1");
+        }
+        else
+        {
+            File.Delete(Path.Combine(_dir, "sup-1.pub.pem"));
+        }
+
+        _keys.Recheck();
+        var second = await _h.ExecuteAsync(Verified(CommandType.AllClear, "sup-2"));
+
+        Assert.True(second.Done, second.Detail);
+        Assert.Contains("approved by 'sup-2'; a second supervisor must approve", second.Detail, StringComparison.Ordinal);
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+        Assert.Equal(["sup-2"], _h.Controller.Current.AllClearApprovals!.Approvals.Select(a => a.Operator));
     }
 
     [Fact]
