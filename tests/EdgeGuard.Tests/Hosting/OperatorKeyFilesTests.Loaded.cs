@@ -93,4 +93,26 @@ public sealed partial class OperatorKeyFilesTests
         Assert.Contains("same public key as operator 'sup.jones'", keys.Unavailable("sup.smith"), StringComparison.Ordinal);
         Assert.NotNull(keys.Find("sup.jones"));
     }
+
+    // What the controller's loop asks per command: the trusted set as it is, never a file read (the
+    // loop drives the locks and must not wait on a card). A withdrawn key is untrusted at once; one
+    // put back is trusted again only once a command of theirs or the check has read it.
+    [Fact]
+    public void Trusted_answers_from_memory_and_reads_no_file()
+    {
+        var jones = WriteKey("sup.jones");
+        using var keys = Start([Loaded("sup.jones", jones)], []);
+        IOperatorKeys lookup = keys;
+        Assert.NotNull(lookup.Trusted("sup.jones"));
+
+        File.Delete(jones);
+        keys.Recheck();
+        Assert.Null(lookup.Trusted("sup.jones"));
+        WriteKey("sup.jones");
+
+        Assert.Null(lookup.Trusted("sup.jones"));
+        Assert.DoesNotContain(_reported, e => e is OperatorKeyRestored);
+        Assert.NotNull(keys.Find("sup.jones"));
+        Assert.NotNull(lookup.Trusted("sup.jones"));
+    }
 }
