@@ -9,7 +9,10 @@ namespace EdgeGuard.Mqtt.Commands;
 //   for 60 s must not open doors at 10:20);
 // - its key: withdrawn (a stolen key revoked) or rotated, so the signature no longer speaks for a
 //   trusted operator; the controller, told of the withdrawal before it sees the command, would
-//   count an all-clear it signed as an approval, with nothing left to drop it.
+//   count an all-clear it signed as an approval, with nothing left to drop it. A withdrawal in
+//   the instant after this check would still reach the controller first: the controller asks
+//   again as it executes the command (CommandVerifier.KeyNoLongerTrusted). This check stays: it
+//   answers early and spares the hand-over.
 // Either way it is refused, answered and journaled, and the refusal is its final result.
 public sealed partial class CommandHandler
 {
