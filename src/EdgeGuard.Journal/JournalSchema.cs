@@ -224,6 +224,15 @@ internal static class JournalSchema
         """
         ALTER TABLE safety_state ADD COLUMN suspended TEXT NOT NULL DEFAULT '';
         """,
+
+        // 16: perimeter points whose breach was raised and which have not restored since
+        // (SafetyState.Breaches), "id;id", empty when none, so the boot judges an active point it
+        // does not hold (cut while the gateway was off) and not one the office already dealt
+        // with. NULL only for rows from before this migration: not recorded then, so the first
+        // boot takes every active perimeter point as judged, as boots did (BreachesUnrecorded).
+        """
+        ALTER TABLE safety_state ADD COLUMN perimeter_breaches TEXT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

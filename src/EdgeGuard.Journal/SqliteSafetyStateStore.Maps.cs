@@ -62,6 +62,27 @@ public sealed partial class SqliteSafetyStateStore
                 : (false, null!);
         });
 
+    // The breached perimeter points, "id;id": empty text is none; an empty or repeated id makes the
+    // row corrupt, as a damaged map entry does (a guess could alarm again, or never).
+    private ImmutableSortedSet<string>? ParseBreaches(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        var set = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+        foreach (var id in text.Split(';'))
+        {
+            if (id.Length == 0 || !set.Add(id))
+            {
+                throw Corrupt($"has an unreadable perimeter breach '{id}'; refusing to guess which points were already judged.");
+            }
+        }
+
+        return set.ToImmutable();
+    }
+
     // The map columns (door releases, door alarms, bypasses) are "id=value;id=value": ids never hold
     // ';' or '='. Empty text is no entry; an entry that does not read back, or repeats an id, makes the
     // whole row corrupt, never a guess.

@@ -27,8 +27,8 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $suspended, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $suspended, $perimeter_breaches, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -43,12 +43,13 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
             door_alarms = excluded.door_alarms,
             bypasses    = excluded.bypasses,
             suspended   = excluded.suspended,
+            perimeter_breaches = excluded.perimeter_breaches,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -182,7 +183,11 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
         }
 
         int? threat = reader.IsDBNull(9) ? null : checked((int)reader.GetInt64(9));
-        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)), suspended);
+        // NULL: a row from before the record (schema 16), not "none breached" (BreachesUnrecorded).
+        var unrecorded = reader.IsDBNull(13);
+        var breaches = unrecorded ? null : ParseBreaches(reader.GetString(13));
+        return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)), suspended,
+            breaches, unrecorded);
     }
 
     /// <inheritdoc />
@@ -248,6 +253,9 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$door_releases", FormatMap(state.ReleasedDoors, DoorReleaseText));
             command.Parameters.AddWithValue("$bypasses", FormatMap(state.BypassedPoints, BypassText));
             command.Parameters.AddWithValue("$suspended", suspended);
+            // In the same row and commit as the decision that raised the breach (a lockdown it
+            // started): a power cut can never keep one without the other.
+            command.Parameters.AddWithValue("$perimeter_breaches", state.BreachesUnrecorded ? DBNull.Value : string.Join(';', state.BreachedPoints));
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             return command.ExecuteNonQuery();
         });

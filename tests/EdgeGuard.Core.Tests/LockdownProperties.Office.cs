@@ -1,6 +1,7 @@
 using CsCheck;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Tests;
 
@@ -171,6 +172,28 @@ public sealed partial class LockdownProperties
         }, iter: 600);
         Assert.True(completed > MinReached / 10, $"only {completed} all-clears completed");
         Assert.True(refusedHeld > 0, "the samples sent an all-clear while a panic button was held at least once");
+    }
+
+    /// <summary>
+    /// The saved record of breaches (<see cref="SiteState.Breached"/>) holds only perimeter points
+    /// that are active, and every point whose breach a decision raised and that is still active:
+    /// the boot judges an active point it does not hold, and must not judge one it does again.
+    /// </summary>
+    [Fact]
+    public void The_record_of_breaches_holds_the_active_perimeter_points_whose_breach_was_raised()
+    {
+        var breaches = 0;
+        Scenario.Sample(steps => Run(steps, (_, _, decision) =>
+        {
+            var after = decision.State;
+            Assert.All(after.Breached, id => Assert.True(Site.Point(id).Kind == PointKind.Perimeter && after.IsActive(id), $"{id} in the record"));
+            foreach (var breach in decision.Events.OfType<PerimeterBreach>().Where(b => after.IsActive(b.PointId)))
+            {
+                Interlocked.Increment(ref breaches);
+                Assert.Contains(breach.PointId, after.Breached);
+            }
+        }), iter: 400);
+        Assert.True(breaches > MinReached / 10, $"only {breaches} breaches");
     }
 
     /// <summary>

@@ -146,6 +146,19 @@ public sealed partial class LockdownProperties
                 return;
             }
 
+            // A level raised (by a key or the office) to one whose breach locks down judges again the
+            // perimeter points already active in its armed zones (PerimeterArming): one is the cause.
+            if (after.Lockdown is { Cause: "perimeter-breach", Point: { } fence } && before.IsActive(fence)
+                && !Site.ThreatLevel(before.ThreatLevel).BreachStartsLockdown && Site.ThreatLevel(after.ThreatLevel).BreachStartsLockdown)
+            {
+                var breached = Site.Point(fence);
+                Assert.Equal(PointKind.Perimeter, breached.Kind);
+                Assert.Contains(breached.Zone, Site.ThreatLevel(after.ThreatLevel).ArmedZones);
+                Assert.False(after.Bypasses.ContainsKey(fence));
+                Assert.Equal((ScenarioDefinition.LockdownId, false), (after.Lockdown.Scenario, after.Lockdown.Drill));
+                return;
+            }
+
             // An unbypass can bring a point back into service active: that point is the cause.
             if (input is OfficeCommandInput command && command.Command.Command.Type != CommandType.Unbypass)
             {

@@ -4,9 +4,10 @@ using EdgeGuard.Core.Site;
 namespace EdgeGuard.Core.Tests;
 
 /// <summary>
-/// A restart with a perimeter point still active in an armed zone: the boot does not judge it
-/// again (which points the office dealt with is not saved), so a known cut fence does not start a
-/// lockdown at every power cut, nor retrigger (and sound again) the one it started.
+/// A restart with a perimeter point still active in an armed zone whose breach was raised before
+/// it: the boot does not judge it again (the saved record of breached points holds it), so a
+/// known cut fence does not start a lockdown at every power cut, nor retrigger (and sound again)
+/// the one it started. One cut while the gateway was off is: PerimeterArmingBootTests.
 /// </summary>
 public sealed class PerimeterArmingRestartTests
 {
@@ -14,7 +15,7 @@ public sealed class PerimeterArmingRestartTests
 
     private static Decision Step(SiteState state, SiteInput input, double at) => SiteDecider.Decide(Site, state, input, TestSite.At(at));
 
-    private static SiteState AtFiveFenceCut()
+    private static SiteState AtFive()
     {
         var quiet = PerimeterArmingTests.Quiet(Site);
         var five = Step(quiet, new PointChanged("key-threat5", true), 1).State;
@@ -23,12 +24,14 @@ public sealed class PerimeterArmingRestartTests
         return five;
     }
 
-    // The office cleared the breach lockdown (or it never ran): level 5, normal mode, fence still cut.
+    // A guard cleared the breach lockdown: level 5, normal mode, fence still cut.
     [Fact]
     public void A_restart_with_a_known_cut_fence_starts_no_new_lockdown()
     {
-        var five = AtFiveFenceCut();
-        var saved = five.Safety;
+        var cut = Step(AtFive(), new PointChanged("fence-a", true), 3);
+        Assert.Contains(cut.Events, e => e is LockdownStarted);
+        var key = Step(cut.State, new PointChanged("key-a", true), 4).State;
+        var saved = Step(key, new PointChanged("key-a", false), 5).State.Safety;
         Assert.Equal(SiteMode.Normal, saved.Mode);
 
         var restored = SiteState.Restore(Site, saved, new Dictionary<string, bool> { ["fence-a"] = true }, TestSite.At(100));
@@ -42,7 +45,7 @@ public sealed class PerimeterArmingRestartTests
     [Fact]
     public void A_restart_during_a_breach_lockdown_does_not_retrigger_it()
     {
-        var cut = Step(AtFiveFenceCut(), new PointChanged("fence-a", true), 3);
+        var cut = Step(AtFive(), new PointChanged("fence-a", true), 3);
         Assert.Contains(cut.Events, e => e is LockdownStarted);
         var quietSiren = Step(cut.State, TimerTick.Instance, 3 + 3600).State;
         Assert.Null(quietSiren.SirenUntil);

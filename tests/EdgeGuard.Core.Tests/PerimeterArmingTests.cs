@@ -133,15 +133,28 @@ public sealed class PerimeterArmingTests
     }
 
     [Fact]
-    public void A_perimeter_point_active_when_the_inputs_settle_is_not_judged_again()
+    public void A_perimeter_point_active_when_the_inputs_settle_and_not_recorded_as_breached_is_judged()
     {
-        // Which active points the office dealt with before the restart is not saved: judged at
-        // every settle, a fence known to be cut started a lockdown at every power cut.
+        // Nothing saved says a breach was raised for either (PerimeterArmingBootTests): cut while
+        // the gateway was off. fence-c's zone is armed at level 1, fence-a's is not.
         var restored = SiteState.Restore(Site, SafetyState.Initial,
             new Dictionary<string, bool> { ["fence-c"] = true, ["fence-a"] = true }, TestSite.At(0));
 
         var settled = SiteDecider.Decide(Site, restored, InputsSettled.Instance, TestSite.At(0.1));
 
-        Assert.DoesNotContain(settled.Events, e => e is PerimeterBreach);
+        var breach = Assert.Single(settled.Events.OfType<PerimeterBreach>());
+        Assert.Equal(("fence-c", 1, false), (breach.PointId, breach.ThreatLevel, breach.StartsLockdown));
+    }
+
+    [Fact]
+    public void Raising_the_level_to_one_that_locks_down_locks_down_for_a_point_already_in_breach()
+    {
+        // fence-c's zone is armed at levels 1 and 5; its breach at level 1 started nothing.
+        var cut = Step(Site, Quiet(Site), "fence-c", true, 1);
+        Assert.False(Assert.Single(cut.Events.OfType<PerimeterBreach>()).StartsLockdown);
+
+        var raised = Step(Site, cut.State, "key-threat5", true, 2);
+
+        AssertBreachLockedDown(raised, "fence-c");
     }
 }

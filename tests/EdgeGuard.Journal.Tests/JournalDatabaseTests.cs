@@ -66,7 +66,7 @@ public sealed class JournalDatabaseTests : IDisposable
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta', 'retention_clock', 'retention_marks');")));
 
-        Assert.Equal(15, JournalDatabase.SchemaVersion);
+        Assert.Equal(16, JournalDatabase.SchemaVersion);
         Assert.Equal(JournalDatabase.SchemaVersion, version);
         Assert.Equal(6L, tables);
     }

@@ -26,6 +26,10 @@ public abstract class JournalOpenerFixture : IDisposable
     protected static readonly SafetyState Lockdown =
         new(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-lobby", Now), SirenSounding: true);
 
+    // The lockdown as loaded after SaveLockdownOnTheCard: a row of the older schema holds no
+    // record of breached perimeter points (schema 16), which loads as not recorded.
+    protected static SafetyState LockdownAsLoaded(bool olderSchema) => olderSchema ? Lockdown with { BreachesUnrecorded = true } : Lockdown;
+
     private readonly TempDirectory _temp = new();
 
     protected FakeTimeProvider Time { get; } = new(Now);
@@ -74,7 +78,7 @@ public abstract class JournalOpenerFixture : IDisposable
             using var connection = new SqliteConnection($"Data Source={Real};Pooling=False");
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version=14;";
+            command.CommandText = "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version=14;";
             command.ExecuteNonQuery();
         }
     }

@@ -41,7 +41,7 @@ public sealed class JournalOpenerFullFileSystemTests : JournalOpenerFixture
             {
                 var fault = Assert.IsType<JournalUnavailable>(opening.Fault);
                 Assert.Equal(FallbackFile, db.Path);
-                Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
+                Assert.Equal(LockdownAsLoaded(olderSchema), new SqliteSafetyStateStore(db, Time).Load());
                 Assert.DoesNotContain("tries", fault.Reason, StringComparison.Ordinal); // final at once
                 using var onRam = new SqliteSeenCommandIds(db, Time);
                 Assert.Equal(SeenStatus.Finished, onRam.Record("cmd-run", hash, window, Now).Status); // a replay: not run again
@@ -52,7 +52,7 @@ public sealed class JournalOpenerFullFileSystemTests : JournalOpenerFixture
             var back = JournalOpener.Open(Real, Volatile, Time);
             using var real = back.Database;
             Assert.Equal(Real, real.Path);
-            Assert.Equal(Lockdown, new SqliteSafetyStateStore(real, Time).Load());
+            Assert.Equal(LockdownAsLoaded(olderSchema), new SqliteSafetyStateStore(real, Time).Load());
             using var seenAfter = new SqliteSeenCommandIds(real, Time);
             Assert.Equal(SeenStatus.Finished, seenAfter.Record("cmd-run", hash, window, Now).Status);
         }

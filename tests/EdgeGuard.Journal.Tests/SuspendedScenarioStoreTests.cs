@@ -114,12 +114,13 @@ public sealed class SuspendedScenarioStoreTests : IDisposable
         // Back to exactly what version 14 had: the same table without the column.
         using (var raw = OpenRaw(_path))
         {
-            Execute(raw, "ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version = 14;");
+            Execute(raw, "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version = 14;");
         }
 
         using var reopened = JournalDatabase.Open(_path);
 
-        Assert.Equal(lockdown, new SqliteSafetyStateStore(reopened).Load());
+        // A version-14 row has no record of breached points either (schema 16): not recorded.
+        Assert.Equal(lockdown with { BreachesUnrecorded = true }, new SqliteSafetyStateStore(reopened).Load());
         Assert.Equal((long)JournalDatabase.SchemaVersion, reopened.Read(c => Scalar<long>(c, "PRAGMA user_version;")));
         Assert.Equal(string.Empty, reopened.Read(c => Scalar<string>(c, "SELECT suspended FROM safety_state WHERE id = 1;")));
     }

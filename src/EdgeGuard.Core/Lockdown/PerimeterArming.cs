@@ -5,10 +5,12 @@ namespace EdgeGuard.Core.Lockdown;
 
 /// <summary>
 /// A zone that becomes armed with a perimeter point already active in it: the threat level
-/// raised (by a key or the office) or an arming window opening. Not the inputs settling at boot:
-/// see <see cref="Judge"/>. The point is judged then as if it had just gone active, as on any panel and as when a bypass
-/// ends on an active point (<see cref="OfficeMaintenance"/>): otherwise a fence cut while its
-/// zone was disarmed stayed unreported until it restored and tripped again. Part of
+/// raised (by a key or the office) or an arming window opening; a level raised to one whose
+/// breach locks down, for the points already in breach; and the inputs settling at boot, for the
+/// points no saved breach covers (<see cref="OnSettled"/>). The point is judged then as if it had
+/// just gone active, as on any panel and as when a bypass ends on an active point
+/// (<see cref="OfficeMaintenance"/>): otherwise a fence cut while its zone was disarmed (or the
+/// gateway off) stayed unreported until it restored and tripped again. Part of
 /// <see cref="SiteDecider"/>: pure, run before and after every input.
 /// </summary>
 internal static class PerimeterArming
@@ -36,12 +38,14 @@ internal static class PerimeterArming
 
         var local = site.LocalTime(now.Utc);
         // Unknown for a state Restore made (not saved): the level before, at this time, stands in.
-        // So the boot judges nothing: a point active at the settle in an armed zone may be one
-        // the office dealt with before the restart (judged again, it started a lockdown at every
-        // power cut), or one cut while the gateway was off; which, only a saved record of the
-        // judged points could tell (not kept yet: docs/architecture.md).
+        // The settle judges what the boot finds active itself (OnSettled), against the saved
+        // record of breaches, not as "newly armed".
         var before = state.ArmedZones ?? Armed(site, site.ThreatLevel(levelBefore), local);
-        if (state.ArmedZones is not null && !ArmingChanged(site, level, local, before))
+        // A level whose breach locks down, raised from one whose breach does not: a point already
+        // in breach is judged again at the new level, so it locks down as a breach then would. A
+        // fence cut at level 1 is no less an intrusion when the office raises the level over it.
+        var escalated = level.BreachStartsLockdown && !site.ThreatLevel(levelBefore).BreachStartsLockdown;
+        if (state.ArmedZones is not null && !escalated && !ArmingChanged(site, level, local, before))
         {
             return state;
         }
@@ -57,9 +61,59 @@ internal static class PerimeterArming
         {
             // Judged for the breach only: the point's other roles (a door, a scenario trigger) do
             // not depend on arming and were decided when it went active.
-            if (point.Kind == PointKind.Perimeter && armed.Contains(point.Zone) && !before.Contains(point.Zone)
+            if (point.Kind == PointKind.Perimeter && armed.Contains(point.Zone) && (escalated || !before.Contains(point.Zone))
                 && state.IsActive(point.Id) && !state.Bypasses.ContainsKey(point.Id))
             {
+                state = ThreatChanges.OnActivated(site, state, point, now, events);
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// The settle at boot: the saved record of breaches (<see cref="SiteState.Breached"/>) loses
+    /// the points found restored, and an active, non-bypassed perimeter point in a zone armed now
+    /// that it does not hold is judged, as at runtime: it was cut while the gateway was off. One
+    /// it holds was judged before the restart and is not again (judging every active point started
+    /// a lockdown at every power cut for a fence known to be cut). A row saved before the record
+    /// existed takes every active perimeter point as judged, as every boot did then.
+    /// </summary>
+    public static SiteState OnSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
+    {
+        var breached = state.Breached.ToBuilder();
+        foreach (var point in site.Points)
+        {
+            if (point.Kind != PointKind.Perimeter)
+            {
+                continue;
+            }
+
+            if (!state.IsActive(point.Id))
+            {
+                breached.Remove(point.Id);
+            }
+            else if (state.BreachesUnrecorded)
+            {
+                breached.Add(point.Id);
+            }
+        }
+
+        var record = breached.ToImmutable();
+        if (state.BreachesUnrecorded || !record.SetEquals(state.Breached))
+        {
+            // Only when it changed: quiet inputs at boot return the same state.
+            state = state with { Breached = record, BreachesUnrecorded = false };
+        }
+
+        var level = site.ThreatLevel(state.ThreatLevel);
+        var local = site.LocalTime(now.Utc);
+        foreach (var point in site.Points)
+        {
+            if (point.Kind == PointKind.Perimeter && state.IsActive(point.Id) && !state.Breached.Contains(point.Id)
+                && !state.Bypasses.ContainsKey(point.Id) && level.Arms(point.Zone, local))
+            {
+                // Records the point, in this decision's saved state.
                 state = ThreatChanges.OnActivated(site, state, point, now, events);
             }
         }

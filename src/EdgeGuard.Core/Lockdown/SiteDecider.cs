@@ -62,6 +62,9 @@ public static class SiteDecider
             : new PointRestored(now.Utc, point.Id, point.Kind, point.Zone) { Bypassed = bypassed });
         if (!change.Active)
         {
+            // Restored, bypassed or not: its next activation (at runtime or found at boot) is a
+            // new breach.
+            state = state.Breached.Contains(point.Id) ? state with { Breached = state.Breached.Remove(point.Id) } : state;
             // Restorations count even under a bypass: a door alarm raised before it ends when the door closes.
             return DoorSupervision.OnPointChanged(site, state, point, active: false, now, events);
         }
@@ -121,7 +124,9 @@ public static class SiteDecider
             }
         }
 
-        return state;
+        // Last, as at runtime a breach is judged after life safety: an armed perimeter point
+        // found active that no saved breach covers was cut while the gateway was off.
+        return PerimeterArming.OnSettled(site, state, now, events);
     }
 
     private static SiteState FireLifeSafety(SiteDefinition site, SiteState state, Trigger trigger, PointDefinition point, Moment now, List<DomainEvent> events)

@@ -55,6 +55,15 @@ public sealed record SuspendedScenario(SiteMode Mode, LockdownInfo Info);
 /// power cut must neither unlock what they keep locked nor forget that they run again when the
 /// running one ends.
 /// </param>
+/// <param name="Breaches">
+/// Perimeter points whose breach was raised and which have not restored since: the boot judges an
+/// armed perimeter point it finds active only when it is not here (one cut while the gateway was
+/// off), so a fence the office already dealt with does not alarm again at every restart.
+/// </param>
+/// <param name="BreachesUnrecorded">
+/// True for a row saved before the record existed (loaded only): which active points were dealt
+/// with is not known, so the boot takes every active perimeter point as judged, as it used to.
+/// </param>
 public sealed record SafetyState(
     SiteMode Mode,
     LockdownInfo? Lockdown,
@@ -64,8 +73,13 @@ public sealed record SafetyState(
     int? ThreatLevel = null,
     ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms = null,
     ImmutableSortedDictionary<string, PointBypass>? Bypasses = null,
-    ImmutableList<SuspendedScenario>? Suspensions = null)
+    ImmutableList<SuspendedScenario>? Suspensions = null,
+    ImmutableSortedSet<string>? Breaches = null,
+    bool BreachesUnrecorded = false)
 {
+    /// <summary>The perimeter points whose breach was raised and which are still active; empty when none.</summary>
+    public ImmutableSortedSet<string> BreachedPoints => Breaches ?? ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
     /// <summary>The suspended scenarios, the next to run again last; empty when none.</summary>
     public ImmutableList<SuspendedScenario> SuspendedScenarios => Suspensions ?? [];
 
@@ -86,7 +100,8 @@ public sealed record SafetyState(
         other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenSounding == other.SirenSounding
         && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors) && ThreatLevel == other.ThreatLevel
         && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms) && BypassedPoints.SequenceEqual(other.BypassedPoints)
-        && SuspendedScenarios.SequenceEqual(other.SuspendedScenarios);
+        && SuspendedScenarios.SequenceEqual(other.SuspendedScenarios) && BreachedPoints.SetEquals(other.BreachedPoints)
+        && BreachesUnrecorded == other.BreachesUnrecorded;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);
@@ -173,6 +188,19 @@ public sealed record SiteState(
     /// </summary>
     public ImmutableSortedSet<string>? ArmedZones { get; init; }
 
+    /// <summary>
+    /// Perimeter points whose breach was raised (<see cref="ThreatChanges"/>) and which have not
+    /// restored since; persisted (<see cref="SafetyState.Breaches"/>), so the settle at boot tells
+    /// a point cut while the gateway was off from one the office already dealt with.
+    /// </summary>
+    public ImmutableSortedSet<string> Breached { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Restored from a row saved before <see cref="Breached"/> was; the settle then takes every
+    /// active perimeter point as judged and records it (<see cref="SafetyState.BreachesUnrecorded"/>).
+    /// </summary>
+    public bool BreachesUnrecorded { get; init; }
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
@@ -200,7 +228,7 @@ public sealed record SiteState(
     /// <remarks>A field added here must be compared in <see cref="SameSafetyFieldsAs"/> too, or its changes are never saved.</remarks>
     public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms(),
         Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal),
-        Suspended.Count == 0 ? null : Suspended);
+        Suspended.Count == 0 ? null : Suspended, Breached.Count == 0 ? null : Breached, BreachesUnrecorded);
 
     /// <summary>
     /// True when this state's <see cref="Safety"/> equals <paramref name="other"/>'s because every
@@ -211,7 +239,8 @@ public sealed record SiteState(
     public bool SameSafetyFieldsAs(SiteState other) =>
         other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenUntil.HasValue == other.SirenUntil.HasValue
         && LifeSafety == other.LifeSafety && ReferenceEquals(Doors, other.Doors) && ReferenceEquals(Bypasses, other.Bypasses)
-        && ReferenceEquals(Suspended, other.Suspended)
+        && ReferenceEquals(Suspended, other.Suspended) && ReferenceEquals(Breached, other.Breached)
+        && BreachesUnrecorded == other.BreachesUnrecorded
         && ThreatLevel == other.ThreatLevel && ThreatLevelChosen == other.ThreatLevelChosen;
 
     private ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms()
@@ -330,6 +359,9 @@ public sealed record SiteState(
             ThreatLevel = threat,
             ThreatLevelChosen = safety.ThreatLevel == threat,
             ArmedZones = PerimeterArming.Armed(site, site.ThreatLevel(threat), site.LocalTime(now.Utc)),
+            // Judged again at the settle, against the levels read then (PerimeterArming.OnSettled).
+            Breached = safety.BreachedPoints.Where(id => site.FindPoint(id) is { Kind: PointKind.Perimeter }).ToImmutableSortedSet(StringComparer.Ordinal),
+            BreachesUnrecorded = safety.BreachesUnrecorded,
             // Suspended scenarios belong to the running one; in normal mode there is none to resume.
             Suspended = safety.Mode == SiteMode.Normal ? [] : safety.SuspendedScenarios,
         };

@@ -17,6 +17,8 @@ public static class StateDiagram
             .AppendLine("Each mode runs a scenario from the config (the built-in `lockdown`, started by any panic button, and")
             .AppendLine("any `scenarios[]`), for real or as a drill: the same rows, events flagged `drill`, muted outputs silent.")
             .AppendLine("A panic button still held when the inputs settle at boot counts as pressed (`ScenarioTriggered`).")
+            .AppendLine("An armed perimeter point active then counts as a breach (`PerimeterBreach`) unless its breach was")
+            .AppendLine("raised before the restart and it has not restored since (saved with the state).")
             .AppendLine("A takeover suspends the real scenario it replaces: its locks stay locked (not an evacuation's")
             .AppendLine("exits), and it runs again when the one over it is ended by that one's releaser (`KeyswitchTurned`")
             .AppendLine("to its mode). The office's all-clear ends every one. A trigger on site that a row refuses")

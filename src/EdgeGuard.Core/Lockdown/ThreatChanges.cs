@@ -26,6 +26,9 @@ internal static class ThreatChanges
             return state;
         }
 
+        // Recorded in the state the breach is decided in, so it is saved with it (and with a
+        // lockdown it starts): the boot does not raise it again while the point stays active.
+        state = state.Breached.Contains(point.Id) ? state : state with { Breached = state.Breached.Add(point.Id) };
         if (!level.BreachStartsLockdown)
         {
             events.Add(new PerimeterBreach(now.Utc, point.Id, point.Zone, level.Level, StartsLockdown: false));

@@ -118,7 +118,10 @@ public sealed partial class SiteController
         }
 
         LogLateLoadRead(took.TotalMilliseconds, loaded.Mode, loaded.Lockdown?.Cause, loaded.Lockdown?.Since, loaded.LifeSafety);
-        if (loaded.Equals(SafetyState.Initial))
+        // The record of breached perimeter points alone is nothing to report or put back: the
+        // settle judged the points it found active without it (a breach already raised may have
+        // been raised again), and the points' own events have told the office.
+        if ((loaded with { Breaches = null, BreachesUnrecorded = false }).Equals(SafetyState.Initial))
         {
             return;
         }
