@@ -153,6 +153,50 @@ public sealed class HardwareBootReadTests
         Assert.Contains(h.Events.Events, e => e is FireAlarmRaised);
     }
 
+    /// <summary>
+    /// One failed read (EIO) of a native fire line at the settled boot read is read again at once, as
+    /// the expander's boot read is and as an ADC's one failed transfer is one bad sample: it must not
+    /// latch the egress release (a person must reset it) nor raise <c>fire.alarm</c> or a fault.
+    /// </summary>
+    [Fact]
+    public async Task One_failed_read_of_a_native_fire_line_at_boot_is_read_again_not_a_latched_release()
+    {
+        var site = Site(NativeFire());
+        var store = new MemorySafetyStore();
+        ThrowingRead? lines = null;
+        await using var h = new ControllerHarness(site, _ => store, openInputs: (gpio, time) =>
+            lines = new ThrowingRead(new GpioInputLines(gpio, site.Points, time), "fire", failures: 1));
+
+        await h.BootAsync();
+        await h.SettleAsync();
+
+        Assert.Equal(2, lines!.Reads);
+        Assert.NotEqual(LifeSafety.FireEgressReleased, h.Controller.Current!.LifeSafety);
+        Assert.False(h.Controller.Current.IsActive("fire"));
+        Assert.DoesNotContain(h.Events.Events, e => e is FireAlarmRaised or HardwareFault);
+    }
+
+    /// <summary>
+    /// A native line whose read fails twice in a row at boot is not a glitch: fail-safe, reported, and
+    /// read no more than twice (a line that keeps failing must not hold up the boot).
+    /// </summary>
+    [Fact]
+    public async Task A_native_line_that_fails_twice_at_boot_reads_fail_safe_after_two_reads()
+    {
+        var site = Site(NativeFire());
+        var store = new MemorySafetyStore();
+        ThrowingRead? lines = null;
+        await using var h = new ControllerHarness(site, _ => store, openInputs: (gpio, time) =>
+            lines = new ThrowingRead(new GpioInputLines(gpio, site.Points, time), "door"));
+
+        await h.BootAsync();
+        await h.SettleAsync();
+
+        Assert.Equal(2, lines!.Reads);
+        Assert.True(h.Controller.Current!.IsActive("door"));
+        Assert.Equal("gpio3", Assert.Single(h.Events.Events.OfType<HardwareFault>()).Device);
+    }
+
     private sealed class OnRead(IInputLines inner, string point, Action before) : IInputLines
     {
         public bool Read(string pointId)
@@ -172,10 +216,21 @@ public sealed class HardwareBootReadTests
         public void Dispose() => inner.Dispose();
     }
 
-    private sealed class ThrowingRead(IInputLines inner, string failing) : IInputLines
+    // Reads of the failing point throw (EIO), the first `failures` of them (all, by default).
+    private sealed class ThrowingRead(IInputLines inner, string failing, int failures = int.MaxValue) : IInputLines
     {
-        public bool Read(string pointId) =>
-            pointId == failing ? throw new IOException("Error 5 reading line (EIO)") : inner.Read(pointId);
+        /// <summary>How many times the failing point was read.</summary>
+        public int Reads { get; private set; }
+
+        public bool Read(string pointId)
+        {
+            if (pointId != failing)
+            {
+                return inner.Read(pointId);
+            }
+
+            return ++Reads <= failures ? throw new IOException("Error 5 reading line (EIO)") : inner.Read(pointId);
+        }
 
         public bool? ReadBeforeOutputs(string pointId) => inner.ReadBeforeOutputs(pointId);
 
