@@ -68,6 +68,21 @@ internal sealed partial class DeliverySession
 
     private void RefreshPoint(string point)
     {
+        if (_state.Current is not { } current)
+        {
+            _stateNotYetAvailable = true; // everything goes out once the state exists
+            return;
+        }
+
+        if (!current.Points.ContainsKey(point))
+        {
+            // An event of a point the config no longer has (journaled before the technician
+            // removed or renamed it, replayed after the restart): the event goes out, but its
+            // retained state would stand for a point that does not exist, open forever for every
+            // console that connects later (OutboxPublisher.StalePoints.cs deletes such copies).
+            return;
+        }
+
         if (_pendingPoints.Contains(point) || _deferredPoints.Contains(point))
         {
             return; // already due: its publish reads the state current then, which includes this change

@@ -244,6 +244,7 @@ public sealed partial class OutboxPublisher(
         Volatile.Write(ref _connection, new Connection(client, linkLost));
         Task? birthRetry = null;
         Task? watch = null;
+        Task? stalePoints = null;
         var disconnectSeen = false;
         _brokerFaults.Connected();
         try
@@ -262,6 +263,8 @@ public sealed partial class OutboxPublisher(
             LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
             await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);
             await delivery.RepublishStateAsync(sessionToken.Token).ConfigureAwait(false);
+            // Retained copies of points no longer in the config (OutboxPublisher.StalePoints.cs).
+            stalePoints = ClearStalePointsAsync(client, birthsStop.Token);
             _brokerFaults.Restored(); // first: whoever sees the catch-up sees the episode ended
             Volatile.Read(ref _caughtUp).TrySetResult();
             LogCaughtUp(_outbox.DeliveredThrough);
@@ -284,6 +287,7 @@ public sealed partial class OutboxPublisher(
             await birthsStop.CancelAsync().ConfigureAwait(false);
             await births.CloseAsync().ConfigureAwait(false); // none may follow the orderly offline
             await (watch ?? Task.CompletedTask).ConfigureAwait(false);
+            await (stalePoints ?? Task.CompletedTask).ConfigureAwait(false);
             await StopBirthRetryAsync(birthRetry, birthsStop).ConfigureAwait(false);
             await WaitForDisconnectHandlerAsync(client, disconnectSeen, linkLost.Token).ConfigureAwait(false);
             if (stoppingToken.IsCancellationRequested && client.IsConnected)
