@@ -11,11 +11,12 @@
 # The user name is the client certificate's CN (use_identity_as_username true). The topics are
 # those of docs/mqtt.asyncapi.yaml under edgeguard/v1/{site}/{gateway}:
 #   a gateway writes only its own availability, events, state/... and command-results, reads only
-#     its own commands and availability; it can neither forge another gateway's events or will
-#     (Mosquitto refuses the publish, and never publishes a will the ACL denies) nor see another
-#     site's commands. It reads its availability to answer a late will of its own earlier
-#     process with `online` again (src/EdgeGuard.Mqtt/README.md, "A late will"); Mosquitto grants
-#     the subscription without read but delivers nothing on it;
+#     its own commands, availability and point states; it can neither forge another gateway's
+#     events or will (Mosquitto refuses the publish, and never publishes a will the ACL denies) nor
+#     see another site's commands. It reads its availability to answer a late will of its own
+#     earlier process with `online` again (src/EdgeGuard.Mqtt/README.md, "A late will"), and its
+#     state/points/+ to delete the retained state of a point removed from its config ("A removed
+#     point"); Mosquitto grants those subscriptions without read but delivers nothing on them;
 #   an office client reads everything and writes commands (and nothing else: it cannot fake a
 #     gateway's events or overwrite its retained state).
 # Explicit topics per user rather than `pattern ... %u`: a pattern cannot tie a gateway to its
@@ -38,6 +39,7 @@ user $gateway
 topic readwrite $root/availability
 topic write $root/events
 topic write $root/state/#
+topic read $root/state/points/+
 topic write $root/command-results
 topic read $root/commands
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -20,7 +19,7 @@ public sealed class AvailabilityAclTests(ITestOutputHelper output)
     [Fact]
     public async Task Under_the_generated_acl_a_late_will_of_an_earlier_session_is_answered_with_online()
     {
-        var acl = await MakeAclAsync("--site", "site-1", "--gateway", "gw-1") + await MakeAclAsync("--office", "office");
+        var acl = await OfficeAcl.MakeAsync("--site", "site-1", "--gateway", "gw-1") + await OfficeAcl.MakeAsync("--office", "office");
         await using var tls = await TlsBroker.StartAsync(acl);
         await using var office = await TestSubscriber.ConnectAsync(tls.Broker.Port, Availability, "office", tls: tls.ClientTls("office"));
         await using var harness = new PublisherHarness(PublisherHarness.Plain(tls.Broker.Port) with { Tls = tls.GatewayTls("gw-1") }, output, session: 6);
@@ -46,35 +45,4 @@ public sealed class AvailabilityAclTests(ITestOutputHelper output)
 
     private static bool Is(Receipt receipt, string text, string session) =>
         receipt.Text == text && receipt.UserProperties.TryGetValue("session", out var value) && value == session;
-
-    // One stanza of the office broker's ACL, as certs.sh renders it.
-    private static async Task<string> MakeAclAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RepoRoot(), "deploy/office/make-acl.sh"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(Patience);
-        Assert.True(process.ExitCode == 0, await stderr);
-        return await stdout;
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeGuard.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"EdgeGuard.sln not found above {AppContext.BaseDirectory}");
-    }
 }
