@@ -89,7 +89,17 @@ public sealed record Scenario(string Source, IReadOnlyList<ScenarioStep> Steps)
         }
     }
 
-    /// <summary>Parses <c>250ms</c>, <c>2s</c>, <c>10m</c> or <c>1h</c> (also used by <c>walktest --duration</c>).</summary>
+    /// <summary>
+    /// The longest duration <see cref="TryParseDuration"/> accepts: the longest a timer can wait
+    /// (<see cref="Task.Delay(TimeSpan, TimeProvider, CancellationToken)"/> refuses more, about 49.7 days), so a
+    /// <c>wait</c> or a <c>--duration</c> that parses never throws later, after the walk test set its outputs.
+    /// </summary>
+    internal static readonly TimeSpan MaxDuration = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    /// <summary>
+    /// Parses <c>250ms</c>, <c>2s</c>, <c>10m</c> or <c>1h</c> (also used by <c>walktest --duration</c>). False for
+    /// anything else, a negative, infinite or not-a-number value, and one over <see cref="MaxDuration"/>.
+    /// </summary>
     internal static bool TryParseDuration(string text, out TimeSpan duration)
     {
         duration = default;
@@ -98,7 +108,9 @@ public sealed record Scenario(string Source, IReadOnlyList<ScenarioStep> Steps)
             : text.EndsWith('m') ? (text[..^1], 60_000.0)
             : text.EndsWith('h') ? (text[..^1], 3_600_000.0)
             : (text, double.NaN);
-        if (double.IsNaN(scale) || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0)
+        // "NaN", "Infinity" and "1e400" are numbers to double.TryParse; TimeSpan throws on each of them.
+        if (double.IsNaN(scale) || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            || !double.IsFinite(value) || value < 0 || value * scale > MaxDuration.TotalMilliseconds)
         {
             return false;
         }

@@ -38,6 +38,27 @@ public sealed class ScenarioParserTests
     }
 
     [Theory]
+    [InlineData("999999999h")] // past TimeSpan.MaxValue
+    [InlineData("1e400h")]     // infinity
+    [InlineData("NaNs")]
+    [InlineData("-Infinityms")]
+    [InlineData("1200h")]      // 50 days: past what a timer can wait
+    public void A_wait_too_long_or_not_a_number_is_a_bad_duration_not_a_crash(string duration)
+    {
+        var error = Assert.Throws<FormatException>(() => Scenario.Parse($"wait {duration}", "long.scenario"));
+
+        Assert.Contains($"long.scenario:1: bad duration '{duration}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wait_up_to_what_a_timer_can_wait_is_accepted()
+    {
+        var scenario = Scenario.Parse("wait 1000h", "long.scenario");
+
+        Assert.Equal(new WaitStep(1, TimeSpan.FromHours(1000)), Assert.Single(scenario.Steps));
+    }
+
+    [Theory]
     [InlineData("status", "status", null, false)]
     [InlineData("press panic-lobby", "press", "panic-lobby", true)]
     [InlineData("RELEASE panic-lobby", "release", "panic-lobby", false)]
