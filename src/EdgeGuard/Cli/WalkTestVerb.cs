@@ -35,9 +35,8 @@ internal static class WalkTestVerb
         var simulate = new Option<bool>("--simulate") { Description = "Walk-test simulated lines: drive them with `edgeguard sim press|open|loop …` (same --config) from another terminal." };
         var duration = new Option<TimeSpan?>("--duration", "-d")
         {
-            Description = "End the test after this long (e.g. 90s, 10m); default: until Ctrl+C or every point was seen.",
-            CustomParser = r => Scenario.TryParseDuration(r.Tokens.Single().Value, out var d) && d > TimeSpan.Zero ? d
-                : Fail(r, $"bad duration '{r.Tokens.Single().Value}': use e.g. 90s or 10m"),
+            Description = "End the test after this long (e.g. 90s, 10m, 2h; at most 24h); default: 4h, or sooner on Ctrl+C or once every point was seen.",
+            CustomParser = r => ParseDuration(r),
         };
         var command = new Command("walktest", "Walk test: shows every input as it is triggered, then reports the points never seen. Outputs keep their boot state.")
         {
@@ -56,6 +55,15 @@ internal static class WalkTestVerb
         stop.Cancel();
     };
 
+    // An argument error (exit 1, before anything is touched), never a throw after the lock was taken
+    // and the outputs set: no number, infinite, too large for a timer, or over the walk test's cap.
+    private static TimeSpan? ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Single().Value;
+        return Scenario.TryParseDuration(text, out var duration) && WalkTestDuration.Allowed(duration) ? duration
+            : Fail(result, $"bad duration '{text}': at most {WalkTestDuration.Format(WalkTestDuration.Max)}, a number with ms, s, m or h (e.g. 90s, 10m, 2h)");
+    }
+
     private static TimeSpan? Fail(System.CommandLine.Parsing.ArgumentResult result, string message)
     {
         result.AddError(message);
@@ -65,7 +73,10 @@ internal static class WalkTestVerb
     /// <summary>Runs a walk test to its end and prints the report; the exit code says whether it passed.</summary>
     /// <param name="path">The configuration file (null: appsettings.json beside the executable).</param>
     /// <param name="simulate">Walk-test simulated lines, driven by <c>edgeguard sim …</c>.</param>
-    /// <param name="duration">Ends the test after this long; null: Ctrl+C or every point seen.</param>
+    /// <param name="duration">
+    /// Ends the test after this long, at most <see cref="WalkTestDuration.Max"/>; null: after
+    /// <see cref="WalkTestDuration.Default"/> (or sooner on Ctrl+C or once every point was seen).
+    /// </param>
     /// <param name="output">The technician's screen.</param>
     /// <param name="error">Where refusals and failures to start go.</param>
     /// <param name="ct">Stops the test (its report is still printed).</param>
@@ -81,6 +92,13 @@ internal static class WalkTestVerb
         string? path, bool simulate, TimeSpan? duration, TextWriter output, TextWriter error, CancellationToken ct,
         Action<IServiceCollection>? configure = null, IReadOnlyList<string>? arguments = null)
     {
+        // Before anything is touched: a length no timer can wait threw only after the outputs were set.
+        if (duration is { } asked && !WalkTestDuration.Allowed(asked))
+        {
+            await error.WriteLineAsync($"edgeguard: cannot walk-test: --duration {WalkTestDuration.Format(asked)} is over the {WalkTestDuration.Format(WalkTestDuration.Max)} limit (or not positive): the site is unprotected while the walk test runs").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
         arguments ??= ["walktest", .. path is null ? [] : new[] { "--config", path }, .. simulate ? ["--simulate"] : Array.Empty<string>()];
         if (RunVerbHandler.Load(path, simulate, error) is not { } loaded)
         {
@@ -144,6 +162,9 @@ internal static class WalkTestVerb
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, StopGracefully(stop));
         ct = stop.Token;
         WalkTestPrinter.SafetyWarning(output);
+        // Always a limit: a technician who walked away must not leave the site unprotected for good.
+        var limit = duration ?? WalkTestDuration.Default;
+        WalkTestPrinter.TimeLimit(output, limit, given: duration is not null);
         var services = new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddGatewayHardware(config);
         // Loop cut or bridged, a chip not answering: onto the technician's screen, not to the office. Opening the
@@ -156,7 +177,7 @@ internal static class WalkTestVerb
         {
             await using var provider = services.BuildServiceProvider();
             var time = provider.GetRequiredService<TimeProvider>();
-            using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time);
+            using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time, output);
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
             var session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output);
@@ -170,7 +191,7 @@ internal static class WalkTestVerb
                     await control.StartAsync(ct).ConfigureAwait(false);
                 }
 
-                end = await session.RunAsync(duration, ct).ConfigureAwait(false);
+                end = await session.RunAsync(limit, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -315,13 +336,17 @@ internal static class WalkTestVerb
     }
 
     /// <summary>
-    /// Opens every output at the level the gateway would drive at boot: the plan of the persisted safety state.
+    /// Opens every output at the level the gateway would drive at boot, less its timed releases and siren time
+    /// (<see cref="WalkTestBootPlan"/>), and names on the screen every output held away from its normal state.
     /// Expander chips need this before their inputs work.
     /// </summary>
-    private static IOutputLines OpenOutputsAtBootPlan(GatewayConfig config, SafetyState safety, IServiceProvider provider, TimeProvider time)
+    private static IOutputLines OpenOutputsAtBootPlan(GatewayConfig config, SafetyState safety, IServiceProvider provider, TimeProvider time, TextWriter output)
     {
-        var state = SiteState.Restore(config.Site, safety, new Dictionary<string, bool>(), Moment.From(time));
-        return provider.GetRequiredService<OutputLinesFactory>()(OutputPlan.For(config.Site, state).Levels(config.Site));
+        var now = Moment.From(time);
+        var plan = WalkTestBootPlan.For(config.Site, safety, now);
+        var lines = provider.GetRequiredService<OutputLinesFactory>()(plan.Levels(config.Site));
+        new WalkTestPrinter(config.Site, time, output).OutputsNotAtNormal(WalkTestBootPlan.NotAtNormal(config.Site, plan, now));
+        return lines;
     }
 
     /// <summary>In simulate mode, <c>edgeguard sim …</c> with the same config drives the walk test's lines.</summary>

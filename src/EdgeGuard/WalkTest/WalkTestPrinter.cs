@@ -52,9 +52,51 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     public void Header()
     {
         output.WriteLine($"Walk test of site {site.SiteId}, gateway {site.GatewayId}: {site.Points.Count} points. Trigger each one in turn and let it rest again (rest, alarm, rest); Ctrl+C ends the test.");
-        output.WriteLine("Outputs stay at their boot state (the restored plan); nothing is decided, journaled or sent to the office.");
+        output.WriteLine("Outputs stay at their boot state (the restored plan, less exit-button releases, delayed-egress countdowns and sirens); nothing is decided, journaled or sent to the office.");
         output.Flush();
     }
+
+    /// <summary>
+    /// How long the walk test runs at most, before any line is opened: it always ends by itself, with its
+    /// report, since the site is unprotected meanwhile (<see cref="WalkTestDuration"/>).
+    /// </summary>
+    public static void TimeLimit(TextWriter output, TimeSpan limit, bool given)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine($"The walk test ends by itself after {WalkTestDuration.Format(limit)} ("
+            + (given ? "--duration" : $"no --duration given; at most {WalkTestDuration.Format(WalkTestDuration.Max)}")
+            + "), with its report.");
+        output.Flush();
+    }
+
+    /// <summary>
+    /// The outputs held away from their normal state for the whole walk test (a lockdown's locks, a fire's
+    /// released egress doors, a latched egress release and its sounder), so the technician knows a door
+    /// stands open or locked, or a sounder is on; nothing when every output is at its normal state.
+    /// </summary>
+    public void OutputsNotAtNormal(IReadOnlyList<(OutputDefinition Output, bool Active)> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (outputs.Count == 0)
+        {
+            return;
+        }
+
+        output.WriteLine("Outputs NOT at their normal state, held so for the whole walk test (saved when the gateway stopped):");
+        var width = outputs.Max(o => o.Output.Id.Length);
+        foreach (var (o, active) in outputs)
+        {
+            var zone = _zoneNames.TryGetValue(o.Zone, out var name) && name != o.Zone ? $" ({name})" : "";
+            var line = o.LineAddress ?? $"line {o.Line.ToString(CultureInfo.InvariantCulture)}";
+            output.WriteLine($"  output {o.Id.PadRight(width)}  {o.Kind}, zone {o.Zone}{zone}, {line}: {OutputState(o, active).ToUpperInvariant()} (normally {OutputState(o, !active)})");
+        }
+
+        output.Flush();
+    }
+
+    private static string OutputState(OutputDefinition o, bool active) => o.Kind == OutputKind.Lock
+        ? (active ? "locked" : "unlocked")
+        : (active ? "on" : "off");
 
     /// <summary>The board's events reported before the test started, when it ends before it starts.</summary>
     public void BoardAtStart(IReadOnlyList<DomainEvent> events, int notKept)
