@@ -14,7 +14,7 @@ public enum WalkTestEnd
 {
     /// <summary>Every point was seen.</summary>
     AllSeen,
-    /// <summary>The <c>--duration</c> ran out.</summary>
+    /// <summary>The <c>--duration</c> ran out, or the 4 h limit of a walk test started without one.</summary>
     Duration,
     /// <summary>The technician stopped it (Ctrl+C, SIGTERM).</summary>
     Stopped,
