@@ -24,9 +24,11 @@ namespace EdgeGuard.Cli;
 /// runs (both take <see cref="GatewayLock"/>) or when the persisted safety state cannot be read.
 /// </summary>
 /// <remarks>
-/// Outputs: opened once at the boot plan of the persisted safety state — exactly the levels the gateway
-/// would drive at boot, so a site left in lockdown stays locked — and never written again. No decision,
-/// no siren, no journal entry, no MQTT message: a wiring test must not alarm the office or open a door.
+/// Outputs: opened once at the boot plan of the persisted safety state — the levels the gateway would
+/// drive at boot, so a site left in lockdown stays locked, less the releases and siren time it would end
+/// within seconds (<see cref="WalkTestBootPlan"/>) — and never written again. No decision, no siren, no
+/// journal entry, no MQTT message: a wiring test must not alarm the office or open a door. It always ends
+/// by itself (<see cref="WalkTestDuration"/>): the site is unprotected while it runs.
 /// </remarks>
 internal static class WalkTestVerb
 {
