@@ -36,21 +36,20 @@ internal static class PerimeterArming
             return state;
         }
 
-        var local = site.LocalTime(now.Utc);
         // Unknown for a state Restore made (not saved): the level before, at this time, stands in.
         // The settle judges what the boot finds active itself (OnSettled), against the saved
         // record of breaches, not as "newly armed".
-        var before = state.ArmedZones ?? Armed(site, site.ThreatLevel(levelBefore), local);
+        var before = state.ArmedZones ?? Armed(site, site.ThreatLevel(levelBefore), now.Utc);
         // A level whose breach locks down, raised from one whose breach does not: a point already
         // in breach is judged again at the new level, so it locks down as a breach then would. A
         // fence cut at level 1 is no less an intrusion when the office raises the level over it.
         var escalated = level.BreachStartsLockdown && !site.ThreatLevel(levelBefore).BreachStartsLockdown;
-        if (state.ArmedZones is not null && !escalated && !ArmingChanged(site, level, local, before))
+        if (state.ArmedZones is not null && !escalated && !ArmingChanged(site, level, now.Utc, before))
         {
             return state;
         }
 
-        var armed = Armed(site, level, local);
+        var armed = Armed(site, level, now.Utc);
         if (state.ArmedZones is not { } known || !known.SetEquals(armed))
         {
             // Only when it changed: a decision that changes nothing returns the same state.
@@ -107,11 +106,10 @@ internal static class PerimeterArming
         }
 
         var level = site.ThreatLevel(state.ThreatLevel);
-        var local = site.LocalTime(now.Utc);
         foreach (var point in site.Points)
         {
             if (point.Kind == PointKind.Perimeter && state.IsActive(point.Id) && !state.Breached.Contains(point.Id)
-                && !state.Bypasses.ContainsKey(point.Id) && level.Arms(point.Zone, local))
+                && !state.Bypasses.ContainsKey(point.Id) && site.Arms(level, point.Zone, now.Utc))
             {
                 // Records the point, in this decision's saved state.
                 state = ThreatChanges.OnActivated(site, state, point, now, events);
@@ -122,15 +120,14 @@ internal static class PerimeterArming
     }
 
     /// <summary>
-    /// The zones holding a perimeter point that <paramref name="level"/> arms at
-    /// <paramref name="local"/> (site-local time).
+    /// The zones holding a perimeter point that <paramref name="level"/> arms at <paramref name="at"/>.
     /// </summary>
-    public static ImmutableSortedSet<string> Armed(SiteDefinition site, ThreatLevelDefinition level, DateTime local)
+    public static ImmutableSortedSet<string> Armed(SiteDefinition site, ThreatLevelDefinition level, DateTimeOffset at)
     {
         var armed = None.ToBuilder();
         foreach (var point in site.Points)
         {
-            if (point.Kind == PointKind.Perimeter && level.Arms(point.Zone, local))
+            if (point.Kind == PointKind.Perimeter && site.Arms(level, point.Zone, at))
             {
                 armed.Add(point.Zone);
             }
@@ -140,11 +137,11 @@ internal static class PerimeterArming
     }
 
     // Whether a perimeter zone's arming differs from what was recorded, without allocating.
-    private static bool ArmingChanged(SiteDefinition site, ThreatLevelDefinition level, DateTime local, ImmutableSortedSet<string> before)
+    private static bool ArmingChanged(SiteDefinition site, ThreatLevelDefinition level, DateTimeOffset at, ImmutableSortedSet<string> before)
     {
         foreach (var point in site.Points)
         {
-            if (point.Kind == PointKind.Perimeter && level.Arms(point.Zone, local) != before.Contains(point.Zone))
+            if (point.Kind == PointKind.Perimeter && site.Arms(level, point.Zone, at) != before.Contains(point.Zone))
             {
                 return true;
             }
@@ -158,9 +155,9 @@ internal static class PerimeterArming
     /// perimeter point, or null: only then does an opening change anything.
     /// </summary>
     /// <remarks>
-    /// At most <see cref="OfficeMaintenance.WallClockRecheck"/> ahead: the opening is in
-    /// site-local wall-clock time, which a clock correction or a daylight-saving change moves
-    /// without the monotonic clock; a tick that finds the window still shut costs nothing.
+    /// At most <see cref="OfficeMaintenance.WallClockRecheck"/> ahead: the opening is an instant on
+    /// the wall clock (a daylight-saving change on the way allowed for), which a clock correction
+    /// moves without the monotonic clock; a tick that finds the window still shut costs nothing.
     /// </remarks>
     public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state, Moment now)
     {
@@ -171,7 +168,6 @@ internal static class PerimeterArming
         }
 
         TimeSpan? wait = null;
-        DateTime? local = null;
         foreach (var point in site.Points)
         {
             if (point.Kind != PointKind.Perimeter || !state.IsActive(point.Id) || state.Bypasses.ContainsKey(point.Id))
@@ -179,15 +175,14 @@ internal static class PerimeterArming
                 continue;
             }
 
-            local ??= site.LocalTime(now.Utc);
-            if (level.Arms(point.Zone, local.Value))
+            if (site.Arms(level, point.Zone, now.Utc))
             {
                 continue;
             }
 
             foreach (var window in level.Schedule)
             {
-                if (window.Zones.Contains(point.Zone, StringComparer.Ordinal) && window.UntilOpens(local.Value) is { } until)
+                if (window.Zones.Contains(point.Zone, StringComparer.Ordinal) && window.UntilOpens(now.Utc, site.TimeZone) is { } until)
                 {
                     var bounded = until < OfficeMaintenance.WallClockRecheck ? until : OfficeMaintenance.WallClockRecheck;
                     wait = wait is { } w && w <= bounded ? w : bounded;

@@ -358,7 +358,7 @@ public sealed record SiteState(
             Doors = doors.ToImmutable(),
             ThreatLevel = threat,
             ThreatLevelChosen = safety.ThreatLevel == threat,
-            ArmedZones = PerimeterArming.Armed(site, site.ThreatLevel(threat), site.LocalTime(now.Utc)),
+            ArmedZones = PerimeterArming.Armed(site, site.ThreatLevel(threat), now.Utc),
             // Judged again at the settle, against the levels read then (PerimeterArming.OnSettled).
             Breached = safety.BreachedPoints.Where(id => site.FindPoint(id) is { Kind: PointKind.Perimeter }).ToImmutableSortedSet(StringComparer.Ordinal),
             BreachesUnrecorded = safety.BreachesUnrecorded,

@@ -21,7 +21,7 @@ internal static class ThreatChanges
         }
 
         var level = site.ThreatLevel(state.ThreatLevel);
-        if (point.Kind != PointKind.Perimeter || !level.Arms(point.Zone, site.LocalTime(now.Utc)))
+        if (point.Kind != PointKind.Perimeter || !site.Arms(level, point.Zone, now.Utc))
         {
             return state;
         }

@@ -55,8 +55,12 @@ public sealed record SiteDefinition(
     /// <summary>The site's time zone, for arming schedules (UTC unless configured).</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
 
-    /// <summary>Site-local time of <paramref name="utc"/>.</summary>
-    public DateTime LocalTime(DateTimeOffset utc) => TimeZoneInfo.ConvertTime(utc, TimeZone).DateTime;
+    /// <summary>Whether <paramref name="level"/> arms <paramref name="zone"/> at <paramref name="at"/> on this site.</summary>
+    public bool Arms(ThreatLevelDefinition level, string zone, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(level);
+        return level.Arms(zone, at, TimeZone);
+    }
 
     /// <summary>The level a gateway starts at on first boot.</summary>
     public int InitialThreatLevel { get; init; } = 1;

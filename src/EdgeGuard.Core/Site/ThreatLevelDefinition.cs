@@ -21,7 +21,16 @@ public sealed record ThreatLevelDefinition(
     /// <summary>Weekly windows arming more zones at this level (after hours, weekends).</summary>
     public IReadOnlyList<ArmingWindow> Schedule { get; init; } = [];
 
-    /// <summary>Whether <paramref name="zone"/> is armed at <paramref name="local"/> (site-local time).</summary>
+    /// <summary>
+    /// Whether <paramref name="zone"/> is armed at <paramref name="at"/> on a site in
+    /// <paramref name="timeZone"/>: each window occurrence between its two instants
+    /// (<see cref="ArmingWindow.IsOpen(DateTimeOffset, TimeZoneInfo)"/>).
+    /// </summary>
+    public bool Arms(string zone, DateTimeOffset at, TimeZoneInfo timeZone) =>
+        ArmedZones.Contains(zone, StringComparer.Ordinal)
+        || Schedule.Any(w => w.Zones.Contains(zone, StringComparer.Ordinal) && w.IsOpen(at, timeZone));
+
+    /// <summary>Whether <paramref name="zone"/> is armed at <paramref name="local"/>, a time in a zone without daylight saving (UTC).</summary>
     public bool Arms(string zone, DateTime local) =>
         ArmedZones.Contains(zone, StringComparer.Ordinal)
         || Schedule.Any(w => w.Zones.Contains(zone, StringComparer.Ordinal) && w.IsOpen(local));
