@@ -18,8 +18,21 @@ internal static class PerimeterArming
     private static readonly ImmutableSortedSet<string> None = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
     /// <summary>
+    /// How far the wall clock may move against the monotonic clock between two decisions and still
+    /// be time passing (NTP slewing a drift, the two clocks read a moment apart); beyond it, the
+    /// clock was stepped (<see cref="ClockStepped"/>).
+    /// </summary>
+    public static readonly TimeSpan WallClockStep = TimeSpan.FromSeconds(5);
+
+    // Below this the recorded origin stands, so the usual decision returns the same state; above
+    // it (and under a step) the drift is absorbed, so slewing never adds up to a step.
+    private static readonly TimeSpan DriftAbsorbed = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Judges the active, non-bypassed perimeter points of the zones armed now and not at the
-    /// previous decision, and records what is armed.
+    /// previous decision, and records what is armed. After a wall-clock step the zones are
+    /// re-baselined instead, judging only the points no raised breach covers, as the settle at
+    /// boot does: the step moved the windows, not time.
     /// </summary>
     /// <param name="site">The site.</param>
     /// <param name="levelBefore">The threat level before this input.</param>
@@ -28,6 +41,7 @@ internal static class PerimeterArming
     /// <param name="events">Where the breach (and a lockdown it starts) are reported.</param>
     public static SiteState Judge(SiteDefinition site, int levelBefore, SiteState state, Moment now, List<DomainEvent> events)
     {
+        var stepped = ClockStepped(ref state, now);
         var level = site.ThreatLevel(state.ThreatLevel);
         // Only a level change, a schedule (whose windows open with time) or the settle can arm a
         // zone: the usual decision, an edge on its way to the office, returns here.
@@ -38,13 +52,17 @@ internal static class PerimeterArming
 
         // Unknown for a state Restore made (not saved): the level before, at this time, stands in.
         // The settle judges what the boot finds active itself (OnSettled), against the saved
-        // record of breaches, not as "newly armed".
-        var before = state.ArmedZones ?? Armed(site, site.ThreatLevel(levelBefore), now.Utc);
+        // record of breaches, not as "newly armed". After a step, the same: a Pi without a
+        // real-time clock boots with the time it saved last, and NTP steps it forward into an
+        // evening window; taking that as the window opening raised a fence the office had dealt
+        // with before the power cut again, and locked down (with the right clock at boot, the
+        // settle found it in the record and judged nothing).
+        var before = !stepped && state.ArmedZones is { } recorded ? recorded : Armed(site, site.ThreatLevel(levelBefore), now.Utc);
         // A level whose breach locks down, raised from one whose breach does not: a point already
         // in breach is judged again at the new level, so it locks down as a breach then would. A
         // fence cut at level 1 is no less an intrusion when the office raises the level over it.
         var escalated = level.BreachStartsLockdown && !site.ThreatLevel(levelBefore).BreachStartsLockdown;
-        if (state.ArmedZones is not null && !escalated && !ArmingChanged(site, level, now.Utc, before))
+        if (state.ArmedZones is not null && !escalated && !stepped && !ArmingChanged(site, level, now.Utc, before))
         {
             return state;
         }
@@ -59,8 +77,11 @@ internal static class PerimeterArming
         foreach (var point in site.Points)
         {
             // Judged for the breach only: the point's other roles (a door, a scenario trigger) do
-            // not depend on arming and were decided when it went active.
-            if (point.Kind == PointKind.Perimeter && armed.Contains(point.Zone) && (escalated || !before.Contains(point.Zone))
+            // not depend on arming and were decided when it went active. After a step, a point no
+            // raised breach covers went active while its zone read as disarmed (a fence cut while
+            // the clock was wrong): it is judged, as the settle judges one cut while off.
+            if (point.Kind == PointKind.Perimeter && armed.Contains(point.Zone)
+                && (escalated || !before.Contains(point.Zone) || (stepped && !state.Breached.Contains(point.Id)))
                 && state.IsActive(point.Id) && !state.Bypasses.ContainsKey(point.Id))
             {
                 state = ThreatChanges.OnActivated(site, state, point, now, events);
@@ -68,6 +89,30 @@ internal static class PerimeterArming
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// Whether the wall clock was stepped since the last decision: its reading moved against the
+    /// monotonic clock by more than <see cref="WallClockStep"/> (<see cref="SiteState.WallClockOrigin"/>).
+    /// Records the new origin then, and when a drift passes <see cref="DriftAbsorbed"/>.
+    /// </summary>
+    private static bool ClockStepped(ref SiteState state, Moment now)
+    {
+        var origin = now.Utc - now.Monotonic;
+        if (state.WallClockOrigin is not { } known)
+        {
+            state = state with { WallClockOrigin = origin };
+            return false;
+        }
+
+        var moved = (origin - known).Duration();
+        if (moved <= DriftAbsorbed)
+        {
+            return false;
+        }
+
+        state = state with { WallClockOrigin = origin };
+        return moved > WallClockStep;
     }
 
     /// <summary>

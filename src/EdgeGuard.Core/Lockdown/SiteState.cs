@@ -189,6 +189,15 @@ public sealed record SiteState(
     public ImmutableSortedSet<string>? ArmedZones { get; init; }
 
     /// <summary>
+    /// The wall-clock time at monotonic zero as of the last decision that moved it
+    /// (<see cref="Moment.Utc"/> less <see cref="Moment.Monotonic"/>): when a decision's differs
+    /// by more than <see cref="PerimeterArming.WallClockStep"/>, the clock was stepped, and the
+    /// arming windows it moved are re-baselined rather than judged as opening. Null when unknown
+    /// (the next decision records it); not persisted (<see cref="Restore"/> records the boot's).
+    /// </summary>
+    public DateTimeOffset? WallClockOrigin { get; init; }
+
+    /// <summary>
     /// Perimeter points whose breach was raised (<see cref="ThreatChanges"/>) and which have not
     /// restored since; persisted (<see cref="SafetyState.Breaches"/>), so the settle at boot tells
     /// a point cut while the gateway was off from one the office already dealt with.
@@ -359,6 +368,7 @@ public sealed record SiteState(
             ThreatLevel = threat,
             ThreatLevelChosen = safety.ThreatLevel == threat,
             ArmedZones = PerimeterArming.Armed(site, site.ThreatLevel(threat), now.Utc),
+            WallClockOrigin = now.Utc - now.Monotonic,
             // Judged again at the settle, against the levels read then (PerimeterArming.OnSettled).
             Breached = safety.BreachedPoints.Where(id => site.FindPoint(id) is { Kind: PointKind.Perimeter }).ToImmutableSortedSet(StringComparer.Ordinal),
             BreachesUnrecorded = safety.BreachesUnrecorded,
