@@ -169,4 +169,26 @@ public sealed class StaleClockTests
         Assert.True(Assert.IsType<AlarmAcknowledged>(latest.Events[0]).SirenSilenced);
         Assert.False(latest.State.SirenSounding);
     }
+
+    [Fact]
+    public void After_a_restart_acknowledging_the_latest_press_stamped_by_a_stale_boot_clock_before_the_start_silences_the_siren()
+    {
+        // The press reads 09:41:30, before the start's 10:00. The gateway restarts at real 10:25
+        // (a watchdog, a power blip), its clock set by now: the siren sounds again for the press,
+        // the latest alert by the journal's order, which is what the office acknowledges.
+        var (pressed, press, start) = StaleBootThenPress();
+        Assert.True(press.At < start.At);
+        var again = SiteState.Restore(Site, pressed.Safety, pressed.Points, M(3, Real(305)));
+        again = Decide(again, InputsSettled.Instance, M(3.1, Real(305.1))).State;
+        Assert.True(again.SirenSounding);
+
+        var older = Decide(again, Acknowledgement(Journaled(start, latest: false)), M(10, Real(312)));
+        var latest = Decide(again, Acknowledgement(Journaled(press, latest: true)), M(10, Real(312)));
+
+        Assert.False(Assert.IsType<AlarmAcknowledged>(older.Events[0]).SirenSilenced);
+        Assert.True(older.State.SirenSounding);
+        Assert.True(Assert.IsType<AlarmAcknowledged>(latest.Events[0]).SirenSilenced);
+        Assert.False(latest.State.SirenSounding);
+        Assert.Equal(SiteMode.Lockdown, latest.State.Mode);
+    }
 }

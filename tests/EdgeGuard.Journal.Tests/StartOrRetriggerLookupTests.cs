@@ -56,4 +56,36 @@ public sealed class StartOrRetriggerLookupTests : IDisposable
             (sounded.Type, sounded.SirenRestarted, sounded.LatestStartOrRetrigger, sounded.Point, sounded.Severity));
         Assert.Null(_h.Journal.FindAlarm(Guid.CreateVersion7()));
     }
+
+    [Fact]
+    public async Task After_a_takeover_and_a_resume_no_alert_before_the_resume_nor_of_an_ended_episode_is_the_latest()
+    {
+        // After a restart the decider silences the siren for the latest alert by this order alone
+        // (its stamps may come from a boot clock behind): the running scenario's start, a
+        // takeover's or a resume's, must come after every alert of what ran before it.
+        await _h.PublishAndFlush(
+            new LockdownStarted(T0, "panic-button", "panic-a"),
+            new LockdownRetriggered(T0.AddSeconds(5), "panic-button", "panic-b"),
+            new LockdownStarted(T0.AddSeconds(10), "keyswitch", "key-evac", SiteMode.Evacuation, "evacuate", "lockdown"),
+            // A press for the suspended lockdown, refused under the evacuation: its siren sounds again.
+            new LockdownStartRefused(T0.AddSeconds(15), "panic-button", "panic-a", "lockdown", SiteMode.Lockdown, "evacuate", "outranked")
+            {
+                Suspended = true,
+                SirenRestarted = true,
+            },
+            new LockdownCleared(T0.AddSeconds(20), "key-a", T0.AddSeconds(10), SiteMode.Evacuation, "evacuate"),
+            new LockdownStarted(T0.AddSeconds(20), LockdownStarted.ResumedCause, "key-a", SiteMode.Lockdown, "lockdown", "evacuate"));
+        var resumed = _h.All().Select(r => r.Id).ToList();
+        // That lockdown ends; a new one is started by a press stamped earlier (a clock stepped back).
+        await _h.PublishAndFlush(
+            new LockdownCleared(T0.AddSeconds(30), "key-a", T0),
+            new LockdownStarted(T0.AddSeconds(-60), "panic-button", "panic-b"));
+        var ids = _h.All().Select(r => r.Id).ToList();
+        _h.Reopen();
+
+        Assert.Equal(
+            [false, false, false, false],
+            new[] { ids[0], ids[1], ids[3], resumed[^1] }.Select(id => _h.Journal.FindAlarm(id)!.LatestStartOrRetrigger));
+        Assert.Equal(("lockdown.started", true), (_h.Journal.FindAlarm(ids[^1])!.Type, _h.Journal.FindAlarm(ids[^1])!.LatestStartOrRetrigger));
+    }
 }

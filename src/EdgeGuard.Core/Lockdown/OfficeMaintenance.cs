@@ -158,10 +158,14 @@ internal static class OfficeMaintenance
     // lookup leaves, a press decided after the command was looked up, which the journal could not
     // know of: an alert stamped before it is older, unless the clock stepped back in that window
     // too. After a restart, until the next alert, the siren sounds for the latest alert before
-    // it, of the running scenario (at or after its start; a resume's start is later still).
+    // it, by the journal's order alone: a press on a boot clock behind is stamped before the
+    // start of the lockdown it retriggered, and comparing stamps there left a siren nothing could
+    // silence. The order rules out an older episode's alerts: the running scenario's start, a
+    // takeover's and a resume's included, is a lockdown start journaled after them. A shelter
+    // never sounds the siren, so an alert of a lockdown it took over silences nothing.
     private static bool SoundsFor(SiteState state, JournaledAlarm alarm) =>
         alarm.LatestStartOrRetrigger
-        && (state.SirenSince is { } sounding ? alarm.At >= sounding : state.Lockdown is { } running && alarm.At >= running.Since);
+        && (state.SirenSince is { } sounding ? alarm.At >= sounding : state.Lockdown is not null);
 
     public static (SiteState, string?, string) Rebirth(SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
