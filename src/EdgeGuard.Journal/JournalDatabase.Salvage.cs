@@ -45,16 +45,34 @@ public sealed partial class JournalDatabase
                 var row = ReadSafetyStateRow(connection);
 
                 // Apart from the safety state: a damaged page under the replay store must not cost
-                // the lockdown, which is what the seed is for first.
-                try
+                // the lockdown, which is what the seed is for first. Apart from each other too: a
+                // damaged page under seen_commands cost the card's seqs and session with it, and
+                // with a clock behind the card's the volatile journal started below what the office
+                // saw (and a takeover back in the same boot took it for stale, dropping a lockdown
+                // started on it).
+                var (seen, seenProblem) = Attempt(() => ReadSeenCommands(connection, now));
+                var (seqTop, seqTopProblem) = Attempt(() => ReadSeqTop(connection));
+                var (session, sessionProblem) = Attempt(() => ReadSession(connection));
+                return new SalvagedJournal(row, version, seen, seqTop, session)
                 {
-                    return new SalvagedJournal(row, version, ReadSeenCommands(connection, now), ReadSeqTop(connection), ReadSession(connection), null);
-                }
-                catch (SqliteException ex)
-                {
-                    return new SalvagedJournal(row, version, null, 0, 0, ex.Message);
-                }
+                    SeenProblem = seenProblem,
+                    SeqTopProblem = seqTopProblem,
+                    SessionProblem = sessionProblem,
+                };
             });
+        }
+    }
+
+    // One part of the salvage read: its value, or the default and why it could not be read.
+    private static (T? Value, string? Problem) Attempt<T>(Func<T> read)
+    {
+        try
+        {
+            return (read(), null);
+        }
+        catch (SqliteException ex)
+        {
+            return (default, ex.Message);
         }
     }
 

@@ -92,11 +92,19 @@ public sealed partial class JournalDatabase
 /// <param name="Seen">The commands it had seen, still inside their window; null when they could not be read.</param>
 /// <param name="SeqTop">Its highest seq (<see cref="JournalDatabase.SeqTop"/>); 0 when unread.</param>
 /// <param name="Session">Its saved MQTT session counter; 0 when unread.</param>
-/// <param name="ReplayProblem">Why the seen commands, seqs and sessions could not be read; null when they were.</param>
 internal sealed record SalvagedJournal(
     IReadOnlyList<KeyValuePair<string, object?>>? SafetyStateRow,
     int Version,
     SeenCommandsTakeOver? Seen,
     long SeqTop,
-    long Session,
-    string? ReplayProblem);
+    long Session)
+{
+    /// <summary>Why the seen commands could not be read; null when they were.</summary>
+    public string? SeenProblem { get; init; }
+
+    /// <summary>Why its highest seq could not be read; null when it was.</summary>
+    public string? SeqTopProblem { get; init; }
+
+    /// <summary>Why its session counter could not be read; null when it was.</summary>
+    public string? SessionProblem { get; init; }
+}

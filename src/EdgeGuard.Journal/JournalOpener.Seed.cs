@@ -92,9 +92,9 @@ public static partial class JournalOpener
         var salvaged = read.Result;
         card = (salvaged.SeqTop, salvaged.Session);
         var seen = salvaged.Seen is { Rows.Count: > 0 };
-        var notSeen = salvaged.ReplayProblem is { } problem
+        var notSeen = (salvaged.SeenProblem is { } problem
             ? $"; the office commands it had seen cannot be read ({problem}), so one it ran before the restart could run again if its message is replayed within its window"
-            : "";
+            : "") + Unread(salvaged);
         if (salvaged.SafetyStateRow is null && !seen)
         {
             return notSeen.Length == 0 ? null : notSeen[2..];
@@ -116,5 +116,28 @@ public static partial class JournalOpener
             ? ""
             : "the office commands it had seen were read from it without writing and go on in the volatile journal too (a replay of one is refused as a repeat, not run again), and stay remembered when the journal can be written again";
         return string.Join("; ", new[] { state, commands }.Where(part => part.Length > 0)) + notSeen;
+    }
+
+    // What the fault says of the card's highest seq and session counter when they could not be
+    // read: the volatile journal's floors then come from the wall clock alone.
+    private static string Unread(SalvagedJournal salvaged)
+    {
+        var parts = new List<string>(2);
+        var counters = new List<string>(2);
+        if (salvaged.SeqTopProblem is { } seqs)
+        {
+            parts.Add($"its highest seq ({seqs})");
+            counters.Add("seqs");
+        }
+
+        if (salvaged.SessionProblem is { } sessions)
+        {
+            parts.Add($"its MQTT session counter ({sessions})");
+            counters.Add("sessions");
+        }
+
+        return parts.Count == 0
+            ? ""
+            : $"; {string.Join(" and ", parts)} cannot be read, so the volatile journal's {string.Join(" and ", counters)} start from the wall clock alone, and with a clock behind the card's may go back below those the office saw from it";
     }
 }

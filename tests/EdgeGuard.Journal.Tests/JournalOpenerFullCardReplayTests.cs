@@ -1,5 +1,6 @@
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Journal.Tests;
@@ -131,6 +132,104 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
         using var onRam = new EventJournal(db, Time);
         var session = onRam.NextSession();
         Assert.True(session > cardSession, $"session {session} on the RAM journal after {cardSession} on the card");
+    }
+
+    [Fact]
+    public void A_damaged_replay_store_on_the_card_still_raises_the_volatile_journals_seqs_and_sessions_above_the_cards()
+    {
+        // As above, the clock a day behind the card's; and a page of seen_commands damaged. Read in
+        // one go with them, the card's seqs and session were lost with the commands: the RAM
+        // journal started below what the office saw, and a takeover back later in the same boot
+        // took the RAM journal for stale and dropped a lockdown started on it.
+        var later = new FakeTimeProvider(Now.AddDays(1));
+        long cardSession;
+        long cardTop;
+        using (var database = JournalDatabase.Open(Real))
+        {
+            database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
+            using (var journal = new EventJournal(database, Time))
+            {
+                cardSession = journal.NextSession();
+            }
+
+            using (var seen = new SqliteSeenCommandIds(database, Time))
+            {
+                // Enough rows that seen_commands' root page is an interior page of its own.
+                for (var i = 0; i < 400; i++)
+                {
+                    seen.Record($"cmd-{i:D4}-{new string('x', 40)}", Hash, Window, Now, Done);
+                }
+            }
+
+            cardTop = database.SeqTop();
+        }
+
+        SaveLockdownOnTheCard(olderSchema: false);
+        DamageRootPageOf("seen_commands");
+
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
+        using var db = opening.Database;
+        Assert.Equal(FallbackFile, db.Path);
+        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        Assert.Contains("the office commands it had seen cannot be read", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("seqs", reason, StringComparison.Ordinal);
+        Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
+        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
+        using var onRam = new EventJournal(db, Time);
+        var session = onRam.NextSession();
+        Assert.True(session > cardSession, $"session {session} on the RAM journal after {cardSession} on the card");
+    }
+
+    [Fact]
+    public void A_damaged_seq_and_session_record_on_the_card_is_named_in_the_fault_and_costs_neither_the_commands_nor_the_lockdown()
+    {
+        using (var database = JournalDatabase.Open(Real))
+        using (var seen = new SqliteSeenCommandIds(database, Time))
+        {
+            seen.Record("cmd-done", Hash, Window, Now, Done);
+        }
+
+        SaveLockdownOnTheCard(olderSchema: false);
+        DamageRootPageOf("gateway_meta");
+
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
+        using var db = opening.Database;
+        Assert.Equal(FallbackFile, db.Path);
+        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        Assert.Contains("its highest seq (", reason, StringComparison.Ordinal);
+        Assert.Contains("and its MQTT session counter (", reason, StringComparison.Ordinal);
+        Assert.Contains("the volatile journal's seqs and sessions start from the wall clock alone", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("commands it had seen cannot be read", reason, StringComparison.Ordinal);
+        Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
+        using var onRam = new SqliteSeenCommandIds(db, Time);
+        Assert.Equal(SeenStatus.Finished, onRam.Record("cmd-done", Hash, Window, Now).Status);
+    }
+
+    // Overwrites the table's root page in the checkpointed file, as a card's bad block would.
+    private void DamageRootPageOf(string table)
+    {
+        long root;
+        long pageSize;
+        using (var connection = new SqliteConnection($"Data Source={Real};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            command.ExecuteNonQuery();
+            command.CommandText = "SELECT rootpage FROM sqlite_schema WHERE name = $table;";
+            command.Parameters.AddWithValue("$table", table);
+            root = (long)command.ExecuteScalar()!;
+            command.Parameters.Clear();
+            command.CommandText = "PRAGMA page_size;";
+            pageSize = (long)command.ExecuteScalar()!;
+            // No WAL left beside the file: the salvage reads the file alone.
+            command.CommandText = "PRAGMA journal_mode=DELETE;";
+            command.ExecuteNonQuery();
+        }
+
+        using var file = new FileStream(Real, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = (root - 1) * pageSize;
+        file.Write(Enumerable.Repeat((byte)0xA5, (int)pageSize).ToArray());
     }
 
     private static long ReplayClock(JournalDatabase database) => database.Read(connection =>
