@@ -258,7 +258,17 @@ function validate(msg) {
   const t = classifyTopic(msg.topic);
   if (!t) return [`topic is not part of the contract (edgeguard/v1/{site}/{gateway}/availability|events|state/lockdown|state/delivery|state/points/{point}|commands|command-results)`];
   if (msg.error) return [msg.error];
-  if (msg.payload === null) return ['empty payload (deleting a retained message is not part of the contract)'];
+  if (msg.payload === null) {
+    // The one delete in the contract: the gateway clears the retained state of a point no longer
+    // in its config (renamed or removed) after each connect. It carries no properties; only its
+    // QoS can be checked.
+    if (t.kind === 'state/points') {
+      return msg.record && msg.record.qos !== undefined && msg.record.qos !== 1
+        ? [`point-state delete delivered with QoS ${msg.record.qos}; the contract is QoS 1`]
+        : [];
+    }
+    return [`empty payload on ${t.kind} (deleting a retained message is part of the contract only for state/points/{point}, a point removed from the config)`];
+  }
 
   let instance = msg.payload;
   if (t.json) {

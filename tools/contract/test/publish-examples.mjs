@@ -24,9 +24,16 @@ for (const file of files) {
     const payload = line.slice(space + 1);
     const t = classifyTopic(topic);
     if (!t) throw new Error(`${file}: not a contract topic: ${topic}`);
-    const args = ['-h', '127.0.0.1', '-p', port, '-V', 'mqttv5', '-q', '1', '-t', topic, '-m', payload];
+    const args = ['-h', '127.0.0.1', '-p', port, '-V', 'mqttv5', '-q', '1', '-t', topic];
     const prop = (name, ...value) => args.push('-D', 'publish', name, ...value);
     if (t.retained) args.push('-r');
+    if (payload === '(null)') {
+      // A retained state deleted, as the gateway deletes a removed point's: empty, no properties.
+      execFileSync('mosquitto_pub', [...args, '-n'], { stdio: ['ignore', 'inherit', 'inherit'] });
+      count++;
+      continue;
+    }
+    args.push('-m', payload);
     prop('payload-format-indicator', '1');
     if (t.json) prop('content-type', 'application/json');
     if (t.kind === 'availability') prop('user-property', 'session', '1');
