@@ -197,12 +197,15 @@ internal static class PerimeterArming
 
     /// <summary>
     /// When the controller must tick for an arming window to open on an active, non-bypassed
-    /// perimeter point, or null: only then does an opening change anything.
+    /// perimeter point, or to close over one, or null: only then does an opening change anything,
+    /// and the closing must be recorded (<see cref="SiteState.ArmedZones"/>) for the next opening
+    /// to be seen. Without the closing, a fence cut in a nightly window and left cut over a quiet
+    /// day kept its zone recorded as armed, and the next night's opening raised nothing.
     /// </summary>
     /// <remarks>
-    /// At most <see cref="OfficeMaintenance.WallClockRecheck"/> ahead: the opening is an instant on
-    /// the wall clock (a daylight-saving change on the way allowed for), which a clock correction
-    /// moves without the monotonic clock; a tick that finds the window still shut costs nothing.
+    /// At most <see cref="OfficeMaintenance.WallClockRecheck"/> ahead: the opening and closing are
+    /// instants on the wall clock (a daylight-saving change on the way allowed for), which a clock
+    /// correction moves without the monotonic clock; a tick that finds nothing changed costs nothing.
     /// </remarks>
     public static TimeSpan? NextDeadline(SiteDefinition site, SiteState state, Moment now)
     {
@@ -220,14 +223,23 @@ internal static class PerimeterArming
                 continue;
             }
 
-            if (site.Arms(level, point.Zone, now.Utc))
+            // Armed by the level itself, the zone stays armed whatever the windows do.
+            var armed = site.Arms(level, point.Zone, now.Utc);
+            if (armed && level.ArmedZones.Contains(point.Zone, StringComparer.Ordinal))
             {
                 continue;
             }
 
             foreach (var window in level.Schedule)
             {
-                if (window.Zones.Contains(point.Zone, StringComparer.Ordinal) && window.UntilOpens(now.Utc, site.TimeZone) is { } until)
+                if (!window.Zones.Contains(point.Zone, StringComparer.Ordinal))
+                {
+                    continue;
+                }
+
+                // Armed: the closing of each window open over it (another may keep it armed; the
+                // tick then finds it so and waits for the next). Disarmed: the next opening.
+                if ((armed ? window.UntilCloses(now.Utc, site.TimeZone) : window.UntilOpens(now.Utc, site.TimeZone)) is { } until)
                 {
                     var bounded = until < OfficeMaintenance.WallClockRecheck ? until : OfficeMaintenance.WallClockRecheck;
                     wait = wait is { } w && w <= bounded ? w : bounded;

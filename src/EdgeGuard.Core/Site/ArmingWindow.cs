@@ -21,7 +21,17 @@ namespace EdgeGuard.Core.Site;
 public sealed record ArmingWindow(IReadOnlyList<string> Zones, IReadOnlyList<DayOfWeek> Days, TimeOnly From, TimeOnly To)
 {
     /// <summary>Whether the window is open at <paramref name="at"/> on a site in <paramref name="timeZone"/>.</summary>
-    public bool IsOpen(DateTimeOffset at, TimeZoneInfo timeZone)
+    public bool IsOpen(DateTimeOffset at, TimeZoneInfo timeZone) => OpenOccurrence(at, timeZone) is not null;
+
+    /// <summary>
+    /// How long after <paramref name="at"/> the occurrence open then closes, in real time, or null
+    /// when the window is shut at <paramref name="at"/>.
+    /// </summary>
+    public TimeSpan? UntilCloses(DateTimeOffset at, TimeZoneInfo timeZone) =>
+        OpenOccurrence(at, timeZone) is var (_, closes) ? closes - at : null;
+
+    // The occurrence open at `at`, if any.
+    private (DateTimeOffset Opens, DateTimeOffset Closes)? OpenOccurrence(DateTimeOffset at, TimeZoneInfo timeZone)
     {
         ArgumentNullException.ThrowIfNull(timeZone);
         // An occurrence lasts under a day (two at most, a daylight-saving change inside): one
@@ -31,11 +41,11 @@ public sealed record ArmingWindow(IReadOnlyList<string> Zones, IReadOnlyList<Day
         {
             if (Days.Contains(day.DayOfWeek) && Occurrence(day, timeZone) is var (opens, closes) && opens <= at && at < closes)
             {
-                return true;
+                return (opens, closes);
             }
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>
