@@ -110,4 +110,61 @@ public sealed class ArmingClockStepTests
         Assert.DoesNotContain(forward.Events, e => e is PerimeterBreach);
         Assert.Equal(SiteMode.Normal, forward.State.Mode);
     }
+
+    // The clock runs 10 minutes fast: the window opened at real 17:50 and judged the fence; the
+    // office cleared the lockdown; NTP steps the clock back to 17:52, out of the window.
+    private static SiteState SteppedBackOutOfTheWindow()
+    {
+        var quiet = Boot(SafetyState.Initial, fenceCut: false, Monday.AddHours(17).AddMinutes(40));
+        var cut = Decide(quiet, new PointChanged("fence-a", true), M(20, Monday.AddHours(17).AddMinutes(45)));
+        var opened = Decide(cut.State, TimerTick.Instance, M(310.1, Monday.AddHours(18)));
+        Assert.Single(opened.Events.OfType<PerimeterBreach>());
+        var cleared = opened.State with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null };
+
+        var back = Decide(cleared, TimerTick.Instance, M(430, Monday.AddHours(17).AddMinutes(52)));
+        Assert.DoesNotContain("a", back.State.ArmedZones!);
+        return back.State;
+    }
+
+    // The corrected clock runs on, one tick a minute, from 17:53 until 18:00 comes round again.
+    private static (SiteState State, List<DomainEvent> Events) RunOnToTheOpening(SiteState state, double fromSeconds = 490)
+    {
+        var events = new List<DomainEvent>();
+        for (var s = fromSeconds; s <= 960; s += 60)
+        {
+            var decided = Decide(state, TimerTick.Instance, M(s, Monday.AddHours(17).AddMinutes(52).AddSeconds(s - 430)));
+            events.AddRange(decided.Events);
+            state = decided.State;
+        }
+
+        Assert.Contains("a", state.ArmedZones!);
+        return (state, events);
+    }
+
+    [Fact]
+    public void A_clock_stepped_back_out_of_the_window_does_not_judge_a_breached_fence_again_when_the_same_occurrence_opens()
+    {
+        var (state, events) = RunOnToTheOpening(SteppedBackOutOfTheWindow());
+
+        // The same occurrence that raised the breach: no second breach, no second lockdown.
+        Assert.DoesNotContain(events, e => e is PerimeterBreach or LockdownStarted);
+        Assert.Equal(SiteMode.Normal, state.Mode);
+    }
+
+    [Fact]
+    public void A_fence_cut_again_after_a_step_back_out_of_the_window_is_judged_when_the_same_occurrence_opens()
+    {
+        // The fence restores (leaving the record) and is cut again while the window reads shut:
+        // a new cut no raised breach covers, judged when the occurrence opens again.
+        var back = SteppedBackOutOfTheWindow();
+        var restored = Decide(back, new PointChanged("fence-a", false), M(440, Monday.AddHours(17).AddMinutes(52).AddSeconds(10)));
+        var cutAgain = Decide(restored.State, new PointChanged("fence-a", true), M(450, Monday.AddHours(17).AddMinutes(52).AddSeconds(20)));
+        Assert.DoesNotContain(cutAgain.Events, e => e is PerimeterBreach);
+
+        var (state, events) = RunOnToTheOpening(cutAgain.State);
+
+        var breach = Assert.Single(events.OfType<PerimeterBreach>());
+        Assert.Equal(("fence-a", Monday.AddHours(18)), (breach.PointId, breach.At));
+        Assert.Equal(SiteMode.Lockdown, state.Mode);
+    }
 }

@@ -68,20 +68,25 @@ internal static class PerimeterArming
         }
 
         var armed = Armed(site, level, now.Utc);
+        var reopened = None;
         if (state.ArmedZones is not { } known || !known.SetEquals(armed))
         {
             // Only when it changed: a decision that changes nothing returns the same state.
-            state = state with { ArmedZones = armed };
+            reopened = Reopened(site, level, state, armed, now.Utc, sameLevel: state.ThreatLevel == levelBefore && !stepped, out var occurrences);
+            state = state with { ArmedZones = armed, ArmingOccurrences = occurrences };
         }
 
         foreach (var point in site.Points)
         {
             // Judged for the breach only: the point's other roles (a door, a scenario trigger) do
-            // not depend on arming and were decided when it went active. After a step, a point no
-            // raised breach covers went active while its zone read as disarmed (a fence cut while
-            // the clock was wrong): it is judged, as the settle judges one cut while off.
+            // not depend on arming and were decided when it went active. After a step, and when
+            // the occurrence that raised a breach opens again (the clock stepped back out of it),
+            // only a point no raised breach covers: it went active while its zone read as disarmed
+            // (a fence cut while the clock was wrong), and is judged as the settle judges one cut
+            // while off. One still cut since an earlier occurrence is judged at a new one.
+            var unraised = !state.Breached.Contains(point.Id);
             if (point.Kind == PointKind.Perimeter && armed.Contains(point.Zone)
-                && (escalated || !before.Contains(point.Zone) || (stepped && !state.Breached.Contains(point.Id)))
+                && (escalated || (!before.Contains(point.Zone) && (unraised || !reopened.Contains(point.Zone))) || (stepped && unraised))
                 && state.IsActive(point.Id) && !state.Bypasses.ContainsKey(point.Id))
             {
                 state = ThreatChanges.OnActivated(site, state, point, now, events);
@@ -179,6 +184,89 @@ internal static class PerimeterArming
         }
 
         return armed.ToImmutable();
+    }
+
+    /// <summary>
+    /// Per perimeter zone an arming window of <paramref name="level"/> arms at
+    /// <paramref name="at"/>, its <see cref="Occurrence"/>.
+    /// </summary>
+    public static ImmutableSortedDictionary<string, DateTimeOffset> Occurrences(SiteDefinition site, ThreatLevelDefinition level, DateTimeOffset at)
+    {
+        var occurrences = ImmutableSortedDictionary.CreateBuilder<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var point in site.Points)
+        {
+            if (point.Kind == PointKind.Perimeter && Occurrence(site, level, point.Zone, at) is { } opened)
+            {
+                occurrences[point.Zone] = opened;
+            }
+        }
+
+        return occurrences.ToImmutable();
+    }
+
+    /// <summary>
+    /// What names the window occurrence arming <paramref name="zone"/> at <paramref name="at"/>:
+    /// the latest opening of the windows open over it, or null when none is (or the level arms
+    /// it by itself, whatever the windows do).
+    /// </summary>
+    /// <remarks>
+    /// With the clock running on, a zone armed again is armed by an occurrence that opened after
+    /// the one recorded when it was last armed (that one had opened by then, and each occurrence
+    /// is one span, which does not open twice: <see cref="ArmingWindow"/>). Only a clock stepped
+    /// back brings round one that opened no later: the same occurrence, or one before it.
+    /// </remarks>
+    public static DateTimeOffset? Occurrence(SiteDefinition site, ThreatLevelDefinition level, string zone, DateTimeOffset at)
+    {
+        if (level.ArmedZones.Contains(zone, StringComparer.Ordinal))
+        {
+            return null;
+        }
+
+        DateTimeOffset? latest = null;
+        foreach (var window in level.Schedule)
+        {
+            if (window.Zones.Contains(zone, StringComparer.Ordinal) && window.OpenedAt(at, site.TimeZone) is { } opened
+                && (latest is not { } l || opened > l))
+            {
+                latest = opened;
+            }
+        }
+
+        return latest;
+    }
+
+    // The zones armed now and not at the last decision, by a window occurrence that opened no
+    // later than the one that armed them last (at the same level, without a step): the clock
+    // stepped back out of it and ran on into it again. Records the occurrence of each.
+    private static ImmutableSortedSet<string> Reopened(
+        SiteDefinition site, ThreatLevelDefinition level, SiteState state, ImmutableSortedSet<string> armed, DateTimeOffset at, bool sameLevel,
+        out ImmutableSortedDictionary<string, DateTimeOffset> occurrences)
+    {
+        var reopened = None.ToBuilder();
+        var recorded = state.ArmingOccurrences.ToBuilder();
+        foreach (var zone in armed)
+        {
+            if (state.ArmedZones?.Contains(zone) == true)
+            {
+                continue;
+            }
+
+            if (Occurrence(site, level, zone, at) is not { } opened)
+            {
+                recorded.Remove(zone);
+                continue;
+            }
+
+            if (sameLevel && state.ArmingOccurrences.TryGetValue(zone, out var last) && opened <= last)
+            {
+                reopened.Add(zone);
+            }
+
+            recorded[zone] = opened;
+        }
+
+        occurrences = recorded.ToImmutable();
+        return reopened.ToImmutable();
     }
 
     // Whether a perimeter zone's arming differs from what was recorded, without allocating.

@@ -189,6 +189,16 @@ public sealed record SiteState(
     public ImmutableSortedSet<string>? ArmedZones { get; init; }
 
     /// <summary>
+    /// Per zone an arming window armed, when the occurrence that armed it last opened (the latest
+    /// opening of those open over it then; <see cref="PerimeterArming.Occurrence"/>). The zone
+    /// armed again by an occurrence that opened no later is the same one coming round again (a
+    /// clock running fast, stepped back out of it), and judges only the points no raised breach
+    /// covers. Not persisted, as <see cref="ArmedZones"/>: <see cref="Restore"/> records the boot's.
+    /// </summary>
+    public ImmutableSortedDictionary<string, DateTimeOffset> ArmingOccurrences { get; init; } =
+        ImmutableSortedDictionary.Create<string, DateTimeOffset>(StringComparer.Ordinal);
+
+    /// <summary>
     /// The wall-clock time at monotonic zero as of the last decision that moved it
     /// (<see cref="Moment.Utc"/> less <see cref="Moment.Monotonic"/>): when a decision's differs
     /// by more than <see cref="PerimeterArming.WallClockStep"/>, the clock was stepped, and the
@@ -368,6 +378,7 @@ public sealed record SiteState(
             ThreatLevel = threat,
             ThreatLevelChosen = safety.ThreatLevel == threat,
             ArmedZones = PerimeterArming.Armed(site, site.ThreatLevel(threat), now.Utc),
+            ArmingOccurrences = PerimeterArming.Occurrences(site, site.ThreatLevel(threat), now.Utc),
             WallClockOrigin = now.Utc - now.Monotonic,
             // Judged again at the settle, against the levels read then (PerimeterArming.OnSettled).
             Breached = safety.BreachedPoints.Where(id => site.FindPoint(id) is { Kind: PointKind.Perimeter }).ToImmutableSortedSet(StringComparer.Ordinal),

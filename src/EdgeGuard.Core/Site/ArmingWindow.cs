@@ -30,6 +30,13 @@ public sealed record ArmingWindow(IReadOnlyList<string> Zones, IReadOnlyList<Day
     public TimeSpan? UntilCloses(DateTimeOffset at, TimeZoneInfo timeZone) =>
         OpenOccurrence(at, timeZone) is var (_, closes) ? closes - at : null;
 
+    /// <summary>
+    /// When the occurrence open at <paramref name="at"/> opened, or null when the window is shut
+    /// then: it names the occurrence, which a clock stepped back out of it opens again.
+    /// </summary>
+    public DateTimeOffset? OpenedAt(DateTimeOffset at, TimeZoneInfo timeZone) =>
+        OpenOccurrence(at, timeZone) is var (opens, _) ? opens : null;
+
     // The occurrence open at `at`, if any.
     private (DateTimeOffset Opens, DateTimeOffset Closes)? OpenOccurrence(DateTimeOffset at, TimeZoneInfo timeZone)
     {
