@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace EdgeGuard.Journal;
 
 // Retention: deleting delivered records that are too old or beyond MaxRecords, from the front of
@@ -97,31 +99,51 @@ public sealed partial class EventJournal
         // Committed rows only: a batch handed out before its commit is not in the table yet.
         var last = DurableSeq;
         var delivered = DeliveredThrough;
-        var chunkEnd = Math.Min(delivered, first + RetentionChunk - 1);
-        var deletable = first <= last && chunkEnd >= first;
-        if (!deletable && !ageCheck)
+        if (!Deletable(first, last, delivered) && !ageCheck)
         {
             return 0;
         }
 
+        // Counted from _firstSeq even when it lies in a declared gap: StoredRows subtracts the gap.
         var count = StoredRows();
-        var excess = count - _limits.MaxRecords;
-        var countBound = excess > 0 ? Math.Min(chunkEnd, first + excess - 1) : first - 1;
-
         var (bound, deleted, marked) = _database.InTransaction(transaction =>
         {
             var marked = ageCheck ? MarkAndSaveClock(transaction, last, elapsed) : _lastMarkSeq;
-            if (!deletable)
+            if (!Deletable(first, last, delivered))
             {
                 return (first - 1, 0L, marked);
             }
 
-            var ageBound = Math.Min(chunkEnd, AgedThrough(transaction, elapsed, none: first - 1));
-            // The anchor must be a row that exists: the cursor may sit in a range journal.gap skipped.
-            using var existing = JournalDatabase.Command(transaction, "SELECT max(seq) FROM events WHERE seq <= $through;");
-            existing.Parameters.AddWithValue("$through", Math.Max(countBound, ageBound));
-            var through = existing.ExecuteScalar() is long row ? row : first - 1;
-            if (through < first)
+            var wanted = Wanted(transaction, first, delivered, count, elapsed);
+            var through = RowAtOrBelow(transaction, wanted, first);
+            if (through < first && wanted >= first)
+            {
+                // Something is due but no row is in [first, wanted]: first lies in a skipped range
+                // more than a chunk long, in front of the real first row. A journal made at boot
+                // (its table empty at open, its seqs from the clock floor behind a new-journal gap),
+                // or a table age retention emptied before a skipped range. Without this step every
+                // chunk looked at the same empty range and never moved: nothing was deleted until
+                // a restart read min(seq). min(seq) is the primary key's first entry: no scan.
+                using var real = JournalDatabase.Command(transaction, "SELECT min(seq) FROM events;");
+                if (real.ExecuteScalar() is not long firstRow || firstRow <= first)
+                {
+                    return (first - 1, 0L, marked);
+                }
+
+                first = firstRow;
+                if (!Deletable(first, last, delivered))
+                {
+                    return (first - 1, 0L, marked);
+                }
+
+                wanted = Wanted(transaction, first, delivered, count, elapsed);
+                through = RowAtOrBelow(transaction, wanted, first);
+                if (through < first)
+                {
+                    return (first - 1, 0L, marked);
+                }
+            }
+            else if (through < first)
             {
                 return (first - 1, 0L, marked);
             }
@@ -139,12 +161,12 @@ public sealed partial class EventJournal
 
             using var delete = JournalDatabase.Command(transaction, "DELETE FROM events WHERE seq <= $through;");
             delete.Parameters.AddWithValue("$through", through);
-            var count = (long)delete.ExecuteNonQuery();
+            var removed = (long)delete.ExecuteNonQuery();
             ForgetMarks(transaction, through);
 
             // The next row, which may lie past a skipped range rather than at through + 1.
             using var next = JournalDatabase.Command(transaction, "SELECT min(seq) FROM events;");
-            return (next.ExecuteScalar() is long firstLeft ? firstLeft - 1 : Math.Max(through, DurableSeq), count, marked);
+            return (next.ExecuteScalar() is long firstLeft ? firstLeft - 1 : Math.Max(through, DurableSeq), removed, marked);
         });
 
         _lastMarkSeq = marked;
@@ -153,5 +175,30 @@ public sealed partial class EventJournal
         _gaps.RemoveAll(gap => gap.Through + 1 < _firstSeq);
 
         return deleted;
+    }
+
+    // Whether a chunk from first may hold deletable rows: committed rows, some of them delivered.
+    private static bool Deletable(long first, long last, long delivered) =>
+        first <= last && ChunkEnd(first, delivered) >= first;
+
+    private static long ChunkEnd(long first, long delivered) => Math.Min(delivered, first + RetentionChunk - 1);
+
+    // The last seq of the chunk from first that may go, by count (beyond MaxRecords) or by age.
+    private long Wanted(SqliteTransaction transaction, long first, long delivered, long count, TimeSpan elapsed)
+    {
+        var chunkEnd = ChunkEnd(first, delivered);
+        var excess = count - _limits.MaxRecords;
+        var countBound = excess > 0 ? Math.Min(chunkEnd, first + excess - 1) : first - 1;
+        var ageBound = Math.Min(chunkEnd, AgedThrough(transaction, elapsed, none: first - 1));
+        return Math.Max(countBound, ageBound);
+    }
+
+    // The anchor must be a row that exists: the cursor may sit in a range journal.gap skipped.
+    // first - 1 when no row is at or below wanted.
+    private static long RowAtOrBelow(SqliteTransaction transaction, long wanted, long first)
+    {
+        using var existing = JournalDatabase.Command(transaction, "SELECT max(seq) FROM events WHERE seq <= $through;");
+        existing.Parameters.AddWithValue("$through", wanted);
+        return existing.ExecuteScalar() is long row ? row : first - 1;
     }
 }
