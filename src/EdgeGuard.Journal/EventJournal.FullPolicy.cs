@@ -24,8 +24,8 @@ public sealed partial class EventJournal
             }
 
             var max = _limits.MaxRecords;
-            var criticalCeiling = _limits.CriticalCeiling;
-            var faultCeiling = _limits.FaultCeiling;
+            var criticalCeiling = _limits.CriticalCeilingAbove(_waitingAtOpen);
+            var faultCeiling = _limits.FaultCeilingAbove(_waitingAtOpen);
             var undelivered = Undelivered();
             var full = _full;
             var faultJournaled = _faultJournaled;
@@ -234,7 +234,7 @@ public sealed partial class EventJournal
     {
         var undelivered = Undelivered();
         var fault = new JournalFull(now, undelivered, _fullReason);
-        if (!_faultJournaled && undelivered < _limits.FaultCeiling)
+        if (!_faultJournaled && undelivered < _limits.FaultCeilingAbove(_waitingAtOpen))
         {
             try
             {

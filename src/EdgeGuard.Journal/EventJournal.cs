@@ -85,6 +85,9 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     private bool _faultAnnounced;
     private string _fullReason = string.Empty;
     private long _episodeDropped;
+    // Undelivered records found at open: the reserves lie above this when it is over the limit
+    // (JournalLimits.CriticalCeilingAbove), so a limit lowered below the backlog keeps them.
+    private long _waitingAtOpen;
     private TimeSpan? _lastAgeCheck; // retention clock; null until the first age check
     private volatile bool _retentionBacklog;
 
@@ -182,6 +185,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             _wake = true;
         }
 
+        _waitingAtOpen = Undelivered();
         ResumeRetentionClock(database);
         _reader = database.OpenConnection();
         _holdTimer = NewHoldTimer(this);

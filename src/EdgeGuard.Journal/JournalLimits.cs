@@ -12,8 +12,8 @@ namespace EdgeGuard.Journal;
 /// <param name="MaxRecords">
 /// Most records kept (delivered or not), and most undelivered ones accepted for events that are
 /// not critical. The default, <see cref="DefaultMaxRecords"/>, is about 300 MB of disk; the
-/// reserves above it add at most <see cref="CriticalReserve"/> + <see cref="FaultReserve"/> records
-/// (about 300 KB).
+/// reserves above it (or above a larger backlog found at open: <see cref="CriticalCeilingAbove"/>)
+/// add at most <see cref="CriticalReserve"/> + <see cref="FaultReserve"/> records (about 300 KB).
 /// </param>
 /// <param name="MaxDeliveredAge">
 /// Delivered records journaled longer ago than this are deleted, measured on the journal's
@@ -55,10 +55,23 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
     public static JournalLimits Default { get; } = new(DefaultMaxRecords, TimeSpan.FromDays(30));
 
     /// <summary>Undelivered records below which a critical event is still journaled: <see cref="MaxRecords"/> + <see cref="CriticalReserve"/>.</summary>
-    internal long CriticalCeiling => SaturatingAdd(MaxRecords, CriticalReserve);
+    internal long CriticalCeiling => CriticalCeilingAbove(0);
 
     /// <summary>Undelivered records below which the journal's own fault is still journaled: <see cref="CriticalCeiling"/> + <see cref="FaultReserve"/>.</summary>
-    internal long FaultCeiling => SaturatingAdd(CriticalCeiling, FaultReserve);
+    internal long FaultCeiling => FaultCeilingAbove(0);
+
+    /// <summary>
+    /// Undelivered records below which a critical event is still journaled by a journal that
+    /// found <paramref name="waitingAtOpen"/> undelivered records when it opened: the reserve is
+    /// above <see cref="MaxRecords"/> or above that backlog, whichever is more. A limit lowered at
+    /// a restart below what already waits (a changed journal.maxRecords, or the RAM journal's
+    /// limit recomputed from less free space in /run) must not leave a lockdown no room at all;
+    /// each start adds at most one reserve above what it found.
+    /// </summary>
+    internal long CriticalCeilingAbove(long waitingAtOpen) => SaturatingAdd(Math.Max(MaxRecords, waitingAtOpen), CriticalReserve);
+
+    /// <summary>The fault's ceiling above <see cref="CriticalCeilingAbove"/>: <see cref="FaultReserve"/> more.</summary>
+    internal long FaultCeilingAbove(long waitingAtOpen) => SaturatingAdd(CriticalCeilingAbove(waitingAtOpen), FaultReserve);
 
     /// <summary>
     /// Bytes a record is counted at when a journal in RAM is sized (<see cref="ForVolatile"/>): the

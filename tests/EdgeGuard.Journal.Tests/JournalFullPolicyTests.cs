@@ -145,6 +145,46 @@ public sealed class JournalFullPolicyTests
         Assert.True(EventJournal.KeptWhileFull(new StateRepublishRequested(T0, "guard-1")));
     }
 
+    // A technician lowers journal.maxRecords while the office link is down, or the RAM journal's
+    // limit comes out smaller at a restart because /run has less free space: more events wait than
+    // the new limit and both reserves. The reserves are above what waits, not above the new limit,
+    // or a lockdown and the episode's fault were dropped with the door contacts.
+    [Fact]
+    public async Task After_a_restart_with_a_limit_below_the_waiting_backlog_a_lockdown_goes_into_the_reserve_and_the_fault_is_journaled()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("gateway.db");
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T0);
+        const int backlog = 3_000;
+        using (var database = JournalDatabase.Open(path))
+        using (var journal = new EventJournal(database, time, new JournalLimits(5_000, Month)))
+        {
+            journal.Publish(Enumerable.Range(1, backlog).Select(i => (DomainEvent)Activated(i)).ToArray());
+            await journal.FlushAsync().WaitAsync(Patience);
+        }
+
+        using (var database = JournalDatabase.Open(path))
+        using (var journal = new EventJournal(database, time, new JournalLimits(1_000, Month)))
+        {
+            journal.Publish([new LockdownStarted(T0.AddSeconds(10), "panic button", "panic-1"), Activated(backlog + 1)]);
+            await journal.FlushAsync().WaitAsync(Patience);
+
+            Assert.Equal(["lockdown.started", "fault.journal-full"], journal.ReadAfter(backlog, 100).Select(r => r.Type));
+            Assert.Equal(1, journal.Dropped);
+            Assert.True(journal.IsFull);
+
+            // Still one bounded reserve, now above the backlog.
+            journal.Publish(Enumerable.Range(1, JournalLimits.CriticalReserve)
+                .Select(i => (DomainEvent)new LockdownRetriggered(T0.AddSeconds(20 + i), "panic button", "panic-1"))
+                .ToArray());
+            await journal.FlushAsync().WaitAsync(Patience);
+
+            // The lockdown and the fault took two records of it: the last two retriggers are dropped.
+            Assert.Equal(3, journal.Dropped);
+            Assert.Equal(backlog + JournalLimits.CriticalReserve, journal.LastSeq - journal.DeliveredThrough);
+        }
+    }
+
     [Fact]
     public void The_reserves_do_not_wrap_a_limit_near_long_MaxValue()
     {
