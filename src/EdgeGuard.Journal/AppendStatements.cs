@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace EdgeGuard.Journal;
 
 /// <summary>
-/// The journal writer's three statements (rows, gateway_meta, delivery cursor), prepared once on
+/// The journal writer's statements (rows, gateway_meta, delivery cursor, journal-full episode), prepared once on
 /// the shared connection and reused for every batch. Prepared per commit, SQLite's parser and
 /// code generator ran twice for each event when events come one at a time, and that CPU competed
 /// with the publisher and the broker.
@@ -29,12 +29,18 @@ internal sealed class AppendStatements : IDisposable
         ON CONFLICT (id) DO UPDATE SET delivered_through = max(outbox.delivered_through, excluded.delivered_through);
         """;
 
+    private const string EpisodeSql = """
+        UPDATE gateway_meta SET full_dropped = $dropped, full_reason = $reason, full_since = $since WHERE id = 1;
+        """;
+
     private readonly SqliteCommand _insert;
     private readonly SqliteParameter _seq, _id, _ts, _mono, _type, _point, _zone, _severity, _drill, _data, _prev, _hash;
     private readonly SqliteCommand _meta;
     private readonly SqliteParameter _last, _head, _reserve;
     private readonly SqliteCommand _cursor;
     private readonly SqliteParameter _delivered;
+    private readonly SqliteCommand _episode;
+    private readonly SqliteParameter _episodeDropped, _episodeReason, _episodeSince;
 
     public AppendStatements(SqliteConnection connection)
     {
@@ -61,6 +67,11 @@ internal sealed class AppendStatements : IDisposable
         _cursor = connection.CreateCommand();
         _cursor.CommandText = CursorSql;
         _delivered = _cursor.Parameters.Add("$seq", SqliteType.Integer);
+        _episode = connection.CreateCommand();
+        _episode.CommandText = EpisodeSql;
+        _episodeDropped = _episode.Parameters.Add("$dropped", SqliteType.Integer);
+        _episodeReason = _episode.Parameters.Add("$reason", SqliteType.Text);
+        _episodeSince = _episode.Parameters.Add("$since", SqliteType.Text);
     }
 
     /// <summary>The connection the statements are prepared on.</summary>
@@ -105,8 +116,22 @@ internal sealed class AppendStatements : IDisposable
         return (long)_meta.ExecuteScalar()!;
     }
 
+    /// <summary>
+    /// Records the journal-full episode as <paramref name="dropped"/> (null: none open),
+    /// <paramref name="reason"/> and <paramref name="since"/>, in the batch's transaction.
+    /// </summary>
+    public void SaveEpisode(SqliteTransaction transaction, long? dropped, string? reason, string? since)
+    {
+        _episode.Transaction = transaction;
+        _episodeDropped.Value = (object?)dropped ?? DBNull.Value;
+        _episodeReason.Value = (object?)reason ?? DBNull.Value;
+        _episodeSince.Value = (object?)since ?? DBNull.Value;
+        _episode.ExecuteNonQuery();
+    }
+
     public void Dispose()
     {
+        _episode.Dispose();
         _insert.Dispose();
         _meta.Dispose();
         _cursor.Dispose();

@@ -31,6 +31,7 @@ public sealed partial class EventJournal
             var faultJournaled = _faultJournaled;
             var reason = _fullReason;
             var episodeDropped = _episodeDropped;
+            var since = _fullSince;
             long dropped = 0;
             var plan = new List<Pending>(batch.Count + 4);
             var own = new List<DomainEvent>(4);
@@ -71,6 +72,7 @@ public sealed partial class EventJournal
                     faultJournaled = false;
                     episodeDropped = 0;
                     reason = why;
+                    since = now;
                 }
 
                 episodeDropped += count;
@@ -112,15 +114,20 @@ public sealed partial class EventJournal
 
             Settle();
 
+            // The episode as it is now, recorded in this batch's commit (EventJournal.Episode.cs).
+            var episode = full ? new JournalEpisode(episodeDropped, reason, since) : null;
+            var episodeWrite = EpisodeChange(episode);
             var failed = false;
             if (plan.Count > 0 || _pendingGap is not null)
             {
                 try
                 {
-                    if (Write(plan) is { } gap)
+                    if (Write(plan, episodeWrite) is { } gap)
                     {
                         raise.Add(gap);
                     }
+
+                    _episodeSaved = episode;
                 }
 #pragma warning disable CA1031 // Whatever stops the write, the controller must not see it: it becomes the fault.
                 catch (Exception ex)
@@ -131,8 +138,14 @@ public sealed partial class EventJournal
                 }
             }
 
+            else if (episodeWrite is not null && SaveEpisodeAlone(episodeWrite))
+            {
+                _episodeSaved = episode;
+            }
+
             if (!failed)
             {
+                _fullSince = since;
                 Committed(now, full, faultJournaled, reason, episodeDropped, dropped, undelivered, own, raise);
             }
         }
@@ -238,11 +251,14 @@ public sealed partial class EventJournal
         {
             try
             {
-                if (Write([new Pending(fault, false)]) is { } gap)
+                // The episode goes in with its fault: the count the failed write began or extended.
+                var episode = CurrentEpisode;
+                if (Write([new Pending(fault, false)], EpisodeChange(episode)) is { } gap)
                 {
                     raise.Add(gap);
                 }
 
+                _episodeSaved = episode;
                 _faultJournaled = true;
             }
             catch (Exception ex) when (IsWriteFailure(ex))
@@ -266,6 +282,7 @@ public sealed partial class EventJournal
             _full = true;
             _faultJournaled = false;
             _fullReason = reason;
+            _fullSince = _time.GetUtcNow();
             _episodeDropped = 0;
             _faultAnnounced = false;
             _isFull = true;

@@ -181,13 +181,14 @@ public sealed partial class EventJournal
 
     // Sequences the plan and commits it (see Sequence and Commit); the writer's path. When the
     // commit fails, what the office must not miss is handed out from memory (EventJournal.FromMemory.cs).
-    private JournalGap? Write(List<Pending> plan)
+    // episode: the journal-full episode as it is to be recorded in the same commit; null when unchanged.
+    private JournalGap? Write(List<Pending> plan, EpisodeWrite? episode = null)
     {
         var batch = Sequence(plan);
         CompleteOnPool(batch.Signal);
         try
         {
-            return Commit(batch);
+            return Commit(batch, episode);
         }
         catch (Exception ex) when (NothingWasWritten(ex))
         {
@@ -257,13 +258,13 @@ public sealed partial class EventJournal
     // Chains and commits a sequenced batch with the chain head, last_seq and a reservation raised past it,
     // then announces it if Sequence did not. A failed commit of a batch already handed out skips
     // its seqs (journal.gap). Caller holds _appendGate.
-    private JournalGap? Commit(SequencedBatch batch)
+    private JournalGap? Commit(SequencedBatch batch, EpisodeWrite? episode)
     {
         long reserved;
         byte[] head;
         try
         {
-            reserved = Transaction(batch, out head);
+            reserved = Transaction(batch, out head, episode);
         }
         catch
         {
@@ -282,7 +283,7 @@ public sealed partial class EventJournal
     // _chainHead and the prepared statements); needs no _appendGate, so a batch handed out on the
     // caller's thread is committed while the next one may be sequenced (EventJournal.Inline.cs).
     // Returns the reservation now durable and, in head, the batch's last hash.
-    private long Transaction(SequencedBatch batch, out byte[] head)
+    private long Transaction(SequencedBatch batch, out byte[] head, EpisodeWrite? episode = null)
     {
         // The chain links are made here, on the writer, not when sequencing: the office needs none
         // of them, so the hashing stays off the path an event takes to the publisher.
@@ -304,14 +305,14 @@ public sealed partial class EventJournal
         var durable = _database.InTransaction(transaction =>
         {
             // Prepared once on the shared connection; made again only if that connection changed.
-            var statements = _statements;
-            if (statements is null || statements.Connection != transaction.Connection)
-            {
-                statements?.Dispose();
-                _statements = statements = new AppendStatements(transaction.Connection!);
-            }
+            var statements = PreparedFor(transaction);
 
             var reserved = statements.Insert(transaction, rows, hashes, _chainHead, last + ReserveAhead, cursor);
+            if (episode is not null)
+            {
+                SaveEpisode(statements, transaction, episode);
+            }
+
             BeforeCommit?.Invoke(last);
             return reserved;
         });

@@ -186,6 +186,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
         }
 
         _waitingAtOpen = Undelivered();
+        ResumeEpisode(database);
         ResumeRetentionClock(database);
         _reader = database.OpenConnection();
         _holdTimer = NewHoldTimer(this);

@@ -53,8 +53,8 @@ public static partial class JournalOpener
             using var fallback = open(fallbackPath);
             var top = fallback.SeqTop();
             found = createdNow || top > realTop
-                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load(), fallback.SavedSession(), SeenCommandsTakeOver.ReadFrom(fallback))
-                : new(top, 0, null, 0, null);
+                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load(), fallback.SavedSession(), SeenCommandsTakeOver.ReadFrom(fallback), fallback.OpenEpisode())
+                : new(top, 0, null, 0, null, null);
         }
         catch (JournalException ex) when (!ex.FromNewerBuild)
         {
@@ -65,7 +65,7 @@ public static partial class JournalOpener
         // An unreadable one's sessions are unknown too, but below a floor taken now.
         var floor = found?.Top ?? SeqFloor(time);
         var session = found is null ? SessionFloor(time) : found.Session;
-        var writes = floor > realTop || session > realSession || found?.Seen is { Rows.Count: > 0 };
+        var writes = floor > realTop || session > realSession || found?.Seen is { Rows.Count: > 0 } || found?.Episode is not null;
         if (writes && database.IsReadOnly)
         {
             return new(null, "it is on read-only storage, so it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart");
@@ -85,7 +85,16 @@ public static partial class JournalOpener
             // commands seen on the volatile journal in the same commit, else a replay runs again.
             if (writes)
             {
-                database.RaiseFloors(floor, session, JournalGapCause.FallbackJournal, found?.Seen is { } seen ? seen.WriteIn : null);
+                // Its open journal-full episode too: its drops are counted in the real journal's
+                // journal.recovered (JournalDatabase.Episode.cs).
+                database.RaiseFloors(floor, session, JournalGapCause.FallbackJournal, transaction =>
+                {
+                    found?.Seen?.WriteIn(transaction);
+                    if (found?.Episode is { } episode)
+                    {
+                        JournalDatabase.CarryEpisode(transaction, episode);
+                    }
+                });
             }
         }
         catch (JournalException ex)
@@ -173,5 +182,6 @@ public static partial class JournalOpener
     /// <param name="State">Its safety state; null when it is stale (below the real journal).</param>
     /// <param name="Session">Its saved MQTT session counter (0 when stale).</param>
     /// <param name="Seen">The commands it saw (null when stale: carried at its takeover).</param>
-    private sealed record Found(long Top, long Undelivered, SafetyState? State, long Session, SeenCommandsTakeOver? Seen);
+    /// <param name="Episode">Its open journal-full episode (null when none, or stale).</param>
+    private sealed record Found(long Top, long Undelivered, SafetyState? State, long Session, SeenCommandsTakeOver? Seen, RecordedEpisode? Episode);
 }

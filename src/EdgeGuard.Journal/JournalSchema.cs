@@ -233,6 +233,18 @@ internal static class JournalSchema
         """
         ALTER TABLE safety_state ADD COLUMN perimeter_breaches TEXT NULL;
         """,
+
+        // 17: the journal-full episode (EventJournal.Episode.cs), written in the commit that
+        // changes it, so a restart in the middle of one neither forgets what it dropped (the office
+        // got a journal.recovered that counted only the drops after the restart, or none at all)
+        // nor how it began. full_dropped: events dropped so far in the open episode, NULL when no
+        // episode is open; full_reason: why it began; full_since: its first drop, ISO-8601 'O'.
+        // Files from before this migration had no episode recorded: none is open.
+        """
+        ALTER TABLE gateway_meta ADD COLUMN full_dropped INTEGER NULL CHECK (full_dropped >= 0);
+        ALTER TABLE gateway_meta ADD COLUMN full_reason TEXT NULL;
+        ALTER TABLE gateway_meta ADD COLUMN full_since TEXT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

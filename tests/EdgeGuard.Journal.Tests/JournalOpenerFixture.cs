@@ -78,7 +78,8 @@ public abstract class JournalOpenerFixture : IDisposable
             using var connection = new SqliteConnection($"Data Source={Real};Pooling=False");
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; ALTER TABLE safety_state DROP COLUMN suspended; PRAGMA user_version=14;";
+            command.CommandText = "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; ALTER TABLE safety_state DROP COLUMN suspended; "
+                + JournalDatabaseTests.DropMigration17 + " PRAGMA user_version=14;";
             command.ExecuteNonQuery();
         }
     }

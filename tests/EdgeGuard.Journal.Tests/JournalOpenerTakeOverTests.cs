@@ -70,6 +70,38 @@ public sealed class JournalOpenerTakeOverTests : JournalOpenerFixture
         Assert.Empty(Directory.GetFiles(Volatile, JournalDatabase.FileName));
     }
 
+    // The office link was down while the gateway ran on the volatile journal: it filled, and
+    // dropped events. The real journal that takes over counts them in its journal.recovered,
+    // as the volatile journal, retired with its undelivered events, never will.
+    [Fact]
+    public async Task The_real_journal_counts_the_drops_of_the_volatile_ones_open_episode_in_its_recovery()
+    {
+        JournalDatabase.Open(Real).Dispose();
+        long dropped;
+        using (var fallback = JournalDatabase.Open(FallbackFile))
+        {
+            fallback.RaiseFloors(Floor - 1, 0, JournalGapCause.NewJournal);
+            using var full = new EventJournal(fallback, Time, new JournalLimits(10, TimeSpan.FromDays(30)));
+            full.Publish(Enumerable.Range(1, 15).Select(i => (DomainEvent)Activated(i)).ToArray());
+            await full.FlushAsync().WaitAsync(Patience);
+            dropped = full.Dropped;
+            Assert.True(full.IsFull);
+        }
+
+        var opening = JournalOpener.Open(Real, Volatile, Time);
+        using var database = opening.Database;
+        Assert.Equal(Real, database.Path);
+        using var journal = new EventJournal(database, Time);
+        journal.Publish([Activated(16)]);
+        await journal.FlushAsync().WaitAsync(Patience);
+
+        var records = journal.Read(0, int.MaxValue);
+        var recovered = Assert.Single(records, r => r.Type == "journal.recovered");
+        Assert.Equal(dropped, System.Text.Json.JsonDocument.Parse(recovered.DataJson).RootElement.GetProperty("dropped").GetInt64());
+        Assert.Equal("point.activated", records[^1].Type);
+        Assert.False(journal.IsFull);
+    }
+
     // A volatile journal as a start on it leaves it: at the floor, the safety state saved, two
     // events the office never acknowledged. Returns its top seq.
     private async Task<long> VolatileJournalAsync(SafetyState state)
