@@ -42,21 +42,22 @@ public sealed partial class JournalDatabase
             return database.Read(connection =>
             {
                 var version = Convert.ToInt32(Scalar<long>(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
-                var row = ReadSafetyStateRow(connection);
-
-                // Apart from the safety state: a damaged page under the replay store must not cost
-                // the lockdown, which is what the seed is for first. Apart from each other too: a
-                // damaged page under seen_commands cost the card's seqs and session with it, and
-                // with a clock behind the card's the volatile journal started below what the office
-                // saw (and a takeover back in the same boot took it for stale, dropping a lockdown
-                // started on it).
+                // Each part on its own: a damaged page under the replay store must not cost the
+                // lockdown, which is what the seed is for first; nor one under safety_state the
+                // card's seqs, session and seen commands. A damaged page under seen_commands cost
+                // the card's seqs and session with it, and with a clock behind the card's the
+                // volatile journal started below what the office saw (and a takeover back in the
+                // same boot took it for stale, dropping a lockdown started on it).
+                var (row, rowProblem) = Attempt(() => ReadSafetyStateRow(connection));
                 var (seen, seenProblem) = Attempt(() => ReadSeenCommands(connection, now));
-                var (seqTop, seqTopProblem) = Attempt(() => ReadSeqTop(connection));
+                var (seqTop, seqTopProblem, seqTopPartial) = ReadSeqTop(connection);
                 var (session, sessionProblem) = Attempt(() => ReadSession(connection));
                 return new SalvagedJournal(row, version, seen, seqTop, session)
                 {
+                    SafetyStateProblem = rowProblem,
                     SeenProblem = seenProblem,
                     SeqTopProblem = seqTopProblem,
+                    SeqTopPartial = seqTopPartial,
                     SessionProblem = sessionProblem,
                 };
             });

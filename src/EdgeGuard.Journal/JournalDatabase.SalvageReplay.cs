@@ -42,24 +42,43 @@ public sealed partial class JournalDatabase
         return SeenCommandsTakeOver.Read(clockMs, reader);
     }
 
-    // SeqTop's columns, those this schema has (reserved_through since 11; none before 2).
-    private static long ReadSeqTop(SqliteConnection connection)
+    // SeqTop's parts, each read on its own: a damaged page under one (events, the biggest and most
+    // written table, most of all) costs only that part. gateway_meta's last_seq and
+    // reserved_through (since 11) bound every seq handed out, so with them read the others add
+    // nothing needed; without them, events and the outbox cursor still give a lower bound, but not
+    // the seqs reserved and handed out past it (a problem). Unread only when no part was read.
+    private static (long Top, string? Problem, bool Partial) ReadSeqTop(SqliteConnection connection)
     {
-        if (!HasTable(connection, "gateway_meta"))
-        {
-            return 0;
-        }
-
-        var reserved = HasColumn(connection, "gateway_meta", "reserved_through")
+        var reserved = HasTable(connection, "gateway_meta") && HasColumn(connection, "gateway_meta", "reserved_through")
             ? "coalesce((SELECT reserved_through FROM gateway_meta WHERE id = 1), 0)"
             : "0";
-        return Scalar<long>(connection, $"""
-            SELECT max(
-                coalesce((SELECT last_seq FROM gateway_meta WHERE id = 1), 0),
-                {reserved},
-                coalesce((SELECT max(seq) FROM events), 0),
-                coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0));
-            """);
+        (string Name, string Table, string Sql)[] parts =
+        [
+            ("gateway_meta", "gateway_meta", $"SELECT max(coalesce((SELECT last_seq FROM gateway_meta WHERE id = 1), 0), {reserved});"),
+            ("events", "events", "SELECT coalesce((SELECT max(seq) FROM events), 0);"),
+            ("outbox", "outbox", "SELECT coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0);"),
+        ];
+        long top = 0;
+        var read = 0;
+        var failed = new List<string>(parts.Length);
+        var boundFailed = false;
+        foreach (var (name, table, sql) in parts)
+        {
+            // A table this schema lacks holds no seq: read, as 0 (gateway_meta came with 2).
+            var (value, problem) = Attempt(() => HasTable(connection, table) ? Scalar<long>(connection, sql) : 0);
+            if (problem is null)
+            {
+                top = Math.Max(top, value);
+                read++;
+            }
+            else
+            {
+                failed.Add($"{name}: {problem}");
+                boundFailed |= name == "gateway_meta";
+            }
+        }
+
+        return boundFailed ? (top, string.Join("; ", failed), read > 0) : (top, null, false);
     }
 
     private static long ReadSession(SqliteConnection connection) =>
@@ -90,7 +109,7 @@ public sealed partial class JournalDatabase
 /// <param name="SafetyStateRow">Its safety-state row's columns by name; null when it has none.</param>
 /// <param name="Version">Its schema version.</param>
 /// <param name="Seen">The commands it had seen, still inside their window; null when they could not be read.</param>
-/// <param name="SeqTop">Its highest seq (<see cref="JournalDatabase.SeqTop"/>); 0 when unread.</param>
+/// <param name="SeqTop">Its highest seq (<see cref="JournalDatabase.SeqTop"/>), from the parts read; 0 when none was.</param>
 /// <param name="Session">Its saved MQTT session counter; 0 when unread.</param>
 internal sealed record SalvagedJournal(
     IReadOnlyList<KeyValuePair<string, object?>>? SafetyStateRow,
@@ -102,8 +121,20 @@ internal sealed record SalvagedJournal(
     /// <summary>Why the seen commands could not be read; null when they were.</summary>
     public string? SeenProblem { get; init; }
 
-    /// <summary>Why its highest seq could not be read; null when it was.</summary>
+    /// <summary>Why its safety-state row could not be read; null when it was (or it has none).</summary>
+    public string? SafetyStateProblem { get; init; }
+
+    /// <summary>
+    /// Why its highest seq could not be read in full (gateway_meta, which bounds every seq handed
+    /// out, unread), naming each part that failed; null when it was.
+    /// </summary>
     public string? SeqTopProblem { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="SeqTop"/> comes from its events or outbox though gateway_meta was unread:
+    /// a lower bound, without the seqs reserved past it.
+    /// </summary>
+    public bool SeqTopPartial { get; init; }
 
     /// <summary>Why its session counter could not be read; null when it was.</summary>
     public string? SessionProblem { get; init; }

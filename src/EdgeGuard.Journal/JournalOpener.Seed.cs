@@ -92,7 +92,9 @@ public static partial class JournalOpener
         var salvaged = read.Result;
         card = (salvaged.SeqTop, salvaged.Session);
         var seen = salvaged.Seen is { Rows.Count: > 0 };
-        var notSeen = (salvaged.SeenProblem is { } problem
+        var notSeen = (salvaged.SafetyStateProblem is { } lost
+            ? $"; its saved safety state cannot be read ({lost}), so a lockdown in force on it may have been lost"
+            : "") + (salvaged.SeenProblem is { } problem
             ? $"; the office commands it had seen cannot be read ({problem}), so one it ran before the restart could run again if its message is replayed within its window"
             : "") + Unread(salvaged);
         if (salvaged.SafetyStateRow is null && !seen)
@@ -136,8 +138,13 @@ public static partial class JournalOpener
             counters.Add("sessions");
         }
 
+        // gateway_meta unread but events or the outbox cursor read: the seqs start above those too,
+        // a lower bound that misses the seqs it reserved and handed out past them.
+        var above = salvaged is { SeqTopProblem: not null, SeqTopPartial: true, SeqTop: > 0 }
+            ? $" (its seqs also above {salvaged.SeqTop}, the highest its events and outbox hold, but not above those it reserved past them)"
+            : "";
         return parts.Count == 0
             ? ""
-            : $"; {string.Join(" and ", parts)} cannot be read, so the volatile journal's {string.Join(" and ", counters)} start from the wall clock alone, and with a clock behind the card's may go back below those the office saw from it";
+            : $"; {string.Join(" and ", parts)} cannot be read, so the volatile journal's {string.Join(" and ", counters)} start from the wall clock alone{above}, and with a clock behind the card's may go back below those the office saw from it";
     }
 }

@@ -205,6 +205,93 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
         Assert.Equal(SeenStatus.Finished, onRam.Record("cmd-done", Hash, Window, Now).Status);
     }
 
+    [Fact]
+    public async Task A_damaged_events_page_on_the_card_still_raises_the_volatile_journals_seqs_above_the_cards_from_gateway_meta()
+    {
+        // The clock a day behind the card's, and a bad block under the events table (the biggest,
+        // most written one). Read in one statement with gateway_meta, the card's highest seq was
+        // lost with it, though gateway_meta's reservation bounds every seq handed out.
+        var later = new FakeTimeProvider(Now.AddDays(1));
+        long cardTop;
+        using (var database = JournalDatabase.Open(Real))
+        {
+            database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
+            using (var journal = new EventJournal(database, Time))
+            {
+                // Enough rows that the events table's root page is an interior page of its own.
+                for (var i = 0; i < 40; i++)
+                {
+                    foreach (var n in Enumerable.Range(i * 50, 50))
+                    {
+                        journal.Publish([JournalHarness.Activated(n)]);
+                    }
+
+                    await journal.FlushAsync();
+                }
+            }
+
+            cardTop = database.SeqTop();
+        }
+
+        SaveLockdownOnTheCard(olderSchema: false);
+        DamageRootPageOf("events");
+
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
+        using var db = opening.Database;
+        Assert.Equal(FallbackFile, db.Path);
+        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
+        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
+        Assert.DoesNotContain("its highest seq (", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_damaged_safety_state_page_on_the_card_costs_the_lockdown_alone_and_the_fault_says_so()
+    {
+        // The lockdown is lost with its page, unavoidably; read in one go with it, the card's seqs,
+        // session and seen commands were lost too, and the fault blamed the whole read.
+        var later = new FakeTimeProvider(Now.AddDays(1));
+        long cardSession;
+        long cardTop;
+        using (var database = JournalDatabase.Open(Real))
+        {
+            database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
+            using (var journal = new EventJournal(database, Time))
+            {
+                cardSession = journal.NextSession();
+            }
+
+            using (var seen = new SqliteSeenCommandIds(database, Time))
+            {
+                seen.Record("cmd-done", Hash, Window, Now, Done);
+            }
+
+            cardTop = database.SeqTop();
+        }
+
+        SaveLockdownOnTheCard(olderSchema: false);
+        DamageRootPageOf("safety_state");
+
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
+        using var db = opening.Database;
+        Assert.Equal(FallbackFile, db.Path);
+        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        Assert.Contains("its saved safety state cannot be read (", reason, StringComparison.Ordinal);
+        Assert.Contains("a lockdown in force on it may have been lost", reason, StringComparison.Ordinal);
+        Assert.Contains("the office commands it had seen were read", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("its highest seq (", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("its MQTT session counter (", reason, StringComparison.Ordinal);
+        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
+        using (var onRam = new EventJournal(db, Time))
+        {
+            var session = onRam.NextSession();
+            Assert.True(session > cardSession, $"session {session} on the RAM journal after {cardSession} on the card");
+        }
+
+        using var seenOnRam = new SqliteSeenCommandIds(db, Time);
+        Assert.Equal(SeenStatus.Finished, seenOnRam.Record("cmd-done", Hash, Window, Now).Status);
+    }
+
     // Overwrites the table's root page in the checkpointed file, as a card's bad block would.
     private void DamageRootPageOf(string table)
     {
