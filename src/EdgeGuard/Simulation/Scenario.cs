@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Simulation;
 
@@ -10,6 +11,12 @@ public sealed record SendStep(int Line, string Command) : ScenarioStep(Line);
 
 /// <summary><c>wait 250ms</c> / <c>wait 2s</c>.</summary>
 public sealed record WaitStep(int Line, TimeSpan Duration) : ScenarioStep(Line);
+
+/// <summary>
+/// <c>expect-timeout 40s</c>: how long each later <c>expect</c> may take, for a scenario whose gateway
+/// needs longer than the command line's default (a settle time, a door's release time).
+/// </summary>
+public sealed record ExpectTimeoutStep(int Line, TimeSpan Timeout) : ScenarioStep(Line);
 
 /// <summary><c>expect mode lockdown</c>, <c>expect output lock-lobby locked</c>, <c>expect point door-lobby active</c>.</summary>
 public sealed record ExpectStep(int Line, string Subject, string? Id, bool? Active, string? Mode) : ScenarioStep(Line);
@@ -25,6 +32,18 @@ public sealed record Scenario(string Source, IReadOnlyList<ScenarioStep> Steps)
         ["locked"] = true, ["unlocked"] = false, ["on"] = true, ["off"] = false,
         ["active"] = true, ["inactive"] = false,
     };
+
+    /// <summary>
+    /// Every mode <c>sim status</c> can show (the <see cref="SiteMode"/> names, matched ignoring case), not
+    /// <see cref="Enum.TryParse{TEnum}(string, bool, out TEnum)"/>, which takes numbers and comma lists too.
+    /// </summary>
+    private static readonly string[] Modes = Enum.GetNames<SiteMode>();
+
+    /// <summary>The modes as the configuration spells them (<c>shelterInPlace</c>), for error messages.</summary>
+    private static readonly string ModeList =
+        string.Join(", ", Modes[..^1].Select(CamelCase)) + " or " + CamelCase(Modes[^1]);
+
+    private static string CamelCase(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     /// <summary>Parses a scenario; every bad line is reported at once as <c>source:line: problem</c>.</summary>
     public static Scenario Parse(string text, string source)
@@ -71,12 +90,28 @@ public sealed record Scenario(string Source, IReadOnlyList<ScenarioStep> Steps)
 
                 error = $"bad duration '{duration}': use e.g. 250ms or 2s";
                 return null;
+            case ["expect-timeout", var duration]:
+                if (TryParseDuration(duration, out var timeout))
+                {
+                    return new ExpectTimeoutStep(line, timeout);
+                }
+
+                error = $"bad duration '{duration}': use e.g. 10s";
+                return null;
             case ["expect", "mode", var mode]:
-                return new ExpectStep(line, "mode", null, null, mode);
+                // Checked here, not against the gateway: a typo would otherwise wait out the whole
+                // expect timeout and then report the mode it saw, as if the gateway were wrong.
+                if (Modes.Contains(mode, StringComparer.OrdinalIgnoreCase))
+                {
+                    return new ExpectStep(line, "mode", null, null, mode);
+                }
+
+                error = $"unknown mode '{mode}': use {ModeList}";
+                return null;
             case ["expect", var subject, var id, var state] when subject is "output" or "point" && States.TryGetValue(state, out var active):
                 return new ExpectStep(line, subject, id, active, null);
             case ["expect", ..]:
-                error = $"bad expectation '{content}': use 'expect mode MODE', 'expect output ID locked|unlocked|on|off' or 'expect point ID active|inactive'";
+                error = $"bad expectation '{content}': use 'expect mode MODE' (MODE: {ModeList}), 'expect output ID locked|unlocked|on|off' or 'expect point ID active|inactive'";
                 return null;
             default:
                 if (SimulatorCommand.TryParse(content, out _, out var commandError))

@@ -18,6 +18,7 @@ public sealed class ScenarioRunner(ISimulatorLink link, TimeSpan expectTimeout, 
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(progress);
+        var timeout = expectTimeout;
         foreach (var step in scenario.Steps)
         {
             switch (step)
@@ -34,17 +35,23 @@ public sealed class ScenarioRunner(ISimulatorLink link, TimeSpan expectTimeout, 
                 case WaitStep wait:
                     await Task.Delay(wait.Duration, time, cancellationToken).ConfigureAwait(false);
                     break;
+                case ExpectTimeoutStep set:
+                    // The longer of the two: the file knows what its gateway needs, the person running it
+                    // may know the machine is slow.
+                    timeout = set.Timeout > expectTimeout ? set.Timeout : expectTimeout;
+                    await progress.WriteLineAsync($"{step.Line}: expect timeout {timeout.TotalSeconds:0.#}s").ConfigureAwait(false);
+                    break;
                 case ExpectStep expect:
-                    await ExpectAsync(scenario.Source, expect, cancellationToken).ConfigureAwait(false);
+                    await ExpectAsync(scenario.Source, expect, timeout, cancellationToken).ConfigureAwait(false);
                     await progress.WriteLineAsync($"{step.Line}: ok expect {expect.Subject} {expect.Id ?? expect.Mode}").ConfigureAwait(false);
                     break;
             }
         }
     }
 
-    private async Task ExpectAsync(string source, ExpectStep expect, CancellationToken ct)
+    private async Task ExpectAsync(string source, ExpectStep expect, TimeSpan timeout, CancellationToken ct)
     {
-        var deadline = time.GetTimestamp() + (long)(expectTimeout.TotalSeconds * time.TimestampFrequency);
+        var deadline = time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
             var (holds, observed) = Check(expect, await StatusAsync(ct).ConfigureAwait(false));
@@ -55,9 +62,10 @@ public sealed class ScenarioRunner(ISimulatorLink link, TimeSpan expectTimeout, 
 
             if (time.GetTimestamp() >= deadline)
             {
-                var wanted = expect.Mode ?? (expect.Active == true ? "active" : "inactive");
+                // A mode expectation has no id: "expected mode lockdown", not "expected mode  lockdown".
+                var wanted = expect.Mode ?? $"{expect.Id} {(expect.Active == true ? "active" : "inactive")}";
                 throw new ScenarioFailedException(
-                    $"{source}:{expect.Line}: expected {expect.Subject} {expect.Id} {wanted} within {expectTimeout.TotalSeconds:0.#}s, saw {observed}");
+                    $"{source}:{expect.Line}: expected {expect.Subject} {wanted} within {timeout.TotalSeconds:0.#}s, saw {observed}");
             }
 
             await Task.Delay(PollInterval, time, ct).ConfigureAwait(false);

@@ -37,6 +37,48 @@ public sealed class ScenarioParserTests
         Assert.Contains("bad.scenario:4: unknown command", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_mistyped_mode_is_reported_at_parse_with_file_line_and_the_modes_there_are()
+    {
+        // It used to parse, wait the whole expect timeout, then report "saw mode Normal".
+        var error = Assert.Throws<FormatException>(() => Scenario.Parse("press panic-lobby\nexpect mode lockdwon", "typo.scenario"));
+
+        Assert.Contains("typo.scenario:2: unknown mode 'lockdwon': use normal, lockdown, evacuation or shelterInPlace", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("normal")]
+    [InlineData("Lockdown")] // as `sim status` prints it
+    [InlineData("evacuation")]
+    [InlineData("ShelterInPlace")]
+    [InlineData("shelterinplace")]
+    public void Every_mode_sim_status_can_show_is_an_expectation(string mode)
+    {
+        var scenario = Scenario.Parse($"expect mode {mode}", "modes.scenario");
+
+        Assert.Equal(new ExpectStep(1, "mode", null, null, mode), Assert.Single(scenario.Steps));
+    }
+
+    [Theory]
+    [InlineData("1")]     // an enum's number is no mode name
+    [InlineData("normal,lockdown")]
+    public void Only_a_mode_name_is_a_mode(string mode)
+    {
+        var error = Assert.Throws<FormatException>(() => Scenario.Parse($"expect mode {mode}", "modes.scenario"));
+
+        Assert.Contains($"modes.scenario:1: unknown mode '{mode}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scenario_may_carry_its_own_expect_timeout()
+    {
+        var scenario = Scenario.Parse("expect-timeout 40s\nexpect mode normal", "slow.scenario");
+
+        Assert.Equal(new ExpectTimeoutStep(1, TimeSpan.FromSeconds(40)), scenario.Steps[0]);
+        var error = Assert.Throws<FormatException>(() => Scenario.Parse("expect-timeout soon", "slow.scenario"));
+        Assert.Contains("slow.scenario:1: bad duration 'soon'", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("999999999h")] // past TimeSpan.MaxValue
     [InlineData("1e400h")]     // infinity
