@@ -36,9 +36,14 @@ public sealed partial class EmbeddedBroker(int port, ILogger<EmbeddedBroker> log
         }
         catch (System.Net.Sockets.SocketException ex)
         {
+            // The environment variables in the form a shell can set (the colon form cannot be typed in
+            // bash), with a value, as the README writes them.
+            var next = port < IPEndPoint.MaxPort ? port + 1 : 1884;
             throw new InvalidOperationException(
                 $"The embedded MQTT broker cannot listen on 127.0.0.1:{port} ({ex.SocketErrorCode}). " +
-                "Another broker is probably running there: set EdgeGuard:mqtt:host to use it, or EdgeGuard:mqtt:port to move the embedded one.", ex);
+                "Another broker is probably running there: publish to it with EdgeGuard__mqtt__host=127.0.0.1, " +
+                $"or move the embedded one with EdgeGuard__mqtt__port={next} (environment variables; " +
+                "mqtt.host and mqtt.port in the config file).", ex);
         }
 
         LogStarted(port);

@@ -236,4 +236,16 @@ public sealed class CliTests : IDisposable
         Assert.Equal(ExitCodes.ScenarioFailed, code);
         Assert.Contains("edgeguard run --simulate", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("presss", "panic-lobby")]
+    [InlineData("loop", "fence-east", "bogus")]
+    [InlineData("pulse", "door-lobby", "lots")]
+    public async Task A_sim_usage_error_exits_1_as_the_readme_says_before_reaching_any_gateway(params string[] args)
+    {
+        var (code, _, error) = await Run(["sim", .. args, "--socket", Path.Combine(_dir, "none.sock")]);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.DoesNotContain("No simulated gateway", error, StringComparison.Ordinal);
+    }
 }
