@@ -121,7 +121,7 @@ public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
         var keyFails = Assert.ThrowsAny<Exception>(() => ClientOptionsFactory.Build(
             Options(new MqttTlsOptions { CaCertificateFile = pki.CaFile, ClientCertificateFile = cert, ClientKeyFile = Unreadable }),
             new Topics("site-1", "gw-1"), session: 1));
-        Assert.StartsWith($"client certificate file '{cert}' (mqtt.tls.certFile) or client key file '{Unreadable}' (mqtt.tls.keyFile) cannot be read: ",
+        Assert.StartsWith($"client key file '{Unreadable}' (mqtt.tls.keyFile) cannot be read: ",
             keyFails.Message, StringComparison.Ordinal);
 
         var caFails = Assert.ThrowsAny<Exception>(() => ClientOptionsFactory.Build(

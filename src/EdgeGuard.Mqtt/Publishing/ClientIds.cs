@@ -64,12 +64,14 @@ public static class ClientIds
             {
                 try
                 {
-                    secret = File.ReadAllBytes(keyFile);
+                    // Read as at every connect (TlsFile.ReadAll): this runs while the host builds its
+                    // services, so a pipe at the path must not block, or nothing would start.
+                    secret = TlsFile.ReadAll(keyFile, options.Tls.ClientKeyNamed(keyFile));
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                catch (TlsFileException ex)
                 {
-                    // The runtime's reason names the path, never anything read from the file.
-                    problem = $"{options.Tls.ClientKeyNamed(keyFile)} cannot be read at start ({ex.Message}): the MQTT client ids are random "
+                    // The message names the file and the reason, never anything read from the file.
+                    problem = $"{ex.Message} (at start): the MQTT client ids are random "
                         + "until a start that can read it, so the command session does not outlive this run";
                     secret = RandomNumberGenerator.GetBytes(32);
                 }

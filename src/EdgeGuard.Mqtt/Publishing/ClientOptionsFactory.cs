@@ -214,14 +214,12 @@ public static class ClientOptionsFactory
     // setting: a technician with three files in /etc/edgeguard/tls learns here which one to mend.
     private static X509Certificate2Collection LoadAnchors(MqttTlsOptions tls, string caFile)
     {
+        // Read through TlsFile (a pipe there is refused, never waited on), then parsed.
+        var pem = Encoding.UTF8.GetString(TlsFile.ReadAll(caFile, tls.CaCertificateNamed(caFile)));
         var anchors = new X509Certificate2Collection();
         try
         {
-            anchors.ImportFromPemFile(caFile);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new TlsFileException($"{tls.CaCertificateNamed(caFile)} cannot be read: {ex.Message}", ex);
+            anchors.ImportFromPem(pem);
         }
         catch (CryptographicException ex)
         {
@@ -233,17 +231,16 @@ public static class ClientOptionsFactory
 
     private static X509Certificate2 LoadClientCertificate(MqttTlsOptions tls, string certificateFile, string keyFile)
     {
+        // Each read through TlsFile, so an unreadable file or a pipe is named alone, never as a
+        // pair problem.
+        var certificatePem = Encoding.UTF8.GetChars(TlsFile.ReadAll(certificateFile, tls.ClientCertificateNamed(certificateFile)));
+        var keyBytes = TlsFile.ReadAll(keyFile, tls.ClientKeyNamed(keyFile));
+        var keyPem = Encoding.UTF8.GetChars(keyBytes);
+        CryptographicOperations.ZeroMemory(keyBytes);
         X509Certificate2 certificate;
         try
         {
-            certificate = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A key readable only by root's group, say: not a pair problem, and the runtime's
-            // message names the one file it could not read.
-            throw new TlsFileException(
-                $"{tls.ClientCertificateNamed(certificateFile)} or {tls.ClientKeyNamed(keyFile)} cannot be read: {ex.Message}", ex);
+            certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
@@ -251,6 +248,11 @@ public static class ClientOptionsFactory
             // the runtime does not always say, so both are named.
             throw new TlsFileException(
                 $"{tls.ClientCertificateNamed(certificateFile)} and {tls.ClientKeyNamed(keyFile)} do not load as a pair (an encrypted key, or one that is not this certificate's?): {ex.Message}", ex);
+        }
+        finally
+        {
+            // The key's text is not left in memory for a dump to find.
+            Array.Clear(keyPem);
         }
 
         if (!OperatingSystem.IsWindows())

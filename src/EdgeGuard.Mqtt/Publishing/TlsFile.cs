@@ -1,3 +1,5 @@
+using EdgeGuard.Mqtt.Files;
+
 namespace EdgeGuard.Mqtt.Publishing;
 
 /// <summary>
@@ -13,6 +15,95 @@ public static class TlsFile
 
     /// <summary>What a file behind a directory the service cannot enter is called.</summary>
     public const string PermissionDenied = "cannot be read (permission denied)";
+
+    /// <summary>
+    /// The largest TLS file read: a CA bundle of a few dozen certificates is well under it, and it
+    /// bounds what a wrong path (a device such as <c>/dev/zero</c>) can cost.
+    /// </summary>
+    public const int MaxBytes = 1024 * 1024;
+
+    /// <summary>What problems call a TLS file that is the wrong kind of file ("a TLS file is a regular file").</summary>
+    internal const string Kind = "TLS file";
+
+    /// <summary>
+    /// The bytes of the TLS file at <paramref name="path"/>, read the way operator key files are
+    /// (<see cref="CheckedFile"/>): opened without blocking and checked to be a regular file of at
+    /// most <see cref="MaxBytes"/> before a byte is read. A named pipe there (a secrets agent's, a
+    /// wrong path) would otherwise block the read until a writer came: at start, while the host
+    /// builds its services (<see cref="ClientIds"/>), or in the publisher's loop at each connect.
+    /// </summary>
+    /// <param name="path">The configured path.</param>
+    /// <param name="named">How problems name the file and its setting (<see cref="MqttTlsOptions.ClientKeyNamed"/>).</param>
+    /// <exception cref="TlsFileException">It cannot be read, or is not a regular file; the message names it.</exception>
+    internal static byte[] ReadAll(string path, string named)
+    {
+        if (TryRead(path, out var bytes) is not { } problem)
+        {
+            return bytes;
+        }
+
+        // "file '/etc/edgeguard/tls/gw.key' is not a regular file..." with the setting named.
+        var prefix = $"file '{path}'";
+        throw new TlsFileException(problem.StartsWith(prefix, StringComparison.Ordinal)
+            ? named + problem[prefix.Length..]
+            : problem.Replace($"'{path}'", named, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// <see cref="ReadAll"/>'s read, and <paramref name="check"/> of the opened file (its mode, its
+    /// directory: validate's rules) before a byte is read. Null and the bytes, or a sentence about
+    /// <c>file '{path}'</c> and none.
+    /// </summary>
+    internal static string? TryRead(string path, out byte[] bytes, Func<CheckedFile, string?>? check = null)
+    {
+        bytes = [];
+        if (!OperatingSystem.IsLinux())
+        {
+            // The checked open is Linux calls; elsewhere (a technician's workstation running
+            // 'command send') the plain read, which a pipe there would block as before.
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+                return null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return $"file '{path}' cannot be read: {ex.Message}";
+            }
+        }
+
+        try
+        {
+            if (CheckedFile.Open(path, Kind, out var opened) is { } problem)
+            {
+                return problem;
+            }
+
+            using var file = opened!;
+            if (file.Status.Size > MaxBytes)
+            {
+                return $"file '{path}' is {file.Status.Size} bytes; a TLS file is at most {MaxBytes / 1024} KiB";
+            }
+
+            if (check?.Invoke(file) is { } refused)
+            {
+                return refused;
+            }
+
+            bytes = file.ReadBounded(MaxBytes);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The runtime's reason (EIO, a file grown past the limit) names nothing read from it.
+            return $"file '{path}' cannot be read: {ex.Message}";
+        }
+        catch (TypeLoadException ex)
+        {
+            // statx needs glibc 2.28 (Debian 10), as for operator key files.
+            return $"file '{path}' cannot be checked: this system's C library lacks a call the checks need (glibc 2.28 or later): {ex.Message}";
+        }
+    }
 
     /// <summary>
     /// Null when a file is at <paramref name="path"/>; otherwise the end of a sentence naming the

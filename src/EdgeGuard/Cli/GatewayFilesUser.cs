@@ -2,6 +2,7 @@ using System.Globalization;
 using EdgeGuard.Configuration;
 using EdgeGuard.Hosting;
 using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Files;
 
 namespace EdgeGuard.Cli;
 

@@ -11,6 +11,7 @@ using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Hosting;
 using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Files;
 using EdgeGuard.Simulation;
 using EdgeGuard.WalkTest;
 using Microsoft.Extensions.DependencyInjection;

@@ -86,7 +86,7 @@ public static class GatewayConfigLoader
     // Why a file cannot be opened for reading, or null. The framework opens the config file outside
     // its OnLoadException callback (dotnet/runtime#113964, fixed only in .NET 11), so a file the
     // service's user may not read threw out of Build: a stack trace and exit 1, which systemd
-    // restarts, instead of the problem list and exit 2. Also the TLS files' check.
+    // restarts, instead of the problem list and exit 2.
     internal static string? CannotOpen(string file)
     {
         try

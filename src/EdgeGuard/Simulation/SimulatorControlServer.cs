@@ -5,6 +5,7 @@ using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Simulation;
+using EdgeGuard.Mqtt.Files;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

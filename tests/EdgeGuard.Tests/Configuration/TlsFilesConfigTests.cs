@@ -121,14 +121,56 @@ public sealed class TlsFilesConfigTests : IDisposable
     }
 
     [Fact]
-    public void A_file_that_cannot_be_opened_is_an_error_naming_it()
+    public void A_file_that_cannot_be_read_is_an_error_naming_it()
     {
-        // A socket stands in for a key the service's user may not read: nobody can open it, root included.
-        var unreadable = Path.Combine(_dir.Path, "gateway.key");
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(unreadable));
+        // /proc/self/mem stands in for a key the service's user may not read: a regular file that
+        // is there and whose read fails (EIO), root included.
+        const string Unreadable = "/proc/self/mem";
 
-        TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, unreadable), "EdgeGuard:mqtt:tls:keyFile", $"file '{unreadable}' cannot be read");
+        TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, Unreadable), "EdgeGuard:mqtt:tls:keyFile", $"file '{Unreadable}' cannot be read");
+    }
+
+    [Fact]
+    public void A_socket_at_a_tls_path_is_an_error_saying_it_is_not_a_regular_file()
+    {
+        var socketPath = Path.Combine(_dir.Path, "gateway.key");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+
+        TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, socketPath), "EdgeGuard:mqtt:tls:keyFile", $"file '{socketPath}' is not a regular file");
+    }
+
+    // A secrets agent's pipe (or /dev/stdin) at a TLS path: validate opened it blocking and waited
+    // for a writer forever. Opened as operator key files are, it is refused at once, every TLS
+    // setting alike, with every other problem listed.
+    [Fact]
+    public async Task A_pipe_at_each_tls_path_is_an_error_saying_it_is_not_a_regular_file_without_waiting_for_a_writer()
+    {
+        var pipes = new[] { "ca.pipe", "cert.pipe", "key.pipe" }.Select(_dir.File).ToArray();
+        foreach (var pipe in pipes)
+        {
+            using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [pipe]);
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        try
+        {
+            var result = await Task.Run(() => WithTls(pipes[0], pipes[1], pipes[2])).WaitAsync(TimeSpan.FromSeconds(10));
+
+            TestConfigs.AssertError(result, "EdgeGuard:mqtt:tls:caFile", $"file '{pipes[0]}' is not a regular file");
+            TestConfigs.AssertError(result, "EdgeGuard:mqtt:tls:certFile", $"file '{pipes[1]}' is not a regular file");
+            TestConfigs.AssertError(result, "EdgeGuard:mqtt:tls:keyFile", $"file '{pipes[2]}' is not a regular file");
+        }
+        finally
+        {
+            // A reader that did block waits in open(2) for a writer; opening for reading and writing
+            // never blocks, counts as one, and lets it see end-of-file, so no thread is left behind.
+            foreach (var pipe in pipes)
+            {
+                using var both = new FileStream(pipe, FileMode.Open, FileAccess.ReadWrite);
+            }
+        }
     }
 
     private static ConfigResult WithTls(string ca, string cert, string key, bool loadFiles = true) => TestConfigs.Read(

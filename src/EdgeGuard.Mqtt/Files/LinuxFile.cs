@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Microsoft.Win32.SafeHandles;
 
-namespace EdgeGuard.Configuration;
+namespace EdgeGuard.Mqtt.Files;
 
 /// <summary>
 /// The few Linux calls that reading a secret file safely needs and .NET does not offer: an open

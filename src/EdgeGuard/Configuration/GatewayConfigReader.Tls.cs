@@ -1,0 +1,146 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using EdgeGuard.Mqtt.Publishing;
+
+namespace EdgeGuard.Configuration;
+
+// mqtt.tls: the gateway's own TLS files, read (when validating) as the MQTT connection reads them.
+public static partial class GatewayConfigReader
+{
+    private sealed partial class Run
+    {
+        private MqttTlsOptions? Tls(ConfigNode node)
+        {
+            if (!node.IsPresent)
+            {
+                // No tls section: plain TCP, allowed only to a loopback broker (quick start); see
+                // RequireEncryptionOffLoopback for an office broker.
+                return MqttTlsOptions.Disabled;
+            }
+
+            if (!_w.Object(node, null, TlsKeys))
+            {
+                return null;
+            }
+
+            var enabled = _w.Bool(node.Child("enabled"), null, fallback: true);
+            var ca = ExistingFile(node.Child("caFile"), out var caPem);
+            var cert = ExistingFile(node.Child("certFile"), out var certPem);
+            var key = ExistingFile(node.Child("keyFile"), out var keyPem);
+            // Given, not read: a path refused for a control character is not also "missing".
+            static bool Given(ConfigNode n) => n.Shape == NodeShape.Value && !string.IsNullOrWhiteSpace(n.Section.Value);
+            if (Given(node.Child("certFile")) != Given(node.Child("keyFile")))
+            {
+                _w.Error(node.Child(cert is null ? "certFile" : "keyFile"), null, "a client certificate needs both certFile and keyFile");
+            }
+
+            if (enabled == true && loadFiles)
+            {
+                LoadsAsTls(node, (ca, caPem), (cert, certPem), (key, keyPem));
+            }
+
+            if (keyPem is not null)
+            {
+                CryptographicOperations.ZeroMemory(keyPem);
+            }
+
+            var revocation = _w.Enum(node.Child("revocation"), null, required: false, RevocationModes, X509RevocationMode.Online);
+            var serverName = _w.Scalar(node.Child("serverName"), null, required: false);
+            return enabled is null || revocation is null
+                ? null
+                : new MqttTlsOptions
+                {
+                    Enabled = enabled.Value,
+                    CaCertificateFile = ca,
+                    ClientCertificateFile = cert,
+                    ClientKeyFile = key,
+                    RevocationMode = revocation.Value,
+                    ServerName = serverName,
+                };
+        }
+
+        /// <summary>
+        /// A TLS file path that must exist when given. When validating (provisioning) a missing or
+        /// unreadable file is an error: caught there, not as a TLS failure at every connect later.
+        /// At <c>run</c> a missing one is a warning only: a file removed after provisioning (a
+        /// rotation gone wrong) costs the office link, which says why, never the site's protection;
+        /// systemd would otherwise restart the gateway into the same refusal forever. When
+        /// validating, <paramref name="content"/> is the file's bytes, read as the connection reads
+        /// them (<see cref="TlsFile.TryRead"/>: a pipe at the path is refused, never waited on).
+        /// </summary>
+        private string? ExistingFile(ConfigNode node, out byte[]? content)
+        {
+            content = null;
+            var path = _w.PathValue(node, null, required: false);
+            // A directory on the way the service cannot enter is "cannot be read (permission
+            // denied)", not "does not exist": the file is there, its directory's mode is the fix.
+            if (path is not null && TlsFile.Absence(path) is { } absence)
+            {
+                if (loadFiles)
+                {
+                    _w.Error(node, null, $"file '{path}' {absence}");
+                }
+                else
+                {
+                    var until = absence == TlsFile.Missing ? "until it is back" : "until it can be read";
+                    _w.Warning(node,
+                        $"file '{path}' {absence}: the gateway runs without the office link {until} (read at every connect attempt, no restart needed)");
+                }
+            }
+            else if (path is not null && loadFiles)
+            {
+                if (TlsFile.TryRead(path, out var bytes) is { } unreadable)
+                {
+                    _w.Error(node, null, unreadable);
+                }
+                else
+                {
+                    content = bytes;
+                }
+            }
+
+            return path;
+        }
+
+        // The files loaded as the MQTT connection will load them (ClientOptionsFactory): an encrypted
+        // or mismatched key, or a CA file with no certificate, otherwise passes validate and leaves
+        // the gateway offline for good, each connect failing with the same log line.
+        private void LoadsAsTls(ConfigNode node, (string? Path, byte[]? Pem) ca, (string? Path, byte[]? Pem) cert, (string? Path, byte[]? Pem) key)
+        {
+            if (ca.Pem is not null)
+            {
+                try
+                {
+                    var anchors = new X509Certificate2Collection();
+                    anchors.ImportFromPem(Encoding.UTF8.GetString(ca.Pem));
+                    if (anchors.Count == 0)
+                    {
+                        _w.Error(node.Child("caFile"), null, $"file '{ca.Path}' holds no PEM certificate");
+                    }
+                }
+                catch (CryptographicException ex)
+                {
+                    _w.Error(node.Child("caFile"), null, $"file '{ca.Path}' is not a PEM certificate: {ex.Message}");
+                }
+            }
+
+            if (cert.Pem is not null && key.Pem is not null)
+            {
+                var keyText = Encoding.UTF8.GetChars(key.Pem);
+                try
+                {
+                    X509Certificate2.CreateFromPem(Encoding.UTF8.GetChars(cert.Pem), keyText).Dispose();
+                }
+                catch (Exception ex) when (ex is CryptographicException or ArgumentException) // ArgumentException: another certificate's key
+                {
+                    _w.Error(node.Child("keyFile"), null, $"the client certificate '{cert.Path}' and key '{key.Path}' do not load as a pair (an encrypted key, or one that is not this certificate's?): {ex.Message}");
+                }
+                finally
+                {
+                    Array.Clear(keyText);
+                }
+            }
+        }
+    }
+}
