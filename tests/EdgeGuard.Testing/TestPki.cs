@@ -66,6 +66,13 @@ public sealed class TestPki
         var keyFile = Path.Combine(_directory, $"{commonName}.key");
         File.WriteAllText(certFile, certificate.ExportCertificatePem());
         File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        if (!OperatingSystem.IsWindows() && usage != "1.3.6.1.5.5.7.3.1")
+        {
+            // A client key as deploy/office/certs.sh writes it (0600): validate refuses one others
+            // may read. (A broker's is left to the umask: Mosquitto may read it as its own user.)
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         return (certFile, keyFile);
     }
 }

@@ -109,9 +109,10 @@ internal sealed class CheckedFile : IDisposable
     /// configured path names (where a link sits: writing there re-points the link) and, when a link
     /// led elsewhere, the one holding the file reached. It must not be writable by group or others
     /// (a sticky /tmp included: a file that is not there yet could be created by anyone) and must
-    /// belong to root or the service's user. <paramref name="kind"/> names the file ("key file").
+    /// belong to root or the service's user (unless <paramref name="ownerChecked"/> is false).
+    /// <paramref name="kind"/> names the file ("key file").
     /// </summary>
-    public string? DirectoryProblem(string kind)
+    public string? DirectoryProblem(string kind, bool ownerChecked = true)
     {
         // A link whose target /proc cannot tell leaves the target's directory unchecked.
         var realPath = RealPath();
@@ -138,7 +139,7 @@ internal sealed class CheckedFile : IDisposable
                 return $"file '{Path}' is in directory '{directory}', which is writable by group or others (mode {Octal(status.Mode)}): whoever can write there could replace the {kind}; 'chmod go-w' the directory (0755)";
             }
 
-            if (!Trusted(status.Owner))
+            if (ownerChecked && !Trusted(status.Owner))
             {
                 return $"file '{Path}' is in directory '{directory}', owned by uid {status.Owner}, neither root nor the service's user: that user could replace the {kind}; 'chown root' the directory";
             }

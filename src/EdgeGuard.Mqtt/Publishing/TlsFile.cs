@@ -106,6 +106,32 @@ public static class TlsFile
     }
 
     /// <summary>
+    /// What is wrong with the opened TLS <paramref name="file"/>'s mode, <c>validate</c>'s rule (as
+    /// operator key files are held to it): a private key (<paramref name="privateKey"/>) others may
+    /// read, since whoever reads it holds the gateway's broker identity and can derive its client
+    /// ids (<see cref="ClientIds"/>); any TLS file, or the folder holding it, that group or others may
+    /// write, since whoever writes the CA file pins their own broker and whoever writes the folder
+    /// can rename another file over any of them. The owner is not checked (provisioning installs
+    /// them root's, but a dry run validates the technician's own copies). Null when it passes.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    internal static string? ModeProblem(CheckedFile file, bool privateKey)
+    {
+        var mode = file.Status.Mode;
+        if (privateKey && (mode & UnixFileMode.OtherRead) != 0)
+        {
+            return $"file '{file.Path}' is readable by others (mode {CheckedFile.Octal(mode)}): anyone on the gateway could take its broker identity; 'chmod o-r' it (provisioning installs it 0640 root:edgeguard)";
+        }
+
+        if (file.WritableByGroupOrOthers)
+        {
+            return $"file '{file.Path}' is writable by group or others (mode {CheckedFile.Octal(mode)}): whoever can write it could put in their own CA, certificate or key; 'chmod go-w' it";
+        }
+
+        return file.DirectoryProblem(Kind, ownerChecked: false);
+    }
+
+    /// <summary>
     /// Null when a file is at <paramref name="path"/>; otherwise the end of a sentence naming the
     /// file: <see cref="Missing"/>, <see cref="PermissionDenied"/> or "is a directory, not a file".
     /// Nothing is opened: a file that is there is left to the load, which says what is wrong with it.

@@ -25,9 +25,9 @@ public static partial class GatewayConfigReader
             }
 
             var enabled = _w.Bool(node.Child("enabled"), null, fallback: true);
-            var ca = ExistingFile(node.Child("caFile"), out var caPem);
-            var cert = ExistingFile(node.Child("certFile"), out var certPem);
-            var key = ExistingFile(node.Child("keyFile"), out var keyPem);
+            var ca = ExistingFile(node.Child("caFile"), privateKey: false, out var caPem);
+            var cert = ExistingFile(node.Child("certFile"), privateKey: false, out var certPem);
+            var key = ExistingFile(node.Child("keyFile"), privateKey: true, out var keyPem);
             // Given, not read: a path refused for a control character is not also "missing".
             static bool Given(ConfigNode n) => n.Shape == NodeShape.Value && !string.IsNullOrWhiteSpace(n.Section.Value);
             if (Given(node.Child("certFile")) != Given(node.Child("keyFile")))
@@ -67,9 +67,13 @@ public static partial class GatewayConfigReader
         /// rotation gone wrong) costs the office link, which says why, never the site's protection;
         /// systemd would otherwise restart the gateway into the same refusal forever. When
         /// validating, <paramref name="content"/> is the file's bytes, read as the connection reads
-        /// them (<see cref="TlsFile.TryRead"/>: a pipe at the path is refused, never waited on).
+        /// them (<see cref="TlsFile.TryRead"/>: a pipe at the path is refused, never waited on), and
+        /// the file and its folder are held to <see cref="TlsFile.ModeProblem"/> (a key others may
+        /// read, a file or folder group or others may write), as operator key files are. At
+        /// <c>run</c> they are not: a mode changed after provisioning must not stop the site's
+        /// protection.
         /// </summary>
-        private string? ExistingFile(ConfigNode node, out byte[]? content)
+        private string? ExistingFile(ConfigNode node, bool privateKey, out byte[]? content)
         {
             content = null;
             var path = _w.PathValue(node, null, required: false);
@@ -90,7 +94,7 @@ public static partial class GatewayConfigReader
             }
             else if (path is not null && loadFiles)
             {
-                if (TlsFile.TryRead(path, out var bytes) is { } unreadable)
+                if (TlsFile.TryRead(path, out var bytes, file => OperatingSystem.IsLinux() ? TlsFile.ModeProblem(file, privateKey) : null) is { } unreadable)
                 {
                     _w.Error(node, null, unreadable);
                 }

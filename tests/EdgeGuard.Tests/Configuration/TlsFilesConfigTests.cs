@@ -11,6 +11,7 @@ namespace EdgeGuard.Tests.Configuration;
 /// not even require them to exist, so a key that goes bad or missing after provisioning (a botched
 /// rotation) cannot keep the gateway from protecting the site: it warns, naming the file.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class TlsFilesConfigTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -39,6 +40,7 @@ public sealed class TlsFilesConfigTests : IDisposable
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var encrypted = Path.Combine(_dir.Path, "encrypted.key");
         File.WriteAllText(encrypted, key.ExportEncryptedPkcs8PrivateKeyPem("passphrase", new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)));
+        File.SetUnixFileMode(encrypted, UnixFileMode.UserRead | UnixFileMode.UserWrite); // a key's mode, so only the encryption is wrong
 
         TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, encrypted), "EdgeGuard:mqtt:tls:keyFile", "do not load as a pair", encrypted);
     }
