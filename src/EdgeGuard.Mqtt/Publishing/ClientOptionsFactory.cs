@@ -123,14 +123,53 @@ public static class ClientOptionsFactory
             return true;
         }
 
-        // The chain's own words: UntrustedRoot (not the pinned CA), NotTimeValid, Revoked,
-        // RevocationStatusUnknown (a CRL or OCSP responder out of reach: see RevocationMode)...
+        if (OutsideValidity(chain, leaf) is { } time)
+        {
+            refusal = time;
+            return false;
+        }
+
+        // The chain's own words: UntrustedRoot (not the pinned CA), Revoked, RevocationStatusUnknown
+        // (a CRL or OCSP responder out of reach: see RevocationMode)...
         var statuses = chain.ChainElements.SelectMany(element => element.ChainElementStatus).Concat(chain.ChainStatus)
             .Select(status => status.Status.ToString()).Distinct(StringComparer.Ordinal);
         var why = string.Join(", ", statuses);
         refusal = "the broker's certificate failed the pinned check: " + (why.Length == 0 ? "no chain to a pinned CA" : why);
         return false;
     }
+
+    // NotTimeValid alone ("failed the pinned check: NotTimeValid") sent a technician after the
+    // certificates when the usual cause on a gateway is its clock: a board without a real-time
+    // clock boots with a stale time until NTP answers, before a freshly renewed broker certificate's
+    // start. So the refusal says which certificate, not yet valid or expired, its validity window
+    // and the gateway's own UTC time, and to check the clock. Null when no element is out of time.
+    private static string? OutsideValidity(X509Chain chain, X509Certificate2 leaf)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var element in chain.ChainElements)
+        {
+            if (!element.ChainElementStatus.Any(status => status.Status == X509ChainStatusFlags.NotTimeValid))
+            {
+                continue;
+            }
+
+            var certificate = element.Certificate;
+            var from = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
+            var to = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
+            var which = certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)
+                ? "the broker's certificate"
+                : $"the broker's chain certificate '{certificate.Subject}'";
+            var state = now < from ? "is not yet valid" : "has expired";
+            var hint = now < from
+                ? "check the gateway's clock (NTP reachable? a board without a real-time clock starts with a stale time)"
+                : "renew it at the office, or check the gateway's clock if it is ahead";
+            return $"{which} {state}: valid from {Utc(from)} to {Utc(to)}, and the gateway's clock reads {Utc(now)}; {hint}";
+        }
+
+        return null;
+    }
+
+    private static string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// How long online revocation may spend on its downloads (CRL, OCSP) during one handshake: a
