@@ -61,7 +61,8 @@ public sealed class TestPki
 
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var certificate = request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), serial);
+        // Most of the CA's year: well clear of the 30 days before its end in which validate warns (TlsFile.ExpiryNotice).
+        using var certificate = request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(360), serial);
         var certFile = Path.Combine(_directory, $"{commonName}.crt");
         var keyFile = Path.Combine(_directory, $"{commonName}.key");
         File.WriteAllText(certFile, certificate.ExportCertificatePem());

@@ -22,6 +22,12 @@ public static class TlsFile
     /// </summary>
     public const int MaxBytes = 1024 * 1024;
 
+    /// <summary>
+    /// How long before the client certificate's end the gateway gives notice (a <c>validate</c>
+    /// warning): time for the office to issue and provision a new one.
+    /// </summary>
+    public static readonly TimeSpan ExpiryNotice = TimeSpan.FromDays(30);
+
     /// <summary>What problems call a TLS file that is the wrong kind of file ("a TLS file is a regular file").</summary>
     internal const string Kind = "TLS file";
 

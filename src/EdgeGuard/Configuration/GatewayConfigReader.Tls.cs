@@ -134,7 +134,8 @@ public static partial class GatewayConfigReader
                 var keyText = Encoding.UTF8.GetChars(key.Pem);
                 try
                 {
-                    X509Certificate2.CreateFromPem(Encoding.UTF8.GetChars(cert.Pem), keyText).Dispose();
+                    using var certificate = X509Certificate2.CreateFromPem(Encoding.UTF8.GetChars(cert.Pem), keyText);
+                    Validity(node.Child("certFile"), cert.Path!, certificate);
                 }
                 catch (Exception ex) when (ex is CryptographicException or ArgumentException) // ArgumentException: another certificate's key
                 {
@@ -146,5 +147,31 @@ public static partial class GatewayConfigReader
                 }
             }
         }
+
+        // An expired client certificate (certs.sh issues them for 1095 days) passed validate and
+        // the broker then refused every connection; one near its end gave no notice. The window is
+        // checked against this machine's clock, which the message gives, since a wrong clock is
+        // the other way to be outside it.
+        private void Validity(ConfigNode node, string path, X509Certificate2 certificate)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var from = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
+            var to = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
+            var window = $"valid from {Utc(from)} to {Utc(to)}, and this machine's clock reads {Utc(now)}";
+            if (now > to)
+            {
+                _w.Error(node, null, $"the client certificate '{path}' has expired ({window}): the broker refuses it; renew it at the office (deploy/office/certs.sh gateway SITE GATEWAY) and provision it again");
+            }
+            else if (now < from)
+            {
+                _w.Error(node, null, $"the client certificate '{path}' is not yet valid ({window}): check this machine's clock, or wait for the certificate's start");
+            }
+            else if (to - now <= TlsFile.ExpiryNotice)
+            {
+                _w.Warning(node, $"the client certificate '{path}' expires {Utc(to)}, in {(int)(to - now).TotalDays} days: renew it at the office before then, or the broker refuses the gateway");
+            }
+        }
+
+        private static string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
     }
 }
