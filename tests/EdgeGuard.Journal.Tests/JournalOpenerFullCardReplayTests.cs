@@ -104,80 +104,42 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
     }
 
     [Fact]
-    public void The_volatile_journal_starts_above_the_cards_seqs_and_sessions_when_the_clock_is_behind_them()
+    public async Task The_volatile_journal_starts_above_the_cards_seqs_and_sessions_when_the_clock_is_behind_them()
     {
         // The card's journal was made when the clock read a day later (a damaged one replaced):
         // a gateway without an RTC boots at the time it last saved, before NTP answers, so a
         // floor from this clock is below what the office saw from the card.
-        var later = new FakeTimeProvider(Now.AddDays(1));
-        long cardSession;
-        long cardTop;
-        using (var database = JournalDatabase.Open(Real))
-        {
-            database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
-            using (var journal = new EventJournal(database, Time))
-            {
-                journal.NextSession();
-                cardSession = journal.NextSession();
-            }
-
-            cardTop = database.SeqTop();
-        }
+        var card = await WriteCardADayAheadAsync(sessions: 2);
 
         var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
         using var db = opening.Database;
         Assert.Equal(FallbackFile, db.Path);
-        // SeqTop is the highest seq it may have given out: its first is above it.
-        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
-        using var onRam = new EventJournal(db, Time);
-        var session = onRam.NextSession();
-        Assert.True(session > cardSession, $"session {session} on the RAM journal after {cardSession} on the card");
+        AssertSeqsAndSessionsAbove(db, card);
     }
 
     [Fact]
-    public void A_damaged_replay_store_on_the_card_still_raises_the_volatile_journals_seqs_and_sessions_above_the_cards()
+    public async Task A_damaged_replay_store_on_the_card_still_raises_the_volatile_journals_seqs_and_sessions_above_the_cards()
     {
         // As above, the clock a day behind the card's; and a page of seen_commands damaged. Read in
         // one go with them, the card's seqs and session were lost with the commands: the RAM
         // journal started below what the office saw, and a takeover back later in the same boot
         // took the RAM journal for stale and dropped a lockdown started on it.
-        var later = new FakeTimeProvider(Now.AddDays(1));
-        long cardSession;
-        long cardTop;
-        using (var database = JournalDatabase.Open(Real))
+        var card = await WriteCardADayAheadAsync(sessions: 1, database =>
         {
-            database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
-            using (var journal = new EventJournal(database, Time))
+            using var seen = new SqliteSeenCommandIds(database, Time);
+            // Enough rows that seen_commands' root page is an interior page of its own.
+            for (var i = 0; i < 400; i++)
             {
-                cardSession = journal.NextSession();
+                seen.Record($"cmd-{i:D4}-{new string('x', 40)}", Hash, Window, Now, Done);
             }
-
-            using (var seen = new SqliteSeenCommandIds(database, Time))
-            {
-                // Enough rows that seen_commands' root page is an interior page of its own.
-                for (var i = 0; i < 400; i++)
-                {
-                    seen.Record($"cmd-{i:D4}-{new string('x', 40)}", Hash, Window, Now, Done);
-                }
-            }
-
-            cardTop = database.SeqTop();
-        }
+        });
 
         SaveLockdownOnTheCard(olderSchema: false);
-        DamageRootPageOf("seen_commands");
-
-        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
-        using var db = opening.Database;
-        Assert.Equal(FallbackFile, db.Path);
-        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        using var db = OpenOnTheFullCardWithABadBlockUnder("seen_commands", out var reason);
         Assert.Contains("the office commands it had seen cannot be read", reason, StringComparison.Ordinal);
         Assert.DoesNotContain("seqs", reason, StringComparison.Ordinal);
         Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
-        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
-        using var onRam = new EventJournal(db, Time);
-        var session = onRam.NextSession();
-        Assert.True(session > cardSession, $"session {session} on the RAM journal after {cardSession} on the card");
+        AssertSeqsAndSessionsAbove(db, card);
     }
 
     [Fact]
@@ -190,12 +152,7 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
         }
 
         SaveLockdownOnTheCard(olderSchema: false);
-        DamageRootPageOf("gateway_meta");
-
-        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
-        using var db = opening.Database;
-        Assert.Equal(FallbackFile, db.Path);
-        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        using var db = OpenOnTheFullCardWithABadBlockUnder("gateway_meta", out var reason);
         Assert.Contains("its highest seq (", reason, StringComparison.Ordinal);
         Assert.Contains("and its MQTT session counter (", reason, StringComparison.Ordinal);
         Assert.Contains("the volatile journal's seqs and sessions start from the wall clock alone", reason, StringComparison.Ordinal);
@@ -211,85 +168,123 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
         // The clock a day behind the card's, and a bad block under the events table (the biggest,
         // most written one). Read in one statement with gateway_meta, the card's highest seq was
         // lost with it, though gateway_meta's reservation bounds every seq handed out.
-        var later = new FakeTimeProvider(Now.AddDays(1));
-        long cardTop;
-        using (var database = JournalDatabase.Open(Real))
+        var card = await WriteCardADayAheadAsync(sessions: 0, async database =>
         {
-            database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
-            using (var journal = new EventJournal(database, Time))
+            using var journal = new EventJournal(database, Time);
+            // Enough rows that the events table's root page is an interior page of its own.
+            for (var i = 0; i < 40; i++)
             {
-                // Enough rows that the events table's root page is an interior page of its own.
-                for (var i = 0; i < 40; i++)
+                foreach (var n in Enumerable.Range(i * 50, 50))
                 {
-                    foreach (var n in Enumerable.Range(i * 50, 50))
-                    {
-                        journal.Publish([JournalHarness.Activated(n)]);
-                    }
-
-                    await journal.FlushAsync();
+                    journal.Publish([JournalHarness.Activated(n)]);
                 }
-            }
 
-            cardTop = database.SeqTop();
-        }
+                await journal.FlushAsync();
+            }
+        });
 
         SaveLockdownOnTheCard(olderSchema: false);
-        DamageRootPageOf("events");
-
-        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
-        using var db = opening.Database;
-        Assert.Equal(FallbackFile, db.Path);
-        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        using var db = OpenOnTheFullCardWithABadBlockUnder("events", out var reason);
         Assert.Equal(Lockdown, new SqliteSafetyStateStore(db, Time).Load());
-        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
+        AssertSeqsAbove(db, card.Top);
         Assert.DoesNotContain("its highest seq (", reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_damaged_safety_state_page_on_the_card_costs_the_lockdown_alone_and_the_fault_says_so()
+    public async Task A_damaged_safety_state_page_on_the_card_costs_the_lockdown_alone_and_the_fault_says_so()
     {
         // The lockdown is lost with its page, unavoidably; read in one go with it, the card's seqs,
         // session and seen commands were lost too, and the fault blamed the whole read.
-        var later = new FakeTimeProvider(Now.AddDays(1));
-        long cardSession;
-        long cardTop;
-        using (var database = JournalDatabase.Open(Real))
+        var card = await WriteCardADayAheadAsync(sessions: 1, database =>
         {
-            database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
-            using (var journal = new EventJournal(database, Time))
-            {
-                cardSession = journal.NextSession();
-            }
-
-            using (var seen = new SqliteSeenCommandIds(database, Time))
-            {
-                seen.Record("cmd-done", Hash, Window, Now, Done);
-            }
-
-            cardTop = database.SeqTop();
-        }
+            using var seen = new SqliteSeenCommandIds(database, Time);
+            seen.Record("cmd-done", Hash, Window, Now, Done);
+        });
 
         SaveLockdownOnTheCard(olderSchema: false);
-        DamageRootPageOf("safety_state");
-
-        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
-        using var db = opening.Database;
-        Assert.Equal(FallbackFile, db.Path);
-        var reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+        using var db = OpenOnTheFullCardWithABadBlockUnder("safety_state", out var reason);
         Assert.Contains("its saved safety state cannot be read (", reason, StringComparison.Ordinal);
         Assert.Contains("a lockdown in force on it may have been lost", reason, StringComparison.Ordinal);
         Assert.Contains("the office commands it had seen were read", reason, StringComparison.Ordinal);
         Assert.DoesNotContain("its highest seq (", reason, StringComparison.Ordinal);
         Assert.DoesNotContain("its MQTT session counter (", reason, StringComparison.Ordinal);
-        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
-        using (var onRam = new EventJournal(db, Time))
-        {
-            var session = onRam.NextSession();
-            Assert.True(session > cardSession, $"session {session} on the RAM journal after {cardSession} on the card");
-        }
+        AssertSeqsAndSessionsAbove(db, card);
 
         using var seenOnRam = new SqliteSeenCommandIds(db, Time);
         Assert.Equal(SeenStatus.Finished, seenOnRam.Record("cmd-done", Hash, Window, Now).Status);
+    }
+
+    /// <summary>
+    /// Writes the card's journal as the clock made it when it read a day later (a damaged one
+    /// replaced): its seq and session floors raised from that clock, above any this one gives.
+    /// Takes <paramref name="sessions"/> MQTT sessions on it, then <paramref name="more"/> writes
+    /// the rest of the card's story.
+    /// </summary>
+    /// <returns>The card's last session taken (0 if none) and its highest seq, after both.</returns>
+    private async Task<(long Session, long Top)> WriteCardADayAheadAsync(int sessions, Func<JournalDatabase, Task>? more = null)
+    {
+        var later = new FakeTimeProvider(Now.AddDays(1));
+        long session = 0;
+        using var database = JournalDatabase.Open(Real);
+        database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
+        if (sessions > 0)
+        {
+            using var journal = new EventJournal(database, Time);
+            for (var i = 0; i < sessions; i++)
+            {
+                session = journal.NextSession();
+            }
+        }
+
+        if (more is not null)
+        {
+            await more(database);
+        }
+
+        return (session, database.SeqTop());
+    }
+
+    // As above, for a story written without waiting on anything.
+    private Task<(long Session, long Top)> WriteCardADayAheadAsync(int sessions, Action<JournalDatabase> more) =>
+        WriteCardADayAheadAsync(sessions, database =>
+        {
+            more(database);
+            return Task.CompletedTask;
+        });
+
+    // SeqTop is the highest seq it may have given out: its first is above it.
+    private static void AssertSeqsAbove(JournalDatabase db, long cardTop) =>
+        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
+
+    // The RAM journal's seqs and its next MQTT session both above what the office saw from the card.
+    private void AssertSeqsAndSessionsAbove(JournalDatabase db, (long Session, long Top) card)
+    {
+        AssertSeqsAbove(db, card.Top);
+        using var onRam = new EventJournal(db, Time);
+        var session = onRam.NextSession();
+        Assert.True(session > card.Session, $"session {session} on the RAM journal after {card.Session} on the card");
+    }
+
+    /// <summary>
+    /// A bad block under <paramref name="table"/>'s root page, then the restart on the full card:
+    /// the gateway goes on in the RAM journal, whose fault's <paramref name="reason"/> says what of
+    /// the card could not be read.
+    /// </summary>
+    private JournalDatabase OpenOnTheFullCardWithABadBlockUnder(string table, out string reason)
+    {
+        DamageRootPageOf(table);
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard);
+        try
+        {
+            Assert.Equal(FallbackFile, opening.Database.Path);
+            reason = Assert.IsType<JournalUnavailable>(opening.Fault).Reason;
+            return opening.Database;
+        }
+        catch
+        {
+            opening.Database.Dispose(); // the test's using never got it
+            throw;
+        }
     }
 
     // Overwrites the table's root page in the checkpointed file, as a card's bad block would.
