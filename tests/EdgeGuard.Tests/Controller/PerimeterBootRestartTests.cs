@@ -1,6 +1,5 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
-using EdgeGuard.Journal;
 
 namespace EdgeGuard.Tests.Controller;
 
@@ -28,27 +27,21 @@ public sealed class PerimeterBootRestartTests : IAsyncDisposable
         ThreatLevels = [new(1, "armed", ["a"], BreachStartsLockdown: true, HeldOpen: null, [])],
     };
 
-    private readonly TempDirectory _temp = new();
-    private readonly JournalDatabase _database;
-    private ControllerHarness _h;
+    private readonly SqliteRestartRig _rig = new(Site, Debounce);
 
-    public PerimeterBootRestartTests()
-    {
-        _database = JournalDatabase.Open(_temp.File(JournalDatabase.FileName));
-        _h = new(Site, _ => new SqliteSafetyStateStore(_database));
-    }
+    private ControllerHarness Gateway => _rig.Harness;
 
-    private SafetyState Saved => new SqliteSafetyStateStore(_database).Load();
+    private SafetyState Saved => _rig.Saved;
 
     [Fact]
     public async Task A_fence_cut_while_off_is_one_breach_at_boot_and_none_at_the_next_restart()
     {
         await RestartAsync(fenceCut: true);
 
-        Assert.Single(_h.Events.Events.OfType<PerimeterBreach>());
-        var started = Assert.Single(_h.Events.Events.OfType<LockdownStarted>());
+        Assert.Single(Gateway.Events.Events.OfType<PerimeterBreach>());
+        var started = Assert.Single(Gateway.Events.Events.OfType<LockdownStarted>());
         Assert.Equal(("perimeter-breach", "fence"), (started.Cause, started.PointId));
-        Assert.True(_h.Driver.GetOutputLevel(LockA), "the breach lockdown locks zone a");
+        Assert.True(Gateway.Driver.GetOutputLevel(LockA), "the breach lockdown locks zone a");
         // The lockdown and the record of its breach, in one saved row.
         Assert.Equal((SiteMode.Lockdown, "fence"), (Saved.Mode, Assert.Single(Saved.BreachedPoints)));
 
@@ -56,8 +49,8 @@ public sealed class PerimeterBootRestartTests : IAsyncDisposable
         Assert.Equal(SiteMode.Normal, Saved.Mode);
         await RestartAsync(fenceCut: true);
 
-        Assert.DoesNotContain(_h.Events.Events, e => e is PerimeterBreach or LockdownStarted);
-        Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
+        Assert.DoesNotContain(Gateway.Events.Events, e => e is PerimeterBreach or LockdownStarted);
+        Assert.Equal(SiteMode.Normal, Gateway.Controller.Current!.Mode);
         Assert.Equal("fence", Assert.Single(Saved.BreachedPoints));
     }
 
@@ -71,40 +64,24 @@ public sealed class PerimeterBootRestartTests : IAsyncDisposable
         Assert.Empty(Saved.BreachedPoints);
         await RestartAsync(fenceCut: true);
 
-        Assert.Single(_h.Events.Events.OfType<PerimeterBreach>());
+        Assert.Single(Gateway.Events.Events.OfType<PerimeterBreach>());
         Assert.Equal(SiteMode.Lockdown, Saved.Mode);
     }
 
     // The gateway stops (if it ran), the fence is set as the power cut left it, and it boots.
     private async Task RestartAsync(bool fenceCut)
     {
-        if (_h.Controller.Current is not null)
+        if (Gateway.Controller.Current is not null)
         {
-            await _h.DisposeAsync();
-            _h = new(Site, _ => new SqliteSafetyStateStore(_database));
+            await _rig.RestartAsync();
         }
 
-        _h.Set("fence", fenceCut);
-        await _h.BootAsync();
-        await _h.SettleAsync();
+        Gateway.Set("fence", fenceCut);
+        await Gateway.BootAsync();
+        await Gateway.SettleAsync();
     }
 
-    // A turn and release, each held past the debounce.
-    private async Task TurnAsync(string point)
-    {
-        foreach (var active in new[] { true, false })
-        {
-            _h.Set(point, active);
-            await _h.SettleAsync();
-            _h.Time.Advance(Debounce * 2);
-            await _h.SettleAsync();
-        }
-    }
+    private Task TurnAsync(string point) => _rig.TurnAsync(point);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _h.DisposeAsync();
-        _database.Dispose();
-        _temp.Dispose();
-    }
+    public ValueTask DisposeAsync() => _rig.DisposeAsync();
 }

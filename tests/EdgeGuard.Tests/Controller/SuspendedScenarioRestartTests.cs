@@ -1,6 +1,5 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
-using EdgeGuard.Journal;
 using EdgeGuard.Simulation;
 
 namespace EdgeGuard.Tests.Controller;
@@ -33,76 +32,52 @@ public sealed class SuspendedScenarioRestartTests : IAsyncDisposable
         ExtraScenarios = [new("shelter-c", SiteMode.ShelterInPlace, ["c"], 50, ["key-shelter"], [], ["key-clear"], TimeSpan.Zero)],
     };
 
-    private readonly TempDirectory _temp = new();
-    private readonly JournalDatabase _database;
-    private ControllerHarness _h;
+    private readonly SqliteRestartRig _rig = new(Site, Debounce);
 
-    public SuspendedScenarioRestartTests()
-    {
-        _database = JournalDatabase.Open(_temp.File(JournalDatabase.FileName));
-        _h = NewHarness();
-    }
+    private ControllerHarness Gateway => _rig.Harness;
 
     [Fact]
     public async Task A_lockdown_over_a_real_shelter_keeps_the_shelters_lock_through_a_restart_and_its_key_resumes_the_shelter()
     {
-        await _h.BootAsync();
+        await Gateway.BootAsync();
         await TurnAsync("key-shelter");
         await TurnAsync("panic");
-        Assert.True(_h.Driver.GetOutputLevel(LockA) && _h.Driver.GetOutputLevel(LockC), "both zones locked (fail-safe: power on)");
+        Assert.True(Gateway.Driver.GetOutputLevel(LockA) && Gateway.Driver.GetOutputLevel(LockC), "both zones locked (fail-safe: power on)");
 
-        await _h.DisposeAsync();
-        _h = NewHarness();
-        await _h.BootAsync();
+        await _rig.RestartAsync();
+        await Gateway.BootAsync();
 
         // From the first level driven after the restart: never a glitch open.
-        var driven = _h.Driver.DrivenLevels(LockC);
+        var driven = Gateway.Driver.DrivenLevels(LockC);
         Assert.NotEmpty(driven);
         Assert.All(driven, high => Assert.True(high));
-        Assert.True(_h.Driver.GetOutputLevel(LockC), "the suspended shelter's lock after the restart");
-        Assert.True(_h.Driver.GetOutputLevel(LockA));
-        var saved = new SqliteSafetyStateStore(_database).Load();
+        Assert.True(Gateway.Driver.GetOutputLevel(LockC), "the suspended shelter's lock after the restart");
+        Assert.True(Gateway.Driver.GetOutputLevel(LockA));
+        var saved = _rig.Saved;
         Assert.Equal(SiteMode.Lockdown, saved.Mode);
         Assert.Equal("shelter-c", Assert.Single(saved.SuspendedScenarios).Info.Scenario);
 
         // The office's boot report and the technician's `sim status` both name the suspended shelter.
-        var started = Assert.IsType<GatewayStarted>(_h.Events.Events[0]);
+        var started = Assert.IsType<GatewayStarted>(Gateway.Events.Events[0]);
         Assert.Equal(SiteMode.Lockdown, started.RestoredMode);
         var reported = Assert.Single(started.Suspended);
         Assert.Equal(("shelter-c", SiteMode.ShelterInPlace), (reported.Info.Scenario, reported.Mode));
-        var status = SimulatorStatus.From(Site, _h.Controller.Snapshot!);
+        var status = SimulatorStatus.From(Site, Gateway.Controller.Snapshot!);
         Assert.Equal(
             [new SuspendedStatus("shelter-c", "ShelterInPlace", reported.Info.Since)],
             status.Suspended);
 
         await TurnAsync("key-clear");
 
-        Assert.False(_h.Driver.GetOutputLevel(LockA), "the lockdown's zone is free again");
-        Assert.True(_h.Driver.GetOutputLevel(LockC), "the shelter runs again and keeps its zone locked");
-        var resumed = _h.Events.Events.OfType<LockdownStarted>().Last();
+        Assert.False(Gateway.Driver.GetOutputLevel(LockA), "the lockdown's zone is free again");
+        Assert.True(Gateway.Driver.GetOutputLevel(LockC), "the shelter runs again and keeps its zone locked");
+        var resumed = Gateway.Events.Events.OfType<LockdownStarted>().Last();
         Assert.Equal(("shelter.started", LockdownStarted.ResumedCause, "lockdown"), (resumed.Type, resumed.Cause, resumed.Replaced));
-        Assert.Equal(SiteMode.ShelterInPlace, new SqliteSafetyStateStore(_database).Load().Mode);
-        Assert.Empty(new SqliteSafetyStateStore(_database).Load().SuspendedScenarios);
+        Assert.Equal(SiteMode.ShelterInPlace, _rig.Saved.Mode);
+        Assert.Empty(_rig.Saved.SuspendedScenarios);
     }
 
-    private ControllerHarness NewHarness() => new(Site, _ => new SqliteSafetyStateStore(_database));
+    private Task TurnAsync(string point) => _rig.TurnAsync(point);
 
-    // A press and release, each held past the debounce.
-    private async Task TurnAsync(string point)
-    {
-        foreach (var active in new[] { true, false })
-        {
-            _h.Set(point, active);
-            await _h.SettleAsync();
-            _h.Time.Advance(Debounce * 2);
-            await _h.SettleAsync();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _h.DisposeAsync();
-        _database.Dispose();
-        _temp.Dispose();
-    }
+    public ValueTask DisposeAsync() => _rig.DisposeAsync();
 }
