@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Nodes;
 using EdgeGuard.Cli;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Hardware.Simulation;
@@ -20,11 +21,8 @@ public sealed partial class WalkTestVerbTests
     private const int HallSounderLine = 16;
 
     // A normally locked egress door with an exit button and delayed egress; its local sounder is a siren.
-    private const string HallDoor = """
-        { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
-          "zones": [ { "id": "hall", "name": "Entrance hall" } ],
-          "points": [
-            { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
+    private const string HallDoor = $$"""
+        {{HallSite}}
             { "id": "rex-hall", "kind": "requestToExit", "line": 6, "activeLevel": "low", "pull": "up", "zone": "hall" },
             { "id": "key-hall", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "hall" } ],
           "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true, "normallyLocked": true },
@@ -33,18 +31,19 @@ public sealed partial class WalkTestVerbTests
                        "delayedEgressSeconds": 15, "localAlarm": "sounder-hall", "relockKeyswitches": [ "key-hall" ] } ] } }
         """;
 
-    // A lockdown site with a siren: the panic button starts it, the keyswitch clears it.
-    private const string HallWithSiren = """
-        { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
-          "zones": [ { "id": "hall", "name": "Entrance hall" } ],
-          "points": [
-            { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
-            { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "hall" },
-            { "id": "key-hall", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "hall" } ],
-          "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true, "hardwiredExit": true },
-                       { "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "hall" } ],
-          "lockdown": { "clearKeyswitches": [ "key-hall" ], "sirenSeconds": 1 } } }
-        """;
+    // A lockdown site with a siren: HallPoints, whose panic button starts the lockdown and whose
+    // keyswitch clears it, with a siren the lockdown sounds for a second.
+    private static string HallWithSiren
+    {
+        get
+        {
+            var node = JsonNode.Parse(HallPoints)!;
+            node["EdgeGuard"]!["outputs"]!.AsArray().Add(JsonNode.Parse(
+                """{ "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "hall" }"""));
+            node["EdgeGuard"]!["lockdown"]!["sirenSeconds"] = 1;
+            return node.ToJsonString();
+        }
+    }
 
     [Fact]
     public async Task An_exit_button_release_saved_at_stop_does_not_unlock_the_door_for_the_walk_test()

@@ -254,14 +254,20 @@ public sealed partial class WalkTestVerbTests : IDisposable
           "outputs": [ { "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "hall" } ] } }
         """;
 
-    // No exit button is wired to this gateway: the hall's push-to-exit cuts the maglock's power
-    // itself, hence hardwiredExit (an egress lock needs a way out a lockdown cannot lock). The
-    // panic button starts a lockdown, so the site has a keyswitch that clears it on site.
-    private const string HallPoints = """
+    // How each hall site's config begins: its one zone, the hall, and the hall door's contact as its
+    // first point. The site goes on with its other points, then its outputs.
+    private const string HallSite = """
         { "EdgeGuard": { "site": "walk-site", "gateway": "gw-walk",
           "zones": [ { "id": "hall", "name": "Entrance hall" } ],
           "points": [
             { "id": "door-hall", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "hall" },
+        """;
+
+    // No exit button is wired to this gateway: the hall's push-to-exit cuts the maglock's power
+    // itself, hence hardwiredExit (an egress lock needs a way out a lockdown cannot lock). The
+    // panic button starts a lockdown, so the site has a keyswitch that clears it on site.
+    private const string HallPoints = $$"""
+        {{HallSite}}
             { "id": "panic-hall", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "hall" },
             { "id": "key-hall", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "hall" } ],
           "outputs": [ { "id": "lock-hall", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "hall", "failMode": "failSafe", "egress": true, "hardwiredExit": true } ],
