@@ -326,7 +326,10 @@ public sealed record SiteState(
         TimeSpan? siren = safety.SirenSounding ? now.Monotonic + (scenario?.SirenDuration ?? site.Lockdown.SirenDuration) : null;
         // Releases under way start again in full (a delay sounds and opens after the whole delay, a
         // request to exit holds for its whole time): the safe side for people leaving. A door no
-        // longer configured is left alone.
+        // longer configured is left alone. A door the config took delayed egress from (a technician
+        // changed it while the gateway was stopped) still lets out a person whose delay was
+        // counting, as its exit button does; and its latch, irreversible by code, is kept while a
+        // relock key can end it, else it becomes the one release left that ends by itself.
         var doors = ImmutableSortedDictionary.CreateBuilder<string, DoorState>(StringComparer.Ordinal);
         foreach (var (doorId, release) in safety.ReleasedDoors)
         {
@@ -335,17 +338,13 @@ public sealed record SiteState(
                 continue;
             }
 
-            DoorState? restored = (release, door.DelayedEgress) switch
+            var restored = (release, door.DelayedEgress) switch
             {
-                (DoorRelease.DelayedEgressReleased, not null) => new DoorState(EgressLatched: true),
+                (DoorRelease.DelayedEgressReleased, _) when door.DelayedEgress is not null || door.Relock.Count > 0 => new DoorState(EgressLatched: true),
                 (DoorRelease.DelayedEgressCounting, { } delay) => new DoorState(DelayedEgressUntil: now.Monotonic + delay),
-                (DoorRelease.RequestToExit, _) => new DoorState(ReleasedUntil: now.Monotonic + door.Release),
-                _ => null,
+                _ => new DoorState(ReleasedUntil: now.Monotonic + door.Release),
             };
-            if (restored is not null)
-            {
-                doors[doorId] = restored;
-            }
+            doors[doorId] = restored;
         }
 
         foreach (var (doorId, alarm) in safety.ActiveDoorAlarms)
