@@ -72,4 +72,20 @@ public sealed class ConfigChangeRestoreTests
         Assert.False(OutputPlan.For(site, settled).IsActive("lock-entry"), "the pending exit was forgotten: door-entry stays locked");
         Assert.Equal(new DoorState(ReleasedUntil: TestSite.Release), DoorSupervision.Of(restored, "door-entry"));
     }
+
+    [Fact]
+    public void A_saved_door_alarm_is_dropped_at_restore_once_the_door_has_no_contact_to_restore_it()
+    {
+        var noContact = Before with { Doors = [Before.DoorList[0] with { ContactPoint = null }, Before.DoorList[1]] };
+        var saved = SafetyState.Initial with
+        {
+            DoorAlarms = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("door-egress", DoorAlarm.Forced | DoorAlarm.HeldOpen)]),
+        };
+
+        var restored = Restore(noContact, saved);
+
+        // Only the contact closing restores an alarm: kept, it would stay active and saved for ever.
+        Assert.False(restored.Safety.ActiveDoorAlarms.ContainsKey("door-egress"), "the door alarm of door-egress is kept with no contact to end it");
+        Assert.Equal(DoorState.Quiet, DoorSupervision.Of(restored, "door-egress"));
+    }
 }

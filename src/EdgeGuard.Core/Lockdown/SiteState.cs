@@ -347,9 +347,11 @@ public sealed record SiteState(
             doors[doorId] = restored;
         }
 
+        // Only a door's contact closing restores its alarm (DoorSupervision): one of a door left
+        // without a contact would stay active and saved for ever, so it is dropped (and named).
         foreach (var (doorId, alarm) in safety.ActiveDoorAlarms)
         {
-            if (site.DoorList.Any(d => d.Id == doorId))
+            if (site.DoorList.Any(d => d.Id == doorId && d.ContactPoint is not null))
             {
                 var door = doors.TryGetValue(doorId, out var released) ? released : DoorState.Quiet;
                 doors[doorId] = door with { Forced = alarm.HasFlag(DoorAlarm.Forced), HeldOpen = alarm.HasFlag(DoorAlarm.HeldOpen) };
