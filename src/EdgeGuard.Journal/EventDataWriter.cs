@@ -200,6 +200,19 @@ public static partial class EventDataWriter
                 }
 
                 ScenarioWire.WriteSuspended(writer, e.Suspended);
+                // Only when the boot did not keep something it saved (a config change): the field
+                // came after the others, and every other boot's data stays as it was.
+                if (e.NotRestored.Count > 0)
+                {
+                    writer.WriteStartArray("notRestored");
+                    foreach (var item in e.NotRestored)
+                    {
+                        writer.WriteStringValue(Cut(item, 512));
+                    }
+
+                    writer.WriteEndArray();
+                }
+
                 return (null, null, true);
 
             case PointActiveAtBoot e:

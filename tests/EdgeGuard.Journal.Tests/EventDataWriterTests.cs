@@ -153,6 +153,19 @@ public sealed class EventDataWriterTests
     }
 
     [Fact]
+    public void Gateway_started_names_what_a_config_change_dropped_of_the_saved_state_only_when_something_was()
+    {
+        var kept = EventDataWriter.Describe(new GatewayStarted(At, SiteMode.Normal, null));
+        var dropped = new GatewayStarted(At, SiteMode.Normal, null) { NotRestored = ["threat level 4 (no longer configured)", "door alarm Forced at door d (dropped)"] };
+
+        using var data = JsonDocument.Parse(EventDataWriter.Describe(dropped).DataJson);
+
+        Assert.DoesNotContain("notRestored", kept.DataJson, StringComparison.Ordinal);
+        Assert.Equal(dropped.NotRestored, data.RootElement.GetProperty("notRestored").EnumerateArray().Select(e => e.GetString()!).ToList());
+        Assert.Equal(Severity.Warning, dropped.Severity);
+    }
+
+    [Fact]
     public void Gateway_started_lists_the_suspended_scenarios_oldest_first_as_the_state_topic_does()
     {
         var shelter = new SuspendedScenario(SiteMode.ShelterInPlace, new LockdownInfo("keyswitch", "key-annex", At.AddMinutes(-9), "shelter-annex"));

@@ -165,8 +165,18 @@ public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, st
     /// </summary>
     public IReadOnlyList<SuspendedScenario> Suspended { get; init; } = [];
 
+    /// <summary>
+    /// What of the saved state the boot did not keep as it was saved, because the config changed
+    /// while the gateway was stopped (a door, point, threat level or scenario removed or changed),
+    /// one phrase each saying what is in force instead. Empty when everything was kept.
+    /// </summary>
+    public IReadOnlyList<string> NotRestored { get; init; } = [];
+
     public override string Type => "gateway.started";
-    public override Severity Severity => RestoredMode == SiteMode.Normal ? Severity.Info : Severity.Warning;
+
+    // A warning when the office must look: a scenario in force, or saved state it may still show
+    // (a latched door, a bypass, a level) that is no longer so.
+    public override Severity Severity => RestoredMode == SiteMode.Normal && NotRestored.Count == 0 ? Severity.Info : Severity.Warning;
 }
 
 /// <summary>

@@ -59,22 +59,33 @@ public sealed partial class SiteController
     {
         if (state.ThreatLevel is { } level)
         {
-            yield return string.Create(CultureInfo.InvariantCulture, $"threat level {level}");
+            yield return ThreatLevelPhrase(level);
         }
 
         foreach (var (point, bypass) in state.BypassedPoints)
         {
-            yield return string.Create(CultureInfo.InvariantCulture, $"bypass of point {point} until {bypass.Until:O} by {bypass.Operator}");
+            yield return BypassPhrase(point, bypass);
         }
 
         foreach (var (door, alarm) in state.ActiveDoorAlarms)
         {
-            yield return $"door alarm {alarm} at door {door}";
+            yield return DoorAlarmPhrase(door, alarm);
         }
 
         foreach (var (door, release) in state.ReleasedDoors)
         {
-            yield return $"door release {release} at door {door}";
+            yield return DoorReleasePhrase(door, release);
         }
     }
+
+    // One phrase per setting, shared with what a boot did not keep after a config change
+    // (SiteController.ConfigChange.cs), so the office reads one wording for both.
+    private static string ThreatLevelPhrase(int level) => string.Create(CultureInfo.InvariantCulture, $"threat level {level}");
+
+    private static string BypassPhrase(string point, PointBypass bypass) =>
+        string.Create(CultureInfo.InvariantCulture, $"bypass of point {point} until {bypass.Until:O} by {bypass.Operator}");
+
+    private static string DoorAlarmPhrase(string door, DoorAlarm alarm) => $"door alarm {alarm} at door {door}";
+
+    private static string DoorReleasePhrase(string door, DoorRelease release) => $"door release {release} at door {door}";
 }

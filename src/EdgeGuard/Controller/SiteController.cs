@@ -118,6 +118,7 @@ public sealed partial class SiteController(
         var (safety, unreadable) = await LoadSafetyStateAsync(cancellationToken).ConfigureAwait(false);
         var now = Moment.From(time);
         _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
+        var notRestored = NotRestoredAfterConfigChange(safety, _state);
         var plan = OutputPlan.For(site, _state);
         // The restored plan, on every line, before any input is read but the fire inputs' raw
         // levels: a fire found there opens the egress locks released (SiteController.FireAtBoot.cs).
@@ -131,7 +132,7 @@ public sealed partial class SiteController(
         now = Moment.From(time);
         var events = new List<DomainEvent>
         {
-            new GatewayStarted(now.Utc, safety.Mode, safety.Lockdown?.Cause) { Suspended = safety.SuspendedScenarios },
+            new GatewayStarted(now.Utc, safety.Mode, safety.Lockdown?.Cause) { Suspended = safety.SuspendedScenarios, NotRestored = notRestored },
         };
         if (unreadable is not null)
         {
