@@ -189,30 +189,7 @@ public static partial class EventDataWriter
                 return (null, null, true);
 
             case GatewayStarted e:
-                writer.WriteString("restoredMode", ModeText(e.RestoredMode));
-                if (e.LockdownCause is null)
-                {
-                    writer.WriteNull("lockdownCause");
-                }
-                else
-                {
-                    writer.WriteString("lockdownCause", e.LockdownCause);
-                }
-
-                ScenarioWire.WriteSuspended(writer, e.Suspended);
-                // Only when the boot did not keep something it saved (a config change): the field
-                // came after the others, and every other boot's data stays as it was.
-                if (e.NotRestored.Count > 0)
-                {
-                    writer.WriteStartArray("notRestored");
-                    foreach (var item in e.NotRestored)
-                    {
-                        writer.WriteStringValue(Cut(item, 512));
-                    }
-
-                    writer.WriteEndArray();
-                }
-
+                WriteGatewayStarted(e, writer);
                 return (null, null, true);
 
             case PointActiveAtBoot e:

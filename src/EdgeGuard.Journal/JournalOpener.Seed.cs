@@ -17,8 +17,8 @@ namespace EdgeGuard.Journal;
 public static partial class JournalOpener
 {
     /// <summary>
-    /// How long the boot waits for the read of the safety state from a journal that would not
-    /// open for writing: the card answered a moment ago, so one read is quick; one that hangs
+    /// How long the boot waits for the salvage read (the safety state, the seen commands, the
+    /// highest seq and the session) of a journal that would not open for writing: the card answered a moment ago, so one read is quick; one that hangs
     /// is given up on (its thread left to end with the card) and the volatile journal starts in
     /// Normal.
     /// </summary>
@@ -81,7 +81,7 @@ public static partial class JournalOpener
         {
             if (!read.Wait(SeedDeadline))
             {
-                return $"its saved safety state could not be read within {SeedDeadline.TotalSeconds:0} s either, so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
+                return $"its saved safety state, the commands it had seen and its seqs and sessions could not be read within {SeedDeadline.TotalSeconds:0} s either, so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
             }
         }
         catch (AggregateException ex)

@@ -64,7 +64,7 @@ internal static class WalkTestVerb
     {
         var text = result.Tokens.Single().Value;
         return Scenario.TryParseDuration(text, out var duration) && WalkTestDuration.Allowed(duration) ? duration
-            : Fail(result, $"bad duration '{text}': at most {WalkTestDuration.Format(WalkTestDuration.Max)}, a number with ms, s, m or h (e.g. 90s, 10m, 2h)");
+            : Fail(result, $"bad duration '{text}': more than 0 and at most {WalkTestDuration.Format(WalkTestDuration.Max)}, a number with ms, s, m or h (e.g. 90s, 10m, 2h)");
     }
 
     private static TimeSpan? Fail(System.CommandLine.Parsing.ArgumentResult result, string message)

@@ -83,6 +83,6 @@ public sealed partial class SiteController
         }
     }
 
-    [LoggerMessage(EventId = 17, Level = LogLevel.Error, Message = "Driving the outputs once more at the stop failed; they keep the levels they show")]
+    [LoggerMessage(EventId = 19, Level = LogLevel.Error, Message = "Driving the outputs once more at the stop failed; they keep the levels they show")]
     private partial void LogStopDriveFault(Exception ex);
 }

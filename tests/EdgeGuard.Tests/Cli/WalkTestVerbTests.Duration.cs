@@ -39,7 +39,7 @@ public sealed partial class WalkTestVerbTests
             .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen }, giveUp.Token);
 
         Assert.Equal(ExitCodes.Failure, code);
-        Assert.Contains($"bad duration '{value}': at most 24h", Screen);
+        Assert.Contains($"bad duration '{value}': more than 0 and at most 24h", Screen);
         Assert.False(File.Exists(Path.Combine(_dir, "state", GatewayLock.FileName)), "the gateway lock was taken");
     }
 
