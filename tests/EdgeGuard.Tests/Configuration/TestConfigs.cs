@@ -88,6 +88,21 @@ internal static class TestConfigs
         new ConfigurationBuilder().AddInMemoryCollection(keys).Build();
 
     /// <summary>Reads the baseline after <paramref name="mutate"/> has edited its keys.</summary>
+    /// <summary>
+    /// The baseline with a mutual-TLS broker connection to the office (port 8883) from these
+    /// files, loaded as <c>validate</c> loads them unless <paramref name="loadFiles"/> is false.
+    /// </summary>
+    public static ConfigResult ReadWithTls(string ca, string cert, string key, bool loadFiles = true) => Read(
+        k =>
+        {
+            k.Set("mqtt:host", "broker.office.example");
+            k.Set("mqtt:port", "8883");
+            k.Set("mqtt:tls:caFile", ca);
+            k.Set("mqtt:tls:certFile", cert);
+            k.Set("mqtt:tls:keyFile", key);
+        },
+        loadFiles: loadFiles);
+
     public static ConfigResult Read(Action<Dictionary<string, string?>> mutate, bool simulate = false, bool loadFiles = false)
     {
         var keys = Baseline();

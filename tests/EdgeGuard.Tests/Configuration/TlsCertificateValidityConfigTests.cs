@@ -63,16 +63,7 @@ public sealed class TlsCertificateValidityConfigTests : IDisposable
         return (cert, keyFile);
     }
 
-    private ConfigResult WithTls(string cert, string key) => TestConfigs.Read(
-        k =>
-        {
-            k.Set("mqtt:host", "broker.office.example");
-            k.Set("mqtt:port", "8883");
-            k.Set("mqtt:tls:caFile", _pki.CaFile);
-            k.Set("mqtt:tls:certFile", cert);
-            k.Set("mqtt:tls:keyFile", key);
-        },
-        loadFiles: true);
+    private ConfigResult WithTls(string cert, string key) => TestConfigs.ReadWithTls(_pki.CaFile, cert, key);
 
     private static string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }

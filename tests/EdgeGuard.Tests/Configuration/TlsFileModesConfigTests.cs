@@ -8,7 +8,7 @@ namespace EdgeGuard.Tests.Configuration;
 /// its client ids), or any TLS file or its folder writable by group or others (anyone could pin
 /// their own broker, or put in their own certificate), is a config error at that setting, listed
 /// with every other problem. Provisioning installs them as key 0640 root:edgeguard, the
-/// certificates 0644, in a root-owned 0755 folder, which passes.
+/// certificates 0644, in a 0750 root:edgeguard folder, which passes.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class TlsFileModesConfigTests : IDisposable
@@ -109,14 +109,6 @@ public sealed class TlsFileModesConfigTests : IDisposable
         Assert.True(WithTls(_pki.CaFile, _client.Cert, _client.Key, loadFiles: false).IsValid);
     }
 
-    private static ConfigResult WithTls(string ca, string cert, string key, bool loadFiles = true) => TestConfigs.Read(
-        k =>
-        {
-            k.Set("mqtt:host", "broker.office.example");
-            k.Set("mqtt:port", "8883");
-            k.Set("mqtt:tls:caFile", ca);
-            k.Set("mqtt:tls:certFile", cert);
-            k.Set("mqtt:tls:keyFile", key);
-        },
-        loadFiles: loadFiles);
+    private static ConfigResult WithTls(string ca, string cert, string key, bool loadFiles = true) =>
+        TestConfigs.ReadWithTls(ca, cert, key, loadFiles);
 }

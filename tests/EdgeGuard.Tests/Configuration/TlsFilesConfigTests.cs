@@ -175,14 +175,6 @@ public sealed class TlsFilesConfigTests : IDisposable
         }
     }
 
-    private static ConfigResult WithTls(string ca, string cert, string key, bool loadFiles = true) => TestConfigs.Read(
-        k =>
-        {
-            k.Set("mqtt:host", "broker.office.example");
-            k.Set("mqtt:port", "8883");
-            k.Set("mqtt:tls:caFile", ca);
-            k.Set("mqtt:tls:certFile", cert);
-            k.Set("mqtt:tls:keyFile", key);
-        },
-        loadFiles: loadFiles);
+    private static ConfigResult WithTls(string ca, string cert, string key, bool loadFiles = true) =>
+        TestConfigs.ReadWithTls(ca, cert, key, loadFiles);
 }
