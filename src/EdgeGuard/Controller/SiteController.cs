@@ -4,6 +4,7 @@ using EdgeGuard.Core.Filters;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
+using EdgeGuard.Journal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -359,7 +360,7 @@ public sealed partial class SiteController(
                 Severity.Alarm => LogLevel.Error,
                 Severity.Warning => LogLevel.Warning,
                 _ => LogLevel.Information,
-            }, e.Type, e.Point, e.Severity, e);
+            }, e.Type, e.Point, e.Severity, new LoggedEventData(e));
         }
 
         foreach (var sink in _sinks)
@@ -368,8 +369,19 @@ public sealed partial class SiteController(
         }
     }
 
-    [LoggerMessage(EventId = 1, Message = "{EventType} point={Point} severity={Severity} {Event}")]
-    private partial void LogEvent(LogLevel level, string eventType, string? point, Severity severity, DomainEvent @event);
+    [LoggerMessage(EventId = 1, Message = "{EventType} point={Point} severity={Severity} data={Data}")]
+    private partial void LogEvent(LogLevel level, string eventType, string? point, Severity severity, LoggedEventData data);
+
+    /// <summary>
+    /// An event's data as the office receives it (the journal's <c>data</c> JSON), written only
+    /// when a log line is: the record's own text showed its lists as type names
+    /// (<c>System.Collections.Generic.List`1[System.String]</c>), and computing it for a level
+    /// that is off would cost the loop for nothing.
+    /// </summary>
+    private readonly struct LoggedEventData(DomainEvent domainEvent)
+    {
+        public override string ToString() => EventDataWriter.Describe(domainEvent).DataJson;
+    }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Safety state restored: mode={Mode} cause={Cause}; outputs driven to plan {Plan} before reading inputs")]
     private partial void LogRestored(SiteMode mode, string? cause, string plan);

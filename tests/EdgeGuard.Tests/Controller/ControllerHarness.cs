@@ -4,6 +4,7 @@ using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hardware.Simulation;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeGuard.Tests.Controller;
@@ -30,11 +31,13 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// controller and clock: a site with points on an expander composes them here (its native points start
     /// inactive). Called while the harness is constructed.
     /// </param>
+    /// <param name="logger">Where the controller logs; null logs nowhere.</param>
     public ControllerHarness(
         SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null,
         Func<IOutputLines, IOutputLines>? outputs = null,
         Func<GpioController, IReadOnlyDictionary<string, bool>, IOutputLines>? openOutputs = null,
-        Func<GpioController, TimeProvider, IInputLines>? openInputs = null)
+        Func<GpioController, TimeProvider, IInputLines>? openInputs = null,
+        ILogger<SiteController>? logger = null)
     {
         Site = site;
         _gpio = new GpioController(Driver);
@@ -52,7 +55,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
             store(Driver),
             extraSink is null ? [Events] : [Events, extraSink],
             Time,
-            NullLogger<SiteController>.Instance);
+            logger ?? NullLogger<SiteController>.Instance);
     }
 
     public SiteDefinition Site { get; }
