@@ -1,6 +1,7 @@
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Controller;
 
@@ -41,9 +42,11 @@ public sealed partial class SiteController
     private void OnEdge(RawEdge edge)
     {
         var message = new EdgeMessage(edge);
-        if (!TryHandleNow(message))
+        if (!TryHandleNow(message) && !_channel.Writer.TryWrite(message))
         {
-            _channel.Writer.TryWrite(message);
+            // The stop has decided its last inputs and closed the channel (SiteController.Stop.cs):
+            // nothing decides this one, and the lines count it as delivered, so it is at least told.
+            LogEdgeAfterStop(edge.PointId, edge.High ? "high" : "low");
         }
     }
 
@@ -114,4 +117,7 @@ public sealed partial class SiteController
         events.Clear();
         return true;
     }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Input '{Point}' went {Level} after the controller stopped deciding; not decided or journaled; a level that still holds is read at the next start")]
+    private partial void LogEdgeAfterStop(string point, string level);
 }

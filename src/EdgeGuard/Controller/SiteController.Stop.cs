@@ -4,28 +4,115 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Controller;
 
-// Stopping: the loop first, then one last drive of outputs that do not show the plan, the last
-// save, then the outputs closed; kept apart from the loop's own file (SiteController.cs).
+// Stopping: the loop first (deciding what it had accepted), then one last drive of outputs that do
+// not show the plan, the last save, the inputs that came meanwhile decided and the channel closed,
+// then the outputs closed; kept apart from the loop's own file (SiteController.cs).
 public sealed partial class SiteController
 {
     /// <summary>
-    /// Stops the loop, drives once more the outputs that do not show the plan, saves a safety state whose
-    /// save had failed (SiteController.Persistence.cs), then closes the outputs at once: the expander
-    /// writers finish the writes the last decisions asked for (a fire's release just before SIGTERM)
-    /// while every line is still open.
+    /// Stops the loop, which first decides what it had accepted (SiteController.cs); decides what came
+    /// since; drives once more the outputs that do not show the plan; saves a safety state whose save
+    /// had failed (SiteController.Persistence.cs); decides what came during that save and closes the
+    /// channel; then closes the outputs at once: the expander writers finish the writes the last
+    /// decisions asked for (a fire's release just before SIGTERM) while every line is still open.
     /// </summary>
+    /// <remarks>
+    /// The host stops the controller after the office commands and the publisher, and disposes the
+    /// journal only after every service has stopped (ServiceCollectionExtensions): what is decided
+    /// here is journaled, and delivered from the journal at the next start. Until the outputs close,
+    /// a panic press still locks the doors and a fire still releases egress; an input after that is
+    /// only logged (<see cref="OnEdge"/>), and a command or heartbeat is answered at once.
+    /// </remarks>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        DecideAfterLoop(closing: false);
         DriveOutputsOnceMore();
         SaveUnsavedSafetyState();
+        DecideAfterLoop(closing: true);
         CloseOutputs();
+    }
+
+    /// <summary>
+    /// Queues a hardware report for the loop; after the stop closed the channel it is only logged,
+    /// since nothing journals it any more.
+    /// </summary>
+    private void Queue(ReportMessage report)
+    {
+        if (!_channel.Writer.TryWrite(report))
+        {
+            LogReportAfterStop(string.Join(", ", report.Events.Select(e => e.Type)));
+        }
+    }
+
+    /// <summary>
+    /// Under <see cref="_loopGate"/>: everything the controller has accepted and not yet handled, as the
+    /// loop would (a decision deferred from a GPIO thread first, then the channel's messages in order).
+    /// Edges that arrive meanwhile queue behind (the gate is held) and are taken too. One message that
+    /// throws is logged and the rest are still handled: each may be a panic press.
+    /// </summary>
+    private void DecideAccepted()
+    {
+        if (_outputsClosed)
+        {
+            // Disposed without a stop: nothing can be driven any more.
+            return;
+        }
+
+        while (TryTakeNext(out var message))
+        {
+            try
+            {
+                Process(message);
+            }
+#pragma warning disable CA1031 // As in the loop: one bad message must not drop the ones behind it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogLoopFault(ex, message.GetType().Name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Once the loop has ended, the inputs (edges, timer ticks, reports) that went to the channel since:
+    /// the fast path is closed, so each queues while the stop drives and saves, for seconds when the disk
+    /// hangs. The filters and supervisors take an edge only here, so one not decided now would never be
+    /// sent again (the lines count it as delivered). With <paramref name="closing"/>, the channel is closed
+    /// first (what was written before is still read): later writes fail, so a command or heartbeat is
+    /// answered at once and an edge is logged. A state these decisions left still being saved then
+    /// counts as not saved, as in <see cref="SaveUnsavedSafetyState"/>: nothing saves after this.
+    /// </summary>
+    private void DecideAfterLoop(bool closing)
+    {
+        lock (_loopGate)
+        {
+            if (closing)
+            {
+                _channel.Writer.TryComplete();
+            }
+
+            if (!_booted.Task.IsCompletedSuccessfully)
+            {
+                return;
+            }
+
+            DecideAccepted();
+            if (closing && _safetyPending && !_outputsClosed)
+            {
+                var events = new List<DomainEvent>();
+                NotSaved(Moment.From(time), events, "the gateway stopped before the disk finished the save of its current state");
+                Report(events);
+            }
+        }
     }
 
     /// <inheritdoc/>
     public override void Dispose()
     {
         _timer?.Dispose();
+        // Without a stop before (the host gave up waiting for it), later writes fail rather than queue unread.
+        _channel.Writer.TryComplete();
         // Outputs before inputs: on an I/O board the inputs include the expander bank, whose chips carry
         // the outputs too; the writers drain onto them first (docs/architecture.md, "Output write order").
         CloseOutputs();
@@ -82,6 +169,9 @@ public sealed partial class SiteController
             }
         }
     }
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Reported after the controller stopped deciding, not journaled: {Events}")]
+    private partial void LogReportAfterStop(string events);
 
     [LoggerMessage(EventId = 19, Level = LogLevel.Error, Message = "Driving the outputs once more at the stop failed; they keep the levels they show")]
     private partial void LogStopDriveFault(Exception ex);

@@ -57,7 +57,7 @@ public sealed partial class SiteController(
     /// Hands events found outside the loop (hardware supervision) to the loop, which reports them like
     /// its own. Callable from any thread, before or after boot; never blocks.
     /// </summary>
-    public void ReportFromOutside(IReadOnlyList<DomainEvent> events) => _channel.Writer.TryWrite(new ReportMessage(events));
+    public void ReportFromOutside(IReadOnlyList<DomainEvent> events) => Queue(new ReportMessage(events));
 
     // Answers decided in this loop iteration, given once its events have been reported.
     private readonly List<(TaskCompletionSource<CommandOutcome> Answer, CommandOutcome Outcome)> _answers = [];
@@ -189,6 +189,9 @@ public sealed partial class SiteController(
         {
             lock (_loopGate)
             {
+                // A stop's cancellation may come before the loop took what it accepted (a panic press
+                // in _deferred, queued edges): decided now, as the loop would (SiteController.Stop.cs).
+                DecideAccepted();
                 _looping = false;
             }
         }
