@@ -1,7 +1,5 @@
-using EdgeGuard.Controller;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Journal;
-using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Tests.Controller;
 
@@ -20,7 +18,7 @@ public sealed class EventLogTests : IAsyncDisposable
         [new("siren", OutputKind.Siren, 11, ActiveHigh: true, "a")],
         new LockdownPolicy([], TimeSpan.FromMinutes(10), []));
 
-    private readonly LineLog _log = new();
+    private readonly ControllerLog _log = new();
     private readonly ControllerHarness _h;
 
     public EventLogTests() => _h = new ControllerHarness(Site, _ => new MemorySafetyStore(), logger: _log);
@@ -46,35 +44,4 @@ public sealed class EventLogTests : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
-
-    // Every line the controller logs, formatted as a console logger would format it.
-    private sealed class LineLog : ILogger<SiteController>
-    {
-        private readonly Lock _gate = new();
-        private readonly List<(int Id, string Text)> _lines = [];
-
-        public IReadOnlyList<(int Id, string Text)> Lines
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_gate)
-            {
-                _lines.Add((eventId.Id, formatter(state, exception)));
-            }
-        }
-    }
 }

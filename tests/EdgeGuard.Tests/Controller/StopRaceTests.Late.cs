@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Commands;
@@ -63,7 +62,7 @@ public sealed partial class StopRaceTests
     [Fact]
     public async Task A_command_or_heartbeat_after_the_stop_is_answered_at_once_and_an_edge_is_logged()
     {
-        var log = new LinesLog();
+        var log = new ControllerLog();
         await using var h = new ControllerHarness(Site, _ => new MemorySafetyStore(), logger: log);
         await h.BootAsync();
         await h.SettleAsync();
@@ -89,20 +88,5 @@ public sealed partial class StopRaceTests
 
         Assert.Contains(log.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("'door'", StringComparison.Ordinal));
         Assert.DoesNotContain(h.Events.Events, e => e is PointActivated { PointId: "door" } or LockdownStarted);
-    }
-
-    private sealed class LinesLog : ILogger<SiteController>
-    {
-        private readonly ConcurrentQueue<(LogLevel Level, string Text)> _lines = new();
-
-        public IReadOnlyList<(LogLevel Level, string Text)> Lines => [.. _lines];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            _lines.Enqueue((logLevel, formatter(state, exception)));
     }
 }
