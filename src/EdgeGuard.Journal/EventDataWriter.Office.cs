@@ -118,7 +118,7 @@ public static partial class EventDataWriter
                 return (null, null, true);
 
             default:
-                return (domainEvent.Point, null, false);
+                return WriteCertificateFields(domainEvent, writer);
         }
     }
 }

@@ -11,7 +11,11 @@ public sealed class TestPki
     private readonly X509Certificate2 _ca;
 
     /// <summary>Creates a CA named <paramref name="name"/> and writes its certificate to <c>{name}-ca.pem</c>.</summary>
-    public TestPki(string directory, string name = "office")
+    /// <param name="directory">Where the files go.</param>
+    /// <param name="name">The CA's name.</param>
+    /// <param name="notBefore">The CA's start; two days ago when null.</param>
+    /// <param name="notAfter">The CA's end; a year from now when null (issue with an explicit window before it).</param>
+    public TestPki(string directory, string name = "office", DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
     {
         _directory = directory;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -19,7 +23,7 @@ public sealed class TestPki
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddYears(1));
+        _ca = request.CreateSelfSigned(notBefore ?? DateTimeOffset.UtcNow.AddDays(-2), notAfter ?? DateTimeOffset.UtcNow.AddYears(1));
         CaFile = Path.Combine(directory, $"{name}-ca.pem");
         File.WriteAllText(CaFile, _ca.ExportCertificatePem());
     }
@@ -41,7 +45,16 @@ public sealed class TestPki
     /// <summary>Issues a client certificate with CN = <paramref name="commonName"/> (the gateway id).</summary>
     public (string Cert, string Key) IssueClient(string commonName) => Issue(commonName, "1.3.6.1.5.5.7.3.2", null);
 
-    private (string Cert, string Key) Issue(string commonName, string usage, X509Extension? alternativeNames, X509Extension? crl = null)
+    /// <summary>
+    /// Issues a client certificate valid from <paramref name="notBefore"/> to <paramref name="notAfter"/>
+    /// (within the CA's window; whole seconds, as X.509 keeps them), written over any earlier one
+    /// of that <paramref name="commonName"/>: a renewal in place.
+    /// </summary>
+    public (string Cert, string Key) IssueClient(string commonName, DateTimeOffset notBefore, DateTimeOffset notAfter) =>
+        Issue(commonName, "1.3.6.1.5.5.7.3.2", null, null, (notBefore, notAfter));
+
+    private (string Cert, string Key) Issue(
+        string commonName, string usage, X509Extension? alternativeNames, X509Extension? crl = null, (DateTimeOffset From, DateTimeOffset To)? window = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
@@ -62,7 +75,8 @@ public sealed class TestPki
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
         // Most of the CA's year: well clear of the 30 days before its end in which validate warns (TlsFile.ExpiryNotice).
-        using var certificate = request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(360), serial);
+        var (from, to) = window ?? (DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(360));
+        using var certificate = request.Create(_ca, from, to, serial);
         var certFile = Path.Combine(_directory, $"{commonName}.crt");
         var keyFile = Path.Combine(_directory, $"{commonName}.key");
         File.WriteAllText(certFile, certificate.ExportCertificatePem());

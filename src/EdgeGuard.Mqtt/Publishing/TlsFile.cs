@@ -24,9 +24,10 @@ public static class TlsFile
 
     /// <summary>
     /// How long before the client certificate's end the gateway gives notice (a <c>validate</c>
-    /// warning): time for the office to issue and provision a new one.
+    /// warning; while running, <c>fault.certificate</c>): time for the office to issue and
+    /// provision a new one. One figure for both: <see cref="Core.Lockdown.CertificateExpiryWatch.Notice"/>.
     /// </summary>
-    public static readonly TimeSpan ExpiryNotice = TimeSpan.FromDays(30);
+    public static readonly TimeSpan ExpiryNotice = Core.Lockdown.CertificateExpiryWatch.Notice;
 
     /// <summary>What problems call a TLS file that is the wrong kind of file ("a TLS file is a regular file").</summary>
     internal const string Kind = "TLS file";

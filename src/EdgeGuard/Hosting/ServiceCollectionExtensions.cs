@@ -89,6 +89,18 @@ public static class ServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
             // Signed office commands, on a connection of their own to the same broker.
             services.AddOfficeCommands(config);
+            // The link's certificates near or past their end, told to the office while the link
+            // still works; its faults go where the key files' go: the controller's loop.
+            var tls = embedded ? MqttTlsOptions.Disabled : config.Mqtt.Tls ?? MqttTlsOptions.Disabled;
+            if (CertificateExpiryChecks.Applies(tls))
+            {
+                services.AddSingleton(sp => new CertificateExpiryChecks(
+                    tls,
+                    sp.GetRequiredService<SiteController>().ReportFromOutside,
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILogger<CertificateExpiryChecks>>()));
+                services.AddHostedService(sp => sp.GetRequiredService<CertificateExpiryChecks>());
+            }
         }
 
         // Last, so it stops first: STOPPING=1 before anything else winds down.
