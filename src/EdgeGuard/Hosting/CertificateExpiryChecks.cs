@@ -35,6 +35,15 @@ internal sealed partial class CertificateExpiryChecks : IHostedService, IDisposa
     /// </summary>
     public static readonly TimeSpan Interval = TimeSpan.FromHours(6);
 
+    /// <summary>
+    /// How soon a certificate found expired or not yet valid is read again. A Pi has no real-time
+    /// clock: it boots with the time it saved last and NTP steps it a minute later, so a
+    /// certificate issued since reads as not yet valid at boot; its alarm must not stand for a
+    /// whole <see cref="Interval"/> after the clock was put right. A file read every few minutes
+    /// costs nothing, and a file renewed by a technician on site is confirmed while they wait.
+    /// </summary>
+    public static readonly TimeSpan Recheck = TimeSpan.FromMinutes(5);
+
     // The timer's check and a start's check never overlap: one episode state, reported once.
     private readonly Lock _gate = new();
     private readonly CertificateExpiryWatch _watch = new();
@@ -64,8 +73,13 @@ internal sealed partial class CertificateExpiryChecks : IHostedService, IDisposa
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        lock (_gate)
+        {
+            // One-shot, re-armed by each check: the wait depends on what it found.
+            _timer = _time.CreateTimer(_ => Check(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
         Check();
-        _timer = _time.CreateTimer(_ => Check(), null, Interval, Interval);
         return Task.CompletedTask;
     }
 
@@ -79,7 +93,10 @@ internal sealed partial class CertificateExpiryChecks : IHostedService, IDisposa
     /// <inheritdoc />
     public void Dispose() => _timer?.Dispose();
 
-    /// <summary>Reads both files and reports what changed since the last check (the timer's work).</summary>
+    /// <summary>
+    /// Reads both files, reports what changed since the last check, and sets when the next one runs:
+    /// after <see cref="Recheck"/> while a certificate is expired or not yet valid, else <see cref="Interval"/>.
+    /// </summary>
     public void Check()
     {
         lock (_gate)
@@ -91,6 +108,11 @@ internal sealed partial class CertificateExpiryChecks : IHostedService, IDisposa
             {
                 _report(events);
             }
+
+            var outside = _watch.Reported(TlsCertificateRole.Client) is CertificateValidity.Expired or CertificateValidity.NotYetValid
+                || _watch.Reported(TlsCertificateRole.Ca) is CertificateValidity.Expired or CertificateValidity.NotYetValid;
+            // False once stopped (disposed): no check follows.
+            _timer?.Change(outside ? Recheck : Interval, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -189,6 +189,30 @@ public sealed class CertificateExpiryChecksTests : IDisposable
         Assert.Equal(Start + (3 * CertificateExpiryChecks.Interval), fault.At);
     }
 
+    // A Pi has no real-time clock: it boots with the time it saved last, and NTP steps it a minute
+    // later. A certificate issued since then reads as not yet valid at boot; the office must not
+    // hold that alarm for a whole interval after the clock was put right.
+    [Fact]
+    public async Task A_certificate_outside_its_window_is_read_again_within_minutes_so_a_boot_clock_put_right_restores_it_soon()
+    {
+        var pki = new TestPki(_dir.Path, notBefore: Start.AddDays(-10));
+        var (cert, key) = pki.IssueClient(Gateway, Start.AddHours(1), Start.AddDays(200));
+
+        await StartAsync(pki.CaFile, cert, key);
+        Assert.Equal(CertificateValidity.NotYetValid, Assert.IsType<CertificateFault>(Assert.Single(_reported)).Validity);
+
+        // NTP steps the clock an hour on: the next check is a re-read minutes away, not hours.
+        _time.Advance(TimeSpan.FromHours(1));
+
+        Assert.Equal(2, _reported.Count);
+        var restored = Assert.IsType<CertificateRestored>(_reported[1]);
+        Assert.Equal(Start.AddHours(1), restored.At);
+
+        // Back in the window, the checks are hours apart again.
+        Run(CertificateExpiryChecks.Interval - TimeSpan.FromMinutes(1));
+        Assert.Equal(2, _reported.Count);
+    }
+
     [Fact]
     public async Task After_stop_no_check_runs()
     {
@@ -203,16 +227,17 @@ public sealed class CertificateExpiryChecksTests : IDisposable
     }
 
     // FakeTimeProvider runs every due timer callback at the end of one Advance, with the clock
-    // already there: advancing check by check gives each check its own time, as on a gateway.
+    // already there: advancing in steps of the shortest wait between checks gives each check its
+    // own time, as on a gateway.
     private void Run(TimeSpan span)
     {
         var end = _time.GetUtcNow() + span;
         while (_time.GetUtcNow() < end)
         {
-            // The next check is due at a whole number of intervals after the start.
+            // Checks fall on whole multiples of the shortest wait after the start (the interval is one).
             var since = _time.GetUtcNow() - Start;
-            var due = Start + (CertificateExpiryChecks.Interval * (Math.Floor(since / CertificateExpiryChecks.Interval) + 1));
-            _time.SetUtcNow(due < end ? due : end);
+            var next = Start + (CertificateExpiryChecks.Recheck * (Math.Floor(since / CertificateExpiryChecks.Recheck) + 1));
+            _time.SetUtcNow(next < end ? next : end);
         }
     }
 
