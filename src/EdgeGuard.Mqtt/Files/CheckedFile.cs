@@ -10,8 +10,9 @@ namespace EdgeGuard.Mqtt.Files;
 /// boot or on the thread that reads it; a device such as <c>/dev/zero</c> would fill the memory. A
 /// check of the path before the open leaves a window in which a pipe swapped in still blocks; so
 /// the file is opened first without blocking, the open handle is checked (fstat), and at most a
-/// bounded number of bytes is read. The one rule for such files: operator key files
-/// (<c>OperatorKeyFile</c>) and the TLS files (<see cref="Publishing.TlsFile"/>) both use it.
+/// bounded number of bytes is read. The one rule for every file an operator names by path:
+/// operator key files (<c>OperatorKeyFile</c>), the TLS files (<see cref="Publishing.TlsFile"/>),
+/// and through <see cref="BoundedFile"/> the configuration file, a signing key, a scenario file.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class CheckedFile : IDisposable
@@ -48,8 +49,8 @@ internal sealed class CheckedFile : IDisposable
             {
                 LinuxFile.NoSuchFile or LinuxFile.NotADirectory => $"file '{path}' does not exist",
                 LinuxFile.PermissionDenied => $"file '{path}' cannot be read (permission denied)",
-                // A Unix socket cannot be opened at all.
-                LinuxFile.NoDevice => NotRegular(path, kind),
+                // A Unix socket cannot be opened at all; a look at the path names what is there.
+                LinuxFile.NoDevice => NotRegular(path, kind, LinuxFile.Stat(path, out _)?.Kind),
                 _ => $"file '{path}' cannot be read: {LinuxFile.Describe(errno)}",
             };
         }
@@ -57,7 +58,7 @@ internal sealed class CheckedFile : IDisposable
         var status = LinuxFile.Stat(handle, out errno);
         var problem = status is null ? $"file '{path}' cannot be read: {LinuxFile.Describe(errno)}"
             : status.Value.Kind == LinuxFile.FileKind.Directory ? $"'{path}' is a directory, not a {kind}"
-            : status.Value.Kind != LinuxFile.FileKind.Regular ? NotRegular(path, kind)
+            : status.Value.Kind != LinuxFile.FileKind.Regular ? NotRegular(path, kind, status.Value.Kind)
             : null;
         if (problem is not null)
         {
@@ -157,6 +158,15 @@ internal sealed class CheckedFile : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _handle.Dispose();
 
-    private static string NotRegular(string path, string kind) =>
-        $"file '{path}' is not a regular file (a pipe, socket or device); a {kind} is a regular file";
+    // "is not a regular file" first (what the technician searches for), then what it is instead:
+    // a FIFO says "a secrets agent's pipe or a wrong path", a character device "/dev/zero or a tty".
+    private static string NotRegular(string path, string kind, LinuxFile.FileKind? found) =>
+        $"file '{path}' is not a regular file but {found switch
+        {
+            LinuxFile.FileKind.Pipe => "a named pipe (FIFO)",
+            LinuxFile.FileKind.Socket => "a socket",
+            LinuxFile.FileKind.CharacterDevice => "a character device",
+            LinuxFile.FileKind.BlockDevice => "a block device",
+            _ => "a pipe, socket or device",
+        }}; a {kind} is a regular file";
 }

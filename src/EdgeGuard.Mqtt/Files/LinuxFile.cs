@@ -66,7 +66,19 @@ internal static partial class LinuxFile
         /// <summary>A directory.</summary>
         Directory,
 
-        /// <summary>A pipe, socket or device.</summary>
+        /// <summary>A named pipe (FIFO): a plain open waits for a writer, a read for data.</summary>
+        Pipe,
+
+        /// <summary>A Unix socket: it cannot be opened at all.</summary>
+        Socket,
+
+        /// <summary>A character device (<c>/dev/zero</c>, a terminal): reads may never end.</summary>
+        CharacterDevice,
+
+        /// <summary>A block device (a disk): gigabytes long.</summary>
+        BlockDevice,
+
+        /// <summary>Anything else (a link is followed, so never one).</summary>
         Other,
     }
 
@@ -156,6 +168,10 @@ internal static partial class LinuxFile
         {
             0x8000 => FileKind.Regular,
             0x4000 => FileKind.Directory,
+            0x1000 => FileKind.Pipe,
+            0xC000 => FileKind.Socket,
+            0x2000 => FileKind.CharacterDevice,
+            0x6000 => FileKind.BlockDevice,
             _ => FileKind.Other,
         };
         return new Status(kind, (UnixFileMode)(buffer.Mode & 0xFFF), buffer.Uid, (long)buffer.Size);

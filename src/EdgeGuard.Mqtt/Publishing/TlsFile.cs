@@ -33,8 +33,8 @@ public static class TlsFile
     internal const string Kind = "TLS file";
 
     /// <summary>
-    /// The bytes of the TLS file at <paramref name="path"/>, read the way operator key files are
-    /// (<see cref="CheckedFile"/>): opened without blocking and checked to be a regular file of at
+    /// The bytes of the TLS file at <paramref name="path"/>, read the way every file named by path
+    /// is (<see cref="BoundedFile"/>, <see cref="CheckedFile"/>): opened without blocking and checked to be a regular file of at
     /// most <see cref="MaxBytes"/> before a byte is read. A named pipe there (a secrets agent's, a
     /// wrong path) would otherwise block the read until a writer came: at start, while the host
     /// builds its services (<see cref="ClientIds"/>), or in the publisher's loop at each connect.
@@ -61,56 +61,8 @@ public static class TlsFile
     /// directory: validate's rules) before a byte is read. Null and the bytes, or a sentence about
     /// <c>file '{path}'</c> and none.
     /// </summary>
-    internal static string? TryRead(string path, out byte[] bytes, Func<CheckedFile, string?>? check = null)
-    {
-        bytes = [];
-        if (!OperatingSystem.IsLinux())
-        {
-            // The checked open is Linux calls; elsewhere (a technician's workstation running
-            // 'command send') the plain read, which a pipe there would block as before.
-            try
-            {
-                bytes = File.ReadAllBytes(path);
-                return null;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                return $"file '{path}' cannot be read: {ex.Message}";
-            }
-        }
-
-        try
-        {
-            if (CheckedFile.Open(path, Kind, out var opened) is { } problem)
-            {
-                return problem;
-            }
-
-            using var file = opened!;
-            if (file.Status.Size > MaxBytes)
-            {
-                return $"file '{path}' is {file.Status.Size} bytes; a TLS file is at most {MaxBytes / 1024} KiB";
-            }
-
-            if (check?.Invoke(file) is { } refused)
-            {
-                return refused;
-            }
-
-            bytes = file.ReadBounded(MaxBytes);
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The runtime's reason (EIO, a file grown past the limit) names nothing read from it.
-            return $"file '{path}' cannot be read: {ex.Message}";
-        }
-        catch (TypeLoadException ex)
-        {
-            // statx needs glibc 2.28 (Debian 10), as for operator key files.
-            return $"file '{path}' cannot be checked: this system's C library lacks a call the checks need (glibc 2.28 or later): {ex.Message}";
-        }
-    }
+    internal static string? TryRead(string path, out byte[] bytes, Func<CheckedFile, string?>? check = null) =>
+        BoundedFile.TryRead(path, Kind, MaxBytes, out bytes, check);
 
     /// <summary>
     /// What is wrong with the opened TLS <paramref name="file"/>'s mode, <c>validate</c>'s rule (as

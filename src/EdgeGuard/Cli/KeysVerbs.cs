@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using EdgeGuard.Core.Commands;
+using EdgeGuard.Mqtt.Files;
 
 namespace EdgeGuard.Cli;
 
@@ -38,6 +39,12 @@ internal static partial class KeysVerbs
             result.GetValue(args) ?? [], result.GetValue(ttl)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
         return new Command("command", "Signed commands to a gateway.") { sign, CommandSendVerb.Create(key, op, site, gateway, args, ttl, type) };
     }
+
+    // A P-256 private key in PEM is about 250 bytes: 64 KiB leaves room for comments and still
+    // bounds what a wrong path (a disk image, /dev/zero behind a link) can cost.
+    private const int PrivateKeyMaxBytes = 64 * 1024;
+
+    private const string PrivateKeyKind = "private key file";
 
     // The name becomes a file name: no path separators, no leading dot.
     [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}\\z", RegexOptions.CultureInvariant)]
@@ -145,14 +152,27 @@ internal static partial class KeysVerbs
         }
 
         using var key = ECDsa.Create();
+        byte[] pem = [];
         try
         {
-            key.ImportFromPem(File.ReadAllText(keyFile.FullName));
+            // Read as the gateway reads its files (BoundedFile): a pipe at --key (a password
+            // manager's FIFO, a wrong path) waited for ever in open(2), /dev/zero filled the memory.
+            if (BoundedFile.TryRead(keyFile.FullName, PrivateKeyKind, PrivateKeyMaxBytes, out pem) is { } unreadable)
+            {
+                error.WriteLine($"cannot read the private key {keyFile.FullName}: {unreadable}");
+                return null;
+            }
+
+            key.ImportFromPem(Encoding.UTF8.GetString(pem));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
         {
             error.WriteLine($"cannot read the private key {keyFile.FullName}: {ex.Message}");
             return null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pem);
         }
 
         var unsigned = CommandSigner.Create(type, site, gateway, name, DateTimeOffset.UtcNow, ttl, arguments);

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text;
+using EdgeGuard.Mqtt.Files;
 using EdgeGuard.Simulation;
 
 namespace EdgeGuard.Cli;
@@ -9,6 +11,9 @@ namespace EdgeGuard.Cli;
 /// </summary>
 internal static class SimVerbs
 {
+    // A scenario is a few dozen lines; a file past this is a wrong path (a log, a disk image).
+    private const int ScenarioMaxBytes = 1024 * 1024;
+
     private static readonly Option<string?> SocketOption = new("--socket", "-s")
     {
         Description = "Control socket of the simulated gateway (default: simulation.controlSocket from --config).",
@@ -80,7 +85,16 @@ internal static class SimVerbs
     {
         try
         {
-            var scenario = Scenario.Parse(await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false), file.Name);
+            // Read as the gateway reads its files (BoundedFile): a pipe given as the file (a wrong
+            // path) waited for ever in open(2), /dev/zero filled the memory.
+            if (BoundedFile.TryRead(file.FullName, "scenario file", ScenarioMaxBytes, out var text) is { } unreadable)
+            {
+                throw new IOException(unreadable);
+            }
+
+            // A reader, as File.ReadAllText was: a byte order mark from an editor is dropped.
+            using var reader = new StreamReader(new MemoryStream(text), Encoding.UTF8);
+            var scenario = Scenario.Parse(await reader.ReadToEndAsync(ct).ConfigureAwait(false), file.Name);
             var client = await ConnectAsync(result, ct).ConfigureAwait(false);
             await using (client.ConfigureAwait(false))
             {

@@ -1,5 +1,7 @@
+using System.Text.Json;
+using EdgeGuard.Mqtt.Files;
+using EdgeGuard.Mqtt.Publishing;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Configuration.Json;
 
 namespace EdgeGuard.Configuration;
 
@@ -14,6 +16,15 @@ public static class GatewayConfigLoader
     /// <summary>The configuration file used when no path is given.</summary>
     public const string DefaultFileName = "appsettings.json";
 
+    /// <summary>
+    /// The largest configuration file read: a site of a few hundred points is tens of KiB, so a
+    /// file past this is a wrong path (a disk image, a log), refused before a byte is read.
+    /// </summary>
+    public const int MaxFileBytes = 1024 * 1024;
+
+    // What problems call a file that is the wrong kind ("a configuration file is a regular file").
+    private const string FileKind = "configuration file";
+
     /// <summary><see cref="DefaultFileName"/> next to the executable.</summary>
     public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, DefaultFileName);
 
@@ -22,31 +33,22 @@ public static class GatewayConfigLoader
     /// <see cref="DefaultPath"/>); environment variables (<c>EdgeGuard__points__0__line=18</c>); then
     /// <paramref name="overrides"/>, each <c>key=value</c> with the key in either the
     /// <c>EdgeGuard:points:0:line</c> or the <c>EdgeGuard__points__0__line</c> form. A missing or
-    /// malformed file is reported as a <see cref="ConfigError"/> whose path is the file, not thrown.
+    /// malformed file, or one that is not a regular file of at most <see cref="MaxFileBytes"/> (a
+    /// named pipe, a device, a disk image), is reported as a <see cref="ConfigError"/> whose path is
+    /// the file, not thrown, and is never waited on or read whole.
     /// </summary>
     public static LoadedConfiguration Build(string? configPath, string[]? overrides = null)
     {
         var errors = new List<ConfigError>();
         var file = Path.GetFullPath(string.IsNullOrWhiteSpace(configPath) ? DefaultPath : configPath);
         var builder = new ConfigurationBuilder();
-        if (File.Exists(file) && CannotOpen(file) is { } unreadable)
+        if (ReadFile(file, out var json) is { } problem)
         {
-            errors.Add(new ConfigError(file, $"cannot read the configuration file: {unreadable}"));
-        }
-        else if (File.Exists(file))
-        {
-            var source = new JsonConfigurationSource { Path = file, Optional = false, ReloadOnChange = false };
-            source.ResolveFileProvider();
-            source.OnLoadException = context =>
-            {
-                errors.Add(new ConfigError(file, $"cannot read the configuration file: {Describe(context.Exception)}"));
-                context.Ignore = true;
-            };
-            builder.Add(source);
+            errors.Add(new ConfigError(file, problem));
         }
         else
         {
-            errors.Add(new ConfigError(file, "configuration file not found"));
+            builder.AddConfiguration(json!, shouldDisposeConfiguration: true);
         }
 
         builder.AddEnvironmentVariables();
@@ -83,27 +85,43 @@ public static class GatewayConfigLoader
             : GatewayConfigReader.Read(loaded.Configuration, simulate);
     }
 
-    // Why a file cannot be opened for reading, or null. The framework opens the config file outside
-    // its OnLoadException callback (dotnet/runtime#113964, fixed only in .NET 11), so a file the
-    // service's user may not read threw out of Build: a stack trace and exit 1, which systemd
+    // The file's settings, or why there are none. Read the way TLS and operator key files are
+    // (BoundedFile): opened without blocking and checked on the open handle to be a regular file of
+    // at most MaxFileBytes. A plain open of a named pipe (a secrets agent's FIFO, /dev/stdin, a
+    // wrong path) waited for ever for a writer, so validate and run never ended; /dev/zero or a disk
+    // image was read whole into memory. The bytes are then parsed here rather than by the
+    // framework's file source, which would open the path again (a pipe swapped in meanwhile would
+    // block it) and opened it outside its OnLoadException callback (dotnet/runtime#113964): a file
+    // the service's user may not read threw out of Build, a stack trace and exit 1, which systemd
     // restarts, instead of the problem list and exit 2.
-    internal static string? CannotOpen(string file)
+    private static string? ReadFile(string file, out IConfigurationRoot? json)
     {
+        json = null;
+        if (TlsFile.Absence(file) == TlsFile.Missing)
+        {
+            return "configuration file not found";
+        }
+
+        if (BoundedFile.TryRead(file, FileKind, MaxFileBytes, out var bytes) is { } unreadable)
+        {
+            return $"cannot read the configuration file: {unreadable}";
+        }
+
         try
         {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            json = new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes, writable: false)).Build();
             return null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is FormatException or JsonException or InvalidDataException)
         {
-            return ex.Message;
+            return $"cannot read the configuration file: {Describe(ex)}";
         }
     }
 
     private static string Describe(Exception exception)
     {
-        // FileConfigurationProvider wraps the parser's exception ("Failed to load configuration from
-        // file ...") around the useful part: the JSON error with its line and byte position.
+        // The parser's own words carry the place: "... LineNumber: 3 | BytePositionInLine: 12."
+        // A wrapper adds nothing but its own sentence, so each distinct message is given once.
         var messages = new List<string>();
         for (var e = exception; e is not null; e = e.InnerException)
         {
@@ -113,6 +131,7 @@ public static class GatewayConfigLoader
             }
         }
 
-        return string.Join(" ", messages.Skip(messages.Count > 1 ? 1 : 0));
+        var text = string.Join(" ", messages);
+        return exception is JsonException ? $"it is not valid JSON: {text}" : text;
     }
 }

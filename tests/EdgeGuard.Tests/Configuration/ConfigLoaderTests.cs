@@ -58,6 +58,7 @@ public sealed class ConfigLoaderTests
         var error = Assert.Single(result.Errors);
         Assert.Equal(path, error.Path);
         Assert.StartsWith("cannot read the configuration file: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"file '{path}' is not a regular file but a socket", error.Message, StringComparison.Ordinal);
         Assert.Null(result.Config);
         var (code, _, err) = await Cli.CliRun.InvokeAsync("validate", "--config", path);
         Assert.Equal(2, code);
