@@ -39,23 +39,50 @@ internal sealed class CheckedFile : IDisposable
     /// file, or a sentence saying what is wrong (missing, unreadable, a directory, a pipe, socket or
     /// device) and no file. <paramref name="kind"/> names what the file should be ("key file").
     /// </summary>
-    public static string? Open(string path, string kind, out CheckedFile? file)
+    public static string? Open(string path, string kind, out CheckedFile? file) => Open(path, kind, out file, out _);
+
+    /// <summary>
+    /// What <paramref name="path"/> is when it is there but not a regular file (a directory, a
+    /// pipe, socket or device), looked at through the same open without blocking; null when it is
+    /// a regular file or cannot be opened (the caller's own open then says why). For a file another
+    /// library opens by path (SQLite): it cannot take this open handle, so a pipe swapped in after
+    /// the look still blocks it, but only someone who may write the directory could swap one in.
+    /// </summary>
+    public static string? KindProblem(string path, string kind)
+    {
+        try
+        {
+            var problem = Open(path, kind, out var file, out var wrongKind);
+            file?.Dispose();
+            return wrongKind ? problem : null;
+        }
+        catch (TypeLoadException)
+        {
+            // statx needs glibc 2.28: without it the caller's open goes ahead unchecked, as before.
+            return null;
+        }
+    }
+
+    private static string? Open(string path, string kind, out CheckedFile? file, out bool wrongKind)
     {
         file = null;
+        wrongKind = false;
         var handle = LinuxFile.OpenNonBlocking(path, out var errno);
         if (handle is null)
         {
+            // A Unix socket cannot be opened at all (ENXIO); a look at the path names what is there.
+            wrongKind = errno == LinuxFile.NoDevice;
             return errno switch
             {
                 LinuxFile.NoSuchFile or LinuxFile.NotADirectory => $"file '{path}' does not exist",
                 LinuxFile.PermissionDenied => $"file '{path}' cannot be read (permission denied)",
-                // A Unix socket cannot be opened at all; a look at the path names what is there.
                 LinuxFile.NoDevice => NotRegular(path, kind, LinuxFile.Stat(path, out _)?.Kind),
                 _ => $"file '{path}' cannot be read: {LinuxFile.Describe(errno)}",
             };
         }
 
         var status = LinuxFile.Stat(handle, out errno);
+        wrongKind = status is { Kind: not LinuxFile.FileKind.Regular };
         var problem = status is null ? $"file '{path}' cannot be read: {LinuxFile.Describe(errno)}"
             : status.Value.Kind == LinuxFile.FileKind.Directory ? $"'{path}' is a directory, not a {kind}"
             : status.Value.Kind != LinuxFile.FileKind.Regular ? NotRegular(path, kind, status.Value.Kind)

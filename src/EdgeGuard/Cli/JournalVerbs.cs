@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Files;
 
 namespace EdgeGuard.Cli;
 
@@ -157,6 +158,14 @@ internal static class JournalVerbs
         }
 
         var full = Path.GetFullPath(db);
+        // SQLite opens the path itself, blocking: a named pipe given as --db (a wrong path) made
+        // verify, export and tail wait for ever. Looked at first without blocking (CheckedFile).
+        if (OperatingSystem.IsLinux() && CheckedFile.KindProblem(full, "journal database") is { } notAFile)
+        {
+            await error.WriteLineAsync($"edgeguard journal: {notAFile}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
         if (GatewayFilesUser.LeftoverWarning(Path.GetDirectoryName(full)!, full) is { } leftovers)
         {
             await error.WriteLineAsync($"edgeguard journal: warning: {leftovers}").ConfigureAwait(false);

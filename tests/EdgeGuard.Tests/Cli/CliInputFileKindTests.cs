@@ -4,8 +4,8 @@ namespace EdgeGuard.Tests.Cli;
 
 /// <summary>
 /// The files the office and technician tools read from a path on their command line: the
-/// operator's private key (<c>command sign</c>/<c>send --key</c>) and a scenario file (<c>sim
-/// scenario</c>). A named pipe there (a password manager's FIFO, a wrong path) made the tool wait
+/// operator's private key (<c>command sign</c>/<c>send --key</c>), a scenario file (<c>sim
+/// scenario</c>) and a journal database (<c>journal verify/export/tail --db</c>). A named pipe there (a password manager's FIFO, a wrong path) made the tool wait
 /// for ever in open(2); <c>/dev/zero</c> was read until the memory ran out. Both are refused at
 /// once, naming the path and what it is, with the tool's failure exit code.
 /// </summary>
@@ -67,6 +67,22 @@ public sealed class CliInputFileKindTests : IDisposable
 
         Assert.Equal(ExitCodes.ScenarioFailed, code);
         Assert.Contains("file '/dev/zero' is not a regular file but a character device", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("verify")]
+    [InlineData("export")]
+    [InlineData("tail")]
+    public async Task Journal_verbs_with_a_named_pipe_as_the_database_fail_at_once_naming_it(string verb)
+    {
+        // SQLite opens --db itself, by path, blocking: the verbs waited for ever.
+        using var pipe = new NamedPipe(_dir.File("edgeguard.db"));
+
+        var (code, output, error) = await Task.Run(() => CliRun.InvokeAsync("journal", verb, "--db", pipe.Path)).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("", output);
+        Assert.Contains($"file '{pipe.Path}' is not a regular file but a named pipe (FIFO); a journal database is a regular file", error, StringComparison.Ordinal);
     }
 
     // Sign runs on the caller's thread: a blocked open would hang the test, not fail it.
