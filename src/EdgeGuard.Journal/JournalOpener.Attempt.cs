@@ -127,12 +127,16 @@ public static partial class JournalOpener
         private Outcome TryOpen()
         {
             var damaged = 0;
+            var keptBeside = NewestDamaged(path);
             while (true)
             {
                 _tries++;
                 try
                 {
-                    return new(open(path), null, null, null);
+                    var database = open(path);
+                    return keptBeside is not null && NothingRanOn(database)
+                        ? FinishReplace(database, keptBeside)
+                        : new(database, null, null, null);
                 }
                 catch (JournalException ex) when (IsDamaged(ex) && ++damaged >= DamageConfirmations)
                 {
@@ -177,6 +181,25 @@ public static partial class JournalOpener
         }
 
         // Never deleted: moved aside for a technician to export, and a new journal put in its place.
+        // The end of a replace a power cut or a kill cut short (NothingRanOn): the floors and the
+        // fault it would have given. The session floor too: the office may have seen sessions up
+        // to the damaged file's.
+        private Outcome FinishReplace(JournalDatabase fresh, string keptAt)
+        {
+            try
+            {
+                NewJournalFloors.At(time).RaiseOn(fresh);
+            }
+            catch
+            {
+                fresh.Dispose();
+                throw;
+            }
+
+            return new(fresh, new JournalReplaced(time.GetUtcNow(), path, keptAt,
+                $"a restart or power cut came after the damaged journal was moved aside to {keptAt} and before the new journal in its place was ready; this start finished it: a lockdown in force before may have been lost"), null, null);
+        }
+
         private Outcome Replace(JournalException damage)
         {
             lock (_gate)
@@ -228,6 +251,48 @@ public static partial class JournalOpener
                 fresh?.Dispose();
                 return new(null, null, ex, $"{damage.Message}; it was moved aside to {keptAt}, but a new journal cannot be created in its place: {ex.Message}");
             }
+        }
+    }
+
+    // A journal nothing has run on (no seq given out or reserved, no session taken) beside a file a
+    // replace moved aside: that replace was cut short (a power cut, a kill) after the move and
+    // before the new journal's floors were committed, and the next start found no file, or one
+    // the cut start had just created. Taken for a first boot, it gave out seq 1 again under new
+    // ids, with no journal.gap and no fault, and the lockdown the damaged file held was gone
+    // without a word. The damaged file beside it is the record of the decision: the replace is
+    // finished now, at the floor of this moment, and its fault raised. A technician who deletes
+    // the journal and keeps a damaged file gets the same, and rightly so: a journal counting from
+    // 1 again would reuse the seqs the office holds. Disposes database when it throws.
+    private static bool NothingRanOn(JournalDatabase database)
+    {
+        try
+        {
+            return database.SeqTop() == 0 && database.SavedSession() == 0;
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+    }
+
+    // The newest path.damaged-<stamp> (the stamps sort by time), not its -wal or -shm; null when
+    // none is there. A directory that cannot be listed has none to go by.
+    private static string? NewestDamaged(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        try
+        {
+            return Directory.Exists(directory)
+                ? Directory.EnumerateFiles(directory, Path.GetFileName(path) + ".damaged-*")
+                    .Where(f => !f.EndsWith("-wal", StringComparison.Ordinal) && !f.EndsWith("-shm", StringComparison.Ordinal))
+                    .Order(StringComparer.Ordinal)
+                    .LastOrDefault()
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
