@@ -127,6 +127,10 @@ public static partial class JournalOpener
         private Outcome TryOpen()
         {
             var damaged = 0;
+            // On this thread: a card that does not answer holds it, not the start. A move that
+            // cannot be undone fails the open (the volatile journal): opening the main file alone
+            // would boot from its last checkpoint.
+            UndoCutMove(path);
             var keptBeside = NewestDamaged(path);
             while (true)
             {
@@ -231,6 +235,15 @@ public static partial class JournalOpener
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                // Back together, or the volatile journal's seed reads the main file alone.
+                try
+                {
+                    UndoCutMove(path);
+                }
+                catch (Exception undo) when (undo is IOException or UnauthorizedAccessException)
+                {
+                }
+
                 return new(null, null, ex, $"{damage.Message}; it cannot be moved aside to {keptAt}: {ex.Message}");
             }
 

@@ -24,6 +24,7 @@ public static partial class JournalOpener
     // taken now, maybe above the volatile journal's top, yet the volatile journal is newer.
     private static TakeOver TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open, bool createdNow)
     {
+        UndoCutMoveOf(fallbackPath);
         if (!File.Exists(fallbackPath))
         {
             return new(null, null);

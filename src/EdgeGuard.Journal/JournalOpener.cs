@@ -183,6 +183,7 @@ public static partial class JournalOpener
     private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open, bool seed = false)
     {
         JournalDatabase? database = null;
+        UndoCutMoveOf(fallbackPath);
         if (File.Exists(fallbackPath))
         {
             try
@@ -244,23 +245,84 @@ public static partial class JournalOpener
         return problem;
     }
 
+    // The volatile journal's files are on tmpfs, which does not refuse a rename; should it, the
+    // journal is opened as it is, as before.
+    private static void UndoCutMoveOf(string fallbackPath)
+    {
+        try
+        {
+            UndoCutMove(fallbackPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     // path.<what>-<UTC stamp>, e.g. edgeguard.db.damaged-20261204T165300123Z: sorts by time.
     internal static string Stamped(string path, string what, TimeProvider time) =>
         string.Create(CultureInfo.InvariantCulture, $"{path}.{what}-{time.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}");
 
     // The WAL and its index first: a -wal left beside a new database file would be replayed into it.
+    // Three renames, so a kill can come between them: the intent is written first (from.moving,
+    // naming to), and the main file's rename is the move's commit point. Before it, the next open
+    // undoes the move (UndoCutMove); after it, only the intent is left to delete.
     internal static void MoveWithSidecars(string from, string to)
     {
-        foreach (var sidecar in (ReadOnlySpan<string>)["-wal", "-shm"])
+        var sidecars = Sidecars.Where(s => File.Exists(from + s)).ToArray();
+        if (sidecars.Length > 0)
         {
-            if (File.Exists(from + sidecar))
-            {
-                File.Move(from + sidecar, to + sidecar);
-            }
+            WriteMoveIntent(from, to);
+        }
+
+        foreach (var sidecar in sidecars)
+        {
+            File.Move(from + sidecar, to + sidecar);
         }
 
         File.Move(from, to);
+        File.Delete(from + MovingSuffix);
     }
+
+    // A move of path's files that a kill cut short (MoveWithSidecars): its -wal and -shm moved, its
+    // main file not. Opened so, the main file alone was its last checkpoint: a lockdown saved since
+    // was gone with no fault, and seqs committed since were given out again. The files are put back
+    // together and the start decides again (a damaged file is found damaged again and moved, whole
+    // this time; a read the card failed once is not). Once the main file has moved, the move is
+    // done. Best effort where it cannot write (the open then finds what is there).
+    internal static void UndoCutMove(string path)
+    {
+        var intent = path + MovingSuffix;
+        if (!File.Exists(intent))
+        {
+            return;
+        }
+
+        var to = File.ReadAllText(intent).Trim();
+        if (to.Length > 0 && File.Exists(path) && !File.Exists(to))
+        {
+            foreach (var sidecar in Sidecars)
+            {
+                if (File.Exists(to + sidecar) && !File.Exists(path + sidecar))
+                {
+                    File.Move(to + sidecar, path + sidecar);
+                }
+            }
+        }
+
+        File.Delete(intent);
+    }
+
+    // Durable before the first rename: a kill after it must find it.
+    internal static void WriteMoveIntent(string from, string to)
+    {
+        using var intent = new FileStream(from + MovingSuffix, FileMode.Create, FileAccess.Write, FileShare.None);
+        intent.Write(System.Text.Encoding.UTF8.GetBytes(to));
+        intent.Flush(flushToDisk: true);
+    }
+
+    internal const string MovingSuffix = ".moving";
+
+    private static readonly string[] Sidecars = ["-wal", "-shm"];
 }
 
 /// <summary>The journal the gateway runs on, and the fault its start journals first (null: none).</summary>
