@@ -192,7 +192,7 @@ public static partial class JournalOpener
         {
             try
             {
-                NewJournalFloors.At(time).RaiseOn(fresh);
+                NewJournalFloors.At(time).RaiseOnReplaced(fresh);
             }
             catch
             {
@@ -256,7 +256,7 @@ public static partial class JournalOpener
             try
             {
                 fresh = open(path);
-                floors.RaiseOn(fresh);
+                floors.RaiseOnReplaced(fresh);
                 return new(fresh, new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message), null, null);
             }
             catch (JournalException ex)

@@ -27,15 +27,20 @@ public static partial class JournalOpener
         UndoCutMoveOf(fallbackPath);
         if (!File.Exists(fallbackPath))
         {
+            NoTakeOverPending(database);
             return new(null, null);
         }
 
         long realTop;
         long realSession;
+        bool pending;
         try
         {
             realTop = database.SeqTop();
             realSession = database.SavedSession();
+            // Created by a replace an earlier start made and was killed before its takeover.
+            pending = !database.IsReadOnly && database.ReplacePending();
+            createdNow |= pending;
         }
         catch (JournalException ex)
         {
@@ -66,7 +71,7 @@ public static partial class JournalOpener
         // An unreadable one's sessions are unknown too, but below a floor taken now.
         var floor = found?.Top ?? SeqFloor(time);
         var session = found is null ? SessionFloor(time) : found.Session;
-        var writes = floor > realTop || session > realSession || found?.Seen is { Rows.Count: > 0 } || found?.Episode is not null;
+        var writes = floor > realTop || session > realSession || found?.Seen is { Rows.Count: > 0 } || found?.Episode is not null || pending;
         if (writes && database.IsReadOnly)
         {
             return new(null, "it is on read-only storage, so it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart");
@@ -90,6 +95,12 @@ public static partial class JournalOpener
                 // journal.recovered (JournalDatabase.Episode.cs).
                 database.RaiseFloors(floor, session, JournalGapCause.FallbackJournal, transaction =>
                 {
+                    // Taken over: from now on the journal has a run of its own.
+                    if (pending)
+                    {
+                        JournalDatabase.SetReplacePending(transaction, pending: false);
+                    }
+
                     found?.Seen?.WriteIn(transaction);
                     if (found?.Episode is { } episode)
                     {
@@ -127,6 +138,23 @@ public static partial class JournalOpener
         var undelivered = found?.Undelivered ?? 0;
         return new(undelivered == 0 ? null : new JournalReplaced(time.GetUtcNow(), database.Path, retired, string.Create(CultureInfo.InvariantCulture,
             $"the gateway ran on the volatile fallback journal before this restart and {undelivered} of its events were not delivered; they are in that file until power-off")), null);
+    }
+
+    // No volatile journal to take over from: a journal created in place of a damaged one is done
+    // with its replace. Left pending (a write that fails), the next start clears it; meanwhile no
+    // volatile journal is there to take for newer.
+    private static void NoTakeOverPending(JournalDatabase database)
+    {
+        try
+        {
+            if (!database.IsReadOnly && database.ReplacePending())
+            {
+                database.InTransaction(transaction => JournalDatabase.SetReplacePending(transaction, pending: false));
+            }
+        }
+        catch (JournalException)
+        {
+        }
     }
 
     // The real journal opened but cannot take over: the volatile journal goes on, its fault saying

@@ -167,6 +167,11 @@ public static partial class JournalOpener
         // On a journal this start just made: its seqs start at Seq, its sessions above Session.
         public void RaiseOn(JournalDatabase database) =>
             database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal);
+
+        // The same on a journal made in place of a damaged one, which says so until its takeover
+        // (JournalDatabase.Replace.cs).
+        public void RaiseOnReplaced(JournalDatabase database) =>
+            database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal, transaction => JournalDatabase.SetReplacePending(transaction, pending: true));
     }
 
     // The fallback: the one left over from an earlier start of this boot (a restart: it goes on,

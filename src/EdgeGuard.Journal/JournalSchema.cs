@@ -245,6 +245,16 @@ internal static class JournalSchema
         ALTER TABLE gateway_meta ADD COLUMN full_reason TEXT NULL;
         ALTER TABLE gateway_meta ADD COLUMN full_since TEXT NULL;
         """,
+
+        // 18: a journal created in place of a damaged one (JournalDatabase.Replace.cs) says so
+        // until it has taken over from the volatile journal, so a start killed between the two
+        // does not leave the next start to take the volatile journal (below the new journal's
+        // floor, yet newer) for stale and drop the lockdown started on it. replace_pending: 1
+        // from the commit of the new journal's floors to the commit of the takeover. Files from
+        // before this migration were not created by a replace still pending.
+        """
+        ALTER TABLE gateway_meta ADD COLUMN replace_pending INTEGER NOT NULL DEFAULT 0 CHECK (replace_pending IN (0, 1));
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -66,12 +66,35 @@ public sealed class JournalDatabaseTests : IDisposable
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta', 'retention_clock', 'retention_marks');")));
 
-        Assert.Equal(17, JournalDatabase.SchemaVersion);
+        Assert.Equal(18, JournalDatabase.SchemaVersion);
         Assert.Equal(JournalDatabase.SchemaVersion, version);
         Assert.Equal(6L, tables);
     }
 
-    /// <summary>What takes a file back to version 16: the journal-full episode's columns dropped.</summary>
+    /// <summary>What takes a file back to version 17: the pending replace's column dropped.</summary>
+    internal const string DropMigration18 = "ALTER TABLE gateway_meta DROP COLUMN replace_pending;";
+
+    [Fact]
+    public void A_version_17_file_is_upgraded_with_no_replace_pending_and_keeps_its_seqs()
+    {
+        var path = _temp.File("journal.db");
+        JournalDatabase.Open(path).Dispose();
+        using (var raw = OpenRaw(path))
+        {
+            Execute(raw, "UPDATE gateway_meta SET last_seq = 42, reserved_through = 42 WHERE id = 1; " + DropMigration18 + " PRAGMA user_version = 17;");
+        }
+
+        using var database = JournalDatabase.Open(path);
+
+        var (version, lastSeq) = database.Read(connection =>
+            (Pragma<long>(connection, "user_version"),
+             Scalar<long>(connection, "SELECT last_seq FROM gateway_meta WHERE id = 1;")));
+        Assert.Equal(18L, version);
+        Assert.Equal(42L, lastSeq);
+        Assert.False(database.ReplacePending());
+    }
+
+    /// <summary>What takes a file back to version 16 (from 17): the journal-full episode's columns dropped.</summary>
     internal const string DropMigration17 =
         "ALTER TABLE gateway_meta DROP COLUMN full_dropped; ALTER TABLE gateway_meta DROP COLUMN full_reason; ALTER TABLE gateway_meta DROP COLUMN full_since;";
 
@@ -82,7 +105,7 @@ public sealed class JournalDatabaseTests : IDisposable
         JournalDatabase.Open(path).Dispose();
         using (var raw = OpenRaw(path))
         {
-            Execute(raw, "UPDATE gateway_meta SET last_seq = 42, reserved_through = 42 WHERE id = 1; " + DropMigration17 + " PRAGMA user_version = 16;");
+            Execute(raw, "UPDATE gateway_meta SET last_seq = 42, reserved_through = 42 WHERE id = 1; " + DropMigration18 + DropMigration17 + " PRAGMA user_version = 16;");
         }
 
         using var database = JournalDatabase.Open(path);
@@ -91,7 +114,7 @@ public sealed class JournalDatabaseTests : IDisposable
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT last_seq FROM gateway_meta WHERE id = 1;"),
              Scalar<long>(connection, "SELECT count(*) FROM gateway_meta WHERE full_dropped IS NOT NULL OR full_reason IS NOT NULL OR full_since IS NOT NULL;")));
-        Assert.Equal(17L, version);
+        Assert.Equal(18L, version);
         Assert.Equal(42L, lastSeq);
         Assert.Equal(0L, episodes);
     }
