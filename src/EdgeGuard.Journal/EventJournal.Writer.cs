@@ -313,10 +313,13 @@ public sealed partial class EventJournal
                 SaveEpisode(statements, transaction, episode);
             }
 
+            ClearJournaledFault(transaction, rows);
+
             BeforeCommit?.Invoke(last);
             return reserved;
         });
         AdvanceDelivered(cursor, capturedAt);
+        FaultJournaled();
         return durable;
     }
 

@@ -185,6 +185,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             _wake = true;
         }
 
+        _faultRecorded = database.PendingFault() is not null;
         _waitingAtOpen = Undelivered();
         ResumeEpisode(database);
         ResumeRetentionClock(database);

@@ -190,9 +190,11 @@ public static partial class JournalOpener
         // to the damaged file's.
         private Outcome FinishReplace(JournalDatabase fresh, string keptAt)
         {
+            var fault = new JournalReplaced(time.GetUtcNow(), path, keptAt,
+                $"a restart or power cut came after the damaged journal was moved aside to {keptAt} and before the new journal in its place was ready; this start finished it: a lockdown in force before may have been lost");
             try
             {
-                NewJournalFloors.At(time).RaiseOnReplaced(fresh);
+                NewJournalFloors.At(time).RaiseOnReplaced(fresh, fault);
             }
             catch
             {
@@ -200,8 +202,7 @@ public static partial class JournalOpener
                 throw;
             }
 
-            return new(fresh, new JournalReplaced(time.GetUtcNow(), path, keptAt,
-                $"a restart or power cut came after the damaged journal was moved aside to {keptAt} and before the new journal in its place was ready; this start finished it: a lockdown in force before may have been lost"), null, null);
+            return new(fresh, fault, null, null);
         }
 
         private Outcome Replace(JournalException damage)
@@ -256,8 +257,9 @@ public static partial class JournalOpener
             try
             {
                 fresh = open(path);
-                floors.RaiseOnReplaced(fresh);
-                return new(fresh, new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message), null, null);
+                var fault = new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message);
+                floors.RaiseOnReplaced(fresh, fault);
+                return new(fresh, fault, null, null);
             }
             catch (JournalException ex)
             {

@@ -13,7 +13,10 @@ namespace EdgeGuard.Journal;
 public static partial class JournalOpener
 {
     /// <summary>What the take-over came to.</summary>
-    /// <param name="Left">Set when undelivered events were left in the retired volatile journal.</param>
+    /// <param name="Left">
+    /// The fault the real journal records as pending (JournalDatabase.Replace.cs): its replace's,
+    /// and what the volatile journal left (undelivered events, or itself unreadable); null when none.
+    /// </param>
     /// <param name="Problem">Why the real journal cannot take over; null when it did.</param>
     private sealed record TakeOver(JournalReplaced? Left, string? Problem);
 
@@ -28,12 +31,13 @@ public static partial class JournalOpener
         if (!File.Exists(fallbackPath))
         {
             NoTakeOverPending(database);
-            return new(null, null);
+            return new(Pending(database), null);
         }
 
         long realTop;
         long realSession;
         bool pending;
+        JournalReplaced? recorded;
         try
         {
             realTop = database.SeqTop();
@@ -41,6 +45,7 @@ public static partial class JournalOpener
             // Created by a replace an earlier start made and was killed before its takeover.
             pending = !database.IsReadOnly && database.ReplacePending();
             createdNow |= pending;
+            recorded = database.PendingFault();
         }
         catch (JournalException ex)
         {
@@ -71,7 +76,12 @@ public static partial class JournalOpener
         // An unreadable one's sessions are unknown too, but below a floor taken now.
         var floor = found?.Top ?? SeqFloor(time);
         var session = found is null ? SessionFloor(time) : found.Session;
-        var writes = floor > realTop || session > realSession || found?.Seen is { Rows.Count: > 0 } || found?.Episode is not null || pending;
+        // The fault of what is done to the volatile journal after the commit, written in it: a
+        // kill after the rename and before the writer journals the fault must not lose it.
+        var aside = Stamped(fallbackPath, unreadable is null ? "retired" : "damaged", time);
+        var left = LeftBy(found, unreadable, fallbackPath, aside, database.Path, time);
+        var fault = Combined(recorded, left);
+        var writes = floor > realTop || session > realSession || found?.Seen is { Rows.Count: > 0 } || found?.Episode is not null || pending || left is not null;
         if (writes && database.IsReadOnly)
         {
             return new(null, "it is on read-only storage, so it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart");
@@ -101,6 +111,11 @@ public static partial class JournalOpener
                         JournalDatabase.SetReplacePending(transaction, pending: false);
                     }
 
+                    if (left is not null)
+                    {
+                        JournalDatabase.SetPendingFault(transaction, fault);
+                    }
+
                     found?.Seen?.WriteIn(transaction);
                     if (found?.Episode is { } episode)
                     {
@@ -114,30 +129,31 @@ public static partial class JournalOpener
             return new(null, $"it cannot take over the seqs and the safety state of the volatile journal the gateway ran on before this restart: {ex.Message}");
         }
 
-        // Only after the real journal's floor is durable: a crash before leaves the fallback to
-        // find again. An unreadable one is kept aside as damaged, and its fault is raised whatever
-        // it held: nothing else would tell the office its lockdown may be gone.
-        if (unreadable is not null)
-        {
-            var why = SetAsideUnreadable(fallbackPath, unreadable, time, out var keptAt);
-            return new(new JournalReplaced(time.GetUtcNow(), database.Path, keptAt, why), null);
-        }
-
-        // A rename that fails leaves a readable one in place; the next start finds it below the
-        // real journal's seqs and takes nothing from it.
-        var retired = Stamped(fallbackPath, "retired", time);
+        // Only after the real journal's floor (and the fault) is durable: a crash before leaves the
+        // fallback to find again. An unreadable one is kept aside as damaged, and its fault is
+        // raised whatever it held: nothing else would tell the office its lockdown may be gone. A
+        // rename that fails leaves the volatile journal in place (a readable one is then below the
+        // real journal's seqs, and the next start takes nothing from it); the fault is
+        // recorded again naming where it is.
         try
         {
-            MoveWithSidecars(fallbackPath, retired);
+            MoveWithSidecars(fallbackPath, aside);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            retired = fallbackPath;
+            if (left is not null)
+            {
+                var inPlace = left with
+                {
+                    KeptAt = fallbackPath,
+                    Problem = unreadable is null ? left.Problem : $"{UnreadableText(fallbackPath, unreadable)}; it cannot be moved aside to {aside}: {ex.Message}",
+                };
+                fault = Combined(recorded, inPlace);
+                RecordAgain(database, fault);
+            }
         }
 
-        var undelivered = found?.Undelivered ?? 0;
-        return new(undelivered == 0 ? null : new JournalReplaced(time.GetUtcNow(), database.Path, retired, string.Create(CultureInfo.InvariantCulture,
-            $"the gateway ran on the volatile fallback journal before this restart and {undelivered} of its events were not delivered; they are in that file until power-off")), null);
+        return new(fault, null);
     }
 
     // No volatile journal to take over from: a journal created in place of a damaged one is done
@@ -190,7 +206,7 @@ public static partial class JournalOpener
     private static string SetAsideUnreadable(string fallbackPath, string problem, TimeProvider time, out string keptAt)
     {
         var aside = Stamped(fallbackPath, "damaged", time);
-        var what = $"the volatile fallback journal {fallbackPath} the gateway ran on before this restart cannot be read ({problem}), so a safety state it held (a lockdown) may have been lost and events it had not delivered are not sent";
+        var what = UnreadableText(fallbackPath, problem);
         try
         {
             MoveWithSidecars(fallbackPath, aside);

@@ -107,10 +107,9 @@ public static partial class JournalOpener
                 return StayOnFallback(database, fullPath, fallbackPath, why, time, open);
             }
 
-            // One fault per start: the damage's, which then also says what the volatile one left.
-            return new(database, outcome.Fault is { } damaged && takeOver.Left is { } left
-                ? damaged with { Problem = $"{damaged.Problem}; {left.Problem} ({left.KeptAt})" }
-                : (DomainEvent?)outcome.Fault ?? takeOver.Left);
+            // One fault per start: the damage's, which then also says what the volatile one left;
+            // as recorded in the journal (a start killed before journaling it left it there).
+            return new(database, takeOver.Left ?? outcome.Fault);
         }
 
         // Not damaged, not hung: the file is there and answers, it only cannot be written.
@@ -168,10 +167,14 @@ public static partial class JournalOpener
         public void RaiseOn(JournalDatabase database) =>
             database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal);
 
-        // The same on a journal made in place of a damaged one, which says so until its takeover
-        // (JournalDatabase.Replace.cs).
-        public void RaiseOnReplaced(JournalDatabase database) =>
-            database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal, transaction => JournalDatabase.SetReplacePending(transaction, pending: true));
+        // The same on a journal made in place of a damaged one, which says so until its takeover,
+        // with the fault that reports it, pending until journaled (JournalDatabase.Replace.cs).
+        public void RaiseOnReplaced(JournalDatabase database, JournalReplaced fault) =>
+            database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal, transaction =>
+            {
+                JournalDatabase.SetReplacePending(transaction, pending: true);
+                JournalDatabase.SetPendingFault(transaction, fault);
+            });
     }
 
     // The fallback: the one left over from an earlier start of this boot (a restart: it goes on,

@@ -252,8 +252,15 @@ internal static class JournalSchema
         // floor, yet newer) for stale and drop the lockdown started on it. replace_pending: 1
         // from the commit of the new journal's floors to the commit of the takeover. Files from
         // before this migration were not created by a replace still pending.
+        // pending_fault_*: the fault.journal-replaced the opener raised (its time as ISO-8601 'O',
+        // the file it names, its text), written in the commit of the step it reports (the new
+        // journal's floors, the takeover) and cleared in the commit that journals it, so a kill
+        // in between does not lose it; NULL when none is pending.
         """
         ALTER TABLE gateway_meta ADD COLUMN replace_pending INTEGER NOT NULL DEFAULT 0 CHECK (replace_pending IN (0, 1));
+        ALTER TABLE gateway_meta ADD COLUMN pending_fault_at TEXT NULL;
+        ALTER TABLE gateway_meta ADD COLUMN pending_fault_kept_at TEXT NULL;
+        ALTER TABLE gateway_meta ADD COLUMN pending_fault_problem TEXT NULL;
         """,
     ];
 

@@ -71,8 +71,10 @@ public sealed class JournalDatabaseTests : IDisposable
         Assert.Equal(6L, tables);
     }
 
-    /// <summary>What takes a file back to version 17: the pending replace's column dropped.</summary>
-    internal const string DropMigration18 = "ALTER TABLE gateway_meta DROP COLUMN replace_pending;";
+    /// <summary>What takes a file back to version 17: the pending replace's and fault's columns dropped.</summary>
+    internal const string DropMigration18 =
+        "ALTER TABLE gateway_meta DROP COLUMN replace_pending; ALTER TABLE gateway_meta DROP COLUMN pending_fault_at; "
+        + "ALTER TABLE gateway_meta DROP COLUMN pending_fault_kept_at; ALTER TABLE gateway_meta DROP COLUMN pending_fault_problem;";
 
     [Fact]
     public void A_version_17_file_is_upgraded_with_no_replace_pending_and_keeps_its_seqs()
@@ -92,6 +94,7 @@ public sealed class JournalDatabaseTests : IDisposable
         Assert.Equal(18L, version);
         Assert.Equal(42L, lastSeq);
         Assert.False(database.ReplacePending());
+        Assert.Null(database.PendingFault());
     }
 
     /// <summary>What takes a file back to version 16 (from 17): the journal-full episode's columns dropped.</summary>

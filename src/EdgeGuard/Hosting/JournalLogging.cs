@@ -42,7 +42,9 @@ internal static partial class JournalLogging
         if (opening.Fault is { } fault)
         {
             // Before the controller's first event: right after the journal.gap that opens a new
-            // journal, so the office reads why the seqs jumped next to the jump.
+            // journal, so the office reads why the seqs jumped next to the jump. A
+            // fault.journal-replaced is also recorded in the journal until the commit that
+            // journals it (JournalDatabase.Replace.cs): a kill before that commit raises it again.
             journal.Publish([fault]);
         }
 
