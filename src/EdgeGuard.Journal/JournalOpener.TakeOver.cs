@@ -1,4 +1,3 @@
-using System.Globalization;
 using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Journal;
