@@ -128,4 +128,50 @@ public sealed class LifeSafetyTests
         Assert.Equal(LifeSafety.FireEgressReleased, restarted.LifeSafety);
         Assert.False(OutputPlan.For(Site, restarted).IsActive("lock-egress"));
     }
+
+    // The egress door with delayed egress, as the config requires it (an egress, fail-safe lock:
+    // GatewayConfigReader refuses delayed egress on any other, EgressExitConfigTests).
+    private static readonly Site.SiteDefinition DelayedExitSite = Site with
+    {
+        Doors = [Site.DoorList[0] with { DelayedEgress = TestSite.DelayedEgress, LocalAlarm = "siren", RelockKeyswitches = ["key-door"] }, Site.DoorList[1]],
+    };
+
+    private static SiteState QuietDelayed() =>
+        SiteState.Restore(DelayedExitSite, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+    private static Decision StepDelayed(SiteState state, string point, bool active, double at) =>
+        SiteDecider.Decide(DelayedExitSite, state, new PointChanged(point, active), TestSite.At(at));
+
+    // NFPA 101 7.2.1.6.1: a delayed-egress lock releases on a fire alarm, lockdown or not; its exit
+    // button pressed in the fire changes nothing. (Review: a delayed-egress door on a fail-secure,
+    // non-egress lock stayed locked here; the config now refuses such a door.)
+    [Fact]
+    public void A_delayed_egress_door_lets_people_out_in_a_fire_during_a_lockdown()
+    {
+        var state = StepDelayed(QuietDelayed(), "panic-a", true, 1).State;
+        state = StepDelayed(state, "panic-a", false, 2).State;
+        state = StepDelayed(state, "fire-panel", true, 3).State;
+        Assert.False(OutputPlan.For(DelayedExitSite, state).IsActive("lock-egress"), "the fire alone releases a delayed-egress exit");
+        state = StepDelayed(state, "rex-a", true, 4).State;
+        state = StepDelayed(state, "rex-a", false, 5).State;
+        state = SiteDecider.Decide(DelayedExitSite, state, new TimerTick(), TestSite.At(40)).State;
+
+        Assert.Equal(SiteMode.Lockdown, state.Mode);
+        Assert.False(OutputPlan.For(DelayedExitSite, state).IsActive("lock-egress"), "a delayed-egress exit stays locked in a fire");
+    }
+
+    [Fact]
+    public void A_delayed_egress_door_lets_people_out_after_its_delay_during_a_lockdown_without_a_fire()
+    {
+        var lockdown = StepDelayed(StepDelayed(QuietDelayed(), "panic-a", true, 1).State, "panic-a", false, 2).State;
+
+        var started = StepDelayed(lockdown, "rex-a", true, 3);
+
+        Assert.IsType<DelayedEgressStarted>(started.Events[^1]);
+        Assert.True(OutputPlan.For(DelayedExitSite, started.State).IsActive("lock-egress"), "locked while the delay counts");
+        var released = SiteDecider.Decide(DelayedExitSite, started.State, new TimerTick(), TestSite.At(3 + TestSite.DelayedEgress.TotalSeconds));
+        Assert.Contains(released.Events, e => e is DelayedEgressReleased);
+        Assert.Equal(SiteMode.Lockdown, released.State.Mode);
+        Assert.False(OutputPlan.For(DelayedExitSite, released.State).IsActive("lock-egress"), "the exit opens after its delay, lockdown or not");
+    }
 }

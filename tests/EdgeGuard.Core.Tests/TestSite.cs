@@ -52,6 +52,9 @@ internal static class TestSite
         new LifeSafetyPolicy(["key-fire"]),
         [
             new DoorDefinition("door-egress", "lock-egress", "door-a", ["rex-a"], HeldOpen, Release),
+            // Delayed egress on a fail-secure entry lock: the config refuses this (a fire never
+            // releases the lock, GatewayConfigReader.Doors.cs); a site built in code keeps it so
+            // the door rules are tested on a secure door too.
             new DoorDefinition("door-entry", "lock-entry", null, ["rex-b"], HeldOpen, Release, DelayedEgress, "siren", ["key-door"]),
         ])
     {

@@ -13,7 +13,8 @@ namespace EdgeGuard.Core.Site;
 /// <param name="Release">How long a request to exit releases the lock.</param>
 /// <param name="DelayedEgress">
 /// When set (15–30 s), a request to exit while the door is locked starts this irreversible delay with
-/// the local alarm sounding; then the door is released until a person relocks it.
+/// the local alarm sounding; then the door is released until a person relocks it. The config allows
+/// it only on an egress lock: an exit's lock must release in a fire (NFPA 101 7.2.1.6.1).
 /// </param>
 /// <param name="LocalAlarm">The sounder at the door for delayed egress, if any.</param>
 /// <param name="RelockKeyswitches">Keyswitch points that relock the door after delayed egress.</param>

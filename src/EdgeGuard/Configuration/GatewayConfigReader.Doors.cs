@@ -52,6 +52,11 @@ public static partial class GatewayConfigReader
                 var delayedNode = item.Child("delayedEgressSeconds");
                 // NFPA 101 7.2.1.6.1: 15 s, extendable to 30 s by the authority having jurisdiction.
                 var delayed = delayedNode.IsPresent ? _w.Int(delayedNode, subject, required: true, 15, 30) : null;
+                if (delayed is not null && lockId is not null && outputs!.First(o => o.Id == lockId) is { Egress: false } heldLock)
+                {
+                    _w.Error(delayedNode, subject, DelayedEgressNeedsEgressLock(heldLock));
+                }
+
                 // A request-to-exit list with a reported error counts as an exit button: not said twice.
                 _doorExits.Add(new DoorExit(lockId, id, ExitButton: rex.Count > 0 || !rexOk, delayedNode.IsPresent));
                 var alarmNode = item.Child("localAlarm");
@@ -94,6 +99,26 @@ public static partial class GatewayConfigReader
             }
 
             return doors;
+        }
+
+        /// <summary>
+        /// Why delayed egress on a lock not marked <c>egress</c> is refused. Delayed egress is an exit
+        /// feature (NFPA 101 7.2.1.6.1): its lock must release on a fire alarm and on power loss. The
+        /// controller releases only egress locks in a fire, and in a lockdown it ignores the exit
+        /// button of any other lock, so people at such a door would be trapped in a fire during a
+        /// lockdown. An egress lock that is fail-secure is refused at the output already (its error
+        /// says failSafe), so only <c>egress: false</c> is reported here, naming the fail mode too.
+        /// </summary>
+        private static string DelayedEgressNeedsEgressLock(OutputDefinition heldLock)
+        {
+            var failSecure = heldLock.FailMode == LockFailMode.FailSecure;
+            var what = failSecure ? "a failSecure lock not marked egress" : "not marked egress";
+            var fix = failSecure ? "set egress to true and failMode to failSafe" : "set egress to true";
+            // The subject already names the door; the output is named here, where the fix goes.
+            return $"delayed egress is an exit, whose lock must release on a fire alarm and on power loss (NFPA 101 7.2.1.6.1), "
+                + $"but this door's lock, output '{heldLock.Id}', is {what}: a fire never releases it and a lockdown ignores "
+                + $"its exit button, so people at this door would be trapped; on output '{heldLock.Id}' {fix}, "
+                + "or remove delayedEgressSeconds";
         }
 
         /// <summary>A reference to a point of one kind; null (after reporting why) when it is not one.</summary>

@@ -27,6 +27,19 @@ public sealed partial class BrokenConfigTests
             "EdgeGuard:outputs:0:egress",
             ["output 'lock-lobby'", "door 'lobby' has no requestToExit point", "only its exit button starts the delay",
              "trapped", "hardwiredExit to true"]),
+        // Delayed egress is an exit (NFPA 101 7.2.1.6.1): a fire releases only egress locks, and a
+        // lockdown ignores the exit button of any other: people at the door would be trapped.
+        new("delayed egress on a failSecure lock not marked egress", k => AddChanceryDoorWithDelayedEgress(k),
+            "EdgeGuard:doors:1:delayedEgressSeconds",
+            ["door 'chancery'", "output 'lock-chancery'", "failSecure lock not marked egress", "fire", "trapped",
+             "set egress to true and failMode to failSafe", "or remove delayedEgressSeconds"]),
+        new("delayed egress on a failSafe lock not marked egress", k =>
+            {
+                AddChanceryDoorWithDelayedEgress(k);
+                k.Set("outputs:1:failMode", "failSafe");
+            },
+            "EdgeGuard:doors:1:delayedEgressSeconds",
+            ["door 'chancery'", "output 'lock-chancery'", "is not marked egress", "trapped", "on output 'lock-chancery' set egress to true,"]),
         new("hardwiredExit on a non-egress lock", k => k.Set("outputs:1:hardwiredExit", "true"), "EdgeGuard:outputs:1:hardwiredExit",
             ["output 'lock-chancery'", "hardwiredExit applies only to an egress lock", "egress"]),
         new("hardwiredExit false on a non-egress lock", k => k.Set("outputs:1:hardwiredExit", "false"), "EdgeGuard:outputs:1:hardwiredExit",
@@ -42,4 +55,25 @@ public sealed partial class BrokenConfigTests
             "EdgeGuard:doors:0:requestToExit:0", ["no point 'rex-lobbby'"]),
         new("egress lock whose door has no id", k => k.Drop("doors:0:id"), "EdgeGuard:doors:0:id", ["id is required"]),
     ];
+
+    /// <summary>
+    /// A second door, on the baseline's non-egress lock-chancery, with delayed egress complete (exit
+    /// button, local alarm, relock key): only the lock it is on can be wrong.
+    /// </summary>
+    internal static void AddChanceryDoorWithDelayedEgress(Dictionary<string, string?> k)
+    {
+        k.Set("points:11:id", "rex-chancery");
+        k.Set("points:11:kind", "requestToExit");
+        k.Set("points:11:line", "8");
+        k.Set("points:11:activeLevel", "low");
+        k.Set("points:11:pull", "up");
+        k.Set("points:11:debounceMs", "25");
+        k.Set("points:11:zone", "chancery");
+        k.Set("doors:1:id", "chancery");
+        k.Set("doors:1:lock", "lock-chancery");
+        k.Set("doors:1:requestToExit:0", "rex-chancery");
+        k.Set("doors:1:delayedEgressSeconds", "15");
+        k.Set("doors:1:localAlarm", "strobe-lobby");
+        k.Set("doors:1:relockKeyswitches:0", "key-guardroom");
+    }
 }

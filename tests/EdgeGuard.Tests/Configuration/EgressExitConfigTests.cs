@@ -36,6 +36,50 @@ public sealed class EgressExitConfigTests
         Assert.Equal(TimeSpan.FromSeconds(15), Assert.Single(result.Config!.Site.DoorList).DelayedEgress);
     }
 
+    // Delayed egress (NFPA 101 7.2.1.6.1) is an exit feature: its lock must release on a fire alarm
+    // and on power loss. The config accepted it on a fail-secure, non-egress lock, which a fire never
+    // releases and whose exit button a lockdown ignores: people at that door were trapped in a fire
+    // during a lockdown (LifeSafetyTests has the valid door releasing).
+    [Fact]
+    public void Delayed_egress_on_a_fail_secure_non_egress_lock_is_refused()
+    {
+        var result = TestConfigs.Read(BrokenConfigTests.AddChanceryDoorWithDelayedEgress);
+
+        Assert.False(result.IsValid, "delayed egress accepted on a fail-secure lock that no fire releases");
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:doors:1:delayedEgressSeconds", error.Path);
+    }
+
+    [Fact]
+    public void Delayed_egress_on_the_same_lock_made_egress_and_fail_safe_is_fine()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            BrokenConfigTests.AddChanceryDoorWithDelayedEgress(k);
+            k.Set("outputs:1:failMode", "failSafe");
+            k.Set("outputs:1:egress", "true");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(TimeSpan.FromSeconds(15), result.Config!.Site.DoorList.Single(d => d.Id == "chancery").DelayedEgress);
+    }
+
+    [Fact]
+    public void Delayed_egress_on_a_non_egress_lock_is_listed_at_once_with_the_other_problems()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            BrokenConfigTests.AddChanceryDoorWithDelayedEgress(k);
+            k.Set("doors:0:heldOpenSeconds", "0");            // a problem before it, in the same list
+            k.Set("mqtt:port", "abc");                        // and something unrelated after it
+        });
+
+        string[] expected = ["EdgeGuard:doors:0:heldOpenSeconds", "EdgeGuard:doors:1:delayedEgressSeconds", "EdgeGuard:mqtt:port"];
+        Assert.Equal(expected, result.Errors.Select(e => e.Path));
+        TestConfigs.AssertError(result, "EdgeGuard:doors:1:delayedEgressSeconds", ["door 'chancery'", "output 'lock-chancery'", "trapped"]);
+        Assert.StartsWith($"Configuration has {expected.Length} problems:", result.ToReport(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Egress_lock_with_a_hardwired_exit_needs_no_door()
     {
