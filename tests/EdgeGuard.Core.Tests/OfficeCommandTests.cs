@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Tests;
 
@@ -28,6 +29,28 @@ public sealed class OfficeCommandTests
         Assert.Equal(("office-command", null), (started.Cause, started.PointId));
         Assert.Equal("guard-7", Assert.IsType<CommandDone>(decision.Events[^1]).Operator);
         Assert.True(OutputPlan.For(Site, decision.State).IsActive("lock-egress"));
+    }
+
+    // The office's plain "lockdown" (no scenario argument: what an operator sends in a hurry) ran
+    // the highest-ranked lockdown scenario, here one of the annex only: the lobby stayed unlocked.
+    // It is the built-in lockdown, as a panic press (docs/mqtt.asyncapi.yaml, the lockdown command).
+    [Fact]
+    public void A_bare_office_lockdown_locks_the_whole_site_not_only_a_scoped_scenario()
+    {
+        var site = TestSite.Create();
+        site = site with
+        {
+            ExtraScenarios = [.. site.ExtraScenarios, new ScenarioDefinition("lockdown-annex", SiteMode.Lockdown, ["c"], 150, [], [], ["key-a"], TestSite.Siren)],
+        };
+        var command = TestSite.SignedAt(TestSite.Command(CommandType.Lockdown, "guard-7", OperatorRole.Guard), 1);
+        var quiet = SiteState.Restore(site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+        var decision = SiteDecider.Decide(site, quiet, new OfficeCommandInput(command), TestSite.At(1));
+
+        Assert.Equal(SiteMode.Lockdown, decision.State.Mode);
+        Assert.Equal(ScenarioDefinition.LockdownId, decision.State.Lockdown!.Scenario);
+        Assert.True(OutputPlan.For(site, decision.State).IsActive("lock-egress"), "lobby door (zone a) left unlocked by an office lockdown");
+        Assert.Equal("lockdown running", Assert.IsType<CommandDone>(decision.Events[^1]).Detail);
     }
 
     [Fact]

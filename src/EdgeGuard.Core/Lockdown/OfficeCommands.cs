@@ -41,9 +41,7 @@ internal static class OfficeCommands
     {
         var command = verified.Command;
         var wanted = Argument(command, "scenario");
-        var scenario = wanted is null
-            ? site.Scenarios.Where(s => mode is null ? s.Id == ScenarioDefinition.LockdownId : s.Mode == mode).MaxBy(s => s.Rank)
-            : site.Scenarios.FirstOrDefault(s => s.Id == wanted);
+        var scenario = wanted is null ? Unnamed(site, mode) : site.Scenarios.FirstOrDefault(s => s.Id == wanted);
         if (scenario is null || (mode is { } m && scenario.Mode != m))
         {
             return (state, wanted is null ? $"this site has no {mode} scenario" : $"no {(mode is null ? "" : mode + " ")}scenario '{wanted}' is configured", "");
@@ -65,6 +63,18 @@ internal static class OfficeCommands
             ? (next, null, $"{scenario.Id}{(drill ? " (drill)" : "")} running")
             : (state, Transitions.TakeoverRefusal(site, state, request) ?? "refused", "");
     }
+
+    /// <summary>
+    /// The scenario a start without a <c>scenario</c> argument means. A lockdown or a drill is the
+    /// built-in lockdown, the one a panic press starts: an operator's plain "lockdown", sent in a
+    /// hurry, must lock what the site's own lockdown locks, never only the zones of a scoped
+    /// scenario that happens to rank higher (a rank-150 annex lockdown left the lobby open). For
+    /// evacuation and shelter there is no built-in one: the highest-ranked of that mode.
+    /// </summary>
+    private static ScenarioDefinition? Unnamed(SiteDefinition site, SiteMode? mode) =>
+        mode is null or SiteMode.Lockdown
+            ? site.Scenarios.First(s => s.Id == ScenarioDefinition.LockdownId)
+            : site.Scenarios.Where(s => s.Mode == mode).MaxBy(s => s.Rank);
 
     private static (SiteState, string?, string) StopDrill(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
