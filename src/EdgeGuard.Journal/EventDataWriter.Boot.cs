@@ -18,6 +18,12 @@ public static partial class EventDataWriter
             writer.WriteString("lockdownCause", started.LockdownCause);
         }
 
+        // Only with a scenario restored: a normal boot's data stays as it was before the field.
+        if (started.Scenario is not null)
+        {
+            writer.WriteString("scenario", started.Scenario);
+        }
+
         ScenarioWire.WriteSuspended(writer, started.Suspended);
         // Only when the boot did not keep something it saved (a config change): the field
         // came after the others, and every other boot's data stays as it was.

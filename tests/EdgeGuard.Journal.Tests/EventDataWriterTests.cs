@@ -165,6 +165,23 @@ public sealed class EventDataWriterTests
         Assert.Equal(Severity.Warning, dropped.Severity);
     }
 
+    // A drill restored after a restart was reported with drill false and no scenario: on the
+    // office's stream it looked like a real lockdown.
+    [Fact]
+    public void Gateway_started_of_a_restored_drill_is_a_drill_and_names_its_scenario()
+    {
+        var saved = new SafetyState(SiteMode.Lockdown, new LockdownInfo("keyswitch", "key-drill", At.AddMinutes(-3), "lockdown-annex", Drill: true), SirenSounding: false);
+
+        var started = GatewayStarted.Restoring(At, saved);
+        var normal = GatewayStarted.Restoring(At, SafetyState.Initial);
+
+        Assert.True(started.Drill);
+        AssertData(EventDataWriter.Describe(started).DataJson,
+            ("restoredMode", "lockdown"), ("lockdownCause", "keyswitch"), ("scenario", "lockdown-annex"), ("suspended", NoneSuspended));
+        Assert.False(normal.Drill);
+        AssertData(EventDataWriter.Describe(normal).DataJson, ("restoredMode", "normal"), ("lockdownCause", null), ("suspended", NoneSuspended));
+    }
+
     [Fact]
     public void Gateway_started_lists_the_suspended_scenarios_oldest_first_as_the_state_topic_does()
     {

@@ -166,6 +166,28 @@ public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, st
     public IReadOnlyList<SuspendedScenario> Suspended { get; init; } = [];
 
     /// <summary>
+    /// The restored scenario's id; null in normal mode. With <see cref="DomainEvent.Drill"/> set
+    /// from the saved state too, so a drill restored after a restart is not reported as a real
+    /// lockdown (set both with <see cref="Restoring"/>).
+    /// </summary>
+    public string? Scenario { get; init; }
+
+    /// <summary>
+    /// The start of a boot that restored <paramref name="safety"/>: its mode, cause, scenario, drill
+    /// flag and suspended scenarios, as the saved state holds them.
+    /// </summary>
+    public static GatewayStarted Restoring(DateTimeOffset at, SafetyState safety)
+    {
+        ArgumentNullException.ThrowIfNull(safety);
+        return new GatewayStarted(at, safety.Mode, safety.Lockdown?.Cause)
+        {
+            Scenario = safety.Lockdown?.Scenario,
+            Drill = safety.Lockdown?.Drill ?? false,
+            Suspended = safety.SuspendedScenarios,
+        };
+    }
+
+    /// <summary>
     /// What of the saved state the boot did not keep as it was saved, because the config changed
     /// while the gateway was stopped (a door, point, threat level or scenario removed or changed),
     /// one phrase each saying what is in force instead. Empty when everything was kept.

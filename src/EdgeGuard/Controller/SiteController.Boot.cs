@@ -274,7 +274,7 @@ public sealed partial class SiteController
         _egressDecidedSinceBoot |= fire;
         _decisions++;
         _safety = _state.Safety;
-        events.Add(new GatewayStarted(now.Utc, _safety.Mode, _safety.Lockdown?.Cause) { Suspended = _safety.SuspendedScenarios });
+        events.Add(GatewayStarted.Restoring(now.Utc, _safety));
         if (!_safety.Equals(loaded))
         {
             // Before the outputs, as every decision: durable before effect.

@@ -133,7 +133,7 @@ public sealed partial class SiteController(
         now = Moment.From(time);
         var events = new List<DomainEvent>
         {
-            new GatewayStarted(now.Utc, safety.Mode, safety.Lockdown?.Cause) { Suspended = safety.SuspendedScenarios, NotRestored = notRestored },
+            GatewayStarted.Restoring(now.Utc, safety) with { NotRestored = notRestored },
         };
         if (unreadable is not null)
         {

@@ -63,6 +63,26 @@ public sealed partial class UnreadableSafetyStateTests
     }
 
     [Fact]
+    public async Task A_late_read_of_a_drill_put_back_in_force_is_reported_as_a_drill_of_its_scenario()
+    {
+        _store.Holds = LockedDown with { Lockdown = new LockdownInfo("keyswitch", "key", BeforeTheRestart, Drill: true) };
+        _store.Hang = true;
+        await _h.BootAsync().WaitAsync(Patience);
+
+        _store.Unhang();
+        await Eventually.TrueAsync(() => !_store.LoadRunning && _h.Controller.SafetySaverIdle, Patience, "the late load never ended");
+        await _h.SettleAsync();
+
+        Assert.True(_h.Controller.Snapshot!.State.Lockdown!.Drill, "the drill is put back in force");
+        var started = _h.Events.Events.OfType<GatewayStarted>().ToList();
+        Assert.Equal(2, started.Count);
+        Assert.False(started[0].Drill);
+        Assert.Null(started[0].Scenario);
+        Assert.True(started[1].Drill, "the re-applied drill is reported as a drill");
+        Assert.Equal((SiteMode.Lockdown, ScenarioDefinition.LockdownId), (started[1].RestoredMode, started[1].Scenario));
+    }
+
+    [Fact]
     public async Task A_late_read_does_not_override_a_panic_lockdown_started_since_the_boot_nor_save_before_it()
     {
         _store.Holds = LockedDown with { Lockdown = new LockdownInfo("office-command", null, BeforeTheRestart) };
