@@ -179,6 +179,56 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
         Assert.All(next, a => Assert.True(a.OnItsOwn, $"only counted; notice: {a.Notice}"));
     }
 
+    // A `retained` rejection is decided before the operator is looked up, so it says nothing of
+    // whether the name has a key: made-up names sent with the retain flag were counted as real
+    // operators, named ahead of a real operator whose signature was forged, and pushed it out.
+    [Fact]
+    public async Task Retained_payloads_with_made_up_names_cannot_push_a_forged_real_operator_out_of_the_summary()
+    {
+        var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
+        await using var gateway = new CommandHarness(output, quiet: true, time: clock);
+        // Use up the window's allowance of the "signed or claimed" kind.
+        for (var i = 0; i < RejectionAudit.Allowance; i++)
+        {
+            await gateway.Handler.HandleAsync(gateway.Sign(@operator: $"filler-{i}", key: gateway.Stranger), retained: true, CancellationToken.None);
+        }
+
+        // A forged command in a real supervisor's name: counted.
+        await gateway.Handler.HandleAsync(gateway.Sign(key: gateway.Stranger), retained: false, CancellationToken.None);
+        // Made-up names with the retain flag, twice each.
+        for (var i = 0; i < 6; i++)
+        {
+            for (var copy = 0; copy < 2; copy++)
+            {
+                await gateway.Handler.HandleAsync(gateway.Sign(@operator: $"made-up-{i}", key: gateway.Stranger), retained: true, CancellationToken.None);
+            }
+        }
+
+        await gateway.Handler.Rejections.FlushAsync();
+        var summary = gateway.Journal.Events.OfType<CommandRejected>().Last(e => e.Detail.Contains("not journaled one by one", StringComparison.Ordinal));
+        output.WriteLine(summary.Detail);
+        Assert.Contains("'sup.jones' 1", summary.Detail, StringComparison.Ordinal);
+        Assert.Contains("(retained 12, bad-signature 1)", summary.Detail, StringComparison.Ordinal);
+    }
+
+    // The made-up names of a flood are tracked up to a bound (64), whatever their code: distinct
+    // names (up to 256 characters each) with the retain flag were all kept for a whole window, 10
+    // min when the hourly budget ran out (some 340 MB at 1,000 a second).
+    [Fact]
+    public void Made_up_names_with_the_retain_flag_are_tracked_within_the_bound()
+    {
+        var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
+        var audit = new RejectionAudit(clock, (_, _) => Task.CompletedTask);
+        for (var i = 0; i < 10_000; i++)
+        {
+            audit.Admit(CommandRejection.Retained, $"made-up-{i}-{new string('x', 200)}");
+        }
+
+        output.WriteLine($"names tracked: {audit.NamesTracked}");
+        Assert.InRange(audit.NamesTracked, 0, 64);
+        Assert.Equal(10_000 - RejectionAudit.Allowance, audit.Counted);
+    }
+
     // The summary is journaled from the window's timer: wait (bounded) for the record after the first skip ones.
     private static async Task<CommandRejected> NextRejectedAsync(CommandHarness gateway, int skip)
     {

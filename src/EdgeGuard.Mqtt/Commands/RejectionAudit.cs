@@ -31,7 +31,9 @@ public readonly record struct RejectionAdmission(bool OnItsOwn, string? Notice);
 /// records. A summary is journaled as a <c>command.rejected</c> with no id whose rejection is the
 /// most serious code it counts (so an alarm stays an alarm), and names the codes with their counts
 /// and, last, the operators the payloads claimed (up to <see cref="OperatorsNamed"/>, names the
-/// gateway has a key for first, each cut to 64 characters). Accepted commands
+/// gateway has a key for first, each cut to 64 characters). A name counts as having a key only for
+/// a rejection decided after the key lookup found one (not <c>retained</c>, refused before it); of
+/// the other names, 64 are tracked per window. Accepted commands
 /// are never held back. Windows run on the monotonic clock, so a wall-clock step changes nothing.
 /// </remarks>
 /// <param name="time">Clock of the windows and the summary's timer.</param>
@@ -76,6 +78,18 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
             lock (_gate)
             {
                 return _unparsed.Total + _parsed.Total;
+            }
+        }
+    }
+
+    /// <summary>Claimed operator names held for the summaries now (tests: the bound holds).</summary>
+    internal int NamesTracked
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unparsed.NamesTracked + _parsed.NamesTracked;
             }
         }
     }
@@ -166,6 +180,9 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
 
         private readonly SortedDictionary<CommandRejection, int> _codes = [];
         private readonly Dictionary<string, (int Count, bool Known)> _operators = new(StringComparer.Ordinal);
+
+        // How many of _operators are not known: counted, not searched, at every made-up name.
+        private int _unknownNames;
         private DateTimeOffset _firstCounted;
 
         // Whether any counted rejection was over the budget rather than the window's allowance.
@@ -184,6 +201,8 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
         public ITimer? Timer { get; set; }
 
         public int Total => _codes.Values.Sum();
+
+        public int NamesTracked => _operators.Count;
 
         /// <summary>
         /// Refills the budget for the time since the last call, evenly over
@@ -222,17 +241,24 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
                 return;
             }
 
-            // A name the gateway has a key for (any code but unknown-operator and key-unavailable
-            // says so) is an attempt at a real operator: always tracked, and named first, so made-up
-            // names cannot push it out of the summary.
-            var known = rejection is not (CommandRejection.UnknownOperator or CommandRejection.KeyUnavailable);
+            // A name the gateway has a key for is an attempt at a real operator: always tracked
+            // (the configured operators bound them), and named first, so made-up names cannot push
+            // it out of the summary. Only the codes decided after the key lookup found a key say so
+            // (the enum is in the order the checks run): a `retained` payload is refused before
+            // the lookup, so its name may be anyone's text, and counted as a made-up one would be.
+            var known = rejection > CommandRejection.KeyUnavailable;
             if (_operators.TryGetValue(claimedOperator, out var seen))
             {
                 _operators[claimedOperator] = (seen.Count + 1, seen.Known || known);
+                if (known && !seen.Known)
+                {
+                    _unknownNames--;
+                }
             }
-            else if (known || _operators.Count(o => !o.Value.Known) < UnknownNamesTracked)
+            else if (known || _unknownNames < UnknownNamesTracked)
             {
                 _operators[claimedOperator] = (1, known);
+                _unknownNames += known ? 0 : 1;
             }
         }
 
@@ -258,6 +284,7 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
             var code = _codes.OrderByDescending(c => IsAlarm(c.Key)).ThenByDescending(c => c.Value).First().Key;
             _codes.Clear();
             _operators.Clear();
+            _unknownNames = 0;
             _overBudget = false;
             Timer?.Dispose();
             Timer = null;
