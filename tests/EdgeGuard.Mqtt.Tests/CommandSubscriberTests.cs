@@ -216,6 +216,43 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         Assert.Empty(gateway.Executor.Executed);
     }
 
+    // A retained command stays on the broker, and with the default Retain Handling (0) it was sent
+    // again at every re-subscribe, session present or not: every reconnect of the command
+    // connection (a broker restart, a link flap) journaled a new `command.rejected` alarm for it.
+    [Fact]
+    public async Task A_retained_command_raises_one_alarm_not_one_at_every_reconnect()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        await gateway.StartAsync();
+        await using (var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root))
+        {
+            var first = Assert.Single(await office.SendAndWaitAsync(gateway.Sign(), "retained-once", retain: true));
+            Assert.StartsWith("retained: ", first.Reason, StringComparison.Ordinal);
+        }
+
+        for (var restart = 0; restart < 2; restart++)
+        {
+            await broker.StopAsync();
+            await Eventually.TrueAsync(() => !gateway.Subscriber!.IsSubscribed, TimeSpan.FromSeconds(15), "connection lost");
+            await broker.StartAgainAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await gateway.Subscriber!.WaitUntilSubscribedAsync(cts.Token);
+        }
+
+        // What a re-sent retained message would have reached by now; a live command after it
+        // shows the connection is serving (and, answered, that anything before it was handled).
+        await using (var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root))
+        {
+            Assert.Equal(["accepted", "done"], (await office.SendAndWaitAsync(gateway.Sign(CommandType.Rebirth), "after", count: 2)).Select(r => r.Result));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var alarms = gateway.Journal.Events.OfType<CommandRejected>().Where(e => e.Rejection == CommandRejection.Retained).ToList();
+        output.WriteLine($"retained alarms: {alarms.Count}");
+        Assert.Single(alarms);
+    }
+
     [Fact]
     public async Task After_a_broker_outage_the_subscriber_reconnects_and_serves_again()
     {

@@ -195,9 +195,14 @@ public sealed partial class CommandSubscriber : BackgroundService
 
             // Retain As Published: without it the broker clears the retain flag on messages it
             // forwards to an existing subscription, and a retained command published while the
-            // gateway listens would look like a fresh one.
+            // gateway listens would look like a fresh one. Retained messages only for a new
+            // subscription: the session the broker kept has the subscription, so a reconnect (a
+            // broker restart, a link flap) no longer gets a retained command again, refused and
+            // journaled as a new alarm each time; a clean start (a first start, a session expired
+            // or lost) still gets it and refuses it once, so the office hears it is there.
             var subscribe = _factory.CreateSubscribeOptionsBuilder()
-                .WithTopicFilter(f => f.WithTopic(_topics.Commands).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainAsPublished(true))
+                .WithTopicFilter(f => f.WithTopic(_topics.Commands).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainAsPublished(true)
+                    .WithRetainHandling(MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly))
                 .Build();
             var suback = await client.SubscribeAsync(subscribe, token.Token).ConfigureAwait(false);
             var code = suback.Items.Count == 1 ? suback.Items.First().ResultCode : MqttClientSubscribeResultCode.UnspecifiedError;
