@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Commands;
 
-// Source-generated log messages of the command subscriber (event ids 320-329).
+// Source-generated log messages of the command subscriber (event ids 320-329, 339, 370).
 public sealed partial class CommandSubscriber
 {
     [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Subscribed to {Topic} as {ClientId}")]
@@ -34,6 +34,9 @@ public sealed partial class CommandSubscriber
 
     [LoggerMessage(EventId = 329, Level = LogLevel.Error, Message = "The command topic was flooded ({Waiting} messages, {Bytes} bytes waiting): connection dropped with them; reconnecting after a backoff")]
     private partial void LogFlooded(int waiting, long bytes);
+
+    [LoggerMessage(EventId = 370, Level = LogLevel.Warning, Message = "Command '{Id}' came with {Bytes} bytes of correlation data, more than {Limit}: answered without it, so the office cannot match the answer by it (its command id and payload hash still name it)")]
+    private partial void LogCorrelationDropped(string id, int bytes, int limit);
 
     [LoggerMessage(EventId = 339, Level = LogLevel.Warning, Message = "The broker granted {Topic} at QoS 0 only: commands sent while the link is down, or dropped in a flood, are lost; check the broker's configuration")]
     private partial void LogGrantedQos0(string topic);

@@ -15,7 +15,7 @@ public sealed partial class CommandSubscriber
             var id = accepted.Command.Command.Id;
             // Cancelled only at the drain deadline; the handler then leaves the command unfinished.
             var outcome = await _handler.ExecuteAsync(accepted.Command, drainDeadline).ConfigureAwait(false);
-            await _replies.Writer.WriteAsync(new Reply(id, outcome.Result, outcome.Reason, accepted.Correlation, accepted.PayloadSha256), drainDeadline).ConfigureAwait(false);
+            await _replies.Writer.WriteAsync(new Reply(id, outcome.Result, Noted(outcome.Reason, accepted.CorrelationDropped), accepted.Correlation, accepted.PayloadSha256), drainDeadline).ConfigureAwait(false);
         }
     }
 
@@ -69,5 +69,6 @@ public sealed partial class CommandSubscriber
     // An answer to publish, and the payload hash it is about (docs/schemas/command-result.schema.json).
     private sealed record Reply(string CommandId, CommandResultKind Result, string? Reason, byte[]? Correlation, string PayloadSha256);
 
-    private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation, string PayloadSha256);
+    // CorrelationDropped: the size of the correlation data not echoed (above MaxCorrelationBytes), or 0.
+    private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation, string PayloadSha256, int CorrelationDropped);
 }

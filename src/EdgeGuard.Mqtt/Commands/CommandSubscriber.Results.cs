@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeGuard.Mqtt.Contract;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -8,6 +9,49 @@ namespace EdgeGuard.Mqtt.Commands;
 // the gateway's own results topic only, with the request's correlation data, QoS 1.
 public sealed partial class CommandSubscriber
 {
+    /// <summary>
+    /// The most correlation data an answer echoes (the contract recommends at most 64 bytes);
+    /// a request with more is answered without it.
+    /// </summary>
+    public const int MaxCorrelationBytes = 1024;
+
+    // The correlation data every answer to this message carries: a copy, or none above the limit
+    // (dropped: its size then, else 0). Anyone who may publish on the command topic chooses it (up
+    // to 64 KiB in MQTT), and the 8 KiB cap on the payload did not bound it: junk with 60,000
+    // bytes of it got answers as large, to every office subscriber of command-results. Still
+    // answered without it, by id and hash, with a note in the reason (Noted) and a log line.
+    private byte[]? Echoed(byte[]? correlation, string commandId, out int dropped)
+    {
+        dropped = 0;
+        if (correlation is not { Length: > 0 })
+        {
+            return null;
+        }
+
+        if (correlation.Length > MaxCorrelationBytes)
+        {
+            dropped = correlation.Length;
+            LogCorrelationDropped(commandId, dropped, MaxCorrelationBytes);
+            return null;
+        }
+
+        return (byte[])correlation.Clone();
+    }
+
+    // An answer sent without the request's correlation data says so, after its own reason (a cut
+    // to the schema's length keeps the code and detail first): the office, which matches answers
+    // by it, sees on command-results why this one has none.
+    private static string? Noted(string? reason, int dropped)
+    {
+        if (dropped == 0)
+        {
+            return reason;
+        }
+
+        var note = string.Create(CultureInfo.InvariantCulture, $"correlation data not echoed: {dropped} bytes, more than {MaxCorrelationBytes}");
+        return string.IsNullOrEmpty(reason) ? note : $"{reason}; {note}";
+    }
+
     private async Task PublishAsync(Reply reply, CancellationToken stoppingToken)
     {
         var builder = new MqttApplicationMessageBuilder()

@@ -335,7 +335,7 @@ public sealed partial class CommandSubscriber : BackgroundService
 
     private async Task QueueAsync(CommandAttempt attempt, MqttApplicationMessage message, CancellationToken stoppingToken)
     {
-        var correlation = message.CorrelationData is { Length: > 0 } data ? (byte[])data.Clone() : null;
+        var correlation = Echoed(message.CorrelationData, attempt.CommandId, out var dropped);
         // Of the bytes as received, whatever they are: the correlation data is anyone's to copy, so
         // every answer names the exact payload it is about (docs/schemas/command-result.schema.json).
         var hash = CommandResultPayload.PayloadSha256(message.Payload);
@@ -344,10 +344,10 @@ public sealed partial class CommandSubscriber : BackgroundService
             LogForeignResponseTopic(attempt.CommandId, topic);
         }
 
-        await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, attempt.Reason, correlation, hash), stoppingToken).ConfigureAwait(false);
+        await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, Noted(attempt.Reason, dropped), correlation, hash), stoppingToken).ConfigureAwait(false);
         if (attempt.Command is { } command)
         {
-            await _accepted.Writer.WriteAsync(new Accepted(command, correlation, hash), stoppingToken).ConfigureAwait(false);
+            await _accepted.Writer.WriteAsync(new Accepted(command, correlation, hash, dropped), stoppingToken).ConfigureAwait(false);
         }
     }
 
