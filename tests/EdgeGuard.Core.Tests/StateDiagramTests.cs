@@ -36,6 +36,16 @@ public sealed class StateDiagramTests
     }
 
     [Fact]
+    public void The_office_all_clear_says_it_is_refused_while_a_silent_holdup_is_held()
+    {
+        // NoPanicHeld refuses while a duress button is held too: the diagram said panic buttons only.
+        var clearRows = Transitions.Table.Where(row => row.On == Trigger.OfficeAllClear).ToList();
+
+        Assert.NotEmpty(clearRows);
+        Assert.All(clearRows, row => Assert.Contains("no panic or silent hold-up button held", row.Condition, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Diagram_in_docs_is_the_one_generated_from_code()
     {
         var path = Path.Combine(RepositoryRoot(), "docs", "state-machine.md");

@@ -97,9 +97,12 @@ public static class SiteDecider
 
         if (point is { Kind: PointKind.PanicButton, Silent: true })
         {
-            // Duress: tell the office, and nothing else that the attacker could see or hear.
+            // Duress: tell the office, and nothing else that the attacker could see or hear. It is
+            // news the supervisors who approved the all-clear did not weigh, as a retrigger is:
+            // their approvals, and any signed before it still on the way, count for nothing. That
+            // changes no output, so nothing on site shows it.
             events.Add(new SilentHoldUp(now.Utc, point.Id, point.Zone));
-            return state;
+            return state with { AllClearApprovals = null, ApprovalsValidFrom = now };
         }
 
         var modeBefore = state.Mode;

@@ -68,7 +68,7 @@ public static class Transitions
     private const Trigger OfficeClear = Trigger.OfficeAllClear;
     private const Trigger DrillStop = Trigger.OfficeDrillStop;
     private const string DrillRunning = "signed drill-stop command, the running scenario is a drill";
-    private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic button held";
+    private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic or silent hold-up button held";
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill; a real one taken over is suspended, its locks kept";
     // Computed from the output plan, whatever the two scenarios are: see TakesOverWithoutOpeningLocks.
@@ -210,10 +210,19 @@ public static class Transitions
         state.Lockdown is { Drill: true } ? null : "no drill is running";
 
     // The two approvals were counted by TwoPersonApproval; what is left is the rule every release keeps.
+    // A held silent hold-up (duress) blocks it too: somebody is still under threat. The refusal
+    // goes to the office alone, so it shows nothing on site; a keyswitch release is not refused
+    // for it (AuthorisedRelease), since a key that stops working would tell whoever holds the guard.
     private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
     {
         var panic = site.Scenarios[0].Triggers.FirstOrDefault(state.IsActive);
-        return panic is null ? null : $"panic button '{panic}' is still active";
+        if (panic is not null)
+        {
+            return $"panic button '{panic}' is still active";
+        }
+
+        var holdUp = site.Points.FirstOrDefault(p => p is { Kind: PointKind.PanicButton, Silent: true } && state.IsActive(p.Id));
+        return holdUp is null ? null : $"hold-up button '{holdUp.Id}' is still active";
     }
 
     private static string? AuthorisedRelease(SiteDefinition site, SiteState state, ModeRequest request)
