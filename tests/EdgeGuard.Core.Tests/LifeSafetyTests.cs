@@ -97,6 +97,38 @@ public sealed class LifeSafetyTests
     }
 
     [Fact]
+    public void A_second_fire_alarm_while_the_release_is_latched_is_reported_as_an_alarm()
+    {
+        // The panel alarms again (or a fire starts in another zone) before anybody reset the
+        // first release: the office must hear of the new fire, not a point.activated at Info.
+        var state = Step(Quiet(), "fire-panel", true, 1).State;
+        state = Step(state, "fire-panel", false, 2).State;
+
+        var again = Step(state, "fire-panel", true, 60);
+
+        Assert.Contains(again.Events, e => e.Severity >= Severity.Alarm);
+        var raised = Assert.IsType<FireAlarmRaised>(Assert.Single(again.Events, e => e is FireAlarmRaised));
+        Assert.Equal(("fire-panel", "c", SiteMode.Normal), (raised.PointId, raised.Zone, raised.Mode));
+        Assert.Equal(LifeSafety.FireEgressReleased, again.State.LifeSafety);
+        Assert.Equal(state.Safety, again.State.Safety);
+        Assert.False(OutputPlan.For(Site, again.State).IsActive("lock-egress"));
+    }
+
+    [Fact]
+    public void A_fire_input_still_active_at_boot_under_a_saved_release_is_not_a_new_fire_alarm()
+    {
+        // The release and its fire.alarm were decided before the restart: a panel still in alarm
+        // through it is no new leading edge, so a reboot does not raise the fire again.
+        var burning = Apply(Quiet(), ("fire-panel", true));
+        var restarted = SiteState.Restore(Site, burning.Safety, new Dictionary<string, bool> { ["fire-panel"] = true }, TestSite.At(500));
+
+        var decision = SiteDecider.Decide(Site, restarted, InputsSettled.Instance, TestSite.At(500.1));
+
+        Assert.DoesNotContain(decision.Events, e => e is FireAlarmRaised);
+        Assert.Equal(LifeSafety.FireEgressReleased, decision.State.LifeSafety);
+    }
+
+    [Fact]
     public void A_fire_input_already_active_at_boot_releases_egress_once_inputs_settle()
     {
         var settled = SiteState.Restore(Site, SafetyState.Initial, new Dictionary<string, bool> { ["fire-panel"] = true }, TestSite.At(0));

@@ -34,6 +34,9 @@ public static class LifeSafetyTransitions
     [
         //  from                           trigger                   to                             condition
         new(LifeSafety.Normal,             Trigger.FireAlarmActive,  LifeSafety.FireEgressReleased, "any fire input, in any mode"),
+        // A second fire (the panel alarms again, or another zone's input) before anybody reset the
+        // first release is news for the office: fire.alarm again, egress stays released.
+        new(LifeSafety.FireEgressReleased, Trigger.FireAlarmActive,  LifeSafety.FireEgressReleased, "any fire input's leading edge: fire.alarm again, still released"),
         new(LifeSafety.FireEgressReleased, Trigger.KeyswitchTurned,  LifeSafety.Normal,             "fire-reset keyswitch, no fire input active", AuthorisedReset),
     ];
 

@@ -2,7 +2,10 @@ using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Lockdown;
 
-/// <summary>A fire input became active: every egress lock is released until a manual reset.</summary>
+/// <summary>
+/// A fire input became active: every egress lock is released until a manual reset. Raised again
+/// for every fire input that becomes active while the release is latched (a second fire).
+/// </summary>
 public sealed record FireAlarmRaised(DateTimeOffset At, string PointId, string Zone, SiteMode Mode) : DomainEvent(At)
 {
     public override string Type => "fire.alarm";

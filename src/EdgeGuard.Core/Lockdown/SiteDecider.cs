@@ -112,8 +112,10 @@ public static class SiteDecider
 
     private static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
+        // Under a saved release the fire was raised before the restart: an input still active through
+        // it is no new leading edge (point.active-at-boot names it), so a reboot does not raise it again.
         var burning = site.Points.FirstOrDefault(p => p.Kind == PointKind.FireAlarm && state.IsActive(p.Id));
-        state = burning is null ? state : FireLifeSafety(site, state, Trigger.FireAlarmActive, burning, now, events);
+        state = burning is null || state.FireEgressReleased ? state : FireLifeSafety(site, state, Trigger.FireAlarmActive, burning, now, events);
 
         // A panic button still held once the inputs settled is a press, not a boot transient (those are
         // over after the settle time): a guard who pressed a latching hold-up button during a restart must

@@ -10,7 +10,9 @@ public enum Trigger
     ScenarioTriggered,
     /// <summary>A keyswitch turned.</summary>
     KeyswitchTurned,
-    /// <summary>A fire input's leading edge, or a fire input found active at boot.</summary>
+    /// <summary>
+    /// A fire input's leading edge, or a fire input found active at boot without a saved release.
+    /// </summary>
     FireAlarmActive,
     /// <summary>
     /// A perimeter point went active in a zone armed at the current threat level, or was active when
