@@ -262,6 +262,16 @@ internal static class JournalSchema
         ALTER TABLE gateway_meta ADD COLUMN pending_fault_kept_at TEXT NULL;
         ALTER TABLE gateway_meta ADD COLUMN pending_fault_problem TEXT NULL;
         """,
+
+        // 19: panic buttons (silent hold-ups too) whose press was decided and which have not
+        // restored since (SafetyState.HeldPanics), "id;id", empty when none held, so the boot does
+        // not take a button stuck or cut through a restart for a new press (a retrigger and the
+        // siren at every reboot), and does take one released and pressed again. NULL: not recorded
+        // (rows from before this migration, a quiet state in normal mode); the boot then takes only
+        // the button that started the restored scenario (or a suspended one) as held through it.
+        """
+        ALTER TABLE safety_state ADD COLUMN held_panics TEXT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

@@ -83,6 +83,22 @@ public sealed partial class SqliteSafetyStateStore
         return set.ToImmutable();
     }
 
+    // "id;id" of the panic buttons held since their press was decided; empty text is a record of
+    // none (an empty set, not null: unlike no record, it says a held button at boot is a new press).
+    private ImmutableSortedSet<string> ParseHeldPanics(string text)
+    {
+        var set = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+        foreach (var id in text.Length == 0 ? Array.Empty<string>() : text.Split(';'))
+        {
+            if (id.Length == 0 || !set.Add(id))
+            {
+                throw Corrupt($"has an unreadable held panic button '{id}'; refusing to guess which presses were already decided.");
+            }
+        }
+
+        return set.ToImmutable();
+    }
+
     // The map columns (door releases, door alarms, bypasses) are "id=value;id=value": ids never hold
     // ';' or '='. Empty text is no entry; an entry that does not read back, or repeats an id, makes the
     // whole row corrupt, never a guess.

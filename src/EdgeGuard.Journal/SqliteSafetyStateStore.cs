@@ -27,8 +27,8 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $suspended, $perimeter_breaches, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, held_panics, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $suspended, $perimeter_breaches, $held_panics, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -44,12 +44,13 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
             bypasses    = excluded.bypasses,
             suspended   = excluded.suspended,
             perimeter_breaches = excluded.perimeter_breaches,
+            held_panics = excluded.held_panics,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, held_panics FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -186,8 +187,10 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
         // NULL: a row from before the record (schema 16), not "none breached" (BreachesUnrecorded).
         var unrecorded = reader.IsDBNull(13);
         var breaches = unrecorded ? null : ParseBreaches(reader.GetString(13));
+        // NULL: not recorded (a row from before schema 19, or a quiet state in normal mode), not "none held".
+        var heldPanics = reader.IsDBNull(14) ? null : ParseHeldPanics(reader.GetString(14));
         return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)), suspended,
-            breaches, unrecorded);
+            breaches, unrecorded, heldPanics);
     }
 
     /// <inheritdoc />
@@ -256,6 +259,8 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
             // In the same row and commit as the decision that raised the breach (a lockdown it
             // started): a power cut can never keep one without the other.
             command.Parameters.AddWithValue("$perimeter_breaches", state.BreachesUnrecorded ? DBNull.Value : string.Join(';', state.BreachedPoints));
+            // With the decision the press made (a lockdown it started), for the same reason.
+            command.Parameters.AddWithValue("$held_panics", state.HeldPanics is { } held ? string.Join(';', held) : DBNull.Value);
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             return command.ExecuteNonQuery();
         });

@@ -58,7 +58,9 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
         // Only a real running scenario has suspended ones, and only real ones (the store refuses
         // them in normal mode, under a drill, and a suspended drill).
         .Select(Suspended.Array[0, 3], (state, suspended) =>
-            state.Mode == SiteMode.Normal || state.Lockdown is not { Drill: false } || suspended.Length == 0 ? state : state with { Suspensions = [.. suspended] });
+            state.Mode == SiteMode.Normal || state.Lockdown is not { Drill: false } || suspended.Length == 0 ? state : state with { Suspensions = [.. suspended] })
+        // Held panic buttons: no record (null) and a record of none (empty) are different states.
+        .Select(DoorId.Array[0, 3].Null(0.3), (state, held) => held is null ? state : state with { HeldPanics = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, held) });
 
     private readonly TempDirectory _temp = new();
 

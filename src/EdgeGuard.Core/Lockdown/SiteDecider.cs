@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Lockdown;
@@ -65,6 +66,8 @@ public static class SiteDecider
             // Restored, bypassed or not: its next activation (at runtime or found at boot) is a
             // new breach.
             state = state.Breached.Contains(point.Id) ? state with { Breached = state.Breached.Remove(point.Id) } : state;
+            // Likewise a panic button released: held at the next boot, it was pressed again.
+            state = state.HeldPanics.Contains(point.Id) ? state with { HeldPanics = state.HeldPanics.Remove(point.Id) } : state;
             // Restorations count even under a bypass: a door alarm raised before it ends when the door closes.
             return DoorSupervision.OnPointChanged(site, state, point, active: false, now, events);
         }
@@ -81,6 +84,12 @@ public static class SiteDecider
     {
         // Doors first: a contact that opens is judged against the lock as it was before this input.
         state = DoorSupervision.OnPointChanged(site, state, point, active: true, now, events);
+        if (point.Kind == PointKind.PanicButton)
+        {
+            // Saved with what the press decides, in the same commit: held through a restart, it is
+            // not decided again.
+            state = Decided(state, point.Id);
+        }
 
         // Life safety next, so a keyswitch that both resets a fire and ends a scenario is judged
         // on the fire by the same rules as when it does only one of them.
@@ -120,18 +129,48 @@ public static class SiteDecider
         // A panic button still held once the inputs settled is a press, not a boot transient (those are
         // over after the settle time): a guard who pressed a latching hold-up button during a restart must
         // not have to release and press it again. It is decided like its activation: a lockdown starts (or
-        // sounds again), a silent one reports the duress only, a bypassed one nothing.
+        // sounds again), a silent one reports the duress only, a bypassed one nothing. Unless its press was
+        // decided before the restart and it never restored (saved, HeldPanics): a stuck or cut button
+        // would otherwise retrigger its lockdown, and sound the siren the office acknowledged, at every boot.
+        var held = state.HeldPanics.Where(state.IsActive).ToImmutableSortedSet(StringComparer.Ordinal);
+        state = held.Count == state.HeldPanics.Count ? state : state with { HeldPanics = held };
+        // Taken from the restored state before any press is decided: a press changes what runs.
+        var decided = DecidedBeforeRestart(site, state);
         foreach (var point in site.Points)
         {
             if (point.Kind == PointKind.PanicButton && state.IsActive(point.Id) && !state.Bypasses.ContainsKey(point.Id))
             {
-                state = OnActive(site, state, point, now, events);
+                state = decided.Contains(point.Id) ? Decided(state, point.Id) : OnActive(site, state, point, now, events);
             }
         }
 
         // Last, as at runtime a breach is judged after life safety: an armed perimeter point
         // found active that no saved breach covers was cut while the gateway was off.
         return PerimeterArming.OnSettled(site, state, now, events);
+    }
+
+    // Records a panic button's press as decided (SiteState.HeldPanics); the record is complete from then on.
+    private static SiteState Decided(SiteState state, string pointId) =>
+        state.HeldPanics.Contains(pointId) && !state.HeldPanicsUnrecorded
+            ? state
+            : state with { HeldPanics = state.HeldPanics.Add(pointId), HeldPanicsUnrecorded = false };
+
+    /// <summary>
+    /// The panic buttons whose press was decided before the restart, of those found held at the
+    /// settle: the saved record. A state saved before the record existed has none; there the button
+    /// that started the restored scenario, or one it suspended, is taken as held through the
+    /// restart (the lockdown runs on either way), and any other as a new press, as every boot took
+    /// it before.
+    /// </summary>
+    private static ImmutableSortedSet<string> DecidedBeforeRestart(SiteDefinition site, SiteState state)
+    {
+        if (!state.HeldPanicsUnrecorded || Transitions.Running(site, state) is null)
+        {
+            return state.HeldPanics;
+        }
+
+        IEnumerable<string?> starters = [state.Lockdown?.Point, .. state.Suspended.Select(s => s.Info.Point)];
+        return state.HeldPanics.Union(starters.OfType<string>());
     }
 
     private static SiteState FireLifeSafety(SiteDefinition site, SiteState state, Trigger trigger, PointDefinition point, Moment now, List<DomainEvent> events)

@@ -36,78 +36,6 @@ public sealed record LockdownInfo(string Cause, string? Point, DateTimeOffset Si
 public sealed record SuspendedScenario(SiteMode Mode, LockdownInfo Info);
 
 /// <summary>
-/// The part of the state that must survive power loss. It is written to disk before any output
-/// acts on it, and restored before outputs are driven at boot.
-/// </summary>
-/// <param name="Mode">The mode.</param>
-/// <param name="Lockdown">Details of the lockdown, if any.</param>
-/// <param name="SirenSounding">Whether the siren was sounding.</param>
-/// <param name="LifeSafety">Whether egress was released for a fire: a power cut must not re-lock it.</param>
-/// <param name="DoorReleases">
-/// Doors a request to exit or delayed egress holds released (or is about to). Delayed egress is
-/// irreversible, so a power cut must neither cancel it nor relock the door.
-/// </param>
-/// <param name="ThreatLevel">The threat level; null when never changed (the configured initial level).</param>
-/// <param name="DoorAlarms">Doors with a forced or held-open alarm active, so each is restored after a restart.</param>
-/// <param name="Bypasses">Points bypassed by the office, each until its signed end: a restart neither forgets nor extends one.</param>
-/// <param name="Suspensions">
-/// Real scenarios the running one took over or kept under it, the one that runs again next last: a
-/// power cut must neither unlock what they keep locked nor forget that they run again when the
-/// running one ends.
-/// </param>
-/// <param name="Breaches">
-/// Perimeter points whose breach was raised and which have not restored since: the boot judges an
-/// armed perimeter point it finds active only when it is not here (one cut while the gateway was
-/// off), so a fence the office already dealt with does not alarm again at every restart.
-/// </param>
-/// <param name="BreachesUnrecorded">
-/// True for a row saved before the record existed (loaded only): which active points were dealt
-/// with is not known, so the boot takes every active perimeter point as judged, as it used to.
-/// </param>
-public sealed record SafetyState(
-    SiteMode Mode,
-    LockdownInfo? Lockdown,
-    bool SirenSounding,
-    LifeSafety LifeSafety = LifeSafety.Normal,
-    ImmutableSortedDictionary<string, DoorRelease>? DoorReleases = null,
-    int? ThreatLevel = null,
-    ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms = null,
-    ImmutableSortedDictionary<string, PointBypass>? Bypasses = null,
-    ImmutableList<SuspendedScenario>? Suspensions = null,
-    ImmutableSortedSet<string>? Breaches = null,
-    bool BreachesUnrecorded = false)
-{
-    /// <summary>The perimeter points whose breach was raised and which are still active; empty when none.</summary>
-    public ImmutableSortedSet<string> BreachedPoints => Breaches ?? ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
-
-    /// <summary>The suspended scenarios, the next to run again last; empty when none.</summary>
-    public ImmutableList<SuspendedScenario> SuspendedScenarios => Suspensions ?? [];
-
-    /// <summary>Point id → its bypass; empty when none.</summary>
-    public ImmutableSortedDictionary<string, PointBypass> BypassedPoints => Bypasses ?? ImmutableSortedDictionary.Create<string, PointBypass>(StringComparer.Ordinal);
-
-    /// <summary>Door id → its active alarms; empty when none.</summary>
-    public ImmutableSortedDictionary<string, DoorAlarm> ActiveDoorAlarms => DoorAlarms ?? ImmutableSortedDictionary.Create<string, DoorAlarm>(StringComparer.Ordinal);
-
-    /// <summary>The state of a gateway that has never been in lockdown.</summary>
-    public static SafetyState Initial { get; } = new(SiteMode.Normal, null, false);
-
-    /// <summary>Door id → how it is released; empty when none.</summary>
-    public ImmutableSortedDictionary<string, DoorRelease> ReleasedDoors => DoorReleases ?? ImmutableSortedDictionary.Create<string, DoorRelease>(StringComparer.Ordinal);
-
-    /// <summary>Value equality, the door map included: the controller saves only when this changes.</summary>
-    public bool Equals(SafetyState? other) =>
-        other is not null && Mode == other.Mode && Equals(Lockdown, other.Lockdown) && SirenSounding == other.SirenSounding
-        && LifeSafety == other.LifeSafety && ReleasedDoors.SequenceEqual(other.ReleasedDoors) && ThreatLevel == other.ThreatLevel
-        && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms) && BypassedPoints.SequenceEqual(other.BypassedPoints)
-        && SuspendedScenarios.SequenceEqual(other.SuspendedScenarios) && BreachedPoints.SetEquals(other.BreachedPoints)
-        && BreachesUnrecorded == other.BreachesUnrecorded;
-
-    /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);
-}
-
-/// <summary>
 /// The controller's whole state; immutable, replaced only by <see cref="SiteDecider.Decide"/>.
 /// </summary>
 /// <param name="Mode">Current mode.</param>
@@ -220,6 +148,22 @@ public sealed record SiteState(
     /// </summary>
     public bool BreachesUnrecorded { get; init; }
 
+    /// <summary>
+    /// Panic buttons (silent hold-ups too) whose press was decided and which have not restored
+    /// since; persisted (<see cref="SafetyState.HeldPanics"/>), so the settle at boot tells a
+    /// button held through the restart (stuck, or its loop cut) from one pressed while the gateway
+    /// was off, and does not retrigger the lockdown for the first.
+    /// </summary>
+    public ImmutableSortedSet<string> HeldPanics { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Restored from a state without <see cref="SafetyState.HeldPanics"/> (a row saved before the
+    /// record existed); the settle then takes a held panic button as decided only when it started
+    /// the restored scenario or a suspended one (<see cref="SiteDecider"/>). Cleared once a press
+    /// is recorded.
+    /// </summary>
+    public bool HeldPanicsUnrecorded { get; init; }
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
@@ -247,7 +191,12 @@ public sealed record SiteState(
     /// <remarks>A field added here must be compared in <see cref="SameSafetyFieldsAs"/> too, or its changes are never saved.</remarks>
     public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms(),
         Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal),
-        Suspended.Count == 0 ? null : Suspended, Breached.Count == 0 ? null : Breached, BreachesUnrecorded);
+        Suspended.Count == 0 ? null : Suspended, Breached.Count == 0 ? null : Breached, BreachesUnrecorded, HeldPanicsRecord());
+
+    // None held in normal mode decides at the next boot as no record does (nothing runs that a
+    // held button could have started), so a quiet state stays SafetyState.Initial: null then.
+    private ImmutableSortedSet<string>? HeldPanicsRecord() =>
+        HeldPanics.Count == 0 && (HeldPanicsUnrecorded || Mode == SiteMode.Normal) ? null : HeldPanics;
 
     /// <summary>
     /// True when this state's <see cref="Safety"/> equals <paramref name="other"/>'s because every
@@ -260,6 +209,7 @@ public sealed record SiteState(
         && LifeSafety == other.LifeSafety && ReferenceEquals(Doors, other.Doors) && ReferenceEquals(Bypasses, other.Bypasses)
         && ReferenceEquals(Suspended, other.Suspended) && ReferenceEquals(Breached, other.Breached)
         && BreachesUnrecorded == other.BreachesUnrecorded
+        && ReferenceEquals(HeldPanics, other.HeldPanics) && HeldPanicsUnrecorded == other.HeldPanicsUnrecorded
         && ThreatLevel == other.ThreatLevel && ThreatLevelChosen == other.ThreatLevelChosen;
 
     private ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms()
@@ -384,6 +334,9 @@ public sealed record SiteState(
             // Judged again at the settle, against the levels read then (PerimeterArming.OnSettled).
             Breached = safety.BreachedPoints.Where(id => site.FindPoint(id) is { Kind: PointKind.Perimeter }).ToImmutableSortedSet(StringComparer.Ordinal),
             BreachesUnrecorded = safety.BreachesUnrecorded,
+            // Judged again at the settle too, against the levels read then (SiteDecider.OnInputsSettled).
+            HeldPanics = (safety.HeldPanics ?? []).Where(id => site.FindPoint(id) is { Kind: PointKind.PanicButton }).ToImmutableSortedSet(StringComparer.Ordinal),
+            HeldPanicsUnrecorded = safety.HeldPanics is null,
             // Suspended scenarios belong to the running one; in normal mode there is none to resume.
             Suspended = safety.Mode == SiteMode.Normal ? [] : safety.SuspendedScenarios,
         };

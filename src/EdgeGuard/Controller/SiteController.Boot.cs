@@ -120,8 +120,9 @@ public sealed partial class SiteController
         LogLateLoadRead(took.TotalMilliseconds, loaded.Mode, loaded.Lockdown?.Cause, loaded.Lockdown?.Since, loaded.LifeSafety);
         // The record of breached perimeter points alone is nothing to report or put back: the
         // settle judged the points it found active without it (a breach already raised may have
-        // been raised again), and the points' own events have told the office.
-        if ((loaded with { Breaches = null, BreachesUnrecorded = false }).Equals(SafetyState.Initial))
+        // been raised again), and the points' own events have told the office. The same for the
+        // record of held panic buttons (a silent hold-up held in normal mode).
+        if ((loaded with { Breaches = null, BreachesUnrecorded = false, HeldPanics = null }).Equals(SafetyState.Initial))
         {
             return;
         }

@@ -63,6 +63,11 @@ public sealed partial class SiteController
             lost.Add($"breach record of point {point} (no longer a perimeter point: dropped)");
         }
 
+        foreach (var point in (saved.HeldPanics ?? []).Where(p => !restored.HeldPanics.Contains(p)))
+        {
+            lost.Add($"held record of point {point} (no longer a panic button: dropped)");
+        }
+
         foreach (var item in lost)
         {
             LogNotRestoredAfterConfigChange(item);

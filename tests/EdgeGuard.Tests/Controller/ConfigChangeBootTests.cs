@@ -76,6 +76,24 @@ public sealed class ConfigChangeBootTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_boot_names_the_held_record_of_a_point_no_longer_a_panic_button()
+    {
+        _store.Save(SafetyState.Initial with
+        {
+            Mode = SiteMode.Lockdown,
+            Lockdown = new LockdownInfo("panic-button", "panic-old", new DateTimeOffset(2026, 11, 23, 7, 0, 0, TimeSpan.Zero)),
+            HeldPanics = ImmutableSortedSet.Create(StringComparer.Ordinal, "panic", "panic-old"),
+        });
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        var started = Assert.Single(_h.Events.Events.OfType<GatewayStarted>());
+        Assert.Equal(Severity.Warning, started.Severity);
+        Assert.Equal("held record of point panic-old (no longer a panic button: dropped)", Assert.Single(started.NotRestored));
+    }
+
+    [Fact]
     public async Task A_boot_that_kept_everything_it_saved_says_nothing_was_dropped()
     {
         await _h.BootAsync();

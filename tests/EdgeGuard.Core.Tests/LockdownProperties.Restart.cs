@@ -1,0 +1,28 @@
+using CsCheck;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Tests;
+
+public sealed partial class LockdownProperties
+{
+    [Fact]
+    public void A_restart_with_every_input_as_it_was_presses_no_panic_button_again()
+    {
+        // Every active panic button was decided when it went active: a restart with the same
+        // levels (a button stuck or cut through it) must not decide it again at the settle.
+        var held = 0;
+        Scenario.Sample(steps => Run(steps, (_, _, decision) =>
+        {
+            var state = decision.State;
+            var restored = SiteState.Restore(Site, state.Safety, state.Points, TestSite.At(999_999));
+            var settled = SiteDecider.Decide(Site, restored, InputsSettled.Instance, TestSite.At(999_999.1));
+
+            Assert.DoesNotContain(settled.Events, e => e is LockdownRetriggered or LockdownStarted or LockdownStartRefused or SilentHoldUp
+                && Site.FindPoint(e.Point ?? "") is { Kind: PointKind.PanicButton });
+            Count(ref held, Site.Points.Any(p => p.Kind == PointKind.PanicButton && state.IsActive(p.Id)));
+        }), iter: 400);
+
+        Assert.True(held > MinReached, $"only {held} states with a panic button held");
+    }
+}
