@@ -19,9 +19,12 @@ public sealed partial class SiteController
     /// <remarks>
     /// The host stops the controller after the office commands and the publisher, and disposes the
     /// journal only after every service has stopped (ServiceCollectionExtensions): what is decided
-    /// here is journaled, and delivered from the journal at the next start. Until the outputs close,
-    /// a panic press still locks the doors and a fire still releases egress; an input after that is
-    /// only logged (<see cref="OnEdge"/>), and a command or heartbeat is answered at once.
+    /// here is journaled, and delivered from the journal at the next start. Until the channel closes,
+    /// just before the outputs' last drain (up to 2 s while the expander writers finish), a panic
+    /// press still locks the doors and a fire still releases egress; an input after that is only
+    /// logged (<see cref="OnEdge"/>), and a command or heartbeat is answered at once. A fire then is
+    /// still a level: the next start's raw read of the fire inputs releases egress before anything
+    /// else (SiteController.FireAtBoot.cs).
     /// </remarks>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
