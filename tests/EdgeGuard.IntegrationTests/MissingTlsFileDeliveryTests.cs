@@ -46,9 +46,7 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
             var connectionsBefore = Regex.Count(broker.Log, "New connection from");
             var gateway = await TestGateway.StartAsync(
                 state.Path,
-                overrides: MissingTlsFileHostTests.TlsOverrides(broker.Port, pki.CaFile, cert, keyInPlace),
-                // The real journal takes the controller's events, so they are delivered from it.
-                services: services => services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventJournal>()));
+                overrides: MissingTlsFileHostTests.TlsOverrides(broker.Port, pki.CaFile, cert, keyInPlace));
             await using var _ = gateway;
             var publisher = gateway.Host.Services.GetRequiredService<OutboxPublisher>();
 
@@ -82,6 +80,8 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
             }
 
             Assert.Single(office.On(Root + "/events"), r => Type(r) == "fault.broker");
+            // Journaled once: the host's journal is the controller's sink already.
+            Assert.Single(office.On(Root + "/events"), r => Type(r) == "lockdown.started");
             Assert.Null(publisher.TlsFileProblem);
             Assert.Equal("mode lockdown, broker connected", SystemdComposition.StatusLine(gateway.Controller, publisher));
             await office.WaitForAsync(r => r.Topic == Root + "/availability" && r.Text == "online", Patience, "online");

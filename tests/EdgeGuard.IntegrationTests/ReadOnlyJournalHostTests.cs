@@ -46,7 +46,6 @@ public sealed class ReadOnlyJournalHostTests
         {
             // The host takes its database from the boot's JournalOpening (JournalOpener): replace that.
             services.AddSingleton(_ => new JournalOpening(JournalDatabase.Open(image, null, SqliteOpenMode.ReadOnly), Fault: null));
-            services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventJournal>());
         });
         var journal = gateway.Host.Services.GetRequiredService<EventJournal>();
         var lastSeq = journal.LastSeq;
