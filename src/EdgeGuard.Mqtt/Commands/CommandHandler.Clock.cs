@@ -102,12 +102,12 @@ public sealed partial class CommandHandler
         }
     }
 
-    [LoggerMessage(EventId = 354, Level = LogLevel.Critical, Message = "Office commands refused for their times: {Reason}")]
+    [LoggerMessage(EventId = 385, Level = LogLevel.Critical, Message = "Office commands refused for their times: {Reason}")]
     private partial void LogClockFault(string reason);
 
-    [LoggerMessage(EventId = 355, Level = LogLevel.Information, Message = "An office command verified within the clock skew again, after {Refused} refused for their times")]
+    [LoggerMessage(EventId = 386, Level = LogLevel.Information, Message = "An office command verified within the clock skew again, after {Refused} refused for their times")]
     private partial void LogClockRestored(int refused);
 
-    [LoggerMessage(EventId = 356, Level = LogLevel.Error, Message = "{Type} could not be journaled; raised again by the next such command")]
+    [LoggerMessage(EventId = 387, Level = LogLevel.Error, Message = "{Type} could not be journaled; raised again by the next such command")]
     private partial void LogClockNotJournaled(string type, Exception exception);
 }
