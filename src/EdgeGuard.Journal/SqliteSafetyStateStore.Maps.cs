@@ -64,35 +64,24 @@ public sealed partial class SqliteSafetyStateStore
 
     // The breached perimeter points, "id;id": empty text is none; an empty or repeated id makes the
     // row corrupt, as a damaged map entry does (a guess could alarm again, or never).
-    private ImmutableSortedSet<string>? ParseBreaches(string text)
-    {
-        if (text.Length == 0)
-        {
-            return null;
-        }
-
-        var set = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
-        foreach (var id in text.Split(';'))
-        {
-            if (id.Length == 0 || !set.Add(id))
-            {
-                throw Corrupt($"has an unreadable perimeter breach '{id}'; refusing to guess which points were already judged.");
-            }
-        }
-
-        return set.ToImmutable();
-    }
+    private ImmutableSortedSet<string>? ParseBreaches(string text) =>
+        text.Length == 0 ? null : ParseIds(text, "perimeter breach", "which points were already judged");
 
     // "id;id" of the panic buttons held since their press was decided; empty text is a record of
     // none (an empty set, not null: unlike no record, it says a held button at boot is a new press).
-    private ImmutableSortedSet<string> ParseHeldPanics(string text)
+    private ImmutableSortedSet<string> ParseHeldPanics(string text) =>
+        ParseIds(text, "held panic button", "which presses were already decided");
+
+    // An "id;id" set column: ids never hold ';'. Empty text is the empty set; an empty or repeated id
+    // makes the whole row corrupt, never a guess.
+    private ImmutableSortedSet<string> ParseIds(string text, string what, string guess)
     {
         var set = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
-        foreach (var id in text.Length == 0 ? Array.Empty<string>() : text.Split(';'))
+        foreach (var id in text.Length == 0 ? [] : text.Split(';'))
         {
             if (id.Length == 0 || !set.Add(id))
             {
-                throw Corrupt($"has an unreadable held panic button '{id}'; refusing to guess which presses were already decided.");
+                throw Corrupt($"has an unreadable {what} '{id}'; refusing to guess {guess}.");
             }
         }
 

@@ -83,36 +83,12 @@ public sealed class HeldPanicStoreTests : IDisposable
     [InlineData("panic-a;panic-a", "unreadable held panic button 'panic-a'")]
     public void A_damaged_record_is_refused_naming_the_entry(string text, string expected)
     {
-        using (var database = JournalDatabase.Open(_path))
-        {
-            new SqliteSafetyStateStore(database).Save(PanicLockdown);
-        }
+        var refusal = SqliteSafetyStateStoreTests.RefusalAfterDamage(_path, PanicLockdown, $"UPDATE safety_state SET held_panics = '{text}';");
 
-        using (var raw = OpenRaw(_path))
-        {
-            Execute(raw, $"UPDATE safety_state SET held_panics = '{text}';");
-        }
-
-        using var reopened = JournalDatabase.Open(_path);
-        var ex = Assert.Throws<JournalException>(() => new SqliteSafetyStateStore(reopened).Load());
-
-        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, refusal, StringComparison.Ordinal);
     }
 
-    private SafetyState SaveAndReopen(SafetyState state)
-    {
-        using (var database = JournalDatabase.Open(_path))
-        {
-            new SqliteSafetyStateStore(database).Save(state);
-        }
+    private SafetyState SaveAndReopen(SafetyState state) => SqliteSafetyStateStoreTests.SaveAndReopen(_path, state);
 
-        using var reopened = JournalDatabase.Open(_path);
-        return new SqliteSafetyStateStore(reopened).Load();
-    }
-
-    private string Column()
-    {
-        using var database = JournalDatabase.Open(_path);
-        return database.Read(c => Scalar<string>(c, "SELECT held_panics FROM safety_state WHERE id = 1;"));
-    }
+    private string Column() => SqliteSafetyStateStoreTests.SafetyColumn(_path, "held_panics");
 }

@@ -81,36 +81,12 @@ public sealed class PerimeterBreachStoreTests : IDisposable
     [InlineData("fence-a;fence-a", "unreadable perimeter breach 'fence-a'")]
     public void A_damaged_record_is_refused_naming_the_entry(string text, string expected)
     {
-        using (var database = JournalDatabase.Open(_path))
-        {
-            new SqliteSafetyStateStore(database).Save(BreachLockdown);
-        }
+        var refusal = SqliteSafetyStateStoreTests.RefusalAfterDamage(_path, BreachLockdown, $"UPDATE safety_state SET perimeter_breaches = '{text}';");
 
-        using (var raw = OpenRaw(_path))
-        {
-            Execute(raw, $"UPDATE safety_state SET perimeter_breaches = '{text}';");
-        }
-
-        using var reopened = JournalDatabase.Open(_path);
-        var ex = Assert.Throws<JournalException>(() => new SqliteSafetyStateStore(reopened).Load());
-
-        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, refusal, StringComparison.Ordinal);
     }
 
-    private SafetyState SaveAndReopen(SafetyState state)
-    {
-        using (var database = JournalDatabase.Open(_path))
-        {
-            new SqliteSafetyStateStore(database).Save(state);
-        }
+    private SafetyState SaveAndReopen(SafetyState state) => SqliteSafetyStateStoreTests.SaveAndReopen(_path, state);
 
-        using var reopened = JournalDatabase.Open(_path);
-        return new SqliteSafetyStateStore(reopened).Load();
-    }
-
-    private string Column()
-    {
-        using var database = JournalDatabase.Open(_path);
-        return database.Read(c => Scalar<string>(c, "SELECT perimeter_breaches FROM safety_state WHERE id = 1;"));
-    }
+    private string Column() => SqliteSafetyStateStoreTests.SafetyColumn(_path, "perimeter_breaches");
 }

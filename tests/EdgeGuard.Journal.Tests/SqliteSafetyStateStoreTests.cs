@@ -180,6 +180,25 @@ public sealed class SqliteSafetyStateStoreTests : IDisposable
     public void A_damaged_row_is_refused(string damage, string expected) =>
         Assert.Contains(expected, RefusalAfterDamage(_path, PanicLockdown, damage), StringComparison.Ordinal);
 
+    /// <summary>Saves <paramref name="state"/> to the journal at <paramref name="path"/>, reopens it and loads it back.</summary>
+    internal static SafetyState SaveAndReopen(string path, SafetyState state)
+    {
+        using (var database = JournalDatabase.Open(path))
+        {
+            new SqliteSafetyStateStore(database).Save(state);
+        }
+
+        using var reopened = JournalDatabase.Open(path);
+        return new SqliteSafetyStateStore(reopened).Load();
+    }
+
+    /// <summary>The text the safety state's row holds in <paramref name="column"/>.</summary>
+    internal static string SafetyColumn(string path, string column)
+    {
+        using var database = JournalDatabase.Open(path);
+        return database.Read(c => Scalar<string>(c, $"SELECT {column} FROM safety_state WHERE id = 1;"));
+    }
+
     /// <summary>
     /// Saves <paramref name="saved"/> to the journal at <paramref name="path"/>, runs
     /// <paramref name="damage"/> (SQL) on the file, and returns the message of the load's refusal,
