@@ -1,8 +1,6 @@
-using System.Security.Cryptography.X509Certificates;
 using EdgeGuard.Hosting;
 using EdgeGuard.Mqtt.Publishing;
 using Microsoft.Extensions.DependencyInjection;
-using MQTTnet;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.IntegrationTests;
@@ -17,13 +15,6 @@ public sealed class CertificateExpiryHostTests(ITestOutputHelper output)
     private const string Root = "edgeguard/v1/embassy-demo/gw-chancery";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private const string Acl = """
-        pattern readwrite edgeguard/v1/+/%u/#
-
-        user office
-        topic read edgeguard/v1/#
-        """;
-
     [Fact]
     public async Task The_office_hears_of_an_ending_client_certificate_and_of_its_renewal_over_MQTT()
     {
@@ -34,10 +25,10 @@ public sealed class CertificateExpiryHostTests(ITestOutputHelper output)
         var now = DateTimeOffset.UtcNow;
         var end = DateTimeOffset.FromUnixTimeSeconds(now.AddDays(10).ToUnixTimeSeconds());
         var (cert, key) = pki.IssueClient("gw-chancery", now.AddDays(-1), end);
-        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { CaFile = pki.CaFile, CertFile = serverCert, KeyFile = serverKey, Acl = Acl });
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { CaFile = pki.CaFile, CertFile = serverCert, KeyFile = serverKey, Acl = OfficeTlsClient.Acl });
         try
         {
-            await using var office = await TestSubscriber.ConnectAsync(broker.Port, "edgeguard/v1/#", "office", tls: OfficeTls(pki));
+            await using var office = await TestSubscriber.ConnectAsync(broker.Port, "edgeguard/v1/#", "office", tls: OfficeTlsClient.Tls(pki));
             var gateway = await TestGateway.StartAsync(
                 state.Path,
                 // The host's own journal sink delivers to the office (the recorder sits beside it).
@@ -77,18 +68,4 @@ public sealed class CertificateExpiryHostTests(ITestOutputHelper output)
     }
 
     private static string? Type(Receipt receipt) => receipt.Json.GetProperty("type").GetString();
-
-    // The office's client: its own certificate from the same CA, the broker pinned to that CA.
-    private static Action<MqttClientTlsOptionsBuilder> OfficeTls(TestPki pki)
-    {
-        var (cert, key) = pki.IssueClient("office");
-        var anchors = new X509Certificate2Collection();
-        anchors.ImportFromPemFile(pki.CaFile);
-        var certificate = X509Certificate2.CreateFromPemFile(cert, key);
-        return options => options
-            .UseTls()
-            .WithTargetHost("127.0.0.1")
-            .WithClientCertificates(new X509Certificate2Collection(certificate))
-            .WithCertificateValidationHandler(a => ClientOptionsFactory.ValidatePinned(a.Certificate, a.Chain, a.SslPolicyErrors, anchors, X509RevocationMode.NoCheck));
-    }
 }

@@ -1,12 +1,8 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
-using EdgeGuard.Core.Ports;
 using EdgeGuard.Hosting.Systemd;
-using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Publishing;
 using EdgeGuard.Simulation;
 using Microsoft.Extensions.DependencyInjection;
-using MQTTnet;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.IntegrationTests;
@@ -22,14 +18,6 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
     private static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    // The gateway (certificate CN = user name) reads and writes below its own id; the office reads all.
-    private const string Acl = """
-        pattern readwrite edgeguard/v1/+/%u/#
-
-        user office
-        topic read edgeguard/v1/#
-        """;
-
     [Fact]
     public async Task The_key_put_back_while_running_is_picked_up_and_the_events_journaled_meanwhile_reach_the_office()
     {
@@ -39,10 +27,10 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
         var (serverCert, serverKey) = pki.IssueServer();
         var (cert, key) = pki.IssueClient("gw-chancery");
         var keyInPlace = tls.File("installed-gw-chancery.key");
-        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { CaFile = pki.CaFile, CertFile = serverCert, KeyFile = serverKey, Acl = Acl });
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { CaFile = pki.CaFile, CertFile = serverCert, KeyFile = serverKey, Acl = OfficeTlsClient.Acl });
         try
         {
-            await using var office = await TestSubscriber.ConnectAsync(broker.Port, "edgeguard/v1/#", "office", tls: OfficeTls(pki));
+            await using var office = await TestSubscriber.ConnectAsync(broker.Port, "edgeguard/v1/#", "office", tls: OfficeTlsClient.Tls(pki));
             var connectionsBefore = Regex.Count(broker.Log, "New connection from");
             var gateway = await TestGateway.StartAsync(
                 state.Path,
@@ -93,18 +81,4 @@ public sealed class MissingTlsFileDeliveryTests(ITestOutputHelper output)
     }
 
     private static string? Type(Receipt receipt) => receipt.Json.GetProperty("type").GetString();
-
-    // The office's client: its own certificate from the same CA, the broker pinned to that CA.
-    private static Action<MqttClientTlsOptionsBuilder> OfficeTls(TestPki pki)
-    {
-        var (cert, key) = pki.IssueClient("office");
-        var anchors = new X509Certificate2Collection();
-        anchors.ImportFromPemFile(pki.CaFile);
-        var certificate = X509Certificate2.CreateFromPemFile(cert, key);
-        return options => options
-            .UseTls()
-            .WithTargetHost("127.0.0.1")
-            .WithClientCertificates(new X509Certificate2Collection(certificate))
-            .WithCertificateValidationHandler(a => ClientOptionsFactory.ValidatePinned(a.Certificate, a.Chain, a.SslPolicyErrors, anchors, X509RevocationMode.NoCheck));
-    }
 }

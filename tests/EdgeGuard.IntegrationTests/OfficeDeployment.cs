@@ -101,14 +101,7 @@ internal sealed class OfficeDeployment : IAsyncDisposable
     public Action<MqttClientTlsOptionsBuilder> OfficeTls(string name)
     {
         var folder = Folder("office", name);
-        var anchors = new X509Certificate2Collection();
-        anchors.ImportFromPemFile(Path.Combine(folder, "ca.crt"));
-        var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(folder, $"{name}.crt"), Path.Combine(folder, $"{name}.key"));
-        return tls => tls
-            .UseTls()
-            .WithTargetHost("127.0.0.1")
-            .WithClientCertificates(new X509Certificate2Collection(certificate))
-            .WithCertificateValidationHandler(a => ClientOptionsFactory.ValidatePinned(a.Certificate, a.Chain, a.SslPolicyErrors, anchors, X509RevocationMode.NoCheck));
+        return OfficeTlsClient.Tls(Path.Combine(folder, "ca.crt"), Path.Combine(folder, $"{name}.crt"), Path.Combine(folder, $"{name}.key"));
     }
 
     /// <summary>The shipped mosquitto.conf for a broker on 127.0.0.1:<paramref name="port"/> keeping its data in <paramref name="directory"/>.</summary>
