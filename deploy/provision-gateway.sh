@@ -291,6 +291,27 @@ if ! output=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" validate 
   die "the configuration was refused by edgeguard validate; nothing was enabled${R:+ (under --root)}, the installed TLS files and config are unchanged"
 fi
 indent <<<"$output"
+# The journal this release will open. A newer release may have migrated it to a schema this one
+# refuses at start (exit 2, which the unit never restarts): switched to, the site would have no
+# controller. So the release itself is asked first; it reads the file's schema only and creates
+# nothing beside it. No journal yet (a first install) is fine.
+journal_db=/var/lib/edgeguard/edgeguard.db
+if [ -e "$R$journal_db" ]; then
+  echo "  checking the journal: edgeguard journal verify --schema-only --db $journal_db"
+  schema_rc=0
+  schema_out=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" journal verify --schema-only --db "$R$journal_db" 2>&1) || schema_rc=$?
+  case "$schema_rc" in
+    0) indent <<<"$schema_out" ;;
+    2)
+      indent <<<"$schema_out" >&2
+      die "EdgeGuard $version cannot open the journal $journal_db: its schema is newer than this release's (a newer release migrated it), and its gateway would exit at start, leaving the site without a controller. Nothing was switched (/opt/edgeguard/current -> $(readlink "$R/opt/edgeguard/current" 2>/dev/null || echo none)). Keep the newer release (provision it again), or restore a backup of the journal with a schema this release understands and run again"
+      ;;
+    *)
+      indent <<<"$schema_out" >&2
+      warn "could not check the journal's schema with EdgeGuard $version (exit $schema_rc); if the gateway does not start, see: journalctl -u edgeguard"
+      ;;
+  esac
+fi
 # Every copy that can fail (a full disk) is written before the first rename, so a run that stops
 # never leaves the new config installed while `current` still names the old release (which may
 # refuse it at its next start, and stay down).

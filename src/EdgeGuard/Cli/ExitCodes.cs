@@ -8,8 +8,8 @@ public static class ExitCodes
     /// <summary>The gateway failed at run time (hardware missing, broker port taken, ...).</summary>
     public const int Failure = 1;
     /// <summary>
-    /// Configuration is invalid, or (run) the journal was migrated by a newer release: what no restart
-    /// fixes, so the unit never restarts on it (RestartPreventExitStatus).
+    /// Configuration is invalid, or (run; <c>journal verify --schema-only</c>) the journal was migrated
+    /// by a newer release: what no restart fixes, so the unit never restarts on it (RestartPreventExitStatus).
     /// </summary>
     public const int InvalidConfig = 2;
     /// <summary>A scenario expectation did not hold, or the simulator could not be reached.</summary>

@@ -31,8 +31,15 @@ internal static class JournalVerbs
         {
             Description = "Highest seq the security office has received. Without it, deleting the newest entries together with gateway_meta cannot be detected on the gateway alone.",
         };
-        var verify = new Command("verify", "Walk the hash chain and report every edited, deleted or reordered entry, by seq.") { EdgeGuardCli.ConfigOption, DbOption, officeLastSeq };
-        verify.SetAction(result => WithReader(result, reader => Verify(reader, result.GetValue(officeLastSeq), result.InvocationConfiguration.Output)));
+        var schemaOnly = new Option<bool>("--schema-only")
+        {
+            Description = "Only say whether this build can open the journal (its schema version): exit 2 when a newer release migrated it. "
+                + "Creates nothing beside the file, so any user may run it. Provisioning runs it before switching releases.",
+        };
+        var verify = new Command("verify", "Walk the hash chain and report every edited, deleted or reordered entry, by seq.") { EdgeGuardCli.ConfigOption, DbOption, officeLastSeq, schemaOnly };
+        verify.SetAction(result => result.GetValue(schemaOnly)
+            ? SchemaOnlyAsync(result).GetAwaiter().GetResult()
+            : WithReader(result, reader => Verify(reader, result.GetValue(officeLastSeq), result.InvocationConfiguration.Output)));
         journal.Subcommands.Add(verify);
 
         var from = new Option<long>("--from") { Description = "First seq to export.", DefaultValueFactory = _ => 1 };
@@ -134,7 +141,51 @@ internal static class JournalVerbs
     private static int WithReader(ParseResult result, Func<JournalReader, int> work) =>
         WithReaderAsync(result, reader => Task.FromResult(work(reader))).GetAwaiter().GetResult();
 
-    private static async Task<int> WithReaderAsync(ParseResult result, Func<JournalReader, Task<int>> work)
+    // verify --schema-only: no JournalReader (it refuses a schema from before the hash chain, which
+    // the gateway upgrades) and no refusal by owner, as JournalFileSchema creates nothing.
+    private static async Task<int> SchemaOnlyAsync(ParseResult result)
+    {
+        var (full, failed) = await DatabasePathAsync(result).ConfigureAwait(false);
+        if (full is null)
+        {
+            return failed;
+        }
+
+        var output = result.InvocationConfiguration.Output;
+        var error = result.InvocationConfiguration.Error;
+        JournalFileSchema schema;
+        try
+        {
+            schema = JournalFileSchema.Read(full);
+        }
+        catch (JournalException ex)
+        {
+            await error.WriteLineAsync($"edgeguard journal: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        var supported = JournalFileSchema.SupportedVersion;
+        if (!schema.IsEdgeGuard)
+        {
+            await error.WriteLineAsync($"edgeguard journal: {full} is not an EdgeGuard journal (wrong application_id).").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        if (schema.IsNewer)
+        {
+            // Exit 2, as the gateway of this build exits at start on this file: nothing but
+            // another file or another release fixes it.
+            await error.WriteLineAsync(Inv($"edgeguard journal: {full} has schema version {schema.Version}, newer than the {supported} this build understands: a newer release migrated it, and this release's gateway would refuse it at start.")).ConfigureAwait(false);
+            return ExitCodes.InvalidConfig;
+        }
+
+        var how = schema.Version == supported ? "this build's" : "older; the gateway upgrades it at its next start";
+        await output.WriteLineAsync(Inv($"Journal {full}: schema version {schema.Version} ({how}); this build understands up to {supported}.")).ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
+    // The journal's full path from --db or --config's stateDirectory, or (null) the exit code of why not.
+    private static async Task<(string? Path, int ExitCode)> DatabasePathAsync(ParseResult result)
     {
         var error = result.InvocationConfiguration.Error;
         var db = result.GetValue(DbOption);
@@ -142,7 +193,7 @@ internal static class JournalVerbs
         if (db is not null && config is not null)
         {
             await error.WriteLineAsync("edgeguard journal: pass --config or --db, not both.").ConfigureAwait(false);
-            return ExitCodes.InvalidConfig;
+            return (null, ExitCodes.InvalidConfig);
         }
 
         if (db is null)
@@ -151,7 +202,7 @@ internal static class JournalVerbs
             // office laptop does not need the gateway's GPIO driver to be configured.
             if (RunVerbHandler.Load(config, simulate: true, error) is not { } loaded)
             {
-                return ExitCodes.InvalidConfig;
+                return (null, ExitCodes.InvalidConfig);
             }
 
             db = Path.Combine(loaded.Config.StateDirectory, JournalDatabase.FileName);
@@ -163,7 +214,19 @@ internal static class JournalVerbs
         if (OperatingSystem.IsLinux() && CheckedFile.KindProblem(full, "journal database") is { } notAFile)
         {
             await error.WriteLineAsync($"edgeguard journal: {notAFile}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return (null, ExitCodes.Failure);
+        }
+
+        return (full, ExitCodes.Ok);
+    }
+
+    private static async Task<int> WithReaderAsync(ParseResult result, Func<JournalReader, Task<int>> work)
+    {
+        var error = result.InvocationConfiguration.Error;
+        var (full, failed) = await DatabasePathAsync(result).ConfigureAwait(false);
+        if (full is null)
+        {
+            return failed;
         }
 
         if (GatewayFilesUser.LeftoverWarning(Path.GetDirectoryName(full)!, full) is { } leftovers)
@@ -180,7 +243,7 @@ internal static class JournalVerbs
 
         try
         {
-            using var reader = JournalReader.Open(db);
+            using var reader = JournalReader.Open(full);
             return await work(reader).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is JournalException or ArgumentOutOfRangeException or IOException)
