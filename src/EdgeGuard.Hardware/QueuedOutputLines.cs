@@ -31,7 +31,7 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
     /// How long a stop waits for the writes already asked for, by default: for every writer of a bank
     /// together (<see cref="Drain"/>), not per writer. A stop right after a decision (a fire's release,
     /// then SIGTERM) must not leave its expander writes unmade until the next start, but a hung bus
-    /// (1 s per transaction) must not hold the stop past systemd's patience (TimeoutStopSec=20s) either.
+    /// (1 s per transaction) must not hold the stop past systemd's patience (TimeoutStopSec=30s, the rest of the stop included) either.
     /// </summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
 

@@ -58,7 +58,12 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
     public const int MaxQueued = 262_144;
 
     /// <summary>How long <see cref="Dispose"/> waits for the writer to drain the queue.</summary>
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+    /// <remarks>
+    /// The host disposes the journal after every service stopped, so this adds to their stop:
+    /// systemd's TimeoutStopSec (deploy/edgeguard.service) must hold both, or its SIGKILL lands in
+    /// the drain and the events the stop decided last are lost (ShutdownBudgetTests).
+    /// </remarks>
+    internal static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
 
     private readonly JournalDatabase _database;
     private readonly TimeProvider _time;

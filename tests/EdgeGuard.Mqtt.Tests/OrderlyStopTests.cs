@@ -6,7 +6,7 @@ namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
 /// An orderly stop spends at most one <c>Timeout</c> on the broker, whatever it does: the host
-/// gives the stop 18 s in all (GatewayHost.ShutdownTimeout) and systemd 20 s. It used to allow a
+/// gives its services 18 s in all (GatewayHost.ShutdownTimeout) and systemd 30 s. It used to allow a
 /// whole Timeout for the PUBACKs in flight and another for <c>offline</c>, and the host stopped
 /// waiting after 5 s: the journal was closed under a publisher still running.
 /// </summary>

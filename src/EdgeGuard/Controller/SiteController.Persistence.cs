@@ -67,7 +67,7 @@ public sealed partial class SiteController
     /// <summary>
     /// How long an orderly stop spends on saving the latest safety state, a save still running
     /// included: the outputs are already driven, so it can wait longer than a decision, but well
-    /// within systemd's patience (TimeoutStopSec=20s).
+    /// within systemd's patience (TimeoutStopSec=30s, the whole stop included).
     /// </summary>
     internal static readonly TimeSpan StopSaveBudget = TimeSpan.FromSeconds(3);
 

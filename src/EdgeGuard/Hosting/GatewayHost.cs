@@ -14,10 +14,11 @@ public static class GatewayHost
     /// How long the host gives its services to stop, one after another (reverse registration
     /// order): the office commands' drain (2 s), the publisher's orderly stop (at most
     /// <see cref="EdgeGuard.Mqtt.Publishing.OutboxPublisher.OrderlyStopLimit"/>, 10 s: the outbox's
-    /// delivery, then <c>offline</c> and DISCONNECT), then the controller and the journal. 5 s
-    /// cut the publisher's stop short, and the journal was closed under a publisher still running.
-    /// systemd's <c>TimeoutStopSec=20s</c> (deploy/edgeguard.service) leaves 5 s for the rest of
-    /// the exit; docs/architecture.md, stop budget.
+    /// delivery, then <c>offline</c> and DISCONNECT), then the controller. 5 s cut the publisher's
+    /// stop short, and the journal was closed under a publisher still running. The journal's drain
+    /// (up to 10 s) comes after this, when the host is disposed: systemd's <c>TimeoutStopSec=30s</c>
+    /// (deploy/edgeguard.service) holds both and 2 s for the rest of the exit; docs/architecture.md,
+    /// stop budget.
     /// </summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(18);
 

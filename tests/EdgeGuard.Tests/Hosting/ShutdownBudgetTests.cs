@@ -4,6 +4,7 @@ using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hosting;
+using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Publishing;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,8 +15,9 @@ namespace EdgeGuard.Tests.Hosting;
 
 /// <summary>
 /// The stop's budgets fit inside each other: the office commands' drain and the publisher's orderly
-/// stop inside the host's shutdown timeout, and that inside systemd's TimeoutStopSec. The host gave
-/// all services 5 s while the publisher alone could take 20 s, and systemd 20 s.
+/// stop inside the host's shutdown timeout, and that with the journal's drain after it inside
+/// systemd's TimeoutStopSec. The host gave all services 5 s while the publisher alone could take
+/// 20 s, and systemd 20 s; later the journal's drain was left out of the sum (27 s against 20 s).
 /// </summary>
 public sealed partial class ShutdownBudgetTests
 {
@@ -46,6 +48,24 @@ public sealed partial class ShutdownBudgetTests
         {
             Directory.Delete(state, recursive: true);
         }
+    }
+
+    // The journal is disposed with the host after every service stopped, and waits for its writer
+    // (EventJournal.DrainTimeout): the sum above left it out, 27 s against systemd's 20 s, so a
+    // SIGKILL in that drain lost the events the stop decided last (a panic pressed during the stop).
+    [Fact]
+    public void The_stop_with_the_journals_drain_fits_systemds_TimeoutStopSec()
+    {
+        var drain = new CommandSubscriberOptions { Broker = new MqttPublisherOptions { Site = "s", Gateway = "g", Host = "h" } }.DrainTimeout;
+        var journalDrain = EventJournal.DrainTimeout;
+        var all = drain + OutboxPublisher.OrderlyStopLimit + SiteController.StopSaveBudget + QueuedOutputLines.DrainTimeout + journalDrain;
+
+        Assert.True(all < SystemdStopTimeout(), $"commands {drain} + publisher {OutboxPublisher.OrderlyStopLimit} + controller save "
+            + $"{SiteController.StopSaveBudget} + expander writers {QueuedOutputLines.DrainTimeout} + journal drain {journalDrain} = {all}, "
+            + $"systemd kills at {SystemdStopTimeout()} (host ShutdownTimeout {GatewayHost.ShutdownTimeout} does not cut synchronous stops)");
+        // And when the host's timeout does end the services' stop, the journal's drain still follows it.
+        Assert.True(GatewayHost.ShutdownTimeout + journalDrain < SystemdStopTimeout(),
+            $"host {GatewayHost.ShutdownTimeout} + journal drain {journalDrain} within systemd's {SystemdStopTimeout()}");
     }
 
     // TimeoutStopSec of the unit the gateway is installed with.
