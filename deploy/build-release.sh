@@ -99,7 +99,7 @@ rm -f "$pkg/app/appsettings.json"
 
 cp "$repo/src/EdgeGuard/appsettings.json" "$pkg/config/appsettings.json"
 cp "$repo"/src/EdgeGuard/samples/*.json "$pkg/config/samples/"
-cp "$repo/deploy/provision-gateway.sh" "$repo/deploy/provision-lib.sh" "$repo/deploy/render-config.py" "$repo/deploy/edgeguard.service" "$repo/deploy/README.md" "$pkg/deploy/"
+cp "$repo/deploy/provision-gateway.sh" "$repo/deploy/provision-lib.sh" "$repo/deploy/provision-state.sh" "$repo/deploy/render-config.py" "$repo/deploy/edgeguard.service" "$repo/deploy/README.md" "$pkg/deploy/"
 cp "$repo/deploy/README.md" "$pkg/app/README.md"
 cp "$repo/hardware/README.md" "$pkg/hardware/README.md"
 chmod 755 "$pkg/deploy/provision-gateway.sh"

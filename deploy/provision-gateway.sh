@@ -106,9 +106,14 @@ fi
 changes=0 staged=() warnings=()
 # Helpers (report, system, stage_file, install_file, ...) ship beside this script.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ -f "$here/provision-lib.sh" ] || die "$here/provision-lib.sh is missing: extract the release's whole deploy/ directory"
+for lib in provision-lib.sh provision-state.sh; do
+  [ -f "$here/$lib" ] || die "$here/$lib is missing: extract the release's whole deploy/ directory"
+done
 # shellcheck source=deploy/provision-lib.sh
 . "$here/provision-lib.sh"
+# What is already in the state directory: its files' owners, the journal's schema.
+# shellcheck source=deploy/provision-state.sh
+. "$here/provision-state.sh"
 
 # --- the tarball ---------------------------------------------------------------------------
 staging=$(mktemp -d)
@@ -188,6 +193,7 @@ ensure_dir /opt/edgeguard 755 root root
 ensure_dir /etc/edgeguard 750 root edgeguard
 ensure_dir /etc/edgeguard/tls 750 root edgeguard
 ensure_dir /var/lib/edgeguard 750 edgeguard edgeguard
+fix_state_files
 ensure_dir /etc/systemd/system 755 root root
 ensure_dir /etc/systemd/timesyncd.conf.d 755 root root
 ensure_dir /etc/tmpfiles.d 755 root root
@@ -291,27 +297,7 @@ if ! output=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" validate 
   die "the configuration was refused by edgeguard validate; nothing was enabled${R:+ (under --root)}, the installed TLS files and config are unchanged"
 fi
 indent <<<"$output"
-# The journal this release will open. A newer release may have migrated it to a schema this one
-# refuses at start (exit 2, which the unit never restarts): switched to, the site would have no
-# controller. So the release itself is asked first; it reads the file's schema only and creates
-# nothing beside it. No journal yet (a first install) is fine.
-journal_db=/var/lib/edgeguard/edgeguard.db
-if [ -e "$R$journal_db" ]; then
-  echo "  checking the journal: edgeguard journal verify --schema-only --db $journal_db"
-  schema_rc=0
-  schema_out=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" journal verify --schema-only --db "$R$journal_db" 2>&1) || schema_rc=$?
-  case "$schema_rc" in
-    0) indent <<<"$schema_out" ;;
-    2)
-      indent <<<"$schema_out" >&2
-      die "EdgeGuard $version cannot open the journal $journal_db: its schema is newer than this release's (a newer release migrated it), and its gateway would exit at start, leaving the site without a controller. Nothing was switched (/opt/edgeguard/current -> $(readlink "$R/opt/edgeguard/current" 2>/dev/null || echo none)). Keep the newer release (provision it again), or restore a backup of the journal with a schema this release understands and run again"
-      ;;
-    *)
-      indent <<<"$schema_out" >&2
-      warn "could not check the journal's schema with EdgeGuard $version (exit $schema_rc); if the gateway does not start, see: journalctl -u edgeguard"
-      ;;
-  esac
-fi
+check_journal_schema
 # Every copy that can fail (a full disk) is written before the first rename, so a run that stops
 # never leaves the new config installed while `current` still names the old release (which may
 # refuse it at its next start, and stay down).
@@ -348,18 +334,7 @@ case "$current_state" in created | updated) [ "$dry_run" = true ] || move_symlin
 report "$current_state" "/opt/edgeguard/current -> $version"
 case "$unit_state" in installed | updated) [ "$dry_run" = true ] || move_into_place "$R$unit.provision-tmp" "$R$unit" ;; esac
 report "$unit_state" "$unit"
-# `previous` is the release `current` pointed at before it last changed: the rollback target. Only
-# an actual switch moves it and removes older releases, so running the same release again keeps it.
-if [ -n "$old_current" ] && [ "$old_current" != "$version" ]; then
-  ensure_symlink /opt/edgeguard/previous "$old_current"
-  for dir in "$R"/opt/edgeguard/*; do
-    old=$(basename "$dir")
-    # Only real release directories: never a symlink (rm -rf through one empties its target).
-    if [ -L "$dir" ] || [ ! -f "$dir/MANIFEST" ] || [ "$old" = "$version" ] || [ "$old" = "$old_current" ]; then continue; fi
-    report removed "/opt/edgeguard/$old (older release)"
-    [ "$dry_run" = true ] || rm -rf -- "$dir" "$R$config.$old" || die "cannot remove $dir"
-  done
-fi
+record_previous "$old_current"
 apply_tmpfiles "$tmpfiles_state"
 
 not_enabled=""

@@ -139,6 +139,23 @@ ensure_symlink() {
   case "$state" in created | updated) [ "$dry_run" = true ] || move_symlink_into_place "$1" ;; esac
 }
 
+# record_previous OLD_CURRENT: `previous` is the release `current` pointed at before it last changed
+# (OLD_CURRENT, the name of a release directory or ""): the rollback target. Only an actual switch
+# moves it and removes older releases, so running the same release again keeps it.
+record_previous() {
+  local dir old
+  if [ -n "$1" ] && [ "$1" != "$version" ]; then
+    ensure_symlink /opt/edgeguard/previous "$1"
+    for dir in "$R"/opt/edgeguard/*; do
+      old=$(basename "$dir")
+      # Only real release directories: never a symlink (rm -rf through one empties its target).
+      if [ -L "$dir" ] || [ ! -f "$dir/MANIFEST" ] || [ "$old" = "$version" ] || [ "$old" = "$1" ]; then continue; fi
+      report removed "/opt/edgeguard/$old (older release)"
+      [ "$dry_run" = true ] || rm -rf -- "$dir" "$R$config.$old" || die "cannot remove $dir"
+    done
+  fi
+}
+
 # A problem that leaves the gateway working (it decides locally): said at once and again at the
 # end, on stderr, with what the technician must do; provisioning goes on and exits 0.
 warn() {

@@ -42,4 +42,33 @@ public sealed class ProvisionStateDirectoryTests(ReleaseFixture release)
         Assert.Contains("schema", downgrade.All, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(ReleaseFixture.Version, new FileInfo(Path.Combine(r, "opt/edgeguard/current")).LinkTarget);
     }
+
+    // A re-provision (an upgrade) over a state directory holding a file the gateway must write
+    // but cannot: edgeguard.lock left owned by root by an older release's tool run as root
+    // (deploy/README.md: such files "keep the gateway from starting"). ensure_dir fixed
+    // /var/lib/edgeguard itself only, and systemd's StateDirectory= chowns nothing when the
+    // directory is already the user's: the run ended "done" and restarted into that failure.
+    [Fact]
+    public async Task A_reprovision_over_a_root_owned_lock_in_the_state_directory_fixes_or_names_it()
+    {
+        Assert.True(Scripts.IsRoot, "needs root to chown");
+        using var root = await release.ProvisionedRootAsync();
+        var r = root.Path;
+        var state = Path.Combine(r, "var/lib/edgeguard");
+        var db = Path.Combine(state, "edgeguard.db");
+        await File.WriteAllTextAsync(db, "");
+        File.SetUnixFileMode(db, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var chown = System.Diagnostics.Process.Start("chown", [$"{EdgeGuardId}:{EdgeGuardId}", db])!;
+        await chown.WaitForExitAsync();
+        var lockFile = Path.Combine(state, "edgeguard.lock");
+        await File.WriteAllTextAsync(lockFile, ""); // root:root, as a root-run walktest/journal tool left it
+
+        var upgrade = await ProvisionWith(await release.WithVersionAsync("9.9.10-test"), r, "office.example:8883",
+            (release.CaFile, release.CertFile, release.KeyFile), null);
+
+        Assert.True(upgrade.ExitCode == 0, upgrade.All);
+        var fixedOwner = Scripts.Owner(lockFile) != Scripts.Owner(Path.Combine(r, "etc")); // not root's any more
+        var named = upgrade.All.Contains("edgeguard.lock", StringComparison.Ordinal);
+        Assert.True(fixedOwner || named, $"lock owner {Scripts.Owner(lockFile)}, db owner {Scripts.Owner(db)}; run said nothing:\n{upgrade.All}");
+    }
 }

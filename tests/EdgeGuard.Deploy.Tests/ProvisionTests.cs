@@ -34,7 +34,8 @@ public sealed class ProvisionTests(ReleaseFixture release)
         foreach (var file in new[]
                  {
                      "MANIFEST", "app/edgeguard", "app/edgeguard.dll", "config/appsettings.json",
-                     "config/samples/annex-io-board.json", "deploy/provision-gateway.sh", "deploy/provision-lib.sh", "deploy/render-config.py",
+                     "config/samples/annex-io-board.json", "deploy/provision-gateway.sh", "deploy/provision-lib.sh", "deploy/provision-state.sh",
+                     "deploy/render-config.py",
                      "deploy/edgeguard.service", "deploy/README.md", "hardware/README.md",
                  })
         {
