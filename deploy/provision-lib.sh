@@ -143,7 +143,7 @@ ensure_symlink() {
 # (OLD_CURRENT, the name of a release directory or ""): the rollback target. Only an actual switch
 # moves it and removes older releases, so running the same release again keeps it.
 record_previous() {
-  local dir old
+  local dir old prev others=()
   if [ -n "$1" ] && [ "$1" != "$version" ]; then
     ensure_symlink /opt/edgeguard/previous "$1"
     for dir in "$R"/opt/edgeguard/*; do
@@ -153,7 +153,25 @@ record_previous() {
       report removed "/opt/edgeguard/$old (older release)"
       [ "$dry_run" = true ] || rm -rf -- "$dir" "$R$config.$old" || die "cannot remove $dir"
     done
+    return
   fi
+  # No switch. A run stopped between switching `current` and setting `previous` (a full disk at
+  # the link, a power cut) left `previous` missing, naming this release or a directory that is
+  # gone; a run again switched nothing, so it stayed so. The one other release installed is then
+  # the one `current` was switched from. A `previous` naming another release is kept.
+  prev=$(readlink "$R/opt/edgeguard/previous" 2>/dev/null || true)
+  prev=${prev%/} prev=${prev##*/}
+  if [ -n "$prev" ] && [ "$prev" != "$version" ] && [ -f "$R/opt/edgeguard/$prev/MANIFEST" ]; then return; fi
+  for dir in "$R"/opt/edgeguard/*; do
+    old=$(basename "$dir")
+    if [ -L "$dir" ] || [ ! -f "$dir/MANIFEST" ] || [ "$old" = "$version" ]; then continue; fi
+    others+=("$old")
+  done
+  case "${#others[@]}" in
+    0) ;; # a first install: nothing to roll back to
+    1) ensure_symlink /opt/edgeguard/previous "${others[0]}" ;;
+    *) warn "/opt/edgeguard/previous names no other release, and ${others[*]} are installed: point it at the one to roll back to (ln -sfn VERSION /opt/edgeguard/previous)" ;;
+  esac
 }
 
 # A problem that leaves the gateway working (it decides locally): said at once and again at the

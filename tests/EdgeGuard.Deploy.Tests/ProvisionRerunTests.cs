@@ -94,4 +94,26 @@ public sealed class ProvisionRerunTests(ReleaseFixture release)
         Assert.DoesNotContain("from the installed", again.Output, StringComparison.Ordinal);
         Assert.Contains("New pin map", await File.ReadAllTextAsync(Path.Combine(r, Config)), StringComparison.Ordinal);
     }
+
+    // A run that stops after `current` was switched but before `previous` was set (a full disk
+    // at the link, a power cut between two renames) was not repaired by running it again: the
+    // re-run saw current == this version and moved neither link, so the rollback target of
+    // deploy/README.md (readlink /opt/edgeguard/previous) was missing (or two releases old).
+    [Fact]
+    public async Task A_rerun_after_a_stop_between_current_and_previous_still_records_the_rollback_target()
+    {
+        using var root = await release.ProvisionedRootAsync();
+        var r = root.Path;
+        using var scratch = new TempDirectory();
+        var newer = await release.WithVersionAsync("9.9.11-test");
+        var tls = (release.CaFile, release.CertFile, release.KeyFile);
+
+        var stopped = await ProvisionWith(newer, r, "office.example:8883", tls, NoInodeForLink(scratch, "previous.provision-tmp"));
+        Assert.Equal(1, stopped.ExitCode);
+        Assert.Equal("9.9.11-test", new FileInfo(Path.Combine(r, "opt/edgeguard/current")).LinkTarget);
+
+        var again = await ProvisionWith(newer, r, "office.example:8883", tls, null);
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Equal(ReleaseFixture.Version, new FileInfo(Path.Combine(r, "opt/edgeguard/previous")).LinkTarget);
+    }
 }
