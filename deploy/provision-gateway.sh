@@ -364,14 +364,16 @@ if [ "$mode" = root ]; then
   fi
 else
   [ "$unit_state" = unchanged ] || system systemctl daemon-reload
+  not_started="edgeguard.service did not start with EdgeGuard $version (current -> $version): why is in 'journalctl -u edgeguard -n 50'; fix and run again, or roll back (deploy/README.md, Rollback)"
   if [ "$dry_run" = false ] && systemctl is-active --quiet edgeguard.service && [ "$changes" -gt 0 ]; then
     # enable --now leaves a running service alone; the new release or config needs a restart.
-    system systemctl restart edgeguard.service
+    # Type=notify: restart waits for READY=1, so a release that fails at start fails here.
+    system systemctl restart edgeguard.service || die "$not_started"
     note "restarted edgeguard.service"
   fi
   if [ "$dry_run" = true ] || ! systemctl is-enabled --quiet edgeguard.service || ! systemctl is-active --quiet edgeguard.service; then
     report enabled "edgeguard.service (systemctl enable --now)"
-    system systemctl enable --now edgeguard.service
+    system systemctl enable --now edgeguard.service || die "$not_started"
   else
     report unchanged "edgeguard.service enabled and running"
   fi
