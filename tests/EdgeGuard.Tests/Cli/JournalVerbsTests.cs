@@ -69,6 +69,25 @@ public sealed class JournalVerbsTests : IDisposable
         Assert.Contains("seq 26..30 (5 entries) missing at the end", output, StringComparison.Ordinal);
     }
 
+    // Provisioning asks the release it is about to switch to (deploy/provision-state.sh): exit 2
+    // is a journal a newer release migrated, which that release's gateway refuses at start.
+    [Fact]
+    public async Task Verify_schema_only_exits_0_for_this_builds_journal_and_2_for_a_newer_schema()
+    {
+        await Journal(3);
+
+        var (code, output, _) = await Run("journal", "verify", "--schema-only", "--db", Db);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains(Inv($"schema version {JournalFileSchema.SupportedVersion} (this build's)"), output, StringComparison.Ordinal);
+
+        Sql("PRAGMA user_version = 9999;");
+        var (newer, _, error) = await Run("journal", "verify", "--schema-only", "--db", Db);
+
+        Assert.Equal(ExitCodes.InvalidConfig, newer);
+        Assert.Contains(Inv($"schema version 9999, newer than the {JournalFileSchema.SupportedVersion} this build understands"), error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Export_writes_one_JSON_object_per_entry_with_the_MQTT_field_names_and_the_hashes()
     {
@@ -190,6 +209,8 @@ public sealed class JournalVerbsTests : IDisposable
     }
 
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRun.InvokeAsync(args);
+
+    private static string Inv(FormattableString text) => text.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static List<long> Seqs(string jsonLines) =>
         [.. jsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => (long)JsonNode.Parse(line)!["seq"]!)];
