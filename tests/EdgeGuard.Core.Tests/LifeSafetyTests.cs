@@ -96,22 +96,84 @@ public sealed class LifeSafetyTests
         Assert.True(OutputPlan.For(Site, decision.State).IsActive("lock-entry"));
     }
 
+    // A second zone's fire input, beside the panel's.
+    private static readonly Site.SiteDefinition TwoFireSite = Site with
+    {
+        Points = [.. Site.Points, new("fire-2", EdgeGuard.Core.Site.PointKind.FireAlarm, 24, ActiveHigh: true, EdgeGuard.Core.Site.LinePull.Down, TestSite.FireLockout, "a")],
+    };
+
+    private static Decision StepTwo(SiteState state, string point, bool active, double at) =>
+        SiteDecider.Decide(TwoFireSite, state, new PointChanged(point, active), TestSite.At(at));
+
     [Fact]
     public void A_second_fire_alarm_while_the_release_is_latched_is_reported_as_an_alarm()
     {
-        // The panel alarms again (or a fire starts in another zone) before anybody reset the
-        // first release: the office must hear of the new fire, not a point.activated at Info.
-        var state = Step(Quiet(), "fire-panel", true, 1).State;
-        state = Step(state, "fire-panel", false, 2).State;
+        // A fire starts in another zone before anybody reset the first release: the office must
+        // hear of the new fire, not a point.activated at Info.
+        var quiet = SiteState.Restore(TwoFireSite, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+        var state = StepTwo(quiet, "fire-panel", true, 1).State;
+        state = StepTwo(state, "fire-panel", false, 2).State;
 
-        var again = Step(state, "fire-panel", true, 60);
+        var again = StepTwo(state, "fire-2", true, 60);
 
         Assert.Contains(again.Events, e => e.Severity >= Severity.Alarm);
         var raised = Assert.IsType<FireAlarmRaised>(Assert.Single(again.Events, e => e is FireAlarmRaised));
-        Assert.Equal(("fire-panel", "c", SiteMode.Normal), (raised.PointId, raised.Zone, raised.Mode));
+        Assert.Equal(("fire-2", "a", SiteMode.Normal), (raised.PointId, raised.Zone, raised.Mode));
         Assert.Equal(LifeSafety.FireEgressReleased, again.State.LifeSafety);
         Assert.Equal(state.Safety, again.State.Safety);
-        Assert.False(OutputPlan.For(Site, again.State).IsActive("lock-egress"));
+        Assert.False(OutputPlan.For(TwoFireSite, again.State).IsActive("lock-egress"));
+    }
+
+    [Fact]
+    public void A_chattering_fire_input_under_one_latched_release_does_not_raise_a_fire_alarm_storm()
+    {
+        // A loose terminal on the fire panel's input: the first edge releases egress, every later
+        // one (fire inputs are never withheld for chatter) is a point.activated, not a fire.alarm.
+        var state = SiteDecider.Decide(Site, Quiet(), InputsSettled.Instance, TestSite.At(0.1)).State;
+        var alarms = 0;
+        for (var i = 0; i < 50; i++)
+        {
+            var on = Step(state, "fire-panel", true, 1 + i);
+            alarms += on.Events.OfType<FireAlarmRaised>().Count();
+            Assert.Contains(on.Events, e => e is PointActivated { PointId: "fire-panel" });
+            state = Step(on.State, "fire-panel", false, 1.5 + i).State;
+        }
+
+        Assert.True(state.FireEgressReleased);
+        Assert.True(alarms <= 2, $"{alarms} critical fire.alarm events from one chattering fire input under one latched release");
+        Assert.Equal(1, alarms);
+    }
+
+    [Fact]
+    public void The_same_fire_input_after_a_reset_of_the_release_is_a_new_fire_alarm()
+    {
+        var state = Apply(Quiet(), ("fire-panel", true), ("fire-panel", false), ("fire-panel", true), ("fire-panel", false));
+        state = Step(state, "key-fire", true, 10).State;
+        Assert.Equal(LifeSafety.Normal, state.LifeSafety);
+        state = Step(state, "key-fire", false, 11).State;
+
+        var again = Step(state, "fire-panel", true, 20);
+
+        Assert.Equal("fire-panel", Assert.IsType<FireAlarmRaised>(Assert.Single(again.Events, e => e is FireAlarmRaised)).PointId);
+        Assert.Equal(LifeSafety.FireEgressReleased, again.State.LifeSafety);
+        // And once only under that new release.
+        var chatter = Step(Step(again.State, "fire-panel", false, 21).State, "fire-panel", true, 22);
+        Assert.DoesNotContain(chatter.Events, e => e is FireAlarmRaised);
+    }
+
+    [Fact]
+    public void After_a_restart_under_a_saved_release_a_fire_input_s_next_edge_raises_once_more()
+    {
+        // Which inputs raised is not saved: the safe side is one more alarm, never a silent fire.
+        var released = Apply(Quiet(), ("fire-panel", true), ("fire-panel", false));
+        var restarted = SiteState.Restore(Site, released.Safety, ImmutableDictionary<string, bool>.Empty, TestSite.At(500));
+        var state = SiteDecider.Decide(Site, restarted, InputsSettled.Instance, TestSite.At(500.1)).State;
+
+        var first = Step(state, "fire-panel", true, 501);
+        var second = Step(Step(first.State, "fire-panel", false, 502).State, "fire-panel", true, 503);
+
+        Assert.Single(first.Events, e => e is FireAlarmRaised);
+        Assert.DoesNotContain(second.Events, e => e is FireAlarmRaised);
     }
 
     [Fact]

@@ -34,15 +34,20 @@ public static class LifeSafetyTransitions
     [
         //  from                           trigger                   to                             condition
         new(LifeSafety.Normal,             Trigger.FireAlarmActive,  LifeSafety.FireEgressReleased, "any fire input, in any mode"),
-        // A second fire (the panel alarms again, or another zone's input) before anybody reset the
-        // first release is news for the office: fire.alarm again, egress stays released.
-        new(LifeSafety.FireEgressReleased, Trigger.FireAlarmActive,  LifeSafety.FireEgressReleased, "any fire input's leading edge: fire.alarm again, still released"),
+        // A second fire (another zone's input) before anybody reset the first release is news for
+        // the office: fire.alarm again, egress stays released. Once per input and release: fire
+        // inputs are never held back for chatter, so a loose terminal would raise a critical alarm
+        // at every bounce; its input's first alarm already said the panel is in alarm.
+        new(LifeSafety.FireEgressReleased, Trigger.FireAlarmActive,  LifeSafety.FireEgressReleased, "leading edge of a fire input not raised under this release: fire.alarm, still released", NotRaisedUnderThisRelease),
         new(LifeSafety.FireEgressReleased, Trigger.KeyswitchTurned,  LifeSafety.Normal,             "fire-reset keyswitch, no fire input active", AuthorisedReset),
     ];
 
     /// <summary>The row for a state and trigger, or null when the trigger does nothing there.</summary>
     public static LifeSafetyTransition? Find(LifeSafety from, Trigger on) =>
         Table.FirstOrDefault(row => row.From == from && row.On == on);
+
+    private static string? NotRaisedUnderThisRelease(SiteDefinition site, SiteState state, string pointId) =>
+        state.FireRaised.Contains(pointId) ? $"fire input '{pointId}' raised fire.alarm under this release already" : null;
 
     private static string? AuthorisedReset(SiteDefinition site, SiteState state, string pointId)
     {

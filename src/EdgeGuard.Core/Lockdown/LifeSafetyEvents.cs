@@ -3,8 +3,9 @@ using EdgeGuard.Core.Site;
 namespace EdgeGuard.Core.Lockdown;
 
 /// <summary>
-/// A fire input became active: every egress lock is released until a manual reset. Raised again
-/// for every fire input that becomes active while the release is latched (a second fire).
+/// A fire input became active: every egress lock is released until a manual reset. Raised again,
+/// once, for each other fire input that becomes active while the release is latched (a second
+/// fire); not for one that raised under it already (<see cref="SiteState.FireRaised"/>).
 /// </summary>
 public sealed record FireAlarmRaised(DateTimeOffset At, string PointId, string Zone, SiteMode Mode) : DomainEvent(At)
 {

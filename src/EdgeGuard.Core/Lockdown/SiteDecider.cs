@@ -123,6 +123,9 @@ public static class SiteDecider
     {
         // Under a saved release the fire was raised before the restart: an input still active through
         // it is no new leading edge (point.active-at-boot names it), so a reboot does not raise it again.
+        // Which inputs raised under it is not saved (SiteState.FireRaised): a second zone's input
+        // that went active while the gateway was off is named only by point.active-at-boot, and
+        // each input's next leading edge raises fire.alarm once more.
         var burning = site.Points.FirstOrDefault(p => p.Kind == PointKind.FireAlarm && state.IsActive(p.Id));
         state = burning is null || state.FireEgressReleased ? state : FireLifeSafety(site, state, Trigger.FireAlarmActive, burning, now, events);
 
@@ -192,10 +195,15 @@ public static class SiteDecider
             return state;
         }
 
-        events.Add(row.To == LifeSafety.FireEgressReleased
-            ? new FireAlarmRaised(now.Utc, point.Id, point.Zone, state.Mode)
-            : new FireReset(now.Utc, point.Id));
-        return state with { LifeSafety = row.To };
+        if (row.To == LifeSafety.FireEgressReleased)
+        {
+            events.Add(new FireAlarmRaised(now.Utc, point.Id, point.Zone, state.Mode));
+            return state with { LifeSafety = row.To, FireRaised = state.FireRaised.Add(point.Id) };
+        }
+
+        // A new release after this one is a new fire: every input may raise it again.
+        events.Add(new FireReset(now.Utc, point.Id));
+        return state with { LifeSafety = row.To, FireRaised = state.FireRaised.Clear() };
     }
 
     private static SiteState OnTick(SiteState state, Moment now, List<DomainEvent> events)

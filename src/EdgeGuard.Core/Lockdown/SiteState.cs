@@ -164,6 +164,17 @@ public sealed record SiteState(
     /// </summary>
     public bool HeldPanicsUnrecorded { get; init; }
 
+    /// <summary>
+    /// The fire inputs that raised <c>fire.alarm</c> under the current release
+    /// (<see cref="LifeSafetyTransitions"/>): a leading edge of one of them raises nothing more until a
+    /// reset, so a chattering input (fire inputs are never held back for chatter) is one alarm,
+    /// while another zone's input still raises its own. Cleared by the reset. Not persisted: after
+    /// a restart under a saved release each input's next leading edge raises once more (the safe
+    /// side: a fire in another zone is never silent), and one active at boot is not raised
+    /// (<see cref="SiteDecider"/>).
+    /// </summary>
+    public ImmutableSortedSet<string> FireRaised { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
     /// <summary>Whether egress locks are released for a fire.</summary>
     public bool FireEgressReleased => LifeSafety == LifeSafety.FireEgressReleased;
 
