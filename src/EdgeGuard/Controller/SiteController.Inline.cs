@@ -15,7 +15,9 @@ namespace EdgeGuard.Controller;
 // (an fsync, milliseconds on an SD card) would hold up the driver's event thread, and with it the
 // timestamps of the next edges. It goes to the loop as its next message (DeferredDecision, in a slot
 // the loop takes before the channel, so nothing queued meanwhile can come first), which decides
-// again as of the same moment and saves before driving anything, as always.
+// again as of the same moment and saves before driving anything, as always. A change only in the
+// held panic buttons (a silent hold-up) is decided here: it is saved later, without a wait, on the
+// loop (SiteController.DecisionSave.cs).
 public sealed partial class SiteController
 {
     private readonly Lock _loopGate = new();

@@ -176,6 +176,8 @@ public sealed partial class SiteController
     /// </param>
     private void Persist(Moment now, List<DomainEvent> events, TimeSpan deadline, TimeSpan turnWait = default, bool stopping = false)
     {
+        // Whatever asked for it, this save is of the latest state, the held buttons included.
+        _safetySaveDueAt = null;
         var outcome = _saver.Save(_safety, turnWait, deadline);
         if (outcome.Failure is not { } failure)
         {
@@ -345,7 +347,7 @@ public sealed partial class SiteController
         {
             var events = new List<DomainEvent>();
             var start = time.GetTimestamp();
-            for (var attempt = 0; attempt < StopSaveAttempts && (_safetyUnsaved || _safetyPending) && _safety is not null; attempt++)
+            for (var attempt = 0; attempt < StopSaveAttempts && (_safetyUnsaved || _safetyPending || _safetySaveDueAt is not null) && _safety is not null; attempt++)
             {
                 var left = StopSaveBudget - time.GetElapsedTime(start);
                 if (left <= TimeSpan.Zero)

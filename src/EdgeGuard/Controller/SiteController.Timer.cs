@@ -84,9 +84,9 @@ public sealed partial class SiteController
         }
 
         // Outputs that do not show the plan are driven again on this timer's tick (SiteController.Outputs.cs),
-        // a safety state whose save failed is saved again, and a late save is checked at its bound
-        // (SiteController.Persistence.cs).
-        foreach (var retry in (ReadOnlySpan<TimeSpan?>)[_outputRetryAt, _safetySaveRetryAt, _safetyLateAt])
+        // a safety state whose save failed is saved again, a change only in the held panic buttons
+        // is saved, and a late save is checked at its bound (SiteController.Persistence.cs).
+        foreach (var retry in (ReadOnlySpan<TimeSpan?>)[_outputRetryAt, _safetySaveRetryAt, _safetySaveDueAt, _safetyLateAt])
         {
             next = retry is { } r && (next is null || r < next) ? r : next;
         }

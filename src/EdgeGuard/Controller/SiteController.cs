@@ -322,27 +322,15 @@ public sealed partial class SiteController(
         // Built once per decision and kept: the previous state's is the one compared against. Not
         // built at all when nothing it is made of changed (most decisions), as _safety is _state's.
         var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
-        if (safety != _safety && DeferToLoop(input, now, events))
+        var heldOnly = safety != _safety && OnlyHeldPanicsDiffer(safety, _safety);
+        if (safety != _safety && !heldOnly && DeferToLoop(input, now, events))
         {
             return;
         }
 
         _decisions++;
         NoteLeftBootState(input, decision);
-        if (safety != _safety)
-        {
-            _safety = safety;
-            Persist(now, events, SafetySaveDeadline);
-        }
-        else if (_safetyUnsaved && !_onEdgeThread && now.Monotonic >= _safetySaveRetryAt)
-        {
-            // An earlier save failed and its retry is due: try again now, before this decision
-            // drives anything. Not sooner (a dying disk can take seconds per failed write, and every
-            // decision on the loop would wait for it), and not on a GPIO thread (an fsync there
-            // would hold up the driver's edge timestamps): the retry timer, on the loop, comes soon enough.
-            Persist(now, events, SafetySaveDeadline);
-        }
-
+        SaveDecided(safety, heldOnly, now, events);
         _state = decision.State;
         events.AddRange(decision.Events);
         Reconcile(now, events);
