@@ -141,6 +141,34 @@ public sealed class PanicAtBootTests
         Assert.Equal(SiteMode.Normal, settled.State.Mode);
     }
 
+    [Fact]
+    public void A_held_holdup_reconfigured_as_a_lockdown_panic_locks_the_doors_at_boot()
+    {
+        // holdup-b pressed (silent) and still held: HeldPanics {holdup-b} saved in normal mode.
+        var state = SiteDecider.Decide(Site, Settle(Quiet()).State, new PointChanged("holdup-b", true), TestSite.At(1)).State;
+        Assert.Equal(["holdup-b"], state.Safety.HeldPanics!);
+
+        // The technician makes it an audible panic button (same id) while the gateway is stopped.
+        var audible = Site with { Points = [.. Site.Points.Select(p => p.Id == "holdup-b" ? p with { Silent = false } : p)] };
+        var restored = SiteState.Restore(audible, state.Safety, new Dictionary<string, bool> { ["holdup-b"] = true }, TestSite.At(0));
+        var settled = SiteDecider.Decide(audible, restored, InputsSettled.Instance, TestSite.At(0.1));
+
+        Assert.Equal(SiteMode.Lockdown, settled.State.Mode);
+        Assert.Equal("holdup-b", Assert.Single(settled.Events.OfType<LockdownStarted>()).PointId);
+        Assert.True(OutputPlan.For(audible, settled.State).IsActive("lock-entry"), "the doors did not lock for a held panic button");
+    }
+
+    [Fact]
+    public void A_held_panic_whose_lockdown_runs_keeps_its_record_when_the_config_is_unchanged()
+    {
+        // The reverse of the above must not fire for a stuck button: its lockdown is what runs.
+        var state = Press(Quiet(), "panic-a", 1, release: false);
+
+        var restored = SiteState.Restore(Site, state.Safety, new Dictionary<string, bool> { ["panic-a"] = true }, TestSite.At(0));
+
+        Assert.Equal(["panic-a"], restored.HeldPanics);
+    }
+
     private static SiteState Quiet() => Settled(SafetyState.Initial);
 
     private static SiteState Press(SiteState state, string point, double at, bool release)

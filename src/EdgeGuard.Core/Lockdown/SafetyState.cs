@@ -35,7 +35,8 @@ namespace EdgeGuard.Core.Lockdown;
 /// Panic buttons (silent hold-ups too) whose press was decided and which have not restored since:
 /// the boot decides a panic button it finds held only when it is not here (pressed while the
 /// gateway was off, or released and pressed again), so a stuck or cut button does not retrigger
-/// its lockdown, and sound the siren the office acknowledged, at every restart. Null when not
+/// its lockdown, and sound the siren the office acknowledged, at every restart. A record the
+/// config now contradicts is dropped at the restore (<see cref="SiteState.HeldPressFits"/>). Null when not
 /// recorded: a row saved before the record existed, or a quiet state in normal mode, where an
 /// empty record decides alike (<see cref="SiteState.Restore"/> says what the boot then assumes).
 /// </param>

@@ -269,6 +269,32 @@ public sealed record SiteState(
         return builder.Count == 0 ? null : builder.ToImmutable();
     }
 
+    /// <summary>
+    /// Whether <paramref name="safety"/>'s held record of <paramref name="point"/> can stand for a
+    /// press decided as the config now decides it. An audible panic button's press leaves a real
+    /// scenario running that ranks at least as high as the one it triggers (it starts, retriggers
+    /// or takes over; refused, it is outranked), and while it is held nothing ends that (every
+    /// release and the all-clear are refused for it). A saved state that does not show that (normal
+    /// mode, a drill, a lower-ranked scenario) was decided under another config: the button was a
+    /// silent hold-up, or triggered another scenario, when pressed. Its record is then dropped
+    /// (named in <c>gateway.started</c>'s <c>notRestored</c>) and the settle decides the button
+    /// as pressed: held as an audible panic button, it locks the doors. A button silent now fits
+    /// any saved state (a silent press changes no mode), so one made silent keeps its record.
+    /// </summary>
+    public static bool HeldPressFits(SiteDefinition site, SafetyState safety, PointDefinition point)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        ArgumentNullException.ThrowIfNull(safety);
+        ArgumentNullException.ThrowIfNull(point);
+        if (point.Silent || site.ScenarioTriggeredBy(point.Id, drill: false) is not { } triggered)
+        {
+            return true;
+        }
+
+        return safety.Mode != SiteMode.Normal && safety.Lockdown is { Drill: false } running
+            && site.ScenarioOrStandIn(running.Scenario, safety.Mode).Rank >= triggered.Rank;
+    }
+
     /// <summary>Whether a point is currently (filtered) active.</summary>
     public bool IsActive(string pointId) => Points.GetValueOrDefault(pointId);
 
@@ -346,7 +372,9 @@ public sealed record SiteState(
             Breached = safety.BreachedPoints.Where(id => site.FindPoint(id) is { Kind: PointKind.Perimeter }).ToImmutableSortedSet(StringComparer.Ordinal),
             BreachesUnrecorded = safety.BreachesUnrecorded,
             // Judged again at the settle too, against the levels read then (SiteDecider.OnInputsSettled).
-            HeldPanics = (safety.HeldPanics ?? []).Where(id => site.FindPoint(id) is { Kind: PointKind.PanicButton }).ToImmutableSortedSet(StringComparer.Ordinal),
+            // A record the config now contradicts is dropped too, so the button is pressed again.
+            HeldPanics = (safety.HeldPanics ?? []).Where(id => site.FindPoint(id) is { Kind: PointKind.PanicButton } point && HeldPressFits(site, safety, point))
+                .ToImmutableSortedSet(StringComparer.Ordinal),
             HeldPanicsUnrecorded = safety.HeldPanics is null,
             // Suspended scenarios belong to the running one; in normal mode there is none to resume.
             Suspended = safety.Mode == SiteMode.Normal ? [] : safety.SuspendedScenarios,

@@ -65,7 +65,10 @@ public sealed partial class SiteController
 
         foreach (var point in (saved.HeldPanics ?? []).Where(p => !restored.HeldPanics.Contains(p)))
         {
-            lost.Add($"held record of point {point} (no longer a panic button: dropped)");
+            lost.Add(site.FindPoint(point) is { Kind: PointKind.PanicButton }
+                ? $"held record of point {point} (its press as now configured does not fit the saved state: it was a silent hold-up or "
+                    + "triggered another scenario; dropped, and the button decided as pressed if held)"
+                : $"held record of point {point} (no longer a panic button: dropped)");
         }
 
         foreach (var item in lost)

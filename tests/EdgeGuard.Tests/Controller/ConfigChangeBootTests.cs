@@ -94,6 +94,23 @@ public sealed class ConfigChangeBootTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_boot_names_the_held_record_of_a_holdup_made_an_audible_panic_button_and_locks_down()
+    {
+        // "panic" was a silent hold-up when it was pressed (normal mode, held); it is audible now.
+        _store.Save(SafetyState.Initial with { HeldPanics = ImmutableSortedSet.Create(StringComparer.Ordinal, "panic") });
+        _h.Set("panic", true);
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        var started = Assert.Single(_h.Events.Events.OfType<GatewayStarted>());
+        Assert.Equal(Severity.Warning, started.Severity);
+        Assert.StartsWith("held record of point panic (its press as now configured does not fit the saved state", Assert.Single(started.NotRestored), StringComparison.Ordinal);
+        Assert.Equal("panic", Assert.Single(_h.Events.Events.OfType<LockdownStarted>()).PointId);
+        Assert.True(_h.Driver.GetOutputLevel(10), "the held panic button did not lock the door");
+    }
+
+    [Fact]
     public async Task A_boot_that_kept_everything_it_saved_says_nothing_was_dropped()
     {
         await _h.BootAsync();
