@@ -25,4 +25,20 @@ public sealed partial class LockdownProperties
 
         Assert.True(held > MinReached, $"only {held} states with a panic button held");
     }
+
+    [Fact]
+    public void After_a_restart_with_the_same_inputs_a_held_panic_never_leaves_the_site_normal()
+    {
+        // A held panic button blocks every release, so a saved state in normal mode with one
+        // held was decided under another config; with the config unchanged it never happens, and
+        // a held record the config contradicts is dropped (SiteState.HeldPressFits).
+        Scenario.Sample(steps => Run(steps, (_, _, decision) =>
+        {
+            var state = decision.State;
+            var restored = SiteState.Restore(Site, state.Safety, state.Points, TestSite.At(999_999));
+            var settled = SiteDecider.Decide(Site, restored, InputsSettled.Instance, TestSite.At(999_999.1)).State;
+            var held = Site.Points.FirstOrDefault(p => p is { Kind: PointKind.PanicButton, Silent: false } && settled.IsActive(p.Id));
+            Assert.False(held is not null && settled.Mode == SiteMode.Normal, $"panic {held?.Id} held after the restart, site normal (before: {state.Mode})");
+        }), iter: 400);
+    }
 }
