@@ -315,6 +315,18 @@ public static partial class EventDataWriter
                 writer.WriteString("connection", e.Connection == BrokerConnection.Commands ? "commands" : "publisher");
                 return (null, null, true);
 
+            case JournalWentBack e:
+                writer.WriteNumber("session", e.Session);
+                writer.WriteNumber("brokerSession", e.BrokerSession);
+                writer.WriteNumber("raisedSession", e.RaisedSession);
+                writer.WriteNumber("lastSeq", e.LastSeq);
+                if (e.BrokerLastSeq is { } brokerLastSeq)
+                {
+                    writer.WriteNumber("brokerLastSeq", brokerLastSeq);
+                }
+
+                return (null, null, true);
+
             case CommandSessionLost e:
                 writer.WriteString("since", Iso(e.Since));
                 return (null, null, true);

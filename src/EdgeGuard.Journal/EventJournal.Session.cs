@@ -55,14 +55,27 @@ public sealed partial class EventJournal
     /// with backoff. Another write of this process holding it past <see cref="SessionWait"/> (a
     /// commit on a hung disk) is not one: the value is handed out unsaved, as for a full disk.
     /// </exception>
-    public long NextSession()
+    public long NextSession() => NextSessionAbove(0);
+
+    /// <summary>
+    /// As <see cref="NextSession"/>, but above <paramref name="floor"/>: the publisher found the
+    /// broker's retained availability at a session its journal had not reached (a journal
+    /// restored from an older copy) and takes one the office has not seen. Saved, so the next
+    /// start counts on from it.
+    /// </summary>
+    /// <param name="floor">The highest session known to be used.</param>
+    /// <returns>The new session number, above both the saved counter and <paramref name="floor"/>.</returns>
+    /// <exception cref="JournalException">As <see cref="NextSession"/>.</exception>
+    public long NextSessionAbove(long floor)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(floor);
         if (_database.IsReadOnly)
         {
-            return SavedSession() + 1;
+            return Math.Max(SavedSession(), floor) + 1;
         }
 
-        var owed = Interlocked.Read(ref _owedSession);
+        var wasOwed = Interlocked.Read(ref _owedSession);
+        var owed = Math.Max(wasOwed, floor);
         try
         {
             var session = _database.InTransactionWaitingAtMost(SessionWait, transaction =>
@@ -77,7 +90,7 @@ public sealed partial class EventJournal
                 BeforeSessionCommit?.Invoke();
                 return session;
             });
-            Interlocked.CompareExchange(ref _owedSession, 0, owed); // saved past it
+            Interlocked.CompareExchange(ref _owedSession, 0, wasOwed); // saved past it
             return session;
         }
         catch (JournalException ex) when (CannotWrite(ex) || HeldPastTheWait(ex))

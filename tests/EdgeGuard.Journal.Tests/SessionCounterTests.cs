@@ -91,6 +91,23 @@ public sealed class SessionCounterTests : IDisposable
         Assert.Equal(0, SavedSession());
     }
 
+    // A journal restored from an older copy (session 50) finds the broker at session 100: the
+    // publisher takes one above it, saved, and the next start counts on from there.
+    [Fact]
+    public void A_session_above_a_floor_is_above_both_and_saved_for_the_next_start()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            _h.Journal.NextSession();
+        }
+
+        Assert.Equal(101, _h.Journal.NextSessionAbove(100));
+        Assert.Equal(101, SavedSession());
+        Assert.Equal(102, _h.Journal.NextSessionAbove(20)); // a floor below the counter: just the next
+        _h.Reopen();
+        Assert.Equal(103, _h.Journal.NextSession());
+    }
+
     private long SavedSession() => _h.Database.Read(connection =>
     {
         using var command = connection.CreateCommand();

@@ -68,7 +68,9 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
         await using var restored = new PublisherHarness(
             PublisherHarness.Plain(broker.Port) with { ClientId = "edgeguard-gw-1-bbbbbbbbbbbbbbbb" }, output, session: 50);
         await restored.StartAndCatchUpAsync();
-        await office.WaitForAsync(r => r.Text == "online" && r.UserProperties["session"] == "50", Patience, "birth of session 50");
+        // Not a birth of session 50: the restored gateway reads the retained online of session 100
+        // first and takes a session above it (fault.journal-went-back).
+        await office.WaitForAsync(r => r.Text == "online" && long.Parse(r.UserProperties["session"]) > 100, Patience, "birth above session 100");
         await office.WaitForAsync(r => r.Text == "offline" && r.UserProperties["session"] == "100", Patience, "the late will of session 100");
         await Task.Delay(TimeSpan.FromSeconds(3)); // time for an answer
 
@@ -79,14 +81,82 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
         Assert.Equal("online", retained.Text); // the restored gateway is up and delivering
     }
 
-    private static async Task PublishRetainedAsync(int port, string topic, string payload, string session)
+    // What the office is told, and that the raised session is the journal's (sessionAbove) and
+    // rides on the will as well as the birth.
+    [Fact]
+    public async Task A_restored_gateway_journals_that_its_journal_went_back_and_takes_a_saved_session_above_the_brokers()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await PublishRetainedAsync(broker.Port, Availability, "offline", session: "100");
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
+        var floors = new List<long>();
+        var faults = new RecordingSink();
+        await using var restored = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 50, faults: faults, sessionAbove: floor =>
+        {
+            floors.Add(floor);
+            return floor + 5; // the journal's counter may be ahead of the floor
+        });
+        await restored.StartAndCatchUpAsync();
+
+        var birth = await office.WaitForAsync(r => r.Text == "online", Patience, "birth");
+        Assert.Equal("105", birth.UserProperties["session"]);
+        Assert.Equal([100L], floors);
+        Assert.Equal(105, restored.Publisher.SessionNumber);
+        var fault = Assert.Single(faults.Events.OfType<JournalWentBack>());
+        Assert.Equal((50L, 100L, 105L, (long?)null), (fault.Session, fault.BrokerSession, fault.RaisedSession, fault.BrokerLastSeq));
+
+        restored.Publisher.AbortConnection(); // the will is of the raised session too
+        await office.WaitForAsync(r => r.Text == "offline" && r.UserProperties["session"] == "105", Patience, "will of session 105");
+    }
+
+    // An orderly offline carries the last seq the office was told of: a journal below it went
+    // back even where the session does not show it. Said, and the session left as it is.
+    [Fact]
+    public async Task An_orderly_offline_with_a_last_seq_above_the_journals_is_reported_before_the_birth()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await PublishRetainedAsync(broker.Port, Availability, "offline", session: "10", lastSeq: "9000");
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
+        var faults = new RecordingSink();
+        await using var restored = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 11, faults: faults);
+        restored.Outbox.Append("gateway.started");
+        await restored.StartAndCatchUpAsync();
+
+        var birth = await office.WaitForAsync(r => r.Text == "online", Patience, "birth");
+        Assert.Equal("11", birth.UserProperties["session"]);
+        var fault = Assert.Single(faults.Events.OfType<JournalWentBack>());
+        Assert.Equal((11L, 10L, 11L, 9000L), (fault.Session, fault.BrokerSession, fault.RaisedSession, fault.BrokerLastSeq!.Value));
+        Assert.Equal(1, fault.LastSeq);
+    }
+
+    // The ordinary restart: the broker holds the will of the session before, below this one.
+    [Fact]
+    public async Task A_lower_session_on_the_broker_is_an_ordinary_restart_and_raises_nothing()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await PublishRetainedAsync(broker.Port, Availability, "offline", session: "6", lastSeq: "0");
+        var faults = new RecordingSink();
+        await using var gateway = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 7, faults: faults);
+        await gateway.StartAndCatchUpAsync();
+
+        Assert.Equal(7, gateway.Publisher.SessionNumber);
+        Assert.Empty(faults.Events.OfType<JournalWentBack>());
+    }
+
+    private static async Task PublishRetainedAsync(int port, string topic, string payload, string session, string? lastSeq = null)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("probe-writer").Build());
-        await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
             .WithRetainFlag(true).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithUserProperty("session", System.Text.Encoding.UTF8.GetBytes(session)).Build());
+            .WithUserProperty("session", System.Text.Encoding.UTF8.GetBytes(session));
+        if (lastSeq is not null)
+        {
+            message.WithUserProperty("lastSeq", System.Text.Encoding.UTF8.GetBytes(lastSeq)); // as an orderly offline has
+        }
+
+        await client.PublishAsync(message.Build());
         await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
     }
 }

@@ -44,3 +44,26 @@ public sealed record CommandSessionLost(DateTimeOffset At, DateTimeOffset Since)
     public override string Type => "command.session-lost";
     public override Severity Severity => Severity.Warning;
 }
+
+/// <summary>
+/// Before its birth the gateway found the broker's retained availability ahead of its own
+/// journal: a session at or above the one it took, or an orderly offline whose last seq is above
+/// its own. Its journal went back: the SD card or the journal was restored from an older copy,
+/// or another box with its id (a cloned card) is ahead. Left alone it would publish a lower
+/// session than the office saw, which the contract says never happens (an office that ignores
+/// wills of earlier sessions would ignore this gateway's), and reuse seqs the office has seen.
+/// The gateway takes a session above the broker's, so its birth and will are newer, and says
+/// so here; seqs the office saw may be reused unless the journal skipped past them
+/// (<see cref="LastSeq"/> against <see cref="BrokerLastSeq"/>).
+/// </summary>
+/// <param name="At">When the broker's availability was read.</param>
+/// <param name="Session">The session the gateway had taken.</param>
+/// <param name="BrokerSession">The session on the broker's retained availability.</param>
+/// <param name="RaisedSession">The session the gateway takes instead, above the broker's.</param>
+/// <param name="LastSeq">The gateway's last journaled seq when it read the broker's.</param>
+/// <param name="BrokerLastSeq">The last seq an orderly offline carried; null on a will or a birth.</param>
+public sealed record JournalWentBack(DateTimeOffset At, long Session, long BrokerSession, long RaisedSession, long LastSeq, long? BrokerLastSeq) : DomainEvent(At)
+{
+    public override string Type => "fault.journal-went-back";
+    public override Severity Severity => Severity.Alarm;
+}

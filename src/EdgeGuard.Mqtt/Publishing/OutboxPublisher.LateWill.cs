@@ -27,9 +27,21 @@ public sealed partial class OutboxPublisher
     /// </summary>
     private async Task WatchAvailabilityAsync(IMqttClient client, long session, BirthAgain births, CancellationToken cancellationToken)
     {
+        // The subscription's retained copy is what the topic held before this connection's
+        // birth: evidence for OutboxPublisher.WentBack.cs, not a will to answer.
+        var retained = new TaskCompletionSource<RetainedAvailability?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _retained, retained);
         client.ApplicationMessageReceivedAsync += args =>
         {
-            OnAvailabilityMessage(args.ApplicationMessage, session, births);
+            if (args.ApplicationMessage.Retain)
+            {
+                OnRetainedAvailability(args.ApplicationMessage);
+            }
+            else
+            {
+                OnAvailabilityMessage(args.ApplicationMessage, session, births);
+            }
+
             return Task.CompletedTask;
         };
 
@@ -44,10 +56,12 @@ public sealed partial class OutboxPublisher
             if (code is not (MqttClientSubscribeResultCode.GrantedQoS0 or MqttClientSubscribeResultCode.GrantedQoS1 or MqttClientSubscribeResultCode.GrantedQoS2))
             {
                 LogAvailabilityWatchRefused(_topics.Availability, code.ToString());
+                retained.TrySetResult(null); // nothing will come
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            retained.TrySetResult(null);
             // Cancelled with the connection, or the link failed: the pump finds that.
         }
     }

@@ -33,6 +33,11 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// Whether the journal's writer is stuck, shown on <c>state/delivery</c>; read at each state check,
 /// never through the journal (that is what is stuck). Null: not shown.
 /// </param>
+/// <param name="sessionAbove">
+/// Returns a saved session above the one given: taken when the broker's retained availability
+/// shows the journal went back (OutboxPublisher.WentBack.cs). Null: the raised session is this
+/// process's only.
+/// </param>
 public sealed partial class OutboxPublisher(
     MqttPublisherOptions options,
     IOutbox outbox,
@@ -41,13 +46,15 @@ public sealed partial class OutboxPublisher(
     IEventSink faults,
     TimeProvider time,
     ILogger<OutboxPublisher> log,
-    IJournalStallSource? journalStalls = null) : BackgroundService
+    IJournalStallSource? journalStalls = null,
+    Func<long, long>? sessionAbove = null) : BackgroundService
 {
     // The ids from the gateway's secret, unless the host resolved them already (ClientIds).
     private readonly MqttPublisherOptions _options = ClientIds.Resolve((options ?? throw new ArgumentNullException(nameof(options))).ThrowIfInvalid(), out _);
     private readonly IOutbox _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
     private readonly ISiteStateSource _siteState = siteState ?? throw new ArgumentNullException(nameof(siteState));
     private readonly Func<long> _nextSession = nextSession ?? throw new ArgumentNullException(nameof(nextSession));
+    private readonly Func<long, long>? _sessionAbove = sessionAbove;
     // Each reporter's sink is guarded: a sink that throws must not end the loop (GuardedFaultSink).
     private readonly DeliveryFaultReporter _faults = new(Guarded(faults, log), time ?? throw new ArgumentNullException(nameof(time)));
     private readonly BrokerFaultReporter _brokerFaults = new(Guarded(faults, log), time);
@@ -140,6 +147,8 @@ public sealed partial class OutboxPublisher(
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Raised when the journal went back (OutboxPublisher.WentBack.cs).
+            session = Interlocked.Read(ref _sessionNumber);
             var lasted = await ConnectAndDeliverAsync(session, stoppingToken).ConfigureAwait(false);
             if (stoppingToken.IsCancellationRequested)
             {
@@ -165,36 +174,6 @@ public sealed partial class OutboxPublisher(
         }
 
         LogStopped(_outbox.DeliveredThrough, _outbox.LastSeq);
-    }
-
-    /// <summary>
-    /// The persisted session counter's next value, retried with backoff while it cannot be written
-    /// (a busy, full or read-only journal database); null once stopping. Never throws: a failure of
-    /// this bookkeeping must not stop the host, which also drives the locks. Events journaled
-    /// meanwhile wait in the outbox and are delivered once the counter moves.
-    /// </summary>
-    private async Task<long?> TakeSessionAsync(CancellationToken stoppingToken)
-    {
-        for (var failures = 0; ; failures++)
-        {
-            try
-            {
-                return _nextSession();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                var delay = ReconnectBackoff.Delay(failures, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
-                LogSessionFailed(Innermost(ex), delay.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-            }
-        }
     }
 
     private async Task<TimeSpan> ConnectAndDeliverAsync(long session, CancellationToken stoppingToken)
@@ -259,16 +238,26 @@ public sealed partial class OutboxPublisher(
         _brokerFaults.Connected();
         try
         {
+            // Before the birth: the watch's subscription delivers what the topic held, and a
+            // journal that went back is found from it (OutboxPublisher.WentBack.cs).
+            watch = WatchAvailabilityAsync(client, session, births, birthsStop.Token);
+            await watch.ConfigureAwait(false);
+            if (await CheckWentBackAsync(client, session, sessionToken.Token).ConfigureAwait(false) is not null)
+            {
+                // Again with the raised session, the will included; a normal DISCONNECT drops
+                // this connection's will of the lower one.
+                Volatile.Write(ref ownClose.Value, true);
+                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), sessionToken.Token).ConfigureAwait(false);
+                return TimeSpan.Zero;
+            }
+
+            Volatile.Write(ref _born, 1);
             if (!await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false))
             {
                 // Events flow meanwhile; the birth is retried beside them
                 // (OutboxPublisher.Availability.cs).
                 birthRetry = RetryBirthAsync(client, session, birthsStop.Token);
             }
-
-            // After the birth: what the topic holds from then on is all that can be stale. Not
-            // awaited, so the replay does not wait for the SUBACK.
-            watch = WatchAvailabilityAsync(client, session, births, birthsStop.Token);
 
             LogConnected(_options.Host, _options.EffectivePort, session, _outbox.DeliveredThrough, replayThrough, window);
             await delivery.ReplayAsync(sessionToken.Token).ConfigureAwait(false);

@@ -85,7 +85,9 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<OutboxPublisher>>(),
                 // A stuck journal writer shows on state/delivery, read beside the journal, not through it.
-                Systemd.JournalStallSource.For(sp.GetRequiredService<EventJournal>(), sp.GetRequiredService<TimeProvider>())));
+                Systemd.JournalStallSource.For(sp.GetRequiredService<EventJournal>(), sp.GetRequiredService<TimeProvider>()),
+                // A session above the broker's when the journal went back (a restored card).
+                sp.GetRequiredService<EventJournal>().NextSessionAbove));
             services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
             // Signed office commands, on a connection of their own to the same broker.
             services.AddOfficeCommands(config);
