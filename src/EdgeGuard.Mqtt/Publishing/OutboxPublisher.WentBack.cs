@@ -61,9 +61,11 @@ public sealed partial class OutboxPublisher
         try
         {
             // The broker sends the retained copy right after the SUBACK; a ping's answer comes
-            // after it on the wire, and a short grace covers MQTTnet handing it on.
+            // after it on the wire, and a short grace covers MQTTnet handing it on from its own
+            // queue. That grace is thread scheduling, not the gateway's time: on the real clock,
+            // or a test's fake clock that never moves would hold every first birth.
             await client.PingAsync(cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
-            await ((Task)retained.Task.WaitAsync(RetainedGrace, _time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)retained.Task.WaitAsync(RetainedGrace, TimeProvider.System, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
