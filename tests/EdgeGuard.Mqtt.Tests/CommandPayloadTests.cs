@@ -23,6 +23,15 @@ public sealed class CommandPayloadTests
             Encoding.UTF8.GetString(CommandResultPayload.Write("3f1c9a52-8d4e-4b7a-9e21-6c0d5a7b8e90", AbcSha256, CommandResultKind.Accepted, null, At)));
     }
 
+    // Which box answered: two gateways with one card answer one gateway id (DuplicateGatewayTests).
+    [Fact]
+    public void A_result_names_the_answering_process_instance_last()
+    {
+        Assert.Equal(
+            """{"command_id":"c1","payload_sha256":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","result":"done","reason":null,"ts":"2026-11-23T19:05:00.210Z","instance":"3f9a0c1d7e5b2468"}""",
+            Encoding.UTF8.GetString(CommandResultPayload.Write("c1", AbcSha256, CommandResultKind.Done, null, At, "3f9a0c1d7e5b2468")));
+    }
+
     [Fact]
     public void The_payload_hash_is_lower_case_hex_sha256_of_the_bytes_in_one_segment_or_several()
     {

@@ -81,6 +81,26 @@ public sealed class DuplicateGatewayTests(ITestOutputHelper output)
             $"{clone.Executor.Executed.Count} of {done} lockdowns answered 'done' ran on the other box, and neither journaled anything");
     }
 
+    // What the office sees of a clone without any fault: each process has an instance id of its
+    // own on its availability (the will too) and its command results, so two boxes on one
+    // gateway id, even with one session, show as two instances.
+    [Fact]
+    public async Task Two_gateways_with_one_id_show_the_office_two_instances_on_availability()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
+        await using var a = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { Instance = "aaaaaaaaaaaaaaaa" }, output, session: 6);
+        await a.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Text == "online" && r.UserProperties.GetValueOrDefault("instance") == "aaaaaaaaaaaaaaaa", Patience, "birth of a");
+        await using var b = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { Instance = "bbbbbbbbbbbbbbbb" }, output, session: 6);
+        await b.StartAsync();
+
+        await office.WaitForAsync(r => r.Text == "online" && r.UserProperties.GetValueOrDefault("instance") == "bbbbbbbbbbbbbbbb", Patience, "birth of b");
+        await office.WaitForAsync(r => r.Text == "offline" && r.UserProperties.GetValueOrDefault("instance") is "aaaaaaaaaaaaaaaa" or "bbbbbbbbbbbbbbbb", Patience, "a will naming its instance");
+        Assert.Equal(16, ProcessInstance.Id.Length);
+        Assert.True(ProcessInstance.IsValid(ProcessInstance.Id));
+    }
+
     // The rule the two probes above rely on, without a broker: silent closes in a row, each
     // reached by a connect that worked, are a takeover; a failed connect (a broker down) or a
     // close with an error (our keep-alive running out) ends the row.

@@ -109,9 +109,19 @@ public sealed class OptionsTests
         Assert.True(built.WillRetain);
         Assert.Equal(MqttQualityOfServiceLevel.AtLeastOnce, built.WillQualityOfServiceLevel);
         Assert.Equal("text/plain", built.WillContentType);
-        var session = Assert.Single(built.WillUserProperties);
-        Assert.Equal("session", session.Name);
-        Assert.Equal("12", session.ReadValueAsString());
+        // The session, and this process's instance (ProcessInstance: two boxes on one id differ).
+        Assert.Collection(
+            built.WillUserProperties,
+            session =>
+            {
+                Assert.Equal("session", session.Name);
+                Assert.Equal("12", session.ReadValueAsString());
+            },
+            instance =>
+            {
+                Assert.Equal("instance", instance.Name);
+                Assert.Equal(ProcessInstance.Id, instance.ReadValueAsString());
+            });
         var tcp = Assert.IsType<MqttClientTcpOptions>(built.ChannelOptions);
         Assert.False(tcp.TlsOptions?.UseTls ?? false);
     }

@@ -221,6 +221,9 @@ function checkRecord(t, r, instance) {
     errors.push(`user property "session" must be a decimal counter (got ${JSON.stringify(user.session ?? null)})`);
   }
   if (t.kind === 'availability') errors.push(...checkStopFigures(user, instance));
+  if (t.kind === 'availability' && user.instance !== undefined && !/^[0-9a-f]{16}$/.test(user.instance)) {
+    errors.push(`user property "instance" must be 16 lower-case hex digits (got ${JSON.stringify(user.instance)})`);
+  }
   if (t.kind === 'events' && instance && typeof instance === 'object' && user.seq !== String(instance.seq)) {
     errors.push(`user property "seq" ${JSON.stringify(user.seq ?? null)} does not equal the payload's seq ${instance.seq}`);
   }

@@ -35,8 +35,10 @@ public static class CommandResultPayload
     /// <c>{"command_id":…,"payload_sha256":…,"result":…,"reason":…,"ts":…}</c>; an over-long id or
     /// reason is cut to the schema's limit. <paramref name="payloadSha256"/> is
     /// <see cref="PayloadSha256(ReadOnlySequence{byte})"/> of the request the answer is about.
+    /// <paramref name="instance"/>, when given, is the answering process's instance id
+    /// (<c>"instance"</c>, <see cref="Publishing.ProcessInstance"/>): which box answered.
     /// </summary>
-    public static byte[] Write(string commandId, string payloadSha256, CommandResultKind kind, string? reason, DateTimeOffset ts)
+    public static byte[] Write(string commandId, string payloadSha256, CommandResultKind kind, string? reason, DateTimeOffset ts, string? instance = null)
     {
         ArgumentNullException.ThrowIfNull(commandId);
         ArgumentNullException.ThrowIfNull(payloadSha256);
@@ -58,6 +60,11 @@ public static class CommandResultPayload
             }
 
             writer.WriteString("ts", WireTime.Format(ts));
+            if (instance is not null)
+            {
+                writer.WriteString("instance", instance);
+            }
+
             writer.WriteEndObject();
         }
 

@@ -56,7 +56,7 @@ public sealed partial class CommandSubscriber
     {
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.CommandResults)
-            .WithPayload(CommandResultPayload.Write(reply.CommandId, reply.PayloadSha256, reply.Result, reply.Reason, _time.GetUtcNow()))
+            .WithPayload(CommandResultPayload.Write(reply.CommandId, reply.PayloadSha256, reply.Result, reply.Reason, _time.GetUtcNow(), _options.Broker.Instance))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag(false)
             .WithContentType(Payloads.JsonContentType)

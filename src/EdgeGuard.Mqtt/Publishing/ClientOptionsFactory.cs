@@ -21,6 +21,12 @@ public static class ClientOptionsFactory
     /// <summary>MQTT 5 user property carrying the session counter on availability messages.</summary>
     public const string SessionProperty = "session";
 
+    /// <summary>
+    /// MQTT 5 user property carrying this process's instance id on availability messages
+    /// (<see cref="ProcessInstance"/>): two boxes on one gateway id show as two values.
+    /// </summary>
+    public const string InstanceProperty = "instance";
+
     private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
 
     /// <summary>Builds the options of one connection attempt.</summary>
@@ -46,7 +52,8 @@ public static class ClientOptionsFactory
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithWillContentType(Payloads.TextContentType)
             .WithWillPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-            .WithWillUserProperty(SessionProperty, DecimalUtf8(session));
+            .WithWillUserProperty(SessionProperty, DecimalUtf8(session))
+            .WithWillUserProperty(InstanceProperty, Encoding.UTF8.GetBytes(options.Instance));
         if (options.Username is not null)
         {
             builder.WithCredentials(options.Username, options.Password);

@@ -26,6 +26,13 @@ public sealed record MqttPublisherOptions
     public int? Port { get; init; }
 
     /// <summary>
+    /// This process's instance id on availability messages and command results; defaults to
+    /// <see cref="ProcessInstance.Id"/>, random per process. Settable for tests that run two
+    /// gateways in one process.
+    /// </summary>
+    public string Instance { get; init; } = ProcessInstance.Id;
+
+    /// <summary>
     /// The publisher's MQTT client id; defaults to the readable <c>edgeguard-{gateway}</c>. The
     /// publisher and the command subscriber replace the default with one derived from the gateway's
     /// secret (<see cref="ClientIds.Resolve"/>); one set here is kept.
@@ -145,6 +152,11 @@ public sealed record MqttPublisherOptions
             errors.Add("client id must be 1 to 65535 bytes");
         }
 
+        if (!ProcessInstance.IsValid(Instance))
+        {
+            errors.Add($"instance '{Instance}' is not 16 lower-case hex digits");
+        }
+
         if (KeepAlive < TimeSpan.FromSeconds(1) || KeepAlive > TimeSpan.FromSeconds(ushort.MaxValue))
         {
             errors.Add($"keep-alive {KeepAlive} is outside 1 s to 65535 s");
@@ -239,7 +251,7 @@ public sealed record MqttPublisherOptions
         builder.Append($"Password = {(Password is null ? "(none)" : "***")}, ReconnectDelayMin = {ReconnectDelayMin}, ");
         builder.Append($"ReconnectDelayMax = {ReconnectDelayMax}, MaxInFlight = {MaxInFlight}, BatchSize = {BatchSize}, ");
         builder.Append($"StateRefreshInterval = {StateRefreshInterval}, ");
-        builder.Append($"StateCheckInterval = {StateCheckInterval}");
+        builder.Append($"StateCheckInterval = {StateCheckInterval}, Instance = {Instance}");
         return true;
     }
 }

@@ -41,7 +41,8 @@ public sealed partial class OutboxPublisher
             .WithRetainFlag(true)
             .WithContentType(Payloads.TextContentType)
             .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-            .WithUserProperty(ClientOptionsFactory.SessionProperty, ClientOptionsFactory.DecimalUtf8(session));
+            .WithUserProperty(ClientOptionsFactory.SessionProperty, ClientOptionsFactory.DecimalUtf8(session))
+            .WithUserProperty(ClientOptionsFactory.InstanceProperty, Encoding.UTF8.GetBytes(_options.Instance));
         if (backlog is { } figures)
         {
             builder
