@@ -13,6 +13,7 @@ public static partial class EventDataWriter
         JournalGapCause.UncleanShutdown => "unclean-shutdown",
         JournalGapCause.NewJournal => "new-journal",
         JournalGapCause.FallbackJournal => "fallback-journal",
+        JournalGapCause.WentBack => "went-back",
         _ => "write-failed",
     };
 

@@ -235,6 +235,32 @@ public sealed partial class EventJournal
         Pin(from, through);
     }
 
+    /// <summary>
+    /// Skips every seq up to <paramref name="seqThrough"/>: the journal went back (restored from
+    /// an older copy) and the office may have seen seqs up to it (the broker's orderly offline
+    /// named it). The next record written is a journal.gap of cause
+    /// <see cref="JournalGapCause.WentBack"/> declaring them, and the records after it take seqs
+    /// above. Nothing is written now: publish the fault that says why right after, and it goes
+    /// out behind the gap. A crash before that commit forgets the skip; the next start finds the
+    /// same evidence only if the broker still holds it.
+    /// </summary>
+    /// <param name="seqThrough">The last seq the office may have seen.</param>
+    /// <returns>Whether seqs were skipped (false when the journal is already past it).</returns>
+    public bool SkipSeqsThrough(long seqThrough)
+    {
+        lock (_appendGate)
+        {
+            if (seqThrough < _nextSeq)
+            {
+                return false;
+            }
+
+            _pendingGap ??= (_nextSeq, JournalGapCause.WentBack);
+            _nextSeq = seqThrough + 1;
+            return true;
+        }
+    }
+
     // A committed batch that opened with journal.gap has declared the pending range.
     private void GapDeclared(long through)
     {

@@ -26,6 +26,30 @@ public sealed class GapRowTests : IDisposable
         "'{\"fromSeq\":12,\"throughSeq\":40,\"cause\":\"unclean-shutdown\"}'", // not below its row
     };
 
+    // A journal restored from an older copy (last seq 3) finds the broker's orderly offline at
+    // lastSeq 9000: it skips to above it, declared by the next row, and the fault follows it.
+    [Fact]
+    public async Task A_journal_that_went_back_skips_past_the_brokers_last_seq_with_a_gap_row()
+    {
+        await _h.PublishAndFlush(Activated(1), Activated(2), Activated(3));
+
+        Assert.True(_h.Journal.SkipSeqsThrough(9000));
+        Assert.False(_h.Journal.SkipSeqsThrough(20)); // already past it
+        await _h.PublishAndFlush(new JournalWentBack(DateTimeOffset.UnixEpoch.AddDays(20000), 50, 100, 101, 3, 9000));
+
+        var records = _h.Journal.ReadAfter(3, 10);
+        Assert.Equal([9001L, 9002], records.Select(record => record.Seq));
+        Assert.Equal("journal.gap", records[0].Type);
+        Assert.Equal("""{"fromSeq":4,"throughSeq":9000,"cause":"went-back"}""", records[0].DataJson);
+        Assert.Equal("fault.journal-went-back", records[1].Type);
+        Assert.Equal("""{"session":50,"brokerSession":100,"raisedSession":101,"lastSeq":3,"brokerLastSeq":9000}""", records[1].DataJson);
+        _h.Reopen();
+        Assert.Equal(new[] { (4L, 9000L) }, _h.Journal.DeclaredGaps);
+        await _h.PublishAndFlush(Activated(4));
+        Assert.Equal(9003, _h.Journal.LastSeq);
+        AssertIntact(_h.Path); // the chain and the gap row check out
+    }
+
     [Fact]
     public async Task A_start_reads_the_ranges_the_gap_rows_declare()
     {

@@ -270,6 +270,13 @@ public enum JournalGapCause
 
     /// <summary>The real journal is back after a run on the volatile fallback: these seqs may be the fallback's.</summary>
     FallbackJournal,
+
+    /// <summary>
+    /// The journal went back (restored from an older copy): the broker's retained orderly offline
+    /// named a last seq above it, so the seqs up to it may have reached the office already
+    /// (<see cref="JournalWentBack"/>).
+    /// </summary>
+    WentBack,
 }
 
 /// <summary>

@@ -53,8 +53,9 @@ public sealed record CommandSessionLost(DateTimeOffset At, DateTimeOffset Since)
 /// session than the office saw, which the contract says never happens (an office that ignores
 /// wills of earlier sessions would ignore this gateway's), and reuse seqs the office has seen.
 /// The gateway takes a session above the broker's, so its birth and will are newer, and says
-/// so here; seqs the office saw may be reused unless the journal skipped past them
-/// (<see cref="LastSeq"/> against <see cref="BrokerLastSeq"/>).
+/// so here; behind an orderly offline its journal skips through <see cref="BrokerLastSeq"/>
+/// first (journal.gap, <see cref="JournalGapCause.WentBack"/>); behind a will, which names no
+/// seq, the office may see seqs again.
 /// </summary>
 /// <param name="At">When the broker's availability was read.</param>
 /// <param name="Session">The session the gateway had taken.</param>

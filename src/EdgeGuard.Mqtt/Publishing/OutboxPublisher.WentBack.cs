@@ -87,6 +87,11 @@ public sealed partial class OutboxPublisher
 
         var raised = sessionAhead ? RaiseSession(seen.Session) : session;
         LogWentBack(seen.Payload, seen.Session, seen.LastSeq ?? 0, session, lastSeq, raised);
+        if (seqAhead)
+        {
+            SkipSeqs(seen.LastSeq!.Value); // before the fault: its journal.gap goes out ahead of it
+        }
+
         _takeovers.Publish([new JournalWentBack(_time.GetUtcNow(), session, seen.Session, raised, lastSeq, seen.LastSeq)]);
         return raised == session ? null : raised;
     }
@@ -138,6 +143,19 @@ public sealed partial class OutboxPublisher
 
         Interlocked.Exchange(ref _sessionNumber, raised);
         return raised;
+    }
+
+    // Seqs above the broker's last: the events after the fault do not repeat seqs the office saw.
+    private void SkipSeqs(long through)
+    {
+        try
+        {
+            _skipSeqsThrough?.Invoke(through);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSessionFailed(Innermost(ex), 0); // the fault still says how far seqs may repeat
+        }
     }
 
     private static long? LongProperty(MqttApplicationMessage message, string name)

@@ -38,6 +38,10 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// shows the journal went back (OutboxPublisher.WentBack.cs). Null: the raised session is this
 /// process's only.
 /// </param>
+/// <param name="skipSeqsThrough">
+/// Makes the journal skip every seq up to the one given (with a journal.gap): taken when the
+/// broker's orderly offline names a last seq above the journal's. Null: seqs are not raised.
+/// </param>
 public sealed partial class OutboxPublisher(
     MqttPublisherOptions options,
     IOutbox outbox,
@@ -47,7 +51,8 @@ public sealed partial class OutboxPublisher(
     TimeProvider time,
     ILogger<OutboxPublisher> log,
     IJournalStallSource? journalStalls = null,
-    Func<long, long>? sessionAbove = null) : BackgroundService
+    Func<long, long>? sessionAbove = null,
+    Func<long, bool>? skipSeqsThrough = null) : BackgroundService
 {
     // The ids from the gateway's secret, unless the host resolved them already (ClientIds).
     private readonly MqttPublisherOptions _options = ClientIds.Resolve((options ?? throw new ArgumentNullException(nameof(options))).ThrowIfInvalid(), out _);
@@ -55,6 +60,7 @@ public sealed partial class OutboxPublisher(
     private readonly ISiteStateSource _siteState = siteState ?? throw new ArgumentNullException(nameof(siteState));
     private readonly Func<long> _nextSession = nextSession ?? throw new ArgumentNullException(nameof(nextSession));
     private readonly Func<long, long>? _sessionAbove = sessionAbove;
+    private readonly Func<long, bool>? _skipSeqsThrough = skipSeqsThrough;
     // Each reporter's sink is guarded: a sink that throws must not end the loop (GuardedFaultSink).
     private readonly DeliveryFaultReporter _faults = new(Guarded(faults, log), time ?? throw new ArgumentNullException(nameof(time)));
     private readonly BrokerFaultReporter _brokerFaults = new(Guarded(faults, log), time);

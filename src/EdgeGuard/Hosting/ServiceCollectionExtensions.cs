@@ -87,7 +87,9 @@ public static class ServiceCollectionExtensions
                 // A stuck journal writer shows on state/delivery, read beside the journal, not through it.
                 Systemd.JournalStallSource.For(sp.GetRequiredService<EventJournal>(), sp.GetRequiredService<TimeProvider>()),
                 // A session above the broker's when the journal went back (a restored card).
-                sp.GetRequiredService<EventJournal>().NextSessionAbove));
+                sp.GetRequiredService<EventJournal>().NextSessionAbove,
+                // And seqs above the broker's orderly offline's lastSeq, with a journal.gap.
+                sp.GetRequiredService<EventJournal>().SkipSeqsThrough));
             services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
             // Signed office commands, on a connection of their own to the same broker.
             services.AddOfficeCommands(config);
