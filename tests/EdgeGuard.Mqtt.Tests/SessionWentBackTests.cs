@@ -149,6 +149,48 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
         Assert.Empty(faults.Events.OfType<JournalWentBack>());
     }
 
+    // Control (passed before these changes too): a broker back with an older retained state, then
+    // without any, ends with the site's lockdown and online; the went-back check, which reads the
+    // retained availability only before a process's first birth, must not change that.
+    [Fact]
+    public async Task Control_broker_back_with_old_or_no_retained_state_ends_with_the_sites_lockdown()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gw = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 9);
+        gw.State.Current = SiteStates.Of(SiteMode.Normal, ("door-a", false));
+        await gw.StartAndCatchUpAsync();
+        await broker.StopAsync(graceful: true); // saves: normal, door-a closed
+        await broker.StartAgainAsync();
+        await Eventually.TrueAsync(() => gw.Publisher.Connects >= 2 && gw.Publisher.IsCaughtUp, Patience, "reconnected");
+        gw.State.Current = SiteStates.Of(SiteMode.Lockdown, ("door-a", true));
+        gw.Outbox.Append("lockdown.started");
+        gw.Outbox.Append("point.activated", point: "door-a");
+        await gw.Outbox.WaitForDeliveredAsync(2, Patience);
+        await Task.Delay(500);
+        await broker.StopAsync(graceful: false); // crash: the save holds the older normal state
+        await broker.StartAgainAsync();
+        await Eventually.TrueAsync(() => gw.Publisher.Connects >= 3 && gw.Publisher.IsCaughtUp, Patience, "reconnected after crash");
+        await AssertRetainedLockdownAsync(broker.Port, "old");
+
+        await broker.StopAsync(graceful: false);
+        File.Delete(Path.Combine(broker.Directory, "mosquitto.db"));
+        await broker.StartAgainAsync();
+        await Eventually.TrueAsync(() => gw.Publisher.Connects >= 4 && gw.Publisher.IsCaughtUp, Patience, "reconnected after loss");
+        await AssertRetainedLockdownAsync(broker.Port, "none");
+    }
+
+    private async Task AssertRetainedLockdownAsync(int port, string tag)
+    {
+        await using var late = await TestSubscriber.ConnectAsync(port, Root + "/#", "late-" + tag, persistent: false);
+        var lockdown = await late.WaitForAsync(r => r.Retain && r.Topic == Root + "/state/lockdown", Patience, "retained lockdown");
+        var door = await late.WaitForAsync(r => r.Retain && r.Topic == Root + "/state/points/door-a", Patience, "retained door");
+        var availability = await late.WaitForAsync(r => r.Retain && r.Topic == Availability, Patience, "retained availability");
+        output.WriteLine($"{tag}: {lockdown.Text} | {door.Text} | {availability.Text}");
+        Assert.Contains("\"mode\":\"lockdown\"", lockdown.Text);
+        Assert.Contains("\"active\":true", door.Text);
+        Assert.Equal("online", availability.Text);
+    }
+
     private static async Task PublishRetainedAsync(int port, string topic, string payload, string session, string? lastSeq = null)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
