@@ -175,6 +175,6 @@ public sealed partial class OutboxPublisher
     // How long after the ping's answer a retained copy may still be on its way through MQTTnet.
     private static readonly TimeSpan RetainedGrace = TimeSpan.FromMilliseconds(250);
 
-    [LoggerMessage(EventId = 385, Level = LogLevel.Critical, Message = "The broker's retained availability ('{Payload}', session {BrokerSession}, lastSeq {BrokerLastSeq}) is ahead of this gateway's journal (session {Session}, last seq {LastSeq}): the journal went back (restored from an older copy) or another box has this gateway's id; taking session {Raised}")]
+    [LoggerMessage(EventId = 388, Level = LogLevel.Critical, Message = "The broker's retained availability ('{Payload}', session {BrokerSession}, lastSeq {BrokerLastSeq}) is ahead of this gateway's journal (session {Session}, last seq {LastSeq}): the journal went back (restored from an older copy) or another box has this gateway's id; taking session {Raised}")]
     private partial void LogWentBack(string payload, long brokerSession, long brokerLastSeq, long session, long lastSeq, long raised);
 }
