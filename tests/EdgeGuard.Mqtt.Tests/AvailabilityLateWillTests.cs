@@ -1,8 +1,5 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
-using MQTTnet;
-using MQTTnet.Formatter;
-using MQTTnet.Protocol;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;
@@ -65,8 +62,8 @@ public sealed class AvailabilityLateWillTests(ITestOutputHelper output)
         await harness.StartAndCatchUpAsync();
         await office.WaitForAsync(r => Is(r, "online", "6"), Patience, "birth");
 
-        await PublishOfflineAsync(broker.Port, session: "7");
-        await PublishOfflineAsync(broker.Port, session: "5");
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "7");
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "5");
         await Eventually.TrueAsync(() => OnlineAfter(office, "offline", "5", "6") >= 1, Patience, "online after the offline of session 5");
 
         Assert.Equal(1, OnlineAfter(office, "offline", "7", "6"));
@@ -84,7 +81,7 @@ public sealed class AvailabilityLateWillTests(ITestOutputHelper output)
         await harness.StartAndCatchUpAsync();
         await office.WaitForAsync(r => r.Topic == Availability && r.Text == "online", Patience, "birth");
 
-        await PublishOfflineAsync(broker.Port, session: null); // no session: it cannot be judged
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: null); // no session: it cannot be judged
         await office.WaitForAsync(r => r.Topic == Availability && r.Text == "offline", Patience, "stale offline");
         harness.Outbox.Append("gateway.rebirth");
         await harness.Outbox.WaitForDeliveredAsync(1, Patience);
@@ -116,22 +113,5 @@ public sealed class AvailabilityLateWillTests(ITestOutputHelper output)
         var seen = office.Receipts.ToList();
         var at = seen.FindIndex(r => first(r));
         return at < 0 ? [] : seen.Skip(at + 1).ToList();
-    }
-
-    // A retained offline from another client, as a late will of another process would leave it.
-    private static async Task PublishOfflineAsync(int port, string? session)
-    {
-        using var stale = new MqttClientFactory().CreateMqttClient();
-        await stale.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-            .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("stale-writer").Build());
-        var message = new MqttApplicationMessageBuilder().WithTopic(Availability).WithPayload("offline")
-            .WithRetainFlag(true).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (session is not null)
-        {
-            message.WithUserProperty("session", System.Text.Encoding.UTF8.GetBytes(session));
-        }
-
-        await stale.PublishAsync(message.Build());
-        await stale.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
     }
 }

@@ -1,9 +1,6 @@
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
-using MQTTnet;
-using MQTTnet.Formatter;
-using MQTTnet.Protocol;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;
@@ -30,7 +27,7 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
     public async Task A_gateway_whose_session_went_back_does_not_publish_a_lower_session_unnoticed()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await PublishRetainedAsync(broker.Port, Availability, "offline", session: "100"); // will of the process before the restore
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "100"); // will of the process before the restore
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
 
         await using var restored = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 50);
@@ -87,7 +84,7 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
     public async Task A_restored_gateway_journals_that_its_journal_went_back_and_takes_a_saved_session_above_the_brokers()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await PublishRetainedAsync(broker.Port, Availability, "offline", session: "100");
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "100");
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
         var floors = new List<long>();
         var faults = new RecordingSink();
@@ -115,7 +112,7 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
     public async Task An_orderly_offline_with_a_last_seq_above_the_journals_is_reported_before_the_birth()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await PublishRetainedAsync(broker.Port, Availability, "offline", session: "10", lastSeq: "9000");
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "10", lastSeq: "9000");
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
         var faults = new RecordingSink();
         var skipped = new List<long>();
@@ -140,7 +137,7 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
     public async Task A_lower_session_on_the_broker_is_an_ordinary_restart_and_raises_nothing()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await PublishRetainedAsync(broker.Port, Availability, "offline", session: "6", lastSeq: "0");
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "6", lastSeq: "0");
         var faults = new RecordingSink();
         await using var gateway = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 7, faults: faults);
         await gateway.StartAndCatchUpAsync();
@@ -189,22 +186,5 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
         Assert.Contains("\"mode\":\"lockdown\"", lockdown.Text);
         Assert.Contains("\"active\":true", door.Text);
         Assert.Equal("online", availability.Text);
-    }
-
-    private static async Task PublishRetainedAsync(int port, string topic, string payload, string session, string? lastSeq = null)
-    {
-        using var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-            .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("probe-writer").Build());
-        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
-            .WithRetainFlag(true).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithUserProperty("session", System.Text.Encoding.UTF8.GetBytes(session));
-        if (lastSeq is not null)
-        {
-            message.WithUserProperty("lastSeq", System.Text.Encoding.UTF8.GetBytes(lastSeq)); // as an orderly offline has
-        }
-
-        await client.PublishAsync(message.Build());
-        await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
     }
 }
