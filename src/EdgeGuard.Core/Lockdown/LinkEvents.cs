@@ -17,9 +17,7 @@ public enum BrokerConnection
 /// administrator: a cloned gateway, an old process still running, or an attacker with the key. A
 /// client that takes over the command connection may be handed the queued commands and acknowledge
 /// them unseen. The gateway reconnects at once, taking its id back; it names no client id here,
-/// since the events topic is read by every office client. Brokers that close a taken-over
-/// connection without 142 (Mosquitto 2.0) raise it after a few such silent closes in a row
-/// (TakeoverEpisode in EdgeGuard.Mqtt).
+/// since the events topic is read by every office client.
 /// </summary>
 /// <param name="At">When the broker closed the connection.</param>
 /// <param name="Connection">Which connection was taken over.</param>

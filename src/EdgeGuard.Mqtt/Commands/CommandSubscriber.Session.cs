@@ -66,12 +66,10 @@ public sealed partial class CommandSubscriber
     // administrator; with the session it may have been handed commands and acknowledged them unseen.
     // Journaled once per episode (TakeoverEpisode): two processes fighting over the id would
     // otherwise raise an alarm every few seconds. Every loss's length is counted, since a long
-    // connection ends an episode however it ends. Where the broker sends no 142 (Mosquitto 2.0),
-    // silent closes in a row count instead (TakeoverEpisode.SuspectAfter): a clone resuming the
-    // session with clean start false leaves no other trace.
-    private async Task ConnectionLostAsync(MqttClientDisconnectReason reason, TimeSpan lasted, bool silent, CancellationToken stoppingToken)
+    // connection ends an episode however it ends.
+    private async Task ConnectionLostAsync(MqttClientDisconnectReason reason, TimeSpan lasted, CancellationToken stoppingToken)
     {
-        var (takenOver, opened, ended) = Takeovers.Observe(reason, lasted, silent);
+        var (takenOver, opened, ended) = Takeovers.Observe(reason, lasted);
         if (ended > 0)
         {
             LogTakeoversEnded(_options.ClientId, ended);

@@ -123,9 +123,7 @@ public sealed partial class CommandSubscriber : BackgroundService
                 break;
             }
 
-            // In a takeover episode every connection counts as failed (OutboxPublisher: so a fight
-            // over the id backs off fully instead of flipping at the shortest delay).
-            failures = lasted >= _options.Broker.KeepAlive && !Takeovers.InEpisode ? 0 : failures + 1;
+            failures = lasted >= _options.Broker.KeepAlive ? 0 : failures + 1;
             var delay = ReconnectBackoff.Delay(failures, _options.Broker.ReconnectDelayMin, _options.Broker.ReconnectDelayMax, Random.Shared.NextDouble());
             try
             {
@@ -154,12 +152,10 @@ public sealed partial class CommandSubscriber : BackgroundService
     {
         using var client = _factory.CreateMqttClient();
         // With the time it went: the loop may learn of it only after a slow journal flush.
-        // Silent: closed by the broker without a DISCONNECT and without an error here, as Mosquitto
-        // 2.0 ends a taken-over connection (TakeoverEpisode.SuspectAfter).
-        var lost = new TaskCompletionSource<(MqttClientDisconnectReason Reason, DateTimeOffset At, bool Silent)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lost = new TaskCompletionSource<(MqttClientDisconnectReason Reason, DateTimeOffset At)>(TaskCreationOptions.RunContinuationsAsynchronously);
         client.DisconnectedAsync += args =>
         {
-            lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow(), args.ClientWasConnected && args.Exception is null));
+            lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow()));
             return Task.CompletedTask;
         };
         var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes);
@@ -191,7 +187,6 @@ public sealed partial class CommandSubscriber : BackgroundService
             var connack = await client.ConnectAsync(ConnectOptions(), token.Token).ConfigureAwait(false);
             if (connack.ResultCode != MqttClientConnectResultCode.Success)
             {
-                Takeovers.ConnectFailed();
                 LogConnectRefused(connack.ResultCode.ToString());
                 return TimeSpan.Zero;
             }
@@ -236,8 +231,8 @@ public sealed partial class CommandSubscriber : BackgroundService
             }
 
             LogConnectionLost();
-            var (reason, _, silent) = await lost.Task.ConfigureAwait(false);
-            await ConnectionLostAsync(reason, _time.GetElapsedTime(started), silent, stoppingToken).ConfigureAwait(false);
+            var (reason, _) = await lost.Task.ConfigureAwait(false);
+            await ConnectionLostAsync(reason, _time.GetElapsedTime(started), stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -245,11 +240,6 @@ public sealed partial class CommandSubscriber : BackgroundService
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            if (!lost.Task.IsCompleted)
-            {
-                Takeovers.ConnectFailed(); // no connection was made: the broker is down or refusing
-            }
-
             LogConnectFailed(ex.Message);
         }
         finally

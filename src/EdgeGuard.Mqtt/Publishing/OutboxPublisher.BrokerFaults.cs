@@ -89,12 +89,11 @@ public sealed partial class OutboxPublisher
     // refusing the gateway (no fault.broker episode, BrokerClosedWith): its own alarm, naming the
     // connection, once per episode (TakeoverEpisode: two processes fighting over the id would
     // raise one every few seconds), and the loop reconnects as after any loss, taking the id back.
-    // Every loss's length counts, since a long connection ends an episode however it ends. Where
-    // the broker sends no 142 (Mosquitto 2.0), silent closes in a row count instead
-    // (TakeoverEpisode.SuspectAfter). From the disconnect handler.
-    private void ConnectionEnded(MqttClientDisconnectReason reason, TimeSpan lasted, bool silent)
+    // Every loss's length counts, since a long connection ends an episode however it ends. From
+    // the disconnect handler.
+    private void ConnectionEnded(MqttClientDisconnectReason reason, TimeSpan lasted)
     {
-        var (takenOver, opened, ended) = _takeoverEpisode.Observe(reason, lasted, silent);
+        var (takenOver, opened, ended) = _takeoverEpisode.Observe(reason, lasted);
         if (ended > 0)
         {
             LogTakeoversEnded(_options.ClientId, ended);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Mqtt.Contract;
 using Microsoft.Extensions.Hosting;
@@ -134,7 +133,6 @@ public sealed partial class OutboxPublisher(
     {
         if (Volatile.Read(ref _connection) is { } connection)
         {
-            Volatile.Write(ref connection.OwnClose.Value, true); // not the broker's close: no takeover
             connection.Client.Dispose();
             CancelQuietly(connection.LinkLost);
         }
@@ -162,11 +160,8 @@ public sealed partial class OutboxPublisher(
             }
 
             // A connection that did not even last a keep-alive counts as a failure, so two gateways
-            // fighting over one client id (session takeover) back off instead of spinning. While a
-            // takeover episode is open every connection counts so: in a fight ours lasts as long
-            // as the other's backoff, and resetting once that outgrew a keep-alive would take the
-            // id back at the shortest delay again, flipping the office's retained state each time.
-            failures = lasted >= _options.KeepAlive && !_takeoverEpisode.InEpisode ? 0 : failures + 1;
+            // fighting over one client id (session takeover) back off instead of spinning.
+            failures = lasted >= _options.KeepAlive ? 0 : failures + 1;
             var delay = ReconnectBackoff.Delay(failures, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
             LogReconnecting(delay.TotalMilliseconds, failures);
             try
@@ -187,9 +182,6 @@ public sealed partial class OutboxPublisher(
         using var client = _factory.CreateMqttClient();
         using var linkLost = new CancellationTokenSource();
         var lostBecause = "the connection was closed";
-        // Set when this side closes the link (an abort, the end of a failed session): a close
-        // without an error that the broker did not make is no sign of a takeover.
-        var ownClose = new StrongBox<bool>();
         var started = _time.GetTimestamp(); // a takeover episode ends with a connection that lasted
         client.DisconnectedAsync += args =>
         {
@@ -198,8 +190,7 @@ public sealed partial class OutboxPublisher(
             {
                 if (args.ClientWasConnected)
                 {
-                    var silent = args.Exception is null && !Volatile.Read(ref ownClose.Value);
-                    ConnectionEnded(args.Reason, _time.GetElapsedTime(started), silent);
+                    ConnectionEnded(args.Reason, _time.GetElapsedTime(started));
                     if (BrokerClosedWith(args) is { } closed)
                     {
                         _brokerFaults.Refused(closed);
@@ -218,7 +209,6 @@ public sealed partial class OutboxPublisher(
         var connack = await TryConnectAsync(client, session, stoppingToken).ConfigureAwait(false);
         if (connack is null)
         {
-            _takeoverEpisode.ConnectFailed();
             return TimeSpan.Zero;
         }
 
@@ -236,7 +226,7 @@ public sealed partial class OutboxPublisher(
             _resends, journalStalls, births.Publish);
         Interlocked.Increment(ref _connects);
         Volatile.Write(ref _sessionWindow, window); // before the link shows: StartResend reads it after
-        Volatile.Write(ref _connection, new Connection(client, linkLost, ownClose));
+        Volatile.Write(ref _connection, new Connection(client, linkLost));
         Task? birthRetry = null;
         Task? watch = null;
         Task? stalePoints = null;
@@ -252,7 +242,6 @@ public sealed partial class OutboxPublisher(
             {
                 // Again with the raised session, the will included; a normal DISCONNECT drops
                 // this connection's will of the lower one.
-                Volatile.Write(ref ownClose.Value, true);
                 await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), sessionToken.Token).ConfigureAwait(false);
                 return TimeSpan.Zero;
             }
@@ -287,7 +276,6 @@ public sealed partial class OutboxPublisher(
         }
         finally
         {
-            Volatile.Write(ref ownClose.Value, true);
             Volatile.Write(ref _connection, null);
             ResetCaughtUp();
             await birthsStop.CancelAsync().ConfigureAwait(false);
@@ -382,5 +370,5 @@ public sealed partial class OutboxPublisher(
         return text;
     }
 
-    private sealed record Connection(IMqttClient Client, CancellationTokenSource LinkLost, StrongBox<bool> OwnClose);
+    private sealed record Connection(IMqttClient Client, CancellationTokenSource LinkLost);
 }
