@@ -300,7 +300,7 @@ public static partial class JournalOpener
         {
             return Directory.Exists(directory)
                 ? Directory.EnumerateFiles(directory, Path.GetFileName(path) + ".damaged-*")
-                    .Where(f => !f.EndsWith("-wal", StringComparison.Ordinal) && !f.EndsWith("-shm", StringComparison.Ordinal))
+                    .Where(f => !Sidecars.Any(s => f.EndsWith(s, StringComparison.Ordinal)))
                     .Order(StringComparer.Ordinal)
                     .LastOrDefault()
                 : null;

@@ -1,10 +1,6 @@
-using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Publishing;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
-using MQTTnet;
-using MQTTnet.Formatter;
-using MQTTnet.Protocol;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;

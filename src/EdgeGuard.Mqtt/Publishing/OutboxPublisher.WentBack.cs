@@ -21,7 +21,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// journal) and the connection made again, so the will carries it too. Only before the first
 /// birth of a process: later the topic holds this process's own messages, or, with two boxes on
 /// one id, the other's, and raising at every reconnect would make the two leapfrog each other's
-/// sessions (TakeoverEpisode finds that case).
+/// sessions (a broker that sends reason 142 raises the takeover for that case; on Mosquitto 2.0
+/// the office sees it by the two <c>instance</c> values).
 /// </summary>
 public sealed partial class OutboxPublisher
 {

@@ -322,8 +322,9 @@ public sealed partial class SiteController(
         // Built once per decision and kept: the previous state's is the one compared against. Not
         // built at all when nothing it is made of changed (most decisions), as _safety is _state's.
         var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
-        var heldOnly = safety != _safety && OnlyHeldPanicsDiffer(safety, _safety);
-        if (safety != _safety && !heldOnly && DeferToLoop(input, now, events))
+        var changed = safety != _safety;
+        var heldOnly = changed && OnlyHeldPanicsDiffer(safety, _safety);
+        if (changed && !heldOnly && DeferToLoop(input, now, events))
         {
             return;
         }

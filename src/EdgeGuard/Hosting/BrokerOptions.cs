@@ -35,8 +35,12 @@ internal static partial class BrokerOptions
         KeepAlive = TimeSpan.FromSeconds(config.Mqtt.KeepAliveSeconds),
         Username = config.Mqtt.Username,
         Password = config.Mqtt.Password,
-        Tls = embedded ? MqttTlsOptions.Disabled : config.Mqtt.Tls ?? MqttTlsOptions.Disabled,
+        Tls = TlsOf(config, embedded),
     };
+
+    /// <summary>The TLS the link uses: none to the embedded broker, else the mqtt.tls section (none when absent).</summary>
+    public static MqttTlsOptions TlsOf(GatewayConfig config, bool embedded) =>
+        embedded ? MqttTlsOptions.Disabled : config.Mqtt.Tls ?? MqttTlsOptions.Disabled;
 
     [LoggerMessage(EventId = 510, Level = LogLevel.Information, Message = "MQTT client ids: {Publisher} (events), {Commands} (commands)")]
     private static partial void LogClientIds(ILogger log, string publisher, string commands);

@@ -95,7 +95,7 @@ public static class ServiceCollectionExtensions
             services.AddOfficeCommands(config);
             // The link's certificates near or past their end, told to the office while the link
             // still works; its faults go where the key files' go: the controller's loop.
-            var tls = embedded ? MqttTlsOptions.Disabled : config.Mqtt.Tls ?? MqttTlsOptions.Disabled;
+            var tls = BrokerOptions.TlsOf(config, embedded);
             if (CertificateExpiryChecks.Applies(tls))
             {
                 services.AddSingleton(sp => new CertificateExpiryChecks(
