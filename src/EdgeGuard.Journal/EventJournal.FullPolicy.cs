@@ -25,6 +25,7 @@ public sealed partial class EventJournal
 
             var max = _limits.MaxRecords;
             var criticalCeiling = _limits.CriticalCeilingAbove(_waitingAtOpen);
+            var officeCeiling = _limits.OfficeCeilingAbove(_waitingAtOpen);
             var faultCeiling = _limits.FaultCeilingAbove(_waitingAtOpen);
             var undelivered = Undelivered();
             var full = _full;
@@ -90,7 +91,7 @@ public sealed partial class EventJournal
 
                 // At the limit or in an episode: what the office must never miss still goes in,
                 // into the reserve above the limit, while that lasts.
-                if (KeptWhileFull(pending.Event) && undelivered < criticalCeiling)
+                if (KeptWhileFull(pending.Event) && undelivered < (IsOfficeRecord(pending.Event) ? officeCeiling : criticalCeiling))
                 {
                     plan.Add(pending);
                     undelivered++;
@@ -227,18 +228,25 @@ public sealed partial class EventJournal
     /// <param name="domainEvent">The event to journal.</param>
     /// <returns>True when it may use <see cref="JournalLimits.CriticalReserve"/>.</returns>
     // Authenticated office commands and what they changed are kept too: who cleared, bypassed or
-    // acknowledged what must never be missing from the record. Rejected commands are not: anyone who
+    // acknowledged what must never be missing from the record (the commands' own records only
+    // within JournalLimits.OfficeShare of the reserve). Rejected commands are not: anyone who
     // can reach the broker can send them, and a flood of forgeries must not use up the reserve that
     // keeps lockdown.started (the drop count in journal.recovered still says they happened).
     internal static bool KeptWhileFull(DomainEvent domainEvent) =>
         domainEvent.Severity == Severity.Critical
-        || domainEvent is LockdownCleared or FireReset
-            or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged
-            // A rebirth works only once its event reaches the broker: dropped, it would be "done" and do nothing.
-            or StateRepublishRequested
-            // How a resend the office was answered "done" for ended: without it the office waits
-            // for good. At most one per accepted resend command, so it cannot use up the reserve.
-            or ResendEnded;
+        || domainEvent is LockdownCleared or FireReset or PointBypassed or PointUnbypassed or AlarmAcknowledged
+        || IsOfficeRecord(domainEvent);
+
+    /// <summary>
+    /// Whether <paramref name="domainEvent"/> is an office command's own record, kept while full
+    /// only within <see cref="JournalLimits.OfficeShare"/> of the reserve: a signed command sent
+    /// in a loop must not use up the room a lockdown needs. A rebirth works only once its event
+    /// reaches the broker, and a resend's end is what the office waits for; past the share they
+    /// are dropped and counted like the rest.
+    /// </summary>
+    internal static bool IsOfficeRecord(DomainEvent domainEvent) =>
+        domainEvent.Severity != Severity.Critical
+        && domainEvent is Core.Commands.CommandReceived or CommandDone or CommandRefused or StateRepublishRequested or ResendEnded;
 
     private static bool IsWriteFailure(Exception ex) =>
         ex is JournalException or SqliteException or ObjectDisposedException or InvalidOperationException;

@@ -35,6 +35,17 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
     internal const int CriticalReserve = 1024;
 
     /// <summary>
+    /// Of <see cref="CriticalReserve"/>, the records the office's own command records may take
+    /// (received, done, refused, rebirth, resend ended: <c>EventJournal.IsOfficeRecord</c>). An
+    /// office that sees nothing from a gateway whose events the broker refuses, which is how the
+    /// journal fills, may well send a signed rebirth again and again, about three records each;
+    /// without this share that loop would use up the reserve and the next lockdown would be
+    /// dropped. What a command changes (a lockdown cleared, a point bypassed, a siren silenced)
+    /// is not in the share: it may use the whole reserve.
+    /// </summary>
+    internal const int OfficeShare = 256;
+
+    /// <summary>
     /// Records the journal's own <c>fault.journal-full</c> may take above
     /// <see cref="MaxRecords"/> + <see cref="CriticalReserve"/>, so the fault of an episode (one
     /// per episode, one more per restart while full) is journaled even when critical events have
@@ -69,6 +80,9 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
     /// each start adds at most one reserve above what it found.
     /// </summary>
     internal long CriticalCeilingAbove(long waitingAtOpen) => SaturatingAdd(Math.Max(MaxRecords, waitingAtOpen), CriticalReserve);
+
+    /// <summary>Undelivered records below which an office command's own record is still journaled: <see cref="OfficeShare"/> of the reserve above <see cref="CriticalCeilingAbove"/>'s floor.</summary>
+    internal long OfficeCeilingAbove(long waitingAtOpen) => SaturatingAdd(Math.Max(MaxRecords, waitingAtOpen), OfficeShare);
 
     /// <summary>The fault's ceiling above <see cref="CriticalCeilingAbove"/>: <see cref="FaultReserve"/> more.</summary>
     internal long FaultCeilingAbove(long waitingAtOpen) => SaturatingAdd(CriticalCeilingAbove(waitingAtOpen), FaultReserve);

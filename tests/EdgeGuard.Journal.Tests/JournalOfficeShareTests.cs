@@ -1,0 +1,85 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using static EdgeGuard.Journal.Tests.JournalHarness;
+
+namespace EdgeGuard.Journal.Tests;
+
+/// <summary>
+/// While the journal is full, the office's command records (received, done, refused, rebirth,
+/// resend ended) may take only <see cref="JournalLimits.OfficeShare"/> of the critical reserve. An
+/// office that sees nothing from a gateway whose events the broker refuses may send a signed
+/// rebirth again and again; each takes about three records, and the reserve that keeps a
+/// lockdown in the audit trail must not be what that loop uses up.
+/// </summary>
+public sealed class JournalOfficeShareTests
+{
+    private static readonly TimeSpan Month = TimeSpan.FromDays(30);
+
+    [Fact]
+    public async Task An_office_command_loop_while_full_leaves_the_reserve_to_a_lockdown()
+    {
+        using var h = new JournalHarness(new JournalLimits(10, Month));
+        await h.PublishAndFlush(Enumerable.Range(1, 10).Select(i => Activated(i)).ToArray());
+        const int loops = JournalLimits.CriticalReserve;
+
+        await h.PublishAndFlush([.. Enumerable.Range(1, loops).SelectMany(Rebirth)]);
+        await h.PublishAndFlush(new LockdownStarted(T0.AddHours(1), "panic button", "panic-1"));
+
+        var records = h.All();
+        Assert.Equal("lockdown.started", records[^1].Type);
+        var officeRecords = records.Count(record => record.Type is "command.received" or "gateway.rebirth" or "command.done");
+        Assert.Equal(JournalLimits.OfficeShare, officeRecords);
+        Assert.Equal((3L * loops) - JournalLimits.OfficeShare, h.Journal.Dropped);
+        Assert.Empty(h.Errors);
+    }
+
+    [Fact]
+    public async Task Safety_records_may_use_the_whole_reserve_after_the_office_share_is_used_up()
+    {
+        using var h = new JournalHarness(new JournalLimits(10, Month));
+        await h.PublishAndFlush(Enumerable.Range(1, 10).Select(i => Activated(i)).ToArray());
+        await h.PublishAndFlush([.. Enumerable.Range(1, JournalLimits.OfficeShare).SelectMany(Rebirth)]);
+
+        await h.PublishAndFlush(
+            Enumerable.Range(1, JournalLimits.CriticalReserve)
+                .Select(i => (DomainEvent)new LockdownRetriggered(T0.AddHours(1).AddMilliseconds(i), "panic button", "panic-1"))
+                .ToArray());
+
+        var retriggers = h.All().Count(record => record.Type == "lockdown.retriggered");
+        // The episode's fault.journal-full went in at the first office record dropped, so it took
+        // one record of the reserve there.
+        Assert.Equal(JournalLimits.CriticalReserve - JournalLimits.OfficeShare - 1, retriggers);
+        Assert.True(h.Journal.LastSeq - h.Journal.DeliveredThrough <= h.Journal.Limits.FaultCeiling);
+    }
+
+    [Fact]
+    public void The_office_share_is_the_commands_own_records_and_not_what_they_change()
+    {
+        Assert.True(EventJournal.IsOfficeRecord(Received("c-1")));
+        Assert.True(EventJournal.IsOfficeRecord(new CommandDone(T0, "c-1", CommandType.Rebirth, "office-1", "done")));
+        Assert.True(EventJournal.IsOfficeRecord(new CommandRefused(T0, "c-1", CommandType.AllClear, "office-1", "panic held")));
+        Assert.True(EventJournal.IsOfficeRecord(new StateRepublishRequested(T0, "office-1")));
+        Assert.True(EventJournal.IsOfficeRecord(new ResendEnded(T0, "c-1", 1, 2, 2, 2, null)));
+
+        // What a command changes goes in with the whole reserve: who cleared a lockdown, bypassed a
+        // point or silenced a siren must never be missing.
+        Assert.False(EventJournal.IsOfficeRecord(new LockdownCleared(T0, "office-1", T0)));
+        Assert.False(EventJournal.IsOfficeRecord(new AlarmAcknowledged(T0, Guid.Empty, "lockdown.started", null, "office-1", true)));
+        Assert.False(EventJournal.IsOfficeRecord(new LockdownStarted(T0, "office command", null)));
+        Assert.True(EventJournal.KeptWhileFull(Received("c-1")));
+    }
+
+    private static CommandReceived Received(string id) => new(T0, id, CommandType.Rebirth, "office-1", OperatorRole.Supervisor);
+
+    private static DomainEvent[] Rebirth(int i)
+    {
+        var at = T0.AddSeconds(i);
+        var id = $"rebirth-{i}";
+        return
+        [
+            new CommandReceived(at, id, CommandType.Rebirth, "office-1", OperatorRole.Supervisor),
+            new StateRepublishRequested(at, "office-1"),
+            new CommandDone(at, id, CommandType.Rebirth, "office-1", "retained state republished"),
+        ];
+    }
+}
