@@ -42,6 +42,15 @@ public sealed partial class SiteController
 
     private bool _linesShowPlan;
 
+    /// <summary>
+    /// Reconciles that drove the lines (not the no-op path): the stop compares it before and after its
+    /// last save, to know whether a decision made meanwhile wrote and may have failed (SiteController.Stop.cs).
+    /// </summary>
+    private long _outputDrives;
+
+    /// <summary><see cref="_outputDrives"/> after the stop's first once-more drive (SiteController.Stop.cs).</summary>
+    private long _outputDrivesAtStop;
+
     /// <summary>The output lines whose writes a writer applies (the expanders'); null when none are.</summary>
     private IQueuedOutputLines? _queuedOutputs;
 
@@ -109,6 +118,7 @@ public sealed partial class SiteController
         // lines at a plan the snapshot does not show, and the next decision (or the retry, armed
         // here for that case too) must drive them all.
         _linesShowPlan = false;
+        _outputDrives++;
         _outputRetryAt = now.Monotonic + OutputRetryInterval;
         var readBack = _readBack;
         var shown = true;

@@ -6,15 +6,18 @@ namespace EdgeGuard.Controller;
 
 // Stopping: the loop first (deciding what it had accepted), then one last drive of outputs that do
 // not show the plan, the last save, the inputs that came meanwhile decided and the channel closed,
-// then the outputs closed; kept apart from the loop's own file (SiteController.cs).
+// one more drive when those decisions wrote, then the outputs closed; kept apart from the loop's own
+// file (SiteController.cs).
 public sealed partial class SiteController
 {
     /// <summary>
     /// Stops the loop, which first decides what it had accepted (SiteController.cs); decides what came
     /// since; drives once more the outputs that do not show the plan; saves a safety state whose save
     /// had failed (SiteController.Persistence.cs); decides what came during that save and closes the
-    /// channel; then closes the outputs at once: the expander writers finish the writes the last
-    /// decisions asked for (a fire's release just before SIGTERM) while every line is still open.
+    /// channel; drives once more again if a decision since the first drive wrote the lines (a fire
+    /// that came during the save, a late read's fire release put back in it); then closes the outputs
+    /// at once: the expander writers finish the writes the last decisions asked for (a fire's
+    /// release just before SIGTERM) while every line is still open.
     /// </summary>
     /// <remarks>
     /// The host stops the controller after the office commands and the publisher, and disposes the
@@ -30,9 +33,11 @@ public sealed partial class SiteController
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         DecideAfterLoop(closing: false);
-        DriveOutputsOnceMore();
+        DriveOutputsOnceMore(again: false);
         SaveUnsavedSafetyState();
         DecideAfterLoop(closing: true);
+        DriveOutputsOnceMore(again: true);
+        LogOutputsLeftFailing();
         CloseOutputs();
     }
 
@@ -134,12 +139,20 @@ public sealed partial class SiteController
     /// outputs come first, as in every decision. A fault or restore it finds is reported, so the journal
     /// (and after the next start, the office) knows whether the last plan took.
     /// </summary>
-    private void DriveOutputsOnceMore()
+    /// <param name="again">
+    /// The second call, after the stop's save and its closing decisions: it drives only when one of those
+    /// decisions wrote the lines since the first call (a fire that came during the save, whose release's
+    /// write failed once, would otherwise never be tried again). When none did, the lines a failed write
+    /// left had their one last attempt already: a stop makes one, not a retry loop.
+    /// </param>
+    private void DriveOutputsOnceMore(bool again)
     {
         lock (_loopGate)
         {
-            if (_linesShowPlan || _outputsClosed || _snapshot is null || _outputLines is null)
+            var drivenSince = _outputDrives != _outputDrivesAtStop;
+            if ((again && !drivenSince) || _linesShowPlan || _outputsClosed || _snapshot is null || _outputLines is null)
             {
+                _outputDrivesAtStop = _outputDrives;
                 return;
             }
 
@@ -156,7 +169,41 @@ public sealed partial class SiteController
                 LogStopDriveFault(ex);
             }
 
+            // Counted after this drive: only a later decision's write makes the second call drive.
+            _outputDrivesAtStop = _outputDrives;
             Report(events);
+        }
+    }
+
+    /// <summary>
+    /// Just before the outputs close at a stop: logs the outputs whose last write still failed after the
+    /// stop's last attempt. Their <c>fault.output</c> is journaled already (once per episode) and no
+    /// restore follows it, so the office learns it at the next start; the log tells the technician now
+    /// which line may keep a level the last plan does not want (an egress door locked in a fire) until
+    /// the next start drives the plan again.
+    /// </summary>
+    private void LogOutputsLeftFailing()
+    {
+        lock (_loopGate)
+        {
+            if (_outputsClosed || _linesShowPlan)
+            {
+                return;
+            }
+
+            var failing = new List<string>();
+            for (var i = 0; i < site.Outputs.Count; i++)
+            {
+                if (_outputFailing[i])
+                {
+                    failing.Add($"'{site.Outputs[i].Id}'");
+                }
+            }
+
+            if (failing.Count > 0)
+            {
+                LogOutputsFailingAtStop(string.Join(", ", failing));
+            }
         }
     }
 
@@ -178,4 +225,7 @@ public sealed partial class SiteController
 
     [LoggerMessage(EventId = 19, Level = LogLevel.Error, Message = "Driving the outputs once more at the stop failed; they keep the levels they show")]
     private partial void LogStopDriveFault(Exception ex);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Stopping with outputs whose last write failed (fault.output): {Outputs} may not show the last plan; a native line keeps the level it shows until the next start, an expander's writer tries once more before its chip closes")]
+    private partial void LogOutputsFailingAtStop(string outputs);
 }
