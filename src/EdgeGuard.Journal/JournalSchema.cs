@@ -272,6 +272,15 @@ internal static class JournalSchema
         """
         ALTER TABLE safety_state ADD COLUMN held_panics TEXT NULL;
         """,
+
+        // 20: the fire inputs that raised fire.alarm under the saved fire release
+        // (SafetyState.FireRaised), "id;id", so the boot raises a fire input it finds active only
+        // when it is not here (it went active while the gateway was off) and not one that raised
+        // before the restart, at every reboot. NULL: none recorded (no release, or a row from
+        // before this migration, whose first boot raises each active fire input once and saves it).
+        """
+        ALTER TABLE safety_state ADD COLUMN fire_raised TEXT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build creates and understands.</summary>

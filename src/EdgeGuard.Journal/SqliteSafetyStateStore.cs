@@ -27,8 +27,8 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
     private const string FireEgressReleasedText = "fire-egress-released";
 
     private const string UpsertSql = """
-        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, held_panics, updated_at, revision)
-        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $suspended, $perimeter_breaches, $held_panics, $updated_at, 1)
+        INSERT INTO safety_state (id, mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, held_panics, fire_raised, updated_at, revision)
+        VALUES (1, $mode, $cause, $cause_point, $since, $siren, $life_safety, $door_releases, $scenario, $drill, $threat_level, $door_alarms, $bypasses, $suspended, $perimeter_breaches, $held_panics, $fire_raised, $updated_at, 1)
         ON CONFLICT (id) DO UPDATE SET
             mode        = excluded.mode,
             cause       = excluded.cause,
@@ -45,12 +45,13 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
             suspended   = excluded.suspended,
             perimeter_breaches = excluded.perimeter_breaches,
             held_panics = excluded.held_panics,
+            fire_raised = excluded.fire_raised,
             updated_at  = excluded.updated_at,
             revision    = safety_state.revision + 1;
         """;
 
     private const string SelectSql = """
-        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, held_panics FROM safety_state WHERE id = 1;
+        SELECT mode, cause, cause_point, since, siren, life_safety, door_releases, scenario, drill, threat_level, door_alarms, bypasses, suspended, perimeter_breaches, held_panics, fire_raised FROM safety_state WHERE id = 1;
         """;
 
     private readonly JournalDatabase _database;
@@ -189,8 +190,10 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
         var breaches = unrecorded ? null : ParseBreaches(reader.GetString(13));
         // NULL: not recorded (a row from before schema 19, or a quiet state in normal mode), not "none held".
         var heldPanics = reader.IsDBNull(14) ? null : ParseHeldPanics(reader.GetString(14));
+        // NULL: none recorded (no release, or a row from before schema 20: its boot raises each active fire input once).
+        var fireRaised = reader.IsDBNull(15) ? null : ParseFireRaised(reader.GetString(15));
         return new SafetyState(mode, lockdown, ParseSiren(siren), lifeSafety, doors, threat, ParseDoorAlarms(reader.GetString(10)), ParseBypasses(reader.GetString(11)), suspended,
-            breaches, unrecorded, heldPanics);
+            breaches, unrecorded, heldPanics, fireRaised);
     }
 
     /// <inheritdoc />
@@ -261,6 +264,9 @@ public sealed partial class SqliteSafetyStateStore : ISafetyStateStore
             command.Parameters.AddWithValue("$perimeter_breaches", state.BreachesUnrecorded ? DBNull.Value : string.Join(';', state.BreachedPoints));
             // With the decision the press made (a lockdown it started), for the same reason.
             command.Parameters.AddWithValue("$held_panics", state.HeldPanics is { } held ? string.Join(';', held) : DBNull.Value);
+            // With the decision that raised the fire (the release it latched), or just after a
+            // second input's alarm (SiteController.DecisionSave.cs): NULL when none is recorded.
+            command.Parameters.AddWithValue("$fire_raised", state.FireRaised is { Count: > 0 } raised ? string.Join(';', raised) : DBNull.Value);
             command.Parameters.AddWithValue("$updated_at", updatedAt);
             return command.ExecuteNonQuery();
         });

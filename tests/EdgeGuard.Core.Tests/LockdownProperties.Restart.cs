@@ -41,4 +41,25 @@ public sealed partial class LockdownProperties
             Assert.False(held is not null && settled.Mode == SiteMode.Normal, $"panic {held?.Id} held after the restart, site normal (before: {state.Mode})");
         }), iter: 400);
     }
+
+    [Fact]
+    public void A_restart_with_every_input_as_it_was_raises_no_fire_alarm_again()
+    {
+        // Every active fire input raised fire.alarm when it went active, under the release it
+        // latched or joined, and the saved record says so: a restart with the same levels (a
+        // panel still in alarm through it) must not raise it again at the settle.
+        var burning = 0;
+        Scenario.Sample(steps => Run(steps, (_, _, decision) =>
+        {
+            var state = decision.State;
+            var restored = SiteState.Restore(Site, state.Safety, state.Points, TestSite.At(999_999));
+            var settled = SiteDecider.Decide(Site, restored, InputsSettled.Instance, TestSite.At(999_999.1));
+
+            Assert.DoesNotContain(settled.Events, e => e is FireAlarmRaised);
+            Assert.Equal(state.FireRaised, settled.State.FireRaised);
+            Count(ref burning, Site.Points.Any(p => p.Kind == PointKind.FireAlarm && state.IsActive(p.Id)));
+        }), iter: 400);
+
+        Assert.True(burning > MinReached, $"only {burning} states with a fire input active");
+    }
 }

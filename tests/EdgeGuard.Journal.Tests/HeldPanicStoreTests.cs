@@ -68,7 +68,7 @@ public sealed class HeldPanicStoreTests : IDisposable
 
         using (var raw = OpenRaw(_path))
         {
-            Execute(raw, JournalDatabaseTests.DropMigration19 + " PRAGMA user_version = 18;");
+            Execute(raw, JournalDatabaseTests.DropMigration20 + " " + JournalDatabaseTests.DropMigration19 + " PRAGMA user_version = 18;");
         }
 
         using var reopened = JournalDatabase.Open(_path);

@@ -66,7 +66,7 @@ public sealed class JournalDatabaseTests : IDisposable
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('safety_state', 'events', 'outbox', 'gateway_meta', 'retention_clock', 'retention_marks');")));
 
-        Assert.Equal(19, JournalDatabase.SchemaVersion);
+        Assert.Equal(20, JournalDatabase.SchemaVersion);
         Assert.Equal(JournalDatabase.SchemaVersion, version);
         Assert.Equal(6L, tables);
     }
@@ -83,7 +83,7 @@ public sealed class JournalDatabaseTests : IDisposable
         JournalDatabase.Open(path).Dispose();
         using (var raw = OpenRaw(path))
         {
-            Execute(raw, "UPDATE gateway_meta SET last_seq = 42, reserved_through = 42 WHERE id = 1; " + DropMigration19 + " " + DropMigration18 + " PRAGMA user_version = 17;");
+            Execute(raw, "UPDATE gateway_meta SET last_seq = 42, reserved_through = 42 WHERE id = 1; " + DropMigration20 + " " + DropMigration19 + " " + DropMigration18 + " PRAGMA user_version = 17;");
         }
 
         using var database = JournalDatabase.Open(path);
@@ -91,7 +91,7 @@ public sealed class JournalDatabaseTests : IDisposable
         var (version, lastSeq) = database.Read(connection =>
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT last_seq FROM gateway_meta WHERE id = 1;")));
-        Assert.Equal(19L, version);
+        Assert.Equal(20L, version);
         Assert.Equal(42L, lastSeq);
         Assert.False(database.ReplacePending());
         Assert.Null(database.PendingFault());
@@ -104,6 +104,9 @@ public sealed class JournalDatabaseTests : IDisposable
     /// <summary>Takes a file back from schema 19 to 18 (safety_state.held_panics).</summary>
     internal const string DropMigration19 = "ALTER TABLE safety_state DROP COLUMN held_panics;";
 
+    /// <summary>Takes a file back from schema 20 to 19 (safety_state.fire_raised).</summary>
+    internal const string DropMigration20 = "ALTER TABLE safety_state DROP COLUMN fire_raised;";
+
     [Fact]
     public void A_version_16_file_is_upgraded_with_no_journal_full_episode_open_and_keeps_its_seqs()
     {
@@ -111,7 +114,7 @@ public sealed class JournalDatabaseTests : IDisposable
         JournalDatabase.Open(path).Dispose();
         using (var raw = OpenRaw(path))
         {
-            Execute(raw, "UPDATE gateway_meta SET last_seq = 42, reserved_through = 42 WHERE id = 1; " + DropMigration19 + " " + DropMigration18 + " " + DropMigration17 + " PRAGMA user_version = 16;");
+            Execute(raw, "UPDATE gateway_meta SET last_seq = 42, reserved_through = 42 WHERE id = 1; " + DropMigration20 + " " + DropMigration19 + " " + DropMigration18 + " " + DropMigration17 + " PRAGMA user_version = 16;");
         }
 
         using var database = JournalDatabase.Open(path);
@@ -120,7 +123,7 @@ public sealed class JournalDatabaseTests : IDisposable
             (Pragma<long>(connection, "user_version"),
              Scalar<long>(connection, "SELECT last_seq FROM gateway_meta WHERE id = 1;"),
              Scalar<long>(connection, "SELECT count(*) FROM gateway_meta WHERE full_dropped IS NOT NULL OR full_reason IS NOT NULL OR full_since IS NOT NULL;")));
-        Assert.Equal(19L, version);
+        Assert.Equal(20L, version);
         Assert.Equal(42L, lastSeq);
         Assert.Equal(0L, episodes);
     }

@@ -79,7 +79,7 @@ public abstract class JournalOpenerFixture : IDisposable
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; ALTER TABLE safety_state DROP COLUMN suspended; "
-                + JournalDatabaseTests.DropMigration19 + " " + JournalDatabaseTests.DropMigration18 + " " + JournalDatabaseTests.DropMigration17 + " PRAGMA user_version=14;";
+                + JournalDatabaseTests.DropMigration20 + " " + JournalDatabaseTests.DropMigration19 + " " + JournalDatabaseTests.DropMigration18 + " " + JournalDatabaseTests.DropMigration17 + " PRAGMA user_version=14;";
             command.ExecuteNonQuery();
         }
     }

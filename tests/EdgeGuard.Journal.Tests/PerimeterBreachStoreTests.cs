@@ -58,7 +58,7 @@ public sealed class PerimeterBreachStoreTests : IDisposable
 
         using (var raw = OpenRaw(_path))
         {
-            Execute(raw, "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; " + JournalDatabaseTests.DropMigration19 + " " + JournalDatabaseTests.DropMigration18 + " " + JournalDatabaseTests.DropMigration17 + " PRAGMA user_version = 15;");
+            Execute(raw, "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; " + JournalDatabaseTests.DropMigration20 + " " + JournalDatabaseTests.DropMigration19 + " " + JournalDatabaseTests.DropMigration18 + " " + JournalDatabaseTests.DropMigration17 + " PRAGMA user_version = 15;");
         }
 
         using var reopened = JournalDatabase.Open(_path);

@@ -60,7 +60,9 @@ public sealed class SafetyStateRoundTripProperties : IDisposable
         .Select(Suspended.Array[0, 3], (state, suspended) =>
             state.Mode == SiteMode.Normal || state.Lockdown is not { Drill: false } || suspended.Length == 0 ? state : state with { Suspensions = [.. suspended] })
         // Held panic buttons: no record (null) and a record of none (empty) are different states.
-        .Select(DoorId.Array[0, 3].Null(0.3), (state, held) => held is null ? state : state with { HeldPanics = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, held) });
+        .Select(DoorId.Array[0, 3].Null(0.3), (state, held) => held is null ? state : state with { HeldPanics = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, held) })
+        // Fire inputs raised under the release: none recorded (null) and none (empty) decide alike.
+        .Select(DoorId.Array[0, 3].Null(0.3), (state, raised) => raised is null ? state : state with { FireRaised = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, raised) });
 
     private readonly TempDirectory _temp = new();
 

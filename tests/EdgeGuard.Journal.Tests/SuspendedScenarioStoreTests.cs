@@ -114,7 +114,7 @@ public sealed class SuspendedScenarioStoreTests : IDisposable
         // Back to exactly what version 14 had: the same table without the column.
         using (var raw = OpenRaw(_path))
         {
-            Execute(raw, "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; ALTER TABLE safety_state DROP COLUMN suspended; " + JournalDatabaseTests.DropMigration19 + " " + JournalDatabaseTests.DropMigration18 + " " + JournalDatabaseTests.DropMigration17 + " PRAGMA user_version = 14;");
+            Execute(raw, "ALTER TABLE safety_state DROP COLUMN perimeter_breaches; ALTER TABLE safety_state DROP COLUMN suspended; " + JournalDatabaseTests.DropMigration20 + " " + JournalDatabaseTests.DropMigration19 + " " + JournalDatabaseTests.DropMigration18 + " " + JournalDatabaseTests.DropMigration17 + " PRAGMA user_version = 14;");
         }
 
         using var reopened = JournalDatabase.Open(_path);

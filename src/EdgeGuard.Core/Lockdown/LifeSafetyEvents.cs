@@ -5,7 +5,9 @@ namespace EdgeGuard.Core.Lockdown;
 /// <summary>
 /// A fire input became active: every egress lock is released until a manual reset. Raised again,
 /// once, for each other fire input that becomes active while the release is latched (a second
-/// fire); not for one that raised under it already (<see cref="SiteState.FireRaised"/>).
+/// fire); not for one that raised under it already (<see cref="SiteState.FireRaised"/>, saved
+/// with the release, so a reboot does not raise it again either). At boot, for each fire input
+/// found active that did not raise under the saved release.
 /// </summary>
 public sealed record FireAlarmRaised(DateTimeOffset At, string PointId, string Zone, SiteMode Mode) : DomainEvent(At)
 {

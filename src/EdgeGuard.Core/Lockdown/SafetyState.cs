@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Core.Lockdown;
 
@@ -40,6 +41,14 @@ namespace EdgeGuard.Core.Lockdown;
 /// recorded: a row saved before the record existed, or a quiet state in normal mode, where an
 /// empty record decides alike (<see cref="SiteState.Restore"/> says what the boot then assumes).
 /// </param>
+/// <param name="FireRaised">
+/// The fire inputs that raised <c>fire.alarm</c> under the saved fire release
+/// (<see cref="SiteState.FireRaised"/>): the settle at boot raises it for a fire input it finds
+/// active only when it is not here (one that went active while the gateway was off, in another
+/// zone), so an input that raised before the restart is not raised again at every reboot. Null
+/// when none is recorded: no release, or a row saved before the record existed, where the boot
+/// raises every active fire input once (an extra alarm once, never a silent zone).
+/// </param>
 public sealed record SafetyState(
     SiteMode Mode,
     LockdownInfo? Lockdown,
@@ -52,8 +61,25 @@ public sealed record SafetyState(
     ImmutableList<SuspendedScenario>? Suspensions = null,
     ImmutableSortedSet<string>? Breaches = null,
     bool BreachesUnrecorded = false,
-    ImmutableSortedSet<string>? HeldPanics = null)
+    ImmutableSortedSet<string>? HeldPanics = null,
+    ImmutableSortedSet<string>? FireRaised = null)
 {
+    /// <summary>The fire inputs that raised under the saved release; empty when none is recorded.</summary>
+    public ImmutableSortedSet<string> FireRaisedInputs => FireRaised ?? ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The record of <see cref="FireRaised"/> as <paramref name="site"/> restores it: only under the
+    /// release it belongs to (the reset clears it), and without an input that is no longer a fire
+    /// input (named in <c>gateway.started</c>), so one configured again later raises once more.
+    /// </summary>
+    public ImmutableSortedSet<string> FireRaisedIn(SiteDefinition site)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        return LifeSafety == LifeSafety.FireEgressReleased
+            ? FireRaisedInputs.Where(id => site.FindPoint(id) is { Kind: PointKind.FireAlarm }).ToImmutableSortedSet(StringComparer.Ordinal)
+            : ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+    }
+
     /// <summary>The perimeter points whose breach was raised and which are still active; empty when none.</summary>
     public ImmutableSortedSet<string> BreachedPoints => Breaches ?? ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
@@ -79,7 +105,8 @@ public sealed record SafetyState(
         && ActiveDoorAlarms.SequenceEqual(other.ActiveDoorAlarms) && BypassedPoints.SequenceEqual(other.BypassedPoints)
         && SuspendedScenarios.SequenceEqual(other.SuspendedScenarios) && BreachedPoints.SetEquals(other.BreachedPoints)
         && BreachesUnrecorded == other.BreachesUnrecorded
-        && (HeldPanics is null ? other.HeldPanics is null : other.HeldPanics is not null && HeldPanics.SetEquals(other.HeldPanics));
+        && (HeldPanics is null ? other.HeldPanics is null : other.HeldPanics is not null && HeldPanics.SetEquals(other.HeldPanics))
+        && FireRaisedInputs.SetEquals(other.FireRaisedInputs);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Mode, Lockdown, SirenSounding, LifeSafety, ReleasedDoors.Count);

@@ -121,13 +121,19 @@ public static class SiteDecider
 
     private static SiteState OnInputsSettled(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
-        // Under a saved release the fire was raised before the restart: an input still active through
-        // it is no new leading edge (point.active-at-boot names it), so a reboot does not raise it again.
-        // Which inputs raised under it is not saved (SiteState.FireRaised): a second zone's input
-        // that went active while the gateway was off is named only by point.active-at-boot, and
-        // each input's next leading edge raises fire.alarm once more.
-        var burning = site.Points.FirstOrDefault(p => p.Kind == PointKind.FireAlarm && state.IsActive(p.Id));
-        state = burning is null || state.FireEgressReleased ? state : FireLifeSafety(site, state, Trigger.FireAlarmActive, burning, now, events);
+        // Every fire input found active is decided as its leading edge at runtime: the first releases
+        // egress, each other one is another zone's fire. Under a saved release an input that raised
+        // before the restart is in the saved record (SiteState.FireRaised) and raises nothing again
+        // (point.active-at-boot names it); one that went active while the gateway was off is not,
+        // and raises fire.alarm once, then is saved in the record with it. A row saved before the
+        // record existed has none, so each active input raises once: an extra alarm, not a silent zone.
+        foreach (var fire in site.Points)
+        {
+            if (fire.Kind == PointKind.FireAlarm && state.IsActive(fire.Id))
+            {
+                state = FireLifeSafety(site, state, Trigger.FireAlarmActive, fire, now, events);
+            }
+        }
 
         // A panic button still held once the inputs settled is a press, not a boot transient (those are
         // over after the settle time): a guard who pressed a latching hold-up button during a restart must

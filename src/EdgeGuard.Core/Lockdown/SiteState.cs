@@ -168,10 +168,10 @@ public sealed record SiteState(
     /// The fire inputs that raised <c>fire.alarm</c> under the current release
     /// (<see cref="LifeSafetyTransitions"/>): a leading edge of one of them raises nothing more until a
     /// reset, so a chattering input (fire inputs are never held back for chatter) is one alarm,
-    /// while another zone's input still raises its own. Cleared by the reset. Not persisted: after
-    /// a restart under a saved release each input's next leading edge raises once more (the safe
-    /// side: a fire in another zone is never silent), and one active at boot is not raised
-    /// (<see cref="SiteDecider"/>).
+    /// while another zone's input still raises its own. Cleared by the reset. Persisted with the
+    /// release (<see cref="SafetyState.FireRaised"/>): the settle at boot raises an active fire
+    /// input not in it once (it went active while the gateway was off), and not one that raised
+    /// before the restart (<see cref="SiteDecider"/>).
     /// </summary>
     public ImmutableSortedSet<string> FireRaised { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
@@ -202,7 +202,8 @@ public sealed record SiteState(
     /// <remarks>A field added here must be compared in <see cref="SameSafetyFieldsAs"/> too, or its changes are never saved.</remarks>
     public SafetyState Safety => new(Mode, Lockdown, SirenSounding, LifeSafety, DoorReleases(), ThreatLevelChosen ? ThreatLevel : null, DoorAlarms(),
         Bypasses.Count == 0 ? null : Bypasses.ToImmutableSortedDictionary(b => b.Key, b => b.Value.Grant, StringComparer.Ordinal),
-        Suspended.Count == 0 ? null : Suspended, Breached.Count == 0 ? null : Breached, BreachesUnrecorded, HeldPanicsRecord());
+        Suspended.Count == 0 ? null : Suspended, Breached.Count == 0 ? null : Breached, BreachesUnrecorded, HeldPanicsRecord(),
+        FireRaised.Count == 0 ? null : FireRaised);
 
     // None held in normal mode decides at the next boot as no record does (nothing runs that a
     // held button could have started), so a quiet state stays SafetyState.Initial: null then.
@@ -221,6 +222,7 @@ public sealed record SiteState(
         && ReferenceEquals(Suspended, other.Suspended) && ReferenceEquals(Breached, other.Breached)
         && BreachesUnrecorded == other.BreachesUnrecorded
         && ReferenceEquals(HeldPanics, other.HeldPanics) && HeldPanicsUnrecorded == other.HeldPanicsUnrecorded
+        && ReferenceEquals(FireRaised, other.FireRaised)
         && ThreatLevel == other.ThreatLevel && ThreatLevelChosen == other.ThreatLevelChosen;
 
     private ImmutableSortedDictionary<string, DoorAlarm>? DoorAlarms()
@@ -376,6 +378,8 @@ public sealed record SiteState(
             HeldPanics = (safety.HeldPanics ?? []).Where(id => site.FindPoint(id) is { Kind: PointKind.PanicButton } point && HeldPressFits(site, safety, point))
                 .ToImmutableSortedSet(StringComparer.Ordinal),
             HeldPanicsUnrecorded = safety.HeldPanics is null,
+            // Judged at the settle: an active fire input not in it raises once (SiteDecider).
+            FireRaised = safety.FireRaisedIn(site),
             // Suspended scenarios belong to the running one; in normal mode there is none to resume.
             Suspended = safety.Mode == SiteMode.Normal ? [] : safety.SuspendedScenarios,
         };

@@ -55,6 +55,8 @@ public static class StateDiagram
             .AppendLine()
             .AppendLine("Generated from `LifeSafetyTransitions.Table` in `src/EdgeGuard.Core/Lockdown/LifeSafety.cs`. While")
             .AppendLine("`FireEgressReleased`, every egress lock is released and strobes flash in every mode, lockdown included.")
+            .AppendLine("Which fire inputs raised `fire.alarm` under the release is saved with it: at boot each fire input")
+            .AppendLine("found active raises it once unless it raised under the saved release before the restart.")
             .AppendLine()
             .AppendLine("```mermaid")
             .AppendLine("stateDiagram-v2")

@@ -121,8 +121,9 @@ public sealed partial class SiteController
         // The record of breached perimeter points alone is nothing to report or put back: the
         // settle judged the points it found active without it (a breach already raised may have
         // been raised again), and the points' own events have told the office. The same for the
-        // record of held panic buttons (a silent hold-up held in normal mode).
-        if ((loaded with { Breaches = null, BreachesUnrecorded = false, HeldPanics = null }).Equals(SafetyState.Initial))
+        // record of held panic buttons (a silent hold-up held in normal mode), and of raised fire
+        // inputs (saved only with a release, which is something to put back).
+        if ((loaded with { Breaches = null, BreachesUnrecorded = false, HeldPanics = null, FireRaised = null }).Equals(SafetyState.Initial))
         {
             return;
         }
@@ -142,7 +143,7 @@ public sealed partial class SiteController
             LogLateLoadNotApplied(notApplied);
             if (fire || doors is not null)
             {
-                ReapplyReleases(fire, doors, now, events);
+                ReapplyReleases(fire ? FireRaisedOf(loaded) : null, doors, now, events);
             }
         }
 
@@ -170,6 +171,13 @@ public sealed partial class SiteController
     private bool FireReleaseToReapply(SafetyState loaded) =>
         loaded.LifeSafety == LifeSafety.FireEgressReleased && !_egressDecidedSinceBoot
         && _state.LifeSafety != LifeSafety.FireEgressReleased;
+
+    /// <summary>
+    /// A late read's record of the fire inputs raised under its release, as the boot restores it
+    /// (<see cref="SiteState.Restore"/>), put back with the release. Only then: no fire input was
+    /// found active at the settle (it would have released egress itself), so none raised since.
+    /// </summary>
+    private ImmutableSortedSet<string> FireRaisedOf(SafetyState loaded) => loaded.FireRaisedIn(site);
 
     /// <summary>
     /// The doors with a late read's delayed-egress release merged in, or null when that changes
@@ -206,15 +214,18 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// Puts a late read's releases in force over what runs now (its fire release when
-    /// <paramref name="fire"/>, its delayed-egress doors when <paramref name="doors"/>): saved,
-    /// then driven (<see cref="Reconcile"/> drives egress first, as every decision does).
+    /// Puts a late read's releases in force over what runs now (its fire release, with its record
+    /// of raised inputs, when <paramref name="fireRaised"/> is that record; its delayed-egress
+    /// doors when <paramref name="doors"/>): saved, then driven (<see cref="Reconcile"/> drives egress first, as every decision does).
     /// </summary>
-    private void ReapplyReleases(bool fire, ImmutableSortedDictionary<string, DoorState>? doors, Moment now, List<DomainEvent> events)
+    private void ReapplyReleases(ImmutableSortedSet<string>? fireRaised, ImmutableSortedDictionary<string, DoorState>? doors, Moment now, List<DomainEvent> events)
     {
+        var fire = fireRaised is not null;
         _state = _state with
         {
             LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
+            // Its record comes back with it: the inputs it names raised before the restart.
+            FireRaised = fireRaised ?? _state.FireRaised,
             Doors = doors ?? _state.Doors,
         };
         _egressDecidedSinceBoot |= fire;
@@ -269,6 +280,7 @@ public sealed partial class SiteController
             // Put in force now: an all-clear signed before it did not weigh it (see Restore).
             ApprovalsValidFrom = restored.ApprovalsValidFrom,
             LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
+            FireRaised = fire ? restored.FireRaised : _state.FireRaised,
             Doors = doors ?? _state.Doors,
         };
         _leftBootState = true;

@@ -71,6 +71,11 @@ public sealed partial class SiteController
                 : $"held record of point {point} (no longer a panic button: dropped)");
         }
 
+        foreach (var point in saved.LifeSafety == LifeSafety.FireEgressReleased ? saved.FireRaisedInputs.Where(p => !restored.FireRaised.Contains(p)) : [])
+        {
+            lost.Add($"fire.alarm record of point {point} (no longer a fire input: dropped; configured again, it raises fire.alarm once more)");
+        }
+
         foreach (var item in lost)
         {
             LogNotRestoredAfterConfigChange(item);

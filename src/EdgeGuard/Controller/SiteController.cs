@@ -323,7 +323,7 @@ public sealed partial class SiteController(
         // built at all when nothing it is made of changed (most decisions), as _safety is _state's.
         var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
         var changed = safety != _safety;
-        var heldOnly = changed && OnlyHeldPanicsDiffer(safety, _safety);
+        var heldOnly = changed && OnlyBootRecordsDiffer(safety, _safety);
         if (changed && !heldOnly && DeferToLoop(input, now, events))
         {
             return;

@@ -73,4 +73,28 @@ public sealed partial class UnreadableSafetyStateTests
         Assert.Equal(SiteMode.Lockdown, _store.LastSaved!.Mode);
         Assert.Contains("fire release is in force again", EventReason(_h.Events.Events.OfType<SafetyStateUnreadable>().Last()), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_late_read_of_a_fire_release_puts_back_its_record_of_the_inputs_that_raised()
+    {
+        _store.Holds = SafetyState.Initial with
+        {
+            LifeSafety = LifeSafety.FireEgressReleased,
+            FireRaised = System.Collections.Immutable.ImmutableSortedSet.Create(StringComparer.Ordinal, "fire"),
+        };
+        _store.Hang = true;
+        await _h.BootAsync().WaitAsync(Patience);
+
+        _store.Unhang();
+        await Eventually.TrueAsync(() => _store.LastSaved is not null && _h.Controller.SafetySaverIdle, Patience, "the fire release never saved");
+        await _h.SettleAsync();
+
+        // Without it the row was overwritten with the release alone: the panel that raised
+        // before the restart would raise fire.alarm again at its next edge and at every reboot.
+        Assert.Equal(["fire"], _h.Controller.Snapshot!.State.FireRaised);
+        Assert.Equal(["fire"], _store.LastSaved!.FireRaised!);
+        _h.Set("fire", true);
+        await _h.SettleAsync();
+        Assert.DoesNotContain(_h.Events.Events, e => e is FireAlarmRaised);
+    }
 }
