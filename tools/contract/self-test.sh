@@ -108,6 +108,17 @@ for f in examples/invalid/*.txt; do
   fi
 done
 
+# A report larger than a pipe's buffer, read through a pipe as a test harness or CI reads it:
+# exiting with process.exit() dropped the output still queued, the summary line with it.
+for _ in $(seq 3000); do echo "edgeguard/v1/site-1/gw-1/availability maybe"; done >"$tmp/many.txt"
+{ node validate-messages.mjs "$tmp/many.txt" 2>&1 || true; } | cat >"$tmp/out"
+if [ "$(tail -n 1 "$tmp/out")" = "0 passed, 3000 failed" ] && [ "$(grep -c '^FAIL ' "$tmp/out")" = 3000 ]; then
+  ok "a report of 3000 failures through a pipe is whole, summary last"
+else
+  tail -n 3 "$tmp/out" >"$tmp/out.tail"
+  bad "a report of 3000 failures through a pipe is whole, summary last" "$tmp/out.tail"
+fi
+
 # --- 4. real Mosquitto, real mosquitto_sub output ----------------------------------------
 if command -v mosquitto >/dev/null 2>&1 && command -v mosquitto_pub >/dev/null 2>&1 && command -v mosquitto_sub >/dev/null 2>&1; then
   port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"

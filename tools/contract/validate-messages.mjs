@@ -326,18 +326,25 @@ async function readInput(name) {
   }
 }
 
+// The exit code is set, never process.exit(): on a pipe stdout is written asynchronously, and
+// exiting at once dropped what was still queued (a report over 64 KiB lost its summary line).
+let readError = false;
 try {
   for (const input of opts.inputs) await readInput(input);
 } catch (e) {
   console.error(`validate-messages: ${e.message}`);
   console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
+  readError = true;
 }
 
-if (unknownTypes.size > 0) {
-  const list = [...unknownTypes].map(([type, n]) => `${type} (${n})`).join(', ');
-  console.error(`validate-messages: note: event types not in event-data.schema.json (data checked only as an object): ${list}`);
+if (readError) {
+  process.exitCode = 1;
+} else {
+  if (unknownTypes.size > 0) {
+    const list = [...unknownTypes].map(([type, n]) => `${type} (${n})`).join(', ');
+    console.error(`validate-messages: note: event types not in event-data.schema.json (data checked only as an object): ${list}`);
+  }
+  if (passed + failed === 0) console.error('validate-messages: no messages read');
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 || passed + failed === 0 ? 1 : 0;
 }
-if (passed + failed === 0) console.error('validate-messages: no messages read');
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || passed + failed === 0 ? 1 : 0);
