@@ -1,9 +1,8 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Reflection;
 using System.Text.Json;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
+using EdgeGuard.Testing;
 
 namespace EdgeGuard.Journal.Tests;
 
@@ -212,11 +211,11 @@ public sealed partial class EventDataWriterTests
     [Fact]
     public void Every_domain_event_type_in_Core_has_an_explicit_mapping()
     {
-        var types = CoreEventTypes();
+        var types = CoreEvents.Types();
 
         // A sanity check that the enumeration works: Core had 14 event types when this was written.
         Assert.True(types.Count >= 14, $"found only {types.Count} event types");
-        var unmapped = types.Where(type => !EventDataWriter.HasExplicitMapping(Instantiate(type))).Select(type => type.Name).ToList();
+        var unmapped = types.Where(type => !EventDataWriter.HasExplicitMapping(CoreEvents.Instantiate(type))).Select(type => type.Name).ToList();
 
         Assert.Empty(unmapped);
     }
@@ -224,9 +223,9 @@ public sealed partial class EventDataWriterTests
     [Fact]
     public void Every_data_object_of_every_Core_event_is_a_JSON_object_with_camelCase_names()
     {
-        foreach (var type in CoreEventTypes())
+        foreach (var type in CoreEvents.Types())
         {
-            var fields = EventDataWriter.Describe(Instantiate(type));
+            var fields = EventDataWriter.Describe(CoreEvents.Instantiate(type));
             using var document = JsonDocument.Parse(fields.DataJson);
             Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind);
             foreach (var property in document.RootElement.EnumerateObject())
@@ -291,57 +290,6 @@ public sealed partial class EventDataWriterTests
                     throw new InvalidOperationException($"unexpected expected value {value}");
             }
         }
-    }
-
-    // Reflection is for the tests only (the journal itself stays trim- and AOT-safe); the test
-    // assembly inherits the AOT analyzers, so the warnings are acknowledged here.
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Test-only enumeration of Core's event types; tests are never trimmed.")]
-    internal static List<Type> CoreEventTypes() =>
-        typeof(DomainEvent).Assembly.GetTypes()
-            .Where(type => type.IsSubclassOf(typeof(DomainEvent)) && !type.IsAbstract)
-            .ToList();
-
-    /// <summary>An instance of an event type built from plausible constructor arguments.</summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Test-only; tests are never trimmed.")]
-    internal static DomainEvent Instantiate(Type type)
-    {
-        var constructor = type.GetConstructors(BindingFlags.Public | BindingFlags.Instance)
-            .Where(candidate => !candidate.GetParameters().Any(parameter => parameter.ParameterType == type))
-            .OrderByDescending(candidate => candidate.GetParameters().Length)
-            .First();
-        var arguments = constructor.GetParameters().Select(parameter => Argument(parameter.ParameterType)).ToArray();
-        return (DomainEvent)constructor.Invoke(arguments);
-    }
-
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "Test-only; tests are never trimmed.")]
-    private static object? Argument(Type type)
-    {
-        if (type == typeof(DateTimeOffset))
-        {
-            return At;
-        }
-
-        if (type == typeof(string))
-        {
-            return "x";
-        }
-
-        if (type == typeof(PointKind))
-        {
-            return PointKind.PanicButton;
-        }
-
-        if (type == typeof(SiteMode))
-        {
-            return SiteMode.Lockdown;
-        }
-
-        if (type == typeof(long))
-        {
-            return 1L;
-        }
-
-        return type.IsValueType ? Activator.CreateInstance(type) : null;
     }
 
     private sealed record UnknownEvent(DateTimeOffset At) : DomainEvent(At)

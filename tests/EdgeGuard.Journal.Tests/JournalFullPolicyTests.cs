@@ -1,5 +1,6 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
+using EdgeGuard.Testing;
 using static EdgeGuard.Journal.Tests.EventDataWriterTests;
 using static EdgeGuard.Journal.Tests.JournalHarness;
 
@@ -120,9 +121,9 @@ public sealed class JournalFullPolicyTests
     [Fact]
     public void Every_critical_event_the_clearing_of_a_lockdown_and_a_fire_reset_may_use_the_reserve_and_nothing_else()
     {
-        foreach (var type in CoreEventTypes())
+        foreach (var type in CoreEvents.Types())
         {
-            var domainEvent = Instantiate(type);
+            var domainEvent = CoreEvents.Instantiate(type);
             var expected = domainEvent.Severity == Severity.Critical || domainEvent is LockdownCleared or FireReset
                 or Core.Commands.CommandReceived or CommandDone or CommandRefused or PointBypassed or PointUnbypassed or AlarmAcknowledged or StateRepublishRequested
                 or ResendEnded;
