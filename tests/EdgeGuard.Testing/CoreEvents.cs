@@ -58,10 +58,11 @@ public static class CoreEvents
     /// be one the gateway writes (an id that must be a UUID, an answer from a fixed set); the
     /// first is the one used when another part varies.
     /// </param>
+    /// <param name="text">Every other string argument or property (<c>"x"</c>; e.g. the longest id a config allows).</param>
     /// <returns>Named instances; <see cref="DomainEvent.Drill"/> is never set.</returns>
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Test-only; tests are never trimmed.")]
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Test-only; tests are never trimmed.")]
-    public static IEnumerable<(string Variant, DomainEvent Event)> Variants(Type type, IReadOnlyDictionary<string, object?[]>? values = null)
+    public static IEnumerable<(string Variant, DomainEvent Event)> Variants(Type type, IReadOnlyDictionary<string, object?[]>? values = null, string text = "x")
     {
         ArgumentNullException.ThrowIfNull(type);
         values ??= new Dictionary<string, object?[]>();
@@ -74,7 +75,7 @@ public static class CoreEvents
             .Where(property => property.Name != nameof(DomainEvent.Drill) && property.SetMethod is { IsPublic: true } && !positional.Contains(property.Name))
             .ToList();
         object? Value(string name, Type valueType, bool fill) =>
-            Lookup(values, type, name) is { } choices ? choices[0] : fill ? Filled(valueType, 0) : Plain(valueType);
+            Lookup(values, type, name) is { } choices ? choices[0] : valueType == typeof(string) ? text : fill ? Filled(valueType, 0) : Plain(valueType);
 
         var plain = parameters.Select(parameter => Value(parameter.Name!, parameter.ParameterType, fill: false)).ToArray();
         yield return ("plain", (DomainEvent)constructor.Invoke(plain));
