@@ -23,7 +23,7 @@ public static partial class EventDataWriter
         {
             case JournalFull e:
                 writer.WriteNumber("undelivered", e.Undelivered);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case JournalRecovered e:

@@ -25,14 +25,14 @@ public static partial class EventDataWriter
                 writer.WriteString("command", e.CommandId);
                 writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));
                 writer.WriteString("operator", e.Operator);
-                writer.WriteString("detail", e.Detail);
+                writer.WriteString("detail", CutReason(e.Detail));
                 return (null, null, true);
 
             case CommandRefused e:
                 writer.WriteString("command", e.CommandId);
                 writer.WriteString("commandType", CommandTypes.Wire(e.CommandType));
                 writer.WriteString("operator", e.Operator);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case CommandReceived e:

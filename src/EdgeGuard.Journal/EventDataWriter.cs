@@ -173,14 +173,14 @@ public static partial class EventDataWriter
 
             case LockdownClearRefused e:
                 writer.WriteString("attemptedBy", e.AttemptedBy);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (e.AttemptedBy, null, true);
 
             case LockdownStartRefused e:
                 writer.WriteString("cause", e.Cause);
                 writer.WriteString("scenario", e.Scenario);
                 writer.WriteString("runningScenario", e.RunningScenario);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 writer.WriteBoolean("suspended", e.Suspended);
                 writer.WriteBoolean("sirenRestarted", e.SirenRestarted);
                 return (e.PointId, null, true);
@@ -197,7 +197,7 @@ public static partial class EventDataWriter
                 return (e.PointId, e.Zone, true);
 
             case SafetyStateNotPersisted e:
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case SafetyStateNotPersistedRestored e:
@@ -211,7 +211,7 @@ public static partial class EventDataWriter
 
             case OutputFault e:
                 writer.WriteString("output", e.OutputId);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (e.OutputId, null, true);
 
             case OutputFaultRestored e:
@@ -280,12 +280,12 @@ public static partial class EventDataWriter
 
             case FireResetRefused e:
                 writer.WriteString("attemptedBy", e.AttemptedBy);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (e.AttemptedBy, null, true);
 
             case DeliveryFault e:
                 writer.WriteNumber("seq", e.Seq);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case ResendEnded e:
@@ -300,11 +300,11 @@ public static partial class EventDataWriter
 
             case StateDeliveryFault e:
                 writer.WriteString("topic", e.Topic);
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case BrokerFault e:
-                writer.WriteString("reason", e.Reason);
+                writer.WriteString("reason", CutReason(e.Reason));
                 return (null, null, true);
 
             case BrokerFaultRestored e:

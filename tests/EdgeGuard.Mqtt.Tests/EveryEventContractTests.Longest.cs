@@ -37,4 +37,22 @@ public sealed partial class EveryEventContractTests
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {count} event payloads do not match the contract:\n{string.Join("\n", failures)}");
     }
+
+    [Fact]
+    public async Task Every_event_type_with_free_texts_longer_than_the_contract_allows_validates_against_its_schema()
+    {
+        // Reasons and problems come from exceptions, the broker and the file system: the journal's
+        // data writer bounds them at the contract's 1024 characters, whatever their source.
+        var text = new string('r', 5000);
+        var values = new Dictionary<string, object?[]>(Values, StringComparer.Ordinal)
+        {
+            ["Reason"] = [text],
+            ["Problem"] = [text],
+            ["Detail"] = [text],
+        };
+
+        var (failures, count) = await ValidateEvery(values, "x");
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {count} event payloads do not match the contract:\n{string.Join("\n", failures)}");
+    }
 }

@@ -75,7 +75,7 @@ public static class CoreEvents
             .Where(property => property.Name != nameof(DomainEvent.Drill) && property.SetMethod is { IsPublic: true } && !positional.Contains(property.Name))
             .ToList();
         object? Value(string name, Type valueType, bool fill) =>
-            Lookup(values, type, name) is { } choices ? choices[0] : valueType == typeof(string) ? text : fill ? Filled(valueType, 0) : Plain(valueType);
+            Lookup(values, type, name, valueType) is { } choices ? choices[0] : valueType == typeof(string) ? text : fill ? Filled(valueType, 0) : Plain(valueType);
 
         var plain = parameters.Select(parameter => Value(parameter.Name!, parameter.ParameterType, fill: false)).ToArray();
         yield return ("plain", (DomainEvent)constructor.Invoke(plain));
@@ -94,7 +94,7 @@ public static class CoreEvents
         {
             for (var i = 0; i < parameters.Length; i++)
             {
-                foreach (var choice in Choices(Lookup(values, type, parameters[i].Name!), parameters[i].ParameterType))
+                foreach (var choice in Choices(Lookup(values, type, parameters[i].Name!, parameters[i].ParameterType), parameters[i].ParameterType))
                 {
                     var varied = (object?[])arguments.Clone();
                     varied[i] = choice;
@@ -104,7 +104,7 @@ public static class CoreEvents
 
             foreach (var property in inits)
             {
-                foreach (var choice in Choices(Lookup(values, type, property.Name), property.PropertyType))
+                foreach (var choice in Choices(Lookup(values, type, property.Name, property.PropertyType), property.PropertyType))
                 {
                     yield return ($"{name}, {property.Name}={choice}", Build(constructor, arguments, inits, fill ? fills : null, property, choice));
                 }
@@ -126,8 +126,12 @@ public static class CoreEvents
     }
 
     // The caller's alternatives for an argument or property: by "Type.Name" first, then by name.
-    private static object?[]? Lookup(IReadOnlyDictionary<string, object?[]> values, Type type, string name) =>
-        values.TryGetValue($"{type.Name}.{name}", out var own) ? own : values.TryGetValue(name, out var any) ? any : null;
+    // Alternatives by bare name that do not fit this argument's type are ignored (a Reason that is
+    // an enum in one event and a text in another).
+    private static object?[]? Lookup(IReadOnlyDictionary<string, object?[]> values, Type type, string name, Type valueType) =>
+        values.TryGetValue($"{type.Name}.{name}", out var own) ? own
+        : values.TryGetValue(name, out var any) && any.All(choice => choice is null || valueType.IsInstanceOfType(choice)) ? any
+        : null;
 
     private static DomainEvent Build(
         ConstructorInfo constructor, object?[] arguments, List<PropertyInfo> inits, Dictionary<string, object?>? fills, PropertyInfo? varied, object? choice)
