@@ -50,6 +50,39 @@ internal static class LineSet
         }
     }
 
+    /// <summary>
+    /// Refuses the group when one of its lines is open in this process already (another input or output:
+    /// a configuration error), before any line of it is opened.
+    /// </summary>
+    /// <exception cref="HardwareException">A line is open already.</exception>
+    public static void RefuseOpen(GpioController controller, IEnumerable<LineRequest> requests)
+    {
+        foreach (var request in requests)
+        {
+            if (controller.IsPinOpen(request.Line))
+            {
+                throw new HardwareException($"Line {request.Line} for '{request.Owner}' is already in use by another input or output.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens one line on its own; a line the kernel refuses (EBUSY, EIO) is left closed, not thrown.
+    /// </summary>
+    /// <returns>Null when the line is open; else why it could not be opened, naming the line and its owner.</returns>
+    public static string? TryOpen(GpioController controller, LineRequest request)
+    {
+        try
+        {
+            OpenAll(controller, [request]);
+            return null;
+        }
+        catch (HardwareException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     /// <summary>Closes every line that is open, continuing past failures so one bad line cannot keep the others.</summary>
     public static void CloseAll(GpioController controller, IEnumerable<int> lines)
     {

@@ -1,5 +1,6 @@
 using System.Device.Gpio;
 using CsCheck;
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Simulation;
 
@@ -124,6 +125,48 @@ public sealed class GpioOutputLinesTests : IDisposable
         Assert.Contains("Line 21", error.Message, StringComparison.Ordinal);
         Assert.False(_driver.IsOpen(20));
         Assert.Equal(PinMode.InputPullUp, _driver.ModeOf(21));
+    }
+
+    [Theory]
+    [InlineData(false)] // libgpiod v2: the request is refused when the line is opened
+    [InlineData(true)] // libgpiod v1: only when its mode is set, after GpioController counted it open
+    public void A_line_another_process_holds_is_left_unopened_and_the_others_open(bool refusedAtMode)
+    {
+        _driver.HoldElsewhere(21, "gpioset", refusedAtMode);
+        var reported = new List<DomainEvent>();
+
+        using var outputs = new GpioOutputLines(_controller, [Lock, Siren], Levels(lockHigh: true, sirenHigh: false), report: reported.AddRange);
+
+        Assert.Equal([true], _driver.DrivenLevels(20));
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(reported));
+        Assert.Equal("gpio21", fault.Device);
+        Assert.Contains("siren-lobby", fault.Reason, StringComparison.Ordinal);
+        Assert.False(_controller.IsPinOpen(21), "a line half opened must be closed again, so the next try can open it");
+        var error = Assert.Throws<HardwareException>(() => outputs.Write("siren-lobby", false));
+        Assert.Contains("Line 21", error.Message, StringComparison.Ordinal);
+        Assert.Contains("siren-lobby", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_line_refused_at_start_is_opened_by_a_write_once_free_at_the_level_written()
+    {
+        _driver.HoldElsewhere(21, "gpioset");
+        var reported = new List<DomainEvent>();
+        using var outputs = new GpioOutputLines(_controller, [Lock, Siren], Levels(lockHigh: true, sirenHigh: false), report: reported.AddRange);
+        Assert.Throws<HardwareException>(() => outputs.Write("siren-lobby", true));
+        Assert.Single(reported); // the fault at start, not one per write
+
+        _driver.ReleaseElsewhere(21);
+        outputs.Write("siren-lobby", true);
+
+        Assert.Equal("gpio21", Assert.IsType<HardwareFaultRestored>(reported[^1]).Device);
+        Assert.Equal(2, reported.Count);
+
+        Assert.Equal(PinMode.Output, _driver.ModeOf(21));
+        Assert.Equal([true], _driver.DrivenLevels(21));
+        Assert.True(outputs.ReadBack("siren-lobby"));
+        outputs.Write("siren-lobby", false);
+        Assert.Equal([true, false], _driver.DrivenLevels(21));
     }
 
     private static Dictionary<string, bool> Levels(bool? lockHigh, bool? sirenHigh)

@@ -50,12 +50,32 @@ public sealed partial class ExpanderBank
 
         // Once the outputs are opened a chip without lines failed its configuration there: what the
         // boot's look saw no longer stands for it, so it is looked at afresh.
-        var levels = _opened
-            ? LookAt(chip)
-            : (chip.EarlyLook ??= new EarlyLook(LookAt(chip))).Levels;
+        var levels = _opened ? LookAt(chip) : EarlyLevels(chip, pointId);
         var pin = chip.Inputs
             .First(i => string.Equals(i.PointId, pointId, StringComparison.Ordinal)).Pin;
         return levels is { } word ? (word & (1 << pin)) != 0 : null;
+    }
+
+    /// <summary>
+    /// The chip's pin levels from its look before the outputs were opened. A look that gave levels
+    /// is taken afresh when an input it answered is asked again: the boot asks once before it loads
+    /// the saved state and again before it opens the outputs (up to seconds later on a slow card),
+    /// and a fire that started in between must not be answered from the first look. One that gave
+    /// none is kept: a chip that did not answer would cost another bus timeout, and one that did not
+    /// hold the configuration still does not (nothing configures it before the outputs).
+    /// </summary>
+    private static ushort? EarlyLevels(Chip chip, string pointId)
+    {
+        if (chip.EarlyLook is not { } look || (look.Levels is not null && !look.Answered.Add(pointId)))
+        {
+            look = chip.EarlyLook = new EarlyLook(LookAt(chip), new HashSet<string>(StringComparer.Ordinal) { pointId });
+        }
+        else
+        {
+            look.Answered.Add(pointId);
+        }
+
+        return look.Levels;
     }
 
     /// <summary>
@@ -122,7 +142,8 @@ public sealed partial class ExpanderBank
 
     /// <summary>
     /// A chip's look before the outputs were opened, kept for its other fire inputs: its pin
-    /// levels, or null when it did not hold the gateway's configuration or did not answer.
+    /// levels, or null when it did not hold the gateway's configuration or did not answer; and the
+    /// inputs it answered (<see cref="EarlyLevels"/>).
     /// </summary>
-    private sealed record EarlyLook(ushort? Levels);
+    private sealed record EarlyLook(ushort? Levels, HashSet<string> Answered);
 }

@@ -71,5 +71,10 @@ internal sealed record SafetySaveEnded : ControllerMessage
 /// <summary>A filter or site timer is due; <paramref name="Fired"/> is the timestamp (of the loop's <see cref="TimeProvider"/>) at which its callback ran.</summary>
 internal sealed record TimerMessage(long Fired) : ControllerMessage;
 
-/// <summary>Creates the output lines with the level each must have from the first instant.</summary>
+/// <summary>
+/// Creates the output lines named in <paramref name="initialHigh"/>, each at the level it must
+/// have from the first instant, and only those: the controller may open some outputs first (the
+/// native egress locks, released for a fire found before the saved state is loaded) and the rest
+/// in a second call, never one output twice.
+/// </summary>
 public delegate IOutputLines OutputLinesFactory(IReadOnlyDictionary<string, bool> initialHigh);

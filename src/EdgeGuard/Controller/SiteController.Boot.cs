@@ -60,9 +60,12 @@ public sealed partial class SiteController
     /// <see cref="SqliteSafetyStateStore.LoadBusyTimeout"/> (250 ms) a try, tried again within
     /// this bound, so a lock held for a second or two is waited out. Generous, because giving up
     /// drops a lockdown in force before the restart; and cheap, because after a power cut the
-    /// outputs were undriven through the whole OS boot (tens of seconds) already. Far inside
-    /// systemd's TimeoutStartSec=90s, so a hung card no longer holds the start until systemd kills
-    /// it, with every output undriven.
+    /// outputs were undriven through the whole OS boot (tens of seconds) already. After a service
+    /// restart they are not: a kernel that keeps released lines at their level holds the previous
+    /// run's levels through the wait, an energised egress maglock too, so a fire input read active
+    /// before the load releases the native egress locks at once (SiteController.FireAtBoot.cs).
+    /// Far inside systemd's TimeoutStartSec=90s, so a hung card no longer holds the start until
+    /// systemd kills it, with every output undriven.
     /// </summary>
     public static readonly TimeSpan BootLoadDeadline = SqliteSafetyStateStore.MaxSaveWait + BootLoadMargin;
 

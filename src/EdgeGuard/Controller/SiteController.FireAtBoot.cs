@@ -1,5 +1,7 @@
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Board;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Controller;
@@ -15,8 +17,123 @@ namespace EdgeGuard.Controller;
 // event, its save), as before: a boot transient alone must not latch a release until a person
 // resets it. A fire the settled read does not confirm released egress for the settle time only,
 // and the first reconcile drives the plan again.
+//
+// The fire inputs are also read once before the boot waits for the saved state (up to
+// BootLoadDeadline on a slow card). After a power cut the outputs are undriven through that wait,
+// but a service restart (an update, the watchdog) on a kernel that keeps a released line at its
+// level left the egress maglock energised from the previous run, with a fire active, for the whole
+// load. So a fire input that reads active then opens the native egress locks released at once:
+// fire beats lockdown in every plan, so that is right whatever the saved state holds. The other
+// outputs wait for the plan, as before. Expander egress locks wait too: a chip is configured as a
+// whole, every output on it at its plan level, so one pin cannot be driven before the others'
+// plan is known. Only a fire input that reads active counts here, not one that cannot be read:
+// that is mostly an expander chip that lost its power with the gateway, whose relays dropped
+// anyway, and the read before the outputs still takes it as active, as before.
 public sealed partial class SiteController
 {
+    /// <summary>
+    /// The native egress locks opened released before the load of the saved state because a fire
+    /// input read active then (<see cref="ReleaseEgressBeforeLoad"/>); null when none were, and once
+    /// <see cref="OpenOutputs"/> took them over.
+    /// </summary>
+    private IOutputLines? _egressBeforeLoad;
+
+    /// <summary>The native egress locks: the outputs <see cref="ReleaseEgressBeforeLoad"/> may open.</summary>
+    private IEnumerable<OutputDefinition> NativeEgressLocks =>
+        site.Outputs.Where(o => o is { Kind: OutputKind.Lock, Egress: true, LineAddress: null });
+
+    /// <summary>
+    /// Before the saved state is loaded: reads the fire inputs raw and, when one reads active, opens
+    /// the native egress locks at their released level. A failure to open them is logged and left:
+    /// they are opened with the other outputs after the load, as before.
+    /// </summary>
+    private void ReleaseEgressBeforeLoad()
+    {
+        var released = NativeEgressLocks.ToDictionary(o => o.Id, o => o.LevelFor(false), StringComparer.Ordinal);
+        if (released.Count == 0 || FireBeforeOutputs() is not { Active.Count: > 0 } fire)
+        {
+            return;
+        }
+
+        try
+        {
+            _egressBeforeLoad = createOutputs(released);
+        }
+#pragma warning disable CA1031 // Not opened early is the old boot order, not a failed start.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogEgressBeforeLoadFailed(ex.Message);
+            return;
+        }
+
+        LogEgressBeforeLoad(string.Join(", ", fire.Active), string.Join(", ", released.Keys));
+    }
+
+    /// <summary>
+    /// The output lines once the saved state is known, when the native egress locks were opened
+    /// before the load: those are driven to <paramref name="levels"/> (still released if a fire
+    /// reads active before the outputs, else the plan's), the rest opened at theirs.
+    /// </summary>
+    private IOutputLines OpenAfterEgressBeforeLoad(IOutputLines early, IReadOnlyDictionary<string, bool> levels)
+    {
+        _egressBeforeLoad = null;
+        var earlyIds = NativeEgressLocks.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in earlyIds)
+        {
+            try
+            {
+                early.Write(id, levels[id]);
+            }
+#pragma warning disable CA1031 // A failed write keeps the level last driven; the first reconcile drives it again.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogEgressBeforeLoadWriteFailed(id, ex.Message);
+            }
+        }
+
+        var rest = levels.Where(kv => !earlyIds.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (rest.Count == 0)
+        {
+            return new RoutedOutputLines([(early, earlyIds)]);
+        }
+
+        IOutputLines lines;
+        try
+        {
+            lines = createOutputs(rest);
+        }
+        catch
+        {
+            // Closed without changing their levels: a start that fails leaves egress released.
+            early.Dispose();
+            throw;
+        }
+
+        return new RoutedOutputLines([(early, earlyIds), (lines, rest.Keys)]);
+    }
+
+    /// <summary>
+    /// <see cref="ReleaseEgressBeforeLoad"/>, then <see cref="LoadSafetyStateAsync"/>. A start that
+    /// fails (or is cancelled) while it loads closes the lines opened before the load, without
+    /// changing their levels.
+    /// </summary>
+    private async Task<(SafetyState Safety, string? Unreadable)> LoadAfterFireCheckAsync(CancellationToken cancellationToken)
+    {
+        ReleaseEgressBeforeLoad();
+        try
+        {
+            return await LoadSafetyStateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _egressBeforeLoad?.Dispose();
+            _egressBeforeLoad = null;
+            throw;
+        }
+    }
+
     /// <summary>
     /// The fire inputs' raw levels before the outputs are opened, or null when none reads active and
     /// none is unreadable (or the site has no egress lock, so there is nothing to release). A fire
@@ -85,6 +202,15 @@ public sealed partial class SiteController
         LogFireBeforeOutputs(string.Join(", ", fire.Active), string.Join(", ", fire.Unread));
         return released;
     }
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Fire inputs read active before the saved state was loaded: [{Active}]; native egress locks [{Locks}] released at once, the other outputs wait for the plan")]
+    private partial void LogEgressBeforeLoad(string active, string locks);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Error, Message = "A fire input read active before the saved state was loaded, but the native egress locks could not be opened released then ({Failure}); they are opened with the other outputs after the load")]
+    private partial void LogEgressBeforeLoadFailed(string failure);
+
+    [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "The egress lock {Output}, opened before the load, could not be driven to its boot level ({Failure}); the first reconcile drives it again")]
+    private partial void LogEgressBeforeLoadWriteFailed(string output, string failure);
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Fire inputs read before the outputs were opened: active [{Active}], not readable yet [{Unread}]; egress locks opened released until the settled read decides the fire release")]
     private partial void LogFireBeforeOutputs(string active, string unread);

@@ -243,11 +243,12 @@ public sealed partial class SiteController
 
     /// <summary>
     /// Opens the output lines at <paramref name="levels"/> (the restored plan's, egress released for a
-    /// fire found at boot); queued ones (the expanders') wake the loop after each attempt.
+    /// fire found at boot), or those not opened before the load already; queued ones (the
+    /// expanders') wake the loop after each attempt.
     /// </summary>
     private void OpenOutputs(IReadOnlyDictionary<string, bool> levels)
     {
-        _outputLines = createOutputs(levels);
+        _outputLines = _egressBeforeLoad is { } early ? OpenAfterEgressBeforeLoad(early, levels) : createOutputs(levels);
         if (_outputLines is IQueuedOutputLines queued)
         {
             _queuedOutputs = queued;

@@ -103,9 +103,11 @@ public sealed partial class SiteController(
     /// <summary>
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
-    /// One exception, for life safety: the fire inputs are read raw before the outputs are opened,
-    /// and a fire found there (or a fire input not readable yet) opens the egress locks released;
-    /// the settled read alone latches the release (SiteController.FireAtBoot.cs).
+    /// One exception, for life safety: the fire inputs are read raw before the saved state is
+    /// loaded, and a fire found there opens the native egress locks released at once; again before
+    /// the outputs are opened, and a fire found then (or a fire input not readable yet) opens every
+    /// egress lock released; the settled read alone latches the release
+    /// (SiteController.FireAtBoot.cs).
     /// A saved state that cannot be read, or not within <see cref="BootLoadDeadline"/>, is not a
     /// failed start: the gateway boots in the initial state and says so; a lockdown read late is
     /// put back in force if the site has decided nothing since (SiteController.Boot.cs).
@@ -116,7 +118,9 @@ public sealed partial class SiteController(
         // save (or the load) the loop gave up on wakes it when it ends, so the latest state is
         // saved then.
         _saver = new SafetyStateSaver(store, time, () => _channel.Writer.TryWrite(SafetySaveEnded.Instance));
-        var (safety, unreadable) = await LoadSafetyStateAsync(cancellationToken).ConfigureAwait(false);
+        // A fire already burning does not wait for the saved state: its native egress locks are
+        // released before the load (SiteController.FireAtBoot.cs).
+        var (safety, unreadable) = await LoadAfterFireCheckAsync(cancellationToken).ConfigureAwait(false);
         var now = Moment.From(time);
         _state = SiteState.Restore(site, safety, new Dictionary<string, bool>(), now);
         var notRestored = NotRestoredAfterConfigChange(safety, _state);

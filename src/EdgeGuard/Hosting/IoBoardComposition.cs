@@ -101,26 +101,45 @@ internal static class IoBoardComposition
         })];
     };
 
-    private static Func<IServiceProvider, OutputLinesFactory> Outputs(GatewayConfig config) => sp => initial =>
+    // Opens the outputs named in the initial levels only: the controller opens the native egress
+    // locks first when a fire reads active before the saved state is loaded, and the rest after it.
+    private static Func<IServiceProvider, OutputLinesFactory> Outputs(GatewayConfig config) => sp =>
     {
-        var native = config.Site.Outputs.Where(o => o.LineAddress is null).ToList();
-        var nativeIds = native.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
-        var gpio = new GpioOutputLines(
-            sp.GetRequiredService<GpioController>(), native,
-            initial.Where(kv => nativeIds.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
-        // Each start, once the native outputs are driven: will the kernel keep them so at the next stop?
-        sp.GetService<ReleasedOutputsProbe>()?.Check(
-            native.Count, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<HardwareFaultReporter>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReleasedOutputsProbe)));
-        if (config.Board.Expanders.Count == 0)
+        var probed = false;
+        return initial =>
         {
-            return gpio;
-        }
+            var native = config.Site.Outputs.Where(o => o.LineAddress is null && initial.ContainsKey(o.Id)).ToList();
+            var nativeIds = native.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
+            // A line the kernel refuses (EBUSY) is fault.hardware, like an expander that does not answer.
+            var gpio = new GpioOutputLines(
+                sp.GetRequiredService<GpioController>(), native,
+                initial.Where(kv => nativeIds.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<HardwareFaultReporter>().Report);
+            // Each start, once the native outputs are driven: will the kernel keep them so at the next
+            // stop? Once per start, not once per call.
+            if (!probed && native.Count > 0)
+            {
+                probed = true;
+                sp.GetService<ReleasedOutputsProbe>()?.Check(
+                    native.Count, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<HardwareFaultReporter>(),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReleasedOutputsProbe)));
+            }
 
+            if (config.Board.Expanders.Count == 0 || initial.Count == nativeIds.Count)
+            {
+                return gpio;
+            }
+
+            return WithExpanders(sp, gpio, nativeIds, initial);
+        };
+    };
+
+    private static RoutedOutputLines WithExpanders(IServiceProvider sp, GpioOutputLines gpio, HashSet<string> nativeIds, IReadOnlyDictionary<string, bool> initial)
+    {
         // The expanders are configured here, with their outputs at the restored plan's levels, before any
         // input is read (the controller opens outputs first). Later writes go through a writer per chip,
         // so the controller's loop never waits for the I²C bus (docs/architecture.md, "Output write order").
         var bank = sp.GetRequiredService<ExpanderBank>();
         return new RoutedOutputLines([(gpio, nativeIds), (bank.OpenOutputWriters(initial), bank.OutputIds)]);
-    };
+    }
 }

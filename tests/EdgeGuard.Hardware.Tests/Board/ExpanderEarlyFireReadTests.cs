@@ -164,6 +164,36 @@ public sealed class ExpanderEarlyFireReadTests : IDisposable
         Assert.Equal([(byte)Mcp23017Register.Iocon], read.Written);
     }
 
+    [Fact]
+    public void A_fire_input_asked_again_is_read_afresh_not_from_the_first_look()
+    {
+        // The boot asks before it loads the saved state and again before it opens the outputs,
+        // seconds later on a slow card: a fire that started in between must be seen.
+        ConfiguredByLastRun([Panic, Door, Fire], [LockAnnex]);
+        _rig.Fake.SetPin(FirePin, true); // at rest
+
+        using var bank = Bank([Panic, Door, Fire], [LockAnnex]);
+
+        Assert.True(bank.ReadBeforeOutputs("fire-annex"));
+        _rig.Fake.SetPin(FirePin, false); // the panel goes into alarm during the load
+        Assert.False(bank.ReadBeforeOutputs("fire-annex"));
+        AssertOnlyRead();
+    }
+
+    [Fact]
+    public void A_hung_chip_asked_again_is_not_tried_again()
+    {
+        // The look that gave nothing stands: another bus timeout before the outputs open buys nothing.
+        var attempts = 0;
+        _rig.Fake.Nack = _ => { attempts++; return true; };
+
+        using var bank = Bank([Panic, Door, Fire], [LockAnnex]);
+
+        Assert.Null(bank.ReadBeforeOutputs("fire-annex"));
+        Assert.Null(bank.ReadBeforeOutputs("fire-annex"));
+        Assert.Equal(1, attempts);
+    }
+
     // Fire inputs fire-0, fire-1, ... on A2, A3, ... of the annex chip (A0, A1 and B0 are taken).
     private static PointDefinition[] FireInputs(int count) =>
         [.. Enumerable.Range(0, count).Select(i =>

@@ -1,4 +1,5 @@
 using EdgeGuard.Cli;
+using EdgeGuard.Controller;
 using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.Hosting;
@@ -77,6 +78,30 @@ public sealed partial class WalkTestVerbTests
         Assert.Matches(@"HARDWARE  gpiochip0 at start: The kernel turns released output lines into inputs", report);
         Assert.Contains("FAILED: hardware fault at start: gpiochip0", report);
         Assert.DoesNotContain("PASSED", report);
+    }
+
+    [Fact]
+    public async Task A_native_output_line_another_program_holds_is_shown_at_start_and_fails_the_test()
+    {
+        // A leftover gpioset holds the maglock's line. The walk test used to end at once on it (as the
+        // gateway did); it now starts like the gateway, shows the line, and cannot pass.
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, WriteConfig(HallPoints), services =>
+        {
+            var opens = services.Last(d => d.ServiceType == typeof(OutputLinesFactory));
+            services.AddSingleton(sp =>
+            {
+                sp.GetRequiredService<SimulatedGpioDriver>().HoldElsewhere(12, "gpioset");
+                return (OutputLinesFactory)opens.ImplementationFactory!(sp);
+            });
+        });
+        await using var sim = await ConnectAsync(walk);
+        Assert.Matches(@"fault gpio12: Line 12 for 'lock-hall' could not be opened as Output: .*'gpioset'.*; the output is not driven .* \(fault\.hardware\)", Screen);
+        stop.Cancel();
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+        var report = Screen[Screen.IndexOf("Walk test report", StringComparison.Ordinal)..];
+        Assert.Contains("hardware fault at start: gpio12", report);
     }
 
     [Fact]

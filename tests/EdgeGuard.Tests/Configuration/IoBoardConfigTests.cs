@@ -101,6 +101,29 @@ public sealed class IoBoardConfigTests
         inputs.Dispose();
     }
 
+    [Fact]
+    public void Simulated_host_opens_only_the_outputs_it_is_given_the_rest_in_a_second_call()
+    {
+        // The controller opens the native egress locks first when a fire reads active before the saved
+        // state is loaded, and the rest once the plan is known (SiteController.FireAtBoot.cs).
+        using var state = new TempState();
+        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}");
+        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        var services = host.Services;
+        var open = services.GetRequiredService<OutputLinesFactory>();
+        var driver = services.GetRequiredService<SimulatedGpioDriver>();
+
+        using var first = open(new Dictionary<string, bool> { ["siren-main"] = true });
+        Assert.True(driver.IsOpen(16));
+        Assert.True(driver.GetOutputLevel(16));
+        Assert.Throws<KeyNotFoundException>(() => first.ReadBack("lock-annex"));
+
+        using var rest = open(new Dictionary<string, bool> { ["lock-annex"] = true, ["lamp-annex"] = false });
+        Assert.True(services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20").PinLevel(8), "expander maglock at its initial level");
+        Assert.True(rest.ReadBack("lock-annex"));
+        Assert.Throws<KeyNotFoundException>(() => rest.ReadBack("siren-main"));
+    }
+
     private sealed class TempState : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("eg-board-").FullName;

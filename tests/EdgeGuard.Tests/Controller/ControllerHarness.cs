@@ -51,7 +51,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
             openInputs is not null ? openInputs(_gpio, Time) : new GpioInputLines(_gpio, site.Points, Time),
             initial => openOutputs is not null
                 ? openOutputs(_gpio, initial)
-                : outputs is null ? new GpioOutputLines(_gpio, site.Outputs, initial) : outputs(new GpioOutputLines(_gpio, site.Outputs, initial)),
+                : outputs is null ? OpenNative(site, initial) : outputs(OpenNative(site, initial)),
             store(Driver),
             extraSink is null ? [Events] : [Events, extraSink],
             Time,
@@ -59,6 +59,10 @@ internal sealed class ControllerHarness : IAsyncDisposable
     }
 
     public SiteDefinition Site { get; }
+
+    // The outputs named, as the gateway's factory opens them (the controller may open some first).
+    private GpioOutputLines OpenNative(SiteDefinition site, IReadOnlyDictionary<string, bool> initial) =>
+        new(_gpio, site.Outputs.Where(o => initial.ContainsKey(o.Id)), initial);
 
     public TimerRecordingClock Time { get; } = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
 
