@@ -48,7 +48,7 @@ public static partial class EventDataWriter
                 return (null, null, true);
 
             default:
-                return (domainEvent.Point, null, false);
+                return WriteLinkFields(domainEvent, writer); // EventDataWriter.Link.cs
         }
     }
 }

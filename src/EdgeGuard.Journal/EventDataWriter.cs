@@ -311,26 +311,6 @@ public static partial class EventDataWriter
                 writer.WriteNumber("refusals", e.Refusals);
                 return (null, null, true);
 
-            case SessionTakenOver e:
-                writer.WriteString("connection", e.Connection == BrokerConnection.Commands ? "commands" : "publisher");
-                return (null, null, true);
-
-            case JournalWentBack e:
-                writer.WriteNumber("session", e.Session);
-                writer.WriteNumber("brokerSession", e.BrokerSession);
-                writer.WriteNumber("raisedSession", e.RaisedSession);
-                writer.WriteNumber("lastSeq", e.LastSeq);
-                if (e.BrokerLastSeq is { } brokerLastSeq)
-                {
-                    writer.WriteNumber("brokerLastSeq", brokerLastSeq);
-                }
-
-                return (null, null, true);
-
-            case CommandSessionLost e:
-                writer.WriteString("since", Iso(e.Since));
-                return (null, null, true);
-
             case ChatterDetected e:
                 writer.WriteString("kind", PointKindText(e.Kind));
                 writer.WriteNumber("transitions", e.Transitions);

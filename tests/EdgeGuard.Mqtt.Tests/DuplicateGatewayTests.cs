@@ -8,10 +8,12 @@ namespace EdgeGuard.Mqtt.Tests;
 /// <summary>
 /// Two boxes with one gateway id (a cloned SD card: same key, so the same client ids) on Mosquitto
 /// 2.0, which closes a taken-over connection without DISCONNECT 142. The gateway cannot tell that
-/// close from a broker restart's, so it raises no alarm for either: counting such closes (three
+/// close from a broker restart's, so it raises no takeover for either: counting such closes (three
 /// in a row a takeover) raised <c>fault.session-taken-over</c> on both connections when a broker
 /// was restarted three times within a minute, with no second box anywhere. The office sees a
-/// clone by the <c>instance</c> on availability and command results.
+/// clone by the <c>instance</c> on availability and command results, and the gateway by the
+/// other box's availability (<c>fault.duplicate-gateway</c>, DuplicateGatewayAlarmTests), which
+/// a broker restart does not bring: it keeps the gateway's own.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class DuplicateGatewayTests(ITestOutputHelper output)
@@ -71,6 +73,7 @@ public sealed class DuplicateGatewayTests(ITestOutputHelper output)
 
         output.WriteLine($"connects {gw.Publisher.Connects}; faults: {string.Join(", ", gw.Faults.Events.Select(e => e.Type))}");
         Assert.Empty(gw.Faults.Events.OfType<SessionTakenOver>());
+        Assert.Empty(gw.Faults.Events.OfType<DuplicateGateway>()); // the retained online is our own
     }
 
     // The same three restarts, seen by the command connection.

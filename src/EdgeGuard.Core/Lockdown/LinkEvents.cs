@@ -66,3 +66,27 @@ public sealed record JournalWentBack(DateTimeOffset At, long Session, long Broke
     public override string Type => "fault.journal-went-back";
     public override Severity Severity => Severity.Alarm;
 }
+
+/// <summary>
+/// Another running gateway process publishes under this gateway's id: a cloned SD card (same key,
+/// so the same client ids, and the two take each other's connection), or a second process on the
+/// box. The publisher's availability watch saw, after this process's first birth, an availability
+/// message of another <c>instance</c> that no earlier process of this gateway can have left: one
+/// of a session above this process's own (sessions only grow, and a process takes one above any
+/// it saw before its birth), of an equal one at two reconnects (a journal restored one start
+/// behind takes its predecessor's session), or a live <c>online</c>. Mosquitto 2.0 closes a
+/// taken-over connection without reason 142, so there <see cref="SessionTakenOver"/> never comes
+/// and this is the gateway's own word on a clone. Once per other instance per process, at most
+/// 8 of them (the publisher's <c>DuplicateInstances.Capacity</c>).
+/// </summary>
+/// <param name="At">When the other process's availability was seen.</param>
+/// <param name="Instance">The other process's instance id (16 lower-case hex digits).</param>
+/// <param name="Session">The session the other process's availability carried.</param>
+/// <param name="Online">Whether that availability was <c>online</c> (else <c>offline</c>: its will or stop).</param>
+/// <param name="OwnInstance">This process's instance id, so the office knows which box speaks.</param>
+/// <param name="OwnSession">This process's session.</param>
+public sealed record DuplicateGateway(DateTimeOffset At, string Instance, long Session, bool Online, string OwnInstance, long OwnSession) : DomainEvent(At)
+{
+    public override string Type => "fault.duplicate-gateway";
+    public override Severity Severity => Severity.Critical;
+}

@@ -33,6 +33,8 @@ public sealed partial class OutboxPublisher
         Volatile.Write(ref _retained, retained);
         client.ApplicationMessageReceivedAsync += args =>
         {
+            // After the birth, retained or live: another process under this id (OutboxPublisher.Duplicate.cs).
+            CheckDuplicate(args.ApplicationMessage, session);
             if (args.ApplicationMessage.Retain)
             {
                 OnRetainedAvailability(args.ApplicationMessage);

@@ -21,8 +21,7 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// journal) and the connection made again, so the will carries it too. Only before the first
 /// birth of a process: later the topic holds this process's own messages, or, with two boxes on
 /// one id, the other's, and raising at every reconnect would make the two leapfrog each other's
-/// sessions (a broker that sends reason 142 raises the takeover for that case; on Mosquitto 2.0
-/// the office sees it by the two <c>instance</c> values).
+/// sessions (that case is <c>fault.duplicate-gateway</c>'s: OutboxPublisher.Duplicate.cs).
 /// </summary>
 public sealed partial class OutboxPublisher
 {

@@ -16,7 +16,8 @@ internal static class StaleAvailability
     /// <param name="payload"><c>offline</c> or <c>online</c>.</param>
     /// <param name="session">Its <c>session</c> user property; none when null.</param>
     /// <param name="lastSeq">Its <c>lastSeq</c> user property, as an orderly offline has; none when null.</param>
-    public static async Task PublishAsync(int port, string topic, string payload, string? session, string? lastSeq = null)
+    /// <param name="instance">Its <c>instance</c> user property (the process that left it); none when null.</param>
+    public static async Task PublishAsync(int port, string topic, string payload, string? session, string? lastSeq = null, string? instance = null)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
@@ -31,6 +32,11 @@ internal static class StaleAvailability
         if (lastSeq is not null)
         {
             message.WithUserProperty("lastSeq", Encoding.UTF8.GetBytes(lastSeq));
+        }
+
+        if (instance is not null)
+        {
+            message.WithUserProperty("instance", Encoding.UTF8.GetBytes(instance));
         }
 
         await client.PublishAsync(message.Build());
