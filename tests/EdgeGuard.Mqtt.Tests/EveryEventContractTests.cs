@@ -126,6 +126,10 @@ public sealed partial class EveryEventContractTests
         ["CommandRepeated.Answer"] = ["accepted", "done", "rejected"],
         // A refused trigger's cause, or a signed office command kept suspended (no point then).
         ["LockdownStartRefused.Cause"] = ["panic button", "office-command"],
+        // Process instances: 16 lower-case hex digits, the gateway's own and one it checked
+        // (ProcessInstance.IsValid) before raising the duplicate.
+        ["DuplicateGateway.Instance"] = ["0123456789abcdef"],
+        ["DuplicateGateway.OwnInstance"] = ["fedcba9876543210"],
     };
 
     /// <summary>
