@@ -35,13 +35,14 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
     internal const int CriticalReserve = 1024;
 
     /// <summary>
-    /// Of <see cref="CriticalReserve"/>, the records the office's own command records may take
-    /// (received, done, refused, rebirth, resend ended: <c>EventJournal.IsOfficeRecord</c>). An
-    /// office that sees nothing from a gateway whose events the broker refuses, which is how the
-    /// journal fills, may well send a signed rebirth again and again, about three records each;
-    /// without this share that loop would use up the reserve and the next lockdown would be
-    /// dropped. What a command changes (a lockdown cleared, a point bypassed, a siren silenced)
-    /// is not in the share: it may use the whole reserve.
+    /// Of <see cref="CriticalReserve"/>, the records office commands may take (received, done,
+    /// refused, rebirth, resend ended, and what a command may repeat without end: an
+    /// acknowledgement that silences nothing, a bypass renewed or ended by an operator;
+    /// <c>EventJournal.IsOfficeRecord</c>). An office that sees nothing from a gateway whose events
+    /// the broker refuses, which is how the journal fills, may well send a signed rebirth or
+    /// acknowledgement again and again, about three records each; without this share that loop
+    /// would use up the reserve and the next lockdown would be dropped. A lockdown's clear, a fire
+    /// reset and a siren silenced happen once per alarm and may use the whole reserve.
     /// </summary>
     internal const int OfficeShare = 256;
 

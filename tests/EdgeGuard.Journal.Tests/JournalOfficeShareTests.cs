@@ -1,15 +1,17 @@
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
 using static EdgeGuard.Journal.Tests.JournalHarness;
 
 namespace EdgeGuard.Journal.Tests;
 
 /// <summary>
-/// While the journal is full, the office's command records (received, done, refused, rebirth,
-/// resend ended) may take only <see cref="JournalLimits.OfficeShare"/> of the critical reserve. An
-/// office that sees nothing from a gateway whose events the broker refuses may send a signed
-/// rebirth again and again; each takes about three records, and the reserve that keeps a
-/// lockdown in the audit trail must not be what that loop uses up.
+/// While the journal is full, office commands' records (received, done, refused, rebirth, resend
+/// ended, an acknowledgement that silences nothing, a bypass) may take only
+/// <see cref="JournalLimits.OfficeShare"/> of the critical reserve. An office that sees nothing
+/// from a gateway whose events the broker refuses may send a signed rebirth or acknowledgement
+/// again and again; each takes about three records, and the reserve that keeps a lockdown in the
+/// audit trail must not be what that loop uses up.
 /// </summary>
 public sealed class JournalOfficeShareTests
 {
@@ -61,12 +63,44 @@ public sealed class JournalOfficeShareTests
         Assert.True(EventJournal.IsOfficeRecord(new StateRepublishRequested(T0, "office-1")));
         Assert.True(EventJournal.IsOfficeRecord(new ResendEnded(T0, "c-1", 1, 2, 2, 2, null)));
 
-        // What a command changes goes in with the whole reserve: who cleared a lockdown, bypassed a
-        // point or silenced a siren must never be missing.
+        // What a command may repeat without end is in the share too: an acknowledgement that
+        // silences nothing (never refused when repeated), a bypass renewed or ended by an operator.
+        Assert.True(EventJournal.IsOfficeRecord(new AlarmAcknowledged(T0, Guid.Empty, "door.forced", "door-1", "office-1", false)));
+        Assert.True(EventJournal.IsOfficeRecord(new PointBypassed(T0, "door-1", PointKind.DoorContact, "a", T0.AddHours(1), "office-1")));
+        Assert.True(EventJournal.IsOfficeRecord(new PointUnbypassed(T0, "door-1", PointKind.DoorContact, "a", "office-1")));
+
+        // What happens once per alarm keeps the whole reserve: who cleared a lockdown or silenced a
+        // siren must never be missing, nor a bypass that ran out on its own.
         Assert.False(EventJournal.IsOfficeRecord(new LockdownCleared(T0, "office-1", T0)));
+        Assert.False(EventJournal.IsOfficeRecord(new FireReset(T0, "key-1")));
         Assert.False(EventJournal.IsOfficeRecord(new AlarmAcknowledged(T0, Guid.Empty, "lockdown.started", null, "office-1", true)));
+        Assert.False(EventJournal.IsOfficeRecord(new PointUnbypassed(T0, "door-1", PointKind.DoorContact, "a", null)));
         Assert.False(EventJournal.IsOfficeRecord(new LockdownStarted(T0, "office command", null)));
         Assert.True(EventJournal.KeptWhileFull(Received("c-1")));
+    }
+
+    [Fact]
+    public async Task An_acknowledge_loop_while_full_leaves_the_reserve_to_a_lockdown()
+    {
+        using var h = new JournalHarness(new JournalLimits(10, Month));
+        await h.PublishAndFlush(Enumerable.Range(1, 10).Select(i => Activated(i)).ToArray());
+        var alarm = Guid.NewGuid();
+
+        // A repeated acknowledgement of the same alarm is not refused: each writes three records.
+        await h.PublishAndFlush([.. Enumerable.Range(1, JournalLimits.CriticalReserve).SelectMany(i =>
+        {
+            var at = T0.AddSeconds(i);
+            var id = $"ack-{i}";
+            return new DomainEvent[]
+            {
+                new CommandReceived(at, id, CommandType.Acknowledge, "office-1", OperatorRole.Guard),
+                new AlarmAcknowledged(at, alarm, "door.forced", "door-1", "office-1", SirenSilenced: false),
+                new CommandDone(at, id, CommandType.Acknowledge, "office-1", "door.forced acknowledged"),
+            };
+        })]);
+        await h.PublishAndFlush(new LockdownStarted(T0.AddHours(1), "panic button", "panic-1"));
+
+        Assert.Equal("lockdown.started", h.All()[^1].Type);
     }
 
     private static CommandReceived Received(string id) => new(T0, id, CommandType.Rebirth, "office-1", OperatorRole.Supervisor);
