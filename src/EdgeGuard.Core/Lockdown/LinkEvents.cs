@@ -80,12 +80,15 @@ public sealed record JournalWentBack(DateTimeOffset At, long Session, long Broke
 /// 8 of them (the publisher's <c>DuplicateInstances.Capacity</c>).
 /// </summary>
 /// <param name="At">When the other process's availability was seen.</param>
-/// <param name="Instance">The other process's instance id (16 lower-case hex digits).</param>
+/// <param name="Instance">
+/// The other process's instance id (16 lower-case hex digits); null when its messages carry none
+/// (a gateway built before instances were: a clone made from an older image).
+/// </param>
 /// <param name="Session">The session the other process's availability carried.</param>
 /// <param name="Online">Whether that availability was <c>online</c> (else <c>offline</c>: its will or stop).</param>
 /// <param name="OwnInstance">This process's instance id, so the office knows which box speaks.</param>
 /// <param name="OwnSession">This process's session.</param>
-public sealed record DuplicateGateway(DateTimeOffset At, string Instance, long Session, bool Online, string OwnInstance, long OwnSession) : DomainEvent(At)
+public sealed record DuplicateGateway(DateTimeOffset At, string? Instance, long Session, bool Online, string OwnInstance, long OwnSession) : DomainEvent(At)
 {
     public override string Type => "fault.duplicate-gateway";
     public override Severity Severity => Severity.Critical;

@@ -58,6 +58,10 @@ public sealed partial class OutboxPublisher
             if (birth)
             {
                 _brokerFaults.BirthAccepted();
+                // From now on the topic holds this process's own messages (OutboxPublisher.WentBack.cs).
+                // Not before the PUBACK: a first connection lost before its birth landed leaves the
+                // topic as it was, and the next connection must judge it again.
+                Volatile.Write(ref _born, 1);
             }
 
             return true;

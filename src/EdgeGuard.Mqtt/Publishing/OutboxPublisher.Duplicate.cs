@@ -13,14 +13,16 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// availability watch's subscription delivers the other's will, retained. No Local hides the
 /// other's live messages (same client id), and a broker restart closes the link the same silent
 /// way, so the closes prove nothing (the withdrawn three-closes rule); the message does, when no
-/// earlier process of this gateway can have left it: after this process's first birth, another
-/// <c>instance</c> with a session above this process's own (an equal one, see below). Sessions only grow (the journal
-/// saves each before use), and before its birth a process takes one above any the broker held
-/// (OutboxPublisher.WentBack.cs), so every earlier process's availability (its late will, or a
-/// birth a crashed broker's older persistence file brings back) has a lower session, or, after a
-/// journal restored one start behind, an equal one: an equal session counts when it comes at two
-/// reconnects, as a clone's will does at each. In a fight one of the two always has the lower or
-/// an equal session, and that one raises the alarm. A live
+/// earlier process of this gateway can have left it. That is, after this process's first birth
+/// was accepted, another <c>instance</c> (or none: a gateway built before instances were) with a
+/// session above this process's own. Sessions only grow (the journal saves each before use), and
+/// before its birth a process takes one above any the broker held, and above an equal one of
+/// another process (OutboxPublisher.WentBack.cs: a journal restored one start behind, or a
+/// read-only one, repeats its predecessor's session), so every earlier process's availability (its
+/// late will, or a birth a crashed broker's older persistence file brings back) has a lower one.
+/// An equal session counts when it comes at two reconnects: two boxes cloned from one image can
+/// take equal sessions before either saw the other, and a clone's will comes at each. In a fight
+/// one of the two always has the lower or an equal session, and that one raises the alarm. A live
 /// <c>online</c> of another instance (another client id: a clone with a rotated key) comes from
 /// a process running now, whatever its session. Not the command connection: it does not watch
 /// availability.
@@ -36,10 +38,15 @@ public sealed partial class OutboxPublisher
         // the went-back check judges it then.
         if (Volatile.Read(ref _born) == 0
             || !string.Equals(message.Topic, _topics.Availability, StringComparison.Ordinal)
-            || StringProperty(message, ClientOptionsFactory.InstanceProperty) is not { } instance
-            || !ProcessInstance.IsValid(instance)
-            || string.Equals(instance, _options.Instance, StringComparison.Ordinal)
             || SessionOf(message) is not { } theirs)
+        {
+            return;
+        }
+
+        // No instance: a gateway built before instances were (a clone made from an older image).
+        // Such a message is judged like another instance's, all of them as one.
+        var instance = StringProperty(message, ClientOptionsFactory.InstanceProperty);
+        if (instance is not null && (!ProcessInstance.IsValid(instance) || string.Equals(instance, _options.Instance, StringComparison.Ordinal)))
         {
             return;
         }
@@ -51,19 +58,18 @@ public sealed partial class OutboxPublisher
             return;
         }
 
-        // An equal session once may be this gateway's own previous process: a journal restored one
-        // start behind takes the session of the process before it, whose online a crashed
-        // broker's older persistence file can bring back after this birth. Once at a reconnect,
-        // for the birth overwrites it; a clone's will comes again at the next one.
+        // An equal session once may be a copy this process has not judged: it counts at a second
+        // reconnect, as a clone's will comes at each.
+        var key = instance ?? string.Empty;
         var raise = theirs > session || (online && !message.Retain)
-            ? _duplicates.Add(instance)
-            : theirs == session && _duplicates.Sighted(instance, Interlocked.Read(ref _connects));
+            ? _duplicates.Add(key)
+            : theirs == session && _duplicates.Sighted(key, Interlocked.Read(ref _connects));
         if (!raise)
         {
             return;
         }
 
-        LogDuplicate(instance, payload!, theirs, message.Retain, _options.Instance, session);
+        LogDuplicate(instance ?? "(none)", payload!, theirs, message.Retain, _options.Instance, session);
         _takeovers.Publish([new DuplicateGateway(_time.GetUtcNow(), instance, theirs, online, _options.Instance, session)]);
     }
 

@@ -29,11 +29,12 @@ public sealed partial class OutboxPublisher
     // topic held none (or the broker would not say); one per connection.
     private TaskCompletionSource<RetainedAvailability?>? _retained;
 
-    // Whether a birth of this process was published: from then on the topic is no evidence.
+    // Whether a birth of this process was accepted (its PUBACK): from then on the topic is no
+    // evidence of a journal that went back, and another instance on it is (OutboxPublisher.Duplicate.cs).
     private int _born;
 
     /// <summary>What the broker's retained availability said before the birth.</summary>
-    private readonly record struct RetainedAvailability(string Payload, long Session, long? LastSeq);
+    private readonly record struct RetainedAvailability(string Payload, long Session, long? LastSeq, string? Instance);
 
     // Called by the watch's handler with a retained message (the subscription's copy).
     private void OnRetainedAvailability(MqttApplicationMessage message)
@@ -41,7 +42,8 @@ public sealed partial class OutboxPublisher
         if (SessionOf(message) is { } session)
         {
             Volatile.Read(ref _retained)?.TrySetResult(new RetainedAvailability(
-                message.ConvertPayloadToString() ?? string.Empty, session, LongProperty(message, LastSeqProperty)));
+                message.ConvertPayloadToString() ?? string.Empty, session, LongProperty(message, LastSeqProperty),
+                StringProperty(message, ClientOptionsFactory.InstanceProperty)));
         }
     }
 
@@ -78,7 +80,12 @@ public sealed partial class OutboxPublisher
         }
 
         var lastSeq = _outbox.LastSeq;
-        var sessionAhead = seen.Session > session;
+        // An equal session of another process went back too: a journal restored one start behind,
+        // or a read-only one, repeats its predecessor's session. Taken above it, every earlier
+        // process's message has a lower session than this one's, so none can later pass for a
+        // clone (OutboxPublisher.Duplicate.cs); without an instance it is no process of this build.
+        var sessionAhead = seen.Session > session
+            || (seen.Session == session && !string.Equals(seen.Instance, _options.Instance, StringComparison.Ordinal));
         var seqAhead = seen.LastSeq is { } brokerLastSeq && brokerLastSeq > lastSeq;
         if (!sessionAhead && !seqAhead)
         {

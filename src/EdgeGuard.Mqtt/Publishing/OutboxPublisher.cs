@@ -246,7 +246,6 @@ public sealed partial class OutboxPublisher(
                 return TimeSpan.Zero;
             }
 
-            Volatile.Write(ref _born, 1);
             if (!await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false))
             {
                 // Events flow meanwhile; the birth is retried beside them
