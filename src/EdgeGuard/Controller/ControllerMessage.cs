@@ -77,4 +77,11 @@ internal sealed record TimerMessage(long Fired) : ControllerMessage;
 /// native egress locks, released for a fire found before the saved state is loaded) and the rest
 /// in a second call, never one output twice.
 /// </summary>
-public delegate IOutputLines OutputLinesFactory(IReadOnlyDictionary<string, bool> initialHigh);
+/// <param name="initialHigh">The outputs to open, each at its boot level, by id.</param>
+/// <param name="last">
+/// Whether this call opens the last outputs the controller opens (it may name none). An I/O
+/// board's expanders are configured on it, every one, with their outputs at these levels: an
+/// expander carrying only inputs too, whose inputs cannot be read until it is. False only for the
+/// native egress locks opened before the saved state is loaded, whose call names no expander.
+/// </param>
+public delegate IOutputLines OutputLinesFactory(IReadOnlyDictionary<string, bool> initialHigh, bool last = true);

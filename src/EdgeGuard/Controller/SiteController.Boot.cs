@@ -63,7 +63,8 @@ public sealed partial class SiteController
     /// outputs were undriven through the whole OS boot (tens of seconds) already. After a service
     /// restart they are not: a kernel that keeps released lines at their level holds the previous
     /// run's levels through the wait, an energised egress maglock too, so a fire input read active
-    /// before the load releases the native egress locks at once (SiteController.FireAtBoot.cs).
+    /// before or during the load releases the native egress locks at once
+    /// (SiteController.FireAtBoot.cs).
     /// Far inside systemd's TimeoutStartSec=90s, so a hung card no longer holds the start until
     /// systemd kills it, with every output undriven.
     /// </summary>

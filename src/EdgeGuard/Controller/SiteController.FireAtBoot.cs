@@ -28,7 +28,9 @@ namespace EdgeGuard.Controller;
 // whole, every output on it at its plan level, so one pin cannot be driven before the others'
 // plan is known. Only a fire input that reads active counts here, not one that cannot be read:
 // that is mostly an expander chip that lost its power with the gateway, whose relays dropped
-// anyway, and the read before the outputs still takes it as active, as before.
+// anyway, and the read before the outputs still takes it as active, as before. A fire that starts
+// during the load counts too: the fire inputs are read again every FireReadWhileLoading until the
+// load ends or one reads active, so a slow card holds the maglock at most that long, not 5 s.
 public sealed partial class SiteController
 {
     /// <summary>
@@ -38,36 +40,78 @@ public sealed partial class SiteController
     /// </summary>
     private IOutputLines? _egressBeforeLoad;
 
+    /// <summary>
+    /// How often the fire inputs are read again while the boot waits for the saved state: the
+    /// longest a fire that starts during the load leaves a native egress lock energised then.
+    /// </summary>
+    internal static readonly TimeSpan FireReadWhileLoading = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The native egress locks: the outputs <see cref="ReleaseEgressBeforeLoad"/> may open.</summary>
     private IEnumerable<OutputDefinition> NativeEgressLocks =>
         site.Outputs.Where(o => o is { Kind: OutputKind.Lock, Egress: true, LineAddress: null });
 
     /// <summary>
-    /// Before the saved state is loaded: reads the fire inputs raw and, when one reads active, opens
-    /// the native egress locks at their released level. A failure to open them is logged and left:
-    /// they are opened with the other outputs after the load, as before.
+    /// Before the saved state is loaded, and while it loads: reads the fire inputs raw and, when one
+    /// reads active, opens the native egress locks at their released level. A failure to open them
+    /// is logged and left: they are opened with the other outputs after the load, as before.
     /// </summary>
-    private void ReleaseEgressBeforeLoad()
+    /// <param name="first">
+    /// The read before the load: a fire input that cannot be read is logged then, not on every
+    /// read while the load runs.
+    /// </param>
+    /// <returns>
+    /// Whether to read again: there are native egress locks and fire inputs, and no read found a
+    /// fire yet (once one did, the locks are opened, or tried once: a failure that would recur
+    /// every read is not tried 50 times).
+    /// </returns>
+    private bool ReleaseEgressBeforeLoad(bool first)
     {
         var released = NativeEgressLocks.ToDictionary(o => o.Id, o => o.LevelFor(false), StringComparer.Ordinal);
-        if (released.Count == 0 || FireBeforeOutputs() is not { Active.Count: > 0 } fire)
+        if (released.Count == 0 || !site.Points.Any(p => p.Kind == PointKind.FireAlarm))
         {
-            return;
+            return false;
+        }
+
+        if (FireBeforeOutputs(logFailures: first) is not { Active.Count: > 0 } fire)
+        {
+            return true;
         }
 
         try
         {
-            _egressBeforeLoad = createOutputs(released);
+            // Not the last call: an I/O board's expanders are configured with the rest, at the plan.
+            _egressBeforeLoad = createOutputs(released, last: false);
         }
 #pragma warning disable CA1031 // Not opened early is the old boot order, not a failed start.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             LogEgressBeforeLoadFailed(ex.Message);
-            return;
+            return false;
         }
 
         LogEgressBeforeLoad(string.Join(", ", fire.Active), string.Join(", ", released.Keys));
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the fire inputs every <see cref="FireReadWhileLoading"/> (on the controller's clock)
+    /// until <paramref name="load"/> ends, the start is cancelled, or a read finds a fire.
+    /// </summary>
+    private async Task WatchFireWhileLoadingAsync(Task load, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        while (!load.IsCompleted && !cancellationToken.IsCancellationRequested)
+        {
+            var tick = Task.Delay(FireReadWhileLoading, time, stop.Token);
+            if (await Task.WhenAny(load, tick).ConfigureAwait(false) == load || !ReleaseEgressBeforeLoad(first: false))
+            {
+                break;
+            }
+        }
+
+        // The tick still pending, if any, is not left on the clock.
+        await stop.CancelAsync().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -93,12 +137,9 @@ public sealed partial class SiteController
             }
         }
 
+        // Opened even when it names none: the last call configures an I/O board's expanders, one
+        // carrying only inputs too (OutputLinesFactory).
         var rest = levels.Where(kv => !earlyIds.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        if (rest.Count == 0)
-        {
-            return new RoutedOutputLines([(early, earlyIds)]);
-        }
-
         IOutputLines lines;
         try
         {
@@ -115,16 +156,23 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// <see cref="ReleaseEgressBeforeLoad"/>, then <see cref="LoadSafetyStateAsync"/>. A start that
+    /// <see cref="ReleaseEgressBeforeLoad"/>, then <see cref="LoadSafetyStateAsync"/>, reading the
+    /// fire inputs again while it runs (<see cref="WatchFireWhileLoadingAsync"/>). A start that
     /// fails (or is cancelled) while it loads closes the lines opened before the load, without
     /// changing their levels.
     /// </summary>
     private async Task<(SafetyState Safety, string? Unreadable)> LoadAfterFireCheckAsync(CancellationToken cancellationToken)
     {
-        ReleaseEgressBeforeLoad();
+        var watch = ReleaseEgressBeforeLoad(first: true);
         try
         {
-            return await LoadSafetyStateAsync(cancellationToken).ConfigureAwait(false);
+            var load = LoadSafetyStateAsync(cancellationToken);
+            if (watch)
+            {
+                await WatchFireWhileLoadingAsync(load, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await load.ConfigureAwait(false);
         }
         catch
         {
@@ -144,7 +192,8 @@ public sealed partial class SiteController
     /// egress doors unlocked, as a power cut leaves a fail-safe maglock anyway; one wrongly missed
     /// locks people in a fire.
     /// </summary>
-    private (IReadOnlyList<string> Active, IReadOnlyList<string> Unread)? FireBeforeOutputs()
+    /// <param name="logFailures">Whether a read that throws is logged (not on every read while the load runs).</param>
+    private (IReadOnlyList<string> Active, IReadOnlyList<string> Unread)? FireBeforeOutputs(bool logFailures = true)
     {
         if (!site.Outputs.Any(o => o is { Kind: OutputKind.Lock, Egress: true }))
         {
@@ -164,7 +213,11 @@ public sealed partial class SiteController
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogFireReadFailed(point.Id, ex.Message);
+                if (logFailures)
+                {
+                    LogFireReadFailed(point.Id, ex.Message);
+                }
+
                 level = null;
             }
 

@@ -104,7 +104,8 @@ public sealed partial class SiteController(
     /// Boot order is the safety contract: restore the persisted state, drive every output to the
     /// restored plan, and only then look at inputs (settled, so boot transients raise nothing).
     /// One exception, for life safety: the fire inputs are read raw before the saved state is
-    /// loaded, and a fire found there opens the native egress locks released at once; again before
+    /// loaded and while it loads, and a fire found there opens the native egress locks released at
+    /// once; again before
     /// the outputs are opened, and a fire found then (or a fire input not readable yet) opens every
     /// egress lock released; the settled read alone latches the release
     /// (SiteController.FireAtBoot.cs).

@@ -106,10 +106,15 @@ internal static class IoBoardComposition
     private static Func<IServiceProvider, OutputLinesFactory> Outputs(GatewayConfig config) => sp =>
     {
         var probed = false;
-        return initial =>
+        return (initial, last) =>
         {
             var native = config.Site.Outputs.Where(o => o.LineAddress is null && initial.ContainsKey(o.Id)).ToList();
             var nativeIds = native.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
+            if (!last && initial.Count != nativeIds.Count)
+            {
+                throw new ArgumentException("Only native outputs are opened before the last call.", nameof(initial));
+            }
+
             // A line the kernel refuses (EBUSY) is fault.hardware, like an expander that does not answer.
             var gpio = new GpioOutputLines(
                 sp.GetRequiredService<GpioController>(), native,
@@ -125,7 +130,12 @@ internal static class IoBoardComposition
                     sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReleasedOutputsProbe)));
             }
 
-            if (config.Board.Expanders.Count == 0 || initial.Count == nativeIds.Count)
+            // Every expander is configured on the last call, whatever it names: one carrying only
+            // inputs (every relay on a native line) has no output to ask for it, and its points
+            // cannot be read until it is (each would read its fail-safe level, a fire input there
+            // latching the egress release). Never on the early call, which names native egress
+            // locks only: a chip is configured with every output on it at its plan level.
+            if (config.Board.Expanders.Count == 0 || !last)
             {
                 return gpio;
             }

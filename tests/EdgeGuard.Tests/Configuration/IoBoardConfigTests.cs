@@ -113,7 +113,7 @@ public sealed class IoBoardConfigTests
         var open = services.GetRequiredService<OutputLinesFactory>();
         var driver = services.GetRequiredService<SimulatedGpioDriver>();
 
-        using var first = open(new Dictionary<string, bool> { ["siren-main"] = true });
+        using var first = open(new Dictionary<string, bool> { ["siren-main"] = true }, last: false);
         Assert.True(driver.IsOpen(16));
         Assert.True(driver.GetOutputLevel(16));
         Assert.Throws<KeyNotFoundException>(() => first.ReadBack("lock-annex"));
@@ -122,6 +122,50 @@ public sealed class IoBoardConfigTests
         Assert.True(services.GetRequiredService<SimulatedBusDevices>().Expander("mcp23017@0x20").PinLevel(8), "expander maglock at its initial level");
         Assert.True(rest.ReadBack("lock-annex"));
         Assert.Throws<KeyNotFoundException>(() => rest.ReadBack("siren-main"));
+    }
+
+    [Fact]
+    public void An_expander_carrying_only_inputs_is_configured_when_the_outputs_are_opened()
+    {
+        // Every relay on a native line, the MCP23017 carrying the panic button and the door contact
+        // only: the chip is configured (and supervised) with the last outputs opened even though none
+        // of them is on it, or its inputs are never read (each stays at its fail-safe level).
+        using var state = new TempState();
+        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}", "EdgeGuard:outputs:0:line=20", "EdgeGuard:outputs:1:line=21");
+        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        var services = host.Services;
+        var inputs = services.GetRequiredService<IInputLines>();
+
+        using var outputs = services.GetRequiredService<OutputLinesFactory>()(new Dictionary<string, bool>
+        {
+            ["lock-annex"] = true, ["lamp-annex"] = false, ["siren-main"] = false,
+        });
+
+        Assert.False(inputs.Read("panic-annex"), "normally-closed panic on the expander, released");
+        Assert.False(inputs.Read("door-annex"), "door contact on the expander, closed");
+        Assert.True(services.GetRequiredService<SimulatedGpioDriver>().GetOutputLevel(20), "native maglock at its initial level");
+    }
+
+    [Fact]
+    public void An_expander_carrying_only_inputs_waits_for_the_last_call_even_one_naming_no_output()
+    {
+        // The controller opens the native egress locks first for a fire found before the saved state is
+        // loaded; when they are the only outputs, the last call names none. The chip is configured then,
+        // not on the early call (SiteController.FireAtBoot.cs).
+        using var state = new TempState();
+        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}",
+            "EdgeGuard:outputs:0:line=20", "EdgeGuard:outputs:1:line=21", "EdgeGuard:outputs:2:line=22");
+        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        var services = host.Services;
+        var inputs = services.GetRequiredService<IInputLines>();
+        var open = services.GetRequiredService<OutputLinesFactory>();
+
+        using var early = open(new Dictionary<string, bool> { ["lock-annex"] = false, ["lamp-annex"] = false, ["siren-main"] = false }, last: false);
+        Assert.Throws<InvalidOperationException>(() => inputs.Read("panic-annex"));
+
+        using var rest = open(new Dictionary<string, bool>());
+        Assert.False(inputs.Read("panic-annex"), "normally-closed panic on the expander, released");
+        Assert.False(inputs.Read("door-annex"), "door contact on the expander, closed");
     }
 
     private sealed class TempState : IDisposable

@@ -32,12 +32,14 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// inactive). Called while the harness is constructed.
     /// </param>
     /// <param name="logger">Where the controller logs; null logs nowhere.</param>
+    /// <param name="opened">Told of each call to the output factory: the levels asked, and whether it is the last.</param>
     public ControllerHarness(
         SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null,
         Func<IOutputLines, IOutputLines>? outputs = null,
         Func<GpioController, IReadOnlyDictionary<string, bool>, IOutputLines>? openOutputs = null,
         Func<GpioController, TimeProvider, IInputLines>? openInputs = null,
-        ILogger<SiteController>? logger = null)
+        ILogger<SiteController>? logger = null,
+        Action<IReadOnlyDictionary<string, bool>, bool>? opened = null)
     {
         Site = site;
         _gpio = new GpioController(Driver);
@@ -49,9 +51,13 @@ internal sealed class ControllerHarness : IAsyncDisposable
         Controller = new SiteController(
             site,
             openInputs is not null ? openInputs(_gpio, Time) : new GpioInputLines(_gpio, site.Points, Time),
-            initial => openOutputs is not null
-                ? openOutputs(_gpio, initial)
-                : outputs is null ? OpenNative(site, initial) : outputs(OpenNative(site, initial)),
+            (initial, last) =>
+            {
+                opened?.Invoke(initial, last);
+                return openOutputs is not null
+                    ? openOutputs(_gpio, initial)
+                    : outputs is null ? OpenNative(site, initial) : outputs(OpenNative(site, initial));
+            },
             store(Driver),
             extraSink is null ? [Events] : [Events, extraSink],
             Time,

@@ -35,9 +35,12 @@ internal sealed class ExpanderFireRig : IAsyncDisposable
 
     private ExpanderBank? _bank;
 
+    // Whether the output factory's call being served is the last (told just before Open).
+    private bool _last;
+
     public ExpanderFireRig()
     {
-        H = new ControllerHarness(Site, _ => new MemorySafetyStore(), openOutputs: Open, openInputs: OpenInputs);
+        H = new ControllerHarness(Site, _ => new MemorySafetyStore(), openOutputs: Open, openInputs: OpenInputs, opened: (_, last) => _last = last);
         // INTA (open-drain) to the host's line, held up by its pull-up while released.
         H.Driver.SetInputLevel(InterruptLine, true);
         Chip.InterruptLevelChanged += level => H.Driver.SetInputLevel(InterruptLine, level);
@@ -50,7 +53,7 @@ internal sealed class ExpanderFireRig : IAsyncDisposable
     /// <summary>The bank the controller's inputs were opened with.</summary>
     public ExpanderBank Bank => _bank ?? throw new InvalidOperationException("the inputs are not open yet");
 
-    /// <summary>The levels the controller opened the native outputs at.</summary>
+    /// <summary>The levels the controller opened the native outputs at, over all its calls.</summary>
     public IReadOnlyDictionary<string, bool>? Opened { get; private set; }
 
     /// <summary>
@@ -84,11 +87,16 @@ internal sealed class ExpanderFireRig : IAsyncDisposable
 
     private IOutputLines Open(GpioController gpio, IReadOnlyDictionary<string, bool> initial)
     {
-        Opened = initial;
-        // Every output is native: the bank's outputs are opened only to configure the chip (as at
-        // boot, which opens the outputs first).
-        _ = OpenBank(gpio, H.Time).OpenOutputs(new Dictionary<string, bool>(StringComparer.Ordinal));
-        return new GpioOutputLines(gpio, Site.Outputs, initial);
+        // The native egress lock may be opened before the saved state is loaded, the rest after.
+        Opened = new Dictionary<string, bool>((Opened ?? new Dictionary<string, bool>()).Concat(initial), StringComparer.Ordinal);
+        // Every output is native: the bank's outputs are opened only to configure the chip, on the
+        // last call, as the gateway's factory does (IoBoardComposition).
+        if (_last)
+        {
+            _ = OpenBank(gpio, H.Time).OpenOutputs(new Dictionary<string, bool>(StringComparer.Ordinal));
+        }
+
+        return new GpioOutputLines(gpio, Site.Outputs.Where(o => initial.ContainsKey(o.Id)), initial);
     }
 
     private sealed class Buses(I2cDevice expander) : IBusDevices

@@ -98,6 +98,55 @@ public sealed class FireWhileBootLoadsTests
         await h.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_fire_that_starts_while_the_boot_loads_releases_egress_before_the_load_ends()
+    {
+        // Quiet at the first read, before the load; the fire panel goes into alarm 100 ms into a slow
+        // load. The fire inputs are read again while the boot waits, not only once before it.
+        var store = new SlowLoadStore();
+        var h = new ControllerHarness(Site, _ => store);
+        LeftEnergisedByThePreviousRun(h, LockLine);
+
+        var start = h.Controller.StartAsync(CancellationToken.None);
+        Assert.True(store.Loading.Wait(TimeSpan.FromSeconds(30)));
+        h.Time.Advance(TimeSpan.FromMilliseconds(100));
+        h.Set("fire", true);
+        await ThreeSecondsIntoTheLoad(h);
+
+        var lockedDuringLoad = h.Driver.GetOutputLevel(LockLine);
+        var lampOpenedDuringLoad = h.Driver.IsOpen(LampLine);
+        store.Release.Set();
+        await FinishAsync(h, start);
+        await h.SettleAsync();
+
+        Assert.False(h.Driver.GetOutputLevel(LockLine), "not released after the boot");
+        Assert.Contains(h.Events.Events, e => e is FireAlarmRaised);
+        await h.DisposeAsync();
+        Assert.False(lockedDuringLoad, "egress locked 3 s into the load with a fire active since 100 ms into it");
+        Assert.False(lampOpenedDuringLoad, "an output other than an egress lock was opened before its plan was known");
+    }
+
+    [Fact]
+    public async Task Egress_locks_opened_before_the_load_are_followed_by_a_last_call_even_with_no_other_output()
+    {
+        // The native egress lock is the only output: the factory is still called once more, as the
+        // last, so an I/O board configures its input-only expanders then (IoBoardComposition).
+        var onlyLock = new SiteDefinition(Site.SiteId, Site.GatewayId, Site.Zones, Site.Points, [Site.Outputs[0]], Site.Lockdown);
+        var store = new SlowLoadStore();
+        var calls = new List<(int Count, bool Last)>();
+        var h = new ControllerHarness(onlyLock, _ => store, opened: (levels, last) => calls.Add((levels.Count, last)));
+        h.Set("fire", true);
+
+        var start = h.Controller.StartAsync(CancellationToken.None);
+        Assert.True(store.Loading.Wait(TimeSpan.FromSeconds(30)));
+        store.Release.Set();
+        await FinishAsync(h, start);
+
+        Assert.Equal([(1, false), (0, true)], calls);
+        Assert.False(h.Driver.GetOutputLevel(LockLine), "not released after the boot");
+        await h.DisposeAsync();
+    }
+
     /// <summary>
     /// The previous run left the line energised and closed it (persist_gpio_outputs=Y keeps a
     /// released line's level). The controller is not disposed: that would dispose the shared driver.
