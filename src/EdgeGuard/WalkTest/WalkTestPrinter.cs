@@ -8,7 +8,7 @@ namespace EdgeGuard.WalkTest;
 
 /// <summary>
 /// The walk test's screen: one line per point change as it is seen, one per board fault, and the final
-/// report. Lines start with a fixed word (<c>seen</c>, <c>fault</c>, <c>NOT SEEN</c>, <c>HARDWARE</c>) so scripts can
+/// report. Lines start with a fixed word (<c>seen</c>, <c>fault</c>, <c>NOT SEEN</c>, <c>CHATTER</c>, <c>HARDWARE</c>) so scripts can
 /// grep them.
 /// </summary>
 internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, TextWriter output)
@@ -181,6 +181,31 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
+    /// <summary>
+    /// A chatter event of the walk test's own supervision (the site's policy): the point changed as often as the
+    /// gateway suppresses (or, for a panic or fire input, reports), and when it settled again.
+    /// </summary>
+    public void Supervision(DomainEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var at = Clock(e.At);
+        var line = e switch
+        {
+            ChatterDetected c => string.Create(CultureInfo.InvariantCulture,
+                $"{at} fault {c.PointId}: chatter, {c.Transitions} changes within {c.Window.TotalSeconds:0.###} s ({c.Type}): in service it would be ")
+                + (c.Suppressed ? "suppressed (no alarm from it until it settles)" : "reported, never suppressed (panic or fire input)")
+                + "; check its terminals and contact",
+            ChatterRestored c => string.Create(CultureInfo.InvariantCulture,
+                $"{at} fault {c.PointId}: chatter settled after {c.Transitions} changes, quiet for {c.SettleTime.TotalSeconds:0.###} s ({c.Type})"),
+            _ => null,
+        };
+        if (line is not null)
+        {
+            output.WriteLine(line);
+            output.Flush();
+        }
+    }
+
     /// <summary>The final report: every point never seen, then every point seen with its counts.</summary>
     public void Report(WalkTestTally tally, WalkTestEnd end)
     {
@@ -204,6 +229,12 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         {
             var tampers = string.Join(", ", tally.Of(point.Id).Tampers.OrderBy(t => t.Key).Select(t => string.Create(CultureInfo.InvariantCulture, $"{Name(t.Key)} {t.Value}x")));
             output.WriteLine($"  TAMPER    {Describe(point)}: loop {tampers}; check the cable and its end-of-line resistors");
+        }
+
+        foreach (var point in tally.Chattered)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  CHATTER   {Describe(point)}: chattered {tally.Of(point.Id).Chatters}x (supervision: {site.Supervision.ChatterTransitions} changes within {site.Supervision.ChatterWindow.TotalSeconds:0.###} s); check its terminals and contact"));
         }
 
         foreach (var fault in tally.HardwareFaults)
@@ -241,6 +272,11 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         if (tally.Tampered.Count > 0)
         {
             failures.Add($"loop tamper (cut or bridged) during the test: {string.Join(", ", tally.Tampered.Select(p => p.Id))}");
+        }
+
+        if (tally.Chattered.Count > 0)
+        {
+            failures.Add($"chatter during the test: {string.Join(", ", tally.Chattered.Select(p => p.Id))}");
         }
 
         foreach (var atStart in new[] { true, false })

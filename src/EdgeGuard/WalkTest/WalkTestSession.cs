@@ -28,10 +28,15 @@ public enum WalkTestEnd
 /// <summary>
 /// A walk test: the real input path of the gateway — the same lines (GPIO, expander pins, supervised loops
 /// with their EOL classification) and the same per-point filters (<see cref="PointFilter"/>: debounce,
-/// leading edge) — with no decider behind it. Every filtered change is printed as it is seen; nothing is
-/// decided, driven, journaled or published.
+/// leading edge) and the same supervision policy (<see cref="PointSupervisor"/>: chatter) — with no decider
+/// behind it. Every filtered change is printed as it is seen; nothing is decided, driven, journaled or published.
 /// </summary>
-/// <remarks>Single-threaded like the controller: edges, board reports and filter deadlines meet in one channel.</remarks>
+/// <remarks>
+/// Chatter is supervised as in service, so a contact the gateway would suppress (a loose terminal) fails the
+/// walk test instead of passing it. Stuck-point times are not: a point the technician has not walked yet is
+/// not stuck, and they run for hours.
+/// </remarks>
+// Single-threaded like the controller: edges, board reports and filter deadlines meet in one channel.
 internal sealed class WalkTestSession
 {
     private readonly SiteDefinition _site;
@@ -41,6 +46,7 @@ internal sealed class WalkTestSession
     private readonly WalkTestPrinter _printer;
     private readonly Channel<object> _channel = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PointSupervisor> _supervisors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (bool High, int Edges)> _raw = new(StringComparer.Ordinal);
 
     /// <param name="site">The points to walk.</param>
@@ -156,6 +162,8 @@ internal sealed class WalkTestSession
             var high = _inputs.Read(point.Id);
             _raw[point.Id] = (high, 0);
             _filters[point.Id] = new PointFilter(point, point.IsActive(high), now);
+            // The site's own policy, as SiteController supervises it; without the point's stuck time (see remarks).
+            _supervisors[point.Id] = new PointSupervisor(point with { StuckAfter = null }, _site.Supervision, point.IsActive(high), now);
             // Active at start: in alarm, or inverted (active level, a reconnected cut cable); it must be seen
             // at rest before its alarm counts, or a restore alone would pass it.
             Tally.Start(point.Id, point.IsActive(high), _loopReading(point.Id)?.State);
@@ -202,11 +210,11 @@ internal sealed class WalkTestSession
                     // The level before this edge had held (PointFilter): shown with its own edges, and
                     // this edge starts the count towards the next change.
                     _raw[edge.PointId] = (!edge.High, edges);
-                    Seen(filter.Point, held);
+                    Seen(filter.Point, held, at);
                     _raw[edge.PointId] = (edge.High, 1);
                     if (filter.Tick(at) is { } alsoDue)
                     {
-                        Seen(filter.Point, alsoDue); // a panic or fire input whose lock-out had ended too
+                        Seen(filter.Point, alsoDue, at); // a panic or fire input whose lock-out had ended too
                     }
 
                     break;
@@ -215,7 +223,7 @@ internal sealed class WalkTestSession
                 _raw[edge.PointId] = (edge.High, edges + 1);
                 if (changed is { } now)
                 {
-                    Seen(filter.Point, now);
+                    Seen(filter.Point, now, at);
                 }
 
                 break;
@@ -234,24 +242,49 @@ internal sealed class WalkTestSession
                 {
                     if (pending.Tick(firedAt) is { } ticked)
                     {
-                        Seen(pending.Point, ticked);
+                        Seen(pending.Point, ticked, firedAt);
                     }
+                }
+
+                foreach (var supervisor in _supervisors.Values)
+                {
+                    Supervised(supervisor, s => s.Tick(MomentOf(firedAt), _events));
                 }
 
                 break;
         }
     }
 
-    private void Seen(PointDefinition point, bool active)
+    private void Seen(PointDefinition point, bool active, TimeSpan at)
     {
         var (high, edges) = _raw[point.Id];
         _raw[point.Id] = (high, 0);
         var loop = _loopReading(point.Id);
         var proved = Tally.Changed(point.Id, active, loop?.State);
         _printer.Change(point, active, high, edges, loop, Tally.Seen, proved);
+        // After the change it came with, so the screen reads change, then what it made of the point.
+        Supervised(_supervisors[point.Id], s => s.OnChange(active, MomentOf(at), _events));
     }
 
-    /// <summary>Wakes the loop at the earliest filter deadline (debounce end, panic lock-out end).</summary>
+    /// <summary>Runs one step of a supervisor and shows and counts the chatter events it raised.</summary>
+    private void Supervised(PointSupervisor supervisor, Action<PointSupervisor> step)
+    {
+        _events.Clear();
+        step(supervisor);
+        foreach (var e in _events)
+        {
+            Tally.Supervision(e);
+            _printer.Supervision(e);
+        }
+    }
+
+    // Reused by Supervised: the loop is single-threaded, and nothing keeps the events after they are shown.
+    private readonly List<DomainEvent> _events = [];
+
+    /// <summary>A monotonic time with the wall clock now, which only stamps the events shown.</summary>
+    private Moment MomentOf(TimeSpan monotonic) => new(monotonic, _time.GetUtcNow());
+
+    /// <summary>Wakes the loop at the earliest filter or supervisor deadline (debounce end, panic lock-out end, settle).</summary>
     private void Schedule(ITimer timer)
     {
         TimeSpan? next = null;
@@ -260,6 +293,14 @@ internal sealed class WalkTestSession
             if (filter.NextDeadline is { } due && (next is null || due < next))
             {
                 next = due;
+            }
+        }
+
+        foreach (var supervisor in _supervisors.Values)
+        {
+            if (supervisor.NextDeadline is { } due && (next is null || due < next))
+            {
+                next = due; // a chattering point's settle time
             }
         }
 

@@ -41,11 +41,19 @@ internal sealed class WalkTestTally(SiteDefinition site)
     public bool AllSeen => _counts.Values.All(c => c.IsSeen);
 
     /// <summary>
-    /// True when every point was seen, no loop read as cut or bridged and the board reported no hardware fault (at
-    /// start or during the test, restored or not), with every event at start kept: the exit code's pass.
+    /// True when every point was seen, no loop read as cut or bridged, no point chattered and the board reported no
+    /// hardware fault (at start or during the test, restored or not), with every event at start kept: the exit
+    /// code's pass.
     /// </summary>
-    public bool Passed => AllSeen && ActiveAtStart.Count == 0 && Tampered.Count == 0 && HardwareFaults.Count == 0
-        && NotKeptAtStart == 0;
+    public bool Passed => AllSeen && ActiveAtStart.Count == 0 && Tampered.Count == 0 && Chattered.Count == 0
+        && HardwareFaults.Count == 0 && NotKeptAtStart == 0;
+
+    /// <summary>
+    /// Points that chattered (<c>fault.chatter</c> by the site's supervision policy) at any time during the test, in
+    /// configuration order. Each fails the test, even once settled: in service the gateway would have raised the
+    /// fault and, unless it is a panic or fire input, stopped following the point until it settled.
+    /// </summary>
+    public IReadOnlyList<PointDefinition> Chattered => [.. site.Points.Where(p => _counts[p.Id].Chatters > 0)];
 
     /// <summary>
     /// Points that read active when the test started, in configuration order: walked and shown like any other,
@@ -153,6 +161,15 @@ internal sealed class WalkTestTally(SiteDefinition site)
         }
     }
 
+    /// <summary>Counts a point's chatter (<c>fault.chatter</c>) raised by the walk test's supervision of the point.</summary>
+    public void Supervision(DomainEvent e)
+    {
+        if (e is ChatterDetected chatter && _counts.TryGetValue(chatter.PointId, out var count))
+        {
+            count.Chatters++;
+        }
+    }
+
     /// <summary>A <c>fault.hardware</c> the board reported.</summary>
     /// <param name="device">
     /// The chip or line: <c>mcp23017@0x20</c>, <c>mcp3008@0.0</c>, <c>gpio17</c> for native line 17, <c>gpiochip0</c>
@@ -202,6 +219,9 @@ internal sealed class WalkTestTally(SiteDefinition site)
         public bool IsSeen => Step == WalkStep.Seen;
 
         public Dictionary<LoopTamper, int> Tampers { get; } = [];
+
+        /// <summary>How many times the point started to chatter.</summary>
+        public int Chatters { get; set; }
 
         /// <summary>Moves along rest, alarm, rest; false when a loop's change came on tamper readings only.</summary>
         public bool Advance(bool active, bool alarmBand)
