@@ -89,4 +89,35 @@ public sealed class WalkTestPrinterTests
         Assert.Contains("FAILED: 3 board events at start not kept, so not shown", output.ToString(), StringComparison.Ordinal);
         Assert.False(tally.Passed);
     }
+
+    [Fact]
+    public void A_panic_input_that_chatters_is_shown_as_reported_never_suppressed_and_its_settling_is_shown_too()
+    {
+        // A panic button is never suppressed in service, but its chatter still fails the walk test: a damaged
+        // cable behind a panic button is found now, not at the next false lockdown.
+        var site = TestConfigs.Read(_ => { }).Config!.Site;
+        using var output = new StringWriter();
+        var printer = new WalkTestPrinter(site, new FakeTimeProvider(), output);
+        var tally = new WalkTestTally(site);
+        var panic = site.Points.First(p => p.Kind == Core.Site.PointKind.PanicButton);
+        DomainEvent[] events =
+        [
+            new ChatterDetected(DateTimeOffset.UnixEpoch, panic.Id, panic.Kind, panic.Zone, 8, TimeSpan.FromSeconds(10), Suppressed: false),
+            new ChatterRestored(DateTimeOffset.UnixEpoch, panic.Id, panic.Kind, panic.Zone, false, 9, TimeSpan.FromSeconds(30), WasSuppressed: false),
+        ];
+        foreach (var e in events)
+        {
+            tally.Supervision(e);
+            printer.Supervision(e);
+        }
+
+        printer.Report(tally, WalkTestEnd.Stopped);
+
+        var screen = output.ToString();
+        Assert.Contains($"fault {panic.Id}: chatter, 8 changes within 10 s (fault.chatter): in service it would be reported, never suppressed", screen);
+        Assert.Contains($"fault {panic.Id}: chatter settled after 9 changes, quiet for 30 s (fault.chatter-restored)", screen);
+        Assert.Equal([panic], tally.Chattered);
+        Assert.False(tally.Passed);
+        Assert.Contains($"chatter during the test: {panic.Id}", screen);
+    }
 }
