@@ -41,6 +41,11 @@ public sealed partial class EventJournal
     private bool _faultHandedOut;
     private bool _noRoomReported;
 
+    // Under _appendGate, reset with the two above: office command records handed out from memory in
+    // this episode, at most JournalLimits.OfficeShare of them (IsOfficeRecord), so a signed command
+    // sent in a loop while every commit fails cannot use up the reservation a lockdown needs.
+    private int _officeHandedOut;
+
     // A commit of batch, sequenced from plan (the same order, a pending gap row first) and not
     // handed out before it, failed: what the office must not miss goes to the publisher from
     // memory. Returns the signal to complete once no lock is held. Caller holds _appendGate.
@@ -51,14 +56,22 @@ public sealed partial class EventJournal
             return null; // already with the publisher, all of it
         }
 
-        List<(JournalRecord Record, bool Fault)>? kept = null;
+        List<(JournalRecord Record, bool Fault, bool Office)>? kept = null;
+        var officeRoom = JournalLimits.OfficeShare - _officeHandedOut;
         for (var i = 0; i < plan.Count; i++)
         {
             var domainEvent = plan[i].Event;
             var fault = domainEvent is JournalFull;
+            var office = !fault && IsOfficeRecord(domainEvent);
+            if (office && officeRoom <= 0)
+            {
+                continue; // dropped and counted with the rest of its batch
+            }
+
             if (fault ? !_faultHandedOut : KeptWhileFull(domainEvent))
             {
-                (kept ??= []).Add((batch.Records[i], fault));
+                (kept ??= []).Add((batch.Records[i], fault, office));
+                officeRoom -= office ? 1 : 0;
             }
         }
 
@@ -89,6 +102,7 @@ public sealed partial class EventJournal
         {
             records[i] = kept[i].Record with { Seq = first + i };
             _faultHandedOut |= kept[i].Fault;
+            _officeHandedOut += kept[i].Office ? 1 : 0;
         }
 
         var signal = Announce(records);
@@ -150,5 +164,6 @@ public sealed partial class EventJournal
     {
         _faultHandedOut = false;
         _noRoomReported = false;
+        _officeHandedOut = 0;
     }
 }

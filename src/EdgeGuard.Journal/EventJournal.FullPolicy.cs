@@ -239,13 +239,14 @@ public sealed partial class EventJournal
 
     /// <summary>
     /// Whether <paramref name="domainEvent"/> is an office command's record, kept while full only
-    /// within <see cref="JournalLimits.OfficeShare"/> of the reserve: a signed command sent in a
-    /// loop must not use up the room a lockdown needs. That is the command's own records and what a
-    /// command may repeat without end: an acknowledgement that silences nothing, a bypass renewed or
-    /// ended by an operator. A lockdown's clear, a fire reset and a siren silenced happen once per
-    /// alarm, and keep the whole reserve. A rebirth works only once its event reaches the broker, and
-    /// a resend's end is what the office waits for; past the share they are dropped and counted like
-    /// the rest.
+    /// within <see cref="JournalLimits.OfficeShare"/> of the reserve (and of a hand-out from memory:
+    /// EventJournal.FromMemory.cs): a signed command sent in a loop must not use up the room a
+    /// lockdown needs. That is the command's own records, and an acknowledgement that silences
+    /// nothing (never refused when repeated). What changes what the site does keeps the whole
+    /// reserve: a lockdown's clear, a fire reset, a siren silenced, a bypass and its end (the site
+    /// obeys a bypass whether or not its record fits, so the record must). A rebirth works only once
+    /// its event reaches the broker, and a resend's end is what the office waits for; past the share
+    /// they are dropped and counted like the rest.
     /// </summary>
     internal static bool IsOfficeRecord(DomainEvent domainEvent) =>
         domainEvent.Severity != Severity.Critical
@@ -253,8 +254,6 @@ public sealed partial class EventJournal
         {
             Core.Commands.CommandReceived or CommandDone or CommandRefused or StateRepublishRequested or ResendEnded => true,
             AlarmAcknowledged acknowledged => !acknowledged.SirenSilenced,
-            PointBypassed => true,
-            PointUnbypassed unbypassed => unbypassed.Operator is not null,
             _ => false,
         };
 

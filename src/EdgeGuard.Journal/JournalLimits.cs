@@ -36,13 +36,14 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
 
     /// <summary>
     /// Of <see cref="CriticalReserve"/>, the records office commands may take (received, done,
-    /// refused, rebirth, resend ended, and what a command may repeat without end: an
-    /// acknowledgement that silences nothing, a bypass renewed or ended by an operator;
-    /// <c>EventJournal.IsOfficeRecord</c>). An office that sees nothing from a gateway whose events
-    /// the broker refuses, which is how the journal fills, may well send a signed rebirth or
-    /// acknowledgement again and again, about three records each; without this share that loop
-    /// would use up the reserve and the next lockdown would be dropped. A lockdown's clear, a fire
-    /// reset and a siren silenced happen once per alarm and may use the whole reserve.
+    /// refused, rebirth, resend ended, and an acknowledgement that silences nothing, which is never
+    /// refused when repeated; <c>EventJournal.IsOfficeRecord</c>), and as many of the seqs a journal
+    /// that cannot write hands out from memory per episode. An office that sees nothing from a
+    /// gateway whose events the broker refuses, which is how the journal fills, may well send a
+    /// signed rebirth or acknowledgement again and again, about three records each; without this
+    /// share that loop would use up the reserve and the next lockdown would be dropped. What changes
+    /// what the site does (a lockdown's clear, a fire reset, a siren silenced, a bypass and its
+    /// end) may use the whole reserve.
     /// </summary>
     internal const int OfficeShare = 256;
 

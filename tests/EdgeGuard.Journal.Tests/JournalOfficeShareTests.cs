@@ -63,17 +63,18 @@ public sealed class JournalOfficeShareTests
         Assert.True(EventJournal.IsOfficeRecord(new StateRepublishRequested(T0, "office-1")));
         Assert.True(EventJournal.IsOfficeRecord(new ResendEnded(T0, "c-1", 1, 2, 2, 2, null)));
 
-        // What a command may repeat without end is in the share too: an acknowledgement that
-        // silences nothing (never refused when repeated), a bypass renewed or ended by an operator.
+        // An acknowledgement that silences nothing is in the share too: it is never refused when
+        // repeated, and changes nothing on site.
         Assert.True(EventJournal.IsOfficeRecord(new AlarmAcknowledged(T0, Guid.Empty, "door.forced", "door-1", "office-1", false)));
-        Assert.True(EventJournal.IsOfficeRecord(new PointBypassed(T0, "door-1", PointKind.DoorContact, "a", T0.AddHours(1), "office-1")));
-        Assert.True(EventJournal.IsOfficeRecord(new PointUnbypassed(T0, "door-1", PointKind.DoorContact, "a", "office-1")));
 
-        // What happens once per alarm keeps the whole reserve: who cleared a lockdown or silenced a
-        // siren must never be missing, nor a bypass that ran out on its own.
+        // What changes what the site does keeps the whole reserve: who cleared a lockdown,
+        // silenced a siren or bypassed a point must never be missing (the site obeys a bypass
+        // whether or not its record fits).
         Assert.False(EventJournal.IsOfficeRecord(new LockdownCleared(T0, "office-1", T0)));
         Assert.False(EventJournal.IsOfficeRecord(new FireReset(T0, "key-1")));
         Assert.False(EventJournal.IsOfficeRecord(new AlarmAcknowledged(T0, Guid.Empty, "lockdown.started", null, "office-1", true)));
+        Assert.False(EventJournal.IsOfficeRecord(new PointBypassed(T0, "door-1", PointKind.DoorContact, "a", T0.AddHours(1), "office-1")));
+        Assert.False(EventJournal.IsOfficeRecord(new PointUnbypassed(T0, "door-1", PointKind.DoorContact, "a", "office-1")));
         Assert.False(EventJournal.IsOfficeRecord(new PointUnbypassed(T0, "door-1", PointKind.DoorContact, "a", null)));
         Assert.False(EventJournal.IsOfficeRecord(new LockdownStarted(T0, "office command", null)));
         Assert.True(EventJournal.KeptWhileFull(Received("c-1")));
@@ -101,6 +102,49 @@ public sealed class JournalOfficeShareTests
         await h.PublishAndFlush(new LockdownStarted(T0.AddHours(1), "panic button", "panic-1"));
 
         Assert.Equal("lockdown.started", h.All()[^1].Type);
+    }
+
+    [Fact]
+    public async Task A_bypass_after_the_office_share_is_used_up_is_still_journaled()
+    {
+        using var h = new JournalHarness(new JournalLimits(10, Month));
+        await h.PublishAndFlush(Enumerable.Range(1, 10).Select(i => Activated(i)).ToArray());
+        await h.PublishAndFlush([.. Enumerable.Range(1, JournalLimits.OfficeShare).SelectMany(Rebirth)]);
+
+        // The command journal completes a dropped record like a written one, so the site obeys
+        // the bypass: its record must go in.
+        var at = T0.AddHours(1);
+        await h.PublishAndFlush(
+            new CommandReceived(at, "bypass-1", CommandType.Bypass, "office-1", OperatorRole.Supervisor),
+            new PointBypassed(at, "door-1", PointKind.DoorContact, "a", at.AddHours(8), "office-1"),
+            new CommandDone(at, "bypass-1", CommandType.Bypass, "office-1", "door-1 bypassed"));
+
+        var bypass = Assert.Single(h.All(), record => record.Type == "point.bypassed");
+        Assert.Equal("door-1", bypass.Point);
+        Assert.DoesNotContain(h.All(), record => record.Type == "command.received" && record.DataJson.Contains("bypass-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_office_command_loop_while_every_commit_fails_leaves_the_reservation_to_a_lockdown()
+    {
+        using var h = new JournalHarness();
+        await h.PublishAndFlush(Activated(1));
+        h.Journal.MarkDelivered(1);
+        WriteFailureHandOutTests.FailCommits(h, WriteFailureHandOutTests.Failure.DiskFull);
+        await h.PublishAndFlush(Activated(2)); // the episode begins
+
+        // Handed out from memory and delivered (pins freed), three records a rebirth: more than
+        // the whole reservation of seqs.
+        for (var i = 1; i <= 1400; i++)
+        {
+            await h.PublishAndFlush(Rebirth(i));
+            h.Journal.Acknowledged(h.Journal.LastSeq);
+        }
+
+        var before = h.Journal.LastSeq;
+        await h.PublishAndFlush(new LockdownStarted(T0.AddHours(1), "panic button", "panic-1"));
+
+        Assert.Contains(h.Journal.ReadAfter(before, 100), record => record.Type == "lockdown.started");
     }
 
     private static CommandReceived Received(string id) => new(T0, id, CommandType.Rebirth, "office-1", OperatorRole.Supervisor);

@@ -43,7 +43,10 @@ public sealed class DuplicateGatewayAlarmTests(ITestOutputHelper output)
         {
             Assert.NotEqual(alarm.OwnInstance, alarm.Instance);
             Assert.Contains(alarm.Instance, new[] { Own, Other });
-            Assert.Equal(6, alarm.Session);
+            // 6, or 7 when the second box's went-back check saw the first's birth of the equal
+            // session and took one above it; the box with the lower or equal session raises it.
+            Assert.InRange(alarm.Session, 6, 7);
+            Assert.True(alarm.Session >= alarm.OwnSession, $"raised by the box with the higher session: {alarm}");
             Assert.Equal(Severity.Critical, alarm.Severity);
         });
     }
