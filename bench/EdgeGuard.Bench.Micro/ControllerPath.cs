@@ -109,7 +109,7 @@ internal sealed class ControllerPath : IDisposable
             }
         }
 
-        // SiteController.TickSupervisors: settle and stuck timers (nothing is due in these benchmarks).
+        // SiteController.TickSupervisors: hold, settle and stuck timers (nothing is due in these benchmarks).
         foreach (var supervisor in _supervisors.Values)
         {
             if (supervisor.Tick(now, _events) is { } settled)

@@ -26,6 +26,27 @@ public sealed class PointFilterTests
     }
 
     [Fact]
+    public void A_change_counts_from_when_its_debounce_ended_however_late_the_tick_or_edge_runs()
+    {
+        var filter = new PointFilter(Door, settledActive: false, TimeSpan.Zero);
+        Assert.Equal(TimeSpan.Zero, filter.ChangedAt);
+
+        filter.Sample(true, 100 * Ms);
+        Assert.True(filter.Tick(8_000 * Ms)); // a loop 8 s late
+        Assert.Equal(125 * Ms, filter.ChangedAt);
+
+        // Reported by the next edge instead of a tick: as of its debounce's end too.
+        filter.Sample(false, 9_000 * Ms);
+        Assert.True(filter.Sample(true, 12_000 * Ms) is false);
+        Assert.Equal(9_025 * Ms, filter.ChangedAt);
+
+        // A leading-edge input counts as of its report.
+        var panic = new PointFilter(Panic, settledActive: false, TimeSpan.Zero);
+        Assert.True(panic.Sample(true, 300 * Ms));
+        Assert.Equal(300 * Ms, panic.ChangedAt);
+    }
+
+    [Fact]
     public void Contact_bounce_restarts_the_debounce_window()
     {
         var filter = new PointFilter(Door, settledActive: false, TimeSpan.Zero);

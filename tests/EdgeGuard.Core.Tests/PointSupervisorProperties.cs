@@ -64,6 +64,26 @@ public sealed class PointSupervisorProperties
     }
 
     [Fact]
+    public void A_level_that_holds_for_the_hold_time_always_reaches_the_decider_suppressed_or_not()
+    {
+        Scenario.Sample(s =>
+        {
+            var trace = Run(s.Point, s.Steps);
+            var events = new List<DomainEvent>();
+            var view = trace.DeciderView;
+            // The point stays put for the hold time after its last step: whatever it held, the
+            // decider has it then (a door forced open during chatter is decided within 3 s).
+            var held = TestSite.At(0).Add(TimeSpan.FromMilliseconds(s.Steps.Sum(x => x.DelayMs)) + Policy.HoldTime);
+            if (trace.Supervisor.Tick(held, events) is { } level)
+            {
+                view = level;
+            }
+
+            Assert.Equal(trace.Supervisor.Active, view);
+        }, iter: 500);
+    }
+
+    [Fact]
     public void A_suppressed_point_never_passes_a_change_and_is_caught_up_when_it_settles()
     {
         Scenario.Sample(s =>

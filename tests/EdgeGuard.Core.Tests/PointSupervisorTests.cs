@@ -178,7 +178,7 @@ public sealed class PointSupervisorTests
     }
 
     [Fact]
-    public void The_next_deadline_is_the_earlier_of_settle_and_stuck()
+    public void The_next_deadline_is_the_earliest_of_hold_settle_and_stuck()
     {
         var quickStuck = Fence with { StuckAfter = TimeSpan.FromSeconds(60) };
         var supervisor = Start(quickStuck);
@@ -186,6 +186,9 @@ public sealed class PointSupervisorTests
 
         Flap(supervisor, 1, 2, 3, 4);
 
+        // Withheld at rest while the decider has it active: the hold time comes first.
+        Assert.Equal(TimeSpan.FromSeconds(7), supervisor.NextDeadline);
+        Assert.False(supervisor.Tick(TestSite.At(7), _events));
         Assert.Equal(TimeSpan.FromSeconds(34), supervisor.NextDeadline);
     }
 

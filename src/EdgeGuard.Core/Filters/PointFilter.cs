@@ -38,6 +38,7 @@ public sealed class PointFilter
         Active = settledActive;
         _raw = settledActive;
         _rawSince = now;
+        ChangedAt = now;
     }
 
     /// <summary>The point this filter belongs to.</summary>
@@ -59,6 +60,13 @@ public sealed class PointFilter
             return _raw != Active && !_point.ActsOnLeadingEdge ? _rawSince + _point.Debounce : null;
         }
     }
+
+    /// <summary>
+    /// When the latest filtered change counted (monotonic): the end of a contact's debounce, a
+    /// leading-edge input's report, even when the tick or edge that returned it ran later (a busy
+    /// loop, or a test's clock that jumps). Input supervision times how long a level held from it.
+    /// </summary>
+    public TimeSpan ChangedAt { get; private set; }
 
     /// <summary>Feeds a raw logical level seen at <paramref name="at"/>; returns the new filtered state if it changed.</summary>
     public bool? Sample(bool active, TimeSpan at)
@@ -124,7 +132,9 @@ public sealed class PointFilter
 
         if (!_point.ActsOnLeadingEdge && _raw != Active && now - _rawSince >= _point.Debounce)
         {
-            return Report(now);
+            // As of when the debounce ended (ChangedAt); only a leading-edge input's lock-out
+            // runs from the time given, so nothing else moves.
+            return Report(_rawSince + _point.Debounce);
         }
 
         return null;
@@ -133,6 +143,7 @@ public sealed class PointFilter
     private bool Report(TimeSpan now)
     {
         Active = _raw;
+        ChangedAt = now;
         if (_point.ActsOnLeadingEdge && _point.Debounce > TimeSpan.Zero)
         {
             _lockoutUntil = now + _point.Debounce;

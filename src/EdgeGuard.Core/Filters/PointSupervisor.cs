@@ -14,7 +14,10 @@ namespace EdgeGuard.Core.Filters;
 /// transition and every later one are withheld from the decider, so a flapping fence sensor raises one
 /// fault instead of an alarm per gust. Once the point has had no transition for
 /// <see cref="SupervisionPolicy.SettleTime"/>, <c>fault.chatter-restored</c> is raised and
-/// <see cref="Tick"/> returns the settled state for the decider to catch up on. Panic and fire inputs
+/// <see cref="Tick"/> returns the settled state for the decider to catch up on. While suppressed, a
+/// level that differs from the decider's and holds for <see cref="SupervisionPolicy.HoldTime"/> is
+/// returned by <see cref="Tick"/> too, with the point still suppressed: a door forced open during
+/// the episode is decided (and alarmed) within the hold time, flaps stay withheld. Panic and fire inputs
 /// are reported the same way but never withheld (<see cref="PointDefinition.MayBeSuppressed"/>).</para>
 /// <para>Stuck: a point with <see cref="PointDefinition.StuckAfter"/> that has no transition for that
 /// long raises <c>fault.point-stuck</c> once, and <c>fault.point-stuck-restored</c> at its next change.</para>
@@ -28,6 +31,12 @@ public sealed class PointSupervisor
     private readonly Queue<TimeSpan> _recent;
     private TimeSpan _lastChange;
     private int _episodeTransitions;
+    // The level the decider has from this point: what it was told last (a change let through, a
+    // held level, the settled state), so a withheld level that holds is handed on once.
+    private bool _decided;
+    // When the filter saw the current level: the hold time counts from it, not from when a
+    // backlogged loop got to the change (as PointFilter judges levels by when they really held).
+    private TimeSpan _heldSince;
 
     /// <summary>Starts supervising from the state read at boot; the stuck time counts from <paramref name="now"/>.</summary>
     public PointSupervisor(PointDefinition point, SupervisionPolicy policy, bool settledActive, TimeSpan now)
@@ -36,11 +45,14 @@ public sealed class PointSupervisor
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentOutOfRangeException.ThrowIfNegative(policy.ChatterTransitions, nameof(policy));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(policy.ChatterWindow, TimeSpan.Zero, nameof(policy));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(policy.HoldTime, TimeSpan.Zero, nameof(policy));
         _point = point;
         _policy = policy;
         _recent = new Queue<TimeSpan>(policy.ChatterTransitions);
         Active = settledActive;
+        _decided = settledActive;
         _lastChange = now;
+        _heldSince = now;
     }
 
     /// <summary>The point supervised.</summary>
@@ -64,6 +76,11 @@ public sealed class PointSupervisor
         get
         {
             TimeSpan? next = Chattering ? _lastChange + _policy.SettleTime : null;
+            if (HoldPending && _heldSince + _policy.HoldTime < next)
+            {
+                next = _heldSince + _policy.HoldTime;
+            }
+
             if (_point.StuckAfter is { } stuck && !Stuck && (next is null || _lastChange + stuck < next))
             {
                 next = _lastChange + stuck;
@@ -73,9 +90,19 @@ public sealed class PointSupervisor
         }
     }
 
+    /// <summary>True while the point is suppressed at a level the decider does not have.</summary>
+    private bool HoldPending => Suppressed && Active != _decided;
+
     /// <summary>Feeds a filtered change seen at <paramref name="now"/>; adds any fault events to <paramref name="events"/>.</summary>
+    /// <param name="active">The point's new filtered state.</param>
+    /// <param name="now">When the change is handled.</param>
+    /// <param name="events">Receives any fault events.</param>
+    /// <param name="seenAt">
+    /// When the filter saw the level (the edge, or the filter timer's firing), if earlier than
+    /// <paramref name="now"/>: the hold time counts from it. Null means <paramref name="now"/>.
+    /// </param>
     /// <returns>True when the change goes on to the decider; false while the point is suppressed (or nothing changed).</returns>
-    public bool OnChange(bool active, Moment now, ICollection<DomainEvent> events)
+    public bool OnChange(bool active, Moment now, ICollection<DomainEvent> events, TimeSpan? seenAt = null)
     {
         ArgumentNullException.ThrowIfNull(events);
         if (active == Active)
@@ -86,6 +113,7 @@ public sealed class PointSupervisor
         var heldFor = now.Monotonic - _lastChange;
         Active = active;
         _lastChange = now.Monotonic;
+        _heldSince = seenAt is { } seen && seen < now.Monotonic ? seen : now.Monotonic;
         if (Stuck)
         {
             Stuck = false;
@@ -96,12 +124,12 @@ public sealed class PointSupervisor
         {
             // Every transition restarts the settle time (through _lastChange).
             _episodeTransitions++;
-            return !Suppressed;
+            return Forward(!Suppressed);
         }
 
         if (!_policy.DetectsChatter)
         {
-            return true;
+            return Forward(true);
         }
 
         _recent.Enqueue(now.Monotonic);
@@ -112,18 +140,32 @@ public sealed class PointSupervisor
 
         if (_recent.Count < _policy.ChatterTransitions)
         {
-            return true;
+            return Forward(true);
         }
 
         Chattering = true;
         _episodeTransitions = _recent.Count;
         _recent.Clear();
         events.Add(new ChatterDetected(now.Utc, _point.Id, _point.Kind, _point.Zone, _episodeTransitions, _policy.ChatterWindow, Suppressed));
-        return !Suppressed;
+        return Forward(!Suppressed);
+    }
+
+    /// <summary>Notes that a change goes on to the decider (when <paramref name="forward"/>).</summary>
+    private bool Forward(bool forward)
+    {
+        if (forward)
+        {
+            _decided = Active;
+        }
+
+        return forward;
     }
 
     /// <summary>Advances time; adds any fault events to <paramref name="events"/>.</summary>
-    /// <returns>The settled state for the decider when a suppressed point has just settled; otherwise null.</returns>
+    /// <returns>
+    /// The state for the decider when a suppressed point has just settled, or has held a level the
+    /// decider does not have for the hold time (the point stays suppressed); otherwise null.
+    /// </returns>
     public bool? Tick(Moment now, ICollection<DomainEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
@@ -135,6 +177,15 @@ public sealed class PointSupervisor
             events.Add(new ChatterRestored(now.Utc, _point.Id, _point.Kind, _point.Zone, Active, _episodeTransitions, _policy.SettleTime, wasSuppressed));
             _episodeTransitions = 0;
             settled = wasSuppressed ? Active : null;
+        }
+        else if (HoldPending && now.Monotonic - _heldSince >= _policy.HoldTime)
+        {
+            settled = Active;
+        }
+
+        if (settled is { } level)
+        {
+            _decided = level;
         }
 
         if (_point.StuckAfter is { } stuck && !Stuck && now.Monotonic - _lastChange >= stuck)

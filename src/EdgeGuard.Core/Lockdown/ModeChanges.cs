@@ -77,6 +77,19 @@ internal static class ModeChanges
         var running = Transitions.Running(site, state);
         if (running is not null && running.Id == scenario.Id && state.Lockdown!.Drill == request.Drill)
         {
+            if (point is not null && state.ChatteringPoints.Contains(point.Id))
+            {
+                // A chattering panic loop (a loose terminal) presses again every flap: one retrigger
+                // per episode says so; the rest would restart the siren and drop the all-clear
+                // approvals every second, a critical event each. The lockdown stays either way.
+                if (state.RetriggeredWhileChattering.Contains(point.Id))
+                {
+                    return state;
+                }
+
+                state = state with { RetriggeredWhileChattering = state.RetriggeredWhileChattering.Add(point.Id) };
+            }
+
             events.Add(new LockdownRetriggered(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
             // A new press is news the supervisors who approved the all-clear did not weigh: their
             // approvals, keyed by the scenario's start, would otherwise still count.

@@ -38,7 +38,7 @@ public static class SiteDecider
             OfficeCommandInput office => OfficeCommands.Apply(site, state, office, now, events),
             // Checked when the approval was counted, and again now that the key is gone: every
             // approver must still be trusted when the second approval would lift the scenario.
-            PointsSuppressed suppressed => DoorSupervision.OnSuppressed(site, state, suppressed.Points, now),
+            PointsSuppressed suppressed => DoorSupervision.OnSuppressed(site, state, suppressed.Points, now).WithChattering(suppressed.Chattering),
             OperatorKeyWithdrawn withdrawn => state with { AllClearApprovals = state.AllClearApprovals?.Without(withdrawn.Operator) },
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };

@@ -11,7 +11,16 @@ public sealed record PointChanged(string PointId, bool Active) : SiteInput;
 /// their state here is frozen at the last change it let through, so no door timer may run on it
 /// (<see cref="DoorSupervision.OnSuppressed"/>).
 /// </summary>
-public sealed record PointsSuppressed(System.Collections.Immutable.ImmutableSortedSet<string> Points) : SiteInput;
+public sealed record PointsSuppressed(System.Collections.Immutable.ImmutableSortedSet<string> Points) : SiteInput
+{
+    /// <summary>
+    /// The points with <c>fault.chatter</c> raised whose changes still act (panic, fire,
+    /// request-to-exit), all of them: a chattering panic button retriggers the running scenario
+    /// at most once per episode (<see cref="SiteState.RetriggeredWhileChattering"/>).
+    /// </summary>
+    public System.Collections.Immutable.ImmutableSortedSet<string> Chattering { get; init; } =
+        System.Collections.Immutable.ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+}
 
 /// <summary>Time passed: timers (siren) are checked.</summary>
 public sealed record TimerTick : SiteInput

@@ -42,7 +42,7 @@ public sealed record SuspendedScenario(SiteMode Mode, LockdownInfo Info);
 /// <param name="Lockdown">Details of the current lockdown, if any.</param>
 /// <param name="SirenUntil">Monotonic deadline of the siren; null when silent.</param>
 /// <param name="Points">Filtered state of every point (true = active).</param>
-public sealed record SiteState(
+public sealed partial record SiteState(
     SiteMode Mode,
     LockdownInfo? Lockdown,
     TimeSpan? SirenUntil,

@@ -16,7 +16,7 @@ namespace EdgeGuard.Core.Lockdown;
 /// <param name="Zone">Its zone.</param>
 /// <param name="Transitions">Filtered transitions counted within <paramref name="Window"/>.</param>
 /// <param name="Window">The window they were counted in.</param>
-/// <param name="Suppressed">True when the point's changes are withheld until it settles.</param>
+/// <param name="Suppressed">True when the point's changes are withheld until it settles (a level that holds for <see cref="SupervisionPolicy.HoldTime"/> still goes on).</param>
 public sealed record ChatterDetected(
     DateTimeOffset At, string PointId, PointKind Kind, string Zone, int Transitions, TimeSpan Window, bool Suppressed) : DomainEvent(At)
 {

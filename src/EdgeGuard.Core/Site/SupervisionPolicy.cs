@@ -21,4 +21,13 @@ public sealed record SupervisionPolicy(int ChatterTransitions, TimeSpan ChatterW
     /// benchmarks that drive one contact thousands of times a second on purpose.
     /// </summary>
     public bool DetectsChatter => ChatterTransitions > 0;
+
+    /// <summary>
+    /// How long a suppressed point's level must hold before it goes on to the decider anyway
+    /// (<c>supervision.holdSeconds</c>; 3 s by default). Chatter is flaps; a door forced open, a
+    /// fence climbed or a PIR that stays active holds its level, and must not wait for the settle
+    /// time, nor be lost when the point settles back where it was. Shorter flaps stay withheld, so
+    /// a chattering point is still one fault, not an alarm per flap.
+    /// </summary>
+    public TimeSpan HoldTime { get; init; } = TimeSpan.FromSeconds(3);
 }

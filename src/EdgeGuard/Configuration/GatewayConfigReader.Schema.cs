@@ -16,7 +16,7 @@ public static partial class GatewayConfigReader
     private static readonly string[] OutputKeys = ["id", "kind", "line", "activeLevel", "zone", "failMode", "egress", "normallyLocked", "hardwiredExit"];
     private static readonly string[] LockdownKeys = ["zones", "sirenSeconds", "clearKeyswitches", "drillTriggers"];
     private static readonly string[] LifeSafetyKeys = ["fireResetKeyswitches"];
-    private static readonly string[] SupervisionKeys = ["chatterTransitions", "chatterWindowSeconds", "settleSeconds"];
+    private static readonly string[] SupervisionKeys = ["chatterTransitions", "chatterWindowSeconds", "settleSeconds", "holdSeconds"];
     private static readonly string[] SimulationKeys = ["controlSocket"];
     private static readonly string[] MqttKeys = ["host", "port", "keepAliveSeconds", "username", "password", "tls"];
     private static readonly string[] TlsKeys = ["enabled", "caFile", "certFile", "keyFile", "revocation", "serverName"];

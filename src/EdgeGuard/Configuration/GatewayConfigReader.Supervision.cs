@@ -15,6 +15,9 @@ public static partial class GatewayConfigReader
     /// <summary>Quiet time that ends chatter when <c>supervision.settleSeconds</c> is not set.</summary>
     public const int DefaultSettleSeconds = 30;
 
+    /// <summary>How long a suppressed point's level must hold to go on anyway when <c>supervision.holdSeconds</c> is not set.</summary>
+    public const int DefaultHoldSeconds = 3;
+
     /// <summary>Longest <c>stuckAfterMinutes</c> accepted: 90 days.</summary>
     public const int MaxStuckAfterMinutes = 90 * 24 * 60;
 
@@ -40,8 +43,13 @@ public static partial class GatewayConfigReader
             }
             var window = _w.Int(node.Child("chatterWindowSeconds"), null, required: false, 1, 3_600, DefaultChatterWindowSeconds);
             var settle = _w.Int(node.Child("settleSeconds"), null, required: false, 1, 86_400, DefaultSettleSeconds);
-            return transitions is not null && window is not null && settle is not null
+            // Up to a minute: longer, a door forced open during chatter is reported too late.
+            var hold = _w.Int(node.Child("holdSeconds"), null, required: false, 1, 60, DefaultHoldSeconds);
+            return transitions is not null && window is not null && settle is not null && hold is not null
                 ? new SupervisionPolicy(transitions.Value, TimeSpan.FromSeconds(window.Value), TimeSpan.FromSeconds(settle.Value))
+                {
+                    HoldTime = TimeSpan.FromSeconds(hold.Value),
+                }
                 : null;
         }
 

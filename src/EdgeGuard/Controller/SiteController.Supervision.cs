@@ -40,26 +40,29 @@ public sealed partial class SiteController
         }
     }
 
-    /// <summary>A filtered change: supervised, then decided on unless supervision withholds it.</summary>
+    /// <summary>
+    /// A filtered change: supervised (its hold time counted from when the filter's change counted,
+    /// however late the loop got to it), then decided on unless supervision withholds it.
+    /// </summary>
     private void OnFilteredChange(PointFilter filter, bool active, Moment now, List<DomainEvent> events)
     {
-        if (Supervise(filter.Point, active, now, events))
+        if (Supervise(filter.Point, active, filter.ChangedAt, now, events))
         {
             Apply(new PointChanged(filter.Point.Id, active), now, events);
         }
     }
 
     /// <summary>Passes a filtered change through the point's supervisor; true when the decider should see it.</summary>
-    private bool Supervise(PointDefinition point, bool active, Moment now, List<DomainEvent> events)
+    private bool Supervise(PointDefinition point, bool active, TimeSpan seenAt, Moment now, List<DomainEvent> events)
     {
         if (!_supervisors.TryGetValue(point.Id, out var supervisor))
         {
             return true;
         }
 
-        var wasSuppressed = supervisor.Suppressed;
-        var forward = supervisor.OnChange(active, now, events);
-        if (supervisor.Suppressed != wasSuppressed)
+        var (wasSuppressed, wasChattering) = (supervisor.Suppressed, supervisor.Chattering);
+        var forward = supervisor.OnChange(active, now, events, seenAt);
+        if (supervisor.Suppressed != wasSuppressed || supervisor.Chattering != wasChattering)
         {
             RefreshSuppressed(now, events);
         }
@@ -67,25 +70,27 @@ public sealed partial class SiteController
         return forward;
     }
 
-    /// <summary>Runs the settle and stuck timers; a suppressed point that settled has its state applied.</summary>
+    /// <summary>Runs the settle, hold and stuck timers; a suppressed point that settled or held a level has it applied.</summary>
     private void TickSupervisors(Moment now, List<DomainEvent> events)
     {
         foreach (var supervisor in _supervisors.Values)
         {
             try
             {
-                var wasSuppressed = supervisor.Suppressed;
-                if (supervisor.Tick(now, events) is { } settled)
+                var (wasSuppressed, wasChattering) = (supervisor.Suppressed, supervisor.Chattering);
+                var settled = supervisor.Tick(now, events);
+                if (supervisor.Suppressed != wasSuppressed || supervisor.Chattering != wasChattering)
                 {
                     // First the decider trusts the point again, then it gets its settled state.
                     RefreshSuppressed(now, events);
+                }
+
+                if (settled is { } level)
+                {
+                    // Settled, or a level that held while still suppressed (a door forced open).
                     // The decider ignores a "change" to the state it already has, so a point that settled
                     // where it was when suppression began raises nothing more than fault.chatter-restored.
-                    Apply(new PointChanged(supervisor.Point.Id, settled), now, events);
-                }
-                else if (supervisor.Suppressed != wasSuppressed)
-                {
-                    RefreshSuppressed(now, events);
+                    Apply(new PointChanged(supervisor.Point.Id, level), now, events);
                 }
             }
 #pragma warning disable CA1031 // As for the filters (OnTimer): one point's failure must not hold up the others.
@@ -145,8 +150,10 @@ public sealed partial class SiteController
 
     /// <summary>
     /// Recomputes the suppressed list and shows it in the snapshot at once (a withheld change
-    /// decides nothing), and tells the decider: a door must not be held open on a contact whose
-    /// state is frozen. That decision changes nothing persisted, so it is never deferred.
+    /// decides nothing), and tells the decider, with the chattering points it does not withhold:
+    /// a door must not be held open on a contact whose state is frozen, and a chattering panic
+    /// button retriggers at most once per episode. That decision changes nothing persisted, so it
+    /// is never deferred.
     /// </summary>
     private void RefreshSuppressed(Moment now, List<DomainEvent> events)
     {
@@ -156,6 +163,10 @@ public sealed partial class SiteController
             _snapshot = snapshot with { SuppressedPoints = _suppressed };
         }
 
-        Apply(new PointsSuppressed(ImmutableSortedSet.Create(StringComparer.Ordinal, _suppressed)), now, events);
+        var chattering = _supervisors.Values.Where(s => s.Chattering && !s.Suppressed).Select(s => s.Point.Id);
+        Apply(new PointsSuppressed(ImmutableSortedSet.Create(StringComparer.Ordinal, _suppressed))
+        {
+            Chattering = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, chattering),
+        }, now, events);
     }
 }

@@ -24,12 +24,13 @@ public sealed class SupervisionConfigTests
             k.Set("supervision:chatterTransitions", "12");
             k.Set("supervision:chatterWindowSeconds", "20");
             k.Set("supervision:settleSeconds", "120");
+            k.Set("supervision:holdSeconds", "5");
             k.Set("points:1:stuckAfterMinutes", "43200");
         });
 
         Assert.True(result.IsValid, result.ToReport());
         var site = result.Config!.Site;
-        Assert.Equal(new SupervisionPolicy(12, TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(2)), site.Supervision);
+        Assert.Equal(new SupervisionPolicy(12, TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(2)) { HoldTime = TimeSpan.FromSeconds(5) }, site.Supervision);
         Assert.Equal(TimeSpan.FromDays(30), site.Point("door-chancery").StuckAfter);
         Assert.Null(site.Point("door-lobby").StuckAfter);
     }
@@ -41,11 +42,12 @@ public sealed class SupervisionConfigTests
         {
             k.Set("supervision:chatterTransitions", "1");
             k.Set("supervision:settleSeconds", "never");
+            k.Set("supervision:holdSeconds", "61");
             k.Set("points:2:stuckAfterMinutes", "-5");
         });
 
         Assert.Equal(
-            ["EdgeGuard:points:2:stuckAfterMinutes", "EdgeGuard:supervision:chatterTransitions", "EdgeGuard:supervision:settleSeconds"],
+            ["EdgeGuard:points:2:stuckAfterMinutes", "EdgeGuard:supervision:chatterTransitions", "EdgeGuard:supervision:settleSeconds", "EdgeGuard:supervision:holdSeconds"],
             result.Errors.Select(e => e.Path));
     }
 

@@ -65,10 +65,22 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
         Assert.True(_h.Controller.Current!.IsActive("fence"), "the state machine keeps the state of the 3rd change, the last one it saw");
 
         // The settle time counts from the last change (the 6th, seen when its debounce timer woke the
-        // loop at the end of SetAsync's advance): nothing at 29.9 s after it, the restore at 30 s.
-        _h.Time.Advance(TimeSpan.FromSeconds(29.9));
+        // loop at the end of SetAsync's advance). The line has held at rest since its debounce
+        // ended, 175 ms before that: 3 s (the hold time) after it the state machine has it, while
+        // the point stays suppressed (SupervisionPolicy.HoldTime); nothing more at 29.9 s after
+        // the change, the restore at 30 s.
+        _h.Time.Advance(TimeSpan.FromSeconds(2.8));
+        await _h.SettleAsync();
+        Assert.True(_h.Controller.Current!.IsActive("fence"));
+        _h.Time.Advance(TimeSpan.FromSeconds(0.1));
+        await _h.SettleAsync();
+        Assert.False(_h.Controller.Current!.IsActive("fence"), "a level held for the hold time goes on");
+        Assert.IsType<PointRestored>(_h.Events.Events[^1]);
+        Assert.Equal(["fence"], _h.Controller.Snapshot!.SuppressedPoints);
+        _h.Time.Advance(TimeSpan.FromSeconds(27));
         await _h.SettleAsync();
         Assert.DoesNotContain(_h.Events.Events, e => e is ChatterRestored);
+        var heldEvents = _h.Events.Events.Count;
 
         _h.Time.Advance(TimeSpan.FromSeconds(0.1));
         await _h.SettleAsync();
@@ -76,7 +88,8 @@ public sealed class SupervisionControllerTests : IAsyncDisposable
         Assert.False(restored.Active);
         Assert.Empty(_h.Controller.Snapshot!.SuppressedPoints);
         Assert.False(_h.Controller.Current!.IsActive("fence"), "the settled state is applied");
-        Assert.IsType<PointRestored>(_h.Events.Events[^1]);
+        // The state machine had the settled state already: the settle adds only the restore.
+        Assert.Equal(heldEvents + 1, _h.Events.Events.Count);
     }
 
     [Fact]

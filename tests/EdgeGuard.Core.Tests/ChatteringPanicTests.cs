@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using EdgeGuard.Core.Lockdown;
+
+namespace EdgeGuard.Core.Tests;
+
+/// <summary>
+/// A chattering panic button (its <c>fault.chatter</c> raised, its changes never withheld) keeps
+/// the lockdown, but retriggers it at most once per chatter episode.
+/// </summary>
+public sealed class ChatteringPanicTests
+{
+    private static readonly Site.SiteDefinition Site = TestSite.Create();
+
+    private static SiteState Boot() =>
+        SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+
+    private static Decision Decide(SiteState state, SiteInput input, double at) => SiteDecider.Decide(Site, state, input, TestSite.At(at));
+
+    private static PointsSuppressed Chattering(params string[] points) =>
+        new([]) { Chattering = ImmutableSortedSet.Create(StringComparer.Ordinal, points) };
+
+    /// <summary>Releases and presses the point again at <paramref name="at"/>; returns the press's events.</summary>
+    private static (SiteState State, IReadOnlyList<DomainEvent> Events) PressAgain(SiteState state, string point, double at)
+    {
+        state = Decide(state, new PointChanged(point, false), at - 0.3).State;
+        var press = Decide(state, new PointChanged(point, true), at);
+        return (press.State, press.Events);
+    }
+
+    [Fact]
+    public void A_chattering_panic_button_retriggers_once_per_episode_and_the_lockdown_stays()
+    {
+        var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;
+        state = Decide(state, Chattering("panic-a"), 2).State;
+
+        var (first, firstEvents) = PressAgain(state, "panic-a", 3);
+        Assert.Single(firstEvents.OfType<LockdownRetriggered>());
+        Assert.Equal(TestSite.At(3).Monotonic, first.ApprovalsValidFrom!.Value.Monotonic);
+
+        var (second, secondEvents) = PressAgain(first, "panic-a", 4);
+        Assert.Empty(secondEvents.OfType<LockdownRetriggered>());
+        Assert.Equal(SiteMode.Lockdown, second.Mode);
+        Assert.Equal(first.SirenUntil, second.SirenUntil); // the siren is not restarted
+        Assert.Equal(first.ApprovalsValidFrom, second.ApprovalsValidFrom);
+
+        // The episode ends: the next press is news again.
+        var settled = Decide(second, Chattering(), 40).State;
+        Assert.Empty(settled.RetriggeredWhileChattering);
+        var (_, afterEvents) = PressAgain(settled, "panic-a", 41);
+        Assert.Single(afterEvents.OfType<LockdownRetriggered>());
+    }
+
+    [Fact]
+    public void Another_panic_button_that_does_not_chatter_retriggers_every_press()
+    {
+        var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;
+        state = Decide(state, Chattering("panic-a"), 2).State;
+        state = PressAgain(state, "panic-a", 3).State;
+
+        var (next, events) = PressAgain(state, "panic-b", 4);
+        Assert.Single(events.OfType<LockdownRetriggered>());
+        Assert.Single(PressAgain(next, "panic-b", 5).Events.OfType<LockdownRetriggered>());
+    }
+
+    [Fact]
+    public void A_chattering_panic_button_still_starts_a_lockdown_in_normal_mode()
+    {
+        var state = Decide(Boot(), Chattering("panic-a"), 1).State;
+
+        var decision = Decide(state, new PointChanged("panic-a", true), 2);
+
+        Assert.Equal(SiteMode.Lockdown, decision.State.Mode);
+        Assert.Single(decision.Events.OfType<LockdownStarted>());
+    }
+}
