@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Core.Tests;
@@ -18,6 +19,9 @@ public sealed class ChatteringPanicTests
 
     private static PointsSuppressed Chattering(params string[] points) =>
         new([]) { Chattering = ImmutableSortedSet.Create(StringComparer.Ordinal, points) };
+
+    private static Decision AllClear(SiteState state, string op, double signedAt, double arrives) =>
+        SiteDecider.Decide(Site, state, new OfficeCommandInput(TestSite.SignedAt(signedAt, CommandType.AllClear, op)), TestSite.At(arrives));
 
     /// <summary>Releases and presses the point again at <paramref name="at"/>; returns the press's events.</summary>
     private static (SiteState State, IReadOnlyList<DomainEvent> Events) PressAgain(SiteState state, string point, double at)
@@ -41,13 +45,35 @@ public sealed class ChatteringPanicTests
         Assert.Empty(secondEvents.OfType<LockdownRetriggered>());
         Assert.Equal(SiteMode.Lockdown, second.Mode);
         Assert.Equal(first.SirenUntil, second.SirenUntil); // the siren is not restarted
-        Assert.Equal(first.ApprovalsValidFrom, second.ApprovalsValidFrom);
+        // Still a press the approvers did not weigh: only the event and the siren are left out.
+        Assert.Equal(TestSite.At(4).Monotonic, second.ApprovalsValidFrom!.Value.Monotonic);
+        Assert.Null(second.AllClearApprovals);
 
         // The episode ends: the next press is news again.
         var settled = Decide(second, Chattering(), 40).State;
         Assert.Empty(settled.RetriggeredWhileChattering);
         var (_, afterEvents) = PressAgain(settled, "panic-a", 41);
         Assert.Single(afterEvents.OfType<LockdownRetriggered>());
+    }
+
+    [Fact]
+    public void An_all_clear_signed_before_a_press_after_the_episodes_retrigger_is_refused()
+    {
+        var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;
+        state = Decide(state, Chattering("panic-a"), 2).State;
+        state = PressAgain(state, "panic-a", 3).State; // the episode's one retrigger
+        state = Decide(state, new PointChanged("panic-a", false), 3.5).State;
+
+        state = AllClear(state, "sup-1", 10, 10).State;
+        state = Decide(state, new PointChanged("panic-a", true), 20).State; // a press after it
+        state = Decide(state, new PointChanged("panic-a", false), 20.5).State;
+        var second = AllClear(state, "sup-2", 15, 21); // signed before that press
+
+        Assert.Equal(SiteMode.Lockdown, second.State.Mode);
+        Assert.IsType<CommandRefused>(Assert.Single(second.Events));
+        // Both signed after it, the all-clear lifts the lockdown.
+        var again = AllClear(AllClear(second.State, "sup-1", 22, 22).State, "sup-2", 23, 23);
+        Assert.Equal(SiteMode.Normal, again.State.Mode);
     }
 
     [Fact]

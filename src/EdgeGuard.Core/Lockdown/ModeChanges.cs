@@ -80,11 +80,13 @@ internal static class ModeChanges
             if (point is not null && state.ChatteringPoints.Contains(point.Id))
             {
                 // A chattering panic loop (a loose terminal) presses again every flap: one retrigger
-                // per episode says so; the rest would restart the siren and drop the all-clear
-                // approvals every second, a critical event each. The lockdown stays either way.
+                // per episode says so; the rest would restart the siren every second, a critical
+                // event each. The lockdown stays either way. Each press still voids the all-clear
+                // approvals given before it: it may be a person still pressing, news the approvers
+                // did not weigh (as every press outside chatter is).
                 if (state.RetriggeredWhileChattering.Contains(point.Id))
                 {
-                    return state;
+                    return state with { AllClearApprovals = null, ApprovalsValidFrom = now };
                 }
 
                 state = state with { RetriggeredWhileChattering = state.RetriggeredWhileChattering.Add(point.Id) };
