@@ -218,7 +218,7 @@ public static partial class GatewayConfigReader
             CheckThreatKeys(root.Child("threatLevels"), threat?.Levels, lockdown, lockdownDrillTriggers, scenarios);
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             SiteSafety(root, points, outputsClean ? outputs : null, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
-            var supervision = Supervision(root.Child("supervision"));
+            var supervision = Supervision(root.Child("supervision"), points);
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));
             var journal = Journal(root.Child("journal"));
