@@ -17,7 +17,9 @@ namespace EdgeGuard.Core.Filters;
 /// <see cref="Tick"/> returns the settled state for the decider to catch up on. While suppressed, a
 /// level that differs from the decider's and holds for <see cref="SupervisionPolicy.HoldTime"/> is
 /// returned by <see cref="Tick"/> too, with the point still suppressed: a door forced open during
-/// the episode is decided (and alarmed) within the hold time, flaps stay withheld. Panic and fire inputs
+/// the episode is decided (and alarmed) within the hold time, flaps stay withheld. An alarm level
+/// reached but never held that long is handed on once, at the settle (<see cref="MissedActive"/>).
+/// Panic and fire inputs
 /// are reported the same way but never withheld (<see cref="PointDefinition.MayBeSuppressed"/>).</para>
 /// <para>Stuck: a point with <see cref="PointDefinition.StuckAfter"/> that has no transition for that
 /// long raises <c>fault.point-stuck</c> once, and <c>fault.point-stuck-restored</c> at its next change.</para>
@@ -37,6 +39,9 @@ public sealed class PointSupervisor
     // When the filter saw the current level: the hold time counts from it, not from when a
     // backlogged loop got to the change (as PointFilter judges levels by when they really held).
     private TimeSpan _heldSince;
+    // This episode, the point went active while suppressed and the decider has not had it active
+    // since: a short alarm the hold did not hand on (MissedActive).
+    private bool _unseenActive;
 
     /// <summary>Starts supervising from the state read at boot; the stuck time counts from <paramref name="now"/>.</summary>
     public PointSupervisor(PointDefinition point, SupervisionPolicy policy, bool settledActive, TimeSpan now)
@@ -66,6 +71,17 @@ public sealed class PointSupervisor
 
     /// <summary>True while the point's changes are withheld from the decider.</summary>
     public bool Suppressed => Chattering && _point.MayBeSuppressed;
+
+    /// <summary>
+    /// True right after the <see cref="Tick"/> that settled a suppressed episode in which the point
+    /// reached its active (alarm) level while the decider had it at rest, and never held it for the
+    /// hold time (a door forced for 2.5 s, a PIR pulse, a short fence climb): the caller hands the
+    /// active level on first, then the level <see cref="Tick"/> returned, so the alarm and its
+    /// restore are decided. At most once per episode, so chatter stays one fault and one alarm, not
+    /// one per flap. Only for alarm inputs (door contacts, perimeter, tamper): a keyswitch turn is
+    /// a command, and one made up from chatter could end a lockdown. Cleared by the next Tick.
+    /// </summary>
+    public bool MissedActive { get; private set; }
 
     /// <summary>True between <c>fault.point-stuck</c> and <c>fault.point-stuck-restored</c>.</summary>
     public bool Stuck { get; private set; }
@@ -155,11 +171,25 @@ public sealed class PointSupervisor
     {
         if (forward)
         {
-            _decided = Active;
+            Decided(Active);
+        }
+        else if (Suppressed && Active && !_decided && AlarmsWhenActive)
+        {
+            _unseenActive = true;
         }
 
         return forward;
     }
+
+    /// <summary>Notes the level the decider now has; an active one is an alarm it has seen.</summary>
+    private void Decided(bool level)
+    {
+        _decided = level;
+        _unseenActive &= !level;
+    }
+
+    // Inputs whose active level is an alarm the office must hear of (door forced, breach, tamper).
+    private bool AlarmsWhenActive => _point.Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper;
 
     /// <summary>Advances time; adds any fault events to <paramref name="events"/>.</summary>
     /// <returns>
@@ -169,6 +199,7 @@ public sealed class PointSupervisor
     public bool? Tick(Moment now, ICollection<DomainEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        MissedActive = false;
         bool? settled = null;
         if (Chattering && now.Monotonic - _lastChange >= _policy.SettleTime)
         {
@@ -177,6 +208,10 @@ public sealed class PointSupervisor
             events.Add(new ChatterRestored(now.Utc, _point.Id, _point.Kind, _point.Zone, Active, _episodeTransitions, _policy.SettleTime, wasSuppressed));
             _episodeTransitions = 0;
             settled = wasSuppressed ? Active : null;
+            // Settled at rest with an alarm the decider never had: it gets it now, before the rest
+            // (settled active, the settled level is that alarm already).
+            MissedActive = _unseenActive && !Active;
+            _unseenActive = false;
         }
         else if (HoldPending && now.Monotonic - _heldSince >= _policy.HoldTime)
         {
@@ -185,7 +220,7 @@ public sealed class PointSupervisor
 
         if (settled is { } level)
         {
-            _decided = level;
+            Decided(level);
         }
 
         if (_point.StuckAfter is { } stuck && !Stuck && now.Monotonic - _lastChange >= stuck)

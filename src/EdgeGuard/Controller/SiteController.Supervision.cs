@@ -85,6 +85,13 @@ public sealed partial class SiteController
                     RefreshSuppressed(now, events);
                 }
 
+                if (supervisor.MissedActive)
+                {
+                    // An alarm it reached but never held for the hold time (a door forced for
+                    // 2.5 s): decided now, once per episode, and then the settled level below.
+                    Apply(new PointChanged(supervisor.Point.Id, true), now, events);
+                }
+
                 if (settled is { } level)
                 {
                     // Settled, or a level that held while still suppressed (a door forced open).

@@ -157,6 +157,36 @@ public sealed class ChatterEpisodeTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_door_forced_for_less_than_the_hold_while_suppressed_is_reported_when_the_contact_settles()
+    {
+        await _h.BootAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await SetAsync("hall", i % 2 == 0, TimeSpan.FromMilliseconds(250));
+        }
+
+        await AdvanceAsync(TimeSpan.FromSeconds(2));
+        await SetAsync("panic", true, TimeSpan.FromMilliseconds(300));
+        await SetAsync("panic", false, TimeSpan.FromMilliseconds(300));
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
+
+        // Forced open for 2.5 s and shut, under the 3 s hold: withheld as a flap would be...
+        await AdvanceAsync(TimeSpan.FromSeconds(10));
+        await SetAsync("hall", true, TimeSpan.FromSeconds(2.5));
+        await SetAsync("hall", false, TimeSpan.FromSeconds(1));
+        await WaitSecondsAsync(25);
+        Assert.DoesNotContain(_h.Events.Events, e => e is DoorForced);
+
+        // ...but decided when the contact settles: forced, then shut again.
+        await WaitSecondsAsync(10);
+        Assert.Single(_h.Events.Events.OfType<ChatterRestored>());
+        Assert.Single(_h.Events.Events.OfType<DoorForced>());
+        Assert.Single(_h.Events.Events.OfType<DoorForcedRestored>());
+        Assert.False(_h.Controller.Current!.IsActive("hall"));
+        Assert.Empty(_h.Controller.Snapshot!.SuppressedPoints);
+    }
+
+    [Fact]
     public async Task A_perimeter_point_that_goes_active_and_holds_while_suppressed_is_activated_but_its_flaps_are_not()
     {
         await _h.BootAsync();
