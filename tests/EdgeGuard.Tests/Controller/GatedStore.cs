@@ -41,7 +41,11 @@ internal sealed class GatedStore : ISafetyStateStore
     /// <summary>Opens the gate for every held save, those to come included.</summary>
     public ManualResetEventSlim Gate { get; } = new();
 
-    /// <summary>Released once per save that ended.</summary>
+    /// <summary>
+    /// Released once per save that ended, from inside <see cref="Save"/>: before the saver's thread
+    /// has handed the loop that end. A test that then asserts what the end leads to (a restore, the
+    /// next save) waits for SiteController.SafetySaverIdle first, then settles.
+    /// </summary>
     public SemaphoreSlim Ended { get; } = new(0);
 
     /// <summary>Lets one held save through (the one running, or the next), the gate still shut.</summary>

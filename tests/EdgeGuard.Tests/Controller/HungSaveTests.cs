@@ -83,6 +83,10 @@ public sealed partial class HungSaveTests : IAsyncDisposable
         _store.Gate.Set();
         Assert.True(await _store.Ended.WaitAsync(Patience), "the hung save never ended");
         Assert.True(await _store.Ended.WaitAsync(Patience), "the latest state was not saved once the hung save ended");
+        // The store signals Ended from inside Save, before the saver's thread hands the loop that
+        // end (the restore comes from it): a settle before then, the thread descheduled on a
+        // loaded machine, finds no restore yet. Idle is the hand-off done.
+        await WaitUntilSaverIdleAsync();
         await _h.SettleAsync();
         var latest = _store.Saved[^1];
         Assert.Equal(SiteMode.Lockdown, latest.Mode);
@@ -260,6 +264,9 @@ public sealed partial class HungSaveTests : IAsyncDisposable
 
         await EndHeldSavesAsync();
         Assert.True(await _store.Ended.WaitAsync(Patience), "the latest state was not saved once the late save ended");
+        // Its end handed to the loop first (Ended comes before that): else the "nothing raised"
+        // below would look before the loop heard of the end, and pass whatever it then does.
+        await WaitUntilSaverIdleAsync();
         await _h.SettleAsync();
         Assert.Equal(LifeSafety.FireEgressReleased, _store.Saved[^1].LifeSafety);
         Assert.Equal(SiteMode.Lockdown, _store.Saved[^1].Mode);
@@ -274,10 +281,11 @@ public sealed partial class HungSaveTests : IAsyncDisposable
     {
         await LockdownPastItsSaveBoundAsync();
 
-        _store.Hold = false;
-        _store.Gate.Set();
-        Assert.True(await _store.Ended.WaitAsync(Patience), "the hung save never ended");
-        await _h.SettleAsync();
+        // Not Ended and a settle alone: the store signals Ended from inside Save, before the
+        // saver's thread hands the loop that end (whose restore is asserted below), so on a loaded
+        // machine the settle could pass before the loop heard of it (a CI failure). This waits for
+        // the hand-off too.
+        await EndHeldSavesAsync();
 
         // The save the loop gave up on wrote the state the site is in: that is on disk now.
         Assert.Equal(SiteMode.Lockdown, Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>()).Mode);
