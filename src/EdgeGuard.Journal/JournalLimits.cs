@@ -81,10 +81,13 @@ public sealed record JournalLimits(long MaxRecords, TimeSpan MaxDeliveredAge)
     /// limit recomputed from less free space in /run) must not leave a lockdown no room at all;
     /// each start adds at most one reserve above what it found.
     /// </summary>
-    internal long CriticalCeilingAbove(long waitingAtOpen) => SaturatingAdd(Math.Max(MaxRecords, waitingAtOpen), CriticalReserve);
+    internal long CriticalCeilingAbove(long waitingAtOpen) => SaturatingAdd(ReserveFloor(waitingAtOpen), CriticalReserve);
 
     /// <summary>Undelivered records below which an office command's own record is still journaled: <see cref="OfficeShare"/> of the reserve above <see cref="CriticalCeilingAbove"/>'s floor.</summary>
-    internal long OfficeCeilingAbove(long waitingAtOpen) => SaturatingAdd(Math.Max(MaxRecords, waitingAtOpen), OfficeShare);
+    internal long OfficeCeilingAbove(long waitingAtOpen) => SaturatingAdd(ReserveFloor(waitingAtOpen), OfficeShare);
+
+    // Where the reserves start: the limit, or a larger backlog found at open.
+    private long ReserveFloor(long waitingAtOpen) => Math.Max(MaxRecords, waitingAtOpen);
 
     /// <summary>The fault's ceiling above <see cref="CriticalCeilingAbove"/>: <see cref="FaultReserve"/> more.</summary>
     internal long FaultCeilingAbove(long waitingAtOpen) => SaturatingAdd(CriticalCeilingAbove(waitingAtOpen), FaultReserve);

@@ -90,19 +90,8 @@ public sealed partial class SqliteSafetyStateStore
 
     // "id;id" of the fire inputs that raised under the saved release. Refused, not guessed: a
     // wrong record could keep a zone's fire silent at boot.
-    private ImmutableSortedSet<string> ParseFireRaised(string text)
-    {
-        var set = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
-        foreach (var id in text.Length == 0 ? Array.Empty<string>() : text.Split(';'))
-        {
-            if (id.Length == 0 || !set.Add(id))
-            {
-                throw Corrupt($"has an unreadable raised fire input '{id}'; refusing to guess which fires the office was told of.");
-            }
-        }
-
-        return set.ToImmutable();
-    }
+    private ImmutableSortedSet<string> ParseFireRaised(string text) =>
+        ParseIds(text, "raised fire input", "which fires the office was told of");
 
     // The map columns (door releases, door alarms, bypasses) are "id=value;id=value": ids never hold
     // ';' or '='. Empty text is no entry; an entry that does not read back, or repeats an id, makes the

@@ -72,9 +72,10 @@ public sealed record JournalWentBack(DateTimeOffset At, long Session, long Broke
 /// so the same client ids, and the two take each other's connection), or a second process on the
 /// box. The publisher's availability watch saw, after this process's first birth, an availability
 /// message of another <c>instance</c> that no earlier process of this gateway can have left: one
-/// of a session above this process's own (sessions only grow, and a process takes one above any
-/// it saw before its birth), of an equal one at two reconnects (a journal restored one start
-/// behind takes its predecessor's session), or a live <c>online</c>. Mosquitto 2.0 closes a
+/// of a session above this process's own (sessions only grow, and before its birth a process
+/// takes one above any it saw, and above an equal one of another process), of an equal one at two
+/// reconnects (two cloned boxes that took equal sessions before either saw the other), or a live
+/// <c>online</c>; a message without an instance (a build before instances) counts as one more. Mosquitto 2.0 closes a
 /// taken-over connection without reason 142, so there <see cref="SessionTakenOver"/> never comes
 /// and this is the gateway's own word on a clone. Once per other instance per process, at most
 /// 8 of them (the publisher's <c>DuplicateInstances.Capacity</c>).

@@ -15,8 +15,9 @@ public sealed partial record SiteState
 
     /// <summary>
     /// The chattering panic buttons that have already retriggered the running scenario in their
-    /// current chatter episode: a further press keeps the lockdown and raises nothing (no siren
-    /// restart, no approvals dropped). A point leaves it when its episode ends. Not persisted.
+    /// current chatter episode: a further press keeps the lockdown and raises no event and no siren
+    /// restart, but still drops the all-clear approvals given before it (an all-clear signed before
+    /// a press never lifts the lockdown). A point leaves it when its episode ends. Not persisted.
     /// </summary>
     public ImmutableSortedSet<string> RetriggeredWhileChattering { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 

@@ -73,6 +73,7 @@ public sealed partial class OutboxPublisher
         _takeovers.Publish([new DuplicateGateway(_time.GetUtcNow(), instance, theirs, online, _options.Instance, session)]);
     }
 
+    // A user property's text (the first property of that name); null when absent.
     private static string? StringProperty(MqttApplicationMessage message, string name)
     {
         foreach (var property in message.UserProperties ?? [])

@@ -87,19 +87,7 @@ public sealed partial class OutboxPublisher
         births.Publish();
     }
 
-    private static long? SessionOf(MqttApplicationMessage message)
-    {
-        foreach (var property in message.UserProperties ?? [])
-        {
-            if (string.Equals(property.Name, ClientOptionsFactory.SessionProperty, StringComparison.Ordinal)
-                && long.TryParse(property.ReadValueAsString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
+    private static long? SessionOf(MqttApplicationMessage message) => LongProperty(message, ClientOptionsFactory.SessionProperty);
 
     [LoggerMessage(EventId = 380, Level = LogLevel.Warning, Message = "A late will of an earlier gateway process (session {Stale}) made availability 'offline'; publishing 'online' of session {Session} again")]
     private partial void LogLateWill(long stale, long session);

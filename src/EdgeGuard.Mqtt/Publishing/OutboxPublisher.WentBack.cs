@@ -165,19 +165,10 @@ public sealed partial class OutboxPublisher
         }
     }
 
-    private static long? LongProperty(MqttApplicationMessage message, string name)
-    {
-        foreach (var property in message.UserProperties ?? [])
-        {
-            if (string.Equals(property.Name, name, StringComparison.Ordinal)
-                && long.TryParse(property.ReadValueAsString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
+    // A user property's non-negative number (the first property of that name); null when absent
+    // or not a number.
+    private static long? LongProperty(MqttApplicationMessage message, string name) =>
+        long.TryParse(StringProperty(message, name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
 
     // How long after the ping's answer a retained copy may still be on its way through MQTTnet.
     private static readonly TimeSpan RetainedGrace = TimeSpan.FromMilliseconds(250);

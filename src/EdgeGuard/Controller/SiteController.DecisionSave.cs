@@ -28,12 +28,12 @@ public sealed partial class SiteController
     /// <summary>
     /// After a decision, before it drives anything: saves <paramref name="safety"/> when it changed
     /// (waiting at most <see cref="SafetySaveDeadline"/>), or schedules it when only the boot's
-    /// records changed (<paramref name="heldOnly"/>); else tries again a failed save whose retry is
+    /// records changed (<paramref name="recordsOnly"/>); else tries again a failed save whose retry is
     /// due, or hands on a records-only change whose time came.
     /// </summary>
-    private void SaveDecided(SafetyState safety, bool heldOnly, Moment now, List<DomainEvent> events)
+    private void SaveDecided(SafetyState safety, bool recordsOnly, Moment now, List<DomainEvent> events)
     {
-        if (heldOnly)
+        if (recordsOnly)
         {
             // Nothing on site moves for it (a silent hold-up, a button released, a second zone's
             // fire under a release): its report, and the panic and fire edges behind it, do not

@@ -60,14 +60,19 @@ public sealed partial class SiteController
             return true;
         }
 
-        var (wasSuppressed, wasChattering) = (supervisor.Suppressed, supervisor.Chattering);
+        var before = (supervisor.Suppressed, supervisor.Chattering);
         var forward = supervisor.OnChange(active, now, events, seenAt);
-        if (supervisor.Suppressed != wasSuppressed || supervisor.Chattering != wasChattering)
+        RefreshSuppressedIfMoved(supervisor, before, now, events);
+        return forward;
+    }
+
+    // The decider's view of suppressed and chattering points follows a supervisor that moved.
+    private void RefreshSuppressedIfMoved(PointSupervisor supervisor, (bool Suppressed, bool Chattering) before, Moment now, List<DomainEvent> events)
+    {
+        if ((supervisor.Suppressed, supervisor.Chattering) != before)
         {
             RefreshSuppressed(now, events);
         }
-
-        return forward;
     }
 
     /// <summary>Runs the settle, hold and stuck timers; a suppressed point that settled or held a level has it applied.</summary>
@@ -77,13 +82,10 @@ public sealed partial class SiteController
         {
             try
             {
-                var (wasSuppressed, wasChattering) = (supervisor.Suppressed, supervisor.Chattering);
+                var before = (supervisor.Suppressed, supervisor.Chattering);
                 var settled = supervisor.Tick(now, events);
-                if (supervisor.Suppressed != wasSuppressed || supervisor.Chattering != wasChattering)
-                {
-                    // First the decider trusts the point again, then it gets its settled state.
-                    RefreshSuppressed(now, events);
-                }
+                // First the decider trusts the point again, then it gets its settled state.
+                RefreshSuppressedIfMoved(supervisor, before, now, events);
 
                 if (supervisor.MissedActive)
                 {
@@ -96,7 +98,8 @@ public sealed partial class SiteController
                 {
                     // Settled, or a level that held while still suppressed (a door forced open).
                     // The decider ignores a "change" to the state it already has, so a point that settled
-                    // where it was when suppression began raises nothing more than fault.chatter-restored.
+                    // where it was when suppression began, and reached no alarm it missed (above),
+                    // raises nothing more than fault.chatter-restored.
                     Apply(new PointChanged(supervisor.Point.Id, level), now, events);
                 }
             }

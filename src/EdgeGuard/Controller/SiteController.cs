@@ -328,15 +328,15 @@ public sealed partial class SiteController(
         // built at all when nothing it is made of changed (most decisions), as _safety is _state's.
         var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
         var changed = safety != _safety;
-        var heldOnly = changed && OnlyBootRecordsDiffer(safety, _safety);
-        if (changed && !heldOnly && DeferToLoop(input, now, events))
+        var recordsOnly = changed && OnlyBootRecordsDiffer(safety, _safety);
+        if (changed && !recordsOnly && DeferToLoop(input, now, events))
         {
             return;
         }
 
         _decisions++;
         NoteLeftBootState(input, decision);
-        SaveDecided(safety, heldOnly, now, events);
+        SaveDecided(safety, recordsOnly, now, events);
         _state = decision.State;
         events.AddRange(decision.Events);
         Reconcile(now, events);

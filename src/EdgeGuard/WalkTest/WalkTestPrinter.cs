@@ -193,7 +193,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         {
             ChatterDetected c => string.Create(CultureInfo.InvariantCulture,
                 $"{at} fault {c.PointId}: chatter, {c.Transitions} changes within {c.Window.TotalSeconds:0.###} s ({c.Type}): in service it would be ")
-                + (c.Suppressed ? "suppressed (no alarm from it until it settles)" : "reported, never suppressed (panic or fire input)")
+                + (c.Suppressed ? "suppressed (only a level held for the hold time alarms at once, a shorter alarm at the settle)" : "reported, never suppressed (panic or fire input)")
                 + "; check its terminals and contact",
             ChatterRestored c => string.Create(CultureInfo.InvariantCulture,
                 $"{at} fault {c.PointId}: chatter settled after {c.Transitions} changes, quiet for {c.SettleTime.TotalSeconds:0.###} s ({c.Type})"),
