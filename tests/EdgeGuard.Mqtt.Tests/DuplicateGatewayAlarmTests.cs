@@ -14,7 +14,7 @@ namespace EdgeGuard.Mqtt.Tests;
 /// process of this gateway always had a lower one), or an equal one at two reconnects.
 /// </summary>
 [Collection(BrokerCollection.Name)]
-public sealed class DuplicateGatewayAlarmTests(ITestOutputHelper output)
+public sealed partial class DuplicateGatewayAlarmTests(ITestOutputHelper output)
 {
     private const string Root = "edgeguard/v1/site-1/gw-1";
     private const string Availability = Root + "/availability";

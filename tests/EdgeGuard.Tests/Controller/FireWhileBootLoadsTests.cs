@@ -30,13 +30,7 @@ public sealed class FireWhileBootLoadsTests
     [Fact]
     public async Task A_fire_active_while_the_boot_waits_for_the_saved_state_releases_egress_before_the_load_ends()
     {
-        var store = new SlowLoadStore();
-        var h = new ControllerHarness(Site, _ => store);
-        LeftEnergisedByThePreviousRun(h, LockLine);
-
-        h.Set("fire", true);
-        var start = h.Controller.StartAsync(CancellationToken.None);
-        Assert.True(store.Loading.Wait(TimeSpan.FromSeconds(30)));
+        var (store, h, start) = StartedIntoTheLoad(fireAtStart: true);
         await ThreeSecondsIntoTheLoad(h);
 
         var lockedDuringLoad = h.Driver.GetOutputLevel(LockLine);
@@ -54,12 +48,7 @@ public sealed class FireWhileBootLoadsTests
     [Fact]
     public async Task Without_a_fire_the_egress_lock_is_left_alone_until_the_plan_is_known()
     {
-        var store = new SlowLoadStore();
-        var h = new ControllerHarness(Site, _ => store);
-        LeftEnergisedByThePreviousRun(h, LockLine);
-
-        var start = h.Controller.StartAsync(CancellationToken.None);
-        Assert.True(store.Loading.Wait(TimeSpan.FromSeconds(30)));
+        var (store, h, start) = StartedIntoTheLoad(fireAtStart: false);
         await ThreeSecondsIntoTheLoad(h);
 
         var openedDuringLoad = h.Driver.IsOpen(LockLine);
@@ -75,13 +64,7 @@ public sealed class FireWhileBootLoadsTests
     [Fact]
     public async Task A_fire_gone_by_the_end_of_the_load_leaves_egress_at_the_plan_and_latches_nothing()
     {
-        var store = new SlowLoadStore();
-        var h = new ControllerHarness(Site, _ => store);
-        LeftEnergisedByThePreviousRun(h, LockLine);
-
-        h.Set("fire", true);
-        var start = h.Controller.StartAsync(CancellationToken.None);
-        Assert.True(store.Loading.Wait(TimeSpan.FromSeconds(30)));
+        var (store, h, start) = StartedIntoTheLoad(fireAtStart: true);
         await ThreeSecondsIntoTheLoad(h);
         var lockedDuringLoad = h.Driver.GetOutputLevel(LockLine);
 
@@ -103,12 +86,7 @@ public sealed class FireWhileBootLoadsTests
     {
         // Quiet at the first read, before the load; the fire panel goes into alarm 100 ms into a slow
         // load. The fire inputs are read again while the boot waits, not only once before it.
-        var store = new SlowLoadStore();
-        var h = new ControllerHarness(Site, _ => store);
-        LeftEnergisedByThePreviousRun(h, LockLine);
-
-        var start = h.Controller.StartAsync(CancellationToken.None);
-        Assert.True(store.Loading.Wait(TimeSpan.FromSeconds(30)));
+        var (store, h, start) = StartedIntoTheLoad(fireAtStart: false);
         h.Time.Advance(TimeSpan.FromMilliseconds(100));
         h.Set("fire", true);
         await ThreeSecondsIntoTheLoad(h);
@@ -145,6 +123,21 @@ public sealed class FireWhileBootLoadsTests
         Assert.Equal([(1, false), (0, true)], calls);
         Assert.False(h.Driver.GetOutputLevel(LockLine), "not released after the boot");
         await h.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A boot after a service restart (the egress lock left energised), started with the fire input
+    /// as given and held in its load of the saved state until the store is released.
+    /// </summary>
+    private static (SlowLoadStore Store, ControllerHarness H, Task Start) StartedIntoTheLoad(bool fireAtStart)
+    {
+        var store = new SlowLoadStore();
+        var h = new ControllerHarness(Site, _ => store);
+        LeftEnergisedByThePreviousRun(h, LockLine);
+        h.Set("fire", fireAtStart);
+        var start = h.Controller.StartAsync(CancellationToken.None);
+        Assert.True(store.Loading.Wait(TimeSpan.FromSeconds(30)));
+        return (store, h, start);
     }
 
     /// <summary>

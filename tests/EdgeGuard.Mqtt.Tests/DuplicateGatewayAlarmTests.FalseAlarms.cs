@@ -1,22 +1,12 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;
 
-/// <summary>
-/// <c>fault.duplicate-gateway</c> is critical: one box alone must never raise it, whatever the
-/// broker and the journal did, and a clone of an older build must not escape it (review probes).
-/// </summary>
-[Collection(BrokerCollection.Name)]
-public sealed class DuplicateGatewayFalseAlarmTests(ITestOutputHelper output)
+// fault.duplicate-gateway is critical: one box alone must never raise it, whatever the broker and
+// the journal did, and a clone of an older build must not escape it (review probes).
+public sealed partial class DuplicateGatewayAlarmTests
 {
-    private const string Root = "edgeguard/v1/site-1/gw-1";
-    private const string Availability = Root + "/availability";
-    private const string Own = "bbbbbbbbbbbbbbbb";
-    private const string Previous = "aaaaaaaaaaaaaaaa";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(40);
-
     // A journal restored from backup (session 50; the process before the restore had 100), and
     // the broker crashes right after its CONNACK to the gateway, before the availability watch's
     // SUBSCRIBE reaches it, and comes back from its file. The went-back check saw nothing then,
@@ -26,7 +16,7 @@ public sealed class DuplicateGatewayFalseAlarmTests(ITestOutputHelper output)
     public async Task A_first_connection_lost_before_its_birth_leaves_the_went_back_check_to_the_next()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", "100", instance: Previous);
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", "100", instance: Other);
         await broker.StopAsync(graceful: true); // in the broker's file
         await broker.StartAgainAsync();
         await using var proxy = new CutAfterConnackProxy(broker.Port, cuts: 1, async () =>
@@ -55,10 +45,10 @@ public sealed class DuplicateGatewayFalseAlarmTests(ITestOutputHelper output)
     public async Task An_older_broker_file_loaded_twice_after_a_restore_one_start_behind_raises_no_alarm()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await StaleAvailability.PublishAsync(broker.Port, Availability, "online", "6", instance: Previous);
-        await broker.StopAsync(graceful: true); // an autosave: the file holds Previous's online
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "online", "6", instance: Other);
+        await broker.StopAsync(graceful: true); // an autosave: the file holds Other's online
         await broker.StartAgainAsync();
-        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", "6", instance: Previous); // its orderly stop
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", "6", instance: Other); // its orderly stop
 
         await using var gw = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { Instance = Own }, output, session: 6);
         await gw.StartAndCatchUpAsync();
