@@ -99,8 +99,8 @@ public sealed partial class JournalDatabase
     /// <summary>
     /// Writes what <see cref="ReadSalvage"/> read into this new journal, committed together: its
     /// safety-state row (below) and the commands it had seen (<see cref="SeenCommandsTakeOver.WriteIn"/>:
-    /// a row this journal has already stays, the replay clock goes on from the larger reading), so a
-    /// start that ends before and seeds again writes the same.
+    /// an id this journal has already keeps the row further along, the replay clock goes on from the
+    /// larger reading), so a start that ends before and seeds again writes the same.
     /// </summary>
     /// <exception cref="JournalException">SQLite reported an error; nothing was changed.</exception>
     internal void SeedFrom(SalvagedJournal salvaged) => InTransaction(transaction =>

@@ -20,6 +20,33 @@ internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenComm
     // The replay clock of either journal: 0 for one whose store never ran.
     private const string ClockSql = "SELECT coalesce((SELECT elapsed_ms FROM seen_commands_clock WHERE id = 1), 0);";
 
+    // How far along a row's command is: accepted (result NULL), handed to the controller
+    // ('started'), finished ('done', 'rejected'). The store only ever moves a row up this order
+    // (SqliteSeenCommandIds.StartSql, FinishSql).
+    private const string RankIn = "WHEN 'started' THEN 1 WHEN 'done' THEN 2 WHEN 'rejected' THEN 2 ELSE 0 END";
+    private const string Further = $"CASE excluded.result {RankIn} > CASE seen_commands.result {RankIn}";
+
+    // An id both journals remember keeps the row further along, its hash, result and reason
+    // together. The card accepted a command and a stop came before it ran; the volatile journal,
+    // seeded with that row, ran the office's resend: keeping the card's row made a later copy "not
+    // yet run" and it ran twice (or, started on the card, was answered "interrupted"). So too for
+    // other bytes (the seed left the card's row out: expired by its clocks, or unreadable): the
+    // store refuses an id seen with other bytes whatever its state, so the row of the one that got
+    // further must stay, or the id runs once with each payload. Neither further along: the row
+    // written into stays, handled there first. Either way a copy of the other payload is refused
+    // as a replay. The larger forget_after and keep_until: pruned no earlier than either would be.
+    // SET reads the row as it was before the update, so each CASE compares the old ranks.
+    private const string MergeSql = $"""
+        INSERT INTO seen_commands (id, forget_after, keep_until, payload_sha256, result, reason)
+        VALUES ($id, $forget_after, $keep_until, $hash, $result, $reason)
+        ON CONFLICT (id) DO UPDATE SET
+            forget_after = max(seen_commands.forget_after, excluded.forget_after),
+            keep_until = max(seen_commands.keep_until, excluded.keep_until),
+            payload_sha256 = CASE WHEN {Further} THEN excluded.payload_sha256 ELSE seen_commands.payload_sha256 END,
+            result = CASE WHEN {Further} THEN excluded.result ELSE seen_commands.result END,
+            reason = CASE WHEN {Further} THEN excluded.reason ELSE seen_commands.reason END;
+        """;
+
     /// <summary>Reads the volatile journal's rows and replay clock.</summary>
     /// <exception cref="JournalException">SQLite reported an error.</exception>
     public static SeenCommandsTakeOver ReadFrom(JournalDatabase fallback) => fallback.Read(connection =>
@@ -61,8 +88,8 @@ internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenComm
     /// in running time than it would have been (the run on the volatile journal is not counted
     /// on the card's clock, which only keeps them longer). The volatile rows' <c>keep_until</c>
     /// are moved by as much as the clock moved past the volatile one's, so each keeps its own
-    /// remaining running time. A row the card already has stays as it is: it was handled there
-    /// first.
+    /// remaining running time. An id both journals remember keeps the row further along (see
+    /// <see cref="MergeSql"/>), with the larger <c>forget_after</c> and <c>keep_until</c> of the two.
     /// </summary>
     public void WriteIn(SqliteTransaction transaction)
     {
@@ -70,11 +97,7 @@ internal sealed record SeenCommandsTakeOver(long ClockMs, IReadOnlyList<SeenComm
         var goesOnFrom = Math.Max((long)clock.ExecuteScalar()!, ClockMs);
         var shift = goesOnFrom - ClockMs;
 
-        using var insert = JournalDatabase.Command(transaction, """
-            INSERT INTO seen_commands (id, forget_after, keep_until, payload_sha256, result, reason)
-            VALUES ($id, $forget_after, $keep_until, $hash, $result, $reason)
-            ON CONFLICT (id) DO NOTHING;
-            """);
+        using var insert = JournalDatabase.Command(transaction, MergeSql);
         var id = insert.Parameters.Add("$id", SqliteType.Text);
         var forgetAfter = insert.Parameters.Add("$forget_after", SqliteType.Integer);
         var keepUntil = insert.Parameters.Add("$keep_until", SqliteType.Integer);

@@ -34,9 +34,10 @@ public sealed class JournalOpenerSeenCommandsTests : JournalOpenerFixture
     }
 
     [Fact]
-    public void A_row_the_card_already_has_is_kept_and_the_larger_replay_clock_goes_on()
+    public void An_id_the_card_already_has_keeps_the_row_further_along_and_the_larger_replay_clock_goes_on()
     {
-        // The card's journal ran for an hour of replay clock and saw cmd-1 with other bytes.
+        // The card's journal ran for an hour of replay clock and saw cmd-1 with other bytes,
+        // accepted but never run (past both clocks at the seed, which leaves it out).
         var cardHash = new byte[32];
         using (var database = JournalDatabase.Open(Real))
         {
@@ -61,8 +62,11 @@ public sealed class JournalOpenerSeenCommandsTests : JournalOpenerFixture
         Assert.True(clock >= TimeSpan.FromHours(1).TotalMilliseconds, $"replay clock {clock} ms");
 
         using var seenAfter = new SqliteSeenCommandIds(real, Time);
-        // The card's row for cmd-1 (other bytes) is kept: the volatile one does not replace it.
-        Assert.Equal(SeenStatus.OtherPayload, seenAfter.Record("cmd-1", Hash, Window, Now).Status);
+        // The volatile row for cmd-1, run, replaces the card's, never run: kept, the card's would
+        // let its bytes run under an id already run with others (a card row further along is kept:
+        // JournalOpenerSeenCommandsMergeTests). A copy of either is answered or refused, not run.
+        Assert.Equal(SeenStatus.Finished, seenAfter.Record("cmd-1", Hash, Window, Now).Status);
+        Assert.Equal(SeenStatus.OtherPayload, seenAfter.Record("cmd-1", cardHash, Window, Now).Status);
         Assert.Equal(SeenStatus.Finished, seenAfter.Record("cmd-2", Hash, Window, Now).Status);
         Assert.Equal(3, seenAfter.Count);
         // cmd-2's keep_until counts from the card's clock: kept for its window's running time.
