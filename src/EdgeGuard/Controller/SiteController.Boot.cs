@@ -20,7 +20,8 @@ public sealed partial class SiteController
     /// <summary>
     /// The site has decided something since the boot that a late read must not override: a
     /// scenario started, retriggered into another, cleared or suspended; a fire released egress
-    /// (at boot too); or an office command ran. Set once, never cleared.
+    /// (at boot too); a threat level, bypass or siren changed (<see cref="Decided"/>). Set once,
+    /// never cleared.
     /// </summary>
     private bool _leftBootState;
 
@@ -244,8 +245,8 @@ public sealed partial class SiteController
     /// Why a late read is not put back in force, or null when it is. Only a scenario is, and only
     /// over nothing the site decided since the boot: the state it has been in since was decided
     /// from its inputs and the office and announced to both (a panic's lockdown, a guard's
-    /// all-clear, a fire's release, an office command), and a read from before the restart is
-    /// older than any of it. Nor is it merged in (kept suspended under a scenario started since):
+    /// all-clear, a fire's release, a threat level or bypass: <see cref="Decided"/>), and a read
+    /// from before the restart is older than any of it. Nor is it merged in (kept suspended under a scenario started since):
     /// the decider suspends only what a trigger asks for now, ranked against what runs, and a saved
     /// state put under a newer one would change what that one's releaser and the office's
     /// all-clear end, with no rule for it yet; the report lets the office decide. A save since the
@@ -255,7 +256,7 @@ public sealed partial class SiteController
     /// </summary>
     private string? NotReapplied(SafetyState loaded) =>
         loaded.Mode == SiteMode.Normal || loaded.Lockdown is null ? "it held no scenario to put back"
-        : _leftBootState ? "the site has decided a scenario or fire release, or run an office command, since the boot: that stands"
+        : _leftBootState ? "the site has decided a scenario, fire release, threat level or bypass since the boot: that stands"
         : null;
 
     /// <summary>
@@ -306,8 +307,9 @@ public sealed partial class SiteController
     /// Marks the boot state left by a decision a late read must not override, egress decided
     /// (released or reset) since the boot, after which a late read's fire release is not put back,
     /// and doors relocked by key since the boot, whose delayed egress it holds is not put back.
+    /// <paramref name="decided"/> is the decision's safety state, compared with the one in force.
     /// </summary>
-    private void NoteLeftBootState(SiteInput input, Decision decision)
+    private void NoteLeftBootState(SiteInput input, Decision decision, SafetyState decided)
     {
         if (!_lateReadPending)
         {
@@ -332,10 +334,29 @@ public sealed partial class SiteController
             return;
         }
 
-        _leftBootState = after.Mode != before.Mode || !Equals(after.Lockdown, before.Lockdown)
-            || !after.Suspended.SequenceEqual(before.Suspended) || after.LifeSafety != before.LifeSafety
-            || (input is OfficeCommandInput && decision.Events.Any(e => e is CommandDone));
+        // By what the decision changed, not by what asked for it: an office command answered
+        // done may decide nothing (a rebirth a console sends when the gateway comes back online,
+        // an acknowledgement of the boot's own fault, the threat level already in force), and
+        // counting it dropped the lockdown read late, the doors left unlocked.
+        _leftBootState = !Decided(decided).Equals(Decided(_safety));
     }
+
+    /// <summary>
+    /// What a decision decides of a safety state, which a late read must not override: its mode,
+    /// scenario, siren, fire release, threat level, bypasses and suspended scenarios. Not its doors
+    /// nor its records of breached points, held panic buttons and raised fire inputs: the inputs
+    /// keep those on their own (a forced door), and a late read's scenario is merged with them
+    /// (<see cref="Reapply"/>).
+    /// </summary>
+    private static SafetyState Decided(SafetyState state) => state with
+    {
+        DoorReleases = null,
+        DoorAlarms = null,
+        Breaches = null,
+        BreachesUnrecorded = false,
+        HeldPanics = null,
+        FireRaised = null,
+    };
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Booting in normal mode (outputs at that plan, inputs decided as usual); a lockdown in force before the restart may have been lost (fault.safety-state-unreadable). {Problem}")]
     private partial void LogUnreadable(string problem);

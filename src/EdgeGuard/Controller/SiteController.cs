@@ -335,7 +335,7 @@ public sealed partial class SiteController(
         }
 
         _decisions++;
-        NoteLeftBootState(input, decision);
+        NoteLeftBootState(input, decision, safety);
         SaveDecided(safety, recordsOnly, now, events);
         _state = decision.State;
         events.AddRange(decision.Events);

@@ -1,0 +1,158 @@
+using System.Collections.Immutable;
+using EdgeGuard.Controller;
+using EdgeGuard.Core;
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Tests.Controller;
+
+// Office commands answered done while the boot's read hangs. Only one that changed what the site
+// does (a scenario, a threat level, a bypass) is a decision a late read must not override; one
+// that decides nothing (a rebirth an office console sends when the gateway comes back online, an
+// acknowledgement of the boot's own fault, the threat level already in force) used to count as
+// one too, and the lockdown read late was dropped: the doors stayed unlocked (review "cmds").
+public sealed partial class UnreadableSafetyStateTests
+{
+    /// <summary>The test site with two threat levels, so the office can change the level.</summary>
+    private static readonly SiteDefinition LevelSite = Site with
+    {
+        ThreatLevels =
+        [
+            new(1, "normal", [], BreachStartsLockdown: false, HeldOpen: null, []),
+            new(2, "elevated", [], BreachStartsLockdown: false, HeldOpen: null, []),
+        ],
+    };
+
+    [Fact]
+    public async Task A_late_lockdown_is_put_back_after_a_rebirth_since_the_boot()
+    {
+        await BootIntoTheHungRead(_h);
+
+        await Done(_h, Command(_h, CommandType.Rebirth, OperatorRole.Guard));
+
+        await EndTheRead(_h);
+        AssertPutBack(_h);
+    }
+
+    [Fact]
+    public async Task A_late_lockdown_is_put_back_after_the_boots_fault_is_acknowledged()
+    {
+        await BootIntoTheHungRead(_h);
+        var fault = new JournaledAlarm(Guid.NewGuid(), "fault.safety-state-unreadable", _h.Time.GetUtcNow(), Severity.Critical, null);
+        var acknowledge = Command(_h, CommandType.Acknowledge, OperatorRole.Guard, ("event_id", new JsonStringItem(fault.Id.ToString("D"))));
+
+        var answer = await _h.Controller.ExecuteAsync(new OfficeCommandInput(acknowledge) { Acknowledged = fault }, CancellationToken.None)
+            .WaitAsync(Patience);
+        Assert.True(answer.Done, answer.Detail);
+
+        await EndTheRead(_h);
+        AssertPutBack(_h);
+    }
+
+    [Fact]
+    public async Task A_late_lockdown_is_put_back_after_the_threat_level_in_force_is_set_again()
+    {
+        await using var h = new ControllerHarness(LevelSite, _ => _store);
+        await BootIntoTheHungRead(h);
+
+        var answer = await Done(h, Command(h, CommandType.SetThreatLevel, OperatorRole.Supervisor, ("level", new JsonIntegerItem(1))));
+        Assert.Contains("already", answer.Detail, StringComparison.Ordinal);
+
+        await EndTheRead(h);
+        AssertPutBack(h);
+    }
+
+    [Fact]
+    public async Task A_late_read_does_not_override_a_threat_level_the_office_changed_since_the_boot()
+    {
+        await using var h = new ControllerHarness(LevelSite, _ => _store);
+        await BootIntoTheHungRead(h);
+
+        await Done(h, Command(h, CommandType.SetThreatLevel, OperatorRole.Supervisor, ("level", new JsonIntegerItem(2))));
+
+        await EndTheRead(h);
+        AssertNotPutBack(h);
+        Assert.Equal(2, h.Controller.Snapshot!.State.ThreatLevel);
+    }
+
+    [Fact]
+    public async Task A_late_read_does_not_override_a_bypass_the_office_granted_since_the_boot()
+    {
+        await using var h = new ControllerHarness(DoorSite, _ => _store);
+        await BootIntoTheHungRead(h);
+
+        var until = WireTime.Format(h.Time.GetUtcNow().AddHours(1));
+        await Done(h, Command(h, CommandType.Bypass, OperatorRole.Supervisor, ("point", new JsonStringItem("front-contact")), ("until", new JsonStringItem(until))));
+
+        await EndTheRead(h);
+        AssertNotPutBack(h);
+        Assert.True(h.Controller.Snapshot!.State.Bypasses.ContainsKey("front-contact"), "the bypass stands");
+    }
+
+    [Fact]
+    public async Task A_late_read_does_not_bring_back_a_lockdown_after_an_office_lockdown_cleared_since_the_boot()
+    {
+        await BootIntoTheHungRead(_h);
+        await Done(_h, Command(_h, CommandType.Lockdown, OperatorRole.Supervisor));
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Snapshot!.State.Mode);
+        _h.Set("key", true);
+        await _h.SettleAsync();
+        // Back in normal mode, as at boot; but the office locked down and a guard cleared since.
+        Assert.Equal(SafetyState.Initial, _h.Controller.Snapshot!.State.Safety);
+
+        await EndTheRead(_h);
+        AssertNotPutBack(_h);
+    }
+
+    private async Task BootIntoTheHungRead(ControllerHarness h)
+    {
+        _store.Holds = LockedDown;
+        _store.Hang = true;
+        await h.BootAsync().WaitAsync(Patience);
+        Assert.Equal(SiteMode.Normal, h.Controller.Snapshot!.State.Mode);
+    }
+
+    private async Task EndTheRead(ControllerHarness h)
+    {
+        _store.Unhang();
+        await Eventually.TrueAsync(() => !_store.LoadRunning && h.Controller.SafetySaverIdle, Patience, "the late load never ended");
+        await h.SettleAsync();
+    }
+
+    private static void AssertPutBack(ControllerHarness h)
+    {
+        // Before: mode normal, "not applied ... re-issue it": a command that decided nothing
+        // counted as a decision, and the doors stayed unlocked.
+        Assert.Equal(SiteMode.Lockdown, h.Controller.Snapshot!.State.Mode);
+        Assert.Equal(LockedDown.Lockdown, h.Controller.Snapshot!.State.Lockdown);
+        Assert.True(h.Driver.GetOutputLevel(LockLine), "the lockdown read late locks the door again");
+        Assert.True(h.Events.Events.OfType<SafetyStateUnreadable>().Last().Reapplied);
+    }
+
+    private static void AssertNotPutBack(ControllerHarness h)
+    {
+        Assert.Equal(SiteMode.Normal, h.Controller.Snapshot!.State.Mode);
+        Assert.Single(h.Events.Events.OfType<GatewayStarted>());
+        var late = h.Events.Events.OfType<SafetyStateUnreadable>().Last();
+        Assert.False(late.Reapplied);
+        Assert.Contains("not applied", EventReason(late), StringComparison.Ordinal);
+        Assert.Contains("re-issue", EventReason(late), StringComparison.Ordinal);
+    }
+
+    private static async Task<CommandOutcome> Done(ControllerHarness h, VerifiedCommand command)
+    {
+        var answer = await h.ExecuteAsync(command).WaitAsync(Patience);
+        Assert.True(answer.Done, answer.Detail);
+        return answer;
+    }
+
+    private static VerifiedCommand Command(ControllerHarness h, CommandType type, OperatorRole role, params (string Name, JsonItem Value)[] args)
+    {
+        var now = h.Time.GetUtcNow();
+        var members = args.ToImmutableSortedDictionary(a => a.Name, a => a.Value, StringComparer.Ordinal);
+        var envelope = new CommandEnvelope(Guid.NewGuid().ToString(), type, h.Site.SiteId, h.Site.GatewayId, role == OperatorRole.Guard ? "guard-1" : "sup-1",
+            now, now.AddMinutes(1), new JsonObjectItem(members), ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength]));
+        return new VerifiedCommand(envelope, role);
+    }
+}
