@@ -15,6 +15,13 @@ internal static class OfficeCommands
     {
         var verified = input.Command;
         var command = verified.Command;
+        // Before anything else: a command the office has since overruled must not act at all.
+        if (CommandOrder.Superseded(state, command, now) is { } superseded)
+        {
+            events.Add(new CommandRefused(now.Utc, command.Id, command.Type, command.Operator, superseded));
+            return state;
+        }
+
         var (next, refusal, detail) = command.Type switch
         {
             CommandType.Lockdown => Start(site, state, verified, SiteMode.Lockdown, drill: false, now, events),
@@ -34,7 +41,7 @@ internal static class OfficeCommands
         events.Add(refusal is null
             ? new CommandDone(now.Utc, command.Id, command.Type, command.Operator, detail)
             : new CommandRefused(now.Utc, command.Id, command.Type, command.Operator, refusal));
-        return next;
+        return CommandOrder.Record(site, state, next, command, done: refusal is null);
     }
 
     private static (SiteState, string?, string) Start(SiteDefinition site, SiteState state, VerifiedCommand verified, SiteMode? mode, bool drill, Moment now, List<DomainEvent> events)

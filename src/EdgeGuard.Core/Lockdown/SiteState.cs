@@ -362,6 +362,9 @@ public sealed partial record SiteState(
             // (an all-clear signed before it, queued across the restart, must be signed again).
             // On both clocks: a boot clock behind by the outage is corrected (ApprovalsValidAt).
             ApprovalsValidFrom = now,
+            // Nor is which office command was decided last for each thing: the restart stands in
+            // for all of them, so a command signed before it is refused (see CommandOrder).
+            CommandsForgottenBefore = now,
             Bypasses = bypasses,
             LifeSafety = safety.LifeSafety,
             Doors = doors.ToImmutable(),
