@@ -29,6 +29,10 @@ public static class SiteDecider
         // activates is judged once, by the input, not a second time as "newly armed" after it.
         var levelBefore = state.ThreatLevel;
         state = PerimeterArming.Judge(site, levelBefore, state, now, events);
+        // An alarm those raised came before the input: an all-clear in this decision is judged
+        // after it, as if a tick had come first.
+        state = AlarmNews.Weigh(site, state, events, 0, now);
+        var beforeInput = events.Count;
 
         state = input switch
         {
@@ -45,7 +49,7 @@ public static class SiteDecider
         // After whatever the input was: a level set by a key or the office may have armed a zone
         // where a perimeter point is already active.
         state = PerimeterArming.Judge(site, levelBefore, state, now, events);
-        return new Decision(state, events);
+        return new Decision(AlarmNews.Weigh(site, state, events, beforeInput, now), events);
     }
 
     private static SiteState OnPointChanged(SiteDefinition site, SiteState state, PointChanged change, Moment now, List<DomainEvent> events)
@@ -107,11 +111,11 @@ public static class SiteDecider
         if (point is { Kind: PointKind.PanicButton, Silent: true })
         {
             // Duress: tell the office, and nothing else that the attacker could see or hear. It is
-            // news the supervisors who approved the all-clear did not weigh, as a retrigger is:
-            // their approvals, and any signed before it still on the way, count for nothing. That
-            // changes no output, so nothing on site shows it.
+            // news the supervisors who approved the all-clear did not weigh (AlarmNews drops their
+            // approvals, and any signed before it still on the way). That changes no output, so
+            // nothing on site shows it.
             events.Add(new SilentHoldUp(now.Utc, point.Id, point.Zone));
-            return state with { AllClearApprovals = null, ApprovalsValidFrom = now };
+            return state;
         }
 
         var modeBefore = state.Mode;

@@ -69,8 +69,9 @@ public sealed partial record SiteState(
 
     /// <summary>
     /// The latest alert the supervisors must have seen, on both clocks: the start, takeover, resume
-    /// or retrigger of the running scenario, a trigger refused under it, a silent hold-up, an
-    /// all-clear refused for a held panic or hold-up button, or the restart. An all-clear signed before it (its <c>issued_at</c>,
+    /// or retrigger of the running scenario, a trigger refused under it, an alarm of the site while
+    /// it runs (<see cref="AlarmNews"/>: a door forced, a breach, a tamper, a silent hold-up, a
+    /// fire), an all-clear refused for a held panic or hold-up button, or the restart. An all-clear signed before it (its <c>issued_at</c>,
     /// against <see cref="ApprovalsValidAt"/>) counts for nothing, however late it arrives:
     /// dropping <see cref="AllClearApprovals"/> when the alert is handled does not stop a command
     /// signed before it and queued at the broker. Not persisted: a restart drops the pending

@@ -70,7 +70,9 @@ public static class Transitions
     private const Trigger OfficeClear = Trigger.OfficeAllClear;
     private const Trigger DrillStop = Trigger.OfficeDrillStop;
     private const string DrillRunning = "signed drill-stop command, the running scenario is a drill";
-    private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, no panic or silent hold-up button held";
+    // "Latest alert": SiteState.ApprovalsValidFrom, moved by every alarm while a scenario runs (AlarmNews).
+    private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, both signed after the latest"
+        + " alert, no panic or silent hold-up button held";
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill; a real one taken over is suspended, its locks kept";
     // Computed from the output plan, whatever the two scenarios are: see TakesOverWithoutOpeningLocks.
