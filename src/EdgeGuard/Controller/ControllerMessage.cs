@@ -36,14 +36,15 @@ internal sealed record HeartbeatMessage(TaskCompletionSource Answered) : Control
 
 /// <summary>
 /// A decision an edge handled on its GPIO thread led to that changes the safety state: its
-/// durable save, and so the decision itself, is left to the loop (SiteController.Inline.cs).
+/// durable save, and so the decision itself, is left to the loop (SiteController.Inline.cs). So is
+/// every later decision of that edge, behind it.
 /// </summary>
 /// <param name="Input">The input to decide on.</param>
 /// <param name="At">When the edge was handled; the loop decides as of then.</param>
 /// <param name="Earlier">Events already found while handling the edge, reported ahead of the decision's.</param>
 internal sealed record DeferredDecision(Core.Lockdown.SiteInput Input, Core.Moment At, IReadOnlyList<Core.Lockdown.DomainEvent> Earlier) : ControllerMessage;
 
-/// <summary>Wakes the loop for a <see cref="DeferredDecision"/> waiting in its slot; nothing to handle itself.</summary>
+/// <summary>Wakes the loop for the <see cref="DeferredDecision"/>s waiting in its queue; nothing to handle itself.</summary>
 internal sealed record WakeMessage : ControllerMessage
 {
     public static WakeMessage Instance { get; } = new();

@@ -13,9 +13,15 @@ namespace EdgeGuard.Controller;
 //
 // A decision that changes the safety state is not made on the GPIO thread: its durable save
 // (an fsync, milliseconds on an SD card) would hold up the driver's event thread, and with it the
-// timestamps of the next edges. It goes to the loop as its next message (DeferredDecision, in a slot
-// the loop takes before the channel, so nothing queued meanwhile can come first), which decides
-// again as of the same moment and saves before driving anything, as always. A change only in the
+// timestamps of the next edges. It goes to the loop as its next message (DeferredDecision, in a queue
+// the loop empties before the channel, so nothing queued meanwhile can come first), which decides
+// again as of the same moment and saves before driving anything, as always. One edge can ask for
+// more than one decision: a panic button that starts to chatter first tells the decider the
+// chattering points, then its change, and each decision first runs what fell due by the wall clock
+// (a bypass whose signed end passed, an arming window), so both may have to be saved first. They
+// wait in order, and every later decision of that edge follows them there: decided here, it would
+// overtake the one it came after. A single slot kept only the last: the first, and the
+// fault.chatter it carried, were lost (ChatterAtBypassEndTests). A change only in the
 // held panic buttons (a silent hold-up) is decided here: it is saved later, without a wait, on the
 // loop (SiteController.DecisionSave.cs).
 public sealed partial class SiteController
@@ -23,7 +29,10 @@ public sealed partial class SiteController
     private readonly Lock _loopGate = new();
     private volatile bool _looping;
     private bool _onEdgeThread;
-    private DeferredDecision? _deferred;
+
+    // Decisions deferred from the GPIO thread, in the order they were asked for. Touched only
+    // under _loopGate; empty whenever an edge starts on its thread (TryHandleNow).
+    private readonly Queue<DeferredDecision> _deferred = new();
 
     /// <summary>
     /// True once the loop has left its gate (false after <paramref name="timeout"/>). It holds the gate
@@ -64,7 +73,7 @@ public sealed partial class SiteController
 
         try
         {
-            if (!_looping || _deferred is not null || _channel.Reader.Count > 0)
+            if (!_looping || _deferred.Count > 0 || _channel.Reader.Count > 0)
             {
                 return false;
             }
@@ -77,7 +86,7 @@ public sealed partial class SiteController
             finally
             {
                 _onEdgeThread = false;
-                if (_deferred is not null)
+                if (_deferred.Count > 0)
                 {
                     // The loop takes _deferred before anything in the channel; this only wakes it.
                     _channel.Writer.TryWrite(WakeMessage.Instance);
@@ -92,13 +101,12 @@ public sealed partial class SiteController
         }
     }
 
-    // The loop's next message: a decision deferred from a GPIO thread first, then the channel's.
-    // Called under _loopGate.
+    // The loop's next message: the decisions deferred from a GPIO thread first, oldest first, then
+    // the channel's. Called under _loopGate.
     private bool TryTakeNext(out ControllerMessage message)
     {
-        if (_deferred is { } deferred)
+        if (_deferred.TryDequeue(out var deferred))
         {
-            _deferred = null;
             message = deferred;
             return true;
         }
@@ -106,8 +114,9 @@ public sealed partial class SiteController
         return _channel.Reader.TryRead(out message!);
     }
 
-    // On the GPIO thread, hands a decision that must be saved first to the loop, with the events
-    // found so far (moved out of events, so they are reported once, ahead of the decision's).
+    // On the GPIO thread, hands a decision that must be saved first (or that comes after one that
+    // was) to the loop, behind those already handed over, with the events found since (moved out of
+    // events, so they are reported once, ahead of the decision's).
     private bool DeferToLoop(SiteInput input, Moment now, List<DomainEvent> events)
     {
         if (!_onEdgeThread)
@@ -115,7 +124,7 @@ public sealed partial class SiteController
             return false;
         }
 
-        _deferred = new DeferredDecision(input, now, [.. events]);
+        _deferred.Enqueue(new DeferredDecision(input, now, [.. events]));
         events.Clear();
         return true;
     }

@@ -34,7 +34,7 @@ public sealed partial class SiteController
         // can then be due at once as well: a panic or fire input whose lock-out had also ended by
         // this edge. Decided now, not behind whatever the loop has queued, unless the first one went
         // to the loop to be saved first: the timer, already due, then brings it right after.
-        if (_deferred is null && filter.Tick(at) is { } alsoDue)
+        if (_deferred.Count == 0 && filter.Tick(at) is { } alsoDue)
         {
             OnFilteredChange(filter, alsoDue, now, events);
         }
@@ -129,8 +129,8 @@ public sealed partial class SiteController
     {
         if (_onEdgeThread)
         {
-            // Left to the loop, next: a change applied again may have to be saved first, and only one
-            // decision can wait for the loop (_deferred). The wake-up makes the next edges queue too.
+            // Left to the loop, next: a change applied again may have to be saved first, and must
+            // come after what waits for the loop (_deferred). The wake-up makes the next edges queue too.
             _channel.Writer.TryWrite(WakeMessage.Instance);
             return;
         }

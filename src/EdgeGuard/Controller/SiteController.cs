@@ -329,7 +329,9 @@ public sealed partial class SiteController(
         var safety = decision.State.SameSafetyFieldsAs(_state) ? _safety : decision.State.Safety;
         var changed = safety != _safety;
         var recordsOnly = changed && OnlyBootRecordsDiffer(safety, _safety);
-        if (changed && !recordsOnly && DeferToLoop(input, now, events))
+        // Behind a decision of this edge already deferred, a later one follows it to the loop
+        // whatever it changes (SiteController.Inline.cs).
+        if (((changed && !recordsOnly) || _deferred.Count > 0) && DeferToLoop(input, now, events))
         {
             return;
         }
