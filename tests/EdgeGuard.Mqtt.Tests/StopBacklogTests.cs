@@ -25,7 +25,7 @@ public sealed class StopBacklogTests(ITestOutputHelper output)
     // How far the test moves the publisher's clock at a time while a stop runs, and the slack it
     // allows over the budget for the stop's own steps taken between two moves.
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
 
     // Events refused (an ACL mistake at the office), availability and state still taken.
     private const string EventsRefused = """
@@ -133,7 +133,8 @@ public sealed class StopBacklogTests(ITestOutputHelper output)
         Assert.Equal(LongRange(deliveredAtStop + 1, 3000), replayed.Distinct().Order());
     }
 
-    private static TimeSpan Budget(MqttPublisherOptions options) =>
+    /// <summary>The most an orderly stop may spend on the broker with <paramref name="options"/>.</summary>
+    internal static TimeSpan Budget(MqttPublisherOptions options) =>
         options.Timeout < OutboxPublisher.OrderlyStopLimit ? options.Timeout : OutboxPublisher.OrderlyStopLimit;
 
     private static IEnumerable<long> LongRange(long from, long through)
@@ -148,7 +149,7 @@ public sealed class StopBacklogTests(ITestOutputHelper output)
     /// Stops the publisher, moving its clock a step at a time until the stop ends; returns how much
     /// of that clock the stop used (up to a step more). Gives up at three budgets.
     /// </summary>
-    private static async Task<TimeSpan> StopMovingTheClockAsync(PublisherHarness harness, FakeTimeProvider time)
+    internal static async Task<TimeSpan> StopMovingTheClockAsync(PublisherHarness harness, FakeTimeProvider time)
     {
         var stop = Task.Run(harness.StopAsync);
         var used = TimeSpan.Zero;

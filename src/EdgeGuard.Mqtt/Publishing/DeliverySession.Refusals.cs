@@ -22,6 +22,10 @@ internal sealed partial class DeliverySession
     private DeliveryStatus? _deliveryShown;
     private bool _pendingDelivery;
 
+    // Whether state/delivery was sent in this session: _deliveryShown starts with a refusal still
+    // open, which the broker may no longer hold (DeliverySession.Drain.cs).
+    private bool _deliveryPublished;
+
     // Retained state topics the broker refused: refusals in a row, and when to try again.
     private readonly Dictionary<string, (int Refusals, long RetryAt)> _stateRetries = new(StringComparer.Ordinal);
 
@@ -107,6 +111,7 @@ internal sealed partial class DeliverySession
             .Build();
         _window.Add(new InFlight(InFlightKind.DeliveryState, null, null, _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message)));
         _deliveryShown = status; // noted when sent: a refusal of this message is not sent again
+        _deliveryPublished = true;
         UnheardPublished(unheard, unheardVersion);
         _journalStallShown = stall;
     }

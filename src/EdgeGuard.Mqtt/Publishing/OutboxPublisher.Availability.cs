@@ -116,9 +116,10 @@ public sealed partial class OutboxPublisher
 
     // One deadline for the whole close, within the host's stop budget (OrderlyStopLimit). The
     // outbox's delivery gets half of it (DeliverySession.Drain.cs: everything journaled, not only
-    // what was in flight); offline and DISCONNECT the rest, also when the drain ran out (a slow
-    // broker may still take offline, and it saves the office a keep-alive's wait). Offline says
-    // how far delivery got, so the office knows at once whether events wait for the next start.
+    // what was in flight, then the retained state it left); offline and DISCONNECT the rest, also
+    // when the drain ran out (a slow broker may still take offline, and it saves the office a
+    // keep-alive's wait). Offline says how far delivery got, so the office knows at once whether
+    // events wait for the next start.
     private async Task CloseOrderlyAsync(IMqttClient client, DeliverySession delivery, long session)
     {
         var budget = _options.Timeout < OrderlyStopLimit ? _options.Timeout : OrderlyStopLimit;

@@ -44,7 +44,7 @@ public sealed partial class OutboxPublisher
     [LoggerMessage(EventId = 319, Level = LogLevel.Information, Message = "The gateway's TLS files load again (before: {Was}); connecting")]
     private partial void LogTlsFilesUsable(string was);
 
-    [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "Orderly stop: the outbox is not delivered after {Seconds:0.#} s (through seq {Delivered} of {LastSeq}); publishing 'offline' anyway, the rest is replayed at the next start")]
+    [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "Orderly stop: the outbox and the retained state after it are not delivered after {Seconds:0.#} s (events through seq {Delivered} of {LastSeq}); publishing 'offline' anyway, the rest goes at the next start")]
     private partial void LogDrainCutShort(double seconds, long delivered, long lastSeq);
 
     [LoggerMessage(EventId = 346, Level = LogLevel.Information, Message = "The broker accepted the birth 'online' after {Retries} retries")]
