@@ -82,22 +82,22 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         // Mosquitto's max_packet_size, announced in the CONNACK. Sent anyway, the event would make
         // Mosquitto cut the connection (DISCONNECT 149), on every reconnect that replays it, and the
         // socket often resets before the DISCONNECT can be read. So it is refused here instead,
-        // like a PUBACK 149: the connection stays up and the event is retried alone, and since a
-        // retry cannot make it smaller, its withheld stub then goes in its place.
+        // like a PUBACK 149: the connection stays up, and since a retry cannot make it smaller,
+        // its withheld stub goes in its place at once, with nothing sent behind it meanwhile.
         await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { MaxPacketSize = 2_000 });
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office");
         await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
         harness.Outbox.Append("point.activated", "door-lobby", "lobby");
         await harness.StartAndCatchUpAsync();
 
-        // Journaled while connected, so sent first as new (replayed: false), then retried as
-        // replayed: one fault all the same.
+        // Journaled while connected. Its stub says replayed: the seq counts as handed over once
+        // refused, though the event itself never left.
         harness.Outbox.Append("point.activated", "door-lobby", "lobby", data: $$"""{"note":"{{new string('x', 3_000)}}"}""");
         await harness.Outbox.WaitForDeliveredAsync(2, Patience);
         var stub = await office.WaitForAsync(r => r.Topic == Events && r.Json.GetProperty("seq").GetInt64() == 2, Patience, "the stub of event 2");
 
         Assert.Equal([1L, 2L], office.On(Events).Select(r => r.Json.GetProperty("seq").GetInt64()));
-        Assert.Equal(2, harness.Publisher.RefusedPublishes);
+        Assert.Equal(1, harness.Publisher.RefusedPublishes); // final at once: no retry alone
         Assert.Equal(1, harness.Publisher.Connects);
         Assert.True(stub.Json.GetProperty("replayed").GetBoolean());
         Assert.Equal("PacketTooLarge (149): larger than the maximum packet size of 2000 bytes the broker announced (CONNACK); not sent", stub.Json.GetProperty("withheld").GetString());

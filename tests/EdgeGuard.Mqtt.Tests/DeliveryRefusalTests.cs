@@ -65,6 +65,35 @@ public sealed class DeliveryRefusalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_event_over_the_announced_maximum_packet_size_is_stubbed_at_once_and_the_events_behind_it_keep_their_order()
+    {
+        // The gateway refuses it itself (PacketSizeLimit), before the PUBLISH would leave: nothing
+        // behind it was sent yet that could not be held back. Yet the events behind it went out
+        // pipelined, ahead of its stub, and again after it: the office got 1,3,4,5,2,3,4,5.
+        // Journaled before the start, so one pass of the replay has all five to pipeline.
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { MaxPacketSize = 2_000 });
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Events, "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
+        harness.Outbox.Append("point.activated", "panic-1", "lobby", data: $$"""{"note":"{{new string('x', 3_000)}}"}""");
+        harness.Outbox.Append("point.restored", "door-lobby", "lobby");
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby");
+        harness.Outbox.Append("point.restored", "panic-1", "lobby");
+
+        await harness.StartAndCatchUpAsync(Patience);
+        await harness.Outbox.WaitForDeliveredAsync(5, Patience);
+        await Eventually.TrueAsync(() => office.DistinctSeqCount == 5, Patience, "all five seqs at the office");
+
+        var events = office.On(Events);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], events.Select(r => r.Json.GetProperty("seq").GetInt64()));
+        Assert.Contains("(149)", events[1].Json.GetProperty("withheld").GetString(), StringComparison.Ordinal);
+        // Final at the first refusal: it cannot get smaller, so no retry alone after a backoff.
+        Assert.Equal(1, harness.Publisher.RefusedPublishes);
+        Assert.Equal(1, harness.Publisher.WithheldEvents);
+        Assert.Equal(1, harness.Publisher.Connects);
+    }
+
+    [Fact]
     public async Task A_refusal_shows_on_the_retained_state_delivery_and_clears_when_delivery_flows_again()
     {
         // Not authorised is transient (an ACL mistake the office can mend): the event is not

@@ -11,10 +11,11 @@ namespace EdgeGuard.Mqtt.Publishing;
 // (journaled at a higher seq). A refusal for what the message is (too large, payload format
 // invalid, topic name invalid) can never succeed: once the event is refused again when sent
 // alone, a stub goes in its place, at its seq, and the stream moves on; the journal keeps the
-// full record. Any refusal, transient ones too, shows on the retained state/delivery at once,
-// out of band. A refused retained state message is forgotten (what its topic shows is unknown),
-// so the state check sends it again, with the reconnect backoff, and a fault is reported once per
-// topic.
+// full record. One over the broker's announced Maximum Packet Size is refused here, before it
+// leaves (PacketSizeLimit): nothing is sent behind it, and its stub goes at once. Any refusal,
+// transient ones too, shows on the retained state/delivery at once, out of band. A refused
+// retained state message is forgotten (what its topic shows is unknown), so the state check sends
+// it again, with the reconnect backoff, and a fault is reported once per topic.
 internal sealed partial class DeliverySession
 {
     // What state/delivery last carried in this session (noted when sent; null: not yet), and
@@ -32,7 +33,10 @@ internal sealed partial class DeliverySession
     private async Task OnRefusedAsync(JournalRecord record, MqttClientPublishResult result, CancellationToken cancellationToken)
     {
         var reason = "broker refused the event: " + Describe(result);
-        var sentAlone = _retryingRefused; // a retry is sent alone: a refusal now is the message's own
+        // A retry is sent alone: a refusal now is the message's own. So is one PacketSizeLimit
+        // made before the PUBLISH left: its stub goes at once, no backoff, nothing reordered.
+        var sentAlone = _retryingRefused || record.Seq == _refusedLocally;
+        _refusedLocally = 0; // sent again after the stub or the backoff: checked again then
         if (_faults.Refused(record.Seq, reason))
         {
             LogRefused(record.Seq, record.Type, reason);

@@ -46,6 +46,12 @@ internal sealed partial class DeliverySession
     // retry would deliver those again and again while the refused one stays stuck.
     private bool _retryingRefused;
 
+    // The seq PacketSizeLimit refused before it left (0: none), until it is settled. Nothing goes
+    // out behind it: the refusal is known before the next PUBLISH would leave, so unlike a broker's
+    // it needs no retry alone to be the message's own, and events behind it sent meanwhile
+    // reached the office ahead of its stub, and again after it (1,3,4,5,2,3,4,5).
+    private long _refusedLocally;
+
     public DeliverySession(
         IMqttClient client, int window, uint maxPacketSize, long replayThrough, long highestSent, MqttPublisherOptions options, IOutbox outbox,
         ISiteStateSource state, Topics topics, DeliveryFaultReporter faults, BrokerFaultReporter brokerFaults, DeliveryStats stats, TimeProvider time, ILogger log,
@@ -187,7 +193,7 @@ internal sealed partial class DeliverySession
 
     private void PublishEvents(long through)
     {
-        while (!_window.IsFull && !(_retryingRefused && _sent > _acked) && TryNextRecord(through, out var record))
+        while (!_window.IsFull && !(_retryingRefused && _sent > _acked) && _refusedLocally == 0 && TryNextRecord(through, out var record))
         {
             PublishEvent(record);
         }
@@ -253,8 +259,13 @@ internal sealed partial class DeliverySession
         // for its PUBACK wait (and one for a send that has to wait), on the thread and the path an
         // alert takes (docs/PERFORMANCE.md). Nothing waits on it unbounded: the head's wait has its
         // timeout (HeadAck), and a client that disconnects or is disposed fails every request.
-        var ack = _packetLimit.RefuseIfTooLarge(message) ?? _client.PublishAsync(message);
-        _window.Add(new InFlight(InFlightKind.Event, record, null, ack));
+        var refused = _packetLimit.RefuseIfTooLarge(message);
+        if (refused is not null)
+        {
+            _refusedLocally = record.Seq;
+        }
+
+        _window.Add(new InFlight(InFlightKind.Event, record, null, refused ?? _client.PublishAsync(message)));
         _sent = record.Seq;
         HighestSent = Math.Max(HighestSent, record.Seq);
         _stats.Sent(HighestSent);
