@@ -107,6 +107,18 @@ internal sealed class ControllerHarness : IAsyncDisposable
         Assert.True(Controller.WaitUntilOutsideGate(TimeSpan.FromSeconds(30)), "the loop never left its gate");
     }
 
+    /// <summary>
+    /// After a stop was asked for: waits (bounded) until the controller's loop has ended. By the loop
+    /// task's state, polled, not by a continuation on that task: the stop's own await of the loop is
+    /// one too, and when it was registered first (the stop's thread ahead of the test's, as a loaded
+    /// machine has it now and then) it runs inline as the task completes, on the loop's thread, on
+    /// into the stop's last save. With a save hung until the test sees the loop end, and the fake
+    /// clock standing (so the stop's budget never runs out), a continuation of the test behind it
+    /// never ran: the test waited for itself (HungSaveTests.StopOrder.cs).
+    /// </summary>
+    public Task LoopEndedAsync(TimeSpan timeout) =>
+        Eventually.TrueAsync(() => Controller.ExecuteTask is { IsCompleted: true }, timeout, "the controller's loop to end");
+
     /// <summary>Hands a verified command to the loop and waits (bounded) for its answer.</summary>
     public Task<CommandOutcome> ExecuteAsync(Core.Commands.VerifiedCommand command) =>
         Controller.ExecuteAsync(command, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));

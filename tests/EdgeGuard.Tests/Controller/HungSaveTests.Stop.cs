@@ -19,7 +19,7 @@ public sealed partial class HungSaveTests
         // the disk answers; the clock stands, so the stop cannot give up on the hung save
         // meanwhile.
         var stop = Task.Run(() => _h.Controller.StopAsync(CancellationToken.None));
-        await Task.WhenAny(_h.Controller.ExecuteTask!).WaitAsync(Patience); // ends canceled
+        await _h.LoopEndedAsync(Patience); // ends canceled
         _store.Hold = false;
         _store.Gate.Set();
         await stop.WaitAsync(Patience);
@@ -58,7 +58,7 @@ public sealed partial class HungSaveTests
 
         // SIGTERM while the save is late, within its bound; it ends once the loop has ended.
         var stop = Task.Run(() => _h.Controller.StopAsync(CancellationToken.None));
-        await Task.WhenAny(_h.Controller.ExecuteTask!).WaitAsync(Patience); // ends canceled
+        await _h.LoopEndedAsync(Patience); // ends canceled
         _store.Hold = false;
         _store.Gate.Set();
         await stop.WaitAsync(Patience);

@@ -98,7 +98,7 @@ public sealed class OutputsDecidedAtStopTests
         Assert.Equal(Site.Outputs[0].LevelFor(true), h.Driver.GetOutputLevel(LockLine));
 
         var stop = Task.Run(() => h.Controller.StopAsync(CancellationToken.None));
-        await Task.WhenAny(h.Controller.ExecuteTask!).WaitAsync(Patience);
+        await h.LoopEndedAsync(Patience);
         // The stop holds the loop's gate for a while: it is in SaveUnsavedSafetyState, past
         // DriveOutputsOnceMore (the clock stands, so its budget never runs out).
         var deadline = DateTime.UtcNow + Patience;

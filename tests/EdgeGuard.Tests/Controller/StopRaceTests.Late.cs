@@ -46,7 +46,7 @@ public sealed partial class StopRaceTests
         await h.SettleAsync();
 
         var stop = Task.Run(() => h.Controller.StopAsync(CancellationToken.None));
-        await Task.WhenAny(h.Controller.ExecuteTask!).WaitAsync(Patience);
+        await h.LoopEndedAsync(Patience);
         h.Set("panic", true);
         store.Hold = false;
         store.Gate.Set();

@@ -89,7 +89,7 @@ public sealed partial class StopRaceTests : IAsyncDisposable
         // SIGTERM: the loop ends, the stop waits (up to 3 s) for the hung save. The gateway is still
         // up, its inputs open and its journal running: a change now is decided and journaled.
         var stop = Task.Run(() => h.Controller.StopAsync(CancellationToken.None));
-        await Task.WhenAny(h.Controller.ExecuteTask!).WaitAsync(Patience);
+        await h.LoopEndedAsync(Patience);
         var before = h.Events.Events.Count(e => e is PointActivated { PointId: "door" } or PointRestored { PointId: "door" });
         h.Set("door", false);
         store.Hold = false;

@@ -20,7 +20,7 @@ public sealed partial class UnreadableSafetyStateTests
         Assert.True(_h.Driver.GetOutputLevel(ExitLine), "the exit was not locked before the late read");
 
         var stop = Task.Run(() => _h.Controller.StopAsync(CancellationToken.None));
-        await Task.WhenAny(_h.Controller.ExecuteTask!).WaitAsync(Patience);
+        await _h.LoopEndedAsync(Patience);
         // The stop holds the loop's gate for a while: it is in its last save, past its once-more drive.
         var deadline = DateTime.UtcNow + Patience;
         while (_h.Controller.WaitUntilOutsideGate(TimeSpan.FromMilliseconds(300)) && DateTime.UtcNow < deadline)
