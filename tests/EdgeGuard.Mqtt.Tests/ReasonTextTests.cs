@@ -18,6 +18,20 @@ public sealed class ReasonTextTests
     }
 
     [Fact]
+    public void A_reason_string_is_recognised_again_with_its_numbers_left_out_its_words_and_code_kept()
+    {
+        // A broker's reason string may number its refusals or give its time: each was a new reason.
+        var first = OutboxPublisher.Reason(MqttClientDisconnectReason.QuotaExceeded, 151, "refusal 1 at 2026-12-05T18:00:01Z");
+        var again = OutboxPublisher.Reason(MqttClientDisconnectReason.QuotaExceeded, 151, "refusal 12 at 2026-12-05T18:00:31Z");
+
+        Assert.Equal("QuotaExceeded (151): refusal 1 at 2026-12-05T18:00:01Z", first.Text);
+        Assert.Equal(first.Key, again.Key);
+        Assert.NotEqual(first.Key, OutboxPublisher.Reason(MqttClientDisconnectReason.QuotaExceeded, 151, "banned at 2026-12-05T18:00:31Z").Key);
+        Assert.NotEqual(first.Key, OutboxPublisher.Reason(MqttClientDisconnectReason.NotAuthorized, 135, "refusal 1 at 2026-12-05T18:00:01Z").Key);
+        Assert.Equal("NotAuthorized (135)", OutboxPublisher.Reason(MqttClientDisconnectReason.NotAuthorized, 135, null).Key);
+    }
+
+    [Fact]
     public void A_short_reason_string_is_kept_whole()
     {
         Assert.Equal(

@@ -42,6 +42,18 @@ public sealed class TestPki
         return Issue(name, "1.3.6.1.5.5.7.3.1", names.Build(), crl);
     }
 
+    /// <summary>
+    /// Issues a broker certificate for 127.0.0.1 and localhost valid from <paramref name="notBefore"/>
+    /// to <paramref name="notAfter"/> (within the CA's window): an expired or not yet valid one.
+    /// </summary>
+    public (string Cert, string Key) IssueServer(string name, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        return Issue(name, "1.3.6.1.5.5.7.3.1", names.Build(), null, (notBefore, notAfter));
+    }
+
     /// <summary>Issues a client certificate with CN = <paramref name="commonName"/> (the gateway id).</summary>
     public (string Cert, string Key) IssueClient(string commonName) => Issue(commonName, "1.3.6.1.5.5.7.3.2", null);
 

@@ -7,7 +7,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// Reports the broker refusing the gateway itself (CONNACK, DISCONNECT with a reason, TLS) as one
 /// <see cref="BrokerFault"/> per episode: the first refusal, or a new reason, is reported; the same
 /// refusal on every reconnect is not, so a broker that keeps refusing costs one journal record, not
-/// one per backoff. The episode ends with <see cref="BrokerFaultRestored"/> once a connection has
+/// one per backoff. The same is the same <see cref="BrokerRefusal.Key"/>, not the same words: those
+/// may carry the gateway's clock or a broker's counter, different at every attempt. The episode ends with <see cref="BrokerFaultRestored"/> once a connection has
 /// caught up, or the broker answers an event with a refusal. A refused birth (<c>online</c>) is a
 /// refusal too, and it keeps the episode open until a birth is accepted: the broker drops a will
 /// on a topic the gateway may not publish, so until then the office cannot learn that the gateway
@@ -17,6 +18,7 @@ namespace EdgeGuard.Mqtt.Publishing;
 internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
 {
     private readonly Lock _gate = new();
+    // The open episode's reason's key; null: no episode.
     private string? _reason;
     private bool _birthRefused;
     private bool _restoreDeferred;
@@ -26,21 +28,27 @@ internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
     /// <summary>Every refusal since start, reported or not.</summary>
     public long Refusals => Interlocked.Read(ref _total);
 
-    /// <summary>Records a refusal; returns true when it opened an episode (or changed its reason) and was reported.</summary>
-    public bool Refused(string reason)
+    /// <summary>Records a refusal whose words are its key (<see cref="BrokerRefusal.Stable"/>).</summary>
+    public bool Refused(string reason) => Refused(BrokerRefusal.Stable(reason));
+
+    /// <summary>
+    /// Records a refusal; returns true when it opened an episode (or changed its reason's key) and
+    /// was reported, in its own words.
+    /// </summary>
+    public bool Refused(BrokerRefusal refusal)
     {
         Interlocked.Increment(ref _total);
         lock (_gate)
         {
             _refusals++;
-            if (string.Equals(reason, _reason, StringComparison.Ordinal))
+            if (string.Equals(refusal.Key, _reason, StringComparison.Ordinal))
             {
                 return false;
             }
 
-            _reason = reason;
+            _reason = refusal.Key;
             // Under the lock, so a restore on the loop cannot slip between the fault and its record.
-            sink.Publish([new BrokerFault(time.GetUtcNow(), reason)]);
+            sink.Publish([new BrokerFault(time.GetUtcNow(), refusal.Text)]);
             return true;
         }
     }
@@ -58,17 +66,17 @@ internal sealed class BrokerFaultReporter(IEventSink sink, TimeProvider time)
     }
 
     /// <summary>
-    /// Records a refused birth: a refusal like <see cref="Refused"/>, and the episode stays open
+    /// Records a refused birth: a refusal like <see cref="Refused(BrokerRefusal)"/>, and the episode stays open
     /// through catch-ups until <see cref="BirthAccepted"/>.
     /// </summary>
-    public bool RefusedBirth(string reason)
+    public bool RefusedBirth(BrokerRefusal refusal)
     {
         lock (_gate)
         {
             _birthRefused = true;
         }
 
-        return Refused(reason);
+        return Refused(refusal);
     }
 
     /// <summary>

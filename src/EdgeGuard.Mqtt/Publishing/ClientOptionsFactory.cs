@@ -90,16 +90,30 @@ public static class ClientOptionsFactory
         X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation,
         TimeSpan urlRetrievalTimeout, out string refusal)
     {
+        var valid = ValidatePinned(certificate, presented, errors, anchors, revocation, urlRetrievalTimeout, out BrokerRefusal why);
+        refusal = why.Text;
+        return valid;
+    }
+
+    /// <summary>
+    /// As the public overloads; <paramref name="refusal"/> also says how a repeat of it is
+    /// recognised (<see cref="BrokerRefusal.Key"/>: for a certificate outside its window, without
+    /// the clock reading its text gives).
+    /// </summary>
+    internal static bool ValidatePinned(
+        X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors, X509RevocationMode revocation,
+        TimeSpan urlRetrievalTimeout, out BrokerRefusal refusal)
+    {
         ArgumentNullException.ThrowIfNull(anchors);
         if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
         {
-            refusal = "the broker presented no certificate";
+            refusal = BrokerRefusal.Stable("the broker presented no certificate");
             return false;
         }
 
         if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
         {
-            refusal = "the broker's certificate is not for this host name";
+            refusal = BrokerRefusal.Stable("the broker's certificate is not for this host name");
             return false;
         }
 
@@ -126,7 +140,7 @@ public static class ClientOptionsFactory
 
         if (chain.Build(leaf))
         {
-            refusal = string.Empty;
+            refusal = BrokerRefusal.Stable(string.Empty);
             return true;
         }
 
@@ -141,7 +155,7 @@ public static class ClientOptionsFactory
         var statuses = chain.ChainElements.SelectMany(element => element.ChainElementStatus).Concat(chain.ChainStatus)
             .Select(status => status.Status.ToString()).Distinct(StringComparer.Ordinal);
         var why = string.Join(", ", statuses);
-        refusal = "the broker's certificate failed the pinned check: " + (why.Length == 0 ? "no chain to a pinned CA" : why);
+        refusal = BrokerRefusal.Stable("the broker's certificate failed the pinned check: " + (why.Length == 0 ? "no chain to a pinned CA" : why));
         return false;
     }
 
@@ -150,7 +164,10 @@ public static class ClientOptionsFactory
     // clock boots with a stale time until NTP answers, before a freshly renewed broker certificate's
     // start. So the refusal says which certificate, not yet valid or expired, its validity window
     // and the gateway's own UTC time, and to check the clock. Null when no element is out of time.
-    private static string? OutsideValidity(X509Chain chain, X509Certificate2 leaf)
+    // The clock reading is left out of the key: it differs at every attempt, and a key that changes
+    // made each attempt a new fault.broker. Which certificate, which way and its window stay in it,
+    // so a certificate replaced by another one outside its window is a new reason.
+    private static BrokerRefusal? OutsideValidity(X509Chain chain, X509Certificate2 leaf)
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var element in chain.ChainElements)
@@ -170,7 +187,8 @@ public static class ClientOptionsFactory
             var hint = now < from
                 ? "check the gateway's clock (NTP reachable? a board without a real-time clock starts with a stale time)"
                 : "renew it at the office, or check the gateway's clock if it is ahead";
-            return $"{which} {state}: valid from {Utc(from)} to {Utc(to)}, and the gateway's clock reads {Utc(now)}; {hint}";
+            var key = $"{which} {state}: valid from {Utc(from)} to {Utc(to)}";
+            return new BrokerRefusal($"{key}, and the gateway's clock reads {Utc(now)}; {hint}", key);
         }
 
         return null;
@@ -248,9 +266,9 @@ public static class ClientOptionsFactory
             var urlTimeout = RevocationUrlTimeout(options);
             // Thrown, not returned: the handshake's AuthenticationException then carries the reason,
             // which the publisher reports as fault.broker.
-            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation, urlTimeout, out var refusal)
+            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation, urlTimeout, out BrokerRefusal refusal)
                 ? true
-                : throw new AuthenticationException(refusal));
+                : throw new BrokerCertificateRefusedException(refusal));
         }
 
         return builder.Build();

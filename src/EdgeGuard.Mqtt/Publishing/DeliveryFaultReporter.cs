@@ -7,7 +7,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// <summary>
 /// Reports a refused event as one <see cref="DeliveryFault"/> per episode: the first refusal of a
 /// sequence number (or a new reason for it) is reported; retries of the same refusal, across
-/// reconnects too, are not. The episode ends when that record is delivered. Shared by the sessions
+/// reconnects too, are not: the same <see cref="BrokerRefusal.Key"/>, as a broker's reason string
+/// may number its refusals or give its time. The episode ends when that record is delivered. Shared by the sessions
 /// of one publisher, it is also what <c>state/delivery</c> shows (<see cref="Status"/>) and which
 /// record is withheld (<see cref="Withhold"/>): both must outlive a reconnect. The same fault, once
 /// per episode, says that the journal could not be read (<see cref="ReadFailed"/>). It also keeps
@@ -18,6 +19,7 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
     private readonly Lock _gate = new();
     private long _seq;
     private string? _reason;
+    private string? _reasonKey;
     private DateTimeOffset _since;
     private long _withheldSeq;
     private string? _withheldReason;
@@ -140,14 +142,18 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
     /// <summary>Journals how a resend ended (<c>resend.ended</c>): not a fault, but the same sink.</summary>
     public void ResendEnded(ResendEnded ended) => sink.Publish([ended]);
 
+    /// <summary>Records a refusal whose words are its key (<see cref="BrokerRefusal.Stable"/>).</summary>
+    public bool Refused(long seq, string reason) => Refused(seq, BrokerRefusal.Stable(reason));
+
     /// <summary>Records a refusal; returns true when it opened a new episode and was reported.</summary>
-    public bool Refused(long seq, string reason)
+    public bool Refused(long seq, BrokerRefusal refusal)
     {
         Interlocked.Increment(ref _refusals);
         var now = time.GetUtcNow();
+        var reason = refusal.Text;
         lock (_gate)
         {
-            if (seq == _seq && string.Equals(reason, _reason, StringComparison.Ordinal))
+            if (seq == _seq && _reason is not null && string.Equals(refusal.Key, _reasonKey, StringComparison.Ordinal))
             {
                 return false;
             }
@@ -161,6 +167,7 @@ internal sealed class DeliveryFaultReporter(IEventSink sink, TimeProvider time)
 
             _seq = seq;
             _reason = reason;
+            _reasonKey = refusal.Key;
         }
 
         Interlocked.Increment(ref _reported);

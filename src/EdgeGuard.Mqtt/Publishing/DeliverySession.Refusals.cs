@@ -32,12 +32,13 @@ internal sealed partial class DeliverySession
 
     private async Task OnRefusedAsync(JournalRecord record, MqttClientPublishResult result, CancellationToken cancellationToken)
     {
-        var reason = "broker refused the event: " + Describe(result);
+        var refusal = Refusal(result).Prefixed("broker refused the event: ");
+        var reason = refusal.Text;
         // A retry is sent alone: a refusal now is the message's own. So is one PacketSizeLimit
         // made before the PUBLISH left: its stub goes at once, no backoff, nothing reordered.
         var sentAlone = _retryingRefused || record.Seq == _refusedLocally;
         _refusedLocally = 0; // sent again after the stub or the backoff: checked again then
-        if (_faults.Refused(record.Seq, reason))
+        if (_faults.Refused(record.Seq, refusal))
         {
             LogRefused(record.Seq, record.Type, reason);
         }

@@ -360,10 +360,13 @@ internal sealed partial class DeliverySession
     /// outside MQTTnet's PUBACK list (Mosquitto answers an oversized message with 149) is named from
     /// MQTT 5's shared reason codes, which the DISCONNECT list covers.
     /// </summary>
-    internal static string Describe(MqttClientPublishResult result)
+    internal static string Describe(MqttClientPublishResult result) => Refusal(result).Text;
+
+    // Describe's words, and how a repeat of them is recognised (OutboxPublisher.Reason).
+    internal static BrokerRefusal Refusal(MqttClientPublishResult result)
     {
         var code = Enum.IsDefined(result.ReasonCode) ? result.ReasonCode.ToString() : ((MqttClientDisconnectReason)(int)result.ReasonCode).ToString();
-        return OutboxPublisher.ReasonText(code, (int)result.ReasonCode, result.ReasonString);
+        return OutboxPublisher.Reason(code, (int)result.ReasonCode, result.ReasonString);
     }
 
     private static bool IsSuccess(MqttClientPublishResult result) =>

@@ -67,11 +67,11 @@ public sealed partial class OutboxPublisher
             return true;
         }
 
-        var reason = DeliverySession.Describe(result);
+        var reason = DeliverySession.Refusal(result);
         // Logged once per episode and reason, as the fault is: the retries would repeat it.
-        if (!birth || _brokerFaults.RefusedBirth($"the broker refused availability '{payload}': {reason}"))
+        if (!birth || _brokerFaults.RefusedBirth(reason.Prefixed($"the broker refused availability '{payload}': ")))
         {
-            LogAvailabilityRefused(payload, reason);
+            LogAvailabilityRefused(payload, reason.Text);
         }
 
         return false;

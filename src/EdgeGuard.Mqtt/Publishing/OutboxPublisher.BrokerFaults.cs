@@ -117,7 +117,7 @@ public sealed partial class OutboxPublisher
     // a broker shutting down, busy, or ending a connection at its maximum connect time, and its view
     // that our keep-alive ran out, are the link's news, not a refusal. So is 131: MQTTnet's own code
     // when it drops a connection over an AUTH packet it does not handle.
-    private static string? BrokerClosedWith(MqttClientDisconnectedEventArgs args) => args.Reason switch
+    private static BrokerRefusal? BrokerClosedWith(MqttClientDisconnectedEventArgs args) => args.Reason switch
     {
         MqttClientDisconnectReason.UnspecifiedError
             or MqttClientDisconnectReason.MalformedPacket
@@ -137,7 +137,7 @@ public sealed partial class OutboxPublisher
             or MqttClientDisconnectReason.UseAnotherServer
             or MqttClientDisconnectReason.ServerMoved
             or MqttClientDisconnectReason.ConnectionRateExceeded
-            => "the broker closed the connection: " + ReasonText(args.Reason, (int)args.Reason, args.ReasonString),
+            => Reason(args.Reason, (int)args.Reason, args.ReasonString).Prefixed("the broker closed the connection: "),
         _ => null,
     };
 
@@ -145,15 +145,16 @@ public sealed partial class OutboxPublisher
     // ClientOptionsFactory's validation handler), or the alert the broker ended TLS with. With TLS
     // 1.3 a broker that refuses the gateway's certificate does so after the handshake: the alert
     // (e.g. "unknown ca") shows on the first read, or the socket is just gone, which is no TLS news.
-    // Null when the failure was not TLS (refused socket, timeout).
-    private static string? TlsFailure(Exception ex)
+    // Null when the failure was not TLS (refused socket, timeout). The pinned check's refusal keeps
+    // its own key (a certificate outside its window: without the clock reading its words give).
+    private static BrokerRefusal? TlsFailure(Exception ex)
     {
         AuthenticationException? innermost = null;
         for (Exception? current = ex; current is not null; current = current.InnerException)
         {
             if (TlsAlert().Match(current.Message) is { Success: true } alert)
             {
-                return $"the broker ended TLS with the alert '{alert.Groups[1].Value}'";
+                return BrokerRefusal.Stable($"the broker ended TLS with the alert '{alert.Groups[1].Value}'");
             }
 
             innermost = current as AuthenticationException ?? innermost;
@@ -167,7 +168,15 @@ public sealed partial class OutboxPublisher
             deepest = inner;
         }
 
-        return innermost is null ? null : ReferenceEquals(innermost, deepest) ? innermost.Message : $"{innermost.Message} -> {deepest.Message}";
+        if (innermost is null)
+        {
+            return null;
+        }
+
+        var key = innermost is BrokerCertificateRefusedException refused ? refused.RepeatKey : innermost.Message;
+        return ReferenceEquals(innermost, deepest)
+            ? new BrokerRefusal(innermost.Message, key)
+            : new BrokerRefusal($"{innermost.Message} -> {deepest.Message}", $"{key} -> {deepest.Message}");
     }
 
     // OpenSSL's text for an alert from the peer, e.g. "error:0A000418:SSL routines::tlsv1 alert unknown ca".
@@ -178,6 +187,20 @@ public sealed partial class OutboxPublisher
     internal static string ReasonText<TCode>(TCode code, int value, string? reasonString) => string.IsNullOrEmpty(reasonString)
         ? $"{code} ({value})"
         : $"{code} ({value}): {Shortened(reasonString)}";
+
+    // A broker's refusal: its words as ReasonText gives them, recognised again by its code and its
+    // reason string with every run of digits as one '#'. The reason string is the broker's own text,
+    // which may number its refusals or give its time, ports or a connection id; a key that changed
+    // with them made every reconnect a new fault.broker. A reason string that differs in words is
+    // still a new reason.
+    internal static BrokerRefusal Reason<TCode>(TCode code, int value, string? reasonString) =>
+        new(ReasonText(code, value, reasonString), ReasonKey(code, value, reasonString));
+
+    internal static string ReasonKey<TCode>(TCode code, int value, string? reasonString) =>
+        ReasonText(code, value, reasonString is null ? null : Digits().Replace(reasonString, "#"));
+
+    [GeneratedRegex(@"\d+", RegexOptions.CultureInvariant)]
+    private static partial Regex Digits();
 
     // Cut at a whole character: half a surrogate pair is not valid UTF-8 in the journal's JSON.
     internal static string Shortened(string text, int max = MaxReasonString)

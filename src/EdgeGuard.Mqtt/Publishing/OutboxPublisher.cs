@@ -313,9 +313,9 @@ public sealed partial class OutboxPublisher(
                 return connack;
             }
 
-            var refusal = ReasonText(connack.ResultCode, (int)connack.ResultCode, connack.ReasonString);
-            LogConnectRefused(_options.Host, _options.EffectivePort, refusal);
-            _brokerFaults.Refused("the broker refused the connection: " + refusal);
+            var refusal = Reason(connack.ResultCode, (int)connack.ResultCode, connack.ReasonString);
+            LogConnectRefused(_options.Host, _options.EffectivePort, refusal.Text);
+            _brokerFaults.Refused(refusal.Prefixed("the broker refused the connection: "));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -325,7 +325,7 @@ public sealed partial class OutboxPublisher(
             LogConnectFailed(_options.Host, _options.EffectivePort, Innermost(ex));
             if (TlsFailure(ex) is { } tls)
             {
-                _brokerFaults.Refused("the TLS handshake failed: " + tls);
+                _brokerFaults.Refused(tls.Prefixed("the TLS handshake failed: "));
             }
         }
 
