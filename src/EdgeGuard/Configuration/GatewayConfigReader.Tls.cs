@@ -122,6 +122,21 @@ public static partial class GatewayConfigReader
                     {
                         _w.Error(node.Child("caFile"), null, $"file '{ca.Path}' holds no PEM certificate");
                     }
+                    else
+                    {
+                        // Of a bundle the soonest-ending one, as CertificateExpiryChecks reads it at
+                        // run: the bundle is as good as its weakest anchor while the broker may
+                        // chain to it.
+                        var soonest = anchors.MinBy(c => c.NotAfter.ToUniversalTime())!;
+                        Validity(node.Child("caFile"), $"the CA certificate '{soonest.Subject}' in '{ca.Path}'", soonest,
+                            expired: "no broker certificate chains to it, so the gateway refuses the broker; renew it at the office (deploy/office/certs.sh init-ca, then the broker's and gateways' certificates) and provision it again",
+                            renew: "renew it at the office before then, or the gateway refuses the broker");
+                    }
+
+                    foreach (var anchor in anchors)
+                    {
+                        anchor.Dispose();
+                    }
                 }
                 catch (CryptographicException ex)
                 {
@@ -135,7 +150,9 @@ public static partial class GatewayConfigReader
                 try
                 {
                     using var certificate = X509Certificate2.CreateFromPem(Encoding.UTF8.GetChars(cert.Pem), keyText);
-                    Validity(node.Child("certFile"), cert.Path!, certificate);
+                    Validity(node.Child("certFile"), $"the client certificate '{cert.Path}'", certificate,
+                        expired: "the broker refuses it; renew it at the office (deploy/office/certs.sh gateway SITE GATEWAY) and provision it again",
+                        renew: "renew it at the office before then, or the broker refuses the gateway");
                 }
                 catch (Exception ex) when (ex is CryptographicException or ArgumentException) // ArgumentException: another certificate's key
                 {
@@ -149,10 +166,11 @@ public static partial class GatewayConfigReader
         }
 
         // An expired client certificate (certs.sh issues them for 1095 days) passed validate and
-        // the broker then refused every connection; one near its end gave no notice. The window is
-        // checked against this machine's clock, which the message gives, since a wrong clock is
-        // the other way to be outside it.
-        private void Validity(ConfigNode node, string path, X509Certificate2 certificate)
+        // the broker then refused every connection; one near its end gave no notice. So did an
+        // expired pinned CA, in which no broker's chain can end. The window is checked against this
+        // machine's clock, which the message gives, since a wrong clock is the other way to be
+        // outside it. What: the certificate, named; expired, renew: what follows each's words.
+        private void Validity(ConfigNode node, string what, X509Certificate2 certificate, string expired, string renew)
         {
             var now = DateTimeOffset.UtcNow;
             var from = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
@@ -160,15 +178,15 @@ public static partial class GatewayConfigReader
             var window = $"valid from {Utc(from)} to {Utc(to)}, and this machine's clock reads {Utc(now)}";
             if (now > to)
             {
-                _w.Error(node, null, $"the client certificate '{path}' has expired ({window}): the broker refuses it; renew it at the office (deploy/office/certs.sh gateway SITE GATEWAY) and provision it again");
+                _w.Error(node, null, $"{what} has expired ({window}): {expired}");
             }
             else if (now < from)
             {
-                _w.Error(node, null, $"the client certificate '{path}' is not yet valid ({window}): check this machine's clock, or wait for the certificate's start");
+                _w.Error(node, null, $"{what} is not yet valid ({window}): check this machine's clock, or wait for the certificate's start");
             }
             else if (to - now <= TlsFile.ExpiryNotice)
             {
-                _w.Warning(node, $"the client certificate '{path}' expires {Utc(to)}, in {(int)(to - now).TotalDays} days: renew it at the office before then, or the broker refuses the gateway");
+                _w.Warning(node, $"{what} expires {Utc(to)}, in {(int)(to - now).TotalDays} days: {renew}");
             }
         }
 
