@@ -1,3 +1,4 @@
+using System.Text;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hardware.Board;
@@ -23,7 +24,17 @@ public sealed record MqttOptions(
     int KeepAliveSeconds = 10,
     string? Username = null,
     string? Password = null,
-    MqttTlsOptions? Tls = null);
+    MqttTlsOptions? Tls = null)
+{
+    // Records print every property; the password must never reach a log line (the whole
+    // GatewayConfig prints this too). As MqttPublisherOptions does.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append($"Host = {Host}, Port = {Port}, KeepAliveSeconds = {KeepAliveSeconds}, Username = {Username}, ");
+        builder.Append($"Password = {(Password is null ? "(none)" : "***")}, Tls = {Tls}");
+        return true;
+    }
+}
 
 /// <summary>How much of the event journal is kept (see <see cref="JournalLimits"/>).</summary>
 public sealed record JournalOptions(long MaxRecords, int MaxDeliveredAgeDays)
