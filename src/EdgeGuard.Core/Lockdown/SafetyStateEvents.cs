@@ -36,7 +36,8 @@ public sealed record SafetyStateNotPersistedRestored(DateTimeOffset At, SiteMode
 /// next save overwrites the row, so this event keeps what could be said about it. A load that
 /// ends after the bound with a state other than the initial one raises a second one
 /// (<see cref="ReadLate"/>) that says what the state held: re-applied (<see cref="Reapplied"/>)
-/// when it held a scenario and the site was still as it booted, else not, so the office re-issues it.
+/// when it held a scenario no scenario decided since the boot stood over, else not, so the office
+/// re-issues it.
 /// </summary>
 /// <param name="At">When the boot gave up on the saved state, or when its late read ended.</param>
 /// <param name="Problem">What was wrong: the store's reason, that it was not read in time, or
@@ -55,7 +56,7 @@ public sealed record SafetyStateUnreadable(DateTimeOffset At, string Problem) : 
 
     /// <summary>
     /// With <see cref="ReadLate"/>: the scenario it held was put back in force, as a boot restores
-    /// it (the site had decided nothing since the boot), and announced by a second
+    /// it (no scenario decided since the boot stood over it), and announced by a second
     /// <c>gateway.started</c> just before this event.
     /// </summary>
     public bool Reapplied { get; init; }

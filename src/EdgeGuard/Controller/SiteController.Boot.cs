@@ -13,17 +13,28 @@ namespace EdgeGuard.Controller;
 // released no egress). Now the gateway boots in the initial state, decides its inputs as usual,
 // and journals fault.safety-state-unreadable so the office can re-issue a lockdown it lost. If the
 // state is read after all once the boot gave up on it, a lockdown it held is put back in force
-// while the site is still as it booted ("lockdown state survives power loss", on a card that
-// answered in 6 s instead of 5), or else reported with what it held (LateLoadEnded).
+// ("lockdown state survives power loss", on a card that answered in 6 s instead of 5), merged
+// with everything else decided since, unless a scenario decided since the boot stands over it;
+// or else reported with what it held (LateLoadEnded).
 public sealed partial class SiteController
 {
     /// <summary>
-    /// The site has decided something since the boot that a late read must not override: a
-    /// scenario started, retriggered into another, cleared or suspended; a fire released egress
-    /// (at boot too); a threat level, bypass or siren changed (<see cref="Decided"/>). Set once,
-    /// never cleared.
+    /// The weightiest scenario decision since the boot: none, a drill started or ended, or a real
+    /// scenario started (over a drill too), retriggered, ended, suspended or resumed.
     /// </summary>
-    private bool _leftBootState;
+    private enum ScenarioDecision
+    {
+        None,
+        Drill,
+        Real,
+    }
+
+    /// <summary>
+    /// The scenario decisions the site made since the boot, while a late read may come
+    /// (<see cref="NoteDecidedSinceBoot"/>): what decides whether its scenario is put back
+    /// (<see cref="NotReapplied"/>). Only grows.
+    /// </summary>
+    private ScenarioDecision _scenarioSinceBoot;
 
     /// <summary>
     /// A decision since the boot released egress or reset the fire release: a late read's fire
@@ -33,7 +44,7 @@ public sealed partial class SiteController
 
     /// <summary>
     /// The boot gave up on a load still running, so a late read may come (<see cref="LateLoadEnded"/>).
-    /// Only then does a decision need noting (<see cref="NoteLeftBootState"/>): on a boot that read
+    /// Only then does a decision need noting (<see cref="NoteDecidedSinceBoot"/>): on a boot that read
     /// its state in time, every decision would compare states for a read that never comes.
     /// </summary>
     private bool _lateReadPending;
@@ -109,9 +120,10 @@ public sealed partial class SiteController
     /// <summary>
     /// The boot's load, given up on, has ended (on the loop, from OnAbandonedSaveEnded). A state
     /// other than the initial one was in force before the restart, and the next save overwrites
-    /// its row. A scenario it held is put back in force if the site is still as it booted
-    /// (<see cref="NotReapplied"/>, <see cref="Reapply"/>); otherwise the office is told what it
-    /// held, so it re-issues it, instead of only that one "may have been lost".
+    /// its row. A scenario it held is put back in force, merged with what the site decided since
+    /// the boot, unless a scenario decided since stands over it (<see cref="NotReapplied"/>,
+    /// <see cref="Reapply"/>); otherwise the office is told what it held, so it re-issues it,
+    /// instead of only that one "may have been lost".
     /// </summary>
     private void LateLoadEnded(SafetyState? loaded, Exception? failure, TimeSpan took, Moment now, List<DomainEvent> events)
     {
@@ -139,6 +151,8 @@ public sealed partial class SiteController
         var notApplied = NotReapplied(loaded);
         var fire = FireReleaseToReapply(loaded);
         var doors = DelayedEgressToReapply(loaded, now);
+        // A real scenario read late takes over from a drill started since, as a real start does.
+        var replacesDrill = notApplied is null && _state.Lockdown is { Drill: true } && !loaded.Lockdown!.Drill;
         if (notApplied is null)
         {
             Reapply(loaded, fire, doors, now, events);
@@ -152,7 +166,9 @@ public sealed partial class SiteController
             }
         }
 
-        var outcome = notApplied is null ? " and re-applied" : $" and not applied ({notApplied})";
+        var outcome = notApplied is null
+            ? replacesDrill ? " and re-applied (it replaces the drill started since the boot, as a real start does)" : " and re-applied"
+            : $" and not applied ({notApplied})";
         var fireText = fire ? " Its fire release is in force again: egress released until a fire reset." : string.Empty;
         var doorText = doors is not null ? " Its delayed-egress door releases are in force again, until relocked by key." : string.Empty;
         events.Add(new SafetyStateUnreadable(now.Utc, $"{late}{outcome}: it held {held}.{fireText}{doorText}")
@@ -242,21 +258,25 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// Why a late read is not put back in force, or null when it is. Only a scenario is, and only
-    /// over nothing the site decided since the boot: the state it has been in since was decided
-    /// from its inputs and the office and announced to both (a panic's lockdown, a guard's
-    /// all-clear, a fire's release, a threat level or bypass: <see cref="Decided"/>), and a read
-    /// from before the restart is older than any of it. Nor is it merged in (kept suspended under a scenario started since):
-    /// the decider suspends only what a trigger asks for now, ranked against what runs, and a saved
-    /// state put under a newer one would change what that one's releaser and the office's
-    /// all-clear end, with no rule for it yet; the report lets the office decide. A save since the
-    /// boot is no reason: none reaches the row until this runs (SafetyStateSaver holds them back
-    /// behind the load and then until its read is taken), and one of a decision that was no
-    /// scenario (a forced door) is merged (<see cref="Reapply"/> keeps what the inputs decided).
+    /// Why a late read's scenario is not put back in force, or null when it is. One rule, the
+    /// decider's own: a scenario decided since the boot stands over the older one read late when
+    /// it is at least as real (<see cref="_scenarioSinceBoot"/>). A real one always does: the state
+    /// since was decided from the inputs and the office and announced to both (a panic's lockdown,
+    /// a guard's all-clear), a read from before the restart is older than any of it, and no rule
+    /// merges a saved scenario under a newer one (the decider suspends only what a trigger asks for
+    /// now, ranked against what runs; the report lets the office decide). A drill stands only over
+    /// a drill: a real scenario replaces a drill and a drill never masks one
+    /// (<see cref="Transitions"/>), so a real one read late takes over from a drill started since,
+    /// as a real start would. Everything else decided since is no decision about a scenario and
+    /// is merged (<see cref="Reapply"/>): a fire's release or reset, a threat level, a bypass, a
+    /// forced door; as is a command that decided nothing. A save since the boot is no reason: none
+    /// reaches the row until this runs (SafetyStateSaver holds them back behind the load and then
+    /// until its read is taken).
     /// </summary>
     private string? NotReapplied(SafetyState loaded) =>
-        loaded.Mode == SiteMode.Normal || loaded.Lockdown is null ? "it held no scenario to put back"
-        : _leftBootState ? "the site has decided a scenario, fire release, threat level or bypass since the boot: that stands"
+        loaded.Mode == SiteMode.Normal || loaded.Lockdown is not { } held ? "it held no scenario to put back"
+        : _scenarioSinceBoot >= (held.Drill ? ScenarioDecision.Drill : ScenarioDecision.Real)
+            ? $"a {(_scenarioSinceBoot == ScenarioDecision.Real ? "real scenario" : "drill")} was started, ended or suspended since the boot: that stands"
         : null;
 
     /// <summary>
@@ -264,9 +284,13 @@ public sealed partial class SiteController
     /// its mode and scenario, a siren that sounded at the power cut sounding again for its full
     /// time, the scenarios it had suspended, its fire release when <paramref name="fire"/>
     /// (<see cref="FireReleaseToReapply"/>) and its delayed-egress doors when
-    /// <paramref name="doors"/> (<see cref="DelayedEgressToReapply"/>); the points and the other
-    /// door state stay as the inputs decided them since the boot, and the threat level and
-    /// bypasses as the office left them (the fault names them).
+    /// <paramref name="doors"/> (<see cref="DelayedEgressToReapply"/>). It replaces a drill
+    /// started since, the drill's siren and approvals with it, as a real start does. The rest
+    /// stays as decided since the boot: the points and the other door state as the inputs left
+    /// them, a fire release (or its reset) as the fire inputs and the reset key did, the threat
+    /// level and bypasses as a key or the office set them (the fault names what it held of them).
+    /// The siren is the scenario's own: sounding again if it sounded at the power cut, whatever a
+    /// drill's siren did since. Approvals given before count for nothing.
     /// The office is told as at a boot that restored it: <c>gateway.started</c> with the
     /// restored mode, after which <c>state/lockdown</c> is republished. The row holds the read
     /// already; it is saved only if what is in force now differs from it.
@@ -288,7 +312,6 @@ public sealed partial class SiteController
             FireRaised = fire ? restored.FireRaised : _state.FireRaised,
             Doors = doors ?? _state.Doors,
         };
-        _leftBootState = true;
         _egressDecidedSinceBoot |= fire;
         _decisions++;
         _safety = _state.Safety;
@@ -304,12 +327,13 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// Marks the boot state left by a decision a late read must not override, egress decided
-    /// (released or reset) since the boot, after which a late read's fire release is not put back,
-    /// and doors relocked by key since the boot, whose delayed egress it holds is not put back.
-    /// <paramref name="decided"/> is the decision's safety state, compared with the one in force.
+    /// Notes what a decision decided while a late read may come: a scenario decision
+    /// (<see cref="_scenarioSinceBoot"/>), after which a late read's scenario may not be put back;
+    /// egress decided (released or reset), after which its fire release is not put back; and doors
+    /// relocked by key, whose delayed egress it holds is not put back. <paramref name="decided"/>
+    /// is the decision's safety state, compared with the one in force.
     /// </summary>
-    private void NoteLeftBootState(SiteInput input, Decision decision, SafetyState decided)
+    private void NoteDecidedSinceBoot(SiteInput input, Decision decision, SafetyState decided)
     {
         if (!_lateReadPending)
         {
@@ -329,34 +353,28 @@ public sealed partial class SiteController
             }
         }
 
-        if (_leftBootState)
-        {
-            return;
-        }
-
         // By what the decision changed, not by what asked for it: an office command answered
-        // done may decide nothing (a rebirth a console sends when the gateway comes back online,
-        // an acknowledgement of the boot's own fault, the threat level already in force), and
-        // counting it dropped the lockdown read late, the doors left unlocked.
-        _leftBootState = !Decided(decided).Equals(Decided(_safety));
+        // done may decide nothing (a rebirth, an acknowledgement of the boot's own fault). The
+        // site booted with no scenario, so a real retrigger or a refusal kept suspended comes
+        // after a real start this noted already.
+        var kind = !RealScenarioOf(decided).Equals(RealScenarioOf(_safety)) ? ScenarioDecision.Real
+            : !ScenarioOf(decided).Equals(ScenarioOf(_safety)) ? ScenarioDecision.Drill
+            : ScenarioDecision.None;
+        _scenarioSinceBoot = kind > _scenarioSinceBoot ? kind : _scenarioSinceBoot;
     }
 
     /// <summary>
-    /// What a decision decides of a safety state, which a late read must not override: its mode,
-    /// scenario, siren, fire release, threat level, bypasses and suspended scenarios. Not its doors
-    /// nor its records of breached points, held panic buttons and raised fire inputs: the inputs
-    /// keep those on their own (a forced door), and a late read's scenario is merged with them
-    /// (<see cref="Reapply"/>).
+    /// The scenario part of a safety state: its mode, the scenario running (a drill or real) and
+    /// those it suspended. Not its siren: a siren silenced or timed out ends no scenario.
     /// </summary>
-    private static SafetyState Decided(SafetyState state) => state with
-    {
-        DoorReleases = null,
-        DoorAlarms = null,
-        Breaches = null,
-        BreachesUnrecorded = false,
-        HeldPanics = null,
-        FireRaised = null,
-    };
+    private static SafetyState ScenarioOf(SafetyState state) =>
+        new(state.Mode, state.Lockdown, SirenSounding: false, Suspensions: state.Suspensions);
+
+    /// <summary>
+    /// <see cref="ScenarioOf"/> without a drill: only the real scenarios (a drill suspends none).
+    /// </summary>
+    private static SafetyState RealScenarioOf(SafetyState state) =>
+        state.Lockdown is { Drill: true } ? new(SiteMode.Normal, null, SirenSounding: false, Suspensions: state.Suspensions) : ScenarioOf(state);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Booting in normal mode (outputs at that plan, inputs decided as usual); a lockdown in force before the restart may have been lost (fault.safety-state-unreadable). {Problem}")]
     private partial void LogUnreadable(string problem);
@@ -367,7 +385,7 @@ public sealed partial class SiteController
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "The boot's read of the safety state ended after {TookMs} ms, after the gateway booted without it; it failed too: {Failure}")]
     private partial void LogLateLoadFailed(double tookMs, string? failure);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "The safety state read late is re-applied (the site decided nothing since the boot): mode={Mode} cause={Cause}; outputs driven to plan {Plan}")]
+    [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "The safety state read late is re-applied (no scenario decided since the boot stands over it): mode={Mode} cause={Cause}; outputs driven to plan {Plan}")]
     private partial void LogReapplied(SiteMode mode, string? cause, string plan);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "The safety state read late is not applied: {Why}")]

@@ -319,8 +319,8 @@ public sealed partial class SiteController
     }
 
     /// <summary>
-    /// The boot's load, given up on, if it has ended: a scenario it read is put back in force if
-    /// the site is still as it booted, else the office is told what it held
+    /// The boot's load, given up on, if it has ended: a scenario it read is put back in force
+    /// unless a scenario decided since the boot stands over it, else the office is told what it held
     /// (SiteController.Boot.cs). Before any save: the saver hands none on until this took it, so
     /// its row is not overwritten first.
     /// </summary>

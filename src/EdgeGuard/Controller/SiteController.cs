@@ -111,7 +111,7 @@ public sealed partial class SiteController(
     /// (SiteController.FireAtBoot.cs).
     /// A saved state that cannot be read, or not within <see cref="BootLoadDeadline"/>, is not a
     /// failed start: the gateway boots in the initial state and says so; a lockdown read late is
-    /// put back in force if the site has decided nothing since (SiteController.Boot.cs).
+    /// put back in force unless a scenario decided since stands over it (SiteController.Boot.cs).
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -337,7 +337,7 @@ public sealed partial class SiteController(
         }
 
         _decisions++;
-        NoteLeftBootState(input, decision, safety);
+        NoteDecidedSinceBoot(input, decision, safety);
         SaveDecided(safety, recordsOnly, now, events);
         _state = decision.State;
         events.AddRange(decision.Events);

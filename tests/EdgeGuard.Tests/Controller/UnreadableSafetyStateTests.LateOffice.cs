@@ -7,11 +7,12 @@ using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Tests.Controller;
 
-// Office commands answered done while the boot's read hangs. Only one that changed what the site
-// does (a scenario, a threat level, a bypass) is a decision a late read must not override; one
-// that decides nothing (a rebirth an office console sends when the gateway comes back online, an
-// acknowledgement of the boot's own fault, the threat level already in force) used to count as
-// one too, and the lockdown read late was dropped: the doors stayed unlocked (review "cmds").
+// Office commands answered done while the boot's read hangs. Only one that decided a real
+// scenario (started, ended or suspended one) is a decision a late read's scenario must not
+// override; a threat level or a bypass changed since stands beside it. One that decides nothing
+// (a rebirth an office console sends when the gateway comes back online, an acknowledgement of
+// the boot's own fault, the threat level already in force) used to count as one too, and the
+// lockdown read late was dropped: the doors stayed unlocked (review "cmds").
 public sealed partial class UnreadableSafetyStateTests
 {
     /// <summary>The test site with two threat levels, so the office can change the level.</summary>
@@ -64,7 +65,7 @@ public sealed partial class UnreadableSafetyStateTests
     }
 
     [Fact]
-    public async Task A_late_read_does_not_override_a_threat_level_the_office_changed_since_the_boot()
+    public async Task A_late_lockdown_is_put_back_beside_a_threat_level_the_office_changed_since_the_boot()
     {
         await using var h = new ControllerHarness(LevelSite, _ => _store);
         await BootIntoTheHungRead(h);
@@ -72,12 +73,16 @@ public sealed partial class UnreadableSafetyStateTests
         await Done(h, Command(h, CommandType.SetThreatLevel, OperatorRole.Supervisor, ("level", new JsonIntegerItem(2))));
 
         await EndTheRead(h);
-        AssertNotPutBack(h);
+        // Before: not put back, the level counted as a decision over the lockdown. The level is
+        // no decision about a scenario: the newer level stands beside the lockdown.
+        AssertPutBack(h);
         Assert.Equal(2, h.Controller.Snapshot!.State.ThreatLevel);
+        await Eventually.TrueAsync(() => _store.LastSaved is { Mode: SiteMode.Lockdown } && h.Controller.SafetySaverIdle, Patience, "the merged state never saved");
+        Assert.Equal(2, _store.LastSaved!.ThreatLevel);
     }
 
     [Fact]
-    public async Task A_late_read_does_not_override_a_bypass_the_office_granted_since_the_boot()
+    public async Task A_late_lockdown_is_put_back_beside_a_bypass_the_office_granted_since_the_boot()
     {
         await using var h = new ControllerHarness(DoorSite, _ => _store);
         await BootIntoTheHungRead(h);
@@ -86,7 +91,8 @@ public sealed partial class UnreadableSafetyStateTests
         await Done(h, Command(h, CommandType.Bypass, OperatorRole.Supervisor, ("point", new JsonStringItem("front-contact")), ("until", new JsonStringItem(until))));
 
         await EndTheRead(h);
-        AssertNotPutBack(h);
+        // Before: not put back. A bypass is no decision about a scenario: it stands beside it.
+        AssertPutBack(h);
         Assert.True(h.Controller.Snapshot!.State.Bypasses.ContainsKey("front-contact"), "the bypass stands");
     }
 

@@ -78,18 +78,20 @@ public sealed partial class UnreadableSafetyStateTests : IAsyncDisposable
         // One at a time: the fire's save waits behind the hung load, never beside it.
         Assert.Equal(0, _store.SavesDuringLoad);
 
-        // The disk answers at last, with the lockdown: ignored (the site has been decided from the
-        // initial state since, and the office told), but the state the gateway acts on is saved now.
+        // The disk answers at last, with the lockdown: put back in force beside the fire release
+        // (a fire is no decision about the lockdown: it beats it only at the egress doors), and
+        // the state the gateway acts on, both of them, is saved now.
         _store.Unhang();
-        await Eventually.TrueAsync(() => _store.LastSaved is { LifeSafety: LifeSafety.FireEgressReleased }, Patience, "the fire's state saved once the load ended");
+        await Eventually.TrueAsync(() => _store.LastSaved is { LifeSafety: LifeSafety.FireEgressReleased, Mode: SiteMode.Lockdown }, Patience, "the merged state saved once the load ended");
         await _h.SettleAsync();
-        Assert.Equal(SiteMode.Normal, _h.Controller.Snapshot!.State.Mode);
-        Assert.False(_h.Driver.GetOutputLevel(LockLine), "the late load's lockdown locked nothing");
+        Assert.Equal(SiteMode.Lockdown, _h.Controller.Snapshot!.State.Mode);
+        Assert.True(_h.Driver.GetOutputLevel(LockLine), "the late load's lockdown locks its door");
+        Assert.False(_h.Driver.GetOutputLevel(ExitLine), "egress stays released for the fire");
         Assert.Equal(0, _store.SavesDuringLoad);
 
         // Before: what the late load read was only logged on the gateway, and the fire's save
         // overwrote it: the office knew only that a lockdown "may have been lost". Now it is told
-        // which one, so it re-issues it.
+        // which one, and that it is in force again.
         var faults = _h.Events.Events.Where(e => e.Type == "fault.safety-state-unreadable").ToList();
         Assert.Equal(2, faults.Count);
         Assert.Equal(Severity.Critical, faults[1].Severity);
@@ -99,7 +101,7 @@ public sealed partial class UnreadableSafetyStateTests : IAsyncDisposable
         Assert.Contains("'panic button'", late, StringComparison.Ordinal);
         Assert.Contains("point panic", late, StringComparison.Ordinal);
         Assert.Contains("2026-11-23T07:00:00", late, StringComparison.Ordinal);
-        Assert.Contains("re-issue the lockdown", late, StringComparison.Ordinal);
+        Assert.Contains("re-applied", late, StringComparison.Ordinal);
         Assert.DoesNotContain("may have been lost", late, StringComparison.Ordinal);
         Assert.InRange(late.Length, 1, 1024);
     }
