@@ -30,7 +30,7 @@ public sealed partial class EventJournal
         return new JournaledAlarm(record.Id, record.Type, record.Timestamp, record.Severity, record.Point, record.Drill)
         {
             SirenRestarted = sirenRestarted,
-            LatestStartOrRetrigger = mode is not null && !HasStartOrRetriggerAfter(record.Seq, mode),
+            LatestStartOrRetrigger = mode is not null && !HasStartOrRetriggerAfter(record.Seq, mode, record.Drill),
         };
     }
 

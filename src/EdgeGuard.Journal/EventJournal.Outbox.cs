@@ -197,13 +197,18 @@ public sealed partial class EventJournal
     /// </summary>
     /// <param name="seq">The seq of the start, retrigger or refusal the office acknowledges.</param>
     /// <param name="mode">The type's prefix, e.g. <c>lockdown</c>.</param>
+    /// <param name="drill">
+    /// The event's drill flag: only alerts of the same kind count. A real scenario read late, once
+    /// the boot gave up on a slow card, is put back over a drill started since, and its siren
+    /// sounds for the real alert before the restart, not for the drill's later start.
+    /// </param>
     /// <exception cref="JournalException">SQLite failed.</exception>
     /// <remarks>
     /// A range scan of the key from <paramref name="seq"/>: the events since it. A refusal counts
     /// whatever the mode: only the running lockdown's siren is sounded again by one, and a
     /// scenario that started or resumed since is later than the alert anyway.
     /// </remarks>
-    public bool HasStartOrRetriggerAfter(long seq, string mode)
+    public bool HasStartOrRetriggerAfter(long seq, string mode, bool drill)
     {
         ArgumentException.ThrowIfNullOrEmpty(mode);
         lock (_readGate)
@@ -212,9 +217,10 @@ public sealed partial class EventJournal
             try
             {
                 using var command = _reader.CreateCommand();
-                command.CommandText = "SELECT EXISTS (SELECT 1 FROM events WHERE seq > $seq AND (type IN ($started, $retriggered) "
+                command.CommandText = "SELECT EXISTS (SELECT 1 FROM events WHERE seq > $seq AND drill = $drill AND (type IN ($started, $retriggered) "
                     + "OR (type = $refused AND json_extract(data, '$.sirenRestarted') = 1)));";
                 command.Parameters.AddWithValue("$seq", seq);
+                command.Parameters.AddWithValue("$drill", drill ? 1 : 0);
                 command.Parameters.AddWithValue("$started", mode + ".started");
                 command.Parameters.AddWithValue("$retriggered", mode + ".retriggered");
                 command.Parameters.AddWithValue("$refused", RefusedType);

@@ -292,6 +292,21 @@ public sealed class OfficeMaintenanceTests
     }
 
     [Fact]
+    public void After_a_restore_a_drills_later_start_does_not_silence_the_real_siren_and_the_real_alert_does()
+    {
+        // A real lockdown read late is put back over a drill started since the boot: the drill's
+        // start is the journal's latest start, the siren sounds for the real one before it.
+        var lockdown = Decide(Quiet(), new PointChanged("panic-a", true), 1);
+        var start = (LockdownStarted)lockdown.Events.Single(e => e is LockdownStarted);
+        var restored = SiteState.Restore(Site, lockdown.State.Safety, lockdown.State.Points, TestSite.At(100));
+        var drill = new JournaledAlarm(Guid.CreateVersion7(), "lockdown.started", TestSite.At(90).Utc, Severity.Critical, null, Drill: true) { LatestStartOrRetrigger = true };
+        var real = new JournaledAlarm(Guid.CreateVersion7(), start.Type, start.At, start.Severity, start.PointId) { LatestStartOrRetrigger = true };
+
+        Assert.True(Acknowledge(restored, drill, 101).State.SirenSounding, "a drill's alert silences no real siren");
+        Assert.False(Acknowledge(restored, real, 101).State.SirenSounding);
+    }
+
+    [Fact]
     public void An_acknowledgement_is_flagged_drill_exactly_when_the_acknowledged_event_was()
     {
         var drill = Decide(Quiet(), new PointChanged("key-drill", true), 1).State;

@@ -163,8 +163,11 @@ internal static class OfficeMaintenance
     // silence. The order rules out an older episode's alerts: the running scenario's start, a
     // takeover's and a resume's included, is a lockdown start journaled after them. A shelter
     // never sounds the siren, so an alert of a lockdown it took over silences nothing.
+    // A drill's alert never silences a real siren, nor a real alert a drill's: a drill never
+    // masks a real scenario. Only a real scenario read late and put back over a drill started
+    // since the boot (SiteController.Reapply) runs after a later alert of the other kind.
     private static bool SoundsFor(SiteState state, JournaledAlarm alarm) =>
-        alarm.LatestStartOrRetrigger
+        alarm.LatestStartOrRetrigger && alarm.Drill == state.Lockdown?.Drill
         && (state.SirenSince is { } sounding ? alarm.At >= sounding : state.Lockdown is not null);
 
     public static (SiteState, string?, string) Rebirth(SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EdgeGuard.Controller;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
@@ -121,8 +122,7 @@ public sealed partial class UnreadableSafetyStateTests
             {
                 LatestStartOrRetrigger = true,
             };
-            var acknowledge = Command(_h, CommandType.Acknowledge, OperatorRole.Guard, ("event_id", new JsonStringItem(drillStart.Id.ToString("D"))));
-            var answer = await _h.Controller.ExecuteAsync(new OfficeCommandInput(acknowledge) { Acknowledged = drillStart }, CancellationToken.None).WaitAsync(Patience);
+            var answer = await Acknowledge(_h, drillStart);
             Assert.True(answer.Done, answer.Detail);
             Assert.False(_h.Controller.Snapshot!.State.SirenSounding, "the drill's siren silenced");
         }
@@ -133,6 +133,33 @@ public sealed partial class UnreadableSafetyStateTests
         // cut; the drill's siren ended with the drill.
         AssertPutBack(_h);
         Assert.Equal(soundingAtThePowerCut, _h.Controller.Snapshot!.State.SirenSounding);
+    }
+
+    [Fact]
+    public async Task A_late_lockdown_put_back_over_a_drill_is_not_silenced_by_acknowledging_the_drills_start()
+    {
+        _store.Holds = LockedDown with { SirenSounding = true };
+        _store.Hang = true;
+        await _h.BootAsync().WaitAsync(Patience);
+        await Done(_h, Command(_h, CommandType.DrillStart, OperatorRole.Supervisor));
+        var drillStart = new JournaledAlarm(Guid.NewGuid(), "lockdown.started", _h.Time.GetUtcNow(), Severity.Critical, null, Drill: true)
+        {
+            // Journaled since the boot: the latest drill start (EventJournal.FindAlarm).
+            LatestStartOrRetrigger = true,
+        };
+        await EndTheRead(_h);
+        AssertPutBack(_h);
+
+        // Before: the drill's start was the journal's latest start, and the restored siren sounds
+        // for an alert from before the restart (SirenSince unknown), so it silenced the siren of
+        // the real lockdown: a drill masked a real alert.
+        Assert.True((await Acknowledge(_h, drillStart)).Done);
+        Assert.True(_h.Controller.Snapshot!.State.SirenSounding, "a drill's alert silences no real siren");
+
+        // The real alert it sounds for, the latest real start, does.
+        var realStart = new JournaledAlarm(Guid.NewGuid(), "lockdown.started", LockedDown.Lockdown!.Since, Severity.Critical, "panic") { LatestStartOrRetrigger = true };
+        Assert.True((await Acknowledge(_h, realStart)).Done);
+        Assert.False(_h.Controller.Snapshot!.State.SirenSounding, "the real lockdown's own alert silences it");
     }
 
     [Fact]
@@ -169,6 +196,12 @@ public sealed partial class UnreadableSafetyStateTests
 
         AssertPutBack(h);
         Assert.Equal(2, h.Controller.Snapshot!.State.ThreatLevel);
+    }
+
+    private static Task<CommandOutcome> Acknowledge(ControllerHarness h, JournaledAlarm alarm)
+    {
+        var acknowledge = Command(h, CommandType.Acknowledge, OperatorRole.Guard, ("event_id", new JsonStringItem(alarm.Id.ToString("D"))));
+        return h.Controller.ExecuteAsync(new OfficeCommandInput(acknowledge) { Acknowledged = alarm }, CancellationToken.None).WaitAsync(Patience);
     }
 
     private static VerifiedCommand AllClear(ControllerHarness h, string supervisor, DateTimeOffset issuedAt)
