@@ -7,6 +7,8 @@
 #   certs.sh [--dir DIR] broker DNS-NAME [--ip ADDRESS]... [--dns NAME]... [--days 730]
 #   certs.sh [--dir DIR] gateway SITE GATEWAY [--days 1095]
 #   certs.sh [--dir DIR] office NAME [--days 730]
+#   certs.sh [--dir DIR] renew NAME [--days N]
+#   certs.sh [--dir DIR] revoke-superseded NAME
 #   certs.sh [--dir DIR] revoke NAME [--reason keyCompromise|superseded|cessationOfOperation|...]
 #   certs.sh [--dir DIR] crl [--days 365]
 #   certs.sh [--dir DIR] acl
@@ -20,7 +22,14 @@
 #   office/NAME/            what goes to that office client: ca.crt, NAME.crt, NAME.key
 #   clients                 who holds a valid certificate ("gateway SITE ID" / "office NAME");
 #                           make-acl.sh renders broker/acl from it
+#   superseded/NAME-SERIAL/ a renewed client's old certificate, still valid until
+#                           revoke-superseded NAME (run once the new one is installed)
 #   revoked/                the files of revoked certificates, kept for the record
+#
+# renew NAME gives a gateway or office client a new certificate for the same name and key (the
+# key stays: a gateway's MQTT client ids derive from it) and leaves the old one valid, so the
+# running gateway keeps its link until the new one is installed on it; then revoke-superseded
+# NAME revokes the old one (reason superseded) and writes the CRL for the broker.
 #
 # The certificate's CN is the identity Mosquitto takes as the user name
 # (use_identity_as_username true), so it is the gateway id (the gateway's `gateway` setting) or the
@@ -28,7 +37,8 @@
 # gateways and office clients alike, or one could read or write as the other.
 #
 # Nothing is ever overwritten: an existing CA, key or valid certificate is kept and reported, so
-# every subcommand can be run again safely (e.g. by configuration management).
+# every subcommand can be run again safely (e.g. by configuration management). Only renew replaces
+# a certificate, on purpose, and keeps the old one (superseded/) until revoke-superseded.
 set -euo pipefail
 
 # Keys are created private; certificates, the CRL and the ACL are made readable explicitly.
@@ -186,9 +196,11 @@ issue() {
   fi
   chmod 0600 "$out/$file.key"
   openssl req -new -config "$dir/ca/openssl.cnf" -key "$out/$file.key" -subj "/CN=$cn" -out "$out/$file.csr"
-  run_ca -batch -notext -extensions "$extensions" -days "$days" -in "$out/$file.csr" -out "$out/$file.crt"
+  # Written beside it, then renamed: a failed openssl ca leaves a renewed certificate in place.
+  run_ca -batch -notext -extensions "$extensions" -days "$days" -in "$out/$file.csr" -out "$out/$file.crt.new"
   rm -f "$out/$file.csr"
-  chmod 0644 "$out/$file.crt"
+  chmod 0644 "$out/$file.crt.new"
+  mv "$out/$file.crt.new" "$out/$file.crt"
   cp "$dir/ca/ca.crt" "$out/ca.crt"
   chmod 0644 "$out/ca.crt"
 }
@@ -241,7 +253,8 @@ issue_client() {
   local existing; existing="$(registered "$name")"
   if [ -n "$existing" ]; then
     [ "$existing" = "$record" ] || die "$command: the name '$name' is already taken ($existing); certificate names are broker user names and must be unique"
-    note "$what already has a certificate (kept): $folder"
+    note "$what already has a certificate (kept): $folder ($(openssl x509 -in "$folder/$name.crt" -noout -enddate))"
+    note "to renew it (a new certificate for the same name and key; the old one stays valid until the new one is installed): certs.sh --dir $dir renew $name"
     cmd_acl
     return 0
   fi
@@ -270,6 +283,70 @@ cmd_office() {
   parse_days office "$@"
   valid_id "$name" || die "office: name '$name' must be 1-64 of a-z 0-9 - _ (it is a broker user name), not 'broker'"
   issue_client office "$dir/office/$name" "$name" "office $name" "$days" "office client $name"
+}
+
+# renew NAME [--days N]: a new certificate for a registered gateway or office client, same name
+# and same key, into its folder; the old certificate is copied to superseded/NAME-SERIAL/ and NOT
+# revoked: revoked now, it would cut the running gateway off at the broker's next CRL reload,
+# before anyone has installed the new one. revoke-superseded NAME does that afterwards.
+cmd_renew() {
+  local name="${1:-}" record folder days crt serial
+  [ -n "$name" ] || die "renew: usage: renew NAME [--days N]"
+  shift
+  need_ca
+  if [ "$name" = "broker" ]; then
+    die "renew: the broker's certificate is replaced with: certs.sh revoke broker --reason superseded, then certs.sh broker ... again (no gateway checks its revocation)"
+  fi
+  record="$(registered "$name")"
+  case "$record" in
+    "gateway "*) folder="$dir/gateways/$name" days=1095 ;;
+    "office "*) folder="$dir/office/$name" days=730 ;;
+    *) die "renew: no valid certificate named '$name' in $dir (see: certs.sh list); a first one is issued by certs.sh gateway SITE GATEWAY or certs.sh office NAME" ;;
+  esac
+  parse_days renew "$@"
+  crt="$folder/$name.crt"
+  if [ ! -f "$crt" ] || [ ! -f "$folder/$name.key" ]; then
+    die "renew: $folder lacks $name.crt or $name.key; restore them from a backup, or revoke $name and issue it again (a new key)"
+  fi
+  serial="$(openssl x509 -in "$crt" -noout -serial | cut -d= -f2)"
+  mkdir -p "$dir/superseded/$name-$serial"
+  cp "$crt" "$dir/superseded/$name-$serial/$name.crt"
+  chmod 0644 "$dir/superseded/$name-$serial/$name.crt"
+  issue "$folder" "$name" "$name" client_cert "$days"
+  note "renewed $name: $(openssl x509 -in "$crt" -noout -serial -enddate | tr '\n' ' ')(same key) in $folder"
+  note "the old certificate (serial $serial) stays valid; once $name runs with the new one, revoke it: certs.sh --dir $dir revoke-superseded $name"
+}
+
+# revoke_superseded_of NAME REASON: revokes every certificate renew left in superseded/ for NAME
+# and moves its files to revoked/; counts them in $revoked_count. Writes no CRL (the caller does).
+revoke_superseded_of() {
+  local name="$1" reason="$2" old serial
+  revoked_count=0
+  for old in "$dir/superseded/$name-"*; do
+    [ -f "$old/$name.crt" ] || continue
+    serial="${old##*/"$name"-}"
+    run_ca -revoke "$old/$name.crt" -crl_reason "$reason"
+    grep -q "^R.*	$serial	" "$dir/ca/index.txt" || die "revoke: openssl ca did not record serial $serial as revoked"
+    mkdir -p "$dir/revoked"
+    rm -rf "${dir:?}/revoked/$name-$serial"
+    mv "$old" "$dir/revoked/$name-$serial"
+    note "revoked the superseded certificate of $name (serial $serial, $reason)"
+    revoked_count=$((revoked_count + 1))
+  done
+}
+
+cmd_revoke_superseded() {
+  local name="${1:-}"
+  [ -n "$name" ] || die "revoke-superseded: usage: revoke-superseded NAME"
+  [ $# -eq 1 ] || die "revoke-superseded: unknown argument '$2'"
+  need_ca
+  revoke_superseded_of "$name" superseded
+  if [ "$revoked_count" -eq 0 ]; then
+    note "$name has no superseded certificate (nothing revoked)"
+    return 0
+  fi
+  cmd_crl
+  note "copy $dir/broker/crl.pem to the broker and reload it (systemctl reload mosquitto)"
 }
 
 cmd_revoke() {
@@ -303,6 +380,9 @@ cmd_revoke() {
     mv "$dir/broker/broker.crt" "$dir/broker/broker.key" "$dir/revoked/broker-$serial/"
   else
     mv "$folder" "$dir/revoked/$name-$serial"
+    # Renewed certificates left valid hold the same key: they go with it (a lost key, a device
+    # taken out of service).
+    revoke_superseded_of "$name" "$reason"
     if [ -f "$dir/clients" ]; then
       awk -v n="$name" '!(($1 == "gateway" && $3 == n) || ($1 == "office" && $2 == n))' "$dir/clients" > "$dir/clients.new"
       chmod 0644 "$dir/clients.new"
@@ -343,8 +423,12 @@ cmd_acl() {
 
 cmd_list() {
   need_ca
-  # index.txt: status, expiry, revocation, serial, file, subject (tab separated).
-  awk -F'\t' '{ s = ($1 == "V") ? "valid" : ($1 == "R") ? "revoked" : "expired";
+  # index.txt: status, expiry, revocation, serial, file, subject (tab separated). A valid
+  # certificate renew replaced is listed as such, until revoke-superseded.
+  local superseded
+  superseded="$(find "$dir/superseded" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sed 's/.*-//' | tr '\n' ' ')"
+  awk -F'\t' -v old=" $superseded" '{ s = ($1 == "V") ? "valid" : ($1 == "R") ? "revoked" : "expired";
+                if (s == "valid" && index(old, " " $4 " ")) s = "superseded (still valid)";
                 printf "%-8s %s serial %s expires %s\n", s, $6, $4, $2 }' "$dir/ca/index.txt"
 }
 
@@ -365,9 +449,11 @@ case "$command" in
   broker) cmd_broker "$@" ;;
   gateway) cmd_gateway "$@" ;;
   office) cmd_office "$@" ;;
+  renew) cmd_renew "$@" ;;
+  revoke-superseded) cmd_revoke_superseded "$@" ;;
   revoke) cmd_revoke "$@" ;;
   crl) cmd_crl "$@" ;;
   acl) cmd_acl "$@" ;;
   list) cmd_list "$@" ;;
-  *) die "unknown subcommand '$command' (init-ca, broker, gateway, office, revoke, crl, acl, list)" ;;
+  *) die "unknown subcommand '$command' (init-ca, broker, gateway, office, renew, revoke-superseded, revoke, crl, acl, list)" ;;
 esac

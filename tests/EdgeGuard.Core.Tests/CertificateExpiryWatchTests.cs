@@ -72,7 +72,7 @@ public sealed class CertificateExpiryWatchTests
         Assert.Equal(
             "the gateway's client certificate '/etc/edgeguard/tls/gw.crt' expires in 12 days (valid from 2025-12-05T12:00:00.000Z "
             + "to 2026-12-18T00:00:00.000Z, the gateway's clock reads 2026-12-05T12:00:00.000Z): renew it at the office "
-            + "(deploy/office/certs.sh gateway SITE GATEWAY) and replace the file before then, or the office link is lost",
+            + "(deploy/office/certs.sh renew GATEWAY) and replace the file before then, or the office link is lost",
             fault.Reason);
     }
 }

@@ -67,7 +67,7 @@ public sealed record CertificateFault(
                 : $"the pinned CA certificate '{Subject}' in '{File}'";
             var window = $"valid from {WireTime.Format(NotBefore)} to {WireTime.Format(NotAfter)}, the gateway's clock reads {WireTime.Format(At)}";
             var renew = Role == TlsCertificateRole.Client
-                ? "renew it at the office (deploy/office/certs.sh gateway SITE GATEWAY) and replace the file"
+                ? "renew it at the office (deploy/office/certs.sh renew GATEWAY) and replace the file"
                 : "replace the CA file with the office's current CA (and the broker's certificate if the CA changed)";
             return Validity switch
             {

@@ -151,8 +151,8 @@ public static partial class GatewayConfigReader
                 {
                     using var certificate = X509Certificate2.CreateFromPem(Encoding.UTF8.GetChars(cert.Pem), keyText);
                     Validity(node.Child("certFile"), $"the client certificate '{cert.Path}'", certificate,
-                        expired: "the broker refuses it; renew it at the office (deploy/office/certs.sh gateway SITE GATEWAY) and provision it again",
-                        renew: "renew it at the office before then, or the broker refuses the gateway");
+                        expired: "the broker refuses it; renew it at the office (deploy/office/certs.sh renew GATEWAY) and provision it again",
+                        renew: "renew it at the office (deploy/office/certs.sh renew GATEWAY) before then, or the broker refuses the gateway");
                 }
                 catch (Exception ex) when (ex is CryptographicException or ArgumentException) // ArgumentException: another certificate's key
                 {

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+
+namespace EdgeGuard.Deploy.Tests;
+
+/// <summary>
+/// deploy/office/certs.sh renewing a gateway's certificate, as the validator's expired-certificate
+/// error, <c>fault.certificate</c> and deploy/README.md advise. Before, the advised
+/// <c>certs.sh gateway SITE GATEWAY</c> kept the certificate that was ending ("already has a
+/// certificate (kept)"), and the only way to a new one, revoke then issue, cut the running gateway
+/// off at the broker's next CRL reload, before the new certificate was on it.
+/// </summary>
+public sealed class OfficeCertsTests
+{
+    private const string Site = ProvisionKit.Site;
+    private const string Gateway = ProvisionKit.Gateway;
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task Renew_issues_a_new_certificate_for_the_same_name_and_key_and_leaves_the_old_one_valid_until_revoked_on_its_own()
+    {
+        using var pki = new TempDirectory();
+        var folder = Path.Combine(pki.Path, "gateways", Gateway);
+        var crt = Path.Combine(folder, Gateway + ".crt");
+        await Certs(pki, "init-ca");
+        await Certs(pki, "gateway", Site, Gateway, "--days", "5");
+        var old = X509CertificateLoader.LoadCertificateFromFile(crt);
+        var clients = await File.ReadAllTextAsync(Path.Combine(pki.Path, "clients"));
+        var acl = await File.ReadAllTextAsync(Path.Combine(pki.Path, "broker", "acl"));
+
+        // Issuing again keeps the certificate, and says how to renew it.
+        var again = await Certs(pki, "gateway", Site, Gateway);
+        Assert.Contains($"certs.sh --dir {pki.Path} renew {Gateway}", again.Output, StringComparison.Ordinal);
+
+        var renewed = await Certs(pki, "renew", Gateway);
+
+        var current = X509CertificateLoader.LoadCertificateFromFile(crt);
+        Assert.NotEqual(old.SerialNumber, current.SerialNumber);
+        Assert.Equal($"CN={Gateway}", current.Subject);
+        Assert.True(current.NotAfter > old.NotAfter.AddDays(1000), $"renewed until {current.NotAfter:O}");
+        // The same key: the gateway's client ids (derived from it) and its command session stay.
+        Assert.Equal(old.PublicKey.EncodedKeyValue.RawData, current.PublicKey.EncodedKeyValue.RawData);
+        Assert.Equal(0, (await Run("openssl", "verify", "-CAfile", Path.Combine(folder, "ca.crt"), crt)).ExitCode);
+        // The old certificate is recorded as superseded and still valid: the running gateway
+        // keeps its link until the new one is installed on it.
+        var record = Path.Combine(pki.Path, "superseded", $"{Gateway}-{old.SerialNumber}", Gateway + ".crt");
+        Assert.Equal(old.RawData, X509CertificateLoader.LoadCertificateFromFile(record).RawData);
+        Assert.DoesNotContain(old.SerialNumber, await CrlText(pki), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"certs.sh --dir {pki.Path} revoke-superseded {Gateway}", renewed.Output, StringComparison.Ordinal);
+        Assert.Equal(clients, await File.ReadAllTextAsync(Path.Combine(pki.Path, "clients")));
+        Assert.Equal(acl, await File.ReadAllTextAsync(Path.Combine(pki.Path, "broker", "acl")));
+        var list = (await Certs(pki, "list")).Output;
+        Assert.Contains($"superseded (still valid) /CN={Gateway} serial {old.SerialNumber}", list, StringComparison.Ordinal);
+        Assert.Contains($"valid    /CN={Gateway} serial {current.SerialNumber}", list, StringComparison.Ordinal);
+
+        // The separate step once the gateway runs with the new certificate: only the old one goes.
+        var revoked = await Certs(pki, "revoke-superseded", Gateway);
+
+        var crl = await CrlText(pki);
+        Assert.Contains(old.SerialNumber, crl, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Superseded", crl, StringComparison.Ordinal);
+        Assert.DoesNotContain(current.SerialNumber, crl, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("crl.pem", revoked.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(pki.Path, "revoked", $"{Gateway}-{old.SerialNumber}", Gateway + ".crt")));
+        Assert.False(Directory.Exists(Path.Combine(pki.Path, "superseded", $"{Gateway}-{old.SerialNumber}")));
+        Assert.Equal(current.RawData, X509CertificateLoader.LoadCertificateFromFile(crt).RawData);
+        Assert.Equal(clients, await File.ReadAllTextAsync(Path.Combine(pki.Path, "clients")));
+        Assert.Equal(acl, await File.ReadAllTextAsync(Path.Combine(pki.Path, "broker", "acl")));
+
+        // Run again (configuration management): nothing left to revoke, nothing changed.
+        var nothing = await Certs(pki, "revoke-superseded", Gateway);
+        Assert.Contains("no superseded certificate", nothing.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Revoking_a_gateway_also_revokes_its_superseded_certificates_which_share_its_key()
+    {
+        using var pki = new TempDirectory();
+        var crt = Path.Combine(pki.Path, "gateways", Gateway, Gateway + ".crt");
+        await Certs(pki, "init-ca");
+        await Certs(pki, "gateway", Site, Gateway);
+        var old = X509CertificateLoader.LoadCertificateFromFile(crt);
+        await Certs(pki, "renew", Gateway);
+        var current = X509CertificateLoader.LoadCertificateFromFile(crt);
+
+        // A lost key: the superseded certificate holds the same key and must not stay valid.
+        await Certs(pki, "revoke", Gateway);
+
+        var crl = await CrlText(pki);
+        Assert.Contains(old.SerialNumber, crl, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(current.SerialNumber, crl, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("superseded (still valid)", (await Certs(pki, "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("gw-unknown", "no valid certificate named 'gw-unknown'")]
+    [InlineData("broker", "certs.sh revoke broker --reason superseded")]
+    public async Task Renew_refuses_a_name_without_a_certificate_saying_what_to_run(string name, string advice)
+    {
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca");
+
+        var result = await Run("bash", Path.Combine(Scripts.RepoRoot, "deploy/office/certs.sh"), "--dir", pki.Path, "renew", name);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(advice, result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(pki.Path, "superseded", name)));
+    }
+
+    private static async Task<Scripts.Result> Certs(TempDirectory pki, params string[] args)
+    {
+        var result = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, .. args]);
+        Assert.True(result.ExitCode == 0, $"certs.sh {string.Join(' ', args)}: {result.All}");
+        return result;
+    }
+
+    private static async Task<string> CrlText(TempDirectory pki) =>
+        (await Run("openssl", "crl", "-noout", "-text", "-in", Path.Combine(pki.Path, "broker", "crl.pem"))).Output;
+
+    private static async Task<Scripts.Result> Run(string command, params string[] args)
+    {
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new Scripts.Result(process.ExitCode, await output, await error);
+    }
+}
