@@ -6,7 +6,7 @@
 #   provision-gateway.sh --tarball edgeguard-V-RID.tar.gz --site SITE --gateway GW
 #       --broker HOST:PORT --ca CA.pem --cert GW.crt --key GW.key
 #       [--root DIR] [--dry-run] [--no-tls] [--config-template FILE] [--driver libgpiod|libgpiodV2] [--chip CHIP]
-#       [--time-server HOST]
+#       [--time-server HOST] [--force]
 #
 #   --root DIR   install into the tree at DIR (an SD card's root file system, a test directory);
 #                apt, useradd and systemctl are skipped and printed. Ownership uses DIR's /etc/passwd
@@ -20,6 +20,7 @@
 #                config is kept (this run's ids, broker, TLS files and state directory filled in);
 #                only a first install takes the tarball's sample.
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
+#   --force      install --cert even when it is older (notBefore) than the installed gateway.crt.
 #   --time-server HOST  the NTP server systemd-timesyncd uses (default: the broker's host, which the
 #                office runs one on: deploy/office/README.md). Office commands carry the office's
 #                time and are refused beyond 30 s of skew, so a gateway without a time source (no
@@ -39,7 +40,7 @@ die() {
 }
 
 tarball="" site="" gateway="" broker="" ca="" cert="" key="" root="" template="" driver="" chip="" time_server=""
-dry_run=false no_tls=false
+dry_run=false no_tls=false force=false
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --tarball) tarball=${2:?"$1 needs a value"}; shift 2 ;;
@@ -56,6 +57,7 @@ while [ "$#" -gt 0 ]; do
     --time-server) time_server=${2:?"$1 needs a value"}; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --no-tls) no_tls=true; shift ;;
+    --force) force=true; shift ;;
     -h | --help) usage ;;
     *) echo "provision-gateway: unknown argument '$1'" >&2; usage ;;
   esac
@@ -210,8 +212,16 @@ if [ "$no_tls" = false ]; then
   # A key that does not belong to the certificate would only show as a failed TLS handshake later.
   # Each side must be read: two failures (files swapped, not PEM) give two empty, equal strings.
   if command -v openssl >/dev/null 2>&1; then
+    # The gateway loads its key unattended (no passphrase prompt at boot): an encrypted one is not
+    # a format problem, and the validator would refuse it only as "do not load as a pair".
+    if grep -q -e '^-----BEGIN ENCRYPTED PRIVATE KEY-----' -e '^Proc-Type: 4,ENCRYPTED' -- "$key"; then
+      die "--key '$key' is encrypted (passphrase-protected): the gateway needs an unencrypted key," \
+        "as deploy/office/certs.sh writes it. Decrypt a copy (openssl pkey -in '$key' -out GATEWAY.key," \
+        "it asks for the passphrase; keep it 0600) and give that"
+    fi
     cert_pub=$(openssl x509 -noout -pubkey -in "$cert" 2>/dev/null) || cert_pub=""
-    key_pub=$(openssl pkey -pubout -in "$key" 2>/dev/null) || key_pub=""
+    # -passin: never a prompt, whatever the file holds.
+    key_pub=$(openssl pkey -pubout -passin pass: -in "$key" 2>/dev/null </dev/null) || key_pub=""
     [ -n "$cert_pub" ] || die "--cert '$cert' is not a PEM certificate (openssl x509 cannot read it)"
     [ -n "$key_pub" ] || die "--key '$key' is not a PEM private key (openssl pkey cannot read it)"
     [ "$cert_pub" = "$key_pub" ] || die "--key does not belong to --cert (their public keys differ)"
@@ -222,6 +232,7 @@ if [ "$no_tls" = false ]; then
       sed -n 's/^ *commonName *= //p') || cert_cn=""
     [ "$cert_cn" = "$gateway" ] ||
       die "--cert is issued to CN '$cert_cn', not to gateway '$gateway' (the broker's user name): use the certificate of deploy/office/certs.sh gateway $site $gateway"
+    check_certificate_files "$ca" "$cert" "$force"
   fi
   # The service may read its key, not change or replace it: root owns it, group edgeguard reads.
   for spec in "ca.pem 644 $ca" "gateway.crt 644 $cert" "gateway.key 640 $key"; do

@@ -373,3 +373,29 @@ apply_tmpfiles() {
     warn "'${create[*]}' failed: /run/edgeguard exists only once edgeguard.service has started" \
       "this boot, and the walk test refuses without it. Run it again before walk-testing"
 }
+
+# check_certificate_files CA CERT FORCE: the office CA must have issued the certificate (every
+# EdgeGuard certificate comes from the one office CA, deploy/office/certs.sh): the old PKI folder's
+# ca.crt after a CA re-key would otherwise replace a working ca.pem and the gateway refuse the
+# broker at every connect. Times are left to the validator (-no_check_time), which names this
+# machine's clock and says how to renew. Unless FORCE is true, a certificate older (notBefore)
+# than the installed gateway.crt is refused: the technician's copy from the first install, given
+# again on an upgrade, would replace the renewed certificate with one the office may have revoked.
+check_certificate_files() {
+  local ca=$1 cert=$2 force=$3 why installed=$R/etc/edgeguard/tls/gateway.crt given_start old_start
+  if ! why=$(openssl verify -no_check_time -CAfile "$ca" "$cert" 2>&1); then
+    die "--ca '$ca' did not issue --cert '$cert' (openssl verify: $(tail -n 2 <<<"$why" | head -n 1));" \
+      "give the ca.crt of the PKI folder the certificate came from (deploy/office/certs.sh puts it beside" \
+      "GATEWAY.crt)"
+  fi
+  [ -f "$installed" ] && [ "$force" != true ] || return 0
+  old_start=$(openssl x509 -noout -startdate -in "$installed" 2>/dev/null) || return 0
+  given_start=$(openssl x509 -noout -startdate -in "$cert")
+  old_start=${old_start#notBefore=} given_start=${given_start#notBefore=}
+  if [ "$(date -u -d "$given_start" +%s)" -lt "$(date -u -d "$old_start" +%s)" ]; then
+    die "--cert '$cert' is older than the installed /etc/edgeguard/tls/gateway.crt (valid from" \
+      "$given_start, the installed one from $old_start): an old copy would replace a renewed certificate," \
+      "which the office may have revoked. Give the current certificate (deploy/office/certs.sh puts it" \
+      "in gateways/GATEWAY/), or pass --force to install this one anyway"
+  fi
+}

@@ -1,0 +1,99 @@
+using System.Security.Cryptography;
+
+using static EdgeGuard.Deploy.Tests.ProvisionKit;
+
+namespace EdgeGuard.Deploy.Tests;
+
+/// <summary>
+/// The TLS files provision-gateway.sh is given, checked before they replace anything: a CA that did
+/// not issue the certificate, an older certificate over a renewed one, an encrypted key. Before,
+/// the first two were installed ("updated", exit 0) and the gateway lost the office at its next
+/// connect; the third was reported as "not a PEM private key".
+/// </summary>
+[Collection(ReleaseCollection.Name)]
+public sealed class ProvisionTlsTests(ReleaseFixture release)
+{
+    // The old PKI folder's ca.crt after a CA re-key, with the new folder's certificate and key:
+    // the gateway would refuse the broker at every connect.
+    [Fact]
+    public async Task A_ca_that_did_not_issue_the_certificate_is_refused_naming_both_files()
+    {
+        using var scratch = new TempDirectory();
+        var other = new TestPki(scratch.Path, "old-office");
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (other.CaFile, release.CertFile, release.KeyFile), null);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--ca '{other.CaFile}' did not issue --cert '{release.CertFile}'", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
+    }
+
+    // The technician's copy from the first install, given again on an upgrade after the office
+    // renewed the gateway's certificate: the old one (perhaps revoked since) must not come back.
+    [Fact]
+    public async Task An_older_certificate_does_not_replace_a_newer_installed_one_unless_forced()
+    {
+        using var scratch = new TempDirectory();
+        var now = DateTimeOffset.UtcNow;
+        var pki = new TestPki(scratch.Path, "office", now.AddDays(-60), now.AddYears(2));
+        var older = Copy(pki.IssueClient(Gateway, now.AddDays(-50), now.AddDays(300)), scratch, "older");
+        var newer = Copy(pki.IssueClient(Gateway, now.AddDays(-1), now.AddDays(600)), scratch, "newer");
+        using var root = BookwormRoot();
+        var installed = Path.Combine(root.Path, "etc/edgeguard/tls/gateway.crt");
+        var first = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, newer.Cert, newer.Key), null);
+        Assert.True(first.ExitCode == 0, first.All);
+
+        var refused = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, older.Cert, older.Key), null);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"--cert '{older.Cert}' is older than the installed /etc/edgeguard/tls/gateway.crt", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("--force", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(newer.Cert), await File.ReadAllBytesAsync(installed));
+        Assert.Equal(await File.ReadAllBytesAsync(newer.Key), await File.ReadAllBytesAsync(Path.Combine(root.Path, "etc/edgeguard/tls/gateway.key")));
+        Assert.Empty(Leftovers(root.Path));
+
+        var forced = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, older.Cert, older.Key), null, "--force");
+
+        Assert.True(forced.ExitCode == 0, forced.All);
+        Assert.Equal(await File.ReadAllBytesAsync(older.Cert), await File.ReadAllBytesAsync(installed));
+    }
+
+    // A passphrase-protected key was reported as "not a PEM private key", which sent the
+    // technician looking for a format problem: the gateway cannot use an encrypted key at all.
+    [Fact]
+    public async Task An_encrypted_key_is_refused_saying_the_gateway_needs_it_unencrypted()
+    {
+        using var scratch = new TempDirectory();
+        var encrypted = Path.Combine(scratch.Path, "gw.key");
+        using (var key = ECDsa.Create())
+        {
+            key.ImportFromPem(await File.ReadAllTextAsync(release.KeyFile));
+            var pbe = new PbeParameters(
+                PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000);
+            await File.WriteAllTextAsync(encrypted, key.ExportEncryptedPkcs8PrivateKeyPem("secret", pbe));
+        }
+
+        File.SetUnixFileMode(encrypted, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (release.CaFile, release.CertFile, encrypted), null);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--key '{encrypted}' is encrypted", result.Error, StringComparison.Ordinal);
+        Assert.Contains("unencrypted", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not a PEM private key", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
+    }
+
+    private static (string Cert, string Key) Copy((string Cert, string Key) issued, TempDirectory scratch, string name)
+    {
+        var folder = Path.Combine(scratch.Path, name);
+        Directory.CreateDirectory(folder);
+        var copy = (Cert: Path.Combine(folder, "gw.crt"), Key: Path.Combine(folder, "gw.key"));
+        File.Copy(issued.Cert, copy.Cert);
+        File.Copy(issued.Key, copy.Key);
+        File.SetUnixFileMode(copy.Key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return copy;
+    }
+}
