@@ -298,6 +298,17 @@ if [ -n "$R" ]; then
   while IFS=$'\t' read -r op_index op_path; do
     case "$op_path" in /*) venv+=("EdgeGuard__commands__operators__${op_index}__publicKeyFile=$R$op_path") ;; esac
   done <"$op_keys"
+  # threatLevels.timeZone likewise in DIR's tz database (.NET reads TZDIR): a zone DIR lacks (Trixie
+  # moved legacy names such as Asia/Calcutta to tzdata-legacy) passed here, and the gateway's `run`
+  # then refused the config at every boot (exit 2, never restarted). UTC needs no database.
+  venv+=("TZDIR=$R/usr/share/zoneinfo")
+  zone=$(python3 "$pkg/deploy/render-config.py" --time-zone "$rendered") ||
+    die "cannot read threatLevels.timeZone from the configuration"
+  if [ -n "$zone" ] && [ "${zone,,}" != utc ] && [ ! -d "$R/usr/share/zoneinfo" ]; then
+    die "threatLevels.timeZone '$zone' is looked up in the tree's tz database, and $R/usr/share/zoneinfo" \
+      "does not exist: install tzdata into $R (every Raspberry Pi OS image has it; is --root the card's" \
+      "root file system?), or provision on the gateway itself"
+  fi
 fi
 as_user=()
 [ "$mode" = system ] && [ "$dry_run" = false ] && as_user=(runuser -u edgeguard --)
@@ -305,7 +316,7 @@ echo "  validating: edgeguard validate --config $config"
 if ! output=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" validate --config "$candidate" 2>&1); then
   indent <<<"$output" >&2
   # The EXIT trap removes the staged *.new files.
-  die "the configuration was refused by edgeguard validate; nothing was enabled${R:+ (under --root)}, the installed TLS files and config are unchanged"
+  die "the configuration was refused by edgeguard validate; nothing was enabled${R:+ (under --root: files and time zones are checked in $R)}, the installed TLS files and config are unchanged"
 fi
 indent <<<"$output"
 check_journal_schema

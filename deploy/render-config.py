@@ -2,7 +2,7 @@
 """Writes a gateway's appsettings.json: the template (the site's pin map, scenarios, logging) with
 this gateway's identity, broker, TLS files and state directory filled in. Used by
 provision-gateway.sh, which also asks it (--operator-keys CONFIG) where the operators' public key
-files are. Keys are matched case-insensitively, as the gateway reads them, so a template
+files are and (--time-zone CONFIG) which time zone threatLevels names. Keys are matched case-insensitively, as the gateway reads them, so a template
 that spells a key differently is updated in place rather than given a duplicate.
 
 A template is read as the gateway reads its config (.NET's JSON configuration provider): // and
@@ -153,6 +153,15 @@ def operator_keys(config_file):
             print(f"{index}\t{path}")
 
 
+def time_zone(config_file):
+    """Prints threatLevels.timeZone of CONFIG_FILE when it is a string (nothing otherwise), so that
+    provision-gateway.sh can tell whether --root DIR needs a tz database."""
+    config, _ = load_config(config_file)
+    zone = child(child(child(config, "EdgeGuard"), "threatLevels"), "timeZone")
+    if isinstance(zone, str) and "\n" not in zone:
+        print(zone)
+
+
 def main():
     try:
         run()
@@ -165,6 +174,9 @@ def main():
 def run():
     if len(sys.argv) == 3 and sys.argv[1] == "--operator-keys":
         operator_keys(sys.argv[2])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--time-zone":
+        time_zone(sys.argv[2])
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("template")

@@ -81,6 +81,48 @@ public sealed class ProvisionChecksTests(ReleaseFixture release)
         Assert.Contains($"Configuration is valid: site {Site}, gateway {Gateway}", present.Output, StringComparison.Ordinal);
     }
 
+    // The validator looked threatLevels.timeZone up in this machine's tz database: a zone the
+    // card lacks (Trixie moved legacy names such as Asia/Calcutta to tzdata-legacy) passed, the
+    // unit was enabled, and on the gateway `run` refused the config (exit 2, never restarted).
+    [Fact]
+    public async Task Under_root_the_time_zone_is_looked_up_in_the_trees_tz_database()
+    {
+        using var root = BookwormRoot();
+        using var scratch = new TempDirectory();
+        var template = await TemplateWithTimeZone(scratch, "Asia/Calcutta");
+        var zoneinfo = Path.Combine(root.Path, "usr/share/zoneinfo");
+        Directory.CreateDirectory(Path.Combine(zoneinfo, "Asia"));
+        File.Copy("/usr/share/zoneinfo/Asia/Kolkata", Path.Combine(zoneinfo, "Asia/Kolkata"));
+
+        var missing = await release.Provision(root.Path, "office.example:8883", "--config-template", template);
+
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("time zone 'Asia/Calcutta' is not known", missing.Error, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(root.Path, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));
+
+        // The card's own database has it (tzdata-legacy installed in the tree): accepted.
+        File.Copy("/usr/share/zoneinfo/Asia/Kolkata", Path.Combine(zoneinfo, "Asia/Calcutta"));
+        var present = await release.Provision(root.Path, "office.example:8883", "--config-template", template);
+
+        Assert.True(present.ExitCode == 0, present.All);
+    }
+
+    [Fact]
+    public async Task Under_root_a_time_zone_in_a_tree_without_a_tz_database_is_refused_saying_so()
+    {
+        using var root = BookwormRoot();
+        using var scratch = new TempDirectory();
+        var template = await TemplateWithTimeZone(scratch, "Europe/Berlin");
+
+        var result = await release.Provision(root.Path, "office.example:8883", "--config-template", template);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{root.Path}/usr/share/zoneinfo", result.Error, StringComparison.Ordinal);
+        Assert.Contains("threatLevels.timeZone 'Europe/Berlin'", result.Error, StringComparison.Ordinal);
+        Assert.Contains("tzdata", result.Error, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(root.Path, "etc/edgeguard/appsettings.json")));
+    }
+
     [Fact]
     public async Task A_certificate_and_key_given_the_wrong_way_round_are_refused()
     {
@@ -108,6 +150,15 @@ public sealed class ProvisionChecksTests(ReleaseFixture release)
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"--cert is issued to CN 'gw-chancery', not to gateway '{Gateway}'", result.Error, StringComparison.Ordinal);
         Assert.False(Path.Exists(Path.Combine(root.Path, "etc/edgeguard/appsettings.json")));
+    }
+
+    private static async Task<string> TemplateWithTimeZone(TempDirectory scratch, string zone)
+    {
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Scripts.RepoRoot, "src/EdgeGuard/appsettings.json")))!;
+        config["EdgeGuard"]!["threatLevels"]!["timeZone"] = zone;
+        var template = Path.Combine(scratch.Path, "site.json");
+        await File.WriteAllTextAsync(template, config.ToJsonString());
+        return template;
     }
 
     [Fact]
