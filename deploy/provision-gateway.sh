@@ -5,7 +5,7 @@
 #
 #   provision-gateway.sh --tarball edgeguard-V-RID.tar.gz --site SITE --gateway GW
 #       --broker HOST:PORT --ca CA.pem --cert GW.crt --key GW.key
-#       [--root DIR] [--dry-run] [--no-tls] [--config-template FILE] [--driver libgpiod|libgpiodV2] [--chip CHIP]
+#       [--root DIR] [--dry-run] [--no-tls] [--config-template FILE | --demo] [--driver libgpiod|libgpiodV2] [--chip CHIP]
 #       [--time-server HOST] [--force]
 #
 #   --root DIR   install into the tree at DIR (an SD card's root file system, a test directory);
@@ -17,8 +17,10 @@
 #                mqtt.tls.enabled false, the opt-out the gateway requires for plain MQTT to a host
 #                not on loopback; it still refuses a broker password over it).
 #   --config-template FILE  the site's own config (pin map). Without it a gateway's installed
-#                config is kept (this run's ids, broker, TLS files and state directory filled in);
-#                only a first install takes the tarball's sample.
+#                config is kept (this run's ids, broker, TLS files and state directory filled in); a
+#                first install without it is refused.
+#   --demo       a first install without --config-template takes the tarball's sample, a DEMO pin
+#                map (a bench or demo gateway only: its relays and inputs are the demo's wiring).
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
 #   --force      install --cert even when it is older (notBefore) than the installed gateway.crt.
 #   --time-server HOST  the NTP server systemd-timesyncd uses (default: the broker's host, which the
@@ -40,7 +42,7 @@ die() {
 }
 
 tarball="" site="" gateway="" broker="" ca="" cert="" key="" root="" template="" driver="" chip="" time_server=""
-dry_run=false no_tls=false force=false
+dry_run=false no_tls=false force=false demo=false
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --tarball) tarball=${2:?"$1 needs a value"}; shift 2 ;;
@@ -58,6 +60,7 @@ while [ "$#" -gt 0 ]; do
     --dry-run) dry_run=true; shift ;;
     --no-tls) no_tls=true; shift ;;
     --force) force=true; shift ;;
+    --demo) demo=true; shift ;;
     -h | --help) usage ;;
     *) echo "provision-gateway: unknown argument '$1'" >&2; usage ;;
   esac
@@ -140,14 +143,22 @@ rid=$(manifest rid)
 [[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$ ]] || die "MANIFEST version '$version' is not usable as a directory name"
 # Without --config-template a gateway that has a config keeps it: a re-run (a certificate
 # rotation, an upgrade) fills this run's values into the installed config, never the release's
-# sample, whose demo pin map would put other panic, fire and egress lines under the gateway.
+# sample, whose demo pin map would put other panic, fire and egress lines under the gateway. A
+# first install takes the sample only when asked (--demo): a forgotten option gave a gateway that
+# drives relays on another wiring's lines and reads no real fire input, enabled, exit 0.
 config=/etc/edgeguard/appsettings.json
+demo_config=false
 if [ -n "$template" ]; then
   template_note="the site's template $template (--config-template)"
 elif [ -f "$R$config" ]; then
   template="$R$config" template_note="the installed $config (no --config-template; hand edits kept)"
+elif [ "$demo" = true ]; then
+  template="$pkg/config/appsettings.json" template_note="the release's sample config/appsettings.json, a demo pin map (--demo)"
+  demo_config=true
 else
-  template="$pkg/config/appsettings.json" template_note="the release's sample config/appsettings.json, a demo pin map (no --config-template)"
+  die "a first install needs the site's config: --config-template FILE (its pin map; start from the" \
+    "release's config/appsettings.json or config/samples/). Only for a bench or demo gateway, --demo" \
+    "installs the release's demo pin map. Nothing was changed"
 fi
 # Before anything is written: a version names one build (see provision-lib.sh).
 refuse_other_build "$pkg/app/MANIFEST" "/opt/edgeguard/$version"
@@ -256,6 +267,8 @@ fi
 
 echo "configuration:"
 note "from $template_note"
+[ "$demo_config" = false ] ||
+  warn "installed the release's demo pin map (--demo): its panic, fire and egress points are the demo's GPIO lines; never leave a real site on it (provision again with --config-template FILE)"
 rendered="$staging/appsettings.json"
 # The template with this gateway's identity, broker, TLS files and state directory filled in.
 tls_flag=--tls

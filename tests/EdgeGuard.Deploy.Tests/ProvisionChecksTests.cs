@@ -21,7 +21,7 @@ public sealed class ProvisionChecksTests(ReleaseFixture release)
         // Not on loopback: the gateway accepts plain MQTT to it only with tls.enabled false.
         var result = await Scripts.RunAsync("deploy/provision-gateway.sh", Patience,
             "--tarball", release.Tarball, "--site", Site, "--gateway", Gateway, "--broker", "testbroker.lan:1883",
-            "--no-tls", "--root", root.Path);
+            "--no-tls", "--root", root.Path, "--demo");
 
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains($"Configuration is valid: site {Site}, gateway {Gateway}", result.Output, StringComparison.Ordinal);

@@ -30,13 +30,17 @@ internal static class ProvisionKit
     public static Task<Scripts.Result> Provision(this ReleaseFixture release, string root, string broker = "office.example:8883", params string[] extra) =>
         ProvisionWith(release.Tarball, root, broker, (release.CaFile, release.CertFile, release.KeyFile), null, extra);
 
+    /// <remarks>
+    /// With <c>--demo</c>: a first install without <c>--config-template</c> takes the release's
+    /// sample, as these tests expect (without it, it is refused); a re-run keeps the installed config.
+    /// </remarks>
     public static Task<Scripts.Result> ProvisionWith(
         string tarball, string root, string broker, (string Ca, string Cert, string Key) tls,
         IReadOnlyDictionary<string, string>? environment, params string[] extra) =>
         Scripts.RunAsync("deploy/provision-gateway.sh", Patience, environment ?? new Dictionary<string, string>(StringComparer.Ordinal),
         [
             "--tarball", tarball, "--site", Site, "--gateway", Gateway, "--broker", broker,
-            "--ca", tls.Ca, "--cert", tls.Cert, "--key", tls.Key, "--root", root, .. extra,
+            "--ca", tls.Ca, "--cert", tls.Cert, "--key", tls.Key, "--root", root, "--demo", .. extra,
         ]);
 
     /// <summary>

@@ -14,6 +14,43 @@ public sealed class ProvisionRerunTests(ReleaseFixture release)
 {
     private const string Config = "etc/edgeguard/appsettings.json";
 
+    // A forgotten --config-template on a first install gave a gateway on the release's demo pin
+    // map (panic, fire and egress lock on the demo's GPIO lines), unit enabled, "done", exit 0,
+    // nothing on stderr: relays driven on lines of another wiring, no real fire input read.
+    [Fact]
+    public async Task A_first_install_without_a_template_is_refused_unless_the_demo_is_asked_for()
+    {
+        using var root = BookwormRoot();
+        var r = root.Path;
+        string[] args =
+        [
+            "--tarball", release.Tarball, "--site", Site, "--gateway", Gateway, "--broker", "office.example:8883",
+            "--ca", release.CaFile, "--cert", release.CertFile, "--key", release.KeyFile, "--root", r,
+        ];
+
+        var refused = await Scripts.RunAsync("deploy/provision-gateway.sh", Patience, args);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("--config-template", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("--demo", refused.Error, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(r, "etc/edgeguard/appsettings.json")));
+        Assert.False(Path.Exists(Path.Combine(r, "opt/edgeguard")));
+        Assert.False(Path.Exists(Path.Combine(r, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));
+
+        var demo = await Scripts.RunAsync("deploy/provision-gateway.sh", Patience, [.. args, "--demo"]);
+
+        Assert.True(demo.ExitCode == 0, demo.All);
+        Assert.Contains("demo pin map", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("demo pin map", demo.Error, StringComparison.Ordinal);
+
+        // An upgrade run keeps the installed config, with or without --demo.
+        var upgrade = await Scripts.RunAsync("deploy/provision-gateway.sh", Patience, args);
+
+        Assert.True(upgrade.ExitCode == 0, upgrade.All);
+        Assert.Contains("from the installed /etc/edgeguard/appsettings.json", upgrade.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("demo", upgrade.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_certificate_rotation_without_a_template_keeps_the_sites_config()
     {

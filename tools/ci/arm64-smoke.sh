@@ -72,7 +72,7 @@ mkdir -p "$root/etc"
 echo 'VERSION_CODENAME=bookworm' >"$root/etc/os-release"
 t0=$SECONDS
 deploy/provision-gateway.sh --tarball "$tarball" --root "$root" --site "$site" --gateway "$gateway" \
-  --broker "127.0.0.1:$port" --no-tls >"$work/provision.log" 2>&1 || {
+  --broker "127.0.0.1:$port" --no-tls --demo >"$work/provision.log" 2>&1 || {
   cat "$work/provision.log"
   exit 1
 }
