@@ -271,10 +271,16 @@ note "from $template_note"
   warn "installed the release's demo pin map (--demo): its panic, fire and egress points are the demo's GPIO lines; never leave a real site on it (provision again with --config-template FILE)"
 rendered="$staging/appsettings.json"
 # The template with this gateway's identity, broker, TLS files and state directory filled in.
-tls_flag=--tls
-[ "$no_tls" = false ] || tls_flag=--no-tls
+tls_flag=(--tls)
+[ "$no_tls" = false ] || tls_flag=(--no-tls)
+# A revocation check other than noCheck can only work when the office CA names a CRL or OCSP
+# address in what it issues (deploy/office/certs.sh does not): render-config.py refuses it otherwise.
+if [ "$no_tls" = false ] && command -v openssl >/dev/null 2>&1 &&
+  openssl x509 -noout -text -in "$cert" 2>/dev/null | grep -q -e 'X509v3 CRL Distribution Points' -e 'OCSP - URI:'; then
+  tls_flag+=(--revocation-url)
+fi
 python3 "$pkg/deploy/render-config.py" "$template" "$rendered" --site "$site" --gateway "$gateway" \
-  --host "$broker_host" --port "$broker_port" --driver "$driver" --chip "$chip" "$tls_flag" ||
+  --host "$broker_host" --port "$broker_port" --driver "$driver" --chip "$chip" "${tls_flag[@]}" ||
   die "cannot write the configuration from '$template'"
 
 if [ -f "$R$config" ] && cmp -s "$rendered" "$R$config"; then

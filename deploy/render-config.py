@@ -189,6 +189,9 @@ def run():
     parser.add_argument("--chip", default="")
     parser.add_argument("--tls", dest="tls", action="store_true", default=True)
     parser.add_argument("--no-tls", dest="tls", action="store_false")
+    # Given when the gateway's certificate names a CRL distribution point or an OCSP responder:
+    # only then can a revocation check (online, offline) succeed at all.
+    parser.add_argument("--revocation-url", action="store_true")
     args = parser.parse_args()
 
     config, raw = load_config(args.template)
@@ -213,8 +216,17 @@ def run():
         # The office CA (deploy/office/certs.sh) publishes no CRL or OCSP address, and an embassy
         # gateway may reach nothing but its broker, so an online check would refuse the office
         # broker. The broker is pinned to caFile; revoked gateways are refused by the broker's CRL.
-        if not any(k.lower() == "revocation" for k in tls):
+        revocation = child(tls, "revocation")
+        if revocation is None:
             tls["revocation"] = "noCheck"
+        elif not args.revocation_url and not (isinstance(revocation, str) and revocation.strip().lower() == "nocheck"):
+            # Kept, it passed edgeguard validate and every TLS connect then failed: the status of the
+            # broker's certificate cannot be fetched from an address no certificate names.
+            raise ConfigError(
+                f"{args.template}: mqtt.tls.revocation '{revocation}' needs a CRL or OCSP address, and the"
+                " gateway's certificate names none (the office CA of deploy/office/certs.sh publishes"
+                " neither): every connect to the broker would fail. Set it to noCheck, or remove it"
+                " (provisioning writes noCheck); the broker is pinned to caFile")
     else:
         # Explicitly off, never just absent: the gateway refuses plain MQTT to a broker that is not on
         # loopback unless tls.enabled is false (an isolated test network). The template's TLS files go

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 
 using static EdgeGuard.Deploy.Tests.ProvisionKit;
 
@@ -84,6 +85,27 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.Contains("unencrypted", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("not a PEM private key", result.Error, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
+    }
+
+    // A template that keeps the gateway's default revocation check, with certificates from the
+    // office CA (no CRL or OCSP address): validated, enabled, and then every connect failed.
+    [Fact]
+    public async Task A_revocation_check_the_office_ca_cannot_answer_is_refused_before_anything_is_installed()
+    {
+        using var scratch = new TempDirectory();
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Scripts.RepoRoot, "src/EdgeGuard/appsettings.json")))!;
+        config["EdgeGuard"]!["mqtt"] = new JsonObject { ["tls"] = new JsonObject { ["revocation"] = "online" } };
+        var template = Path.Combine(scratch.Path, "site.json");
+        await File.WriteAllTextAsync(template, config.ToJsonString());
+        using var root = BookwormRoot();
+
+        var result = await release.Provision(root.Path, "office.example:8883", "--config-template", template);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("mqtt.tls.revocation 'online'", result.Error, StringComparison.Ordinal);
+        Assert.Contains("noCheck", result.Error, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(root.Path, "etc/edgeguard/appsettings.json")));
+        Assert.False(Path.Exists(Path.Combine(root.Path, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));
     }
 
     private static (string Cert, string Key) Copy((string Cert, string Key) issued, TempDirectory scratch, string name)

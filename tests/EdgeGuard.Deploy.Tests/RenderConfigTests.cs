@@ -89,11 +89,51 @@ public sealed class RenderConfigTests
         Assert.Equal(commented, await File.ReadAllTextAsync(Output(scratch)));
     }
 
+    // The office CA (deploy/office/certs.sh) publishes no CRL or OCSP address: a template's
+    // revocation "online" (the gateway's default) or "offline" was kept without a word, and every
+    // TLS connect then failed (tests/EdgeGuard.IntegrationTests/OfficeDeployTests.cs).
+    [Theory]
+    [InlineData("online")]
+    [InlineData(" Offline")]
+    public async Task A_revocation_check_without_a_revocation_address_in_the_certificate_is_refused(string mode)
+    {
+        using var scratch = new TempDirectory();
+        var template = "{ \"EdgeGuard\": { \"mqtt\": { \"tls\": { \"Revocation\": \"" + mode + "\" } } } }\n";
+
+        var refused = await RenderAsync(scratch, template);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"mqtt.tls.revocation '{mode}'", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("noCheck", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", refused.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Output(scratch)));
+
+        // A certificate that names a CRL or OCSP address (another CA than certs.sh's): kept.
+        var kept = await RenderAsync(scratch, template, "--revocation-url");
+
+        Assert.True(kept.ExitCode == 0, kept.All);
+        Assert.Equal(mode, (string?)JsonNode.Parse(await File.ReadAllTextAsync(Output(scratch)))!["EdgeGuard"]!["mqtt"]!["tls"]!["Revocation"]);
+    }
+
+    [Fact]
+    public async Task No_check_in_the_template_or_no_revocation_key_at_all_renders_no_check()
+    {
+        using var scratch = new TempDirectory();
+
+        var given = await RenderAsync(scratch, "{ \"EdgeGuard\": { \"mqtt\": { \"tls\": { \"revocation\": \"nocheck\" } } } }\n");
+        Assert.True(given.ExitCode == 0, given.All);
+        Assert.Equal("nocheck", (string?)JsonNode.Parse(await File.ReadAllTextAsync(Output(scratch)))!["EdgeGuard"]!["mqtt"]!["tls"]!["revocation"]);
+
+        var absent = await RenderAsync(scratch, Sample);
+        Assert.True(absent.ExitCode == 0, absent.All);
+        Assert.Equal("noCheck", (string?)JsonNode.Parse(await File.ReadAllTextAsync(Output(scratch)))!["EdgeGuard"]!["mqtt"]!["tls"]!["revocation"]);
+    }
+
     private static string Template(TempDirectory scratch) => Path.Combine(scratch.Path, "site.json");
 
     private static string Output(TempDirectory scratch) => Path.Combine(scratch.Path, "out.json");
 
-    private static async Task<Scripts.Result> RenderAsync(TempDirectory scratch, string template)
+    private static async Task<Scripts.Result> RenderAsync(TempDirectory scratch, string template, params string[] extra)
     {
         await File.WriteAllTextAsync(Template(scratch), template);
         if (File.Exists(Output(scratch)))
@@ -102,12 +142,13 @@ public sealed class RenderConfigTests
         }
 
         var start = new ProcessStartInfo("python3") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[]
-                 {
-                     Path.Combine(Scripts.RepoRoot, "deploy/render-config.py"), Template(scratch), Output(scratch),
-                     "--site", "embassy-x", "--gateway", "gw-lobby", "--host", "office.example", "--port", "8883",
-                     "--driver", "libgpiod",
-                 })
+        string[] args =
+        [
+            Path.Combine(Scripts.RepoRoot, "deploy/render-config.py"), Template(scratch), Output(scratch),
+            "--site", "embassy-x", "--gateway", "gw-lobby", "--host", "office.example", "--port", "8883",
+            "--driver", "libgpiod", .. extra,
+        ];
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
