@@ -378,24 +378,34 @@ apply_tmpfiles() {
 # EdgeGuard certificate comes from the one office CA, deploy/office/certs.sh): the old PKI folder's
 # ca.crt after a CA re-key would otherwise replace a working ca.pem and the gateway refuse the
 # broker at every connect. Times are left to the validator (-no_check_time), which names this
-# machine's clock and says how to renew. Unless FORCE is true, a certificate older (notBefore)
-# than the installed gateway.crt is refused: the technician's copy from the first install, given
-# again on an upgrade, would replace the renewed certificate with one the office may have revoked.
+# machine's clock and says how to renew. Unless FORCE is true, a certificate older than the
+# installed gateway.crt is refused: the technician's copy from the first install, given again on
+# an upgrade, would replace the renewed certificate with one the office may have revoked. Older:
+# an earlier notBefore, or the same (issued in the same second) and an earlier notAfter.
 check_certificate_files() {
-  local ca=$1 cert=$2 force=$3 why installed=$R/etc/edgeguard/tls/gateway.crt given_start old_start
+  local ca=$1 cert=$2 force=$3 why installed=$R/etc/edgeguard/tls/gateway.crt given old
   if ! why=$(openssl verify -no_check_time -CAfile "$ca" "$cert" 2>&1); then
     die "--ca '$ca' did not issue --cert '$cert' (openssl verify: $(tail -n 2 <<<"$why" | head -n 1));" \
       "give the ca.crt of the PKI folder the certificate came from (deploy/office/certs.sh puts it beside" \
       "GATEWAY.crt)"
   fi
   [ -f "$installed" ] && [ "$force" != true ] || return 0
-  old_start=$(openssl x509 -noout -startdate -in "$installed" 2>/dev/null) || return 0
-  given_start=$(openssl x509 -noout -startdate -in "$cert")
-  old_start=${old_start#notBefore=} given_start=${given_start#notBefore=}
-  if [ "$(date -u -d "$given_start" +%s)" -lt "$(date -u -d "$old_start" +%s)" ]; then
-    die "--cert '$cert' is older than the installed /etc/edgeguard/tls/gateway.crt (valid from" \
-      "$given_start, the installed one from $old_start): an old copy would replace a renewed certificate," \
-      "which the office may have revoked. Give the current certificate (deploy/office/certs.sh puts it" \
-      "in gateways/GATEWAY/), or pass --force to install this one anyway"
+  old=$(validity "$installed") || return 0
+  given=$(validity "$cert")
+  # "START END" in seconds: compared start first, then end.
+  if [ "${given% *}" -lt "${old% *}" ] || { [ "${given% *}" -eq "${old% *}" ] && [ "${given#* }" -lt "${old#* }" ]; }; then
+    die "--cert '$cert' is older than the installed /etc/edgeguard/tls/gateway.crt (valid" \
+      "$(utc "${given% *}") to $(utc "${given#* }"), the installed one $(utc "${old% *}") to $(utc "${old#* }")):" \
+      "an old copy would replace a renewed certificate, which the office may have revoked. Give the" \
+      "current certificate (deploy/office/certs.sh keeps it in gateways/GATEWAY/), or pass --force to" \
+      "install this one anyway"
   fi
 }
+# validity CERT: "NOTBEFORE NOTAFTER" of a PEM certificate, in seconds since the epoch.
+validity() {
+  local dates start end
+  dates=$(openssl x509 -noout -startdate -enddate -in "$1" 2>/dev/null) || return 1
+  start=$(sed -n 's/^notBefore=//p' <<<"$dates") end=$(sed -n 's/^notAfter=//p' <<<"$dates")
+  echo "$(date -u -d "$start" +%s) $(date -u -d "$end" +%s)"
+}
+utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }

@@ -36,10 +36,13 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
     public async Task An_older_certificate_does_not_replace_a_newer_installed_one_unless_forced()
     {
         using var scratch = new TempDirectory();
-        var now = DateTimeOffset.UtcNow;
+        var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         var pki = new TestPki(scratch.Path, "office", now.AddDays(-60), now.AddYears(2));
         var older = Copy(pki.IssueClient(Gateway, now.AddDays(-50), now.AddDays(300)), scratch, "older");
         var newer = Copy(pki.IssueClient(Gateway, now.AddDays(-1), now.AddDays(600)), scratch, "newer");
+        // Issued in the same second as the newer one (certs.sh issue, revoke, issue again in a
+        // script), ending sooner: the older of the two all the same.
+        var sameStart = Copy(pki.IssueClient(Gateway, now.AddDays(-1), now.AddDays(40)), scratch, "same-start");
         using var root = BookwormRoot();
         var installed = Path.Combine(root.Path, "etc/edgeguard/tls/gateway.crt");
         var first = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, newer.Cert, newer.Key), null);
@@ -53,6 +56,10 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.Equal(await File.ReadAllBytesAsync(newer.Cert), await File.ReadAllBytesAsync(installed));
         Assert.Equal(await File.ReadAllBytesAsync(newer.Key), await File.ReadAllBytesAsync(Path.Combine(root.Path, "etc/edgeguard/tls/gateway.key")));
         Assert.Empty(Leftovers(root.Path));
+        var sameSecond = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, sameStart.Cert, sameStart.Key), null);
+        Assert.Equal(1, sameSecond.ExitCode);
+        Assert.Contains($"--cert '{sameStart.Cert}' is older than the installed", sameSecond.Error, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(newer.Cert), await File.ReadAllBytesAsync(installed));
 
         var forced = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, older.Cert, older.Key), null, "--force");
 
