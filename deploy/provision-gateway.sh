@@ -22,7 +22,8 @@
 #   --demo       a first install without --config-template takes the tarball's sample, a DEMO pin
 #                map (a bench or demo gateway only: its relays and inputs are the demo's wiring).
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
-#   --force      install --cert even when it is older (notBefore) than the installed gateway.crt.
+#   --force      install --cert even when it is older than the installed gateway.crt (its notBefore
+#                earlier, or the same and its notAfter earlier), which is refused otherwise.
 #   --time-server HOST  the NTP server systemd-timesyncd uses (default: the broker's host, which the
 #                office runs one on: deploy/office/README.md). Office commands carry the office's
 #                time and are refused beyond 30 s of skew, so a gateway without a time source (no
