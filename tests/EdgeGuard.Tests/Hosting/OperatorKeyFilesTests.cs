@@ -131,16 +131,25 @@ public sealed partial class OperatorKeyFilesTests : IDisposable
             await Eventually.TrueAsync(() => Volatile.Read(ref swaps) > 100, TimeSpan.FromSeconds(10), "the swapper running");
             await Task.Run(() =>
             {
-                for (var i = 0; i < 2000; i++)
+                // 2000 reads at least, and on until both a key and a pipe were read: the swapper and
+                // this loop may take turns on one loaded core, and a pipe is refused some ten times
+                // faster than a key is read, so 2000 reads can all fall in the pipe's turns (seen: no
+                // key in 2000 reads over 337 swaps). Without a read of each, the swap was not tested.
+                var (keys, pipes) = (0, 0);
+                for (var i = 0; (i < 2000 || keys == 0 || pipes == 0) && !stop.IsCancellationRequested; i++)
                 {
-                    problems.Add(OperatorKeyFile.Read("sup.smith", smithFile, out _));
+                    var problem = OperatorKeyFile.Read("sup.smith", smithFile, out _);
+                    problems.Add(problem);
+                    (keys, pipes) = problem is null ? (keys + 1, pipes) : (keys, pipes + 1);
                 }
             }).WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (TimeoutException)
         {
             // A read is stuck in the pipe's open: a writer lets it go, so the test process ends.
-            using var writer = new FileStream(pipe, FileMode.Open, FileAccess.Write);
+            // Opened for reading too, which never waits (Linux): a write-only open would wait for a
+            // reader for ever if the reads were slow rather than stuck and had ended meanwhile.
+            using var writer = new FileStream(pipe, FileMode.Open, FileAccess.ReadWrite);
             throw;
         }
         finally
