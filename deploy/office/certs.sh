@@ -290,7 +290,7 @@ cmd_office() {
 # revoked: revoked now, it would cut the running gateway off at the broker's next CRL reload,
 # before anyone has installed the new one. revoke-superseded NAME does that afterwards.
 cmd_renew() {
-  local name="${1:-}" record folder days crt serial
+  local name="${1:-}" record folder days crt serial old_pem
   [ -n "$name" ] || die "renew: usage: renew NAME [--days N]"
   shift
   need_ca
@@ -309,10 +309,14 @@ cmd_renew() {
     die "renew: $folder lacks $name.crt or $name.key; restore them from a backup, or revoke $name and issue it again (a new key)"
   fi
   serial="$(openssl x509 -in "$crt" -noout -serial | cut -d= -f2)"
-  mkdir -p "$dir/superseded/$name-$serial"
-  cp "$crt" "$dir/superseded/$name-$serial/$name.crt"
-  chmod 0644 "$dir/superseded/$name-$serial/$name.crt"
+  old_pem="$(cat "$crt")"
   issue "$folder" "$name" "$name" client_cert "$days"
+  # Recorded as superseded only once the new one is issued: recorded before, a failed issue
+  # (a typo in --days, an interrupted run) left the only certificate the gateway holds for
+  # revoke-superseded to revoke, cutting it off at the broker's next CRL reload.
+  mkdir -p "$dir/superseded/$name-$serial"
+  printf '%s\n' "$old_pem" > "$dir/superseded/$name-$serial/$name.crt"
+  chmod 0644 "$dir/superseded/$name-$serial/$name.crt"
   note "renewed $name: $(openssl x509 -in "$crt" -noout -serial -enddate | tr '\n' ' ')(same key) in $folder"
   note "the old certificate (serial $serial) stays valid; once $name runs with the new one, revoke it: certs.sh --dir $dir revoke-superseded $name"
 }
@@ -320,11 +324,20 @@ cmd_renew() {
 # revoke_superseded_of NAME REASON: revokes every certificate renew left in superseded/ for NAME
 # and moves its files to revoked/; counts them in $revoked_count. Writes no CRL (the caller does).
 revoke_superseded_of() {
-  local name="$1" reason="$2" old serial
+  local name="$1" reason="$2" old serial current="" crt
   revoked_count=0
+  for crt in "$dir/gateways/$name/$name.crt" "$dir/office/$name/$name.crt"; do
+    [ -f "$crt" ] && current="$(openssl x509 -in "$crt" -noout -serial | cut -d= -f2)"
+  done
   for old in "$dir/superseded/$name-"*; do
     [ -f "$old/$name.crt" ] || continue
     serial="${old##*/"$name"-}"
+    # Never the certificate in use: a superseded record of it (left by a renew of an older
+    # version of this script that failed) would cut the running gateway off.
+    if [ "$serial" = "$current" ] && [ "$reason" = "superseded" ]; then
+      echo "certs.sh: warning: superseded/$name-$serial is $name's current certificate (a renew that failed?): not revoked; remove that folder" >&2
+      continue
+    fi
     run_ca -revoke "$old/$name.crt" -crl_reason "$reason"
     grep -q "^R.*	$serial	" "$dir/ca/index.txt" || die "revoke: openssl ca did not record serial $serial as revoked"
     mkdir -p "$dir/revoked"

@@ -131,4 +131,27 @@ public sealed class OfficeCertsTests
         await process.WaitForExitAsync();
         return new Scripts.Result(process.ExitCode, await output, await error);
     }
+
+    [Fact]
+    public async Task A_renew_that_fails_supersedes_nothing_and_revoke_superseded_leaves_the_gateways_certificate_valid()
+    {
+        using var pki = new TempDirectory();
+        var crt = Path.Combine(pki.Path, "gateways", ProvisionKit.Gateway, ProvisionKit.Gateway + ".crt");
+        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "init-ca"])).ExitCode);
+        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "gateway", ProvisionKit.Site, ProvisionKit.Gateway])).ExitCode);
+        var current = File.ReadAllBytes(crt);
+
+        // A typo: openssl ca fails, renew exits 1 and no new certificate was issued.
+        var renew = await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "renew", ProvisionKit.Gateway, "--days", "abc"]);
+        Assert.NotEqual(0, renew.ExitCode);
+        Assert.Equal(current, File.ReadAllBytes(crt));
+        Assert.False(Directory.Exists(Path.Combine(pki.Path, "superseded")), "a renew that issued nothing recorded a superseded certificate");
+
+        // Nothing was superseded, so nothing is revoked: the gateway's only certificate stays valid.
+        var revoke = await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "revoke-superseded", ProvisionKit.Gateway]);
+        Assert.Equal(0, revoke.ExitCode);
+        Assert.Contains("no superseded certificate", revoke.Output, StringComparison.Ordinal);
+        var index = await File.ReadAllTextAsync(Path.Combine(pki.Path, "ca", "index.txt"));
+        Assert.DoesNotContain("R\t", index, StringComparison.Ordinal);
+    }
 }
