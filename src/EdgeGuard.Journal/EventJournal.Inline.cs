@@ -26,6 +26,12 @@ public sealed partial class EventJournal
     // _queueGate): a caller must not sequence ahead of events published before its own.
     private bool _writerBusy;
 
+    // True from the moment the writer takes queued events until they are readable: handed out
+    // early when sequenced, or, in a full or failing episode, once their round ends (set under
+    // _queueGate). With the queue, what EventsWaiting reports: taken but unread, they are still
+    // events the site's state may show and no reader can have.
+    private volatile bool _takenUnreadable;
+
     // Sequences and announces the events on this thread if the plain case holds; then wakes the
     // publisher here, holding no lock. False: nothing was done, queue them.
     private bool TryHandOutNow(IReadOnlyList<DomainEvent> events, bool drill)

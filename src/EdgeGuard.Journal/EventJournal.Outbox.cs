@@ -8,6 +8,22 @@ namespace EdgeGuard.Journal;
 // delivered-through cursor and waiting for new records (the session counter: .Session.cs).
 public sealed partial class EventJournal
 {
+    /// <inheritdoc />
+    /// <remarks>
+    /// Queued events (the writer busy when they came) and the ones its round took but has not
+    /// handed out yet. Not records handed out whose commit is held or hangs: those are readable.
+    /// </remarks>
+    public bool EventsWaiting
+    {
+        get
+        {
+            lock (_queueGate)
+            {
+                return _queue.Count > 0 || _takenUnreadable;
+            }
+        }
+    }
+
     /// <summary>Records with <c>Seq &gt;= fromSeq</c>, oldest first, at most <paramref name="max"/> (for journal tail/export).</summary>
     /// <param name="fromSeq">First sequence number wanted.</param>
     /// <param name="max">Most records returned; at least 1.</param>

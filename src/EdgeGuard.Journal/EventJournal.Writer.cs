@@ -84,6 +84,7 @@ public sealed partial class EventJournal
                 {
                     _writerBusy = true;
                     var take = Math.Min(_queue.Count, MaxBatch);
+                    _takenUnreadable = take > 0;
                     for (var i = 0; i < take; i++)
                     {
                         batch.Add(_queue.Dequeue());
@@ -159,6 +160,7 @@ public sealed partial class EventJournal
         lock (_queueGate)
         {
             _writerBusy = false;
+            _takenUnreadable = false;
             _processed += count;
             for (var i = _flushWaiters.Count - 1; i >= 0; i--)
             {
@@ -233,6 +235,7 @@ public sealed partial class EventJournal
         {
             _nextSeq = last + 1;
             signal = Announce(records);
+            _takenUnreadable = false; // readable now, before their commit: no longer waiting
         }
 
         return new SequencedBatch(first, last, records, gap, signal);

@@ -52,4 +52,26 @@ public sealed class OutboxWaitTests : HeldWriterFixture
         H.Reopen();
         Assert.Equal(2, H.Journal.DeliveredThrough); // durable
     }
+
+    [Fact]
+    public async Task EventsWaiting_shows_the_events_queued_behind_a_held_commit_until_they_are_readable()
+    {
+        await HoldTheWriterInsideACommit();
+        // Handed out on the caller's thread while the commit hangs, up to a batch past the last
+        // durable seq (1): readable, so nothing waits.
+        H.Publish([.. Enumerable.Range(3, EventJournal.MaxBatch - 1).Select(i => Activated(i))]);
+        Assert.Equal(1L + EventJournal.MaxBatch, H.Journal.LastSeq);
+        Assert.False(H.Journal.EventsWaiting);
+
+        // The next decision's event is queued without a seq: the site's state may already show
+        // it, and no reader can have it.
+        H.Publish(Activated(EventJournal.MaxBatch + 2));
+        Assert.True(H.Journal.EventsWaiting);
+        Assert.Equal(1L + EventJournal.MaxBatch, H.Journal.LastSeq);
+
+        ReleaseTheWriter();
+        await H.Flush();
+        Assert.False(H.Journal.EventsWaiting);
+        Assert.Equal(2L + EventJournal.MaxBatch, H.Journal.LastSeq);
+    }
 }

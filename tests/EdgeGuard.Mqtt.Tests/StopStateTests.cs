@@ -140,6 +140,60 @@ public sealed class StopStateTests(ITestOutputHelper output)
         Assert.True(used <= StopBacklogTests.Budget(options) + StopBacklogTests.Slack, $"the stop used {used} of the publisher's clock");
     }
 
+    [Fact]
+    public async Task An_orderly_stop_sends_no_point_state_whose_event_still_waits_for_the_journal()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-lobby", false));
+        await harness.StartAndCatchUpAsync(Patience);
+        await office.WaitForAsync(r => r.Topic == DoorState, Patience, "the point's state after the connect");
+
+        // The controller decided (its state shows the decision first) and handed the events to the
+        // journal, whose writer is stuck in a commit (a hung card, when a technician restarts the
+        // service): they have no seq, so the stop cannot deliver them.
+        harness.State.Current = SiteStates.Of(SiteMode.Lockdown, ("door-lobby", true));
+        harness.Outbox.HandOverWaiting("lockdown.started");
+        harness.Outbox.HandOverWaiting("point.activated", "door-lobby", "lobby");
+        await harness.StopAsync();
+
+        var receipts = await ReceiptsThroughOfflineAsync(office);
+        Assert.DoesNotContain(receipts, r => r.Topic == Events);
+        Assert.False(receipts.Last(r => r.Topic == DoorState).Json.GetProperty("active").GetBoolean(),
+            "the retained state says the door is open, and no delivered event says so");
+        Assert.False(await RetainedDoorActiveAsync(broker.Port), "the retained state a console reads later");
+        // state/lockdown is the site now, ahead of the events by design (the Mqtt README's
+        // "during a replay"): the office acts on it, and it goes whatever the journal holds.
+        Assert.Equal("lockdown", receipts.Last(r => r.Topic == Root + "/state/lockdown").Json.GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public async Task A_point_state_whose_event_the_journal_sequences_during_the_stop_goes_out_after_that_event()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-lobby", false));
+        await harness.StartAndCatchUpAsync(Patience);
+        await office.WaitForAsync(r => r.Topic == DoorState, Patience, "the point's state after the connect");
+
+        // The writer's commit ends as the stop looks: the event gets its seq during the drain.
+        harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-lobby", true));
+        harness.Outbox.SequencesWaitingWhenAsked = true;
+        harness.Outbox.HandOverWaiting("point.activated", "door-lobby", "lobby");
+        await harness.StopAsync();
+
+        var receipts = await ReceiptsThroughOfflineAsync(office);
+        var theEvent = receipts.FindIndex(r => r.Topic == Events);
+        Assert.True(theEvent >= 0, "the stop delivered the event the journal sequenced meanwhile");
+        Assert.Equal("point.activated", receipts[theEvent].Json.GetProperty("type").GetString());
+        var lastState = receipts.FindLastIndex(r => r.Topic == DoorState);
+        Assert.True(lastState > theEvent, "the point's state after its event");
+        Assert.True(receipts[lastState].Json.GetProperty("active").GetBoolean());
+        Assert.True(await RetainedDoorActiveAsync(broker.Port), "the retained state a console reads later");
+    }
+
     /// <summary>Starts the publisher and stops it as soon as it has a connection: before its stream.</summary>
     private static async Task StopRightAfterTheConnectAsync(PublisherHarness harness)
     {

@@ -42,6 +42,16 @@ public interface IOutbox
     long LastSeq { get; }
 
     /// <summary>
+    /// True while an event handed to the journal is not readable yet: it waits for its seq (the
+    /// writer busy with a commit, or stuck in one on a hung disk) or, in a full or failing
+    /// episode, for the commit that hands it out. The site's state may already show it (the
+    /// controller publishes a decision's events after it updates its state): the orderly stop
+    /// sends point state only when nothing waits here, so retained state never runs ahead of the
+    /// events delivered before <c>offline</c>.
+    /// </summary>
+    bool EventsWaiting { get; }
+
+    /// <summary>
     /// Records with <c>Seq &gt; afterSeq</c>, oldest first, at most <paramref name="max"/>; pass
     /// <see cref="DeliveredThrough"/> to get the undelivered ones.
     /// </summary>

@@ -170,7 +170,8 @@ internal sealed partial class DeliverySession
             return;
         }
 
-        var current = _state.Current;
+        // At the stop, the drain's reading: the points show no decision it has not delivered.
+        var current = _stopState ?? _state.Current;
         if (current is null)
         {
             _stateNotYetAvailable = true;
@@ -222,7 +223,9 @@ internal sealed partial class DeliverySession
             return true;
         }
 
-        if (_pendingPoints.Count > 0)
+        // While draining, points only in the state pass, from its reading (DeliverySession.Drain.cs):
+        // a refresh after an event read now could show a decision whose events wait unsequenced.
+        if (_pendingPoints.Count > 0 && (!_draining || _stopState is not null))
         {
             var first = _pendingPoints.Min!;
             _pendingPoints.Remove(first);

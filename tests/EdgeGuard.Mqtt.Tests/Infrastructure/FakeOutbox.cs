@@ -10,7 +10,7 @@ namespace EdgeGuard.Mqtt.Tests.Infrastructure;
 /// test's MarkDelivered) so tests can check how the cursor moved; the journal's own commits of the
 /// acknowledged prefix are <see cref="PersistAcknowledged"/>.
 /// </summary>
-public sealed class FakeOutbox : IOutbox
+public sealed partial class FakeOutbox : IOutbox
 {
     private readonly Lock _gate = new();
     private readonly List<JournalRecord> _records = [];
