@@ -15,7 +15,12 @@ namespace EdgeGuard.Core.Lockdown;
 /// clock plays no part, except against the restart (<see cref="SiteState.CommandsForgottenAt"/>).
 /// Two office consoles whose clocks disagree can refuse a command sent just after the other's:
 /// the refusal names the newer one's time, and the command signed again after it is carried out.
-/// Only strictly older is refused: the same millisecond gives no order to go by.
+/// Only strictly older is refused: the same millisecond gives no order to go by. Against the
+/// restart, a gateway clock ahead of the office's refuses a command signed just after it, until
+/// the office's clock passes the restart's time the refusal names. Not the safe side for every
+/// command: a refused unbypass leaves the point bypassed, a refused raise of the threat level the
+/// perimeter unarmed, until the office signs again. Accepted: a held-back command must not undo a
+/// newer one the restart forgot, and the office is answered and can sign again.
 /// </remarks>
 internal static class CommandOrder
 {
