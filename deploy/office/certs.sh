@@ -338,7 +338,11 @@ revoke_superseded_of() {
       echo "certs.sh: warning: superseded/$name-$serial is $name's current certificate (a renew that failed?): not revoked; remove that folder" >&2
       continue
     fi
-    run_ca -revoke "$old/$name.crt" -crl_reason "$reason"
+    # Already revoked (the name's own revoke just did it, the record being of its current
+    # certificate): openssl ca would refuse it again, and set -e would end revoke before the CRL.
+    if ! grep -q "^R.*	$serial	" "$dir/ca/index.txt"; then
+      run_ca -revoke "$old/$name.crt" -crl_reason "$reason"
+    fi
     grep -q "^R.*	$serial	" "$dir/ca/index.txt" || die "revoke: openssl ca did not record serial $serial as revoked"
     mkdir -p "$dir/revoked"
     rm -rf "${dir:?}/revoked/$name-$serial"

@@ -27,7 +27,8 @@ public sealed partial class EventJournal
     private bool _writerBusy;
 
     // True from the moment the writer takes queued events until they are readable: handed out
-    // early when sequenced, or, in a full or failing episode, once their round ends (set under
+    // early when sequenced, or else once the round's write returns (announced at their commit,
+    // or dropped and counted), not at the round's end: housekeeping follows (set under
     // _queueGate). With the queue, what EventsWaiting reports: taken but unread, they are still
     // events the site's state may show and no reader can have.
     private volatile bool _takenUnreadable;

@@ -128,6 +128,14 @@ public sealed partial class EventJournal
                 Report(ex);
             }
 
+            // The round's events are readable now (announced at their commit at the latest) or
+            // never will be (dropped and counted): no longer waiting, before the housekeeping
+            // below, which may take a while and during which a stop must not wait for them.
+            lock (_queueGate)
+            {
+                _takenUnreadable = false;
+            }
+
             try
             {
                 Housekeep();
@@ -160,7 +168,6 @@ public sealed partial class EventJournal
         lock (_queueGate)
         {
             _writerBusy = false;
-            _takenUnreadable = false;
             _processed += count;
             for (var i = _flushWaiters.Count - 1; i >= 0; i--)
             {

@@ -154,4 +154,35 @@ public sealed class OfficeCertsTests
         var index = await File.ReadAllTextAsync(Path.Combine(pki.Path, "ca", "index.txt"));
         Assert.DoesNotContain("R\t", index, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Revoke_with_a_superseded_record_of_the_current_certificate_still_writes_the_crl()
+    {
+        // A superseded record of the name's current certificate (what a renew that failed left
+        // before a31a062): revoke's pass over the superseded ones met the serial it had just
+        // revoked, openssl ca refused it again, and set -e ended revoke before the CRL was written.
+        using var pki = new TempDirectory();
+        var gw = ProvisionKit.Gateway;
+        var crt = Path.Combine(pki.Path, "gateways", gw, gw + ".crt");
+        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "init-ca"])).ExitCode);
+        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "gateway", ProvisionKit.Site, gw])).ExitCode);
+        using var cert = X509CertificateLoader.LoadCertificateFromFile(crt);
+        var left = Path.Combine(pki.Path, "superseded", gw + "-" + cert.SerialNumber);
+        Directory.CreateDirectory(left);
+        File.Copy(crt, Path.Combine(left, gw + ".crt"));
+
+        var revoke = await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "revoke", gw]);
+
+        Assert.Equal(0, revoke.ExitCode);
+        var read = new ProcessStartInfo("openssl") { RedirectStandardOutput = true };
+        foreach (var arg in new[] { "crl", "-in", Path.Combine(pki.Path, "broker", "crl.pem"), "-noout", "-text" })
+        {
+            read.ArgumentList.Add(arg);
+        }
+
+        using var openssl = Process.Start(read)!;
+        var crl = await openssl.StandardOutput.ReadToEndAsync();
+        await openssl.WaitForExitAsync();
+        Assert.Contains(cert.SerialNumber, crl, StringComparison.OrdinalIgnoreCase);
+    }
 }
