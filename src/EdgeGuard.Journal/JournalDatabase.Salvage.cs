@@ -22,15 +22,33 @@ public sealed partial class JournalDatabase
     /// <param name="fullPath">The journal that will not open for writing.</param>
     /// <param name="timeout">The busy timeout.</param>
     /// <param name="now">The wall clock, for which seen commands are still inside their window.</param>
+    /// <param name="shared">
+    /// Another connection may be writing the file (the boot's open, given up on at its deadline,
+    /// still upgrading the schema or replaying the WAL): read through the shared <c>-shm</c> with
+    /// SQLite's locks, which in WAL mode a writer's transaction does not block, and which keep its
+    /// checkpoint from rewriting pages under the read. The lock-free ways a full card is read
+    /// could see a page half old, half new then. Only where the <c>-wal</c> cannot be opened so
+    /// (none there: nothing writes it) is the file read as for a full card.
+    /// </param>
     /// <returns>What was read.</returns>
     /// <exception cref="JournalException">It cannot be read, or is not an EdgeGuard journal.</exception>
-    internal static SalvagedJournal ReadSalvage(string fullPath, TimeSpan timeout, DateTimeOffset now)
+    internal static SalvagedJournal ReadSalvage(string fullPath, TimeSpan timeout, DateTimeOffset now, bool shared = false)
     {
-        var access = HasWalFrames(fullPath) ? JournalReadOnlyAccess.PrivateWalIndex : JournalReadOnlyAccess.FileOnly;
-        JournalDatabase database;
+        JournalDatabase? database = null;
         try
         {
-            database = OpenReadOnlyAs(fullPath, timeout, access, olderSchema: true);
+            if (shared)
+            {
+                try
+                {
+                    database = OpenReadOnlyAs(fullPath, timeout, JournalReadOnlyAccess.SharedWalIndex, olderSchema: true);
+                }
+                catch (SqliteException ex) when (SqliteCodes.Primary(ex) == SqliteCodes.CantOpen)
+                {
+                }
+            }
+
+            database ??= OpenReadOnlyAs(fullPath, timeout, HasWalFrames(fullPath) ? JournalReadOnlyAccess.PrivateWalIndex : JournalReadOnlyAccess.FileOnly, olderSchema: true);
         }
         catch (SqliteException ex)
         {

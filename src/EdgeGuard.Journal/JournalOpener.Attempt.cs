@@ -17,7 +17,11 @@ public static partial class JournalOpener
     /// <param name="Fault">Set when the file was damaged and replaced.</param>
     /// <param name="Failure">Why there is no journal, when it threw.</param>
     /// <param name="Problem">Why there is no journal, for the fault and the log.</param>
-    private sealed record Outcome(JournalDatabase? Database, JournalReplaced? Fault, Exception? Failure, string? Problem);
+    /// <param name="TimedOut">
+    /// The open was still running at the deadline, no damage found: the card may only be slow (a
+    /// schema upgrade, a WAL replay), its safety state readable (JournalOpener.Seed.cs).
+    /// </param>
+    private sealed record Outcome(JournalDatabase? Database, JournalReplaced? Fault, Exception? Failure, string? Problem, bool TimedOut = false);
 
     // How many opens in a row must find the file damaged before it is moved aside.
     private const int DamageConfirmations = 2;
@@ -79,7 +83,7 @@ public static partial class JournalOpener
             }
 
             return new(null, null, null, string.Create(CultureInfo.InvariantCulture,
-                $"it did not open within {deadline.TotalSeconds:0.#} s (the storage does not answer)"));
+                $"it did not open within {deadline.TotalSeconds:0.#} s (the storage does not answer, or answers too slowly: a schema upgrade or a WAL replay after a power cut may still be running)"), TimedOut: true);
         }
 
         // Under _gate. The boot runs on the volatile journal without journal-replaced, so its

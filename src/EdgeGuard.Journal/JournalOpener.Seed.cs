@@ -13,7 +13,10 @@ namespace EdgeGuard.Journal;
 // (a signed command run before the restart, its message captured and re-sent within its window,
 // ran again on the volatile journal) and its highest seq and session, which the volatile journal's
 // floors are raised above (OpenFallback): those come from the wall clock, which a gateway without
-// an RTC may find behind the card's at boot.
+// an RTC may find behind the card's at boot. The same when the open was still running at its
+// deadline: a card that answers slowly (a schema upgrade building an index over a large events
+// table, a WAL replay after a power cut) holds a readable lockdown, and an unseeded volatile
+// journal booted Normal over it, which the next restart's takeover wrote onto the card.
 public static partial class JournalOpener
 {
     /// <summary>
@@ -67,7 +70,10 @@ public static partial class JournalOpener
     // Seeds the new volatile journal from the journal at path, if it can be read; returns what the
     // fault adds (what was restored, or why nothing was), null when there was nothing to read.
     // card: the card's highest seq and session, for the floors; (0, 0) when they were not read.
-    private static string? SeedFromUnwritable(JournalDatabase fallback, string path, TimeProvider time, out (long SeqTop, long Session) card)
+    // shared: the open of path may still be running on its own thread (given up on at the
+    // deadline), writing a migration or replaying the WAL; the read then takes SQLite's locks
+    // (JournalDatabase.ReadSalvage).
+    private static string? SeedFromUnwritable(JournalDatabase fallback, string path, TimeProvider time, bool shared, out (long SeqTop, long Session) card)
     {
         card = (0, 0);
         if (!File.Exists(path))
@@ -76,7 +82,7 @@ public static partial class JournalOpener
         }
 
         var now = time.GetUtcNow();
-        var read = Task.Run(() => JournalDatabase.ReadSalvage(path, JournalDatabase.DefaultBusyTimeout, now));
+        var read = Task.Run(() => JournalDatabase.ReadSalvage(path, JournalDatabase.DefaultBusyTimeout, now, shared));
         try
         {
             if (!read.Wait(SeedDeadline))
@@ -147,4 +153,20 @@ public static partial class JournalOpener
             ? ""
             : $"; {string.Join(" and ", parts)} cannot be read, so the volatile journal's {string.Join(" and ", counters)} start from the wall clock alone{above}, and with a clock behind the card's may go back below those the office saw from it";
     }
+}
+
+/// <summary>Whether, and how, a new volatile journal is seeded from the real journal (JournalOpener.Seed.cs).</summary>
+internal enum SeedRead
+{
+    /// <summary>Not seeded: the real journal is damaged, or was given up on in a replace.</summary>
+    None,
+
+    /// <summary>The real journal would not open for writing (a full card): read without locks.</summary>
+    Unwritable,
+
+    /// <summary>
+    /// The real journal's open was still running at the deadline: read beside it, with SQLite's
+    /// locks, so its checkpoint cannot change the file under the read.
+    /// </summary>
+    BesideSlowOpen,
 }

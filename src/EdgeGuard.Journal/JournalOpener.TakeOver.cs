@@ -63,7 +63,7 @@ public static partial class JournalOpener
             using var fallback = open(fallbackPath);
             var top = fallback.SeqTop();
             found = createdNow || top > realTop
-                ? new(top, fallback.Undelivered(), new SqliteSafetyStateStore(fallback).Load(), fallback.SavedSession(), SeenCommandsTakeOver.ReadFrom(fallback), fallback.OpenEpisode())
+                ? new(top, fallback.Undelivered(), DecidedOn(fallback), fallback.SavedSession(), SeenCommandsTakeOver.ReadFrom(fallback), fallback.OpenEpisode())
                 : new(top, 0, null, 0, null, null);
         }
         catch (JournalException ex) when (!ex.FromNewerBuild)
@@ -155,6 +155,25 @@ public static partial class JournalOpener
         return new(fault, null);
     }
 
+    // The volatile journal's safety state, or null when it holds none: nothing was saved on it
+    // (the controller saves only a state that changed: nothing was decided there) and nothing
+    // seeded it (the card's state could not be read when it was made, or the card held none).
+    // It then never saw the card's state, and its Initial, copied over the card's row, wrote the
+    // Normal a start that could not read the card booted in over a lockdown the card still holds:
+    // kept, the next start boots in it again. A saved state, even Normal, is a decision made on it
+    // (a lockdown cleared there must not come back from the card's older row), or the card's state
+    // seeded into it, and is copied.
+    private static SafetyState? DecidedOn(JournalDatabase fallback)
+    {
+        var saved = fallback.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM safety_state WHERE id = 1;";
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        });
+        return saved ? new SqliteSafetyStateStore(fallback).Load() : null;
+    }
+
     // No volatile journal to take over from: a journal created in place of a damaged one is done
     // with its replace. Left pending (a write that fails), the next start clears it; meanwhile no
     // volatile journal is there to take for newer.
@@ -223,7 +242,7 @@ public static partial class JournalOpener
     /// <summary>What the volatile journal holds for the real one.</summary>
     /// <param name="Top">Its highest seq.</param>
     /// <param name="Undelivered">Its events the office has not acknowledged (0 when stale).</param>
-    /// <param name="State">Its safety state; null when it is stale (below the real journal).</param>
+    /// <param name="State">Its safety state; null when it is stale (below the real journal) or holds none (<see cref="DecidedOn"/>).</param>
     /// <param name="Session">Its saved MQTT session counter (0 when stale).</param>
     /// <param name="Seen">The commands it saw (null when stale: carried at its takeover).</param>
     /// <param name="Episode">Its open journal-full episode (null when none, or stale).</param>

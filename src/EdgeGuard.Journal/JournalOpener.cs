@@ -15,7 +15,8 @@ namespace EdgeGuard.Journal;
 /// <c>-wal</c> and <c>-shm</c> (<c>edgeguard.db.damaged-&lt;UTC stamp&gt;</c>) and a fresh journal is
 /// created in its place (<see cref="JournalReplaced"/>);</item>
 /// <item>anything else (the directory cannot be created or written, the card is full, the open
-/// hung) opens a journal in the volatile fallback directory (<see cref="JournalUnavailable"/>); one
+/// hung or is only slow) opens a journal in the volatile fallback directory, seeded with the real
+/// journal's safety state where that can be read (<see cref="JournalUnavailable"/>); one
 /// left there by an earlier start that cannot be read is moved aside like a damaged file, never
 /// deleted, and the fault says so (a lockdown it held may be lost);</item>
 /// <item>a new journal starts its seqs at <see cref="SeqFloor"/> and its MQTT sessions above
@@ -36,7 +37,9 @@ public static partial class JournalOpener
     /// card opens it in milliseconds; after a power cut SQLite first replays the WAL (at most
     /// 8 MiB, <see cref="JournalDatabase.WalSizeLimit"/>, seconds on a slow card), and a journal
     /// tool may hold the lock for a moment (the busy timeout is 5 s). Past 10 s the card is not
-    /// answering. With the safety state's 5 s and the settle time this stays far inside systemd's
+    /// answering, or answering too slowly for the boot to wait: the volatile journal is then seeded
+    /// from it, read beside the open within its own 5 s (JournalOpener.Seed.cs). With that 5 s,
+    /// the safety state's 5 s and the settle time this stays far inside systemd's
     /// <c>TimeoutStartSec=90s</c>, so a hung card no longer holds the start until systemd kills it.
     /// </summary>
     public static readonly TimeSpan OpenDeadline = TimeSpan.FromSeconds(10);
@@ -112,8 +115,14 @@ public static partial class JournalOpener
             return new(database, takeOver.Left ?? outcome.Fault);
         }
 
-        // Not damaged, not hung: the file is there and answers, it only cannot be written.
-        var seed = outcome.Failure is { } failure && !IsDamaged(failure);
+        // Not damaged: the file is there and answers, it only cannot be written; or the open was
+        // still running at the deadline, and a card that is only slow (a schema upgrade over a
+        // large events table, a WAL replay after a power cut) still answers a read. Unseeded, the
+        // gateway ran Normal over the card's lockdown, and the next restart's takeover wrote that
+        // Normal onto the card. A card that does not answer at all costs the seed's 5 s more.
+        var seed = outcome.TimedOut
+            ? SeedRead.BesideSlowOpen
+            : outcome.Failure is { } failure && !IsDamaged(failure) ? SeedRead.Unwritable : SeedRead.None;
         return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open, seed);
     }
 
@@ -187,8 +196,8 @@ public static partial class JournalOpener
     // safety-state row it cannot read is not looked at here: the gateway runs on that journal, and
     // the controller's boot reports the row (fault.safety-state-unreadable).
     // seed: a new one (or one no start has run on yet) takes the safety state of the real journal
-    // at path, read without writing (JournalOpener.Seed.cs).
-    private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open, bool seed = false)
+    // at path, read without writing (JournalOpener.Seed.cs), and how it is read.
+    private static JournalOpening OpenFallback(string path, string fallbackPath, string problem, TimeProvider time, Func<string, JournalDatabase> open, SeedRead seed = SeedRead.None)
     {
         JournalDatabase? database = null;
         UndoCutMoveOf(fallbackPath);
@@ -241,10 +250,10 @@ public static partial class JournalOpener
     // on, which the next start seeds again. The floors above the card's seqs and session too, when
     // the seed read them: a wall clock behind the card's (no RTC, before NTP) would otherwise start
     // the volatile journal below what the office saw from the card.
-    private static string SeededAtTheFloors(JournalDatabase fallback, string path, string problem, bool seed, TimeProvider time)
+    private static string SeededAtTheFloors(JournalDatabase fallback, string path, string problem, SeedRead seed, TimeProvider time)
     {
         (long SeqTop, long Session) card = (0, 0);
-        if (seed && SeedFromUnwritable(fallback, path, time, out card) is { } seeded)
+        if (seed != SeedRead.None && SeedFromUnwritable(fallback, path, time, shared: seed == SeedRead.BesideSlowOpen, out card) is { } seeded)
         {
             problem = $"{problem}; {seeded}";
         }
