@@ -27,6 +27,13 @@ public static partial class JournalOpener
     /// </summary>
     private static readonly TimeSpan SeedDeadline = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The seed's look at whether the card's journal is there; null: <see cref="File.Exists"/>.
+    /// Tests stand a card whose every lookup hangs in for it. An <see cref="AsyncLocal{T}"/>, so a
+    /// test's value reaches only its own opens.
+    /// </summary>
+    internal static readonly AsyncLocal<Func<string, bool>?> SeedLookup = new();
+
     // Extended result codes SQLite gives when the storage has no room: the -shm cannot grow.
     private const int IoErrorShmSize = SqliteCodes.IoError | (19 << 8);
 
@@ -76,13 +83,12 @@ public static partial class JournalOpener
     private static string? SeedFromUnwritable(JournalDatabase fallback, string path, TimeProvider time, bool shared, out (long SeqTop, long Session) card)
     {
         card = (0, 0);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
         var now = time.GetUtcNow();
-        var read = Task.Run(() => JournalDatabase.ReadSalvage(path, JournalDatabase.DefaultBusyTimeout, now, shared));
+        var exists = SeedLookup.Value ?? File.Exists;
+        // The look at the file too runs within the bound: after an open given up on at its
+        // deadline, the card may not answer at all, and a lookup on the boot's thread waited with
+        // the open's own, unbounded, until systemd killed the start (review of 2026-12-05).
+        var read = Task.Run(() => exists(path) ? JournalDatabase.ReadSalvage(path, JournalDatabase.DefaultBusyTimeout, now, shared) : null);
         try
         {
             if (!read.Wait(SeedDeadline))
@@ -95,7 +101,11 @@ public static partial class JournalOpener
             return $"its saved safety state cannot be read either ({ex.InnerException?.Message ?? ex.Message}), so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
         }
 
-        var salvaged = read.Result;
+        if (read.Result is not { } salvaged)
+        {
+            return null; // no journal there: nothing to read
+        }
+
         card = (salvaged.SeqTop, salvaged.Session);
         var seen = salvaged.Seen is { Rows.Count: > 0 };
         var notSeen = (salvaged.SafetyStateProblem is { } lost
