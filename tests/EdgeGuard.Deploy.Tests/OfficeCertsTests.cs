@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 
 namespace EdgeGuard.Deploy.Tests;
@@ -117,38 +116,25 @@ public sealed class OfficeCertsTests
     private static async Task<string> CrlText(TempDirectory pki) =>
         (await Run("openssl", "crl", "-noout", "-text", "-in", Path.Combine(pki.Path, "broker", "crl.pem"))).Output;
 
-    private static async Task<Scripts.Result> Run(string command, params string[] args)
-    {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new Scripts.Result(process.ExitCode, await output, await error);
-    }
+    private static Task<Scripts.Result> Run(string command, params string[] args) => Scripts.RunProgramAsync(command, Patience, args);
 
     [Fact]
     public async Task A_renew_that_fails_supersedes_nothing_and_revoke_superseded_leaves_the_gateways_certificate_valid()
     {
         using var pki = new TempDirectory();
         var crt = Path.Combine(pki.Path, "gateways", ProvisionKit.Gateway, ProvisionKit.Gateway + ".crt");
-        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "init-ca"])).ExitCode);
-        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "gateway", ProvisionKit.Site, ProvisionKit.Gateway])).ExitCode);
+        await Certs(pki, "init-ca");
+        await Certs(pki, "gateway", ProvisionKit.Site, ProvisionKit.Gateway);
         var current = File.ReadAllBytes(crt);
 
         // A typo: openssl ca fails, renew exits 1 and no new certificate was issued.
-        var renew = await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "renew", ProvisionKit.Gateway, "--days", "abc"]);
+        var renew = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "renew", ProvisionKit.Gateway, "--days", "abc"]);
         Assert.NotEqual(0, renew.ExitCode);
         Assert.Equal(current, File.ReadAllBytes(crt));
         Assert.False(Directory.Exists(Path.Combine(pki.Path, "superseded")), "a renew that issued nothing recorded a superseded certificate");
 
         // Nothing was superseded, so nothing is revoked: the gateway's only certificate stays valid.
-        var revoke = await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "revoke-superseded", ProvisionKit.Gateway]);
+        var revoke = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "revoke-superseded", ProvisionKit.Gateway]);
         Assert.Equal(0, revoke.ExitCode);
         Assert.Contains("no superseded certificate", revoke.Output, StringComparison.Ordinal);
         var index = await File.ReadAllTextAsync(Path.Combine(pki.Path, "ca", "index.txt"));
@@ -164,25 +150,16 @@ public sealed class OfficeCertsTests
         using var pki = new TempDirectory();
         var gw = ProvisionKit.Gateway;
         var crt = Path.Combine(pki.Path, "gateways", gw, gw + ".crt");
-        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "init-ca"])).ExitCode);
-        Assert.Equal(0, (await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "gateway", ProvisionKit.Site, gw])).ExitCode);
+        await Certs(pki, "init-ca");
+        await Certs(pki, "gateway", ProvisionKit.Site, gw);
         using var cert = X509CertificateLoader.LoadCertificateFromFile(crt);
         var left = Path.Combine(pki.Path, "superseded", gw + "-" + cert.SerialNumber);
         Directory.CreateDirectory(left);
         File.Copy(crt, Path.Combine(left, gw + ".crt"));
 
-        var revoke = await Scripts.RunAsync("deploy/office/certs.sh", TimeSpan.FromMinutes(1), ["--dir", pki.Path, "revoke", gw]);
+        var revoke = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "revoke", gw]);
 
         Assert.Equal(0, revoke.ExitCode);
-        var read = new ProcessStartInfo("openssl") { RedirectStandardOutput = true };
-        foreach (var arg in new[] { "crl", "-in", Path.Combine(pki.Path, "broker", "crl.pem"), "-noout", "-text" })
-        {
-            read.ArgumentList.Add(arg);
-        }
-
-        using var openssl = Process.Start(read)!;
-        var crl = await openssl.StandardOutput.ReadToEndAsync();
-        await openssl.WaitForExitAsync();
-        Assert.Contains(cert.SerialNumber, crl, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(cert.SerialNumber, await CrlText(pki), StringComparison.OrdinalIgnoreCase);
     }
 }

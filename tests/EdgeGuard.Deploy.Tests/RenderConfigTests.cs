@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace EdgeGuard.Deploy.Tests;
@@ -141,22 +140,11 @@ public sealed class RenderConfigTests
             File.Delete(Output(scratch));
         }
 
-        var start = new ProcessStartInfo("python3") { RedirectStandardError = true, RedirectStandardOutput = true };
-        string[] args =
+        return await Scripts.RunProgramAsync("python3", TimeSpan.FromMinutes(1),
         [
             Path.Combine(Scripts.RepoRoot, "deploy/render-config.py"), Template(scratch), Output(scratch),
             "--site", "embassy-x", "--gateway", "gw-lobby", "--host", "office.example", "--port", "8883",
             "--driver", "libgpiod", .. extra,
-        ];
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new Scripts.Result(process.ExitCode, await output, await error);
+        ]);
     }
 }

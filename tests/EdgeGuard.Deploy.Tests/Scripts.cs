@@ -31,15 +31,21 @@ internal static class Scripts
         RunAsync(script, timeout, new Dictionary<string, string>(StringComparer.Ordinal), args);
 
     /// <summary>As <see cref="RunAsync(string, TimeSpan, string[])"/>, with <paramref name="environment"/> set for the script.</summary>
-    public static async Task<Result> RunAsync(string script, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<Result> RunAsync(string script, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgramAsync("bash", timeout, environment, [Path.Combine(RepoRoot, script), .. args]);
+
+    /// <summary>Runs <paramref name="program"/> (found on the PATH: openssl, python3) in the repository root; fails the test on a timeout.</summary>
+    public static Task<Result> RunProgramAsync(string program, TimeSpan timeout, params string[] args) =>
+        RunProgramAsync(program, timeout, new Dictionary<string, string>(StringComparer.Ordinal), args);
+
+    private static async Task<Result> RunProgramAsync(string program, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] args)
     {
-        var start = new ProcessStartInfo("bash")
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = RepoRoot,
         };
-        start.ArgumentList.Add(Path.Combine(RepoRoot, script));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -67,7 +73,7 @@ internal static class Scripts
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{script} did not finish within {timeout}: {await output}{await error}");
+            throw new TimeoutException($"{program} {args.FirstOrDefault()} did not finish within {timeout}: {await output}{await error}");
         }
 
         return new Result(process.ExitCode, await output, await error);
