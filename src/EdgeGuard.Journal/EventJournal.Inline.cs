@@ -28,9 +28,11 @@ public sealed partial class EventJournal
 
     // True from the moment the writer takes queued events until they are readable: handed out
     // early when sequenced, or else once the round's write returns (announced at their commit,
-    // or dropped and counted), not at the round's end: housekeeping follows (set under
-    // _queueGate). With the queue, what EventsWaiting reports: taken but unread, they are still
-    // events the site's state may show and no reader can have.
+    // or dropped and counted), not at the round's end: housekeeping follows. Set under
+    // _queueGate, cleared under it or, at an early hand-out, under _appendGate: volatile, since
+    // EventsWaiting reads it under _queueGate alone. With the queue, what EventsWaiting
+    // reports: taken but unread, they are still events the site's state may show and no reader
+    // can have.
     private volatile bool _takenUnreadable;
 
     // Sequences and announces the events on this thread if the plain case holds; then wakes the

@@ -21,9 +21,11 @@ public static partial class JournalOpener
 {
     /// <summary>
     /// How long the boot waits for the salvage read (the safety state, the seen commands, the
-    /// highest seq and the session) of a journal that would not open for writing: the card answered a moment ago, so one read is quick; one that hangs
-    /// is given up on (its thread left to end with the card) and the volatile journal starts in
-    /// Normal.
+    /// highest seq and the session) of a journal that would not open for writing, or whose open
+    /// was given up on at its deadline: a card that answers reads it in well under a second; one
+    /// that does not answer at all (its lookup of the file too is inside this bound) is given up
+    /// on, its thread left to end with the card, and the volatile journal starts in Normal with a
+    /// fault that says a lockdown may have been lost.
     /// </summary>
     private static readonly TimeSpan SeedDeadline = TimeSpan.FromSeconds(5);
 

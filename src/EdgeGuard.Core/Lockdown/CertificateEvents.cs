@@ -45,6 +45,12 @@ public sealed record CertificateFault(
     DateTimeOffset At, TlsCertificateRole Role, string File, string Subject, DateTimeOffset NotBefore, DateTimeOffset NotAfter, CertificateValidity Validity)
     : DomainEvent(At)
 {
+    /// <summary>
+    /// The office's command that renews a gateway's client certificate (same key, the old one
+    /// still valid until revoked on its own), which this fault and <c>validate</c> both advise.
+    /// </summary>
+    public const string RenewCommand = "deploy/office/certs.sh renew GATEWAY";
+
     /// <inheritdoc />
     public override string Type => "fault.certificate";
 
@@ -67,7 +73,7 @@ public sealed record CertificateFault(
                 : $"the pinned CA certificate '{Subject}' in '{File}'";
             var window = $"valid from {WireTime.Format(NotBefore)} to {WireTime.Format(NotAfter)}, the gateway's clock reads {WireTime.Format(At)}";
             var renew = Role == TlsCertificateRole.Client
-                ? "renew it at the office (deploy/office/certs.sh renew GATEWAY) and replace the file"
+                ? $"renew it at the office ({RenewCommand}) and replace the file"
                 : "replace the CA file with the office's current CA (and the broker's certificate if the CA changed)";
             return Validity switch
             {

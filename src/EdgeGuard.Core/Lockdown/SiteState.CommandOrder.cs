@@ -40,8 +40,5 @@ public sealed partial record SiteState
     /// <paramref name="now"/> as <see cref="ApprovalsValidAt"/> judges an alert (a boot clock behind
     /// by the outage is corrected by the monotonic time since); null when unknown.
     /// </summary>
-    public DateTimeOffset? CommandsForgottenAt(Moment now) =>
-        CommandsForgottenBefore is { } restart
-            ? Later(restart.Utc, now.Utc - (now.Monotonic - restart.Monotonic))
-            : null;
+    public DateTimeOffset? CommandsForgottenAt(Moment now) => JudgedAt(CommandsForgottenBefore, now);
 }

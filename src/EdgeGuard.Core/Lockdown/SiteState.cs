@@ -95,12 +95,23 @@ public sealed partial record SiteState(
     /// later (a clock running fast at the alert and stepped back since): refusing an approval
     /// given in that gap is the safe side, and the gap is at most how fast the clock ran.
     /// </remarks>
-    public DateTimeOffset? ApprovalsValidAt(Moment now) =>
-        ApprovalsValidFrom is { } alert
-            ? Later(alert.Utc, now.Utc - (now.Monotonic - alert.Monotonic))
-            : null;
+    public DateTimeOffset? ApprovalsValidAt(Moment now) => JudgedAt(ApprovalsValidFrom, now);
 
-    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
+    /// <summary>
+    /// When <paramref name="then"/> happened by the clock <paramref name="now"/> reads: the later
+    /// of its stamp and now's wall time less the monotonic time since (see
+    /// <see cref="ApprovalsValidAt"/>'s remarks); null when <paramref name="then"/> is.
+    /// </summary>
+    private static DateTimeOffset? JudgedAt(Moment? then, Moment now)
+    {
+        if (then is not { } moment)
+        {
+            return null;
+        }
+
+        var byMonotonic = now.Utc - (now.Monotonic - moment.Monotonic);
+        return moment.Utc >= byMonotonic ? moment.Utc : byMonotonic;
+    }
 
     /// <summary>
     /// Points whose changes supervision withholds for chatter (<see cref="PointsSuppressed"/>):

@@ -44,7 +44,8 @@ public interface IOutbox
     /// <summary>
     /// True while an event handed to the journal is not readable yet: it waits for its seq (the
     /// writer busy with a commit, or stuck in one on a hung disk) or, in a full or failing
-    /// episode, for the commit that hands it out. The site's state may already show it (the
+    /// episode, for the commit that hands it out (false again once that write returns, whether it
+    /// handed the events out or dropped and counted them). The site's state may already show it (the
     /// controller publishes a decision's events after it updates its state): the orderly stop
     /// sends point state only when nothing waits here, so retained state never runs ahead of the
     /// events delivered before <c>offline</c>.

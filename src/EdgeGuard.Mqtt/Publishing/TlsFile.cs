@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using EdgeGuard.Mqtt.Files;
 
 namespace EdgeGuard.Mqtt.Publishing;
@@ -28,6 +29,14 @@ public static class TlsFile
     /// provision a new one. One figure for both: <see cref="Core.Lockdown.CertificateExpiryWatch.Notice"/>.
     /// </summary>
     public static readonly TimeSpan ExpiryNotice = Core.Lockdown.CertificateExpiryWatch.Notice;
+
+    /// <summary>
+    /// The certificate of a pinned CA bundle whose window is judged, by <c>validate</c> and by the
+    /// running gateway alike: the soonest-ending one, since the bundle is as good as its weakest
+    /// anchor while the broker may chain to it. Null for an empty bundle.
+    /// </summary>
+    public static X509Certificate2? JudgedAnchor(X509Certificate2Collection anchors) =>
+        anchors.MinBy(c => c.NotAfter.ToUniversalTime());
 
     /// <summary>What problems call a TLS file that is the wrong kind of file ("a TLS file is a regular file").</summary>
     internal const string Kind = "TLS file";

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Publishing;
 
 namespace EdgeGuard.Configuration;
@@ -124,10 +125,8 @@ public static partial class GatewayConfigReader
                     }
                     else
                     {
-                        // Of a bundle the soonest-ending one, as CertificateExpiryChecks reads it at
-                        // run: the bundle is as good as its weakest anchor while the broker may
-                        // chain to it.
-                        var soonest = anchors.MinBy(c => c.NotAfter.ToUniversalTime())!;
+                        // The anchor the running gateway judges too (CertificateExpiryChecks).
+                        var soonest = TlsFile.JudgedAnchor(anchors)!;
                         Validity(node.Child("caFile"), $"the CA certificate '{soonest.Subject}' in '{ca.Path}'", soonest,
                             expired: "no broker certificate chains to it, so the gateway refuses the broker; renew it at the office (deploy/office/certs.sh init-ca, then the broker's and gateways' certificates) and provision it again",
                             renew: "renew it at the office before then, or the gateway refuses the broker");
@@ -151,8 +150,8 @@ public static partial class GatewayConfigReader
                 {
                     using var certificate = X509Certificate2.CreateFromPem(Encoding.UTF8.GetChars(cert.Pem), keyText);
                     Validity(node.Child("certFile"), $"the client certificate '{cert.Path}'", certificate,
-                        expired: "the broker refuses it; renew it at the office (deploy/office/certs.sh renew GATEWAY) and provision it again",
-                        renew: "renew it at the office (deploy/office/certs.sh renew GATEWAY) before then, or the broker refuses the gateway");
+                        expired: $"the broker refuses it; renew it at the office ({CertificateFault.RenewCommand}) and provision it again",
+                        renew: $"renew it at the office ({CertificateFault.RenewCommand}) before then, or the broker refuses the gateway");
                 }
                 catch (Exception ex) when (ex is CryptographicException or ArgumentException) // ArgumentException: another certificate's key
                 {

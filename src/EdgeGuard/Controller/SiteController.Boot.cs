@@ -276,7 +276,9 @@ public sealed partial class SiteController
     private string? NotReapplied(SafetyState loaded) =>
         loaded.Mode == SiteMode.Normal || loaded.Lockdown is not { } held ? "it held no scenario to put back"
         : _scenarioSinceBoot >= (held.Drill ? ScenarioDecision.Drill : ScenarioDecision.Real)
-            ? $"a {(_scenarioSinceBoot == ScenarioDecision.Real ? "real scenario" : "drill")} was started, ended or suspended since the boot: that stands"
+            ? (_scenarioSinceBoot == ScenarioDecision.Real
+                ? "a real scenario was started, ended, suspended or resumed since the boot: that stands"
+                : "a drill was started or ended since the boot: that stands")
         : null;
 
     /// <summary>

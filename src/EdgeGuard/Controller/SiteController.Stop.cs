@@ -55,7 +55,8 @@ public sealed partial class SiteController
 
     /// <summary>
     /// Under <see cref="_loopGate"/>: everything the controller has accepted and not yet handled, as the
-    /// loop would (a decision deferred from a GPIO thread first, then the channel's messages in order).
+    /// loop would (the decisions deferred from a GPIO thread first, oldest first, then the channel's
+    /// messages in order).
     /// Edges that arrive meanwhile queue behind (the gate is held) and are taken too. One message that
     /// throws is logged and the rest are still handled: each may be a panic press.
     /// </summary>

@@ -163,7 +163,7 @@ internal sealed partial class CertificateExpiryChecks : IHostedService, IDisposa
             certificates.ImportFromPem(Encoding.UTF8.GetString(bytes));
             var chosen = role == TlsCertificateRole.Client
                 ? certificates.FirstOrDefault()
-                : certificates.MinBy(c => c.NotAfter.ToUniversalTime());
+                : TlsFile.JudgedAnchor(certificates);
             return chosen is null
                 ? null
                 : (chosen.Subject, new DateTimeOffset(chosen.NotBefore.ToUniversalTime()), new DateTimeOffset(chosen.NotAfter.ToUniversalTime()));
