@@ -80,10 +80,7 @@ public sealed partial class DuplicateGatewayAlarmTests
         await using var proxy = BlackholeProxy.Start(broker.Port);
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
         await using var gw = new PublisherHarness(PublisherHarness.Plain(proxy.Port) with { Instance = Own }, output, session: 6);
-        await gw.StartAndCatchUpAsync();
-        await office.WaitForAsync(r => r.Text == "online" && r.UserProperties.GetValueOrDefault("instance") == Own, Patience, "birth");
-        proxy.Blackhole();
-        await office.WaitForAsync(r => r.Text == "offline" && r.UserProperties.GetValueOrDefault("instance") == Own, Patience, "own will");
+        await BornThenCutAsync(gw, proxy, office);
         await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", "9", instance: null); // the old clone's will
         proxy.Restore();
         await Eventually.TrueAsync(() => gw.Faults.Events.OfType<DuplicateGateway>().Any(), Patience, "the alarm at the reconnect");

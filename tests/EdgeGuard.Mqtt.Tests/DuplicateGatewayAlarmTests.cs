@@ -69,13 +69,9 @@ public sealed partial class DuplicateGatewayAlarmTests(ITestOutputHelper output)
         await using var proxy = BlackholeProxy.Start(broker.Port);
         await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
         await using var gw = new PublisherHarness(PublisherHarness.Plain(proxy.Port) with { Instance = Own }, output, session: 6);
-        await gw.StartAndCatchUpAsync();
-        await office.WaitForAsync(r => r.Text == "online" && r.UserProperties.GetValueOrDefault("instance") == Own, Patience, "birth");
+        await BornThenCutAsync(gw, proxy, office);
 
-        // The link dies half-open; the broker times it out and publishes the gateway's own will.
         // Then the other availability is left retained, before the gateway gets back.
-        proxy.Blackhole();
-        await office.WaitForAsync(r => r.Text == "offline" && r.UserProperties.GetValueOrDefault("instance") == Own, Patience, "own will");
         await StaleAvailability.PublishAsync(broker.Port, Availability, payload, session.ToString(System.Globalization.CultureInfo.InvariantCulture), instance: Other);
         proxy.Restore();
         await Eventually.TrueAsync(() => gw.Publisher.Connects >= 2 && gw.Publisher.IsCaughtUp, Patience, "reconnected");
@@ -126,6 +122,18 @@ public sealed partial class DuplicateGatewayAlarmTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(1)); // time for any more
 
         Assert.Equal(others.Take(DuplicateInstances.Capacity), Alarms(gw).Select(alarm => alarm.Instance));
+    }
+
+    /// <summary>
+    /// Starts <paramref name="gw"/> through its birth, then its link dies half-open (the proxy
+    /// drops everything): the broker times it out and publishes the gateway's own will.
+    /// </summary>
+    private static async Task BornThenCutAsync(PublisherHarness gw, BlackholeProxy proxy, TestSubscriber office)
+    {
+        await gw.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Text == "online" && r.UserProperties.GetValueOrDefault("instance") == Own, Patience, "birth");
+        proxy.Blackhole();
+        await office.WaitForAsync(r => r.Text == "offline" && r.UserProperties.GetValueOrDefault("instance") == Own, Patience, "own will");
     }
 
     private static List<DuplicateGateway> Alarms(PublisherHarness harness) => [.. harness.Faults.Events.OfType<DuplicateGateway>()];

@@ -31,20 +31,6 @@ public sealed class ChatterAtBypassEndTests : IAsyncDisposable
 
     private readonly ControllerHarness _h = new(Site, _ => new MemorySafetyStore());
 
-    // Advances in steps the loop handles one by one, so every timer due on the way is decided.
-    private async Task AdvanceAsync(TimeSpan by)
-    {
-        var step = TimeSpan.FromMilliseconds(100);
-        for (; by > step; by -= step)
-        {
-            _h.Time.Advance(step);
-            await _h.SettleAsync();
-        }
-
-        _h.Time.Advance(by);
-        await _h.SettleAsync();
-    }
-
     private VerifiedCommand Bypass(string point, DateTimeOffset until) =>
         new(new CommandEnvelope(Guid.NewGuid().ToString(), CommandType.Bypass, "site-t", "gw-t", "tech-1", _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
             new JsonObjectItem(ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, JsonItem>
@@ -63,23 +49,23 @@ public sealed class ChatterAtBypassEndTests : IAsyncDisposable
         Assert.True(bypassed.Done, bypassed.Detail);
 
         // Seven changes of the panic loop, 250 ms apart (the first starts the lockdown).
-        await AdvanceAsync(TimeSpan.FromSeconds(5));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(5));
         for (var i = 0; i < 7; i++)
         {
             _h.Set("panic", i % 2 == 0);
             await _h.SettleAsync();
-            await AdvanceAsync(TimeSpan.FromMilliseconds(250));
+            await _h.AdvanceInStepsAsync(TimeSpan.FromMilliseconds(250));
         }
 
         // The loop last armed its timer 0.3 ms before the bypass's end: timers count whole
         // milliseconds, rounded up, so it fires 0.7 ms after the end. The eighth change comes in
         // between, with nothing queued: it is decided on this (the GPIO) thread.
-        await AdvanceAsync(end - _h.Time.GetUtcNow() - TimeSpan.FromTicks(3_000));
+        await _h.AdvanceInStepsAsync(end - _h.Time.GetUtcNow() - TimeSpan.FromTicks(3_000));
         _h.Time.Advance(TimeSpan.FromTicks(5_000)); // 0.2 ms past the end
         Assert.Contains(_h.Controller.Current!.Bypasses.Keys, id => id == "fence");
         _h.Set("panic", false);
         await _h.SettleAsync();
-        await AdvanceAsync(TimeSpan.FromMilliseconds(10));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromMilliseconds(10));
 
         var chatter = Assert.Single(_h.Events.Events.OfType<ChatterDetected>());
         Assert.Equal(("panic", false), (chatter.PointId, chatter.Suppressed));

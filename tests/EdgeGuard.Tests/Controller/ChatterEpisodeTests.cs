@@ -36,36 +36,18 @@ public sealed class ChatterEpisodeTests : IAsyncDisposable
 
     private readonly ControllerHarness _h = new(Site, _ => new MemorySafetyStore());
 
-    /// <summary>
-    /// Advances in steps of at most 100 ms, letting the loop run after each: a timer that fires
-    /// within one advance is handled after it, so a deadline it re-arms (the hold time counts from
-    /// when the loop saw the change) would otherwise wait for the next advance.
-    /// </summary>
-    private async Task AdvanceAsync(TimeSpan by)
-    {
-        var step = TimeSpan.FromMilliseconds(100);
-        for (; by > step; by -= step)
-        {
-            _h.Time.Advance(step);
-            await _h.SettleAsync();
-        }
-
-        _h.Time.Advance(by);
-        await _h.SettleAsync();
-    }
-
     private async Task SetAsync(string point, bool active, TimeSpan hold)
     {
         _h.Set(point, active);
         await _h.SettleAsync();
-        await AdvanceAsync(hold);
+        await _h.AdvanceInStepsAsync(hold);
     }
 
     private async Task WaitSecondsAsync(int seconds)
     {
         for (var s = 0; s < seconds; s++)
         {
-            await AdvanceAsync(TimeSpan.FromSeconds(1));
+            await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(1));
         }
     }
 
@@ -84,7 +66,7 @@ public sealed class ChatterEpisodeTests : IAsyncDisposable
         Assert.Equal(["hall"], _h.Controller.Snapshot!.SuppressedPoints);
 
         // A guard presses the panic button: lockdown, the hall door is locked.
-        await AdvanceAsync(TimeSpan.FromSeconds(2));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(2));
         await SetAsync("panic", true, TimeSpan.FromMilliseconds(300));
         await SetAsync("panic", false, TimeSpan.FromMilliseconds(300));
         Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
@@ -92,16 +74,16 @@ public sealed class ChatterEpisodeTests : IAsyncDisposable
 
         // The locked door, quiet for 10 s, is forced open: reported once it has held open 3 s,
         // while the contact is still suppressed (the episode has not settled).
-        await AdvanceAsync(TimeSpan.FromSeconds(10));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(10));
         await SetAsync("hall", true, TimeSpan.FromSeconds(2.9));
         Assert.DoesNotContain(_h.Events.Events, e => e is DoorForced);
-        await AdvanceAsync(TimeSpan.FromSeconds(0.2));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(0.2));
         var forced = Assert.Single(_h.Events.Events.OfType<DoorForced>());
         Assert.Equal("hall-door", forced.DoorId);
         Assert.Equal(["hall"], _h.Controller.Snapshot!.SuppressedPoints);
 
         // Shut again after 8 s; the contact stays quiet and settles closed.
-        await AdvanceAsync(TimeSpan.FromSeconds(4.9));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(4.9));
         await SetAsync("hall", false, TimeSpan.FromSeconds(1));
         Assert.Empty(_h.Events.Events.OfType<DoorForcedRestored>());
         await WaitSecondsAsync(3);
@@ -165,13 +147,13 @@ public sealed class ChatterEpisodeTests : IAsyncDisposable
             await SetAsync("hall", i % 2 == 0, TimeSpan.FromMilliseconds(250));
         }
 
-        await AdvanceAsync(TimeSpan.FromSeconds(2));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(2));
         await SetAsync("panic", true, TimeSpan.FromMilliseconds(300));
         await SetAsync("panic", false, TimeSpan.FromMilliseconds(300));
         Assert.Equal(SiteMode.Lockdown, _h.Controller.Current!.Mode);
 
         // Forced open for 2.5 s and shut, under the 3 s hold: withheld as a flap would be...
-        await AdvanceAsync(TimeSpan.FromSeconds(10));
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(10));
         await SetAsync("hall", true, TimeSpan.FromSeconds(2.5));
         await SetAsync("hall", false, TimeSpan.FromSeconds(1));
         await WaitSecondsAsync(25);

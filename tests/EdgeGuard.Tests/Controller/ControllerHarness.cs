@@ -108,6 +108,24 @@ internal sealed class ControllerHarness : IAsyncDisposable
     }
 
     /// <summary>
+    /// Advances the clock in steps of at most 100 ms, settling after each: a timer that fires
+    /// within one advance is handled after it, so a deadline it re-arms (a hold time counts from
+    /// when the loop saw the change) would otherwise wait for the next advance.
+    /// </summary>
+    public async Task AdvanceInStepsAsync(TimeSpan by)
+    {
+        var step = TimeSpan.FromMilliseconds(100);
+        for (; by > step; by -= step)
+        {
+            Time.Advance(step);
+            await SettleAsync();
+        }
+
+        Time.Advance(by);
+        await SettleAsync();
+    }
+
+    /// <summary>
     /// After a stop was asked for: waits (bounded) until the controller's loop has ended. By the loop
     /// task's state, polled, not by a continuation on that task: the stop's own await of the loop is
     /// one too, and when it was registered first (the stop's thread ahead of the test's, as a loaded
