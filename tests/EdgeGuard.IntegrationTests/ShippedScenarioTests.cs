@@ -59,6 +59,10 @@ public sealed class ShippedScenarioTests
             // A key left turned by the first play could not be turned again to clear the second's lockdown.
             await Play(gateway, file);
             AssertAtRest(gateway, file);
+            // Played twice within the chatter window, a file that flaps one point eight times makes
+            // it chatter: its last change then waits for the hold time, as long as an expect's timeout.
+            var chatter = gateway.Recorder.Events.Where(e => e.Type == "fault.chatter").Select(e => e.ToString()).ToList();
+            Assert.True(chatter.Count == 0, $"{file} played twice raises {string.Join("; ", chatter)}");
         }
     }
 
