@@ -99,7 +99,10 @@ rm -f "$pkg/app/appsettings.json"
 
 cp "$repo/src/EdgeGuard/appsettings.json" "$pkg/config/appsettings.json"
 cp "$repo"/src/EdgeGuard/samples/*.json "$pkg/config/samples/"
-cp "$repo/deploy/provision-gateway.sh" "$repo/deploy/provision-lib.sh" "$repo/deploy/provision-state.sh" "$repo/deploy/render-config.py" "$repo/deploy/edgeguard.service" "$repo/deploy/README.md" "$pkg/deploy/"
+# provision-gateway.sh sources its helpers from beside it: every provision-*.sh ships.
+cp "$repo/deploy/provision-gateway.sh" "$repo/deploy/provision-lib.sh" "$repo/deploy/provision-state.sh" \
+  "$repo/deploy/provision-system.sh" "$repo/deploy/provision-tls.sh" \
+  "$repo/deploy/render-config.py" "$repo/deploy/edgeguard.service" "$repo/deploy/README.md" "$pkg/deploy/"
 cp "$repo/deploy/README.md" "$pkg/app/README.md"
 cp "$repo/hardware/README.md" "$pkg/hardware/README.md"
 chmod 755 "$pkg/deploy/provision-gateway.sh"

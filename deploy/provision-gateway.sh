@@ -112,11 +112,17 @@ fi
 changes=0 staged=() warnings=()
 # Helpers (report, system, stage_file, install_file, ...) ship beside this script.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for lib in provision-lib.sh provision-state.sh; do
+for lib in provision-lib.sh provision-state.sh provision-system.sh provision-tls.sh; do
   [ -f "$here/$lib" ] || die "$here/$lib is missing: extract the release's whole deploy/ directory"
 done
 # shellcheck source=deploy/provision-lib.sh
 . "$here/provision-lib.sh"
+# Packages and accounts, the unit's enabling, the clock's source, the tmpfiles.d entry.
+# shellcheck source=deploy/provision-system.sh
+. "$here/provision-system.sh"
+# The key, certificate and CA checked, then staged for the validator.
+# shellcheck source=deploy/provision-tls.sh
+. "$here/provision-tls.sh"
 # What is already in the state directory: its files' owners, the journal's schema.
 # shellcheck source=deploy/provision-state.sh
 . "$here/provision-state.sh"
@@ -221,47 +227,10 @@ install_app "$pkg/app" "$app"
 echo "TLS:"
 tls_rel=() tls_state=() tls_check=()
 if [ "$no_tls" = false ]; then
-  # A key that does not belong to the certificate would only show as a failed TLS handshake later.
-  # Each side must be read: two failures (files swapped, not PEM) give two empty, equal strings.
   if command -v openssl >/dev/null 2>&1; then
-    # The gateway loads its key unattended (no passphrase prompt at boot): an encrypted one is not
-    # a format problem, and the validator would refuse it only as "do not load as a pair".
-    if grep -q -e '^-----BEGIN ENCRYPTED PRIVATE KEY-----' -e '^Proc-Type: 4,ENCRYPTED' -- "$key"; then
-      die "--key '$key' is encrypted (passphrase-protected): the gateway needs an unencrypted key," \
-        "as deploy/office/certs.sh writes it. Decrypt a copy (openssl pkey -in '$key' -out GATEWAY.key," \
-        "it asks for the passphrase; keep it 0600) and give that"
-    fi
-    cert_pub=$(openssl x509 -noout -pubkey -in "$cert" 2>/dev/null) || cert_pub=""
-    # -passin: never a prompt, whatever the file holds.
-    key_pub=$(openssl pkey -pubout -passin pass: -in "$key" 2>/dev/null </dev/null) || key_pub=""
-    [ -n "$cert_pub" ] || die "--cert '$cert' is not a PEM certificate (openssl x509 cannot read it)"
-    [ -n "$key_pub" ] || die "--key '$key' is not a PEM private key (openssl pkey cannot read it)"
-    [ "$cert_pub" = "$key_pub" ] || die "--key does not belong to --cert (their public keys differ)"
-    # The broker takes the certificate's CN as the user name and its ACL grants that name only its
-    # own gateway's topics (deploy/office/certs.sh, make-acl.sh): another gateway's certificate
-    # would connect and be refused every publish, or publish as that other gateway.
-    cert_cn=$(openssl x509 -noout -subject -nameopt multiline -in "$cert" 2>/dev/null |
-      sed -n 's/^ *commonName *= //p') || cert_cn=""
-    [ "$cert_cn" = "$gateway" ] ||
-      die "--cert is issued to CN '$cert_cn', not to gateway '$gateway' (the broker's user name): use the certificate of deploy/office/certs.sh gateway $site $gateway"
-    check_certificate_files "$ca" "$cert" "$force"
+    check_key_and_certificate "$ca" "$cert" "$key" "$site" "$gateway" "$force"
   fi
-  # The service may read its key, not change or replace it: root owns it, group edgeguard reads.
-  for spec in "ca.pem 644 $ca" "gateway.crt 644 $cert" "gateway.key 640 $key"; do
-    name=${spec%% *} perm=${spec#* } perm=${perm%% *}
-    src=${spec#"$name $perm "}
-    rel=/etc/edgeguard/tls/$name
-    state=$(stage_file "$src" "$rel" "$perm" root edgeguard .new)
-    check=$R$rel
-    case "$state" in
-      installed | updated)
-        check=$src
-        [ "$dry_run" = true ] || { check=$R$rel.new; staged+=("$check"); }
-        [ "$dry_run" = true ] || note "staged     $rel.new (moved into place after validation)"
-        ;;
-    esac
-    tls_rel+=("$rel") tls_state+=("$state") tls_check+=("$check")
-  done
+  stage_tls_files "$ca" "$cert" "$key"
 else
   note "none (--no-tls)"
 fi
@@ -380,46 +349,7 @@ record_previous "$old_current"
 apply_tmpfiles "$tmpfiles_state"
 
 not_enabled=""
-wants=/etc/systemd/system/multi-user.target.wants/edgeguard.service
-if [ "$mode" = root ]; then
-  # Enabled only when DIR can run it: without the user or its groups the unit fails at every start
-  # (status 217/USER, 216/GROUP). What `systemctl enable` does, without a running systemd.
-  missing=()
-  [ -n "$eg_uid" ] || missing+=("user edgeguard (etc/passwd)")
-  [ -n "$eg_gid" ] || missing+=("group edgeguard (etc/group)")
-  for group in gpio i2c spi; do
-    if [ -z "$(lookup group "$group")" ]; then missing+=("group $group"); elif ! in_group "$group" edgeguard; then missing+=("edgeguard in group $group"); fi
-  done
-  if [ "${#missing[@]}" -eq 0 ]; then
-    [ -d "$R${wants%/*}" ] || [ "$dry_run" = true ] || mkdir -p "$R${wants%/*}" || die "cannot create $R${wants%/*}"
-    ensure_symlink "$wants" /etc/systemd/system/edgeguard.service
-    system systemctl daemon-reload
-    system systemctl start edgeguard.service
-  else
-    not_enabled="$R/etc lacks ${missing[0]}"
-    for m in "${missing[@]:1}"; do not_enabled+=", $m"; done
-    if [ -L "$R$wants" ]; then
-      report removed "$wants (cannot run here)"
-      [ "$dry_run" = true ] || rm -f -- "$R$wants" || die "cannot remove $R$wants"
-    fi
-    note "not enabled: edgeguard.service ($not_enabled)"
-  fi
-else
-  [ "$unit_state" = unchanged ] || system systemctl daemon-reload
-  not_started="edgeguard.service did not start with EdgeGuard $version (current -> $version): why is in 'journalctl -u edgeguard -n 50'; fix and run again, or roll back (deploy/README.md, Rollback)"
-  if [ "$dry_run" = false ] && systemctl is-active --quiet edgeguard.service && [ "$changes" -gt 0 ]; then
-    # enable --now leaves a running service alone; the new release or config needs a restart.
-    # Type=notify: restart waits for READY=1, so a release that fails at start fails here.
-    system systemctl restart edgeguard.service || die "$not_started"
-    note "restarted edgeguard.service"
-  fi
-  if [ "$dry_run" = true ] || ! systemctl is-enabled --quiet edgeguard.service || ! systemctl is-active --quiet edgeguard.service; then
-    report enabled "edgeguard.service (systemctl enable --now)"
-    system systemctl enable --now edgeguard.service || die "$not_started"
-  else
-    report unchanged "edgeguard.service enabled and running"
-  fi
-fi
+enable_service "$unit_state"
 
 # Last: the gateway runs without NTP, so nothing here may stop the run after the switch above.
 apply_time_sync "$timesync_state" "$time_server"

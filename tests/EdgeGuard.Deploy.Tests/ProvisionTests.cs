@@ -35,7 +35,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
                  {
                      "MANIFEST", "app/edgeguard", "app/edgeguard.dll", "config/appsettings.json",
                      "config/samples/annex-io-board.json", "deploy/provision-gateway.sh", "deploy/provision-lib.sh", "deploy/provision-state.sh",
-                     "deploy/render-config.py",
+                     "deploy/provision-system.sh", "deploy/provision-tls.sh", "deploy/render-config.py",
                      "deploy/edgeguard.service", "deploy/README.md", "hardware/README.md",
                  })
         {

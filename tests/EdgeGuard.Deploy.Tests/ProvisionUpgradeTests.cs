@@ -52,7 +52,7 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
     }
 
     // timedatectl and systemctl run only on a real system, never under --root: the time step of
-    // provision-lib.sh is run here as provision-gateway.sh runs it there, against shims.
+    // provision-system.sh is run here as provision-gateway.sh runs it there, against shims.
     [Fact]
     public async Task A_time_service_that_cannot_be_switched_on_is_a_warning_naming_the_step_not_an_abort()
     {
@@ -75,6 +75,7 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
             R=$1 mode=system dry_run=false can_chown=false eg_uid="" eg_gid="" changes=0 staging=$2
             staged=() warnings=()
             . "$3/deploy/provision-lib.sh"
+            . "$3/deploy/provision-system.sh"
             state=$(stage_time_sync 10.8.0.1)
             staged+=("$R/etc/systemd/timesyncd.conf.d/edgeguard.conf.provision-tmp")
             apply_time_sync "$state" 10.8.0.1

@@ -8,7 +8,7 @@ namespace EdgeGuard.WalkTest;
 /// </summary>
 internal static class FallbackDirectoryFix
 {
-    /// <summary>The tmpfiles.d entry provisioning installs (deploy/provision-lib.sh).</summary>
+    /// <summary>The tmpfiles.d entry provisioning installs (deploy/provision-system.sh).</summary>
     public const string TmpfilesEntry = "/etc/tmpfiles.d/edgeguard.conf";
 
     /// <summary>

@@ -30,10 +30,10 @@ public sealed partial class RuntimeDirectoryTests
         // disabled), the unit at its start. Were they to differ, each would change what the other
         // made, and the walk test's fix (FallbackDirectoryFix) would name another file.
         var unit = Unit();
-        var lib = File.ReadAllText(Path.Combine(Repo(), "deploy", "provision-lib.sh"));
+        var lib = File.ReadAllText(Path.Combine(Repo(), "deploy", "provision-system.sh"));
 
         var line = TmpfilesLine().Match(lib);
-        Assert.True(line.Success, "tmpfiles_line= in deploy/provision-lib.sh");
+        Assert.True(line.Success, "tmpfiles_line= in deploy/provision-system.sh");
         var expected = $"d {JournalOpener.DefaultFallbackDirectory} {Setting(unit, "RuntimeDirectoryMode")}"
             + $" {Setting(unit, "User")} {Setting(unit, "Group")} -";
         Assert.Equal(expected, line.Groups[1].Value);

@@ -1,0 +1,94 @@
+# shellcheck shell=bash
+# Helpers of provision-gateway.sh for the gateway's TLS files, sourced by it after provision-lib.sh
+# (shipped beside it in the release's deploy/): the key, certificate and CA checked against each
+# other and against the installed certificate, then staged beside the installed files. They read
+# the caller's variables as provision-lib.sh's do.
+# shellcheck disable=SC2154 # the caller's variables, set by provision-gateway.sh
+
+# check_key_and_certificate CA CERT KEY SITE GATEWAY FORCE (needs openssl): stops unless KEY is
+# unencrypted and belongs to CERT, and CERT is GATEWAY's, issued by CA (check_certificate_files).
+# A key that does not belong to the certificate would only show as a failed TLS handshake later.
+# Each side must be read: two failures (files swapped, not PEM) give two empty, equal strings.
+check_key_and_certificate() {
+  local ca=$1 cert=$2 key=$3 site=$4 gateway=$5 force=$6 cert_pub key_pub cert_cn
+  # The gateway loads its key unattended (no passphrase prompt at boot): an encrypted one is not
+  # a format problem, and the validator would refuse it only as "do not load as a pair".
+  if grep -q -e '^-----BEGIN ENCRYPTED PRIVATE KEY-----' -e '^Proc-Type: 4,ENCRYPTED' -- "$key"; then
+    die "--key '$key' is encrypted (passphrase-protected): the gateway needs an unencrypted key," \
+      "as deploy/office/certs.sh writes it. Decrypt a copy (openssl pkey -in '$key' -out GATEWAY.key," \
+      "it asks for the passphrase; keep it 0600) and give that"
+  fi
+  cert_pub=$(openssl x509 -noout -pubkey -in "$cert" 2>/dev/null) || cert_pub=""
+  # -passin: never a prompt, whatever the file holds.
+  key_pub=$(openssl pkey -pubout -passin pass: -in "$key" 2>/dev/null </dev/null) || key_pub=""
+  [ -n "$cert_pub" ] || die "--cert '$cert' is not a PEM certificate (openssl x509 cannot read it)"
+  [ -n "$key_pub" ] || die "--key '$key' is not a PEM private key (openssl pkey cannot read it)"
+  [ "$cert_pub" = "$key_pub" ] || die "--key does not belong to --cert (their public keys differ)"
+  # The broker takes the certificate's CN as the user name and its ACL grants that name only its
+  # own gateway's topics (deploy/office/certs.sh, make-acl.sh): another gateway's certificate
+  # would connect and be refused every publish, or publish as that other gateway.
+  cert_cn=$(openssl x509 -noout -subject -nameopt multiline -in "$cert" 2>/dev/null |
+    sed -n 's/^ *commonName *= //p') || cert_cn=""
+  [ "$cert_cn" = "$gateway" ] ||
+    die "--cert is issued to CN '$cert_cn', not to gateway '$gateway' (the broker's user name): use the certificate of deploy/office/certs.sh gateway $site $gateway"
+  check_certificate_files "$ca" "$cert" "$force"
+}
+
+# stage_tls_files CA CERT KEY: each file staged as *.new (not under --dry-run) for the validator;
+# appends to the caller's tls_rel, tls_state and tls_check (the path the validator reads) and
+# staged.
+stage_tls_files() {
+  local ca=$1 cert=$2 key=$3 spec name perm src rel state check
+  # The service may read its key, not change or replace it: root owns it, group edgeguard reads.
+  for spec in "ca.pem 644 $ca" "gateway.crt 644 $cert" "gateway.key 640 $key"; do
+    name=${spec%% *} perm=${spec#* } perm=${perm%% *}
+    src=${spec#"$name $perm "}
+    rel=/etc/edgeguard/tls/$name
+    state=$(stage_file "$src" "$rel" "$perm" root edgeguard .new)
+    check=$R$rel
+    case "$state" in
+      installed | updated)
+        check=$src
+        [ "$dry_run" = true ] || { check=$R$rel.new; staged+=("$check"); }
+        [ "$dry_run" = true ] || note "staged     $rel.new (moved into place after validation)"
+        ;;
+    esac
+    tls_rel+=("$rel") tls_state+=("$state") tls_check+=("$check")
+  done
+}
+
+# check_certificate_files CA CERT FORCE: the office CA must have issued the certificate (every
+# EdgeGuard certificate comes from the one office CA, deploy/office/certs.sh): the old PKI folder's
+# ca.crt after a CA re-key would otherwise replace a working ca.pem and the gateway refuse the
+# broker at every connect. Times are left to the validator (-no_check_time), which names this
+# machine's clock and says how to renew. Unless FORCE is true, a certificate older than the
+# installed gateway.crt is refused: the technician's copy from the first install, given again on
+# an upgrade, would replace the renewed certificate with one the office may have revoked. Older:
+# an earlier notBefore, or the same (issued in the same second) and an earlier notAfter.
+check_certificate_files() {
+  local ca=$1 cert=$2 force=$3 why installed=$R/etc/edgeguard/tls/gateway.crt given old
+  if ! why=$(openssl verify -no_check_time -CAfile "$ca" "$cert" 2>&1); then
+    die "--ca '$ca' did not issue --cert '$cert' (openssl verify: $(tail -n 2 <<<"$why" | head -n 1));" \
+      "give the ca.crt of the PKI folder the certificate came from (deploy/office/certs.sh puts it beside" \
+      "GATEWAY.crt)"
+  fi
+  [ -f "$installed" ] && [ "$force" != true ] || return 0
+  old=$(validity "$installed") || return 0
+  given=$(validity "$cert")
+  # "START END" in seconds: compared start first, then end.
+  if [ "${given% *}" -lt "${old% *}" ] || { [ "${given% *}" -eq "${old% *}" ] && [ "${given#* }" -lt "${old#* }" ]; }; then
+    die "--cert '$cert' is older than the installed /etc/edgeguard/tls/gateway.crt (valid" \
+      "$(utc "${given% *}") to $(utc "${given#* }"), the installed one $(utc "${old% *}") to $(utc "${old#* }")):" \
+      "an old copy would replace a renewed certificate, which the office may have revoked. Give the" \
+      "current certificate (deploy/office/certs.sh keeps it in gateways/GATEWAY/), or pass --force to" \
+      "install this one anyway"
+  fi
+}
+# validity CERT: "NOTBEFORE NOTAFTER" of a PEM certificate, in seconds since the epoch.
+validity() {
+  local dates start end
+  dates=$(openssl x509 -noout -startdate -enddate -in "$1" 2>/dev/null) || return 1
+  start=$(sed -n 's/^notBefore=//p' <<<"$dates") end=$(sed -n 's/^notAfter=//p' <<<"$dates")
+  echo "$(date -u -d "$start" +%s) $(date -u -d "$end" +%s)"
+}
+utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
