@@ -40,9 +40,17 @@ public sealed class ShippedScenarioTests
         {
             await Play(gateway, file);
             AssertAtRest(gateway, file);
-            // The quick start's next step after any of them.
+            // The quick start's next step after any of them, after the pause the README asks for:
+            // back to back, the guard room key turned in both files chatters (8 changes in the
+            // chatter window), and a withheld turn then waits for the hold, as long as an expect.
+            await Task.Delay(gateway.Config.Site.Supervision.ChatterWindow);
             await Play(gateway, "panic-and-clear.scenario");
+            await Task.Delay(gateway.Config.Site.Supervision.ChatterWindow);
         }
+
+        // Only the file that shows chatter makes a point chatter.
+        var chatter = gateway.Recorder.Events.Where(e => e.Type == "fault.chatter").Select(e => e.Point).Distinct().ToList();
+        Assert.Equal(["fence-north"], chatter);
     }
 
     [Fact]
