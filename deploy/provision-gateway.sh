@@ -279,7 +279,8 @@ if [ "$no_tls" = false ]; then
   venv+=("EdgeGuard__mqtt__tls__caFile=${tls_check[0]}" "EdgeGuard__mqtt__tls__certFile=${tls_check[1]}" "EdgeGuard__mqtt__tls__keyFile=${tls_check[2]}")
 fi
 # Under --root the operators' public key files are checked in DIR, where the gateway will read
-# them, not on this machine's / (an absolute path only; a relative one is the service's business).
+# them, not on this machine's / (an absolute path only: a relative one is the config file's
+# folder's, which is in DIR already; in a dry run, the scratch directory's).
 if [ -n "$R" ]; then
   op_keys=$staging/operator-keys
   python3 "$pkg/deploy/render-config.py" --operator-keys "$rendered" >"$op_keys" ||

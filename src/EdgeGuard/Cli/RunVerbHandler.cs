@@ -20,9 +20,17 @@ internal static class RunVerbHandler
     public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false, bool warn = false)
     {
         var loaded = GatewayConfigLoader.Build(path);
-        var result = loaded.Errors.Count > 0
-            ? new ConfigResult(null, loaded.Errors)
-            : GatewayConfigReader.Read(loaded.Configuration, simulate, loadFiles);
+        var result = GatewayConfigLoader.Read(loaded, simulate, loadFiles);
+        const string logging = GatewayConfigReader.LoggingSectionName;
+        if (loadFiles && loaded.Errors.Count == 0
+            && !result.Errors.Any(e => e.Path == logging || e.Path.StartsWith(logging + ":", StringComparison.Ordinal))
+            && GatewayHost.LoggingProblem(loaded.Configuration) is { } problem)
+        {
+            // validate (loadFiles) refuses what run's host would stop on even where the reader
+            // knows no path for it; run says so itself when it builds the host (BuildHost).
+            result = new ConfigResult(null, [new ConfigError(logging, $"the host's logging cannot be set up from it: {problem}"), .. result.Errors]);
+        }
+
         if (!result.IsValid)
         {
             error.WriteLine(ConfigErrorFormatter.Format(result.Errors));
@@ -81,7 +89,12 @@ internal static class RunVerbHandler
                 await error.WriteLineAsync($"edgeguard: warning: {warning}").ConfigureAwait(false);
             }
 
-            using var host = GatewayHost.Build(loaded.Config, loaded.Configuration, environment: environment);
+            if (BuildHost(loaded.Config, loaded.Configuration, environment, error) is not { } host)
+            {
+                return ExitCodes.InvalidConfig;
+            }
+
+            using var disposing = host;
             await host.StartAsync(ct).ConfigureAwait(false);
             if (simulate)
             {
@@ -115,6 +128,31 @@ internal static class RunVerbHandler
         {
             await error.WriteLineAsync($"edgeguard: cannot run: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>
+    /// The host, or null after saying why it cannot be built from this configuration: a value the
+    /// framework parses (logging, hosting) that the reader let through. It threw
+    /// InvalidOperationException ("Configuration value 'Info' is not supported."), which ended run
+    /// with exit 1; systemd restarts that until its start limit reboots the gateway, and the next
+    /// boot fails alike. A restart does not mend a configuration: exit 2, which the unit never
+    /// restarts. The logger factory is resolved here, so nothing of the kind is left for the start.
+    /// </summary>
+    private static IHost? BuildHost(GatewayConfig config, IConfiguration configuration, Func<string, string?> environment, TextWriter error)
+    {
+        IHost? host = null;
+        try
+        {
+            host = GatewayHost.Build(config, configuration, environment: environment);
+            host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger(typeof(RunVerbHandler).FullName!);
+            return host;
+        }
+        catch (Exception ex) when (GatewayHost.IsSetupFailure(ex))
+        {
+            host?.Dispose();
+            error.WriteLine($"edgeguard: cannot run: the host cannot be set up from the configuration: {GatewayHost.Describe(ex)} (see edgeguard validate)");
+            return null;
         }
     }
 

@@ -234,11 +234,10 @@ internal static class WalkTestVerb
         var directory = config.StateDirectoryPath;
         if (!Directory.Exists(directory))
         {
-            var relative = Path.IsPathRooted(config.StateDirectory) ? string.Empty
-                : $" (stateDirectory '{config.StateDirectory}' is relative to the working directory {Environment.CurrentDirectory}; the gateway runs in /var/lib/edgeguard)";
+            // A relative stateDirectory is the config file's folder's (GatewayConfigReader.Read), as for the gateway.
             throw new WalkTestRefusedException(
-                $"the state directory {directory} does not exist{relative}: whether the site was left in lockdown cannot be checked. "
-                + "Use the gateway's config from its working directory; on a gateway that has never run, create the directory first");
+                $"the state directory {directory} does not exist: whether the site was left in lockdown cannot be checked. "
+                + "Use the gateway's config; on a gateway that has never run, create the directory first");
         }
 
         // Before the lock: taking it creates edgeguard.lock and .pid on a gateway that never ran, and

@@ -66,9 +66,9 @@ public sealed record GatewayConfig(
     public CommandOptions Commands { get; init; } = CommandOptions.None;
 
     /// <summary>
-    /// <see cref="StateDirectory"/> as a full path: a relative one is taken from the working directory (under
-    /// systemd <c>WorkingDirectory=/var/lib/edgeguard</c>). Every verb that reads or writes the state resolves
-    /// it here, so the gateway, the walk test and the journal tools agree on where it is.
+    /// <see cref="StateDirectory"/> as a full path. The reader made it absolute already (a relative one is
+    /// the configuration file's folder's, whatever the working directory); every verb that reads or writes
+    /// the state takes it from here, so the gateway, the walk test and the journal tools agree on where it is.
     /// </summary>
     public string StateDirectoryPath => Path.GetFullPath(StateDirectory);
 }

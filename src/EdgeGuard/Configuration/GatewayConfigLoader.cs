@@ -8,7 +8,20 @@ namespace EdgeGuard.Configuration;
 /// <summary>A configuration built from the gateway's sources, plus any problem met while loading them.</summary>
 /// <param name="Configuration">The layered configuration (whatever could be loaded).</param>
 /// <param name="Errors">Missing or unreadable file, malformed override; empty when all loaded.</param>
-public sealed record LoadedConfiguration(IConfiguration Configuration, IReadOnlyList<ConfigError> Errors);
+public sealed record LoadedConfiguration(IConfiguration Configuration, IReadOnlyList<ConfigError> Errors)
+{
+    /// <summary>
+    /// The configuration file's folder, which relative paths in the configuration are taken from
+    /// (<see cref="GatewayConfigReader.Read"/>); null for a configuration not built from a file.
+    /// </summary>
+    public string? Directory { get; init; }
+
+    /// <summary>
+    /// What is wrong with the file's shape although it loaded (<see cref="ConfigFileShape"/>: a
+    /// section at the file's root, a key repeated in one object): reported with the reader's problems.
+    /// </summary>
+    public IReadOnlyList<ConfigError> FileProblems { get; init; } = [];
+}
 
 /// <summary>Builds the gateway's configuration from its file, the environment and command-line overrides.</summary>
 public static class GatewayConfigLoader
@@ -42,7 +55,7 @@ public static class GatewayConfigLoader
         var errors = new List<ConfigError>();
         var file = Path.GetFullPath(string.IsNullOrWhiteSpace(configPath) ? DefaultPath : configPath);
         var builder = new ConfigurationBuilder();
-        if (ReadFile(file, out var json) is { } problem)
+        if (ReadFile(file, out var json, out var fileProblems) is { } problem)
         {
             errors.Add(new ConfigError(file, problem));
         }
@@ -69,7 +82,11 @@ public static class GatewayConfigLoader
         }
 
         builder.AddInMemoryCollection(values);
-        return new LoadedConfiguration(builder.Build(), errors);
+        return new LoadedConfiguration(builder.Build(), errors)
+        {
+            Directory = Path.GetDirectoryName(file),
+            FileProblems = fileProblems,
+        };
     }
 
     /// <summary>
@@ -77,12 +94,28 @@ public static class GatewayConfigLoader
     /// fail to load only those problems are returned (reading a half-loaded configuration would bury
     /// them under "required" errors).
     /// </summary>
-    public static ConfigResult Load(string? configPath, string[]? overrides = null, bool simulate = false)
+    public static ConfigResult Load(string? configPath, string[]? overrides = null, bool simulate = false) =>
+        Read(Build(configPath, overrides), simulate);
+
+    /// <summary>
+    /// Reads what <see cref="Build"/> loaded, as every verb does: the load's own errors alone when
+    /// the sources failed to load; otherwise <see cref="GatewayConfigReader.Read"/> with relative
+    /// paths taken from the file's folder, after the file's <see cref="LoadedConfiguration.FileProblems"/>.
+    /// </summary>
+    /// <param name="loaded">What <see cref="Build"/> returned.</param>
+    /// <param name="simulate">As for <see cref="GatewayConfigReader.Read"/>.</param>
+    /// <param name="loadFiles">As for <see cref="GatewayConfigReader.Read"/>.</param>
+    public static ConfigResult Read(LoadedConfiguration loaded, bool simulate = false, bool loadFiles = false)
     {
-        var loaded = Build(configPath, overrides);
-        return loaded.Errors.Count > 0
-            ? new ConfigResult(null, loaded.Errors)
-            : GatewayConfigReader.Read(loaded.Configuration, simulate);
+        ArgumentNullException.ThrowIfNull(loaded);
+        if (loaded.Errors.Count > 0)
+        {
+            return new ConfigResult(null, loaded.Errors);
+        }
+
+        var result = GatewayConfigReader.Read(loaded.Configuration, simulate, loadFiles, loaded.Directory);
+        return loaded.FileProblems.Count == 0 ? result
+            : new ConfigResult(null, [.. loaded.FileProblems, .. result.Errors]);
     }
 
     // The file's settings, or why there are none. Read the way TLS and operator key files are
@@ -94,9 +127,10 @@ public static class GatewayConfigLoader
     // block it) and opened it outside its OnLoadException callback (dotnet/runtime#113964): a file
     // the service's user may not read threw out of Build, a stack trace and exit 1, which systemd
     // restarts, instead of the problem list and exit 2.
-    private static string? ReadFile(string file, out IConfigurationRoot? json)
+    private static string? ReadFile(string file, out IConfigurationRoot? json, out IReadOnlyList<ConfigError> shape)
     {
         json = null;
+        shape = [];
         if (TlsFile.Absence(file) == TlsFile.Missing)
         {
             return "configuration file not found";
@@ -110,6 +144,9 @@ public static class GatewayConfigLoader
         try
         {
             json = new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes, writable: false)).Build();
+            // Only once the framework took the file: a file it refuses (bad JSON, a value given
+            // twice) is reported in its words, as before.
+            shape = ConfigFileShape.Problems(bytes);
             return null;
         }
         catch (Exception ex) when (ex is FormatException or JsonException or InvalidDataException)

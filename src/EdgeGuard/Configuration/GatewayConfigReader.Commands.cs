@@ -119,7 +119,7 @@ public static partial class GatewayConfigReader
 
                 var role = _w.Enum(item.Child("role"), subject, required: true, Roles);
                 var keyNode = item.Child("publicKeyFile");
-                var path = _w.PathValue(keyNode, subject, required: true, " (the operator's NAME.pub.pem from 'edgeguard keys new')");
+                var path = FilePath(keyNode, subject, required: true, " (the operator's NAME.pub.pem from 'edgeguard keys new')");
                 var publicKey = ImmutableArray<byte>.Empty;
                 var problem = path is null ? null : OperatorKeyFile.Read(name ?? "?", path, out publicKey);
                 if (problem is not null)

@@ -8,7 +8,7 @@ namespace EdgeGuard.Configuration;
 // as written here; value tables pair each configuration spelling with what it means.
 public static partial class GatewayConfigReader
 {
-    private static readonly string[] RootKeys =
+    internal static readonly string[] RootKeys =
         ["site", "gateway", "stateDirectory", "board", "ioBoard", "hardware", "expanders", "adcs", "zones", "points", "outputs", "doors", "lockdown", "scenarios", "drill", "threatLevels", "lifeSafety", "supervision", "simulation", "mqtt", "journal", "commands"];
     private static readonly string[] HardwareKeys = ["driver", "chip"];
     private static readonly string[] ZoneKeys = ["id", "name"];

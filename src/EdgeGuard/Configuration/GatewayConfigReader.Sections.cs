@@ -184,7 +184,7 @@ public static partial class GatewayConfigReader
             }
 
             var socketNode = node.Child("controlSocket");
-            var socket = _w.PathValue(socketNode, null, required: false)?.Trim();
+            var socket = FilePath(socketNode, null, required: false);
             if (socket is not null)
             {
                 CheckSocketPath(socketNode, socket, configured: true);

@@ -77,7 +77,7 @@ public static partial class GatewayConfigReader
         private string? ExistingFile(ConfigNode node, bool privateKey, out byte[]? content)
         {
             content = null;
-            var path = _w.PathValue(node, null, required: false);
+            var path = FilePath(node, null, required: false);
             // A directory on the way the service cannot enter is "cannot be read (permission
             // denied)", not "does not exist": the file is there, its directory's mode is the fix.
             if (path is not null && TlsFile.Absence(path) is { } absence)

@@ -118,11 +118,24 @@ public static partial class GatewayConfigReader
     /// <see cref="ConfigResult.Warnings">warning</see> naming it; the connection is not attempted
     /// without it and says why (<c>fault.broker</c>, the systemd status line).
     /// </param>
+    /// <param name="baseDirectory">
+    /// What a relative path in the configuration (<c>stateDirectory</c>, <c>simulation.controlSocket</c>,
+    /// the TLS files, operator key files) is taken from: the configuration file's folder
+    /// (<see cref="LoadedConfiguration.Directory"/>), so that <c>validate</c> in a technician's shell and
+    /// <c>run</c> under systemd find the same files. Null: the working directory now (a configuration
+    /// not read from a file). Either way every path of the returned config is absolute.
+    /// </param>
     /// <returns>A built <see cref="GatewayConfig"/> with no errors, or a null config and every problem.</returns>
-    public static ConfigResult Read(IConfiguration configuration, bool simulate = false, bool loadFiles = false)
+    /// <remarks>
+    /// The <c>Logging</c> section is checked too (GatewayConfigReader.Logging.cs): a level the
+    /// host's logging cannot parse would otherwise stop <c>run</c> after <c>validate</c> passed.
+    /// </remarks>
+    public static ConfigResult Read(IConfiguration configuration, bool simulate = false, bool loadFiles = false, string? baseDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return new Run(simulate, loadFiles).Read(configuration.GetSection(SectionName));
+        var run = new Run(simulate, loadFiles, Path.GetFullPath(baseDirectory ?? Environment.CurrentDirectory));
+        run.Logging(configuration.GetSection(LoggingSectionName));
+        return run.Read(configuration.GetSection(SectionName));
     }
 
     private static int DefaultDebounceMs(PointKind kind) => kind switch
@@ -140,7 +153,7 @@ public static partial class GatewayConfigReader
 
     // All of the read's state is declared here, so every other part of Run only reads and fills it.
     /// <summary>State of one read: the walker plus what has been declared so far, for cross-checks.</summary>
-    private sealed partial class Run(bool simulate, bool loadFiles)
+    private sealed partial class Run(bool simulate, bool loadFiles, string baseDirectory)
     {
         private readonly ConfigWalker _w = new();
 
@@ -194,8 +207,8 @@ public static partial class GatewayConfigReader
             // lockdown keyswitches).
             var site = Id(root.Child("site"), null, required: true);
             var gateway = Id(root.Child("gateway"), null, required: true);
-            var stateDirectory = _w.PathValue(root.Child("stateDirectory"), null, required: true,
-                " (the directory for the journal and the persisted safety state)")?.Trim();
+            var stateDirectory = FilePath(root.Child("stateDirectory"), null, required: true,
+                " (the directory for the journal and the persisted safety state)");
             Boards(root.Child("board"), root.Child("ioBoard"));
             var hardware = Hardware(root.Child("hardware"));
             var expanders = Expanders(root.Child("expanders"));
@@ -257,6 +270,18 @@ public static partial class GatewayConfigReader
             };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs), Commands = commands ?? throw new UnreachableException("commands missing without an error") });
         }
+
+        /// <summary>
+        /// A file or directory the gateway opens: <see cref="ConfigWalker.PathValue"/>, trimmed, and made
+        /// absolute against the configuration file's folder. Every such path is read here (the one
+        /// exception, <c>journal.fallbackDirectory</c>, must be absolute), so no verb depends on its
+        /// working directory: provisioning validated from a shell in /etc/edgeguard while systemd ran the
+        /// gateway in /var/lib/edgeguard, and a relative key file found by one was missing for the other.
+        /// </summary>
+        private string? FilePath(ConfigNode node, string? subject, bool required, string? requiredHint = null) =>
+            _w.PathValue(node, subject, required, requiredHint)?.Trim() is { Length: > 0 } path
+                ? Path.GetFullPath(path, baseDirectory)
+                : null;
 
         private ConfigResult Result(GatewayConfig? config) =>
             _w.ErrorCount == 0 ? new ConfigResult(config, []) { Warnings = _w.Warnings.ToArray() } : new ConfigResult(null, _w.Errors.ToArray());

@@ -36,17 +36,69 @@ public static class GatewayHost
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddConfiguration(configuration);
-        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(o =>
+        ConfigureLogging(builder.Logging, configuration);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddEdgeGuard(config, environment);
+        configure?.Invoke(builder.Services);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Why the host's logging cannot be set up from <paramref name="configuration"/>, or null: it is
+    /// built as <see cref="Build"/> builds it and a logger created, which parses every
+    /// <c>Logging</c> value. <c>validate</c> asks, so that it refuses whatever <c>run</c> would stop
+    /// on; GatewayConfigReader names the values it knows by their paths, this catches the rest (the
+    /// JSON formatter's options, a setting a later framework adds).
+    /// </summary>
+    public static string? LoggingProblem(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var services = new ServiceCollection();
+        services.AddLogging(logging => ConfigureLogging(logging, configuration));
+        try
+        {
+            using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayHost).FullName!);
+            return null;
+        }
+        catch (Exception ex) when (IsSetupFailure(ex))
+        {
+            return Describe(ex);
+        }
+    }
+
+    /// <summary>
+    /// What building the host or its logging throws for a configuration value the framework cannot
+    /// take (an option's parse or range check). Not fixed by a restart, so exit 2, not 1.
+    /// </summary>
+    internal static bool IsSetupFailure(Exception exception) =>
+        exception is InvalidOperationException or ArgumentException or FormatException or OverflowException;
+
+    /// <summary>The framework's message with its causes' (which name the key), each once.</summary>
+    internal static string Describe(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (!messages.Contains(e.Message, StringComparer.Ordinal))
+            {
+                messages.Add(e.Message);
+            }
+        }
+
+        return string.Join(" ", messages);
+    }
+
+    // One setup for the host and for LoggingProblem, so validate checks what run builds.
+    private static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
+    {
+        logging.AddConfiguration(configuration.GetSection(GatewayConfigReader.LoggingSectionName));
+        logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         // Under systemd: journald-friendly logs. Readiness and the watchdog are SystemdWatchdog's (AddEdgeGuard).
-        builder.Services.AddSystemdLogging();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
-        builder.Services.AddEdgeGuard(config, environment);
-        configure?.Invoke(builder.Services);
-        return builder.Build();
+        logging.Services.AddSystemdLogging();
     }
 }

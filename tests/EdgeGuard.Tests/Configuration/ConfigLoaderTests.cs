@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using EdgeGuard.Configuration;
 
 namespace EdgeGuard.Tests.Configuration;
@@ -101,6 +102,74 @@ public sealed class ConfigLoaderTests
         {
             File.Delete(path);
         }
+    }
+
+    // A stray brace closed "EdgeGuard" early and drill, mqtt and commands landed at the file's root:
+    // the framework keeps them, nothing reads them, and their defaults applied (drills sounded the
+    // real siren, no office link, every office command refused). Each is a problem at its path.
+    [Fact]
+    public void A_section_at_the_files_root_is_an_error_at_its_path_suggesting_it_under_EdgeGuard()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "appsettings.json");
+        var json = JsonNode.Parse(File.ReadAllText(TestConfigs.SamplePath))!.AsObject();
+        var edgeGuard = json["EdgeGuard"]!.AsObject();
+        foreach (var section in new[] { "drill", "mqtt" })
+        {
+            var moved = edgeGuard[section]!;
+            edgeGuard.Remove(section);
+            json[section] = moved;
+        }
+
+        json["Kestrel"] = new JsonObject { ["Endpoints"] = new JsonObject() };
+        json["Loging"] = new JsonObject();
+        File.WriteAllText(path, json.ToJsonString());
+
+        var result = GatewayConfigLoader.Load(path);
+
+        Assert.Equal(["drill", "mqtt", "Kestrel", "Loging"], result.Errors.Select(e => e.Path));
+        TestConfigs.AssertError(result, "drill", "unknown top-level key 'drill' (did you mean 'EdgeGuard:drill'?", "not applied", "EdgeGuard and Logging");
+        TestConfigs.AssertError(result, "mqtt", "did you mean 'EdgeGuard:mqtt'?");
+        Assert.DoesNotContain("did you mean", result.Errors[2].Message, StringComparison.Ordinal);
+        TestConfigs.AssertError(result, "Loging", "(did you mean 'Logging'?)");
+    }
+
+    // Environment variables and overrides are not the file's keys: DOTNET_… and the like are
+    // everywhere in an environment, and none of them is a misplaced section.
+    [Fact]
+    public void Keys_at_the_root_from_overrides_are_not_checked()
+    {
+        var result = GatewayConfigLoader.Load(TestConfigs.SamplePath, ["drill:mutedOutputs:0=siren-main", "Serilog:MinimumLevel=Debug"]);
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
+    // Two objects under one key were merged key by key (the framework refuses only a value given
+    // twice): the second mqtt, meant to replace the first, got its host from the first. Reported
+    // at the key's path, with the lines, along with the reader's own problems.
+    [Fact]
+    public void A_key_given_twice_in_one_object_is_an_error_at_its_path_with_the_other_problems()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "appsettings.json");
+        var json = JsonNode.Parse(File.ReadAllText(TestConfigs.SamplePath))!;
+        json["EdgeGuard"]!["mqtt"]!.AsObject().Remove("host");
+        json["EdgeGuard"]!["outputs"]![0]!["lne"] = 3;
+        var text = json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        var mqtt = text.IndexOf("\"mqtt\": {", StringComparison.Ordinal);
+        text = text[..mqtt] + "\"mqtt\": { \"host\": \"office.example\" },\n    \"MQTT\": {" + text[(mqtt + "\"mqtt\": {".Length)..];
+        var line = text[..mqtt].Count(c => c == '\n') + 1;
+        var zone = text.IndexOf("\"zone\": \"lobby\"", StringComparison.Ordinal);
+        text = text[..zone] + "\"Zone\": { \"id\": \"x\" }, " + text[zone..];
+        File.WriteAllText(path, text);
+
+        var result = GatewayConfigLoader.Load(path);
+
+        // In the file's order, before the reader's problems.
+        Assert.Equal("EdgeGuard:points:0:zone", result.Errors[0].Path);
+        Assert.Equal("EdgeGuard:MQTT", result.Errors[1].Path);
+        Assert.Equal($"'MQTT' is given twice in the same object (lines {line} and {line + 1}); the two are merged key by key, which neither meant: keep one", result.Errors[1].Message);
+        TestConfigs.AssertError(result, "EdgeGuard:outputs:0:lne", "unknown key 'lne'");
     }
 
     [Fact]

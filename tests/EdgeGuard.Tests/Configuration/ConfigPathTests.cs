@@ -1,3 +1,5 @@
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using EdgeGuard.Cli;
 using EdgeGuard.Configuration;
@@ -10,7 +12,8 @@ namespace EdgeGuard.Tests.Configuration;
 /// newline from a hand edit) is a config problem at that path, listed with the others, exit 2.
 /// Before, a TLS file's NUL reached <c>File.GetUnixFileMode</c>, whose ArgumentException ended
 /// <c>run</c> and <c>validate</c> with a stack trace and exit 1: systemd restarts exit 1 until its
-/// start limit reboots the gateway, and again after the reboot.
+/// start limit reboots the gateway, and again after the reboot. And a relative path is the config
+/// file's folder's, in every verb, never the working directory's.
 /// </summary>
 public sealed class ConfigPathTests : IDisposable
 {
@@ -102,6 +105,70 @@ public sealed class ConfigPathTests : IDisposable
 
         Assert.Empty(loaded.Errors);
         Assert.Equal("embassy-demo", loaded.Configuration["EdgeGuard:site"]);
+    }
+
+    // Provisioning validates from a shell (cwd /etc/edgeguard, or the technician's home) and systemd
+    // runs the gateway with WorkingDirectory=/var/lib/edgeguard: a relative key file taken from the
+    // working directory was found by one and not by the other, so validate passed and that
+    // operator's commands were refused at run. Relative paths are the config file's folder's now,
+    // in every verb; this test's working directory is the test binaries', not that folder.
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public void Relative_paths_are_taken_from_the_config_files_folder_not_the_working_directory()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var keys = Directory.CreateDirectory(Path.Combine(_dir.Path, "keys")).FullName;
+        File.SetUnixFileMode(keys, (UnixFileMode)0b111_101_101);
+        var pub = Path.Combine(keys, "sup.jones.pub.pem");
+        File.WriteAllText(pub, key.ExportSubjectPublicKeyInfoPem());
+        File.SetUnixFileMode(pub, (UnixFileMode)0b110_100_100);
+        var path = SampleWith(eg =>
+        {
+            eg["stateDirectory"] = "state";
+            eg["simulation"] = new JsonObject { ["controlSocket"] = "run/sim.sock" };
+            eg["commands"] = new JsonObject
+            {
+                ["operators"] = new JsonArray(new JsonObject { ["name"] = "sup.jones", ["role"] = "supervisor", ["publicKeyFile"] = "keys/sup.jones.pub.pem" }),
+            };
+        });
+        Assert.NotEqual(_dir.Path, Environment.CurrentDirectory);
+
+        var validated = RunVerbHandler.Load(path, simulate: true, TextWriter.Null, loadFiles: true);
+
+        Assert.NotNull(validated);
+        var config = validated.Value.Config;
+        Assert.Equal(pub, config.Commands.KeyFiles["sup.jones"]);
+        Assert.Equal(Path.Combine(_dir.Path, "state"), config.StateDirectory);
+        Assert.Equal(Path.Combine(_dir.Path, "run", "sim.sock"), config.Simulation.ControlSocket);
+    }
+
+    [Fact]
+    public void Relative_tls_files_are_taken_from_the_config_files_folder_and_named_in_full()
+    {
+        var path = SampleWith(eg => eg["mqtt"] = new JsonObject
+        {
+            ["host"] = "office.example",
+            ["tls"] = new JsonObject { ["caFile"] = "tls/ca.pem", ["certFile"] = " tls/gw.crt", ["keyFile"] = "../tls/gw.key" },
+        });
+
+        var result = GatewayConfigLoader.Load(path, simulate: true);
+
+        Assert.True(result.IsValid, result.ToReport());
+        var tls = result.Config!.Mqtt.Tls!;
+        Assert.Equal(Path.Combine(_dir.Path, "tls", "ca.pem"), tls.CaCertificateFile);
+        Assert.Equal(Path.Combine(_dir.Path, "tls", "gw.crt"), tls.ClientCertificateFile);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(_dir.Path)!, "tls", "gw.key"), tls.ClientKeyFile);
+        Assert.Contains(result.Warnings, w => w.Path == "EdgeGuard:mqtt:tls:caFile" && w.Message.StartsWith($"file '{Path.Combine(_dir.Path, "tls", "ca.pem")}' does not exist", StringComparison.Ordinal));
+    }
+
+    // A configuration read without a file (tests, tools) takes them from the working directory, once:
+    // the config it gives holds absolute paths, whatever the working directory is later.
+    [Fact]
+    public void Without_a_file_relative_paths_are_made_absolute_from_the_working_directory()
+    {
+        var result = TestConfigs.Read(k => k.Set("stateDirectory", "state"));
+
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "state"), result.Config!.StateDirectory);
     }
 
     private static void WithPath(Dictionary<string, string?> keys, string key, string path)

@@ -67,7 +67,7 @@ public sealed class ValidConfigTests
         Assert.Equal(TimeSpan.FromSeconds(600), site.Scenarios[1].SirenDuration);
 
         Assert.Equal(new HardwareOptions(GpioDriverKind.LibGpiod, "0"), config.Hardware);
-        Assert.Equal("state", config.StateDirectory);
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "state"), config.StateDirectory); // "state", made absolute
         Assert.Equal(new MqttOptions(null, 1883, Tls: MqttTlsOptions.Disabled), config.Mqtt);
         Assert.Equal(Path.Combine(Path.GetTempPath(), "edgeguard-gw-chancery.sock"), config.Simulation.ControlSocket);
     }

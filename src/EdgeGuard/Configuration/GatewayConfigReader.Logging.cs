@@ -1,0 +1,123 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeGuard.Configuration;
+
+// The Logging section, which the host's logging reads (GatewayHost.ConfigureLogging). The framework
+// parses its values only when the host is built: a level it cannot parse ("Info", "Warn") passed
+// validate and then stopped run with "Configuration value 'Info' is not supported." and no path,
+// exit 1, which systemd restarts until its start limit reboots the gateway. Each value the framework
+// parses is checked here as it parses it, so validate and run refuse the same file, every bad value
+// at its path, with the other problems, exit 2.
+public static partial class GatewayConfigReader
+{
+    /// <summary>The host's logging section, checked with <see cref="SectionName"/>.</summary>
+    public const string LoggingSectionName = "Logging";
+
+    private static readonly string[] LogLevelNames = Enum.GetNames<LogLevel>();
+
+    // Logging:Console keys the console provider parses (ConsoleLoggerOptions), and under it
+    // FormatterOptions (the simple, systemd and JSON formatters' common options): a value that is
+    // there but does not parse, blank included, throws when the host is built.
+    private static readonly TypedValue[] ConsoleValues =
+    [
+        new("LogToStandardErrorThreshold", IsLogLevel, LogLevelNames),
+        new("MaxQueueLength", v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0, [], "a whole number from 1"),
+        TypedValue.OneOf("QueueFullMode", "Wait", "DropWrite"),
+        TypedValue.OneOf("Format", "Default", "Systemd"),
+        TypedValue.Boolean("DisableColors"),
+        TypedValue.Boolean("IncludeScopes"),
+        TypedValue.Boolean("UseUtcTimestamp"),
+    ];
+
+    private static readonly TypedValue[] FormatterValues =
+    [
+        TypedValue.OneOf("ColorBehavior", "Default", "Enabled", "Disabled"),
+        TypedValue.Boolean("SingleLine"),
+        TypedValue.Boolean("IncludeScopes"),
+        TypedValue.Boolean("UseUtcTimestamp"),
+    ];
+
+    // As the framework takes a level (Enum.TryParse, any case), less numbers that name no level.
+    private static bool IsLogLevel(string value) => Enum.TryParse<LogLevel>(value, ignoreCase: true, out var level) && Enum.IsDefined(level);
+
+    /// <summary>A typed option: which values parse, and the names to suggest and list (an enum's) or what else is expected.</summary>
+    private readonly record struct TypedValue(string Key, Func<string, bool> Valid, string[] Names, string? Expected = null)
+    {
+        public string Expecting => Expected ?? $"one of: {string.Join(", ", Names)}";
+
+        public static TypedValue Boolean(string key) => new(key, v => bool.TryParse(v, out _), [], "true or false");
+
+        public static TypedValue OneOf(string key, params string[] names) =>
+            new(key, v => names.Contains(v.Trim(), StringComparer.OrdinalIgnoreCase), names);
+    }
+
+    private sealed partial class Run
+    {
+        /// <summary>
+        /// Every level under <c>Logging:LogLevel</c> and <c>Logging:{provider}:LogLevel</c> (nested
+        /// categories too: the framework reads every value below), and the console provider's typed
+        /// options. Keys stay open: provider and category names are anyone's.
+        /// </summary>
+        public void Logging(IConfigurationSection section)
+        {
+            var root = new ConfigNode(section, LoggingSectionName, LoggingSectionName);
+            if (root.Shape == NodeShape.Value && !string.IsNullOrWhiteSpace(section.Value))
+            {
+                _w.Error(root, null, $"{LoggingSectionName} must be an object (LogLevel, Console), not the value '{section.Value}'");
+                return;
+            }
+
+            foreach (var child in section.GetChildren())
+            {
+                var node = new ConfigNode(child, $"{root.Path}:{child.Key}", child.Key);
+                if (child.Key.Equals("LogLevel", StringComparison.OrdinalIgnoreCase))
+                {
+                    LogLevels(node);
+                    continue;
+                }
+
+                LogLevels(new ConfigNode(child.GetSection("LogLevel"), $"{node.Path}:LogLevel", "LogLevel"));
+                if (child.Key.Equals("Console", StringComparison.OrdinalIgnoreCase))
+                {
+                    Values(node, ConsoleValues);
+                    Values(new ConfigNode(child.GetSection("FormatterOptions"), $"{node.Path}:FormatterOptions", "FormatterOptions"), FormatterValues);
+                }
+            }
+        }
+
+        private void LogLevels(ConfigNode node)
+        {
+            if (node.Shape == NodeShape.Value && !string.IsNullOrWhiteSpace(node.Section.Value))
+            {
+                // Ignored by the framework, so not what was meant either.
+                _w.Error(node, null, $"LogLevel must be an object of category: level (\"Default\": \"Information\"), not the value '{node.Section.Value}'");
+                return;
+            }
+
+            // An empty value is skipped by the framework; a blank one is not.
+            foreach (var (key, value) in node.Section.AsEnumerable(makePathsRelative: true))
+            {
+                if (!string.IsNullOrEmpty(value) && !IsLogLevel(value))
+                {
+                    _w.Error($"{node.Path}:{key}", null,
+                        $"'{value}' is not a log level{ConfigWalker.SuggestionHint(value.Trim(), LogLevelNames)}; expected one of: {string.Join(", ", LogLevelNames)}");
+                }
+            }
+        }
+
+        private void Values(ConfigNode node, TypedValue[] table)
+        {
+            foreach (var child in node.Section.GetChildren())
+            {
+                var known = table.FirstOrDefault(t => t.Key.Equals(child.Key, StringComparison.OrdinalIgnoreCase));
+                if (known.Key is not null && child.Value is { } value && !known.Valid(value))
+                {
+                    _w.Error($"{node.Path}:{known.Key}", null,
+                        $"{known.Key} '{value}' is not valid{ConfigWalker.SuggestionHint(value.Trim(), known.Names)}; expected {known.Expecting}");
+                }
+            }
+        }
+    }
+}
