@@ -31,6 +31,8 @@ internal static class ConfigFileShape
         AllowTrailingCommas = true,
     };
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <summary>
     /// Every unknown root key and every repeated key of <paramref name="json"/>, each at its
     /// configuration path (<c>EdgeGuard:mqtt</c>), in file order; empty for a file that is not
@@ -38,6 +40,13 @@ internal static class ConfigFileShape
     /// </summary>
     public static IReadOnlyList<ConfigError> Problems(ReadOnlySpan<byte> json)
     {
+        // Skipped as the framework skips it (an editor's UTF-8 byte order mark); the JSON reader
+        // would refuse the file and nothing be checked.
+        if (json.StartsWith(Utf8Bom))
+        {
+            json = json[Utf8Bom.Length..];
+        }
+
         var problems = new List<ConfigError>();
         var lines = new LineCounter();
         var open = new Stack<Container>();

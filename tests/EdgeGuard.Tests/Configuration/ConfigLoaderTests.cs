@@ -134,6 +134,22 @@ public sealed class ConfigLoaderTests
         TestConfigs.AssertError(result, "Loging", "(did you mean 'Logging'?)");
     }
 
+    // Windows editors save UTF-8 with a byte order mark, which the framework's reader skips.
+    [Fact]
+    public void A_file_with_a_byte_order_mark_is_checked_for_sections_at_its_root_too()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "appsettings.json");
+        var json = JsonNode.Parse(File.ReadAllText(TestConfigs.SamplePath))!.AsObject();
+        json["drill"] = json["EdgeGuard"]!["drill"]!.DeepClone();
+        json["EdgeGuard"]!.AsObject().Remove("drill");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(json.ToJsonString())]);
+
+        var result = GatewayConfigLoader.Load(path);
+
+        TestConfigs.AssertError(result, "drill", "did you mean 'EdgeGuard:drill'?");
+    }
+
     // Environment variables and overrides are not the file's keys: DOTNET_… and the like are
     // everywhere in an environment, and none of them is a misplaced section.
     [Fact]
