@@ -50,6 +50,8 @@ revoke_superseded_of() {
   for crt in "$dir/gateways/$name/$name.crt" "$dir/office/$name/$name.crt"; do
     [ -f "$crt" ] && current="$(serial_of "$crt")"
   done
+  # No match (or no superseded/ at all, in a CA folder made before init-ca created it) leaves the
+  # pattern itself, which the -f test skips.
   for old in "$dir/superseded/$name-"*; do
     [ -f "$old/$name.crt" ] || continue
     serial="${old##*/"$name"-}"

@@ -177,7 +177,7 @@ cmd_init_ca() {
     note "CA already exists in $dir/ca (kept): $(openssl x509 -in "$dir/ca/ca.crt" -noout -subject)"
     return 0
   fi
-  mkdir -p "$dir/ca/newcerts" "$dir/broker" "$dir/gateways" "$dir/office" "$dir/revoked"
+  mkdir -p "$dir/ca/newcerts" "$dir/broker" "$dir/gateways" "$dir/office" "$dir/revoked" "$dir/superseded"
   write_openssl_config
   : > "$dir/ca/index.txt"
   echo "unique_subject = no" > "$dir/ca/index.txt.attr"
@@ -311,8 +311,12 @@ cmd_list() {
   need_ca
   # index.txt: status, expiry, revocation, serial, file, subject (tab separated). A valid
   # certificate renew replaced is listed as such, until revoke-superseded.
-  local superseded
-  superseded="$(find "$dir/superseded" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sed 's/.*-//' | tr '\n' ' ')"
+  # A CA folder made before init-ca created superseded/ has none until its first renew: find would
+  # fail there and, under pipefail, end list with nothing printed.
+  local superseded=""
+  if [ -d "$dir/superseded" ]; then
+    superseded="$(find "$dir/superseded" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sed 's/.*-//' | tr '\n' ' ')"
+  fi
   awk -F'\t' -v old=" $superseded" '{ s = ($1 == "V") ? "valid" : ($1 == "R") ? "revoked" : "expired";
                 if (s == "valid" && index(old, " " $4 " ")) s = "superseded (still valid)";
                 printf "%-8s %s serial %s expires %s\n", s, $6, $4, $2 }' "$dir/ca/index.txt"

@@ -91,6 +91,48 @@ public sealed class OfficeCertsTests
         Assert.DoesNotContain("superseded (still valid)", (await Certs(pki, "list")).Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Init_ca_creates_the_superseded_folder_so_list_works_before_any_renew()
+    {
+        // list read superseded/ under set -euo pipefail; init-ca did not create it, so list printed
+        // nothing and exited 1 until a first renew: the office README's "see: certs.sh list" failed.
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca");
+        await Certs(pki, "office", "console-1");
+        await Certs(pki, "gateway", Site, Gateway);
+
+        Assert.True(Directory.Exists(Path.Combine(pki.Path, "superseded")), "init-ca made no superseded/");
+        var list = (await Certs(pki, "list")).Output;
+        Assert.Contains("valid    /CN=console-1 serial ", list, StringComparison.Ordinal);
+        Assert.Contains($"valid    /CN={Gateway} serial ", list, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pki_made_before_superseded_existed_lists_revokes_and_renews()
+    {
+        // A CA folder init-ca made before it created superseded/: every subcommand that reads that
+        // folder works without it, and the first renew creates it.
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca");
+        await Certs(pki, "gateway", Site, Gateway);
+        await Certs(pki, "gateway", Site, "gw-annex");
+        var superseded = Path.Combine(pki.Path, "superseded");
+        if (Directory.Exists(superseded))
+        {
+            Directory.Delete(superseded, recursive: true);
+        }
+
+        await Certs(pki, "revoke", "gw-annex");
+        var list = (await Certs(pki, "list")).Output;
+        Assert.Contains("revoked  /CN=gw-annex serial ", list, StringComparison.Ordinal);
+        Assert.Contains($"valid    /CN={Gateway} serial ", list, StringComparison.Ordinal);
+        var nothing = await Certs(pki, "revoke-superseded", Gateway);
+        Assert.Contains("no superseded certificate", nothing.Output, StringComparison.Ordinal);
+
+        await Certs(pki, "renew", Gateway);
+        Assert.Contains($"superseded (still valid) /CN={Gateway} serial ", (await Certs(pki, "list")).Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("gw-unknown", "no valid certificate named 'gw-unknown'")]
     [InlineData("broker", "certs.sh revoke broker --reason superseded")]
@@ -131,7 +173,8 @@ public sealed class OfficeCertsTests
         var renew = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "renew", ProvisionKit.Gateway, "--days", "abc"]);
         Assert.NotEqual(0, renew.ExitCode);
         Assert.Equal(current, File.ReadAllBytes(crt));
-        Assert.False(Directory.Exists(Path.Combine(pki.Path, "superseded")), "a renew that issued nothing recorded a superseded certificate");
+        // init-ca made superseded/ empty: a renew that issued nothing must leave it so.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(pki.Path, "superseded")));
 
         // Nothing was superseded, so nothing is revoked: the gateway's only certificate stays valid.
         var revoke = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "revoke-superseded", ProvisionKit.Gateway]);
