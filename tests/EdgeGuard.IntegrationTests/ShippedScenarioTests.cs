@@ -74,6 +74,29 @@ public sealed class ShippedScenarioTests
         }
     }
 
+    [Fact]
+    public async Task Panic_and_clear_played_back_to_back_at_the_shipped_settings_fails_naming_the_key_withheld_for_chatter()
+    {
+        // The shipped supervision (8 changes of one input in 10 s is chatter): each play turns the
+        // key and presses the button once, so the fourth play within the window makes both chatter
+        // and the key is withheld. That is the supervision doing its job; the failure must say so,
+        // not only "saw point key-guardroom active", or the user hunts for a bug in the file.
+        using var state = new TempDirectory();
+        await using var gateway = await TestGateway.StartAsync(state.Path);
+        ScenarioFailedException? failure = null;
+        var plays = 0;
+        while (failure is null && plays < 8)
+        {
+            plays++;
+            failure = await Record.ExceptionAsync(() => Play(gateway, "panic-and-clear.scenario")) as ScenarioFailedException;
+        }
+
+        Assert.True(failure is not null, $"{plays} plays in a row passed: no chatter at the shipped settings?");
+        Assert.Contains(gateway.Recorder.Events, e => e.Type == "fault.chatter" && e.Point == "key-guardroom");
+        Assert.StartsWith("panic-and-clear.scenario:", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("; key-guardroom is withheld for chatter until it settles (fault.chatter)", failure.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>What the next demo step needs: mode normal, every input at rest, no fire release latched.</summary>
     private static void AssertAtRest(TestGateway gateway, string file)
     {

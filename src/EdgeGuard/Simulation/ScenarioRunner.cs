@@ -54,7 +54,8 @@ public sealed class ScenarioRunner(ISimulatorLink link, TimeSpan expectTimeout, 
         var deadline = time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
-            var (holds, observed) = Check(expect, await StatusAsync(ct).ConfigureAwait(false));
+            var status = await StatusAsync(ct).ConfigureAwait(false);
+            var (holds, observed) = Check(expect, status);
             if (holds)
             {
                 return;
@@ -65,11 +66,31 @@ public sealed class ScenarioRunner(ISimulatorLink link, TimeSpan expectTimeout, 
                 // A mode expectation has no id: "expected mode lockdown", not "expected mode  lockdown".
                 var wanted = expect.Mode ?? $"{expect.Id} {(expect.Active == true ? "active" : "inactive")}";
                 throw new ScenarioFailedException(
-                    $"{source}:{expect.Line}: expected {expect.Subject} {wanted} within {timeout.TotalSeconds:0.#}s, saw {observed}");
+                    $"{source}:{expect.Line}: expected {expect.Subject} {wanted} within {timeout.TotalSeconds:0.#}s, saw {observed}"
+                    + Withheld(expect, status));
             }
 
             await Task.Delay(PollInterval, time, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The points withheld for chatter when an expectation failed, the awaited one first, or "".
+    /// A withheld point keeps its last state and decides nothing (a key turned does not clear), so
+    /// a file played again within the chatter window fails on the gateway's supervision, not on
+    /// the file: the failure says so rather than leave the user hunting in the scenario.
+    /// </summary>
+    private static string Withheld(ExpectStep expect, SimulatorStatus status)
+    {
+        if (status.SuppressedPoints.Count == 0)
+        {
+            return "";
+        }
+
+        var points = status.SuppressedPoints.OrderBy(p => p == expect.Id ? 0 : 1).ThenBy(p => p, StringComparer.Ordinal).ToList();
+        return points.Count == 1
+            ? $"; {points[0]} is withheld for chatter until it settles (fault.chatter)"
+            : $"; {string.Join(", ", points)} are withheld for chatter until they settle (fault.chatter)";
     }
 
     private async Task<SimulatorStatus> StatusAsync(CancellationToken ct)

@@ -41,6 +41,33 @@ public sealed class ScenarioRunnerTests
         Assert.Equal("test.scenario:2: expected mode lockdown within 20s, saw mode Normal", failure.Message);
     }
 
+    [Fact]
+    public async Task A_failed_expectation_names_every_point_withheld_for_chatter_the_awaited_one_first()
+    {
+        // A withheld point keeps its last state whatever the line does, so the expectation cannot
+        // hold until it settles: the failure says why, not only what was seen.
+        var runner = new ScenarioRunner(new NormalSite(["door-main", "key-guardroom"]), TimeSpan.FromSeconds(3), _clock);
+
+        var failure = await Assert.ThrowsAsync<ScenarioFailedException>(() => PumpAsync(runner, "expect point key-guardroom inactive"));
+
+        Assert.Equal(
+            "test.scenario:1: expected point key-guardroom inactive within 3s, saw point key-guardroom active; "
+            + "key-guardroom, door-main are withheld for chatter until they settle (fault.chatter)",
+            failure.Message);
+    }
+
+    [Fact]
+    public async Task A_failed_mode_expectation_names_a_key_withheld_for_chatter()
+    {
+        var runner = new ScenarioRunner(new NormalSite(["key-guardroom"]), TimeSpan.FromSeconds(3), _clock);
+
+        var failure = await Assert.ThrowsAsync<ScenarioFailedException>(() => PumpAsync(runner, "expect mode lockdown"));
+
+        Assert.Equal(
+            "test.scenario:1: expected mode lockdown within 3s, saw mode Normal; key-guardroom is withheld for chatter until it settles (fault.chatter)",
+            failure.Message);
+    }
+
     /// <summary>Plays <paramref name="text"/>, moving the fake clock on until the run ends (polls wait on it).</summary>
     private async Task PumpAsync(ScenarioRunner runner, string text)
     {
@@ -54,12 +81,18 @@ public sealed class ScenarioRunnerTests
         await run;
     }
 
-    /// <summary>A simulated gateway at rest: every status says Normal.</summary>
-    private sealed class NormalSite : ISimulatorLink
+    /// <summary>
+    /// A simulated gateway that stays in mode Normal; <paramref name="suppressed"/> are withheld for
+    /// chatter and read active (their last state).
+    /// </summary>
+    private sealed class NormalSite(IReadOnlyList<string>? suppressed = null) : ISimulatorLink
     {
         public Task<string> SendAsync(string line, CancellationToken cancellationToken) => Task.FromResult(
             JsonSerializer.Serialize(
-                new SimulatorStatus("Normal", null, null, null, false, new Dictionary<string, bool>(), new Dictionary<string, OutputStatus>()),
+                new SimulatorStatus(
+                    "Normal", null, null, null, false,
+                    (suppressed ?? []).ToDictionary(p => p, _ => true, StringComparer.Ordinal),
+                    new Dictionary<string, OutputStatus>()) { SuppressedPoints = suppressed ?? [] },
                 SimulatorJson.Default.SimulatorStatus));
     }
 }
