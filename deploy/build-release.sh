@@ -3,7 +3,7 @@
 #   edgeguard-<version>-<rid>.tar.gz and edgeguard-<version>-<rid>.tar.gz.sha256
 # holding a self-contained, trimmed, ReadyToRun publish of src/EdgeGuard (no .NET on the gateway),
 # the config template and samples (never beside the executable), the deploy scripts, the systemd
-# unit and the hardware docs.
+# unit, the office's guide and the hardware docs.
 #
 #   deploy/build-release.sh [--rid linux-arm64|linux-x64] [--out DIR] [--version V] [--framework-dependent]
 #
@@ -104,7 +104,13 @@ cp "$repo/deploy/provision-gateway.sh" "$repo/deploy/provision-lib.sh" "$repo/de
   "$repo/deploy/provision-system.sh" "$repo/deploy/provision-tls.sh" \
   "$repo/deploy/render-config.py" "$repo/deploy/edgeguard.service" "$repo/deploy/README.md" "$pkg/deploy/"
 cp "$repo/deploy/README.md" "$pkg/app/README.md"
-cp "$repo/hardware/README.md" "$pkg/hardware/README.md"
+# What deploy/README.md sends the technician to, at the repository's paths so its links hold in
+# both: the wiring guide (an upgrade that refuses the wiring stops at it) and the office's guide
+# (its time server, a compromised broker key). Not the office's scripts: they run on the CA's
+# machine, from the repository.
+mkdir -p "$pkg/deploy/office"
+cp "$repo/deploy/office/README.md" "$pkg/deploy/office/README.md"
+cp "$repo/hardware/README.md" "$repo/hardware/WIRING.md" "$pkg/hardware/"
 chmod 755 "$pkg/deploy/provision-gateway.sh"
 
 # key=value lines; provision-gateway.sh reads them without executing anything.

@@ -37,6 +37,8 @@ public sealed class ProvisionTests(ReleaseFixture release)
                      "config/samples/annex-io-board.json", "deploy/provision-gateway.sh", "deploy/provision-lib.sh", "deploy/provision-state.sh",
                      "deploy/provision-system.sh", "deploy/provision-tls.sh", "deploy/render-config.py",
                      "deploy/edgeguard.service", "deploy/README.md", "hardware/README.md",
+                     // deploy/README.md sends the technician to both.
+                     "hardware/WIRING.md", "deploy/office/README.md",
                  })
         {
             Assert.True(entries.ContainsKey(top + file), $"{top + file} missing from the tarball");
