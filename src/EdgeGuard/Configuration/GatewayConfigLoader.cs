@@ -146,10 +146,12 @@ public static class GatewayConfigLoader
             json = new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes, writable: false)).Build();
             // Only once the framework took the file: a file it refuses (bad JSON, a value given
             // twice) is reported in its words, as before.
-            shape = ConfigFileShape.Problems(bytes);
+            shape = ConfigFileShape.Problems(bytes, file);
             return null;
         }
-        catch (Exception ex) when (ex is FormatException or JsonException or InvalidDataException)
+        // InvalidOperationException: a key the JSON escapes as half a surrogate pair ("\ud800"),
+        // which the framework's parser cannot make a string.
+        catch (Exception ex) when (ex is FormatException or JsonException or InvalidDataException or InvalidOperationException)
         {
             return $"cannot read the configuration file: {Describe(ex)}";
         }

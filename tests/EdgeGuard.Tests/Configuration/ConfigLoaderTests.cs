@@ -3,7 +3,7 @@ using EdgeGuard.Configuration;
 
 namespace EdgeGuard.Tests.Configuration;
 
-public sealed class ConfigLoaderTests
+public sealed partial class ConfigLoaderTests
 {
     [Fact]
     public void Environment_style_overrides_change_values()
