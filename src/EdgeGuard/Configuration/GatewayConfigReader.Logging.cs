@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace EdgeGuard.Configuration;
 
@@ -24,8 +25,11 @@ public static partial class GatewayConfigReader
     [
         new("LogToStandardErrorThreshold", IsLogLevel, LogLevelNames),
         new("MaxQueueLength", v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0, [], "a whole number from 1"),
-        TypedValue.OneOf("QueueFullMode", "Wait", "DropWrite"),
-        TypedValue.OneOf("Format", "Default", "Systemd"),
+        // The options' setters refuse a number that names no mode (ArgumentOutOfRangeException).
+        TypedValue.Enum<ConsoleLoggerQueueFullMode>("QueueFullMode", Enum.IsDefined),
+#pragma warning disable CS0618 // Obsolete, but the console provider still parses and range-checks it.
+        TypedValue.Enum<ConsoleLoggerFormat>("Format", Enum.IsDefined),
+#pragma warning restore CS0618
         TypedValue.Boolean("DisableColors"),
         TypedValue.Boolean("IncludeScopes"),
         TypedValue.Boolean("UseUtcTimestamp"),
@@ -33,14 +37,17 @@ public static partial class GatewayConfigReader
 
     private static readonly TypedValue[] FormatterValues =
     [
-        TypedValue.OneOf("ColorBehavior", "Default", "Enabled", "Disabled"),
+        // Taken whatever its number: nothing checks its range.
+        TypedValue.Enum<LoggerColorBehavior>("ColorBehavior"),
         TypedValue.Boolean("SingleLine"),
         TypedValue.Boolean("IncludeScopes"),
         TypedValue.Boolean("UseUtcTimestamp"),
     ];
 
-    // As the framework takes a level (Enum.TryParse, any case), less numbers that name no level.
-    private static bool IsLogLevel(string value) => Enum.TryParse<LogLevel>(value, ignoreCase: true, out var level) && Enum.IsDefined(level);
+    // Exactly as the framework takes a level (Enum.TryParse, any case): names, "Warning, Error"
+    // (or-ed) and numbers, those naming no level too ("7" above None logs nothing, "-1" below Trace
+    // everything). Refusing what run takes would stop validate on a file the gateway runs.
+    private static bool IsLogLevel(string value) => Enum.TryParse<LogLevel>(value, ignoreCase: true, out _);
 
     /// <summary>A typed option: which values parse, and the names to suggest and list (an enum's) or what else is expected.</summary>
     private readonly record struct TypedValue(string Key, Func<string, bool> Valid, string[] Names, string? Expected = null)
@@ -49,8 +56,13 @@ public static partial class GatewayConfigReader
 
         public static TypedValue Boolean(string key) => new(key, v => bool.TryParse(v, out _), [], "true or false");
 
-        public static TypedValue OneOf(string key, params string[] names) =>
-            new(key, v => names.Contains(v.Trim(), StringComparer.OrdinalIgnoreCase), names);
+        /// <summary>
+        /// An enum option, taken as the console provider parses it (Enum.Parse, any case, numbers
+        /// too), then as its setter checks it (<paramref name="inRange"/>, when it has one).
+        /// </summary>
+        public static TypedValue Enum<T>(string key, Func<T, bool>? inRange = null)
+            where T : struct, System.Enum =>
+            new(key, v => System.Enum.TryParse<T>(v, ignoreCase: true, out var parsed) && (inRange?.Invoke(parsed) ?? true), System.Enum.GetNames<T>());
     }
 
     private sealed partial class Run

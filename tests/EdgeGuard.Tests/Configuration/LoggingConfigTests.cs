@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EdgeGuard.Cli;
 using EdgeGuard.Configuration;
+using EdgeGuard.Hosting;
 using EdgeGuard.Tests.Cli;
 
 namespace EdgeGuard.Tests.Configuration;
@@ -71,6 +72,47 @@ public sealed class LoggingConfigTests : IDisposable
         var result = GatewayConfigLoader.Load(SampleWith(root => root["Logging"]!["LogLevel"]!["Default"] = level));
 
         Assert.True(result.IsValid, result.ToReport());
+    }
+
+    /// <summary>Every typed Logging key the reader checks, with values at the edges of what parses.</summary>
+    public static TheoryData<string, string> TypedValues()
+    {
+        string[] keys =
+        [
+            "Logging:LogLevel:Default", "Logging:Console:LogLevel:EdgeGuard", "Logging:Console:LogToStandardErrorThreshold",
+            "Logging:Console:QueueFullMode", "Logging:Console:Format", "Logging:Console:FormatterOptions:ColorBehavior",
+            "Logging:Console:MaxQueueLength", "Logging:Console:FormatterOptions:SingleLine",
+        ];
+        string[] values = ["0", "1", "2", "6", "7", "-1", " 2 ", "+1", "1.0", "0x1", "99999999999", "Warning, Error", "dropwrite", "DISABLED", "systemd", " True ", "yes", " "];
+        var data = new TheoryData<string, string>();
+        foreach (var key in keys)
+        {
+            foreach (var value in values)
+            {
+                data.Add(key, value);
+            }
+        }
+
+        return data;
+    }
+
+    // Numbers are enum values to the framework ("QueueFullMode": "1" is DropWrite, a level "7"
+    // logs nothing), and the reader refused them although run took them. It now takes a value
+    // exactly when the host's logging does, so neither verb refuses what the other runs.
+    [Theory]
+    [MemberData(nameof(TypedValues))]
+    public void A_logging_value_is_taken_by_the_reader_exactly_when_the_hosts_logging_takes_it(string key, string value)
+    {
+        var loaded = GatewayConfigLoader.Build(SampleWith(_ => { }), [$"{key}={value}"]);
+        var hostTakesIt = GatewayHost.LoggingProblem(loaded.Configuration) is null;
+
+        var result = GatewayConfigLoader.Read(loaded);
+
+        Assert.True(hostTakesIt == result.IsValid, $"host takes '{value}' at {key}: {hostTakesIt}; reader: {result.ToReport()}");
+        if (!result.IsValid)
+        {
+            Assert.Equal(key, Assert.Single(result.Errors).Path, ignoreCase: true);
+        }
     }
 
     // A value the reader does not check by name (the JSON formatter's writer options) but the
