@@ -187,7 +187,8 @@ public static partial class GatewayConfigReader
             var socket = FilePath(socketNode, null, required: false);
             if (socket is not null)
             {
-                CheckSocketPath(socketNode, socket, configured: true);
+                var written = socketNode.Section.Value?.Trim();
+                CheckSocketPath(socketNode, socket, configured: true, Path.IsPathRooted(written) ? null : written);
                 return new SimulationOptions(socket);
             }
 
@@ -205,14 +206,23 @@ public static partial class GatewayConfigReader
             return new SimulationOptions(fallback);
         }
 
-        private void CheckSocketPath(ConfigNode node, string path, bool configured)
+        // relative: the value as written when it was relative. A short "sim.sock" beside a deeply
+        // nested config is made absolute like every path and can outgrow sun_path; it cannot be
+        // bound so, but the message says what it became and what to write instead.
+        private void CheckSocketPath(ConfigNode node, string path, bool configured, string? relative = null)
         {
             var bytes = Encoding.UTF8.GetByteCount(path);
             if (bytes > MaxSocketPathBytes)
             {
-                var what = configured ? $"controlSocket '{path}'" : $"the default control socket path '{path}' (from TMPDIR)";
+                var (what, fix) = (configured, relative) switch
+                {
+                    (false, _) => ($"the default control socket path '{path}' (from TMPDIR) is", ", so set controlSocket to a shorter path"),
+                    (true, null) => ($"controlSocket '{path}' is", ""),
+                    (true, _) => ($"controlSocket '{relative}', taken from the config file's folder, is '{path}',",
+                        $", so set controlSocket to an absolute path of at most {MaxSocketPathBytes} bytes (such as /tmp/edgeguard-sim.sock) or a shorter relative one"),
+                };
                 _w.Error(node, null,
-                    $"{what} is {bytes} bytes long; a Unix socket path may be at most {MaxSocketPathBytes} bytes{(configured ? "" : ", so set controlSocket to a shorter path")}");
+                    $"{what} {bytes} bytes long; a Unix socket path may be at most {MaxSocketPathBytes} bytes{fix}");
             }
         }
 

@@ -161,6 +161,30 @@ public sealed class ConfigPathTests : IDisposable
         Assert.Contains(result.Warnings, w => w.Path == "EdgeGuard:mqtt:tls:caFile" && w.Message.StartsWith($"file '{Path.Combine(_dir.Path, "tls", "ca.pem")}' does not exist", StringComparison.Ordinal));
     }
 
+    // A short relative controlSocket beside a deeply nested config is made absolute like every
+    // path, and the result can exceed what a Unix socket path may hold (sun_path, 107 bytes): it
+    // cannot be bound, so it stays refused, but the message says what the short value became and
+    // how long it is, and what to write instead.
+    [Fact]
+    public void A_relative_control_socket_too_long_once_resolved_is_refused_naming_the_full_path_and_the_way_out()
+    {
+        var deep = Directory.CreateDirectory(Path.Combine(_dir.Path, new string('d', 60), new string('e', 50))).FullName;
+        var json = JsonNode.Parse(File.ReadAllText(TestConfigs.SamplePath))!;
+        json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir.Path, "state");
+        json["EdgeGuard"]!["simulation"]!["controlSocket"] = "sim.sock";
+        var path = Path.Combine(deep, "appsettings.json");
+        File.WriteAllText(path, json.ToJsonString());
+        var socket = Path.Combine(deep, "sim.sock");
+
+        var result = GatewayConfigLoader.Load(path, simulate: true);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:simulation:controlSocket", error.Path);
+        Assert.Equal(
+            $"controlSocket 'sim.sock', taken from the config file's folder, is '{socket}', {System.Text.Encoding.UTF8.GetByteCount(socket)} bytes long; a Unix socket path may be at most 107 bytes, so set controlSocket to an absolute path of at most 107 bytes (such as /tmp/edgeguard-sim.sock) or a shorter relative one",
+            error.Message);
+    }
+
     // A configuration read without a file (tests, tools) takes them from the working directory, once:
     // the config it gives holds absolute paths, whatever the working directory is later.
     [Fact]
