@@ -130,9 +130,8 @@ public static partial class EventDataWriter
     // The schema's reason limit; never splits a surrogate pair, so the text stays valid UTF-8.
     private static string CutReason(string reason) => Cut(reason, 1024);
 
-    /// <summary>At most <paramref name="max"/> UTF-16 units of <paramref name="text"/>, never splitting a surrogate pair.</summary>
-    internal static string Cut(string text, int max) =>
-        text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)];
+    /// <summary>At most <paramref name="max"/> UTF-16 units of <paramref name="text"/>, never splitting a surrogate pair (<see cref="TextCut"/>).</summary>
+    internal static string Cut(string text, int max) => TextCut.Cut(text, max);
 
     private static (string? Point, string? Zone, bool Known) WriteFields(DomainEvent domainEvent, Utf8JsonWriter writer)
     {

@@ -10,7 +10,9 @@ namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
 /// A flood on the command topic: QoS 0 messages are outside Receive Maximum, so without a bound
-/// they would pile up in the gateway's memory while each command is journaled in turn. Real Mosquitto.
+/// they would pile up in the gateway's memory while each command is journaled in turn. At the
+/// limit reading is held and the flood journaled once; no QoS 1 command is lost. Real Mosquitto.
+/// QoS 1 floods: CommandQos1FloodTests.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class CommandFloodTests(ITestOutputHelper output)

@@ -229,6 +229,34 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
         Assert.Equal(10_000 - RejectionAudit.Allowance, audit.Counted);
     }
 
+    // A claimed operator name is cut to 64 UTF-16 units in a summary: a cut through an emoji (a
+    // surrogate pair at units 63 and 64) left a lone surrogate, which is not valid UTF-8 on the wire.
+    [Fact]
+    public async Task A_summary_cuts_a_claimed_operator_name_without_splitting_a_surrogate_pair()
+    {
+        var texts = new List<string>();
+        var audit = new RejectionAudit(TimeProvider.System, (_, text) =>
+        {
+            lock (texts)
+            {
+                texts.Add(text);
+            }
+
+            return Task.CompletedTask;
+        });
+        var name = new string('a', 63) + "\U0001F600" + "tail";
+        for (var i = 0; i < RejectionAudit.Allowance + 5; i++)
+        {
+            audit.Admit(CommandRejection.BadSignature, name);
+        }
+
+        await audit.FlushAsync();
+        var summary = texts.Last();
+        output.WriteLine(summary);
+        Assert.Contains($"'{new string('a', 63)}…' 5", summary, StringComparison.Ordinal);
+        Assert.False(HasLoneSurrogate(summary), "the summary holds a lone surrogate");
+    }
+
     // The summary is journaled from the window's timer: wait (bounded) for the record after the first skip ones.
     private static async Task<CommandRejected> NextRejectedAsync(CommandHarness gateway, int skip)
     {
@@ -244,5 +272,22 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
         }
 
         throw new TimeoutException("no summary was journaled");
+    }
+
+    private static bool HasLoneSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

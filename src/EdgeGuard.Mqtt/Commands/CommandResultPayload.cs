@@ -46,7 +46,7 @@ public static class CommandResultPayload
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("command_id", Cut(commandId, MaxCommandIdLength));
+            writer.WriteString("command_id", TextCut.Cut(commandId, MaxCommandIdLength));
             writer.WriteString("payload_sha256", payloadSha256);
             writer.WriteString("result", Wire(kind));
             if (reason is null)
@@ -56,7 +56,7 @@ public static class CommandResultPayload
             else
             {
                 // A rejection always says why (the schema requires a non-empty reason).
-                writer.WriteString("reason", Cut(reason.Length == 0 ? "rejected" : reason, MaxReasonLength));
+                writer.WriteString("reason", TextCut.Cut(reason.Length == 0 ? "rejected" : reason, MaxReasonLength));
             }
 
             writer.WriteString("ts", WireTime.Format(ts));
@@ -95,8 +95,4 @@ public static class CommandResultPayload
 
     /// <summary>Lower-case hex SHA-256 of <paramref name="payload"/> (the office hashes what it publishes).</summary>
     public static string PayloadSha256(ReadOnlySpan<byte> payload) => Convert.ToHexStringLower(SHA256.HashData(payload));
-
-    // Never splits a surrogate pair: the cut text must stay valid UTF-16, hence valid UTF-8 on the wire.
-    private static string Cut(string text, int max) =>
-        text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)];
 }

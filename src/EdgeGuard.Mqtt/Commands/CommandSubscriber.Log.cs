@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeGuard.Mqtt.Commands;
 
-// Source-generated log messages of the command subscriber (event ids 320-329, 339, 370).
+// Source-generated log messages of the command subscriber (event ids 320-329, 339, 370-373).
 public sealed partial class CommandSubscriber
 {
     [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Subscribed to {Topic} as {ClientId}")]
@@ -32,8 +32,17 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 328, Level = LogLevel.Warning, Message = "Stopping: {Left} accepted command(s) not executed within {Seconds} s; they stay unfinished and run when redelivered")]
     private partial void LogDrainCutShort(int left, double seconds);
 
-    [LoggerMessage(EventId = 329, Level = LogLevel.Error, Message = "The command topic was flooded ({Waiting} messages, {Bytes} bytes waiting): connection dropped with them; reconnecting after a backoff")]
+    [LoggerMessage(EventId = 329, Level = LogLevel.Error, Message = "The command topic is flooded ({Waiting} messages, {Bytes} bytes waiting): reading held until they are handled; answers to refused messages may not be published meanwhile")]
     private partial void LogFlooded(int waiting, long bytes);
+
+    [LoggerMessage(EventId = 371, Level = LogLevel.Debug, Message = "The command topic is still flooded ({Waiting} messages, {Bytes} bytes waiting): reading held again")]
+    private partial void LogFloodedAgain(int waiting, long bytes);
+
+    [LoggerMessage(EventId = 372, Level = LogLevel.Warning, Message = "An earlier flood of the command topic ended after {Holds} holds of the reading")]
+    private partial void LogFloodEpisodeEnded(long holds);
+
+    [LoggerMessage(EventId = 373, Level = LogLevel.Warning, Message = "Nothing handled for {Seconds} s with {Waiting} messages ({Bytes} bytes) waiting under a flood: connection dropped with them; reconnecting")]
+    private partial void LogFloodDropped(int waiting, long bytes, double seconds);
 
     [LoggerMessage(EventId = 370, Level = LogLevel.Warning, Message = "Command '{Id}' came with {Bytes} bytes of correlation data, more than {Limit}: answered without it, so the office cannot match the answer by it (its command id and payload hash still name it)")]
     private partial void LogCorrelationDropped(string id, int bytes, int limit);

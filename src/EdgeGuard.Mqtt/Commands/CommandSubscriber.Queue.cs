@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Mqtt.Commands;
@@ -8,6 +9,9 @@ namespace EdgeGuard.Mqtt.Commands;
 // must be executed and answered, not dropped with the process.
 public sealed partial class CommandSubscriber
 {
+    // How often an answer to a refusal waiting for room looks whether reading is held meanwhile.
+    private static readonly TimeSpan RefusalLook = TimeSpan.FromMilliseconds(20);
+
     private async Task ExecuteLoopAsync(CancellationToken drainDeadline)
     {
         await foreach (var accepted in _accepted.Reader.ReadAllAsync(drainDeadline).ConfigureAwait(false))
@@ -24,6 +28,52 @@ public sealed partial class CommandSubscriber
         await foreach (var reply in _replies.Reader.ReadAllAsync(drainDeadline).ConfigureAwait(false))
         {
             await PublishAsync(reply, drainDeadline).ConfigureAwait(false);
+        }
+    }
+
+    // Queues without waiting while there is room, even once the connection is going (see
+    // OnMessageAsync); waits, until either token ends it, only when the queue is full. Never once
+    // stopping: a message not queued by then is left unacknowledged and comes again.
+    private static async ValueTask WriteAsync<T>(ChannelWriter<T> writer, T item, CancellationToken stoppingToken, CancellationToken waits)
+    {
+        stoppingToken.ThrowIfCancellationRequested();
+        if (!writer.TryWrite(item))
+        {
+            await writer.WriteAsync(item, waits).ConfigureAwait(false);
+        }
+    }
+
+    // The answer to a refusal. While reading is held for a flood, the queued answers wait for
+    // PUBACKs behind what is not read, so one that finds the queue full is not published: waiting
+    // would stall the flood's handling (CommandSubscriber.Flood.cs). The refusal itself is
+    // journaled or counted (RejectionAudit). Otherwise it waits for room, as any answer does,
+    // looking again every few milliseconds in case reading is held meanwhile.
+    private async ValueTask QueueRefusalAsync(Reply reply, CancellationToken stoppingToken, CancellationToken waits, ReceiveBacklog backlog)
+    {
+        while (true)
+        {
+            stoppingToken.ThrowIfCancellationRequested();
+            if (_replies.Writer.TryWrite(reply))
+            {
+                return;
+            }
+
+            if (backlog.Held)
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+
+            using var look = CancellationTokenSource.CreateLinkedTokenSource(waits);
+            look.CancelAfter(RefusalLook);
+            try
+            {
+                await _replies.Writer.WaitToWriteAsync(look.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!waits.IsCancellationRequested)
+            {
+                // Look again.
+            }
         }
     }
 

@@ -72,9 +72,7 @@ public sealed partial class CommandSubscriber
             // A result waits for a connection at most one timeout: it is an answer to a live request.
             using var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
             using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
-            await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
-            var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("not connected");
-            var result = await client.PublishAsync(message, token.Token).ConfigureAwait(false);
+            var result = await PublishOnLiveConnectionAsync(message, token.Token).ConfigureAwait(false);
             if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
             {
                 Interlocked.Increment(ref _published);
@@ -93,5 +91,27 @@ public sealed partial class CommandSubscriber
         }
 
         Interlocked.Increment(ref _dropped);
+    }
+
+    // A connection dropped under a publish (a flood drop cancels it: ConnectionGone) does not lose
+    // the result: it goes again on the next connection, within the caller's timeout.
+    private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await WaitUntilSubscribedAsync(cancellationToken).ConfigureAwait(false);
+            var gone = Volatile.Read(ref _clientGone);
+            var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("not connected");
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, gone?.Token ?? CancellationToken.None);
+            try
+            {
+                return await client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (gone is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+            {
+                // Cancelled by the connection's end (MQTTnet reports it as a timeout): again, on
+                // the next connection.
+            }
+        }
     }
 }

@@ -50,9 +50,11 @@ public sealed partial class CommandSubscriber : BackgroundService
     private Task? _drain;
     private TaskCompletionSource _subscribed = NewSignal();
     private IMqttClient? _client;
+    private CancellationTokenSource? _clientGone;
     private long _received;
     private long _published;
     private long _dropped;
+    private long _floodDrops;
 
     /// <summary>The settings this subscriber connects with.</summary>
     public CommandSubscriberOptions Options => _options;
@@ -94,6 +96,9 @@ public sealed partial class CommandSubscriber : BackgroundService
     /// <summary>Results that could not be published (no connection, refused); the journal still has the attempt.</summary>
     public long ResultsDropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Connections dropped since start because the command topic was flooded (CommandSubscriber.Flood.cs).</summary>
+    public long FloodDrops => Interlocked.Read(ref _floodDrops);
+
     /// <summary>Completes when the subscriber is connected and subscribed.</summary>
     public Task WaitUntilSubscribedAsync(CancellationToken cancellationToken = default) =>
         Volatile.Read(ref _subscribed).Task.WaitAsync(cancellationToken);
@@ -123,7 +128,7 @@ public sealed partial class CommandSubscriber : BackgroundService
                 break;
             }
 
-            failures = lasted >= _options.Broker.KeepAlive ? 0 : failures + 1;
+            failures = NextFailures(failures, lasted);
             var delay = ReconnectBackoff.Delay(failures, _options.Broker.ReconnectDelayMin, _options.Broker.ReconnectDelayMax, Random.Shared.NextDouble());
             try
             {
@@ -151,6 +156,9 @@ public sealed partial class CommandSubscriber : BackgroundService
     private async Task<TimeSpan> ConnectAndListenAsync(CancellationToken stoppingToken)
     {
         using var client = _factory.CreateMqttClient();
+        // Cancelled when this connection goes (ConnectionGone): what waits on it gives up. Not
+        // disposed: a result's publish may still hold a token linked to it.
+        var gone = new CancellationTokenSource();
         // With the time it went: the loop may learn of it only after a slow journal flush.
         var lost = new TaskCompletionSource<(MqttClientDisconnectReason Reason, DateTimeOffset At)>(TaskCreationOptions.RunContinuationsAsynchronously);
         client.DisconnectedAsync += args =>
@@ -158,19 +166,15 @@ public sealed partial class CommandSubscriber : BackgroundService
             lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow()));
             return Task.CompletedTask;
         };
-        var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes);
+        var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _time, BacklogHeld);
         client.InspectPacketAsync += backlog.OnPacketAsync;
         client.ApplicationMessageReceivedAsync += async args =>
         {
             try
             {
-                await OnMessageAsync(args, stoppingToken).ConfigureAwait(false);
-                if (backlog.Exceeded.Task.IsCompleted)
-                {
-                    // The connection is being dropped for a flood: no PUBACK, whichever way the
-                    // race goes, so the broker offers this message again and it is answered then.
-                    args.AutoAcknowledge = false;
-                }
+                // Acknowledged when handled, also under a flood: a PUBACK withheld made the broker
+                // send every handled message again (CommandSubscriber.Flood.cs).
+                await OnMessageAsync(args, stoppingToken, gone.Token, backlog).ConfigureAwait(false);
             }
             finally
             {
@@ -185,6 +189,9 @@ public sealed partial class CommandSubscriber : BackgroundService
             // Before the CONNECT: the broker may hand over queued commands before ConnectAsync returns.
             _handler.CommandConnectionStarting();
             var connack = await client.ConnectAsync(ConnectOptions(), token.Token).ConfigureAwait(false);
+            // Only now: MQTTnet hands messages over once the CONNECT is done, so reading held
+            // before it would hold the connect itself.
+            backlog.Arm();
             if (connack.ResultCode != MqttClientConnectResultCode.Success)
             {
                 LogConnectRefused(connack.ResultCode.ToString());
@@ -220,14 +227,17 @@ public sealed partial class CommandSubscriber : BackgroundService
                 LogGrantedQos0(_topics.Commands);
             }
 
+            Volatile.Write(ref _clientGone, gone);
             Volatile.Write(ref _client, client);
             Volatile.Read(ref _subscribed).TrySetResult();
             LogSubscribed(_topics.Commands, _options.ClientId);
             await ReportSessionAsync(stoppingToken).ConfigureAwait(false);
             if (await Task.WhenAny(lost.Task, backlog.Exceeded.Task).WaitAsync(stoppingToken).ConfigureAwait(false) == backlog.Exceeded.Task)
             {
-                await DropFloodedConnectionAsync(client, backlog, stoppingToken).ConfigureAwait(false);
-                return TimeSpan.Zero; // backs off as a failed connection does
+                backlog.Release();
+                ConnectionGone(gone, _time.GetUtcNow());
+                await DropFloodedConnectionAsync(client, backlog).ConfigureAwait(false);
+                return TimeSpan.Zero; // short, but reconnects promptly if it made progress (NextFailures)
             }
 
             LogConnectionLost();
@@ -250,16 +260,10 @@ public sealed partial class CommandSubscriber : BackgroundService
                 await DrainAsync().ConfigureAwait(false);
             }
 
-            Volatile.Write(ref _client, null);
-            var signal = Volatile.Read(ref _subscribed);
-            if (signal.Task.IsCompleted)
-            {
-                // From here commands wait in the broker's session, if it keeps one (ReportSessionAsync):
-                // from when the connection went, which the handler noted, not from now, which may
-                // be a slow journal flush later (a takeover's alarm).
-                _lostAt ??= lost.Task.IsCompletedSuccessfully ? lost.Task.Result.At : _time.GetUtcNow();
-                Interlocked.CompareExchange(ref _subscribed, NewSignal(), signal);
-            }
+            backlog.Release();
+            // From when the connection went, which the handler noted, not from now, which may be
+            // a slow journal flush later (a takeover's alarm).
+            ConnectionGone(gone, lost.Task.IsCompletedSuccessfully ? lost.Task.Result.At : _time.GetUtcNow());
 
             if (stoppingToken.IsCancellationRequested && client.IsConnected)
             {
@@ -285,70 +289,6 @@ public sealed partial class CommandSubscriber : BackgroundService
         // are handled one at a time; without it the broker may push up to 65,535, all buffered here.
         options.ReceiveMaximum = (ushort)_options.ReceiveMaximum;
         return options;
-    }
-
-    /// <summary>Runs before the PUBACK: nothing here may throw into MQTTnet, whatever arrived.</summary>
-    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args, CancellationToken stoppingToken)
-    {
-        var message = args.ApplicationMessage;
-        if (!string.Equals(message.Topic, _topics.Commands, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        Interlocked.Increment(ref _received);
-        try
-        {
-            // One at a time: the replay store and the journal order must see commands in arrival order.
-            await _receiveGate.WaitAsync(stoppingToken).ConfigureAwait(false);
-            try
-            {
-                var attempt = await _handler.ReceiveAsync(message.Payload, message.Retain, stoppingToken).ConfigureAwait(false);
-                try
-                {
-                    await QueueAsync(attempt, message, stoppingToken).ConfigureAwait(false);
-                }
-                catch when (attempt.Command is { } command)
-                {
-                    // Accepted but not queued (stopping): left unfinished, so the redelivery runs it.
-                    _handler.Abandon(command);
-                    throw;
-                }
-            }
-            finally
-            {
-                _receiveGate.Release();
-            }
-        }
-        catch (Exception ex) when (stoppingToken.IsCancellationRequested && ex is OperationCanceledException or ChannelClosedException)
-        {
-            // Stopping before this message was handled to the end: not acknowledged (returning would
-            // be), so the broker offers it again at the next start, where the replay store has it
-            // executed if it never was, or answered if it was.
-            args.AutoAcknowledge = false;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogHandlerFailed(ex);
-        }
-    }
-
-    private async Task QueueAsync(CommandAttempt attempt, MqttApplicationMessage message, CancellationToken stoppingToken)
-    {
-        var correlation = Echoed(message.CorrelationData, attempt.CommandId, out var dropped);
-        // Of the bytes as received, whatever they are: the correlation data is anyone's to copy, so
-        // every answer names the exact payload it is about (docs/schemas/command-result.schema.json).
-        var hash = CommandResultPayload.PayloadSha256(message.Payload);
-        if (message.ResponseTopic is { } topic && !string.Equals(topic, _topics.CommandResults, StringComparison.Ordinal))
-        {
-            LogForeignResponseTopic(attempt.CommandId, topic);
-        }
-
-        await _replies.Writer.WriteAsync(new Reply(attempt.CommandId, attempt.Result, Noted(attempt.Reason, dropped), correlation, hash), stoppingToken).ConfigureAwait(false);
-        if (attempt.Command is { } command)
-        {
-            await _accepted.Writer.WriteAsync(new Accepted(command, correlation, hash, dropped), stoppingToken).ConfigureAwait(false);
-        }
     }
 
     private async Task DisconnectQuietlyAsync(IMqttClient client)

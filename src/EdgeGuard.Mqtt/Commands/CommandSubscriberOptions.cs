@@ -41,9 +41,9 @@ public sealed record CommandSubscriberOptions
 
     /// <summary>
     /// How many messages may wait to be handled (read off the socket, not yet verified and
-    /// journaled) before the connection is dropped with them (CommandSubscriber.Flood.cs): MQTTnet
-    /// reads them into a queue without a bound, which Receive Maximum does not cap in practice.
-    /// Far above a real office's burst (the fuzz test's 10,000 stay under it).
+    /// journaled) before reading is held until half of them are (CommandSubscriber.Flood.cs):
+    /// MQTTnet reads them into a queue without a bound, which Receive Maximum does not cap in
+    /// practice. Far above a real office's burst (the fuzz test's 10,000 stay under it).
     /// </summary>
     public int MaxBacklog { get; init; } = 16_384;
 

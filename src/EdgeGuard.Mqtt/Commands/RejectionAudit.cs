@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeGuard.Core;
 using EdgeGuard.Core.Commands;
 
 namespace EdgeGuard.Mqtt.Commands;
@@ -273,7 +274,7 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
             // Last in the text, so a cut of the reason never loses the counts and the time range.
             var named = _operators.OrderByDescending(o => o.Value.Known).ThenByDescending(o => o.Value.Count).ThenBy(o => o.Key, StringComparer.Ordinal)
                 .Take(OperatorsNamed)
-                .Select(o => string.Create(CultureInfo.InvariantCulture, $"'{(o.Key.Length > NameShown ? o.Key[..NameShown] + "…" : o.Key)}' {o.Value.Count}"))
+                .Select(o => string.Create(CultureInfo.InvariantCulture, $"'{(o.Key.Length > NameShown ? TextCut.Cut(o.Key, NameShown) + "…" : o.Key)}' {o.Value.Count}"))
                 .ToList();
             var operators = named.Count == 0 ? "" : $"; claimed operators {string.Join(", ", named)}{(_operators.Count > OperatorsNamed ? " and more" : "")}";
             var budget = _overBudget ? string.Create(CultureInfo.InvariantCulture, $" or more than {Budget} within {BudgetPeriod.TotalMinutes:0} min") : "";

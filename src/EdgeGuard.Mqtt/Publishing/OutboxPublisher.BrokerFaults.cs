@@ -1,6 +1,7 @@
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using EdgeGuard.Core;
 using EdgeGuard.Core.Lockdown;
 using MQTTnet;
 
@@ -203,14 +204,6 @@ public sealed partial class OutboxPublisher
     private static partial Regex Digits();
 
     // Cut at a whole character: half a surrogate pair is not valid UTF-8 in the journal's JSON.
-    internal static string Shortened(string text, int max = MaxReasonString)
-    {
-        if (text.Length <= max)
-        {
-            return text;
-        }
-
-        var end = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
-        return text[..end] + "…";
-    }
+    internal static string Shortened(string text, int max = MaxReasonString) =>
+        text.Length <= max ? text : TextCut.Cut(text, max) + "…";
 }
