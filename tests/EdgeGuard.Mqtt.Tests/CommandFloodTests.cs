@@ -65,4 +65,41 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
         // Far fewer than the 500 were handled one by one: the rest went with the connection.
         Assert.True(gateway.Journal.Events.OfType<CommandRejected>().Count() < 100, $"{gateway.Journal.Events.Count} events journaled");
     }
+
+    // Reading held at the limit while the handler cannot move (its journal stalled): after a
+    // timeout (the harness's 5 s) the connection is dropped with the backlog, memory freed; the
+    // held command, acknowledged or not, is answered and executed once, and the office's next one too.
+    [Fact]
+    public async Task Reading_held_with_nothing_handled_for_a_timeout_drops_the_connection_and_loses_no_qos1_command()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, tune: o => o with { MaxBacklog = 16 });
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        var (held, release) = gateway.Journal.HoldNextReceived();
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "before-flood");
+        await held.WaitAsync(Patience);
+        using (var flooder = new MqttClientFactory().CreateMqttClient())
+        {
+            await flooder.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port)
+                .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("flooder").Build());
+            for (var i = 0; i < 200; i++)
+            {
+                await flooder.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(CommandHarness.Root + "/commands")
+                    .WithPayload($"not a command {i}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            }
+
+            await flooder.DisconnectAsync();
+        }
+
+        await Eventually.TrueAsync(() => gateway.Subscriber!.FloodDrops == 1, Patience, "the stalled connection dropped");
+        release.SetResult();
+
+        await Eventually.TrueAsync(() => office.Results.Any(r => r.Correlation == "before-flood" && r.Result == "done"), Patience, "the held command done");
+        var after = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after-flood", count: 2, timeout: Patience);
+        Assert.Equal(["accepted", "done"], after.Select(r => r.Result));
+        Assert.Equal(2, gateway.Executor.Executed.Count);
+        Assert.Equal(1, gateway.Journal.Events.OfType<CommandRejected>().Count(e => e.Detail.StartsWith("the command topic was flooded", StringComparison.Ordinal)));
+    }
 }
