@@ -211,7 +211,10 @@ public sealed partial class CommandSubscriber
                 }
                 catch (OperationCanceledException)
                 {
+                    // Still held until the connection is dropped (Release): reading on would let
+                    // the backlog grow until the socket closes.
                     Exceeded.TrySetResult();
+                    await resumed.ConfigureAwait(false);
                     return;
                 }
             }
