@@ -13,7 +13,9 @@ namespace EdgeGuard.Simulation;
 
 /// <summary>
 /// Lets people and scripts drive a simulated gateway (or walk test) from outside the process over a local
-/// Unix socket (one text command per line, one reply per line). Only runs with <c>--simulate</c>.
+/// Unix socket (one text command per line, one reply per line). Runs whenever the hardware driver is
+/// simulated (<c>--simulate</c>, or <c>hardware.driver: simulated</c> in the configuration), never
+/// with real GPIO.
 /// </summary>
 /// <param name="socketPath">Where the socket is bound.</param>
 /// <param name="site">The points that can be set.</param>
