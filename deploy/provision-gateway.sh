@@ -302,6 +302,12 @@ if [ -n "$R" ]; then
 fi
 as_user=()
 [ "$mode" = system ] && [ "$dry_run" = false ] && as_user=(runuser -u edgeguard --)
+# Under --root there is no such user here, but the key was given the card's edgeguard group
+# (0640 root:edgeguard): validate refuses a key its group may read unless that group is the
+# validator's own, so it runs in that group, as the service will on the card.
+if [ "$mode" = root ] && [ "$dry_run" = false ] && [ "$can_chown" = true ]; then
+  as_user=(setpriv --regid "$eg_gid" --clear-groups --)
+fi
 echo "  validating: edgeguard validate --config $config"
 if ! output=$("${venv[@]}" "${as_user[@]}" "${runner[@]}" "$validator" validate --config "$candidate" 2>&1); then
   indent <<<"$output" >&2

@@ -132,6 +132,24 @@ internal sealed class CheckedFile : IDisposable
     public bool WritableByGroupOrOthers => (Status.Mode & GroupOrOtherWrite) != 0;
 
     /// <summary>
+    /// Whether the file's group may read it although the service is not in that group (neither its
+    /// effective group nor one of its others): every member of that group could read it.
+    /// </summary>
+    public bool ReadableByForeignGroup => (Status.Mode & UnixFileMode.GroupRead) != 0 && !LinuxFile.InOwnGroups(Status.Group);
+
+    /// <summary>
+    /// The rule for a file whose content decides what the gateway trusts (a TLS file, the
+    /// configuration file): neither it nor the folder holding it writable by group or others.
+    /// The owner is not checked (a dry run validates the technician's own copies). Null when it
+    /// passes; otherwise a sentence naming the file, what its writer <paramref name="could"/> do,
+    /// and the fix. <paramref name="kind"/> names the file ("TLS file").
+    /// </summary>
+    public string? WriteProblem(string kind, string could) =>
+        WritableByGroupOrOthers
+            ? $"file '{Path}' is writable by group or others (mode {Octal(Status.Mode)}): whoever can write it could {could}; 'chmod go-w' it"
+            : DirectoryProblem(kind, ownerChecked: false);
+
+    /// <summary>
     /// What is wrong with the directory holding the file: whoever may write it can replace the file
     /// (rename another over it), whatever the file's own mode. Checked are the directory the
     /// configured path names (where a link sits: writing there re-points the link) and, when a link

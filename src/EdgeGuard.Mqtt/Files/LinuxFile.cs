@@ -26,8 +26,8 @@ internal static partial class LinuxFile
     // STATX_INO: the inode number (the device is always reported).
     private const uint InodeNumber = 0x100;
 
-    // STATX_TYPE | STATX_MODE | STATX_UID | STATX_SIZE: what the checks read.
-    private const uint ReportedNeeded = 0x1 | 0x2 | 0x8 | 0x200;
+    // STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_SIZE: what the checks read.
+    private const uint ReportedNeeded = 0x1 | 0x2 | 0x8 | 0x10 | 0x200;
 
     // EOPNOTSUPP: the file system did not report a field the checks need.
     private const int NotSupported = 95;
@@ -55,7 +55,8 @@ internal static partial class LinuxFile
     /// <param name="Mode">The permission bits.</param>
     /// <param name="Owner">The owner's uid.</param>
     /// <param name="Size">Length in bytes (0 for pipes and devices).</param>
-    public readonly record struct Status(FileKind Kind, UnixFileMode Mode, uint Owner, long Size);
+    /// <param name="Group">The group's gid.</param>
+    public readonly record struct Status(FileKind Kind, UnixFileMode Mode, uint Owner, long Size, uint Group);
 
     /// <summary>The kinds a secret file check tells apart.</summary>
     public enum FileKind
@@ -84,6 +85,28 @@ internal static partial class LinuxFile
 
     /// <summary>This process's effective uid: the service's user, who may own its own files.</summary>
     public static uint EffectiveUser => GetEffectiveUid();
+
+    /// <summary>
+    /// Whether <paramref name="group"/> is this process's effective group or one of its
+    /// supplementary groups: the groups the service itself is in, whose members may read what it reads.
+    /// </summary>
+    public static bool InOwnGroups(uint group)
+    {
+        if (group == GetEffectiveGid())
+        {
+            return true;
+        }
+
+        var count = GetGroups(0, null);
+        if (count <= 0)
+        {
+            return false;
+        }
+
+        var groups = new uint[count];
+        count = GetGroups(groups.Length, groups);
+        return count > 0 && Array.IndexOf(groups, group, 0, count) >= 0;
+    }
 
     /// <summary>
     /// Opens <paramref name="path"/> for reading without blocking and without becoming its
@@ -174,7 +197,7 @@ internal static partial class LinuxFile
             0x6000 => FileKind.BlockDevice,
             _ => FileKind.Other,
         };
-        return new Status(kind, (UnixFileMode)(buffer.Mode & 0xFFF), buffer.Uid, (long)buffer.Size);
+        return new Status(kind, (UnixFileMode)(buffer.Mode & 0xFFF), buffer.Uid, (long)buffer.Size, buffer.Gid);
     }
 
     // struct statx (linux/stat.h): the fields read, at their offsets, in its 256 bytes.
@@ -183,6 +206,7 @@ internal static partial class LinuxFile
     {
         [FieldOffset(0)] public uint Mask;
         [FieldOffset(20)] public uint Uid;
+        [FieldOffset(24)] public uint Gid;
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Inode;
         [FieldOffset(40)] public ulong Size;
@@ -199,4 +223,11 @@ internal static partial class LinuxFile
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUid();
+
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    private static partial uint GetEffectiveGid();
+
+    // getgroups(2): with size 0 it returns the count only (the list is not touched).
+    [LibraryImport("libc", EntryPoint = "getgroups")]
+    private static partial int GetGroups(int size, [Out] uint[]? list);
 }

@@ -278,8 +278,12 @@ public static class ClientOptionsFactory
     // setting: a technician with three files in /etc/edgeguard/tls learns here which one to mend.
     private static X509Certificate2Collection LoadAnchors(MqttTlsOptions tls, string caFile)
     {
-        // Read through TlsFile (a pipe there is refused, never waited on), then parsed.
-        var pem = Encoding.UTF8.GetString(TlsFile.ReadAll(caFile, tls.CaCertificateNamed(caFile)));
+        // Read through TlsFile (a pipe there is refused, never waited on), then parsed. Held to
+        // validate's rule at every connect: whoever may write the file or its folder would pin
+        // their own broker. Refused, it costs the office link only (fault.broker names the file),
+        // never the site's local protection.
+        var pem = Encoding.UTF8.GetString(TlsFile.ReadAll(caFile, tls.CaCertificateNamed(caFile),
+            file => OperatingSystem.IsLinux() ? TlsFile.ModeProblem(file, privateKey: false) : null));
         var anchors = new X509Certificate2Collection();
         try
         {

@@ -50,10 +50,11 @@ public static class TlsFile
     /// </summary>
     /// <param name="path">The configured path.</param>
     /// <param name="named">How problems name the file and its setting (<see cref="MqttTlsOptions.ClientKeyNamed"/>).</param>
-    /// <exception cref="TlsFileException">It cannot be read, or is not a regular file; the message names it.</exception>
-    internal static byte[] ReadAll(string path, string named)
+    /// <param name="check">As for <see cref="TryRead"/>: what is wrong with the opened file, if anything.</param>
+    /// <exception cref="TlsFileException">It cannot be read, is not a regular file, or fails <paramref name="check"/>; the message names it.</exception>
+    internal static byte[] ReadAll(string path, string named, Func<CheckedFile, string?>? check = null)
     {
-        if (TryRead(path, out var bytes) is not { } problem)
+        if (TryRead(path, out var bytes, check) is not { } problem)
         {
             return bytes;
         }
@@ -79,8 +80,11 @@ public static class TlsFile
     /// read, since whoever reads it holds the gateway's broker identity and can derive its client
     /// ids (<see cref="ClientIds"/>); any TLS file, or the folder holding it, that group or others may
     /// write, since whoever writes the CA file pins their own broker and whoever writes the folder
-    /// can rename another file over any of them. The owner is not checked (provisioning installs
-    /// them root's, but a dry run validates the technician's own copies). Null when it passes.
+    /// can rename another file over any of them. A private key its group may read passes only when
+    /// that group is one the service is in (its effective group or another of its groups):
+    /// provisioning installs it 0640 root:edgeguard, and validate runs as the service's user; a key
+    /// of group <c>users</c> would be read by every login. The owner is not checked (provisioning
+    /// installs them root's, but a dry run validates the technician's own copies). Null when it passes.
     /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     internal static string? ModeProblem(CheckedFile file, bool privateKey)
@@ -91,12 +95,12 @@ public static class TlsFile
             return $"file '{file.Path}' is readable by others (mode {CheckedFile.Octal(mode)}): anyone on the gateway could take its broker identity; 'chmod o-r' it (provisioning installs it 0640 root:edgeguard)";
         }
 
-        if (file.WritableByGroupOrOthers)
+        if (privateKey && file.ReadableByForeignGroup)
         {
-            return $"file '{file.Path}' is writable by group or others (mode {CheckedFile.Octal(mode)}): whoever can write it could put in their own CA, certificate or key; 'chmod go-w' it";
+            return $"file '{file.Path}' is readable by group {file.Status.Group} (mode {CheckedFile.Octal(mode)}), a group this service is not in: its members could take the gateway's broker identity; 'chmod g-r' it, or 'chgrp' it to the service's group (provisioning installs it 0640 root:edgeguard)";
         }
 
-        return file.DirectoryProblem(Kind, ownerChecked: false);
+        return file.WriteProblem(Kind, "put in their own CA, certificate or key");
     }
 
     /// <summary>

@@ -21,6 +21,14 @@ public sealed record LoadedConfiguration(IConfiguration Configuration, IReadOnly
     /// section at the file's root, a key repeated in one object): reported with the reader's problems.
     /// </summary>
     public IReadOnlyList<ConfigError> FileProblems { get; init; } = [];
+
+    /// <summary>
+    /// What is wrong with the file's mode or its folder's (group or others may write either):
+    /// whoever can write the file controls the pin map, the broker and the CA the gateway pins.
+    /// <c>validate</c> reports it as an error, <c>run</c> as a warning (<see cref="GatewayConfigLoader.Read"/>).
+    /// Null when it passes, or off Linux.
+    /// </summary>
+    public ConfigError? ModeProblem { get; init; }
 }
 
 /// <summary>Builds the gateway's configuration from its file, the environment and command-line overrides.</summary>
@@ -37,6 +45,9 @@ public static class GatewayConfigLoader
 
     // What problems call a file that is the wrong kind ("a configuration file is a regular file").
     private const string FileKind = "configuration file";
+
+    // What whoever may write the file could do: everything the gateway trusts comes from it.
+    private const string ModeConsequence = "change the pin map (fire, egress, panic), the broker, its CA and the operators' keys";
 
     /// <summary><see cref="DefaultFileName"/> next to the executable.</summary>
     public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, DefaultFileName);
@@ -55,7 +66,7 @@ public static class GatewayConfigLoader
         var errors = new List<ConfigError>();
         var file = Path.GetFullPath(string.IsNullOrWhiteSpace(configPath) ? DefaultPath : configPath);
         var builder = new ConfigurationBuilder();
-        if (ReadFile(file, out var json, out var fileProblems) is { } problem)
+        if (ReadFile(file, out var json, out var fileProblems, out var modeProblem) is { } problem)
         {
             errors.Add(new ConfigError(file, problem));
         }
@@ -86,6 +97,7 @@ public static class GatewayConfigLoader
         {
             Directory = Path.GetDirectoryName(file),
             FileProblems = fileProblems,
+            ModeProblem = modeProblem is null ? null : new ConfigError(file, modeProblem),
         };
     }
 
@@ -101,6 +113,9 @@ public static class GatewayConfigLoader
     /// Reads what <see cref="Build"/> loaded, as every verb does: the load's own errors alone when
     /// the sources failed to load; otherwise <see cref="GatewayConfigReader.Read"/> with relative
     /// paths taken from the file's folder, after the file's <see cref="LoadedConfiguration.FileProblems"/>.
+    /// The file's <see cref="LoadedConfiguration.ModeProblem"/> is an error with <paramref name="loadFiles"/>
+    /// (<c>validate</c>) and a warning without (<c>run</c>): as for the TLS files, a mode changed
+    /// after provisioning must not keep the gateway from protecting the site.
     /// </summary>
     /// <param name="loaded">What <see cref="Build"/> returned.</param>
     /// <param name="simulate">As for <see cref="GatewayConfigReader.Read"/>.</param>
@@ -114,8 +129,15 @@ public static class GatewayConfigLoader
         }
 
         var result = GatewayConfigReader.Read(loaded.Configuration, simulate, loadFiles, loaded.Directory);
-        return loaded.FileProblems.Count == 0 ? result
-            : new ConfigResult(null, [.. loaded.FileProblems, .. result.Errors]);
+        ConfigError[] problems = loadFiles && loaded.ModeProblem is { } refused ? [refused, .. loaded.FileProblems] : [.. loaded.FileProblems];
+        if (problems.Length > 0)
+        {
+            return new ConfigResult(null, [.. problems, .. result.Errors]);
+        }
+
+        return loaded.ModeProblem is { } warning && result.IsValid
+            ? result with { Warnings = [warning, .. result.Warnings] }
+            : result;
     }
 
     // The file's settings, or why there are none. Read the way TLS and operator key files are
@@ -126,20 +148,30 @@ public static class GatewayConfigLoader
     // framework's file source, which would open the path again (a pipe swapped in meanwhile would
     // block it) and opened it outside its OnLoadException callback (dotnet/runtime#113964): a file
     // the service's user may not read threw out of Build, a stack trace and exit 1, which systemd
-    // restarts, instead of the problem list and exit 2.
-    private static string? ReadFile(string file, out IConfigurationRoot? json, out IReadOnlyList<ConfigError> shape)
+    // restarts, instead of the problem list and exit 2. The file's mode and folder are judged on
+    // the file opened (TLS files' rule), but the file is read whatever they are: the caller decides
+    // whether that is an error (validate) or a warning (run).
+    private static string? ReadFile(string file, out IConfigurationRoot? json, out IReadOnlyList<ConfigError> shape, out string? mode)
     {
         json = null;
         shape = [];
+        string? judged = null;
+        mode = null;
         if (TlsFile.Absence(file) == TlsFile.Missing)
         {
             return "configuration file not found";
         }
 
-        if (BoundedFile.TryRead(file, FileKind, MaxFileBytes, out var bytes) is { } unreadable)
+        if (BoundedFile.TryRead(file, FileKind, MaxFileBytes, out var bytes, opened =>
+            {
+                judged = OperatingSystem.IsLinux() ? opened.WriteProblem(FileKind, ModeConsequence) : null;
+                return null;
+            }) is { } unreadable)
         {
             return $"cannot read the configuration file: {unreadable}";
         }
+
+        mode = judged is null ? null : judged + "; provisioning installs it 0640 root:edgeguard in a 0750 folder";
 
         try
         {

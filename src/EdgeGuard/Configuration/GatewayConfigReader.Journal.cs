@@ -1,4 +1,5 @@
 using EdgeGuard.Journal;
+using EdgeGuard.Mqtt.Files;
 
 namespace EdgeGuard.Configuration;
 
@@ -26,9 +27,39 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
+            JournalDirectory(fallbackNode, fallback);
             return maxRecords is not null && maxAge is not null
                 ? new JournalOptions(maxRecords.Value, maxAge.Value) { FallbackDirectory = fallback }
                 : null;
+        }
+
+        /// <summary>
+        /// When validating: the state directory or the fallback directory held to
+        /// <see cref="CheckedDirectory"/>'s rule. Whoever may put a file there could feed the
+        /// gateway a forged journal or safety state (it adopts a RAM journal it finds in the
+        /// fallback directory), and /dev/shm, which PrivateTmp does not cover, is anyone's. At
+        /// <c>run</c> it is not checked, as for the TLS files: a mode changed after provisioning
+        /// must not stop the site's protection.
+        /// </summary>
+        private void JournalDirectory(ConfigNode node, string directory)
+        {
+            if (!loadFiles || !OperatingSystem.IsLinux())
+            {
+                return;
+            }
+
+            try
+            {
+                if (CheckedDirectory.Problem(directory, "journal or safety state") is { } problem)
+                {
+                    _w.Error(node, null, problem);
+                }
+            }
+            catch (TypeLoadException ex)
+            {
+                // statx needs glibc 2.28 (Debian 10), as for every file validate checks.
+                _w.Error(node, null, $"directory '{directory}' cannot be checked: this system's C library lacks a call the checks need (glibc 2.28 or later): {ex.Message}");
+            }
         }
     }
 }

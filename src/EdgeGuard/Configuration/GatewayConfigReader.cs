@@ -209,6 +209,11 @@ public static partial class GatewayConfigReader
             var gateway = Id(root.Child("gateway"), null, required: true);
             var stateDirectory = FilePath(root.Child("stateDirectory"), null, required: true,
                 " (the directory for the journal and the persisted safety state)");
+            if (stateDirectory is not null)
+            {
+                JournalDirectory(root.Child("stateDirectory"), stateDirectory);
+            }
+
             Boards(root.Child("board"), root.Child("ioBoard"));
             var hardware = Hardware(root.Child("hardware"));
             var expanders = Expanders(root.Child("expanders"));

@@ -48,6 +48,28 @@ public sealed class TlsFileModesConfigTests : IDisposable
             $"file '{_client.Key}' is readable by others (mode 0644)", "chmod o-r");
     }
 
+    // 0640 lets the file's group read the gateway's broker identity: only a group the service
+    // itself is in (provisioning: root:edgeguard, validated as the service's user) may. Gid 100 is
+    // 'users' on Debian; on Raspberry Pi OS the login user is in it.
+    [Fact]
+    public void A_private_key_readable_by_a_foreign_group_is_an_error_at_the_key_file()
+    {
+        File.SetUnixFileMode(_client.Key, Provisioned);
+        Chgrp(_client.Key, 100);
+
+        TestConfigs.AssertError(WithTls(_pki.CaFile, _client.Cert, _client.Key), "EdgeGuard:mqtt:tls:keyFile",
+            $"file '{_client.Key}' is readable by group 100 (mode 0640)", "chmod g-r");
+    }
+
+    [Fact]
+    public void A_certificate_readable_by_a_foreign_group_passes()
+    {
+        File.SetUnixFileMode(_client.Cert, Provisioned);
+        Chgrp(_client.Cert, 100);
+
+        Assert.True(WithTls(_pki.CaFile, _client.Cert, _client.Key).IsValid);
+    }
+
     [Theory]
     [InlineData("caFile", 0b110_110_100)]
     [InlineData("certFile", 0b110_100_110)]
@@ -107,6 +129,13 @@ public sealed class TlsFileModesConfigTests : IDisposable
         File.SetUnixFileMode(_client.Key, Certificate);
 
         Assert.True(WithTls(_pki.CaFile, _client.Cert, _client.Key, loadFiles: false).IsValid);
+    }
+
+    private static void Chgrp(string path, int group)
+    {
+        using var chgrp = System.Diagnostics.Process.Start("chgrp", [group.ToString(System.Globalization.CultureInfo.InvariantCulture), path]);
+        chgrp.WaitForExit();
+        Assert.Equal(0, chgrp.ExitCode);
     }
 
     private static ConfigResult WithTls(string ca, string cert, string key, bool loadFiles = true) =>
