@@ -204,9 +204,16 @@ refuse_other_build() {
 
 # install_app PKG_APP APP: copies the release's files (PKG_APP) to APP (/opt/edgeguard/<version>),
 # only those whose content differs, and removes files the release does not have; reports it.
+# Its directories are repaired too (755 root:root): one that others may write lets them rename
+# their own file over the binary the service runs as root starts it.
 install_app() {
-  local src=$1 app=$2 changed=0 files=0 rel perm state extra victim
+  local src=$1 app=$2 changed=0 files=0 rel perm state extra victim fixed
   [ -d "$R$app" ] || [ "$dry_run" = true ] || mkdir -p "$R$app" || die "cannot create $R$app"
+  if [ -d "$R$app" ]; then
+    # An assignment, so that a failed chmod stops the script (as for install_file below).
+    fixed=$(fix_attrs "$R$app" 755 root root)
+    [ -z "$fixed" ] || changed=$((changed + 1))
+  fi
   # The lists are written to files first: a failure inside a process substitution (a cd, a find)
   # escapes set -e and pipefail, and a shorter list would be reported as installed.
   (cd "$src" && find . -mindepth 1 -printf '%P\0' | sort -z) >"$staging/app-files" ||
@@ -214,7 +221,11 @@ install_app() {
   while IFS= read -r -d '' rel; do
     files=$((files + 1))
     if [ -d "$src/$rel" ]; then
-      [ -d "$R$app/$rel" ] && continue
+      if [ -d "$R$app/$rel" ]; then
+        fixed=$(fix_attrs "$R$app/$rel" 755 root root)
+        [ -z "$fixed" ] || changed=$((changed + 1))
+        continue
+      fi
       changed=$((changed + 1))
       [ "$dry_run" = true ] || { mkdir -p "$R$app/$rel" && chmod 755 "$R$app/$rel"; } || die "cannot create $R$app/$rel"
       continue
