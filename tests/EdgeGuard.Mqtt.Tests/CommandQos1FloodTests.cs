@@ -75,22 +75,129 @@ public sealed class CommandQos1FloodTests(ITestOutputHelper output)
         Assert.Equal(1, Drops(gateway));
     }
 
+    // Junk, the real lockdown, more junk: the lockdown is handled while reading is held and the
+    // results queue is full of answers to junk, each waiting a timeout for a PUBACK that cannot be
+    // read. Its execution waited for a results slot (1.9/4.4/9.4 s late at timeouts 2/5/10 s) and
+    // its "done" behind the refusals (17 s late): neither may wait on answers to junk.
+    [Theory]
+    [InlineData(10)]
+    [InlineData(2)]
+    public async Task A_lockdown_inside_a_qos1_flood_is_executed_and_done_soon_after_it_is_reached(int timeoutSeconds)
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        var production = PublisherHarness.Plain(broker.Port) with
+        {
+            KeepAlive = TimeSpan.FromSeconds(10),
+            ReconnectDelayMin = TimeSpan.FromMilliseconds(500),
+            ReconnectDelayMax = TimeSpan.FromSeconds(30),
+            Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+        };
+        await using var gateway = new CommandHarness(output, broker.Port, quiet: true, broker: production, tune: o => o with { MaxBacklog = 64 });
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        using var flooder = await ConnectFlooderAsync(broker.Port);
+
+        await PublishJunkAsync(flooder, 5_000, MqttQualityOfServiceLevel.AtLeastOnce);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown, ttl: Lifetime), "real");
+        await PublishJunkAsync(flooder, 20_000, MqttQualityOfServiceLevel.AtLeastOnce);
+        var reached = TimeSpan.Zero;
+        var executed = TimeSpan.Zero;
+        var deadline = clock.Elapsed + TimeSpan.FromSeconds(90);
+        while (clock.Elapsed < deadline && !office.Results.Any(r => r.Correlation == "real" && r.Result == "done"))
+        {
+            if (reached == TimeSpan.Zero && gateway.Subscriber!.Received >= 5_001)
+            {
+                reached = clock.Elapsed;
+            }
+
+            if (executed == TimeSpan.Zero && gateway.Executor.Executed.Count > 0)
+            {
+                executed = clock.Elapsed;
+            }
+
+            await Task.Delay(50);
+        }
+
+        var done = clock.Elapsed;
+        output.WriteLine($"reached {reached.TotalSeconds:0.0} s, executed {executed.TotalSeconds:0.0} s, done {done.TotalSeconds:0.0} s; "
+            + $"{gateway.Subscriber!.ResultsPublished} answers published, {gateway.Subscriber.ResultsDropped} dropped");
+        Assert.NotEqual(TimeSpan.Zero, executed);
+        Assert.True(executed - reached < TimeSpan.FromSeconds(2), $"lockdown executed {(executed - reached).TotalSeconds:0.0} s after it was reached");
+        Assert.Equal(0, gateway.Subscriber.FloodDrops);
+        Assert.Equal(["accepted", "done"], office.Results.Where(r => r.Correlation == "real").Select(r => r.Result));
+        Assert.True(done - reached < TimeSpan.FromSeconds(15), $"done {(done - reached).TotalSeconds:0.0} s after it was reached");
+    }
+
+    // A flood that goes on while the lockdown is handled (held in the journal for 2 s): its answers
+    // waited behind up to 256 answers to junk, each a full timeout, and "done" never came within
+    // 60 s of the flood's end. Both answers must come, once, and the lockdown be executed once.
+    [Fact]
+    public async Task A_lockdown_handled_during_a_sustained_qos1_flood_is_answered_soon_after_it()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        var production = PublisherHarness.Plain(broker.Port) with
+        {
+            KeepAlive = TimeSpan.FromSeconds(10),
+            ReconnectDelayMin = TimeSpan.FromMilliseconds(500),
+            ReconnectDelayMax = TimeSpan.FromSeconds(30),
+        };
+        await using var gateway = new CommandHarness(output, broker.Port, quiet: true, broker: production, tune: o => o with { MaxBacklog = 64 });
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        var (held, release) = gateway.Journal.HoldNextReceived();
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown, ttl: Lifetime), "real");
+        await held.WaitAsync(TimeSpan.FromSeconds(10));
+        using var stopFlood = new CancellationTokenSource();
+        var flood = Task.Run(async () =>
+        {
+            using var flooder = await ConnectFlooderAsync(broker.Port);
+            while (!stopFlood.IsCancellationRequested)
+            {
+                await PublishJunkAsync(flooder, 500, MqttQualityOfServiceLevel.AtLeastOnce);
+            }
+        });
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        release.SetResult();
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        await stopFlood.CancelAsync();
+        await flood;
+        await Eventually.TrueAsync(
+            () => office.Results.Any(r => r.Correlation == "real" && r.Result == "done"), TimeSpan.FromSeconds(20),
+            $"the real lockdown done (received {gateway.Subscriber!.Received}, {gateway.Subscriber.ResultsDropped} answers dropped)");
+        Assert.Single(gateway.Executor.Executed);
+        Assert.Equal(["accepted", "done"], office.Results.Where(r => r.Correlation == "real").Select(r => r.Result));
+    }
+
     private static int Drops(CommandHarness gateway) =>
         gateway.Journal.Events.OfType<CommandRejected>().Count(e => e.Detail.StartsWith("the command topic was flooded", StringComparison.Ordinal));
 
     private static async Task PublishJunkAsync(int port, int count)
     {
-        using var flooder = new MqttClientFactory().CreateMqttClient();
+        using var flooder = await ConnectFlooderAsync(port);
+        await PublishJunkAsync(flooder, count, MqttQualityOfServiceLevel.AtLeastOnce);
+        await flooder.DisconnectAsync();
+    }
+
+    private static async Task<IMqttClient> ConnectFlooderAsync(int port)
+    {
+        var flooder = new MqttClientFactory().CreateMqttClient();
         await flooder.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("flooder").Build());
+        return flooder;
+    }
+
+    private static async Task PublishJunkAsync(IMqttClient flooder, int count, MqttQualityOfServiceLevel qos)
+    {
         var sends = new List<Task>(count);
         for (var i = 0; i < count; i++)
         {
             sends.Add(flooder.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(CommandHarness.Root + "/commands")
-                .WithPayload($"junk {i}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build()));
+                .WithPayload($"junk {i}").WithQualityOfServiceLevel(qos).Build()));
         }
 
         await Task.WhenAll(sends);
-        await flooder.DisconnectAsync();
     }
 }

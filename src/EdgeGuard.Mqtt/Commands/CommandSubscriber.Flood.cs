@@ -22,9 +22,16 @@ namespace EdgeGuard.Mqtt.Commands;
 // acknowledged and the reconnect backing off to 30 s, took half an hour for 40,000 messages,
 // longer than any command lives). While reading is held, the PUBACKs of the answers wait behind
 // what is not read, so an answer to a refused message that finds the results queue full is not
-// published (counted in ResultsDropped; the refusal is journaled or counted by RejectionAudit);
-// an accepted command waits for room. If nothing is handled for a timeout while reading is held
-// (a journal stalled, or that wait), the connection is dropped with the backlog, as before: QoS 0
+// published (counted in ResultsDropped; the refusal is journaled or counted by RejectionAudit).
+// Answers of accepted commands (accepted, done, failed) have a lane of their own, drained first
+// (CommandSubscriber.Queue.cs), and "accepted" is queued there before the command goes to the
+// execute queue: in one lane with the refusals, a lockdown inside a QoS 1 flood was executed up to
+// a timeout late (its "accepted" waited for a slot behind refusals each waiting a timeout for a
+// PUBACK that cannot be read) and "done" came 17 s late, or never in a sustained flood. A separate
+// lane rather than shedding every refusal for the episode: outside floods answers stay as they were.
+// During an episode, a refusal's answer being published gives way to such an answer (shed, counted
+// in ResultsDropped). If nothing is handled for a timeout while reading is held (a journal
+// stalled, or a wait for room), the connection is dropped with the backlog, as before: QoS 0
 // messages are lost (the contract says QoS 1), unacknowledged QoS 1 ones come again. The first
 // hold of an episode is journaled and logged; the next ones, until none came for FloodQuietTime,
 // are counted and logged at debug level.
@@ -44,6 +51,18 @@ public sealed partial class CommandSubscriber
     /// least twice the longest reconnect delay, as for takeovers (TakeoverEpisode).
     /// </summary>
     private TimeSpan FloodQuietTime => TakeoverEpisode.QuietTime(_options.Broker);
+
+    // Whether a flood episode is open: a hold came within FloodQuietTime.
+    private bool FloodEpisodeOpen
+    {
+        get
+        {
+            lock (_floodGate)
+            {
+                return _episodeHolds > 0 && _time.GetElapsedTime(_lastHold) < FloodQuietTime;
+            }
+        }
+    }
 
     // The consecutive failures the next reconnect delay is drawn for: 0 after a connection that
     // lasted a keep-alive or a flood drop after messages were handled (the shortest delay); one

@@ -19,15 +19,85 @@ public sealed partial class CommandSubscriber
             var id = accepted.Command.Command.Id;
             // Cancelled only at the drain deadline; the handler then leaves the command unfinished.
             var outcome = await _handler.ExecuteAsync(accepted.Command, drainDeadline).ConfigureAwait(false);
-            await _replies.Writer.WriteAsync(new Reply(id, outcome.Result, Noted(outcome.Reason, accepted.CorrelationDropped), accepted.Correlation, accepted.PayloadSha256), drainDeadline).ConfigureAwait(false);
+            var reply = new Reply(id, outcome.Result, Noted(outcome.Reason, accepted.CorrelationDropped), accepted.Correlation, accepted.PayloadSha256);
+            await QueueAnswerAsync(reply, drainDeadline, drainDeadline).ConfigureAwait(false);
         }
     }
 
+    // Answers of accepted commands first, then answers to refusals, each lane in order. Waits for
+    // either lane without piling a waiter up per answer: a wait that did not end is kept.
     private async Task ReplyLoopAsync(CancellationToken drainDeadline)
     {
-        await foreach (var reply in _replies.Reader.ReadAllAsync(drainDeadline).ConfigureAwait(false))
+        Task<bool>? answers = null;
+        Task<bool>? refusals = null;
+        while (true)
         {
-            await PublishAsync(reply, drainDeadline).ConfigureAwait(false);
+            if (_answers.Reader.TryRead(out var answer))
+            {
+                await PublishAsync(answer, drainDeadline).ConfigureAwait(false);
+                continue;
+            }
+
+            if (_replies.Reader.TryRead(out var refusal))
+            {
+                await PublishRefusalAsync(refusal, drainDeadline).ConfigureAwait(false);
+                continue;
+            }
+
+            // Both completed (DrainAsync) and empty: done. A lane completed is no longer waited on.
+            var answersOpen = !_answers.Reader.Completion.IsCompleted;
+            var refusalsOpen = !_replies.Reader.Completion.IsCompleted;
+            if (!answersOpen && !refusalsOpen)
+            {
+                return;
+            }
+
+            answers = answersOpen && answers is not { IsCompleted: false } ? _answers.Reader.WaitToReadAsync(drainDeadline).AsTask() : answers;
+            refusals = refusalsOpen && refusals is not { IsCompleted: false } ? _replies.Reader.WaitToReadAsync(drainDeadline).AsTask() : refusals;
+            await Task.WhenAny(Open(answers, answersOpen), Open(refusals, refusalsOpen)).ConfigureAwait(false);
+            drainDeadline.ThrowIfCancellationRequested();
+        }
+
+        static Task Open(Task<bool>? wait, bool open) => open && wait is not null ? wait : Task.Delay(Timeout.Infinite, CancellationToken.None);
+    }
+
+    // An answer to a refusal. During a flood episode it gives way to an answer of an accepted
+    // command queued meanwhile (AnswerQueued): while reading is held it would wait a whole
+    // timeout for a PUBACK that cannot be read, and the office's answer behind it.
+    private async Task PublishRefusalAsync(Reply refusal, CancellationToken drainDeadline)
+    {
+        using var shed = new CancellationTokenSource();
+        Volatile.Write(ref _refusalInFlight, shed);
+        try
+        {
+            // An answer queued before the line above found nothing to shed.
+            if (_answers.Reader.Count > 0 && FloodEpisodeOpen)
+            {
+                await shed.CancelAsync().ConfigureAwait(false);
+            }
+
+            await PublishAsync(refusal, drainDeadline, shed.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _refusalInFlight, null, shed);
+        }
+    }
+
+    // An answer of an accepted command: waits for room only behind other such answers.
+    private async ValueTask QueueAnswerAsync(Reply reply, CancellationToken stoppingToken, CancellationToken waits)
+    {
+        await WriteAsync(_answers.Writer, reply, stoppingToken, waits).ConfigureAwait(false);
+        if (FloodEpisodeOpen && Volatile.Read(ref _refusalInFlight) is { } inFlight)
+        {
+            try
+            {
+                await inFlight.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // That publish ended meanwhile.
+            }
         }
     }
 
@@ -97,6 +167,7 @@ public sealed partial class CommandSubscriber
 
         _accepted.Writer.TryComplete();
         await Quietly(_executeLoop).ConfigureAwait(false);
+        _answers.Writer.TryComplete();
         _replies.Writer.TryComplete();
         await Quietly(_replyLoop).ConfigureAwait(false);
 

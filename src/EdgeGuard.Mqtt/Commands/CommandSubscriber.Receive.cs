@@ -80,18 +80,16 @@ public sealed partial class CommandSubscriber
         }
 
         var reply = new Reply(attempt.CommandId, attempt.Result, Noted(attempt.Reason, dropped), correlation, hash);
-        if (attempt.Command is null)
+        if (attempt.Command is not { } command)
         {
             await QueueRefusalAsync(reply, stoppingToken, waits, backlog).ConfigureAwait(false);
-        }
-        else
-        {
-            await WriteAsync(_replies.Writer, reply, stoppingToken, waits).ConfigureAwait(false);
+            return;
         }
 
-        if (attempt.Command is { } command)
-        {
-            await WriteAsync(_accepted.Writer, new Accepted(command, correlation, hash, dropped), stoppingToken, waits).ConfigureAwait(false);
-        }
+        // "accepted" into the answers' lane before the command is queued, so that it goes before
+        // the command's "done"; that lane never holds refusals, so neither the answer nor the
+        // execution waits behind answers to a flood (CommandSubscriber.Flood.cs).
+        await QueueAnswerAsync(reply, stoppingToken, waits).ConfigureAwait(false);
+        await WriteAsync(_accepted.Writer, new Accepted(command, correlation, hash, dropped), stoppingToken, waits).ConfigureAwait(false);
     }
 }

@@ -52,7 +52,8 @@ public sealed partial class CommandSubscriber
         return string.IsNullOrEmpty(reason) ? note : $"{reason}; {note}";
     }
 
-    private async Task PublishAsync(Reply reply, CancellationToken stoppingToken)
+    // Shed (an answer to a refusal giving way, ReplyLoopAsync): not published, counted as dropped.
+    private async Task PublishAsync(Reply reply, CancellationToken stoppingToken, CancellationToken shed = default)
     {
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.CommandResults)
@@ -71,7 +72,7 @@ public sealed partial class CommandSubscriber
         {
             // A result waits for a connection at most one timeout: it is an answer to a live request.
             using var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
-            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token, shed);
             var result = await PublishOnLiveConnectionAsync(message, token.Token).ConfigureAwait(false);
             if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
             {
@@ -84,6 +85,10 @@ public sealed partial class CommandSubscriber
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             throw;
+        }
+        catch (OperationCanceledException) when (shed.IsCancellationRequested)
+        {
+            LogResultDropped(reply.CommandId, CommandResultPayload.Wire(reply.Result), "given way to an accepted command's answer during a flood");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

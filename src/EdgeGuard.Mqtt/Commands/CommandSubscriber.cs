@@ -40,7 +40,14 @@ public sealed partial class CommandSubscriber : BackgroundService
     private readonly Topics _topics;
     private readonly MqttClientFactory _factory = new();
     private readonly SemaphoreSlim _receiveGate = new(1, 1);
+    // Answers to refusals, and, ahead of them, answers of accepted commands (accepted, done,
+    // failed): the reply loop drains _answers first, so a flood's refusals never delay the office's
+    // own commands (CommandSubscriber.Flood.cs).
     private readonly Channel<Reply> _replies;
+    private readonly Channel<Reply> _answers;
+    // The refusal answer being published, shed when an accepted command's answer is queued during
+    // a flood episode (ReplyLoopAsync); null when none is.
+    private CancellationTokenSource? _refusalInFlight;
     private readonly Channel<Accepted> _accepted;
     // The queue loops' token: not the stopping token, so that a stop finishes the queue (DrainAsync)
     // instead of dropping commands already accepted and acknowledged; cancelled at the drain deadline.
@@ -80,6 +87,8 @@ public sealed partial class CommandSubscriber : BackgroundService
         _log = log ?? throw new ArgumentNullException(nameof(log));
         _topics = new Topics(options.Broker.Site, options.Broker.Gateway);
         _replies = Channel.CreateBounded<Reply>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Two answers for each accepted command: room for every queued one and as many done.
+        _answers = Channel.CreateBounded<Reply>(new BoundedChannelOptions(options.QueueCapacity * 2) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _accepted = Channel.CreateBounded<Accepted>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         _drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
