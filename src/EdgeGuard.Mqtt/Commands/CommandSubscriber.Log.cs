@@ -23,6 +23,12 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 325, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' was not published: {Reason}")]
     private partial void LogResultDropped(string id, string result, string reason);
 
+    [LoggerMessage(EventId = 374, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' was written but its PUBACK did not come within {Seconds} s; not sent again (the broker most likely has it)")]
+    private partial void LogResultUnconfirmed(string id, string result, double seconds);
+
+    [LoggerMessage(EventId = 375, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' could not be written within {Seconds} s on a live connection (the broker reads behind); trying again, as long")]
+    private partial void LogResultNotWrittenYet(string id, string result, double seconds);
+
     [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "Command '{Id}' asked for results on '{Topic}'; they go to the gateway's own results topic")]
     private partial void LogForeignResponseTopic(string id, string topic);
 

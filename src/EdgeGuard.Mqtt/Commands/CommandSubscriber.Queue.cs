@@ -34,7 +34,7 @@ public sealed partial class CommandSubscriber
         {
             if (_answers.Reader.TryRead(out var answer))
             {
-                await PublishAsync(answer, drainDeadline).ConfigureAwait(false);
+                await PublishAsync(answer, drainDeadline, untilWritten: true).ConfigureAwait(false);
                 continue;
             }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using EdgeGuard.Mqtt.Contract;
 using MQTTnet;
+using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 
 namespace EdgeGuard.Mqtt.Commands;
@@ -53,7 +54,9 @@ public sealed partial class CommandSubscriber
     }
 
     // Shed (an answer to a refusal giving way, ReplyLoopAsync): not published, counted as dropped.
-    private async Task PublishAsync(Reply reply, CancellationToken stoppingToken, CancellationToken shed = default)
+    // Answers of accepted commands (UntilWritten) are not dropped for a PUBLISH not yet written
+    // when the timeout ends on a live connection (PublishOnLiveConnectionAsync).
+    private async Task PublishAsync(Reply reply, CancellationToken stoppingToken, CancellationToken shed = default, bool untilWritten = false)
     {
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.CommandResults)
@@ -68,55 +71,90 @@ public sealed partial class CommandSubscriber
         }
 
         var message = builder.Build();
+        var result = CommandResultPayload.Wire(reply.Result);
         try
         {
-            // A result waits for a connection at most one timeout: it is an answer to a live request.
-            using var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
-            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token, shed);
-            var result = await PublishOnLiveConnectionAsync(message, token.Token).ConfigureAwait(false);
-            if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
+            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, shed);
+            var puback = await PublishOnLiveConnectionAsync(message, reply.CommandId, result, untilWritten, token.Token).ConfigureAwait(false);
+            if (puback.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
             {
                 Interlocked.Increment(ref _published);
                 return;
             }
 
-            LogResultDropped(reply.CommandId, CommandResultPayload.Wire(reply.Result), result.ReasonCode.ToString());
+            LogResultDropped(reply.CommandId, result, puback.ReasonCode.ToString());
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             throw;
         }
-        catch (OperationCanceledException) when (shed.IsCancellationRequested)
+        catch (Exception ex) when (shed.IsCancellationRequested && ex is not OutOfMemoryException)
         {
-            LogResultDropped(reply.CommandId, CommandResultPayload.Wire(reply.Result), "given way to an accepted command's answer during a flood");
+            // Whatever MQTTnet made of the cancellation: it reports one during the PUBACK's wait as
+            // a timeout ("The operation has timed out"), which read as if the broker were slow.
+            LogResultDropped(reply.CommandId, result, "given way to an accepted command's answer during a flood");
+        }
+        catch (MqttCommunicationTimedOutException)
+        {
+            // Written, and no PUBACK within the timeout (reading held for a flood, or a slow
+            // broker): the broker most likely has it, so it is not sent again, which would answer
+            // the office twice; not counted as published either.
+            Interlocked.Increment(ref _unconfirmed);
+            LogResultUnconfirmed(reply.CommandId, result, _options.Broker.Timeout.TotalSeconds);
+            return;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogResultDropped(reply.CommandId, CommandResultPayload.Wire(reply.Result), ex.Message);
+            LogResultDropped(reply.CommandId, result, ex.Message);
         }
 
         Interlocked.Increment(ref _dropped);
     }
 
-    // A connection dropped under a publish (a flood drop cancels it: ConnectionGone) does not lose
-    // the result: it goes again on the next connection, within the caller's timeout.
-    private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    // A result waits for a connection at most one timeout: it is an answer to a live request. A
+    // connection dropped under a publish (a flood drop cancels it: ConnectionGone) does not lose
+    // the result: it goes again on the next connection, within that timeout. With untilWritten,
+    // a PUBLISH that the timeout found not yet written on a connection still up is given another
+    // timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits for
+    // the socket, whose buffer is full while the broker reads behind the gateway, as under a
+    // flood), so trying again cannot answer the office twice. In one CI run an "accepted" was
+    // dropped so while its "done" went out a moment later. A socket that never drains ends with
+    // the connection (MQTTnet's keep-alive ping cannot be written either).
+    private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(
+        MqttApplicationMessage message, string commandId, string result, bool untilWritten, CancellationToken cancellationToken)
     {
-        while (true)
+        var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+        try
         {
-            await WaitUntilSubscribedAsync(cancellationToken).ConfigureAwait(false);
-            var gone = Volatile.Read(ref _clientGone);
-            var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("not connected");
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, gone?.Token ?? CancellationToken.None);
-            try
+            while (true)
             {
-                return await client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
+                using var token = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
+                var gone = Volatile.Read(ref _clientGone);
+                var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("not connected");
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token.Token, gone?.Token ?? CancellationToken.None);
+                try
+                {
+                    return await client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (gone is { IsCancellationRequested: true } && !token.IsCancellationRequested && ex is not OutOfMemoryException)
+                {
+                    // Cancelled by the connection's end (MQTTnet reports it as a timeout): again, on
+                    // the next connection.
+                }
+                catch (OperationCanceledException) when (untilWritten && timeout.IsCancellationRequested
+                    && !cancellationToken.IsCancellationRequested && gone is { IsCancellationRequested: false })
+                {
+                    // Not written (a PUBACK not received is MqttCommunicationTimedOutException).
+                    LogResultNotWrittenYet(commandId, result, _options.Broker.Timeout.TotalSeconds);
+                    timeout.Dispose();
+                    timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+                }
             }
-            catch (Exception ex) when (gone is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
-            {
-                // Cancelled by the connection's end (MQTTnet reports it as a timeout): again, on
-                // the next connection.
-            }
+        }
+        finally
+        {
+            timeout.Dispose();
         }
     }
 }

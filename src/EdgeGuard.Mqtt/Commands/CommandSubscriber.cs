@@ -61,6 +61,7 @@ public sealed partial class CommandSubscriber : BackgroundService
     private long _received;
     private long _published;
     private long _dropped;
+    private long _unconfirmed;
     private long _floodDrops;
 
     /// <summary>The settings this subscriber connects with.</summary>
@@ -93,6 +94,12 @@ public sealed partial class CommandSubscriber : BackgroundService
         _drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
 
+    /// <summary>
+    /// Makes each connection's client instead of MQTTnet's factory: tests wrap the real client to
+    /// make a publish wait as a full socket would.
+    /// </summary>
+    internal Func<IMqttClient>? CreateClient { get; init; }
+
     /// <summary>Whether the subscription is in place on a live connection.</summary>
     public bool IsSubscribed => Volatile.Read(ref _client) is not null;
 
@@ -104,6 +111,9 @@ public sealed partial class CommandSubscriber : BackgroundService
 
     /// <summary>Results that could not be published (no connection, refused); the journal still has the attempt.</summary>
     public long ResultsDropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Results written whose PUBACK did not come within the timeout; not sent again.</summary>
+    public long ResultsUnconfirmed => Interlocked.Read(ref _unconfirmed);
 
     /// <summary>Connections dropped since start because the command topic was flooded (CommandSubscriber.Flood.cs).</summary>
     public long FloodDrops => Interlocked.Read(ref _floodDrops);
@@ -164,7 +174,7 @@ public sealed partial class CommandSubscriber : BackgroundService
     /// <summary>One connection: connect, subscribe, then wait until it is lost or the service stops.</summary>
     private async Task<TimeSpan> ConnectAndListenAsync(CancellationToken stoppingToken)
     {
-        using var client = _factory.CreateMqttClient();
+        using var client = CreateClient?.Invoke() ?? _factory.CreateMqttClient();
         // Cancelled when this connection goes (ConnectionGone): what waits on it gives up. Not
         // disposed: a result's publish may still hold a token linked to it.
         var gone = new CancellationTokenSource();

@@ -102,11 +102,15 @@ public sealed class CommandHarness : IAsyncDisposable
     public const string Root = "edgeguard/v1/site-1/gw-1";
 
     private readonly bool _ownsSupervisor;
+    private readonly ITestOutputHelper? _output;
+
+    // A quiet harness keeps its last log lines and writes them at the end (shown if the test fails).
+    private readonly TailLog? _tail;
 
     public CommandHarness(
         ITestOutputHelper? output, int? brokerPort = null, ISeenCommandIds? seen = null, bool quiet = false, ECDsa? supervisor = null,
         EdgeGuard.Mqtt.Publishing.MqttPublisherOptions? broker = null, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null,
-        ILogger<CommandSubscriber>? subscriberLog = null, TimeProvider? time = null, TimeSpan? clockSkew = null)
+        ILogger<CommandSubscriber>? subscriberLog = null, TimeProvider? time = null, TimeSpan? clockSkew = null, GatedMqttClient.Hook? gate = null)
     {
         // A restarted gateway is given the same supervisor key, as its config would.
         Supervisor = supervisor ?? ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -118,7 +122,9 @@ public sealed class CommandHarness : IAsyncDisposable
         ]);
         Seen = seen ?? new InMemorySeenCommandIds();
         var options = new CommandVerifierOptions(Site, Gateway) { ClockSkew = clockSkew ?? TimeSpan.FromSeconds(30) };
-        ILogger<CommandHandler> handlerLog = quiet || output is null ? NullLogger<CommandHandler>.Instance : new TestLog<CommandHandler>(output);
+        _output = output;
+        _tail = quiet && output is not null ? new TailLog() : null;
+        ILogger<CommandHandler> handlerLog = _tail?.For<CommandHandler>() ?? (output is null ? NullLogger<CommandHandler>.Instance : new TestLog<CommandHandler>(output));
         Handler = new CommandHandler(new CommandVerifier(Keys, Seen, options), Journal, Executor, options.MaxPayloadBytes, time ?? TimeProvider.System, handlerLog);
         if (brokerPort is { } port)
         {
@@ -126,7 +132,10 @@ public sealed class CommandHarness : IAsyncDisposable
                 (tune ?? (o => o))(new CommandSubscriberOptions { Broker = broker ?? PublisherHarness.Plain(port) }),
                 Handler,
                 TimeProvider.System,
-                subscriberLog ?? (quiet || output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output)));
+                subscriberLog ?? _tail?.For<CommandSubscriber>() ?? (output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output)))
+            {
+                CreateClient = gate is null ? null : () => GatedMqttClient.Create(gate),
+            };
         }
     }
 
@@ -184,5 +193,9 @@ public sealed class CommandHarness : IAsyncDisposable
 
         Guard.Dispose();
         Stranger.Dispose();
+        if (_output is not null)
+        {
+            _tail?.WriteTo(_output);
+        }
     }
 }

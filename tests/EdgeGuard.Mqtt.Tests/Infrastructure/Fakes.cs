@@ -65,3 +65,55 @@ public sealed class RecordingLog<T>(ITestOutputHelper output) : ILogger<T>
         _output.Log(logLevel, eventId, state, exception, formatter);
     }
 }
+
+/// <summary>
+/// The last lines logged, kept rather than written (a flood test logs tens of thousands), written
+/// to the test's output by <see cref="WriteTo"/>: a quiet harness still shows, when its test fails,
+/// what the gateway logged last.
+/// </summary>
+public sealed class TailLog
+{
+    private const int Keep = 200;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+    private long _dropped;
+
+    /// <summary>A logger for <typeparamref name="T"/> that keeps its lines here.</summary>
+    public ILogger<T> For<T>() => new Logger<T>(this);
+
+    /// <summary>Writes the kept lines, after a count of those that were not kept.</summary>
+    public void WriteTo(ITestOutputHelper output)
+    {
+        try
+        {
+            output.WriteLine($"--- the gateway's last {_lines.Count} log lines ({Interlocked.Read(ref _dropped)} earlier ones not kept) ---");
+            foreach (var line in _lines)
+            {
+                output.WriteLine(line);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // The test is over.
+        }
+    }
+
+    private void Add(string line)
+    {
+        _lines.Enqueue(line);
+        while (_lines.Count > Keep && _lines.TryDequeue(out _))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    private sealed class Logger<T>(TailLog tail) : ILogger<T>
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            tail.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {typeof(T).Name} {logLevel,-11} {formatter(state, exception)}{(exception is null ? string.Empty : " | " + exception.Message)}");
+    }
+}

@@ -1,0 +1,57 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using MQTTnet;
+
+namespace EdgeGuard.Mqtt.Tests.Infrastructure;
+
+/// <summary>
+/// A real MQTTnet client with a hook in front of <see cref="IMqttClient.PublishAsync"/>: a test
+/// makes one publish wait as MQTTnet's does when the socket cannot take it (the broker reads
+/// behind), or as its PUBACK wait does when the broker never answers, which a real broker does not
+/// do on cue. Everything else goes to the real client. Made with <see cref="Create"/>.
+/// </summary>
+public class GatedMqttClient : DispatchProxy
+{
+    private IMqttClient _inner = null!;
+    private Hook _hook = null!;
+
+    /// <summary>A real client behind <paramref name="gate"/>.</summary>
+    public static IMqttClient Create(GatedMqttClient.Hook gate)
+    {
+        var client = DispatchProxy.Create<IMqttClient, GatedMqttClient>();
+        var proxy = (GatedMqttClient)(object)client;
+        proxy._inner = new MqttClientFactory().CreateMqttClient();
+        proxy._hook = gate;
+        return client;
+    }
+
+    /// <inheritdoc/>
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        if (targetMethod.Name == nameof(IMqttClient.PublishAsync))
+        {
+            var message = (MqttApplicationMessage)args![0]!;
+            var token = (CancellationToken)args[1]!;
+            return _hook.Publish(message, token, () => _inner.PublishAsync(message, token));
+        }
+
+        try
+        {
+            return targetMethod.Invoke(_inner, args);
+        }
+        catch (TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Throw(ex.InnerException);
+            throw;
+        }
+    }
+
+    /// <summary>The hook every client made for one gateway shares (each connection makes a new client).</summary>
+    public sealed class Hook
+    {
+        /// <summary>Runs instead of each publish, given the message, its token and the real publish.</summary>
+        public Func<MqttApplicationMessage, CancellationToken, Func<Task<MqttClientPublishResult>>, Task<MqttClientPublishResult>> Publish { get; set; } =
+            (_, _, publish) => publish();
+    }
+}

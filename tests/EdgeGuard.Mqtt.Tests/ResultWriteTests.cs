@@ -1,0 +1,117 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// An answer whose PUBLISH MQTTnet cannot write within <c>mqtt.timeout</c> (it waits for the
+/// socket, whose buffer is full while the broker reads behind the gateway, as under a flood), and
+/// one written whose PUBACK does not come. In one CI run an "accepted" was dropped so, after a
+/// 40,000-message flood, while its "done" went out a moment later: the office must get both
+/// answers of an accepted command, and neither twice. Real Mosquitto; the wait is made by a hook in
+/// front of the real client's publish (GatedMqttClient), cancelled as MQTTnet's is.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class ResultWriteTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task An_accepted_answer_not_written_within_a_timeout_is_written_later_not_dropped()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var writable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waits = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Answer(message) == "accepted")
+            {
+                Interlocked.Increment(ref waits);
+                await writable.Task.WaitAsync(token); // MQTTnet's wait for the socket: OperationCanceledException
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
+        await Eventually.TrueAsync(() => Volatile.Read(ref waits) >= 3, TimeSpan.FromSeconds(15), "three timeouts spent waiting to write the accepted answer");
+        writable.SetResult();
+
+        var answers = await office.WaitForAsync("real", count: 2);
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
+        Assert.Single(gateway.Executor.Executed);
+    }
+
+    // Written, and its PUBACK not within the timeout: the broker has it, so it is not sent again
+    // (the office would get it twice), and the lane goes on to "done".
+    [Fact]
+    public async Task An_accepted_answer_written_whose_puback_does_not_come_is_not_sent_again()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var sent = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Answer(message) != "accepted")
+            {
+                return await publish();
+            }
+
+            Interlocked.Increment(ref sent);
+            await publish();
+            // MQTTnet's PUBACK wait, cancelled: it reports a timeout.
+            await Task.Delay(System.Threading.Timeout.Infinite, token).ContinueWith(_ => { }, TaskScheduler.Default);
+            throw new MqttCommunicationTimedOutException();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        var answers = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "real", count: 2);
+        await Task.Delay(Timeout * 3); // long enough for a resend to arrive
+        Assert.Equal(["accepted", "done"], office.Results.Where(r => r.Correlation == "real").Select(r => r.Result));
+        Assert.Equal(1, Volatile.Read(ref sent));
+        Assert.Equal(1, gateway.Subscriber!.ResultsUnconfirmed);
+        Assert.Equal(0, gateway.Subscriber.ResultsDropped);
+    }
+
+    // A refusal's answer is best effort: not written within a timeout, it is dropped (counted) and
+    // does not hold the answers behind it.
+    [Fact]
+    public async Task A_refusal_answer_not_written_within_a_timeout_is_dropped_and_the_next_answers_go()
+    {
+        var gate = new GatedMqttClient.Hook();
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Answer(message) == "rejected")
+            {
+                await Task.Delay(System.Threading.Timeout.Infinite, token);
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        await office.SendAsync("not a command"u8.ToArray(), "junk");
+        await Eventually.TrueAsync(() => gateway.Subscriber!.ResultsDropped == 1, TimeSpan.FromSeconds(15), "the refusal's answer dropped");
+        var answers = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "real", count: 2);
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.DoesNotContain(office.Results, r => r.Correlation == "junk");
+    }
+
+    private static string Answer(MqttApplicationMessage message) =>
+        message.Topic.EndsWith("/command-results", StringComparison.Ordinal)
+            ? System.Text.Json.Nodes.JsonNode.Parse(message.ConvertPayloadToString())!["result"]!.GetValue<string>()
+            : string.Empty;
+}
