@@ -50,6 +50,39 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         Assert.Single(gateway.Executor.Executed);
     }
 
+    // The connection lost under the accepted answer and the broker away for three timeouts: the
+    // answers wait for the next connection (they were dropped after one timeout each).
+    [Fact]
+    public async Task Answers_of_an_accepted_command_wait_for_the_next_connection_however_long_the_broker_is_away()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tries = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            Interlocked.Increment(ref tries);
+            await open.Task.WaitAsync(token); // until the office is back on the restarted broker
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await gateway.StartAsync();
+        var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
+        await Eventually.TrueAsync(() => Volatile.Read(ref tries) >= 1 && gateway.Executor.Executed.Count == 1, TimeSpan.FromSeconds(15), "the lockdown executed and its accepted answer on its way");
+        await office.DisposeAsync();
+
+        await broker.StopAsync();
+        await Task.Delay(Timeout * 3);
+        await broker.StartAgainAsync();
+        await using var back = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        open.SetResult();
+
+        var answers = await back.WaitForAsync("real", count: 2);
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
+    }
+
     // Written, and its PUBACK not within the timeout: the broker has it, so it is not sent again
     // (the office would get it twice), and the lane goes on to "done".
     [Fact]

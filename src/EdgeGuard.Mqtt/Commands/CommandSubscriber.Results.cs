@@ -111,11 +111,12 @@ public sealed partial class CommandSubscriber
         Interlocked.Increment(ref _dropped);
     }
 
-    // A result waits for a connection at most one timeout: it is an answer to a live request. A
-    // connection dropped under a publish (a flood drop cancels it: ConnectionGone) does not lose
-    // the result: it goes again on the next connection, within that timeout. With untilWritten,
-    // a PUBLISH that the timeout found not yet written on a connection still up is given another
-    // timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits for
+    // An answer to a refusal waits for a connection at most one timeout: it is an answer to a live
+    // request. A connection dropped under a publish (a flood drop cancels it: ConnectionGone) does
+    // not lose the result: it goes again on the next connection, within that timeout. With
+    // untilWritten (answers of accepted commands: the office must learn what was executed) it
+    // waits for a connection as long as it takes, and a PUBLISH that the timeout found not yet
+    // written on a connection still up is given another timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits for
     // the socket, whose buffer is full while the broker reads behind the gateway, as under a
     // flood), so trying again cannot answer the office twice. In one CI run an "accepted" was
     // dropped so while its "done" went out a moment later. A socket that never drains ends with
@@ -129,7 +130,19 @@ public sealed partial class CommandSubscriber
             while (true)
             {
                 using var token = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-                await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
+                try
+                {
+                    await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (untilWritten && !cancellationToken.IsCancellationRequested)
+                {
+                    // No connection for a timeout: the answer of an accepted command waits for the
+                    // next one (a flood drop's reconnect outlasted it once), until the stop's drain.
+                    timeout.Dispose();
+                    timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+                    continue;
+                }
+
                 var gone = Volatile.Read(ref _clientGone);
                 var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("not connected");
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token.Token, gone?.Token ?? CancellationToken.None);
