@@ -45,8 +45,7 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
 
         Assert.Equal(CommandRejection.Unavailable, dropped.Rejection);
         Assert.Equal("", dropped.CommandId);
-        // The held command's PUBACK went with the connection: the broker's session offers it again,
-        // and it is answered and executed once.
+        // The held command, once its journal write is done, is answered and executed once.
         await Eventually.TrueAsync(() => office.Results.Any(r => r.Correlation == "before-flood" && r.Result == "done"), Patience, "the held command done");
         var after = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "after-flood", count: 2, timeout: Patience);
         Assert.Equal(["accepted", "done"], after.Select(r => r.Result));

@@ -143,6 +143,107 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         Assert.DoesNotContain(office.Results, r => r.Correlation == "junk");
     }
 
+    // MQTTnet noticed the connection's end before the subscriber did (ConnectionGone runs after
+    // the loss is journaled): its publish throws MqttClientNotConnectedException, which was a drop.
+    [Fact]
+    public async Task An_accepted_answer_that_MQTTnet_finds_not_connected_is_tried_again_not_dropped()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var thrown = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Answer(message) == "accepted" && Interlocked.Exchange(ref thrown, 1) == 0)
+            {
+                throw new MqttClientNotConnectedException();
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
+        var answers = await office.WaitForAsync("real", count: 2);
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
+    }
+
+    // Answers that cannot be written must not hold up execution: with the answers lane bounded
+    // (2 x QueueCapacity) an acknowledged lockdown waited behind them and was never executed.
+    [Fact]
+    public async Task Commands_are_executed_while_their_answers_cannot_be_written()
+    {
+        var gate = new GatedMqttClient.Hook();
+        gate.Publish = async (message, token, publish) =>
+        {
+            await Task.Delay(System.Threading.Timeout.Infinite, token); // never writable: OCE each timeout
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout },
+            tune: o => o with { QueueCapacity = 1 }, gate: gate);
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gateway.Executor.Hold = hold.Task;
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "c1");
+        await gateway.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "c2");
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "c3");
+        await Eventually.TrueAsync(() => gateway.Subscriber!.Received >= 3, TimeSpan.FromSeconds(10), "three received");
+        await Task.Delay(300);
+        gateway.Executor.Hold = null;
+        hold.SetResult();
+        // c2 was acknowledged to the broker (its handler returned); it should execute promptly.
+        await Eventually.TrueAsync(() => gateway.Executor.Executed.Count >= 2, TimeSpan.FromSeconds(6), "c2 executed");
+    }
+
+    // The connection ends under the publish and the answer's own timeout passes before the catch
+    // runs (a slow continuation on a busy host): neither case was matched, and it was dropped.
+    [Fact]
+    public async Task An_accepted_answer_whose_connection_ends_as_its_timeout_passes_waits_for_the_next_connection()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tries = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Interlocked.Increment(ref tries) > 1)
+            {
+                await open.Task.WaitAsync(token); // until the office is back on the restarted broker
+                return await publish();
+            }
+
+            try
+            {
+                await Task.Delay(System.Threading.Timeout.Infinite, token);
+            }
+            catch (OperationCanceledException)
+            {
+                await Task.Delay(Timeout * 1.5); // the catch runs late, the timeout passed meanwhile
+                throw;
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await gateway.StartAsync();
+        var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
+        await Eventually.TrueAsync(() => Volatile.Read(ref tries) >= 1, TimeSpan.FromSeconds(15), "accepted on its way");
+        await office.DisposeAsync();
+        await broker.StopAsync();
+        await Task.Delay(Timeout * 2);
+        await broker.StartAgainAsync();
+        await using var back = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        open.SetResult();
+        var answers = await back.WaitForAsync("real", count: 2);
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
+    }
+
     private static string Answer(MqttApplicationMessage message) =>
         message.Topic.EndsWith("/command-results", StringComparison.Ordinal)
             ? System.Text.Json.Nodes.JsonNode.Parse(message.ConvertPayloadToString())!["result"]!.GetValue<string>()

@@ -29,6 +29,9 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 375, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' could not be written within {Seconds} s on a live connection (the broker reads behind); trying again, as long")]
     private partial void LogResultNotWrittenYet(string id, string result, double seconds);
 
+    [LoggerMessage(EventId = 376, Level = LogLevel.Warning, Message = "{Count} queued answer(s) not published by the stop's {Seconds} s drain deadline")]
+    private partial void LogAnswersLeft(int count, double seconds);
+
     [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "Command '{Id}' asked for results on '{Topic}'; they go to the gateway's own results topic")]
     private partial void LogForeignResponseTopic(string id, string topic);
 

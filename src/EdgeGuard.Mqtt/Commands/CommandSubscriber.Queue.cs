@@ -84,7 +84,7 @@ public sealed partial class CommandSubscriber
         }
     }
 
-    // An answer of an accepted command: waits for room only behind other such answers.
+    // An answer of an accepted command: its lane has no bound, so this never waits (see the constructor).
     private async ValueTask QueueAnswerAsync(Reply reply, CancellationToken stoppingToken, CancellationToken waits)
     {
         await WriteAsync(_answers.Writer, reply, stoppingToken, waits).ConfigureAwait(false);
@@ -179,6 +179,19 @@ public sealed partial class CommandSubscriber
         {
             _handler.Abandon(abandoned.Command);
             left++;
+        }
+
+        // Answers still queued at the deadline (the one being published is counted by PublishAsync).
+        var unanswered = 0;
+        while (_answers.Reader.TryRead(out _) || _replies.Reader.TryRead(out _))
+        {
+            unanswered++;
+        }
+
+        if (unanswered > 0)
+        {
+            Interlocked.Add(ref _dropped, unanswered);
+            LogAnswersLeft(unanswered, _options.DrainTimeout.TotalSeconds);
         }
 
         if (left > 0 || _drainDeadline.IsCancellationRequested)

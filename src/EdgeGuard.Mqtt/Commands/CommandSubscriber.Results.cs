@@ -86,6 +86,9 @@ public sealed partial class CommandSubscriber
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            // The stop's drain deadline: counted, as the answers still queued are (DrainCoreAsync).
+            Interlocked.Increment(ref _dropped);
+            LogResultDropped(reply.CommandId, result, "the stop's drain deadline passed");
             throw;
         }
         catch (Exception ex) when (shed.IsCancellationRequested && ex is not OutOfMemoryException)
@@ -111,16 +114,23 @@ public sealed partial class CommandSubscriber
         Interlocked.Increment(ref _dropped);
     }
 
+    // How long a publish that found the client already disconnected waits before it looks again:
+    // the connection loop learns of the loss (ConnectionGone) only after journaling it.
+    private static readonly TimeSpan NotConnectedPause = TimeSpan.FromMilliseconds(100);
+
     // An answer to a refusal waits for a connection at most one timeout: it is an answer to a live
-    // request. A connection dropped under a publish (a flood drop cancels it: ConnectionGone) does
-    // not lose the result: it goes again on the next connection, within that timeout. With
-    // untilWritten (answers of accepted commands: the office must learn what was executed) it
-    // waits for a connection as long as it takes, and a PUBLISH that the timeout found not yet
-    // written on a connection still up is given another timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits for
+    // request. A connection that ends under a publish (a flood drop cancels it: ConnectionGone;
+    // MQTTnet may find the client disconnected first) does not lose the result: it goes again on
+    // the next connection, within that timeout (at least once, as QoS 1: written just before the
+    // end, it may reach the office twice). With untilWritten (answers of accepted commands: the
+    // office must learn what was executed) it waits for a connection as long as it takes, and a
+    // PUBLISH that the timeout found not yet written on a connection still up is given another
+    // timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits for
     // the socket, whose buffer is full while the broker reads behind the gateway, as under a
-    // flood), so trying again cannot answer the office twice. In one CI run an "accepted" was
-    // dropped so while its "done" went out a moment later. A socket that never drains ends with
-    // the connection (MQTTnet's keep-alive ping cannot be written either).
+    // flood). In one CI run an "accepted" was dropped so while its "done" went out a moment later.
+    // A socket that never drains ends with the connection (MQTTnet's keep-alive ping cannot be
+    // written either). Written, with no PUBACK in time and the connection up: thrown to the caller
+    // (unconfirmed, not sent again). The caller's token (stop, shed) ends it at once.
     private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(
         MqttApplicationMessage message, string commandId, string result, bool untilWritten, CancellationToken cancellationToken)
     {
@@ -129,45 +139,67 @@ public sealed partial class CommandSubscriber
         {
             while (true)
             {
+                if (timeout.IsCancellationRequested)
+                {
+                    if (!untilWritten)
+                    {
+                        // An answer to a refusal, after a pause for a connection MQTTnet found ended.
+                        throw new TimeoutException($"no connection within {_options.Broker.Timeout.TotalSeconds} s");
+                    }
+
+                    timeout.Dispose();
+                    timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+                }
+
                 using var token = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                CancellationTokenSource? gone = null;
                 try
                 {
                     await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (untilWritten && !cancellationToken.IsCancellationRequested)
-                {
-                    // No connection for a timeout: the answer of an accepted command waits for the
-                    // next one (a flood drop's reconnect outlasted it once), until the stop's drain.
-                    timeout.Dispose();
-                    timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
-                    continue;
-                }
-
-                var gone = Volatile.Read(ref _clientGone);
-                var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("not connected");
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token.Token, gone?.Token ?? CancellationToken.None);
-                try
-                {
+                    gone = Volatile.Read(ref _clientGone);
+                    var client = Volatile.Read(ref _client) ?? throw new MqttClientNotConnectedException();
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token.Token, gone?.Token ?? CancellationToken.None);
                     return await client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (gone is { IsCancellationRequested: true } && !token.IsCancellationRequested && ex is not OutOfMemoryException)
+                catch (MqttCommunicationTimedOutException) when (gone is { IsCancellationRequested: false } && !cancellationToken.IsCancellationRequested)
                 {
-                    // Cancelled by the connection's end (MQTTnet reports it as a timeout): again, on
-                    // the next connection.
+                    throw;
                 }
-                catch (OperationCanceledException) when (untilWritten && timeout.IsCancellationRequested
-                    && !cancellationToken.IsCancellationRequested && gone is { IsCancellationRequested: false })
+                catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested
+                    && (untilWritten || !timeout.IsCancellationRequested) && IsTransient(ex, gone))
                 {
-                    // Not written (a PUBACK not received is MqttCommunicationTimedOutException).
-                    LogResultNotWrittenYet(commandId, result, _options.Broker.Timeout.TotalSeconds);
-                    timeout.Dispose();
-                    timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+                    if (ex is OperationCanceledException && gone is { IsCancellationRequested: false })
+                    {
+                        LogResultNotWrittenYet(commandId, result, _options.Broker.Timeout.TotalSeconds);
+                    }
+                    else if (ex is MqttClientNotConnectedException or MqttClientDisconnectedException && gone is not { IsCancellationRequested: true })
+                    {
+                        await PauseAsync(token.Token).ConfigureAwait(false);
+                    }
                 }
             }
         }
         finally
         {
             timeout.Dispose();
+        }
+    }
+
+    // Worth another try: the connection ended (or MQTTnet found it ended first), or a wait (for a
+    // connection, for the socket) ran out of time. Anything else (a PUBLISH MQTTnet refuses to
+    // send) would fail again the same way.
+    private static bool IsTransient(Exception ex, CancellationTokenSource? gone) =>
+        gone is { IsCancellationRequested: true } || ex is OperationCanceledException or MqttClientNotConnectedException or MqttClientDisconnectedException;
+
+    private static async Task PauseAsync(CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(NotConnectedPause, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The timeout or the caller: the loop decides.
         }
     }
 }

@@ -88,8 +88,12 @@ public sealed partial class CommandSubscriber : BackgroundService
         _log = log ?? throw new ArgumentNullException(nameof(log));
         _topics = new Topics(options.Broker.Site, options.Broker.Gateway);
         _replies = Channel.CreateBounded<Reply>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        // Two answers for each accepted command: room for every queued one and as many done.
-        _answers = Channel.CreateBounded<Reply>(new BoundedChannelOptions(options.QueueCapacity * 2) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Without a bound: executing a command never waits for room behind answers that wait for
+        // the broker (they are never dropped, CommandSubscriber.Results.cs). It holds at most two
+        // answers per accepted command not yet answered, and each of those needed an operator's
+        // signature and came one at a time over the connection the answers wait for.
+        // Not SingleReader: that variant cannot count (PublishRefusalAsync asks how many wait).
+        _answers = Channel.CreateUnbounded<Reply>();
         _accepted = Channel.CreateBounded<Accepted>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         _drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
@@ -109,7 +113,11 @@ public sealed partial class CommandSubscriber : BackgroundService
     /// <summary>Results published (and acknowledged by the broker) since start.</summary>
     public long ResultsPublished => Interlocked.Read(ref _published);
 
-    /// <summary>Results that could not be published (no connection, refused); the journal still has the attempt.</summary>
+    /// <summary>
+    /// Results that could not be published (an answer to a refusal with no connection for a
+    /// timeout, refused by the broker, shed in a flood, or left at the stop's drain deadline); the
+    /// journal still has the attempt.
+    /// </summary>
     public long ResultsDropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Results written whose PUBACK did not come within the timeout; not sent again.</summary>
@@ -160,7 +168,8 @@ public sealed partial class CommandSubscriber : BackgroundService
         }
 
         // Already done when the stop found the connection up (ConnectAndListenAsync); otherwise the
-        // queued commands are still executed, their results dropped for want of a connection.
+        // queued commands are still executed, and their answers wait for a connection until the
+        // drain's deadline, then are counted as dropped.
         await DrainAsync().ConfigureAwait(false);
         // Rejections and copies counted during a flood and not yet summed up: journaled before the
         // stop, not lost.
