@@ -2,6 +2,8 @@ using EdgeGuard.Core.Commands;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using MQTTnet;
 using MQTTnet.Exceptions;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
 using Xunit.Abstractions;
 
 namespace EdgeGuard.Mqtt.Tests;
@@ -242,6 +244,38 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         var answers = await back.WaitForAsync("real", count: 2);
         Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
         Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
+    }
+
+    // The broker ends the connection under the publish (a session takeover, a server shutdown):
+    // MQTTnet fails it with the DISCONNECT before the subscriber learns of the loss, and the answer
+    // was dropped. One the broker would refuse again (too large) is given up, not tried forever.
+    [Theory]
+    [InlineData(MqttDisconnectReasonCode.SessionTakenOver, new[] { "accepted", "done" }, 0)]
+    [InlineData(MqttDisconnectReasonCode.PacketTooLarge, new[] { "done" }, 1)]
+    public async Task An_accepted_answer_the_broker_disconnects_under_is_tried_again_unless_it_would_be_refused_again(
+        MqttDisconnectReasonCode reason, string[] expected, int dropped)
+    {
+        var gate = new GatedMqttClient.Hook();
+        var thrown = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Answer(message) == "accepted" && (reason == MqttDisconnectReasonCode.PacketTooLarge || Interlocked.Exchange(ref thrown, 1) == 0))
+            {
+                throw new MqttClientUnexpectedDisconnectReceivedException(new MqttDisconnectPacket { ReasonCode = reason });
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
+        await office.WaitForAsync("real", count: expected.Length);
+        await Task.Delay(Timeout); // a repeat would come within it
+        Assert.Equal(expected, office.Results.Where(r => r.Correlation == "real").Select(r => r.Result));
+        Assert.Equal(dropped, gateway.Subscriber!.ResultsDropped);
     }
 
     private static string Answer(MqttApplicationMessage message) =>

@@ -58,22 +58,11 @@ public sealed partial class CommandSubscriber
     // when the timeout ends on a live connection (PublishOnLiveConnectionAsync).
     private async Task PublishAsync(Reply reply, CancellationToken stoppingToken, CancellationToken shed = default, bool untilWritten = false)
     {
-        var builder = new MqttApplicationMessageBuilder()
-            .WithTopic(_topics.CommandResults)
-            .WithPayload(CommandResultPayload.Write(reply.CommandId, reply.PayloadSha256, reply.Result, reply.Reason, _time.GetUtcNow(), _options.Broker.Instance))
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag(false)
-            .WithContentType(Payloads.JsonContentType)
-            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
-        if (reply.Correlation is { } correlation)
-        {
-            builder.WithCorrelationData(correlation);
-        }
-
-        var message = builder.Build();
         var result = CommandResultPayload.Wire(reply.Result);
         try
         {
+            // Inside the try: nothing about one answer may end the reply loop.
+            var message = Message(reply);
             using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, shed);
             var puback = await PublishOnLiveConnectionAsync(message, reply.CommandId, result, untilWritten, token.Token).ConfigureAwait(false);
             if (puback.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
@@ -114,9 +103,30 @@ public sealed partial class CommandSubscriber
         Interlocked.Increment(ref _dropped);
     }
 
+    private MqttApplicationMessage Message(Reply reply)
+    {
+        var builder = new MqttApplicationMessageBuilder()
+            .WithTopic(_topics.CommandResults)
+            .WithPayload(CommandResultPayload.Write(reply.CommandId, reply.PayloadSha256, reply.Result, reply.Reason, _time.GetUtcNow(), _options.Broker.Instance))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(false)
+            .WithContentType(Payloads.JsonContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
+        if (reply.Correlation is { } correlation)
+        {
+            builder.WithCorrelationData(correlation);
+        }
+
+        return builder.Build();
+    }
+
     // How long a publish that found the client already disconnected waits before it looks again:
     // the connection loop learns of the loss (ConnectionGone) only after journaling it.
     private static readonly TimeSpan NotConnectedPause = TimeSpan.FromMilliseconds(100);
+
+    // Connections ended under one answer before it is given up: a backstop for a broker that drops
+    // the connection for this PUBLISH with a reason IsTransient does not know.
+    private const int MaxConnectionsEnded = 10;
 
     // An answer to a refusal waits for a connection at most one timeout: it is an answer to a live
     // request. A connection that ends under a publish (a flood drop cancels it: ConnectionGone;
@@ -135,6 +145,8 @@ public sealed partial class CommandSubscriber
         MqttApplicationMessage message, string commandId, string result, bool untilWritten, CancellationToken cancellationToken)
     {
         var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
+        var ended = 0;
+        CancellationTokenSource? lastEnded = null;
         try
         {
             while (true)
@@ -153,29 +165,46 @@ public sealed partial class CommandSubscriber
 
                 using var token = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
                 CancellationTokenSource? gone = null;
+                IMqttClient? client = null;
                 try
                 {
                     await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
                     gone = Volatile.Read(ref _clientGone);
-                    var client = Volatile.Read(ref _client) ?? throw new MqttClientNotConnectedException();
+                    client = Volatile.Read(ref _client) ?? throw new MqttClientNotConnectedException();
                     using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token.Token, gone?.Token ?? CancellationToken.None);
                     return await client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
                 }
-                catch (MqttCommunicationTimedOutException) when (gone is { IsCancellationRequested: false } && !cancellationToken.IsCancellationRequested)
+                catch (MqttCommunicationTimedOutException) when (Live(client, gone) && !cancellationToken.IsCancellationRequested)
                 {
                     throw;
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested
-                    && (untilWritten || !timeout.IsCancellationRequested) && IsTransient(ex, gone))
+                    && (untilWritten || !timeout.IsCancellationRequested) && IsTransient(ex, client, gone))
                 {
-                    if (ex is OperationCanceledException && gone is { IsCancellationRequested: false })
+                    if (timeout.IsCancellationRequested)
                     {
-                        LogResultNotWrittenYet(commandId, result, _options.Broker.Timeout.TotalSeconds);
+                        // A whole timeout waited (for a connection, or for the socket): renewed above.
+                        if (Live(client, gone))
+                        {
+                            LogResultNotWrittenYet(commandId, result, _options.Broker.Timeout.TotalSeconds);
+                        }
+
+                        continue;
                     }
-                    else if (ex is MqttClientNotConnectedException or MqttClientDisconnectedException && gone is not { IsCancellationRequested: true })
+
+                    // The connection ended under it (the broker's DISCONNECT, a reset, MQTTnet's
+                    // teardown; ConnectionGone runs only after the loss is journaled), or MQTTnet
+                    // cancelled it itself: look again shortly, never in a tight loop.
+                    if (!Live(client, gone) && gone is not null && !ReferenceEquals(gone, lastEnded))
                     {
-                        await PauseAsync(token.Token).ConfigureAwait(false);
+                        lastEnded = gone;
+                        if (++ended >= MaxConnectionsEnded)
+                        {
+                            throw new MqttCommunicationException($"{ended} connections ended while it was being published", ex);
+                        }
                     }
+
+                    await PauseAsync(token.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -185,11 +214,21 @@ public sealed partial class CommandSubscriber
         }
     }
 
-    // Worth another try: the connection ended (or MQTTnet found it ended first), or a wait (for a
-    // connection, for the socket) ran out of time. Anything else (a PUBLISH MQTTnet refuses to
-    // send) would fail again the same way.
-    private static bool IsTransient(Exception ex, CancellationTokenSource? gone) =>
-        gone is { IsCancellationRequested: true } || ex is OperationCanceledException or MqttClientNotConnectedException or MqttClientDisconnectedException;
+    // Whether the connection this attempt used is still up, as far as the subscriber and MQTTnet know.
+    private static bool Live(IMqttClient? client, CancellationTokenSource? gone) =>
+        client is { IsConnected: true } && gone is { IsCancellationRequested: false };
+
+    // Worth another try: the connection ended (whatever MQTTnet made of that), or a wait (for a
+    // connection, for the socket) was cancelled. Not a broker's DISCONNECT that would come again
+    // for the same PUBLISH (too large, a payload or topic it refuses), nor anything else on a live
+    // connection (a PUBLISH MQTTnet refuses to send would fail the same way again).
+    private static bool IsTransient(Exception ex, IMqttClient? client, CancellationTokenSource? gone) => ex switch
+    {
+        MqttClientUnexpectedDisconnectReceivedException { ReasonCode: MqttDisconnectReasonCode.PacketTooLarge
+            or MqttDisconnectReasonCode.PayloadFormatInvalid or MqttDisconnectReasonCode.TopicNameInvalid } => false,
+        OperationCanceledException or MqttCommunicationException => true,
+        _ => !Live(client, gone),
+    };
 
     private static async Task PauseAsync(CancellationToken token)
     {
