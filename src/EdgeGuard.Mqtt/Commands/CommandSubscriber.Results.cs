@@ -54,8 +54,8 @@ public sealed partial class CommandSubscriber
     }
 
     // Shed (an answer to a refusal giving way, ReplyLoopAsync): not published, counted as dropped.
-    // Answers of accepted commands (UntilWritten) are not dropped for a PUBLISH not yet written
-    // when the timeout ends on a live connection (PublishOnLiveConnectionAsync).
+    // Answers of accepted commands (untilWritten) are not dropped for time, only for a refusal that
+    // would come again (PublishOnLiveConnectionAsync). A PUBACK late is counted as unconfirmed.
     private async Task PublishAsync(Reply reply, CancellationToken stoppingToken, CancellationToken shed = default, bool untilWritten = false)
     {
         var result = CommandResultPayload.Wire(reply.Result);
