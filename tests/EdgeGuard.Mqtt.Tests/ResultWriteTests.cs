@@ -1,4 +1,5 @@
 using EdgeGuard.Core.Commands;
+using EdgeGuard.Mqtt.Commands;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -38,7 +39,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             return await publish();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await using var gateway = Gateway(broker, gate);
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
 
@@ -67,7 +68,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             return await publish();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await using var gateway = Gateway(broker, gate);
         await gateway.StartAsync();
         var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
@@ -106,7 +107,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             throw new MqttCommunicationTimedOutException();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await using var gateway = Gateway(broker, gate);
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
 
@@ -134,7 +135,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             return await publish();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await using var gateway = Gateway(broker, gate);
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
 
@@ -162,7 +163,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             return await publish();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await using var gateway = Gateway(broker, gate);
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
@@ -183,8 +184,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             return await publish();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout },
-            tune: o => o with { QueueCapacity = 1 }, gate: gate);
+        await using var gateway = Gateway(broker, gate, o => o with { QueueCapacity = 1 });
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         gateway.Executor.Hold = hold.Task;
         await gateway.StartAsync();
@@ -230,7 +230,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             return await publish();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await using var gateway = Gateway(broker, gate);
         await gateway.StartAsync();
         var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
@@ -267,7 +267,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
             return await publish();
         };
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, gate: gate);
+        await using var gateway = Gateway(broker, gate);
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
 
@@ -277,6 +277,10 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         Assert.Equal(expected, office.Results.Where(r => r.Correlation == "real").Select(r => r.Result));
         Assert.Equal(dropped, gateway.Subscriber!.ResultsDropped);
     }
+
+    // A gateway on the broker with mqtt.timeout 1 s, its publishes behind the gate.
+    private CommandHarness Gateway(MosquittoBroker broker, GatedMqttClient.Hook gate, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null) =>
+        new(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, tune: tune, gate: gate);
 
     private static string Answer(MqttApplicationMessage message) =>
         message.Topic.EndsWith("/command-results", StringComparison.Ordinal)
