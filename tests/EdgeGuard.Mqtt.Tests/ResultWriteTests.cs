@@ -278,6 +278,45 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         Assert.Equal(dropped, gateway.Subscriber!.ResultsDropped);
     }
 
+    // An answer that cannot be written leaves MQTTnet's keep-alive quiet spells: each attempt counts
+    // as traffic for it (it notes the time before it waits for the socket), so one every timeout on
+    // a link dead half-open kept it from pinging, and the connection up, until TCP gave up. With
+    // mqtt.timeout 1 s and keep-alive 2 s: three attempts, then none for 3 s. Then written.
+    [Fact]
+    public async Task An_answer_that_cannot_be_written_leaves_the_keep_alive_quiet_spells()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var writable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Answer(message) == "accepted")
+            {
+                attempts.Enqueue(clock.Elapsed);
+                await writable.Task.WaitAsync(token);
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = Gateway(broker, gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
+        await Eventually.TrueAsync(() => attempts.Count >= 3, TimeSpan.FromSeconds(15), "three attempts to write the accepted answer");
+        var third = attempts.ToArray()[2];
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        // Without the quiet spell a fourth and a fifth came in those 2.5 s; a slow host only makes fewer.
+        Assert.True(attempts.Count == 3, $"attempts at {string.Join(", ", attempts.Select(a => $"{a.TotalSeconds:0.0} s"))}, the third at {third.TotalSeconds:0.0} s");
+        writable.SetResult();
+
+        var answers = await office.WaitForAsync("real", count: 2);
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
+    }
+
     // A gateway on the broker with mqtt.timeout 1 s, its publishes behind the gate.
     private CommandHarness Gateway(MosquittoBroker broker, GatedMqttClient.Hook gate, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null) =>
         new(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, tune: tune, gate: gate);

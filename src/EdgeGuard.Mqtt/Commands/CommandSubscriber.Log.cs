@@ -32,6 +32,9 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 376, Level = LogLevel.Warning, Message = "{Count} queued answer(s) not published by the stop's {Seconds} s drain deadline")]
     private partial void LogAnswersLeft(int count, double seconds);
 
+    [LoggerMessage(EventId = 377, Level = LogLevel.Warning, Message = "An answer could not be written for {Timeouts} timeouts: none is tried for {Seconds} s, so the keep-alive can find out whether the link is dead")]
+    private partial void LogResultQuiet(int timeouts, double seconds);
+
     [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "Command '{Id}' asked for results on '{Topic}'; they go to the gateway's own results topic")]
     private partial void LogForeignResponseTopic(string id, string topic);
 

@@ -125,8 +125,13 @@ public sealed partial class CommandSubscriber
     private static readonly TimeSpan NotConnectedPause = TimeSpan.FromMilliseconds(100);
 
     // Connections ended under one answer before it is given up: a backstop for a broker that drops
-    // the connection for this PUBLISH with a reason IsTransient does not know.
+    // the connection for this PUBLISH with a reason IsTransient does not know. It counts every end
+    // while the answer is being published (a link flap, a flood drop) alike.
     private const int MaxConnectionsEnded = 10;
+
+    // Timeouts an answer waits for the socket on one connection before it leaves MQTTnet's
+    // keep-alive a quiet spell to find out whether the link is dead (QuietAsync).
+    private const int UnwrittenBeforeQuiet = 3;
 
     // An answer to a refusal waits for a connection at most one timeout: it is an answer to a live
     // request. A connection that ends under a publish (a flood drop cancels it: ConnectionGone;
@@ -138,8 +143,8 @@ public sealed partial class CommandSubscriber
     // timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits for
     // the socket, whose buffer is full while the broker reads behind the gateway, as under a
     // flood). In one CI run an "accepted" was dropped so while its "done" went out a moment later.
-    // A socket that never drains ends with the connection (MQTTnet's keep-alive ping cannot be
-    // written either). Written, with no PUBACK in time and the connection up: thrown to the caller
+    // A socket that never drains ends with the connection: after three timeouts the answer leaves
+    // MQTTnet's keep-alive a quiet spell to find a dead link (QuietAsync), then tries again. Written, with no PUBACK in time and the connection up: thrown to the caller
     // (unconfirmed, not sent again). The caller's token (stop, shed) ends it at once.
     private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(
         MqttApplicationMessage message, string commandId, string result, bool untilWritten, CancellationToken cancellationToken)
@@ -147,6 +152,8 @@ public sealed partial class CommandSubscriber
         var timeout = new CancellationTokenSource(_options.Broker.Timeout, _time);
         var ended = 0;
         CancellationTokenSource? lastEnded = null;
+        var unwritten = 0;
+        CancellationTokenSource? unwrittenOn = null;
         try
         {
             while (true)
@@ -187,6 +194,13 @@ public sealed partial class CommandSubscriber
                         if (Live(client, gone))
                         {
                             LogResultNotWrittenYet(commandId, result, _options.Broker.Timeout.TotalSeconds);
+                            unwritten = ReferenceEquals(gone, unwrittenOn) ? unwritten + 1 : 1;
+                            unwrittenOn = gone;
+                            if (unwritten >= UnwrittenBeforeQuiet)
+                            {
+                                unwritten = 0;
+                                await QuietAsync(gone!, cancellationToken).ConfigureAwait(false);
+                            }
                         }
 
                         continue;
@@ -230,11 +244,25 @@ public sealed partial class CommandSubscriber
         _ => !Live(client, gone),
     };
 
-    private static async Task PauseAsync(CancellationToken token)
+    // No attempt for a keep-alive and a half, unless the connection ends first. MQTTnet notes the
+    // time of every send before it waits for the socket, and pings only after a keep-alive with
+    // none: an attempt every timeout on a link that died half-open kept it from ever pinging, and
+    // the connection from ending, for as long as TCP took to give up (about 15 minutes on Linux),
+    // while new commands waited in the broker's session. Quiet, its ping finds the link dead.
+    private async Task QuietAsync(CancellationTokenSource gone, CancellationToken cancellationToken)
+    {
+        LogResultQuiet(UnwrittenBeforeQuiet, (_options.Broker.KeepAlive * 1.5).TotalSeconds);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(gone.Token, cancellationToken);
+        await PauseAsync(_options.Broker.KeepAlive * 1.5, either.Token).ConfigureAwait(false);
+    }
+
+    private static async Task PauseAsync(CancellationToken token) => await PauseAsync(NotConnectedPause, token).ConfigureAwait(false);
+
+    private static async Task PauseAsync(TimeSpan pause, CancellationToken token)
     {
         try
         {
-            await Task.Delay(NotConnectedPause, token).ConfigureAwait(false);
+            await Task.Delay(pause, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
