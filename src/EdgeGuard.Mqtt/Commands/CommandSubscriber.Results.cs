@@ -248,7 +248,9 @@ public sealed partial class CommandSubscriber
     // time of every send before it waits for the socket, and pings only after a keep-alive with
     // none: an attempt every timeout on a link that died half-open kept it from ever pinging, and
     // the connection from ending, for as long as TCP took to give up (about 15 minutes on Linux),
-    // while new commands waited in the broker's session. Quiet, its ping finds the link dead.
+    // while new commands waited in the broker's session. Quiet, its ping finds the link dead: a
+    // ping not written or not answered within half a keep-alive ends the connection (MQTTnet
+    // 5.2.0.1603's TrySendKeepAliveMessages disconnects on any failure but its own stop).
     private async Task QuietAsync(CancellationTokenSource gone, CancellationToken cancellationToken)
     {
         LogResultQuiet(UnwrittenBeforeQuiet, (_options.Broker.KeepAlive * 1.5).TotalSeconds);
@@ -256,13 +258,13 @@ public sealed partial class CommandSubscriber
         await PauseAsync(_options.Broker.KeepAlive * 1.5, either.Token).ConfigureAwait(false);
     }
 
-    private static async Task PauseAsync(CancellationToken token) => await PauseAsync(NotConnectedPause, token).ConfigureAwait(false);
+    private async Task PauseAsync(CancellationToken token) => await PauseAsync(NotConnectedPause, token).ConfigureAwait(false);
 
-    private static async Task PauseAsync(TimeSpan pause, CancellationToken token)
+    private async Task PauseAsync(TimeSpan pause, CancellationToken token)
     {
         try
         {
-            await Task.Delay(pause, token).ConfigureAwait(false);
+            await Task.Delay(pause, _time, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
