@@ -278,10 +278,11 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         Assert.Equal(dropped, gateway.Subscriber!.ResultsDropped);
     }
 
-    // An answer that cannot be written leaves MQTTnet's keep-alive quiet spells: each attempt counts
-    // as traffic for it (it notes the time before it waits for the socket), so one every timeout on
-    // a link dead half-open kept it from pinging, and the connection up, until TCP gave up. With
-    // mqtt.timeout 1 s and keep-alive 2 s: three attempts, then none for 3 s. Then written.
+    // An answer that cannot be written leaves MQTTnet's keep-alive quiet spells: each attempt
+    // counts as traffic for it (it notes the time before it waits for the socket), so one every
+    // timeout on a link dead half-open kept it from pinging, and the connection up, until TCP gave
+    // up. With mqtt.timeout 1 s and keep-alive 2 s: three attempts, then none for 3 s. Then
+    // written.
     [Fact]
     public async Task An_answer_that_cannot_be_written_leaves_the_keep_alive_quiet_spells()
     {

@@ -84,7 +84,8 @@ public sealed partial class CommandSubscriber
         }
     }
 
-    // An answer of an accepted command: its lane has no bound, so this never waits (see the constructor).
+    // An answer of an accepted command: its lane has no bound, so this never waits (see the
+    // constructor).
     private async ValueTask QueueAnswerAsync(Reply reply, CancellationToken stoppingToken, CancellationToken waits)
     {
         await WriteAsync(_answers.Writer, reply, stoppingToken, waits).ConfigureAwait(false);
@@ -156,8 +157,8 @@ public sealed partial class CommandSubscriber
         try
         {
             // The message being handled, if any, is cancelled by the stopping token and left
-            // unacknowledged; later ones are not handled at all (OnMessageAsync). Held for good: none
-            // may be queued after the writer is completed.
+            // unacknowledged; later ones are not handled at all (OnMessageAsync). Held for good:
+            // none may be queued after the writer is completed.
             await _receiveGate.WaitAsync(_drainDeadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -181,7 +182,8 @@ public sealed partial class CommandSubscriber
             left++;
         }
 
-        // Answers still queued at the deadline (the one being published is counted by PublishAsync).
+        // Answers still queued at the deadline (the one being published is counted by
+        // PublishAsync).
         var unanswered = 0;
         while (_answers.Reader.TryRead(out _) || _replies.Reader.TryRead(out _))
         {
@@ -200,9 +202,11 @@ public sealed partial class CommandSubscriber
         }
     }
 
-    // An answer to publish, and the payload hash it is about (docs/schemas/command-result.schema.json).
+    // An answer to publish, and the payload hash it is about
+    // (docs/schemas/command-result.schema.json).
     private sealed record Reply(string CommandId, CommandResultKind Result, string? Reason, byte[]? Correlation, string PayloadSha256);
 
-    // CorrelationDropped: the size of the correlation data not echoed (above MaxCorrelationBytes), or 0.
+    // CorrelationDropped: the size of the correlation data not echoed (above MaxCorrelationBytes),
+    // or 0.
     private sealed record Accepted(VerifiedCommand Command, byte[]? Correlation, string PayloadSha256, int CorrelationDropped);
 }

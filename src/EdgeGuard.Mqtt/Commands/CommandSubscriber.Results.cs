@@ -140,12 +140,13 @@ public sealed partial class CommandSubscriber
     // end, it may reach the office twice). With untilWritten (answers of accepted commands: the
     // office must learn what was executed) it waits for a connection as long as it takes, and a
     // PUBLISH that the timeout found not yet written on a connection still up is given another
-    // timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits for
-    // the socket, whose buffer is full while the broker reads behind the gateway, as under a
+    // timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits
+    // for the socket, whose buffer is full while the broker reads behind the gateway, as under a
     // flood). In one CI run an "accepted" was dropped so while its "done" went out a moment later.
     // A socket that never drains ends with the connection: after three timeouts the answer leaves
-    // MQTTnet's keep-alive a quiet spell to find a dead link (QuietAsync), then tries again. Written, with no PUBACK in time and the connection up: thrown to the caller
-    // (unconfirmed, not sent again). The caller's token (stop, shed) ends it at once.
+    // MQTTnet's keep-alive a quiet spell to find a dead link (QuietAsync), then tries again.
+    // Written, with no PUBACK in time and the connection up: thrown to the caller (unconfirmed, not
+    // sent again). The caller's token (stop, shed) ends it at once.
     private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(
         MqttApplicationMessage message, string commandId, string result, bool untilWritten, CancellationToken cancellationToken)
     {
@@ -162,7 +163,8 @@ public sealed partial class CommandSubscriber
                 {
                     if (!untilWritten)
                     {
-                        // An answer to a refusal, after a pause for a connection MQTTnet found ended.
+                        // An answer to a refusal, after a pause for a connection MQTTnet found
+                        // ended.
                         throw new TimeoutException($"no connection within {_options.Broker.Timeout.TotalSeconds} s");
                     }
 
@@ -190,7 +192,8 @@ public sealed partial class CommandSubscriber
                 {
                     if (timeout.IsCancellationRequested)
                     {
-                        // A whole timeout waited (for a connection, or for the socket): renewed above.
+                        // A whole timeout waited (for a connection, or for the socket): renewed
+                        // above.
                         if (Live(client, gone))
                         {
                             LogResultNotWrittenYet(commandId, result, _options.Broker.Timeout.TotalSeconds);
@@ -228,7 +231,8 @@ public sealed partial class CommandSubscriber
         }
     }
 
-    // Whether the connection this attempt used is still up, as far as the subscriber and MQTTnet know.
+    // Whether the connection this attempt used is still up, as far as the subscriber and MQTTnet
+    // know.
     private static bool Live(IMqttClient? client, CancellationTokenSource? gone) =>
         client is { IsConnected: true } && gone is { IsCancellationRequested: false };
 

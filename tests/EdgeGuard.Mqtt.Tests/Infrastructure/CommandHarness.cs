@@ -104,7 +104,8 @@ public sealed class CommandHarness : IAsyncDisposable
     private readonly bool _ownsSupervisor;
     private readonly ITestOutputHelper? _output;
 
-    // A quiet harness keeps its last log lines and writes them at the end (shown if the test fails).
+    // A quiet harness keeps its last log lines and writes them at the end (shown if the test
+    // fails).
     private readonly TailLog? _tail;
 
     public CommandHarness(
