@@ -73,14 +73,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
         await Eventually.TrueAsync(() => Volatile.Read(ref tries) >= 1 && gateway.Executor.Executed.Count == 1, TimeSpan.FromSeconds(15), "the lockdown executed and its accepted answer on its way");
-        await office.DisposeAsync();
-
-        await broker.StopAsync();
-        await Task.Delay(Timeout * 3);
-        await broker.StartAgainAsync();
-        await using var back = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
-        open.SetResult();
-
+        await using var back = await AwayAndBackAsync(broker, office, Timeout * 3, open);
         var answers = await back.WaitForAsync("real", count: 2);
         Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
         Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
@@ -235,12 +228,7 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
         await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
         await Eventually.TrueAsync(() => Volatile.Read(ref tries) >= 1, TimeSpan.FromSeconds(15), "accepted on its way");
-        await office.DisposeAsync();
-        await broker.StopAsync();
-        await Task.Delay(Timeout * 2);
-        await broker.StartAgainAsync();
-        await using var back = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
-        open.SetResult();
+        await using var back = await AwayAndBackAsync(broker, office, Timeout * 2, open);
         var answers = await back.WaitForAsync("real", count: 2);
         Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
         Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
@@ -324,6 +312,19 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         var answers = await office.WaitForAsync("real", count: 2);
         Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
         Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
+    }
+
+    // The office leaves, the broker is away for the given time and comes back, a new office
+    // subscribes, then the gate opens: no answer can reach the broker before the office is there.
+    private static async Task<OfficeClient> AwayAndBackAsync(MosquittoBroker broker, OfficeClient office, TimeSpan away, TaskCompletionSource open)
+    {
+        await office.DisposeAsync();
+        await broker.StopAsync();
+        await Task.Delay(away);
+        await broker.StartAgainAsync();
+        var back = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        open.SetResult();
+        return back;
     }
 
     // A gateway on the broker with mqtt.timeout 1 s, its publishes behind the gate.
