@@ -221,7 +221,7 @@ public sealed partial class CommandSubscriber
                         }
                     }
 
-                    await PauseAsync(token.Token).ConfigureAwait(false);
+                    await PauseAsync(NotConnectedPause, token.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -251,8 +251,9 @@ public sealed partial class CommandSubscriber
     // No attempt for a keep-alive and a half, unless the connection ends first. MQTTnet notes the
     // time of every send before it waits for the socket, and pings only after a keep-alive with
     // none: an attempt every timeout on a link that died half-open kept it from ever pinging, and
-    // the connection from ending, for as long as TCP took to give up (about 15 minutes on Linux),
-    // while new commands waited in the broker's session. Quiet, its ping finds the link dead: a
+    // the connection from ending, for as long as TCP took to give up (Linux's default
+    // net.ipv4.tcp_retries2 = 15: about 15 minutes), while new commands waited in the broker's
+    // session. Quiet, its ping finds the link dead: a
     // ping not written or not answered within half a keep-alive ends the connection (MQTTnet
     // 5.2.0.1603's TrySendKeepAliveMessages disconnects on any failure but its own stop).
     private async Task QuietAsync(CancellationTokenSource gone, CancellationToken cancellationToken)
@@ -261,8 +262,6 @@ public sealed partial class CommandSubscriber
         using var either = CancellationTokenSource.CreateLinkedTokenSource(gone.Token, cancellationToken);
         await PauseAsync(_options.Broker.KeepAlive * 1.5, either.Token).ConfigureAwait(false);
     }
-
-    private async Task PauseAsync(CancellationToken token) => await PauseAsync(NotConnectedPause, token).ConfigureAwait(false);
 
     private async Task PauseAsync(TimeSpan pause, CancellationToken token)
     {

@@ -33,13 +33,17 @@ public sealed class TestLog<T>(ITestOutputHelper output) : ILogger<T>
     {
         try
         {
-            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel,-11} {formatter(state, exception)}{(exception is null ? string.Empty : " | " + exception.Message)}");
+            output.WriteLine(Line(logLevel, formatter(state, exception), exception));
         }
         catch (InvalidOperationException)
         {
             // The test is over; late lines from a background loop are dropped.
         }
     }
+
+    /// <summary>One log line as the test loggers write it: time, level, message, exception.</summary>
+    internal static string Line(LogLevel logLevel, string message, Exception? exception) =>
+        $"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel,-11} {message}{(exception is null ? string.Empty : " | " + exception.Message)}";
 }
 
 /// <summary>A <see cref="TestLog{T}"/> that also keeps every line, for tests of what is logged.</summary>
@@ -114,6 +118,6 @@ public sealed class TailLog
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            tail.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {typeof(T).Name} {logLevel,-11} {formatter(state, exception)}{(exception is null ? string.Empty : " | " + exception.Message)}");
+            tail.Add($"{typeof(T).Name} {TestLog<T>.Line(logLevel, formatter(state, exception), exception)}");
     }
 }
