@@ -79,6 +79,41 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
         Assert.Equal(0, gateway.Subscriber!.ResultsDropped);
     }
 
+    // MQTTnet ends a connection itself (the broker gone, a ping unanswered) only once the handler
+    // of the message it is handing over has returned, and only then tells the subscriber. A
+    // handler waiting for room for a refusal's answer, behind an accepted answer that waits for
+    // the next connection, waited for ever: no reconnect, commands left in the broker until a
+    // restart (seen once under load in CommandFloodTests, its "done" never sent).
+    [Fact]
+    public async Task A_connection_ended_while_a_refusal_waits_for_room_behind_an_accepted_answer_is_made_again()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (Answer(message) == "accepted")
+            {
+                await open.Task.WaitAsync(token); // until the broker is back: the lane waits behind it
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = Gateway(broker, gate, o => o with { QueueCapacity = 2 });
+        await gateway.StartAsync();
+        var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "real");
+        await Eventually.TrueAsync(() => gateway.Executor.Executed.Count == 1, TimeSpan.FromSeconds(15), "the lockdown executed");
+        // Two refusals' answers queued behind the accepted one, the third waiting for room.
+        await CommandFlooder.PublishJunkAsync(broker.Port, 6, MqttQualityOfServiceLevel.AtLeastOnce);
+        await Eventually.TrueAsync(() => gateway.Subscriber!.Received >= 4, TimeSpan.FromSeconds(15), "a refusal waiting for room");
+
+        await using var back = await AwayAndBackAsync(broker, office, Timeout * 2, open);
+        var answers = await back.WaitForAsync("real", count: 2);
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.True(gateway.Subscriber!.IsSubscribed);
+    }
+
     // Written, and its PUBACK not within the timeout: the broker has it, so it is not sent again
     // (the office would get it twice), and the lane goes on to "done".
     [Fact]

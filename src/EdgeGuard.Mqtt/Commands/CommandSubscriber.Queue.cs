@@ -118,8 +118,9 @@ public sealed partial class CommandSubscriber
     // PUBACKs behind what is not read, so one that finds the queue full is not published: waiting
     // would stall the flood's handling (CommandSubscriber.Flood.cs). The refusal itself is
     // journaled or counted (RejectionAudit). Otherwise it waits for room, as any answer does,
-    // looking again every few milliseconds in case reading is held meanwhile.
-    private async ValueTask QueueRefusalAsync(Reply reply, CancellationToken stoppingToken, CancellationToken waits, ReceiveBacklog backlog)
+    // looking again every few milliseconds in case reading is held meanwhile, or MQTTnet is ending
+    // the connection (EndingUnnoticed).
+    private async ValueTask QueueRefusalAsync(Reply reply, CancellationToken stoppingToken, CancellationToken waits, Connection connection)
     {
         while (true)
         {
@@ -129,7 +130,13 @@ public sealed partial class CommandSubscriber
                 return;
             }
 
-            if (backlog.Held)
+            if (EndingUnnoticed(connection))
+            {
+                // Cancelled with the connection: left unacknowledged, as any message then.
+                waits.ThrowIfCancellationRequested();
+            }
+
+            if (connection.Backlog.Held)
             {
                 Interlocked.Increment(ref _dropped);
                 return;

@@ -9,8 +9,9 @@ namespace EdgeGuard.Mqtt.Commands;
 public sealed partial class CommandSubscriber
 {
     /// <summary>Runs before the PUBACK: nothing here may throw into MQTTnet, whatever arrived.</summary>
-    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args, CancellationToken stoppingToken, CancellationToken connectionGone, ReceiveBacklog backlog)
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args, CancellationToken stoppingToken, Connection connection)
     {
+        var connectionGone = connection.Gone.Token;
         var message = args.ApplicationMessage;
         if (!string.Equals(message.Topic, _topics.Commands, StringComparison.Ordinal))
         {
@@ -38,7 +39,7 @@ public sealed partial class CommandSubscriber
                 var attempt = await _handler.ReceiveAsync(message.Payload, message.Retain, stoppingToken).ConfigureAwait(false);
                 try
                 {
-                    await QueueAsync(attempt, message, stoppingToken, waits.Token, backlog).ConfigureAwait(false);
+                    await QueueAsync(attempt, message, stoppingToken, waits.Token, connection).ConfigureAwait(false);
                 }
                 catch when (attempt.Command is { } command)
                 {
@@ -68,7 +69,7 @@ public sealed partial class CommandSubscriber
         }
     }
 
-    private async Task QueueAsync(CommandAttempt attempt, MqttApplicationMessage message, CancellationToken stoppingToken, CancellationToken waits, ReceiveBacklog backlog)
+    private async Task QueueAsync(CommandAttempt attempt, MqttApplicationMessage message, CancellationToken stoppingToken, CancellationToken waits, Connection connection)
     {
         var correlation = Echoed(message.CorrelationData, attempt.CommandId, out var dropped);
         // Of the bytes as received, whatever they are: the correlation data is anyone's to copy, so
@@ -82,7 +83,7 @@ public sealed partial class CommandSubscriber
         var reply = new Reply(attempt.CommandId, attempt.Result, Noted(attempt.Reason, dropped), correlation, hash);
         if (attempt.Command is not { } command)
         {
-            await QueueRefusalAsync(reply, stoppingToken, waits, backlog).ConfigureAwait(false);
+            await QueueRefusalAsync(reply, stoppingToken, waits, connection).ConfigureAwait(false);
             return;
         }
 
@@ -91,5 +92,29 @@ public sealed partial class CommandSubscriber
         // execution waits behind answers to a flood (CommandSubscriber.Flood.cs).
         await QueueAnswerAsync(reply, stoppingToken, waits).ConfigureAwait(false);
         await WriteAsync(_accepted.Writer, new Accepted(command, correlation, hash, dropped), stoppingToken, waits).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One connection as its handlers see it: the client, the source cancelled when it goes
+    /// (ConnectionGone), and what was read off it and not yet handled.
+    /// </summary>
+    private sealed record Connection(IMqttClient Client, CancellationTokenSource Gone, ReceiveBacklog Backlog);
+
+    // Whether MQTTnet is ending this established connection itself (the broker gone, a ping not
+    // answered, a socket error): if so it goes now (ConnectionGone), and so do the waits of the
+    // handler asking. MQTTnet tells the subscriber (DisconnectedAsync) only after the handler of the
+    // message it is handing over has returned, and until then answers wait for the next connection
+    // (the subscription looks up): a handler waiting for room behind them waited for ever, with
+    // no reconnect and commands left in the broker until a restart. Before the subscription is in
+    // place the connect loop learns of the end itself (its subscribe fails).
+    private bool EndingUnnoticed(Connection connection)
+    {
+        if (connection.Client.IsConnected || !ReferenceEquals(Volatile.Read(ref _client), connection.Client))
+        {
+            return false;
+        }
+
+        ConnectionGone(connection.Gone, _time.GetUtcNow());
+        return true;
     }
 }

@@ -195,6 +195,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             return Task.CompletedTask;
         };
         var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _time, BacklogHeld);
+        var connection = new Connection(client, gone, backlog);
         client.InspectPacketAsync += backlog.OnPacketAsync;
         client.ApplicationMessageReceivedAsync += async args =>
         {
@@ -202,7 +203,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             {
                 // Acknowledged when handled, also under a flood: a PUBACK withheld made the broker
                 // send every handled message again (CommandSubscriber.Flood.cs).
-                await OnMessageAsync(args, stoppingToken, gone.Token, backlog).ConfigureAwait(false);
+                await OnMessageAsync(args, stoppingToken, connection).ConfigureAwait(false);
             }
             finally
             {
