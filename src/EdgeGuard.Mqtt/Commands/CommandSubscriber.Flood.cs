@@ -16,8 +16,9 @@ namespace EdgeGuard.Mqtt.Commands;
 //
 // So every PUBLISH is counted, with its size, as it is read, and at MaxBacklog messages or
 // MaxBacklogBytes MQTTnet's receive loop is held (ReceiveBacklog): nothing more is read until the
-// handler has worked the backlog down to half, and the broker keeps the rest. The connection
-// stays, and every message handled is acknowledged, so a flood is worked off at the handler's pace
+// handler has worked the backlog down to half, and the broker keeps the rest (with a PINGREQ of
+// ours every half keep-alive meanwhile: KeepLinkAlive). The connection stays, and every message
+// handled is acknowledged, so a flood is worked off at the handler's pace
 // instead of being sent again after every drop (a drop per limit reached, with nothing
 // acknowledged and the reconnect backing off to 30 s, took half an hour for 40,000 messages,
 // longer than any command lives). While reading is held, the PUBACKs of the answers wait behind
@@ -130,6 +131,23 @@ public sealed partial class CommandSubscriber
         gone.Cancel();
     }
 
+    // A PINGREQ while reading is held (ReceiveBacklog), not waited for: MQTTnet notes the time of
+    // every send and pings only after a keep-alive with none, so its clock stays fresh and it does
+    // not end a connection whose PINGRESP it cannot read yet. The broker's answer is read once
+    // reading resumes (all waiting pings complete on it), or the wait ends with the connection.
+    // Under a flood worked off slowly (a slow disk), a QoS 0 flood that PUBACKs nothing, a hold
+    // longer than a keep-alive and a half lost the connection and what the broker had sent on it.
+    private static void KeepLinkAlive(IMqttClient client, CancellationToken gone)
+    {
+        if (!client.IsConnected || gone.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _ = client.PingAsync(gone).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     private async Task DropFloodedConnectionAsync(IMqttClient client, ReceiveBacklog backlog)
     {
         Interlocked.Increment(ref _floodDrops);
@@ -148,7 +166,7 @@ public sealed partial class CommandSubscriber
     /// message handled (a journal stalled, or a command waiting for room in the queues, which wait
     /// for PUBACKs behind what is not read), <see cref="Exceeded"/> completes: the connection is dropped.
     /// </summary>
-    private sealed class ReceiveBacklog(int maxMessages, long maxBytes, TimeSpan stall, TimeProvider time, Action<int, long> held)
+    private sealed class ReceiveBacklog(int maxMessages, long maxBytes, TimeSpan stall, TimeSpan keepAlive, TimeProvider time, Action<int, long> held, Action keepLinkAlive)
     {
         private readonly Lock _gate = new();
         private readonly Queue<int> _sizes = new();
@@ -215,13 +233,21 @@ public sealed partial class CommandSubscriber
             }
 
             held(messages, bytes);
+            // Now and every half keep-alive while held: MQTTnet cannot read a PINGRESP meanwhile,
+            // and its own ping, once nothing was sent for a keep-alive, would end the connection
+            // half a keep-alive later, however fast the backlog is being worked off (KeepLinkAlive).
+            keepLinkAlive();
             while (true)
             {
                 var before = HandledCount;
                 using var timeout = new CancellationTokenSource(stall, time);
                 try
                 {
-                    await resumed.WaitAsync(timeout.Token).ConfigureAwait(false);
+                    while (!await WaitAsync(resumed, keepAlive / 2, timeout.Token).ConfigureAwait(false))
+                    {
+                        keepLinkAlive();
+                    }
+
                     return;
                 }
                 catch (OperationCanceledException) when (HandledCount != before)
@@ -236,6 +262,20 @@ public sealed partial class CommandSubscriber
                     await resumed.ConfigureAwait(false);
                     return;
                 }
+            }
+        }
+
+        // Whether the task completed within the time; cancelled by the token.
+        private async Task<bool> WaitAsync(Task task, TimeSpan within, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await task.WaitAsync(within, time, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
             }
         }
 

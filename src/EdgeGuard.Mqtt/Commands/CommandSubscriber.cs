@@ -194,7 +194,8 @@ public sealed partial class CommandSubscriber : BackgroundService
             lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow()));
             return Task.CompletedTask;
         };
-        var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _time, BacklogHeld);
+        var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _options.Broker.KeepAlive, _time, BacklogHeld,
+            () => KeepLinkAlive(client, gone.Token));
         var connection = new Connection(client, gone, backlog);
         client.InspectPacketAsync += backlog.OnPacketAsync;
         client.ApplicationMessageReceivedAsync += async args =>

@@ -20,6 +20,9 @@ public sealed class RecordingCommandJournal : ICommandJournal
 
     public bool Fail { get; set; }
 
+    /// <summary>How long every record takes, as on a slow disk (none by default).</summary>
+    public TimeSpan Delay { get; set; }
+
     public IReadOnlyList<DomainEvent> Events => [.. _events];
 
     /// <summary>
@@ -44,6 +47,11 @@ public sealed class RecordingCommandJournal : ICommandJournal
         if (Fail)
         {
             throw new IOException("disk I/O error");
+        }
+
+        if (Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(Delay, cancellationToken);
         }
 
         if (_holds(attempt) && Interlocked.Exchange(ref _held, null) is { } held)
