@@ -81,6 +81,27 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
         Assert.Equal(0, gateway.Subscriber.FloodDrops);
     }
 
+    // The broker gone (killed: the socket reset) while reading is held and the flood is worked off
+    // slowly: the subscriber's pings fail, which ends the hold, and MQTTnet's receive loop meets the
+    // end. With MQTTnet's own pings kept back and the failures of ours ignored, the dead connection
+    // went unnoticed until the backlog was worked off (over 20 s here).
+    [Fact]
+    public async Task A_broker_gone_while_reading_is_held_is_noticed_within_seconds()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        var keepAlive = PublisherHarness.Plain(broker.Port) with { KeepAlive = TimeSpan.FromSeconds(1) };
+        await using var gateway = new CommandHarness(output, broker.Port, broker: keepAlive, tune: o => o with { MaxBacklog = 4 });
+        await gateway.StartAsync();
+        gateway.Journal.Delay = TimeSpan.FromSeconds(1);
+        await CommandFlooder.PublishJunkAsync(broker.Port, 40, MqttQualityOfServiceLevel.AtMostOnce);
+        await Eventually.TrueAsync(() => gateway.Subscriber!.Received >= 2, Patience, "reading held, the flood being worked off");
+
+        await broker.StopAsync(graceful: false);
+
+        await Eventually.TrueAsync(() => !gateway.Subscriber!.IsSubscribed, TimeSpan.FromSeconds(10), "the broker's end noticed");
+        Assert.True(gateway.Subscriber!.Received < 40, $"{gateway.Subscriber.Received} of 40 handled: the backlog was worked off first");
+    }
+
     [Fact]
     public async Task Reading_held_with_nothing_handled_for_a_timeout_drops_the_connection_and_loses_no_qos1_command()
     {
@@ -104,11 +125,13 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
         Assert.Equal(1, gateway.Journal.Events.OfType<CommandRejected>().Count(e => e.Detail.StartsWith("the command topic was flooded", StringComparison.Ordinal)));
     }
 
-    // These tests count answers exactly, and the harness's 2 s keep-alive gives the broker 1 s to
-    // answer a ping: with a 40k flood test beside them on two cores it sometimes did not, the
-    // connection ended, and the broker's redelivery of a handled command was answered "done"
-    // again (the contract's at least once). The shipped keep-alive (10 s) leaves the flood drop,
-    // at the 5 s timeout, as the only end these tests make.
+    // These tests count answers exactly, and the harness's 2 s keep-alive gives a ping 1 s: beside
+    // a 40k flood test on two cores one went unanswered once, the connection ended, and the
+    // broker's redelivery of a handled command was answered "done" again (the contract's at least
+    // once). Why is not known: a broker slow under that load, or a ping of MQTTnet's sent just
+    // before a hold began, whose answer waits behind the flood (KeepLinkAlive cannot recall it).
+    // At the shipped keep-alive (10 s) the flood drop, at the 5 s timeout, is the only end these
+    // tests make.
     private static MqttPublisherOptions ShippedKeepAlive(MosquittoBroker broker) =>
         PublisherHarness.Plain(broker.Port) with { KeepAlive = TimeSpan.FromSeconds(10) };
 }

@@ -137,15 +137,24 @@ public sealed partial class CommandSubscriber
     // reading resumes (all waiting pings complete on it), or the wait ends with the connection.
     // Under a flood worked off slowly (a slow disk), a QoS 0 flood that PUBACKs nothing, a hold
     // longer than a keep-alive and a half lost the connection and what the broker had sent on it.
-    private static void KeepLinkAlive(IMqttClient client, CancellationToken gone)
+    // A ping that fails (the socket reset: the broker gone; MQTTnet ending the connection) ends
+    // the hold for good, so that MQTTnet's receive loop reads on and meets the end itself: with its
+    // own pings kept back, a dead broker went unnoticed until the backlog was worked off. A broker
+    // that stops answering with the socket still open (frozen, or a link dead half-open) is found
+    // once what was read before is worked off (MQTTnet pings again then), or by the stall.
+    private static void KeepLinkAlive(IMqttClient client, CancellationToken gone, ReceiveBacklog backlog)
     {
         if (!client.IsConnected || gone.IsCancellationRequested)
         {
+            backlog.Release();
             return;
         }
 
-        _ = client.PingAsync(gone).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = client.PingAsync(gone).ContinueWith(t =>
+        {
+            _ = t.Exception;
+            backlog.Release();
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task DropFloodedConnectionAsync(IMqttClient client, ReceiveBacklog backlog)
@@ -166,7 +175,7 @@ public sealed partial class CommandSubscriber
     /// message handled (a journal stalled, or a command waiting for room in the queues, which wait
     /// for PUBACKs behind what is not read), <see cref="Exceeded"/> completes: the connection is dropped.
     /// </summary>
-    private sealed class ReceiveBacklog(int maxMessages, long maxBytes, TimeSpan stall, TimeSpan keepAlive, TimeProvider time, Action<int, long> held, Action keepLinkAlive)
+    private sealed class ReceiveBacklog(int maxMessages, long maxBytes, TimeSpan stall, TimeSpan keepAlive, TimeProvider time, Action<int, long> held, Action<ReceiveBacklog> keepLinkAlive)
     {
         private readonly Lock _gate = new();
         private readonly Queue<int> _sizes = new();
@@ -236,7 +245,7 @@ public sealed partial class CommandSubscriber
             // Now and every half keep-alive while held: MQTTnet cannot read a PINGRESP meanwhile,
             // and its own ping, once nothing was sent for a keep-alive, would end the connection
             // half a keep-alive later, however fast the backlog is being worked off (KeepLinkAlive).
-            keepLinkAlive();
+            keepLinkAlive(this);
             while (true)
             {
                 var before = HandledCount;
@@ -245,7 +254,7 @@ public sealed partial class CommandSubscriber
                 {
                     while (!await WaitAsync(resumed, keepAlive / 2, timeout.Token).ConfigureAwait(false))
                     {
-                        keepLinkAlive();
+                        keepLinkAlive(this);
                     }
 
                     return;

@@ -101,12 +101,14 @@ public sealed partial class CommandSubscriber
     private sealed record Connection(IMqttClient Client, CancellationTokenSource Gone, ReceiveBacklog Backlog);
 
     // Whether MQTTnet is ending this established connection itself (the broker gone, a ping not
-    // answered, a socket error): if so it goes now (ConnectionGone), and so do the waits of the
-    // handler asking. MQTTnet tells the subscriber (DisconnectedAsync) only after the handler of the
-    // message it is handing over has returned, and until then answers wait for the next connection
-    // (the subscription looks up): a handler waiting for room behind them waited for ever, with
-    // no reconnect and commands left in the broker until a restart. Before the subscription is in
-    // place the connect loop learns of the end itself (its subscribe fails).
+    // answered, a socket error): if so what waits on it gives up now (its token), the waits of the
+    // handler asking among them. MQTTnet tells the subscriber (DisconnectedAsync) only after the
+    // handler of the message it is handing over has returned, and until then answers wait for the
+    // next connection (the subscription looks up): a handler waiting for room behind them waited
+    // for ever, with no reconnect and commands left in the broker until a restart. The rest of
+    // ConnectionGone (the time of the loss, the subscription's signal) stays the connect loop's,
+    // which runs it on DisconnectedAsync. Before the subscription is in place the connect loop
+    // learns of the end itself (its subscribe fails).
     private bool EndingUnnoticed(Connection connection)
     {
         if (connection.Client.IsConnected || !ReferenceEquals(Volatile.Read(ref _client), connection.Client))
@@ -114,7 +116,7 @@ public sealed partial class CommandSubscriber
             return false;
         }
 
-        ConnectionGone(connection.Gone, _time.GetUtcNow());
+        connection.Gone.Cancel();
         return true;
     }
 }

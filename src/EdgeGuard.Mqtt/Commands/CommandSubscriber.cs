@@ -195,7 +195,7 @@ public sealed partial class CommandSubscriber : BackgroundService
             return Task.CompletedTask;
         };
         var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _options.Broker.KeepAlive, _time, BacklogHeld,
-            () => KeepLinkAlive(client, gone.Token));
+            backlog => KeepLinkAlive(client, gone.Token, backlog));
         var connection = new Connection(client, gone, backlog);
         client.InspectPacketAsync += backlog.OnPacketAsync;
         client.ApplicationMessageReceivedAsync += async args =>
