@@ -136,12 +136,12 @@ public sealed partial class CommandSubscriber
     // not end a connection whose PINGRESP it cannot read yet. The broker's answer is read once
     // reading resumes (all waiting pings complete on it), or the wait ends with the connection.
     // Under a flood worked off slowly (a slow disk), a QoS 0 flood that PUBACKs nothing, a hold
-    // longer than a keep-alive and a half lost the connection and what the broker had sent on it.
-    // A ping that fails (the socket reset: the broker gone; MQTTnet ending the connection) ends
-    // the hold for good, so that MQTTnet's receive loop reads on and meets the end itself: with its
-    // own pings kept back, a dead broker went unnoticed until the backlog was worked off. A broker
-    // that stops answering with the socket still open (frozen, or a link dead half-open) is found
-    // once what was read before is worked off (MQTTnet pings again then), or by the stall.
+    // longer than a keep-alive and a half lost the connection and what the broker had sent on it. A
+    // ping that fails or is cancelled (the socket reset: the broker gone; the connection ending)
+    // ends the hold for good, so that MQTTnet's receive loop reads on and meets the end itself:
+    // with its own pings kept back, a dead broker went unnoticed until the backlog was worked off.
+    // A broker that stops answering with the socket still open (frozen, or a link dead half-open)
+    // is found once what was read before is worked off (MQTTnet pings again then), or by the stall.
     private static void KeepLinkAlive(IMqttClient client, CancellationToken gone, ReceiveBacklog backlog)
     {
         if (!client.IsConnected || gone.IsCancellationRequested)
@@ -154,7 +154,7 @@ public sealed partial class CommandSubscriber
         {
             _ = t.Exception;
             backlog.Release();
-        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }, CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task DropFloodedConnectionAsync(IMqttClient client, ReceiveBacklog backlog)

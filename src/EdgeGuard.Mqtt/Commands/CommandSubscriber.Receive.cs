@@ -96,7 +96,7 @@ public sealed partial class CommandSubscriber
 
     /// <summary>
     /// One connection as its handlers see it: the client, the source cancelled when it goes
-    /// (ConnectionGone), and what was read off it and not yet handled.
+    /// (ConnectionGone, EndingUnnoticed), and what was read off it and not yet handled.
     /// </summary>
     private sealed record Connection(IMqttClient Client, CancellationTokenSource Gone, ReceiveBacklog Backlog);
 
@@ -107,8 +107,9 @@ public sealed partial class CommandSubscriber
     // next connection (the subscription looks up): a handler waiting for room behind them waited
     // for ever, with no reconnect and commands left in the broker until a restart. The rest of
     // ConnectionGone (the time of the loss, the subscription's signal) stays the connect loop's,
-    // which runs it on DisconnectedAsync. Before the subscription is in place the connect loop
-    // learns of the end itself (its subscribe fails).
+    // which runs it once MQTTnet reports the end (DisconnectedAsync) and the loss is journaled.
+    // Before the subscription is in place the connect loop learns of the end itself (its subscribe
+    // fails).
     private bool EndingUnnoticed(Connection connection)
     {
         if (connection.Client.IsConnected || !ReferenceEquals(Volatile.Read(ref _client), connection.Client))

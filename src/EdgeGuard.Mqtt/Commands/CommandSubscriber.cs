@@ -184,8 +184,9 @@ public sealed partial class CommandSubscriber : BackgroundService
     private async Task<TimeSpan> ConnectAndListenAsync(CancellationToken stoppingToken)
     {
         using var client = CreateClient?.Invoke() ?? _factory.CreateMqttClient();
-        // Cancelled when this connection goes (ConnectionGone): what waits on it gives up. Not
-        // disposed: a result's publish may still hold a token linked to it.
+        // Cancelled when this connection goes (ConnectionGone), or when a handler finds MQTTnet
+        // ending it (EndingUnnoticed): what waits on it gives up. Not disposed: a result's publish
+        // may still hold a token linked to it.
         var gone = new CancellationTokenSource();
         // With the time it went: the loop may learn of it only after a slow journal flush.
         var lost = new TaskCompletionSource<(MqttClientDisconnectReason Reason, DateTimeOffset At)>(TaskCreationOptions.RunContinuationsAsynchronously);
