@@ -55,14 +55,11 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
         Assert.True(gateway.Journal.Events.OfType<CommandRejected>().Count() < 100, $"{gateway.Journal.Events.Count} events journaled");
     }
 
-    // Reading held at the limit while the handler cannot move (its journal stalled): after a
-    // timeout (the harness's 5 s) the connection is dropped with the backlog, memory freed; the
-    // held command, acknowledged or not, is answered and executed once, and the office's next one too.
     // Reading held while a flood is worked off slowly (each record 2 s, a slow disk), longer each
     // time than a keep-alive and a half (1 s here): MQTTnet pings once nothing was sent for a
     // keep-alive and cannot read the answer while reading is held, so it dropped the connection
-    // though messages were being handled, and the broker sent them again (also QoS 0 floods, which
-    // send no PUBACKs, were cut so at the shipped settings).
+    // though messages were being handled, and the broker sent them again (a QoS 0 flood, which
+    // sends no PUBACKs, too: at the shipped settings, in a hold over 15 s).
     [Fact]
     public async Task A_flood_worked_off_slowly_keeps_its_connection_while_reading_is_held()
     {
@@ -102,6 +99,9 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
         Assert.True(gateway.Subscriber!.Received < 40, $"{gateway.Subscriber.Received} of 40 handled: the backlog was worked off first");
     }
 
+    // Reading held at the limit while the handler cannot move (its journal stalled): after a
+    // timeout (the harness's 5 s) the connection is dropped with the backlog, memory freed; the
+    // held command, acknowledged or not, is answered and executed once, and the office's next one too.
     [Fact]
     public async Task Reading_held_with_nothing_handled_for_a_timeout_drops_the_connection_and_loses_no_qos1_command()
     {
