@@ -253,15 +253,20 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
         Assert.Single(alarms);
     }
 
+    // The log of the loss names what MQTTnet saw (a technician reading it could not tell a broker
+    // gone from one that closed the connection for a bad packet).
     [Fact]
     public async Task After_a_broker_outage_the_subscriber_reconnects_and_serves_again()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        await using var gateway = new CommandHarness(output, broker.Port);
+        var log = new RecordingLog<CommandSubscriber>(output);
+        await using var gateway = new CommandHarness(output, broker.Port, subscriberLog: log);
         await gateway.StartAsync();
 
         await broker.StopAsync(graceful: false);
         await Eventually.TrueAsync(() => !gateway.Subscriber!.IsSubscribed, TimeSpan.FromSeconds(15), "the subscriber noticing the outage");
+        var lost = Assert.Single(log.Lines, l => l.EventId == 324);
+        Assert.StartsWith("Command connection lost (disconnected: ", lost.Message, StringComparison.Ordinal);
         await broker.StartAgainAsync();
         using (var back = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
         {

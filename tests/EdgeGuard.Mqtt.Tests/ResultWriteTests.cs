@@ -366,8 +366,5 @@ public sealed class ResultWriteTests(ITestOutputHelper output)
     private CommandHarness Gateway(MosquittoBroker broker, GatedMqttClient.Hook gate, Func<CommandSubscriberOptions, CommandSubscriberOptions>? tune = null) =>
         new(output, broker.Port, broker: PublisherHarness.Plain(broker.Port) with { Timeout = Timeout }, tune: tune, gate: gate);
 
-    private static string Answer(MqttApplicationMessage message) =>
-        message.Topic.EndsWith("/command-results", StringComparison.Ordinal)
-            ? System.Text.Json.Nodes.JsonNode.Parse(message.ConvertPayloadToString())!["result"]!.GetValue<string>()
-            : string.Empty;
+    private static string Answer(MqttApplicationMessage message) => GatedMqttClient.AnswerOf(message);
 }

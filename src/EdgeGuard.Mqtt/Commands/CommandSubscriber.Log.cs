@@ -17,8 +17,11 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "Command connection failed: {Reason}")]
     private partial void LogConnectFailed(string reason);
 
-    [LoggerMessage(EventId = 324, Level = LogLevel.Warning, Message = "Command connection lost; reconnecting")]
-    private partial void LogConnectionLost();
+    [LoggerMessage(EventId = 324, Level = LogLevel.Warning, Message = "Command connection lost ({Reason}); reconnecting")]
+    private partial void LogConnectionLost(string reason);
+
+    [LoggerMessage(EventId = 378, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' gave way to an accepted command's answer during a flood: not waited for (it reaches the office only if it was already on its way)")]
+    private partial void LogResultGivenWay(string id, string result);
 
     [LoggerMessage(EventId = 325, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' was not published: {Reason}")]
     private partial void LogResultDropped(string id, string result, string reason);

@@ -53,9 +53,15 @@ public sealed partial class CommandSubscriber
         return string.IsNullOrEmpty(reason) ? note : $"{reason}; {note}";
     }
 
-    // Shed (an answer to a refusal giving way, ReplyLoopAsync): not published, counted as dropped.
-    // Answers of accepted commands (untilWritten) are not dropped for time, only for a refusal that
-    // would come again (PublishOnLiveConnectionAsync). A PUBACK late is counted as unconfirmed.
+    // Shed (an answer to a refusal giving way, PublishRefusalAsync): no longer waited for, counted
+    // as dropped. The shed ends only this wait, never MQTTnet's write: a PUBLISH cancelled part-way
+    // through its write (the socket's buffer full under a flood) left the rest of it unsent, the
+    // broker read the next PUBLISH, the accepted answer the shed made way for, as that rest, then
+    // closed the connection ("Bad socket read/write") at the next one, and the accepted answer,
+    // written but never read as a PUBLISH, was counted unconfirmed and lost. The refusal's answer
+    // goes on in the background and may still reach the office. Answers of accepted commands
+    // (untilWritten) are not dropped for time, only for a refusal that would come again
+    // (PublishOnLiveConnectionAsync). A PUBACK late is counted as unconfirmed.
     private async Task PublishAsync(Reply reply, CancellationToken stoppingToken, CancellationToken shed = default, bool untilWritten = false)
     {
         var result = CommandResultPayload.Wire(reply.Result);
@@ -63,8 +69,15 @@ public sealed partial class CommandSubscriber
         {
             // Inside the try: nothing about one answer may end the reply loop.
             var message = Message(reply);
-            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, shed);
-            var puback = await PublishOnLiveConnectionAsync(message, reply.CommandId, result, untilWritten, token.Token).ConfigureAwait(false);
+            shed.ThrowIfCancellationRequested(); // given way before it began: not published at all
+            var publishing = PublishOnLiveConnectionAsync(message, reply.CommandId, result, untilWritten, stoppingToken);
+            if (shed.CanBeCanceled && !publishing.IsCompleted)
+            {
+                // Whatever becomes of it is seen (no unobserved exception), not waited for.
+                _ = publishing.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            var puback = await publishing.WaitAsync(shed).ConfigureAwait(false);
             if (puback.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
             {
                 Interlocked.Increment(ref _published);
@@ -80,11 +93,9 @@ public sealed partial class CommandSubscriber
             LogResultDropped(reply.CommandId, result, "the stop's drain deadline passed");
             throw;
         }
-        catch (Exception ex) when (shed.IsCancellationRequested && ex is not OutOfMemoryException)
+        catch (OperationCanceledException) when (shed.IsCancellationRequested)
         {
-            // Whatever MQTTnet made of the cancellation: it reports one during the PUBACK's wait as
-            // a timeout ("The operation has timed out"), which read as if the broker were slow.
-            LogResultDropped(reply.CommandId, result, "given way to an accepted command's answer during a flood");
+            LogResultGivenWay(reply.CommandId, result);
         }
         catch (MqttCommunicationTimedOutException)
         {
@@ -140,13 +151,18 @@ public sealed partial class CommandSubscriber
     // end, it may reach the office twice). With untilWritten (answers of accepted commands: the
     // office must learn what was executed) it waits for a connection as long as it takes, and a
     // PUBLISH that the timeout found not yet written on a connection still up is given another
-    // timeout, as often as that happens: MQTTnet then cancels it before a byte is sent (it waits
-    // for the socket, whose buffer is full while the broker reads behind the gateway, as under a
-    // flood). In one CI run an "accepted" was dropped so while its "done" went out a moment later.
-    // A socket that never drains ends with the connection: after three timeouts the answer leaves
-    // MQTTnet's keep-alive a quiet spell to find a dead link (QuietAsync), then tries again.
-    // Written, with no PUBACK in time and the connection up: thrown to the caller (unconfirmed, not
-    // sent again). The caller's token (stop, shed) ends it at once.
+    // timeout, as often as that happens: MQTTnet then cancels it, mostly while it waits for the
+    // send lock or the socket, whose buffer is full while the broker reads behind the gateway, as
+    // under a flood (in one CI run an "accepted" was dropped so while its "done" went out a moment
+    // later). A write the cancellation cuts part-way (the socket took some of it) garbles the
+    // stream and the broker closes the connection: this answer goes again on the next one, but
+    // one written behind it meanwhile may be read as its rest and lost. That takes a socket that
+    // did not drain for a whole timeout (a broker frozen, a link dead); a shed, which came within
+    // milliseconds of a write, no longer cancels it (PublishAsync). A socket that never drains ends with the
+    // connection: after three timeouts the answer leaves MQTTnet's keep-alive a quiet spell to
+    // find a dead link (QuietAsync), then tries again. Written, with no PUBACK in time and the
+    // connection up: thrown to the caller (unconfirmed, not sent again). The caller's token (the
+    // stop) ends it at once.
     private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(
         MqttApplicationMessage message, string commandId, string result, bool untilWritten, CancellationToken cancellationToken)
     {

@@ -189,10 +189,10 @@ public sealed partial class CommandSubscriber : BackgroundService
         // may still hold a token linked to it.
         var gone = new CancellationTokenSource();
         // With the time it went: the loop may learn of it only after a slow journal flush.
-        var lost = new TaskCompletionSource<(MqttClientDisconnectReason Reason, DateTimeOffset At)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lost = new TaskCompletionSource<(MqttClientDisconnectReason Reason, DateTimeOffset At, string Text)>(TaskCreationOptions.RunContinuationsAsynchronously);
         client.DisconnectedAsync += args =>
         {
-            lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow()));
+            lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow(), LossText.Disconnected(args)));
             return Task.CompletedTask;
         };
         var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _options.Broker.KeepAlive, _time, BacklogHeld,
@@ -271,8 +271,8 @@ public sealed partial class CommandSubscriber : BackgroundService
                 return TimeSpan.Zero; // short, but reconnects promptly if it made progress (NextFailures)
             }
 
-            LogConnectionLost();
-            var (reason, _) = await lost.Task.ConfigureAwait(false);
+            var (reason, _, text) = await lost.Task.ConfigureAwait(false);
+            LogConnectionLost(text);
             await ConnectionLostAsync(reason, _time.GetElapsedTime(started), stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

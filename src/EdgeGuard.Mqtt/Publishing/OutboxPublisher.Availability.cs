@@ -148,7 +148,7 @@ public sealed partial class OutboxPublisher
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogCloseFailed(Innermost(ex));
+            LogCloseFailed(LossText.Chain(ex));
         }
     }
 }

@@ -64,7 +64,7 @@ public sealed partial class OutboxPublisher
             var missing = _options.Tls.FileProblems();
             var problem = missing.Count > 0 ? "TLS " + string.Join("; TLS ", missing)
                 : ex is TlsFileException ? "TLS " + ex.Message
-                : "TLS files cannot be loaded: " + Innermost(ex);
+                : "TLS files cannot be loaded: " + LossText.Chain(ex);
             if (!string.Equals(Interlocked.Exchange(ref _tlsFileProblem, problem), problem, StringComparison.Ordinal))
             {
                 LogTlsFilesUnusable(problem);
@@ -80,7 +80,7 @@ public sealed partial class OutboxPublisher
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Not the TLS files (those are the only ones read): a failed attempt like any other.
-            LogConnectFailed(_options.Host, _options.EffectivePort, Innermost(ex));
+            LogConnectFailed(_options.Host, _options.EffectivePort, LossText.Chain(ex));
             return null;
         }
     }

@@ -120,7 +120,7 @@ public sealed partial class OutboxPublisher
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 var delay = ReconnectBackoff.Delay(failures, _options.ReconnectDelayMin, _options.ReconnectDelayMax, Random.Shared.NextDouble());
-                LogSessionFailed(Innermost(ex), delay.TotalMilliseconds);
+                LogSessionFailed(LossText.Chain(ex), delay.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
@@ -144,7 +144,7 @@ public sealed partial class OutboxPublisher
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogSessionFailed(Innermost(ex), 0);
+            LogSessionFailed(LossText.Chain(ex), 0);
             raised = floor + 1; // unsaved: the next start may repeat it, still better than below
         }
 
@@ -161,7 +161,7 @@ public sealed partial class OutboxPublisher
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogSessionFailed(Innermost(ex), 0); // the fault still says how far seqs may repeat
+            LogSessionFailed(LossText.Chain(ex), 0); // the fault still says how far seqs may repeat
         }
     }
 

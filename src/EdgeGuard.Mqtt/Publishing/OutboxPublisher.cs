@@ -185,7 +185,7 @@ public sealed partial class OutboxPublisher(
         var started = _time.GetTimestamp(); // a takeover episode ends with a connection that lasted
         client.DisconnectedAsync += args =>
         {
-            lostBecause = args.Exception is null ? $"disconnected: {args.Reason}" : $"disconnected: {args.Reason} ({Innermost(args.Exception)})";
+            lostBecause = LossText.Disconnected(args);
             try
             {
                 if (args.ClientWasConnected)
@@ -270,7 +270,7 @@ public sealed partial class OutboxPublisher(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             disconnectSeen = ex is MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException or MQTTnet.Exceptions.MqttClientDisconnectedException;
-            var reason = linkLost.IsCancellationRequested ? Volatile.Read(ref lostBecause) : $"{ex.GetType().Name}: {Innermost(ex)}";
+            var reason = linkLost.IsCancellationRequested ? Volatile.Read(ref lostBecause) : $"{ex.GetType().Name}: {LossText.Chain(ex)}";
             LogConnectionLost(reason, _outbox.DeliveredThrough);
         }
         finally
@@ -322,7 +322,7 @@ public sealed partial class OutboxPublisher(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogConnectFailed(_options.Host, _options.EffectivePort, Innermost(ex));
+            LogConnectFailed(_options.Host, _options.EffectivePort, LossText.Chain(ex));
             if (TlsFailure(ex) is { } tls)
             {
                 _brokerFaults.Refused(tls.Prefixed("the TLS handshake failed: "));
@@ -356,17 +356,6 @@ public sealed partial class OutboxPublisher(
         {
             // The connection is already over.
         }
-    }
-
-    private static string Innermost(Exception ex)
-    {
-        var text = ex.Message;
-        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            text += " -> " + inner.Message;
-        }
-
-        return text;
     }
 
     private sealed record Connection(IMqttClient Client, CancellationTokenSource LinkLost);

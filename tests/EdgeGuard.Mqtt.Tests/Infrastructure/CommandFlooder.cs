@@ -15,11 +15,18 @@ internal static class CommandFlooder
         await flooder.DisconnectAsync();
     }
 
+    /// <summary>
+    /// Connects with a keep-alive of ten minutes: a flooder waits a long time for the PUBACKs of
+    /// its flood while the broker works through it, and on a loaded host its ping at MQTTnet's
+    /// default (15 s), behind them, timed out and ended its connection with the flood half sent (a
+    /// failure of the tool, not of the gateway). Not none: Mosquitto answers a keep-alive of 0 with
+    /// a server keep-alive, and MQTTnet 5.2's ping loop then runs on the 0 and disconnects at once.
+    /// </summary>
     public static async Task<IMqttClient> ConnectAsync(int port)
     {
         var flooder = new MqttClientFactory().CreateMqttClient();
         await flooder.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-            .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("flooder").Build());
+            .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("flooder").WithKeepAlivePeriod(TimeSpan.FromMinutes(10)).Build());
         return flooder;
     }
 

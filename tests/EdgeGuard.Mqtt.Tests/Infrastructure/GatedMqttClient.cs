@@ -47,6 +47,12 @@ public class GatedMqttClient : DispatchProxy
         }
     }
 
+    /// <summary>The result an answer on command-results carries ("accepted", "rejected"...); empty for anything else.</summary>
+    public static string AnswerOf(MqttApplicationMessage message) =>
+        message.Topic.EndsWith("/command-results", StringComparison.Ordinal)
+            ? System.Text.Json.Nodes.JsonNode.Parse(message.ConvertPayloadToString())!["result"]!.GetValue<string>()
+            : string.Empty;
+
     /// <summary>The hook every client made for one gateway shares (each connection makes a new client).</summary>
     public sealed class Hook
     {

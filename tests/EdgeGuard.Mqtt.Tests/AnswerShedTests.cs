@@ -1,0 +1,79 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Mqtt.Tests.Infrastructure;
+using MQTTnet.Protocol;
+using Xunit.Abstractions;
+
+namespace EdgeGuard.Mqtt.Tests;
+
+/// <summary>
+/// During a flood episode an answer to a refusal being published gives way to an accepted
+/// command's answer (CommandSubscriber.Queue.cs). The give-way cancelled MQTTnet's publish, also
+/// part-way through its write when the socket's buffer was full: the broker then read the accepted
+/// answer as the rest of the refusal's PUBLISH and closed the connection at the next packet, and
+/// the office never got "accepted" (the 40,000-message QoS 1 flood test, about 1 run in 10 under
+/// CPU load: "Bad socket read/write … Invalid function arguments" in Mosquitto's log, 1–10 ms
+/// after the accepted answer's PUBACK timeout). Real Mosquitto; the write in progress is a hook in
+/// front of the real client's publish (GatedMqttClient), cancelled as MQTTnet's write is.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class AnswerShedTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_refusal_answer_giving_way_to_an_accepted_one_is_not_cut_in_its_write()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stickNextRefusal = 0;
+        var cut = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (GatedMqttClient.AnswerOf(message) == "rejected" && Interlocked.Exchange(ref stickNextRefusal, 0) == 1)
+            {
+                writing.SetResult();
+                try
+                {
+                    await writable.Task.WaitAsync(token); // the socket's buffer full mid-write
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref cut);
+                    throw;
+                }
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        // A timeout longer than the test: only a give-way could cancel the stuck write.
+        var settings = PublisherHarness.Plain(broker.Port) with { KeepAlive = TimeSpan.FromSeconds(10), Timeout = TimeSpan.FromSeconds(30) };
+        await using var gateway = new CommandHarness(output, broker.Port, broker: settings, tune: o => o with { MaxBacklog = 2 }, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        // A flood episode: reading held at the (lowered) backlog limit, each message 300 ms to journal.
+        gateway.Journal.Delay = TimeSpan.FromMilliseconds(300);
+        await CommandFlooder.PublishJunkAsync(broker.Port, 4, MqttQualityOfServiceLevel.AtLeastOnce);
+        await Eventually.TrueAsync(() => gateway.Subscriber!.ResultsPublished >= 4, TimeSpan.FromSeconds(15), "the flood's four refusals answered");
+        Assert.True(Flooded(gateway), "reading was held for the flood");
+        gateway.Journal.Delay = TimeSpan.Zero;
+
+        // One more refusal, its answer stuck in its write; then the office's lockdown.
+        Volatile.Write(ref stickNextRefusal, 1);
+        await CommandFlooder.PublishJunkAsync(broker.Port, 1, MqttQualityOfServiceLevel.AtLeastOnce);
+        await writing.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var answers = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "real", count: 2, timeout: TimeSpan.FromSeconds(15));
+        var cutBefore = Volatile.Read(ref cut);
+        writable.SetResult();
+
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.Equal(0, cutBefore);
+        // The refusal's answer, no longer waited for, still went out once its write could go on.
+        await Eventually.TrueAsync(
+            () => office.Results.Count(r => r.Result == "rejected") >= 5, TimeSpan.FromSeconds(15), "the stuck refusal's answer published");
+        Assert.Equal(0, Volatile.Read(ref cut));
+    }
+
+    private static bool Flooded(CommandHarness gateway) =>
+        gateway.Journal.Events.OfType<CommandRejected>().Any(e => e.Detail.StartsWith("the command topic was flooded", StringComparison.Ordinal));
+}
