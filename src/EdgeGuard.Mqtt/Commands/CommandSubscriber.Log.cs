@@ -20,7 +20,7 @@ public sealed partial class CommandSubscriber
     [LoggerMessage(EventId = 324, Level = LogLevel.Warning, Message = "Command connection lost ({Reason}); reconnecting")]
     private partial void LogConnectionLost(string reason);
 
-    [LoggerMessage(EventId = 378, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' gave way to an accepted command's answer during a flood: not waited for (it reaches the office only if it was already on its way)")]
+    [LoggerMessage(EventId = 378, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' gave way to an accepted command's answer during a flood: not waited for (it may still be published)")]
     private partial void LogResultGivenWay(string id, string result);
 
     [LoggerMessage(EventId = 325, Level = LogLevel.Warning, Message = "Result '{Result}' of command '{Id}' was not published: {Reason}")]

@@ -144,8 +144,10 @@ public sealed partial class CommandSubscriber
     // keep-alive a quiet spell to find out whether the link is dead (QuietAsync).
     private const int UnwrittenBeforeQuiet = 3;
 
-    // An answer to a refusal waits for a connection at most one timeout: it is an answer to a live
-    // request. A connection that ends under a publish (a flood drop cancels it: ConnectionGone;
+    // An answer to a refusal waits for a connection, then for its PUBACK, at most one timeout in
+    // all: it is an answer to a live request. Its write is never cancelled on a live connection
+    // (PublishUncut): past the timeout it is no longer waited for (dropped, though it may still go
+    // out). A connection that ends under a publish (a flood drop cancels it: ConnectionGone;
     // MQTTnet may find the client disconnected first) does not lose the result: it goes again on
     // the next connection, within that timeout (at least once, as QoS 1: written just before the
     // end, it may reach the office twice). With untilWritten (answers of accepted commands: the
@@ -154,11 +156,11 @@ public sealed partial class CommandSubscriber
     // timeout, as often as that happens: MQTTnet then cancels it, mostly while it waits for the
     // send lock or the socket, whose buffer is full while the broker reads behind the gateway, as
     // under a flood (in one CI run an "accepted" was dropped so while its "done" went out a moment
-    // later). A write the cancellation cuts part-way (the socket took some of it) garbles the
-    // stream and the broker closes the connection: this answer goes again on the next one, but
-    // one written behind it meanwhile may be read as its rest and lost. That takes a socket that
-    // did not drain for a whole timeout (a broker frozen, a link dead); a shed, which came within
-    // milliseconds of a write, no longer cancels it (PublishAsync). A socket that never drains ends with the
+    // later). A write the cancellation cuts part-way (the socket took some of it, or only the
+    // PUBLISH's header was written) garbles the stream and the broker closes the connection: this
+    // answer goes again on the next one, after one more attempt on the garbled stream. That takes
+    // a write not done within a whole timeout; refusals' answers, which stand in the send lock
+    // ahead of it under a flood, are never cut. A socket that never drains ends with the
     // connection: after three timeouts the answer leaves MQTTnet's keep-alive a quiet spell to
     // find a dead link (QuietAsync), then tries again. Written, with no PUBACK in time and the
     // connection up: thrown to the caller (unconfirmed, not sent again). The caller's token (the
@@ -196,8 +198,17 @@ public sealed partial class CommandSubscriber
                     await WaitUntilSubscribedAsync(token.Token).ConfigureAwait(false);
                     gone = Volatile.Read(ref _clientGone);
                     client = Volatile.Read(ref _client) ?? throw new MqttClientNotConnectedException();
+                    if (!untilWritten)
+                    {
+                        return await PublishUncut(client, message, gone, cancellationToken).WaitAsync(token.Token).ConfigureAwait(false);
+                    }
+
                     using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token.Token, gone?.Token ?? CancellationToken.None);
                     return await client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!untilWritten && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested && Live(client, gone))
+                {
+                    throw new TimeoutException($"no PUBACK within {_options.Broker.Timeout.TotalSeconds} s; not waited for longer (it may still be published)");
                 }
                 catch (MqttCommunicationTimedOutException) when (Live(client, gone) && !cancellationToken.IsCancellationRequested)
                 {
@@ -245,6 +256,25 @@ public sealed partial class CommandSubscriber
         {
             timeout.Dispose();
         }
+    }
+
+    // An answer to a refusal, published with only the connection's end and the stop to cancel it:
+    // its timeout (and a give-way, PublishAsync) end the wait for it, not MQTTnet's write. A
+    // PUBLISH cancelled part-way through its write (the socket's buffer full under a flood) left
+    // its rest unsent: the broker read the next packet, often the accepted answer the shed made
+    // way for, as that rest and closed the connection ("Bad socket read/write"). Faults of a
+    // publish no longer waited for are observed here.
+    private static Task<MqttClientPublishResult> PublishUncut(
+        IMqttClient client, MqttApplicationMessage message, CancellationTokenSource? gone, CancellationToken stop)
+    {
+        var ends = CancellationTokenSource.CreateLinkedTokenSource(stop, gone?.Token ?? CancellationToken.None);
+        var publish = client.PublishAsync(message, ends.Token);
+        _ = publish.ContinueWith(t =>
+        {
+            _ = t.Exception;
+            ends.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return publish;
     }
 
     // Whether the connection this attempt used is still up, as far as the subscriber and MQTTnet

@@ -114,9 +114,10 @@ public sealed partial class CommandSubscriber : BackgroundService
     public long ResultsPublished => Interlocked.Read(ref _published);
 
     /// <summary>
-    /// Results that could not be published (an answer to a refusal with no connection for a
-    /// timeout, refused by the broker, shed in a flood, or left at the stop's drain deadline); the
-    /// journal still has the attempt.
+    /// Results not known to be published: an answer to a refusal with no connection or no PUBACK
+    /// for a timeout, or shed in a flood (these two may still be published: their write is never
+    /// cut), refused by the broker, or left at the stop's drain deadline. The journal still has
+    /// the attempt.
     /// </summary>
     public long ResultsDropped => Interlocked.Read(ref _dropped);
 

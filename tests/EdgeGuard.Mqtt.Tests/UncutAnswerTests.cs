@@ -6,9 +6,10 @@ using Xunit.Abstractions;
 namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
-/// During a flood episode an answer to a refusal being published gives way to an accepted
-/// command's answer (CommandSubscriber.Queue.cs). The give-way cancelled MQTTnet's publish, also
-/// part-way through its write when the socket's buffer was full: the broker then read the accepted
+/// An answer to a refusal is never cancelled in its write on a live connection, neither when it
+/// gives way to an accepted command's answer during a flood episode (CommandSubscriber.Queue.cs)
+/// nor at its own timeout. The give-way cancelled MQTTnet's publish, also part-way through its
+/// write when the socket's buffer was full: the broker then read the accepted
 /// answer as the rest of the refusal's PUBLISH and closed the connection at the next packet, and
 /// the office never got "accepted" (the 40,000-message QoS 1 flood test, about 1 run in 10 under
 /// CPU load: "Bad socket read/write … Invalid function arguments" in Mosquitto's log, 1–10 ms
@@ -16,7 +17,7 @@ namespace EdgeGuard.Mqtt.Tests;
 /// front of the real client's publish (GatedMqttClient), cancelled as MQTTnet's write is.
 /// </summary>
 [Collection(BrokerCollection.Name)]
-public sealed class AnswerShedTests(ITestOutputHelper output)
+public sealed class UncutAnswerTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task A_refusal_answer_giving_way_to_an_accepted_one_is_not_cut_in_its_write()
@@ -71,6 +72,50 @@ public sealed class AnswerShedTests(ITestOutputHelper output)
         // The refusal's answer, no longer waited for, still went out once its write could go on.
         await Eventually.TrueAsync(
             () => office.Results.Count(r => r.Result == "rejected") >= 5, TimeSpan.FromSeconds(15), "the stuck refusal's answer published");
+        Assert.Equal(0, Volatile.Read(ref cut));
+    }
+
+    // The same cut by a refusal's own timeout: its answer, stuck in its write past the timeout, is
+    // no longer waited for (dropped) but not cancelled, so an answer behind it in MQTTnet's send
+    // lock is not read as its rest; it still goes out once the socket takes it (review finding).
+    [Fact]
+    public async Task A_refusal_answer_stuck_in_its_write_past_its_timeout_is_not_cut()
+    {
+        var gate = new GatedMqttClient.Hook();
+        var writable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cut = 0;
+        gate.Publish = async (message, token, publish) =>
+        {
+            if (GatedMqttClient.AnswerOf(message) == "rejected")
+            {
+                try
+                {
+                    await writable.Task.WaitAsync(token); // the socket's buffer full mid-write
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref cut);
+                    throw;
+                }
+            }
+
+            return await publish();
+        };
+        await using var broker = await MosquittoBroker.StartAsync();
+        var settings = PublisherHarness.Plain(broker.Port) with { Timeout = TimeSpan.FromSeconds(1) };
+        await using var gateway = new CommandHarness(output, broker.Port, broker: settings, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+
+        await office.SendAsync("not a command"u8.ToArray(), "junk");
+        await Eventually.TrueAsync(() => gateway.Subscriber!.ResultsDropped == 1, TimeSpan.FromSeconds(15), "the refusal's answer no longer waited for");
+        var answers = await office.SendAndWaitAsync(gateway.Sign(CommandType.Lockdown), "real", count: 2);
+        var cutBefore = Volatile.Read(ref cut);
+        writable.SetResult();
+
+        Assert.Equal(["accepted", "done"], answers.Select(r => r.Result));
+        Assert.Equal(0, cutBefore);
+        await office.WaitForAsync("junk", timeout: TimeSpan.FromSeconds(15));
         Assert.Equal(0, Volatile.Read(ref cut));
     }
 
