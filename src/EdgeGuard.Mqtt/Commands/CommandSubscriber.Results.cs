@@ -1,5 +1,6 @@
 using System.Globalization;
 using EdgeGuard.Mqtt.Contract;
+using EdgeGuard.Mqtt.Publishing;
 using MQTTnet;
 using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
@@ -146,7 +147,7 @@ public sealed partial class CommandSubscriber
 
     // An answer to a refusal waits for a connection, then for its PUBACK, at most one timeout in
     // all: it is an answer to a live request. Its write is never cancelled on a live connection
-    // (PublishUncut): past the timeout it is no longer waited for (dropped, though it may still go
+    // (UncutPublish): past the timeout it is no longer waited for (dropped, though it may still go
     // out). A connection that ends under a publish (a flood drop cancels it: ConnectionGone;
     // MQTTnet may find the client disconnected first) does not lose the result: it goes again on
     // the next connection, within that timeout (at least once, as QoS 1: written just before the
@@ -200,7 +201,9 @@ public sealed partial class CommandSubscriber
                     client = Volatile.Read(ref _client) ?? throw new MqttClientNotConnectedException();
                     if (!untilWritten)
                     {
-                        return await PublishUncut(client, message, gone, cancellationToken).WaitAsync(token.Token).ConfigureAwait(false);
+                        // Its timeout (and a give-way, PublishAsync) end the wait, not the write (UncutPublish):
+                        // under a flood such an answer stands in MQTTnet's send lock ahead of the accepted ones.
+                        return await UncutPublish.Start(client, message).WaitAsync(token.Token).ConfigureAwait(false);
                     }
 
                     using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token.Token, gone?.Token ?? CancellationToken.None);
@@ -256,25 +259,6 @@ public sealed partial class CommandSubscriber
         {
             timeout.Dispose();
         }
-    }
-
-    // An answer to a refusal, published with only the connection's end and the stop to cancel it:
-    // its timeout (and a give-way, PublishAsync) end the wait for it, not MQTTnet's write. A
-    // PUBLISH cancelled part-way through its write (the socket's buffer full under a flood) left
-    // its rest unsent: the broker read the next packet, often the accepted answer the shed made
-    // way for, as that rest and closed the connection ("Bad socket read/write"). Faults of a
-    // publish no longer waited for are observed here.
-    private static Task<MqttClientPublishResult> PublishUncut(
-        IMqttClient client, MqttApplicationMessage message, CancellationTokenSource? gone, CancellationToken stop)
-    {
-        var ends = CancellationTokenSource.CreateLinkedTokenSource(stop, gone?.Token ?? CancellationToken.None);
-        var publish = client.PublishAsync(message, ends.Token);
-        _ = publish.ContinueWith(t =>
-        {
-            _ = t.Exception;
-            ends.Dispose();
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return publish;
     }
 
     // Whether the connection this attempt used is still up, as far as the subscriber and MQTTnet

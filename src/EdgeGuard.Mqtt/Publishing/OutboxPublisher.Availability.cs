@@ -51,7 +51,9 @@ public sealed partial class OutboxPublisher
         }
 
         var message = builder.Build();
-        var result = await client.PublishAsync(message, cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
+        // Not cancelled, only no longer waited for: a write cut at a stop would garble the orderly
+        // offline behind it (UncutPublish).
+        var result = await UncutPublish.Start(client, message).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
         var birth = string.Equals(payload, Payloads.Online, StringComparison.Ordinal);
         if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
         {

@@ -95,7 +95,7 @@ public sealed partial class OutboxPublisher
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag(true)
             .Build();
-        var result = await client.PublishAsync(message, cancellationToken).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
+        var result = await UncutPublish.Start(client, message).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
         if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
         {
             Interlocked.Increment(ref _stalePointsCleared);

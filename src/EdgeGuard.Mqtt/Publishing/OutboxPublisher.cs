@@ -84,6 +84,12 @@ public sealed partial class OutboxPublisher(
     /// </summary>
     public static readonly TimeSpan OrderlyStopLimit = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Makes each connection's client instead of MQTTnet's factory: tests wrap the real client to
+    /// see what each publish is given.
+    /// </summary>
+    internal Func<IMqttClient>? CreateClient { get; init; }
+
     /// <summary>The topic map this publisher uses.</summary>
     public Topics Topics => _topics;
 
@@ -179,7 +185,7 @@ public sealed partial class OutboxPublisher(
 
     private async Task<TimeSpan> ConnectAndDeliverAsync(long session, CancellationToken stoppingToken)
     {
-        using var client = _factory.CreateMqttClient();
+        using var client = CreateClient?.Invoke() ?? _factory.CreateMqttClient();
         using var linkLost = new CancellationTokenSource();
         var lostBecause = "the connection was closed";
         var started = _time.GetTimestamp(); // a takeover episode ends with a connection that lasted

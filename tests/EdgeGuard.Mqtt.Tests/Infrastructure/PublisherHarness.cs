@@ -15,16 +15,20 @@ public sealed class PublisherHarness : IAsyncDisposable
     /// <param name="faults">The fault sink; by default <see cref="Faults"/>, which records them.</param>
     /// <param name="journalStalls">Whether the journal's writer is stuck; by default never asked.</param>
     /// <param name="skipSeqsThrough">The journal's seq skip; by default none.</param>
+    /// <param name="gate">A hook in front of each connection's client's publishes; by default none.</param>
     /// <param name="sessionAbove">The saved session above a floor; by default none (the publisher raises it in memory).</param>
     public PublisherHarness(
         MqttPublisherOptions options, ITestOutputHelper output, FakeOutbox? outbox = null, long session = 7, TimeProvider? time = null, Func<long>? nextSession = null,
         IEventSink? faults = null, IJournalStallSource? journalStalls = null, Func<long, long>? sessionAbove = null,
-        Func<long, bool>? skipSeqsThrough = null)
+        Func<long, bool>? skipSeqsThrough = null, GatedMqttClient.Hook? gate = null)
     {
         Options = options;
         Outbox = outbox ?? new FakeOutbox();
         Publisher = new OutboxPublisher(options, Outbox, State, nextSession ?? (() => session), faults ?? Faults, time ?? TimeProvider.System, new TestLog<OutboxPublisher>(output),
-            journalStalls, sessionAbove, skipSeqsThrough);
+            journalStalls, sessionAbove, skipSeqsThrough)
+        {
+            CreateClient = gate is null ? null : () => GatedMqttClient.Create(gate),
+        };
     }
 
     /// <summary>The options used.</summary>
