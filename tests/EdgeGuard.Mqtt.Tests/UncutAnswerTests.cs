@@ -43,7 +43,8 @@ public sealed class UncutAnswerTests(ITestOutputHelper output)
         await gateway.StartAsync();
         await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
 
-        // A flood episode: reading held at the (lowered) backlog limit, each message 300 ms to journal.
+        // A flood episode: reading held at the (lowered) backlog limit, each message 300 ms to
+        // journal.
         gateway.Journal.Delay = TimeSpan.FromMilliseconds(300);
         await CommandFlooder.PublishJunkAsync(broker.Port, 4, MqttQualityOfServiceLevel.AtLeastOnce);
         await Eventually.TrueAsync(() => gateway.Subscriber!.ResultsPublished >= 4, TimeSpan.FromSeconds(15), "the flood's four refusals answered");

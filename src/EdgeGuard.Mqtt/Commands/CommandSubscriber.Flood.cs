@@ -31,11 +31,11 @@ namespace EdgeGuard.Mqtt.Commands;
 // PUBACK that cannot be read) and "done" came 17 s late, or never in a sustained flood. A separate
 // lane rather than shedding every refusal for the episode: outside floods answers stay as they were.
 // During an episode, a refusal's answer being published gives way to such an answer (shed: no
-// longer waited for, counted in ResultsDropped; its write is never cut, PublishAsync). If nothing is handled for a timeout while reading is held (a journal
-// stalled, or a wait for room), the connection is dropped with the backlog, as before: QoS 0
-// messages are lost (the contract says QoS 1), unacknowledged QoS 1 ones come again. The first
-// hold of an episode is journaled and logged; the next ones, until none came for FloodQuietTime,
-// are counted and logged at debug level.
+// longer waited for, counted in ResultsDropped; its write is never cut, PublishAsync). If nothing
+// is handled for a timeout while reading is held (a journal stalled, or a wait for room), the
+// connection is dropped with the backlog, as before: QoS 0 messages are lost (the contract says
+// QoS 1), unacknowledged QoS 1 ones come again. The first hold of an episode is journaled and
+// logged; the next ones, until none came for FloodQuietTime, are counted and logged at debug level.
 public sealed partial class CommandSubscriber
 {
     // The flood episode: holds in it (0: none open) and when the last one was (monotonic).

@@ -4,10 +4,11 @@ using EdgeGuard.Core.Commands;
 namespace EdgeGuard.Mqtt.Commands;
 
 // The two queues behind the MQTT handler: accepted commands, executed one at a time in arrival
-// order, and results, published in order (an answer to a refusal no longer waited for, given way
-// or timed out, may still go out after later ones: CommandSubscriber.Results.cs). Both keep running through a stop until they are empty or
-// CommandSubscriberOptions.DrainTimeout has passed: a command the broker has been told we received
-// must be executed and answered, not dropped with the process.
+// order, and results, published in order (an answer to a refusal no longer waited for, given way or
+// timed out, may still go out after later ones: CommandSubscriber.Results.cs). Both keep running
+// through a stop until they are empty or CommandSubscriberOptions.DrainTimeout has passed: a
+// command the broker has been told we received must be executed and answered, not dropped with the
+// process.
 public sealed partial class CommandSubscriber
 {
     // How often an answer to a refusal waiting for room looks whether reading is held meanwhile.

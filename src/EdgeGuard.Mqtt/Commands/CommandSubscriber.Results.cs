@@ -201,8 +201,9 @@ public sealed partial class CommandSubscriber
                     client = Volatile.Read(ref _client) ?? throw new MqttClientNotConnectedException();
                     if (!untilWritten)
                     {
-                        // Its timeout (and a give-way, PublishAsync) end the wait, not the write (UncutPublish):
-                        // under a flood such an answer stands in MQTTnet's send lock ahead of the accepted ones.
+                        // Its timeout (and a give-way, PublishAsync) end the wait, not the
+                        // write (UncutPublish): under a flood such an answer stands in MQTTnet's
+                        // send lock ahead of the accepted ones.
                         return await UncutPublish.Start(client, message).WaitAsync(token.Token).ConfigureAwait(false);
                     }
 
