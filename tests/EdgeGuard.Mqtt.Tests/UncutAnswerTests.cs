@@ -11,8 +11,8 @@ namespace EdgeGuard.Mqtt.Tests;
 /// nor at its own timeout. The give-way cancelled MQTTnet's publish, also part-way through its
 /// write when the socket's buffer was full: the broker then read the accepted
 /// answer as the rest of the refusal's PUBLISH and closed the connection at the next packet, and
-/// the office never got "accepted" (the 40,000-message QoS 1 flood test, about 1 run in 10 under
-/// CPU load: "Bad socket read/write … Invalid function arguments" in Mosquitto's log, 1–10 ms
+/// the office never got "accepted" (the 40,000-message QoS 1 flood test, 5 times in about 95 runs
+/// under two CPU burners: "Bad socket read/write … Invalid function arguments" in Mosquitto's log, 1–10 ms
 /// after the accepted answer's PUBACK timeout). Real Mosquitto; the write in progress is a hook in
 /// front of the real client's publish (GatedMqttClient), cancelled as MQTTnet's write is.
 /// </summary>

@@ -55,12 +55,13 @@ public sealed partial class CommandSubscriber
     }
 
     // Shed (an answer to a refusal giving way, PublishRefusalAsync): no longer waited for, counted
-    // as dropped. The shed ends only this wait, never MQTTnet's write: a PUBLISH cancelled part-way
-    // through its write (the socket's buffer full under a flood) left the rest of it unsent, the
-    // broker read the next PUBLISH, the accepted answer the shed made way for, as that rest, then
-    // closed the connection ("Bad socket read/write") at the next one, and the accepted answer,
-    // written but never read as a PUBLISH, was counted unconfirmed and lost. The refusal's answer
-    // goes on in the background and may still reach the office. Answers of accepted commands
+    // as dropped. The shed ends only the wait, never MQTTnet's write, since an answer to a refusal
+    // is published with no token (UncutPublish): a PUBLISH cancelled part-way through its write
+    // (the socket's buffer full under a flood) left the rest of it unsent, the broker read the
+    // next PUBLISH, the accepted answer the shed made way for, as that rest, then closed the
+    // connection ("Bad socket read/write") at the next one, and the accepted answer, written but
+    // never read as a PUBLISH, was counted unconfirmed and lost. The refusal's answer goes on in
+    // MQTTnet and may still reach the office. Answers of accepted commands
     // (untilWritten) are not dropped for time, only for a refusal that would come again
     // (PublishOnLiveConnectionAsync). A PUBACK late is counted as unconfirmed.
     private async Task PublishAsync(Reply reply, CancellationToken stoppingToken, CancellationToken shed = default, bool untilWritten = false)
@@ -71,14 +72,8 @@ public sealed partial class CommandSubscriber
             // Inside the try: nothing about one answer may end the reply loop.
             var message = Message(reply);
             shed.ThrowIfCancellationRequested(); // given way before it began: not published at all
-            var publishing = PublishOnLiveConnectionAsync(message, reply.CommandId, result, untilWritten, stoppingToken);
-            if (shed.CanBeCanceled && !publishing.IsCompleted)
-            {
-                // Whatever becomes of it is seen (no unobserved exception), not waited for.
-                _ = publishing.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-
-            var puback = await publishing.WaitAsync(shed).ConfigureAwait(false);
+            using var token = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, shed);
+            var puback = await PublishOnLiveConnectionAsync(message, reply.CommandId, result, untilWritten, token.Token).ConfigureAwait(false);
             if (puback.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
             {
                 Interlocked.Increment(ref _published);
@@ -165,7 +160,7 @@ public sealed partial class CommandSubscriber
     // connection: after three timeouts the answer leaves MQTTnet's keep-alive a quiet spell to
     // find a dead link (QuietAsync), then tries again. Written, with no PUBACK in time and the
     // connection up: thrown to the caller (unconfirmed, not sent again). The caller's token (the
-    // stop) ends it at once.
+    // stop, a give-way) ends the wait at once.
     private async Task<MqttClientPublishResult> PublishOnLiveConnectionAsync(
         MqttApplicationMessage message, string commandId, string result, bool untilWritten, CancellationToken cancellationToken)
     {
