@@ -78,19 +78,58 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
         Assert.Equal(0, gateway.Subscriber.FloodDrops);
     }
 
-    // The broker gone (killed: the socket reset) while reading is held and the flood is worked off
-    // slowly: the subscriber's pings fail, which ends the hold, and MQTTnet's receive loop meets the
-    // end. With MQTTnet's own pings kept back and the failures of ours ignored, the dead connection
-    // went unnoticed until the backlog was worked off (over 20 s here).
+    // MQTTnet pings once nothing was sent for a keep-alive and ends the connection if the answer is
+    // not read within half a keep-alive; while reading is held the broker's answer waits behind the
+    // flood. The subscriber's own pings every half keep-alive kept MQTTnet from pinging, until the
+    // process stalled for half a keep-alive (a loaded host: seen in CI, and 4 in 25 runs of the
+    // test above beside two CPU burners), and a ping of MQTTnet's sent just before a hold began
+    // was never kept back. Now a ping written while reading is held is answered at once
+    // (HeldReadingAdapter): this one, as MQTTnet's own is, within half a keep-alive.
     [Fact]
-    public async Task A_broker_gone_while_reading_is_held_is_noticed_within_seconds()
+    public async Task A_ping_while_reading_is_held_is_answered_within_half_a_keep_alive()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        var gate = new GatedMqttClient.Hook();
+        await using var gateway = new CommandHarness(output, broker.Port, tune: o => o with { MaxBacklog = 2 }, gate: gate);
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        var (held, release) = gateway.Journal.HoldNextReceived();
+        await office.SendAsync(gateway.Sign(CommandType.Lockdown), "before-flood");
+        await held.WaitAsync(Patience);
+        await CommandFlooder.PublishJunkAsync(broker.Port, 4, MqttQualityOfServiceLevel.AtLeastOnce);
+        await Eventually.TrueAsync(
+            () => gateway.Journal.Events.OfType<CommandRejected>().Any(e => e.Detail.StartsWith("the command topic was flooded", StringComparison.Ordinal)),
+            Patience, "reading held at the flood limit");
+
+        using (var halfKeepAlive = new CancellationTokenSource(gateway.Subscriber!.Options.Broker.KeepAlive / 2))
+        {
+            await gate.Last!.PingAsync(halfKeepAlive.Token);
+        }
+
+        release.SetResult();
+        await Eventually.TrueAsync(() => office.Results.Any(r => r.Correlation == "before-flood" && r.Result == "done"), Patience, "the held command done");
+        await Eventually.TrueAsync(() => gateway.Subscriber.Received >= 5, Patience, "every message of the flood handled");
+        var connections = broker.Log.Split('\n').Count(line => line.Contains(" as edgeguard-gw-1-commands ", StringComparison.Ordinal));
+        Assert.True(connections == 1, $"{connections} connections of the gateway\n{broker.Log}");
+        Assert.Equal(0, gateway.Subscriber.FloodDrops);
+    }
+
+    // The broker gone (killed: the socket reset) while reading is held and the flood is worked off
+    // slowly: a write fails (a PINGREQ, or a PUBACK: while they go every half second MQTTnet does
+    // not ping), which lets the hold go, and MQTTnet's receive loop meets the end. With the
+    // failures ignored, the dead connection went unnoticed until the backlog was worked off (over
+    // 20 s here).
+    [Theory]
+    [InlineData(MqttQualityOfServiceLevel.AtMostOnce, 1000)]
+    [InlineData(MqttQualityOfServiceLevel.AtLeastOnce, 500)]
+    public async Task A_broker_gone_while_reading_is_held_is_noticed_within_seconds(MqttQualityOfServiceLevel qos, int perMessageMs)
     {
         await using var broker = await MosquittoBroker.StartAsync();
         var keepAlive = PublisherHarness.Plain(broker.Port) with { KeepAlive = TimeSpan.FromSeconds(1) };
         await using var gateway = new CommandHarness(output, broker.Port, broker: keepAlive, tune: o => o with { MaxBacklog = 4 });
         await gateway.StartAsync();
-        gateway.Journal.Delay = TimeSpan.FromSeconds(1);
-        await CommandFlooder.PublishJunkAsync(broker.Port, 40, MqttQualityOfServiceLevel.AtMostOnce);
+        gateway.Journal.Delay = TimeSpan.FromMilliseconds(perMessageMs);
+        await CommandFlooder.PublishJunkAsync(broker.Port, 40, qos);
         await Eventually.TrueAsync(() => gateway.Subscriber!.Received >= 2, Patience, "reading held, the flood being worked off");
 
         await broker.StopAsync(graceful: false);
@@ -128,10 +167,10 @@ public sealed class CommandFloodTests(ITestOutputHelper output)
     // These tests count answers exactly, and the harness's 2 s keep-alive gives a ping 1 s: beside
     // a 40k flood test on two cores one went unanswered once, the connection ended, and the
     // broker's redelivery of a handled command was answered "done" again (the contract's at least
-    // once). Why is not known: a broker slow under that load, or a ping of MQTTnet's sent just
-    // before a hold began, whose answer waits behind the flood (KeepLinkAlive cannot recall it).
-    // At the shipped keep-alive (10 s) the flood drop, at the 5 s timeout, is the only end these
-    // tests make.
+    // once). Likely the process stalled for half a keep-alive under that load, or a ping of
+    // MQTTnet's was sent just before a hold began: both are answered now (HeldReadingAdapter), but
+    // a broker slow under that load is not. At the shipped keep-alive (10 s) the flood drop, at the
+    // 5 s timeout, is the only end these tests make.
     private static MqttPublisherOptions ShippedKeepAlive(MosquittoBroker broker) =>
         PublisherHarness.Plain(broker.Port) with { KeepAlive = TimeSpan.FromSeconds(10) };
 }

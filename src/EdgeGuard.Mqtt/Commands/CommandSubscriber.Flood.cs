@@ -16,26 +16,26 @@ namespace EdgeGuard.Mqtt.Commands;
 //
 // So every PUBLISH is counted, with its size, as it is read, and at MaxBacklog messages or
 // MaxBacklogBytes MQTTnet's receive loop is held (ReceiveBacklog): nothing more is read until the
-// handler has worked the backlog down to half, and the broker keeps the rest (with a PINGREQ of
-// ours every half keep-alive meanwhile: KeepLinkAlive). The connection stays, and every message
-// handled is acknowledged, so a flood is worked off at the handler's pace
-// instead of being sent again after every drop (a drop per limit reached, with nothing
-// acknowledged and the reconnect backing off to 30 s, took half an hour for 40,000 messages,
-// longer than any command lives). While reading is held, the PUBACKs of the answers wait behind
-// what is not read, so an answer to a refused message that finds the results queue full is not
-// published (counted in ResultsDropped; the refusal is journaled or counted by RejectionAudit).
+// handler has worked the backlog down to half, and the broker keeps the rest (MQTTnet's pings
+// meanwhile are answered at once, as the broker's answers wait behind the flood: HeldPings). The
+// connection stays, and every message handled is acknowledged, so a flood is worked off at the
+// handler's pace instead of being sent again after every drop (a drop per limit reached, with
+// nothing acknowledged and the reconnect backing off to 30 s, took half an hour for 40,000
+// messages, longer than any command lives). While reading is held, the PUBACKs of the answers wait
+// behind what is not read, so an answer to a refused message that finds the results queue full is
+// not published (counted in ResultsDropped; the refusal is journaled or counted by RejectionAudit).
 // Answers of accepted commands (accepted, done, failed) have a lane of their own, drained first
 // (CommandSubscriber.Queue.cs), and "accepted" is queued there before the command goes to the
 // execute queue: in one lane with the refusals, a lockdown inside a QoS 1 flood was executed up to
 // a timeout late (its "accepted" waited for a slot behind refusals each waiting a timeout for a
 // PUBACK that cannot be read) and "done" came 17 s late, or never in a sustained flood. A separate
-// lane rather than shedding every refusal for the episode: outside floods answers stay as they were.
-// During an episode, a refusal's answer being published gives way to such an answer (shed: no
+// lane rather than shedding every refusal for the episode: outside floods answers stay as they
+// were. During an episode, a refusal's answer being published gives way to such an answer (shed: no
 // longer waited for, counted in ResultsDropped; its write is never cut, PublishAsync). If nothing
 // is handled for a timeout while reading is held (a journal stalled, or a wait for room), the
-// connection is dropped with the backlog, as before: QoS 0 messages are lost (the contract says
-// QoS 1), unacknowledged QoS 1 ones come again. The first hold of an episode is journaled and
-// logged; the next ones, until none came for FloodQuietTime, are counted and logged at debug level.
+// connection is dropped with the backlog, as before: QoS 0 messages are lost (the contract says QoS
+// 1), unacknowledged QoS 1 ones come again. The first hold of an episode is journaled and logged;
+// the next ones, until none came for FloodQuietTime, are counted and logged at debug level.
 public sealed partial class CommandSubscriber
 {
     // The flood episode: holds in it (0: none open) and when the last one was (monotonic).
@@ -131,32 +131,6 @@ public sealed partial class CommandSubscriber
         gone.Cancel();
     }
 
-    // A PINGREQ while reading is held (ReceiveBacklog), not waited for: MQTTnet notes the time of
-    // every send and pings only after a keep-alive with none, so its clock stays fresh and it does
-    // not end a connection whose PINGRESP it cannot read yet. The broker's answer is read once
-    // reading resumes (all waiting pings complete on it), or the wait ends with the connection.
-    // Under a flood worked off slowly (a slow disk), a QoS 0 flood that PUBACKs nothing, a hold
-    // longer than a keep-alive and a half lost the connection and what the broker had sent on it. A
-    // ping that fails or is cancelled (the socket reset: the broker gone; the connection ending)
-    // ends the hold for good, so that MQTTnet's receive loop reads on and meets the end itself:
-    // with its own pings kept back, a dead broker went unnoticed until the backlog was worked off.
-    // A broker that stops answering with the socket still open (frozen, or a link dead half-open)
-    // is found once what was read before is worked off (MQTTnet pings again then), or by the stall.
-    private static void KeepLinkAlive(IMqttClient client, CancellationToken gone, ReceiveBacklog backlog)
-    {
-        if (!client.IsConnected || gone.IsCancellationRequested)
-        {
-            backlog.Release();
-            return;
-        }
-
-        _ = client.PingAsync(gone).ContinueWith(t =>
-        {
-            _ = t.Exception;
-            backlog.Release();
-        }, CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
     private async Task DropFloodedConnectionAsync(IMqttClient client, ReceiveBacklog backlog)
     {
         Interlocked.Increment(ref _floodDrops);
@@ -175,7 +149,7 @@ public sealed partial class CommandSubscriber
     /// message handled (a journal stalled, or a command waiting for room in the queues, which wait
     /// for PUBACKs behind what is not read), <see cref="Exceeded"/> completes: the connection is dropped.
     /// </summary>
-    private sealed class ReceiveBacklog(int maxMessages, long maxBytes, TimeSpan stall, TimeSpan keepAlive, TimeProvider time, Action<int, long> held, Action<ReceiveBacklog> keepLinkAlive)
+    private sealed class ReceiveBacklog(int maxMessages, long maxBytes, TimeSpan stall, TimeProvider time, Action<int, long> held, HeldPings pings)
     {
         private readonly Lock _gate = new();
         private readonly Queue<int> _sizes = new();
@@ -238,25 +212,18 @@ public sealed partial class CommandSubscriber
                 }
 
                 _resume ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                pings.Holding(true);
                 (resumed, messages, bytes) = (_resume.Task, _sizes.Count, _bytes);
             }
 
             held(messages, bytes);
-            // Now and every half keep-alive while held: MQTTnet cannot read a PINGRESP meanwhile,
-            // and its own ping, once nothing was sent for a keep-alive, would end the connection
-            // half a keep-alive later, however fast the backlog is being worked off (KeepLinkAlive).
-            keepLinkAlive(this);
             while (true)
             {
                 var before = HandledCount;
                 using var timeout = new CancellationTokenSource(stall, time);
                 try
                 {
-                    while (!await WaitAsync(resumed, keepAlive / 2, timeout.Token).ConfigureAwait(false))
-                    {
-                        keepLinkAlive(this);
-                    }
-
+                    await resumed.WaitAsync(timeout.Token).ConfigureAwait(false);
                     return;
                 }
                 catch (OperationCanceledException) when (HandledCount != before)
@@ -271,20 +238,6 @@ public sealed partial class CommandSubscriber
                     await resumed.ConfigureAwait(false);
                     return;
                 }
-            }
-        }
-
-        // Whether the task completed within the time; cancelled by the token.
-        private async Task<bool> WaitAsync(Task task, TimeSpan within, CancellationToken cancellationToken)
-        {
-            try
-            {
-                await task.WaitAsync(within, time, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            catch (TimeoutException)
-            {
-                return false;
             }
         }
 
@@ -303,6 +256,7 @@ public sealed partial class CommandSubscriber
                 if (_resume is not null && _sizes.Count <= maxMessages / 2 && _bytes <= maxBytes / 2)
                 {
                     (resume, _resume) = (_resume, null);
+                    pings.Holding(false);
                 }
             }
 
@@ -326,6 +280,7 @@ public sealed partial class CommandSubscriber
             {
                 _released = true;
                 (resume, _resume) = (_resume, null);
+                pings.Holding(false);
             }
 
             resume?.TrySetResult();

@@ -279,9 +279,10 @@ public sealed partial class CommandSubscriber
     // none: an attempt every timeout on a link that died half-open kept it from ever pinging, and
     // the connection from ending, for as long as TCP took to give up (Linux's default
     // net.ipv4.tcp_retries2 = 15: about 15 minutes), while new commands waited in the broker's
-    // session. Quiet, its ping finds the link dead: a
-    // ping not written or not answered within half a keep-alive ends the connection (MQTTnet
-    // 5.2.0.1603's TrySendKeepAliveMessages disconnects on any failure but its own stop).
+    // session. Quiet, its ping finds the link dead: a ping not written, or not answered within
+    // half a keep-alive, ends the connection (MQTTnet 5.2.0.1603's TrySendKeepAliveMessages
+    // disconnects on any failure but its own stop; while reading is held one written is answered
+    // at once, HeldPings, and an answer stuck in its write keeps the ping from being written).
     private async Task QuietAsync(CancellationTokenSource gone, CancellationToken cancellationToken)
     {
         LogResultQuiet(UnwrittenBeforeQuiet, (_options.Broker.KeepAlive * 1.5).TotalSeconds);

@@ -5,6 +5,7 @@ using EdgeGuard.Mqtt.Publishing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
+using MQTTnet.Adapter;
 using MQTTnet.Protocol;
 
 namespace EdgeGuard.Mqtt.Commands;
@@ -99,10 +100,10 @@ public sealed partial class CommandSubscriber : BackgroundService
     }
 
     /// <summary>
-    /// Makes each connection's client instead of MQTTnet's factory: tests wrap the real client to
-    /// make a publish wait as a full socket would.
+    /// Makes each connection's client, over the adapters given, instead of MQTTnet's factory: tests
+    /// wrap the real client to make a publish wait as a full socket would.
     /// </summary>
-    internal Func<IMqttClient>? CreateClient { get; init; }
+    internal Func<IMqttClientAdapterFactory, IMqttClient>? CreateClient { get; init; }
 
     /// <summary>Whether the subscription is in place on a live connection.</summary>
     public bool IsSubscribed => Volatile.Read(ref _client) is not null;
@@ -184,7 +185,12 @@ public sealed partial class CommandSubscriber : BackgroundService
     /// <summary>One connection: connect, subscribe, then wait until it is lost or the service stops.</summary>
     private async Task<TimeSpan> ConnectAndListenAsync(CancellationToken stoppingToken)
     {
-        using var client = CreateClient?.Invoke() ?? _factory.CreateMqttClient();
+        // Answers pings while reading is held and lets the hold go as the connection ends
+        // (HeldReadingAdapter, CommandSubscriber.Flood.cs).
+        var pings = new HeldPings();
+        var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _time, BacklogHeld, pings);
+        var adapters = new HeldReadingAdapterFactory(pings, backlog.Release);
+        using var client = CreateClient?.Invoke(adapters) ?? _factory.CreateMqttClient(adapters);
         // Cancelled when this connection goes (ConnectionGone), or when a handler finds MQTTnet
         // ending it (EndingUnnoticed): what waits on it gives up. Not disposed: a result's publish
         // may still hold a token linked to it.
@@ -196,8 +202,6 @@ public sealed partial class CommandSubscriber : BackgroundService
             lost.TrySetResult((args.ClientWasConnected ? args.Reason : MqttClientDisconnectReason.NormalDisconnection, _time.GetUtcNow(), LossText.Disconnected(args)));
             return Task.CompletedTask;
         };
-        var backlog = new ReceiveBacklog(_options.MaxBacklog, _options.MaxBacklogBytes, _options.Broker.Timeout, _options.Broker.KeepAlive, _time, BacklogHeld,
-            backlog => KeepLinkAlive(client, gone.Token, backlog));
         var connection = new Connection(client, gone, backlog);
         client.InspectPacketAsync += backlog.OnPacketAsync;
         client.ApplicationMessageReceivedAsync += async args =>

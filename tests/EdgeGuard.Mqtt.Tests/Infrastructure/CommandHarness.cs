@@ -143,7 +143,7 @@ public sealed class CommandHarness : IAsyncDisposable
                 TimeProvider.System,
                 subscriberLog ?? _tail?.For<CommandSubscriber>() ?? (output is null ? NullLogger<CommandSubscriber>.Instance : new TestLog<CommandSubscriber>(output)))
             {
-                CreateClient = gate is null ? null : () => GatedMqttClient.Create(gate),
+                CreateClient = gate is null ? null : adapters => GatedMqttClient.Create(gate, adapters),
             };
         }
     }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using MQTTnet;
+using MQTTnet.Adapter;
 
 namespace EdgeGuard.Mqtt.Tests.Infrastructure;
 
@@ -15,13 +16,14 @@ public class GatedMqttClient : DispatchProxy
     private IMqttClient _inner = null!;
     private Hook _hook = null!;
 
-    /// <summary>A real client behind <paramref name="gate"/>.</summary>
-    public static IMqttClient Create(GatedMqttClient.Hook gate)
+    /// <summary>A real client behind <paramref name="gate"/>, over <paramref name="adapters"/> if given.</summary>
+    public static IMqttClient Create(GatedMqttClient.Hook gate, IMqttClientAdapterFactory? adapters = null)
     {
         var client = DispatchProxy.Create<IMqttClient, GatedMqttClient>();
         var proxy = (GatedMqttClient)(object)client;
-        proxy._inner = new MqttClientFactory().CreateMqttClient();
+        proxy._inner = adapters is null ? new MqttClientFactory().CreateMqttClient() : new MqttClientFactory().CreateMqttClient(adapters);
         proxy._hook = gate;
+        gate.Last = proxy._inner;
         return client;
     }
 
@@ -59,5 +61,8 @@ public class GatedMqttClient : DispatchProxy
         /// <summary>Runs instead of each publish, given the message, its token and the real publish.</summary>
         public Func<MqttApplicationMessage, CancellationToken, Func<Task<MqttClientPublishResult>>, Task<MqttClientPublishResult>> Publish { get; set; } =
             (_, _, publish) => publish();
+
+        /// <summary>The real client of the last connection made.</summary>
+        public IMqttClient? Last { get; internal set; }
     }
 }
