@@ -103,7 +103,8 @@ public sealed class HeldReadingAdapterTests
         Assert.Equal(1, _gone);
     }
 
-    // Cancelled (a publish's timeout): the connection may go on.
+    // Cancelled before it was written (MQTTnet's own ping timed out waiting for the send lock):
+    // not counted as written, and the connection is not taken for gone.
     [Fact]
     public async Task A_write_cancelled_does_not_let_the_hold_go()
     {
@@ -139,6 +140,45 @@ public sealed class HeldReadingAdapterTests
         _inner.Incoming.Writer.TryWrite(second);
 
         Assert.Same(second, await next.WaitAsync(Patience));
+    }
+
+    // Due completed, then reading resumed before the receive loop took it up: the broker's answer
+    // can be read now, and none is given here.
+    [Fact]
+    public async Task No_ping_is_answered_here_once_reading_resumed()
+    {
+        using var adapter = NewAdapter();
+        _pings.Holding(true);
+        await adapter.SendPacketAsync(MqttPingReqPacket.Instance, CancellationToken.None);
+        Assert.True(_pings.Due.IsCompleted);
+
+        _pings.Holding(false);
+        var reading = adapter.ReceivePacketAsync(CancellationToken.None);
+
+        Assert.False(reading.IsCompleted);
+        var brokers = new MqttPingRespPacket();
+        _inner.Incoming.Writer.TryWrite(brokers);
+        Assert.Same(brokers, await reading.WaitAsync(Patience));
+    }
+
+    // A PINGREQ began its write between Due completing and the receive loop taking it up.
+    [Fact]
+    public async Task No_ping_is_answered_here_when_one_began_its_write_since_it_was_due()
+    {
+        using var adapter = NewAdapter();
+        _pings.Holding(true);
+        await adapter.SendPacketAsync(MqttPingReqPacket.Instance, CancellationToken.None);
+        var stuck = new TaskCompletionSource();
+        _inner.SendWaits = stuck.Task;
+        var writing = adapter.SendPacketAsync(MqttPingReqPacket.Instance, CancellationToken.None);
+
+        var reading = adapter.ReceivePacketAsync(CancellationToken.None);
+        await _inner.ReadsReach(1).WaitAsync(Patience);
+        Assert.False(reading.IsCompleted);
+
+        stuck.SetResult();
+        await writing.WaitAsync(Patience);
+        Assert.Same(MqttPingRespPacket.Instance, await reading.WaitAsync(Patience));
     }
 
     // MQTTnet completes every ping waiting with one answer: a ping stuck in its write behind an

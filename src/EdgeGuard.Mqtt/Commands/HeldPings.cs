@@ -81,12 +81,27 @@ internal sealed class HeldPings
         }
     }
 
-    /// <summary>Every ping written was answered here.</summary>
-    public void AnsweredHere()
+    /// <summary>
+    /// Whether pings are still to be answered here, now that <see cref="Due"/> completed: if so
+    /// they are taken as answered; if not (a PINGREQ began its write, or reading resumed, since
+    /// Due completed), Due is renewed.
+    /// </summary>
+    public bool AnswerHere()
     {
         lock (_gate)
         {
-            Answered();
+            if (_held && _writing == 0 && _sent > _answeredThrough)
+            {
+                Answered();
+                return true;
+            }
+
+            if (_due.Task.IsCompleted)
+            {
+                _due = NewDue();
+            }
+
+            return false;
         }
     }
 

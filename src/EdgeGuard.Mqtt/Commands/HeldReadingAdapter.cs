@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
 using MQTTnet.Adapter;
@@ -77,8 +79,12 @@ internal sealed class HeldReadingAdapter(IMqttChannelAdapter inner, HeldPings pi
             var reading = _reading ??= inner.ReceivePacketAsync(cancellationToken);
             if (!reading.IsCompleted && await Task.WhenAny(reading, pings.Due).ConfigureAwait(false) != reading)
             {
-                pings.AnsweredHere();
-                return MqttPingRespPacket.Instance;
+                if (pings.AnswerHere())
+                {
+                    return MqttPingRespPacket.Instance;
+                }
+
+                continue;
             }
 
             _reading = null;
@@ -108,7 +114,8 @@ internal sealed class HeldReadingAdapter(IMqttChannelAdapter inner, HeldPings pi
             await inner.SendPacketAsync(packet, cancellationToken).ConfigureAwait(false);
             written = true;
         }
-        catch (MqttCommunicationException ex) when (ex is not MqttCommunicationTimedOutException)
+        catch (MqttCommunicationException ex) when (ex is not MqttCommunicationTimedOutException
+            && ex.InnerException is null or SocketException or IOException or WebSocketException or ObjectDisposedException)
         {
             // The socket failed (MQTTnet wraps its errors so): the connection is going. Held,
             // MQTTnet would find out only when the backlog is worked off, as its PUBACKs and the
@@ -132,7 +139,7 @@ internal sealed class HeldReadingAdapter(IMqttChannelAdapter inner, HeldPings pi
         inner.Dispose();
         // A read left pending behind a ping's answer when the receive loop ended fails with the
         // socket: observed here, as no one awaits it.
-        _ = _reading?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+        _ = Volatile.Read(ref _reading)?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }
