@@ -97,7 +97,12 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// first batch re-armed already due. Then until the loop has left its gate, so the next edge finds
     /// the controller idle. A barrier, not a quiet period, so a loaded machine cannot fool it.
     /// </summary>
-    public async Task SettleAsync()
+    /// <param name="saved">
+    /// Then also until the safety state's save has ended and the loop has taken its end: a save
+    /// still running as the test moves the clock on (a loaded machine) outlasts the wait on that
+    /// clock, with a <c>fault.safety-state-not-persisted</c> and decisions in another order.
+    /// </param>
+    public async Task SettleAsync(bool saved = false)
     {
         for (var i = 0; i < 2; i++)
         {
@@ -105,6 +110,11 @@ internal sealed class ControllerHarness : IAsyncDisposable
         }
 
         Assert.True(Controller.WaitUntilOutsideGate(TimeSpan.FromSeconds(30)), "the loop never left its gate");
+        if (saved)
+        {
+            await Eventually.TrueAsync(() => Controller.SafetySaverIdle, TimeSpan.FromSeconds(30), "the safety state's save to end");
+            await SettleAsync();
+        }
     }
 
     /// <summary>
@@ -112,17 +122,19 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// within one advance is handled after it, so a deadline it re-arms (a hold time counts from
     /// when the loop saw the change) would otherwise wait for the next advance.
     /// </summary>
-    public async Task AdvanceInStepsAsync(TimeSpan by)
+    /// <param name="by">How far.</param>
+    /// <param name="saved">After each step, also until no save runs (<see cref="SettleAsync"/>).</param>
+    public async Task AdvanceInStepsAsync(TimeSpan by, bool saved = false)
     {
         var step = TimeSpan.FromMilliseconds(100);
         for (; by > step; by -= step)
         {
             Time.Advance(step);
-            await SettleAsync();
+            await SettleAsync(saved);
         }
 
         Time.Advance(by);
-        await SettleAsync();
+        await SettleAsync(saved);
     }
 
     /// <summary>
