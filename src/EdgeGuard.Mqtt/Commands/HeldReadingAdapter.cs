@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
+using EdgeGuard.Mqtt.Publishing;
 using MQTTnet;
 using MQTTnet.Adapter;
 using MQTTnet.Diagnostics.Logger;
@@ -139,7 +140,9 @@ internal sealed class HeldReadingAdapter(IMqttChannelAdapter inner, HeldPings pi
         inner.Dispose();
         // A read left pending behind a ping's answer when the receive loop ended fails with the
         // socket: observed here, as no one awaits it.
-        _ = Volatile.Read(ref _reading)?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (Volatile.Read(ref _reading) is { } reading)
+        {
+            InFlightWindow.Observe(reading);
+        }
     }
 }

@@ -17,8 +17,7 @@ internal static class UncutPublish
     public static Task<MqttClientPublishResult> Start(IMqttClient client, MqttApplicationMessage message)
     {
         var publish = client.PublishAsync(message, CancellationToken.None);
-        _ = publish.ContinueWith(
-            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        InFlightWindow.Observe(publish);
         return publish;
     }
 }
