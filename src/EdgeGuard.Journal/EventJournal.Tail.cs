@@ -226,10 +226,15 @@ public sealed partial class EventJournal
     }
 
     // Records handed to the publisher could not be committed: their seqs are skipped, and the next
-    // batch opens with a journal.gap row that says so.
+    // batch opens with a journal.gap row that says so. A gap already pending may start above them:
+    // a journal that went back (SkipSeqsThrough) found while their commit ran, which holds no
+    // _appendGate. The row then declares from the failed batch on, under the went-back cause, the
+    // anomaly the office must look into (its fault follows the row); from the pending start, the
+    // failed seqs would have neither a row nor a declaration, and `journal verify` would call them
+    // deleted.
     private void SkipFailed(long from, long through)
     {
-        _pendingGap = _pendingGap is { } pending ? pending : (from, JournalGapCause.WriteFailed);
+        _pendingGap = _pendingGap is { } pending ? (Math.Min(pending.From, from), pending.Cause) : (from, JournalGapCause.WriteFailed);
         _nextSeq = Math.Max(_nextSeq, through + 1);
         // SQLite will never have them: kept until delivered (EventJournal.Pinned.cs).
         Pin(from, through);

@@ -1,4 +1,5 @@
 using EdgeGuard.Core.Lockdown;
+using Microsoft.Data.Sqlite;
 using static EdgeGuard.Journal.Tests.JournalHarness;
 
 namespace EdgeGuard.Journal.Tests;
@@ -48,6 +49,42 @@ public sealed class GapRowTests : IDisposable
         await _h.PublishAndFlush(Activated(4));
         Assert.Equal(9003, _h.Journal.LastSeq);
         AssertIntact(_h.Path); // the chain and the gap row check out
+    }
+
+    // The same evidence found while the commit of an event handed out before it runs, and that
+    // commit fails (a full disk): the row declares the failed seq too. It declared only the
+    // skipped ones before, from the seq after the failed one, and verify called seq 4 deleted.
+    [Fact]
+    public async Task A_skip_found_while_a_failing_commit_runs_declares_the_failed_seq_too()
+    {
+        await _h.PublishAndFlush(Activated(1), Activated(2), Activated(3));
+        var skipped = false;
+        _h.Journal.BeforeCommit = _ =>
+        {
+            // On the writer, inside the commit of seq 4, which holds no append gate; every
+            // commit fails until the disk has room again.
+            if (!skipped)
+            {
+                skipped = true;
+                Assert.True(_h.Journal.SkipSeqsThrough(9000));
+            }
+
+            throw new SqliteException("database or disk is full", 13);
+        };
+        await _h.PublishAndFlush(Activated(4));
+        Assert.True(skipped);
+        Assert.Equal("p4", Assert.Single(_h.Journal.ReadAfter(3, 10)).Point); // handed out from memory
+
+        _h.Journal.BeforeCommit = null;
+        await _h.PublishAndFlush(Activated(5));
+
+        var gap = Assert.Single(_h.All(), record => record.Type == "journal.gap");
+        Assert.Equal("""{"fromSeq":4,"throughSeq":9000,"cause":"went-back"}""", gap.DataJson);
+        Assert.Equal(9001, gap.Seq);
+        Assert.Equal("p5", _h.All()[^1].Point);
+        _h.Reopen();
+        Assert.Equal(new[] { (4L, 9000L) }, _h.Journal.DeclaredGaps);
+        AssertIntact(_h.Path);
     }
 
     [Fact]
