@@ -314,6 +314,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
             text.AppendLine($"max_packet_size {maxPacket}");
         }
 
+        if (_settings.MaxInflightMessages is { } inflight)
+        {
+            text.AppendLine($"max_inflight_messages {inflight}");
+        }
+
         if (_settings.MaxQos is { } maxQos)
         {
             text.AppendLine($"max_qos {maxQos}");

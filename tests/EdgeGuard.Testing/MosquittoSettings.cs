@@ -28,6 +28,12 @@ public sealed class MosquittoSettings
     public int? MaxPacketSize { get; init; }
 
     /// <summary>
+    /// Mosquitto's <c>max_inflight_messages</c>: announced to MQTT 5 clients in the CONNACK as the
+    /// Receive Maximum, the QoS 1 and 2 PUBLISHes a client may have unacknowledged.
+    /// </summary>
+    public int? MaxInflightMessages { get; init; }
+
+    /// <summary>
     /// Mosquitto's <c>max_qos</c>: a subscription asking for more is granted this QoS (SUBACK), and
     /// it is announced to MQTT 5 clients in the CONNACK.
     /// </summary>

@@ -114,6 +114,23 @@ public sealed partial class OutboxPublisher
     }
 
     /// <summary>
+    /// QoS 1 publishes that go out beside the session's window: a stale point's delete
+    /// (OutboxPublisher.StalePoints.cs, one at a time) and a birth (its retries, a rebirth, the
+    /// answer to a late will: OutboxPublisher.Availability.cs, BirthAgain).
+    /// </summary>
+    internal const int BesideWindow = 2;
+
+    /// <summary>
+    /// The events, state and resends a connection may have awaiting PUBACK: <paramref name="maxInFlight"/>,
+    /// within the broker's Receive Maximum less <see cref="BesideWindow"/>. The Receive Maximum counts
+    /// every QoS 1 PUBLISH unacknowledged on the connection [MQTT-3.3.4-7], the deletes and births
+    /// too; a broker that enforces it (EMQX, HiveMQ) disconnects with 147 when a window it filled
+    /// met one of them. At least 1: a Receive Maximum of 2 or less leaves nothing beside it.
+    /// </summary>
+    internal static int SessionWindow(int maxInFlight, ushort? receiveMaximum) =>
+        Math.Max(1, Math.Min(maxInFlight, receiveMaximum is > 0 and var max ? max - BesideWindow : ushort.MaxValue));
+
+    /// <summary>
     /// Why a resend cannot run over a window of <paramref name="window"/> publishes; null when it
     /// can. It fills at most half the window, at least one: with a window of 1 every live event
     /// would wait a round trip behind a resent one, so below 2 there is no resend at all.

@@ -219,7 +219,7 @@ public sealed partial class OutboxPublisher(
         }
 
         var connectedAt = _time.GetTimestamp();
-        var window = Math.Max(1, Math.Min(_options.MaxInFlight, connack.ReceiveMaximum is > 0 and var max ? max : ushort.MaxValue));
+        var window = SessionWindow(_options.MaxInFlight, connack.ReceiveMaximum);
         var replayThrough = _outbox.LastSeq;
         using var sessionToken = CancellationTokenSource.CreateLinkedTokenSource(linkLost.Token, stoppingToken);
         // Ends the birth's retries, its repeats and the availability watch with the connection,
