@@ -44,14 +44,26 @@ public sealed class BrokerCertificateValidityTests
         Assert.Contains("clock", refusal[(refusal.IndexOf(';', StringComparison.Ordinal) + 1)..], StringComparison.Ordinal);
     }
 
-    private static string Refusal(DateTimeOffset from, DateTimeOffset to, out DateTimeOffset before, out DateTimeOffset after)
+    // An impostor whose certificate is also out of date: the refusal said only "has expired ...
+    // check the gateway's clock", and the office was told of a clock, not of an impostor.
+    [Fact]
+    public void An_expired_broker_certificate_from_another_CA_is_refused_as_not_the_pinned_CAs_first()
     {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=office CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddYears(-5), DateTimeOffset.UtcNow.AddYears(5));
+        var from = TruncatedToSeconds(DateTimeOffset.UtcNow.AddDays(-60));
+        var to = TruncatedToSeconds(DateTimeOffset.UtcNow.AddDays(-1));
+
+        var refusal = Refusal(from, to, out _, out _, pinAnotherCa: true);
+
+        Assert.StartsWith("the broker's certificate failed the pinned check: ", refusal, StringComparison.Ordinal);
+        var statuses = refusal[..refusal.IndexOf(';', StringComparison.Ordinal)];
+        Assert.True(statuses.Contains("PartialChain", StringComparison.Ordinal) || statuses.Contains("UntrustedRoot", StringComparison.Ordinal), refusal);
+        Assert.Contains($"; also the broker's certificate has expired: valid from {Utc(from)} to {Utc(to)}", refusal, StringComparison.Ordinal);
+    }
+
+    private static string Refusal(DateTimeOffset from, DateTimeOffset to, out DateTimeOffset before, out DateTimeOffset after, bool pinAnotherCa = false)
+    {
+        using var ca = Ca("CN=office CA");
+        using var other = Ca("CN=another CA");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=broker", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
@@ -59,11 +71,21 @@ public sealed class BrokerCertificateValidityTests
         using var broker = request.Create(ca, from, to, [1, 2, 3, 4]);
 
         before = DateTimeOffset.UtcNow;
-        var valid = ClientOptionsFactory.ValidatePinned(broker, null, SslPolicyErrors.None, [ca], X509RevocationMode.NoCheck, out var refusal);
+        var valid = ClientOptionsFactory.ValidatePinned(broker, null, SslPolicyErrors.None, [pinAnotherCa ? other : ca], X509RevocationMode.NoCheck, out var refusal);
         after = DateTimeOffset.UtcNow;
 
         Assert.False(valid);
         return refusal;
+    }
+
+    private static X509Certificate2 Ca(string subject)
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest(subject, caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        return caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddYears(-5), DateTimeOffset.UtcNow.AddYears(5));
     }
 
     private static DateTimeOffset ClockRead(string refusal)

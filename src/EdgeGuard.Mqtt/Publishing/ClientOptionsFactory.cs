@@ -144,20 +144,32 @@ public static class ClientOptionsFactory
             return true;
         }
 
-        if (OutsideValidity(chain, leaf) is { } time)
-        {
-            refusal = time;
-            return false;
-        }
-
         // The chain's own words: UntrustedRoot (not the pinned CA), Revoked, RevocationStatusUnknown
         // (a CRL or OCSP responder out of reach: see RevocationMode)...
         var statuses = chain.ChainElements.SelectMany(element => element.ChainElementStatus).Concat(chain.ChainStatus)
-            .Select(status => status.Status.ToString()).Distinct(StringComparer.Ordinal);
-        var why = string.Join(", ", statuses);
-        refusal = BrokerRefusal.Stable("the broker's certificate failed the pinned check: " + (why.Length == 0 ? "no chain to a pinned CA" : why));
+            .Select(status => status.Status).Distinct().ToList();
+        var pinned = BrokerRefusal.Stable("the broker's certificate failed the pinned check: "
+            + (statuses.Count == 0 ? "no chain to a pinned CA" : string.Join(", ", statuses)));
+        if (OutsideValidity(chain, leaf) is { } time)
+        {
+            // The clock's words only when nothing but time is wrong: a certificate that is not
+            // the pinned CA's (an impostor), revoked or not for a server says so first, or the
+            // alarm sent the technician after the clock and hid the impostor from the office.
+            refusal = statuses.Any(IdentityFailure) ? new BrokerRefusal(pinned.Text + "; also " + time.Text, pinned.Key + "; also " + time.Key) : time;
+            return false;
+        }
+
+        refusal = pinned;
         return false;
     }
+
+    // Statuses that say the certificate is not the broker's (not the pinned CA's, forged, revoked,
+    // not for a server), as opposed to the time and revocation-lookup ones a stale clock or an
+    // isolated site gives.
+    private static bool IdentityFailure(X509ChainStatusFlags status) => status is X509ChainStatusFlags.UntrustedRoot
+        or X509ChainStatusFlags.PartialChain or X509ChainStatusFlags.Revoked or X509ChainStatusFlags.NotSignatureValid
+        or X509ChainStatusFlags.ExplicitDistrust or X509ChainStatusFlags.NotValidForUsage or X509ChainStatusFlags.InvalidBasicConstraints
+        or X509ChainStatusFlags.Cyclic or X509ChainStatusFlags.InvalidExtension;
 
     // NotTimeValid alone ("failed the pinned check: NotTimeValid") sent a technician after the
     // certificates when the usual cause on a gateway is its clock: a board without a real-time
