@@ -81,7 +81,8 @@ public sealed partial class OutboxPublisher
 
     /// <summary>
     /// Publishes the birth again, with the reconnect backoff, until the broker accepts it or the
-    /// connection ends. Never throws: a link that fails meanwhile is the pump's to find.
+    /// connection ends, also past a retry whose PUBACK was late. Never throws: a link that fails
+    /// meanwhile is the pump's to find.
     /// </summary>
     private async Task RetryBirthAsync(IMqttClient client, long session, CancellationToken cancellationToken)
     {
@@ -99,7 +100,14 @@ public sealed partial class OutboxPublisher
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return; // cancelled with the connection, or the link failed
+                if (cancellationToken.IsCancellationRequested || !client.IsConnected)
+                {
+                    return; // cancelled with the connection, or the link failed
+                }
+
+                // A PUBACK not in time on a link still up (pings answered, nothing else late):
+                // tried again after the next backoff. Ending here left the will's offline at the
+                // office while the gateway was connected (BirthRetryTests).
             }
         }
     }
