@@ -69,6 +69,30 @@ public sealed class AvailabilityLateWillTests(ITestOutputHelper output)
         Assert.Equal(1, OnlineAfter(office, "offline", "7", "6"));
     }
 
+    // Two processes held one session (a read-only journal hands the same one out again, a crash
+    // came before it was saved): the other one's will is offline of this very session, and was
+    // left standing while this gateway was up. Its own offline is not answered: messages reach the
+    // gateway in order, so an answer to it would come before the answer to the other one's.
+    [Fact]
+    public async Task An_offline_of_the_same_session_from_another_process_is_answered_with_online_again()
+    {
+        const string Other = "0123456789abcdef";
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 6);
+        await harness.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => Is(r, "online", "6"), Patience, "birth");
+
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "6", instance: harness.Options.Instance);
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "6", instance: Other);
+        bool FromOther(Receipt r) => Is(r, "offline", "6") && r.UserProperties.GetValueOrDefault("instance") == Other;
+        await Eventually.TrueAsync(() => After(office, FromOther).Any(r => Is(r, "online", "6")), Patience, "online after the other process's will");
+
+        Assert.Equal(1, OnlineAfter(office, "offline", "6", "6"));
+        await using var late = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office-late", persistent: false);
+        Assert.Equal("online", (await late.WaitForAsync(r => r.Retain, Patience, "retained availability")).Text);
+    }
+
     // The office's rebirth ("republish every retained state topic") restores availability too,
     // before the state topics, whatever put the stale offline there.
     [Fact]

@@ -69,16 +69,20 @@ public sealed partial class OutboxPublisher
     }
 
     /// <summary>
-    /// Answers an <c>offline</c> of an earlier session with <c>online</c> again. Only a lower
-    /// session is stale: a higher one is a newer gateway process, which this one must not fight,
-    /// and one without a session cannot be judged (the office's rebirth restores it).
+    /// Answers an <c>offline</c> of an earlier session with <c>online</c> again. A lower session is
+    /// stale, and so is this very session from another process: two processes can hold one
+    /// session (a read-only journal hands the same one out again, a crash before it was saved),
+    /// and the other one's will left the gateway shown down while it was up. A higher one is a
+    /// newer gateway process, which this one must not fight, and one without a session cannot be
+    /// judged (the office's rebirth restores it).
     /// </summary>
     private void OnAvailabilityMessage(MqttApplicationMessage message, long session, BirthAgain births)
     {
         if (!string.Equals(message.Topic, _topics.Availability, StringComparison.Ordinal)
             || !string.Equals(message.ConvertPayloadToString(), Payloads.Offline, StringComparison.Ordinal)
             || SessionOf(message) is not { } stale
-            || stale >= session)
+            || stale > session
+            || (stale == session && !FromAnotherProcess(message)))
         {
             return;
         }
@@ -88,6 +92,9 @@ public sealed partial class OutboxPublisher
     }
 
     private static long? SessionOf(MqttApplicationMessage message) => LongProperty(message, ClientOptionsFactory.SessionProperty);
+
+    private bool FromAnotherProcess(MqttApplicationMessage message) =>
+        StringProperty(message, ClientOptionsFactory.InstanceProperty) is { } instance && !string.Equals(instance, _options.Instance, StringComparison.Ordinal);
 
     [LoggerMessage(EventId = 380, Level = LogLevel.Warning, Message = "A late will of an earlier gateway process (session {Stale}) made availability 'offline'; publishing 'online' of session {Session} again")]
     private partial void LogLateWill(long stale, long session);
