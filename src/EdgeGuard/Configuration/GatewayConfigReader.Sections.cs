@@ -273,7 +273,8 @@ public static partial class GatewayConfigReader
 
         /// <summary>
         /// Alarms and credentials must not cross the network in clear text. Plain TCP to an off-machine
-        /// broker needs an explicit <c>tls.enabled: false</c> (an isolated bench network), never an omission.
+        /// broker needs an explicit <c>tls.enabled: false</c> (an isolated bench network), never an omission;
+        /// over TLS the gateway needs an identity (a client certificate or a username).
         /// </summary>
         private void RequireEncryptionOffLoopback(ConfigNode node, string host, string? username, MqttTlsOptions? tls)
         {
@@ -286,6 +287,22 @@ public static partial class GatewayConfigReader
             {
                 _w.Error(node.Child("username"), null,
                     $"the broker password would cross the network to '{host}' in clear text; enable mqtt.tls or use a loopback broker");
+            }
+            else if (username is null && tls is { Enabled: true, ClientCertificateFile: null })
+            {
+                // Anonymous to an office broker: one that lets it in lets any client publish as
+                // this gateway (its ACL needs an identity), one that does not refuses every
+                // connect. As a missing TLS file: validate refuses it, run starts the site's
+                // protection without the office link, and says why.
+                const string NoIdentity = "the gateway has no identity for the office broker: give mqtt.tls.certFile and keyFile (mutual TLS) or mqtt.username and password";
+                if (loadFiles)
+                {
+                    _w.Error(node.Child("tls"), null, NoIdentity);
+                }
+                else
+                {
+                    _w.Warning(node.Child("tls"), NoIdentity + $"; connecting to '{host}' anonymously");
+                }
             }
         }
     }

@@ -70,6 +70,50 @@ public sealed class TlsFilesConfigTests : IDisposable
         Assert.Contains("without the office link", warning.Message, StringComparison.Ordinal);
     }
 
+    // TLS with only the CA: the office broker either lets anonymous clients in (then any of them
+    // can publish as this gateway) or refuses every connect. validate passed it silently.
+    [Fact]
+    public void Validate_refuses_an_office_broker_with_neither_a_client_certificate_nor_a_username()
+    {
+        var result = TestConfigs.Read(k => OfficeBrokerWithOnlyTheCa(k), loadFiles: true);
+
+        TestConfigs.AssertError(result, "EdgeGuard:mqtt:tls", "no identity for the office broker", "certFile", "username");
+    }
+
+    [Fact]
+    public void Run_starts_with_an_anonymous_office_broker_and_warns()
+    {
+        var result = TestConfigs.Read(k => OfficeBrokerWithOnlyTheCa(k), loadFiles: false);
+
+        Assert.True(result.IsValid, result.ToReport());
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal("EdgeGuard:mqtt:tls", warning.Path);
+        Assert.Contains("anonymously", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_username_over_tls_is_an_identity()
+    {
+        var result = TestConfigs.Read(
+            k =>
+            {
+                OfficeBrokerWithOnlyTheCa(k);
+                k.Set("mqtt:username", "gw-chancery");
+                k.Set("mqtt:password", "s3cret");
+            },
+            loadFiles: true);
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Empty(result.Warnings);
+    }
+
+    private void OfficeBrokerWithOnlyTheCa(Dictionary<string, string?> keys)
+    {
+        keys.Set("mqtt:host", "broker.office.example");
+        keys.Set("mqtt:port", "8883");
+        keys.Set("mqtt:tls:caFile", _pki.CaFile);
+    }
+
     [Fact]
     public void Validate_refuses_every_missing_file_naming_each()
     {
