@@ -44,7 +44,9 @@ internal static class CommandSendVerb
             }
 
             var secret = result.GetValue(password) is { } variable ? Environment.GetEnvironmentVariable(variable) : null;
-            var tlsOn = result.GetValue(ca) is not null || result.GetValue(cert) is not null;
+            // Any TLS option turns TLS on: a key given without its certificate is then refused
+            // (the pair must be set together), never a command sent in clear text.
+            var tlsOn = result.GetValue(ca) is not null || result.GetValue(cert) is not null || result.GetValue(certKey) is not null;
             var options = new MqttPublisherOptions
             {
                 Site = result.GetValue(site)!,

@@ -99,6 +99,25 @@ public sealed class CommandSendVerbTests
         Assert.Equal([$"sent to {Root}/commands", "accepted", "done"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    // --tls-key alone turned TLS off: the signed command and the password went in clear text.
+    [Fact]
+    public async Task A_client_key_without_its_certificate_is_refused_not_sent_in_clear_text()
+    {
+        using var state = new TempDirectory();
+        var keys = state.File("keys");
+        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
+        var clientKey = state.File("office.key");
+        await File.WriteAllTextAsync(clientKey, "not read: refused before");
+
+        var (code, output, error) = await CliRun.InvokeAsync(
+            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", "--tls-key", clientKey, "--timeout", "1");
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("tls: the client certificate and its key file must be set together", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Code, string Out, string Err)> SendAsync(TempDirectory state, int port, int timeoutSeconds, TextWriter? output = null)
     {
         var keys = state.File("keys");
