@@ -10,6 +10,9 @@ public sealed record CommandVerifierOptions(string Site, string Gateway)
     /// <summary>Payloads larger than this are refused unread (a command is a few hundred bytes).</summary>
     public int MaxPayloadBytes { get; init; } = 8 * 1024;
 
+    /// <summary>The largest <see cref="ClockSkew"/> a gateway may be configured with (commands.clockSkewSeconds).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
     /// <summary>How far the office's and the gateway's clocks may disagree, either way.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 

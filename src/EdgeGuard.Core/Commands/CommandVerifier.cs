@@ -114,7 +114,7 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
         // (see ISeenCommandIds, ReplayHorizon). The hash of the exact bytes tells a redelivery
         // (same bytes) from someone reusing the id.
         var refused = refusal is null ? null : new CommandFinal(false, $"{CommandRejection.RoleNotAllowed.Code()}: {refusal}");
-        var window = new ReplayWindow(command.IssuedAt - options.ClockSkew, command.ExpiresAt + options.ClockSkew);
+        var window = RememberedWindow(command);
         var hash = SHA256.HashData(payload);
         var (seenBefore, fromMemory, storeFailure) = Record(command, hash, window, now, refused, unrecordedWait);
         switch (seenBefore.Status)
@@ -281,8 +281,15 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     {
         ArgumentNullException.ThrowIfNull(command);
         return UnrecordedCommands.RunsUnrecorded(command.Type)
-            && _unrecorded.TryAdd(command.Id, payloadHash, new ReplayWindow(command.IssuedAt - options.ClockSkew, command.ExpiresAt + options.ClockSkew), now, started: true);
+            && _unrecorded.TryAdd(command.Id, payloadHash, RememberedWindow(command), now, started: true);
     }
+
+    // How long a command's id is remembered: for as long as any skew this gateway may be
+    // configured with could accept it, not only the current one. The store outlives a restart and
+    // the skew does not: remembered by a skew of 30 s and accepted after a restart under 300 s, an
+    // evacuate captured at the broker ran a second time about four minutes later.
+    private static ReplayWindow RememberedWindow(CommandEnvelope command) =>
+        new(command.IssuedAt - CommandVerifierOptions.MaxClockSkew, command.ExpiresAt + CommandVerifierOptions.MaxClockSkew);
 
     /// <summary>
     /// Stores a command's final result, so that a redelivery of it is answered with that result

@@ -67,7 +67,7 @@ public static partial class GatewayConfigReader
             var (operators, files, unavailable) = Operators(node.Child("operators"));
             // 0 is allowed (a gateway and office both on the same NTP source); beyond 5 minutes the
             // window a stale command works in grows more than any sane clock error needs.
-            var skew = _w.Int(node.Child("clockSkewSeconds"), null, required: false, 0, 300, DefaultClockSkewSeconds);
+            var skew = _w.Int(node.Child("clockSkewSeconds"), null, required: false, 0, (int)CommandVerifierOptions.MaxClockSkew.TotalSeconds, DefaultClockSkewSeconds);
             // Ids are remembered this long (plus skew), so it bounds the replay store too.
             var lifetime = _w.Int(node.Child("maxLifetimeSeconds"), null, required: false, 5, 3_600, DefaultMaxLifetimeSeconds);
             // Long enough for a second supervisor to be reached and sign (30 s at least), short enough

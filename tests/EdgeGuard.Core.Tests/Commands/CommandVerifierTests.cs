@@ -1,5 +1,6 @@
 using System.Text;
 using EdgeGuard.Core.Commands;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Core.Tests.Commands;
 
@@ -33,6 +34,33 @@ public sealed class CommandVerifierTests : IDisposable
         Assert.Equal(OperatorRole.Supervisor, verdict.Command!.Role);
         Assert.Equal(command with { Signature = verdict.Command.Command.Signature }, verdict.Command.Command with { Args = command.Args });
         Assert.Equal(StrictJson.Canonical(command.Args), StrictJson.Canonical(verdict.Command.Command.Args));
+    }
+
+    // The skew raised from 30 s to 300 s and the gateway restarted with its store: a command
+    // carried out under the old skew is acceptable again until its end plus the new one, so its id
+    // must be remembered that long. Remembered by the old skew, it was forgotten 90 s after its
+    // issue, and a copy replayed at 250 s (an evacuate captured at the broker) ran again.
+    [Fact]
+    public void An_id_outlives_a_raised_skew_so_a_copy_after_a_restart_is_not_run_again()
+    {
+        var time = new FakeTimeProvider(Now);
+        var store = new InMemorySeenCommandIds(time);
+        var payload = CommandKit.Signed(_kit.Supervisor, CommandKit.Unsigned(CommandType.Evacuate, ttl: TimeSpan.FromSeconds(60)));
+        var before = new CommandVerifier(_kit.Keys, store, _kit.Options with { ClockSkew = TimeSpan.FromSeconds(30) }).Verify(payload, false, Now);
+        Assert.True(before.Accepted, before.Reason);
+        store.Finish(before.CommandId!, new CommandFinal(true, null));
+
+        time.Advance(TimeSpan.FromSeconds(250));
+        var later = Now.AddSeconds(250);
+        var raised = new CommandVerifier(_kit.Keys, store, _kit.Options with { ClockSkew = TimeSpan.FromSeconds(300) });
+        // Any other command prunes what both clocks have passed.
+        var other = raised.Verify(CommandKit.Signed(_kit.Supervisor, CommandKit.Unsigned(issued: later)), false, later);
+        Assert.True(other.Accepted, other.Reason);
+        var copy = raised.Verify(payload, false, later);
+
+        Assert.False(copy.Accepted, "a copy of a command carried out ran again");
+        Assert.Equal("handled before", copy.Detail);
+        Assert.Equal(new CommandFinal(true, null), copy.Repeat!.Final);
     }
 
     [Fact]
