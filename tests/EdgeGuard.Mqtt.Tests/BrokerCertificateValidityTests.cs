@@ -60,9 +60,22 @@ public sealed class BrokerCertificateValidityTests
         Assert.Contains($"; also the broker's certificate has expired: valid from {Utc(from)} to {Utc(to)}", refusal, StringComparison.Ordinal);
     }
 
-    private static string Refusal(DateTimeOffset from, DateTimeOffset to, out DateTimeOffset before, out DateTimeOffset after, bool pinAnotherCa = false)
+    // A genuine chain gone out of date with its pinned CA (the broker's certificate cannot outlive
+    // it): nothing but time is wrong, so still the clock's words, not the pinned check's.
+    [Fact]
+    public void A_genuine_chain_expired_with_its_pinned_CA_is_named_in_the_clocks_words()
     {
-        using var ca = Ca("CN=office CA");
+        var to = TruncatedToSeconds(DateTimeOffset.UtcNow.AddDays(-1));
+
+        var refusal = Refusal(to.AddDays(-60), to, out _, out _, caValidTo: to);
+
+        Assert.StartsWith("the broker's certificate has expired: ", refusal, StringComparison.Ordinal);
+        Assert.DoesNotContain("pinned check", refusal, StringComparison.Ordinal);
+    }
+
+    private static string Refusal(DateTimeOffset from, DateTimeOffset to, out DateTimeOffset before, out DateTimeOffset after, bool pinAnotherCa = false, DateTimeOffset? caValidTo = null)
+    {
+        using var ca = Ca("CN=office CA", caValidTo);
         using var other = Ca("CN=another CA");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=broker", key, HashAlgorithmName.SHA256);
@@ -78,14 +91,14 @@ public sealed class BrokerCertificateValidityTests
         return refusal;
     }
 
-    private static X509Certificate2 Ca(string subject)
+    private static X509Certificate2 Ca(string subject, DateTimeOffset? validTo = null)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest(subject, caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        return caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddYears(-5), DateTimeOffset.UtcNow.AddYears(5));
+        return caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddYears(-5), validTo ?? DateTimeOffset.UtcNow.AddYears(5));
     }
 
     private static DateTimeOffset ClockRead(string refusal)

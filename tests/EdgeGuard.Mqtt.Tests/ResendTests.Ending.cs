@@ -104,7 +104,7 @@ public sealed partial class ResendTests
     public async Task A_resend_is_rejected_when_the_in_flight_window_holds_a_single_message()
     {
         // Half of a window of 1 is still 1: every live event would wait a round trip behind a
-        // resent one. A broker's Receive Maximum of 1 gives the same window as MaxInFlight 1.
+        // resent one. A broker's Receive Maximum of 3 or less gives the same window as MaxInFlight 1.
         await using var broker = await MosquittoBroker.StartAsync();
         await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port) with { MaxInFlight = 1 }, output);
         harness.Outbox.AppendMany(10);
@@ -112,7 +112,7 @@ public sealed partial class ResendTests
         await harness.Outbox.WaitForDeliveredAsync(10, Patience);
 
         Assert.Equal(
-            "unavailable: the link to the broker carries 1 message in flight at a time (its Receive Maximum); a resend needs 2, so that live events never wait behind it",
+            "unavailable: the link to the broker carries 1 message in flight at a time (MaxInFlight, or the broker's Receive Maximum less the 2 kept for a birth and a delete); a resend needs 2, so that live events never wait behind it",
             harness.Publisher.StartResend(ResendId, 1, 10));
         Assert.False(harness.Publisher.IsResending);
     }

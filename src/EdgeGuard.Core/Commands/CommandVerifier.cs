@@ -288,8 +288,12 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
     // configured with could accept it, not only the current one. The store outlives a restart and
     // the skew does not: remembered by a skew of 30 s and accepted after a restart under 300 s, an
     // evacuate captured at the broker ran a second time about four minutes later.
-    private static ReplayWindow RememberedWindow(CommandEnvelope command) =>
-        new(command.IssuedAt - CommandVerifierOptions.MaxClockSkew, command.ExpiresAt + CommandVerifierOptions.MaxClockSkew);
+    // The skew in force counts too where a caller set one larger than the configuration allows.
+    private ReplayWindow RememberedWindow(CommandEnvelope command)
+    {
+        var skew = options.ClockSkew > CommandVerifierOptions.MaxClockSkew ? options.ClockSkew : CommandVerifierOptions.MaxClockSkew;
+        return new(command.IssuedAt - skew, command.ExpiresAt + skew);
+    }
 
     /// <summary>
     /// Stores a command's final result, so that a redelivery of it is answered with that result

@@ -1,9 +1,11 @@
 namespace EdgeGuard.Core.Commands;
 
 /// <summary>
-/// The wall-clock span in which <see cref="CommandVerifier"/> can accept a command: from the
+/// The wall-clock span in which a <see cref="CommandVerifier"/> can accept a command: from the
 /// earliest it can have been signed (<c>issued_at</c> − skew) to when it is refused as expired
-/// (<c>expires_at</c> + skew). Its id must be remembered for all of it.
+/// (<c>expires_at</c> + skew). Its id must be remembered for all of it, under the largest skew any
+/// configuration may give (<see cref="CommandVerifierOptions.MaxClockSkew"/>): the store outlives a
+/// restart that raises it.
 /// </summary>
 /// <param name="From">The earliest moment the command can exist.</param>
 /// <param name="Until">From this moment on the command is refused as expired.</param>

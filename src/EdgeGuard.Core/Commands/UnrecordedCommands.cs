@@ -15,7 +15,8 @@ public sealed class UnrecordedCommands
 {
     /// <summary>
     /// The most ids kept at once. Only authentic lockdowns land here, each kept for at most about
-    /// 16 minutes: an office sends a handful; more means a stolen key, refused as today.
+    /// 25 minutes (its lifetime and the largest skew either side): an office sends a handful; more
+    /// means a stolen key, refused as today.
     /// </summary>
     public const int Capacity = 1024;
 

@@ -163,13 +163,12 @@ public static class ClientOptionsFactory
         return false;
     }
 
-    // Statuses that say the certificate is not the broker's (not the pinned CA's, forged, revoked,
-    // not for a server), as opposed to the time and revocation-lookup ones a stale clock or an
-    // isolated site gives.
-    private static bool IdentityFailure(X509ChainStatusFlags status) => status is X509ChainStatusFlags.UntrustedRoot
-        or X509ChainStatusFlags.PartialChain or X509ChainStatusFlags.Revoked or X509ChainStatusFlags.NotSignatureValid
-        or X509ChainStatusFlags.ExplicitDistrust or X509ChainStatusFlags.NotValidForUsage or X509ChainStatusFlags.InvalidBasicConstraints
-        or X509ChainStatusFlags.Cyclic or X509ChainStatusFlags.InvalidExtension;
+    // Any status but the time and revocation-lookup ones a stale clock or an isolated site gives
+    // says the certificate may not be the broker's (not the pinned CA's, forged, revoked, not for a
+    // server, constraints broken). A list of those instead would miss the ones it did not name.
+    private static bool IdentityFailure(X509ChainStatusFlags status) => status is not (X509ChainStatusFlags.NoError
+        or X509ChainStatusFlags.NotTimeValid or X509ChainStatusFlags.NotTimeNested or X509ChainStatusFlags.CtlNotTimeValid
+        or X509ChainStatusFlags.RevocationStatusUnknown or X509ChainStatusFlags.OfflineRevocation);
 
     // NotTimeValid alone ("failed the pinned check: NotTimeValid") sent a technician after the
     // certificates when the usual cause on a gateway is its clock: a board without a real-time

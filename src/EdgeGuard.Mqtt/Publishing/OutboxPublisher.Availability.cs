@@ -29,10 +29,13 @@ public sealed partial class OutboxPublisher
     /// <summary>
     /// Publishes <paramref name="payload"/> retained; false when the broker refused it. An orderly
     /// <c>offline</c> carries <paramref name="backlog"/>: the last seq journaled and the seq
-    /// delivered through. The will cannot: it is fixed at connect time.
+    /// delivered through. The will cannot: it is fixed at connect time. With
+    /// <paramref name="untilAnswered"/>, a PUBACK later than the timeout is waited for on, while the
+    /// client is connected, rather than thrown as a timeout.
     /// </summary>
     private async Task<bool> PublishAvailabilityAsync(
-        IMqttClient client, string payload, long session, CancellationToken cancellationToken, (long LastSeq, long DeliveredThrough)? backlog = null)
+        IMqttClient client, string payload, long session, CancellationToken cancellationToken, (long LastSeq, long DeliveredThrough)? backlog = null,
+        bool untilAnswered = false)
     {
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.Availability)
@@ -53,7 +56,22 @@ public sealed partial class OutboxPublisher
         var message = builder.Build();
         // Not cancelled, only no longer waited for: a write cut at a stop would garble the orderly
         // offline behind it (UncutPublish).
-        var result = await UncutPublish.Start(client, message).WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
+        var publish = UncutPublish.Start(client, message);
+        MqttClientPublishResult result;
+        while (true)
+        {
+            try
+            {
+                result = await publish.WaitAsync(_options.Timeout, _time, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (TimeoutException) when (untilAnswered && client.IsConnected)
+            {
+                // A live link answers every PUBLISH (or ends): wait on for this one, never a second
+                // birth beside it, each one more PUBLISH the broker's Receive Maximum counts.
+            }
+        }
+
         var birth = string.Equals(payload, Payloads.Online, StringComparison.Ordinal);
         if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
         {
@@ -81,8 +99,8 @@ public sealed partial class OutboxPublisher
 
     /// <summary>
     /// Publishes the birth again, with the reconnect backoff, until the broker accepts it or the
-    /// connection ends, also past a retry whose PUBACK was late. Never throws: a link that fails
-    /// meanwhile is the pump's to find.
+    /// connection ends, each retry's PUBACK waited for however late while the link is up. Never
+    /// throws: a link that fails meanwhile is the pump's to find.
     /// </summary>
     private async Task RetryBirthAsync(IMqttClient client, long session, CancellationToken cancellationToken)
     {
@@ -92,7 +110,10 @@ public sealed partial class OutboxPublisher
             try
             {
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-                if (await PublishAvailabilityAsync(client, Payloads.Online, session, cancellationToken).ConfigureAwait(false))
+                // A late PUBACK is waited for: a timeout ended the retries for the connection and
+                // left the will's offline at the office while the gateway was connected
+                // (BirthRetryTests).
+                if (await PublishAvailabilityAsync(client, Payloads.Online, session, cancellationToken, untilAnswered: true).ConfigureAwait(false))
                 {
                     LogBirthAccepted(attempt + 1);
                     return;
@@ -100,14 +121,7 @@ public sealed partial class OutboxPublisher
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                if (cancellationToken.IsCancellationRequested || !client.IsConnected)
-                {
-                    return; // cancelled with the connection, or the link failed
-                }
-
-                // A PUBACK not in time on a link still up (pings answered, nothing else late):
-                // tried again after the next backoff. Ending here left the will's offline at the
-                // office while the gateway was connected (BirthRetryTests).
+                return; // cancelled with the connection, or the link failed
             }
         }
     }

@@ -137,7 +137,7 @@ public sealed partial class OutboxPublisher
     /// </summary>
     internal static string? WindowTooSmall(int window) => window >= 2
         ? null
-        : Text($"unavailable: the link to the broker carries {window} message in flight at a time (its Receive Maximum); a resend needs 2, so that live events never wait behind it");
+        : Text($"unavailable: the link to the broker carries {window} message in flight at a time (MaxInFlight, or the broker's Receive Maximum less the 2 kept for a birth and a delete); a resend needs 2, so that live events never wait behind it");
 
     private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

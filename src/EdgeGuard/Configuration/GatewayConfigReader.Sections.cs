@@ -292,8 +292,8 @@ public static partial class GatewayConfigReader
             {
                 // Anonymous to an office broker: one that lets it in lets any client publish as
                 // this gateway (its ACL needs an identity), one that does not refuses every
-                // connect. As a missing TLS file: validate refuses it, run starts the site's
-                // protection without the office link, and says why.
+                // connect. As for a missing TLS file: validate refuses it; run starts the site's
+                // protection and connects anonymously, and warns (the link may stay down).
                 const string NoIdentity = "the gateway has no identity for the office broker: give mqtt.tls.certFile and keyFile (mutual TLS) or mqtt.username and password";
                 if (loadFiles)
                 {
