@@ -63,6 +63,20 @@ public sealed class OptionsTests
         Assert.Throws<ArgumentException>(() => options.ThrowIfInvalid());
     }
 
+    // Mosquitto may drop a client at a 1 s keep-alive before MQTTnet pings (MqttPublisherOptions.Validate).
+    [Theory]
+    [InlineData(1000, true)]
+    [InlineData(1999, true)]
+    [InlineData(2000, false)]
+    [InlineData(65535000, false)]
+    [InlineData(65536000, true)]
+    public void A_keep_alive_under_2_s_or_over_65535_s_is_refused(int milliseconds, bool refused)
+    {
+        var errors = (Minimal() with { KeepAlive = TimeSpan.FromMilliseconds(milliseconds) }).Validate();
+
+        Assert.Equal(refused ? [$"keep-alive {TimeSpan.FromMilliseconds(milliseconds)} is outside 2 s to 65535 s"] : [], errors);
+    }
+
     [Fact]
     public void Credentials_never_cross_the_network_in_clear_text()
     {
