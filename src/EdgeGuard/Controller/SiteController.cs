@@ -226,7 +226,7 @@ public sealed partial class SiteController(
         }
 
         Report(events);
-        ScheduleTimer(now);
+        ScheduleTimerAfterReport(now);
         // Answered only now: "done" reaches the office after the command's events were handed to the journal.
         foreach (var (answer, outcome) in _answers)
         {
@@ -342,44 +342,6 @@ public sealed partial class SiteController(
         _state = decision.State;
         events.AddRange(decision.Events);
         Reconcile(now, events);
-    }
-
-    private void Report(List<DomainEvent> events)
-    {
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        foreach (var e in events)
-        {
-            LogEvent(e.Severity switch
-            {
-                Severity.Critical => LogLevel.Critical,
-                Severity.Alarm => LogLevel.Error,
-                Severity.Warning => LogLevel.Warning,
-                _ => LogLevel.Information,
-            }, e.Type, e.Point, e.Severity, new LoggedEventData(e));
-        }
-
-        foreach (var sink in _sinks)
-        {
-            sink.Publish(events);
-        }
-    }
-
-    [LoggerMessage(EventId = 1, Message = "{EventType} point={Point} severity={Severity} data={Data}")]
-    private partial void LogEvent(LogLevel level, string eventType, string? point, Severity severity, LoggedEventData data);
-
-    /// <summary>
-    /// An event's data as the office receives it (the journal's <c>data</c> JSON), written only
-    /// when a log line is: the record's own text showed its lists as type names
-    /// (<c>System.Collections.Generic.List`1[System.String]</c>), and computing it for a level
-    /// that is off would cost the loop for nothing.
-    /// </summary>
-    private readonly struct LoggedEventData(DomainEvent domainEvent)
-    {
-        public override string ToString() => EventDataWriter.Describe(domainEvent).DataJson;
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Safety state restored: mode={Mode} cause={Cause}; outputs driven to plan {Plan} before reading inputs")]
