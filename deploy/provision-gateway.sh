@@ -230,6 +230,12 @@ if [ "$no_tls" = false ]; then
   if command -v openssl >/dev/null 2>&1; then
     check_key_and_certificate "$ca" "$cert" "$key" "$site" "$gateway" "$force"
   fi
+  # The copy given is the technician's (README section 2 has it copied onto the gateway): one that
+  # others can read (from a USB stick, or copied from Windows: 0644) stayed so after the run.
+  key_mode=$(stat -c '%a' -- "$key")
+  if ((8#$key_mode & 8#077)); then
+    warn "--key '$key' can be read by others (mode $key_mode): the gateway's copy is installed 0640 root:edgeguard; remove this one (shred -u '$key') or chmod 600 it"
+  fi
   stage_tls_files "$ca" "$cert" "$key"
 else
   note "none (--no-tls)"

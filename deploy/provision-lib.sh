@@ -84,8 +84,18 @@ write_copy() {
     die "cannot write $tmp (disk full or read-only?): stopped, the installed ${tmp%.*} is unchanged"
   fi
 }
+# Present from a run's first switch on a real system until the gateway was restarted on what it
+# switched (enable_service). A run stopped in between (Ctrl-C, a dropped SSH session, a failed
+# daemon-reload) left the old release running on the old config; a run again found every file in
+# place, so it changed and restarted nothing and said "nothing changed".
+restart_marker=/etc/edgeguard/restart-pending
+owe_restart() {
+  [ "$mode" = system ] && [ "$dry_run" = false ] || return 0
+  [ -e "$R$restart_marker" ] || : >"$R$restart_marker" || die "cannot write $R$restart_marker: stopped before switching anything"
+}
 # move_into_place TMP DEST: the atomic rename that replaces DEST.
 move_into_place() {
+  owe_restart
   mv -f -- "$1" "$2" || die "cannot move $1 to $2: stopped, the previous $2 is still in place"
 }
 # stage_file SRC REL MODE OWNER GROUP SUFFIX: prints unchanged, "fixed (...)", installed or updated.
@@ -129,6 +139,7 @@ stage_symlink() {
 }
 # move_symlink_into_place REL: the atomic rename of the link stage_symlink made.
 move_symlink_into_place() {
+  owe_restart
   mv -Tf -- "$R$1.provision-tmp" "$R$1" || die "cannot move the symlink into place as $R$1"
 }
 # ensure_symlink REL TARGET: stage_symlink and its rename in one step, reported.

@@ -9,7 +9,8 @@
 # root's by a tool run as root, they kept the gateway from starting ("attempt to write a readonly
 # database", "access to edgeguard.lock is denied"), and neither ensure_dir nor systemd's
 # StateDirectory= (which leaves a directory the user already owns alone) fixed them. A symlink
-# is left alone (chown would follow it out of the directory). Without chown rights they are named.
+# is left alone (chown would follow it out of the directory), and chown -h never follows one
+# swapped in after the check (the service user owns the directory). Without chown rights they are named.
 fix_state_files() {
   local name rel path have foreign=()
   [ -n "$eg_uid" ] && [ -n "$eg_gid" ] || return 0
@@ -20,7 +21,7 @@ fix_state_files() {
     [ "$have" != "$eg_uid:$eg_gid" ] || continue
     if [ "$can_chown" = true ]; then
       report fixed "$rel (owner edgeguard:edgeguard, was $have: the gateway must write it)"
-      [ "$dry_run" = true ] || chown -- "$eg_uid:$eg_gid" "$path" || die "cannot chown $eg_uid:$eg_gid $path"
+      [ "$dry_run" = true ] || chown -h -- "$eg_uid:$eg_gid" "$path" || die "cannot chown $eg_uid:$eg_gid $path"
     else
       foreign+=("$path")
     fi

@@ -86,11 +86,21 @@ enable_service() {
       note "not enabled: edgeguard.service ($not_enabled)"
     fi
   else
-    [ "$unit_state" = unchanged ] || system systemctl daemon-reload
+    # Also when an earlier run changed the unit and stopped before its reload.
+    if [ "$unit_state" != unchanged ] || [ "$(systemctl show -P NeedDaemonReload edgeguard.service 2>/dev/null || true)" = yes ]; then
+      system systemctl daemon-reload
+    fi
     not_started="edgeguard.service did not start with EdgeGuard $version (current -> $version): why is in 'journalctl -u edgeguard -n 50'; fix and run again, or roll back (deploy/README.md, Rollback)"
-    if [ "$dry_run" = false ] && systemctl is-active --quiet edgeguard.service && [ "$changes" -gt 0 ]; then
+    # systemd counts every start against the unit's start limit (StartLimitAction=reboot), manual
+    # ones too: a commissioning visit's restarts and walk tests could use it up, and this restart
+    # then rebooted the gateway. What a technician asks for starts afresh.
+    system systemctl reset-failed edgeguard.service 2>/dev/null || true
+    if [ "$dry_run" = false ] && systemctl is-active --quiet edgeguard.service && { [ "$changes" -gt 0 ] || [ -e "$R$restart_marker" ]; }; then
       # enable --now leaves a running service alone; the new release or config needs a restart.
       # Type=notify: restart waits for READY=1, so a release that fails at start fails here.
+      if [ "$changes" -eq 0 ]; then
+        report restarted "edgeguard.service (an earlier run switched to EdgeGuard $version and stopped before its restart)"
+      fi
       system systemctl restart edgeguard.service || die "$not_started"
       note "restarted edgeguard.service"
     fi
@@ -100,6 +110,8 @@ enable_service() {
     else
       report unchanged "edgeguard.service enabled and running"
     fi
+    # Running on what this run (or the one it finishes) switched.
+    [ "$dry_run" = true ] || rm -f -- "$R$restart_marker"
   fi
 }
 

@@ -94,6 +94,29 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
     }
 
+    // The technician's copy of the key, brought on a USB stick or from Windows (0644), stayed
+    // readable by every account on the gateway after the run, unmentioned.
+    [Fact]
+    public async Task A_key_others_can_read_is_installed_with_a_warning_to_remove_the_copy()
+    {
+        using var scratch = new TempDirectory();
+        var copy = Path.Combine(scratch.Path, "gw.key");
+        File.Copy(release.KeyFile, copy);
+        File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (release.CaFile, release.CertFile, copy), null);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains($"provision-gateway: warning: --key '{copy}' can be read by others (mode 644)", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"shred -u '{copy}'", result.Error, StringComparison.Ordinal);
+
+        File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var again = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (release.CaFile, release.CertFile, copy), null);
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.DoesNotContain("can be read by others", again.Error, StringComparison.Ordinal);
+    }
+
     // A template that keeps the gateway's default revocation check, with certificates from the
     // office CA (no CRL or OCSP address): validated, enabled, and then every connect failed.
     [Fact]

@@ -1,0 +1,114 @@
+using static EdgeGuard.Deploy.Tests.ProvisionKit;
+
+namespace EdgeGuard.Deploy.Tests;
+
+/// <summary>
+/// The gateway's restart on a real system (provision-system.sh's enable_service), run as
+/// provision-gateway.sh runs it there, against a systemctl shim that records its calls. A run
+/// stopped after its switch and before the restart (Ctrl-C, a dropped SSH session, a failed
+/// daemon-reload) left the old release running on the old config, and a run again found every file
+/// in place: it restarted nothing and said "nothing changed". Now a switch leaves a marker that
+/// only a restart clears.
+/// </summary>
+public sealed class ProvisionRestartTests : IDisposable
+{
+    private const string Marker = "etc/edgeguard/restart-pending";
+    private readonly TempDirectory _root = new();
+    private readonly TempDirectory _scratch = new();
+
+    public ProvisionRestartTests() => Directory.CreateDirectory(Path.Combine(_root.Path, "etc/edgeguard"));
+
+    public void Dispose()
+    {
+        _root.Dispose();
+        _scratch.Dispose();
+    }
+
+    private string Calls => Path.Combine(_scratch.Path, "calls");
+
+    [Fact]
+    public async Task A_switch_on_a_real_system_owes_a_restart_and_one_under_root_does_not()
+    {
+        var system = await RunAsync("mode=system dry_run=false", "echo new >\"$R/etc/edgeguard/x.tmp\"; move_into_place \"$R/etc/edgeguard/x.tmp\" \"$R/etc/edgeguard/x\"");
+        Assert.True(system.ExitCode == 0, system.All);
+        Assert.True(File.Exists(Path.Combine(_root.Path, Marker)), "a switch on a real system left no marker");
+
+        File.Delete(Path.Combine(_root.Path, Marker));
+        var root = await RunAsync("mode=root dry_run=false", "echo new >\"$R/etc/edgeguard/y.tmp\"; move_into_place \"$R/etc/edgeguard/y.tmp\" \"$R/etc/edgeguard/y\"");
+        Assert.True(root.ExitCode == 0, root.All);
+        Assert.False(File.Exists(Path.Combine(_root.Path, Marker)), "--root restarts nothing, so it owes nothing");
+    }
+
+    [Fact]
+    public async Task A_run_again_after_one_stopped_before_its_restart_restarts_the_gateway()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_root.Path, Marker), "");
+
+        var again = await RunAsync("mode=system dry_run=false", "enable_service unchanged");
+
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Contains("restart edgeguard.service", await File.ReadAllLinesAsync(Calls));
+        Assert.Contains("restarted  edgeguard.service (an earlier run switched to EdgeGuard 1.2.3 and stopped before its restart)", again.Output, StringComparison.Ordinal);
+        Assert.Contains("after: 1 change(s)", again.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root.Path, Marker)), "the restart did not clear the marker");
+
+        // Owed no more: the next run again leaves the gateway alone.
+        File.Delete(Calls);
+        var next = await RunAsync("mode=system dry_run=false", "enable_service unchanged");
+        Assert.True(next.ExitCode == 0, next.All);
+        Assert.DoesNotContain("restart edgeguard.service", await File.ReadAllLinesAsync(Calls));
+        Assert.Contains("after: 0 change(s)", next.Output, StringComparison.Ordinal);
+    }
+
+    // systemd counts manual starts against StartLimitBurst too (StartLimitAction=reboot); and a
+    // unit changed by a run that stopped before its daemon-reload is reloaded by the next.
+    [Theory]
+    [InlineData("yes", true)]
+    [InlineData("no", false)]
+    public async Task Every_run_resets_the_start_limit_and_reloads_a_unit_systemd_has_not(string needReload, bool reloads)
+    {
+        var run = await RunAsync("mode=system dry_run=false", "enable_service unchanged", needReload);
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var calls = await File.ReadAllLinesAsync(Calls);
+        Assert.Contains("reset-failed edgeguard.service", calls);
+        Assert.Equal(reloads, calls.Contains("daemon-reload"));
+        Assert.True(Array.IndexOf(calls, "reset-failed edgeguard.service") < Array.IndexOf(calls, "is-active --quiet edgeguard.service"), string.Join('\n', calls));
+    }
+
+    // The service active and enabled; systemctl show answers NeedDaemonReload.
+    private async Task<Scripts.Result> RunAsync(string variables, string step, string needReload = "no")
+    {
+        var bin = Path.Combine(_scratch.Path, "bin");
+        Directory.CreateDirectory(bin);
+        var shim = Path.Combine(bin, "systemctl");
+        await File.WriteAllTextAsync(shim, $"""
+            #!/bin/sh
+            echo "$*" >>"{Calls}"
+            case "$1" in show) echo {needReload} ;; esac
+            exit 0
+
+            """);
+        File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.AppendAllText(Calls, "");
+        var harness = Path.Combine(_scratch.Path, "restart-step.sh");
+        await File.WriteAllTextAsync(harness, $$"""
+            set -euo pipefail
+            shopt -s inherit_errexit
+            die() { echo "provision-gateway: error: $*" >&2; exit 1; }
+            R=$1 {{variables}} can_chown=false eg_uid="" eg_gid="" changes=0 version=1.2.3 staging=$2
+            staged=() warnings=()
+            . "$3/deploy/provision-lib.sh"
+            . "$3/deploy/provision-system.sh"
+            {{step}}
+            echo "after: $changes change(s)"
+
+            """);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH"),
+        };
+
+        return await Scripts.RunAsync(harness, Patience, environment, _root.Path, _scratch.Path, Scripts.RepoRoot);
+    }
+}
