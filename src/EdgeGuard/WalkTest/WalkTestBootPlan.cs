@@ -8,7 +8,7 @@ namespace EdgeGuard.WalkTest;
 /// <summary>
 /// The levels the walk test holds its outputs at: the gateway's boot plan of the saved safety state, less
 /// what the gateway would end by itself within seconds or minutes of its boot. The walk test reacts to
-/// nothing and never writes an output again, so a timed output it opened would last the whole test.
+/// nothing but a fire (<see cref="WalkTestFireRelease"/>), so a timed output it opened would last the whole test.
 /// </summary>
 /// <remarks>
 /// Dropped from the saved state:
@@ -52,6 +52,7 @@ internal static class WalkTestBootPlan
         return [.. site.Outputs.Where(o => plan.IsActive(o.Id) != normal.IsActive(o.Id)).Select(o => (o, plan.IsActive(o.Id)))];
     }
 
-    private static OutputPlan PlanOf(SiteDefinition site, SafetyState safety, Moment now) =>
+    /// <summary>The plan of <paramref name="safety"/> with every point at rest.</summary>
+    public static OutputPlan PlanOf(SiteDefinition site, SafetyState safety, Moment now) =>
         OutputPlan.For(site, SiteState.Restore(site, safety, new Dictionary<string, bool>(), now));
 }

@@ -26,8 +26,9 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.WriteLine("""
             WARNING: while the walk test runs this site is NOT PROTECTED by the gateway:
               - no lockdown, no alarm, nothing is reported to the security office;
-              - a fire alarm does NOT release the egress doors: keep every locked escape door staffed or released by hand;
-              - outputs (locks, sirens, strobes) stay at their boot state and react to nothing.
+              - a fire input seen active releases the egress locks, held until the walk test ends; nothing else does:
+                exit buttons do NOT release their doors, so keep every locked escape door staffed or released by hand;
+              - other outputs (locks, sirens, strobes) stay at their boot state and react to nothing.
             Tell the security office before you start and when you finish.
             """);
         output.Flush();
@@ -89,6 +90,23 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
             var zone = _zoneNames.TryGetValue(o.Zone, out var name) && name != o.Zone ? $" ({name})" : "";
             var line = o.LineAddress ?? $"line {o.Line.ToString(CultureInfo.InvariantCulture)}";
             output.WriteLine($"  output {o.Id.PadRight(width)}  {o.Kind}, zone {o.Zone}{zone}, {line}: {OutputState(o, active).ToUpperInvariant()} (normally {OutputState(o, !active)})");
+        }
+
+        output.Flush();
+    }
+
+    /// <summary>A fire input seen active released the egress locks (<see cref="WalkTestFireRelease"/>).</summary>
+    public void FireReleased(PointDefinition point, IReadOnlyList<(OutputDefinition Output, string? Failure)> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        ArgumentNullException.ThrowIfNull(outputs);
+        output.WriteLine($"{Clock()} FIRE {Describe(point)}: egress released, held until the walk test ends (the gateway's start decides again)");
+        foreach (var (o, failure) in outputs)
+        {
+            var line = o.LineAddress ?? $"line {o.Line.ToString(CultureInfo.InvariantCulture)}";
+            output.WriteLine(failure is null
+                ? $"  output {o.Id}  {o.Kind}, zone {o.Zone}, {line}: {OutputState(o, active: false).ToUpperInvariant()}"
+                : $"  output {o.Id}  {o.Kind}, zone {o.Zone}, {line}: NOT RELEASED, the write failed ({failure}): release this door by hand");
         }
 
         output.Flush();

@@ -48,15 +48,18 @@ internal sealed class WalkTestSession
     private readonly Dictionary<string, PointFilter> _filters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PointSupervisor> _supervisors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (bool High, int Edges)> _raw = new(StringComparer.Ordinal);
+    private readonly WalkTestFireRelease? _fire;
 
     /// <param name="site">The points to walk.</param>
     /// <param name="inputs">The gateway's input lines, not started yet.</param>
     /// <param name="loopReading">The last reading of a supervised loop (null for other points).</param>
     /// <param name="time">Clock for the filters, the settle time and the duration.</param>
     /// <param name="output">The technician's screen.</param>
-    public WalkTestSession(SiteDefinition site, IInputLines inputs, Func<string, LoopReading?> loopReading, TimeProvider time, TextWriter output)
+    /// <param name="fire">Releases the egress locks when a fire input is seen active; null drives nothing.</param>
+    public WalkTestSession(SiteDefinition site, IInputLines inputs, Func<string, LoopReading?> loopReading, TimeProvider time, TextWriter output,
+        WalkTestFireRelease? fire = null)
     {
-        (_site, _inputs, _loopReading, _time) = (site, inputs, loopReading, time);
+        (_site, _inputs, _loopReading, _time, _fire) = (site, inputs, loopReading, time, fire);
         _printer = new WalkTestPrinter(site, time, output);
         Tally = new WalkTestTally(site);
     }
@@ -170,6 +173,11 @@ internal sealed class WalkTestSession
         }
 
         _printer.ActiveAtStart(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
+        foreach (var burning in _filters.Values.Where(f => f.Active))
+        {
+            FireCheck(burning.Point, active: true);
+        }
+
         using var timer = _time.CreateTimer(_ => _channel.Writer.TryWrite(new TimerMessage(_time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         using var expiry = duration is { } d ? new CancellationTokenSource(d, _time) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, expiry.Token);
@@ -262,8 +270,18 @@ internal sealed class WalkTestSession
         var loop = _loopReading(point.Id);
         var proved = Tally.Changed(point.Id, active, loop?.State);
         _printer.Change(point, active, high, edges, loop, Tally.Seen, proved);
+        FireCheck(point, active);
         // After the change it came with, so the screen reads change, then what it made of the point.
         Supervised(_supervisors[point.Id], s => s.OnChange(active, MomentOf(at), _events));
+    }
+
+    // A fire input seen active: the egress locks released at once, and the screen says which.
+    private void FireCheck(PointDefinition point, bool active)
+    {
+        if (_fire?.Seen(point, active) is { } released)
+        {
+            _printer.FireReleased(point, released);
+        }
     }
 
     /// <summary>Runs one step of a supervisor and shows and counts the chatter events it raised.</summary>
