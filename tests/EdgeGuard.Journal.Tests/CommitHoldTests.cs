@@ -23,7 +23,9 @@ public sealed class CommitHoldTests : IDisposable
     {
         // A broker on the gateway sends the PUBACK as it delivers the event to the office: a commit
         // started then would compete with that delivery (docs/journal.md).
-        await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(1));
+        // 5 s: a loaded host (other collections fsync meanwhile) may take a second from the hand-out
+        // to the check below, and the hold running out there is not the PUBACK ending it.
+        await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(5));
 
         _h.Journal.Acknowledged(2);
         await Task.Delay(200); // the writer had time to commit, had the PUBACK woken it
@@ -31,7 +33,7 @@ public sealed class CommitHoldTests : IDisposable
         Assert.Equal(2, _h.Journal.LastSeq);
         Assert.True(_h.Journal.HoldsCommits);
 
-        await DurableThrough(2, within: TimeSpan.FromSeconds(10));
+        await DurableThrough(2, within: TimeSpan.FromSeconds(15));
         Assert.Equal(["p1", "p2"], _h.All().Select(record => record.Point));
         AssertIntact(_h.Path);
     }
@@ -54,7 +56,8 @@ public sealed class CommitHoldTests : IDisposable
         // meanwhile and arms nothing. When that timer fires it must re-arm for event 3's hold. No
         // linger: the writer's own bounded wait would commit event 3 whatever the timer does.
         _h.Journal.HandOutLinger = TimeSpan.Zero;
-        await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(1));
+        // 5 s: the flush's fsync and the wait below must end before the timer fires, on a loaded host too.
+        await HandOut2UnderAHoldOf(TimeSpan.FromSeconds(5));
         await _h.Flush();
         await Eventually(() => _h.Journal.WriterWaitsUnbounded, () => "the writer back in its idle wait");
         Assert.True(_h.Journal.HoldTimerPending);
@@ -65,7 +68,9 @@ public sealed class CommitHoldTests : IDisposable
         await Task.Delay(100);
         Assert.Equal(2, _h.Journal.DurableSeq); // handed out and held, not committed at once
 
-        await DurableThrough(3, within: TimeSpan.FromSeconds(10));
+        // By the pending timer (due 5 s after event 2), re-armed for event 3's hold: far below the idle
+        // writer's own 30 s look at retention, so still told apart from it.
+        await DurableThrough(3, within: TimeSpan.FromSeconds(15));
         AssertIntact(_h.Path);
     }
 

@@ -46,6 +46,20 @@ public abstract class JournalOpenerFixture : IDisposable
     /// <summary>The first seq of a journal created at <see cref="Now"/> (JournalOpener.SeqFloor).</summary>
     protected static long Floor => Now.ToUnixTimeMilliseconds() * 1_000;
 
+    /// <summary>Whether <paramref name="database"/> was closed (a late open the opener gave up on is closed once it ends).</summary>
+    protected static bool IsClosed(JournalDatabase database)
+    {
+        try
+        {
+            database.OpenConnection().Dispose();
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>A path inside the temp directory.</summary>
     protected string TempFile(string name) => _temp.File(name);
 

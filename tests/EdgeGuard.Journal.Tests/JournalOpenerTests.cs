@@ -271,17 +271,4 @@ public sealed class JournalOpenerTests : JournalOpenerFixture
 
     private static PointActivated Activated(int n) =>
         new(Now.AddSeconds(n), "door-" + n, PointKind.DoorContact, "lobby");
-
-    private static bool IsClosed(JournalDatabase database)
-    {
-        try
-        {
-            database.OpenConnection().Dispose();
-            return false;
-        }
-        catch (ObjectDisposedException)
-        {
-            return true;
-        }
-    }
 }

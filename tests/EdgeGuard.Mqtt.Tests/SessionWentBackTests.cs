@@ -69,7 +69,13 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
         // first and takes a session above it (fault.journal-went-back).
         await office.WaitForAsync(r => r.Text == "online" && long.Parse(r.UserProperties["session"]) > 100, Patience, "birth above session 100");
         await office.WaitForAsync(r => r.Text == "offline" && r.UserProperties["session"] == "100", Patience, "the late will of session 100");
-        await Task.Delay(TimeSpan.FromSeconds(3)); // time for an answer
+        // The answer: online again after the will (a fixed 3 s wait for it failed on a loaded host).
+        await Eventually.TrueAsync(() =>
+        {
+            var heard = office.On(Availability).ToList();
+            var will = heard.FindIndex(r => r.Text == "offline" && r.UserProperties["session"] == "100");
+            return heard.Skip(will + 1).Any(r => r.Text == "online" && long.Parse(r.UserProperties["session"]) > 100);
+        }, Patience, "online again after the late will");
 
         await using var late = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office-late", persistent: false);
         var retained = await late.WaitForAsync(r => r.Retain, Patience, "retained availability");
