@@ -45,6 +45,9 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
     /// </summary>
     public IReadOnlyDictionary<int, bool> BootLevels { get; init; } = new Dictionary<int, bool>();
 
+    /// <summary>On a host board: how many lines its header chip has (<c>chip.lines</c>), when the profile says.</summary>
+    public int? ChipLines { get; init; }
+
     /// <summary>The pin with this name (case-insensitive), or null.</summary>
     public BoardPin? Pin(string name) => Pins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -60,6 +63,7 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
         var name = root.GetProperty("name").GetString() ?? throw new JsonException("a board profile needs a name");
         var isIoBoard = root.GetProperty("kind").GetString() == "ioBoard";
         var chip = root.TryGetProperty("chip", out var c) && c.TryGetProperty("label", out var label) ? label.GetString() : null;
+        int? chipLines = root.TryGetProperty("chip", out var cl) && cl.TryGetProperty("lines", out var count) ? count.GetInt32() : null;
         var pins = root.GetProperty("pins").EnumerateArray().Select(p => new BoardPin(
             p.TryGetProperty("header", out var h) ? h.GetInt32() : null,
             p.GetProperty("name").GetString()!,
@@ -85,7 +89,7 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
             }
         }
 
-        return new BoardProfile(name, isIoBoard, chip, pins) { BusHeaderPins = bus, BootLevels = bootLevels };
+        return new BoardProfile(name, isIoBoard, chip, pins) { BusHeaderPins = bus, BootLevels = bootLevels, ChipLines = chipLines };
     }
 
     private static IReadOnlyDictionary<string, BoardProfile> LoadAll()

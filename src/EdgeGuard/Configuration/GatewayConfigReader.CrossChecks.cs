@@ -19,6 +19,12 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
+            if (BeyondChip(line.Value) is { } beyond)
+            {
+                _w.Error(node, subject, beyond);
+                return null;
+            }
+
             if (_lines.TryGetValue(line.Value, out var user))
             {
                 var lineText = line.Value.ToString(CultureInfo.InvariantCulture);
@@ -35,6 +41,27 @@ public static partial class GatewayConfigReader
 
             _lines.Add(line.Value, (description, node.Path, input));
             return line;
+        }
+
+        // Whether the hardware section chose the simulated driver (or --simulate forced it).
+        private bool _simulatedChip;
+
+        // A line the chip does not have: validate passed it (only 0..MaxLine was checked) and the run
+        // failed opening it, exit 1, which systemd restarts towards the start limit's reboot. Known
+        // for a named host board (its profile's chip) and for the simulated chip; another chip's size
+        // only the kernel knows.
+        private string? BeyondChip(int line)
+        {
+            var text = line.ToString(CultureInfo.InvariantCulture);
+            if (_board?.ChipLines is { } lines && line >= lines)
+            {
+                return $"line {text} is beyond {_board.Name}'s GPIO chip, which has lines 0..{(lines - 1).ToString(CultureInfo.InvariantCulture)}";
+            }
+
+            const int simulated = EdgeGuard.Hardware.Simulation.SimulatedGpioDriver.DefaultLineCount;
+            return _simulatedChip && line >= simulated
+                ? $"line {text} is beyond the simulated chip, which has lines 0..{(simulated - 1).ToString(CultureInfo.InvariantCulture)}"
+                : null;
         }
 
         private void RegisterId(ConfigNode node, string? subject, string? id, string description)

@@ -33,6 +33,7 @@ public static partial class GatewayConfigReader
                 driver = _w.Enum(driverNode, null, required: true, Drivers);
             }
 
+            _simulatedChip = driver == GpioDriverKind.Simulated;
             var realDriver = driver is GpioDriverKind.LibGpiod or GpioDriverKind.LibGpiodV2;
             var chipHint = driver is { } d && realDriver
                 ? $" for the {Name(Drivers, d)} driver: a chip number (0), device name (gpiochip4) or label (pinctrl-rp1)"

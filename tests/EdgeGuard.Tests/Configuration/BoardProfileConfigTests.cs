@@ -46,6 +46,27 @@ public sealed class BoardProfileConfigTests
         Assert.Equal(12, config.Site.Outputs[0].Line);
     }
 
+    // A line number the board's chip does not have passed validate (only 0..1023 was checked), and the
+    // run failed opening it: exit 1, which systemd restarts towards the start limit's reboot.
+    [Fact]
+    public void Line_numbers_the_boards_chip_or_the_simulated_chip_lacks_are_listed_at_once()
+    {
+        var pi5 = Read(("board", "raspberry-pi-5"), ("hardware:chip", null), ("points:0:line", "54"), ("points:1:line", "60"), ("outputs:0:line", "53"));
+
+        Assert.False(pi5.IsValid);
+        var errors = pi5.Errors.ToDictionary(e => e.Path, e => e.Message);
+        Assert.Contains("line 54 is beyond raspberry-pi-5's GPIO chip, which has lines 0..53", errors["EdgeGuard:points:0:line"]);
+        Assert.Contains("line 60 is beyond raspberry-pi-5's GPIO chip", errors["EdgeGuard:points:1:line"]);
+        Assert.False(errors.ContainsKey("EdgeGuard:outputs:0:line"), pi5.ToReport());
+        Assert.Equal(58, BoardProfile.Find("raspberry-pi-4")!.ChipLines);
+
+        var loaded = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), ["EdgeGuard:points:0:line=70"]);
+        var simulated = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
+        Assert.Contains(simulated.Errors, e => e.Path == "EdgeGuard:points:0:line" && e.Message.Contains("line 70 is beyond the simulated chip, which has lines 0..63", StringComparison.Ordinal));
+        // Without a board profile the real chip's size is the kernel's to know: 70 is left to the run.
+        Assert.DoesNotContain(GatewayConfigReader.Read(loaded.Configuration).Errors, e => e.Path == "EdgeGuard:points:0:line");
+    }
+
     [Fact]
     public void An_io_board_pin_name_becomes_its_chip_address()
     {
