@@ -43,7 +43,9 @@ public static class EdgeGuardCli
         var command = new Command("validate", "Check the configuration and report every problem; touches no hardware.") { ConfigOption, simulate };
         command.SetAction(result =>
         {
-            var loaded = RunVerbHandler.Load(result.GetValue(ConfigOption), result.GetValue(simulate), result.InvocationConfiguration.Error, loadFiles: true);
+            // With its warnings (a client certificate near its end): run does not load the files, so
+            // only validate can give them.
+            var loaded = RunVerbHandler.Load(result.GetValue(ConfigOption), result.GetValue(simulate), result.InvocationConfiguration.Error, loadFiles: true, warn: true);
             if (loaded is null)
             {
                 return ExitCodes.InvalidConfig;

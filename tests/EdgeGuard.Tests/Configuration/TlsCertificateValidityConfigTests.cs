@@ -49,6 +49,29 @@ public sealed class TlsCertificateValidityConfigTests : IDisposable
         Assert.Contains(result.Warnings, w => w.Path == "EdgeGuard:mqtt:tls:certFile" && w.Message.Contains($"expires {Utc(to)}", StringComparison.Ordinal));
     }
 
+    // validate printed "Configuration is valid" and nothing else: the warning, which run never
+    // gives (run does not load the certificate), went unseen until the link went down.
+    [Fact]
+    public async Task Validate_prints_the_warning_of_a_client_certificate_near_its_end()
+    {
+        var to = DateTimeOffset.UtcNow.AddDays(10);
+        var (cert, key) = Issue(DateTimeOffset.UtcNow.AddYears(-1), to);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+        var eg = json["EdgeGuard"]!;
+        eg["stateDirectory"] = _dir.File("state");
+        eg["mqtt"] = System.Text.Json.Nodes.JsonNode.Parse($$"""
+            { "host": "broker.office.example", "port": 8883, "tls": { "caFile": "{{_pki.CaFile}}", "certFile": "{{cert}}", "keyFile": "{{key}}" } }
+            """);
+        var path = _dir.File("appsettings.json");
+        File.WriteAllText(path, json.ToJsonString());
+
+        var (code, _, error) = await Cli.CliRun.InvokeAsync(["validate", "--config", path]);
+
+        Assert.True(code == EdgeGuard.Cli.ExitCodes.Ok, error);
+        Assert.Contains("edgeguard: warning: EdgeGuard:mqtt:tls:certFile", error, StringComparison.Ordinal);
+        Assert.Contains($"expires {Utc(to)}", error, StringComparison.Ordinal);
+    }
+
     private (string Cert, string Key) Issue(DateTimeOffset from, DateTimeOffset to)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
