@@ -22,16 +22,28 @@ public static partial class GatewayConfigReader
         {
             // A point dropped after its error can only hide a start or a fire input, never invent
             // one, so the points read are enough; a dropped output could be the lock looked for.
-            if (points is null || outputs is null || outputs.Count != _outputItems)
+            if (points is null)
             {
                 return;
             }
 
-            var locks = outputs.Where(o => o.Kind == OutputKind.Lock).ToList();
             // A broken threat section is reported there; its breaches are then not counted as starts.
             // Buttons an outranking scenario lists start that one, not the built-in lockdown.
-            if (lockdown is not null
-                && LocalLockdownStarts([.. PanicsStartingLockdown(points, scenarios ?? [])], lockdownDrillTriggers, threatLevels ?? []) is { Length: > 0 } starts)
+            var starts = lockdown is null ? [] : LocalLockdownStarts([.. PanicsStartingLockdown(points, scenarios ?? [])], lockdownDrillTriggers, threatLevels ?? []);
+            if (outputs is null || outputs.Count != _outputItems)
+            {
+                // The one check that needs no output: a misspelt siren's activeLevel hid it until the
+                // next validate.
+                if (lockdown is not null && starts.Length > 0)
+                {
+                    LockdownClearsOnSite(root, lockdown, starts);
+                }
+
+                return;
+            }
+
+            var locks = outputs.Where(o => o.Kind == OutputKind.Lock).ToList();
+            if (lockdown is not null && starts.Length > 0)
             {
                 // A lockdown that locks nothing is reported once, not again for every button or siren.
                 if (LockdownLocksSomething(root, locks, lockdown, starts))

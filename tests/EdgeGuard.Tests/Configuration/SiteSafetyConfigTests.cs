@@ -65,6 +65,17 @@ public sealed class SiteSafetyConfigTests
         Assert.All(result.Errors, e => Assert.Contains("a breach at threat level 1", e.Message, StringComparison.Ordinal));
     }
 
+    // Only the siren was reported, and the missing clear keyswitch came up at the next validate.
+    [Fact]
+    public void A_lockdown_no_keyswitch_clears_is_reported_beside_an_outputs_error()
+    {
+        var badSiren = Siren.Replace("\"activeLevel\": \"high\"", "\"activeLevel\": \"hi\"", StringComparison.Ordinal);
+
+        var result = Site($"{Panic}, {Key}", badSiren, """, "lockdown": { }""");
+
+        Assert.Equal(["EdgeGuard:outputs:0:activeLevel", "EdgeGuard:lockdown:clearKeyswitches"], result.Errors.Select(e => e.Path));
+    }
+
     [Fact]
     public void A_fire_input_on_a_site_without_a_lock_is_refused()
     {
