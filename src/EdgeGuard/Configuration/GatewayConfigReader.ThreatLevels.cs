@@ -82,9 +82,10 @@ public static partial class GatewayConfigReader
             if (initial is { } i && ok && levels.Count > 0 && levels.All(l => l.Level != i))
             {
                 _w.Error(initialNode, null, $"initial level {i} is not one of the levels defined: {string.Join(", ", levels.Select(l => l.Level))}");
-                return null;
+                initial = null;
             }
 
+            // Read whatever came before: its problems are listed with the others.
             var zone = TimeZone(node.Child("timeZone"));
             return ok && initial is not null && zone is not null ? (levels.OrderBy(l => l.Level).ToList(), initial.Value, zone) : null;
         }
@@ -155,8 +156,9 @@ public static partial class GatewayConfigReader
                 var zonesOk = DistinctRefs(item.Child("zones"), "zone", z => ZoneRef(z, subject), zones);
                 var days = new List<DayOfWeek>();
                 var daysNode = item.Child("days");
+                // Every day read, so each misspelt one is listed (All stopped at the first).
                 var daysOk = _w.List(daysNode, subject) is { } dayItems
-                    && dayItems.All(d => _w.Enum(d, subject, required: true, Days) is { } day && AddDay(days, day));
+                    && dayItems.Select(d => _w.Enum(d, subject, required: true, Days) is { } day && AddDay(days, day)).ToList().TrueForAll(read => read);
                 if (daysOk && days.Count == 0)
                 {
                     // No days listed: every day, the usual "nights" schedule.

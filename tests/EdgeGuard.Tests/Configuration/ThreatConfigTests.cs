@@ -91,6 +91,28 @@ public sealed class ArmingScheduleConfigTests
         Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
     }
 
+    // Each stopped the section at its first problem: the initial level hid the time zone, and the
+    // first misspelt day hid the next.
+    [Fact]
+    public void A_wrong_initial_level_a_wrong_time_zone_and_every_misspelt_day_are_listed_at_once()
+    {
+        var initial = TestConfigs.Read(k =>
+        {
+            NightWindow(k);
+            k.Set("threatLevels:initial", "4");
+            k.Set("threatLevels:timeZone", "Europe/Berln");
+        });
+        var days = TestConfigs.Read(k =>
+        {
+            NightWindow(k);
+            k.Set("threatLevels:levels:0:schedule:0:days:0", "tues");
+            k.Set("threatLevels:levels:0:schedule:0:days:1", "wensday");
+        });
+
+        Assert.Equal(["EdgeGuard:threatLevels:initial", "EdgeGuard:threatLevels:timeZone"], initial.Errors.Select(e => e.Path));
+        Assert.Equal(["EdgeGuard:threatLevels:levels:0:schedule:0:days:0", "EdgeGuard:threatLevels:levels:0:schedule:0:days:1"], days.Errors.Select(e => e.Path));
+    }
+
     [Fact]
     public void A_night_window_is_read_with_the_site_time_zone()
     {
