@@ -124,7 +124,7 @@ internal static class WalkTestVerb
         {
             gatewayLock = TakeGatewayLock(config, arguments);
             fallbackLock = TakeFallbackLock(config, simulate);
-            safety = PersistedSafetyState(config.StateDirectoryPath, arguments);
+            safety = PersistedSafetyState(config.StateDirectoryPath, config.Journal.FallbackDirectory, arguments, output);
         }
         catch (Exception ex) when (ex is WalkTestRefusedException or JournalException)
         {
@@ -313,10 +313,14 @@ internal static class WalkTestVerb
     }
 
     /// <summary>
-    /// The persisted safety state, read-only. A missing database is a first boot only when the state directory
-    /// could be listed; when it cannot ("can't tell"), the walk test refuses rather than guess the site is normal.
+    /// The persisted safety state the gateway's next start would boot in, read-only: the volatile journal's in
+    /// the fallback directory when the gateway last ran on it (<see cref="JournalOpener.NextBootState"/>), else
+    /// the state directory's. Only the state directory's was read: after a run on the volatile journal (a card
+    /// slow or read-only at that start) a lockdown begun there was opened for the whole walk test. A missing
+    /// database is a first boot only when the state directory could be listed; when it cannot ("can't tell"),
+    /// the walk test refuses rather than guess the site is normal.
     /// </summary>
-    private static SafetyState PersistedSafetyState(string directory, IReadOnlyList<string> arguments)
+    private static SafetyState PersistedSafetyState(string directory, string fallbackDirectory, IReadOnlyList<string> arguments, TextWriter output)
     {
         bool exists;
         try
@@ -329,13 +333,14 @@ internal static class WalkTestVerb
                 $"the state directory {directory} cannot be read ({ex.Message}): whether the site was left in lockdown cannot be checked; run as the gateway's user ({GatewayFilesUser.RunAgainAs("edgeguard", arguments)})", ex);
         }
 
-        if (!exists)
+        var fallback = Path.Combine(fallbackDirectory, JournalDatabase.FileName);
+        var (state, fromFallback) = JournalOpener.NextBootState(exists ? Path.Combine(directory, JournalDatabase.FileName) : "", fallback);
+        if (fromFallback)
         {
-            return SafetyState.Initial;
+            output.WriteLine($"The gateway last ran on its volatile journal {fallback} (the state directory did not answer at that start): its saved safety state is the one held.");
         }
 
-        using var database = JournalDatabase.OpenReadOnly(Path.Combine(directory, JournalDatabase.FileName));
-        return new SqliteSafetyStateStore(database).Load();
+        return state;
     }
 
     /// <summary>

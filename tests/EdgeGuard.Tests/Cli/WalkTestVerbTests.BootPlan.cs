@@ -109,6 +109,40 @@ public sealed partial class WalkTestVerbTests
         Assert.All(driver.DrivenLevels(HallLockLine), locked => Assert.False(locked, $"egress lock-hall driven locked in a fire:\n{screen}"));
     }
 
+    // The gateway last ran on its volatile journal (the card did not answer at that start) and a
+    // lockdown began there: the walk test read the card's older Normal and unlocked the lockdown's
+    // locks for its whole length. It holds what the gateway's next start would boot in.
+    [Fact]
+    public async Task A_lockdown_saved_on_the_volatile_journal_the_gateway_last_ran_on_stays_locked()
+    {
+        var config = WriteConfig(HallPoints);
+        using (var card = JournalDatabase.Open(Path.Combine(_dir, "state", JournalDatabase.FileName)))
+        {
+            new SqliteSafetyStateStore(card).Save(SafetyState.Initial);
+        }
+
+        Directory.CreateDirectory(Fallback);
+        using (var volatileJournal = JournalDatabase.Open(Path.Combine(Fallback, JournalDatabase.FileName)))
+        {
+            volatileJournal.RaiseFloors(100, 1, JournalGapCause.UncleanShutdown); // it ran after the card's journal
+            new SqliteSafetyStateStore(volatileJournal).Save(new SafetyState(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-hall", DateTimeOffset.UtcNow), SirenSounding: false));
+        }
+
+        SimulatedGpioDriver? driver = null;
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, config, services =>
+            driver = (SimulatedGpioDriver)services.First(d => d.ServiceType == typeof(SimulatedGpioDriver)).ImplementationInstance!);
+        await using (await ConnectAsync(walk))
+        {
+            stop.Cancel();
+        }
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+        Assert.All(driver!.DrivenLevels(HallLockLine), locked => Assert.True(locked, $"lock-hall driven unlocked in lockdown:\n{Screen}"));
+        Assert.Contains("The gateway last ran on its volatile journal", Screen, StringComparison.Ordinal);
+        Assert.Matches(@"output lock-hall .*: LOCKED \(normally unlocked\)", Screen);
+    }
+
     private static SafetyState SavedDoor(DoorRelease release) => new(SiteMode.Normal, null, false,
         DoorReleases: ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("hall", release)]));
 
