@@ -25,6 +25,9 @@ public static partial class GatewayConfigReader
 
             var scenarios = new List<ScenarioDefinition>();
             var ranks = new Dictionary<int, string> { [ScenarioDefinition.LockdownRank] = ScenarioDefinition.LockdownId };
+            // Every id read, not only those of scenarios read without a problem: a second 'evac'
+            // was reported only once the first one's other problem (a rank of 0) was fixed.
+            var ids = new HashSet<string>(StringComparer.Ordinal);
             foreach (var item in items)
             {
                 if (!_w.Object(item, null, ScenarioKeys) || Id(item.Child("id"), null, required: true) is not { } id)
@@ -33,7 +36,7 @@ public static partial class GatewayConfigReader
                 }
 
                 var subject = $"scenario '{id}'";
-                if (id == ScenarioDefinition.LockdownId || scenarios.Any(s => s.Id == id))
+                if (id == ScenarioDefinition.LockdownId || !ids.Add(id))
                 {
                     _w.Error(item.Child("id"), subject, $"scenario id '{id}' is already used{(id == ScenarioDefinition.LockdownId ? " by the built-in lockdown (configured under lockdown)" : "")}");
                     continue;

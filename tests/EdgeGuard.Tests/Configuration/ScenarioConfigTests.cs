@@ -34,6 +34,24 @@ public sealed class ScenarioConfigTests
         Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
     }
 
+    // The duplicate was checked only against scenarios read without a problem: with the first
+    // 'evacuate' at rank 0, the second was reported only once that rank was fixed.
+    [Fact]
+    public void A_second_scenario_with_an_id_is_reported_beside_the_first_ones_other_problem()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("scenarios:0:rank", "0");
+            k.Set("scenarios:1:id", "evacuate");
+            k.Set("scenarios:1:mode", "shelterInPlace");
+            k.Set("scenarios:1:rank", "60");
+            k.Set("scenarios:1:releasers:0", "key-guardroom");
+        });
+
+        Assert.Equal(["EdgeGuard:scenarios:0:rank", "EdgeGuard:scenarios:1:id"], result.Errors.Select(e => e.Path));
+        Assert.Contains("scenario id 'evacuate' is already used", result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_scenario_without_a_releaser_is_refused_because_it_could_never_end_locally()
     {
