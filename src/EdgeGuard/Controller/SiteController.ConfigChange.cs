@@ -21,14 +21,17 @@ public sealed partial class SiteController
     {
         var now = restored.Safety;
         var lost = new List<string>();
-        if (saved.Mode != SiteMode.Normal && saved.Lockdown is { } running && !IsConfigured(running.Scenario))
+        if (saved.Mode != SiteMode.Normal && saved.Lockdown is { } running && Unconfigured(running.Scenario, saved.Mode) is { } changed)
         {
-            lost.Add($"scenario {running.Scenario} (no longer configured: kept in force by a stand-in with the lockdown's releasers)");
+            lost.Add($"scenario {running.Scenario} ({changed}: kept in force by a stand-in with the lockdown's releasers)");
         }
 
-        foreach (var suspended in saved.SuspendedScenarios.Where(s => !IsConfigured(s.Info.Scenario)))
+        foreach (var suspended in saved.SuspendedScenarios)
         {
-            lost.Add($"suspended scenario {suspended.Info.Scenario} (no longer configured: kept by a stand-in with the lockdown's releasers)");
+            if (Unconfigured(suspended.Info.Scenario, suspended.Mode) is { } gone)
+            {
+                lost.Add($"suspended scenario {suspended.Info.Scenario} ({gone}: kept by a stand-in with the lockdown's releasers)");
+            }
         }
 
         if (saved.ThreatLevel is { } level && now.ThreatLevel != level)
@@ -84,7 +87,14 @@ public sealed partial class SiteController
         return lost;
     }
 
-    private bool IsConfigured(string scenario) => site.Scenarios.Any(s => s.Id == scenario);
+    // Why a saved scenario is held by a stand-in (SiteDefinition.ScenarioOrStandIn), or null when
+    // the config still has it with its mode.
+    private string? Unconfigured(string scenario, SiteMode mode) => site.Scenarios.FirstOrDefault(s => s.Id == scenario) switch
+    {
+        null => "no longer configured",
+        { Mode: var now } when now != mode => $"configured now as {now}, saved as {mode}",
+        _ => null,
+    };
 
     private DoorDefinition? Door(string id) => site.DoorList.FirstOrDefault(d => d.Id == id);
 

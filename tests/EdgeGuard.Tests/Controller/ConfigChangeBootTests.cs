@@ -75,6 +75,26 @@ public sealed class ConfigChangeBootTests : IAsyncDisposable
         Assert.True(_h.Driver.GetOutputLevel(10), "the stand-in keeps the site locked down");
     }
 
+    // Its id kept, its mode changed: the persisted mode with the new scenario's zones, rank and
+    // releasers was restored, a combination nobody configured (ChangedScenarioModeTests).
+    [Fact]
+    public async Task A_boot_keeps_a_running_scenario_whose_mode_the_config_changed_by_its_stand_in_and_names_it()
+    {
+        _store.Save(SafetyState.Initial with
+        {
+            Mode = SiteMode.ShelterInPlace,
+            Lockdown = new LockdownInfo("keyswitch", "key-old", new DateTimeOffset(2026, 11, 23, 7, 0, 0, TimeSpan.Zero), "lockdown"),
+        });
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        var started = Assert.Single(_h.Events.Events.OfType<GatewayStarted>());
+        Assert.Equal((SiteMode.ShelterInPlace, Severity.Warning), (started.RestoredMode, started.Severity));
+        Assert.StartsWith("scenario lockdown (configured now as Lockdown, saved as ShelterInPlace: kept in force", Assert.Single(started.NotRestored), StringComparison.Ordinal);
+        Assert.True(_h.Driver.GetOutputLevel(10), "the stand-in keeps the site locked");
+    }
+
     [Fact]
     public async Task A_boot_names_the_held_record_of_a_point_no_longer_a_panic_button()
     {
