@@ -72,7 +72,7 @@ public static class Transitions
     private const string DrillRunning = "signed drill-stop command, the running scenario is a drill";
     // "Latest alert": SiteState.ApprovalsValidFrom, moved by every alarm while a scenario runs (AlarmNews).
     private const string TwoSupervisors = "signed all-clears of two different supervisors within the window, both signed after the latest"
-        + " alert, no panic or silent hold-up button held nor any trigger of the running scenario";
+        + " alert, no panic or silent hold-up button held";
 
     private const string Takeover = "same scenario again (sirens again), a higher rank, or real over a drill; a real one taken over is suspended, its locks kept";
     // Computed from the output plan, whatever the two scenarios are: see TakesOverWithoutOpeningLocks.
@@ -217,9 +217,6 @@ public static class Transitions
     // A held silent hold-up (duress) blocks it too: somebody is still under threat. The refusal
     // goes to the office alone, so it shows nothing on site; a keyswitch release is not refused
     // for it (AuthorisedRelease), since a key that stops working would tell whoever holds the guard.
-    // So does a held trigger of the running scenario, as for the keyswitch release: a shelter's key
-    // still turned ended from the office left the site normal under a key saying "shelter", which
-    // a turn again did not restart until it was turned back first (AllClearHeldTriggerTests).
     private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
     {
         var panic = site.Scenarios[0].Triggers.FirstOrDefault(state.IsActive);
@@ -229,13 +226,7 @@ public static class Transitions
         }
 
         var holdUp = site.Points.FirstOrDefault(p => p is { Kind: PointKind.PanicButton, Silent: true } && state.IsActive(p.Id));
-        if (holdUp is not null)
-        {
-            return $"hold-up button '{holdUp.Id}' is still active";
-        }
-
-        var held = Running(site, state)?.Triggers.FirstOrDefault(state.IsActive);
-        return held is null ? null : $"trigger '{held}' is still active";
+        return holdUp is null ? null : $"hold-up button '{holdUp.Id}' is still active";
     }
 
     private static string? AuthorisedRelease(SiteDefinition site, SiteState state, ModeRequest request)
