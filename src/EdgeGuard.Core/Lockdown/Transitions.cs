@@ -217,6 +217,10 @@ public static class Transitions
     // A held silent hold-up (duress) blocks it too: somebody is still under threat. The refusal
     // goes to the office alone, so it shows nothing on site; a keyswitch release is not refused
     // for it (AuthorisedRelease), since a key that stops working would tell whoever holds the guard.
+    // A held trigger of the running scenario (a shelter's key still turned) does not block it, as it
+    // blocks the releaser key: keyswitches cannot be bypassed, so a jammed or shorted trigger key
+    // would leave a scenario nobody can end; the office's two supervisors are the way out
+    // (AllClearHeldTriggerTests).
     private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
     {
         var panic = site.Scenarios[0].Triggers.FirstOrDefault(state.IsActive);
