@@ -183,7 +183,7 @@ internal static class WalkTestVerb
             using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time, output);
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
-            var fire = new WalkTestFireRelease(config.Site, WalkTestBootPlan.Held(safety), outputs, time);
+            using var fire = new WalkTestFireRelease(config.Site, WalkTestBootPlan.Held(safety), outputs, time);
             var session = new WalkTestSession(config.Site, inputs, id => loops.Select(l => l.LastReading(id)).FirstOrDefault(r => r is not null), time, output, fire);
             board.HandOver(session.StartWith, session.OnBoardEvents);
             using var control = simulate ? ControlServer(config, provider, session) : null;

@@ -26,9 +26,10 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.WriteLine("""
             WARNING: while the walk test runs this site is NOT PROTECTED by the gateway:
               - no lockdown, no alarm, nothing is reported to the security office;
-              - a fire input seen active releases the egress locks, held until the walk test ends; nothing else does:
-                exit buttons do NOT release their doors, so keep every locked escape door staffed or released by hand;
-              - other outputs (locks, sirens, strobes) stay at their boot state and react to nothing.
+              - a fire input seen active releases the egress locks (and drives the rest of the fire plan, such as strobes),
+                held until the walk test ends; nothing else does: exit buttons do NOT release their doors, so keep
+                every locked escape door staffed or released by hand;
+              - other outputs (locks, sirens, strobes) stay at their boot state and react to nothing else.
             Tell the security office before you start and when you finish.
             """);
         output.Flush();
@@ -95,18 +96,19 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
-    /// <summary>A fire input seen active released the egress locks (<see cref="WalkTestFireRelease"/>).</summary>
-    public void FireReleased(PointDefinition point, IReadOnlyList<(OutputDefinition Output, string? Failure)> outputs)
+    /// <summary>A fire input seen active drove the fire plan (<see cref="WalkTestFireRelease"/>): each output it moved, as its line shows it.</summary>
+    public void FireReleased(PointDefinition point, IReadOnlyList<FireOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(point);
         ArgumentNullException.ThrowIfNull(outputs);
         output.WriteLine($"{Clock()} FIRE {Describe(point)}: egress released, held until the walk test ends (the gateway's start decides again)");
-        foreach (var (o, failure) in outputs)
+        foreach (var (o, active, failure) in outputs)
         {
             var line = o.LineAddress ?? $"line {o.Line.ToString(CultureInfo.InvariantCulture)}";
+            var what = o.Kind == OutputKind.Lock ? "release this door by hand" : "check it";
             output.WriteLine(failure is null
-                ? $"  output {o.Id}  {o.Kind}, zone {o.Zone}, {line}: {OutputState(o, active: false).ToUpperInvariant()}"
-                : $"  output {o.Id}  {o.Kind}, zone {o.Zone}, {line}: NOT RELEASED, the write failed ({failure}): release this door by hand");
+                ? $"  output {o.Id}  {o.Kind}, zone {o.Zone}, {line}: {OutputState(o, active).ToUpperInvariant()}"
+                : $"  output {o.Id}  {o.Kind}, zone {o.Zone}, {line}: NOT {OutputState(o, active).ToUpperInvariant()} ({failure}; written again every second): {what}");
         }
 
         output.Flush();

@@ -1,5 +1,9 @@
 using EdgeGuard.Cli;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Ports;
+using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Simulation;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeGuard.Tests.Cli;
 
@@ -64,6 +68,89 @@ public sealed partial class WalkTestVerbTests
         {
             await Eventually.TrueAsync(() => Screen.Contains("FIRE fire-hall", StringComparison.Ordinal), Patience, $"the fire released:\n{Screen}");
             Assert.False(driver!.GetOutputLevel(HallFireLockLine), $"lock-hall still locked in a fire:\n{Screen}");
+            stop.Cancel();
+        }
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+    }
+
+    // A lock whose write fails (a native write that threw) was reported UNLOCKED and never tried
+    // again: the screen now says it is not, and it is written again every second until it is.
+    [Fact]
+    public async Task An_egress_lock_whose_release_fails_is_shown_not_unlocked_and_written_again_until_it_is()
+    {
+        SimulatedGpioDriver? driver = null;
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, WriteConfig(HallFire), services =>
+        {
+            var opens = services.Last(d => d.ServiceType == typeof(OutputLinesFactory));
+            services.AddSingleton<OutputLinesFactory>(sp =>
+            {
+                var real = (OutputLinesFactory)opens.ImplementationFactory!(sp);
+                return (levels, last) => new FailingWrites(real(levels, last), "lock-hall", failures: 2);
+            });
+            driver = (SimulatedGpioDriver)services.First(d => d.ServiceType == typeof(SimulatedGpioDriver)).ImplementationInstance!;
+        });
+        await using (var sim = await ConnectAsync(walk))
+        {
+            await SimAsync(sim, "activate fire-hall", "FIRE fire-hall");
+            Assert.Matches(@"output lock-hall +Lock, zone hall, line 12: NOT UNLOCKED \(bus error; written again every second\): release this door by hand", Screen);
+
+            await Eventually.TrueAsync(() => !driver!.GetOutputLevel(HallFireLockLine), Patience, $"lock-hall released by a retry:\n{Screen}");
+            stop.Cancel();
+        }
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+    }
+
+    /// <summary>Output lines whose first writes of one output throw, as a native write on a failing line does.</summary>
+    private sealed class FailingWrites(IOutputLines inner, string outputId, int failures) : IOutputLines
+    {
+        private int _failures = failures;
+
+        public void Write(string id, bool high)
+        {
+            if (id == outputId && Interlocked.Decrement(ref _failures) >= 0)
+            {
+                throw new IOException("bus error");
+            }
+
+            inner.Write(id, high);
+        }
+
+        public bool ReadBack(string id) => inner.ReadBack(id);
+
+        public void Dispose() => inner.Dispose();
+    }
+
+    // An expander's lock is written by its writer, off the walk test's thread: the screen waits for
+    // the write to be applied, then says what the line shows.
+    [Fact]
+    public async Task An_egress_lock_on_an_expander_is_released_and_shown_so_once_its_writer_applied_it()
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json")))!;
+        var eg = node["EdgeGuard"]!;
+        eg["outputs"]![0]!["normallyLocked"] = true; // lock-annex, on the expander's B0
+        eg["points"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse(
+            """{ "id": "fire-annex", "kind": "fireAlarm", "line": 26, "activeLevel": "high", "pull": "up", "zone": "annex" }"""));
+        eg["lifeSafety"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "fireResetKeyswitches": [ "key-guardroom" ] }""");
+        SimulatedMcp23017? chip = null;
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, WriteConfig(node.ToJsonString()), services => services.AddSingleton<IBusDevices>(sp =>
+        {
+            var buses = sp.GetRequiredService<SimulatedBusDevices>();
+            chip = buses.Expander("mcp23017@0x20");
+            return buses;
+        }));
+        await using (var sim = await ConnectAsync(walk))
+        {
+            const int B0 = 8;
+            Assert.True(chip!.PinLevel(B0), $"lock-annex not locked before the fire:\n{Screen}");
+
+            await SimAsync(sim, "activate fire-annex", "FIRE fire-annex");
+
+            Assert.Matches(@"output lock-annex +Lock, zone annex, mcp23017@0x20:B0: UNLOCKED", Screen);
+            Assert.False(chip.PinLevel(B0), $"lock-annex still locked in a fire:\n{Screen}");
             stop.Cancel();
         }
 
