@@ -37,6 +37,22 @@ public sealed class NextBootStateTests : IDisposable
         Assert.Equal((Lockdown, false), JournalOpener.NextBootState(Card, Volatile));
     }
 
+    // The card's journal replaced (a damaged file) and the start killed before its take-over: its
+    // floor, from the clock, is above the volatile journal's top, yet it never ran.
+    [Fact]
+    public void A_card_journal_made_in_place_of_a_damaged_one_and_not_yet_taken_over_loses_to_the_volatile_one()
+    {
+        Write(Card, seqTop: 20, SafetyState.Initial);
+        using (var card = JournalDatabase.Open(Card))
+        {
+            card.InTransaction(transaction => JournalDatabase.SetReplacePending(transaction, pending: true));
+        }
+
+        Write(Volatile, seqTop: 10, Lockdown);
+
+        Assert.Equal((Lockdown, true), JournalOpener.NextBootState(Card, Volatile));
+    }
+
     [Fact]
     public void A_volatile_journal_that_saved_no_state_never_overrides_the_card()
     {
