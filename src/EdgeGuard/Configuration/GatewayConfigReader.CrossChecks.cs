@@ -43,8 +43,12 @@ public static partial class GatewayConfigReader
             return line;
         }
 
-        // Whether the hardware section chose the simulated driver (or --simulate forced it).
+        // Whether the config itself chooses the simulated driver. Not when --simulate forces it: the
+        // journal verbs read a real site's config so, and its lines are its real chip's.
         private bool _simulatedChip;
+
+        // The named host board's chip lines, when hardware.chip is that chip (unset, or its label).
+        private int? _boardChipLines;
 
         // A line the chip does not have: validate passed it (only 0..MaxLine was checked) and the run
         // failed opening it, exit 1, which systemd restarts towards the start limit's reboot. Known
@@ -53,9 +57,9 @@ public static partial class GatewayConfigReader
         private string? BeyondChip(int line)
         {
             var text = line.ToString(CultureInfo.InvariantCulture);
-            if (_board?.ChipLines is { } lines && line >= lines)
+            if (_boardChipLines is { } lines && line >= lines)
             {
-                return $"line {text} is beyond {_board.Name}'s GPIO chip, which has lines 0..{(lines - 1).ToString(CultureInfo.InvariantCulture)}";
+                return $"line {text} is beyond {_board!.Name}'s GPIO chip, which has lines 0..{(lines - 1).ToString(CultureInfo.InvariantCulture)}";
             }
 
             const int simulated = EdgeGuard.Hardware.Simulation.SimulatedGpioDriver.DefaultLineCount;

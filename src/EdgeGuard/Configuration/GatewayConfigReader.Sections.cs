@@ -25,21 +25,24 @@ public static partial class GatewayConfigReader
             if (simulate)
             {
                 // Forced to Simulated; a misspelled driver is still reported since it would break the real run.
-                _w.Enum(driverNode, null, required: false, Drivers);
+                _simulatedChip = _w.Enum(driverNode, null, required: false, Drivers) == GpioDriverKind.Simulated;
                 driver = GpioDriverKind.Simulated;
             }
             else
             {
                 driver = _w.Enum(driverNode, null, required: true, Drivers);
+                _simulatedChip = driver == GpioDriverKind.Simulated;
             }
 
-            _simulatedChip = driver == GpioDriverKind.Simulated;
             var realDriver = driver is GpioDriverKind.LibGpiod or GpioDriverKind.LibGpiodV2;
             var chipHint = driver is { } d && realDriver
                 ? $" for the {Name(Drivers, d)} driver: a chip number (0), device name (gpiochip4) or label (pinctrl-rp1)"
                 : null;
             // A host board profile knows its header chip (by label, which survives kernel renumbering).
-            var chip = _w.Scalar(node.Child("chip"), null, required: realDriver && _board is null, chipHint) ?? _board?.ChipLabel;
+            var named = _w.Scalar(node.Child("chip"), null, required: realDriver && _board is null, chipHint);
+            var chip = named ?? _board?.ChipLabel;
+            // The board profile's line count is its header chip's: not another chip's named here.
+            _boardChipLines = named is null || string.Equals(named.Trim(), _board?.ChipLabel, StringComparison.Ordinal) ? _board?.ChipLines : null;
 
             if (driver is null || (realDriver && chip is null))
             {

@@ -60,11 +60,18 @@ public sealed class BoardProfileConfigTests
         Assert.False(errors.ContainsKey("EdgeGuard:outputs:0:line"), pi5.ToReport());
         Assert.Equal(58, BoardProfile.Find("raspberry-pi-4")!.ChipLines);
 
-        var loaded = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), ["EdgeGuard:points:0:line=70"]);
-        var simulated = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
-        Assert.Contains(simulated.Errors, e => e.Path == "EdgeGuard:points:0:line" && e.Message.Contains("line 70 is beyond the simulated chip, which has lines 0..63", StringComparison.Ordinal));
-        // Without a board profile the real chip's size is the kernel's to know: 70 is left to the run.
-        Assert.DoesNotContain(GatewayConfigReader.Read(loaded.Configuration).Errors, e => e.Path == "EdgeGuard:points:0:line");
+        // Another chip named: the profile's line count is not its.
+        Assert.True(Read(("board", "raspberry-pi-5"), ("hardware:chip", "gpiochip9"), ("points:0:line", "54")).IsValid);
+
+        var simulatedConfig = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+            ["EdgeGuard:points:0:line=70", "EdgeGuard:hardware:driver=simulated"]);
+        Assert.Contains(GatewayConfigReader.Read(simulatedConfig.Configuration).Errors,
+            e => e.Path == "EdgeGuard:points:0:line" && e.Message.Contains("line 70 is beyond the simulated chip, which has lines 0..63", StringComparison.Ordinal));
+        // Without a board profile the real chip's size is the kernel's to know: 70 is left to the run,
+        // also when --simulate forces the simulated driver (the journal verbs read a real site's config so).
+        var real = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), ["EdgeGuard:points:0:line=70"]);
+        Assert.DoesNotContain(GatewayConfigReader.Read(real.Configuration).Errors, e => e.Path == "EdgeGuard:points:0:line");
+        Assert.DoesNotContain(GatewayConfigReader.Read(real.Configuration, simulate: true).Errors, e => e.Path == "EdgeGuard:points:0:line");
     }
 
     [Fact]
