@@ -226,8 +226,14 @@ cmd_broker() {
   san="DNS:$host"
   while [ $# -gt 0 ]; do
     case "$1" in
-      --ip) san="$san,IP:${2:?--ip needs an address}"; shift 2 ;;
-      --dns) san="$san,DNS:${2:?--dns needs a name}"; shift 2 ;;
+      # Checked like the host: the values go into the subjectAltName list as they are, so a typo
+      # such as "x,DNS:*" would add a wildcard name to the broker's certificate.
+      --ip)
+        [[ "${2:?--ip needs an address}" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$ ]] || die "broker: --ip '$2' is not an IPv4 or IPv6 address"
+        san="$san,IP:$2"; shift 2 ;;
+      --dns)
+        [[ "${2:?--dns needs a name}" =~ ^[A-Za-z0-9.-]{1,253}$ ]] || die "broker: --dns '$2' is not a DNS name"
+        san="$san,DNS:$2"; shift 2 ;;
       --days) days="${2:?--days needs a value}"; shift 2 ;;
       *) die "broker: unknown argument '$1'" ;;
     esac

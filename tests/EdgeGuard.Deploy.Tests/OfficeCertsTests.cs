@@ -148,6 +148,25 @@ public sealed class OfficeCertsTests
         Assert.False(Directory.Exists(Path.Combine(pki.Path, "superseded", name)));
     }
 
+    // The values went into the subjectAltName list unchecked: a typo such as "x,DNS:*" put a
+    // wildcard name into the broker's certificate.
+    [Theory]
+    [InlineData("--dns", "x,DNS:*")]
+    [InlineData("--ip", "10.0.0.1,DNS:evil.example")]
+    public async Task A_broker_san_value_that_is_not_an_address_or_name_is_refused(string option, string value)
+    {
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca");
+
+        var refused = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "broker", "broker.office.example", option, value]);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains($"{option} '{value}' is not", refused.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(pki.Path, "broker", "broker.crt")), "a certificate was issued");
+        var ok = await Certs(pki, "broker", "broker.office.example", "--ip", "10.8.0.1", "--ip", "fd00::1", "--dns", "mqtt.office.example");
+        Assert.Equal(0, ok.ExitCode);
+    }
+
     private static async Task<Scripts.Result> Certs(TempDirectory pki, params string[] args)
     {
         var result = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, .. args]);
