@@ -88,4 +88,22 @@ public sealed class SilentHoldUpAllClearTests
         Assert.Null(second.State.AllClearApprovals);
         Assert.Equal(OutputPlan.For(Site, held), OutputPlan.For(Site, second.State));
     }
+
+    // The releaser key on site is refused while the scenario's trigger is held; the office's two
+    // supervisors are not: keyswitches cannot be bypassed, so a jammed or shorted trigger key would
+    // otherwise leave a scenario nobody can end. (Refusing them too was tried and undone for that.)
+    [Fact]
+    public void A_shelter_whose_key_is_jammed_on_is_refused_to_the_releaser_key_and_ended_by_two_supervisors()
+    {
+        var shelter = Step(Quiet(), "key-shelter", true, 1).State;
+        Assert.Equal(SiteMode.ShelterInPlace, shelter.Mode);
+
+        var key = Step(shelter, "key-a", true, 5);
+        Assert.Equal(SiteMode.ShelterInPlace, key.State.Mode);
+        Assert.Contains(key.Events, e => e is LockdownClearRefused { Reason: var reason } && reason.Contains("trigger 'key-shelter' is still active", StringComparison.Ordinal));
+
+        var cleared = AllClear(AllClear(Step(key.State, "key-a", false, 6).State, "sup-1", 10).State, "sup-2", 11);
+        Assert.Equal(SiteMode.Normal, cleared.State.Mode);
+        Assert.Contains(cleared.Events, e => e is LockdownCleared);
+    }
 }

@@ -220,7 +220,7 @@ public static class Transitions
     // A held trigger of the running scenario (a shelter's key still turned) does not block it, as it
     // blocks the releaser key: keyswitches cannot be bypassed, so a jammed or shorted trigger key
     // would leave a scenario nobody can end; the office's two supervisors are the way out
-    // (AllClearHeldTriggerTests).
+    // (SilentHoldUpAllClearTests).
     private static string? NoPanicHeld(SiteDefinition site, SiteState state, ModeRequest request)
     {
         var panic = site.Scenarios[0].Triggers.FirstOrDefault(state.IsActive);

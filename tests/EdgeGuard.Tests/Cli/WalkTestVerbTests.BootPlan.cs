@@ -115,47 +115,36 @@ public sealed partial class WalkTestVerbTests
     [Fact]
     public async Task A_lockdown_saved_on_the_volatile_journal_the_gateway_last_ran_on_stays_locked()
     {
-        var config = WriteConfig(HallPoints);
-        using (var card = JournalDatabase.Open(Path.Combine(_dir, "state", JournalDatabase.FileName)))
-        {
-            new SqliteSafetyStateStore(card).Save(SafetyState.Initial);
-        }
+        var lockdown = new SafetyState(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-hall", DateTimeOffset.UtcNow), SirenSounding: false);
+        var (driver, screen) = await WalkAtSavedStateAsync(HallPoints, SafetyState.Initial, onVolatile: lockdown);
 
-        Directory.CreateDirectory(Fallback);
-        using (var volatileJournal = JournalDatabase.Open(Path.Combine(Fallback, JournalDatabase.FileName)))
-        {
-            volatileJournal.RaiseFloors(100, 1, JournalGapCause.UncleanShutdown); // it ran after the card's journal
-            new SqliteSafetyStateStore(volatileJournal).Save(new SafetyState(SiteMode.Lockdown, new LockdownInfo("panic-button", "panic-hall", DateTimeOffset.UtcNow), SirenSounding: false));
-        }
-
-        SimulatedGpioDriver? driver = null;
-        using var stop = new CancellationTokenSource();
-        var walk = StartAsync(stop.Token, config, services =>
-            driver = (SimulatedGpioDriver)services.First(d => d.ServiceType == typeof(SimulatedGpioDriver)).ImplementationInstance!);
-        await using (await ConnectAsync(walk))
-        {
-            stop.Cancel();
-        }
-
-        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
-        Assert.All(driver!.DrivenLevels(HallLockLine), locked => Assert.True(locked, $"lock-hall driven unlocked in lockdown:\n{Screen}"));
-        Assert.Contains("The gateway last ran on its volatile journal", Screen, StringComparison.Ordinal);
-        Assert.Matches(@"output lock-hall .*: LOCKED \(normally unlocked\)", Screen);
+        Assert.All(driver.DrivenLevels(HallLockLine), locked => Assert.True(locked, $"lock-hall driven unlocked in lockdown:\n{screen}"));
+        Assert.Contains("The gateway last ran on its volatile journal", screen, StringComparison.Ordinal);
+        Assert.Matches(@"output lock-hall .*: LOCKED \(normally unlocked\)", screen);
     }
 
     private static SafetyState SavedDoor(DoorRelease release) => new(SiteMode.Normal, null, false,
         DoorReleases: ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("hall", release)]));
 
     /// <summary>
-    /// Saves <paramref name="saved"/> as the gateway would have at its stop, runs a walk test until it watches
-    /// the inputs, stops it, and returns the simulated lines (every level driven is kept) and the screen.
+    /// Saves <paramref name="saved"/> as the gateway would have at its stop (and <paramref name="onVolatile"/>
+    /// in the fallback directory's volatile journal, as after a run on it, newer), runs a walk test until it
+    /// watches the inputs, stops it, and returns the simulated lines (every level driven is kept) and the screen.
     /// </summary>
-    private async Task<(SimulatedGpioDriver Driver, string Screen)> WalkAtSavedStateAsync(string json, SafetyState saved)
+    private async Task<(SimulatedGpioDriver Driver, string Screen)> WalkAtSavedStateAsync(string json, SafetyState saved, SafetyState? onVolatile = null)
     {
         var config = WriteConfig(json);
         using (var db = JournalDatabase.Open(Path.Combine(_dir, "state", JournalDatabase.FileName)))
         {
             new SqliteSafetyStateStore(db).Save(saved);
+        }
+
+        if (onVolatile is not null)
+        {
+            Directory.CreateDirectory(Fallback);
+            using var volatileJournal = JournalDatabase.Open(Path.Combine(Fallback, JournalDatabase.FileName));
+            volatileJournal.RaiseFloors(100, 1, JournalGapCause.UncleanShutdown); // it ran after the card's journal
+            new SqliteSafetyStateStore(volatileJournal).Save(onVolatile);
         }
 
         SimulatedGpioDriver? driver = null;

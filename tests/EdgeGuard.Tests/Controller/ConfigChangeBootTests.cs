@@ -57,41 +57,25 @@ public sealed class ConfigChangeBootTests : IAsyncDisposable
         Assert.Contains(started.NotRestored, s => s.StartsWith("door release DelayedEgressReleased at door door-old ", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task A_boot_keeps_a_removed_running_scenario_by_its_stand_in_and_names_it()
+    // Removed, or its id kept and its mode changed: the latter restored the persisted mode with the
+    // new scenario's zones, rank and releasers, a combination nobody configured (ChangedScenarioModeTests).
+    [Theory]
+    [InlineData(SiteMode.Lockdown, "lockdown-annex", "scenario lockdown-annex (no longer configured: kept in force")]
+    [InlineData(SiteMode.ShelterInPlace, "lockdown", "scenario lockdown (configured now as Lockdown, saved as ShelterInPlace: kept in force")]
+    public async Task A_boot_keeps_a_running_scenario_the_config_no_longer_has_by_its_stand_in_and_names_it(SiteMode mode, string scenario, string named)
     {
         _store.Save(SafetyState.Initial with
         {
-            Mode = SiteMode.Lockdown,
-            Lockdown = new LockdownInfo("keyswitch", "key-old", new DateTimeOffset(2026, 11, 23, 7, 0, 0, TimeSpan.Zero), "lockdown-annex"),
+            Mode = mode,
+            Lockdown = new LockdownInfo("keyswitch", "key-old", new DateTimeOffset(2026, 11, 23, 7, 0, 0, TimeSpan.Zero), scenario),
         });
 
         await _h.BootAsync();
         await _h.SettleAsync();
 
         var started = Assert.Single(_h.Events.Events.OfType<GatewayStarted>());
-        Assert.Equal((SiteMode.Lockdown, Severity.Warning), (started.RestoredMode, started.Severity));
-        Assert.StartsWith("scenario lockdown-annex (no longer configured: kept in force", Assert.Single(started.NotRestored), StringComparison.Ordinal);
-        Assert.True(_h.Driver.GetOutputLevel(10), "the stand-in keeps the site locked down");
-    }
-
-    // Its id kept, its mode changed: the persisted mode with the new scenario's zones, rank and
-    // releasers was restored, a combination nobody configured (ChangedScenarioModeTests).
-    [Fact]
-    public async Task A_boot_keeps_a_running_scenario_whose_mode_the_config_changed_by_its_stand_in_and_names_it()
-    {
-        _store.Save(SafetyState.Initial with
-        {
-            Mode = SiteMode.ShelterInPlace,
-            Lockdown = new LockdownInfo("keyswitch", "key-old", new DateTimeOffset(2026, 11, 23, 7, 0, 0, TimeSpan.Zero), "lockdown"),
-        });
-
-        await _h.BootAsync();
-        await _h.SettleAsync();
-
-        var started = Assert.Single(_h.Events.Events.OfType<GatewayStarted>());
-        Assert.Equal((SiteMode.ShelterInPlace, Severity.Warning), (started.RestoredMode, started.Severity));
-        Assert.StartsWith("scenario lockdown (configured now as Lockdown, saved as ShelterInPlace: kept in force", Assert.Single(started.NotRestored), StringComparison.Ordinal);
+        Assert.Equal((mode, Severity.Warning), (started.RestoredMode, started.Severity));
+        Assert.StartsWith(named, Assert.Single(started.NotRestored), StringComparison.Ordinal);
         Assert.True(_h.Driver.GetOutputLevel(10), "the stand-in keeps the site locked");
     }
 
