@@ -163,6 +163,13 @@ internal static partial class KeysVerbs
                 return null;
             }
 
+            // As ssh refuses one: a signing key group or others can read is anyone's on that machine.
+            if (OperatingSystem.IsLinux() && (File.GetUnixFileMode(keyFile.FullName) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            {
+                error.WriteLine($"the private key {keyFile.FullName} can be read by group or others: chmod 600 it (keys new writes it so), and consider it exposed");
+                return null;
+            }
+
             key.ImportFromPem(Encoding.UTF8.GetString(pem));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
@@ -213,6 +220,14 @@ internal static partial class KeysVerbs
             }
 
             var (name, value) = (pair[..eq], pair[(eq + 1)..]);
+            if (members.TryGetValue(name, out var earlier))
+            {
+                // Kept the last: a bypass of point=door-a and point=fence-c took fence-c out of
+                // service without a word.
+                problem = $"--arg {name} is given twice ({Shown(earlier)} and '{value}'): give it once";
+                return null;
+            }
+
             var spec = CommandTypes.Arguments(type).FirstOrDefault(s => s.Name == name);
             if (spec?.Kind == ArgumentKind.Integer)
             {
@@ -234,6 +249,8 @@ internal static partial class KeysVerbs
         problem = CommandTypes.CheckArguments(type, args);
         return problem is null ? args : null;
     }
+
+    private static string Shown(JsonItem item) => item is JsonStringItem { Value: var text } ? $"'{text}'" : item.ToString() ?? "";
 
     private static bool TryParseTtl(string text, out TimeSpan ttl)
     {

@@ -112,6 +112,8 @@ public sealed class KeysVerbsTests : IDisposable
     [InlineData("lockdown", new[] { "--arg", "zone=x" }, "takes no argument 'zone'")]
     [InlineData("lockdown", new[] { "--arg", "novalue" }, "must be name=value")]
     [InlineData("lockdown", new[] { "--ttl", "2h" }, "--ttl")]
+    // The last one was kept: a bypass of fence-c signed where door-a was typed first, without a word.
+    [InlineData("bypass", new[] { "--arg", "point=door-a", "--arg", "until=2026-12-06T18:00:00Z", "--arg", "point=fence-c" }, "--arg point is given twice ('door-a' and 'fence-c'): give it once")]
     public async Task Command_sign_refuses_what_the_gateway_would_refuse(string type, string[] extra, string because)
     {
         var key = await NewKey("sup.jones");
@@ -128,5 +130,20 @@ public sealed class KeysVerbsTests : IDisposable
         var (code, _, error) = await Run("command", "sign", "lockdown", "--key", Path.Combine(_dir, "none.pem"), "--operator", "x", "--site", "site-a", "--gateway", "gw-1");
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains("cannot read the private key", error, StringComparison.Ordinal);
+    }
+
+    // A signing key copied to 0644 on a shared office machine signed without a word.
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Command_sign_refuses_a_private_key_group_or_others_can_read()
+    {
+        var key = await NewKey("sup.jones");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var (code, output, error) = await Run("command", "sign", "lockdown", "--key", key, "--operator", "sup.jones", "--site", "site-a", "--gateway", "gw-1");
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("", output);
+        Assert.Contains($"the private key {key} can be read by group or others: chmod 600 it", error, StringComparison.Ordinal);
     }
 }
