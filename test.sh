@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Some tests need root: a full file system is a tmpfs they mount and fill, and the provisioning
+# tests chown the gateway's state files as a real install does. As another user they failed at the
+# end, one by one; say so at once instead.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: the suite needs root (it mounts a tmpfs and chowns files, as a gateway's install does);" >&2
+  echo "test.sh: run it as root, e.g. sudo env \"PATH=\$PATH\" ./test.sh" >&2
+  exit 2
+fi
+
 missing=()
 # Debian puts the broker in /usr/sbin, off a normal user's PATH (the tests look there too).
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
@@ -19,19 +28,19 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # tools/lint/systemd.sh checks the gateway's unit with systemd's own parser.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# The tests signal their Mosquitto brokers and gateway processes with the kill program, not the
+# shell's builtin (command -v finds that one): procps, which minimal images leave out.
+[ -x /usr/bin/kill ] || [ -x /bin/kill ] || missing+=(procps)
 if [ "${#missing[@]}" -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "test.sh: installing ${missing[*]} from Debian's packages"
-  $sudo apt-get update -qq
-  # Through env: sudo resets the environment, a VAR=value prefix before sudo would not reach apt.
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # The tests start brokers of their own on free ports. On a host running systemd the package also
   # starts and enables a system broker on port 1883, where the README's quick start
   # (`run --simulate`) puts its embedded broker: stop the one this script just installed.
   if [[ " ${missing[*]} " == *" mosquitto "* ]] && [ -d /run/systemd/system ]; then
     echo "test.sh: stopping and disabling the system mosquitto.service the package started"
-    $sudo systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
+    systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
   fi
 fi
 
