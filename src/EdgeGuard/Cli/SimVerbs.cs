@@ -19,11 +19,30 @@ internal static class SimVerbs
         Description = "Control socket of the simulated gateway (default: simulation.controlSocket from --config).",
     };
 
-    private static readonly Option<double> TimeoutOption = new("--expect-timeout")
+    private const int MaxExpectSeconds = 3600;
+
+    private static readonly Option<double> TimeoutOption = ExpectTimeout();
+
+    // Refused on the command line with the usage error (exit 1), as README says of bad arguments:
+    // NaN, Infinity or 1e400 threw out of TimeSpan.FromSeconds (a pulse count of 0, below, reached
+    // the gateway, which refused it: exit 3).
+    private static Option<double> ExpectTimeout()
     {
-        Description = "Seconds an `expect` step may take to come true.",
-        DefaultValueFactory = _ => 3,
-    };
+        var option = new Option<double>("--expect-timeout")
+        {
+            Description = "Seconds an `expect` step may take to come true.",
+            DefaultValueFactory = _ => 3,
+        };
+        option.Validators.Add(result =>
+        {
+            var seconds = result.GetValueOrDefault<double>();
+            if (!double.IsFinite(seconds) || seconds <= 0 || seconds > MaxExpectSeconds)
+            {
+                result.AddError($"--expect-timeout must be a number of seconds above 0 and at most {MaxExpectSeconds}");
+            }
+        });
+        return option;
+    }
 
     public static Command Create()
     {
@@ -46,6 +65,13 @@ internal static class SimVerbs
 
         var pulsePoint = new Argument<string>("point") { Description = "Point id." };
         var count = new Argument<int>("count") { Description = $"How many times (1..{SimulatorCommand.MaxPulses})." };
+        count.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > SimulatorCommand.MaxPulses)
+            {
+                result.AddError($"count must be 1..{SimulatorCommand.MaxPulses}");
+            }
+        });
         var pulse = new Command("pulse", "Activate and restore a point N times as fast as possible.") { pulsePoint, count, SocketOption, EdgeGuardCli.ConfigOption };
         pulse.SetAction((result, ct) => SendAsync(result, $"pulse {result.GetValue(pulsePoint)} {result.GetValue(count)}", ct));
         sim.Subcommands.Add(pulse);
