@@ -27,4 +27,23 @@ public sealed class ChangedScenarioModeTests
         Assert.Equal(site.Scenarios[0].Releasers, running.Releasers);
         Assert.Equal(site.Scenarios[0].Rank, running.Rank);
     }
+
+    // Its trigger pressed after the restore: "same scenario again" matched by id alone, so the site
+    // stayed in the saved evacuation while the press counted as the shelter again (and cut its siren).
+    [Fact]
+    public void The_changed_scenarios_trigger_does_not_count_as_the_stand_in_again()
+    {
+        var site = TestSite.Create();
+        var saved = new SafetyState(SiteMode.Evacuation, new LockdownInfo("keyswitch", "key-evac", TestSite.At(0).Utc, "shelter-c"), SirenSounding: true);
+        var restored = SiteState.Restore(site, saved, ImmutableDictionary<string, bool>.Empty, TestSite.At(1));
+
+        var pressed = SiteDecider.Decide(site, restored, new PointChanged("key-shelter", true), TestSite.At(2));
+
+        Assert.DoesNotContain(pressed.Events, e => e is LockdownRetriggered);
+        // The shelter (rank 50) does not outrank the stand-in (the lockdown's rank): refused, the
+        // evacuation and its siren kept.
+        Assert.Contains(pressed.Events, e => e is LockdownStartRefused { Scenario: "shelter-c" });
+        Assert.Equal(SiteMode.Evacuation, pressed.State.Mode);
+        Assert.True(pressed.State.SirenSounding);
+    }
 }

@@ -75,7 +75,7 @@ internal static class ModeChanges
         // Shelter in place is quiet on purpose: a siren would send people running.
         TimeSpan? siren = scenario.Mode == SiteMode.ShelterInPlace ? null : now.Monotonic + scenario.SirenDuration;
         var running = Transitions.Running(site, state);
-        if (running is not null && running.Id == scenario.Id && state.Lockdown!.Drill == request.Drill)
+        if (running is not null && running.Id == scenario.Id && running.Mode == scenario.Mode && state.Lockdown!.Drill == request.Drill)
         {
             if (point is not null && state.ChatteringPoints.Contains(point.Id))
             {
@@ -207,7 +207,7 @@ internal static class ModeChanges
     public static SiteState WithScenario(SiteState state, ScenarioDefinition scenario, LockdownInfo info)
     {
         var suspended = state.Lockdown is { Drill: false } running && state.Mode != SiteMode.Normal
-            && !(running.Scenario == info.Scenario && !info.Drill)
+            && !(running.Scenario == info.Scenario && state.Mode == scenario.Mode && !info.Drill)
             ? state.Suspended.Add(new SuspendedScenario(state.Mode, running))
             : state.Suspended;
         // Approvals to clear what ran before count for nothing now: a supervisor who agreed to end

@@ -150,7 +150,9 @@ public static class Transitions
         var running = Running(site, state);
         var wanted = request.Scenario!;
         var runningDrill = state.Lockdown?.Drill ?? false;
-        if (running is null || (running.Id == wanted.Id && runningDrill == request.Drill))
+        // Same id and mode: a stand-in of another mode under that id (SiteDefinition.ScenarioOrStandIn)
+        // is another scenario, taken over by the rules below.
+        if (running is null || (running.Id == wanted.Id && running.Mode == wanted.Mode && runningDrill == request.Drill))
         {
             return null; // same scenario again
         }
