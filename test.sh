@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 # end, one by one; say so at once instead.
 if [ "$(id -u)" -ne 0 ]; then
   echo "test.sh: the suite needs root (it mounts a tmpfs and chowns files, as a gateway's install does);" >&2
-  echo "test.sh: run it as root, e.g. sudo env \"PATH=\$PATH\" ./test.sh" >&2
+  echo "test.sh: run it as root, e.g. sudo env \"PATH=\$PATH\" ./test.sh (then chown -R \"\$USER\" . to build as yourself again)" >&2
   exit 2
 fi
 

@@ -250,7 +250,12 @@ internal static partial class KeysVerbs
         return problem is null ? args : null;
     }
 
-    private static string Shown(JsonItem item) => item is JsonStringItem { Value: var text } ? $"'{text}'" : item.ToString() ?? "";
+    private static string Shown(JsonItem item) => item switch
+    {
+        JsonStringItem { Value: var text } => $"'{text}'",
+        JsonIntegerItem { Value: var number } => number.ToString(CultureInfo.InvariantCulture),
+        _ => item.ToString() ?? "",
+    };
 
     private static bool TryParseTtl(string text, out TimeSpan ttl)
     {

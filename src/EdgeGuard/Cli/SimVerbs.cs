@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text;
 using EdgeGuard.Mqtt.Files;
 using EdgeGuard.Simulation;
@@ -35,8 +36,11 @@ internal static class SimVerbs
         };
         option.Validators.Add(result =>
         {
-            var seconds = result.GetValueOrDefault<double>();
-            if (!double.IsFinite(seconds) || seconds <= 0 || seconds > MaxExpectSeconds)
+            // From the token: text that is no number is the parser's error, and GetValueOrDefault
+            // throws on it (dotnet/command-line-api#2645).
+            if (result.Tokens is [{ Value: var text }]
+                && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+                && (!double.IsFinite(seconds) || seconds <= 0 || seconds > MaxExpectSeconds))
             {
                 result.AddError($"--expect-timeout must be a number of seconds above 0 and at most {MaxExpectSeconds}");
             }
@@ -67,7 +71,9 @@ internal static class SimVerbs
         var count = new Argument<int>("count") { Description = $"How many times (1..{SimulatorCommand.MaxPulses})." };
         count.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 1 or > SimulatorCommand.MaxPulses)
+            if (result.Tokens is [{ Value: var text }]
+                && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var times)
+                && times is < 1 or > SimulatorCommand.MaxPulses)
             {
                 result.AddError($"count must be 1..{SimulatorCommand.MaxPulses}");
             }

@@ -114,6 +114,7 @@ public sealed class KeysVerbsTests : IDisposable
     [InlineData("lockdown", new[] { "--ttl", "2h" }, "--ttl")]
     // The last one was kept: a bypass of fence-c signed where door-a was typed first, without a word.
     [InlineData("bypass", new[] { "--arg", "point=door-a", "--arg", "until=2026-12-06T18:00:00Z", "--arg", "point=fence-c" }, "--arg point is given twice ('door-a' and 'fence-c'): give it once")]
+    [InlineData("set-threat-level", new[] { "--arg", "level=3", "--arg", "level=4" }, "--arg level is given twice (3 and '4'): give it once")]
     public async Task Command_sign_refuses_what_the_gateway_would_refuse(string type, string[] extra, string because)
     {
         var key = await NewKey("sup.jones");

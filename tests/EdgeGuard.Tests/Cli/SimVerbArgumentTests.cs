@@ -19,6 +19,7 @@ public sealed class SimVerbArgumentTests : IDisposable
     [InlineData("1e400")]
     [InlineData("0")]
     [InlineData("3601")]
+    [InlineData("abc")]
     public async Task An_expect_timeout_that_is_not_a_usable_number_of_seconds_is_refused(string seconds)
     {
         var file = _dir.File("drill.scenario");
@@ -27,17 +28,18 @@ public sealed class SimVerbArgumentTests : IDisposable
         var (code, _, error) = await CliRun.InvokeAsync("sim", "scenario", file, "--expect-timeout", seconds, "--socket", _dir.File("none.sock"));
 
         Assert.Equal(1, code);
-        Assert.Contains("--expect-timeout must be a number of seconds above 0 and at most 3600", error, StringComparison.Ordinal);
+        Assert.Contains(seconds == "abc" ? "Cannot parse argument 'abc'" : "--expect-timeout must be a number of seconds above 0 and at most 3600", error, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("0")]
     [InlineData("1000001")]
+    [InlineData("abc")]
     public async Task A_pulse_count_out_of_range_is_refused(string count)
     {
         var (code, _, error) = await CliRun.InvokeAsync("sim", "pulse", "door-lobby", count, "--socket", _dir.File("none.sock"));
 
         Assert.Equal(1, code);
-        Assert.Contains("count must be 1..1000000", error, StringComparison.Ordinal);
+        Assert.Contains(count == "abc" ? "Cannot parse argument 'abc'" : "count must be 1..1000000", error, StringComparison.Ordinal);
     }
 }
