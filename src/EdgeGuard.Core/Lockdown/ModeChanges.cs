@@ -75,7 +75,7 @@ internal static class ModeChanges
         // Shelter in place is quiet on purpose: a siren would send people running.
         TimeSpan? siren = scenario.Mode == SiteMode.ShelterInPlace ? null : now.Monotonic + scenario.SirenDuration;
         var running = Transitions.Running(site, state);
-        if (running is not null && running.Id == scenario.Id && running.Mode == scenario.Mode && state.Lockdown!.Drill == request.Drill)
+        if (running is not null && running.IsSame(scenario) && state.Lockdown!.Drill == request.Drill)
         {
             if (point is not null && state.ChatteringPoints.Contains(point.Id))
             {

@@ -152,7 +152,7 @@ public static class Transitions
         var runningDrill = state.Lockdown?.Drill ?? false;
         // Same id and mode: a stand-in of another mode under that id (SiteDefinition.ScenarioOrStandIn)
         // is another scenario, taken over by the rules below.
-        if (running is null || (running.Id == wanted.Id && running.Mode == wanted.Mode && runningDrill == request.Drill))
+        if (running is null || (running.IsSame(wanted) && runningDrill == request.Drill))
         {
             return null; // same scenario again
         }

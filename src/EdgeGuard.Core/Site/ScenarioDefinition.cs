@@ -32,4 +32,10 @@ public sealed record ScenarioDefinition(
 
     /// <summary>Whether an output in <paramref name="zone"/> is covered.</summary>
     public bool Covers(string zone) => Zones.Count == 0 || Zones.Contains(zone, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether <paramref name="other"/> is this scenario: the same id and mode. A stand-in of another
+    /// mode under a configured scenario's id (<see cref="SiteDefinition.ScenarioOrStandIn"/>) is not.
+    /// </summary>
+    public bool IsSame(ScenarioDefinition other) => other is not null && Id == other.Id && Mode == other.Mode;
 }

@@ -157,16 +157,15 @@ internal static partial class KeysVerbs
         {
             // Read as the gateway reads its files (BoundedFile): a pipe at --key (a password
             // manager's FIFO, a wrong path) waited for ever in open(2), /dev/zero filled the memory.
-            if (BoundedFile.TryRead(keyFile.FullName, PrivateKeyKind, PrivateKeyMaxBytes, out pem) is { } unreadable)
-            {
-                error.WriteLine($"cannot read the private key {keyFile.FullName}: {unreadable}");
-                return null;
-            }
-
             // As ssh refuses one: a signing key group or others can read is anyone's on that machine.
-            if (OperatingSystem.IsLinux() && (File.GetUnixFileMode(keyFile.FullName) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            // Judged on the opened file, as the gateway judges its key files.
+            string? exposed = null;
+            if (BoundedFile.TryRead(keyFile.FullName, PrivateKeyKind, PrivateKeyMaxBytes, out pem, opened =>
+                    exposed = OperatingSystem.IsLinux() && (opened.Status.Mode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0
+                        ? $"the private key {keyFile.FullName} can be read by group or others: chmod 600 it (keys new writes it so), and consider it exposed"
+                        : null) is { } unreadable)
             {
-                error.WriteLine($"the private key {keyFile.FullName} can be read by group or others: chmod 600 it (keys new writes it so), and consider it exposed");
+                error.WriteLine(exposed ?? $"cannot read the private key {keyFile.FullName}: {unreadable}");
                 return null;
             }
 

@@ -197,18 +197,9 @@ public static partial class GatewayConfigReader
         /// gateway into the same refusal forever, leaving the doors and panic buttons without
         /// their controller.
         /// </summary>
-        private void KeyFileProblem(ConfigNode node, string? subject, string problem)
-        {
-            if (loadFiles)
-            {
-                _w.Error(node, subject, problem);
-            }
-            else
-            {
-                _w.Warning(node,
-                    $"{subject ?? "operator"}: {problem}: the gateway runs, but refuses this operator's commands until the file is back (read again at the operator's next command and every minute, no restart needed)");
-            }
-        }
+        private void KeyFileProblem(ConfigNode node, string? subject, string problem) =>
+            RefusedByValidate(node, subject, problem,
+                $"{subject ?? "operator"}: {problem}: the gateway runs, but refuses this operator's commands until the file is back (read again at the operator's next command and every minute, no restart needed)");
 
         private static bool AddTo(List<string> list, string value)
         {

@@ -299,14 +299,7 @@ public static partial class GatewayConfigReader
                 // connect. As for a missing TLS file: validate refuses it; run starts the site's
                 // protection and connects anonymously, and warns (the link may stay down).
                 const string NoIdentity = "the gateway has no identity for the office broker: give mqtt.tls.certFile and keyFile (mutual TLS) or mqtt.username and password";
-                if (loadFiles)
-                {
-                    _w.Error(node.Child("tls"), null, NoIdentity);
-                }
-                else
-                {
-                    _w.Warning(node.Child("tls"), NoIdentity + $"; connecting to '{host}' anonymously");
-                }
+                RefusedByValidate(node.Child("tls"), null, NoIdentity, NoIdentity + $"; connecting to '{host}' anonymously");
             }
         }
     }

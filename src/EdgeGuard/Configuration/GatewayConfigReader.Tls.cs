@@ -82,16 +82,9 @@ public static partial class GatewayConfigReader
             // denied)", not "does not exist": the file is there, its directory's mode is the fix.
             if (path is not null && TlsFile.Absence(path) is { } absence)
             {
-                if (loadFiles)
-                {
-                    _w.Error(node, null, $"file '{path}' {absence}");
-                }
-                else
-                {
-                    var until = absence == TlsFile.Missing ? "until it is back" : "until it can be read";
-                    _w.Warning(node,
-                        $"file '{path}' {absence}: the gateway runs without the office link {until} (read at every connect attempt, no restart needed)");
-                }
+                var until = absence == TlsFile.Missing ? "until it is back" : "until it can be read";
+                RefusedByValidate(node, null, $"file '{path}' {absence}",
+                    $"file '{path}' {absence}: the gateway runs without the office link {until} (read at every connect attempt, no restart needed)");
             }
             else if (path is not null && loadFiles)
             {

@@ -155,6 +155,23 @@ public static partial class GatewayConfigReader
     /// <summary>State of one read: the walker plus what has been declared so far, for cross-checks.</summary>
     private sealed partial class Run(bool simulate, bool loadFiles, string baseDirectory)
     {
+        /// <summary>
+        /// A problem <c>validate</c> (which loads the files) refuses, and <c>run</c> starts with, saying
+        /// what it does instead in <paramref name="runWarning"/>: the site's protection never waits for
+        /// a file the office link or an operator needs.
+        /// </summary>
+        private void RefusedByValidate(ConfigNode node, string? subject, string error, string runWarning)
+        {
+            if (loadFiles)
+            {
+                _w.Error(node, subject, error);
+            }
+            else
+            {
+                _w.Warning(node, runWarning);
+            }
+        }
+
         private readonly ConfigWalker _w = new();
 
         /// <summary>Zone id → path of its id key. Null while no zone list could be read.</summary>
