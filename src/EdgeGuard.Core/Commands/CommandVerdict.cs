@@ -93,6 +93,13 @@ public sealed record CommandVerdict(VerifiedCommand? Command, CommandRejection? 
     /// </summary>
     public Exception? StoreFailure { get; init; }
 
+    /// <summary>
+    /// True when the replay store was only read for this verdict, nothing written: a copy that
+    /// came after its command expired, answered from the store's committed rows
+    /// (<see cref="ISeenCommandIds.Find"/>). A read says nothing of whether the store takes writes.
+    /// </summary>
+    public bool OnlyRead { get; init; }
+
     /// <summary>The result message's reason: <c>code: detail</c>, or null when accepted.</summary>
     public string? Reason => Rejection is { } r ? $"{r.Code()}: {Detail}" : null;
 }

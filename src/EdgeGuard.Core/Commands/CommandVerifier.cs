@@ -11,7 +11,7 @@ namespace EdgeGuard.Core.Commands;
 /// permitted <c>lockdown</c> the store did not answer for in time: it is kept in
 /// <paramref name="unrecorded"/> instead and accepted (<see cref="CommandVerdict.Unrecorded"/>).
 /// </summary>
-public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, CommandVerifierOptions options, UnrecordedCommands? unrecorded = null)
+public sealed partial class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, CommandVerifierOptions options, UnrecordedCommands? unrecorded = null)
 {
     private readonly UnrecordedCommands _unrecorded = unrecorded ?? new UnrecordedCommands(TimeProvider.System);
 
@@ -78,6 +78,11 @@ public sealed class CommandVerifier(IOperatorKeys keys, ISeenCommandIds seen, Co
         // gateway's clock can be believed (fault.clock; CommandClockWatch).
         if (now >= command.ExpiresAt + options.ClockSkew)
         {
+            if (CopyOfHandled(command, key, payload, id, now) is { } copy)
+            {
+                return copy;
+            }
+
             return Reject(CommandRejection.Expired, id, $"expired at {WireTime.Format(command.ExpiresAt)}, now {WireTime.Format(now)}") with
             {
                 Clock = new CommandClock(command.Operator, command.IssuedAt, now, WithinSkew: false),

@@ -134,7 +134,7 @@ public sealed partial class CommandHandler(
                     }
                 }
 
-                if ((verdict.Command is not null || verdict.Repeat is not null) && !verdict.Unrecorded && verdict.StoreFailure is null)
+                if ((verdict.Command is not null || verdict.Repeat is not null) && !verdict.Unrecorded && verdict.StoreFailure is null && !verdict.OnlyRead)
                 {
                     // The store just answered: results it could not take earlier are stored now.
                     // Not when the answer came from memory or a read (the store was not asked, or hangs).

@@ -58,6 +58,10 @@ internal sealed class CommandKit : IDisposable
 
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
+    /// <summary>The same signed command with a space after every comma: authentic, but other bytes.</summary>
+    public static byte[] Respelt(byte[] payload) =>
+        Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(payload).Replace(",", ", ", StringComparison.Ordinal));
+
     public void Dispose()
     {
         Guard.Dispose();
