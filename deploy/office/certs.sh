@@ -13,6 +13,7 @@
 #   certs.sh [--dir DIR] crl [--days 365]
 #   certs.sh [--dir DIR] acl
 #   certs.sh [--dir DIR] list
+#   certs.sh [--dir DIR] check [--within 30]
 #
 # DIR (default ./edgeguard-pki) holds:
 #   ca/                     the CA key (0600), certificate, openssl ca's index and serial
@@ -307,6 +308,8 @@ cmd_office() {
 # Renewal and revocation: their own file, to keep each under 400 lines.
 # shellcheck source=deploy/office/certs-revoke.sh
 . "$(dirname "${BASH_SOURCE[0]}")/certs-revoke.sh"
+# shellcheck source=deploy/office/certs-check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/certs-check.sh"
 
 cmd_acl() {
   need_ca
@@ -351,5 +354,6 @@ case "$command" in
   crl) cmd_crl "$@" ;;
   acl) cmd_acl "$@" ;;
   list) cmd_list "$@" ;;
-  *) die "unknown subcommand '$command' (init-ca, broker, gateway, office, renew, revoke-superseded, revoke, crl, acl, list)" ;;
+  check) cmd_check "$@" ;;
+  *) die "unknown subcommand '$command' (init-ca, broker, gateway, office, renew, revoke-superseded, revoke, crl, acl, list, check)" ;;
 esac
