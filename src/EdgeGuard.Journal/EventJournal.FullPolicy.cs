@@ -79,6 +79,14 @@ public sealed partial class EventJournal
                 episodeDropped += count;
             }
 
+            if (!full && _database.BallastFreed)
+            {
+                // Another commit met the full disk first (a retention step, the cursor, a session
+                // or safety save) and freed the ballast, whose space is for the safety state and the
+                // fault: without an episode this batch's door contacts would take it.
+                Drop(0, "the disk is full: a journal write failed with SQLITE_FULL and freed the ballast, kept for the safety state; new events are dropped and counted (critical ones go into a reserve) until the disk has room again");
+            }
+
             Settle();
             foreach (var pending in batch)
             {

@@ -59,8 +59,9 @@ public sealed partial class EventJournal
 
             // At most one batch ahead of the last commit: one failed commit then skips no more than
             // a batch (as on the writer's own path), and the writer's group stays within MaxBatch.
+            // A ballast freed by another commit is the writer's to turn into an episode (Append).
             var last = _nextSeq + plan.Count - 1;
-            if (plan.Count == 0 || _full || _pendingGap is not null || last > _reserved || last > DurableSeq + MaxBatch
+            if (plan.Count == 0 || _full || _database.BallastFreed || _pendingGap is not null || last > _reserved || last > DurableSeq + MaxBatch
                 || Undelivered() + plan.Count > _limits.MaxRecords || !PinRoomFor(last))
             {
                 return false;

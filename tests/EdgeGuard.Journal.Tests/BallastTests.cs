@@ -65,4 +65,46 @@ public sealed class BallastTests : IDisposable
         Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
         Assert.Equal("p5", _h.All()[^1].Point);
     }
+
+    // The ballast is freed by whichever commit meets the full disk first. When that was not an
+    // append (here the cursor's commit; a retention step, a session or a safety save alike), no
+    // episode began, and the next batches of door contacts took the ballast's 4 MiB: the fault and
+    // the lockdown's safety save then found the disk full again.
+    [Fact]
+    public async Task A_full_disk_met_first_by_the_cursor_commit_starts_the_episode_so_door_contacts_leave_the_ballast_alone()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        _h.Database.FreeSpace = () => 0;
+        var failed = 0;
+        _h.Journal.BeforeCursorCommit = _ =>
+        {
+            Interlocked.Increment(ref failed);
+            throw new SqliteException("database or disk is full", 13);
+        };
+        _h.Journal.Acknowledged(1);
+        _h.Time.Advance(EventJournal.DefaultCursorWriteInterval);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!_h.Database.BallastFreed)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the cursor commit did not free the ballast ({Volatile.Read(ref failed)} tries)");
+            await Task.Delay(10);
+        }
+
+        _h.Journal.BeforeCursorCommit = null;
+
+        await _h.PublishAndFlush(Activated(2));
+
+        Assert.True(_h.Journal.IsFull);
+        Assert.Equal(["point.activated", "fault.journal-full"], _h.All().Select(r => r.Type));
+        Assert.Contains("freed the ballast", _h.All()[^1].DataJson, StringComparison.Ordinal);
+
+        // Room again: the ballast back, then the episode ends and door contacts go in.
+        _h.Database.FreeSpace = () => null;
+        _h.Time.Advance(EventJournal.BallastRetry);
+        await _h.PublishAndFlush(Activated(3));
+        Assert.False(_h.Database.BallastOut);
+        await _h.PublishAndFlush(Activated(4));
+        Assert.False(_h.Journal.IsFull);
+        Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
+    }
 }
