@@ -28,7 +28,7 @@ public static partial class EventDataWriter
                 return (null, null, true);
 
             case CommandSessionLost e:
-                writer.WriteString("since", Iso(e.Since));
+                writer.WriteString("since", Core.WireTime.Format(e.Since));
                 return (null, null, true);
 
             case DuplicateGateway e:
