@@ -72,6 +72,29 @@ public sealed class CommandCorrelationTests(ITestOutputHelper output)
         Assert.Equal(2, gateway.Executor.Executed.Count);
     }
 
+    // The note goes at the end of the reason and the payload cuts the reason to 1,024 characters:
+    // a long reason used to push the note out, and the answer had no correlation data and no word why.
+    [Fact]
+    public async Task The_note_survives_a_reason_as_long_as_the_contract_allows()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = new CommandHarness(output, broker.Port);
+        gateway.Executor.Answer = _ => new CommandExecution(true, new string('d', CommandResultPayload.MaxReasonLength + 100));
+        await gateway.StartAsync();
+        await using var office = await OfficeClient.ConnectAsync(broker.Port, CommandHarness.Root);
+        var command = gateway.Sign(CommandType.Rebirth);
+
+        await office.SendAsync(command, new string('o', CommandSubscriber.MaxCorrelationBytes + 1));
+
+        var hash = Sha256(command);
+        await Eventually.TrueAsync(() => office.Results.Count(r => r.Json.GetProperty("payload_sha256").GetString() == hash) >= 2, TimeSpan.FromSeconds(15), "both answers");
+        var done = Assert.Single(office.Results, r => r.Result == "done");
+        Assert.Null(done.CorrelationData);
+        Assert.EndsWith("; correlation data not echoed: 1025 bytes, more than 1024", done.Reason, StringComparison.Ordinal);
+        Assert.Equal(CommandResultPayload.MaxReasonLength, done.Reason!.Length);
+        Assert.StartsWith("ddd", done.Reason, StringComparison.Ordinal);
+    }
+
     private static async Task<ResultReceipt> AnswerAboutAsync(OfficeClient office, byte[] payload)
     {
         var hash = Sha256(payload);

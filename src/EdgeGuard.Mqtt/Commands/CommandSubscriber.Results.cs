@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeGuard.Core;
 using EdgeGuard.Mqtt.Contract;
 using EdgeGuard.Mqtt.Publishing;
 using MQTTnet;
@@ -40,9 +41,11 @@ public sealed partial class CommandSubscriber
         return (byte[])correlation.Clone();
     }
 
-    // An answer sent without the request's correlation data says so, after its own reason (a cut
-    // to the schema's length keeps the code and detail first): the office, which matches answers
-    // by it, sees on command-results why this one has none.
+    // An answer sent without the request's correlation data says so, after its own reason: the
+    // office, which matches answers by it, sees on command-results why this one has none. The
+    // reason is cut to leave the note its room: the payload's cut to the schema's length, from the
+    // end, took the note off a reason of about 970 characters or more (a long done detail, a
+    // key-unavailable naming a long operator), which the contract promises it ends with.
     private static string? Noted(string? reason, int dropped)
     {
         if (dropped == 0)
@@ -51,7 +54,7 @@ public sealed partial class CommandSubscriber
         }
 
         var note = string.Create(CultureInfo.InvariantCulture, $"correlation data not echoed: {dropped} bytes, more than {MaxCorrelationBytes}");
-        return string.IsNullOrEmpty(reason) ? note : $"{reason}; {note}";
+        return string.IsNullOrEmpty(reason) ? note : $"{TextCut.Cut(reason, CommandResultPayload.MaxReasonLength - note.Length - 2)}; {note}";
     }
 
     // Shed (an answer to a refusal giving way, PublishRefusalAsync): no longer waited for, counted
