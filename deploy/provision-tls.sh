@@ -10,7 +10,7 @@
 # A key that does not belong to the certificate would only show as a failed TLS handshake later.
 # Each side must be read: two failures (files swapped, not PEM) give two empty, equal strings.
 check_key_and_certificate() {
-  local ca=$1 cert=$2 key=$3 site=$4 gateway=$5 force=$6 cert_pub key_pub cert_cn
+  local ca=$1 cert=$2 key=$3 site=$4 gateway=$5 force=$6 cert_pub key_pub cert_cn cert_ou
   # The gateway loads its key unattended (no passphrase prompt at boot): an encrypted one is not
   # a format problem, and the validator would refuse it only as "do not load as a pair".
   if grep -q -e '^-----BEGIN ENCRYPTED PRIVATE KEY-----' -e '^Proc-Type: 4,ENCRYPTED' -- "$key"; then
@@ -31,6 +31,16 @@ check_key_and_certificate() {
     sed -n 's/^ *commonName *= //p') || cert_cn=""
   [ "$cert_cn" = "$gateway" ] ||
     die "--cert is issued to CN '$cert_cn', not to gateway '$gateway' (the broker's user name): use the certificate of deploy/office/certs.sh gateway $site $gateway"
+  # certs.sh names the gateway's site as the OU; the ACL grants it only edgeguard/v1/SITE/GATEWAY/#,
+  # so a --site typo otherwise showed only as every publish refused. Certificates issued before
+  # certs.sh wrote the OU name none: noted, not refused.
+  cert_ou=$(openssl x509 -noout -subject -nameopt multiline -in "$cert" 2>/dev/null |
+    sed -n 's/^ *organizationalUnitName *= //p') || cert_ou=""
+  if [ -z "$cert_ou" ]; then
+    note "--cert names no site (issued before certs.sh wrote one): --site '$site' is checked only by the broker's ACL"
+  elif [ "$cert_ou" != "$site" ]; then
+    die "--cert is issued for site '$cert_ou', not '$site' (--site): the broker's ACL grants $gateway only edgeguard/v1/$cert_ou/$gateway/#, so every publish would be refused; give --site $cert_ou, or the certificate of deploy/office/certs.sh gateway $site $gateway"
+  fi
   check_certificate_files "$ca" "$cert" "$force"
 }
 

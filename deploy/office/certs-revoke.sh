@@ -31,7 +31,7 @@ cmd_renew() {
   fi
   serial="$(serial_of "$crt")"
   old_pem="$(cat "$crt")"
-  issue "$folder" "$name" "$name" client_cert "$days"
+  issue "$folder" "$name" "$(subject_of "$record")" client_cert "$days"
   # Recorded as superseded only once the new one is issued: recorded before, a failed issue
   # (a typo in --days, an interrupted run) left the only certificate the gateway holds for
   # revoke-superseded to revoke, cutting it off at the broker's next CRL reload.

@@ -32,6 +32,7 @@
 # running gateway keeps its link until the new one is installed on it; then revoke-superseded
 # NAME revokes the old one (reason superseded) and writes the CRL for the broker.
 #
+# A gateway's certificate also names its site, as the OU (checked by provisioning and validate).
 # The certificate's CN is the identity Mosquitto takes as the user name
 # (use_identity_as_username true), so it is the gateway id (the gateway's `gateway` setting) or the
 # office client's name; the ACL grants topics to exactly that name. A name is used once, across
@@ -203,15 +204,17 @@ cmd_init_ca() {
 # issue OUT_DIR FILE CN EXTENSIONS DAYS: key (kept if present) + CSR + openssl ca, into
 # OUT_DIR/FILE.key and OUT_DIR/FILE.crt, with the CA certificate beside them as ca.crt.
 issue() {
-  local out="$1" file="$2" cn="$3" extensions="$4" days="$5"
+  local out="$1" file="$2" subject="$3" extensions="$4" days="$5"
   mkdir -p "$out"
   if [ ! -f "$out/$file.key" ]; then
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/$file.key"
   fi
   chmod 0600 "$out/$file.key"
-  openssl req -new -config "$dir/ca/openssl.cnf" -key "$out/$file.key" -subj "/CN=$cn" -out "$out/$file.csr"
+  openssl req -new -config "$dir/ca/openssl.cnf" -key "$out/$file.key" -subj "$subject" -out "$out/$file.csr"
   # Written beside it, then renamed: a failed openssl ca leaves a renewed certificate in place.
-  run_ca -batch -notext -extensions "$extensions" -days "$days" -in "$out/$file.csr" -out "$out/$file.crt.new"
+  # -preserveDN: the CA's policy names only the CN, and openssl ca drops every other field of the
+  # request, a gateway's OU (its site) too, in CA folders made before it was written.
+  run_ca -batch -notext -preserveDN -extensions "$extensions" -days "$days" -in "$out/$file.csr" -out "$out/$file.crt.new"
   rm -f "$out/$file.csr"
   chmod 0644 "$out/$file.crt.new"
   mv "$out/$file.crt.new" "$out/$file.crt"
@@ -248,7 +251,7 @@ cmd_broker() {
   fi
   # The gateway checks that the broker's certificate names the host it dialled (mqtt.tls.serverName
   # or mqtt.host): list every name and address gateways use.
-  EDGEGUARD_SAN="$san" issue "$dir/broker" broker "$host" server_cert "$days"
+  EDGEGUARD_SAN="$san" issue "$dir/broker" broker "/CN=$host" server_cert "$days"
   note "issued broker certificate for $san into $dir/broker"
   note "chown the copied broker.key to the mosquitto user (Mosquitto 2 reads it after dropping root)"
 }
@@ -267,6 +270,19 @@ parse_days() {
 
 # Issues a client certificate once: CN = NAME (the broker user name the ACL is written for), into
 # FOLDER, registered as RECORD in the clients list. A second run keeps the existing certificate.
+# subject_of RECORD: the certificate subject of a registry line. A gateway's OU is its site, so
+# provisioning and the gateway's validate can refuse a config whose site is not the certificate's
+# (a typo in --site): the broker's ACL grants the gateway only edgeguard/v1/SITE/GATEWAY/#, and a
+# wrong site otherwise showed only as every publish refused, after the technician had left.
+subject_of() {
+  local kind first second
+  read -r kind first second <<<"$1"
+  case "$kind" in
+    gateway) echo "/OU=$first/CN=$second" ;;
+    *) echo "/CN=$first" ;;
+  esac
+}
+
 issue_client() {
   local command="$1" folder="$2" name="$3" record="$4" days="$5" what="$6"
   need_ca
@@ -278,9 +294,9 @@ issue_client() {
     cmd_acl
     return 0
   fi
-  issue "$folder" "$name" "$name" client_cert "$days"
+  issue "$folder" "$name" "$(subject_of "$record")" client_cert "$days"
   echo "$record" >> "$dir/clients"
-  note "issued the certificate of $what (CN=$name) into $folder"
+  note "issued the certificate of $what ($(subject_of "$record")) into $folder"
   cmd_acl
 }
 

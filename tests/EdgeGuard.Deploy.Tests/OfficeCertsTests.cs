@@ -35,7 +35,9 @@ public sealed class OfficeCertsTests
 
         var current = X509CertificateLoader.LoadCertificateFromFile(crt);
         Assert.NotEqual(old.SerialNumber, current.SerialNumber);
-        Assert.Equal($"CN={Gateway}", current.Subject);
+        // Its site as the OU, its id as the CN (the broker's user name), as the first one.
+        Assert.Equal($"CN={Gateway}, OU={Site}", current.Subject);
+        Assert.Equal(old.Subject, current.Subject);
         Assert.True(current.NotAfter > old.NotAfter.AddDays(1000), $"renewed until {current.NotAfter:O}");
         // The same key: the gateway's client ids (derived from it) and its command session stay.
         Assert.Equal(old.PublicKey.EncodedKeyValue.RawData, current.PublicKey.EncodedKeyValue.RawData);
@@ -49,8 +51,8 @@ public sealed class OfficeCertsTests
         Assert.Equal(clients, await File.ReadAllTextAsync(Path.Combine(pki.Path, "clients")));
         Assert.Equal(acl, await File.ReadAllTextAsync(Path.Combine(pki.Path, "broker", "acl")));
         var list = (await Certs(pki, "list")).Output;
-        Assert.Contains($"superseded (still valid) /CN={Gateway} serial {old.SerialNumber}", list, StringComparison.Ordinal);
-        Assert.Contains($"valid    /CN={Gateway} serial {current.SerialNumber}", list, StringComparison.Ordinal);
+        Assert.Contains($"superseded (still valid) /OU={Site}/CN={Gateway} serial {old.SerialNumber}", list, StringComparison.Ordinal);
+        Assert.Contains($"valid    /OU={Site}/CN={Gateway} serial {current.SerialNumber}", list, StringComparison.Ordinal);
 
         // The separate step once the gateway runs with the new certificate: only the old one goes.
         var revoked = await Certs(pki, "revoke-superseded", Gateway);
@@ -104,7 +106,7 @@ public sealed class OfficeCertsTests
         Assert.True(Directory.Exists(Path.Combine(pki.Path, "superseded")), "init-ca made no superseded/");
         var list = (await Certs(pki, "list")).Output;
         Assert.Contains("valid    /CN=console-1 serial ", list, StringComparison.Ordinal);
-        Assert.Contains($"valid    /CN={Gateway} serial ", list, StringComparison.Ordinal);
+        Assert.Contains($"valid    /OU={Site}/CN={Gateway} serial ", list, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -124,13 +126,13 @@ public sealed class OfficeCertsTests
 
         await Certs(pki, "revoke", "gw-annex");
         var list = (await Certs(pki, "list")).Output;
-        Assert.Contains("revoked  /CN=gw-annex serial ", list, StringComparison.Ordinal);
-        Assert.Contains($"valid    /CN={Gateway} serial ", list, StringComparison.Ordinal);
+        Assert.Contains($"revoked  /OU={Site}/CN=gw-annex serial ", list, StringComparison.Ordinal);
+        Assert.Contains($"valid    /OU={Site}/CN={Gateway} serial ", list, StringComparison.Ordinal);
         var nothing = await Certs(pki, "revoke-superseded", Gateway);
         Assert.Contains("no superseded certificate", nothing.Output, StringComparison.Ordinal);
 
         await Certs(pki, "renew", Gateway);
-        Assert.Contains($"superseded (still valid) /CN={Gateway} serial ", (await Certs(pki, "list")).Output, StringComparison.Ordinal);
+        Assert.Contains($"superseded (still valid) /OU={Site}/CN={Gateway} serial ", (await Certs(pki, "list")).Output, StringComparison.Ordinal);
     }
 
     [Theory]

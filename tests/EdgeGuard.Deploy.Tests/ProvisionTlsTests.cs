@@ -138,6 +138,35 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.False(Path.Exists(Path.Combine(root.Path, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));
     }
 
+    // certs.sh names the gateway's site as the certificate's OU. A --site typo was installed,
+    // validated and started, and every publish was refused by the broker's ACL, after the
+    // technician had left. A certificate issued before certs.sh wrote the OU is noted, not refused.
+    [Fact]
+    public async Task A_certificate_issued_for_another_site_is_refused_and_one_that_names_no_site_is_noted()
+    {
+        using var scratch = new TempDirectory();
+        var pki = new TestPki(scratch.Path, "office");
+        var elsewhere = Copy(pki.IssueGateway("embassy-y", Gateway), scratch, "elsewhere");
+        var here = Copy(pki.IssueGateway(Site, Gateway), scratch, "here");
+        using var root = BookwormRoot();
+
+        var refused = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, elsewhere.Cert, elsewhere.Key), null);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"--cert is issued for site 'embassy-y', not '{Site}' (--site)", refused.Error, StringComparison.Ordinal);
+        Assert.Contains($"edgeguard/v1/embassy-y/{Gateway}/#", refused.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
+
+        var installed = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, here.Cert, here.Key), null);
+        Assert.True(installed.ExitCode == 0, installed.All);
+        Assert.DoesNotContain("names no site", installed.All, StringComparison.Ordinal);
+
+        using var older = BookwormRoot();
+        var noSite = await ProvisionWith(release.Tarball, older.Path, "office.example:8883", (release.CaFile, release.CertFile, release.KeyFile), null);
+        Assert.True(noSite.ExitCode == 0, noSite.All);
+        Assert.Contains($"--cert names no site (issued before certs.sh wrote one): --site '{Site}' is checked only by the broker's ACL", noSite.Output, StringComparison.Ordinal);
+    }
+
     private static (string Cert, string Key) Copy((string Cert, string Key) issued, TempDirectory scratch, string name)
     {
         var folder = Path.Combine(scratch.Path, name);

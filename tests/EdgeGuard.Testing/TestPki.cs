@@ -57,6 +57,9 @@ public sealed class TestPki
     /// <summary>Issues a client certificate with CN = <paramref name="commonName"/> (the gateway id).</summary>
     public (string Cert, string Key) IssueClient(string commonName) => Issue(commonName, "1.3.6.1.5.5.7.3.2", null);
 
+    /// <summary>A gateway's client certificate as deploy/office/certs.sh issues it: its site as the OU, its id as the CN.</summary>
+    public (string Cert, string Key) IssueGateway(string site, string gateway) => Issue(gateway, "1.3.6.1.5.5.7.3.2", null, unit: site);
+
     /// <summary>
     /// Issues a client certificate valid from <paramref name="notBefore"/> to <paramref name="notAfter"/>
     /// (within the CA's window; whole seconds, as X.509 keeps them), written over any earlier one
@@ -66,10 +69,10 @@ public sealed class TestPki
         Issue(commonName, "1.3.6.1.5.5.7.3.2", null, null, (notBefore, notAfter));
 
     private (string Cert, string Key) Issue(
-        string commonName, string usage, X509Extension? alternativeNames, X509Extension? crl = null, (DateTimeOffset From, DateTimeOffset To)? window = null)
+        string commonName, string usage, X509Extension? alternativeNames, X509Extension? crl = null, (DateTimeOffset From, DateTimeOffset To)? window = null, string? unit = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(unit is null ? $"CN={commonName}" : $"CN={commonName}, OU={unit}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));

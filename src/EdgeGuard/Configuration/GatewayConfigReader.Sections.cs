@@ -256,7 +256,7 @@ public static partial class GatewayConfigReader
                 _w.Error(node.Child("password"), null, "a password needs mqtt.username");
             }
 
-            var tls = Tls(node.Child("tls"));
+            var tls = Tls(node.Child("tls"), brokerTakesCertificateName: username is null);
             if (hostOk && !string.IsNullOrEmpty(host) && !MqttPublisherOptions.IsLoopbackHost(host))
             {
                 RequireEncryptionOffLoopback(node, host, username, tls);

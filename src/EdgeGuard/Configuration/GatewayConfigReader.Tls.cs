@@ -11,7 +11,10 @@ public static partial class GatewayConfigReader
 {
     private sealed partial class Run
     {
-        private MqttTlsOptions? Tls(ConfigNode node)
+        // The site and gateway ids as read (null where refused), for the certificate's names.
+        private (string? Site, string? Gateway) _identity;
+
+        private MqttTlsOptions? Tls(ConfigNode node, bool brokerTakesCertificateName)
         {
             if (!node.IsPresent)
             {
@@ -38,7 +41,7 @@ public static partial class GatewayConfigReader
 
             if (enabled == true && loadFiles)
             {
-                LoadsAsTls(node, (ca, caPem), (cert, certPem), (key, keyPem));
+                LoadsAsTls(node, (ca, caPem), (cert, certPem), (key, keyPem), brokerTakesCertificateName);
             }
 
             if (keyPem is not null)
@@ -104,7 +107,7 @@ public static partial class GatewayConfigReader
         // The files loaded as the MQTT connection will load them (ClientOptionsFactory): an encrypted
         // or mismatched key, or a CA file with no certificate, otherwise passes validate and leaves
         // the gateway offline for good, each connect failing with the same log line.
-        private void LoadsAsTls(ConfigNode node, (string? Path, byte[]? Pem) ca, (string? Path, byte[]? Pem) cert, (string? Path, byte[]? Pem) key)
+        private void LoadsAsTls(ConfigNode node, (string? Path, byte[]? Pem) ca, (string? Path, byte[]? Pem) cert, (string? Path, byte[]? Pem) key, bool brokerTakesCertificateName)
         {
             if (ca.Pem is not null)
             {
@@ -145,6 +148,7 @@ public static partial class GatewayConfigReader
                     Validity(node.Child("certFile"), $"the client certificate '{cert.Path}'", certificate,
                         expired: $"the broker refuses it; renew it at the office ({CertificateFault.RenewCommand}) and provision it again",
                         renew: $"renew it at the office ({CertificateFault.RenewCommand}) before then, or the broker refuses the gateway");
+                    Names(node.Child("certFile"), cert.Path!, certificate, brokerTakesCertificateName);
                 }
                 catch (Exception ex) when (ex is CryptographicException or ArgumentException) // ArgumentException: another certificate's key
                 {
@@ -179,6 +183,37 @@ public static partial class GatewayConfigReader
             else if (to - now <= TlsFile.ExpiryNotice)
             {
                 _w.Warning(node, $"{what} expires {Utc(to)}, in {(int)(to - now).TotalDays} days: {renew}");
+            }
+        }
+
+        // The office broker takes the certificate's CN as the gateway's user name, and certs.sh
+        // names the gateway's site as its OU; the ACL grants that name only
+        // edgeguard/v1/SITE/GATEWAY/#. A config whose gateway or site is not the certificate's
+        // (a typo, a certificate of another gateway) validated, connected, and had every publish
+        // refused. Not when an mqtt.username stands for the gateway instead (the broker's ACL is
+        // then that name's); the OU only when the certificate names one (certs.sh did not before
+        // 2026-12-06).
+        private void Names(ConfigNode node, string path, X509Certificate2 certificate, bool brokerTakesCertificateName)
+        {
+            if (!brokerTakesCertificateName)
+            {
+                return;
+            }
+
+            var (site, gateway) = _identity;
+            var cn = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+            if (gateway is not null && !string.Equals(cn, gateway, StringComparison.Ordinal))
+            {
+                _w.Error(node, null, $"the client certificate '{path}' is issued to CN '{cn}', not to gateway '{gateway}': the office broker takes the CN as the gateway's user name and grants it only its own topics; use the certificate of deploy/office/certs.sh gateway {site} {gateway}");
+            }
+
+            var ou = certificate.SubjectName.EnumerateRelativeDistinguishedNames()
+                .Where(rdn => rdn.GetSingleElementType().Value == "2.5.4.11") // id-at-organizationalUnitName
+                .Select(rdn => rdn.GetSingleElementValue())
+                .FirstOrDefault();
+            if (site is not null && ou is not null && !string.Equals(ou, site, StringComparison.Ordinal))
+            {
+                _w.Error(node, null, $"the client certificate '{path}' is issued for site '{ou}', not '{site}': the office broker grants {cn} only edgeguard/v1/{ou}/{cn}/#, so every publish would be refused; set site to '{ou}', or use the certificate of deploy/office/certs.sh gateway {site} {gateway}");
             }
         }
 

@@ -224,6 +224,7 @@ public static partial class GatewayConfigReader
             // lockdown keyswitches).
             var site = Id(root.Child("site"), null, required: true);
             var gateway = Id(root.Child("gateway"), null, required: true);
+            _identity = (site, gateway);
             var stateDirectory = FilePath(root.Child("stateDirectory"), null, required: true,
                 " (the directory for the journal and the persisted safety state)");
             if (stateDirectory is not null)
