@@ -1,3 +1,3 @@
 using EdgeGuard.Cli;
 
-return await EdgeGuardCli.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
+return await EdgeGuardCli.Create().Parse(args).InvokeAsync(EdgeGuardCli.Invocation()).ConfigureAwait(false);

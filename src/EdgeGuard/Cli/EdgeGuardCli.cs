@@ -12,6 +12,14 @@ public static class EdgeGuardCli
         Description = "Site configuration file (default: appsettings.json next to the executable). Environment variables such as EdgeGuard__gateway override it.",
     };
 
+    /// <summary>
+    /// How the verbs are invoked: on SIGTERM or SIGINT the verb's token is cancelled and <c>Main</c>
+    /// waits for the verb <see cref="Hosting.GatewayHost.StopGrace"/> at the most, not
+    /// System.CommandLine's default 2 s, so the gateway's orderly stop ends on its own terms and
+    /// its exit code is the run's.
+    /// </summary>
+    public static InvocationConfiguration Invocation() => new() { ProcessTerminationTimeout = Hosting.GatewayHost.StopGrace };
+
     /// <summary>Builds the root command with every verb.</summary>
     public static RootCommand Create()
     {

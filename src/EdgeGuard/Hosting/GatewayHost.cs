@@ -22,6 +22,16 @@ public static class GatewayHost
     /// </summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(18);
 
+    /// <summary>
+    /// How long the command line lets a verb run after SIGTERM or SIGINT before it ends the process
+    /// anyway: the host's <see cref="ShutdownTimeout"/> and the journal's drain (10 s) after it, and
+    /// a second for the exit, under systemd's <c>TimeoutStopSec=30s</c>. With System.CommandLine's
+    /// default, 2 s, <c>Main</c> returned 143 while a longer stop went on; only the host's console
+    /// lifetime, waiting in its process-exit handler for the host's disposal, kept the process
+    /// alive, and it then set the exit code to 0 whatever the run's own was.
+    /// </summary>
+    public static readonly TimeSpan StopGrace = ShutdownTimeout + TimeSpan.FromSeconds(11);
+
     /// <summary>Creates the host; <paramref name="configure"/> lets tests replace services.</summary>
     /// <param name="config">The validated configuration.</param>
     /// <param name="configuration">Where it came from (logging levels).</param>

@@ -68,6 +68,20 @@ public sealed partial class ShutdownBudgetTests
             $"host {GatewayHost.ShutdownTimeout} + journal drain {journalDrain} within systemd's {SystemdStopTimeout()}");
     }
 
+    // The command line waits this long after SIGTERM for the verb, then returns whatever it still
+    // does: it must hold the host's stop and the journal's drain, and end before systemd kills.
+    // System.CommandLine's default is 2 s. The process itself: StopGraceProcessTests (integration).
+    [Fact]
+    public void The_command_lines_stop_grace_holds_the_whole_stop_and_ends_before_systemd_kills()
+    {
+        var invocation = EdgeGuard.Cli.EdgeGuardCli.Invocation();
+
+        Assert.Equal(GatewayHost.StopGrace, invocation.ProcessTerminationTimeout);
+        Assert.True(GatewayHost.StopGrace >= GatewayHost.ShutdownTimeout + EventJournal.DrainTimeout,
+            $"grace {GatewayHost.StopGrace} holds host {GatewayHost.ShutdownTimeout} + journal drain {EventJournal.DrainTimeout}");
+        Assert.True(GatewayHost.StopGrace < SystemdStopTimeout(), $"grace {GatewayHost.StopGrace} within systemd's {SystemdStopTimeout()}");
+    }
+
     // TimeoutStopSec of the unit the gateway is installed with.
     private static TimeSpan SystemdStopTimeout()
     {
