@@ -16,8 +16,17 @@ public sealed partial class CommandVerifier
     // controller (it will be refused as expired when its turn comes), forgotten, or a store that
     // cannot be read (the copy itself is expired, which is true). No Clock: its times were judged
     // when it first came, and a copy says nothing of the clock now.
+    // Only within the window the id is kept for (expires_at + the largest skew, RememberedWindow):
+    // the store prunes only when a command is recorded, so on a quiet gateway an old row stays for
+    // days, and copies long past it, answered as repeats, would each be journaled anew once the
+    // repeat audit has forgotten the command; refused as expired, the rejection audit holds them.
     private CommandVerdict? CopyOfHandled(CommandEnvelope command, OperatorKey key, ReadOnlySpan<byte> payload, string id, DateTimeOffset now)
     {
+        if (now >= RememberedWindow(command).Until)
+        {
+            return null;
+        }
+
         var hash = SHA256.HashData(payload);
         SeenCommand? known;
         var fromMemory = false;

@@ -28,9 +28,10 @@ public sealed class RepeatAudit(TimeProvider time, Func<IReadOnlyList<CommandRep
     /// <summary>How long further copies are counted before their summary is journaled.</summary>
     public static readonly TimeSpan SummaryInterval = TimeSpan.FromMinutes(1);
 
-    // How long a command's count is kept after its expiry: copies after it are refused as expired
-    // (and audited as rejections), so the entry is of no use; a wall-clock step back may let a few
-    // more copies be journaled one by one, which is all it costs.
+    // How long a command's count is kept after its expiry: copies are answered as repeats until
+    // 5 minutes past it (the verifier's remembered window, CommandVerifier.ExpiredCopies.cs), then
+    // refused as expired (and audited as rejections), so the entry is of no use; a wall-clock step
+    // back may let a few more copies be journaled one by one, which is all it costs.
     private static readonly TimeSpan KeptAfterExpiry = TimeSpan.FromHours(1);
 
     private readonly Lock _gate = new();

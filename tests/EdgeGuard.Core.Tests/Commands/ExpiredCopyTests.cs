@@ -80,6 +80,25 @@ public sealed class ExpiredCopyTests : IDisposable
         Assert.Equal(CommandRejection.BadSignature, verifier.Verify(forged, false, ExpiredAt(finished)).Rejection);
     }
 
+    // The store prunes only when a command is recorded: on a quiet gateway the row outlives its
+    // window by days. Past the window a copy is refused as expired (held by the rejection audit),
+    // not answered as a repeat that the repeat audit, having forgotten the command, journals anew.
+    [Fact]
+    public void A_copy_past_the_window_its_id_is_kept_for_is_refused_as_expired_though_the_store_still_holds_it()
+    {
+        var command = CommandKit.Unsigned();
+        var payload = CommandKit.Signed(_kit.Supervisor, command);
+        var verifier = _kit.Verifier();
+        verifier.Finish(verifier.Verify(payload, false, Now).CommandId, new CommandFinal(true, null));
+        var windowEnd = command.ExpiresAt + CommandVerifierOptions.MaxClockSkew;
+
+        Assert.NotNull(verifier.Verify(payload, false, windowEnd.AddTicks(-1)).Repeat);
+        var late = verifier.Verify(payload, false, windowEnd.AddDays(3));
+
+        Assert.Equal(CommandRejection.Expired, late.Rejection);
+        Assert.NotNull(_kit.Seen.Find(command.Id, System.Security.Cryptography.SHA256.HashData(payload)));
+    }
+
     [Fact]
     public void A_store_that_cannot_be_read_leaves_the_copy_refused_as_expired()
     {
