@@ -23,6 +23,23 @@ public sealed partial class EveryEventContractTests
         Assert.Equal(["common.schema.json#/$defs/timestamp"], loose);
     }
 
+    // Events an older release journaled with .NET's seven digits are published word for word after
+    // an upgrade (an outage's backlog, a resend of history): the schema still takes those, and
+    // only those besides the one form.
+    [Fact]
+    public async Task A_session_lost_since_is_the_one_form_or_the_older_releases_seven_digits()
+    {
+        var current = Payload(new EdgeGuard.Core.Lockdown.CommandSessionLost(CoreEvents.At, CoreEvents.At.AddMinutes(-3)), 11, drill: false, replayed: true, out _);
+        var since = System.Text.RegularExpressions.Regex.Match(current, "\"since\":\"([^\"]+)\"").Groups[1].Value;
+        Assert.Matches("^[0-9-]{10}T[0-9:]{8}\\.[0-9]{3}Z$", since);
+        var older = current.Replace(since, since[..^1] + "0000Z", StringComparison.Ordinal);
+        var neither = current.Replace(since, since[..^5] + "Z", StringComparison.Ordinal);
+
+        var failures = await Failures([("current", current), ("older", older), ("neither", neither)], "--known-types");
+
+        Assert.StartsWith("neither:", Assert.Single(failures), StringComparison.Ordinal);
+    }
+
     private static void Walk(JsonElement element, string where, List<string> loose)
     {
         if (element.ValueKind == JsonValueKind.Object)
