@@ -5,7 +5,7 @@
 # broker's or the CA's end every gateway refuses the broker, and past a gateway's end the broker
 # refuses that gateway. The gateway warns of its own certificate (fault.certificate); nothing else
 # does, so run this from cron on the CA machine, e.g. daily: certs.sh --dir DIR check || mail ...
-# Uses certs.sh's $dir and its helpers (die, note, need_ca, serial_of).
+# Uses certs.sh's $dir and its helpers (die, note, need_ca, serial_of, superseded_serials).
 # shellcheck disable=SC2154 # certs.sh's $dir, set before any command runs
 
 # Set by cmd_check for judge.
@@ -43,7 +43,8 @@ cmd_check() {
       *) die "check: unknown argument '$1'" ;;
     esac
   done
-  [[ "$within" =~ ^[0-9]{1,5}$ ]] || die "check: --within must be a whole number of days (0-99999), not '$within'"
+  # No leading zero: the shell's arithmetic reads 010 as octal, and 08 not at all.
+  [[ "$within" =~ ^(0|[1-9][0-9]{0,4})$ ]] || die "check: --within must be a whole number of days (0-99999), not '$within'"
   need_ca
   check_now="$(date -u +%s)"
   check_horizon=$((check_now + within * 86400))
@@ -68,9 +69,7 @@ cmd_check() {
   # Every valid gateway and office certificate, from openssl ca's index (tab separated: status,
   # expiry, revocation, serial, file, subject) and its copy in newcerts/. A renewed one's old
   # certificate is left out: revoke-superseded ends it anyway.
-  if [ -d "$dir/superseded" ]; then
-    superseded=" $(find "$dir/superseded" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sed 's/.*-//' | tr '\n' ' ')"
-  fi
+  superseded=" $(superseded_serials)"
   while IFS=$'\t' read -r serial subject; do
     [ "$serial" = "$broker_serial" ] && continue
     case "$superseded " in *" $serial "*) continue ;; esac

@@ -332,16 +332,21 @@ cmd_acl() {
   "$here/make-acl.sh" --clients "$dir/clients" --out "$dir/broker/acl"
 }
 
+# superseded_serials: the serials renew left in superseded/ (still valid until
+# revoke-superseded), space separated. A CA folder made before init-ca created superseded/ has
+# none until its first renew: find would fail there and, under pipefail, end the caller.
+superseded_serials() {
+  if [ -d "$dir/superseded" ]; then
+    find "$dir/superseded" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sed 's/.*-//' | tr '\n' ' '
+  fi
+}
+
 cmd_list() {
   need_ca
   # index.txt: status, expiry, revocation, serial, file, subject (tab separated). A valid
   # certificate renew replaced is listed as such, until revoke-superseded.
-  # A CA folder made before init-ca created superseded/ has none until its first renew: find would
-  # fail there and, under pipefail, end list with nothing printed.
-  local superseded=""
-  if [ -d "$dir/superseded" ]; then
-    superseded="$(find "$dir/superseded" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sed 's/.*-//' | tr '\n' ' ')"
-  fi
+  local superseded
+  superseded="$(superseded_serials)"
   awk -F'\t' -v old=" $superseded" '{ s = ($1 == "V") ? "valid" : ($1 == "R") ? "revoked" : "expired";
                 if (s == "valid" && index(old, " " $4 " ")) s = "superseded (still valid)";
                 printf "%-8s %s serial %s expires %s\n", s, $6, $4, $2 }' "$dir/ca/index.txt"

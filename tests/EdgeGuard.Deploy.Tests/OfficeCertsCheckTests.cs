@@ -83,6 +83,8 @@ public sealed class OfficeCertsCheckTests
     [InlineData("x")]
     [InlineData("-1")]
     [InlineData("100000")]
+    [InlineData("08")]
+    [InlineData("010")]
     public async Task An_unusable_window_is_refused_by_name(string within)
     {
         using var pki = await PkiAsync();
