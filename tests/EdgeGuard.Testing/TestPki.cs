@@ -60,6 +60,26 @@ public sealed class TestPki
     /// <summary>A gateway's client certificate as deploy/office/certs.sh issues it: its site as the OU, its id as the CN.</summary>
     public (string Cert, string Key) IssueGateway(string site, string gateway) => Issue(gateway, "1.3.6.1.5.5.7.3.2", null, unit: site);
 
+    /// <summary>A client certificate whose one name part holds both its CN and an OU (CN=x+OU=y), as some CAs write them.</summary>
+    public (string Cert, string Key) IssueMultiValued(string commonName, string unit)
+    {
+        var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        using (writer.PushSetOf())
+        {
+            foreach (var (oid, value) in new[] { ("2.5.4.3", commonName), ("2.5.4.11", unit) })
+            {
+                using (writer.PushSequence())
+                {
+                    writer.WriteObjectIdentifier(oid);
+                    writer.WriteCharacterString(System.Formats.Asn1.UniversalTagNumber.UTF8String, value);
+                }
+            }
+        }
+
+        return Issue(commonName, "1.3.6.1.5.5.7.3.2", null, subject: new X500DistinguishedName(writer.Encode()));
+    }
+
     /// <summary>
     /// Issues a client certificate valid from <paramref name="notBefore"/> to <paramref name="notAfter"/>
     /// (within the CA's window; whole seconds, as X.509 keeps them), written over any earlier one
@@ -69,10 +89,12 @@ public sealed class TestPki
         Issue(commonName, "1.3.6.1.5.5.7.3.2", null, null, (notBefore, notAfter));
 
     private (string Cert, string Key) Issue(
-        string commonName, string usage, X509Extension? alternativeNames, X509Extension? crl = null, (DateTimeOffset From, DateTimeOffset To)? window = null, string? unit = null)
+        string commonName, string usage, X509Extension? alternativeNames, X509Extension? crl = null, (DateTimeOffset From, DateTimeOffset To)? window = null,
+        string? unit = null, X500DistinguishedName? subject = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(unit is null ? $"CN={commonName}" : $"CN={commonName}, OU={unit}", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(
+            subject ?? new X500DistinguishedName(unit is null ? $"CN={commonName}" : $"CN={commonName}, OU={unit}"), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));

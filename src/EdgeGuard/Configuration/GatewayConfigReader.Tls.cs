@@ -207,8 +207,9 @@ public static partial class GatewayConfigReader
                 _w.Error(node, null, $"the client certificate '{path}' is issued to CN '{cn}', not to gateway '{gateway}': the office broker takes the CN as the gateway's user name and grants it only its own topics; use the certificate of deploy/office/certs.sh gateway {site} {gateway}");
             }
 
+            // A multi-valued part (CN=x+OU=y, another CA's) has no single element: not certs.sh's.
             var ou = certificate.SubjectName.EnumerateRelativeDistinguishedNames()
-                .Where(rdn => rdn.GetSingleElementType().Value == "2.5.4.11") // id-at-organizationalUnitName
+                .Where(rdn => !rdn.HasMultipleElements && rdn.GetSingleElementType().Value == "2.5.4.11") // id-at-organizationalUnitName
                 .Select(rdn => rdn.GetSingleElementValue())
                 .FirstOrDefault();
             if (site is not null && ou is not null && !string.Equals(ou, site, StringComparison.Ordinal))

@@ -58,6 +58,22 @@ public sealed class CertificateNamesConfigTests : IDisposable
         Assert.True(result.IsValid, result.ToReport());
     }
 
+    // Another CA's certificate may put several names in one part (CN=x+OU=y): validate reports on
+    // it, it does not crash on it.
+    [Fact]
+    public void A_multi_valued_name_part_is_read_without_failing()
+    {
+        var (cert, key) = _pki.IssueMultiValued("gw-chancery", "embassy-x");
+        using (var issued = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(cert))
+        {
+            Assert.True(Assert.Single(issued.SubjectName.EnumerateRelativeDistinguishedNames()).HasMultipleElements);
+        }
+
+        var result = TestConfigs.ReadWithTls(_pki.CaFile, cert, key);
+
+        Assert.True(result.IsValid, result.ToReport());
+    }
+
     // With mqtt.username the broker is given the gateway's name that way, and its ACL is that
     // name's: the certificate's names are not held to the config.
     [Fact]
