@@ -27,7 +27,7 @@ public sealed class LinkEventDataTests
     public void The_other_link_events_keep_their_data()
     {
         EventDataWriterTests.AssertData(EventDataWriter.Describe(new SessionTakenOver(At, BrokerConnection.Commands)).DataJson, ("connection", "commands"));
-        EventDataWriterTests.AssertData(EventDataWriter.Describe(new CommandSessionLost(At, At)).DataJson, ("since", "2026-12-05T16:00:00.0000000Z"));
+        EventDataWriterTests.AssertData(EventDataWriter.Describe(new CommandSessionLost(At, At)).DataJson, ("since", "2026-12-05T16:00:00.000Z"));
         EventDataWriterTests.AssertData(EventDataWriter.Describe(new JournalWentBack(At, 50, 100, 101, 4000, null)).DataJson,
             ("session", 50L), ("brokerSession", 100L), ("raisedSession", 101L), ("lastSeq", 4000L));
     }
