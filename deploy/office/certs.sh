@@ -201,7 +201,8 @@ cmd_init_ca() {
   cmd_acl
 }
 
-# issue OUT_DIR FILE CN EXTENSIONS DAYS: key (kept if present) + CSR + openssl ca, into
+# issue OUT_DIR FILE SUBJECT EXTENSIONS DAYS: key (kept if present) + CSR for SUBJECT (e.g.
+# /OU=SITE/CN=GATEWAY) + openssl ca, into
 # OUT_DIR/FILE.key and OUT_DIR/FILE.crt, with the CA certificate beside them as ca.crt.
 issue() {
   local out="$1" file="$2" subject="$3" extensions="$4" days="$5"
@@ -268,8 +269,6 @@ parse_days() {
   done
 }
 
-# Issues a client certificate once: CN = NAME (the broker user name the ACL is written for), into
-# FOLDER, registered as RECORD in the clients list. A second run keeps the existing certificate.
 # subject_of RECORD: the certificate subject of a registry line. A gateway's OU is its site, so
 # provisioning and the gateway's validate can refuse a config whose site is not the certificate's
 # (a typo in --site): the broker's ACL grants the gateway only edgeguard/v1/SITE/GATEWAY/#, and a
@@ -283,6 +282,9 @@ subject_of() {
   esac
 }
 
+# Issues a client certificate once: CN = NAME (the broker user name the ACL is written for), and
+# a gateway's site as the OU (subject_of), into FOLDER, registered as RECORD in the clients list.
+# A second run keeps the existing certificate.
 issue_client() {
   local command="$1" folder="$2" name="$3" record="$4" days="$5" what="$6"
   need_ca
