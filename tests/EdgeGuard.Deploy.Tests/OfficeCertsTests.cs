@@ -169,6 +169,28 @@ public sealed class OfficeCertsTests
         Assert.Equal(0, ok.ExitCode);
     }
 
+    // Every certificate issued before certs.sh named the site has a CN only; renew is how each gets
+    // its OU (deploy/office/README.md). Such a one is made here as the earlier certs.sh made it:
+    // the same key and CA, subject /CN=GATEWAY.
+    [Fact]
+    public async Task Renew_gives_a_certificate_issued_without_a_site_its_site()
+    {
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca");
+        await Certs(pki, "gateway", Site, Gateway);
+        var folder = Path.Combine(pki.Path, "gateways", Gateway);
+        var crt = Path.Combine(folder, Gateway + ".crt");
+        var reissue = $"cd '{pki.Path}/ca' && openssl req -new -config openssl.cnf -key '{folder}/{Gateway}.key' -subj '/CN={Gateway}' -out '{folder}/old.csr' "
+            + $"&& openssl ca -config openssl.cnf -batch -notext -extensions client_cert -days 30 -in '{folder}/old.csr' -out '{crt}'";
+        var old = await Scripts.RunProgramAsync("bash", Patience, "-c", $"export EDGEGUARD_SAN=DNS:unused.invalid; {reissue}");
+        Assert.True(old.ExitCode == 0, old.All);
+        Assert.Equal($"CN={Gateway}", X509CertificateLoader.LoadCertificateFromFile(crt).Subject);
+
+        await Certs(pki, "renew", Gateway);
+
+        Assert.Equal($"CN={Gateway}, OU={Site}", X509CertificateLoader.LoadCertificateFromFile(crt).Subject);
+    }
+
     private static async Task<Scripts.Result> Certs(TempDirectory pki, params string[] args)
     {
         var result = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, .. args]);

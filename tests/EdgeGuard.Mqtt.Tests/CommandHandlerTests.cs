@@ -11,20 +11,17 @@ namespace EdgeGuard.Mqtt.Tests;
 /// <summary>The handler as an idempotent receiver (the same payload twice), and a failing replay store, without a broker.</summary>
 public sealed class CommandHandlerTests(ITestOutputHelper output)
 {
-    private static async Task<CommandAttempt> ReceiveAsync(CommandHarness gateway, byte[] payload) =>
-        await gateway.Handler.ReceiveAsync(new System.Buffers.ReadOnlySequence<byte>(payload), retained: false, CancellationToken.None);
-
     [Fact]
     public async Task A_copy_arriving_while_the_command_is_queued_is_answered_accepted_again_and_after_it_finished_with_its_result()
     {
         await using var gateway = new CommandHarness(output);
         var payload = gateway.Sign(CommandType.Lockdown);
 
-        var first = await ReceiveAsync(gateway, payload);
-        var whileQueued = await ReceiveAsync(gateway, payload);
+        var first = await gateway.ReceiveAsync(payload);
+        var whileQueued = await gateway.ReceiveAsync(payload);
         gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
         var done = await gateway.Handler.ExecuteAsync(first.Command!, CancellationToken.None);
-        var afterwards = await ReceiveAsync(gateway, payload);
+        var afterwards = await gateway.ReceiveAsync(payload);
 
         Assert.Equal((CommandResultKind.Accepted, true), (first.Result, first.Command is not null));
         Assert.Equal((CommandResultKind.Accepted, null, null), (whileQueued.Result, whileQueued.Reason, whileQueued.Command));
@@ -49,17 +46,17 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         using var database = sqlite ? JournalDatabase.Open(Path.Combine(temp.Path, JournalDatabase.FileName)) : null;
         await using var gateway = new CommandHarness(output, seen: database is null ? null : new SqliteSeenCommandIds(database));
         var payload = gateway.Sign(CommandType.Lockdown);
-        var first = await ReceiveAsync(gateway, payload);
+        var first = await gateway.ReceiveAsync(payload);
         var release = new TaskCompletionSource();
         gateway.Executor.Hold = release.Task;
         gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
 
         var executing = gateway.Handler.ExecuteAsync(first.Command!, CancellationToken.None);
         await gateway.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        var whileExecuting = await ReceiveAsync(gateway, payload);
+        var whileExecuting = await gateway.ReceiveAsync(payload);
         release.SetResult();
         var done = await executing;
-        var afterwards = await ReceiveAsync(gateway, payload);
+        var afterwards = await gateway.ReceiveAsync(payload);
 
         Assert.Equal((CommandResultKind.Accepted, null, null), (whileExecuting.Result, whileExecuting.Reason, whileExecuting.Command));
         Assert.Equal((CommandResultKind.Done, "lockdown started"), done);
@@ -80,7 +77,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
 
         var results = await gateway.Handler.HandleAsync(payload, retained: false, CancellationToken.None);
-        var copy = await ReceiveAsync(gateway, payload);
+        var copy = await gateway.ReceiveAsync(payload);
 
         Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], results.Select(r => r.Result));
         Assert.Equal((CommandResultKind.Done, "lockdown started", null), (copy.Result, copy.Reason, copy.Command));
@@ -89,7 +86,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         // The disk answered again by the copy: the result was stored then, so after a restart the
         // command that ran to the end is not called interrupted.
         await using var restarted = new CommandHarness(output, seen: store, supervisor: gateway.Supervisor);
-        var afterRestart = await ReceiveAsync(restarted, payload);
+        var afterRestart = await restarted.ReceiveAsync(payload);
         Assert.Equal((CommandResultKind.Done, "lockdown started"), (afterRestart.Result, afterRestart.Reason));
         Assert.Empty(restarted.Executor.Executed);
     }
@@ -125,7 +122,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         var after = await RedeliveredAfterCrashAsync(async (crashed, payload) =>
         {
             crashed.Journal.Fail = true;
-            var refused = await ReceiveAsync(crashed, payload);
+            var refused = await crashed.ReceiveAsync(payload);
             Assert.Equal((CommandResultKind.Rejected, null), (refused.Result, refused.Command));
             Assert.StartsWith("unavailable: the command could not be journaled", refused.Reason, StringComparison.Ordinal);
             crashed.Journal.Fail = false;
@@ -149,7 +146,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
         await using var gateway = new CommandHarness(output, seen: store);
         var payload = gateway.Sign(CommandType.Lockdown);
         gateway.Journal.Fail = true;
-        var refused = await ReceiveAsync(gateway, payload);
+        var refused = await gateway.ReceiveAsync(payload);
         gateway.Journal.Fail = false;
 
         var copy = Assert.Single(await gateway.Handler.HandleAsync(payload, retained: false, CancellationToken.None));
@@ -171,7 +168,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     public async Task A_command_recorded_but_never_executed_before_a_crash_is_executed_when_redelivered()
     {
         // Verified, recorded and journaled; the process dies before the PUBACK and before executing it.
-        var after = await RedeliveredAfterCrashAsync(async (crashed, payload) => Assert.NotNull((await ReceiveAsync(crashed, payload)).Command));
+        var after = await RedeliveredAfterCrashAsync(async (crashed, payload) => Assert.NotNull((await crashed.ReceiveAsync(payload)).Command));
 
         Assert.Equal([CommandResultKind.Accepted, CommandResultKind.Done], after.Redelivered.Select(r => r.Result));
         Assert.Equal([CommandResultKind.Done], after.Again.Select(r => r.Result));
@@ -184,7 +181,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     {
         await using var gateway = new CommandHarness(output);
         var payload = gateway.Sign(CommandType.Lockdown);
-        var attempt = await ReceiveAsync(gateway, payload);
+        var attempt = await gateway.ReceiveAsync(payload);
         gateway.Executor.Hold = new TaskCompletionSource().Task;
         using var stop = new CancellationTokenSource();
 
@@ -207,7 +204,7 @@ public sealed class CommandHandlerTests(ITestOutputHelper output)
     {
         var after = await RedeliveredAfterCrashAsync(async (crashed, payload) =>
         {
-            var attempt = await ReceiveAsync(crashed, payload);
+            var attempt = await crashed.ReceiveAsync(payload);
             crashed.Executor.Hold = new TaskCompletionSource().Task; // the process dies while the controller has it
             _ = crashed.Handler.ExecuteAsync(attempt.Command!, CancellationToken.None);
             await crashed.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));

@@ -19,9 +19,6 @@ public sealed class ExpiredCopyAnswerTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
 
-    private static async Task<CommandAttempt> ReceiveAsync(CommandHarness gateway, byte[] payload) =>
-        await gateway.Handler.ReceiveAsync(new System.Buffers.ReadOnlySequence<byte>(payload), retained: false, CancellationToken.None);
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -34,11 +31,11 @@ public sealed class ExpiredCopyAnswerTests(ITestOutputHelper output)
         gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
         var payload = gateway.Sign(CommandType.Lockdown, issuedAt: time.GetUtcNow(), ttl: Lifetime);
 
-        var first = await ReceiveAsync(gateway, payload);
+        var first = await gateway.ReceiveAsync(payload);
         var done = await gateway.Handler.ExecuteAsync(first.Command!, CancellationToken.None);
         // Past its expiry and the 30 s skew, within the 5 minutes past it that its id is kept.
         time.Advance(Lifetime + TimeSpan.FromSeconds(30) + TimeSpan.FromMinutes(2));
-        var copy = await ReceiveAsync(gateway, payload);
+        var copy = await gateway.ReceiveAsync(payload);
 
         Assert.Equal((CommandResultKind.Done, "lockdown started"), done);
         Assert.Equal((CommandResultKind.Done, "lockdown started", null), (copy.Result, copy.Reason, copy.Command));
@@ -54,7 +51,7 @@ public sealed class ExpiredCopyAnswerTests(ITestOutputHelper output)
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var gateway = new CommandHarness(output, time: time);
         var payload = gateway.Sign(CommandType.Lockdown, issuedAt: time.GetUtcNow(), ttl: Lifetime);
-        var first = await ReceiveAsync(gateway, payload);
+        var first = await gateway.ReceiveAsync(payload);
         var release = new TaskCompletionSource();
         gateway.Executor.Hold = release.Task;
         gateway.Executor.Answer = _ => new CommandExecution(true, "lockdown started");
@@ -62,7 +59,7 @@ public sealed class ExpiredCopyAnswerTests(ITestOutputHelper output)
         var executing = gateway.Handler.ExecuteAsync(first.Command!, CancellationToken.None);
         await gateway.Executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
         time.Advance(Lifetime + TimeSpan.FromSeconds(31));
-        var copy = await ReceiveAsync(gateway, payload);
+        var copy = await gateway.ReceiveAsync(payload);
         release.SetResult();
 
         Assert.Equal((CommandResultKind.Accepted, null, null), (copy.Result, copy.Reason, copy.Command));
@@ -78,7 +75,7 @@ public sealed class ExpiredCopyAnswerTests(ITestOutputHelper output)
         var payload = gateway.Sign(CommandType.Lockdown, issuedAt: time.GetUtcNow(), ttl: Lifetime);
         time.Advance(Lifetime + TimeSpan.FromSeconds(30));
 
-        var attempt = await ReceiveAsync(gateway, payload);
+        var attempt = await gateway.ReceiveAsync(payload);
 
         Assert.Equal(CommandResultKind.Rejected, attempt.Result);
         Assert.StartsWith("expired: ", attempt.Reason, StringComparison.Ordinal);

@@ -178,6 +178,10 @@ public sealed class CommandHarness : IAsyncDisposable
         return CommandSigner.Sign(command, key ?? Supervisor).ToPayload();
     }
 
+    /// <summary>The handler's first step for one payload as received, not retained, without a broker.</summary>
+    public Task<CommandAttempt> ReceiveAsync(byte[] payload) =>
+        Handler.ReceiveAsync(new System.Buffers.ReadOnlySequence<byte>(payload), retained: false, CancellationToken.None);
+
     /// <summary>Starts the subscriber and waits until it is subscribed.</summary>
     public async Task StartAsync()
     {
