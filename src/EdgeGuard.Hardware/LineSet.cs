@@ -98,6 +98,35 @@ internal static class LineSet
         }
     }
 
+    /// <summary>
+    /// Disposes every part, even after one throws: a part left undisposed behind a failing one would be an
+    /// expander writer never drained, so a last egress release queued on it would go unwritten.
+    /// </summary>
+    /// <exception cref="AggregateException">One or more parts threw; each one's exception is inside.</exception>
+    public static void DisposeAll(IEnumerable<IDisposable> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        List<Exception>? failures = null;
+        foreach (var part in parts)
+        {
+            try
+            {
+                part.Dispose();
+            }
+#pragma warning disable CA1031 // Collected and thrown together once every part has had its turn.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                (failures ??= []).Add(ex);
+            }
+        }
+
+        if (failures is not null)
+        {
+            throw new AggregateException("One or more sets of lines failed to close.", failures);
+        }
+    }
+
     /// <summary>Runs a clean-up step whose failure must not stop the remaining clean-up.</summary>
     public static void BestEffort(Action step)
     {

@@ -74,6 +74,8 @@ public sealed partial class ExpanderBank : IInputLines
     private bool _opened;
     private bool _disposed;
     private bool _supervisionStopped;
+    private long _supervisionFailures;
+    private Exception? _lastSupervisionFailure;
 
     /// <summary>Groups the expander points and outputs by chip; nothing is sent to a chip yet.</summary>
     /// <exception cref="ArgumentException">A point or output names an expander that is not configured.</exception>
@@ -198,11 +200,28 @@ public sealed partial class ExpanderBank : IInputLines
         {
             SuperviseHeld();
         }
+#pragma warning disable CA1031 // On a timer: an exception here would end the process, and the native panic and fire lines with it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // Nothing is rolled back: the next pass starts from the chips' flags as this one left them.
+            Interlocked.Increment(ref _supervisionFailures);
+            Volatile.Write(ref _lastSupervisionFailure, ex);
+        }
         finally
         {
             _supervising.Exit();
         }
     }
+
+    /// <summary>
+    /// Supervision passes that ended in an unexpected exception (the bus driver or the reporter threw something
+    /// other than the hardware faults each step handles). The pass is abandoned, the next one runs as usual.
+    /// </summary>
+    public long SupervisionFailures => Interlocked.Read(ref _supervisionFailures);
+
+    /// <summary>The exception that ended the most recent failed supervision pass.</summary>
+    public Exception? LastSupervisionFailure => Volatile.Read(ref _lastSupervisionFailure);
 
     /// <summary>The pass of <see cref="Supervise"/>, under <see cref="_supervising"/>.</summary>
     private void SuperviseHeld()

@@ -64,13 +64,7 @@ public sealed class RoutedInputLines : IInputLines
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        foreach (var part in _parts)
-        {
-            part.Dispose();
-        }
-    }
+    public void Dispose() => LineSet.DisposeAll(_parts);
 }
 
 /// <summary>Several sets of output lines behind one <see cref="IOutputLines"/>, routing each call by output id.</summary>
@@ -126,13 +120,7 @@ public sealed class RoutedOutputLines : IQueuedOutputLines
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        foreach (var part in _parts)
-        {
-            part.Dispose();
-        }
-    }
+    public void Dispose() => LineSet.DisposeAll(_parts);
 
     private IOutputLines PartOf(string outputId)
     {

@@ -1,6 +1,4 @@
 using System.Device.Gpio;
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
@@ -160,12 +158,5 @@ public sealed class BlindKeyswitchTests : IDisposable
         {
             lines.Poll();
         }
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
     }
 }

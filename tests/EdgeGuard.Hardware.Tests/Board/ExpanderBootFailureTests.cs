@@ -1,6 +1,4 @@
 using System.Device.Gpio;
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
@@ -149,12 +147,5 @@ public sealed class ExpanderBootFailureTests : IDisposable
         lines.Poll();
         Assert.Equal([("fire-annex", false)], _rig.Edges.Select(e => (e.PointId, e.High)));
         Assert.Equal(["fault.hardware", "fault.hardware-restored"], _rig.Reported.Select(e => e.Type));
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
     }
 }

@@ -1,5 +1,3 @@
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Tests.Drivers;
@@ -92,13 +90,5 @@ public sealed class ExpanderBusHangTests : IDisposable
     {
         _rig.Fake.Hold = null;
         _rig.Fake.Unhold.Release(16);
-    }
-
-    private sealed class FakeBuses(params I2cDevice[] expanders) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) =>
-            expanders.Single(e => e.ConnectionSettings.DeviceAddress == options.Address);
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
     }
 }

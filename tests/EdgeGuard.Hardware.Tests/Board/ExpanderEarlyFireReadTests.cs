@@ -1,5 +1,3 @@
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
@@ -226,12 +224,5 @@ public sealed class ExpanderEarlyFireReadTests : IDisposable
             Assert.Single(t.Written);
             Assert.NotEmpty(t.Read);
         });
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException();
     }
 }

@@ -1,5 +1,3 @@
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Hardware.Board;
@@ -272,12 +270,5 @@ public sealed class ExpanderEdgeDeliveryTests : IDisposable
         _rig.Fake.ClearTransactions();
         _rig.Time.Advance(Mcp23017Lines.FastPollInterval * 4);
         Assert.Empty(_rig.Fake.Transactions);
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
     }
 }

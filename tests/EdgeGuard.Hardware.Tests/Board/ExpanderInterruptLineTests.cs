@@ -1,5 +1,3 @@
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Hardware.Board;
@@ -313,12 +311,5 @@ public sealed class ExpanderInterruptLineTests : IDisposable
         Assert.Equal(2, _rig.Fake.Transactions.Count); // IOCON per pass: no fast poll
         outputs.Write("lock-annex", false);
         Assert.False(_rig.Fake.PinLevel(LockPin));
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
     }
 }

@@ -1,5 +1,3 @@
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
@@ -120,12 +118,5 @@ public sealed class ExpanderLostTests : IDisposable
         Assert.EndsWith("; its points read fail-safe after 2 failed passes in a row, until it answers",
             Assert.IsType<HardwareFault>(_rig.Reported[^1]).Reason, StringComparison.Ordinal);
         Assert.Contains(("fire-annex", false), _rig.Edges.Select(e => (e.PointId, e.High)));
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
     }
 }

@@ -1,5 +1,3 @@
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
@@ -40,12 +38,5 @@ public sealed class ExpanderResetRequestedLevelTests : IDisposable
         bank.Supervise(); // supervision finds the reset and configures the chip again before the controller's retry
 
         Assert.False(_rig.Fake.PinLevel(LockPin), "the reconfigure re-energised (LOCKED) the egress lock the controller had asked to release");
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException();
     }
 }

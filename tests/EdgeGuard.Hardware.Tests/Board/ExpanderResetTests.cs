@@ -1,6 +1,4 @@
 using System.Device.Gpio;
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
@@ -137,11 +135,4 @@ public sealed class ExpanderResetTests : IDisposable
     }
 
     private int Index(string prefix) => _rig.Fake.Transactions.Select(t => t.ToString()).ToList().FindIndex(t => t.StartsWith(prefix, StringComparison.Ordinal));
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
-    }
 }

@@ -1,5 +1,3 @@
-using System.Device.I2c;
-using System.Device.Spi;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Board;
@@ -285,12 +283,5 @@ public sealed class ExpanderWriterTests : IDisposable
         public void Dispose()
         {
         }
-    }
-
-    private sealed class FakeBuses(I2cDevice expander) : IBusDevices
-    {
-        public I2cDevice OpenExpander(ExpanderOptions options) => expander;
-
-        public SpiDevice OpenAdc(AdcOptions adc) => throw new NotSupportedException("no ADC on this board");
     }
 }
