@@ -82,9 +82,6 @@ if [ -n "$time_server" ] && ! [[ "$time_server" =~ ^[A-Za-z0-9][A-Za-z0-9.-]{0,2
   ! [[ "$time_server" =~ ^[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$ ]]; then
   die "--time-server must be a host name or an IP address (no port, no brackets), got '$time_server'"
 fi
-# The broker's host is the one server a gateway is sure to reach (deploy/README.md, "Time"). Not
-# checked here: the release's validator checks it as mqtt.host, before the time step writes it.
-[ -n "$time_server" ] || time_server=$broker_host
 if [ "$no_tls" = true ]; then
   [ -z "$ca$cert$key" ] || die "--no-tls and --ca/--cert/--key exclude each other"
 else
@@ -126,6 +123,17 @@ done
 # What is already in the state directory: its files' owners, the journal's schema.
 # shellcheck source=deploy/provision-state.sh
 . "$here/provision-state.sh"
+
+# The time server: the one given; else the one an earlier run was given (a re-run to renew a
+# certificate must not move a site's GPS clock back to the broker); else the broker's host, the one
+# server a gateway is sure to reach (deploy/README.md, "Time"). The broker's host is not checked
+# here: the release's validator checks it as mqtt.host, before the time step writes it.
+time_origin=given
+if [ -z "$time_server" ]; then
+  time_server=$(given_time_server_installed)
+  time_origin=kept
+  [ -n "$time_server" ] || time_server=$broker_host time_origin=broker
+fi
 
 # --- the tarball ---------------------------------------------------------------------------
 staging=$(mktemp -d)
@@ -191,7 +199,7 @@ esac
 
 echo "provision-gateway: EdgeGuard $version ($rid) from $tarball ($sha_note)"
 echo "  target: ${R:-/}${root:+ (--root)}${dry_run:+}$([ "$dry_run" = true ] && echo ' (dry run: nothing is changed)')"
-echo "  site $site, gateway $gateway, broker $broker_host:$broker_port, driver $driver, time server $time_server"
+echo "  site $site, gateway $gateway, broker $broker_host:$broker_port, driver $driver, time server $time_server$([ "$time_origin" != kept ] || echo ' (kept: given by an earlier run)')"
 
 # --- packages, user, groups ----------------------------------------------------------------
 install_packages_and_accounts "$gpiod_pkg"
@@ -232,8 +240,9 @@ if [ "$no_tls" = false ]; then
   fi
   # The copy given is the technician's (README section 2 has it copied onto the gateway): one that
   # others can read (from a USB stick, or copied from Windows: 0644) stayed so after the run.
+  # Not the installed key itself (a renewal that keeps the key names it): its 0640 is the service's.
   key_mode=$(stat -c '%a' -- "$key")
-  if ((8#$key_mode & 8#077)); then
+  if ((8#$key_mode & 8#077)) && ! [ "$key" -ef "$R/etc/edgeguard/tls/gateway.key" ]; then
     warn "--key '$key' can be read by others (mode $key_mode): the gateway's copy is installed 0640 root:edgeguard; remove this one (shred -u '$key') or chmod 600 it"
   fi
   stage_tls_files "$ca" "$cert" "$key"
@@ -255,8 +264,8 @@ if [ "$no_tls" = false ] && command -v openssl >/dev/null 2>&1 &&
   openssl x509 -noout -text -in "$cert" 2>/dev/null | grep -q -e 'X509v3 CRL Distribution Points' -e 'OCSP - URI:'; then
   tls_flag+=(--revocation-url)
 fi
-python3 "$pkg/deploy/render-config.py" "$template" "$rendered" --site "$site" --gateway "$gateway" \
-  --host "$broker_host" --port "$broker_port" --driver "$driver" --chip "$chip" "${tls_flag[@]}" ||
+python3 "$pkg/deploy/render-config.py" "$template" "$rendered" --site="$site" --gateway="$gateway" \
+  --host="$broker_host" --port="$broker_port" --driver "$driver" --chip "$chip" "${tls_flag[@]}" ||
   die "cannot write the configuration from '$template'"
 
 if [ -f "$R$config" ] && cmp -s "$rendered" "$R$config"; then
@@ -334,7 +343,7 @@ unit_state=$(stage_file "$pkg/deploy/edgeguard.service" "$unit" 644 root root .p
 current_state=$(stage_symlink /opt/edgeguard/current "$version")
 [ "$dry_run" = true ] || staged+=("$R/opt/edgeguard/current.provision-tmp")
 # The time server's drop-in: only its rename and timesyncd's restart come after the switch.
-timesync_state=$(stage_time_sync "$time_server")
+timesync_state=$(stage_time_sync "$time_server" "$time_origin")
 [ "$dry_run" = true ] || staged+=("$R$timesync_rel.provision-tmp")
 # The fallback directory's tmpfiles.d entry: made into /run/edgeguard after the unit's switch.
 tmpfiles_state=$(stage_tmpfiles)

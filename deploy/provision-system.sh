@@ -121,12 +121,22 @@ enable_service() {
 # for the sync (a panic button must work at once); the gateway reports fault.clock while commands
 # disagree.
 timesync_rel=/etc/systemd/timesyncd.conf.d/edgeguard.conf
-# stage_time_sync SERVER: stages the drop-in as .provision-tmp with the other copies, before the
-# first rename (a full card then stops the run before anything is switched); prints its state.
-# Must be called as an assignment, like stage_file.
+# The drop-in's first line when --time-server chose its server: a later run without the option keeps it.
+time_server_given_note="# Written by EdgeGuard's provision-gateway.sh from --time-server; runs without it keep this server."
+# given_time_server_installed: the server the installed drop-in names, when --time-server chose it;
+# nothing when it is the broker's host by default, written by hand or by a release before this note.
+given_time_server_installed() {
+  [ -f "$R$timesync_rel" ] && [ "$(head -n 1 -- "$R$timesync_rel")" = "$time_server_given_note" ] || return 0
+  sed -n 's/^NTP=//p' -- "$R$timesync_rel" | head -n 1
+}
+# stage_time_sync SERVER ORIGIN: stages the drop-in as .provision-tmp with the other copies, before the
+# first rename (a full card then stops the run before anything is switched); prints its state. ORIGIN
+# is given, kept (given by an earlier run) or broker (the default). Must be called as an assignment,
+# like stage_file.
 stage_time_sync() {
-  printf '%s\n' "# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again." \
-    "[Time]" "NTP=$1" "FallbackNTP=" >"$staging/timesyncd.conf"
+  local note="# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again."
+  [ "$2" = broker ] || note=$time_server_given_note
+  printf '%s\n' "$note" "[Time]" "NTP=$1" "FallbackNTP=" >"$staging/timesyncd.conf"
   stage_file "$staging/timesyncd.conf" "$timesync_rel" 644 root root .provision-tmp
 }
 # apply_time_sync STATE SERVER: after the release, its config and unit are switched: the drop-in's

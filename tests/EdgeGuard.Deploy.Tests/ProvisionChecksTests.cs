@@ -29,6 +29,21 @@ public sealed class ProvisionChecksTests(ReleaseFixture release)
         Assert.Equal("""{"enabled":false}""", mqtt["tls"]!.ToJsonString());
     }
 
+    // An id is 1-64 of a-z 0-9 - _, so one may begin with '-'. render-config.py's parser took
+    // "--site -east" for a missing value, and the run stopped with "cannot write the configuration".
+    [Fact]
+    public async Task Ids_that_begin_with_a_dash_reach_the_configuration()
+    {
+        using var root = BookwormRoot();
+
+        var result = await Scripts.RunAsync("deploy/provision-gateway.sh", Patience,
+            "--tarball", release.Tarball, "--site", "-east", "--gateway", "-gw1", "--broker", "testbroker.lan:1883",
+            "--no-tls", "--root", root.Path, "--demo");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("Configuration is valid: site -east, gateway -gw1", result.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Without_the_service_account_in_the_tree_the_report_does_not_name_owners_it_did_not_set()
     {

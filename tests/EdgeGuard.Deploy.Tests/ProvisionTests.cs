@@ -233,6 +233,31 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
     }
 
+    // A re-run to renew a certificate, as the READMEs show it, gives no --time-server: it put a site's
+    // GPS clock back to the broker's host, and a site that cannot reach NTP there drifted until every
+    // office command was refused for its time.
+    [Fact]
+    public async Task A_re_run_without_time_server_keeps_the_one_an_earlier_run_was_given_but_follows_the_broker_by_default()
+    {
+        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
+        using var root = BookwormRoot();
+        var given = await release.Provision(root.Path, "office.example:8883", "--time-server", "10.8.0.1");
+        Assert.True(given.ExitCode == 0, given.All);
+
+        var again = await release.Provision(root.Path, "office2.example:8883");
+
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Contains("time server 10.8.0.1 (kept: given by an earlier run)", again.Output, StringComparison.Ordinal);
+        Assert.Contains("unchanged  /etc/systemd/timesyncd.conf.d/edgeguard.conf (NTP=10.8.0.1)", again.Output, StringComparison.Ordinal);
+
+        // The default is not remembered: with the drop-in at the broker's host, a new broker moves it.
+        using var other = BookwormRoot();
+        Assert.Equal(0, (await release.Provision(other.Path, "office.example:8883")).ExitCode);
+        var moved = await release.Provision(other.Path, "office2.example:8883");
+        Assert.True(moved.ExitCode == 0, moved.All);
+        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(other.Path, dropIn)));
+    }
+
     [Fact]
     public async Task The_fallback_directory_gets_a_tmpfiles_entry_so_it_exists_at_every_boot_and_a_second_run_keeps_it()
     {

@@ -117,6 +117,23 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.DoesNotContain("can be read by others", again.Error, StringComparison.Ordinal);
     }
 
+    // A renewal keeps the key (office README, "Renew"), so the technician names the installed one. Its
+    // 0640 is the service's: the warning told them to shred the gateway's live key.
+    [Fact]
+    public async Task The_installed_key_named_again_for_a_renewal_gets_no_warning_to_remove_it()
+    {
+        using var root = BookwormRoot();
+        Assert.Equal(0, (await release.Provision(root.Path)).ExitCode);
+        var installed = Path.Combine(root.Path, "etc/edgeguard/tls/gateway.key");
+        Assert.Equal("640", Scripts.Mode(installed));
+
+        var renewal = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (release.CaFile, release.CertFile, installed), null);
+
+        Assert.True(renewal.ExitCode == 0, renewal.All);
+        Assert.DoesNotContain("can be read by others", renewal.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("shred", renewal.Error, StringComparison.Ordinal);
+    }
+
     // A template that keeps the gateway's default revocation check, with certificates from the
     // office CA (no CRL or OCSP address): validated, enabled, and then every connect failed.
     [Fact]

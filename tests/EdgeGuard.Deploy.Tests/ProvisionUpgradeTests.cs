@@ -76,7 +76,7 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
             staged=() warnings=()
             . "$3/deploy/provision-lib.sh"
             . "$3/deploy/provision-system.sh"
-            state=$(stage_time_sync 10.8.0.1)
+            state=$(stage_time_sync 10.8.0.1 given)
             staged+=("$R/etc/systemd/timesyncd.conf.d/edgeguard.conf.provision-tmp")
             apply_time_sync "$state" 10.8.0.1
             echo "after the time step: $changes change(s), ${#warnings[@]} warning(s)"
