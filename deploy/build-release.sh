@@ -121,6 +121,13 @@ rid=$rid
 selfContained=$self_contained
 commit=$commit
 MANIFEST
+# A build from uncommitted changes shares its version (…-dirty, or the --version given) and commit
+# with every other such build: its MANIFEST names its content too, or provision-gateway.sh would take
+# another one for the same build and copy its binaries over the running release before validating.
+if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  content=$(cd "$pkg/app" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+  echo "content=${content%% *}" >>"$pkg/MANIFEST"
+fi
 cp "$pkg/MANIFEST" "$pkg/app/MANIFEST"
 
 mkdir -p "$out"

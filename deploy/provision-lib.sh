@@ -193,7 +193,8 @@ warn() {
 }
 
 # refuse_other_build MANIFEST APP: stops when APP (/opt/edgeguard/<version>) holds another build
-# (commit, rid or self-contained) than the tarball's MANIFEST. install_app copies file by file into
+# (commit, rid, self-contained, or the content a build from uncommitted changes names) than the
+# tarball's MANIFEST. install_app copies file by file into
 # that directory before the validator runs: another build there would leave the running release
 # with unvalidated binaries after a refused config, or half old and half new after a full card.
 # Staging a whole <version>.provision-tmp directory is not simpler: a directory cannot be renamed
@@ -203,10 +204,10 @@ refuse_other_build() {
   local installed=$R$2/MANIFEST field old new differs=""
   [ -f "$installed" ] || return 0
   if cmp -s -- "$1" "$installed"; then return 0; fi
-  for field in commit rid selfContained; do
+  for field in commit rid selfContained content; do
     old=$(sed -n "s/^$field=//p" "$installed" | head -n 1)
     new=$(sed -n "s/^$field=//p" "$1" | head -n 1)
-    [ "$old" = "$new" ] || differs+="${differs:+; }installed $field $old, tarball $field $new"
+    [ "$old" = "$new" ] || differs+="${differs:+; }installed $field ${old:-none}, tarball $field ${new:-none}"
   done
   die "$2 already holds another build of version $version (${differs:-its MANIFEST differs}): nothing" \
     "was changed. A version names one build: build the release again with a new version" \

@@ -124,6 +124,26 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
         Assert.True(again.ExitCode == 0, again.All);
     }
 
+    // Two builds from uncommitted changes share the version (…-dirty, or the --version given) and the
+    // commit: their MANIFESTs were the same, so the second one's binaries were copied over the running
+    // release before the validator ran.
+    [Fact]
+    public async Task A_build_from_uncommitted_changes_naming_other_content_is_refused_as_another_build()
+    {
+        using var root = await release.ProvisionedRootAsync();
+        var r = root.Path;
+        var before = await Scripts.TreeListingAsync(r);
+        var content = new string('1', 64);
+        var other = await release.RebuiltUncommittedAsync(content);
+
+        var refused = await ProvisionWith(other, r, "office.example:8883", (release.CaFile, release.CertFile, release.KeyFile), null);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"already holds another build of version {ReleaseFixture.Version}", refused.Error, StringComparison.Ordinal);
+        Assert.Contains($"tarball content {content}", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await Scripts.TreeListingAsync(r));
+    }
+
     private static void WriteShim(string bin, string name, string body)
     {
         var path = Path.Combine(bin, name);

@@ -133,6 +133,22 @@ public sealed class ReleaseFixture : IAsyncLifetime
             await File.AppendAllTextAsync(Path.Combine(package, "app", "README.md"), "\nChanged in a later commit.\n");
         });
 
+    /// <summary>
+    /// Another build from uncommitted changes of the same commit under the same version: both MANIFESTs
+    /// name <paramref name="content"/> (as build-release.sh does for such a build) and app/README.md differs.
+    /// </summary>
+    public Task<string> RebuiltUncommittedAsync(string content) =>
+        RepackAsync("uncommitted-" + content[..8], Version, async package =>
+        {
+            foreach (var manifest in Manifests(package))
+            {
+                var lines = (await File.ReadAllLinesAsync(manifest)).Where(l => !l.StartsWith("content=", StringComparison.Ordinal));
+                await File.WriteAllTextAsync(manifest, string.Join('\n', lines.Append("content=" + content)) + "\n");
+            }
+
+            await File.AppendAllTextAsync(Path.Combine(package, "app", "README.md"), "\nAn uncommitted change.\n");
+        });
+
     private static string[] Manifests(string package) => [Path.Combine(package, "MANIFEST"), Path.Combine(package, "app", "MANIFEST")];
 
     // Extracts the release into SCRATCH, renames its top directory for VERSION, lets CHANGE edit
