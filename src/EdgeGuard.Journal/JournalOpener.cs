@@ -169,8 +169,11 @@ public static partial class JournalOpener
         }
 
         // Above a journal the office saw (seqTop, session): its first seq and session above them too.
+        // The first seq at least 2 above, so the floor itself (Seq - 1, this journal's top until its
+        // first event commits) is above the card's top: a takeover counts only a volatile journal
+        // above the card as newer, and one level with it lost a lockdown saved before that event.
         public NewJournalFloors Above(long seqTop, long session) =>
-            new(Math.Max(Seq, seqTop + 1), Math.Max(Session, session));
+            new(Math.Max(Seq, seqTop + 2), Math.Max(Session, session));
 
         // On a journal this start just made: its seqs start at Seq, its sessions above Session.
         public void RaiseOn(JournalDatabase database) =>

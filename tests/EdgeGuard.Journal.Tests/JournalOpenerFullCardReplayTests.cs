@@ -117,6 +117,27 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
         AssertSeqsAndSessionsAbove(db, card);
     }
 
+    // With the clock behind the card's, the volatile journal's floor was the card's top itself: until
+    // its first event committed, its top equalled the card's, and the takeover judged it stale (only
+    // a journal above the card's ran after it). A lockdown saved on it before then was dropped, and
+    // the card's older state came back.
+    [Fact]
+    public async Task A_lockdown_saved_on_the_volatile_journal_before_its_first_event_is_taken_over_when_the_clock_is_behind_the_card()
+    {
+        var card = await WriteCardADayAheadAsync(sessions: 1);
+        using (var db = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(30), FullCard).Database)
+        {
+            Assert.Equal(FallbackFile, db.Path);
+            Assert.True(db.SeqTop() > card.Top, $"the volatile journal's top {db.SeqTop()} is not above the card's {card.Top}");
+            new SqliteSafetyStateStore(db, Time).Save(Lockdown); // a panic at boot; killed before any event commits
+        }
+
+        var back = JournalOpener.Open(Real, Volatile, Time);
+        using var real = back.Database;
+        Assert.Equal(Real, real.Path);
+        Assert.Equal(Lockdown, new SqliteSafetyStateStore(real, Time).Load());
+    }
+
     [Fact]
     public async Task A_damaged_replay_store_on_the_card_still_raises_the_volatile_journals_seqs_and_sessions_above_the_cards()
     {
@@ -254,7 +275,7 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
 
     // SeqTop is the highest seq it may have given out: its first is above it.
     private static void AssertSeqsAbove(JournalDatabase db, long cardTop) =>
-        Assert.True(db.SeqTop() >= cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
+        Assert.True(db.SeqTop() > cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");
 
     // The RAM journal's seqs and its next MQTT session both above what the office saw from the card.
     private void AssertSeqsAndSessionsAbove(JournalDatabase db, (long Session, long Top) card)
