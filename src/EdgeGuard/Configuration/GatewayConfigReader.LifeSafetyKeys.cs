@@ -1,0 +1,64 @@
+using System.Globalization;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Configuration;
+
+public static partial class GatewayConfigReader
+{
+    private sealed partial class Run
+    {
+        /// <summary>
+        /// A key that resets a fire release or relocks a door after delayed egress ends a release, and must not
+        /// also start a scenario (a drill, the lockdown's drill, an evacuation) or set a threat level. The decider
+        /// judges the fire first and then the rest of the same turn, so one turn to relock egress after a fire would
+        /// also start, say, a drill: a guard must know what one turn of a key does. Ending a scenario too is allowed,
+        /// as for any key that ends one (a supervisor's master key).
+        /// </summary>
+        private void CheckLifeSafetyKeys(
+            ConfigNode root, LifeSafetyPolicy? lifeSafety, IReadOnlyList<DoorDefinition>? doors, List<string> lockdownDrill,
+            List<ScenarioDefinition>? scenarios, List<ThreatLevelDefinition>? levels)
+        {
+            if (scenarios is null || levels is null)
+            {
+                return; // their own errors are reported; a starter cannot be told apart yet
+            }
+
+            var starts = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var key in lockdownDrill)
+            {
+                starts.TryAdd(key, "starts the lockdown's drill");
+            }
+
+            foreach (var scenario in scenarios)
+            {
+                foreach (var key in scenario.Triggers.Concat(scenario.DrillTriggers))
+                {
+                    starts.TryAdd(key, $"starts scenario '{scenario.Id}'");
+                }
+            }
+
+            foreach (var level in levels)
+            {
+                foreach (var key in level.SelectKeyswitches)
+                {
+                    starts.TryAdd(key, $"sets threat level {level.Level.ToString(CultureInfo.InvariantCulture)}");
+                }
+            }
+
+            foreach (var key in (lifeSafety?.FireResetKeyswitches ?? []).Where(starts.ContainsKey))
+            {
+                _w.Error(root.Child("lifeSafety").Child("fireResetKeyswitches"), null,
+                    $"'{key}' also {starts[key]}; a key that resets a fire release must not start anything, or one turn to relock egress would also do that");
+            }
+
+            foreach (var door in doors ?? [])
+            {
+                foreach (var key in door.Relock.Where(starts.ContainsKey))
+                {
+                    _w.Error(root.Child("doors"), $"door '{door.Id}'",
+                        $"relock keyswitch '{key}' also {starts[key]}; a key that relocks a door after delayed egress must not start anything, or one turn to relock it would also do that");
+                }
+            }
+        }
+    }
+}
