@@ -83,14 +83,14 @@ def as_strict_json(text, name):
 
 def _unique_keys(pairs):
     # The gateway's reader refuses a key given twice in one object, in any spelling (its keys are
-    # case-insensitive); json would keep the last silently. Two objects merge, as they do there.
+    # case-insensitive), two objects too (ConfigFileShape.cs: they would merge key by key, which
+    # neither meant); json would keep the last silently. Merged here, the written config no longer
+    # showed the duplicate, and validated with half of it lost.
     result = {}
     for key, value in pairs:
         first = next((k for k in result if k.lower() == key.lower()), None)
         if first is None:
             result[key] = value
-        elif isinstance(result[first], dict) and isinstance(value, dict):
-            result[first] = _unique_keys(list(result[first].items()) + list(value.items()))
         else:
             raise DuplicateKey(f"the key '{key}' is given twice in one object (first as '{first}'); the gateway refuses that")
     return result

@@ -62,15 +62,20 @@ public sealed class RenderConfigTests
         Assert.False(File.Exists(Output(scratch)));
     }
 
-    [Fact]
-    public async Task Keys_the_gateway_would_refuse_as_duplicates_are_refused_naming_the_key()
+    // Two objects under one key were merged and written without the duplicate, so the config
+    // validated with chatter detection silently off; the gateway refuses the template as written.
+    [Theory]
+    [InlineData("{ \"EdgeGuard\": { \"site\": \"a\", \"Site\": \"b\" } }\n", "'Site'")]
+    [InlineData("{ \"EdgeGuard\": { \"supervision\": { \"chatterTransitions\": 0 }, \"supervision\": { \"holdSeconds\": 3 } } }\n", "'supervision'")]
+    public async Task Keys_the_gateway_would_refuse_as_duplicates_are_refused_naming_the_key(string template, string key)
     {
         using var scratch = new TempDirectory();
 
-        var result = await RenderAsync(scratch, "{ \"EdgeGuard\": { \"site\": \"a\", \"Site\": \"b\" } }\n");
+        var result = await RenderAsync(scratch, template);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("'Site'", result.Error, StringComparison.Ordinal);
+        Assert.Contains(key, result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Output(scratch)));
         Assert.DoesNotContain("Traceback", result.Error, StringComparison.Ordinal);
     }
 
