@@ -15,14 +15,17 @@ public static partial class GatewayConfigReader
         /// as for any key that ends one (a supervisor's master key).
         /// </summary>
         private void CheckLifeSafetyKeys(
-            ConfigNode root, LifeSafetyPolicy? lifeSafety, IReadOnlyList<DoorDefinition>? doors, List<string> lockdownDrill,
-            List<ScenarioDefinition>? scenarios, List<ThreatLevelDefinition>? levels)
+            ConfigNode root, LifeSafetyPolicy? lifeSafety, IReadOnlyList<DoorDefinition>? doors, LockdownPolicy? lockdown,
+            List<string> lockdownDrill, List<ScenarioDefinition>? scenarios, List<ThreatLevelDefinition>? levels)
         {
-            if (scenarios is null || levels is null)
+            if (lockdown is null || scenarios is null || levels is null)
             {
                 return; // their own errors are reported; a starter cannot be told apart yet
             }
 
+            // A key that also ends a scenario and starts something was reported by CheckStartEndKeys or
+            // CheckThreatKeys already: not again here for the same turn of the same key.
+            var enders = lockdown.ClearKeyswitches.Concat(scenarios.SelectMany(s => s.Releasers)).ToHashSet(StringComparer.Ordinal);
             var starts = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var key in lockdownDrill)
             {
@@ -45,7 +48,7 @@ public static partial class GatewayConfigReader
                 }
             }
 
-            foreach (var key in (lifeSafety?.FireResetKeyswitches ?? []).Where(starts.ContainsKey))
+            foreach (var key in (lifeSafety?.FireResetKeyswitches ?? []).Where(k => starts.ContainsKey(k) && !enders.Contains(k)))
             {
                 _w.Error(root.Child("lifeSafety").Child("fireResetKeyswitches"), null,
                     $"'{key}' also {starts[key]}; a key that resets a fire release must not start anything, or one turn to relock egress would also do that");
@@ -53,7 +56,7 @@ public static partial class GatewayConfigReader
 
             foreach (var door in doors ?? [])
             {
-                foreach (var key in door.Relock.Where(starts.ContainsKey))
+                foreach (var key in door.Relock.Where(k => starts.ContainsKey(k) && !enders.Contains(k)))
                 {
                     _w.Error(root.Child("doors"), $"door '{door.Id}'",
                         $"relock keyswitch '{key}' also {starts[key]}; a key that relocks a door after delayed egress must not start anything, or one turn to relock it would also do that");

@@ -154,6 +154,13 @@ public static partial class GatewayConfigReader
 
                 var zones = new List<string>();
                 var zonesOk = DistinctRefs(item.Child("zones"), "zone", z => ZoneRef(z, subject), zones);
+                if (zonesOk && zones.Count == 0)
+                {
+                    // Elsewhere (a lockdown's, a scenario's zones) none listed means every zone; a window arms only
+                    // what it lists, so one without zones validated and never armed anything.
+                    _w.Error(item.Child("zones"), subject, "name at least one zone this window arms; a window with no zones arms nothing");
+                    zonesOk = false;
+                }
                 var days = new List<DayOfWeek>();
                 var daysNode = item.Child("days");
                 // Every day read, so each misspelt one is listed (All stopped at the first).

@@ -253,7 +253,7 @@ public static partial class GatewayConfigReader
             var threat = ThreatLevels(root.Child("threatLevels"));
             CheckThreatKeys(root.Child("threatLevels"), threat?.Levels, lockdown, lockdownDrillTriggers, scenarios);
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
-            CheckLifeSafetyKeys(root, lifeSafety, doors, lockdownDrillTriggers, scenarios, threat?.Levels);
+            CheckLifeSafetyKeys(root, lifeSafety, doors, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
             SiteSafety(root, points, outputsClean ? outputs : null, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
             var supervision = Supervision(root.Child("supervision"), points);
             var simulation = Simulation(root.Child("simulation"), gateway);

@@ -91,6 +91,22 @@ public sealed class ArmingScheduleConfigTests
         Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
     }
 
+    // Lockdown and scenario zones left empty mean every zone, so a technician wrote a window the same
+    // way: it validated, and arming by its schedule armed nothing.
+    [Fact]
+    public void A_window_with_no_zones_is_refused()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("threatLevels:levels:0:schedule:0:days:0", "sat");
+            k.Set("threatLevels:levels:0:schedule:0:from", "18:00");
+            k.Set("threatLevels:levels:0:schedule:0:to", "06:00");
+        });
+
+        TestConfigs.AssertError(result, "EdgeGuard:threatLevels:levels:0:schedule:0:zones", "threat level 1", "a window with no zones arms nothing");
+        Assert.Single(result.Errors);
+    }
+
     // Each stopped the section at its first problem: the initial level hid the time zone, and the
     // first misspelt day hid the next.
     [Fact]
