@@ -26,6 +26,7 @@ public static partial class GatewayConfigReader
 
             var doors = new List<DoorDefinition>();
             var used = new Dictionary<string, string>(StringComparer.Ordinal); // lock/contact id → door
+            var seen = new HashSet<string>(StringComparer.Ordinal); // every door id read, its door's problems or not
             foreach (var item in items)
             {
                 if (!_w.Object(item, null, DoorKeys) || Id(item.Child("id"), null, required: true) is not { } id)
@@ -35,7 +36,7 @@ public static partial class GatewayConfigReader
                 }
 
                 var subject = $"door '{id}'";
-                if (doors.Any(d => d.Id == id))
+                if (!seen.Add(id))
                 {
                     _w.Error(item.Child("id"), subject, $"door id '{id}' is used twice");
                     _doorExits.Add(DoorExit.Unread);

@@ -26,27 +26,33 @@ public static partial class GatewayConfigReader
                 return ([], 1, TimeZoneInfo.Utc);
             }
 
-            if (!_w.Object(node, null, ThreatKeys) || _w.List(node.Child("levels"), null) is not { } items)
+            if (!_w.Object(node, null, ThreatKeys))
             {
                 return null;
             }
 
+            // Every level read whatever another's problems, and the initial level and time zone whatever the
+            // levels' (review of 2026-12-06: a broken list hid them, a bad level number hid the rest of its keys,
+            // and a level or a key repeated was compared only with levels read without a problem).
+            var items = _w.List(node.Child("levels"), null);
+            var ok = items is not null;
             var levels = new List<ThreatLevelDefinition>();
-            var ok = true;
-            foreach (var item in items)
+            var seenLevels = new HashSet<int>();
+            var keyLevel = new Dictionary<string, string>(StringComparer.Ordinal); // keyswitch → the level it sets
+            foreach (var item in items ?? [])
             {
-                if (!_w.Object(item, null, ThreatLevelKeys) || _w.Int(item.Child("level"), null, required: true, 1, 100) is not { } level)
+                if (!_w.Object(item, null, ThreatLevelKeys))
                 {
                     ok = false;
                     continue;
                 }
 
-                var subject = $"threat level {level}";
-                if (levels.Any(l => l.Level == level))
+                var level = _w.Int(item.Child("level"), null, required: true, 1, 100);
+                var subject = level is { } l ? $"threat level {l}" : $"the threat level at {item.Key}";
+                if (level is { } repeated && !seenLevels.Add(repeated))
                 {
-                    _w.Error(item.Child("level"), subject, $"level {level} is defined twice");
-                    ok = false;
-                    continue;
+                    _w.Error(item.Child("level"), subject, $"level {repeated} is defined twice");
+                    level = null;
                 }
 
                 var name = _w.Scalar(item.Child("name"), subject, required: false) ?? $"level-{level}";
@@ -58,15 +64,18 @@ public static partial class GatewayConfigReader
                 var schedule = Schedule(item.Child("schedule"), subject);
                 var keys = new List<string>();
                 var keysOk = DistinctRefs(item.Child("selectKeyswitches"), "keyswitch", n => KeyswitchRef(n, "set a threat level"), keys);
-                foreach (var key in keys.Where(k => levels.Any(l => l.SelectKeyswitches.Contains(k, StringComparer.Ordinal))))
+                foreach (var key in keys)
                 {
-                    _w.Error(item.Child("selectKeyswitches"), subject, $"keyswitch '{key}' already sets another level; one key sets one level");
-                    keysOk = false;
+                    if (!keyLevel.TryAdd(key, subject))
+                    {
+                        _w.Error(item.Child("selectKeyswitches"), subject, $"keyswitch '{key}' already sets another level ({keyLevel[key]}); one key sets one level");
+                        keysOk = false;
+                    }
                 }
 
-                if (zonesOk && locksDown is not null && (held is not null || !heldNode.IsPresent) && keysOk && schedule is not null)
+                if (level is not null && zonesOk && locksDown is not null && (held is not null || !heldNode.IsPresent) && keysOk && schedule is not null)
                 {
-                    levels.Add(new ThreatLevelDefinition(level, name, zones, locksDown.Value, held is { } h ? TimeSpan.FromSeconds(h) : null, keys)
+                    levels.Add(new ThreatLevelDefinition(level.Value, name, zones, locksDown.Value, held is { } h ? TimeSpan.FromSeconds(h) : null, keys)
                     {
                         Schedule = schedule,
                     });

@@ -10,6 +10,22 @@ namespace EdgeGuard.Tests.Configuration;
 /// </summary>
 public sealed class EgressExitConfigTests
 {
+    // A door id was compared only with doors read without a problem: the second 'lobby' was reported
+    // only once the first one's misspelt lock was fixed.
+    [Fact]
+    public void A_second_door_with_an_id_is_reported_beside_the_first_ones_other_problem()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("doors:0:lock", "lock-lobbby");
+            k.Set("doors:1:id", "lobby");
+            k.Set("doors:1:lock", "lock-chancery");
+        });
+
+        Assert.Equal(["EdgeGuard:doors:0:lock", "EdgeGuard:doors:1:id"], result.Errors.Select(e => e.Path));
+        Assert.Contains("door id 'lobby' is used twice", result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Egress_lock_whose_door_has_an_exit_button_is_fine()
     {

@@ -28,6 +28,55 @@ public sealed class ThreatConfigTests
         Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
     }
 
+    // Each hid others until it was fixed: a levels value that is not a list hid the time zone, a bad
+    // level number hid the rest of its level, and a level number or a key repeated was compared only
+    // with levels read without a problem.
+    [Fact]
+    public void A_broken_levels_list_does_not_hide_the_time_zone()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Drop("threatLevels:levels");
+            k.Set("threatLevels:levels", "many");
+            k.Set("threatLevels:timeZone", "Mars/Olympus_Mons");
+        });
+
+        Assert.Equal(["EdgeGuard:threatLevels:levels", "EdgeGuard:threatLevels:timeZone"], result.Errors.Select(e => e.Path));
+    }
+
+    [Fact]
+    public void A_bad_level_number_does_not_hide_the_rest_of_its_level()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("threatLevels:levels:1:level", "0");
+            k.Set("threatLevels:levels:1:armedZones:1", "annex");
+        });
+
+        Assert.Equal(["EdgeGuard:threatLevels:levels:1:level", "EdgeGuard:threatLevels:levels:1:armedZones:1"], result.Errors.Select(e => e.Path));
+        Assert.StartsWith("the threat level at levels[1]: ", result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_level_or_a_key_repeated_is_found_beside_the_first_levels_own_problem()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("points:1:kind", "keyswitch"); // door-chancery becomes a free key for the test
+            k.Set("points:1:activeLevel", "low");
+            k.Drop("doors:0:contact");
+            k.Set("threatLevels:levels:0:heldOpenSeconds", "0");
+            k.Set("threatLevels:levels:0:selectKeyswitches:0", "door-chancery");
+            k.Set("threatLevels:levels:1:selectKeyswitches:0", "door-chancery");
+            k.Set("threatLevels:levels:2:level", "1");
+        });
+
+        Assert.Equal(
+            ["EdgeGuard:threatLevels:levels:0:heldOpenSeconds", "EdgeGuard:threatLevels:levels:1:selectKeyswitches", "EdgeGuard:threatLevels:levels:2:level"],
+            result.Errors.Select(e => e.Path));
+        Assert.Contains("keyswitch 'door-chancery' already sets another level (threat level 1)", result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_shipped_levels_are_read_and_a_silent_hold_up_is_not_a_lockdown_trigger()
     {
