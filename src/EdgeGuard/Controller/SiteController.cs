@@ -162,6 +162,14 @@ public sealed partial class SiteController(
         _state = _state with { Points = SiteState.Restore(site, safety, settled, now).Points };
         // Persisted and driven like any decision: a fire already burning at boot releases egress.
         _safety = _state.Safety;
+        if (notRestored.Count > 0)
+        {
+            // The state restored lost what the config no longer has (a threat level, a bypass, a
+            // door's release): saved now, or the old row stayed on disk, and a later config that
+            // brought the level back brought it back in force, after the site had run without it.
+            Persist(now, events, SafetySaveDeadline);
+        }
+
         Apply(InputsSettled.Instance, now, events); // reconciles the outputs like every decision
         _timer = time.CreateTimer(_ => _channel.Writer.TryWrite(new TimerMessage(time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Report(events);

@@ -57,6 +57,25 @@ public sealed class ConfigChangeBootTests : IAsyncDisposable
         Assert.Contains(started.NotRestored, s => s.StartsWith("door release DelayedEgressReleased at door door-old ", StringComparison.Ordinal));
     }
 
+    // The boot ran on the state without level 4 and its bypass but left the old row on disk: a config
+    // that brought level 4 back later brought it back in force, though the site had run at level 1.
+    [Fact]
+    public async Task A_boot_saves_the_state_without_what_the_new_config_dropped()
+    {
+        _store.Save(SafetyState.Initial with
+        {
+            ThreatLevel = 4,
+            Bypasses = One("fence-old", new PointBypass(new DateTimeOffset(2026, 11, 23, 20, 0, 0, TimeSpan.Zero), "op-1")),
+        });
+
+        await _h.BootAsync();
+        await _h.SettleAsync();
+
+        var saved = _store.Load();
+        Assert.NotEqual(4, saved.ThreatLevel);
+        Assert.Empty(saved.BypassedPoints);
+    }
+
     // Removed, or its id kept and its mode changed: the latter restored the persisted mode with the
     // new scenario's zones, rank and releasers, a combination nobody configured (ChangedScenarioModeTests).
     [Theory]
