@@ -76,6 +76,8 @@ public sealed partial class ExpanderBank : IInputLines
     private bool _supervisionStopped;
     private long _supervisionFailures;
     private Exception? _lastSupervisionFailure;
+    // Under _supervising: the events a pass's report threw on, handed on by the next pass.
+    private readonly List<DomainEvent> _unreported = [];
 
     /// <summary>Groups the expander points and outputs by chip; nothing is sent to a chip yet.</summary>
     /// <exception cref="ArgumentException">A point or output names an expander that is not configured.</exception>
@@ -200,14 +202,6 @@ public sealed partial class ExpanderBank : IInputLines
         {
             SuperviseHeld();
         }
-#pragma warning disable CA1031 // On a timer: an exception here would end the process, and the native panic and fire lines with it.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            // Nothing is rolled back: the next pass starts from the chips' flags as this one left them.
-            Interlocked.Increment(ref _supervisionFailures);
-            Volatile.Write(ref _lastSupervisionFailure, ex);
-        }
         finally
         {
             _supervising.Exit();
@@ -215,18 +209,23 @@ public sealed partial class ExpanderBank : IInputLines
     }
 
     /// <summary>
-    /// Supervision passes that ended in an unexpected exception (the bus driver or the reporter threw something
-    /// other than the hardware faults each step handles). The pass is abandoned, the next one runs as usual.
+    /// Chip supervisions and reports that threw something their own steps do not handle (a bus driver throwing
+    /// other than an I/O error, a reporter that throws). Each is contained: the chip's fault is raised with the
+    /// exception as its reason, the other chips are supervised as usual, and events a report could not take are
+    /// handed on by the next pass.
     /// </summary>
     public long SupervisionFailures => Interlocked.Read(ref _supervisionFailures);
 
-    /// <summary>The exception that ended the most recent failed supervision pass.</summary>
+    /// <summary>The most recent exception counted in <see cref="SupervisionFailures"/>.</summary>
     public Exception? LastSupervisionFailure => Volatile.Read(ref _lastSupervisionFailure);
 
     /// <summary>The pass of <see cref="Supervise"/>, under <see cref="_supervising"/>.</summary>
     private void SuperviseHeld()
     {
-        var events = new List<DomainEvent>();
+        // What the last pass could not report first: the chips' flags already say it was raised, so no
+        // later pass would raise it again (a chip that stopped answering never reaching the office).
+        var events = new List<DomainEvent>(_unreported);
+        _unreported.Clear();
         lock (_gate)
         {
             if (_disposed || _supervisionStopped || !_opened)
@@ -236,60 +235,100 @@ public sealed partial class ExpanderBank : IInputLines
 
             foreach (var chip in _chips)
             {
-                if (chip.Lines is null)
+                try
                 {
-                    if (!ConfigureLate(chip))
+                    SuperviseChip(chip, events);
+                }
+#pragma warning disable CA1031 // On a timer: escaping, it would end the process and the native panic and fire lines with it.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    CountFailure(ex);
+                    if (!chip.Faulted)
                     {
-                        continue; // still not answering: its fault is already raised
+                        // Restored by the first pass that supervises it without a problem, as any fault.
+                        chip.Faulted = true;
+                        events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
+                            $"its supervision failed ({ex.GetType().Name}: {ex.Message}); tried again every {SupervisionInterval.TotalSeconds:0} s"));
                     }
-
-                    // It answers now: "did not answer" is over whatever this pass finds, so it is restored
-                    // here and a problem found below (its INT line refused) is raised under its own reason.
-                    RestoreIfFaulted(chip, events);
                 }
-
-                var (problem, repaired) = Check(chip, _onEdge is not null);
-                // A line fault that is new or changed its reason (refused -> judged faulty) while another
-                // fault stands: that one is restored and this raised, or the office would keep the stale
-                // reason and never learn the real cause.
-                var line = chip.Lines!.InterruptLineFault;
-                if (line is not null && line != chip.LineFaultReported)
-                {
-                    RestoreIfFaulted(chip, events);
-                }
-
-                // The chip stopped answering while another fault stands (its line refused, edges refused):
-                // the same, or the office would see its points go fail-safe (a fire alarm) under that reason.
-                var silent = chip.FailedPasses > 0;
-                if (silent && !chip.SilenceReported)
-                {
-                    RestoreIfFaulted(chip, events);
-                }
-
-                // A reset repaired within this pass is still reported, as a fault and its restore together,
-                // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
-                var raise = !chip.Faulted && (problem ?? repaired) is not null;
-                if (raise)
-                {
-                    var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
-                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason));
-                    (chip.LineFaultReported, chip.SilenceReported) = (line, silent);
-                }
-
-                if (problem is null && (chip.Faulted || raise))
-                {
-                    events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
-                    (chip.LineFaultReported, chip.SilenceReported) = (null, false);
-                }
-
-                chip.Faulted = problem is not null;
             }
         }
 
-        if (events.Count > 0)
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        try
         {
             _report(events);
         }
+#pragma warning disable CA1031 // As above; the events wait for the next pass instead.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CountFailure(ex);
+            _unreported.AddRange(events);
+        }
+    }
+
+    private void CountFailure(Exception ex)
+    {
+        Interlocked.Increment(ref _supervisionFailures);
+        Volatile.Write(ref _lastSupervisionFailure, ex);
+    }
+
+    /// <summary>One chip's part of a pass, under <see cref="_gate"/>: what it raises or restores goes to <paramref name="events"/>.</summary>
+    private void SuperviseChip(Chip chip, List<DomainEvent> events)
+    {
+        if (chip.Lines is null)
+        {
+            if (!ConfigureLate(chip))
+            {
+                return; // still not answering: its fault is already raised
+            }
+
+            // It answers now: "did not answer" is over whatever this pass finds, so it is restored
+            // here and a problem found below (its INT line refused) is raised under its own reason.
+            RestoreIfFaulted(chip, events);
+        }
+
+        var (problem, repaired) = Check(chip, _onEdge is not null);
+        // A line fault that is new or changed its reason (refused -> judged faulty) while another
+        // fault stands: that one is restored and this raised, or the office would keep the stale
+        // reason and never learn the real cause.
+        var line = chip.Lines!.InterruptLineFault;
+        if (line is not null && line != chip.LineFaultReported)
+        {
+            RestoreIfFaulted(chip, events);
+        }
+
+        // The chip stopped answering while another fault stands (its line refused, edges refused):
+        // the same, or the office would see its points go fail-safe (a fire alarm) under that reason.
+        var silent = chip.FailedPasses > 0;
+        if (silent && !chip.SilenceReported)
+        {
+            RestoreIfFaulted(chip, events);
+        }
+
+        // A reset repaired within this pass is still reported, as a fault and its restore together,
+        // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
+        var raise = !chip.Faulted && (problem ?? repaired) is not null;
+        if (raise)
+        {
+            var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
+            events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason));
+            (chip.LineFaultReported, chip.SilenceReported) = (line, silent);
+        }
+
+        if (problem is null && (chip.Faulted || raise))
+        {
+            events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
+            (chip.LineFaultReported, chip.SilenceReported) = (null, false);
+        }
+
+        chip.Faulted = problem is not null;
     }
 
     /// <summary>Starts the supervision timer once (from <see cref="OpenOutputs"/> or <see cref="Start"/>).</summary>

@@ -31,6 +31,9 @@ public sealed class FakeMcp23017 : SimulatedMcp23017
     /// <summary>The next transaction throws this, as a NACK does on Linux.</summary>
     public IOException? FailNext { get; set; }
 
+    /// <summary>While set, every transaction throws it: a driver that fails with what the code does not expect of a bus.</summary>
+    public Exception? FailAll { get; set; }
+
     /// <summary>While set, a transaction whose written bytes match throws an IOException, as a NACK does (<c>_ =&gt; true</c>: a chip without power).</summary>
     public Predicate<byte[]>? Nack { get; set; }
 
@@ -80,7 +83,7 @@ public sealed class FakeMcp23017 : SimulatedMcp23017
             }
         }
 
-        if ((FailNext ?? (Nack?.Invoke(written.ToArray()) == true ? new IOException("NACK") : null)) is { } failure)
+        if ((FailAll ?? FailNext ?? (Nack?.Invoke(written.ToArray()) == true ? new IOException("NACK") : null)) is { } failure)
         {
             FailNext = null;
             Record(written, []);
