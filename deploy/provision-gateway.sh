@@ -24,8 +24,8 @@
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
 #   --force      install --cert even when it is older than the installed gateway.crt (its notBefore
 #                earlier, or the same and its notAfter earlier), which is refused otherwise.
-#   --time-server HOST  the NTP server systemd-timesyncd uses (default: the broker's host, which the
-#                office runs one on: deploy/office/README.md). Office commands carry the office's
+#   --time-server HOST  the NTP server systemd-timesyncd uses (default: the one an earlier run was
+#                given, else the broker's host, which the office runs one on: deploy/office/README.md). Office commands carry the office's
 #                time and are refused beyond 30 s of skew, so a gateway without a time source (no
 #                RTC, reaching nothing but its broker) loses the office's commands after a power cut.
 set -euo pipefail
@@ -124,17 +124,6 @@ done
 # shellcheck source=deploy/provision-state.sh
 . "$here/provision-state.sh"
 
-# The time server: the one given; else the one an earlier run was given (a re-run to renew a
-# certificate must not move a site's GPS clock back to the broker); else the broker's host, the one
-# server a gateway is sure to reach (deploy/README.md, "Time"). The broker's host is not checked
-# here: the release's validator checks it as mqtt.host, before the time step writes it.
-time_origin=given
-if [ -z "$time_server" ]; then
-  time_server=$(given_time_server_installed)
-  time_origin=kept
-  [ -n "$time_server" ] || time_server=$broker_host time_origin=broker
-fi
-
 # --- the tarball ---------------------------------------------------------------------------
 staging=$(mktemp -d)
 # Staged *.new files that were not moved into place (a refusal, an error) go with the scratch directory.
@@ -196,6 +185,20 @@ case "${driver:-$codename}" in
   trixie | libgpiodV2) driver=libgpiodV2 gpiod_pkg=libgpiod3 ;;
   *) die "unknown OS '${codename:-none}' in $R/etc/os-release: pass --driver libgpiod (libgpiod v1) or libgpiodV2" ;;
 esac
+
+# The time server: the one given; else the one an earlier run was given (a re-run to renew a
+# certificate must not move a site's GPS clock back to the broker); else the broker's host, the one
+# server a gateway is sure to reach (deploy/README.md, "Time"). Given as the broker's host, it
+# follows the broker again. The broker's host is not checked here: the release's validator checks
+# it as mqtt.host, before the time step writes it.
+time_origin=given
+if [ -z "$time_server" ]; then
+  time_server=$(given_time_server_installed "$pkg/deploy/render-config.py" "$R$config")
+  time_origin=kept
+  [ -n "$time_server" ] || time_server=$broker_host time_origin=broker
+elif [ "$time_server" = "$broker_host" ]; then
+  time_origin=broker
+fi
 
 echo "provision-gateway: EdgeGuard $version ($rid) from $tarball ($sha_note)"
 echo "  target: ${R:-/}${root:+ (--root)}${dry_run:+}$([ "$dry_run" = true ] && echo ' (dry run: nothing is changed)')"

@@ -123,11 +123,21 @@ enable_service() {
 timesync_rel=/etc/systemd/timesyncd.conf.d/edgeguard.conf
 # The drop-in's first line when --time-server chose its server: a later run without the option keeps it.
 time_server_given_note="# Written by EdgeGuard's provision-gateway.sh from --time-server; runs without it keep this server."
-# given_time_server_installed: the server the installed drop-in names, when --time-server chose it;
-# nothing when it is the broker's host by default, written by hand or by a release before this note.
+# given_time_server_installed RENDER CONFIG: the server the installed drop-in names when --time-server
+# chose it: its first line says so, or (a drop-in of a release before that line) it names another host
+# than the installed CONFIG's mqtt.host, which RENDER (render-config.py) reads. Nothing when it is the
+# broker's host by default, or there is no drop-in.
 given_time_server_installed() {
-  [ -f "$R$timesync_rel" ] && [ "$(head -n 1 -- "$R$timesync_rel")" = "$time_server_given_note" ] || return 0
-  sed -n 's/^NTP=//p' -- "$R$timesync_rel" | head -n 1
+  local note server host
+  [ -f "$R$timesync_rel" ] || return 0
+  note=$(head -n 1 -- "$R$timesync_rel")
+  server=$(sed -n 's/^NTP=//p' -- "$R$timesync_rel" | head -n 1)
+  if [ "$note" = "$time_server_given_note" ]; then
+    printf '%s\n' "$server"
+  elif [ -n "$server" ] && [ -f "$2" ]; then
+    host=$(python3 "$1" --mqtt-host "$2" 2>/dev/null) || return 0
+    [ -z "$host" ] || [ "$host" = "$server" ] || printf '%s\n' "$server"
+  fi
 }
 # stage_time_sync SERVER ORIGIN: stages the drop-in as .provision-tmp with the other copies, before the
 # first rename (a full card then stops the run before anything is switched); prints its state. ORIGIN

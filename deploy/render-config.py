@@ -2,7 +2,8 @@
 """Writes a gateway's appsettings.json: the template (the site's pin map, scenarios, logging) with
 this gateway's identity, broker, TLS files and state directory filled in. Used by
 provision-gateway.sh, which also asks it (--operator-keys CONFIG) where the operators' public key
-files are and (--time-zone CONFIG) which time zone threatLevels names. Keys are matched case-insensitively, as the gateway reads them, so a template
+files are, (--time-zone CONFIG) which time zone threatLevels names and (--mqtt-host CONFIG) the
+broker's host. Keys are matched case-insensitively, as the gateway reads them, so a template
 that spells a key differently is updated in place rather than given a duplicate.
 
 A template is read as the gateway reads its config (.NET's JSON configuration provider): // and
@@ -162,6 +163,15 @@ def time_zone(config_file):
         print(zone)
 
 
+def mqtt_host(config_file):
+    """Prints mqtt.host of CONFIG_FILE when it is a string (nothing otherwise), so that
+    provision-gateway.sh can tell a time server an earlier release was given from the broker's host."""
+    config, _ = load_config(config_file)
+    host = child(child(child(config, "EdgeGuard"), "mqtt"), "host")
+    if isinstance(host, str) and "\n" not in host:
+        print(host)
+
+
 def main():
     try:
         run()
@@ -177,6 +187,9 @@ def run():
         return
     if len(sys.argv) == 3 and sys.argv[1] == "--time-zone":
         time_zone(sys.argv[2])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--mqtt-host":
+        mqtt_host(sys.argv[2])
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("template")

@@ -250,12 +250,36 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Contains("time server 10.8.0.1 (kept: given by an earlier run)", again.Output, StringComparison.Ordinal);
         Assert.Contains("unchanged  /etc/systemd/timesyncd.conf.d/edgeguard.conf (NTP=10.8.0.1)", again.Output, StringComparison.Ordinal);
 
+        // Given as the broker's host, it follows the broker again.
+        Assert.Equal(0, (await release.Provision(root.Path, "office2.example:8883", "--time-server", "office2.example")).ExitCode);
+        var follows = await release.Provision(root.Path, "office3.example:8883");
+        Assert.True(follows.ExitCode == 0, follows.All);
+        Assert.Contains("NTP=office3.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+
         // The default is not remembered: with the drop-in at the broker's host, a new broker moves it.
         using var other = BookwormRoot();
         Assert.Equal(0, (await release.Provision(other.Path, "office.example:8883")).ExitCode);
         var moved = await release.Provision(other.Path, "office2.example:8883");
         Assert.True(moved.ExitCode == 0, moved.All);
         Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(other.Path, dropIn)));
+    }
+
+    // A drop-in written by a release before its first line said where its server came from: one naming
+    // another host than the installed config's broker was given, and is kept as well.
+    [Fact]
+    public async Task A_time_server_an_older_release_was_given_is_kept_by_a_re_run_without_it()
+    {
+        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
+        using var root = BookwormRoot();
+        Assert.Equal(0, (await release.Provision(root.Path, "office.example:8883")).ExitCode);
+        await File.WriteAllTextAsync(Path.Combine(root.Path, dropIn),
+            "# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again.\n[Time]\nNTP=10.8.0.1\nFallbackNTP=\n");
+
+        var again = await release.Provision(root.Path, "office.example:8883");
+
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Contains("time server 10.8.0.1 (kept: given by an earlier run)", again.Output, StringComparison.Ordinal);
+        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
     }
 
     [Fact]
