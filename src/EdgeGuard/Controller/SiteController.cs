@@ -165,9 +165,11 @@ public sealed partial class SiteController(
         if (notRestored.Count > 0)
         {
             // The state restored lost what the config no longer has (a threat level, a bypass, a
-            // door's release): saved now, or the old row stayed on disk, and a later config that
+            // door's release): saved, or the old row stayed on disk, and a later config that
             // brought the level back brought it back in force, after the site had run without it.
-            Persist(now, events, SafetySaveDeadline);
+            // Handed on as a change of the boot's records is (SaveDecided): nothing on site waits
+            // for it, and it never takes the saver from a lockdown the settle decides.
+            _safetySaveDueAt ??= now.Monotonic + SafetySaveRetryInterval;
         }
 
         Apply(InputsSettled.Instance, now, events); // reconciles the outputs like every decision

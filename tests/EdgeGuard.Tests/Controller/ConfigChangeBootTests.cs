@@ -70,6 +70,7 @@ public sealed class ConfigChangeBootTests : IAsyncDisposable
 
         await _h.BootAsync();
         await _h.SettleAsync();
+        await _h.AdvanceInStepsAsync(TimeSpan.FromSeconds(2), saved: true);
 
         var saved = _store.Load();
         Assert.NotEqual(4, saved.ThreatLevel);
