@@ -25,7 +25,7 @@ public static partial class GatewayConfigReader
 
             // A key that also ends a scenario and starts something was reported by CheckStartEndKeys or
             // CheckThreatKeys already: not again here for the same turn of the same key.
-            var enders = lockdown.ClearKeyswitches.Concat(scenarios.SelectMany(s => s.Releasers)).ToHashSet(StringComparer.Ordinal);
+            var enders = ScenarioEnders(lockdown, scenarios);
             var starts = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var key in lockdownDrill)
             {
@@ -54,11 +54,16 @@ public static partial class GatewayConfigReader
                     $"'{key}' also {starts[key]}; a key that resets a fire release must not start anything, or one turn to relock egress would also do that");
             }
 
+            var doorsNode = root.Child("doors");
             foreach (var door in doors ?? [])
             {
+                // At the door's own item: DoorDefinition does not keep where it was read.
+                var at = doorsNode.Section.GetChildren().FirstOrDefault(item => item["id"] == door.Id) is { } item
+                    ? doorsNode.Child(item.Key).Child("relockKeyswitches")
+                    : doorsNode;
                 foreach (var key in door.Relock.Where(k => starts.ContainsKey(k) && !enders.Contains(k)))
                 {
-                    _w.Error(root.Child("doors"), $"door '{door.Id}'",
+                    _w.Error(at, $"door '{door.Id}'",
                         $"relock keyswitch '{key}' also {starts[key]}; a key that relocks a door after delayed egress must not start anything, or one turn to relock it would also do that");
                 }
             }

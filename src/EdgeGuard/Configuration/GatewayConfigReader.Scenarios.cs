@@ -118,7 +118,7 @@ public static partial class GatewayConfigReader
                 return;
             }
 
-            var enders = lockdown.ClearKeyswitches.Concat(scenarios.SelectMany(s => s.Releasers)).ToHashSet(StringComparer.Ordinal);
+            var enders = ScenarioEnders(lockdown, scenarios);
             foreach (var key in lockdownDrill.Where(enders.Contains))
             {
                 _w.Error(lockdownNode.Child("drillTriggers"), null, $"'{key}' also ends a scenario; a key that ends one must not start one");
@@ -135,6 +135,10 @@ public static partial class GatewayConfigReader
                 }
             }
         }
+
+        /// <summary>The keys that end a scenario: the lockdown's clear keys and every scenario's releasers.</summary>
+        private static HashSet<string> ScenarioEnders(LockdownPolicy lockdown, List<ScenarioDefinition> scenarios) =>
+            lockdown.ClearKeyswitches.Concat(scenarios.SelectMany(s => s.Releasers)).ToHashSet(StringComparer.Ordinal);
 
         /// <summary>Outputs a drill keeps silent. Never a lock: a drill must lock doors like the real thing.</summary>
         private List<string>? DrillMutedOutputs(ConfigNode node, IReadOnlyList<OutputDefinition>? outputs)

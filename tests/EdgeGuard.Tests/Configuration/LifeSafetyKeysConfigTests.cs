@@ -45,7 +45,7 @@ public sealed class LifeSafetyKeysConfigTests
             k.Set("doors:0:relockKeyswitches:1", "key-drill");
         });
 
-        TestConfigs.AssertError(result, "EdgeGuard:doors", "door 'lobby'", "relock keyswitch 'key-drill' also starts the lockdown's drill");
+        TestConfigs.AssertError(result, "EdgeGuard:doors:0:relockKeyswitches", "door 'lobby'", "relock keyswitch 'key-drill' also starts the lockdown's drill");
         Assert.Single(result.Errors);
     }
 }
