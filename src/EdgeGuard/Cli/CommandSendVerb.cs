@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -18,6 +19,9 @@ namespace EdgeGuard.Cli;
 /// </summary>
 internal static class CommandSendVerb
 {
+    /// <summary>The longest wait for a final answer: a day, far beyond any command's lifetime.</summary>
+    public const int MaxTimeoutSeconds = 86_400;
+
     public static Command Create(Option<FileInfo> key, Option<string> op, Option<string> site, Option<string> gateway, Option<string[]> args, Option<string> ttl, Argument<string> type)
     {
         var broker = new Option<string>("--broker") { Description = "The office broker's host name or IP address.", Required = true };
@@ -27,7 +31,19 @@ internal static class CommandSendVerb
         var certKey = new Option<FileInfo?>("--tls-key") { Description = "The office client certificate's private key (PEM)." };
         var user = new Option<string?>("--username") { Description = "Broker user name." };
         var password = new Option<string?>("--password-env") { Description = "Name of an environment variable holding the broker password (never on the command line)." };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the final answer (default 30).", DefaultValueFactory = _ => 30 };
+        var timeout = new Option<double>("--timeout") { Description = $"Seconds to wait for the final answer (default 30, at most {MaxTimeoutSeconds}).", DefaultValueFactory = _ => 30 };
+        timeout.Validators.Add(result =>
+        {
+            // Checked before anything is sent: out of TimeSpan's range (or negative) it threw after
+            // the command had gone, a stack trace while the gateway carried it out. From the token:
+            // text that is no number is the parser's error (dotnet/command-line-api#2645).
+            if (result.Tokens is [{ Value: var text }]
+                && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+                && (!double.IsFinite(seconds) || seconds <= 0 || seconds > MaxTimeoutSeconds))
+            {
+                result.AddError($"--timeout must be a number of seconds above 0 and at most {MaxTimeoutSeconds}, got '{text}'");
+            }
+        });
         var send = new Command("send", "Sign a command, send it to the gateway over MQTT and print its answers.")
         {
             type, key, op, site, gateway, args, ttl, broker, port, ca, cert, certKey, user, password, timeout,

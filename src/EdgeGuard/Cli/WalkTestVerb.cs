@@ -169,15 +169,17 @@ internal static class WalkTestVerb
         var limit = duration ?? WalkTestDuration.Default;
         WalkTestPrinter.TimeLimit(output, limit, given: duration is not null);
         var services = new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddGatewayHardware(config);
         // Loop cut or bridged, a chip not answering: onto the technician's screen, not to the office. Opening the
         // outputs reports before the session exists (a chip that does not answer, the kernel's released-outputs
         // setting), and only then: kept until the session takes them.
         var board = new BoardEventsAtStart();
-        services.AddSingleton(new HardwareFaultReporter(board.Report));
-        configure?.Invoke(services);
         try
         {
+            // Inside the try: it opens the GPIO driver, which refuses a driver or chip the OS does not have (a
+            // libgpiod v1 config on Trixie) with a message for the technician, not a stack trace.
+            services.AddGatewayHardware(config);
+            services.AddSingleton(new HardwareFaultReporter(board.Report));
+            configure?.Invoke(services);
             await using var provider = services.BuildServiceProvider();
             var time = provider.GetRequiredService<TimeProvider>();
             using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time, output);
@@ -214,7 +216,8 @@ internal static class WalkTestVerb
 
             return session.Tally.Passed ? ExitCodes.Ok : ExitCodes.WalkTestIncomplete;
         }
-        catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException)
+        // ArgumentOutOfRangeException: --simulate on a real config with a line beyond the simulated chip's.
+        catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException or ArgumentOutOfRangeException)
         {
             // Ended before a session took the board's reports: a dead chip or the kernel setting is still news.
             // Once it took them, they are on the screen already (StartWith).

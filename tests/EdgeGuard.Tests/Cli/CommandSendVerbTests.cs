@@ -118,6 +118,30 @@ public sealed class CommandSendVerbTests
         Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
     }
 
+    // Out of TimeSpan's range or negative, the wait threw after the command had been sent: a stack
+    // trace while the gateway carried out the lockdown.
+    [Theory]
+    [InlineData("-5")]
+    [InlineData("0")]
+    [InlineData("5000000")]
+    [InlineData("NaN")]
+    [InlineData("1e20")]
+    public async Task A_timeout_out_of_range_is_refused_before_anything_is_sent(string timeout)
+    {
+        using var state = new TempDirectory();
+        var keys = state.File("keys");
+        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
+
+        var (code, output, error) = await CliRun.InvokeAsync(
+            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", "--timeout", timeout);
+
+        Assert.NotEqual(ExitCodes.Ok, code);
+        Assert.Contains($"--timeout must be a number of seconds above 0 and at most 86400, got '{timeout}'", error + output, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Code, string Out, string Err)> SendAsync(TempDirectory state, int port, int timeoutSeconds, TextWriter? output = null)
     {
         var keys = state.File("keys");

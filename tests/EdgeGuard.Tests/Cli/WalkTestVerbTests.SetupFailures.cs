@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using EdgeGuard.Cli;
+using EdgeGuard.WalkTest;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>
+/// A walk test whose hardware cannot be set up ends with <c>edgeguard: cannot walk-test: …</c> and exit 1: the
+/// GPIO driver was opened before the walk test's error handling, so a driver or chip the OS does not have gave
+/// the technician a stack trace.
+/// </summary>
+public sealed partial class WalkTestVerbTests
+{
+    [Fact]
+    public async Task A_gpio_chip_that_cannot_be_opened_is_a_clear_error_not_a_stack_trace()
+    {
+        var config = WriteConfig(HallPoints);
+        var node = JsonNode.Parse(await File.ReadAllTextAsync(config))!;
+        node["EdgeGuard"]!["hardware"] = new JsonObject { ["driver"] = "libgpiodV2", ["chip"] = "/dev/gpiochip-walk-test-none" };
+        await File.WriteAllTextAsync(config, node.ToJsonString());
+
+        var code = await EdgeGuardCli.Create().Parse(["walktest", "--config", config])
+            .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("edgeguard: cannot walk-test: GPIO", Screen);
+        Assert.DoesNotContain("Unhandled exception", Screen);
+        Assert.DoesNotContain("   at ", Screen);
+        Assert.EndsWith(WalkTestPrinter.GatewayStoppedLine, Screen.TrimEnd());
+    }
+
+    [Fact]
+    public async Task A_line_beyond_the_simulated_chip_is_a_clear_error_not_a_stack_trace()
+    {
+        var config = WriteConfig(HallPoints.Replace("\"line\": 23,", "\"line\": 70,", StringComparison.Ordinal));
+
+        var code = await EdgeGuardCli.Create().Parse(["walktest", "--simulate", "--config", config])
+            .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("edgeguard: cannot walk-test: Line 70 does not exist on the simulated chip", Screen);
+        Assert.DoesNotContain("   at ", Screen);
+    }
+}
