@@ -123,10 +123,15 @@ enable_service() {
 timesync_rel=/etc/systemd/timesyncd.conf.d/edgeguard.conf
 # The drop-in's first line when --time-server chose its server: a later run without the option keeps it.
 time_server_given_note="# Written by EdgeGuard's provision-gateway.sh from --time-server; runs without it keep this server."
+# Its first line at the broker's host by default: a later run follows the broker.
+time_server_broker_note="# Written by EdgeGuard's provision-gateway.sh: the broker's host (no --time-server); runs follow the broker."
+# Its first line as releases before these two wrote it, either way.
+time_server_legacy_note="# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again."
 # given_time_server_installed RENDER CONFIG: the server the installed drop-in names when --time-server
-# chose it: its first line says so, or (a drop-in of a release before that line) it names another host
-# than the installed CONFIG's mqtt.host, which RENDER (render-config.py) reads. Nothing when it is the
-# broker's host by default, or there is no drop-in.
+# chose it: its first line says so, or (a drop-in of a release before these notes) it names another
+# host than the installed CONFIG's mqtt.host, which RENDER (render-config.py) reads. Nothing when it is
+# the broker's host by default, or there is no drop-in. Only the old note is judged by the host: the
+# config is switched before the drop-in, so after a run that stopped between the two they differ.
 given_time_server_installed() {
   local note server host
   [ -f "$R$timesync_rel" ] || return 0
@@ -134,7 +139,7 @@ given_time_server_installed() {
   server=$(sed -n 's/^NTP=//p' -- "$R$timesync_rel" | head -n 1)
   if [ "$note" = "$time_server_given_note" ]; then
     printf '%s\n' "$server"
-  elif [ -n "$server" ] && [ -f "$2" ]; then
+  elif [ "$note" = "$time_server_legacy_note" ] && [ -n "$server" ] && [ -f "$2" ]; then
     host=$(python3 "$1" --mqtt-host "$2" 2>/dev/null) || return 0
     [ -z "$host" ] || [ "$host" = "$server" ] || printf '%s\n' "$server"
   fi
@@ -144,7 +149,7 @@ given_time_server_installed() {
 # is given, kept (given by an earlier run) or broker (the default). Must be called as an assignment,
 # like stage_file.
 stage_time_sync() {
-  local note="# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again."
+  local note=$time_server_broker_note
   [ "$2" = broker ] || note=$time_server_given_note
   printf '%s\n' "$note" "[Time]" "NTP=$1" "FallbackNTP=" >"$staging/timesyncd.conf"
   stage_file "$staging/timesyncd.conf" "$timesync_rel" 644 root root .provision-tmp

@@ -264,6 +264,24 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(other.Path, dropIn)));
     }
 
+    // The config is switched before the drop-in: a run that stopped between them (a full card at the
+    // drop-in's rename) left the old broker's host beside the new broker's config. Judged by the host,
+    // the re-run the warning asks for took the old broker for a given server and kept it for good.
+    [Fact]
+    public async Task A_drop_in_at_the_broker_by_default_follows_the_broker_even_beside_another_configs_host()
+    {
+        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
+        using var root = BookwormRoot();
+        Assert.Equal(0, (await release.Provision(root.Path, "office2.example:8883")).ExitCode);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn));
+        await File.WriteAllLinesAsync(Path.Combine(root.Path, dropIn), lines.Select(l => l.StartsWith("NTP=", StringComparison.Ordinal) ? "NTP=office.example" : l));
+
+        var again = await release.Provision(root.Path, "office2.example:8883");
+
+        Assert.True(again.ExitCode == 0, again.All);
+        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+    }
+
     // A drop-in written by a release before its first line said where its server came from: one naming
     // another host than the installed config's broker was given, and is kept as well.
     [Fact]
