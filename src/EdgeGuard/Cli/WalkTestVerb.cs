@@ -177,7 +177,7 @@ internal static class WalkTestVerb
         {
             // Inside the try: it opens the GPIO driver, which refuses a driver or chip the OS does not have (a
             // libgpiod v1 config on Trixie) with a message for the technician, not a stack trace.
-            services.AddGatewayHardware(config);
+            AddHardware(services, config);
             services.AddSingleton(new HardwareFaultReporter(board.Report));
             configure?.Invoke(services);
             await using var provider = services.BuildServiceProvider();
@@ -216,8 +216,7 @@ internal static class WalkTestVerb
 
             return session.Tally.Passed ? ExitCodes.Ok : ExitCodes.WalkTestIncomplete;
         }
-        // ArgumentOutOfRangeException: --simulate on a real config with a line beyond the simulated chip's.
-        catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException or ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is HardwareException or InvalidOperationException or IOException or UnauthorizedAccessException or JournalException)
         {
             // Ended before a session took the board's reports: a dead chip or the kernel setting is still news.
             // Once it took them, they are on the screen already (StartWith).
@@ -229,6 +228,22 @@ internal static class WalkTestVerb
 
             await error.WriteLineAsync($"edgeguard: cannot walk-test: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>
+    /// The gateway's hardware, its driver opened: with <c>--simulate</c> on a real config, a line beyond the simulated
+    /// chip's is refused as hardware the driver does not have, not as the bug an argument out of range is elsewhere.
+    /// </summary>
+    private static void AddHardware(IServiceCollection services, GatewayConfig config)
+    {
+        try
+        {
+            services.AddGatewayHardware(config);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new HardwareException(ex.Message, ex);
         }
     }
 
