@@ -126,15 +126,18 @@ public sealed partial class EolLoopLines : IInputLines
                     // What the receiver now holds: left unrecorded, a stab caught only here stayed held (a
                     // panic refusing the all-clear) while the polls, still at the level before, saw no change.
                     (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (read, true, 0, 0);
-                    (slot.ReportedHigh, slot.FailSafe, slot.PutBack) = (Held(slot, level), !IsBand(read), false);
+                    var held = Held(slot, level);
+                    // Held unknown: the receiver may be at the level the polls delivered, so the mark a fail-safe
+                    // one left stays. Wiped, a key held through a cut before this read reached the receiver as a
+                    // fresh turn at the next poll (clearing a lockdown, resetting a fire).
+                    slot.FailSafe = !IsBand(read) || (held is null && slot.FailSafe);
+                    (slot.ReportedHigh, slot.PutBack) = (held, false);
                 }
                 else
                 {
-                    if (!slot.HasAccepted)
-                    {
-                        (slot.Accepted, slot.HasAccepted) = (null, true);
-                    }
-
+                    // Blind, as a confirmation of failed polls leaves it (Confirmed): leaving it takes two agreeing
+                    // polls. Left at a state the polls had accepted, one poll that read it again ended the fail-safe.
+                    (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled, slot.BackAtAccepted) = (null, true, 0, 0, 0);
                     slot.ReportedHigh = Held(slot, level);
                     slot.FailSafe = true;
                     slot.Failure = failure;

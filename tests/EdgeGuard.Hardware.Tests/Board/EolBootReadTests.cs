@@ -15,7 +15,7 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 public sealed class EolBootReadTests
 {
-    private const int Normal = OneEolLoop.Normal, Alarm = OneEolLoop.Alarm;
+    private const int Normal = OneEolLoop.Normal, Alarm = OneEolLoop.Alarm, Cut = OneEolLoop.Cut;
 
     private readonly OneEolLoop _loop = new();
     private readonly FakeMcp3008 _adc;
@@ -99,5 +99,48 @@ public sealed class EolBootReadTests
         // delivered, or the controller holds the key turned until the next turn, which it would then miss.
         Polls(4);
         Assert.False(Held(false, bootStamp), "a released key was left held as turned");
+    }
+
+    // The boot read found the key turned, as the polls had before the boot stamp; between, a cut loop had
+    // delivered the fail-safe level (inactive). The read wiped the mark that level leaves, so the next
+    // poll delivered the key held throughout as a fresh turn: clearing a lockdown, resetting a fire.
+    [Fact]
+    public void A_key_held_through_a_cut_before_the_boot_read_is_not_delivered_as_a_fresh_turn()
+    {
+        _adc[0] = Alarm; // the key is turned and held
+        using var lines = Lines(PointKind.Keyswitch);
+        lines.Start(_edges.Add);
+        Polls(2);
+        var bootStamp = _loop.Time.GetTimestamp();
+
+        _adc[0] = Cut; // the loop is cut for two polls: its fail-safe level, inactive, delivered after the stamp
+        Polls(2);
+        _adc[0] = Alarm; // mended, the key still held
+        Assert.True(lines.Read("p"));
+
+        Polls(4);
+        Assert.DoesNotContain(_edges.Where(e => e.Timestamp > bootStamp).SkipWhile(e => e.High), e => e.High);
+    }
+
+    // The polls had accepted the fire loop normal; the ADC was blind at the boot read, which gave the fail-safe
+    // level (fire active). That read left the normal state accepted, so a single poll reading normal again ended
+    // the fail-safe: a failed poll's blindness takes two agreeing polls to leave.
+    [Fact]
+    public void After_a_blind_boot_read_the_fail_safe_ends_only_when_two_polls_agree()
+    {
+        _adc[0] = Normal;
+        using var lines = Lines(PointKind.FireAlarm);
+        lines.Start(_edges.Add);
+        Polls(2);
+        var bootStamp = _loop.Time.GetTimestamp();
+
+        _adc.Absent = true;
+        Assert.True(lines.Read("p"), "a fire loop that cannot be read must read active");
+        _adc.Absent = false;
+
+        Polls(1);
+        Assert.DoesNotContain(_edges, e => e.Timestamp > bootStamp);
+        Polls(1);
+        Assert.False(Held(true, bootStamp), "two polls that read the loop normal again did not end the fail-safe");
     }
 }
