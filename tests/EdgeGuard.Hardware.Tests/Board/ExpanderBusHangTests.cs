@@ -13,13 +13,6 @@ namespace EdgeGuard.Hardware.Tests.Board;
 /// </summary>
 public sealed class ExpanderBusHangTests : IDisposable
 {
-    // A second chip that carries only the egress door's maglock (outputs only: no interrupt line).
-    private static readonly ExpanderOptions Relays = new("mcp23017@0x21", 1, 0x21, 5);
-    private static readonly OutputDefinition ExitLobby = new("lock-lobby-exit", OutputKind.Lock, -1, true, "lobby", LockFailMode.FailSafe, Egress: true)
-    {
-        LineAddress = "mcp23017@0x21:B0",
-    };
-
     // Long enough never to fail a healthy run; a call that waits for the held chip never returns in it.
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 

@@ -15,13 +15,6 @@ public sealed class ExpanderSupervisionFailureTests : IDisposable
 {
     private static readonly PointDefinition Fire = new("fire-annex", PointKind.FireAlarm, -1, false, LinePull.Up, TimeSpan.Zero, "annex") { LineAddress = "mcp23017@0x20:A3" };
 
-    // A second chip, outputs only: the lobby's egress maglock.
-    private static readonly ExpanderOptions Relays = new("mcp23017@0x21", 1, 0x21, 5);
-    private static readonly OutputDefinition ExitLobby = new("lock-lobby-exit", OutputKind.Lock, -1, true, "lobby", LockFailMode.FailSafe, Egress: true)
-    {
-        LineAddress = "mcp23017@0x21:B0",
-    };
-
     private readonly ExpanderRig _rig = new();
 
     public void Dispose() => _rig.Dispose();
