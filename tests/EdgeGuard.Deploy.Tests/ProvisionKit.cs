@@ -8,6 +8,9 @@ internal static class ProvisionKit
     public const int EdgeGuardId = 990;
     public static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
+    /// <summary>systemd-timesyncd's drop-in the script writes, relative to a root.</summary>
+    public const string TimeSyncDropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
+
     public static readonly string[] ChangeWords = ["installed", "updated", "created", "removed", "fixed", "added", "enabled"];
 
     /// <summary>

@@ -207,15 +207,14 @@ public sealed class ProvisionTests(ReleaseFixture release)
     {
         // Office commands are refused beyond 30 s of clock skew, and a Pi has no RTC: without a
         // time server it can reach, a gateway loses every office command after a power cut.
-        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
         using var root = BookwormRoot();
 
         var first = await release.Provision(root.Path);
 
         Assert.True(first.ExitCode == 0, first.All);
-        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn));
+        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn));
         Assert.Equal(["[Time]", "NTP=office.example", "FallbackNTP="], lines.Where(l => !l.StartsWith('#')));
-        Assert.Equal("644", Scripts.Mode(Path.Combine(root.Path, dropIn)));
+        Assert.Equal("644", Scripts.Mode(Path.Combine(root.Path, TimeSyncDropIn)));
         Assert.Contains("time server office.example", first.Output, StringComparison.Ordinal);
         Assert.Contains("skipped (--root): apt-get install --no-install-recommends systemd-timesyncd", first.Output, StringComparison.Ordinal);
         Assert.Contains("skipped (--root): timedatectl set-ntp true", first.Output, StringComparison.Ordinal);
@@ -224,13 +223,13 @@ public sealed class ProvisionTests(ReleaseFixture release)
 
         Assert.True(own.ExitCode == 0, own.All);
         Assert.Contains("updated  /etc/systemd/timesyncd.conf.d/edgeguard.conf (NTP=10.8.0.1)", own.Output, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
 
         var bad = await release.Provision(root.Path, "office.example:8883", "--time-server", "ntp.example:123");
 
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("--time-server must be a host name or an IP address", bad.Error, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
     }
 
     // A re-run to renew a certificate, as the READMEs show it, gives no --time-server: it put a site's
@@ -239,7 +238,6 @@ public sealed class ProvisionTests(ReleaseFixture release)
     [Fact]
     public async Task A_re_run_without_time_server_keeps_the_one_an_earlier_run_was_given_but_follows_the_broker_by_default()
     {
-        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
         using var root = BookwormRoot();
         var given = await release.Provision(root.Path, "office.example:8883", "--time-server", "10.8.0.1");
         Assert.True(given.ExitCode == 0, given.All);
@@ -254,14 +252,14 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Equal(0, (await release.Provision(root.Path, "office2.example:8883", "--time-server", "office2.example")).ExitCode);
         var follows = await release.Provision(root.Path, "office3.example:8883");
         Assert.True(follows.ExitCode == 0, follows.All);
-        Assert.Contains("NTP=office3.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+        Assert.Contains("NTP=office3.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
 
         // The default is not remembered: with the drop-in at the broker's host, a new broker moves it.
         using var other = BookwormRoot();
         Assert.Equal(0, (await release.Provision(other.Path, "office.example:8883")).ExitCode);
         var moved = await release.Provision(other.Path, "office2.example:8883");
         Assert.True(moved.ExitCode == 0, moved.All);
-        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(other.Path, dropIn)));
+        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(other.Path, TimeSyncDropIn)));
     }
 
     // The config is switched before the drop-in: a run that stopped between them (a full card at the
@@ -270,16 +268,15 @@ public sealed class ProvisionTests(ReleaseFixture release)
     [Fact]
     public async Task A_drop_in_at_the_broker_by_default_follows_the_broker_even_beside_another_configs_host()
     {
-        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
         using var root = BookwormRoot();
         Assert.Equal(0, (await release.Provision(root.Path, "office2.example:8883")).ExitCode);
-        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn));
-        await File.WriteAllLinesAsync(Path.Combine(root.Path, dropIn), lines.Select(l => l.StartsWith("NTP=", StringComparison.Ordinal) ? "NTP=office.example" : l));
+        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn));
+        await File.WriteAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn), lines.Select(l => l.StartsWith("NTP=", StringComparison.Ordinal) ? "NTP=office.example" : l));
 
         var again = await release.Provision(root.Path, "office2.example:8883");
 
         Assert.True(again.ExitCode == 0, again.All);
-        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
     }
 
     // A drop-in written by a release before its first line said where its server came from: one naming
@@ -287,17 +284,16 @@ public sealed class ProvisionTests(ReleaseFixture release)
     [Fact]
     public async Task A_time_server_an_older_release_was_given_is_kept_by_a_re_run_without_it()
     {
-        const string dropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
         using var root = BookwormRoot();
         Assert.Equal(0, (await release.Provision(root.Path, "office.example:8883")).ExitCode);
-        await File.WriteAllTextAsync(Path.Combine(root.Path, dropIn),
+        await File.WriteAllTextAsync(Path.Combine(root.Path, TimeSyncDropIn),
             "# Written by EdgeGuard's provision-gateway.sh (--time-server); changed by running it again.\n[Time]\nNTP=10.8.0.1\nFallbackNTP=\n");
 
         var again = await release.Provision(root.Path, "office.example:8883");
 
         Assert.True(again.ExitCode == 0, again.All);
         Assert.Contains("time server 10.8.0.1 (kept: given by an earlier run)", again.Output, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, dropIn)));
+        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
     }
 
     [Fact]

@@ -10,7 +10,6 @@ namespace EdgeGuard.Deploy.Tests;
 [Collection(ReleaseCollection.Name)]
 public sealed class ProvisionUpgradeTests(ReleaseFixture release)
 {
-    private const string DropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
 
     // Before, the time server's drop-in was written after the new config had been moved into
     // place: a full card there left release A under release B's config, never restarted.
@@ -25,7 +24,7 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
         Assert.Equal(0, (await ProvisionWith(tarball, r, "office.example:8883", tls, null)).ExitCode);
         var config = await File.ReadAllBytesAsync(Path.Combine(r, "etc/edgeguard/appsettings.json"));
         var unit = await File.ReadAllBytesAsync(Path.Combine(r, "etc/systemd/system/edgeguard.service"));
-        var dropIn = await File.ReadAllBytesAsync(Path.Combine(r, DropIn));
+        var dropIn = await File.ReadAllBytesAsync(Path.Combine(r, TimeSyncDropIn));
         using var scratch = new TempDirectory();
 
         // A new broker: a new config and a new time server (the broker's host) to write.
@@ -37,14 +36,14 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
         Assert.Equal(config, await File.ReadAllBytesAsync(Path.Combine(r, "etc/edgeguard/appsettings.json")));
         Assert.Equal(older, new FileInfo(Path.Combine(r, "opt/edgeguard/current")).LinkTarget);
         Assert.Equal(unit, await File.ReadAllBytesAsync(Path.Combine(r, "etc/systemd/system/edgeguard.service")));
-        Assert.Equal(dropIn, await File.ReadAllBytesAsync(Path.Combine(r, DropIn)));
+        Assert.Equal(dropIn, await File.ReadAllBytesAsync(Path.Combine(r, TimeSyncDropIn)));
         Assert.Empty(Leftovers(r));
 
         // With room on the card the same upgrade goes through, and the clock's service is only
         // touched once the release and its config are switched.
         var upgrade = await ProvisionWith(release.Tarball, r, "office2.example:8883", tls, null);
         Assert.True(upgrade.ExitCode == 0, upgrade.All);
-        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(r, DropIn)));
+        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(r, TimeSyncDropIn)));
         var switched = upgrade.Output.IndexOf($"/opt/edgeguard/current -> {ReleaseFixture.Version}", StringComparison.Ordinal);
         var timeStep = upgrade.Output.IndexOf("timedatectl set-ntp true", StringComparison.Ordinal);
         Assert.True(switched >= 0 && timeStep > switched, upgrade.Output);
@@ -94,7 +93,7 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
         Assert.Contains("timedatectl set-ntp true", result.Output, StringComparison.Ordinal);
         Assert.Contains("systemctl unmask systemd-timesyncd", result.Output, StringComparison.Ordinal);
         Assert.Contains("masked", result.Error, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, DropIn)));
+        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
         Assert.Empty(Leftovers(root.Path));
     }
 
