@@ -124,10 +124,12 @@ MANIFEST
 # A build from uncommitted changes shares its version (…-dirty, or the --version given) and commit
 # with every other such build: its MANIFEST names its content too, or provision-gateway.sh would take
 # another one for the same build and copy its binaries over the running release before validating.
-# Untracked files under src/ count too (not ignored ones): the SDK compiles every *.cs under a project,
-# added or not. Elsewhere they do not: a stray notes file beside a tag's checkout is the same build.
+# Untracked files count too (not ignored ones) where the SDK reads them: every *.cs under a project,
+# added or not, and the build files at the root. Elsewhere they do not: a stray notes file beside a
+# tag's checkout is the same build.
 if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
-  [ -n "$(git -C "$repo" status --porcelain -- src 2>/dev/null)" ]; then
+  [ -n "$(git -C "$repo" status --porcelain -- src Directory.Build.props Directory.Build.targets \
+    Directory.Packages.props global.json NuGet.config nuget.config 2>/dev/null)" ]; then
   content=$(cd "$pkg/app" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
   echo "content=${content%% *}" >>"$pkg/MANIFEST"
 fi

@@ -197,13 +197,17 @@ public sealed partial class EolLoopLines
 
         /// <summary>
         /// The level last delivered; null before the first poll, or when a boot read found the level the receiver
-        /// holds unknown, so the next accepted state delivers its level.
+        /// holds unknown, so the next accepted state delivers its level (a keyswitch or exit button marked
+        /// <see cref="FailSafe"/> that reads active is recorded instead).
         /// </summary>
         public bool? ReportedHigh { get; set; }
 
         public LoopTamper? Tamper { get; set; }
 
-        /// <summary>The level last delivered (or assumed at the boot read) is the fail-safe one, not a reading.</summary>
+        /// <summary>
+        /// The level last delivered (or returned by a blind boot read) is the fail-safe one, not a reading; a boot
+        /// read that finds the level held unknown keeps the mark the polls left.
+        /// </summary>
         public bool FailSafe { get; set; }
 
         /// <summary>

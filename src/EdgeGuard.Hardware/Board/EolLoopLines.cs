@@ -100,9 +100,12 @@ public sealed partial class EolLoopLines : IInputLines
     /// When the ADC fails <see cref="ConfirmingSamples"/> transfers in a row (a chip dead at boot must not stop
     /// the gateway), or the samples do not settle, the loop gives the fail-safe level, as the polls would, and the chip is reported as
     /// <see cref="HardwareFault"/>; that level counts as delivered, so the first polls that agree on a reading
-    /// deliver its real level. When polls already delivered a different level, which of the two the receiver
-    /// ends at is not known here (see <see cref="Held"/>): the next accepted state is then delivered
-    /// whatever it is. Waits for a poll under way, so no poll delivers between these samples and their record.
+    /// deliver its real level; a blind read, like a blind confirmation of polls, takes two agreeing polls to leave.
+    /// When polls already delivered a different level, which of the two the receiver ends at is not known here
+    /// (see <see cref="Held"/>): the next accepted state is then delivered whatever it is, but for a keyswitch or
+    /// exit button the polls had left fail-safe, which is recorded without an edge when it reads active (a key
+    /// held through a cut is no fresh turn). Waits for a poll under way, so no poll delivers between these
+    /// samples and their record.
     /// </remarks>
     public bool Read(string pointId)
     {
@@ -157,7 +160,8 @@ public sealed partial class EolLoopLines : IInputLines
     /// <summary>
     /// What the boot read records as the level the receiver holds: <paramref name="level"/>, the one it returns,
     /// unless polls already delivered another, which makes it unknown (null), so the next accepted state is
-    /// delivered whatever it is, stamped after this read.
+    /// delivered whatever it is, stamped after this read (a keyswitch or exit button still marked fail-safe is
+    /// recorded without an edge when it reads active: ApplyAccepted).
     /// </summary>
     /// <remarks>
     /// The controller starts the inputs, takes its boot stamp, then reads point after point (seconds when an
