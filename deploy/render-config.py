@@ -154,22 +154,18 @@ def operator_keys(config_file):
             print(f"{index}\t{path}")
 
 
-def time_zone(config_file):
-    """Prints threatLevels.timeZone of CONFIG_FILE when it is a string (nothing otherwise), so that
-    provision-gateway.sh can tell whether --root DIR needs a tz database."""
-    config, _ = load_config(config_file)
-    zone = child(child(child(config, "EdgeGuard"), "threatLevels"), "timeZone")
-    if isinstance(zone, str) and "\n" not in zone:
-        print(zone)
+# The settings provision-gateway.sh asks for by option, each EdgeGuard.SECTION.KEY of a config, and why:
+# --time-zone, whether --root DIR needs a tz database; --mqtt-host, to tell a time server an earlier
+# release was given from the broker's host.
+STRING_QUERIES = {"--time-zone": ("threatLevels", "timeZone"), "--mqtt-host": ("mqtt", "host")}
 
 
-def mqtt_host(config_file):
-    """Prints mqtt.host of CONFIG_FILE when it is a string (nothing otherwise), so that
-    provision-gateway.sh can tell a time server an earlier release was given from the broker's host."""
+def print_setting(config_file, section, key):
+    """Prints EdgeGuard.SECTION.KEY of CONFIG_FILE when it is a one-line string (nothing otherwise)."""
     config, _ = load_config(config_file)
-    host = child(child(child(config, "EdgeGuard"), "mqtt"), "host")
-    if isinstance(host, str) and "\n" not in host:
-        print(host)
+    value = child(child(child(config, "EdgeGuard"), section), key)
+    if isinstance(value, str) and "\n" not in value:
+        print(value)
 
 
 def main():
@@ -185,11 +181,8 @@ def run():
     if len(sys.argv) == 3 and sys.argv[1] == "--operator-keys":
         operator_keys(sys.argv[2])
         return
-    if len(sys.argv) == 3 and sys.argv[1] == "--time-zone":
-        time_zone(sys.argv[2])
-        return
-    if len(sys.argv) == 3 and sys.argv[1] == "--mqtt-host":
-        mqtt_host(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] in STRING_QUERIES:
+        print_setting(sys.argv[2], *STRING_QUERIES[sys.argv[1]])
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("template")

@@ -11,6 +11,9 @@ internal static class ProvisionKit
     /// <summary>systemd-timesyncd's drop-in the script writes, relative to a root.</summary>
     public const string TimeSyncDropIn = "etc/systemd/timesyncd.conf.d/edgeguard.conf";
 
+    /// <summary>The lines of the timesyncd drop-in under <paramref name="root"/>.</summary>
+    public static Task<string[]> DropInAsync(TempDirectory root) => File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn));
+
     public static readonly string[] ChangeWords = ["installed", "updated", "created", "removed", "fixed", "added", "enabled"];
 
     /// <summary>

@@ -212,7 +212,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
         var first = await release.Provision(root.Path);
 
         Assert.True(first.ExitCode == 0, first.All);
-        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn));
+        var lines = await DropInAsync(root);
         Assert.Equal(["[Time]", "NTP=office.example", "FallbackNTP="], lines.Where(l => !l.StartsWith('#')));
         Assert.Equal("644", Scripts.Mode(Path.Combine(root.Path, TimeSyncDropIn)));
         Assert.Contains("time server office.example", first.Output, StringComparison.Ordinal);
@@ -223,13 +223,13 @@ public sealed class ProvisionTests(ReleaseFixture release)
 
         Assert.True(own.ExitCode == 0, own.All);
         Assert.Contains("updated  /etc/systemd/timesyncd.conf.d/edgeguard.conf (NTP=10.8.0.1)", own.Output, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
+        Assert.Contains("NTP=10.8.0.1", await DropInAsync(root));
 
         var bad = await release.Provision(root.Path, "office.example:8883", "--time-server", "ntp.example:123");
 
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("--time-server must be a host name or an IP address", bad.Error, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
+        Assert.Contains("NTP=10.8.0.1", await DropInAsync(root));
     }
 
     // A re-run to renew a certificate, as the READMEs show it, gives no --time-server: it put a site's
@@ -252,14 +252,14 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Equal(0, (await release.Provision(root.Path, "office2.example:8883", "--time-server", "office2.example")).ExitCode);
         var follows = await release.Provision(root.Path, "office3.example:8883");
         Assert.True(follows.ExitCode == 0, follows.All);
-        Assert.Contains("NTP=office3.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
+        Assert.Contains("NTP=office3.example", await DropInAsync(root));
 
         // The default is not remembered: with the drop-in at the broker's host, a new broker moves it.
         using var other = BookwormRoot();
         Assert.Equal(0, (await release.Provision(other.Path, "office.example:8883")).ExitCode);
         var moved = await release.Provision(other.Path, "office2.example:8883");
         Assert.True(moved.ExitCode == 0, moved.All);
-        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(other.Path, TimeSyncDropIn)));
+        Assert.Contains("NTP=office2.example", await DropInAsync(other));
     }
 
     // The config is switched before the drop-in: a run that stopped between them (a full card at the
@@ -270,13 +270,13 @@ public sealed class ProvisionTests(ReleaseFixture release)
     {
         using var root = BookwormRoot();
         Assert.Equal(0, (await release.Provision(root.Path, "office2.example:8883")).ExitCode);
-        var lines = await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn));
+        var lines = await DropInAsync(root);
         await File.WriteAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn), lines.Select(l => l.StartsWith("NTP=", StringComparison.Ordinal) ? "NTP=office.example" : l));
 
         var again = await release.Provision(root.Path, "office2.example:8883");
 
         Assert.True(again.ExitCode == 0, again.All);
-        Assert.Contains("NTP=office2.example", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
+        Assert.Contains("NTP=office2.example", await DropInAsync(root));
     }
 
     // A drop-in written by a release before its first line said where its server came from: one naming
@@ -293,7 +293,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
 
         Assert.True(again.ExitCode == 0, again.All);
         Assert.Contains("time server 10.8.0.1 (kept: given by an earlier run)", again.Output, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
+        Assert.Contains("NTP=10.8.0.1", await DropInAsync(root));
     }
 
     [Fact]

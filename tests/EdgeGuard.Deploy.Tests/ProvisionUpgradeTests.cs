@@ -93,7 +93,7 @@ public sealed class ProvisionUpgradeTests(ReleaseFixture release)
         Assert.Contains("timedatectl set-ntp true", result.Output, StringComparison.Ordinal);
         Assert.Contains("systemctl unmask systemd-timesyncd", result.Output, StringComparison.Ordinal);
         Assert.Contains("masked", result.Error, StringComparison.Ordinal);
-        Assert.Contains("NTP=10.8.0.1", await File.ReadAllLinesAsync(Path.Combine(root.Path, TimeSyncDropIn)));
+        Assert.Contains("NTP=10.8.0.1", await DropInAsync(root));
         Assert.Empty(Leftovers(root.Path));
     }
 
