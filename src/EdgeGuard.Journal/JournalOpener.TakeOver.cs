@@ -72,9 +72,13 @@ public static partial class JournalOpener
             unreadable = ex.Message;
         }
 
-        // An unreadable one's sessions are unknown too, but below a floor taken now.
-        var floor = found?.Top ?? SeqFloor(time);
-        var session = found is null ? SessionFloor(time) : found.Session;
+        // An unreadable one's seqs and sessions are unknown, but not above the first seq and the
+        // session of a volatile journal seeded from this one now: it was seeded from this one's
+        // top, or a lower one, earlier this boot (NewJournalFloors.Above). Seeded from nothing
+        // (the card unreadable then), it started at the wall clock's floor, not above that now.
+        var unknown = NewJournalFloors.At(time).Above(realTop, realSession, time);
+        var floor = found?.Top ?? unknown.Seq;
+        var session = found is null ? unknown.Session : found.Session;
         // The fault of what is done to the volatile journal after the commit, written in it: a
         // kill after the rename and before the writer journals the fault must not lose it.
         var aside = Stamped(fallbackPath, unreadable is null ? "retired" : "damaged", time);

@@ -172,8 +172,22 @@ public static partial class JournalOpener
         // The first seq at least 2 above, so the floor itself (Seq - 1, this journal's top until its
         // first event commits) is above the card's top: a takeover counts only a volatile journal
         // above the card as newer, and one level with it lost a lockdown saved before that event.
-        public NewJournalFloors Above(long seqTop, long session) =>
-            new(Math.Max(Seq, seqTop + 2), Math.Max(Session, session));
+        // Plus the time since boot, in microseconds for seqs and seconds for sessions: with the wall
+        // clock behind seqTop (no RTC, before NTP) the clock's floor is below it, and a volatile
+        // journal seeded from the same top earlier this boot, which cannot be read now (set aside
+        // as damaged), gave out seqs and sessions from seqTop up. Time since boot only grows while
+        // the volatile journal's tmpfs lives, so this floor is above them as long as it gave out at
+        // most one seq a microsecond and one session a second (starts come 3 s apart), what
+        // SeqFloor and SessionFloor assume of the wall clock. Across a reboot nothing is left to
+        // count from: docs/journal.md says what then.
+        public NewJournalFloors Above(long seqTop, long session, TimeProvider time)
+        {
+            var sinceBoot = SinceBoot(time);
+            return new(Math.Max(Seq, seqTop + 2 + (long)sinceBoot.TotalMicroseconds), Math.Max(Session, session + (long)sinceBoot.TotalSeconds));
+        }
+
+        // The monotonic timestamp's count: the system's (CLOCK_MONOTONIC) starts at boot.
+        private static TimeSpan SinceBoot(TimeProvider time) => time.GetElapsedTime(0);
 
         // On a journal this start just made: its seqs start at Seq, its sessions above Session.
         public void RaiseOn(JournalDatabase database) =>
@@ -261,7 +275,7 @@ public static partial class JournalOpener
             problem = $"{problem}; {seeded}";
         }
 
-        NewJournalFloors.At(time).Above(card.SeqTop, card.Session).RaiseOn(fallback);
+        NewJournalFloors.At(time).Above(card.SeqTop, card.Session, time).RaiseOn(fallback);
         return problem;
     }
 

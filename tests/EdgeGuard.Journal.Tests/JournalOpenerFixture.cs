@@ -32,7 +32,7 @@ public abstract class JournalOpenerFixture : IDisposable
 
     private readonly TempDirectory _temp = new();
 
-    protected FakeTimeProvider Time { get; } = new(Now);
+    protected BootClock Time { get; } = new(Now);
 
     /// <summary>The real journal, in the state directory.</summary>
     protected string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));
@@ -71,6 +71,54 @@ public abstract class JournalOpenerFixture : IDisposable
         path == Real
             ? throw new JournalException("full", new SqliteException("database or disk is full", 13))
             : JournalDatabase.Open(path);
+
+    /// <summary>
+    /// Writes the card's journal as the clock made it when it read a day later (a damaged one
+    /// replaced): its seq and session floors raised from that clock, above any this one gives.
+    /// Takes <paramref name="sessions"/> MQTT sessions on it, then <paramref name="more"/> writes
+    /// the rest of the card's story.
+    /// </summary>
+    /// <returns>The card's last session taken (0 if none) and its highest seq, after both.</returns>
+    protected async Task<(long Session, long Top)> WriteCardADayAheadAsync(int sessions, Func<JournalDatabase, Task>? more = null)
+    {
+        var later = new FakeTimeProvider(Now.AddDays(1));
+        long session = 0;
+        using var database = JournalDatabase.Open(Real);
+        database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
+        if (sessions > 0)
+        {
+            using var journal = new EventJournal(database, Time);
+            for (var i = 0; i < sessions; i++)
+            {
+                session = journal.NextSession();
+            }
+        }
+
+        if (more is not null)
+        {
+            await more(database);
+        }
+
+        return (session, database.SeqTop());
+    }
+
+    // As above, for a story written without waiting on anything.
+    protected Task<(long Session, long Top)> WriteCardADayAheadAsync(int sessions, Action<JournalDatabase> more) =>
+        WriteCardADayAheadAsync(sessions, database =>
+        {
+            more(database);
+            return Task.CompletedTask;
+        });
+
+    // A file of random bytes at edgeguard.db in directory: a journal whose header is gone.
+    protected static byte[] Garbage(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var garbage = new byte[8192];
+        new Random(11).NextBytes(garbage);
+        File.WriteAllBytes(Path.Combine(directory, JournalDatabase.FileName), garbage);
+        return garbage;
+    }
 
     public void Dispose()
     {

@@ -235,44 +235,6 @@ public sealed class JournalOpenerFullCardReplayTests : JournalOpenerFixture
         Assert.Equal(SeenStatus.Finished, seenOnRam.Record("cmd-done", Hash, Window, Now).Status);
     }
 
-    /// <summary>
-    /// Writes the card's journal as the clock made it when it read a day later (a damaged one
-    /// replaced): its seq and session floors raised from that clock, above any this one gives.
-    /// Takes <paramref name="sessions"/> MQTT sessions on it, then <paramref name="more"/> writes
-    /// the rest of the card's story.
-    /// </summary>
-    /// <returns>The card's last session taken (0 if none) and its highest seq, after both.</returns>
-    private async Task<(long Session, long Top)> WriteCardADayAheadAsync(int sessions, Func<JournalDatabase, Task>? more = null)
-    {
-        var later = new FakeTimeProvider(Now.AddDays(1));
-        long session = 0;
-        using var database = JournalDatabase.Open(Real);
-        database.RaiseFloors(JournalOpener.SeqFloor(later) - 1, JournalOpener.SessionFloor(later), JournalGapCause.NewJournal);
-        if (sessions > 0)
-        {
-            using var journal = new EventJournal(database, Time);
-            for (var i = 0; i < sessions; i++)
-            {
-                session = journal.NextSession();
-            }
-        }
-
-        if (more is not null)
-        {
-            await more(database);
-        }
-
-        return (session, database.SeqTop());
-    }
-
-    // As above, for a story written without waiting on anything.
-    private Task<(long Session, long Top)> WriteCardADayAheadAsync(int sessions, Action<JournalDatabase> more) =>
-        WriteCardADayAheadAsync(sessions, database =>
-        {
-            more(database);
-            return Task.CompletedTask;
-        });
-
     // SeqTop is the highest seq it may have given out: its first is above it.
     private static void AssertSeqsAbove(JournalDatabase db, long cardTop) =>
         Assert.True(db.SeqTop() > cardTop, $"the RAM journal's seqs start above {db.SeqTop()}, the card's reached {cardTop}");

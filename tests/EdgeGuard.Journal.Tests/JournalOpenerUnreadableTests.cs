@@ -295,16 +295,6 @@ public sealed class JournalOpenerUnreadableTests : JournalOpenerFixture
         return database.SeqTop();
     }
 
-    // A file of random bytes at edgeguard.db in directory: a journal whose header is gone.
-    private static byte[] Garbage(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        var garbage = new byte[8192];
-        new Random(11).NextBytes(garbage);
-        File.WriteAllBytes(Path.Combine(directory, JournalDatabase.FileName), garbage);
-        return garbage;
-    }
-
     private static void Execute(string path, string sql)
     {
         using var raw = new SqliteConnection($"Data Source={path};Pooling=False");
