@@ -141,6 +141,37 @@ public sealed class StopStateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_journal_read_that_failed_while_idle_does_not_hold_a_stop_with_nothing_left_to_send()
+    {
+        // Before, the drain waited for that read's retry, which nothing left to read ever made: it
+        // spun until its deadline, skipped the state after the events, and offline came late.
+        var time = new FakeTimeProvider();
+        await using var broker = await MosquittoBroker.StartAsync();
+        var options = PublisherHarness.Plain(broker.Port) with { KeepAlive = TimeSpan.FromSeconds(60), Timeout = TimeSpan.FromSeconds(10) };
+        await using var harness = new PublisherHarness(options, output, time: time);
+        harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-lobby", false));
+        await harness.StartAndCatchUpAsync(Patience);
+        harness.Outbox.Append("point.activated", "door-lobby", "lobby", "{}");
+        await harness.Outbox.WaitForDeliveredAsync(1, Patience);
+
+        // A failing card: the stream's look at the journal at its next state check fails.
+        var reads = harness.Outbox.Reads;
+        harness.Outbox.FailNextReads(int.MaxValue);
+        time.Advance(options.StateCheckInterval);
+        await Eventually.TrueAsync(() => harness.Outbox.Reads > reads, Patience, "a read failed while idle");
+        harness.Outbox.FailNextReads(0);
+        harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-lobby", true)); // no event says so
+        var statesBefore = harness.Publisher.StatePublishes;
+
+        var used = await StopBacklogTests.StopMovingTheClockAsync(harness, time);
+
+        var drainDeadline = StopBacklogTests.Budget(options) / 2;
+        Assert.True(used < drainDeadline, $"the stop used {used} of the publisher's clock, its drain's whole {drainDeadline}");
+        Assert.True(harness.Publisher.StatePublishes > statesBefore, "the stop sent the point's state");
+        Assert.Equal(1, harness.Outbox.DeliveredThrough);
+    }
+
+    [Fact]
     public async Task An_orderly_stop_sends_no_point_state_whose_event_still_waits_for_the_journal()
     {
         await using var broker = await MosquittoBroker.StartAsync();

@@ -145,7 +145,10 @@ internal sealed partial class DeliverySession
             Fill(through);
             if (_window.Count == 0)
             {
-                if (!live && JournalReadDueIn() is null)
+                // Done through `through`, or nothing more to read there. A read that failed is
+                // waited for only while records through `through` are still to be sent: with none
+                // left, nothing retries it, and a stop spun to its deadline, its state pass skipped.
+                if (!live && (_sent >= through || JournalReadDueIn() is null))
                 {
                     return;
                 }
