@@ -67,12 +67,14 @@ public sealed class TlsFileTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task A_key_that_does_not_load_is_reported_the_same_way_naming_why()
     {
         var pki = new TestPki(_dir.Path);
         var (cert, _) = pki.IssueClient("gw-1");
         var key = _dir.File("gw.key");
         await File.WriteAllTextAsync(key, "truncated by a rotation script\n");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite); // a key's mode: only its content is wrong
         await using var harness = new PublisherHarness(
             Options(new MqttTlsOptions { CaCertificateFile = pki.CaFile, ClientCertificateFile = cert, ClientKeyFile = key }), output);
 

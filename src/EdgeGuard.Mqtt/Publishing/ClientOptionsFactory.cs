@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EdgeGuard.Mqtt.Contract;
+using EdgeGuard.Mqtt.Files;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -293,8 +294,7 @@ public static class ClientOptionsFactory
         // validate's rule at every connect: whoever may write the file or its folder would pin
         // their own broker. Refused, it costs the office link only (fault.broker names the file),
         // never the site's local protection.
-        var pem = Encoding.UTF8.GetString(TlsFile.ReadAll(caFile, tls.CaCertificateNamed(caFile),
-            file => OperatingSystem.IsLinux() ? TlsFile.ModeProblem(file, privateKey: false) : null));
+        var pem = Encoding.UTF8.GetString(TlsFile.ReadAll(caFile, tls.CaCertificateNamed(caFile), ModeCheck(privateKey: false)));
         var anchors = new X509Certificate2Collection();
         try
         {
@@ -308,12 +308,19 @@ public static class ClientOptionsFactory
         return anchors.Count > 0 ? anchors : throw new TlsFileException($"{tls.CaCertificateNamed(caFile)} holds no PEM certificate");
     }
 
+    // validate's rule for a TLS file (TlsFile.ModeProblem); Unix modes are Linux's.
+    private static Func<CheckedFile, string?> ModeCheck(bool privateKey) =>
+        file => OperatingSystem.IsLinux() ? TlsFile.ModeProblem(file, privateKey) : null;
+
     private static X509Certificate2 LoadClientCertificate(MqttTlsOptions tls, string certificateFile, string keyFile)
     {
         // Each read through TlsFile, so an unreadable file or a pipe is named alone, never as a
-        // pair problem.
-        var certificatePem = Encoding.UTF8.GetChars(TlsFile.ReadAll(certificateFile, tls.ClientCertificateNamed(certificateFile)));
-        var keyBytes = TlsFile.ReadAll(keyFile, tls.ClientKeyNamed(keyFile));
+        // pair problem. Held to validate's rule at every connect, as the CA file is: a key others
+        // may read (a renewal or a restore that left it 0644) is the gateway's broker identity for
+        // anyone on it, and nothing else would say so while the gateway runs. Refused, it costs
+        // the office link only (fault.broker names the file), never the site's local protection.
+        var certificatePem = Encoding.UTF8.GetChars(TlsFile.ReadAll(certificateFile, tls.ClientCertificateNamed(certificateFile), ModeCheck(privateKey: false)));
+        var keyBytes = TlsFile.ReadAll(keyFile, tls.ClientKeyNamed(keyFile), ModeCheck(privateKey: true));
         var keyPem = Encoding.UTF8.GetChars(keyBytes);
         CryptographicOperations.ZeroMemory(keyBytes);
         X509Certificate2 certificate;

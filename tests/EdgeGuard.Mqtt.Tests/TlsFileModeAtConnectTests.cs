@@ -6,20 +6,21 @@ using EdgeGuard.Mqtt.Tests.Infrastructure;
 namespace EdgeGuard.Mqtt.Tests;
 
 /// <summary>
-/// The running gateway reads <c>caFile</c> again at every connect and pins whatever it holds:
-/// whoever may write it, or its folder, pins their own broker. So the connect holds it to
-/// validate's rule (<see cref="TlsFile.ModeProblem"/>) and is refused, naming the file and its
-/// setting (the publisher's <c>fault.broker</c> reason); only the office link is lost, the site
-/// keeps its local protection.
+/// The running gateway reads its TLS files again at every connect: whoever may write
+/// <c>caFile</c>, or its folder, pins their own broker, and whoever may read <c>keyFile</c> holds
+/// the gateway's broker identity. So the connect holds each to validate's rule
+/// (<see cref="TlsFile.ModeProblem"/>) and is refused, naming the file and its setting (the
+/// publisher's <c>fault.broker</c> reason); only the office link is lost, the site keeps its local
+/// protection. Before, the key and the certificate were read whatever their modes.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class TlsCaModeAtConnectTests : IDisposable
+public sealed class TlsFileModeAtConnectTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
     private readonly TestPki _pki;
     private readonly (string Cert, string Key) _client;
 
-    public TlsCaModeAtConnectTests()
+    public TlsFileModeAtConnectTests()
     {
         _pki = new TestPki(_dir.Path);
         _client = _pki.IssueClient("gw-1");
@@ -57,6 +58,26 @@ public sealed class TlsCaModeAtConnectTests : IDisposable
         File.SetUnixFileMode(_pki.CaFile, (UnixFileMode)0b110_100_100);
 
         Assert.NotNull(Build());
+    }
+
+    [Fact]
+    public void A_client_key_others_may_read_is_not_used_at_connect()
+    {
+        File.SetUnixFileMode(_client.Key, (UnixFileMode)0b110_100_100);
+
+        var refused = Assert.Throws<TlsFileException>(Build);
+
+        Assert.Contains($"client key file '{_client.Key}' (mqtt.tls.keyFile) is readable by others (mode 0644)", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_client_certificate_others_may_write_is_not_used_at_connect()
+    {
+        File.SetUnixFileMode(_client.Cert, (UnixFileMode)0b110_110_110);
+
+        var refused = Assert.Throws<TlsFileException>(Build);
+
+        Assert.Contains($"'{_client.Cert}' (mqtt.tls.certFile) is writable by group or others (mode 0666)", refused.Message, StringComparison.Ordinal);
     }
 
     private object Build() => Build(_pki.CaFile);
