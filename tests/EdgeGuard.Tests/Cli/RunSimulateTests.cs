@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using EdgeGuard.Cli;
+
+namespace EdgeGuard.Tests.Cli;
+
+/// <summary>
+/// <c>run --simulate</c> journals and publishes simulated presses as the gateway's own events: with
+/// a copy of a production configuration, a simulated panic press reached the security office's
+/// broker as a real alarm. Simulate mode talks only to a broker on this machine.
+/// </summary>
+public sealed class RunSimulateTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgeguard-sim-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("10.20.0.5")]
+    [InlineData("broker.office.example")]
+    public async Task Run_simulate_refuses_a_broker_off_this_machine_before_it_touches_anything(string host)
+    {
+        var path = ConfigFile(host);
+
+        var (code, _, error) = await CliRun.InvokeAsync("run", "--simulate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains($"EdgeGuard:mqtt:host: run --simulate publishes simulated presses as events of gateway 'gw-chancery', and mqtt.host '{host}' is not on this machine", error, StringComparison.Ordinal);
+        Assert.Contains("Leave mqtt.host empty for the embedded broker, or name a broker on loopback", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "no journal was opened");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    [InlineData("::1")]
+    public void A_broker_on_this_machine_is_what_simulate_mode_talks_to(string host)
+    {
+        var loaded = RunVerbHandler.Load(ConfigFile(host), simulate: true, TextWriter.Null);
+
+        Assert.NotNull(loaded);
+        Assert.Null(RunVerbHandler.SimulationLeavesTheMachine(loaded.Value.Config));
+    }
+
+    // The shipped configuration with its broker at host (plain TCP, as on an isolated test network).
+    private string ConfigFile(string host)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+        json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
+        json["EdgeGuard"]!["mqtt"] = new JsonObject { ["host"] = host, ["tls"] = new JsonObject { ["enabled"] = false } };
+        var path = Path.Combine(_dir, "appsettings.json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+}
