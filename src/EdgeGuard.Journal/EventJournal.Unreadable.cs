@@ -13,7 +13,7 @@ namespace EdgeGuard.Journal;
 // Reading a stored row back, and what the publisher gets when it cannot be read. A stored row can
 // be damaged only by the storage (a flipped bit on an SD card, a dying page) or by a tool that
 // edited the file. Three kinds of damage are caught:
-// - fields that are not what the journal writes (an id that is no UUID, a timestamp, severity or
+// - fields that are not what the journal writes (an id that is no UUIDv7, a timestamp, severity or
 //   type it never writes, data that is not a JSON object);
 // - on delivery, a row that no longer matches its own hash (JournalChain), which catches what keeps
 //   a field's shape: a flipped hex digit of an id, a digit in data;
@@ -62,6 +62,7 @@ public sealed partial class EventJournal
         var severity = severityText is null ? null : EventDataWriter.ParseSeverity(severityText);
         var problem =
             !idOk ? $"has id '{Quoted(idText)}', not a UUID."
+            : !IsUuidV7(idText!) ? $"has id '{Quoted(idText)}', a UUID but not a UUIDv7, the only kind the journal writes."
             : !tsOk ? $"has timestamp '{Quoted(tsText)}', not ISO-8601 round-trip text."
             : severity is null ? $"has unknown severity '{Quoted(severityText)}'."
             : !IsEventType(type) ? $"has type '{Quoted(type)}', not an event type."
@@ -222,7 +223,8 @@ public sealed partial class EventJournal
     // with a long run of garbage does not make a message the broker may refuse.
     private static string? Quoted(string? text) => text is { Length: > 64 } ? EventDataWriter.Cut(text, 64) + "…" : text;
 
-    // Lowercase "D" text of a version 7, RFC 9562 variant UUID, as common.schema.json's uuidV7.
+    // Lowercase "D" text of a version 7, RFC 9562 variant UUID, as common.schema.json's uuidV7: a
+    // flipped version or variant digit still parses as a UUID, and the office's schema refuses it.
     private static bool IsUuidV7(string text) => text.Length == 36 && text[14] == '7' && text[19] is '8' or '9' or 'a' or 'b';
 
     // A stored text column, or null when it is NULL or not text (only corruption makes it so).

@@ -106,7 +106,24 @@ public sealed class UnreadableRowTests : IDisposable
         Assert.Equal(EventJournal.UnreadableType, unreadable.Type);
         Assert.Equal(7, unreadable.Id.Version);
         Assert.NotEqual(Guid.Parse(flipped), unreadable.Id);
-        AssertData(unreadable.DataJson, ("problem", "does not match its hash: it was changed after it was written."), ("storedType", "point.activated"));
+        AssertData(unreadable.DataJson, ("problem", $"has id '{flipped}', a UUID but not a UUIDv7, the only kind the journal writes."), ("storedType", "point.activated"));
+    }
+
+    // A row from before the chain (schema 8) has no hash to catch the flip: it was sent on as
+    // stored, and the office's schema refused its id (uuidV7).
+    [Fact]
+    public async Task An_unchained_row_whose_id_is_not_a_UUIDv7_is_not_sent_on()
+    {
+        await _h.PublishAndFlush(Activated(1), Activated(2), Activated(3));
+        var stored = _h.All()[1];
+        var flipped = string.Concat(stored.Id.ToString("D").AsSpan(0, 19), "c", stored.Id.ToString("D").AsSpan(20));
+        DamageTheSecond("id", $"'{flipped}', prev_hash = NULL, hash = NULL");
+
+        var unreadable = _h.Journal.ReadAfter(0, 10)[1];
+
+        Assert.Equal((2L, EventJournal.UnreadableType), (unreadable.Seq, unreadable.Type));
+        Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", unreadable.Id.ToString("D"));
+        AssertData(unreadable.DataJson, ("problem", $"has id '{flipped}', a UUID but not a UUIDv7, the only kind the journal writes."), ("storedType", "point.activated"));
     }
 
     // A damaged record header can make a NOT NULL column read NULL; the schema is loosened here
