@@ -76,6 +76,23 @@ public sealed class DoorSupervisionTests
     }
 
     [Fact]
+    public void A_second_request_to_exit_during_the_release_restarts_it()
+    {
+        // Before, the second press was ignored: the lock closed at the first press's end, half a
+        // second after the person asked again, and their push was a critical door.forced.
+        var first = Step(LockedDown(), "rex-a", true, 2).State;
+        var again = Step(Step(first, "rex-a", false, 3).State, "rex-a", true, 6.5);
+
+        var released = Assert.IsType<DoorReleased>(again.Events[^1]);
+        Assert.Equal(TestSite.Release, released.For);
+        Assert.Equal(TimeSpan.FromSeconds(6.5) + TestSite.Release, SiteDecider.NextDeadline(Site, again.State));
+        var tick = Tick(again.State, 7);
+        Assert.False(OutputPlan.For(Site, tick.State).IsActive("lock-egress"));
+        Assert.DoesNotContain(Step(tick.State, "door-a", true, 7.5).Events, e => e is DoorForced);
+        Assert.True(OutputPlan.For(Site, Tick(tick.State, 11.5).State).IsActive("lock-egress"));
+    }
+
+    [Fact]
     public void A_door_held_open_past_its_time_is_reported_once_and_restored_when_it_closes()
     {
         var open = Step(Step(LockedDown(), "rex-a", true, 2).State, "door-a", true, 3);

@@ -96,9 +96,13 @@ internal static class DoorSupervision
     private static SiteState OnRequestToExit(SiteDefinition site, SiteState state, DoorDefinition door, PointDefinition rex, Moment now, List<DomainEvent> events)
     {
         var current = Of(state, door.Id);
-        if (!LockedByPolicy(site, state, door) || current.Released || current.DelayedEgressUntil is not null)
+        // Already free (latched), or delayed egress counting or releasing: nothing to add. A press
+        // during a plain release restarts it below, as access panels do: ignored, the lock closed
+        // on someone who had let go and pressed again as it ran out, and their push was door.forced.
+        if (!LockedByPolicy(site, state, door) || current.EgressLatched || current.DelayedEgressUntil is not null
+            || (current.ReleasedUntil is not null && door.DelayedEgress is not null))
         {
-            return state; // already free, or delayed egress already counting: nothing to add
+            return state;
         }
 
         var lockOutput = site.Output(door.LockId);
