@@ -131,7 +131,7 @@ public sealed partial class EventJournal
             {
                 try
                 {
-                    if (Write(plan, episodeWrite) is { } gap)
+                    if (Write(plan, episodeWrite, inEpisode: full) is { } gap)
                     {
                         raise.Add(gap);
                     }

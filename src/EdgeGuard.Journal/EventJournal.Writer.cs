@@ -191,9 +191,11 @@ public sealed partial class EventJournal
     // Sequences the plan and commits it (see Sequence and Commit); the writer's path. When the
     // commit fails, what the office must not miss is handed out from memory (EventJournal.FromMemory.cs).
     // episode: the journal-full episode as it is to be recorded in the same commit; null when unchanged.
-    private JournalGap? Write(List<Pending> plan, EpisodeWrite? episode = null)
+    // inEpisode: the batch is in a journal-full episode, maybe one it starts itself (not yet _full
+    // until its commit): nothing is handed out before the commit, as in any episode.
+    private JournalGap? Write(List<Pending> plan, EpisodeWrite? episode = null, bool inEpisode = false)
     {
-        var batch = Sequence(plan);
+        var batch = Sequence(plan, inEpisode);
         CompleteOnPool(batch.Signal);
         try
         {
@@ -211,7 +213,7 @@ public sealed partial class EventJournal
     // and moves LastSeq; the returned batch carries the signal to complete) when its seqs are
     // inside the durable reservation (EventJournal.Tail.cs). Without a reservation to cover it
     // (the first batch after a start) it is announced only after the commit. Caller holds _appendGate.
-    private SequencedBatch Sequence(List<Pending> plan)
+    private SequencedBatch Sequence(List<Pending> plan, bool inEpisode = false)
     {
         // A skipped range ends at _nextSeq - 1, so its declaration must be the next row written.
         JournalGap? gap = null;
@@ -236,7 +238,7 @@ public sealed partial class EventJournal
         // a failing disk does not turn every retry into skipped seqs. If it does fail, what the
         // office must not miss goes out from memory then (Write, EventJournal.FromMemory.cs).
         // Nor while a failure could not pin what it handed out (EventJournal.Pinned.cs).
-        var early = last <= _reserved && !_full && PinRoomFor(last);
+        var early = last <= _reserved && !_full && !inEpisode && PinRoomFor(last);
         TaskCompletionSource? signal = null;
         if (early)
         {

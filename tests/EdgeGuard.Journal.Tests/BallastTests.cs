@@ -71,9 +71,48 @@ public sealed class BallastTests : IDisposable
     // episode began, and the next batches of door contacts took the ballast's 4 MiB: the fault and
     // the lockdown's safety save then found the disk full again.
     [Fact]
+    public async Task The_batch_that_starts_an_episode_is_not_handed_out_before_its_commit_and_its_fault_goes_out_once()
+    {
+        // Before, the batch opening the episode counted as not full (the episode was still the
+        // batch's own until its commit) and went out at once; its commit failed, and the fault
+        // tried alone after it went out from memory too: two fault.journal-full for one episode.
+        await _h.PublishAndFlush(Activated(1));
+        await FreeTheBallastThroughTheCursorCommitAsync();
+        _h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
+
+        await _h.PublishAndFlush(Activated(2));
+
+        Assert.True(_h.Journal.IsFull);
+        Assert.Single(_h.Journal.ReadAfter(1, 100), r => r.Type == "fault.journal-full");
+        Assert.Equal(_h.Journal.LastSeq - 1, _h.Journal.DurableSeq); // only the fault went out from memory
+    }
+
+    [Fact]
     public async Task A_full_disk_met_first_by_the_cursor_commit_starts_the_episode_so_door_contacts_leave_the_ballast_alone()
     {
         await _h.PublishAndFlush(Activated(1));
+        await FreeTheBallastThroughTheCursorCommitAsync();
+
+        await _h.PublishAndFlush(Activated(2));
+
+        Assert.True(_h.Journal.IsFull);
+        Assert.Equal(["point.activated", "fault.journal-full"], _h.All().Select(r => r.Type));
+        Assert.Contains("freed the ballast", _h.All()[^1].DataJson, StringComparison.Ordinal);
+
+        // Room again: the ballast back, then the episode ends and door contacts go in.
+        _h.Database.FreeSpace = () => null;
+        _h.Time.Advance(EventJournal.BallastRetry);
+        await _h.PublishAndFlush(Activated(3));
+        Assert.False(_h.Database.BallastOut);
+        await _h.PublishAndFlush(Activated(4));
+        Assert.False(_h.Journal.IsFull);
+        Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
+    }
+
+    // The disk full and seq 1 acknowledged: the cursor's commit meets it first and frees the
+    // ballast; the disk stays full.
+    private async Task FreeTheBallastThroughTheCursorCommitAsync()
+    {
         _h.Database.FreeSpace = () => 0;
         var failed = 0;
         _h.Journal.BeforeCursorCommit = _ =>
@@ -91,20 +130,5 @@ public sealed class BallastTests : IDisposable
         }
 
         _h.Journal.BeforeCursorCommit = null;
-
-        await _h.PublishAndFlush(Activated(2));
-
-        Assert.True(_h.Journal.IsFull);
-        Assert.Equal(["point.activated", "fault.journal-full"], _h.All().Select(r => r.Type));
-        Assert.Contains("freed the ballast", _h.All()[^1].DataJson, StringComparison.Ordinal);
-
-        // Room again: the ballast back, then the episode ends and door contacts go in.
-        _h.Database.FreeSpace = () => null;
-        _h.Time.Advance(EventJournal.BallastRetry);
-        await _h.PublishAndFlush(Activated(3));
-        Assert.False(_h.Database.BallastOut);
-        await _h.PublishAndFlush(Activated(4));
-        Assert.False(_h.Journal.IsFull);
-        Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
     }
 }
