@@ -32,11 +32,12 @@ public sealed class JournalFullTests(ITestOutputHelper output)
         Assert.StartsWith("ok", await gateway.SimAsync("pulse door-lobby 1500"), StringComparison.Ordinal);
         await Eventually.TrueAsync(() => gateway.JournaledEvents().Any(e => e.Type == "fault.journal-full"), Patience, "fault.journal-full in the journal");
 
-        // The site is still protected: a panic button locks the doors and sounds the siren.
+        // The site is still protected: a panic button locks the lobby's door (unlocked until then) and sounds the siren.
         await using (var link = await SimulatorClient.ConnectAsync(gateway.ControlSocket, CancellationToken.None))
         {
             var scenario = Scenario.Parse(
-                "press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked\nexpect output lock-chancery locked\nexpect output siren-main on\nrelease panic-lobby",
+                "expect mode normal\nexpect output lock-lobby unlocked\nexpect output siren-main off\n"
+                + "press panic-lobby\nexpect mode lockdown\nexpect output lock-lobby locked\nexpect output lock-chancery locked\nexpect output siren-main on\nrelease panic-lobby",
                 "lockdown while full");
             await new ScenarioRunner(link, TimeSpan.FromSeconds(5), TimeProvider.System).RunAsync(scenario, TextWriter.Null, CancellationToken.None);
         }

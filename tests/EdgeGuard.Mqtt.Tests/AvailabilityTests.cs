@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using EdgeGuard.Mqtt.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -76,6 +77,12 @@ public sealed class AvailabilityTests(ITestOutputHelper output)
         {
             output.WriteLine(broker.Log);
         }
+
+        // The broker's own words, not the wall clock: it took the keep-alive the gateway set, and
+        // it was that running out (not a closed socket) that sent the will.
+        var clientId = Regex.Escape(harness.Options.ClientId);
+        Assert.Matches($@"New client connected from \S+ as {clientId} \(p5, c[01], k{(int)harness.Options.KeepAlive.TotalSeconds}\b", broker.Log);
+        Assert.Matches($@"Client {clientId} has exceeded timeout, disconnecting", broker.Log);
         await Eventually.TrueAsync(() => !harness.Publisher.IsConnected, harness.Options.KeepAlive * 2 + harness.Options.Timeout, "the gateway noticing the dead path");
         harness.Outbox.Append();
         proxy.Restore();
