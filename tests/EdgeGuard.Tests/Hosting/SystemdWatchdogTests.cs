@@ -198,6 +198,32 @@ public sealed class SystemdWatchdogTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_ready_that_systemd_could_not_take_is_sent_again_the_next_period()
+    {
+        // Before, a READY=1 dropped by a full queue counted as sent: the unit stayed activating
+        // until TimeoutStartSec killed the gateway, start after start, then the start limit's reboot.
+        await _h.BootAsync();
+        using (var other = SystemdNotifier.FromEnvironment(new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = _systemd.Variable }.GetValueOrDefault))
+        {
+            while (other.Notify("STATUS=" + new string('x', 1000)))
+            {
+            }
+        }
+
+        var watchdog = await StartWatchdogAsync(new() { ["NOTIFY_SOCKET"] = _systemd.Variable, ["WATCHDOG_USEC"] = "10000000" });
+        await Eventually.TrueAsync(() => watchdog.NotifyFailures == 1, Wait, "READY=1 refused by the full queue");
+        while (_systemd.Available > 0)
+        {
+            Assert.StartsWith("STATUS=xxx", await _systemd.ReceiveAsync(Wait));
+        }
+
+        _h.Time.Advance(Half);
+
+        Assert.Equal("READY=1\nSTATUS=mode normal", await _systemd.ReceiveAsync(Wait));
+        Assert.Equal(0, watchdog.Pings);
+    }
+
+    [Fact]
     public async Task Stopping_is_sent_on_shutdown()
     {
         await _h.BootAsync();

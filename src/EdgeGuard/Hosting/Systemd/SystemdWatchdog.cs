@@ -51,6 +51,7 @@ public sealed partial class SystemdWatchdog(
     private bool _journalStalled;
     private long _periodsStarted;
     private long _pingsWithheld;
+    private long _notifyFailures;
     private long _pings;
 
     /// <summary>
@@ -64,6 +65,9 @@ public sealed partial class SystemdWatchdog(
 
     /// <summary>Periods that ended with the controller's heartbeat unanswered, so no ping was sent.</summary>
     public long PingsWithheld => Interlocked.Read(ref _pingsWithheld);
+
+    /// <summary>Notifications systemd could not take (its queue full), each sent again the next period.</summary>
+    public long NotifyFailures => Interlocked.Read(ref _notifyFailures);
 
     /// <summary>Notifications sent after READY (watchdog pings, or status refreshes without a watchdog).</summary>
     public long Pings => Interlocked.Read(ref _pings);
@@ -98,7 +102,13 @@ public sealed partial class SystemdWatchdog(
                     + (line == lastStatus ? string.Empty : $"STATUS={line}");
                 if (message.Length > 0 && !notifier.Notify(message.TrimEnd('\n')))
                 {
+                    // Sent again next period: taken as sent, a READY=1 systemd's full queue dropped
+                    // left the unit activating until TimeoutStartSec killed it (restart after
+                    // restart, then the start limit's reboot), and a dropped STATUS= stayed unsaid.
                     LogNotifyFailed();
+                    Interlocked.Increment(ref _notifyFailures);
+                    await periodEnds.ConfigureAwait(false);
+                    continue;
                 }
 
                 if (ready)
