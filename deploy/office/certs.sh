@@ -72,6 +72,9 @@ usage() {
 valid_id() { [[ "$1" =~ ^[a-z0-9_-]{1,64}$ ]] && [ "$1" != "broker" ]; }
 
 need_ca() {
+  if [ ! -f "$dir/ca/ca.key" ] && [ -f "$dir/ca/ca.crt" ]; then
+    die "the CA key $dir/ca/ca.key is not here (moved offline?): copy it back (mode 0600) for this command, and away again after"
+  fi
   if [ ! -f "$dir/ca/ca.key" ] || [ ! -f "$dir/ca/ca.crt" ]; then
     die "no CA in $dir/ca; run: certs.sh --dir $dir init-ca"
   fi
@@ -106,99 +109,6 @@ revoke_cert() {
 registered() {
   [ -f "$dir/clients" ] || return 0
   awk -v n="$1" '($1 == "gateway" && $3 == n) || ($1 == "office" && $2 == n)' "$dir/clients"
-}
-
-write_openssl_config() {
-  cat > "$dir/ca/openssl.cnf" <<'EOF'
-# Written by deploy/office/certs.sh init-ca. Paths are relative to the CA directory, which
-# certs.sh makes the working directory for every openssl ca call.
-[ ca ]
-default_ca = edgeguard_ca
-
-[ edgeguard_ca ]
-dir              = .
-database         = ./index.txt
-new_certs_dir    = ./newcerts
-certificate      = ./ca.crt
-private_key      = ./ca.key
-serial           = ./serial
-crlnumber        = ./crlnumber
-default_md       = sha256
-default_crl_days = 365
-policy           = policy_cn_only
-# The CN is chosen by certs.sh; the request carries nothing else worth copying.
-copy_extensions  = none
-unique_subject   = no
-# Ubuntu/Debian openssl ca prints the whole certificate otherwise.
-name_opt         = ca_default
-cert_opt         = ca_default
-
-[ policy_cn_only ]
-commonName = supplied
-
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-
-[ req_dn ]
-CN = unused
-
-[ v3_ca ]
-basicConstraints       = critical, CA:true, pathlen:0
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-
-[ client_cert ]
-basicConstraints       = critical, CA:false
-keyUsage               = critical, digitalSignature
-extendedKeyUsage       = clientAuth
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-[ server_cert ]
-basicConstraints       = critical, CA:false
-keyUsage               = critical, digitalSignature
-extendedKeyUsage       = serverAuth
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-subjectAltName         = $ENV::EDGEGUARD_SAN
-EOF
-}
-
-cmd_init_ca() {
-  local name="EdgeGuard office CA" days=3650
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --name) name="${2:?--name needs a value}"; shift 2 ;;
-      --days) days="${2:?--days needs a value}"; shift 2 ;;
-      *) die "init-ca: unknown argument '$1'" ;;
-    esac
-  done
-  if [ -f "$dir/ca/ca.key" ]; then
-    [ -f "$dir/ca/ca.crt" ] || die "$dir/ca/ca.key exists without ca.crt; refusing to guess (restore ca.crt from a backup)"
-    note "CA already exists in $dir/ca (kept): $(openssl x509 -in "$dir/ca/ca.crt" -noout -subject)"
-    return 0
-  fi
-  mkdir -p "$dir/ca/newcerts" "$dir/broker" "$dir/gateways" "$dir/office" "$dir/revoked" "$dir/superseded"
-  write_openssl_config
-  : > "$dir/ca/index.txt"
-  echo "unique_subject = no" > "$dir/ca/index.txt.attr"
-  # Random, positive serials: a guessable sequence is no help to anyone, a collision after a CA
-  # restore from an old backup would be.
-  echo "01$(openssl rand -hex 15)" > "$dir/ca/serial"
-  echo "1000" > "$dir/ca/crlnumber"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/ca/ca.key"
-  chmod 0600 "$dir/ca/ca.key"
-  (cd "$dir/ca" && openssl req -new -x509 -config openssl.cnf -extensions v3_ca -key ca.key \
-    -subj "/CN=$name" -days "$days" -sha256 -out ca.crt)
-  chmod 0644 "$dir/ca/ca.crt"
-  cp "$dir/ca/ca.crt" "$dir/broker/ca.crt"
-  chmod 0644 "$dir/broker/ca.crt"
-  : > "$dir/clients"
-  chmod 0644 "$dir/clients"
-  note "created CA '$name' in $dir/ca (key mode 0600: back it up offline)"
-  cmd_crl
-  cmd_acl
 }
 
 # issue OUT_DIR FILE SUBJECT EXTENSIONS DAYS: key (kept if present) + CSR for SUBJECT (e.g.
@@ -323,7 +233,9 @@ cmd_office() {
   issue_client office "$dir/office/$name" "$name" "office $name" "$days" "office client $name"
 }
 
-# Renewal and revocation: their own file, to keep each under 400 lines.
+# init-ca, renewal and revocation: their own files, to keep each under 400 lines.
+# shellcheck source=deploy/office/certs-init.sh
+. "$(dirname "${BASH_SOURCE[0]}")/certs-init.sh"
 # shellcheck source=deploy/office/certs-revoke.sh
 . "$(dirname "${BASH_SOURCE[0]}")/certs-revoke.sh"
 # shellcheck source=deploy/office/certs-check.sh

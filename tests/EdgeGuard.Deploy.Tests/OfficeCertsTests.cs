@@ -191,6 +191,30 @@ public sealed class OfficeCertsTests
         Assert.Equal($"CN={Gateway}, OU={Site}", X509CertificateLoader.LoadCertificateFromFile(crt).Subject);
     }
 
+    // The README has the CA key kept offline. init-ca's only guard was ca/ca.key: run again
+    // without it (configuration management, a technician following "run init-ca"), it started a
+    // new CA over the old one: index.txt (the revocation history) emptied, ca.crt and
+    // broker/ca.crt replaced, clients emptied and with it the broker's ACL.
+    [Fact]
+    public async Task Init_ca_refuses_a_folder_that_holds_a_ca_whose_key_was_moved_offline_and_changes_nothing()
+    {
+        using var pki = new TempDirectory();
+        using var offline = new TempDirectory();
+        await Certs(pki, "init-ca");
+        await Certs(pki, "gateway", Site, Gateway);
+        File.Move(Path.Combine(pki.Path, "ca", "ca.key"), Path.Combine(offline.Path, "ca.key"));
+        var before = await Scripts.TreeListingAsync(pki.Path);
+
+        var again = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "init-ca"]);
+
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains($"{pki.Path} holds a CA without its key ca/ca.key (found: ca/ca.crt ca/index.txt", again.Error, StringComparison.Ordinal);
+        Assert.Contains("clients broker/ca.crt", again.Error, StringComparison.Ordinal);
+        Assert.Contains($"copy it back to {pki.Path}/ca/ca.key", again.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await Scripts.TreeListingAsync(pki.Path));
+        Assert.Contains($"gateway {Site} {Gateway}", await File.ReadAllTextAsync(Path.Combine(pki.Path, "clients")), StringComparison.Ordinal);
+    }
+
     private static async Task<Scripts.Result> Certs(TempDirectory pki, params string[] args)
     {
         var result = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, .. args]);
