@@ -215,6 +215,27 @@ public sealed class OfficeCertsTests
         Assert.Contains($"gateway {Site} {Gateway}", await File.ReadAllTextAsync(Path.Combine(pki.Path, "clients")), StringComparison.Ordinal);
     }
 
+    // Values openssl refuses: init-ca had written ca.key before openssl req failed, so it left a
+    // key without ca.crt, and every later init-ca refused ("restore ca.crt from a backup") though
+    // no backup of a CA that never was could exist.
+    [Theory]
+    [InlineData("--days", "abc", "--days 'abc' is not a number of days")]
+    [InlineData("--name", "Ops/Comms CA", "--name 'Ops/Comms CA' must be 1-64 of")]
+    public async Task Init_ca_refuses_a_value_openssl_cannot_take_before_it_makes_anything_and_a_corrected_run_works(string option, string value, string message)
+    {
+        using var pki = new TempDirectory();
+
+        var refused = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "init-ca", option, value]);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains(message, refused.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(pki.Path));
+        var created = await Certs(pki, "init-ca");
+        Assert.Contains("created CA 'EdgeGuard office CA'", created.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(pki.Path, "ca", "ca.key")));
+        Assert.Equal("CN=EdgeGuard office CA", X509CertificateLoader.LoadCertificateFromFile(Path.Combine(pki.Path, "ca", "ca.crt")).Subject);
+    }
+
     private static async Task<Scripts.Result> Certs(TempDirectory pki, params string[] args)
     {
         var result = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, .. args]);
