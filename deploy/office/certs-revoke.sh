@@ -64,7 +64,14 @@ revoke_superseded_of() {
     # Already revoked when the name's own revoke just did it (the record of its current one).
     revoke_cert "$old/$name.crt" "$serial" "$reason"
     mkdir -p "$dir/revoked"
-    rm -rf "${dir:?}/revoked/$name-$serial"
+    if [ -e "$dir/revoked/$name-$serial" ]; then
+      # That revoke filed the whole folder there (key, ca.crt): merged, never replaced. Before,
+      # it was deleted for this copy of the certificate alone, and the revoked key with it.
+      cp -an -- "$old/." "$dir/revoked/$name-$serial/"
+      rm -rf -- "$old"
+      note "superseded/$name-$serial was a record of the certificate just revoked: filed with it in revoked/$name-$serial"
+      continue
+    fi
     mv "$old" "$dir/revoked/$name-$serial"
     note "revoked the superseded certificate of $name (serial $serial, $reason)"
     revoked_count=$((revoked_count + 1))

@@ -273,7 +273,7 @@ public sealed class OfficeCertsTests
     }
 
     [Fact]
-    public async Task Revoke_with_a_superseded_record_of_the_current_certificate_still_writes_the_crl()
+    public async Task Revoke_with_a_superseded_record_of_the_current_certificate_still_writes_the_crl_and_keeps_the_revoked_key()
     {
         // A superseded record of the name's current certificate (what a renew that failed left
         // before a31a062): revoke's pass over the superseded ones met the serial it had just
@@ -292,5 +292,12 @@ public sealed class OfficeCertsTests
 
         Assert.Equal(0, revoke.ExitCode);
         Assert.Contains(cert.SerialNumber, await CrlText(pki), StringComparison.OrdinalIgnoreCase);
+        // The folder revoke filed stays whole: the pass over the superseded ones deleted it to move
+        // the leftover copy (the certificate alone) in its place, and the revoked key was gone.
+        var filed = Path.Combine(pki.Path, "revoked", gw + "-" + cert.SerialNumber);
+        Assert.True(File.Exists(Path.Combine(filed, gw + ".key")), $"revoked/{gw}-{cert.SerialNumber}/{gw}.key is gone");
+        Assert.True(File.Exists(Path.Combine(filed, "ca.crt")), $"revoked/{gw}-{cert.SerialNumber}/ca.crt is gone");
+        Assert.Equal(cert.RawData, X509CertificateLoader.LoadCertificateFromFile(Path.Combine(filed, gw + ".crt")).RawData);
+        Assert.False(Directory.Exists(left), "the superseded record was left behind");
     }
 }
