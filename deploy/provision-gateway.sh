@@ -93,6 +93,12 @@ fi
 [ -z "$template" ] || [ -f "$template" ] || die "--config-template '$template' not found"
 case "$driver" in "" | libgpiod | libgpiodV2) ;; *) die "--driver must be libgpiod or libgpiodV2" ;; esac
 command -v python3 >/dev/null 2>&1 || die "python3 is needed to write the JSON config (apt-get install python3)"
+# The TLS checks (key and certificate a pair, CN and OU, the CA that issued it, no older certificate
+# over the installed one) need openssl: without it they were skipped, and a wrong --ca or an old
+# certificate was installed, exit 0.
+if [ "$no_tls" = false ] && ! command -v openssl >/dev/null 2>&1; then
+  die "openssl is needed to check --ca, --cert and --key before they are installed (apt-get install openssl); nothing was changed"
+fi
 
 # mode: system (the real /), root (--root DIR) — either may be a dry run.
 R=""
@@ -238,9 +244,7 @@ install_app "$pkg/app" "$app"
 echo "TLS:"
 tls_rel=() tls_state=() tls_check=()
 if [ "$no_tls" = false ]; then
-  if command -v openssl >/dev/null 2>&1; then
-    check_key_and_certificate "$ca" "$cert" "$key" "$site" "$gateway" "$force"
-  fi
+  check_key_and_certificate "$ca" "$cert" "$key" "$site" "$gateway" "$force"
   # The copy given is the technician's (README section 2 has it copied onto the gateway): one that
   # others can read (from a USB stick, or copied from Windows: 0644) stayed so after the run.
   # Not the installed key itself (a renewal that keeps the key names it): its 0640 is the service's.
@@ -263,7 +267,7 @@ tls_flag=(--tls)
 [ "$no_tls" = false ] || tls_flag=(--no-tls)
 # A revocation check other than noCheck can only work when the office CA names a CRL or OCSP
 # address in what it issues (deploy/office/certs.sh does not): render-config.py refuses it otherwise.
-if [ "$no_tls" = false ] && command -v openssl >/dev/null 2>&1 &&
+if [ "$no_tls" = false ] &&
   openssl x509 -noout -text -in "$cert" 2>/dev/null | grep -q -e 'X509v3 CRL Distribution Points' -e 'OCSP - URI:'; then
   tls_flag+=(--revocation-url)
 fi

@@ -184,6 +184,53 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.Contains($"--cert names no site (issued before certs.sh wrote one): --site '{Site}' is checked only by the broker's ACL", noSite.Output, StringComparison.Ordinal);
     }
 
+    // Every check above ran only "if command -v openssl": on a machine without it they were
+    // skipped, and a CA that did not issue the certificate (here) or an older certificate was
+    // installed, exit 0, though deploy/README.md says they always run.
+    [Fact]
+    public async Task Tls_files_are_refused_when_openssl_is_missing_naming_it_and_how_to_install_it()
+    {
+        using var scratch = new TempDirectory();
+        var other = new TestPki(scratch.Path, "old-office");
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (other.CaFile, release.CertFile, release.KeyFile), WithoutOpenssl(scratch));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("provision-gateway: error: openssl is needed to check --ca, --cert and --key", result.Error, StringComparison.Ordinal);
+        Assert.Contains("apt-get install openssl", result.Error, StringComparison.Ordinal);
+        Assert.False(Path.Exists(Path.Combine(root.Path, "etc/edgeguard")), "something was installed");
+    }
+
+    // A PATH with everything this one has but openssl: a link to each program of each of its
+    // directories, the first of a name winning, as on the PATH itself.
+    private static Dictionary<string, string> WithoutOpenssl(TempDirectory scratch)
+    {
+        var bin = Path.Combine(scratch.Path, "no-openssl-bin");
+        Directory.CreateDirectory(bin);
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Directory.Exists(folder))
+            {
+                continue;
+            }
+
+            foreach (var program in Directory.EnumerateFiles(folder))
+            {
+                var name = Path.GetFileName(program);
+                var link = Path.Combine(bin, name);
+                if (!string.Equals(name, "openssl", StringComparison.Ordinal) && !Path.Exists(link)
+                    && File.Exists(program) && File.GetUnixFileMode(program).HasFlag(UnixFileMode.UserExecute))
+                {
+                    File.CreateSymbolicLink(link, program);
+                }
+            }
+        }
+
+        Assert.False(File.Exists(Path.Combine(bin, "openssl")));
+        return new Dictionary<string, string>(StringComparer.Ordinal) { ["PATH"] = bin };
+    }
+
     private static (string Cert, string Key) Copy((string Cert, string Key) issued, TempDirectory scratch, string name)
     {
         var folder = Path.Combine(scratch.Path, name);
