@@ -107,7 +107,14 @@ public sealed partial class ExpanderBank
         /// <summary><see cref="Mcp23017Lines.LostDeliveries"/> as the last pass saw it.</summary>
         public long LostDeliveriesSeen { get; set; }
 
-        /// <summary>Why the chip must be configured again (it was found reset); null once that succeeded.</summary>
-        public string? ResetFound { get; set; }
+        /// <summary>
+        /// Why the chip must be configured again (it was found reset); null once that succeeded. Read without
+        /// the bank's lock (output writes and read-backs): its pins are inputs meanwhile, driving nothing.
+        /// </summary>
+        public string? ResetFound
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
     }
 }

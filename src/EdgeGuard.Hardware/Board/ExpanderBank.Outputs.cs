@@ -150,8 +150,9 @@ public sealed partial class ExpanderBank
     }
 
     /// <summary>
-    /// One chip's outputs. Writes go to the chip once it is configured; until then they throw, so the controller
-    /// reports the output and drives it again, and the level asked for is what the chip is configured with.
+    /// One chip's outputs. Writes go to the chip once it is configured; until then, and while a chip found reset
+    /// is not configured again, they throw, so the controller reports the output and drives it again, and the
+    /// level asked for is what the chip is configured with.
     /// </summary>
     private sealed class ChipOutputs(Chip chip) : IOutputLines
     {
@@ -167,13 +168,30 @@ public sealed partial class ExpanderBank
                 chip.Requested[index] = high;
             }
 
-            (chip.Lines ?? throw new HardwareException($"{chip.Options.Id} has not answered since start-up: '{outputId}' is driven once it does."))
-                .Write(outputId, high);
+            var lines = chip.Lines ?? throw new HardwareException($"{chip.Options.Id} has not answered since start-up: '{outputId}' is driven once it does.");
+            // A reset chip's pins are inputs until it is configured again: a write then set only the latch, and
+            // read back as done (a fire's egress release shown released, the strike unpowered).
+            if (chip.ResetFound is { } reset)
+            {
+                throw new HardwareException($"{chip.Options.Id} is not configured again yet after a reset ({reset}): '{outputId}' is driven once it is.");
+            }
+
+            lines.Write(outputId, high);
         }
 
         /// <inheritdoc/>
-        /// <remarks>Before the chip is configured nothing was driven: the level the restored plan asked for at boot.</remarks>
-        public bool ReadBack(string outputId) => chip.Lines is { } lines ? lines.ReadBack(outputId) : chip.Initial[IndexOf(outputId)];
+        /// <remarks>
+        /// Before the chip is configured nothing was driven: the level the restored plan asked for at boot. A chip
+        /// found reset and not configured again drives nothing: its pins are inputs, the relay de-energised (the
+        /// level that does not energise it), whatever its latch says.
+        /// </remarks>
+        public bool ReadBack(string outputId)
+        {
+            var index = IndexOf(outputId);
+            return chip.Lines is not { } lines ? chip.Initial[index]
+                : chip.ResetFound is not null ? !chip.OutputDefinitions[index].ActiveHigh
+                : lines.ReadBack(outputId);
+        }
 
         /// <inheritdoc/>
         /// <remarks>

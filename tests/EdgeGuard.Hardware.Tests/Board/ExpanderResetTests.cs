@@ -84,6 +84,38 @@ public sealed class ExpanderResetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_release_asked_of_a_chip_found_reset_and_not_configured_again_is_a_failure_and_reads_back_unpowered()
+    {
+        // Before, the write set only the latch (the pins were inputs) and read back as done: a fire's
+        // egress release shown released with the strike unpowered, and no fault.output.
+        using var applied = new SemaphoreSlim(0);
+        var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        using var outputs = bank.OpenOutputWriters(new Dictionary<string, bool> { ["lock-annex"] = false });
+        outputs.OnApplied(() => applied.Release());
+        bank.Start(_rig.Edges.Add);
+        _rig.Fake.PowerOnReset();
+        _rig.Fake.Nack = written => written[0] == 0x00 && written.Length > 1; // its IODIR write refused
+        bank.Supervise();
+
+        outputs.Write("lock-annex", true);
+        Assert.True(await applied.WaitAsync(TimeSpan.FromSeconds(30)), "the writer never tried the release");
+
+        Assert.Contains("not configured again yet after a reset", outputs.StateOf("lock-annex").Failure, StringComparison.Ordinal);
+        Assert.False(outputs.ReadBack("lock-annex"), "read back as driven while the pin is an input");
+        Assert.False(_rig.Fake.PinLevel(LockPin));
+
+        _rig.Fake.Nack = null;
+        bank.Supervise();
+        Assert.True(_rig.Fake.PinLevel(LockPin), "configured again at the level last asked for");
+
+        // The controller's retry of the failed write: now it takes, and the failure is gone.
+        outputs.Write("lock-annex", true);
+        Assert.True(await applied.WaitAsync(TimeSpan.FromSeconds(30)), "the writer never tried the retry");
+        Assert.Equal(new OutputWriteState(Pending: false, Failure: null), outputs.StateOf("lock-annex"));
+        Assert.True(outputs.ReadBack("lock-annex"));
+    }
+
+    [Fact]
     public void A_chip_that_keeps_failing_is_retried_every_pass_with_one_fault_until_it_is_configured()
     {
         using var bank = Locked();
@@ -100,8 +132,11 @@ public sealed class ExpanderResetTests : IDisposable
         Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
         Assert.Equal(3, _rig.Fake.Transactions.Count(t => t.ToString() == "W[0500]")); // one attempt per pass
         Assert.False(_rig.Fake.PinLevel(LockPin));
-        _outputs!.Write("lock-annex", false); // the plan changes meanwhile: the latch follows it
-        _outputs.Write("lock-annex", true);
+        // The plan changes meanwhile: refused (the pins are inputs), read back de-energised, and the
+        // last level asked for is the one the chip is configured with.
+        Assert.Contains("not configured again yet after a reset", Assert.Throws<HardwareException>(() => _outputs!.Write("lock-annex", false)).Message, StringComparison.Ordinal);
+        Assert.Throws<HardwareException>(() => _outputs!.Write("lock-annex", true));
+        Assert.False(_outputs!.ReadBack("lock-annex"));
 
         _rig.Fake.Nack = null;
         bank.Supervise();
