@@ -97,6 +97,25 @@ public sealed class AlarmDuringScenarioApprovalTests
     }
 
     [Fact]
+    public void A_tamper_switch_still_open_when_its_bypass_ends_is_an_alarm_that_voids_the_approvals()
+    {
+        // Before, the end of the bypass raised nothing for a tamper switch (no handler of its own):
+        // the all-clear signed before the enclosure came back into service lifted the lockdown.
+        var bypass = TestSite.Command(CommandType.Bypass, "tech-1", OperatorRole.Technician,
+            ("point", new JsonStringItem("tamper-b")), ("until", new JsonStringItem(WireTime.Format(TestSite.At(120).Utc))));
+        var bypassed = SiteDecider.Decide(Site, Lockdown(), new OfficeCommandInput(bypass), TestSite.At(101)).State;
+        var opened = Step(bypassed, "tamper-b", true, 105).State;
+        var approved = AllClear(opened, "sup-1", 110, 111).State;
+
+        var decision = AllClear(approved, "sup-2", 115, 120.5);
+
+        var alarm = Assert.Single(decision.Events.OfType<PointActivated>());
+        Assert.Equal(("tamper-b", false, Severity.Alarm), (alarm.PointId, alarm.Bypassed, alarm.Severity));
+        Assert.Equal(SiteMode.Lockdown, decision.State.Mode);
+        Assert.DoesNotContain(decision.Events, e => e is LockdownCleared);
+    }
+
+    [Fact]
     public void A_forced_door_during_an_evacuation_voids_the_approvals_too()
     {
         // Any running scenario, not only a lockdown: the secure entry door stays locked under the

@@ -115,9 +115,20 @@ internal static class OfficeMaintenance
         // A point that is active when it comes back into service is an alarm now, as on any panel:
         // a door left open under a bypass must not stay open unnoticed after it. A door whose alarm
         // is still active from before the bypass is not raised twice.
-        return state.IsActive(point.Id) && !DoorSupervision.HasActiveAlarm(site, state, point)
-            ? SiteDecider.OnActive(site, state, point, now, events)
-            : state;
+        if (!state.IsActive(point.Id) || DoorSupervision.HasActiveAlarm(site, state, point))
+        {
+            return state;
+        }
+
+        if (point.Kind == PointKind.Tamper)
+        {
+            // A tamper switch's alarm is its activation, reported unbypassed now: nothing in OnActive
+            // raises one, so an enclosure still open went unreported, and the all-clear approvals
+            // given meanwhile stood (AlarmNews).
+            events.Add(new PointActivated(now.Utc, point.Id, point.Kind, point.Zone));
+        }
+
+        return SiteDecider.OnActive(site, state, point, now, events);
     }
 
     public static (SiteState, string?, string) Acknowledge(SiteState state, OfficeCommandInput input, Moment now, List<DomainEvent> events)
