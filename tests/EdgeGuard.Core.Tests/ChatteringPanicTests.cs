@@ -57,6 +57,26 @@ public sealed class ChatteringPanicTests
     }
 
     [Fact]
+    public void A_chattering_panic_button_refused_under_an_evacuation_is_refused_once_per_episode()
+    {
+        // Before, every flap under the higher-ranked evacuation was another critical
+        // lockdown.start-refused and sounded the acknowledged siren again.
+        var state = Decide(Boot(), new PointChanged("key-evac", true), 1).State;
+        state = Decide(state, new PointChanged("panic-a", true), 2).State;
+        state = Decide(state, Chattering("panic-a"), 3).State;
+
+        var (first, firstEvents) = PressAgain(state, "panic-a", 4);
+        Assert.Single(firstEvents.OfType<LockdownStartRefused>());
+
+        var (second, secondEvents) = PressAgain(first, "panic-a", 5);
+        Assert.Empty(secondEvents.OfType<LockdownStartRefused>());
+        Assert.Equal(SiteMode.Evacuation, second.Mode);
+        Assert.Equal(first.SirenUntil, second.SirenUntil); // the siren is not restarted
+        Assert.Equal(first.Suspended, second.Suspended); // the press is still kept suspended
+        Assert.Equal(TestSite.At(5).Monotonic, second.ApprovalsValidFrom!.Value.Monotonic); // still news to the approvers
+    }
+
+    [Fact]
     public void An_all_clear_signed_before_a_press_after_the_episodes_retrigger_is_refused()
     {
         var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;

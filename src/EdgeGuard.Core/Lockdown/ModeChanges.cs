@@ -67,9 +67,25 @@ internal static class ModeChanges
             // An office command's refusal that changes nothing is told by its own command.refused.
             // One it keeps suspended is a trigger's (a remote lockdown obeys exactly the rules of
             // a panic button): refused, it locked nothing where the same press locked its zones.
-            return point is null && !Keeps(state, request, Transitions.Running(site, state))
-                ? state
-                : Refuse(site, state, point?.Id, request, cause, refusal, now, events);
+            if (point is null && !Keeps(state, request, Transitions.Running(site, state)))
+            {
+                return state;
+            }
+
+            // A chattering loop refused under a higher-ranked scenario: one refusal per episode, as
+            // one retrigger below. Each flap was a critical event that sounded the acknowledged
+            // siren again; a real press is still news to the approvers.
+            if (point is not null && state.ChatteringPoints.Contains(point.Id))
+            {
+                if (state.RetriggeredWhileChattering.Contains(point.Id))
+                {
+                    return request.Drill ? state : state with { AllClearApprovals = null, ApprovalsValidFrom = now };
+                }
+
+                state = state with { RetriggeredWhileChattering = state.RetriggeredWhileChattering.Add(point.Id) };
+            }
+
+            return Refuse(site, state, point?.Id, request, cause, refusal, now, events);
         }
 
         // Shelter in place is quiet on purpose: a siren would send people running.
