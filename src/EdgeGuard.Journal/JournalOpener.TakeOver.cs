@@ -72,11 +72,10 @@ public static partial class JournalOpener
             unreadable = ex.Message;
         }
 
-        // An unreadable one's seqs and sessions are unknown, but not above the first seq and the
-        // session of a volatile journal seeded from this one now: it was seeded from this one's
-        // top, or a lower one, earlier this boot (NewJournalFloors.Above). Seeded from nothing
-        // (the card unreadable then), it started at the wall clock's floor, not above that now.
-        var unknown = NewJournalFloors.At(time).Above(realTop, realSession, time);
+        // An unreadable one's seqs and sessions are unknown, but below the floors taken now and
+        // above what its mark says it can have given out (FloorMark: with the clock behind the
+        // card's top, the clock's floors alone are below them).
+        var unknown = NewJournalFloors.At(time).Above(FloorMark.Read(fallbackPath), time);
         var floor = found?.Top ?? unknown.Seq;
         var session = found is null ? unknown.Session : found.Session;
         // The fault of what is done to the volatile journal after the commit, written in it: a
@@ -141,6 +140,7 @@ public static partial class JournalOpener
         try
         {
             MoveWithSidecars(fallbackPath, aside);
+            FloorMark.Delete(fallbackPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

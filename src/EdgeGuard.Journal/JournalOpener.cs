@@ -172,22 +172,12 @@ public static partial class JournalOpener
         // The first seq at least 2 above, so the floor itself (Seq - 1, this journal's top until its
         // first event commits) is above the card's top: a takeover counts only a volatile journal
         // above the card as newer, and one level with it lost a lockdown saved before that event.
-        // Plus the time since boot, in microseconds for seqs and seconds for sessions: with the wall
-        // clock behind seqTop (no RTC, before NTP) the clock's floor is below it, and a volatile
-        // journal seeded from the same top earlier this boot, which cannot be read now (set aside
-        // as damaged), gave out seqs and sessions from seqTop up. Time since boot only grows while
-        // the volatile journal's tmpfs lives, so this floor is above them as long as it gave out at
-        // most one seq a microsecond and one session a second (starts come 3 s apart), what
-        // SeqFloor and SessionFloor assume of the wall clock. Across a reboot nothing is left to
-        // count from: docs/journal.md says what then.
-        public NewJournalFloors Above(long seqTop, long session, TimeProvider time)
-        {
-            var sinceBoot = SinceBoot(time);
-            return new(Math.Max(Seq, seqTop + 2 + (long)sinceBoot.TotalMicroseconds), Math.Max(Session, session + (long)sinceBoot.TotalSeconds));
-        }
+        public NewJournalFloors Above(long seqTop, long session) =>
+            new(Math.Max(Seq, seqTop + 2), Math.Max(Session, session));
 
-        // The monotonic timestamp's count: the system's (CLOCK_MONOTONIC) starts at boot.
-        private static TimeSpan SinceBoot(TimeProvider time) => time.GetElapsedTime(0);
+        // Above what a volatile journal of this boot that cannot be read now may have given out (FloorMark).
+        public NewJournalFloors Above(FloorMark? mark, TimeProvider time) =>
+            mark?.Bound(time) is { } bound ? new(Math.Max(Seq, bound.Seq), Math.Max(Session, bound.Session)) : this;
 
         // On a journal this start just made: its seqs start at Seq, its sessions above Session.
         public void RaiseOn(JournalDatabase database) =>
@@ -218,6 +208,8 @@ public static partial class JournalOpener
     {
         JournalDatabase? database = null;
         UndoCutMoveOf(fallbackPath);
+        // Read before one that cannot be read is set aside: the new one starts above it.
+        var mark = FloorMark.Read(fallbackPath);
         if (File.Exists(fallbackPath))
         {
             try
@@ -226,7 +218,7 @@ public static partial class JournalOpener
                 if (database.SeqTop() == 0)
                 {
                     // Made by a start that ended before its floors: nothing ran on it.
-                    problem = SeededAtTheFloors(database, path, problem, seed, time);
+                    problem = SeededAtTheFloors(database, path, fallbackPath, problem, seed, time, mark);
                 }
             }
             catch (JournalException ex) when (ex.FromNewerBuild)
@@ -251,7 +243,7 @@ public static partial class JournalOpener
             try
             {
                 database = open(fallbackPath);
-                problem = SeededAtTheFloors(database, path, problem, seed, time);
+                problem = SeededAtTheFloors(database, path, fallbackPath, problem, seed, time, mark);
             }
             catch (JournalException ex)
             {
@@ -267,7 +259,8 @@ public static partial class JournalOpener
     // on, which the next start seeds again. The floors above the card's seqs and session too, when
     // the seed read them: a wall clock behind the card's (no RTC, before NTP) would otherwise start
     // the volatile journal below what the office saw from the card.
-    private static string SeededAtTheFloors(JournalDatabase fallback, string path, string problem, SeedRead seed, TimeProvider time)
+    // mark: the floors of a volatile journal an earlier start of this boot seeded (FloorMark).
+    private static string SeededAtTheFloors(JournalDatabase fallback, string path, string fallbackPath, string problem, SeedRead seed, TimeProvider time, FloorMark? mark)
     {
         (long SeqTop, long Session) card = (0, 0);
         if (seed != SeedRead.None && SeedFromUnwritable(fallback, path, time, shared: seed == SeedRead.BesideSlowOpen, out card) is { } seeded)
@@ -275,7 +268,9 @@ public static partial class JournalOpener
             problem = $"{problem}; {seeded}";
         }
 
-        NewJournalFloors.At(time).Above(card.SeqTop, card.Session, time).RaiseOn(fallback);
+        var floors = NewJournalFloors.At(time).Above(card.SeqTop, card.Session).Above(mark, time);
+        floors.RaiseOn(fallback);
+        FloorMark.Write(fallbackPath, floors, time);
         return problem;
     }
 

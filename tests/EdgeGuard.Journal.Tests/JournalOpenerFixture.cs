@@ -32,7 +32,7 @@ public abstract class JournalOpenerFixture : IDisposable
 
     private readonly TempDirectory _temp = new();
 
-    protected BootClock Time { get; } = new(Now);
+    protected FakeTimeProvider Time { get; } = new(Now);
 
     /// <summary>The real journal, in the state directory.</summary>
     protected string Real => _temp.File(Path.Combine("state", JournalDatabase.FileName));

@@ -5,9 +5,10 @@ namespace EdgeGuard.Journal.Tests;
 /// <summary>
 /// A volatile journal seeded from the card while the wall clock was behind the card's (no RTC,
 /// before NTP), then unreadable at a later start of the same boot: the journal that follows gives
-/// out no seq and no session it gave out. Before, the floor then came from the wall clock alone,
-/// below the card's top, so the real journal (card back) or a new volatile one (card still full)
-/// handed out the same seqs again: two events under one seq at the office, and the same session.
+/// out no seq and no session it gave out, by the floors written beside it (JournalOpener.FloorMark).
+/// Before, the floor then came from the wall clock alone, below the card's top, so the real journal
+/// (card back) or a new volatile one (card still full) handed out the same seqs again: two events
+/// under one seq at the office, and the same session.
 /// </summary>
 public sealed class JournalOpenerUnknownVolatileTests : JournalOpenerFixture
 {
@@ -41,6 +42,25 @@ public sealed class JournalOpenerUnknownVolatileTests : JournalOpenerFixture
 
         Assert.Equal(FallbackFile, database.Path);
         AssertAbove(database, onRam);
+    }
+
+    [Fact]
+    public void With_the_clock_right_a_volatile_journal_starts_at_the_clocks_floor_however_long_the_gateway_ran()
+    {
+        // The floors of an unreadable one are bounded by its mark, not by a lead over the clock
+        // that grew with each fallback (a real journal then ran ahead of SeqFloor, which a journal
+        // replaced later would start below).
+        Time.Advance(TimeSpan.FromDays(300));
+        using (var card = JournalDatabase.Open(Real))
+        {
+            card.RaiseFloors(JournalOpener.SeqFloor(Time) - 1, JournalOpener.SessionFloor(Time), JournalGapCause.NewJournal); // replaced today
+        }
+
+        Time.Advance(TimeSpan.FromMinutes(1));
+        using var database = JournalOpener.Open(Real, Volatile, Time, Patience, FullCard).Database;
+
+        Assert.Equal(FallbackFile, database.Path);
+        Assert.Equal(JournalOpener.SeqFloor(Time) - 1, database.SeqTop());
     }
 
     // A start on the volatile journal a full card leaves: the session it takes and the events it
