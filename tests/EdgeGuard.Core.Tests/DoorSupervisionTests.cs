@@ -93,6 +93,18 @@ public sealed class DoorSupervisionTests
     }
 
     [Fact]
+    public void A_chattering_exit_button_keeps_the_release_running_without_an_event_per_flap()
+    {
+        var first = Step(LockedDown(), "rex-a", true, 2).State;
+        var chattering = SiteDecider.Decide(Site, first, new PointsSuppressed([]) { Chattering = ImmutableSortedSet.Create(StringComparer.Ordinal, "rex-a") }, TestSite.At(2.5)).State;
+
+        var flap = Step(Step(chattering, "rex-a", false, 3).State, "rex-a", true, 3.5);
+
+        Assert.DoesNotContain(flap.Events, e => e is DoorReleased);
+        Assert.Equal(TimeSpan.FromSeconds(3.5) + TestSite.Release, SiteDecider.NextDeadline(Site, flap.State));
+    }
+
+    [Fact]
     public void A_door_held_open_past_its_time_is_reported_once_and_restored_when_it_closes()
     {
         var open = Step(Step(LockedDown(), "rex-a", true, 2).State, "door-a", true, 3);

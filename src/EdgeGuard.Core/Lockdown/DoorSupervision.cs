@@ -120,7 +120,13 @@ internal static class DoorSupervision
             return With(state, door.Id, current with { DelayedEgressUntil = now.Monotonic + delay });
         }
 
-        events.Add(new DoorReleased(now.Utc, door.Id, rex.Id, door.Release));
+        // Restarted without a word while the button chatters (supervision never holds an exit
+        // button back): a door.released per flap would flood the office; the release still runs.
+        if (current.ReleasedUntil is null || !state.ChatteringPoints.Contains(rex.Id))
+        {
+            events.Add(new DoorReleased(now.Utc, door.Id, rex.Id, door.Release));
+        }
+
         return With(state, door.Id, current with { ReleasedUntil = now.Monotonic + door.Release });
     }
 
