@@ -56,7 +56,7 @@ internal static class RunVerbHandler
     internal static ConfigError? SimulationLeavesTheMachine(GatewayConfig config) =>
         config.Mqtt.Host is { Length: > 0 } host && !MqttPublisherOptions.IsLoopbackHost(host)
             ? new ConfigError($"{GatewayConfigReader.SectionName}:mqtt:host",
-                $"run --simulate publishes simulated presses as events of gateway '{config.Site.GatewayId}', and mqtt.host '{host}' is not on this machine: "
+                $"simulated hardware (run --simulate, or hardware.driver simulated) publishes simulated presses as events of gateway '{config.Site.GatewayId}', and mqtt.host '{host}' is not on this machine: "
                 + "the security office would take a simulated panic for a real one. Leave mqtt.host empty for the embedded broker, or name a broker on loopback (127.0.0.1), "
                 + "in a copy of the configuration with a stateDirectory of its own (the gateway's holds its real safety state)")
             : null;
@@ -80,7 +80,8 @@ internal static class RunVerbHandler
             return ExitCodes.InvalidConfig;
         }
 
-        if (simulate && SimulationLeavesTheMachine(loaded.Config) is { } leaves)
+        // Simulated hardware, forced by --simulate or chosen by the config's hardware.driver.
+        if (loaded.Config.Hardware.Driver == GpioDriverKind.Simulated && SimulationLeavesTheMachine(loaded.Config) is { } leaves)
         {
             await error.WriteLineAsync(ConfigErrorFormatter.Format([leaves])).ConfigureAwait(false);
             return ExitCodes.InvalidConfig;

@@ -6,7 +6,7 @@ namespace EdgeGuard.Tests.Cli;
 /// <summary>
 /// <c>run --simulate</c> journals and publishes simulated presses as the gateway's own events: with
 /// a copy of a production configuration, a simulated panic press reached the security office's
-/// broker as a real alarm. Simulate mode talks only to a broker on this machine.
+/// broker as a real alarm. Simulated hardware talks only to a broker on this machine.
 /// </summary>
 public sealed class RunSimulateTests : IDisposable
 {
@@ -24,8 +24,20 @@ public sealed class RunSimulateTests : IDisposable
         var (code, _, error) = await CliRun.InvokeAsync("run", "--simulate", "--config", path);
 
         Assert.Equal(ExitCodes.InvalidConfig, code);
-        Assert.Contains($"EdgeGuard:mqtt:host: run --simulate publishes simulated presses as events of gateway 'gw-chancery', and mqtt.host '{host}' is not on this machine", error, StringComparison.Ordinal);
+        Assert.Contains($"EdgeGuard:mqtt:host: simulated hardware (run --simulate, or hardware.driver simulated) publishes simulated presses as events of gateway 'gw-chancery', and mqtt.host '{host}' is not on this machine", error, StringComparison.Ordinal);
         Assert.Contains("Leave mqtt.host empty for the embedded broker, or name a broker on loopback", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "no journal was opened");
+    }
+
+    [Fact]
+    public async Task Run_refuses_it_too_when_the_config_itself_chooses_the_simulated_driver()
+    {
+        var path = ConfigFile("10.20.0.5", driver: "simulated");
+
+        var (code, _, error) = await CliRun.InvokeAsync("run", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("EdgeGuard:mqtt:host: simulated hardware", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "no journal was opened");
     }
 
@@ -43,9 +55,14 @@ public sealed class RunSimulateTests : IDisposable
     }
 
     // The shipped configuration with its broker at host (plain TCP, as on an isolated test network).
-    private string ConfigFile(string host)
+    private string ConfigFile(string host, string? driver = null)
     {
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+        if (driver is not null)
+        {
+            json["EdgeGuard"]!["hardware"]!["driver"] = driver;
+        }
+
         json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
         json["EdgeGuard"]!["mqtt"] = new JsonObject { ["host"] = host, ["tls"] = new JsonObject { ["enabled"] = false } };
         var path = Path.Combine(_dir, "appsettings.json");
