@@ -22,6 +22,9 @@ internal sealed record BenchOptions
           --in-process-subscriber
                               run the office subscriber in this process, sharing the gateway's
                               thread pool, instead of a child process (the default)
+          --inline-edges      set the door lines on the bench's own running thread, as every run
+                              before Z49 did, instead of waking an event thread from a blocking read
+                              as the kernel wakes the GPIO driver's (the default)
           --state-dir DIR     parent of the gateway's temp state directory (default the system
                               temp dir; /dev/shm puts the journal on tmpfs, where fsync is free)
           --samples-file FILE write every timed latency sample (row, start and latency in ns of
@@ -52,6 +55,8 @@ internal sealed record BenchOptions
 
     public bool InProcessSubscriber { get; init; }
 
+    public bool InlineEdges { get; init; }
+
     public bool Help { get; init; }
 
     public static BenchOptions Parse(string[] args)
@@ -73,6 +78,7 @@ internal sealed record BenchOptions
                 "--state-dir" => options with { StateDir = Value(args, ref i) },
                 "--samples-file" => options with { SamplesFile = Value(args, ref i) },
                 "--in-process-subscriber" => options with { InProcessSubscriber = true },
+                "--inline-edges" => options with { InlineEdges = true },
                 "-h" or "--help" => options with { Help = true },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };

@@ -101,7 +101,9 @@ static async Task MeasureAsync(MosquittoBroker broker, BenchOptions options, Rep
     report.SubscriberOutOfProcess = subscriber.OutOfProcess;
     try
     {
-        var runs = new GatewayRuns(gateway, subscriber, benchPoints);
+        using var edges = options.InlineEdges ? null : new EdgeThread();
+        var runs = new GatewayRuns(gateway, subscriber, benchPoints, edges);
+        report.InlineEdges = options.InlineEdges;
         report.BenchPoints = benchPoints;
         report.ArmedAfter = gateway.ArmedAfter;
         if (options.Outage > 0)

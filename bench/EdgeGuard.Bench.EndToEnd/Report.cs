@@ -13,6 +13,8 @@ internal sealed class Report(BenchOptions options)
     /// <summary>Whether the office subscriber ran in a child process (the default) or in the bench's.</summary>
     public bool SubscriberOutOfProcess { get; set; }
 
+    public bool InlineEdges { get; set; }
+
     public LatencyStats? BareLatency { get; set; }
 
     public LatencyStats? GatewayLatency { get; set; }
@@ -64,7 +66,7 @@ internal sealed class Report(BenchOptions options)
     public void Print(TextWriter o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        o.WriteLine(Invariant($"## EdgeGuard end-to-end ({Environment.ProcessorCount} cores, Mosquitto QoS 1 on loopback, latency subscriber {(SubscriberOutOfProcess ? "in a child process" : "in the bench's process")}, payload {PayloadBytes} B, journal under {options.StateDir ?? Path.GetTempPath()}, {Elapsed.TotalSeconds:0} s)"));
+        o.WriteLine(Invariant($"## EdgeGuard end-to-end ({Environment.ProcessorCount} cores, Mosquitto QoS 1 on loopback, latency subscriber {(SubscriberOutOfProcess ? "in a child process" : "in the bench's process")}, edges {(InlineEdges ? "set inline on the bench's thread" : "on an event thread woken by the kernel")}, payload {PayloadBytes} B, journal under {options.StateDir ?? Path.GetTempPath()}, {Elapsed.TotalSeconds:0} s)"));
         o.WriteLine($"Load average (1/5/15 min) at start {LoadAtStart}, at end {LoadAverage()}.");
         o.WriteLine();
         if (BareLatency is { } bare && GatewayLatency is { } gw)
