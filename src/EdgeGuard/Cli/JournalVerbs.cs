@@ -126,7 +126,9 @@ internal static class JournalVerbs
                 break;
             }
 
-            foreach (var stored in reader.ReadFrom(last + 1))
+            // In pages of short reads, as export: a read held open while the output stalls (a pager
+            // nobody scrolls) kept the gateway's checkpoints from resetting its WAL, which grew.
+            foreach (var stored in reader.ExportFrom(last + 1))
             {
                 await output.WriteLineAsync(line.Format(stored)).ConfigureAwait(false);
                 last = stored.Row.Seq;
@@ -296,7 +298,17 @@ internal static class JournalVerbs
             _writer.WritePropertyName("data");
             if (IsJson(row.Data))
             {
-                _writer.WriteRawValue(row.Data, skipInputValidation: true);
+                if (row.Data.AsSpan().IndexOfAny('\r', '\n') < 0)
+                {
+                    _writer.WriteRawValue(row.Data, skipInputValidation: true);
+                }
+                else
+                {
+                    // JSON with a line break between its tokens (an edited row) would split the
+                    // entry's line in two: written again without them.
+                    using var document = JsonDocument.Parse(row.Data);
+                    document.WriteTo(_writer);
+                }
             }
             else
             {

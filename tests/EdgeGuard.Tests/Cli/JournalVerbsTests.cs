@@ -93,6 +93,7 @@ public sealed class JournalVerbsTests : IDisposable
     {
         await Journal(30);
         Sql("UPDATE events SET data = 'not json' WHERE seq = 29;");
+        Sql("UPDATE events SET data = '{\"a\":' || char(10) || '1}' WHERE seq = 28;"); // JSON with a line break: one line still
 
         var (code, output, _) = await Run("journal", "export", "--db", Db, "--from", "25");
 
@@ -109,6 +110,7 @@ public sealed class JournalVerbsTests : IDisposable
         Assert.Matches("^[0-9a-f]{64}$", (string)first["hash"]!);
         Assert.Equal((string)lines[0]["hash"]!, (string)lines[1]["prevHash"]!);
         Assert.Equal("not json", (string)lines[4]["data"]!);
+        Assert.Equal(1, (int)lines[3]["data"]!["a"]!);
     }
 
     [Fact]
@@ -128,6 +130,38 @@ public sealed class JournalVerbsTests : IDisposable
 
         await Journal(2, startAt: 31);
         await Eventually.TrueAsync(() => Seqs(followed.ToString()).SequenceEqual([30L, 31, 32]), Patience, "tail --follow printed seq 31 and 32");
+        await cancel.CancelAsync();
+        Assert.Equal(ExitCodes.Ok, await tail.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task A_follow_stalled_on_its_output_does_not_keep_the_gateway_from_resetting_its_WAL()
+    {
+        // Before, the follow loop read the new rows with a query held open while it wrote them: a
+        // pager nobody scrolled kept SQLite's read lock, and the gateway's WAL grew with every commit.
+        await Journal(30);
+        using var release = new ManualResetEventSlim();
+        var stalled = new StallingWriter(release);
+        using var cancel = new CancellationTokenSource();
+        var tail = EdgeGuardCli.Create().Parse(["journal", "tail", "--db", Db, "-n", "1", "--follow"])
+            .InvokeAsync(new InvocationConfiguration { Output = stalled, Error = new StringWriter() }, cancel.Token);
+        await Eventually.TrueAsync(() => stalled.Lines == 1, Patience, "tail printed seq 30");
+
+        await Journal(2, startAt: 31);
+        await Eventually.TrueAsync(() => stalled.Blocked, Patience, "the follow loop stalled on its output");
+
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Db, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            using var result = command.ExecuteReader();
+            Assert.True(result.Read());
+            Assert.Equal(0, result.GetInt64(0)); // 1: the follow's read kept the WAL from being reset
+        }
+
+        Assert.Equal(0, new FileInfo(Db + "-wal").Length);
+        release.Set();
         await cancel.CancelAsync();
         Assert.Equal(ExitCodes.Ok, await tail.WaitAsync(Patience));
     }
@@ -231,6 +265,34 @@ public sealed class JournalVerbsTests : IDisposable
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>Output that takes one line, then blocks every write until released (a pager nobody scrolls).</summary>
+    private sealed class StallingWriter(ManualResetEventSlim release) : TextWriter
+    {
+        private int _lines;
+        private volatile bool _blocked;
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public int Lines => Volatile.Read(ref _lines);
+
+        public bool Blocked => _blocked;
+
+        public override void WriteLine(string? value)
+        {
+            if (Interlocked.Increment(ref _lines) > 1)
+            {
+                _blocked = true;
+                release.Wait();
+            }
+        }
+
+        public override Task WriteLineAsync(string? value)
+        {
+            WriteLine(value);
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>Output written by the follow loop while the test reads it.</summary>
