@@ -59,7 +59,14 @@ internal static class CommandSendVerb
                 return ExitCodes.Failure;
             }
 
-            var secret = result.GetValue(password) is { } variable ? Environment.GetEnvironmentVariable(variable) : null;
+            string? secret = null;
+            if (result.GetValue(password) is { } variable && (secret = Environment.GetEnvironmentVariable(variable)) is null)
+            {
+                // Sent without one, the broker's refusal read as a network failure.
+                error.WriteLine($"--password-env: environment variable '{variable}' is not set");
+                return ExitCodes.Failure;
+            }
+
             // Any TLS option turns TLS on: a key given without its certificate is then refused
             // (the pair must be set together), never a command sent in clear text.
             var tlsOn = result.GetValue(ca) is not null || result.GetValue(cert) is not null || result.GetValue(certKey) is not null;
@@ -193,9 +200,21 @@ internal static class CommandSendVerb
             error.WriteLine($"no final answer within {timeout.TotalSeconds:0.#} s; the command may still be carried out (check command-results)");
             return ExitCodes.Failure;
         }
+        catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
+        {
+            // Reached, and refused: its reason (a user name or password, not authorised), not the network.
+            error.WriteLine($"the broker {options.Host}:{options.EffectivePort} refused the connection: {ex.Message}");
+            return ExitCodes.Failure;
+        }
         catch (MQTTnet.Exceptions.MqttCommunicationException ex)
         {
             error.WriteLine($"cannot reach the broker {options.Host}:{options.EffectivePort}: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (TlsFileException ex)
+        {
+            // A TLS file that does not load or that others may read or write: named, nothing sent.
+            error.WriteLine($"tls: {ex.Message}");
             return ExitCodes.Failure;
         }
         finally

@@ -118,6 +118,45 @@ public sealed class CommandSendVerbTests
         Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
     }
 
+    // A TLS file that does not load threw past the verb: System.CommandLine's stack trace.
+    [Fact]
+    public async Task A_ca_file_that_does_not_load_is_named_without_a_stack_trace()
+    {
+        using var state = new TempDirectory();
+        var keys = state.File("keys");
+        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
+        var ca = state.File("office-ca.pem");
+        await File.WriteAllTextAsync(ca, "not a cert");
+
+        var (code, output, error) = await CliRun.InvokeAsync(
+            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", "--tls-ca", ca, "--timeout", "1");
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.StartsWith($"tls: CA certificate file '{ca}'", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
+    }
+
+    // Unset, the variable sent no password, and the broker's refusal read "cannot reach the broker".
+    [Fact]
+    public async Task A_password_variable_that_is_not_set_is_named_before_anything_is_sent()
+    {
+        using var state = new TempDirectory();
+        var keys = state.File("keys");
+        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
+
+        var (code, output, error) = await CliRun.InvokeAsync(
+            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1",
+            "--username", "office", "--password-env", "EDGEGUARD_TEST_SURELY_UNSET", "--timeout", "1");
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("--password-env: environment variable 'EDGEGUARD_TEST_SURELY_UNSET' is not set", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
+    }
+
     // Out of TimeSpan's range or negative, the wait threw after the command had been sent: a stack
     // trace while the gateway carried out the lockdown.
     [Theory]
