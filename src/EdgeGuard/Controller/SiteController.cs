@@ -277,32 +277,19 @@ public sealed partial class SiteController(
                 WithdrawApproval(rotated, now, events);
                 break;
             case CommandMessage { Command: var command, Outcome: var answer }:
-                if (RefusedForItsKey(command, now, events) is { } keyRefused)
-                {
-                    _answers.Add((answer, keyRefused));
-                    break;
-                }
-
-                DropApprovalsOfWithdrawnKeys(command, now, events);
-                var before = events.Count;
                 try
                 {
-                    Apply(command, now, events);
-                    NoteApprovals(command);
+                    OnCommand(command, answer, now, events);
                 }
                 catch
                 {
-                    // The office is owed an answer even when the loop fails on its command.
+                    // The office is owed an answer even when the loop fails on its command, also in
+                    // the key checks before it: unanswered, the subscriber, which runs one command
+                    // at a time, held every later one (a remote lockdown too) until a restart.
                     answer.TrySetResult(new CommandOutcome(false, "the gateway failed on this command; see its log"));
                     throw;
                 }
 
-                _answers.Add((answer, events.Skip(before).LastOrDefault(e => e is CommandDone or CommandRefused) switch
-                {
-                    CommandDone done => new CommandOutcome(true, done.Detail + Caveats()),
-                    CommandRefused refused => new CommandOutcome(false, refused.Reason),
-                    _ => new CommandOutcome(false, "the controller did not decide on the command"),
-                }));
                 break;
             case DeferredDecision { Input: var input, At: var decidedAt, Earlier: var earlier }:
                 events.AddRange(earlier);
@@ -323,6 +310,27 @@ public sealed partial class SiteController(
                 OnTimer(fired, now, events);
                 break;
         }
+    }
+
+    // An office command: refused for its key, or decided; its answer waits for the decision's save.
+    private void OnCommand(OfficeCommandInput command, TaskCompletionSource<CommandOutcome> answer, Moment now, List<DomainEvent> events)
+    {
+        if (RefusedForItsKey(command, now, events) is { } keyRefused)
+        {
+            _answers.Add((answer, keyRefused));
+            return;
+        }
+
+        DropApprovalsOfWithdrawnKeys(command, now, events);
+        var before = events.Count;
+        Apply(command, now, events);
+        NoteApprovals(command);
+        _answers.Add((answer, events.Skip(before).LastOrDefault(e => e is CommandDone or CommandRefused) switch
+        {
+            CommandDone done => new CommandOutcome(true, done.Detail + Caveats()),
+            CommandRefused refused => new CommandOutcome(false, refused.Reason),
+            _ => new CommandOutcome(false, "the controller did not decide on the command"),
+        }));
     }
 
     /// <summary>

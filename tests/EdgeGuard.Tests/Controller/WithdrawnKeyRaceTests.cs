@@ -145,6 +145,28 @@ public sealed class WithdrawnKeyRaceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_command_whose_key_checks_fail_in_the_loop_is_answered_and_the_next_one_runs()
+    {
+        // Before, a failure in the key checks ahead of the decision left the command unanswered:
+        // the subscriber, one command at a time, held every later one (a remote lockdown too).
+        await _h.BootAsync();
+        Assert.True((await _h.ExecuteAsync(Verified(CommandType.Lockdown, "sup-2"))).Done);
+        Assert.True((await _h.ExecuteAsync(Verified(CommandType.AllClear, "sup-1"))).Done);
+        HoldNews = true;
+        File.Delete(Path.Combine(_dir, "sup-1.pub.pem"));
+        _keys.Recheck();
+        _h.Controller.Decider = (site, state, input, now) =>
+            input is OperatorKeyWithdrawn ? throw new InvalidOperationException("a bug in the decider") : SiteDecider.Decide(site, state, input, now);
+
+        var failed = await _h.ExecuteAsync(Verified(CommandType.AllClear, "sup-2")).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(failed.Done);
+        Assert.Contains("the gateway failed on this command", failed.Detail, StringComparison.Ordinal);
+        _h.Controller.Decider = SiteDecider.Decide;
+        Assert.True((await _h.ExecuteAsync(Verified(CommandType.Lockdown, "sup-2")).WaitAsync(TimeSpan.FromSeconds(30))).Done);
+    }
+
+    [Fact]
     public async Task A_key_read_again_unchanged_after_the_handlers_check_lets_the_all_clear_count()
     {
         await LockedDownWithApprovalOfSup2Async();
