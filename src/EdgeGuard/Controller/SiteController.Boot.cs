@@ -134,6 +134,12 @@ public sealed partial class SiteController
             {
                 ReapplyReleases(fire ? FireRaisedOf(loaded) : null, doors, now, events);
             }
+
+            // Not in force, as the fault says: the state the site is in is saved over it, handed on
+            // as a change of the boot's records is. When nothing had changed since the boot nothing
+            // was saved, the row kept it (a threat level, a bypass), and the next boot brought it
+            // back in force.
+            _safetySaveDueAt ??= now.Monotonic + SafetySaveRetryInterval;
         }
 
         var outcome = notApplied is null

@@ -111,6 +111,27 @@ public sealed partial class UnreadableSafetyStateTests
         AssertNotPutBack(_h);
     }
 
+    [Fact]
+    public async Task A_late_read_not_applied_is_saved_over_so_the_next_boot_does_not_bring_it_back()
+    {
+        // Before, nothing changed on site, so nothing was saved: the row kept level 2, which the
+        // office was told is not in force, and the next boot put it back in force.
+        await using var h = new ControllerHarness(LevelSite, _ => _store);
+        _store.Holds = SafetyState.Initial with { ThreatLevel = 2 };
+        _store.Hang = true;
+        await h.BootAsync().WaitAsync(Patience);
+
+        await EndTheRead(h);
+        await Eventually.TrueAsync(() => h.Events.Events.OfType<SafetyStateUnreadable>().Any(u => u.ReadLate), Patience, "the late read's fault");
+        Assert.False(h.Events.Events.OfType<SafetyStateUnreadable>().Last().Reapplied);
+        await h.AdvanceInStepsAsync(TimeSpan.FromSeconds(5), saved: true);
+        await Eventually.TrueAsync(() => _store.LastSaved is not null && h.Controller.SafetySaverIdle, Patience, "the state in force never saved");
+
+        Assert.Equal(1, h.Controller.Snapshot!.State.ThreatLevel);
+        Assert.Equal(h.Controller.Snapshot.State.Safety, _store.LastSaved);
+        Assert.NotEqual(2, _store.LastSaved!.ThreatLevel);
+    }
+
     private async Task BootIntoTheHungRead(ControllerHarness h)
     {
         _store.Holds = LockedDown;
