@@ -27,8 +27,12 @@ public static partial class JournalOpener
     private static TakeOver TakeOverFromFallback(JournalDatabase database, string fallbackPath, TimeProvider time, Func<string, JournalDatabase> open, bool createdNow)
     {
         UndoCutMoveOf(fallbackPath);
+        var mark = FloorMark.Read(fallbackPath);
         if (!File.Exists(fallbackPath))
         {
+            // One set aside as unreadable whose successor was never made (a start killed between):
+            // gone, but its mark still bounds what it gave out.
+            RaiseToMark(database, mark, fallbackPath, time);
             NoTakeOverPending(database);
             return new(Pending(database), null);
         }
@@ -51,8 +55,8 @@ public static partial class JournalOpener
             return new(null, $"it cannot be read to take over from the volatile journal: {ex.Message}");
         }
 
-        // Null when unreadable: its seqs are unknown, but below a floor taken now; its state (a
-        // lockdown, maybe) is lost, so it is kept aside as damaged and the fault says so.
+        // Null when unreadable: its seqs are unknown, and so is its state (a lockdown, maybe): it
+        // is kept aside as damaged and the fault says so.
         // Only a volatile journal above the real one ran after it: one below is older than the real
         // journal's last run (a retirement that failed), and its safety state stale. A journal
         // created by this start has no run of its own: anything the volatile one holds is newer.
@@ -72,12 +76,14 @@ public static partial class JournalOpener
             unreadable = ex.Message;
         }
 
-        // An unreadable one's seqs and sessions are unknown, but below the floors taken now and
-        // above what its mark says it can have given out (FloorMark: with the clock behind the
-        // card's top, the clock's floors alone are below them).
-        var unknown = NewJournalFloors.At(time).Above(FloorMark.Read(fallbackPath), time);
-        var floor = found?.Top ?? unknown.Seq;
-        var session = found is null ? unknown.Session : found.Session;
+        // An unreadable one's seqs and sessions are unknown: the floors taken now, raised to what
+        // its mark says it can have given out by now (FloorMark: with the clock behind the card's
+        // top, the clock's floors alone are below them). The same for an empty one (a start killed
+        // before its floors), whose mark is of the one it replaced, set aside as unreadable.
+        var unknown = NewJournalFloors.At(time).Above(mark, time);
+        var known = found is { Top: > 0 } || (found is not null && mark is null);
+        var floor = known ? found!.Top : unknown.Seq;
+        var session = known ? found!.Session : unknown.Session;
         // The fault of what is done to the volatile journal after the commit, written in it: a
         // kill after the rename and before the writer journals the fault must not lose it.
         var aside = Stamped(fallbackPath, unreadable is null ? "retired" : "damaged", time);
@@ -176,6 +182,27 @@ public static partial class JournalOpener
             return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
         });
         return saved ? new SqliteSafetyStateStore(fallback).Load() : null;
+    }
+
+    // The floors of a volatile journal of this boot that is gone, raised on the real journal, and
+    // its mark dropped with it. Read-only or failing, the real journal keeps its own: the gateway
+    // then runs on a new volatile journal, seeded above the mark.
+    private static void RaiseToMark(JournalDatabase database, FloorMark? mark, string fallbackPath, TimeProvider time)
+    {
+        if (mark is not { } marked || database.IsReadOnly)
+        {
+            return;
+        }
+
+        try
+        {
+            var bound = marked.Bound(time);
+            database.RaiseFloors(bound.Seq, bound.Session, JournalGapCause.FallbackJournal);
+            FloorMark.Delete(fallbackPath);
+        }
+        catch (JournalException)
+        {
+        }
     }
 
     // No volatile journal to take over from: a journal created in place of a damaged one is done

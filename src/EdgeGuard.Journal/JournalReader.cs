@@ -170,7 +170,7 @@ public sealed class JournalReader : IDisposable
     /// <summary>
     /// The rows with <c>seq &gt;= fromSeq</c> that were in the table when the export began, in seq
     /// order, read in pages of <see cref="ExportPageSize"/> rows, each page in its own short read
-    /// transaction that has ended before its first row is handed out. For <c>journal export</c>.
+    /// transaction that has ended before its first row is handed out. For <c>journal export</c> and <c>journal tail --follow</c>.
     /// </summary>
     /// <param name="fromSeq">First seq wanted.</param>
     /// <returns>The rows as stored.</returns>

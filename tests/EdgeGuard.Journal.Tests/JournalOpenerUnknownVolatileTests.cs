@@ -44,6 +44,30 @@ public sealed class JournalOpenerUnknownVolatileTests : JournalOpenerFixture
         AssertAbove(database, onRam);
     }
 
+    [Theory]
+    [InlineData(false)] // set aside, and the start killed before it made the next one
+    [InlineData(true)] // its successor made, and the start killed before that one's floors
+    public async Task The_real_journal_back_starts_above_a_volatile_journal_gone_or_replaced_by_an_empty_one(bool empty)
+    {
+        await WriteCardADayAheadAsync(sessions: 1);
+        var onRam = await RunOnAFullCardAsync();
+        foreach (var file in new[] { FallbackFile, FallbackFile + "-wal", FallbackFile + "-shm" })
+        {
+            File.Delete(file);
+        }
+
+        if (empty)
+        {
+            JournalDatabase.Open(FallbackFile).Dispose();
+        }
+
+        Time.Advance(TimeSpan.FromSeconds(20)); // the restart, the card back
+        using var database = JournalOpener.Open(Real, Volatile, Time).Database;
+
+        Assert.Equal(Real, database.Path);
+        AssertAbove(database, onRam);
+    }
+
     [Fact]
     public void With_the_clock_right_a_volatile_journal_starts_at_the_clocks_floor_however_long_the_gateway_ran()
     {

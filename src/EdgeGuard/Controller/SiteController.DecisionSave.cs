@@ -10,9 +10,11 @@ namespace EdgeGuard.Controller;
 public sealed partial class SiteController
 {
     /// <summary>
-    /// When the loop's timer hands the saver a state that differs from the one last saved only in
-    /// which panic buttons are held (<see cref="SafetyState.HeldPanics"/>) or which fire inputs
-    /// raised under the release (<see cref="SafetyState.FireRaised"/>); null when none waits.
+    /// When the loop's timer hands the saver a state nothing on site waits for: one that differs
+    /// from the one last saved only in which panic buttons are held (<see cref="SafetyState.HeldPanics"/>)
+    /// or which fire inputs raised under the release (<see cref="SafetyState.FireRaised"/>), or the
+    /// state in force saved over a row the boot could not restore in full or read only late;
+    /// null when none waits.
     /// </summary>
     private TimeSpan? _safetySaveDueAt;
 
