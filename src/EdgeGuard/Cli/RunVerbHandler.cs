@@ -53,6 +53,21 @@ internal static class RunVerbHandler
     /// this machine: the embedded one (no host), or one on loopback (the integration tests'). Null
     /// when it does; otherwise the refusal, naming the host and what to write instead.
     /// </summary>
+    /// <summary>
+    /// On simulated hardware (forced by <c>--simulate</c> or chosen by <c>hardware.driver</c>), writes
+    /// <see cref="SimulationLeavesTheMachine"/>'s refusal and returns true: <c>run</c> and <c>validate</c> alike.
+    /// </summary>
+    internal static bool RefusedAsSimulated(GatewayConfig config, TextWriter error)
+    {
+        if (config.Hardware.Driver != GpioDriverKind.Simulated || SimulationLeavesTheMachine(config) is not { } leaves)
+        {
+            return false;
+        }
+
+        error.WriteLine(ConfigErrorFormatter.Format([leaves]));
+        return true;
+    }
+
     internal static ConfigError? SimulationLeavesTheMachine(GatewayConfig config) =>
         config.Mqtt.Host is { Length: > 0 } host && !MqttPublisherOptions.IsLoopbackHost(host)
             ? new ConfigError($"{GatewayConfigReader.SectionName}:mqtt:host",
@@ -80,10 +95,8 @@ internal static class RunVerbHandler
             return ExitCodes.InvalidConfig;
         }
 
-        // Simulated hardware, forced by --simulate or chosen by the config's hardware.driver.
-        if (loaded.Config.Hardware.Driver == GpioDriverKind.Simulated && SimulationLeavesTheMachine(loaded.Config) is { } leaves)
+        if (RefusedAsSimulated(loaded.Config, error))
         {
-            await error.WriteLineAsync(ConfigErrorFormatter.Format([leaves])).ConfigureAwait(false);
             return ExitCodes.InvalidConfig;
         }
 

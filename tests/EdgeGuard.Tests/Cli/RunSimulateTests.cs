@@ -41,6 +41,18 @@ public sealed class RunSimulateTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "no journal was opened");
     }
 
+    [Fact]
+    public async Task Validate_refuses_what_run_refuses()
+    {
+        var path = ConfigFile("10.20.0.5");
+
+        var (code, output, error) = await CliRun.InvokeAsync("validate", "--simulate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.Contains("EdgeGuard:mqtt:host: simulated hardware", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Configuration is valid", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("127.0.0.1")]
