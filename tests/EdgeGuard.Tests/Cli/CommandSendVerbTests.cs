@@ -104,14 +104,10 @@ public sealed class CommandSendVerbTests
     public async Task A_client_key_without_its_certificate_is_refused_not_sent_in_clear_text()
     {
         using var state = new TempDirectory();
-        var keys = state.File("keys");
-        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
         var clientKey = state.File("office.key");
         await File.WriteAllTextAsync(clientKey, "not read: refused before");
 
-        var (code, output, error) = await CliRun.InvokeAsync(
-            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
-            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", "--tls-key", clientKey, "--timeout", "1");
+        var (code, output, error) = await SendToNoBrokerAsync(state, "--tls-key", clientKey, "--timeout", "1");
 
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains("tls: the client certificate and its key file must be set together", error, StringComparison.Ordinal);
@@ -123,14 +119,10 @@ public sealed class CommandSendVerbTests
     public async Task A_ca_file_that_does_not_load_is_named_without_a_stack_trace()
     {
         using var state = new TempDirectory();
-        var keys = state.File("keys");
-        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
         var ca = state.File("office-ca.pem");
         await File.WriteAllTextAsync(ca, "not a cert");
 
-        var (code, output, error) = await CliRun.InvokeAsync(
-            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
-            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", "--tls-ca", ca, "--timeout", "1");
+        var (code, output, error) = await SendToNoBrokerAsync(state, "--tls-ca", ca, "--timeout", "1");
 
         Assert.Equal(ExitCodes.Failure, code);
         Assert.StartsWith($"tls: CA certificate file '{ca}'", error, StringComparison.Ordinal);
@@ -143,13 +135,8 @@ public sealed class CommandSendVerbTests
     public async Task A_password_variable_that_is_not_set_is_named_before_anything_is_sent()
     {
         using var state = new TempDirectory();
-        var keys = state.File("keys");
-        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
 
-        var (code, output, error) = await CliRun.InvokeAsync(
-            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
-            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1",
-            "--username", "office", "--password-env", "EDGEGUARD_TEST_SURELY_UNSET", "--timeout", "1");
+        var (code, output, error) = await SendToNoBrokerAsync(state, "--username", "office", "--password-env", "EDGEGUARD_TEST_SURELY_UNSET", "--timeout", "1");
 
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains("--password-env: environment variable 'EDGEGUARD_TEST_SURELY_UNSET' is not set", error, StringComparison.Ordinal);
@@ -168,17 +155,24 @@ public sealed class CommandSendVerbTests
     public async Task A_timeout_out_of_range_is_refused_before_anything_is_sent(string timeout)
     {
         using var state = new TempDirectory();
-        var keys = state.File("keys");
-        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
 
-        var (code, output, error) = await CliRun.InvokeAsync(
-            "command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
-            "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", "--timeout", timeout);
+        var (code, output, error) = await SendToNoBrokerAsync(state, "--timeout", timeout);
 
         Assert.NotEqual(ExitCodes.Ok, code);
         Assert.Contains($"--timeout must be a number of seconds above 0 and at most 86400, got '{timeout}'", error + output, StringComparison.Ordinal);
         Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    // A lockdown signed with a new key of sup.jones, to a port no broker listens on, with extra options:
+    // for what is refused before anything is sent.
+    private static async Task<(int Code, string Out, string Err)> SendToNoBrokerAsync(TempDirectory state, params string[] extra)
+    {
+        var keys = state.File("keys");
+        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
+        return await CliRun.InvokeAsync(
+            ["command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+             "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", .. extra]);
     }
 
     private static async Task<(int Code, string Out, string Err)> SendAsync(TempDirectory state, int port, int timeoutSeconds, TextWriter? output = null)
