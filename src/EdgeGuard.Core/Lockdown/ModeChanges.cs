@@ -72,20 +72,10 @@ internal static class ModeChanges
                 return state;
             }
 
-            // A chattering loop refused under a higher-ranked scenario: one refusal per episode, as
-            // one retrigger below. Each flap was a critical event that sounded the acknowledged
-            // siren again; a real press is still news to the approvers.
-            if (point is not null && state.ChatteringPoints.Contains(point.Id))
-            {
-                if (state.RetriggeredWhileChattering.Contains(point.Id))
-                {
-                    return request.Drill ? state : state with { AllClearApprovals = null, ApprovalsValidFrom = now };
-                }
-
-                state = state with { RetriggeredWhileChattering = state.RetriggeredWhileChattering.Add(point.Id) };
-            }
-
-            return Refuse(site, state, point?.Id, request, cause, refusal, now, events);
+            // Refused under a higher-ranked scenario, as retriggered below: once per chatter episode.
+            return SilencedByChatter(point, voids: !request.Drill, now, ref state)
+                ? state
+                : Refuse(site, state, point?.Id, request, cause, refusal, now, events);
         }
 
         // Shelter in place is quiet on purpose: a siren would send people running.
@@ -93,19 +83,9 @@ internal static class ModeChanges
         var running = Transitions.Running(site, state);
         if (running is not null && running.IsSame(scenario) && state.Lockdown!.Drill == request.Drill)
         {
-            if (point is not null && state.ChatteringPoints.Contains(point.Id))
+            if (SilencedByChatter(point, voids: true, now, ref state))
             {
-                // A chattering panic loop (a loose terminal) presses again every flap: one retrigger
-                // per episode says so; the rest would restart the siren every second, a critical
-                // event each. The lockdown stays either way. Each press still voids the all-clear
-                // approvals given before it: it may be a person still pressing, news the approvers
-                // did not weigh (as every press outside chatter is).
-                if (state.RetriggeredWhileChattering.Contains(point.Id))
-                {
-                    return state with { AllClearApprovals = null, ApprovalsValidFrom = now };
-                }
-
-                state = state with { RetriggeredWhileChattering = state.RetriggeredWhileChattering.Add(point.Id) };
+                return state;
             }
 
             events.Add(new LockdownRetriggered(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id) { Drill = request.Drill });
@@ -119,6 +99,36 @@ internal static class ModeChanges
         events.Add(new LockdownStarted(now.Utc, cause, point?.Id, scenario.Mode, scenario.Id, running?.Id) { Drill = request.Drill });
         // Nor does an all-clear signed before this start and still on its way (ApprovalsValidFrom).
         return WithScenario(state, scenario, info) with { SirenUntil = siren, SirenSince = siren is null ? null : now.Utc, ApprovalsValidFrom = now };
+    }
+
+    /// <summary>
+    /// A chattering panic loop (a loose terminal) presses again every flap: the first press of an
+    /// episode is reported (a retrigger, or a refusal under a higher-ranked scenario), and the rest
+    /// would restart the siren every second, a critical event each. True for one of the rest, with
+    /// <paramref name="state"/> left as such a press leaves it: the scenario stays either way, and
+    /// with <paramref name="voids"/> (a real press) the all-clear approvals given before it are void,
+    /// since it may be a person still pressing, news the approvers did not weigh. False otherwise,
+    /// the first press of an episode recorded.
+    /// </summary>
+    private static bool SilencedByChatter(PointDefinition? point, bool voids, Moment now, ref SiteState state)
+    {
+        if (point is null || !state.ChatteringPoints.Contains(point.Id))
+        {
+            return false;
+        }
+
+        if (state.RetriggeredWhileChattering.Contains(point.Id))
+        {
+            if (voids)
+            {
+                state = state with { AllClearApprovals = null, ApprovalsValidFrom = now };
+            }
+
+            return true;
+        }
+
+        state = state with { RetriggeredWhileChattering = state.RetriggeredWhileChattering.Add(point.Id) };
+        return false;
     }
 
     /// <summary>

@@ -47,13 +47,6 @@ internal static class RunVerbHandler
     }
 
     /// <summary>
-    /// Simulated presses are journaled and published as this gateway's events, like real ones: run
-    /// with a copy of a production configuration, a simulated panic press reached the security
-    /// office's broker as a real alarm from that gateway. So simulate mode talks only to a broker on
-    /// this machine: the embedded one (no host), or one on loopback (the integration tests'). Null
-    /// when it does; otherwise the refusal, naming the host and what to write instead.
-    /// </summary>
-    /// <summary>
     /// On simulated hardware (forced by <c>--simulate</c> or chosen by <c>hardware.driver</c>), writes
     /// <see cref="SimulationLeavesTheMachine"/>'s refusal and returns true: <c>run</c> and <c>validate</c> alike.
     /// </summary>
@@ -68,6 +61,13 @@ internal static class RunVerbHandler
         return true;
     }
 
+    /// <summary>
+    /// Simulated presses are journaled and published as this gateway's events, like real ones: run
+    /// with a copy of a production configuration, a simulated panic press reached the security
+    /// office's broker as a real alarm from that gateway. So simulate mode talks only to a broker on
+    /// this machine: the embedded one (no host), or one on loopback (the integration tests'). Null
+    /// when it does; otherwise the refusal, naming the host and what to write instead.
+    /// </summary>
     internal static ConfigError? SimulationLeavesTheMachine(GatewayConfig config) =>
         config.Mqtt.Host is { Length: > 0 } host && !MqttPublisherOptions.IsLoopbackHost(host)
             ? new ConfigError($"{GatewayConfigReader.SectionName}:mqtt:host",

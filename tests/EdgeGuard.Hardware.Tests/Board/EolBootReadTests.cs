@@ -24,7 +24,19 @@ public sealed class EolBootReadTests
 
     public EolBootReadTests() => (_adc, _reported, _edges) = (_loop.Adc, _loop.Reported, _loop.Edges);
 
-    private EolLoopLines Lines(PointKind kind) => _loop.Lines(kind);
+    /// <summary>
+    /// A loop of <paramref name="kind"/> reading <paramref name="reading"/>, started and settled as the
+    /// controller's boot has it; <paramref name="bootStamp"/> is taken after the settle.
+    /// </summary>
+    private EolLoopLines Settled(PointKind kind, int reading, out long bootStamp)
+    {
+        _adc[0] = reading;
+        var lines = _loop.Lines(kind);
+        lines.Start(_edges.Add);
+        Polls(2); // the inputs settle
+        bootStamp = _loop.Time.GetTimestamp();
+        return lines;
+    }
 
     private void Polls(int count) => _loop.Polls(count);
 
@@ -37,11 +49,7 @@ public sealed class EolBootReadTests
     [InlineData(Alarm, Normal)] // a door open shown closed: no forced or held-open alarm
     public void A_change_delivered_after_the_boot_stamp_and_undone_before_the_read_is_delivered_back(int settled, int change)
     {
-        _adc[0] = settled;
-        using var lines = Lines(PointKind.DoorContact);
-        lines.Start(_edges.Add);
-        Polls(2); // the inputs settle
-        var bootStamp = _loop.Time.GetTimestamp();
+        using var lines = Settled(PointKind.DoorContact, settled, out var bootStamp);
 
         // While the controller reads the points before this one, the loop changes for two polls (delivered,
         // stamped after the boot stamp) and changes back before it is read.
@@ -60,11 +68,7 @@ public sealed class EolBootReadTests
     [Fact]
     public void A_release_delivered_after_the_boot_stamp_then_the_adc_blind_at_the_read_ends_fail_safe()
     {
-        _adc[0] = Alarm;
-        using var lines = Lines(PointKind.FireAlarm);
-        lines.Start(_edges.Add);
-        Polls(2);
-        var bootStamp = _loop.Time.GetTimestamp();
+        using var lines = Settled(PointKind.FireAlarm, Alarm, out var bootStamp);
 
         // The fire loop goes back to normal after the boot stamp (delivered), then the ADC stops answering.
         _adc[0] = Normal;
@@ -80,11 +84,7 @@ public sealed class EolBootReadTests
     [Fact]
     public void A_key_turned_after_the_boot_stamp_then_the_adc_blind_at_the_read_is_released_when_it_reads_again()
     {
-        _adc[0] = Normal;
-        using var lines = Lines(PointKind.Keyswitch);
-        lines.Start(_edges.Add);
-        Polls(2);
-        var bootStamp = _loop.Time.GetTimestamp();
+        using var lines = Settled(PointKind.Keyswitch, Normal, out var bootStamp);
 
         // The key is turned after the boot stamp (delivered); the ADC is blind at the read (a keyswitch's
         // fail-safe level is inactive), then answers again with the key released.
@@ -107,11 +107,7 @@ public sealed class EolBootReadTests
     [Fact]
     public void A_key_held_through_a_cut_before_the_boot_read_is_not_delivered_as_a_fresh_turn()
     {
-        _adc[0] = Alarm; // the key is turned and held
-        using var lines = Lines(PointKind.Keyswitch);
-        lines.Start(_edges.Add);
-        Polls(2);
-        var bootStamp = _loop.Time.GetTimestamp();
+        using var lines = Settled(PointKind.Keyswitch, Alarm, out var bootStamp); // the key is turned and held
 
         _adc[0] = Cut; // the loop is cut for two polls: its fail-safe level, inactive, delivered after the stamp
         Polls(2);
@@ -128,11 +124,7 @@ public sealed class EolBootReadTests
     [Fact]
     public void After_a_blind_boot_read_the_fail_safe_ends_only_when_two_polls_agree()
     {
-        _adc[0] = Normal;
-        using var lines = Lines(PointKind.FireAlarm);
-        lines.Start(_edges.Add);
-        Polls(2);
-        var bootStamp = _loop.Time.GetTimestamp();
+        using var lines = Settled(PointKind.FireAlarm, Normal, out var bootStamp);
 
         _adc.Absent = true;
         Assert.True(lines.Read("p"), "a fire loop that cannot be read must read active");
