@@ -77,6 +77,34 @@ public sealed class ChatteringPanicTests
     }
 
     [Fact]
+    public void A_press_under_an_evacuation_is_kept_suspended_though_the_episodes_retrigger_was_under_a_lockdown_cleared_since()
+    {
+        // The episode's one press reported was under the lockdown: before, the press under the
+        // evacuation was silenced as its second, so it locked nothing, was not kept, and the
+        // evacuation's key turned back put the site in normal mode.
+        var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;
+        state = Decide(state, Chattering("panic-a"), 2).State;
+        state = PressAgain(state, "panic-a", 3).State; // the episode's one retrigger
+        state = Decide(state, new PointChanged("panic-a", false), 3.5).State;
+        state = AllClear(AllClear(state, "sup-1", 10, 10).State, "sup-2", 11, 11).State;
+        Assert.Equal(SiteMode.Normal, state.Mode);
+        state = Decide(state, new PointChanged("key-evac", true), 12).State;
+
+        var press = Decide(state, new PointChanged("panic-a", true), 13);
+
+        Assert.True(Assert.Single(press.Events.OfType<LockdownStartRefused>()).Suspended);
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(press.State.Suspended).Mode);
+        // The evacuation's releaser ends it, and the lockdown asked for runs.
+        var released = Decide(press.State, new PointChanged("panic-a", false), 13.5).State;
+        released = Decide(Decide(released, new PointChanged("key-evac", false), 14).State, new PointChanged("key-a", true), 15).State;
+        Assert.Equal(SiteMode.Lockdown, released.Mode);
+        // Its next flap in the episode changes nothing more and is silenced, as before.
+        var (again, againEvents) = PressAgain(press.State, "panic-a", 16);
+        Assert.Empty(againEvents.OfType<LockdownStartRefused>());
+        Assert.Equal(press.State.Suspended, again.Suspended);
+    }
+
+    [Fact]
     public void An_all_clear_signed_before_a_press_after_the_episodes_retrigger_is_refused()
     {
         var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;

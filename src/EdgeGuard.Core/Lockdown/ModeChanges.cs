@@ -72,8 +72,12 @@ internal static class ModeChanges
                 return state;
             }
 
-            // Refused under a higher-ranked scenario, as retriggered below: once per chatter episode.
-            return SilencedByChatter(point, voids: !request.Drill, now, ref state)
+            // Refused under a higher-ranked scenario, as retriggered below: once per chatter episode,
+            // unless this refusal keeps it suspended anew. The episode's press reported may have
+            // been under another scenario since ended (a retrigger of a lockdown cleared since):
+            // silenced, this one locked nothing and ran nothing when the one over it ended.
+            var silenced = SilencedByChatter(point, voids: !request.Drill, now, ref state);
+            return silenced && !KeptAnew(site, state, request)
                 ? state
                 : Refuse(site, state, point?.Id, request, cause, refusal, now, events);
         }
@@ -156,13 +160,11 @@ internal static class ModeChanges
     {
         var scenario = request.Scenario!;
         var running = Transitions.Running(site, state);
-        var keep = Keeps(state, request, running);
-        var already = keep && state.Suspended.Any(s => s.Mode == scenario.Mode && s.Info.Scenario == scenario.Id);
-        var adds = keep && !already;
+        var adds = KeptAnew(site, state, request);
         events.Add(new LockdownStartRefused(now.Utc, cause, pointId, scenario.Id, scenario.Mode, running?.Id ?? ScenarioDefinition.LockdownId, reason)
         {
             Drill = request.Drill,
-            Suspended = already || adds,
+            Suspended = Keeps(state, request, running),
             // Said in the event, so only a refusal that sounded the siren silences it when acknowledged.
             SirenRestarted = !request.Drill && RestartsSiren(site, state, scenario),
         });
@@ -190,6 +192,11 @@ internal static class ModeChanges
         var info = new LockdownInfo(cause, pointId, now.Utc, scenario.Id);
         return state with { Suspended = state.Suspended.Insert(index, new SuspendedScenario(scenario.Mode, info)) };
     }
+
+    // Whether a refused request is kept suspended and is not already (Refuse adds it).
+    private static bool KeptAnew(SiteDefinition site, SiteState state, ModeRequest request) =>
+        Keeps(state, request, Transitions.Running(site, state))
+        && !state.Suspended.Any(s => s.Mode == request.Scenario!.Mode && s.Info.Scenario == request.Scenario.Id);
 
     // Whether a refused request is kept suspended: a real lockdown or shelter under a real one.
     private static bool Keeps(SiteState state, ModeRequest request, ScenarioDefinition? running) =>
