@@ -3,10 +3,10 @@ using System.Globalization;
 namespace EdgeGuard.Journal;
 
 // The ballast: a file of BallastBytes next to the database (stateDirectory/edgeguard.ballast),
-// written at open and deleted by the first commit that fails with SQLITE_FULL. The safety state
+// written at open and emptied by the first commit that fails with SQLITE_FULL. The safety state
 // shares this file and its WAL with the journal, so a disk the journal (or anything else on the
 // card) fills up also stops the lockdown's save: a power cut then brings the site back in the
-// state before it. Deleting the ballast gives that space back at once, so the journal's
+// state before it. Emptying the ballast gives that space back at once, so the journal's
 // fault.journal-full (tried right after the failed batch) and the controller's next safety-save
 // attempt (within a second) commit. The journal keeps its full episode going until the ballast is
 // back, so the freed space goes to what the full policy keeps (critical events, the fault) and to
@@ -71,12 +71,17 @@ public sealed partial class JournalDatabase
         return true;
     }
 
-    // At open, read-write: an existing ballast of the right size is kept (no write at boot).
+    // At open, read-write: an existing ballast of the right size is kept (no write at boot). An
+    // empty one is one a full disk freed (ReleaseBallastIfFull) and no run has put back since: with
+    // no room for it now, it is still freed, and the full episode it keeps open goes on. Without
+    // the mark a restart on the full card (a power cut, the watchdog) said journal.recovered at its
+    // first commit, and door contacts took the space kept for the lockdown's safety save.
     private void PlaceBallast()
     {
+        var freed = new FileInfo(BallastPath) is { Exists: true, Length: 0 };
         if (!TryWriteBallast())
         {
-            Volatile.Write(ref _ballast, 1);
+            Volatile.Write(ref _ballast, freed ? 2 : 1);
         }
     }
 
@@ -92,7 +97,9 @@ public sealed partial class JournalDatabase
 
         try
         {
-            File.Delete(BallastPath);
+            // Emptied, not deleted: its blocks are freed all the same, and the empty file tells the
+            // next open that a full disk freed it (PlaceBallast).
+            using var emptied = new FileStream(BallastPath, FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -168,6 +175,6 @@ public sealed partial class JournalDatabase
 
     // For the host's log when the ballast goes or comes back.
     internal string BallastText(bool released) => released
-        ? string.Create(CultureInfo.InvariantCulture, $"the disk is full: the ballast ({BallastBytes / (1024 * 1024)} MiB, {BallastPath}) was deleted so the safety state and the journal's fault can still be saved; free space on the card")
+        ? string.Create(CultureInfo.InvariantCulture, $"the disk is full: the ballast ({BallastBytes / (1024 * 1024)} MiB, {BallastPath}) was emptied so the safety state and the journal's fault can still be saved; free space on the card")
         : string.Create(CultureInfo.InvariantCulture, $"the disk has room again: the ballast ({BallastPath}) is back");
 }

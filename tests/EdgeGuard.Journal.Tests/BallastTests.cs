@@ -42,7 +42,7 @@ public sealed class BallastTests : IDisposable
 
         // The commit met the full disk: the ballast's space is free, and the host is told once.
         Assert.True(_h.Database.BallastFreed);
-        Assert.False(File.Exists(_h.Database.BallastPath));
+        Assert.Equal(0, new FileInfo(_h.Database.BallastPath).Length);
         Assert.Single(_h.Errors, ex => ex.Message.Contains("the ballast", StringComparison.Ordinal));
 
         // Commits go through again (into the ballast's space): the fault goes in, door contacts
@@ -64,6 +64,41 @@ public sealed class BallastTests : IDisposable
         Assert.False(_h.Journal.IsFull);
         Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
         Assert.Equal("p5", _h.All()[^1].Point);
+    }
+
+    [Fact]
+    public async Task A_restart_on_a_card_still_full_keeps_the_episode_until_the_ballast_is_back()
+    {
+        // Before, the ballast was deleted, so the next open could not tell it freed from never
+        // written: the episode ended at the first commit with journal.recovered, door contacts went
+        // in again, and the next SQLITE_FULL had no ballast to free for the safety save.
+        await _h.PublishAndFlush(Activated(1));
+        _h.Database.FreeSpace = () => 0;
+        _h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
+        await _h.PublishAndFlush(Activated(2));
+        _h.Journal.BeforeCommit = null;
+        await _h.PublishAndFlush(Activated(3));
+        Assert.True(_h.Journal.IsFull);
+
+        // The card still full at the restart: the ballast cannot be written back (its temporary
+        // file cannot be made, as on a full disk).
+        var blocked = Directory.CreateDirectory(_h.Database.BallastPath + ".new");
+        _h.Reopen();
+        await _h.PublishAndFlush(Activated(4));
+
+        Assert.True(_h.Database.BallastFreed);
+        Assert.True(_h.Journal.IsFull);
+        Assert.DoesNotContain(_h.All(), r => r.Type == "journal.recovered");
+        Assert.DoesNotContain(_h.All(), r => r.Point == "p4");
+
+        // Room again: the ballast back, then the episode ends and door contacts go in.
+        blocked.Delete();
+        _h.Time.Advance(EventJournal.BallastRetry);
+        await _h.PublishAndFlush(Activated(5));
+        Assert.False(_h.Database.BallastOut);
+        await _h.PublishAndFlush(Activated(6));
+        Assert.False(_h.Journal.IsFull);
+        Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
     }
 
     // The ballast is freed by whichever commit meets the full disk first. When that was not an
