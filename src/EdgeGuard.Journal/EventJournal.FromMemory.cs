@@ -46,6 +46,10 @@ public sealed partial class EventJournal
     // sent in a loop while every commit fails cannot use up the reservation a lockdown needs.
     private int _officeHandedOut;
 
+    // Under _appendGate, reset with the ones above: the last write failure told to the host in
+    // this episode (EventJournal.FullPolicy.cs, ReportWriteFailure).
+    private string? _writeFailureReported;
+
     // A commit of batch, sequenced from plan (the same order, a pending gap row first) and not
     // handed out before it, failed: what the office must not miss goes to the publisher from
     // memory. Returns the signal to complete once no lock is held. Caller holds _appendGate.
@@ -165,5 +169,6 @@ public sealed partial class EventJournal
         _faultHandedOut = false;
         _noRoomReported = false;
         _officeHandedOut = 0;
+        _writeFailureReported = null;
     }
 }

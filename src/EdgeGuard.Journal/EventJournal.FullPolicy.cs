@@ -171,7 +171,7 @@ public sealed partial class EventJournal
     {
         Interlocked.Add(ref _dropped, events);
         BeginOrExtendEpisode(FailureReason(ex), events + droppedBefore);
-        Report(ex);
+        ReportWriteFailure(ex);
         TryWriteFault(now, raise);
     }
 
@@ -289,7 +289,7 @@ public sealed partial class EventJournal
             catch (Exception ex) when (IsWriteFailure(ex))
             {
                 // Still no room: the fault stays pending and is written with the next attempt.
-                Report(ex);
+                ReportWriteFailure(ex);
             }
         }
 
@@ -298,6 +298,21 @@ public sealed partial class EventJournal
             raise.Add(fault);
             _faultAnnounced = true;
         }
+    }
+
+    // A failed write goes to the host's log when it says something new in this episode. Each
+    // one was logged: a line per batch while a door chattered, and two every 30 s while idle (the
+    // writer's retry of the fault), into journald, often on the same full card. The office has
+    // the episode's fault, and journal.recovered the count. Caller holds _appendGate.
+    private void ReportWriteFailure(Exception ex)
+    {
+        if (string.Equals(_writeFailureReported, ex.Message, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        _writeFailureReported = ex.Message;
+        Report(ex);
     }
 
     private void BeginOrExtendEpisode(string reason, long dropped)

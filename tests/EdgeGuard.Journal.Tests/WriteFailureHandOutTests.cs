@@ -230,6 +230,45 @@ public sealed class WriteFailureHandOutTests
         Assert.Empty(h.Journal.ReadAfter(2, 100));
     }
 
+    [Theory]
+    [InlineData(Failure.DiskFull)]
+    [InlineData(Failure.IoErrorWrite)]
+    [InlineData(Failure.ReadOnly)]
+    public async Task A_disk_that_keeps_failing_is_told_to_the_host_once_per_episode_not_at_every_batch(Failure failure)
+    {
+        // Before, every failed batch was logged, and the fault's own try after it too: two lines
+        // per batch into journald, often on the same failing card.
+        using var h = new JournalHarness();
+        await h.PublishAndFlush(Activated(1));
+        h.Database.FreeSpace = () => failure == Failure.DiskFull ? 0 : null; // no room to put the ballast back
+        FailCommits(h, failure);
+        await h.PublishAndFlush(Activated(2));
+        var told = h.Errors.Count;
+        Assert.Contains(h.Errors, IsWriteFailure);
+
+        for (var i = 3; i <= 8; i++)
+        {
+            await h.PublishAndFlush(Activated(i));
+        }
+
+        Assert.Equal(told, h.Errors.Count);
+        Assert.True(h.Journal.IsFull);
+
+        // The episode ends (a full disk's once the ballast is back); the next one's first failure
+        // is told again.
+        AllowCommits(h, failure);
+        h.Database.FreeSpace = () => null;
+        h.Time.Advance(EventJournal.BallastRetry);
+        await h.PublishAndFlush(Activated(9));
+        await h.PublishAndFlush(Activated(10));
+        Assert.False(h.Journal.IsFull);
+        FailCommits(h, failure);
+        await h.PublishAndFlush(Activated(11));
+        Assert.Equal(2, h.Errors.Count(IsWriteFailure));
+
+        static bool IsWriteFailure(Exception ex) => ex is SqliteException || ex.InnerException is SqliteException;
+    }
+
     internal static void FailCommits(JournalHarness h, Failure failure)
     {
         if (failure == Failure.DiskFull)
