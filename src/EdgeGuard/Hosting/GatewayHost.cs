@@ -110,6 +110,6 @@ public static class GatewayHost
         });
         // Under systemd: journald-friendly logs. Readiness and the watchdog are SystemdWatchdog's (AddEdgeGuard).
         logging.Services.AddSystemdLogging();
-        logging.AddFailSafe();
+        logging.AddGuarded();
     }
 }
