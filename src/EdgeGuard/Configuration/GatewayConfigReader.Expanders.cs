@@ -179,6 +179,7 @@ public static partial class GatewayConfigReader
             var node = item.Child("line");
             var raw = node.Shape == NodeShape.Value ? node.Section.Value?.Trim() : null;
             var eol = item.Child("eol");
+            var written = raw;
             int? pinLine = null;
             if (raw is not null && IsPinReference(raw))
             {
@@ -194,11 +195,7 @@ public static partial class GatewayConfigReader
             // Only a name with a chip part ('…@…') is a board line; anything else is read as a GPIO number.
             if (pinLine is not null || raw is null || !raw.Contains('@', StringComparison.Ordinal))
             {
-                if (eol.IsPresent)
-                {
-                    _w.Error(eol, subject, "eol applies only to a point read through an ADC channel (line 'mcp3008@0.0:CH2'); remove it or move the loop to an ADC");
-                }
-
+                NoEolOffAdc(eol, subject, written is null ? null : $"line '{written}' is a GPIO line");
                 var line = Line(node, subject, description, input, pinLine);
                 return line is { } native && BusConflict(native) is { } taken ? Fail(node, subject, taken) : line;
             }
@@ -211,6 +208,7 @@ public static partial class GatewayConfigReader
 
             if (Mcp23017LineAddress.IsExpanderLine(raw))
             {
+                NoEolOffAdc(eol, subject, $"line '{written}' is an expander pin");
                 return ExpanderLine(item, node, raw, subject, description, input);
             }
 
@@ -223,6 +221,18 @@ public static partial class GatewayConfigReader
 
             return Fail(node, subject,
                 $"line '{raw}' names no known chip: it is neither a GPIO line number (0..{MaxLine}) nor an expander pin ('mcp23017@0x20:A3') or an ADC channel ('mcp3008@0.0:CH2')");
+        }
+
+        // Only an ADC channel measures a loop's resistance: on a GPIO line or an expander pin an eol block
+        // would be ignored, and the technician believe a plain digital input supervised.
+        private void NoEolOffAdc(ConfigNode eol, string? subject, string? what)
+        {
+            if (eol.IsPresent)
+            {
+                var digital = what is null ? string.Empty : $", and {what}, which reads only high or low";
+                _w.Error(eol, subject,
+                    $"eol applies only to a point read through an ADC channel (line 'mcp3008@0.0:CH2'){digital}; remove eol or move the loop to an ADC");
+            }
         }
 
         private int? ExpanderLine(ConfigNode item, ConfigNode node, string raw, string? subject, string description, bool input)

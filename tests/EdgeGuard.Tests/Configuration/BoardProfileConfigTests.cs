@@ -199,6 +199,20 @@ public sealed class BoardProfileConfigTests
         Assert.Contains(expected, error.Message);
     }
 
+    // fence-west moved off its ADC channel onto an expander pin with its eol block left behind: validate
+    // passed, and the technician believed a plain digital input supervised (a cut cable read as a state).
+    [Theory]
+    [InlineData("IN3")]
+    [InlineData("mcp23017@0x20:A2")]
+    public void An_eol_block_on_an_expander_pin_is_refused(string line)
+    {
+        var result = ReadAnnex("ioBoard=mcp-io-board", $"points:5:line={line}", "points:5:activeLevel=high", "points:5:pull=up");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:points:5:eol", error.Path);
+        Assert.Contains($"eol applies only to a point read through an ADC channel (line 'mcp3008@0.0:CH2'), and line '{line}' is an expander pin", error.Message);
+    }
+
     // Without the board profile the annex's own chips still take their buses: its expanders I2C1,
     // its ADC SPI0 with both chip selects (the kernel's SPI0 driver claims GPIO7 and GPIO8).
     [Theory]

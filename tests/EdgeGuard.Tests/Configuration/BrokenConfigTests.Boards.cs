@@ -55,7 +55,9 @@ public sealed partial class BrokenConfigTests
         new("ADC channel as an output line", k => { WithLoop(k); k.Set("outputs:2:line", "mcp3008@0.0:CH3"); }, "EdgeGuard:outputs:2:line",
             ["ADC channel", "can only be read"]),
         new("eol on a GPIO point", k => k.Set("points:0:eol:wiring", "doubleEol"), "EdgeGuard:points:0:eol",
-            ["eol applies only to a point read through an ADC channel"]),
+            ["eol applies only to a point read through an ADC channel", "line '17' is a GPIO line"]),
+        new("eol on an expander pin", k => { WithExpander(k); k.Set("points:0:line", "mcp23017@0x20:A2"); k.Set("points:0:eol:wiring", "doubleEol"); },
+            "EdgeGuard:points:0:eol", ["eol applies only to a point read through an ADC channel", "line 'mcp23017@0x20:A2' is an expander pin"]),
         // On a single-EOL loop one cable fault reads as "alarm", which for these two kinds means
         // "operated": a cut or bridged cable would clear a lockdown or unlock a door.
         new("keyswitch on a single-EOL series loop", k => { WithLoop(k); OnLoop(k, "points:6", "singleEolSeries"); },
