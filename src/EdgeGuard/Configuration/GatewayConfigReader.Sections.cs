@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -245,6 +246,11 @@ public static partial class GatewayConfigReader
                 _w.Error(hostNode, null, $"host '{host}' must be a host name or an IP address, not a URL or a path (set the port with mqtt.port)");
                 hostOk = false;
             }
+            else if (host is not null && HostPortProblem(host) is { } problem)
+            {
+                _w.Error(hostNode, null, problem);
+                hostOk = false;
+            }
 
             // 0 = not set (the range starts at 1); resolved below, once TLS is known.
             var port = _w.Int(node.Child("port"), null, required: false, 1, 65535, fallback: 0);
@@ -273,6 +279,41 @@ public static partial class GatewayConfigReader
             }
 
             return null;
+        }
+
+        /// <summary>
+        /// A port written into the host ('office.example:8883') is looked up as part of the name, so every
+        /// connect failed; and IPAddress.TryParse reads '[fd00::1]:8883' as fd00::1, dropping the port
+        /// unseen. An IPv6 literal alone, bare ('::1', 'fd00::1') or bracketed ('[::1]'), is a host and
+        /// connects as one. A bare literal whose last group looks like a port ('::1:8883') is still a valid
+        /// address, so it is taken as written: the brackets are what tell a port from a group.
+        /// </summary>
+        private static string? HostPortProblem(string host)
+        {
+            string? port;
+            if (host.StartsWith('['))
+            {
+                var close = host.IndexOf(']', StringComparison.Ordinal);
+                if (close > 0 && close == host.Length - 1 && IPAddress.TryParse(host[1..close], out var inside)
+                    && inside.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+                {
+                    return null;
+                }
+
+                port = close > 0 && host.Length > close + 1 && host[close + 1] == ':' ? host[(close + 2)..] : null;
+            }
+            else if (!host.Contains(':', StringComparison.Ordinal) || IPAddress.TryParse(host, out _))
+            {
+                return null;
+            }
+            else
+            {
+                port = host[(host.LastIndexOf(':') + 1)..];
+            }
+
+            return port is { Length: > 0 } && port.All(char.IsAsciiDigit)
+                ? $"host '{host}' includes a port (:{port}); give the host name or IP address alone and set the port with mqtt.port (\"port\": {port})"
+                : $"host '{host}' is not a host name or an IP address: ':' and brackets belong only to an IPv6 address, written bare ('fd00::1') or in brackets ('[fd00::1]'); set the port with mqtt.port";
         }
 
         /// <summary>

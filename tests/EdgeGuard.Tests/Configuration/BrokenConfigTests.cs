@@ -214,6 +214,16 @@ public sealed partial class BrokenConfigTests
         new("mqtt port not a number", k => k.Set("mqtt:port", "mqtt"), "EdgeGuard:mqtt:port", ["'mqtt' is not a whole number"]),
         new("mqtt host given as a URL", k => k.Set("mqtt:host", "mqtts://office.example:8883"), "EdgeGuard:mqtt:host",
             ["not a URL"]),
+        // Accepted, and every connect then failed: the port was looked up as part of the name, or (in
+        // brackets) dropped by the address parser while mqtt.port's default was used.
+        new("mqtt host with a port", k => k.Set("mqtt:host", "office.example:8883"), "EdgeGuard:mqtt:host",
+            ["host 'office.example:8883' includes a port (:8883)", "set the port with mqtt.port (\"port\": 8883)"]),
+        new("mqtt IPv4 host with a port", k => k.Set("mqtt:host", "10.20.0.5:1883"), "EdgeGuard:mqtt:host",
+            ["includes a port (:1883)", "mqtt.port"]),
+        new("mqtt bracketed IPv6 host with a port", k => k.Set("mqtt:host", "[fd00::1]:8883"), "EdgeGuard:mqtt:host",
+            ["host '[fd00::1]:8883' includes a port (:8883)", "mqtt.port"]),
+        new("mqtt host with a colon and no port", k => k.Set("mqtt:host", "office.example:tls"), "EdgeGuard:mqtt:host",
+            ["not a host name or an IP address", "IPv6", "mqtt.port"]),
         new("mqtt keep-alive too short", k => k.Set("mqtt:keepAliveSeconds", "1"), "EdgeGuard:mqtt:keepAliveSeconds", ["1 is out of range"]),
         new("mqtt password without username", k => k.Set("mqtt:password", "s3cret"), "EdgeGuard:mqtt:password", ["needs mqtt.username"]),
         // Only validate refuses it: run starts with the office link down (TlsFilesConfigTests).

@@ -221,6 +221,27 @@ public sealed class ValidConfigTests
         Assert.False(loopback.Config!.Mqtt.Tls!.Enabled);
     }
 
+    // A port in the host is refused (BrokenConfigTests), but an IPv6 literal's colons are not one: bare or
+    // in brackets it connects as written, with the port from mqtt.port.
+    [Theory]
+    [InlineData("::1")]
+    [InlineData("[::1]")]
+    [InlineData("fd00::1")]
+    [InlineData("[fd00::1]")]
+    [InlineData("fe80::1%eth0")]
+    public void An_ipv6_broker_address_bare_or_in_brackets_is_a_host(string host)
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("mqtt:host", host);
+            k.Set("mqtt:tls:enabled", "false");
+        });
+
+        Assert.True(result.IsValid, result.ToReport());
+        Assert.Equal(host, result.Config!.Mqtt.Host);
+        Assert.Equal(1883, result.Config.Mqtt.Port);
+    }
+
     [Fact]
     public void The_broker_port_defaults_to_8883_with_tls_and_1883_without_and_an_explicit_one_wins()
     {
