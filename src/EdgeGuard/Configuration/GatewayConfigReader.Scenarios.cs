@@ -111,7 +111,7 @@ public static partial class GatewayConfigReader
         /// A key that ends some scenario must not also start one: turned during a lockdown it would be
         /// read as both, and a guard must always know what one turn of a key does.
         /// </summary>
-        private void CheckStartEndKeys(ConfigNode scenariosNode, ConfigNode lockdownNode, LockdownPolicy? lockdown, List<string> lockdownDrill, List<ScenarioDefinition>? scenarios)
+        private void CheckStartEndKeys(ConfigNode lockdownNode, LockdownPolicy? lockdown, List<string> lockdownDrill, List<ScenarioDefinition>? scenarios)
         {
             if (lockdown is null || scenarios is null)
             {
@@ -124,13 +124,15 @@ public static partial class GatewayConfigReader
                 _w.Error(lockdownNode.Child("drillTriggers"), null, $"'{key}' also ends a scenario; a key that ends one must not start one");
             }
 
-            for (var i = 0; i < scenarios.Count; i++)
+            // At each scenario's own item: the list read holds only scenarios read without a problem, so an
+            // index into it named another item once an earlier scenario was left out.
+            foreach (var scenario in scenarios)
             {
                 // Its own releasers were reported with the scenario ("both starts and ends this scenario").
-                var own = scenarios[i].Releasers;
-                foreach (var key in scenarios[i].Triggers.Concat(scenarios[i].DrillTriggers).Where(k => enders.Contains(k) && !own.Contains(k, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal))
+                var own = scenario.Releasers;
+                foreach (var key in scenario.Triggers.Concat(scenario.DrillTriggers).Where(k => enders.Contains(k) && !own.Contains(k, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal))
                 {
-                    _w.Error(scenariosNode.Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"scenario '{scenarios[i].Id}'",
+                    _w.Error(_scenarioItems[scenario.Id], $"scenario '{scenario.Id}'",
                         $"'{key}' also ends a scenario; a key that ends one must not start one");
                 }
             }

@@ -18,6 +18,12 @@ public static partial class GatewayConfigReader
 
     private sealed partial class Run
     {
+        /// <summary>
+        /// Level number → its item, for the checks that report at its keys after the levels are sorted
+        /// by number: an index into the sorted list named another item where the file lists them out of order.
+        /// </summary>
+        private readonly Dictionary<int, ConfigNode> _threatLevelItems = [];
+
         /// <summary>The levels (empty when not configured), the initial level and the site's time zone; null when broken.</summary>
         private (List<ThreatLevelDefinition> Levels, int Initial, TimeZoneInfo TimeZone)? ThreatLevels(ConfigNode node)
         {
@@ -79,6 +85,7 @@ public static partial class GatewayConfigReader
                     {
                         Schedule = schedule,
                     });
+                    _threatLevelItems[level.Value] = item;
                 }
                 else
                 {
@@ -103,7 +110,7 @@ public static partial class GatewayConfigReader
         /// A key that sets a threat level does only that: raising the level during a lockdown must
         /// not also end (or start) a scenario with the same turn.
         /// </summary>
-        private void CheckThreatKeys(ConfigNode node, List<ThreatLevelDefinition>? levels, LockdownPolicy? lockdown, List<string> lockdownDrill, List<ScenarioDefinition>? scenarios)
+        private void CheckThreatKeys(List<ThreatLevelDefinition>? levels, LockdownPolicy? lockdown, List<string> lockdownDrill, List<ScenarioDefinition>? scenarios)
         {
             if (levels is null || lockdown is null || scenarios is null)
             {
@@ -113,12 +120,11 @@ public static partial class GatewayConfigReader
             var scenarioKeys = lockdown.ClearKeyswitches.Concat(lockdownDrill)
                 .Concat(scenarios.SelectMany(s => s.Triggers.Concat(s.DrillTriggers).Concat(s.Releasers)))
                 .ToHashSet(StringComparer.Ordinal);
-            var items = node.Child("levels");
-            for (var i = 0; i < levels.Count; i++)
+            foreach (var level in levels)
             {
-                foreach (var key in levels[i].SelectKeyswitches.Where(scenarioKeys.Contains))
+                foreach (var key in level.SelectKeyswitches.Where(scenarioKeys.Contains))
                 {
-                    _w.Error(items.Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Child("selectKeyswitches"), $"threat level {levels[i].Level}",
+                    _w.Error(_threatLevelItems[level.Level].Child("selectKeyswitches"), $"threat level {level.Level}",
                         $"'{key}' also starts or ends a scenario; a key that sets a threat level must do only that");
                 }
             }

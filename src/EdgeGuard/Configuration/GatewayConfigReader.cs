@@ -248,10 +248,10 @@ public static partial class GatewayConfigReader
             var lockdownDrillTriggers = new List<string>();
             var lockdownDrillOk = DistinctRefs(root.Child("lockdown").Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), lockdownDrillTriggers);
             var scenarios = Scenarios(root.Child("scenarios"), lockdown);
-            CheckStartEndKeys(root.Child("scenarios"), root.Child("lockdown"), lockdown, lockdownDrillTriggers, scenarios);
+            CheckStartEndKeys(root.Child("lockdown"), lockdown, lockdownDrillTriggers, scenarios);
             var muted = DrillMutedOutputs(root.Child("drill"), outputs);
             var threat = ThreatLevels(root.Child("threatLevels"));
-            CheckThreatKeys(root.Child("threatLevels"), threat?.Levels, lockdown, lockdownDrillTriggers, scenarios);
+            CheckThreatKeys(threat?.Levels, lockdown, lockdownDrillTriggers, scenarios);
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             CheckLifeSafetyKeys(root, lifeSafety, doors, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
             SiteSafety(root, points, outputsClean ? outputs : null, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);

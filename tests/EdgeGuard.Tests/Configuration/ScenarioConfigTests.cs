@@ -52,6 +52,25 @@ public sealed class ScenarioConfigTests
         Assert.Contains("scenario id 'evacuate' is already used", result.Errors[1].Message, StringComparison.Ordinal);
     }
 
+    // The path was an index into the scenarios read without a problem: with the first one left out
+    // (its mode misspelt), the second one's key was reported at scenarios:0, the first one's item.
+    [Fact]
+    public void A_scenario_after_one_left_out_is_reported_at_its_own_item()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("scenarios:0:mode", "curfew");
+            k.Set("scenarios:1:id", "shelter");
+            k.Set("scenarios:1:mode", "shelterInPlace");
+            k.Set("scenarios:1:rank", "60");
+            k.Set("scenarios:1:triggers:0", "key-guardroom");
+            k.Set("scenarios:1:releasers:0", "key-evacuate");
+        });
+
+        Assert.Equal(["EdgeGuard:scenarios:0:mode", "EdgeGuard:scenarios:1"], result.Errors.Select(e => e.Path));
+        Assert.Contains("scenario 'shelter': 'key-guardroom' also ends a scenario", result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_scenario_without_a_releaser_is_refused_because_it_could_never_end_locally()
     {

@@ -44,6 +44,23 @@ public sealed class ThreatConfigTests
         Assert.Equal(["EdgeGuard:threatLevels:levels", "EdgeGuard:threatLevels:timeZone"], result.Errors.Select(e => e.Path));
     }
 
+    // The path was built from the levels sorted by number: with level 5 written first, its key was
+    // reported at levels:2, the item that is level 1.
+    [Fact]
+    public void A_level_written_out_of_order_is_reported_at_its_own_item()
+    {
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("threatLevels:levels:0:level", "5");
+            k.Set("threatLevels:levels:2:level", "1");
+            k.Set("threatLevels:levels:0:selectKeyswitches:0", "key-guardroom");
+        });
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("EdgeGuard:threatLevels:levels:0:selectKeyswitches", error.Path);
+        Assert.Contains("threat level 5: 'key-guardroom' also starts or ends a scenario", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_bad_level_number_does_not_hide_the_rest_of_its_level()
     {
