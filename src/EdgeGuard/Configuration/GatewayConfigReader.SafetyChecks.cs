@@ -13,8 +13,10 @@ public static partial class GatewayConfigReader
     {
         /// <summary>
         /// Runs the whole-site checks once every section they need was read. Skipped for a section
-        /// that failed; <paramref name="outputs"/> is null when any output had an error: a lock that
-        /// was misspelt, or whose <c>egress</c> key was, is not also reported as missing.
+        /// that failed; <paramref name="outputs"/> (those read without a problem) is null when the list
+        /// itself was. An output item with an error skips only the checks it could be the missing part
+        /// of: a lock that was misspelt, or whose <c>egress</c> key was, is not also reported as missing,
+        /// but a mistyped indicator no longer hides a fire input that releases no lock.
         /// </summary>
         private void SiteSafety(ConfigNode root, IReadOnlyList<PointDefinition>? points, IReadOnlyList<OutputDefinition>? outputs,
             LockdownPolicy? lockdown, IReadOnlyList<string> lockdownDrillTriggers, IReadOnlyList<ScenarioDefinition>? scenarios,
@@ -27,45 +29,58 @@ public static partial class GatewayConfigReader
                 return;
             }
 
+            // The checks look only at locks, sirens and strobes: a broken item of another kind changes none
+            // of them; one whose kind could not be read could be any.
+            var locksKnown = outputs is not null && !_brokenOutputKinds.Any(k => k is null or OutputKind.Lock);
+            var alarmsKnown = outputs is not null && !_brokenOutputKinds.Any(k => k is null or OutputKind.Siren or OutputKind.Strobe);
+            var read = outputs ?? [];
+            var allScenarios = scenarios ?? [];
+            var locks = read.Where(o => o.Kind == OutputKind.Lock).ToList();
             // A broken threat section is reported there; its breaches are then not counted as starts.
             // Buttons an outranking scenario lists start that one, not the built-in lockdown.
-            var starts = lockdown is null ? [] : LocalLockdownStarts([.. PanicsStartingLockdown(points, scenarios ?? [])], lockdownDrillTriggers, threatLevels ?? []);
-            if (outputs is null || outputs.Count != _outputItems)
-            {
-                // The one check that needs no output: a misspelt siren's activeLevel hid it until the
-                // next validate.
-                if (lockdown is not null && starts.Length > 0)
-                {
-                    LockdownClearsOnSite(root, lockdown, starts);
-                }
-
-                return;
-            }
-
-            var locks = outputs.Where(o => o.Kind == OutputKind.Lock).ToList();
+            var starts = lockdown is null ? [] : LocalLockdownStarts([.. PanicsStartingLockdown(points, allScenarios)], lockdownDrillTriggers, threatLevels ?? []);
             if (lockdown is not null && starts.Length > 0)
             {
                 // A lockdown that locks nothing is reported once, not again for every button or siren.
-                if (LockdownLocksSomething(root, locks, lockdown, starts))
+                // With a lock unread that is not known, and the siren check stands on its own.
+                var locksSomething = !locksKnown || LockdownLocksSomething(root, locks, lockdown, starts);
+                if (locksSomething && locksKnown && alarmsKnown)
                 {
-                    LockdownCoversPanicZones(root, points, outputs, lockdown, scenarios ?? []);
-                    LockdownSoundsSomewhere(root, outputs, lockdown, starts, [.. PanicsStartingLockdown(points, scenarios ?? []).Select(p => p.Id)]);
+                    LockdownCoversPanicZones(root, points, read, lockdown, allScenarios);
                 }
 
+                if (locksSomething && alarmsKnown)
+                {
+                    LockdownSoundsSomewhere(root, read, lockdown, starts, [.. PanicsStartingLockdown(points, allScenarios).Select(p => p.Id)]);
+                }
+
+                // Needs no output: a misspelt siren's activeLevel hid it until the next validate.
                 LockdownClearsOnSite(root, lockdown, starts);
             }
 
-            if (scenarios is not null)
+            foreach (var scenario in allScenarios.Where(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace))
             {
-                foreach (var scenario in scenarios.Where(s => s.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace))
+                if (locksKnown)
                 {
                     ScenarioLocksSomething(root, locks, scenario);
-                    PanicTriggersCoverTheirZone(points, outputs, scenario);
-                    ScenarioSoundsSomewhere(points, outputs, scenario, scenarios);
+                }
+
+                // What a press leaves undone where it was pressed: its locks, and its sirens and strobes.
+                if (locksKnown && alarmsKnown)
+                {
+                    PanicTriggersCoverTheirZone(points, read, scenario);
+                }
+
+                if (alarmsKnown)
+                {
+                    ScenarioSoundsSomewhere(points, read, scenario, allScenarios);
                 }
             }
 
-            FireReleasesSomething(root, points, locks);
+            if (locksKnown)
+            {
+                FireReleasesSomething(root, points, locks);
+            }
         }
 
         /// <summary>

@@ -239,9 +239,7 @@ public static partial class GatewayConfigReader
             InterruptLinesOffTheBuses();
             var zones = Zones(root.Child("zones"));
             var points = Points(root.Child("points"));
-            var errorsBeforeOutputs = _w.ErrorCount;
             var outputs = Outputs(root.Child("outputs"));
-            var outputsClean = _w.ErrorCount == errorsBeforeOutputs;
             var doors = Doors(root.Child("doors"), outputs);
             EgressExits(doors);
             var lockdown = Lockdown(root.Child("lockdown"));
@@ -254,7 +252,7 @@ public static partial class GatewayConfigReader
             CheckThreatKeys(threat?.Levels, lockdown, lockdownDrillTriggers, scenarios);
             var lifeSafety = LifeSafety(root.Child("lifeSafety"), points);
             CheckLifeSafetyKeys(root, lifeSafety, doors, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
-            SiteSafety(root, points, outputsClean ? outputs : null, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
+            SiteSafety(root, points, outputs, lockdown, lockdownDrillTriggers, scenarios, threat?.Levels);
             var supervision = Supervision(root.Child("supervision"), points);
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));

@@ -73,7 +73,48 @@ public sealed class SiteSafetyConfigTests
 
         var result = Site($"{Panic}, {Key}", badSiren, """, "lockdown": { }""");
 
-        Assert.Equal(["EdgeGuard:outputs:0:activeLevel", "EdgeGuard:lockdown:clearKeyswitches"], result.Errors.Select(e => e.Path));
+        // The site has no lock either (EdgeGuard:outputs): a broken siren cannot be the one looked for.
+        Assert.Equal(["EdgeGuard:outputs:0:activeLevel", "EdgeGuard:outputs", "EdgeGuard:lockdown:clearKeyswitches"], result.Errors.Select(e => e.Path));
+    }
+
+    // Any output error skipped every check that looks at outputs: a mistyped indicator hid the fire input
+    // that releases no lock until the next validate. An indicator is none of what the checks look for.
+    [Fact]
+    public void A_broken_indicator_does_not_hide_a_fire_input_that_releases_no_lock()
+    {
+        var fire = """{ "id": "fire", "kind": "fireAlarm", "line": 26, "activeLevel": "high", "pull": "up", "zone": "z" }""";
+        var badLamp = """{ "id": "lamp", "kind": "indicator", "line": 20, "activeLevel": "hi", "zone": "z" }""";
+
+        var result = Site($"{fire}, {Key}", $"{Siren}, {badLamp}", """, "lifeSafety": { "fireResetKeyswitches": [ "key" ] }""");
+
+        Assert.Equal(["EdgeGuard:outputs:1:activeLevel", "EdgeGuard:outputs"], result.Errors.Select(e => e.Path));
+        Assert.Contains("fire inputs (fire) release every egress lock, but there is no lock output", result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
+    // A broken siren can only be the siren the sound checks look for, never a lock.
+    [Fact]
+    public void A_broken_siren_does_not_hide_a_lockdown_that_locks_nothing_but_is_not_reported_as_missing()
+    {
+        var badSiren = Siren.Replace("\"activeLevel\": \"high\"", "\"activeLevel\": \"hi\"", StringComparison.Ordinal);
+
+        var result = Site($"{Panic}, {Key}", badSiren, """, "lockdown": { "clearKeyswitches": [ "key" ] }""");
+
+        Assert.Equal(["EdgeGuard:outputs:0:activeLevel", "EdgeGuard:outputs"], result.Errors.Select(e => e.Path));
+        Assert.Contains("there is no lock output, so the lockdown (started by panic button 'panic') would lock nothing", result.Errors[1].Message, StringComparison.Ordinal);
+    }
+
+    // An output whose kind could not be read could be the lock, siren or strobe looked for: nothing is
+    // reported as missing that it might be.
+    [Fact]
+    public void An_output_of_unknown_kind_is_not_followed_by_errors_it_might_answer()
+    {
+        var fire = """{ "id": "fire", "kind": "fireAlarm", "line": 26, "activeLevel": "high", "pull": "up", "zone": "z" }""";
+        var lok = """{ "id": "lock", "kind": "lok", "line": 12, "activeLevel": "high", "zone": "z" }""";
+
+        var result = Site($"{fire}, {Panic}, {Key}", lok,
+            """, "lockdown": { "clearKeyswitches": [ "key" ] }, "lifeSafety": { "fireResetKeyswitches": [ "key" ] }""");
+
+        Assert.Equal(["EdgeGuard:outputs:0:kind"], result.Errors.Select(e => e.Path));
     }
 
     [Fact]
