@@ -14,7 +14,7 @@ namespace EdgeGuard.Mqtt.Tests;
 [Collection(BrokerCollection.Name)]
 public sealed class CommandSubscriberTests(ITestOutputHelper output)
 {
-    private static JsonObjectItem Args(string json) => (JsonObjectItem)StrictJson.TryParse(Encoding.UTF8.GetBytes(json), out _)!;
+    private static JsonObjectItem Args(string json) => CommandHarness.Args(json);
 
     private static string Sha256(byte[] payload) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload));
 

@@ -85,11 +85,33 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
 
         var summaries = gateway.Journal.Events.OfType<CommandRejected>().Where(e => e.Detail.Contains("not journaled one by one", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, summaries.Count);
-        var signed = Assert.Single(summaries, s => s.Detail.Contains("signed or claimed", StringComparison.Ordinal));
-        Assert.StartsWith("13 more signed or claimed rejected command(s) (unknown-operator 8, bad-signature 5) from ", signed.Detail, StringComparison.Ordinal);
+        var signed = Assert.Single(summaries, s => s.Detail.Contains(" claimed rejected", StringComparison.Ordinal));
+        Assert.StartsWith("13 more claimed rejected command(s) (unknown-operator 8, bad-signature 5) from ", signed.Detail, StringComparison.Ordinal);
         Assert.Contains("(a flood on the command topic); claimed operators 'sup.jones' 5, 'nobody-0-xxx", signed.Detail, StringComparison.Ordinal);
         Assert.EndsWith("…' 1 and more", signed.Detail, StringComparison.Ordinal); // names cut to 64 characters
         Assert.Equal((CommandRejection.UnknownOperator, Severity.Alarm), (signed.Rejection, signed.Severity)); // the most frequent alarm
+    }
+
+    [Fact]
+    public async Task Forgeries_cannot_push_a_refusal_only_a_real_key_could_cause_out_of_the_journals_own_records()
+    {
+        // Before, forged signatures (no key needed) and refusals of payloads a key verified shared
+        // one allowance and budget: a forgery every 18 s kept it used up, and a stolen key's
+        // refused command was left to a summary with no id.
+        var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
+        await using var gateway = new CommandHarness(output, quiet: true, time: clock);
+        for (var i = 0; i < RejectionAudit.Allowance + 5; i++)
+        {
+            await gateway.Handler.HandleAsync(gateway.Sign(key: gateway.Stranger), retained: false, CancellationToken.None);
+        }
+
+        // A guard's key signing what a guard may not send.
+        await gateway.Handler.HandleAsync(
+            gateway.Sign(CommandType.DrillStart, "guard.smith", gateway.Guard, args: CommandHarness.Args("{\"scenario\":\"drill-1\"}")), retained: false, CancellationToken.None);
+
+        var refused = Assert.Single(gateway.Journal.Events.OfType<CommandRejected>(), e => e.Rejection == CommandRejection.RoleNotAllowed);
+        Assert.Equal("guard.smith", refused.Operator);
+        Assert.NotEmpty(refused.CommandId);
     }
 
     [Fact]
@@ -187,7 +209,7 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
     {
         var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
         await using var gateway = new CommandHarness(output, quiet: true, time: clock);
-        // Use up the window's allowance of the "signed or claimed" kind.
+        // Use up the window's allowance of the "claimed" kind.
         for (var i = 0; i < RejectionAudit.Allowance; i++)
         {
             await gateway.Handler.HandleAsync(gateway.Sign(@operator: $"filler-{i}", key: gateway.Stranger), retained: true, CancellationToken.None);

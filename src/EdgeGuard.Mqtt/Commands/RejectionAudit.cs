@@ -26,10 +26,14 @@ public readonly record struct RejectionAdmission(bool OnItsOwn, string? Notice);
 /// counted in a summary.
 /// </summary>
 /// <remarks>
-/// Payloads that did not parse (oversized, malformed, invalid field) and payloads that did (which
-/// name an operator: a forged signature, a replay, a role not allowed…) have an allowance each, so
-/// cheap junk cannot push the attempts that impersonate an operator out of the journal's individual
-/// records. A summary is journaled as a <c>command.rejected</c> with no id whose rejection is the
+/// Payloads that did not parse (oversized, malformed, invalid field), payloads that parsed and name
+/// an operator but carry no valid signature (retained, unknown operator, key unavailable, forged
+/// signature), and payloads whose signature an operator's key verified (wrong gateway, expired, a
+/// replay, a role not allowed…) have an allowance and a budget each, so cheap junk cannot push the
+/// attempts that impersonate an operator out of the journal's individual records, and forgeries,
+/// which need no key, cannot push out what only a real key (a stolen one) could have sent: with
+/// one kind for the last two, a forged payload every 18 s kept its budget used up, and a stolen
+/// key's refused all-clear was left to a summary with no id. A summary is journaled as a <c>command.rejected</c> with no id whose rejection is the
 /// most serious code it counts (so an alarm stays an alarm), and names the codes with their counts
 /// and, last, the operators the payloads claimed (up to <see cref="OperatorsNamed"/>, names the
 /// gateway has a key for first, each cut to 64 characters). A name counts as having a key only for
@@ -68,7 +72,8 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
 
     private readonly Lock _gate = new();
     private readonly Bucket _unparsed = new("unreadable");
-    private readonly Bucket _parsed = new("signed or claimed");
+    private readonly Bucket _claimed = new("claimed");
+    private readonly Bucket _signed = new("signed");
     private Task _writing = Task.CompletedTask;
 
     /// <summary>Rejections counted and not yet journaled in a summary.</summary>
@@ -78,7 +83,7 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
         {
             lock (_gate)
             {
-                return _unparsed.Total + _parsed.Total;
+                return _unparsed.Total + _claimed.Total + _signed.Total;
             }
         }
     }
@@ -90,7 +95,7 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
         {
             lock (_gate)
             {
-                return _unparsed.NamesTracked + _parsed.NamesTracked;
+                return _unparsed.NamesTracked + _claimed.NamesTracked + _signed.NamesTracked;
             }
         }
     }
@@ -103,7 +108,8 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
         var now = time.GetTimestamp();
         lock (_gate)
         {
-            var bucket = rejection <= CommandRejection.InvalidField ? _unparsed : _parsed;
+            // The checks run in the enum's order: past BadSignature an operator's key verified it.
+            var bucket = rejection <= CommandRejection.InvalidField ? _unparsed : rejection <= CommandRejection.BadSignature ? _claimed : _signed;
             if (bucket.WindowStart is not { } start || time.GetElapsedTime(start, now) >= Window)
             {
                 (bucket.WindowStart, bucket.Journaled) = (now, 0);
@@ -149,7 +155,7 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
     {
         lock (_gate)
         {
-            var summaries = new[] { _unparsed.TakeSummary(time.GetUtcNow()), _parsed.TakeSummary(time.GetUtcNow()) }
+            var summaries = new[] { _unparsed.TakeSummary(time.GetUtcNow()), _claimed.TakeSummary(time.GetUtcNow()), _signed.TakeSummary(time.GetUtcNow()) }
                 .Where(s => s is not null).Select(s => s!.Value).ToList();
             if (summaries.Count > 0)
             {

@@ -169,6 +169,9 @@ public sealed class CommandHarness : IAsyncDisposable
 
     public CommandSubscriber? Subscriber { get; }
 
+    /// <summary>A command's arguments from their JSON text.</summary>
+    public static JsonObjectItem Args(string json) => (JsonObjectItem)StrictJson.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out _)!;
+
     /// <summary>A signed command payload, as `edgeguard command sign` prints it.</summary>
     public byte[] Sign(
         CommandType type = CommandType.Lockdown, string @operator = "sup.jones", ECDsa? key = null, DateTimeOffset? issuedAt = null,
