@@ -1,3 +1,4 @@
+using EdgeGuard.Cli;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Journal;
 using Microsoft.Extensions.Logging;
@@ -32,7 +33,8 @@ internal static partial class JournalLogging
         switch (opening.Fault)
         {
             case JournalReplaced replaced:
-                LogReplaced(log, replaced.KeptAt, replaced.Path, replaced.Problem);
+                // The command's path quoted for a shell (a space or quote in journal.path broke it).
+                LogReplaced(log, replaced.KeptAt, GatewayFilesUser.ShellQuote(replaced.KeptAt), replaced.Path, replaced.Problem);
                 break;
             case JournalUnavailable unavailable:
                 LogUnavailable(log, unavailable.Path, unavailable.FallbackPath, unavailable.Reason);
@@ -81,8 +83,8 @@ internal static partial class JournalLogging
     [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "The journal in RAM keeps at most {MaxRecords} records (configured {Configured}): half the room of the file system {Path} is on, so a long office outage cannot fill /run under systemd and the other services; past it the journal is full (fault.journal-full)")]
     private static partial void LogVolatileLimit(ILogger log, long maxRecords, long configured, string path);
 
-    [LoggerMessage(EventId = 503, Level = LogLevel.Critical, Message = "Journal database replaced: the old one is kept at {KeptAt} (with its -wal and -shm; export it with `sudo -u edgeguard edgeguard journal export --db {KeptAt}`), the gateway runs on a new journal at {Path}; no saved safety state was restored (a lockdown in force before may have been lost: fault.journal-replaced). {Problem}")]
-    private static partial void LogReplaced(ILogger log, string keptAt, string path, string problem);
+    [LoggerMessage(EventId = 503, Level = LogLevel.Critical, Message = "Journal database replaced: the old one is kept at {KeptAt} (with its -wal and -shm; export it with `sudo -u edgeguard edgeguard journal export --db {KeptAtWord}`), the gateway runs on a new journal at {Path}; no saved safety state was restored (a lockdown in force before may have been lost: fault.journal-replaced). {Problem}")]
+    private static partial void LogReplaced(ILogger log, string keptAt, string keptAtWord, string path, string problem);
 
     [LoggerMessage(EventId = 504, Level = LogLevel.Critical, Message = "Journal database {Path} cannot be opened; the gateway runs on a volatile journal at {FallbackPath}: events and the safety state now live in RAM and are lost at power-off (fault.journal-unavailable). Fix the state directory (space, permissions, the card: see dmesg), then restart edgeguard; the journal continues above the volatile one's seqs. {Reason}")]
     private static partial void LogUnavailable(ILogger log, string path, string fallbackPath, string reason);

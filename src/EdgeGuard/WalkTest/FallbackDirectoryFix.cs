@@ -1,3 +1,5 @@
+using EdgeGuard.Cli;
+
 namespace EdgeGuard.WalkTest;
 
 /// <summary>
@@ -14,14 +16,15 @@ internal static class FallbackDirectoryFix
     /// <summary>
     /// <c>systemd-tmpfiles --create</c> of the entry when it makes <paramref name="directory"/>
     /// (one definition of mode and owner, the one the next boot uses too); else <c>install -d</c>
-    /// with the mode and owner of the unit's RuntimeDirectory.
+    /// with the mode and owner of the unit's RuntimeDirectory. Paths are quoted for a POSIX shell:
+    /// the command is pasted, and a space or quote in a path would otherwise split or break it.
     /// </summary>
     /// <param name="directory">The config's fallback directory, which could not be created.</param>
     /// <param name="tmpfilesEntry">Where provisioning's tmpfiles.d entry is (tests: their own).</param>
     public static string For(string directory, string tmpfilesEntry = TmpfilesEntry) =>
         Creates(tmpfilesEntry, directory)
-            ? $"sudo systemd-tmpfiles --create {tmpfilesEntry}"
-            : $"sudo install -d -o edgeguard -g edgeguard -m 0750 {directory}";
+            ? $"sudo systemd-tmpfiles --create {GatewayFilesUser.ShellQuote(tmpfilesEntry)}"
+            : $"sudo install -d -o edgeguard -g edgeguard -m 0750 {GatewayFilesUser.ShellQuote(directory)}";
 
     /// <summary>
     /// Whether <paramref name="entry"/> has a directory line (type d or D) for

@@ -133,6 +133,34 @@ public sealed partial class WalkTestVerbTests
         Assert.DoesNotContain("systemd-tmpfiles", refused.Message, StringComparison.Ordinal);
     }
 
+    // A journal.fallbackDirectory (or, for the tmpfiles.d fix, an entry) whose path holds a space
+    // or a quote: the printed command left it unquoted, so a technician's paste made the wrong
+    // directories (or none). Run by a POSIX shell, the command's words are the program's arguments.
+    [Theory]
+    [InlineData("install -d")]
+    [InlineData("systemd-tmpfiles")]
+    public void The_printed_fix_for_a_fallback_directory_names_its_path_as_one_shell_word(string fix)
+    {
+        var blocker = Path.Combine(_dir, fix == "install -d" ? "it's not a directory" : "not-a-directory");
+        File.WriteAllText(blocker, string.Empty);
+        var fallback = Path.Combine(blocker, fix == "install -d" ? "run dir" : "run");
+        var entry = Path.Combine(_dir, "tmpfiles d", "edge guard's.conf");
+        string[] words = ["install", "-d", "-o", "edgeguard", "-g", "edgeguard", "-m", "0750", fallback];
+        if (fix == "systemd-tmpfiles")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(entry)!);
+            File.WriteAllText(entry, $"d {fallback} 0750 edgeguard edgeguard -\n");
+            words = ["systemd-tmpfiles", "--create", entry];
+        }
+
+        var refused = Assert.Throws<WalkTestRefusedException>(
+            () => WalkTestVerb.TakeFallbackLock(FallbackConfig(fallback), simulate: false, entry));
+
+        var command = refused.Message[(refused.Message.IndexOf("create it (sudo ", StringComparison.Ordinal) + "create it (sudo ".Length)..];
+        command = command[..command.LastIndexOf(") and walk-test again", StringComparison.Ordinal)];
+        Assert.Equal(words, ShellWords.Of(command));
+    }
+
     private GatewayConfig FallbackConfig(string fallback)
     {
         var node = JsonNode.Parse(File.ReadAllText(WriteConfig(HallPoints)))!;
