@@ -143,11 +143,11 @@ else
   sha_note="no $tarball.sha256 beside it: not verified"
 fi
 tar -xzf "$tarball" -C "$staging" --no-same-owner
-pkg=$(find "$staging" -mindepth 1 -maxdepth 1 -type d -name 'edgeguard-*' | head -n 1)
+pkg=$(find "$staging" -mindepth 1 -maxdepth 1 -type d -name 'edgeguard-*' -print -quit)
 if [ -z "$pkg" ] || [ ! -f "$pkg/MANIFEST" ] || [ ! -x "$pkg/app/edgeguard" ]; then
   die "$tarball is not an EdgeGuard release (no MANIFEST or app/edgeguard)"
 fi
-manifest() { sed -n "s/^$1=//p" "$pkg/MANIFEST" | head -n 1; }
+manifest() { sed -n "s/^$1=//p" "$pkg/MANIFEST" | sed -n 1p; }
 version=$(manifest version)
 rid=$(manifest rid)
 [[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$ ]] || die "MANIFEST version '$version' is not usable as a directory name"
@@ -267,9 +267,13 @@ tls_flag=(--tls)
 [ "$no_tls" = false ] || tls_flag=(--no-tls)
 # A revocation check other than noCheck can only work when the office CA names a CRL or OCSP
 # address in what it issues (deploy/office/certs.sh does not): render-config.py refuses it otherwise.
-if [ "$no_tls" = false ] &&
-  openssl x509 -noout -text -in "$cert" 2>/dev/null | grep -q -e 'X509v3 CRL Distribution Points' -e 'OCSP - URI:'; then
-  tls_flag+=(--revocation-url)
+# The text is read whole before grep: piped, grep -q stopped reading at its match and a long text
+# (an RSA-4096 key, many names) killed openssl with SIGPIPE, which pipefail took for "no address".
+if [ "$no_tls" = false ]; then
+  cert_text=$(openssl x509 -noout -text -in "$cert" 2>/dev/null) || cert_text=""
+  if grep -q -e 'X509v3 CRL Distribution Points' -e 'OCSP - URI:' <<<"$cert_text"; then
+    tls_flag+=(--revocation-url)
+  fi
 fi
 python3 "$pkg/deploy/render-config.py" "$template" "$rendered" --site="$site" --gateway="$gateway" \
   --host="$broker_host" --port="$broker_port" --driver "$driver" --chip "$chip" "${tls_flag[@]}" ||

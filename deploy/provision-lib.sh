@@ -30,11 +30,11 @@ system() {
 }
 
 # The numeric id of NAME in the target's etc/passwd or etc/group (under --root, DIR's): lookup FILE NAME.
-lookup() { { sed -n "s/^$2:[^:]*:\([0-9]*\):.*/\1/p" "$R/etc/$1" 2>/dev/null || true; } | head -n 1; }
+lookup() { { sed -n "s/^$2:[^:]*:\([0-9]*\):.*/\1/p" "$R/etc/$1" 2>/dev/null || true; } | sed -n 1p; }
 # Whether the target's etc/group lists USER as a member of GROUP: in_group GROUP USER.
 in_group() {
   local members
-  members=$({ sed -n "s/^$1:[^:]*:[0-9]*:\(.*\)$/\1/p" "$R/etc/group" 2>/dev/null || true; } | head -n 1)
+  members=$({ sed -n "s/^$1:[^:]*:[0-9]*:\(.*\)$/\1/p" "$R/etc/group" 2>/dev/null || true; } | sed -n 1p)
   [[ ",$members," == *",$2,"* ]]
 }
 # fix_attrs PATH MODE OWNER GROUP (OWNER, GROUP: root or edgeguard): chmod/chown only what differs;
@@ -205,8 +205,8 @@ refuse_other_build() {
   [ -f "$installed" ] || return 0
   if cmp -s -- "$1" "$installed"; then return 0; fi
   for field in commit rid selfContained content; do
-    old=$(sed -n "s/^$field=//p" "$installed" | head -n 1)
-    new=$(sed -n "s/^$field=//p" "$1" | head -n 1)
+    old=$(sed -n "s/^$field=//p" "$installed" | sed -n 1p)
+    new=$(sed -n "s/^$field=//p" "$1" | sed -n 1p)
     [ "$old" = "$new" ] || differs+="${differs:+; }installed $field ${old:-none}, tarball $field ${new:-none}"
   done
   die "$2 already holds another build of version $version (${differs:-its MANIFEST differs}): nothing" \

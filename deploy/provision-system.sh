@@ -12,7 +12,7 @@ install_packages_and_accounts() {
   echo "packages and accounts:"
   if [ "$mode" = root ]; then
     system "apt-get install --no-install-recommends $1 (when missing)"
-  elif dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; then
+  elif grep -q 'ok installed' <<<"$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)"; then
     report unchanged "package $1"
   else
     report installed "package $1"
@@ -22,7 +22,7 @@ install_packages_and_accounts() {
   # The clock's source (see "time:" below). Raspberry Pi OS ships it; a minimal image may not.
   if [ "$mode" = root ]; then
     system "apt-get install --no-install-recommends systemd-timesyncd (when missing)"
-  elif dpkg-query -W -f='${Status}' systemd-timesyncd 2>/dev/null | grep -q 'ok installed'; then
+  elif grep -q 'ok installed' <<<"$(dpkg-query -W -f='${Status}' systemd-timesyncd 2>/dev/null || true)"; then
     report unchanged "package systemd-timesyncd"
   else
     report installed "package systemd-timesyncd"
@@ -41,7 +41,7 @@ install_packages_and_accounts() {
     if id edgeguard >/dev/null 2>&1; then
       report unchanged "user edgeguard"
       for group in gpio i2c spi; do
-        id -nG edgeguard | tr ' ' '\n' | grep -qx "$group" && continue
+        grep -qx "$group" <<<"$(id -nG edgeguard | tr ' ' '\n')" && continue
         report added "user edgeguard to group $group"
         system usermod -a -G "$group" edgeguard
       done
@@ -136,7 +136,7 @@ given_time_server_installed() {
   local note server host
   [ -f "$R$timesync_rel" ] || return 0
   note=$(head -n 1 -- "$R$timesync_rel")
-  server=$(sed -n 's/^NTP=//p' -- "$R$timesync_rel" | head -n 1)
+  server=$(sed -n 's/^NTP=//p' -- "$R$timesync_rel" | sed -n 1p)
   if [ "$note" = "$time_server_given_note" ]; then
     printf '%s\n' "$server"
   elif [ "$note" = "$time_server_legacy_note" ] && [ -n "$server" ] && [ -f "$2" ]; then

@@ -78,7 +78,7 @@ stage_tls_files() {
 check_certificate_files() {
   local ca=$1 cert=$2 force=$3 why installed=$R/etc/edgeguard/tls/gateway.crt given old
   if ! why=$(openssl verify -no_check_time -CAfile "$ca" "$cert" 2>&1); then
-    die "--ca '$ca' did not issue --cert '$cert' (openssl verify: $(tail -n 2 <<<"$why" | head -n 1));" \
+    die "--ca '$ca' did not issue --cert '$cert' (openssl verify: $(tail -n 2 <<<"$why" | sed -n 1p));" \
       "give the ca.crt of the PKI folder the certificate came from (deploy/office/certs.sh puts it beside" \
       "GATEWAY.crt)"
   fi

@@ -155,6 +155,33 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.False(Path.Exists(Path.Combine(root.Path, "etc/systemd/system/multi-user.target.wants/edgeguard.service")));
     }
 
+    // A certificate from a CA that names a CRL (here) or OCSP address, whose openssl x509 -text runs
+    // long (an RSA-4096 key, many names): grep -q stopped reading at the CRL line, openssl died of
+    // SIGPIPE writing the rest, pipefail failed the check, --revocation-url was not passed and the
+    // template's revocation check was refused as one "the office CA cannot answer". The openssl
+    // here is the real one with megabytes more after the certificate's text, failing as openssl
+    // does when its reader has gone: the race made certain.
+    [Fact]
+    public async Task A_revocation_check_is_kept_when_the_certificate_names_a_crl_however_long_its_text()
+    {
+        using var scratch = new TempDirectory();
+        var pki = new TestPki(scratch.Path, "office-with-crl");
+        var issued = Copy(pki.IssueClient(Gateway, "http://pki.example/office.crl"), scratch, "crl");
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Scripts.RepoRoot, "src/EdgeGuard/appsettings.json")))!;
+        config["EdgeGuard"]!["mqtt"] = new JsonObject { ["tls"] = new JsonObject { ["revocation"] = "online" } };
+        var template = Path.Combine(scratch.Path, "site.json");
+        await File.WriteAllTextAsync(template, config.ToJsonString());
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (pki.CaFile, issued.Cert, issued.Key),
+            WithLongCertificateText(scratch), "--config-template", template);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.DoesNotContain("mqtt.tls.revocation", result.Error, StringComparison.Ordinal);
+        var installed = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root.Path, "etc/edgeguard/appsettings.json")))!;
+        Assert.Equal("online", (string?)installed["EdgeGuard"]!["mqtt"]!["tls"]!["revocation"]);
+    }
+
     // certs.sh names the gateway's site as the certificate's OU. A --site typo was installed,
     // validated and started, and every publish was refused by the broker's ACL, after the
     // technician had left. A certificate issued before certs.sh wrote the OU is noted, not refused.
@@ -200,6 +227,32 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.Contains("provision-gateway: error: openssl is needed to check --ca, --cert and --key", result.Error, StringComparison.Ordinal);
         Assert.Contains("apt-get install openssl", result.Error, StringComparison.Ordinal);
         Assert.False(Path.Exists(Path.Combine(root.Path, "etc/edgeguard")), "something was installed");
+    }
+
+    // A PATH whose openssl is the real one, but whose -text output goes on for megabytes after the
+    // certificate's own (as thousands of names would), and which fails (SIGPIPE, or EPIPE where it
+    // is ignored) when its reader stops before the end: more than a pipe holds, so a reader that
+    // exits at its first match always leaves it writing.
+    private static Dictionary<string, string> WithLongCertificateText(TempDirectory scratch)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
+        var real = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(folder => Path.Combine(folder, "openssl")).First(File.Exists);
+        var bin = Path.Combine(scratch.Path, "long-text-bin");
+        Directory.CreateDirectory(bin);
+        var shim = Path.Combine(bin, "openssl");
+        File.WriteAllText(shim, $"""
+            #!/bin/sh
+            case " $* " in
+              *" -text "*)
+                '{real}' "$@" || exit
+                yes '                DNS:gw-lobby.example.org, DNS:gw-lobby.example.net,' | head -c 4000000
+                exit ;;
+            esac
+            exec '{real}' "$@"
+
+            """);
+        File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new Dictionary<string, string>(StringComparer.Ordinal) { ["PATH"] = bin + ":" + path };
     }
 
     // A PATH with everything this one has but openssl: a link to each program of each of its

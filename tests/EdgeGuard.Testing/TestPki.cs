@@ -55,7 +55,10 @@ public sealed class TestPki
     }
 
     /// <summary>Issues a client certificate with CN = <paramref name="commonName"/> (the gateway id).</summary>
-    public (string Cert, string Key) IssueClient(string commonName) => Issue(commonName, "1.3.6.1.5.5.7.3.2", null);
+    /// <param name="commonName">The certificate's CN.</param>
+    /// <param name="crlUrl">A CRL distribution point for the certificate to name, if any (another CA than certs.sh's).</param>
+    public (string Cert, string Key) IssueClient(string commonName, string? crlUrl = null) =>
+        Issue(commonName, "1.3.6.1.5.5.7.3.2", null, crlUrl is null ? null : CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlUrl]));
 
     /// <summary>A gateway's client certificate as deploy/office/certs.sh issues it: its site as the OU, its id as the CN.</summary>
     public (string Cert, string Key) IssueGateway(string site, string gateway) => Issue(gateway, "1.3.6.1.5.5.7.3.2", null, unit: site);
