@@ -91,8 +91,9 @@ public sealed record SiteDefinition(
     /// <summary>
     /// The scenario with <paramref name="id"/>; when a config change removed it while it was running,
     /// or gave its id another mode, a stand-in of the persisted mode covering the whole site, ended
-    /// like the built-in lockdown. A changed mode kept the persisted mode with the new scenario's
-    /// zones, rank and releasers: a shelter of one wing restored as an evacuation of that wing only.
+    /// like the built-in lockdown. Before, a changed mode kept the persisted mode with the new
+    /// scenario's zones, rank and releasers: a shelter of one wing restored as an evacuation of
+    /// that wing only.
     /// </summary>
     public ScenarioDefinition ScenarioOrStandIn(string id, SiteMode mode) =>
         Scenarios.FirstOrDefault(s => s.Id == id && s.Mode == mode)
