@@ -59,7 +59,7 @@ public sealed partial class EventJournal
         }
         catch (Exception ex) when (IsWriteFailure(ex))
         {
-            Report(ex);
+            ReportWriteFailure(ex);
             return false;
         }
     }

@@ -300,10 +300,11 @@ public sealed partial class EventJournal
         }
     }
 
-    // A failed write goes to the host's log when it says something new in this episode. Each
-    // one was logged: a line per batch while a door chattered, and two every 30 s while idle (the
-    // writer's retry of the fault), into journald, often on the same full card. The office has
-    // the episode's fault, and journal.recovered the count. Caller holds _appendGate.
+    // A failed write (a batch, the fault, the episode's count alone, a retention step) goes to the
+    // host's log when it says something new in this episode. Each one was logged: a line per batch
+    // while a door chattered, and two every 30 s while idle (the writer's retry of the fault), into
+    // journald, often on the same full card. The office has the episode's fault, and
+    // journal.recovered the count. Caller holds _appendGate.
     private void ReportWriteFailure(Exception ex)
     {
         if (string.Equals(_writeFailureReported, ex.Message, StringComparison.Ordinal))

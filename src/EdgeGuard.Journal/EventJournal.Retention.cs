@@ -84,7 +84,7 @@ public sealed partial class EventJournal
         catch (Exception ex) when (IsWriteFailure(ex))
         {
             _retentionBacklog = false;
-            Report(ex);
+            ReportWriteFailure(ex);
         }
     }
 

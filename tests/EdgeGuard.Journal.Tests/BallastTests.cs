@@ -101,6 +101,33 @@ public sealed class BallastTests : IDisposable
         Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
     }
 
+    [Fact]
+    public async Task Once_the_fault_is_in_the_episodes_counts_that_fail_to_save_are_told_to_the_host_once()
+    {
+        // The batches of an episode whose fault is in drop everything they hold and save only the
+        // episode's count: each of those that failed was logged, a line per batch.
+        await _h.PublishAndFlush(Activated(1));
+        _h.Database.FreeSpace = () => 0;
+        _h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
+        await _h.PublishAndFlush(Activated(2));
+        _h.Journal.BeforeCommit = null;
+        await _h.PublishAndFlush(Activated(3)); // the fault goes in, the door contact does not
+        Assert.Contains(_h.All(), r => r.Type == "fault.journal-full");
+
+        // Every write refused now, the count's own commit too (BeforeCommit is the batches' only).
+        WriteFailureHandOutTests.FailCommits(_h, WriteFailureHandOutTests.Failure.ReadOnly);
+        await _h.PublishAndFlush(Activated(4));
+        var told = _h.Errors.Count;
+        Assert.Contains(_h.Errors, ex => ex.Message.Contains("readonly", StringComparison.OrdinalIgnoreCase));
+        for (var i = 5; i <= 10; i++)
+        {
+            await _h.PublishAndFlush(Activated(i));
+        }
+
+        Assert.True(_h.Journal.IsFull);
+        Assert.Equal(told, _h.Errors.Count);
+    }
+
     // The ballast is freed by whichever commit meets the full disk first. When that was not an
     // append (here the cursor's commit; a retention step, a session or a safety save alike), no
     // episode began, and the next batches of door contacts took the ballast's 4 MiB: the fault and
