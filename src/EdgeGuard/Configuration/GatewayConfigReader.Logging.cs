@@ -42,7 +42,23 @@ public static partial class GatewayConfigReader
         TypedValue.Boolean("SingleLine"),
         TypedValue.Boolean("IncludeScopes"),
         TypedValue.Boolean("UseUtcTimestamp"),
+        // Parsed only as each line is formatted: before the host's loggers were guarded, a bad one
+        // stopped run at its first line; guarded, it would drop every line (GuardedLogging).
+        new("TimestampFormat", IsTimestampFormat, [], "a date and time format (\"HH:mm:ss.fff \")"),
     ];
+
+    private static bool IsTimestampFormat(string value)
+    {
+        try
+        {
+            _ = DateTimeOffset.UnixEpoch.ToString(value, CultureInfo.InvariantCulture);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     // Exactly as the framework takes a level (Enum.TryParse, any case): names, "Warning, Error"
     // (or-ed) and numbers, those naming no level too ("7" above None logs nothing, "-1" below Trace

@@ -62,6 +62,17 @@ public sealed class LoggingConfigTests : IDisposable
         TestConfigs.AssertError(result, "Logging:Console:MaxQueueLength", "'0' is not valid", "a whole number from 1");
     }
 
+    [Fact]
+    public void A_timestamp_format_the_formatter_cannot_use_is_reported_at_its_path()
+    {
+        // Parsed only as a line is formatted: it passed validate, and run, whose loggers drop a line
+        // that fails, would have logged nothing at all.
+        var result = GatewayConfigLoader.Load(SampleWith(_ => { }), ["Logging:Console:FormatterOptions:TimestampFormat=HH:mm '"]);
+
+        TestConfigs.AssertError(result, "Logging:Console:FormatterOptions:TimestampFormat", "TimestampFormat 'HH:mm '' is not valid", "a date and time format");
+        Assert.True(GatewayConfigLoader.Load(SampleWith(_ => { }), ["Logging:Console:FormatterOptions:TimestampFormat=yyyy-MM-dd HH:mm:ss "]).IsValid);
+    }
+
     [Theory]
     [InlineData("Information")]
     [InlineData("warning")]
