@@ -97,13 +97,18 @@ public sealed class RejectionAuditTests(ITestOutputHelper output)
     {
         // Before, forged signatures (no key needed) and refusals of payloads a key verified shared
         // one allowance and budget: a forgery every 18 s kept it used up, and a stolen key's
-        // refused command was left to a summary with no id.
+        // refused command was left to a summary with no id. A captured command sent again needs
+        // no key either, so it counts with the forgeries.
         var clock = new TimerRecordingClock(DateTimeOffset.UtcNow);
         await using var gateway = new CommandHarness(output, quiet: true, time: clock);
+        var captured = gateway.Sign(gateway: "gw-annex"); // a real command for another gateway, seen on its topic
         for (var i = 0; i < RejectionAudit.Allowance + 5; i++)
         {
             await gateway.Handler.HandleAsync(gateway.Sign(key: gateway.Stranger), retained: false, CancellationToken.None);
+            await gateway.Handler.HandleAsync(captured, retained: false, CancellationToken.None); // sent again: no key needed
         }
+
+        Assert.Contains(gateway.Journal.Events.OfType<CommandRejected>(), e => e.Rejection == CommandRejection.WrongGateway);
 
         // A guard's key signing what a guard may not send.
         await gateway.Handler.HandleAsync(

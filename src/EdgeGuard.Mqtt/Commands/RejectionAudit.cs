@@ -27,13 +27,15 @@ public readonly record struct RejectionAdmission(bool OnItsOwn, string? Notice);
 /// </summary>
 /// <remarks>
 /// Payloads that did not parse (oversized, malformed, invalid field), payloads that parsed and name
-/// an operator but carry no valid signature (retained, unknown operator, key unavailable, forged
-/// signature), and payloads whose signature an operator's key verified (wrong gateway, expired, a
-/// replay, a role not allowed…) have an allowance and a budget each, so cheap junk cannot push the
-/// attempts that impersonate an operator out of the journal's individual records, and forgeries,
-/// which need no key, cannot push out what only a real key (a stolen one) could have sent: with
-/// one kind for the last two, a forged payload every 18 s kept its budget used up, and a stolen
-/// key's refused all-clear was left to a summary with no id. A summary is journaled as a <c>command.rejected</c> with no id whose rejection is the
+/// an operator (a forged signature, a replay, a command signed for another gateway or expired…),
+/// and payloads refused for the operator's role have an allowance and a budget each, so cheap junk
+/// cannot push the attempts that impersonate an operator out of the journal's individual records,
+/// and forgeries cannot push out what only a fresh signature of a real key (a stolen one) could
+/// have sent: with one kind for the last two, a forged payload every 18 s kept its budget used up,
+/// and a stolen key's refused command was left to a summary with no id. Only the role's refusal
+/// counts as that: a captured command sent again, verbatim or re-serialised (its signature covers
+/// the canonical form), to this gateway or another, is refused as a replay, expired or for the
+/// wrong gateway, and needs no key. A summary is journaled as a <c>command.rejected</c> with no id whose rejection is the
 /// most serious code it counts (so an alarm stays an alarm), and names the codes with their counts
 /// and, last, the operators the payloads claimed (up to <see cref="OperatorsNamed"/>, names the
 /// gateway has a key for first, each cut to 64 characters). A name counts as having a key only for
@@ -73,7 +75,7 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
     private readonly Lock _gate = new();
     private readonly Bucket _unparsed = new("unreadable");
     private readonly Bucket _claimed = new("claimed");
-    private readonly Bucket _signed = new("signed");
+    private readonly Bucket _signed = new("role-refused");
     private Task _writing = Task.CompletedTask;
 
     /// <summary>Rejections counted and not yet journaled in a summary.</summary>
@@ -108,8 +110,12 @@ public sealed class RejectionAudit(TimeProvider time, Func<CommandRejection, str
         var now = time.GetTimestamp();
         lock (_gate)
         {
-            // The checks run in the enum's order: past BadSignature an operator's key verified it.
-            var bucket = rejection <= CommandRejection.InvalidField ? _unparsed : rejection <= CommandRejection.BadSignature ? _claimed : _signed;
+            var bucket = rejection switch
+            {
+                <= CommandRejection.InvalidField => _unparsed,
+                CommandRejection.RoleNotAllowed => _signed,
+                _ => _claimed,
+            };
             if (bucket.WindowStart is not { } start || time.GetElapsedTime(start, now) >= Window)
             {
                 (bucket.WindowStart, bucket.Journaled) = (now, 0);
