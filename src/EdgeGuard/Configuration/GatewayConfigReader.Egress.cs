@@ -40,6 +40,13 @@ public static partial class GatewayConfigReader
                 var itsDoors = _doorExits.Where(d => d.LockId == id).ToList();
                 if (itsDoors.Any(d => d.ExitButton))
                 {
+                    // Accepted, and said at every validate and start: the only way out is the
+                    // gateway, hardware/WIRING.md's second layer, with its first missing.
+                    _w.Warning(egressNode,
+                        $"egress lock '{id}' opens from inside during a lockdown only through the gateway (its door's exit button): "
+                        + "if the gateway stops, or cannot read that button (a chip that does not answer, a cut loop), the people "
+                        + "inside are trapped; wire a push-to-exit that cuts the lock's power itself (NFPA 101), test it on site, "
+                        + "and set hardwiredExit to true");
                     continue;
                 }
 

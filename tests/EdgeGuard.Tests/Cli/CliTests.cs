@@ -93,9 +93,14 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Validate_refuses_an_egress_door_that_lost_its_exit_button_and_exits_2()
     {
-        // The technician left the lobby's exit button out: a lockdown would lock people in. run reads
-        // the config with the same reader, so it refuses to start on it too (exit 2, as above).
-        var path = ConfigFile(eg => eg["doors"]![0]!.AsObject().Remove("requestToExit"));
+        // The technician left the lobby's exit button out, on a lock with no push-to-exit of its own:
+        // a lockdown would lock people in. run reads the config with the same reader, so it refuses
+        // to start on it too (exit 2, as above).
+        var path = ConfigFile(eg =>
+        {
+            eg["doors"]![0]!.AsObject().Remove("requestToExit");
+            eg["outputs"]![0]!.AsObject().Remove("hardwiredExit");
+        });
 
         var (code, _, error) = await Run("validate", "--config", path);
 

@@ -7,19 +7,24 @@ namespace EdgeGuard.Tests.Configuration;
 /// </summary>
 public sealed partial class BrokenConfigTests
 {
+    // The base config's lobby maglock has a push-to-exit that cuts its power (TestConfigs): the
+    // cases of a lock with no other way out take it away.
+    private const string HardwiredExit = "outputs:0:hardwiredExit";
+
     // A property, not a field: Cases (in the other file) reads it while the type initialises.
     private static BrokenCase[] EgressCases =>
     [
-        new("egress lock with no door", k => k.Drop("doors"), "EdgeGuard:outputs:0:egress",
+        new("egress lock with no door", k => { k.Drop("doors"); k.Drop(HardwiredExit); }, "EdgeGuard:outputs:0:egress",
             ["output 'lock-lobby'", "no door has 'lock-lobby' as its lock", "trapped", "lockdown",
              "requestToExit", "hardwiredExit to true"]),
-        new("egress lock whose door has no exit button", k => k.Drop("doors:0:requestToExit"), "EdgeGuard:outputs:0:egress",
+        new("egress lock whose door has no exit button", k => { k.Drop("doors:0:requestToExit"); k.Drop(HardwiredExit); }, "EdgeGuard:outputs:0:egress",
             ["output 'lock-lobby'", "door 'lobby' has no requestToExit point", "trapped", "lockdown", "hardwiredExit to true"]),
         // Only the exit button starts the countdown (DoorSupervision.OnRequestToExit): without one
         // the door never opens from inside while it is locked.
         new("egress lock whose delayed-egress door has no exit button", k =>
             {
                 k.Drop("doors:0:requestToExit");
+                k.Drop(HardwiredExit);
                 k.Set("doors:0:delayedEgressSeconds", "15");
                 k.Set("doors:0:localAlarm", "strobe-lobby");
                 k.Set("doors:0:relockKeyswitches:0", "key-guardroom");

@@ -43,7 +43,7 @@ public sealed partial class BrokenConfigTests
              "office link down", "stay locked down"]),
 
         // --- a fire input releases an egress lock ------------------------------------------------
-        new("fire input with no egress lock", k => k.Set("outputs:0:egress", "false"), "EdgeGuard:outputs",
+        new("fire input with no egress lock", k => { k.Set("outputs:0:egress", "false"); k.Drop(HardwiredExit); }, "EdgeGuard:outputs",
             ["fire inputs (fire-panel) release every egress lock", "none of the locks (lock-lobby, lock-chancery) is marked egress",
              "a fire would open no door", "set egress to true"]),
 

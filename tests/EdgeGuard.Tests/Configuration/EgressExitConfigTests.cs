@@ -143,6 +143,7 @@ public sealed class EgressExitConfigTests
         var result = TestConfigs.Read(k =>
         {
             k.Drop("doors");                                  // lock-lobby: egress, no door
+            k.Drop("outputs:0:hardwiredExit");                // ... and no other way out
             k.Set("outputs:5:id", "lock-side");               // a second egress lock ...
             k.Set("outputs:5:kind", "lock");
             k.Set("outputs:5:line", "14");
@@ -173,11 +174,27 @@ public sealed class EgressExitConfigTests
     }
 
     [Fact]
+    public void An_egress_lock_whose_only_way_out_is_the_gateway_is_accepted_with_a_warning_to_wire_a_hardware_exit()
+    {
+        // Its door's exit button, read by the gateway, is the only way out in a lockdown: the
+        // gateway stopped, or its chip not answering, and the people inside are trapped.
+        var result = TestConfigs.Read(k => k.Drop("outputs:0:hardwiredExit"));
+
+        Assert.True(result.IsValid, result.ToReport());
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal("EdgeGuard:outputs:0:egress", warning.Path);
+        Assert.StartsWith("egress lock 'lock-lobby' opens from inside during a lockdown only through the gateway", warning.Message, StringComparison.Ordinal);
+        Assert.EndsWith("wire a push-to-exit that cuts the lock's power itself (NFPA 101), test it on site, and set hardwiredExit to true", warning.Message, StringComparison.Ordinal);
+        Assert.Empty(TestConfigs.Read(_ => { }).Warnings); // wired so, as the base config is
+    }
+
+    [Fact]
     public void Two_egress_locks_without_an_exit_are_both_reported()
     {
         var result = TestConfigs.Read(k =>
         {
             k.Drop("doors");
+            k.Drop("outputs:0:hardwiredExit");
             k.Set("outputs:1:failMode", "failSafe");
             k.Set("outputs:1:egress", "true");
         });

@@ -38,7 +38,7 @@ internal static class TestConfigs
           { "id": "key-drill", "kind": "keyswitch", "line": 7, "activeLevel": "low", "pull": "up", "debounceMs": 50, "zone": "guardroom" }
         ],
         "outputs": [
-          { "id": "lock-lobby", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "lobby", "failMode": "failSafe", "egress": true, "normallyLocked": false },
+          { "id": "lock-lobby", "kind": "lock", "line": 12, "activeLevel": "high", "zone": "lobby", "failMode": "failSafe", "egress": true, "normallyLocked": false, "hardwiredExit": true },
           { "id": "lock-chancery", "kind": "lock", "line": 13, "activeLevel": "high", "zone": "chancery", "failMode": "failSecure", "egress": false, "normallyLocked": true },
           { "id": "siren-main", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "guardroom" },
           { "id": "strobe-lobby", "kind": "strobe", "line": 19, "activeLevel": "high", "zone": "lobby" },
