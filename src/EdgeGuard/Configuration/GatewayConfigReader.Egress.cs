@@ -38,15 +38,21 @@ public static partial class GatewayConfigReader
             foreach (var (id, egressNode, subject) in _egressLocksWithoutHardwiredExit)
             {
                 var itsDoors = _doorExits.Where(d => d.LockId == id).ToList();
-                if (itsDoors.Any(d => d.ExitButton))
+                var withExit = itsDoors.FirstOrDefault(d => d.ExitButton);
+                if (withExit.ExitButton)
                 {
                     // Accepted, and said at every validate and start: the only way out is the
-                    // gateway, hardware/WIRING.md's second layer, with its first missing.
+                    // gateway, hardware/WIRING.md's second layer, with its first missing. A delayed-
+                    // egress door's hardware exit is a lock that runs its own delay: a push-to-exit
+                    // cutting the power would open it at once, with no delay and no local alarm.
+                    var remedy = withExit.DelayedEgress
+                        ? $"fit a delayed-egress lock that runs the delay itself and releases without the gateway (door '{withExit.DoorId}' "
+                            + "has delayedEgressSeconds), test it on site, and set hardwiredExit to true"
+                        : "wire a push-to-exit that cuts the lock's power itself (NFPA 101), test it on site, and set hardwiredExit to true";
                     _w.Warning(egressNode,
                         $"egress lock '{id}' opens from inside during a lockdown only through the gateway (its door's exit button): "
                         + "if the gateway stops, or cannot read that button (a chip that does not answer, a cut loop), the people "
-                        + "inside are trapped; wire a push-to-exit that cuts the lock's power itself (NFPA 101), test it on site, "
-                        + "and set hardwiredExit to true");
+                        + $"inside are trapped; {remedy}");
                     continue;
                 }
 

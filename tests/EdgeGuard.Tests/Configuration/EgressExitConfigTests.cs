@@ -78,6 +78,14 @@ public sealed class EgressExitConfigTests
 
         Assert.True(result.IsValid, result.ToReport());
         Assert.Equal(TimeSpan.FromSeconds(15), result.Config!.Site.DoorList.Single(d => d.Id == "chancery").DelayedEgress);
+        // Its way out is the gateway's, as for any exit button it reads; the hardware exit asked for
+        // keeps the delay (a push-to-exit cutting the power would open the door at once).
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal("EdgeGuard:outputs:1:egress", warning.Path);
+        Assert.EndsWith(
+            "fit a delayed-egress lock that runs the delay itself and releases without the gateway (door 'chancery' has delayedEgressSeconds), "
+            + "test it on site, and set hardwiredExit to true",
+            warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
