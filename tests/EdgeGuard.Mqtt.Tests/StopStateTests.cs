@@ -156,10 +156,13 @@ public sealed class StopStateTests(ITestOutputHelper output)
 
         // A failing card: the stream's look at the journal at its next state check fails.
         var reads = harness.Outbox.Reads;
+        var checks = harness.Publisher.StateChecks;
         harness.Outbox.FailNextReads(int.MaxValue);
         time.Advance(options.StateCheckInterval);
         await Eventually.TrueAsync(() => harness.Outbox.Reads > reads, Patience, "a read failed while idle");
         harness.Outbox.FailNextReads(0);
+        // That state check done: changed before it, the state went out with it, not with the stop.
+        await Eventually.TrueAsync(() => harness.Publisher.StateChecks > checks, Patience, "the state check after the failed read");
         harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-lobby", true)); // no event says so
         var statesBefore = harness.Publisher.StatePublishes;
 
