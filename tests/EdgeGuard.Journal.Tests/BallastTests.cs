@@ -72,12 +72,7 @@ public sealed class BallastTests : IDisposable
         // Before, the ballast was deleted, so the next open could not tell it freed from never
         // written: the episode ended at the first commit with journal.recovered, door contacts went
         // in again, and the next SQLITE_FULL had no ballast to free for the safety save.
-        await _h.PublishAndFlush(Activated(1));
-        _h.Database.FreeSpace = () => 0;
-        _h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
-        await _h.PublishAndFlush(Activated(2));
-        _h.Journal.BeforeCommit = null;
-        await _h.PublishAndFlush(Activated(3));
+        await FillTheCardAsync();
         Assert.True(_h.Journal.IsFull);
 
         // The card still full at the restart: the ballast cannot be written back (its temporary
@@ -106,12 +101,7 @@ public sealed class BallastTests : IDisposable
     {
         // The batches of an episode whose fault is in drop everything they hold and save only the
         // episode's count: each of those that failed was logged, a line per batch.
-        await _h.PublishAndFlush(Activated(1));
-        _h.Database.FreeSpace = () => 0;
-        _h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
-        await _h.PublishAndFlush(Activated(2));
-        _h.Journal.BeforeCommit = null;
-        await _h.PublishAndFlush(Activated(3)); // the fault goes in, the door contact does not
+        await FillTheCardAsync();
         Assert.Contains(_h.All(), r => r.Type == "fault.journal-full");
 
         // Every write refused now, the count's own commit too (BeforeCommit is the batches' only).
@@ -169,6 +159,18 @@ public sealed class BallastTests : IDisposable
         await _h.PublishAndFlush(Activated(4));
         Assert.False(_h.Journal.IsFull);
         Assert.Equal(["journal.recovered", "point.activated"], _h.All().TakeLast(2).Select(r => r.Type));
+    }
+
+    // The card fills up: p2's commit meets it and frees the ballast (no room to write it back),
+    // and p3's batch puts the episode's fault in, p3 dropped.
+    private async Task FillTheCardAsync()
+    {
+        await _h.PublishAndFlush(Activated(1));
+        _h.Database.FreeSpace = () => 0;
+        _h.Journal.BeforeCommit = _ => throw new SqliteException("database or disk is full", 13);
+        await _h.PublishAndFlush(Activated(2));
+        _h.Journal.BeforeCommit = null;
+        await _h.PublishAndFlush(Activated(3));
     }
 
     // The disk full and seq 1 acknowledged: the cursor's commit meets it first and frees the
