@@ -31,6 +31,15 @@ public sealed class ChatteringPanicTests
         return (press.State, press.Events);
     }
 
+    /// <summary>panic-a pressed, found chattering, pressed again (the episode's one retrigger) and let go, by 3.5 s.</summary>
+    private static SiteState AfterTheEpisodesRetrigger()
+    {
+        var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;
+        state = Decide(state, Chattering("panic-a"), 2).State;
+        state = PressAgain(state, "panic-a", 3).State;
+        return Decide(state, new PointChanged("panic-a", false), 3.5).State;
+    }
+
     [Fact]
     public void A_chattering_panic_button_retriggers_once_per_episode_and_the_lockdown_stays()
     {
@@ -82,10 +91,7 @@ public sealed class ChatteringPanicTests
         // The episode's one press reported was under the lockdown: before, the press under the
         // evacuation was silenced as its second, so it locked nothing, was not kept, and the
         // evacuation's key turned back put the site in normal mode.
-        var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;
-        state = Decide(state, Chattering("panic-a"), 2).State;
-        state = PressAgain(state, "panic-a", 3).State; // the episode's one retrigger
-        state = Decide(state, new PointChanged("panic-a", false), 3.5).State;
+        var state = AfterTheEpisodesRetrigger();
         state = AllClear(AllClear(state, "sup-1", 10, 10).State, "sup-2", 11, 11).State;
         Assert.Equal(SiteMode.Normal, state.Mode);
         state = Decide(state, new PointChanged("key-evac", true), 12).State;
@@ -107,10 +113,7 @@ public sealed class ChatteringPanicTests
     [Fact]
     public void An_all_clear_signed_before_a_press_after_the_episodes_retrigger_is_refused()
     {
-        var state = Decide(Boot(), new PointChanged("panic-a", true), 1).State;
-        state = Decide(state, Chattering("panic-a"), 2).State;
-        state = PressAgain(state, "panic-a", 3).State; // the episode's one retrigger
-        state = Decide(state, new PointChanged("panic-a", false), 3.5).State;
+        var state = AfterTheEpisodesRetrigger();
 
         state = AllClear(state, "sup-1", 10, 10).State;
         state = Decide(state, new PointChanged("panic-a", true), 20).State; // a press after it

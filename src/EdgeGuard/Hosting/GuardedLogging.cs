@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,10 +29,6 @@ namespace EdgeGuard.Hosting;
 /// </summary>
 internal static class GuardedLogging
 {
-    // What a message may hold as it is: all but the characters PlainText escapes.
-    private static readonly SearchValues<char> Plain = SearchValues.Create(
-        Enumerable.Range(0, char.MaxValue + 1).Select(i => (char)i).Where(c => c is '\n' or '\t' || !IsEscaped(c)).ToArray());
-
     /// <summary>Wraps the host's logger factory so that every logger it makes is guarded.</summary>
     public static ILoggingBuilder AddGuarded(this ILoggingBuilder logging)
     {
@@ -53,8 +48,14 @@ internal static class GuardedLogging
     /// </summary>
     internal static string PlainText(string text)
     {
-        var first = text.AsSpan().IndexOfAnyExcept(Plain);
-        if (first < 0)
+        // No table of the 65,536 chars built at start-up: a message is a few hundred, most ASCII.
+        var first = 0;
+        while (first < text.Length && !IsEscaped(text[first]))
+        {
+            first++;
+        }
+
+        if (first == text.Length)
         {
             return text;
         }
@@ -62,13 +63,13 @@ internal static class GuardedLogging
         var plain = new StringBuilder(text.Length + 16).Append(text, 0, first);
         foreach (var c in text.AsSpan(first))
         {
-            if (Plain.Contains(c))
+            if (IsEscaped(c))
             {
-                plain.Append(c);
+                plain.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             }
             else
             {
-                plain.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+                plain.Append(c);
             }
         }
 
@@ -76,7 +77,8 @@ internal static class GuardedLogging
     }
 
     private static bool IsEscaped(char c) =>
-        char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+        c is not ('\n' or '\t')
+        && char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
             or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
     private sealed class GuardedLoggerFactory(ILoggerFactory inner) : ILoggerFactory
