@@ -253,6 +253,17 @@ public static partial class EventDataWriter
                 writer.WriteString("door", e.DoorId);
                 return (e.RelockedBy, null, true);
 
+            case DoorExitUnreadable e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteString("lock", e.LockId);
+                WriteIds(writer, "exits", e.Exits);
+                return (null, null, true);
+
+            case DoorExitUnreadableRestored e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteString("lock", e.LockId);
+                return (null, null, true);
+
             case ThreatLevelChanged e:
                 writer.WriteNumber("from", e.From);
                 writer.WriteNumber("to", e.To);
@@ -353,6 +364,12 @@ public static partial class EventDataWriter
                 writer.WriteString("device", e.Device);
                 // Reasons may carry a driver's exception message, which the contract caps.
                 writer.WriteString("reason", CutReason(e.Reason));
+                // Only when it leaves points unread: every other fault's data stays as it was.
+                if (e.Points.Count > 0)
+                {
+                    WriteIds(writer, "points", e.Points);
+                }
+
                 return (null, null, true);
 
             case HardwareFaultRestored e:
@@ -362,6 +379,18 @@ public static partial class EventDataWriter
             default:
                 return WriteJournalFields(domainEvent, writer); // EventDataWriter.Journal.cs
         }
+    }
+
+    // Point or output ids from the config, which bounds their length: written whole.
+    private static void WriteIds(Utf8JsonWriter writer, string name, IReadOnlyList<string> ids)
+    {
+        writer.WriteStartArray(name);
+        foreach (var id in ids)
+        {
+            writer.WriteStringValue(id);
+        }
+
+        writer.WriteEndArray();
     }
 
     /// <summary>UTC ISO-8601 round-trip text, the form every journal timestamp takes.</summary>

@@ -194,6 +194,11 @@ public static class CoreEvents
             return 1L;
         }
 
+        if (type == typeof(IReadOnlyList<string>))
+        {
+            return new[] { "x" }; // a list of ids an event always carries (a door's exit buttons): never null
+        }
+
         return type.IsValueType ? Activator.CreateInstance(type) : null;
     }
 

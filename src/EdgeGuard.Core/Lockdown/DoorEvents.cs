@@ -62,3 +62,30 @@ public sealed record DoorRelocked(DateTimeOffset At, string DoorId, string Reloc
     public override Severity Severity => Severity.Info;
     public override string? Point => RelockedBy;
 }
+
+/// <summary>
+/// The gateway cannot read any exit button of an egress door (its loop cut or bridged, its chip not
+/// answering), and the door has no way out that bypasses the gateway: its lock is released, in a
+/// lockdown too, until a button reads again. A person inside must be able to leave (NFPA 101
+/// 7.2.1.6.2: losing the exit sensor unlocks the door); the door is not secure meanwhile, so a guard
+/// must go to it.
+/// </summary>
+/// <param name="At">When the last readable exit button was lost.</param>
+/// <param name="DoorId">The door.</param>
+/// <param name="LockId">Its lock, released.</param>
+/// <param name="Exits">Its exit buttons, none of which can be read.</param>
+public sealed record DoorExitUnreadable(DateTimeOffset At, string DoorId, string LockId, IReadOnlyList<string> Exits) : DomainEvent(At)
+{
+    public override string Type => "door.exit-unreadable";
+    public override Severity Severity => Severity.Alarm;
+}
+
+/// <summary>An exit button of a door released by <see cref="DoorExitUnreadable"/> reads again: its lock follows the mode again.</summary>
+/// <param name="At">When a button read again.</param>
+/// <param name="DoorId">The door.</param>
+/// <param name="LockId">Its lock.</param>
+public sealed record DoorExitUnreadableRestored(DateTimeOffset At, string DoorId, string LockId) : DomainEvent(At)
+{
+    public override string Type => "door.exit-unreadable-restored";
+    public override Severity Severity => Severity.Info;
+}

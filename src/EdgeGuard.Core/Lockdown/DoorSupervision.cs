@@ -267,7 +267,8 @@ internal static class DoorSupervision
         OutputPlan.LockedByPolicy(site, state, site.Output(door.LockId));
 
     /// <summary>
-    /// Whether a door's own release (request to exit, delayed egress) holds its lock open. In a
+    /// Whether a door's own release (request to exit, delayed egress, exit buttons it cannot read:
+    /// <see cref="UnreadableExits"/>) holds its lock open. In a
     /// lockdown or shelter, running or suspended, only egress doors stay released: a release
     /// granted before it does not hold a secure door open against it.
     /// </summary>
@@ -283,7 +284,8 @@ internal static class DoorSupervision
         var doors = site.DoorList;
         for (var i = 0; i < doors.Count; i++)
         {
-            if (string.Equals(doors[i].LockId, lockOutput.Id, StringComparison.Ordinal) && Of(state, doors[i].Id).Released)
+            if (string.Equals(doors[i].LockId, lockOutput.Id, StringComparison.Ordinal)
+                && (Of(state, doors[i].Id).Released || UnreadableExits.Releases(site, state, doors[i])))
             {
                 return true;
             }

@@ -20,7 +20,9 @@ public enum LoopTamper
 /// or tamper point reads <b>active</b> (a cut perimeter loop is a breach; a shorted one may hide one),
 /// and so does a fire input (life safety first, as with the normally-closed native fire wiring), while a
 /// keyswitch or request-to-exit reads <b>inactive</b>: cutting or bridging a cable must never clear a
-/// lockdown, reset a fire release or open a door.
+/// lockdown, reset a fire release or invent an exit press. An egress door whose every exit button
+/// cannot be read is released all the same, by <see cref="UnreadableExits"/>: a person inside must
+/// still get out (NFPA 101 7.2.1.6.2: losing the exit sensor unlocks the door).
 /// </summary>
 public static class TamperedLoop
 {
@@ -88,6 +90,15 @@ public sealed record HardwareFault(DateTimeOffset At, string Device, string Reas
 {
     public override string Type => "fault.hardware";
     public override Severity Severity => Severity.Critical;
+
+    /// <summary>
+    /// The input points the fault leaves unread until <see cref="HardwareFaultRestored"/>: every input
+    /// of a chip that does not answer (they read fail-safe meanwhile, <see cref="TamperedLoop"/>), a
+    /// native line whose boot read failed. Empty when every input is still read (an output refused, an
+    /// edge lost and put right). An egress door none of whose exit buttons can be read is released
+    /// (<see cref="UnreadableExits"/>).
+    /// </summary>
+    public IReadOnlyList<string> Points { get; init; } = [];
 }
 
 /// <summary>The chip answers again (a native line: a re-read found it clean); its points are followed as before.</summary>

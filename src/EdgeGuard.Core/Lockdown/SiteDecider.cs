@@ -43,6 +43,7 @@ public static class SiteDecider
             // Checked when the approval was counted, and again now that the key is gone: every
             // approver must still be trusted when the second approval would lift the scenario.
             PointsSuppressed suppressed => DoorSupervision.OnSuppressed(site, state, suppressed.Points, now).WithChattering(suppressed.Chattering),
+            PointsUnreadable unreadable => UnreadableExits.OnUnreadable(site, state, unreadable.Points, now, events),
             OperatorKeyWithdrawn withdrawn => state with { AllClearApprovals = state.AllClearApprovals?.Without(withdrawn.Operator) },
             _ => throw new ArgumentException($"Unknown input {input?.GetType().Name ?? "null"}.", nameof(input)),
         };

@@ -22,6 +22,15 @@ public sealed record PointsSuppressed(System.Collections.Immutable.ImmutableSort
         System.Collections.Immutable.ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 }
 
+/// <summary>
+/// The input points the gateway cannot read now, all of them: a loop cut or bridged
+/// (<see cref="EolTamperDetected"/>), a chip that does not answer or a line that could not be read
+/// (<see cref="HardwareFault.Points"/>). Each reads its fail-safe level meanwhile
+/// (<see cref="TamperedLoop"/>); an egress door none of whose exit buttons can be read is released
+/// (<see cref="UnreadableExits"/>).
+/// </summary>
+public sealed record PointsUnreadable(System.Collections.Immutable.ImmutableSortedSet<string> Points) : SiteInput;
+
 /// <summary>Time passed: timers (siren) are checked.</summary>
 public sealed record TimerTick : SiteInput
 {

@@ -121,6 +121,12 @@ public sealed partial record SiteState(
     public ImmutableSortedSet<string> SuppressedPoints { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
     /// <summary>
+    /// Points the gateway cannot read now (<see cref="PointsUnreadable"/>). Not persisted: the I/O
+    /// board and the lines report what they still cannot read at every start.
+    /// </summary>
+    public ImmutableSortedSet<string> UnreadablePoints { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>
     /// The zones holding a perimeter point that were armed at the last decision that looked
     /// (<see cref="PerimeterArming"/>), so a zone that becomes armed has its active points judged
     /// once. Null when unknown (a state <see cref="Restore"/> did not make). Not persisted: the

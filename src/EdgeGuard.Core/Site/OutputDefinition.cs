@@ -62,4 +62,12 @@ public sealed record OutputDefinition(
     /// (<c>mcp23017@0x20:B0</c>); then <see cref="Line"/> is -1. Null (the default) for a native line.
     /// </summary>
     public string? LineAddress { get; init; }
+
+    /// <summary>
+    /// Egress locks only: people inside can leave without the gateway (a push-to-exit that cuts the
+    /// lock's power, a lock that runs its own delayed egress), as the config's <c>hardwiredExit</c>
+    /// declares. Without it the gateway is the only way out, so it releases the lock while it cannot
+    /// read any of the door's exit buttons (<see cref="Lockdown.UnreadableExits"/>).
+    /// </summary>
+    public bool HardwiredExit { get; init; }
 }

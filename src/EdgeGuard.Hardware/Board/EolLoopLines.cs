@@ -151,7 +151,7 @@ public sealed partial class EolLoopLines : IInputLines
 
         if (raise)
         {
-            Report([new HardwareFault(_time.GetUtcNow(), _device, failure!)]);
+            Report([new HardwareFault(_time.GetUtcNow(), _device, failure!) { Points = LoopPoints }]);
         }
 
         return level;
@@ -222,6 +222,9 @@ public sealed partial class EolLoopLines : IInputLines
         }
     }
 
+    // Every point on the chip, for a fault that leaves them unread (HardwareFault.Points).
+    private string[] LoopPoints => [.. _loops.Keys.Order(StringComparer.Ordinal)];
+
     /// <summary>The poll, under <see cref="_polling"/>.</summary>
     private void PollHeld()
     {
@@ -258,6 +261,9 @@ public sealed partial class EolLoopLines : IInputLines
                 ApplyAccepted(slot, reading, state, events, edges);
             }
 
+            // Loops the polls could not read make the chip suspect for every loop on it (one SPI bus, one
+            // chip): the fault names them all as unread until a poll reads every one (Points).
+            var unread = failure is not null;
             // The edge action threw: its edges are kept and delivered again by every poll. One fault while any
             // is kept or polls keep finding new throws; restored only with nothing kept and no throw since.
             if (RefusedFault() is { } refused)
@@ -267,7 +273,7 @@ public sealed partial class EolLoopLines : IInputLines
 
             if (failure is not null && !_faulted)
             {
-                events.Add(new HardwareFault(_time.GetUtcNow(), _device, failure));
+                events.Add(new HardwareFault(_time.GetUtcNow(), _device, failure) { Points = unread ? LoopPoints : [] });
             }
             else if (failure is null && _faulted)
             {

@@ -17,6 +17,9 @@ public sealed partial class ExpanderBank
         }
     }
 
+    // Every input point on the chip: what a fault of a chip that does not answer leaves unread (HardwareFault.Points).
+    private static string[] InputPoints(Chip chip) => [.. chip.Inputs.Select(i => i.PointId).Order(StringComparer.Ordinal)];
+
     private sealed class Chip(ExpanderOptions options, IBusDevices buses)
     {
         public ExpanderOptions Options { get; } = options;

@@ -55,7 +55,10 @@ public sealed partial class ExpanderBank
                 {
                     chip.Faulted = true;
                     events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
-                        $"did not answer at start-up; its outputs are not driven and its points read fail-safe until it answers, retried every {SupervisionInterval.TotalSeconds:0} s: {failure}"));
+                        $"did not answer at start-up; its outputs are not driven and its points read fail-safe until it answers, retried every {SupervisionInterval.TotalSeconds:0} s: {failure}")
+                    {
+                        Points = InputPoints(chip),
+                    });
                 }
                 else if (chip.Lines!.InterruptLineFault is { } line)
                 {

@@ -111,7 +111,10 @@ public sealed partial class ExpanderBank
             {
                 chip.Faulted = true;
                 fault = new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
-                    $"its inputs could not be read; its points read fail-safe until it answers: {reason ?? "not configured"}");
+                    $"its inputs could not be read; its points read fail-safe until it answers: {reason ?? "not configured"}")
+                {
+                    Points = InputPoints(chip),
+                };
             }
         }
 

@@ -312,13 +312,21 @@ public sealed partial class ExpanderBank : IInputLines
             RestoreIfFaulted(chip, events);
         }
 
+        // And answering again while another problem stands: that fault no longer leaves its points unread
+        // (HardwareFault.Points), or an egress door whose exit button is on the chip stayed released.
+        if (!silent && chip.SilenceReported && problem is not null)
+        {
+            RestoreIfFaulted(chip, events);
+        }
+
         // A reset repaired within this pass is still reported, as a fault and its restore together,
         // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
         var raise = !chip.Faulted && (problem ?? repaired) is not null;
         if (raise)
         {
             var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
-            events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason));
+            // A chip that does not answer leaves every input on it unread: an exit button pressed is not seen.
+            events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason) { Points = silent ? InputPoints(chip) : [] });
             (chip.LineFaultReported, chip.SilenceReported) = (line, silent);
         }
 

@@ -51,8 +51,8 @@ public static partial class GatewayConfigReader
                         : "wire a push-to-exit that cuts the lock's power itself (NFPA 101), test it on site, and set hardwiredExit to true";
                     _w.Warning(egressNode,
                         $"egress lock '{id}' opens from inside during a lockdown only through the gateway (its door's exit button): "
-                        + "if the gateway stops, or cannot read that button (a chip that does not answer, a cut loop), the people "
-                        + $"inside are trapped; {remedy}");
+                        + "if the gateway stops, the people inside are trapped; if it cannot read that button (a chip that does "
+                        + $"not answer, a cut loop), it unlocks the door, lockdown or not, so a cut cable opens it; {remedy}");
                     continue;
                 }
 

@@ -102,7 +102,7 @@ public static partial class GatewayConfigReader
                 && failMode is not null && egress is not null && normallyLocked is not null)
             {
                 outputs.Add(new OutputDefinition(id, kind.Value, line.Value, activeHigh.Value, zone,
-                    failMode.Value, egress.Value, normallyLocked.Value));
+                    failMode.Value, egress.Value, normallyLocked.Value) { HardwiredExit = hardwiredExit == true });
                 if (egress == true && hardwiredExit == false)
                 {
                     _egressLocksWithoutHardwiredExit.Add((id, egressNode, subject));

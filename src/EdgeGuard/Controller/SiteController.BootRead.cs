@@ -39,7 +39,10 @@ public sealed partial class SiteController
             var active = point.IsActive(level);
             LogBootReadFailed(point.Id, ex.Message, active);
             events.Add(new HardwareFault(now, DeviceOf(point),
-                $"{point.Id}: the line could not be read at boot ({ex.Message}); it reads {(active ? "active" : "inactive")} (fail-safe) until it reads again"));
+                $"{point.Id}: the line could not be read at boot ({ex.Message}); it reads {(active ? "active" : "inactive")} (fail-safe) until it reads again")
+            {
+                Points = [point.Id],
+            });
             return level;
         }
     }

@@ -173,6 +173,7 @@ public sealed partial class SiteController(
         }
 
         Apply(InputsSettled.Instance, now, events); // reconciles the outputs like every decision
+        FollowUnreadable([.. events], now, events); // a line whose boot read failed cannot be read
         _timer = time.CreateTimer(_ => _channel.Writer.TryWrite(new TimerMessage(time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Report(events);
         ScheduleTimer(now);
@@ -271,6 +272,7 @@ public sealed partial class SiteController(
             case ReportMessage { Events: var reported }:
                 events.AddRange(reported);
                 OnHardwareReported(reported, now, events);
+                FollowUnreadable(reported, now, events);
                 WithdrawApprovals(reported, now, events);
                 break;
             case KeyRotatedMessage { Operator: var rotated }:

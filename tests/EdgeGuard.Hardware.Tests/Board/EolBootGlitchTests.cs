@@ -87,6 +87,7 @@ public sealed class EolBootGlitchTests
         var fault = Assert.IsType<HardwareFault>(Assert.Single(_reported));
         Assert.Equal("mcp3008@0.0", fault.Device);
         Assert.Contains("no answer", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal(["p"], fault.Points); // unread until it is restored: an exit button there is not seen
     }
 
     [Fact]

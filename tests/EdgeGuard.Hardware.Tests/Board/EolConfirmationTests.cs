@@ -78,6 +78,7 @@ public sealed class EolConfirmationTests
         Assert.Equal([false, true], _edges.Select(e => e.High));
         var fault = Assert.IsType<HardwareFault>(Assert.Single(_reported, e => e is HardwareFault));
         Assert.Contains("'fire-annex' do not settle", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal(["fire-annex"], fault.Points);
 
         // Settled again: the real level, and the fault restored.
         settled = true;

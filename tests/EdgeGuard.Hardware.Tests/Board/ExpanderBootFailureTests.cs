@@ -35,7 +35,9 @@ public sealed class ExpanderBootFailureTests : IDisposable
         var outputs = bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = false });
         bank.Start(_rig.Edges.Add);
 
-        Assert.Equal("mcp23017@0x20", Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Device);
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+        Assert.Equal("mcp23017@0x20", fault.Device);
+        Assert.Equal(["door-annex", "key-annex", "panic-annex"], fault.Points); // every input on it, unread
         // The tamper levels: panic and door active, the keyswitch inactive (it must never clear anything).
         Assert.False(bank.Read("panic-annex"), "a blind panic button reads active (low)");
         Assert.True(bank.Read("door-annex"), "a blind door reads open");

@@ -44,6 +44,8 @@ public sealed class ExpanderLostTests : IDisposable
             _rig.Edges.Select(e => (e.PointId, e.High)).OrderBy(e => e.PointId, StringComparer.Ordinal));
         Assert.Equal(fault, Assert.Single(_rig.Reported)); // the same fault, not restored and raised again
         Assert.EndsWith("; its points read fail-safe after 2 failed passes in a row, until it answers", fault.Reason, StringComparison.Ordinal);
+        // Unread from the first failed pass: an exit button pressed now is not seen (UnreadableExits).
+        Assert.Equal(["door-annex", "fire-annex", "key-annex", "panic-annex"], fault.Points);
         bank.Supervise();
         Assert.Equal(4, _rig.Edges.Count); // nothing delivered twice while it stays silent
         _rig.Edges.Clear();
@@ -107,7 +109,9 @@ public sealed class ExpanderLostTests : IDisposable
         using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door, Key, Fire], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
         bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
         bank.Start(_rig.Edges.Add);
-        Assert.StartsWith("its interrupt line", Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Reason, StringComparison.Ordinal);
+        var lineFault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+        Assert.StartsWith("its interrupt line", lineFault.Reason, StringComparison.Ordinal);
+        Assert.Empty(lineFault.Points); // polled without its line: every point is still read
 
         _rig.Fake.Powered = false; // then the harness is cut
         bank.Supervise();
@@ -118,5 +122,29 @@ public sealed class ExpanderLostTests : IDisposable
         Assert.EndsWith("; its points read fail-safe after 2 failed passes in a row, until it answers",
             Assert.IsType<HardwareFault>(_rig.Reported[^1]).Reason, StringComparison.Ordinal);
         Assert.Contains(("fire-annex", false), _rig.Edges.Select(e => (e.PointId, e.High)));
+        Assert.Equal(4, Assert.IsType<HardwareFault>(_rig.Reported[^1]).Points.Count);
+    }
+
+    [Fact]
+    public void A_chip_that_answers_again_while_its_interrupt_line_fault_stands_leaves_no_point_unread()
+    {
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon");
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door, Key, Fire], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        _rig.Fake.Powered = false;
+        bank.Supervise();
+        bank.Supervise();
+        _rig.Reported.Clear();
+
+        _rig.Fake.Powered = true; // back, its line still held elsewhere: polled, every point read again
+        bank.Supervise();
+
+        // The silence's fault, which named its points unread, is restored, and the line's raised again
+        // without them: kept, it held an egress door whose exit button is on the chip released.
+        Assert.Equal(["fault.hardware-restored", "fault.hardware"], _rig.Reported.Select(e => e.Type));
+        var lineFault = Assert.IsType<HardwareFault>(_rig.Reported[^1]);
+        Assert.Contains("its interrupt line", lineFault.Reason, StringComparison.Ordinal); // after the reset it found and repaired
+        Assert.Empty(lineFault.Points);
     }
 }

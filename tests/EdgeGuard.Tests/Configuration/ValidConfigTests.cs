@@ -43,7 +43,7 @@ public sealed class ValidConfigTests
         Assert.Equal(5, site.Outputs.Count);
         Assert.Equal(
             [
-                new OutputDefinition("lock-lobby", OutputKind.Lock, 12, true, "lobby", LockFailMode.FailSafe, Egress: true, NormallyLocked: false),
+                new OutputDefinition("lock-lobby", OutputKind.Lock, 12, true, "lobby", LockFailMode.FailSafe, Egress: true, NormallyLocked: false) { HardwiredExit = true },
                 new OutputDefinition("lock-chancery", OutputKind.Lock, 13, true, "chancery", LockFailMode.FailSecure, Egress: false, NormallyLocked: true),
                 new OutputDefinition("siren-main", OutputKind.Siren, 16, true, "guardroom"),
                 new OutputDefinition("strobe-lobby", OutputKind.Strobe, 19, true, "lobby"),

@@ -133,6 +133,50 @@ public sealed class HardwareBootReadTests
     }
 
     /// <summary>
+    /// An egress door's only exit button whose line cannot be read at boot reads "not pressed": the door's
+    /// normally locked egress lock is released (<see cref="UnreadableExits"/>) until the resync reads the
+    /// line again, or a person inside pressing it would never be let out.
+    /// </summary>
+    [Fact]
+    public async Task An_exit_button_unreadable_at_boot_releases_its_egress_door_until_the_resync_reads_it()
+    {
+        const int RexLine = 6;
+        var plain = Site(NativeFire());
+        var site = plain with
+        {
+            Points = [.. plain.Points, new("rex", PointKind.RequestToExit, RexLine, ActiveHigh: false, LinePull.Up, TimeSpan.Zero, "a")],
+            Doors = [new DoorDefinition("exit", "lock-exit", "door", ["rex"], TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5))],
+        };
+        System.Device.Gpio.GpioController? controller = null;
+        Action<IReadOnlyList<DomainEvent>> report = _ => { };
+        await using var h = new ControllerHarness(site, _ => new MemorySafetyStore(), openInputs: (gpio, time) =>
+        {
+            controller = gpio;
+            // The resync's reports reach the controller as the gateway's do (HardwareFaultReporter).
+            return new OnRead(new GpioInputLines(gpio, site.Points, time, events => report(events)), "rex", () => gpio.ClosePin(RexLine));
+        });
+        report = h.Controller.ReportFromOutside;
+
+        await h.BootAsync();
+        await h.SettleAsync();
+
+        var fault = Assert.Single(h.Events.Events.OfType<HardwareFault>());
+        Assert.Equal("gpio6", fault.Device);
+        Assert.Equal(["rex"], fault.Points);
+        var released = Assert.Single(h.Events.Events.OfType<DoorExitUnreadable>());
+        Assert.Equal(("exit", "lock-exit"), (released.DoorId, released.LockId));
+        Assert.False(h.Driver.GetOutputLevel(ExitLine), "the normally locked exit stayed locked with its exit button unreadable");
+
+        controller!.OpenPin(RexLine, System.Device.Gpio.PinMode.InputPullUp);
+        h.Time.Advance(GpioInputLines.ResyncInterval);
+        await h.SettleAsync();
+
+        Assert.Single(h.Events.Events.OfType<HardwareFaultRestored>());
+        Assert.Single(h.Events.Events.OfType<DoorExitUnreadableRestored>());
+        Assert.True(h.Driver.GetOutputLevel(ExitLine), "the exit was not locked again once its button could be read");
+    }
+
+    /// <summary>
     /// A fire input whose line cannot be read at the settled read takes the side a dead chip's fire input
     /// takes (<see cref="TamperedLoop.ReadsActive"/>): active, so egress is released and latched, with the
     /// line reported. The same rule as before the read was guarded, and as an ADC that keeps failing.
