@@ -128,6 +128,17 @@ public sealed partial class GpioInputLines
         lock (line.Gate)
         {
             edgesAtRead = line.Edges;
+            if (line.ReadFailed && line.ReadFailures < 2 && !line.ReadFailureStood)
+            {
+                // One failed read, new to the passes, may be retried by the reader at once: the
+                // controller's boot read reads a native line twice and raises fault.hardware only
+                // when the second throws too. Acting on it now restored, or marked for restore, a
+                // fault never raised when that retry read. Left for the next pass: by then the retry
+                // has come, and a failure still standing is the reader's fault. Two failures in a
+                // row are that fault already: acted on at once, so the real level is not held back.
+                line.ReadFailureStood = true;
+                return (null, false);
+            }
         }
 
         bool high;
@@ -200,7 +211,8 @@ public sealed partial class GpioInputLines
     }
 
     /// <summary>
-    /// A line whose <see cref="Read"/> threw, read again: its level is delivered whatever it is, since the
+    /// A line whose <see cref="Read"/> threw (twice in a row, or a pass ago: the reader's retry has come), read
+    /// again: its level is delivered whatever it is, since the
     /// receiver holds the point's fail-safe level, which the level seeded at <see cref="Start"/> may equal,
     /// and the fault the reader raised is restored (this pass). Unless an edge came while it was read: that
     /// edge may be newer, and the next pass delivers. The caller holds the line's gate.

@@ -92,7 +92,9 @@ public sealed partial class GpioInputLines : IInputLines
     /// A read that throws (EIO from the character device) leaves the level the receiver holds unknown: the
     /// controller then takes the point's fail-safe level. So the line is marked, and the first resync pass
     /// that reads it delivers its level whatever it is (the level seeded at <see cref="Start"/> may equal
-    /// it) and restores the line's fault, which the reader raised (<see cref="Resync"/>).
+    /// it) and restores the line's fault, which the reader raised (<see cref="Resync"/>). Not the pass that
+    /// first finds one failure: the reader may read again at once, and a retry that reads raises no fault
+    /// for a restore to follow.
     /// </remarks>
     /// <exception cref="KeyNotFoundException">The point is not one of these lines.</exception>
     public bool Read(string pointId)
@@ -105,6 +107,7 @@ public sealed partial class GpioInputLines : IInputLines
             lock (line.Gate)
             {
                 line.ReadFailed = false;
+                line.ReadFailures = 0;
             }
 
             return high;
@@ -113,7 +116,10 @@ public sealed partial class GpioInputLines : IInputLines
         {
             lock (line.Gate)
             {
+                // The pass acts on it once the reader's retry, if any, has come (Check).
                 line.ReadFailed = true;
+                line.ReadFailures++;
+                line.ReadFailureStood = false;
             }
 
             throw;
@@ -299,6 +305,15 @@ public sealed partial class GpioInputLines : IInputLines
         /// fail-safe level), and a fault for the line raised by the reader. Under <see cref="Gate"/>.
         /// </summary>
         public bool ReadFailed { get; set; }
+
+        /// <summary>Reads that threw in a row, since the last that did not. Under <see cref="Gate"/>.</summary>
+        public int ReadFailures { get; set; }
+
+        /// <summary>
+        /// A pass has found <see cref="ReadFailed"/> since the last failed read: the reader's retry, if any, came
+        /// before the next pass, which acts on the failure. Under <see cref="Gate"/>.
+        /// </summary>
+        public bool ReadFailureStood { get; set; }
 
         /// <summary>A fault is raised for the line; only the pass (under its own gate) touches this.</summary>
         public bool Faulted { get; set; }

@@ -274,6 +274,44 @@ public sealed class GpioInputResyncTests : IDisposable
     }
 
     [Fact]
+    public void A_pass_between_a_failed_boot_read_and_its_successful_retry_restores_nothing()
+    {
+        using var lines = Lines();
+        lines.Start(_edges.Add);
+        _controller.ClosePin(DoorLine);
+        Assert.ThrowsAny<Exception>(() => lines.Read("door-lobby")); // the controller reads once more at once
+        _controller.OpenPin(DoorLine, PinMode.InputPullDown);
+        Pass(); // the timer's pass comes between the two reads
+        Assert.False(lines.Read("door-lobby")); // the retry reads: the controller raises no fault.hardware
+
+        Pass();
+        Pass();
+
+        // No fault was raised for gpio6, so no restore may follow (the office pairs them).
+        Assert.Empty(_reported);
+        Assert.Empty(_edges);
+    }
+
+    [Fact]
+    public void A_pass_between_a_failed_boot_read_and_its_failed_retry_restores_only_after_that()
+    {
+        using var lines = Lines();
+        lines.Start(_edges.Add);
+        _controller.ClosePin(DoorLine);
+        Assert.ThrowsAny<Exception>(() => lines.Read("door-lobby"));
+        Pass(); // between the two reads, the line still unreadable
+        Assert.ThrowsAny<Exception>(() => lines.Read("door-lobby")); // the controller raises fault.hardware now
+        Assert.Empty(_reported); // the reader's fault, not raised twice
+
+        _controller.OpenPin(DoorLine, PinMode.InputPullDown);
+        Pass();
+        Pass();
+
+        Assert.Equal("gpio6", Assert.IsType<HardwareFaultRestored>(Assert.Single(_reported)).Device);
+        Assert.Equal([new RawEdge("door-lobby", High: false, _edges[0].Timestamp)], _edges);
+    }
+
+    [Fact]
     public void A_boot_read_that_succeeds_leaves_nothing_for_the_resync_to_deliver()
     {
         using var lines = Lines();

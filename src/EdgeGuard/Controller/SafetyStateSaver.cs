@@ -45,6 +45,8 @@ internal sealed partial class SafetyStateSaver : IDisposable
     private Attempt? _current;
     private (SafetyState State, Exception? Failure, TimeSpan Took)? _lastAbandoned;
     private (SafetyState? Loaded, Exception? Failure, TimeSpan Took)? _abandonedLoad;
+    // The state of the last save that took: what the row holds, as only this thread writes it.
+    private SafetyState? _landed;
     private long _abandonedLoadEnded;
     private bool _disposed;
 
@@ -128,7 +130,8 @@ internal sealed partial class SafetyStateSaver : IDisposable
     /// Saves <paramref name="state"/> unless a save is still running, or the boot's load, given up
     /// on, has ended and the controller has not yet taken what it read (its end is queued to the
     /// loop, which saves the latest state once it has); and waits for it at most
-    /// <paramref name="deadline"/> on the clock.
+    /// <paramref name="deadline"/> on the clock. A state the last save that took was of (the
+    /// same instance) is on disk already: saved, with no second save.
     /// </summary>
     /// <param name="state">The state to save.</param>
     /// <param name="turnWait">How long a save still running is waited for (zero: not at all).</param>
@@ -158,6 +161,13 @@ internal sealed partial class SafetyStateSaver : IDisposable
             {
                 // A failure like the disk's, not a throw: the controller reports it and goes on.
                 return new SaveOutcome("the gateway is shutting down; the safety state was not saved", null);
+            }
+
+            if (ReferenceEquals(_landed, state))
+            {
+                // On disk already (the late save a stop waited for above): a second save could only
+                // fail (the database busy) and raise a critical fault for a durable state.
+                return new SaveOutcome(null, null);
             }
 
             if (_abandonedLoad is not null)
@@ -328,6 +338,7 @@ internal sealed partial class SafetyStateSaver : IDisposable
                 attempt.Failure = failure;
                 attempt.Loaded = loaded;
                 attempt.Ended = true;
+                _landed = failure is null && attempt.State is { } written ? written : _landed;
                 abandoned = attempt.Abandoned;
                 attempt.Reported = !abandoned;
                 if (abandoned && attempt.State is { } saved)
