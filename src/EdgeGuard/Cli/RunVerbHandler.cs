@@ -17,11 +17,13 @@ internal static class RunVerbHandler
     /// Loads and validates configuration; on any problem writes the full report and returns null,
     /// so the caller exits before a single GPIO line is opened. With <paramref name="warn"/> (the
     /// gateway itself) also writes each warning: what it starts without (a missing TLS file).
+    /// <paramref name="use"/>: as for <see cref="GatewayConfigReader.Read"/>.
     /// </summary>
-    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false, bool warn = false)
+    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false, bool warn = false,
+        ConfigUse use = ConfigUse.Gateway)
     {
         var loaded = GatewayConfigLoader.Build(path);
-        var result = GatewayConfigLoader.Read(loaded, simulate, loadFiles);
+        var result = GatewayConfigLoader.Read(loaded, simulate, loadFiles, use);
         const string logging = GatewayConfigReader.LoggingSectionName;
         if (loadFiles && loaded.Errors.Count == 0
             && !result.Errors.Any(e => e.Path == logging || e.Path.StartsWith(logging + ":", StringComparison.Ordinal))

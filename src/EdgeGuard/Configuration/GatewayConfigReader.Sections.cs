@@ -26,7 +26,10 @@ public static partial class GatewayConfigReader
             if (simulate)
             {
                 // Forced to Simulated; a misspelled driver is still reported since it would break the real run.
-                _simulatedChip = _w.Enum(driverNode, null, required: false, Drivers) == GpioDriverKind.Simulated;
+                var chosen = _w.Enum(driverNode, null, required: false, Drivers) == GpioDriverKind.Simulated;
+                // run --simulate opens these lines on the simulated chip: one it lacks passed validate
+                // --simulate and failed the run. The journal and sim verbs open none (ConfigUse.Paths).
+                _simulatedChip = chosen || use == ConfigUse.Gateway;
                 driver = GpioDriverKind.Simulated;
             }
             else

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using EdgeGuard.Cli;
+using EdgeGuard.Hardware.Simulation;
 
 namespace EdgeGuard.Tests.Cli;
 
@@ -66,14 +68,60 @@ public sealed class RunSimulateTests : IDisposable
         Assert.Null(RunVerbHandler.SimulationLeavesTheMachine(loaded.Value.Config));
     }
 
-    // The shipped configuration with its broker at host (plain TCP, as on an isolated test network).
-    private string ConfigFile(string host, string? driver = null)
+    // The simulated chip has SimulatedGpioDriver.DefaultLineCount lines. validate --simulate only checked
+    // 0..1023 and passed a line past them; run --simulate then failed opening it. Each such line is listed
+    // with the config's other problems, naming its item.
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("run")]
+    public async Task Simulate_lists_every_line_the_simulated_chip_lacks_with_the_other_problems(string verb)
+    {
+        const int lines = SimulatedGpioDriver.DefaultLineCount;
+        var path = ConfigFile("", edit: site =>
+        {
+            site["points"]![3]!["line"] = lines;
+            site["outputs"]![2]!["line"] = lines + 6;
+            site["zones"]![0]!["nmae"] = "typo";
+        });
+
+        var (code, output, error) = await CliRun.InvokeAsync(verb, "--simulate", "--config", path);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        var range = Inv($"which has lines 0..{lines - 1}");
+        Assert.Contains(Inv($"EdgeGuard:points:3:line: point 'panic-lobby': line {lines} is beyond the simulated chip, {range}"), error, StringComparison.Ordinal);
+        Assert.Contains(Inv($"EdgeGuard:outputs:2:line: output 'siren-main': line {lines + 6} is beyond the simulated chip, {range}"), error, StringComparison.Ordinal);
+        Assert.Contains("EdgeGuard:zones:0:nmae", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Configuration is valid", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "no journal was opened");
+    }
+
+    // A real chip's size is the kernel's to know (no board profile here): without --simulate those lines
+    // are left to the run, as before.
+    [Fact]
+    public void A_real_read_leaves_lines_past_the_simulated_chip_alone()
+    {
+        const int lines = SimulatedGpioDriver.DefaultLineCount;
+        var path = ConfigFile("", edit: site => site["points"]![3]!["line"] = lines);
+
+        var loaded = RunVerbHandler.Load(path, simulate: false, TextWriter.Null);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(lines, loaded.Value.Config.Site.Point("panic-lobby").Line);
+    }
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    // The shipped configuration with its broker at host (plain TCP, as on an isolated test network),
+    // then edit's changes to its EdgeGuard section.
+    private string ConfigFile(string host, string? driver = null, Action<JsonNode>? edit = null)
     {
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
         if (driver is not null)
         {
             json["EdgeGuard"]!["hardware"]!["driver"] = driver;
         }
+
+        edit?.Invoke(json["EdgeGuard"]!);
 
         json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
         json["EdgeGuard"]!["mqtt"] = new JsonObject { ["host"] = host, ["tls"] = new JsonObject { ["enabled"] = false } };
