@@ -127,9 +127,10 @@ public static partial class GatewayConfigReader
     /// </param>
     /// <param name="use">
     /// What the verb does with the configuration: with <paramref name="simulate"/>, every GPIO line must be
-    /// one of the simulated chip's for <see cref="ConfigUse.Gateway"/> (the default), not for
-    /// <see cref="ConfigUse.Paths"/>. A configuration that chooses the simulated driver itself is
-    /// checked so whatever the use.
+    /// one of the simulated chip's, except for <see cref="ConfigUse.Paths"/> (a configuration that chooses
+    /// the simulated driver itself is checked so whatever the use). On simulated hardware (forced or
+    /// chosen), <see cref="ConfigUse.Gateway"/> (the default) also needs <c>mqtt.host</c> blank or on
+    /// loopback (GatewayConfigReader.Simulated.cs).
     /// </param>
     /// <returns>A built <see cref="GatewayConfig"/> with no errors, or a null config and every problem.</returns>
     /// <remarks>

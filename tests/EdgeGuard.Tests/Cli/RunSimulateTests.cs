@@ -62,10 +62,38 @@ public sealed class RunSimulateTests : IDisposable
     [InlineData("::1")]
     public void A_broker_on_this_machine_is_what_simulate_mode_talks_to(string host)
     {
-        var loaded = RunVerbHandler.Load(ConfigFile(host), simulate: true, TextWriter.Null);
+        // The refusal is part of the config read, so a broker it lets through loads.
+        using var error = new StringWriter();
+        var loaded = RunVerbHandler.Load(ConfigFile(host), simulate: true, error);
 
-        Assert.NotNull(loaded);
-        Assert.Null(RunVerbHandler.SimulationLeavesTheMachine(loaded.Value.Config));
+        Assert.True(loaded is not null, error.ToString());
+        Assert.Equal(host, loaded.Value.Config.Mqtt.Host ?? "");
+    }
+
+    // The broker check ran after the config read: its refusal came only once every other problem was
+    // fixed, one more round trip for the technician. It is listed with them, at mqtt.host.
+    [Theory]
+    [InlineData("validate", "--simulate", null)]
+    [InlineData("run", "--simulate", null)]
+    [InlineData("validate", null, "simulated")]
+    [InlineData("run", null, "simulated")]
+    public async Task A_broker_off_this_machine_is_listed_with_the_other_problems(string verb, string? simulate, string? driver)
+    {
+        var path = ConfigFile("10.20.0.5", driver, edit: site =>
+        {
+            site["points"]![3]!["line"] = SimulatedGpioDriver.DefaultLineCount;
+            site["zones"]![0]!["nmae"] = "typo";
+        });
+
+        var (code, _, error) = await CliRun.InvokeAsync([verb, .. simulate is null ? Array.Empty<string>() : [simulate], "--config", path]);
+
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        Assert.StartsWith("Configuration has 3 problems:", error, StringComparison.Ordinal);
+        Assert.Contains("EdgeGuard:zones:0:nmae", error, StringComparison.Ordinal);
+        Assert.Contains("EdgeGuard:points:3:line: point 'panic-lobby'", error, StringComparison.Ordinal);
+        Assert.Contains("EdgeGuard:mqtt:host: simulated hardware (run --simulate, or hardware.driver simulated) publishes simulated presses as events of gateway 'gw-chancery', and mqtt.host '10.20.0.5' is not on this machine: "
+            + "the security office would take a simulated panic for a real one.", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "state")), "no journal was opened");
     }
 
     // The simulated chip has SimulatedGpioDriver.DefaultLineCount lines. validate --simulate only checked

@@ -47,4 +47,22 @@ public sealed partial class WalkTestVerbTests
         Assert.Contains($"point 'panic-hall': line 70 is beyond the simulated chip, which has lines 0..{last}", Screen);
         Assert.DoesNotContain("   at ", Screen);
     }
+
+    // A walk test publishes nothing (its events stay on the screen), so the simulated gateway's refusal of
+    // a broker off this machine is not its: a technician rehearses on a copy of the site's config.
+    [Fact]
+    public async Task A_simulated_walk_test_runs_with_the_sites_broker_off_this_machine()
+    {
+        var config = WriteConfig(HallPoints);
+        var node = JsonNode.Parse(await File.ReadAllTextAsync(config))!;
+        node["EdgeGuard"]!["mqtt"] = new JsonObject { ["host"] = "broker.office.example", ["tls"] = new JsonObject { ["enabled"] = false } };
+        await File.WriteAllTextAsync(config, node.ToJsonString());
+
+        var code = await EdgeGuardCli.Create().Parse(["walktest", "--simulate", "--config", config, "--duration", "1s"])
+            .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen }).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, code);
+        Assert.Contains("Walk test report (duration over)", Screen);
+        Assert.DoesNotContain("mqtt:host", Screen);
+    }
 }
