@@ -54,7 +54,7 @@ public static class EdgeGuardCli
             // With its warnings (a client certificate near its end): run does not load the files, so
             // only validate can give them.
             var loaded = RunVerbHandler.Load(result.GetValue(ConfigOption), result.GetValue(simulate), result.InvocationConfiguration.Error, loadFiles: true, warn: true);
-            if (loaded is null || RunVerbHandler.RefusedAsSimulated(loaded.Value.Config, result.InvocationConfiguration.Error))
+            if (loaded is null)
             {
                 return ExitCodes.InvalidConfig;
             }

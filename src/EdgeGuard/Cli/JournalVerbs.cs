@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using EdgeGuard.Configuration;
 using EdgeGuard.Journal;
 using EdgeGuard.Mqtt.Files;
 
@@ -201,8 +202,9 @@ internal static class JournalVerbs
         if (db is null)
         {
             // Only stateDirectory matters here; validate as for --simulate so a tool run on an
-            // office laptop does not need the gateway's GPIO driver to be configured.
-            if (RunVerbHandler.Load(config, simulate: true, error) is not { } loaded)
+            // office laptop does not need the gateway's GPIO driver to be configured. The config is
+            // the real site's: its lines are not checked against the simulated chip (ConfigUse.Paths).
+            if (RunVerbHandler.Load(config, simulate: true, error, use: ConfigUse.Paths) is not { } loaded)
             {
                 return (null, ExitCodes.InvalidConfig);
             }

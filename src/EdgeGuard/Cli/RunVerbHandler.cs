@@ -3,7 +3,6 @@ using EdgeGuard.Controller;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hosting;
 using EdgeGuard.Hosting.Systemd;
-using EdgeGuard.Mqtt.Publishing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,11 +16,13 @@ internal static class RunVerbHandler
     /// Loads and validates configuration; on any problem writes the full report and returns null,
     /// so the caller exits before a single GPIO line is opened. With <paramref name="warn"/> (the
     /// gateway itself) also writes each warning: what it starts without (a missing TLS file).
+    /// <paramref name="use"/>: as for <see cref="GatewayConfigReader.Read"/>.
     /// </summary>
-    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false, bool warn = false)
+    public static (GatewayConfig Config, IConfiguration Configuration)? Load(string? path, bool simulate, TextWriter error, bool loadFiles = false, bool warn = false,
+        ConfigUse use = ConfigUse.Gateway)
     {
         var loaded = GatewayConfigLoader.Build(path);
-        var result = GatewayConfigLoader.Read(loaded, simulate, loadFiles);
+        var result = GatewayConfigLoader.Read(loaded, simulate, loadFiles, use);
         const string logging = GatewayConfigReader.LoggingSectionName;
         if (loadFiles && loaded.Errors.Count == 0
             && !result.Errors.Any(e => e.Path == logging || e.Path.StartsWith(logging + ":", StringComparison.Ordinal))
@@ -46,36 +47,6 @@ internal static class RunVerbHandler
         return (result.Config!, loaded.Configuration);
     }
 
-    /// <summary>
-    /// On simulated hardware (forced by <c>--simulate</c> or chosen by <c>hardware.driver</c>), writes
-    /// <see cref="SimulationLeavesTheMachine"/>'s refusal and returns true: <c>run</c> and <c>validate</c> alike.
-    /// </summary>
-    internal static bool RefusedAsSimulated(GatewayConfig config, TextWriter error)
-    {
-        if (config.Hardware.Driver != GpioDriverKind.Simulated || SimulationLeavesTheMachine(config) is not { } leaves)
-        {
-            return false;
-        }
-
-        error.WriteLine(ConfigErrorFormatter.Format([leaves]));
-        return true;
-    }
-
-    /// <summary>
-    /// Simulated presses are journaled and published as this gateway's events, like real ones: run
-    /// with a copy of a production configuration, a simulated panic press reached the security
-    /// office's broker as a real alarm from that gateway. So simulate mode talks only to a broker on
-    /// this machine: the embedded one (no host), or one on loopback (the integration tests'). Null
-    /// when it does; otherwise the refusal, naming the host and what to write instead.
-    /// </summary>
-    internal static ConfigError? SimulationLeavesTheMachine(GatewayConfig config) =>
-        config.Mqtt.Host is { Length: > 0 } host && !MqttPublisherOptions.IsLoopbackHost(host)
-            ? new ConfigError($"{GatewayConfigReader.SectionName}:mqtt:host",
-                $"simulated hardware (run --simulate, or hardware.driver simulated) publishes simulated presses as events of gateway '{config.Site.GatewayId}', and mqtt.host '{host}' is not on this machine: "
-                + "the security office would take a simulated panic for a real one. Leave mqtt.host empty for the embedded broker, or name a broker on loopback (127.0.0.1), "
-                + "in a copy of the configuration with a stateDirectory of its own (the gateway's holds its real safety state)")
-            : null;
-
     /// <summary>Runs the gateway until <paramref name="ct"/> fires or the host stops.</summary>
     /// <param name="path">The configuration file, or null for the default.</param>
     /// <param name="simulate">Simulated hardware.</param>
@@ -91,11 +62,6 @@ internal static class RunVerbHandler
     {
         environment ??= Environment.GetEnvironmentVariable;
         if (Load(path, simulate, error, warn: true) is not { } loaded)
-        {
-            return ExitCodes.InvalidConfig;
-        }
-
-        if (RefusedAsSimulated(loaded.Config, error))
         {
             return ExitCodes.InvalidConfig;
         }

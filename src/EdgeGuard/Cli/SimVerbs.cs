@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using EdgeGuard.Configuration;
 using EdgeGuard.Mqtt.Files;
 using EdgeGuard.Simulation;
 
@@ -147,7 +148,7 @@ internal static class SimVerbs
     private static Task<SimulatorClient> ConnectAsync(ParseResult result, CancellationToken ct)
     {
         var socket = result.GetValue(SocketOption)
-            ?? RunVerbHandler.Load(result.GetValue(EdgeGuardCli.ConfigOption), simulate: true, result.InvocationConfiguration.Error)?.Config.Simulation.ControlSocket
+            ?? RunVerbHandler.Load(result.GetValue(EdgeGuardCli.ConfigOption), simulate: true, result.InvocationConfiguration.Error, use: ConfigUse.Paths)?.Config.Simulation.ControlSocket
             ?? throw new IOException("No control socket: pass --socket, or a valid --config.");
         return SimulatorClient.ConnectAsync(socket, ct);
     }

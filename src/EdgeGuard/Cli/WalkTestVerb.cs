@@ -102,7 +102,7 @@ internal static partial class WalkTestVerb
         }
 
         arguments ??= ["walktest", .. path is null ? [] : new[] { "--config", path }, .. simulate ? ["--simulate"] : Array.Empty<string>()];
-        if (RunVerbHandler.Load(path, simulate, error) is not { } loaded)
+        if (RunVerbHandler.Load(path, simulate, error, use: ConfigUse.WalkTest) is not { } loaded)
         {
             return ExitCodes.InvalidConfig;
         }

@@ -120,7 +120,8 @@ public static class GatewayConfigLoader
     /// <param name="loaded">What <see cref="Build"/> returned.</param>
     /// <param name="simulate">As for <see cref="GatewayConfigReader.Read"/>.</param>
     /// <param name="loadFiles">As for <see cref="GatewayConfigReader.Read"/>.</param>
-    public static ConfigResult Read(LoadedConfiguration loaded, bool simulate = false, bool loadFiles = false)
+    /// <param name="use">As for <see cref="GatewayConfigReader.Read"/>.</param>
+    public static ConfigResult Read(LoadedConfiguration loaded, bool simulate = false, bool loadFiles = false, ConfigUse use = ConfigUse.Gateway)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         if (loaded.Errors.Count > 0)
@@ -128,7 +129,7 @@ public static class GatewayConfigLoader
             return new ConfigResult(null, loaded.Errors);
         }
 
-        var result = GatewayConfigReader.Read(loaded.Configuration, simulate, loadFiles, loaded.Directory);
+        var result = GatewayConfigReader.Read(loaded.Configuration, simulate, loadFiles, loaded.Directory, use);
         ConfigError[] problems = loadFiles && loaded.ModeProblem is { } refused ? [refused, .. loaded.FileProblems] : [.. loaded.FileProblems];
         if (problems.Length > 0)
         {

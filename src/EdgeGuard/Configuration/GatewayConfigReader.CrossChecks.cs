@@ -43,8 +43,9 @@ public static partial class GatewayConfigReader
             return line;
         }
 
-        // Whether the config itself chooses the simulated driver. Not when --simulate forces it: the
-        // journal verbs read a real site's config so, and its lines are its real chip's.
+        // Whether the lines are opened on the simulated chip: the config chooses the simulated driver,
+        // or --simulate forces it for a verb that opens them. Not for the journal and sim verbs
+        // (ConfigUse.Paths): they read a real site's config so, and its lines are its real chip's.
         private bool _simulatedChip;
 
         // The named host board's chip lines, when hardware.chip is that chip (unset, or its label).

@@ -16,6 +16,8 @@ public static partial class GatewayConfigReader
     {
         private HardwareOptions? Hardware(ConfigNode node)
         {
+            // Forced by --simulate whatever the section holds (also when it is no object).
+            _simulatedDriver = simulate;
             if (!_w.Object(node, null, HardwareKeys))
             {
                 return null;
@@ -26,13 +28,17 @@ public static partial class GatewayConfigReader
             if (simulate)
             {
                 // Forced to Simulated; a misspelled driver is still reported since it would break the real run.
-                _simulatedChip = _w.Enum(driverNode, null, required: false, Drivers) == GpioDriverKind.Simulated;
+                var chosen = _w.Enum(driverNode, null, required: false, Drivers) == GpioDriverKind.Simulated;
+                // run and walktest --simulate open these lines on the simulated chip: one it lacks passed
+                // validate --simulate and failed the run. The journal and sim verbs open none (ConfigUse.Paths).
+                _simulatedChip = chosen || use != ConfigUse.Paths;
                 driver = GpioDriverKind.Simulated;
             }
             else
             {
                 driver = _w.Enum(driverNode, null, required: true, Drivers);
                 _simulatedChip = driver == GpioDriverKind.Simulated;
+                _simulatedDriver = _simulatedChip;
             }
 
             var realDriver = driver is GpioDriverKind.LibGpiod or GpioDriverKind.LibGpiodV2;
@@ -250,6 +256,10 @@ public static partial class GatewayConfigReader
             {
                 _w.Error(hostNode, null, problem);
                 hostOk = false;
+            }
+            else
+            {
+                SimulatedBrokerOnThisMachine(hostNode, host);
             }
 
             // 0 = not set (the range starts at 1); resolved below, once TLS is known.

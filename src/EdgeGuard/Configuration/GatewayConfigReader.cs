@@ -125,15 +125,23 @@ public static partial class GatewayConfigReader
     /// <c>run</c> under systemd find the same files. Null: the working directory now (a configuration
     /// not read from a file). Either way every path of the returned config is absolute.
     /// </param>
+    /// <param name="use">
+    /// What the verb does with the configuration: with <paramref name="simulate"/>, every GPIO line must be
+    /// one of the simulated chip's, except for <see cref="ConfigUse.Paths"/> (a configuration that chooses
+    /// the simulated driver itself is checked so whatever the use). On simulated hardware (forced or
+    /// chosen), <see cref="ConfigUse.Gateway"/> (the default) also needs <c>mqtt.host</c> blank or on
+    /// loopback (GatewayConfigReader.Simulated.cs).
+    /// </param>
     /// <returns>A built <see cref="GatewayConfig"/> with no errors, or a null config and every problem.</returns>
     /// <remarks>
     /// The <c>Logging</c> section is checked too (GatewayConfigReader.Logging.cs): a level the
     /// host's logging cannot parse would otherwise stop <c>run</c> after <c>validate</c> passed.
     /// </remarks>
-    public static ConfigResult Read(IConfiguration configuration, bool simulate = false, bool loadFiles = false, string? baseDirectory = null)
+    public static ConfigResult Read(IConfiguration configuration, bool simulate = false, bool loadFiles = false, string? baseDirectory = null,
+        ConfigUse use = ConfigUse.Gateway)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var run = new Run(simulate, loadFiles, Path.GetFullPath(baseDirectory ?? Environment.CurrentDirectory));
+        var run = new Run(simulate, loadFiles, Path.GetFullPath(baseDirectory ?? Environment.CurrentDirectory), use);
         run.Logging(configuration.GetSection(LoggingSectionName));
         return run.Read(configuration.GetSection(SectionName));
     }
@@ -153,7 +161,7 @@ public static partial class GatewayConfigReader
 
     // All of the read's state is declared here, so every other part of Run only reads and fills it.
     /// <summary>State of one read: the walker plus what has been declared so far, for cross-checks.</summary>
-    private sealed partial class Run(bool simulate, bool loadFiles, string baseDirectory)
+    private sealed partial class Run(bool simulate, bool loadFiles, string baseDirectory, ConfigUse use)
     {
         /// <summary>
         /// A problem <c>validate</c> (which loads the files) refuses, and <c>run</c> starts with, saying

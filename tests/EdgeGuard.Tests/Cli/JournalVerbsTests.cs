@@ -181,6 +181,26 @@ public sealed class JournalVerbsTests : IDisposable
         Assert.Contains(Db, output, StringComparison.Ordinal);
     }
 
+    // The journal verbs read only stateDirectory, on an office laptop too, so they force the simulated
+    // driver; but the configuration is the real site's: its lines are its real chip's and its broker
+    // is the office's, neither of which the simulated gateway's checks may refuse here.
+    [Fact]
+    public async Task The_journal_is_found_from_a_real_sites_configuration_with_its_lines_and_broker()
+    {
+        await Journal(3);
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+        json["EdgeGuard"]!["stateDirectory"] = Path.Combine(_dir, "state");
+        json["EdgeGuard"]!["points"]![0]!["line"] = Hardware.Simulation.SimulatedGpioDriver.DefaultLineCount + 6;
+        json["EdgeGuard"]!["mqtt"] = new JsonObject { ["host"] = "broker.office.example", ["tls"] = new JsonObject { ["enabled"] = false } };
+        var config = Path.Combine(_dir, "appsettings.json");
+        File.WriteAllText(config, json.ToJsonString());
+
+        var (code, output, error) = await Run("journal", "verify", "--config", config);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains(Db, output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_missing_journal_is_named_and_exits_1_without_creating_it()
     {

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using EdgeGuard.Cli;
+using EdgeGuard.Hardware.Simulation;
 using EdgeGuard.WalkTest;
 
 namespace EdgeGuard.Tests.Cli;
@@ -30,6 +32,8 @@ public sealed partial class WalkTestVerbTests
         Assert.EndsWith(WalkTestPrinter.GatewayStoppedLine, Screen.TrimEnd());
     }
 
+    // The config read knows the simulated chip's lines, so a line past them is a config problem named at
+    // its point, listed with the others (exit 2), before the walk test opens anything.
     [Fact]
     public async Task A_line_beyond_the_simulated_chip_is_a_clear_error_not_a_stack_trace()
     {
@@ -38,8 +42,27 @@ public sealed partial class WalkTestVerbTests
         var code = await EdgeGuardCli.Create().Parse(["walktest", "--simulate", "--config", config])
             .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen });
 
-        Assert.Equal(ExitCodes.Failure, code);
-        Assert.Contains("edgeguard: cannot walk-test: Line 70 does not exist on the simulated chip", Screen);
+        Assert.Equal(ExitCodes.InvalidConfig, code);
+        var last = (SimulatedGpioDriver.DefaultLineCount - 1).ToString(CultureInfo.InvariantCulture);
+        Assert.Contains($"point 'panic-hall': line 70 is beyond the simulated chip, which has lines 0..{last}", Screen);
         Assert.DoesNotContain("   at ", Screen);
+    }
+
+    // A walk test publishes nothing (its events stay on the screen), so the simulated gateway's refusal of
+    // a broker off this machine is not its: a technician rehearses on a copy of the site's config.
+    [Fact]
+    public async Task A_simulated_walk_test_runs_with_the_sites_broker_off_this_machine()
+    {
+        var config = WriteConfig(HallPoints);
+        var node = JsonNode.Parse(await File.ReadAllTextAsync(config))!;
+        node["EdgeGuard"]!["mqtt"] = new JsonObject { ["host"] = "broker.office.example", ["tls"] = new JsonObject { ["enabled"] = false } };
+        await File.WriteAllTextAsync(config, node.ToJsonString());
+
+        var code = await EdgeGuardCli.Create().Parse(["walktest", "--simulate", "--config", config, "--duration", "1s"])
+            .InvokeAsync(new InvocationConfiguration { Output = _screen, Error = _screen }).WaitAsync(Patience);
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, code);
+        Assert.Contains("Walk test report (duration over)", Screen);
+        Assert.DoesNotContain("mqtt:host", Screen);
     }
 }

@@ -68,10 +68,13 @@ public sealed class BoardProfileConfigTests
         Assert.Contains(GatewayConfigReader.Read(simulatedConfig.Configuration).Errors,
             e => e.Path == "EdgeGuard:points:0:line" && e.Message.Contains("line 70 is beyond the simulated chip, which has lines 0..63", StringComparison.Ordinal));
         // Without a board profile the real chip's size is the kernel's to know: 70 is left to the run,
-        // also when --simulate forces the simulated driver (the journal verbs read a real site's config so).
+        // also when --simulate forces the simulated driver for a verb that opens no line (the journal
+        // verbs read a real site's config so). run and validate --simulate open them on the simulated chip.
         var real = GatewayConfigLoader.Build(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), ["EdgeGuard:points:0:line=70"]);
         Assert.DoesNotContain(GatewayConfigReader.Read(real.Configuration).Errors, e => e.Path == "EdgeGuard:points:0:line");
-        Assert.DoesNotContain(GatewayConfigReader.Read(real.Configuration, simulate: true).Errors, e => e.Path == "EdgeGuard:points:0:line");
+        Assert.DoesNotContain(GatewayConfigReader.Read(real.Configuration, simulate: true, use: ConfigUse.Paths).Errors, e => e.Path == "EdgeGuard:points:0:line");
+        Assert.Contains(GatewayConfigReader.Read(real.Configuration, simulate: true).Errors,
+            e => e.Path == "EdgeGuard:points:0:line" && e.Message.Contains("line 70 is beyond the simulated chip", StringComparison.Ordinal));
     }
 
     [Fact]

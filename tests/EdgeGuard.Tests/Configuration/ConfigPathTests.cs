@@ -85,7 +85,8 @@ public sealed class ConfigPathTests : IDisposable
         });
         using var error = new StringWriter();
 
-        var loaded = RunVerbHandler.Load(path, simulate: true, error, warn: true);
+        // As the site's gateway reads it: simulated hardware would refuse the office's broker besides.
+        var loaded = RunVerbHandler.Load(path, simulate: false, error, warn: true);
 
         Assert.Null(loaded);
         Assert.Contains("EdgeGuard:mqtt:tls:caFile:", error.ToString(), StringComparison.Ordinal);
@@ -151,7 +152,8 @@ public sealed class ConfigPathTests : IDisposable
             ["tls"] = new JsonObject { ["caFile"] = "tls/ca.pem", ["certFile"] = " tls/gw.crt", ["keyFile"] = "../tls/gw.key" },
         });
 
-        var result = GatewayConfigLoader.Load(path, simulate: true);
+        // As the site's gateway reads it: simulated hardware refuses the office's broker (RunSimulateTests).
+        var result = GatewayConfigLoader.Load(path, simulate: false);
 
         Assert.True(result.IsValid, result.ToReport());
         var tls = result.Config!.Mqtt.Tls!;
