@@ -117,13 +117,7 @@ public sealed class HardwareBootReadTests
             // Closing the line right before its boot read makes the read throw, as EIO would; the
             // retry finds it closed already, so that read is the line's own failure too (a second
             // ClosePin would throw before the lines read, and they would see one failure, not two).
-            return new OnRead(new GpioInputLines(gpio, site.Points, time), "door", () =>
-            {
-                if (gpio.IsPinOpen(DoorLine))
-                {
-                    gpio.ClosePin(DoorLine);
-                }
-            });
+            return new OnRead(new GpioInputLines(gpio, site.Points, time), "door", CloseOnce(gpio, DoorLine));
         });
 
         await h.BootAsync();
@@ -161,7 +155,7 @@ public sealed class HardwareBootReadTests
         {
             controller = gpio;
             // The resync's reports reach the controller as the gateway's do (HardwareFaultReporter).
-            return new OnRead(new GpioInputLines(gpio, site.Points, time, events => report(events)), "rex", () => gpio.ClosePin(RexLine));
+            return new OnRead(new GpioInputLines(gpio, site.Points, time, events => report(events)), "rex", CloseOnce(gpio, RexLine));
         });
         report = h.Controller.ReportFromOutside;
 
@@ -248,6 +242,15 @@ public sealed class HardwareBootReadTests
         Assert.True(h.Controller.Current!.IsActive("door"));
         Assert.Equal("gpio3", Assert.Single(h.Events.Events.OfType<HardwareFault>()).Device);
     }
+
+    // Closes the line before a read that finds it open: its boot read and the retry both fail in the lines.
+    private static Action CloseOnce(System.Device.Gpio.GpioController gpio, int line) => () =>
+    {
+        if (gpio.IsPinOpen(line))
+        {
+            gpio.ClosePin(line);
+        }
+    };
 
     private sealed class OnRead(IInputLines inner, string point, Action before) : IInputLines
     {
