@@ -42,20 +42,35 @@ public sealed partial class GpioInputLines
             }
 
             var events = new List<DomainEvent>();
-            var changed = new List<(InputLine Line, bool Faulted)>();
+            var changed = new List<(InputLine Line, bool Faulted, bool NamesPoint)>();
             foreach (var line in _lines.Values)
             {
+                line.Unreadable = false;
                 var (problem, clean) = Check(line);
-                if (problem is not null && !line.Faulted)
+                var device = DeviceOf(line.Point.Line);
+                // A line this pass could not read is named unread (an egress door whose only exit button it is
+                // is released). A standing fault that says otherwise is restored and raised anew: one for lost
+                // edges never named a line that then failed to read, and one naming it kept its door released
+                // once it read again.
+                var renamed = problem is not null && line.Faulted && line.Unreadable != line.FaultNamesPoint;
+                if (renamed)
+                {
+                    events.Add(new HardwareFaultRestored(_time.GetUtcNow(), device));
+                }
+
+                if (problem is not null && (!line.Faulted || renamed))
                 {
                     // One fault per episode: a line that keeps losing edges is not reported again until a clean pass.
-                    events.Add(new HardwareFault(_time.GetUtcNow(), DeviceOf(line.Point.Line), $"{line.Point.Id}: {problem}"));
-                    changed.Add((line, true));
+                    events.Add(new HardwareFault(_time.GetUtcNow(), device, $"{line.Point.Id}: {problem}")
+                    {
+                        Points = line.Unreadable ? [line.Point.Id] : [],
+                    });
+                    changed.Add((line, true, line.Unreadable));
                 }
                 else if (clean && line.Faulted)
                 {
-                    events.Add(new HardwareFaultRestored(_time.GetUtcNow(), DeviceOf(line.Point.Line)));
-                    changed.Add((line, false));
+                    events.Add(new HardwareFaultRestored(_time.GetUtcNow(), device));
+                    changed.Add((line, false, false));
                 }
             }
 
@@ -66,9 +81,9 @@ public sealed partial class GpioInputLines
 
             // Only once reported: a report that throws leaves the lines as they were, so the next
             // pass reports the fault again rather than a restore with no fault before it.
-            foreach (var (line, faulted) in changed)
+            foreach (var (line, faulted, namesPoint) in changed)
             {
-                line.Faulted = faulted;
+                (line.Faulted, line.FaultNamesPoint) = (faulted, namesPoint);
             }
         }
 #pragma warning disable CA1031 // A resync timer must survive anything: it is what catches the lines' other failures.
@@ -150,10 +165,14 @@ public sealed partial class GpioInputLines
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            line.Unreadable = true;
             lock (line.Gate)
             {
-                // The boot read's failure is the reader's fault already raised: not raised twice.
-                line.Faulted |= line.ReadFailed;
+                // The boot read's failure is the reader's fault already raised, naming the point: not raised twice.
+                if (line.ReadFailed)
+                {
+                    (line.Faulted, line.FaultNamesPoint) = (true, true);
+                }
             }
 
             return ($"the line could not be read: {ex.Message}", false);
@@ -219,7 +238,7 @@ public sealed partial class GpioInputLines
     /// </summary>
     private (string? Problem, bool Clean) DeliverAfterFailedRead(InputLine line, bool high, long edgesAtRead)
     {
-        line.Faulted = true;
+        (line.Faulted, line.FaultNamesPoint) = (true, true); // the reader's fault, naming the point
         if (line.Edges != edgesAtRead)
         {
             return (null, false);

@@ -317,5 +317,11 @@ public sealed partial class GpioInputLines : IInputLines
 
         /// <summary>A fault is raised for the line; only the pass (under its own gate) touches this.</summary>
         public bool Faulted { get; set; }
+
+        /// <summary>The last pass could not read the line. Only the pass touches this.</summary>
+        public bool Unreadable { get; set; }
+
+        /// <summary>The standing fault names the point unread (<c>HardwareFault.Points</c>). Only the pass touches this.</summary>
+        public bool FaultNamesPoint { get; set; }
     }
 }

@@ -25,6 +25,12 @@ public static partial class EventDataWriter
         }
 
         ScenarioWire.WriteSuspended(writer, started.Suspended);
+        // Only on the re-apply of a state read late: every boot's data stays as it was.
+        if (started.Reapplied)
+        {
+            writer.WriteBoolean("reapplied", true);
+        }
+
         // Only when the boot did not keep something it saved (a config change): the field
         // came after the others, and every other boot's data stays as it was.
         if (started.NotRestored.Count > 0)

@@ -11,7 +11,7 @@ namespace EdgeGuard.Hardware.Tests;
 /// The native lines' resync: a level whose edge was lost (the action threw, the kernel dropped the event, the
 /// event thread stopped) is re-read, delivered once and reported as a fault of its line, restored after a clean pass.
 /// </summary>
-public sealed class GpioInputResyncTests : IDisposable
+public sealed partial class GpioInputResyncTests : IDisposable
 {
     private const int DoorLine = 6;
 
@@ -241,6 +241,7 @@ public sealed class GpioInputResyncTests : IDisposable
         Pass();
         var fault = Assert.IsType<HardwareFault>(Assert.Single(_reported));
         Assert.StartsWith("door-lobby: the line could not be read: ", fault.Reason, StringComparison.Ordinal);
+        Assert.Equal(["door-lobby"], fault.Points); // unread until restored (an egress door's exit button: released)
         Pass();
         Assert.Single(_reported);
 

@@ -194,6 +194,13 @@ public sealed record GatewayStarted(DateTimeOffset At, SiteMode RestoredMode, st
     /// </summary>
     public IReadOnlyList<string> NotRestored { get; init; } = [];
 
+    /// <summary>
+    /// Sent again by the same run, when a state read late is put back in force: not a restart, so
+    /// it closes none of the faults the office holds open for the gateway (a chip not answering, a
+    /// door released because its exit buttons cannot be read stay as they are).
+    /// </summary>
+    public bool Reapplied { get; init; }
+
     public override string Type => "gateway.started";
 
     // A warning when the office must look: a scenario in force, or saved state it may still show

@@ -53,6 +53,9 @@ public sealed partial class EolLoopLines : IInputLines
     private Action<RawEdge>? _onEdge;
     private ITimer? _timer;
     private bool _faulted;
+
+    // The loops the standing fault names unread (HardwareFault.Points); a fault naming others is raised anew.
+    private string[] _faultPoints = [];
     private bool _disposed;
     private readonly EdgeHandOff _handOff = new();
     private long _deliveryFailuresSeen;
@@ -115,6 +118,7 @@ public sealed partial class EolLoopLines : IInputLines
         bool level;
         var raise = false;
         string? failure;
+        string[] named = [];
         // Never waits on the receiver: a poll's edge action queues or decides, never blocks (IInputLines.Start).
         lock (_polling)
         {
@@ -145,13 +149,18 @@ public sealed partial class EolLoopLines : IInputLines
                     slot.FailSafe = true;
                     slot.Failure = failure;
                     (raise, _faulted) = (!_faulted, true);
+                    if (raise)
+                    {
+                        // Loops not read yet count as unread: the first poll narrows the fault to those it cannot read.
+                        named = _faultPoints = UnreadLoops();
+                    }
                 }
             }
         }
 
         if (raise)
         {
-            Report([new HardwareFault(_time.GetUtcNow(), _device, failure!) { Points = LoopPoints }]);
+            Report([new HardwareFault(_time.GetUtcNow(), _device, failure!) { Points = named }]);
         }
 
         return level;
@@ -222,8 +231,10 @@ public sealed partial class EolLoopLines : IInputLines
         }
     }
 
-    // Every point on the chip, for a fault that leaves them unread (HardwareFault.Points).
-    private string[] LoopPoints => [.. _loops.Keys.Order(StringComparer.Ordinal)];
+    // The loops with no readable state (unreadable, readings that do not settle, or not read yet at boot): what
+    // a fault leaves unread (HardwareFault.Points). A cut or bridged loop is read; its tamper says so. Under _gate.
+    private string[] UnreadLoops() =>
+        [.. _loops.Where(l => l.Value is not { HasAccepted: true, Accepted: not null }).Select(l => l.Key).Order(StringComparer.Ordinal)];
 
     /// <summary>The poll, under <see cref="_polling"/>.</summary>
     private void PollHeld()
@@ -261,9 +272,6 @@ public sealed partial class EolLoopLines : IInputLines
                 ApplyAccepted(slot, reading, state, events, edges);
             }
 
-            // Loops the polls could not read make the chip suspect for every loop on it (one SPI bus, one
-            // chip): the fault names them all as unread until a poll reads every one (Points).
-            var unread = failure is not null;
             // The edge action threw: its edges are kept and delivered again by every poll. One fault while any
             // is kept or polls keep finding new throws; restored only with nothing kept and no throw since.
             if (RefusedFault() is { } refused)
@@ -271,16 +279,27 @@ public sealed partial class EolLoopLines : IInputLines
                 failure = failure is null ? refused : $"{failure}; {refused}";
             }
 
+            // The fault names the loops it leaves unread (an egress door whose exit buttons are all among
+            // them is released): when they change, it is restored and raised anew, or a loop that reads
+            // again stayed named (its door held released) and one lost under a standing fault (refused
+            // edges, another loop) was never named (a person pressing it trapped).
+            var unread = failure is null ? [] : UnreadLoops();
+            if (failure is not null && _faulted && !unread.AsSpan().SequenceEqual(_faultPoints))
+            {
+                events.Add(new HardwareFaultRestored(_time.GetUtcNow(), _device));
+                _faulted = false;
+            }
+
             if (failure is not null && !_faulted)
             {
-                events.Add(new HardwareFault(_time.GetUtcNow(), _device, failure) { Points = unread ? LoopPoints : [] });
+                events.Add(new HardwareFault(_time.GetUtcNow(), _device, failure) { Points = unread });
             }
             else if (failure is null && _faulted)
             {
                 events.Add(new HardwareFaultRestored(_time.GetUtcNow(), _device));
             }
 
-            _faulted = failure is not null;
+            (_faulted, _faultPoints) = (failure is not null, unread);
         }
 
         // Outside the lock: the edge action may decide on the edge right here (an idle controller).

@@ -13,7 +13,7 @@ public sealed partial class ExpanderBank
         if (chip.Faulted)
         {
             events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
-            (chip.Faulted, chip.LineFaultReported, chip.SilenceReported) = (false, null, false);
+            (chip.Faulted, chip.LineFaultReported, chip.SilenceReported, chip.BlindReported) = (false, null, false, false);
         }
     }
 
@@ -64,6 +64,12 @@ public sealed partial class ExpanderBank
 
         /// <summary>The standing fault was raised for a pass the chip did not answer (not for its line or refused edges).</summary>
         public bool SilenceReported { get; set; }
+
+        /// <summary>
+        /// The standing fault names the chip's inputs unread (<c>HardwareFault.Points</c>): raised when they went
+        /// fail-safe. Under the bank's gate.
+        /// </summary>
+        public bool BlindReported { get; set; }
 
         /// <summary>Per output: the level the restored plan asked for at start-up.</summary>
         public bool[] Initial => field ??= new bool[Outputs.Count];

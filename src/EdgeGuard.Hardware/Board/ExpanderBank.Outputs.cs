@@ -38,6 +38,9 @@ public sealed partial class ExpanderBank
         ArgumentNullException.ThrowIfNull(initialHigh);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var events = new List<DomainEvent>();
+        // Held to the report, as a pass holds it: a pass started before (Start came first) must not restore a
+        // fault raised here before it is reported.
+        using var order = _supervising.EnterScope();
         lock (_gate)
         {
             foreach (var chip in _chips)
@@ -53,7 +56,7 @@ public sealed partial class ExpanderBank
             {
                 if (Configure(chip) is { } failure)
                 {
-                    chip.Faulted = true;
+                    (chip.Faulted, chip.BlindReported) = (true, chip.Inputs.Count > 0);
                     events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
                         $"did not answer at start-up; its outputs are not driven and its points read fail-safe until it answers, retried every {SupervisionInterval.TotalSeconds:0} s: {failure}")
                     {

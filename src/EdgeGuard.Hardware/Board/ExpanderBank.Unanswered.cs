@@ -94,7 +94,10 @@ public sealed partial class ExpanderBank
     private bool Unread(Chip chip, string pointId, string? reason)
     {
         var level = TamperedLoop.LevelOf(_points[pointId]);
-        HardwareFault? fault = null;
+        List<DomainEvent> events = [];
+        // Held to the report, as a supervision pass holds it: a pass between this fault and its report
+        // could restore it first, and the controller would then take the chip's inputs as unread for good.
+        using var order = _supervising.EnterScope();
         lock (_gate)
         {
             if (chip.Lines is { } lines)
@@ -107,20 +110,23 @@ public sealed partial class ExpanderBank
                 chip.Assumed[pointId] = level;
             }
 
-            if (!chip.Faulted)
+            // A fault standing that does not name its inputs (its interrupt line refused) is raised anew naming them.
+            if (!chip.BlindReported)
             {
-                chip.Faulted = true;
-                fault = new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
+                RestoreIfFaulted(chip, events);
+                events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id,
                     $"its inputs could not be read; its points read fail-safe until it answers: {reason ?? "not configured"}")
                 {
                     Points = InputPoints(chip),
-                };
+                });
+                // Silent and blind as a pass that failed would leave it: the next failed pass raises nothing new.
+                (chip.Faulted, chip.SilenceReported, chip.BlindReported) = (true, true, true);
             }
         }
 
-        if (fault is not null)
+        if (events.Count > 0)
         {
-            _report([fault]);
+            _report(events);
         }
 
         return level;

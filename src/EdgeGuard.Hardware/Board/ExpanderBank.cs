@@ -312,9 +312,14 @@ public sealed partial class ExpanderBank : IInputLines
             RestoreIfFaulted(chip, events);
         }
 
-        // And answering again while another problem stands: that fault no longer leaves its points unread
-        // (HardwareFault.Points), or an egress door whose exit button is on the chip stayed released.
-        if (!silent && chip.SilenceReported && problem is not null)
+        // Its inputs are unread (HardwareFault.Points: an egress door whose exit buttons are all on it is
+        // released) while it does not answer, from the first failed pass: the fault is raised there once
+        // for the episode, with the reason it keeps when its points go fail-safe at the second (a glitch's
+        // second of release is the price; docs/architecture.md). A standing fault that says otherwise is
+        // restored and raised anew: kept, a chip answering again with its line still refused held the
+        // doors released.
+        var blind = silent && chip.Inputs.Count > 0;
+        if (blind != chip.BlindReported && problem is not null)
         {
             RestoreIfFaulted(chip, events);
         }
@@ -325,15 +330,14 @@ public sealed partial class ExpanderBank : IInputLines
         if (raise)
         {
             var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
-            // A chip that does not answer leaves every input on it unread: an exit button pressed is not seen.
-            events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason) { Points = silent ? InputPoints(chip) : [] });
-            (chip.LineFaultReported, chip.SilenceReported) = (line, silent);
+            events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason) { Points = blind ? InputPoints(chip) : [] });
+            (chip.LineFaultReported, chip.SilenceReported, chip.BlindReported) = (line, silent, blind);
         }
 
         if (problem is null && (chip.Faulted || raise))
         {
             events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
-            (chip.LineFaultReported, chip.SilenceReported) = (null, false);
+            (chip.LineFaultReported, chip.SilenceReported, chip.BlindReported) = (null, false, false);
         }
 
         chip.Faulted = problem is not null;

@@ -293,7 +293,7 @@ public sealed partial class SiteController
         _egressDecidedSinceBoot |= fire;
         _decisions++;
         _safety = _state.Safety;
-        events.Add(GatewayStarted.Restoring(now.Utc, _safety));
+        events.Add(GatewayStarted.Restoring(now.Utc, _safety) with { Reapplied = true });
         if (!_safety.Equals(loaded))
         {
             // Before the outputs, as every decision: durable before effect.

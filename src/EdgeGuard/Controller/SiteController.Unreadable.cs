@@ -52,9 +52,11 @@ public sealed partial class SiteController
         }
     }
 
+    // Added to what the device's standing fault named: a second fault without a restore between (the
+    // boot read's, for a point on a chip already faulted) must not shrink it. Only a restore ends them.
     private bool Set(string device, IReadOnlyList<string> points)
     {
-        _unreadableByDevice[device] = points;
+        _unreadableByDevice[device] = _unreadableByDevice.TryGetValue(device, out var before) ? [.. before.Union(points, StringComparer.Ordinal)] : points;
         return true;
     }
 }

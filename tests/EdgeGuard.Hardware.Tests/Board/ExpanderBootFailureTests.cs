@@ -87,6 +87,63 @@ public sealed class ExpanderBootFailureTests : IDisposable
     }
 
     [Fact]
+    public void A_boot_read_failing_under_a_fault_that_names_no_points_raises_it_anew_naming_the_chips_inputs()
+    {
+        _rig.Host.HoldElsewhere(IntLine, "gpiomon"); // a fault from the start that leaves every point read (polled)
+        using var bank = Bank();
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        Assert.Empty(Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported)).Points);
+        _rig.Fake.Nack = _ => true;
+
+        Assert.True(bank.Read("key-annex")); // fail-safe: inactive
+
+        // Kept, the line's fault would have left the points read fail-safe unnamed: an exit button there
+        // reading "not pressed" with its egress door held locked.
+        Assert.Equal(["fault.hardware", "fault.hardware-restored", "fault.hardware"], _rig.Reported.Select(e => e.Type));
+        Assert.Equal(["door-annex", "key-annex", "panic-annex"], Assert.IsType<HardwareFault>(_rig.Reported[^1]).Points);
+        Assert.True(bank.Read("door-annex"));
+        Assert.Equal(3, _rig.Reported.Count); // named once for the chip, not per point
+    }
+
+    [Fact]
+    public async Task A_pass_cannot_restore_a_boot_reads_fault_before_it_is_reported()
+    {
+        // The boot read's fault is held in its report; meanwhile the chip answers and a pass comes.
+        var reported = new List<DomainEvent>();
+        using var reporting = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        var first = 1;
+        using var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door, Key], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, events =>
+        {
+            if (Interlocked.Exchange(ref first, 0) == 1)
+            {
+                reporting.Release();
+                release.Wait();
+            }
+
+            lock (reported)
+            {
+                reported.AddRange(events);
+            }
+        });
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        _rig.Fake.Nack = _ => true;
+        var read = Task.Run(() => bank.Read("key-annex"));
+        Assert.True(await reporting.WaitAsync(TimeSpan.FromSeconds(10)), "the boot read raised no fault");
+        _rig.Fake.Nack = null;
+
+        bank.Supervise(); // a pass now would find the chip answering and restore the fault not yet reported
+        release.Set();
+        await read;
+        bank.Supervise();
+
+        // Restore before fault, the controller took the chip's inputs as unread for good (door released).
+        Assert.Equal(["fault.hardware", "fault.hardware-restored"], reported.Select(e => e.Type));
+    }
+
+    [Fact]
     public void One_failed_transaction_at_the_boot_read_is_read_again_not_a_fail_safe_level()
     {
         // One transaction lost to a glitch on the I2C wires: while running it takes two failed passes in a
