@@ -39,6 +39,7 @@ public static partial class EventDataWriter
         PointKind.Keyswitch => "keyswitch",
         PointKind.RequestToExit => "requestToExit",
         PointKind.FireAlarm => "fireAlarm",
+        PointKind.LockMonitor => "lockMonitor",
         _ => JsonNamingPolicy.CamelCase.ConvertName(kind.ToString()),
     };
 

@@ -253,17 +253,6 @@ public static partial class EventDataWriter
                 writer.WriteString("door", e.DoorId);
                 return (e.RelockedBy, null, true);
 
-            case DoorExitUnreadable e:
-                writer.WriteString("door", e.DoorId);
-                writer.WriteString("lock", e.LockId);
-                WriteIds(writer, "exits", e.Exits);
-                return (null, null, true);
-
-            case DoorExitUnreadableRestored e:
-                writer.WriteString("door", e.DoorId);
-                writer.WriteString("lock", e.LockId);
-                return (null, null, true);
-
             case ThreatLevelChanged e:
                 writer.WriteNumber("from", e.From);
                 writer.WriteNumber("to", e.To);
@@ -377,20 +366,8 @@ public static partial class EventDataWriter
                 return (null, null, true);
 
             default:
-                return WriteJournalFields(domainEvent, writer); // EventDataWriter.Journal.cs
+                return WriteDoorLockFields(domainEvent, writer); // EventDataWriter.Doors.cs
         }
-    }
-
-    // Point or output ids from the config, which bounds their length: written whole.
-    private static void WriteIds(Utf8JsonWriter writer, string name, IReadOnlyList<string> ids)
-    {
-        writer.WriteStartArray(name);
-        foreach (var id in ids)
-        {
-            writer.WriteStringValue(id);
-        }
-
-        writer.WriteEndArray();
     }
 
     /// <summary>UTC ISO-8601 round-trip text, the form every journal timestamp takes.</summary>

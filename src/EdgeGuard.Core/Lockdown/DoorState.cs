@@ -22,6 +22,15 @@ public sealed record DoorState(
 
     /// <summary>Whether something holds the lock released right now.</summary>
     public bool Released => ReleasedUntil is not null || EgressLatched;
+
+    /// <summary>How the lock monitor disagrees with what the lock should do now; null when it agrees.</summary>
+    public LockCondition? LockMismatch { get; init; }
+
+    /// <summary>When <see cref="LockMismatch"/> began (monotonic).</summary>
+    public TimeSpan? LockMismatchSince { get; init; }
+
+    /// <summary>The <c>door.lock-fault</c> raised and not yet restored, if any. Not persisted: judged afresh after a restart.</summary>
+    public LockCondition? LockFault { get; init; }
 }
 
 /// <summary>How a door's lock is released by the door itself (persisted with the safety state).</summary>

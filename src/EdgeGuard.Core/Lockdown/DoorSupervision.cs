@@ -233,7 +233,7 @@ internal static class DoorSupervision
                 continue; // nothing pending on a door never touched (most doors, most of the time)
             }
 
-            foreach (var due in (ReadOnlySpan<TimeSpan?>)[current.ReleasedUntil, current.DelayedEgressUntil, HeldOpenDeadline(site, state, door, current)])
+            foreach (var due in (ReadOnlySpan<TimeSpan?>)[current.ReleasedUntil, current.DelayedEgressUntil, HeldOpenDeadline(site, state, door, current), LockMonitoring.Deadline(current)])
             {
                 if (due is { } d && (next is null || d < next))
                 {

@@ -20,14 +20,15 @@ public enum LoopTamper
 /// or tamper point reads <b>active</b> (a cut perimeter loop is a breach; a shorted one may hide one),
 /// and so does a fire input (life safety first, as with the normally-closed native fire wiring), while a
 /// keyswitch or request-to-exit reads <b>inactive</b>: cutting or bridging a cable must never clear a
-/// lockdown, reset a fire release or invent an exit press. An egress door whose every exit button
+/// lockdown, reset a fire release or invent an exit press; so does a lock monitor (not engaged): a cut
+/// must never make a lock that does not hold look held. An egress door whose every exit button
 /// cannot be read is released all the same, by <see cref="UnreadableExits"/>: a person inside must
 /// still get out (NFPA 101 7.2.1.6.2: losing the exit sensor unlocks the door).
 /// </summary>
 public static class TamperedLoop
 {
     /// <summary>The logical state a point of <paramref name="kind"/> takes while its loop is tampered.</summary>
-    public static bool ReadsActive(PointKind kind) => kind is not (PointKind.Keyswitch or PointKind.RequestToExit);
+    public static bool ReadsActive(PointKind kind) => kind is not (PointKind.Keyswitch or PointKind.RequestToExit or PointKind.LockMonitor);
 
     /// <summary>
     /// The electrical level <paramref name="point"/> reads at while it cannot be trusted: its loop
@@ -40,8 +41,10 @@ public static class TamperedLoop
     /// untrusted level is recorded without an edge. True for the kinds that read inactive meanwhile (a
     /// keyswitch, a request-to-exit): held throughout, delivered as an edge it would be a fresh turn
     /// (clearing a lockdown) or an exit press (unlocking a door); only its release and a new turn count.
+    /// Not a lock monitor, which reads inactive too: it operates nothing, and its real level held back
+    /// would leave a lock that holds reported as not engaged.
     /// </summary>
-    public static bool QuietWhenTrustedAgain(PointKind kind) => !ReadsActive(kind);
+    public static bool QuietWhenTrustedAgain(PointKind kind) => kind is PointKind.Keyswitch or PointKind.RequestToExit;
 }
 
 /// <summary>

@@ -31,4 +31,10 @@ public sealed record DoorDefinition(
 {
     /// <summary>Keyswitches that relock after delayed egress (none when not configured).</summary>
     public IReadOnlyList<string> Relock => RelockKeyswitches ?? [];
+
+    /// <summary>
+    /// The lock's status contact (a <see cref="PointKind.LockMonitor"/> point), if wired: whether the
+    /// lock holds the door, judged against what it should do (<see cref="Lockdown.LockMonitoring"/>).
+    /// </summary>
+    public string? LockMonitor { get; init; }
 }

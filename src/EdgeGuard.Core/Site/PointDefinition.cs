@@ -20,6 +20,11 @@ public enum PointKind
     /// in any mode and keeps them released until a manual reset. Acts on the leading edge.
     /// </summary>
     FireAlarm,
+    /// <summary>
+    /// Lock status contact (a maglock's bond sensor, a strike's latch monitor): active = the lock
+    /// holds the door. Judged against what the lock should do (<see cref="Lockdown.LockMonitoring"/>).
+    /// </summary>
+    LockMonitor,
 }
 
 /// <summary>Internal pull resistor to enable on an input line.</summary>
@@ -61,10 +66,10 @@ public sealed record PointDefinition(
 
     /// <summary>
     /// Whether the office may bypass the point (take it out of service for a while): door contacts,
-    /// perimeter sensors and tamper switches. Never a panic button (a person in danger), a fire input
+    /// perimeter sensors, tamper switches and lock monitors (a broken one reports its lock for ever). Never a panic button (a person in danger), a fire input
     /// or a request to exit (people leaving), nor a keyswitch (the local way to end a scenario).
     /// </summary>
-    public bool CanBeBypassed => Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper;
+    public bool CanBeBypassed => Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper or PointKind.LockMonitor;
 
     /// <summary>Panic buttons and fire inputs act on the leading edge so their debounce adds no delay.</summary>
     public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;

@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
 using EdgeGuard.Hardware.Drivers.Mcp3008;
 
@@ -82,6 +83,8 @@ public static partial class GatewayConfigReader
             // Operators fail towards rest: cutting them must not operate them.
             PointKind.Keyswitch => ("read released", "cutting it turns the key (clearing a lockdown or resetting a fire release)"),
             PointKind.RequestToExit => ("read released", "cutting it unlocks its door"),
+            // A monitor fails towards "not holding": a cut must never make a lock that does not hold look held.
+            PointKind.LockMonitor => ("read not engaged", "cutting it makes a lock that does not hold the door look locked"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
 
@@ -92,7 +95,7 @@ public static partial class GatewayConfigReader
         private static string? CutReadsWrong(PointKind kind, bool activeHigh, LinePull pull, bool external)
         {
             var cutReadsActive = activeHigh == (pull == LinePull.Up);
-            var mustReadActive = kind is not (PointKind.Keyswitch or PointKind.RequestToExit);
+            var mustReadActive = TamperedLoop.ReadsActive(kind); // the level a tampered loop reads too
             if (cutReadsActive == mustReadActive)
             {
                 return null;

@@ -6,7 +6,7 @@ namespace EdgeGuard.Configuration;
 public static partial class GatewayConfigReader
 {
     private static readonly string[] DoorKeys =
-        ["id", "lock", "contact", "requestToExit", "heldOpenSeconds", "releaseSeconds", "delayedEgressSeconds", "localAlarm", "relockKeyswitches"];
+        ["id", "lock", "contact", "requestToExit", "heldOpenSeconds", "releaseSeconds", "delayedEgressSeconds", "localAlarm", "relockKeyswitches", "lockMonitor"];
 
     /// <summary>Default held-open time: long enough to walk a visitor through.</summary>
     public const int DefaultHeldOpenSeconds = 30;
@@ -45,6 +45,12 @@ public static partial class GatewayConfigReader
 
                 var lockId = OutputRef(item.Child("lock"), subject, outputs, required: true, "a lock", OutputKind.Lock);
                 var contact = PointRef(item.Child("contact"), subject, required: false, "a doorContact", PointKind.DoorContact);
+                var monitor = PointRef(item.Child("lockMonitor"), subject, required: false, "a lockMonitor", PointKind.LockMonitor);
+                if (monitor is not null)
+                {
+                    _monitorsNamed.Add(monitor);
+                }
+
                 var rex = new List<string>();
                 var rexOk = DistinctRefs(item.Child("requestToExit"), "request-to-exit point",
                     n => PointRef(n, subject, required: true, "a requestToExit", PointKind.RequestToExit), rex);
@@ -84,22 +90,45 @@ public static partial class GatewayConfigReader
                     }
                 }
 
-                foreach (var (refNode, refId) in new[] { (item.Child("lock"), lockId), (item.Child("contact"), contact) })
+                foreach (var (refNode, refId) in new[] { (item.Child("lock"), lockId), (item.Child("contact"), contact), (item.Child("lockMonitor"), monitor) })
                 {
                     if (refId is not null && !used.TryAdd(refId, id))
                     {
-                        _w.Error(refNode, subject, $"'{refId}' already belongs to door '{used[refId]}'; a lock or contact serves one door");
+                        _w.Error(refNode, subject, $"'{refId}' already belongs to door '{used[refId]}'; a lock, contact or lock monitor serves one door");
                     }
                 }
 
                 if (lockId is not null && rexOk && heldOpen is not null && release is not null)
                 {
                     doors.Add(new DoorDefinition(id, lockId, contact, rex, TimeSpan.FromSeconds(heldOpen.Value), TimeSpan.FromSeconds(release.Value),
-                        delayed is { } d ? TimeSpan.FromSeconds(d) : null, localAlarm, relock));
+                        delayed is { } d ? TimeSpan.FromSeconds(d) : null, localAlarm, relock) { LockMonitor = monitor });
                 }
             }
 
             return doors;
+        }
+
+        /// <summary>
+        /// Reports every lockMonitor point no door names: it says whether a lock holds, and only a
+        /// door says which lock, so it would be read and never judged. Not when a door could not be
+        /// read (it may have named it).
+        /// </summary>
+        private void LockMonitorsWithoutDoor(bool doorsPresent)
+        {
+            if ((doorsPresent && _doorExits.Any(d => d.LockId is null)) || !_pointsKnown)
+            {
+                return;
+            }
+
+            foreach (var (id, kind) in _pointKinds)
+            {
+                if (kind == PointKind.LockMonitor && !_monitorsNamed.Contains(id) && _ids.TryGetValue(id, out var declared))
+                {
+                    _w.Error(declared.Path, $"point '{id}'",
+                        "a lockMonitor point says whether a door's lock holds, but no door names it, so it would never be judged; "
+                        + "name it as the lockMonitor of the door whose lock it watches (doors[].lockMonitor), or remove it");
+                }
+            }
         }
 
         /// <summary>

@@ -318,6 +318,7 @@ public static partial class GatewayConfigReader
         {
             PointKind.Keyswitch => "the key turned, clearing a lockdown or resetting a fire release",
             PointKind.RequestToExit => "the button pressed, unlocking its door",
+            PointKind.LockMonitor => "the lock engaged, hiding a lock that does not hold its door",
             _ => null,
         };
 

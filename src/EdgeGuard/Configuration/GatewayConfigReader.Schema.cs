@@ -32,7 +32,7 @@ public static partial class GatewayConfigReader
     [
         ("doorContact", PointKind.DoorContact), ("perimeter", PointKind.Perimeter), ("panicButton", PointKind.PanicButton),
         ("tamper", PointKind.Tamper), ("keyswitch", PointKind.Keyswitch), ("requestToExit", PointKind.RequestToExit),
-        ("fireAlarm", PointKind.FireAlarm),
+        ("fireAlarm", PointKind.FireAlarm), ("lockMonitor", PointKind.LockMonitor),
     ];
 
     private static readonly (string, OutputKind)[] OutputKinds =

@@ -156,6 +156,8 @@ public static partial class GatewayConfigReader
         PointKind.RequestToExit => 25,
         // Acts on the leading edge; this is only the lock-out against contact bounce afterwards.
         PointKind.FireAlarm => 100,
+        // A maglock's bond sensor chatters as the armature seats; the monitor has a 3 s grace anyway.
+        PointKind.LockMonitor => 100,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -207,6 +209,9 @@ public static partial class GatewayConfigReader
         /// <summary>Every door item as far as it was read, for the egress-exit check.</summary>
         private readonly List<DoorExit> _doorExits = [];
 
+        /// <summary>lockMonitor points a door names (read or not), so one left unnamed is reported.</summary>
+        private readonly HashSet<string> _monitorsNamed = new(StringComparer.Ordinal);
+
         /// <summary>Scenario id → its item, for the whole-site checks that report at its keys.</summary>
         private readonly Dictionary<string, ConfigNode> _scenarioItems = new(StringComparer.Ordinal);
 
@@ -250,6 +255,7 @@ public static partial class GatewayConfigReader
             var outputs = Outputs(root.Child("outputs"));
             var doors = Doors(root.Child("doors"), outputs);
             EgressExits(doors);
+            LockMonitorsWithoutDoor(root.Child("doors").IsPresent);
             var lockdown = Lockdown(root.Child("lockdown"));
             var lockdownDrillTriggers = new List<string>();
             var lockdownDrillOk = DistinctRefs(root.Child("lockdown").Child("drillTriggers"), "keyswitch", n => KeyswitchRef(n, "start a drill"), lockdownDrillTriggers);
