@@ -19,8 +19,15 @@ public enum ApprovalStatus
 /// <param name="Approvers">The operators whose approvals count now (both when done).</param>
 public sealed record ApprovalOutcome(ApprovalStatus Status, string Detail, ImmutableArray<string> Approvers);
 
-/// <summary>One counted approval: who, which command, and when it arrived (monotonic).</summary>
-public sealed record Approval(string Operator, string CommandId, TimeSpan At);
+/// <summary>One counted approval: who, which command, when it arrived (monotonic), and when it was signed.</summary>
+/// <param name="Operator">The supervisor who signed it.</param>
+/// <param name="CommandId">The all-clear command's id.</param>
+/// <param name="At">When it arrived, monotonic: the window is judged on this.</param>
+/// <param name="IssuedAt">
+/// When the office signed it (its <c>issued_at</c>): the all-clear that completes the rule
+/// supersedes scenario commands signed before every approval counted (<c>CommandOrder</c>).
+/// </param>
+public sealed record Approval(string Operator, string CommandId, TimeSpan At, DateTimeOffset IssuedAt);
 
 /// <summary>
 /// The two-person rule for lifting a lockdown remotely (like the Bosch "two man rule" and the
@@ -89,7 +96,7 @@ public sealed record TwoPersonApproval
             return (same, Outcome(ApprovalStatus.Refused, $"'{by}' has already approved; a different supervisor must approve", live));
         }
 
-        var next = new TwoPersonApproval(LockdownId, Window, live.Add(new Approval(by, command.Command.Id, now)));
+        var next = new TwoPersonApproval(LockdownId, Window, live.Add(new Approval(by, command.Command.Id, now, command.Command.IssuedAt)));
         if (next.Approvals.Length >= 2)
         {
             // Done is final for this lockdown: the controller lifts it and drops this record.

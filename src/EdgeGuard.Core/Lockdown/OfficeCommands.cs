@@ -158,7 +158,7 @@ internal static class OfficeCommands
         }
 
         var cleared = state with { Mode = SiteMode.Normal, Lockdown = null, SirenUntil = null, AllClearApprovals = null, Suspended = [] };
-        return (cleared, null, $"cleared by {by}");
+        return (CommandOrder.Ended(cleared, next.Approvals), null, $"cleared by {by}");
     }
 
     private static (SiteState, string?, string) SetThreatLevel(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)

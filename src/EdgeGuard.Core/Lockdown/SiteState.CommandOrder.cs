@@ -5,8 +5,8 @@ namespace EdgeGuard.Core.Lockdown;
 
 /// <summary>
 /// The latest office command the gateway decided for one thing it sets (a point's bypass, the
-/// threat level, the drill): a command for it signed before this is refused as superseded
-/// (<see cref="CommandOrder"/>).
+/// threat level, the drill; the site's scenarios, ended by a two-person all-clear): a command for
+/// it signed before this is refused as superseded (<see cref="CommandOrder"/>).
 /// </summary>
 /// <param name="Id">The command's id, named in the refusal so the office can find it.</param>
 /// <param name="Type">What it asked for.</param>
@@ -20,9 +20,11 @@ public sealed partial record SiteState
 {
     /// <summary>
     /// Per thing an office command sets (<see cref="CommandOrder.Target"/>: <c>point/{id}</c>,
-    /// <c>threat-level</c>, <c>drill</c>), the latest command decided for it. Not persisted: it
+    /// <c>threat-level</c>, <c>drill</c>; and <see cref="CommandOrder.ScenariosKey"/>, the
+    /// all-clear that ended the scenarios), the latest command decided for it. Not persisted: it
     /// is a few entries, but a restart forgets it and <see cref="CommandsForgottenBefore"/> stands
     /// in for it, as the restart does for <see cref="ApprovalsValidFrom"/>; so no schema change.
+    /// Not for the scenarios: a restart refusing every start queued across it would refuse a real one.
     /// </summary>
     public ImmutableSortedDictionary<string, DecidedCommand> LatestCommands { get; init; } =
         ImmutableSortedDictionary.Create<string, DecidedCommand>(StringComparer.Ordinal);

@@ -7,9 +7,10 @@ using EdgeGuard.Core.Site;
 namespace EdgeGuard.Tests.Controller;
 
 /// <summary>
-/// A drill start held back on the broker past the office's newer start and stop, delivered
-/// while still valid, through the controller's loop: answered rejected as superseded, journaled
-/// as <c>command.refused</c>, and the drill's locks stay open.
+/// A drill start held back on the broker past the office's newer start and stop, or a lockdown
+/// held back past the all-clear that ended the lockdown, delivered while still valid, through
+/// the controller's loop: answered rejected as superseded, journaled as <c>command.refused</c>,
+/// and the locks stay open.
 /// </summary>
 public sealed class SupersededCommandControllerTests : IAsyncDisposable
 {
@@ -23,8 +24,10 @@ public sealed class SupersededCommandControllerTests : IAsyncDisposable
     private readonly ControllerHarness _h = new(Site, _ => new QuietStore());
 
     // Signed now by the harness's clock, valid for a minute.
-    private VerifiedCommand Signed(CommandType type, params (string Key, JsonItem Value)[] args) =>
-        new(new CommandEnvelope(Guid.NewGuid().ToString(), type, "site-t", "gw-t", "sup-1", _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
+    private VerifiedCommand Signed(CommandType type, params (string Key, JsonItem Value)[] args) => SignedBy("sup-1", type, args);
+
+    private VerifiedCommand SignedBy(string op, CommandType type, params (string Key, JsonItem Value)[] args) =>
+        new(new CommandEnvelope(Guid.NewGuid().ToString(), type, "site-t", "gw-t", op, _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
             new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
             ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Supervisor);
 
@@ -50,6 +53,30 @@ public sealed class SupersededCommandControllerTests : IAsyncDisposable
         Assert.Equal((heldBack.Command.Id, late.Detail), (refused.CommandId, refused.Reason));
         Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
         Assert.False(_h.Driver.GetOutputLevel(10), "the drill's lock stays open");
+    }
+
+    [Fact]
+    public async Task A_lockdown_delivered_after_the_all_clear_that_ended_the_lockdown_is_answered_rejected_and_journaled_as_refused()
+    {
+        await _h.BootAsync();
+        var heldBack = Signed(CommandType.Lockdown);
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True((await _h.ExecuteAsync(Signed(CommandType.Lockdown))).Done);
+        Assert.True(_h.Driver.GetOutputLevel(10), "the lockdown locks the door");
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True((await _h.ExecuteAsync(SignedBy("sup-1", CommandType.AllClear))).Done);
+        Assert.True((await _h.ExecuteAsync(SignedBy("sup-2", CommandType.AllClear))).Done);
+        Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+
+        var late = await _h.ExecuteAsync(heldBack);
+
+        Assert.False(late.Done);
+        Assert.StartsWith("superseded: ", late.Detail, StringComparison.Ordinal);
+        var refused = Assert.IsType<CommandRefused>(_h.Events.Events[^1]);
+        Assert.Equal((heldBack.Command.Id, late.Detail), (refused.CommandId, refused.Reason));
+        Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
+        Assert.False(_h.Driver.GetOutputLevel(10), "the door stays open");
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
