@@ -45,6 +45,16 @@ public interface IInputLines : IDisposable
     bool? ReadBeforeOutputs(string pointId) => null;
 
     /// <summary>
+    /// The longest an edge of the point may reach the callback after the moment it is stamped with. An
+    /// edge stamped before it is known which line changed (an I²C expander stamps when the host sees its
+    /// interrupt line fall, then reads the chip over the bus) arrives that much after its stamp; the
+    /// controller judges the point's debounce no later than this behind its timer, so such an edge, stamped
+    /// before a deadline and still on its way when the deadline passes, is judged as the bounce it is.
+    /// </summary>
+    /// <returns>Zero by default: the edge is stamped in the callback that delivers it.</returns>
+    TimeSpan MaxDeliveryDelay(string pointId) => TimeSpan.Zero;
+
+    /// <summary>
     /// Starts edge delivery. The callback runs on the driver's event thread (or on the timer of a
     /// supervision pass that re-reads the lines and delivers a level whose edge was lost): it must never block
     /// on a disk or a busy lock, and never throw (a throwing callback stops the driver's event

@@ -20,6 +20,18 @@ public sealed partial class ExpanderBank
     // Every input point on the chip: what a fault of a chip that does not answer leaves unread (HardwareFault.Points).
     private static string[] InputPoints(Chip chip) => [.. chip.Inputs.Select(i => i.PointId).Order(StringComparer.Ordinal)];
 
+    /// <inheritdoc/>
+    /// <returns>
+    /// <see cref="Mcp23017Lines.MaxEdgeDelivery"/>: a chip's edge is stamped when the host sees its interrupt
+    /// line fall, before the bus read that finds the pin, whether or not the chip is open yet.
+    /// </returns>
+    /// <exception cref="KeyNotFoundException">The point is not on an expander.</exception>
+    public TimeSpan MaxDeliveryDelay(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        return _chipOfPoint.ContainsKey(pointId) ? Mcp23017Lines.MaxEdgeDelivery : throw new KeyNotFoundException($"Point '{pointId}' is not on an expander.");
+    }
+
     private sealed class Chip(ExpanderOptions options, IBusDevices buses)
     {
         public ExpanderOptions Options { get; } = options;

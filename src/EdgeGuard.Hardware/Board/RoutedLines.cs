@@ -54,6 +54,16 @@ public sealed class RoutedInputLines : IInputLines
     }
 
     /// <inheritdoc/>
+    /// <exception cref="KeyNotFoundException">No part holds the point.</exception>
+    public TimeSpan MaxDeliveryDelay(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        return _byPoint.TryGetValue(pointId, out var lines)
+            ? lines.MaxDeliveryDelay(pointId)
+            : throw new KeyNotFoundException($"Point '{pointId}' has no input line.");
+    }
+
+    /// <inheritdoc/>
     public void Start(Action<RawEdge> onEdge)
     {
         ArgumentNullException.ThrowIfNull(onEdge);

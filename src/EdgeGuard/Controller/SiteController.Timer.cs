@@ -1,6 +1,7 @@
 using EdgeGuard.Core;
 using EdgeGuard.Core.Filters;
 using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Core.Site;
 
 namespace EdgeGuard.Controller;
 
@@ -17,11 +18,39 @@ public sealed partial class SiteController
 
     private readonly PointDeadlines _pointDeadlines = new(site.Points);
 
+    // Per point whose edges may reach the loop after their stamp (IInputLines.MaxDeliveryDelay: an
+    // expander's, stamped before its bus read), that bound; absent for the rest (zero). Filled at boot.
+    private readonly Dictionary<string, TimeSpan> _deliveryDelays = new(StringComparer.Ordinal);
+
+    /// <summary>Records how late the point's edges may arrive after their stamps (at boot, before its deadlines).</summary>
+    private void NoteDeliveryDelay(PointDefinition point)
+    {
+        var delay = inputs.MaxDeliveryDelay(point.Id);
+        if (delay > TimeSpan.Zero)
+        {
+            _deliveryDelays[point.Id] = delay;
+        }
+    }
+
+    // Up to when a point's filter may be judged at a timer that fired at `fired`: every edge of
+    // the point stamped before then has been handled by now. An expander stamps an edge when its
+    // interrupt line falls, before the bus read that finds the pin; judged at `fired` itself, a
+    // bounce stamped just before the debounce's end but still being read was handled after the
+    // tick had accepted the level it contradicts: a locked door's contact bounce reported as
+    // door.forced. Judging the filter this much behind the timer (and arming the timer this much
+    // after its deadline, RefreshDeadline) waits for such an edge instead. Re-judging when it came
+    // could not take back the events already sent, and stamping after the read would not help: the
+    // bounce would then be stamped after the deadline, and the level before it held "long enough".
+    // What a change counts as of (ChangedAt) does not move; only its decision waits.
+    private TimeSpan JudgedUpTo(PointFilter filter, TimeSpan fired) =>
+        _deliveryDelays.TryGetValue(filter.Point.Id, out var delay) ? fired - delay : fired;
+
     /// <summary>
     /// A timer pass: every filter and supervisor that is due, then the decider's deadlines. Filters
     /// tick at the moment the timer fired, not when a backlogged loop got to it: edges queued ahead
     /// of this message are earlier and those behind it later, so each level is judged by how long
-    /// it really held (PointFilter decides from those times).
+    /// it really held (PointFilter decides from those times). A point whose edges may arrive after
+    /// their stamps is judged that much behind the timer (<see cref="JudgedUpTo"/>).
     /// </summary>
     private void OnTimer(long fired, Moment now, List<DomainEvent> events)
     {
@@ -34,7 +63,7 @@ public sealed partial class SiteController
                 // due changes, the supervisors and the decider's deadlines for another turn.
                 try
                 {
-                    if (pending.Tick(firedAt) is { } ticked)
+                    if (pending.Tick(JudgedUpTo(pending, firedAt)) is { } ticked)
                     {
                         OnFilteredChange(pending, ticked, now, events);
                     }
@@ -59,11 +88,14 @@ public sealed partial class SiteController
         Apply(TimerTick.Instance, now, events);
     }
 
-    /// <summary>Records one point's deadlines after its filter or supervisor may have changed.</summary>
+    /// <summary>
+    /// Records one point's deadlines after its filter or supervisor may have changed; the filter's is
+    /// when the timer must fire for it to be judged at its deadline (<see cref="JudgedUpTo"/>).
+    /// </summary>
     private void RefreshDeadline(PointFilter filter) =>
         _pointDeadlines.Set(
             filter.Point.Id,
-            filter.NextDeadline,
+            filter.NextDeadline + (_deliveryDelays.TryGetValue(filter.Point.Id, out var delay) ? delay : TimeSpan.Zero),
             _supervisors.TryGetValue(filter.Point.Id, out var supervisor) ? supervisor.NextDeadline : null);
 
     /// <summary>Records every point's deadlines (after a tick, which may change any of them).</summary>

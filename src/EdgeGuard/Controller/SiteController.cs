@@ -151,6 +151,7 @@ public sealed partial class SiteController(
             var active = point.IsActive(ReadSettled(point, now.Utc, events));
             settled[point.Id] = active;
             _filters[point.Id] = new PointFilter(point, active, now.Monotonic);
+            NoteDeliveryDelay(point);
             StartSupervising(point, site.Supervision, active, now.Monotonic);
             RefreshDeadline(_filters[point.Id]);
             if (active)

@@ -27,6 +27,16 @@ public sealed partial class Mcp23017Lines
     /// </summary>
     public static readonly TimeSpan LineTrustedAfter = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest a healthy bus takes from an edge's stamp to its delivery (<see cref="MaxDeliveryDelay"/>): the
+    /// callback stamps first, then waits for the chip's lock (a sweep's two reads) and reads INTF, INTCAP and GPIO
+    /// in one transaction, ~0.8 ms at 100 kHz, for up to <see cref="MaxServicePasses"/> passes whose edges all
+    /// carry the first pass's stamp, each delivered before the next read. Stamped first on purpose: the stamp is
+    /// when the pin changed, and the debounce is judged from it. A bus that stalls longer (a slave holding SCL,
+    /// the adapter's 1 s timeout) is not covered: waiting that long would hold every expander change as long.
+    /// </summary>
+    public static readonly TimeSpan MaxEdgeDelivery = TimeSpan.FromMilliseconds(10);
+
     private const int MaxServicePasses = 4;
 
     private ITimer? _reservice;
@@ -90,6 +100,15 @@ public sealed partial class Mcp23017Lines
         // At supervision's pace, not the fast poll's: a refused request 40 times a second would only cost.
         RequestLineAgain();
         SweepChip();
+    }
+
+    /// <inheritdoc/>
+    /// <returns><see cref="MaxEdgeDelivery"/>: an edge is stamped before the read that finds it.</returns>
+    /// <exception cref="KeyNotFoundException">The point is not on this chip.</exception>
+    public TimeSpan MaxDeliveryDelay(string pointId)
+    {
+        ArgumentNullException.ThrowIfNull(pointId);
+        return _inputPins.ContainsKey(pointId) ? MaxEdgeDelivery : throw new KeyNotFoundException($"Point '{pointId}' is not on {_chip.Name}.");
     }
 
     /// <summary>The read and judgement of <see cref="Sweep"/>, without requesting the line: the fast poll's.</summary>
