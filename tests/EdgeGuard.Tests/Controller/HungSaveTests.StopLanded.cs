@@ -14,16 +14,8 @@ public sealed partial class HungSaveTests
     public async Task An_orderly_stop_whose_awaited_late_save_lands_saves_it_no_more_and_raises_nothing()
     {
         await LockdownPastItsSaveDeadlineAsync();
-        FailEverySaveAfterTheHeldOne();
+        await StopWhileTheHeldSaveLandsAsync();
 
-        var stop = Task.Run(() => _h.Controller.StopAsync(CancellationToken.None));
-        await _h.LoopEndedAsync(Patience); // ends canceled
-        _store.Hold = false;
-        _store.Gate.Set();
-        await stop.WaitAsync(Patience);
-
-        Assert.Equal(SiteMode.Lockdown, Assert.Single(_store.Saved).Mode);
-        Assert.Equal(1, _store.Started);
         Assert.Empty(_h.Events.Events.OfType<SafetyStateNotPersisted>());
     }
 
@@ -31,6 +23,16 @@ public sealed partial class HungSaveTests
     public async Task An_orderly_stop_whose_awaited_save_past_its_bound_lands_restores_the_fault_without_saving_again()
     {
         await LockdownPastItsSaveBoundAsync();
+        await StopWhileTheHeldSaveLandsAsync();
+
+        // The fault raised at the bound stood for a state now on disk: the office hears its restore.
+        Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersisted>());
+        Assert.Equal(SiteMode.Lockdown, Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>()).Mode);
+    }
+
+    // Stops while the held save runs, then lets it land (every later save would fail): it is the one save made.
+    private async Task StopWhileTheHeldSaveLandsAsync()
+    {
         FailEverySaveAfterTheHeldOne();
 
         var stop = Task.Run(() => _h.Controller.StopAsync(CancellationToken.None));
@@ -38,12 +40,8 @@ public sealed partial class HungSaveTests
         _store.Hold = false;
         _store.Gate.Set();
         await stop.WaitAsync(Patience);
-
-        // The fault raised at the bound stood for a state now on disk: the office hears its restore.
         Assert.Equal(SiteMode.Lockdown, Assert.Single(_store.Saved).Mode);
         Assert.Equal(1, _store.Started);
-        Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersisted>());
-        Assert.Equal(SiteMode.Lockdown, Assert.Single(_h.Events.Events.OfType<SafetyStateNotPersistedRestored>()).Mode);
     }
 
     [Fact]

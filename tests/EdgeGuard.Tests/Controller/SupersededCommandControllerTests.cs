@@ -45,13 +45,7 @@ public sealed class SupersededCommandControllerTests : IAsyncDisposable
         Assert.False(_h.Driver.GetOutputLevel(10));
         _h.Time.Advance(TimeSpan.FromSeconds(5));
 
-        var late = await _h.ExecuteAsync(heldBack);
-
-        Assert.False(late.Done);
-        Assert.StartsWith("superseded: ", late.Detail, StringComparison.Ordinal);
-        var refused = Assert.IsType<CommandRefused>(_h.Events.Events[^1]);
-        Assert.Equal((heldBack.Command.Id, late.Detail), (refused.CommandId, refused.Reason));
-        Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
+        await AssertRefusedAsSupersededAsync(heldBack);
         Assert.False(_h.Driver.GetOutputLevel(10), "the drill's lock stays open");
     }
 
@@ -69,6 +63,13 @@ public sealed class SupersededCommandControllerTests : IAsyncDisposable
         Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
         _h.Time.Advance(TimeSpan.FromSeconds(5));
 
+        await AssertRefusedAsSupersededAsync(heldBack);
+        Assert.False(_h.Driver.GetOutputLevel(10), "the door stays open");
+    }
+
+    // The held-back command, delivered now: answered rejected, journaled as refused, the site left in normal mode.
+    private async Task AssertRefusedAsSupersededAsync(VerifiedCommand heldBack)
+    {
         var late = await _h.ExecuteAsync(heldBack);
 
         Assert.False(late.Done);
@@ -76,7 +77,6 @@ public sealed class SupersededCommandControllerTests : IAsyncDisposable
         var refused = Assert.IsType<CommandRefused>(_h.Events.Events[^1]);
         Assert.Equal((heldBack.Command.Id, late.Detail), (refused.CommandId, refused.Reason));
         Assert.Equal(SiteMode.Normal, _h.Controller.Current!.Mode);
-        Assert.False(_h.Driver.GetOutputLevel(10), "the door stays open");
     }
 
     public ValueTask DisposeAsync() => _h.DisposeAsync();
