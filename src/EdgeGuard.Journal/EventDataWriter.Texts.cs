@@ -40,6 +40,7 @@ public static partial class EventDataWriter
         PointKind.RequestToExit => "requestToExit",
         PointKind.FireAlarm => "fireAlarm",
         PointKind.LockMonitor => "lockMonitor",
+        PointKind.PowerTrouble => "powerTrouble",
         _ => JsonNamingPolicy.CamelCase.ConvertName(kind.ToString()),
     };
 

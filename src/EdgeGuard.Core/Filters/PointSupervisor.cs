@@ -189,7 +189,7 @@ public sealed class PointSupervisor
     }
 
     // Inputs whose active level is an alarm the office must hear of (door forced, breach, tamper).
-    private bool AlarmsWhenActive => _point.Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper;
+    private bool AlarmsWhenActive => _point.Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper or PointKind.PowerTrouble;
 
     /// <summary>Advances time; adds any fault events to <paramref name="events"/>.</summary>
     /// <returns>

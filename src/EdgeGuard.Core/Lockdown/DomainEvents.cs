@@ -35,7 +35,7 @@ public sealed record PointActivated(DateTimeOffset At, string PointId, PointKind
     {
         PointKind.PanicButton => Severity.Critical,
         _ when Bypassed => Severity.Info,
-        PointKind.Tamper or PointKind.Perimeter => Severity.Alarm,
+        PointKind.Tamper or PointKind.Perimeter or PointKind.PowerTrouble => Severity.Alarm,
         _ => Severity.Info,
     };
     public override string? Point => PointId;

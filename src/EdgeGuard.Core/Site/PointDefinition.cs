@@ -25,6 +25,12 @@ public enum PointKind
     /// holds the door. Judged against what the lock should do (<see cref="Lockdown.LockMonitoring"/>).
     /// </summary>
     LockMonitor,
+    /// <summary>
+    /// A power supply's trouble contact (mains lost, battery low, charger failed): active = trouble.
+    /// Reported as an alarm (Contact ID 301 "AC loss"): the locks and the gateway run on the battery,
+    /// for hours at best, and a maglock's battery running flat unlocks its door.
+    /// </summary>
+    PowerTrouble,
 }
 
 /// <summary>Internal pull resistor to enable on an input line.</summary>
@@ -66,10 +72,11 @@ public sealed record PointDefinition(
 
     /// <summary>
     /// Whether the office may bypass the point (take it out of service for a while): door contacts,
-    /// perimeter sensors, tamper switches and lock monitors (a broken one reports its lock for ever). Never a panic button (a person in danger), a fire input
+    /// perimeter sensors, tamper switches, lock monitors and power trouble contacts (a broken one reports
+    /// for ever). Never a panic button (a person in danger), a fire input
     /// or a request to exit (people leaving), nor a keyswitch (the local way to end a scenario).
     /// </summary>
-    public bool CanBeBypassed => Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper or PointKind.LockMonitor;
+    public bool CanBeBypassed => Kind is PointKind.DoorContact or PointKind.Perimeter or PointKind.Tamper or PointKind.LockMonitor or PointKind.PowerTrouble;
 
     /// <summary>Panic buttons and fire inputs act on the leading edge so their debounce adds no delay.</summary>
     public bool ActsOnLeadingEdge => Kind is PointKind.PanicButton or PointKind.FireAlarm;

@@ -80,6 +80,7 @@ public static partial class GatewayConfigReader
             PointKind.DoorContact => ("read open", "cutting it lets the door be opened or forced unseen"),
             PointKind.Perimeter => ("read a breach", "cutting it blinds the perimeter"),
             PointKind.Tamper => ("read tampered", "cutting it hides the enclosure being opened"),
+            PointKind.PowerTrouble => ("read trouble", "cutting it hides a power supply running down its battery"),
             // Operators fail towards rest: cutting them must not operate them.
             PointKind.Keyswitch => ("read released", "cutting it turns the key (clearing a lockdown or resetting a fire release)"),
             PointKind.RequestToExit => ("read released", "cutting it unlocks its door"),

@@ -33,6 +33,7 @@ public static partial class GatewayConfigReader
         ("doorContact", PointKind.DoorContact), ("perimeter", PointKind.Perimeter), ("panicButton", PointKind.PanicButton),
         ("tamper", PointKind.Tamper), ("keyswitch", PointKind.Keyswitch), ("requestToExit", PointKind.RequestToExit),
         ("fireAlarm", PointKind.FireAlarm), ("lockMonitor", PointKind.LockMonitor),
+        ("powerTrouble", PointKind.PowerTrouble),
     ];
 
     private static readonly (string, OutputKind)[] OutputKinds =

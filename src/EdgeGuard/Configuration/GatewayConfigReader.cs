@@ -158,6 +158,8 @@ public static partial class GatewayConfigReader
         PointKind.FireAlarm => 100,
         // A maglock's bond sensor chatters as the armature seats; the monitor has a 3 s grace anyway.
         PointKind.LockMonitor => 100,
+        // A mains flicker the supply rides through is no loss; its own relay often waits too.
+        PointKind.PowerTrouble => 1000,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
