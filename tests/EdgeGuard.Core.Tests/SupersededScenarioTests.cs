@@ -164,4 +164,20 @@ public sealed class SupersededScenarioTests
         Assert.Equal(SiteMode.Evacuation, late.State.Mode);
         Assert.Equal($"signed before the latest alert at {WireTime.Format(TestSite.At(51).Utc)}; approve again", Refusal(late));
     }
+
+    [Fact]
+    public void Consoles_clocks_may_disagree_by_twice_the_skew_so_a_lockdown_signed_within_that_before_the_all_clear_is_obeyed()
+    {
+        // Allowed 30 s each way, the approver's console may run 60 s ahead of the one that sends the
+        // lockdown: signed 50 s "before" the all-clear, it may have been sent just after it.
+        var skew = TimeSpan.FromSeconds(30);
+        var cleared = Cleared(LockedDown(), AllClear(100, "sup-1"), AllClear(105, "sup-2"));
+
+        var within = Run(cleared, Start(50, CommandType.Lockdown) with { ClockSkew = skew }, 110);
+        Assert.Equal(SiteMode.Lockdown, within.State.Mode);
+
+        var beyond = Run(cleared, Start(39, CommandType.Lockdown) with { ClockSkew = skew }, 110);
+        Assert.StartsWith("superseded: ", Refusal(beyond), StringComparison.Ordinal);
+        Assert.Equal(SiteMode.Normal, beyond.State.Mode);
+    }
 }

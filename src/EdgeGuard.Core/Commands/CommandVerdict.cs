@@ -29,6 +29,14 @@ public sealed record VerifiedCommand(CommandEnvelope Command, OperatorRole Role)
     /// whether that key is still trusted; null for one built elsewhere (tests).
     /// </summary>
     public OperatorKey? Key { get; init; }
+
+    /// <summary>
+    /// The clock skew the verifier allowed (<see cref="CommandVerifierOptions.ClockSkew"/>): how far the
+    /// signing console's clock may be from the gateway's, weighed when the command's signing time is
+    /// compared with another console's (<see cref="Lockdown.CommandOrder.Superseded"/>). Zero for one
+    /// built elsewhere (tests).
+    /// </summary>
+    public TimeSpan ClockSkew { get; init; }
 }
 
 /// <summary>An authentic payload the gateway has handled before, byte for byte, and what it was finally answered.</summary>

@@ -139,7 +139,7 @@ public sealed partial class CommandVerifier(IOperatorKeys keys, ISeenCommandIds 
             return Reject(CommandRejection.RoleNotAllowed, id, refusal) with { Clock = clock };
         }
 
-        return new CommandVerdict(new VerifiedCommand(command, key.Role) { Key = key }, null, id, "verified")
+        return new CommandVerdict(new VerifiedCommand(command, key.Role) { Key = key, ClockSkew = options.ClockSkew }, null, id, "verified")
         {
             Unfinished = seenBefore.Status == SeenStatus.Unfinished, Clock = clock, Unrecorded = fromMemory, StoreFailure = storeFailure,
         };

@@ -41,11 +41,21 @@ internal static class CommandOrder
     };
 
     /// <summary>The refusal for a command signed before the latest decided for its thing, or null.</summary>
-    public static string? Superseded(SiteState state, CommandEnvelope command, Moment now)
+    /// <param name="state">The site state, holding the latest decided commands.</param>
+    /// <param name="command">The command to judge.</param>
+    /// <param name="now">The decision's moment.</param>
+    /// <param name="clockSkew">
+    /// How far an office console's clock may be from the gateway's (the verifier's allowance, so two
+    /// consoles may be twice that apart): a scenario start is refused only when signed more than twice
+    /// that before the all-clear, so a real lockdown sent just after it from a console running behind
+    /// the approver's is never refused. A start held back for less is obeyed: the safe side.
+    /// </param>
+    public static string? Superseded(SiteState state, CommandEnvelope command, Moment now, TimeSpan clockSkew = default)
     {
         // Before the drill's own order: a drill start is a scenario start too, and the all-clear
         // that ended a real lockdown ended whatever the office had asked for before it.
-        if (StartsScenario(command.Type) && state.LatestCommands.TryGetValue(ScenariosKey, out var clear) && command.IssuedAt < clear.IssuedAt)
+        if (StartsScenario(command.Type) && state.LatestCommands.TryGetValue(ScenariosKey, out var clear)
+            && command.IssuedAt + (2 * clockSkew) < clear.IssuedAt)
         {
             return $"superseded: signed at {WireTime.Format(command.IssuedAt)}, before the all-clear {clear.Id} signed at {WireTime.Format(clear.IssuedAt)}, "
                 + "the first approval of the two that ended the scenarios running then; sign it again if it is still wanted";

@@ -16,7 +16,7 @@ internal static class OfficeCommands
         var verified = input.Command;
         var command = verified.Command;
         // Before anything else: a command the office has since overruled must not act at all.
-        if (CommandOrder.Superseded(state, command, now) is { } superseded)
+        if (CommandOrder.Superseded(state, command, now, verified.ClockSkew) is { } superseded)
         {
             events.Add(new CommandRefused(now.Utc, command.Id, command.Type, command.Operator, superseded));
             return state;
