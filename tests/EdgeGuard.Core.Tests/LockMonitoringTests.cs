@@ -103,4 +103,49 @@ public sealed class LockMonitoringTests
         Assert.Empty(SiteDecider.Decide(Plain, lockedDown.State, TimerTick.Instance, TestSite.At(60)).Events.OfType<DoorLockFault>());
         Assert.Null(DoorSupervision.Of(lockedDown.State, "door-entry").LockMismatch);
     }
+
+    private static SiteDefinition With(Func<OutputDefinition, OutputDefinition> change) =>
+        Site with { Outputs = [.. Site.Outputs.Select(o => o.Id == "lock-egress" ? change(o) : o)] };
+
+    [Fact]
+    public void A_lock_whose_push_to_exit_cuts_its_power_may_hold_nothing_for_its_35_s_before_it_is_reported()
+    {
+        var site = With(o => o with { HardwiredExit = true });
+        var lockedDown = SiteDecider.Decide(site, Quiet(), new PointChanged("panic-a", true), TestSite.At(1));
+
+        Assert.Equal(TimeSpan.FromSeconds(1) + LockMonitoring.HardwiredExitGrace, DoorSupervision.NextDeadline(site, lockedDown.State));
+        Assert.Empty(SiteDecider.Decide(site, lockedDown.State, TimerTick.Instance, TestSite.At(30)).Events.OfType<DoorLockFault>());
+        Assert.Single(SiteDecider.Decide(site, lockedDown.State, TimerTick.Instance, TestSite.At(36)).Events.OfType<DoorLockFault>());
+    }
+
+    [Fact]
+    public void A_chattering_monitor_is_neither_raised_nor_restored_on_and_counts_afresh_once_it_settles()
+    {
+        var lockedDown = Step(Quiet(), "panic-a", true, 1).State;
+        var raised = Tick(lockedDown, 4).State;
+        var suppressed = SiteDecider.Decide(Site, raised, new PointsSuppressed(["bond-a"]), TestSite.At(5));
+
+        Assert.Empty(suppressed.Events.OfType<DoorLockFaultRestored>());
+        Assert.Null(DoorSupervision.NextDeadline(Site, suppressed.State));
+        Assert.Empty(Tick(suppressed.State, 60).Events.OfType<DoorLockFault>());
+
+        var settled = SiteDecider.Decide(Site, suppressed.State, new PointsSuppressed([]), TestSite.At(61));
+        Assert.Empty(settled.Events); // still not holding: the fault raised before stands, not raised twice
+    }
+
+    [Fact]
+    public void A_fault_raised_as_an_alarm_is_raised_anew_as_critical_when_a_lockdown_needs_the_lock()
+    {
+        var site = With(o => o with { NormallyLocked = true });
+        var quiet = SiteState.Restore(site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
+        var overnight = SiteDecider.Decide(site, quiet, TimerTick.Instance, TestSite.At(1)).State;
+        var alarm = SiteDecider.Decide(site, overnight, TimerTick.Instance, TestSite.At(5));
+        Assert.Equal(Severity.Alarm, Assert.Single(alarm.Events.OfType<DoorLockFault>()).Severity);
+
+        var lockdown = SiteDecider.Decide(site, alarm.State, new PointChanged("panic-a", true), TestSite.At(10));
+
+        Assert.Single(lockdown.Events.OfType<DoorLockFaultRestored>());
+        Assert.Equal(Severity.Critical, Assert.Single(lockdown.Events.OfType<DoorLockFault>()).Severity);
+        Assert.Empty(SiteDecider.Decide(site, lockdown.State, TimerTick.Instance, TestSite.At(20)).Events.OfType<DoorLockFault>());
+    }
 }

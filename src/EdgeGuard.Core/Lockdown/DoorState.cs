@@ -26,11 +26,14 @@ public sealed record DoorState(
     /// <summary>How the lock monitor disagrees with what the lock should do now; null when it agrees.</summary>
     public LockCondition? LockMismatch { get; init; }
 
-    /// <summary>When <see cref="LockMismatch"/> began (monotonic).</summary>
-    public TimeSpan? LockMismatchSince { get; init; }
+    /// <summary>When <see cref="LockMismatch"/>, lasting, is reported (monotonic): it began plus its grace.</summary>
+    public TimeSpan? LockMismatchDue { get; init; }
 
     /// <summary>The <c>door.lock-fault</c> raised and not yet restored, if any. Not persisted: judged afresh after a restart.</summary>
     public LockCondition? LockFault { get; init; }
+
+    /// <summary>Whether the raised <see cref="LockFault"/> was critical: one raised as an alarm is raised anew when it becomes critical.</summary>
+    public bool LockFaultCritical { get; init; }
 }
 
 /// <summary>How a door's lock is released by the door itself (persisted with the safety state).</summary>

@@ -259,7 +259,7 @@ internal static class DoorSupervision
     // A lockdown or shelter, running or suspended under another scenario, holds a secure door. A
     // running one holds every secure door on the site, also outside its zones, on purpose: the
     // threat it answers can move, and an exit sensor can be tripped from outside (architecture.md).
-    private static bool KeptLocked(SiteDefinition site, SiteState state, OutputDefinition lockOutput) =>
+    internal static bool KeptLocked(SiteDefinition site, SiteState state, OutputDefinition lockOutput) =>
         state.Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace
         || (state.Suspended.Count > 0 && OutputPlan.LockedBySuspended(site, state, lockOutput));
 

@@ -5,7 +5,7 @@ namespace EdgeGuard.Core.Lockdown;
 /// <summary>How a lock disagrees with what it should do.</summary>
 public enum LockCondition
 {
-    /// <summary>It should hold the door (closed, locked) but its monitor says it does not: a maglock not bonded, a strike not latched.</summary>
+    /// <summary>It should hold the door (closed, locked) but its monitor says it does not: a maglock not bonded, a strike's keeper not locked.</summary>
     NotEngaged,
     /// <summary>It should be released (a fire, an exit, the mode) but its monitor says it still holds the door.</summary>
     NotReleased,
@@ -26,6 +26,12 @@ public static class LockMonitoring
     /// <summary>How long a lock may disagree with its plan before it is reported.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long a lock with a hardwired exit may hold nothing while the gateway wants it locked: its
+    /// push-to-exit cuts the lock's power itself, for at least 30 s (NFPA 101), unseen by the gateway.
+    /// </summary>
+    public static readonly TimeSpan HardwiredExitGrace = TimeSpan.FromSeconds(35);
+
     /// <summary>Judges every monitored door; raises and restores <c>door.lock-fault</c> as their locks agree or not.</summary>
     public static SiteState Judge(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
@@ -41,23 +47,7 @@ public static class LockMonitoring
             }
 
             var current = DoorSupervision.Of(state, door.Id);
-            var mismatch = Mismatch(site, state, door, monitor);
-            var next = current.LockMismatch == mismatch
-                ? current
-                : current with { LockMismatch = mismatch, LockMismatchSince = mismatch is null ? null : now.Monotonic };
-            if (next.LockFault is { } raised && raised != mismatch)
-            {
-                events.Add(new DoorLockFaultRestored(now.Utc, door.Id, door.LockId, monitor, raised));
-                next = next with { LockFault = null };
-            }
-
-            if (mismatch is { } condition && next.LockFault is null && now.Monotonic >= next.LockMismatchSince + Grace)
-            {
-                var lockOutput = site.Output(door.LockId);
-                events.Add(new DoorLockFault(now.Utc, door.Id, door.LockId, monitor, condition, state.Mode, lockOutput.Egress));
-                next = next with { LockFault = condition };
-            }
-
+            var next = Judged(site, state, door, monitor, current, now, events);
             if (next != current)
             {
                 state = state with { Doors = state.Doors.SetItem(door.Id, next) };
@@ -71,17 +61,56 @@ public static class LockMonitoring
     public static TimeSpan? Deadline(DoorState door)
     {
         ArgumentNullException.ThrowIfNull(door);
-        return door is { LockMismatch: not null, LockFault: null, LockMismatchSince: { } since } ? since + Grace : null;
+        return door is { LockMismatch: not null, LockFault: null } ? door.LockMismatchDue : null;
     }
 
-    private static LockCondition? Mismatch(SiteDefinition site, SiteState state, DoorDefinition door, string monitor)
+    private static DoorState Judged(SiteDefinition site, SiteState state, DoorDefinition door, string monitor, DoorState current, Moment now, List<DomainEvent> events)
+    {
+        if (state.SuppressedPoints.Contains(monitor) || (door.ContactPoint is { } contact && state.SuppressedPoints.Contains(contact)))
+        {
+            // A chattering monitor or contact is frozen at its last change, not known: nothing is
+            // raised or restored on it, and a disagreement counts afresh once it settles.
+            return current with { LockMismatch = null, LockMismatchDue = null };
+        }
+
+        var lockOutput = site.Output(door.LockId);
+        var mismatch = Mismatch(site, state, door, monitor, lockOutput);
+        var next = current.LockMismatch == mismatch
+            ? current
+            : current with { LockMismatch = mismatch, LockMismatchDue = mismatch is { } m ? now.Monotonic + GraceOf(m, lockOutput) : null };
+        var critical = mismatch is { } c && Critical(c, lockOutput, DoorSupervision.KeptLocked(site, state, lockOutput));
+        // Restored when it ends, and raised anew when it becomes critical (an alarm raised overnight
+        // for a lock not holding, then a lockdown): the office must hear the new weight.
+        if (next.LockFault is { } raised && (raised != mismatch || (critical && !next.LockFaultCritical)))
+        {
+            events.Add(new DoorLockFaultRestored(now.Utc, door.Id, door.LockId, monitor, raised));
+            next = next with { LockFault = null, LockFaultCritical = false };
+        }
+
+        if (mismatch is { } condition && next.LockFault is null && now.Monotonic >= next.LockMismatchDue)
+        {
+            events.Add(new DoorLockFault(now.Utc, door.Id, door.LockId, monitor, condition, state.Mode, lockOutput.Egress) { Critical = critical });
+            next = next with { LockFault = condition, LockFaultCritical = critical };
+        }
+
+        return next;
+    }
+
+    private static TimeSpan GraceOf(LockCondition condition, OutputDefinition lockOutput) =>
+        condition == LockCondition.NotEngaged && lockOutput.HardwiredExit ? HardwiredExitGrace : Grace;
+
+    // People may be trapped behind an egress lock that will not let go; a lock a lockdown or shelter
+    // (running or suspended) keeps locked that does not hold leaves the door open to the threat.
+    private static bool Critical(LockCondition condition, OutputDefinition lockOutput, bool keptLocked) =>
+        condition == LockCondition.NotReleased ? lockOutput.Egress : keptLocked;
+
+    private static LockCondition? Mismatch(SiteDefinition site, SiteState state, DoorDefinition door, string monitor, OutputDefinition lockOutput)
     {
         if (state.Bypasses.ContainsKey(monitor))
         {
             return null; // out of service: a broken monitor must not alarm for ever
         }
 
-        var lockOutput = site.Output(door.LockId);
         var locked = OutputPlan.LockedByPolicy(site, state, lockOutput) && !DoorSupervision.ReleasesLock(site, state, lockOutput);
         var engaged = state.IsActive(monitor);
         if (!locked)
@@ -96,8 +125,7 @@ public static class LockMonitoring
 
 /// <summary>
 /// A door's lock disagrees with what it should do, for <see cref="LockMonitoring.Grace"/>: not holding
-/// the closed door it should hold (critical in a lockdown), or holding a door it should release
-/// (critical on an escape route: people may be trapped). Restored when it agrees again.
+/// the closed door it should hold, or holding a door it should release. Restored when it agrees again.
 /// </summary>
 /// <param name="At">When the grace ran out.</param>
 /// <param name="DoorId">The door.</param>
@@ -110,13 +138,14 @@ public sealed record DoorLockFault(
     DateTimeOffset At, string DoorId, string LockId, string MonitorPoint, LockCondition Condition, SiteMode Mode, bool Egress) : DomainEvent(At)
 {
     public override string Type => "door.lock-fault";
-    public override Severity Severity => Condition switch
-    {
-        LockCondition.NotReleased when Egress => Severity.Critical,
-        LockCondition.NotEngaged when Mode is SiteMode.Lockdown or SiteMode.ShelterInPlace => Severity.Critical,
-        _ => Severity.Alarm,
-    };
+    public override Severity Severity => Critical ? Severity.Critical : Severity.Alarm;
     public override string? Point => MonitorPoint;
+
+    /// <summary>
+    /// Critical: an egress lock that will not let go (people may be trapped), or a lock a lockdown or
+    /// shelter, running or suspended, keeps locked that does not hold; an alarm otherwise.
+    /// </summary>
+    public bool Critical { get; init; }
 }
 
 /// <summary>The lock agrees with what it should do again (or its monitor was bypassed): the <see cref="DoorLockFault"/> of <see cref="Condition"/> is over.</summary>

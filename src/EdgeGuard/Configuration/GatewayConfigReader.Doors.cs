@@ -49,6 +49,12 @@ public static partial class GatewayConfigReader
                 if (monitor is not null)
                 {
                     _monitorsNamed.Add(monitor);
+                    if (!item.Child("contact").IsPresent)
+                    {
+                        // Only the contact tells a door left open from a lock that does not hold.
+                        _w.Error(item.Child("lockMonitor"), subject,
+                            "a lock monitor needs the door's contact: without it every opening longer than the release is a lock fault; add the door's doorContact point as contact, or remove lockMonitor");
+                    }
                 }
 
                 var rex = new List<string>();

@@ -210,6 +210,23 @@ public sealed partial class SiteController
         return ReferenceEquals(doors, _state.Doors) ? null : doors;
     }
 
+    // The loaded doors, each keeping what the lock monitoring found so far (not saved): replaced, a
+    // lock fault raised since the boot was raised again, or never restored.
+    private ImmutableSortedDictionary<string, DoorState> WithLockJudgement(ImmutableSortedDictionary<string, DoorState> loaded)
+    {
+        var doors = loaded;
+        foreach (var (id, door) in _state.Doors)
+        {
+            if (door.LockMismatch is not null || door.LockFault is not null)
+            {
+                var into = doors.GetValueOrDefault(id) ?? DoorState.Quiet;
+                doors = doors.SetItem(id, into with { LockMismatch = door.LockMismatch, LockMismatchDue = door.LockMismatchDue, LockFault = door.LockFault, LockFaultCritical = door.LockFaultCritical });
+            }
+        }
+
+        return doors;
+    }
+
     /// <summary>
     /// Puts a late read's releases in force over what runs now (its fire release, with its record
     /// of raised inputs, when <paramref name="fireRaised"/> is that record; its delayed-egress
@@ -223,12 +240,13 @@ public sealed partial class SiteController
             LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
             // Its record comes back with it: the inputs it names raised before the restart.
             FireRaised = fireRaised ?? _state.FireRaised,
-            Doors = doors ?? _state.Doors,
+            Doors = doors is null ? _state.Doors : WithLockJudgement(doors),
         };
         _egressDecidedSinceBoot |= fire;
         _decisions++;
         _safety = _state.Safety;
         Persist(now, events, SafetySaveDeadline);
+        _state = LockMonitoring.Judge(site, _state, now, events); // what the locks should do changed
         Reconcile(now, events);
         LogReleasesReapplied(fire, doors is not null, OutputPlan.For(site, _state).ToString());
     }
@@ -288,7 +306,7 @@ public sealed partial class SiteController
             ApprovalsValidFrom = restored.ApprovalsValidFrom,
             LifeSafety = fire ? LifeSafety.FireEgressReleased : _state.LifeSafety,
             FireRaised = fire ? restored.FireRaised : _state.FireRaised,
-            Doors = doors ?? _state.Doors,
+            Doors = doors is null ? _state.Doors : WithLockJudgement(doors),
         };
         _egressDecidedSinceBoot |= fire;
         _decisions++;
@@ -300,6 +318,7 @@ public sealed partial class SiteController
             Persist(now, events, SafetySaveDeadline);
         }
 
+        _state = LockMonitoring.Judge(site, _state, now, events); // what the locks should do changed
         Reconcile(now, events);
         LogReapplied(_safety.Mode, _safety.Lockdown?.Cause, OutputPlan.For(site, _state).ToString());
     }

@@ -154,7 +154,8 @@ public sealed partial class SiteController(
             NoteDeliveryDelay(point);
             StartSupervising(point, site.Supervision, active, now.Monotonic);
             RefreshDeadline(_filters[point.Id]);
-            if (active)
+            // A lock monitor is active while its lock holds: at rest, no warning at every start.
+            if (active && point.Kind != PointKind.LockMonitor)
             {
                 events.Add(new PointActiveAtBoot(now.Utc, point.Id, point.Kind, point.Zone));
             }

@@ -148,7 +148,8 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     public void ActiveAtStart(IEnumerable<(PointDefinition Point, bool Active, LoopReading? Loop)> points)
     {
         ArgumentNullException.ThrowIfNull(points);
-        foreach (var (point, active, loop) in points.Where(p => p.Active))
+        // A lock monitor active at start is a lock holding its door: its rest (WalkTestTally.Start).
+        foreach (var (point, active, loop) in points.Where(p => p.Active && p.Point.Kind != PointKind.LockMonitor))
         {
             output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: this run cannot pass it; {ActiveAtStartAdvice}; "
                 + "if it reads active at rest or 'restored' when triggered, its wiring or activeLevel is inverted");

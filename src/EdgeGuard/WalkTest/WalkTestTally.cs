@@ -104,6 +104,13 @@ internal sealed class WalkTestTally(SiteDefinition site)
     public void Start(string pointId, bool active, LoopState? loop = null)
     {
         var count = _counts[pointId];
+        // A lock monitor reads active while its lock holds the door: a lock the walk test holds locked
+        // starts active at rest, and walking it (open the door, close it) is active, inactive, active.
+        if (active && site.Point(pointId).Kind == PointKind.LockMonitor)
+        {
+            (count.RestIsActive, active) = (true, false);
+        }
+
         count.ActiveAtStart = active;
         count.Step = active ? WalkStep.NeedsRest : WalkStep.AtRest;
         count.AlarmInEpisode = active && loop == LoopState.Alarm;
@@ -132,7 +139,7 @@ internal sealed class WalkTestTally(SiteDefinition site)
         }
 
         var wasSeen = count.IsSeen;
-        var counted = count.Advance(active, alarmBand);
+        var counted = count.Advance(count.RestIsActive ? !active : active, alarmBand);
         return !counted ? WalkChange.Tamper
             : wasSeen ? WalkChange.SeenBefore
             : count.IsSeen ? (count.ActiveAtStart ? WalkChange.CompletedActiveAtStart : WalkChange.Completed)
@@ -203,6 +210,9 @@ internal sealed class WalkTestTally(SiteDefinition site)
 
         /// <summary>The point read active when the test started.</summary>
         public bool ActiveAtStart { get; set; }
+
+        /// <summary>A lock monitor whose lock held the door at start: its rest is active, its walk inactive then active.</summary>
+        public bool RestIsActive { get; set; }
 
         /// <summary>How far it got through rest, alarm, rest.</summary>
         public WalkStep Step { get; set; } = WalkStep.AtRest;

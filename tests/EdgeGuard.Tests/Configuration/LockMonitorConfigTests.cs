@@ -9,7 +9,7 @@ namespace EdgeGuard.Tests.Configuration;
 public sealed class LockMonitorConfigTests
 {
     // A maglock bond sensor on line 8, closed (high) while the lock holds; pulled down, so a cut reads not engaged.
-    private static void AddBondSensor(Dictionary<string, string?> k, string activeLevel = "high", string pull = "down")
+    internal static void AddBondSensor(Dictionary<string, string?> k, string activeLevel = "high", string pull = "down")
     {
         k.Set("points:11:id", "bond-lobby");
         k.Set("points:11:kind", "lockMonitor");
