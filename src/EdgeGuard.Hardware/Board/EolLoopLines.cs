@@ -156,11 +156,14 @@ public sealed partial class EolLoopLines : IInputLines
                     }
                 }
             }
-        }
 
-        if (raise)
-        {
-            Report([new HardwareFault(_time.GetUtcNow(), _device, failure!) { Points = named }]);
+            // Still under _polling, as a poll reports: a poll between this fault and its report could
+            // restore it, or raise one naming other loops, first; the controller would then keep the
+            // loops this one names unread (their egress doors released) until the next change.
+            if (raise)
+            {
+                Report([new HardwareFault(_time.GetUtcNow(), _device, failure!) { Points = named }]);
+            }
         }
 
         return level;

@@ -139,7 +139,12 @@ internal sealed class WalkTestTally(SiteDefinition site)
         }
 
         var wasSeen = count.IsSeen;
-        var counted = count.Advance(count.RestIsActive ? !active : active, alarmBand);
+        // A monitor whose rest is active (its lock holding) walks inactive then active: the step away
+        // from rest must read its normal band (the lock let go), never a cut, and the return proves
+        // nothing of itself (its alarm band is rest), or a loop unplugged and plugged back passed.
+        var counted = count.RestIsActive
+            ? count.Advance(!active, alarmBand: !active && loop == LoopState.Normal)
+            : count.Advance(active, alarmBand);
         return !counted ? WalkChange.Tamper
             : wasSeen ? WalkChange.SeenBefore
             : count.IsSeen ? (count.ActiveAtStart ? WalkChange.CompletedActiveAtStart : WalkChange.Completed)

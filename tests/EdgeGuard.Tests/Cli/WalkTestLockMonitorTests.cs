@@ -1,4 +1,5 @@
 using EdgeGuard.Core.Site;
+using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Tests.Configuration;
 using EdgeGuard.WalkTest;
 using Microsoft.Extensions.Time.Testing;
@@ -45,5 +46,24 @@ public sealed class WalkTestLockMonitorTests
         });
 
         TestConfigs.AssertError(result, "EdgeGuard:doors:0:lockMonitor", ["a lock monitor needs the door's contact"]);
+    }
+
+    [Theory]
+    [InlineData(LoopState.OpenCircuitTamper, false)] // unplugged and plugged back: the lock never let go
+    [InlineData(LoopState.Normal, true)] // the door opened, the bond broke: its normal band
+    public void A_monitor_on_a_loop_is_walked_only_through_its_normal_band_never_a_cut(LoopState away, bool seen)
+    {
+        var site = Site with
+        {
+            Points = [.. Site.Points.Where(p => p.Id != "bond-lobby"),
+                new("bond-lobby", PointKind.LockMonitor, -1, ActiveHigh: true, LinePull.None, TimeSpan.Zero, "lobby") { LineAddress = "mcp3008@0.0:CH0" }],
+        };
+        var tally = new WalkTestTally(site);
+        tally.Start("bond-lobby", active: true, LoopState.Alarm); // the lock holds: its loop in the alarm band
+
+        tally.Changed("bond-lobby", active: false, away);
+        tally.Changed("bond-lobby", active: true, LoopState.Alarm);
+
+        Assert.Equal(seen, tally.Of("bond-lobby").IsSeen);
     }
 }
