@@ -50,7 +50,7 @@ internal static class CommandOrder
     /// that before the all-clear, so a real lockdown sent just after it from a console running behind
     /// the approver's is never refused. A start held back for less is obeyed: the safe side.
     /// </param>
-    public static string? Superseded(SiteState state, CommandEnvelope command, Moment now, TimeSpan clockSkew = default)
+    public static string? Superseded(SiteState state, CommandEnvelope command, Moment now, TimeSpan clockSkew)
     {
         // Before the drill's own order: a drill start is a scenario start too, and the all-clear
         // that ended a real lockdown ended whatever the office had asked for before it.
