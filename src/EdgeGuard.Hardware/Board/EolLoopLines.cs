@@ -54,8 +54,6 @@ public sealed partial class EolLoopLines : IInputLines
     private ITimer? _timer;
     private bool _faulted;
 
-    // The loops the standing fault names unread (HardwareFault.Points); a fault naming others is raised anew.
-    private string[] _faultPoints = [];
     private bool _disposed;
     private readonly EdgeHandOff _handOff = new();
     private long _deliveryFailuresSeen;
@@ -234,11 +232,6 @@ public sealed partial class EolLoopLines : IInputLines
         }
     }
 
-    // The loops with no readable state (unreadable, readings that do not settle, or not read yet at boot): what
-    // a fault leaves unread (HardwareFault.Points). A cut or bridged loop is read; its tamper says so. Under _gate.
-    private string[] UnreadLoops() =>
-        [.. _loops.Where(l => l.Value is not { HasAccepted: true, Accepted: not null }).Select(l => l.Key).Order(StringComparer.Ordinal)];
-
     /// <summary>The poll, under <see cref="_polling"/>.</summary>
     private void PollHeld()
     {
@@ -282,27 +275,7 @@ public sealed partial class EolLoopLines : IInputLines
                 failure = failure is null ? refused : $"{failure}; {refused}";
             }
 
-            // The fault names the loops it leaves unread (an egress door whose exit buttons are all among
-            // them is released): when they change, it is restored and raised anew, or a loop that reads
-            // again stayed named (its door held released) and one lost under a standing fault (refused
-            // edges, another loop) was never named (a person pressing it trapped).
-            var unread = failure is null ? [] : UnreadLoops();
-            if (failure is not null && _faulted && !unread.AsSpan().SequenceEqual(_faultPoints))
-            {
-                events.Add(new HardwareFaultRestored(_time.GetUtcNow(), _device));
-                _faulted = false;
-            }
-
-            if (failure is not null && !_faulted)
-            {
-                events.Add(new HardwareFault(_time.GetUtcNow(), _device, failure) { Points = unread });
-            }
-            else if (failure is null && _faulted)
-            {
-                events.Add(new HardwareFaultRestored(_time.GetUtcNow(), _device));
-            }
-
-            (_faulted, _faultPoints) = (failure is not null, unread);
+            FaultOrRestore(failure, events); // EolLoopLines.Faults.cs
         }
 
         // Outside the lock: the edge action may decide on the edge right here (an idle controller).

@@ -1,3 +1,4 @@
+using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Hardware.Drivers.Mcp23017;
 
 namespace EdgeGuard.Hardware.Board;
@@ -5,6 +6,70 @@ namespace EdgeGuard.Hardware.Board;
 // One chip's supervision pass: a reset found and put right, the inputs swept, the fault a pass leaves.
 public sealed partial class ExpanderBank
 {
+    /// <summary>One chip's part of a pass, under <see cref="_gate"/>: what it raises or restores goes to <paramref name="events"/>.</summary>
+    private void SuperviseChip(Chip chip, List<DomainEvent> events)
+    {
+        if (chip.Lines is null)
+        {
+            if (!ConfigureLate(chip))
+            {
+                return; // still not answering: its fault is already raised
+            }
+
+            // It answers now: "did not answer" is over whatever this pass finds, so it is restored
+            // here and a problem found below (its INT line refused) is raised under its own reason.
+            RestoreIfFaulted(chip, events);
+        }
+
+        var (problem, repaired) = Check(chip, _onEdge is not null);
+        // A line fault that is new or changed its reason (refused -> judged faulty) while another
+        // fault stands: that one is restored and this raised, or the office would keep the stale
+        // reason and never learn the real cause.
+        var line = chip.Lines!.InterruptLineFault;
+        if (line is not null && line != chip.LineFaultReported)
+        {
+            RestoreIfFaulted(chip, events);
+        }
+
+        // The chip stopped answering while another fault stands (its line refused, edges refused):
+        // the same, or the office would see its points go fail-safe (a fire alarm) under that reason.
+        var silent = chip.FailedPasses > 0;
+        if (silent && !chip.SilenceReported)
+        {
+            RestoreIfFaulted(chip, events);
+        }
+
+        // Its inputs are unread (HardwareFault.Points: an egress door whose exit buttons are all on it is
+        // released) while it does not answer, from the first failed pass: the fault is raised there once
+        // for the episode, with the reason it keeps when its points go fail-safe at the second (a glitch's
+        // second of release is the price; docs/architecture.md). A standing fault that says otherwise is
+        // restored and raised anew: kept, a chip answering again with its line still refused held the
+        // doors released.
+        var blind = silent && chip.Inputs.Count > 0;
+        if (blind != chip.BlindReported && problem is not null)
+        {
+            RestoreIfFaulted(chip, events);
+        }
+
+        // A reset repaired within this pass is still reported, as a fault and its restore together,
+        // so the journal says the outputs dropped for a moment; a fault already raised is not repeated.
+        var raise = !chip.Faulted && (problem ?? repaired) is not null;
+        if (raise)
+        {
+            var reason = string.Join("; ", new[] { repaired, problem }.OfType<string>());
+            events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, reason) { Points = blind ? InputPoints(chip) : [] });
+            (chip.LineFaultReported, chip.SilenceReported, chip.BlindReported) = (line, silent, blind);
+        }
+
+        if (problem is null && (chip.Faulted || raise))
+        {
+            events.Add(new HardwareFaultRestored(_time.GetUtcNow(), chip.Options.Id));
+            (chip.LineFaultReported, chip.SilenceReported, chip.BlindReported) = (null, false, false);
+        }
+
+        chip.Faulted = problem is not null;
+    }
+
     /// <summary>
     /// Checks one chip. <c>Problem</c> is a fault still present after this pass; <c>Repaired</c> one found and
     /// put right in it (a reset chip configured again).
