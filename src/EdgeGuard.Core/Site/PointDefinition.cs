@@ -71,6 +71,12 @@ public sealed record PointDefinition(
     public bool Silent { get; init; }
 
     /// <summary>
+    /// Whether the point may rest active: a lock monitor reads active while its lock holds the door, so
+    /// found active (at a boot, at a walk test's start) it is at rest, not in alarm nor wired inverted.
+    /// </summary>
+    public bool MayRestActive => Kind == PointKind.LockMonitor;
+
+    /// <summary>
     /// Whether the office may bypass the point (take it out of service for a while): door contacts,
     /// perimeter sensors, tamper switches, lock monitors and power trouble contacts (a broken one reports
     /// for ever). Never a panic button (a person in danger), a fire input

@@ -155,7 +155,7 @@ public sealed partial class SiteController(
             StartSupervising(point, site.Supervision, active, now.Monotonic);
             RefreshDeadline(_filters[point.Id]);
             // A lock monitor is active while its lock holds: at rest, no warning at every start.
-            if (active && point.Kind != PointKind.LockMonitor)
+            if (active && !point.MayRestActive)
             {
                 events.Add(new PointActiveAtBoot(now.Utc, point.Id, point.Kind, point.Zone));
             }

@@ -149,7 +149,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     {
         ArgumentNullException.ThrowIfNull(points);
         // A lock monitor active at start is a lock holding its door: its rest (WalkTestTally.Start).
-        foreach (var (point, active, loop) in points.Where(p => p.Active && p.Point.Kind != PointKind.LockMonitor))
+        foreach (var (point, active, loop) in points.Where(p => p.Active && !p.Point.MayRestActive))
         {
             output.WriteLine($"  active at start  {Describe(point)}{Eol(loop)}: this run cannot pass it; {ActiveAtStartAdvice}; "
                 + "if it reads active at rest or 'restored' when triggered, its wiring or activeLevel is inverted");

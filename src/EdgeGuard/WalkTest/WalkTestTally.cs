@@ -106,7 +106,7 @@ internal sealed class WalkTestTally(SiteDefinition site)
         var count = _counts[pointId];
         // A lock monitor reads active while its lock holds the door: a lock the walk test holds locked
         // starts active at rest, and walking it (open the door, close it) is active, inactive, active.
-        if (active && site.Point(pointId).Kind == PointKind.LockMonitor)
+        if (active && site.Point(pointId).MayRestActive)
         {
             (count.RestIsActive, active) = (true, false);
         }
