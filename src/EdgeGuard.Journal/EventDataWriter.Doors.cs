@@ -1,10 +1,12 @@
 using System.Text.Json;
+using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 
 namespace EdgeGuard.Journal;
 
 // The data of the events that say a door's lock is not what it should be: released because its exit
-// buttons cannot be read (door.exit-unreadable), or disagreeing with its status contact (door.lock-fault).
+// buttons cannot be read (door.exit-unreadable), disagreeing with its status contact (door.lock-fault),
+// or released by the office's open-door (door.access-granted, door.access-ended).
 public static partial class EventDataWriter
 {
     private static (string? Point, string? Zone, bool Known) WriteDoorLockFields(DomainEvent domainEvent, Utf8JsonWriter writer)
@@ -36,10 +38,34 @@ public static partial class EventDataWriter
                 writer.WriteString("lock", e.LockId);
                 return (null, null, true);
 
+            case DoorAccessGranted e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteString("lock", e.LockId);
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("role", OperatorRoles.Wire(e.Role));
+                writer.WriteNumber("seconds", (long)e.For.TotalSeconds);
+                writer.WriteString("mode", ModeText(e.Mode));
+                writer.WriteBoolean("override", e.Override);
+                return (null, null, true);
+
+            case DoorAccessEnded e:
+                writer.WriteString("door", e.DoorId);
+                writer.WriteString("lock", e.LockId);
+                writer.WriteString("reason", AccessEndText(e.Reason));
+                return (null, null, true);
+
             default:
                 return WriteJournalFields(domainEvent, writer); // EventDataWriter.Journal.cs
         }
     }
+
+    private static string AccessEndText(DoorAccessEnd reason) => reason switch
+    {
+        DoorAccessEnd.Expired => "expired",
+        DoorAccessEnd.Closed => "closed",
+        DoorAccessEnd.Scenario => "scenario",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
+    };
 
     private static string LockConditionText(LockCondition condition) => condition switch
     {

@@ -19,6 +19,7 @@ public enum CommandType
     Rebirth,
     Resend,
     Heard,
+    OpenDoor,
 }
 
 /// <summary>The kind of value an argument holds; each has exactly one accepted JSON form.</summary>
@@ -63,7 +64,14 @@ public static partial class CommandTypes
         (CommandType.Rebirth,        "rebirth",           []),
         (CommandType.Resend,         "resend",            [new("from", ArgumentKind.Integer, Required: true, Min: 1), new("to", ArgumentKind.Integer, Required: true, Min: 1)]),
         (CommandType.Heard,          "heard",             [new("through", ArgumentKind.Integer, Required: true, Min: 1)]),
+        (CommandType.OpenDoor,       "open-door",         [Req("door", ArgumentKind.Id), new("seconds", ArgumentKind.Integer, Required: false, Min: 1, Max: OpenDoorMaxSeconds)]),
     ];
+
+    /// <summary>
+    /// The longest an <c>open-door</c> may hold a lock released: long enough for responders to reach
+    /// and pass a door, short enough that a forgotten grant does not leave it open for long.
+    /// </summary>
+    public const int OpenDoorMaxSeconds = 300;
 
     private static readonly FrozenDictionary<string, CommandType> ByWire =
         Table.ToFrozenDictionary(r => r.Wire, r => r.Type, StringComparer.Ordinal);

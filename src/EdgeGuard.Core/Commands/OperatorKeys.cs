@@ -7,19 +7,22 @@ namespace EdgeGuard.Core.Commands;
 /// <summary>
 /// Office roles, after the EN 50131 access levels: a guard is a user (level 2), a supervisor a
 /// user with authority over alarms and the two-person all-clear, a technician an installer (level 3).
+/// A responder holds the first-responder override credential of commercial lockdown systems: it
+/// may open a door, also one a lockdown keeps locked, and nothing else.
 /// </summary>
 public enum OperatorRole
 {
     Guard,
     Supervisor,
     Technician,
+    Responder,
 }
 
 /// <summary>The roles' names as the contract and the answers spell them.</summary>
 public static class OperatorRoles
 {
     /// <summary>
-    /// <c>guard</c>, <c>supervisor</c> or <c>technician</c>: spelled out per member, so renaming a
+    /// <c>guard</c>, <c>supervisor</c>, <c>technician</c> or <c>responder</c>: spelled out per member, so renaming a
     /// member cannot change what the office receives.
     /// </summary>
     public static string Wire(OperatorRole role) => role switch
@@ -27,6 +30,7 @@ public static class OperatorRoles
         OperatorRole.Guard => "guard",
         OperatorRole.Supervisor => "supervisor",
         OperatorRole.Technician => "technician",
+        OperatorRole.Responder => "responder",
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, "unknown role"),
     };
 }
@@ -110,11 +114,12 @@ public static class RolePermissions
     private const OperatorRole G = OperatorRole.Guard;
     private const OperatorRole S = OperatorRole.Supervisor;
     private const OperatorRole T = OperatorRole.Technician;
+    private const OperatorRole R = OperatorRole.Responder;
 
     /// <summary>The roles allowed to send each command type.</summary>
     public static IReadOnlyList<(CommandType Type, OperatorRole[] Roles)> Table { get; } =
     [
-        //  command                      guard supervisor technician
+        //  command                      guard supervisor technician responder
         (CommandType.Lockdown,       [G, S      ]),
         (CommandType.AllClear,       [   S      ]),   // and a second, different supervisor
         (CommandType.Evacuate,       [G, S      ]),
@@ -132,6 +137,9 @@ public static class RolePermissions
         // Whoever may ask for the missed events may say the office has them: it only takes the
         // gateway's retained reminder down, and the journal keeps every event either way.
         (CommandType.Heard,          [G, S, T   ]),
+        // Buzzing a door open is a guard's daily work; one a lockdown or shelter keeps locked
+        // opens only for a supervisor or a responder (OfficeDoorAccess refuses a guard's there).
+        (CommandType.OpenDoor,       [G, S,    R]),
     ];
 
     private static readonly FrozenDictionary<CommandType, OperatorRole[]> ByType = Table.ToFrozenDictionary(r => r.Type, r => r.Roles);

@@ -34,7 +34,21 @@ public sealed record DoorState(
 
     /// <summary>Whether the raised <see cref="LockFault"/> was critical: one raised as an alarm is raised anew when it becomes critical.</summary>
     public bool LockFaultCritical { get; init; }
+
+    /// <summary>The office's <c>open-door</c> in force on this door, if any (<see cref="OfficeDoorAccess"/>). Not persisted.</summary>
+    public DoorAccess? Access { get; init; }
 }
+
+/// <summary>An office <c>open-door</c> holding a door's lock released.</summary>
+/// <param name="Until">When it ends (monotonic).</param>
+/// <param name="Under">
+/// The start of the running scenario it was granted under (<see cref="LockdownInfo.Since"/>), when
+/// that scenario kept the door locked; null when nothing did. A grant is honoured against a
+/// lockdown or shelter only if it was given under that very one: a grant given before a lockdown
+/// must not hold a door open against it.
+/// </param>
+/// <param name="Opened">The door opened during the grant: when it closes again the lock locks at once.</param>
+public sealed record DoorAccess(TimeSpan Until, DateTimeOffset? Under, bool Opened = false);
 
 /// <summary>How a door's lock is released by the door itself (persisted with the safety state).</summary>
 public enum DoorRelease

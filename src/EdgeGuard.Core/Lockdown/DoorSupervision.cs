@@ -80,6 +80,7 @@ internal static class DoorSupervision
                 events.Add(new DoorHeldOpenRestored(now.Utc, door.Id, contact.Id, contact.Zone));
             }
 
+            current = OfficeDoorAccess.OnContact(door, current, open: false, now, events);
             return With(state, door.Id, current with { OpenSince = null, Forced = false, HeldOpen = false });
         }
 
@@ -90,6 +91,7 @@ internal static class DoorSupervision
             events.Add(new DoorForced(now.Utc, door.Id, contact.Id, contact.Zone, state.Mode));
         }
 
+        current = OfficeDoorAccess.OnContact(door, current, open: true, now, events);
         return With(state, door.Id, current with { OpenSince = now.Monotonic, Forced = forced });
     }
 
@@ -199,6 +201,8 @@ internal static class DoorSupervision
                 next = next with { ReleasedUntil = null };
             }
 
+            next = OfficeDoorAccess.OnTick(door, next, now, events);
+
             if (next.DelayedEgressUntil is { } egressAt && now.Monotonic >= egressAt)
             {
                 events.Add(new DelayedEgressReleased(now.Utc, door.Id));
@@ -233,7 +237,7 @@ internal static class DoorSupervision
                 continue; // nothing pending on a door never touched (most doors, most of the time)
             }
 
-            foreach (var due in (ReadOnlySpan<TimeSpan?>)[current.ReleasedUntil, current.DelayedEgressUntil, HeldOpenDeadline(site, state, door, current), LockMonitoring.Deadline(current)])
+            foreach (var due in (ReadOnlySpan<TimeSpan?>)[current.ReleasedUntil, current.DelayedEgressUntil, HeldOpenDeadline(site, state, door, current), LockMonitoring.Deadline(current), current.Access?.Until])
             {
                 if (due is { } d && (next is null || d < next))
                 {
@@ -268,24 +272,27 @@ internal static class DoorSupervision
 
     /// <summary>
     /// Whether a door's own release (request to exit, delayed egress, exit buttons it cannot read:
-    /// <see cref="UnreadableExits"/>) holds its lock open. In a
-    /// lockdown or shelter, running or suspended, only egress doors stay released: a release
-    /// granted before it does not hold a secure door open against it.
+    /// <see cref="UnreadableExits"/>) or the office's <c>open-door</c> (<see cref="OfficeDoorAccess"/>)
+    /// holds its lock open. In a lockdown or shelter, running or suspended, only egress doors stay
+    /// released by the door's own release: one granted before it does not hold a secure door open
+    /// against it. The office's grant given under that very scenario does: it is the override.
     /// </summary>
     public static bool ReleasesLock(SiteDefinition site, SiteState state, OutputDefinition lockOutput)
     {
-        if (!lockOutput.Egress && KeptLocked(site, state, lockOutput))
-        {
-            return false;
-        }
-
+        var kept = !lockOutput.Egress && KeptLocked(site, state, lockOutput);
         // Indexed loops, here and below, not LINQ: every output plan asks for every output, on the
         // path an edge takes to the office, and a lambda over the doors allocated each time.
         var doors = site.DoorList;
         for (var i = 0; i < doors.Count; i++)
         {
-            if (string.Equals(doors[i].LockId, lockOutput.Id, StringComparison.Ordinal)
-                && (Of(state, doors[i].Id).Released || UnreadableExits.Releases(site, state, doors[i])))
+            if (!string.Equals(doors[i].LockId, lockOutput.Id, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var door = Of(state, doors[i].Id);
+            if ((!kept && (door.Released || UnreadableExits.Releases(site, state, doors[i])))
+                || (door.Access is not null && OfficeDoorAccess.Holds(site, state, lockOutput, door)))
             {
                 return true;
             }

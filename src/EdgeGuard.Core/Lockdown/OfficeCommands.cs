@@ -35,6 +35,7 @@ internal static class OfficeCommands
             CommandType.Unbypass => OfficeMaintenance.Unbypass(site, state, command, now, events),
             CommandType.Acknowledge => OfficeMaintenance.Acknowledge(state, input, now, events),
             CommandType.Rebirth => OfficeMaintenance.Rebirth(state, command, now, events),
+            CommandType.OpenDoor => OfficeDoorAccess.Open(site, state, verified, now, events),
             // A type added to the wire before this table learns it is refused, never reported done.
             _ => (state, $"'{CommandTypes.Wire(command.Type)}' is not supported by this gateway version", ""),
         };

@@ -50,6 +50,8 @@ public static class SiteDecider
         // After whatever the input was: a level set by a key or the office may have armed a zone
         // where a perimeter point is already active.
         state = PerimeterArming.Judge(site, levelBefore, state, now, events);
+        // A lockdown or shelter the input started ends every office open-door given before it.
+        state = OfficeDoorAccess.Follow(site, state, now, events);
         // After everything the input changed: what each monitored lock should do now.
         state = LockMonitoring.Judge(site, state, now, events);
         return new Decision(AlarmNews.Weigh(site, state, events, beforeInput, now), events);

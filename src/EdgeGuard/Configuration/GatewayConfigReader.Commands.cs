@@ -51,7 +51,8 @@ public static partial class GatewayConfigReader
     private static readonly string[] OperatorItemKeys = ["name", "role", "publicKeyFile", "sites"];
 
     private static readonly (string, OperatorRole)[] Roles =
-        [("guard", OperatorRole.Guard), ("supervisor", OperatorRole.Supervisor), ("technician", OperatorRole.Technician)];
+        [("guard", OperatorRole.Guard), ("supervisor", OperatorRole.Supervisor), ("technician", OperatorRole.Technician),
+         ("responder", OperatorRole.Responder)];
 
     private sealed partial class Run
     {

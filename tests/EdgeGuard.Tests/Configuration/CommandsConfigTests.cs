@@ -41,6 +41,7 @@ public sealed class CommandsConfigTests : IDisposable
     {
         var jones = WriteKey("sup.jones");
         var smith = WriteKey("guard.smith");
+        var liaison = WriteKey("police.liaison");
         var result = TestConfigs.Read(k =>
         {
             k.Set("commands:operators:0:name", "sup.jones");
@@ -50,6 +51,9 @@ public sealed class CommandsConfigTests : IDisposable
             k.Set("commands:operators:1:role", "guard");
             k.Set("commands:operators:1:publicKeyFile", smith);
             k.Set("commands:operators:1:sites:0", "site-a");
+            k.Set("commands:operators:2:name", "police.liaison");
+            k.Set("commands:operators:2:role", "responder");
+            k.Set("commands:operators:2:publicKeyFile", liaison);
             k.Set("commands:clockSkewSeconds", "10");
             k.Set("commands:maxLifetimeSeconds", "120");
             k.Set("commands:allClearWindowSeconds", "300");
@@ -57,8 +61,8 @@ public sealed class CommandsConfigTests : IDisposable
 
         Assert.True(result.IsValid, result.ToReport());
         var commands = result.Config!.Commands;
-        Assert.Equal(["sup.jones", "guard.smith"], commands.Operators.Select(o => o.Operator));
-        Assert.Equal([OperatorRole.Supervisor, OperatorRole.Guard], commands.Operators.Select(o => o.Role));
+        Assert.Equal(["sup.jones", "guard.smith", "police.liaison"], commands.Operators.Select(o => o.Operator));
+        Assert.Equal([OperatorRole.Supervisor, OperatorRole.Guard, OperatorRole.Responder], commands.Operators.Select(o => o.Role));
         Assert.Equal(["site-a"], commands.Operators[1].Sites.ToArray());
         Assert.True(commands.Operators[0].Sites.IsEmpty);
         var options = commands.VerifierOptions("site-a", "gw-1");

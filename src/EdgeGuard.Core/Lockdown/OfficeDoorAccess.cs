@@ -1,0 +1,127 @@
+using EdgeGuard.Core.Commands;
+using EdgeGuard.Core.Site;
+
+namespace EdgeGuard.Core.Lockdown;
+
+/// <summary>
+/// The office's <c>open-door</c>: a door's lock released for a few seconds, as an access panel's
+/// remote unlock. In a lockdown or shelter it is the first-responder override of commercial
+/// lockdown systems, and takes a supervisor or a responder: a guard's key may buzz a visitor in,
+/// never open a door the lockdown keeps locked. The grant ends at its time, when the door has
+/// opened and closed again (whoever it was for has passed, and the lock holds again at once), or
+/// when a lockdown or shelter starts after it: a door opened before a panic press must lock with
+/// it. Part of <see cref="SiteDecider"/>: pure.
+/// </summary>
+internal static class OfficeDoorAccess
+{
+    /// <summary>Grants the command's door its release, or says why not.</summary>
+    public static (SiteState, string?, string) Open(SiteDefinition site, SiteState state, VerifiedCommand verified, Moment now, List<DomainEvent> events)
+    {
+        var command = verified.Command;
+        var doorId = command.Args.Members.TryGetValue("door", out var item) && item is JsonStringItem { Value: var text } ? text : "";
+        var door = site.DoorList.FirstOrDefault(d => string.Equals(d.Id, doorId, StringComparison.Ordinal));
+        if (door is null)
+        {
+            var known = site.DoorList.Count == 0 ? "none" : string.Join(", ", site.DoorList.Select(d => d.Id));
+            return (state, $"no door '{doorId}' is configured (doors: {known})", "");
+        }
+
+        var lockOutput = site.Output(door.LockId);
+        var kept = DoorSupervision.KeptLocked(site, state, lockOutput);
+        var scenario = state.Lockdown;
+        if (kept && verified.Role is not (OperatorRole.Supervisor or OperatorRole.Responder))
+        {
+            return (state, $"a {OperatorRoles.Wire(verified.Role)} may not open door '{door.Id}' while the '{scenario?.Scenario}' {ScenarioWire.Mode(state.Mode)} "
+                + "keeps it locked: a supervisor or responder must send it", "");
+        }
+
+        // Signed before the scenario that now keeps the door locked: whoever signed it did not know
+        // of that threat, and someone on the broker may have held it back until now.
+        if (kept && scenario is not null && command.IssuedAt < scenario.Since)
+        {
+            return (state, $"signed at {WireTime.Format(command.IssuedAt)}, before the '{scenario.Scenario}' {ScenarioWire.Mode(state.Mode)} "
+                + $"that keeps door '{door.Id}' locked started at {WireTime.Format(scenario.Since)}; sign it again if it is still wanted", "");
+        }
+
+        if (!OutputPlan.LockedByPolicy(site, state, lockOutput))
+        {
+            return (state, null, $"door '{door.Id}' is not locked now ({LockedWhy(state, lockOutput)}): nothing to open");
+        }
+
+        var seconds = command.Args.Members.TryGetValue("seconds", out var given) && given is JsonIntegerItem { Value: var n } ? (int)n : (int)door.Release.TotalSeconds;
+        var span = TimeSpan.FromSeconds(seconds);
+        var access = new DoorAccess(now.Monotonic + span, kept ? scenario?.Since : null);
+        events.Add(new DoorAccessGranted(now.Utc, door.Id, door.LockId, command.Operator, verified.Role, span, state.Mode, kept));
+        var current = DoorSupervision.Of(state, door.Id);
+        var next = state with { Doors = state.Doors.SetItem(door.Id, current with { Access = access }) };
+        return (next, null, $"door '{door.Id}' open for {seconds} s, or until it opens and closes again");
+    }
+
+    private static string LockedWhy(SiteState state, OutputDefinition lockOutput) =>
+        state.FireEgressReleased && lockOutput.Egress ? "a fire releases it"
+        : state.Mode == SiteMode.Evacuation && lockOutput.Egress ? "the evacuation releases it"
+        : "it is unlocked in this mode";
+
+    /// <summary>
+    /// Whether <paramref name="door"/>'s grant holds its lock released now: always, unless a
+    /// lockdown or shelter keeps the lock locked that the grant was not given under.
+    /// </summary>
+    public static bool Holds(SiteDefinition site, SiteState state, OutputDefinition lockOutput, DoorState door) =>
+        door.Access is { } access
+        && (!DoorSupervision.KeptLocked(site, state, lockOutput) || (access.Under is { } under && under == state.Lockdown?.Since));
+
+    /// <summary>Ends every grant a scenario started since no longer honours (<see cref="DoorAccessEnd.Scenario"/>).</summary>
+    public static SiteState Follow(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
+    {
+        if (state.Doors.Count == 0)
+        {
+            return state;
+        }
+
+        foreach (var door in site.DoorList)
+        {
+            if (state.Doors.TryGetValue(door.Id, out var current) && current.Access is not null
+                && !Holds(site, state, site.Output(door.LockId), current))
+            {
+                events.Add(new DoorAccessEnded(now.Utc, door.Id, door.LockId, DoorAccessEnd.Scenario));
+                state = state with { Doors = state.Doors.SetItem(door.Id, current with { Access = null }) };
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>The door's grant after its contact moved: marked opened, or ended when it closes after opening.</summary>
+    public static DoorState OnContact(DoorDefinition door, DoorState current, bool open, Moment now, List<DomainEvent> events)
+    {
+        if (current.Access is not { } access)
+        {
+            return current;
+        }
+
+        if (open)
+        {
+            return access.Opened ? current : current with { Access = access with { Opened = true } };
+        }
+
+        if (!access.Opened)
+        {
+            return current;
+        }
+
+        events.Add(new DoorAccessEnded(now.Utc, door.Id, door.LockId, DoorAccessEnd.Closed));
+        return current with { Access = null };
+    }
+
+    /// <summary>The door's grant at a tick: ended once its time is up.</summary>
+    public static DoorState OnTick(DoorDefinition door, DoorState current, Moment now, List<DomainEvent> events)
+    {
+        if (current.Access is not { } access || now.Monotonic < access.Until)
+        {
+            return current;
+        }
+
+        events.Add(new DoorAccessEnded(now.Utc, door.Id, door.LockId, DoorAccessEnd.Expired));
+        return current with { Access = null };
+    }
+}
