@@ -63,7 +63,7 @@ public static partial class EventDataWriter
     {
         DoorAccessEnd.Expired => "expired",
         DoorAccessEnd.Closed => "closed",
-        DoorAccessEnd.Scenario => "scenario",
+        DoorAccessEnd.Alert => "alert",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 

@@ -5,7 +5,7 @@ using EdgeGuard.Core.Lockdown;
 namespace EdgeGuard.Journal;
 
 // The data of the events office commands cause: the command's own trail (received, rejected, done,
-// refused) and what the maintenance commands did (bypass, acknowledge, rebirth).
+// refused) and what the maintenance commands did (bypass, acknowledge, rebirth, technician access).
 public static partial class EventDataWriter
 {
     // Written only when true, so point events of sites that never bypass keep their old form.
@@ -115,6 +115,16 @@ public static partial class EventDataWriter
 
             case StateRepublishRequested e:
                 writer.WriteString("operator", e.Operator);
+                return (null, null, true);
+
+            case TechnicianAccessGranted e:
+                writer.WriteString("operator", e.Operator);
+                writer.WriteString("until", Core.WireTime.Format(e.Until));
+                return (null, null, true);
+
+            case TechnicianAccessEnded e:
+                writer.WriteString("reason", e.Reason == TechnicianAccessEnd.Expired ? "expired" : "ended");
+                WriteStringOrNull(writer, "operator", e.Operator);
                 return (null, null, true);
 
             default:

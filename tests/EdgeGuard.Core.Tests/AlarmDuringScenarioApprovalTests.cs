@@ -83,7 +83,7 @@ public sealed class AlarmDuringScenarioApprovalTests
         // The bypass of the fence ends at 120 while the fence is active: the breach is judged
         // before the input, so the all-clear that arrives in that same decision (signed at 115,
         // before the breach) must not be the second approval.
-        var bypass = TestSite.Command(CommandType.Bypass, "tech-1", OperatorRole.Technician,
+        var bypass = TestSite.Command(CommandType.Bypass, "sup-3", OperatorRole.Supervisor,
             ("point", new JsonStringItem("fence-c")), ("until", new JsonStringItem(WireTime.Format(TestSite.At(120).Utc))));
         var bypassed = SiteDecider.Decide(Site, Lockdown(), new OfficeCommandInput(bypass), TestSite.At(101)).State;
         var cut = Step(bypassed, "fence-c", true, 105).State;
@@ -101,7 +101,7 @@ public sealed class AlarmDuringScenarioApprovalTests
     {
         // Before, the end of the bypass raised nothing for a tamper switch (no handler of its own):
         // the all-clear signed before the enclosure came back into service lifted the lockdown.
-        var bypass = TestSite.Command(CommandType.Bypass, "tech-1", OperatorRole.Technician,
+        var bypass = TestSite.Command(CommandType.Bypass, "sup-3", OperatorRole.Supervisor,
             ("point", new JsonStringItem("tamper-b")), ("until", new JsonStringItem(WireTime.Format(TestSite.At(120).Utc))));
         var bypassed = SiteDecider.Decide(Site, Lockdown(), new OfficeCommandInput(bypass), TestSite.At(101)).State;
         var opened = Step(bypassed, "tamper-b", true, 105).State;

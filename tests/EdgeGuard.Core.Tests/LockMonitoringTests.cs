@@ -86,7 +86,7 @@ public sealed class LockMonitoringTests
         Assert.Equal((LockCondition.NotReleased, Severity.Critical), (fault.Condition, fault.Severity)); // egress: people may be trapped
 
         var raised = Tick(holding.State, 4).State;
-        var bypass = TestSite.Command(CommandType.Bypass, "tech-1", OperatorRole.Technician,
+        var bypass = TestSite.Command(CommandType.Bypass, "sup-1", OperatorRole.Supervisor,
             ("point", new JsonStringItem("bond-a")), ("until", new JsonStringItem(WireTime.Format(TestSite.At(600).Utc))));
         var bypassed = SiteDecider.Decide(Site, raised, new OfficeCommandInput(bypass), TestSite.At(5));
 

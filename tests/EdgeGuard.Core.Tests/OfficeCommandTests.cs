@@ -215,7 +215,7 @@ public sealed class OfficeCommandTests
             Command(CommandType.Shelter, args: ("scenario", new JsonStringItem("evacuate"))),
             Command(CommandType.Lockdown, args: ("scenario", new JsonStringItem("annex"))),
             Command(CommandType.SetThreatLevel, args: ("level", new JsonIntegerItem(3))),
-            Command(CommandType.Bypass, "tech-1", OperatorRole.Technician),
+            Command(CommandType.Bypass),
             Command(CommandType.AllClear),
         })
         {

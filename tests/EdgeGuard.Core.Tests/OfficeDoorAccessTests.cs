@@ -114,7 +114,7 @@ public sealed class OfficeDoorAccessTests
         var pressed = Decide(open.State, new PointChanged("panic-a", true), 2);
 
         Assert.Equal(SiteMode.Lockdown, pressed.State.Mode);
-        Assert.Equal(DoorAccessEnd.Scenario, Assert.Single(pressed.Events.OfType<DoorAccessEnded>()).Reason);
+        Assert.Equal(DoorAccessEnd.Alert, Assert.Single(pressed.Events.OfType<DoorAccessEnded>()).Reason);
         Assert.True(Locked(pressed.State, "lock-entry"));
         Assert.Null(DoorSupervision.Of(pressed.State, "door-entry").Access);
     }
@@ -131,7 +131,7 @@ public sealed class OfficeDoorAccessTests
         var takenOver = Decide(open.State, new OfficeCommandInput(evacuate), 3);
 
         Assert.Equal(SiteMode.Evacuation, takenOver.State.Mode);
-        Assert.Equal(DoorAccessEnd.Scenario, Assert.Single(takenOver.Events.OfType<DoorAccessEnded>()).Reason);
+        Assert.Equal(DoorAccessEnd.Alert, Assert.Single(takenOver.Events.OfType<DoorAccessEnded>()).Reason);
         Assert.True(Locked(takenOver.State, "lock-entry"));
     }
 
@@ -141,8 +141,46 @@ public sealed class OfficeDoorAccessTests
         var refused = Open(Lockdown(at: 10), "door-egress", OperatorRole.Responder, 11, signedAt: 9);
 
         var reason = Assert.IsType<CommandRefused>(refused.Events[^1]).Reason;
-        Assert.Contains("before the 'lockdown' lockdown that keeps door 'door-egress' locked started at", reason, StringComparison.Ordinal);
+        Assert.Contains("before the latest alert at 2026-11-23T12:00:10.000Z of the 'lockdown' lockdown that keeps door 'door-egress' locked", reason, StringComparison.Ordinal);
         Assert.True(Locked(refused.State, "lock-egress"));
+    }
+
+    // Review: a grant was honoured for as long as the lockdown it was given under ran, so a second
+    // panic press (perhaps because of who came through) left the door open.
+    [Fact]
+    public void Another_panic_press_during_the_lockdown_ends_the_grant_and_locks_the_door()
+    {
+        var open = Open(Lockdown(), "door-entry", OperatorRole.Responder, 2, seconds: 120);
+
+        var again = Decide(open.State, new PointChanged("panic-b", true), 3);
+
+        Assert.Contains(again.Events, e => e is LockdownRetriggered);
+        Assert.Equal(DoorAccessEnd.Alert, Assert.Single(again.Events.OfType<DoorAccessEnded>()).Reason);
+        Assert.True(Locked(again.State, "lock-entry"));
+    }
+
+    // Review: one signed after the start but before a retrigger, and held back past it, was granted.
+    [Fact]
+    public void An_open_door_signed_before_the_latest_alert_of_the_lockdown_is_refused()
+    {
+        var again = Decide(Lockdown(), new PointChanged("panic-b", true), 3).State;
+
+        var refused = Open(again, "door-entry", OperatorRole.Responder, 4, signedAt: 2.5);
+
+        Assert.Contains("before the latest alert at 2026-11-23T12:00:03.000Z", Assert.IsType<CommandRefused>(refused.Events[^1]).Reason, StringComparison.Ordinal);
+        Assert.True(Locked(refused.State, "lock-entry"));
+    }
+
+    [Fact]
+    public void A_fire_during_a_grant_still_releases_the_egress_door_and_a_grant_never_locks_anything()
+    {
+        var open = Open(Lockdown(), "door-entry", OperatorRole.Supervisor, 2, seconds: 60);
+
+        var fire = Decide(open.State, new PointChanged("fire-panel", true), 3);
+
+        Assert.False(Locked(fire.State, "lock-egress"));
+        // The fire is an alert: the secure door's grant ends, and it locks (a fire releases only egress).
+        Assert.True(Locked(fire.State, "lock-entry"));
     }
 
     [Fact]

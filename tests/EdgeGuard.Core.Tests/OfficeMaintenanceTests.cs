@@ -12,8 +12,9 @@ public sealed class OfficeMaintenanceTests
     private static SiteState Quiet() =>
         SiteState.Restore(Site, SafetyState.Initial, ImmutableDictionary<string, bool>.Empty, TestSite.At(0));
 
+    // A supervisor's: a technician's bypass needs technician access first (TechnicianAccessTests).
     private static VerifiedCommand Command(CommandType type, params (string Key, string Value)[] args) =>
-        TestSite.Command(type, "tech-1", OperatorRole.Technician, [.. args.Select(a => (a.Key, (JsonItem)new JsonStringItem(a.Value)))]);
+        TestSite.Command(type, "tech-1", OperatorRole.Supervisor, [.. args.Select(a => (a.Key, (JsonItem)new JsonStringItem(a.Value)))]);
 
     private static string Until(double seconds) => WireTime.Format(TestSite.At(seconds).Utc);
 

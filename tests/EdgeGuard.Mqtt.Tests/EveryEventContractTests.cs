@@ -149,8 +149,9 @@ public sealed partial class EveryEventContractTests
         GatewayStarted e => (e.RestoredMode == SiteMode.Normal) == (e.LockdownCause is null && e.Scenario is null && e.Suspended.Count == 0),
         // Only the office clears by operator name; a keyswitch's name is its point id.
         LockdownCleared e => e.ByOffice || IdPattern().IsMatch(e.ClearedBy),
-        // An open-door lasts 1 to 300 s: the verifier's bounds, or the door's releaseSeconds (the config's).
-        DoorAccessGranted e => e.For >= TimeSpan.FromSeconds(1),
+        // An open-door lasts 1 to 300 s: the verifier's bounds, or the door's releaseSeconds (the
+        // config's); and RolePermissions gives it to no technician.
+        DoorAccessGranted e => e.For >= TimeSpan.FromSeconds(1) && RolePermissions.Allows(e.Role, CommandType.OpenDoor),
         // RepeatAudit sums up counted copies; one copy is journaled without the field.
         CommandRepeated e => e.Copies >= 1,
         _ => true,

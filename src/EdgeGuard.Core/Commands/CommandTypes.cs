@@ -20,6 +20,8 @@ public enum CommandType
     Resend,
     Heard,
     OpenDoor,
+    TechnicianAccess,
+    TechnicianAccessEnd,
 }
 
 /// <summary>The kind of value an argument holds; each has exactly one accepted JSON form.</summary>
@@ -64,6 +66,8 @@ public static partial class CommandTypes
         (CommandType.Rebirth,        "rebirth",           []),
         (CommandType.Resend,         "resend",            [new("from", ArgumentKind.Integer, Required: true, Min: 1), new("to", ArgumentKind.Integer, Required: true, Min: 1)]),
         (CommandType.Heard,          "heard",             [new("through", ArgumentKind.Integer, Required: true, Min: 1)]),
+        (CommandType.TechnicianAccess,    "technician-access",     [Req("until", ArgumentKind.Timestamp)]),
+        (CommandType.TechnicianAccessEnd, "technician-access-end", []),
         (CommandType.OpenDoor,       "open-door",         [Req("door", ArgumentKind.Id), new("seconds", ArgumentKind.Integer, Required: false, Min: 1, Max: OpenDoorMaxSeconds)]),
     ];
 

@@ -127,6 +127,7 @@ public static class RolePermissions
         (CommandType.DrillStart,     [   S      ]),
         (CommandType.DrillStop,      [   S      ]),
         (CommandType.Acknowledge,    [G, S      ]),
+        // A technician's bypass only while a supervisor's technician-access is in force (EN 50131).
         (CommandType.Bypass,         [   S, T   ]),
         (CommandType.Unbypass,       [   S, T   ]),
         (CommandType.SetThreatLevel, [   S      ]),
@@ -137,6 +138,9 @@ public static class RolePermissions
         // Whoever may ask for the missed events may say the office has them: it only takes the
         // gateway's retained reminder down, and the journal keeps every event either way.
         (CommandType.Heard,          [G, S, T   ]),
+        // A supervisor authorises installer access; the technician may end it as the job is done.
+        (CommandType.TechnicianAccess,    [   S      ]),
+        (CommandType.TechnicianAccessEnd, [   S, T   ]),
         // Buzzing a door open is a guard's daily work; one a lockdown or shelter keeps locked
         // opens only for a supervisor or a responder (OfficeDoorAccess refuses a guard's there).
         (CommandType.OpenDoor,       [G, S,    R]),

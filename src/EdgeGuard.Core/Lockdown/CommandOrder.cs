@@ -37,6 +37,7 @@ internal static class CommandOrder
         CommandType.Bypass or CommandType.Unbypass => Argument(command, "point") is { } point ? ($"point/{point}", $"point '{point}'") : null,
         CommandType.SetThreatLevel => ("threat-level", "the threat level"),
         CommandType.DrillStart or CommandType.DrillStop => ("drill", "the drill"),
+        CommandType.TechnicianAccess or CommandType.TechnicianAccessEnd => ("technician-access", "technician access"),
         _ => null,
     };
 
@@ -126,6 +127,7 @@ internal static class CommandOrder
     {
         CommandType.Unbypass => Argument(command, "point") is { } point && site.FindPoint(point) is not null && !state.Bypasses.ContainsKey(point),
         CommandType.DrillStop => state.Mode == SiteMode.Normal || state.Lockdown is not { Drill: true },
+        CommandType.TechnicianAccessEnd => state.TechnicianAccess is null,
         _ => false,
     };
 

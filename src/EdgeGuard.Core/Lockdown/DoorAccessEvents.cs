@@ -9,8 +9,11 @@ public enum DoorAccessEnd
     Expired,
     /// <summary>The door opened and closed again: whoever it was for has passed.</summary>
     Closed,
-    /// <summary>A lockdown or shelter started (or took over) after it was granted, and keeps the door locked.</summary>
-    Scenario,
+    /// <summary>
+    /// A lockdown or shelter keeps the door locked and an alert came after the grant (or the grant
+    /// came before the scenario): a start, takeover, retrigger, press kept suspended, alarm of the site.
+    /// </summary>
+    Alert,
 }
 
 /// <summary>

@@ -42,13 +42,13 @@ public sealed record DoorState(
 /// <summary>An office <c>open-door</c> holding a door's lock released.</summary>
 /// <param name="Until">When it ends (monotonic).</param>
 /// <param name="Under">
-/// The start of the running scenario it was granted under (<see cref="LockdownInfo.Since"/>), when
-/// that scenario kept the door locked; null when nothing did. A grant is honoured against a
-/// lockdown or shelter only if it was given under that very one: a grant given before a lockdown
-/// must not hold a door open against it.
+/// The latest alert when it was granted (<see cref="SiteState.ApprovalsValidFrom"/>), when a
+/// lockdown or shelter kept the door locked; null when nothing did. A grant is honoured against a
+/// lockdown or shelter only while no alert came since: a grant given before a panic press must not
+/// hold a door open against it.
 /// </param>
 /// <param name="Opened">The door opened during the grant: when it closes again the lock locks at once.</param>
-public sealed record DoorAccess(TimeSpan Until, DateTimeOffset? Under, bool Opened = false);
+public sealed record DoorAccess(TimeSpan Until, Moment? Under, bool Opened = false);
 
 /// <summary>How a door's lock is released by the door itself (persisted with the safety state).</summary>
 public enum DoorRelease

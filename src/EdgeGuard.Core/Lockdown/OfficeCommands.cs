@@ -22,7 +22,7 @@ internal static class OfficeCommands
             return state;
         }
 
-        var (next, refusal, detail) = command.Type switch
+        var (next, refusal, detail) = TechnicianAccess.Refusal(state, verified, now) is { } unauthorised ? (state, unauthorised, "") : command.Type switch
         {
             CommandType.Lockdown => Start(site, state, verified, SiteMode.Lockdown, drill: false, now, events),
             CommandType.Evacuate => Start(site, state, verified, SiteMode.Evacuation, drill: false, now, events),
@@ -36,6 +36,8 @@ internal static class OfficeCommands
             CommandType.Acknowledge => OfficeMaintenance.Acknowledge(state, input, now, events),
             CommandType.Rebirth => OfficeMaintenance.Rebirth(state, command, now, events),
             CommandType.OpenDoor => OfficeDoorAccess.Open(site, state, verified, now, events),
+            CommandType.TechnicianAccess => TechnicianAccess.Grant(state, command, now, events),
+            CommandType.TechnicianAccessEnd => TechnicianAccess.End(state, command, now, events),
             // A type added to the wire before this table learns it is refused, never reported done.
             _ => (state, $"'{CommandTypes.Wire(command.Type)}' is not supported by this gateway version", ""),
         };

@@ -9,13 +9,15 @@ namespace EdgeGuard.Core.Lockdown;
 /// lockdown systems, and takes a supervisor or a responder: a guard's key may buzz a visitor in,
 /// never open a door the lockdown keeps locked. The grant ends at its time, when the door has
 /// opened and closed again (whoever it was for has passed, and the lock holds again at once), or
-/// when a lockdown or shelter starts after it: a door opened before a panic press must lock with
-/// it. Part of <see cref="SiteDecider"/>: pure.
+/// at the next alert while a lockdown or shelter keeps the door locked: a start, a takeover, a
+/// retrigger, a press kept suspended, an alarm of the site (<see cref="SiteState.ApprovalsValidFrom"/>,
+/// the same alerts that void the all-clear's approvals). A door opened before a panic press must
+/// lock with it; whoever granted it did not weigh the press. Part of <see cref="SiteDecider"/>: pure.
 /// </summary>
-internal static class OfficeDoorAccess
+public static class OfficeDoorAccess
 {
     /// <summary>Grants the command's door its release, or says why not.</summary>
-    public static (SiteState, string?, string) Open(SiteDefinition site, SiteState state, VerifiedCommand verified, Moment now, List<DomainEvent> events)
+    internal static (SiteState, string?, string) Open(SiteDefinition site, SiteState state, VerifiedCommand verified, Moment now, List<DomainEvent> events)
     {
         var command = verified.Command;
         var doorId = command.Args.Members.TryGetValue("door", out var item) && item is JsonStringItem { Value: var text } ? text : "";
@@ -35,12 +37,15 @@ internal static class OfficeDoorAccess
                 + "keeps it locked: a supervisor or responder must send it", "");
         }
 
-        // Signed before the scenario that now keeps the door locked: whoever signed it did not know
-        // of that threat, and someone on the broker may have held it back until now.
-        if (kept && scenario is not null && command.IssuedAt < scenario.Since)
+        // Signed before the latest alert of the scenario that now keeps the door locked (its start,
+        // a retrigger, a door forced, ...): whoever signed it did not weigh that, and someone on
+        // the broker may have held it back until now. Judged as the all-clear is, on the alert's
+        // time by the clock now (SiteState.ApprovalsValidAt): a boot clock behind by the outage
+        // stamped a press minutes early.
+        if (kept && state.ApprovalsValidAt(now) is { } alert && command.IssuedAt < alert)
         {
-            return (state, $"signed at {WireTime.Format(command.IssuedAt)}, before the '{scenario.Scenario}' {ScenarioWire.Mode(state.Mode)} "
-                + $"that keeps door '{door.Id}' locked started at {WireTime.Format(scenario.Since)}; sign it again if it is still wanted", "");
+            return (state, $"signed at {WireTime.Format(command.IssuedAt)}, before the latest alert at {WireTime.Format(alert)} of the '{scenario?.Scenario}' "
+                + $"{ScenarioWire.Mode(state.Mode)} that keeps door '{door.Id}' locked; sign it again if it is still wanted", "");
         }
 
         if (!OutputPlan.LockedByPolicy(site, state, lockOutput))
@@ -50,7 +55,7 @@ internal static class OfficeDoorAccess
 
         var seconds = command.Args.Members.TryGetValue("seconds", out var given) && given is JsonIntegerItem { Value: var n } ? (int)n : (int)door.Release.TotalSeconds;
         var span = TimeSpan.FromSeconds(seconds);
-        var access = new DoorAccess(now.Monotonic + span, kept ? scenario?.Since : null);
+        var access = new DoorAccess(now.Monotonic + span, kept ? state.ApprovalsValidFrom : null);
         events.Add(new DoorAccessGranted(now.Utc, door.Id, door.LockId, command.Operator, verified.Role, span, state.Mode, kept));
         var current = DoorSupervision.Of(state, door.Id);
         var next = state with { Doors = state.Doors.SetItem(door.Id, current with { Access = access }) };
@@ -64,15 +69,22 @@ internal static class OfficeDoorAccess
 
     /// <summary>
     /// Whether <paramref name="door"/>'s grant holds its lock released now: always, unless a
-    /// lockdown or shelter keeps the lock locked that the grant was not given under.
+    /// lockdown or shelter keeps the lock locked and there was an alert since the grant (or the
+    /// grant came before the scenario).
     /// </summary>
-    public static bool Holds(SiteDefinition site, SiteState state, OutputDefinition lockOutput, DoorState door) =>
-        door.Access is { } access
-        && (!DoorSupervision.KeptLocked(site, state, lockOutput) || (access.Under is { } under && under == state.Lockdown?.Since));
+    public static bool Holds(SiteDefinition site, SiteState state, OutputDefinition lockOutput, DoorState door)
+    {
+        ArgumentNullException.ThrowIfNull(door);
+        return door.Access is { } access
+            && (!DoorSupervision.KeptLocked(site, state, lockOutput) || (access.Under is { } under && under == state.ApprovalsValidFrom));
+    }
 
-    /// <summary>Ends every grant a scenario started since no longer honours (<see cref="DoorAccessEnd.Scenario"/>).</summary>
+    /// <summary>Ends every grant the state no longer honours (<see cref="DoorAccessEnd.Alert"/>): after every decision, and when a late-read state is put back.</summary>
     public static SiteState Follow(SiteDefinition site, SiteState state, Moment now, List<DomainEvent> events)
     {
+        ArgumentNullException.ThrowIfNull(site);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(events);
         if (state.Doors.Count == 0)
         {
             return state;
@@ -83,7 +95,7 @@ internal static class OfficeDoorAccess
             if (state.Doors.TryGetValue(door.Id, out var current) && current.Access is not null
                 && !Holds(site, state, site.Output(door.LockId), current))
             {
-                events.Add(new DoorAccessEnded(now.Utc, door.Id, door.LockId, DoorAccessEnd.Scenario));
+                events.Add(new DoorAccessEnded(now.Utc, door.Id, door.LockId, DoorAccessEnd.Alert));
                 state = state with { Doors = state.Doors.SetItem(door.Id, current with { Access = null }) };
             }
         }
@@ -92,7 +104,7 @@ internal static class OfficeDoorAccess
     }
 
     /// <summary>The door's grant after its contact moved: marked opened, or ended when it closes after opening.</summary>
-    public static DoorState OnContact(DoorDefinition door, DoorState current, bool open, Moment now, List<DomainEvent> events)
+    internal static DoorState OnContact(DoorDefinition door, DoorState current, bool open, Moment now, List<DomainEvent> events)
     {
         if (current.Access is not { } access)
         {
@@ -114,7 +126,7 @@ internal static class OfficeDoorAccess
     }
 
     /// <summary>The door's grant at a tick: ended once its time is up.</summary>
-    public static DoorState OnTick(DoorDefinition door, DoorState current, Moment now, List<DomainEvent> events)
+    internal static DoorState OnTick(DoorDefinition door, DoorState current, Moment now, List<DomainEvent> events)
     {
         if (current.Access is not { } access || now.Monotonic < access.Until)
         {

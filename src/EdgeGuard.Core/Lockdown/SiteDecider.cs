@@ -24,6 +24,12 @@ public static class SiteDecider
             state = OfficeMaintenance.EndExpired(site, state, now, events);
         }
 
+        if (state.TechnicianAccess is not null)
+        {
+            // Likewise technician access: a bypass signed by a technician after its end is refused.
+            state = TechnicianAccess.EndExpired(state, now, events);
+        }
+
         // Before the input too: a window that opened since the last decision (no tick is due for
         // one with nothing active in its zones) is recorded as armed now, so the point this input
         // activates is judged once, by the input, not a second time as "newly armed" after it.
@@ -248,7 +254,7 @@ public static class SiteDecider
         }
 
         var recheck = now.Monotonic + OfficeMaintenance.WallClockRecheck;
-        return state.Bypasses.Count > 0 && (next is null || recheck < next) ? recheck : next;
+        return (state.Bypasses.Count > 0 || state.TechnicianAccess is not null) && (next is null || recheck < next) ? recheck : next;
     }
 
     /// <summary>When the controller must next tick for this state, or null.</summary>
@@ -256,7 +262,7 @@ public static class SiteDecider
     {
         ArgumentNullException.ThrowIfNull(state);
         TimeSpan? next = null;
-        foreach (var deadline in (ReadOnlySpan<TimeSpan?>)[DoorSupervision.NextDeadline(site, state), state.SirenUntil, OfficeMaintenance.NextDeadline(state)])
+        foreach (var deadline in (ReadOnlySpan<TimeSpan?>)[DoorSupervision.NextDeadline(site, state), state.SirenUntil, OfficeMaintenance.NextDeadline(state), state.TechnicianAccess?.Deadline])
         {
             next = deadline is { } d && (next is null || d < next) ? d : next;
         }

@@ -217,10 +217,16 @@ public sealed partial class SiteController
         var doors = loaded;
         foreach (var (id, door) in _state.Doors)
         {
-            if (door.LockMismatch is not null || door.LockFault is not null)
+            if (door.LockMismatch is not null || door.LockFault is not null || door.Access is not null)
             {
+                // An office open-door too: OfficeDoorAccess.Follow, after the re-apply, ends it with
+                // an event if the state put back no longer honours it, rather than dropping it unsaid.
                 var into = doors.GetValueOrDefault(id) ?? DoorState.Quiet;
-                doors = doors.SetItem(id, into with { LockMismatch = door.LockMismatch, LockMismatchDue = door.LockMismatchDue, LockFault = door.LockFault, LockFaultCritical = door.LockFaultCritical });
+                doors = doors.SetItem(id, into with
+                {
+                    LockMismatch = door.LockMismatch, LockMismatchDue = door.LockMismatchDue, LockFault = door.LockFault, LockFaultCritical = door.LockFaultCritical,
+                    Access = door.Access,
+                });
             }
         }
 
@@ -246,6 +252,7 @@ public sealed partial class SiteController
         _decisions++;
         _safety = _state.Safety;
         Persist(now, events, SafetySaveDeadline);
+        _state = OfficeDoorAccess.Follow(site, _state, now, events); // a grant the state put back does not honour ends
         _state = LockMonitoring.Judge(site, _state, now, events); // what the locks should do changed
         Reconcile(now, events);
         LogReleasesReapplied(fire, doors is not null, OutputPlan.For(site, _state).ToString());
@@ -318,6 +325,7 @@ public sealed partial class SiteController
             Persist(now, events, SafetySaveDeadline);
         }
 
+        _state = OfficeDoorAccess.Follow(site, _state, now, events); // a grant the state put back does not honour ends
         _state = LockMonitoring.Judge(site, _state, now, events); // what the locks should do changed
         Reconcile(now, events);
         LogReapplied(_safety.Mode, _safety.Lockdown?.Cause, OutputPlan.For(site, _state).ToString());

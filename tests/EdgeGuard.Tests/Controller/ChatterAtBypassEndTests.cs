@@ -37,7 +37,7 @@ public sealed class ChatterAtBypassEndTests : IAsyncDisposable
             {
                 ["point"] = new JsonStringItem(point),
                 ["until"] = new JsonStringItem(WireTime.Format(until)),
-            })), ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Technician);
+            })), ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Supervisor);
 
     [Fact]
     public async Task A_panic_button_that_starts_to_chatter_as_a_bypass_runs_out_is_reported_as_chattering()
