@@ -40,7 +40,7 @@ public static partial class EventDataWriter
                 return (null, null, true);
 
             default:
-                return (domainEvent.Point, null, false);
+                return WritePeriodicTestFields(domainEvent, writer); // EventDataWriter.PeriodicTest.cs
         }
     }
 }

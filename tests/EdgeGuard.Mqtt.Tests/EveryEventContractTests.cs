@@ -130,6 +130,8 @@ public sealed partial class EveryEventContractTests
         // (ProcessInstance.IsValid) before raising the duplicate.
         ["DuplicateGateway.Instance"] = ["0123456789abcdef"],
         ["DuplicateGateway.OwnInstance"] = ["fedcba9876543210"],
+        // mqtt.periodicTestSeconds, 60..86400 (0 sends no test at all): the shortest and longest.
+        ["GatewayTest.Interval"] = [TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)],
     };
 
     /// <summary>

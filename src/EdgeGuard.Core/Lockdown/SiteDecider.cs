@@ -44,7 +44,7 @@ public static class SiteDecider
         {
             PointChanged change => OnPointChanged(site, state, change, now, events),
             TimerTick => DoorSupervision.OnTick(site, OnTick(state, now, events), now, events),
-            InputsSettled => DoorSupervision.OnInputsSettled(site, OnInputsSettled(site, state, now, events), now, events),
+            InputsSettled => PeriodicTest.OnInputsSettled(site, DoorSupervision.OnInputsSettled(site, OnInputsSettled(site, state, now, events), now, events), now),
             OfficeCommandInput office => OfficeCommands.Apply(site, state, office, now, events),
             // Checked when the approval was counted, and again now that the key is gone: every
             // approver must still be trusted when the second approval would lift the scenario.
@@ -60,6 +60,8 @@ public static class SiteDecider
         state = OfficeDoorAccess.Follow(site, state, now, events);
         // After everything the input changed: what each monitored lock should do now.
         state = LockMonitoring.Judge(site, state, now, events);
+        // Last, so the test reports the state this tick leaves.
+        state = input is TimerTick ? PeriodicTest.OnTick(site, state, now, events) : state;
         return new Decision(AlarmNews.Weigh(site, state, events, beforeInput, now), events);
     }
 
@@ -262,7 +264,8 @@ public static class SiteDecider
     {
         ArgumentNullException.ThrowIfNull(state);
         TimeSpan? next = null;
-        foreach (var deadline in (ReadOnlySpan<TimeSpan?>)[DoorSupervision.NextDeadline(site, state), state.SirenUntil, OfficeMaintenance.NextDeadline(state), state.TechnicianAccess?.Deadline])
+        foreach (var deadline in (ReadOnlySpan<TimeSpan?>)[DoorSupervision.NextDeadline(site, state), state.SirenUntil, OfficeMaintenance.NextDeadline(state),
+            state.TechnicianAccess?.Deadline, state.PeriodicTestDue])
         {
             next = deadline is { } d && (next is null || d < next) ? d : next;
         }

@@ -229,6 +229,12 @@ public sealed partial record SiteState(
         Suspended.Count == 0 ? null : Suspended, Breached.Count == 0 ? null : Breached, BreachesUnrecorded, HeldPanicsRecord(),
         FireRaised.Count == 0 ? null : FireRaised);
 
+    /// <summary>
+    /// When the next periodic test is due (monotonic; <see cref="PeriodicTest"/>); null while none
+    /// is scheduled (before the inputs settle, or a site that sends none). Not persisted.
+    /// </summary>
+    public TimeSpan? PeriodicTestDue { get; init; }
+
     /// <summary>The current threat level (see <see cref="SiteDefinition.ThreatLevels"/>).</summary>
     public int ThreatLevel { get; init; } = 1;
 

@@ -112,6 +112,13 @@ public sealed record SiteDefinition(
     public TimeSpan AllClearWindow { get; init; } = Commands.TwoPersonApproval.DefaultWindow;
 
     /// <summary>
+    /// How often the gateway sends its periodic test (<c>gateway.test</c>, Contact ID 602) through
+    /// the decider, the journal and the publisher (<c>mqtt.periodicTestSeconds</c>); zero sends
+    /// none. Zero here: the config reader gives a gateway its default of five minutes.
+    /// </summary>
+    public TimeSpan PeriodicTestInterval { get; init; }
+
+    /// <summary>
     /// The scenario <paramref name="pointId"/> starts: the highest-ranked one listing it as a trigger
     /// (or, with <paramref name="drill"/>, as a drill trigger), the first of equal rank; null when none.
     /// Config lets a panic button trigger only scenarios that lock, so a press never evacuates.

@@ -18,7 +18,7 @@ public static partial class GatewayConfigReader
     private static readonly string[] LifeSafetyKeys = ["fireResetKeyswitches"];
     private static readonly string[] SupervisionKeys = ["chatterTransitions", "chatterWindowSeconds", "settleSeconds", "holdSeconds"];
     private static readonly string[] SimulationKeys = ["controlSocket"];
-    private static readonly string[] MqttKeys = ["host", "port", "keepAliveSeconds", "username", "password", "tls"];
+    private static readonly string[] MqttKeys = ["host", "port", "keepAliveSeconds", "username", "password", "tls", "periodicTestSeconds"];
     private static readonly string[] TlsKeys = ["enabled", "caFile", "certFile", "keyFile", "revocation", "serverName"];
     private static readonly string[] JournalKeys = ["maxRecords", "maxDeliveredAgeDays", "fallbackDirectory"];
 

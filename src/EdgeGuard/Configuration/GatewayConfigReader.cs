@@ -272,6 +272,7 @@ public static partial class GatewayConfigReader
             var supervision = Supervision(root.Child("supervision"), points);
             var simulation = Simulation(root.Child("simulation"), gateway);
             var mqtt = Mqtt(root.Child("mqtt"));
+            var periodicTest = PeriodicTestInterval(root.Child("mqtt"));
             var journal = Journal(root.Child("journal"));
             var commands = Commands(root.Child("commands"));
 
@@ -281,7 +282,7 @@ public static partial class GatewayConfigReader
             }
 
             if (site is null || gateway is null || stateDirectory is null || hardware is null || zones is null
-                || points is null || outputs is null || doors is null || lockdown is null || !lockdownDrillOk || scenarios is null || muted is null || threat is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || journal is null)
+                || points is null || outputs is null || doors is null || lockdown is null || !lockdownDrillOk || scenarios is null || muted is null || threat is null || lifeSafety is null || supervision is null || simulation is null || mqtt is null || periodicTest is null || journal is null)
             {
                 throw new UnreachableException("A configuration value is missing but no error was recorded.");
             }
@@ -305,6 +306,7 @@ public static partial class GatewayConfigReader
                 InitialThreatLevel = threat.Value.Initial,
                 TimeZone = threat.Value.TimeZone,
                 AllClearWindow = commands?.AllClearWindow ?? Core.Commands.TwoPersonApproval.DefaultWindow,
+                PeriodicTestInterval = periodicTest.Value,
             };
             return Result(new GatewayConfig(definition, hardware, stateDirectory, simulation, mqtt, journal) { Board = Board(expanders, adcs), Commands = commands ?? throw new UnreachableException("commands missing without an error") });
         }
