@@ -243,6 +243,7 @@ public sealed partial class EventJournal
     internal static bool KeptWhileFull(DomainEvent domainEvent) =>
         domainEvent.Severity == Severity.Critical
         || domainEvent is LockdownCleared or FireReset or PointBypassed or PointUnbypassed or AlarmAcknowledged
+            or DoorAccessGranted or DoorAccessEnded or TechnicianAccessGranted or TechnicianAccessEnded
         || IsOfficeRecord(domainEvent);
 
     /// <summary>
@@ -252,7 +253,8 @@ public sealed partial class EventJournal
     /// lockdown needs. That is the command's own records, and an acknowledgement that silences
     /// nothing (never refused when repeated). What changes what the site does keeps the whole
     /// reserve: a lockdown's clear, a fire reset, a siren silenced, a bypass and its end (the site
-    /// obeys a bypass whether or not its record fits, so the record must). A rebirth works only once
+    /// obeys a bypass whether or not its record fits, so the record must), a door's open-door and its
+    /// end, technician access and its end (likewise obeyed). A rebirth works only once
     /// its event reaches the broker, and a resend's end is what the office waits for; past the share
     /// they are dropped and counted like the rest.
     /// </summary>

@@ -171,16 +171,48 @@ public sealed class OfficeDoorAccessTests
         Assert.True(Locked(refused.State, "lock-entry"));
     }
 
+    // Review: a fire (an alert for the all-clear) ended the grant and shut the secure door on
+    // responders who may be the fire brigade.
     [Fact]
-    public void A_fire_during_a_grant_still_releases_the_egress_door_and_a_grant_never_locks_anything()
+    public void A_fire_during_a_grant_releases_the_egress_door_and_keeps_the_granted_door_open()
     {
         var open = Open(Lockdown(), "door-entry", OperatorRole.Supervisor, 2, seconds: 60);
 
         var fire = Decide(open.State, new PointChanged("fire-panel", true), 3);
 
         Assert.False(Locked(fire.State, "lock-egress"));
-        // The fire is an alert: the secure door's grant ends, and it locks (a fire releases only egress).
-        Assert.True(Locked(fire.State, "lock-entry"));
+        Assert.False(Locked(fire.State, "lock-entry"));
+        Assert.DoesNotContain(fire.Events, e => e is DoorAccessEnded);
+        Assert.True(fire.State.ApprovalsValidAt(TestSite.At(3)) > TestSite.At(2).Utc, "the fire is still an alert for the all-clear");
+    }
+
+    // Review: a silent hold-up ended the grant, and the door locking showed the attacker the duress
+    // was reported (a silent hold-up changes no output).
+    [Fact]
+    public void A_silent_hold_up_during_a_grant_changes_no_output()
+    {
+        var open = Open(Lockdown(), "door-entry", OperatorRole.Responder, 2, seconds: 60);
+
+        var duress = Decide(open.State, new PointChanged("holdup-b", true), 3);
+
+        Assert.Contains(duress.Events, e => e is SilentHoldUp);
+        Assert.Equal(OutputPlan.For(Site, open.State), OutputPlan.For(Site, duress.State));
+        Assert.DoesNotContain(duress.Events, e => e is DoorAccessEnded);
+    }
+
+    // Review: an alarm the input itself raised (found by the decision's last look at its events)
+    // locked the door through the output plan, but the grant stayed and no door.access-ended came.
+    [Fact]
+    public void A_breach_during_a_grant_ends_it_in_the_same_decision_with_its_event()
+    {
+        var open = Open(Lockdown(), "door-entry", OperatorRole.Responder, 2, seconds: 60);
+
+        var breach = Decide(open.State, new PointChanged("fence-c", true), 3);
+
+        Assert.Contains(breach.Events, e => e is PerimeterBreach);
+        Assert.Equal(DoorAccessEnd.Alert, Assert.Single(breach.Events.OfType<DoorAccessEnded>()).Reason);
+        Assert.Null(DoorSupervision.Of(breach.State, "door-entry").Access);
+        Assert.True(Locked(breach.State, "lock-entry"));
     }
 
     [Fact]

@@ -42,10 +42,33 @@ internal static class AlarmNews
         {
             if (VoidsApprovals(events[i]))
             {
-                return Transitions.Running(site, state) is null ? state : state with { AllClearApprovals = null, ApprovalsValidFrom = now };
+                if (Transitions.Running(site, state) is null)
+                {
+                    return state;
+                }
+
+                var next = state with { AllClearApprovals = null, ApprovalsValidFrom = now };
+                return EndsDoorGrants(events, from) ? next : OfficeDoorAccess.Carry(next, state.ApprovalsValidFrom, now);
             }
         }
 
         return state;
+    }
+
+    // Whether the alarms from `from` on end the office's open-door grants (OfficeDoorAccess). A silent
+    // hold-up does not: a door locking then would show the attacker the duress was reported (it
+    // changes no output). Nor does a fire: it opens the escape routes, and must not shut a door
+    // the office opened for the responders, who may be the fire brigade.
+    private static bool EndsDoorGrants(List<DomainEvent> events, int from)
+    {
+        for (var i = from; i < events.Count; i++)
+        {
+            if (VoidsApprovals(events[i]) && events[i] is not (SilentHoldUp or FireAlarmRaised))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

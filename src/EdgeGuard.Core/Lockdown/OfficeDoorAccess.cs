@@ -11,7 +11,8 @@ namespace EdgeGuard.Core.Lockdown;
 /// opened and closed again (whoever it was for has passed, and the lock holds again at once), or
 /// at the next alert while a lockdown or shelter keeps the door locked: a start, a takeover, a
 /// retrigger, a press kept suspended, an alarm of the site (<see cref="SiteState.ApprovalsValidFrom"/>,
-/// the same alerts that void the all-clear's approvals). A door opened before a panic press must
+/// the same alerts that void the all-clear's approvals), except a silent hold-up (the door must
+/// not show the duress) and a fire (it may be the fire brigade at the door: <see cref="Carry"/>). A door opened before a panic press must
 /// lock with it; whoever granted it did not weigh the press. Part of <see cref="SiteDecider"/>: pure.
 /// </summary>
 public static class OfficeDoorAccess
@@ -101,6 +102,30 @@ public static class OfficeDoorAccess
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// <paramref name="state"/> with the grants given at the alert <paramref name="from"/> carried
+    /// to the alert <paramref name="to"/>: an alarm that must not end them (a silent hold-up, a fire:
+    /// <see cref="AlarmNews"/>) still moves the all-clear's alert time.
+    /// </summary>
+    internal static SiteState Carry(SiteState state, Moment? from, Moment to)
+    {
+        if (state.Doors.Count == 0 || from is null)
+        {
+            return state;
+        }
+
+        var doors = state.Doors;
+        foreach (var (id, door) in state.Doors)
+        {
+            if (door.Access is { Under: { } under } access && under == from)
+            {
+                doors = doors.SetItem(id, door with { Access = access with { Under = to } });
+            }
+        }
+
+        return ReferenceEquals(doors, state.Doors) ? state : state with { Doors = doors };
     }
 
     /// <summary>The door's grant after its contact moved: marked opened, or ended when it closes after opening.</summary>

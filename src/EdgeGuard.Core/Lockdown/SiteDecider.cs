@@ -56,13 +56,15 @@ public static class SiteDecider
         // After whatever the input was: a level set by a key or the office may have armed a zone
         // where a perimeter point is already active.
         state = PerimeterArming.Judge(site, levelBefore, state, now, events);
-        // A lockdown or shelter the input started ends every office open-door given before it.
+        // An alarm the input raised is an alert: before the door grants are judged on it.
+        state = AlarmNews.Weigh(site, state, events, beforeInput, now);
+        // An alert since an office open-door (a start, a retrigger, a door forced) ends it.
         state = OfficeDoorAccess.Follow(site, state, now, events);
         // After everything the input changed: what each monitored lock should do now.
         state = LockMonitoring.Judge(site, state, now, events);
         // Last, so the test reports the state this tick leaves.
         state = input is TimerTick ? PeriodicTest.OnTick(site, state, now, events) : state;
-        return new Decision(AlarmNews.Weigh(site, state, events, beforeInput, now), events);
+        return new Decision(state, events);
     }
 
     private static SiteState OnPointChanged(SiteDefinition site, SiteState state, PointChanged change, Moment now, List<DomainEvent> events)
@@ -265,7 +267,7 @@ public static class SiteDecider
         ArgumentNullException.ThrowIfNull(state);
         TimeSpan? next = null;
         foreach (var deadline in (ReadOnlySpan<TimeSpan?>)[DoorSupervision.NextDeadline(site, state), state.SirenUntil, OfficeMaintenance.NextDeadline(state),
-            state.TechnicianAccess?.Deadline, state.PeriodicTestDue])
+            state.TechnicianAccess?.Window.Deadline, state.PeriodicTestDue])
         {
             next = deadline is { } d && (next is null || d < next) ? d : next;
         }

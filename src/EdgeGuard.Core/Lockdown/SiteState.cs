@@ -68,7 +68,7 @@ public sealed partial record SiteState(
     /// A supervisor's <c>technician-access</c> in force, with the same two-clock end as a bypass
     /// (<see cref="TechnicianAccess"/>); null when none is. Not persisted: a restart ends it.
     /// </summary>
-    public ActiveBypass? TechnicianAccess { get; init; }
+    public TechnicianVisit? TechnicianAccess { get; init; }
 
     /// <summary>Signed all-clear approvals collected for the running scenario (two-person rule); not persisted.</summary>
     public Commands.TwoPersonApproval? AllClearApprovals { get; init; }

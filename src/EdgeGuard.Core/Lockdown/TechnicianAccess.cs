@@ -13,19 +13,44 @@ namespace EdgeGuard.Core.Lockdown;
 /// <remarks>
 /// The grant ends at its signed time by both clocks, as a bypass does (<see cref="ActiveBypass"/>),
 /// when a supervisor or the technician sends <c>technician-access-end</c>, or at a restart (not
-/// persisted: the visit is asked for again). Bypasses made under it keep their own signed ends.
+/// persisted: the visit is asked for again). Bypasses made under it keep their own signed ends,
+/// which may not be later than the grant's.
 /// </remarks>
 internal static class TechnicianAccess
 {
     /// <summary>The longest one grant lasts: a working day; a longer job is granted again each day.</summary>
     public static readonly TimeSpan MaxGrant = TimeSpan.FromHours(12);
 
-    /// <summary>Why a technician's command may not be carried out now, or null.</summary>
-    public static string? Refusal(SiteState state, VerifiedCommand verified, Moment now) =>
-        verified.Role == OperatorRole.Technician && verified.Command.Type == CommandType.Bypass
-            && (state.TechnicianAccess is not { } access || access.EndedAt(now))
-            ? "a technician's bypass needs a supervisor's technician-access in force (EN 50131: installer access is authorised by a user), and none is"
+    /// <summary>
+    /// Why a technician's command may not be carried out now, or null: a bypass needs a grant in
+    /// force, signed before the bypass (one held back on the broker from before must not ride on a
+    /// grant given since for another job), and may not outlast it (the supervisor agreed to that
+    /// window, not to the bypass's own 24 h).
+    /// </summary>
+    public static string? Refusal(SiteState state, VerifiedCommand verified, Moment now)
+    {
+        var command = verified.Command;
+        if (verified.Role != OperatorRole.Technician || command.Type != CommandType.Bypass)
+        {
+            return null;
+        }
+
+        if (state.TechnicianAccess is not { } access || access.Window.EndedAt(now))
+        {
+            return "a technician's bypass needs a supervisor's technician-access in force (EN 50131: installer access is authorised by a user), and none is";
+        }
+
+        if (command.IssuedAt < access.SignedAt)
+        {
+            return $"signed at {WireTime.Format(command.IssuedAt)}, before the technician access in force was granted (signed at {WireTime.Format(access.SignedAt)}); sign it again if it is still wanted";
+        }
+
+        var grantEnd = access.Window.Grant.Until;
+        var text = command.Args.Members.TryGetValue("until", out var item) && item is JsonStringItem { Value: var v } ? v : "";
+        return CommandTypes.TryParseTimestamp(text) is { } until && until > grantEnd
+            ? $"'until' is after the technician access ends at {WireTime.Format(grantEnd)}: a technician's bypass lasts at most as long as the access a supervisor granted"
             : null;
+    }
 
     /// <summary>Grants technician access until the command's <c>until</c>.</summary>
     public static (SiteState, string?, string) Grant(SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
@@ -42,8 +67,8 @@ internal static class TechnicianAccess
         }
 
         events.Add(new TechnicianAccessGranted(now.Utc, command.Operator, until));
-        var grant = ActiveBypass.From(new PointBypass(until, command.Operator), now, MaxGrant);
-        return (state with { TechnicianAccess = grant }, null, $"technician access until {WireTime.Format(until)}");
+        var window = ActiveBypass.From(new PointBypass(until, command.Operator), now, MaxGrant);
+        return (state with { TechnicianAccess = new TechnicianVisit(window, command.IssuedAt) }, null, $"technician access until {WireTime.Format(until)}");
     }
 
     /// <summary>Ends technician access now.</summary>
@@ -66,16 +91,21 @@ internal static class TechnicianAccess
             return state;
         }
 
-        var current = access.Tightened(now, MaxGrant);
+        var current = access.Window.Tightened(now, MaxGrant);
         if (current.EndedAt(now))
         {
             events.Add(new TechnicianAccessEnded(now.Utc, TechnicianAccessEnd.Expired, null));
             return state with { TechnicianAccess = null };
         }
 
-        return ReferenceEquals(current, access) ? state : state with { TechnicianAccess = current };
+        return ReferenceEquals(current, access.Window) ? state : state with { TechnicianAccess = access with { Window = current } };
     }
 }
+
+/// <summary>A supervisor's technician access in force.</summary>
+/// <param name="Window">Its end on both clocks, as a bypass's (<see cref="ActiveBypass"/>; the grant's operator is the supervisor).</param>
+/// <param name="SignedAt">When the supervisor signed it: a technician's bypass signed before it is refused.</param>
+public sealed record TechnicianVisit(ActiveBypass Window, DateTimeOffset SignedAt);
 
 /// <summary>Why technician access ended (<see cref="TechnicianAccessEnded"/>).</summary>
 public enum TechnicianAccessEnd
