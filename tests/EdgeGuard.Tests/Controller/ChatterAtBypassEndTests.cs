@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
@@ -32,12 +31,7 @@ public sealed class ChatterAtBypassEndTests : IAsyncDisposable
     private readonly ControllerHarness _h = new(Site, _ => new MemorySafetyStore());
 
     private VerifiedCommand Bypass(string point, DateTimeOffset until) =>
-        new(new CommandEnvelope(Guid.NewGuid().ToString(), CommandType.Bypass, "site-t", "gw-t", "tech-1", _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
-            new JsonObjectItem(ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, JsonItem>
-            {
-                ["point"] = new JsonStringItem(point),
-                ["until"] = new JsonStringItem(WireTime.Format(until)),
-            })), ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), OperatorRole.Supervisor);
+        _h.Signed(CommandType.Bypass, "sup-1", OperatorRole.Supervisor, ("point", new JsonStringItem(point)), ("until", new JsonStringItem(WireTime.Format(until))));
 
     [Fact]
     public async Task A_panic_button_that_starts_to_chatter_as_a_bypass_runs_out_is_reported_as_chattering()

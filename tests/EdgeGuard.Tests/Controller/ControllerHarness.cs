@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Device.Gpio;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Ports;
@@ -152,6 +153,16 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// <summary>Hands a verified command to the loop and waits (bounded) for its answer.</summary>
     public Task<CommandOutcome> ExecuteAsync(Core.Commands.VerifiedCommand command) =>
         Controller.ExecuteAsync(command, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// A command as the verifier hands it over, for this site and gateway, signed now and valid for a
+    /// minute (the signature is not checked past the verifier). Each gets a new id.
+    /// </summary>
+    public Core.Commands.VerifiedCommand Signed(Core.Commands.CommandType type, string @operator, Core.Commands.OperatorRole role, params (string Key, Core.Commands.JsonItem Value)[] args) =>
+        new(new Core.Commands.CommandEnvelope(
+            Guid.NewGuid().ToString(), type, Site.SiteId, Site.GatewayId, @operator, Time.GetUtcNow(), Time.GetUtcNow().AddMinutes(1),
+            new Core.Commands.JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
+            System.Collections.Immutable.ImmutableArray.Create(new byte[Core.Commands.CommandEnvelope.SignatureLength])), role);
 
     /// <summary>Sets a point's line to the level that means <paramref name="active"/>.</summary>
     public void Set(string point, bool active) => Driver.SetInputLevel(Site.Point(point).Line, Site.Point(point).LevelFor(active));

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
@@ -32,12 +31,7 @@ public sealed class OpenDoorControllerTests : IAsyncDisposable
     private bool Locked() => _h.Driver.GetOutputLevel(LockLine) == Site.Outputs[0].LevelFor(true);
 
     private VerifiedCommand OpenDoor(OperatorRole role, int seconds) =>
-        new(new CommandEnvelope(Guid.NewGuid().ToString(), CommandType.OpenDoor, "site-t", "gw-t", "op-1", _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
-            new JsonObjectItem(ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, JsonItem>
-            {
-                ["door"] = new JsonStringItem("front"),
-                ["seconds"] = new JsonIntegerItem(seconds),
-            })), ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+        _h.Signed(CommandType.OpenDoor, "op-1", role, ("door", new JsonStringItem("front")), ("seconds", new JsonIntegerItem(seconds)));
 
     [Fact]
     public async Task The_lock_is_released_for_the_seconds_asked_and_locked_again_by_the_controllers_timer()

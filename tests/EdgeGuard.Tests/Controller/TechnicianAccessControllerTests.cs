@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using EdgeGuard.Core;
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
@@ -25,10 +24,7 @@ public sealed class TechnicianAccessControllerTests : IAsyncDisposable
     private readonly ControllerHarness _h = new(Site, _ => new MemorySafetyStore());
 
     private VerifiedCommand Signed(CommandType type, OperatorRole role, params (string Key, JsonItem Value)[] args) =>
-        new(new CommandEnvelope(Guid.NewGuid().ToString(), type, "site-t", "gw-t", role == OperatorRole.Technician ? "tech-1" : "sup-1",
-            _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddMinutes(1),
-            new JsonObjectItem(args.ToImmutableSortedDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)),
-            ImmutableArray.Create(new byte[CommandEnvelope.SignatureLength])), role);
+        _h.Signed(type, role == OperatorRole.Technician ? "tech-1" : "sup-1", role, args);
 
     private JsonStringItem In(TimeSpan from) => new(WireTime.Format(_h.Time.GetUtcNow() + from));
 
