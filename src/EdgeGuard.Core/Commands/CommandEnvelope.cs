@@ -187,6 +187,14 @@ public sealed record CommandEnvelope(
         }
     }
 
+    /// <summary>The string argument <paramref name="name"/>, or null when it is absent or not a string.</summary>
+    public string? StringArgument(string name) =>
+        Args.Members.TryGetValue(name, out var item) && item is JsonStringItem { Value: var text } ? text : null;
+
+    /// <summary>The integer argument <paramref name="name"/>, or null when it is absent or not an integer.</summary>
+    public long? IntegerArgument(string name) =>
+        Args.Members.TryGetValue(name, out var item) && item is JsonIntegerItem { Value: var number } ? number : null;
+
     /// <summary>A short description for logs and the journal.</summary>
     public override string ToString() =>
         new StringBuilder().Append(CommandTypes.Wire(Type)).Append(' ').Append(Id).Append(" by ").Append(Operator)

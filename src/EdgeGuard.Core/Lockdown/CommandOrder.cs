@@ -34,7 +34,7 @@ internal static class CommandOrder
     /// <summary>The thing <paramref name="command"/> sets (its key and its name for people), or null.</summary>
     public static (string Key, string Name)? Target(CommandEnvelope command) => command.Type switch
     {
-        CommandType.Bypass or CommandType.Unbypass => Argument(command, "point") is { } point ? ($"point/{point}", $"point '{point}'") : null,
+        CommandType.Bypass or CommandType.Unbypass => command.StringArgument("point") is { } point ? ($"point/{point}", $"point '{point}'") : null,
         CommandType.SetThreatLevel => ("threat-level", "the threat level"),
         CommandType.DrillStart or CommandType.DrillStop => ("drill", "the drill"),
         CommandType.TechnicianAccess or CommandType.TechnicianAccessEnd => ("technician-access", "technician access"),
@@ -125,12 +125,9 @@ internal static class CommandOrder
 
     private static bool AlreadyHolds(SiteDefinition site, SiteState state, CommandEnvelope command) => command.Type switch
     {
-        CommandType.Unbypass => Argument(command, "point") is { } point && site.FindPoint(point) is not null && !state.Bypasses.ContainsKey(point),
+        CommandType.Unbypass => command.StringArgument("point") is { } point && site.FindPoint(point) is not null && !state.Bypasses.ContainsKey(point),
         CommandType.DrillStop => state.Mode == SiteMode.Normal || state.Lockdown is not { Drill: true },
         CommandType.TechnicianAccessEnd => state.TechnicianAccess is null,
         _ => false,
     };
-
-    private static string? Argument(CommandEnvelope command, string name) =>
-        command.Args.Members.TryGetValue(name, out var item) && item is JsonStringItem { Value: var text } ? text : null;
 }

@@ -50,7 +50,7 @@ internal static class OfficeCommands
     private static (SiteState, string?, string) Start(SiteDefinition site, SiteState state, VerifiedCommand verified, SiteMode? mode, bool drill, Moment now, List<DomainEvent> events)
     {
         var command = verified.Command;
-        var wanted = Argument(command, "scenario");
+        var wanted = command.StringArgument("scenario");
         var scenario = wanted is null ? Unnamed(site, mode) : site.Scenarios.FirstOrDefault(s => s.Id == wanted);
         if (scenario is null || (mode is { } m && scenario.Mode != m))
         {
@@ -109,7 +109,7 @@ internal static class OfficeCommands
 
         // An all-clear ends the running scenario and every one it suspended: naming another one
         // would mean the office sees the site otherwise than it is.
-        if (Argument(verified.Command, "scenario") is { } named && named != info.Scenario)
+        if (verified.Command.StringArgument("scenario") is { } named && named != info.Scenario)
         {
             var under = state.Suspended.Count == 0 ? "" : $" (over {string.Join(", ", state.Suspended.Select(s => $"'{s.Info.Scenario}'"))})";
             return (state, $"'{named}' is not the running scenario: '{info.Scenario}'{under} runs, and an all-clear ends it and every one it suspended", "");
@@ -166,7 +166,7 @@ internal static class OfficeCommands
 
     private static (SiteState, string?, string) SetThreatLevel(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
-        var level = command.Args.Members.TryGetValue("level", out var item) && item is JsonIntegerItem { Value: var v } ? (int)v : 0;
+        var level = (int)(command.IntegerArgument("level") ?? 0);
         // A site without a threatLevels section runs at the default level alone: any other was
         // answered done and saved, then dropped to the default at the next restart, silently.
         IEnumerable<int> levels = site.ThreatLevels.Count > 0 ? site.ThreatLevels.Select(t => t.Level) : [site.ThreatLevel(site.InitialThreatLevel).Level];
@@ -183,7 +183,4 @@ internal static class OfficeCommands
         events.Add(new ThreatLevelChanged(now.Utc, state.ThreatLevel, level, command.Operator) { ByOffice = true });
         return (state with { ThreatLevel = level, ThreatLevelChosen = true }, null, $"threat level {level}");
     }
-
-    private static string? Argument(CommandEnvelope command, string name) =>
-        command.Args.Members.TryGetValue(name, out var item) && item is JsonStringItem { Value: var text } ? text : null;
 }

@@ -21,7 +21,7 @@ public static class OfficeDoorAccess
     internal static (SiteState, string?, string) Open(SiteDefinition site, SiteState state, VerifiedCommand verified, Moment now, List<DomainEvent> events)
     {
         var command = verified.Command;
-        var doorId = command.Args.Members.TryGetValue("door", out var item) && item is JsonStringItem { Value: var text } ? text : "";
+        var doorId = command.StringArgument("door") ?? "";
         var door = site.DoorList.FirstOrDefault(d => string.Equals(d.Id, doorId, StringComparison.Ordinal));
         if (door is null)
         {
@@ -54,7 +54,7 @@ public static class OfficeDoorAccess
             return (state, null, $"door '{door.Id}' is not locked now ({LockedWhy(state, lockOutput)}): nothing to open");
         }
 
-        var seconds = command.Args.Members.TryGetValue("seconds", out var given) && given is JsonIntegerItem { Value: var n } ? (int)n : (int)door.Release.TotalSeconds;
+        var seconds = (int)(command.IntegerArgument("seconds") ?? (long)door.Release.TotalSeconds);
         var span = TimeSpan.FromSeconds(seconds);
         var access = new DoorAccess(now.Monotonic + span, kept ? state.ApprovalsValidFrom : null);
         events.Add(new DoorAccessGranted(now.Utc, door.Id, door.LockId, command.Operator, verified.Role, span, state.Mode, kept));

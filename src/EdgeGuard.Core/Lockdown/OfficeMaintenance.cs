@@ -18,8 +18,8 @@ internal static class OfficeMaintenance
 
     public static (SiteState, string?, string) Bypass(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
-        var pointId = Argument(command, "point");
-        var until = CommandTypes.TryParseTimestamp(Argument(command, "until") ?? "");
+        var pointId = command.StringArgument("point");
+        var until = CommandTypes.TryParseTimestamp(command.StringArgument("until") ?? "");
         if (site.FindPoint(pointId ?? "") is not { } point)
         {
             return (state, $"no point '{pointId}' is configured on this gateway", "");
@@ -32,7 +32,7 @@ internal static class OfficeMaintenance
 
         if (until is not { } end || end <= now.Utc)
         {
-            return (state, $"'until' ({Argument(command, "until")}) has already passed", "");
+            return (state, $"'until' ({command.StringArgument("until")}) has already passed", "");
         }
 
         if (end - now.Utc > MaxBypass)
@@ -51,7 +51,7 @@ internal static class OfficeMaintenance
 
     public static (SiteState, string?, string) Unbypass(SiteDefinition site, SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
-        var pointId = Argument(command, "point") ?? "";
+        var pointId = command.StringArgument("point") ?? "";
         if (site.FindPoint(pointId) is not { } point || !state.Bypasses.ContainsKey(point.Id))
         {
             return (state, $"point '{pointId}' is not bypassed", "");
@@ -136,7 +136,7 @@ internal static class OfficeMaintenance
         var command = input.Command.Command;
         if (input.Acknowledged is not { } alarm)
         {
-            return (state, $"no event {Argument(command, "event_id")} in this gateway's journal", "");
+            return (state, $"no event {command.StringArgument("event_id")} in this gateway's journal", "");
         }
 
         if (alarm.Severity < Severity.Alarm)
@@ -186,7 +186,4 @@ internal static class OfficeMaintenance
         events.Add(new StateRepublishRequested(now.Utc, command.Operator));
         return (state, null, "every retained state topic is republished after this command's event");
     }
-
-    private static string? Argument(CommandEnvelope command, string name) =>
-        command.Args.Members.TryGetValue(name, out var item) && item is JsonStringItem { Value: var text } ? text : null;
 }

@@ -46,8 +46,7 @@ internal static class TechnicianAccess
         }
 
         var grantEnd = access.Window.Grant.Until;
-        var text = command.Args.Members.TryGetValue("until", out var item) && item is JsonStringItem { Value: var v } ? v : "";
-        return CommandTypes.TryParseTimestamp(text) is { } until && until > grantEnd
+        return CommandTypes.TryParseTimestamp(command.StringArgument("until") ?? "") is { } until && until > grantEnd
             ? $"'until' is after the technician access ends at {WireTime.Format(grantEnd)}: a technician's bypass lasts at most as long as the access a supervisor granted"
             : null;
     }
@@ -55,7 +54,7 @@ internal static class TechnicianAccess
     /// <summary>Grants technician access until the command's <c>until</c>.</summary>
     public static (SiteState, string?, string) Grant(SiteState state, CommandEnvelope command, Moment now, List<DomainEvent> events)
     {
-        var text = command.Args.Members.TryGetValue("until", out var item) && item is JsonStringItem { Value: var v } ? v : "";
+        var text = command.StringArgument("until") ?? "";
         if (CommandTypes.TryParseTimestamp(text) is not { } until || until <= now.Utc)
         {
             return (state, $"'until' ({text}) has already passed", "");

@@ -80,8 +80,7 @@ internal static class CommandComposition
         }
 
         private JournaledAlarm? Lookup(CommandEnvelope command) =>
-            command.Args.Members.TryGetValue("event_id", out var item) && item is JsonStringItem { Value: var text }
-                && Guid.TryParseExact(text, "D", out var id)
+            command.StringArgument("event_id") is { } text && Guid.TryParseExact(text, "D", out var id)
                 ? journal.FindAlarm(id)
                 : null;
     }
