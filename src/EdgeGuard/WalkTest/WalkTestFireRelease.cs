@@ -92,6 +92,17 @@ internal sealed class WalkTestFireRelease : IDisposable
         return report;
     }
 
+    /// <summary>
+    /// Whether the walk test holds <paramref name="lockOutput"/> locked now: its boot plan, or the fire plan once
+    /// a fire input was seen. A lock monitor's rest follows it (<see cref="WalkTestTally.Start"/>).
+    /// </summary>
+    public bool HoldsLocked(OutputDefinition lockOutput)
+    {
+        ArgumentNullException.ThrowIfNull(lockOutput);
+        var state = _released ? _held with { LifeSafety = LifeSafety.FireEgressReleased } : _held;
+        return WalkTestBootPlan.PlanOf(_site, state, Moment.From(_time)).IsActive(lockOutput.Id);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

@@ -158,6 +158,25 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         output.Flush();
     }
 
+    /// <summary>
+    /// A lock monitor that disagrees at start with the lock the walk test holds. Walked by the door alone, an
+    /// inverted one would pass: it still changes as the door opens and closes.
+    /// </summary>
+    public void LockDisagreesAtStart(PointDefinition monitor, DoorDefinition door, LockCondition disagreement, LoopReading? loop)
+    {
+        ArgumentNullException.ThrowIfNull(monitor);
+        ArgumentNullException.ThrowIfNull(door);
+        output.WriteLine($"  not at rest      {Describe(monitor)}{Eol(loop)}: {LockDisagreement(door, disagreement)}; this run cannot pass it");
+        output.Flush();
+    }
+
+    /// <summary>What a lock monitor's disagreement at start means, and what to check.</summary>
+    private static string LockDisagreement(DoorDefinition door, LockCondition disagreement) => disagreement == LockCondition.NotEngaged
+        ? $"reads not holding while the walk test holds {door.LockId} locked and door {door.Id} is closed: the lock does not hold the door "
+            + "(armature out of line, door ajar against it, no power at the lock) or the monitor is wired inverted (NO instead of NC, activeLevel)"
+        : $"reads holding while the walk test holds {door.LockId} released: the lock is stuck engaged, or the monitor is wired inverted "
+            + "(NO instead of NC, activeLevel)";
+
     /// <summary>A point's filtered state changed.</summary>
     /// <remarks>
     /// The line says <c>tamper</c> instead of <c>seen</c> for a supervised loop's change on a tamper reading
@@ -171,9 +190,9 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         {
             WalkChange.Tamper => " (loop cut or bridged, not its alarm band: not counted as seen)",
             WalkChange.Completed => ", passed (rest, alarm, rest)",
-            WalkChange.CompletedActiveAtStart => ", walked (rest, alarm, rest) but active at start: not passed",
+            WalkChange.CompletedActiveAtStart => $", walked (rest, alarm, rest) but {AwayAtStart(point)}: not passed",
             WalkChange.Step when active => ", restore it to pass",
-            WalkChange.StepActiveAtStart when active => ", active at start: this run cannot pass it",
+            WalkChange.StepActiveAtStart when active => $", {AwayAtStart(point)}: this run cannot pass it",
             _ => string.Empty,
         };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -270,9 +289,12 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
             {
                 var tampers = string.Concat(count.Tampers.OrderBy(t => t.Key).Select(t => string.Create(CultureInfo.InvariantCulture, $", loop {Name(t.Key)} {t.Value}x")));
                 // Walked, yet not passed: an inverted point walks rest, alarm, rest just the same.
-                var (word, atStart) = count.ActiveAtStart
-                    ? ("ACTIVE AT START ", $"; check its wiring, or {ActiveAtStartAdvice}")
-                    : ("seen     ", string.Empty);
+                var (word, atStart) = count switch
+                {
+                    { LockDisagreement: { } lockState } => ("NOT AT REST AT START ", $"; it disagreed with its lock: {LockDisagreement(DoorOf(point), lockState)}"),
+                    { ActiveAtStart: true } => ("ACTIVE AT START ", $"; check its wiring, or {ActiveAtStartAdvice}"),
+                    _ => ("seen     ", string.Empty),
+                };
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {word} {Describe(point)}: activated {count.Activations}x, restored {count.Restores}x{tampers}{atStart}"));
             }
@@ -288,6 +310,12 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
         {
             failures.Add($"active at start, cannot pass this run: {string.Join(", ", tally.ActiveAtStart.Select(p => p.Id))}; "
                 + "check the wiring (NO/NC contact, active-low, activeLevel) or put the point at rest and walk it again");
+        }
+
+        if (tally.LockDisagreedAtStart.Count > 0)
+        {
+            failures.Add($"lock monitor disagreed with its lock at start, cannot pass this run: {string.Join(", ", tally.LockDisagreedAtStart.Select(p => p.Id))}; "
+                + "check the lock holds (or lets go) and the monitor's wiring (NO/NC contact, activeLevel), then walk it again");
         }
 
         if (tally.Tampered.Count > 0)
@@ -325,11 +353,18 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     private static string NotSeenWhy(WalkTestTally.PointCount count) => count switch
     {
         { IsLoop: true, Changes: > 0, AlarmBandRead: false } => ": changed only on tamper readings, its alarm band was never read",
+        { LockDisagreement: not null, Step: WalkStep.NeedsRest } => ": disagreed with its lock at start and never seen at rest",
         { Step: WalkStep.NeedsRest } => ": active at start and never seen at rest (in alarm, or wiring or activeLevel inverted)",
         { Step: WalkStep.InAlarm } => ": seen in alarm, never at rest again",
         { ActiveAtStart: true, Restores: > 0 } => ": active at start, then seen at rest but never in alarm (wiring or activeLevel inverted?)",
         _ => string.Empty,
     };
+
+    /// <summary>How a point that cannot pass this run was found at start.</summary>
+    private static string AwayAtStart(PointDefinition point) => point.MayRestActive ? "not at rest at start (its lock disagreed)" : "active at start";
+
+    // A lock monitor's door (the config refuses a monitor no door names).
+    private DoorDefinition DoorOf(PointDefinition monitor) => site.DoorList.First(d => d.LockMonitor == monitor.Id);
 
     private string Describe(PointDefinition point) =>
         $"{point.Id.PadRight(_width)}  {point.Kind}, zone {point.Zone}{(_zoneNames.TryGetValue(point.Zone, out var name) && name != point.Zone ? $" ({name})" : "")}, {point.LineAddress ?? $"line {point.Line.ToString(CultureInfo.InvariantCulture)}"}";

@@ -160,19 +160,29 @@ internal sealed class WalkTestSession
 
         var settledAt = _time.GetTimestamp();
         var now = Moment.From(_time).Monotonic;
+        var levels = _site.Points.ToDictionary(p => p.Id, p => _inputs.Read(p.Id), StringComparer.Ordinal);
+        var monitors = MonitoredDoors(levels);
         foreach (var point in _site.Points)
         {
-            var high = _inputs.Read(point.Id);
+            var high = levels[point.Id];
             _raw[point.Id] = (high, 0);
             _filters[point.Id] = new PointFilter(point, point.IsActive(high), now);
             // The site's own policy, as SiteController supervises it; without the point's stuck time (see remarks).
             _supervisors[point.Id] = new PointSupervisor(point with { StuckAfter = null }, _site.Supervision, point.IsActive(high), now);
             // Active at start: in alarm, or inverted (active level, a reconnected cut cable); it must be seen
             // at rest before its alarm counts, or a restore alone would pass it.
-            Tally.Start(point.Id, point.IsActive(high), _loopReading(point.Id)?.State);
+            Tally.Start(point.Id, point.IsActive(high), _loopReading(point.Id)?.State, monitors.GetValueOrDefault(point.Id).RestActive);
         }
 
         _printer.ActiveAtStart(_filters.Values.Select(f => (f.Point, f.Active, _loopReading(f.Point.Id))));
+        foreach (var (monitor, (door, _)) in monitors)
+        {
+            if (Tally.Of(monitor).LockDisagreement is { } disagreement)
+            {
+                _printer.LockDisagreesAtStart(_site.Point(monitor), door!, disagreement, _loopReading(monitor));
+            }
+        }
+
         foreach (var burning in _filters.Values.Where(f => f.Active))
         {
             FireCheck(burning.Point, active: true);
@@ -201,6 +211,31 @@ internal sealed class WalkTestSession
         }
 
         return expiry.IsCancellationRequested && !stop.IsCancellationRequested ? WalkTestEnd.Duration : WalkTestEnd.Stopped;
+    }
+
+    /// <summary>
+    /// Each lock monitor's rest at start, by the lock the walk test holds: active while it holds the lock locked
+    /// on the closed door (as <see cref="LockMonitoring"/> judges it in service). None without the fire release,
+    /// which knows what the outputs are held at: then a monitor's reading at start is taken as its rest.
+    /// </summary>
+    private Dictionary<string, (DoorDefinition? Door, bool? RestActive)> MonitoredDoors(Dictionary<string, bool> levels)
+    {
+        var rests = new Dictionary<string, (DoorDefinition?, bool?)>(StringComparer.Ordinal);
+        if (_fire is null)
+        {
+            return rests;
+        }
+
+        foreach (var door in _site.DoorList)
+        {
+            if (door is { LockMonitor: { } monitor, ContactPoint: { } contact })
+            {
+                var closed = !_site.Point(contact).IsActive(levels[contact]);
+                rests[monitor] = (door, closed && _fire.HoldsLocked(_site.Output(door.LockId)));
+            }
+        }
+
+        return rests;
     }
 
     private void Handle(object message, long settledAt)

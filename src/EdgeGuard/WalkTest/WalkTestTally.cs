@@ -45,8 +45,8 @@ internal sealed class WalkTestTally(SiteDefinition site)
     /// hardware fault (at start or during the test, restored or not), with every event at start kept: the exit
     /// code's pass.
     /// </summary>
-    public bool Passed => AllSeen && ActiveAtStart.Count == 0 && Tampered.Count == 0 && Chattered.Count == 0
-        && HardwareFaults.Count == 0 && NotKeptAtStart == 0;
+    public bool Passed => AllSeen && ActiveAtStart.Count == 0 && LockDisagreedAtStart.Count == 0 && Tampered.Count == 0
+        && Chattered.Count == 0 && HardwareFaults.Count == 0 && NotKeptAtStart == 0;
 
     /// <summary>
     /// Points that chattered (<c>fault.chatter</c> by the site's supervision policy) at any time during the test, in
@@ -59,7 +59,15 @@ internal sealed class WalkTestTally(SiteDefinition site)
     /// Points that read active when the test started, in configuration order: walked and shown like any other,
     /// but each fails the run, since an inverted one (NO instead of NC, active-low) walks rest, alarm, rest too.
     /// </summary>
-    public IReadOnlyList<PointDefinition> ActiveAtStart => [.. site.Points.Where(p => _counts[p.Id].ActiveAtStart)];
+    public IReadOnlyList<PointDefinition> ActiveAtStart => [.. site.Points.Where(p => _counts[p.Id] is { ActiveAtStart: true, LockDisagreement: null })];
+
+    /// <summary>
+    /// Lock monitors that disagreed at start with the lock the walk test holds, in configuration order: each fails
+    /// the run, as a point active at start does. Not holding a locked, closed door is a lock that does not hold
+    /// or a monitor wired inverted; holding a released one is a lock stuck engaged or, again, inverted wiring.
+    /// Walking either by the door alone would pass the inverted one: it still changes as the door moves.
+    /// </summary>
+    public IReadOnlyList<PointDefinition> LockDisagreedAtStart => [.. site.Points.Where(p => _counts[p.Id].LockDisagreement is not null)];
 
     /// <summary>
     /// Every <c>fault.hardware</c> the board reported, in order: a chip that did not answer, a kernel that drops
@@ -101,19 +109,29 @@ internal sealed class WalkTestTally(SiteDefinition site)
     /// <param name="pointId">The point.</param>
     /// <param name="active">Its filtered state at start.</param>
     /// <param name="loop">A supervised loop's band at start (null for other points).</param>
-    public void Start(string pointId, bool active, LoopState? loop = null)
+    /// <param name="restActive">
+    /// A lock monitor's rest: true while the walk test holds its lock locked on the closed door, false while it
+    /// holds it released; null when unknown, and then whatever it reads is taken as its rest. Ignored for
+    /// other points.
+    /// </param>
+    public void Start(string pointId, bool active, LoopState? loop = null, bool? restActive = null)
     {
         var count = _counts[pointId];
         // A lock monitor reads active while its lock holds the door: a lock the walk test holds locked
         // starts active at rest, and walking it (open the door, close it) is active, inactive, active.
-        if (active && site.Point(pointId).MayRestActive)
+        var away = active;
+        if (site.Point(pointId).MayRestActive)
         {
-            (count.RestIsActive, active) = (true, false);
+            var rest = restActive ?? active;
+            count.RestIsActive = rest;
+            away = active != rest;
+            count.LockDisagreement = !away ? null : rest ? LockCondition.NotEngaged : LockCondition.NotReleased;
         }
 
-        count.ActiveAtStart = active;
-        count.Step = active ? WalkStep.NeedsRest : WalkStep.AtRest;
-        count.AlarmInEpisode = active && loop == LoopState.Alarm;
+        count.ActiveAtStart = away;
+        count.Step = away ? WalkStep.NeedsRest : WalkStep.AtRest;
+        // Away from rest in the band that walks it: the alarm band, or a monitor's normal band (its lock let go).
+        count.AlarmInEpisode = away && loop == (count.RestIsActive ? LoopState.Normal : LoopState.Alarm);
     }
 
     /// <summary>Counts a filtered change (with the loop's band as it reads now, for a supervised point).</summary>
@@ -213,8 +231,14 @@ internal sealed class WalkTestTally(SiteDefinition site)
 
         public int Changes => Activations + Restores;
 
-        /// <summary>The point read active when the test started.</summary>
+        /// <summary>
+        /// The point was away from its rest when the test started: read active, or for a lock monitor disagreed
+        /// with its lock (<see cref="LockDisagreement"/>).
+        /// </summary>
         public bool ActiveAtStart { get; set; }
+
+        /// <summary>How a lock monitor disagreed at start with the lock the walk test holds; null when it agreed, and for other points.</summary>
+        public LockCondition? LockDisagreement { get; set; }
 
         /// <summary>A lock monitor whose lock held the door at start: its rest is active, its walk inactive then active.</summary>
         public bool RestIsActive { get; set; }

@@ -36,6 +36,83 @@ public sealed class WalkTestLockMonitorTests
     }
 
     [Fact]
+    public void A_monitor_reading_not_holding_while_its_lock_holds_the_closed_door_cannot_pass_though_it_walks_with_the_door()
+    {
+        // Wired inverted (NO where NC is configured): it reads not holding on the locked, closed door, and still
+        // changes with the door, rest (closed), alarm (open), rest (closed) to a tally that took its reading as rest.
+        var tally = new WalkTestTally(Site);
+        foreach (var point in Site.Points)
+        {
+            tally.Start(point.Id, active: false, restActive: point.Id == "bond-lobby" ? true : null);
+        }
+
+        Assert.Equal(["bond-lobby"], tally.LockDisagreedAtStart.Select(p => p.Id));
+        Assert.Equal(Core.Lockdown.LockCondition.NotEngaged, tally.Of("bond-lobby").LockDisagreement);
+        Assert.Empty(tally.ActiveAtStart);
+        Assert.Equal(WalkChange.StepActiveAtStart, tally.Changed("bond-lobby", active: true)); // the door opened: inverted, it reads holding
+        tally.Changed("bond-lobby", active: false); // closed again
+        WalkEveryOtherPoint(tally);
+        Assert.False(tally.Of("bond-lobby").IsSeen);
+        Assert.False(tally.Passed);
+
+        using var output = new StringWriter();
+        new WalkTestPrinter(Site, new FakeTimeProvider(), output).Report(tally, WalkTestEnd.Stopped);
+        Assert.Contains("NOT SEEN  bond-lobby", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("lock monitor disagreed with its lock at start, cannot pass this run: bond-lobby;", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_monitor_reading_holding_while_its_lock_is_released_cannot_pass_even_once_walked()
+    {
+        var tally = new WalkTestTally(Site);
+        tally.Start("bond-lobby", active: true, restActive: false); // stuck engaged, or inverted
+
+        Assert.Equal(Core.Lockdown.LockCondition.NotReleased, tally.Of("bond-lobby").LockDisagreement);
+        tally.Changed("bond-lobby", active: false); // let go: its rest
+        tally.Changed("bond-lobby", active: true);
+        Assert.Equal(WalkChange.CompletedActiveAtStart, tally.Changed("bond-lobby", active: false));
+        Assert.True(tally.Of("bond-lobby").IsSeen);
+        Assert.Equal(["bond-lobby"], tally.LockDisagreedAtStart.Select(p => p.Id));
+
+        using var output = new StringWriter();
+        new WalkTestPrinter(Site, new FakeTimeProvider(), output).Report(tally, WalkTestEnd.Stopped);
+        Assert.Matches(@"NOT AT REST AT START  bond-lobby .*: activated 1x, restored 2x; it disagreed with its lock: reads holding while the walk test holds lock-lobby released", output.ToString());
+    }
+
+    [Fact]
+    public void A_monitor_of_a_released_lock_rests_not_holding_and_is_walked_by_bridging_it()
+    {
+        var tally = new WalkTestTally(Site);
+        tally.Start("bond-lobby", active: false, restActive: false);
+
+        Assert.Empty(tally.LockDisagreedAtStart);
+        Assert.False(tally.Of("bond-lobby").RestIsActive);
+        tally.Changed("bond-lobby", active: true); // the technician bridges it at the lock
+        Assert.Equal(WalkChange.Completed, tally.Changed("bond-lobby", active: false));
+    }
+
+    [Fact]
+    public void The_screen_says_at_start_what_a_monitor_that_disagrees_with_its_lock_may_mean()
+    {
+        using var output = new StringWriter();
+        var printer = new WalkTestPrinter(Site, new FakeTimeProvider(), output);
+
+        printer.LockDisagreesAtStart(Site.Point("bond-lobby"), Site.DoorList[0], Core.Lockdown.LockCondition.NotEngaged, loop: null);
+
+        Assert.Matches(@"^  not at rest +bond-lobby +LockMonitor, zone lobby.*, line 8: reads not holding while the walk test holds lock-lobby locked "
+            + @"and door \S+ is closed: the lock does not hold the door .* or the monitor is wired inverted \(NO instead of NC, activeLevel\); this run cannot pass it", output.ToString());
+    }
+
+    private static void WalkEveryOtherPoint(WalkTestTally tally)
+    {
+        foreach (var point in Site.Points.Where(p => p.Id != "bond-lobby"))
+        {
+            tally.Changed(point.Id, active: true);
+            tally.Changed(point.Id, active: false);
+        }
+    }
+
+    [Fact]
     public void A_lock_monitor_without_its_doors_contact_is_refused()
     {
         var result = TestConfigs.Read(k =>
