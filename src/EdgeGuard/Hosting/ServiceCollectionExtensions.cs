@@ -63,6 +63,17 @@ public static class ServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SimulatorControlServer>());
         }
 
+        else
+        {
+            // The board's own supply and temperature; a simulated gateway's host is no gateway board.
+            services.AddSingleton(sp => new GatewayHealthChecks(
+                "/sys",
+                sp.GetRequiredService<SiteController>().ReportFromOutside,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<GatewayHealthChecks>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<GatewayHealthChecks>());
+        }
+
         var embedded = simulate && string.IsNullOrEmpty(config.Mqtt.Host);
         if (embedded)
         {
