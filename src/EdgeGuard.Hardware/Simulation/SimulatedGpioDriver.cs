@@ -203,6 +203,18 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
     }
 
     /// <summary>
+    /// What a line reads as an input: the level the outside world applies, else its pull (a floating line
+    /// reads low). The simulator reads a door's contact here, to move the door's lock monitor with it.
+    /// </summary>
+    public bool GetInputLevel(int line)
+    {
+        lock (_gate)
+        {
+            return LineAt(line).InputLevel;
+        }
+    }
+
+    /// <summary>
     /// Every level a line has driven as an output, in order, starting with the level it took when it
     /// became an output. A glitch at boot shows up as an extra entry.
     /// </summary>

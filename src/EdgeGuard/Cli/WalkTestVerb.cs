@@ -182,6 +182,8 @@ internal static partial class WalkTestVerb
             await using var provider = services.BuildServiceProvider();
             var time = provider.GetRequiredService<TimeProvider>();
             using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time, output);
+            // Simulated lock monitors follow the held outputs and the doors, so a held-locked door's rests active.
+            using var monitors = simulate ? provider.GetRequiredService<SimulatedLockMonitors>().Start() : null;
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
             using var fire = new WalkTestFireRelease(config.Site, WalkTestBootPlan.Held(safety), outputs, time);

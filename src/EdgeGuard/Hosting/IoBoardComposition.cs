@@ -34,6 +34,8 @@ internal static class IoBoardComposition
             services.AddSingleton(_ => new SimulatedBusDevices(simulated, board));
             services.AddSingleton<IBusDevices>(sp => sp.GetRequiredService<SimulatedBusDevices>());
             services.AddSingleton(sp => new SimulatedBoard(site, board, simulated, sp.GetRequiredService<SimulatedBusDevices>()).Quiet());
+            // Lock monitors follow their locks and doors, as bond sensors do (started by the gateway or walk test).
+            services.AddSingleton(sp => new SimulatedLockMonitors(site, sp.GetRequiredService<SimulatedBoard>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {

@@ -46,7 +46,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventJournal>());
         services.AddSingleton<IOutbox>(sp => sp.GetRequiredService<EventJournal>());
 
-        // The controller boots first: hosted services start in registration order.
+        if (simulate)
+        {
+            // Before the controller, so its settled read at boot sees each lock monitor where the lock
+            // driven at boot puts it; it only reads outputs and sets simulated inputs.
+            services.AddHostedService(sp => sp.GetRequiredService<SimulatedLockMonitors>());
+        }
+
+        // The controller boots first of the gateway's own parts: hosted services start in registration order.
         services.AddSingleton<SiteController>();
         services.AddHostedService(sp => sp.GetRequiredService<SiteController>());
         services.AddSingleton<ISiteStateSource>(sp => sp.GetRequiredService<SiteController>());

@@ -52,6 +52,41 @@ public sealed class SimulatedBoard(SiteDefinition site, IoBoardOptions board, Si
         return null;
     }
 
+    /// <summary>
+    /// Whether a point's line now reads active, wherever it is; a supervised loop is active outside its
+    /// normal band (in alarm, cut or bridged): only a loop at rest says the door is surely closed.
+    /// </summary>
+    public bool IsActive(PointDefinition point)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        if (point.LineAddress is null)
+        {
+            return point.IsActive(driver.GetInputLevel(point.Line));
+        }
+
+        if (Mcp23017LineAddress.TryParse(point.LineAddress, out var pin, out _))
+        {
+            return point.IsActive(buses.Expander(pin.Chip).PinLevel(pin.Pin));
+        }
+
+        var loop = board.LoopOf(point.Id) ?? throw new ArgumentException($"point '{point.Id}' has no line on this board", nameof(point));
+        return new EolLoopClassifier(loop.Thresholds).Classify(buses.Adc(loop.AdcId)[loop.Channel]) != LoopState.Normal;
+    }
+
+    /// <summary>The level an output's line is at: a native line's driven level, or an expander pin's.</summary>
+    public bool OutputLevel(OutputDefinition output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (output.LineAddress is null)
+        {
+            return driver.GetOutputLevel(output.Line);
+        }
+
+        return Mcp23017LineAddress.TryParse(output.LineAddress, out var pin, out var error)
+            ? buses.Expander(pin.Chip).PinLevel(pin.Pin)
+            : throw new ArgumentException($"output '{output.Id}': {error}", nameof(output));
+    }
+
     /// <summary>Puts every board point at rest (the native lines are quieted by the GPIO driver's own helper).</summary>
     public SimulatedBoard Quiet()
     {

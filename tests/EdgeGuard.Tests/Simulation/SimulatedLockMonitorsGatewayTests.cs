@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Sockets;
+using EdgeGuard.Configuration;
+using EdgeGuard.Controller;
+using EdgeGuard.Core.Lockdown;
+using EdgeGuard.Hosting;
+using EdgeGuard.Journal;
+using EdgeGuard.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EdgeGuard.Tests.Simulation;
+
+/// <summary>
+/// The whole simulated gateway (shipped config plus a bond sensor on the normally locked chancery door)
+/// boots with the monitor holding and raises no <c>door.lock-fault</c>: before, every simulated start
+/// raised one 3 s after boot. A monitor set inactive by hand is a fault until the door next changes.
+/// </summary>
+public sealed class SimulatedLockMonitorsGatewayTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("eg-sim-monitor-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("failSafe")] // locked only once the boot drives the maglock: the monitor must follow the boot
+    [InlineData("failSecure")]
+    public async Task A_normally_locked_door_boots_with_its_monitor_holding_and_a_fault_is_simulated_by_hand(string failMode)
+    {
+        var host = await StartAsync(failMode);
+        try
+        {
+            var controller = host.Services.GetRequiredService<SiteController>();
+            var journal = host.Services.GetRequiredService<EventJournal>();
+            await Until(() => controller.Current is { } s && s.IsActive("bond-chancery") && s.Doors.GetValueOrDefault("chancery")?.LockMismatch is null,
+                "the chancery's monitor holds, as its lock does");
+
+            // Past the grace from boot: no fault was pending, and none comes.
+            await Task.Delay(LockMonitoring.Grace + TimeSpan.FromMilliseconds(500));
+            Assert.DoesNotContain(await TypesAsync(journal), t => t.StartsWith("door.lock-fault", StringComparison.Ordinal));
+            Assert.True(controller.Current!.IsActive("bond-chancery"));
+
+            // A technician simulates an armature that lets go: it sticks, and is reported after the grace.
+            var sim = host.Services.GetRequiredService<SimulatorControlServer>();
+            Assert.StartsWith("ok", sim.Execute("deactivate bond-chancery"), StringComparison.Ordinal);
+            await Until(() => controller.Current!.Doors.GetValueOrDefault("chancery")?.LockFault == LockCondition.NotEngaged, "the simulated fault is reported");
+
+            // The door opened and closed again: the lock bonds, and the fault is restored.
+            Assert.StartsWith("ok", sim.Execute("open door-chancery"), StringComparison.Ordinal);
+            await Until(() => controller.Current!.IsActive("door-chancery") && !controller.Current.IsActive("bond-chancery"), "the door opens");
+            Assert.StartsWith("ok", sim.Execute("close door-chancery"), StringComparison.Ordinal);
+            await Until(() => controller.Current!.IsActive("bond-chancery") && controller.Current.Doors.GetValueOrDefault("chancery")?.LockFault is null, "the lock bonds again");
+            Assert.Contains("door.lock-fault-restored", await TypesAsync(journal));
+        }
+        finally
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+
+    private static async Task<List<string>> TypesAsync(EventJournal journal)
+    {
+        await journal.FlushAsync().WaitAsync(Patience);
+        return [.. journal.ReadAfter(0, 1000).Select(r => r.Type)];
+    }
+
+    private async Task<IHost> StartAsync(string failMode)
+    {
+        var loaded = GatewayConfigLoader.Build(
+            Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+            [
+                $"EdgeGuard:stateDirectory={Path.Combine(_dir, "state")}",
+                $"EdgeGuard:journal:fallbackDirectory={Path.Combine(_dir, "run")}",
+                $"EdgeGuard:simulation:controlSocket={Path.Combine(_dir, "sim.sock")}",
+                $"EdgeGuard:mqtt:port={FreeLoopbackPort()}",
+                "Logging:LogLevel:Default=Warning",
+                $"EdgeGuard:outputs:1:failMode={failMode}",
+                "EdgeGuard:points:11:id=bond-chancery",
+                "EdgeGuard:points:11:kind=lockMonitor",
+                "EdgeGuard:points:11:line=8",
+                "EdgeGuard:points:11:activeLevel=high",
+                "EdgeGuard:points:11:pull=down",
+                "EdgeGuard:points:11:zone=chancery",
+                "EdgeGuard:doors:1:id=chancery",
+                "EdgeGuard:doors:1:lock=lock-chancery",
+                "EdgeGuard:doors:1:contact=door-chancery",
+                "EdgeGuard:doors:1:lockMonitor=bond-chancery",
+                "EdgeGuard:doors:1:heldOpenSeconds=30",
+                "EdgeGuard:doors:1:releaseSeconds=5",
+            ]);
+        Assert.Empty(loaded.Errors);
+        var result = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
+        Assert.True(result.IsValid, ConfigErrorFormatter.Format(result.Errors));
+        var host = GatewayHost.Build(result.Config!, loaded.Configuration);
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await host.Services.GetRequiredService<SiteController>().Booted.WaitAsync(Patience);
+        return host;
+    }
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
