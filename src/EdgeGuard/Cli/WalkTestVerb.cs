@@ -184,6 +184,14 @@ internal static partial class WalkTestVerb
             using var outputs = OpenOutputsAtBootPlan(config, safety, provider, time, output);
             // Simulated lock monitors follow the held outputs and the doors, so a held-locked door's rests active.
             using var monitors = simulate ? provider.GetRequiredService<SimulatedLockMonitors>().Start() : null;
+            // The board's supply and temperature, as the gateway checks them: a weak supply found while the
+            // technician is on site with it fails the walk test like any hardware fault.
+            using var health = provider.GetService<GatewayHealthChecks>();
+            if (health is not null)
+            {
+                await health.StartAsync(ct).ConfigureAwait(false);
+            }
+
             var inputs = provider.GetRequiredService<IInputLines>();
             var loops = provider.GetRequiredService<IReadOnlyList<EolLoopLines>>();
             using var fire = new WalkTestFireRelease(config.Site, WalkTestBootPlan.Held(safety), outputs, time);

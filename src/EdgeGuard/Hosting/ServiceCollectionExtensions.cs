@@ -72,12 +72,7 @@ public static class ServiceCollectionExtensions
 
         else
         {
-            // The board's own supply and temperature; a simulated gateway's host is no gateway board.
-            services.AddSingleton(sp => new GatewayHealthChecks(
-                "/sys",
-                sp.GetRequiredService<SiteController>().ReportFromOutside,
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<GatewayHealthChecks>>()));
+            // The board's own supply and temperature (AddGatewayHardware), into the controller's loop.
             services.AddHostedService(sp => sp.GetRequiredService<GatewayHealthChecks>());
         }
 
@@ -163,6 +158,16 @@ public static class ServiceCollectionExtensions
         if (driver is SimulatedGpioDriver simulatedDriver)
         {
             services.AddSingleton(simulatedDriver);
+        }
+        else
+        {
+            // The board's own supply and temperature, reported where the board's faults go (the controller's
+            // loop; the walk test's screen). A simulated gateway's host is no gateway board.
+            services.AddSingleton(sp => new GatewayHealthChecks(
+                "/sys",
+                sp.GetRequiredService<HardwareFaultReporter>().Report,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<GatewayHealthChecks>>()));
         }
 
         return services;

@@ -11,7 +11,7 @@ namespace EdgeGuard.Simulation;
 /// </summary>
 /// <remarks>
 /// It follows changes only: a monitor is set when its door's (locked, closed) pair changes, so a person who
-/// sets it by hand (<c>edgeguard sim set … inactive</c>) simulates a lock fault that lasts until the lock or
+/// sets it by hand (<c>edgeguard sim deactivate …</c>) simulates a lock fault that lasts until the lock or
 /// the door next changes. It polls every <see cref="PollInterval"/> rather than hooking output writes: the
 /// lock's line is written from the controller's loop (native) and from each expander's writer thread, and the
 /// contact from the socket, scenarios and tests; setting an input from inside those writes would run the
