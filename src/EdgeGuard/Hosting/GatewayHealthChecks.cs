@@ -21,8 +21,9 @@ namespace EdgeGuard.Hosting;
 /// the supply dipped since the driver's last poll (about every 2 s; the driver clears it as it reads), so
 /// the fault is restored only after <see cref="SupplySettle"/> without a dip, and the temperature only
 /// below <see cref="CooledMillidegrees"/>: a supply or an enclosure at the edge must not flap. A board
-/// without either file (another board, a VM) is not checked, and says so once in the log. Real hardware
-/// only: under <c>--simulate</c> the host is a laptop or a CI machine, not the gateway.
+/// without either file (another board, a VM) says so once in the log; the files are looked for again at
+/// every check while one is missing or unreadable, so a driver that loads late or a renumbered hwmonN is
+/// found. Real hardware only: under <c>--simulate</c> the host is a laptop or a CI machine, not the gateway.
 /// </remarks>
 /// <param name="sysRoot">Where sysfs is mounted (<c>/sys</c>; a test's folder).</param>
 /// <param name="report">Where the events go (the controller's loop: journal, office).</param>
@@ -43,8 +44,11 @@ internal sealed partial class GatewayHealthChecks(string sysRoot, Action<IReadOn
     /// <summary>Below this (70 °C) a hot processor is cool again.</summary>
     public const int CooledMillidegrees = 70_000;
 
-    /// <summary>How often the files are read: a sysfs read costs nothing, and a dip lasts seconds.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How often the files are read: a sysfs read costs nothing. Twice per poll of the firmware's driver
+    /// (about 2 s, clearing the flag as it reads), so a dip it flagged for one poll is not missed.
+    /// </summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     /// <summary>How long the supply must hold before its fault is restored.</summary>
     public static readonly TimeSpan SupplySettle = TimeSpan.FromMinutes(1);
@@ -57,21 +61,21 @@ internal sealed partial class GatewayHealthChecks(string sysRoot, Action<IReadOn
     private long _lastDip;
     private bool _hot;
     private ITimer? _timer;
+    private bool _stopped;
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            _supplyFile = SupplyFlagFile(sysRoot);
-            var temperature = Path.Combine(sysRoot, "class", "thermal", TemperatureDevice, "temp");
-            _temperatureFile = File.Exists(temperature) ? temperature : null;
+            Find();
             if (_supplyFile is null && _temperatureFile is null)
             {
                 LogNothingToCheck(sysRoot);
-                return Task.CompletedTask;
             }
 
+            // Armed even with nothing found: a driver module that probes after the start (raspberrypi_hwmon)
+            // is found at a later check.
             _timer = time.CreateTimer(_ => Check(), null, Interval, Interval);
         }
 
@@ -91,6 +95,7 @@ internal sealed partial class GatewayHealthChecks(string sysRoot, Action<IReadOn
     {
         lock (_gate)
         {
+            _stopped = true; // a tick already queued reports nothing after the stop
             _timer?.Dispose();
             _timer = null;
         }
@@ -101,6 +106,16 @@ internal sealed partial class GatewayHealthChecks(string sysRoot, Action<IReadOn
     {
         lock (_gate)
         {
+            if (_stopped)
+            {
+                return;
+            }
+
+            if (_supplyFile is null || _temperatureFile is null)
+            {
+                Find(); // a sensor gone (a driver reloaded, its hwmonN renumbered) or not there yet
+            }
+
             var events = new List<DomainEvent>(2);
             CheckSupply(events);
             CheckTemperature(events);
@@ -115,6 +130,7 @@ internal sealed partial class GatewayHealthChecks(string sysRoot, Action<IReadOn
     {
         if (_supplyFile is null || ReadInteger(_supplyFile) is not { } flag)
         {
+            _supplyFile = null; // looked up again at the next check
             return;
         }
 
@@ -142,6 +158,7 @@ internal sealed partial class GatewayHealthChecks(string sysRoot, Action<IReadOn
     {
         if (_temperatureFile is null || ReadInteger(_temperatureFile) is not { } millidegrees)
         {
+            _temperatureFile = null; // looked up again at the next check
             return;
         }
 
@@ -159,24 +176,39 @@ internal sealed partial class GatewayHealthChecks(string sysRoot, Action<IReadOn
         }
     }
 
-    /// <summary>The <c>in0_lcrit_alarm</c> of the hwmon sensor named <c>rpi_volt</c>, or null when there is none.</summary>
+    // The caller holds _gate. Never throws: the board's health must never stop the gateway nor the walk test.
+    private void Find()
+    {
+        _supplyFile ??= SupplyFlagFile(sysRoot);
+        var temperature = Path.Combine(sysRoot, "class", "thermal", TemperatureDevice, "temp");
+        _temperatureFile ??= File.Exists(temperature) ? temperature : null;
+    }
+
+    /// <summary>The <c>in0_lcrit_alarm</c> of the hwmon sensor named <c>rpi_volt</c>, or null when there is none or sysfs does not answer.</summary>
     private static string? SupplyFlagFile(string sysRoot)
     {
-        var hwmon = Path.Combine(sysRoot, "class", "hwmon");
-        if (!Directory.Exists(hwmon))
+        try
         {
-            return null;
-        }
-
-        // hwmonN numbers follow the drivers' probe order, which changes between kernels: found by name.
-        foreach (var sensor in Directory.EnumerateDirectories(hwmon).Order(StringComparer.Ordinal))
-        {
-            var name = Path.Combine(sensor, "name");
-            var flag = Path.Combine(sensor, "in0_lcrit_alarm");
-            if (File.Exists(name) && File.Exists(flag) && File.ReadAllText(name).Trim() == SupplyDevice)
+            var hwmon = Path.Combine(sysRoot, "class", "hwmon");
+            if (!Directory.Exists(hwmon))
             {
-                return flag;
+                return null;
             }
+
+            // hwmonN numbers follow the drivers' probe order, which changes between kernels: found by name.
+            foreach (var sensor in Directory.EnumerateDirectories(hwmon).Order(StringComparer.Ordinal))
+            {
+                var name = Path.Combine(sensor, "name");
+                var flag = Path.Combine(sensor, "in0_lcrit_alarm");
+                if (File.Exists(name) && File.Exists(flag) && File.ReadAllText(name).Trim() == SupplyDevice)
+                {
+                    return flag;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A sensor removed while listed, a read error: looked up again at the next check.
         }
 
         return null;

@@ -173,7 +173,7 @@ internal sealed class WalkTestPrinter(SiteDefinition site, TimeProvider time, Te
     /// <summary>What a lock monitor's disagreement at start means, and what to check.</summary>
     private static string LockDisagreement(DoorDefinition door, LockCondition disagreement) => disagreement == LockCondition.NotEngaged
         ? $"reads not holding while the walk test holds {door.LockId} locked and door {door.Id} is closed: the lock does not hold the door "
-            + "(armature out of line, door ajar against it, no power at the lock) or the monitor is wired inverted (NO instead of NC, activeLevel)"
+            + "(armature out of line, door ajar against it, no power at the lock), the monitor's cable is cut, or it is wired inverted (NO instead of NC, activeLevel)"
         : $"reads holding while the walk test holds {door.LockId} released: the lock is stuck engaged, or the monitor is wired inverted "
             + "(NO instead of NC, activeLevel)";
 

@@ -230,8 +230,10 @@ internal sealed class WalkTestSession
         {
             if (door is { LockMonitor: { } monitor, ContactPoint: { } contact })
             {
+                // A door open at start fails on its contact, and the monitor of an open door is judged by
+                // nothing (LockMonitoring neither): its reading is taken as its rest.
                 var closed = !_site.Point(contact).IsActive(levels[contact]);
-                rests[monitor] = (door, closed && _fire.HoldsLocked(_site.Output(door.LockId)));
+                rests[monitor] = (door, closed ? _fire.HoldsLocked(_site.Output(door.LockId)) : null);
             }
         }
 
@@ -310,12 +312,21 @@ internal sealed class WalkTestSession
         Supervised(_supervisors[point.Id], s => s.OnChange(active, MomentOf(at), _events));
     }
 
-    // A fire input seen active: the egress locks released at once, and the screen says which.
+    // A fire input seen active: the egress locks released at once, and the screen says which. A monitor of a
+    // lock the fire released rests not holding from now on (walked by bridging it at the lock), or walking the
+    // fire input first left every such monitor "seen in alarm, never at rest again".
     private void FireCheck(PointDefinition point, bool active)
     {
         if (_fire?.Seen(point, active) is { } released)
         {
             _printer.FireReleased(point, released);
+            foreach (var door in _site.DoorList)
+            {
+                if (door.LockMonitor is { } monitor && released.Any(r => r.Output.Id == door.LockId && !r.Active))
+                {
+                    Tally.LockReleased(monitor);
+                }
+            }
         }
     }
 

@@ -134,6 +134,25 @@ internal sealed class WalkTestTally(SiteDefinition site)
         count.AlarmInEpisode = away && loop == (count.RestIsActive ? LoopState.Normal : LoopState.Alarm);
     }
 
+    /// <summary>
+    /// A lock monitor whose lock the walk test released during the test (a fire input seen): its rest is now
+    /// not holding. One away from its old rest (its door open) stands at the new one.
+    /// </summary>
+    public void LockReleased(string monitorId)
+    {
+        var count = _counts[monitorId];
+        if (!count.RestIsActive)
+        {
+            return;
+        }
+
+        count.RestIsActive = false;
+        if (count.Step == WalkStep.InAlarm)
+        {
+            count.Step = WalkStep.AtRest;
+        }
+    }
+
     /// <summary>Counts a filtered change (with the loop's band as it reads now, for a supervised point).</summary>
     /// <returns>
     /// What the change proved: nothing for a supervised loop that changed on tamper readings only, otherwise

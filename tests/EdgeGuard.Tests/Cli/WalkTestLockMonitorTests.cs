@@ -100,7 +100,31 @@ public sealed class WalkTestLockMonitorTests
         printer.LockDisagreesAtStart(Site.Point("bond-lobby"), Site.DoorList[0], Core.Lockdown.LockCondition.NotEngaged, loop: null);
 
         Assert.Matches(@"^  not at rest +bond-lobby +LockMonitor, zone lobby.*, line 8: reads not holding while the walk test holds lock-lobby locked "
-            + @"and door \S+ is closed: the lock does not hold the door .* or the monitor is wired inverted \(NO instead of NC, activeLevel\); this run cannot pass it", output.ToString());
+            + @"and door \S+ is closed: the lock does not hold the door .* the monitor's cable is cut, or it is wired inverted \(NO instead of NC, activeLevel\); this run cannot pass it", output.ToString());
+    }
+
+    [Theory]
+    [InlineData(false)] // the door closed: the monitor lets go with the lock
+    [InlineData(true)] // the door open at the fire: the monitor reads not holding already, and stays so
+    public void A_monitor_whose_lock_a_fire_releases_mid_walk_rests_not_holding_and_is_walked_by_bridging_it(bool doorOpen)
+    {
+        var tally = new WalkTestTally(Site);
+        tally.Start("bond-lobby", active: true, restActive: true);
+        if (doorOpen)
+        {
+            tally.Changed("bond-lobby", active: false);
+        }
+
+        tally.LockReleased("bond-lobby");
+        if (!doorOpen)
+        {
+            tally.Changed("bond-lobby", active: false); // the lock let go
+        }
+
+        Assert.False(tally.Of("bond-lobby").IsSeen);
+        tally.Changed("bond-lobby", active: true); // bridged at the lock
+        Assert.Equal(WalkChange.Completed, tally.Changed("bond-lobby", active: false));
+        Assert.Empty(tally.LockDisagreedAtStart);
     }
 
     private static void WalkEveryOtherPoint(WalkTestTally tally)

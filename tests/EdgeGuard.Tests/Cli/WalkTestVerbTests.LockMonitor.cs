@@ -54,11 +54,38 @@ public sealed partial class WalkTestVerbTests
         Assert.Contains("hardware fault at start: rpi_volt", Screen, StringComparison.Ordinal);
     }
 
-    /// <summary>The baseline with a bond sensor on the normally locked chancery door.</summary>
-    private static string MonitoredBaseline()
+    [Fact]
+    public async Task A_monitor_whose_lock_a_fire_released_mid_walk_rests_not_holding_and_passes_when_bridged()
+    {
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, "--config", WriteConfig(MonitoredBaseline(egress: true)));
+        await using var sim = await ConnectAsync(walk);
+
+        await SimAsync(sim, "activate fire-panel", "FIRE fire-panel");
+        // The lock let go, and its monitor with it: its new rest, not an alarm left open.
+        await Eventually.TrueAsync(() => Screen.Contains("seen bond-chancery", StringComparison.Ordinal), Patience, $"the monitor lets go with the lock:\n{Screen}");
+        await SimAsync(sim, "activate bond-chancery", "seen bond-chancery", occurrence: 2); // bridged at the lock
+        await SimAsync(sim, "deactivate bond-chancery", "passed (rest, alarm, rest)");
+        stop.Cancel();
+
+        await walk.WaitAsync(Patience);
+        Assert.Matches(@"seen +bond-chancery .*: activated 1x, restored 2x", Screen);
+        Assert.DoesNotContain("NOT SEEN  bond-chancery", Screen, StringComparison.Ordinal); // before: seen in alarm, never at rest again
+    }
+
+    /// <summary>The baseline with a bond sensor on the normally locked chancery door (an escape route's, with a hardwired exit, when <paramref name="egress"/>).</summary>
+    private static string MonitoredBaseline(bool egress = false)
     {
         var node = JsonNode.Parse(TestConfigs.BaselineJson)!;
         var edgeGuard = node["EdgeGuard"]!;
+        if (egress)
+        {
+            var chanceryLock = edgeGuard["outputs"]!.AsArray().Single(o => (string?)o!["id"] == "lock-chancery")!;
+            chanceryLock["egress"] = true;
+            chanceryLock["hardwiredExit"] = true;
+            chanceryLock["failMode"] = "failSafe";
+        }
+
         edgeGuard["points"]!.AsArray().Add(JsonNode.Parse("""
             { "id": "bond-chancery", "kind": "lockMonitor", "line": 8, "activeLevel": "high", "pull": "down", "zone": "chancery" }
             """));

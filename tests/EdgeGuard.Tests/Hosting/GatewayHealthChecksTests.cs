@@ -106,6 +106,35 @@ public sealed class GatewayHealthChecksTests : IDisposable
         Assert.IsType<HardwareFaultRestored>(_reported[1]);
     }
 
+    [Fact]
+    public async Task A_supply_sensor_that_appears_after_the_start_or_is_renumbered_is_found_at_a_later_check()
+    {
+        await StartAsync(); // the driver module not probed yet
+        Supply(dip: true);
+        Run(GatewayHealthChecks.Interval);
+        Assert.Equal(GatewayHealthChecks.SupplyDevice, Assert.IsType<HardwareFault>(Assert.Single(_reported)).Device);
+
+        // Reloaded under another number while the fault is open: its restore still comes.
+        Directory.Delete(Path.Combine(_sys.Path, "class", "hwmon", "hwmon1"), recursive: true);
+        Run(TimeSpan.FromSeconds(5));
+        Sensor("hwmon4", GatewayHealthChecks.SupplyDevice, "in0_lcrit_alarm", "0");
+        Run(GatewayHealthChecks.SupplySettle + TimeSpan.FromSeconds(2));
+        Assert.Equal(GatewayHealthChecks.SupplyDevice, Assert.IsType<HardwareFaultRestored>(_reported[1]).Device);
+    }
+
+    [Fact]
+    public async Task A_tick_that_comes_after_the_stop_reports_nothing()
+    {
+        Temperature(60_000);
+        await StartAsync();
+        await _checks!.StopAsync(CancellationToken.None);
+        Temperature(90_000);
+
+        _checks.Check(); // as a timer callback already queued at the stop runs
+
+        Assert.Empty(_reported);
+    }
+
     private async Task StartAsync()
     {
         _checks = new GatewayHealthChecks(_sys.Path, events => _reported.AddRange(events), _time, NullLogger<GatewayHealthChecks>.Instance);
