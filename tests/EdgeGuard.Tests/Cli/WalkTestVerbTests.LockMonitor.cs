@@ -15,6 +15,27 @@ namespace EdgeGuard.Tests.Cli;
 public sealed partial class WalkTestVerbTests
 {
     [Fact]
+    public async Task A_held_locked_doors_monitor_rests_active_and_is_walked_by_walking_the_door()
+    {
+        // The simulated monitor follows the held lock and the door (SimulatedLockMonitors), as a bond sensor
+        // on site does; before, it never moved and could not be walked in simulation.
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, "--config", WriteConfig(MonitoredBaseline()));
+        await using var sim = await ConnectAsync(walk);
+
+        await SimAsync(sim, "open door-chancery", "seen bond-chancery"); // the bond breaks with the door
+        await SimAsync(sim, "close door-chancery", "seen bond-chancery", occurrence: 2);
+        stop.Cancel();
+
+        await walk.WaitAsync(Patience);
+        var report = Screen[Screen.IndexOf("Walk test report", StringComparison.Ordinal)..];
+        Assert.Matches(@"seen +bond-chancery ", report);
+        Assert.Matches(@"seen +door-chancery ", report);
+        Assert.DoesNotContain("not at rest", Screen, StringComparison.Ordinal);
+        Assert.DoesNotContain("inverted", Screen, StringComparison.Ordinal); // at rest active at start: no wiring warning
+    }
+
+    [Fact]
     public async Task A_monitor_reading_not_holding_on_a_held_locked_closed_door_is_named_at_start_and_fails_the_run()
     {
         using var stop = new CancellationTokenSource();

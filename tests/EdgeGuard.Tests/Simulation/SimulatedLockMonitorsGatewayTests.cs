@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
@@ -34,8 +32,7 @@ public sealed class SimulatedLockMonitorsGatewayTests : IDisposable
         {
             var controller = host.Services.GetRequiredService<SiteController>();
             var journal = host.Services.GetRequiredService<EventJournal>();
-            await Until(() => controller.Current is { } s && s.IsActive("bond-chancery") && s.Doors.GetValueOrDefault("chancery")?.LockMismatch is null,
-                "the chancery's monitor holds, as its lock does");
+            await Eventually.TrueAsync(() => controller.Current is { } s && s.IsActive("bond-chancery") && s.Doors.GetValueOrDefault("chancery")?.LockMismatch is null, Patience, "the chancery's monitor holds, as its lock does");
 
             // Past the grace from boot: no fault was pending, and none comes.
             await Task.Delay(LockMonitoring.Grace + TimeSpan.FromMilliseconds(500));
@@ -45,13 +42,13 @@ public sealed class SimulatedLockMonitorsGatewayTests : IDisposable
             // A technician simulates an armature that lets go: it sticks, and is reported after the grace.
             var sim = host.Services.GetRequiredService<SimulatorControlServer>();
             Assert.StartsWith("ok", sim.Execute("deactivate bond-chancery"), StringComparison.Ordinal);
-            await Until(() => controller.Current!.Doors.GetValueOrDefault("chancery")?.LockFault == LockCondition.NotEngaged, "the simulated fault is reported");
+            await Eventually.TrueAsync(() => controller.Current!.Doors.GetValueOrDefault("chancery")?.LockFault == LockCondition.NotEngaged, Patience, "the simulated fault is reported");
 
             // The door opened and closed again: the lock bonds, and the fault is restored.
             Assert.StartsWith("ok", sim.Execute("open door-chancery"), StringComparison.Ordinal);
-            await Until(() => controller.Current!.IsActive("door-chancery") && !controller.Current.IsActive("bond-chancery"), "the door opens");
+            await Eventually.TrueAsync(() => controller.Current!.IsActive("door-chancery") && !controller.Current.IsActive("bond-chancery"), Patience, "the door opens");
             Assert.StartsWith("ok", sim.Execute("close door-chancery"), StringComparison.Ordinal);
-            await Until(() => controller.Current!.IsActive("bond-chancery") && controller.Current.Doors.GetValueOrDefault("chancery")?.LockFault is null, "the lock bonds again");
+            await Eventually.TrueAsync(() => controller.Current!.IsActive("bond-chancery") && controller.Current.Doors.GetValueOrDefault("chancery")?.LockFault is null, Patience, "the lock bonds again");
             Assert.Contains("door.lock-fault-restored", await TypesAsync(journal));
         }
         finally
@@ -75,7 +72,7 @@ public sealed class SimulatedLockMonitorsGatewayTests : IDisposable
                 $"EdgeGuard:stateDirectory={Path.Combine(_dir, "state")}",
                 $"EdgeGuard:journal:fallbackDirectory={Path.Combine(_dir, "run")}",
                 $"EdgeGuard:simulation:controlSocket={Path.Combine(_dir, "sim.sock")}",
-                $"EdgeGuard:mqtt:port={FreeLoopbackPort()}",
+                $"EdgeGuard:mqtt:port={MosquittoBroker.FreePort()}",
                 "Logging:LogLevel:Default=Warning",
                 $"EdgeGuard:outputs:1:failMode={failMode}",
                 "EdgeGuard:points:11:id=bond-chancery",
@@ -98,22 +95,5 @@ public sealed class SimulatedLockMonitorsGatewayTests : IDisposable
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
         await host.Services.GetRequiredService<SiteController>().Booted.WaitAsync(Patience);
         return host;
-    }
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
