@@ -159,7 +159,13 @@ public sealed class CommandSubscriberTests(ITestOutputHelper output)
 
         Assert.Equal([("accepted", null), ("rejected", "a panic button is still held")], refused.Select(r => (r.Result, r.Reason)));
         Assert.Equal("rejected", failed[1].Result);
-        Assert.Contains("controller stopped", failed[1].Reason, StringComparison.Ordinal);
+        // The exception's text stays in the gateway's log (a journal error names the database's path),
+        // and the journal shows the command ended, never only received.
+        Assert.Equal("failed: the gateway failed on this command; see its log", failed[1].Reason);
+        var ended = Assert.Single(gateway.Journal.Events.OfType<CommandRejected>(), r => r.CommandType == CommandType.Lockdown);
+        Assert.Equal(CommandRejection.Unavailable, ended.Rejection);
+        Assert.Contains("InvalidOperationException", ended.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("controller stopped", ended.Detail, StringComparison.Ordinal);
         Assert.Equal([("accepted", null), ("done", "first approval counted; waiting for a second supervisor")], counted.Select(r => (r.Result, r.Reason)));
     }
 

@@ -227,8 +227,12 @@ public sealed partial class CommandHandler(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Journaled behind its command.received, never left open there; and answered without the
+            // exception's text, which every office client reads (a journal error names the database's
+            // path): that stays in the gateway's log, as key-unavailable keeps a key file's path out.
             LogExecuteFailed(command.Command.Id, ex);
-            outcome = new CommandExecution(false, $"failed: {ex.Message}");
+            EnqueueRefusal(command, _time.GetUtcNow(), $"the gateway failed on it ({ex.GetType().Name}); see the gateway's log");
+            outcome = new CommandExecution(false, "failed: the gateway failed on this command; see its log");
         }
 
         // A done result may carry a note (the contract allows it); a refusal always says why.

@@ -162,6 +162,9 @@ public sealed class WithdrawnKeyRaceTests : IAsyncDisposable
 
         Assert.False(failed.Done);
         Assert.Contains("the gateway failed on this command", failed.Detail, StringComparison.Ordinal);
+        // Journaled as ended too: before, the journal showed it received and never answered.
+        var refused = Assert.Single(_h.Events.Events.OfType<CommandRefused>(), r => r.CommandType == CommandType.AllClear && r.Operator == "sup-2");
+        Assert.Contains("the gateway failed on this command", refused.Reason, StringComparison.Ordinal);
         _h.Controller.Decider = SiteDecider.Decide;
         Assert.True((await _h.ExecuteAsync(Verified(CommandType.Lockdown, "sup-2")).WaitAsync(TimeSpan.FromSeconds(30))).Done);
     }
