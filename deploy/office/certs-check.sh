@@ -5,7 +5,7 @@
 # broker's or the CA's end every gateway refuses the broker, and past a gateway's end the broker
 # refuses that gateway. The gateway warns of its own certificate (fault.certificate); nothing else
 # does, so run this from cron on the CA machine, e.g. daily: certs.sh --dir DIR check || mail ...
-# Uses certs.sh's $dir and its helpers (die, note, need_ca, serial_of, superseded_serials).
+# Uses certs.sh's $dir and its helpers (die, note, need_ca_cert, serial_of, superseded_serials).
 # shellcheck disable=SC2154 # certs.sh's $dir, set before any command runs
 
 # Set by cmd_check for judge.
@@ -45,7 +45,7 @@ cmd_check() {
   done
   # No leading zero: the shell's arithmetic reads 010 as octal, and 08 not at all.
   [[ "$within" =~ ^(0|[1-9][0-9]{0,4})$ ]] || die "check: --within must be a whole number of days (0-99999), not '$within'"
-  need_ca
+  need_ca_cert # the CA key may be offline: check signs nothing
   check_now="$(date -u +%s)"
   check_horizon=$((check_now + within * 86400))
   check_due=0

@@ -80,6 +80,15 @@ need_ca() {
   fi
 }
 
+# need_ca_cert: the CA's certificate and index, for the commands that read them and sign nothing
+# (check, list, acl): they must run while the CA key is kept offline, as deploy/office/README.md
+# advises, or the daily `certs.sh check` of the CRL's nextUpdate never ran.
+need_ca_cert() {
+  if [ ! -f "$dir/ca/ca.crt" ] || [ ! -f "$dir/ca/index.txt" ]; then
+    die "no CA in $dir/ca; run: certs.sh --dir $dir init-ca"
+  fi
+}
+
 # run_ca ARGS...: openssl ca in the CA directory (its config uses relative paths); its chatter is
 # shown only when it fails.
 run_ca() {
@@ -242,7 +251,7 @@ cmd_office() {
 . "$(dirname "${BASH_SOURCE[0]}")/certs-check.sh"
 
 cmd_acl() {
-  need_ca
+  need_ca_cert
   "$here/make-acl.sh" --clients "$dir/clients" --out "$dir/broker/acl"
 }
 
@@ -256,7 +265,7 @@ superseded_serials() {
 }
 
 cmd_list() {
-  need_ca
+  need_ca_cert
   # index.txt: status, expiry, revocation, serial, file, subject (tab separated). A valid
   # certificate renew replaced is listed as such, until revoke-superseded.
   local superseded

@@ -39,6 +39,28 @@ public sealed class OfficeCertsCheckTests
     }
 
     [Fact]
+    public async Task Check_list_and_acl_run_with_the_ca_key_kept_offline_and_a_command_that_signs_still_asks_for_it()
+    {
+        // deploy/office/README.md: keep ca.key offline, copy it back only for a command that signs.
+        // Before, check, list and acl refused too, so the daily `certs.sh check || mail` checked nothing.
+        using var pki = await PkiAsync(gatewayDays: 5);
+        File.Move(Path.Combine(pki.Path, "ca", "ca.key"), Path.Combine(pki.Path, "ca.key.offline"));
+
+        var check = await Scripts.RunAsync("deploy/office/certs.sh", Patience, "--dir", pki.Path, "check");
+        var list = await Scripts.RunAsync("deploy/office/certs.sh", Patience, "--dir", pki.Path, "list");
+        var acl = await Scripts.RunAsync("deploy/office/certs.sh", Patience, "--dir", pki.Path, "acl");
+        var issue = await Scripts.RunAsync("deploy/office/certs.sh", Patience, "--dir", pki.Path, "gateway", Site, "gw-9");
+
+        Assert.True(check.ExitCode == Due, check.All);
+        Assert.Single(Lines(check), l => l.StartsWith("DUE", StringComparison.Ordinal));
+        Assert.True(list.ExitCode == 0, list.All);
+        Assert.Contains(Gateway, list.Output, StringComparison.Ordinal);
+        Assert.True(acl.ExitCode == 0, acl.All);
+        Assert.NotEqual(0, issue.ExitCode);
+        Assert.Contains("is not here (moved offline?)", issue.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_crl_past_its_next_update_is_reported_ended_since_the_broker_then_refuses_every_client()
     {
         using var pki = await PkiAsync();

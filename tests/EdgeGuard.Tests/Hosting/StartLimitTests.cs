@@ -24,7 +24,7 @@ public sealed partial class StartLimitTests
         Assert.True(burst * hungStart <= interval, $"{burst} hung starts of {hungStart} fit in StartLimitIntervalSec={interval}");
     }
 
-    private static string Unit()
+    internal static string Unit()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "deploy", "edgeguard.service")))
@@ -36,7 +36,7 @@ public sealed partial class StartLimitTests
         return File.ReadAllText(Path.Combine(directory.FullName, "deploy", "edgeguard.service"));
     }
 
-    private static string Setting(string unit, string key)
+    internal static string Setting(string unit, string key)
     {
         var match = Regex.Match(unit, $"^{key}=(.+)$", RegexOptions.Multiline);
         Assert.True(match.Success, $"{key} in deploy/edgeguard.service");
