@@ -45,16 +45,18 @@ fix_attrs() {
   [ "$3" != edgeguard ] || uid=${eg_uid:-0}
   [ "$4" != edgeguard ] || gid=${eg_gid:-0}
   have=$(stat -c '%a %u:%g' -- "$path")
-  if [ "${have%% *}" != "$mode" ]; then
-    [ "$dry_run" = true ] || chmod "$mode" "$path" || die "cannot chmod $mode $path"
-    fixed="mode $mode"
-  fi
+  # The owner first: a key made under umask 077 (0600 root:root) opened to its group by chmod
+  # first was readable by group root until the chown.
   if [ "$can_chown" = true ]; then
     want="$uid:$gid"
     if [ "${have#* }" != "$want" ]; then
       [ "$dry_run" = true ] || chown -h "$want" "$path" || die "cannot chown $want $path"
-      fixed="${fixed:+$fixed, }owner $3:$4"
+      fixed="owner $3:$4"
     fi
+  fi
+  if [ "${have%% *}" != "$mode" ]; then
+    [ "$dry_run" = true ] || chmod "$mode" "$path" || die "cannot chmod $mode $path"
+    fixed="mode $mode${fixed:+, $fixed}"
   fi
   echo "$fixed"
 }
