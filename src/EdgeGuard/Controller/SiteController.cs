@@ -290,7 +290,8 @@ public sealed partial class SiteController(
                     // The office is owed an answer even when the loop fails on its command, also in
                     // the key checks before it: unanswered, the subscriber, which runs one command
                     // at a time, held every later one (a remote lockdown too) until a restart. The
-                    // journal is owed its end too, unless the decision recorded one before the failure.
+                    // journal is owed its end too, unless the decision recorded one before the failure;
+                    // answered with the others after Process reports it, as every answer is.
                     const string failed = "the gateway failed on this command; see its log";
                     var id = command.Command.Command.Id;
                     if (!events.Exists(e => e is CommandDone d && d.CommandId == id || e is CommandRefused r && r.CommandId == id))
@@ -299,7 +300,7 @@ public sealed partial class SiteController(
                         events.Add(new CommandRefused(now.Utc, c.Id, c.Type, c.Operator, failed));
                     }
 
-                    answer.TrySetResult(new CommandOutcome(false, failed));
+                    _answers.Add((answer, new CommandOutcome(false, failed)));
                     throw;
                 }
 
