@@ -69,7 +69,6 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredService<SimulatedBoard>()));
             services.AddHostedService(sp => sp.GetRequiredService<SimulatorControlServer>());
         }
-
         else
         {
             // The board's own supply and temperature (AddGatewayHardware), into the controller's loop.
