@@ -115,7 +115,7 @@ public sealed partial class GpioInputLines
         bool high;
         try
         {
-            high = _controller.Read(line.Point.Line) == PinValue.High;
+            high = ReadLevel(line) == PinValue.High;
         }
 #pragma warning disable CA1031 // Left unknown: the first pass that can read the line records its level.
         catch (Exception)
@@ -159,7 +159,7 @@ public sealed partial class GpioInputLines
         bool high;
         try
         {
-            high = _controller.Read(line.Point.Line) == PinValue.High;
+            high = ReadLevel(line) == PinValue.High;
         }
 #pragma warning disable CA1031 // Any failure to read is the line's fault to report, not the timer's end.
         catch (Exception ex)

@@ -38,7 +38,11 @@ public sealed partial class GpioInputLines : IInputLines
     /// timer thread (it must only hand them on). Null drops them; the resync still corrects the levels.
     /// </param>
     /// <exception cref="ArgumentException">Two points share an id or a line.</exception>
-    /// <exception cref="HardwareException">A line cannot be opened; lines opened before it are closed again.</exception>
+    /// <exception cref="HardwareException">
+    /// A line is open in this process already (an output's: a configuration error); no line is opened. A line the
+    /// kernel refuses is left closed, not thrown: it reads as a line that cannot be read until it opens
+    /// (GpioInputLines.Open.cs).
+    /// </exception>
     public GpioInputLines(
         GpioController controller, IEnumerable<PointDefinition> points, TimeProvider time, Action<IReadOnlyList<DomainEvent>>? report = null)
     {
@@ -63,7 +67,7 @@ public sealed partial class GpioInputLines : IInputLines
             }
         }
 
-        LineSet.OpenAll(controller, _lines.Values.Select(l => new LineRequest(l.Point.Line, l.Point.Id, ModeFor(l.Point.Pull))));
+        OpenEach();
     }
 
     /// <summary>
@@ -103,7 +107,7 @@ public sealed partial class GpioInputLines : IInputLines
         var line = LineOf(pointId);
         try
         {
-            var high = _controller.Read(line.Point.Line) == PinValue.High;
+            var high = ReadLevel(line) == PinValue.High;
             lock (line.Gate)
             {
                 line.ReadFailed = false;
@@ -135,7 +139,7 @@ public sealed partial class GpioInputLines : IInputLines
     public bool? ReadBeforeOutputs(string pointId)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _controller.Read(LineOf(pointId).Point.Line) == PinValue.High;
+        return ReadLevel(LineOf(pointId)) == PinValue.High;
     }
 
     /// <inheritdoc/>
@@ -150,11 +154,9 @@ public sealed partial class GpioInputLines : IInputLines
             throw new InvalidOperationException("Edge delivery has already been started.");
         }
 
-        foreach (var line in _lines.Values)
-        {
-            line.Handler = (_, args) => OnPinChanged(line, args);
-            _controller.RegisterCallbackForPinValueChangedEvent(line.Point.Line, PinEventTypes.Rising | PinEventTypes.Falling, line.Handler);
-        }
+        // A line whose callback the driver refuses is closed, to be opened with it by a later read
+        // (GpioInputLines.Open.cs): the other lines, and the resync, start all the same.
+        RegisterEach();
 
         // The levels the receiver starts from: read after the callbacks are in, so a change in between
         // arrives as an edge rather than as a mismatch the resync would report as a lost edge.
@@ -181,13 +183,17 @@ public sealed partial class GpioInputLines : IInputLines
         }
 
         _timer?.Dispose();
-        // Callbacks go first so no edge arrives for a line that is being closed.
-        foreach (var line in _lines.Values.Where(l => l.Handler is not null))
+        // Under the open gate, so a read opening a refused line meanwhile cannot leave it open.
+        lock (_openGate)
         {
-            LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(line.Point.Line, line.Handler!));
-        }
+            // Callbacks go first so no edge arrives for a line that is being closed.
+            foreach (var line in _lines.Values.Where(l => l.Handler is not null))
+            {
+                LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(line.Point.Line, line.Handler!));
+            }
 
-        LineSet.CloseAll(_controller, _lines.Values.Select(l => l.Point.Line));
+            LineSet.CloseAll(_controller, _lines.Values.Where(l => l.OpenFailure is null).Select(l => l.Point.Line));
+        }
     }
 
     /// <summary>
@@ -275,6 +281,9 @@ public sealed partial class GpioInputLines : IInputLines
 
         /// <summary>The exception of the latest of <see cref="Failures"/>, named in the fault's reason.</summary>
         public Exception? LastFailure;
+
+        /// <summary>Why the line is not open (the kernel refused it, or its callback); null while it is. Written under the open gate.</summary>
+        public string? OpenFailure;
 
         public PointDefinition Point { get; } = point;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeGuard.Hardware.Tests;
 
-public sealed class GpioInputLinesTests : IDisposable
+public sealed partial class GpioInputLinesTests : IDisposable
 {
     private static readonly PointDefinition Panic =
         new("panic-lobby", PointKind.PanicButton, 5, ActiveHigh: false, LinePull.Up, TimeSpan.FromMilliseconds(200), "lobby");
@@ -159,15 +159,14 @@ public sealed class GpioInputLinesTests : IDisposable
     }
 
     [Fact]
-    public void A_line_that_cannot_open_leaves_no_line_open()
+    public void A_line_an_output_of_this_process_uses_is_refused_before_any_line_opens()
     {
-        var offChip = Beam with { Line = 64 };
+        _controller.OpenPin(7, PinMode.Output); // a lamp configured on the beam's line
 
-        var error = Assert.Throws<HardwareException>(() => new GpioInputLines(_controller, [Panic, Door, offChip], _time));
+        var error = Assert.Throws<HardwareException>(() => new GpioInputLines(_controller, [Panic, Door, Beam], _time));
 
         Assert.Contains("beam-north", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Line 64", error.Message, StringComparison.Ordinal);
-        Assert.IsType<ArgumentOutOfRangeException>(error.InnerException);
+        Assert.Contains("already in use", error.Message, StringComparison.Ordinal);
         Assert.False(_driver.IsOpen(5) || _driver.IsOpen(6));
     }
 }

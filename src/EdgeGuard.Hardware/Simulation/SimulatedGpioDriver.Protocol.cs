@@ -152,7 +152,15 @@ public sealed partial class SimulatedGpioDriver
         ArgumentNullException.ThrowIfNull(callback);
         lock (_gate)
         {
-            OpenLine(pinNumber).Callbacks.Add((eventTypes, callback));
+            var state = OpenLine(pinNumber);
+            if (state.RefusesEdgeEvents)
+            {
+                // What libgpiod answers for a line whose chip has no interrupt for it, or that another
+                // process took while the v1 driver re-requested it for events.
+                throw new IOException($"Line {pinNumber} cannot report edge events (EIO).");
+            }
+
+            state.Callbacks.Add((eventTypes, callback));
         }
     }
 

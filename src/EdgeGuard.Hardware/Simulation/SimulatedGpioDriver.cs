@@ -180,6 +180,19 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
     }
 
     /// <summary>
+    /// Makes registering an edge callback on a line fail (or succeed again) with the <see cref="IOException"/>
+    /// an EIO becomes: a chip line with no interrupt, or one taken by another process while the line was
+    /// requested again for its events.
+    /// </summary>
+    public void RefuseEdgeEvents(int line, bool refuse = true)
+    {
+        lock (_gate)
+        {
+            LineAt(line).RefusesEdgeEvents = refuse;
+        }
+    }
+
+    /// <summary>
     /// Makes the next <paramref name="count"/> writes to a line fail with the <see cref="IOException"/> an
     /// EIO from the GPIO character device becomes (a glitch on the relay board's supply, a flaky
     /// header): the line keeps its level, and a failed write is neither counted nor recorded.

@@ -34,15 +34,18 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// </param>
     /// <param name="logger">Where the controller logs; null logs nowhere.</param>
     /// <param name="opened">Told of each call to the output factory: the levels asked, and whether it is the last.</param>
+    /// <param name="chip">Prepares the simulated chip before any line is opened (a line another process holds).</param>
     public ControllerHarness(
         SiteDefinition site, Func<SimulatedGpioDriver, ISafetyStateStore> store, IEventSink? extraSink = null,
         Func<IOutputLines, IOutputLines>? outputs = null,
         Func<GpioController, IReadOnlyDictionary<string, bool>, IOutputLines>? openOutputs = null,
         Func<GpioController, TimeProvider, IInputLines>? openInputs = null,
         ILogger<SiteController>? logger = null,
-        Action<IReadOnlyDictionary<string, bool>, bool>? opened = null)
+        Action<IReadOnlyDictionary<string, bool>, bool>? opened = null,
+        Action<SimulatedGpioDriver>? chip = null)
     {
         Site = site;
+        chip?.Invoke(Driver);
         _gpio = new GpioController(Driver);
         foreach (var point in site.Points.Where(p => p.LineAddress is null))
         {
