@@ -133,6 +133,46 @@ public sealed class ReplayStateTests(ITestOutputHelper output)
         Assert.Equal(1, harness.Publisher.LockdownSentAhead);
         Assert.Equal(0, harness.Publisher.StateResyncs);
     }
+    /// <summary>
+    /// A door that opens during the replay: its event is journaled behind the backlog, and the whole state
+    /// republished after the replay shows it open. That state must not overtake its event (the contract:
+    /// "a change is republished after the event that announces it"): the republish waited only for the
+    /// backlog journaled before the connection, so the office's retained state said open for a door no
+    /// event had opened yet, and for good if the link then dropped.
+    /// </summary>
+    [Fact]
+    public async Task A_door_opened_during_the_replay_is_announced_before_the_state_republished_after_it()
+    {
+        const int Backlog = 20_000;
+        const string DoorTopic = Root + "/state/points/door-1";
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Root + "/#", "office");
+        await using var harness = new PublisherHarness(PublisherHarness.Plain(broker.Port), output);
+        harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-1", false));
+        await harness.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Topic == DoorTopic, Patience, "initial door state");
+
+        await broker.StopAsync(graceful: true);
+        harness.Outbox.AppendMany(Backlog);
+        await broker.StartAgainAsync();
+        await Eventually.TrueAsync(() => harness.Outbox.DeliveredThrough > 1_000, Patience, "the replay under way");
+
+        // The door opens; its event is journaled after the whole backlog, the state shows it at once.
+        harness.State.Current = SiteStates.Of(SiteMode.Normal, ("door-1", true));
+        var openedAt = harness.Outbox.DeliveredThrough;
+        harness.Outbox.Append("point.activated", "door-1", "lobby", """{"kind":"door-contact"}""");
+        await harness.Outbox.WaitForDeliveredAsync(Backlog + 1, Patience);
+        await Eventually.TrueAsync(
+            () => office.On(DoorTopic).Any(r => r.Json.GetProperty("active").GetBoolean()), Patience, "the door's open state");
+
+        var receipts = office.Receipts.ToList();
+        var opened = receipts.FindIndex(r => r.Topic == Events && r.UserProperties["seq"] == (Backlog + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var openState = receipts.FindIndex(r => r.Topic == DoorTopic && r.Json.GetProperty("active").GetBoolean());
+        output.WriteLine($"opened with the cursor at {openedAt}; its event at receipt {opened}, the open state at {openState}");
+        Assert.True(openedAt < Backlog, $"the replay was over ({openedAt} of {Backlog}) when the door opened: nothing to show");
+        Assert.True(opened >= 0 && opened < openState, $"state/points/door-1 said open at receipt {openState}, before the event that opened it at {opened}");
+    }
+
     [Fact]
     public async Task A_lockdown_reaches_the_retained_state_while_the_broker_refuses_the_event_ahead_of_its_own()
     {

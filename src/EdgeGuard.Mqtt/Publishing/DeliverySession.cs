@@ -103,13 +103,26 @@ internal sealed partial class DeliverySession
         return PumpAsync(_replayThrough, live: false, cancellationToken);
     }
 
-    /// <summary>Republishes every retained state topic and waits for their PUBACKs.</summary>
-    public Task RepublishStateAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Delivers the events journaled while the replay ran, then republishes every retained state
+    /// topic and waits for their PUBACKs.
+    /// </summary>
+    /// <remarks>
+    /// The state is read as it is now, after whatever happened during the replay: a door opened
+    /// then is open in it, and its event was journaled behind the backlog. Republished at once, the
+    /// state overtook that event (the contract: a change is republished after the event that
+    /// announces it), and a link lost then left it so. So the events through the last seq as it
+    /// is once the replay ends go first; state/lockdown has followed the site ahead of them all
+    /// along (DeliverySession.Resync.cs). Those journaled meanwhile are announced by the stream,
+    /// each refreshing its state after it, as live.
+    /// </remarks>
+    public async Task RepublishStateAsync(CancellationToken cancellationToken)
     {
+        await PumpAsync(_outbox.LastSeq, live: false, cancellationToken).ConfigureAwait(false);
         _lockdownAheadOfReplay = false;
         _pendingDelivery = true;
         MarkAllStateDirty();
-        return PumpAsync(_sent, live: false, cancellationToken);
+        await PumpAsync(_sent, live: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Streams new records as they are journaled, until cancelled or the link fails.</summary>
