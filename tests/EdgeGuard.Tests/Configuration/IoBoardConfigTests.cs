@@ -4,7 +4,7 @@ using EdgeGuard.Core.Ports;
 using EdgeGuard.Hardware.Board;
 using EdgeGuard.Hardware.Drivers.Supervision;
 using EdgeGuard.Hardware.Simulation;
-using EdgeGuard.Hosting;
+using EdgeGuard.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeGuard.Tests.Configuration;
@@ -67,9 +67,7 @@ public sealed class IoBoardConfigTests
     [Fact]
     public async Task Simulated_host_composes_native_expander_and_loop_lines_behind_one_port()
     {
-        using var state = new TempState();
-        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}");
-        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        using var host = TestGatewayHost.Build();
         var services = host.Services;
 
         var inputs = Assert.IsType<RoutedInputLines>(services.GetRequiredService<IInputLines>());
@@ -106,9 +104,7 @@ public sealed class IoBoardConfigTests
     {
         // The controller opens the native egress locks first when a fire reads active before the saved
         // state is loaded, and the rest once the plan is known (SiteController.FireAtBoot.cs).
-        using var state = new TempState();
-        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}");
-        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        using var host = TestGatewayHost.Build();
         var services = host.Services;
         var open = services.GetRequiredService<OutputLinesFactory>();
         var driver = services.GetRequiredService<SimulatedGpioDriver>();
@@ -130,9 +126,7 @@ public sealed class IoBoardConfigTests
         // Every relay on a native line, the MCP23017 carrying the panic button and the door contact
         // only: the chip is configured (and supervised) with the last outputs opened even though none
         // of them is on it, or its inputs are never read (each stays at its fail-safe level).
-        using var state = new TempState();
-        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}", "EdgeGuard:outputs:0:line=20", "EdgeGuard:outputs:1:line=21");
-        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        using var host = TestGatewayHost.Build(["EdgeGuard:outputs:0:line=20", "EdgeGuard:outputs:1:line=21"]);
         var services = host.Services;
         var inputs = services.GetRequiredService<IInputLines>();
 
@@ -152,10 +146,7 @@ public sealed class IoBoardConfigTests
         // The controller opens the native egress locks first for a fire found before the saved state is
         // loaded; when they are the only outputs, the last call names none. The chip is configured then,
         // not on the early call (SiteController.FireAtBoot.cs).
-        using var state = new TempState();
-        var config = Read(simulate: true, $"EdgeGuard:stateDirectory={state.Path}",
-            "EdgeGuard:outputs:0:line=20", "EdgeGuard:outputs:1:line=21", "EdgeGuard:outputs:2:line=22");
-        using var host = GatewayHost.Build(config, GatewayConfigLoader.Build(Sample).Configuration);
+        using var host = TestGatewayHost.Build(["EdgeGuard:outputs:0:line=20", "EdgeGuard:outputs:1:line=21", "EdgeGuard:outputs:2:line=22"]);
         var services = host.Services;
         var inputs = services.GetRequiredService<IInputLines>();
         var open = services.GetRequiredService<OutputLinesFactory>();
@@ -166,12 +157,5 @@ public sealed class IoBoardConfigTests
         using var rest = open(new Dictionary<string, bool>());
         Assert.False(inputs.Read("panic-annex"), "normally-closed panic on the expander, released");
         Assert.False(inputs.Read("door-annex"), "door contact on the expander, closed");
-    }
-
-    private sealed class TempState : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("eg-board-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }

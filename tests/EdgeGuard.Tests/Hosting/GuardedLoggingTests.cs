@@ -1,4 +1,3 @@
-using EdgeGuard.Configuration;
 using EdgeGuard.Hosting;
 using EdgeGuard.Mqtt.Commands;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,8 +12,6 @@ namespace EdgeGuard.Tests.Hosting;
 /// </summary>
 public sealed class GuardedLoggingTests
 {
-    private static readonly string Sample = Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json");
-
     [Fact]
     public void A_rejected_commands_member_name_reaches_the_log_with_its_NUL_and_ESC_escaped()
     {
@@ -50,22 +47,12 @@ public sealed class GuardedLoggingTests
     // The messages the host's loggers hand a provider of its own, added as a test adds one.
     private static List<string> LinesLogged(Action<ILogger> log, string? throwOn = null)
     {
-        var state = Directory.CreateTempSubdirectory("eg-guarded-log-").FullName;
-        try
-        {
-            var loaded = GatewayConfigLoader.Build(Sample, [$"EdgeGuard:stateDirectory={state}"]);
-            var config = GatewayConfigReader.Read(loaded.Configuration, simulate: true).Config!;
-            var lines = new List<string>();
-            using var host = GatewayHost.Build(config, loaded.Configuration, services =>
-                services.AddSingleton<ILoggerProvider>(new Recorder(lines, throwOn)));
+        var lines = new List<string>();
+        using var host = TestGatewayHost.Build(services: services =>
+            services.AddSingleton<ILoggerProvider>(new Recorder(lines, throwOn)));
 
-            log(host.Services.GetRequiredService<ILogger<CommandHandler>>());
-            return lines;
-        }
-        finally
-        {
-            Directory.Delete(state, recursive: true);
-        }
+        log(host.Services.GetRequiredService<ILogger<CommandHandler>>());
+        return lines;
     }
 
     private sealed class Recorder(List<string> lines, string? throwOn) : ILoggerProvider

@@ -1,4 +1,3 @@
-using EdgeGuard.Configuration;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,27 +12,15 @@ namespace EdgeGuard.Tests.Hosting;
 /// </summary>
 public sealed class HardwareFaultReporterTests
 {
-    private static readonly string Sample = Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json");
-
     [Fact]
     public void A_report_after_the_gateway_was_disposed_does_not_throw()
     {
-        var state = Directory.CreateTempSubdirectory("eg-reporter-").FullName;
-        try
-        {
-            var loaded = GatewayConfigLoader.Build(Sample, [$"EdgeGuard:stateDirectory={state}"]);
-            var config = GatewayConfigReader.Read(loaded.Configuration, simulate: true).Config!;
-            var host = GatewayHost.Build(config, loaded.Configuration);
-            var reporter = host.Services.GetRequiredService<HardwareFaultReporter>();
-            host.Dispose();
+        using var gateway = TestGatewayHost.Build();
+        var reporter = gateway.Services.GetRequiredService<HardwareFaultReporter>();
+        gateway.Host.Dispose(); // the using disposes it again at the end: a second Dispose does nothing
 
-            var exception = Record.Exception(() => reporter.Report([new HardwareFault(DateTimeOffset.UtcNow, "io-board", "a late poll")]));
+        var exception = Record.Exception(() => reporter.Report([new HardwareFault(DateTimeOffset.UtcNow, "io-board", "a late poll")]));
 
-            Assert.Null(exception);
-        }
-        finally
-        {
-            Directory.Delete(state, recursive: true);
-        }
+        Assert.Null(exception);
     }
 }

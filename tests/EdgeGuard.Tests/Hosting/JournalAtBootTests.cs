@@ -1,15 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
-using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
 using EdgeGuard.Hardware.Simulation;
-using EdgeGuard.Hosting;
 using EdgeGuard.Journal;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace EdgeGuard.Tests.Hosting;
 
@@ -41,35 +36,28 @@ public sealed class JournalAtBootTests : IDisposable
         new Random(7).NextBytes(garbage);
         File.WriteAllBytes(database, garbage); // an SD card that lost the file's pages
 
-        var host = await StartAsync(state);
-        try
-        {
-            var driver = host.Services.GetRequiredService<SimulatedGpioDriver>();
-            // Fail-secure and normally locked: driven, unpowered (locked), from the boot on.
-            Assert.Equal([false], driver.DrivenLevels(LockChanceryLine));
-            await PanicLocksAsync(host);
+        await using var host = await StartAsync(state);
+        var driver = host.Services.GetRequiredService<SimulatedGpioDriver>();
+        // Fail-secure and normally locked: driven, unpowered (locked), from the boot on.
+        Assert.Equal([false], driver.DrivenLevels(LockChanceryLine));
+        await PanicLocksAsync(host);
 
-            var journal = host.Services.GetRequiredService<EventJournal>();
-            Assert.Equal(database, host.Services.GetRequiredService<JournalDatabase>().Path);
-            var records = journal.ReadAfter(0, 100);
-            var gap = records[0];
-            Assert.Equal("journal.gap", gap.Type);
-            Assert.Equal(1, Data(gap).GetProperty("fromSeq").GetInt64());
-            Assert.Equal(gap.Seq - 1, Data(gap).GetProperty("throughSeq").GetInt64());
-            Assert.True(gap.Seq > 1_700_000_000_000_000, $"the fresh journal starts at its floor, not at {gap.Seq}");
-            var fault = records[1];
-            Assert.Equal("fault.journal-replaced", fault.Type);
-            Assert.Equal(Severity.Critical, fault.Severity);
-            var aside = Assert.Single(Directory.GetFiles(state, JournalDatabase.FileName + ".damaged-*"));
-            Assert.Equal(garbage, File.ReadAllBytes(aside));
-            Assert.Equal(aside, Data(fault).GetProperty("keptAt").GetString());
-            Assert.Contains(records, r => r.Type == "lockdown.started");
-            await DeliveredAsync(journal, fault.Seq);
-        }
-        finally
-        {
-            await StopAsync(host);
-        }
+        var journal = host.Services.GetRequiredService<EventJournal>();
+        Assert.Equal(database, host.Services.GetRequiredService<JournalDatabase>().Path);
+        var records = journal.ReadAfter(0, 100);
+        var gap = records[0];
+        Assert.Equal("journal.gap", gap.Type);
+        Assert.Equal(1, Data(gap).GetProperty("fromSeq").GetInt64());
+        Assert.Equal(gap.Seq - 1, Data(gap).GetProperty("throughSeq").GetInt64());
+        Assert.True(gap.Seq > 1_700_000_000_000_000, $"the fresh journal starts at its floor, not at {gap.Seq}");
+        var fault = records[1];
+        Assert.Equal("fault.journal-replaced", fault.Type);
+        Assert.Equal(Severity.Critical, fault.Severity);
+        var aside = Assert.Single(Directory.GetFiles(state, JournalDatabase.FileName + ".damaged-*"));
+        Assert.Equal(garbage, File.ReadAllBytes(aside));
+        Assert.Equal(aside, Data(fault).GetProperty("keptAt").GetString());
+        Assert.Contains(records, r => r.Type == "lockdown.started");
+        await DeliveredAsync(journal, fault.Seq);
     }
 
     [Fact]
@@ -79,29 +67,22 @@ public sealed class JournalAtBootTests : IDisposable
         File.WriteAllText(blocker, "a file where the state directory's parent should be");
         var state = Path.Combine(blocker, "state");
 
-        var host = await StartAsync(state);
-        try
-        {
-            Assert.Equal(Path.Combine(Volatile, JournalDatabase.FileName), host.Services.GetRequiredService<JournalDatabase>().Path);
-            await PanicLocksAsync(host);
+        await using var host = await StartAsync(state);
+        Assert.Equal(Path.Combine(Volatile, JournalDatabase.FileName), host.Services.GetRequiredService<JournalDatabase>().Path);
+        await PanicLocksAsync(host);
 
-            var journal = host.Services.GetRequiredService<EventJournal>();
-            var records = journal.ReadAfter(0, 100);
-            Assert.Equal("journal.gap", records[0].Type);
-            Assert.Equal(1, Data(records[0]).GetProperty("fromSeq").GetInt64());
-            var fault = records[1];
-            Assert.Equal("fault.journal-unavailable", fault.Type);
-            Assert.Equal(Severity.Critical, fault.Severity);
-            Assert.Equal(Path.Combine(state, JournalDatabase.FileName), Data(fault).GetProperty("path").GetString());
-            Assert.Equal(Path.Combine(Volatile, JournalDatabase.FileName), Data(fault).GetProperty("fallbackPath").GetString());
-            Assert.False(string.IsNullOrWhiteSpace(Data(fault).GetProperty("reason").GetString()));
-            var locked = records.Single(r => r.Type == "lockdown.started");
-            await DeliveredAsync(journal, locked.Seq); // published to the broker from the volatile journal
-        }
-        finally
-        {
-            await StopAsync(host);
-        }
+        var journal = host.Services.GetRequiredService<EventJournal>();
+        var records = journal.ReadAfter(0, 100);
+        Assert.Equal("journal.gap", records[0].Type);
+        Assert.Equal(1, Data(records[0]).GetProperty("fromSeq").GetInt64());
+        var fault = records[1];
+        Assert.Equal("fault.journal-unavailable", fault.Type);
+        Assert.Equal(Severity.Critical, fault.Severity);
+        Assert.Equal(Path.Combine(state, JournalDatabase.FileName), Data(fault).GetProperty("path").GetString());
+        Assert.Equal(Path.Combine(Volatile, JournalDatabase.FileName), Data(fault).GetProperty("fallbackPath").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(Data(fault).GetProperty("reason").GetString()));
+        var locked = records.Single(r => r.Type == "lockdown.started");
+        await DeliveredAsync(journal, locked.Seq); // published to the broker from the volatile journal
     }
 
     [Fact]
@@ -116,24 +97,17 @@ public sealed class JournalAtBootTests : IDisposable
         new Random(13).NextBytes(garbage);
         File.WriteAllBytes(fallback, garbage); // a restart finds the RAM journal damaged
 
-        var host = await StartAsync(blocker);
-        try
-        {
-            Assert.Equal(fallback, host.Services.GetRequiredService<JournalDatabase>().Path);
-            await PanicLocksAsync(host);
+        await using var host = await StartAsync(blocker);
+        Assert.Equal(fallback, host.Services.GetRequiredService<JournalDatabase>().Path);
+        await PanicLocksAsync(host);
 
-            var journal = host.Services.GetRequiredService<EventJournal>();
-            var fault = journal.ReadAfter(0, 100)[1];
-            Assert.Equal("fault.journal-unavailable", fault.Type);
-            var aside = Assert.Single(Directory.GetFiles(Volatile, JournalDatabase.FileName + ".damaged-*"));
-            Assert.Equal(garbage, File.ReadAllBytes(aside));
-            Assert.Contains(aside, Data(fault).GetProperty("reason").GetString(), StringComparison.Ordinal);
-            await DeliveredAsync(journal, fault.Seq);
-        }
-        finally
-        {
-            await StopAsync(host);
-        }
+        var journal = host.Services.GetRequiredService<EventJournal>();
+        var fault = journal.ReadAfter(0, 100)[1];
+        Assert.Equal("fault.journal-unavailable", fault.Type);
+        var aside = Assert.Single(Directory.GetFiles(Volatile, JournalDatabase.FileName + ".damaged-*"));
+        Assert.Equal(garbage, File.ReadAllBytes(aside));
+        Assert.Contains(aside, Data(fault).GetProperty("reason").GetString(), StringComparison.Ordinal);
+        await DeliveredAsync(journal, fault.Seq);
     }
 
     [Fact]
@@ -142,75 +116,40 @@ public sealed class JournalAtBootTests : IDisposable
         var blocker = Path.Combine(_dir, "state");
         File.WriteAllText(blocker, "in the way");
         long fallbackLast;
-        var first = await StartAsync(blocker);
-        try
+        await using (var first = await StartAsync(blocker))
         {
             await PanicLocksAsync(first);
             var journal = first.Services.GetRequiredService<EventJournal>();
             await journal.FlushAsync();
             fallbackLast = journal.LastSeq;
         }
-        finally
-        {
-            await StopAsync(first);
-        }
 
         // The technician frees the state directory; the service restarts (no reboot: /run is kept).
         File.Delete(blocker);
-        var second = await StartAsync(blocker);
-        try
-        {
-            var database = second.Services.GetRequiredService<JournalDatabase>();
-            Assert.Equal(Path.Combine(blocker, JournalDatabase.FileName), database.Path);
-            var records = second.Services.GetRequiredService<EventJournal>().ReadAfter(0, 100);
-            var gap = records[0];
-            Assert.Equal("journal.gap", gap.Type);
-            Assert.True(gap.Seq > fallbackLast, $"the real journal's first seq {gap.Seq} is above the volatile one's {fallbackLast}");
-            Assert.Equal(1, Data(gap).GetProperty("fromSeq").GetInt64());
-            Assert.Equal(gap.Seq - 1, Data(gap).GetProperty("throughSeq").GetInt64());
-            Assert.Equal("fallback-journal", Data(gap).GetProperty("cause").GetString());
-            Assert.DoesNotContain(records, r => r.Seq <= fallbackLast);
+        await using var second = await StartAsync(blocker);
+        var database = second.Services.GetRequiredService<JournalDatabase>();
+        Assert.Equal(Path.Combine(blocker, JournalDatabase.FileName), database.Path);
+        var records = second.Services.GetRequiredService<EventJournal>().ReadAfter(0, 100);
+        var gap = records[0];
+        Assert.Equal("journal.gap", gap.Type);
+        Assert.True(gap.Seq > fallbackLast, $"the real journal's first seq {gap.Seq} is above the volatile one's {fallbackLast}");
+        Assert.Equal(1, Data(gap).GetProperty("fromSeq").GetInt64());
+        Assert.Equal(gap.Seq - 1, Data(gap).GetProperty("throughSeq").GetInt64());
+        Assert.Equal("fallback-journal", Data(gap).GetProperty("cause").GetString());
+        Assert.DoesNotContain(records, r => r.Seq <= fallbackLast);
 
-            // The lockdown the volatile journal held is not forgotten by the return to the real one.
-            Assert.Equal(SiteMode.Lockdown, second.Services.GetRequiredService<SiteController>().Current!.Mode);
-            Assert.False(File.Exists(Path.Combine(Volatile, JournalDatabase.FileName)), "the volatile journal is retired");
-        }
-        finally
-        {
-            await StopAsync(second);
-        }
+        // The lockdown the volatile journal held is not forgotten by the return to the real one.
+        Assert.Equal(SiteMode.Lockdown, second.Services.GetRequiredService<SiteController>().Current!.Mode);
+        Assert.False(File.Exists(Path.Combine(Volatile, JournalDatabase.FileName)), "the volatile journal is retired");
     }
 
     private static JsonElement Data(JournalRecord record) => JsonDocument.Parse(record.DataJson).RootElement;
 
-    private async Task<IHost> StartAsync(string state)
-    {
-        var loaded = GatewayConfigLoader.Build(
-            Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
-            [
-                $"EdgeGuard:stateDirectory={state}",
-                $"EdgeGuard:journal:fallbackDirectory={Volatile}",
-                $"EdgeGuard:simulation:controlSocket={Path.Combine(_dir, "sim.sock")}",
-                $"EdgeGuard:mqtt:port={FreeLoopbackPort()}",
-                "Logging:LogLevel:Default=Warning",
-            ]);
-        Assert.Empty(loaded.Errors);
-        var result = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
-        Assert.True(result.IsValid, ConfigErrorFormatter.Format(result.Errors));
-        var host = GatewayHost.Build(result.Config!, loaded.Configuration);
-        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        await host.Services.GetRequiredService<SiteController>().Booted.WaitAsync(TimeSpan.FromSeconds(30));
-        return host;
-    }
-
-    private static async Task StopAsync(IHost host)
-    {
-        await host.StopAsync();
-        host.Dispose();
-    }
+    // Every start in _dir: its journal's volatile directory is _dir/run (Volatile), kept across a restart as /run is.
+    private Task<TestGatewayHost> StartAsync(string state) => TestGatewayHost.StartAsync(directory: _dir, state: state);
 
     // A guard presses the lobby's panic button: the site locks down and the lobby's lock is driven.
-    private static async Task PanicLocksAsync(IHost host)
+    private static async Task PanicLocksAsync(TestGatewayHost host)
     {
         var controller = host.Services.GetRequiredService<SiteController>();
         var driver = host.Services.GetRequiredService<SimulatedGpioDriver>();
@@ -233,12 +172,5 @@ public sealed class JournalAtBootTests : IDisposable
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
             await Task.Delay(20);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,4 +1,3 @@
-using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Hosting;
@@ -14,37 +13,25 @@ namespace EdgeGuard.Tests.Hosting;
 /// </summary>
 public sealed class ReleasedOutputsProbeTests
 {
-    private static readonly string Sample = Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json");
-
     private static List<DomainEvent> OpenOutputs(string? setting) => OpenOutputs(setting, new List<int>());
 
     // The faults reported, and the event ids the probe logged (140 falls, 141 unknown, 142 held).
     private static List<DomainEvent> OpenOutputs(string? setting, List<int> logged)
     {
-        var state = Directory.CreateTempSubdirectory("eg-released-").FullName;
-        try
+        var reported = new List<DomainEvent>();
+        using var host = TestGatewayHost.Build(services: services =>
         {
-            var loaded = GatewayConfigLoader.Build(Sample, [$"EdgeGuard:stateDirectory={state}"]);
-            var config = GatewayConfigReader.Read(loaded.Configuration, simulate: true).Config!;
-            var reported = new List<DomainEvent>();
-            using var host = GatewayHost.Build(config, loaded.Configuration, services =>
-            {
-                services.AddSingleton(new HardwareFaultReporter(reported.AddRange));
-                services.AddSingleton<ILoggerProvider>(new ProbeLog(logged));
-                services.AddSingleton(new ReleasedOutputsProbe("gpiochip0", "pinctrl-bcm2711", path =>
-                    path == "/sys/module/pinctrl_bcm2835/parameters/persist_gpio_outputs" ? setting : null));
-            });
+            services.AddSingleton(new HardwareFaultReporter(reported.AddRange));
+            services.AddSingleton<ILoggerProvider>(new ProbeLog(logged));
+            services.AddSingleton(new ReleasedOutputsProbe("gpiochip0", "pinctrl-bcm2711", path =>
+                path == "/sys/module/pinctrl_bcm2835/parameters/persist_gpio_outputs" ? setting : null));
+        });
 
-            using var outputs = host.Services.GetRequiredService<OutputLinesFactory>()(new Dictionary<string, bool>
-            {
-                ["lock-annex"] = true, ["lamp-annex"] = false, ["siren-main"] = false,
-            });
-            return reported;
-        }
-        finally
+        using var outputs = host.Services.GetRequiredService<OutputLinesFactory>()(new Dictionary<string, bool>
         {
-            Directory.Delete(state, recursive: true);
-        }
+            ["lock-annex"] = true, ["lamp-annex"] = false, ["siren-main"] = false,
+        });
+        return reported;
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hosting;
@@ -21,33 +20,21 @@ namespace EdgeGuard.Tests.Hosting;
 /// </summary>
 public sealed partial class ShutdownBudgetTests
 {
-    private static readonly string Sample = Path.Combine(AppContext.BaseDirectory, "samples", "annex-io-board.json");
-
     [Fact]
     public void The_hosts_shutdown_timeout_holds_the_publishers_stop_and_fits_systemds()
     {
-        var state = Directory.CreateTempSubdirectory("eg-budget-").FullName;
-        try
-        {
-            var loaded = GatewayConfigLoader.Build(Sample, [$"EdgeGuard:stateDirectory={state}"]);
-            var config = GatewayConfigReader.Read(loaded.Configuration, simulate: true).Config!;
-            using var host = GatewayHost.Build(config, loaded.Configuration);
+        using var host = TestGatewayHost.Build();
 
-            var shutdown = host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+        var shutdown = host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
 
-            Assert.Equal(TimeSpan.FromSeconds(18), shutdown);
-            var drain = new CommandSubscriberOptions { Broker = new MqttPublisherOptions { Site = "s", Gateway = "g", Host = "h" } }.DrainTimeout;
-            // One after another: the commands' drain, the publisher, then the controller's last save and its
-            // expander writers' drain.
-            var all = drain + OutboxPublisher.OrderlyStopLimit + SiteController.StopSaveBudget + QueuedOutputLines.DrainTimeout;
-            Assert.True(all < shutdown, $"commands {drain} + publisher {OutboxPublisher.OrderlyStopLimit} + controller "
-                + $"{SiteController.StopSaveBudget} + expander writers {QueuedOutputLines.DrainTimeout} = {all} within {shutdown}");
-            Assert.True(shutdown < SystemdStopTimeout(), $"{shutdown} within systemd's {SystemdStopTimeout()}");
-        }
-        finally
-        {
-            Directory.Delete(state, recursive: true);
-        }
+        Assert.Equal(TimeSpan.FromSeconds(18), shutdown);
+        var drain = new CommandSubscriberOptions { Broker = new MqttPublisherOptions { Site = "s", Gateway = "g", Host = "h" } }.DrainTimeout;
+        // One after another: the commands' drain, the publisher, then the controller's last save and its
+        // expander writers' drain.
+        var all = drain + OutboxPublisher.OrderlyStopLimit + SiteController.StopSaveBudget + QueuedOutputLines.DrainTimeout;
+        Assert.True(all < shutdown, $"commands {drain} + publisher {OutboxPublisher.OrderlyStopLimit} + controller "
+            + $"{SiteController.StopSaveBudget} + expander writers {QueuedOutputLines.DrainTimeout} = {all} within {shutdown}");
+        Assert.True(shutdown < SystemdStopTimeout(), $"{shutdown} within systemd's {SystemdStopTimeout()}");
     }
 
     // The journal is disposed with the host after every service stopped, and waits for its writer

@@ -1,11 +1,9 @@
-using EdgeGuard.Configuration;
 using EdgeGuard.Controller;
 using EdgeGuard.Core.Lockdown;
-using EdgeGuard.Hosting;
 using EdgeGuard.Journal;
 using EdgeGuard.Simulation;
+using EdgeGuard.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace EdgeGuard.Tests.Simulation;
 
@@ -14,48 +12,36 @@ namespace EdgeGuard.Tests.Simulation;
 /// boots with the monitor holding and raises no <c>door.lock-fault</c>: before, every simulated start
 /// raised one 3 s after boot. A monitor set inactive by hand is a fault until the door next changes.
 /// </summary>
-public sealed class SimulatedLockMonitorsGatewayTests : IDisposable
+public sealed class SimulatedLockMonitorsGatewayTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
-    private readonly string _dir = Directory.CreateTempSubdirectory("eg-sim-monitor-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
     [InlineData("failSafe")] // locked only once the boot drives the maglock: the monitor must follow the boot
     [InlineData("failSecure")]
     public async Task A_normally_locked_door_boots_with_its_monitor_holding_and_a_fault_is_simulated_by_hand(string failMode)
     {
-        var host = await StartAsync(failMode);
-        try
-        {
-            var controller = host.Services.GetRequiredService<SiteController>();
-            var journal = host.Services.GetRequiredService<EventJournal>();
-            await Eventually.TrueAsync(() => controller.Current is { } s && s.IsActive("bond-chancery") && s.Doors.GetValueOrDefault("chancery")?.LockMismatch is null, Patience, "the chancery's monitor holds, as its lock does");
+        await using var host = await StartAsync(failMode);
+        var controller = host.Services.GetRequiredService<SiteController>();
+        var journal = host.Services.GetRequiredService<EventJournal>();
+        await Eventually.TrueAsync(() => controller.Current is { } s && s.IsActive("bond-chancery") && s.Doors.GetValueOrDefault("chancery")?.LockMismatch is null, Patience, "the chancery's monitor holds, as its lock does");
 
-            // Past the grace from boot: no fault was pending, and none comes.
-            await Task.Delay(LockMonitoring.Grace + TimeSpan.FromMilliseconds(500));
-            Assert.DoesNotContain(await TypesAsync(journal), t => t.StartsWith("door.lock-fault", StringComparison.Ordinal));
-            Assert.True(controller.Current!.IsActive("bond-chancery"));
+        // Past the grace from boot: no fault was pending, and none comes.
+        await Task.Delay(LockMonitoring.Grace + TimeSpan.FromMilliseconds(500));
+        Assert.DoesNotContain(await TypesAsync(journal), t => t.StartsWith("door.lock-fault", StringComparison.Ordinal));
+        Assert.True(controller.Current!.IsActive("bond-chancery"));
 
-            // A technician simulates an armature that lets go: it sticks, and is reported after the grace.
-            var sim = host.Services.GetRequiredService<SimulatorControlServer>();
-            Assert.StartsWith("ok", sim.Execute("deactivate bond-chancery"), StringComparison.Ordinal);
-            await Eventually.TrueAsync(() => controller.Current!.Doors.GetValueOrDefault("chancery")?.LockFault == LockCondition.NotEngaged, Patience, "the simulated fault is reported");
+        // A technician simulates an armature that lets go: it sticks, and is reported after the grace.
+        var sim = host.Services.GetRequiredService<SimulatorControlServer>();
+        Assert.StartsWith("ok", sim.Execute("deactivate bond-chancery"), StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => controller.Current!.Doors.GetValueOrDefault("chancery")?.LockFault == LockCondition.NotEngaged, Patience, "the simulated fault is reported");
 
-            // The door opened and closed again: the lock bonds, and the fault is restored.
-            Assert.StartsWith("ok", sim.Execute("open door-chancery"), StringComparison.Ordinal);
-            await Eventually.TrueAsync(() => controller.Current!.IsActive("door-chancery") && !controller.Current.IsActive("bond-chancery"), Patience, "the door opens");
-            Assert.StartsWith("ok", sim.Execute("close door-chancery"), StringComparison.Ordinal);
-            await Eventually.TrueAsync(() => controller.Current!.IsActive("bond-chancery") && controller.Current.Doors.GetValueOrDefault("chancery")?.LockFault is null, Patience, "the lock bonds again");
-            Assert.Contains("door.lock-fault-restored", await TypesAsync(journal));
-        }
-        finally
-        {
-            await host.StopAsync();
-            host.Dispose();
-        }
+        // The door opened and closed again: the lock bonds, and the fault is restored.
+        Assert.StartsWith("ok", sim.Execute("open door-chancery"), StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => controller.Current!.IsActive("door-chancery") && !controller.Current.IsActive("bond-chancery"), Patience, "the door opens");
+        Assert.StartsWith("ok", sim.Execute("close door-chancery"), StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => controller.Current!.IsActive("bond-chancery") && controller.Current.Doors.GetValueOrDefault("chancery")?.LockFault is null, Patience, "the lock bonds again");
+        Assert.Contains("door.lock-fault-restored", await TypesAsync(journal));
     }
 
     private static async Task<List<string>> TypesAsync(EventJournal journal)
@@ -64,36 +50,21 @@ public sealed class SimulatedLockMonitorsGatewayTests : IDisposable
         return [.. journal.ReadAfter(0, 1000).Select(r => r.Type)];
     }
 
-    private async Task<IHost> StartAsync(string failMode)
-    {
-        var loaded = GatewayConfigLoader.Build(
-            Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
-            [
-                $"EdgeGuard:stateDirectory={Path.Combine(_dir, "state")}",
-                $"EdgeGuard:journal:fallbackDirectory={Path.Combine(_dir, "run")}",
-                $"EdgeGuard:simulation:controlSocket={Path.Combine(_dir, "sim.sock")}",
-                $"EdgeGuard:mqtt:port={MosquittoBroker.FreePort()}",
-                "Logging:LogLevel:Default=Warning",
-                $"EdgeGuard:outputs:1:failMode={failMode}",
-                "EdgeGuard:points:11:id=bond-chancery",
-                "EdgeGuard:points:11:kind=lockMonitor",
-                "EdgeGuard:points:11:line=8",
-                "EdgeGuard:points:11:activeLevel=high",
-                "EdgeGuard:points:11:pull=down",
-                "EdgeGuard:points:11:zone=chancery",
-                "EdgeGuard:doors:1:id=chancery",
-                "EdgeGuard:doors:1:lock=lock-chancery",
-                "EdgeGuard:doors:1:contact=door-chancery",
-                "EdgeGuard:doors:1:lockMonitor=bond-chancery",
-                "EdgeGuard:doors:1:heldOpenSeconds=30",
-                "EdgeGuard:doors:1:releaseSeconds=5",
-            ]);
-        Assert.Empty(loaded.Errors);
-        var result = GatewayConfigReader.Read(loaded.Configuration, simulate: true);
-        Assert.True(result.IsValid, ConfigErrorFormatter.Format(result.Errors));
-        var host = GatewayHost.Build(result.Config!, loaded.Configuration);
-        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        await host.Services.GetRequiredService<SiteController>().Booted.WaitAsync(Patience);
-        return host;
-    }
+    // The shipped config with the chancery's lock monitored by a bond sensor on line 8.
+    private static Task<TestGatewayHost> StartAsync(string failMode) => TestGatewayHost.StartAsync(
+    [
+        $"EdgeGuard:outputs:1:failMode={failMode}",
+        "EdgeGuard:points:11:id=bond-chancery",
+        "EdgeGuard:points:11:kind=lockMonitor",
+        "EdgeGuard:points:11:line=8",
+        "EdgeGuard:points:11:activeLevel=high",
+        "EdgeGuard:points:11:pull=down",
+        "EdgeGuard:points:11:zone=chancery",
+        "EdgeGuard:doors:1:id=chancery",
+        "EdgeGuard:doors:1:lock=lock-chancery",
+        "EdgeGuard:doors:1:contact=door-chancery",
+        "EdgeGuard:doors:1:lockMonitor=bond-chancery",
+        "EdgeGuard:doors:1:heldOpenSeconds=30",
+        "EdgeGuard:doors:1:releaseSeconds=5",
+    ]);
 }
