@@ -84,6 +84,43 @@ public sealed class SessionWentBackTests(ITestOutputHelper output)
         Assert.Equal("online", retained.Text); // the restored gateway is up and delivering
     }
 
+    // The restored gateway's first connection: a live will of an older process (session 30, lower
+    // than this process's 50) arrives after the watch's SUBACK and before the went-back check has
+    // read the retained session 100. Answered at once, as a late will is, it published online of
+    // session 50: the very lower session the check exists to keep off the topic (and, with its
+    // PUBACK first, the check found a birth already made and looked no further).
+    [Fact]
+    public async Task A_live_will_before_the_went_back_check_is_not_answered_with_the_lower_session()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "100");
+        await using var office = await TestSubscriber.ConnectAsync(broker.Port, Availability, "office");
+        var pings = 0;
+        var gate = new GatedMqttClient.Hook
+        {
+            // The check's ping: the will goes out first, so it reaches the gateway before the PINGRESP.
+            Ping = async (token, ping) =>
+            {
+                if (Interlocked.Increment(ref pings) == 1)
+                {
+                    await StaleAvailability.PublishAsync(broker.Port, Availability, "offline", session: "30", retain: false);
+                }
+
+                await ping();
+            },
+        };
+
+        await using var restored = new PublisherHarness(PublisherHarness.Plain(broker.Port), output, session: 50, gate: gate);
+        restored.State.Current = SiteStates.Of(SiteMode.Normal, ("door-a", false));
+        await restored.StartAndCatchUpAsync();
+        await office.WaitForAsync(r => r.Text == "online" && long.Parse(r.UserProperties["session"]) > 100, Patience, "birth above session 100");
+
+        var heard = office.On(Availability).Select(r => $"{r.Text}/{r.UserProperties["session"]}").ToList();
+        output.WriteLine(string.Join(", ", heard));
+        Assert.Contains("offline/30", heard); // the live will reached the topic's subscribers
+        Assert.DoesNotContain(office.On(Availability), r => r.Text == "online" && long.Parse(r.UserProperties["session"]) <= 100);
+    }
+
     // What the office is told, and that the raised session is the journal's (sessionAbove) and
     // rides on the will as well as the birth.
     [Fact]

@@ -252,6 +252,7 @@ public sealed partial class OutboxPublisher(
                 return TimeSpan.Zero;
             }
 
+            births.Open(); // a late will from here on is answered; one before needs none (BirthAgain)
             if (!await PublishAvailabilityAsync(client, Payloads.Online, session, sessionToken.Token).ConfigureAwait(false))
             {
                 // Events flow meanwhile; the birth is retried beside them

@@ -6,7 +6,7 @@ using MQTTnet.Adapter;
 namespace EdgeGuard.Mqtt.Tests.Infrastructure;
 
 /// <summary>
-/// A real MQTTnet client with a hook in front of <see cref="IMqttClient.PublishAsync"/>: a test
+/// A real MQTTnet client with a hook in front of <see cref="IMqttClient.PublishAsync"/> (and its pings): a test
 /// makes one publish wait as MQTTnet's does when the socket cannot take it (the broker reads
 /// behind), or as its PUBACK wait does when the broker never answers, which a real broker does not
 /// do on cue. Everything else goes to the real client. Made with <see cref="Create"/>.
@@ -38,6 +38,12 @@ public class GatedMqttClient : DispatchProxy
             return _hook.Publish(message, token, () => _inner.PublishAsync(message, token));
         }
 
+        if (targetMethod.Name == nameof(IMqttClient.PingAsync))
+        {
+            var token = (CancellationToken)args![0]!;
+            return _hook.Ping(token, () => _inner.PingAsync(token));
+        }
+
         try
         {
             return targetMethod.Invoke(_inner, args);
@@ -61,6 +67,9 @@ public class GatedMqttClient : DispatchProxy
         /// <summary>Runs instead of each publish, given the message, its token and the real publish.</summary>
         public Func<MqttApplicationMessage, CancellationToken, Func<Task<MqttClientPublishResult>>, Task<MqttClientPublishResult>> Publish { get; set; } =
             (_, _, publish) => publish();
+
+        /// <summary>Runs instead of each ping, given its token and the real ping.</summary>
+        public Func<CancellationToken, Func<Task>, Task> Ping { get; set; } = (_, ping) => ping();
 
         /// <summary>The real client of the last connection made.</summary>
         public IMqttClient? Last { get; internal set; }

@@ -17,13 +17,14 @@ internal static class StaleAvailability
     /// <param name="session">Its <c>session</c> user property; none when null.</param>
     /// <param name="lastSeq">Its <c>lastSeq</c> user property, as an orderly offline has; none when null.</param>
     /// <param name="instance">Its <c>instance</c> user property (the process that left it); none when null.</param>
-    public static async Task PublishAsync(int port, string topic, string payload, string? session, string? lastSeq = null, string? instance = null)
+    /// <param name="retain">False: a live message, as a will the broker publishes to the subscribers of the moment.</param>
+    public static async Task PublishAsync(int port, string topic, string payload, string? session, string? lastSeq = null, string? instance = null, bool retain = true)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId("stale-availability-writer").Build());
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
-            .WithRetainFlag(true).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+            .WithRetainFlag(retain).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
         if (session is not null)
         {
             message.WithUserProperty("session", Encoding.UTF8.GetBytes(session));
