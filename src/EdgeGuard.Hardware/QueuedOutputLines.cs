@@ -186,7 +186,8 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
 
     /// <summary>
     /// Refuses further writes and tells the writer to end once nothing is pending. A level whose last
-    /// attempt failed is made pending again first, so the writer tries it once more: its caller's retry
+    /// attempt failed is made pending again first, so the writer tries it once more (and so is one whose
+    /// attempt is on the bus now and fails: see Run): its caller's retry
     /// (the controller's, 250 ms later) never comes after a stop, and a fire's release refused once by a
     /// glitch on the bus would otherwise stay unmade for as long as the gateway is down.
     /// </summary>
@@ -211,7 +212,7 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
     {
         while (Next() is { } next)
         {
-            var (output, high) = next;
+            var (output, high, afterStop) = next;
             string? failure = null;
             try
             {
@@ -249,7 +250,10 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
                 // A level asked for meanwhile stays pending: the writer takes it next (last level wins).
                 if (output.Wanted == high)
                 {
-                    output.Pending = false;
+                    // An attempt under way when the stop came that then fails is tried once more,
+                    // as Stop does for one that failed before it: no caller's retry comes after a
+                    // stop, and the attempt on the bus may have been a fire's release.
+                    output.Pending = failure is not null && _disposed && !afterStop;
                     output.Failure = failure;
                 }
             }
@@ -268,9 +272,10 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
 
     /// <summary>
     /// Waits for the next write to make: a pending egress release first (a door people must get out
-    /// through), then the other pending outputs in order. Null once disposed and nothing is pending.
+    /// through), then the other pending outputs in order, and whether the stop came before it was
+    /// taken. Null once disposed and nothing is pending.
     /// </summary>
-    private (Output Output, bool High)? Next()
+    private (Output Output, bool High, bool AfterStop)? Next()
     {
         lock (_gate)
         {
@@ -286,7 +291,7 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
 
                     if (output.ReleasesEgress)
                     {
-                        return (output, output.Wanted!.Value);
+                        return (output, output.Wanted!.Value, _disposed);
                     }
 
                     first ??= output;
@@ -294,7 +299,7 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
 
                 if (first is not null)
                 {
-                    return (first, first.Wanted!.Value);
+                    return (first, first.Wanted!.Value, _disposed);
                 }
 
                 if (_disposed)

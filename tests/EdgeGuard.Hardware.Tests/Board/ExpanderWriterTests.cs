@@ -166,6 +166,27 @@ public sealed class ExpanderWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Disposing_makes_one_last_attempt_at_a_write_that_was_on_the_bus_at_the_stop_and_failed()
+    {
+        // A fire's release is on the bus (a slow transaction) when the gateway is stopped, and then fails.
+        var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false }, drainTimeout: Bound * 4);
+        _rig.Fake.ClearTransactions();
+        _rig.Fake.Hold = IsOlatWrite;
+        outputs.Write("lock-annex-exit", false);
+        Assert.True(await _rig.Fake.Held.WaitAsync(Bound), "the writer never tried the release");
+
+        var disposing = Task.Run(outputs.Dispose);
+        Assert.True(SpinWait.SpinUntil(() => Refuses(outputs), Bound), "the outputs never refused writes while disposing");
+        _rig.Fake.Hold = null;
+        _rig.Fake.FailNext = new IOException("NACK");
+        _rig.Fake.Unhold.Release();
+        await disposing.WaitAsync(Bound);
+
+        Assert.Equal(["W[1500]", "W[1500]"], OlatWrites()); // the attempt that failed after the stop, then one more
+        Assert.False(_rig.Fake.PinLevel(ExitPin), "the release that failed after the stop was never made");
+    }
+
+    [Fact]
     public async Task Disposing_writes_nothing_when_every_write_took()
     {
         var outputs = Open(new() { ["lock-annex"] = false, ["lock-annex-exit"] = true, ["lamp-annex"] = false }, drainTimeout: Bound * 4);
