@@ -73,17 +73,7 @@ public sealed class GatewayLockSystemdTests : IDisposable
     [Fact]
     public void The_start_budget_after_the_wait_is_the_units_start_timeout()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "deploy", "edgeguard.service")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        var unit = File.ReadAllLines(Path.Combine(directory.FullName, "deploy", "edgeguard.service"));
-        var seconds = int.Parse(unit.Single(l => l.StartsWith("TimeoutStartSec=", StringComparison.Ordinal))["TimeoutStartSec=".Length..].TrimEnd('s'),
-            NumberStyles.None, CultureInfo.InvariantCulture);
-        Assert.Equal(TimeSpan.FromSeconds(seconds), LockWaitNotices.StartBudget);
+        Assert.Equal(SystemdUnit.Duration(SystemdUnit.Text(), "TimeoutStartSec"), LockWaitNotices.StartBudget);
     }
 
     // One sd_notify datagram's assignments, by name.

@@ -15,7 +15,7 @@ public sealed partial class RuntimeDirectoryTests
     [Fact]
     public void The_unit_gives_the_service_the_default_fallback_directory_and_keeps_it_across_restarts()
     {
-        var unit = Unit();
+        var unit = SystemdUnit.Text();
 
         var runtime = RuntimeDirectory().Match(unit);
         Assert.True(runtime.Success, "RuntimeDirectory= in deploy/edgeguard.service");
@@ -29,36 +29,15 @@ public sealed partial class RuntimeDirectoryTests
         // Both make /run/edgeguard: the entry at boot (the walk test needs it with the unit
         // disabled), the unit at its start. Were they to differ, each would change what the other
         // made, and the walk test's fix (FallbackDirectoryFix) would name another file.
-        var unit = Unit();
-        var lib = File.ReadAllText(Path.Combine(Repo(), "deploy", "provision-system.sh"));
+        var unit = SystemdUnit.Text();
+        var lib = File.ReadAllText(Path.Combine(SystemdUnit.RepoRoot(), "deploy", "provision-system.sh"));
 
         var line = TmpfilesLine().Match(lib);
         Assert.True(line.Success, "tmpfiles_line= in deploy/provision-system.sh");
-        var expected = $"d {JournalOpener.DefaultFallbackDirectory} {Setting(unit, "RuntimeDirectoryMode")}"
-            + $" {Setting(unit, "User")} {Setting(unit, "Group")} -";
+        var expected = $"d {JournalOpener.DefaultFallbackDirectory} {SystemdUnit.Setting(unit, "RuntimeDirectoryMode")}"
+            + $" {SystemdUnit.Setting(unit, "User")} {SystemdUnit.Setting(unit, "Group")} -";
         Assert.Equal(expected, line.Groups[1].Value);
         Assert.Contains($"\ntmpfiles_rel={FallbackDirectoryFix.TmpfilesEntry}\n", lib, StringComparison.Ordinal);
-    }
-
-    private static string Setting(string unit, string name)
-    {
-        var match = Regex.Match(unit, $@"^{name}=(\S+)$", RegexOptions.Multiline);
-        Assert.True(match.Success, $"{name}= in deploy/edgeguard.service");
-        return match.Groups[1].Value;
-    }
-
-    private static string Unit() => File.ReadAllText(Path.Combine(Repo(), "deploy", "edgeguard.service"));
-
-    private static string Repo()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "deploy", "edgeguard.service")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return directory.FullName;
     }
 
     [GeneratedRegex(@"^RuntimeDirectory=(\S+)$", RegexOptions.Multiline)]

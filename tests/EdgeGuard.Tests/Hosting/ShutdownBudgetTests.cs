@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using EdgeGuard.Controller;
 using EdgeGuard.Hardware;
 using EdgeGuard.Hosting;
@@ -18,7 +16,7 @@ namespace EdgeGuard.Tests.Hosting;
 /// systemd's TimeoutStopSec. The host gave all services 5 s while the publisher alone could take
 /// 20 s, and systemd 20 s; later the journal's drain was left out of the sum (27 s against 20 s).
 /// </summary>
-public sealed partial class ShutdownBudgetTests
+public sealed class ShutdownBudgetTests
 {
     [Fact]
     public void The_hosts_shutdown_timeout_holds_the_publishers_stop_and_fits_systemds()
@@ -70,21 +68,5 @@ public sealed partial class ShutdownBudgetTests
     }
 
     // TimeoutStopSec of the unit the gateway is installed with.
-    private static TimeSpan SystemdStopTimeout()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "deploy", "edgeguard.service")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        var unit = File.ReadAllText(Path.Combine(directory.FullName, "deploy", "edgeguard.service"));
-        var seconds = StopTimeout().Match(unit);
-        Assert.True(seconds.Success, "TimeoutStopSec in deploy/edgeguard.service");
-        return TimeSpan.FromSeconds(int.Parse(seconds.Groups[1].Value, CultureInfo.InvariantCulture));
-    }
-
-    [GeneratedRegex(@"^TimeoutStopSec=(\d+)s$", RegexOptions.Multiline)]
-    private static partial Regex StopTimeout();
+    private static TimeSpan SystemdStopTimeout() => SystemdUnit.Duration(SystemdUnit.Text(), "TimeoutStopSec");
 }

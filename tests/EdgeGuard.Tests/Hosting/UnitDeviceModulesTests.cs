@@ -12,10 +12,10 @@ public sealed class UnitDeviceModulesTests
     [InlineData("char-spi", "modprobe@spidev.service")]
     public void Each_bus_the_unit_allows_has_its_module_loaded_before_the_start(string device, string module)
     {
-        var unit = StartLimitTests.Unit();
+        var unit = SystemdUnit.Text();
 
         Assert.Contains($"DeviceAllow={device} rw", unit, StringComparison.Ordinal);
-        Assert.Contains(module, StartLimitTests.Setting(unit, "Wants").Split(' '));
-        Assert.Contains(module, StartLimitTests.Setting(unit, "After").Split(' '));
+        Assert.Contains(module, SystemdUnit.Setting(unit, "Wants").Split(' '));
+        Assert.Contains(module, SystemdUnit.Setting(unit, "After").Split(' '));
     }
 }
