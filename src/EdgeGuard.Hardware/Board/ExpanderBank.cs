@@ -38,7 +38,8 @@ namespace EdgeGuard.Hardware.Board;
 /// <para>A chip that answers but whose interrupt line the kernel refuses (another process holds it) is none of
 /// that: it is configured and used, read every <see cref="Mcp23017Lines.FastPollInterval"/>, and reported at once
 /// with <see cref="Mcp23017Lines.InterruptLineFault"/> as its reason; supervision requests the line again every
-/// pass and restores the fault once it holds it.</para>
+/// pass and restores the fault once it holds it. So is one whose line's edge callback the driver refuses at
+/// <see cref="Start"/> (EIO): reported there, never thrown, so the other chips and the EOL loops start.</para>
 /// </remarks>
 public sealed partial class ExpanderBank : IInputLines
 {
@@ -172,13 +173,30 @@ public sealed partial class ExpanderBank : IInputLines
     public void Start(Action<RawEdge> onEdge)
     {
         ArgumentNullException.ThrowIfNull(onEdge);
-        lock (_gate)
+        var events = new List<DomainEvent>();
+        // Held to the report, as OpenOutputs holds it: a pass must not restore the fault raised here first.
+        using (_supervising.EnterScope())
         {
-            _onEdge = onEdge;
-            // A chip not configured yet is started by supervision once it is.
-            foreach (var chip in _chips)
+            lock (_gate)
             {
-                chip.Lines?.Start(onEdge);
+                _onEdge = onEdge;
+                // A chip not configured yet is started by supervision once it is.
+                foreach (var chip in _chips)
+                {
+                    chip.Lines?.Start(onEdge);
+                    // Its line's edge callback refused (Mcp23017Lines.Start): polled, and reported now as a line
+                    // refused at OpenOutputs is; a fault standing already is left to the next pass to swap.
+                    if (!chip.Faulted && chip.Lines?.InterruptLineFault is { } line)
+                    {
+                        (chip.Faulted, chip.LineFaultReported) = (true, line);
+                        events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, line));
+                    }
+                }
+            }
+
+            if (events.Count > 0)
+            {
+                _report(events);
             }
         }
 

@@ -56,8 +56,9 @@ public sealed partial class Mcp23017Lines
     /// nothing pending, or inputs changed with no interrupt at all), or null. Set by <see cref="Sweep"/>; while set
     /// the chip is read every <see cref="FastPollInterval"/>. Cleared by a sweep once the host has seen a falling
     /// edge for a chip interrupt (its service found INTF set) and no miss was found for <see cref="LineTrustedAfter"/>.
-    /// Also set from the start when the kernel refused the line (another process holds it): the chip is then read
-    /// every <see cref="FastPollInterval"/> and cleared by the sweep that finally gets the line.
+    /// Also set from the start when the kernel refused the line (another process holds it), or the driver its edge
+    /// callback at <see cref="Start"/>: the chip is then read every <see cref="FastPollInterval"/> and cleared by the
+    /// sweep that finally gets the line (with its callback).
     /// </summary>
     public string? InterruptLineFault
     {

@@ -138,7 +138,7 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
 
         if (TryRequestLine() is { } refused)
         {
-            PollWithoutLine(refused);
+            PollWithoutLine($"could not be requested as an input with pull-up: {refused}");
         }
     }
 
@@ -182,10 +182,11 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
 
         lock (_gate)
         {
-            // Under the lock: a sweep that requests a line refused so far listens to it too (Interrupts.cs).
-            if (LineOpen)
+            // Under the lock: a sweep that requests a line refused so far listens to it too. A refused callback is a
+            // refused line, polled (LineRequest.cs): a throw would stop the other chips, the EOL loops and the controller.
+            if (LineOpen && TryListen() is { } refused)
             {
-                Listen();
+                PollWithoutLine(refused);
             }
         }
 
