@@ -79,6 +79,12 @@ public sealed partial class SimulatedGpioDriver
         lock (_gate)
         {
             var state = OpenLine(pinNumber);
+            if (state.FailingReads > 0)
+            {
+                state.FailingReads--;
+                throw new IOException($"Line {pinNumber}: Input/output error (simulated read failure)");
+            }
+
             var high = state.Mode == PinMode.Output ? state.OutputLevel : state.InputLevel;
             return high ? PinValue.High : PinValue.Low;
         }

@@ -193,6 +193,19 @@ public sealed partial class SimulatedGpioDriver : GpioDriver
     }
 
     /// <summary>
+    /// Makes the next <paramref name="count"/> reads of a line fail with the <see cref="IOException"/> an EIO from
+    /// the GPIO character device becomes.
+    /// </summary>
+    public void FailReads(int line, int count = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        lock (_gate)
+        {
+            LineAt(line).FailingReads = count;
+        }
+    }
+
+    /// <summary>
     /// Makes the next <paramref name="count"/> writes to a line fail with the <see cref="IOException"/> an
     /// EIO from the GPIO character device becomes (a glitch on the relay board's supply, a flaky
     /// header): the line keeps its level, and a failed write is neither counted nor recorded.

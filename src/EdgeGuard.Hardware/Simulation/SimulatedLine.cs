@@ -28,6 +28,9 @@ internal sealed class SimulatedLine
     /// <summary>How many of the next writes fail (an EIO from the character device); see <c>FailWrites</c>.</summary>
     public int FailingWrites { get; set; }
 
+    /// <summary>How many of the next reads fail (an EIO from the character device); see <c>FailReads</c>.</summary>
+    public int FailingReads { get; set; }
+
     /// <summary>Edge events are refused on the line (<see cref="SimulatedGpioDriver.RefuseEdgeEvents"/>).</summary>
     public bool RefusesEdgeEvents { get; set; }
 

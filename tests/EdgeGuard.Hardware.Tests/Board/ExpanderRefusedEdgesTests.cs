@@ -88,6 +88,21 @@ public sealed class ExpanderRefusedEdgesTests : IDisposable
     }
 
     [Fact]
+    public void A_host_line_that_cannot_be_read_at_start_does_not_stop_the_start_and_the_chip_is_read_instead()
+    {
+        using var bank = Bank();
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        _rig.Fake.SetPin(0, false); // pressed since the chip was configured: INT held low, no falling edge to come
+        _rig.Host.FailReads(IntLine);
+
+        var ex = Record.Exception(() => bank.Start(_rig.Edges.Add));
+
+        Assert.Null(ex);
+        Assert.Equal([("panic-annex", false)], Edges());
+        Assert.Equal(1, _rig.Host.CallbackCount(LobbyIntLine)); // the next chip started too
+    }
+
+    [Fact]
     public void Once_the_driver_takes_the_callback_the_next_pass_listens_and_restores_the_fault()
     {
         _rig.Host.RefuseEdgeEvents(IntLine);
