@@ -131,7 +131,7 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
-            var fireInputs = points?.Where(p => p.Kind == PointKind.FireAlarm).Select(p => p.Id).ToList() ?? [];
+            var fireInputs = points is null ? [] : FireInputs(points);
             if (fireInputs.Count > 0 && keyswitches.Count == 0)
             {
                 _w.Error(listNode, null,
