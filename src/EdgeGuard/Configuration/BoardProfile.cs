@@ -9,7 +9,14 @@ namespace EdgeGuard.Configuration;
 /// <param name="Line">The GPIO line offset on the header chip, when the pin is a GPIO.</param>
 /// <param name="Address">The I/O-board line (<c>mcp23017@0x20:A2</c>, <c>mcp3008@0.0:CH0</c>), on an I/O board.</param>
 /// <param name="Use">What the pin is when it is not a GPIO (<c>power</c>, <c>ground</c>, <c>reserved</c>), or <c>input</c>/<c>output</c> on an I/O board.</param>
-public sealed record BoardPin(int? Header, string Name, int? Line, string? Address, string? Use);
+public sealed record BoardPin(int? Header, string Name, int? Line, string? Address, string? Use)
+{
+    /// <summary>
+    /// The line of a <c>reserved</c> pin (the HAT ID EEPROM's BCM 0/1): a line of the header chip, but never
+    /// one for a point or output, so it is kept out of <see cref="Line"/>, which every pin lookup resolves to.
+    /// </summary>
+    public int? ReservedLine { get; init; }
+}
 
 /// <summary>
 /// A board profile from <c>hardware/boards/*.json</c>, embedded in the executable so a release carries them:
@@ -23,6 +30,9 @@ public sealed record BoardPin(int? Header, string Name, int? Line, string? Addre
 public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel, IReadOnlyList<BoardPin> Pins)
 {
     private const string Prefix = "boards/";
+
+    // A pin the board needs for itself (the HAT ID EEPROM): its line is recorded, but never usable.
+    private const string ReservedUse = "reserved";
 
     private static readonly Lazy<IReadOnlyDictionary<string, BoardProfile>> All = new(LoadAll);
 
@@ -51,6 +61,9 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
     /// <summary>The pin with this name (case-insensitive), or null.</summary>
     public BoardPin? Pin(string name) => Pins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>The reserved pin on this header-chip line, or null: a line number written there is refused as the pin would be.</summary>
+    public BoardPin? ReservedPinAt(int line) => Pins.FirstOrDefault(p => p.ReservedLine == line);
+
     /// <summary>The pin at this header position, or null.</summary>
     public BoardPin? HeaderPin(int header) => Pins.FirstOrDefault(p => p.Header == header);
 
@@ -64,12 +77,7 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
         var isIoBoard = root.GetProperty("kind").GetString() == "ioBoard";
         var chip = root.TryGetProperty("chip", out var c) && c.TryGetProperty("label", out var label) ? label.GetString() : null;
         int? chipLines = root.TryGetProperty("chip", out var cl) && cl.TryGetProperty("lines", out var count) ? count.GetInt32() : null;
-        var pins = root.GetProperty("pins").EnumerateArray().Select(p => new BoardPin(
-            p.TryGetProperty("header", out var h) ? h.GetInt32() : null,
-            p.GetProperty("name").GetString()!,
-            p.TryGetProperty("line", out var l) ? l.GetInt32() : null,
-            p.TryGetProperty("address", out var a) ? a.GetString() : null,
-            p.TryGetProperty("use", out var u) ? u.GetString() : null)).ToList();
+        var pins = root.GetProperty("pins").EnumerateArray().Select(ParsePin).ToList();
         var bus = root.TryGetProperty("busHeaderPins", out var b) ? b.EnumerateArray().Select(e => e.GetInt32()).ToList() : [];
         var bootLevels = new Dictionary<int, bool>();
         if (root.TryGetProperty("bootPulls", out var pulls))
@@ -90,6 +98,19 @@ public sealed record BoardProfile(string Name, bool IsIoBoard, string? ChipLabel
         }
 
         return new BoardProfile(name, isIoBoard, chip, pins) { BusHeaderPins = bus, BootLevels = bootLevels, ChipLines = chipLines };
+    }
+
+    private static BoardPin ParsePin(JsonElement p)
+    {
+        int? line = p.TryGetProperty("line", out var l) ? l.GetInt32() : null;
+        var use = p.TryGetProperty("use", out var u) ? u.GetString() : null;
+        var reserved = use == ReservedUse;
+        return new BoardPin(
+            p.TryGetProperty("header", out var h) ? h.GetInt32() : null,
+            p.GetProperty("name").GetString()!,
+            reserved ? null : line,
+            p.TryGetProperty("address", out var a) ? a.GetString() : null,
+            use) { ReservedLine = reserved ? line : null };
     }
 
     private static IReadOnlyDictionary<string, BoardProfile> LoadAll()

@@ -61,6 +61,20 @@ public static partial class GatewayConfigReader
             || (_boardNamed && !raw.Contains('@', StringComparison.Ordinal) && !int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out _));
 
         /// <summary>
+        /// Why a line number (<paramref name="raw"/>, as written) may not be used, or null: on the named board's
+        /// header chip it is a reserved pin (the HAT ID EEPROM the firmware reads at boot), refused as its pin
+        /// name or header position is. With a board named a line number is digits only (else a pin name).
+        /// </summary>
+        private string? ReservedLine(string? raw) =>
+            _boardChip is { } board && int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var line)
+            && board.ReservedPinAt(line) is { } pin
+                ? NotAGpio(line.ToString(CultureInfo.InvariantCulture), pin, board)
+                : null;
+
+        private static string NotAGpio(string line, BoardPin pin, BoardProfile board) =>
+            $"line {line} is {BoardProfile.Describe(pin)} on {board.Name}, not a GPIO: a point or output needs a GPIO pin";
+
+        /// <summary>
         /// Resolves a pin reference to a GPIO line (host board) or a board address (I/O board); null after an
         /// error. A pin that is power, ground or reserved is refused with what it is.
         /// </summary>
@@ -106,8 +120,7 @@ public static partial class GatewayConfigReader
 
             if (pin.Line is null && pin.Address is null)
             {
-                return Unresolved(node, subject,
-                    $"line '{raw}' is {BoardProfile.Describe(pin)} on {(_board?.Pins.Contains(pin) == true ? _board : _ioBoard)!.Name}, not a GPIO: a point or output needs a GPIO pin");
+                return Unresolved(node, subject, NotAGpio($"'{raw}'", pin, (_board?.Pins.Contains(pin) == true ? _board : _ioBoard)!));
             }
 
             if (RoleConflict(pin, input) is { } conflict)

@@ -48,8 +48,9 @@ public static partial class GatewayConfigReader
         // (ConfigUse.Paths): they read a real site's config so, and its lines are its real chip's.
         private bool _simulatedChip;
 
-        // The named host board's chip lines, when hardware.chip is that chip (unset, or its label).
-        private int? _boardChipLines;
+        // The named host board, when hardware.chip is its header chip (unset, or its label): only then
+        // is a line number one of its header's lines.
+        private BoardProfile? _boardChip;
 
         // A line the chip does not have: validate passed it (only 0..MaxLine was checked) and the run
         // failed opening it, exit 1, which systemd restarts towards the start limit's reboot. Known
@@ -58,9 +59,9 @@ public static partial class GatewayConfigReader
         private string? BeyondChip(int line)
         {
             var text = line.ToString(CultureInfo.InvariantCulture);
-            if (_boardChipLines is { } lines && line >= lines)
+            if (_boardChip?.ChipLines is { } lines && line >= lines)
             {
-                return $"line {text} is beyond {_board!.Name}'s GPIO chip, which has lines 0..{(lines - 1).ToString(CultureInfo.InvariantCulture)}";
+                return $"line {text} is beyond {_boardChip.Name}'s GPIO chip, which has lines 0..{(lines - 1).ToString(CultureInfo.InvariantCulture)}";
             }
 
             const int simulated = EdgeGuard.Hardware.Simulation.SimulatedGpioDriver.DefaultLineCount;

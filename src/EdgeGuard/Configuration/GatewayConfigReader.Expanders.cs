@@ -196,7 +196,7 @@ public static partial class GatewayConfigReader
             if (pinLine is not null || raw is null || !raw.Contains('@', StringComparison.Ordinal))
             {
                 NoEolOffAdc(eol, subject, written is null ? null : $"line '{written}' is a GPIO line");
-                var line = Line(node, subject, description, input, pinLine);
+                var line = pinLine is null && ReservedLine(raw) is { } reserved ? Fail(node, subject, reserved) : Line(node, subject, description, input, pinLine);
                 return line is { } native && BusConflict(native) is { } taken ? Fail(node, subject, taken) : line;
             }
 

@@ -22,8 +22,9 @@ public static partial class GatewayConfigReader
             LockdownPolicy? lockdown, IReadOnlyList<string> lockdownDrillTriggers, IReadOnlyList<ScenarioDefinition>? scenarios,
             IReadOnlyList<ThreatLevelDefinition>? threatLevels)
         {
-            // A point dropped after its error can only hide a start or a fire input, never invent
-            // one, so the points read are enough; a dropped output could be the lock looked for.
+            // A point dropped after its error still counts as a start or a fire input by its kind
+            // (_brokenPoints), so the site's problems come with its own; a dropped output could be
+            // the lock looked for.
             if (points is null)
             {
                 return;
@@ -38,7 +39,8 @@ public static partial class GatewayConfigReader
             var locks = read.Where(o => o.Kind == OutputKind.Lock).ToList();
             // A broken threat section is reported there; its breaches are then not counted as starts.
             // Buttons an outranking scenario lists start that one, not the built-in lockdown.
-            var starts = lockdown is null ? [] : LocalLockdownStarts([.. PanicsStartingLockdown(points, allScenarios)], lockdownDrillTriggers, threatLevels ?? []);
+            var panics = lockdown is null ? [] : PanicNamesStartingLockdown(points, allScenarios);
+            var starts = lockdown is null ? [] : LocalLockdownStarts(panics, lockdownDrillTriggers, threatLevels ?? []);
             if (lockdown is not null && starts.Length > 0)
             {
                 // A lockdown that locks nothing is reported once, not again for every button or siren.
@@ -51,7 +53,7 @@ public static partial class GatewayConfigReader
 
                 if (locksSomething && alarmsKnown)
                 {
-                    LockdownSoundsSomewhere(root, read, lockdown, starts, [.. PanicsStartingLockdown(points, allScenarios).Select(p => p.Id)]);
+                    LockdownSoundsSomewhere(root, read, lockdown, starts, panics);
                 }
 
                 // Needs no output: a misspelt siren's activeLevel hid it until the next validate.
@@ -84,19 +86,20 @@ public static partial class GatewayConfigReader
         }
 
         /// <summary>
-        /// What on site starts the built-in lockdown: panic buttons (not silent hold-ups), its drill
-        /// keyswitches, and threat levels whose breach starts it. Empty for a gateway that only
-        /// watches (doors, fence) and is locked down, if ever, by the office: such a site is
-        /// legitimate, and the office that started its lockdown can also end it.
+        /// What on site starts the built-in lockdown: panic buttons (<paramref name="panics"/>, from
+        /// <see cref="PanicNamesStartingLockdown"/>), its drill keyswitches, and threat levels whose
+        /// breach starts it. Empty for a gateway that only watches (doors, fence) and is locked down,
+        /// if ever, by the office: such a site is legitimate, and the office that started its
+        /// lockdown can also end it.
         /// </summary>
-        private static string[] LocalLockdownStarts(IReadOnlyList<PointDefinition> points, IReadOnlyList<string> drillTriggers,
+        private static string[] LocalLockdownStarts(IReadOnlyList<string> panics, IReadOnlyList<string> drillTriggers,
             IReadOnlyList<ThreatLevelDefinition> threatLevels)
         {
-            var panics = points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent).Select(p => $"panic button '{p.Id}'");
+            var buttons = panics.Select(id => $"panic button '{id}'");
             var drills = drillTriggers.Select(k => $"drill keyswitch '{k}'");
             var breaches = threatLevels.Where(l => l.BreachStartsLockdown)
                 .Select(l => $"a breach at threat level {l.Level.ToString(CultureInfo.InvariantCulture)}");
-            return [.. panics.Concat(drills).Concat(breaches)];
+            return [.. buttons.Concat(drills).Concat(breaches)];
         }
 
         /// <summary>
@@ -218,8 +221,27 @@ public static partial class GatewayConfigReader
         /// </summary>
         private static IEnumerable<PointDefinition> PanicsStartingLockdown(IReadOnlyList<PointDefinition> points,
             IReadOnlyList<ScenarioDefinition> scenarios) =>
-            points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent
-                && !scenarios.Any(s => s.Rank > ScenarioDefinition.LockdownRank && s.Triggers.Contains(p.Id)));
+            points.Where(p => p.Kind == PointKind.PanicButton && !p.Silent && !StartsAScenarioInstead(p.Id, scenarios));
+
+        /// <summary>
+        /// The names of the buttons whose press starts the built-in lockdown, those left out after an
+        /// error included: a broken button counts only when its <c>silent</c> was read as false, since
+        /// one unread could be a silent hold-up, which starts nothing.
+        /// </summary>
+        private string[] PanicNamesStartingLockdown(IReadOnlyList<PointDefinition> points, IReadOnlyList<ScenarioDefinition> scenarios) =>
+            [.. PanicsStartingLockdown(points, scenarios).Select(p => p.Id)
+                .Concat(_brokenPoints.Where(p => p.Kind == PointKind.PanicButton && p.Silent == false && !StartsAScenarioInstead(p.Name, scenarios))
+                    .Select(p => p.Name))
+                .Distinct(StringComparer.Ordinal)];
+
+        private static bool StartsAScenarioInstead(string id, IReadOnlyList<ScenarioDefinition> scenarios) =>
+            scenarios.Any(s => s.Rank > ScenarioDefinition.LockdownRank && s.Triggers.Contains(id));
+
+        /// <summary>Every fire input, those left out after an error included (they release egress all the same).</summary>
+        private List<string> FireInputs(IReadOnlyList<PointDefinition> points) =>
+            [.. points.Where(p => p.Kind == PointKind.FireAlarm).Select(p => p.Id)
+                .Concat(_brokenPoints.Where(p => p.Kind == PointKind.FireAlarm).Select(p => p.Name))
+                .Distinct(StringComparer.Ordinal)];
 
         // The other way out for a site that means the press to be quiet: a silent hold-up only
         // reports to the office, so it starts nothing, neither locks nor sounds.
@@ -338,7 +360,7 @@ public static partial class GatewayConfigReader
         /// </summary>
         private void FireReleasesSomething(ConfigNode root, IReadOnlyList<PointDefinition> points, List<OutputDefinition> locks)
         {
-            var fireInputs = points.Where(p => p.Kind == PointKind.FireAlarm).Select(p => p.Id).ToList();
+            var fireInputs = FireInputs(points);
             if (fireInputs.Count == 0 || locks.Any(l => l.Egress))
             {
                 return;

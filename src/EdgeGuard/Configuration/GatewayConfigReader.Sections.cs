@@ -48,8 +48,8 @@ public static partial class GatewayConfigReader
             // A host board profile knows its header chip (by label, which survives kernel renumbering).
             var named = _w.Scalar(node.Child("chip"), null, required: realDriver && _board is null, chipHint);
             var chip = named ?? _board?.ChipLabel;
-            // The board profile's line count is its header chip's: not another chip's named here.
-            _boardChipLines = named is null || string.Equals(named.Trim(), _board?.ChipLabel, StringComparison.Ordinal) ? _board?.ChipLines : null;
+            // The board profile's line count and reserved lines are its header chip's: not another chip's named here.
+            _boardChip = named is null || string.Equals(named.Trim(), _board?.ChipLabel, StringComparison.Ordinal) ? _board : null;
 
             if (driver is null || (realDriver && chip is null))
             {
@@ -131,7 +131,7 @@ public static partial class GatewayConfigReader
                 return null;
             }
 
-            var fireInputs = points?.Where(p => p.Kind == PointKind.FireAlarm).Select(p => p.Id).ToList() ?? [];
+            var fireInputs = points is null ? [] : FireInputs(points);
             if (fireInputs.Count > 0 && keyswitches.Count == 0)
             {
                 _w.Error(listNode, null,

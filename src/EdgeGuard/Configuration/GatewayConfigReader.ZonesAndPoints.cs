@@ -8,6 +8,12 @@ public static partial class GatewayConfigReader
 {
     private sealed partial class Run
     {
+        /// <summary>
+        /// Each point item left out after an error whose kind was read: its id as typed (its path when it
+        /// has none), kind and <c>silent</c> (null when unread). The whole-site checks count it by its kind.
+        /// </summary>
+        private readonly List<(string Name, PointKind Kind, bool? Silent)> _brokenPoints = [];
+
         private List<ZoneDefinition>? Zones(ConfigNode node)
         {
             var items = _w.List(node, null);
@@ -122,6 +128,12 @@ public static partial class GatewayConfigReader
                     {
                         _silentPanics.Add(id);
                     }
+                }
+                else if (kind is { } brokenKind)
+                {
+                    // Still a fire input or a panic button to the whole-site checks, so its error and
+                    // theirs come in one validate; named as typed, or by its path when it has no id.
+                    _brokenPoints.Add((id ?? item.Path, brokenKind, silent));
                 }
             }
 

@@ -114,6 +114,24 @@ public sealed class BoardProfileConfigTests
         Assert.Equal(6, result.Errors.Count);
     }
 
+    // "header:27" and "ID_SD" were refused, but 0, the same BCM line, was accepted: a lock wired to the
+    // HAT ID EEPROM, which the firmware reads at every boot.
+    [Theory]
+    [InlineData("raspberry-pi-4")]
+    [InlineData("raspberry-pi-5")]
+    public void A_line_number_on_a_reserved_pin_of_the_named_board_is_refused_like_its_pin_name(string board)
+    {
+        var result = Read(("board", board), ("hardware:chip", null), ("points:0:line", "0"), ("outputs:0:line", "1"));
+
+        Assert.Contains(result.Errors, e => e.Path == "EdgeGuard:points:0:line"
+            && e.Message.Contains($"line 0 is header pin 27 (ID_SD, reserved) on {board}, not a GPIO", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Path == "EdgeGuard:outputs:0:line"
+            && e.Message.Contains($"line 1 is header pin 28 (ID_SC, reserved) on {board}, not a GPIO", StringComparison.Ordinal));
+        // Line 0 of another chip is not the header's BCM 0; without a board the line is the kernel's to know.
+        Assert.True(Read(("board", board), ("hardware:chip", "gpiochip9"), ("points:0:line", "0")).IsValid);
+        Assert.True(Read(("points:0:line", "0")).IsValid);
+    }
+
     [Fact]
     public void Unknown_board_and_a_header_pin_without_a_board_are_explained()
     {

@@ -10,13 +10,14 @@ namespace EdgeGuard.Tests.Configuration;
 /// </summary>
 public sealed class SiteSafetyConfigTests
 {
-    private const string Key = """{ "id": "key", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "z" }""";
+    internal const string Key = """{ "id": "key", "kind": "keyswitch", "line": 5, "activeLevel": "low", "pull": "up", "zone": "z" }""";
     private const string Panic = """{ "id": "panic", "kind": "panicButton", "line": 23, "activeLevel": "high", "pull": "up", "zone": "z" }""";
     private const string Door = """{ "id": "door", "kind": "doorContact", "line": 17, "activeLevel": "high", "pull": "up", "zone": "z" }""";
     private const string Fence = """{ "id": "fence", "kind": "perimeter", "line": 22, "activeLevel": "high", "pull": "up", "zone": "z" }""";
-    private const string Siren = """{ "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "z" }""";
+    internal const string Siren = """{ "id": "siren", "kind": "siren", "line": 16, "activeLevel": "high", "zone": "z" }""";
 
-    private static ConfigResult Site(string points, string outputs, string extra = "") =>
+    /// <summary>A one-zone site (zone <c>z</c>) of these points and outputs, plus <paramref name="extra"/> sections.</summary>
+    internal static ConfigResult Site(string points, string outputs, string extra = "") =>
         GatewayConfigReader.Read(TestConfigs.FromJson($$"""
             { "EdgeGuard": { "site": "s", "gateway": "g", "stateDirectory": "state",
               "hardware": { "driver": "libgpiod", "chip": "0" },
