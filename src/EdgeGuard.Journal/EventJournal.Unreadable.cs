@@ -17,7 +17,8 @@ namespace EdgeGuard.Journal;
 //   type it never writes, data that is not a JSON object);
 // - on delivery, a row that no longer matches its own hash (JournalChain), which catches what keeps
 //   a field's shape: a flipped hex digit of an id, a digit in data;
-// - on delivery, a page SQLite itself reports corrupt: the range is read again one seq at a time.
+// - on delivery, a page SQLite itself reports corrupt: the range is read again row by row
+//   (EventJournal.DamagedRange.cs).
 // The tools (journal tail, export) refuse a row of the first kind with its seq and the problem, and
 // show a row of the second as stored; `journal verify` names both. The publisher must not stop: it
 // reads in seq order and advances only past what the broker acknowledged, so a row it could not
@@ -39,8 +40,6 @@ public sealed partial class EventJournal
     // Salts the id of a record whose row could not be read at all (no stored field to derive it
     // from): the same for every resend while this journal is open, another after a restart.
     private readonly Guid _unreadableSalt = Guid.NewGuid();
-
-    private SqliteCommand? _readOneCommand;
 
     // The stored row at the reader, checked field by field. For delivery, a row that fails a check
     // becomes a journal.unreadable record (reported once per read through onError); for the tools,
@@ -106,47 +105,6 @@ public sealed partial class EventJournal
     private bool MatchesItsHash(SqliteDataReader reader, in ChainedRow row) =>
         reader.IsDBNull(10) || reader.IsDBNull(11) || reader.GetValue(10) is not byte[] prev || reader.GetValue(11) is not byte[] hash
             || _readChain.Hash(prev, row).AsSpan().SequenceEqual(hash);
-
-    // After SQLite found the file's structure damaged on a range read: the same range one seq at a
-    // time, so that the rows it can still reach are delivered and each seq it cannot read becomes
-    // a journal.unreadable. A seq with no row is skipped, as in the range read (a declared gap or,
-    // if the damage hid the row, a jump the office reports as lost events). Caller holds _readGate.
-    private List<JournalRecord> QueryEach(long from, long through, int max, SqliteException damage)
-    {
-        Report(JournalException.For(_database.Path, $"reading events {from}..{through} failed: {damage.Message}; reading them one by one", damage));
-        if (_readOneCommand is null)
-        {
-            _readOneCommand = _reader!.CreateCommand();
-            _readOneCommand.CommandText = $"SELECT {SelectColumns} FROM events WHERE seq = $seq;";
-            _readOneCommand.Parameters.Add("$seq", SqliteType.Integer);
-        }
-
-        var records = new List<JournalRecord>();
-        for (var seq = from; seq <= through && records.Count < max; seq++)
-        {
-            _readOneCommand.Parameters[0].Value = seq;
-            try
-            {
-                using var reader = _readOneCommand.ExecuteReader();
-                if (reader.Read())
-                {
-                    records.Add(ReadRecord(reader, forDelivery: true));
-                }
-            }
-            catch (SqliteException ex) when (!SqliteCodes.IsCorrupt(ex))
-            {
-                throw JournalException.For(_database.Path, $"reading event {seq} failed: {ex.Message}", ex);
-            }
-            catch (SqliteException ex)
-            {
-                var problem = $"cannot be read: {ex.Message}";
-                Report(Corrupt(seq, problem));
-                records.Add(Unreadable(seq, problem, null, null, null, DerivedId($"{UnreadableType}\n{seq}\n{_unreadableSalt}", null), TimeSpan.Zero));
-            }
-        }
-
-        return records;
-    }
 
     private JournalException Corrupt(long seq, string problem) =>
         JournalException.For(_database.Path, string.Create(CultureInfo.InvariantCulture, $"event {seq} {problem}"));

@@ -303,6 +303,8 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             _readCommand = null;
             _readOneCommand?.Dispose();
             _readOneCommand = null;
+            _nextSeqCommand?.Dispose();
+            _nextSeqCommand = null;
             _reader?.Dispose();
             _reader = null;
         }

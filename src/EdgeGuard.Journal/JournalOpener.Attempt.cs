@@ -21,7 +21,11 @@ public static partial class JournalOpener
     /// The open was still running at the deadline, no damage found: the card may only be slow (a
     /// schema upgrade, a WAL replay), its safety state readable (JournalOpener.Seed.cs).
     /// </param>
-    private sealed record Outcome(JournalDatabase? Database, JournalReplaced? Fault, Exception? Failure, string? Problem, bool TimedOut = false);
+    /// <param name="DamageLeftInPlace">
+    /// The open found the file damaged but did not move it aside (not confirmed, or confirmed too
+    /// late): it is still there, and its safety state may well be readable.
+    /// </param>
+    private sealed record Outcome(JournalDatabase? Database, JournalReplaced? Fault, Exception? Failure, string? Problem, bool TimedOut = false, bool DamageLeftInPlace = false);
 
     // How many opens in a row must find the file damaged before it is moved aside.
     private const int DamageConfirmations = 2;
@@ -156,7 +160,7 @@ public static partial class JournalOpener
                     // journal moved aside for that loses its seqs' history and its safety state.
                     if (!TimeForAnotherTry)
                     {
-                        return new(null, null, ex, $"{ex.Message} (not confirmed by another try within the deadline, so it is left in place)");
+                        return new(null, null, ex, $"{ex.Message} (not confirmed by another try within the deadline, so it is left in place)", DamageLeftInPlace: true);
                     }
 
                     Thread.Sleep(RetryPause);
@@ -217,7 +221,7 @@ public static partial class JournalOpener
                 {
                     // Moving files under a boot that runs, or is about to run, on the fallback
                     // helps no one; the next start finds the damage again.
-                    return new(null, null, damage, damage.Message);
+                    return new(null, null, damage, damage.Message, DamageLeftInPlace: true);
                 }
 
                 // From here Run waits for this replace (ReplaceGrace) rather than abandon it.

@@ -16,7 +16,9 @@ namespace EdgeGuard.Journal;
 // an RTC may find behind the card's at boot. The same when the open was still running at its
 // deadline: a card that answers slowly (a schema upgrade building an index over a large events
 // table, a WAL replay after a power cut) holds a readable lockdown, and an unseeded volatile
-// journal booted Normal over it, which the next restart's takeover wrote onto the card.
+// journal booted Normal over it, which the next restart's takeover wrote onto the card. The same
+// again for a file the open found damaged but left in place (one corrupt read after a slow open,
+// no time left to confirm it): most likely whole, and a partly damaged one still gives what it can.
 public static partial class JournalOpener
 {
     /// <summary>
@@ -170,10 +172,13 @@ public static partial class JournalOpener
 /// <summary>Whether, and how, a new volatile journal is seeded from the real journal (JournalOpener.Seed.cs).</summary>
 internal enum SeedRead
 {
-    /// <summary>Not seeded: the real journal is damaged, or was given up on in a replace.</summary>
+    /// <summary>Not seeded: the real journal was moved aside as damaged, or was given up on in a replace.</summary>
     None,
 
-    /// <summary>The real journal would not open for writing (a full card): read without locks.</summary>
+    /// <summary>
+    /// The real journal would not open for writing (a full card), or was found damaged and left in
+    /// place (not confirmed within the deadline): read without locks, no open running beside it.
+    /// </summary>
     Unwritable,
 
     /// <summary>

@@ -120,9 +120,15 @@ public static partial class JournalOpener
         // large events table, a WAL replay after a power cut) still answers a read. Unseeded, the
         // gateway ran Normal over the card's lockdown, and the next restart's takeover wrote that
         // Normal onto the card. A card that does not answer at all costs the seed's 5 s more.
+        // Damage the open did not move aside is read the same way: after a power cut a slow open
+        // (WAL replay, busy retries) leaves no time to confirm one short read, and the file, most
+        // likely whole, holds the lockdown and the commands seen; unseeded, the site booted Normal
+        // and a captured command could be replayed. The salvage read takes what it can of a file
+        // that is damaged indeed, and the fault says what it could not. Only a file moved aside
+        // (or being moved) is not read: it is no longer there.
         var seed = outcome.TimedOut
             ? SeedRead.BesideSlowOpen
-            : outcome.Failure is { } failure && !IsDamaged(failure) ? SeedRead.Unwritable : SeedRead.None;
+            : outcome.Failure is { } failure && (outcome.DamageLeftInPlace || !IsDamaged(failure)) ? SeedRead.Unwritable : SeedRead.None;
         return OpenFallback(fullPath, fallbackPath, outcome.Problem!, time, open, seed);
     }
 

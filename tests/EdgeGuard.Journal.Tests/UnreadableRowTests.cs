@@ -187,7 +187,12 @@ public sealed class UnreadableRowTests : IDisposable
     }
 
     // Sets the b-tree page type byte of the table page holding the record to 0, which no page has.
-    private static void CorruptPageHolding(string path, Core.Ports.JournalRecord record)
+    internal static void CorruptPageHolding(string path, Core.Ports.JournalRecord record) =>
+        CorruptPage(path, record, inIdIndex: false);
+
+    // The same for the page of the events.id index that holds the record's entry; inIdIndex false:
+    // the table page.
+    internal static void CorruptPage(string path, Core.Ports.JournalRecord record, bool inIdIndex)
     {
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
         {
@@ -200,9 +205,20 @@ public sealed class UnreadableRowTests : IDisposable
         var bytes = File.ReadAllBytes(path);
         var pageSize = (bytes[16] << 8) | bytes[17];
         // The table row holds the id text right before the timestamp text; the index entry does not.
-        var needle = System.Text.Encoding.UTF8.GetBytes(record.Id.ToString("D") + EventDataWriter.Iso(record.Timestamp));
-        var at = bytes.AsSpan().IndexOf(needle);
-        Assert.True(at > 0, "the row's id and timestamp were not found in the file");
+        var id = System.Text.Encoding.UTF8.GetBytes(record.Id.ToString("D"));
+        var timestamp = System.Text.Encoding.UTF8.GetBytes(EventDataWriter.Iso(record.Timestamp));
+        var at = -1;
+        for (var from = 0; ; from = at + 1)
+        {
+            var found = bytes.AsSpan(from).IndexOf(id);
+            Assert.True(found >= 0, $"the row's {(inIdIndex ? "index entry" : "id and timestamp")} were not found in the file");
+            at = from + found;
+            if (bytes.AsSpan(at + id.Length).StartsWith(timestamp) != inIdIndex)
+            {
+                break;
+            }
+        }
+
         var page = at / pageSize;
         Assert.True(page > 0, "the row is on the first page");
         bytes[page * pageSize] = 0;
