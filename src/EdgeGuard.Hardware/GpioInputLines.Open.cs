@@ -60,6 +60,9 @@ public sealed partial class GpioInputLines
                 return;
             }
 
+            // A leftover of this set's own (a close that failed after a refused callback) would read as a line
+            // "in use by another input or output" for good: closed first, as nothing else here holds it.
+            LineSet.CloseAll(_controller, [line.Point.Line]);
             var failure = LineSet.TryOpen(_controller, Request(line));
             if (failure is null && Volatile.Read(ref _onEdge) is not null)
             {
@@ -92,15 +95,12 @@ public sealed partial class GpioInputLines
         }
     }
 
-    /// <summary>Puts in every open line's edge callback, at <see cref="Start"/>.</summary>
+    /// <summary>Puts in every open line's edge callback, at <see cref="Start"/>, which holds the open gate.</summary>
     private void RegisterEach()
     {
-        lock (_openGate)
+        foreach (var line in _lines.Values.Where(l => l.OpenFailure is null))
         {
-            foreach (var line in _lines.Values.Where(l => l.OpenFailure is null))
-            {
-                Volatile.Write(ref line.OpenFailure, TryRegister(line));
-            }
+            Volatile.Write(ref line.OpenFailure, TryRegister(line));
         }
     }
 

@@ -149,14 +149,19 @@ public sealed partial class GpioInputLines : IInputLines
     {
         ArgumentNullException.ThrowIfNull(onEdge);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (Interlocked.CompareExchange(ref _onEdge, onEdge, null) is not null)
+        // Under the open gate with the registrations: a read on another thread that opens a refused line
+        // in between would put its callback in, and the registrations here a second one.
+        lock (_openGate)
         {
-            throw new InvalidOperationException("Edge delivery has already been started.");
-        }
+            if (Interlocked.CompareExchange(ref _onEdge, onEdge, null) is not null)
+            {
+                throw new InvalidOperationException("Edge delivery has already been started.");
+            }
 
-        // A line whose callback the driver refuses is closed, to be opened with it by a later read
-        // (GpioInputLines.Open.cs): the other lines, and the resync, start all the same.
-        RegisterEach();
+            // A line whose callback the driver refuses is closed, to be opened with it by a later read
+            // (GpioInputLines.Open.cs): the other lines, and the resync, start all the same.
+            RegisterEach();
+        }
 
         // The levels the receiver starts from: read after the callbacks are in, so a change in between
         // arrives as an edge rather than as a mismatch the resync would report as a lost edge.
@@ -192,7 +197,9 @@ public sealed partial class GpioInputLines : IInputLines
                 LineSet.BestEffort(() => _controller.UnregisterCallbackForPinValueChangedEvent(line.Point.Line, line.Handler!));
             }
 
-            LineSet.CloseAll(_controller, _lines.Values.Where(l => l.OpenFailure is null).Select(l => l.Point.Line));
+            // Every line of the set that is open, a refused one's leftover too (a close that failed after its
+            // callback was refused): no other part of this process has these lines (RefuseOpen).
+            LineSet.CloseAll(_controller, _lines.Values.Select(l => l.Point.Line));
         }
     }
 

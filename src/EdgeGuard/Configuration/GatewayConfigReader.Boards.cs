@@ -72,7 +72,7 @@ public static partial class GatewayConfigReader
                 : null;
 
         private static string NotAGpio(string line, BoardPin pin, BoardProfile board) =>
-            $"line {line} is {BoardProfile.Describe(pin)} on {board.Name}, not a GPIO: a point or output needs a GPIO pin";
+            $"line {line} is {BoardProfile.Describe(pin)} on {board.Name}, not a GPIO: a point, an output or an expander's interrupt line needs a GPIO pin";
 
         /// <summary>
         /// Resolves a pin reference to a GPIO line (host board) or a board address (I/O board); null after an

@@ -103,7 +103,11 @@ public static partial class GatewayConfigReader
                 _expanderOnI2c1 |= bus == 1;
                 // Registered like an input line, so a point or output on the same GPIO line is reported;
                 // checked against the bus pins once every chip is read (InterruptLinesOffTheBuses).
-                var interrupt = Line(item.Child("interruptLine"), subject, subject ?? "an expander's interrupt line", input: true);
+                // A reserved header line (the HAT ID EEPROM's) is refused here as a point's or output's is (LineOf).
+                var interruptNode = item.Child("interruptLine");
+                var interrupt = ReservedLine(interruptNode.Shape == NodeShape.Value ? interruptNode.Section.Value?.Trim() : null) is { } reserved
+                    ? Fail(interruptNode, subject, reserved)
+                    : Line(interruptNode, subject, subject ?? "an expander's interrupt line", input: true);
                 if (interrupt is { } interruptLine)
                 {
                     _interruptLines.Add((item.Child("interruptLine"), subject, interruptLine));

@@ -103,6 +103,30 @@ public sealed class ExpanderRefusedEdgesTests : IDisposable
     }
 
     [Fact]
+    public void A_host_line_that_keeps_failing_its_reads_is_a_line_fault_and_the_chip_answering_is_polled_not_taken_for_dead()
+    {
+        using var bank = Bank();
+        bank.OpenOutputs(new Dictionary<string, bool> { ["lock-annex"] = true });
+        bank.Start(_rig.Edges.Add);
+        _rig.Host.FailReads(IntLine, int.MaxValue); // EIO on every read of the host line from now on
+
+        Run(ExpanderBank.SupervisionInterval * 3);
+
+        var fault = Assert.IsType<HardwareFault>(Assert.Single(_rig.Reported));
+        Assert.Equal("mcp23017@0x20", fault.Device);
+        Assert.StartsWith("its interrupt line (host GPIO 4) could not be read", fault.Reason, StringComparison.Ordinal);
+        Assert.Empty(fault.Points); // the chip answers: its points are read, not fail-safe
+        Assert.Empty(_rig.Edges); // and none was delivered at a fail-safe level
+
+        // A press and its release, read by the fast poll though neither the callback nor the line says so.
+        _rig.Fake.SetPin(0, false);
+        Run(FastPoll);
+        _rig.Fake.SetPin(0, true);
+        Run(FastPoll);
+        Assert.Equal([("panic-annex", false), ("panic-annex", true)], Edges());
+    }
+
+    [Fact]
     public void Once_the_driver_takes_the_callback_the_next_pass_listens_and_restores_the_fault()
     {
         _rig.Host.RefuseEdgeEvents(IntLine);

@@ -127,6 +127,9 @@ public sealed class BoardProfileConfigTests
             && e.Message.Contains($"line 0 is header pin 27 (ID_SD, reserved) on {board}, not a GPIO", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.Path == "EdgeGuard:outputs:0:line"
             && e.Message.Contains($"line 1 is header pin 28 (ID_SC, reserved) on {board}, not a GPIO", StringComparison.Ordinal));
+        // An expander's interrupt line is a host GPIO input like a point's.
+        Assert.Contains(ReadAnnex($"board={board}", "hardware:chip=", "expanders:0:interruptLine=0").Errors, e => e.Path == "EdgeGuard:expanders:0:interruptLine"
+            && e.Message.Contains($"line 0 is header pin 27 (ID_SD, reserved) on {board}, not a GPIO", StringComparison.Ordinal));
         // Line 0 of another chip is not the header's BCM 0; without a board the line is the kernel's to know.
         Assert.True(Read(("board", board), ("hardware:chip", "gpiochip9"), ("points:0:line", "0")).IsValid);
         Assert.True(Read(("points:0:line", "0")).IsValid);

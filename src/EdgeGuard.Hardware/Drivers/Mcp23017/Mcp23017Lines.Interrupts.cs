@@ -42,6 +42,9 @@ public sealed partial class Mcp23017Lines
     private ITimer? _reservice;
     private ITimer? _fastPoll;
     private string? _lineFault;
+
+    // Why the host line's last read failed since a sweep or poll began looking at it; null when it read (LineAsserted).
+    private string? _lineReadFailure;
     private long _lastMiss;
 
     // 1 while a fast-poll tick runs (FastPoll): the next tick skips instead of queueing behind it.
@@ -73,12 +76,14 @@ public sealed partial class Mcp23017Lines
 
     /// <summary>
     /// Services the chip if its INT line is asserted (low) with no edge to announce it, e.g. after a failed
-    /// read. Returns whether the line was asserted. Supervision calls <see cref="Sweep"/>, which also does this.
+    /// read, or if the line cannot be read (the chip is the safe side to read). Returns whether it serviced.
+    /// Supervision calls <see cref="Sweep"/>, which also does this.
     /// </summary>
     public bool Poll()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_onEdge is null || !LineAsserted())
+        Volatile.Write(ref _lineReadFailure, null);
+        if (_onEdge is null || (!LineAsserted() && Volatile.Read(ref _lineReadFailure) is null))
         {
             return false;
         }
@@ -135,6 +140,7 @@ public sealed partial class Mcp23017Lines
             // Under the lock the callback, Read and DeliverChanges cannot clear the interrupt between these
             // reads, so INTF set at the first read is still set, and holding INT low, at the look at the line.
             var timestamp = _time.GetTimestamp();
+            Volatile.Write(ref _lineReadFailure, null);
             var assertedBefore = LineAsserted();
             var flags = _chip.ReadInterruptFlags();
             var asserted = LineAsserted();
@@ -156,18 +162,20 @@ public sealed partial class Mcp23017Lines
                 _unannouncedOnce = !_unannouncedOnce;
             }
 
-            var miss = (flags, asserted) switch
-            {
-                // The chip held INT asserted (INTF stays set until read) while the host read its line high.
-                (not 0, false) =>
-                    $"its interrupt line (host GPIO {_interruptLine}) is not asserting: the chip held an interrupt for {Mcp23017Configuration.PinNames(flags)} while the line read high (INTA wire cut or loose?)",
-                // Low before and after the flags read with nothing pending, even after the full read: not the chip.
-                (0, true) when assertedBefore && interrupt.Flags == 0 =>
-                    $"its interrupt line (host GPIO {_interruptLine}) is asserted while the chip has no interrupt pending (INTA shorted to ground?), so no falling edge can announce a change",
-                (0, false) when unannouncedAgain =>
-                    $"{Mcp23017Configuration.PinNames(unannounced)} changed without an interrupt reaching host GPIO {_interruptLine}",
-                _ => null,
-            };
+            var miss = Volatile.Read(ref _lineReadFailure) is { } unread
+                ? $"its interrupt line (host GPIO {_interruptLine}) could not be read: {unread.TrimEnd('.')}"
+                : (flags, asserted) switch
+                {
+                    // The chip held INT asserted (INTF stays set until read) while the host read its line high.
+                    (not 0, false) =>
+                        $"its interrupt line (host GPIO {_interruptLine}) is not asserting: the chip held an interrupt for {Mcp23017Configuration.PinNames(flags)} while the line read high (INTA wire cut or loose?)",
+                    // Low before and after the flags read with nothing pending, even after the full read: not the chip.
+                    (0, true) when assertedBefore && interrupt.Flags == 0 =>
+                        $"its interrupt line (host GPIO {_interruptLine}) is asserted while the chip has no interrupt pending (INTA shorted to ground?), so no falling edge can announce a change",
+                    (0, false) when unannouncedAgain =>
+                        $"{Mcp23017Configuration.PinNames(unannounced)} changed without an interrupt reaching host GPIO {_interruptLine}",
+                    _ => null,
+                };
             // A line not held (the kernel refused it) reads as released: nothing to judge, its fault stands.
             if (LineOpen)
             {
@@ -322,8 +330,30 @@ public sealed partial class Mcp23017Lines
         Volatile.Write(ref _lastCallbackFailure, ex);
     }
 
-    /// <summary>Whether INT is asserted; a line not held reads as released (Service then makes one pass).</summary>
-    private bool LineAsserted() => LineOpen && _controller.Read(_interruptLine) == PinValue.Low;
+    /// <summary>
+    /// Whether INT is asserted; a line not held reads as released (Service then makes one pass), and so does one
+    /// whose read fails (EIO), with the failure kept for the sweep to judge the line by (<see cref="SweepOnce"/>):
+    /// thrown, it ended every sweep before the chip was read, and the bank took the chip, which answers, for dead.
+    /// </summary>
+    private bool LineAsserted()
+    {
+        if (!LineOpen)
+        {
+            return false;
+        }
+
+        try
+        {
+            return _controller.Read(_interruptLine) == PinValue.Low;
+        }
+#pragma warning disable CA1031 // Any failure to read the host line is the line's fault, judged by the sweep.
+        catch (Exception ex) when (ex is not ObjectDisposedException)
+#pragma warning restore CA1031
+        {
+            Volatile.Write(ref _lineReadFailure, ex.Message);
+            return false;
+        }
+    }
 
     private List<RawEdge> EdgesFrom(Mcp23017Interrupt interrupt, long timestamp)
     {

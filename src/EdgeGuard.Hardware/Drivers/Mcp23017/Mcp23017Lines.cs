@@ -192,22 +192,15 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
 
         // A change since initialisation holds INT low and will never make another falling edge; without the
         // line, read the chip now rather than at the first fast poll. A host line that cannot be read (EIO)
-        // is no reason to stop the start: the chip is read as if it were asserted, and the sweeps judge the line.
-        try
+        // is no reason to stop the start: Poll reads the chip then, and the sweeps judge the line.
+        if (LineOpen)
         {
-            if (LineOpen)
-            {
-                Poll();
-                return;
-            }
+            Poll();
         }
-#pragma warning disable CA1031 // Reading the chip is the safe side of any failure to read the host line.
-        catch (Exception ex) when (ex is not ObjectDisposedException)
-#pragma warning restore CA1031
+        else
         {
+            Service(fromEdge: false);
         }
-
-        Service(fromEdge: false);
     }
 
     /// <summary>
