@@ -17,6 +17,16 @@ public sealed partial class ExpanderBank
         }
     }
 
+    /// <summary>
+    /// Raises the fault of a chip that answers but whose host interrupt line is refused (its request, or its edge
+    /// callback): polled meanwhile, restored by the supervision pass that gets the line. Under the lock.
+    /// </summary>
+    private void RaiseLineFault(Chip chip, string line, List<DomainEvent> events)
+    {
+        (chip.Faulted, chip.LineFaultReported) = (true, line);
+        events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, line));
+    }
+
     // Every input point on the chip: what a fault of a chip that does not answer leaves unread (HardwareFault.Points).
     private static string[] InputPoints(Chip chip) => [.. chip.Inputs.Select(i => i.PointId).Order(StringComparer.Ordinal)];
 

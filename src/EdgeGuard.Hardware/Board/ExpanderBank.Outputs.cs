@@ -68,8 +68,7 @@ public sealed partial class ExpanderBank
                     // It answered and is configured; only the host's line was refused (another process holds
                     // it): reported now, so a walk test lists it with the boot faults, and restored by the
                     // supervision pass that gets the line.
-                    (chip.Faulted, chip.LineFaultReported) = (true, line);
-                    events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, line));
+                    RaiseLineFault(chip, line, events);
                 }
             }
 

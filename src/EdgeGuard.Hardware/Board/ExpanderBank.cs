@@ -188,8 +188,7 @@ public sealed partial class ExpanderBank : IInputLines
                     // refused at OpenOutputs is; a fault standing already is left to the next pass to swap.
                     if (!chip.Faulted && chip.Lines?.InterruptLineFault is { } line)
                     {
-                        (chip.Faulted, chip.LineFaultReported) = (true, line);
-                        events.Add(new HardwareFault(_time.GetUtcNow(), chip.Options.Id, line));
+                        RaiseLineFault(chip, line, events);
                     }
                 }
             }
