@@ -27,6 +27,8 @@ public sealed partial class JournalDatabase
             throw JournalException.For(fullPath, "does not exist.");
         }
 
+        RefuseOrphanedWal(fullPath);
+
         var busyTimeoutMs = (int)DefaultBusyTimeout.TotalMilliseconds;
         var connectionString = new SqliteConnectionStringBuilder
         {

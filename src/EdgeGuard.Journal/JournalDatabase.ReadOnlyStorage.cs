@@ -95,6 +95,7 @@ public sealed partial class JournalDatabase
     // only the safety-state row, whose columns every migration added with a default).
     private static JournalDatabase OpenReadOnlyAs(string fullPath, TimeSpan timeout, JournalReadOnlyAccess access, bool olderSchema = false)
     {
+        RefuseOrphanedWal(fullPath);
         var dataSource = access switch
         {
             JournalReadOnlyAccess.PrivateWalIndex => UriFor(fullPath, "vfs=unix-none"),

@@ -88,6 +88,7 @@ public sealed partial class JournalDatabase : IDisposable
 
         var fullPath = System.IO.Path.GetFullPath(path);
         EnsureDirectory(fullPath);
+        RefuseOrphanedWal(fullPath); // before SQLite deletes it: JournalDatabase.OrphanedWal.cs
 
         var connectionString = ConnectionString(fullPath, openMode, timeout);
         var busyTimeoutMs = (int)timeout.TotalMilliseconds;

@@ -43,6 +43,12 @@ public sealed class JournalException : Exception
     /// </summary>
     public bool FromNewerBuild { get; private init; }
 
+    /// <summary>
+    /// The file is damaged in a way found before SQLite read it (a write-ahead log beside a missing
+    /// or empty database file): like SQLITE_CORRUPT, the same at every try, fixed only by a new file.
+    /// </summary>
+    public bool Damaged { get; private init; }
+
     /// <summary>Builds the exception for a problem with a given database file.</summary>
     internal static JournalException For(string databasePath, string problem, Exception? innerException = null) =>
         new(databasePath, problem, innerException);
@@ -52,7 +58,12 @@ public sealed class JournalException : Exception
     /// the newer-build flag and this exception (as the cause) are kept.
     /// </summary>
     internal JournalException WithContext(string context) =>
-        new($"{Message}; {context}", this) { FromNewerBuild = FromNewerBuild, DatabasePath = DatabasePath };
+        new($"{Message}; {context}", this) { FromNewerBuild = FromNewerBuild, Damaged = Damaged, DatabasePath = DatabasePath };
+
+    // Damage found before SQLite read the file (JournalDatabase.OrphanedWal.cs), so there is no
+    // SQLITE_CORRUPT to say it: the opener treats it as it treats one (JournalOpener.IsDamaged).
+    internal static JournalException DamagedFile(string databasePath, string problem) =>
+        new(databasePath, problem, null) { Damaged = true };
 
     /// <summary>Builds the exception for a file whose schema is newer than this build's.</summary>
     internal static JournalException NewerSchema(string databasePath, string problem) =>

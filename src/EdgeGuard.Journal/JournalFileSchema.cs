@@ -45,6 +45,8 @@ public sealed record JournalFileSchema(string Path, int Version, bool IsEdgeGuar
             throw JournalException.For(fullPath, "does not exist.");
         }
 
+        JournalDatabase.RefuseOrphanedWal(fullPath); // SQLite would delete the WAL: JournalDatabase.OrphanedWal.cs
+
         try
         {
             return File.Exists(fullPath + "-wal") && File.Exists(fullPath + "-shm") ? FromSqlite(fullPath) : FromHeader(fullPath);

@@ -321,7 +321,7 @@ public static partial class JournalOpener
 
     /// <summary>
     /// Whether <paramref name="failure"/> says the file itself is damaged (SQLITE_NOTADB,
-    /// SQLITE_CORRUPT): the same at every try, and fixed only by a new file.
+    /// SQLITE_CORRUPT, an orphaned write-ahead log): the same at every try, and fixed only by a new file.
     /// </summary>
     /// <param name="failure">What the open threw.</param>
     /// <returns>True for a damaged file.</returns>
@@ -330,6 +330,11 @@ public static partial class JournalOpener
         ArgumentNullException.ThrowIfNull(failure);
         for (var ex = failure; ex is not null; ex = ex.InnerException)
         {
+            if (ex is JournalException { Damaged: true })
+            {
+                return true;
+            }
+
             if (ex is SqliteException sqlite)
             {
                 return SqliteCodes.IsCorrupt(sqlite);

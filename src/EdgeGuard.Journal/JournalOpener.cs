@@ -301,9 +301,17 @@ public static partial class JournalOpener
     // Three renames, so a kill can come between them: the intent is written first (from.moving,
     // naming to), and the main file's rename is the move's commit point. Before it, the next open
     // undoes the move (UndoCutMove); after it, only the intent is left to delete.
+    // A main file lost beside its WAL (JournalDatabase.OrphanedWal.cs) is moved as an empty one,
+    // made first: the damaged-<stamp> file is what the next start goes by (NewestDamaged), and a
+    // kill before the move finds the same damage again.
     internal static void MoveWithSidecars(string from, string to)
     {
         var sidecars = Sidecars.Where(s => File.Exists(from + s)).ToArray();
+        if (sidecars.Length > 0 && !File.Exists(from))
+        {
+            File.Create(from).Dispose();
+        }
+
         if (sidecars.Length > 0)
         {
             WriteMoveIntent(from, to);

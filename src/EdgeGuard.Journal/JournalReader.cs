@@ -41,6 +41,8 @@ public sealed class JournalReader : IDisposable
             throw JournalException.For(fullPath, "does not exist.");
         }
 
+        JournalDatabase.RefuseOrphanedWal(fullPath); // SQLite would delete the WAL: JournalDatabase.OrphanedWal.cs
+
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = fullPath,
