@@ -8,7 +8,8 @@ namespace EdgeGuard.Mqtt.Tests;
 /// The contract's <c>operator</c> pattern and the gateway's check agree on which names they take:
 /// the schema excluded U+0000-001F and U+007F only, while the gateway (<c>char.IsControl</c>) also
 /// refuses U+0080-009F as <c>invalid-field</c>, so an office tool validating against the schema
-/// could send a name the gateway refuses.
+/// could send a name the gateway refuses. Invisible format characters (category Cf) and line and
+/// paragraph separators are refused by both too: they would make two operators' names look the same.
 /// </summary>
 public sealed class OperatorNameContractTests
 {
@@ -20,9 +21,19 @@ public sealed class OperatorNameContractTests
     [InlineData("jos\\u009f", false)]
     [InlineData("jos\\u007f", false)]
     [InlineData("jos\\u001f", false)]
+    [InlineData("jos\\u200b", false)] // zero-width space: prints as nothing
+    [InlineData("jos\\u202e", false)] // right-to-left override
+    [InlineData("jos\\u2066", false)] // left-to-right isolate
+    [InlineData("jos\\ufeff", false)] // byte order mark
+    [InlineData("jos\\u00ad", false)] // soft hyphen
+    [InlineData("jos\\u2028", false)] // line separator
+    [InlineData("jos\\udb40\\udc41", false)] // tag letter A (U+E0041), beyond the BMP
     [InlineData("jos\\u00a0", true)] // no-break space: the first after the C1 controls
     [InlineData("jos\\u00e9", true)]
     [InlineData("officer.jones", true)]
+    [InlineData("\\u5f20\\u4f1f", true)] // Chinese
+    [InlineData("\\ud840\\udc0b", true)] // U+2000B, a CJK ideograph beyond the BMP
+    [InlineData("\\u0627\\u0644\\u0639\\u0644\\u064a", true)] // Arabic, right to left by itself
     public async Task The_contract_and_the_gateway_take_the_same_operator_names(string escaped, bool taken)
     {
         var payload = "{\"args\":{},\"expires_at\":\"2026-11-23T19:05:30.000Z\",\"gateway\":\"gw-1\",\"id\":\"3f1c9a52-8d4e-4b7a-9e21-6c0d5a7b8e90\","
@@ -35,7 +46,7 @@ public sealed class OperatorNameContractTests
         Assert.True(taken == (code == 0), report);
         if (!taken)
         {
-            Assert.Equal("operator must be 1-256 characters, no control characters", error);
+            Assert.Equal("operator must be 1-256 characters, no control or invisible format characters", error);
             Assert.Contains("/operator must match pattern", report, StringComparison.Ordinal);
         }
     }

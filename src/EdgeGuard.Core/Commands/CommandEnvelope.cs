@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text;
 
 namespace EdgeGuard.Core.Commands;
@@ -33,6 +34,31 @@ public sealed record CommandEnvelope(
 
     /// <summary>Longest operator name accepted.</summary>
     public const int MaxOperatorLength = 256;
+
+    /// <summary>
+    /// Whether <paramref name="name"/> can be an operator's name: no control characters (C0, DEL,
+    /// C1), no invisible format characters (Unicode category Cf: zero-width spaces and joiners,
+    /// bidi overrides and isolates, the byte order mark, soft hyphen, tag characters) and no line or
+    /// paragraph separators. Those print as nothing, so "alice" and "alice" + U+200B read the same in
+    /// the journal's audit records, on a console and in the config, while the gateway compares names
+    /// exactly: a forged command's claimed operator would look like a real one's. Checked by
+    /// code point, so the tag characters beyond the BMP count too; the contract's pattern says the same.
+    /// </summary>
+    /// <param name="name">The name as read.</param>
+    /// <returns>True when every character of it shows.</returns>
+    public static bool IsReadableName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var rune in name.EnumerateRunes())
+        {
+            if (Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Prepended to the canonical JSON before signing, so a signature made with an operator key
@@ -137,7 +163,7 @@ public sealed record CommandEnvelope(
         var gateway = error is null ? Text("gateway", out error) : null;
         if (error is null && !CommandTypes.IdPattern().IsMatch(gateway!)) { error = "gateway must be 1-64 of [a-z0-9_-]"; }
         var op = error is null ? Text("operator", out error) : null;
-        if (error is null && (op!.Length is 0 or > MaxOperatorLength || op.Any(char.IsControl))) { error = "operator must be 1-256 characters, no control characters"; }
+        if (error is null && (op!.Length is 0 or > MaxOperatorLength || !IsReadableName(op))) { error = "operator must be 1-256 characters, no control or invisible format characters"; }
         var issued = error is null ? Timestamp("issued_at", out error) : null;
         var expires = error is null ? Timestamp("expires_at", out error) : null;
         if (error is null && expires <= issued) { error = "expires_at must be later than issued_at"; }

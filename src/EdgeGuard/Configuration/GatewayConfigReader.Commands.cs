@@ -103,9 +103,9 @@ public static partial class GatewayConfigReader
                 var nameNode = item.Child("name");
                 var name = _w.Scalar(nameNode, null, required: true, " (the name commands carry in 'operator')");
                 var subject = name is null ? null : $"operator '{name}'";
-                if (name is not null && (name.Length > CommandEnvelope.MaxOperatorLength || name.Any(char.IsControl) || name.Trim() != name))
+                if (name is not null && (name.Length > CommandEnvelope.MaxOperatorLength || !CommandEnvelope.IsReadableName(name) || name.Trim() != name))
                 {
-                    _w.Error(nameNode, subject, $"an operator name is 1-{CommandEnvelope.MaxOperatorLength} characters without control characters or surrounding spaces");
+                    _w.Error(nameNode, subject, $"an operator name is 1-{CommandEnvelope.MaxOperatorLength} characters without control characters, invisible format characters (zero-width, bidi) or surrounding spaces");
                     name = null;
                 }
                 else if (name is not null && seen.TryGetValue(name, out var firstPath))

@@ -134,6 +134,29 @@ public sealed class CommandsConfigTests : IDisposable
         Assert.Equal(13, result.Errors.Count);
     }
 
+    // Printed, "alice" + U+200B is "alice": two operators the technician cannot tell apart in the
+    // config, and a forged command's claimed name the office cannot tell from a real one's.
+    [Theory]
+    [InlineData("alice\u200b")]
+    [InlineData("\u202ealice")]
+    [InlineData("ali\u00adce")]
+    [InlineData("alice\U000E0041")]
+    public void An_operator_name_with_an_invisible_format_character_is_refused(string name)
+    {
+        var good = WriteKey("good");
+        var result = TestConfigs.Read(k =>
+        {
+            k.Set("commands:operators:0:name", "alice");
+            k.Set("commands:operators:0:role", "guard");
+            k.Set("commands:operators:0:publicKeyFile", good);
+            k.Set("commands:operators:1:name", name);
+            k.Set("commands:operators:1:role", "guard");
+            k.Set("commands:operators:1:publicKeyFile", good);
+        });
+
+        TestConfigs.AssertError(result, "EdgeGuard:commands:operators:1:name", "invisible format characters");
+    }
+
     [Fact]
     public void An_unreadable_key_file_is_reported()
     {
