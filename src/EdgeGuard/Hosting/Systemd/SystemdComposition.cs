@@ -25,16 +25,17 @@ internal static class SystemdComposition
         {
             var controller = sp.GetRequiredService<SiteController>();
             var publisher = sp.GetService<OutboxPublisher>();
-            var journalReadOnly = sp.GetService<JournalDatabase>()?.IsReadOnly == true;
+            var database = sp.GetService<JournalDatabase>();
+            var journal = sp.GetService<EventJournal>();
             var operatorKeys = sp.GetService<OperatorKeyFiles>();
             return new SystemdWatchdog(
                 sp.GetRequiredService<SystemdNotifier>(),
                 SystemdNotifier.WatchdogInterval(environment, Environment.ProcessId),
                 controller,
-                () => StatusLine(controller, publisher, journalReadOnly, operatorKeys),
+                () => StatusLine(controller, publisher, JournalProblem(database, journal), operatorKeys),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<SystemdWatchdog>>(),
-                sp.GetService<EventJournal>() is { } journal ? () => ToProgress(journal.Progress) : null);
+                journal is not null ? () => ToProgress(journal.Progress) : null);
         });
         services.AddHostedService(sp => sp.GetRequiredService<SystemdWatchdog>());
         return services;
@@ -56,6 +57,19 @@ internal static class SystemdComposition
         return services;
     }
 
+    /// <summary>
+    /// What the status line says of the journal, read at every refresh: opened read-only at boot, or
+    /// in a full episode now (the size limit reached with nothing delivered to age out, or every
+    /// commit failing: a card full or remounted read-only while the gateway runs), when new events
+    /// are dropped but critical ones. Read only at boot, a card that went read-only later showed
+    /// "mode normal, broker connected" while nothing was saved, and the office hears of it only
+    /// over a link that is up (fault.journal-full).
+    /// </summary>
+    internal static string? JournalProblem(JournalDatabase? database, EventJournal? journal) =>
+        database?.IsReadOnly == true ? "JOURNAL READ-ONLY, nothing is saved (remount read-write or replace the SD card, then restart)"
+        : journal?.IsFull == true ? "JOURNAL FULL, new events are dropped but critical ones (see fault.journal-full in the log: free the card, or let the office take the backlog)"
+        : null;
+
     private static JournalProgress ToProgress((long Enqueued, long Handled) progress) => new(progress.Enqueued, progress.Handled);
 
     /// <summary>
@@ -64,11 +78,11 @@ internal static class SystemdComposition
     /// do without, an operator key file the office's commands cannot do without (which file to put
     /// back).
     /// </summary>
-    internal static string StatusLine(SiteController controller, OutboxPublisher? publisher, bool journalReadOnly = false, OperatorKeyFiles? operatorKeys = null)
+    internal static string StatusLine(SiteController controller, OutboxPublisher? publisher, string? journalProblem = null, OperatorKeyFiles? operatorKeys = null)
     {
         var mode = controller.Current is { } state ? state.Mode.ToString().ToLowerInvariant() : "booting";
         var broker = publisher is null ? "no broker configured" : publisher.IsConnected ? "broker connected" : "broker disconnected";
-        var journal = journalReadOnly ? "JOURNAL READ-ONLY, nothing is saved (remount read-write or replace the SD card, then restart); " : string.Empty;
+        var journal = journalProblem is null ? string.Empty : journalProblem + "; ";
         var tls = publisher?.TlsFileProblem is { } problem ? $"OFFICE LINK DOWN: {problem} (put it back; no restart needed); " : string.Empty;
         var keys = operatorKeys?.Problem is { } refused ? $"{refused} (put it back; no restart needed); " : string.Empty;
         return $"{journal}{tls}{keys}mode {mode}, {broker}";
