@@ -12,7 +12,7 @@ namespace EdgeGuard.Journal;
 // caller's thread), .CommitHold.cs (when those are committed; the cursor in each commit),
 // .FullPolicy.cs (journal-full episodes), .FromMemory.cs (what a failed commit still hands to the
 // publisher), .Outbox.cs (reads, delivery cursor), .Retention.cs (bounded disk), .Gaps.cs (the
-// declared gaps a start reads).
+// declared gaps a start reads), .StartReads.cs (what a start reads, for the opener to read first).
 /// <summary>
 /// The gateway's event journal and the MQTT publisher's outbox, in the <c>events</c> table of the
 /// journal database. Every domain event gets a 64-bit sequence number (from 1, kept across
@@ -153,15 +153,7 @@ public sealed partial class EventJournal : IEventSink, IOutbox, IDisposable
             ReadDeclaredGaps(connection);
 
             using var command = connection.CreateCommand();
-            command.CommandText = """
-                SELECT
-                    coalesce((SELECT last_seq FROM gateway_meta WHERE id = 1), 0),
-                    coalesce((SELECT max(seq) FROM events), 0),
-                    (SELECT min(seq) FROM events),
-                    coalesce((SELECT delivered_through FROM outbox WHERE id = 1), 0),
-                    coalesce((SELECT reserved_through FROM gateway_meta WHERE id = 1), 0),
-                    (SELECT chain_head FROM gateway_meta WHERE id = 1);
-                """;
+            command.CommandText = ReadHeadSql;
             using var reader = command.ExecuteReader();
             reader.Read();
             return (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? (long?)null : reader.GetInt64(2), reader.GetInt64(3),

@@ -145,7 +145,7 @@ public static partial class JournalOpener
                 _tries++;
                 try
                 {
-                    var database = open(path);
+                    var database = ReadAsAStart(open(path));
                     return keptBeside is not null && NothingRanOn(database)
                         ? FinishReplace(database, keptBeside)
                         : new(database, null, null, null);
@@ -291,6 +291,25 @@ public static partial class JournalOpener
         try
         {
             return database.SeqTop() == 0 && database.SavedSession() == 0;
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+    }
+
+    // What the journal's start reads (EventJournal.ReadAsAStart), read by the open so that damage
+    // there is found and decided here, as damage the open itself finds. The open reads the header
+    // and the schema only: a page lost under the journal.gap rows' index, gateway_meta or the ends
+    // of events opened as sound, and the EventJournal constructor threw in the host's start, which
+    // systemd restarted into the same failure. Disposes database when it throws.
+    private static JournalDatabase ReadAsAStart(JournalDatabase database)
+    {
+        try
+        {
+            EventJournal.ReadAsAStart(database);
+            return database;
         }
         catch
         {

@@ -220,7 +220,8 @@ public static partial class JournalOpener
         {
             try
             {
-                database = open(fallbackPath);
+                // What its start reads too: a page lost under it is unreadable like its header.
+                database = ReadAsAStart(open(fallbackPath));
                 if (database.SeqTop() == 0)
                 {
                     // Made by a start that ended before its floors: nothing ran on it.
