@@ -138,6 +138,33 @@ public sealed class QueuedOutputLines : IQueuedOutputLines
     }
 
     /// <summary>
+    /// The lines lost the levels the writer achieved (a reset chip not configured again): every output whose
+    /// level was achieved is written again, so none reads back as achieved meanwhile (pending, then what the
+    /// attempt finds) and its caller, told by <see cref="OnApplied"/>, learns the failure although it asked for
+    /// nothing new. One pending or failed already is left to its caller's retry. Never waits for the writer.
+    /// </summary>
+    internal void RewriteAchieved()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return; // the stop's drain already tries once more every output that failed
+            }
+
+            foreach (var output in _outputs)
+            {
+                if (output.Wanted is not null && !output.Pending && output.Failure is null)
+                {
+                    output.Pending = true;
+                }
+            }
+
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    /// <summary>
     /// True while the writer's thread runs: until it has made every write asked for before
     /// <see cref="Dispose"/> (or <see cref="Drain"/>), or for as long as one of them hangs on the bus.
     /// The inner lines must stay open until then.

@@ -102,6 +102,12 @@ public sealed partial class ExpanderBank
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    // Its relays dropped, and nothing asks for a new level while the plan stands: the writer's
+                    // levels are written again (refused until it is configured), or they keep reading back as
+                    // achieved and the controller shows the plan (no fault.output for a lock that is open).
+                    // Every failed pass, not once: an attempt under way when the reset was found may have
+                    // read back the latch before it. Lock order: the bank's gate, then the writer's (a leaf).
+                    chip.Writer?.RewriteAchieved();
                     var blind = GoBlind(chip, started);
                     return ($"{reset}; configuring it again failed, retrying every {SupervisionInterval.TotalSeconds:0} s: {ex.Message}{blind}", null);
                 }

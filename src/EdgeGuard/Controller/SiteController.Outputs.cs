@@ -141,12 +141,13 @@ public sealed partial class SiteController
 
     /// <summary>
     /// After a writer's attempt (<see cref="OutputsApplied"/>): looks at what every line shows now, without
-    /// writing, so a failure is reported and a plan the lines took is known at once. Nothing to do while
-    /// the lines show the plan already.
+    /// writing, so a failure is reported and a plan the lines took is known at once. Also while the lines
+    /// showed the plan: a writer writes again on its own a level its chip lost (a reset chip not configured
+    /// again), and only its attempt says so; skipped, the snapshot kept a dropped lock locked, no fault.output.
     /// </summary>
     private void ObserveOutputs(Moment now, List<DomainEvent> events)
     {
-        if (_linesShowPlan || _snapshot is null)
+        if (_snapshot is null)
         {
             return;
         }

@@ -116,6 +116,41 @@ public sealed class ExpanderResetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lock_its_writer_had_applied_is_tried_again_and_reads_back_unpowered_while_the_reset_chip_cannot_be_configured()
+    {
+        // Before, the writer kept what it had achieved before the reset: the lock read back locked with its
+        // relay de-energised, and a controller that asked for nothing new never learnt otherwise.
+        using var applied = new SemaphoreSlim(0);
+        var bank = new ExpanderBank(_rig.Controller, [Expander], [Panic, Door], [LockAnnex], new FakeBuses(_rig.Fake), _rig.Time, _rig.Reported.AddRange);
+        using var outputs = bank.OpenOutputWriters(new Dictionary<string, bool> { ["lock-annex"] = false });
+        outputs.OnApplied(() => applied.Release());
+        bank.Start(_rig.Edges.Add);
+        outputs.Write("lock-annex", true);
+        Assert.True(await applied.WaitAsync(TimeSpan.FromSeconds(30)), "the writer never tried the lock");
+        Assert.True(outputs.ReadBack("lock-annex"));
+
+        _rig.Fake.PowerOnReset();
+        _rig.Fake.Nack = written => written[0] == 0x00 && written.Length > 1; // its IODIR write refused
+        bank.Supervise();
+
+        // Nothing new asked: the writer tries the level it had on its own, fails, and says what the pin does.
+        Assert.True(await applied.WaitAsync(TimeSpan.FromSeconds(30)), "the writer never tried the lock again after the reset");
+        Assert.Contains("not configured again yet after a reset", outputs.StateOf("lock-annex").Failure, StringComparison.Ordinal);
+        Assert.False(outputs.ReadBack("lock-annex"), "read back locked while the pin is an input and the relay de-energised");
+        Assert.Equal(["fault.hardware"], _rig.Reported.Select(e => e.Type));
+
+        _rig.Fake.Nack = null;
+        bank.Supervise();
+        Assert.True(_rig.Fake.PinLevel(LockPin), "configured again at the level last asked for");
+
+        // The controller's retry of the failed write (it is told by the fault's restore): it takes.
+        outputs.Write("lock-annex", true);
+        Assert.True(await applied.WaitAsync(TimeSpan.FromSeconds(30)), "the writer never tried the retry");
+        Assert.Equal(new OutputWriteState(Pending: false, Failure: null), outputs.StateOf("lock-annex"));
+        Assert.True(outputs.ReadBack("lock-annex"));
+    }
+
+    [Fact]
     public void A_chip_that_keeps_failing_is_retried_every_pass_with_one_fault_until_it_is_configured()
     {
         using var bank = Locked();

@@ -298,13 +298,16 @@ public sealed partial class ExpanderWriterTests : IAsyncDisposable
     /// </summary>
     private sealed class HoldingMcp23017() : SimulatedMcp23017(1, 0x20)
     {
-        private const byte OlatA = 0x14, OlatB = 0x15;
+        private const byte IodirA = 0x00, IodirB = 0x01, OlatA = 0x14, OlatB = 0x15;
         private int _olatWrites;
         private int _nackedWrites;
 
         public volatile bool HoldWrites;
 
         public volatile bool NackWrites;
+
+        /// <summary>Refuses the IODIR writes: a reset chip then cannot be configured again.</summary>
+        public volatile bool NackIodirWrites;
 
         public SemaphoreSlim Held { get; } = new(0);
 
@@ -316,6 +319,11 @@ public sealed partial class ExpanderWriterTests : IAsyncDisposable
 
         protected override void BeginTransaction(ReadOnlySpan<byte> written)
         {
+            if (NackIodirWrites && written.Length > 1 && written[0] is (IodirA or IodirB))
+            {
+                throw new IOException("NACK");
+            }
+
             if (written.Length < 2 || written[0] is not (OlatA or OlatB))
             {
                 return;
