@@ -85,7 +85,7 @@ internal static class RunVerbHandler
                 notifier.Notify(LockWaitNotices.Acquired);
             }
 
-            if (gatewayLock.Warning is { } warning)
+            foreach (var warning in gatewayLock.Warnings)
             {
                 // The journal says the rest (read-only storage, what to do) once it is open.
                 await error.WriteLineAsync($"edgeguard: warning: {warning}").ConfigureAwait(false);
@@ -160,16 +160,17 @@ internal static class RunVerbHandler
 
     /// <summary>
     /// The gateway lock in the state directory; where that directory cannot be created or written
-    /// (a file in its place, a card that refuses writes), in the journal's volatile fallback
-    /// directory instead, saying so. Failing here exited 1 before any output was driven, and systemd
-    /// restarted and then rebooted the gateway for as long as the directory stayed that way; the
-    /// journal runs from the fallback directory then anyway (JournalOpener).
+    /// (a file in its place, a card that refuses writes or answers with I/O errors), in the journal's
+    /// volatile fallback directory instead, saying so. Failing here exited 1 before any output was
+    /// driven, and systemd restarted and then rebooted the gateway for as long as the directory stayed
+    /// that way; the journal runs from the fallback directory then anyway (JournalOpener). On real
+    /// lines the fallback directory's lock is held beside the state directory's (RunLocks).
     /// </summary>
-    internal static Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error, CancellationToken ct) =>
+    internal static Task<RunLocks> AcquireLockAsync(GatewayConfig config, TextWriter error, CancellationToken ct) =>
         AcquireLockAsync(config, error, _ => { }, ct);
 
     /// <summary>As the overload above, calling <paramref name="whileHeld"/> on every attempt that finds the lock held.</summary>
-    internal static Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error,
+    internal static Task<RunLocks> AcquireLockAsync(GatewayConfig config, TextWriter error,
         Action<GatewayLockedException> whileHeld, CancellationToken ct) =>
         AcquireLockAsync(config, error, whileHeld, LockDeadline, GatewayLock.OpenLocked, ct);
 
@@ -181,15 +182,17 @@ internal static class RunVerbHandler
     internal static readonly TimeSpan LockDeadline = TimeSpan.FromSeconds(10);
 
     /// <summary>As the overloads above, with the deadline and the lock file's opener a test's.</summary>
-    internal static async Task<GatewayLock> AcquireLockAsync(GatewayConfig config, TextWriter error,
+    internal static async Task<RunLocks> AcquireLockAsync(GatewayConfig config, TextWriter error,
         Action<GatewayLockedException> whileHeld, TimeSpan deadline, LockFileOpener open, CancellationToken ct)
     {
         var stateDirectory = config.StateDirectoryPath;
+        GatewayLock state;
         try
         {
             // Bounded: a card that does not answer must not hold the start (StateLockAttempt).
-            // Held by a walk test: the card answered, and the wait below retries inline.
-            return await StateLockAttempt.RunAsync(stateDirectory, deadline, open, ct).ConfigureAwait(false)
+            // Held by a walk test: the card answered, and the wait below retries inline. Any other
+            // error (EIO from a failing card) is the storage's, not a holder's: the fallback below.
+            state = await StateLockAttempt.RunAsync(stateDirectory, deadline, open, ct).ConfigureAwait(false)
                 ?? await AcquireLockAsync(stateDirectory, error, whileHeld, open, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or TimeoutException && ex is not GatewayLockedException)
@@ -197,7 +200,20 @@ internal static class RunVerbHandler
             var fallback = config.Journal.FallbackDirectory;
             await error.WriteLineAsync($"edgeguard: warning: the state directory {stateDirectory} cannot be used ({ex.Message}): the gateway lock is taken in {fallback}, where the journal goes too").ConfigureAwait(false);
             Directory.CreateDirectory(fallback);
-            return await AcquireLockAsync(fallback, error, whileHeld, open, ct).ConfigureAwait(false);
+            return new RunLocks(await AcquireLockAsync(fallback, error, whileHeld, open, ct).ConfigureAwait(false), null);
+        }
+
+        try
+        {
+            // Second, as the walk test takes them: a gateway holding only this one (its card did not
+            // answer at its start) drives the same expanders, and is waited for as a walk test is.
+            return new RunLocks(state, await RunLocks.TakeFallbackAsync(config, error,
+                directory => AcquireLockAsync(directory, error, whileHeld, open, ct)).ConfigureAwait(false));
+        }
+        catch
+        {
+            state.Dispose(); // cancelled while waiting
+            throw;
         }
     }
 

@@ -20,6 +20,12 @@ namespace EdgeGuard.Hosting;
 /// still refused; the pid file is not written. With no lock file to open, the gateway goes on without the lock
 /// and says so (<see cref="Warning"/>), while the walk test refuses (<see cref="Acquire(string)"/>).
 /// </para>
+/// <para>
+/// Only flock's EWOULDBLOCK is a holder (<see cref="GatewayLockedException"/>). Every other error opening the
+/// lock file, EIO from a failing card above all, is thrown as it is: the storage failing, for which the gateway
+/// takes its lock in the fallback directory (RunVerbHandler). Taken for a holder, it kept the gateway waiting,
+/// its start timeout renewed, for good.
+/// </para>
 /// </remarks>
 public sealed class GatewayLock : IDisposable
 {
@@ -91,9 +97,10 @@ public sealed class GatewayLock : IDisposable
                 throw;
             }
         }
-        catch (IOException ex) when (ex is not (FileNotFoundException or DirectoryNotFoundException) && File.Exists(path))
+        catch (IOException ex) when (IsHeld(ex))
         {
-            // EWOULDBLOCK from flock: held. (A missing directory is the caller's to explain.)
+            // EWOULDBLOCK from flock: held. Any other error (EIO from a failing card, a missing directory) is
+            // the storage's, the caller's to explain: taken for "held", it kept the gateway waiting for good.
             throw new GatewayLockedException(path, HolderPid(stateDirectory), ex);
         }
 
@@ -126,7 +133,8 @@ public sealed class GatewayLock : IDisposable
     /// <remarks>
     /// A read-only file system is not a holder: the existing lock file is locked read-only, and with none the
     /// gateway goes on without the lock (<see cref="WithoutLockFile"/>, <see cref="Warning"/>) rather than
-    /// never arm.
+    /// never arm. Nor is any other error but flock's EWOULDBLOCK (EIO from a failing card): it is thrown, not
+    /// waited on.
     /// </remarks>
     /// <param name="stateDirectory">The gateway's state directory, as a full path.</param>
     /// <param name="onWaiting">Called once, when the first attempt finds the lock held.</param>
@@ -196,6 +204,13 @@ public sealed class GatewayLock : IDisposable
 
     private static bool IsReadOnlyFileSystem(IOException ex) => ex.HResult == ReadOnlyFileSystemErrno;
 
+    // EWOULDBLOCK (EAGAIN, 11 on Linux): the only error .NET raises from the flock it takes on open (it ignores
+    // the others), "because it is being used by another process". Only it means a holder; EIO (5) from a
+    // failing card, ENOSPC, EACCES and the like are the storage's.
+    private const int WouldBlockErrno = 11;
+
+    internal static bool IsHeld(IOException ex) => ex.HResult == WouldBlockErrno;
+
     // The lock on a read-only file system: the existing file, opened read-only, flock taken; null when there is
     // no lock file (it cannot be created). Still held elsewhere: GatewayLockedException, as on a writable one.
     private static FileStream? OpenReadOnly(string stateDirectory, string path, LockFileOpener open)
@@ -208,7 +223,7 @@ public sealed class GatewayLock : IDisposable
         {
             return null;
         }
-        catch (IOException ex) when (ex is not DirectoryNotFoundException && File.Exists(path))
+        catch (IOException ex) when (IsHeld(ex))
         {
             throw new GatewayLockedException(path, HolderPid(stateDirectory), ex);
         }

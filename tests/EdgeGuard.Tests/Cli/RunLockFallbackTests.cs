@@ -86,6 +86,39 @@ public sealed class RunLockFallbackTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_card_that_answers_the_lock_files_open_with_an_I_O_error_gives_the_lock_in_the_fallback_directory()
+    {
+        var state = Path.Combine(_dir, "state");
+        var fallback = Path.Combine(_dir, "run");
+        Directory.CreateDirectory(state);
+        GatewayLock.Acquire(state).Dispose(); // the lock file an earlier boot created, before the card began to fail
+        var error = new StringWriter();
+        var waits = 0;
+        using var giveUp = new CancellationTokenSource();
+
+        // A failing card: it answers, with EIO, as no holder's lock would.
+        var taking = RunVerbHandler.AcquireLockAsync(Config(state), error, _ => Interlocked.Increment(ref waits), TimeSpan.FromSeconds(10),
+            (path, mode, access) => path.StartsWith(state, StringComparison.Ordinal)
+                ? throw new IOException($"Input/output error : '{path}'", 5)
+                : new FileStream(path, mode, access, FileShare.None), giveUp.Token);
+        try
+        {
+            using var held = await taking.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(0, Volatile.Read(ref waits)); // no "waiting for the walk test" that never ends
+            Assert.True(File.Exists(Path.Combine(fallback, GatewayLock.FileName)));
+            Assert.Contains($"the state directory {state} cannot be used", error.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Input/output error", error.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("waiting", error.ToString(), StringComparison.Ordinal);
+            Assert.Throws<GatewayLockedException>(() => GatewayLock.Acquire(fallback));
+        }
+        finally
+        {
+            await giveUp.CancelAsync(); // the unchanged code's wait, which never ends by itself
+        }
+    }
+
     private static bool CanLock(string directory)
     {
         try

@@ -143,6 +143,47 @@ public sealed class GatewayLockTests : IDisposable
         Assert.Null(held.Warning);
     }
 
+    [Fact]
+    public async Task An_I_O_error_opening_an_existing_lock_file_is_the_storage_failing_not_a_holder()
+    {
+        GatewayLock.Acquire(_dir).Dispose(); // the lock file an earlier run created before the card began to fail
+        var waits = 0;
+
+        var failed = Assert.Throws<IOException>(() => GatewayLock.Acquire(_dir, FailingCard, goOnWithoutFile: true));
+        var waited = await Assert.ThrowsAnyAsync<IOException>(() =>
+            GatewayLock.AcquireWaitingAsync(_dir, _ => waits++, TimeProvider.System, CancellationToken.None, FailingCard).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.IsNotType<GatewayLockedException>(failed);
+        Assert.Equal(5, failed.HResult);
+        Assert.IsNotType<GatewayLockedException>(waited);
+        Assert.Equal(0, waits); // EIO is not "held": waiting for it would never end
+    }
+
+    [Fact]
+    public void On_a_read_only_file_system_an_I_O_error_reading_the_lock_file_is_the_storage_failing_not_a_holder()
+    {
+        GatewayLock.Acquire(_dir).Dispose();
+
+        var failed = Assert.Throws<IOException>(() => GatewayLock.Acquire(_dir,
+            (path, mode, access) => (access & FileAccess.Write) != 0 ? ReadOnlyFileSystem(path, mode, access) : FailingCard(path, mode, access),
+            goOnWithoutFile: true));
+
+        Assert.IsNotType<GatewayLockedException>(failed);
+        Assert.Equal(5, failed.HResult);
+    }
+
+    [Fact]
+    public void A_held_lock_is_what_dotnet_reports_as_EWOULDBLOCK()
+    {
+        using var held = GatewayLock.OpenLocked(Path.Combine(_dir, GatewayLock.FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite);
+
+        // The one IOException that means "held": flock(LOCK_EX | LOCK_NB) failing with EWOULDBLOCK (11), which
+        // .NET puts in HResult; GatewayLock tells a holder from a failing card by it.
+        var refused = Assert.Throws<IOException>(() => GatewayLock.OpenLocked(Path.Combine(_dir, GatewayLock.FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite));
+        Assert.Equal(11, refused.HResult);
+        Assert.Throws<GatewayLockedException>(() => GatewayLock.Acquire(_dir));
+    }
+
     // What the kernel answers on a file system mounted (or remounted) read-only: EROFS (errno 30, which .NET
     // puts in HResult) for any open that could write or create, while an existing file still opens for
     // reading, and flock works on that descriptor.
@@ -150,4 +191,8 @@ public sealed class GatewayLockTests : IDisposable
         (access & FileAccess.Write) != 0 || (mode != FileMode.Open && !File.Exists(path))
             ? throw new IOException($"Read-only file system : '{path}'", 30)
             : new FileStream(path, mode, access, FileShare.None);
+
+    // A failing SD card: the open answers, with EIO (errno 5, which .NET puts in HResult).
+    private static FileStream FailingCard(string path, FileMode mode, FileAccess access) =>
+        throw new IOException($"Input/output error : '{path}'", 5);
 }

@@ -32,8 +32,8 @@ internal static class LockWaitNotices
     public static string Waiting(GatewayLockedException held)
     {
         ArgumentNullException.ThrowIfNull(held);
-        return $"{Extend(WaitingExtension)}\nSTATUS=waiting for the walk test to end: the gateway lock is held by {held.Holder} "
-            + "(a walk test, or another gateway on this state directory); this site is NOT PROTECTED until the gateway starts";
+        return $"{Extend(WaitingExtension)}\nSTATUS=waiting for the walk test to end: the gateway lock {held.LockPath} is held by {held.Holder} "
+            + "(a walk test, or another gateway on these lines); this site is NOT PROTECTED until the gateway starts";
     }
 
     /// <summary>Sent once the lock is taken after waiting: a whole start's budget for the boot that follows.</summary>
