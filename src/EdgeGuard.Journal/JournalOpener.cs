@@ -216,7 +216,9 @@ public static partial class JournalOpener
         UndoCutMoveOf(fallbackPath);
         // Read before one that cannot be read is set aside: the new one starts above it.
         var mark = FloorMark.Read(fallbackPath);
-        if (File.Exists(fallbackPath))
+        // Its WAL alone counts too: a main file lost beside it is refused by every open
+        // (JournalDatabase.OrphanedWal.cs), so it is set aside below, or no start could make one.
+        if (File.Exists(fallbackPath) || File.Exists(fallbackPath + "-wal"))
         {
             try
             {

@@ -49,6 +49,24 @@ public sealed class JournalOrphanedWalTests : JournalOpenerFixture
         Assert.Equal(wal, File.ReadAllBytes(Real + "-wal"));
     }
 
+    // The volatile journal's set, left by an earlier start of this boot (RuntimeDirectoryPreserve),
+    // its main file deleted: the WAL alone made no start look at it, and every open refused it, so
+    // the start failed with "the volatile fallback journal cannot be opened either", at every restart.
+    [Fact]
+    public void A_volatile_journal_s_orphaned_wal_is_set_aside_and_a_new_one_made_when_the_card_cannot_be_opened()
+    {
+        var wal = CrashWithTheMainFileLost(mainFileMissing: true, FallbackFile);
+
+        var opening = JournalOpener.Open(Real, Volatile, Time, TimeSpan.FromSeconds(10), FullCard);
+        using var database = opening.Database;
+
+        Assert.Equal(FallbackFile, database.Path);
+        var fault = Assert.IsType<JournalUnavailable>(opening.Fault);
+        Assert.Contains("write-ahead log", fault.Reason, StringComparison.Ordinal);
+        var kept = Assert.Single(Directory.GetFiles(Volatile, JournalDatabase.FileName + ".damaged-*-wal"));
+        Assert.Equal(wal, File.ReadAllBytes(kept));
+    }
+
     [Fact]
     public void A_wal_of_only_its_header_beside_an_empty_file_is_no_damage()
     {
@@ -65,27 +83,28 @@ public sealed class JournalOrphanedWalTests : JournalOpenerFixture
 
     // A run that saved a lockdown and journaled events, killed (its WAL not checkpointed), then the
     // main file deleted or emptied. Returns the WAL's bytes.
-    private byte[] CrashWithTheMainFileLost(bool mainFileMissing)
+    private byte[] CrashWithTheMainFileLost(bool mainFileMissing, string? path = null)
     {
+        path ??= Real;
         var crashed = TempFile("crashed.db");
-        using (var database = JournalDatabase.Open(Real))
+        using (var database = JournalDatabase.Open(path))
         {
             new SqliteSafetyStateStore(database, Time).Save(Lockdown);
             // Copied while it is open: a kill leaves the WAL as it is (a close checkpoints it).
-            File.Copy(Real + "-wal", crashed + "-wal");
+            File.Copy(path + "-wal", crashed + "-wal");
         }
 
         var wal = File.ReadAllBytes(crashed + "-wal");
         Assert.True(wal.Length > 32, "the WAL holds the commits");
-        File.Delete(Real + "-shm");
-        File.Copy(crashed + "-wal", Real + "-wal", overwrite: true);
+        File.Delete(path + "-shm");
+        File.Copy(crashed + "-wal", path + "-wal", overwrite: true);
         if (mainFileMissing)
         {
-            File.Delete(Real);
+            File.Delete(path);
         }
         else
         {
-            File.WriteAllBytes(Real, []);
+            File.WriteAllBytes(path, []);
         }
 
         return wal;

@@ -28,6 +28,10 @@ public sealed class OperatorNameContractTests
     [InlineData("jos\\u00ad", false)] // soft hyphen
     [InlineData("jos\\u2028", false)] // line separator
     [InlineData("jos\\udb40\\udc41", false)] // tag letter A (U+E0041), beyond the BMP
+    [InlineData("jos\\u034f", false)] // combining grapheme joiner: default-ignorable, not Cf
+    [InlineData("jos\\ufe0f", false)] // variation selector 16
+    [InlineData("jos\\u3164", false)] // Hangul filler
+    [InlineData("jos\\udb40\\udd00", false)] // variation selector 17 (U+E0100), beyond the BMP
     [InlineData("jos\\u00a0", true)] // no-break space: the first after the C1 controls
     [InlineData("jos\\u00e9", true)]
     [InlineData("officer.jones", true)]

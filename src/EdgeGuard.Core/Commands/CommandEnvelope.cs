@@ -39,7 +39,8 @@ public sealed record CommandEnvelope(
     /// Whether <paramref name="name"/> can be an operator's name: no control characters (C0, DEL,
     /// C1), no invisible format characters (Unicode category Cf: zero-width spaces and joiners,
     /// bidi overrides and isolates, the byte order mark, soft hyphen, tag characters) and no line or
-    /// paragraph separators. Those print as nothing, so "alice" and "alice" + U+200B read the same in
+    /// paragraph separators, nor the other default-ignorable code points (variation selectors, the
+    /// combining grapheme joiner, Hangul fillers). Those print as nothing, so "alice" and "alice" + U+200B read the same in
     /// the journal's audit records, on a console and in the config, while the gateway compares names
     /// exactly: a forged command's claimed operator would look like a real one's. Checked by
     /// code point, so the tag characters beyond the BMP count too; the contract's pattern says the same.
@@ -51,7 +52,8 @@ public sealed record CommandEnvelope(
         ArgumentNullException.ThrowIfNull(name);
         foreach (var rune in name.EnumerateRunes())
         {
-            if (Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+            if (Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+                || IsIgnorableOutsideFormat(rune.Value))
             {
                 return false;
             }
@@ -59,6 +61,13 @@ public sealed record CommandEnvelope(
 
         return true;
     }
+
+    // Unicode's Default_Ignorable_Code_Points that are not in category Cf: rendered as nothing too
+    // (combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation
+    // selectors, variation selectors). The contract's pattern lists the same ranges.
+    private static bool IsIgnorableOutsideFormat(int c) =>
+        c is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x3164
+            or (>= 0xFE00 and <= 0xFE0F) or 0xFFA0 or (>= 0xE0100 and <= 0xE01EF);
 
     /// <summary>
     /// Prepended to the canonical JSON before signing, so a signature made with an operator key

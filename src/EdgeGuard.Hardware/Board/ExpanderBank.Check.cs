@@ -166,6 +166,14 @@ public sealed partial class ExpanderBank
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (chip.ResetFound is not null)
+            {
+                // A reset not undone, and now the chip does not answer at all: its levels are written
+                // again here too, or an attempt that read the latch back just before the reset was
+                // found stays achieved while its relay is de-energised (as above).
+                chip.Writer?.RewriteAchieved();
+            }
+
             var blind = GoBlind(chip, started);
             return ((chip.ResetFound is { } reset ? $"{reset}; {ex.Message}" : ex.Message) + blind, null);
         }

@@ -32,6 +32,19 @@ public sealed partial class ExpanderWriterTests
         Assert.False(dropped.OutputLevels["lock-annex-exit"], "the snapshot shows the annex exit locked with its relay de-energised");
         Assert.False(_chip.PinLevel(AnnexExitPin));
 
+        // More failed passes, each writing the lock again (refused), with the controller's retries
+        // between: the fault stands, raised once, not once a pass.
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await _h.AdvanceInStepsAsync(ExpanderBank.SupervisionInterval);
+        }
+
+        await _h.SettleAsync();
+        Assert.Single(_h.Events.Events.OfType<OutputFault>());
+        Assert.Single(_h.Events.Events.OfType<HardwareFault>());
+        Assert.Empty(_h.Events.Events.OfType<OutputFaultRestored>());
+        Assert.False(_h.Controller.Snapshot!.OutputLevels["lock-annex-exit"]);
+
         // The chip takes its configuration again: the lock is driven, read back at the plan, and restored once.
         _chip.NackIodirWrites = false;
         _h.Time.Advance(ExpanderBank.SupervisionInterval);
