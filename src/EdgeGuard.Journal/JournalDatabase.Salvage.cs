@@ -121,7 +121,13 @@ public sealed partial class JournalDatabase
     /// larger reading), so a start that ends before and seeds again writes the same.
     /// </summary>
     /// <exception cref="JournalException">SQLite reported an error; nothing was changed.</exception>
-    internal void SeedFrom(SalvagedJournal salvaged) => InTransaction(transaction =>
+    internal void SeedFrom(SalvagedJournal salvaged) => InTransaction(transaction => WriteSeed(transaction, salvaged));
+
+    /// <summary>
+    /// The same in <paramref name="transaction"/>: a new journal made in place of a damaged one
+    /// writes it with its floors (JournalOpener.ReplaceSeed.cs), so a kill leaves both or neither.
+    /// </summary>
+    internal static void WriteSeed(SqliteTransaction transaction, SalvagedJournal salvaged)
     {
         if (salvaged.SafetyStateRow is { } row)
         {
@@ -129,7 +135,7 @@ public sealed partial class JournalDatabase
         }
 
         salvaged.Seen?.WriteIn(transaction);
-    });
+    }
 
     // The row as this journal's safety-state row: the columns this schema has, the rest at the
     // defaults their migrations give (as the row of an older file would be after its upgrade).

@@ -146,9 +146,13 @@ public static partial class JournalOpener
                 try
                 {
                     var database = ReadAsAStart(open(path));
-                    return keptBeside is not null && NothingRanOn(database)
-                        ? FinishReplace(database, keptBeside)
-                        : new(database, null, null, null);
+                    if (keptBeside is not null && NothingRanOn(database))
+                    {
+                        return FinishReplace(database, keptBeside);
+                    }
+
+                    Unmark(path); // a replace that committed, or never moved the file
+                    return new(database, null, null, null);
                 }
                 catch (JournalException ex) when (IsDamaged(ex) && ++damaged >= DamageConfirmations)
                 {
@@ -195,14 +199,16 @@ public static partial class JournalOpener
         // Never deleted: moved aside for a technician to export, and a new journal put in its place.
         // The end of a replace a power cut or a kill cut short (NothingRanOn): the floors and the
         // fault it would have given. The session floor too: the office may have seen sessions up
-        // to the damaged file's.
+        // to the damaged file's. Seeded from the damaged file when the replace's mark names it
+        // (JournalOpener.ReplaceSeed.cs): the seed goes in the commit a kill cut short.
         private Outcome FinishReplace(JournalDatabase fresh, string keptAt)
         {
-            var fault = new JournalReplaced(time.GetUtcNow(), path, keptAt,
-                $"a restart or power cut came after the damaged journal was moved aside to {keptAt} and before the new journal in its place was ready; this start finished it: a lockdown in force before may have been lost");
+            var seed = ReplacingMark(path) == keptAt ? ReadKept(keptAt, time) : null;
+            var cut = $"a restart or power cut came after the damaged journal was moved aside to {keptAt} and before the new journal in its place was ready; this start finished it";
+            var fault = new JournalReplaced(time.GetUtcNow(), path, keptAt, seed is null ? $"{cut}: a lockdown in force before may have been lost" : cut);
             try
             {
-                NewJournalFloors.At(time).RaiseOnReplaced(fresh, fault);
+                fault = CommitReplaced(fresh, NewJournalFloors.At(time), fault, seed);
             }
             catch
             {
@@ -210,6 +216,7 @@ public static partial class JournalOpener
                 throw;
             }
 
+            Unmark(path);
             return new(fresh, fault, null, null);
         }
 
@@ -238,6 +245,7 @@ public static partial class JournalOpener
             var floors = NewJournalFloors.At(time);
 
             var keptAt = _keptAt;
+            MarkReplacing(path, keptAt);
             try
             {
                 MoveWithSidecars(path, keptAt);
@@ -253,6 +261,7 @@ public static partial class JournalOpener
                 {
                 }
 
+                Unmark(path);
                 return new(null, null, ex, $"{damage.Message}; it cannot be moved aside to {keptAt}: {ex.Message}");
             }
 
@@ -261,12 +270,15 @@ public static partial class JournalOpener
                 _moved = true;
             }
 
+            // Read before the new journal is made, within SeedDeadline (inside ReplaceGrace): the
+            // kept file, which nothing writes now (JournalOpener.ReplaceSeed.cs).
+            var seed = ReadKept(keptAt, time);
             JournalDatabase? fresh = null;
             try
             {
                 fresh = open(path);
-                var fault = new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message);
-                floors.RaiseOnReplaced(fresh, fault);
+                var fault = CommitReplaced(fresh, floors, new JournalReplaced(time.GetUtcNow(), path, keptAt, damage.Message), seed);
+                Unmark(path);
                 return new(fresh, fault, null, null);
             }
             catch (JournalException ex)

@@ -87,6 +87,36 @@ public static partial class JournalOpener
     private static string? SeedFromUnwritable(JournalDatabase fallback, string path, TimeProvider time, bool shared, out (long SeqTop, long Session) card)
     {
         card = (0, 0);
+        var salvaged = ReadSeed(path, time, shared, out var failed);
+        if (salvaged is null)
+        {
+            return failed; // null: no journal there, nothing to read
+        }
+
+        card = (salvaged.SeqTop, salvaged.Session);
+        if (!HasSeed(salvaged))
+        {
+            return SeedText(salvaged, SeedWords.Volatile);
+        }
+
+        try
+        {
+            fallback.SeedFrom(salvaged);
+        }
+        catch (JournalException ex)
+        {
+            return SeedNotWritten(SeedWords.Volatile, ex);
+        }
+
+        return SeedText(salvaged, SeedWords.Volatile);
+    }
+
+    // The salvage read of the journal at path (JournalDatabase.ReadSalvage), bounded by
+    // SeedDeadline; null when there is no journal there (failed null) or it could not be read
+    // (failed: what the fault says of that).
+    private static SalvagedJournal? ReadSeed(string path, TimeProvider time, bool shared, out string? failed)
+    {
+        failed = null;
         var now = time.GetUtcNow();
         var exists = SeedLookup.Value ?? File.Exists;
         // The look at the file too runs within the bound: after an open given up on at its
@@ -97,52 +127,65 @@ public static partial class JournalOpener
         {
             if (!read.Wait(SeedDeadline))
             {
-                return $"its saved safety state, the commands it had seen and its seqs and sessions could not be read within {SeedDeadline.TotalSeconds:0} s either, so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
+                failed = $"its saved safety state, the commands it had seen and its seqs and sessions could not be read within {SeedDeadline.TotalSeconds:0} s either, so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
+                return null;
             }
         }
         catch (AggregateException ex)
         {
-            return $"its saved safety state cannot be read either ({ex.InnerException?.Message ?? ex.Message}), so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
+            failed = $"its saved safety state cannot be read either ({ex.InnerException?.Message ?? ex.Message}), so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
+            return null;
         }
 
-        if (read.Result is not { } salvaged)
-        {
-            return null; // no journal there: nothing to read
-        }
+        return read.Result;
+    }
 
-        card = (salvaged.SeqTop, salvaged.Session);
-        var seen = salvaged.Seen is { Rows.Count: > 0 };
+    // Whether the read found anything to write into the new journal.
+    private static bool HasSeed(SalvagedJournal salvaged) =>
+        salvaged.SafetyStateRow is not null || salvaged.Seen is { Rows.Count: > 0 };
+
+    // What the fault says of a seed read and written into words.Journal: what goes on there, and
+    // what could not be read and what that means; null when there is nothing to say.
+    private static string? SeedText(SalvagedJournal salvaged, SeedWords words)
+    {
         var notSeen = (salvaged.SafetyStateProblem is { } lost
             ? $"; its saved safety state cannot be read ({lost}), so a lockdown in force on it may have been lost"
             : "") + (salvaged.SeenProblem is { } problem
             ? $"; the office commands it had seen cannot be read ({problem}), so one it ran before the restart could run again if its message is replayed within its window"
-            : "") + Unread(salvaged);
-        if (salvaged.SafetyStateRow is null && !seen)
+            : "") + Unread(salvaged, words.Journal);
+        if (!HasSeed(salvaged))
         {
             return notSeen.Length == 0 ? null : notSeen[2..];
         }
 
-        try
-        {
-            fallback.SeedFrom(salvaged);
-        }
-        catch (JournalException ex)
-        {
-            return $"its saved safety state and the office commands it had seen were read but could not be written to the volatile journal ({ex.Message}), so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
-        }
-
         var state = salvaged.SafetyStateRow is null
             ? ""
-            : "its saved safety state was read from it without writing and goes on in the volatile journal (a lockdown in force stays in force), and is written back when the journal can be written again";
-        var commands = !seen
+            : $"its saved safety state was read from it without writing and goes on in {words.Journal} (a lockdown in force stays in force){words.StateLater}";
+        var commands = salvaged.Seen is not { Rows.Count: > 0 }
             ? ""
-            : "the office commands it had seen were read from it without writing and go on in the volatile journal too (a replay of one is refused as a repeat, not run again), and stay remembered when the journal can be written again";
+            : $"the office commands it had seen were read from it without writing and go on in {words.Journal} too (a replay of one is refused as a repeat, not run again){words.CommandsLater}";
         return string.Join("; ", new[] { state, commands }.Where(part => part.Length > 0)) + notSeen;
+    }
+
+    // A seed read but not written (SQLite refused the write into words.Journal).
+    private static string SeedNotWritten(SeedWords words, JournalException ex) =>
+        $"its saved safety state and the office commands it had seen were read but could not be written to {words.Journal} ({ex.Message}), so a lockdown in force on it may have been lost, and a command it ran before the restart could run again if its message is replayed within its window";
+
+    /// <summary>How the seed's fault names the journal it seeds, and what becomes of the seed later.</summary>
+    private sealed record SeedWords(string Journal, string StateLater, string CommandsLater)
+    {
+        // The volatile journal a card that cannot be written leaves: the takeover writes it back.
+        public static readonly SeedWords Volatile = new("the volatile journal",
+            ", and is written back when the journal can be written again",
+            ", and stay remembered when the journal can be written again");
+
+        // The new journal made in place of a damaged one (JournalOpener.ReplaceSeed.cs).
+        public static readonly SeedWords Replaced = new("the new journal", "", "");
     }
 
     // What the fault says of the card's highest seq and session counter when they could not be
     // read: the volatile journal's floors then come from the wall clock alone.
-    private static string Unread(SalvagedJournal salvaged)
+    private static string Unread(SalvagedJournal salvaged, string journal)
     {
         var parts = new List<string>(2);
         var counters = new List<string>(2);
@@ -165,7 +208,7 @@ public static partial class JournalOpener
             : "";
         return parts.Count == 0
             ? ""
-            : $"; {string.Join(" and ", parts)} cannot be read, so the volatile journal's {string.Join(" and ", counters)} start from the wall clock alone{above}, and with a clock behind the card's may go back below those the office saw from it";
+            : $"; {string.Join(" and ", parts)} cannot be read, so {journal}'s {string.Join(" and ", counters)} start from the wall clock alone{above}, and with a clock behind the card's may go back below those the office saw from it";
     }
 }
 

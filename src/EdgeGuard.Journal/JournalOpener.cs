@@ -191,11 +191,17 @@ public static partial class JournalOpener
 
         // The same on a journal made in place of a damaged one, which says so until its takeover,
         // with the fault that reports it, pending until journaled (JournalDatabase.Replace.cs).
-        public void RaiseOnReplaced(JournalDatabase database, JournalReplaced fault) =>
+        // seed: what was read from the damaged file (JournalOpener.ReplaceSeed.cs), written in the
+        // same commit, so a kill leaves the floors with the seed or neither.
+        public void RaiseOnReplaced(JournalDatabase database, JournalReplaced fault, SalvagedJournal? seed = null) =>
             database.RaiseFloors(Seq - 1, Session, JournalGapCause.NewJournal, transaction =>
             {
                 JournalDatabase.SetReplacePending(transaction, pending: true);
                 JournalDatabase.SetPendingFault(transaction, fault);
+                if (seed is not null)
+                {
+                    JournalDatabase.WriteSeed(transaction, seed);
+                }
             });
     }
 
@@ -359,11 +365,13 @@ public static partial class JournalOpener
     }
 
     // Durable before the first rename: a kill after it must find it.
-    internal static void WriteMoveIntent(string from, string to)
+    internal static void WriteMoveIntent(string from, string to) => WriteSynced(from + MovingSuffix, to);
+
+    private static void WriteSynced(string file, string text)
     {
-        using var intent = new FileStream(from + MovingSuffix, FileMode.Create, FileAccess.Write, FileShare.None);
-        intent.Write(System.Text.Encoding.UTF8.GetBytes(to));
-        intent.Flush(flushToDisk: true);
+        using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        stream.Flush(flushToDisk: true);
     }
 
     internal const string MovingSuffix = ".moving";
