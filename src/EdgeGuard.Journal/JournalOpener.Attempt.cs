@@ -203,8 +203,18 @@ public static partial class JournalOpener
         // (JournalOpener.ReplaceSeed.cs): the seed goes in the commit a kill cut short.
         private Outcome FinishReplace(JournalDatabase fresh, string keptAt)
         {
-            var seed = ReplacingMark(path) == keptAt ? ReadKept(keptAt, time) : null;
             var cut = $"a restart or power cut came after the damaged journal was moved aside to {keptAt} and before the new journal in its place was ready; this start finished it";
+            lock (_gate)
+            {
+                if (!_abandoned && Stopwatch.GetElapsedTime(_started) < deadline)
+                {
+                    // The seed's read may take its 5 s past the deadline on a slow card: Run waits
+                    // for it (ReplaceGrace) as for a replace, or the boot ran on the RAM journal.
+                    (_replacing, _moved, _damage, _keptAt) = (true, true, cut, keptAt);
+                }
+            }
+
+            var seed = ReplacingMark(path) == keptAt ? ReadKept(keptAt, time) : null;
             var fault = new JournalReplaced(time.GetUtcNow(), path, keptAt, seed is null ? $"{cut}: a lockdown in force before may have been lost" : cut);
             try
             {
@@ -261,7 +271,13 @@ public static partial class JournalOpener
                 {
                 }
 
-                Unmark(path);
+                if (!File.Exists(keptAt))
+                {
+                    // Moved after all (only the intent's delete failed): the mark stays, so the
+                    // next start's FinishReplace seeds from the kept file.
+                    Unmark(path);
+                }
+
                 return new(null, null, ex, $"{damage.Message}; it cannot be moved aside to {keptAt}: {ex.Message}");
             }
 

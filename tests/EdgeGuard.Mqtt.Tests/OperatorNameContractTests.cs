@@ -32,6 +32,7 @@ public sealed class OperatorNameContractTests
     [InlineData("jos\\ufe0f", false)] // variation selector 16
     [InlineData("jos\\u3164", false)] // Hangul filler
     [InlineData("jos\\udb40\\udd00", false)] // variation selector 17 (U+E0100), beyond the BMP
+    [InlineData("jos\\ufff0", false)] // reserved default-ignorable, unassigned
     [InlineData("jos\\u00a0", true)] // no-break space: the first after the C1 controls
     [InlineData("jos\\u00e9", true)]
     [InlineData("officer.jones", true)]

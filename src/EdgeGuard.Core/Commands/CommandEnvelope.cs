@@ -64,10 +64,11 @@ public sealed record CommandEnvelope(
 
     // Unicode's Default_Ignorable_Code_Points that are not in category Cf: rendered as nothing too
     // (combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation
-    // selectors, variation selectors). The contract's pattern lists the same ranges.
+    // selectors, variation selectors), and the ones reserved as such (U+2065, U+FFF0-FFF8, the
+    // rest of U+E0000-E0FFF), which a later Unicode may assign. The contract's pattern lists the same.
     private static bool IsIgnorableOutsideFormat(int c) =>
         c is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x3164
-            or (>= 0xFE00 and <= 0xFE0F) or 0xFFA0 or (>= 0xE0100 and <= 0xE01EF);
+            or 0x2065 or (>= 0xFE00 and <= 0xFE0F) or 0xFFA0 or (>= 0xFFF0 and <= 0xFFF8) or (>= 0xE0000 and <= 0xE0FFF);
 
     /// <summary>
     /// Prepended to the canonical JSON before signing, so a signature made with an operator key

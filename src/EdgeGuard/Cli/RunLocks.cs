@@ -69,8 +69,11 @@ internal sealed class RunLocks : IDisposable
 
             // The state directory under another name: its lock is ours already, and a second flock on it
             // from this process would be waited for as if another gateway held it, for good.
-            if (OperatingSystem.IsLinux() && LinuxFile.Identity(directory) is { } fallback
-                && fallback == LinuxFile.Identity(config.StateDirectoryPath))
+            // By path too: with no identity to compare (statx failed) the same directory was waited on.
+            if (string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)),
+                    Path.TrimEndingDirectorySeparator(Path.GetFullPath(config.StateDirectoryPath)), StringComparison.Ordinal)
+                || (OperatingSystem.IsLinux() && LinuxFile.Identity(directory) is { } fallback
+                    && fallback == LinuxFile.Identity(config.StateDirectoryPath)))
             {
                 return null;
             }
