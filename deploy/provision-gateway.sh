@@ -197,6 +197,11 @@ if [ "$rid" != "$host_rid" ]; then
   case "$rid" in linux-arm64) qemu="qemu-aarch64-static" ;; *) qemu="qemu-x86_64-static" ;; esac
   command -v "$qemu" >/dev/null 2>&1 || die "the $rid validator cannot run on this $host_rid machine: install qemu-user-static, or provision on the gateway"
   runner=("$qemu")
+  # Under --root the card's own loader and C libraries (libgpiod, libc, libstdc++ as the gateway
+  # will load them), not this machine's multiarch copies, which may be another version or missing:
+  # -L makes qemu look up every absolute path in DIR first and fall back to this machine's path
+  # where DIR has no such file (the validator's own paths, already under DIR, are found so too).
+  [ -z "$R" ] || runner+=(-L "$R")
 fi
 
 # libgpiod v1 (libgpiod.so.2) on Bookworm, v2 (libgpiod.so.3) on Trixie.
