@@ -6,7 +6,7 @@
 #   provision-gateway.sh --tarball edgeguard-V-RID.tar.gz --site SITE --gateway GW
 #       --broker HOST:PORT --ca CA.pem --cert GW.crt --key GW.key
 #       [--root DIR] [--dry-run] [--no-tls] [--config-template FILE | --demo] [--driver libgpiod|libgpiodV2] [--chip CHIP]
-#       [--time-server HOST] [--force]
+#       [--time-server HOST] [--force] [--no-checksum]
 #
 #   --root DIR   install into the tree at DIR (an SD card's root file system, a test directory);
 #                apt, useradd and systemctl are skipped and printed. Ownership uses DIR's /etc/passwd
@@ -24,6 +24,9 @@
 #   --driver     default from the OS: libgpiod (Bookworm, libgpiod2) or libgpiodV2 (Trixie, libgpiod3).
 #   --force      install --cert even when it is older than the installed gateway.crt (its notBefore
 #                earlier, or the same and its notAfter earlier), which is refused otherwise.
+#   --no-checksum  install a tarball that has no TARBALL.sha256 beside it, which is refused otherwise
+#                (one that is there is checked all the same). The .sha256 catches a copy corrupted in
+#                transit; it travels with the tarball, so it cannot tell a tampered one (deploy/README.md).
 #   --time-server HOST  the NTP server systemd-timesyncd uses (default: the one an earlier run was
 #                given, else the broker's host, which the office runs one on: deploy/office/README.md). Office commands carry the office's
 #                time and are refused beyond 30 s of skew, so a gateway without a time source (no
@@ -43,7 +46,7 @@ die() {
 }
 
 tarball="" site="" gateway="" broker="" ca="" cert="" key="" root="" template="" driver="" chip="" time_server=""
-dry_run=false no_tls=false force=false demo=false
+dry_run=false no_tls=false force=false demo=false no_checksum=false
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --tarball) tarball=${2:?"$1 needs a value"}; shift 2 ;;
@@ -61,6 +64,7 @@ while [ "$#" -gt 0 ]; do
     --dry-run) dry_run=true; shift ;;
     --no-tls) no_tls=true; shift ;;
     --force) force=true; shift ;;
+    --no-checksum) no_checksum=true; shift ;;
     --demo) demo=true; shift ;;
     -h | --help) usage ;;
     *) echo "provision-gateway: unknown argument '$1'" >&2; usage ;;
@@ -134,13 +138,25 @@ done
 staging=$(mktemp -d)
 # Staged *.new files that were not moved into place (a refusal, an error) go with the scratch directory.
 trap 'rm -rf "$staging"; [ "${#staged[@]}" -eq 0 ] || rm -f -- "${staged[@]}"' EXIT
+# The .sha256 build-release.sh writes beside the tarball catches a copy corrupted in transit (a
+# truncated download, a bad USB stick). It travels with the tarball, so whoever can change one can
+# change the other: it does not catch tampering (a detached signature would; deploy/README.md).
+# Missing, the copy was not checked at all, which said only "not verified" before: now refused
+# unless --no-checksum.
 if [ -f "$tarball.sha256" ]; then
   expected=$(cut -d' ' -f1 "$tarball.sha256")
   actual=$(sha256sum "$tarball" | cut -d' ' -f1)
-  [ "$expected" = "$actual" ] || die "$tarball does not match $tarball.sha256 (corrupt or tampered download)"
+  [ "$expected" = "$actual" ] || die "$tarball does not match $tarball.sha256 (corrupted in transit: a truncated" \
+    "or damaged copy); copy both files again from the build (deploy/build-release.sh writes them side by side)"
   sha_note="sha256 verified"
+elif [ "$no_checksum" = true ]; then
+  sha_note="$tarball.sha256 missing: NOT verified, --no-checksum"
+  warn "the tarball was not checked against its .sha256 (--no-checksum): a copy corrupted in transit would not" \
+    "have been noticed"
 else
-  sha_note="no $tarball.sha256 beside it: not verified"
+  die "no $tarball.sha256 beside the tarball: it is needed to check that the copy was not corrupted in" \
+    "transit. Copy it from the build (deploy/build-release.sh writes it beside the tarball), or give" \
+    "--no-checksum to install unchecked; nothing was changed"
 fi
 tar -xzf "$tarball" -C "$staging" --no-same-owner
 pkg=$(find "$staging" -mindepth 1 -maxdepth 1 -type d -name 'edgeguard-*' -print -quit)
@@ -181,6 +197,11 @@ if [ "$rid" != "$host_rid" ]; then
   case "$rid" in linux-arm64) qemu="qemu-aarch64-static" ;; *) qemu="qemu-x86_64-static" ;; esac
   command -v "$qemu" >/dev/null 2>&1 || die "the $rid validator cannot run on this $host_rid machine: install qemu-user-static, or provision on the gateway"
   runner=("$qemu")
+  # Under --root the card's own loader and C libraries (libgpiod, libc, libstdc++ as the gateway
+  # will load them), not this machine's multiarch copies, which may be another version or missing:
+  # -L makes qemu look up every absolute path in DIR first and fall back to this machine's path
+  # where DIR has no such file (the validator's own paths, already under DIR, are found so too).
+  [ -z "$R" ] || runner+=(-L "$R")
 fi
 
 # libgpiod v1 (libgpiod.so.2) on Bookworm, v2 (libgpiod.so.3) on Trixie.

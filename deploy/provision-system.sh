@@ -95,16 +95,24 @@ enable_service() {
     # ones too: a commissioning visit's restarts and walk tests could use it up, and this restart
     # then rebooted the gateway. What a technician asks for starts afresh.
     system systemctl reset-failed edgeguard.service 2>/dev/null || true
-    if [ "$dry_run" = false ] && systemctl is-active --quiet edgeguard.service && { [ "$changes" -gt 0 ] || [ -e "$R$restart_marker" ]; }; then
-      # enable --now leaves a running service alone; the new release or config needs a restart.
-      # Type=notify: restart waits for READY=1, so a release that fails at start fails here.
+    if [ "$changes" -gt 0 ] || [ -e "$R$restart_marker" ]; then
+      # A restart is owed whatever the unit's state. Not only when active: a gateway still starting
+      # (activating: a start queued during a walk test waits for its lock, having read the old
+      # config first) is not active, and `enable --now` only joined its start job, so the old
+      # release ran on the old config. restart replaces a start job under way and starts a stopped
+      # or failed unit. Type=notify: it waits for READY=1, so a release that fails at start fails here.
       if [ "$changes" -eq 0 ]; then
         report restarted "edgeguard.service (an earlier run switched to EdgeGuard $version and stopped before its restart)"
       fi
+      if [ "$dry_run" = true ] || ! systemctl is-enabled --quiet edgeguard.service; then
+        report enabled "edgeguard.service (systemctl enable)"
+      fi
+      system systemctl enable edgeguard.service ||
+        die "systemctl enable edgeguard.service failed: the gateway was not restarted onto EdgeGuard $version; fix and run again (it restarts the gateway then)"
       system systemctl restart edgeguard.service || die "$not_started"
-      note "restarted edgeguard.service"
-    fi
-    if [ "$dry_run" = true ] || ! systemctl is-enabled --quiet edgeguard.service || ! systemctl is-active --quiet edgeguard.service; then
+      [ "$dry_run" = true ] || note "restarted edgeguard.service"
+    elif [ "$dry_run" = true ] || ! systemctl is-enabled --quiet edgeguard.service || ! systemctl is-active --quiet edgeguard.service; then
+      # Nothing switched: a stopped gateway is started; a start job under way runs what is installed.
       report enabled "edgeguard.service (systemctl enable --now)"
       system systemctl enable --now edgeguard.service || die "$not_started"
     else

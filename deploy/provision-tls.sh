@@ -75,9 +75,13 @@ stage_tls_files() {
 # installed gateway.crt is refused: the technician's copy from the first install, given again on
 # an upgrade, would replace the renewed certificate with one the office may have revoked. Older:
 # an earlier notBefore, or the same (issued in the same second) and an earlier notAfter.
+# -no-CApath -no-CAstore: --ca alone is trusted. Without them openssl verify -CAfile also trusts
+# the system's CA directory and store (/etc/ssl/certs), so a certificate from any CA there passed
+# as issued by --ca, and the gateway, which pins --ca alone, then refused the broker.
 check_certificate_files() {
   local ca=$1 cert=$2 force=$3 why installed=$R/etc/edgeguard/tls/gateway.crt given old
-  if ! why=$(openssl verify -no_check_time -CAfile "$ca" "$cert" 2>&1); then
+  check_ca_file "$ca"
+  if ! why=$(openssl verify -no_check_time -no-CApath -no-CAstore -CAfile "$ca" "$cert" 2>&1); then
     die "--ca '$ca' did not issue --cert '$cert' (openssl verify: $(tail -n 2 <<<"$why" | sed -n 1p));" \
       "give the ca.crt of the PKI folder the certificate came from (deploy/office/certs.sh puts it beside" \
       "GATEWAY.crt)"
@@ -93,6 +97,49 @@ check_certificate_files() {
       "current certificate (deploy/office/certs.sh keeps it in gateways/GATEWAY/), or pass --force to" \
       "install this one anyway"
   fi
+}
+# check_ca_file CA: stops unless CA holds exactly one PEM certificate and nothing else, self-signed,
+# CA:TRUE. The gateway trusts every certificate in its CA file as the broker's issuer
+# (mqtt.tls.caFile): a bundle passed the check above when one of its CAs issued --cert, and the
+# gateway then also took a broker certificate from any other. A version 1 root (no CA:TRUE) passes
+# openssl verify; an intermediate or a leaf is no root to pin. ca.pem is installed 0644: a key in it
+# would be readable by every account on the gateway.
+check_ca_file() {
+  local ca=$1 help line certs=0 others=() subject issuer constraints what
+  help=$(openssl verify -help 2>&1 || true)
+  grep -q -e '-no-CAstore' <<<"$help" ||
+    die "this openssl ($(openssl version 2>/dev/null || echo unknown)) cannot check --ca alone (no 'openssl verify -no-CApath -no-CAstore': OpenSSL 3.0 or later is needed); nothing was changed"
+  while IFS= read -r line; do
+    if [ "$line" = "-----BEGIN CERTIFICATE-----" ]; then
+      certs=$((certs + 1))
+    else
+      line=${line#-----BEGIN } others+=("${line%-----}")
+    fi
+  done <<<"$(grep -o -e '-----BEGIN [^-]*-----' -- "$ca" || true)"
+  if [ "${#others[@]}" -gt 0 ]; then
+    what=${others[0]}
+    for line in "${others[@]:1}"; do what+=", $line"; done
+    die "--ca '$ca' holds a $what besides its certificate: the CA file must hold the office CA's certificate" \
+      "alone (it is installed readable by every account on the gateway); give the ca.crt of the PKI folder" \
+      "(deploy/office/certs.sh), never a file with a key in it"
+  fi
+  [ "$certs" -gt 0 ] || die "--ca '$ca' holds no PEM certificate: give the office CA's ca.crt (deploy/office/certs.sh)"
+  [ "$certs" -eq 1 ] ||
+    die "--ca '$ca' holds $certs certificates: the gateway trusts every certificate in its CA file" \
+      "(mqtt.tls.caFile) to vouch for the broker, so it must hold the office CA's alone; give the ca.crt" \
+      "of the PKI folder the certificate came from (deploy/office/certs.sh), not a bundle"
+  subject=$(openssl x509 -noout -subject -nameopt RFC2253 -in "$ca" 2>/dev/null) ||
+    die "--ca '$ca' is not a PEM certificate (openssl x509 cannot read it)"
+  issuer=$(openssl x509 -noout -issuer -nameopt RFC2253 -in "$ca" 2>/dev/null) || issuer=""
+  # Signed by its own key too (-check_ss_sig), not only named so.
+  if ! openssl verify -no_check_time -no-CApath -no-CAstore -check_ss_sig -CAfile "$ca" "$ca" >/dev/null 2>&1; then
+    die "--ca '$ca' is not self-signed (${subject#subject=}, issued by ${issuer#issuer=}): the gateway pins the" \
+      "office's root CA; give the ca.crt of the PKI folder the certificate came from (deploy/office/certs.sh)"
+  fi
+  constraints=$(openssl x509 -noout -ext basicConstraints -in "$ca" 2>/dev/null) || constraints=""
+  grep -q 'CA:TRUE' <<<"$constraints" ||
+    die "--ca '$ca' is not a CA certificate (${subject#subject=}: its basicConstraints do not say CA:TRUE):" \
+      "give the office CA's ca.crt (deploy/office/certs.sh makes it CA:TRUE)"
 }
 # validity CERT: "NOTBEFORE NOTAFTER" of a PEM certificate, in seconds since the epoch.
 validity() {

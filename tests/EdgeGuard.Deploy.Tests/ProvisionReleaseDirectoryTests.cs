@@ -32,6 +32,8 @@ public sealed class ProvisionReleaseDirectoryTests
         var tarball = Path.Combine(scratch.Path, $"edgeguard-1.0.0-{Scripts.HostRid}.tar.gz");
         var tar = await Scripts.RunProgramAsync("tar", ProvisionKit.Patience, "-czf", tarball, "-C", Path.Combine(scratch.Path, "pkg"), "edgeguard-1.0.0");
         Assert.Equal(0, tar.ExitCode);
+        // Beside it, as build-release.sh writes it: provisioning refuses a tarball without one.
+        await File.WriteAllTextAsync(tarball + ".sha256", $"{ReleaseFixture.Sha256(tarball)}  {Path.GetFileName(tarball)}\n");
 
         using var root = ProvisionKit.BookwormRoot();
         string[] args = ["--tarball", tarball, "--site", ProvisionKit.Site, "--gateway", ProvisionKit.Gateway, "--broker", "office.example:8883", "--no-tls", "--root", root.Path, "--demo"];

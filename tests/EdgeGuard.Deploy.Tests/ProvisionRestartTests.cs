@@ -76,8 +76,55 @@ public sealed class ProvisionRestartTests : IDisposable
         Assert.True(Array.IndexOf(calls, "reset-failed edgeguard.service") < Array.IndexOf(calls, "is-active --quiet edgeguard.service"), string.Join('\n', calls));
     }
 
-    // The service active and enabled; systemctl show answers NeedDaemonReload.
-    private async Task<Scripts.Result> RunAsync(string variables, string step, string needReload = "no")
+    // A gateway still starting (activating: a start queued during a walk test waits for its lock,
+    // `systemctl start --no-block edgeguard` as the README has it) read the old config before it
+    // waits. `is-active` is false then, so the restart was skipped and `enable --now` joined that
+    // start job: the old release ran on the old config and the marker was gone. An owed restart is a
+    // restart whatever the unit's state: it replaces a start job and starts a stopped unit.
+    [Theory]
+    [InlineData("activating", "changes=0", true)]
+    [InlineData("activating", "changes=2", false)]
+    [InlineData("inactive", "changes=0", true)]
+    [InlineData("failed", "changes=2", false)]
+    [InlineData("active", "changes=2", false)]
+    public async Task An_owed_restart_restarts_a_gateway_still_starting_or_stopped(string state, string changes, bool marker)
+    {
+        if (marker)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_root.Path, Marker), "");
+        }
+
+        var run = await RunAsync("mode=system dry_run=false", $"{changes}; enable_service unchanged", activeState: state);
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var calls = await File.ReadAllLinesAsync(Calls);
+        var enable = Array.IndexOf(calls, "enable edgeguard.service");
+        var restart = Array.IndexOf(calls, "restart edgeguard.service");
+        Assert.True(enable >= 0 && restart > enable, string.Join('\n', calls));
+        Assert.DoesNotContain("enable --now edgeguard.service", calls);
+        Assert.False(File.Exists(Path.Combine(_root.Path, Marker)), "the marker outlived the restart");
+    }
+
+    // Owed nothing (every file as the running release read it): never restarted; one not running
+    // yet is started (a start job under way is joined: it runs what is installed).
+    [Theory]
+    [InlineData("activating", true)]
+    [InlineData("inactive", true)]
+    [InlineData("active", false)]
+    public async Task Owed_nothing_the_gateway_is_not_restarted_and_started_unless_running(string state, bool starts)
+    {
+        var run = await RunAsync("mode=system dry_run=false", "enable_service unchanged", activeState: state);
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var calls = await File.ReadAllLinesAsync(Calls);
+        Assert.DoesNotContain("restart edgeguard.service", calls);
+        Assert.Equal(starts, calls.Contains("enable --now edgeguard.service"));
+        Assert.Contains(starts ? "after: 1 change(s)" : "after: 0 change(s)", run.Output, StringComparison.Ordinal);
+    }
+
+    // The service enabled and ACTIVESTATE (systemctl is-active's answer, exit 0 only for active);
+    // systemctl show answers NeedDaemonReload.
+    private async Task<Scripts.Result> RunAsync(string variables, string step, string needReload = "no", string activeState = "active")
     {
         var bin = Path.Combine(_scratch.Path, "bin");
         Directory.CreateDirectory(bin);
@@ -85,7 +132,12 @@ public sealed class ProvisionRestartTests : IDisposable
         await File.WriteAllTextAsync(shim, $"""
             #!/bin/sh
             echo "$*" >>"{Calls}"
-            case "$1" in show) echo {needReload} ;; esac
+            case "$1" in
+              show) echo {needReload} ;;
+              is-active)
+                [ "$2" = --quiet ] || echo {activeState}
+                [ {activeState} = active ] || exit 3 ;;
+            esac
             exit 0
 
             """);

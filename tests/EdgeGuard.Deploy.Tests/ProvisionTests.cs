@@ -183,6 +183,32 @@ public sealed class ProvisionTests(ReleaseFixture release)
         Assert.Contains("nothing was changed", plan.Output, StringComparison.Ordinal);
     }
 
+    // A tarball copied without its .sha256 was installed with only "not verified" in the header
+    // line: a truncated or damaged copy went unnoticed. The file is required now; --no-checksum is
+    // the explicit opt-out (a .sha256 that is there is checked all the same).
+    [Fact]
+    public async Task A_tarball_without_its_checksum_is_refused_before_anything_is_written_unless_no_checksum_is_given()
+    {
+        using var scratch = new TempDirectory();
+        var copy = Path.Combine(scratch.Path, Path.GetFileName(release.Tarball));
+        File.Copy(release.Tarball, copy);
+        using var root = BookwormRoot();
+        var before = await Scripts.TreeListingAsync(root.Path);
+
+        var refused = await ProvisionWith(copy, root.Path, "office.example:8883", (release.CaFile, release.CertFile, release.KeyFile), null);
+
+        Assert.True(refused.ExitCode == 1, refused.All);
+        Assert.Contains($"provision-gateway: error: no {copy}.sha256 beside the tarball", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("--no-checksum", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await Scripts.TreeListingAsync(root.Path));
+
+        var optedOut = await ProvisionWith(copy, root.Path, "office.example:8883", (release.CaFile, release.CertFile, release.KeyFile), null, "--no-checksum");
+
+        Assert.True(optedOut.ExitCode == 0, optedOut.All);
+        Assert.Contains($"({copy}.sha256 missing: NOT verified, --no-checksum)", optedOut.Output, StringComparison.Ordinal);
+        Assert.Contains("provision-gateway: warning: the tarball was not checked against its .sha256 (--no-checksum)", optedOut.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_tarball_that_does_not_match_its_checksum_is_refused_before_anything_is_written()
     {
@@ -198,7 +224,7 @@ public sealed class ProvisionTests(ReleaseFixture release)
             "--ca", release.CaFile, "--cert", release.CertFile, "--key", release.KeyFile, "--root", root, "--driver", "libgpiod");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("does not match", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"{copy} does not match {copy}.sha256 (corrupted in transit", result.Error, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(root));
     }
 

@@ -30,6 +30,85 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
     }
 
+    // openssl verify -CAfile also trusts the system's CA directory and store unless told not to: a
+    // certificate from any CA found there (/etc/ssl/certs on a gateway; SSL_CERT_DIR here) passed
+    // as issued by --ca, and the gateway, which pins --ca alone, then refused the broker.
+    [Fact]
+    public async Task A_certificate_from_a_ca_in_the_system_store_is_not_taken_as_issued_by_the_given_ca()
+    {
+        using var scratch = new TempDirectory();
+        var system = new TestPki(scratch.Path, "system-store");
+        var (cert, key) = system.IssueGateway(Site, Gateway);
+        var store = Path.Combine(scratch.Path, "certs");
+        Directory.CreateDirectory(store);
+        File.Copy(system.CaFile, Path.Combine(store, "system-store.pem"));
+        var rehash = await Scripts.RunProgramAsync("openssl", Patience, "rehash", store);
+        Assert.True(rehash.ExitCode == 0, rehash.All);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["SSL_CERT_DIR"] = store };
+        var trusted = await Scripts.RunProgramAsync("bash", Patience, "-c", $"SSL_CERT_DIR='{store}' openssl verify -no_check_time -CAfile '{release.CaFile}' '{cert}'");
+        Assert.True(trusted.ExitCode == 0, "the store is not one openssl's defaults trust: " + trusted.All);
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (release.CaFile, cert, key), environment);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--ca '{release.CaFile}' did not issue --cert '{cert}'", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
+    }
+
+    // The gateway trusts every certificate of its CA file (ClientOptionsFactory.LoadAnchors) as the
+    // broker's issuer: a bundle (the office CA and another) passed because one of them issued
+    // --cert, and the gateway then took a broker certificate from the other. --ca must be the office
+    // CA alone: one certificate, self-signed, CA:TRUE, and nothing else in the file.
+    [Theory]
+    [InlineData("bundle", "holds 2 certificates")]
+    [InlineData("key-inside", "holds a PRIVATE KEY")]
+    [InlineData("not-self-signed", "is not self-signed")]
+    [InlineData("not-a-ca", "is not a CA certificate")]
+    public async Task A_ca_file_that_is_not_one_self_signed_ca_certificate_is_refused_saying_why(string kind, string message)
+    {
+        using var scratch = new TempDirectory();
+        var (ca, cert, key) = (Path.Combine(scratch.Path, "ca.pem"), release.CertFile, release.KeyFile);
+        switch (kind)
+        {
+            case "bundle":
+                var other = new TestPki(scratch.Path, "other");
+                await File.WriteAllTextAsync(ca, await File.ReadAllTextAsync(release.CaFile) + "\n" + await File.ReadAllTextAsync(other.CaFile));
+                break;
+            case "key-inside":
+                var gatewayKey = new TestPki(scratch.Path, "keyed").IssueClient("someone").Key;
+                await File.WriteAllTextAsync(ca, await File.ReadAllTextAsync(release.CaFile) + "\n" + await File.ReadAllTextAsync(gatewayKey));
+                break;
+            case "not-self-signed":
+                // The gateway's own certificate, named as its CA: openssl takes it as a trust anchor.
+                File.Copy(release.CertFile, ca);
+                break;
+            default:
+                // A version 1 root (no extensions, so no CA:TRUE) that issued the gateway's certificate:
+                // openssl verify accepts such a root.
+                var made = await Scripts.RunProgramAsync("bash", Patience, "-c", $"""
+                    set -e; cd '{scratch.Path}'
+                    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout v1.key -out v1.csr -subj /CN=v1-root 2>/dev/null
+                    openssl x509 -req -in v1.csr -signkey v1.key -days 30 -out ca.pem 2>/dev/null
+                    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout gw.key -out gw.csr -subj '/CN={Gateway}/OU={Site}' 2>/dev/null
+                    openssl x509 -req -in gw.csr -CA ca.pem -CAkey v1.key -CAcreateserial -days 20 -out gw.crt 2>/dev/null
+                    chmod 600 gw.key
+                    openssl verify -no_check_time -no-CApath -no-CAstore -CAfile ca.pem gw.crt
+                    """);
+                Assert.True(made.ExitCode == 0, made.All);
+                (cert, key) = (Path.Combine(scratch.Path, "gw.crt"), Path.Combine(scratch.Path, "gw.key"));
+                break;
+        }
+
+        using var root = BookwormRoot();
+
+        var result = await ProvisionWith(release.Tarball, root.Path, "office.example:8883", (ca, cert, key), null);
+
+        Assert.True(result.ExitCode == 1, result.All);
+        Assert.True(result.Error.Contains($"--ca '{ca}' {message}", StringComparison.Ordinal), result.All);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root.Path, "etc/edgeguard/tls")));
+    }
+
     // The technician's copy from the first install, given again on an upgrade after the office
     // renewed the gateway's certificate: the old one (perhaps revoked since) must not come back.
     [Fact]

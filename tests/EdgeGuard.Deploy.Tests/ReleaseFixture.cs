@@ -104,7 +104,8 @@ public sealed class ReleaseFixture : IAsyncLifetime
 
     /// <summary>
     /// The same release under another version (directory name and both MANIFESTs rewritten), for
-    /// upgrade and rollback tests without another publish. No .sha256 beside it.
+    /// upgrade and rollback tests without another publish, with its .sha256 beside it as
+    /// build-release.sh writes it (provision-gateway.sh refuses a tarball without one).
     /// </summary>
     public Task<string> WithVersionAsync(string version) =>
         RepackAsync("v-" + version, version, async package =>
@@ -184,6 +185,7 @@ public sealed class ReleaseFixture : IAsyncLifetime
         }
 
         Directory.Delete(extracted, recursive: true);
+        await File.WriteAllTextAsync(tarball + ".sha256", $"{Sha256(tarball)}  {Path.GetFileName(tarball)}\n");
         return tarball;
     }
 

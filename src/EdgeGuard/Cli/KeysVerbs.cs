@@ -74,8 +74,7 @@ internal static partial class KeysVerbs
         {
             Directory.CreateDirectory(dir.FullName);
             using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            WriteNew(privatePath, ecdsa.ExportPkcs8PrivateKeyPem(), secret: true);
-            WriteNew(publicPath, ecdsa.ExportSubjectPublicKeyInfoPem(), secret: false);
+            WritePair(privatePath, ecdsa.ExportPkcs8PrivateKeyPem(), publicPath, ecdsa.ExportSubjectPublicKeyInfoPem());
         }
         catch (IOException ex)
         {
@@ -93,7 +92,42 @@ internal static partial class KeysVerbs
         return ExitCodes.Ok;
     }
 
-    private static void WriteNew(string path, string pem, bool secret)
+    // Both files or neither. The public key could fail after the private one was written (a full
+    // disk, the directory gone, a file put there meanwhile): a lone private key was left, whose
+    // public half no gateway can have, and `keys new` again refused to write beside it. What this
+    // call created is removed on a failure, never a file it did not create (CreateNew refused it).
+    internal static void WritePair(string privatePath, string privatePem, string publicPath, string publicPem)
+    {
+        var created = new List<string>(2);
+        try
+        {
+            WriteNew(privatePath, privatePem, secret: true, created);
+            WriteNew(publicPath, publicPem, secret: false, created);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var left = new List<string>();
+            foreach (var path in created)
+            {
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (Exception removal) when (removal is IOException or UnauthorizedAccessException)
+                {
+                    left.Add(path);
+                }
+            }
+
+            throw new IOException(
+                left.Count == 0
+                    ? $"{ex.Message} (no key file was left behind)"
+                    : $"{ex.Message}; {string.Join(" and ", left)} could not be removed: delete it, it has no usable other half",
+                ex);
+        }
+    }
+
+    private static void WriteNew(string path, string pem, bool secret, List<string> created)
     {
         // CreateNew: never overwrite an existing key. The mode is set at creation, so the private
         // key is never readable by others, not even for an instant; SetUnixFileMode repeats it
@@ -108,6 +142,7 @@ internal static partial class KeysVerbs
 
         using (var stream = new FileStream(path, options))
         {
+            created.Add(path);
             stream.Write(Encoding.ASCII.GetBytes(pem + "\n"));
             stream.Flush(flushToDisk: true);
         }

@@ -71,6 +71,36 @@ public sealed class KeysVerbsTests : IDisposable
         Assert.Equal(before, await File.ReadAllTextAsync(pub));
     }
 
+    // The private key was written first and the public one could fail after it (a full disk, a
+    // directory gone, a file put there meanwhile): a lone private key was left, whose public half
+    // nobody has, and `keys new` again refused to write beside it. Both or neither now; a file the
+    // call did not create (here a public key put there after `keys new` looked) is never removed.
+    [Fact]
+    public void A_pair_whose_public_key_cannot_be_written_leaves_no_private_key()
+    {
+        var privatePath = Path.Combine(_dir, "sup.jones.key.pem");
+        var publicPath = Path.Combine(_dir, "gone", "sup.jones.pub.pem");
+
+        var thrown = Assert.ThrowsAny<IOException>(() => KeysVerbs.WritePair(privatePath, "PRIVATE", publicPath, "PUBLIC"));
+
+        Assert.Contains("no key file was left behind", thrown.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(privatePath), "a private key was left without its public key");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public async Task A_pair_refused_by_a_public_key_put_there_meanwhile_removes_only_what_it_wrote()
+    {
+        var privatePath = Path.Combine(_dir, "sup.jones.key.pem");
+        var publicPath = Path.Combine(_dir, "sup.jones.pub.pem");
+        await File.WriteAllTextAsync(publicPath, "someone else's");
+
+        Assert.ThrowsAny<IOException>(() => KeysVerbs.WritePair(privatePath, "PRIVATE", publicPath, "PUBLIC"));
+
+        Assert.False(File.Exists(privatePath), "a private key was left without its public key");
+        Assert.Equal("someone else's", await File.ReadAllTextAsync(publicPath));
+    }
+
     [Theory]
     [InlineData("../evil")]
     [InlineData(".hidden")]
