@@ -146,8 +146,8 @@ trap 'rm -rf "$staging"; [ "${#staged[@]}" -eq 0 ] || rm -f -- "${staged[@]}"' E
 if [ -f "$tarball.sha256" ]; then
   expected=$(cut -d' ' -f1 "$tarball.sha256")
   actual=$(sha256sum "$tarball" | cut -d' ' -f1)
-  [ "$expected" = "$actual" ] || die "$tarball does not match $tarball.sha256 (corrupted in transit: a truncated" \
-    "or damaged copy); copy both files again from the build (deploy/build-release.sh writes them side by side)"
+  [ "$expected" = "$actual" ] || die "$tarball does not match $tarball.sha256 (corrupted in transit, a truncated" \
+    "or damaged copy, or altered); copy both files again from the build (deploy/build-release.sh writes them side by side)"
   sha_note="sha256 verified"
 elif [ "$no_checksum" = true ]; then
   sha_note="$tarball.sha256 missing: NOT verified, --no-checksum"

@@ -110,6 +110,8 @@ check_ca_file() {
   grep -q -e '-no-CAstore' <<<"$help" ||
     die "this openssl ($(openssl version 2>/dev/null || echo unknown)) cannot check --ca alone (no 'openssl verify -no-CApath -no-CAstore': OpenSSL 3.0 or later is needed); nothing was changed"
   while IFS= read -r line; do
+    # A file with no PEM block at all (DER, empty) still feeds one empty line: not a key.
+    [ -n "$line" ] || continue
     if [ "$line" = "-----BEGIN CERTIFICATE-----" ]; then
       certs=$((certs + 1))
     else

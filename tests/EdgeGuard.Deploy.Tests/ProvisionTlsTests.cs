@@ -65,6 +65,7 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
     [InlineData("key-inside", "holds a PRIVATE KEY")]
     [InlineData("not-self-signed", "is not self-signed")]
     [InlineData("not-a-ca", "is not a CA certificate")]
+    [InlineData("der", "holds no PEM certificate")] // exported from Windows: was reported as holding a key
     public async Task A_ca_file_that_is_not_one_self_signed_ca_certificate_is_refused_saying_why(string kind, string message)
     {
         using var scratch = new TempDirectory();
@@ -78,6 +79,10 @@ public sealed class ProvisionTlsTests(ReleaseFixture release)
             case "key-inside":
                 var gatewayKey = new TestPki(scratch.Path, "keyed").IssueClient("someone").Key;
                 await File.WriteAllTextAsync(ca, await File.ReadAllTextAsync(release.CaFile) + "\n" + await File.ReadAllTextAsync(gatewayKey));
+                break;
+            case "der":
+                var der = await Scripts.RunProgramAsync("openssl", Patience, "x509", "-in", release.CaFile, "-outform", "DER", "-out", ca);
+                Assert.True(der.ExitCode == 0, der.All);
                 break;
             case "not-self-signed":
                 // The gateway's own certificate, named as its CA: openssl takes it as a trust anchor.

@@ -21,7 +21,8 @@ apt_install() {
 }
 # The runtime needs only the C and C++ libraries and OpenSSL (TLS): InvariantGlobalization is on,
 # so no ICU; zlib is linked into the runtime. The loader lands in /lib/ld-linux-aarch64.so.1, where
-# the arm64 executable's interpreter points, so qemu needs no -L.
+# the arm64 executable's interpreter points, so qemu needs no -L (provision-gateway.sh's -L "$R" on a
+# scratch root that holds no libraries falls back to these).
 arm64_libs=(libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 libssl3:arm64)
 # The mirror serves arm64 (Debian's ports are in the main archive); apt-get update picks its lists up.
 dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
