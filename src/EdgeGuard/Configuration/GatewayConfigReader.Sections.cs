@@ -352,6 +352,16 @@ public static partial class GatewayConfigReader
                 const string NoIdentity = "the gateway has no identity for the office broker: give mqtt.tls.certFile and keyFile (mutual TLS) or mqtt.username and password";
                 RefusedByValidate(node.Child("tls"), null, NoIdentity, NoIdentity + $"; connecting to '{host}' anonymously");
             }
+
+            if (tls is { Enabled: true, CaCertificateFile: null })
+            {
+                // Not pinned: any certificate a public CA issued for the broker's name passes, and a
+                // broker that holds one takes the events, acknowledges them (the office never sees
+                // them, the gateway counts them delivered) and the password. A template's blank
+                // caFile reads as none. validate refuses it; run warns and trusts the system store.
+                var unpinned = $"the office broker '{host}' is not pinned: give mqtt.tls.caFile, the office CA's certificate (deploy/office/certs.sh); without it any certificate a public CA issued for that name is accepted";
+                RefusedByValidate(node.Child("tls").Child("caFile"), null, unpinned, unpinned + "; trusting the system's CA store");
+            }
         }
     }
 }

@@ -107,6 +107,37 @@ public sealed class TlsFilesConfigTests : IDisposable
         Assert.Empty(result.Warnings);
     }
 
+    // Unpinned, any certificate a public CA issued for the broker's name passed: an impostor broker
+    // took the events, acknowledged them (counted delivered, never seen by the office) and the
+    // password. A template's blank caFile reads as none.
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public void Validate_refuses_an_office_broker_that_is_not_pinned_and_run_warns(string? caFile)
+    {
+        void Unpinned(Dictionary<string, string?> k)
+        {
+            k.Set("mqtt:host", "broker.office.example");
+            k.Set("mqtt:port", "8883");
+            k.Set("mqtt:username", "gw-chancery");
+            k.Set("mqtt:password", "s3cret");
+            k.Set("mqtt:tls:enabled", "true");
+            if (caFile is not null)
+            {
+                k.Set("mqtt:tls:caFile", caFile);
+            }
+        }
+
+        var validate = TestConfigs.Read(Unpinned, loadFiles: true);
+        var run = TestConfigs.Read(Unpinned, loadFiles: false);
+
+        TestConfigs.AssertError(validate, "EdgeGuard:mqtt:tls:caFile", "is not pinned", "mqtt.tls.caFile");
+        Assert.True(run.IsValid, run.ToReport());
+        var warning = Assert.Single(run.Warnings);
+        Assert.Equal("EdgeGuard:mqtt:tls:caFile", warning.Path);
+        Assert.Contains("trusting the system's CA store", warning.Message, StringComparison.Ordinal);
+    }
+
     private void OfficeBrokerWithOnlyTheCa(Dictionary<string, string?> keys)
     {
         keys.Set("mqtt:host", "broker.office.example");
