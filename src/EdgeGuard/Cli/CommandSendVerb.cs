@@ -29,6 +29,7 @@ internal static class CommandSendVerb
         var ca = new Option<FileInfo?>("--tls-ca") { Description = "PEM of the CA that issued the broker's certificate (turns TLS on, pinned to it)." };
         var cert = new Option<FileInfo?>("--tls-cert") { Description = "The office client certificate (PEM), with --tls-key." };
         var certKey = new Option<FileInfo?>("--tls-key") { Description = "The office client certificate's private key (PEM)." };
+        var noTls = new Option<bool>("--no-tls") { Description = "Send in clear text to a broker on another machine: an isolated test network only." };
         var user = new Option<string?>("--username") { Description = "Broker user name." };
         var password = new Option<string?>("--password-env") { Description = "Name of an environment variable holding the broker password (never on the command line)." };
         var timeout = new Option<double>("--timeout") { Description = $"Seconds to wait for the final answer (default 30, at most {MaxTimeoutSeconds}).", DefaultValueFactory = _ => 30 };
@@ -46,7 +47,7 @@ internal static class CommandSendVerb
         });
         var send = new Command("send", "Sign a command, send it to the gateway over MQTT and print its answers.")
         {
-            type, key, op, site, gateway, args, ttl, broker, port, ca, cert, certKey, user, password, timeout,
+            type, key, op, site, gateway, args, ttl, broker, port, ca, cert, certKey, noTls, user, password, timeout,
         };
         send.SetAction(async (result, cancellationToken) =>
         {
@@ -95,7 +96,9 @@ internal static class CommandSendVerb
             };
             // A missing file is refused here, before connecting: an office tool run by hand, unlike
             // the gateway, has nothing to protect meanwhile.
-            if (options.Validate().Concat(options.Tls.FileProblems().Select(m => "tls: " + m)).ToList() is { Count: > 0 } problems)
+            var problems = options.Validate().Concat(options.Tls.FileProblems().Select(m => "tls: " + m)).ToList();
+            problems.AddRange(Unprotected(options.Host, tlsOn, result.GetValue(ca) is not null, result.GetValue(noTls)));
+            if (problems.Count > 0)
             {
                 foreach (var problem in problems)
                 {
@@ -108,6 +111,26 @@ internal static class CommandSendVerb
             return await SendAsync(options, payload, lifetime, TimeSpan.FromSeconds(result.GetValue(timeout)), output, error, cancellationToken).ConfigureAwait(false);
         });
         return send;
+    }
+
+    // The command's answers are not signed: a broker the tool cannot tell from the office's (clear
+    // text on the network, or TLS trusting any public CA) could answer "done" for a command that
+    // never reached the gateway. TLS is pinned to --tls-ca, and clear text to another machine needs
+    // --no-tls, as the gateway's config needs tls.enabled false.
+    private static IEnumerable<string> Unprotected(string host, bool tlsOn, bool pinned, bool noTls)
+    {
+        if (tlsOn && noTls)
+        {
+            yield return "--no-tls contradicts the --tls-* options given";
+        }
+        else if (tlsOn && !pinned)
+        {
+            yield return $"--tls-ca is required with TLS: the office broker is pinned to the office CA; without it any certificate a public CA issued for '{host}' would be accepted";
+        }
+        else if (!tlsOn && !noTls && !MqttPublisherOptions.IsLoopbackHost(host))
+        {
+            yield return $"the command and its answers would cross the network to '{host}' in clear text, where an answer can be forged: give --tls-ca (with --tls-cert and --tls-key, or --username), or --no-tls on an isolated test network";
+        }
     }
 
     private static async Task<int> SendAsync(MqttPublisherOptions options, byte[] payload, TimeSpan lifetime, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken)

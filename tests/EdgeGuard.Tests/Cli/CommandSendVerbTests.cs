@@ -114,6 +114,39 @@ public sealed class CommandSendVerbTests
         Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
     }
 
+    // The answers are not signed: sent in clear text to another machine, or over TLS trusting any
+    // public CA, a broker on the way could answer "done" for a command that never reached the gateway.
+    [Theory]
+    [InlineData("clear", "in clear text")]
+    [InlineData("unpinned", "--tls-ca is required with TLS")]
+    public async Task A_command_to_an_office_broker_that_is_not_pinned_is_refused_before_it_is_sent(string how, string message)
+    {
+        using var state = new TempDirectory();
+        var keys = state.File("client");
+        Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "office", "--out", keys)).Code);
+        string[] extra = how == "clear"
+            ? ["--timeout", "1"]
+            : ["--tls-cert", state.File("office.crt"), "--tls-key", Path.Combine(keys, "office.key.pem"), "--timeout", "1"];
+
+        var (code, output, error) = await SendToHostAsync(state, "broker.office.example", extra);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_tls_beside_a_tls_option_is_refused_as_a_contradiction()
+    {
+        using var state = new TempDirectory();
+
+        var (code, output, error) = await SendToHostAsync(state, "broker.office.example", "--no-tls", "--tls-ca", state.File("ca.pem"), "--timeout", "1");
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("--no-tls contradicts the --tls-* options given", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent to", output, StringComparison.Ordinal);
+    }
+
     // A TLS file that does not load threw past the verb: System.CommandLine's stack trace.
     [Fact]
     public async Task A_ca_file_that_does_not_load_is_named_without_a_stack_trace()
@@ -166,13 +199,16 @@ public sealed class CommandSendVerbTests
 
     // A lockdown signed with a new key of sup.jones, to a port no broker listens on, with extra options:
     // for what is refused before anything is sent.
-    private static async Task<(int Code, string Out, string Err)> SendToNoBrokerAsync(TempDirectory state, params string[] extra)
+    private static Task<(int Code, string Out, string Err)> SendToNoBrokerAsync(TempDirectory state, params string[] extra) =>
+        SendToHostAsync(state, "127.0.0.1", extra);
+
+    private static async Task<(int Code, string Out, string Err)> SendToHostAsync(TempDirectory state, string host, params string[] extra)
     {
         var keys = state.File("keys");
         Assert.Equal(ExitCodes.Ok, (await CliRun.InvokeAsync("keys", "new", "--operator", "sup.jones", "--out", keys)).Code);
         return await CliRun.InvokeAsync(
             ["command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
-             "--site", Site, "--gateway", Gateway, "--broker", "127.0.0.1", "--port", "1", .. extra]);
+             "--site", Site, "--gateway", Gateway, "--broker", host, "--port", "1", .. extra]);
     }
 
     private static async Task<(int Code, string Out, string Err)> SendAsync(TempDirectory state, int port, int timeoutSeconds, TextWriter? output = null)
