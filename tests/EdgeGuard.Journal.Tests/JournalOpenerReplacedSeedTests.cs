@@ -1,7 +1,7 @@
 using EdgeGuard.Core.Commands;
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Site;
-using static EdgeGuard.Journal.Tests.JournalOpenerStartReadsTests;
+using EdgeGuard.Testing;
 
 namespace EdgeGuard.Journal.Tests;
 
@@ -25,7 +25,7 @@ public sealed class JournalOpenerReplacedSeedTests : JournalOpenerFixture
     {
         RecordSeenCommands("cmd-evacuate");
         SaveLockdownOnTheCard(olderSchema: false);
-        CorruptRootPage(Real, "events_gaps"); // under the start's reads: confirmed at two tries
+        SqlitePages.CorruptRootPage(Real, "events_gaps"); // under the start's reads: confirmed at two tries
 
         Time.Advance(TimeSpan.FromSeconds(20)); // the restart
         var opening = JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline);
@@ -48,7 +48,7 @@ public sealed class JournalOpenerReplacedSeedTests : JournalOpenerFixture
     public async Task The_new_journal_starts_above_the_kept_files_seqs_and_sessions_when_the_clock_is_behind_them()
     {
         var card = await WriteCardADayAheadAsync(sessions: 2);
-        CorruptRootPage(Real, "events_gaps");
+        SqlitePages.CorruptRootPage(Real, "events_gaps");
 
         var opening = JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline);
         using var db = opening.Database;
@@ -65,8 +65,8 @@ public sealed class JournalOpenerReplacedSeedTests : JournalOpenerFixture
     {
         RecordSeenCommands("cmd-open-door");
         SaveLockdownOnTheCard(olderSchema: false);
-        CorruptRootPage(Real, "safety_state");
-        CorruptRootPage(Real, "events_gaps");
+        SqlitePages.CorruptRootPage(Real, "safety_state");
+        SqlitePages.CorruptRootPage(Real, "events_gaps");
 
         var opening = JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline);
         using var db = opening.Database;
@@ -87,8 +87,8 @@ public sealed class JournalOpenerReplacedSeedTests : JournalOpenerFixture
         // Enough rows that seen_commands' root page is an interior page of its own.
         RecordSeenCommands([.. Enumerable.Range(0, 400).Select(i => $"cmd-{i:D4}-{new string('x', 40)}")]);
         SaveLockdownOnTheCard(olderSchema: false);
-        CorruptRootPage(Real, "seen_commands");
-        CorruptRootPage(Real, "events_gaps");
+        SqlitePages.CorruptRootPage(Real, "seen_commands");
+        SqlitePages.CorruptRootPage(Real, "events_gaps");
 
         var opening = JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline);
         using var db = opening.Database;
@@ -107,7 +107,7 @@ public sealed class JournalOpenerReplacedSeedTests : JournalOpenerFixture
     {
         RecordSeenCommands("cmd-evacuate");
         SaveLockdownOnTheCard(olderSchema: false);
-        CorruptRootPage(Real, "events_gaps");
+        SqlitePages.CorruptRootPage(Real, "events_gaps");
 
         // The hook stands for the kill: whatever the first start does after it does not count.
         var opens = 0;
@@ -147,7 +147,7 @@ public sealed class JournalOpenerReplacedSeedTests : JournalOpenerFixture
     public void A_journal_deleted_beside_an_old_damaged_file_is_not_seeded_from_it()
     {
         SaveLockdownOnTheCard(olderSchema: false);
-        CorruptRootPage(Real, "events_gaps");
+        SqlitePages.CorruptRootPage(Real, "events_gaps");
         using (var first = JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline).Database)
         {
             new SqliteSafetyStateStore(first, Time).Save(SafetyState.Initial); // the office cleared it

@@ -1,6 +1,6 @@
 using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Core.Ports;
-using Microsoft.Data.Sqlite;
+using EdgeGuard.Testing;
 using static EdgeGuard.Journal.Tests.JournalHarness;
 
 namespace EdgeGuard.Journal.Tests;
@@ -25,7 +25,7 @@ public sealed class JournalOpenerStartReadsTests : JournalOpenerFixture
     public async Task A_damaged_page_the_start_reads_is_moved_aside_and_the_journal_starts_on_a_new_one(string btree)
     {
         await AJournalWithAGapRowAndALockdown(Real);
-        CorruptRootPage(Real, btree);
+        SqlitePages.CorruptRootPage(Real, btree);
         var damaged = File.ReadAllBytes(Real);
 
         var opening = JournalOpener.Open(Real, Volatile, Time, ReplaceDeadline);
@@ -48,7 +48,7 @@ public sealed class JournalOpenerStartReadsTests : JournalOpenerFixture
         var blocker = TempFile("state-blocked");
         File.WriteAllText(blocker, "in the way");
         await AJournalWithAGapRowAndALockdown(FallbackFile);
-        CorruptRootPage(FallbackFile, "events_gaps");
+        SqlitePages.CorruptRootPage(FallbackFile, "events_gaps");
         var damaged = File.ReadAllBytes(FallbackFile);
 
         var opening = JournalOpener.Open(Path.Combine(blocker, JournalDatabase.FileName), Volatile, Time);
@@ -82,30 +82,5 @@ public sealed class JournalOpenerStartReadsTests : JournalOpenerFixture
             await journal.FlushAsync();
             journal.Acknowledged(3);
         }
-    }
-
-    // Zeroes the b-tree page type of the root page of table or index name: every read of it is
-    // SQLITE_CORRUPT ("database disk image is malformed"), as a card that lost the page gives.
-    // The header and the schema (page 1) stay whole, so SQLite opens the file.
-    internal static void CorruptRootPage(string path, string name)
-    {
-        long root;
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            connection.Open();
-            using var checkpoint = connection.CreateCommand();
-            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-            checkpoint.ExecuteNonQuery();
-            using var find = connection.CreateCommand();
-            find.CommandText = "SELECT rootpage FROM sqlite_schema WHERE name = $name;";
-            find.Parameters.AddWithValue("$name", name);
-            root = (long)find.ExecuteScalar()!;
-        }
-
-        Assert.True(root > 1, $"{name} is on the first page");
-        var bytes = File.ReadAllBytes(path);
-        var pageSize = (bytes[16] << 8) | bytes[17];
-        bytes[(root - 1) * pageSize] = 0;
-        File.WriteAllBytes(path, bytes);
     }
 }

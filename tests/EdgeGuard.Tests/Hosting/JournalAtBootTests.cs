@@ -73,7 +73,7 @@ public sealed class JournalAtBootTests : IDisposable
         }
 
         var database = Path.Combine(state, JournalDatabase.FileName);
-        CorruptRootPage(database, "events_gaps");
+        SqlitePages.CorruptRootPage(database, "events_gaps");
         var damaged = File.ReadAllBytes(database);
 
         await using var host = await StartAsync(state);
@@ -176,29 +176,6 @@ public sealed class JournalAtBootTests : IDisposable
         // The lockdown the volatile journal held is not forgotten by the return to the real one.
         Assert.Equal(SiteMode.Lockdown, second.Services.GetRequiredService<SiteController>().Current!.Mode);
         Assert.False(File.Exists(Path.Combine(Volatile, JournalDatabase.FileName)), "the volatile journal is retired");
-    }
-
-    // Zeroes the b-tree page type of the root page of table or index name, checkpointed into the
-    // main file first: every read of it is SQLITE_CORRUPT, the header and the schema stay whole.
-    private static void CorruptRootPage(string path, string name)
-    {
-        long root;
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            connection.Open();
-            using var checkpoint = connection.CreateCommand();
-            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-            checkpoint.ExecuteNonQuery();
-            using var find = connection.CreateCommand();
-            find.CommandText = "SELECT rootpage FROM sqlite_schema WHERE name = $name;";
-            find.Parameters.AddWithValue("$name", name);
-            root = (long)find.ExecuteScalar()!;
-        }
-
-        var bytes = File.ReadAllBytes(path);
-        var pageSize = (bytes[16] << 8) | bytes[17];
-        bytes[(root - 1) * pageSize] = 0;
-        File.WriteAllBytes(path, bytes);
     }
 
     private static JsonElement Data(JournalRecord record) => JsonDocument.Parse(record.DataJson).RootElement;
