@@ -253,6 +253,48 @@ public static class ClientOptionsFactory
 
     private static MqttClientTlsOptions BuildTls(MqttPublisherOptions options)
     {
+        var tls = LoadTls(options);
+        var builder = new MqttClientTlsOptionsBuilder()
+            .UseTls(true)
+            .WithTargetHost(tls.TargetHost)
+            .WithRevocationMode(tls.Revocation);
+        if (tls.ClientCertificate is { } certificate)
+        {
+            builder.WithClientCertificates(new X509Certificate2Collection(certificate));
+        }
+
+        if (tls.Validate is { } validate)
+        {
+            builder.WithCertificateValidationHandler(args => validate(args.Certificate, args.Chain, args.SslPolicyErrors));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The same TLS as a connect's (<see cref="Build"/>), for a bare <see cref="SslStream"/>: the
+    /// files read from disk now, the client certificate, the pinned check. Used by
+    /// <see cref="TlsRefusalProbe"/>, which must be refused or trusted exactly as the gateway is.
+    /// </summary>
+    internal static SslClientAuthenticationOptions BuildProbeTls(MqttPublisherOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var tls = LoadTls(options);
+        var validate = tls.Validate;
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = tls.TargetHost,
+            CertificateRevocationCheckMode = tls.Revocation,
+            ClientCertificates = tls.ClientCertificate is { } certificate ? new X509CertificateCollection { certificate } : null,
+            // Without a pinned CA, MQTTnet's own rule: the system store's verdict.
+            RemoteCertificateValidationCallback = (_, presented, chain, errors) =>
+                validate?.Invoke(presented, chain, errors) ?? errors == SslPolicyErrors.None,
+        };
+    }
+
+    // One connect's TLS, read from disk: what MQTTnet's options and the probe's are both made of.
+    private static LoadedTls LoadTls(MqttPublisherOptions options)
+    {
         var tls = options.Tls;
         // Checked before any is read, so the reason names every missing file by its setting rather
         // than the runtime's "Could not find file" for the first one.
@@ -261,16 +303,14 @@ public static class ClientOptionsFactory
             throw new FileNotFoundException("tls: " + string.Join("; ", missing));
         }
 
-        var builder = new MqttClientTlsOptionsBuilder()
-            .UseTls(true)
-            .WithTargetHost(tls.ServerName ?? options.Host)
-            .WithRevocationMode(tls.RevocationMode);
+        X509Certificate2? certificate = null;
         if (tls.ClientCertificateFile is { } certificateFile)
         {
             var keyFile = tls.ClientKeyFile ?? throw new InvalidOperationException("tls: the client certificate has no key file.");
-            builder.WithClientCertificates(new X509Certificate2Collection(LoadClientCertificate(tls, certificateFile, keyFile)));
+            certificate = LoadClientCertificate(tls, certificateFile, keyFile);
         }
 
+        Func<X509Certificate?, X509Chain?, SslPolicyErrors, bool>? validate = null;
         if (tls.CaCertificateFile is { } caFile)
         {
             var anchors = LoadAnchors(tls, caFile);
@@ -278,13 +318,16 @@ public static class ClientOptionsFactory
             var urlTimeout = RevocationUrlTimeout(options);
             // Thrown, not returned: the handshake's AuthenticationException then carries the reason,
             // which the publisher reports as fault.broker.
-            builder.WithCertificateValidationHandler(args => ValidatePinned(args.Certificate, args.Chain, args.SslPolicyErrors, anchors, revocation, urlTimeout, out BrokerRefusal refusal)
+            validate = (presented, chain, errors) => ValidatePinned(presented, chain, errors, anchors, revocation, urlTimeout, out BrokerRefusal refusal)
                 ? true
-                : throw new BrokerCertificateRefusedException(refusal));
+                : throw new BrokerCertificateRefusedException(refusal);
         }
 
-        return builder.Build();
+        return new LoadedTls(tls.ServerName ?? options.Host, tls.RevocationMode, certificate, validate);
     }
+
+    private sealed record LoadedTls(
+        string TargetHost, X509RevocationMode Revocation, X509Certificate2? ClientCertificate, Func<X509Certificate?, X509Chain?, SslPolicyErrors, bool>? Validate);
 
     // The runtime's own words ("No supported key formats were found") name neither the file nor the
     // setting: a technician with three files in /etc/edgeguard/tls learns here which one to mend.

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
@@ -178,6 +179,48 @@ public sealed partial class OutboxPublisher
         return ReferenceEquals(innermost, deepest)
             ? new BrokerRefusal(innermost.Message, key)
             : new BrokerRefusal($"{innermost.Message} -> {deepest.Message}", $"{key} -> {deepest.Message}");
+    }
+
+    // A connect that failed with the socket gone right after TLS may be the broker refusing the
+    // gateway's certificate, with its alert unread (TlsRefusalProbe): ask again on a connection that
+    // only reads. Null when it was not TLS, or the probe heard no refusal.
+    private async Task<BrokerRefusal?> ProbedTlsFailureAsync(Exception failure, CancellationToken stoppingToken)
+    {
+        if (!_options.Tls.Enabled || !TlsRefusalProbe.MayBeRefusal(failure))
+        {
+            return null;
+        }
+
+        SslClientAuthenticationOptions tls;
+        try
+        {
+            tls = ClientOptionsFactory.BuildProbeTls(_options);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            return null; // the next attempt's BuildClientOptions reports the files
+        }
+
+        Exception? heard;
+        try
+        {
+            heard = await TlsRefusalProbe.ProbeAsync(_options.Host, _options.EffectivePort, tls, _options.Timeout, _time, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var certificate in tls.ClientCertificates ?? [])
+            {
+                certificate.Dispose(); // its private key, read for this probe alone
+            }
+        }
+
+        if (heard is null || TlsFailure(heard) is not { } refusal)
+        {
+            return null;
+        }
+
+        LogConnectFailed(_options.Host, _options.EffectivePort, "the TLS probe after it: " + LossText.Chain(heard));
+        return refusal;
     }
 
     // OpenSSL's text for an alert from the peer, e.g. "error:0A000418:SSL routines::tlsv1 alert unknown ca".

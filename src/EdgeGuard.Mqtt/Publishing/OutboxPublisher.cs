@@ -330,7 +330,7 @@ public sealed partial class OutboxPublisher(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogConnectFailed(_options.Host, _options.EffectivePort, LossText.Chain(ex));
-            if (TlsFailure(ex) is { } tls)
+            if ((TlsFailure(ex) ?? await ProbedTlsFailureAsync(ex, stoppingToken).ConfigureAwait(false)) is { } tls)
             {
                 _brokerFaults.Refused(tls.Prefixed("the TLS handshake failed: "));
             }

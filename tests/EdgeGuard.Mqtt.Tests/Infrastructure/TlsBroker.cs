@@ -33,8 +33,12 @@ public sealed class TlsBroker : IAsyncDisposable
         return new TlsBroker(directory, pki, broker);
     }
 
-    /// <summary>A foreign CA in the same temp folder (for certificates the broker must not trust).</summary>
-    public TestPki Foreign(string name) => new(_pkiDirectory, name);
+    /// <summary>A foreign CA in a folder of its own in the temp folder (for certificates the broker must not trust).</summary>
+    /// <remarks>
+    /// Its own folder: TestPki names an issued certificate by its CN alone, so a foreign "gw-a"
+    /// issued before <see cref="GatewayTls"/>'s "gw-a" was overwritten by the trusted one.
+    /// </remarks>
+    public TestPki Foreign(string name) => new(Directory.CreateDirectory(Path.Combine(_pkiDirectory, name)).FullName, name);
 
     /// <summary>The gateway's TLS options with a client certificate for <paramref name="commonName"/>.</summary>
     public MqttTlsOptions GatewayTls(string commonName)
