@@ -24,7 +24,9 @@ public sealed record LoadedConfiguration(IConfiguration Configuration, IReadOnly
 
     /// <summary>
     /// What is wrong with the file's mode or its folder's (group or others may write either):
-    /// whoever can write the file controls the pin map, the broker and the CA the gateway pins.
+    /// whoever can write the file controls the pin map, the broker and the CA the gateway pins. A
+    /// file that holds <c>mqtt.password</c> is also held to a private key's rule: not readable by
+    /// others, nor by a group the service is not in.
     /// <c>validate</c> reports it as an error, <c>run</c> as a warning (<see cref="GatewayConfigLoader.Read"/>).
     /// Null when it passes, or off Linux.
     /// </summary>
@@ -163,16 +165,20 @@ public static class GatewayConfigLoader
             return "configuration file not found";
         }
 
+        string? readers = null;
         if (BoundedFile.TryRead(file, FileKind, MaxFileBytes, out var bytes, opened =>
             {
-                judged = OperatingSystem.IsLinux() ? opened.WriteProblem(FileKind, ModeConsequence) : null;
+                if (OperatingSystem.IsLinux())
+                {
+                    judged = opened.WriteProblem(FileKind, ModeConsequence);
+                    readers = SecretReaders(opened);
+                }
+
                 return null;
             }) is { } unreadable)
         {
             return $"cannot read the configuration file: {unreadable}";
         }
-
-        mode = judged is null ? null : judged + "; provisioning installs it 0640 root:edgeguard in a 0750 folder";
 
         try
         {
@@ -180,6 +186,10 @@ public static class GatewayConfigLoader
             // Only once the framework took the file: a file it refuses (bad JSON, a value given
             // twice) is reported in its words, as before.
             shape = ConfigFileShape.Problems(bytes, file);
+            string?[] problems = [judged, HoldsPassword(json) ? readers : null];
+            mode = problems.Any(problem => problem is not null)
+                ? string.Join("; ", problems.OfType<string>()) + "; provisioning installs it 0640 root:edgeguard in a 0750 folder"
+                : null;
             return null;
         }
         // InvalidOperationException: a key the JSON escapes as half a surrogate pair ("\ud800"),
@@ -189,6 +199,27 @@ public static class GatewayConfigLoader
             return $"cannot read the configuration file: {Describe(ex)}";
         }
     }
+
+    // The broker password is the one secret the file may hold (provisioning's gateways use their
+    // TLS key instead): whoever reads it is the gateway at the broker, and can publish its events
+    // and availability. So a file that holds it is held to the rule of a private key's file
+    // (TlsFile.ModeProblem): not readable by others, nor by a group the service is not in. Null
+    // when neither may read it.
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static string? SecretReaders(CheckedFile file)
+    {
+        var mode = file.Status.Mode;
+        if ((mode & UnixFileMode.OtherRead) != 0)
+        {
+            return $"file '{file.Path}' holds mqtt.password and is readable by others (mode {CheckedFile.Octal(mode)}): anyone on the gateway could read the broker password and publish as the gateway; 'chmod o-r' it";
+        }
+
+        return file.ReadableByForeignGroup
+            ? $"file '{file.Path}' holds mqtt.password and is readable by group {file.Status.Group} (mode {CheckedFile.Octal(mode)}), a group this service is not in: its members could read the broker password and publish as the gateway; 'chmod g-r' it, or 'chgrp' it to the service's group"
+            : null;
+    }
+
+    private static bool HoldsPassword(IConfiguration json) => !string.IsNullOrEmpty(json["EdgeGuard:mqtt:password"]);
 
     private static string Describe(Exception exception)
     {

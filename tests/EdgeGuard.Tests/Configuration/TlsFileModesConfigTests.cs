@@ -131,7 +131,7 @@ public sealed class TlsFileModesConfigTests : IDisposable
         Assert.True(WithTls(_pki.CaFile, _client.Cert, _client.Key, loadFiles: false).IsValid);
     }
 
-    private static void Chgrp(string path, int group)
+    internal static void Chgrp(string path, int group)
     {
         using var chgrp = System.Diagnostics.Process.Start("chgrp", [group.ToString(System.Globalization.CultureInfo.InvariantCulture), path]);
         chgrp.WaitForExit();
