@@ -3,6 +3,7 @@ using EdgeGuard.Core.Lockdown;
 using EdgeGuard.Mqtt.Commands;
 using Microsoft.Extensions.DependencyInjection;
 
+using EdgeGuard.Testing;
 using EdgeGuard.Tests.Cli;
 
 namespace EdgeGuard.IntegrationTests;
@@ -55,6 +56,32 @@ public sealed class CommandSendCliTests
         Assert.Equal(ExitCodes.Failure, sameCode);
         Assert.Contains("rejected: ", same, StringComparison.Ordinal);
         Assert.Equal(SiteMode.Lockdown, gateway.Controller.Snapshot!.State.Mode);
+    }
+
+    // With TLS 1.3 Mosquitto refuses a client certificate after the handshake and resets the
+    // connection; MQTTnet mostly fails with "Transport endpoint is not connected" before it reads
+    // the alert, which sent the operator after the network.
+    [Fact]
+    public async Task Send_with_a_certificate_the_broker_does_not_trust_names_the_brokers_alert()
+    {
+        using var state = new TempDirectory();
+        var keys = Path.Combine(state.Path, "keys");
+        await Cli("keys", "new", "--operator", "sup.jones", "--out", keys);
+        var office = new TestPki(state.Path);
+        var (brokerCert, brokerKey) = office.IssueServer();
+        var rogue = new TestPki(Directory.CreateDirectory(state.File("rogue")).FullName, "rogue");
+        var (cert, key) = rogue.IssueClient("office");
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoSettings { CaFile = office.CaFile, CertFile = brokerCert, KeyFile = brokerKey });
+
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var (code, _, error) = await Cli("command", "send", "lockdown", "--key", Path.Combine(keys, "sup.jones.key.pem"), "--operator", "sup.jones",
+                "--site", "embassy-demo", "--gateway", "gw-chancery", "--broker", "127.0.0.1", "--port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--tls-ca", office.CaFile, "--tls-cert", cert, "--tls-key", key, "--timeout", "5");
+
+            Assert.Equal(ExitCodes.Failure, code);
+            Assert.Contains("the broker 127.0.0.1:" + broker.Port + " refused the TLS connection with the alert 'unknown ca'", error, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
@@ -146,19 +145,20 @@ public sealed partial class OutboxPublisher
     // Why TLS failed, when it did: the pinned check's refusal of the broker's certificate (thrown by
     // ClientOptionsFactory's validation handler), or the alert the broker ended TLS with. With TLS
     // 1.3 a broker that refuses the gateway's certificate does so after the handshake: the alert
-    // (e.g. "unknown ca") shows on the first read, or the socket is just gone, which is no TLS news.
+    // (e.g. "unknown ca") shows on the first read, or, mostly, the socket is just gone: then
+    // TlsRefusalProbe asks again on a connection that only reads (ProbedTlsFailureAsync).
     // Null when the failure was not TLS (refused socket, timeout). The pinned check's refusal keeps
     // its own key (a certificate outside its window: without the clock reading its words give).
     private static BrokerRefusal? TlsFailure(Exception ex)
     {
+        if (TlsRefusalProbe.AlertIn(ex) is { } alert)
+        {
+            return BrokerRefusal.Stable($"the broker ended TLS with the alert '{alert}'");
+        }
+
         AuthenticationException? innermost = null;
         for (Exception? current = ex; current is not null; current = current.InnerException)
         {
-            if (TlsAlert().Match(current.Message) is { Success: true } alert)
-            {
-                return BrokerRefusal.Stable($"the broker ended TLS with the alert '{alert.Groups[1].Value}'");
-            }
-
             innermost = current as AuthenticationException ?? innermost;
         }
 
@@ -186,34 +186,7 @@ public sealed partial class OutboxPublisher
     // only reads. Null when it was not TLS, or the probe heard no refusal.
     private async Task<BrokerRefusal?> ProbedTlsFailureAsync(Exception failure, CancellationToken stoppingToken)
     {
-        if (!_options.Tls.Enabled || !TlsRefusalProbe.MayBeRefusal(failure))
-        {
-            return null;
-        }
-
-        SslClientAuthenticationOptions tls;
-        try
-        {
-            tls = ClientOptionsFactory.BuildProbeTls(_options);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
-        {
-            return null; // the next attempt's BuildClientOptions reports the files
-        }
-
-        Exception? heard;
-        try
-        {
-            heard = await TlsRefusalProbe.ProbeAsync(_options.Host, _options.EffectivePort, tls, _options.Timeout, _time, stoppingToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (var certificate in tls.ClientCertificates ?? [])
-            {
-                certificate.Dispose(); // its private key, read for this probe alone
-            }
-        }
-
+        var heard = await TlsRefusalProbe.ProbeAfterAsync(_options, failure, _time, stoppingToken).ConfigureAwait(false);
         if (heard is null || TlsFailure(heard) is not { } refusal)
         {
             return null;
@@ -222,10 +195,6 @@ public sealed partial class OutboxPublisher
         LogConnectFailed(_options.Host, _options.EffectivePort, "the TLS probe after it: " + LossText.Chain(heard));
         return refusal;
     }
-
-    // OpenSSL's text for an alert from the peer, e.g. "error:0A000418:SSL routines::tlsv1 alert unknown ca".
-    [GeneratedRegex(@"(?:ssl|tls)v\d+ alert ([a-z ]+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex TlsAlert();
 
     // A broker's reason string is its own text of any length; the journal's reason field has a limit.
     internal static string ReasonText<TCode>(TCode code, int value, string? reasonString) => string.IsNullOrEmpty(reasonString)

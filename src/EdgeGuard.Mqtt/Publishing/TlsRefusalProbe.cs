@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Text.RegularExpressions;
 
 namespace EdgeGuard.Mqtt.Publishing;
 
@@ -19,7 +20,7 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// first thing it gets. A broker that took the handshake sends nothing before CONNECT: the read
 /// waits out <see cref="Wait"/> and the probe says nothing.
 /// </remarks>
-internal static class TlsRefusalProbe
+internal static partial class TlsRefusalProbe
 {
     /// <summary>How long the probe waits for an alert after its handshake.</summary>
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(2);
@@ -39,6 +40,61 @@ internal static class TlsRefusalProbe
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// When <paramref name="failure"/> of a connect with <paramref name="options"/> may be a broker
+    /// that refused its TLS (<see cref="MayBeRefusal"/>), probes with the same TLS files and pinned
+    /// check (<see cref="ClientOptionsFactory.BuildProbeTls"/>) and returns what ended the probe's
+    /// connection (<see cref="ProbeAsync"/>). Null when TLS is off, the failure was something
+    /// else, the files no longer load (the next connect says so), or the probe heard nothing.
+    /// </summary>
+    public static async Task<Exception?> ProbeAfterAsync(MqttPublisherOptions options, Exception failure, TimeProvider time, CancellationToken stoppingToken)
+    {
+        if (!options.Tls.Enabled || !MayBeRefusal(failure))
+        {
+            return null;
+        }
+
+        SslClientAuthenticationOptions tls;
+        try
+        {
+            tls = ClientOptionsFactory.BuildProbeTls(options);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await ProbeAsync(options.Host, options.EffectivePort, tls, options.Timeout, time, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var certificate in tls.ClientCertificates ?? [])
+            {
+                certificate.Dispose(); // its private key, read for this probe alone
+            }
+        }
+    }
+
+    /// <summary>
+    /// The alert the broker ended TLS with, in OpenSSL's words (<c>unknown ca</c>, <c>certificate
+    /// revoked</c>, <c>certificate expired</c>), from anywhere in <paramref name="failure"/>'s
+    /// chain; null when it carries none.
+    /// </summary>
+    public static string? AlertIn(Exception failure)
+    {
+        for (Exception? current = failure; current is not null; current = current.InnerException)
+        {
+            if (TlsAlert().Match(current.Message) is { Success: true } alert)
+            {
+                return alert.Groups[1].Value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -80,4 +136,8 @@ internal static class TlsRefusalProbe
             return ex;
         }
     }
+
+    // OpenSSL's text for an alert from the peer, e.g. "error:0A000418:SSL routines::tlsv1 alert unknown ca".
+    [GeneratedRegex(@"(?:ssl|tls)v\d+ alert ([a-z ]+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex TlsAlert();
 }

@@ -223,15 +223,18 @@ internal static class CommandSendVerb
             error.WriteLine($"no final answer within {timeout.TotalSeconds:0.#} s; the command may still be carried out (check command-results)");
             return ExitCodes.Failure;
         }
-        catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
-        {
-            // Reached, and refused: its reason (a user name or password, not authorised), not the network.
-            error.WriteLine($"the broker {options.Host}:{options.EffectivePort} refused the connection: {ex.Message}");
-            return ExitCodes.Failure;
-        }
         catch (MQTTnet.Exceptions.MqttCommunicationException ex)
         {
-            error.WriteLine($"cannot reach the broker {options.Host}:{options.EffectivePort}: {ex.Message}");
+            // With TLS 1.3 a broker that refuses the office's certificate resets the connection
+            // before its alert is read: "Transport endpoint is not connected" or "Connection reset
+            // by peer" sent the operator after the network. The probe reads the alert.
+            var heard = await TlsRefusalProbe.ProbeAfterAsync(options, ex, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            error.WriteLine((heard ?? ex) is var refused && TlsRefusalProbe.AlertIn(refused) is { } alert
+                ? $"the broker {options.Host}:{options.EffectivePort} refused the TLS connection with the alert '{alert}': it does not take the client certificate (--tls-cert)"
+                : ex is MQTTnet.Adapter.MqttConnectingFailedException
+                    // Reached, and refused: its reason (a user name or password, not authorised), not the network.
+                    ? $"the broker {options.Host}:{options.EffectivePort} refused the connection: {ex.Message}"
+                    : $"cannot reach the broker {options.Host}:{options.EffectivePort}: {ex.Message}");
             return ExitCodes.Failure;
         }
         catch (TlsFileException ex)
