@@ -55,4 +55,18 @@ tools/lint/systemd.sh
 # it is online over MQTT: a few minutes, so in CI (CI=true) or on request (EDGEGUARD_ARM64_SMOKE=1).
 if [ "${CI:-}" = true ] || [ "${EDGEGUARD_ARM64_SMOKE:-}" = 1 ]; then tools/ci/arm64-smoke.sh; fi
 
-dotnet test EdgeGuard.sln -c Release "$@"
+# The failing tests are listed again at the end: a failed test's output (a broker's log) can run to
+# hundreds of lines, and CI keeps only the end of what this printed.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test EdgeGuard.sln -c Release "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo
+  echo "test.sh: dotnet test failed (exit $status); the failed tests and their messages once more:"
+  grep -E -A6 '^  Failed [A-Za-z_]' "$log" | grep -v -E '^\s*$' | cut -c1-300 | head -200 || true
+  grep -E '^(Passed|Failed)!' "$log" || true
+fi
+exit "$status"
