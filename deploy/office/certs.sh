@@ -124,7 +124,17 @@ registered() {
 # /OU=SITE/CN=GATEWAY) + openssl ca, into
 # OUT_DIR/FILE.key and OUT_DIR/FILE.crt, with the CA certificate beside them as ca.crt.
 issue() {
-  local out="$1" file="$2" subject="$3" extensions="$4" days="$5"
+  local out="$1" file="$2" subject="$3" extensions="$4" days="$5" ca_end validity
+  [[ "$days" =~ ^[1-9][0-9]{0,5}$ ]] || die "--days must be a whole number of days from 1, got '$days'"
+  # Never past the CA's own end: the chain fails then whatever the certificate says, and the
+  # gateway's warning of its certificate's end (fault.certificate) would give a date that never
+  # comes. So it ends with the CA, and says so.
+  ca_end="$(date -u -d "$(openssl x509 -in "$dir/ca/ca.crt" -noout -enddate | cut -d= -f2)" +%s)"
+  validity=(-days "$days")
+  if [ $(( $(date -u +%s) + days * 86400 )) -gt "$ca_end" ]; then
+    validity=(-enddate "$(date -u -d "@$ca_end" +%Y%m%d%H%M%SZ)")
+    note "the CA ends on $(date -u -d "@$ca_end" '+%F %T UTC'), before $days days from now: $file's certificate ends with it; issue a new CA and its certificates before then"
+  fi
   mkdir -p "$out"
   if [ ! -f "$out/$file.key" ]; then
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/$file.key"
@@ -134,7 +144,7 @@ issue() {
   # Written beside it, then renamed: a failed openssl ca leaves a renewed certificate in place.
   # -preserveDN: the CA's policy names only the CN, and openssl ca drops every other field of the
   # request, a gateway's OU (its site) too, in CA folders made before it was written.
-  run_ca -batch -notext -preserveDN -extensions "$extensions" -days "$days" -in "$out/$file.csr" -out "$out/$file.crt.new"
+  run_ca -batch -notext -preserveDN -extensions "$extensions" "${validity[@]}" -in "$out/$file.csr" -out "$out/$file.crt.new"
   rm -f "$out/$file.csr"
   chmod 0644 "$out/$file.crt.new"
   mv "$out/$file.crt.new" "$out/$file.crt"

@@ -236,6 +236,42 @@ public sealed class OfficeCertsTests
         Assert.Equal("CN=EdgeGuard office CA", X509CertificateLoader.LoadCertificateFromFile(Path.Combine(pki.Path, "ca", "ca.crt")).Subject);
     }
 
+    // A certificate past its CA's end fails its chain whatever its own end says, and the gateway's
+    // warning of its end (fault.certificate, 30 days before) then named a date that never came.
+    [Fact]
+    public async Task A_certificate_asked_for_past_the_cas_end_ends_with_the_ca_and_says_so()
+    {
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca", "--days", "20");
+        var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(pki.Path, "ca", "ca.crt"));
+
+        var issued = await Certs(pki, "gateway", Site, Gateway, "--days", "1095");
+        var shorter = await Certs(pki, "office", "ops", "--days", "5");
+
+        var gateway = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(pki.Path, "gateways", Gateway, Gateway + ".crt"));
+        Assert.Equal(ca.NotAfter, gateway.NotAfter);
+        Assert.Contains($"the CA ends on {ca.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC, before 1095 days from now: {Gateway}'s certificate ends with it", issued.Output, StringComparison.Ordinal);
+        var office = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(pki.Path, "office", "ops", "ops.crt"));
+        Assert.True(office.NotAfter < DateTime.Now.AddDays(6), $"office certificate until {office.NotAfter:O}");
+        Assert.DoesNotContain("the CA ends on", shorter.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("ten")]
+    [InlineData("-5")]
+    public async Task Days_that_are_not_a_whole_number_from_1_are_refused_naming_the_value(string days)
+    {
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca");
+
+        var refused = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "gateway", Site, Gateway, "--days", days]);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains($"--days must be a whole number of days from 1, got '{days}'", refused.All, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(pki.Path, "gateways", Gateway, Gateway + ".crt")));
+    }
+
     private static async Task<Scripts.Result> Certs(TempDirectory pki, params string[] args)
     {
         var result = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, .. args]);
