@@ -286,6 +286,10 @@ public static class ClientOptionsFactory
             TargetHost = tls.TargetHost,
             CertificateRevocationCheckMode = tls.Revocation,
             ClientCertificates = tls.ClientCertificate is { } certificate ? new X509CertificateCollection { certificate } : null,
+            // Sent whatever CAs the broker lists as acceptable, as MQTTnet sends it: the runtime's
+            // own pick drops a certificate of a CA not listed, and the probe, sending none, would
+            // hear "certificate required" where the gateway is told "unknown ca".
+            LocalCertificateSelectionCallback = (_, _, local, _, _) => local.Count > 0 ? local[0] : null!,
             // Without a pinned CA, MQTTnet's own rule: the system store's verdict.
             RemoteCertificateValidationCallback = (_, presented, chain, errors) =>
                 validate?.Invoke(presented, chain, errors) ?? errors == SslPolicyErrors.None,
@@ -313,7 +317,17 @@ public static class ClientOptionsFactory
         Func<X509Certificate?, X509Chain?, SslPolicyErrors, bool>? validate = null;
         if (tls.CaCertificateFile is { } caFile)
         {
-            var anchors = LoadAnchors(tls, caFile);
+            X509Certificate2Collection anchors;
+            try
+            {
+                anchors = LoadAnchors(tls, caFile);
+            }
+            catch
+            {
+                certificate?.Dispose(); // its key (on Windows, a key file) is not left behind
+                throw;
+            }
+
             var revocation = tls.RevocationMode;
             var urlTimeout = RevocationUrlTimeout(options);
             // Thrown, not returned: the handshake's AuthenticationException then carries the reason,

@@ -56,23 +56,21 @@ internal static partial class TlsRefusalProbe
             return null;
         }
 
-        SslClientAuthenticationOptions tls;
+        // Only a diagnosis: nothing it meets may end the publisher's loop (which runs it from its
+        // catch of the connect's failure) or the command tool.
+        SslClientAuthenticationOptions? tls = null;
         try
         {
             tls = ClientOptionsFactory.BuildProbeTls(options);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-        {
-            return null;
-        }
-
-        try
-        {
             return await ProbeAsync(options.Host, options.EffectivePort, tls, options.Timeout, time, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return null; // the files no longer load (the next connect says so), or no socket to be had
         }
         finally
         {
-            foreach (var certificate in tls.ClientCertificates ?? [])
+            foreach (var certificate in tls?.ClientCertificates ?? [])
             {
                 certificate.Dispose(); // its private key, read for this probe alone
             }
@@ -108,7 +106,7 @@ internal static partial class TlsRefusalProbe
     {
         using var limit = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, limit.Token);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
             await socket.ConnectAsync(host, port, linked.Token).ConfigureAwait(false);

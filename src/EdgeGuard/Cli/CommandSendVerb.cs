@@ -230,7 +230,7 @@ internal static class CommandSendVerb
             // by peer" sent the operator after the network. The probe reads the alert.
             var heard = await TlsRefusalProbe.ProbeAfterAsync(options, ex, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             error.WriteLine((heard ?? ex) is var refused && TlsRefusalProbe.AlertIn(refused) is { } alert
-                ? $"the broker {options.Host}:{options.EffectivePort} refused the TLS connection with the alert '{alert}': it does not take the client certificate (--tls-cert)"
+                ? $"the broker {options.Host}:{options.EffectivePort} refused the TLS connection with the alert '{alert}'{AlertMeaning(alert)}"
                 : ex is MQTTnet.Adapter.MqttConnectingFailedException
                     // Reached, and refused: its reason (a user name or password, not authorised), not the network.
                     ? $"the broker {options.Host}:{options.EffectivePort} refused the connection: {ex.Message}"
@@ -263,4 +263,13 @@ internal static class CommandSendVerb
             }
         }
     }
+
+    // What the alerts an office operator meets say about the tool's own options; others as they are.
+    private static string AlertMeaning(string alert) => alert switch
+    {
+        "certificate required" => ": it needs a client certificate (--tls-cert, --tls-key)",
+        "unknown ca" or "bad certificate" or "certificate unknown" or "certificate revoked" or "certificate expired" or "unsupported certificate" or "access denied"
+            => ": it does not take the client certificate (--tls-cert)",
+        _ => "",
+    };
 }

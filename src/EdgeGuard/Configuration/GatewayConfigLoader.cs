@@ -219,7 +219,8 @@ public static class GatewayConfigLoader
             : null;
     }
 
-    private static bool HoldsPassword(IConfiguration json) => !string.IsNullOrEmpty(json["EdgeGuard:mqtt:password"]);
+    // As the reader takes it: a blank password is none.
+    private static bool HoldsPassword(IConfiguration json) => !string.IsNullOrWhiteSpace(json["EdgeGuard:mqtt:password"]);
 
     private static string Describe(Exception exception)
     {
