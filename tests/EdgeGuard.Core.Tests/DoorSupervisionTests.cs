@@ -152,6 +152,23 @@ public sealed class DoorSupervisionTests
         Assert.DoesNotContain(relocked.Events, e => e is LockdownClearRefused);
     }
 
+    // NFPA 101: once a push starts it, delayed egress releases irreversibly; relocking is by manual
+    // means after the release. A relock key turned during the count cancelled it.
+    [Fact]
+    public void A_relock_key_turned_during_the_delay_neither_cancels_nor_restarts_it()
+    {
+        var started = Step(Quiet(), "rex-b", true, 1);
+
+        var turned = Step(started.State, "key-door", true, 10);
+        var released = Tick(Step(turned.State, "key-door", false, 11).State, 16);
+
+        Assert.DoesNotContain(turned.Events, e => e is DoorRelocked);
+        Assert.True(OutputPlan.For(Site, turned.State).IsActive("siren"), "the local alarm sounds on");
+        Assert.IsType<DelayedEgressReleased>(Assert.Single(released.Events));
+        Assert.False(OutputPlan.For(Site, released.State).IsActive("lock-entry"));
+        Assert.IsType<DoorRelocked>(Step(released.State, "key-door", true, 20).Events[^1]);
+    }
+
     [Fact]
     public void A_door_found_open_at_boot_raises_nothing_but_its_held_open_time_runs()
     {

@@ -135,7 +135,11 @@ internal static class DoorSupervision
     private static SiteState OnRelock(SiteState state, DoorDefinition door, PointDefinition key, Moment now, List<DomainEvent> events)
     {
         var current = Of(state, door.Id);
-        if (!current.EgressLatched && current.DelayedEgressUntil is null)
+        // Only a release that happened is relocked. Delayed egress, once a push started it, releases
+        // irreversibly (NFPA 101: relock by manual means, after the release): a key turned during the
+        // count used to cancel it, and the person pushing the bar stayed locked in until they pushed
+        // again and waited the whole delay once more.
+        if (!current.EgressLatched)
         {
             return state;
         }

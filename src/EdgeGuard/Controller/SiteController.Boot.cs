@@ -181,8 +181,10 @@ public sealed partial class SiteController
     /// none. Delayed egress is irreversible by code and a power cut must not undo it
     /// (docs/architecture.md), so, like a fire release, it is put back over whatever the site
     /// decided since: a door it had latched open is released until relocked, one it was counting
-    /// for counts again in full (as <see cref="SiteState.Restore"/> does). Not for a door a relock
-    /// key was turned at since the boot: a person relocked it then, which is the one way back.
+    /// for counts again in full (as <see cref="SiteState.Restore"/> does). Not a latched release of
+    /// a door a relock key was turned at since the boot: a person relocked it then, which is the
+    /// one way back. A count is put back all the same: a key turned during it relocks nothing
+    /// (DoorSupervision: the release comes, then the key).
     /// </summary>
     private ImmutableSortedDictionary<string, DoorState>? DelayedEgressToReapply(SafetyState loaded, Moment now)
     {
@@ -190,7 +192,7 @@ public sealed partial class SiteController
         foreach (var (doorId, release) in loaded.ReleasedDoors)
         {
             if (release is not (DoorRelease.DelayedEgressReleased or DoorRelease.DelayedEgressCounting)
-                || _relockedSinceBoot?.Contains(doorId) == true
+                || (release == DoorRelease.DelayedEgressReleased && _relockedSinceBoot?.Contains(doorId) == true)
                 || site.DoorList.FirstOrDefault(d => d.Id == doorId) is not { DelayedEgress: { } delay })
             {
                 continue;

@@ -137,6 +137,33 @@ public sealed partial class UnreadableSafetyStateTests
         Assert.False(h.Controller.Snapshot!.State.Doors.TryGetValue("egress", out var door) && door.EgressLatched);
     }
 
+    // Delayed egress releases irreversibly once a push started it: a relock key turned during the
+    // count relocks nothing (DoorSupervision), so one turned since the boot does not keep a late
+    // read's count from being put back either.
+    [Fact]
+    public async Task A_late_read_of_a_delayed_egress_count_is_put_back_though_a_relock_key_was_turned_since_the_boot()
+    {
+        _store.Holds = SafetyState.Initial with
+        {
+            DoorReleases = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("egress", DoorRelease.DelayedEgressCounting)]),
+        };
+        _store.Hang = true;
+        await using var h = new ControllerHarness(DoorSite, _ => _store);
+        await h.BootAsync().WaitAsync(Patience);
+        h.Set("relock", true);
+        await h.SettleAsync();
+
+        _store.Unhang();
+        await Eventually.TrueAsync(() => !_store.LoadRunning && h.Controller.SafetySaverIdle, Patience, "the late load never ended");
+        await h.SettleAsync();
+        Assert.NotNull(h.Controller.Snapshot!.State.Doors["egress"].DelayedEgressUntil);
+        h.Time.Advance(TimeSpan.FromSeconds(16));
+        await h.SettleAsync();
+
+        Assert.True(h.Controller.Snapshot!.State.Doors["egress"].EgressLatched);
+        Assert.False(h.Driver.GetOutputLevel(EgressDoorLine), "the count put back released the door");
+    }
+
     private static bool DoorSupervisionForced(SiteState state, string door) => state.Doors.TryGetValue(door, out var d) && d.Forced;
 
     /// <summary>An event with no effect, to give the loop something to report.</summary>
