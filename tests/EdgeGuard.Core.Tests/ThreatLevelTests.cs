@@ -97,6 +97,24 @@ public sealed class ThreatLevelTests
         Assert.Equal((5, true), (restored.ThreatLevel, restored.ThreatLevelChosen));
     }
 
+    // Confirming the level in force is a choice too: left unchosen, it followed the config's
+    // initial level, and a later change of threatLevels.initial moved the site off it at a restart.
+    [Fact]
+    public void The_level_in_force_confirmed_by_the_office_or_a_key_is_kept_over_a_new_initial_level()
+    {
+        var byOffice = SiteDecider.Decide(Site, Quiet(), new OfficeCommandInput(SetLevel(1)), TestSite.At(1));
+        var byKey = Step(Quiet(), "key-threat1");
+
+        Assert.Equal("threat level already 1", Assert.IsType<CommandDone>(Assert.Single(byOffice.Events)).Detail);
+        Assert.DoesNotContain(byKey.Events, e => e is ThreatLevelChanged);
+        foreach (var confirmed in new[] { byOffice.State, byKey.State })
+        {
+            Assert.Equal(1, confirmed.Safety.ThreatLevel);
+            var restored = SiteState.Restore(Site with { InitialThreatLevel = 5 }, confirmed.Safety, confirmed.Points, TestSite.At(9));
+            Assert.Equal((1, true), (restored.ThreatLevel, restored.ThreatLevelChosen));
+        }
+    }
+
     // Commands README: set-threat-level is "refused when level not configured". A site without a
     // threatLevels section runs at the default level 1 only: level 42 was answered done and
     // saved, then dropped to 1 at the next restart, silently.

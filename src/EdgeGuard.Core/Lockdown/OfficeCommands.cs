@@ -177,7 +177,11 @@ internal static class OfficeCommands
 
         if (level == state.ThreatLevel)
         {
-            return (state, null, $"threat level already {level}");
+            // Chosen all the same, so saved: left unchosen, the level followed the config's
+            // initial one, and a later change of threatLevels.initial moved the site off the level
+            // the office had just confirmed, at the next restart, silently. (A site without a
+            // threatLevels section has its one level only: nothing to keep.)
+            return (site.ThreatLevels.Count > 0 ? state with { ThreatLevelChosen = true } : state, null, $"threat level already {level}");
         }
 
         events.Add(new ThreatLevelChanged(now.Utc, state.ThreatLevel, level, command.Operator) { ByOffice = true });

@@ -13,9 +13,15 @@ internal static class ThreatChanges
     public static SiteState OnActivated(SiteDefinition site, SiteState state, PointDefinition point, Moment now, List<DomainEvent> events)
     {
         if (point.Kind == PointKind.Keyswitch
-            && site.ThreatLevels.FirstOrDefault(t => t.SelectKeyswitches.Contains(point.Id, StringComparer.Ordinal)) is { } selected
-            && selected.Level != state.ThreatLevel)
+            && site.ThreatLevels.FirstOrDefault(t => t.SelectKeyswitches.Contains(point.Id, StringComparer.Ordinal)) is { } selected)
         {
+            if (selected.Level == state.ThreatLevel)
+            {
+                // The level in force, chosen by a guard now: kept over a later change of the
+                // config's initial level, as the office's set-threat-level to it is.
+                return state.ThreatLevelChosen ? state : state with { ThreatLevelChosen = true };
+            }
+
             events.Add(new ThreatLevelChanged(now.Utc, state.ThreatLevel, selected.Level, point.Id));
             return state with { ThreatLevel = selected.Level, ThreatLevelChosen = true };
         }
