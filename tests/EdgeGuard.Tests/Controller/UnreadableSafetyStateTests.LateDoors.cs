@@ -121,16 +121,7 @@ public sealed partial class UnreadableSafetyStateTests
     [Fact]
     public async Task A_late_read_does_not_release_a_door_a_relock_key_was_turned_at_since_the_boot()
     {
-        _store.Holds = SafetyState.Initial with { DoorReleases = EgressLatched };
-        _store.Hang = true;
-        await using var h = new ControllerHarness(DoorSite, _ => _store);
-        await h.BootAsync().WaitAsync(Patience);
-        h.Set("relock", true);
-        await h.SettleAsync();
-
-        _store.Unhang();
-        await Eventually.TrueAsync(() => !_store.LoadRunning && h.Controller.SafetySaverIdle, Patience, "the late load never ended");
-        await h.SettleAsync();
+        await using var h = await LateReadAfterARelockAsync(SafetyState.Initial with { DoorReleases = EgressLatched });
 
         // A person relocked that door since the boot: their decision stands.
         Assert.True(h.Driver.GetOutputLevel(EgressDoorLine), "the door relocked since the boot stays locked");
@@ -143,12 +134,25 @@ public sealed partial class UnreadableSafetyStateTests
     [Fact]
     public async Task A_late_read_of_a_delayed_egress_count_is_put_back_though_a_relock_key_was_turned_since_the_boot()
     {
-        _store.Holds = SafetyState.Initial with
+        await using var h = await LateReadAfterARelockAsync(SafetyState.Initial with
         {
             DoorReleases = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("egress", DoorRelease.DelayedEgressCounting)]),
-        };
+        });
+
+        Assert.NotNull(h.Controller.Snapshot!.State.Doors["egress"].DelayedEgressUntil);
+        h.Time.Advance(TimeSpan.FromSeconds(16));
+        await h.SettleAsync();
+
+        Assert.True(h.Controller.Snapshot!.State.Doors["egress"].EgressLatched);
+        Assert.False(h.Driver.GetOutputLevel(EgressDoorLine), "the count put back released the door");
+    }
+
+    // Boots while the read of holds hangs, turns the egress door's relock key, then lets the read end.
+    private async Task<ControllerHarness> LateReadAfterARelockAsync(SafetyState holds)
+    {
+        _store.Holds = holds;
         _store.Hang = true;
-        await using var h = new ControllerHarness(DoorSite, _ => _store);
+        var h = new ControllerHarness(DoorSite, _ => _store);
         await h.BootAsync().WaitAsync(Patience);
         h.Set("relock", true);
         await h.SettleAsync();
@@ -156,12 +160,7 @@ public sealed partial class UnreadableSafetyStateTests
         _store.Unhang();
         await Eventually.TrueAsync(() => !_store.LoadRunning && h.Controller.SafetySaverIdle, Patience, "the late load never ended");
         await h.SettleAsync();
-        Assert.NotNull(h.Controller.Snapshot!.State.Doors["egress"].DelayedEgressUntil);
-        h.Time.Advance(TimeSpan.FromSeconds(16));
-        await h.SettleAsync();
-
-        Assert.True(h.Controller.Snapshot!.State.Doors["egress"].EgressLatched);
-        Assert.False(h.Driver.GetOutputLevel(EgressDoorLine), "the count put back released the door");
+        return h;
     }
 
     private static bool DoorSupervisionForced(SiteState state, string door) => state.Doors.TryGetValue(door, out var d) && d.Forced;
