@@ -297,12 +297,17 @@ public sealed partial class EolLoopLines : IInputLines
         Deliver(edges);
     }
 
-    /// <summary>Stops polling.</summary>
+    /// <summary>Stops polling: waits for a poll under way, so no edge is delivered once this returns.</summary>
     public void Dispose()
     {
-        lock (_gate)
+        // Under _polling, as the expander and native lines stop: a poll delivers outside _gate, so marking
+        // disposed under _gate alone let a poll under way hand its edges to a controller already stopped.
+        lock (_polling)
         {
-            _disposed = true;
+            lock (_gate)
+            {
+                _disposed = true;
+            }
         }
 
         _timer?.Dispose();
