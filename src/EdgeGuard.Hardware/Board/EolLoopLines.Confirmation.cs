@@ -12,7 +12,9 @@ namespace EdgeGuard.Hardware.Board;
 // Not a resample back to back within one poll: two samples microseconds apart both see one electrical
 // transient (a lock solenoid switching on a cable run alongside the loop, exactly when a lockdown drives
 // the locks), so a millisecond spike would latch a fire release or start a lockdown. Polls a poll
-// interval apart are independent; the press margin comes from polling often enough instead.
+// interval apart are independent; the press margin comes from polling often enough instead. The point's
+// level is confirmed apart from the state (LevelConfirmed): a press near a band edge reads alarm, open,
+// alarm, with no state twice in a row, yet active throughout.
 public sealed partial class EolLoopLines
 {
     /// <summary>
@@ -121,7 +123,9 @@ public sealed partial class EolLoopLines
     /// that keep changing never confirm anything: a fire loop whose samples alternate between alarm
     /// and short (mains hum on a loop near a band's edge), both of which read active, stayed normal
     /// for good, and an ADC failing every other read raised no fault. Four polls: 100 ms at the
-    /// default 25 ms, against the one corrupt sample in a row that confirmation is for.
+    /// default 25 ms, against the one corrupt sample in a row that confirmation is for. Two polls in a
+    /// row that deliver a new level in different states (<see cref="LevelConfirmed"/>) settle the
+    /// readings too: a short press near a band edge is no unsettled loop.
     /// </summary>
     public const int MaxUnsettledPolls = 4;
 
@@ -158,7 +162,9 @@ public sealed partial class EolLoopLines
     private static bool Confirmed(LoopSlot slot, LoopState? sample, out LoopState? accepted)
     {
         accepted = slot.Accepted;
-        if (slot.HasAccepted && slot.Accepted == sample)
+        // Not while the level delivered is ahead of the accepted state (LevelConfirmed): one sample back at
+        // it would deliver its level, a press released by a single corrupt sample.
+        if (slot.HasAccepted && slot.Accepted == sample && !slot.LevelAhead)
         {
             slot.Agreeing = 0;
             // Back at the accepted state for a whole confirmation: earlier disagreements were glitches.
@@ -175,7 +181,7 @@ public sealed partial class EolLoopLines
         slot.Candidate = sample;
         if (slot.Agreeing >= ConfirmingSamples)
         {
-            (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (sample, true, 0, 0);
+            (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled, slot.LevelAhead) = (sample, true, 0, 0, false);
             accepted = sample;
             return true;
         }
@@ -185,10 +191,48 @@ public sealed partial class EolLoopLines
             return false;
         }
 
-        (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (null, true, 0, 0);
+        (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled, slot.LevelAhead) = (null, true, 0, 0, false);
         slot.Failure = $"the readings of point '{slot.Loop.Point.Id}' do not settle: {MaxUnsettledPolls} polls changed without {ConfirmingSamples} in a row alike";
         accepted = null;
         return true;
+    }
+
+    /// <summary>
+    /// The level to deliver when this poll's <paramref name="sample"/> and the last one's
+    /// (<paramref name="previous"/>) are different states that read the same level, one the point does not
+    /// hold yet; null otherwise. The state stays unconfirmed (<see cref="Confirmed"/> still decides it, and so
+    /// the tamper events): only the level is, by two polls in a row, as a state would be.
+    /// </summary>
+    /// <remarks>
+    /// <para>A loop near a band edge reads one press in two bands: a panic loop near alarmMax reads alarm,
+    /// open, alarm through a 100 ms press at 33 ms. No state repeats, so the press was lost, though alarm and
+    /// cut both read active for a panic or fire point and the level was never in doubt. Two states of one
+    /// level always include a tamper (normal and alarm differ), so the level delivered is the fail-safe one,
+    /// the one the point reads once the tamper is confirmed anyway.</para>
+    /// <para>Not for a keyswitch or request-to-exit: their fail-safe level is inactive, so this could only
+    /// release them, and the first turn read after a release taken partly from a cut reading would have to
+    /// be judged a fresh turn or one held through the cut (ApplyAccepted): their state decides, as before.
+    /// A failed transfer reads no level: a dead ADC is confirmed as unreadable, state by state.</para>
+    /// </remarks>
+    private static bool? LevelConfirmed(LoopSlot slot, LoopState? previous, LoopState? sample)
+    {
+        if (previous is not { } before || sample is not { } now || before == now
+            || TamperedLoop.QuietWhenTrustedAgain(slot.Loop.Point.Kind))
+        {
+            return null;
+        }
+
+        var level = LevelOf(slot.Loop, now);
+        if (LevelOf(slot.Loop, before) != level || level == slot.ReportedHigh)
+        {
+            return null;
+        }
+
+        // The level settled: the polls changing state before it are no unsettled loop. Not reset for a
+        // level already delivered, or readings alternating between two bands of it (mains hum on a loop
+        // near an edge) would never be reported as unsettled.
+        (slot.LevelAhead, slot.Unsettled) = (true, 0);
+        return level;
     }
 
     private sealed class LoopSlot(SupervisedLoop loop)
@@ -235,6 +279,16 @@ public sealed partial class EolLoopLines
 
         /// <summary>Polls in a row that gave <see cref="Accepted"/>.</summary>
         public int BackAtAccepted { get; set; }
+
+        /// <summary>
+        /// The level last delivered was confirmed by two polls reading it in different states
+        /// (<see cref="LevelConfirmed"/>), not by <see cref="Accepted"/>: a sample of the accepted state is then a
+        /// change, to be confirmed, until a state is accepted.
+        /// </summary>
+        public bool LevelAhead { get; set; }
+
+        /// <summary>The last poll's sample (null: it failed, or none since the boot read), for <see cref="LevelConfirmed"/>.</summary>
+        public LoopState? Previous { get; set; }
 
         /// <summary>Why the last read of this loop failed (or, at boot, why its readings were not trusted).</summary>
         public string? Failure { get; set; }

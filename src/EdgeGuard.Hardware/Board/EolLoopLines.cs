@@ -26,7 +26,9 @@ public sealed record LoopReading(int Reading, LoopState State);
 /// <remarks>
 /// <para>A loop's state (normal, alarm, open, short, or unreadable) changes only when
 /// <see cref="ConfirmingSamples"/> consecutive polls agree on the new one: a single corrupt SPI sample or
-/// a transient on the cable must not latch a fire release, start a lockdown or raise a tamper. The boot
+/// a transient on the cable must not latch a fire release, start a lockdown or raise a tamper. Two polls
+/// in a row in different states of the same level (alarm then open, both active for a panic loop) deliver
+/// that level without waiting for a state to repeat, so a short press near a band edge is not lost. The boot
 /// read (<see cref="Read"/>) samples back to back until they agree, a failed transfer being one sample
 /// (EolLoopLines.Confirmation.cs).</para>
 /// <para>A read that fails is reported as <see cref="HardwareFault"/> for the chip (once), restored when every
@@ -131,6 +133,7 @@ public sealed partial class EolLoopLines : IInputLines
                     // What the receiver now holds: left unrecorded, a stab caught only here stayed held (a
                     // panic refusing the all-clear) while the polls, still at the level before, saw no change.
                     (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled) = (read, true, 0, 0);
+                    (slot.LevelAhead, slot.Previous) = (false, null);
                     var held = Held(slot, level);
                     // Held unknown: the receiver may be at the level the polls delivered, so the mark a fail-safe
                     // one left stays. Wiped, a key held through a cut before this read reached the receiver as a
@@ -143,6 +146,7 @@ public sealed partial class EolLoopLines : IInputLines
                     // Blind, as a confirmation of failed polls leaves it (Confirmed): leaving it takes two agreeing
                     // polls. Left at a state the polls had accepted, one poll that read it again ended the fail-safe.
                     (slot.Accepted, slot.HasAccepted, slot.Agreeing, slot.Unsettled, slot.BackAtAccepted) = (null, true, 0, 0, 0);
+                    (slot.LevelAhead, slot.Previous) = (false, null);
                     slot.ReportedHigh = Held(slot, level);
                     slot.FailSafe = true;
                     slot.Failure = failure;
@@ -248,10 +252,19 @@ public sealed partial class EolLoopLines : IInputLines
             foreach (var slot in _loops.Values)
             {
                 var sample = Sample(slot, out var reading);
+                var previous = slot.Previous;
+                slot.Previous = sample;
                 if (!Confirmed(slot, sample, out var accepted))
                 {
-                    // Not yet agreed: the loop keeps the state accepted before, blind included.
+                    // Not yet agreed: the loop keeps the state accepted before, blind included; but two polls
+                    // in a row may agree on its level (alarm then cut for a panic loop: active), delivered now.
                     failure ??= slot is { HasAccepted: true, Accepted: null } ? slot.Failure : null;
+                    if (LevelConfirmed(slot, previous, sample) is { } level)
+                    {
+                        Deliver(slot, level, edges);
+                        slot.FailSafe = !IsBand(sample); // as ApplyAccepted marks the state last read
+                    }
+
                     continue;
                 }
 
@@ -284,12 +297,17 @@ public sealed partial class EolLoopLines : IInputLines
         Deliver(edges);
     }
 
-    /// <summary>Stops polling.</summary>
+    /// <summary>Stops polling: waits for a poll under way, so no edge is delivered once this returns.</summary>
     public void Dispose()
     {
-        lock (_gate)
+        // Under _polling, as the expander and native lines stop: a poll delivers outside _gate, so marking
+        // disposed under _gate alone let a poll under way hand its edges to a controller already stopped.
+        lock (_polling)
         {
-            _disposed = true;
+            lock (_gate)
+            {
+                _disposed = true;
+            }
         }
 
         _timer?.Dispose();

@@ -30,6 +30,9 @@ public sealed partial class Mcp23017Lines
     private readonly EdgeHandOff _handOff = new();
     private long _lostDeliveries;
 
+    // The latest stamp an edge of this chip was given (under the lock): no later edge is stamped before it.
+    private long _lastStamp = long.MinValue;
+
     /// <summary>
     /// Times the edge action threw. The edges it did not take are kept (<see cref="PendingDeliveries"/>) and
     /// every later read (an interrupt, <see cref="Sweep"/>, <see cref="DeliverChanges"/>) delivers them again, in
@@ -94,7 +97,7 @@ public sealed partial class Mcp23017Lines
                 // Compared with what the receiver holds once the kept edges drain, as every read compares.
                 if (((_reported & bit) != 0) != high)
                 {
-                    edges.Add(new RawEdge(pointId, high, timestamp));
+                    edges.Add(new RawEdge(pointId, high, InOrder(timestamp)));
                 }
 
                 _reported = (ushort)(high ? _reported | bit : _reported & ~bit);
@@ -105,6 +108,35 @@ public sealed partial class Mcp23017Lines
             Deliver(edges);
         }
     }
+
+    /// <summary>Adds an edge, stamped <see cref="InOrder"/>, for every input that is not quiet and differs between the two levels. Under the lock.</summary>
+    private void AddEdges(List<RawEdge> edges, ushort before, ushort after, long timestamp)
+    {
+        // A quiet pin's change is the first real reading after a fail-safe level: recorded, not delivered.
+        var changed = (before ^ after) & _inputMask & ~_quiet;
+        for (var pin = 0; pin < Mcp23017.PinCount; pin++)
+        {
+            if ((changed & (1 << pin)) != 0)
+            {
+                edges.Add(new RawEdge(_pointAtPin[pin]!, (after & (1 << pin)) != 0, InOrder(timestamp)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="stamp"/>, or the latest stamp an edge of this chip was given if that is later. Under the
+    /// lock, for a stamp about to be delivered.
+    /// </summary>
+    /// <remarks>
+    /// The interrupt callback (and <see cref="DeliverAssumed"/>) stamp before taking the lock, the better time
+    /// for the edge, then may wait for it behind an output write while a sweep stamps later and delivers first;
+    /// the callback's later passes reuse the stamp with the lock released in between. Delivered as taken, a
+    /// door opened (swept, stamped t2) and closed (the callback, t1) went back in time, and the point's filter
+    /// moved the start of its raw level back: a real opening that lasted the debounce could be dropped. The
+    /// edges are delivered in lock order, so that order is the truth; a stamp raised to the edge before it is
+    /// still no later than the read that found the change.
+    /// </remarks>
+    private long InOrder(long stamp) => _lastStamp = Math.Max(stamp, _lastStamp);
 
     /// <summary>
     /// Hands the edges still refused, then <paramref name="edges"/>, to the action, in order. Called under the

@@ -32,7 +32,8 @@ public sealed partial class Mcp23017Lines
     /// callback stamps first, then waits for the chip's lock (a sweep's two reads) and reads INTF, INTCAP and GPIO
     /// in one transaction, ~0.8 ms at 100 kHz, for up to <see cref="MaxServicePasses"/> passes whose edges all
     /// carry the first pass's stamp, each delivered before the next read. Stamped first on purpose: the stamp is
-    /// when the pin changed, and the debounce is judged from it. A bus that stalls longer (a slave holding SCL,
+    /// when the pin changed, and the debounce is judged from it. Raised to the chip's last delivered stamp when
+    /// a sweep delivered a later one meanwhile (InOrder), which only shortens the delay. A bus that stalls longer (a slave holding SCL,
     /// the adapter's 1 s timeout) is not covered: waiting that long would hold every expander change as long.
     /// </summary>
     public static readonly TimeSpan MaxEdgeDelivery = TimeSpan.FromMilliseconds(10);
@@ -251,6 +252,7 @@ public sealed partial class Mcp23017Lines
     {
         try
         {
+            // Before the lock: when the pin changed. Raised under it (InOrder) if a sweep delivered later meanwhile.
             var timestamp = _time.GetTimestamp();
             var flagged = false;
             for (var pass = 0; pass < MaxServicePasses; pass++)

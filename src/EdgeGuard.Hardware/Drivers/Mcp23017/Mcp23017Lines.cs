@@ -362,19 +362,6 @@ public sealed partial class Mcp23017Lines : IInputLines, IOutputLines
         _readUnreported = false;
     }
 
-    private void AddEdges(List<RawEdge> edges, ushort before, ushort after, long timestamp)
-    {
-        // A quiet pin's change is the first real reading after a fail-safe level: recorded, not delivered.
-        var changed = (before ^ after) & _inputMask & ~_quiet;
-        for (var pin = 0; pin < Mcp23017.PinCount; pin++)
-        {
-            if ((changed & (1 << pin)) != 0)
-            {
-                edges.Add(new RawEdge(_pointAtPin[pin]!, (after & (1 << pin)) != 0, timestamp));
-            }
-        }
-    }
-
     private int OutputPin(string outputId)
     {
         ArgumentNullException.ThrowIfNull(outputId);
