@@ -67,7 +67,7 @@ internal sealed class WalkTestFireRelease : IDisposable
         lock (_gate)
         {
             _wanted = [.. _site.Outputs.Where(o => fire.IsActive(o.Id) != before.IsActive(o.Id)).Select(o => (o, fire.IsActive(o.Id)))];
-            WriteWhatIsNotShown();
+            WriteWanted(evenWhereShown: true);
         }
 
         // An expander's writes are applied by its writer: the report says what the lines show.
@@ -119,19 +119,24 @@ internal sealed class WalkTestFireRelease : IDisposable
         {
             if (_retry is not null)
             {
-                WriteWhatIsNotShown();
+                WriteWanted(evenWhereShown: false);
             }
         }
     }
 
-    // Each output whose line does not show the fire plan's level, and is not being written by an
-    // expander's writer, written (again). The caller holds _gate.
-    private void WriteWhatIsNotShown()
+    // Each output of the fire plan written: at the fire every one (evenWhereShown), then, on the
+    // retries, each whose line does not show the plan's level and is not being written by an
+    // expander's writer. The first pass writes a line that shows the level already too: an expander
+    // found reset reads back unpowered, which for a fail-safe egress lock is the fire's level, and
+    // skipped, the level it was last asked for stayed "locked", which its reconfiguration then drove.
+    // The caller holds _gate.
+    private void WriteWanted(bool evenWhereShown)
     {
         foreach (var (output, active) in _wanted)
         {
             var level = output.LevelFor(active);
-            if (_outputs.ReadBack(output.Id) == level || (_outputs is IQueuedOutputLines queued && queued.StateOf(output.Id).Pending))
+            if (!evenWhereShown
+                && (_outputs.ReadBack(output.Id) == level || (_outputs is IQueuedOutputLines queued && queued.StateOf(output.Id).Pending)))
             {
                 continue;
             }

@@ -102,6 +102,47 @@ public sealed partial class WalkTestVerbTests
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
     }
 
+    // An expander found reset reads its outputs back unpowered: for a fail-safe egress lock, the
+    // fire's level. The release was skipped as shown, the level last asked of the chip stayed
+    // "locked", and its reconfiguration locked the escape door again for the rest of the walk test.
+    [Fact]
+    public async Task An_egress_lock_whose_line_already_reads_released_is_written_released_all_the_same()
+    {
+        SimulatedGpioDriver? driver = null;
+        using var stop = new CancellationTokenSource();
+        var walk = StartAsync(stop.Token, WriteConfig(HallFire), services =>
+        {
+            var opens = services.Last(d => d.ServiceType == typeof(OutputLinesFactory));
+            services.AddSingleton<OutputLinesFactory>(sp =>
+            {
+                var real = (OutputLinesFactory)opens.ImplementationFactory!(sp);
+                return (levels, last) => new ReadingBackUnpowered(real(levels, last), "lock-hall");
+            });
+            driver = (SimulatedGpioDriver)services.First(d => d.ServiceType == typeof(SimulatedGpioDriver)).ImplementationInstance!;
+        });
+        await using (var sim = await ConnectAsync(walk))
+        {
+            Assert.True(driver!.GetOutputLevel(HallFireLockLine), $"lock-hall not locked before the fire:\n{Screen}");
+
+            await SimAsync(sim, "activate fire-hall", "output lock-hall  Lock, zone hall, line 12: UNLOCKED");
+
+            Assert.False(driver.GetOutputLevel(HallFireLockLine), $"lock-hall still driven locked in a fire:\n{Screen}");
+            stop.Cancel();
+        }
+
+        Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
+    }
+
+    /// <summary>Output lines that read one output back low (de-energised), as a reset expander's outputs read.</summary>
+    private sealed class ReadingBackUnpowered(IOutputLines inner, string outputId) : IOutputLines
+    {
+        public void Write(string id, bool high) => inner.Write(id, high);
+
+        public bool ReadBack(string id) => id != outputId && inner.ReadBack(id);
+
+        public void Dispose() => inner.Dispose();
+    }
+
     /// <summary>Output lines whose first writes of one output throw, as a native write on a failing line does.</summary>
     private sealed class FailingWrites(IOutputLines inner, string outputId, int failures) : IOutputLines
     {
