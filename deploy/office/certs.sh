@@ -130,6 +130,10 @@ issue() {
   # gateway's warning of its certificate's end (fault.certificate) would give a date that never
   # comes. So it ends with the CA, and says so.
   ca_end="$(date -u -d "$(openssl x509 -in "$dir/ca/ca.crt" -noout -enddate | cut -d= -f2)" +%s)"
+  # A CA that has ended, or ends within a day, would give a certificate that is already dead or
+  # dies tomorrow (and renew would put it over the working one): refused.
+  [ "$ca_end" -gt $(( $(date -u +%s) + 86400 )) ] \
+    || die "the CA ends on $(date -u -d "@$ca_end" '+%F %T UTC'): a certificate it issues now would end with it; issue a new CA and its certificates"
   validity=(-days "$days")
   if [ $(( $(date -u +%s) + days * 86400 )) -gt "$ca_end" ]; then
     validity=(-enddate "$(date -u -d "@$ca_end" +%Y%m%d%H%M%SZ)")

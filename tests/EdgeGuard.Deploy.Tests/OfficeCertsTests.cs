@@ -256,6 +256,21 @@ public sealed class OfficeCertsTests
         Assert.DoesNotContain("the CA ends on", shorter.Output, StringComparison.Ordinal);
     }
 
+    // A CA ending within a day gave a certificate ending with it, and renew put that over the
+    // working one: refused, nothing issued or replaced.
+    [Fact]
+    public async Task A_ca_ending_within_a_day_issues_and_renews_nothing()
+    {
+        using var pki = new TempDirectory();
+        await Certs(pki, "init-ca", "--days", "1");
+
+        var refused = await Scripts.RunAsync("deploy/office/certs.sh", Patience, ["--dir", pki.Path, "gateway", Site, Gateway]);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("a certificate it issues now would end with it; issue a new CA and its certificates", refused.All, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(pki.Path, "gateways", Gateway, Gateway + ".crt")));
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("ten")]

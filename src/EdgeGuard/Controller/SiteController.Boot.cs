@@ -184,7 +184,8 @@ public sealed partial class SiteController
     /// for counts again in full (as <see cref="SiteState.Restore"/> does). Not a latched release of
     /// a door a relock key was turned at since the boot: a person relocked it then, which is the
     /// one way back. A count is put back all the same: a key turned during it relocks nothing
-    /// (DoorSupervision: the release comes, then the key).
+    /// (DoorSupervision: the release comes, then the key); unless the door was released since the
+    /// boot and a key relocked it: the door was let open, and locked again by hand.
     /// </summary>
     private ImmutableSortedDictionary<string, DoorState>? DelayedEgressToReapply(SafetyState loaded, Moment now)
     {
@@ -192,7 +193,7 @@ public sealed partial class SiteController
         foreach (var (doorId, release) in loaded.ReleasedDoors)
         {
             if (release is not (DoorRelease.DelayedEgressReleased or DoorRelease.DelayedEgressCounting)
-                || (release == DoorRelease.DelayedEgressReleased && _relockedSinceBoot?.Contains(doorId) == true)
+                || (release == DoorRelease.DelayedEgressReleased ? _relockedSinceBoot : _releaseRelockedSinceBoot)?.Contains(doorId) == true
                 || site.DoorList.FirstOrDefault(d => d.Id == doorId) is not { DelayedEgress: { } delay })
             {
                 continue;

@@ -39,6 +39,14 @@ public sealed partial class SiteController
     private HashSet<string>? _relockedSinceBoot;
 
     /// <summary>
+    /// Doors whose release a relock key relocked since the boot (<see cref="DoorRelocked"/>), while
+    /// a late read may come: a delayed-egress count it holds for them is not put back either
+    /// (<see cref="DelayedEgressToReapply"/>). A key turned during a count relocks nothing, but one
+    /// that relocked a release since: the door was let open and locked again by hand.
+    /// </summary>
+    private HashSet<string>? _releaseRelockedSinceBoot;
+
+    /// <summary>
     /// Notes what a decision decided while a late read may come: a scenario decision
     /// (<see cref="_scenarioSinceBoot"/>), after which a late read's scenario may not be put back;
     /// egress decided (released or reset), after which its fire release is not put back; and doors
@@ -63,6 +71,11 @@ public sealed partial class SiteController
             {
                 (_relockedSinceBoot ??= new HashSet<string>(StringComparer.Ordinal)).Add(door.Id);
             }
+        }
+
+        foreach (var relocked in decision.Events.OfType<DoorRelocked>())
+        {
+            (_releaseRelockedSinceBoot ??= new HashSet<string>(StringComparer.Ordinal)).Add(relocked.DoorId);
         }
 
         // By what the decision changed, not by what asked for it: an office command answered

@@ -147,6 +147,37 @@ public sealed partial class UnreadableSafetyStateTests
         Assert.False(h.Driver.GetOutputLevel(EgressDoorLine), "the count put back released the door");
     }
 
+    // The door was pushed, released and relocked by key since the boot: the count the late read
+    // holds (a push before the restart) is over; put back, it let the door open again.
+    [Fact]
+    public async Task A_late_read_of_a_count_is_not_put_back_for_a_door_released_and_relocked_since_the_boot()
+    {
+        _store.Holds = SafetyState.Initial with
+        {
+            DoorReleases = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("egress", DoorRelease.DelayedEgressCounting)]),
+        };
+        _store.Hang = true;
+        await using var h = new ControllerHarness(DoorSite, _ => _store);
+        await h.BootAsync().WaitAsync(Patience);
+        h.Set("rex", true);
+        await h.SettleAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(16));
+        await h.SettleAsync();
+        Assert.False(h.Driver.GetOutputLevel(EgressDoorLine), "the push since the boot released the door");
+        h.Set("relock", true);
+        await h.SettleAsync();
+        Assert.Single(h.Events.Events.OfType<DoorRelocked>());
+
+        _store.Unhang();
+        await Eventually.TrueAsync(() => !_store.LoadRunning && h.Controller.SafetySaverIdle, Patience, "the late load never ended");
+        await h.SettleAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(16));
+        await h.SettleAsync();
+
+        Assert.True(h.Driver.GetOutputLevel(EgressDoorLine), "the door relocked by hand stays locked");
+        Assert.Null(h.Controller.Snapshot!.State.Doors["egress"].DelayedEgressUntil);
+    }
+
     // Boots while the read of holds hangs, turns the egress door's relock key, then lets the read end.
     private async Task<ControllerHarness> LateReadAfterARelockAsync(SafetyState holds)
     {
