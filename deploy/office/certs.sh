@@ -124,20 +124,22 @@ registered() {
 # /OU=SITE/CN=GATEWAY) + openssl ca, into
 # OUT_DIR/FILE.key and OUT_DIR/FILE.crt, with the CA certificate beside them as ca.crt.
 issue() {
-  local out="$1" file="$2" subject="$3" extensions="$4" days="$5" ca_end validity
+  local out="$1" file="$2" subject="$3" extensions="$4" days="$5" ca_end ca_end_text now validity
   [[ "$days" =~ ^[1-9][0-9]{0,5}$ ]] || die "--days must be a whole number of days from 1, got '$days'"
   # Never past the CA's own end: the chain fails then whatever the certificate says, and the
   # gateway's warning of its certificate's end (fault.certificate) would give a date that never
   # comes. So it ends with the CA, and says so.
-  ca_end="$(date -u -d "$(openssl x509 -in "$dir/ca/ca.crt" -noout -enddate | cut -d= -f2)" +%s)"
+  ca_end="$(cert_end "$dir/ca/ca.crt")"
+  ca_end_text="$(date -u -d "@$ca_end" '+%F %T UTC')"
+  now="$(date -u +%s)"
   # A CA that has ended, or ends within a day, would give a certificate that is already dead or
   # dies tomorrow (and renew would put it over the working one): refused.
-  [ "$ca_end" -gt $(( $(date -u +%s) + 86400 )) ] \
-    || die "the CA ends on $(date -u -d "@$ca_end" '+%F %T UTC'): a certificate it issues now would end with it; issue a new CA and its certificates"
+  [ "$ca_end" -gt $(( now + 86400 )) ] \
+    || die "the CA ends on $ca_end_text: a certificate it issues now would end with it; issue a new CA and its certificates"
   validity=(-days "$days")
-  if [ $(( $(date -u +%s) + days * 86400 )) -gt "$ca_end" ]; then
+  if [ $(( now + days * 86400 )) -gt "$ca_end" ]; then
     validity=(-enddate "$(date -u -d "@$ca_end" +%Y%m%d%H%M%SZ)")
-    note "the CA ends on $(date -u -d "@$ca_end" '+%F %T UTC'), before $days days from now: $file's certificate ends with it; issue a new CA and its certificates before then"
+    note "the CA ends on $ca_end_text, before $days days from now: $file's certificate ends with it; issue a new CA and its certificates before then"
   fi
   mkdir -p "$out"
   if [ ! -f "$out/$file.key" ]; then

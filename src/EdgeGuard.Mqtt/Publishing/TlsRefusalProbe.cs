@@ -15,8 +15,8 @@ namespace EdgeGuard.Mqtt.Publishing;
 /// handshake records unread, which resets the connection. MQTTnet does not read in between: it asks
 /// the reset socket for its peer and fails with "Transport endpoint is not connected", or reads and
 /// finds "Connection reset by peer". The alert sat unread in the socket, so the gateway took a broker
-/// that refuses it for a link that is down, and raised no <c>fault.broker</c> (in about 19 of 20
-/// attempts on loopback). The probe does the same handshake and then only reads, so the alert is the
+/// that refuses it for a link that is down, and raised no <c>fault.broker</c> (1 of the first 34
+/// attempts read the alert on loopback: src/EdgeGuard.Mqtt/README.md). The probe does the same handshake and then only reads, so the alert is the
 /// first thing it gets. A broker that took the handshake sends nothing before CONNECT: the read
 /// waits out <see cref="Wait"/> and the probe says nothing.
 /// </remarks>

@@ -220,7 +220,7 @@ public static class GatewayConfigLoader
     }
 
     // As the reader takes it: a blank password is none.
-    private static bool HoldsPassword(IConfiguration json) => !string.IsNullOrWhiteSpace(json["EdgeGuard:mqtt:password"]);
+    private static bool HoldsPassword(IConfiguration json) => !string.IsNullOrWhiteSpace(json[ConfigurationPath.Combine(GatewayConfigReader.SectionName, "mqtt", "password")]);
 
     private static string Describe(Exception exception)
     {

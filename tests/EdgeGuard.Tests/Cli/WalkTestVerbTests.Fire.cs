@@ -81,16 +81,7 @@ public sealed partial class WalkTestVerbTests
     {
         SimulatedGpioDriver? driver = null;
         using var stop = new CancellationTokenSource();
-        var walk = StartAsync(stop.Token, WriteConfig(HallFire), services =>
-        {
-            var opens = services.Last(d => d.ServiceType == typeof(OutputLinesFactory));
-            services.AddSingleton<OutputLinesFactory>(sp =>
-            {
-                var real = (OutputLinesFactory)opens.ImplementationFactory!(sp);
-                return (levels, last) => new FailingWrites(real(levels, last), "lock-hall", failures: 2);
-            });
-            driver = (SimulatedGpioDriver)services.First(d => d.ServiceType == typeof(SimulatedGpioDriver)).ImplementationInstance!;
-        });
+        var walk = StartHallFireAsync(stop.Token, real => new FailingWrites(real, "lock-hall", failures: 2), found => driver = found);
         await using (var sim = await ConnectAsync(walk))
         {
             await SimAsync(sim, "activate fire-hall", "output lock-hall  Lock, zone hall, line 12: NOT UNLOCKED (bus error; written again every second): release this door by hand");
@@ -110,16 +101,7 @@ public sealed partial class WalkTestVerbTests
     {
         SimulatedGpioDriver? driver = null;
         using var stop = new CancellationTokenSource();
-        var walk = StartAsync(stop.Token, WriteConfig(HallFire), services =>
-        {
-            var opens = services.Last(d => d.ServiceType == typeof(OutputLinesFactory));
-            services.AddSingleton<OutputLinesFactory>(sp =>
-            {
-                var real = (OutputLinesFactory)opens.ImplementationFactory!(sp);
-                return (levels, last) => new ReadingBackUnpowered(real(levels, last), "lock-hall");
-            });
-            driver = (SimulatedGpioDriver)services.First(d => d.ServiceType == typeof(SimulatedGpioDriver)).ImplementationInstance!;
-        });
+        var walk = StartHallFireAsync(stop.Token, real => new ReadingBackUnpowered(real, "lock-hall"), found => driver = found);
         await using (var sim = await ConnectAsync(walk))
         {
             Assert.True(driver!.GetOutputLevel(HallFireLockLine), $"lock-hall not locked before the fire:\n{Screen}");
@@ -132,6 +114,19 @@ public sealed partial class WalkTestVerbTests
 
         Assert.Equal(ExitCodes.WalkTestIncomplete, await walk.WaitAsync(Patience));
     }
+
+    // The walk test of HallFire with its output lines wrapped in wrap; found is given the simulated driver.
+    private Task<int> StartHallFireAsync(CancellationToken stop, Func<IOutputLines, IOutputLines> wrap, Action<SimulatedGpioDriver> found) =>
+        StartAsync(stop, WriteConfig(HallFire), services =>
+        {
+            var opens = services.Last(d => d.ServiceType == typeof(OutputLinesFactory));
+            services.AddSingleton<OutputLinesFactory>(sp =>
+            {
+                var real = (OutputLinesFactory)opens.ImplementationFactory!(sp);
+                return (levels, last) => wrap(real(levels, last));
+            });
+            found((SimulatedGpioDriver)services.First(d => d.ServiceType == typeof(SimulatedGpioDriver)).ImplementationInstance!);
+        });
 
     /// <summary>Output lines that read one output back low (de-energised), as a reset expander's outputs read.</summary>
     private sealed class ReadingBackUnpowered(IOutputLines inner, string outputId) : IOutputLines
